@@ -1,0 +1,207 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Connection kinds.
+const (
+	KindPostgres = "postgres"
+	KindWebhook  = "webhook"
+)
+
+// Connection is a warehouse to read from or a webhook to deliver to. Exactly one of Postgres and
+// Webhook is set.
+type Connection struct {
+	ID        int64
+	Name      string
+	Postgres  *PostgresConfig
+	Webhook   *WebhookConfig
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Kind is KindPostgres or KindWebhook.
+func (c *Connection) Kind() string {
+	if c.Webhook != nil {
+		return KindWebhook
+	}
+	return KindPostgres
+}
+
+// PostgresConfig is a Postgres warehouse.
+type PostgresConfig struct {
+	URL string // secret
+}
+
+// WebhookConfig is a webhook destination.
+type WebhookConfig struct {
+	URL                  string            // secret
+	Method               string            // POST, PUT or PATCH
+	Headers              map[string]string // secret
+	SigningSecret        string            // secret; empty: no signatures
+	MaxRequestsPerSecond int64             // 0: not paced
+	TestOnSave           bool
+}
+
+type webhookSettings struct {
+	Method               string `json:"method"`
+	MaxRequestsPerSecond int64  `json:"max_requests_per_second,omitempty"`
+	TestOnSave           bool   `json:"test_on_save"`
+}
+
+type connectionSecrets struct {
+	URL           string            `json:"url"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	SigningSecret string            `json:"signing_secret,omitempty"`
+}
+
+func (s *Store) sealConnection(c *Connection) (kind string, config []byte, sealed []byte, err error) {
+	if err := s.needSealer(); err != nil {
+		return "", nil, nil, err
+	}
+	var secrets connectionSecrets
+	switch {
+	case c.Postgres != nil && c.Webhook == nil:
+		kind = KindPostgres
+		config = []byte("{}")
+		secrets.URL = c.Postgres.URL
+	case c.Webhook != nil && c.Postgres == nil:
+		kind = KindWebhook
+		config, err = json.Marshal(webhookSettings{
+			Method: c.Webhook.Method, MaxRequestsPerSecond: c.Webhook.MaxRequestsPerSecond, TestOnSave: c.Webhook.TestOnSave,
+		})
+		if err != nil {
+			return "", nil, nil, err
+		}
+		secrets = connectionSecrets{URL: c.Webhook.URL, Headers: c.Webhook.Headers, SigningSecret: c.Webhook.SigningSecret}
+	default:
+		return "", nil, nil, errors.New("a connection needs exactly one of postgres and webhook")
+	}
+	plain, err := json.Marshal(secrets)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return kind, config, s.sealer.Seal(plain, []byte("backflow connection secrets")), nil
+}
+
+const connectionColumns = `id, name, kind, config, sealed_secrets, created_at, updated_at`
+
+func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
+	var (
+		c      Connection
+		kind   string
+		config []byte
+		sealed []byte
+	)
+	if err := row.Scan(&c.ID, &c.Name, &kind, &config, &sealed, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	if err := s.needSealer(); err != nil {
+		return nil, err
+	}
+	plain, err := s.sealer.Open(sealed, []byte("backflow connection secrets"))
+	if err != nil {
+		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
+	}
+	var secrets connectionSecrets
+	if err := json.Unmarshal(plain, &secrets); err != nil {
+		return nil, fmt.Errorf("connection %q: sealed secrets are not valid JSON: %w", c.Name, err)
+	}
+	switch kind {
+	case KindPostgres:
+		c.Postgres = &PostgresConfig{URL: secrets.URL}
+	case KindWebhook:
+		var ws webhookSettings
+		if err := json.Unmarshal(config, &ws); err != nil {
+			return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+		}
+		c.Webhook = &WebhookConfig{
+			URL: secrets.URL, Method: ws.Method, Headers: secrets.Headers, SigningSecret: secrets.SigningSecret,
+			MaxRequestsPerSecond: ws.MaxRequestsPerSecond, TestOnSave: ws.TestOnSave,
+		}
+	default:
+		return nil, fmt.Errorf("connection %q has unknown kind %q", c.Name, kind)
+	}
+	return &c, nil
+}
+
+// CreateConnection stores a new connection and fills in its id and timestamps.
+func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
+	kind, config, sealed, err := s.sealConnection(c)
+	if err != nil {
+		return err
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
+		VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
+		Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
+	return nameTaken(err, "connection", c.Name)
+}
+
+// UpdateConnection rewrites connection c.ID. Its kind may not change.
+func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
+	kind, config, sealed, err := s.sealConnection(c)
+	if err != nil {
+		return err
+	}
+	var oldKind string
+	err = s.pool.QueryRow(ctx, `UPDATE backflow.connections AS n
+		SET name = $2, config = $3, sealed_secrets = $4, updated_at = now()
+		FROM (SELECT kind FROM backflow.connections WHERE id = $1) AS o
+		WHERE n.id = $1 RETURNING o.kind, n.updated_at`, c.ID, c.Name, config, sealed).Scan(&oldKind, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
+	}
+	if err != nil {
+		return nameTaken(err, "connection", c.Name)
+	}
+	if oldKind != kind {
+		return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place", c.Name, oldKind, kind)
+	}
+	return nil
+}
+
+// GetConnection reads a connection by id.
+func (s *Store) GetConnection(ctx context.Context, id int64) (*Connection, error) {
+	return s.scanConnection(s.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE id = $1`, id))
+}
+
+// GetConnectionByName reads a connection by name.
+func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connection, error) {
+	return s.scanConnection(s.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
+}
+
+// DeleteConnection deletes a connection that no model or sync uses.
+func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var name string
+		err := tx.QueryRow(ctx, `SELECT name FROM backflow.connections WHERE id = $1 FOR UPDATE`, id).Scan(&name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("connection %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		deps, err := dependents(ctx, tx, `
+			SELECT 'model', name FROM backflow.models WHERE connection_id = $1
+			UNION ALL SELECT 'sync', name FROM backflow.syncs WHERE destination_id = $1
+			ORDER BY 1, 2`, id)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 {
+			return &InUseError{Kind: "connection", Name: name, Dependents: deps}
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM backflow.connections WHERE id = $1`, id)
+		return err
+	})
+}

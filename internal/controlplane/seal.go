@@ -1,0 +1,87 @@
+package controlplane
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// SecretKeyEnv names the environment variable holding the key that seals secrets at rest.
+const SecretKeyEnv = "BACKFLOW_SECRET_KEY"
+
+// DatabaseURLEnv names the environment variable holding the control-plane URL.
+const DatabaseURLEnv = "BACKFLOW_DATABASE_URL"
+
+// ErrNoSecretKey means no key was configured.
+var ErrNoSecretKey = errors.New(SecretKeyEnv + " is not set")
+
+// ErrWrongKey means sealed data could not be opened: it was sealed under another key, or altered.
+var ErrWrongKey = errors.New("secret could not be decrypted: " + SecretKeyEnv +
+	" is not the key the control plane's secrets were sealed with")
+
+// Sealer seals and opens secrets with AES-256-GCM.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// ParseKey builds a Sealer from a base64 key of 32 bytes, as `openssl rand -base64 32` prints.
+func ParseKey(encoded string) (*Sealer, error) {
+	encoded = strings.TrimSpace(encoded)
+	if encoded == "" {
+		return nil, fmt.Errorf("%w: set it (or the provider's secret_key) to 32 random bytes in base64, "+
+			"as `openssl rand -base64 32` prints", ErrNoSecretKey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(encoded)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid base64: it must be 32 random bytes in base64, "+
+			"as `openssl rand -base64 32` prints", SecretKeyEnv)
+	}
+	if len(raw) != 32 {
+		return nil, fmt.Errorf("%s decodes to %d bytes, want 32: generate one with `openssl rand -base64 32`",
+			SecretKeyEnv, len(raw))
+	}
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+// SealerFromEnv reads BACKFLOW_SECRET_KEY.
+func SealerFromEnv() (*Sealer, error) {
+	return ParseKey(os.Getenv(SecretKeyEnv))
+}
+
+// Seal encrypts plaintext; aad binds the ciphertext to its context (it is not secret).
+func (s *Sealer) Seal(plaintext, aad []byte) []byte {
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return s.aead.Seal(nonce, nonce, plaintext, aad)
+}
+
+// Open decrypts what Seal produced with the same key and aad, or returns ErrWrongKey.
+func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, ErrWrongKey
+	}
+	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], aad)
+	if err != nil {
+		return nil, ErrWrongKey
+	}
+	return plain, nil
+}

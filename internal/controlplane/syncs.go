@@ -1,0 +1,176 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Sync behaviors.
+const (
+	BehaviorUpdateOrCreate = "update_or_create"
+	BehaviorAppend         = "append"
+	BehaviorMirror         = "mirror"
+)
+
+// Behaviors lists every behavior, in the order the docs present them.
+var Behaviors = []string{BehaviorUpdateOrCreate, BehaviorAppend, BehaviorMirror}
+
+// Mapping sends a model column (From) or a constant under the name To. Exactly one of From and
+// Constant is set.
+type Mapping struct {
+	From     string  `json:"from,omitempty"`
+	Constant *string `json:"constant,omitempty"`
+	To       string  `json:"to"`
+}
+
+// Sync sends a model's records to a webhook connection.
+type Sync struct {
+	ID            int64
+	Name          string
+	ModelID       int64
+	DestinationID int64
+	Behavior      string
+	PrimaryKey    string
+	Mappings      []Mapping // nil: every column under its own name
+	ScheduleEvery string    // a Go duration such as "15m"; empty with ScheduleCron empty: manual
+	ScheduleCron  string    // five-field cron, UTC
+	BatchSize     int
+	Paused        bool
+	PausedReason  string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Every parses ScheduleEvery; zero when unset.
+func (s *Sync) Every() time.Duration {
+	d, _ := time.ParseDuration(s.ScheduleEvery)
+	return d
+}
+
+const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
+	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, paused, coalesce(paused_reason, ''),
+	created_at, updated_at`
+
+func scanSync(row pgx.Row) (*Sync, error) {
+	var s Sync
+	var mappings []byte
+	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
+		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if mappings != nil {
+		if err := json.Unmarshal(mappings, &s.Mappings); err != nil {
+			return nil, fmt.Errorf("sync %q: mappings are not valid JSON: %w", s.Name, err)
+		}
+	}
+	return &s, nil
+}
+
+func syncArgs(s *Sync) ([]byte, error) {
+	if s.Mappings == nil {
+		return nil, nil
+	}
+	return json.Marshal(s.Mappings)
+}
+
+// refErr explains a foreign-key violation.
+func refErr(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return fmt.Errorf("a referenced connection or model does not exist (%s): %w", pgErr.ConstraintName, ErrNotFound)
+	}
+	return err
+}
+
+// CreateSync stores a new sync.
+func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
+	mappings, err := syncArgs(y)
+	if err != nil {
+		return err
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
+		mappings, schedule_every, schedule_cron, batch_size, paused)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, created_at, updated_at`,
+		y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+	return refErr(nameTaken(err, "sync", y.Name))
+}
+
+// UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
+func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
+	mappings, err := syncArgs(y)
+	if err != nil {
+		return err
+	}
+	err = s.pool.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
+		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
+		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, updated_at = now()
+		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
+		y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused).Scan(&y.PausedReason, &y.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
+	}
+	return refErr(nameTaken(err, "sync", y.Name))
+}
+
+// GetSync reads a sync by id.
+func (s *Store) GetSync(ctx context.Context, id int64) (*Sync, error) {
+	return scanSync(s.pool.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE id = $1`, id))
+}
+
+// GetSyncByName reads a sync by name.
+func (s *Store) GetSyncByName(ctx context.Context, name string) (*Sync, error) {
+	return scanSync(s.pool.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE name = $1`, name))
+}
+
+// LookupSync reads a sync by id (all digits) or else by name.
+func (s *Store) LookupSync(ctx context.Context, ref string) (*Sync, error) {
+	return lookup(ctx, "sync", ref, s.GetSync, s.GetSyncByName)
+}
+
+// ListSyncs returns every sync, by id.
+func (s *Store) ListSyncs(ctx context.Context) ([]*Sync, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Sync
+	for rows.Next() {
+		y, err := scanSync(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, y)
+	}
+	return out, rows.Err()
+}
+
+// PauseSync pauses a sync and records why (the runner does this on a 410).
+func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE backflow.syncs SET paused = true, paused_reason = $2, updated_at = now() WHERE id = $1`, id, reason)
+	return err
+}
+
+// DeleteSync deletes a sync with its runs, ledger and rejected records.
+func (s *Store) DeleteSync(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("sync %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
