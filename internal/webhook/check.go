@@ -1,0 +1,128 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Version is reported in the User-Agent; goreleaser sets it through the binaries' main packages.
+var Version = "dev"
+
+// UserAgent is the User-Agent header of every request.
+func UserAgent() string { return "backflow/" + Version }
+
+// Endpoint is where and how requests go.
+type Endpoint struct {
+	URL           string
+	Method        string // POST (default), PUT or PATCH
+	Headers       map[string]string
+	SigningSecret string
+}
+
+// NewRequest builds a request for body with Backflow's headers; id is the webhook-id.
+func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http.Request, error) {
+	method := e.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build the webhook request: %w", err)
+	}
+	for k, v := range e.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent())
+	if e.SigningSecret != "" {
+		Sign(req.Header, e.SigningSecret, id, time.Now(), body)
+	} else {
+		req.Header.Set(HeaderID, id)
+	}
+	return req, nil
+}
+
+// NewMessageID returns a fresh webhook-id ("msg_" and 24 hex digits).
+func NewMessageID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "msg_" + hex.EncodeToString(b)
+}
+
+// NoRedirects makes a client return 3xx responses instead of following them.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// BodySnippet reads at most n bytes of a response body, for error messages.
+func BodySnippet(r io.Reader, n int) string {
+	b, _ := io.ReadAll(io.LimitReader(r, int64(n)))
+	return string(b)
+}
+
+// CheckError is a test-on-save that the endpoint did not answer with 200.
+type CheckError struct {
+	Method string
+	Status int
+	Body   string
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("the webhook answered the test %s with HTTP %d, want 200; first bytes of its body: %q",
+		e.Method, e.Status, e.Body)
+}
+
+// Check tests an endpoint as Census does on save: a HEAD, and if that is not answered 200, a POST
+// (or the endpoint's method) of the envelope with operation "test" and empty data. Anything but
+// 200 is an error carrying the status and the first bytes of the body.
+func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName string) error {
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects}
+	}
+	head, err := http.NewRequestWithContext(ctx, http.MethodHead, e.URL, nil)
+	if err != nil {
+		return fmt.Errorf("build the webhook test request: %w", err)
+	}
+	for k, v := range e.Headers {
+		head.Header.Set(k, v)
+	}
+	head.Header.Set("User-Agent", UserAgent())
+	resp, err := client.Do(head)
+	if err == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+	}
+	meta := Meta{SyncRunAt: time.Now(), ConnectionName: connectionName}
+	body := meta.AppendEnvelope(nil, OpTest, nil)
+	req, err := e.NewRequest(ctx, NewMessageID(), body)
+	if err != nil {
+		return err
+	}
+	resp, err = client.Do(req)
+	if err != nil {
+		return fmt.Errorf("the webhook test request could not be sent: %w", RedactURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: BodySnippet(resp.Body, 256)}
+	}
+	return nil
+}
+
+// RedactURL strips the URL from an HTTP client error: webhook URLs are secret.
+func RedactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
