@@ -24,7 +24,6 @@ type Meta struct {
 	TableName      string // table models only; else null
 	SyncID         int64
 	SyncName       string
-	cachedRest     []byte // built on first use; Meta must not change after that
 }
 
 // Envelope is the decoded form of a webhook request body, for tests and the receiver.
@@ -53,12 +52,11 @@ func appendNullable(buf []byte, s string) []byte {
 	return appendJSONString(buf, s)
 }
 
-// rest is everything between the operation and the records; it is the same for every batch.
-func (m *Meta) rest() []byte {
-	if m.cachedRest != nil {
-		return m.cachedRest
-	}
-	b := []byte(`,"sync_run_at":`)
+// appendRest appends everything between the operation and the records. It is rebuilt for every
+// batch rather than cached in Meta: a cache filled on first use would be a data race when several
+// batches of one run are encoded at once, and these few short strings cost nothing beside the data.
+func (m *Meta) appendRest(b []byte) []byte {
+	b = append(b, `,"sync_run_at":`...)
 	b = appendJSONString(b, m.SyncRunAt.UTC().Format(time.RFC3339))
 	b = append(b, `,"connection_name":`...)
 	b = appendJSONString(b, m.ConnectionName)
@@ -72,9 +70,7 @@ func (m *Meta) rest() []byte {
 	b = strconv.AppendInt(b, m.SyncID, 10)
 	b = append(b, `,"sync_configuration_name":`...)
 	b = appendNullable(b, m.SyncName)
-	b = append(b, `,"data":[`...)
-	m.cachedRest = b
-	return b
+	return append(b, `,"data":[`...)
 }
 
 // AppendEnvelope appends the JSON envelope for records (each already a JSON object) to buf, keys
@@ -82,7 +78,7 @@ func (m *Meta) rest() []byte {
 func (m *Meta) AppendEnvelope(buf []byte, operation string, records [][]byte) []byte {
 	buf = append(buf, `{"api_version":1,"operation":`...)
 	buf = appendJSONString(buf, operation)
-	buf = append(buf, m.rest()...)
+	buf = m.appendRest(buf)
 	for i, r := range records {
 		if i > 0 {
 			buf = append(buf, ',')

@@ -1,0 +1,389 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Delivery defaults (DESIGN.md "Delivery rules").
+const (
+	DefaultMaxRetries  = 7
+	DefaultBaseBackoff = 500 * time.Millisecond
+	DefaultMaxBackoff  = 30 * time.Second
+
+	// maxRetryAfter bounds a Retry-After answer: an endpoint asking for hours would otherwise hold a
+	// run (and its River job) hostage; past this the run fails and the next one retries.
+	maxRetryAfter = time.Hour
+	// rejectionBodyLimit is how much of a refusing response is kept with a rejected record.
+	rejectionBodyLimit = 1 << 10
+	// drainLimit is how much of a response body is read past the snippet so the connection can be
+	// reused; a larger body costs a new connection, not memory.
+	drainLimit = 64 << 10
+	// maxPooledBuffer keeps one huge batch from pinning its buffer in the pool forever.
+	maxPooledBuffer = 16 << 20
+)
+
+// Sentinels a caller matches with errors.Is to decide what a failed delivery means for the sync.
+var (
+	// ErrRetriesExhausted: the endpoint kept failing (network, timeout, 408, 429, 5xx); the records
+	// stay pending and the next run resends them.
+	ErrRetriesExhausted = errors.New("webhook retries exhausted")
+	// ErrRedirect: the endpoint answered 3xx, which is never followed.
+	ErrRedirect = errors.New("webhook answered a redirect")
+	// ErrGone: the endpoint answered 410; the sync should be paused.
+	ErrGone = errors.New("webhook endpoint is gone")
+)
+
+// Observer receives delivery metrics. All methods may be called concurrently.
+type Observer interface {
+	// Request is called after every HTTP attempt; status is 0 when err (already free of the URL) is
+	// a network error or timeout.
+	Request(status int, err error, d time.Duration)
+	// Retry is called each time a retry is scheduled.
+	Retry()
+	// RateLimitWait is called with the time a request had to wait for the pacer, when it waited.
+	RateLimitWait(d time.Duration)
+}
+
+// Deliverer sends batches of records to one endpoint. Its fields must not change once Deliver has
+// been called; Deliver may then be called from several goroutines at once.
+type Deliverer struct {
+	Endpoint Endpoint
+	// Client defaults to one with a 30 s timeout that does not follow redirects. A client given
+	// here should not follow redirects either (CheckRedirect: NoRedirects).
+	Client *http.Client
+	// Limiter paces every HTTP attempt, retries included; share one among the Deliverers and
+	// goroutines that talk to the same connection. nil: not paced.
+	Limiter *rate.Limiter
+	// MaxRetries is how many times a batch is retried after its first attempt: 0 means
+	// DefaultMaxRetries, a negative value means never.
+	MaxRetries int
+	// BaseBackoff and MaxBackoff shape the exponential backoff with full jitter before retry n:
+	// a random wait in [0, min(MaxBackoff, BaseBackoff·2ⁿ)], raised to Retry-After when the
+	// endpoint sent one. Zero means DefaultBaseBackoff and DefaultMaxBackoff.
+	BaseBackoff, MaxBackoff time.Duration
+	Observer                Observer // may be nil
+}
+
+// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429).
+type Rejection struct {
+	Index  int    // into the records given to Deliver
+	Status int    // the HTTP status of the refusal
+	Body   string // the first KiB of the response body
+}
+
+// Result says what became of the records given to Deliver. Records in neither list were not
+// delivered (Deliver returned an error before reaching them) and stay pending.
+type Result struct {
+	Delivered []int // indexes of records whose batch got a 2xx, in no particular order
+	Rejected  []Rejection
+}
+
+// DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
+// ErrRedirect or ErrGone, and the last network error if there was one. It never holds the
+// endpoint's URL or headers.
+type DeliveryError struct {
+	Kind     error  // ErrRetriesExhausted, ErrRedirect or ErrGone
+	Status   int    // the last HTTP status; 0 when the last attempt got no response
+	Attempts int    // HTTP attempts made for the batch
+	Body     string // the first KiB of the last response body
+	Location string // for ErrRedirect: the redirect's scheme and host only (its path may hold a token)
+	Err      error  // the last network error, URL removed; nil when there was a response
+}
+
+func (e *DeliveryError) Error() string {
+	switch e.Kind {
+	case ErrGone:
+		return fmt.Sprintf("the endpoint answered 410 Gone: it says it no longer accepts deliveries, so the "+
+			"sync is paused; fix the connection's url and unpause the sync (response body: %q)", e.Body)
+	case ErrRedirect:
+		to := e.Location
+		if to == "" {
+			to = "an unknown location"
+		}
+		return fmt.Sprintf("the webhook answered HTTP %d redirecting to %s, and redirects are not followed: "+
+			"set the connection's url to the final address", e.Status, to)
+	}
+	var last string
+	if e.Status == 0 {
+		last = fmt.Sprintf("got no response (%v)", e.Err)
+	} else {
+		last = fmt.Sprintf("answered HTTP %d with body %q", e.Status, e.Body)
+	}
+	return fmt.Sprintf("the webhook failed all %d attempts of a batch; the last one %s; its records "+
+		"stay pending for the next run: %v", e.Attempts, last, e.Kind)
+}
+
+func (e *DeliveryError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Kind, e.Err}
+	}
+	return []error{e.Kind}
+}
+
+// defaultClient is shared so connections to an endpoint are reused across Deliverers; its transport
+// keeps more idle connections per host than http.DefaultTransport's two, since a sync posts to one
+// host from several goroutines.
+var defaultClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects, Transport: t}
+}()
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// Deliver sends records (each a JSON object) in one envelope of operation op, as DESIGN.md
+// "Delivery rules" says: 2xx delivers them all; network errors, timeouts, 408, 429 and 5xx are
+// retried with the same webhook-id; a 3xx or a 410 stops; any other 4xx splits the batch in halves,
+// each a new batch with a new webhook-id, until the refused records stand alone and are rejected.
+// On error the Result still lists what was delivered or rejected before it. No records, no request.
+func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records [][]byte) (Result, error) {
+	var res Result
+	if len(records) == 0 {
+		return res, nil
+	}
+	err := d.deliverRange(ctx, meta, op, records, 0, &res)
+	return res, err
+}
+
+// deliverRange delivers records, which start at index base of the caller's slice.
+func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result) error {
+	bp := bufPool.Get().(*[]byte)
+	body := meta.AppendEnvelope((*bp)[:0], op, records)
+	out, err := d.sendBatch(ctx, body)
+	if out.bodyFree && cap(body) <= maxPooledBuffer {
+		*bp = body[:0]
+		bufPool.Put(bp)
+	}
+	if err != nil {
+		return err
+	}
+	if out.refused == 0 {
+		for i := range records {
+			res.Delivered = append(res.Delivered, base+i)
+		}
+		return nil
+	}
+	if len(records) == 1 {
+		res.Rejected = append(res.Rejected, Rejection{Index: base, Status: out.refused, Body: out.body})
+		return nil
+	}
+	// A refusal is about the batch's content, so halving finds the culprits in about
+	// 2·k·log₂(n) requests for k bad records among n, and the good ones still go through.
+	half := len(records) / 2
+	if err := d.deliverRange(ctx, meta, op, records[:half], base, res); err != nil {
+		return err
+	}
+	return d.deliverRange(ctx, meta, op, records[half:], base+half, res)
+}
+
+// outcome is how a batch ended when sendBatch returned no error.
+type outcome struct {
+	refused  int    // the 4xx status that refused the batch; 0 when it was delivered
+	body     string // the first KiB of the refusing response
+	bodyFree bool   // the transport is done with the request body, so its buffer may be reused
+}
+
+// sendBatch posts body until it is delivered, refused, or fails for good. Every attempt carries the
+// same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp.
+func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error) {
+	client := d.Client
+	if client == nil {
+		client = defaultClient
+	}
+	maxRetries := d.MaxRetries
+	if maxRetries == 0 {
+		maxRetries = DefaultMaxRetries
+	} else if maxRetries < 0 {
+		maxRetries = 0
+	}
+	id := NewMessageID()
+	var open atomic.Int32 // request bodies the transport has not closed yet
+	for attempt := 1; ; attempt++ {
+		if err := d.pace(ctx); err != nil {
+			return outcome{bodyFree: open.Load() == 0}, err
+		}
+		req, err := d.Endpoint.NewRequest(ctx, id, body)
+		if err != nil {
+			return outcome{bodyFree: open.Load() == 0}, err
+		}
+		// The transport may still be reading the body after Do returns (when the server answers
+		// before reading it all); tracking closes keeps the pooled buffer from being reused then.
+		req.Body = newTrackedBody(body, &open)
+		req.GetBody = func() (io.ReadCloser, error) { return newTrackedBody(body, &open), nil }
+
+		start := time.Now()
+		resp, err := client.Do(req)
+		elapsed := time.Since(start)
+		var status int
+		var snippet string
+		var retryAfter time.Duration
+		var location string
+		if err != nil {
+			err = RedactURL(err)
+		} else {
+			status = resp.StatusCode
+			snippet = BodySnippet(resp.Body, rejectionBodyLimit)
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+			resp.Body.Close()
+			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			location = redactLocation(resp.Header.Get("Location"))
+		}
+		if d.Observer != nil {
+			d.Observer.Request(status, err, elapsed)
+		}
+		if err != nil && ctx.Err() != nil {
+			return outcome{bodyFree: open.Load() == 0}, fmt.Errorf("webhook delivery stopped: %w", ctx.Err())
+		}
+		switch {
+		case err != nil:
+			// Network errors and timeouts: retried below.
+		case status >= 200 && status < 300:
+			return outcome{bodyFree: open.Load() == 0}, nil
+		case status >= 300 && status < 400:
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
+				Attempts: attempt, Body: snippet, Location: location}
+		case status == http.StatusGone:
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
+				Attempts: attempt, Body: snippet}
+		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
+			// Transient: retried below.
+		case status >= 400:
+			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
+		default:
+			// 1xx that escaped the client: nothing to act on, so treat it as transient.
+		}
+		if attempt > maxRetries {
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
+				Status: status, Attempts: attempt, Body: snippet, Err: err}
+		}
+		if d.Observer != nil {
+			d.Observer.Retry()
+		}
+		wait := max(d.backoff(attempt-1), min(retryAfter, maxRetryAfter))
+		if err := sleep(ctx, wait); err != nil {
+			return outcome{bodyFree: open.Load() == 0}, err
+		}
+	}
+}
+
+// backoff is the full-jitter wait before retry n (0-based).
+func (d *Deliverer) backoff(n int) time.Duration {
+	base, ceiling := d.BaseBackoff, d.MaxBackoff
+	if base <= 0 {
+		base = DefaultBaseBackoff
+	}
+	if ceiling <= 0 {
+		ceiling = DefaultMaxBackoff
+	}
+	limit := base
+	for i := 0; i < n && limit < ceiling; i++ {
+		limit *= 2
+	}
+	return rand.N(min(limit, ceiling) + 1)
+}
+
+// pace waits for the limiter. It reserves rather than calls Wait so the observer learns how long
+// the request was held back, and so cancellation gives the token back.
+func (d *Deliverer) pace(ctx context.Context) error {
+	if d.Limiter == nil {
+		return nil
+	}
+	r := d.Limiter.Reserve()
+	if !r.OK() {
+		return errors.New("the webhook rate limiter admits no requests: set max_requests_per_second above 0")
+	}
+	delay := r.Delay()
+	if delay <= 0 {
+		return nil
+	}
+	if d.Observer != nil {
+		d.Observer.RateLimitWait(delay)
+	}
+	if err := sleep(ctx, delay); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("webhook delivery stopped: %w", ctx.Err())
+	}
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date. Anything else, or a
+// time in the past, is no floor at all.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+// redactLocation keeps a redirect target's scheme and host: enough to see an http→https or domain
+// move, without the path or query where webhook URLs carry their tokens.
+func redactLocation(loc string) string {
+	if loc == "" {
+		return ""
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Host == "" {
+		return "a relative location on the same host"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// trackedBody is a request body that counts itself open until the transport closes it.
+type trackedBody struct {
+	bytes.Reader
+	open   *atomic.Int32
+	closed atomic.Bool
+}
+
+func newTrackedBody(b []byte, open *atomic.Int32) *trackedBody {
+	open.Add(1)
+	t := &trackedBody{open: open}
+	t.Reset(b)
+	return t
+}
+
+func (t *trackedBody) Close() error {
+	if t.closed.CompareAndSwap(false, true) {
+		t.open.Add(-1)
+	}
+	return nil
+}
