@@ -22,6 +22,8 @@ func Connect(ctx context.Context, url string) (*pgx.Conn, error) {
 		}
 		return nil, err
 	}
+	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
+	cfg.RuntimeParams["client_encoding"] = "UTF8"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the warehouse: %w", err)

@@ -1,0 +1,634 @@
+// Command benchctl measures the runner against the design's performance targets (`make bench`,
+// through scripts/bench.sh). For each size it recreates a warehouse of users shaped like the
+// Census guide's, a control plane with two syncs to the bench receiver, measures the ceilings
+// (E: COPY the model out; D: post the same volume of pre-encoded batches with a bare HTTP loop)
+// and times `backflow-runner sync` for a first run, a run with nothing changed, a run with 1%
+// updated, and a mirror run with 1% deleted. It prints a table and writes results.json.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+const (
+	cpDB        = "backflow_bench_cp"
+	whDB        = "backflow_bench_wh"
+	batchSize   = 1000
+	concurrency = 4 // the runner's default delivery concurrency
+	upsertSync  = "bench users upsert"
+	mirrorSync  = "bench users mirror"
+	defaultURL  = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+)
+
+type config struct {
+	sizes    []int
+	runner   string
+	receiver string
+	out      string
+	baseURL  string
+	workDir  string
+	keep     bool
+}
+
+type machine struct {
+	Cores           int    `json:"cores"`
+	MemoryMB        int64  `json:"memory_mb"`
+	PostgresVersion string `json:"postgres_version"`
+	GoOS            string `json:"goos"`
+	GoArch          string `json:"goarch"`
+}
+
+type ceilings struct {
+	ESeconds       float64 `json:"e_seconds"`       // COPY (model) TO STDOUT into io.Discard
+	DSeconds       float64 `json:"d_seconds"`       // every record, pre-encoded batches, bare HTTP loop
+	D1PctSeconds   float64 `json:"d_1pct_seconds"`  // the same for 1% of the records
+	BatchBytes     int     `json:"batch_bytes"`     // size of one pre-encoded batch of 1000
+	DRecordsPerSec float64 `json:"d_records_per_s"` // for reference
+	ERowsPerSec    float64 `json:"e_rows_per_s"`    // for reference
+}
+
+type result struct {
+	Case        string  `json:"case"`
+	Rows        int     `json:"rows"`
+	SentChanged int64   `json:"sent_changed"`
+	SentDeleted int64   `json:"sent_deleted"`
+	Seconds     float64 `json:"seconds"`
+	RecordsPerS float64 `json:"records_per_s"` // model rows processed per second
+	Ceiling     string  `json:"ceiling"`       // which ceiling the ratio is against
+	CeilingS    float64 `json:"ceiling_seconds"`
+	Ratio       float64 `json:"ratio"`        // seconds / ceiling_seconds
+	Target      float64 `json:"target_ratio"` // the design's bound on ratio (0: none)
+	PeakMB      float64 `json:"peak_mb"`
+	OK          bool    `json:"ok"`
+	Note        string  `json:"note,omitempty"`
+}
+
+type sizeResult struct {
+	Rows     int      `json:"rows"`
+	Ceilings ceilings `json:"ceilings"`
+	Cases    []result `json:"cases"`
+}
+
+type report struct {
+	GeneratedAt time.Time    `json:"generated_at"`
+	Machine     machine      `json:"machine"`
+	BatchSize   int          `json:"batch_size"`
+	Concurrency int          `json:"concurrency"`
+	Sizes       []sizeResult `json:"sizes"`
+}
+
+func main() {
+	var cfg config
+	sizes := flag.String("rows", envOr("BENCH_ROWS", "100000,1000000"), "comma- or space-separated row counts to run")
+	flag.StringVar(&cfg.runner, "runner", "bin/backflow-runner", "the backflow-runner binary to time")
+	flag.StringVar(&cfg.receiver, "receiver", "", "the bench receiver binary (bench/receiver)")
+	flag.StringVar(&cfg.out, "out", "bench/results.json", "where to write the results")
+	flag.StringVar(&cfg.workDir, "work", os.TempDir(), "directory for logs")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the bench databases afterwards")
+	flag.Parse()
+	cfg.baseURL = envOr(controlplane.DatabaseURLEnv, defaultURL)
+	for _, f := range strings.FieldsFunc(*sizes, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1000 {
+			fatalf("BENCH_ROWS: %q is not a row count of at least 1000", f)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	if cfg.receiver == "" {
+		fatalf("-receiver is required")
+	}
+	if err := run(context.Background(), cfg); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+}
+
+func dbURL(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", errors.New("BACKFLOW_DATABASE_URL is not a valid URL")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func run(ctx context.Context, cfg config) error {
+	rep := report{GeneratedAt: time.Now().UTC(), BatchSize: batchSize, Concurrency: concurrency}
+	var err error
+	rep.Machine, err = describeMachine(ctx, cfg.baseURL)
+	if err != nil {
+		return err
+	}
+	hook, stop, err := startReceiver(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	var failed error
+	for _, n := range cfg.sizes {
+		sr, err := runSize(ctx, cfg, hook, n)
+		rep.Sizes = append(rep.Sizes, sr)
+		if err != nil {
+			failed = fmt.Errorf("%d rows: %w", n, err)
+			break
+		}
+	}
+	printTable(os.Stdout, rep)
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(cfg.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("\nwrote %s\n", cfg.out)
+	if !cfg.keep {
+		if err := dropDatabases(ctx, cfg.baseURL); err != nil {
+			logf("drop the bench databases: %v", err)
+		}
+	}
+	return failed
+}
+
+func describeMachine(ctx context.Context, base string) (machine, error) {
+	m := machine{Cores: runtime.NumCPU(), GoOS: runtime.GOOS, GoArch: runtime.GOARCH}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if fields := strings.Fields(s.Text()); len(fields) >= 2 && fields[0] == "MemTotal:" {
+				kb, _ := strconv.ParseInt(fields[1], 10, 64)
+				m.MemoryMB = kb / 1024
+			}
+		}
+		f.Close()
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return m, fmt.Errorf("connect to Postgres (BACKFLOW_DATABASE_URL or %s): %w", defaultURL, err)
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&m.PostgresVersion); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// startReceiver runs the bench receiver as its own process, as a real endpoint would be.
+func startReceiver(ctx context.Context, cfg config) (string, func(), error) {
+	addrFile := filepath.Join(cfg.workDir, fmt.Sprintf("bench-receiver-%d.addr", os.Getpid()))
+	_ = os.Remove(addrFile)
+	cmd := exec.CommandContext(ctx, cfg.receiver, "--listen", "127.0.0.1:0", "--addr-file", addrFile)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start the bench receiver: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.Remove(addrFile)
+	}
+	for i := 0; i < 200; i++ {
+		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
+			return "http://" + string(b), stop, nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	stop()
+	return "", nil, errors.New("the bench receiver did not start listening within 5s")
+}
+
+func dropDatabases(ctx context.Context, base string) error {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, db := range []string{cpDB, whDB} {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func recreateDatabases(ctx context.Context, base string) error {
+	if err := dropDatabases(ctx, base); err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, db := range []string{cpDB, whDB} {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// usersSQL fills public.users with n rows shaped like the Census guide's users.
+func usersSQL(n int) []string {
+	return []string{
+		`CREATE TABLE users (
+			company text, company_domain text, created_at timestamp, unique_id text PRIMARY KEY,
+			first_name text, full_name text, last_name text, role text, type text, user_id text, website text)`,
+		fmt.Sprintf(`INSERT INTO users
+		SELECT c.company || ' ' || (g %% 997), lower(n.ln) || (g %% 997) || '.co.uk',
+			timestamp '2019-01-01' + g * interval '7 seconds',
+			lower(n.fn) || '.' || lower(n.ln) || g || '@example.com',
+			n.fn, n.fn || ' ' || n.ln, n.ln,
+			(ARRAY['International Mobility Assistant','Regional Sales Manager','Chief Data Officer','Support Engineer'])[1 + g %% 4],
+			(ARRAY['free user','paid user','trial user'])[1 + g %% 3],
+			upper(md5(g::text)::uuid::text),
+			'http://' || lower(n.ln) || (g %% 991) || '.biz'
+		FROM generate_series(1, %d) g,
+			LATERAL (SELECT (ARRAY['Walsh and Sons','Stehr-Weber','Adams LLC','Kuhn Group','Gislason Inc'])[1 + g %% 5] AS company) c,
+			LATERAL (SELECT (ARRAY['Alycia','Bob','Chen','Dolores','Émile','Fatima','Gus'])[1 + g %% 7] AS fn,
+				(ARRAY['Adams','Smith','Okafor','Nguyen','García','Müller','Kowalski','Brown','Ito','Silva','Haddad'])[1 + (g / 7) %% 11] AS ln) n`, n),
+		"VACUUM ANALYZE users",
+	}
+}
+
+func execAll(ctx context.Context, dbURL string, stmts ...string) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%.60s…: %w", s, err)
+		}
+	}
+	return nil
+}
+
+type env struct {
+	cpURL, whURL, key, hook string
+	model                   *controlplane.Model
+	meta                    webhook.Meta
+}
+
+func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
+	if err := recreateDatabases(ctx, cfg.baseURL); err != nil {
+		return nil, fmt.Errorf("recreate the bench databases: %w", err)
+	}
+	e := &env{hook: hook}
+	var err error
+	if e.cpURL, err = dbURL(cfg.baseURL, cpDB); err != nil {
+		return nil, err
+	}
+	if e.whURL, err = dbURL(cfg.baseURL, whDB); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := execAll(ctx, e.whURL, usersSQL(n)...); err != nil {
+		return nil, fmt.Errorf("generate users: %w", err)
+	}
+	logf("generated %d users in %.1fs", n, time.Since(start).Seconds())
+
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	e.key = base64.StdEncoding.EncodeToString(key)
+	sealer, err := controlplane.ParseKey(e.key)
+	if err != nil {
+		return nil, err
+	}
+	store, err := controlplane.Open(ctx, e.cpURL, sealer)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	wh := &controlplane.Connection{Name: "bench warehouse", Postgres: &controlplane.PostgresConfig{URL: e.whURL}}
+	if err := store.CreateConnection(ctx, wh); err != nil {
+		return nil, err
+	}
+	dest := &controlplane.Connection{Name: "bench receiver", Webhook: &controlplane.WebhookConfig{URL: hook, Method: "POST"}}
+	if err := store.CreateConnection(ctx, dest); err != nil {
+		return nil, err
+	}
+	m := &controlplane.Model{Name: "bench users", ConnectionID: wh.ID, Table: "public.users"}
+	if m.Columns, err = warehouse.Describe(ctx, e.whURL, m.Query()); err != nil {
+		return nil, err
+	}
+	if err := store.CreateModel(ctx, m); err != nil {
+		return nil, err
+	}
+	e.model = m
+	for _, y := range []*controlplane.Sync{
+		{Name: upsertSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize},
+		{Name: mirrorSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorMirror, PrimaryKey: "unique_id", BatchSize: batchSize},
+	} {
+		if err := store.CreateSync(ctx, y); err != nil {
+			return nil, err
+		}
+		if y.Name == upsertSync {
+			schema, table := m.SchemaAndTable()
+			e.meta = webhook.Meta{SyncRunAt: time.Now(), ConnectionName: dest.Name, ModelName: m.Name,
+				SchemaName: schema, TableName: table, SyncID: y.ID, SyncName: y.Name}
+		}
+	}
+	return e, nil
+}
+
+// ceilingE: the time to read the model once with COPY ... TO STDOUT, after one warm-up read.
+func ceilingE(ctx context.Context, e *env) (float64, error) {
+	conn, err := pgx.Connect(ctx, e.whURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	sql := "COPY (" + e.model.Query() + ") TO STDOUT"
+	if _, err := conn.PgConn().CopyTo(ctx, io.Discard, sql); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if _, err := conn.PgConn().CopyTo(ctx, io.Discard, sql); err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// batchBody encodes one envelope of batchSize real records, as the runner would send them.
+func batchBody(ctx context.Context, e *env) ([]byte, error) {
+	rows, err := warehouse.Open(ctx, e.whURL, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols := make([]int, len(rows.Columns()))
+	names := make([][]byte, len(cols))
+	for i, c := range rows.Columns() {
+		cols[i] = i
+		names[i], _ = json.Marshal(c.Name)
+	}
+	var records [][]byte
+	for rows.Next() {
+		records = append(records, rows.AppendObject(nil, cols, names))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return e.meta.AppendEnvelope(nil, webhook.OpChanged, records), nil
+}
+
+// ceilingD: the time to POST ceil(records/batchSize) copies of body at the runner's concurrency
+// with a bare HTTP loop.
+func ceilingD(ctx context.Context, hook string, body []byte, records int) (float64, error) {
+	batches := (records + batchSize - 1) / batchSize
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}}
+	defer client.CloseIdleConnections()
+	next := make(chan struct{}, batches)
+	for i := 0; i < batches; i++ {
+		next <- struct{}{}
+	}
+	close(next)
+	var wg sync.WaitGroup
+	errs := make(chan error, concurrency)
+	start := time.Now()
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range next {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("the bench receiver answered %s", resp.Status)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return elapsed, nil
+}
+
+type receiverStats struct {
+	Requests, Records, Bytes, Changed, Deleted int64
+}
+
+func resetReceiver(ctx context.Context, hook string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hook+"/reset", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func readReceiver(ctx context.Context, hook string) (receiverStats, error) {
+	var s receiverStats
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hook+"/stats", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS (the
+// kernel's ru_maxrss of the child, so no sampling is missed).
+func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string) (seconds, peakMB float64, err error) {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, label)
+	logPath := filepath.Join(cfg.workDir, "bench-runner-"+safe+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer logFile.Close()
+	cmd := exec.CommandContext(ctx, cfg.runner, "sync", syncName)
+	cmd.Env = append(os.Environ(), controlplane.DatabaseURLEnv+"="+e.cpURL, controlplane.SecretKeyEnv+"="+e.key)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	start := time.Now()
+	runErr := cmd.Run()
+	seconds = time.Since(start).Seconds()
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peakMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+		}
+	}
+	if runErr != nil {
+		tail, _ := os.ReadFile(logPath)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return seconds, peakMB, fmt.Errorf("backflow-runner sync %q: %w; its output (%s) ends:\n%s", syncName, runErr, logPath, tail)
+	}
+	return seconds, peakMB, nil
+}
+
+func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, error) {
+	sr := sizeResult{Rows: n}
+	logf("--- %d rows", n)
+	e, err := setup(ctx, cfg, hook, n)
+	if err != nil {
+		return sr, err
+	}
+	c := &sr.Ceilings
+	if c.ESeconds, err = ceilingE(ctx, e); err != nil {
+		return sr, fmt.Errorf("ceiling E: %w", err)
+	}
+	c.ERowsPerSec = float64(n) / c.ESeconds
+	body, err := batchBody(ctx, e)
+	if err != nil {
+		return sr, fmt.Errorf("encode a batch: %w", err)
+	}
+	c.BatchBytes = len(body)
+	onePct := n / 100
+	if c.DSeconds, err = ceilingD(ctx, hook, body, n); err != nil {
+		return sr, fmt.Errorf("ceiling D: %w", err)
+	}
+	c.DRecordsPerSec = float64(n) / c.DSeconds
+	if c.D1PctSeconds, err = ceilingD(ctx, hook, body, onePct); err != nil {
+		return sr, fmt.Errorf("ceiling D: %w", err)
+	}
+	logf("ceilings: E %.2fs, D %.2fs, D(1%%) %.3fs", c.ESeconds, c.DSeconds, c.D1PctSeconds)
+
+	type step struct {
+		label, sync      string
+		before           func() error
+		changed, deleted int64
+		ceiling          string
+		ceilingS, target float64
+	}
+	mutate := func(stmts ...string) func() error {
+		return func() error { return execAll(ctx, e.whURL, stmts...) }
+	}
+	k := strconv.Itoa(onePct)
+	steps := []step{
+		{label: "first run", sync: upsertSync, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds, target: 2},
+		{label: "nothing changed", sync: upsertSync, ceiling: "E", ceilingS: c.ESeconds, target: 2},
+		{label: "1% updated", sync: upsertSync, changed: int64(onePct), ceiling: "E+D(1%)", ceilingS: c.ESeconds + c.D1PctSeconds, target: 2,
+			before: mutate("UPDATE users SET role = role || ' (promoted)' WHERE unique_id IN (SELECT unique_id FROM users ORDER BY user_id LIMIT "+k+")",
+				"VACUUM ANALYZE users")},
+		{label: "mirror first run", sync: mirrorSync, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds, target: 2},
+		{label: "mirror, 1% deleted", sync: mirrorSync, deleted: int64(onePct), ceiling: "E+D(1%)", ceilingS: c.ESeconds + c.D1PctSeconds, target: 2,
+			before: mutate("DELETE FROM users WHERE unique_id IN (SELECT unique_id FROM users ORDER BY user_id DESC LIMIT "+k+")",
+				"VACUUM ANALYZE users")},
+	}
+	rows := n
+	for _, s := range steps {
+		if s.before != nil {
+			if err := s.before(); err != nil {
+				return sr, fmt.Errorf("prepare %q: %w", s.label, err)
+			}
+		}
+		if s.deleted > 0 {
+			rows = n - int(s.deleted)
+		}
+		if err := resetReceiver(ctx, hook); err != nil {
+			return sr, err
+		}
+		logf("%s: backflow-runner sync %q", s.label, s.sync)
+		secs, peak, err := timeRunner(ctx, cfg, e, fmt.Sprintf("%d-%s", n, s.label), s.sync)
+		st, serr := readReceiver(ctx, hook)
+		r := result{Case: s.label, Rows: rows, SentChanged: st.Changed, SentDeleted: st.Deleted, Seconds: secs,
+			RecordsPerS: float64(rows) / secs, Ceiling: s.ceiling, CeilingS: s.ceilingS, Ratio: secs / s.ceilingS,
+			Target: s.target, PeakMB: peak}
+		r.OK = err == nil && serr == nil && st.Changed == s.changed && st.Deleted == s.deleted && r.Ratio <= s.target && peak <= 200
+		switch {
+		case err != nil:
+			r.Note = "failed"
+		case serr != nil:
+			r.Note = "receiver: " + serr.Error()
+		case st.Changed != s.changed || st.Deleted != s.deleted:
+			r.Note = fmt.Sprintf("expected %d changed and %d deleted", s.changed, s.deleted)
+		case r.Ratio > s.target:
+			r.Note = "over target"
+		case peak > 200:
+			r.Note = "over 200 MB"
+		}
+		sr.Cases = append(sr.Cases, r)
+		if err != nil {
+			return sr, err
+		}
+	}
+	return sr, nil
+}
+
+func printTable(w io.Writer, rep report) {
+	fmt.Fprintf(w, "\nmachine: %d cores, %d MB, Postgres %s; batch %d, concurrency %d\n",
+		rep.Machine.Cores, rep.Machine.MemoryMB, rep.Machine.PostgresVersion, rep.BatchSize, rep.Concurrency)
+	for _, s := range rep.Sizes {
+		c := s.Ceilings
+		fmt.Fprintf(w, "\n%d rows — ceilings: E %.2fs (%.0f rows/s), D %.2fs (%.0f records/s), D(1%%) %.3fs\n",
+			s.Rows, c.ESeconds, c.ERowsPerSec, c.DSeconds, c.DRecordsPerSec, c.D1PctSeconds)
+		fmt.Fprintf(w, "%-20s %9s %9s %9s %8s %11s %-8s %6s %7s %8s  %s\n",
+			"case", "rows", "changed", "deleted", "seconds", "records/s", "ceiling", "ratio", "target", "peak MB", "")
+		for _, r := range s.Cases {
+			mark := "ok"
+			if !r.OK {
+				mark = "MISS " + r.Note
+			}
+			fmt.Fprintf(w, "%-20s %9d %9d %9d %8.2f %11.0f %-8s %6.2f %7s %8.1f  %s\n",
+				r.Case, r.Rows, r.SentChanged, r.SentDeleted, r.Seconds, r.RecordsPerS, r.Ceiling, r.Ratio,
+				fmt.Sprintf("≤%.0f×", r.Target), r.PeakMB, mark)
+		}
+	}
+}

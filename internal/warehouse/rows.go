@@ -1,0 +1,275 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Rows streams a model's rows ordered by the text form of its key column. It reads the wire
+// protocol directly (pgconn) so each row costs no allocation: values are the raw bytes of the
+// DataRow message, encoded to JSON straight into the caller's buffer.
+type Rows struct {
+	conn   *pgx.Conn
+	rr     *pgconn.ResultReader
+	cols   []controlplane.Column
+	codecs []codec // one per model column
+	keyIdx int     // the key's text form: the key column itself (text, varchar) or a helper after the model's
+	vals   [][]byte
+	err    error
+	done   bool
+	closed bool
+}
+
+// Open runs query on the warehouse at url and streams its rows ordered by the key column's text
+// form, byte-wise (the order of the control plane's ledger, `key text COLLATE "C"`), NULL keys
+// last. keyColumn must be a column of the query's result. SQL the warehouse rejects returns an
+// error carrying the warehouse's message. The caller must Close the Rows; that closes the
+// connection too.
+func Open(ctx context.Context, url, query, keyColumn string) (*Rows, error) {
+	conn, err := Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	r, err := open(ctx, conn, query, keyColumn)
+	if err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return r, nil
+}
+
+func open(ctx context.Context, conn *pgx.Conn, query, keyColumn string) (*Rows, error) {
+	query = trimQuery(query)
+	cols, err := DescribeConn(ctx, conn, query)
+	if err != nil {
+		return nil, err
+	}
+	keyIdx := -1
+	for i, c := range cols {
+		if c.Name == keyColumn {
+			keyIdx = i
+			break
+		}
+	}
+	if keyIdx < 0 {
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		return nil, fmt.Errorf("the model lost its key column: its result has no column %q (it has %s); add the column back to the model's SQL or change the sync's primary_key",
+			keyColumn, strings.Join(names, ", "))
+	}
+
+	// Sorting by the key's text with the "C" collation makes the order byte-wise whatever the
+	// database's collation. A text or varchar key is its own text form, so it is sorted and
+	// read in place; any other key is added last as text (ORDER BY its position cannot collide
+	// with a model column's name).
+	ident := pgx.Identifier{keyColumn}.Sanitize()
+	textKey := cols[keyIdx].Type == "text" || cols[keyIdx].Type == "varchar"
+	nfields := len(cols)
+	var wrapped string
+	if textKey {
+		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m ORDER BY m.%s COLLATE \"C\" NULLS LAST", query, ident)
+	} else {
+		wrapped = fmt.Sprintf("SELECT m.*, ((m.%s)::text COLLATE \"C\") FROM (\n%s\n) AS m ORDER BY %d NULLS LAST",
+			ident, query, len(cols)+1)
+		keyIdx = len(cols)
+		nfields++
+	}
+	pc := conn.PgConn()
+	sd, err := pc.Prepare(ctx, "", wrapped, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	if len(sd.Fields) != nfields || (textKey && sd.Fields[keyIdx].DataTypeOID != 25 && sd.Fields[keyIdx].DataTypeOID != 1043) {
+		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
+	}
+	oids := make([]uint32, len(cols))
+	for i := range cols {
+		oids[i] = sd.Fields[i].DataTypeOID
+	}
+	codecs, err := codecsFor(ctx, conn, oids)
+	if err != nil {
+		return nil, err
+	}
+	formats := make([]int16, nfields)
+	for i, c := range codecs {
+		formats[i] = c.format()
+	}
+	if !textKey {
+		formats[keyIdx] = textFormat
+	}
+	rr := pc.ExecPrepared(ctx, "", nil, nil, formats)
+	return &Rows{conn: conn, rr: rr, cols: cols, codecs: codecs, keyIdx: keyIdx}, nil
+}
+
+// trimQuery drops trailing semicolons and blanks so the query can be wrapped in a subquery.
+func trimQuery(q string) string {
+	return strings.TrimRight(q, " \t\r\n;")
+}
+
+// Columns returns the model's columns (without the helper key column).
+func (r *Rows) Columns() []controlplane.Column { return r.cols }
+
+// Next advances to the next row. It returns false at the end or on an error (see Err).
+func (r *Rows) Next() bool {
+	if r.done {
+		return false
+	}
+	if r.rr.NextRow() {
+		r.vals = r.rr.Values()
+		return true
+	}
+	r.vals = nil
+	r.done = true
+	if _, err := r.rr.Close(); err != nil {
+		r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+	}
+	return false
+}
+
+// Key returns the current row's key as Postgres's ::text prints it. The bytes are valid until
+// the next call to Next.
+func (r *Rows) Key() (key []byte, isNull bool) {
+	v := r.vals[r.keyIdx]
+	return v, v == nil
+}
+
+// AppendValue appends the JSON encoding of column col of the current row to buf.
+func (r *Rows) AppendValue(buf []byte, col int) []byte {
+	return r.codecs[col].appendJSON(buf, r.vals[col])
+}
+
+// AppendObject appends {"name":value,...} for the given column indexes of the current row;
+// names[i] is the JSON-encoded (quoted) name for cols[i], without the colon.
+func (r *Rows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, names[i]...)
+		buf = append(buf, ':')
+		buf = r.codecs[c].appendJSON(buf, r.vals[c])
+	}
+	return append(buf, '}')
+}
+
+// Err returns the error that ended the iteration, if any.
+func (r *Rows) Err() error { return r.err }
+
+// Close stops reading and closes the connection. Closing before the end does not drain the
+// remaining rows: the connection is simply dropped, which the warehouse treats as a cancel.
+func (r *Rows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.done = true
+	// Closing the connection never drains a result still streaming (pgconn just sends
+	// Terminate and hangs up), so this is quick even mid-result.
+	return r.conn.Close(context.Background())
+}
+
+// codecsFor chooses how each result column is requested and encoded. OIDs pgx does not know
+// (domains, enums, extension types such as citext, arrays of those) are looked up in pg_type.
+func codecsFor(ctx context.Context, conn *pgx.Conn, oids []uint32) ([]codec, error) {
+	types := map[uint32]pgType{}
+	var unknown []uint32
+	for _, oid := range oids {
+		if _, ok := builtinKinds[oid]; !ok {
+			unknown = append(unknown, oid)
+		}
+	}
+	// A domain's base type or an array's element type may itself be unknown: look up until
+	// everything is resolved (a few rounds at most).
+	for round := 0; len(unknown) > 0 && round < 8; round++ {
+		rows, err := conn.Query(ctx, "SELECT oid, typtype, typbasetype, typelem, typcategory, typdelim FROM pg_catalog.pg_type WHERE oid = ANY($1)", unknown)
+		if err != nil {
+			return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+		}
+		var next []uint32
+		for rows.Next() {
+			var t pgType
+			var typtype, category, delim byte
+			if err := rows.Scan(&t.oid, &typtype, &t.base, &t.elem, &category, &delim); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+			}
+			t.domain = typtype == 'd'
+			t.array = category == 'A' && t.elem != 0
+			t.delim = delim
+			types[t.oid] = t
+			for _, o := range []uint32{t.base, t.elem} {
+				if o == 0 {
+					continue
+				}
+				if _, ok := builtinKinds[o]; ok {
+					continue
+				}
+				if _, ok := types[o]; !ok {
+					next = append(next, o)
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+		}
+		unknown = next
+	}
+	codecs := make([]codec, len(oids))
+	for i, oid := range oids {
+		codecs[i] = resolve(oid, types, 0)
+	}
+	return codecs, nil
+}
+
+type pgType struct {
+	oid, base, elem uint32
+	domain, array   bool
+	delim           byte
+}
+
+// resolve maps a type OID to its codec: builtins directly, domains through their base type,
+// arrays binary when their element has a binary codec and as parsed text otherwise, anything
+// else as its text form.
+func resolve(oid uint32, types map[uint32]pgType, depth int) codec {
+	if k, ok := builtinKinds[oid]; ok {
+		return k
+	}
+	t, ok := types[oid]
+	if !ok || depth > 8 {
+		return codec{kind: kText}
+	}
+	if t.domain {
+		return resolve(t.base, types, depth+1)
+	}
+	if t.array {
+		elem := resolve(t.elem, types, depth+1)
+		if elem.kind == kArray || elem.kind == kTextArray {
+			// An array type over an array domain is still one multi-dimensional array.
+			return elem
+		}
+		if ek, ok := binaryElemKind(elem.kind); ok {
+			return codec{kind: kArray, elem: ek}
+		}
+		// The delimiter belongs to the element type (box uses ';').
+		var delim byte
+		if et, ok := types[t.elem]; ok {
+			delim = et.delim
+		}
+		if delim == 0 {
+			delim = ','
+		}
+		return codec{kind: kTextArray, delim: delim}
+	}
+	return codec{kind: kText}
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make bench`: measures bin/backflow-runner against the design's performance targets
+# (DESIGN.md, "Performance targets"). For each size in BENCH_ROWS (default: 100000 and 1000000)
+# it recreates the databases backflow_bench_cp and backflow_bench_wh on BACKFLOW_DATABASE_URL's
+# server (default postgres://postgres@127.0.0.1:5432/postgres), fills a users table shaped like
+# the Census guide's, measures the ceilings E (COPY the model out) and D (post the same volume of
+# pre-encoded batches of 1000 with a bare HTTP loop at concurrency 4) and times
+# `backflow-runner sync` for: a first run, a run with nothing changed, 1% updated, and a mirror
+# run with 1% deleted, with the runner's peak RSS. It prints a table and writes
+# bench/results.json. The databases are dropped at the end (BENCH_KEEP=1 keeps them).
+#
+#   make build && make bench
+#   BENCH_ROWS=100000 make bench
+#   BENCH_RUNNER=/path/to/backflow-runner bash scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runner=${BENCH_RUNNER:-bin/backflow-runner}
+if [[ ! -x $runner ]]; then
+  echo "bench: $runner does not exist: build it first with \`make build\`, then run \`make bench\` again" >&2
+  exit 1
+fi
+
+BACKFLOW_DATABASE_URL=$(bash scripts/ensure-postgres.sh BACKFLOW_DATABASE_URL)
+export BACKFLOW_DATABASE_URL
+echo "bench: Postgres at ${BACKFLOW_DATABASE_URL%%\?*}" >&2
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/backflow-bench.XXXXXX")
+# Kept when something failed: the error names the runner's log in there.
+trap 'rc=$?; if [[ $rc == 0 ]]; then rm -rf "$work"; else echo "bench: logs kept in $work/logs" >&2; fi' EXIT
+go build -o "$work/receiver" ./bench/receiver
+go build -o "$work/benchctl" ./bench/cmd/benchctl
+
+keep=()
+if [[ ${BENCH_KEEP:-} == 1 ]]; then
+  keep=(-keep)
+  echo "bench: runner logs are kept in $work/logs" >&2
+  trap - EXIT
+fi
+mkdir -p "$work/logs"
+"$work/benchctl" -rows "${BENCH_ROWS:-100000,1000000}" -runner "$runner" -receiver "$work/receiver" \
+  -out bench/results.json -work "$work/logs" "${keep[@]}"
