@@ -1,0 +1,112 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+var (
+	_ datasource.DataSource              = &ConnectionDataSource{}
+	_ datasource.DataSourceWithConfigure = &ConnectionDataSource{}
+)
+
+// ConnectionDataSource is data.backflow_connection: a connection looked up by name. It exposes
+// no secret: not the URLs, headers or signing secret.
+type ConnectionDataSource struct{ storeHolder }
+
+// NewConnectionDataSource is the data source factory.
+func NewConnectionDataSource() datasource.DataSource { return &ConnectionDataSource{} }
+
+type connectionDataModel struct {
+	ID      types.Int64  `tfsdk:"id"`
+	Name    types.String `tfsdk:"name"`
+	Kind    types.String `tfsdk:"kind"`
+	Webhook types.Object `tfsdk:"webhook"`
+}
+
+type webhookDataModel struct {
+	Method               types.String `tfsdk:"method"`
+	MaxRequestsPerSecond types.Int64  `tfsdk:"max_requests_per_second"`
+	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
+	Signed               types.Bool   `tfsdk:"signed"`
+}
+
+var webhookDataAttrTypes = map[string]attr.Type{
+	"method": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
+	"signed": types.BoolType,
+}
+
+func (d *ConnectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connection"
+}
+
+func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up a connection by name, e.g. one managed in another configuration. Secrets " +
+			"(URLs, headers, signing secrets) are never exposed.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{MarkdownDescription: "Name of the connection.", Required: true},
+			"id":   schema.Int64Attribute{MarkdownDescription: "Id of the connection.", Computed: true},
+			"kind": schema.StringAttribute{
+				MarkdownDescription: "`" + controlplane.KindPostgres + "` or `" + controlplane.KindWebhook + "`.",
+				Computed:            true,
+			},
+			"webhook": schema.SingleNestedAttribute{
+				MarkdownDescription: "The webhook's settings that are not secret; null for a postgres connection.",
+				Computed:            true,
+				Attributes: map[string]schema.Attribute{
+					"method": schema.StringAttribute{MarkdownDescription: "HTTP method of each request.", Computed: true},
+					"max_requests_per_second": schema.Int64Attribute{
+						MarkdownDescription: "Most requests per second; null when not paced.", Computed: true,
+					},
+					"test_on_save": schema.BoolAttribute{
+						MarkdownDescription: "Whether the webhook is tested when saved.", Computed: true,
+					},
+					"signed": schema.BoolAttribute{
+						MarkdownDescription: "Whether requests carry Standard Webhooks signatures.", Computed: true,
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *ConnectionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *ConnectionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m connectionDataModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || !d.ready(&resp.Diagnostics) {
+		return
+	}
+	c, err := d.store.GetConnectionByName(ctx, m.Name.ValueString())
+	if err != nil {
+		lookupError(&resp.Diagnostics, "connection", m.Name.ValueString(), err)
+		return
+	}
+	m.ID = types.Int64Value(c.ID)
+	m.Kind = types.StringValue(c.Kind())
+	m.Webhook = types.ObjectNull(webhookDataAttrTypes)
+	if w := c.Webhook; w != nil {
+		wd := webhookDataModel{
+			Method: types.StringValue(w.Method), MaxRequestsPerSecond: types.Int64Null(),
+			TestOnSave: types.BoolValue(w.TestOnSave), Signed: types.BoolValue(w.SigningSecret != ""),
+		}
+		if w.MaxRequestsPerSecond > 0 {
+			wd.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)
+		}
+		var dg diag.Diagnostics
+		m.Webhook, dg = types.ObjectValueFrom(ctx, webhookDataAttrTypes, wd)
+		resp.Diagnostics.Append(dg...)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

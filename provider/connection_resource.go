@@ -1,0 +1,356 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+var (
+	_ resource.Resource                = &ConnectionResource{}
+	_ resource.ResourceWithConfigure   = &ConnectionResource{}
+	_ resource.ResourceWithImportState = &ConnectionResource{}
+)
+
+// WebhookMethods are the HTTP methods a webhook connection may use; the first is the default.
+var WebhookMethods = []string{"POST", "PUT", "PATCH"}
+
+// ConnectionResource is backflow_connection: a Postgres warehouse or a webhook destination.
+type ConnectionResource struct{ storeHolder }
+
+// NewConnectionResource is the resource factory.
+func NewConnectionResource() resource.Resource { return &ConnectionResource{} }
+
+type connectionModel struct {
+	ID       types.Int64  `tfsdk:"id"`
+	Name     types.String `tfsdk:"name"`
+	Postgres types.Object `tfsdk:"postgres"`
+	Webhook  types.Object `tfsdk:"webhook"`
+}
+
+type postgresModel struct {
+	URL types.String `tfsdk:"url"`
+}
+
+type webhookModel struct {
+	URL                  types.String `tfsdk:"url"`
+	Method               types.String `tfsdk:"method"`
+	Headers              types.Map    `tfsdk:"headers"`
+	SigningSecret        types.String `tfsdk:"signing_secret"`
+	MaxRequestsPerSecond types.Int64  `tfsdk:"max_requests_per_second"`
+	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
+}
+
+var (
+	postgresAttrTypes = map[string]attr.Type{"url": types.StringType}
+	webhookAttrTypes  = map[string]attr.Type{
+		"url": types.StringType, "method": types.StringType, "headers": types.MapType{ElemType: types.StringType},
+		"signing_secret": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
+	}
+)
+
+func (r *ConnectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connection"
+}
+
+// kindSwitch replaces the connection when it changes between postgres and webhook: the
+// control plane does not change a connection's kind in place.
+func kindSwitch(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = req.StateValue.IsNull() != req.PlanValue.IsNull()
+}
+
+func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replaceOnKind := objectplanmodifier.RequiresReplaceIf(kindSwitch,
+		"Switching between postgres and webhook replaces the connection.",
+		"Switching between `postgres` and `webhook` replaces the connection.")
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A connection: a Postgres warehouse that models read from (`postgres`), or a webhook " +
+			"that syncs deliver to (`webhook`). Exactly one of the two is set. Secrets are sealed in the control " +
+			"plane with the provider's `secret_key`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the connection in the control plane.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"postgres": schema.SingleNestedAttribute{
+				MarkdownDescription: "A Postgres warehouse. Conflicts with `webhook`.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						MarkdownDescription: "Postgres URL of the warehouse, e.g. `postgres://reader:secret@host:5432/analytics`. Sensitive.",
+						Required:            true,
+						Sensitive:           true,
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+				},
+				Validators: []validator.Object{
+					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("webhook")),
+				},
+				PlanModifiers: []planmodifier.Object{replaceOnKind},
+			},
+			"webhook": schema.SingleNestedAttribute{
+				MarkdownDescription: "A webhook destination that receives JSON batches. Conflicts with `postgres`.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						MarkdownDescription: "URL that receives the batches. Sensitive: it often carries a token.",
+						Required:            true,
+						Sensitive:           true,
+						Validators: []validator.String{stringvalidator.RegexMatches(httpURL,
+							"must be an http:// or https:// URL")},
+					},
+					"method": schema.StringAttribute{
+						MarkdownDescription: "HTTP method of each request: one of " + quoteList(WebhookMethods) +
+							". Defaults to `" + WebhookMethods[0] + "`.",
+						Optional:   true,
+						Computed:   true,
+						Default:    stringdefault.StaticString(WebhookMethods[0]),
+						Validators: []validator.String{stringvalidator.OneOf(WebhookMethods...)},
+					},
+					"headers": schema.MapAttribute{
+						MarkdownDescription: "Extra HTTP headers sent with every request, e.g. `Authorization`. Sensitive.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Sensitive:           true,
+					},
+					"signing_secret": schema.StringAttribute{
+						MarkdownDescription: "Standard Webhooks signing secret (`whsec_...`). When set, each request " +
+							"carries `webhook-timestamp` and `webhook-signature` headers. Sensitive.",
+						Optional:   true,
+						Sensitive:  true,
+						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"max_requests_per_second": schema.Int64Attribute{
+						MarkdownDescription: "Most requests per second the runner sends to this webhook (at least 1). " +
+							"Unset: not paced.",
+						Optional:   true,
+						Validators: []validator.Int64{int64validator.AtLeast(1)},
+					},
+					"test_on_save": schema.BoolAttribute{
+						MarkdownDescription: "Test the webhook on every create and update (a HEAD, then a request with " +
+							"operation `test`) and refuse to save it unless it answers 200. Defaults to `true`.",
+						Optional: true,
+						Computed: true,
+						Default:  booldefault.StaticBool(true),
+					},
+				},
+				PlanModifiers: []planmodifier.Object{replaceOnKind},
+			},
+		},
+	}
+}
+
+func (r *ConnectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+// toConnection converts the Terraform value to the store's.
+func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Connection, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c := &controlplane.Connection{ID: m.ID.ValueInt64(), Name: m.Name.ValueString()}
+	if !m.Postgres.IsNull() && !m.Postgres.IsUnknown() {
+		var pg postgresModel
+		diags.Append(m.Postgres.As(ctx, &pg, objectAsOptions)...)
+		c.Postgres = &controlplane.PostgresConfig{URL: pg.URL.ValueString()}
+	}
+	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
+		var wh webhookModel
+		diags.Append(m.Webhook.As(ctx, &wh, objectAsOptions)...)
+		cfg := &controlplane.WebhookConfig{
+			URL: wh.URL.ValueString(), Method: wh.Method.ValueString(), SigningSecret: wh.SigningSecret.ValueString(),
+			MaxRequestsPerSecond: wh.MaxRequestsPerSecond.ValueInt64(), TestOnSave: wh.TestOnSave.ValueBool(),
+		}
+		if cfg.Method == "" {
+			cfg.Method = WebhookMethods[0]
+		}
+		if !wh.Headers.IsNull() && !wh.Headers.IsUnknown() {
+			cfg.Headers = map[string]string{}
+			diags.Append(wh.Headers.ElementsAs(ctx, &cfg.Headers, false)...)
+		}
+		c.Webhook = cfg
+	}
+	return c, diags
+}
+
+// fromConnection sets m from the store's connection. prior (may be nil) keeps `headers = {}`
+// from turning into null, which the store cannot tell apart.
+func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Connection, prior *connectionModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.ID = types.Int64Value(c.ID)
+	m.Name = types.StringValue(c.Name)
+	m.Postgres = types.ObjectNull(postgresAttrTypes)
+	m.Webhook = types.ObjectNull(webhookAttrTypes)
+	var d diag.Diagnostics
+	switch {
+	case c.Postgres != nil:
+		m.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, postgresModel{URL: types.StringValue(c.Postgres.URL)})
+		diags.Append(d...)
+	case c.Webhook != nil:
+		w := c.Webhook
+		wh := webhookModel{
+			URL: types.StringValue(w.URL), Method: types.StringValue(w.Method), TestOnSave: types.BoolValue(w.TestOnSave),
+			Headers: types.MapNull(types.StringType), SigningSecret: types.StringNull(), MaxRequestsPerSecond: types.Int64Null(),
+		}
+		if w.Method == "" {
+			wh.Method = types.StringValue(WebhookMethods[0])
+		}
+		if w.SigningSecret != "" {
+			wh.SigningSecret = types.StringValue(w.SigningSecret)
+		}
+		if w.MaxRequestsPerSecond > 0 {
+			wh.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)
+		}
+		if len(w.Headers) > 0 || priorHasEmptyHeaders(ctx, prior) {
+			wh.Headers, d = types.MapValueFrom(ctx, types.StringType, w.Headers)
+			diags.Append(d...)
+		}
+		m.Webhook, d = types.ObjectValueFrom(ctx, webhookAttrTypes, wh)
+		diags.Append(d...)
+	}
+	return diags
+}
+
+func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {
+	if prior == nil || prior.Webhook.IsNull() || prior.Webhook.IsUnknown() {
+		return false
+	}
+	var wh webhookModel
+	if d := prior.Webhook.As(ctx, &wh, objectAsOptions); d.HasError() {
+		return false
+	}
+	return !wh.Headers.IsNull() && !wh.Headers.IsUnknown() && len(wh.Headers.Elements()) == 0
+}
+
+// testOnSave runs the webhook check when the connection asks for it.
+func testOnSave(ctx context.Context, c *controlplane.Connection, diags *diag.Diagnostics) {
+	if c.Webhook == nil || !c.Webhook.TestOnSave {
+		return
+	}
+	w := c.Webhook
+	e := webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+	if err := webhook.Check(ctx, nil, e, c.Name); err != nil {
+		webhookCheckError(diags, c.Name, err)
+	}
+}
+
+func (r *ConnectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan connectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	c, d := plan.toConnection(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	testOnSave(ctx, c, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.store.CreateConnection(ctx, c); err != nil {
+		storeError(&resp.Diagnostics, "create", "connection", c.Name, err)
+		return
+	}
+	plan.ID = types.Int64Value(c.ID)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state connectionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	c, err := r.store.GetConnection(ctx, state.ID.ValueInt64())
+	if errors.Is(err, controlplane.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "connection", state.Name.ValueString(), err)
+		return
+	}
+	var next connectionModel
+	resp.Diagnostics.Append(next.fromConnection(ctx, c, &state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+}
+
+func (r *ConnectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state connectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	plan.ID = state.ID
+	c, d := plan.toConnection(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	testOnSave(ctx, c, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.store.UpdateConnection(ctx, c); err != nil {
+		storeError(&resp.Diagnostics, "update", "connection", c.Name, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state connectionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	err := r.store.DeleteConnection(ctx, state.ID.ValueInt64())
+	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+		storeError(&resp.Diagnostics, "delete", "connection", state.Name.ValueString(), err)
+	}
+}
+
+func (r *ConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.ready(&resp.Diagnostics) {
+		return
+	}
+	c, err := r.store.LookupConnection(ctx, req.ID)
+	if err != nil {
+		importError(&resp.Diagnostics, "connection", req.ID, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), c.ID)...)
+}
+
+func importError(diags *diag.Diagnostics, kind, ref string, err error) {
+	addError(diags, "Cannot Import "+titleKind(kind),
+		fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref),
+		"Import by the numeric id or the exact name shown by the control plane.", err)
+}

@@ -1,0 +1,91 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// detail formats a diagnostic body: what happened, what to do, then the original error.
+func detail(what, todo string, err error) string {
+	s := what
+	if todo != "" {
+		s += "\n\n" + todo
+	}
+	if err != nil {
+		s += "\n\nOriginal error: " + err.Error()
+	}
+	return s
+}
+
+func addError(diags *diag.Diagnostics, summary, what, todo string, err error) {
+	diags.AddError(summary, detail(what, todo, err))
+}
+
+func addAttributeError(diags *diag.Diagnostics, p path.Path, summary, what, todo string, err error) {
+	diags.AddAttributeError(p, summary, detail(what, todo, err))
+}
+
+// notConfigured is reported when an operation needs the store but the provider has none, which
+// happens only when database_url or secret_key were unknown during configuration.
+func notConfigured(diags *diag.Diagnostics) {
+	diags.AddError("Provider Not Configured",
+		"The provider has no control-plane connection, because `database_url` or `secret_key` were not known "+
+			"when it was configured.\n\nSet them to values known at plan time, or use the "+
+			controlplane.DatabaseURLEnv+" and "+controlplane.SecretKeyEnv+" environment variables.")
+}
+
+// storeError turns a store error into a diagnostic a user can act on.
+func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
+	var inUse *controlplane.InUseError
+	switch {
+	case errors.As(err, &inUse):
+		addError(diags, "Still In Use",
+			fmt.Sprintf("The %s %q cannot be deleted while other definitions use it.", kind, name),
+			"Delete those first or point them at something else, then apply again.", err)
+	case errors.Is(err, controlplane.ErrNameTaken):
+		addAttributeError(diags, path.Root("name"), "Name Already Taken",
+			fmt.Sprintf("Another %s in the control plane is already named %q; names are unique.", kind, name),
+			"Choose another name, or import the existing one with `terraform import`.", err)
+	case errors.Is(err, controlplane.ErrNotFound):
+		addError(diags, "Reference Not Found",
+			fmt.Sprintf("Could not %s the %s %q: something it refers to does not exist.", action, kind, name),
+			"Check the ids it refers to; they may have been deleted outside Terraform.", err)
+	default:
+		addError(diags, "Control-Plane Error",
+			fmt.Sprintf("Could not %s the %s %q in the control plane.", action, kind, name),
+			"Check that the control-plane database is reachable and `secret_key` is the key it was written with.", err)
+	}
+}
+
+// webhookCheckError reports a failed test-on-save.
+func webhookCheckError(diags *diag.Diagnostics, name string, err error) {
+	var ce *webhook.CheckError
+	what := fmt.Sprintf("The webhook of connection %q did not pass its test: Backflow sends a HEAD, then a test "+
+		"request, and wants HTTP 200.", name)
+	if errors.As(err, &ce) {
+		what = fmt.Sprintf("The webhook of connection %q answered the test %s with HTTP %d, not 200. "+
+			"First bytes of its body: %q", name, ce.Method, ce.Status, ce.Body)
+	}
+	addAttributeError(diags, path.Root("webhook"), "Webhook Test Failed", what,
+		"Make the endpoint answer 200 to the test request, or set `test_on_save = false` to save it untested.", err)
+}
+
+// lookupError reports a data source whose name matches nothing.
+func lookupError(diags *diag.Diagnostics, kind, name string, err error) {
+	if errors.Is(err, controlplane.ErrNotFound) {
+		addAttributeError(diags, path.Root("name"), "No Such "+titleKind(kind),
+			fmt.Sprintf("The control plane has no %s named %q.", kind, name),
+			"Check the name (it is case-sensitive), or create the "+kind+" first.", err)
+		return
+	}
+	storeError(diags, "read", kind, name, err)
+}
+
+func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }

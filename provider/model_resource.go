@@ -1,0 +1,286 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+)
+
+var (
+	_ resource.Resource                = &ModelResource{}
+	_ resource.ResourceWithConfigure   = &ModelResource{}
+	_ resource.ResourceWithImportState = &ModelResource{}
+	_ resource.ResourceWithModifyPlan  = &ModelResource{}
+)
+
+// ModelResource is backflow_model: SQL (or a table) over a Postgres warehouse connection.
+type ModelResource struct{ storeHolder }
+
+// NewModelResource is the resource factory.
+func NewModelResource() resource.Resource { return &ModelResource{} }
+
+type modelModel struct {
+	ID           types.Int64  `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	ConnectionID types.Int64  `tfsdk:"connection_id"`
+	SQL          types.String `tfsdk:"sql"`
+	Table        types.String `tfsdk:"table"`
+	Columns      types.List   `tfsdk:"columns"`
+}
+
+var columnAttrTypes = map[string]attr.Type{"name": types.StringType, "type": types.StringType}
+
+var columnsType = types.ListType{ElemType: types.ObjectType{AttrTypes: columnAttrTypes}}
+
+func (r *ModelResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_model"
+}
+
+func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A model: the records a sync sends, as SQL (`sql`) or a whole table (`table`) over a " +
+			"Postgres warehouse connection. Its `columns` are discovered from the warehouse at plan and apply time by " +
+			"preparing the query, without running it, so SQL the warehouse rejects fails the plan.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the model in the control plane.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Unique name. Webhooks receive it as `model_name`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"connection_id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the `postgres` connection the model reads from. Changing it replaces the model.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"sql": schema.StringAttribute{
+				MarkdownDescription: "A query that returns the model's records, each column under a unique name. " +
+					"Conflicts with `table`.",
+				Optional: true,
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+					stringvalidator.ExactlyOneOf(path.MatchRoot("sql"), path.MatchRoot("table")),
+				},
+			},
+			"table": schema.StringAttribute{
+				MarkdownDescription: "A table (or view) whose every column is the model, as `schema.table` or " +
+					"`table` (schema `public`). Webhooks then receive `schema_name` and `table_name`. Conflicts with `sql`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"columns": schema.ListNestedAttribute{
+				MarkdownDescription: "The model's columns as the warehouse describes them, in order.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{MarkdownDescription: "Column name.", Computed: true},
+						"type": schema.StringAttribute{
+							MarkdownDescription: "Postgres type name, e.g. `text`, `int8`, `timestamptz`.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (r *ModelResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+func (m *modelModel) toModel() *controlplane.Model {
+	return &controlplane.Model{
+		ID: m.ID.ValueInt64(), Name: m.Name.ValueString(), ConnectionID: m.ConnectionID.ValueInt64(),
+		SQL: stringOrEmpty(m.SQL), Table: stringOrEmpty(m.Table),
+	}
+}
+
+func (m *modelModel) fromModel(ctx context.Context, x *controlplane.Model) diag.Diagnostics {
+	m.ID = types.Int64Value(x.ID)
+	m.Name = types.StringValue(x.Name)
+	m.ConnectionID = types.Int64Value(x.ConnectionID)
+	m.SQL, m.Table = types.StringNull(), types.StringNull()
+	if x.SQL != "" {
+		m.SQL = types.StringValue(x.SQL)
+	}
+	if x.Table != "" {
+		m.Table = types.StringValue(x.Table)
+	}
+	var d diag.Diagnostics
+	m.Columns, d = columnsValue(ctx, x.Columns)
+	return d
+}
+
+func columnsValue(ctx context.Context, cols []controlplane.Column) (types.List, diag.Diagnostics) {
+	type column struct {
+		Name types.String `tfsdk:"name"`
+		Type types.String `tfsdk:"type"`
+	}
+	vs := make([]column, len(cols))
+	for i, c := range cols {
+		vs[i] = column{types.StringValue(c.Name), types.StringValue(c.Type)}
+	}
+	return types.ListValueFrom(ctx, columnsType.ElemType, vs)
+}
+
+// describe checks the model's connection and asks the warehouse for the model's columns.
+func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) []controlplane.Column {
+	conn, err := r.store.GetConnection(ctx, x.ConnectionID)
+	if err != nil {
+		addAttributeError(diags, path.Root("connection_id"), "Connection Not Found",
+			fmt.Sprintf("The model %q refers to connection %d, which could not be read.", x.Name, x.ConnectionID),
+			"Point connection_id at an existing postgres connection.", err)
+		return nil
+	}
+	if conn.Postgres == nil {
+		addAttributeError(diags, path.Root("connection_id"), "Not a Warehouse Connection",
+			fmt.Sprintf("Connection %q (id %d) is a %s connection; a model reads from a postgres connection.",
+				conn.Name, conn.ID, conn.Kind()),
+			"Point connection_id at a backflow_connection with a `postgres` block.", nil)
+		return nil
+	}
+	cols, err := warehouse.Describe(ctx, conn.Postgres.URL, x.Query())
+	if err != nil {
+		at, what := path.Root("sql"), fmt.Sprintf("The warehouse of connection %q refused the model's SQL.", conn.Name)
+		if x.Table != "" {
+			at, what = path.Root("table"), fmt.Sprintf("The warehouse of connection %q refused to read the table %q.", conn.Name, x.Table)
+		}
+		addAttributeError(diags, at, "Invalid Model Query", what,
+			"Fix the query so the warehouse accepts it (the warehouse's message is below); it is prepared, not run.", err)
+		return nil
+	}
+	return cols
+}
+
+// ModifyPlan discovers the columns at plan time, so SQL the warehouse rejects fails the plan.
+func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.store == nil {
+		return // destroy, or no store yet: Create/Update describe again
+	}
+	var plan modelModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
+		return
+	}
+	cols := r.describe(ctx, plan.toModel(), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	v, d := columnsValue(ctx, cols)
+	resp.Diagnostics.Append(d...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), v)...)
+}
+
+func (r *ModelResource) save(ctx context.Context, plan *modelModel, create bool, diags *diag.Diagnostics) {
+	x := plan.toModel()
+	x.Columns = r.describe(ctx, x, diags)
+	if diags.HasError() {
+		return
+	}
+	action, save := "update", r.store.UpdateModel
+	if create {
+		action, save = "create", r.store.CreateModel
+	}
+	if err := save(ctx, x); err != nil {
+		storeError(diags, action, "model", x.Name, err)
+		return
+	}
+	plan.ID = types.Int64Value(x.ID)
+	var d diag.Diagnostics
+	plan.Columns, d = columnsValue(ctx, x.Columns)
+	diags.Append(d...)
+}
+
+func (r *ModelResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan modelModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	r.save(ctx, &plan, true, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ModelResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state modelModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	x, err := r.store.GetModel(ctx, state.ID.ValueInt64())
+	if errors.Is(err, controlplane.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "model", state.Name.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(state.fromModel(ctx, x)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *ModelResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state modelModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	plan.ID = state.ID
+	r.save(ctx, &plan, false, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ModelResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state modelModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	err := r.store.DeleteModel(ctx, state.ID.ValueInt64())
+	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+		storeError(&resp.Diagnostics, "delete", "model", state.Name.ValueString(), err)
+	}
+}
+
+func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.ready(&resp.Diagnostics) {
+		return
+	}
+	x, err := r.store.LookupModel(ctx, req.ID)
+	if err != nil {
+		importError(&resp.Diagnostics, "model", req.ID, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), x.ID)...)
+}

@@ -1,0 +1,162 @@
+// Package provider is the Backflow Terraform/OpenTofu provider: it writes connections, models and
+// syncs into the Postgres control plane that the runner executes.
+package provider
+
+import (
+	"context"
+	"os"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+var _ provider.Provider = &BackflowProvider{}
+
+// BackflowProvider is the provider; New builds one per plugin process.
+type BackflowProvider struct {
+	version string
+}
+
+// New returns the provider factory for providerserver.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &BackflowProvider{version: version} }
+}
+
+type providerModel struct {
+	DatabaseURL types.String `tfsdk:"database_url"`
+	SecretKey   types.String `tfsdk:"secret_key"`
+}
+
+// Metadata names the provider.
+func (p *BackflowProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "backflow"
+	resp.Version = p.version
+}
+
+// Schema describes the provider block.
+func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Backflow is reverse ETL declared as code. This provider stores connections, models " +
+			"and syncs in a Postgres control plane, which `backflow-runner` executes.",
+		Attributes: map[string]schema.Attribute{
+			"database_url": schema.StringAttribute{
+				MarkdownDescription: "Postgres URL of the control plane, e.g. `postgres://backflow@db:5432/backflow`. " +
+					"Defaults to the `" + controlplane.DatabaseURLEnv + "` environment variable. The provider applies " +
+					"pending control-plane migrations when it connects.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"secret_key": schema.StringAttribute{
+				MarkdownDescription: "Key that seals connection secrets at rest (AES-256-GCM): 32 random bytes in " +
+					"base64, as `openssl rand -base64 32` prints. Defaults to the `" + controlplane.SecretKeyEnv +
+					"` environment variable. The runner needs the same key.",
+				Optional:  true,
+				Sensitive: true,
+			},
+		},
+	}
+}
+
+// Configure opens (or reuses) the control-plane store and hands it to resources and data sources.
+func (p *BackflowProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.DatabaseURL.IsUnknown() || cfg.SecretKey.IsUnknown() {
+		// Known only after apply (e.g. from another resource): resources report it if they need the store.
+		return
+	}
+	url := cfg.DatabaseURL.ValueString()
+	if url == "" {
+		url = os.Getenv(controlplane.DatabaseURLEnv)
+	}
+	key := cfg.SecretKey.ValueString()
+	if key == "" {
+		key = os.Getenv(controlplane.SecretKeyEnv)
+	}
+	if url == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("database_url"), "Missing Control-Plane Database URL",
+			"The provider does not know where the Backflow control plane is.\n\n"+
+				"Set `database_url` in the provider block, or the "+controlplane.DatabaseURLEnv+
+				" environment variable, to a Postgres URL such as postgres://backflow@db:5432/backflow.")
+	}
+	if key == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("secret_key"), "Missing Secret Key",
+			"The provider needs the key that seals connection secrets in the control plane.\n\n"+
+				"Set `secret_key` in the provider block, or the "+controlplane.SecretKeyEnv+
+				" environment variable, to 32 random bytes in base64 (`openssl rand -base64 32`). "+
+				"Use the same key as the runner.")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, err := openStore(ctx, url, key)
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot Open the Control Plane",
+			"The provider could not connect to the Backflow control plane or apply its migrations.",
+			"Check `database_url` / "+controlplane.DatabaseURLEnv+" and `secret_key` / "+controlplane.SecretKeyEnv+
+				", and that the database is reachable.", err)
+		return
+	}
+	resp.ResourceData = store
+	resp.DataSourceData = store
+}
+
+// Resources lists the resources.
+func (p *BackflowProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewConnectionResource, NewModelResource, NewSyncResource}
+}
+
+// DataSources lists the data sources.
+func (p *BackflowProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewConnectionDataSource, NewModelDataSource, NewSyncDataSource}
+}
+
+// stores caches one Store per (url, key) for the life of the plugin process: Terraform calls
+// Configure for every operation, and reconnecting (and re-checking migrations) each time is slow.
+var stores = struct {
+	sync.Mutex
+	m map[storeKey]*controlplane.Store
+}{m: map[storeKey]*controlplane.Store{}}
+
+type storeKey struct{ url, key string }
+
+func openStore(ctx context.Context, url, key string) (*controlplane.Store, error) {
+	stores.Lock()
+	defer stores.Unlock()
+	k := storeKey{url, key}
+	if s, ok := stores.m[k]; ok {
+		return s, nil
+	}
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	// The pool outlives this request: Configure's ctx ends with the RPC.
+	s, err := controlplane.Open(context.WithoutCancel(ctx), url, sealer)
+	if err != nil {
+		return nil, err
+	}
+	stores.m[k] = s
+	return s, nil
+}
+
+// closeStore drops a cached store; tests call it before their database is dropped.
+func closeStore(url, key string) {
+	stores.Lock()
+	defer stores.Unlock()
+	k := storeKey{url, key}
+	if s, ok := stores.m[k]; ok {
+		s.Close()
+		delete(stores.m, k)
+	}
+}

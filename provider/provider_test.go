@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+var protoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"backflow": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+func TestMain(m *testing.M) {
+	// A TF_CLI_CONFIG_FILE naming a missing file makes OpenTofu print a warning before its
+	// version, which terraform-exec then cannot parse; the tests need no CLI configuration.
+	if f := os.Getenv("TF_CLI_CONFIG_FILE"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			os.Unsetenv("TF_CLI_CONFIG_FILE")
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// testEnv is one acceptance test's world: its own control plane, key and warehouse.
+type testEnv struct {
+	cpURL string // control plane, as the provider block gets it
+	key   string
+	whURL string // warehouse with a users table
+	cp    *pgxpool.Pool
+	wh    *pgxpool.Pool
+	store *controlplane.Store
+}
+
+// newTestEnv creates the databases an acceptance test needs. Without TF_ACC it skips, as
+// resource.Test would, before creating anything.
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 to run it")
+	}
+	// Few connections per pool: many tests run at once against one shared Postgres.
+	cpURL := withQuery(t, controlplanetest.NewDatabase(t), "pool_max_conns", "2")
+	key := controlplanetest.NewKey(t)
+	whURL := controlplanetest.NewDatabase(t)
+	t.Cleanup(func() { closeStore(cpURL, key) }) // before the database is dropped
+	e := &testEnv{cpURL: cpURL, key: key, whURL: whURL, cp: controlplanetest.Pool(t, cpURL), wh: controlplanetest.Pool(t, whURL)}
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store, err = controlplane.Open(context.Background(), cpURL, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.store.Close)
+	e.execWarehouse(t, `CREATE TABLE users (
+		unique_id  text PRIMARY KEY,
+		email      text NOT NULL,
+		first_name text,
+		active     boolean NOT NULL DEFAULT true,
+		created_at timestamptz NOT NULL DEFAULT now()
+	);
+	INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`)
+	return e
+}
+
+func withQuery(t *testing.T, dbURL, k, v string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// provider is the provider block; configs start with it.
+func (e *testEnv) provider() string {
+	return fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", e.cpURL, e.key)
+}
+
+// config joins the provider block and HCL fragments.
+func (e *testEnv) config(parts ...string) string {
+	return e.provider() + strings.Join(parts, "\n")
+}
+
+func (e *testEnv) warehouseConnection(resourceName, name string) string {
+	return fmt.Sprintf(`
+resource "backflow_connection" %q {
+  name     = %q
+  postgres = { url = %q }
+}
+`, resourceName, name, e.whURL)
+}
+
+func (e *testEnv) execControlPlane(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := e.cp.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("control plane: %s: %v", sql, err)
+	}
+}
+
+func (e *testEnv) execWarehouse(t *testing.T, sql string) {
+	t.Helper()
+	if _, err := e.wh.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("warehouse: %v", err)
+	}
+}
+
+// checkDestroyed is a CheckDestroy that finds no row left in the control plane.
+func (e *testEnv) checkDestroyed(*terraform.State) error {
+	var n int
+	err := e.cp.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM backflow.connections)
+		+ (SELECT count(*) FROM backflow.models) + (SELECT count(*) FROM backflow.syncs)`).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n != 0 {
+		return fmt.Errorf("%d control-plane rows left after destroy", n)
+	}
+	return nil
+}
+
+// countRows counts rows of a control-plane table with a name.
+func (e *testEnv) countNamed(t *testing.T, table, name string) int {
+	t.Helper()
+	var n int
+	if err := e.cp.QueryRow(context.Background(), `SELECT count(*) FROM backflow.`+table+` WHERE name = $1`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// receiver is a real local webhook endpoint answering every request with status and body.
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []*http.Request
+}
+
+func newReceiver(t *testing.T, status int, body string) *receiver {
+	t.Helper()
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.requests = append(r.requests, req.Clone(context.Background()))
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) received() []*http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*http.Request(nil), r.requests...)
+}
+
+// importByName returns the resource's name attribute as the import id.
+func importByName(resourceName string) func(*terraform.State) (string, error) {
+	return func(s *terraform.State) (string, error) {
+		rs, ok := s.RootModule().Resources[resourceName]
+		if !ok {
+			return "", fmt.Errorf("%s not in state", resourceName)
+		}
+		return rs.Primary.Attributes["name"], nil
+	}
+}
+
+// stateID reads a resource's id from the state.
+func stateID(s *terraform.State, resourceName string) (string, error) {
+	rs, ok := s.RootModule().Resources[resourceName]
+	if !ok {
+		return "", fmt.Errorf("%s not in state", resourceName)
+	}
+	return rs.Primary.Attributes["id"], nil
+}
+
+// expectErr matches a diagnostic however Terraform wraps its lines: spaces match any whitespace.
+func expectErr(pattern string) *regexp.Regexp {
+	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
+}

@@ -1,0 +1,36 @@
+package provider
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// storeHolder gives resources and data sources the provider's store.
+type storeHolder struct {
+	store *controlplane.Store
+}
+
+func (h *storeHolder) setStore(data any, diags *diag.Diagnostics) {
+	if data == nil {
+		return // the provider is not configured yet (validation), or its settings were unknown
+	}
+	s, ok := data.(*controlplane.Store)
+	if !ok {
+		diags.AddError("Unexpected Provider Data",
+			fmt.Sprintf("Expected *controlplane.Store, got %T. This is a bug in the provider; please report it.", data))
+		return
+	}
+	h.store = s
+}
+
+// ready reports whether the store is available, adding a diagnostic if not.
+func (h *storeHolder) ready(diags *diag.Diagnostics) bool {
+	if h.store == nil {
+		notConfigured(diags)
+		return false
+	}
+	return true
+}

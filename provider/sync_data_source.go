@@ -1,0 +1,81 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+)
+
+var (
+	_ datasource.DataSource              = &SyncDataSource{}
+	_ datasource.DataSourceWithConfigure = &SyncDataSource{}
+)
+
+// SyncDataSource is data.backflow_sync: a sync looked up by name.
+type SyncDataSource struct{ storeHolder }
+
+// NewSyncDataSource is the data source factory.
+func NewSyncDataSource() datasource.DataSource { return &SyncDataSource{} }
+
+func (d *SyncDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sync"
+}
+
+func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up a sync by name.",
+		Attributes: map[string]schema.Attribute{
+			"name":           schema.StringAttribute{MarkdownDescription: "Name of the sync.", Required: true},
+			"id":             schema.Int64Attribute{MarkdownDescription: "Id of the sync.", Computed: true},
+			"model_id":       schema.Int64Attribute{MarkdownDescription: "Id of the model it reads.", Computed: true},
+			"destination_id": schema.Int64Attribute{MarkdownDescription: "Id of the webhook connection it sends to.", Computed: true},
+			"behavior":       computed(behaviorMarkdown()),
+			"primary_key":    computed("The model column that identifies a record."),
+			"mappings": schema.ListNestedAttribute{
+				MarkdownDescription: "Its mappings; null when it sends every column under its own name.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"from":     computed("A model column; null for a constant."),
+						"constant": computed("A constant; null for a column."),
+						"to":       computed("The field name in the JSON record."),
+					},
+				},
+			},
+			"schedule": schema.SingleNestedAttribute{
+				MarkdownDescription: "Its schedule; null when it only runs by hand.",
+				Computed:            true,
+				Attributes: map[string]schema.Attribute{
+					"every": computed("Interval as a Go duration; null for a cron schedule."),
+					"cron":  computed("Five-field cron expression in UTC; null for an interval."),
+				},
+			},
+			"batch_size":    schema.Int64Attribute{MarkdownDescription: "Records per request.", Computed: true},
+			"paused":        schema.BoolAttribute{MarkdownDescription: "Whether it is paused.", Computed: true},
+			"paused_reason": computed("Why the runner paused it, if it did."),
+		},
+	}
+}
+
+func (d *SyncDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SyncDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m syncModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || !d.ready(&resp.Diagnostics) {
+		return
+	}
+	y, err := d.store.GetSyncByName(ctx, m.Name.ValueString())
+	if err != nil {
+		lookupError(&resp.Diagnostics, "sync", m.Name.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(m.fromSync(ctx, y)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

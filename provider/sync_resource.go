@@ -1,0 +1,456 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+var (
+	_ resource.Resource                = &SyncResource{}
+	_ resource.ResourceWithConfigure   = &SyncResource{}
+	_ resource.ResourceWithImportState = &SyncResource{}
+	_ resource.ResourceWithModifyPlan  = &SyncResource{}
+)
+
+// Batch size bounds, as the control plane's CHECK constraint has them.
+const (
+	MinBatchSize     = 1
+	MaxBatchSize     = 10000
+	DefaultBatchSize = 100
+)
+
+// SyncResource is backflow_sync: a model's records sent to a webhook connection.
+type SyncResource struct{ storeHolder }
+
+// NewSyncResource is the resource factory.
+func NewSyncResource() resource.Resource { return &SyncResource{} }
+
+type syncModel struct {
+	ID            types.Int64  `tfsdk:"id"`
+	Name          types.String `tfsdk:"name"`
+	ModelID       types.Int64  `tfsdk:"model_id"`
+	DestinationID types.Int64  `tfsdk:"destination_id"`
+	Behavior      types.String `tfsdk:"behavior"`
+	PrimaryKey    types.String `tfsdk:"primary_key"`
+	Mappings      types.List   `tfsdk:"mappings"`
+	Schedule      types.Object `tfsdk:"schedule"`
+	BatchSize     types.Int64  `tfsdk:"batch_size"`
+	Paused        types.Bool   `tfsdk:"paused"`
+	PausedReason  types.String `tfsdk:"paused_reason"`
+}
+
+type mappingModel struct {
+	From     types.String `tfsdk:"from"`
+	Constant types.String `tfsdk:"constant"`
+	To       types.String `tfsdk:"to"`
+}
+
+type scheduleModel struct {
+	Every types.String `tfsdk:"every"`
+	Cron  types.String `tfsdk:"cron"`
+}
+
+var (
+	mappingAttrTypes  = map[string]attr.Type{"from": types.StringType, "constant": types.StringType, "to": types.StringType}
+	mappingType       = types.ObjectType{AttrTypes: mappingAttrTypes}
+	scheduleAttrTypes = map[string]attr.Type{"every": types.StringType, "cron": types.StringType}
+)
+
+// behaviorDescriptions explain each behavior; controlplane.Behaviors fixes the order.
+var behaviorDescriptions = map[string]string{
+	controlplane.BehaviorUpdateOrCreate: "sends records whose key is new or whose mapped values changed since they were last delivered",
+	controlplane.BehaviorAppend:         "sends records whose key was never delivered, never changes",
+	controlplane.BehaviorMirror:         "as `update_or_create`, plus a `deleted` operation for delivered keys the model no longer has",
+}
+
+func behaviorMarkdown() string {
+	s := "What the sync sends: one of " + quoteList(controlplane.Behaviors) + "."
+	for _, b := range controlplane.Behaviors {
+		s += " `" + b + "` " + behaviorDescriptions[b] + "."
+	}
+	return s
+}
+
+func (r *SyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sync"
+}
+
+func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A sync: sends a model's records to a webhook connection, in batches, as `backflow-runner` " +
+			"schedules it. Change is measured against what was successfully delivered, in a ledger keyed by the " +
+			"model and the primary key, so changing either replaces the sync.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the sync in the control plane; webhooks receive it as `sync_configuration_id`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"model_id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the model whose records are sent. Changing it replaces the sync (and starts a new ledger).",
+				Required:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"destination_id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the `webhook` connection the records are sent to.",
+				Required:            true,
+			},
+			"behavior": schema.StringAttribute{
+				MarkdownDescription: behaviorMarkdown(),
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(controlplane.Behaviors...)},
+			},
+			"primary_key": schema.StringAttribute{
+				MarkdownDescription: "The model column that identifies a record. Records with a NULL or repeated key " +
+					"are counted as invalid and never sent. Changing it replaces the sync (and starts a new ledger).",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"mappings": schema.ListNestedAttribute{
+				MarkdownDescription: "What each record holds: model columns (`from`) or constants (`constant`) under " +
+					"the name `to`. Omitted: every model column under its own name.",
+				Optional:   true,
+				Validators: []validator.List{listvalidator.SizeAtLeast(1), uniqueTargetsValidator{}},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"from": schema.StringAttribute{
+							MarkdownDescription: "A model column. Conflicts with `constant`.",
+							Optional:            true,
+							Validators: []validator.String{
+								stringvalidator.LengthAtLeast(1),
+								stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("constant")),
+							},
+						},
+						"constant": schema.StringAttribute{
+							MarkdownDescription: "A constant string sent with every record. Conflicts with `from`.",
+							Optional:            true,
+						},
+						"to": schema.StringAttribute{
+							MarkdownDescription: "The field name in the JSON record. Unique among the mappings.",
+							Required:            true,
+							Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						},
+					},
+				},
+			},
+			"schedule": schema.SingleNestedAttribute{
+				MarkdownDescription: "When the runner runs the sync: exactly one of `every` or `cron`. Omitted: only " +
+					"when run by hand (`backflow-runner sync`).",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"every": schema.StringAttribute{
+						MarkdownDescription: "An interval as a Go duration, at least `" + MinEvery.String() +
+							"`, e.g. `15m` or `1h30m`. Conflicts with `cron`.",
+						Optional: true,
+						Validators: []validator.String{
+							everyValidator{},
+							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("cron")),
+						},
+					},
+					"cron": schema.StringAttribute{
+						MarkdownDescription: "A five-field cron expression (minute hour day-of-month month day-of-week), " +
+							"evaluated in UTC, e.g. `0 * * * *`. Conflicts with `every`.",
+						Optional:   true,
+						Validators: []validator.String{cronValidator{}},
+					},
+				},
+			},
+			"batch_size": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Records per request, %d to %d. Defaults to %d.",
+					MinBatchSize, MaxBatchSize, DefaultBatchSize),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(DefaultBatchSize),
+				Validators: []validator.Int64{int64validator.Between(MinBatchSize, MaxBatchSize)},
+			},
+			"paused": schema.BoolAttribute{
+				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
+					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"paused_reason": schema.StringAttribute{
+				MarkdownDescription: "Why the runner paused the sync, if it did; cleared when the sync is unpaused.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (r *SyncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+// mappings reads the mappings; nil when null or unknown.
+func (m *syncModel) mappings(ctx context.Context, diags *diag.Diagnostics) []controlplane.Mapping {
+	if m.Mappings.IsNull() || m.Mappings.IsUnknown() {
+		return nil
+	}
+	var ms []mappingModel
+	diags.Append(m.Mappings.ElementsAs(ctx, &ms, true)...)
+	out := make([]controlplane.Mapping, len(ms))
+	for i, mp := range ms {
+		out[i] = controlplane.Mapping{From: stringOrEmpty(mp.From), To: stringOrEmpty(mp.To)}
+		if !mp.Constant.IsNull() && !mp.Constant.IsUnknown() {
+			c := mp.Constant.ValueString()
+			out[i].Constant = &c
+		}
+	}
+	return out
+}
+
+func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *controlplane.Sync {
+	y := &controlplane.Sync{
+		ID: m.ID.ValueInt64(), Name: m.Name.ValueString(), ModelID: m.ModelID.ValueInt64(),
+		DestinationID: m.DestinationID.ValueInt64(), Behavior: m.Behavior.ValueString(),
+		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: m.mappings(ctx, diags),
+		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
+	}
+	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
+		var s scheduleModel
+		diags.Append(m.Schedule.As(ctx, &s, objectAsOptions)...)
+		y.ScheduleEvery, y.ScheduleCron = stringOrEmpty(s.Every), stringOrEmpty(s.Cron)
+	}
+	return y
+}
+
+func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Diagnostics {
+	var diags, d diag.Diagnostics
+	m.ID = types.Int64Value(y.ID)
+	m.Name = types.StringValue(y.Name)
+	m.ModelID = types.Int64Value(y.ModelID)
+	m.DestinationID = types.Int64Value(y.DestinationID)
+	m.Behavior = types.StringValue(y.Behavior)
+	m.PrimaryKey = types.StringValue(y.PrimaryKey)
+	m.BatchSize = types.Int64Value(int64(y.BatchSize))
+	m.Paused = types.BoolValue(y.Paused)
+	m.PausedReason = types.StringNull()
+	if y.PausedReason != "" {
+		m.PausedReason = types.StringValue(y.PausedReason)
+	}
+	m.Mappings = types.ListNull(mappingType)
+	if y.Mappings != nil {
+		ms := make([]mappingModel, len(y.Mappings))
+		for i, mp := range y.Mappings {
+			ms[i] = mappingModel{From: types.StringNull(), Constant: types.StringNull(), To: types.StringValue(mp.To)}
+			if mp.Constant != nil {
+				ms[i].Constant = types.StringValue(*mp.Constant)
+			} else {
+				ms[i].From = types.StringValue(mp.From)
+			}
+		}
+		m.Mappings, d = types.ListValueFrom(ctx, mappingType, ms)
+		diags.Append(d...)
+	}
+	m.Schedule = types.ObjectNull(scheduleAttrTypes)
+	if y.ScheduleEvery != "" || y.ScheduleCron != "" {
+		s := scheduleModel{Every: types.StringNull(), Cron: types.StringNull()}
+		if y.ScheduleEvery != "" {
+			s.Every = types.StringValue(y.ScheduleEvery)
+		}
+		if y.ScheduleCron != "" {
+			s.Cron = types.StringValue(y.ScheduleCron)
+		}
+		m.Schedule, d = types.ObjectValueFrom(ctx, scheduleAttrTypes, s)
+		diags.Append(d...)
+	}
+	return diags
+}
+
+// checkRefs checks, against the control plane, that the destination is a webhook connection and
+// that primary_key and every mapping source are columns of the model. Unknown values (zero ids,
+// empty names) are skipped: ModifyPlan checks what it can, Create/Update check everything.
+func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPlan bool, diags *diag.Diagnostics) {
+	if y.DestinationID != 0 {
+		c, err := r.store.GetConnection(ctx, y.DestinationID)
+		switch {
+		case err != nil:
+			addAttributeError(diags, path.Root("destination_id"), "Destination Not Found",
+				fmt.Sprintf("The sync %q sends to connection %d, which could not be read.", y.Name, y.DestinationID),
+				"Point destination_id at an existing webhook connection.", err)
+		case c.Webhook == nil:
+			addAttributeError(diags, path.Root("destination_id"), "Not a Webhook Connection",
+				fmt.Sprintf("Connection %q (id %d) is a %s connection; a sync delivers to a webhook connection.",
+					c.Name, c.ID, c.Kind()),
+				"Point destination_id at a backflow_connection with a `webhook` block.", nil)
+		}
+	}
+	if y.ModelID == 0 {
+		return
+	}
+	m, err := r.store.GetModel(ctx, y.ModelID)
+	if err != nil {
+		addAttributeError(diags, path.Root("model_id"), "Model Not Found",
+			fmt.Sprintf("The sync %q reads model %d, which could not be read.", y.Name, y.ModelID),
+			"Point model_id at an existing model.", err)
+		return
+	}
+	todo := "Use one of the model's columns, or change the model's SQL to return it."
+	if atPlan {
+		// The plan can only see the model as stored: a model changed in the same apply is not saved yet.
+		todo += " If this configuration also changes the model to return it, apply the model first " +
+			"(terraform apply -target=backflow_model.<name>)."
+	}
+	for _, p := range checkColumns(m, y.PrimaryKey, y.Mappings) {
+		at := path.Root("primary_key")
+		if p.Index >= 0 {
+			at = path.Root("mappings").AtListIndex(p.Index).AtName("from")
+		}
+		addAttributeError(diags, at, "Unknown Model Column",
+			fmt.Sprintf("%s is %q, but the model %q has no such column. Its columns are: %s.",
+				p.Attribute, p.Column, m.Name, columnNames(m.Columns)),
+			todo, nil)
+	}
+}
+
+// ModifyPlan plans paused_reason and checks references and columns against the control plane.
+func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Unpausing clears the reason; staying paused keeps it; a new sync has none.
+	reason := types.StringNull()
+	if !req.State.Raw.IsNull() && !plan.Paused.IsNull() {
+		var state syncModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		switch {
+		case plan.Paused.IsUnknown():
+			reason = types.StringUnknown()
+		case plan.Paused.ValueBool() && state.Paused.ValueBool():
+			reason = state.PausedReason
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("paused_reason"), reason)...)
+	if r.store == nil || resp.Diagnostics.HasError() {
+		return
+	}
+	y := plan.toSync(ctx, &resp.Diagnostics)
+	if plan.ModelID.IsUnknown() {
+		y.ModelID = 0
+	}
+	if plan.DestinationID.IsUnknown() {
+		y.DestinationID = 0
+	}
+	if plan.PrimaryKey.IsUnknown() {
+		y.PrimaryKey = ""
+	}
+	r.checkRefs(ctx, y, true, &resp.Diagnostics)
+}
+
+func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	y := plan.toSync(ctx, &resp.Diagnostics)
+	r.checkRefs(ctx, y, false, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.store.CreateSync(ctx, y); err != nil {
+		storeError(&resp.Diagnostics, "create", "sync", y.Name, err)
+		return
+	}
+	plan.ID = types.Int64Value(y.ID)
+	plan.PausedReason = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *SyncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state syncModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	y, err := r.store.GetSync(ctx, state.ID.ValueInt64())
+	if errors.Is(err, controlplane.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "sync", state.Name.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(state.fromSync(ctx, y)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	plan.ID = state.ID
+	y := plan.toSync(ctx, &resp.Diagnostics)
+	r.checkRefs(ctx, y, false, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.store.UpdateSync(ctx, y); err != nil {
+		storeError(&resp.Diagnostics, "update", "sync", y.Name, err)
+		return
+	}
+	plan.PausedReason = types.StringNull()
+	if y.PausedReason != "" {
+		plan.PausedReason = types.StringValue(y.PausedReason)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state syncModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	err := r.store.DeleteSync(ctx, state.ID.ValueInt64())
+	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+		storeError(&resp.Diagnostics, "delete", "sync", state.Name.ValueString(), err)
+	}
+}
+
+func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.ready(&resp.Diagnostics) {
+		return
+	}
+	y, err := r.store.LookupSync(ctx, req.ID)
+	if err != nil {
+		importError(&resp.Diagnostics, "sync", req.ID, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), y.ID)...)
+}

@@ -1,0 +1,231 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// syncBase is a warehouse, a webhook and two models for syncs to use.
+func (e *testEnv) syncBase(hookURL string) string {
+	return e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hookURL, "") +
+		model("active", "active users", "w", `sql = "select unique_id, email, first_name from users where active"`) +
+		model("all", "all users", "w", `table = "users"`)
+}
+
+func syncResource(resourceName, name, modelRef, body string) string {
+	return fmt.Sprintf(`
+resource "backflow_sync" %q {
+  name           = %q
+  model_id       = backflow_model.%s.id
+  destination_id = backflow_connection.hook.id
+  %s
+}
+`, resourceName, name, modelRef, body)
+}
+
+func TestAccSync(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	const addr = "backflow_sync.s"
+	first := `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  mappings    = [{ from = "email", to = "email" }, { constant = "crm", to = "source" }]
+  schedule    = { every = "15m" }`
+	second := `behavior    = "mirror"
+  primary_key = "unique_id"
+  mappings    = [{ from = "unique_id", to = "id" }, { from = "first_name", to = "first_name" }]
+  schedule    = { cron = "0 * * * *" }
+  batch_size  = 500
+  paused      = true`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, syncResource("s", "Active users to webhook", "active", first)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_size"), knownvalue.Int64Exact(100)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("paused"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("paused_reason"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("mappings").AtSliceIndex(1).AtMapKey("constant"),
+						knownvalue.StringExact("crm")),
+				},
+				Check: func(*terraform.State) error {
+					var every string
+					var mappings string
+					err := e.cp.QueryRow(t.Context(), `SELECT schedule_every, mappings::text FROM backflow.syncs`).Scan(&every, &mappings)
+					if err != nil || every != "15m" {
+						return fmt.Errorf("stored schedule_every = %q (%v), want 15m", every, err)
+					}
+					return nil
+				},
+			},
+			{
+				Config: e.config(base, syncResource("s", "Active users", "active", second)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("schedule").AtMapKey("every"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("schedule").AtMapKey("cron"), knownvalue.StringExact("0 * * * *")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("batch_size"), knownvalue.Int64Exact(500)),
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
+			{
+				// No mappings and no schedule: every column, run by hand. Still in place.
+				Config: e.config(base, syncResource("s", "Active users", "active", `behavior = "append"
+  primary_key = "unique_id"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("mappings"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("schedule"), knownvalue.Null()),
+				},
+			},
+			{
+				// Another model: the ledger is keyed by it, so the sync is replaced.
+				Config: e.config(base, syncResource("s", "Active users", "all", `behavior = "append"
+  primary_key = "unique_id"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// Another primary key: replaced too.
+				Config: e.config(base, syncResource("s", "Active users", "all", `behavior = "append"
+  primary_key = "email"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+func TestAccSyncDrift(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_sync.s"
+	cfg := e.config(e.syncBase(hook.URL), syncResource("s", "users", "active", `behavior = "update_or_create"
+  primary_key = "unique_id"
+  schedule = { every = "1h" }`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig:          func() { e.execControlPlane(t, `UPDATE backflow.syncs SET batch_size = 5`) },
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// The runner paused it (a 410): that is drift, and applying resumes it and clears the reason.
+				PreConfig: func() {
+					e.execControlPlane(t, `UPDATE backflow.syncs SET paused = true, paused_reason = 'the webhook answered 410 Gone'`)
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("paused_reason"), knownvalue.Null()),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					var paused bool
+					var reason *string
+					err := e.cp.QueryRow(t.Context(), `SELECT paused, paused_reason FROM backflow.syncs`).Scan(&paused, &reason)
+					if err != nil || paused || reason != nil || e.countNamed(t, "syncs", "users") != 1 {
+						return fmt.Errorf("after apply paused = %v, reason = %v (%v); want unpaused, no reason", paused, reason, err)
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: func() { e.execControlPlane(t, `DELETE FROM backflow.syncs`) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+func TestAccSyncRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	step := func(body, pattern string) resource.TestStep {
+		return resource.TestStep{
+			Config:      e.config(base, syncResource("s", "s", "active", body)),
+			PlanOnly:    true,
+			ExpectError: expectErr(pattern),
+		}
+	}
+	const ok = `behavior = "append"
+  primary_key = "unique_id"
+  `
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(base)},
+			step(ok+`schedule = { cron = "61 * * * *" }`, `Invalid Cron Schedule.*61 \* \* \* \*`),
+			step(ok+`schedule = { cron = "0 * * *" }`, `Invalid Cron Schedule`),
+			step(ok+`schedule = { cron = "TZ=Europe/Paris 0 * * * *" }`, `Invalid Cron Schedule.*UTC`),
+			step(ok+`schedule = { every = "30s" }`, `Invalid Schedule Interval.*shorter than the minimum of 1m0s`),
+			step(ok+`schedule = { every = "often" }`, `Invalid Schedule Interval`),
+			step(ok+`schedule = { every = "1h", cron = "0 * * * *" }`, `Invalid Attribute Combination`),
+			step(ok+`schedule = {}`, `Invalid Attribute Combination`),
+			step(ok+`batch_size = 0`, `batch_size.*between 1 and 10000`),
+			step(ok+`batch_size = 10001`, `batch_size.*between 1 and 10000`),
+			step(`behavior = "upsert"
+  primary_key = "unique_id"`, `behavior.*value must be one of.*update_or_create.*append.*mirror`),
+			step(`behavior = "append"
+  primary_key = "id"`, `Unknown Model Column.*primary_key is "id".*unique_id, email, first_name`),
+			step(ok+`mappings = [{ from = "emial", to = "email" }]`, `Unknown Model Column.*mappings\[0\]\.from is "emial"`),
+			step(ok+`mappings = [{ from = "email", constant = "x", to = "email" }]`, `Invalid Attribute Combination`),
+			step(ok+`mappings = [{ to = "email" }]`, `Invalid Attribute Combination`),
+			step(ok+`mappings = [{ from = "email", to = "a" }, { constant = "x", to = "a" }]`, `Duplicate Mapping Target.*"a"`),
+			step(ok+`mappings = []`, `mappings.*at least 1`),
+			{
+				Config: e.config(base, fmt.Sprintf(`
+resource "backflow_sync" "s" {
+  name           = "s"
+  model_id       = backflow_model.active.id
+  destination_id = backflow_connection.w.id
+  %s
+}`, ok)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Not a Webhook Connection.*postgres connection`),
+			},
+			{
+				Config:      e.config(base, syncResource("a", "same", "active", ok), syncResource("b", "same", "all", ok)),
+				ExpectError: expectErr(`Name Already Taken.*"same"`),
+			},
+		},
+	})
+}
