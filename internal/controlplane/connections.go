@@ -153,21 +153,22 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 	if err != nil {
 		return err
 	}
-	var oldKind string
-	err = s.pool.QueryRow(ctx, `UPDATE backflow.connections AS n
-		SET name = $2, config = $3, sealed_secrets = $4, updated_at = now()
-		FROM (SELECT kind FROM backflow.connections WHERE id = $1) AS o
-		WHERE n.id = $1 RETURNING o.kind, n.updated_at`, c.ID, c.Name, config, sealed).Scan(&oldKind, &c.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
-	}
-	if err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var oldKind string
+		err := tx.QueryRow(ctx, `SELECT kind FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).Scan(&oldKind)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if oldKind != kind {
+			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, oldKind, kind)
+		}
+		err = tx.QueryRow(ctx, `UPDATE backflow.connections SET name = $2, config = $3, sealed_secrets = $4, updated_at = now()
+			WHERE id = $1 RETURNING updated_at`, c.ID, c.Name, config, sealed).Scan(&c.UpdatedAt)
 		return nameTaken(err, "connection", c.Name)
-	}
-	if oldKind != kind {
-		return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place", c.Name, oldKind, kind)
-	}
-	return nil
+	})
 }
 
 // GetConnection reads a connection by id.

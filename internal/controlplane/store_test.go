@@ -245,3 +245,25 @@ func TestModelQuery(t *testing.T) {
 		t.Errorf("SchemaAndTable() = %s, %s", s, tb)
 	}
 }
+
+func TestUpdateConnectionRefusesKindChangeWithoutWriting(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
+	if err := store.CreateConnection(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	changed := webhookConn("renamed")
+	changed.ID = wh.ID
+	if err := store.UpdateConnection(ctx, changed); err == nil || !strings.Contains(err.Error(), "cannot become a webhook") {
+		t.Fatalf("kind change: %v", err)
+	}
+	got, err := store.GetConnection(ctx, wh.ID)
+	if err != nil || got.Name != "wh" || got.Postgres == nil || got.Postgres.URL != "postgres://x/y" {
+		t.Fatalf("after a refused kind change the row changed: %+v %v", got, err)
+	}
+	changed.ID = 999999
+	if err := store.UpdateConnection(ctx, changed); !errors.Is(err, controlplane.ErrNotFound) {
+		t.Fatalf("update of a missing connection: %v", err)
+	}
+}

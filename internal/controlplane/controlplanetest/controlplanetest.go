@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -43,6 +44,7 @@ func NewDatabase(t testing.TB) string {
 			URLEnv, DefaultURL, err)
 	}
 	defer admin.Close(ctx)
+	sweepOnce.Do(func() { sweepAbandoned(ctx, admin) })
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "backflow_test_" + hex.EncodeToString(b)
@@ -67,6 +69,28 @@ func NewDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+var sweepOnce sync.Once
+
+// sweepAbandoned drops test databases left by runs that were killed before their cleanup ran:
+// older than two hours and with nobody connected. Best effort: it needs a superuser to read the
+// databases' creation time, and does nothing otherwise.
+func sweepAbandoned(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT d.datname FROM pg_database d
+		WHERE d.datname LIKE 'backflow\_test\_%'
+		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)
+		  AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '2 hours'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+	}
 }
 
 // NewKey returns a fresh BACKFLOW_SECRET_KEY value.

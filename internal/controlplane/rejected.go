@@ -1,0 +1,72 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MaxRejectedBody is how much of a refusing response's body is kept.
+const MaxRejectedBody = 1024
+
+// Rejected is a record the destination refused with a 4xx, isolated by bisection. It stays out of
+// the ledger, so the next run sends it again; a later success removes it.
+type Rejected struct {
+	Key        string
+	RunID      int64 // 0 once its run is deleted
+	Status     int
+	Body       string // truncated to MaxRejectedBody bytes
+	RejectedAt time.Time
+}
+
+// truncateBody cuts s to at most MaxRejectedBody bytes on a rune boundary (Postgres text must be
+// valid UTF-8; invalid bytes are replaced).
+func truncateBody(s string) string {
+	if len(s) > MaxRejectedBody {
+		n := MaxRejectedBody
+		for n > MaxRejectedBody-utf8.UTFMax && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
+func queueRejected(b *pgx.Batch, syncID, runID int64, rs []Rejected) {
+	keys := make([]string, len(rs))
+	statuses := make([]int32, len(rs))
+	bodies := make([]string, len(rs))
+	for i, r := range rs {
+		keys[i], statuses[i], bodies[i] = r.Key, int32(r.Status), truncateBody(r.Body)
+	}
+	b.Queue(`INSERT INTO backflow.rejected_records (sync_id, key, run_id, status, body)
+		SELECT $1, k, $2, s, b FROM unnest($3::text[], $4::int[], $5::text[]) AS t (k, s, b)
+		ON CONFLICT (sync_id, key) DO UPDATE SET run_id = excluded.run_id, status = excluded.status,
+			body = excluded.body, rejected_at = now()`, syncID, runID, keys, statuses, bodies)
+}
+
+// ListRejected returns a sync's rejected records by key.
+func (s *Store) ListRejected(ctx context.Context, syncID int64) ([]Rejected, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, coalesce(run_id, 0), status, body, rejected_at
+		FROM backflow.rejected_records WHERE sync_id = $1 ORDER BY key`, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("list rejected records of sync %d: %w", syncID, err)
+	}
+	defer rows.Close()
+	var out []Rejected
+	for rows.Next() {
+		var r Rejected
+		if err := rows.Scan(&r.Key, &r.RunID, &r.Status, &r.Body, &r.RejectedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,195 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunCanceled  = "canceled"
+)
+
+// Run triggers.
+const (
+	TriggerSchedule = "schedule"
+	TriggerManual   = "manual"
+	TriggerFull     = "full"
+)
+
+// RunCounts are a run's counters. New, Changed and Deleted count what the diff found to send;
+// Delivered, Rejected and Failed count what became of it.
+type RunCounts struct {
+	Extracted int64 `json:"extracted"`
+	Invalid   int64 `json:"invalid"`
+	New       int64 `json:"new"`
+	Changed   int64 `json:"changed"`
+	Deleted   int64 `json:"deleted"`
+	Delivered int64 `json:"delivered"`
+	Rejected  int64 `json:"rejected"`
+	Failed    int64 `json:"failed"`
+}
+
+// Run is one execution of a sync.
+type Run struct {
+	ID             int64
+	SyncID         int64
+	SyncName       string // filled by ListRuns and GetRun
+	Status         string
+	Trigger        string
+	StartedAt      time.Time
+	FinishedAt     time.Time // zero while running
+	Counts         RunCounts
+	InvalidSamples json.RawMessage // a JSON array
+	Error          string
+}
+
+// Duration is how long the run took, or has taken so far.
+func (r *Run) Duration() time.Duration {
+	if r.FinishedAt.IsZero() {
+		return time.Since(r.StartedAt)
+	}
+	return r.FinishedAt.Sub(r.StartedAt)
+}
+
+const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
+	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
+	r.invalid_samples, coalesce(r.error, '')`
+
+func scanRun(row pgx.Row) (*Run, error) {
+	var r Run
+	var finished *time.Time
+	c := &r.Counts
+	err := row.Scan(&r.ID, &r.SyncID, &r.SyncName, &r.Status, &r.Trigger, &r.StartedAt, &finished,
+		&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted, &c.Delivered, &c.Rejected, &c.Failed,
+		&r.InvalidSamples, &r.Error)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if finished != nil {
+		r.FinishedAt = *finished
+	}
+	return &r, nil
+}
+
+// StartRun records a new running run of a sync.
+func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Run, error) {
+	r := &Run{SyncID: syncID, Status: RunRunning, Trigger: trigger, InvalidSamples: json.RawMessage("[]")}
+	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger)
+		VALUES ($1, 'running', $2) RETURNING id, started_at`, syncID, trigger).Scan(&r.ID, &r.StartedAt)
+	if err != nil {
+		return nil, fmt.Errorf("record the start of a run of sync %d: %w", syncID, refErr(err))
+	}
+	return r, nil
+}
+
+// FinishRun records a run's end: its status, final counters, invalid samples and error text.
+func (s *Store) FinishRun(ctx context.Context, r *Run) error {
+	samples := r.InvalidSamples
+	if len(samples) == 0 {
+		samples = json.RawMessage("[]")
+	}
+	c := r.Counts
+	var errText *string
+	if r.Error != "" {
+		errText = &r.Error
+	}
+	err := s.pool.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
+		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,
+		failed = $10, invalid_samples = $11, error = $12
+		WHERE id = $1 RETURNING finished_at`, r.ID, r.Status,
+		c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed,
+		samples, errText).Scan(&r.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("run %d: %w", r.ID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("record the end of run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// GetRun reads a run by id.
+func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
+	return scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+`
+		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.id = $1`, id))
+}
+
+// ListRuns returns the newest runs first, of one sync (syncID > 0) or of all.
+func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+`
+		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id
+		WHERE $1 = 0 OR r.sync_id = $1 ORDER BY r.id DESC LIMIT $2`, syncID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AbandonRuns marks a sync's runs still recorded as running as failed with reason. The runner
+// calls it once it holds the sync's lock: any run still "running" then belonged to a runner that
+// died (its lock died with its session).
+func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'failed', finished_at = now(),
+		failed = greatest(new + changed + deleted - delivered - rejected, 0), error = $2
+		WHERE sync_id = $1 AND status = 'running'`, syncID, reason)
+	if err != nil {
+		return 0, fmt.Errorf("close abandoned runs of sync %d: %w", syncID, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// LastRunStarts returns when each sync's newest run started, for the scheduler.
+func (s *Store) LastRunStarts(ctx context.Context) (map[int64]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `SELECT sync_id, max(started_at) FROM backflow.sync_runs GROUP BY sync_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read the last runs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]time.Time)
+	for rows.Next() {
+		var id int64
+		var t time.Time
+		if err := rows.Scan(&id, &t); err != nil {
+			return nil, err
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
+}
+
+// LastRunStart is when sync syncID's newest run started; zero if it never ran.
+func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
+	var t *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT max(started_at) FROM backflow.sync_runs WHERE sync_id = $1`, syncID).Scan(&t)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
+	}
+	if t == nil {
+		return time.Time{}, nil
+	}
+	return *t, nil
+}

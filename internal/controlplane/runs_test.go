@@ -1,0 +1,171 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// newRunnerSync makes a sync (with its connections and model) for the runner's tables.
+func newRunnerSync(t *testing.T) (*controlplane.Store, *controlplane.Sync) {
+	t.Helper()
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1/x"}}
+	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/", Method: "POST"}}
+	for _, c := range []*controlplane.Connection{wh, hook} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, Table: "users"}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	y := &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 10}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	return store, y
+}
+
+func TestRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	r1, err := store.StartRun(ctx, y.ID, controlplane.TriggerSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1.Status = controlplane.RunFailed
+	r1.Counts = controlplane.RunCounts{Extracted: 5, New: 5, Delivered: 2, Failed: 3}
+	r1.Error = "boom"
+	r1.InvalidSamples = json.RawMessage(`[{"reason":"null key"}]`)
+	if err := store.FinishRun(ctx, r1); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := store.ListRuns(ctx, y.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID != r2.ID || runs[0].Status != controlplane.RunRunning || !runs[0].FinishedAt.IsZero() {
+		t.Fatalf("runs = %+v", runs)
+	}
+	got := runs[1]
+	if got.SyncName != "s" || got.Status != controlplane.RunFailed || got.Error != "boom" || got.Counts != r1.Counts ||
+		got.FinishedAt.IsZero() || !bytes.Contains(got.InvalidSamples, []byte("null key")) {
+		t.Errorf("finished run = %+v", got)
+	}
+	if all, _ := store.ListRuns(ctx, 0, 1); len(all) != 1 || all[0].ID != r2.ID {
+		t.Errorf("ListRuns(all, 1) = %+v", all)
+	}
+	last, err := store.LastRunStarts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last[y.ID].Equal(r2.StartedAt) {
+		t.Errorf("last start = %v, want %v", last[y.ID], r2.StartedAt)
+	}
+	n, err := store.AbandonRuns(ctx, y.ID, "runner died")
+	if err != nil || n != 1 {
+		t.Fatalf("AbandonRuns = %d, %v", n, err)
+	}
+	if r, _ := store.GetRun(ctx, r2.ID); r.Status != controlplane.RunFailed || r.Error != "runner died" {
+		t.Errorf("abandoned run = %+v", r)
+	}
+}
+
+func TestLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(b byte) []byte { return bytes.Repeat([]byte{b}, controlplane.HashSize) }
+	run.Counts = controlplane.RunCounts{Extracted: 6, New: 6, Delivered: 5, Rejected: 1}
+	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+		NewKeys:   []string{"b", "B", "é", "10", "9"},
+		NewHashes: [][]byte{h(1), h(1), h(1), h(1), h(1)},
+		Rejected:  []controlplane.Rejected{{Key: "x", Status: 422, Body: "no\x00pe"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := store.GetRun(ctx, run.ID); r.Counts != run.Counts {
+		t.Errorf("run counts = %+v, want %+v", r.Counts, run.Counts)
+	}
+	// Byte order, as COLLATE "C": digits, upper case, lower case, then UTF-8.
+	readAll := func() []string {
+		t.Helper()
+		l, err := store.ReadLedger(ctx, y.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var keys []string
+		for l.Next() {
+			keys = append(keys, string(l.Key())+":"+string(rune('0'+l.Hash()[0])))
+		}
+		if err := l.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	if diff := cmp.Diff([]string{"10:1", "9:1", "B:1", "b:1", "é:1"}, readAll()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+
+	// Changed, deleted, a formerly rejected key delivered, and a "new" key that exists (upserted).
+	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+		NewKeys: []string{"x", "b"}, NewHashes: [][]byte{h(3), h(3)},
+		Keys: []string{"B"}, Hashes: [][]byte{h(2)},
+		Deleted:       []string{"9"},
+		ClearRejected: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"10:1", "B:2", "b:3", "x:3", "é:1"}, readAll()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if rej, _ := store.ListRejected(ctx, y.ID); len(rej) != 0 {
+		t.Errorf("rejected after delivery = %+v", rej)
+	}
+}
+
+func TestRejectedBodyTruncated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := string(bytes.Repeat([]byte("é"), 2000))
+	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+		Rejected: []controlplane.Rejected{{Key: "k", Status: 400, Body: long}, {Key: "bad", Status: 400, Body: "\xff\xfe"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rej, err := store.ListRejected(ctx, y.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej) != 2 || len(rej[1].Body) > controlplane.MaxRejectedBody || rej[1].RunID != run.ID || rej[1].Status != 400 {
+		t.Fatalf("rejected = %+v", rej)
+	}
+}
