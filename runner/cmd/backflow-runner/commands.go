@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+var runCommand = command{
+	name: "run",
+	usage: `Usage: backflow-runner run [flags]
+
+Runs the daemon: every sync with a schedule (every or cron, UTC) runs when due; manual and paused
+syncs do not. Several replicas against one control plane are safe: jobs go through River in the
+control plane, and a sync never runs twice at once. SIGTERM or SIGINT stops gracefully: running
+syncs get --stop-timeout to finish, then are canceled (recorded as canceled; the next run resends
+what they had not delivered). /healthz and Prometheus /metrics are served on --listen.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		listen := fs.String("listen", "127.0.0.1:9464", "address for /healthz and /metrics (empty: none)")
+		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight per sync run")
+		maxSyncs := fs.Int("max-syncs", 4, "syncs this replica runs at once")
+		poll := fs.Duration("poll-interval", 10*time.Second, "how often due syncs are looked for")
+		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
+		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over")
+		return func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageError("run takes no arguments")
+			}
+			store, err := e.openStore(ctx, true, *maxSyncs*3+6)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			metrics := runner.NewMetrics(reg)
+			if *listen != "" {
+				ln, err := net.Listen("tcp", *listen)
+				if err != nil {
+					return fmt.Errorf("--listen %s: %w", *listen, err)
+				}
+				srv := &http.Server{Handler: runner.Handler(store, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
+					ReadHeaderTimeout: 10 * time.Second}
+				go func() { _ = srv.Serve(ln) }()
+				defer srv.Close()
+				e.log.Info("serving /healthz and /metrics", "listen", ln.Addr().String())
+			}
+			d := &runner.Daemon{
+				Engine:       &runner.Engine{Store: store, Concurrency: *conc, Metrics: metrics, Logger: e.log},
+				Logger:       e.log,
+				MaxSyncs:     *maxSyncs,
+				PollInterval: *poll,
+				RescueAfter:  *rescue,
+				StopTimeout:  *stopTimeout,
+			}
+			return d.Run(ctx)
+		}
+	},
+}
+
+var syncCommand = command{
+	name: "sync",
+	usage: `Usage: backflow-runner sync NAME|ID [--full] [--dry-run] [flags]
+
+Runs one sync now, in the foreground, through the same engine and coordination as the daemon:
+if another runner is running the sync, it waits for it. It prints the run's counters and exits
+non-zero when the run failed. Progress goes to stderr on a terminal, else to the log.
+
+  --full      resend every current record (sends no deletes)
+  --dry-run   print what would be sent (counts by operation, a few samples); send nothing,
+              record nothing, move nothing
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		full := fs.Bool("full", false, "resend every current record; send no deletes")
+		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
+		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
+		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
+		return func(ctx context.Context, e *env, args []string) error {
+			ref, err := oneRef(args)
+			if err != nil {
+				return err
+			}
+			store, err := e.openStore(ctx, true, 8)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			y, err := store.LookupSync(ctx, ref)
+			if err != nil {
+				return err
+			}
+			eng := &runner.Engine{Store: store, Concurrency: *conc, Logger: e.log}
+			if *dry {
+				return dryRun(ctx, e, eng, y, *full, *samples)
+			}
+			var counters runner.Counters
+			stopProgress := startProgress(e, y.Name, &counters)
+			run, err := eng.Run(ctx, y.ID, runner.RunOptions{
+				Trigger: controlplane.TriggerManual, Full: *full, Wait: true, Counters: &counters,
+				OnWait: func() {
+					fmt.Fprintf(e.stderr, "sync %q is being run by another runner; waiting for it to finish...\n", y.Name)
+				},
+			})
+			stopProgress()
+			if run == nil {
+				return err
+			}
+			printRun(e.stdout, run)
+			if err != nil {
+				return errReported
+			}
+			return nil
+		}
+	},
+}
+
+// startProgress shows live counters: a status line redrawn on a terminal, else a log line every
+// 10 s.
+func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	every := 10 * time.Second
+	if e.status != nil {
+		every = 250 * time.Millisecond
+	}
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				if e.status != nil {
+					e.status.status("")
+				}
+				return
+			case <-t.C:
+				read, sent := c.Extracted.Load(), c.Delivered.Load()
+				rate := float64(sent) / time.Since(start).Seconds()
+				if e.status != nil {
+					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate))
+				} else {
+					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "records_per_second", int64(rate))
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+func printRun(w io.Writer, r *controlplane.Run) {
+	fmt.Fprintf(w, "run %d of sync %q: %s in %s (trigger %s)\n", r.ID, r.SyncName, r.Status,
+		r.Duration().Round(time.Millisecond), r.Trigger)
+	c := r.Counts
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, kv := range []struct {
+		k string
+		v int64
+	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
+		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
+		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
+	}
+	tw.Flush()
+	if len(r.InvalidSamples) > 2 {
+		fmt.Fprintf(w, "invalid samples: %s\n", r.InvalidSamples)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", r.Error)
+	}
+}
+
+func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Sync, full bool, samples int) error {
+	dr, err := eng.DryRun(ctx, y.ID, full, samples)
+	if err != nil {
+		return err
+	}
+	c := dr.Counts
+	fmt.Fprintf(e.stdout, "dry run of sync %q (%s): nothing was sent, the ledger did not move\n", y.Name, y.Behavior)
+	fmt.Fprintf(e.stdout, "  extracted  %d\n  invalid    %d\n", c.Extracted, c.Invalid)
+	fmt.Fprintf(e.stdout, "  changed    %d (new %d, changed %d)\n  deleted    %d\n", c.New+c.Changed, c.New, c.Changed, c.Deleted)
+	for _, op := range []string{webhook.OpChanged, webhook.OpDeleted} {
+		if len(dr.Samples[op]) == 0 {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "sample %q records:\n", op)
+		for _, s := range dr.Samples[op] {
+			fmt.Fprintf(e.stdout, "  %s\n", s)
+		}
+	}
+	if len(dr.InvalidSamples) > 2 {
+		fmt.Fprintf(e.stdout, "invalid samples: %s\n", dr.InvalidSamples)
+	}
+	return nil
+}
+
+var testCommand = command{
+	name: "test",
+	usage: `Usage: backflow-runner test NAME|ID [flags]
+
+Sends one record of the sync's model to its destination as a real "changed" request (like
+Census's test sync) and prints the endpoint's status and body. Nothing is recorded: the ledger
+does not move, so the next run still sends the record. Exits non-zero unless the answer is 2xx.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		return func(ctx context.Context, e *env, args []string) error {
+			ref, err := oneRef(args)
+			if err != nil {
+				return err
+			}
+			store, err := e.openStore(ctx, true, 0)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			y, err := store.LookupSync(ctx, ref)
+			if err != nil {
+				return err
+			}
+			res, err := (&runner.Engine{Store: store, Logger: e.log}).Test(ctx, y.ID)
+			if err != nil {
+				return err
+			}
+			body := res.Body
+			if body == "" {
+				body = "(empty)"
+			}
+			fmt.Fprintf(e.stdout, "sent 1 record of sync %q:\n  %s\nstatus: %d %s\nbody:\n%s\n", y.Name, res.Record,
+				res.Status, http.StatusText(res.Status), body)
+			if res.Status < 200 || res.Status > 299 {
+				return fmt.Errorf("the endpoint answered HTTP %d, not 2xx", res.Status)
+			}
+			return nil
+		}
+	},
+}
+
+var runsCommand = command{
+	name: "runs",
+	usage: `Usage: backflow-runner runs [NAME|ID] [flags]
+
+Lists recent runs, newest first, of one sync or of all: id, sync, status, trigger, start, duration,
+counters and error.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		limit := fs.Int("limit", 20, "how many runs to list")
+		return func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 1 {
+				return usageError("at most one sync (quote a name that has spaces)")
+			}
+			store, err := e.openStore(ctx, false, 0)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			var syncID int64
+			if len(args) == 1 {
+				y, err := store.LookupSync(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				syncID = y.ID
+			}
+			runs, err := store.ListRuns(ctx, syncID, *limit)
+			if err != nil {
+				return err
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(e.stdout, "no runs yet")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED\tERROR")
+			for _, r := range runs {
+				c := r.Counts
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
+					r.Trigger, r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
+					c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, oneLine(r.Error, 120))
+			}
+			return tw.Flush()
+		}
+	},
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}
+
+var migrateCommand = command{
+	name: "migrate",
+	usage: `Usage: backflow-runner migrate [flags]
+
+Applies pending control-plane migrations, then the job queue's (River's, in the same schema).
+Safe to run from several places at once. The provider and the daemon apply them too.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		return func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageError("migrate takes no arguments")
+			}
+			store, err := e.openStore(ctx, false, 0)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if err := runner.MigrateRiver(ctx, store.Pool()); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "control plane at schema version %d; job queue migrated\n", controlplane.LatestVersion())
+			return nil
+		}
+	},
+}
+
+var receiveCommand = command{
+	name: "receive",
+	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [flags]
+
+A local webhook receiver for trying things out: it answers 200 to every request and prints it.
+With --secret it verifies Standard Webhooks signatures and answers 401 to those that fail.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+		secret := fs.String("secret", os.Getenv("BACKFLOW_RECEIVE_SECRET"), "signing secret to verify (default $BACKFLOW_RECEIVE_SECRET)")
+		return func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageError("receive takes no arguments")
+			}
+			ln, err := net.Listen("tcp", *listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", *listen, err)
+			}
+			srv := &http.Server{Handler: webhook.NewReceiver(e.stdout, *secret), ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		}
+	},
+}

@@ -1,0 +1,272 @@
+// Command backflow-runner executes Backflow syncs: as a daemon (`run`) or one at a time in the
+// foreground (`sync`), and offers tools around them (`test`, `runs`, `migrate`, `receive`).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// version is set by goreleaser (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `backflow-runner executes Backflow syncs: it reads each sync's model from its warehouse,
+works out what changed since the last successful delivery, and posts it to the sync's webhook.
+
+Usage:
+  backflow-runner <command> [flags] [arguments]
+
+Commands:
+  run                        the daemon: run scheduled syncs until stopped (SIGTERM stops gracefully)
+  sync NAME|ID [--full] [--dry-run]
+                             run one sync now in the foreground and print its counters
+  test NAME|ID               send one record of the sync's model as a real request; print the answer
+  runs [NAME|ID]             list recent runs with their counters and errors
+  migrate                    apply the control-plane migrations (and the job queue's)
+  receive --listen ADDR      a local webhook receiver for trying things out
+  version                    print the version
+
+Environment:
+  BACKFLOW_DATABASE_URL      the control-plane Postgres URL (or --database-url)
+  BACKFLOW_SECRET_KEY        the key connection secrets are sealed with (32 bytes in base64)
+
+Run 'backflow-runner <command> --help' for a command's flags.
+`
+
+func main() {
+	webhook.Version = version
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	name  string
+	usage string // the command's help text, before its flags
+	setup func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
+}
+
+var commands = []command{runCommand, syncCommand, testCommand, runsCommand, migrateCommand, receiveCommand}
+
+// env is what every command gets: its output streams and the common flags.
+type env struct {
+	stdout, stderr io.Writer
+	databaseURL    string
+	logFormat      string
+	logLevel       string
+	log            *slog.Logger
+	status         *statusWriter // nil unless stderr is a terminal
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "backflow-runner", version)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet("backflow-runner "+c.name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		e := &env{stdout: stdout, stderr: stderr}
+		fs.StringVar(&e.databaseURL, "database-url", os.Getenv(controlplane.DatabaseURLEnv),
+			"control-plane Postgres URL (default $"+controlplane.DatabaseURLEnv+")")
+		fs.StringVar(&e.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
+		fs.StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+		do := c.setup(fs)
+		fs.Usage = func() {
+			fmt.Fprint(fs.Output(), c.usage, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+		for _, a := range args[1:] {
+			if isHelp(a) {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return 0
+			}
+		}
+		pos, err := parseInterleaved(fs, args[1:])
+		if err != nil {
+			return 2 // flag has printed the problem and the usage
+		}
+		logOut := io.Writer(stderr)
+		if isTerminal(stderr) {
+			e.status = &statusWriter{w: stderr}
+			logOut = e.status
+		}
+		e.log, err = newLogger(logOut, isTerminal(stderr), e.logFormat, e.logLevel)
+		if err != nil {
+			fmt.Fprintln(stderr, "backflow-runner:", err)
+			return 2
+		}
+		if err := do(ctx, e, pos); err != nil {
+			var ue usageError
+			if errors.As(err, &ue) {
+				fmt.Fprintf(stderr, "backflow-runner %s: %v\n\n", c.name, err)
+				fs.Usage()
+				return 2
+			}
+			if !errors.Is(err, errReported) {
+				fmt.Fprintf(stderr, "backflow-runner %s: %v\n", c.name, err)
+			}
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "backflow-runner: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
+
+// usageError is a mistake in the command line: it is printed with the usage.
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+// errReported is returned by commands that already printed why they failed.
+var errReported = errors.New("reported")
+
+// parseInterleaved parses flags that come before or after positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// statusWriter keeps a status line at the bottom of a terminal: log lines written through it
+// erase the status line first, and the next status redraws it.
+type statusWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	active bool
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active {
+		fmt.Fprint(s.w, "\r\033[K")
+		s.active = false
+	}
+	return s.w.Write(p)
+}
+
+// status replaces the status line; "" erases it.
+func (s *statusWriter) status(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprint(s.w, "\r\033[K", line)
+	s.active = line != ""
+}
+
+func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "auto":
+		if tty {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want auto, text or json", format)
+}
+
+// openStore connects to the control plane with room for maxConns connections and applies
+// pending migrations. needKey: the command reads connection secrets.
+func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*controlplane.Store, error) {
+	if e.databaseURL == "" {
+		return nil, fmt.Errorf("no control-plane database: set %s or --database-url to a Postgres URL such as "+
+			"postgres://user@host:5432/db", controlplane.DatabaseURLEnv)
+	}
+	var sealer *controlplane.Sealer
+	if needKey {
+		var err error
+		if sealer, err = controlplane.SealerFromEnv(); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := pgxpool.ParseConfig(e.databaseURL)
+	if err != nil {
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) {
+			return nil, errors.New("the control-plane URL is not a valid Postgres URL (its text is not shown, it may hold a password)")
+		}
+		return nil, err
+	}
+	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
+		cfg.MaxConns = int32(maxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the control plane: %w", err)
+	}
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return controlplane.New(pool, sealer), nil
+}
+
+// oneRef takes the single NAME|ID argument.
+func oneRef(args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", usageError("name the sync: its name (quoted if it has spaces) or its id")
+	case 1:
+		return args[0], nil
+	}
+	return "", usageError(fmt.Sprintf("one sync at a time, got %d arguments: %s (quote a name that has spaces)",
+		len(args), strings.Join(args, " ")))
+}

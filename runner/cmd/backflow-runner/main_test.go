@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// binary is backflow-runner, built once for the package's tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "backflow-runner-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "backflow-runner")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// world is a control plane with a warehouse of users and a sync of them to a webhook.
+type world struct {
+	t     *testing.T
+	ctx   context.Context
+	store *controlplane.Store
+	env   []string
+	wh    *pgxpool.Pool
+	sync  *controlplane.Sync
+	dest  *controlplane.Connection
+}
+
+// newWorld creates n users and a sync named "Active users to webhook" to hookURL.
+func newWorld(t *testing.T, n int, hookURL string, batchSize int) *world {
+	t.Helper()
+	ctx := context.Background()
+	store, cpURL, key := controlplanetest.NewStore(t)
+	whURL := controlplanetest.NewDatabase(t)
+	w := &world{t: t, ctx: ctx, store: store, wh: controlplanetest.Pool(t, whURL),
+		env: append(os.Environ(), controlplane.DatabaseURLEnv+"="+cpURL, controlplane.SecretKeyEnv+"="+key)}
+	w.exec(`CREATE TABLE users (unique_id bigint PRIMARY KEY, email text, first_name text, version int NOT NULL DEFAULT 1)`)
+	w.exec(`INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, $1) AS i`, n)
+	wc := &controlplane.Connection{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: whURL}}
+	if err := store.CreateConnection(ctx, wc); err != nil {
+		t.Fatal(err)
+	}
+	w.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: hookURL, Method: "POST"}}
+	if err := store.CreateConnection(ctx, w.dest); err != nil {
+		t.Fatal(err)
+	}
+	m := &controlplane.Model{Name: "active users", ConnectionID: wc.ID, SQL: "select * from users"}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	w.sync = &controlplane.Sync{Name: "Active users to webhook", ModelID: m.ID, DestinationID: w.dest.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize}
+	if err := store.CreateSync(ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) exec(sql string, args ...any) {
+	w.t.Helper()
+	if _, err := w.wh.Exec(w.ctx, sql, args...); err != nil {
+		w.t.Fatalf("warehouse: %v", err)
+	}
+}
+
+func (w *world) ledgerCount() int64 {
+	n, err := w.store.LedgerCount(w.ctx, w.sync.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// cmd prepares backflow-runner with args in the world's environment.
+func (w *world) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(binary, args...)
+	c.Env = w.env
+	return c
+}
+
+// runCmd runs backflow-runner to completion and returns its exit code, stdout and stderr.
+func (w *world) runCmd(args ...string) (int, string, string) {
+	w.t.Helper()
+	c := w.cmd(args...)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err := c.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		w.t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// hook is a webhook receiver that keeps the latest version of each record it accepted.
+type hook struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	requests int
+	inFlight int
+	overlaps int
+	latest   map[string]map[string]any // unique_id → record
+	// gate, when set, is called before answering; it may block.
+	gate func(n int)
+}
+
+func newHook(t *testing.T) *hook {
+	h := &hook{latest: map[string]map[string]any{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var env webhook.Envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		h.mu.Lock()
+		h.requests++
+		n := h.requests
+		h.inFlight++
+		if h.inFlight > 1 {
+			h.overlaps++
+		}
+		gate := h.gate
+		h.mu.Unlock()
+		if gate != nil {
+			gate(n)
+		}
+		h.mu.Lock()
+		h.inFlight--
+		for _, d := range env.Data {
+			var m map[string]any
+			_ = json.Unmarshal(d, &m)
+			h.latest[fmt.Sprint(m["unique_id"])] = m
+		}
+		h.mu.Unlock()
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hook) setGate(gate func(n int)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gate = gate
+}
+
+func (h *hook) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.latest)
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, c := range []string{"run", "sync", "test", "runs", "migrate", "receive"} {
+		out, err := exec.Command(binary, c, "--help").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage: backflow-runner "+c) || !strings.Contains(string(out), "-database-url") {
+			t.Errorf("%s --help: %v\n%s", c, err, out)
+		}
+	}
+	out, err := exec.Command(binary, "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Commands:") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+	if err := exec.Command(binary, "sync").Run(); err == nil {
+		t.Errorf("sync without a name succeeded")
+	}
+}
+
+// TestEndToEnd is the done-when check: rows created through the store; `sync` delivers to a
+// `receive` process; then runs, test and dry-run.
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	recv := exec.Command(binary, "receive", "--listen", "127.0.0.1:0")
+	var recvOut syncBuffer
+	recv.Stdout = &recvOut
+	stderr, err := recv.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = recv.Process.Kill(); _ = recv.Wait() })
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("receive printed no address: %v", err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+
+	w := newWorld(t, 3, addr+"/hook", 100)
+	code, out, errOut := w.runCmd("sync", "Active users to webhook")
+	if code != 0 || !strings.Contains(out, "succeeded") || !regexp.MustCompile(`delivered\s+3`).MatchString(out) {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	waitFor(t, "the receiver to print the users", func() bool {
+		return strings.Contains(recvOut.String(), "user3@example.com") && strings.Contains(recvOut.String(), `"Active users to webhook"`)
+	})
+
+	code, out, errOut = w.runCmd("runs", "Active users to webhook")
+	if code != 0 || !strings.Contains(out, "succeeded") || !strings.Contains(out, "Active users to webhook") || !strings.Contains(out, "manual") {
+		t.Fatalf("runs: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	w.exec(`UPDATE users SET first_name = 'Changed' WHERE unique_id = 2`)
+	before := recvOut.String()
+	code, out, errOut = w.runCmd("sync", fmt.Sprint(w.sync.ID), "--dry-run")
+	if code != 0 || !regexp.MustCompile(`new 0, changed 1`).MatchString(out) || !strings.Contains(out, `"Changed"`) {
+		t.Fatalf("sync --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if recvOut.String() != before {
+		t.Errorf("dry run sent something")
+	}
+
+	ledgerBefore, _ := w.store.LedgerEntries(w.ctx, w.sync.ID)
+	code, out, errOut = w.runCmd("test", "Active users to webhook")
+	if code != 0 || !strings.Contains(out, "status: 200") || !strings.Contains(out, "user1@example.com") {
+		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ledgerAfter, _ := w.store.LedgerEntries(w.ctx, w.sync.ID)
+	if fmt.Sprint(ledgerBefore) != fmt.Sprint(ledgerAfter) {
+		t.Errorf("test moved the ledger")
+	}
+	code, out, _ = w.runCmd("migrate")
+	if code != 0 || !strings.Contains(out, "migrated") {
+		t.Errorf("migrate: exit %d %s", code, out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKilledMidRun kills a `sync` with SIGKILL while batches are in flight, changes the
+// warehouse, runs again, and checks every record's latest version arrived.
+func TestKilledMidRun(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	block := make(chan struct{})
+	var once sync.Once
+	reached := make(chan struct{})
+	h.setGate(func(n int) {
+		if n > 30 {
+			once.Do(func() { close(reached) })
+			<-block
+		}
+	})
+	t.Cleanup(func() {
+		select {
+		case <-block:
+		default:
+			close(block)
+		}
+	})
+	w := newWorld(t, 2000, h.srv.URL, 10)
+	c := w.cmd("sync", "Active users to webhook", "--concurrency", "2")
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	// Wait for a ledger commit, so the kill lands between committed and uncommitted work.
+	waitFor(t, "a ledger commit", func() bool { return w.ledgerCount() > 0 })
+	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+	if c.ProcessState.Success() {
+		t.Fatalf("the killed sync exited 0: %s", out.String())
+	}
+	delivered := w.ledgerCount()
+	if delivered >= 2000 {
+		t.Fatalf("the whole run was committed (%d) before the kill", delivered)
+	}
+	h.setGate(nil)
+	close(block)
+
+	// Change delivered and undelivered records alike.
+	w.exec(`UPDATE users SET version = 2, first_name = 'Renamed' WHERE unique_id % 7 = 0`)
+	code, stdout, stderr := w.runCmd("sync", "Active users to webhook")
+	if code != 0 {
+		t.Fatalf("second sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := 1; i <= 2000; i++ {
+		rec := h.latest[fmt.Sprint(i)]
+		if rec == nil {
+			t.Fatalf("record %d never arrived", i)
+		}
+		want := 1.0
+		if i%7 == 0 {
+			want = 2
+		}
+		if rec["version"] != want {
+			t.Fatalf("record %d: latest version arrived is %v, want %v", i, rec["version"], want)
+		}
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Status != controlplane.RunSucceeded || runs[1].Status != controlplane.RunFailed ||
+		!strings.Contains(runs[1].Error, "stopped before finishing") {
+		for _, r := range runs {
+			t.Logf("run %d %s %q", r.ID, r.Status, r.Error)
+		}
+		t.Fatalf("runs after the kill are not one failed (abandoned) and one succeeded")
+	}
+	if w.ledgerCount() != 2000 {
+		t.Errorf("ledger has %d keys, want 2000", w.ledgerCount())
+	}
+}
+
+// TestTwoRunnersNeverOverlap starts two `sync` processes on one sync at once, each with one
+// request in flight at most: two requests in flight together would mean two runs at once.
+func TestTwoRunnersNeverOverlap(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 300, h.srv.URL, 10)
+	// The first request waits until the other runner is queued on the sync's lock, so the two
+	// runs surely contend.
+	h.setGate(func(n int) {
+		if n == 1 {
+			waitFor(t, "the second runner to wait for the lock", func() bool {
+				var waiting int
+				err := w.store.Pool().QueryRow(w.ctx,
+					`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+				return err == nil && waiting > 0
+			})
+		}
+		time.Sleep(time.Millisecond)
+	})
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	outs := make([]string, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := w.cmd("sync", "Active users to webhook", "--full", "--concurrency", "1")
+			b, err := c.CombinedOutput()
+			outs[i] = string(b)
+			if err != nil {
+				codes[i] = c.ProcessState.ExitCode()
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		if codes[i] != 0 {
+			t.Errorf("runner %d exited %d:\n%s", i, codes[i], outs[i])
+		}
+	}
+	if !strings.Contains(outs[0]+outs[1], "is being run by another runner; waiting") {
+		t.Errorf("neither runner said it waited:\n%s\n%s", outs[0], outs[1])
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.overlaps != 0 {
+		t.Errorf("%d requests overlapped: two runs of the sync ran at once", h.overlaps)
+	}
+	if h.requests != 60 {
+		t.Errorf("got %d requests, want 60 (two full runs of 30 batches)", h.requests)
+	}
+}
+
+// TestDaemon runs `run`: an `every` sync is executed, a manual one is not; /healthz and /metrics
+// answer; SIGTERM stops it cleanly.
+func TestDaemon(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 5, h.srv.URL, 100)
+	w.sync.ScheduleEvery = "1h"
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	manual := &controlplane.Sync{Name: "Manual users", ModelID: w.sync.ModelID, DestinationID: w.dest.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: 100}
+	if err := w.store.CreateSync(w.ctx, manual); err != nil {
+		t.Fatal(err)
+	}
+	c := w.cmd("run", "--listen", "127.0.0.1:0", "--poll-interval", "200ms", "--log-format", "json")
+	logs, err := c.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	var logBuf syncBuffer
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			logBuf.Write(append(sc.Bytes(), '\n'))
+			var l struct{ Msg, Listen string }
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Listen != "" {
+				addrc <- l.Listen
+			}
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the daemon did not start listening:\n%s", logBuf.String())
+	}
+	waitFor(t, "the scheduled run", func() bool {
+		runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 5)
+		return err == nil && len(runs) == 1 && runs[0].Status == controlplane.RunSucceeded
+	})
+	if h.count() != 5 {
+		t.Errorf("the scheduled run delivered %d records, want 5", h.count())
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+		if path == "/metrics" && !strings.Contains(string(body), `backflow_runs_total{status="succeeded"} 1`) {
+			t.Errorf("metrics lack the run:\n%s", body)
+		}
+	}
+	// A few more polls: the `every` sync is not due again for an hour, and the manual one never.
+	time.Sleep(time.Second)
+	if runs, _ := w.store.ListRuns(w.ctx, manual.ID, 5); len(runs) != 0 {
+		t.Errorf("the manual sync ran %d times under the scheduler", len(runs))
+	}
+	if runs, _ := w.store.ListRuns(w.ctx, w.sync.ID, 5); len(runs) != 1 {
+		t.Errorf("the every-1h sync ran %d times, want 1", len(runs))
+	}
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Errorf("the daemon did not stop cleanly on SIGTERM: %v\n%s", err, logBuf.String())
+	}
+}
+
+// TestDaemonStopCancelsRun sends SIGTERM while a run is stuck on a slow endpoint: after
+// --stop-timeout the run is canceled and recorded so, and the daemon exits 0.
+func TestDaemonStopCancelsRun(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	started := make(chan struct{}, 100)
+	h.setGate(func(n int) {
+		if n > 2 {
+			started <- struct{}{}
+			<-release
+		}
+	})
+	w := newWorld(t, 100, h.srv.URL, 10)
+	w.sync.ScheduleCron = "* * * * *"
+	// Created a minute ago, so the first cron time after creation has passed.
+	if _, err := w.store.Pool().Exec(w.ctx, `UPDATE backflow.syncs SET schedule_cron = '* * * * *',
+		created_at = now() - interval '2 minutes' WHERE id = $1`, w.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--stop-timeout", "300ms", "--concurrency", "1")
+	var logs syncBuffer
+	c.Stdout, c.Stderr = &logs, &logs
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill() })
+	select {
+	case <-started:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the cron sync did not start:\n%s", logs.String())
+	}
+	waitFor(t, "a ledger commit", func() bool { return w.ledgerCount() == 20 })
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatalf("the daemon did not exit cleanly: %v\n%s", err, logs.String())
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Failed counts what the diff had found but was not delivered; the diff streams, so it had
+	// not read the whole model.
+	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled || runs[0].Counts.Delivered != 20 ||
+		runs[0].Counts.Failed != runs[0].Counts.New-20 || runs[0].Counts.Failed == 0 {
+		for _, r := range runs {
+			t.Logf("run %d: %s %+v %q", r.ID, r.Status, r.Counts, r.Error)
+		}
+		t.Fatalf("want one canceled run with 20 delivered and the rest failed\n%s", logs.String())
+	}
+	if n := w.ledgerCount(); n != 20 {
+		t.Errorf("ledger has %d keys, want the 20 delivered", n)
+	}
+}

@@ -1,0 +1,418 @@
+// Package runner executes syncs: it reads a model from its warehouse, diffs it against the
+// sync's ledger of delivered records, posts what changed to the webhook, and records runs. The
+// same Engine serves the daemon (River jobs) and the foreground commands.
+package runner
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// Errors a caller of Run matches with errors.Is.
+var (
+	// ErrBusy: another runner holds the sync's lock and RunOptions.Wait was false.
+	ErrBusy = errors.New("another runner is executing this sync")
+	// ErrPaused: the sync is paused.
+	ErrPaused = errors.New("sync is paused")
+)
+
+// Defaults of Engine's zero fields.
+const (
+	DefaultConcurrency    = 4
+	DefaultCommitEvery    = 10000
+	DefaultCommitInterval = time.Second
+)
+
+// Engine runs syncs. Its fields must not change after the first Run; Run may be called from
+// several goroutines at once (for different syncs, or the same one: the lock serialises those).
+type Engine struct {
+	Store *controlplane.Store
+	// Concurrency is the number of requests in flight per run; 0: DefaultConcurrency.
+	Concurrency int
+	// Client sends the webhook requests; nil: the webhook package's default (30 s timeout, no
+	// redirects followed).
+	Client *http.Client
+	// Metrics may be nil.
+	Metrics *Metrics
+	// Logger; nil: slog.Default().
+	Logger *slog.Logger
+	// CommitEvery is how many delivered records are grouped into one ledger transaction at most;
+	// CommitInterval how long delivered records wait at most for a commit. Zero: the defaults.
+	CommitEvery    int
+	CommitInterval time.Duration
+	// Delivery retries (webhook.Deliverer's fields); zero: the webhook package's defaults.
+	MaxRetries              int
+	BaseBackoff, MaxBackoff time.Duration
+
+	lockCheck time.Duration // how often the lock's session is checked; 0: lockCheckInterval
+
+	limitersMu sync.Mutex
+	limiters   map[int64]*rate.Limiter // per destination connection, shared by its runs
+}
+
+// RunOptions says how a run is started.
+type RunOptions struct {
+	// Trigger is recorded with the run: controlplane.TriggerSchedule or TriggerManual; Full
+	// forces TriggerFull.
+	Trigger string
+	// Full resends every current record and sends no deletes.
+	Full bool
+	// Wait for the sync's lock when another runner holds it (OnWait is called once, first);
+	// otherwise Run returns ErrBusy.
+	Wait   bool
+	OnWait func()
+	// Counters, when set, are updated live (for progress output).
+	Counters *Counters
+}
+
+// Counters are a run's live counters.
+type Counters struct {
+	Extracted, Invalid, New, Changed, Deleted, Delivered, Rejected atomic.Int64
+}
+
+func (c *Counters) snapshot() controlplane.RunCounts {
+	return controlplane.RunCounts{
+		Extracted: c.Extracted.Load(), Invalid: c.Invalid.Load(), New: c.New.Load(), Changed: c.Changed.Load(),
+		Deleted: c.Deleted.Load(), Delivered: c.Delivered.Load(), Rejected: c.Rejected.Load(),
+	}
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
+}
+
+func (e *Engine) concurrency() int {
+	if e.Concurrency > 0 {
+		return e.Concurrency
+	}
+	return DefaultConcurrency
+}
+
+func pausedErr(y *controlplane.Sync) error {
+	reason := y.PausedReason
+	if reason == "" {
+		reason = "paused in its definition"
+	}
+	return fmt.Errorf("sync %q: %w (%s): set paused = false on the sync to run it again", y.Name, ErrPaused, reason)
+}
+
+// Run executes sync syncID once, under its lock, and records the run. It returns the finished
+// run record and, when the run did not succeed, its error. A nil run means nothing was recorded
+// (the sync is paused or busy, or the control plane could not be reached).
+func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*controlplane.Run, error) {
+	y, err := e.Store.GetSync(ctx, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
+	}
+	if y.Paused {
+		return nil, pausedErr(y)
+	}
+	lock, err := lockSync(ctx, e.Store, y.ID, opts.Wait, opts.OnWait)
+	if err != nil {
+		if errors.Is(err, ErrBusy) {
+			return nil, fmt.Errorf("sync %q: %w", y.Name, err)
+		}
+		return nil, err
+	}
+	defer lock.release()
+
+	// It may have changed (or been paused) while we waited for the lock.
+	if y, err = e.Store.GetSync(ctx, syncID); err != nil {
+		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
+	}
+	if y.Paused {
+		return nil, pausedErr(y)
+	}
+	// Holding the lock, any run still marked running lost its runner.
+	if n, err := e.Store.AbandonRuns(ctx, y.ID, "the runner executing this run stopped before finishing it "+
+		"(killed, crashed or lost its database connection); a later run resends what it had not recorded as delivered"); err != nil {
+		return nil, err
+	} else if n > 0 {
+		e.logger().Warn("closed runs left unfinished by a runner that stopped", "sync", y.Name, "runs", n)
+	}
+
+	trigger := opts.Trigger
+	if trigger == "" {
+		trigger = controlplane.TriggerManual
+	}
+	if opts.Full {
+		trigger = controlplane.TriggerFull
+	}
+	run, err := e.Store.StartRun(ctx, y.ID, trigger)
+	if err != nil {
+		return nil, err
+	}
+	run.SyncName = y.Name
+	counters := opts.Counters
+	if counters == nil {
+		counters = new(Counters)
+	}
+	log := e.logger().With("sync", y.Name, "run", run.ID)
+	log.Info("run started", "trigger", trigger)
+
+	// If the lock's session dies, another runner may start this sync: stop this run then.
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	stopWatch := lock.watch(runCtx, cmp.Or(e.lockCheck, lockCheckInterval), cancelRun)
+	samples, runErr := e.execute(runCtx, y, run, opts.Full, counters)
+	stopWatch()
+	cancelRun(nil)
+
+	run.Counts = counters.snapshot()
+	run.InvalidSamples = samples
+	switch {
+	case runErr == nil:
+		run.Status = controlplane.RunSucceeded
+	case ctx.Err() != nil:
+		run.Status = controlplane.RunCanceled
+		runErr = fmt.Errorf("run canceled before it finished (%w); what was not delivered is sent by the next run", context.Cause(ctx))
+	default:
+		run.Status = controlplane.RunFailed
+	}
+	if run.Status != controlplane.RunSucceeded {
+		c := &run.Counts
+		c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
+		run.Error = runErr.Error()
+	}
+	// The run's end is recorded even when ctx was canceled (a graceful stop).
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := e.Store.FinishRun(fctx, run); err != nil {
+		log.Error("could not record the end of the run", "err", err)
+		if runErr == nil {
+			runErr = err
+		}
+	}
+	e.Metrics.runFinished(run)
+	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
+		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
+		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,
+		"rejected", run.Counts.Rejected, "failed", run.Counts.Failed}
+	if runErr != nil {
+		log.Error("run did not succeed", append(attrs, "err", runErr)...)
+	} else {
+		log.Info("run finished", attrs...)
+	}
+	return run, runErr
+}
+
+// job is what a run needs, loaded from the control plane.
+type job struct {
+	sync      *controlplane.Sync
+	model     *controlplane.Model
+	warehouse string // URL; secret
+	dest      *controlplane.Connection
+}
+
+func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
+	m, err := e.Store.GetModel(ctx, y.ModelID)
+	if err != nil {
+		return nil, fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
+	}
+	wc, err := e.Store.GetConnection(ctx, m.ConnectionID)
+	if err != nil {
+		return nil, fmt.Errorf("read the model's connection %d: %w", m.ConnectionID, err)
+	}
+	if wc.Postgres == nil {
+		return nil, fmt.Errorf("the model %q reads from connection %q, which is not a warehouse", m.Name, wc.Name)
+	}
+	dest, err := e.Store.GetConnection(ctx, y.DestinationID)
+	if err != nil {
+		return nil, fmt.Errorf("read the sync's destination %d: %w", y.DestinationID, err)
+	}
+	if dest.Webhook == nil {
+		return nil, fmt.Errorf("the sync's destination %q is not a webhook connection", dest.Name)
+	}
+	return &job{sync: y, model: m, warehouse: wc.Postgres.URL, dest: dest}, nil
+}
+
+func (j *job) meta(runAt time.Time) *webhook.Meta {
+	schema, table := j.model.SchemaAndTable()
+	return &webhook.Meta{
+		SyncRunAt: runAt, ConnectionName: j.dest.Name, ModelName: j.model.Name,
+		SchemaName: schema, TableName: table, SyncID: j.sync.ID, SyncName: j.sync.Name,
+	}
+}
+
+func (j *job) openModel(ctx context.Context) (*warehouse.Rows, *mapper, error) {
+	rows, err := warehouse.Open(ctx, j.warehouse, j.model.Query(), j.sync.PrimaryKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
+	}
+	m, err := newMapper(rows.Columns(), j.sync.Mappings, j.sync.PrimaryKey)
+	if err != nil {
+		_ = rows.Close()
+		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
+	}
+	return rows, m, nil
+}
+
+func (e *Engine) limiter(c *controlplane.Connection) *rate.Limiter {
+	rps := c.Webhook.MaxRequestsPerSecond
+	if rps <= 0 {
+		return nil
+	}
+	e.limitersMu.Lock()
+	defer e.limitersMu.Unlock()
+	if e.limiters == nil {
+		e.limiters = make(map[int64]*rate.Limiter)
+	}
+	l := e.limiters[c.ID]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(rps), 1)
+		e.limiters[c.ID] = l
+	} else if l.Limit() != rate.Limit(rps) {
+		l.SetLimit(rate.Limit(rps))
+	}
+	return l
+}
+
+func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
+	w := c.Webhook
+	d := &webhook.Deliverer{
+		Endpoint: webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret},
+		Client:   e.Client, Limiter: e.limiter(c),
+		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
+	}
+	if e.Metrics != nil {
+		d.Observer = e.Metrics
+	}
+	return d
+}
+
+// execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON) and
+// the error that ended it.
+func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *controlplane.Run, full bool, counters *Counters) (json.RawMessage, error) {
+	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, err
+	}
+	rows, m, err := j.openModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
+	if err != nil {
+		return nil, err
+	}
+	led, err := e.Store.ReadLedger(ctx, y.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+
+	log := e.logger().With("sync", y.Name, "run", run.ID)
+	meta := j.meta(run.StartedAt)
+	dl := e.deliverer(j.dest)
+	conc := e.concurrency()
+	size := max(y.BatchSize, 1)
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan *batch, conc)
+	outcomes := make(chan outcome, conc)
+
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
+	produced := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		var open [2]*batch // changed, deleted
+		send := func(b *batch) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-runCtx.Done():
+				return context.Cause(runCtx)
+			}
+		}
+		err := d.run(runCtx, rows, led, func(r *record) error {
+			i, op := 0, webhook.OpChanged
+			if r.kind == kindDeleted {
+				i, op = 1, webhook.OpDeleted
+			}
+			if open[i] == nil {
+				open[i] = newBatch(op, size)
+			}
+			open[i].add(r)
+			if open[i].len() >= size {
+				b := open[i]
+				open[i] = nil
+				return send(b)
+			}
+			return nil
+		})
+		for _, b := range open {
+			if err == nil && b != nil {
+				err = send(b)
+			}
+		}
+		if err != nil {
+			cancel(err)
+		}
+		produced <- err
+	}()
+
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if runCtx.Err() != nil {
+					continue // drain: the run is ending; these records stay pending
+				}
+				res, err := dl.Deliver(runCtx, meta, b.op, b.records())
+				if err != nil && runCtx.Err() == nil {
+					if errors.Is(err, webhook.ErrGone) {
+						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+						if perr := e.Store.PauseSync(pctx, y.ID, err.Error()); perr != nil {
+							log.Error("could not pause the sync after a 410", "err", perr)
+						}
+						pcancel()
+					}
+					cancel(fmt.Errorf("deliver to %q: %w", j.dest.Name, err))
+				}
+				outcomes <- outcome{b: b, res: res, err: err}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(outcomes)
+	}()
+
+	commitErr := e.commitLoop(ctx, y.ID, run, counters, hadRejected, outcomes, func(err error) { cancel(err) })
+	prodErr := <-produced
+
+	samples, _ := json.Marshal(d.samples)
+	if len(d.samples) == 0 {
+		samples = []byte("[]")
+	}
+	if ctx.Err() != nil {
+		return samples, context.Cause(ctx)
+	}
+	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return samples, cause
+	}
+	if commitErr != nil {
+		return samples, commitErr
+	}
+	return samples, prodErr
+}

@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Metrics are the runner's Prometheus metrics. A nil *Metrics records nothing. It implements
+// webhook.Observer.
+type Metrics struct {
+	runs          *prometheus.CounterVec
+	recordsTotal  *prometheus.CounterVec
+	requests      *prometheus.HistogramVec
+	retries       prometheus.Counter
+	rateWaits     prometheus.Counter
+	rateWaitTotal prometheus.Counter
+}
+
+// NewMetrics registers the runner's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "backflow_runs_total", Help: "Sync runs finished, by status.",
+		}, []string{"status"}),
+		recordsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "backflow_records_total", Help: "Records sent, by operation (changed, deleted) and outcome (delivered, rejected, failed).",
+		}, []string{"operation", "outcome"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "backflow_webhook_request_duration_seconds", Help: "Webhook HTTP requests, by status class (2xx ... 5xx, or error).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
+		}, []string{"code"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backflow_webhook_retries_total", Help: "Webhook batches retried.",
+		}),
+		rateWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backflow_webhook_rate_limit_waits_total", Help: "Webhook requests that waited for max_requests_per_second.",
+		}),
+		rateWaitTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "backflow_webhook_rate_limit_wait_seconds_total", Help: "Time spent waiting for max_requests_per_second.",
+		}),
+	}
+	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal)
+	for _, s := range []string{controlplane.RunSucceeded, controlplane.RunFailed, controlplane.RunCanceled} {
+		m.runs.WithLabelValues(s)
+	}
+	return m
+}
+
+func (m *Metrics) runFinished(r *controlplane.Run) {
+	if m == nil {
+		return
+	}
+	m.runs.WithLabelValues(r.Status).Inc()
+}
+
+func (m *Metrics) records(op, outcome string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.recordsTotal.WithLabelValues(op, outcome).Add(float64(n))
+}
+
+// Request implements webhook.Observer.
+func (m *Metrics) Request(status int, err error, d time.Duration) {
+	code := "error"
+	if err == nil && status >= 100 && status < 600 {
+		code = string(rune('0'+status/100)) + "xx"
+	}
+	m.requests.WithLabelValues(code).Observe(d.Seconds())
+}
+
+// Retry implements webhook.Observer.
+func (m *Metrics) Retry() { m.retries.Inc() }
+
+// RateLimitWait implements webhook.Observer.
+func (m *Metrics) RateLimitWait(d time.Duration) {
+	m.rateWaits.Inc()
+	m.rateWaitTotal.Add(d.Seconds())
+}

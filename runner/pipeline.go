@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// batch is up to batch_size records of one operation, encoded once. Batches are pooled: their
+// buffers are reused once the committer has taken what it needs from them.
+type batch struct {
+	op     string
+	buf    []byte // the records' JSON objects, back to back
+	ends   []int
+	keys   []string
+	hashes []byte // HashSize bytes per record; empty for deletes
+	isNew  []bool // the key was not in the ledger
+	recs   [][]byte
+}
+
+var batchPool sync.Pool
+
+func newBatch(op string, size int) *batch {
+	b, _ := batchPool.Get().(*batch)
+	if b == nil {
+		b = &batch{}
+	}
+	b.op = op
+	if cap(b.ends) < size {
+		b.ends = make([]int, 0, size)
+		b.keys = make([]string, 0, size)
+	}
+	return b
+}
+
+func (b *batch) release() {
+	if cap(b.buf) > 64<<20 {
+		return // one huge batch should not pin its buffer
+	}
+	clear(b.keys)
+	clear(b.recs)
+	b.buf, b.ends, b.keys, b.hashes, b.recs = b.buf[:0], b.ends[:0], b.keys[:0], b.hashes[:0], b.recs[:0]
+	b.isNew = b.isNew[:0]
+	batchPool.Put(b)
+}
+
+func (b *batch) len() int { return len(b.ends) }
+
+func (b *batch) add(r *record) {
+	b.buf = append(b.buf, r.obj...)
+	b.ends = append(b.ends, len(b.buf))
+	b.keys = append(b.keys, string(r.key))
+	if r.kind != kindDeleted {
+		b.hashes = append(b.hashes, r.hash[:]...)
+	}
+	b.isNew = append(b.isNew, r.kind == kindNew)
+}
+
+func (b *batch) records() [][]byte {
+	b.recs = b.recs[:0]
+	start := 0
+	for _, end := range b.ends {
+		b.recs = append(b.recs, b.buf[start:end:end])
+		start = end
+	}
+	return b.recs
+}
+
+type outcome struct {
+	b   *batch
+	res webhook.Result
+	err error
+}
+
+// group is delivered work waiting for one ledger transaction, with the run's counters as they
+// stood when it was complete.
+type group struct {
+	d      controlplane.Delivered
+	hashes []byte // backing store of d.Hashes
+	counts controlplane.RunCounts
+}
+
+func (g *group) reset() {
+	g.d.Reset()
+	g.hashes = g.hashes[:0]
+}
+
+func (g *group) size() int {
+	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected)
+}
+
+// commitLoop moves the ledger and the run's counters for delivered batches, grouping many
+// batches per transaction. Two groups alternate, so delivery goes on while one is committed.
+// It commits what was delivered even when ctx is canceled, and drains outcomes before returning;
+// when a commit fails it calls onFail (to stop the run) and commits nothing more.
+func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane.Run, counters *Counters,
+	clearRejected bool, outcomes <-chan outcome, onFail func(error)) error {
+	every := e.CommitEvery
+	if every <= 0 {
+		every = DefaultCommitEvery
+	}
+	interval := e.CommitInterval
+	if interval <= 0 {
+		interval = DefaultCommitInterval
+	}
+	cctx := context.WithoutCancel(ctx)
+
+	free := make(chan *group, 2)
+	free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
+	free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
+	toCommit := make(chan *group, 1)
+	var (
+		errMu     sync.Mutex
+		commitErr error
+	)
+	loadErr := func() error {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return commitErr
+	}
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for g := range toCommit {
+			if loadErr() == nil {
+				r := *run
+				r.Counts = g.counts
+				tctx, cancel := context.WithTimeout(cctx, time.Minute)
+				err := e.Store.CommitDelivered(tctx, syncID, &r, &g.d)
+				cancel()
+				if err != nil {
+					errMu.Lock()
+					commitErr = err
+					errMu.Unlock()
+				}
+			}
+			g.reset()
+			free <- g
+		}
+	}()
+
+	cur := <-free
+	handoff := func() {
+		if cur.size() == 0 {
+			return
+		}
+		cur.counts = counters.snapshot()
+		toCommit <- cur
+		cur = <-free
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	failed := false
+loop:
+	for {
+		select {
+		case o, ok := <-outcomes:
+			if !ok {
+				break loop
+			}
+			if failed {
+				o.b.release() // a commit failed: what is delivered now is resent by the next run
+				continue
+			}
+			e.apply(cur, counters, o)
+			o.b.release()
+			if cur.size() >= every {
+				handoff()
+			}
+		case <-tick.C:
+			handoff()
+		}
+		if err := loadErr(); err != nil && !failed {
+			failed = true
+			onFail(err)
+		}
+	}
+	if !failed {
+		handoff()
+	}
+	close(toCommit)
+	<-committed
+	return loadErr()
+}
+
+func (e *Engine) apply(g *group, counters *Counters, o outcome) {
+	b := o.b
+	p := &g.d
+	for _, i := range o.res.Delivered {
+		if b.op == webhook.OpDeleted {
+			p.Deleted = append(p.Deleted, b.keys[i])
+			continue
+		}
+		n := len(g.hashes)
+		g.hashes = append(g.hashes, b.hashes[i*controlplane.HashSize:(i+1)*controlplane.HashSize]...)
+		h := g.hashes[n : n+controlplane.HashSize : n+controlplane.HashSize]
+		if b.isNew[i] {
+			p.NewKeys = append(p.NewKeys, b.keys[i])
+			p.NewHashes = append(p.NewHashes, h)
+		} else {
+			p.Keys = append(p.Keys, b.keys[i])
+			p.Hashes = append(p.Hashes, h)
+		}
+	}
+	for _, r := range o.res.Rejected {
+		p.Rejected = append(p.Rejected, controlplane.Rejected{Key: b.keys[r.Index], Status: r.Status, Body: r.Body})
+	}
+	counters.Delivered.Add(int64(len(o.res.Delivered)))
+	counters.Rejected.Add(int64(len(o.res.Rejected)))
+	if e.Metrics != nil {
+		e.Metrics.records(b.op, "delivered", len(o.res.Delivered))
+		e.Metrics.records(b.op, "rejected", len(o.res.Rejected))
+		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
+			e.Metrics.records(b.op, "failed", failed)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// DryRun is what a run would send.
+type DryRun struct {
+	Counts controlplane.RunCounts // Delivered, Rejected and Failed stay zero
+	// Samples holds up to the asked number of records per operation ("changed", "deleted").
+	Samples        map[string][]json.RawMessage
+	InvalidSamples json.RawMessage
+}
+
+// DryRun diffs sync syncID like a run would and reports what it would send. It sends nothing,
+// records no run and moves no ledger, so it takes no lock.
+func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples int) (*DryRun, error) {
+	y, err := e.Store.GetSync(ctx, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
+	}
+	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, err
+	}
+	rows, m, err := j.openModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	led, err := e.Store.ReadLedger(ctx, y.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+	var counters Counters
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
+	out := &DryRun{Samples: map[string][]json.RawMessage{}}
+	err = d.run(ctx, rows, led, func(r *record) error {
+		op := webhook.OpChanged
+		if r.kind == kindDeleted {
+			op = webhook.OpDeleted
+		}
+		if len(out.Samples[op]) < samples {
+			out.Samples[op] = append(out.Samples[op], append(json.RawMessage(nil), r.obj...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Counts = counters.snapshot()
+	out.InvalidSamples, _ = json.Marshal(d.samples)
+	if len(d.samples) == 0 {
+		out.InvalidSamples = json.RawMessage("[]")
+	}
+	return out, nil
+}
+
+// TestResult is the endpoint's answer to a test request.
+type TestResult struct {
+	Record json.RawMessage // what was sent
+	Status int
+	Body   string // the first 4 KiB
+}
+
+// Test sends one record of sync syncID's model (the first with a key) to its destination as a
+// real `changed` request and returns the answer. Nothing is recorded: the ledger does not move.
+func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
+	y, err := e.Store.GetSync(ctx, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
+	}
+	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, err
+	}
+	rows, m, err := j.openModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rec []byte
+	for rows.Next() {
+		if _, isNull := rows.Key(); !isNull {
+			rec = m.appendRecord(nil, rows)
+			break
+		}
+	}
+	err = rows.Err()
+	_ = rows.Close()
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
+	}
+	w := j.dest.Webhook
+	ep := webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+	body := j.meta(time.Now()).AppendEnvelope(nil, webhook.OpChanged, [][]byte{rec})
+	req, err := ep.NewRequest(ctx, webhook.NewMessageID(), body)
+	if err != nil {
+		return nil, err
+	}
+	client := e.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: webhook.NoRedirects}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
+	}
+	defer resp.Body.Close()
+	res := &TestResult{Record: rec, Status: resp.StatusCode, Body: webhook.BodySnippet(resp.Body, 4096)}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return res, nil
+}
