@@ -267,3 +267,43 @@ func TestUpdateConnectionRefusesKindChangeWithoutWriting(t *testing.T) {
 		t.Fatalf("update of a missing connection: %v", err)
 	}
 }
+
+func TestDeleteSyncDeletesItsLedger(t *testing.T) {
+	ctx := context.Background()
+	store, dbURL, _ := controlplanetest.NewStore(t)
+	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
+	hook := webhookConn("hook")
+	for _, c := range []*controlplane.Connection{wh, hook} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, SQL: "select 1 as id"}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, name := range []string{"a", "b"} {
+		y := &controlplane.Sync{Name: name, ModelID: m.ID, DestinationID: hook.ID, Behavior: "mirror", PrimaryKey: "id", BatchSize: 10}
+		if err := store.CreateSync(ctx, y); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, y.ID)
+	}
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := pool.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
+		SELECT s, k::text, '\x00' FROM unnest($1::bigint[]) s, generate_series(1, 3) k`, ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteSync(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	var left, other int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE sync_id = $1), count(*) FILTER (WHERE sync_id = $2)
+		FROM backflow.sync_ledger`, ids[0], ids[1]).Scan(&left, &other); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 || other != 3 {
+		t.Fatalf("after deleting sync a: %d of its ledger rows left (want 0), %d of b's (want 3)", left, other)
+	}
+}
