@@ -1,10 +1,16 @@
 // Command terraform-provider-backflow is the Backflow Terraform/OpenTofu provider.
+//
+// To debug it, run it with -debug and export the TF_REATTACH_PROVIDERS value it prints. The
+// reattach address must be the one the configuration resolves the provider to: Terraform uses
+// registry.terraform.io/backflowhq/backflow (the default), OpenTofu registry.opentofu.org/backflowhq/backflow,
+// so under OpenTofu run it with -debug -address=registry.opentofu.org/backflowhq/backflow.
 package main
 
 import (
 	"context"
 	"flag"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -15,17 +21,30 @@ import (
 // version is set by goreleaser: -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	var debug bool
-	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
-	flag.Parse()
+// defaultAddress is the provider's address under Terraform.
+const defaultAddress = "registry.terraform.io/backflowhq/backflow"
 
-	webhook.Version = version
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/backflowhq/backflow",
-		Debug:   debug,
-	})
+// openTofuAddress is the address OpenTofu resolves backflowhq/backflow to.
+const openTofuAddress = "registry.opentofu.org/backflowhq/backflow"
+
+func main() {
+	opts, err := parseFlags(flag.CommandLine, os.Args[1:])
 	if err != nil {
 		log.Fatal(err)
 	}
+	webhook.Version = version
+	if err := providerserver.Serve(context.Background(), provider.New(version), opts); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// parseFlags reads -debug and -address.
+func parseFlags(fs *flag.FlagSet, args []string) (providerserver.ServeOpts, error) {
+	opts := providerserver.ServeOpts{}
+	fs.BoolVar(&opts.Debug, "debug", false, "run the provider with support for debuggers like delve; under "+
+		"OpenTofu also pass -address="+openTofuAddress+" so the printed TF_REATTACH_PROVIDERS matches")
+	fs.StringVar(&opts.Address, "address", defaultAddress, "provider address for -debug reattachment: "+
+		defaultAddress+" for Terraform, "+openTofuAddress+" for OpenTofu")
+	err := fs.Parse(args)
+	return opts, err
 }

@@ -121,8 +121,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						MarkdownDescription: "URL that receives the batches. Sensitive: it often carries a token.",
 						Required:            true,
 						Sensitive:           true,
-						Validators: []validator.String{stringvalidator.RegexMatches(httpURL,
-							"must be an http:// or https:// URL")},
+						Validators:          []validator.String{webhookURLValidator{}},
 					},
 					"method": schema.StringAttribute{
 						MarkdownDescription: "HTTP method of each request: one of " + quoteList(WebhookMethods) +
@@ -319,7 +318,8 @@ func (r *ConnectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	if err := r.store.UpdateConnection(ctx, c); err != nil {
-		storeError(&resp.Diagnostics, "update", "connection", c.Name, err)
+		updateError(&resp.Diagnostics, "connection", c.Name, c.ID,
+			errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "connection", c.ID), err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

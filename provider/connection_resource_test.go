@@ -1,8 +1,12 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -11,6 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 func webhookConnection(resourceName, name, url, extra string) string {
@@ -244,6 +251,12 @@ resource "backflow_connection" "both" {
 				ExpectError: expectErr(`must be an http:// or https:// URL`),
 			},
 			{
+				// Refused at plan time by url.Parse, never echoing the URL (see TestWebhookURLValidator).
+				Config:      e.config(webhookConnection("bad", "bad", malformedHookURL, "")),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Invalid Webhook URL.*does not parse.*its text is not shown`),
+			},
+			{
 				Config:      e.config(webhookConnection("pace", "pace", hook.URL, "max_requests_per_second = 0")),
 				ExpectError: expectErr(`max_requests_per_second.*at least 1`),
 			},
@@ -254,7 +267,9 @@ resource "backflow_connection" "both" {
 			},
 			{
 				// A model made outside this configuration still uses the connection: destroying it is refused.
-				Config: e.config(e.warehouseConnection("a", "same name")),
+				// A name of its own: the previous step may have saved b under "same name" rather than a,
+				// and b's destroy and a's create run in parallel.
+				Config: e.config(e.warehouseConnection("a", "kept")),
 				Check: func(s *terraform.State) error {
 					return e.cp.QueryRow(t.Context(), `INSERT INTO backflow.models (name, connection_id, sql)
 						SELECT 'outside model', id, 'select 1 as x' FROM backflow.connections RETURNING id`).Scan(&modelID)
@@ -294,6 +309,74 @@ func TestAccProviderMissingSettings(t *testing.T) {
 }`, e.cpURL) + "\n" + e.warehouseConnection("w", "w"),
 				ExpectError: expectErr(`Cannot Open the Control Plane.*want 32`),
 			},
+		},
+	})
+}
+
+// A webhook that does not take HEAD (405) passes test-on-save through the test request: a POST of
+// the envelope with operation "test".
+func TestAccConnectionWebhookHeadNotAllowed(t *testing.T) {
+	e := newTestEnv(t)
+	var mu sync.Mutex
+	var methods []string
+	var posted []byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		methods = append(methods, req.Method)
+		if req.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		posted = body
+	}))
+	t.Cleanup(hook.Close)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(webhookConnection("hook", "Webhook Test", hook.URL, "")),
+			Check: func(*terraform.State) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(methods) != 2 || methods[0] != http.MethodHead || methods[1] != http.MethodPost {
+					return fmt.Errorf("test-on-save requests %v, want [HEAD POST]", methods)
+				}
+				var env webhook.Envelope
+				if err := json.Unmarshal(posted, &env); err != nil {
+					return fmt.Errorf("the test POST body is not an envelope: %v: %s", err, posted)
+				}
+				if env.Operation != webhook.OpTest || env.ConnectionName != "Webhook Test" || len(env.Data) != 0 {
+					return fmt.Errorf("test envelope operation %q, connection_name %q, %d records; want %q, "+
+						"\"Webhook Test\", none", env.Operation, env.ConnectionName, len(env.Data), webhook.OpTest)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// Reading the control plane with another key than it was written with says so, and names the
+// setting to fix.
+func TestAccWrongSecretKey(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	otherKey := controlplanetest.NewKey(t)
+	t.Cleanup(func() { closeStore(e.cpURL, otherKey) })
+	conn := webhookConnection("hook", "Webhook Test", hook.URL, `headers = { Authorization = "Bearer t0ken" }`)
+	wrong := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", e.cpURL, otherKey) + conn
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(conn)},
+			{
+				Config:      wrong,
+				PlanOnly:    true,
+				ExpectError: expectErr(`Cannot Decrypt Connection Secrets.*secret_key.*BACKFLOW_SECRET_KEY`),
+			},
+			{Config: e.config(conn), PlanOnly: true}, // the right key reads it again, unchanged
 		},
 	})
 }

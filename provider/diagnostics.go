@@ -53,6 +53,8 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 		addAttributeError(diags, path.Root("name"), "Name Already Taken",
 			fmt.Sprintf("Another %s in the control plane is already named %q; names are unique.", kind, name),
 			"Choose another name, or import the existing one with `terraform import`.", err)
+	case errors.Is(err, controlplane.ErrWrongKey):
+		wrongKeyError(diags, err)
 	case errors.Is(err, controlplane.ErrNotFound):
 		addError(diags, "Reference Not Found",
 			fmt.Sprintf("Could not %s the %s %q: something it refers to does not exist.", action, kind, name),
@@ -64,14 +66,55 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	}
 }
 
+// wrongKeyError reports sealed secrets the provider's key cannot open.
+func wrongKeyError(diags *diag.Diagnostics, err error) {
+	addError(diags, "Cannot Decrypt Connection Secrets",
+		"The control plane's connection secrets could not be decrypted with the provider's key: they were "+
+			"sealed with another key.",
+		"Set `secret_key` in the provider block (or the "+controlplane.SecretKeyEnv+" environment variable) to "+
+			"the key the control plane was written with, the one the runner uses.", err)
+}
+
+// updateError reports a failed update. gone is whether the row itself no longer exists: then it
+// was deleted outside Terraform after the plan, which the store's ErrNotFound alone cannot tell
+// apart from a missing reference.
+func updateError(diags *diag.Diagnostics, kind, name string, id int64, gone bool, err error) {
+	if gone {
+		addError(diags, titleKind(kind)+" Deleted Outside Terraform",
+			fmt.Sprintf("The %s %q (id %d) no longer exists in the control plane: it was deleted after the plan.",
+				kind, name, id),
+			"Run the plan again: it will plan to create the "+kind+" anew.", err)
+		return
+	}
+	storeError(diags, "update", kind, name, err)
+}
+
+// refReadError reports a connection or model that something refers to (at) and that could not
+// be read: missing is "<notFound>", anything else (unreachable database, wrong key) says so.
+func refReadError(diags *diag.Diagnostics, at path.Path, notFound, kind string, id int64, who, todo string, err error) {
+	switch {
+	case errors.Is(err, controlplane.ErrNotFound):
+		addAttributeError(diags, at, notFound,
+			fmt.Sprintf("%s refers to %s %d, which does not exist in the control plane.", who, kind, id), todo, err)
+	case errors.Is(err, controlplane.ErrWrongKey):
+		wrongKeyError(diags, err)
+	default:
+		addAttributeError(diags, at, "Cannot Read "+titleKind(kind),
+			fmt.Sprintf("%s refers to %s %d, which could not be read from the control plane.", who, kind, id),
+			"Check that the control-plane database is reachable, then plan again.", err)
+	}
+}
+
 // webhookCheckError reports a failed test-on-save.
 func webhookCheckError(diags *diag.Diagnostics, name string, err error) {
 	var ce *webhook.CheckError
 	what := fmt.Sprintf("The webhook of connection %q did not pass its test: Backflow sends a HEAD, then a test "+
 		"request, and wants HTTP 200.", name)
 	if errors.As(err, &ce) {
+		// The status and body are in the message: the original error would only repeat them.
 		what = fmt.Sprintf("The webhook of connection %q answered the test %s with HTTP %d, not 200. "+
 			"First bytes of its body: %q", name, ce.Method, ce.Status, ce.Body)
+		err = nil
 	}
 	addAttributeError(diags, path.Root("webhook"), "Webhook Test Failed", what,
 		"Make the endpoint answer 200 to the test request, or set `test_on_save = false` to save it untested.", err)

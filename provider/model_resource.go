@@ -146,9 +146,8 @@ func columnsValue(ctx context.Context, cols []controlplane.Column) (types.List, 
 func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) []controlplane.Column {
 	conn, err := r.store.GetConnection(ctx, x.ConnectionID)
 	if err != nil {
-		addAttributeError(diags, path.Root("connection_id"), "Connection Not Found",
-			fmt.Sprintf("The model %q refers to connection %d, which could not be read.", x.Name, x.ConnectionID),
-			"Point connection_id at an existing postgres connection.", err)
+		refReadError(diags, path.Root("connection_id"), "Connection Not Found", "connection", x.ConnectionID,
+			fmt.Sprintf("The model %q", x.Name), "Point connection_id at an existing postgres connection.", err)
 		return nil
 	}
 	if conn.Postgres == nil {
@@ -158,7 +157,18 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 			"Point connection_id at a backflow_connection with a `postgres` block.", nil)
 		return nil
 	}
-	cols, err := warehouse.Describe(ctx, conn.Postgres.URL, x.Query())
+	wh, err := warehouse.Connect(ctx, conn.Postgres.URL)
+	if err != nil {
+		// Not the query's fault: say so, rather than blame the SQL.
+		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",
+			fmt.Sprintf("The model %q could not be checked: the warehouse of connection %q did not accept a connection.",
+				x.Name, conn.Name),
+			"Check the connection's postgres url (host, port, credentials, database) and that the warehouse is "+
+				"reachable from where Terraform runs.", err)
+		return nil
+	}
+	defer wh.Close(context.WithoutCancel(ctx))
+	cols, err := warehouse.DescribeConn(ctx, wh, x.Query())
 	if err != nil {
 		at, what := path.Root("sql"), fmt.Sprintf("The warehouse of connection %q refused the model's SQL.", conn.Name)
 		if x.Table != "" {
@@ -169,6 +179,43 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 		return nil
 	}
 	return cols
+}
+
+// checkSyncs refuses a change to model x (x.Columns being its new columns) that drops a column
+// one of its syncs uses as primary_key or a mapping source: the runner would fail every run.
+// Only columns the stored model has count: a sync already broken is not this change's doing, and
+// its own plan reports it.
+func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) {
+	old, err := r.store.GetModel(ctx, x.ID)
+	if errors.Is(err, controlplane.ErrNotFound) {
+		return // deleted outside Terraform: nothing uses it any more, and the update says so
+	}
+	var syncs []*controlplane.Sync
+	if err == nil {
+		syncs, err = r.store.ListSyncsByModel(ctx, x.ID)
+	}
+	if err != nil {
+		addError(diags, "Cannot Read Syncs",
+			fmt.Sprintf("The syncs that use model %q could not be read, so the change cannot be checked against them.", x.Name),
+			"Check that the control-plane database is reachable, then plan again.", err)
+		return
+	}
+	at := path.Root("sql")
+	if x.Table != "" {
+		at = path.Root("table")
+	}
+	for _, y := range syncs {
+		for _, p := range checkColumns(x, y.PrimaryKey, y.Mappings) {
+			if !old.HasColumn(p.Column) {
+				continue
+			}
+			addAttributeError(diags, at, "Model Change Breaks a Sync",
+				fmt.Sprintf("With this change the model %q no longer returns the column %q, which the sync %q uses "+
+					"as its %s. The model would return: %s.", x.Name, p.Column, y.Name, p.Attribute, columnNames(x.Columns)),
+				"Keep returning the column, or first change the sync so it no longer uses it (apply that alone with "+
+					"-target), then change the model.", nil)
+		}
+	}
 }
 
 // ModifyPlan discovers the columns at plan time, so SQL the warehouse rejects fails the plan.
@@ -185,9 +232,25 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
 		return
 	}
-	cols := r.describe(ctx, plan.toModel(), &resp.Diagnostics)
+	x := plan.toModel()
+	x.Columns = r.describe(ctx, x, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	cols := x.Columns
+	if !req.State.Raw.IsNull() && !plan.ID.IsUnknown() {
+		// An update in place (a new connection_id replaces the model, and its syncs with it).
+		var state modelModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if state.ConnectionID.Equal(plan.ConnectionID) {
+			r.checkSyncs(ctx, x, &resp.Diagnostics)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+		}
 	}
 	v, d := columnsValue(ctx, cols)
 	resp.Diagnostics.Append(d...)
@@ -200,13 +263,21 @@ func (r *ModelResource) save(ctx context.Context, plan *modelModel, create bool,
 	if diags.HasError() {
 		return
 	}
-	action, save := "update", r.store.UpdateModel
 	if create {
-		action, save = "create", r.store.CreateModel
-	}
-	if err := save(ctx, x); err != nil {
-		storeError(diags, action, "model", x.Name, err)
-		return
+		if err := r.store.CreateModel(ctx, x); err != nil {
+			storeError(diags, "create", "model", x.Name, err)
+			return
+		}
+	} else {
+		// Checked again here: at plan time the SQL may have been unknown, or a sync added since.
+		r.checkSyncs(ctx, x, diags)
+		if diags.HasError() {
+			return
+		}
+		if err := r.store.UpdateModel(ctx, x); err != nil {
+			updateError(diags, "model", x.Name, x.ID, errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "model", x.ID), err)
+			return
+		}
 	}
 	plan.ID = types.Int64Value(x.ID)
 	var d diag.Diagnostics

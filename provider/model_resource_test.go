@@ -139,7 +139,13 @@ func TestAccModelDrift(t *testing.T) {
 func TestAccModelRefused(t *testing.T) {
 	e := newTestEnv(t)
 	hook := newReceiver(t, http.StatusOK, "ok")
-	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "hook", hook.URL, "")
+	// "down" is a warehouse nothing listens for (port 1 on loopback refuses at once).
+	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "hook", hook.URL, "") + `
+resource "backflow_connection" "down" {
+  name     = "down"
+  postgres = { url = "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=5" }
+}
+`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
@@ -168,6 +174,12 @@ func TestAccModelRefused(t *testing.T) {
 				Config:      e.config(conns, model("m", "m", "w", `sql = "select unique_id, email as unique_id from users"`)),
 				PlanOnly:    true,
 				ExpectError: expectErr(`more than once`),
+			},
+			{
+				// A warehouse that cannot be reached is not the SQL's fault.
+				Config:      e.config(conns, model("m", "m", "down", `sql = "select 1 as x"`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Cannot Reach the Warehouse.*connection "down".*connect to the warehouse`),
 			},
 			{
 				Config:      e.config(conns, model("m", "m", "hook", `sql = "select 1 as x"`)),
@@ -202,6 +214,67 @@ func TestAccModelRefused(t *testing.T) {
 			{
 				PreConfig: func() { e.execControlPlane(t, `DELETE FROM backflow.syncs`) },
 				Config:    e.config(conns),
+			},
+		},
+	})
+}
+
+// A model change that drops a column a sync uses is refused, naming the sync and the column: at
+// plan time when the new SQL is known, at apply time when it is not.
+func TestAccModelChangeBreaksSync(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_model.m"
+	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "")
+	sync := `
+resource "backflow_sync" "s" {
+  name           = "users to hook"
+  model_id       = backflow_model.m.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "update_or_create"
+  primary_key    = "unique_id"
+  mappings       = [{ from = "email", to = "email" }, { from = "first_name", to = "name" }]
+}
+`
+	withSQL := func(sql string, extra ...string) string {
+		return e.config(append([]string{conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql)), sync}, extra...)...)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: withSQL("select unique_id, email, first_name from users")},
+			{
+				Config:      withSQL("select unique_id, email from users"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*no longer returns the column "first_name".*sync "users to hook".*mappings\[1\]\.from`),
+			},
+			{
+				Config:      withSQL("select email, first_name from users"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*"unique_id".*sync "users to hook".*primary_key`),
+			},
+			{
+				// The SQL is unknown at plan time (it names a connection created in this apply): the
+				// update refuses it.
+				Config: withSQL("select unique_id, email from users where ${backflow_connection.w2.id} > 0",
+					e.warehouseConnection("w2", "warehouse 2")),
+				ExpectError: expectErr(`Model Change Breaks a Sync.*"first_name".*sync "users to hook"`),
+			},
+			{
+				PreConfig: func() {
+					var sql string
+					err := e.cp.QueryRow(t.Context(), `SELECT sql FROM backflow.models`).Scan(&sql)
+					if err != nil || sql != "select unique_id, email, first_name from users" {
+						t.Errorf("stored sql %q (%v): the refused change was saved", sql, err)
+					}
+				},
+				// A change that keeps the columns the sync uses is fine.
+				Config: withSQL("select unique_id, email, first_name, 1 as score from users"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 			},
 		},
 	})

@@ -141,8 +141,9 @@ func openStore(ctx context.Context, url, key string) (*controlplane.Store, error
 	if err != nil {
 		return nil, err
 	}
-	// The pool outlives this request: Configure's ctx ends with the RPC.
-	s, err := controlplane.Open(context.WithoutCancel(ctx), url, sealer)
+	// ctx bounds the connect and the migration lock wait, so a cancelled plan (Ctrl-C) stops
+	// waiting. The pool outlives the request anyway: pgxpool detaches its own goroutines from it.
+	s, err := controlplane.Open(ctx, url, sealer)
 	if err != nil {
 		return nil, err
 	}

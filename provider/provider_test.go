@@ -199,3 +199,27 @@ func stateID(s *terraform.State, resourceName string) (string, error) {
 func expectErr(pattern string) *regexp.Regexp {
 	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
 }
+
+// Configure's ctx bounds the connect and the migration lock wait (a cancelled plan stops
+// waiting), yet the cached pool keeps working once that request is over.
+func TestOpenStoreContext(t *testing.T) {
+	dbURL := controlplanetest.NewDatabase(t)
+	key := controlplanetest.NewKey(t)
+	t.Cleanup(func() { closeStore(dbURL, key) })
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if s, err := openStore(cancelled, dbURL, key); err == nil {
+		t.Fatalf("openStore with a cancelled context = %v, want an error", s)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := openStore(ctx, dbURL, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the Configure RPC is over
+	if _, err := s.ListSyncs(context.Background()); err != nil {
+		t.Fatalf("the store after its opening request ended: %v", err)
+	}
+}

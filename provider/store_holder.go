@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,4 +35,19 @@ func (h *storeHolder) ready(diags *diag.Diagnostics) bool {
 		return false
 	}
 	return true
+}
+
+// rowGone reports whether the connection, model or sync id no longer exists: an update that
+// failed with ErrNotFound either lost its own row or a reference, and only this tells which.
+func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
+	var err error
+	switch kind {
+	case "connection":
+		_, err = h.store.GetConnection(ctx, id)
+	case "model":
+		_, err = h.store.GetModel(ctx, id)
+	case "sync":
+		_, err = h.store.GetSync(ctx, id)
+	}
+	return errors.Is(err, controlplane.ErrNotFound)
 }

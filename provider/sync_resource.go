@@ -98,7 +98,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A sync: sends a model's records to a webhook connection, in batches, as `backflow-runner` " +
 			"schedules it. Change is measured against what was successfully delivered, in a ledger keyed by the " +
-			"model and the primary key, so changing either replaces the sync.",
+			"sync, so changing the model, the destination or the primary key replaces the sync.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the sync in the control plane; webhooks receive it as `sync_configuration_id`.",
@@ -116,8 +116,10 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"destination_id": schema.Int64Attribute{
-				MarkdownDescription: "Id of the `webhook` connection the records are sent to.",
-				Required:            true,
+				MarkdownDescription: "Id of the `webhook` connection the records are sent to. Changing it replaces " +
+					"the sync (and starts a new ledger), so the new webhook receives every record.",
+				Required:      true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"behavior": schema.StringAttribute{
 				MarkdownDescription: behaviorMarkdown(),
@@ -291,9 +293,8 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 		c, err := r.store.GetConnection(ctx, y.DestinationID)
 		switch {
 		case err != nil:
-			addAttributeError(diags, path.Root("destination_id"), "Destination Not Found",
-				fmt.Sprintf("The sync %q sends to connection %d, which could not be read.", y.Name, y.DestinationID),
-				"Point destination_id at an existing webhook connection.", err)
+			refReadError(diags, path.Root("destination_id"), "Destination Not Found", "connection", y.DestinationID,
+				fmt.Sprintf("The sync %q", y.Name), "Point destination_id at an existing webhook connection.", err)
 		case c.Webhook == nil:
 			addAttributeError(diags, path.Root("destination_id"), "Not a Webhook Connection",
 				fmt.Sprintf("Connection %q (id %d) is a %s connection; a sync delivers to a webhook connection.",
@@ -306,9 +307,8 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	}
 	m, err := r.store.GetModel(ctx, y.ModelID)
 	if err != nil {
-		addAttributeError(diags, path.Root("model_id"), "Model Not Found",
-			fmt.Sprintf("The sync %q reads model %d, which could not be read.", y.Name, y.ModelID),
-			"Point model_id at an existing model.", err)
+		refReadError(diags, path.Root("model_id"), "Model Not Found", "model", y.ModelID,
+			fmt.Sprintf("The sync %q", y.Name), "Point model_id at an existing model.", err)
 		return
 	}
 	todo := "Use one of the model's columns, or change the model's SQL to return it."
@@ -421,7 +421,7 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	if err := r.store.UpdateSync(ctx, y); err != nil {
-		storeError(&resp.Diagnostics, "update", "sync", y.Name, err)
+		updateError(&resp.Diagnostics, "sync", y.Name, y.ID, errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "sync", y.ID), err)
 		return
 	}
 	plan.PausedReason = types.StringNull()

@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -11,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // syncBase is a warehouse, a webhook and two models for syncs to use.
@@ -36,6 +41,7 @@ func TestAccSync(t *testing.T) {
 	hook := newReceiver(t, http.StatusOK, "ok")
 	base := e.syncBase(hook.URL)
 	const addr = "backflow_sync.s"
+	hook2 := webhookConnection("hook2", "Webhook 2", hook.URL+"/2", "")
 	first := `behavior    = "update_or_create"
   primary_key = "unique_id"
   mappings    = [{ from = "email", to = "email" }, { constant = "crm", to = "source" }]
@@ -64,10 +70,19 @@ func TestAccSync(t *testing.T) {
 				},
 				Check: func(*terraform.State) error {
 					var every string
-					var mappings string
-					err := e.cp.QueryRow(t.Context(), `SELECT schedule_every, mappings::text FROM backflow.syncs`).Scan(&every, &mappings)
+					var mappings []byte
+					err := e.cp.QueryRow(t.Context(), `SELECT schedule_every, mappings FROM backflow.syncs`).Scan(&every, &mappings)
 					if err != nil || every != "15m" {
 						return fmt.Errorf("stored schedule_every = %q (%v), want 15m", every, err)
+					}
+					var got []controlplane.Mapping
+					if err := json.Unmarshal(mappings, &got); err != nil {
+						return fmt.Errorf("stored mappings %s: %v", mappings, err)
+					}
+					crm := "crm"
+					want := []controlplane.Mapping{{From: "email", To: "email"}, {Constant: &crm, To: "source"}}
+					if diff := cmp.Diff(want, got); diff != "" {
+						return fmt.Errorf("stored mappings (-want +got):\n%s", diff)
 					}
 					return nil
 				},
@@ -115,6 +130,38 @@ func TestAccSync(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A second webhook, and a ledger saying every record was delivered to the first.
+				Config: e.config(base, hook2, syncResource("s", "Active users", "all", `behavior = "append"
+  primary_key = "email"`)),
+				Check: func(*terraform.State) error {
+					_, err := e.cp.Exec(t.Context(), `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
+						SELECT s.id, 'alycia@example.com', '\x00' FROM backflow.syncs s`)
+					return err
+				},
+			},
+			{
+				// Another destination: replaced, with a new ledger, so the new webhook receives every record.
+				Config: e.config(base, hook2, `
+resource "backflow_sync" "s" {
+  name           = "Active users"
+  model_id       = backflow_model.all.id
+  destination_id = backflow_connection.hook2.id
+  behavior       = "append"
+  primary_key    = "email"
+}`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					var n int
+					if err := e.cp.QueryRow(t.Context(), `SELECT count(*) FROM backflow.sync_ledger`).Scan(&n); err != nil || n != 0 {
+						return fmt.Errorf("%d ledger rows (%v) after changing the destination, want none", n, err)
+					}
+					return nil
 				},
 			},
 		},
@@ -196,6 +243,8 @@ func TestAccSyncRefused(t *testing.T) {
 			step(ok+`schedule = { cron = "61 * * * *" }`, `Invalid Cron Schedule.*61 \* \* \* \*`),
 			step(ok+`schedule = { cron = "0 * * *" }`, `Invalid Cron Schedule`),
 			step(ok+`schedule = { cron = "TZ=Europe/Paris 0 * * * *" }`, `Invalid Cron Schedule.*UTC`),
+			step(ok+`schedule = { cron = "@every 1s" }`, `Invalid Cron Schedule.*use schedule.every`),
+			step(ok+`schedule = { cron = "0 0 31 2 *" }`, `Invalid Cron Schedule.*never fires`),
 			step(ok+`schedule = { every = "30s" }`, `Invalid Schedule Interval.*shorter than the minimum of 1m0s`),
 			step(ok+`schedule = { every = "often" }`, `Invalid Schedule Interval`),
 			step(ok+`schedule = { every = "1h", cron = "0 * * * *" }`, `Invalid Attribute Combination`),
@@ -225,6 +274,23 @@ resource "backflow_sync" "s" {
 			{
 				Config:      e.config(base, syncResource("a", "same", "active", ok), syncResource("b", "same", "all", ok)),
 				ExpectError: expectErr(`Name Already Taken.*"same"`),
+			},
+			{
+				// A model created in the same apply has no id at plan time, so the sync's columns can only
+				// be checked at apply: still refused, naming the column.
+				Config: e.config(base, model("fresh", "fresh", "w", `sql = "select unique_id, email from users"`),
+					syncResource("f", "f", "fresh", `behavior = "append"
+  primary_key = "id"`)),
+				ExpectError: expectErr(`Unknown Model Column.*primary_key is "id".*model "fresh".*unique_id, email`),
+			},
+			{
+				PreConfig: func() {
+					// The error came from the apply: the model was created, the sync was not.
+					if e.countNamed(t, "models", "fresh") != 1 || e.countNamed(t, "syncs", "f") != 0 {
+						t.Error("the bad primary_key was not refused at apply time")
+					}
+				},
+				Config: e.config(base),
 			},
 		},
 	})

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,9 +15,6 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// httpURL is what a webhook URL must look like; the rest is the endpoint's business.
-var httpURL = regexp.MustCompile(`^https?://\S+$`)
-
 // MinEvery is the shortest `every` schedule: the runner polls on the order of seconds and a
 // shorter interval would only queue runs behind each other.
 const MinEvery = time.Minute
@@ -25,7 +23,9 @@ const MinEvery = time.Minute
 // plus descriptors such as @hourly. Schedules run in UTC.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a five-field cron expression evaluated in UTC.
+// ParseCron parses a five-field cron expression evaluated in UTC. It refuses `@every`, which
+// the descriptor syntax would accept with any interval (bypassing MinEvery), and schedules that
+// never fire, such as "0 0 31 2 *".
 func ParseCron(expr string) (cron.Schedule, error) {
 	e := strings.TrimSpace(expr)
 	if strings.HasPrefix(e, "TZ=") || strings.HasPrefix(e, "CRON_TZ=") {
@@ -34,7 +34,17 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if e == "" {
 		return nil, errors.New("the cron expression is empty")
 	}
-	return cronParser.Parse(e)
+	if strings.HasPrefix(strings.ToLower(e), "@every") {
+		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
+	}
+	s, err := cronParser.Parse(e)
+	if err != nil {
+		return nil, err
+	}
+	if s.Next(time.Now().UTC()).IsZero() {
+		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
+	}
+	return s, nil
 }
 
 // ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.
@@ -69,6 +79,51 @@ func (cronValidator) ValidateString(_ context.Context, req validator.StringReque
 			"Use five fields, minute hour day-of-month month day-of-week, evaluated in UTC: e.g. \"0 * * * *\" "+
 				"for every hour, \"30 6 * * 1-5\" for 06:30 UTC on weekdays.", err)
 	}
+}
+
+// webhookURLValidator refuses webhook URLs that do not parse or are not http(s) with a host. Its
+// messages never echo the value: webhook URLs often carry a token.
+type webhookURLValidator struct{}
+
+var _ validator.String = webhookURLValidator{}
+
+func (webhookURLValidator) Description(context.Context) string {
+	return "must be an http:// or https:// URL with a host"
+}
+func (v webhookURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (webhookURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if problem := webhookURLProblem(req.ConfigValue.ValueString()); problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Webhook URL",
+			"The webhook URL "+problem+" (its text is not shown: it may hold a token).",
+			"It must be an http:// or https:// URL with a host, e.g. https://hooks.example.com/backflow?token=...; "+
+				"check the port and any characters that need escaping.", nil)
+	}
+}
+
+// webhookURLProblem says what is wrong with a webhook URL, "" if nothing. It never quotes the URL
+// (url.Parse's errors do, so they are dropped).
+func webhookURLProblem(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "does not parse"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must be an http:// or https:// URL"
+	case u.Host == "" || u.Hostname() == "":
+		return "has no host"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "has a port outside 1-65535"
+		}
+	}
+	return ""
 }
 
 // everyValidator refuses durations that do not parse or are shorter than MinEvery.

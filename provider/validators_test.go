@@ -32,6 +32,16 @@ func TestParseCron(t *testing.T) {
 			t.Errorf("ParseCron(%q) = ok, want an error", expr)
 		}
 	}
+	// @every would bypass MinEvery; schedules that never fire would never run.
+	for expr, want := range map[string]string{
+		"@every 1s": "use schedule.every", "@every 1h": "use schedule.every", " @every 5m": "use schedule.every",
+		"0 0 31 2 *": "never fires", "0 0 30 2 *": "never fires", "0 0 31 4,6,9,11 *": "never fires",
+	} {
+		_, err := ParseCron(expr)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseCron(%q) = %v, want an error containing %q", expr, err, want)
+		}
+	}
 }
 
 func TestParseEvery(t *testing.T) {
@@ -70,6 +80,8 @@ func TestStringValidators(t *testing.T) {
 	}{
 		{"cron ok", cronValidator{}, types.StringValue("0 * * * *"), nil},
 		{"cron bad", cronValidator{}, types.StringValue("0 25 * * *"), []string{"Invalid Cron Schedule"}},
+		{"cron @every", cronValidator{}, types.StringValue("@every 1s"), []string{"Invalid Cron Schedule"}},
+		{"cron never", cronValidator{}, types.StringValue("0 0 31 2 *"), []string{"Invalid Cron Schedule"}},
 		{"cron null", cronValidator{}, types.StringNull(), nil},
 		{"cron unknown", cronValidator{}, types.StringUnknown(), nil},
 		{"every ok", everyValidator{}, types.StringValue("1m"), nil},

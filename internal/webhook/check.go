@@ -35,7 +35,7 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 	}
 	req, err := http.NewRequestWithContext(ctx, method, e.URL, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("build the webhook request: %w", err)
+		return nil, buildError("build the webhook request", err)
 	}
 	for k, v := range e.Headers {
 		req.Header.Set(k, v)
@@ -87,7 +87,7 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	}
 	head, err := http.NewRequestWithContext(ctx, http.MethodHead, e.URL, nil)
 	if err != nil {
-		return fmt.Errorf("build the webhook test request: %w", err)
+		return buildError("build the webhook test request", err)
 	}
 	for k, v := range e.Headers {
 		head.Header.Set(k, v)
@@ -125,4 +125,16 @@ func RedactURL(err error) error {
 		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
 	}
 	return err
+}
+
+// buildError reports a request that could not be built. A URL that does not parse yields a
+// *url.Error whose text quotes the URL (and its inner error can quote parts of it, such as the
+// port), so that case gets a fixed message instead: webhook URLs are secret.
+func buildError(what string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: the webhook URL is not a valid URL (its text is not shown: it may hold a token); "+
+			"it must be an http:// or https:// URL with a host", what)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

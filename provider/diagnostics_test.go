@@ -1,0 +1,124 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+func summaries(diags diag.Diagnostics) []string {
+	var out []string
+	for _, d := range diags.Errors() {
+		out = append(out, d.Summary())
+	}
+	return out
+}
+
+// Only a missing row is "Not Found"; an unreachable database or a wrong key says what it is.
+func TestRefReadError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("connection 7: %w", controlplane.ErrNotFound), "Connection Not Found"},
+		{fmt.Errorf("open secrets: %w", controlplane.ErrWrongKey), "Cannot Decrypt Connection Secrets"},
+		{errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), "Cannot Read Connection"},
+	} {
+		var diags diag.Diagnostics
+		refReadError(&diags, path.Root("connection_id"), "Connection Not Found", "connection", 7, `The model "m"`,
+			"Point connection_id at an existing postgres connection.", tt.err)
+		got := summaries(diags)
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%v: diagnostics %v, want [%s]", tt.err, got, tt.want)
+		}
+		if d := diags.Errors()[0].Detail(); !strings.Contains(d, tt.err.Error()) {
+			t.Errorf("%v: the detail does not carry the original error:\n%s", tt.err, d)
+		}
+	}
+	var diags diag.Diagnostics
+	storeError(&diags, "read", "connection", "hook", fmt.Errorf("x: %w", controlplane.ErrWrongKey))
+	d := diags.Errors()[0].Detail()
+	if !strings.Contains(d, "`secret_key`") || !strings.Contains(d, controlplane.SecretKeyEnv) {
+		t.Errorf("a wrong key does not point at secret_key and %s:\n%s", controlplane.SecretKeyEnv, d)
+	}
+}
+
+func TestWebhookCheckErrorOnce(t *testing.T) {
+	var diags diag.Diagnostics
+	webhookCheckError(&diags, "hook", &webhook.CheckError{Method: "POST", Status: 500, Body: "database is on fire"})
+	d := diags.Errors()[0].Detail()
+	if n := strings.Count(d, "database is on fire"); n != 1 {
+		t.Errorf("the body appears %d times, want once:\n%s", n, d)
+	}
+	if n := strings.Count(d, "500"); n != 1 {
+		t.Errorf("the status appears %d times, want once:\n%s", n, d)
+	}
+}
+
+// updateResource runs r's Update with m as both the prior state and the plan.
+func updateResource(t *testing.T, r resource.Resource, m any) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	plan := tfsdk.Plan{Schema: sr.Schema}
+	state := tfsdk.State{Schema: sr.Schema}
+	if d := append(plan.Set(ctx, m), state.Set(ctx, m)...); d.HasError() {
+		t.Fatalf("build the request: %v", d)
+	}
+	resp := &resource.UpdateResponse{State: tfsdk.State{Schema: sr.Schema}}
+	r.Update(ctx, resource.UpdateRequest{Plan: plan, State: state}, resp)
+	return resp.Diagnostics
+}
+
+// An update whose own row was deleted after the plan says so, rather than blaming a reference.
+func TestUpdateOfDeletedRow(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
+	wh := &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1:1/db"}}
+	for _, c := range []*controlplane.Connection{hook, wh} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, SQL: "select 1 as id", Columns: []controlplane.Column{{Name: "id", Type: "int4"}}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	const missing = 424242
+
+	conn := connectionModel{ID: types.Int64Value(missing), Name: types.StringValue("gone"), Webhook: types.ObjectNull(webhookAttrTypes)}
+	var d diag.Diagnostics
+	conn.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, postgresModel{URL: types.StringValue("postgres://x@127.0.0.1:1/db")})
+	if d.HasError() {
+		t.Fatal(d)
+	}
+	if got := summaries(updateResource(t, &ConnectionResource{storeHolder{store}}, &conn)); len(got) != 1 ||
+		got[0] != "Connection Deleted Outside Terraform" {
+		t.Errorf("connection update: %v, want [Connection Deleted Outside Terraform]", got)
+	}
+
+	sync := syncModel{
+		ID: types.Int64Value(missing), Name: types.StringValue("gone"), ModelID: types.Int64Value(m.ID),
+		DestinationID: types.Int64Value(hook.ID), Behavior: types.StringValue("append"), PrimaryKey: types.StringValue("id"),
+		Mappings: types.ListNull(mappingType), Schedule: types.ObjectNull(scheduleAttrTypes),
+		BatchSize: types.Int64Value(100), Paused: types.BoolValue(false), PausedReason: types.StringNull(),
+	}
+	if got := summaries(updateResource(t, &SyncResource{storeHolder{store}}, &sync)); len(got) != 1 ||
+		got[0] != "Sync Deleted Outside Terraform" {
+		t.Errorf("sync update: %v, want [Sync Deleted Outside Terraform]", got)
+	}
+}
