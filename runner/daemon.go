@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -65,17 +66,44 @@ type syncWorker struct {
 	river.WorkerDefaults[SyncArgs]
 	engine *Engine
 	log    *slog.Logger
+	// rescueAfter is the job's River timeout; see Timeout.
+	rescueAfter time.Duration
+	// hardStop ends when the daemon gives up waiting for running syncs and cancels them.
+	hardStop context.Context
 }
 
-// Timeout: a run takes as long as its model; stuck jobs are found by RescueStuckJobsAfter.
-func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return -1 }
+// Timeout is what River's rescuer needs to hand a dead runner's job to another replica: it
+// ignores jobs whose timeout is negative (infinite), and rescues the others once they have run
+// longer than both their timeout and RescueStuckJobsAfter. A run, though, takes as long as its
+// model: Work does not let the timeout end it (see Work). A live run that outlasts it is
+// "rescued" too, harmlessly: the new attempt finds the sync's lock held and snoozes until the
+// first run has finished and served the job.
+func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return w.rescueAfter }
 
 // busySnooze is how long a job whose sync another runner is running waits before trying again.
 const busySnooze = 15 * time.Second
 
-func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) error {
+	// River cancels jobCtx at Timeout; only a cancellation for another reason (a hard stop, a
+	// job canceled through River) stops the run. After the deadline jobCtx can no longer carry
+	// a later hard stop, so that one comes from hardStop.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(jobCtx))
+	defer cancel(nil)
+	stopJob := context.AfterFunc(jobCtx, func() {
+		if !errors.Is(jobCtx.Err(), context.DeadlineExceeded) {
+			cancel(context.Cause(jobCtx))
+		}
+	})
+	defer stopJob()
+	if w.hardStop != nil {
+		stopHard := context.AfterFunc(w.hardStop, func() { cancel(context.Cause(w.hardStop)) })
+		defer stopHard()
+	}
+
 	// A run that started after this job became due (a foreground `sync`, or a twin job queued
-	// when the sync changed) has served it.
+	// when the sync changed) has served it, unless it was canceled (handed back on a stop) or
+	// its runner died: LastRunStart counts only runs that ended succeeded or failed, or that
+	// are running under a held lock.
 	last, err := w.engine.Store.LastRunStart(ctx, job.Args.SyncID)
 	if err != nil {
 		return err
@@ -115,13 +143,18 @@ type Daemon struct {
 	// PollInterval is how often due syncs are computed; 0: 10 s.
 	PollInterval time.Duration
 	// RescueAfter is how long a job may run before River deems its runner dead and hands it to
-	// another replica (whose run then waits for nothing: the lock tells whether the first runner
-	// is alive). 0: 30 min.
+	// another replica: it bounds how long a crashed runner's sync waits. It does not stop a live
+	// run that takes longer: the replica given its job finds the sync's lock held and waits for
+	// the run to finish. It is the jobs' River timeout too (River rescues no job whose timeout is
+	// infinite). 0: 30 min.
 	RescueAfter time.Duration
 	// StopTimeout is how long a stop waits for running syncs before canceling them; 0: 30 s.
 	StopTimeout time.Duration
 
-	client *river.Client[pgx.Tx]
+	client   *river.Client[pgx.Tx]
+	hardStop context.CancelCauseFunc
+	// insert queues a job; nil: client.Insert (tests replace it).
+	insert func(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error)
 }
 
 func (d *Daemon) logger() *slog.Logger {
@@ -138,12 +171,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := MigrateRiver(ctx, store.Pool()); err != nil {
 		return err
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &syncWorker{engine: d.Engine, log: d.logger()})
 	rescue := d.RescueAfter
 	if rescue <= 0 {
 		rescue = 30 * time.Minute
 	}
+	hardStop, cancelHard := context.WithCancelCause(context.Background())
+	defer cancelHard(nil)
+	d.hardStop = cancelHard
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &syncWorker{engine: d.Engine, log: d.logger(), rescueAfter: rescue, hardStop: hardStop})
 	maxSyncs := d.MaxSyncs
 	if maxSyncs <= 0 {
 		maxSyncs = 4
@@ -152,7 +188,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Schema:               controlplane.Schema,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxSyncs}},
 		Workers:              workers,
-		JobTimeout:           -1,
+		JobTimeout:           rescue, // the worker's Timeout says the same
 		RescueStuckJobsAfter: rescue,
 		Logger:               d.logger().With("component", "river"),
 	})
@@ -197,6 +233,7 @@ func (d *Daemon) stop() error {
 		return nil
 	}
 	d.logger().Warn("running syncs did not finish in time: canceling them")
+	d.hardStop(errors.New("the runner is stopping and the stop timeout passed"))
 	cctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel2()
 	if err := d.client.StopAndCancel(cctx); err != nil {
@@ -217,6 +254,7 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		return err
 	}
 	now := time.Now()
+	failed := 0
 	for _, y := range syncs {
 		if y.Paused {
 			continue
@@ -229,13 +267,28 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		if !ok || due.After(now) {
 			continue
 		}
-		res, err := d.client.Insert(ctx, SyncArgs{SyncID: y.ID, Due: due, Version: y.UpdatedAt.UTC()}, nil)
+		args := SyncArgs{SyncID: y.ID, Due: due, Version: y.UpdatedAt.UTC()}
+		var res *rivertype.JobInsertResult
+		if d.insert != nil {
+			res, err = d.insert(ctx, args)
+		} else {
+			res, err = d.client.Insert(ctx, args, nil)
+		}
 		if err != nil {
-			return fmt.Errorf("queue a run of sync %q: %w", y.Name, err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// One sync's failure must not keep the others from being scheduled.
+			d.logger().Error("could not queue a scheduled run; trying again at the next poll", "sync", y.Name, "err", err)
+			failed++
+			continue
 		}
 		if !res.UniqueSkippedAsDuplicate {
 			d.logger().Debug("queued a scheduled run", "sync", y.Name, "due", due)
 		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d syncs could not be queued (each is logged above)", failed, len(syncs))
 	}
 	return nil
 }

@@ -2,10 +2,20 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // TestReplicasScheduleOnce runs two daemons on one control plane: an `every` sync runs once
@@ -58,5 +68,223 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	}
 	if got, _ := f.recv.take("id"); len(got) != 5 {
 		t.Errorf("delivered %v, want the 5 users once", got)
+	}
+}
+
+// waitUntil polls cond until it holds, failing the test after a generous deadline.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStoppedRunIsRedone stops a daemon while its `every 1h` run is stuck on a slow endpoint: the
+// run is canceled and its job handed back. A daemon started again must redo the work at once,
+// not count the canceled run as the one that served the schedule.
+func TestStoppedRunIsRedone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	var blocking atomic.Bool
+	blocking.Store(true)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	started := make(chan struct{}, 100)
+	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		if n >= 2 && blocking.Load() {
+			started <- struct{}{}
+			<-release
+			w.WriteHeader(http.StatusServiceUnavailable) // the runner has gone: nothing accepted
+			return true
+		}
+		return false
+	}
+
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
+		StopTimeout: 100 * time.Millisecond}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	select {
+	case <-started:
+	case <-time.After(45 * time.Second):
+		t.Fatal("the scheduled run did not start")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("daemon: %v", err)
+	}
+	blocking.Store(false)
+	releaseOnce.Do(func() { close(release) })
+	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled {
+		t.Fatalf("after the stop: runs %+v, want one canceled", runs)
+	}
+
+	ctx2, cancel2 := context.WithCancel(f.ctx)
+	d2 := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
+		StopTimeout: 5 * time.Second}
+	go func() { errc <- d2.Run(ctx2) }()
+	waitUntil(t, "the handed-back work to be redone", func() bool {
+		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
+	})
+	cancel2()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	got, _ := f.recv.take("id")
+	ids := map[string]bool{}
+	for _, g := range got {
+		ids[g] = true
+	}
+	for _, id := range []string{"1", "2", "3", "4", "10"} {
+		if !ids["changed "+id] {
+			t.Errorf("record %s never arrived; got %v", id, got)
+		}
+	}
+	if n := f.ledgerKeys(); len(n) != 5 {
+		t.Errorf("ledger %v, want the 5 users", n)
+	}
+}
+
+// TestRunOutlivesRescueTimeout: the job's River timeout only tells the rescuer when a runner may
+// be dead; a live run that takes longer is not canceled by it.
+func TestRunOutlivesRescueTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	started := make(chan struct{}, 100)
+	f.recv.handle = func(n int, _ *webhook.Envelope, _ http.ResponseWriter) bool {
+		if n == 1 {
+			started <- struct{}{}
+			<-release
+		}
+		return false
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
+		StopTimeout: 5 * time.Second, RescueAfter: 200 * time.Millisecond}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	select {
+	case <-started:
+	case <-time.After(45 * time.Second):
+		t.Fatal("the scheduled run did not start")
+	}
+	// Well past the job's timeout (this waits for the timeout to pass; it asserts no duration).
+	time.Sleep(time.Second)
+	releaseOnce.Do(func() { close(release) })
+	waitUntil(t, "the run to finish", func() bool {
+		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+		return err == nil && len(runs) > 0 && runs[0].Status != controlplane.RunRunning
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+	if len(runs) != 1 || runs[0].Status != controlplane.RunSucceeded || runs[0].Counts.Delivered != 5 {
+		for _, r := range runs {
+			t.Logf("run %d: %s %+v %q", r.ID, r.Status, r.Counts, r.Error)
+		}
+		t.Fatalf("want one succeeded run that delivered 5")
+	}
+}
+
+// TestScheduleContinuesAfterInsertError: a sync whose job cannot be queued does not keep the
+// others from being scheduled.
+func TestScheduleContinuesAfterInsertError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	other := &controlplane.Sync{Name: "other", ModelID: f.model.ID, DestinationID: f.dest.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, ScheduleEvery: "1h"}
+	if err := f.store.CreateSync(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	var tried []int64
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
+	d.insert = func(_ context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {
+		tried = append(tried, args.SyncID)
+		if len(tried) == 1 {
+			return nil, errors.New("queue unavailable")
+		}
+		return &rivertype.JobInsertResult{}, nil
+	}
+	err := d.schedule(f.ctx)
+	if err == nil {
+		t.Errorf("schedule hid the failed insert")
+	}
+	if len(tried) != 2 {
+		t.Errorf("schedule tried to queue syncs %v, want both", tried)
+	}
+}
+
+// TestLockKeysAreBigint: sync ids are bigint; two ids equal in their low 32 bits have distinct
+// locks.
+func TestLockKeysAreBigint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	a, err := lockSync(ctx, store, 1, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.release()
+	b, err := lockSync(ctx, store, 1<<32+1, false, nil)
+	if err != nil {
+		t.Fatalf("sync 2^32+1 while sync 1 is locked: %v", err)
+	}
+	b.release()
+	if _, err := lockSync(ctx, store, 1, false, nil); !errors.Is(err, ErrBusy) {
+		t.Errorf("sync 1 locked twice: %v", err)
+	}
+}
+
+// TestUnauthorizedFailsRun: a 401 fails the run (not bisected into rejections) and leaves the
+// records pending.
+func TestUnauthorizedFailsRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		http.Error(w, "invalid token", http.StatusUnauthorized)
+		return true
+	}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if !strings.Contains(run.Error, "refused the credentials") || run.Counts.Rejected != 0 || run.Counts.Delivered != 0 {
+		t.Errorf("run %+v %q: want failed, nothing rejected, an error about the credentials", run.Counts, run.Error)
+	}
+	if rej, _ := f.store.ListRejected(f.ctx, f.sync.ID); len(rej) != 0 {
+		t.Errorf("rejected records %+v, want none", rej)
+	}
+	f.recv.mu.Lock()
+	f.recv.handle = nil
+	f.recv.mu.Unlock()
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 5 {
+		t.Errorf("after fixing the credentials delivered %v, want the 5 users", got)
 	}
 }

@@ -10,17 +10,13 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// lockClass is the first key of the per-sync advisory locks (the second is the sync id), so they
-// cannot collide with other advisory locks in the control plane.
-const lockClass int32 = 0x62666c77 // "bflw"
-
 // syncLock is a sync's session-level advisory lock, held on a dedicated connection for a run's
 // whole duration. Every runner — daemon replicas and the foreground `sync` command — takes it
 // before running a sync, so a sync never runs twice at once; if the runner dies, its session
 // and so the lock die with it.
 type syncLock struct {
 	conn *pgx.Conn
-	id   int64
+	key  int64 // controlplane.SyncLockKey: a bigint key, since sync ids are bigint
 }
 
 // lockSync takes sync id's lock. When another session holds it, it returns ErrBusy, or with wait
@@ -32,8 +28,9 @@ func lockSync(ctx context.Context, store *controlplane.Store, id int64, wait boo
 	if err != nil {
 		return nil, fmt.Errorf("connect to the control plane for the sync's lock: %w", err)
 	}
+	key := controlplane.SyncLockKey(id)
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::int, $2::int)`, lockClass, int32(id)).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::int8)`, key).Scan(&ok); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("take the sync's lock: %w", err)
 	}
@@ -45,7 +42,7 @@ func lockSync(ctx context.Context, store *controlplane.Store, id int64, wait boo
 		if onWait != nil {
 			onWait()
 		}
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1::int, $2::int)`, lockClass, int32(id)); err != nil {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1::int8)`, key); err != nil {
 			_ = conn.Close(context.WithoutCancel(ctx))
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("stopped waiting for the sync's lock: %w", ctx.Err())
@@ -53,7 +50,7 @@ func lockSync(ctx context.Context, store *controlplane.Store, id int64, wait boo
 			return nil, fmt.Errorf("wait for the sync's lock: %w", err)
 		}
 	}
-	return &syncLock{conn: conn, id: id}, nil
+	return &syncLock{conn: conn, key: key}, nil
 }
 
 // release unlocks and closes the connection. The explicit unlock matters: a closed session's
@@ -61,7 +58,7 @@ func lockSync(ctx context.Context, store *controlplane.Store, id int64, wait boo
 func (l *syncLock) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int, $2::int)`, lockClass, int32(l.id))
+	_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int8)`, l.key)
 	_ = l.conn.Close(ctx)
 }
 

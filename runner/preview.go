@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -65,6 +69,42 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	return out, nil
 }
 
+// openOneRecord opens the model for Test: at most one row, whose key is not NULL. warehouse.Open
+// orders the whole result by the key (the order the diff needs); fed the model limited to one
+// row, it sorts that one row instead of the model. The model is described first so that a lost
+// key column is reported as such rather than as the warehouse's error about the filter.
+func (j *job) openOneRecord(ctx context.Context) (*warehouse.Rows, *mapper, error) {
+	q := strings.TrimRight(j.model.Query(), " \t\r\n;")
+	cols, err := warehouse.Describe(ctx, j.warehouse, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
+	}
+	names := make([]string, len(cols))
+	found := false
+	for i, c := range cols {
+		names[i] = c.Name
+		found = found || c.Name == j.sync.PrimaryKey
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("read the model %q: the model lost its key column: its result has no column %q "+
+			"(it has %s); add the column back to the model's SQL or change the sync's primary_key",
+			j.model.Name, j.sync.PrimaryKey, strings.Join(names, ", "))
+	}
+	// Newlines around the model's SQL: it may end with a -- comment.
+	one := fmt.Sprintf("SELECT * FROM (\n%s\n) AS m WHERE m.%s IS NOT NULL LIMIT 1",
+		q, pgx.Identifier{j.sync.PrimaryKey}.Sanitize())
+	rows, err := warehouse.Open(ctx, j.warehouse, one, j.sync.PrimaryKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
+	}
+	m, err := newMapper(rows.Columns(), j.sync.Mappings, j.sync.PrimaryKey)
+	if err != nil {
+		_ = rows.Close()
+		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
+	}
+	return rows, m, nil
+}
+
 // TestResult is the endpoint's answer to a test request.
 type TestResult struct {
 	Record json.RawMessage // what was sent
@@ -72,7 +112,8 @@ type TestResult struct {
 	Body   string // the first 4 KiB
 }
 
-// Test sends one record of sync syncID's model (the first with a key) to its destination as a
+// Test sends one record of sync syncID's model (the first with a key the warehouse returns, in no
+// particular order) to its destination as a
 // real `changed` request and returns the answer. Nothing is recorded: the ledger does not move.
 func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	y, err := e.Store.GetSync(ctx, syncID)
@@ -83,15 +124,14 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, m, err := j.openModel(ctx)
+	rows, m, err := j.openOneRecord(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var rec []byte
-	for rows.Next() {
+	if rows.Next() {
 		if _, isNull := rows.Key(); !isNull {
 			rec = m.appendRecord(nil, rows)
-			break
 		}
 	}
 	err = rows.Err()

@@ -10,8 +10,10 @@ import (
 )
 
 // NextDue is when sync y is next due: for `every`, its last run's start plus the interval; for
-// `cron` (UTC, five fields), the first cron time after its last run's start. A sync that never
-// ran counts from its creation (`every` is due at once). ok is false for manual syncs. The value
+// `cron` (UTC, five fields), the first cron time after its last run's start. lastStart is the
+// start of the last run that served the schedule (Store.LastRunStarts): one that ended succeeded
+// or failed, or is running under a held lock, never a canceled or abandoned one, whose work is
+// still to do. A sync without one counts from its creation (`every` is due at once). ok is false for manual syncs. The value
 // depends only on the control plane, so every replica computes the same one.
 func NextDue(y *controlplane.Sync, lastStart time.Time) (due time.Time, ok bool, err error) {
 	switch {

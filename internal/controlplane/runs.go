@@ -149,11 +149,13 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 	return out, rows.Err()
 }
 
-// AbandonRuns marks a sync's runs still recorded as running as failed with reason. The runner
+// AbandonRuns marks a sync's runs still recorded as running as canceled with reason. The runner
 // calls it once it holds the sync's lock: any run still "running" then belonged to a runner that
-// died (its lock died with its session).
+// died (its lock died with its session). Such a run is recorded canceled, not failed: like a run
+// stopped by SIGTERM it did not finish for reasons of its own, so it does not count as the run
+// that served its schedule (see LastRunStarts) and its work is redone at once.
 func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'failed', finished_at = now(),
+	tag, err := s.pool.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
 		failed = greatest(new + changed + deleted - delivered - rejected, 0), error = $2
 		WHERE sync_id = $1 AND status = 'running'`, syncID, reason)
 	if err != nil {
@@ -162,9 +164,33 @@ func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (i
 	return tag.RowsAffected(), nil
 }
 
-// LastRunStarts returns when each sync's newest run started, for the scheduler.
+// syncLockNamespace is the high half of every per-sync advisory lock key ("bfsy"), so the keys
+// do not collide with other advisory locks taken in the control plane.
+const syncLockNamespace int64 = 0x62667379 << 32
+
+// SyncLockKey is the key of sync syncID's session-level advisory lock, taken with
+// pg_advisory_lock(bigint) by every runner before it runs the sync. It is the namespace xor the
+// id: a bijection, so two syncs never share a lock whatever their ids (ids are bigint; the
+// namespace stays visible in the high half for ids below 2³²).
+func SyncLockKey(syncID int64) int64 { return syncLockNamespace ^ syncID }
+
+// servedRun is true for the runs that count as having served a sync's schedule: those that ended
+// succeeded or failed (a failed run waits for its next schedule), and those still running whose
+// runner truly holds the sync's lock. Canceled runs (a graceful stop handed the work back, or an
+// abandoned run of a dead runner) and running runs whose lock is free (their runner died) do not:
+// their work is still to do. pg_locks shows a bigint advisory key as classid (high half), objid
+// (low half) and objsubid 1.
+var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed') OR (r.status = 'running' AND EXISTS (
+	SELECT 1 FROM pg_locks l
+	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id))))`, syncLockNamespace)
+
+// LastRunStarts returns, per sync, when the newest run that served its schedule started (see
+// servedRun), for the scheduler. Syncs without one are absent.
 func (s *Store) LastRunStarts(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.pool.Query(ctx, `SELECT sync_id, max(started_at) FROM backflow.sync_runs GROUP BY sync_id`)
+	rows, err := s.pool.Query(ctx, `SELECT r.sync_id, max(r.started_at) FROM backflow.sync_runs r
+		WHERE `+servedRun+` GROUP BY r.sync_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read the last runs: %w", err)
 	}
@@ -181,10 +207,12 @@ func (s *Store) LastRunStarts(ctx context.Context) (map[int64]time.Time, error) 
 	return out, rows.Err()
 }
 
-// LastRunStart is when sync syncID's newest run started; zero if it never ran.
+// LastRunStart is when sync syncID's newest run that served its schedule started (see
+// servedRun); zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
 	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT max(started_at) FROM backflow.sync_runs WHERE sync_id = $1`, syncID).Scan(&t)
+	err := s.pool.QueryRow(ctx, `SELECT max(r.started_at) FROM backflow.sync_runs r
+		WHERE r.sync_id = $1 AND `+servedRun, syncID).Scan(&t)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
 	}

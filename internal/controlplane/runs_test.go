@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -70,19 +71,85 @@ func TestRuns(t *testing.T) {
 	if all, _ := store.ListRuns(ctx, 0, 1); len(all) != 1 || all[0].ID != r2.ID {
 		t.Errorf("ListRuns(all, 1) = %+v", all)
 	}
-	last, err := store.LastRunStarts(ctx)
+	// r2 is running but nobody holds the sync's lock (its runner died): it has not served the
+	// schedule, r1 (failed) has.
+	lastStart := func() time.Time {
+		t.Helper()
+		last, err := store.LastRunStarts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := store.LastRunStart(ctx, y.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !one.Equal(last[y.ID]) {
+			t.Errorf("LastRunStart = %v, LastRunStarts = %v", one, last[y.ID])
+		}
+		return one
+	}
+	if got := lastStart(); !got.Equal(r1.StartedAt) {
+		t.Errorf("last start with an unheld running run = %v, want the failed run's %v", got, r1.StartedAt)
+	}
+	// Holding the lock, r2 is truly running: it counts.
+	conn, err := store.Pool().Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !last[y.ID].Equal(r2.StartedAt) {
-		t.Errorf("last start = %v, want %v", last[y.ID], r2.StartedAt)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, controlplane.SyncLockKey(y.ID)); err != nil {
+		t.Fatal(err)
 	}
+	if got := lastStart(); !got.Equal(r2.StartedAt) {
+		t.Errorf("last start with a held running run = %v, want %v", got, r2.StartedAt)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, controlplane.SyncLockKey(y.ID)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Release()
 	n, err := store.AbandonRuns(ctx, y.ID, "runner died")
 	if err != nil || n != 1 {
 		t.Fatalf("AbandonRuns = %d, %v", n, err)
 	}
-	if r, _ := store.GetRun(ctx, r2.ID); r.Status != controlplane.RunFailed || r.Error != "runner died" {
+	if r, _ := store.GetRun(ctx, r2.ID); r.Status != controlplane.RunCanceled || r.Error != "runner died" || r.FinishedAt.IsZero() {
 		t.Errorf("abandoned run = %+v", r)
+	}
+	// Canceled (abandoned or handed back) runs do not count.
+	r3, err := store.StartRun(ctx, y.ID, controlplane.TriggerSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3.Status = controlplane.RunCanceled
+	if err := store.FinishRun(ctx, r3); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastStart(); !got.Equal(r1.StartedAt) {
+		t.Errorf("last start after canceled runs = %v, want the failed run's %v", got, r1.StartedAt)
+	}
+	r4, err := store.StartRun(ctx, y.ID, controlplane.TriggerSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4.Status = controlplane.RunSucceeded
+	if err := store.FinishRun(ctx, r4); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastStart(); !got.Equal(r4.StartedAt) {
+		t.Errorf("last start = %v, want the succeeded run's %v", got, r4.StartedAt)
+	}
+}
+
+func TestSyncLockKey(t *testing.T) {
+	seen := map[int64]int64{}
+	for _, id := range []int64{1, 2, 1 << 31, 1<<32 + 1, 1<<40 + 7, -1, 1<<63 - 1} {
+		k := controlplane.SyncLockKey(id)
+		if other, ok := seen[k]; ok {
+			t.Errorf("syncs %d and %d share lock key %d", id, other, k)
+		}
+		seen[k] = id
+	}
+	// The bigint ids the old int32 key truncated to the same value.
+	if controlplane.SyncLockKey(1) == controlplane.SyncLockKey(1<<32+1) {
+		t.Errorf("sync ids 1 and 2^32+1 share a lock key")
 	}
 }
 

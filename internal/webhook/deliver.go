@@ -45,6 +45,9 @@ var (
 	ErrRedirect = errors.New("webhook answered a redirect")
 	// ErrGone: the endpoint answered 410; the sync should be paused.
 	ErrGone = errors.New("webhook endpoint is gone")
+	// ErrUnauthorized: the endpoint answered 401 or 403, refusing the request's credentials; the
+	// records stay pending and the run fails.
+	ErrUnauthorized = errors.New("webhook refused the credentials")
 )
 
 // Observer receives delivery metrics. All methods may be called concurrently.
@@ -93,10 +96,10 @@ type Result struct {
 }
 
 // DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
-// ErrRedirect or ErrGone, and the last network error if there was one. It never holds the
+// ErrRedirect, ErrGone or ErrUnauthorized, and the last network error if there was one. It never holds the
 // endpoint's URL or headers.
 type DeliveryError struct {
-	Kind     error  // ErrRetriesExhausted, ErrRedirect or ErrGone
+	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone or ErrUnauthorized
 	Status   int    // the last HTTP status; 0 when the last attempt got no response
 	Attempts int    // HTTP attempts made for the batch
 	Body     string // the first KiB of the last response body
@@ -109,6 +112,10 @@ func (e *DeliveryError) Error() string {
 	case ErrGone:
 		return fmt.Sprintf("the endpoint answered 410 Gone: it says it no longer accepts deliveries, so the "+
 			"sync is paused; fix the connection's url and unpause the sync (response body: %q)", e.Body)
+	case ErrUnauthorized:
+		return fmt.Sprintf("the webhook answered HTTP %d: the destination refused the credentials, so nothing "+
+			"more was sent and the records stay pending; check the connection's headers (the token or key "+
+			"they carry) and the signing secret (response body: %q)", e.Status, e.Body)
 	case ErrRedirect:
 		to := e.Location
 		if to == "" {
@@ -147,7 +154,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 
 // Deliver sends records (each a JSON object) in one envelope of operation op, as DESIGN.md
 // "Delivery rules" says: 2xx delivers them all; network errors, timeouts, 408, 429 and 5xx are
-// retried with the same webhook-id; a 3xx or a 410 stops; any other 4xx splits the batch in halves,
+// retried with the same webhook-id; a 3xx, a 401, a 403 or a 410 stops; any other 4xx splits the batch in halves,
 // each a new batch with a new webhook-id, until the refused records stand alone and are rejected.
 // On error the Result still lists what was delivered or rejected before it. No records, no request.
 func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records [][]byte) (Result, error) {
@@ -258,6 +265,14 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 				Attempts: attempt, Body: snippet, Location: location}
 		case status == http.StatusGone:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
+				Attempts: attempt, Body: snippet}
+		case status == http.StatusUnauthorized, status == http.StatusForbidden:
+			// Deviation from DESIGN.md ("other 4xx: the batch is split in halves"): 401 and 403 are
+			// about the request's credentials, not the records, so every half would be refused too.
+			// Bisecting would send each record alone and mark them all rejected, and the run would
+			// "succeed" having delivered nothing. Failing the run keeps the records pending and says
+			// what to fix.
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrUnauthorized, Status: status,
 				Attempts: attempt, Body: snippet}
 		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 			// Transient: retried below.

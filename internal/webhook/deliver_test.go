@@ -519,6 +519,42 @@ func TestDeliverGone(t *testing.T) {
 	}
 }
 
+// TestDeliverUnauthorizedIsNotBisected: 401 and 403 refuse the credentials, not the records, so
+// the batch is neither bisected nor rejected record by record: Deliver fails with ErrUnauthorized.
+func TestDeliverUnauthorizedIsNotBisected(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+				http.Error(w, "bad token "+strings.Repeat("y", 2000), status)
+			})
+			obs := &observer{}
+			d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL,
+				Headers: map[string]string{"Authorization": "Bearer s3cr3t-token"}}, Observer: obs}
+			res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(8))
+			if !errors.Is(err, webhook.ErrUnauthorized) {
+				t.Fatalf("Deliver: %v, want ErrUnauthorized", err)
+			}
+			var de *webhook.DeliveryError
+			if !errors.As(err, &de) || de.Status != status || len(de.Body) != 1024 || !strings.HasPrefix(de.Body, "bad token") {
+				t.Errorf("error %#v: want a *DeliveryError with status %d and the first 1024 bytes of the body", err, status)
+			}
+			if !strings.Contains(err.Error(), "refused the credentials") || !strings.Contains(err.Error(), "headers") ||
+				!strings.Contains(err.Error(), strconv.Itoa(status)) {
+				t.Errorf("error %q should say the destination refused the credentials and to check the headers", err)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error %q leaks the connection's headers", err)
+			}
+			if len(res.Delivered) != 0 || len(res.Rejected) != 0 {
+				t.Errorf("result %+v: want nothing delivered or rejected (the records stay pending)", res)
+			}
+			if n := len(srv.seen()); n != 1 || obs.retries.Load() != 0 {
+				t.Errorf("server saw %d requests and %d retries, want 1 and 0: not bisected, not retried", n, obs.retries.Load())
+			}
+		})
+	}
+}
+
 func TestDeliverPacing(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) { w.WriteHeader(http.StatusOK) })
 	obs := &observer{}

@@ -38,7 +38,8 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 		maxSyncs := fs.Int("max-syncs", 4, "syncs this replica runs at once")
 		poll := fs.Duration("poll-interval", 10*time.Second, "how often due syncs are looked for")
 		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
-		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over")
+		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over "+
+			"(a crashed runner's sync waits this long; a live run that takes longer is not stopped)")
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("run takes no arguments")
@@ -336,6 +337,9 @@ Safe to run from several places at once. The provider and the daemon apply them 
 	},
 }
 
+// receiveSecretEnv holds receive's default --secret.
+const receiveSecretEnv = "BACKFLOW_RECEIVE_SECRET"
+
 var receiveCommand = command{
 	name: "receive",
 	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [flags]
@@ -345,10 +349,15 @@ With --secret it verifies Standard Webhooks signatures and answers 401 to those 
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-		secret := fs.String("secret", os.Getenv("BACKFLOW_RECEIVE_SECRET"), "signing secret to verify (default $BACKFLOW_RECEIVE_SECRET)")
+		// The default is read after parsing, not given to the flag: flag prints defaults in --help
+		// and usage errors, and this one is a secret.
+		secret := fs.String("secret", "", "signing secret to verify (default: $"+receiveSecretEnv+")")
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("receive takes no arguments")
+			}
+			if *secret == "" {
+				*secret = os.Getenv(receiveSecretEnv)
 			}
 			ln, err := net.Listen("tcp", *listen)
 			if err != nil {

@@ -51,7 +51,9 @@ Run 'backflow-runner <command> --help' for a command's flags.
 func main() {
 	webhook.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startCPUProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }
@@ -94,8 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs := flag.NewFlagSet("backflow-runner "+c.name, flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		e := &env{stdout: stdout, stderr: stderr}
-		fs.StringVar(&e.databaseURL, "database-url", os.Getenv(controlplane.DatabaseURLEnv),
-			"control-plane Postgres URL (default $"+controlplane.DatabaseURLEnv+")")
+		// The environment is read after parsing, not given as the flag's default: flag prints
+		// defaults in --help and usage errors, and the URL may carry a password.
+		fs.StringVar(&e.databaseURL, "database-url", "",
+			"control-plane Postgres URL (default: $"+controlplane.DatabaseURLEnv+")")
 		fs.StringVar(&e.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 		fs.StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 		do := c.setup(fs)
@@ -113,6 +117,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		pos, err := parseInterleaved(fs, args[1:])
 		if err != nil {
 			return 2 // flag has printed the problem and the usage
+		}
+		if e.databaseURL == "" {
+			e.databaseURL = os.Getenv(controlplane.DatabaseURLEnv)
 		}
 		logOut := io.Writer(stderr)
 		if isTerminal(stderr) {

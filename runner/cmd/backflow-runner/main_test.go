@@ -186,19 +186,49 @@ func (h *hook) count() int {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	for _, c := range []string{"run", "sync", "test", "runs", "migrate", "receive"} {
-		out, err := exec.Command(binary, c, "--help").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "Usage: backflow-runner "+c) || !strings.Contains(string(out), "-database-url") {
-			t.Errorf("%s --help: %v\n%s", c, err, out)
+	// Secrets in the environment must not be printed as flag defaults.
+	const dbSecret, recvSecret = "pa55-in-the-url", "whsec_c2VjcmV0LWluLXRoZS1lbnY="
+	env := append(os.Environ(), controlplane.DatabaseURLEnv+"=postgres://u:"+dbSecret+"@127.0.0.1:1/db",
+		"BACKFLOW_RECEIVE_SECRET="+recvSecret)
+	command := func(args ...string) *exec.Cmd {
+		c := exec.Command(binary, args...)
+		c.Env = env
+		return c
+	}
+	noSecrets := func(what string, out []byte) {
+		t.Helper()
+		if strings.Contains(string(out), dbSecret) || strings.Contains(string(out), recvSecret) {
+			t.Errorf("%s prints a secret from the environment:\n%s", what, out)
 		}
 	}
-	out, err := exec.Command(binary, "--help").CombinedOutput()
+	for _, c := range []string{"run", "sync", "test", "runs", "migrate", "receive"} {
+		out, err := command(c, "--help").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage: backflow-runner "+c) || !strings.Contains(string(out), "-database-url") ||
+			!strings.Contains(string(out), "$"+controlplane.DatabaseURLEnv) {
+			t.Errorf("%s --help: %v\n%s", c, err, out)
+		}
+		noSecrets(c+" --help", out)
+		out, err = command(c, "--no-such-flag").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "no-such-flag") {
+			t.Errorf("%s --no-such-flag: %v\n%s", c, err, out)
+		}
+		noSecrets(c+" --no-such-flag", out)
+	}
+	out, err := command("--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Commands:") {
 		t.Errorf("--help: %v\n%s", err, out)
 	}
-	if err := exec.Command(binary, "sync").Run(); err == nil {
-		t.Errorf("sync without a name succeeded")
+	noSecrets("--help", out)
+	out, err = command("sync").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "name the sync") {
+		t.Errorf("sync without a name: %v\n%s", err, out)
 	}
+	noSecrets("sync without a name", out)
+	out, err = command("receive", "extra").CombinedOutput()
+	if err == nil {
+		t.Errorf("receive with an argument succeeded")
+	}
+	noSecrets("receive with an argument", out)
 }
 
 // TestEndToEnd is the done-when check: rows created through the store; `sync` delivers to a
@@ -359,12 +389,12 @@ func TestKilledMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 2 || runs[0].Status != controlplane.RunSucceeded || runs[1].Status != controlplane.RunFailed ||
+	if len(runs) != 2 || runs[0].Status != controlplane.RunSucceeded || runs[1].Status != controlplane.RunCanceled ||
 		!strings.Contains(runs[1].Error, "stopped before finishing") {
 		for _, r := range runs {
 			t.Logf("run %d %s %q", r.ID, r.Status, r.Error)
 		}
-		t.Fatalf("runs after the kill are not one failed (abandoned) and one succeeded")
+		t.Fatalf("runs after the kill are not one canceled (abandoned) and one succeeded")
 	}
 	if w.ledgerCount() != 2000 {
 		t.Errorf("ledger has %d keys, want 2000", w.ledgerCount())
@@ -383,8 +413,12 @@ func TestTwoRunnersNeverOverlap(t *testing.T) {
 		if n == 1 {
 			waitFor(t, "the second runner to wait for the lock", func() bool {
 				var waiting int
-				err := w.store.Pool().QueryRow(w.ctx,
-					`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+				// Only this test's database and this sync's lock: other tests run in parallel.
+				err := w.store.Pool().QueryRow(w.ctx, `SELECT count(*) FROM pg_locks
+					WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+						AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+						AND ((classid::int8 << 32) | objid::int8) = $1`,
+					controlplane.SyncLockKey(w.sync.ID)).Scan(&waiting)
 				return err == nil && waiting > 0
 			})
 		}
@@ -558,5 +592,88 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 	}
 	if n := w.ledgerCount(); n != 20 {
 		t.Errorf("ledger has %d keys, want the 20 delivered", n)
+	}
+}
+
+// TestKilledDaemonIsRescued kills a daemon with SIGKILL in the middle of a scheduled run: another
+// daemon must take the job over (River rescues it after --rescue-after), close the dead run and
+// deliver every record.
+func TestKilledDaemonIsRescued(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	block := make(chan struct{})
+	var once sync.Once
+	reached := make(chan struct{})
+	h.setGate(func(n int) {
+		if n > 3 {
+			once.Do(func() { close(reached) })
+			<-block
+		}
+	})
+	var unblock sync.Once
+	t.Cleanup(func() { unblock.Do(func() { close(block) }) })
+	w := newWorld(t, 200, h.srv.URL, 10)
+	w.sync.ScheduleEvery = "1h"
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	first := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--concurrency", "1")
+	var firstOut syncBuffer
+	first.Stdout, first.Stderr = &firstOut, &firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = first.Process.Kill() })
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the scheduled run did not start:\n%s", firstOut.String())
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != controlplane.RunRunning {
+		t.Fatalf("after the kill: runs %+v, want one left running", runs)
+	}
+	stale := runs[0].ID
+	h.setGate(nil)
+	unblock.Do(func() { close(block) })
+
+	second := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--rescue-after", "1s")
+	var secondOut syncBuffer
+	second.Stdout, second.Stderr = &secondOut, &secondOut
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = second.Process.Kill() })
+	// River's leadership (whose rescuer does this) passes from the dead daemon once its lease
+	// ends, some seconds after the kill.
+	waitFor(t, "the rescued run to succeed", func() bool {
+		runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 10)
+		return err == nil && len(runs) > 1 && runs[0].Status == controlplane.RunSucceeded
+	})
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("the second daemon did not stop cleanly: %v\n%s", err, secondOut.String())
+	}
+	if n := h.count(); n != 200 {
+		t.Errorf("%d of the 200 records arrived", n)
+	}
+	if n := w.ledgerCount(); n != 200 {
+		t.Errorf("ledger has %d keys, want 200", n)
+	}
+	r, err := w.store.GetRun(w.ctx, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status == controlplane.RunRunning || r.FinishedAt.IsZero() {
+		t.Errorf("the dead daemon's run is still %s", r.Status)
 	}
 }
