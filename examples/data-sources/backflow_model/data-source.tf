@@ -1,0 +1,7 @@
+data "backflow_model" "active_users" {
+  name = "active users"
+}
+
+output "active_users_columns" {
+  value = data.backflow_model.active_users.columns
+}

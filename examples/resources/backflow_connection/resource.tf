@@ -1,0 +1,39 @@
+# A Postgres warehouse that models read from.
+resource "backflow_connection" "warehouse" {
+  name = "Analytics warehouse"
+  postgres = {
+    url = var.warehouse_url # postgres://reader:...@warehouse:5432/analytics
+  }
+}
+
+# A webhook destination that receives JSON batches.
+resource "backflow_connection" "hook" {
+  name = "Webhook Test"
+  webhook = {
+    url    = "https://example.com/hooks/backflow"
+    method = "POST"
+    headers = {
+      Authorization = "Bearer ${var.webhook_token}"
+    }
+    # Sign each request per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).
+    signing_secret          = var.webhook_signing_secret # whsec_...
+    max_requests_per_second = 30
+    # The endpoint must answer 200 before the connection is saved.
+    test_on_save = true
+  }
+}
+
+variable "warehouse_url" {
+  type      = string
+  sensitive = true
+}
+
+variable "webhook_token" {
+  type      = string
+  sensitive = true
+}
+
+variable "webhook_signing_secret" {
+  type      = string
+  sensitive = true
+}

@@ -1,0 +1,23 @@
+resource "backflow_sync" "users" {
+  name           = "Active users to webhook"
+  model_id       = backflow_model.active_users.id
+  destination_id = backflow_connection.hook.id
+
+  # update_or_create: new records and records whose mapped values changed since they were
+  # last delivered. append: only keys never delivered. mirror: as update_or_create, plus a
+  # "deleted" operation for keys that left the model.
+  behavior    = "update_or_create"
+  primary_key = "unique_id"
+
+  # Omit mappings to send every model column under its own name.
+  mappings = [
+    { from = "unique_id", to = "email" },
+    { from = "first_name", to = "first_name" },
+    { from = "last_name", to = "last_name" },
+    { constant = "backflow", to = "source" },
+  ]
+
+  schedule   = { every = "15m" } # or { cron = "0 * * * *" } (UTC); omit to run only on demand
+  batch_size = 100
+  paused     = false
+}
