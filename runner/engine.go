@@ -34,7 +34,7 @@ var (
 const (
 	DefaultConcurrency    = 4
 	DefaultCommitEvery    = 10000
-	DefaultCommitInterval = time.Second
+	DefaultCommitInterval = 250 * time.Millisecond
 )
 
 // Engine runs syncs. Its fields must not change after the first Run; Run may be called from

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -81,6 +82,10 @@ type group struct {
 	d      controlplane.Delivered
 	hashes []byte // backing store of d.Hashes
 	counts controlplane.RunCounts
+	// prev is closed once the group before this one is committed (or failed); done, once this
+	// one is. Groups are written concurrently but committed in order, so the run's counters and
+	// the ledger move together, as if one transaction followed the other.
+	prev, done chan struct{}
 }
 
 func (g *group) reset() {
@@ -92,10 +97,18 @@ func (g *group) size() int {
 	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected)
 }
 
+// committers is how many groups are written to the control plane at once. Writing a group is
+// mostly the server inserting index entries; two connections keep delivery from waiting on it.
+const committers = 2
+
+// errEarlierCommit stops a group whose predecessor failed to commit.
+var errEarlierCommit = errors.New("an earlier group of delivered records could not be recorded")
+
 // commitLoop moves the ledger and the run's counters for delivered batches, grouping many
-// batches per transaction. Two groups alternate, so delivery goes on while one is committed.
-// It commits what was delivered even when ctx is canceled, and drains outcomes before returning;
-// when a commit fails it calls onFail (to stop the run) and commits nothing more.
+// batches per transaction. Groups are committed by several committers at once (in order), so
+// delivery goes on while earlier groups are written. It commits what was delivered even when
+// ctx is canceled, and drains outcomes before returning; when a commit fails it calls onFail
+// (to stop the run) and commits nothing more.
 func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane.Run, counters *Counters,
 	clearRejected bool, outcomes <-chan outcome, onFail func(error)) error {
 	every := e.CommitEvery
@@ -108,10 +121,6 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 	}
 	cctx := context.WithoutCancel(ctx)
 
-	free := make(chan *group, 2)
-	free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
-	free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
-	toCommit := make(chan *group, 1)
 	var (
 		errMu     sync.Mutex
 		commitErr error
@@ -121,33 +130,67 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 		defer errMu.Unlock()
 		return commitErr
 	}
-	committed := make(chan struct{})
-	go func() {
-		defer close(committed)
-		for g := range toCommit {
-			if loadErr() == nil {
-				r := *run
-				r.Counts = g.counts
-				tctx, cancel := context.WithTimeout(cctx, time.Minute)
-				err := e.Store.CommitDelivered(tctx, syncID, &r, &g.d)
-				cancel()
-				if err != nil {
-					errMu.Lock()
-					commitErr = err
-					errMu.Unlock()
-				}
-			}
-			g.reset()
-			free <- g
+	setErr := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if commitErr == nil {
+			commitErr = err
 		}
-	}()
+	}
+	// A later group holds its connection while it waits for the earlier one's commit: with a
+	// pool too small for the ledger read and two committers, the earlier one might never get one.
+	n := committers
+	if e.Store.Pool().Config().MaxConns < 4 {
+		n = 1
+	}
+	free := make(chan *group, n+1)
+	for range n + 1 {
+		free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
+	}
+	toCommit := make(chan *group, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range toCommit {
+				if loadErr() == nil {
+					r := *run
+					r.Counts = g.counts
+					g.d.BeforeCommit = func(ctx context.Context) error {
+						select {
+						case <-g.prev:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+						if loadErr() != nil {
+							return errEarlierCommit
+						}
+						return nil
+					}
+					tctx, cancel := context.WithTimeout(cctx, time.Minute)
+					if err := e.Store.CommitDelivered(tctx, syncID, &r, &g.d); err != nil {
+						setErr(err)
+					}
+					cancel()
+				}
+				close(g.done)
+				g.reset()
+				free <- g
+			}
+		}()
+	}
 
 	cur := <-free
+	last := make(chan struct{})
+	close(last)
 	handoff := func() {
 		if cur.size() == 0 {
 			return
 		}
 		cur.counts = counters.snapshot()
+		cur.prev, cur.done = last, make(chan struct{})
+		last = cur.done
 		toCommit <- cur
 		cur = <-free
 	}
@@ -182,7 +225,7 @@ loop:
 		handoff()
 	}
 	close(toCommit)
-	<-committed
+	wg.Wait()
 	return loadErr()
 }
 

@@ -44,7 +44,7 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 			if len(args) > 0 {
 				return usageError("run takes no arguments")
 			}
-			store, err := e.openStore(ctx, true, *maxSyncs*3+6)
+			store, err := e.openStore(ctx, true, *maxSyncs*4+6) // per sync: the ledger read, two committers, one more
 			if err != nil {
 				return err
 			}
