@@ -59,6 +59,9 @@ type Engine struct {
 	BaseBackoff, MaxBackoff time.Duration
 
 	lockCheck time.Duration // how often the lock's session is checked; 0: lockCheckInterval
+	// beforeCommit, when set (by tests), is called with the run's context before each group of
+	// delivered records is committed.
+	beforeCommit func(ctx context.Context)
 
 	limitersMu sync.Mutex
 	limiters   map[int64]*rate.Limiter // per destination connection, shared by its runs
@@ -142,7 +145,8 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	// Holding the lock, any run still marked running lost its runner.
 	if n, err := e.Store.AbandonRuns(ctx, y.ID, "the runner executing this run stopped before finishing it "+
-		"(killed, crashed or lost its database connection); a later run resends what it had not recorded as delivered"); err != nil {
+		"(killed, crashed or lost its database connection); a later run resends the changes it had not recorded as delivered "+
+		"(after a full run: run the sync again with --full to resend the rest)"); err != nil {
 		return nil, err
 	} else if n > 0 {
 		e.logger().Warn("closed runs left unfinished by a runner that stopped", "sync", y.Name, "runs", n)
@@ -167,13 +171,23 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	log := e.logger().With("sync", y.Name, "run", run.ID)
 	log.Info("run started", "trigger", trigger)
 
-	// If the lock's session dies, another runner may start this sync: stop this run then.
+	// If the lock's session dies, another runner may start this sync: stop this run then, and
+	// stop moving the ledger (lockLost).
 	runCtx, cancelRun := context.WithCancelCause(ctx)
-	stopWatch := lock.watch(runCtx, cmp.Or(e.lockCheck, lockCheckInterval), cancelRun)
-	samples, runErr := e.execute(runCtx, y, run, opts.Full, counters)
+	lockLost := make(chan struct{})
+	var lostOnce sync.Once
+	stopWatch := lock.watch(runCtx, cmp.Or(e.lockCheck, lockCheckInterval), func(cause error) {
+		lostOnce.Do(func() { close(lockLost) })
+		cancelRun(cause)
+	})
+	samples, committed, runErr := e.execute(runCtx, y, run, opts.Full, counters, lockLost)
 	stopWatch()
 	cancelRun(nil)
 
+	// Delivered and rejected are what the ledger recorded (the last successful commit), not
+	// what got a 2xx: records delivered but not recorded are resent, so they count as failed.
+	counters.Delivered.Store(committed.Delivered)
+	counters.Rejected.Store(committed.Rejected)
 	run.Counts = counters.snapshot()
 	run.InvalidSamples = samples
 	switch {
@@ -181,7 +195,14 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		run.Status = controlplane.RunSucceeded
 	case ctx.Err() != nil:
 		run.Status = controlplane.RunCanceled
-		runErr = fmt.Errorf("run canceled before it finished (%w); what was not delivered is sent by the next run", context.Cause(ctx))
+		if opts.Full {
+			// The next scheduled run only sends what changed since it was last delivered:
+			// unchanged records this full run did not reach are not resent by it.
+			runErr = fmt.Errorf("run canceled before it finished (%w); the records it did not deliver "+
+				"are resent only by another full run: run the sync again with --full", context.Cause(ctx))
+		} else {
+			runErr = fmt.Errorf("run canceled before it finished (%w); what was not delivered is sent by the next run", context.Cause(ctx))
+		}
 	default:
 		run.Status = controlplane.RunFailed
 	}
@@ -296,25 +317,27 @@ func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 	return d
 }
 
-// execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON) and
-// the error that ended it.
-func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *controlplane.Run, full bool, counters *Counters) (json.RawMessage, error) {
+// execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON), the
+// run's counters as last committed with the ledger, and the error that ended it.
+func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *controlplane.Run, full bool, counters *Counters,
+	lockLost <-chan struct{}) (json.RawMessage, controlplane.RunCounts, error) {
+	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	rows, m, err := j.openModel(ctx)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer rows.Close()
 	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	led, err := e.Store.ReadLedger(ctx, y.ID)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer led.Close()
 
@@ -398,7 +421,7 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 		close(outcomes)
 	}()
 
-	commitErr := e.commitLoop(ctx, y.ID, run, counters, hadRejected, outcomes, func(err error) { cancel(err) })
+	committed, commitErr := e.commitLoop(ctx, y.ID, run, counters, hadRejected, outcomes, lockLost, func(err error) { cancel(err) })
 	prodErr := <-produced
 
 	samples, _ := json.Marshal(d.samples)
@@ -406,13 +429,13 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 		samples = []byte("[]")
 	}
 	if ctx.Err() != nil {
-		return samples, context.Cause(ctx)
+		return samples, committed, context.Cause(ctx)
 	}
 	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return samples, cause
+		return samples, committed, cause
 	}
 	if commitErr != nil {
-		return samples, commitErr
+		return samples, committed, commitErr
 	}
-	return samples, prodErr
+	return samples, committed, prodErr
 }

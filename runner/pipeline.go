@@ -104,13 +104,19 @@ const committers = 2
 // errEarlierCommit stops a group whose predecessor failed to commit.
 var errEarlierCommit = errors.New("an earlier group of delivered records could not be recorded")
 
+// errLockLost stops the groups not committed when the sync's lock was found lost.
+var errLockLost = errors.New("the sync's lock was lost: delivered records not yet recorded stay pending and are resent by a later run")
+
 // commitLoop moves the ledger and the run's counters for delivered batches, grouping many
 // batches per transaction. Groups are committed by several committers at once (in order), so
 // delivery goes on while earlier groups are written. It commits what was delivered even when
-// ctx is canceled, and drains outcomes before returning; when a commit fails it calls onFail
-// (to stop the run) and commits nothing more.
+// ctx is canceled (a graceful stop), and drains outcomes before returning; when a commit fails
+// it calls onFail (to stop the run) and commits nothing more. Once lockLost is closed it commits
+// nothing more either: another runner may hold the sync by then, and what this one delivered
+// stays pending, to be resent (at-least-once). It returns the run's counters as the last
+// successful commit wrote them: those are the ones the ledger agrees with.
 func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane.Run, counters *Counters,
-	clearRejected bool, outcomes <-chan outcome, onFail func(error)) error {
+	clearRejected bool, outcomes <-chan outcome, lockLost <-chan struct{}, onFail func(error)) (controlplane.RunCounts, error) {
 	every := e.CommitEvery
 	if every <= 0 {
 		every = DefaultCommitEvery
@@ -124,6 +130,7 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 	var (
 		errMu     sync.Mutex
 		commitErr error
+		committed controlplane.RunCounts
 	)
 	loadErr := func() error {
 		errMu.Lock()
@@ -135,6 +142,14 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 		defer errMu.Unlock()
 		if commitErr == nil {
 			commitErr = err
+		}
+	}
+	isLost := func() bool {
+		select {
+		case <-lockLost:
+			return true
+		default:
+			return false
 		}
 	}
 	// A later group holds its connection while it waits for the earlier one's commit: with a
@@ -154,6 +169,12 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 		go func() {
 			defer wg.Done()
 			for g := range toCommit {
+				if e.beforeCommit != nil {
+					e.beforeCommit(ctx)
+				}
+				if loadErr() == nil && isLost() {
+					setErr(errLockLost)
+				}
 				if loadErr() == nil {
 					r := *run
 					r.Counts = g.counts
@@ -166,11 +187,21 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 						if loadErr() != nil {
 							return errEarlierCommit
 						}
+						// Checked again last: the lock may have been lost while this group
+						// was written or waited for the one before it.
+						if isLost() {
+							return errLockLost
+						}
 						return nil
 					}
 					tctx, cancel := context.WithTimeout(cctx, time.Minute)
 					if err := e.Store.CommitDelivered(tctx, syncID, &r, &g.d); err != nil {
 						setErr(err)
+					} else {
+						// Groups commit in order: this one is the latest committed so far.
+						errMu.Lock()
+						committed = g.counts
+						errMu.Unlock()
 					}
 					cancel()
 				}
@@ -216,6 +247,9 @@ loop:
 		case <-tick.C:
 			handoff()
 		}
+		if !failed && loadErr() == nil && isLost() {
+			setErr(errLockLost)
+		}
 		if err := loadErr(); err != nil && !failed {
 			failed = true
 			onFail(err)
@@ -226,7 +260,9 @@ loop:
 	}
 	close(toCommit)
 	wg.Wait()
-	return loadErr()
+	errMu.Lock()
+	defer errMu.Unlock()
+	return committed, commitErr
 }
 
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
