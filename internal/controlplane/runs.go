@@ -134,19 +134,11 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id
 		WHERE $1 = 0 OR r.sync_id = $1 ORDER BY r.id DESC LIMIT $2`, syncID, limit)
+	runs, err := collect(rows, err, scanRun)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	defer rows.Close()
-	var out []*Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return runs, nil
 }
 
 // AbandonRuns marks a sync's runs still recorded as running as canceled with reason. The runner

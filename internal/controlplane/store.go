@@ -151,3 +151,11 @@ func (s *Store) LookupConnection(ctx context.Context, ref string) (*Connection, 
 func (s *Store) LookupModel(ctx context.Context, ref string) (*Model, error) {
 	return lookup(ctx, "model", ref, s.GetModel, s.GetModelByName)
 }
+
+// collect scans every row of a query with scan; err is the query's own error.
+func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+}

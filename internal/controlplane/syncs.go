@@ -142,19 +142,7 @@ func (s *Store) LookupSync(ctx context.Context, ref string) (*Sync, error) {
 // ListSyncs returns every sync, by id.
 func (s *Store) ListSyncs(ctx context.Context) ([]*Sync, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Sync
-	for rows.Next() {
-		y, err := scanSync(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, y)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSync)
 }
 
 // PauseSync pauses a sync and records why (the runner does this on a 410).

@@ -6,17 +6,5 @@ import "context"
 // before a model change drops a column one of them uses.
 func (s *Store) ListSyncsByModel(ctx context.Context, modelID int64) ([]*Sync, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE model_id = $1 ORDER BY id`, modelID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Sync
-	for rows.Next() {
-		y, err := scanSync(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, y)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSync)
 }
