@@ -187,14 +187,6 @@ func importByName(resourceName string) func(*terraform.State) (string, error) {
 }
 
 // stateID reads a resource's id from the state.
-func stateID(s *terraform.State, resourceName string) (string, error) {
-	rs, ok := s.RootModule().Resources[resourceName]
-	if !ok {
-		return "", fmt.Errorf("%s not in state", resourceName)
-	}
-	return rs.Primary.Attributes["id"], nil
-}
-
 // expectErr matches a diagnostic however Terraform wraps its lines: spaces match any whitespace.
 func expectErr(pattern string) *regexp.Regexp {
 	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))

@@ -262,3 +262,5 @@ wait "$receiver_pid" 2>/dev/null || true
 receiver_pid=""
 
 step "Done: the demo ran end to end and left nothing running"
+echo "(databases backflow_demo and backflow_demo_wh are left for inspection, e.g. the runs in"
+echo " backflow.sync_runs; the next run drops and recreates them)"
