@@ -36,6 +36,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -282,29 +283,6 @@ func recreateDatabases(ctx context.Context, base string) error {
 	return nil
 }
 
-// usersSQL fills public.users with n rows shaped like the Census guide's users.
-func usersSQL(n int) []string {
-	return []string{
-		`CREATE TABLE users (
-			company text, company_domain text, created_at timestamp, unique_id text PRIMARY KEY,
-			first_name text, full_name text, last_name text, role text, type text, user_id text, website text)`,
-		fmt.Sprintf(`INSERT INTO users
-		SELECT c.company || ' ' || (g %% 997), lower(n.ln) || (g %% 997) || '.co.uk',
-			timestamp '2019-01-01' + g * interval '7 seconds',
-			lower(n.fn) || '.' || lower(n.ln) || g || '@example.com',
-			n.fn, n.fn || ' ' || n.ln, n.ln,
-			(ARRAY['International Mobility Assistant','Regional Sales Manager','Chief Data Officer','Support Engineer'])[1 + g %% 4],
-			(ARRAY['free user','paid user','trial user'])[1 + g %% 3],
-			upper(md5(g::text)::uuid::text),
-			'http://' || lower(n.ln) || (g %% 991) || '.biz'
-		FROM generate_series(1, %d) g,
-			LATERAL (SELECT (ARRAY['Walsh and Sons','Stehr-Weber','Adams LLC','Kuhn Group','Gislason Inc'])[1 + g %% 5] AS company) c,
-			LATERAL (SELECT (ARRAY['Alycia','Bob','Chen','Dolores','Émile','Fatima','Gus'])[1 + g %% 7] AS fn,
-				(ARRAY['Adams','Smith','Okafor','Nguyen','García','Müller','Kowalski','Brown','Ito','Silva','Haddad'])[1 + (g / 7) %% 11] AS ln) n`, n),
-		"VACUUM ANALYZE users",
-	}
-}
-
 func execAll(ctx context.Context, dbURL string, stmts ...string) error {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -338,7 +316,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if err := execAll(ctx, e.whURL, usersSQL(n)...); err != nil {
+	if err := execAll(ctx, e.whURL, warehousetest.UsersSQL(n)...); err != nil {
 		return nil, fmt.Errorf("generate users: %w", err)
 	}
 	logf("generated %d users in %.1fs", n, time.Since(start).Seconds())
