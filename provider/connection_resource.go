@@ -151,8 +151,10 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						Validators: []validator.Int64{int64validator.AtLeast(1)},
 					},
 					"test_on_save": schema.BoolAttribute{
-						MarkdownDescription: "Test the webhook on every create and update (a HEAD, then a request with " +
-							"operation `test`) and refuse to save it unless it answers 200. Defaults to `true`.",
+						MarkdownDescription: "Test the webhook on every create and update, as Census does: a `HEAD` to the URL " +
+							"with the connection's headers; if that is not answered 200, a request with the connection's " +
+							"method (signed, with its headers) carrying the envelope with operation `test` and empty `data`. " +
+							"Anything but 200 to that request refuses the apply. Defaults to `true`.",
 						Optional: true,
 						Computed: true,
 						Default:  booldefault.StaticBool(true),

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // Metrics are the runner's Prometheus metrics. A nil *Metrics records nothing. It implements
@@ -43,8 +44,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal)
+	// Series that exist before the first run, at 0, so rate() and alerts work from the start.
+	// backflow_webhook_request_duration_seconds is not pre-created: a histogram per status class
+	// would be 6 empty histograms; each class appears with its first request.
 	for _, s := range []string{controlplane.RunSucceeded, controlplane.RunFailed, controlplane.RunCanceled} {
 		m.runs.WithLabelValues(s)
+	}
+	for _, op := range []string{webhook.OpChanged, webhook.OpDeleted} {
+		for _, outcome := range []string{"delivered", "rejected", "failed"} {
+			m.recordsTotal.WithLabelValues(op, outcome)
+		}
 	}
 	return m
 }

@@ -187,6 +187,7 @@ export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1
 export TF_VAR_warehouse_url="$warehouse_url"
 export TF_VAR_webhook_url="http://127.0.0.1:$port/hooks/backflow"
 export TF_VAR_webhook_signing_secret="$signing_secret"
+export TF_VAR_webhook_token="demo-$(rand_b64 12 | tr -dc 'A-Za-z0-9')"
 tf() { "$cli" -chdir="$work/tf" "$@"; }
 tf apply -auto-approve -input=false
 sync_name=$(tf output -raw sync_name)

@@ -18,7 +18,8 @@ resource "backflow_connection" "hook" {
     # Sign each request per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).
     signing_secret          = var.webhook_signing_secret # whsec_...
     max_requests_per_second = 30
-    # The endpoint must answer 200 before the connection is saved.
+    # On every apply that saves it: a HEAD, and if that is not answered 200, a request with
+    # operation "test" and empty data. Anything but 200 refuses the apply.
     test_on_save = true
   }
 }

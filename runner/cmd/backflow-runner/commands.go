@@ -316,7 +316,9 @@ var migrateCommand = command{
 	usage: `Usage: backflow-runner migrate [flags]
 
 Applies pending control-plane migrations, then the job queue's (River's, in the same schema).
-Safe to run from several places at once. The provider and the daemon apply them too.
+Safe to run from several places at once. The provider and the run, sync, test and runs commands
+apply pending control-plane migrations themselves; of those, only run also applies the job
+queue's.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
@@ -341,7 +343,8 @@ Safe to run from several places at once. The provider and the daemon apply them 
 const receiveSecretEnv = "BACKFLOW_RECEIVE_SECRET"
 
 var receiveCommand = command{
-	name: "receive",
+	name:       "receive",
+	noDatabase: true,
 	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [flags]
 
 A local webhook receiver for trying things out: it answers 200 to every request and prints it.

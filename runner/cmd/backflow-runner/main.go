@@ -44,6 +44,7 @@ Commands:
 Environment:
   BACKFLOW_DATABASE_URL      the control-plane Postgres URL (or --database-url)
   BACKFLOW_SECRET_KEY        the key connection secrets are sealed with (32 bytes in base64)
+  BACKFLOW_RECEIVE_SECRET    receive: the signing secret to verify (or --secret)
 
 Run 'backflow-runner <command> --help' for a command's flags.
 `
@@ -62,7 +63,9 @@ func main() {
 type command struct {
 	name  string
 	usage string // the command's help text, before its flags
-	setup func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
+	// noDatabase: the command never opens the control plane, so it has no --database-url.
+	noDatabase bool
+	setup      func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
 }
 
 var commands = []command{runCommand, syncCommand, testCommand, runsCommand, migrateCommand, receiveCommand}
@@ -98,8 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		e := &env{stdout: stdout, stderr: stderr}
 		// The environment is read after parsing, not given as the flag's default: flag prints
 		// defaults in --help and usage errors, and the URL may carry a password.
-		fs.StringVar(&e.databaseURL, "database-url", "",
-			"control-plane Postgres URL (default: $"+controlplane.DatabaseURLEnv+")")
+		if !c.noDatabase {
+			fs.StringVar(&e.databaseURL, "database-url", "",
+				"control-plane Postgres URL (default: $"+controlplane.DatabaseURLEnv+")")
+		}
 		fs.StringVar(&e.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 		fs.StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 		do := c.setup(fs)
@@ -118,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return 2 // flag has printed the problem and the usage
 		}
-		if e.databaseURL == "" {
+		if e.databaseURL == "" && !c.noDatabase {
 			e.databaseURL = os.Getenv(controlplane.DatabaseURLEnv)
 		}
 		logOut := io.Writer(stderr)
