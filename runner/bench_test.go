@@ -64,8 +64,10 @@ func BenchmarkRun(b *testing.B) {
 		b.ReportMetric(float64(r.Counts.Extracted)/r.Duration().Seconds(), "rows/s")
 	}
 	clearLedger := func(b *testing.B) {
-		if _, err := store.Pool().Exec(ctx, `DELETE FROM backflow.sync_ledger WHERE sync_id = $1`, y.ID); err != nil {
-			b.Fatal(err)
+		for _, table := range []string{"sync_ledger", "sync_ledger_pages"} {
+			if _, err := store.Pool().Exec(ctx, `DELETE FROM backflow.`+table+` WHERE sync_id = $1`, y.ID); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.Run("first", func(b *testing.B) {

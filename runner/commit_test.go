@@ -49,7 +49,15 @@ func TestCommitFailureCountsMatchLedger(t *testing.T) {
 			RETURN NEW;
 		END $$;
 		CREATE TRIGGER refuse_key_40 BEFORE INSERT ON backflow.sync_ledger
-			FOR EACH ROW EXECUTE FUNCTION backflow.refuse_key_40()`); err != nil {
+			FOR EACH ROW EXECUTE FUNCTION backflow.refuse_key_40();
+		-- A first run writes pages: refuse the one that holds key 40.
+		CREATE FUNCTION backflow.refuse_page_40() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.first_key <= '40' AND NEW.last_key >= '40' THEN RAISE EXCEPTION 'key 40 refused by the test'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_page_40 BEFORE INSERT ON backflow.sync_ledger_pages
+			FOR EACH ROW EXECUTE FUNCTION backflow.refuse_page_40()`); err != nil {
 		t.Fatal(err)
 	}
 	run := f.run(controlplane.RunFailed, RunOptions{})

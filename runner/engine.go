@@ -335,6 +335,13 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 	if err != nil {
 		return nil, none, err
 	}
+	// A run that finds the ledger empty (a first run) writes it as pages, one per delivered
+	// batch: batches cover disjoint key ranges, since the model is read in key order. A run that
+	// finds anything there, even a few pages a first run left when it stopped, writes rows.
+	ledState, err := e.Store.ReadLedgerState(ctx, y.ID)
+	if err != nil {
+		return nil, none, err
+	}
 	led, err := e.Store.ReadLedger(ctx, y.ID)
 	if err != nil {
 		return nil, none, err
@@ -421,7 +428,8 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 		close(outcomes)
 	}()
 
-	committed, commitErr := e.commitLoop(ctx, y.ID, run, counters, hadRejected, outcomes, lockLost, func(err error) { cancel(err) })
+	committed, commitErr := e.commitLoop(ctx, y.ID, run, counters, controlplane.Delivered{
+		ClearRejected: hadRejected, Pages: ledState.Empty(), Tombstones: ledState.Pages}, outcomes, lockLost, func(err error) { cancel(err) })
 	prodErr := <-produced
 
 	samples, _ := json.Marshal(d.samples)

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,6 +82,7 @@ type outcome struct {
 type group struct {
 	d      controlplane.Delivered
 	hashes []byte // backing store of d.Hashes
+	order  []int  // scratch: a batch's delivered indexes, sorted
 	counts controlplane.RunCounts
 	// prev is closed once the group before this one is committed (or failed); done, once this
 	// one is. Groups are written concurrently but committed in order, so the run's counters and
@@ -114,9 +116,10 @@ var errLockLost = errors.New("the sync's lock was lost: delivered records not ye
 // it calls onFail (to stop the run) and commits nothing more. Once lockLost is closed it commits
 // nothing more either: another runner may hold the sync by then, and what this one delivered
 // stays pending, to be resent (at-least-once). It returns the run's counters as the last
-// successful commit wrote them: those are the ones the ledger agrees with.
+// successful commit wrote them: those are the ones the ledger agrees with. mode's ClearRejected,
+// Pages and Tombstones are set on every group.
 func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane.Run, counters *Counters,
-	clearRejected bool, outcomes <-chan outcome, lockLost <-chan struct{}, onFail func(error)) (controlplane.RunCounts, error) {
+	mode controlplane.Delivered, outcomes <-chan outcome, lockLost <-chan struct{}, onFail func(error)) (controlplane.RunCounts, error) {
 	every := e.CommitEvery
 	if every <= 0 {
 		every = DefaultCommitEvery
@@ -160,7 +163,7 @@ func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane
 	}
 	free := make(chan *group, n+1)
 	for range n + 1 {
-		free <- &group{d: controlplane.Delivered{ClearRejected: clearRejected}}
+		free <- &group{d: controlplane.Delivered{ClearRejected: mode.ClearRejected, Pages: mode.Pages, Tombstones: mode.Tombstones}}
 	}
 	toCommit := make(chan *group, n)
 	var wg sync.WaitGroup
@@ -268,7 +271,16 @@ loop:
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	b := o.b
 	p := &g.d
-	for _, i := range o.res.Delivered {
+	delivered := o.res.Delivered
+	if p.Pages && b.op != webhook.OpDeleted {
+		// A page holds its keys in order; a batch's keys are, by index, but the deliverer
+		// reports indexes in no particular order.
+		g.order = append(g.order[:0], delivered...)
+		slices.Sort(g.order)
+		delivered = g.order
+	}
+	newBefore := len(p.NewKeys)
+	for _, i := range delivered {
 		if b.op == webhook.OpDeleted {
 			p.Deleted = append(p.Deleted, b.keys[i])
 			continue
@@ -283,6 +295,9 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 			p.Keys = append(p.Keys, b.keys[i])
 			p.Hashes = append(p.Hashes, h)
 		}
+	}
+	if p.Pages && len(p.NewKeys) > newBefore {
+		p.PageEnds = append(p.PageEnds, len(p.NewKeys))
 	}
 	for _, r := range o.res.Rejected {
 		p.Rejected = append(p.Rejected, controlplane.Rejected{Key: b.keys[r.Index], Status: r.Status, Body: r.Body})

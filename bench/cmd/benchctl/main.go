@@ -588,8 +588,10 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 			if rep == 0 {
 				return nil
 			}
-			return exec(e.cpURL, `DELETE FROM backflow.sync_ledger WHERE sync_id = (SELECT id FROM backflow.syncs WHERE name = '`+syncName+`')`,
-				"VACUUM ANALYZE backflow.sync_ledger")
+			id := `(SELECT id FROM backflow.syncs WHERE name = '` + syncName + `')`
+			return exec(e.cpURL, `DELETE FROM backflow.sync_ledger WHERE sync_id = `+id,
+				`DELETE FROM backflow.sync_ledger_pages WHERE sync_id = `+id,
+				"VACUUM ANALYZE backflow.sync_ledger", "VACUUM ANALYZE backflow.sync_ledger_pages")
 		}
 	}
 	steps := []step{
