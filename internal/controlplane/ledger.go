@@ -368,20 +368,14 @@ func (s *Store) commitDelivered(ctx context.Context, syncID int64, run *Run, d *
 	c := run.Counts
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var b pgx.Batch
+		writePages := false
 		if len(d.NewKeys) > 0 {
 			switch {
 			case upsertNew:
 				// Also for pages: as rows, they override whatever pages say about these keys.
 				b.Queue(upsertLedger, syncID, d.NewKeys, d.NewHashes)
 			case d.Pages:
-				var err error
-				if d.copyBuf, err = appendPagesCopy(d.copyBuf[:0], syncID, d); err != nil {
-					return err
-				}
-				if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(d.copyBuf),
-					`COPY backflow.sync_ledger_pages (sync_id, first_key, last_key, entries) FROM STDIN (FORMAT binary)`); err != nil {
-					return err
-				}
+				writePages = true // after BeforeCommit: see writePages
 			default:
 				// COPY is the cheapest way in for rows known to be new.
 				d.copyBuf = appendLedgerCopy(d.copyBuf[:0], syncID, d.NewKeys, d.NewHashes)
@@ -437,6 +431,14 @@ func (s *Store) commitDelivered(ctx context.Context, syncID int64, run *Run, d *
 				return err
 			}
 		}
+		// Pages are written last, under a per-sync transaction lock, after BeforeCommit: the
+		// groups before this one have committed, so this lock never waits on a group of the
+		// same run (which would deadlock on the ordered commits).
+		if writePages {
+			if err := writeLedgerPages(ctx, tx, syncID, d); err != nil {
+				return err
+			}
+		}
 		// Not waiting for the WAL flush is safe here: a commit lost to a server crash takes the
 		// run's counters with it, and the keys are resent by a later run (at-least-once). The
 		// run's final record is committed synchronously, which flushes all of these before it.
@@ -447,6 +449,53 @@ func (s *Store) commitDelivered(ctx context.Context, syncID int64, run *Run, d *
 			` WHERE id = `+itoa(run.ID))
 		return err
 	})
+}
+
+// pagesLockKey serialises the page writes of one sync, so the overlap check sees every page
+// committed before it. It is not the sync's run lock (SyncLockKey), which the runner holds on
+// another connection for the whole run.
+func pagesLockKey(syncID int64) int64 { return SyncLockKey(syncID) ^ (1 << 61) }
+
+// writeLedgerPages stores d's new keys as pages, or as rows when a page would overlap one
+// already stored. Overlap is only possible when two runs overlapped (a lock lost mid-run);
+// readers need pages that never overlap, and rows override pages.
+func writeLedgerPages(ctx context.Context, tx pgx.Tx, syncID int64, d *Delivered) error {
+	overlap, err := pagesOverlap(ctx, tx, syncID, d)
+	if err != nil {
+		return err
+	}
+	if overlap {
+		_, err := tx.Exec(ctx, upsertLedger, syncID, d.NewKeys, d.NewHashes)
+		return err
+	}
+	if d.copyBuf, err = appendPagesCopy(d.copyBuf[:0], syncID, d); err != nil {
+		return err
+	}
+	_, err = tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(d.copyBuf),
+		`COPY backflow.sync_ledger_pages (sync_id, first_key, last_key, entries) FROM STDIN (FORMAT binary)`)
+	return err
+}
+
+// pagesOverlap reports whether any of d's pages overlaps a page already stored. Stored pages do
+// not overlap each other, so for each new page it is enough to look at the last stored page that
+// starts at or before the new page's last key: an index probe per page.
+func pagesOverlap(ctx context.Context, tx pgx.Tx, syncID int64, d *Delivered) (bool, error) {
+	var firsts, lasts []string
+	start := 0
+	for _, end := range d.PageEnds {
+		if end > start && end <= len(d.NewKeys) {
+			firsts, lasts = append(firsts, d.NewKeys[start]), append(lasts, d.NewKeys[end-1])
+		}
+		start = end
+	}
+	var overlap bool
+	err := tx.QueryRow(ctx, `SELECT pg_advisory_xact_lock($4), EXISTS (
+		SELECT 1 FROM unnest($2::text[], $3::text[]) AS n (f, l)
+		WHERE (SELECT p.last_key FROM backflow.sync_ledger_pages p
+			WHERE p.sync_id = $1 AND p.first_key <= n.l COLLATE "C"
+			ORDER BY p.first_key DESC LIMIT 1) >= n.f COLLATE "C")`,
+		syncID, firsts, lasts, pagesLockKey(syncID)).Scan(nil, &overlap)
+	return overlap, err
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -214,3 +214,39 @@ func TestDeleteSyncDeletesPages(t *testing.T) {
 		t.Errorf("after deleting the sync: %d of its pages left (want 0), %d of the other's (want 2)", left, kept)
 	}
 }
+
+// Two runs that overlapped (a lost lock) must not leave overlapping pages: readers rely on pages
+// being disjoint. The second run's group goes in as rows instead, which override pages.
+func TestOverlappingPagesBecomeRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	runA, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runB, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run A: one page [a c e].
+	if err := store.CommitDelivered(ctx, y.ID, runA, &controlplane.Delivered{Pages: true,
+		NewKeys: []string{"a", "c", "e"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1)}, PageEnds: []int{3},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Run B, which also started on an empty ledger: [b c e] overlaps, [x] does not.
+	if err := store.CommitDelivered(ctx, y.ID, runB, &controlplane.Delivered{Pages: true,
+		NewKeys:   []string{"b", "c", "e", "x"},
+		NewHashes: [][]byte{pageHash(2), pageHash(2), pageHash(2), pageHash(2)}, PageEnds: []int{3, 4},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := store.LedgerPageCount(ctx, y.ID); n != 1 {
+		t.Errorf("%d pages, want 1: the overlapping group must not add pages", n)
+	}
+	want := []string{"a:1", "b:2", "c:2", "e:2", "x:2"}
+	if diff := cmp.Diff(want, readLedger(t, store, y.ID)); diff != "" {
+		t.Errorf("merged ledger (-want +got):\n%s", diff)
+	}
+}
