@@ -328,27 +328,15 @@ func (r *ConnectionResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *ConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state connectionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
-		return
-	}
-	err := r.store.DeleteConnection(ctx, state.ID.ValueInt64())
-	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
-		storeError(&resp.Diagnostics, "delete", "connection", state.Name.ValueString(), err)
-	}
+	r.deleteRow(ctx, req, resp, "connection", func(ctx context.Context, id int64) error { return r.store.DeleteConnection(ctx, id) })
 }
 
 func (r *ConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !r.ready(&resp.Diagnostics) {
-		return
-	}
-	c, err := r.store.LookupConnection(ctx, req.ID)
-	if err != nil {
-		importError(&resp.Diagnostics, "connection", req.ID, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), c.ID)...)
+	importRow(ctx, &r.storeHolder, req, resp, "connection",
+		func(ctx context.Context, ref string) (*controlplane.Connection, error) {
+			return r.store.LookupConnection(ctx, ref)
+		},
+		func(x *controlplane.Connection) int64 { return x.ID })
 }
 
 func importError(diags *diag.Diagnostics, kind, ref string, err error) {

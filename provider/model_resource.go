@@ -333,25 +333,13 @@ func (r *ModelResource) Update(ctx context.Context, req resource.UpdateRequest, 
 }
 
 func (r *ModelResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state modelModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
-		return
-	}
-	err := r.store.DeleteModel(ctx, state.ID.ValueInt64())
-	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
-		storeError(&resp.Diagnostics, "delete", "model", state.Name.ValueString(), err)
-	}
+	r.deleteRow(ctx, req, resp, "model", func(ctx context.Context, id int64) error { return r.store.DeleteModel(ctx, id) })
 }
 
 func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !r.ready(&resp.Diagnostics) {
-		return
-	}
-	x, err := r.store.LookupModel(ctx, req.ID)
-	if err != nil {
-		importError(&resp.Diagnostics, "model", req.ID, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), x.ID)...)
+	importRow(ctx, &r.storeHolder, req, resp, "model",
+		func(ctx context.Context, ref string) (*controlplane.Model, error) {
+			return r.store.LookupModel(ctx, ref)
+		},
+		func(x *controlplane.Model) int64 { return x.ID })
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -50,4 +53,33 @@ func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
 		_, err = h.store.GetSync(ctx, id)
 	}
 	return errors.Is(err, controlplane.ErrNotFound)
+}
+
+// deleteRow deletes the row a resource's state names with del; a row already gone is fine.
+func (h *storeHolder) deleteRow(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse,
+	kind string, del func(context.Context, int64) error) {
+	var id types.Int64
+	var name types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+	if resp.Diagnostics.HasError() || !h.ready(&resp.Diagnostics) {
+		return
+	}
+	if err := del(ctx, id.ValueInt64()); err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+		storeError(&resp.Diagnostics, "delete", kind, name.ValueString(), err)
+	}
+}
+
+// importRow puts into state the id of the row req.ID names, by id or by name.
+func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportStateRequest, resp *resource.ImportStateResponse,
+	kind string, lookup func(context.Context, string) (T, error), id func(T) int64) {
+	if !h.ready(&resp.Diagnostics) {
+		return
+	}
+	row, err := lookup(ctx, req.ID)
+	if err != nil {
+		importError(&resp.Diagnostics, kind, req.ID, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
 }

@@ -432,25 +432,11 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 }
 
 func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state syncModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
-		return
-	}
-	err := r.store.DeleteSync(ctx, state.ID.ValueInt64())
-	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
-		storeError(&resp.Diagnostics, "delete", "sync", state.Name.ValueString(), err)
-	}
+	r.deleteRow(ctx, req, resp, "sync", func(ctx context.Context, id int64) error { return r.store.DeleteSync(ctx, id) })
 }
 
 func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !r.ready(&resp.Diagnostics) {
-		return
-	}
-	y, err := r.store.LookupSync(ctx, req.ID)
-	if err != nil {
-		importError(&resp.Diagnostics, "sync", req.ID, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), y.ID)...)
+	importRow(ctx, &r.storeHolder, req, resp, "sync",
+		func(ctx context.Context, ref string) (*controlplane.Sync, error) { return r.store.LookupSync(ctx, ref) },
+		func(x *controlplane.Sync) int64 { return x.ID })
 }
