@@ -31,10 +31,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 30) AS i`)
-	var all []string
-	for _, k := range []string{"1", "2", "3", "4", "10"} {
-		all = append(all, k)
-	}
+	all := []string{"1", "2", "3", "4", "10"}
 	for i := 11; i <= 30; i++ {
 		all = append(all, strconv.Itoa(i))
 	}

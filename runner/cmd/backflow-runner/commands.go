@@ -94,19 +94,11 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
 		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
 		return func(ctx context.Context, e *env, args []string) error {
-			ref, err := oneRef(args)
-			if err != nil {
-				return err
-			}
-			store, err := e.openStore(ctx, true, 8)
+			store, y, err := e.openSync(ctx, args, 8)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			y, err := store.LookupSync(ctx, ref)
-			if err != nil {
-				return err
-			}
 			eng := &runner.Engine{Store: store, Concurrency: *conc, Logger: e.log}
 			if *dry {
 				return dryRun(ctx, e, eng, y, *full, *samples)
@@ -225,19 +217,11 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
-			ref, err := oneRef(args)
-			if err != nil {
-				return err
-			}
-			store, err := e.openStore(ctx, true, 0)
+			store, y, err := e.openSync(ctx, args, 0)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			y, err := store.LookupSync(ctx, ref)
-			if err != nil {
-				return err
-			}
 			res, err := (&runner.Engine{Store: store, Logger: e.log}).Test(ctx, y.ID)
 			if err != nil {
 				return err

@@ -272,6 +272,25 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 }
 
 // oneRef takes the single NAME|ID argument.
+// openSync opens the store (with the secret key) and looks up the one sync args name. The caller
+// closes the store.
+func (e *env) openSync(ctx context.Context, args []string, conns int) (*controlplane.Store, *controlplane.Sync, error) {
+	ref, err := oneRef(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := e.openStore(ctx, true, conns)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := store.LookupSync(ctx, ref)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, y, nil
+}
+
 func oneRef(args []string) (string, error) {
 	switch len(args) {
 	case 0:
