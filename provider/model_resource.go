@@ -157,7 +157,7 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 			"Point connection_id at a backflow_connection with a `postgres` block.", nil)
 		return nil
 	}
-	wh, err := warehouse.Connect(ctx, conn.Postgres.URL)
+	wh, err := warehouse.Connect(ctx, conn.Postgres)
 	if err != nil {
 		// Not the query's fault: say so, rather than blame the SQL.
 		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",

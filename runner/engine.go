@@ -237,7 +237,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 type job struct {
 	sync      *controlplane.Sync
 	model     *controlplane.Model
-	warehouse string // URL; secret
+	warehouse *controlplane.PostgresConfig
 	dest      *controlplane.Connection
 }
 
@@ -260,7 +260,7 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 	if dest.Webhook == nil {
 		return nil, fmt.Errorf("the sync's destination %q is not a webhook connection", dest.Name)
 	}
-	return &job{sync: y, model: m, warehouse: wc.Postgres.URL, dest: dest}, nil
+	return &job{sync: y, model: m, warehouse: wc.Postgres, dest: dest}, nil
 }
 
 func (j *job) meta(runAt time.Time) *webhook.Meta {

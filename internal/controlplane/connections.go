@@ -38,6 +38,16 @@ func (c *Connection) Kind() string {
 // PostgresConfig is a Postgres warehouse.
 type PostgresConfig struct {
 	URL string // secret
+	// StatementTimeout bounds every statement a model read runs (runs, tests, dry runs and
+	// plan-time describes); LockTimeout bounds how long one waits for a lock. Zero: the
+	// warehouse package's defaults.
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
+}
+
+type postgresSettings struct {
+	StatementTimeoutMS int64 `json:"statement_timeout_ms,omitempty"`
+	LockTimeoutMS      int64 `json:"lock_timeout_ms,omitempty"`
 }
 
 // WebhookConfig is a webhook destination.
@@ -70,7 +80,12 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 	switch {
 	case c.Postgres != nil && c.Webhook == nil:
 		kind = KindPostgres
-		config = []byte("{}")
+		config, err = json.Marshal(postgresSettings{
+			StatementTimeoutMS: c.Postgres.StatementTimeout.Milliseconds(), LockTimeoutMS: c.Postgres.LockTimeout.Milliseconds(),
+		})
+		if err != nil {
+			return "", nil, nil, err
+		}
 		secrets.URL = c.Postgres.URL
 	case c.Webhook != nil && c.Postgres == nil:
 		kind = KindWebhook
@@ -119,7 +134,13 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	}
 	switch kind {
 	case KindPostgres:
-		c.Postgres = &PostgresConfig{URL: secrets.URL}
+		var ps postgresSettings
+		if err := json.Unmarshal(config, &ps); err != nil {
+			return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+		}
+		c.Postgres = &PostgresConfig{URL: secrets.URL,
+			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
+			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
 	case KindWebhook:
 		var ws webhookSettings
 		if err := json.Unmarshal(config, &ws); err != nil {

@@ -13,8 +13,8 @@ import (
 )
 
 // Connect opens one connection to a Postgres warehouse. Errors never echo the URL.
-func Connect(ctx context.Context, url string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
+func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(wh.URL)
 	if err != nil {
 		var pe *pgconn.ParseConfigError
 		if errors.As(err, &pe) {
@@ -34,8 +34,8 @@ func Connect(ctx context.Context, url string) (*pgx.Conn, error) {
 // Describe returns the columns of query's result by preparing it: the warehouse parses and plans
 // the query and names its result columns without running it. SQL the warehouse rejects returns
 // the warehouse's own message.
-func Describe(ctx context.Context, url, query string) ([]controlplane.Column, error) {
-	conn, err := Connect(ctx, url)
+func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string) ([]controlplane.Column, error) {
+	conn, err := Connect(ctx, wh)
 	if err != nil {
 		return nil, err
 	}

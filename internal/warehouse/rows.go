@@ -27,13 +27,13 @@ type Rows struct {
 	closed bool
 }
 
-// Open runs query on the warehouse at url and streams its rows ordered by the key column's text
+// Open runs query on the warehouse wh and streams its rows ordered by the key column's text
 // form, byte-wise (the order of the control plane's ledger, `key text COLLATE "C"`), NULL keys
 // last. keyColumn must be a column of the query's result. SQL the warehouse rejects returns an
 // error carrying the warehouse's message. The caller must Close the Rows; that closes the
 // connection too.
-func Open(ctx context.Context, url, query, keyColumn string) (*Rows, error) {
-	conn, err := Connect(ctx, url)
+func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn string) (*Rows, error) {
+	conn, err := Connect(ctx, wh)
 	if err != nil {
 		return nil, err
 	}

@@ -342,7 +342,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		return nil, err
 	}
 	m := &controlplane.Model{Name: "bench users", ConnectionID: wh.ID, Table: "public.users"}
-	if m.Columns, err = warehouse.Describe(ctx, e.whURL, m.Query()); err != nil {
+	if m.Columns, err = warehouse.Describe(ctx, &controlplane.PostgresConfig{URL: e.whURL}, m.Query()); err != nil {
 		return nil, err
 	}
 	if err := store.CreateModel(ctx, m); err != nil {
@@ -397,7 +397,7 @@ func minPositive(best, v float64) float64 {
 
 // batchBody encodes one envelope of batchSize real records, as the runner would send them.
 func batchBody(ctx context.Context, e *env) ([]byte, error) {
-	rows, err := warehouse.Open(ctx, e.whURL, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: e.whURL}, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id")
 	if err != nil {
 		return nil, err
 	}
