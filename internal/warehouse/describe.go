@@ -5,11 +5,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Defaults of a Postgres connection's zero StatementTimeout and LockTimeout. A run's read lasts
+// as long as its delivery (rows stream as fast as the endpoint takes them), so the statement
+// timeout is generous; waiting for a lock has no such reason.
+const (
+	DefaultStatementTimeout = time.Hour
+	DefaultLockTimeout      = 10 * time.Second
 )
 
 // Connect opens one connection to a Postgres warehouse. Errors never echo the URL.
