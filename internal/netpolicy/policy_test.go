@@ -1,0 +1,218 @@
+package netpolicy_test
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+)
+
+// None of these tests opens a connection: they check addresses.
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		addr         string
+		blockPrivate string
+		allowed      string
+		// wantSetting is "" when the address is allowed, else a setting the error must name.
+		wantSetting string
+	}{
+		// Link-local and unspecified: refused by default, in every form.
+		{addr: "169.254.169.254", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "169.254.0.1", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "fe80::1", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "fe80::1%eth0", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "febf:ffff::1", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "::ffff:169.254.169.254", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "64:ff9b::a9fe:a9fe", wantSetting: netpolicy.AllowedNetworksEnv}, // NAT64 of 169.254.169.254
+		{addr: "0.0.0.0", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "0.1.2.3", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "::", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "::ffff:0.0.0.0", wantSetting: netpolicy.AllowedNetworksEnv},
+		// Link-local is refused whether or not private networks are.
+		{addr: "169.254.169.254", blockPrivate: "0", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "169.254.169.254", blockPrivate: "1", wantSetting: netpolicy.AllowedNetworksEnv},
+
+		// Loopback, private and public: allowed by default.
+		{addr: "127.0.0.1"},
+		{addr: "::1"},
+		{addr: "::ffff:127.0.0.1"},
+		{addr: "10.1.2.3"},
+		{addr: "172.16.0.1"},
+		{addr: "192.168.1.1"},
+		{addr: "100.64.0.1"},
+		{addr: "fd00::1"},
+		{addr: "93.184.215.14"},
+		{addr: "2606:2800:21f:cb07:6820:80da:af6b:8b2c"},
+		{addr: "169.255.0.1"},
+		{addr: "fec0::1"},
+		{addr: "10.1.2.3", blockPrivate: "false"},
+
+		// With BACKFLOW_BLOCK_PRIVATE_NETWORKS on, non-public ranges are refused, in every form.
+		{addr: "127.0.0.1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "127.8.9.10", blockPrivate: "true", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "::1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "::ffff:127.0.0.1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "::ffff:10.0.0.1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "64:ff9b::a00:1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv}, // NAT64 of 10.0.0.1
+		{addr: "10.1.2.3", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "172.31.255.255", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "192.168.0.1", blockPrivate: "TRUE", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "100.127.0.1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "fc00::1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "fd12:3456::1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "fec0::1", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "255.255.255.255", blockPrivate: "1", wantSetting: netpolicy.BlockPrivateEnv},
+		// ... and public ones are not.
+		{addr: "172.32.0.1", blockPrivate: "1"},
+		{addr: "100.128.0.1", blockPrivate: "1"},
+		{addr: "93.184.215.14", blockPrivate: "1"},
+		{addr: "::ffff:93.184.215.14", blockPrivate: "1"},
+		{addr: "2606:2800:21f:cb07:6820:80da:af6b:8b2c", blockPrivate: "1"},
+
+		// BACKFLOW_ALLOWED_NETWORKS punches holes, and only where it says.
+		{addr: "127.0.0.1", blockPrivate: "1", allowed: "127.0.0.0/8"},
+		{addr: "::ffff:127.0.0.1", blockPrivate: "1", allowed: "127.0.0.1"},
+		{addr: "10.1.2.3", blockPrivate: "1", allowed: " 192.168.0.0/16 , 10.1.2.0/24 "},
+		{addr: "10.1.3.1", blockPrivate: "1", allowed: "10.1.2.0/24", wantSetting: netpolicy.BlockPrivateEnv},
+		{addr: "fd00::5", blockPrivate: "1", allowed: "fd00::/8"},
+		{addr: "169.254.169.254", allowed: "169.254.169.254/32"},
+		{addr: "169.254.169.253", allowed: "169.254.169.254/32", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "fe80::1%eth0", allowed: "fe80::/64"},
+		{addr: "10.9.9.9", blockPrivate: "1", allowed: "10.9.9.1/8"}, // host bits are masked
+	} {
+		name := tc.addr + " block=" + tc.blockPrivate + " allow=" + tc.allowed
+		t.Run(name, func(t *testing.T) {
+			p, err := netpolicy.Parse(tc.blockPrivate, tc.allowed)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			err = p.Check(netip.MustParseAddr(tc.addr))
+			if tc.wantSetting == "" {
+				if err != nil {
+					t.Fatalf("Check(%s) = %v, want allowed", tc.addr, err)
+				}
+				return
+			}
+			var re *netpolicy.RefusedError
+			if !errors.As(err, &re) || !errors.Is(err, netpolicy.ErrRefused) {
+				t.Fatalf("Check(%s) = %v, want a *RefusedError matching ErrRefused", tc.addr, err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.wantSetting) || !strings.Contains(msg, netpolicy.AllowedNetworksEnv) {
+				t.Errorf("Check(%s) = %q, want it to name %s and %s", tc.addr, msg, tc.wantSetting, netpolicy.AllowedNetworksEnv)
+			}
+			if !strings.Contains(msg, re.Addr.String()) || re.Addr.Zone() != "" {
+				t.Errorf("Check(%s) = %q, want it to name the address %s (without zone)", tc.addr, msg, re.Addr)
+			}
+			if re.Private != (tc.wantSetting == netpolicy.BlockPrivateEnv) {
+				t.Errorf("Check(%s): Private = %v", tc.addr, re.Private)
+			}
+		})
+	}
+}
+
+func TestParseRefusesInvalidSettings(t *testing.T) {
+	for _, tc := range []struct {
+		blockPrivate, allowed string
+		want                  string
+	}{
+		{blockPrivate: "yes please", want: netpolicy.BlockPrivateEnv},
+		{blockPrivate: "2", want: netpolicy.BlockPrivateEnv},
+		{allowed: "10.0.0.0/33", want: netpolicy.AllowedNetworksEnv},
+		{allowed: "10.0.0.0/8,internal.example", want: netpolicy.AllowedNetworksEnv},
+		{allowed: "10.0.0.0/8;192.168.0.0/16", want: netpolicy.AllowedNetworksEnv},
+		{allowed: "fe80::1%eth0", want: netpolicy.AllowedNetworksEnv},
+		{allowed: "::ffff:10.0.0.0/104", want: netpolicy.AllowedNetworksEnv},
+	} {
+		_, err := netpolicy.Parse(tc.blockPrivate, tc.allowed)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q, %q) = %v, want an error naming %s", tc.blockPrivate, tc.allowed, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ blockPrivate, allowed string }{
+		{"", ""}, {" ", " , ,"}, {"0", "10.0.0.0/8"}, {"t", "::1, 127.0.0.1"},
+	} {
+		if _, err := netpolicy.Parse(tc.blockPrivate, tc.allowed); err != nil {
+			t.Errorf("Parse(%q, %q) = %v, want it accepted", tc.blockPrivate, tc.allowed, err)
+		}
+	}
+}
+
+// Control gets the address the dialer is about to connect to, after DNS resolution.
+func TestControl(t *testing.T) {
+	p, err := netpolicy.Parse("1", "10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		network, address string
+		refused          bool
+	}{
+		{"tcp4", "169.254.169.254:80", true},
+		{"tcp6", "[fe80::1%eth0]:443", true},
+		{"tcp6", "[::ffff:169.254.169.254]:80", true},
+		{"tcp4", "127.0.0.1:8080", true},
+		{"tcp6", "[::1]:8080", true},
+		{"tcp4", "10.2.3.4:443", false},
+		{"tcp4", "93.184.215.14:443", false},
+		{"tcp6", "[2606:2800:21f:cb07:6820:80da:af6b:8b2c]:443", false},
+		{"tcp4", "not-an-address:80", true},
+		{"unix", "/run/hook.sock", true},
+	} {
+		err := p.Control(tc.network, tc.address, nil)
+		if (err != nil) != tc.refused {
+			t.Errorf("Control(%s, %s) = %v, want refused: %v", tc.network, tc.address, err, tc.refused)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv(netpolicy.BlockPrivateEnv, "")
+	t.Setenv(netpolicy.AllowedNetworksEnv, "")
+	lo := netip.MustParseAddr("127.0.0.1")
+	p, err := netpolicy.FromEnv()
+	if err != nil || p.Check(lo) != nil {
+		t.Fatalf("default policy: %v, loopback: %v; want loopback allowed", err, p.Check(lo))
+	}
+	t.Setenv(netpolicy.BlockPrivateEnv, "1")
+	if p, err = netpolicy.FromEnv(); err != nil || p.Check(lo) == nil {
+		t.Fatalf("with %s=1: %v; want loopback refused", netpolicy.BlockPrivateEnv, err)
+	}
+	t.Setenv(netpolicy.AllowedNetworksEnv, "127.0.0.1")
+	if p, err = netpolicy.FromEnv(); err != nil || p.Check(lo) != nil {
+		t.Fatalf("with %s=127.0.0.1: %v, %v; want loopback allowed", netpolicy.AllowedNetworksEnv, err, p.Check(lo))
+	}
+	t.Setenv(netpolicy.AllowedNetworksEnv, "127.0.0.1/99")
+	if _, err = netpolicy.FromEnv(); err == nil || !strings.Contains(err.Error(), netpolicy.AllowedNetworksEnv) {
+		t.Fatalf("an invalid %s: %v, want an error naming it", netpolicy.AllowedNetworksEnv, err)
+	}
+	// An invalid setting refuses every dial rather than falling back to a default.
+	if err := netpolicy.Control("tcp4", "93.184.215.14:443", nil); err == nil {
+		t.Fatal("Control with an invalid setting allowed a dial")
+	}
+}
+
+// Through a proxy the dialer only sees the proxy's address, so an IP literal the policy refuses
+// is refused before a proxy is chosen.
+func TestProxyFromEnvironmentRefusesLiterals(t *testing.T) {
+	t.Setenv(netpolicy.BlockPrivateEnv, "")
+	t.Setenv(netpolicy.AllowedNetworksEnv, "")
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://[fe80::1%25eth0]:8080/x",
+		"https://[::ffff:169.254.169.254]/"} {
+		req, err := http.NewRequest(http.MethodPost, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netpolicy.ProxyFromEnvironment(req); !errors.Is(err, netpolicy.ErrRefused) {
+			t.Errorf("ProxyFromEnvironment(%s) = %v, want ErrRefused", u, err)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:8085/hook", nil)
+	if _, err := netpolicy.ProxyFromEnvironment(req); err != nil {
+		t.Errorf("ProxyFromEnvironment(loopback) = %v, want no error", err)
+	}
+}
