@@ -328,29 +328,39 @@ func append2(b []byte, n int) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-// appendYear writes a year with at least 4 digits. Years before 1 are written as Postgres
-// does, counting BC from 1; the caller adds the " BC".
+// appendYear writes a proleptic Gregorian year as ISO 8601 does, counting 1 BC as year 0 and
+// 44 BC as -43. Years 0 to 9999 have four digits, as RFC 3339 has them. Any other year is an
+// ISO 8601 expanded year: a sign and at least six digits ("-000043", "+010000"), the form
+// JavaScript's Date and java.time read. Postgres's own "0044-03-15 BC" is read by neither, and
+// a four-digit "-0043" is worse: JavaScript reads it as 2043.
 func appendYear(b []byte, y int64) []byte {
-	if y <= 0 {
-		y = 1 - y
-	}
-	if y < 10000 {
+	if y >= 0 && y <= 9999 {
 		n := int(y)
 		return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	if y < 0 {
+		b = append(b, '-')
+		y = -y
+	} else {
+		b = append(b, '+')
+	}
+	for p := int64(100000); p > y && p > 1; p /= 10 {
+		b = append(b, '0')
 	}
 	return strconv.AppendInt(b, y, 10)
 }
 
-func appendYMD(b []byte, days int64) ([]byte, bool) {
+func appendYMD(b []byte, days int64) []byte {
 	y, m, d := civil(days)
 	b = appendYear(b, y)
 	b = append(b, '-')
 	b = append2(b, m)
 	b = append(b, '-')
-	b = append2(b, d)
-	return b, y <= 0
+	return append2(b, d)
 }
 
+// appendDate writes days since 2000-01-01 as "2019-12-08", the year as appendYear says, and
+// ±infinity as Postgres prints them.
 func appendDate(b []byte, days int32) []byte {
 	switch days {
 	case math.MaxInt32:
@@ -359,16 +369,14 @@ func appendDate(b []byte, days int32) []byte {
 		return append(b, `"-infinity"`...)
 	}
 	b = append(b, '"')
-	b, bc := appendYMD(b, int64(days)+pgEpochDays)
-	if bc {
-		b = append(b, " BC"...)
-	}
+	b = appendYMD(b, int64(days)+pgEpochDays)
 	return append(b, '"')
 }
 
 // appendTimestamp writes microseconds since 2000-01-01: "2019-12-08 14:19:52[.fraction]" for
 // timestamp, RFC 3339 in UTC for timestamptz (the binary form is always UTC, whatever the
-// session's time zone).
+// session's time zone). Years outside 0 to 9999 are written as appendYear says; ±infinity as
+// Postgres prints them.
 func appendTimestamp(b []byte, us int64, tz bool) []byte {
 	switch us {
 	case math.MaxInt64:
@@ -384,7 +392,7 @@ func appendTimestamp(b []byte, us int64, tz bool) []byte {
 		days--
 	}
 	b = append(b, '"')
-	b, bc := appendYMD(b, days+pgEpochDays)
+	b = appendYMD(b, days+pgEpochDays)
 	if tz {
 		b = append(b, 'T')
 	} else {
@@ -412,9 +420,6 @@ func appendTimestamp(b []byte, us int64, tz bool) []byte {
 	}
 	if tz {
 		b = append(b, 'Z')
-	}
-	if bc {
-		b = append(b, " BC"...)
 	}
 	return append(b, '"')
 }

@@ -1,12 +1,16 @@
 package warehouse
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -40,9 +44,11 @@ func TestAppendTimestampMatchesTime(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 100000; i++ {
-		// Years 1 to 9999, at random microseconds.
-		lo := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Sub(epoch).Microseconds()
-		us := lo + r.Int64N(int64(9998*365.2425*86400*1e6))
+		// Years 1 to 9999, at random microseconds. (Time.Sub saturates at 292 years: go by Unix
+		// seconds.)
+		lo := (time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - epoch.Unix()) * 1e6
+		hi := (time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - epoch.Unix()) * 1e6
+		us := lo + r.Int64N(hi-lo)
 		if i%3 == 0 {
 			us -= us % 1000000
 		}
@@ -92,5 +98,117 @@ func TestAppendTextArrayMalformed(t *testing.T) {
 		if !json.Valid(got) {
 			t.Errorf("%q → invalid JSON %s", in, got)
 		}
+	}
+}
+
+// isoYear is the year as appendYear must write it, built independently: four digits from 0 to
+// 9999, else a sign and at least six digits.
+func isoYear(y int) string {
+	switch {
+	case y >= 0 && y <= 9999:
+		return fmt.Sprintf("%04d", y)
+	case y < 0:
+		return fmt.Sprintf("-%06d", -y)
+	}
+	return fmt.Sprintf("+%06d", y)
+}
+
+// TestAppendTimestampWholeRange compares dates and timestamps over Postgres's whole range (4713
+// BC to 294276 AD for timestamps, to 5874897 AD for dates) with the time package, which counts
+// years as ISO 8601 does (0 is 1 BC).
+func TestAppendTimestampWholeRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// time.Duration spans only 292 years: count days with Unix seconds and AddDate instead.
+	days := func(tm time.Time) int64 { return (tm.Unix() - epoch.Unix()) / 86400 }
+	at := func(d int64) time.Time { return epoch.AddDate(0, 0, int(d)) }
+	loDay := days(time.Date(-4712, 11, 24, 0, 0, 0, 0, time.UTC))
+	hiTS := days(time.Date(294277, 1, 1, 0, 0, 0, 0, time.UTC)) // past the last timestamp day
+	for i := 0; i < 100000; i++ {
+		var d int64
+		switch i % 4 {
+		case 0: // BC and the first centuries AD
+			d = loDay + r.Int64N(-loDay/2)
+		case 1: // around year 10000
+			d = days(time.Date(9990, 1, 1, 0, 0, 0, 0, time.UTC)) + r.Int64N(20*366)
+		default:
+			d = loDay + r.Int64N(hiTS-loDay)
+		}
+		tm := at(d)
+		rem := r.Int64N(86400e6)
+		if i%3 == 0 {
+			rem -= rem % 1000000
+		}
+		us := d*86400e6 + rem
+		tm = tm.Add(time.Duration(rem) * time.Microsecond)
+		clock := tm.Format("15:04:05.999999")
+		ymd := isoYear(tm.Year()) + tm.Format("-01-02")
+		if got, want := string(appendTimestamp(nil, us, false)), `"`+ymd+" "+clock+`"`; got != want {
+			t.Fatalf("timestamp %d: got %s, want %s", us, got, want)
+		}
+		if got, want := string(appendTimestamp(nil, us, true)), `"`+ymd+"T"+clock+`Z"`; got != want {
+			t.Fatalf("timestamptz %d: got %s, want %s", us, got, want)
+		}
+		if d >= math.MinInt32 && d <= math.MaxInt32 {
+			if got, want := string(appendDate(nil, int32(d))), `"`+ymd+`"`; got != want {
+				t.Fatalf("date %d: got %s, want %s", d, got, want)
+			}
+		}
+	}
+	// The last date Postgres has.
+	last := time.Date(5874897, 12, 31, 0, 0, 0, 0, time.UTC)
+	if got, want := string(appendDate(nil, int32(days(last)))), `"+5874897-12-31"`; got != want {
+		t.Errorf("last date: got %s, want %s", got, want)
+	}
+}
+
+// TestEncodeYearsOutsideRFC3339 reads real Postgres values from BC and past year 9999: they
+// arrive with ISO 8601 years (1 BC is year 0, 44 BC is -43; outside 0 to 9999 a sign and six
+// or more digits), and ±infinity as Postgres prints them.
+func TestEncodeYearsOutsideRFC3339(t *testing.T) {
+	url := newWarehouse(t) // a New York session: timestamptz must still come out in UTC
+	tests := []struct{ expr, want string }{
+		{"'0044-03-15 10:00:00+00 BC'::timestamptz", `"-000043-03-15T10:00:00Z"`},
+		{"'0044-03-15 10:00:00.25 BC'::timestamp", `"-000043-03-15 10:00:00.25"`},
+		{"'0044-03-15 BC'::date", `"-000043-03-15"`},
+		{"'0001-12-31 23:59:59+00 BC'::timestamptz", `"0000-12-31T23:59:59Z"`},
+		{"'0001-01-01 BC'::date", `"0000-01-01"`},
+		{"'0002-06-30 BC'::date", `"-000001-06-30"`},
+		{"'4713-11-24 00:00:00+00 BC'::timestamptz", `"-004712-11-24T00:00:00Z"`},
+		{"'4713-11-24 BC'::date", `"-004712-11-24"`},
+		{"'0001-01-01 00:00:00+00'::timestamptz", `"0001-01-01T00:00:00Z"`},
+		{"'9999-12-31 23:59:59.999999+00'::timestamptz", `"9999-12-31T23:59:59.999999Z"`},
+		{"'10000-01-01 00:00:00+00'::timestamptz", `"+010000-01-01T00:00:00Z"`},
+		{"'10000-01-01'::date", `"+010000-01-01"`},
+		{"'294276-12-31 23:59:59.999999'::timestamp", `"+294276-12-31 23:59:59.999999"`},
+		{"'5874897-12-31'::date", `"+5874897-12-31"`},
+		{"'infinity'::timestamptz", `"infinity"`},
+		{"'-infinity'::timestamptz", `"-infinity"`},
+		{"'infinity'::timestamp", `"infinity"`},
+		{"'-infinity'::timestamp", `"-infinity"`},
+		{"'infinity'::date", `"infinity"`},
+		{"'-infinity'::date", `"-infinity"`},
+		{"ARRAY['0044-03-15 BC'::date, '10000-01-01', '-infinity']", `["-000043-03-15","+010000-01-01","-infinity"]`},
+		{"ARRAY['0044-03-15 10:00:00+00 BC'::timestamptz]", `["-000043-03-15T10:00:00Z"]`},
+		{"ARRAY['0044-03-15 10:00:00 BC'::timestamp]", `["-000043-03-15 10:00:00"]`},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT 1 AS k, "+tt.expr+" AS v", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			if !rows.Next() {
+				t.Fatalf("no row: %v", rows.Err())
+			}
+			if got := string(rows.AppendValue(nil, 1)); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

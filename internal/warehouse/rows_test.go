@@ -108,7 +108,7 @@ func TestEncodeTypes(t *testing.T) {
 		{expr: "'2019-12-08'::date", raw: `"2019-12-08"`},
 		{expr: "'infinity'::date", want: "infinity"},
 		{expr: "'-infinity'::date", want: "-infinity"},
-		{expr: "'0044-03-15 BC'::date", want: "0044-03-15 BC"},
+		{expr: "'0044-03-15 BC'::date", want: "-000043-03-15"}, // ISO 8601 years: encode.go's appendYear
 		{expr: "'1999-12-31'::date", want: "1999-12-31"},
 		{expr: "'2000-02-29'::date", want: "2000-02-29"},
 		{expr: "'2019-12-08 14:19:52'::timestamp", raw: `"2019-12-08 14:19:52"`},
