@@ -37,11 +37,13 @@ func FromEnv() (*Policy, error) {
 // Control is a net.Dialer Control function applying the environment's policy: it runs after
 // DNS resolution with the IP address about to be connected to, and before the connect system
 // call, so a refused address is never sent a packet and a name cannot resolve to one address
-// when checked and another when used (DNS rebinding). An invalid setting refuses every dial.
+// when checked and another when used (DNS rebinding). An invalid setting refuses every dial (the
+// binaries check the settings at startup, so this is a last line of defence).
 func Control(network, address string, c syscall.RawConn) error {
 	p, err := FromEnv()
 	if err != nil {
-		return err
+		// Wrapped in ErrRefused so callers treat it as a refusal, which no retry will change.
+		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return p.Control(network, address, c)
 }
@@ -71,7 +73,7 @@ func ProxyFromEnvironment(req *http.Request) (*url.URL, error) {
 	if ip, err := netip.ParseAddr(req.URL.Hostname()); err == nil {
 		p, err := FromEnv()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 		if err := p.Check(ip); err != nil {
 			return nil, err

@@ -40,26 +40,26 @@ type blockedRange struct {
 
 // alwaysBlocked is refused unless AllowedNetworksEnv allows it.
 var alwaysBlocked = []blockedRange{
-	{netip.MustParsePrefix("169.254.0.0/16"), "link-local address (where cloud metadata services answer)"},
-	{netip.MustParsePrefix("fe80::/10"), "IPv6 link-local address"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local range where cloud metadata services answer"},
+	{netip.MustParsePrefix("fe80::/10"), "IPv6 link-local range"},
 	// Connecting to 0.0.0.0 (or ::) reaches the local host on Linux: a loopback bypass.
-	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified (\"this network\") address"},
+	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\" range (connecting to 0.0.0.0 reaches the local host)"},
 	{netip.MustParsePrefix("::/128"), "unspecified address"},
 }
 
 // privateBlocked is refused too when BlockPrivateEnv is on.
 var privateBlocked = []blockedRange{
-	{netip.MustParsePrefix("127.0.0.0/8"), "loopback address"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback range"},
 	{netip.MustParsePrefix("::1/128"), "loopback address"},
-	{netip.MustParsePrefix("10.0.0.0/8"), "private address (RFC 1918)"},
-	{netip.MustParsePrefix("172.16.0.0/12"), "private address (RFC 1918)"},
-	{netip.MustParsePrefix("192.168.0.0/16"), "private address (RFC 1918)"},
-	{netip.MustParsePrefix("100.64.0.0/10"), "shared address (carrier-grade NAT, RFC 6598)"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignment address"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking address (RFC 2544)"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "reserved address"},
-	{netip.MustParsePrefix("fc00::/7"), "unique local address (IPv6 private)"},
-	{netip.MustParsePrefix("fec0::/10"), "IPv6 site-local address"},
+	{netip.MustParsePrefix("10.0.0.0/8"), "private range of RFC 1918"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "private range of RFC 1918"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "private range of RFC 1918"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "shared range of RFC 6598 (carrier-grade NAT)"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignments range"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking range of RFC 2544"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved range"},
+	{netip.MustParsePrefix("fc00::/7"), "unique local (private IPv6) range"},
+	{netip.MustParsePrefix("fec0::/10"), "deprecated IPv6 site-local range"},
 }
 
 // nat64 is the well-known NAT64 prefix (RFC 6052): 64:ff9b::a9fe:a9fe is 169.254.169.254 on a
@@ -198,13 +198,13 @@ func (e *RefusedError) Error() string {
 	}
 	single := netip.PrefixFrom(e.Addr, e.Addr.BitLen())
 	if e.Private {
-		return fmt.Sprintf("connecting to %s is refused by Backflow's network policy: it is a %s (%s), and %s is on; "+
-			"to allow it, add %s (or its network) to %s, or unset %s, in the environment of the provider and "+
-			"of the runner", e.Addr, e.kind, e.Network, BlockPrivateEnv, single, AllowedNetworksEnv, BlockPrivateEnv)
+		return fmt.Sprintf("connecting to %s is refused by Backflow's network policy: it is in %s, the %s, and %s "+
+			"is on; to allow it, add %s (or its network) to %s, or unset %s, in the environment of the provider "+
+			"and of the runner", e.Addr, e.Network, e.kind, BlockPrivateEnv, single, AllowedNetworksEnv, BlockPrivateEnv)
 	}
-	return fmt.Sprintf("connecting to %s is refused by Backflow's network policy: it is a %s (%s), which is "+
-		"refused by default; if this destination is intended, add %s to %s in the environment of the provider and of "+
-		"the runner", e.Addr, e.kind, e.Network, single, AllowedNetworksEnv)
+	return fmt.Sprintf("connecting to %s is refused by Backflow's network policy: it is in %s, the %s, refused "+
+		"by default; if this destination is intended, add %s to %s in the environment of the provider "+
+		"and of the runner", e.Addr, e.Network, e.kind, single, AllowedNetworksEnv)
 }
 
 // Is makes errors.Is(err, ErrRefused) true.

@@ -191,8 +191,9 @@ func TestFromEnv(t *testing.T) {
 		t.Fatalf("an invalid %s: %v, want an error naming it", netpolicy.AllowedNetworksEnv, err)
 	}
 	// An invalid setting refuses every dial rather than falling back to a default.
-	if err := netpolicy.Control("tcp4", "93.184.215.14:443", nil); err == nil {
-		t.Fatal("Control with an invalid setting allowed a dial")
+	if err := netpolicy.Control("tcp4", "93.184.215.14:443", nil); !errors.Is(err, netpolicy.ErrRefused) ||
+		!strings.Contains(err.Error(), netpolicy.AllowedNetworksEnv) {
+		t.Fatalf("Control with an invalid setting = %v, want ErrRefused naming %s", err, netpolicy.AllowedNetworksEnv)
 	}
 }
 

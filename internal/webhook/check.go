@@ -10,7 +10,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
 // Version is reported in the User-Agent; goreleaser sets it through the binaries' main packages.
@@ -37,13 +42,16 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 	if err != nil {
 		return nil, buildError("build the webhook request", err)
 	}
-	for k, v := range e.Headers {
-		req.Header.Set(k, v)
+	// The connection's headers first: setHeaders refuses any that the lines below set (ReservedHeaders).
+	if err := setHeaders(req.Header, e.Headers); err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent())
 	if e.SigningSecret != "" {
-		Sign(req.Header, e.SigningSecret, id, time.Now(), body)
+		if err := Sign(req.Header, e.SigningSecret, id, time.Now(), body); err != nil {
+			return nil, fmt.Errorf("the connection's signing secret cannot sign the request: %w", err)
+		}
 	} else {
 		req.Header.Set(HeaderID, id)
 	}
@@ -66,11 +74,21 @@ func BodySnippet(r io.Reader, n int) string {
 	return string(b)
 }
 
+// checkBodyLimit is how much of a refusing answer to a test a CheckError keeps.
+//
+// The excerpt helps fix a real endpoint ("invalid token"), but a failed test_on_save prints it in
+// the apply's output, which whoever runs Terraform reads: a URL pointed at an internal service
+// would otherwise show that service's answer. The network policy refuses the worst targets
+// (metadata services) before any request; the excerpt is also kept to a few dozen bytes (the
+// first words of an error, not a document full of credentials) and to printable characters
+// (so an answer cannot rewrite the terminal).
+const checkBodyLimit = 64
+
 // CheckError is a test-on-save that the endpoint did not answer with 200.
 type CheckError struct {
 	Method string
 	Status int
-	Body   string
+	Body   string // at most checkBodyLimit bytes of the body, printable, whitespace runs as one space
 }
 
 func (e *CheckError) Error() string {
@@ -80,20 +98,34 @@ func (e *CheckError) Error() string {
 
 // Check tests an endpoint as Census does on save: a HEAD, and if that is not answered 200, a POST
 // (or the endpoint's method) of the envelope with operation "test" and empty data. Anything but
-// 200 is an error carrying the status and the first bytes of the body.
+// 200 is an error carrying the status and the first bytes of the body. A nil client means
+// DefaultClient(), whose connections the network policy checks; an address the policy refuses
+// is an error matching netpolicy.ErrRefused, and nothing is sent.
 func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName string) error {
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects}
+		client = defaultClient
+	}
+	// The test request is built first so that headers or a signing secret the runner would refuse
+	// fail the check before anything is sent, whatever the HEAD answers.
+	meta := Meta{SyncRunAt: time.Now(), ConnectionName: connectionName}
+	body := meta.AppendEnvelope(nil, OpTest, nil)
+	req, err := e.NewRequest(ctx, NewMessageID(), body)
+	if err != nil {
+		return err
 	}
 	head, err := http.NewRequestWithContext(ctx, http.MethodHead, e.URL, nil)
 	if err != nil {
 		return buildError("build the webhook test request", err)
 	}
-	for k, v := range e.Headers {
-		head.Header.Set(k, v)
+	if err := setHeaders(head.Header, e.Headers); err != nil {
+		return err
 	}
 	head.Header.Set("User-Agent", UserAgent())
 	resp, err := client.Do(head)
+	if errors.Is(err, netpolicy.ErrRefused) {
+		// The test request would go to the same address.
+		return fmt.Errorf("the webhook test request was not sent: %w", RedactURL(err))
+	}
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
@@ -101,21 +133,48 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 			return nil
 		}
 	}
-	meta := Meta{SyncRunAt: time.Now(), ConnectionName: connectionName}
-	body := meta.AppendEnvelope(nil, OpTest, nil)
-	req, err := e.NewRequest(ctx, NewMessageID(), body)
-	if err != nil {
-		return err
-	}
 	resp, err = client.Do(req)
 	if err != nil {
 		return fmt.Errorf("the webhook test request could not be sent: %w", RedactURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: BodySnippet(resp.Body, 256)}
+		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: printableExcerpt(resp.Body, checkBodyLimit)}
 	}
 	return nil
+}
+
+// printableExcerpt reads at most n bytes of r and keeps them printable: whitespace runs become
+// one space, other control characters and invalid UTF-8 become '?', and "…" marks a body cut
+// short.
+func printableExcerpt(r io.Reader, n int) string {
+	b, _ := io.ReadAll(io.LimitReader(r, int64(n)+1))
+	cut := len(b) > n
+	if cut {
+		b = b[:n]
+	}
+	var sb strings.Builder
+	space := false
+	for len(b) > 0 {
+		c, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case unicode.IsSpace(c):
+			space = true
+			continue
+		case c == utf8.RuneError && size <= 1, !unicode.IsPrint(c):
+			c = '?'
+		}
+		if space && sb.Len() > 0 {
+			sb.WriteByte(' ')
+		}
+		space = false
+		sb.WriteRune(c)
+	}
+	if cut {
+		sb.WriteString("…")
+	}
+	return sb.String()
 }
 
 // RedactURL strips the URL from an HTTP client error: webhook URLs are secret.

@@ -91,3 +91,21 @@ func TestCheckUnreachableHidesURL(t *testing.T) {
 		t.Fatalf("Check on a closed server: %v (must fail without echoing the URL)", err)
 	}
 }
+
+// A refusing answer to the test is shown short and printable: it lands in the apply's output.
+func TestCheckBodyExcerpt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "\x1b[31mdenied\x1b[0m\r\n\n\t for\xffyou "+strings.Repeat("secret ", 100))
+	}))
+	defer srv.Close()
+	err := webhook.Check(context.Background(), nil, webhook.Endpoint{URL: srv.URL}, "x")
+	var ce *webhook.CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Check: %v, want a CheckError", err)
+	}
+	want := "?[31mdenied?[0m for?you secret secret secret secret secret s…" // 64 bytes read
+	if ce.Body != want {
+		t.Errorf("CheckError.Body = %q, want %q", ce.Body, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
 // Delivery defaults (DESIGN.md "Delivery rules").
@@ -48,6 +51,9 @@ var (
 	// ErrUnauthorized: the endpoint answered 401 or 403, refusing the request's credentials; the
 	// records stay pending and the run fails.
 	ErrUnauthorized = errors.New("webhook refused the credentials")
+	// ErrAddressRefused: the network policy (package netpolicy) refused the address the webhook's
+	// host resolved to. Retrying cannot help, so the run fails at once; the records stay pending.
+	ErrAddressRefused = errors.New("webhook address refused by the network policy")
 )
 
 // Observer receives delivery metrics. All methods may be called concurrently.
@@ -65,8 +71,10 @@ type Observer interface {
 // been called; Deliver may then be called from several goroutines at once.
 type Deliverer struct {
 	Endpoint Endpoint
-	// Client defaults to one with a 30 s timeout that does not follow redirects. A client given
-	// here should not follow redirects either (CheckRedirect: NoRedirects).
+	// Client defaults to DefaultClient(): a 30 s timeout, no redirects followed, and every
+	// connection checked by the network policy. A client given here should not follow redirects
+	// either (CheckRedirect: NoRedirects), and is only checked by the policy if its transport
+	// dials with netpolicy.Control.
 	Client *http.Client
 	// Limiter paces every HTTP attempt, retries included; share one among the Deliverers and
 	// goroutines that talk to the same connection. nil: not paced.
@@ -96,10 +104,10 @@ type Result struct {
 }
 
 // DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
-// ErrRedirect, ErrGone or ErrUnauthorized, and the last network error if there was one. It never holds the
-// endpoint's URL or headers.
+// ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused, and the last network error if there
+// was one. It never holds the endpoint's URL or headers.
 type DeliveryError struct {
-	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone or ErrUnauthorized
+	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused
 	Status   int    // the last HTTP status; 0 when the last attempt got no response
 	Attempts int    // HTTP attempts made for the batch
 	Body     string // the first KiB of the last response body
@@ -116,6 +124,9 @@ func (e *DeliveryError) Error() string {
 		return fmt.Sprintf("the webhook answered HTTP %d: the destination refused the credentials, so nothing "+
 			"more was sent and the records stay pending; check the connection's headers (the token or key "+
 			"they carry) and the signing secret (response body: %q)", e.Status, e.Body)
+	case ErrAddressRefused:
+		// e.Err names the refused address and the setting that allows it.
+		return fmt.Sprintf("the webhook was not sent the batch, and the records stay pending: %v", e.Err)
 	case ErrRedirect:
 		to := e.Location
 		if to == "" {
@@ -144,11 +155,26 @@ func (e *DeliveryError) Unwrap() []error {
 // defaultClient is shared so connections to an endpoint are reused across Deliverers; its transport
 // keeps more idle connections per host than http.DefaultTransport's two, since a sync posts to one
 // host from several goroutines.
+//
+// Its dialer checks every connection with the network policy (netpolicy.Control) on the resolved
+// address, just before connecting, so whoever writes a webhook URL cannot make Backflow call a
+// metadata service or (when the operator refuses private networks) another internal service,
+// whether by IP literal or by a name that resolves, or re-resolves, to it. Through a proxy
+// (HTTPS_PROXY and friends) the address dialled is the proxy's: netpolicy.ProxyFromEnvironment
+// refuses refused IP literals before choosing one, and names are left to the proxy's own rules.
 var defaultClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	// The same timeouts as http.DefaultTransport's dialer.
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: netpolicy.Control}
+	t.DialContext = dialer.DialContext
+	t.Proxy = netpolicy.ProxyFromEnvironment
 	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects, Transport: t}
 }()
+
+// DefaultClient is the client requests to webhooks use when none is given: a 30 s timeout, no
+// redirects followed, connections checked by the network policy. It is shared; do not modify it.
+func DefaultClient() *http.Client { return defaultClient }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
@@ -256,6 +282,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 			return outcome{bodyFree: open.Load() == 0}, fmt.Errorf("webhook delivery stopped: %w", ctx.Err())
 		}
 		switch {
+		case err != nil && errors.Is(err, netpolicy.ErrRefused):
+			// The address, not the endpoint, is the problem: every retry would be refused the same
+			// way, so the run fails now with the policy's message.
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrAddressRefused,
+				Attempts: attempt, Err: err}
 		case err != nil:
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
