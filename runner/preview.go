@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -151,7 +150,7 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	client := e.Client
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: webhook.NoRedirects}
+		client = webhook.DefaultClient() // checked by the network policy, as deliveries are
 	}
 	resp, err := client.Do(req)
 	if err != nil {
