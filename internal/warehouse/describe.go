@@ -5,44 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// Defaults of a Postgres connection's zero StatementTimeout and LockTimeout. A run's read lasts
-// as long as its delivery (rows stream as fast as the endpoint takes them), so the statement
-// timeout is generous; waiting for a lock has no such reason.
-const (
-	DefaultStatementTimeout = time.Hour
-	DefaultLockTimeout      = 10 * time.Second
-)
-
-// Connect opens one connection to a Postgres warehouse. Errors never echo the URL.
-func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(wh.URL)
-	if err != nil {
-		var pe *pgconn.ParseConfigError
-		if errors.As(err, &pe) {
-			return nil, errors.New("the warehouse URL is not a valid Postgres URL (its text is not shown, it may hold a password)")
-		}
-		return nil, err
-	}
-	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
-	cfg.RuntimeParams["client_encoding"] = "UTF8"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the warehouse: %w", err)
-	}
-	return conn, nil
-}
-
 // Describe returns the columns of query's result by preparing it: the warehouse parses and plans
 // the query and names its result columns without running it. SQL the warehouse rejects returns
-// the warehouse's own message.
+// the warehouse's own message; SQL that is not a query that only reads returns ErrNotReadOnly.
 func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string) ([]controlplane.Column, error) {
 	conn, err := Connect(ctx, wh)
 	if err != nil {
@@ -53,13 +24,22 @@ func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string
 }
 
 // DescribeConn is Describe on an open connection.
-func DescribeConn(ctx context.Context, conn *pgx.Conn, query string) ([]controlplane.Column, error) {
-	sd, err := conn.Prepare(ctx, "", query)
+func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane.Column, error) {
+	query = trimQuery(query)
+	sd, err := conn.pg.Prepare(ctx, "", query)
 	if err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42601" && pe.Message == "cannot insert multiple commands into a prepared statement" {
+			return nil, fmt.Errorf("%w, and one query: this SQL holds several statements separated by ';': %w", ErrNotReadOnly, err)
+		}
+		return nil, conn.rejected(err)
+	}
+	if err := conn.checkReadsOnly(ctx, query); err != nil {
+		return nil, err
 	}
 	if len(sd.Fields) == 0 {
-		return nil, errors.New("the model's SQL returns no columns: a model must be a query that returns rows")
+		return nil, fmt.Errorf("%w and returns rows: this SQL returns no columns (a command such as CREATE TABLE AS "+
+			"or SELECT INTO, or a SELECT of no columns)", ErrNotReadOnly)
 	}
 	cols := make([]controlplane.Column, len(sd.Fields))
 	seen := make(map[string]bool, len(sd.Fields))
@@ -68,19 +48,19 @@ func DescribeConn(ctx context.Context, conn *pgx.Conn, query string) ([]controlp
 			return nil, fmt.Errorf("the model's SQL returns the column %q more than once: give each column its own name (AS ...)", f.Name)
 		}
 		seen[f.Name] = true
-		cols[i] = controlplane.Column{Name: f.Name, Type: TypeName(ctx, conn, f.DataTypeOID)}
+		cols[i] = controlplane.Column{Name: f.Name, Type: typeName(ctx, conn, f.DataTypeOID)}
 	}
 	return cols, nil
 }
 
-// TypeName names a Postgres type OID as the warehouse does (format_type), e.g. "text", "int8",
+// typeName names a Postgres type OID as the warehouse does (format_type), e.g. "text", "int8",
 // "timestamptz", "_text" for arrays; unknown OIDs fall back to the catalog.
-func TypeName(ctx context.Context, conn *pgx.Conn, oid uint32) string {
-	if t, ok := conn.TypeMap().TypeForOID(oid); ok {
+func typeName(ctx context.Context, conn *Conn, oid uint32) string {
+	if t, ok := conn.pg.TypeMap().TypeForOID(oid); ok {
 		return t.Name
 	}
 	var name string
-	if err := conn.QueryRow(ctx, "SELECT typname FROM pg_type WHERE oid = $1", oid).Scan(&name); err == nil {
+	if err := conn.pg.QueryRow(ctx, "SELECT typname FROM pg_type WHERE oid = $1", oid).Scan(&name); err == nil {
 		return name
 	}
 	return fmt.Sprintf("oid:%d", oid)

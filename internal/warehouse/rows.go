@@ -16,7 +16,7 @@ import (
 // protocol directly (pgconn) so each row costs no allocation: values are the raw bytes of the
 // DataRow message, encoded to JSON straight into the caller's buffer.
 type Rows struct {
-	conn   *pgx.Conn
+	conn   *Conn
 	rr     *pgconn.ResultReader
 	cols   []controlplane.Column
 	codecs []codec // one per model column
@@ -30,7 +30,8 @@ type Rows struct {
 // Open runs query on the warehouse wh and streams its rows ordered by the key column's text
 // form, byte-wise (the order of the control plane's ledger, `key text COLLATE "C"`), NULL keys
 // last. keyColumn must be a column of the query's result. SQL the warehouse rejects returns an
-// error carrying the warehouse's message. The caller must Close the Rows; that closes the
+// error carrying the warehouse's message. It reads on a Connect connection, so in a read-only
+// transaction with the connection's timeouts. The caller must Close the Rows; that closes the
 // connection too.
 func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn string) (*Rows, error) {
 	conn, err := Connect(ctx, wh)
@@ -45,7 +46,7 @@ func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn
 	return r, nil
 }
 
-func open(ctx context.Context, conn *pgx.Conn, query, keyColumn string) (*Rows, error) {
+func open(ctx context.Context, conn *Conn, query, keyColumn string) (*Rows, error) {
 	query = trimQuery(query)
 	cols, err := DescribeConn(ctx, conn, query)
 	if err != nil {
@@ -83,10 +84,10 @@ func open(ctx context.Context, conn *pgx.Conn, query, keyColumn string) (*Rows, 
 		keyIdx = len(cols)
 		nfields++
 	}
-	pc := conn.PgConn()
+	pc := conn.pg.PgConn()
 	sd, err := pc.Prepare(ctx, "", wrapped, nil)
 	if err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, conn.rejected(err)
 	}
 	if len(sd.Fields) != nfields || (textKey && sd.Fields[keyIdx].DataTypeOID != 25 && sd.Fields[keyIdx].DataTypeOID != 1043) {
 		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
@@ -130,7 +131,7 @@ func (r *Rows) Next() bool {
 	r.vals = nil
 	r.done = true
 	if _, err := r.rr.Close(); err != nil {
-		r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+		r.err = fmt.Errorf("read the model from the warehouse: %w", r.conn.explain(err))
 	}
 	return false
 }
@@ -180,7 +181,7 @@ func (r *Rows) Close() error {
 
 // codecsFor chooses how each result column is requested and encoded. OIDs pgx does not know
 // (domains, enums, extension types such as citext, arrays of those) are looked up in pg_type.
-func codecsFor(ctx context.Context, conn *pgx.Conn, oids []uint32) ([]codec, error) {
+func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, error) {
 	types := map[uint32]pgType{}
 	var unknown []uint32
 	for _, oid := range oids {
@@ -191,7 +192,7 @@ func codecsFor(ctx context.Context, conn *pgx.Conn, oids []uint32) ([]codec, err
 	// A domain's base type or an array's element type may itself be unknown: look up until
 	// everything is resolved (a few rounds at most).
 	for round := 0; len(unknown) > 0 && round < 8; round++ {
-		rows, err := conn.Query(ctx, "SELECT oid, typtype, typbasetype, typelem, typcategory, typdelim FROM pg_catalog.pg_type WHERE oid = ANY($1)", unknown)
+		rows, err := conn.pg.Query(ctx, "SELECT oid, typtype, typbasetype, typelem, typcategory, typdelim FROM pg_catalog.pg_type WHERE oid = ANY($1)", unknown)
 		if err != nil {
 			return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
 		}

@@ -1,0 +1,211 @@
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Models only read. This file is that guarantee: Connect is the only way this package reaches a
+// warehouse, and everything it runs on the connection (describes at plan time, runs, tests, dry
+// runs) runs in one READ ONLY transaction begun as the connection opens, each statement bounded
+// by the warehouse connection's statement and lock timeouts. A function the model calls that
+// writes fails instead of writing; a table locked by someone else fails the read after the lock
+// timeout instead of blocking it. On top of that, SQL that is not a query that only reads
+// (DELETE ... RETURNING, a data-modifying WITH, SELECT ... FOR UPDATE) is refused when described,
+// with a message that says so, before anything runs.
+
+// Defaults of a Postgres connection's zero StatementTimeout and LockTimeout. A run's read lasts
+// as long as its delivery (rows stream as fast as the endpoint takes them), so the statement
+// timeout is generous; waiting for a lock has no such reason.
+const (
+	DefaultStatementTimeout = time.Hour
+	DefaultLockTimeout      = 10 * time.Second
+)
+
+// Errors a read returns (wrapped, with the warehouse's own message) when the model's SQL is not a
+// query that only reads, or when the read outlasted a timeout.
+var (
+	ErrNotReadOnly      = errors.New("a model must be a query that only reads")
+	ErrLockTimeout      = errors.New("a table the model reads is locked")
+	ErrStatementTimeout = errors.New("the warehouse stopped the model's query at the statement timeout")
+)
+
+// Timeouts returns the statement and lock timeouts reads on wh use: its own, or the defaults.
+func Timeouts(wh *controlplane.PostgresConfig) (statement, lock time.Duration) {
+	statement, lock = wh.StatementTimeout, wh.LockTimeout
+	if statement <= 0 {
+		statement = DefaultStatementTimeout
+	}
+	if lock <= 0 {
+		lock = DefaultLockTimeout
+	}
+	return statement, lock
+}
+
+// Conn is one connection to a Postgres warehouse, inside a READ ONLY transaction with the
+// connection's statement and lock timeouts. Closing it rolls the transaction back.
+type Conn struct {
+	pg                            *pgx.Conn
+	statementTimeout, lockTimeout time.Duration
+}
+
+// Connect opens a read-only connection to a Postgres warehouse. Errors never echo the URL.
+func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error) {
+	cfg, err := pgx.ParseConfig(wh.URL)
+	if err != nil {
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) {
+			return nil, errors.New("the warehouse URL is not a valid Postgres URL (its text is not shown, it may hold a password)")
+		}
+		return nil, err
+	}
+	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
+	cfg.RuntimeParams["client_encoding"] = "UTF8"
+	pg, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the warehouse: %w", err)
+	}
+	c := &Conn{pg: pg}
+	c.statementTimeout, c.lockTimeout = Timeouts(wh)
+	// SET LOCAL inside the transaction rather than startup parameters: nothing in the URL (nor a
+	// pooler that drops startup parameters) can undo them, and they end with the transaction.
+	// Once a query has run, Postgres refuses to make the transaction read-write again, so the
+	// model's SQL cannot either.
+	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d",
+		milliseconds(c.statementTimeout), milliseconds(c.lockTimeout))
+	if err := pg.PgConn().Exec(ctx, begin).Close(); err != nil {
+		_ = pg.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("start a read-only transaction on the warehouse: %w", err)
+	}
+	return c, nil
+}
+
+// Close closes the connection; the warehouse rolls the transaction back.
+func (c *Conn) Close(ctx context.Context) error { return c.pg.Close(ctx) }
+
+// milliseconds rounds d up to whole milliseconds: Postgres reads 0 as "no timeout".
+func milliseconds(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// planNode is the part of EXPLAIN (FORMAT JSON) a read check needs.
+type planNode struct {
+	NodeType  string     `json:"Node Type"`
+	Operation string     `json:"Operation"`
+	Relation  string     `json:"Relation Name"`
+	Plans     []planNode `json:"Plans"`
+}
+
+// checkReadsOnly refuses query unless it is a query that only reads. The warehouse plans it
+// (EXPLAIN, which runs nothing) and the plan says what it would do: a ModifyTable node is an
+// INSERT, UPDATE, DELETE or MERGE, at the top or inside WITH; LockRows is FOR UPDATE or FOR
+// SHARE. A statement EXPLAIN cannot plan (SHOW, CALL, EXPLAIN, COPY...) is not a query. query
+// has been prepared already, so it is one statement the warehouse accepts.
+func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
+	// The extended protocol: one statement, whatever the text holds.
+	res := c.pg.PgConn().ExecParams(ctx, "EXPLAIN (FORMAT JSON)\n"+query, nil, nil, nil, nil).Read()
+	if res.Err != nil {
+		var pe *pgconn.PgError
+		if errors.As(res.Err, &pe) && pe.Code == "42601" { // syntax_error: not a plannable query
+			return fmt.Errorf("%w (SELECT, VALUES or TABLE, optionally with WITH): this SQL is a command the "+
+				"warehouse cannot plan as a query: %w", ErrNotReadOnly, res.Err)
+		}
+		return c.rejected(res.Err)
+	}
+	var plans []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return errors.New("the warehouse's EXPLAIN of the model's SQL returned no plan")
+	}
+	if err := json.Unmarshal(res.Rows[0][0], &plans); err != nil {
+		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
+	}
+	for i := range plans {
+		if err := refuseWrites(&plans[i].Plan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func refuseWrites(n *planNode) error {
+	switch n.NodeType {
+	case "ModifyTable":
+		what := map[string][2]string{"Insert": {"inserts rows into", "an INSERT"}, "Update": {"updates rows of", "an UPDATE"},
+			"Delete": {"deletes rows of", "a DELETE"}, "Merge": {"merges rows into", "a MERGE"}}[n.Operation]
+		if what[0] == "" {
+			what = [2]string{"writes to", "a data-modifying statement"}
+		}
+		table := "a table"
+		if n.Relation != "" {
+			table = strconv.Quote(n.Relation)
+		}
+		if n.Operation != "Merge" { // MERGE cannot be inside WITH
+			what[1] += ", on its own or inside WITH"
+		}
+		return fmt.Errorf("%w: this SQL %s %s (%s); write a SELECT that returns the rows to send instead",
+			ErrNotReadOnly, what[0], table, what[1])
+	case "LockRows":
+		return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE or "+
+			"FOR KEY SHARE); remove the locking clause", ErrNotReadOnly)
+	}
+	for i := range n.Plans {
+		if err := refuseWrites(&n.Plans[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rejected is the error for the model's SQL the warehouse refused to prepare or plan.
+func (c *Conn) rejected(err error) error {
+	if e := c.explain(err); e != err {
+		return e
+	}
+	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+}
+
+// explain adds what to do to the warehouse errors the read guarantees cause, keeping the
+// warehouse's own error in the chain. Other errors are returned as they are.
+func (c *Conn) explain(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch {
+	case pe.Code == "55P03": // lock_not_available
+		return fmt.Errorf("%w by another session, which did not release it within the connection's lock_timeout "+
+			"(%s): try again once that session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE holds such "+
+			"locks), or raise lock_timeout: %w", ErrLockTimeout, shortDuration(c.lockTimeout), err)
+	case pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout"): // query_canceled
+		return fmt.Errorf("%w (%s): make the query faster, or raise statement_timeout: %w",
+			ErrStatementTimeout, shortDuration(c.statementTimeout), err)
+	case pe.Code == "25006": // read_only_sql_transaction
+		return fmt.Errorf("%w: the model's SQL tried to write to the warehouse and the read-only transaction "+
+			"refused it (does a function it calls write?): %w", ErrNotReadOnly, err)
+	}
+	return err
+}
+
+// shortDuration prints d as a configuration would: 1h, 10s, 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

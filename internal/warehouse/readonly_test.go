@@ -1,0 +1,262 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// usersWithCleanup is a warehouse whose users table has 3 rows, a function that deletes them,
+// cleanup(), and one declared IMMUTABLE that advances a sequence, bump(), which the planner calls
+// while planning (Postgres itself refuses DELETE in a non-volatile function, not nextval).
+var usersWithCleanup = []string{
+	"CREATE TABLE users (id int PRIMARY KEY, email text)",
+	"INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x'), (3, 'c@x')",
+	"CREATE FUNCTION cleanup() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN DELETE FROM users; RETURN true; END $$",
+	"CREATE SEQUENCE counter",
+	"CREATE FUNCTION bump() RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT nextval('counter') $$",
+}
+
+// countUsers counts the users table from outside the reader.
+func countUsers(t *testing.T, whURL string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// readAll opens query and reads it to the end, returning the first error.
+func readAll(ctx context.Context, wh *controlplane.PostgresConfig, query, key string) error {
+	rows, err := Open(ctx, wh, query, key)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
+// withParams adds runtime parameters to a Postgres URL, as a user could.
+func withParams(t *testing.T, raw string, kv ...string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for i := 0; i < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// A model whose SQL calls a function that writes can be described (nothing runs) but never
+// writes: the read fails in its read-only transaction, and the table keeps its rows. Settings in
+// the URL and in the SQL cannot make the transaction read-write.
+func TestModelCannotWrite(t *testing.T) {
+	whURL := newWarehouse(t, usersWithCleanup...)
+	ctx := context.Background()
+	loose := withParams(t, whURL, "default_transaction_read_only", "off")
+	for _, u := range []string{whURL, loose} {
+		wh := &controlplane.PostgresConfig{URL: u}
+		cols, err := Describe(ctx, wh, "select * from users where cleanup()")
+		if err != nil || len(cols) != 2 {
+			t.Errorf("describe: %v, %v", cols, err)
+		}
+		for _, q := range []string{
+			"select * from users where cleanup()",
+			"select * from users where set_config('transaction_read_only', 'off', true) = 'off' and cleanup()",
+			"select u.* from users u, lateral (select cleanup()) c",
+		} {
+			err := readAll(ctx, wh, q, "id")
+			if err == nil {
+				t.Errorf("%s: read without an error", q)
+			} else if !strings.Contains(err.Error(), "read-only transaction") && !strings.Contains(err.Error(), "read-write mode") {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+		// An IMMUTABLE function that writes runs while the warehouse plans: the describe's own
+		// read-only transaction refuses it.
+		_, err = Describe(ctx, wh, "select * from users where id < bump()")
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "cannot execute nextval() in a read-only transaction") {
+			t.Errorf("describe with a folded function: %v", err)
+		}
+		if err := readAll(ctx, wh, "select * from users where id < bump()", "id"); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("read with a folded function: %v", err)
+		}
+	}
+	if n := countUsers(t, whURL); n != 3 {
+		t.Fatalf("users has %d rows after the reads, want 3: a read wrote", n)
+	}
+	conn, err := pgx.Connect(ctx, whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var called bool
+	if err := conn.QueryRow(ctx, "SELECT is_called FROM counter").Scan(&called); err != nil || called {
+		t.Errorf("the sequence moved (%v, %v): a describe wrote", called, err)
+	}
+}
+
+// SQL that is not a query that only reads is refused when described, with a message that says
+// what it would do, and nothing in it runs.
+func TestRefuseSQLThatWrites(t *testing.T) {
+	whURL := newWarehouse(t, usersWithCleanup...)
+	wh := &controlplane.PostgresConfig{URL: whURL}
+	ctx := context.Background()
+	tests := []struct{ sql, want string }{
+		{"delete from users returning *", `deletes rows of "users" (a DELETE`},
+		{"DELETE FROM users", `deletes rows of "users"`},
+		{"update users set email = 'x' returning id, email", `updates rows of "users" (an UPDATE`},
+		{"insert into users values (4, 'd@x') returning *", `inserts rows into "users" (an INSERT`},
+		{"insert into users select id + 10, email from users returning id", `inserts rows into "users"`},
+		{"with d as (delete from users returning *) select * from d", `deletes rows of "users"`},
+		{"with d as (update users set email = 'x' returning *) select 1 as n", `updates rows of "users"`},
+		{"with a as (select 1 as n), d as (insert into users values (5, 'e@x') returning id) select * from a",
+			`inserts rows into "users"`},
+		{"merge into users u using (select 1 as id) s on u.id = s.id when matched then delete", `merges rows into "users"`},
+		{"select * from users for update", "locks the rows it reads"},
+		{"select * from (select * from users for share) s", "locks the rows it reads"},
+		{"with x as (select * from users for no key update skip locked) select * from x", "locks the rows it reads"},
+		{"select 1 as n; delete from users", "one query: this SQL holds several statements"},
+		{"show timezone", "cannot plan as a query"},
+		{"explain select * from users", "cannot plan as a query"},
+		{"select * into copied from users", "returns no columns"},
+		{"create table copied as select * from users", "returns no columns"},
+	}
+	for _, tt := range tests {
+		_, err := Describe(ctx, wh, tt.sql)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.HasPrefix(err.Error(), "a model must be a query that only reads") ||
+			!strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Describe(%q) = %v, want ErrNotReadOnly with %q", tt.sql, err, tt.want)
+		}
+		if err := readAll(ctx, wh, tt.sql, "id"); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("Open(%q) = %v, want ErrNotReadOnly", tt.sql, err)
+		}
+	}
+	for _, q := range []string{
+		"values (1, 'a')", "table users", "(select id from users)", "select * from users; ",
+		"with x as (select * from users) select * from x", "with recursive r(id) as (select 1 union all select id + 1 from r where id < 3) select * from r",
+	} {
+		if _, err := Describe(ctx, wh, q); err != nil {
+			t.Errorf("Describe(%q): %v", q, err)
+		}
+	}
+	if n := countUsers(t, whURL); n != 3 {
+		t.Fatalf("users has %d rows, want 3: refused SQL wrote", n)
+	}
+	conn, err := pgx.Connect(ctx, whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var copied bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('copied') IS NOT NULL").Scan(&copied); err != nil || copied {
+		t.Errorf("table copied exists: %v (%v)", copied, err)
+	}
+}
+
+// lockUsers holds an ACCESS EXCLUSIVE lock on users until the test ends.
+func lockUsers(t *testing.T, whURL string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// within runs f and fails the test if it has not returned by a deadline far longer than any
+// timeout involved (it then leaves f running: the test has failed anyway).
+func within(t *testing.T, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%s still waiting after 2 minutes", what)
+		return nil
+	}
+}
+
+// A locked table ends a describe or a read with a clear error once the lock timeout has passed,
+// even when the URL asks for no lock timeout.
+func TestLockTimeout(t *testing.T) {
+	whURL := newWarehouse(t, usersWithCleanup...)
+	lockUsers(t, whURL)
+	ctx := context.Background()
+	wh := &controlplane.PostgresConfig{URL: withParams(t, whURL, "lock_timeout", "0"), LockTimeout: time.Second}
+	err := within(t, "describe of a locked table", func() error {
+		_, err := Describe(ctx, wh, "select * from users")
+		return err
+	})
+	if !errors.Is(err, ErrLockTimeout) || !strings.Contains(err.Error(), "lock_timeout (1s)") ||
+		!strings.Contains(err.Error(), "lock timeout (SQLSTATE 55P03)") {
+		t.Errorf("describe of a locked table: %v", err)
+	}
+	err = within(t, "read of a locked table", func() error { return readAll(ctx, wh, "table users", "id") })
+	if !errors.Is(err, ErrLockTimeout) {
+		t.Errorf("read of a locked table: %v", err)
+	}
+	// Tables the model does not read are not waited for.
+	if err := within(t, "read of another table", func() error {
+		return readAll(ctx, wh, "select 1 as id", "id")
+	}); err != nil {
+		t.Errorf("read of another table: %v", err)
+	}
+}
+
+func TestStatementTimeout(t *testing.T) {
+	whURL := newWarehouse(t)
+	ctx := context.Background()
+	wh := &controlplane.PostgresConfig{URL: withParams(t, whURL, "statement_timeout", "0"), StatementTimeout: 200 * time.Millisecond}
+	err := within(t, "a slow read", func() error {
+		return readAll(ctx, wh, "select g as id, pg_sleep(30) from generate_series(1, 2) g", "id")
+	})
+	if !errors.Is(err, ErrStatementTimeout) || !strings.Contains(err.Error(), "(200ms)") {
+		t.Errorf("slow read: %v", err)
+	}
+}
+
+func TestTimeoutsDefaults(t *testing.T) {
+	s, l := Timeouts(&controlplane.PostgresConfig{})
+	if s != DefaultStatementTimeout || l != DefaultLockTimeout {
+		t.Errorf("Timeouts(zero) = %v, %v", s, l)
+	}
+	s, l = Timeouts(&controlplane.PostgresConfig{StatementTimeout: time.Minute, LockTimeout: time.Second})
+	if s != time.Minute || l != time.Second {
+		t.Errorf("Timeouts(1m, 1s) = %v, %v", s, l)
+	}
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 10 * time.Second: "10s", 90 * time.Second: "1m30s",
+		2 * time.Minute: "2m", 1500 * time.Millisecond: "1.5s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if milliseconds(time.Microsecond) != 1 || milliseconds(time.Second) != 1000 {
+		t.Error("milliseconds rounds a timeout to 0, which Postgres reads as none")
+	}
+}
