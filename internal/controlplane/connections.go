@@ -66,6 +66,9 @@ type webhookSettings struct {
 	TestOnSave           bool   `json:"test_on_save"`
 }
 
+// connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
+var connectionSecretsAAD = []byte("backflow connection secrets")
+
 type connectionSecrets struct {
 	URL           string            `json:"url"`
 	Headers       map[string]string `json:"headers,omitempty"`
@@ -103,7 +106,7 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 	if err != nil {
 		return "", nil, nil, err
 	}
-	return kind, config, s.sealer.Seal(plain, []byte("backflow connection secrets")), nil
+	return kind, config, s.sealer.Seal(plain, connectionSecretsAAD), nil
 }
 
 const connectionColumns = `id, name, kind, config, sealed_secrets, created_at, updated_at`
@@ -124,7 +127,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	if err := s.needSealer(); err != nil {
 		return nil, err
 	}
-	plain, err := s.sealer.Open(sealed, []byte("backflow connection secrets"))
+	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
 	}

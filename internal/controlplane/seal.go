@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,14 +28,25 @@ var ErrWrongKey = errors.New("secret could not be decrypted: " + SecretKeyEnv +
 // Sealer seals and opens secrets with AES-256-GCM.
 type Sealer struct {
 	aead cipher.AEAD
+	// sum identifies the key (SHA-256 of it) so that two sealers can be compared.
+	sum [sha256.Size]byte
 }
 
 // ParseKey builds a Sealer from a base64 key of 32 bytes, as `openssl rand -base64 32` prints.
 func ParseKey(encoded string) (*Sealer, error) {
-	encoded = strings.TrimSpace(encoded)
-	if encoded == "" {
+	if strings.TrimSpace(encoded) == "" {
 		return nil, fmt.Errorf("%w: set it (or the provider's secret_key) to 32 random bytes in base64, "+
 			"as `openssl rand -base64 32` prints", ErrNoSecretKey)
+	}
+	return ParseKeyFrom(SecretKeyEnv, encoded)
+}
+
+// ParseKeyFrom is ParseKey for a key read from source (an environment variable or a file),
+// which its errors name. It never echoes the key.
+func ParseKeyFrom(source, encoded string) (*Sealer, error) {
+	encoded = strings.TrimSpace(encoded)
+	if encoded == "" {
+		return nil, fmt.Errorf("%s is empty: it must be 32 random bytes in base64, as `openssl rand -base64 32` prints", source)
 	}
 	raw, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
@@ -42,11 +54,11 @@ func ParseKey(encoded string) (*Sealer, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s is not valid base64: it must be 32 random bytes in base64, "+
-			"as `openssl rand -base64 32` prints", SecretKeyEnv)
+			"as `openssl rand -base64 32` prints", source)
 	}
 	if len(raw) != 32 {
 		return nil, fmt.Errorf("%s decodes to %d bytes, want 32: generate one with `openssl rand -base64 32`",
-			SecretKeyEnv, len(raw))
+			source, len(raw))
 	}
 	block, err := aes.NewCipher(raw)
 	if err != nil {
@@ -56,8 +68,11 @@ func ParseKey(encoded string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, sum: sha256.Sum256(raw)}, nil
 }
+
+// SameKey tells whether s and o hold the same key.
+func (s *Sealer) SameKey(o *Sealer) bool { return s.sum == o.sum }
 
 // SealerFromEnv reads BACKFLOW_SECRET_KEY.
 func SealerFromEnv() (*Sealer, error) {
