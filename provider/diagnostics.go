@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -107,6 +108,15 @@ func refReadError(diags *diag.Diagnostics, at path.Path, notFound, kind string, 
 
 // webhookCheckError reports a failed test-on-save.
 func webhookCheckError(diags *diag.Diagnostics, name string, err error) {
+	if errors.Is(err, netpolicy.ErrRefused) {
+		// Not "set test_on_save = false": the runner would refuse the address at every run.
+		addAttributeError(diags, path.Root("webhook"), "Webhook Address Refused",
+			fmt.Sprintf("The webhook of connection %q points at an address Backflow's network policy refuses, "+
+				"so nothing was sent to it and the connection was not saved.", name),
+			"Point `url` at the intended endpoint; if that is this address, allow it in the environment of the "+
+				"provider and of the runner as the error below says.", err)
+		return
+	}
 	var ce *webhook.CheckError
 	what := fmt.Sprintf("The webhook of connection %q did not pass its test: Backflow sends a HEAD, then a test "+
 		"request, and wants HTTP 200.", name)

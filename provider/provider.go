@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
 var _ provider.Provider = &BackflowProvider{}
@@ -69,6 +70,16 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	// The network policy is read from the environment when a webhook is dialled (test_on_save);
+	// reading it here too makes a typo in it fail every plan at once, not only a test on save.
+	if _, err := netpolicy.FromEnv(); err != nil {
+		addError(&resp.Diagnostics, "Invalid Network Policy Setting",
+			"The environment sets Backflow's network policy (which addresses webhook requests may connect to) "+
+				"to a value the provider cannot read.",
+			"Fix or unset "+netpolicy.AllowedNetworksEnv+" or "+netpolicy.BlockPrivateEnv+" as the error below says. "+
+				"Give the runner the same values.", err)
 		return
 	}
 	if cfg.DatabaseURL.IsUnknown() || cfg.SecretKey.IsUnknown() {
