@@ -54,7 +54,14 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A model: the records a sync sends, as SQL (`sql`) or a whole table (`table`) over a " +
 			"Postgres warehouse connection. Its `columns` are discovered from the warehouse at plan and apply time by " +
-			"preparing the query, without running it, so SQL the warehouse rejects fails the plan.",
+			"preparing and planning the query, without running it, so SQL the warehouse rejects fails the plan.\n\n" +
+			"A model only reads. Every read of it (this describe at plan and apply time, and the runner's runs, " +
+			"`test` and `--dry-run`) runs in a `READ ONLY` transaction with the connection's statement and lock " +
+			"timeouts (by default 1 hour and 10 seconds): a function the SQL calls cannot write, and a table locked " +
+			"by another session ends the plan or the run with an error once the lock timeout has passed instead of " +
+			"blocking it. SQL that writes or locks rows is refused at plan time: `INSERT`, `UPDATE`, `DELETE` and " +
+			"`MERGE` (also with `RETURNING` or inside `WITH`), `SELECT ... FOR UPDATE` or `FOR SHARE`, and more than " +
+			"one statement.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the model in the control plane.",
@@ -72,8 +79,8 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"sql": schema.StringAttribute{
-				MarkdownDescription: "A query that returns the model's records, each column under a unique name. " +
-					"Conflicts with `table`.",
+				MarkdownDescription: "One query that only reads (`SELECT`, `VALUES` or `TABLE`, optionally with " +
+					"`WITH`) and returns the model's records, each column under a unique name. Conflicts with `table`.",
 				Optional: true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
@@ -170,15 +177,48 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 	defer wh.Close(context.WithoutCancel(ctx))
 	cols, err := warehouse.DescribeConn(ctx, wh, x.Query())
 	if err != nil {
-		at, what := path.Root("sql"), fmt.Sprintf("The warehouse of connection %q refused the model's SQL.", conn.Name)
-		if x.Table != "" {
-			at, what = path.Root("table"), fmt.Sprintf("The warehouse of connection %q refused to read the table %q.", conn.Name, x.Table)
-		}
-		addAttributeError(diags, at, "Invalid Model Query", what,
-			"Fix the query so the warehouse accepts it (the warehouse's message is below); it is prepared, not run.", err)
+		describeError(diags, x, conn, err)
 		return nil
 	}
 	return cols
+}
+
+// describeError reports why the warehouse could not describe model x on connection conn.
+func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *controlplane.Connection, err error) {
+	at, reads := path.Root("sql"), "the model's SQL"
+	if x.Table != "" {
+		at, reads = path.Root("table"), fmt.Sprintf("the table %q", x.Table)
+	}
+	statement, lock := warehouse.Timeouts(conn.Postgres)
+	switch {
+	case errors.Is(err, warehouse.ErrNotReadOnly):
+		addAttributeError(diags, at, "Model Must Only Read",
+			fmt.Sprintf("The model %q is not a query that only reads. Backflow reads models in a read-only "+
+				"transaction, and refuses SQL that writes (INSERT, UPDATE, DELETE or MERGE, also with RETURNING or "+
+				"inside WITH) or locks rows (FOR UPDATE, FOR SHARE).", x.Name),
+			"Write the model as one SELECT (or VALUES, or TABLE) that returns the records to send.", err)
+	case errors.Is(err, warehouse.ErrLockTimeout):
+		addAttributeError(diags, at, "Warehouse Table Locked",
+			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q kept a table that "+
+				"%s reads locked by another session for longer than the connection's lock_timeout (%s).",
+				x.Name, conn.Name, reads, lock),
+			"Plan again once the other session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE "+
+				"holds such a lock), or raise lock_timeout in the connection's postgres block.", err)
+	case errors.Is(err, warehouse.ErrStatementTimeout):
+		addAttributeError(diags, at, "Warehouse Statement Timeout",
+			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q took longer than the "+
+				"connection's statement_timeout (%s) to plan %s.", x.Name, conn.Name, statement, reads),
+			"Simplify the query, or raise statement_timeout in the connection's postgres block.", err)
+	case x.Table != "":
+		addAttributeError(diags, at, "Invalid Model Query",
+			fmt.Sprintf("The warehouse of connection %q refused to read the table %q.", conn.Name, x.Table),
+			"Fix the table name so the warehouse accepts it (the warehouse's message is below).", err)
+	default:
+		addAttributeError(diags, at, "Invalid Model Query",
+			fmt.Sprintf("The warehouse of connection %q refused the model's SQL.", conn.Name),
+			"Fix the query so the warehouse accepts it (the warehouse's message is below); it is prepared and "+
+				"planned in a read-only transaction, not run.", err)
+	}
 }
 
 // checkSyncs refuses a change to model x (x.Columns being its new columns) that drops a column

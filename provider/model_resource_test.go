@@ -1,16 +1,22 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/jackc/pgx/v5"
 )
 
 // model is a backflow_model on connection backflow_connection.<conn>; body is `sql = ...` or `table = ...`.
@@ -275,6 +281,171 @@ resource "backflow_sync" "s" {
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+			},
+		},
+	})
+}
+
+// usersUnchanged fails unless the warehouse's users table still holds its one row, unchanged.
+func (e *testEnv) usersUnchanged(t *testing.T) {
+	t.Helper()
+	var n int
+	var email string
+	err := e.wh.QueryRow(t.Context(), `SELECT count(*), min(email) FROM users`).Scan(&n, &email)
+	if err != nil || n != 1 || email != "alycia@example.com" {
+		t.Errorf("users: %d rows, email %q (%v); want the one row unchanged: the model wrote to the warehouse", n, email, err)
+	}
+}
+
+// storedSQL fails unless the control plane holds exactly the models want (name → sql).
+func (e *testEnv) storedSQL(t *testing.T, want map[string]string) {
+	t.Helper()
+	rows, err := e.cp.Query(t.Context(), `SELECT name, sql FROM backflow.models`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = sql
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stored models (-want +got)\n%s", diff)
+	}
+}
+
+// A model calling a function that deletes rows is described at plan and apply without running
+// it, so the table keeps its rows; SQL that writes or locks rows is refused at plan time (or at
+// apply time when the plan cannot know it), and nothing changes.
+func TestAccModelOnlyReads(t *testing.T) {
+	e := newTestEnv(t)
+	e.execWarehouse(t, `CREATE FUNCTION cleanup() RETURNS boolean LANGUAGE plpgsql
+		AS $$ BEGIN DELETE FROM users; RETURN true; END $$`)
+	const addr = "backflow_model.m"
+	const harmless = "select * from users where cleanup()"
+	conns := e.warehouseConnection("w", "warehouse")
+	withSQL := func(sql string, extra ...string) string {
+		return e.config(append([]string{conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql))}, extra...)...)
+	}
+	unchanged := func(*terraform.State) error {
+		e.usersUnchanged(t)
+		return nil
+	}
+	refused := func(sql, pattern string) resource.TestStep {
+		return resource.TestStep{Config: withSQL(sql), PlanOnly: true, ExpectError: expectErr(pattern)}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: withSQL(harmless),
+				Check:  unchanged,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "email", "text",
+						"first_name", "text", "active", "bool", "created_at", "timestamptz")),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			refused("delete from users returning *", `Model Must Only Read.*deletes rows of "users"`),
+			refused("update users set email = 'x' returning *", `Model Must Only Read.*updates rows of "users"`),
+			refused("insert into users (unique_id, email) values ('u2', 'x') returning *",
+				`Model Must Only Read.*inserts rows into "users"`),
+			refused("with d as (delete from users returning *) select * from d", `Model Must Only Read.*deletes rows of "users"`),
+			refused("with d as (update users set email = 'x' returning 1) select * from users",
+				`Model Must Only Read.*updates rows of "users"`),
+			refused("merge into users u using (select 'u1' as id) s on u.unique_id = s.id when matched then delete",
+				`Model Must Only Read.*merges rows into "users"`),
+			refused("select * from users for update", `Model Must Only Read.*locks the rows it reads`),
+			refused("select * from users; delete from users", `Model Must Only Read.*several statements`),
+			{
+				// The SQL is unknown at plan time (it names a connection created in this apply): the
+				// update refuses it.
+				Config:      withSQL("delete from users where ${backflow_connection.w2.id} > 0 returning *", e.warehouseConnection("w2", "warehouse 2")),
+				ExpectError: expectErr(`Model Must Only Read.*deletes rows of "users"`),
+			},
+			{
+				PreConfig: func() {
+					e.usersUnchanged(t)
+					e.storedSQL(t, map[string]string{"users": harmless})
+				},
+				Config: withSQL(harmless),
+				Check:  unchanged,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// A plan whose model reads a table another session holds ACCESS EXCLUSIVE ends with a clear error
+// once the connection's lock timeout (the default, 10s) has passed, instead of blocking.
+func TestAccModelLockedTable(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.config(e.warehouseConnection("w", "warehouse"), model("m", "users", "w", `table = "users"`))
+	var (
+		locker  *pgx.Conn
+		once    sync.Once
+		expired atomic.Bool
+		timer   *time.Timer
+	)
+	release := func() {
+		once.Do(func() {
+			if locker != nil {
+				_ = locker.Close(context.Background())
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		release()
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					var err error
+					if locker, err = pgx.Connect(t.Context(), e.whURL); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := locker.Exec(t.Context(), "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"); err != nil {
+						t.Fatal(err)
+					}
+					// A generous bound, not a measure: a plan still blocked then fails the test
+					// rather than hanging it.
+					timer = time.AfterFunc(2*time.Minute, func() {
+						expired.Store(true)
+						release()
+					})
+				},
+				Config:      cfg,
+				PlanOnly:    true,
+				ExpectError: expectErr(`Warehouse Table Locked.*lock_timeout.*canceling statement due to lock timeout`),
+			},
+			{
+				PreConfig: func() {
+					timer.Stop()
+					if expired.Load() {
+						t.Error("the plan of a model over a locked table was still waiting after 2 minutes")
+					}
+					release()
+				},
+				Config:   cfg,
+				PlanOnly: true,
 			},
 		},
 	})
