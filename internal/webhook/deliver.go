@@ -126,7 +126,7 @@ func (e *DeliveryError) Error() string {
 			"they carry) and the signing secret (response body: %q)", e.Status, e.Body)
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
-		return fmt.Sprintf("the webhook was not sent the batch, and the records stay pending: %v", e.Err)
+		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
 	case ErrRedirect:
 		to := e.Location
 		if to == "" {
