@@ -187,10 +187,10 @@ func (c *Conn) explain(err error) error {
 	case pe.Code == "55P03": // lock_not_available
 		return fmt.Errorf("%w by another session, which did not release it within the connection's lock_timeout "+
 			"(%s): try again once that session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE holds such "+
-			"locks), or raise lock_timeout: %w", ErrLockTimeout, shortDuration(c.lockTimeout), err)
+			"locks), or raise lock_timeout: %w", ErrLockTimeout, FormatDuration(c.lockTimeout), err)
 	case pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout"): // query_canceled
 		return fmt.Errorf("%w (%s): make the query faster, or raise statement_timeout: %w",
-			ErrStatementTimeout, shortDuration(c.statementTimeout), err)
+			ErrStatementTimeout, FormatDuration(c.statementTimeout), err)
 	case pe.Code == "25006": // read_only_sql_transaction
 		return fmt.Errorf("%w: the model's SQL tried to write to the warehouse and the read-only transaction "+
 			"refused it (does a function it calls write?): %w", ErrNotReadOnly, err)
@@ -198,8 +198,8 @@ func (c *Conn) explain(err error) error {
 	return err
 }
 
-// shortDuration prints d as a configuration would: 1h, 10s, 1m30s.
-func shortDuration(d time.Duration) string {
+// FormatDuration prints a timeout as a configuration would write it: 1h, 10s, 1m30s.
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = s[:len(s)-2]

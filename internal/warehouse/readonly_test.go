@@ -252,8 +252,8 @@ func TestTimeoutsDefaults(t *testing.T) {
 	}
 	for d, want := range map[time.Duration]string{time.Hour: "1h", 10 * time.Second: "10s", 90 * time.Second: "1m30s",
 		2 * time.Minute: "2m", 1500 * time.Millisecond: "1.5s"} {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 	if milliseconds(time.Microsecond) != 1 || milliseconds(time.Second) != 1000 {
