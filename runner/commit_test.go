@@ -95,7 +95,7 @@ func TestLostLockCommitsNothing(t *testing.T) {
 		}
 	}
 	run := f.run(controlplane.RunFailed, RunOptions{})
-	if !strings.Contains(run.Error, "lost the sync's lock") {
+	if !strings.Contains(run.Error, "lock was lost") {
 		t.Errorf("error = %q", run.Error)
 	}
 	if keys := f.ledgerKeys(); len(keys) != 0 {

@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -240,27 +239,6 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 	}
 	if len(tried) != 2 {
 		t.Errorf("schedule tried to queue syncs %v, want both", tried)
-	}
-}
-
-// TestLockKeysAreBigint: sync ids are bigint; two ids equal in their low 32 bits have distinct
-// locks.
-func TestLockKeysAreBigint(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
-	a, err := lockSync(ctx, store, 1, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.release()
-	b, err := lockSync(ctx, store, 1<<32+1, false, nil)
-	if err != nil {
-		t.Fatalf("sync 2^32+1 while sync 1 is locked: %v", err)
-	}
-	b.release()
-	if _, err := lockSync(ctx, store, 1, false, nil); !errors.Is(err, ErrBusy) {
-		t.Errorf("sync 1 locked twice: %v", err)
 	}
 }
 

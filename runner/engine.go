@@ -4,7 +4,6 @@
 package runner
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,7 +24,7 @@ import (
 // Errors a caller of Run matches with errors.Is.
 var (
 	// ErrBusy: another runner holds the sync's lock and RunOptions.Wait was false.
-	ErrBusy = errors.New("another runner is executing this sync")
+	ErrBusy = controlplane.ErrBusy
 	// ErrPaused: the sync is paused.
 	ErrPaused = errors.New("sync is paused")
 )
@@ -58,7 +57,7 @@ type Engine struct {
 	MaxRetries              int
 	BaseBackoff, MaxBackoff time.Duration
 
-	lockCheck time.Duration // how often the lock's session is checked; 0: lockCheckInterval
+	lockCheck time.Duration // how often a quiet lock session is pinged; 0: controlplane.DefaultLockPingEvery
 	// beforeCommit, when set (by tests), is called with the run's context before each group of
 	// delivered records is committed.
 	beforeCommit func(ctx context.Context)
@@ -127,14 +126,14 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if y.Paused {
 		return nil, pausedErr(y)
 	}
-	lock, err := lockSync(ctx, e.Store, y.ID, opts.Wait, opts.OnWait)
+	lease, err := e.Store.AcquireSync(ctx, y.ID, opts.Wait, opts.OnWait, e.lockCheck)
 	if err != nil {
 		if errors.Is(err, ErrBusy) {
 			return nil, fmt.Errorf("sync %q: %w", y.Name, err)
 		}
 		return nil, err
 	}
-	defer lock.release()
+	defer lease.Release()
 
 	// It may have changed (or been paused) while we waited for the lock.
 	if y, err = e.Store.GetSync(ctx, syncID); err != nil {
@@ -171,17 +170,17 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	log := e.logger().With("sync", y.Name, "run", run.ID)
 	log.Info("run started", "trigger", trigger)
 
-	// If the lock's session dies, another runner may start this sync: stop this run then, and
-	// stop moving the ledger (lockLost).
+	// If the lock is lost, another runner may start this sync: stop this run at once (it starts
+	// no request after that, and its fenced writes record nothing).
 	runCtx, cancelRun := context.WithCancelCause(ctx)
-	lockLost := make(chan struct{})
-	var lostOnce sync.Once
-	stopWatch := lock.watch(runCtx, cmp.Or(e.lockCheck, lockCheckInterval), func(cause error) {
-		lostOnce.Do(func() { close(lockLost) })
-		cancelRun(cause)
-	})
-	samples, committed, runErr := e.execute(runCtx, y, run, opts.Full, counters, lockLost)
-	stopWatch()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancelRun(lease.Err())
+		case <-runCtx.Done():
+		}
+	}()
+	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts.Full, counters)
 	cancelRun(nil)
 
 	// Delivered and rejected are what the ledger recorded (the last successful commit), not
@@ -214,7 +213,13 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := e.Store.FinishRun(fctx, run); err != nil {
+	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
+		// The runner that took the sync over closed this run's record already.
+		log.Warn("the run's end is not recorded: the sync's lock was lost", "err", err)
+		if runErr == nil {
+			runErr = err
+		}
+	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		if runErr == nil {
 			runErr = err
@@ -319,8 +324,8 @@ func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 
 // execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON), the
 // run's counters as last committed with the ledger, and the error that ended it.
-func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *controlplane.Run, full bool, counters *Counters,
-	lockLost <-chan struct{}) (json.RawMessage, controlplane.RunCounts, error) {
+func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *controlplane.Sync, run *controlplane.Run,
+	full bool, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
 	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
 	if err != nil {
@@ -335,6 +340,14 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 	if err != nil {
 		return nil, none, err
 	}
+	// Batches that earlier runs may have delivered without recording it become ledger rows with
+	// an unconfirmed hash: resent if the model has them, deleted (mirror) if not.
+	if n, err := lease.AdoptIntents(ctx); err != nil {
+		return nil, none, err
+	} else if n > 0 {
+		e.logger().Warn("keys whose delivery an earlier run did not record will be resent (or deleted, for a mirror sync)",
+			"sync", y.Name, "keys", n)
+	}
 	// A run that finds the ledger empty (a first run) writes it as pages, one per delivered
 	// batch: batches cover disjoint key ranges, since the model is read in key order. A run that
 	// finds anything there, even a few pages a first run left when it stopped, writes rows.
@@ -348,102 +361,18 @@ func (e *Engine) execute(ctx context.Context, y *controlplane.Sync, run *control
 	}
 	defer led.Close()
 
-	log := e.logger().With("sync", y.Name, "run", run.ID)
-	meta := j.meta(run.StartedAt)
-	dl := e.deliverer(j.dest)
-	conc := e.concurrency()
-	size := max(y.BatchSize, 1)
-
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	batches := make(chan *batch, conc)
-	outcomes := make(chan outcome, conc)
-
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
-	produced := make(chan error, 1)
-	go func() {
-		defer close(batches)
-		var open [2]*batch // changed, deleted
-		send := func(b *batch) error {
-			select {
-			case batches <- b:
-				return nil
-			case <-runCtx.Done():
-				return context.Cause(runCtx)
-			}
-		}
-		err := d.run(runCtx, rows, led, func(r *record) error {
-			i, op := 0, webhook.OpChanged
-			if r.kind == kindDeleted {
-				i, op = 1, webhook.OpDeleted
-			}
-			if open[i] == nil {
-				open[i] = newBatch(op, size)
-			}
-			open[i].add(r)
-			if open[i].len() >= size {
-				b := open[i]
-				open[i] = nil
-				return send(b)
-			}
-			return nil
-		})
-		for _, b := range open {
-			if err == nil && b != nil {
-				err = send(b)
-			}
-		}
-		if err != nil {
-			cancel(err)
-		}
-		produced <- err
-	}()
-
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range batches {
-				if runCtx.Err() != nil {
-					continue // drain: the run is ending; these records stay pending
-				}
-				res, err := dl.Deliver(runCtx, meta, b.op, b.records())
-				if err != nil && runCtx.Err() == nil {
-					if errors.Is(err, webhook.ErrGone) {
-						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-						if perr := e.Store.PauseSync(pctx, y.ID, err.Error()); perr != nil {
-							log.Error("could not pause the sync after a 410", "err", perr)
-						}
-						pcancel()
-					}
-					cancel(fmt.Errorf("deliver to %q: %w", j.dest.Name, err))
-				}
-				outcomes <- outcome{b: b, res: res, err: err}
-			}
-		}()
+	p := &pipeline{
+		e: e, lease: lease, sync: y, run: run, counters: counters,
+		log:  e.logger().With("sync", y.Name, "run", run.ID),
+		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest), destName: j.dest.Name,
+		conc: e.concurrency(), size: max(y.BatchSize, 1),
 	}
-	go func() {
-		wg.Wait()
-		close(outcomes)
-	}()
-
-	committed, commitErr := e.commitLoop(ctx, y.ID, run, counters, controlplane.Delivered{
-		ClearRejected: hadRejected, Pages: ledState.Empty(), Tombstones: ledState.Pages}, outcomes, lockLost, func(err error) { cancel(err) })
-	prodErr := <-produced
-
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
+	committed, err := p.execute(ctx, d, rows, led, controlplane.Delivered{
+		ClearRejected: hadRejected, Pages: ledState.Empty(), Tombstones: ledState.Pages})
 	samples, _ := json.Marshal(d.samples)
 	if len(d.samples) == 0 {
 		samples = []byte("[]")
 	}
-	if ctx.Err() != nil {
-		return samples, committed, context.Cause(ctx)
-	}
-	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return samples, committed, cause
-	}
-	if commitErr != nil {
-		return samples, committed, commitErr
-	}
-	return samples, committed, prodErr
+	return samples, committed, err
 }

@@ -410,7 +410,7 @@ func TestLostLockStopsRun(t *testing.T) {
 		t.Fatal("the run went on without its lock")
 	}
 	close(release)
-	if run == nil || run.Status != controlplane.RunFailed || !strings.Contains(run.Error, "lost the sync's lock") {
+	if run == nil || run.Status != controlplane.RunFailed || !strings.Contains(run.Error, "lock was lost") {
 		t.Fatalf("run = %+v", run)
 	}
 }

@@ -136,7 +136,7 @@ func newFixture(t *testing.T, behavior string, mappings []controlplane.Mapping) 
 		t.Fatal(err)
 	}
 	f.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{
-		URL: f.recv.srv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0",
+		URL: f.recv.srv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
 	}}
 	if err := store.CreateConnection(ctx, f.dest); err != nil {
 		t.Fatal(err)

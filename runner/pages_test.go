@@ -161,7 +161,9 @@ func TestPartialFirstRunContinuesWithRows(t *testing.T) {
 	if diff := cmp.Diff(sorted(want), got); diff != "" {
 		t.Errorf("second run sent (-want +got):\n%s", diff)
 	}
-	if len(after) != 55 || run.Counts.New != int64(55-len(before)) {
+	// The keys of the batches delivered but not recorded were adopted from their intents as
+	// unconfirmed: the second run resends them as changed (the receiver may have them).
+	if len(after) != 55 || run.Counts.New+run.Counts.Changed != int64(55-len(before)) {
 		t.Errorf("ledger has %d keys after the second run, want 55; counts %+v", len(after), run.Counts)
 	}
 	pages2, rows2 := f.ledgerSize()

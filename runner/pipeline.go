@@ -3,7 +3,8 @@ package runner
 import (
 	"context"
 	"errors"
-	"slices"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -11,304 +12,173 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
-// batch is up to batch_size records of one operation, encoded once. Batches are pooled: their
-// buffers are reused once the committer has taken what it needs from them.
-type batch struct {
-	op     string
-	buf    []byte // the records' JSON objects, back to back
-	ends   []int
-	keys   []string
-	hashes []byte // HashSize bytes per record; empty for deletes
-	isNew  []bool // the key was not in the ledger
-	recs   [][]byte
+// pipeline is one run's stages, connected by bounded channels so that reading, recording
+// intents, sending and committing overlap:
+//
+//	produce (diff → batches) → recordIntents → deliver (conc workers) → commit (ledger groups)
+//
+// A batch is sent only once its intent is recorded; its outcome is committed with the ledger.
+type pipeline struct {
+	e        *Engine
+	lease    *controlplane.SyncLease
+	sync     *controlplane.Sync
+	run      *controlplane.Run
+	counters *Counters
+	log      *slog.Logger
+	meta     *webhook.Meta
+	dl       *webhook.Deliverer
+	destName string
+	conc     int // requests in flight
+	size     int // records per batch
 }
 
-var batchPool sync.Pool
+// execute runs the stages and returns the run's counters as last committed and the error that
+// ended the run. mode says how the ledger is written (see controlplane.Delivered).
+func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledger, mode controlplane.Delivered) (controlplane.RunCounts, error) {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	produced := make(chan *batch, p.conc)
+	toSend := make(chan *batch, p.conc)
+	outcomes := make(chan outcome, p.conc)
 
-func newBatch(op string, size int) *batch {
-	b, _ := batchPool.Get().(*batch)
-	if b == nil {
-		b = &batch{}
-	}
-	b.op = op
-	if cap(b.ends) < size {
-		b.ends = make([]int, 0, size)
-		b.keys = make([]string, 0, size)
-	}
-	return b
-}
-
-func (b *batch) release() {
-	if cap(b.buf) > 64<<20 {
-		return // one huge batch should not pin its buffer
-	}
-	clear(b.keys)
-	clear(b.recs)
-	b.buf, b.ends, b.keys, b.hashes, b.recs = b.buf[:0], b.ends[:0], b.keys[:0], b.hashes[:0], b.recs[:0]
-	b.isNew = b.isNew[:0]
-	batchPool.Put(b)
-}
-
-func (b *batch) len() int { return len(b.ends) }
-
-func (b *batch) add(r *record) {
-	b.buf = append(b.buf, r.obj...)
-	b.ends = append(b.ends, len(b.buf))
-	b.keys = append(b.keys, string(r.key))
-	if r.kind != kindDeleted {
-		b.hashes = append(b.hashes, r.hash[:]...)
-	}
-	b.isNew = append(b.isNew, r.kind == kindNew)
-}
-
-func (b *batch) records() [][]byte {
-	b.recs = b.recs[:0]
-	start := 0
-	for _, end := range b.ends {
-		b.recs = append(b.recs, b.buf[start:end:end])
-		start = end
-	}
-	return b.recs
-}
-
-type outcome struct {
-	b   *batch
-	res webhook.Result
-	err error
-}
-
-// group is delivered work waiting for one ledger transaction, with the run's counters as they
-// stood when it was complete.
-type group struct {
-	d      controlplane.Delivered
-	hashes []byte // backing store of d.Hashes
-	order  []int  // scratch: a batch's delivered indexes, sorted
-	counts controlplane.RunCounts
-	// prev is closed once the group before this one is committed (or failed); done, once this
-	// one is. Groups are written concurrently but committed in order, so the run's counters and
-	// the ledger move together, as if one transaction followed the other.
-	prev, done chan struct{}
-}
-
-func (g *group) reset() {
-	g.d.Reset()
-	g.hashes = g.hashes[:0]
-}
-
-func (g *group) size() int {
-	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected)
-}
-
-// committers is how many groups are written to the control plane at once. Writing a group is
-// mostly the server inserting index entries; two connections keep delivery from waiting on it.
-const committers = 2
-
-// errEarlierCommit stops a group whose predecessor failed to commit.
-var errEarlierCommit = errors.New("an earlier group of delivered records could not be recorded")
-
-// errLockLost stops the groups not committed when the sync's lock was found lost.
-var errLockLost = errors.New("the sync's lock was lost: delivered records not yet recorded stay pending and are resent by a later run")
-
-// commitLoop moves the ledger and the run's counters for delivered batches, grouping many
-// batches per transaction. Groups are committed by several committers at once (in order), so
-// delivery goes on while earlier groups are written. It commits what was delivered even when
-// ctx is canceled (a graceful stop), and drains outcomes before returning; when a commit fails
-// it calls onFail (to stop the run) and commits nothing more. Once lockLost is closed it commits
-// nothing more either: another runner may hold the sync by then, and what this one delivered
-// stays pending, to be resent (at-least-once). It returns the run's counters as the last
-// successful commit wrote them: those are the ones the ledger agrees with. mode's ClearRejected,
-// Pages and Tombstones are set on every group.
-func (e *Engine) commitLoop(ctx context.Context, syncID int64, run *controlplane.Run, counters *Counters,
-	mode controlplane.Delivered, outcomes <-chan outcome, lockLost <-chan struct{}, onFail func(error)) (controlplane.RunCounts, error) {
-	every := e.CommitEvery
-	if every <= 0 {
-		every = DefaultCommitEvery
-	}
-	interval := e.CommitInterval
-	if interval <= 0 {
-		interval = DefaultCommitInterval
-	}
-	cctx := context.WithoutCancel(ctx)
-
-	var (
-		errMu     sync.Mutex
-		commitErr error
-		committed controlplane.RunCounts
-	)
-	loadErr := func() error {
-		errMu.Lock()
-		defer errMu.Unlock()
-		return commitErr
-	}
-	setErr := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if commitErr == nil {
-			commitErr = err
+	prodErr := make(chan error, 1)
+	go func() {
+		defer close(produced)
+		err := p.produce(runCtx, d, rows, led, produced)
+		if err != nil {
+			cancel(err)
 		}
+		prodErr <- err
+	}()
+	go func() {
+		defer close(toSend)
+		p.recordIntents(runCtx, produced, toSend, cancel)
+	}()
+	go func() {
+		defer close(outcomes)
+		p.deliver(ctx, runCtx, toSend, outcomes, cancel)
+	}()
+	committed, commitErr := p.commit(ctx, mode, outcomes, func(err error) { cancel(err) })
+	perr := <-prodErr
+
+	if ctx.Err() != nil {
+		return committed, context.Cause(ctx)
 	}
-	isLost := func() bool {
+	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return committed, cause
+	}
+	if commitErr != nil {
+		return committed, commitErr
+	}
+	return committed, perr
+}
+
+// produce runs the diff and groups the records to send into batches of one operation each.
+func (p *pipeline) produce(ctx context.Context, d *differ, rows source, led ledger, out chan<- *batch) error {
+	var open [2]*batch // changed, deleted
+	send := func(b *batch) error {
 		select {
-		case <-lockLost:
-			return true
-		default:
-			return false
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
 	}
-	// A later group holds its connection while it waits for the earlier one's commit: with a
-	// pool too small for the ledger read and two committers, the earlier one might never get one.
-	n := committers
-	if e.Store.Pool().Config().MaxConns < 4 {
-		n = 1
+	err := d.run(ctx, rows, led, func(r *record) error {
+		i, op := 0, webhook.OpChanged
+		if r.kind == kindDeleted {
+			i, op = 1, webhook.OpDeleted
+		}
+		if open[i] == nil {
+			open[i] = newBatch(op, p.size)
+		}
+		open[i].add(r)
+		if open[i].len() >= p.size {
+			b := open[i]
+			open[i] = nil
+			return send(b)
+		}
+		return nil
+	})
+	for _, b := range open {
+		if err == nil && b != nil {
+			err = send(b)
+		}
 	}
-	free := make(chan *group, n+1)
-	for range n + 1 {
-		free <- &group{d: controlplane.Delivered{ClearRejected: mode.ClearRejected, Pages: mode.Pages, Tombstones: mode.Tombstones}}
+	return err
+}
+
+// maxIntentGroup bounds how many batches' intents are recorded by one statement.
+const maxIntentGroup = 16
+
+// recordIntents durably records each batch's keys before passing the batch on to be sent (see
+// controlplane.SyncLease.RecordIntents), grouping the batches that are ready into one statement.
+// When recording fails the run is canceled, and the batches passed on are not sent.
+func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan<- *batch, cancel context.CancelCauseFunc) {
+	var (
+		pending []*batch
+		intents []controlplane.Intent
+		buf     []byte
+		seq     int32
+	)
+	for b := range in {
+		pending = append(pending[:0], b)
+	more:
+		for len(pending) < maxIntentGroup {
+			select {
+			case b, ok := <-in:
+				if !ok {
+					break more
+				}
+				pending = append(pending, b)
+			default:
+				break more
+			}
+		}
+		if ctx.Err() == nil {
+			intents = intents[:0]
+			for _, b := range pending {
+				b.seq = seq
+				seq++
+				intents = append(intents, controlplane.Intent{Batch: b.seq, Keys: b.keys})
+			}
+			var err error
+			if buf, err = p.lease.RecordIntents(ctx, p.run.ID, intents, buf); err != nil && ctx.Err() == nil {
+				cancel(err)
+			}
+		}
+		for _, b := range pending {
+			out <- b // the workers drain what a canceled run passes on
+		}
 	}
-	toCommit := make(chan *group, n)
+}
+
+// deliver sends batches with conc workers and reports each outcome. Once runCtx ends it sends
+// nothing more: what is left stays pending. A 410 pauses the sync.
+func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out chan<- outcome, cancel context.CancelCauseFunc) {
 	var wg sync.WaitGroup
-	for range n {
+	for range p.conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for g := range toCommit {
-				if e.beforeCommit != nil {
-					e.beforeCommit(ctx)
+			for b := range in {
+				if runCtx.Err() != nil {
+					continue // drain: the run is ending; these records stay pending
 				}
-				if loadErr() == nil && isLost() {
-					setErr(errLockLost)
-				}
-				if loadErr() == nil {
-					r := *run
-					r.Counts = g.counts
-					g.d.BeforeCommit = func(ctx context.Context) error {
-						select {
-						case <-g.prev:
-						case <-ctx.Done():
-							return ctx.Err()
+				res, err := p.dl.Deliver(runCtx, p.meta, b.op, b.records())
+				if err != nil && runCtx.Err() == nil {
+					if errors.Is(err, webhook.ErrGone) {
+						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+						if perr := p.e.Store.PauseSync(pctx, p.sync.ID, err.Error()); perr != nil {
+							p.log.Error("could not pause the sync after a 410", "err", perr)
 						}
-						if loadErr() != nil {
-							return errEarlierCommit
-						}
-						// Checked again last: the lock may have been lost while this group
-						// was written or waited for the one before it.
-						if isLost() {
-							return errLockLost
-						}
-						return nil
+						pcancel()
 					}
-					tctx, cancel := context.WithTimeout(cctx, time.Minute)
-					if err := e.Store.CommitDelivered(tctx, syncID, &r, &g.d); err != nil {
-						setErr(err)
-					} else {
-						// Groups commit in order: this one is the latest committed so far.
-						errMu.Lock()
-						committed = g.counts
-						errMu.Unlock()
-					}
-					cancel()
+					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
-				close(g.done)
-				g.reset()
-				free <- g
+				out <- outcome{b: b, res: res, err: err}
 			}
 		}()
 	}
-
-	cur := <-free
-	last := make(chan struct{})
-	close(last)
-	handoff := func() {
-		if cur.size() == 0 {
-			return
-		}
-		cur.counts = counters.snapshot()
-		cur.prev, cur.done = last, make(chan struct{})
-		last = cur.done
-		toCommit <- cur
-		cur = <-free
-	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	failed := false
-loop:
-	for {
-		select {
-		case o, ok := <-outcomes:
-			if !ok {
-				break loop
-			}
-			if failed {
-				o.b.release() // a commit failed: what is delivered now is resent by the next run
-				continue
-			}
-			e.apply(cur, counters, o)
-			o.b.release()
-			if cur.size() >= every {
-				handoff()
-			}
-		case <-tick.C:
-			handoff()
-		}
-		if !failed && loadErr() == nil && isLost() {
-			setErr(errLockLost)
-		}
-		if err := loadErr(); err != nil && !failed {
-			failed = true
-			onFail(err)
-		}
-	}
-	if !failed {
-		handoff()
-	}
-	close(toCommit)
 	wg.Wait()
-	errMu.Lock()
-	defer errMu.Unlock()
-	return committed, commitErr
-}
-
-func (e *Engine) apply(g *group, counters *Counters, o outcome) {
-	b := o.b
-	p := &g.d
-	delivered := o.res.Delivered
-	if p.Pages && b.op != webhook.OpDeleted {
-		// A page holds its keys in order; a batch's keys are, by index, but the deliverer
-		// reports indexes in no particular order.
-		g.order = append(g.order[:0], delivered...)
-		slices.Sort(g.order)
-		delivered = g.order
-	}
-	newBefore := len(p.NewKeys)
-	for _, i := range delivered {
-		if b.op == webhook.OpDeleted {
-			p.Deleted = append(p.Deleted, b.keys[i])
-			continue
-		}
-		n := len(g.hashes)
-		g.hashes = append(g.hashes, b.hashes[i*controlplane.HashSize:(i+1)*controlplane.HashSize]...)
-		h := g.hashes[n : n+controlplane.HashSize : n+controlplane.HashSize]
-		if b.isNew[i] {
-			p.NewKeys = append(p.NewKeys, b.keys[i])
-			p.NewHashes = append(p.NewHashes, h)
-		} else {
-			p.Keys = append(p.Keys, b.keys[i])
-			p.Hashes = append(p.Hashes, h)
-		}
-	}
-	if p.Pages && len(p.NewKeys) > newBefore {
-		p.PageEnds = append(p.PageEnds, len(p.NewKeys))
-	}
-	for _, r := range o.res.Rejected {
-		p.Rejected = append(p.Rejected, controlplane.Rejected{Key: b.keys[r.Index], Status: r.Status, Body: r.Body})
-	}
-	counters.Delivered.Add(int64(len(o.res.Delivered)))
-	counters.Rejected.Add(int64(len(o.res.Rejected)))
-	if e.Metrics != nil {
-		e.Metrics.records(b.op, "delivered", len(o.res.Delivered))
-		e.Metrics.records(b.op, "rejected", len(o.res.Rejected))
-		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
-			e.Metrics.records(b.op, "failed", failed)
-		}
-	}
 }

@@ -23,7 +23,7 @@ func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 	run.Counts = controlplane.RunCounts{Extracted: 2, New: 2, Delivered: 2}
 	boom := errors.New("boom")
 	called := 0
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		NewKeys: []string{"a", "b"}, NewHashes: [][]byte{h, h},
 		BeforeCommit: func(context.Context) error { called++; return boom },
 	})
@@ -53,11 +53,11 @@ func TestCommitDeliveredManyKeys(t *testing.T) {
 		d.NewKeys = append(d.NewKeys, fmt.Sprintf("user%05d@example.com", i))
 		d.NewHashes = append(d.NewHashes, bytes.Repeat([]byte{byte(i)}, controlplane.HashSize))
 	}
-	if err := store.CommitDelivered(ctx, y.ID, run, d); err != nil {
+	if err := commitWithLease(t, store, y.ID, run, d); err != nil {
 		t.Fatal(err)
 	}
 	del := &controlplane.Delivered{Deleted: d.NewKeys[:n-3]}
-	if err := store.CommitDelivered(ctx, y.ID, run, del); err != nil {
+	if err := commitWithLease(t, store, y.ID, run, del); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.LedgerEntries(ctx, y.ID)

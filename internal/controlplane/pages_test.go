@@ -46,7 +46,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 		t.Fatalf("state of a new sync's ledger = %+v, %v; want empty", st, err)
 	}
 	// Three pages: [b d], [f g h], [m].
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Pages:     true,
 		NewKeys:   []string{"b", "d", "f", "g", "h", "m"},
 		NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1), pageHash(1), pageHash(1), pageHash(1)},
@@ -71,7 +71,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 	// Later runs: rows before, between, inside and after the pages; overrides of a first key
 	// (f), of a middle key (g) and of a last one (m); deletions of page keys (b, h) and of a
 	// row-only key in a page's range (c) and of one past the last page (z).
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Tombstones: true,
 		NewKeys:    []string{"a", "c", "e", "z"},
 		NewHashes:  [][]byte{pageHash(2), pageHash(2), pageHash(2), pageHash(2)},
@@ -81,7 +81,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Tombstones: true,
 		Deleted:    []string{"b", "c", "h", "z"},
 	})
@@ -117,7 +117,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 
 	// Re-adding a tombstoned key as new: the tombstone makes the COPY conflict, and the group is
 	// upserted instead.
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Tombstones: true, NewKeys: []string{"b"}, NewHashes: [][]byte{pageHash(4)},
 	})
 	if err != nil {
@@ -147,7 +147,7 @@ func TestLedgerPagesMany(t *testing.T) {
 			d.PageEnds = append(d.PageEnds, i+1)
 		}
 	}
-	if err := store.CommitDelivered(ctx, y.ID, run, d); err != nil {
+	if err := commitWithLease(t, store, y.ID, run, d); err != nil {
 		t.Fatal(err)
 	}
 	got := readLedger(t, store, y.ID)
@@ -170,7 +170,7 @@ func TestLedgerPageOutOfOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Pages: true, NewKeys: []string{"b", "a"}, NewHashes: [][]byte{pageHash(1), pageHash(1)}, PageEnds: []int{2},
 	})
 	if err == nil {
@@ -196,7 +196,7 @@ func TestDeleteSyncDeletesPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.CommitDelivered(ctx, id, run, &controlplane.Delivered{Pages: true,
+		if err := commitWithLease(t, store, id, run, &controlplane.Delivered{Pages: true,
 			NewKeys: []string{"a", "b", "c"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1)}, PageEnds: []int{1, 3},
 		}); err != nil {
 			t.Fatal(err)
@@ -230,13 +230,13 @@ func TestOverlappingPagesBecomeRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Run A: one page [a c e].
-	if err := store.CommitDelivered(ctx, y.ID, runA, &controlplane.Delivered{Pages: true,
+	if err := commitWithLease(t, store, y.ID, runA, &controlplane.Delivered{Pages: true,
 		NewKeys: []string{"a", "c", "e"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1)}, PageEnds: []int{3},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// Run B, which also started on an empty ledger: [b c e] overlaps, [x] does not.
-	if err := store.CommitDelivered(ctx, y.ID, runB, &controlplane.Delivered{Pages: true,
+	if err := commitWithLease(t, store, y.ID, runB, &controlplane.Delivered{Pages: true,
 		NewKeys:   []string{"b", "c", "e", "x"},
 		NewHashes: [][]byte{pageHash(2), pageHash(2), pageHash(2), pageHash(2)}, PageEnds: []int{3, 4},
 	}); err != nil {

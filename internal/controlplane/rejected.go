@@ -70,3 +70,13 @@ func (s *Store) ListRejected(ctx context.Context, syncID int64) ([]Rejected, err
 	}
 	return out, rows.Err()
 }
+
+// HasRejected reports whether a sync has rejected records.
+func (s *Store) HasRejected(ctx context.Context, syncID int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.rejected_records WHERE sync_id = $1)`, syncID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read the rejected records of sync %d: %w", syncID, err)
+	}
+	return ok, nil
+}

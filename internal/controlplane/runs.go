@@ -94,8 +94,11 @@ func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Ru
 	return r, nil
 }
 
-// FinishRun records a run's end: its status, final counters, invalid samples and error text.
-func (s *Store) FinishRun(ctx context.Context, r *Run) error {
+// FinishRun records a run's end: its status, final counters, invalid samples and error text. It
+// is not fenced: a runner records a run's end with SyncLease.Finish.
+func (s *Store) FinishRun(ctx context.Context, r *Run) error { return finishRun(ctx, s.pool, r) }
+
+func finishRun(ctx context.Context, q querier, r *Run) error {
 	samples := r.InvalidSamples
 	if len(samples) == 0 {
 		samples = json.RawMessage("[]")
@@ -105,7 +108,7 @@ func (s *Store) FinishRun(ctx context.Context, r *Run) error {
 	if r.Error != "" {
 		errText = &r.Error
 	}
-	err := s.pool.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
+	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
 		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,
 		failed = $10, invalid_samples = $11, error = $12
 		WHERE id = $1 RETURNING finished_at`, r.ID, r.Status,
@@ -155,28 +158,6 @@ func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (i
 	}
 	return tag.RowsAffected(), nil
 }
-
-// syncLockNamespace is the high half of every per-sync advisory lock key ("bfsy"), so the keys
-// do not collide with other advisory locks taken in the control plane.
-const syncLockNamespace int64 = 0x62667379 << 32
-
-// SyncLockKey is the key of sync syncID's session-level advisory lock, taken with
-// pg_advisory_lock(bigint) by every runner before it runs the sync. It is the namespace xor the
-// id: a bijection, so two syncs never share a lock whatever their ids (ids are bigint; the
-// namespace stays visible in the high half for ids below 2³²).
-func SyncLockKey(syncID int64) int64 { return syncLockNamespace ^ syncID }
-
-// servedRun is true for the runs that count as having served a sync's schedule: those that ended
-// succeeded or failed (a failed run waits for its next schedule), and those still running whose
-// runner truly holds the sync's lock. Canceled runs (a graceful stop handed the work back, or an
-// abandoned run of a dead runner) and running runs whose lock is free (their runner died) do not:
-// their work is still to do. pg_locks shows a bigint advisory key as classid (high half), objid
-// (low half) and objsubid 1.
-var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed') OR (r.status = 'running' AND EXISTS (
-	SELECT 1 FROM pg_locks l
-	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id))))`, syncLockNamespace)
 
 // LastRunStarts returns, per sync, when the newest run that served its schedule started (see
 // servedRun), for the scheduler. Syncs without one are absent.

@@ -163,7 +163,7 @@ func TestLedger(t *testing.T) {
 	}
 	h := func(b byte) []byte { return bytes.Repeat([]byte{b}, controlplane.HashSize) }
 	run.Counts = controlplane.RunCounts{Extracted: 6, New: 6, Delivered: 5, Rejected: 1}
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		NewKeys:   []string{"b", "B", "é", "10", "9"},
 		NewHashes: [][]byte{h(1), h(1), h(1), h(1), h(1)},
 		Rejected:  []controlplane.Rejected{{Key: "x", Status: 422, Body: "no\x00pe"}},
@@ -196,7 +196,7 @@ func TestLedger(t *testing.T) {
 	}
 
 	// Changed, deleted, a formerly rejected key delivered, and a "new" key that exists (upserted).
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		NewKeys: []string{"x", "b"}, NewHashes: [][]byte{h(3), h(3)},
 		Keys: []string{"B"}, Hashes: [][]byte{h(2)},
 		Deleted:       []string{"9"},
@@ -222,7 +222,7 @@ func TestRejectedBodyTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := string(bytes.Repeat([]byte("é"), 2000))
-	err = store.CommitDelivered(ctx, y.ID, run, &controlplane.Delivered{
+	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Rejected: []controlplane.Rejected{{Key: "k", Status: 400, Body: long}, {Key: "bad", Status: 400, Body: "\xff\xfe"}},
 	})
 	if err != nil {
@@ -235,4 +235,16 @@ func TestRejectedBodyTruncated(t *testing.T) {
 	if len(rej) != 2 || len(rej[1].Body) > controlplane.MaxRejectedBody || rej[1].RunID != run.ID || rej[1].Status != 400 {
 		t.Fatalf("rejected = %+v", rej)
 	}
+}
+
+// commitWithLease commits d for run under a lease of the sync taken for the commit alone.
+func commitWithLease(t *testing.T, store *controlplane.Store, syncID int64, run *controlplane.Run, d *controlplane.Delivered) error {
+	t.Helper()
+	ctx := context.Background()
+	lease, err := store.AcquireSync(ctx, syncID, true, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	return lease.Commit(ctx, run, d)
 }

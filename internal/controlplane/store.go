@@ -159,3 +159,6 @@ func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 }
+
+// MaxConns is the most connections the store's pool opens at once.
+func (s *Store) MaxConns() int32 { return s.pool.Config().MaxConns }

@@ -187,7 +187,7 @@ func (h *hook) count() int {
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	// Secrets in the environment must not be printed as flag defaults.
-	const dbSecret, recvSecret = "pa55-in-the-url", "whsec_c2VjcmV0LWluLXRoZS1lbnY="
+	const dbSecret, recvSecret = "pa55-in-the-url", "whsec_c2VjcmV0LWluLXRoZS1lbnYtMjQtYnl0"
 	env := append(os.Environ(), controlplane.DatabaseURLEnv+"=postgres://u:"+dbSecret+"@127.0.0.1:1/db",
 		"BACKFLOW_RECEIVE_SECRET="+recvSecret)
 	command := func(args ...string) *exec.Cmd {

@@ -1,0 +1,288 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Unconfirmed reports whether a ledger hash says "may have been delivered, version unknown": the
+// empty hash a run gives the keys of a batch whose outcome was never recorded (see
+// SyncLease.AdoptIntents). It equals no record's hash, so such a key is resent while the model
+// has it, and deleted (mirror) once it does not.
+func Unconfirmed(hash []byte) bool { return len(hash) == 0 }
+
+// LedgerRows streams a sync's ledger in key order (byte-wise, as COLLATE "C" sorts), holding one
+// pooled connection until Close. It reads one snapshot, so commits made while it is read do not
+// show up in it.
+//
+// The ledger is the merge of three key-ordered streams: pages (a first run's keys, packed a batch
+// per row), per-key rows (what later runs changed), and the keys of outstanding intents (batches
+// sent or about to be sent whose outcome is not recorded). A row overrides a page entry with the
+// same key; a row with a NULL hash (a tombstone) hides it; an intent's key shows with an
+// unconfirmed (empty) hash whatever the others say. Pages and rows come from one statement;
+// intents are few (a run's batches in flight) and are read whole first.
+type LedgerRows struct {
+	tx   pgx.Tx
+	rows pgx.Rows
+	key  []byte
+	hash []byte
+
+	// The statement's current row (the lookahead), unless consumed: then rows.Next comes first.
+	consumed   bool
+	ended      bool
+	headPage   bool   // the lookahead is a page (else a per-key row)
+	lastRow    []byte // the key of the last per-key row consumed, if haveLastRow
+	haveLastRw bool
+	page       []byte // the current page's entries, copied
+	pos        int    // the next entry's offset in page
+	err        error
+
+	// The pages-and-rows stream's current entry (bkey, bhash), valid when bvalid; unless bfetched,
+	// it is to be advanced before use.
+	bkey, bhash      []byte
+	bvalid, bfetched bool
+	intents          [][]byte // sorted, unique
+	ii               int
+}
+
+// ledgerQuery reads rows and pages merged in key order. The sync_id condition stays outside the
+// union: written inside each branch, the planner does not see that both index scans are already
+// in key order and sorts instead of merging.
+const ledgerQuery = `SELECT key, hash, entries FROM (
+	SELECT sync_id, key, hash, NULL::bytea AS entries FROM backflow.sync_ledger
+	UNION ALL
+	SELECT sync_id, first_key, NULL::bytea, entries FROM backflow.sync_ledger_pages
+) l WHERE sync_id = $1 ORDER BY sync_id, key`
+
+// ReadLedger starts streaming the ledger of sync syncID.
+func (s *Store) ReadLedger(ctx context.Context, syncID int64) (*LedgerRows, error) {
+	// Repeatable read: the intents and the ledger are read from one snapshot.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger of sync %d: %w", syncID, err)
+	}
+	l := &LedgerRows{tx: tx, consumed: true}
+	fail := func(err error) (*LedgerRows, error) {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("read the ledger of sync %d: %w", syncID, err)
+	}
+	if l.intents, err = readIntentKeys(ctx, tx, syncID); err != nil {
+		return fail(err)
+	}
+	// The primary keys' indexes are already in key order. Right after a run wrote a million keys
+	// the table's statistics are stale and the planner picks a bitmap scan and a sort instead:
+	// twice the time, all of it before the first key arrives, and on the CPU the warehouse's
+	// sort needs at the same moment. Without sorts a merge of the index scans is the only plan
+	// left. (The estimate may be large enough to trigger JIT compilation, which only adds time.)
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL jit = off"); err != nil {
+		return fail(err)
+	}
+	if l.rows, err = tx.Query(ctx, ledgerQuery, syncID); err != nil {
+		return fail(err)
+	}
+	return l, nil
+}
+
+// readIntentKeys returns the keys of sync syncID's outstanding intents, sorted and unique.
+func readIntentKeys(ctx context.Context, q querier, syncID int64) ([][]byte, error) {
+	rows, err := q.Query(ctx, `SELECT keys FROM backflow.sync_intents WHERE sync_id = $1`, syncID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys [][]byte
+	for rows.Next() {
+		if err := decodeKeyList(rows.RawValues()[0], func(k []byte) { keys = append(keys, bytes.Clone(k)) }); err != nil {
+			return nil, fmt.Errorf("an intent of sync %d is corrupt: %w", syncID, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	return slices.CompactFunc(keys, bytes.Equal), nil
+}
+
+// Next advances to the next entry.
+func (l *LedgerRows) Next() bool {
+	if !l.bfetched {
+		l.bvalid, l.bfetched = l.nextBase(), true
+	}
+	haveIntent := l.ii < len(l.intents)
+	c := -1 // the base entry comes first
+	switch {
+	case !l.bvalid && !haveIntent:
+		return false
+	case !l.bvalid:
+		c = 1
+	case haveIntent:
+		c = bytes.Compare(l.bkey, l.intents[l.ii])
+	}
+	if c < 0 {
+		l.key, l.hash, l.bfetched = l.bkey, l.bhash, false
+		return true
+	}
+	l.key, l.hash = l.intents[l.ii], nil
+	l.ii++
+	l.bfetched = c != 0 // the intent overrides the base entry of the same key
+	return true
+}
+
+// nextBase advances the merge of pages and rows to its next entry (bkey, bhash).
+func (l *LedgerRows) nextBase() bool {
+	for l.err == nil {
+		if l.consumed && !l.ended {
+			l.consumed = false
+			if !l.rows.Next() {
+				l.ended = true
+			} else {
+				l.headPage = l.rows.RawValues()[2] != nil
+			}
+		}
+		pk, ph, next, havePage, err := nextEntry(l.page, l.pos, HashSize)
+		if err != nil {
+			l.err, l.page = err, nil
+			return false
+		}
+		switch {
+		case l.ended:
+			if !havePage {
+				return false
+			}
+		case l.headPage:
+			// Pages do not overlap: every entry left in the current one sorts before this page.
+			if !havePage {
+				l.page = append(l.page[:0], l.rows.RawValues()[2]...)
+				l.pos, l.consumed = 0, true
+				// A row sorted just before the page it overrides when both have the same key.
+				k, _, next, ok, err := nextEntry(l.page, 0, HashSize)
+				if err == nil && ok && l.haveLastRw && bytes.Equal(k, l.lastRow) {
+					l.pos = next
+				}
+				continue
+			}
+		default:
+			// Raw values: text and bytea arrive as their bytes in the binary format; no copy.
+			raw := l.rows.RawValues()
+			rk := raw[0]
+			if havePage {
+				switch c := bytes.Compare(pk, rk); {
+				case c < 0:
+					l.bkey, l.bhash, l.pos = pk, ph, next
+					return true
+				case c == 0:
+					l.pos = next // the row overrides the page's entry
+				}
+			}
+			l.consumed = true
+			l.lastRow, l.haveLastRw = append(l.lastRow[:0], rk...), true
+			if raw[1] == nil {
+				continue // a tombstone: the key was deleted
+			}
+			// An empty bytea arrives as an empty, non-nil slice: unconfirmed, not a tombstone.
+			l.bkey, l.bhash = rk, raw[1]
+			return true
+		}
+		l.bkey, l.bhash, l.pos = pk, ph, next
+		return true
+	}
+	return false
+}
+
+// Key is the current entry's key; valid until Next.
+func (l *LedgerRows) Key() []byte { return l.key }
+
+// Hash is the current entry's hash (empty: unconfirmed, see Unconfirmed); valid until Next.
+func (l *LedgerRows) Hash() []byte { return l.hash }
+
+// Err is the error that ended the stream, if any.
+func (l *LedgerRows) Err() error {
+	if err := l.rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	if l.err != nil {
+		return fmt.Errorf("read the ledger: a ledger page is corrupt: %w", l.err)
+	}
+	return nil
+}
+
+// Close releases the connection.
+func (l *LedgerRows) Close() {
+	l.rows.Close()
+	// Read-only: ending it either way is the same; a broken connection is dropped by the pool.
+	_ = l.tx.Rollback(context.Background())
+}
+
+// LedgerState says what a sync's ledger is made of.
+type LedgerState struct {
+	Rows  bool // it has per-key rows (tombstones included)
+	Pages bool // it has pages
+}
+
+// Empty reports whether the ledger holds nothing at all.
+func (st LedgerState) Empty() bool { return !st.Rows && !st.Pages }
+
+// ReadLedgerState reports whether a sync's ledger has per-key rows and whether it has pages.
+// Outstanding intents count as rows: a run adopts them as rows before it reads the ledger.
+func (s *Store) ReadLedgerState(ctx context.Context, syncID int64) (LedgerState, error) {
+	var st LedgerState
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_ledger WHERE sync_id = $1)
+			OR EXISTS (SELECT 1 FROM backflow.sync_intents WHERE sync_id = $1),
+		EXISTS (SELECT 1 FROM backflow.sync_ledger_pages WHERE sync_id = $1)`, syncID).Scan(&st.Rows, &st.Pages)
+	if err != nil {
+		return st, fmt.Errorf("read the ledger of sync %d: %w", syncID, err)
+	}
+	return st, nil
+}
+
+// LedgerPageCount is how many pages a sync's ledger has.
+func (s *Store) LedgerPageCount(ctx context.Context, syncID int64) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger_pages WHERE sync_id = $1`, syncID).Scan(&n)
+	return n, err
+}
+
+// LedgerRowCount is how many per-key rows (tombstones included) a sync's ledger has.
+func (s *Store) LedgerRowCount(ctx context.Context, syncID int64) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger WHERE sync_id = $1`, syncID).Scan(&n)
+	return n, err
+}
+
+// LedgerCount is how many keys a sync's ledger holds as confirmed deliveries: pages and rows
+// merged, tombstones and unconfirmed keys (outstanding intents included) dropped.
+func (s *Store) LedgerCount(ctx context.Context, syncID int64) (int64, error) {
+	l, err := s.ReadLedger(ctx, syncID)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	var n int64
+	for l.Next() {
+		if !Unconfirmed(l.Hash()) {
+			n++
+		}
+	}
+	return n, l.Err()
+}
+
+// LedgerEntries returns a sync's confirmed deliveries as key → hash (pages and rows merged,
+// tombstones and unconfirmed keys dropped); for tests and small ledgers only.
+func (s *Store) LedgerEntries(ctx context.Context, syncID int64) (map[string][]byte, error) {
+	l, err := s.ReadLedger(ctx, syncID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	out := make(map[string][]byte)
+	for l.Next() {
+		if !Unconfirmed(l.Hash()) {
+			out[string(l.Key())] = bytes.Clone(l.Hash())
+		}
+	}
+	return out, l.Err()
+}

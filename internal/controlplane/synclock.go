@@ -1,0 +1,332 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+)
+
+// One run at a time, fenced: the whole guarantee is in this file.
+//
+//  1. A runner runs a sync only while it holds the sync's session-level advisory lock
+//     (SyncLockKey), on a connection of its own. If the runner dies, its session, and so the
+//     lock, die with it.
+//  2. Taking the lock bumps the sync's fence token (backflow.sync_fences). Every write a run makes
+//     — its intents, its ledger commits, its counters, its end — runs in a transaction that first
+//     reads the fence FOR SHARE and goes on only if the token is still the run's. The bump is an
+//     UPDATE of that row: it waits for the writes in flight to end, and every write after it sees
+//     the new token. So once another runner holds the sync, a run that lost it commits nothing,
+//     and the new holder reads a ledger that no late write will change.
+//  3. The lock's session is watched: the connection waits on its socket, so a terminated session
+//     is seen at once, and a silent one is pinged. A run learns of the loss through Lost and
+//     starts no request after it; a fenced write that finds the token moved reports the loss too.
+//  4. Intent before send: the keys of a batch are recorded (RecordIntents, durably, fenced) before
+//     the batch is sent, and the intent is deleted in the commit that records the batch's outcome.
+//     An intent left by a run that crashed or lost its lock is adopted by the next run
+//     (AdoptIntents): its keys become ledger rows with an unconfirmed hash, so they are resent,
+//     or deleted by a mirror sync whose model lost them. Nothing delivered is forgotten.
+
+// ErrBusy is returned by AcquireSync when another session holds the sync's lock and the caller
+// did not ask to wait.
+var ErrBusy = errors.New("another runner is executing this sync")
+
+// ErrLockLost is returned by a fenced write of a run whose sync was taken over, or whose lock's
+// session ended.
+var ErrLockLost = errors.New("the sync's lock was lost (another runner may be running it): " +
+	"this run records nothing more, and what it delivered without recording it is resent by a later run")
+
+// syncLockNamespace is the high half of every per-sync advisory lock key ("bfsy"), so the keys
+// do not collide with other advisory locks taken in the control plane.
+const syncLockNamespace int64 = 0x62667379 << 32
+
+// SyncLockKey is the key of sync syncID's session-level advisory lock, taken with
+// pg_advisory_lock(bigint) by every runner before it runs the sync. It is the namespace xor the
+// id: a bijection, so two syncs never share a lock whatever their ids (ids are bigint; the
+// namespace stays visible in the high half for ids below 2³²).
+func SyncLockKey(syncID int64) int64 { return syncLockNamespace ^ syncID }
+
+// pagesLockKey serialises the page writes of one sync, so the overlap check sees every page
+// committed before it (see writeLedgerPages). It is a transaction lock, not the run lock.
+func pagesLockKey(syncID int64) int64 { return SyncLockKey(syncID) ^ (1 << 61) }
+
+// servedRun is true for the runs that count as having served a sync's schedule: those that ended
+// succeeded or failed (a failed run waits for its next schedule), and those still running whose
+// runner truly holds the sync's lock. Canceled runs (a graceful stop handed the work back, or an
+// abandoned run of a dead runner) and running runs whose lock is free (their runner died) do not:
+// their work is still to do. pg_locks shows a bigint advisory key as classid (high half), objid
+// (low half) and objsubid 1.
+var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed') OR (r.status = 'running' AND EXISTS (
+	SELECT 1 FROM pg_locks l
+	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id))))`, syncLockNamespace)
+
+// fence is the token a run got when its runner took the sync's lock.
+type fence struct{ syncID, token int64 }
+
+// check reads the fence in tx, holding it (FOR SHARE) until tx ends, and returns ErrLockLost when
+// the token moved on.
+func (f fence) check(ctx context.Context, tx pgx.Tx) error {
+	var token int64
+	err := tx.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`, f.syncID).Scan(&token)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != f.token {
+		return ErrLockLost
+	}
+	return err
+}
+
+// Watch timing of a lease's session: it is pinged after this long without news, and a ping
+// that takes longer than the timeout counts as a lost session.
+const (
+	DefaultLockPingEvery   = 5 * time.Second
+	DefaultLockPingTimeout = 10 * time.Second
+)
+
+// SyncLease is a held sync lock with its fence: the only way to write a run's intents, ledger
+// and counters. Its methods are safe for concurrent use.
+type SyncLease struct {
+	store  *Store
+	conn   *pgx.Conn
+	fence  fence
+	key    int64
+	stop   context.CancelFunc
+	done   chan struct{}
+	lost   chan struct{}
+	lostMu sync.Mutex
+	cause  error
+}
+
+// AcquireSync takes sync syncID's lock and bumps its fence. When another session holds the lock
+// it returns ErrBusy, or with wait calls onWait and blocks until it gets the lock or ctx ends.
+// pingEvery (0: DefaultLockPingEvery) is how often a quiet lock session is pinged. The caller
+// must Release the lease.
+func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait func(), pingEvery time.Duration) (*SyncLease, error) {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = "backflow-runner sync lock"
+	// The server drops the session (and the lock) of a runner cut off by the network within
+	// about half a minute, instead of the system's default of hours.
+	cfg.RuntimeParams["tcp_keepalives_idle"] = "10"
+	cfg.RuntimeParams["tcp_keepalives_interval"] = "5"
+	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
+	// A wait that times out only sets a deadline on the socket, which keeps the session: the
+	// default handler would send the server a cancel request every time.
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: pc.Conn()}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the control plane for the sync's lock: %w", err)
+	}
+	closeConn := func() { _ = conn.Close(context.WithoutCancel(ctx)) }
+	key := SyncLockKey(syncID)
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::int8)`, key).Scan(&ok); err != nil {
+		closeConn()
+		return nil, fmt.Errorf("take the sync's lock: %w", err)
+	}
+	if !ok {
+		if !wait {
+			closeConn()
+			return nil, ErrBusy
+		}
+		if onWait != nil {
+			onWait()
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1::int8)`, key); err != nil {
+			closeConn()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("stopped waiting for the sync's lock: %w", ctx.Err())
+			}
+			return nil, fmt.Errorf("wait for the sync's lock: %w", err)
+		}
+	}
+	// Bumping the fence waits for the fenced writes in flight of a run that held the lock before.
+	var token int64
+	err = conn.QueryRow(ctx, `INSERT INTO backflow.sync_fences (sync_id, token) VALUES ($1, 1)
+		ON CONFLICT (sync_id) DO UPDATE SET token = backflow.sync_fences.token + 1 RETURNING token`, syncID).Scan(&token)
+	if err != nil {
+		closeConn()
+		return nil, fmt.Errorf("take the sync's fence: %w", refErr(err))
+	}
+	wctx, stop := context.WithCancel(context.Background())
+	l := &SyncLease{store: s, conn: conn, fence: fence{syncID, token}, key: key, stop: stop,
+		done: make(chan struct{}), lost: make(chan struct{})}
+	go l.watch(wctx, cmpOr(pingEvery, DefaultLockPingEvery))
+	return l, nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// watch waits on the lock's session until ctx ends, and marks the lease lost when the session
+// ends or stops answering.
+func (l *SyncLease) watch(ctx context.Context, every time.Duration) {
+	defer close(l.done)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, every)
+		// Nothing is ever notified on this session: the wait returns when the server ends the
+		// session (terminated, shut down, connection reset) or at the deadline.
+		err := l.conn.PgConn().WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			continue
+		}
+		if pgconn.Timeout(err) {
+			pctx, pcancel := context.WithTimeout(ctx, DefaultLockPingTimeout)
+			err = l.conn.Ping(pctx)
+			pcancel()
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				continue
+			}
+		}
+		l.markLost(fmt.Errorf("%w; its control-plane session ended: %v", ErrLockLost, err))
+		return
+	}
+}
+
+func (l *SyncLease) markLost(cause error) {
+	l.lostMu.Lock()
+	defer l.lostMu.Unlock()
+	if l.cause == nil {
+		l.cause = cause
+		close(l.lost)
+	}
+}
+
+// Lost is closed once the lease is known to be lost; Err then says why.
+func (l *SyncLease) Lost() <-chan struct{} { return l.lost }
+
+// Err is nil while the lease is not known to be lost, then an error that wraps ErrLockLost.
+func (l *SyncLease) Err() error {
+	l.lostMu.Lock()
+	defer l.lostMu.Unlock()
+	return l.cause
+}
+
+// Token is the lease's fencing token.
+func (l *SyncLease) Token() int64 { return l.fence.token }
+
+// Release stops the watch, unlocks and closes the lock's session. The explicit unlock matters: a
+// closed session's locks are freed only once its backend has exited, which a run started right
+// after could beat.
+func (l *SyncLease) Release() {
+	l.stop()
+	<-l.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int8)`, l.key)
+	_ = l.conn.Close(ctx)
+}
+
+// fenced runs fn in a transaction that holds the fence, and marks the lease lost when the fence
+// moved on.
+func (l *SyncLease) fenced(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, l.store.pool, func(tx pgx.Tx) error {
+		if err := l.fence.check(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	return l.noteLoss(err)
+}
+
+func (l *SyncLease) noteLoss(err error) error {
+	if errors.Is(err, ErrLockLost) {
+		l.markLost(err)
+	}
+	return err
+}
+
+// Commit records a group of delivered batches in the ledger with the run's counters, in one
+// transaction that holds the fence (see Delivered).
+func (l *SyncLease) Commit(ctx context.Context, run *Run, d *Delivered) error {
+	return l.noteLoss(l.store.commitDelivered(ctx, l.fence, run, d))
+}
+
+// Intent is one batch's keys, recorded before the batch is sent.
+type Intent struct {
+	Batch int32 // the batch's number within its run
+	Keys  []string
+}
+
+// RecordIntents durably records that the keys of these batches of run runID may be delivered
+// from now on. It fails with ErrLockLost, recording nothing, once the fence moved on.
+func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []Intent, buf []byte) ([]byte, error) {
+	batches := make([]int32, len(intents))
+	packed := make([][]byte, len(intents))
+	buf = buf[:0]
+	ends := make([]int, len(intents))
+	for i, in := range intents {
+		batches[i] = in.Batch
+		buf = appendKeyList(buf, in.Keys)
+		ends[i] = len(buf)
+	}
+	start := 0
+	for i, end := range ends {
+		packed[i] = buf[start:end]
+		start = end
+	}
+	// One statement: the fence is read and held by the statement that inserts.
+	tag, err := l.store.pool.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
+		SELECT $1, $2, t.b, t.k FROM unnest($4::int4[], $5::bytea[]) AS t (b, k)
+		WHERE EXISTS (SELECT 1 FROM backflow.sync_fences f WHERE f.sync_id = $1 AND f.token = $3 FOR SHARE)`,
+		l.fence.syncID, runID, l.fence.token, batches, packed)
+	if err != nil {
+		return buf, fmt.Errorf("record the keys about to be sent: %w", err)
+	}
+	if tag.RowsAffected() != int64(len(intents)) {
+		return buf, l.noteLoss(ErrLockLost)
+	}
+	return buf, nil
+}
+
+// AdoptIntents turns the intents left by earlier runs of the sync (crashed, or stopped by a lost
+// lock, before recording their batches' outcome) into ledger rows with an unconfirmed hash, and
+// deletes them. It returns how many keys it adopted. A run calls it before reading the ledger.
+func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
+	var n int
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
+		raw, err := readIntentKeys(ctx, tx, l.fence.syncID)
+		if err != nil || len(raw) == 0 {
+			return err
+		}
+		n = len(raw)
+		keys := make([]string, len(raw))
+		for i, k := range raw {
+			keys[i] = string(k)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
+			SELECT $1, k, '' FROM unnest($2::text[]) AS t (k)
+			ON CONFLICT (sync_id, key) DO UPDATE SET hash = ''`, l.fence.syncID, keys); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, l.fence.syncID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adopt the intents of sync %d: %w", l.fence.syncID, err)
+	}
+	return n, nil
+}
+
+// Finish records the run's end (see Store.FinishRun) if the lease still holds the sync; else it
+// returns ErrLockLost and changes nothing: the runner that took the sync over closed the run.
+func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
+	return l.fenced(ctx, func(tx pgx.Tx) error { return finishRun(ctx, tx, r) })
+}

@@ -1,0 +1,256 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+type outcome struct {
+	b   *batch
+	res webhook.Result
+	err error
+}
+
+// group is delivered work waiting for one ledger transaction, with the run's counters as they
+// stood when it was complete.
+type group struct {
+	d      controlplane.Delivered
+	hashes []byte // backing store of d.Hashes
+	order  []int  // scratch: a batch's delivered indexes, sorted
+	counts controlplane.RunCounts
+	// prev is closed once the group before this one is committed (or failed); done, once this
+	// one is. Groups are written concurrently but committed in order, so the run's counters and
+	// the ledger move together, as if one transaction followed the other.
+	prev, done chan struct{}
+}
+
+func (g *group) reset() {
+	g.d.Reset()
+	g.hashes = g.hashes[:0]
+}
+
+func (g *group) size() int {
+	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected) + len(g.d.Intents)
+}
+
+// committers is how many groups are written to the control plane at once. Writing a group is
+// mostly the server inserting index entries; two connections keep delivery from waiting on it.
+const committers = 2
+
+// errEarlierCommit stops a group whose predecessor failed to commit.
+var errEarlierCommit = errors.New("an earlier group of delivered records could not be recorded")
+
+// commit moves the ledger and the run's counters for delivered batches, grouping many
+// batches per transaction. Groups are committed by several committers at once (in order), so
+// delivery goes on while earlier groups are written. It commits what was delivered even when
+// ctx is canceled (a graceful stop), and drains outcomes before returning; when a commit fails
+// it calls onFail (to stop the run) and commits nothing more. Once the lease is lost it commits
+// nothing more either: another runner may hold the sync by then, and what this one delivered
+// stays pending (its intent stays too: a later run resends it). It returns the run's counters as the last
+// successful commit wrote them: those are the ones the ledger agrees with. mode's ClearRejected,
+// Pages and Tombstones are set on every group.
+func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outcomes <-chan outcome, onFail func(error)) (controlplane.RunCounts, error) {
+	e, run, counters, lockLost := p.e, p.run, p.counters, p.lease.Lost()
+	every := e.CommitEvery
+	if every <= 0 {
+		every = DefaultCommitEvery
+	}
+	interval := e.CommitInterval
+	if interval <= 0 {
+		interval = DefaultCommitInterval
+	}
+	cctx := context.WithoutCancel(ctx)
+
+	var (
+		errMu     sync.Mutex
+		commitErr error
+		committed controlplane.RunCounts
+	)
+	loadErr := func() error {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return commitErr
+	}
+	setErr := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if commitErr == nil {
+			commitErr = err
+		}
+	}
+	isLost := func() bool {
+		select {
+		case <-lockLost:
+			return true
+		default:
+			return false
+		}
+	}
+	// A later group holds its connection while it waits for the earlier one's commit: with a
+	// pool too small for the ledger read and two committers, the earlier one might never get one.
+	n := committers
+	if e.Store.MaxConns() < 4 {
+		n = 1
+	}
+	free := make(chan *group, n+1)
+	for range n + 1 {
+		free <- &group{d: controlplane.Delivered{ClearRejected: mode.ClearRejected, Pages: mode.Pages, Tombstones: mode.Tombstones}}
+	}
+	toCommit := make(chan *group, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range toCommit {
+				if e.beforeCommit != nil {
+					e.beforeCommit(ctx)
+				}
+				if loadErr() == nil && isLost() {
+					setErr(p.lease.Err())
+				}
+				if loadErr() == nil {
+					r := *run
+					r.Counts = g.counts
+					g.d.BeforeCommit = func(ctx context.Context) error {
+						select {
+						case <-g.prev:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+						if loadErr() != nil {
+							return errEarlierCommit
+						}
+						// Checked again last: the lock may have been lost while this group
+						// was written or waited for the one before it.
+						if isLost() {
+							return p.lease.Err()
+						}
+						return nil
+					}
+					tctx, cancel := context.WithTimeout(cctx, time.Minute)
+					if err := p.lease.Commit(tctx, &r, &g.d); err != nil {
+						setErr(err)
+					} else {
+						// Groups commit in order: this one is the latest committed so far.
+						errMu.Lock()
+						committed = g.counts
+						errMu.Unlock()
+					}
+					cancel()
+				}
+				close(g.done)
+				g.reset()
+				free <- g
+			}
+		}()
+	}
+
+	cur := <-free
+	last := make(chan struct{})
+	close(last)
+	handoff := func() {
+		if cur.size() == 0 {
+			return
+		}
+		cur.counts = counters.snapshot()
+		cur.prev, cur.done = last, make(chan struct{})
+		last = cur.done
+		toCommit <- cur
+		cur = <-free
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	failed := false
+loop:
+	for {
+		select {
+		case o, ok := <-outcomes:
+			if !ok {
+				break loop
+			}
+			if failed {
+				o.b.release() // a commit failed: what is delivered now is resent by the next run
+				continue
+			}
+			e.apply(cur, counters, o)
+			o.b.release()
+			if cur.size() >= every {
+				handoff()
+			}
+		case <-tick.C:
+			handoff()
+		}
+		if !failed && loadErr() == nil && isLost() {
+			setErr(p.lease.Err())
+		}
+		if err := loadErr(); err != nil && !failed {
+			failed = true
+			onFail(err)
+		}
+	}
+	if !failed {
+		handoff()
+	}
+	close(toCommit)
+	wg.Wait()
+	errMu.Lock()
+	defer errMu.Unlock()
+	return committed, commitErr
+}
+
+func (e *Engine) apply(g *group, counters *Counters, o outcome) {
+	// Its intent goes with the commit once every record of the batch has a final answer; a
+	// batch cut short keeps it, and the next run adopts its keys.
+	if len(o.res.Delivered)+len(o.res.Rejected) == o.b.len() {
+		g.d.Intents = append(g.d.Intents, o.b.seq)
+	}
+	b := o.b
+	p := &g.d
+	delivered := o.res.Delivered
+	if p.Pages && b.op != webhook.OpDeleted {
+		// A page holds its keys in order; a batch's keys are, by index, but the deliverer
+		// reports indexes in no particular order.
+		g.order = append(g.order[:0], delivered...)
+		slices.Sort(g.order)
+		delivered = g.order
+	}
+	newBefore := len(p.NewKeys)
+	for _, i := range delivered {
+		if b.op == webhook.OpDeleted {
+			p.Deleted = append(p.Deleted, b.keys[i])
+			continue
+		}
+		n := len(g.hashes)
+		g.hashes = append(g.hashes, b.hashes[i*controlplane.HashSize:(i+1)*controlplane.HashSize]...)
+		h := g.hashes[n : n+controlplane.HashSize : n+controlplane.HashSize]
+		if b.isNew[i] {
+			p.NewKeys = append(p.NewKeys, b.keys[i])
+			p.NewHashes = append(p.NewHashes, h)
+		} else {
+			p.Keys = append(p.Keys, b.keys[i])
+			p.Hashes = append(p.Hashes, h)
+		}
+	}
+	if p.Pages && len(p.NewKeys) > newBefore {
+		p.PageEnds = append(p.PageEnds, len(p.NewKeys))
+	}
+	for _, r := range o.res.Rejected {
+		p.Rejected = append(p.Rejected, controlplane.Rejected{Key: b.keys[r.Index], Status: r.Status, Body: r.Body})
+	}
+	counters.Delivered.Add(int64(len(o.res.Delivered)))
+	counters.Rejected.Add(int64(len(o.res.Rejected)))
+	if e.Metrics != nil {
+		e.Metrics.records(b.op, "delivered", len(o.res.Delivered))
+		e.Metrics.records(b.op, "rejected", len(o.res.Rejected))
+		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
+			e.Metrics.records(b.op, "failed", failed)
+		}
+	}
+}
