@@ -1,5 +1,5 @@
 // Command backflow-runner executes Backflow syncs: as a daemon (`run`) or one at a time in the
-// foreground (`sync`), and offers tools around them (`test`, `runs`, `migrate`, `receive`).
+// foreground (`sync`), and offers tools around them (`test`, `runs`, `migrate`, `rekey`, `receive`).
 package main
 
 import (
@@ -39,12 +39,14 @@ Commands:
   test NAME|ID               send one record of the sync's model as a real request; print the answer
   runs [NAME|ID]             list recent runs with their counters and errors
   migrate                    apply the control-plane migrations (and the job queue's)
+  rekey                      reseal every connection's secrets under a new key (BACKFLOW_NEW_SECRET_KEY)
   receive --listen ADDR      a local webhook receiver for trying things out
   version                    print the version
 
 Environment:
   BACKFLOW_DATABASE_URL      the control-plane Postgres URL (or --database-url)
   BACKFLOW_SECRET_KEY        the key connection secrets are sealed with (32 bytes in base64)
+  BACKFLOW_NEW_SECRET_KEY    rekey: the key to reseal them with
   BACKFLOW_RECEIVE_SECRET    receive: the signing secret to verify (or --secret)
   BACKFLOW_BLOCK_PRIVATE_NETWORKS
                              1: refuse webhooks at loopback and private addresses too
@@ -73,7 +75,7 @@ type command struct {
 	setup      func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
 }
 
-var commands = []command{runCommand, syncCommand, testCommand, runsCommand, migrateCommand, receiveCommand}
+var commands = []command{runCommand, syncCommand, testCommand, runsCommand, migrateCommand, rekeyCommand, receiveCommand}
 
 // env is what every command gets: its output streams and the common flags.
 type env struct {
