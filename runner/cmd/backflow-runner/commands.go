@@ -332,7 +332,9 @@ var receiveCommand = command{
 	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [flags]
 
 A local webhook receiver for trying things out: it answers 200 to every request and prints it.
-With --secret it verifies Standard Webhooks signatures and answers 401 to those that fail.
+With a signing secret it verifies Standard Webhooks signatures and answers 401 to those that
+fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
+visible to every user in ps.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
@@ -345,6 +347,9 @@ With --secret it verifies Standard Webhooks signatures and answers 401 to those 
 			}
 			if *secret == "" {
 				*secret = os.Getenv(receiveSecretEnv)
+			} else {
+				fmt.Fprintf(e.stderr, "warning: --secret shows the signing secret to every user of this machine (ps); "+
+					"set %s instead\n", receiveSecretEnv)
 			}
 			ln, err := net.Listen("tcp", *listen)
 			if err != nil {
