@@ -201,13 +201,13 @@ func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *control
 		addAttributeError(diags, at, "Warehouse Table Locked",
 			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q kept a table that "+
 				"%s reads locked by another session for longer than the connection's lock_timeout (%s).",
-				x.Name, conn.Name, reads, lock),
+				x.Name, conn.Name, reads, warehouse.FormatDuration(lock)),
 			"Plan again once the other session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE "+
 				"holds such a lock), or raise lock_timeout in the connection's postgres block.", err)
 	case errors.Is(err, warehouse.ErrStatementTimeout):
 		addAttributeError(diags, at, "Warehouse Statement Timeout",
 			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q took longer than the "+
-				"connection's statement_timeout (%s) to plan %s.", x.Name, conn.Name, statement, reads),
+				"connection's statement_timeout (%s) to plan %s.", x.Name, conn.Name, warehouse.FormatDuration(statement), reads),
 			"Simplify the query, or raise statement_timeout in the connection's postgres block.", err)
 	case x.Table != "":
 		addAttributeError(diags, at, "Invalid Model Query",
