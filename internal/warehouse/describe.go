@@ -11,9 +11,11 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// Describe returns the columns of query's result by preparing it: the warehouse parses and plans
-// the query and names its result columns without running it. SQL the warehouse rejects returns
-// the warehouse's own message; SQL that is not a query that only reads returns ErrNotReadOnly.
+// Describe returns the columns of query's result by preparing it (the warehouse parses the query
+// and names its result columns) and planning it (EXPLAIN, to refuse SQL that writes), without
+// running it, in a read-only transaction with the connection's timeouts. SQL the warehouse
+// rejects returns the warehouse's own message; SQL that is not a query that only reads returns
+// ErrNotReadOnly; a lock or statement timeout returns ErrLockTimeout or ErrStatementTimeout.
 func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string) ([]controlplane.Column, error) {
 	conn, err := Connect(ctx, wh)
 	if err != nil {
