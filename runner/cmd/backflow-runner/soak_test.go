@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// viewHook rebuilds what a receiver holds: per key, `changed` sets the record and `deleted`
+// removes it, in arrival order.
+type viewHook struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	requests int
+	view     map[string]map[string]any
+	answered chan struct{} // a value after each 2xx, when someone listens
+}
+
+func newViewHook(t *testing.T) *viewHook {
+	h := &viewHook{view: map[string]map[string]any{}, answered: make(chan struct{})}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return // the runner died mid-request: nothing was received
+		}
+		var env webhook.Envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		time.Sleep(time.Millisecond) // a little latency, so that kills land mid-request too
+		h.mu.Lock()
+		h.requests++
+		for _, d := range env.Data {
+			var m map[string]any
+			_ = json.Unmarshal(d, &m)
+			k := fmt.Sprint(m["unique_id"])
+			if env.Operation == webhook.OpDeleted {
+				delete(h.view, k)
+			} else {
+				h.view[k] = m
+			}
+		}
+		h.mu.Unlock()
+		w.WriteHeader(200)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		select {
+		case h.answered <- struct{}{}:
+		default:
+		}
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// TestSIGKILLSoak kills `backflow-runner sync` at random points of 20 runs while the warehouse
+// gets inserts, updates and deletes between them, then runs the sync to completion: the
+// receiver's view, rebuilt in arrival order, must equal the warehouse exactly (mirror), or hold
+// the current version of every warehouse key (update_or_create). A crash between a 2xx and the
+// ledger commit must lose no delete: the next run adopts the batch's intent.
+func TestSIGKILLSoak(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
+		t.Run(behavior, func(t *testing.T) {
+			t.Parallel()
+			seed := uint64(time.Now().UnixNano())
+			t.Logf("seed %d", seed)
+			rng := rand.New(rand.NewPCG(seed, 1))
+			h := newViewHook(t)
+			w := newWorld(t, 2000, h.srv.URL, 25)
+			w.sync.Behavior = behavior
+			if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+				t.Fatal(err)
+			}
+			next := 2001
+			kills := 0
+			for i := 0; i < 24; i++ {
+				if i > 0 {
+					w.exec(`UPDATE users SET version = version + 1 WHERE random() < 0.05`)
+					w.exec(`DELETE FROM users WHERE random() < 0.02`)
+					w.exec(`INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i
+						FROM generate_series($1::int, $1::int + 19) AS i`, next)
+					next += 20
+				}
+				c := w.cmd("sync", "Active users to webhook", "--concurrency", "3")
+				c.Stdout, c.Stderr = io.Discard, io.Discard
+				if err := c.Start(); err != nil {
+					t.Fatal(err)
+				}
+				if i%2 == 0 {
+					// Anywhere from before the first request to after the end of the run.
+					time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+				} else {
+					// Right after a 2xx: most likely before the run recorded it.
+					for n := 1 + rng.IntN(6); n > 0; n-- {
+						select {
+						case <-h.answered:
+						case <-time.After(5 * time.Second):
+							n = 0
+						}
+					}
+				}
+				if c.Process.Kill() == nil {
+					kills++
+				}
+				_ = c.Wait()
+			}
+			if kills < 20 {
+				t.Fatalf("only %d of the runs were killed", kills)
+			}
+			code, stdout, stderr := w.runCmd("sync", "Active users to webhook")
+			if code != 0 {
+				t.Fatalf("clean sync: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+
+			rows, err := w.wh.Query(w.ctx, `SELECT unique_id, version FROM users`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]float64{}
+			for rows.Next() {
+				var id int64
+				var v int
+				if err := rows.Scan(&id, &v); err != nil {
+					t.Fatal(err)
+				}
+				want[fmt.Sprint(id)] = float64(v)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			bad := 0
+			for k, v := range want {
+				got := h.view[k]
+				if got == nil || got["version"] != v {
+					if bad++; bad <= 10 {
+						t.Errorf("key %s: the receiver holds %v, the warehouse version %v", k, got, v)
+					}
+				}
+			}
+			if behavior == controlplane.BehaviorMirror {
+				for k := range h.view {
+					if _, ok := want[k]; !ok {
+						if bad++; bad <= 10 {
+							t.Errorf("key %s: still at the receiver, gone from the warehouse", k)
+						}
+					}
+				}
+			}
+			if bad > 0 {
+				t.Fatalf("%d keys differ after %d kills (%d requests received)", bad, kills, h.requests)
+			}
+			t.Logf("%d kills, %d requests, %d keys, all equal", kills, h.requests, len(want))
+		})
+	}
+}
