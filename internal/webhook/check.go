@@ -42,13 +42,16 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 	if err != nil {
 		return nil, buildError("build the webhook request", err)
 	}
-	for k, v := range e.Headers {
-		req.Header.Set(k, v)
+	// The connection's headers first: setHeaders refuses any that the lines below set (ReservedHeaders).
+	if err := setHeaders(req.Header, e.Headers); err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent())
 	if e.SigningSecret != "" {
-		Sign(req.Header, e.SigningSecret, id, time.Now(), body)
+		if err := Sign(req.Header, e.SigningSecret, id, time.Now(), body); err != nil {
+			return nil, fmt.Errorf("the connection's signing secret cannot sign the request: %w", err)
+		}
 	} else {
 		req.Header.Set(HeaderID, id)
 	}
@@ -102,12 +105,20 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	if client == nil {
 		client = defaultClient
 	}
+	// The test request is built first so that headers or a signing secret the runner would refuse
+	// fail the check before anything is sent, whatever the HEAD answers.
+	meta := Meta{SyncRunAt: time.Now(), ConnectionName: connectionName}
+	body := meta.AppendEnvelope(nil, OpTest, nil)
+	req, err := e.NewRequest(ctx, NewMessageID(), body)
+	if err != nil {
+		return err
+	}
 	head, err := http.NewRequestWithContext(ctx, http.MethodHead, e.URL, nil)
 	if err != nil {
 		return buildError("build the webhook test request", err)
 	}
-	for k, v := range e.Headers {
-		head.Header.Set(k, v)
+	if err := setHeaders(head.Header, e.Headers); err != nil {
+		return err
 	}
 	head.Header.Set("User-Agent", UserAgent())
 	resp, err := client.Do(head)
@@ -121,12 +132,6 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 		if resp.StatusCode == http.StatusOK {
 			return nil
 		}
-	}
-	meta := Meta{SyncRunAt: time.Now(), ConnectionName: connectionName}
-	body := meta.AppendEnvelope(nil, OpTest, nil)
-	req, err := e.NewRequest(ctx, NewMessageID(), body)
-	if err != nil {
-		return err
 	}
 	resp, err = client.Do(req)
 	if err != nil {

@@ -44,6 +44,6 @@ func BenchmarkSignBatch(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Signature(secret, "msg_1", ts, body)
+		_, _ = Signature(secret, "msg_1", ts, body)
 	}
 }
