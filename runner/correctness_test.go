@@ -1,0 +1,233 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// useModel points the fixture's sync at a new model (sql) keyed by key, with behavior.
+func (f *fixture) useModel(sql, key, behavior string) {
+	f.t.Helper()
+	m := &controlplane.Model{Name: "model " + fmt.Sprint(time.Now().UnixNano()), ConnectionID: f.model.ConnectionID, SQL: sql}
+	if err := f.store.CreateModel(f.ctx, m); err != nil {
+		f.t.Fatal(err)
+	}
+	f.model = m
+	y := &controlplane.Sync{Name: "sync of " + m.Name, ModelID: m.ID, DestinationID: f.dest.ID,
+		Behavior: behavior, PrimaryKey: key, BatchSize: 3}
+	if err := f.store.CreateSync(f.ctx, y); err != nil {
+		f.t.Fatal(err)
+	}
+	f.sync = y
+}
+
+// oddKeys are keys whose order is easy to get wrong: the empty string, blanks, case, accents,
+// scripts, emoji, digits as text, and keys longer than 1 kB.
+var oddKeys = []string{"", " ", "  ", "\t", "A", "a", "B", "b", "Z", "z", "_", "-", "é", "É", "e\u0301", "日本", "𝄞", "🙂",
+	"0", "00", "1", "10", "9", "-1", "a b", "a\nb", strings.Repeat("k", 1500), strings.Repeat("k", 1500) + "a",
+	strings.Repeat("é", 1000)}
+
+// TestKeyOrderIsStable: for every behavior, keys of every kind are read from the warehouse in the
+// ledger's order: after a first run, a run with nothing changed sends nothing (an order mismatch
+// would resend records and, for mirror, delete them); one changed key and one removed key are
+// exactly what the next run sends. A key longer than the ledger stores is invalid, never sent.
+func TestKeyOrderIsStable(t *testing.T) {
+	models := []struct {
+		name, create, sql string
+		keys              []string // the keys as JSON text
+		change, remove    string   // SQL on the warehouse; the JSON text of the keys they touch
+		changed, removed  string
+	}{
+		{name: "text", create: `CREATE TABLE k_text (k text, v int)`, sql: `select * from k_text`,
+			change: `UPDATE k_text SET v = 2 WHERE k = ''`, changed: `""`,
+			remove: `DELETE FROM k_text WHERE k = 'a'`, removed: `"a"`},
+		{name: "integer", create: `CREATE TABLE k_int (k bigint, v int);
+			INSERT INTO k_int SELECT i, 1 FROM unnest(array[-10, -2, -1, 0, 1, 2, 9, 10, 11, 99, 100, 1000, 9223372036854775807, -9223372036854775808]) AS i`,
+			sql: `select * from k_int`, change: `UPDATE k_int SET v = 2 WHERE k = 10`, changed: `10`,
+			remove: `DELETE FROM k_int WHERE k = -1`, removed: `-1`},
+		{name: "uuid", create: `CREATE TABLE k_uuid (k uuid, v int);
+			INSERT INTO k_uuid SELECT md5(i::text)::uuid, 1 FROM generate_series(1, 40) AS i`,
+			sql: `select * from k_uuid`, change: `UPDATE k_uuid SET v = 2 WHERE k = md5('7')::uuid`, changed: `"8f14e45f-ceea-167a-5a36-dedd4bea2543"`,
+			remove: `DELETE FROM k_uuid WHERE k = md5('3')::uuid`, removed: `"eccbc87e-4b5c-e2fe-2830-8fd9f2a7baf3"`},
+	}
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorAppend, controlplane.BehaviorMirror} {
+		for _, m := range models {
+			t.Run(behavior+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t, behavior, nil)
+				f.exec(m.create)
+				if m.name == "text" {
+					for _, k := range oddKeys {
+						f.exec(`INSERT INTO k_text VALUES ($1, 1)`, k)
+					}
+					f.exec(`INSERT INTO k_text VALUES ($1, 1)`, strings.Repeat("x", controlplane.MaxKeyBytes+1))
+				}
+				f.useModel(m.sql, "k", behavior)
+				first := f.run(controlplane.RunSucceeded, RunOptions{})
+				sent, _ := f.recv.take("k")
+				wantInvalid := int64(0)
+				if m.name == "text" {
+					wantInvalid = 1
+				}
+				if first.Counts.Invalid != wantInvalid || int64(len(sent)) != first.Counts.Extracted-wantInvalid {
+					t.Fatalf("first run: counts %+v, sent %d", first.Counts, len(sent))
+				}
+				again := f.run(controlplane.RunSucceeded, RunOptions{})
+				if sent, _ := f.recv.take("k"); len(sent) != 0 {
+					t.Fatalf("a run with nothing changed sent %v (counts %+v)", sent, again.Counts)
+				}
+				f.exec(m.change)
+				f.exec(m.remove)
+				f.run(controlplane.RunSucceeded, RunOptions{})
+				got, _ := f.recv.take("k")
+				var want []string
+				switch behavior {
+				case controlplane.BehaviorUpdateOrCreate:
+					want = []string{"changed " + m.changed}
+				case controlplane.BehaviorMirror:
+					want = []string{"changed " + m.changed, "deleted " + m.removed}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("after one change and one removal (-want +got):\n%s", diff)
+				}
+				f.run(controlplane.RunSucceeded, RunOptions{})
+				if sent, _ := f.recv.take("k"); len(sent) != 0 {
+					t.Errorf("the run after that sent %v", sent)
+				}
+			})
+		}
+	}
+}
+
+// TestLostLockFencesTheRun: runner A's lock session is terminated mid-run while runner B waits
+// for the sync and every row changes. A stops at once and records nothing more (its run record
+// stays as B closed it); B and a later run leave the receiver with the warehouse's current
+// version of every key.
+func TestLostLockFencesTheRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 3000) AS i`)
+	f.exec(`UPDATE users SET name = 'v1'`)
+	f.sync.BatchSize = 20
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	engineB := &Engine{Store: f.store, Logger: slog.New(slog.DiscardHandler), Concurrency: 2,
+		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+
+	// The receiver's view: the last version of each key, in arrival order.
+	var mu sync.Mutex
+	view := map[string]string{}
+	bWaiting := make(chan struct{})
+	var killOnce sync.Once
+	var killErr error
+	f.recv.handle = func(n int, env *webhook.Envelope, w http.ResponseWriter) bool {
+		if n == 10 {
+			killOnce.Do(func() {
+				<-bWaiting
+				// Every row changes, then A's lock session dies; B takes the sync over.
+				if _, err := f.wh.Exec(context.Background(), `UPDATE users SET name = 'v2'`); err != nil {
+					killErr = err
+					return
+				}
+				var killed bool
+				killErr = f.store.Pool().QueryRow(context.Background(), `SELECT bool_or(pg_terminate_backend(l.pid))
+					FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+						AND ((l.classid::int8 << 32) | l.objid::int8) = $1`, controlplane.SyncLockKey(f.sync.ID)).Scan(&killed)
+				if killErr == nil && !killed {
+					killErr = fmt.Errorf("no lock session to terminate")
+				}
+			})
+		}
+		mu.Lock()
+		for _, d := range env.Data {
+			var rec struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(d, &rec)
+			if env.Operation == webhook.OpDeleted {
+				delete(view, fmt.Sprint(rec.ID))
+			} else {
+				view[fmt.Sprint(rec.ID)] = rec.Name
+			}
+		}
+		mu.Unlock()
+		w.WriteHeader(200)
+		return true
+	}
+
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	aDone := make(chan result, 1)
+	go func() {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+		aDone <- result{run, err}
+	}()
+	// B waits for the lock while A runs.
+	waitUntil(t, "run A to start", func() bool {
+		runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 1)
+		return len(runs) == 1
+	})
+	bDone := make(chan result, 1)
+	go func() {
+		run, err := engineB.Run(f.ctx, f.sync.ID, RunOptions{Wait: true, OnWait: func() { close(bWaiting) }})
+		bDone <- result{run, err}
+	}()
+	a := <-aDone
+	if killErr != nil {
+		t.Fatal(killErr)
+	}
+	if a.err == nil || a.run == nil || !strings.Contains(a.err.Error(), "lock was lost") {
+		t.Fatalf("run A: %+v, %v; want it stopped by the lost lock", a.run, a.err)
+	}
+	b := <-bDone
+	if b.err != nil {
+		t.Fatalf("run B: %+v, %v", b.run, b.err)
+	}
+	// A's record is as B closed it (canceled, abandoned): A's own end and counters were fenced.
+	stored, err := f.store.GetRun(f.ctx, a.run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != controlplane.RunCanceled || !strings.Contains(stored.Error, "stopped before finishing") {
+		t.Errorf("run A's record: %s %q, want canceled by B", stored.Status, stored.Error)
+	}
+	// B recorded everything it sent and A nothing after the loss: the next run finds nothing to send.
+	if c := f.run(controlplane.RunSucceeded, RunOptions{}).Counts; c.New+c.Changed+c.Deleted != 0 {
+		t.Errorf("the run after B found changes: %+v (a write of A after the loss moved the ledger)", c)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	rows, err := f.wh.Query(f.ctx, `SELECT id, name FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			t.Fatal(err)
+		}
+		want[fmt.Sprint(id)] = name
+	}
+	if diff := cmp.Diff(want, view); diff != "" {
+		t.Errorf("the receiver's last versions differ from the warehouse (-want +got):\n%.2000s", diff)
+	}
+}
