@@ -162,7 +162,8 @@ echo "BACKFLOW_SECRET_KEY=(32 random bytes, not shown)"
 step "Starting the webhook receiver: bin/backflow-runner receive"
 port=18085
 while ! port_free "$port"; do port=$((port + 1)); done
-bin/backflow-runner receive --listen "127.0.0.1:$port" --secret "$signing_secret" >"$work/receiver.log" 2>&1 &
+# The secret goes in the environment: a command line (--secret) is visible to every user in ps.
+BACKFLOW_RECEIVE_SECRET="$signing_secret" bin/backflow-runner receive --listen "127.0.0.1:$port" >"$work/receiver.log" 2>&1 &
 receiver_pid=$!
 for _ in $(seq 1 100); do
   port_free "$port" || break

@@ -8,7 +8,7 @@
 #   export TF_VAR_webhook_url=http://127.0.0.1:8085/hooks/backflow
 #   export TF_VAR_webhook_token=$(openssl rand -hex 16)
 #   export TF_VAR_webhook_signing_secret="whsec_$(openssl rand -base64 24)"
-#   backflow-runner receive --listen 127.0.0.1:8085 --secret "$TF_VAR_webhook_signing_secret" &
+#   BACKFLOW_RECEIVE_SECRET="$TF_VAR_webhook_signing_secret" backflow-runner receive --listen 127.0.0.1:8085 &
 #   terraform apply
 #   backflow-runner sync "Active users to webhook"
 #
