@@ -21,7 +21,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
-// Delivery defaults (DESIGN.md "Delivery rules").
+// Delivery defaults (docs/design.md, "Delivery rules").
 const (
 	DefaultMaxRetries  = 7
 	DefaultBaseBackoff = 500 * time.Millisecond
@@ -178,7 +178,7 @@ func DefaultClient() *http.Client { return defaultClient }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// Deliver sends records (each a JSON object) in one envelope of operation op, as DESIGN.md
+// Deliver sends records (each a JSON object) in one envelope of operation op, as docs/design.md
 // "Delivery rules" says: 2xx delivers them all; network errors, timeouts, 408, 429 and 5xx are
 // retried with the same webhook-id; a 3xx, a 401, a 403 or a 410 stops; any other 4xx splits the batch in halves,
 // each a new batch with a new webhook-id, until the refused records stand alone and are rejected.
@@ -298,7 +298,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
 				Attempts: attempt, Body: snippet}
 		case status == http.StatusUnauthorized, status == http.StatusForbidden:
-			// Deviation from DESIGN.md ("other 4xx: the batch is split in halves"): 401 and 403 are
+			// Deviation from the design contract ("other 4xx: the batch is split in halves"): 401 and 403 are
 			// about the request's credentials, not the records, so every half would be refused too.
 			// Bisecting would send each record alone and mark them all rejected, and the run would
 			// "succeed" having delivered nothing. Failing the run keeps the records pending and says
