@@ -31,6 +31,13 @@ echo "using $TF_ACC_TERRAFORM_PATH ($TF_ACC_PROVIDER_HOST)"
 step "go vet"
 go vet ./...
 
+step "go mod tidy"
+if ! tidy_diff=$(go mod tidy -diff 2>&1); then
+  echo "$tidy_diff"
+  echo "go.mod or go.sum is not tidy: run go mod tidy"
+  exit 1
+fi
+
 step "gofmt"
 unformatted=$(gofmt -l .)
 if [[ -n "$unformatted" ]]; then
