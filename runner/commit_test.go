@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -20,7 +21,7 @@ func checkCountsMatchLedger(t *testing.T, f *fixture, run *controlplane.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := f.store.LedgerCount(f.ctx, f.sync.ID)
+	n, err := controlplanetest.LedgerCount(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

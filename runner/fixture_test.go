@@ -187,7 +187,7 @@ func (f *fixture) run(wantStatus string, opts RunOptions) *controlplane.Run {
 
 func (f *fixture) ledgerKeys() []string {
 	f.t.Helper()
-	m, err := f.store.LedgerEntries(f.ctx, f.sync.ID)
+	m, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}

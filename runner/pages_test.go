@@ -9,16 +9,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // ledgerSize is a sync's pages and per-key rows (tombstones included).
 func (f *fixture) ledgerSize() (pages, rows int64) {
 	f.t.Helper()
-	pages, err := f.store.LedgerPageCount(f.ctx, f.sync.ID)
+	pages, err := controlplanetest.LedgerPageCount(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	rows, err = f.store.LedgerRowCount(f.ctx, f.sync.ID)
+	rows, err = controlplanetest.LedgerRowCount(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	if diff := cmp.Diff(sorted(all), f.ledgerKeys()); diff != "" {
 		t.Fatalf("ledger after the first run (-want +got):\n%s", diff)
 	}
-	first, err := f.store.LedgerEntries(f.ctx, f.sync.ID)
+	first, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	if pages != 13 || rows != 3 {
 		t.Errorf("after the second run: %d pages and %d rows, want 13 pages and 3 rows (2, 3's tombstone, 5)", pages, rows)
 	}
-	second, err := f.store.LedgerEntries(f.ctx, f.sync.ID)
+	second, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	if c := run.Counts; c.New != 1 || c.Delivered != 1 {
 		t.Errorf("re-insert counts = %+v", c)
 	}
-	third, err := f.store.LedgerEntries(f.ctx, f.sync.ID)
+	third, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestPartialFirstRunContinuesWithRows(t *testing.T) {
 	f.run(controlplane.RunFailed, RunOptions{})
 	f.recv.take("id")
 	pages, rows := f.ledgerSize()
-	before, err := f.store.LedgerEntries(f.ctx, f.sync.ID)
+	before, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // A group whose BeforeCommit fails leaves neither the ledger nor the run's counters moved.
@@ -30,7 +31,7 @@ func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 	if !errors.Is(err, boom) || called != 1 {
 		t.Fatalf("CommitDelivered = %v after %d calls, want boom after 1", err, called)
 	}
-	if n, err := store.LedgerCount(ctx, y.ID); err != nil || n != 0 {
+	if n, err := controlplanetest.LedgerCount(ctx, store, y.ID); err != nil || n != 0 {
 		t.Errorf("ledger count = %d, %v; want 0", n, err)
 	}
 	if r, _ := store.GetRun(ctx, run.ID); r.Counts != (controlplane.RunCounts{}) {
@@ -60,7 +61,7 @@ func TestCommitDeliveredManyKeys(t *testing.T) {
 	if err := commitWithLease(t, store, y.ID, run, del); err != nil {
 		t.Fatal(err)
 	}
-	got, err := store.LedgerEntries(ctx, y.ID)
+	got, err := controlplanetest.LedgerEntries(ctx, store, y.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

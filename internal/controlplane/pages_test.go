@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 func pageHash(b byte) []byte { return bytes.Repeat([]byte{b}, controlplane.HashSize) }
@@ -55,10 +56,10 @@ func TestLedgerPagesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := store.LedgerPageCount(ctx, y.ID); n != 3 {
+	if n, _ := controlplanetest.LedgerPageCount(ctx, store, y.ID); n != 3 {
 		t.Errorf("%d pages, want 3", n)
 	}
-	if n, _ := store.LedgerRowCount(ctx, y.ID); n != 0 {
+	if n, _ := controlplanetest.LedgerRowCount(ctx, store, y.ID); n != 0 {
 		t.Errorf("%d rows, want 0", n)
 	}
 	if diff := cmp.Diff([]string{"b:1", "d:1", "f:1", "g:1", "h:1", "m:1"}, readLedger(t, store, y.ID)); diff != "" {
@@ -92,10 +93,10 @@ func TestLedgerPagesMerge(t *testing.T) {
 	if diff := cmp.Diff(want, readLedger(t, store, y.ID)); diff != "" {
 		t.Errorf("merged (-want +got):\n%s", diff)
 	}
-	if n, err := store.LedgerCount(ctx, y.ID); err != nil || n != int64(len(want)) {
+	if n, err := controlplanetest.LedgerCount(ctx, store, y.ID); err != nil || n != int64(len(want)) {
 		t.Errorf("LedgerCount = %d, %v; want %d", n, err, len(want))
 	}
-	entries, err := store.LedgerEntries(ctx, y.ID)
+	entries, err := controlplanetest.LedgerEntries(ctx, store, y.ID)
 	if err != nil || len(entries) != len(want) || !bytes.Equal(entries["f"], pageHash(3)) {
 		t.Errorf("LedgerEntries = %v, %v", entries, err)
 	}
@@ -176,7 +177,7 @@ func TestLedgerPageOutOfOrder(t *testing.T) {
 	if err == nil {
 		t.Fatal("CommitDelivered accepted a page out of order")
 	}
-	if n, _ := store.LedgerPageCount(ctx, y.ID); n != 0 {
+	if n, _ := controlplanetest.LedgerPageCount(ctx, store, y.ID); n != 0 {
 		t.Errorf("%d pages written", n)
 	}
 }
@@ -242,7 +243,7 @@ func TestOverlappingPagesBecomeRows(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := store.LedgerPageCount(ctx, y.ID); n != 1 {
+	if n, _ := controlplanetest.LedgerPageCount(ctx, store, y.ID); n != 1 {
 		t.Errorf("%d pages, want 1: the overlapping group must not add pages", n)
 	}
 	want := []string{"a:1", "b:2", "c:2", "e:2", "x:2"}

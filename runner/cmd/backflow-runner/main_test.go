@@ -95,7 +95,7 @@ func (w *world) exec(sql string, args ...any) {
 }
 
 func (w *world) ledgerCount() int64 {
-	n, err := w.store.LedgerCount(w.ctx, w.sync.ID)
+	n, err := controlplanetest.LedgerCount(w.ctx, w.store, w.sync.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -278,12 +278,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("dry run sent something")
 	}
 
-	ledgerBefore, _ := w.store.LedgerEntries(w.ctx, w.sync.ID)
+	ledgerBefore, _ := controlplanetest.LedgerEntries(w.ctx, w.store, w.sync.ID)
 	code, out, errOut = w.runCmd("test", "Active users to webhook")
 	if code != 0 || !strings.Contains(out, "status: 200") || !strings.Contains(out, "user1@example.com") {
 		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
 	}
-	ledgerAfter, _ := w.store.LedgerEntries(w.ctx, w.sync.ID)
+	ledgerAfter, _ := controlplanetest.LedgerEntries(w.ctx, w.store, w.sync.ID)
 	if fmt.Sprint(ledgerBefore) != fmt.Sprint(ledgerAfter) {
 		t.Errorf("test moved the ledger")
 	}
