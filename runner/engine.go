@@ -276,8 +276,10 @@ func (j *job) meta(runAt time.Time) *webhook.Meta {
 	}
 }
 
-func (j *job) openModel(ctx context.Context) (*warehouse.Rows, *mapper, error) {
-	rows, err := warehouse.Open(ctx, j.warehouse, j.model.Query(), j.sync.PrimaryKey)
+// openModel reads query (the model's, or a narrowing of it) in key order, with the sync's mapper:
+// for runs, dry runs and tests alike.
+func (j *job) openModel(ctx context.Context, query string) (*warehouse.Rows, *mapper, error) {
+	rows, err := warehouse.Open(ctx, j.warehouse, query, j.sync.PrimaryKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
@@ -309,10 +311,15 @@ func (e *Engine) limiter(c *controlplane.Connection) *rate.Limiter {
 	return l
 }
 
-func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
+// endpoint is where and how a webhook connection is sent to: for runs and tests alike.
+func endpoint(c *controlplane.Connection) webhook.Endpoint {
 	w := c.Webhook
+	return webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+}
+
+func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 	d := &webhook.Deliverer{
-		Endpoint: webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret},
+		Endpoint: endpoint(c),
 		Client:   e.Client, Limiter: e.limiter(c),
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
@@ -331,7 +338,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if err != nil {
 		return nil, none, err
 	}
-	rows, m, err := j.openModel(ctx)
+	rows, m, err := j.openModel(ctx, j.model.Query())
 	if err != nil {
 		return nil, none, err
 	}

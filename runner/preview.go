@@ -34,7 +34,7 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	if err != nil {
 		return nil, err
 	}
-	rows, m, err := j.openModel(ctx)
+	rows, m, err := j.openModel(ctx, j.model.Query())
 	if err != nil {
 		return nil, err
 	}
@@ -92,16 +92,7 @@ func (j *job) openOneRecord(ctx context.Context) (*warehouse.Rows, *mapper, erro
 	// Newlines around the model's SQL: it may end with a -- comment.
 	one := fmt.Sprintf("SELECT * FROM (\n%s\n) AS m WHERE m.%s IS NOT NULL LIMIT 1",
 		q, pgx.Identifier{j.sync.PrimaryKey}.Sanitize())
-	rows, err := warehouse.Open(ctx, j.warehouse, one, j.sync.PrimaryKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
-	}
-	m, err := newMapper(rows.Columns(), j.sync.Mappings, j.sync.PrimaryKey)
-	if err != nil {
-		_ = rows.Close()
-		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
-	}
-	return rows, m, nil
+	return j.openModel(ctx, one)
 }
 
 // TestResult is the endpoint's answer to a test request.
@@ -141,8 +132,7 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
 	}
-	w := j.dest.Webhook
-	ep := webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+	ep := endpoint(j.dest)
 	body := j.meta(time.Now()).AppendEnvelope(nil, webhook.OpChanged, [][]byte{rec})
 	req, err := ep.NewRequest(ctx, webhook.NewMessageID(), body)
 	if err != nil {
