@@ -145,7 +145,8 @@ func TestLostLockFencesTheRun(t *testing.T) {
 				var killed bool
 				killErr = f.store.Pool().QueryRow(context.Background(), `SELECT bool_or(pg_terminate_backend(l.pid))
 					FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-						AND ((l.classid::int8 << 32) | l.objid::int8) = $1`, controlplane.SyncLockKey(f.sync.ID)).Scan(&killed)
+						AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((l.classid::int8 << 32) | l.objid::int8) = $1`, controlplane.SyncLockKey(f.sync.ID)).Scan(&killed)
 				if killErr == nil && !killed {
 					killErr = fmt.Errorf("no lock session to terminate")
 				}

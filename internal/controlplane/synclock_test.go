@@ -18,6 +18,7 @@ func terminateLock(t *testing.T, store *controlplane.Store, syncID int64) {
 	var killed bool
 	err := store.Pool().QueryRow(context.Background(), `SELECT coalesce(bool_or(pg_terminate_backend(l.pid)), false)
 		FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 			AND ((l.classid::int8 << 32) | l.objid::int8) = $1`, controlplane.SyncLockKey(syncID)).Scan(&killed)
 	if err != nil || !killed {
 		t.Fatalf("terminate the lock's session: %v %v", killed, err)
