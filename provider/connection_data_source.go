@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -52,8 +53,12 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 		MarkdownDescription: "Looks up a connection by name, e.g. one managed in another configuration. Secrets " +
 			"(URLs, headers, signing secrets) are never exposed.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{MarkdownDescription: "Name of the connection.", Required: true},
-			"id":   schema.Int64Attribute{MarkdownDescription: "Id of the connection.", Computed: true},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the connection.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator{}},
+			},
+			"id": schema.Int64Attribute{MarkdownDescription: "Id of the connection.", Computed: true},
 			"kind": schema.StringAttribute{
 				MarkdownDescription: "`" + controlplane.KindPostgres + "` or `" + controlplane.KindWebhook + "`.",
 				Computed:            true,

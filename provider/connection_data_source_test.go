@@ -61,6 +61,12 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 				Config:      e.config(`data "backflow_connection" "x" { name = "nope" }`),
 				ExpectError: expectErr(`No Such Connection.*"nope"`),
 			},
+			{
+				// A name no connection can have is refused before the control plane is asked.
+				Config:      e.config(`data "backflow_connection" "x" { name = "no\u0000pe" }`),
+				ExpectError: expectErr(`Invalid Name.*control character \(U\+0000`),
+			},
+			{Config: e.provider()}, // the destroy at the end runs with the last configuration
 		},
 	})
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
+	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -22,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -29,6 +31,7 @@ var (
 	_ resource.Resource                = &ConnectionResource{}
 	_ resource.ResourceWithConfigure   = &ConnectionResource{}
 	_ resource.ResourceWithImportState = &ConnectionResource{}
+	_ resource.ResourceWithModifyPlan  = &ConnectionResource{}
 )
 
 // WebhookMethods are the HTTP methods a webhook connection may use; the first is the default.
@@ -48,7 +51,9 @@ type connectionModel struct {
 }
 
 type postgresModel struct {
-	URL types.String `tfsdk:"url"`
+	URL              types.String `tfsdk:"url"`
+	StatementTimeout types.String `tfsdk:"statement_timeout"`
+	LockTimeout      types.String `tfsdk:"lock_timeout"`
 }
 
 type webhookModel struct {
@@ -56,15 +61,17 @@ type webhookModel struct {
 	Method               types.String `tfsdk:"method"`
 	Headers              types.Map    `tfsdk:"headers"`
 	SigningSecret        types.String `tfsdk:"signing_secret"`
-	MaxRequestsPerSecond types.Int64  `tfsdk:"max_requests_per_second"`
+	MaxRequestsPerSecond types.Number `tfsdk:"max_requests_per_second"`
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
 }
 
 var (
-	postgresAttrTypes = map[string]attr.Type{"url": types.StringType}
-	webhookAttrTypes  = map[string]attr.Type{
+	postgresAttrTypes = map[string]attr.Type{
+		"url": types.StringType, "statement_timeout": types.StringType, "lock_timeout": types.StringType,
+	}
+	webhookAttrTypes = map[string]attr.Type{
 		"url": types.StringType, "method": types.StringType, "headers": types.MapType{ElemType: types.StringType},
-		"signing_secret": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
+		"signing_secret": types.StringType, "max_requests_per_second": types.NumberType, "test_on_save": types.BoolType,
 	}
 )
 
@@ -93,19 +100,39 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`. Not blank, no control characters.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{nameValidator{}},
 			},
 			"postgres": schema.SingleNestedAttribute{
 				MarkdownDescription: "A Postgres warehouse. Conflicts with `webhook`.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"url": schema.StringAttribute{
-						MarkdownDescription: "Postgres URL of the warehouse, e.g. `postgres://reader:secret@host:5432/analytics`. Sensitive.",
-						Required:            true,
-						Sensitive:           true,
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						MarkdownDescription: "Postgres URL of the warehouse, e.g. `postgres://reader:secret@host:5432/analytics`, " +
+							"or keyword/value settings (`host=... dbname=...`). Refused at plan time when it does not parse " +
+							"(the message never shows it). Sensitive.",
+						Required:   true,
+						Sensitive:  true,
+						Validators: []validator.String{postgresURLValidator{}},
+					},
+					"statement_timeout": schema.StringAttribute{
+						MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
+							"`30s`, `5m` or `2h` (above zero, at most `" + formatDuration(MaxStatementTimeout) + "`). " +
+							"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
+							"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
+							"your longest run. Unset: `" + formatDuration(warehouse.DefaultStatementTimeout) + "`.",
+						Optional:   true,
+						Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
+					},
+					"lock_timeout": schema.StringAttribute{
+						MarkdownDescription: "Longest time a model read waits for a lock (e.g. behind a migration that " +
+							"locks a table), as a Go duration such as `10s` (above zero, at most `" +
+							formatDuration(MaxLockTimeout) + "`). Applies to every read of a model on this warehouse: " +
+							"runs, `backflow-runner test`, dry runs and the plan-time describe. Unset: `" +
+							formatDuration(warehouse.DefaultLockTimeout) + "`.",
+						Optional:   true,
+						Validators: []validator.String{timeoutValidator{max: MaxLockTimeout}},
 					},
 				},
 				Validators: []validator.Object{
@@ -118,10 +145,12 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"url": schema.StringAttribute{
-						MarkdownDescription: "URL that receives the batches. Sensitive: it often carries a token.",
-						Required:            true,
-						Sensitive:           true,
-						Validators:          []validator.String{webhookURLValidator{}},
+						MarkdownDescription: "http:// or https:// URL that receives the batches. No credentials before " +
+							"the host (`user:password@`: use `headers`), no spaces or control characters (percent-encode " +
+							"them). Sensitive: it often carries a token.",
+						Required:   true,
+						Sensitive:  true,
+						Validators: []validator.String{webhookURLValidator{}},
 					},
 					"method": schema.StringAttribute{
 						MarkdownDescription: "HTTP method of each request: one of " + quoteList(WebhookMethods) +
@@ -132,29 +161,38 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						Validators: []validator.String{stringvalidator.OneOf(WebhookMethods...)},
 					},
 					"headers": schema.MapAttribute{
-						MarkdownDescription: "Extra HTTP headers sent with every request, e.g. `Authorization`. Sensitive.",
-						ElementType:         types.StringType,
-						Optional:            true,
-						Sensitive:           true,
+						MarkdownDescription: "Extra HTTP headers sent with every request, e.g. `Authorization`. Names are " +
+							"RFC 9110 tokens (letters, digits and ``!#$%&'*+-.^_`|~``), each name once whatever its case; " +
+							"values are one line (no CR, LF, NUL or other control characters but tab). The runner sets " +
+							quoteAll(webhook.ReservedHeaders) + " itself, so these cannot be set here. Sensitive.",
+						ElementType: types.StringType,
+						Optional:    true,
+						Sensitive:   true,
+						Validators:  []validator.Map{headersValidator{}},
 					},
 					"signing_secret": schema.StringAttribute{
-						MarkdownDescription: "Standard Webhooks signing secret (`whsec_...`). When set, each request " +
-							"carries `webhook-timestamp` and `webhook-signature` headers. Sensitive.",
+						MarkdownDescription: fmt.Sprintf("Standard Webhooks signing secret: `%s` followed by the standard "+
+							"base64 of %d to %d random bytes, e.g. what "+
+							"`echo \"whsec_$(openssl rand -base64 32)\"` prints. When set, each request carries "+
+							"`webhook-timestamp` and `webhook-signature` headers. Sensitive.",
+							webhook.SecretPrefix, webhook.MinSecretBytes, webhook.MaxSecretBytes),
 						Optional:   true,
 						Sensitive:  true,
-						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators: []validator.String{signingSecretValidator{}},
 					},
-					"max_requests_per_second": schema.Int64Attribute{
-						MarkdownDescription: "Most requests per second the runner sends to this webhook (at least 1). " +
-							"Unset: not paced.",
+					"max_requests_per_second": schema.NumberAttribute{
+						MarkdownDescription: fmt.Sprintf("Most requests per second the runner sends to this webhook: a "+
+							"whole number from 1 to %d. Unset: not paced.", webhook.MaxRequestsPerSecond),
 						Optional:   true,
-						Validators: []validator.Int64{int64validator.AtLeast(1)},
+						Validators: []validator.Number{maxRequestsPerSecondValidator{}},
 					},
 					"test_on_save": schema.BoolAttribute{
 						MarkdownDescription: "Test the webhook on every create and update, as Census does: a `HEAD` to the URL " +
 							"with the connection's headers; if that is not answered 200, a request with the connection's " +
 							"method (signed, with its headers) carrying the envelope with operation `test` and empty `data`. " +
-							"Anything but 200 to that request refuses the apply. Defaults to `true`.",
+							"Anything but 200 to that request refuses the change: an update is tested at plan time (so a " +
+							"refusal changes nothing, not even the state), a new connection, or values known only after " +
+							"apply, at apply time. Defaults to `true`.",
 						Optional: true,
 						Computed: true,
 						Default:  booldefault.StaticBool(true),
@@ -178,13 +216,19 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 		var pg postgresModel
 		diags.Append(m.Postgres.As(ctx, &pg, objectAsOptions)...)
 		c.Postgres = &controlplane.PostgresConfig{URL: pg.URL.ValueString()}
+		c.Postgres.StatementTimeout = timeoutValue(pg.StatementTimeout, MaxStatementTimeout, &diags)
+		c.Postgres.LockTimeout = timeoutValue(pg.LockTimeout, MaxLockTimeout, &diags)
 	}
 	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
 		var wh webhookModel
 		diags.Append(m.Webhook.As(ctx, &wh, objectAsOptions)...)
 		cfg := &controlplane.WebhookConfig{
 			URL: wh.URL.ValueString(), Method: wh.Method.ValueString(), SigningSecret: wh.SigningSecret.ValueString(),
-			MaxRequestsPerSecond: wh.MaxRequestsPerSecond.ValueInt64(), TestOnSave: wh.TestOnSave.ValueBool(),
+			TestOnSave: wh.TestOnSave.ValueBool(),
+		}
+		if !wh.MaxRequestsPerSecond.IsNull() && !wh.MaxRequestsPerSecond.IsUnknown() {
+			// The validator admits whole numbers from 1 to webhook.MaxRequestsPerSecond only.
+			cfg.MaxRequestsPerSecond, _ = wh.MaxRequestsPerSecond.ValueBigFloat().Int64()
 		}
 		if cfg.Method == "" {
 			cfg.Method = WebhookMethods[0]
@@ -209,13 +253,20 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 	var d diag.Diagnostics
 	switch {
 	case c.Postgres != nil:
-		m.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, postgresModel{URL: types.StringValue(c.Postgres.URL)})
+		pg := postgresModel{URL: types.StringValue(c.Postgres.URL)}
+		var priorPG postgresModel
+		if prior != nil && !prior.Postgres.IsNull() && !prior.Postgres.IsUnknown() {
+			diags.Append(prior.Postgres.As(ctx, &priorPG, objectAsOptions)...)
+		}
+		pg.StatementTimeout = timeoutText(c.Postgres.StatementTimeout, priorPG.StatementTimeout)
+		pg.LockTimeout = timeoutText(c.Postgres.LockTimeout, priorPG.LockTimeout)
+		m.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, pg)
 		diags.Append(d...)
 	case c.Webhook != nil:
 		w := c.Webhook
 		wh := webhookModel{
 			URL: types.StringValue(w.URL), Method: types.StringValue(w.Method), TestOnSave: types.BoolValue(w.TestOnSave),
-			Headers: types.MapNull(types.StringType), SigningSecret: types.StringNull(), MaxRequestsPerSecond: types.Int64Null(),
+			Headers: types.MapNull(types.StringType), SigningSecret: types.StringNull(), MaxRequestsPerSecond: types.NumberNull(),
 		}
 		if w.Method == "" {
 			wh.Method = types.StringValue(WebhookMethods[0])
@@ -224,7 +275,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 			wh.SigningSecret = types.StringValue(w.SigningSecret)
 		}
 		if w.MaxRequestsPerSecond > 0 {
-			wh.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)
+			wh.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(w.MaxRequestsPerSecond))
 		}
 		if len(w.Headers) > 0 || priorHasEmptyHeaders(ctx, prior) {
 			wh.Headers, d = types.MapValueFrom(ctx, types.StringType, w.Headers)
@@ -236,6 +287,34 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 	return diags
 }
 
+// timeoutValue is a configured timeout as the store keeps it: zero when unset (the warehouse's
+// default). The validator has refused what does not parse.
+func timeoutValue(v types.String, max time.Duration, diags *diag.Diagnostics) time.Duration {
+	if v.IsNull() || v.IsUnknown() {
+		return 0
+	}
+	d, err := ParseTimeout(v.ValueString(), max)
+	if err != nil {
+		diags.AddError("Invalid Timeout", err.Error())
+	}
+	return d
+}
+
+// timeoutText is a stored timeout as the state shows it: null when zero (unset, so configurations
+// written before the attribute existed plan no change), the prior text when it means the same
+// duration ("300s" stays "300s"), else formatDuration's.
+func timeoutText(d time.Duration, prior types.String) types.String {
+	if d <= 0 {
+		return types.StringNull()
+	}
+	if !prior.IsNull() && !prior.IsUnknown() {
+		if p, err := time.ParseDuration(prior.ValueString()); err == nil && p == d {
+			return prior
+		}
+	}
+	return types.StringValue(formatDuration(d))
+}
+
 func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {
 	if prior == nil || prior.Webhook.IsNull() || prior.Webhook.IsUnknown() {
 		return false
@@ -245,6 +324,59 @@ func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {
 		return false
 	}
 	return !wh.Headers.IsNull() && !wh.Headers.IsUnknown() && len(wh.Headers.Elements()) == 0
+}
+
+// testedAtPlan is the private-state key ModifyPlan sets when it tested the webhook with the
+// planned values, so the apply does not test it again.
+const testedAtPlan = "webhook_tested_at_plan"
+
+// ModifyPlan runs test_on_save at plan time when the plan changes a webhook connection in place
+// and every value the test uses is known then. A refusal then fails the plan, before anything is
+// applied: a refused apply would leave the state with the refused configuration's sensitivity
+// marks (Terraform saves the planned marks even when an apply fails), and the next plan of the
+// good configuration would show an in-place update with no visible change. A new connection is
+// tested at apply, as before: a refused create leaves nothing in the state, and the framework
+// gives Create no way to know the plan tested it.
+func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// Whatever a prior apply left, only this plan's own test may skip the apply's.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, nil)...)
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+		return // a destroy, a create, or nothing changes
+	}
+	var plan, state connectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.Webhook.IsNull() || plan.Webhook.IsNull() || plan.Webhook.IsUnknown() ||
+		plan.Name.IsUnknown() {
+		return // not an in-place update of a webhook
+	}
+	var wh webhookModel
+	resp.Diagnostics.Append(plan.Webhook.As(ctx, &wh, objectAsOptions)...)
+	if resp.Diagnostics.HasError() || !wh.TestOnSave.ValueBool() || wh.URL.IsUnknown() || wh.Method.IsUnknown() ||
+		wh.SigningSecret.IsUnknown() || !mapKnown(wh.Headers) {
+		return // not asked for, or known only at apply, which tests then
+	}
+	c, d := plan.toConnection(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	testOnSave(ctx, c, &resp.Diagnostics)
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, []byte("true"))...)
+	}
+}
+
+func mapKnown(m types.Map) bool {
+	if m.IsUnknown() {
+		return false
+	}
+	for _, v := range m.Elements() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
 }
 
 // testOnSave runs the webhook check when the connection asks for it.
@@ -315,7 +447,18 @@ func (r *ConnectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	testOnSave(ctx, c, &resp.Diagnostics)
+	// Tested at plan time with these very values, unless some were known only now.
+	var tested []byte
+	if req.Private != nil {
+		tested, d = req.Private.GetKey(ctx, testedAtPlan)
+		resp.Diagnostics.Append(d...)
+	}
+	if resp.Private != nil {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, nil)...) // not kept in the state
+	}
+	if string(tested) != "true" {
+		testOnSave(ctx, c, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -1,13 +1,17 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -377,6 +381,316 @@ func TestAccWrongSecretKey(t *testing.T) {
 				ExpectError: expectErr(`Cannot Decrypt Connection Secrets.*secret_key.*BACKFLOW_SECRET_KEY`),
 			},
 			{Config: e.config(conn), PlanOnly: true}, // the right key reads it again, unchanged
+		},
+	})
+}
+
+// hclString quotes s for HCL: HCL has no \x escapes, so control characters are written \uXXXX,
+// and template sequences are escaped.
+func hclString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, "\\u%04X", r)
+		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
+			b.WriteRune(r)
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// connectionRows is every connection row as stored, to show a refused plan changed nothing.
+func (e *testEnv) connectionRows(t *testing.T) string {
+	t.Helper()
+	var rows string
+	err := e.cp.QueryRow(context.Background(), `SELECT coalesce(string_agg(concat_ws('|', id, name, kind, config::text,
+		encode(sealed_secrets, 'hex'), updated_at), E'\n' ORDER BY id), '') FROM backflow.connections`).Scan(&rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// Hostile or careless input is refused at plan time with a message that says what to do, and
+// nothing changes: the state plans empty and the stored rows are as they were. Each class is tried
+// with several members (other control characters, other letter cases, IPv6 userinfo...).
+func TestAccConnectionHostileInput(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	type hookSettings struct{ name, url, extra string }
+	good := hookSettings{"Webhook Test", hook.URL, `headers = { Authorization = "Bearer t0ken" }
+    signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    max_requests_per_second = 30`}
+	warehouse := func(name, url, extra string) string {
+		return fmt.Sprintf(`
+resource "backflow_connection" "w" {
+  name     = %s
+  postgres = {
+    url = %s
+    %s
+  }
+}
+`, hclString(name), hclString(url), extra)
+	}
+	hookCfg := func(h hookSettings) string {
+		return fmt.Sprintf(`
+resource "backflow_connection" "hook" {
+  name    = %s
+  webhook = {
+    url = %s
+    %s
+  }
+}
+`, hclString(h.name), hclString(h.url), h.extra)
+	}
+	goodConfig := e.config(warehouse("Analytics warehouse", e.whURL, `statement_timeout = "5m"`), hookCfg(good))
+	withHook := func(h hookSettings) string {
+		return e.config(warehouse("Analytics warehouse", e.whURL, `statement_timeout = "5m"`), hookCfg(h))
+	}
+	withExtra := func(extra string) string { return withHook(hookSettings{good.name, good.url, extra}) }
+	withHeader := func(name, value string) string {
+		return withExtra(fmt.Sprintf("headers = { %s = %s }", hclString(name), hclString(value)))
+	}
+	withWarehouse := func(name, url, extra string) string {
+		return e.config(warehouse(name, url, extra), hookCfg(good))
+	}
+	const secretURL = "https://user:s3cret-pw@example.com/hook"
+
+	refused := []struct {
+		config  string
+		pattern string
+	}{
+		// Item 5: signing secrets.
+		{withExtra(`signing_secret = "whsec_"`), `Invalid Signing Secret.*whsec_ followed by the standard base64 of 24 to 64.*decodes to 0 bytes`},
+		{withExtra(`signing_secret = "abc"`), `Invalid Signing Secret.*must start with "whsec_"`},
+		{withExtra(`signing_secret = "whsec_!!!"`), `Invalid Signing Secret.*not standard base64`},
+		{withExtra(`signing_secret = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"`), `Invalid Signing Secret.*decodes to 18 bytes`},
+		{withExtra(`signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"`), `Invalid Signing Secret.*not standard base64`},
+		// Item 6: header names, values, and the headers the runner sets, in any letter case.
+		{withHeader("X Api Key", "v"), `Invalid Webhook Header.*"X Api Key" is not a valid header name`},
+		{withHeader("", "v"), `Invalid Webhook Header.*empty name`},
+		{withHeader("X-Api-Key:", "v"), `Invalid Webhook Header.*not a valid header name`},
+		{withHeader("X-Api\u0001Key", "v"), `Invalid Webhook Header.*control character 0x01`},
+		{withHeader("Authorization", "Bearer t0ken\r\nX-Evil: 1"), `Invalid Webhook Header.*line break`},
+		{withHeader("Authorization", "Bearer t0ken\n"), `Invalid Webhook Header.*line break`},
+		{withHeader("Authorization", "Bearer\u0000t0ken"), `Invalid Webhook Header.*NUL`},
+		{withHeader("Authorization", "Bearer\u001bt0ken"), `Invalid Webhook Header.*control character 0x1B`},
+		{withHeader("content-type", "text/plain"), `Invalid Webhook Header.*set by the runner.*Content-Type, Content-Length, Host, User-Agent, webhook-id, webhook-timestamp, webhook-signature`},
+		{withHeader("CONTENT-LENGTH", "1"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("host", "evil.example"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("User-Agent", "me"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("Webhook-Id", "msg_1"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("WEBHOOK-TIMESTAMP", "1"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("webhook-signature", "v1,forged"), `Invalid Webhook Header.*set by the runner`},
+		{withHeader("Transfer-Encoding", "chunked"), `Invalid Webhook Header.*written by the HTTP client`},
+		{withExtra(`headers = { "X-Key" = "a", "x-key" = "b" }`), `Invalid Webhook Header.*same header as "X-Key"`},
+		// Item 7: URLs, numbers and names.
+		{withHook(hookSettings{good.name, secretURL, ""}), `Invalid Webhook URL.*credentials before its host`},
+		{withHook(hookSettings{good.name, "http://user:s3cret-pw@[::1]:8080/hook", ""}), `Invalid Webhook URL.*credentials`},
+		{withHook(hookSettings{good.name, "http://s3cret-token@127.0.0.1/hook", ""}), `Invalid Webhook URL.*credentials`},
+		{withHook(hookSettings{good.name, hook.URL + "/a b?token=s3cret", ""}), `Invalid Webhook URL.*whitespace.*%20`},
+		{withHook(hookSettings{good.name, hook.URL + "/?token=s3cret\t", ""}), `Invalid Webhook URL.*whitespace`},
+		{withHook(hookSettings{good.name, hook.URL + "/?token=s3cret\u0000", ""}), `Invalid Webhook URL.*control character`},
+		{withHook(hookSettings{good.name, hook.URL + "/\u00a0?token=s3cret", ""}), `Invalid Webhook URL.*whitespace`},
+		{withWarehouse("Analytics warehouse", "not a url", ""), `Invalid Postgres URL.*neither a postgres:// URL`},
+		{withWarehouse("Analytics warehouse", "postgres://alice:s3cret-pw@h:99999/db", ""), `Invalid Postgres URL.*port`},
+		{withWarehouse("Analytics warehouse", "postgres://alice:s3cret-pw@h/db?sslmode=maybe", ""), `Invalid Postgres URL.*TLS`},
+		{withExtra(`max_requests_per_second = 1e12`), `Invalid Request Rate.*above the maximum of 10000`},
+		{withExtra(`max_requests_per_second = 10001`), `Invalid Request Rate.*above the maximum of 10000`},
+		{withExtra(`max_requests_per_second = 1.5`), `Invalid Request Rate.*1.5 is not a whole number`},
+		{withExtra(`max_requests_per_second = -1`), `Invalid Request Rate.*at least 1`},
+		{withHook(hookSettings{"Webhook\u0000Test", good.url, good.extra}), `Invalid Name.*control character \(U\+0000`},
+		{withHook(hookSettings{"Webhook\nTest", good.url, good.extra}), `Invalid Name.*control character \(U\+000A`},
+		{withHook(hookSettings{"Webhook\u0085Test", good.url, good.extra}), `Invalid Name.*control character`},
+		{withHook(hookSettings{"   ", good.url, good.extra}), `Invalid Name.*blank`},
+		{withWarehouse("\u0007", e.whURL, ""), `Invalid Name.*control character`},
+		// The postgres timeouts.
+		{withWarehouse("Analytics warehouse", e.whURL, `statement_timeout = "0s"`), `Invalid Timeout.*not above zero`},
+		{withWarehouse("Analytics warehouse", e.whURL, `statement_timeout = "-5m"`), `Invalid Timeout.*not above zero`},
+		{withWarehouse("Analytics warehouse", e.whURL, `statement_timeout = "5 minutes"`), `Invalid Timeout.*not a duration`},
+		{withWarehouse("Analytics warehouse", e.whURL, `statement_timeout = "25h"`), `Invalid Timeout.*maximum of 24h`},
+		{withWarehouse("Analytics warehouse", e.whURL, `lock_timeout = "2h"`), `Invalid Timeout.*maximum of 1h`},
+		{withWarehouse("Analytics warehouse", e.whURL, `lock_timeout = "500us"`), `Invalid Timeout.*whole number of milliseconds`},
+	}
+	var before string
+	steps := []resource.TestStep{{
+		Config: goodConfig,
+		Check:  func(*terraform.State) error { before = e.connectionRows(t); return nil },
+	}}
+	for _, r := range refused {
+		steps = append(steps, resource.TestStep{Config: r.config, PlanOnly: true, ExpectError: expectErr(r.pattern)})
+	}
+	steps = append(steps, resource.TestStep{
+		Config: goodConfig,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		Check: func(*terraform.State) error {
+			if after := e.connectionRows(t); after != before {
+				return fmt.Errorf("the stored connections changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			return nil
+		},
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps:                    steps,
+	})
+}
+
+// statement_timeout and lock_timeout are stored with the connection, read back for drift and
+// import, and null when unset so configurations written before them plan no change.
+func TestAccConnectionPostgresTimeouts(t *testing.T) {
+	e := newTestEnv(t)
+	const addr = "backflow_connection.w"
+	cfg := func(extra string) string {
+		return e.config(fmt.Sprintf(`
+resource "backflow_connection" "w" {
+  name     = "Analytics warehouse"
+  postgres = {
+    url = %q
+    %s
+  }
+}
+`, e.whURL, extra))
+	}
+	stored := func(wantStatementMS, wantLockMS int64) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			c, err := e.store.LookupConnection(context.Background(), "Analytics warehouse")
+			if err != nil {
+				return err
+			}
+			if got, want := c.Postgres.StatementTimeout, time.Duration(wantStatementMS)*time.Millisecond; got != want {
+				return fmt.Errorf("stored statement timeout %v, want %v", got, want)
+			}
+			if got, want := c.Postgres.LockTimeout, time.Duration(wantLockMS)*time.Millisecond; got != want {
+				return fmt.Errorf("stored lock timeout %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	emptyAfter := resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""), ConfigPlanChecks: emptyAfter, Check: stored(0, 0),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("postgres").AtMapKey("statement_timeout"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("postgres").AtMapKey("lock_timeout"), knownvalue.Null()),
+				},
+			},
+			{
+				// Written as the user wrote it ("90s" stays "90s"), stored in milliseconds.
+				Config: cfg(`statement_timeout = "90s"
+    lock_timeout = "2500ms"`),
+				ConfigPlanChecks: emptyAfter, Check: stored(90_000, 2_500),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("postgres").AtMapKey("statement_timeout"), knownvalue.StringExact("90s")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("postgres").AtMapKey("lock_timeout"), knownvalue.StringExact("2500ms")),
+				},
+			},
+			{Config: cfg(`statement_timeout = "2h"
+    lock_timeout = "5s"`), ConfigPlanChecks: emptyAfter, Check: stored(7_200_000, 5_000)},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
+			{
+				// Changed outside Terraform: the plan puts it back.
+				PreConfig: func() {
+					e.execControlPlane(t, `UPDATE backflow.connections SET config = jsonb_set(config, '{statement_timeout_ms}', '60000')`)
+				},
+				Config: cfg(`statement_timeout = "2h"
+    lock_timeout = "5s"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: stored(7_200_000, 5_000),
+			},
+			{Config: cfg(""), ConfigPlanChecks: emptyAfter, Check: stored(0, 0)},
+		},
+	})
+}
+
+// A change refused by test_on_save is refused at plan time: nothing is applied, so the state
+// keeps its sensitivity marks and rows, and the next plan of the good configuration is empty even
+// when the refused configuration marked less (see terraform_marks_test.go for why that matters).
+func TestAccConnectionRefusedUpdateLeavesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	failing := newReceiver(t, http.StatusInternalServerError, "nope")
+	good := e.config(sensitiveTokenVariable, webhookConnection("hook", "Webhook Test", hook.URL,
+		`headers = { Authorization = "Bearer ${var.token}" }`))
+	var before string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: good, ConfigVariables: tokenVariable, Check: func(*terraform.State) error { before = e.connectionRows(t); return nil }},
+			{
+				// A plan is enough to be refused.
+				Config:          e.config(sensitiveTokenVariable, webhookConnection("hook", "Webhook Test", failing.URL, `method = "PUT"`)),
+				ConfigVariables: tokenVariable, PlanOnly: true,
+				ExpectError: expectErr(`Webhook Test Failed.*HTTP 500`),
+			},
+			{
+				Config:          e.config(sensitiveTokenVariable, webhookConnection("hook", "Webhook Test", failing.URL, `method = "PUT"`)),
+				ConfigVariables: tokenVariable,
+				ExpectError:     expectErr(`Webhook Test Failed.*HTTP 500`),
+			},
+			{
+				Config: good, ConfigVariables: tokenVariable,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: func(*terraform.State) error {
+					if after := e.connectionRows(t); after != before {
+						return fmt.Errorf("the stored connection changed:\nbefore:\n%s\nafter:\n%s", before, after)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// The plan right after importing a webhook connection is empty when its headers are written out,
+// and, under Terraform only, an in-place update when they come from a sensitive variable: the
+// imported state does not record the variable's sensitivity (terraform_marks_test.go shows the
+// same on a minimal provider, and where Terraform tracks it).
+func TestAccConnectionImportSensitiveHeaders(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_connection.hook"
+	tf := `
+terraform {
+  required_providers {
+    backflow = { source = "backflowhq/backflow" }
+  }
+}
+` + sensitiveTokenVariable
+	literal := e.config(tf, webhookConnection("hook", "Webhook Test", hook.URL, `headers = { Authorization = "Bearer t0ken" }`))
+	fromVar := e.config(tf, webhookConnection("hook", "Webhook Test", hook.URL, `headers = { Authorization = "Bearer ${var.token}" }`))
+	importFromVar := importPlansMarksUpdate(t)
+	importFromVar.Config, importFromVar.ConfigVariables = fromVar, tokenVariable
+	importFromVar.ResourceName, importFromVar.ImportState, importFromVar.ImportStateKind = addr, true, resource.ImportBlockWithID
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: literal, ConfigVariables: tokenVariable},
+			{Config: literal, ConfigVariables: tokenVariable, ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithID},
+			{Config: fromVar, ConfigVariables: tokenVariable},
+			importFromVar,
 		},
 	})
 }

@@ -71,7 +71,7 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Unique name. Webhooks receive it as `model_name`.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{nameValidator{}},
 			},
 			"connection_id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the `postgres` connection the model reads from. Changing it replaces the model.",

@@ -106,9 +106,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`. Not blank, no control characters.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{nameValidator{}},
 			},
 			"model_id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the model whose records are sent. Changing it replaces the sync (and starts a new ledger).",

@@ -295,3 +295,65 @@ resource "backflow_sync" "s" {
 		},
 	})
 }
+
+// Model and sync names follow the connection's rule (nameValidator): refused at plan time, and
+// nothing changes.
+func TestAccModelAndSyncNamesRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	cfg := func(modelName, syncName string) string {
+		return e.config(e.warehouseConnection("w", "warehouse"), webhookConnection("hook", "Webhook Test", hook.URL, ""),
+			fmt.Sprintf(`
+resource "backflow_model" "m" {
+  name          = %s
+  connection_id = backflow_connection.w.id
+  table         = "users"
+}
+
+resource "backflow_sync" "s" {
+  name           = %s
+  model_id       = backflow_model.m.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "append"
+  primary_key    = "unique_id"
+}
+`, hclString(modelName), hclString(syncName)))
+	}
+	good := cfg("all users", "All users to webhook")
+	rows := func() string {
+		var s string
+		if err := e.cp.QueryRow(t.Context(), `SELECT concat_ws('|', (SELECT string_agg(concat_ws(',', id, name, updated_at), ';')
+			FROM backflow.models), (SELECT string_agg(concat_ws(',', id, name, updated_at), ';') FROM backflow.syncs))`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var before string
+	steps := []resource.TestStep{{Config: good, Check: func(*terraform.State) error { before = rows(); return nil }}}
+	for _, bad := range []struct{ model, sync, pattern string }{
+		{"all\u0000users", "All users to webhook", `Invalid Name.*control character \(U\+0000`},
+		{"all users\n", "All users to webhook", `Invalid Name.*control character \(U\+000A`},
+		{" ", "All users to webhook", `Invalid Name.*blank`},
+		{"all users", "All users\u0000to webhook", `Invalid Name.*control character \(U\+0000`},
+		{"all users", "All users\tto webhook", `Invalid Name.*control character \(U\+0009`},
+		{"all users", "All users\u001b[2J", `Invalid Name.*control character \(U\+001B`},
+		{"all users", "\u00a0", `Invalid Name.*blank`},
+	} {
+		steps = append(steps, resource.TestStep{Config: cfg(bad.model, bad.sync), PlanOnly: true, ExpectError: expectErr(bad.pattern)})
+	}
+	steps = append(steps, resource.TestStep{
+		Config:           good,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		Check: func(*terraform.State) error {
+			if after := rows(); after != before {
+				return fmt.Errorf("stored models and syncs changed:\nbefore: %s\nafter:  %s", before, after)
+			}
+			return nil
+		},
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps:                    steps,
+	})
+}

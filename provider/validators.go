@@ -4,15 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5"
 	"github.com/robfig/cron/v3"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // MinEvery is the shortest `every` schedule: the runner polls on the order of seconds and a
@@ -109,12 +114,21 @@ func (webhookURLValidator) ValidateString(_ context.Context, req validator.Strin
 // webhookURLProblem says what is wrong with a webhook URL, "" if nothing. It never quotes the URL
 // (url.Parse's errors do, so they are dropped).
 func webhookURLProblem(s string) string {
+	if i, r := firstUnprintable(s); i >= 0 {
+		if unicode.IsSpace(r) {
+			return fmt.Sprintf("contains whitespace (%U at character %d); write a space as %%20", r, i+1)
+		}
+		return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
+	}
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
 		return "does not parse"
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "must be an http:// or https:// URL"
+	case u.User != nil:
+		return "carries credentials before its host (user:password@); send them in a header instead, " +
+			"e.g. headers = { Authorization = \"Basic ...\" }"
 	case u.Host == "" || u.Hostname() == "":
 		return "has no host"
 	}
@@ -210,4 +224,262 @@ func columnNames(cols []controlplane.Column) string {
 		names[i] = c.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// firstUnprintable finds the first whitespace, control character (NUL included) or Unicode line
+// or paragraph separator in s: the index of the character (counted in characters) and the rune, or
+// -1.
+func firstUnprintable(s string) (int, rune) {
+	i := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return i, r
+		}
+		i++
+	}
+	return -1, 0
+}
+
+// nameValidator is the rule for the `name` of connections, models and syncs: not blank, and no
+// control characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
+// cannot store a NUL.
+type nameValidator struct{}
+
+var _ validator.String = nameValidator{}
+
+func (nameValidator) Description(context.Context) string {
+	return "must not be blank or contain control characters"
+}
+func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (nameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if problem := nameProblem(req.ConfigValue.ValueString()); problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Name", "The name "+problem+".",
+			"Use printable text, e.g. \"Active users to webhook\": names appear in webhook envelopes, logs and "+
+				"the runner's command line. Spaces are fine; tabs, line breaks and other control characters are not.", nil)
+	}
+}
+
+// nameProblem says what is wrong with a name, "" if nothing.
+func nameProblem(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "is blank"
+	}
+	i := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
+		}
+		i++
+	}
+	return ""
+}
+
+// signingSecretValidator applies webhook.ParseSigningSecret, the rule the runner signs by. Its
+// messages never echo the value.
+type signingSecretValidator struct{}
+
+var _ validator.String = signingSecretValidator{}
+
+func (signingSecretValidator) Description(context.Context) string {
+	return fmt.Sprintf("must be %s followed by the base64 of %d to %d random bytes",
+		webhook.SecretPrefix, webhook.MinSecretBytes, webhook.MaxSecretBytes)
+}
+func (v signingSecretValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (signingSecretValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := webhook.ParseSigningSecret(req.ConfigValue.ValueString()); err != nil {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Signing Secret",
+			"The signing secret is not a Standard Webhooks secret (its text is not shown).",
+			fmt.Sprintf("Use %s followed by the standard base64 of %d to %d random bytes, as "+
+				"`echo \"whsec_$(openssl rand -base64 32)\"` prints; receivers decode the same bytes to verify.",
+				webhook.SecretPrefix, webhook.MinSecretBytes, webhook.MaxSecretBytes), err)
+	}
+}
+
+// headersValidator applies webhook.CheckHeaders, the rule the request builder applies: RFC 9110
+// names, values without control characters, none of the headers the runner sets itself. It names
+// headers and never shows their values.
+type headersValidator struct{}
+
+var _ validator.Map = headersValidator{}
+
+func (headersValidator) Description(context.Context) string {
+	return "header names must be RFC 9110 tokens, values must not contain control characters, and " +
+		strings.Join(webhook.ReservedHeaders, ", ") + " are set by the runner"
+}
+func (v headersValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (headersValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	headers := map[string]string{}
+	for name, v := range req.ConfigValue.Elements() {
+		headers[name] = "" // an unknown value: its name is still checked now, its value at apply
+		if s, ok := v.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
+			headers[name] = s.ValueString()
+		}
+	}
+	for _, he := range webhook.CheckHeaders(headers) {
+		addAttributeError(&resp.Diagnostics, req.Path.AtMapKey(he.Name), "Invalid Webhook Header",
+			"The "+he.Error()+".",
+			"Header names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110); values are one line of text. "+
+				"The runner sets "+strings.Join(webhook.ReservedHeaders, ", ")+" on every request itself.", nil)
+	}
+}
+
+// maxRequestsPerSecondValidator accepts whole numbers from 1 to webhook.MaxRequestsPerSecond. The
+// attribute is a Number, not an Int64, so that 1.5 gets this message rather than the framework's
+// conversion error.
+type maxRequestsPerSecondValidator struct{}
+
+var _ validator.Number = maxRequestsPerSecondValidator{}
+
+func (maxRequestsPerSecondValidator) Description(context.Context) string {
+	return fmt.Sprintf("a whole number from 1 to %d", webhook.MaxRequestsPerSecond)
+}
+func (v maxRequestsPerSecondValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v maxRequestsPerSecondValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	f := req.ConfigValue.ValueBigFloat()
+	var problem string
+	switch {
+	case !f.IsInt():
+		problem = "is not a whole number"
+	case f.Cmp(big.NewFloat(1)) < 0:
+		problem = "is below the minimum: it must be at least 1"
+	case f.Cmp(big.NewFloat(webhook.MaxRequestsPerSecond)) > 0:
+		problem = fmt.Sprintf("is above the maximum of %d", webhook.MaxRequestsPerSecond)
+	default:
+		return
+	}
+	addAttributeError(&resp.Diagnostics, req.Path, "Invalid Request Rate",
+		fmt.Sprintf("`max_requests_per_second` = %s %s.", f.Text('g', -1), problem),
+		fmt.Sprintf("Set %s, or leave it unset for no pacing.", v.Description(ctx)), nil)
+}
+
+// Bounds of a postgres connection's statement_timeout and lock_timeout. They are stored in whole
+// milliseconds (as Postgres takes them), so a finer duration would read back as another value.
+const (
+	MaxStatementTimeout = 24 * time.Hour
+	MaxLockTimeout      = time.Hour
+)
+
+// ParseTimeout parses a statement or lock timeout: a Go duration above zero, in whole
+// milliseconds, at most max.
+func ParseTimeout(s string, max time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration such as 30s, 5m or 1h30m", s)
+	case d <= 0:
+		return 0, fmt.Errorf("%q is not above zero", s)
+	case d%time.Millisecond != 0:
+		return 0, fmt.Errorf("%q is not a whole number of milliseconds", s)
+	case d > max:
+		return 0, fmt.Errorf("%q is longer than the maximum of %s", s, formatDuration(max))
+	}
+	return d, nil
+}
+
+// formatDuration writes d as time.Duration.String does, without zero units: "5m", "1h30m",
+// "1m0.5s" stays as is. Read uses it for durations it has no configured text for (import).
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// timeoutValidator refuses what ParseTimeout refuses.
+type timeoutValidator struct {
+	max time.Duration
+}
+
+var _ validator.String = timeoutValidator{}
+
+func (v timeoutValidator) Description(context.Context) string {
+	return "a Go duration above zero and at most " + formatDuration(v.max) + ", in whole milliseconds"
+}
+func (v timeoutValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v timeoutValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := ParseTimeout(req.ConfigValue.ValueString(), v.max); err != nil {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Timeout", "The timeout must be "+v.Description(ctx)+".",
+			"Write it as Go does, e.g. \"30s\", \"5m\" or \"1h30m\"; leave it unset for the default.", err)
+	}
+}
+
+// postgresURLValidator refuses warehouse URLs that pgx, which the warehouse reader connects with,
+// cannot parse. Its messages never echo the URL: it usually holds a password.
+type postgresURLValidator struct{}
+
+var _ validator.String = postgresURLValidator{}
+
+func (postgresURLValidator) Description(context.Context) string {
+	return "must be a Postgres connection string: a postgres:// URL or keyword/value settings"
+}
+func (v postgresURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (postgresURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if problem := postgresURLProblem(req.ConfigValue.ValueString()); problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Postgres URL",
+			"The warehouse URL "+problem+" (its text is not shown: it may hold a password).",
+			"Use a URL such as postgres://reader:password@host:5432/analytics?sslmode=require, or keyword/value "+
+				"settings such as \"host=... dbname=... user=...\"; percent-encode special characters in the "+
+				"user name and password.", nil)
+	}
+}
+
+// postgresURLProblem says what is wrong with a warehouse URL, "" if nothing. pgx's errors quote
+// the URL (with a best-effort password redaction), so only known phrases of them are translated.
+func postgresURLProblem(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "is blank"
+	}
+	_, err := pgx.ParseConfig(s)
+	if err == nil {
+		return ""
+	}
+	text := err.Error()
+	for _, k := range []struct{ phrase, problem string }{
+		{"failed to parse as URL", "does not parse as a postgres:// URL"},
+		{"failed to parse as keyword/value", "is neither a postgres:// URL nor keyword/value settings"},
+		{"invalid port", "has a port that is not a number from 1 to 65535"},
+		{"could not match", "does not have one port per host"},
+		{"failed to configure TLS", "has TLS settings that cannot be used: check sslmode, and that the files " +
+			"sslrootcert, sslcert and sslkey name exist here"},
+		{"failed to read service", "names a service that cannot be read from the service file"},
+	} {
+		if strings.Contains(text, k.phrase) {
+			return k.problem
+		}
+	}
+	return "does not parse as a Postgres connection string: one of its settings has a value pgx does not accept"
 }

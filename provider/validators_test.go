@@ -2,12 +2,15 @@ package provider
 
 import (
 	"context"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -16,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // These run with plain `go test`: no TF_ACC, no Postgres.
@@ -216,6 +220,176 @@ func checkDescribed(t *testing.T, where string, attrs map[string]rschema.Attribu
 			checkDescribed(t, where+"."+name, n.Attributes)
 		case rschema.ListNestedAttribute:
 			checkDescribed(t, where+"."+name, n.NestedObject.Attributes)
+		}
+	}
+}
+
+func TestNameValidator(t *testing.T) {
+	for _, s := range []string{"Active users to webhook", "a", "Grüße → CRM", " padded "} {
+		if got := validateString(nameValidator{}, types.StringValue(s)); got != nil {
+			t.Errorf("%q: %v, want no diagnostics", s, got)
+		}
+	}
+	for _, s := range []string{"", " ", "\t", "a\x00b", "line\nbreak", "cr\r", "bell\a", "esc\x1b[2J", "del\x7f",
+		"c1\u0085", "sep\u2028", "para\u2029"} {
+		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
+			t.Errorf("%q: %v, want Invalid Name", s, got)
+		}
+	}
+}
+
+func TestSigningSecretValidator(t *testing.T) {
+	const ok = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	if got := validateString(signingSecretValidator{}, types.StringValue(ok)); got != nil {
+		t.Errorf("%q: %v, want no diagnostics", ok, got)
+	}
+	for _, s := range []string{"whsec_", "abc", "whsec_!!!", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0", ok + "\n", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
+		resp := &validator.StringResponse{}
+		signingSecretValidator{}.ValidateString(context.Background(),
+			validator.StringRequest{Path: path.Root("signing_secret"), ConfigValue: types.StringValue(s)}, resp)
+		if !resp.Diagnostics.HasError() || resp.Diagnostics[0].Summary() != "Invalid Signing Secret" {
+			t.Errorf("%q: %v, want Invalid Signing Secret", s, resp.Diagnostics)
+			continue
+		}
+		if d := resp.Diagnostics[0].Detail(); len(s) > 6 && strings.Contains(d, strings.TrimPrefix(s, "whsec_")) {
+			t.Errorf("%q: the diagnostic echoes the secret:\n%s", s, d)
+		}
+	}
+}
+
+func TestHeadersValidator(t *testing.T) {
+	validate := func(m types.Map) diag.Diagnostics {
+		resp := &validator.MapResponse{}
+		headersValidator{}.ValidateMap(context.Background(),
+			validator.MapRequest{Path: path.Root("headers"), ConfigValue: m}, resp)
+		return resp.Diagnostics
+	}
+	s := types.StringValue
+	headers := func(kv ...string) types.Map {
+		elems := map[string]attr.Value{}
+		for i := 0; i < len(kv); i += 2 {
+			elems[kv[i]] = s(kv[i+1])
+		}
+		return types.MapValueMust(types.StringType, elems)
+	}
+	if d := validate(headers("Authorization", "Bearer t0ken", "X-Tenant", "acme")); d.HasError() {
+		t.Errorf("valid headers: %v", d)
+	}
+	if d := validate(types.MapValueMust(types.StringType, map[string]attr.Value{"X-Later": types.StringUnknown()})); d.HasError() {
+		t.Errorf("an unknown value: %v, want it left to apply", d)
+	}
+	if d := validate(types.MapValueMust(types.StringType, map[string]attr.Value{"Bad Name": types.StringUnknown()})); !d.HasError() {
+		t.Errorf("a bad name with an unknown value: accepted, want the name refused now")
+	}
+	for _, tc := range []struct {
+		m    types.Map
+		want string
+	}{
+		{headers("X Api Key", "s3cret"), "not a valid header name"},
+		{headers("", "s3cret"), "empty name"},
+		{headers("X-Api-Key", "s3cret\r\nX-Evil: 1"), "line break"},
+		{headers("X-Api-Key", "s3cret\x00"), "NUL"},
+		{headers("X-Api-Key", "s3cret\x0b"), "control character"},
+		{headers("content-type", "text/plain"), "set by the runner"},
+		{headers("WEBHOOK-SIGNATURE", "v1,forged"), "set by the runner"},
+		{headers("Host", "evil.example"), "set by the runner"},
+		{headers("user-agent", "me"), "set by the runner"},
+		{headers("X-Key", "a", "x-key", "b"), "case-insensitive"},
+	} {
+		d := validate(tc.m)
+		if !d.HasError() || d[0].Summary() != "Invalid Webhook Header" || !strings.Contains(d[0].Detail(), tc.want) {
+			t.Errorf("%v: %v, want Invalid Webhook Header saying %q", tc.m, d, tc.want)
+			continue
+		}
+		if strings.Contains(d[0].Detail(), "s3cret") {
+			t.Errorf("%v: the diagnostic echoes a value:\n%s", tc.m, d[0].Detail())
+		}
+		if tc.want == "set by the runner" && !strings.Contains(d[0].Detail(), "Content-Type, Content-Length, Host, User-Agent, webhook-id") {
+			t.Errorf("%v: the diagnostic does not name what the runner sets:\n%s", tc.m, d[0].Detail())
+		}
+	}
+}
+
+func TestMaxRequestsPerSecondValidator(t *testing.T) {
+	validate := func(f *big.Float) []string {
+		resp := &validator.NumberResponse{}
+		maxRequestsPerSecondValidator{}.ValidateNumber(context.Background(),
+			validator.NumberRequest{Path: path.Root("max_requests_per_second"), ConfigValue: types.NumberValue(f)}, resp)
+		var out []string
+		for _, d := range resp.Diagnostics.Errors() {
+			out = append(out, d.Detail())
+		}
+		return out
+	}
+	for _, v := range []float64{1, 30, webhook.MaxRequestsPerSecond} {
+		if got := validate(big.NewFloat(v)); got != nil {
+			t.Errorf("%v: %v, want no diagnostics", v, got)
+		}
+	}
+	for v, want := range map[float64]string{1.5: "not a whole number", 0.5: "not a whole number", 0: "at least 1",
+		-3: "at least 1", 1e12: "above the maximum of 10000", webhook.MaxRequestsPerSecond + 1: "above the maximum"} {
+		got := validate(big.NewFloat(v))
+		if len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Errorf("%v: %v, want one error saying %q", v, got, want)
+		}
+	}
+}
+
+func TestParseTimeout(t *testing.T) {
+	for s, want := range map[string]time.Duration{"30s": 30 * time.Second, "5m": 5 * time.Minute, "1ms": time.Millisecond,
+		"1h30m": 90 * time.Minute, "24h": 24 * time.Hour, "1.5s": 1500 * time.Millisecond} {
+		if got, err := ParseTimeout(s, MaxStatementTimeout); err != nil || got != want {
+			t.Errorf("ParseTimeout(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for s, want := range map[string]string{"0s": "not above zero", "0": "not above zero", "-1s": "not above zero",
+		"abc": "not a duration", "": "not a duration", "30": "not a duration", "1us": "whole number of milliseconds",
+		"1.5ms": "whole number of milliseconds", "25h": "longer than the maximum of 24h"} {
+		if _, err := ParseTimeout(s, MaxStatementTimeout); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTimeout(%q) = %v, want an error containing %q", s, err, want)
+		}
+	}
+	if _, err := ParseTimeout("2h", MaxLockTimeout); err == nil {
+		t.Errorf("ParseTimeout(2h, MaxLockTimeout) = ok, want longer than the maximum")
+	}
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 5 * time.Minute: "5m",
+		90 * time.Second: "1m30s", 10 * time.Second: "10s", 1500 * time.Millisecond: "1.5s", 250 * time.Millisecond: "250ms",
+		time.Hour + time.Second: "1h0m1s"} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(formatDuration(d)); err != nil || back != d {
+			t.Errorf("formatDuration(%v) = %q does not parse back: %v, %v", d, formatDuration(d), back, err)
+		}
+	}
+}
+
+func TestPostgresURLValidator(t *testing.T) {
+	for _, u := range []string{"postgres://alice:s3cret@db.example.com:5432/analytics?sslmode=require",
+		"postgresql://reader@[::1]/analytics", "host=db.example.com dbname=analytics user=reader password=s3cret"} {
+		if got := validateString(postgresURLValidator{}, types.StringValue(u)); got != nil {
+			t.Errorf("%q: %v, want no diagnostics", u, got)
+		}
+	}
+	for u, want := range map[string]string{
+		"not a url":                                   "neither a postgres:// URL nor keyword/value",
+		"   ":                                         "blank",
+		"postgres://alice:s3cret@h:99999/db":          "port",
+		"postgres://alice:s3cret@h:abc/db":            "port",
+		"postgres://alice:s3cret@[::1/db":             "does not parse as a postgres:// URL",
+		"postgres://alice:s3cret@h/db?sslmode=s3cret": "TLS settings",
+		"postgres://alice:s3cret@h/db?sslmode=verify-full&sslrootcert=/nonexistent/s3cret.pem": "TLS settings",
+		"postgres://alice:s3cret@h/db?statement_cache_capacity=s3cret":                         "settings has a value",
+	} {
+		resp := &validator.StringResponse{}
+		postgresURLValidator{}.ValidateString(context.Background(),
+			validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(u)}, resp)
+		if !resp.Diagnostics.HasError() || !strings.Contains(resp.Diagnostics[0].Detail(), want) {
+			t.Errorf("%q: %v, want Invalid Postgres URL saying %q", u, resp.Diagnostics, want)
+			continue
+		}
+		if d := resp.Diagnostics[0].Detail(); strings.Contains(d, "s3cret") || strings.Contains(d, "alice") {
+			t.Errorf("%q: the diagnostic echoes the URL:\n%s", u, d)
 		}
 	}
 }

@@ -17,14 +17,21 @@ const malformedHookURL = "https://h:abc/x?token=s3cret"
 
 func TestWebhookURLValidator(t *testing.T) {
 	for _, u := range []string{"http://127.0.0.1:8080/hook", "https://hooks.example.com/x?token=s3cret",
-		"https://user:pass@example.com/", "http://[::1]:9000/"} {
+		"http://[::1]:9000/", "https://h/a%20b?q=a+b%0A"} {
 		if got := validateString(webhookURLValidator{}, types.StringValue(u)); got != nil {
 			t.Errorf("%q: %v, want no diagnostics", u, got)
 		}
 	}
 	for _, u := range []string{malformedHookURL, "ftp://example.com/x?token=s3cret", "https:///x?token=s3cret",
 		"http://?token=s3cret", "s3cret", "https://h:0/?token=s3cret", "https://h/%zz?token=s3cret", "https://h:99999999999/?token=s3cret", "//h/x?token=s3cret",
-		"https://exa mple.com/?token=s3cret"} {
+		"https://exa mple.com/?token=s3cret",
+		// Credentials before the host: IPv4, IPv6, names, a user without a password, an empty one.
+		"https://user:s3cret@example.com/", "http://user:s3cret@[::1]:8080/", "http://user:s3cret@127.0.0.1/",
+		"https://s3cret@example.com/", "https://@example.com/?token=s3cret",
+		// Whitespace and control characters anywhere.
+		"https://h/a b?token=s3cret", "https://h/?token=s3cret&a=b c", "https://h/\t?token=s3cret",
+		"https://h/?token=s3cret\n", "https://h/?token=s3cret\x00", "https://h/\u00a0?token=s3cret",
+		"https://h/\u2028?token=s3cret", " https://h/?token=s3cret"} {
 		resp := &validator.StringResponse{}
 		webhookURLValidator{}.ValidateString(context.Background(),
 			validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(u)}, resp)
