@@ -388,10 +388,16 @@ func TestAccModelOnlyReads(t *testing.T) {
 }
 
 // A plan whose model reads a table another session holds ACCESS EXCLUSIVE ends with a clear error
-// once the connection's lock timeout (the default, 10s) has passed, instead of blocking.
+// once the connection's lock timeout has passed, instead of blocking.
 func TestAccModelLockedTable(t *testing.T) {
 	e := newTestEnv(t)
-	cfg := e.config(e.warehouseConnection("w", "warehouse"), model("m", "users", "w", `table = "users"`))
+	conn := fmt.Sprintf(`
+resource "backflow_connection" "w" {
+  name     = "warehouse"
+  postgres = { url = %q, lock_timeout = "1s" }
+}
+`, e.whURL)
+	cfg := e.config(conn, model("m", "users", "w", `table = "users"`))
 	var (
 		locker  *pgx.Conn
 		once    sync.Once
@@ -434,7 +440,7 @@ func TestAccModelLockedTable(t *testing.T) {
 				},
 				Config:      cfg,
 				PlanOnly:    true,
-				ExpectError: expectErr(`Warehouse Table Locked.*lock_timeout.*canceling statement due to lock timeout`),
+				ExpectError: expectErr(`Warehouse Table Locked.*lock_timeout \(1s\).*canceling statement due to lock timeout`),
 			},
 			{
 				PreConfig: func() {
