@@ -9,40 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
-
-// riverMigrationLock serialises River's migrations between replicas starting at once.
-const riverMigrationLock int64 = 0x62666c7772697672 // "bflwrivr"
-
-// MigrateRiver applies River's migrations to its tables in the control-plane schema.
-func MigrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("connect to the control plane: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, riverMigrationLock); err != nil {
-		return fmt.Errorf("take the job-queue migration lock: %w", err)
-	}
-	defer func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, riverMigrationLock)
-	}()
-	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: controlplane.Schema})
-	if err != nil {
-		return fmt.Errorf("prepare the job-queue migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("apply the job-queue (River) migrations: %w", err)
-	}
-	return nil
-}
 
 // SyncArgs is the River job that runs one sync once. Due (when the run became due) and Version
 // (the sync's updated_at) make the job unique: replicas that compute the same due run insert
@@ -164,13 +135,11 @@ func (d *Daemon) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Run migrates River's tables, works jobs and schedules syncs until ctx ends, then stops
-// gracefully: running syncs get StopTimeout to finish, then are canceled (recorded `canceled`).
+// Run works jobs and schedules syncs until ctx ends, then stops gracefully: running syncs get
+// StopTimeout to finish, then are canceled (recorded `canceled`). River's tables are created
+// with the control plane's, when the store is opened (controlplane.Migrate).
 func (d *Daemon) Run(ctx context.Context) error {
 	store := d.Engine.Store
-	if err := MigrateRiver(ctx, store.Pool()); err != nil {
-		return err
-	}
 	rescue := d.RescueAfter
 	if rescue <= 0 {
 		rescue = 30 * time.Minute
@@ -184,7 +153,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if maxSyncs <= 0 {
 		maxSyncs = 4
 	}
-	client, err := river.NewClient(riverpgxv5.New(store.Pool()), &river.Config{
+	client, err := river.NewClient(store.RiverDriver(), &river.Config{
 		Schema:               controlplane.Schema,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxSyncs}},
 		Workers:              workers,
@@ -299,7 +268,7 @@ func Handler(store *controlplane.Store, metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := store.Pool().Ping(ctx); err != nil {
+		if err := store.Ping(ctx); err != nil {
 			http.Error(w, "control plane unreachable", http.StatusServiceUnavailable)
 			return
 		}

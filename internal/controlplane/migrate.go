@@ -6,20 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // Schema is the Postgres schema that holds the whole control plane.
 const Schema = "backflow"
 
-// migrationLockID is the advisory lock taken while migrating, so that two binaries meeting an
-// old schema at once apply each migration exactly once.
-const migrationLockID int64 = 0x6261636b666c6f77 // "backflow"
+// The advisory locks taken while migrating, so that binaries meeting an old schema at once apply
+// each migration exactly once: one for the control plane's migrations, one for the job queue's
+// (River's). They stay two keys because runners of earlier releases take River's lock alone.
+const (
+	migrationLockID      int64 = 0x6261636b666c6f77 // "backflow"
+	riverMigrationLockID int64 = 0x62666c7772697672 // "bflwrivr"
+)
 
 //go:embed migrations/*.up.sql
 var migrationFiles embed.FS
@@ -64,24 +72,49 @@ func LatestVersion() int {
 // ErrSchemaTooNew means the control plane was migrated by a newer Backflow than this binary.
 var ErrSchemaTooNew = errors.New("control-plane schema is newer than this binary")
 
-// Migrate brings the control-plane schema up to the newest embedded version. It is idempotent and
-// safe to call from many processes at once: the work happens under an advisory lock. It refuses to
-// touch a schema newer than this binary knows.
+// Migrate brings the control-plane schema up to the newest embedded version, then the job queue's
+// (River's) tables in it. It is the one migration entry point: the provider (through Open), every
+// runner command and `backflow-runner migrate` call it. It is idempotent and safe to call from many
+// processes at once: each part runs under its advisory lock. It refuses to touch a schema newer
+// than this binary knows. applied lists the control-plane versions it applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []int, err error) {
-	conn, err := pool.Acquire(ctx)
+	err = withAdvisoryLock(ctx, pool, migrationLockID, "the migration lock", func(conn *pgx.Conn) error {
+		applied, err = migrateControlPlane(ctx, conn)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("connect to the control plane: %w", err)
+		return applied, err
 	}
-	defer conn.Release()
+	err = withAdvisoryLock(ctx, pool, riverMigrationLockID, "the job-queue migration lock", func(*pgx.Conn) error {
+		return migrateRiver(ctx, pool)
+	})
+	return applied, err
+}
 
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
-		return nil, fmt.Errorf("take the migration lock: %w", err)
+// withAdvisoryLock runs fn on a connection of its own that holds the session-level advisory lock
+// key, and unlocks it after. The connection is opened with the pool's settings but outside the
+// pool: callers waiting for the lock hold no pool connection that the holder's fn may need.
+func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockName string, fn func(conn *pgx.Conn) error) error {
+	cfg := pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = "backflow migration"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to the control plane: %w", redactErr(err))
+	}
+	// A fresh context: the caller's may be cancelled, and the lock must not outlive us.
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("take %s: %w", lockName, err)
 	}
 	defer func() {
-		// A fresh context: the caller's may be cancelled, and the lock must not outlive us.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
 	}()
+	return fn(conn)
+}
 
+// migrateControlPlane applies the embedded migrations that conn's database lacks, each in a
+// transaction of its own.
+func migrateControlPlane(ctx context.Context, conn *pgx.Conn) (applied []int, err error) {
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Schema+`;
 		CREATE TABLE IF NOT EXISTS `+Schema+`.schema_migrations (
 			version    integer PRIMARY KEY,
@@ -117,4 +150,21 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []int, err error)
 		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+// migrateRiver applies River's migrations to its tables in the control-plane schema. River's
+// migrator runs on the pool, not on the lock's connection: some of its migrations cannot share
+// one transaction. Its warnings go to stderr, as stdout is the commands' output.
+func migrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{
+		Schema: Schema,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return fmt.Errorf("prepare the job-queue migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("apply the job-queue (River) migrations: %w", err)
+	}
+	return nil
 }

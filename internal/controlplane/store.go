@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
 // Sentinel errors callers match with errors.Is.
@@ -69,8 +70,16 @@ func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
 	return New(pool, sealer), nil
 }
 
-// Pool is the underlying connection pool.
+// Pool is the underlying connection pool, for tests that inspect or break the database behind
+// the store's back. Production code goes through the store's methods (Ping, RiverDriver, ...).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that the control plane answers (health checks).
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// RiverDriver is the driver River's client runs on: the store's pool, whose migrations (Migrate)
+// created River's tables in the control-plane schema.
+func (s *Store) RiverDriver() *riverpgxv5.Driver { return riverpgxv5.New(s.pool) }
 
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }

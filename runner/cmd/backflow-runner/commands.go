@@ -301,22 +301,20 @@ var migrateCommand = command{
 
 Applies pending control-plane migrations, then the job queue's (River's, in the same schema).
 Safe to run from several places at once. The provider and the run, sync, test and runs commands
-apply pending control-plane migrations themselves; of those, only run also applies the job
-queue's.
+apply both themselves when they connect, through the same code; run migrate in a deploy step if
+you prefer the schema changed before the new binaries start.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("migrate takes no arguments")
 			}
+			// Opening the store migrates (controlplane.Migrate): the control plane, then River.
 			store, err := e.openStore(ctx, false, 0)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
-			if err := runner.MigrateRiver(ctx, store.Pool()); err != nil {
-				return err
-			}
+			store.Close()
 			fmt.Fprintf(e.stdout, "control plane at schema version %d; job queue migrated\n", controlplane.LatestVersion())
 			return nil
 		}

@@ -249,7 +249,8 @@ func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error
 }
 
 // openStore connects to the control plane with room for maxConns connections and applies
-// pending migrations. needKey: the command reads connection secrets.
+// pending migrations, the control plane's and then River's (controlplane.Migrate, the one entry
+// point the provider uses too). needKey: the command reads connection secrets.
 func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*controlplane.Store, error) {
 	if e.databaseURL == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s or --database-url to a Postgres URL such as "+

@@ -1,0 +1,80 @@
+package controlplane_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// TestMigrateAppliesRiverToo: the one migration entry point leaves River's tables in the
+// control-plane schema with nothing of River's left to apply, even when more callers share a
+// small pool than it has connections (a caller waiting for a migration lock holds no pool
+// connection that the lock's holder needs).
+func TestMigrateAppliesRiverToo(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = controlplane.Migrate(ctx, pool)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migrate %d: %v", i, err)
+		}
+	}
+
+	var jobTable bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, controlplane.Schema+".river_job").Scan(&jobTable); err != nil {
+		t.Fatal(err)
+	}
+	if !jobTable {
+		t.Errorf("no %s.river_job after Migrate", controlplane.Schema)
+	}
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: controlplane.Schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Versions) != 0 {
+		t.Errorf("River migrations still pending after Migrate: %+v", res.Versions)
+	}
+}
+
+// TestStorePing: Ping answers while the control plane does, and fails once the store is closed.
+func TestStorePing(t *testing.T) {
+	store, _, _ := controlplanetest.NewStore(t)
+	if err := store.Ping(context.Background()); err != nil {
+		t.Fatalf("ping an open store: %v", err)
+	}
+	store.Close()
+	if err := store.Ping(context.Background()); err == nil {
+		t.Errorf("ping a closed store: no error")
+	}
+}
