@@ -338,6 +338,9 @@ const testedAtPlan = "webhook_tested_at_plan"
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if resp.Private == nil {
+		return // no private state to carry the result: the apply tests
+	}
 	// Whatever a prior apply left, only this plan's own test may skip the apply's.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, nil)...)
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
