@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -20,10 +21,47 @@ const (
 
 // ReceiverStats counts what a Receiver has seen.
 type ReceiverStats struct {
-	Requests      int // every request, HEAD included
-	Envelopes     int // well-formed envelopes answered 200
-	Records       int // records in those envelopes
-	BadSignatures int // requests answered 401
+	Requests      int `json:"requests"`       // every request, HEAD included
+	Envelopes     int `json:"envelopes"`      // well-formed envelopes answered 200
+	Records       int `json:"records"`        // records in those envelopes
+	BadSignatures int `json:"bad_signatures"` // requests answered 401
+}
+
+// ReceiverStatsPath is where a Receiver answers GET with its counts, as JSON: ReceiverStats and
+// records_by_operation (records in envelopes answered 200, by operation).
+const ReceiverStatsPath = "/stats"
+
+// receiverStatsJSON is what GET ReceiverStatsPath answers.
+type receiverStatsJSON struct {
+	ReceiverStats
+	RecordsByOperation map[string]int `json:"records_by_operation"`
+}
+
+// Signature statuses of a ReceivedRequest.
+const (
+	SignatureVerified  = "verified"  // signed with the receiver's secret
+	SignatureUnsigned  = "unsigned"  // no signature, and the receiver has no secret
+	SignatureUnchecked = "unchecked" // signed, but the receiver has no secret to check it with
+	SignatureBad       = "bad"       // missing or not valid for the receiver's secret: answered 401
+)
+
+// ReceivedRequest is one request as a JSON receiver (NewJSONReceiver) prints it: one JSON object
+// per line.
+type ReceivedRequest struct {
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	WebhookID string    `json:"webhook_id,omitempty"`
+	// Signature is one of the Signature* statuses; empty for requests that carry no webhook (HEAD,
+	// other methods, unreadable bodies).
+	Signature      string `json:"signature,omitempty"`
+	SignatureError string `json:"signature_error,omitempty"` // why a signature is bad
+	Operation      string `json:"operation,omitempty"`
+	Records        int    `json:"records"`
+	Status         int    `json:"status"`          // the status the receiver answered
+	Error          string `json:"error,omitempty"` // why a request was refused, other than its signature
+	// Body is the request's body when it is JSON.
+	Body json.RawMessage `json:"body,omitempty"`
 }
 
 // Receiver is the handler behind `backflow-runner receive`: a webhook endpoint for trying syncs out
@@ -31,18 +69,28 @@ type ReceiverStats struct {
 type Receiver struct {
 	secret string
 	now    func() time.Time
+	json   bool
 
 	mu    sync.Mutex // serializes writes to out so concurrent requests do not interleave
 	out   io.Writer
 	stats ReceiverStats
+	byOp  map[string]int
 }
 
 // NewReceiver returns a handler that answers 200 to every well-formed request and prints each to
 // out: time, method, path, webhook-id, signature status, operation, record count and the indented
 // JSON body. With a secret, a missing or bad signature is answered 401. HEAD is answered 200 so
-// a connection's test_on_save passes against it.
+// a connection's test_on_save passes against it. GET ReceiverStatsPath answers the counts so far.
 func NewReceiver(out io.Writer, secret string) *Receiver {
-	return &Receiver{out: out, secret: secret, now: time.Now}
+	return &Receiver{out: out, secret: secret, now: time.Now, byOp: map[string]int{}}
+}
+
+// NewJSONReceiver is NewReceiver printing each request as a ReceivedRequest: one JSON object per
+// line, for scripts.
+func NewJSONReceiver(out io.Writer, secret string) *Receiver {
+	r := NewReceiver(out, secret)
+	r.json = true
+	return r
 }
 
 // Stats returns the counts so far.
@@ -52,36 +100,54 @@ func (r *Receiver) Stats() ReceiverStats {
 	return r.stats
 }
 
+func (r *Receiver) serveStats(w http.ResponseWriter) {
+	r.mu.Lock()
+	resp := receiverStatsJSON{ReceiverStats: r.stats, RecordsByOperation: maps.Clone(r.byOp)}
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	now := r.now()
 	stamp := now.UTC().Format(time.RFC3339)
+	rec := ReceivedRequest{Time: now.UTC(), Method: req.Method, Path: req.URL.Path}
 	switch req.Method {
 	case http.MethodHead:
-		r.print(func(s *ReceiverStats) { s.Requests++ }, "%s HEAD %s → 200\n", stamp, req.URL.Path)
+		rec.Status = http.StatusOK
+		r.print(rec, "%s HEAD %s → 200\n", stamp, req.URL.Path)
 		w.WriteHeader(http.StatusOK)
 		return
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	case http.MethodGet:
+		if req.URL.Path == ReceiverStatsPath {
+			r.serveStats(w)
+			return
+		}
+		fallthrough
 	default:
-		r.print(func(s *ReceiverStats) { s.Requests++ }, "%s %s %s → 405 (send POST, PUT or PATCH)\n",
-			stamp, req.Method, req.URL.Path)
+		rec.Status, rec.Error = http.StatusMethodNotAllowed, "send POST, PUT or PATCH"
+		r.print(rec, "%s %s %s → 405 (send POST, PUT or PATCH)\n", stamp, req.Method, req.URL.Path)
 		w.Header().Set("Allow", "HEAD, POST, PUT, PATCH")
 		http.Error(w, "send the webhook with POST, PUT or PATCH", http.StatusMethodNotAllowed)
 		return
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
 	}
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, receiverBodyLimit))
 	if err != nil {
-		r.print(func(s *ReceiverStats) { s.Requests++ }, "%s %s %s → 400 (reading the body: %v)\n",
-			stamp, req.Method, req.URL.Path, err)
+		rec.Status, rec.Error = http.StatusBadRequest, fmt.Sprintf("reading the body: %v", err)
+		r.print(rec, "%s %s %s → 400 (reading the body: %v)\n", stamp, req.Method, req.URL.Path, err)
 		http.Error(w, "the request body could not be read", http.StatusBadRequest)
 		return
 	}
 
-	id := req.Header.Get(HeaderID)
+	rec.WebhookID = req.Header.Get(HeaderID)
+	id := rec.WebhookID
 	if id == "" {
 		id = "(none)"
 	}
-	sigStatus, sigOK := r.checkSignature(req.Header, body, now)
+	sig := r.checkSignature(req.Header, body, now)
+	rec.Signature, rec.SignatureError = sig.status, sig.err
 
 	var env Envelope
 	envErr := json.Unmarshal(body, &env)
@@ -91,34 +157,38 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	status := http.StatusOK
 	switch {
-	case !sigOK:
+	case sig.status == SignatureBad:
 		status = http.StatusUnauthorized
 	case envErr != nil:
 		status = http.StatusBadRequest
 	}
+	rec.Status = status
+	if envErr != nil {
+		rec.Error = fmt.Sprintf("not a webhook envelope (%v)", envErr)
+	} else {
+		rec.Operation, rec.Records = env.Operation, len(env.Data)
+	}
 
 	var text bytes.Buffer
-	fmt.Fprintf(&text, "%s %s %s webhook-id=%s signature=%s", stamp, req.Method, req.URL.Path, id, sigStatus)
-	if envErr != nil {
-		fmt.Fprintf(&text, " not a webhook envelope (%v)", envErr)
-	} else {
-		fmt.Fprintf(&text, " operation=%s records=%d", env.Operation, len(env.Data))
-	}
-	fmt.Fprintf(&text, " → %d\n", status)
-	if err := json.Indent(&text, body, "", "  "); err != nil {
-		text.Write(body)
-	}
-	text.WriteString("\n\n")
-	r.print(func(s *ReceiverStats) {
-		s.Requests++
-		switch status {
-		case http.StatusUnauthorized:
-			s.BadSignatures++
-		case http.StatusOK:
-			s.Envelopes++
-			s.Records += len(env.Data)
+	if r.json {
+		var compact bytes.Buffer
+		if json.Compact(&compact, body) == nil {
+			rec.Body = compact.Bytes()
 		}
-	}, "%s", text.Bytes())
+	} else {
+		fmt.Fprintf(&text, "%s %s %s webhook-id=%s signature=%s", stamp, req.Method, req.URL.Path, id, sig.text())
+		if envErr != nil {
+			fmt.Fprintf(&text, " not a webhook envelope (%v)", envErr)
+		} else {
+			fmt.Fprintf(&text, " operation=%s records=%d", env.Operation, len(env.Data))
+		}
+		fmt.Fprintf(&text, " → %d\n", status)
+		if err := json.Indent(&text, body, "", "  "); err != nil {
+			text.Write(body)
+		}
+		text.WriteString("\n\n")
+	}
+	r.print(rec, "%s", text.Bytes())
 
 	switch status {
 	case http.StatusUnauthorized:
@@ -130,27 +200,63 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// signatureCheck is how a request is signed: a Signature* status and, for a bad one, why.
+type signatureCheck struct{ status, err string }
+
+// text is the status as the text output shows it.
+func (c signatureCheck) text() string {
+	switch c.status {
+	case SignatureUnchecked:
+		return "signed (not checked: no --secret)"
+	case SignatureBad:
+		return fmt.Sprintf("BAD SIGNATURE (%s)", c.err)
+	}
+	return c.status
+}
+
 // checkSignature says how the request is signed and whether it is acceptable.
-func (r *Receiver) checkSignature(h http.Header, body []byte, now time.Time) (string, bool) {
+func (r *Receiver) checkSignature(h http.Header, body []byte, now time.Time) signatureCheck {
 	signed := h.Get(HeaderSignature) != ""
 	switch {
 	case r.secret == "" && signed:
-		return "signed (not checked: no --secret)", true
+		return signatureCheck{status: SignatureUnchecked}
 	case r.secret == "":
-		return "unsigned", true
+		return signatureCheck{status: SignatureUnsigned}
 	case !signed:
-		return "BAD SIGNATURE (none sent)", false
+		return signatureCheck{status: SignatureBad, err: "none sent"}
 	}
 	if err := Verify(r.secret, h, body, now, signatureTolerance); err != nil {
-		return fmt.Sprintf("BAD SIGNATURE (%v)", err), false
+		return signatureCheck{status: SignatureBad, err: err.Error()}
 	}
-	return "verified", true
+	return signatureCheck{status: SignatureVerified}
 }
 
-// print updates the stats and writes one request's text as a unit.
-func (r *Receiver) print(update func(*ReceiverStats), format string, args ...any) {
+// print counts one request and writes it as a unit: rec as a JSON line for a JSON receiver, the
+// text (format and args) otherwise.
+func (r *Receiver) print(rec ReceivedRequest, format string, args ...any) {
+	var line []byte
+	if r.json {
+		var err error
+		if line, err = json.Marshal(rec); err != nil {
+			// Only Body could fail, and it holds compacted JSON.
+			panic(err)
+		}
+		line = append(line, '\n')
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	update(&r.stats)
+	r.stats.Requests++
+	switch {
+	case rec.Status == http.StatusUnauthorized:
+		r.stats.BadSignatures++
+	case rec.Status == http.StatusOK && rec.Operation != "":
+		r.stats.Envelopes++
+		r.stats.Records += rec.Records
+		r.byOp[rec.Operation] += rec.Records
+	}
+	if r.json {
+		_, _ = r.out.Write(line)
+		return
+	}
 	fmt.Fprintf(r.out, format, args...)
 }

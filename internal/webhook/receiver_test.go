@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -133,5 +135,94 @@ func TestReceiverAnswers(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", tc.wantOut, out.String())
 			}
 		})
+	}
+}
+
+// TestJSONReceiver: a JSON receiver prints one JSON object per request, what a script needs to
+// count what it got: operation, records, signature status and the status it answered.
+func TestJSONReceiver(t *testing.T) {
+	secret := newSecret(t)
+	out := &lockedBuffer{}
+	srv := httptest.NewServer(webhook.NewJSONReceiver(out, secret))
+	defer srv.Close()
+
+	ep := webhook.Endpoint{URL: srv.URL + "/in", SigningSecret: secret}
+	if err := webhook.Check(context.Background(), nil, ep, "Webhook Test"); err != nil {
+		t.Fatalf("test_on_save against the receiver: %v", err)
+	}
+	d := &webhook.Deliverer{Endpoint: ep}
+	if res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2)); err != nil || len(res.Delivered) != 2 {
+		t.Fatalf("Deliver to the receiver: %+v, %v", res, err)
+	}
+	resp, err := http.Post(srv.URL+"/in", "application/json", strings.NewReader(`{"operation":"deleted","data":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var got []webhook.ReceivedRequest
+	for _, l := range lines {
+		var r webhook.ReceivedRequest
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d lines, want 3:\n%s", len(got), out.String())
+	}
+	want := []webhook.ReceivedRequest{
+		{Method: "HEAD", Path: "/in", Status: 200},
+		{Method: "POST", Path: "/in", Signature: webhook.SignatureVerified, Operation: "changed", Records: 2, Status: 200},
+		{Method: "POST", Path: "/in", Signature: webhook.SignatureBad, SignatureError: "none sent", Operation: "deleted", Status: 401},
+	}
+	ignore := cmpopts.IgnoreFields(webhook.ReceivedRequest{}, "Time", "WebhookID", "Body")
+	if diff := cmp.Diff(want, got, ignore); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(got[1].WebhookID, "msg_") || !strings.Contains(string(got[1].Body), `"first_name":"user 1"`) {
+		t.Errorf("the delivery's line lacks its webhook-id or body: %+v", got[1])
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Errorf("output shows the signing secret")
+	}
+}
+
+// TestReceiverStatsEndpoint: GET /stats answers the counts as JSON, records by operation too;
+// it is not counted itself, and GET elsewhere is still refused.
+func TestReceiverStatsEndpoint(t *testing.T) {
+	srv := httptest.NewServer(webhook.NewReceiver(io.Discard, ""))
+	defer srv.Close()
+	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/hook"}}
+	for op, n := range map[string]int{webhook.OpChanged: 3, webhook.OpDeleted: 1} {
+		if res, err := d.Deliver(context.Background(), testMeta(), op, makeRecords(n)); err != nil || len(res.Delivered) != n {
+			t.Fatalf("Deliver %s: %+v, %v", op, res, err)
+		}
+	}
+	for range 2 {
+		resp, err := http.Get(srv.URL + webhook.ReceiverStatsPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /stats: %d, %v", resp.StatusCode, err)
+		}
+		want := map[string]any{"requests": 2.0, "envelopes": 2.0, "records": 4.0, "bad_signatures": 0.0,
+			"records_by_operation": map[string]any{"changed": 3.0, "deleted": 1.0}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /hook: %d, want 405", resp.StatusCode)
 	}
 }

@@ -327,18 +327,26 @@ const receiveSecretEnv = "BACKFLOW_RECEIVE_SECRET"
 var receiveCommand = command{
 	name:       "receive",
 	noDatabase: true,
-	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [flags]
+	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [--json] [flags]
 
 A local webhook receiver for trying things out: it answers 200 to every request and prints it.
 With a signing secret it verifies Standard Webhooks signatures and answers 401 to those that
 fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
 visible to every user in ps.
+
+When it listens it prints "listening on http://ADDR" to stderr, with the address it bound: with
+--listen 127.0.0.1:0 the system picks a free port, and scripts read it there. With --json each
+request is printed to stdout as one JSON object per line (time, method, path, webhook_id,
+signature: verified, unsigned, unchecked or bad, signature_error, operation, records, status,
+error, body). GET ` + webhook.ReceiverStatsPath + ` answers the counts so far as JSON (requests, envelopes,
+records, bad_signatures, records_by_operation).
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
 		// The default is read after parsing, not given to the flag: flag prints defaults in --help
 		// and usage errors, and this one is a secret.
 		secret := fs.String("secret", "", "signing secret to verify (default: $"+receiveSecretEnv+")")
+		asJSON := fs.Bool("json", false, "print each request as one JSON object per line")
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("receive takes no arguments")
@@ -353,7 +361,11 @@ visible to every user in ps.
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", *listen, err)
 			}
-			srv := &http.Server{Handler: webhook.NewReceiver(e.stdout, *secret), ReadHeaderTimeout: 10 * time.Second}
+			recv := webhook.NewReceiver(e.stdout, *secret)
+			if *asJSON {
+				recv = webhook.NewJSONReceiver(e.stdout, *secret)
+			}
+			srv := &http.Server{Handler: recv, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
