@@ -6,13 +6,14 @@
 #   2. builds bin/terraform-provider-backflow and bin/backflow-runner;
 #   3. creates two databases on that server, dropping them first so the demo can run again:
 #      backflow_demo (the control plane) and backflow_demo_wh (the warehouse, with a `users`
-#      table of 1,000 rows shaped like the Census webhook guide's users);
-#   4. starts `backflow-runner receive`, a local webhook that verifies signatures and prints
-#      every request;
+#      table of 1,000 rows shaped like the Census webhook guide's users: the fixture in
+#      internal/warehouse/warehousetest/users.sql);
+#   4. starts `backflow-runner receive` on a port the system picks, a local webhook that verifies
+#      signatures, prints every request and answers its counts at GET /stats;
 #   5. applies examples/quickstart (warehouse, webhook, model, mirror sync) with the provider
 #      just built, runs the sync, and shows the first payload and the run's counters;
-#   6. updates three users and deletes one, syncs again, and checks that exactly those four
-#      records were sent (3 changed, 1 deleted);
+#   6. updates three users and deletes one, syncs again, and checks with the receiver's counts
+#      that exactly those four records were accepted (3 changed, 1 deleted);
 #   7. destroys the configuration and stops the receiver (and the private Postgres, if this run
 #      started it). It leaves nothing running.
 set -euo pipefail
@@ -37,9 +38,9 @@ cleanup() {
     bash "$repo/scripts/ensure-postgres.sh" --stop || true
   fi
   if [[ $rc -ne 0 ]]; then
-    if [[ -s "$work/receiver.log" ]]; then
+    if [[ -s "$work/receiver.log" || -s "$work/receiver.err" ]]; then
       echo "--- last lines of the receiver's output:" >&2
-      tail -n 20 "$work/receiver.log" >&2
+      tail -n 20 "$work/receiver.log" "$work/receiver.err" >&2 2>/dev/null || true
     fi
     echo "demo: FAILED (exit $rc)" >&2
   fi
@@ -57,13 +58,11 @@ with_db() {
   echo "$base/$db$query"
 }
 
-# port_free PORT: nothing listens on 127.0.0.1:PORT.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 step "Postgres"
 admin_url=$(BACKFLOW_PG_STARTED_MARK="$work/pg-started" bash scripts/ensure-postgres.sh BACKFLOW_DATABASE_URL)
 echo "server: ${admin_url%%\?*}"
 command -v psql >/dev/null || die "psql is needed (Debian: apt-get install -y postgresql-client)"
+command -v curl >/dev/null || die "curl is needed, to read the receiver's counts (Debian: apt-get install -y curl)"
 control_url=$(with_db "$admin_url" backflow_demo)
 warehouse_url=$(with_db "$admin_url" backflow_demo_wh)
 psql_admin() { psql "$admin_url" -XqAt -v ON_ERROR_STOP=1 "$@"; }
@@ -80,71 +79,14 @@ make --no-print-directory build
 
 step "Creating databases backflow_demo (control plane) and backflow_demo_wh (warehouse)"
 for db in backflow_demo backflow_demo_wh; do
-  psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-  psql_admin -c "CREATE DATABASE $db"
+  psql_admin -v db="$db" <<'SQL'
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+CREATE DATABASE :"db";
+SQL
 done
 
 step "Filling the warehouse: public.users, 1,000 rows like the Census guide's"
-psql_wh <<'SQL'
-CREATE TABLE public.users (
-    company        text,
-    company_domain text,
-    created_at     timestamp,
-    unique_id      text PRIMARY KEY, -- the user's email
-    first_name     text,
-    full_name      text,
-    last_name      text,
-    role           text,
-    type           text,
-    user_id        text,
-    website        text
-);
-
-WITH words AS (
-    SELECT
-        ARRAY['Alycia','Bernard','Chioma','Dmitri','Elena','Farid','Grace','Hiroshi','Ines','Jamal',
-              'Kirsten','Luis','Mei','Nikolai','Olga','Priya','Quentin','Rosa','Sven','Tomasz',
-              'Ursula','Viktor','Wanjiru','Xavier','Yara','Zoltan'] AS firsts,
-        ARRAY['Adams','Baker','Castillo','Dubois','Eriksen','Fischer','Garcia','Haddad','Ivanova',
-              'Johnson','Kowalski','Lindqvist','Moreau','Nakamura','Okafor','Patel','Quinn','Rossi',
-              'Schmidt','Tanaka','Urquhart','Varga','Walsh','Yilmaz','Zhang'] AS lasts,
-        ARRAY['Walsh and Sons','Stehr Weber','Acme Analytics','Blue Harbor Labs','Cobalt Freight',
-              'Delta Orchards','Evergreen Health','Foxglove Studio','Granite Payments',
-              'Helix Robotics','Ironwood Legal','Juniper Travel','Kestrel Energy','Lumen Schools',
-              'Meridian Foods','Northwind Traders','Orbit Media','Pinecrest Realty'] AS companies,
-        ARRAY['.co.uk','.com','.io','.biz','.net','.de'] AS tlds,
-        ARRAY['International Mobility Assistant','Account Executive','Data Engineer',
-              'Head of Growth','Customer Success Manager','Product Designer','VP Engineering',
-              'Marketing Analyst','Operations Lead','Founder','Support Specialist',
-              'Solutions Architect'] AS roles
-),
-people AS (
-    SELECT i,
-           firsts[1 + (i * 7) % array_length(firsts, 1)] AS first_name,
-           lasts[1 + (i * 11) % array_length(lasts, 1)] AS last_name,
-           companies[1 + (i * 5) % array_length(companies, 1)] AS company,
-           tlds[1 + (i * 3) % array_length(tlds, 1)] AS tld,
-           roles[1 + (i * 13) % array_length(roles, 1)] AS role
-    FROM words, generate_series(1, 1000) AS i
-)
-INSERT INTO public.users
-SELECT company,
-       regexp_replace(lower(company), '[^a-z]', '', 'g') || tld,
-       timestamp '2019-01-01 08:00:00' + i * interval '17 hours 23 minutes 7 seconds',
-       lower(first_name) || '.' || lower(last_name) || i || '@' || regexp_replace(lower(company), '[^a-z]', '', 'g') || tld,
-       first_name,
-       first_name || ' ' || last_name,
-       last_name,
-       role,
-       CASE WHEN i % 10 = 0 THEN 'churned user'
-            WHEN i % 3 = 0 THEN 'paid user'
-            WHEN i % 7 = 0 THEN 'trial user'
-            ELSE 'free user' END,
-       upper(md5('user' || i)::uuid::text),
-       'http://' || regexp_replace(lower(last_name), '[^a-z]', '', 'g') || 'and' ||
-           regexp_replace(lower(company), '[^a-z]', '', 'g') || tld
-FROM people;
-SQL
+psql_wh -v rows=1000 -f internal/warehouse/warehousetest/users.sql
 active=$(psql_wh -c "SELECT count(*) FROM public.users WHERE type <> 'churned user'")
 echo "$(psql_wh -c 'SELECT count(*) FROM public.users') users, $active of them active (the model leaves out churned users)"
 
@@ -160,18 +102,20 @@ echo "BACKFLOW_DATABASE_URL=${control_url%%\?*}"
 echo "BACKFLOW_SECRET_KEY=(32 random bytes, not shown)"
 
 step "Starting the webhook receiver: bin/backflow-runner receive"
-port=18085
-while ! port_free "$port"; do port=$((port + 1)); done
+# Port 0: the system picks a free port, and receive says which on stderr ("listening on URL").
 # The secret goes in the environment: a command line (--secret) is visible to every user in ps.
-BACKFLOW_RECEIVE_SECRET="$signing_secret" bin/backflow-runner receive --listen "127.0.0.1:$port" >"$work/receiver.log" 2>&1 &
+BACKFLOW_RECEIVE_SECRET="$signing_secret" bin/backflow-runner receive --listen 127.0.0.1:0 \
+  >"$work/receiver.log" 2>"$work/receiver.err" &
 receiver_pid=$!
+receiver_url=""
 for _ in $(seq 1 100); do
-  port_free "$port" || break
-  kill -0 "$receiver_pid" 2>/dev/null || die "the receiver exited: $(cat "$work/receiver.log")"
+  receiver_url=$(sed -n 's|^listening on \(http://.*\)$|\1|p' "$work/receiver.err")
+  [[ -n "$receiver_url" ]] && break
+  kill -0 "$receiver_pid" 2>/dev/null || die "the receiver exited: $(cat "$work/receiver.err")"
   sleep 0.1
 done
-port_free "$port" && die "the receiver did not listen on 127.0.0.1:$port within 10s"
-echo "listening on http://127.0.0.1:$port/ (pid $receiver_pid)"
+[[ -n "$receiver_url" ]] || die "the receiver did not start listening within 10s"
+echo "listening on $receiver_url/ (pid $receiver_pid)"
 
 step "Applying examples/quickstart with the provider just built (dev_overrides, no init)"
 cat >"$work/cli.tfrc" <<EOF
@@ -186,7 +130,7 @@ mkdir -p "$work/tf"
 cp examples/quickstart/*.tf "$work/tf/"
 export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1
 export TF_VAR_warehouse_url="$warehouse_url"
-export TF_VAR_webhook_url="http://127.0.0.1:$port/hooks/backflow"
+export TF_VAR_webhook_url="$receiver_url/hooks/backflow"
 export TF_VAR_webhook_signing_secret="$signing_secret"
 export TF_VAR_webhook_token="demo-$(rand_b64 12 | tr -dc 'A-Za-z0-9')"
 tf() { "$cli" -chdir="$work/tf" "$@"; }
@@ -196,18 +140,25 @@ echo "sync: $sync_name"
 
 # last_run: the newest run's counters, straight from the control plane.
 last_run() {
-  psql_cp -F ' ' -c "SELECT r.status, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.invalid
-                       FROM backflow.sync_runs r JOIN backflow.syncs s ON s.id = r.sync_id
-                      WHERE s.name = '$sync_name' ORDER BY r.id DESC LIMIT 1"
+  psql_cp -F ' ' -v sync_name="$sync_name" <<'SQL'
+SELECT r.status, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.invalid
+  FROM backflow.sync_runs r JOIN backflow.syncs s ON s.id = r.sync_id
+ WHERE s.name = :'sync_name' ORDER BY r.id DESC LIMIT 1
+SQL
 }
-# records_sent OPERATION FROM_BYTE: records the receiver accepted for OPERATION after FROM_BYTE.
-records_sent() {
-  tail -c +"$(($2 + 1))" "$work/receiver.log" |
-    sed -n "s/.* operation=$1 records=\([0-9]*\) → 200\$/\1/p" | awk '{n += $1} END {print n + 0}'
+# accepted OPERATION: the records of OPERATION the receiver has answered 200 to so far, from its
+# counts (GET /stats, JSON; psql reads the JSON, as it is here anyway).
+accepted() {
+  local stats
+  stats=$(curl -fsS "$receiver_url/stats") || die "could not read the receiver's counts at $receiver_url/stats"
+  psql_admin -v stats="$stats" -v op="$1" <<'SQL'
+SELECT coalesce((:'stats'::jsonb -> 'records_by_operation' ->> :'op')::int, 0)
+SQL
 }
 
 step "First sync: bin/backflow-runner sync \"$sync_name\" (sends every active user)"
 mark=$(wc -c <"$work/receiver.log")
+changed_before=$(accepted changed)
 bin/backflow-runner sync --log-level warn "$sync_name"
 
 step "The first payload the webhook received (first record shown)"
@@ -221,7 +172,8 @@ tail -c +"$((mark + 1))" "$work/receiver.log" | awk '
 read -r status new changed deleted delivered rejected invalid <<<"$(last_run)"
 echo
 echo "run: status=$status new=$new changed=$changed deleted=$deleted delivered=$delivered rejected=$rejected invalid=$invalid"
-got=$(records_sent changed "$mark")
+changed_after=$(accepted changed)
+got=$((changed_after - changed_before))
 echo "the webhook accepted $got records"
 [[ "$status" == succeeded && "$new" -eq "$active" && "$got" -eq "$active" ]] ||
   die "expected a succeeded run sending $active new records, got status=$status new=$new received=$got"
@@ -238,14 +190,18 @@ psql_wh -c "DELETE FROM public.users
 
 step "Second sync: only what changed is sent"
 mark=$(wc -c <"$work/receiver.log")
+changed_before=$(accepted changed)
+deleted_before=$(accepted deleted)
 bin/backflow-runner sync --log-level warn "$sync_name"
 echo
 echo "--- what the webhook received for this run:"
 tail -c +"$((mark + 1))" "$work/receiver.log"
 read -r status new changed deleted delivered rejected invalid <<<"$(last_run)"
 echo "run: status=$status new=$new changed=$changed deleted=$deleted delivered=$delivered rejected=$rejected invalid=$invalid"
-got_changed=$(records_sent changed "$mark")
-got_deleted=$(records_sent deleted "$mark")
+changed_after=$(accepted changed)
+deleted_after=$(accepted deleted)
+got_changed=$((changed_after - changed_before))
+got_deleted=$((deleted_after - deleted_before))
 echo "the webhook accepted $got_changed changed and $got_deleted deleted records"
 [[ "$status" == succeeded && "$new" -eq 0 && "$changed" -eq 3 && "$deleted" -eq 1 &&
   "$got_changed" -eq 3 && "$got_deleted" -eq 1 ]] ||

@@ -1,28 +1,31 @@
-// Package warehousetest holds warehouse fixtures shared by tests and benchmarks.
+// Package warehousetest holds warehouse fixtures shared by tests, benchmarks and scripts.
 package warehousetest
 
-import "fmt"
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
-// UsersSQL creates and fills a table `users` with n rows shaped like the Census webhook guide's
-// users: 11 columns, the key unique_id (an email). The bench and the warehouse benchmarks use it.
+// usersFixture is users.sql, the one copy of the users fixture; scripts/demo.sh runs the same
+// file with psql.
+//
+//go:embed users.sql
+var usersFixture string
+
+// rowsVar is the psql variable in users.sql that says how many users to make.
+const rowsVar = ":rows"
+
+// UsersSQL creates and fills a table public.users with n rows shaped like the Census webhook
+// guide's users (users.sql): 11 columns, the key unique_id (an email). The bench and the warehouse
+// benchmarks use it. The statements are to run in order on one connection.
 func UsersSQL(n int) []string {
+	if c := strings.Count(usersFixture, rowsVar); c != 1 {
+		panic(fmt.Sprintf("warehousetest: users.sql names %s %d times, want once", rowsVar, c))
+	}
 	return []string{
-		`CREATE TABLE users (
-			company text, company_domain text, created_at timestamp, unique_id text PRIMARY KEY,
-			first_name text, full_name text, last_name text, role text, type text, user_id text, website text)`,
-		fmt.Sprintf(`INSERT INTO users
-		SELECT c.company || ' ' || (g %% 997), lower(n.ln) || (g %% 997) || '.co.uk',
-			timestamp '2019-01-01' + g * interval '7 seconds',
-			lower(n.fn) || '.' || lower(n.ln) || g || '@example.com',
-			n.fn, n.fn || ' ' || n.ln, n.ln,
-			(ARRAY['International Mobility Assistant','Regional Sales Manager','Chief Data Officer','Support Engineer'])[1 + g %% 4],
-			(ARRAY['free user','paid user','trial user'])[1 + g %% 3],
-			upper(md5(g::text)::uuid::text),
-			'http://' || lower(n.ln) || (g %% 991) || '.biz'
-		FROM generate_series(1, %d) g,
-			LATERAL (SELECT (ARRAY['Walsh and Sons','Stehr-Weber','Adams LLC','Kuhn Group','Gislason Inc'])[1 + g %% 5] AS company) c,
-			LATERAL (SELECT (ARRAY['Alycia','Bob','Chen','Dolores','Émile','Fatima','Gus'])[1 + g %% 7] AS fn,
-				(ARRAY['Adams','Smith','Okafor','Nguyen','García','Müller','Kowalski','Brown','Ito','Silva','Haddad'])[1 + (g / 7) %% 11] AS ln) n`, n),
-		"VACUUM ANALYZE users",
+		strings.Replace(usersFixture, rowsVar, strconv.Itoa(n), 1),
+		"VACUUM ANALYZE public.users",
 	}
 }
