@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
 var (
@@ -29,13 +30,6 @@ var (
 	_ resource.ResourceWithConfigure   = &SyncResource{}
 	_ resource.ResourceWithImportState = &SyncResource{}
 	_ resource.ResourceWithModifyPlan  = &SyncResource{}
-)
-
-// Batch size bounds, as the control plane's CHECK constraint has them.
-const (
-	MinBatchSize     = 1
-	MaxBatchSize     = 10000
-	DefaultBatchSize = 100
 )
 
 // SyncResource is backflow_sync: a model's records sent to a webhook connection.
@@ -166,7 +160,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"every": schema.StringAttribute{
-						MarkdownDescription: "An interval as a Go duration, at least `" + MinEvery.String() +
+						MarkdownDescription: "An interval as a Go duration, at least `" + schedule.MinEvery.String() +
 							"`, e.g. `15m` or `1h30m`. Conflicts with `cron`.",
 						Optional: true,
 						Validators: []validator.String{
@@ -184,11 +178,11 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"batch_size": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Records per request, %d to %d. Defaults to %d.",
-					MinBatchSize, MaxBatchSize, DefaultBatchSize),
+					controlplane.MinBatchSize, controlplane.MaxBatchSize, controlplane.DefaultBatchSize),
 				Optional:   true,
 				Computed:   true,
-				Default:    int64default.StaticInt64(DefaultBatchSize),
-				Validators: []validator.Int64{int64validator.Between(MinBatchSize, MaxBatchSize)},
+				Default:    int64default.StaticInt64(controlplane.DefaultBatchSize),
+				Validators: []validator.Int64{int64validator.Between(controlplane.MinBatchSize, controlplane.MaxBatchSize)},
 			},
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +

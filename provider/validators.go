@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -14,55 +13,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/jackc/pgx/v5"
-	"github.com/robfig/cron/v3"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
-
-// MinEvery is the shortest `every` schedule: the runner polls on the order of seconds and a
-// shorter interval would only queue runs behind each other.
-const MinEvery = time.Minute
-
-// cronParser is the standard five-field parser (minute hour day-of-month month day-of-week),
-// plus descriptors such as @hourly. Schedules run in UTC.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseCron parses a five-field cron expression evaluated in UTC. It refuses `@every`, which
-// the descriptor syntax would accept with any interval (bypassing MinEvery), and schedules that
-// never fire, such as "0 0 31 2 *".
-func ParseCron(expr string) (cron.Schedule, error) {
-	e := strings.TrimSpace(expr)
-	if strings.HasPrefix(e, "TZ=") || strings.HasPrefix(e, "CRON_TZ=") {
-		return nil, errors.New("a time zone prefix is not supported: cron schedules run in UTC")
-	}
-	if e == "" {
-		return nil, errors.New("the cron expression is empty")
-	}
-	if strings.HasPrefix(strings.ToLower(e), "@every") {
-		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
-	}
-	s, err := cronParser.Parse(e)
-	if err != nil {
-		return nil, err
-	}
-	if s.Next(time.Now().UTC()).IsZero() {
-		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
-	}
-	return s, nil
-}
-
-// ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.
-func ParseEvery(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration such as 15m, 1h or 1h30m: %w", s, err)
-	}
-	if d < MinEvery {
-		return 0, fmt.Errorf("%q is shorter than the minimum of %s", s, MinEvery)
-	}
-	return d, nil
-}
 
 // cronValidator refuses expressions robfig/cron's standard parser refuses.
 type cronValidator struct{}
@@ -78,7 +33,7 @@ func (cronValidator) ValidateString(_ context.Context, req validator.StringReque
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := ParseCron(req.ConfigValue.ValueString()); err != nil {
+	if _, err := schedule.ParseCron(req.ConfigValue.ValueString()); err != nil {
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Cron Schedule",
 			fmt.Sprintf("%q is not a valid cron expression.", req.ConfigValue.ValueString()),
 			"Use five fields, minute hour day-of-month month day-of-week, evaluated in UTC: e.g. \"0 * * * *\" "+
@@ -140,13 +95,13 @@ func webhookURLProblem(s string) string {
 	return ""
 }
 
-// everyValidator refuses durations that do not parse or are shorter than MinEvery.
+// everyValidator refuses durations that do not parse or are shorter than schedule.MinEvery.
 type everyValidator struct{}
 
 var _ validator.String = everyValidator{}
 
 func (everyValidator) Description(context.Context) string {
-	return "a Go duration of at least " + MinEvery.String()
+	return "a Go duration of at least " + schedule.MinEvery.String()
 }
 func (v everyValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -154,9 +109,9 @@ func (everyValidator) ValidateString(_ context.Context, req validator.StringRequ
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := ParseEvery(req.ConfigValue.ValueString()); err != nil {
+	if _, err := schedule.ParseEvery(req.ConfigValue.ValueString()); err != nil {
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Schedule Interval",
-			fmt.Sprintf("`every` must be a duration of at least %s.", MinEvery),
+			fmt.Sprintf("`every` must be a duration of at least %s.", schedule.MinEvery),
 			"Write it as Go does, e.g. \"15m\", \"1h\" or \"1h30m\".", err)
 	}
 }

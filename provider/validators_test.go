@@ -24,47 +24,6 @@ import (
 
 // These run with plain `go test`: no TF_ACC, no Postgres.
 
-func TestParseCron(t *testing.T) {
-	for _, expr := range []string{"0 * * * *", "*/15 * * * *", "30 6 * * 1-5", "0 0 1 1 *", "@hourly", "@daily"} {
-		if _, err := ParseCron(expr); err != nil {
-			t.Errorf("ParseCron(%q) = %v, want ok", expr, err)
-		}
-	}
-	for _, expr := range []string{"", "61 * * * *", "0 * * *", "0 0 * * * *", "TZ=UTC 0 * * * *",
-		"CRON_TZ=Europe/Paris 0 * * * *", "every hour", "@every 5m0x"} {
-		if _, err := ParseCron(expr); err == nil {
-			t.Errorf("ParseCron(%q) = ok, want an error", expr)
-		}
-	}
-	// @every would bypass MinEvery; schedules that never fire would never run.
-	for expr, want := range map[string]string{
-		"@every 1s": "use schedule.every", "@every 1h": "use schedule.every", " @every 5m": "use schedule.every",
-		"0 0 31 2 *": "never fires", "0 0 30 2 *": "never fires", "0 0 31 4,6,9,11 *": "never fires",
-	} {
-		_, err := ParseCron(expr)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseCron(%q) = %v, want an error containing %q", expr, err, want)
-		}
-	}
-}
-
-func TestParseEvery(t *testing.T) {
-	for _, s := range []string{"1m", "15m", "1h30m", "24h", "60s"} {
-		if _, err := ParseEvery(s); err != nil {
-			t.Errorf("ParseEvery(%q) = %v, want ok", s, err)
-		}
-	}
-	for s, want := range map[string]string{
-		"30s": "shorter than the minimum", "59s": "shorter than the minimum", "0": "shorter than the minimum",
-		"-5m": "shorter than the minimum", "often": "not a duration", "": "not a duration", "15": "not a duration",
-	} {
-		_, err := ParseEvery(s)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseEvery(%q) = %v, want an error containing %q", s, err, want)
-		}
-	}
-}
-
 func validateString(v validator.String, value types.String) []string {
 	resp := &validator.StringResponse{}
 	v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: value}, resp)

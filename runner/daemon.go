@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
 // SyncArgs is the River job that runs one sync once. Due (when the run became due) and Version
@@ -228,7 +229,9 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		if y.Paused {
 			continue
 		}
-		due, ok, err := NextDue(y, last[y.ID])
+		// last: the start of the last run that served the schedule (see Store.LastRunStarts), so
+		// every replica computes the same due time.
+		due, ok, err := schedule.NextDue(y.ScheduleEvery, y.ScheduleCron, y.CreatedAt, last[y.ID])
 		if err != nil {
 			d.logger().Error("sync has a bad schedule", "sync", y.Name, "err", err)
 			continue

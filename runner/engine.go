@@ -372,7 +372,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		e: e, lease: lease, sync: y, run: run, counters: counters,
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest), destName: j.dest.Name,
-		conc: e.concurrency(), size: max(y.BatchSize, 1),
+		conc: e.concurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 	}
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
 	committed, err := p.execute(ctx, d, rows, led, controlplane.Delivered{

@@ -18,6 +18,14 @@ const (
 	BehaviorMirror         = "mirror"
 )
 
+// Batch size bounds and default: the CHECK constraint and the default of syncs.batch_size
+// (migrations/001_initial.up.sql) say the same; the provider validates with these.
+const (
+	MinBatchSize     = 1
+	MaxBatchSize     = 10000
+	DefaultBatchSize = 100
+)
+
 // Behaviors lists every behavior, in the order the docs present them.
 var Behaviors = []string{BehaviorUpdateOrCreate, BehaviorAppend, BehaviorMirror}
 
@@ -45,12 +53,6 @@ type Sync struct {
 	PausedReason  string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
-}
-
-// Every parses ScheduleEvery; zero when unset.
-func (s *Sync) Every() time.Duration {
-	d, _ := time.ParseDuration(s.ScheduleEvery)
-	return d
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,

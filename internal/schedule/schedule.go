@@ -1,0 +1,85 @@
+// Package schedule is the one home of a sync's schedule: it parses `every` and `cron` (for the
+// provider's plan-time checks and the runner alike) and computes when a sync is next due.
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// MinEvery is the shortest `every` schedule: the runner polls on the order of seconds and a
+// shorter interval would only queue runs behind each other.
+const MinEvery = time.Minute
+
+// cronParser is the standard five-field parser (minute hour day-of-month month day-of-week),
+// plus descriptors such as @hourly. Schedules run in UTC.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseCron parses a five-field cron expression evaluated in UTC. It refuses `@every`, which
+// the descriptor syntax would accept with any interval (bypassing MinEvery), and schedules that
+// never fire, such as "0 0 31 2 *".
+func ParseCron(expr string) (cron.Schedule, error) {
+	e := strings.TrimSpace(expr)
+	if strings.HasPrefix(e, "TZ=") || strings.HasPrefix(e, "CRON_TZ=") {
+		return nil, errors.New("a time zone prefix is not supported: cron schedules run in UTC")
+	}
+	if e == "" {
+		return nil, errors.New("the cron expression is empty")
+	}
+	if strings.HasPrefix(strings.ToLower(e), "@every") {
+		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
+	}
+	s, err := cronParser.Parse(e)
+	if err != nil {
+		return nil, err
+	}
+	if s.Next(time.Now().UTC()).IsZero() {
+		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
+	}
+	return s, nil
+}
+
+// ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.
+func ParseEvery(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 15m, 1h or 1h30m: %w", s, err)
+	}
+	if d < MinEvery {
+		return 0, fmt.Errorf("%q is shorter than the minimum of %s", s, MinEvery)
+	}
+	return d, nil
+}
+
+// NextDue is when a sync with schedule every or cron (at most one set) is next due: for
+// `every`, its last run's start plus the interval; for `cron`, the first time the expression
+// fires after the last run's start (UTC). A sync that never ran is due from its creation. ok is
+// false for a sync without a schedule (manual runs only).
+func NextDue(every, cronExpr string, created, lastStart time.Time) (due time.Time, ok bool, err error) {
+	base := lastStart
+	if base.IsZero() {
+		base = created
+	}
+	switch {
+	case every != "":
+		d, err := ParseEvery(every)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("schedule every: %w", err)
+		}
+		if lastStart.IsZero() {
+			return created.UTC(), true, nil
+		}
+		return lastStart.Add(d).UTC(), true, nil
+	case cronExpr != "":
+		s, err := ParseCron(cronExpr)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("schedule cron %q: %w", cronExpr, err)
+		}
+		return s.Next(base.UTC()), true, nil
+	}
+	return time.Time{}, false, nil
+}
