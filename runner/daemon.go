@@ -127,6 +127,9 @@ type Daemon struct {
 	hardStop context.CancelCauseFunc
 	// insert queues a job; nil: client.Insert (tests replace it).
 	insert func(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error)
+	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
+	// tests wait on it instead of sleeping to prove that a pass did not queue something.
+	polled chan struct{}
 }
 
 func (d *Daemon) logger() *slog.Logger {
@@ -181,6 +184,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for {
 		if err := d.schedule(ctx); err != nil && ctx.Err() == nil {
 			d.logger().Error("could not schedule syncs", "err", err)
+		}
+		if d.polled != nil {
+			select {
+			case d.polled <- struct{}{}:
+			default:
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -33,26 +33,27 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(f.ctx)
 	errs := make(chan error, 2)
+	var replicas []*Daemon
 	for range 2 {
-		d := &Daemon{Engine: f.engine, PollInterval: 20 * time.Millisecond, StopTimeout: 5 * time.Second}
+		d := &Daemon{Engine: f.engine, PollInterval: 20 * time.Millisecond, StopTimeout: 5 * time.Second,
+			polled: make(chan struct{}, 1)}
+		replicas = append(replicas, d)
 		go func() { errs <- d.Run(ctx) }()
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitUntil(t, "the every sync to run", func() bool {
 		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
-		if err != nil {
-			t.Fatal(err)
+		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
+	})
+	// Both replicas schedule ten more times, each pass after the run: none may queue it again.
+	for _, d := range replicas {
+		for range 11 { // the first may have begun before the run ended
+			select {
+			case <-d.polled:
+			case <-time.After(60 * time.Second):
+				t.Fatal("a replica stopped scheduling")
+			}
 		}
-		if len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the every sync did not run")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	// Let both replicas poll many more times.
-	time.Sleep(500 * time.Millisecond)
 	cancel()
 	for range 2 {
 		if err := <-errs; err != nil {
