@@ -418,18 +418,13 @@ func (r *ConnectionResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 func (r *ConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	c, ok := readRow(ctx, &r.storeHolder, req, resp, "connection", r.store.GetConnection)
+	if !ok {
+		return
+	}
 	var state connectionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
-		return
-	}
-	c, err := r.store.GetConnection(ctx, state.ID.ValueInt64())
-	if errors.Is(err, controlplane.ErrNotFound) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		storeError(&resp.Diagnostics, "read", "connection", state.Name.ValueString(), err)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	var next connectionModel

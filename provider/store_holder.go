@@ -70,6 +70,30 @@ func (h *storeHolder) deleteRow(ctx context.Context, req resource.DeleteRequest,
 	}
 }
 
+// readRow reads the row a resource's state names with get. A row deleted outside Terraform
+// removes the resource from state (drift shows as a plan to create it); ok is false then, and on
+// an error (already in resp's diagnostics).
+func readRow[T any](ctx context.Context, h *storeHolder, req resource.ReadRequest, resp *resource.ReadResponse,
+	kind string, get func(context.Context, int64) (T, error)) (row T, ok bool) {
+	var id types.Int64
+	var name types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+	if resp.Diagnostics.HasError() || !h.ready(&resp.Diagnostics) {
+		return row, false
+	}
+	row, err := get(ctx, id.ValueInt64())
+	if errors.Is(err, controlplane.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return row, false
+	}
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", kind, name.ValueString(), err)
+		return row, false
+	}
+	return row, true
+}
+
 // importRow puts into state the id of the row req.ID names, by id or by name.
 func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportStateRequest, resp *resource.ImportStateResponse,
 	kind string, lookup func(context.Context, string) (T, error), id func(T) int64) {

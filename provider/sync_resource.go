@@ -383,18 +383,13 @@ func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 func (r *SyncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	y, ok := readRow(ctx, &r.storeHolder, req, resp, "sync", r.store.GetSync)
+	if !ok {
+		return
+	}
 	var state syncModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
-		return
-	}
-	y, err := r.store.GetSync(ctx, state.ID.ValueInt64())
-	if errors.Is(err, controlplane.ErrNotFound) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		storeError(&resp.Diagnostics, "read", "sync", state.Name.ValueString(), err)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(state.fromSync(ctx, y)...)
