@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -85,7 +84,6 @@ func (s *Store) commitDelivered(ctx context.Context, f fence, run *Run, d *Deliv
 }
 
 func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Delivered, upsertNew bool) error {
-	c := run.Counts
 	syncID := f.syncID
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := f.check(ctx, tx); err != nil {
@@ -168,13 +166,10 @@ func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Del
 			}
 		}
 		// Not waiting for the WAL flush is safe here: a commit lost to a server crash takes the
-		// run's counters with it, and the keys are resent by a later run (at-least-once). The
-		// run's final record is committed synchronously, which flushes all of these before it.
-		_, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off;
-			UPDATE backflow.sync_runs SET extracted = `+itoa(c.Extracted)+`, invalid = `+itoa(c.Invalid)+
-			`, new = `+itoa(c.New)+`, changed = `+itoa(c.Changed)+`, deleted = `+itoa(c.Deleted)+
-			`, delivered = `+itoa(c.Delivered)+`, rejected = `+itoa(c.Rejected)+`, failed = `+itoa(c.Failed)+
-			` WHERE id = `+itoa(run.ID))
+		// run's counters with it, and the keys are resent by a later run (at-least-once; their
+		// intents are flushed). The run's final record is committed synchronously, which flushes
+		// all of these before it.
+		_, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; "+setRunCounts(run.ID, run.Counts))
 		return err
 	})
 }
@@ -220,5 +215,3 @@ func pagesOverlap(ctx context.Context, tx pgx.Tx, syncID int64, d *Delivered) (b
 		syncID, firsts, lasts, pagesLockKey(syncID)).Scan(nil, &overlap)
 	return overlap, err
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

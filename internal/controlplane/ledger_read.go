@@ -226,6 +226,16 @@ type LedgerState struct {
 // Empty reports whether the ledger holds nothing at all.
 func (st LedgerState) Empty() bool { return !st.Rows && !st.Pages }
 
+// WriteMode is how a run writes the ledger it found in this state (the one place this is
+// decided): a run that finds it empty (a first run) writes pages, one per delivered batch, since
+// its batches cover disjoint key ranges (the model is read in key order); a run that finds
+// anything there, even a few pages a first run left when it stopped, writes rows, with
+// tombstones for deleted keys when there are pages to hide them in. clearRejected: the sync had
+// rejected records when the run started.
+func (st LedgerState) WriteMode(clearRejected bool) Delivered {
+	return Delivered{ClearRejected: clearRejected, Pages: st.Empty(), Tombstones: st.Pages}
+}
+
 // ReadLedgerState reports whether a sync's ledger has per-key rows and whether it has pages.
 // Outstanding intents count as rows: a run adopts them as rows before it reads the ledger.
 func (s *Store) ReadLedgerState(ctx context.Context, syncID int64) (LedgerState, error) {

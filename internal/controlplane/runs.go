@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,6 +94,17 @@ func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Ru
 	}
 	return r, nil
 }
+
+// setRunCounts is the statement that sets run id's counters, as literals: the ledger commits
+// send it with their other statements in one round trip, where parameters would need another.
+func setRunCounts(id int64, c RunCounts) string {
+	return `UPDATE backflow.sync_runs SET extracted = ` + itoa(c.Extracted) + `, invalid = ` + itoa(c.Invalid) +
+		`, new = ` + itoa(c.New) + `, changed = ` + itoa(c.Changed) + `, deleted = ` + itoa(c.Deleted) +
+		`, delivered = ` + itoa(c.Delivered) + `, rejected = ` + itoa(c.Rejected) + `, failed = ` + itoa(c.Failed) +
+		` WHERE id = ` + itoa(id)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // FinishRun records a run's end: its status, final counters, invalid samples and error text. It
 // is not fenced: a runner records a run's end with SyncLease.Finish.
