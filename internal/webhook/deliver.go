@@ -101,7 +101,29 @@ type Rejection struct {
 type Result struct {
 	Delivered []int // indexes of records whose batch got a 2xx, in no particular order
 	Rejected  []Rejection
+	// Requests are the requests Deliver made, in the order they ended: one per webhook-id (the
+	// batch, then the halves bisection split off), each with all its attempts. A request that
+	// was never attempted (the run stopped first) is not listed.
+	Requests []Request
 }
+
+// Request is one request Deliver made under one webhook-id, retries included: what the delivery
+// log records.
+type Request struct {
+	WebhookID string
+	// First and Count say which records it carried: indexes [First, First+Count) of the
+	// records given to Deliver.
+	First, Count int
+	SentAt       time.Time     // when its first attempt started
+	Attempts     int           // HTTP attempts made
+	Status       int           // the last attempt's HTTP status; 0 when it got no response
+	Latency      time.Duration // the last attempt's, from sending it to its answer (or error)
+	Body         string        // the first KiB of the last answer when it was not a 2xx
+	Err          string        // why the last attempt got no response (free of the URL), or why sending stopped
+}
+
+// OK reports whether the request got a 2xx.
+func (r *Request) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
 // DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
 // ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused, and the last network error if there
@@ -196,10 +218,18 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result) error {
 	bp := bufPool.Get().(*[]byte)
 	body := meta.AppendEnvelope((*bp)[:0], op, records)
-	out, err := d.sendBatch(ctx, body)
+	rq := Request{First: base, Count: len(records)}
+	out, err := d.sendBatch(ctx, body, &rq)
 	if out.bodyFree && cap(body) <= maxPooledBuffer {
 		*bp = body[:0]
 		bufPool.Put(bp)
+	}
+	if rq.Attempts > 0 {
+		var de *DeliveryError
+		if err != nil && rq.Err == "" && !errors.As(err, &de) {
+			rq.Err = err.Error() // stopped while waiting to retry: the last answer is recorded
+		}
+		res.Requests = append(res.Requests, rq)
 	}
 	if err != nil {
 		return err
@@ -231,8 +261,9 @@ type outcome struct {
 }
 
 // sendBatch posts body until it is delivered, refused, or fails for good. Every attempt carries the
-// same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp.
-func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error) {
+// same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp. It fills rq
+// with the request's identity and its last attempt.
+func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request) (outcome, error) {
 	client := d.Client
 	if client == nil {
 		client = defaultClient
@@ -244,6 +275,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 		maxRetries = 0
 	}
 	id := NewMessageID()
+	rq.WebhookID = id
 	var open atomic.Int32 // request bodies the transport has not closed yet
 	for attempt := 1; ; attempt++ {
 		if err := d.pace(ctx); err != nil {
@@ -259,6 +291,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 		req.GetBody = func() (io.ReadCloser, error) { return newTrackedBody(body, &open), nil }
 
 		start := time.Now()
+		if attempt == 1 {
+			rq.SentAt = start
+		}
 		resp, err := client.Do(req)
 		elapsed := time.Since(start)
 		var status int
@@ -274,6 +309,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte) (outcome, error)
 			resp.Body.Close()
 			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 			location = redactLocation(resp.Header.Get("Location"))
+		}
+		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
+		if err != nil {
+			rq.Err = err.Error()
+		} else if status < 200 || status >= 300 {
+			rq.Body = snippet
 		}
 		if d.Observer != nil {
 			d.Observer.Request(status, err, elapsed)

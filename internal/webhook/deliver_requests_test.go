@@ -1,0 +1,72 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// ignoreRequests leaves Result.Requests out of comparisons that are about the records.
+var ignoreRequests = cmpopts.IgnoreFields(webhook.Result{}, "Requests")
+
+// Result.Requests lists every request a Deliver made, one per webhook-id: a retried batch once
+// with its attempts, each half of a bisection with the records it carried, the refusals with
+// the start of their answer, and the one that ended the delivery.
+func TestDeliverReportsRequests(t *testing.T) {
+	records := makeRecords(4)
+	records[2] = []byte(`{"unique_id":2,"poison":true}`)
+	attempts := map[string]int{}
+	srv := newServer(t, func(w http.ResponseWriter, r request, _ int) {
+		id := r.header.Get("webhook-id")
+		attempts[id]++
+		switch {
+		case bytes.Contains(r.body, []byte("poison")):
+			http.Error(w, "bad record", http.StatusUnprocessableEntity)
+		case attempts[id] == 1:
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		First, Count, Attempts, Status int
+		Body                           string
+	}
+	var got []row
+	ids := map[string]bool{}
+	for _, r := range res.Requests {
+		got = append(got, row{r.First, r.Count, r.Attempts, r.Status, r.Body})
+		if !messageID.MatchString(r.WebhookID) || ids[r.WebhookID] || r.SentAt.IsZero() || r.Latency <= 0 || r.Err != "" {
+			t.Errorf("request %+v: want a fresh webhook-id, a start, a latency and no error", r)
+		}
+		ids[r.WebhookID] = true
+	}
+	// [0-3] refused; [0 1] retried once then delivered; [2 3] refused; [2] refused; [3] retried once.
+	want := []row{{0, 4, 1, 422, "bad record\n"}, {0, 2, 2, 200, ""}, {2, 2, 1, 422, "bad record\n"},
+		{2, 1, 1, 422, "bad record\n"}, {3, 1, 2, 200, ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+
+	// A request that never got an answer: its error, no status.
+	d = fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: "http://127.0.0.1:1/hook"}, MaxRetries: 1})
+	res, err = d.Deliver(context.Background(), testMeta(), webhook.OpDeleted, records[:1])
+	if !errors.Is(err, webhook.ErrRetriesExhausted) {
+		t.Fatalf("Deliver to a closed port: %v", err)
+	}
+	if len(res.Requests) != 1 || res.Requests[0].Attempts != 2 || res.Requests[0].Status != 0 || res.Requests[0].Err == "" {
+		t.Errorf("requests to a closed port: %+v", res.Requests)
+	}
+}
