@@ -5,10 +5,14 @@ package controlplanetest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,6 +41,12 @@ func AdminURL() string {
 // The test fails (never skips) when Postgres cannot be reached: `make test` starts one.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, "")
+}
+
+// newDatabase creates a database for this test, a copy of template when it is not empty.
+func newDatabase(t testing.TB, template string) string {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
@@ -48,7 +58,11 @@ func NewDatabase(t testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "backflow_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := admin.Exec(ctx, create); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -73,14 +87,16 @@ func NewDatabase(t testing.TB) string {
 
 var sweepOnce sync.Once
 
-// sweepAbandoned drops test databases left by runs that were killed before their cleanup ran:
-// older than two hours and with nobody connected. Best effort: it needs a superuser to read the
+// sweepAbandoned drops test databases left by runs that were killed before their cleanup ran
+// (older than two hours) and templates of older schemas (older than a day), with nobody connected. Best effort: it needs a superuser to read the
 // databases' creation time, and does nothing otherwise.
 func sweepAbandoned(ctx context.Context, admin *pgx.Conn) {
 	rows, err := admin.Query(ctx, `SELECT d.datname FROM pg_database d
-		WHERE d.datname LIKE 'backflow\_test\_%'
-		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)
-		  AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '2 hours'`)
+		WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)
+		  AND ((d.datname LIKE 'backflow\_test\_%'
+		        AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '2 hours')
+		    OR (d.datname LIKE 'backflow\_tmpl\_%'
+		        AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '1 day'))`)
 	if err != nil {
 		return
 	}
@@ -102,14 +118,21 @@ func NewKey(t testing.TB) string {
 }
 
 // NewStore opens a migrated Store on a fresh database; it returns the store, its URL and its key.
+// The database is a copy of a template migrated once per schema (see migratedTemplate): copying
+// costs a fraction of migrating.
 func NewStore(t testing.TB) (store *controlplane.Store, dbURL, key string) {
 	t.Helper()
-	dbURL = NewDatabase(t)
+	tmpl, err := migratedTemplate()
+	if err != nil {
+		t.Fatalf("prepare the migrated template database: %v", err)
+	}
+	dbURL = newDatabase(t, tmpl)
 	key = NewKey(t)
 	sealer, err := controlplane.ParseKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Open migrates too: a no-op on a copy of the template.
 	store, err = controlplane.Open(context.Background(), dbURL, sealer)
 	if err != nil {
 		t.Fatal(err)
@@ -127,4 +150,72 @@ func Pool(t testing.TB, dbURL string) *pgxpool.Pool {
 	}
 	t.Cleanup(p.Close)
 	return p
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// migratedTemplate returns the name of a database holding the schema this binary migrates to
+// (the control plane's and River's), creating it once per schema on the test server. Its name
+// is a hash of the embedded migrations and River's version, so a schema change makes a new one
+// (sweepAbandoned drops those unused for a day); an advisory lock keeps concurrent test binaries
+// from racing.
+func migratedTemplate() (string, error) {
+	templateOnce.Do(func() { templateName, templateErr = makeTemplate(context.Background()) })
+	return templateName, templateErr
+}
+
+func makeTemplate(ctx context.Context) (string, error) {
+	h := sha256.New()
+	for _, m := range controlplane.Migrations() {
+		fmt.Fprintf(h, "%d\n%s\n", m.Version, m.SQL)
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if strings.HasPrefix(d.Path, "github.com/riverqueue/river") {
+				fmt.Fprintf(h, "%s %s\n", d.Path, d.Version)
+			}
+		}
+	}
+	name := "backflow_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	const lockKey = 0x62667470_6c746d70 // "bftpltmp"
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(lockKey)); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, "SELECT pg_advisory_unlock($1)", int64(lockKey)) //nolint:errcheck // the session ends right after
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_new"
+	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + building
+	store, err := controlplane.Open(ctx, u.String(), nil)
+	if err != nil {
+		return "", fmt.Errorf("migrate the template: %w", err)
+	}
+	store.Close()
+	// Renamed once complete: a template is never seen half migrated.
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
+		return "", err
+	}
+	return name, nil
 }
