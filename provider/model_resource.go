@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -157,39 +158,49 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 			fmt.Sprintf("The model %q", x.Name), "Point connection_id at an existing postgres connection.", err)
 		return nil
 	}
-	if conn.Postgres == nil {
+	src, err := warehouse.For(conn)
+	if err != nil {
 		addAttributeError(diags, path.Root("connection_id"), "Not a Warehouse Connection",
-			fmt.Sprintf("Connection %q (id %d) is a %s connection; a model reads from a postgres connection.",
-				conn.Name, conn.ID, conn.Kind()),
-			"Point connection_id at a backflow_connection with a `postgres` block.", nil)
+			fmt.Sprintf("Connection %q (id %d) is a %s connection; a model reads from a warehouse connection (%s).",
+				conn.Name, conn.ID, conn.Kind(), quoteList(warehouse.Kinds())),
+			"Point connection_id at a backflow_connection with a "+quoteList(warehouse.Kinds())+" block.", err)
 		return nil
 	}
-	wh, err := warehouse.Connect(ctx, conn.Postgres)
-	if err != nil {
+	if err := src.Ping(ctx); err != nil {
 		// Not the query's fault: say so, rather than blame the SQL.
 		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",
 			fmt.Sprintf("The model %q could not be checked: the warehouse of connection %q did not accept a connection.",
 				x.Name, conn.Name),
-			"Check the connection's postgres url (host, port, credentials, database) and that the warehouse is "+
-				"reachable from where Terraform runs.", err)
+			fmt.Sprintf("Check the connection's %s settings (host, port, credentials, database) and that the "+
+				"warehouse is reachable from where Terraform runs.", conn.Kind()), err)
 		return nil
 	}
-	defer wh.Close(context.WithoutCancel(ctx))
-	cols, err := warehouse.DescribeConn(ctx, wh, x.Query())
+	query := x.SQL
+	if query == "" {
+		query = src.TableQuery(x.Table)
+	}
+	cols, err := src.Describe(ctx, query)
 	if err != nil {
-		describeError(diags, x, conn, err)
+		describeError(diags, x, conn, src, err)
 		return nil
 	}
 	return cols
 }
 
+// modelWarehouse is a model's warehouse as the plan-time describe uses it; internal/warehouse's
+// drivers satisfy it (warehouse.For picks one by the connection's kind).
+type modelWarehouse interface {
+	Timeouts() (statement, lock time.Duration)
+}
+
 // describeError reports why the warehouse could not describe model x on connection conn.
-func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *controlplane.Connection, err error) {
+func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *controlplane.Connection, src modelWarehouse, err error) {
 	at, reads := path.Root("sql"), "the model's SQL"
 	if x.Table != "" {
 		at, reads = path.Root("table"), fmt.Sprintf("the table %q", x.Table)
 	}
-	statement, lock := warehouse.Timeouts(conn.Postgres)
+	statement, lock := src.Timeouts()
+	kind := conn.Kind()
 	switch {
 	case errors.Is(err, warehouse.ErrNotReadOnly):
 		addAttributeError(diags, at, "Model Must Only Read",
@@ -203,12 +214,12 @@ func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *control
 				"%s reads locked by another session for longer than the connection's lock_timeout (%s).",
 				x.Name, conn.Name, reads, warehouse.FormatDuration(lock)),
 			"Plan again once the other session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE "+
-				"holds such a lock), or raise lock_timeout in the connection's postgres block.", err)
+				"holds such a lock), or raise lock_timeout in the connection's "+kind+" block.", err)
 	case errors.Is(err, warehouse.ErrStatementTimeout):
 		addAttributeError(diags, at, "Warehouse Statement Timeout",
 			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q took longer than the "+
 				"connection's statement_timeout (%s) to plan %s.", x.Name, conn.Name, warehouse.FormatDuration(statement), reads),
-			"Simplify the query, or raise statement_timeout in the connection's postgres block.", err)
+			"Simplify the query, or raise statement_timeout in the connection's "+kind+" block.", err)
 	case x.Table != "":
 		addAttributeError(diags, at, "Invalid Model Query",
 			fmt.Sprintf("The warehouse of connection %q refused to read the table %q.", conn.Name, x.Table),

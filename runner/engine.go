@@ -242,7 +242,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 type job struct {
 	sync      *controlplane.Sync
 	model     *controlplane.Model
-	warehouse *controlplane.PostgresConfig
+	src       modelSource
 	dest      *controlplane.Connection
 }
 
@@ -255,8 +255,9 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the model's connection %d: %w", m.ConnectionID, err)
 	}
-	if wc.Postgres == nil {
-		return nil, fmt.Errorf("the model %q reads from connection %q, which is not a warehouse", m.Name, wc.Name)
+	src, err := warehouse.For(wc)
+	if err != nil {
+		return nil, fmt.Errorf("the model %q cannot be read: %w", m.Name, err)
 	}
 	dest, err := e.Store.GetConnection(ctx, y.DestinationID)
 	if err != nil {
@@ -265,7 +266,7 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 	if dest.Webhook == nil {
 		return nil, fmt.Errorf("the sync's destination %q is not a webhook connection", dest.Name)
 	}
-	return &job{sync: y, model: m, warehouse: wc.Postgres, dest: dest}, nil
+	return &job{sync: y, model: m, src: src, dest: dest}, nil
 }
 
 func (j *job) meta(runAt time.Time) *webhook.Meta {
@@ -278,8 +279,8 @@ func (j *job) meta(runAt time.Time) *webhook.Meta {
 
 // openModel reads query (the model's, or a narrowing of it) in key order, with the sync's mapper:
 // for runs, dry runs and tests alike.
-func (j *job) openModel(ctx context.Context, query string) (*warehouse.Rows, *mapper, error) {
-	rows, err := warehouse.Open(ctx, j.warehouse, query, j.sync.PrimaryKey)
+func (j *job) openModel(ctx context.Context, query string) (warehouse.Stream, *mapper, error) {
+	rows, err := j.src.Open(ctx, query, j.sync.PrimaryKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
@@ -338,7 +339,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if err != nil {
 		return nil, none, err
 	}
-	rows, m, err := j.openModel(ctx, j.model.Query())
+	rows, m, err := j.openModel(ctx, modelQuery(j.src, j.model))
 	if err != nil {
 		return nil, none, err
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -34,7 +32,7 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	if err != nil {
 		return nil, err
 	}
-	rows, m, err := j.openModel(ctx, j.model.Query())
+	rows, m, err := j.openModel(ctx, modelQuery(j.src, j.model))
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +66,13 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	return out, nil
 }
 
-// openOneRecord opens the model for Test: at most one row, whose key is not NULL. warehouse.Open
+// openOneRecord opens the model for Test: at most one row, whose key is not NULL. The source's Open
 // orders the whole result by the key (the order the diff needs); fed the model limited to one
 // row, it sorts that one row instead of the model. The model is described first so that a lost
 // key column is reported as such rather than as the warehouse's error about the filter.
-func (j *job) openOneRecord(ctx context.Context) (*warehouse.Rows, *mapper, error) {
-	q := strings.TrimRight(j.model.Query(), " \t\r\n;")
-	cols, err := warehouse.Describe(ctx, j.warehouse, q)
+func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, error) {
+	q := strings.TrimRight(modelQuery(j.src, j.model), " \t\r\n;")
+	cols, err := j.src.Describe(ctx, q)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
@@ -89,10 +87,7 @@ func (j *job) openOneRecord(ctx context.Context) (*warehouse.Rows, *mapper, erro
 			"(it has %s); add the column back to the model's SQL or change the sync's primary_key",
 			j.model.Name, j.sync.PrimaryKey, strings.Join(names, ", "))
 	}
-	// Newlines around the model's SQL: it may end with a -- comment.
-	one := fmt.Sprintf("SELECT * FROM (\n%s\n) AS m WHERE m.%s IS NOT NULL LIMIT 1",
-		q, pgx.Identifier{j.sync.PrimaryKey}.Sanitize())
-	return j.openModel(ctx, one)
+	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey))
 }
 
 // TestResult is the endpoint's answer to a test request.

@@ -13,27 +13,45 @@ import (
 // Connection kinds.
 const (
 	KindPostgres = "postgres"
+	KindMySQL    = "mysql"
+	KindDuckDB   = "duckdb"
 	KindWebhook  = "webhook"
 )
 
-// Connection is a warehouse to read from or a webhook to deliver to. Exactly one of Postgres and
-// Webhook is set.
+// WarehouseKinds are the kinds of connection a model can read from.
+var WarehouseKinds = []string{KindPostgres, KindMySQL, KindDuckDB}
+
+// Connection is a warehouse to read from or a webhook to deliver to. Exactly one of Postgres,
+// MySQL, DuckDB and Webhook is set.
 type Connection struct {
 	ID        int64
 	Name      string
 	Postgres  *PostgresConfig
+	MySQL     *MySQLConfig
+	DuckDB    *DuckDBConfig
 	Webhook   *WebhookConfig
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-// Kind is KindPostgres or KindWebhook.
+// Kind is the connection's kind: KindPostgres, KindMySQL, KindDuckDB or KindWebhook ("" when
+// none is set).
 func (c *Connection) Kind() string {
-	if c.Webhook != nil {
+	switch {
+	case c.Webhook != nil:
 		return KindWebhook
+	case c.MySQL != nil:
+		return KindMySQL
+	case c.DuckDB != nil:
+		return KindDuckDB
+	case c.Postgres != nil:
+		return KindPostgres
 	}
-	return KindPostgres
+	return ""
 }
+
+// IsWarehouse reports whether a model can read from the connection.
+func (c *Connection) IsWarehouse() bool { return c.Kind() != KindWebhook && c.Kind() != "" }
 
 // PostgresConfig is a Postgres warehouse.
 type PostgresConfig struct {
@@ -45,6 +63,22 @@ type PostgresConfig struct {
 	LockTimeout      time.Duration
 }
 
+// MySQLConfig is a MySQL or MariaDB warehouse. Its timeouts mean what PostgresConfig's do.
+type MySQLConfig struct {
+	URL              string // secret: mysql://user:password@host:3306/database?params
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
+}
+
+// DuckDBConfig is a DuckDB database: a file path, ":memory:" or "md:..." (MotherDuck), and SQL
+// run when it is opened (extensions, secrets for S3 or MotherDuck). Both are sealed: either
+// may carry a token.
+type DuckDBConfig struct {
+	Database string // secret
+	InitSQL  string // secret
+}
+
+// postgresSettings are the non-secret settings of postgres and mysql connections.
 type postgresSettings struct {
 	StatementTimeoutMS int64 `json:"statement_timeout_ms,omitempty"`
 	LockTimeoutMS      int64 `json:"lock_timeout_ms,omitempty"`
@@ -73,6 +107,7 @@ type connectionSecrets struct {
 	URL           string            `json:"url"`
 	Headers       map[string]string `json:"headers,omitempty"`
 	SigningSecret string            `json:"signing_secret,omitempty"`
+	InitSQL       string            `json:"init_sql,omitempty"`
 }
 
 func (s *Store) sealConnection(c *Connection) (kind string, config []byte, sealed []byte, err error) {
@@ -80,8 +115,16 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		return "", nil, nil, err
 	}
 	var secrets connectionSecrets
+	set := 0
+	for _, p := range []bool{c.Postgres != nil, c.MySQL != nil, c.DuckDB != nil, c.Webhook != nil} {
+		if p {
+			set++
+		}
+	}
 	switch {
-	case c.Postgres != nil && c.Webhook == nil:
+	case set != 1:
+		return "", nil, nil, errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
+	case c.Postgres != nil:
 		kind = KindPostgres
 		config, err = json.Marshal(postgresSettings{
 			StatementTimeoutMS: c.Postgres.StatementTimeout.Milliseconds(), LockTimeoutMS: c.Postgres.LockTimeout.Milliseconds(),
@@ -90,7 +133,19 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 			return "", nil, nil, err
 		}
 		secrets.URL = c.Postgres.URL
-	case c.Webhook != nil && c.Postgres == nil:
+	case c.MySQL != nil:
+		kind = KindMySQL
+		config, err = json.Marshal(postgresSettings{
+			StatementTimeoutMS: c.MySQL.StatementTimeout.Milliseconds(), LockTimeoutMS: c.MySQL.LockTimeout.Milliseconds(),
+		})
+		if err != nil {
+			return "", nil, nil, err
+		}
+		secrets.URL = c.MySQL.URL
+	case c.DuckDB != nil:
+		kind, config = KindDuckDB, []byte("{}")
+		secrets = connectionSecrets{URL: c.DuckDB.Database, InitSQL: c.DuckDB.InitSQL}
+	default:
 		kind = KindWebhook
 		config, err = json.Marshal(webhookSettings{
 			Method: c.Webhook.Method, MaxRequestsPerSecond: c.Webhook.MaxRequestsPerSecond, TestOnSave: c.Webhook.TestOnSave,
@@ -99,8 +154,6 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 			return "", nil, nil, err
 		}
 		secrets = connectionSecrets{URL: c.Webhook.URL, Headers: c.Webhook.Headers, SigningSecret: c.Webhook.SigningSecret}
-	default:
-		return "", nil, nil, errors.New("a connection needs exactly one of postgres and webhook")
 	}
 	plain, err := json.Marshal(secrets)
 	if err != nil {
@@ -144,6 +197,16 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 		c.Postgres = &PostgresConfig{URL: secrets.URL,
 			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
 			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
+	case KindMySQL:
+		var ps postgresSettings
+		if err := json.Unmarshal(config, &ps); err != nil {
+			return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+		}
+		c.MySQL = &MySQLConfig{URL: secrets.URL,
+			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
+			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
+	case KindDuckDB:
+		c.DuckDB = &DuckDBConfig{Database: secrets.URL, InitSQL: secrets.InitSQL}
 	case KindWebhook:
 		var ws webhookSettings
 		if err := json.Unmarshal(config, &ws); err != nil {

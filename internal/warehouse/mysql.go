@@ -1,0 +1,556 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// MySQL is the MySQL and MariaDB driver, over github.com/go-sql-driver/mysql.
+//
+// Models only read: every connection sets its session's statement and lock timeouts
+// (max_statement_time on MariaDB, max_execution_time on MySQL; innodb_lock_wait_timeout and
+// lock_wait_timeout) and starts a READ ONLY transaction before anything else runs; the model is
+// only ever run as a derived table of a SELECT (so it can be nothing but a query), multiple
+// statements are off in the driver, and locking clauses are refused before it runs.
+//
+// Values: the session's time_zone is UTC ('+00:00'), so TIMESTAMP columns (stored in UTC) are
+// sent as RFC 3339 in UTC, "2019-12-08T14:19:52Z"; DATETIME has no time zone and is sent as
+// written, "2019-12-08 14:19:52" (fraction only when the column has one), like Postgres's
+// timestamp. Integers of every width, signed or not (BIGINT UNSIGNED too), DECIMAL and YEAR
+// are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a number (its bits as an unsigned
+// integer); CHAR, VARCHAR, TEXT and ENUM strings (read as utf8mb4); SET an array of strings;
+// BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested (MySQL; MariaDB's JSON is a LONGTEXT
+// on the wire and arrives as a string); DATE and TIME strings. The protocol's column length
+// is not exposed by the driver, so TINYINT(1) and BOOL arrive as the numbers 0 and 1.
+//
+// Key order: ORDER BY the key's text in utf8mb4 cast to BINARY, so bytes, whatever the column's
+// collation (source.go states the rule).
+type MySQL struct{ cfg *controlplane.MySQLConfig }
+
+func init() {
+	register(controlplane.KindMySQL, func(c *controlplane.Connection) Source { return &MySQL{cfg: c.MySQL} })
+}
+
+// NewMySQL returns the source of a MySQL or MariaDB warehouse.
+func NewMySQL(cfg *controlplane.MySQLConfig) *MySQL { return &MySQL{cfg: cfg} }
+
+// errMySQLURL never shows the URL: it may hold a password.
+var errMySQLURL = errors.New("the warehouse URL is not a valid MySQL URL of the form " +
+	"mysql://user:password@host:3306/database?param=value (its text is not shown, it may hold a password)")
+
+// ParseMySQLURL reads mysql://user:password@host[:port]/database?params into the driver's
+// configuration; the params are the driver's (tls=true, ...). Errors never echo the URL.
+func ParseMySQLURL(raw string) (*mysql.Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "mysql" || u.Host == "" || u.Opaque != "" || u.Fragment != "" {
+		return nil, errMySQLURL
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if strings.Contains(db, "/") {
+		return nil, errMySQLURL
+	}
+	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
+	if err != nil {
+		// The driver's message quotes the parameter's value, which may be a secret.
+		return nil, fmt.Errorf("%w: a parameter after '?' is not one the MySQL driver (github.com/go-sql-driver/mysql) "+
+			"knows, or its value is invalid", errMySQLURL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.Net, cfg.Addr, cfg.DBName = "tcp", host, db
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	// Values are read as the server prints them (text), one statement at a time.
+	cfg.ParseTime, cfg.MultiStatements, cfg.Loc = false, false, time.UTC
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return cfg, nil
+}
+
+func (m *MySQL) Timeouts() (statement, lock time.Duration) {
+	return Timeouts(&controlplane.PostgresConfig{StatementTimeout: m.cfg.StatementTimeout, LockTimeout: m.cfg.LockTimeout})
+}
+
+func (m *MySQL) TableQuery(table string) string {
+	parts := strings.SplitN(table, ".", 2)
+	for i, p := range parts {
+		parts[i] = quoteMySQL(p)
+	}
+	return "SELECT * FROM " + strings.Join(parts, ".")
+}
+
+func (m *MySQL) OneKeyedRow(query, keyColumn string) string {
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteMySQL(keyColumn))
+}
+
+func quoteMySQL(ident string) string { return "`" + strings.ReplaceAll(ident, "`", "``") + "`" }
+
+// myConn is one MySQL session in a READ ONLY transaction with the timeouts set.
+type myConn struct {
+	db                            *sql.DB
+	conn                          *sql.Conn
+	statementTimeout, lockTimeout time.Duration
+}
+
+func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
+	cfg, err := ParseMySQLURL(m.cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, errMySQLURL
+	}
+	db := sql.OpenDB(connector)
+	c := &myConn{db: db}
+	c.statementTimeout, c.lockTimeout = m.Timeouts()
+	if c.conn, err = db.Conn(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to the warehouse: %w", err)
+	}
+	var version string
+	if err := c.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		c.close()
+		return nil, fmt.Errorf("connect to the warehouse: %w", err)
+	}
+	statement := fmt.Sprintf("max_execution_time = %d", milliseconds(c.statementTimeout))
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		statement = fmt.Sprintf("max_statement_time = %.3f", float64(milliseconds(c.statementTimeout))/1000)
+	}
+	lock := int64(math.Ceil(c.lockTimeout.Seconds()))
+	for _, s := range []string{
+		"SET NAMES utf8mb4",
+		fmt.Sprintf("SET SESSION time_zone = '+00:00', SESSION %s, SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d",
+			statement, lock, lock),
+		"START TRANSACTION READ ONLY",
+	} {
+		if _, err := c.conn.ExecContext(ctx, s); err != nil {
+			c.close()
+			return nil, fmt.Errorf("start a read-only transaction on the warehouse: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func (c *myConn) close() {
+	_ = c.conn.Close()
+	_ = c.db.Close()
+}
+
+func (m *MySQL) Ping(ctx context.Context) error {
+	c, err := m.connect(ctx)
+	if err != nil {
+		return err
+	}
+	c.close()
+	return nil
+}
+
+func (m *MySQL) Describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+	c, err := m.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	cols, _, err := c.describe(ctx, query)
+	return cols, err
+}
+
+// describe runs the model as a derived table with LIMIT 0, which MySQL and MariaDB answer with
+// the result's columns without executing the query.
+func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Column, []string, error) {
+	if err := refuseMySQLLocks(query); err != nil {
+		return nil, nil, err
+	}
+	rows, err := c.conn.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0")
+	if err != nil {
+		return nil, nil, c.rejected(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, nil, c.rejected(err)
+	}
+	cols := make([]controlplane.Column, len(types))
+	dbTypes := make([]string, len(types))
+	for i, t := range types {
+		dbTypes[i] = t.DatabaseTypeName()
+		cols[i] = controlplane.Column{Name: t.Name(), Type: strings.ToLower(dbTypes[i])}
+	}
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, c.rejected(err)
+	}
+	if len(cols) == 0 {
+		return nil, nil, fmt.Errorf("%w and returns rows: this SQL returns no columns", ErrNotReadOnly)
+	}
+	return cols, dbTypes, nil
+}
+
+// refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE
+// MODE), which a read-only transaction still runs, taking row locks. Strings, quoted names
+// and comments are skipped; /*! ... */ is not a comment to MySQL, so it is read.
+func refuseMySQLLocks(query string) error {
+	var words []string
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == '\\' && c != '`' {
+					j += 2
+					continue
+				}
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			i = j + 1
+			words = append(words, "")
+		case c == '#' || (c == '-' && strings.HasPrefix(query[i:], "-- ")):
+			for i < len(query) && query[i] != '\n' {
+				i++
+			}
+		case c == '/' && strings.HasPrefix(query[i:], "/*") && !strings.HasPrefix(query[i:], "/*!"):
+			end := strings.Index(query[i+2:], "*/")
+			if end < 0 {
+				i = len(query)
+			} else {
+				i += end + 4
+			}
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(query) && (query[j] == '_' || query[j] >= 'a' && query[j] <= 'z' || query[j] >= 'A' && query[j] <= 'Z' || query[j] >= '0' && query[j] <= '9') {
+				j++
+			}
+			words = append(words, strings.ToUpper(query[i:j]))
+			i = j
+		default:
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				words = append(words, "")
+			}
+			i++
+		}
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == "FOR" && (words[i+1] == "UPDATE" || words[i+1] == "SHARE") ||
+			i+3 < len(words) && words[i] == "LOCK" && words[i+1] == "IN" && words[i+2] == "SHARE" && words[i+3] == "MODE" {
+			return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
+				"remove the locking clause", ErrNotReadOnly)
+		}
+	}
+	return nil
+}
+
+// MySQL and MariaDB error numbers the read guarantees cause.
+const (
+	myLockWaitTimeout    = 1205 // ER_LOCK_WAIT_TIMEOUT: row and metadata locks
+	myReadOnlyTx         = 1792 // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+	myQueryTimeout       = 3024 // MySQL: ER_QUERY_TIMEOUT (max_execution_time)
+	mariaStatementTimout = 1969 // MariaDB: ER_STATEMENT_TIMEOUT (max_statement_time)
+)
+
+func (c *myConn) rejected(err error) error {
+	if e := c.explain(err); e != err {
+		return e
+	}
+	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+}
+
+func (c *myConn) explain(err error) error {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return err
+	}
+	switch me.Number {
+	case myLockWaitTimeout:
+		return fmt.Errorf("%w by another session, which did not release it within the connection's lock_timeout "+
+			"(%s): try again once that session is done (an ALTER TABLE, OPTIMIZE TABLE or LOCK TABLES holds such "+
+			"locks), or raise lock_timeout: %w", ErrLockTimeout, FormatDuration(c.lockTimeout), err)
+	case myQueryTimeout, mariaStatementTimout:
+		return fmt.Errorf("%w (%s): make the query faster, or raise statement_timeout: %w",
+			ErrStatementTimeout, FormatDuration(c.statementTimeout), err)
+	case myReadOnlyTx:
+		return fmt.Errorf("%w: the model's SQL tried to write to the warehouse and the read-only transaction "+
+			"refused it (does a function it calls write?): %w", ErrNotReadOnly, err)
+	}
+	return err
+}
+
+func (m *MySQL) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
+	c, err := m.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.open(ctx, query, keyColumn)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, error) {
+	cols, dbTypes, err := c.describe(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if err := hasKey(cols, keyColumn); err != nil {
+		return nil, err
+	}
+	// The key's text form, in utf8mb4 whatever the column's character set, compared as bytes;
+	// NULL keys last. It is read as an extra last column (by position: no name can collide).
+	k := "m." + quoteMySQL(keyColumn)
+	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s ORDER BY (%s IS NULL), %d",
+		k, wrapQuery(query), k, len(cols)+1)
+	qctx, cancel := context.WithCancel(ctx)
+	rows, err := c.conn.QueryContext(qctx, wrapped)
+	if err != nil {
+		cancel()
+		return nil, c.rejected(err)
+	}
+	if n, _ := rows.Columns(); len(n) != len(cols)+1 {
+		cancel()
+		_ = rows.Close()
+		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
+	}
+	r := &myRows{c: c, rows: rows, cancel: cancel, cols: cols, raw: make([]sql.RawBytes, len(cols)+1)}
+	r.dest = make([]any, len(r.raw))
+	for i := range r.raw {
+		r.dest[i] = &r.raw[i]
+	}
+	r.codecs = make([]myCodec, len(cols))
+	for i, t := range dbTypes {
+		r.codecs[i] = myCodecFor(t)
+	}
+	return r, nil
+}
+
+// hasKey is the error for a model whose result lost the sync's key column.
+func hasKey(cols []controlplane.Column, keyColumn string) error {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		if c.Name == keyColumn {
+			return nil
+		}
+		names[i] = c.Name
+	}
+	return fmt.Errorf("the model lost its key column: its result has no column %q (it has %s); add the column back to the model's SQL or change the sync's primary_key",
+		keyColumn, strings.Join(names, ", "))
+}
+
+// myRows streams a MySQL result. The driver reads rows off the socket as Next asks for them
+// (nothing is buffered client-side); the values are the text protocol's bytes.
+type myRows struct {
+	c      *myConn
+	rows   *sql.Rows
+	cancel context.CancelFunc
+	cols   []controlplane.Column
+	codecs []myCodec
+	raw    []sql.RawBytes
+	dest   []any
+	err    error
+	done   bool
+	closed bool
+}
+
+func (r *myRows) Columns() []controlplane.Column { return r.cols }
+
+func (r *myRows) Next() bool {
+	if r.done {
+		return false
+	}
+	if r.rows.Next() {
+		if err := r.rows.Scan(r.dest...); err != nil {
+			r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+			r.done = true
+			return false
+		}
+		return true
+	}
+	r.done = true
+	if err := r.rows.Err(); err != nil {
+		r.err = fmt.Errorf("read the model from the warehouse: %w", r.c.explain(err))
+	}
+	return false
+}
+
+func (r *myRows) Key() ([]byte, bool) {
+	v := r.raw[len(r.cols)]
+	return v, v == nil
+}
+
+func (r *myRows) AppendValue(buf []byte, col int) []byte {
+	return r.codecs[col].appendJSON(buf, r.raw[col])
+}
+
+func (r *myRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, names[i]...)
+		buf = append(buf, ':')
+		buf = r.codecs[c].appendJSON(buf, r.raw[c])
+	}
+	return append(buf, '}')
+}
+
+func (r *myRows) Err() error { return r.err }
+
+// Close stops reading. Canceling the query's context makes the driver drop the connection,
+// which the server treats as the end of the query, instead of draining the rows left.
+func (r *myRows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed, r.done = true, true
+	r.cancel()
+	_ = r.rows.Close()
+	r.c.close()
+	return nil
+}
+
+// myCodec is how one column's text-protocol value becomes JSON.
+type myCodec uint8
+
+const (
+	myString    myCodec = iota // CHAR, VARCHAR, TEXT, ENUM, DATE, DATETIME, TIME, and unknown types
+	myNumber                   // integers, DECIMAL, YEAR: the digits as they come
+	myFloat                    // FLOAT, DOUBLE
+	myFloat32                  // FLOAT
+	myTimestamp                // TIMESTAMP, in the session's UTC: RFC 3339
+	myJSON                     // JSON: as is
+	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY: base64
+	myBit                      // BIT: an unsigned number
+	mySet                      // SET: an array of strings
+)
+
+func myCodecFor(dbType string) myCodec {
+	switch strings.TrimPrefix(dbType, "UNSIGNED ") {
+	case "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "DECIMAL", "YEAR":
+		return myNumber
+	case "DOUBLE":
+		return myFloat
+	case "FLOAT":
+		return myFloat32
+	case "TIMESTAMP":
+		return myTimestamp
+	case "JSON":
+		return myJSON
+	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY":
+		return myBinary
+	case "BIT":
+		return myBit
+	case "SET":
+		return mySet
+	}
+	return myString
+}
+
+func (c myCodec) appendJSON(b, v []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	switch c {
+	case myNumber:
+		return appendDigits(b, v)
+	case myFloat, myFloat32:
+		bits := 64
+		if c == myFloat32 {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(string(v), bits)
+		if err != nil {
+			return appendString(b, v)
+		}
+		return appendFloat(b, f, bits)
+	case myTimestamp:
+		// "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; the zero timestamp is left as MySQL prints it.
+		if len(v) >= 19 && v[10] == ' ' && string(v[:4]) != "0000" {
+			b = append(b, '"')
+			b = append(b, v[:10]...)
+			b = append(b, 'T')
+			b = append(b, v[11:]...)
+			return append(b, 'Z', '"')
+		}
+		return appendString(b, v)
+	case myJSON:
+		return append(b, v...)
+	case myBinary:
+		return appendScalar(b, v, kBytea)
+	case myBit:
+		var n uint64
+		for _, x := range v {
+			n = n<<8 | uint64(x)
+		}
+		return strconv.AppendUint(b, n, 10)
+	case mySet:
+		b = append(b, '[')
+		if len(v) > 0 {
+			for i, s := range strings.Split(string(v), ",") {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, []byte(s))
+			}
+		}
+		return append(b, ']')
+	}
+	return appendString(b, v)
+}
+
+// appendDigits appends an exact number the server printed ("-12", "0.50", "2019") as a JSON
+// number: leading zeros (YEAR's "0000") are dropped, anything else unexpected is a string.
+func appendDigits(b, v []byte) []byte {
+	s := v
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	for len(s) > 1 && s[0] == '0' && s[1] != '.' {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return appendString(b, v)
+	}
+	dot := false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return appendString(b, v)
+		}
+	}
+	if neg {
+		b = append(b, '-')
+	}
+	return append(b, s...)
+}

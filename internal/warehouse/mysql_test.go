@@ -1,0 +1,230 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+)
+
+func newMySQL(t *testing.T, setup string) *MySQL {
+	t.Helper()
+	url, db := warehousetest.NewMySQLDatabase(t)
+	if setup != "" {
+		if _, err := db.Exec(setup); err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+	}
+	return NewMySQL(&controlplane.MySQLConfig{URL: url})
+}
+
+// readMySQL reads every row of query as JSON objects and keys.
+func readMySQL(t *testing.T, src Source, query, key string) (objs []string, keys []string) {
+	t.Helper()
+	rows, err := src.Open(context.Background(), query, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols := rows.Columns()
+	idx := make([]int, len(cols))
+	names := make([][]byte, len(cols))
+	for i, c := range cols {
+		idx[i] = i
+		names[i] = appendString(nil, []byte(c.Name))
+	}
+	for rows.Next() {
+		objs = append(objs, string(rows.AppendObject(nil, idx, names)))
+		k, null := rows.Key()
+		if null {
+			keys = append(keys, "<null>")
+		} else {
+			keys = append(keys, string(k))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return objs, keys
+}
+
+func TestMySQLValues(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE t (
+		id int PRIMARY KEY, b tinyint(1), ti tinyint, tu tinyint unsigned, si smallint, mi mediumint,
+		i int, iu int unsigned, bi bigint, bu bigint unsigned, d decimal(30,10), f float, db double,
+		dt date, dtt datetime, dtf datetime(6), ts timestamp NULL, tsf timestamp(3) NULL, tm time, y year,
+		c char(5), vc varchar(50), tx text, e enum('a','b'), s set('x','y','z'), s0 set('x','y'),
+		bn binary(3), vb varbinary(10), bl blob, j json, bt bit(10), n int);
+	SET time_zone = '+02:00';
+	INSERT INTO t VALUES (1, 1, -128, 255, -32768, -8388608, -2147483648, 4294967295,
+		-9223372036854775808, 18446744073709551615, -12345678901234567890.0123456789, 1.5, -2.25e300,
+		'2019-12-08', '2019-12-08 14:19:52', '2019-12-08 14:19:52.123456', '2019-12-08 16:19:52',
+		'2019-12-08 16:19:52.5', '-838:59:59', 1999, 'ab', 'é🙂"\\\n', 'ÿ text', 'b', 'x,z', '',
+		'a\0b', 0x00ff10, 0xdeadbeef, '{"a": [1, 2.5, null], "b": {"c": "🙂"}}', b'1000000001', NULL)`)
+	objs, keys := readMySQL(t, src, "select * from t", "id")
+	if len(objs) != 1 || keys[0] != "1" {
+		t.Fatalf("rows %v keys %v", objs, keys)
+	}
+	got := decode(t, []byte(objs[0])).(map[string]any)
+	want := map[string]any{
+		"id": num("1"), "b": num("1"), "ti": num("-128"), "tu": num("255"), "si": num("-32768"), "mi": num("-8388608"),
+		"i": num("-2147483648"), "iu": num("4294967295"), "bi": num("-9223372036854775808"), "bu": num("18446744073709551615"),
+		"d": num("-12345678901234567890.0123456789"), "f": num("1.5"), "db": num("-2.25e+300"),
+		"dt": "2019-12-08", "dtt": "2019-12-08 14:19:52", "dtf": "2019-12-08 14:19:52.123456",
+		"ts": "2019-12-08T14:19:52Z", "tsf": "2019-12-08T14:19:52.500Z", "tm": "-838:59:59", "y": num("1999"),
+		"c": "ab", "vc": "é🙂\"\\\n", "tx": "ÿ text", "e": "b", "s": []any{"x", "z"}, "s0": []any{},
+		"bn": "YQBi", "vb": "AP8Q", "bl": "3q2+7w==", "bt": num("513"), "n": nil,
+	}
+	// MySQL sends JSON as JSON; MariaDB's JSON is a LONGTEXT on the wire, so it arrives as text.
+	if s, ok := got["j"].(string); ok {
+		if d := decode(t, []byte(s)); !cmp.Equal(d, map[string]any{"a": []any{num("1"), num("2.5"), nil}, "b": map[string]any{"c": "🙂"}}) {
+			t.Errorf("j = %v", d)
+		}
+		delete(got, "j")
+	} else {
+		want["j"] = map[string]any{"a": []any{num("1"), num("2.5"), nil}, "b": map[string]any{"c": "🙂"}}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	cols, err := src.Describe(context.Background(), "select id, bu, ts from t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]controlplane.Column{{Name: "id", Type: "int"}, {Name: "bu", Type: "unsigned bigint"}, {Name: "ts", Type: "timestamp"}}, cols); diff != "" {
+		t.Errorf("describe (-want +got):\n%s", diff)
+	}
+}
+
+// TestMySQLKeyOrder: keys come in the ledger's order (bytes of the key's text) whatever the
+// column's collation (utf8mb4_general_ci ignores case and accents) or type (integers by text).
+func TestMySQLKeyOrder(t *testing.T) {
+	t.Parallel()
+	keys := []string{"", " ", "  ", "\t", "A", "a", "B", "b", "Z", "z", "_", "-", "é", "É", "e\u0301", "日本", "𝄞", "🙂",
+		"0", "00", "1", "10", "9", "-1", "a b", "a\nb", "a ", strings.Repeat("k", 1500), strings.Repeat("é", 1000)}
+	url, db := warehousetest.NewMySQLDatabase(t)
+	if _, err := db.Exec(`CREATE TABLE k (k varchar(2000), v int); CREATE TABLE ki (k bigint, v int);
+		INSERT INTO ki VALUES (-10, 1), (-2, 1), (-1, 1), (0, 1), (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (100, 1),
+		(9223372036854775807, 1), (-9223372036854775808, 1), (NULL, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if _, err := db.Exec(`INSERT INTO k VALUES (?, 1)`, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := NewMySQL(&controlplane.MySQLConfig{URL: url})
+	for _, table := range []string{"k", "ki"} {
+		_, got := readMySQL(t, src, "select * from "+table, "k")
+		nonNull := got
+		if table == "ki" {
+			if got[len(got)-1] != "<null>" {
+				t.Errorf("%s: the NULL key is not last: %q", table, got)
+			}
+			nonNull = got[:len(got)-1]
+		}
+		want := append([]string(nil), nonNull...)
+		sort.Slice(want, func(i, j int) bool { return bytes.Compare([]byte(want[i]), []byte(want[j])) < 0 })
+		if diff := cmp.Diff(want, nonNull); diff != "" {
+			t.Errorf("%s: keys not in byte order (-want +got):\n%s", table, diff)
+		}
+		if table == "k" {
+			sort.Strings(keys)
+			if diff := cmp.Diff(keys, want); diff != "" {
+				t.Errorf("keys read differ from the keys written (-want +got):\n%s", diff)
+			}
+		}
+	}
+}
+
+func TestMySQLReadOnly(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1);
+		CREATE FUNCTION bump() RETURNS int MODIFIES SQL DATA BEGIN UPDATE t SET v = v + 1; RETURN 1; END`)
+	ctx := context.Background()
+	for _, q := range []string{
+		"delete from t", "update t set v = 2", "select * from t for update", "select * from t lock in share mode",
+		"select * from t; delete from t", "select bump() as b",
+	} {
+		_, err := src.Describe(ctx, q)
+		if err == nil {
+			rows, oerr := src.Open(ctx, q, "b")
+			if oerr == nil {
+				for rows.Next() {
+				}
+				oerr = rows.Err()
+				rows.Close()
+			}
+			err = oerr
+		}
+		if err == nil {
+			t.Errorf("%q: read without an error", q)
+			continue
+		}
+		if strings.Contains(q, "bump") || strings.Contains(q, " for ") || strings.Contains(q, " lock ") {
+			if !errors.Is(err, ErrNotReadOnly) {
+				t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
+			}
+		}
+	}
+	objs, _ := readMySQL(t, src, "select * from t", "id")
+	if diff := cmp.Diff([]string{`{"id":1,"v":1}`}, objs); diff != "" {
+		t.Errorf("the table changed (-want +got):\n%s", diff)
+	}
+	// Strings and comments that merely mention locking clauses are fine.
+	if _, err := src.Describe(ctx, "select 'for update' as `for share`, id /* for update */ from t -- lock in share mode"); err != nil {
+		t.Errorf("a query mentioning locking clauses in strings and comments: %v", err)
+	}
+}
+
+func TestMySQLLockTimeout(t *testing.T) {
+	t.Parallel()
+	url, db := warehousetest.NewMySQLDatabase(t)
+	if _, err := db.Exec(`CREATE TABLE t (id int PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	locker, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	if _, err := locker.ExecContext(ctx, "LOCK TABLES t WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	src := NewMySQL(&controlplane.MySQLConfig{URL: url, LockTimeout: time.Second})
+	_, err = src.Describe(ctx, "select * from t")
+	if !errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("describe of a locked table: %v, want ErrLockTimeout", err)
+	}
+	if !strings.Contains(err.Error(), "lock_timeout (1s)") {
+		t.Errorf("the error does not name the timeout: %v", err)
+	}
+}
+
+func TestMySQLURL(t *testing.T) {
+	for _, bad := range []string{"postgres://u@h/db", "mysql://", "mysql:///db", "mysql://u:secret@h/db/x", "mysql://u:secret@h/db?tls=nonsense-secret"} {
+		_, err := ParseMySQLURL(bad)
+		if err == nil {
+			t.Errorf("%q parsed", bad)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: the error shows the URL: %v", bad, err)
+		}
+	}
+	cfg, err := ParseMySQLURL("mysql://reader:p%40ss@db.example.com/analytics?tls=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.User != "reader" || cfg.Passwd != "p@ss" || cfg.Addr != "db.example.com:3306" || cfg.DBName != "analytics" || cfg.TLSConfig != "true" {
+		t.Errorf("parsed %+v", cfg)
+	}
+}

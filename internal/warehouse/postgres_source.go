@@ -1,0 +1,50 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Postgres is the Postgres driver: the Source over this package's Connect, Describe and Open
+// (readonly.go holds its read-only guarantee, rows.go its key order).
+type Postgres struct{ cfg *controlplane.PostgresConfig }
+
+func init() {
+	register(controlplane.KindPostgres, func(c *controlplane.Connection) Source { return &Postgres{cfg: c.Postgres} })
+}
+
+// NewPostgres returns the source of a Postgres warehouse.
+func NewPostgres(cfg *controlplane.PostgresConfig) *Postgres { return &Postgres{cfg: cfg} }
+
+func (p *Postgres) Describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+	return Describe(ctx, p.cfg, query)
+}
+
+func (p *Postgres) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
+	r, err := Open(ctx, p.cfg, query, keyColumn)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (p *Postgres) Ping(ctx context.Context) error {
+	c, err := Connect(ctx, p.cfg)
+	if err != nil {
+		return err
+	}
+	return c.Close(context.WithoutCancel(ctx))
+}
+
+func (p *Postgres) TableQuery(table string) string { return "SELECT * FROM " + controlplane.QuoteTable(table) }
+
+func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), pgx.Identifier{keyColumn}.Sanitize())
+}
+
+func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }

@@ -1,0 +1,104 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The key order, stated once for every driver: Open returns a model's rows ordered by the bytes
+// of the key's canonical text, ascending (what bytes.Compare says), rows whose key is NULL
+// last. The canonical text is what Stream.Key returns: the text the warehouse prints for the key
+// (Postgres's ::text, MySQL's CAST(... AS CHAR) in utf8mb4, DuckDB's ::VARCHAR), so an integer
+// key 10 sorts before 9 ("1" < "9"). It is the order of the control plane's ledger
+// (`key text COLLATE "C"`), which the runner merges the model against: a driver that sorts any
+// other way (by number, by a collation) makes the runner resend records and, for mirror syncs,
+// delete them. Each driver's ORDER BY must therefore compare the key's text as bytes, whatever
+// the column's type or collation; the conformance suite (runner/conformance_test.go) checks it
+// per driver with keys that collations get wrong.
+
+// Source is one warehouse connection as Backflow reads it: each driver (postgres_source.go,
+// mysql.go, duckdb.go) implements it, and For picks the driver by the connection's kind. Every
+// read runs in a read-only transaction (or a read-only database) with the connection's
+// statement and lock timeouts; SQL that writes is refused with ErrNotReadOnly.
+type Source interface {
+	// Describe returns the columns of query's result without reading it to completion. SQL the
+	// warehouse rejects returns an error carrying the warehouse's message.
+	Describe(ctx context.Context, query string) ([]controlplane.Column, error)
+	// Open streams query's rows in the key order above. keyColumn must be a column of the result.
+	Open(ctx context.Context, query, keyColumn string) (Stream, error)
+	// Ping connects and starts a read: the connection test.
+	Ping(ctx context.Context) error
+	// TableQuery is the SQL that reads every column of table ("schema.table" or "table").
+	TableQuery(table string) string
+	// OneKeyedRow narrows query to at most one row whose keyColumn is not NULL.
+	OneKeyedRow(query, keyColumn string) string
+	// Timeouts are the statement and lock timeouts reads use (zero: none applies).
+	Timeouts() (statement, lock time.Duration)
+}
+
+// Stream is a model's result streamed in key order. Values are encoded to JSON by the README's
+// rules straight into the caller's buffer; the bytes Key returns are valid until Next.
+type Stream interface {
+	// Columns returns the model's columns.
+	Columns() []controlplane.Column
+	// Next advances to the next row; false at the end or on an error (see Err).
+	Next() bool
+	// Key returns the current row's key as its canonical text.
+	Key() (key []byte, isNull bool)
+	// AppendValue appends the JSON encoding of column col of the current row to buf.
+	AppendValue(buf []byte, col int) []byte
+	// AppendObject appends {"name":value,...} for the given columns; names[i] is the quoted
+	// JSON name of cols[i], without the colon.
+	AppendObject(buf []byte, cols []int, names [][]byte) []byte
+	// Err returns the error that ended the iteration, if any.
+	Err() error
+	// Close stops reading and releases the connection.
+	Close() error
+}
+
+// drivers maps a connection kind to the driver that reads it: a new warehouse is one file
+// that registers itself here (in its init) and a line in the conformance suite.
+var drivers = map[string]func(*controlplane.Connection) Source{}
+
+func register(kind string, open func(*controlplane.Connection) Source) {
+	if _, dup := drivers[kind]; dup {
+		panic("warehouse: driver registered twice for " + kind)
+	}
+	drivers[kind] = open
+}
+
+// Kinds lists the connection kinds this build can read from, sorted.
+func Kinds() []string {
+	out := make([]string, 0, len(drivers))
+	for k := range drivers {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// For returns the source of a warehouse connection, by its kind. A webhook connection, or a kind
+// this build has no driver for, is an error that says so.
+func For(c *controlplane.Connection) (Source, error) {
+	kind := c.Kind()
+	if open, ok := drivers[kind]; ok {
+		return open(c), nil
+	}
+	if kind == controlplane.KindWebhook {
+		return nil, fmt.Errorf("connection %q is a webhook connection, not a warehouse: a model reads from a %s connection",
+			c.Name, strings.Join(Kinds(), ", "))
+	}
+	return nil, fmt.Errorf("connection %q is a %q connection, which this build of Backflow cannot read (it reads %s)",
+		c.Name, kind, strings.Join(Kinds(), ", "))
+}
+
+// wrapQuery makes query a derived table m of a SELECT: newlines around it, since it may end with
+// a -- comment.
+func wrapQuery(query string) string {
+	return "(\n" + trimQuery(query) + "\n) AS m"
+}
