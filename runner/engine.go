@@ -240,10 +240,10 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 
 // job is what a run needs, loaded from the control plane.
 type job struct {
-	sync      *controlplane.Sync
-	model     *controlplane.Model
-	src       modelSource
-	dest      *controlplane.Connection
+	sync  *controlplane.Sync
+	model *controlplane.Model
+	src   modelSource
+	dest  *controlplane.Connection
 }
 
 func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {

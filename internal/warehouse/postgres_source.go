@@ -41,7 +41,9 @@ func (p *Postgres) Ping(ctx context.Context) error {
 	return c.Close(context.WithoutCancel(ctx))
 }
 
-func (p *Postgres) TableQuery(table string) string { return "SELECT * FROM " + controlplane.QuoteTable(table) }
+func (p *Postgres) TableQuery(table string) string {
+	return "SELECT * FROM " + controlplane.QuoteTable(table)
+}
 
 func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), pgx.Identifier{keyColumn}.Sanitize())
