@@ -2,7 +2,7 @@
 # Everything CI checks (`make test`): go vet, gofmt, every Go test including the Terraform
 # acceptance tests against a real Postgres and a real OpenTofu (or Terraform), and the docs
 # staleness check. It starts what it needs: scripts/ensure-postgres.sh finds or starts Postgres,
-# scripts/ensure-tofu.sh finds or builds the CLI. Nothing is skipped: a missing piece fails.
+# scripts/ensure-mariadb.sh MariaDB, scripts/ensure-tofu.sh finds or builds the CLI. Nothing is skipped: a missing piece fails.
 #
 # The full `go test -v` output is kept in $BACKFLOW_TEST_LOG (default: a temporary file, named at
 # the end); the console shows it without the === RUN/PAUSE/CONT noise, then one summary line.
@@ -16,6 +16,11 @@ step "Postgres"
 BACKFLOW_TEST_DATABASE_URL=$(bash scripts/ensure-postgres.sh)
 export BACKFLOW_TEST_DATABASE_URL
 echo "using ${BACKFLOW_TEST_DATABASE_URL%%\?*}"
+
+step "MySQL / MariaDB"
+BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mariadb.sh)
+export BACKFLOW_TEST_MYSQL_URL
+echo "using ${BACKFLOW_TEST_MYSQL_URL%%\?*}"
 
 step "Terraform CLI"
 tofu_out=$(bash scripts/ensure-tofu.sh)
