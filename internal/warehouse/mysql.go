@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math"
 	"net"
 	"net/url"
@@ -41,6 +43,9 @@ type MySQL struct{ cfg *controlplane.MySQLConfig }
 
 func init() {
 	register(controlplane.KindMySQL, func(c *controlplane.Connection) Source { return &MySQL{cfg: c.MySQL} })
+	// The driver logs connection errors to stderr itself; they are returned too, and the
+	// runner logs them once, with the run.
+	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
 }
 
 // NewMySQL returns the source of a MySQL or MariaDB warehouse.

@@ -1,0 +1,461 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// The conformance suite: what every warehouse driver must do, run against a real server of
+// each (and a real local receiver). Adding a warehouse is a driver file in internal/warehouse
+// and one entry in conformanceWarehouses.
+
+// conformanceWarehouse is one warehouse as the suite drives it: how to get an empty database,
+// and the few statements whose dialect differs.
+type conformanceWarehouse struct {
+	name string
+	// open makes an empty warehouse database for one test (dropped at its end): the connection
+	// that reads it, and exec, which runs fixture SQL on it.
+	open func(t *testing.T) (*controlplane.Connection, func(sql string, args ...any))
+	// items creates items(id, name, v) with no primary key (NULL and duplicate ids are rows
+	// like any other), filled with ids 1 to 5 ("n1".."n5", v 1), a NULL id and id 7 twice.
+	items string
+	// textKeys creates k(k, v) with a text key column whose collation is not byte order where
+	// the warehouse has one; insertKey inserts one key (one placeholder) with v 1; keyIs is the
+	// condition that the key k is exactly the placeholder's value, byte for byte.
+	textKeys, insertKey, keyIs string
+	// intKeys creates ki(k, v) with an integer key column and fills it.
+	intKeys string
+	// types creates and fills one row of every value type the warehouse has, keyed by id 1;
+	// wantTypes is that row as a receiver decodes it (numbers as json.Number).
+	types     string
+	wantTypes map[string]any
+	// big creates big(id, pad) with ids 1 to bigRows, each row over 4 kB (more than socket buffers hold).
+	big string
+	// killReaders ends every other session on this test's database (the runner's read).
+	killReaders string
+	// addColumn adds items.extra (text, 'x' in every row); dropColumn drops it; dropKey drops
+	// items.id.
+	addColumn, dropColumn, dropKey string
+}
+
+const bigRows = 10000
+
+var conformanceWarehouses = []conformanceWarehouse{
+	{
+		name: controlplane.KindPostgres,
+		open: func(t *testing.T) (*controlplane.Connection, func(string, ...any)) {
+			url := controlplanetest.NewDatabase(t)
+			pool := controlplanetest.Pool(t, url)
+			return &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: url}},
+				func(sql string, args ...any) {
+					t.Helper()
+					if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+						t.Fatalf("warehouse: %s: %v", sql, err)
+					}
+				}
+		},
+		items: `CREATE TABLE items (id bigint, name text, v int);
+			INSERT INTO items VALUES (1, 'n1', 1), (2, 'n2', 1), (3, 'n3', 1), (4, 'n4', 1), (5, 'n5', 1),
+			(NULL, 'null', 1), (7, 'dup a', 1), (7, 'dup b', 1)`,
+		textKeys:  `CREATE TABLE k (k text COLLATE "und-x-icu", v int)`,
+		insertKey: `INSERT INTO k VALUES ($1, 1)`,
+		keyIs:     `k = $1`,
+		intKeys: `CREATE TABLE ki (k bigint, v int);
+			INSERT INTO ki SELECT i, 1 FROM unnest(array[-10, -2, -1, 0, 1, 2, 9, 10, 11, 99, 100, 1000,
+			9223372036854775807, -9223372036854775808]) AS i`,
+		types: `CREATE TABLE types (id int, b boolean, i2 smallint, i8 bigint, n numeric, f8 float8, nan float8,
+			t text, j jsonb, a int[], ba bytea, d date, ts timestamp, tz timestamptz, u uuid, nul text);
+			SET timezone TO 'America/New_York';
+			INSERT INTO types VALUES (1, true, -32768, -9223372036854775808, 12345678901234567890.0123456789, 1.5,
+			'NaN', 'é🙂"\' || E'\n', '{"a": [1, 2.5, null]}', '{1,NULL,3}', '\x00ff10', '2019-12-08',
+			'2019-12-08 14:19:52.5', '2019-12-08 09:19:52-05', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', NULL)`,
+		wantTypes: map[string]any{"id": num("1"), "b": true, "i2": num("-32768"), "i8": num("-9223372036854775808"),
+			"n": num("12345678901234567890.0123456789"), "f8": num("1.5"), "nan": "NaN", "t": "é🙂\"\\\n",
+			"j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "a": []any{num("1"), nil, num("3")},
+			"ba": "AP8Q", "d": "2019-12-08", "ts": "2019-12-08 14:19:52.5", "tz": "2019-12-08T14:19:52Z",
+			"u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "nul": nil},
+		big:         fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM generate_series(1, %d) AS i`, bigRows),
+		killReaders: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+		addColumn:   `ALTER TABLE items ADD COLUMN extra text DEFAULT 'x'`,
+		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
+		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+	},
+	{
+		name: controlplane.KindMySQL,
+		open: func(t *testing.T) (*controlplane.Connection, func(string, ...any)) {
+			url, db := warehousetest.NewMySQLDatabase(t)
+			return &controlplane.Connection{Name: "warehouse", MySQL: &controlplane.MySQLConfig{URL: url}},
+				func(sql string, args ...any) {
+					t.Helper()
+					if _, err := db.Exec(sql, args...); err != nil {
+						t.Fatalf("warehouse: %s: %v", sql, err)
+					}
+				}
+		},
+		items: `CREATE TABLE items (id bigint, name varchar(100), v int);
+			INSERT INTO items VALUES (1, 'n1', 1), (2, 'n2', 1), (3, 'n3', 1), (4, 'n4', 1), (5, 'n5', 1),
+			(NULL, 'null', 1), (7, 'dup a', 1), (7, 'dup b', 1)`,
+		textKeys:  `CREATE TABLE k (k varchar(3000) COLLATE utf8mb4_general_ci, v int)`,
+		insertKey: `INSERT INTO k VALUES (?, 1)`,
+		keyIs:     `CAST(k AS BINARY) = CAST(? AS BINARY)`, // the column's collation ignores case and trailing blanks
+		intKeys: `CREATE TABLE ki (k bigint, v int);
+			INSERT INTO ki VALUES (-10, 1), (-2, 1), (-1, 1), (0, 1), (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (99, 1),
+			(100, 1), (1000, 1), (9223372036854775807, 1), (-9223372036854775808, 1)`,
+		types: `CREATE TABLE types (id int, ti tinyint, bu bigint unsigned, i bigint, d decimal(30,10), f float,
+			db double, dt date, dtt datetime(6), ts timestamp(3) NULL, tm time, y year, vc varchar(50), tx text,
+			e enum('a','b'), s set('x','y','z'), vb varbinary(10), bl blob, bt bit(12), nul int);
+			SET time_zone = '-05:00';
+			INSERT INTO types VALUES (1, -128, 18446744073709551615, -9223372036854775808,
+			12345678901234567890.0123456789, 1.5, -2.25e300, '2019-12-08', '2019-12-08 14:19:52.5',
+			'2019-12-08 09:19:52.5', '-838:59:59', 2019, 'é🙂"\\\n', '日本', 'b', 'x,z', 0x00ff10, 0xdeadbeef,
+			b'100000000001', NULL)`,
+		wantTypes: map[string]any{"id": num("1"), "ti": num("-128"), "bu": num("18446744073709551615"),
+			"i": num("-9223372036854775808"), "d": num("12345678901234567890.0123456789"), "f": num("1.5"),
+			"db": num("-2.25e+300"), "dt": "2019-12-08", "dtt": "2019-12-08 14:19:52.500000",
+			"ts": "2019-12-08T14:19:52.500Z", "tm": "-838:59:59", "y": num("2019"), "vc": "é🙂\"\\\n", "tx": "日本",
+			"e": "b", "s": []any{"x", "z"}, "vb": "AP8Q", "bl": "3q2+7w==", "bt": num("2049"), "nul": nil},
+		big: fmt.Sprintf(`CREATE TABLE big (id int, pad varchar(4000));
+			CREATE TABLE digits (x int); INSERT INTO digits VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9);
+			INSERT INTO big SELECT n, repeat('x', 4000) FROM (SELECT 1 + a.x + 10 * b.x + 100 * c.x + 1000 * d.x + 10000 * e.x AS n
+			FROM digits a, digits b, digits c, digits d, digits e) AS s WHERE n <= %d`, bigRows),
+		killReaders: `KILL_READERS`, // see killMySQLReaders: MySQL has no statement that ends other sessions by database
+		addColumn:   `ALTER TABLE items ADD COLUMN extra varchar(10) DEFAULT 'x'`,
+		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
+		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+	},
+}
+
+// conformance is one test's control plane, warehouse, receiver and sync.
+type conformance struct {
+	t      *testing.T
+	ctx    context.Context
+	store  *controlplane.Store
+	exec   func(string, ...any)
+	w      conformanceWarehouse
+	wc     *controlplane.Connection
+	dest   *controlplane.Connection
+	recv   *receiver
+	engine *Engine
+	sync   *controlplane.Sync
+	n      int
+}
+
+func newConformance(t *testing.T, w conformanceWarehouse) *conformance {
+	t.Helper()
+	store, _, _ := controlplanetest.NewStore(t)
+	c := &conformance{t: t, ctx: context.Background(), store: store, w: w}
+	c.wc, c.exec = w.open(t)
+	if err := store.CreateConnection(c.ctx, c.wc); err != nil {
+		t.Fatal(err)
+	}
+	c.recv = newReceiver(t)
+	c.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: c.recv.srv.URL + "/hook", Method: "POST"}}
+	if err := store.CreateConnection(c.ctx, c.dest); err != nil {
+		t.Fatal(err)
+	}
+	c.engine = &Engine{Store: store, Logger: slog.New(slog.DiscardHandler), Concurrency: 2,
+		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, CommitEvery: 3, CommitInterval: 50 * time.Millisecond}
+	return c
+}
+
+// model points the sync at a new model (sql) keyed by key with behavior.
+func (c *conformance) model(sql, key, behavior string, batch int) {
+	c.t.Helper()
+	c.n++
+	m := &controlplane.Model{Name: fmt.Sprintf("model %d", c.n), ConnectionID: c.wc.ID, SQL: sql}
+	if err := c.store.CreateModel(c.ctx, m); err != nil {
+		c.t.Fatal(err)
+	}
+	c.sync = &controlplane.Sync{Name: "sync of " + m.Name, ModelID: m.ID, DestinationID: c.dest.ID,
+		Behavior: behavior, PrimaryKey: key, BatchSize: batch}
+	if err := c.store.CreateSync(c.ctx, c.sync); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *conformance) run(wantStatus string) (*controlplane.Run, error) {
+	c.t.Helper()
+	run, err := c.engine.Run(c.ctx, c.sync.ID, RunOptions{})
+	if run == nil {
+		c.t.Fatalf("run not recorded: %v", err)
+	}
+	if run.Status != wantStatus {
+		c.t.Fatalf("run status %s (error %v), want %s", run.Status, err, wantStatus)
+	}
+	return run, err
+}
+
+// sent returns what the receiver accepted since the last call, as sorted "op key" strings.
+func (c *conformance) sent(key string) []string {
+	got, _ := c.recv.take(key)
+	if got == nil {
+		got = []string{}
+	}
+	return got
+}
+
+// rawRecords returns the records the receiver accepted since the last call, as the bytes sent.
+func (c *conformance) rawRecords() []json.RawMessage {
+	c.recv.mu.Lock()
+	var out []json.RawMessage
+	for _, e := range c.recv.envs {
+		out = append(out, e.Data...)
+	}
+	c.recv.mu.Unlock()
+	c.recv.take("")
+	return out
+}
+
+func TestConformance(t *testing.T) {
+	for _, w := range conformanceWarehouses {
+		t.Run(w.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("behaviors", func(t *testing.T) { t.Parallel(); conformBehaviors(t, w) })
+			t.Run("values", func(t *testing.T) { t.Parallel(); conformValues(t, w) })
+			t.Run("key order", func(t *testing.T) { t.Parallel(); conformKeyOrder(t, w) })
+			t.Run("fails mid-stream", func(t *testing.T) { t.Parallel(); conformMidStream(t, w) })
+			t.Run("columns change", func(t *testing.T) { t.Parallel(); conformColumns(t, w) })
+		})
+	}
+}
+
+// conformBehaviors: each behavior over three rounds (first run; an insert, an update and a
+// delete; nothing changed) sends exactly its delta. A NULL key and a duplicated key are invalid,
+// counted, never sent.
+func conformBehaviors(t *testing.T, w conformanceWarehouse) {
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorAppend, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec(w.items)
+			c.model("select * from items", "id", behavior, 2)
+			run, _ := c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"changed 1", "changed 2", "changed 3", "changed 4", "changed 5"}, c.sent("id")); diff != "" {
+				t.Errorf("first run (-want +got):\n%s", diff)
+			}
+			if run.Counts.Extracted != 8 || run.Counts.Invalid != 3 || run.Counts.New != 5 {
+				t.Errorf("first run counts %+v: want 8 extracted, 3 invalid (a NULL key, a key twice), 5 new", run.Counts)
+			}
+			c.exec(`INSERT INTO items VALUES (6, 'n6', 1)`)
+			c.exec(`UPDATE items SET v = 2 WHERE id = 2`)
+			c.exec(`DELETE FROM items WHERE id = 3`)
+			c.run(controlplane.RunSucceeded)
+			want := map[string][]string{
+				controlplane.BehaviorUpdateOrCreate: {"changed 2", "changed 6"},
+				controlplane.BehaviorAppend:         {"changed 6"},
+				controlplane.BehaviorMirror:         {"changed 2", "changed 6", "deleted 3"},
+			}[behavior]
+			if diff := cmp.Diff(want, c.sent("id")); diff != "" {
+				t.Errorf("after an insert, an update and a delete (-want +got):\n%s", diff)
+			}
+			c.run(controlplane.RunSucceeded)
+			if got := c.sent("id"); len(got) != 0 {
+				t.Errorf("a run with nothing changed sent %v", got)
+			}
+		})
+	}
+}
+
+// conformValues: one row of every value type reaches the receiver as the README says, and the
+// body is JSON a strict parser accepts.
+func conformValues(t *testing.T, w conformanceWarehouse) {
+	c := newConformance(t, w)
+	c.exec(w.types)
+	c.model("select * from types", "id", controlplane.BehaviorUpdateOrCreate, 10)
+	c.run(controlplane.RunSucceeded)
+	recs := c.rawRecords()
+	if len(recs) != 1 {
+		t.Fatalf("got %d records, want 1", len(recs))
+	}
+	if !json.Valid(recs[0]) {
+		t.Fatalf("invalid JSON: %s", recs[0])
+	}
+	d := json.NewDecoder(bytes.NewReader(recs[0]))
+	d.UseNumber()
+	var got map[string]any
+	if err := d.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w.wantTypes, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s\nsent: %s", diff, recs[0])
+	}
+}
+
+// conformKeyOrder: keys collations get wrong, and integers (ordered by their text), are read in
+// the ledger's order: a second run sends nothing, and one change and one removal are exactly
+// what the next run sends. A key longer than the ledger stores is invalid.
+func conformKeyOrder(t *testing.T, w conformanceWarehouse) {
+	for _, table := range []string{"k", "ki"} {
+		t.Run(table, func(t *testing.T) {
+			c := newConformance(t, w)
+			changed, removed := `""`, `"a"`
+			if table == "k" {
+				c.exec(w.textKeys)
+				for _, k := range append(oddKeys, "a ", strings.Repeat("x", controlplane.MaxKeyBytes+1)) {
+					c.exec(w.insertKey, k)
+				}
+			} else {
+				c.exec(w.intKeys)
+				changed, removed = "10", "-1"
+			}
+			c.model("select * from "+table, "k", controlplane.BehaviorMirror, 3)
+			first, _ := c.run(controlplane.RunSucceeded)
+			sent := c.sent("k")
+			wantInvalid := int64(0)
+			if table == "k" {
+				wantInvalid = 1
+			}
+			if first.Counts.Invalid != wantInvalid || int64(len(sent)) != first.Counts.Extracted-wantInvalid {
+				t.Fatalf("first run: counts %+v, sent %d", first.Counts, len(sent))
+			}
+			if got := c.sent("k"); len(got) != 0 {
+				t.Fatalf("sent after the run: %v", got)
+			}
+			again, _ := c.run(controlplane.RunSucceeded)
+			if got := c.sent("k"); len(got) != 0 {
+				t.Fatalf("a run with nothing changed sent %v (counts %+v)", got, again.Counts)
+			}
+			var ck, rk any
+			_ = json.Unmarshal([]byte(changed), &ck)
+			_ = json.Unmarshal([]byte(removed), &rk)
+			c.exec("UPDATE "+table+" SET v = 2 WHERE "+w.keyIs, ck)
+			c.exec("DELETE FROM "+table+" WHERE "+w.keyIs, rk)
+			c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"changed " + changed, "deleted " + removed}, c.sent("k")); diff != "" {
+				t.Errorf("after one change and one removal (-want +got):\n%s", diff)
+			}
+			c.run(controlplane.RunSucceeded)
+			if got := c.sent("k"); len(got) != 0 {
+				t.Errorf("the run after that sent %v", got)
+			}
+		})
+	}
+}
+
+// conformMidStream: the warehouse ends the read while the run is delivering. The run fails,
+// what was delivered is recorded, and the next run sends exactly the rest.
+func conformMidStream(t *testing.T, w conformanceWarehouse) {
+	c := newConformance(t, w)
+	c.exec(w.big)
+	c.model("select * from big", "id", controlplane.BehaviorUpdateOrCreate, 25)
+	var once sync.Once
+	c.recv.mu.Lock()
+	c.recv.handle = func(n int, env *webhook.Envelope, wr http.ResponseWriter) bool {
+		once.Do(func() { c.killReaders() })
+		return false
+	}
+	c.recv.mu.Unlock()
+	run, err := c.run(controlplane.RunFailed)
+	if err == nil || !strings.Contains(err.Error(), "read the model") {
+		t.Errorf("the run's error does not say the read failed: %v", err)
+	}
+	first := c.sent("id")
+	if len(first) == 0 || len(first) >= bigRows {
+		t.Fatalf("the run that failed delivered %d records, want some and not all (counts %+v)", len(first), run.Counts)
+	}
+	c.recv.mu.Lock()
+	c.recv.handle = nil
+	c.recv.mu.Unlock()
+	c.run(controlplane.RunSucceeded)
+	second := c.sent("id")
+	all := map[string]int{}
+	for _, s := range append(first, second...) {
+		all[s]++
+	}
+	if len(all) != bigRows {
+		t.Errorf("the two runs delivered %d distinct records, want %d", len(all), bigRows)
+	}
+	// At least once: what the failed run delivered and recorded is not resent.
+	if len(second) > bigRows-len(first)+int(run.Counts.Failed) {
+		t.Errorf("the second run sent %d records; the first delivered %d of %d (%d not recorded)",
+			len(second), len(first), bigRows, run.Counts.Failed)
+	}
+	c.run(controlplane.RunSucceeded)
+	if got := c.sent("id"); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %d records", len(got))
+	}
+}
+
+// killReaders ends the runner's warehouse session from another one.
+func (c *conformance) killReaders() {
+	if c.w.killReaders != "KILL_READERS" {
+		c.exec(c.w.killReaders)
+		return
+	}
+	u := c.wc.MySQL.URL
+	db := u[strings.LastIndex(u, "/")+1:]
+	_, admin := warehousetest.NewMySQLDatabase(c.t) // a session on the same server
+	rows, err := admin.Query(`SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()`, db)
+	if err != nil {
+		c.t.Errorf("list the warehouse's sessions: %v", err)
+		return
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		_, _ = admin.Exec(fmt.Sprintf("KILL %d", id))
+	}
+	if len(ids) == 0 {
+		c.t.Error("no warehouse session to end")
+	}
+}
+
+// conformColumns: a column added or dropped between runs changes every record (update_or_create
+// resends them all); a model that lost the key column fails the run, sending nothing.
+func conformColumns(t *testing.T, w conformanceWarehouse) {
+	c := newConformance(t, w)
+	c.exec(w.items)
+	c.exec(`DELETE FROM items WHERE id IS NULL OR id = 7`)
+	c.model("select * from items", "id", controlplane.BehaviorMirror, 2)
+	c.run(controlplane.RunSucceeded)
+	all := []string{"changed 1", "changed 2", "changed 3", "changed 4", "changed 5"}
+	if diff := cmp.Diff(all, c.sent("id")); diff != "" {
+		t.Fatalf("first run (-want +got):\n%s", diff)
+	}
+	c.exec(w.addColumn)
+	c.run(controlplane.RunSucceeded)
+	recs := c.recv.got
+	if diff := cmp.Diff(all, c.sent("id")); diff != "" {
+		t.Errorf("after a column was added (-want +got):\n%s", diff)
+	}
+	for _, r := range recs {
+		if r.Data["extra"] != "x" {
+			t.Errorf("record without the new column: %v", r.Data)
+		}
+	}
+	c.exec(w.dropColumn)
+	c.run(controlplane.RunSucceeded)
+	if diff := cmp.Diff(all, c.sent("id")); diff != "" {
+		t.Errorf("after the column was dropped (-want +got):\n%s", diff)
+	}
+	c.exec(w.dropKey)
+	_, err := c.run(controlplane.RunFailed)
+	if err == nil || !strings.Contains(err.Error(), `lost its key column: its result has no column "id"`) {
+		t.Errorf("a model without its key column: %v", err)
+	}
+	if got := c.sent("id"); len(got) != 0 {
+		t.Errorf("a run whose model lost its key sent %v", got)
+	}
+}
+
+// num is a JSON number as a receiver decoding with UseNumber sees it.
+type num = json.Number
