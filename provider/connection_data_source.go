@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 var (
@@ -60,11 +61,11 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			},
 			"id": schema.Int64Attribute{MarkdownDescription: "Id of the connection.", Computed: true},
 			"kind": schema.StringAttribute{
-				MarkdownDescription: "`" + controlplane.KindPostgres + "` or `" + controlplane.KindWebhook + "`.",
+				MarkdownDescription: "The connection's kind: " + quoteList(append(warehouse.Kinds(), controlplane.KindWebhook)) + ".",
 				Computed:            true,
 			},
 			"webhook": schema.SingleNestedAttribute{
-				MarkdownDescription: "The webhook's settings that are not secret; null for a postgres connection.",
+				MarkdownDescription: "The webhook's settings that are not secret; null for a warehouse connection.",
 				Computed:            true,
 				Attributes: map[string]schema.Attribute{
 					"method": schema.StringAttribute{MarkdownDescription: "HTTP method of each request.", Computed: true},

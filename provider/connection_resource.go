@@ -47,6 +47,7 @@ type connectionModel struct {
 	ID       types.Int64  `tfsdk:"id"`
 	Name     types.String `tfsdk:"name"`
 	Postgres types.Object `tfsdk:"postgres"`
+	MySQL    types.Object `tfsdk:"mysql"`
 	Webhook  types.Object `tfsdk:"webhook"`
 }
 
@@ -79,7 +80,7 @@ func (r *ConnectionResource) Metadata(_ context.Context, req resource.MetadataRe
 	resp.TypeName = req.ProviderTypeName + "_connection"
 }
 
-// kindSwitch replaces the connection when it changes between postgres and webhook: the
+// kindSwitch replaces the connection when it changes kind (postgres, mysql, webhook): the
 // control plane does not change a connection's kind in place.
 func kindSwitch(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = req.StateValue.IsNull() != req.PlanValue.IsNull()
@@ -87,12 +88,12 @@ func kindSwitch(_ context.Context, req planmodifier.ObjectRequest, resp *objectp
 
 func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replaceOnKind := objectplanmodifier.RequiresReplaceIf(kindSwitch,
-		"Switching between postgres and webhook replaces the connection.",
-		"Switching between `postgres` and `webhook` replaces the connection.")
+		"Switching between postgres, mysql and webhook replaces the connection.",
+		"Switching between `postgres`, `mysql` and `webhook` replaces the connection.")
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A connection: a Postgres warehouse that models read from (`postgres`), or a webhook " +
-			"that syncs deliver to (`webhook`). Exactly one of the two is set. Secrets are sealed in the control " +
-			"plane with the provider's `secret_key`.",
+		MarkdownDescription: "A connection: a warehouse that models read from (`postgres`, or `mysql` for MySQL and " +
+			"MariaDB), or a webhook that syncs deliver to (`webhook`). Exactly one of them is set. Secrets are " +
+			"sealed in the control plane with the provider's `secret_key`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the connection in the control plane.",
@@ -105,7 +106,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{nameValidator{}},
 			},
 			"postgres": schema.SingleNestedAttribute{
-				MarkdownDescription: "A Postgres warehouse. Conflicts with `webhook`.",
+				MarkdownDescription: "A Postgres warehouse. Conflicts with the other blocks.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"url": schema.StringAttribute{
@@ -136,12 +137,13 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 				},
 				Validators: []validator.Object{
-					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("webhook")),
+					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("mysql"), path.MatchRoot("webhook")),
 				},
 				PlanModifiers: []planmodifier.Object{replaceOnKind},
 			},
+			"mysql": mysqlBlock(replaceOnKind),
 			"webhook": schema.SingleNestedAttribute{
-				MarkdownDescription: "A webhook destination that receives JSON batches. Conflicts with `postgres`.",
+				MarkdownDescription: "A webhook destination that receives JSON batches. Conflicts with the other blocks.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"url": schema.StringAttribute{
@@ -219,6 +221,13 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 		c.Postgres.StatementTimeout = timeoutValue(pg.StatementTimeout, MaxStatementTimeout, &diags)
 		c.Postgres.LockTimeout = timeoutValue(pg.LockTimeout, MaxLockTimeout, &diags)
 	}
+	if !m.MySQL.IsNull() && !m.MySQL.IsUnknown() {
+		var my postgresModel // the same attributes
+		diags.Append(m.MySQL.As(ctx, &my, objectAsOptions)...)
+		c.MySQL = &controlplane.MySQLConfig{URL: my.URL.ValueString(),
+			StatementTimeout: timeoutValue(my.StatementTimeout, MaxStatementTimeout, &diags),
+			LockTimeout:      timeoutValue(my.LockTimeout, MaxLockTimeout, &diags)}
+	}
 	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
 		var wh webhookModel
 		diags.Append(m.Webhook.As(ctx, &wh, objectAsOptions)...)
@@ -249,6 +258,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 	m.ID = types.Int64Value(c.ID)
 	m.Name = types.StringValue(c.Name)
 	m.Postgres = types.ObjectNull(postgresAttrTypes)
+	m.MySQL = types.ObjectNull(postgresAttrTypes)
 	m.Webhook = types.ObjectNull(webhookAttrTypes)
 	var d diag.Diagnostics
 	switch {
@@ -261,6 +271,16 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		pg.StatementTimeout = timeoutText(c.Postgres.StatementTimeout, priorPG.StatementTimeout)
 		pg.LockTimeout = timeoutText(c.Postgres.LockTimeout, priorPG.LockTimeout)
 		m.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, pg)
+		diags.Append(d...)
+	case c.MySQL != nil:
+		my := postgresModel{URL: types.StringValue(c.MySQL.URL)}
+		var priorMy postgresModel
+		if prior != nil && !prior.MySQL.IsNull() && !prior.MySQL.IsUnknown() {
+			diags.Append(prior.MySQL.As(ctx, &priorMy, objectAsOptions)...)
+		}
+		my.StatementTimeout = timeoutText(c.MySQL.StatementTimeout, priorMy.StatementTimeout)
+		my.LockTimeout = timeoutText(c.MySQL.LockTimeout, priorMy.LockTimeout)
+		m.MySQL, d = types.ObjectValueFrom(ctx, postgresAttrTypes, my)
 		diags.Append(d...)
 	case c.Webhook != nil:
 		w := c.Webhook

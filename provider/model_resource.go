@@ -28,7 +28,7 @@ var (
 	_ resource.ResourceWithModifyPlan  = &ModelResource{}
 )
 
-// ModelResource is backflow_model: SQL (or a table) over a Postgres warehouse connection.
+// ModelResource is backflow_model: SQL (or a table) over a warehouse connection.
 type ModelResource struct{ storeHolder }
 
 // NewModelResource is the resource factory.
@@ -54,7 +54,7 @@ func (r *ModelResource) Metadata(_ context.Context, req resource.MetadataRequest
 func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A model: the records a sync sends, as SQL (`sql`) or a whole table (`table`) over a " +
-			"Postgres warehouse connection. Its `columns` are discovered from the warehouse at plan and apply time by " +
+			"warehouse connection (`postgres` or `mysql`). Its `columns` are discovered from the warehouse at plan and apply time by " +
 			"preparing and planning the query, without running it, so SQL the warehouse rejects fails the plan.\n\n" +
 			"A model only reads. Every read of it (this describe at plan and apply time, and the runner's runs, " +
 			"`test` and `--dry-run`) runs in a `READ ONLY` transaction with the connection's statement and lock " +
@@ -75,9 +75,10 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Validators:          []validator.String{nameValidator{}},
 			},
 			"connection_id": schema.Int64Attribute{
-				MarkdownDescription: "Id of the `postgres` connection the model reads from. Changing it replaces the model.",
-				Required:            true,
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+				MarkdownDescription: "Id of the warehouse connection (`postgres` or `mysql`) the model reads from; a webhook " +
+					"connection is refused at plan time. Changing it replaces the model.",
+				Required:      true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"sql": schema.StringAttribute{
 				MarkdownDescription: "One query that only reads (`SELECT`, `VALUES` or `TABLE`, optionally with " +
@@ -90,7 +91,7 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"table": schema.StringAttribute{
 				MarkdownDescription: "A table (or view) whose every column is the model, as `schema.table` or " +
-					"`table` (schema `public`). Webhooks then receive `schema_name` and `table_name`. Conflicts with `sql`.",
+					"`table` (schema `public`; for MySQL, `database.table` or a table of the URL's database). Webhooks then receive `schema_name` and `table_name`. Conflicts with `sql`.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
@@ -101,8 +102,9 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					Attributes: map[string]schema.Attribute{
 						"name": schema.StringAttribute{MarkdownDescription: "Column name.", Computed: true},
 						"type": schema.StringAttribute{
-							MarkdownDescription: "Postgres type name, e.g. `text`, `int8`, `timestamptz`.",
-							Computed:            true,
+							MarkdownDescription: "The warehouse's type name, e.g. `text`, `int8`, `timestamptz` (Postgres) or " +
+								"`varchar`, `unsigned bigint`, `timestamp` (MySQL).",
+							Computed: true,
 						},
 					},
 				},

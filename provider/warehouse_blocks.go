@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+)
+
+// Warehouse blocks of backflow_connection other than postgres: one function per warehouse
+// kind, each with its URL validator.
+
+// timeoutAttributes are statement_timeout and lock_timeout, as every warehouse block has them;
+// what says how the warehouse applies them.
+func timeoutAttributes(statementHow, lockHow string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"statement_timeout": schema.StringAttribute{
+			MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
+				"`30s`, `5m` or `2h` (above zero, at most `" + formatDuration(MaxStatementTimeout) + "`). " +
+				"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
+				"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
+				"your longest run. " + statementHow + "Unset: `" + formatDuration(warehouse.DefaultStatementTimeout) + "`.",
+			Optional:   true,
+			Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
+		},
+		"lock_timeout": schema.StringAttribute{
+			MarkdownDescription: "Longest time a model read waits for a lock (e.g. behind a migration that " +
+				"locks a table), as a Go duration such as `10s` (above zero, at most `" +
+				formatDuration(MaxLockTimeout) + "`). " + lockHow + "Unset: `" +
+				formatDuration(warehouse.DefaultLockTimeout) + "`.",
+			Optional:   true,
+			Validators: []validator.String{timeoutValidator{max: MaxLockTimeout}},
+		},
+	}
+}
+
+// mysqlBlock is the `mysql` attribute: a MySQL or MariaDB warehouse.
+func mysqlBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute {
+	attrs := timeoutAttributes(
+		"MariaDB applies it as `max_statement_time`, MySQL as `max_execution_time`. ",
+		"Applied as `innodb_lock_wait_timeout` and `lock_wait_timeout`, in whole seconds rounded up. ")
+	attrs["url"] = schema.StringAttribute{
+		MarkdownDescription: "URL of the MySQL or MariaDB warehouse: `mysql://user:password@host:3306/database`, " +
+			"optionally with the parameters of github.com/go-sql-driver/mysql after `?` (e.g. `tls=true`). Refused at " +
+			"plan time when it does not parse (the message never shows it). Sensitive.",
+		Required:   true,
+		Sensitive:  true,
+		Validators: []validator.String{mysqlURLValidator{}},
+	}
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "A MySQL or MariaDB warehouse, read in a `READ ONLY` transaction with the " +
+			"timeouts below, in the UTC time zone (see docs/warehouses.md for its types and key order). " +
+			"Conflicts with the other blocks.",
+		Optional:      true,
+		Attributes:    attrs,
+		PlanModifiers: []planmodifier.Object{replaceOnKind},
+	}
+}
+
+// mysqlURLValidator refuses URLs the MySQL driver cannot use. Its messages never echo the URL.
+type mysqlURLValidator struct{}
+
+var _ validator.String = mysqlURLValidator{}
+
+func (mysqlURLValidator) Description(context.Context) string {
+	return "must be a mysql://user:password@host:port/database URL"
+}
+func (v mysqlURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (mysqlURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	problem := ""
+	if strings.TrimSpace(s) == "" {
+		problem = "The warehouse URL is blank."
+	} else if _, err := warehouse.ParseMySQLURL(s); err != nil {
+		problem = "The warehouse URL is not valid: " + err.Error() + "."
+	}
+	if problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid MySQL URL", problem,
+			"Use a URL such as mysql://reader:password@host:3306/analytics?tls=true; percent-encode special "+
+				"characters in the user name and password.", nil)
+	}
+}
