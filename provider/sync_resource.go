@@ -48,6 +48,7 @@ type syncModel struct {
 	Mappings      types.List   `tfsdk:"mappings"`
 	Schedule      types.Object `tfsdk:"schedule"`
 	BatchSize     types.Int64  `tfsdk:"batch_size"`
+	Guard         types.Object `tfsdk:"guard"`
 	Paused        types.Bool   `tfsdk:"paused"`
 	PausedReason  types.String `tfsdk:"paused_reason"`
 }
@@ -184,6 +185,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Default:    int64default.StaticInt64(controlplane.DefaultBatchSize),
 				Validators: []validator.Int64{int64validator.Between(controlplane.MinBatchSize, controlplane.MaxBatchSize)},
 			},
+			"guard": guardSchema(),
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
 					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
@@ -227,6 +229,7 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		DestinationID: m.DestinationID.ValueInt64(), Behavior: m.Behavior.ValueString(),
 		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: m.mappings(ctx, diags),
 		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
+		Guard: toGuard(ctx, m.Guard, diags),
 	}
 	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
 		var s scheduleModel
@@ -264,6 +267,8 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 		m.Mappings, d = types.ListValueFrom(ctx, mappingType, ms)
 		diags.Append(d...)
 	}
+	m.Guard, d = fromGuard(ctx, y.Guard)
+	diags.Append(d...)
 	m.Schedule = types.ObjectNull(scheduleAttrTypes)
 	if y.ScheduleEvery != "" || y.ScheduleCron != "" {
 		s := scheduleModel{Every: types.StringNull(), Cron: types.StringNull()}

@@ -62,6 +62,11 @@ type differ struct {
 	m        *mapper
 	counts   *Counters // what the diff saw: extracted, invalid, new, changed, deleted
 	samples  []invalidSample
+	// ledgerKeys counts the ledger's entries the diff went through: the keys delivered before
+	// the run (what guards measure percentages against).
+	ledgerKeys int64
+	// replay, when set, is this diff computed ahead (a guarded run's, see guard.go): run emits it.
+	replay *guardBuffer
 }
 
 func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
@@ -82,6 +87,9 @@ func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
 // run streams src against led (nil: an empty ledger) and calls emit for each record to send.
 // emit returning an error stops the diff.
 func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*record) error) error {
+	if d.replay != nil {
+		return d.replay.replay(ctx, emit)
+	}
 	var (
 		cur      record // the pending model row: sent only once the next key shows it is not duplicated
 		curKey   []byte
@@ -92,6 +100,10 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		delRec   record
 		delObj   []byte
 	)
+	nextLedger := func() {
+		d.ledgerKeys++
+		ledValid = led.Next()
+	}
 	if led != nil {
 		ledValid = led.Next()
 	}
@@ -107,7 +119,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 					return err
 				}
 			}
-			ledValid = led.Next()
+			nextLedger()
 		}
 		return nil
 	}
@@ -124,7 +136,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			inLedger = true
 			unconfirmed = controlplane.Unconfirmed(led.Hash())
 			same = !unconfirmed && bytes.Equal(led.Hash(), cur.hash[:])
-			ledValid = led.Next()
+			nextLedger()
 		}
 		if curDup {
 			return nil // a duplicated key is invalid: none of its rows go, and it is not a deletion

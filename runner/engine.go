@@ -79,6 +79,8 @@ type RunOptions struct {
 	OnWait func()
 	// Counters, when set, are updated live (for progress output).
 	Counters *Counters
+	// AcceptGuard runs the sync even if the run exceeds the sync's guard (once).
+	AcceptGuard bool
 }
 
 // Counters are a run's live counters.
@@ -180,7 +182,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		case <-runCtx.Done():
 		}
 	}()
-	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts.Full, counters)
+	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts.Full, opts.AcceptGuard, counters)
 	cancelRun(nil)
 
 	// Delivered and rejected are what the ledger recorded (the last successful commit), not
@@ -192,6 +194,8 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	switch {
 	case runErr == nil:
 		run.Status = controlplane.RunSucceeded
+	case errors.As(runErr, new(*errBlocked)):
+		run.Status = controlplane.RunBlocked
 	case ctx.Err() != nil:
 		run.Status = controlplane.RunCanceled
 		if opts.Full {
@@ -207,7 +211,9 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	if run.Status != controlplane.RunSucceeded {
 		c := &run.Counts
-		c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
+		if run.Status != controlplane.RunBlocked { // a blocked run sent nothing: nothing failed
+			c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
+		}
 		run.Error = runErr.Error()
 	}
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
@@ -333,7 +339,7 @@ func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 // execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON), the
 // run's counters as last committed with the ledger, and the error that ended it.
 func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *controlplane.Sync, run *controlplane.Run,
-	full bool, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
+	full, acceptGuard bool, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
 	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
 	if err != nil {
@@ -374,10 +380,41 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		conc: e.concurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 	}
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
-	committed, err := p.execute(ctx, d, rows, led, ledState.WriteMode(hadRejected))
-	samples, _ := json.Marshal(d.samples)
-	if len(d.samples) == 0 {
-		samples = []byte("[]")
+	samplesOf := func() json.RawMessage {
+		if len(d.samples) == 0 {
+			return json.RawMessage("[]")
+		}
+		b, _ := json.Marshal(d.samples)
+		return b
 	}
-	return samples, committed, err
+	if g := y.EffectiveGuard(); g.Active() && !acceptGuard {
+		// The whole diff first (see guard.go): nothing is sent past a guard.
+		buf := new(guardBuffer)
+		if err := d.run(ctx, rows, led, buf.add); err != nil {
+			return samplesOf(), none, err
+		}
+		if why := guardTrip(g, counters.snapshot(), d.ledgerKeys, full); why != "" {
+			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil}
+		}
+		if !buf.over {
+			d.replay = buf
+		} else {
+			// Too large to keep: read the model and the ledger again and send as an unguarded
+			// run would. (Closing twice, here and in the defers above, is harmless.)
+			rows.Close()
+			led.Close()
+			if rows, _, err = j.openModel(ctx, modelQuery(j.src, j.model)); err != nil {
+				return samplesOf(), none, err
+			}
+			defer rows.Close()
+			if led, err = e.Store.ReadLedger(ctx, y.ID); err != nil {
+				return samplesOf(), none, err
+			}
+			defer led.Close()
+			counters.reset()
+			d = &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
+		}
+	}
+	committed, err := p.execute(ctx, d, rows, led, ledState.WriteMode(hadRejected))
+	return samplesOf(), committed, err
 }

@@ -17,6 +17,8 @@ const (
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
 	RunCanceled  = "canceled"
+	// RunBlocked: the run would have exceeded the sync's guard, and sent nothing.
+	RunBlocked = "blocked"
 )
 
 // Run triggers.

@@ -56,12 +56,12 @@ func SyncLockKey(syncID int64) int64 { return syncLockNamespace ^ syncID }
 func pagesLockKey(syncID int64) int64 { return SyncLockKey(syncID) ^ (1 << 61) }
 
 // servedRun is true for the runs that count as having served a sync's schedule: those that ended
-// succeeded or failed (a failed run waits for its next schedule), and those still running whose
+// succeeded, failed or blocked (such runs wait for the next schedule), and those still running whose
 // runner truly holds the sync's lock. Canceled runs (a graceful stop handed the work back, or an
 // abandoned run of a dead runner) and running runs whose lock is free (their runner died) do not:
 // their work is still to do. pg_locks shows a bigint advisory key as classid (high half), objid
 // (low half) and objsubid 1.
-var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed') OR (r.status = 'running' AND EXISTS (
+var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed', 'blocked') OR (r.status = 'running' AND EXISTS (
 	SELECT 1 FROM pg_locks l
 	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())

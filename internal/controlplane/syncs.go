@@ -49,21 +49,23 @@ type Sync struct {
 	ScheduleEvery string    // a Go duration such as "15m"; empty with ScheduleCron empty: manual
 	ScheduleCron  string    // five-field cron, UTC
 	BatchSize     int
-	Paused        bool
-	PausedReason  string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Guard is the guard the sync's definition sets; nil: none set (see EffectiveGuard).
+	Guard        *Guard
+	Paused       bool
+	PausedReason string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
-	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, paused, coalesce(paused_reason, ''),
+	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, guard, paused, coalesce(paused_reason, ''),
 	created_at, updated_at`
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
-	var mappings []byte
+	var mappings, guard []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
-		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
+		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &guard, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -75,14 +77,28 @@ func scanSync(row pgx.Row) (*Sync, error) {
 			return nil, fmt.Errorf("sync %q: mappings are not valid JSON: %w", s.Name, err)
 		}
 	}
+	if guard != nil {
+		s.Guard = new(Guard)
+		if err := json.Unmarshal(guard, s.Guard); err != nil {
+			return nil, fmt.Errorf("sync %q: guard is not valid JSON: %w", s.Name, err)
+		}
+	}
 	return &s, nil
 }
 
-func syncArgs(s *Sync) ([]byte, error) {
-	if s.Mappings == nil {
-		return nil, nil
+// syncArgs encodes a sync's JSON columns: mappings and guard (NULL when nil).
+func syncArgs(s *Sync) (mappings, guard []byte, err error) {
+	if s.Mappings != nil {
+		if mappings, err = json.Marshal(s.Mappings); err != nil {
+			return nil, nil, err
+		}
 	}
-	return json.Marshal(s.Mappings)
+	if s.Guard != nil {
+		if guard, err = json.Marshal(s.Guard); err != nil {
+			return nil, nil, err
+		}
+	}
+	return mappings, guard, nil
 }
 
 // refErr explains a foreign-key violation.
@@ -96,30 +112,30 @@ func refErr(err error) error {
 
 // CreateSync stores a new sync.
 func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
-	mappings, err := syncArgs(y)
+	mappings, guard, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
-		mappings, schedule_every, schedule_cron, batch_size, paused)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, created_at, updated_at`,
+		mappings, schedule_every, schedule_cron, batch_size, paused, guard)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at, updated_at`,
 		y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
 	return refErr(nameTaken(err, "sync", y.Name))
 }
 
 // UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
 func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
-	mappings, err := syncArgs(y)
+	mappings, guard, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
 	err = s.pool.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
-		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, updated_at = now()
+		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
 		y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused).Scan(&y.PausedReason, &y.UpdatedAt)
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard).Scan(&y.PausedReason, &y.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 	}

@@ -78,18 +78,21 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 
 var syncCommand = command{
 	name: "sync",
-	usage: `Usage: backflow-runner sync NAME|ID [--full] [--dry-run] [flags]
+	usage: `Usage: backflow-runner sync NAME|ID [--full] [--dry-run] [--accept-guard] [flags]
 
 Runs one sync now, in the foreground, through the same engine and coordination as the daemon:
 if another runner is running the sync, it waits for it. It prints the run's counters and exits
 non-zero when the run failed. Progress goes to stderr on a terminal, else to the log.
 
-  --full      resend every current record (sends no deletes)
-  --dry-run   print what would be sent (counts by operation, a few samples); send nothing,
-              record nothing, move nothing
+  --full          resend every current record (sends no deletes)
+  --accept-guard  run even if the run exceeds the sync's guard (this run only); a run that
+                  would exceed it otherwise sends nothing and is recorded blocked
+  --dry-run       print what would be sent (counts by operation, a few samples); send nothing,
+                  record nothing, move nothing
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		full := fs.Bool("full", false, "resend every current record; send no deletes")
+		acceptGuard := fs.Bool("accept-guard", false, "run even if the run exceeds the sync's guard (this run only)")
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
 		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
@@ -106,7 +109,7 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 			var counters runner.Counters
 			stopProgress := startProgress(e, y.Name, &counters)
 			run, err := eng.Run(ctx, y.ID, runner.RunOptions{
-				Trigger: controlplane.TriggerManual, Full: *full, Wait: true, Counters: &counters,
+				Trigger: controlplane.TriggerManual, Full: *full, AcceptGuard: *acceptGuard, Wait: true, Counters: &counters,
 				OnWait: func() {
 					fmt.Fprintf(e.stderr, "sync %q is being run by another runner; waiting for it to finish...\n", y.Name)
 				},

@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+func i64(n int64) *int64     { return &n }
+func f64(f float64) *float64 { return &f }
+
+// A mirror model that suddenly returns no rows sends nothing under the default guard: the run is
+// recorded blocked with the counts and how to proceed; --accept-guard then sends the deletes.
+func TestGuardBlocksMassDelete(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.take("id")
+	f.exec(`DELETE FROM users`)
+	for range 2 {
+		run := f.run(controlplane.RunBlocked, RunOptions{})
+		if got, _ := f.recv.take("id"); len(got) != 0 {
+			t.Fatalf("a blocked run sent %v", got)
+		}
+		if run.Counts.Deleted != 5 || run.Counts.Delivered != 0 || run.Counts.Failed != 0 ||
+			!strings.Contains(run.Error, "delete 5 of the 5 keys") || !strings.Contains(run.Error, "--accept-guard") ||
+			!strings.Contains(run.Error, "default guard") {
+			t.Fatalf("blocked run: %+v %q", run.Counts, run.Error)
+		}
+	}
+	if len(f.ledgerKeys()) != 5 {
+		t.Fatalf("a blocked run moved the ledger: %v", f.ledgerKeys())
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	got, _ := f.recv.take("id")
+	if diff := cmp.Diff([]string{"deleted 1", "deleted 10", "deleted 2", "deleted 3", "deleted 4"}, got); diff != "" {
+		t.Errorf("--accept-guard sent (-want +got):\n%s", diff)
+	}
+}
+
+// Each bound at its boundary: reaching it passes, exceeding it blocks.
+func TestGuardBoundaries(t *testing.T) {
+	cases := []struct {
+		name     string
+		behavior string
+		guard    controlplane.Guard
+		ok, over string // SQL that reaches the bound, and SQL that then exceeds it
+	}{
+		{"max_deleted", controlplane.BehaviorMirror, controlplane.Guard{MaxDeleted: i64(2)},
+			`DELETE FROM users WHERE id IN (1, 2)`, `DELETE FROM users WHERE id IN (3, 4, 10)`},
+		{"max_deleted_percent", controlplane.BehaviorMirror, controlplane.Guard{MaxDeletedPercent: f64(40)},
+			`DELETE FROM users WHERE id IN (1, 2)`, `DELETE FROM users WHERE id IN (3, 4)`},
+		{"max_changed_percent", controlplane.BehaviorUpdateOrCreate, controlplane.Guard{MaxChangedPercent: f64(20)},
+			`UPDATE users SET name = 'changed' WHERE id = 1`, `UPDATE users SET name = 'again' WHERE id IN (1, 2)`},
+		{"min_model_rows", controlplane.BehaviorUpdateOrCreate, controlplane.Guard{MinModelRows: i64(4)},
+			`DELETE FROM users WHERE id = 10`, `DELETE FROM users WHERE id = 4`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.behavior, nil)
+			f.sync.Guard = &tc.guard
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.take("id")
+			f.exec(tc.ok)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.take("id"); len(got) == 0 && tc.name != "min_model_rows" {
+				t.Errorf("the run at the bound sent nothing")
+			}
+			f.exec(tc.over)
+			run := f.run(controlplane.RunBlocked, RunOptions{})
+			if got, _ := f.recv.take("id"); len(got) != 0 {
+				t.Errorf("the run over the bound sent %v", got)
+			}
+			if !strings.Contains(run.Error, tc.name) || strings.Contains(run.Error, "default guard") {
+				t.Errorf("blocked run's error: %q", run.Error)
+			}
+		})
+	}
+}
+
+// A guard set with no bound turns a mirror sync's default guard off.
+func TestGuardTurnedOff(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.take("id")
+	f.exec(`DELETE FROM users`)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 5 {
+		t.Errorf("sent %v, want the 5 deletes", got)
+	}
+}
+
+// A guarded diff too large for the buffer is counted, checked, then read again and sent whole.
+func TestGuardLargeDiffReadsAgain(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	old := maxGuardBuffer
+	maxGuardBuffer = 200 // a few records
+	t.Cleanup(func() { maxGuardBuffer = old })
+	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 60) AS i`)
+	f.run(controlplane.RunSucceeded, RunOptions{}) // a first run: the ledger was empty
+	first, _ := f.recv.take("id")
+	f.exec(`UPDATE users SET name = 'v2' WHERE id > 30`)
+	f.exec(`DELETE FROM users WHERE id > 50`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	got, _ := f.recv.take("id")
+	if len(first) != 55 || run.Counts.Changed != 20 || run.Counts.Deleted != 10 || len(got) != 30 {
+		t.Errorf("first run sent %d, second %d (counts %+v)", len(first), len(got), run.Counts)
+	}
+}
