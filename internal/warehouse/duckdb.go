@@ -1,0 +1,531 @@
+//go:build cgo
+
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// DuckDB is the DuckDB driver, over github.com/duckdb/duckdb-go/v2 (cgo: a build without cgo
+// has no duckdb kind). Models read Parquet, CSV and JSON files, local or remote, through
+// DuckDB's own functions (read_parquet('...')), or the tables of a DuckDB file.
+//
+// Models only read: a database file is opened with access_mode READ_ONLY (so init_sql may load
+// extensions, create secrets and ATTACH ... (READ_ONLY), not create tables); ":memory:" and
+// "md:" databases are opened as they are. In every case the model must be one SELECT (DuckDB
+// says so when it prepares it), and it is only run as a derived table of a SELECT. Reads are
+// bounded by the default statement timeout (DefaultStatementTimeout); DuckDB has no lock waits.
+//
+// Values: every integer width (HUGEINT, UBIGINT too) and DECIMAL exact JSON numbers; FLOAT and
+// DOUBLE numbers, NaN and ±Infinity the strings "NaN", "Infinity", "-Infinity"; BOOLEAN; VARCHAR
+// and ENUM strings; DATE "2019-12-08"; TIMESTAMP "2019-12-08 14:19:52" (fraction only when
+// present); TIMESTAMPTZ RFC 3339 in UTC; TIME "14:19:52"; INTERVAL, UUID, TIMETZ and BIT as
+// DuckDB prints them; BLOB base64; LIST and ARRAY arrays; STRUCT objects (fields sorted by name:
+// the driver does not keep their order); MAP an object when its keys are strings, else an array
+// of {"key", "value"} objects; JSON nested as stored.
+//
+// The driver materializes a query's result before the first row is read (it has no streaming
+// interface), so memory grows with the model's size, unlike the other drivers.
+//
+// Key order: ORDER BY the key CAST AS VARCHAR COLLATE c, byte order whatever the database's
+// default_collation (source.go states the rule).
+type DuckDB struct{ cfg *controlplane.DuckDBConfig }
+
+func init() {
+	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
+}
+
+// NewDuckDB returns the source of a DuckDB database.
+func NewDuckDB(cfg *controlplane.DuckDBConfig) *DuckDB { return &DuckDB{cfg: cfg} }
+
+func (d *DuckDB) Timeouts() (statement, lock time.Duration) { return DefaultStatementTimeout, 0 }
+
+func (d *DuckDB) TableQuery(table string) string {
+	parts := strings.SplitN(table, ".", 2)
+	for i, p := range parts {
+		parts[i] = quoteDuck(p)
+	}
+	return "SELECT * FROM " + strings.Join(parts, ".")
+}
+
+func (d *DuckDB) OneKeyedRow(query, keyColumn string) string {
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteDuck(keyColumn))
+}
+
+func quoteDuck(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
+
+// duckDSN is the database as the driver opens it: a file read-only.
+func (d *DuckDB) duckDSN() string {
+	db := d.cfg.Database
+	if db == "" || db == ":memory:" || strings.HasPrefix(db, "md:") || strings.HasPrefix(db, "motherduck:") || strings.Contains(db, "?") {
+		return db
+	}
+	return db + "?access_mode=READ_ONLY"
+}
+
+type duckConn struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
+	initSQL := d.cfg.InitSQL
+	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
+		if strings.TrimSpace(initSQL) == "" {
+			return nil
+		}
+		if _, err := execer.ExecContext(ctx, initSQL, nil); err != nil {
+			return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		_ = db.Close()
+		_ = connector.Close()
+		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+	}
+	return &duckConn{db: db, conn: conn}, nil
+}
+
+func (c *duckConn) close() {
+	_ = c.conn.Close()
+	_ = c.db.Close()
+}
+
+func (d *DuckDB) Ping(ctx context.Context) error {
+	c, err := d.connect(ctx)
+	if err != nil {
+		return err
+	}
+	c.close()
+	return nil
+}
+
+func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+	c, err := d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	cols, _, err := c.describe(ctx, query)
+	return cols, err
+}
+
+// describe checks that query is one SELECT (DuckDB prepares it and says what it is), then
+// reads the columns of its result with LIMIT 0.
+func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.Column, []string, error) {
+	query = trimQuery(query)
+	err := c.conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("the DuckDB driver cannot prepare statements")
+		}
+		st, err := pc.PrepareContext(ctx, query)
+		if err != nil {
+			return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		}
+		defer st.Close()
+		ds, ok := st.(*duckdb.Stmt)
+		if !ok {
+			return nil
+		}
+		t, err := ds.StatementType()
+		if err != nil {
+			return err
+		}
+		if t != duckdb.STATEMENT_TYPE_SELECT {
+			return fmt.Errorf("%w (one SELECT, optionally with WITH): this SQL is a statement of another kind (%s)",
+				ErrNotReadOnly, duckStatementName(t))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := c.conn.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, nil, err
+	}
+	cols := make([]controlplane.Column, len(types))
+	dbTypes := make([]string, len(types))
+	seen := map[string]bool{}
+	for i, t := range types {
+		if seen[t.Name()] {
+			return nil, nil, fmt.Errorf("the model's SQL returns the column %q more than once: give each column its own name (AS ...)", t.Name())
+		}
+		seen[t.Name()] = true
+		dbTypes[i] = t.DatabaseTypeName()
+		cols[i] = controlplane.Column{Name: t.Name(), Type: strings.ToLower(dbTypes[i])}
+	}
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	return cols, dbTypes, nil
+}
+
+func duckStatementName(t duckdb.StmtType) string {
+	switch t {
+	case duckdb.STATEMENT_TYPE_INSERT:
+		return "INSERT"
+	case duckdb.STATEMENT_TYPE_UPDATE:
+		return "UPDATE"
+	case duckdb.STATEMENT_TYPE_DELETE:
+		return "DELETE"
+	case duckdb.STATEMENT_TYPE_CREATE:
+		return "CREATE"
+	case duckdb.STATEMENT_TYPE_EXPLAIN:
+		return "EXPLAIN"
+	}
+	return "type " + strconv.Itoa(int(t))
+}
+
+func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
+	c, err := d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.open(ctx, query, keyColumn)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// duckAsText are the types read as DuckDB prints them (the driver's Go values lose
+// exactness or form): JSON (the driver decodes it into floats), DECIMAL, UUID, INTERVAL, TIMETZ
+// and BIT.
+func duckAsText(dbType string) bool {
+	switch {
+	case dbType == "JSON", dbType == "UUID", dbType == "INTERVAL", dbType == "TIMETZ", dbType == "BIT",
+		strings.HasPrefix(dbType, "DECIMAL"):
+		return true
+	}
+	return false
+}
+
+func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows, error) {
+	cols, dbTypes, err := c.describe(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if err := hasKey(cols, keyColumn); err != nil {
+		return nil, err
+	}
+	list := make([]string, 0, len(cols)+1)
+	codecs := make([]duckCodec, len(cols))
+	for i, col := range cols {
+		e := "m." + quoteDuck(col.Name)
+		codecs[i] = duckCodecFor(dbTypes[i])
+		if duckAsText(dbTypes[i]) {
+			e = "CAST(" + e + " AS VARCHAR)"
+		}
+		list = append(list, e)
+	}
+	k := "m." + quoteDuck(keyColumn)
+	list = append(list, "CAST("+k+" AS VARCHAR)")
+	// COLLATE c: byte order, whatever default_collation init_sql may have set.
+	wrapped := fmt.Sprintf("SELECT %s FROM %s ORDER BY CAST(%s AS VARCHAR) COLLATE c ASC NULLS LAST",
+		strings.Join(list, ", "), wrapQuery(query), k)
+	statement, _ := (&DuckDB{}).Timeouts()
+	qctx, cancel := context.WithTimeout(ctx, statement)
+	rows, err := c.conn.QueryContext(qctx, wrapped)
+	if err != nil {
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w (%s): make the query faster: %w", ErrStatementTimeout, FormatDuration(statement), err)
+		}
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	r := &duckRows{c: c, rows: rows, cancel: cancel, cols: cols, codecs: codecs, vals: make([]any, len(cols)+1)}
+	r.dest = make([]any, len(r.vals))
+	for i := range r.vals {
+		r.dest[i] = &r.vals[i]
+	}
+	return r, nil
+}
+
+type duckRows struct {
+	c      *duckConn
+	rows   *sql.Rows
+	cancel context.CancelFunc
+	cols   []controlplane.Column
+	codecs []duckCodec
+	vals   []any
+	dest   []any
+	key    []byte
+	err    error
+	done   bool
+	closed bool
+}
+
+func (r *duckRows) Columns() []controlplane.Column { return r.cols }
+
+func (r *duckRows) Next() bool {
+	if r.done {
+		return false
+	}
+	if r.rows.Next() {
+		if err := r.rows.Scan(r.dest...); err != nil {
+			r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+			r.done = true
+			return false
+		}
+		return true
+	}
+	r.done = true
+	if err := r.rows.Err(); err != nil {
+		r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+	}
+	return false
+}
+
+func (r *duckRows) Key() ([]byte, bool) {
+	s, ok := r.vals[len(r.cols)].(string)
+	if !ok {
+		return nil, true
+	}
+	r.key = append(r.key[:0], s...)
+	return r.key, false
+}
+
+func (r *duckRows) AppendValue(buf []byte, col int) []byte {
+	return r.codecs[col].appendJSON(buf, r.vals[col])
+}
+
+func (r *duckRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, names[i]...)
+		buf = append(buf, ':')
+		buf = r.codecs[c].appendJSON(buf, r.vals[c])
+	}
+	return append(buf, '}')
+}
+
+func (r *duckRows) Err() error { return r.err }
+
+func (r *duckRows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed, r.done = true, true
+	r.cancel()
+	_ = r.rows.Close()
+	r.c.close()
+	return nil
+}
+
+// duckCodec is how a column's Go value (from the driver) becomes JSON; most values say it by
+// their Go type, the column's type settles what the Go type cannot.
+type duckCodec uint8
+
+const (
+	duckAny         duckCodec = iota // by the value's Go type
+	duckRawJSON                      // JSON read as text: emitted as is
+	duckNumber                       // DECIMAL read as text: an exact number
+	duckDate                         // DATE: time.Time → "2006-01-02"
+	duckTimestamp                    // TIMESTAMP: naive
+	duckTimestamptz                  // TIMESTAMPTZ: RFC 3339, UTC
+	duckTime                         // TIME: "15:04:05[.ffffff]"
+)
+
+func duckCodecFor(dbType string) duckCodec {
+	switch {
+	case dbType == "JSON":
+		return duckRawJSON
+	case strings.HasPrefix(dbType, "DECIMAL"):
+		return duckNumber
+	case dbType == "DATE":
+		return duckDate
+	case dbType == "TIMESTAMP", dbType == "TIMESTAMP_S", dbType == "TIMESTAMP_MS", dbType == "TIMESTAMP_NS":
+		return duckTimestamp
+	case dbType == "TIMESTAMPTZ":
+		return duckTimestamptz
+	case dbType == "TIME":
+		return duckTime
+	}
+	return duckAny
+}
+
+func (c duckCodec) appendJSON(b []byte, v any) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	switch c {
+	case duckRawJSON:
+		if s, ok := v.(string); ok {
+			return append(b, s...)
+		}
+	case duckNumber:
+		if s, ok := v.(string); ok {
+			return appendDigits(b, []byte(s))
+		}
+	case duckDate, duckTimestamp, duckTimestamptz, duckTime:
+		if t, ok := v.(time.Time); ok {
+			return appendDuckTime(b, t, c)
+		}
+	}
+	return appendDuckValue(b, v)
+}
+
+func appendDuckTime(b []byte, t time.Time, c duckCodec) []byte {
+	t = t.UTC()
+	b = append(b, '"')
+	switch c {
+	case duckDate:
+		b = t.AppendFormat(b, "2006-01-02")
+	case duckTimestamp:
+		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999999")
+	case duckTimestamptz:
+		b = t.AppendFormat(b, "2006-01-02T15:04:05.999999999Z")
+	case duckTime:
+		b = t.AppendFormat(b, "15:04:05.999999999")
+	}
+	return append(b, '"')
+}
+
+// appendDuckValue encodes a value by its Go type, as the driver returns it.
+func appendDuckValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int8:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int16:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case uint8:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case uint16:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case uint32:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	case *big.Int:
+		return x.Append(b, 10)
+	case float32:
+		return appendFloat(b, float64(x), 32)
+	case float64:
+		return appendFloat(b, x, 64)
+	case string:
+		return appendString(b, []byte(x))
+	case []byte:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, x)
+		return append(b, '"')
+	case time.Time:
+		// Inside a LIST or STRUCT the column type does not say which: the most that is known.
+		return appendDuckTime(b, x, duckTimestamptz)
+	case duckdb.Decimal:
+		return appendDigits(b, []byte(x.String()))
+	case *duckdb.UUID:
+		return appendString(b, []byte(x.String()))
+	case duckdb.Interval:
+		return appendString(b, []byte(fmt.Sprintf("P%dM%dDT%gS", x.Months, x.Days, float64(x.Micros)/1e6)))
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendDuckValue(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, []byte(k))
+			b = append(b, ':')
+			b = appendDuckValue(b, x[k])
+		}
+		return append(b, '}')
+	case duckdb.OrderedMap:
+		return appendDuckMap(b, x)
+	case duckdb.Union:
+		return appendDuckValue(b, x.Value)
+	}
+	return appendString(b, []byte(fmt.Sprint(v)))
+}
+
+// appendDuckMap writes a MAP as an object when every key is a string, else as an array of
+// {"key", "value"} objects; in the map's order either way.
+func appendDuckMap(b []byte, m duckdb.OrderedMap) []byte {
+	keys, values := m.Keys(), m.Values()
+	strKeys := true
+	for _, k := range keys {
+		if _, ok := k.(string); !ok {
+			strKeys = false
+			break
+		}
+	}
+	if strKeys {
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, []byte(k.(string)))
+			b = append(b, ':')
+			b = appendDuckValue(b, values[i])
+		}
+		return append(b, '}')
+	}
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"key":`...)
+		b = appendDuckValue(b, k)
+		b = append(b, `,"value":`...)
+		b = appendDuckValue(b, values[i])
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}

@@ -1,0 +1,67 @@
+//go:build cgo
+
+package runner
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+)
+
+// DuckDB in the conformance suite (cgo builds only, as the driver). Its fixtures are written
+// through a connection of their own, opened and closed around each statement: the runner opens
+// the file read-only, which DuckDB allows only while no writer holds it.
+func init() {
+	conformanceWarehouses = append(conformanceWarehouses, conformanceWarehouse{
+		name: controlplane.KindDuckDB,
+		open: func(t *testing.T) (*controlplane.Connection, func(string, ...any)) {
+			path, _ := warehousetest.NewDuckDBFile(t)
+			// A default collation that is not byte order: the key order must not follow it.
+			return &controlplane.Connection{Name: "warehouse", DuckDB: &controlplane.DuckDBConfig{Database: path,
+					InitSQL: "SET default_collation = 'nocase'"}},
+				func(q string, args ...any) {
+					t.Helper()
+					db, err := sql.Open("duckdb", path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer db.Close()
+					if _, err := db.Exec(q, args...); err != nil {
+						t.Fatalf("warehouse: %s: %v", q, err)
+					}
+				}
+		},
+		items: `CREATE TABLE items (id BIGINT, name VARCHAR, v INTEGER);
+			INSERT INTO items VALUES (1, 'n1', 1), (2, 'n2', 1), (3, 'n3', 1), (4, 'n4', 1), (5, 'n5', 1),
+			(NULL, 'null', 1), (7, 'dup a', 1), (7, 'dup b', 1)`,
+		textKeys:  `CREATE TABLE k (k VARCHAR, v INTEGER)`,
+		insertKey: `INSERT INTO k VALUES (?, 1)`,
+		keyIs:     `k = ?`,
+		intKeys: `CREATE TABLE ki (k BIGINT, v INTEGER);
+			INSERT INTO ki VALUES (-10, 1), (-2, 1), (-1, 1), (0, 1), (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (99, 1),
+			(100, 1), (1000, 1), (9223372036854775807, 1), (-9223372036854775808, 1)`,
+		types: `CREATE TABLE types AS SELECT 1 AS id, (-128)::TINYINT AS ti, 18446744073709551615::UBIGINT AS ub,
+			(-170141183460469231731687303715884105728)::HUGEINT AS hi, 12345678901234567890.0123456789::DECIMAL(30,10) AS d,
+			1.5::DOUBLE AS f, 'Infinity'::DOUBLE AS inf, true AS b, 'é🙂"\' || chr(10) AS v, DATE '2019-12-08' AS dt,
+			TIMESTAMP '2019-12-08 14:19:52.5' AS ts, TIMESTAMPTZ '2019-12-08 09:19:52-05' AS tz,
+			'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u, '\x00\xFF\x10'::BLOB AS bl, [1, NULL, 3] AS l,
+			{'a': 'x', 'b': 2} AS s, MAP {'k': 1} AS m, '{"a": [1, 2.5, null]}'::JSON AS j, NULL::INTEGER AS n`,
+		wantTypes: map[string]any{"id": num("1"), "ti": num("-128"), "ub": num("18446744073709551615"),
+			"hi": num("-170141183460469231731687303715884105728"), "d": num("12345678901234567890.0123456789"),
+			"f": num("1.5"), "inf": "Infinity", "b": true, "v": "é🙂\"\\\n", "dt": "2019-12-08",
+			"ts": "2019-12-08 14:19:52.5", "tz": "2019-12-08T14:19:52Z", "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+			"bl": "AP8Q", "l": []any{num("1"), nil, num("3")}, "s": map[string]any{"a": "x", "b": num("2")},
+			"m": map[string]any{"k": num("1")}, "j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "n": nil},
+		big: fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM range(1, %d) AS r(i);
+			CREATE TABLE fail (fail_at INTEGER); INSERT INTO fail VALUES (%d)`, bigRows+1, bigRows/2),
+		// The driver materializes a result before its first row is read, so a read cannot end
+		// mid-stream: the model fails while it runs instead (error() on the row in fail).
+		killReaders: "",
+		addColumn:   `ALTER TABLE items ADD COLUMN extra VARCHAR DEFAULT 'x'`,
+		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
+		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+	})
+}
