@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,4 +80,19 @@ func (s *Store) HasRejected(ctx context.Context, syncID int64) (bool, error) {
 		return false, fmt.Errorf("read the rejected records of sync %d: %w", syncID, err)
 	}
 	return ok, nil
+}
+
+// GetRejected returns the rejection of one key of a sync, or ErrNotFound.
+func (s *Store) GetRejected(ctx context.Context, syncID int64, key string) (*Rejected, error) {
+	var r Rejected
+	r.Key = key
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(run_id, 0), status, body, rejected_at
+		FROM backflow.rejected_records WHERE sync_id = $1 AND key = $2`, syncID, key).Scan(&r.RunID, &r.Status, &r.Body, &r.RejectedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the rejection of a key of sync %d: %w", syncID, err)
+	}
+	return &r, nil
 }

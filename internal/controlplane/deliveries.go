@@ -1,0 +1,198 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The delivery log (backflow.sync_deliveries): one row per request a run made, with the keys it
+// carried packed as an intent packs them (appendKeyList), so that one key's history is a range
+// probe and an unpack. It is written in groups beside the ledger, not in its transactions: it
+// says what happened, it never decides what is resent.
+
+// DefaultDeliveryRetention is how long the daemon keeps delivery-log rows, as Census keeps its
+// record-level sync history.
+const DefaultDeliveryRetention = 14 * 24 * time.Hour
+
+// Delivery is one request of a run: a batch, or a part of one that bisection split off, under one
+// webhook-id, with all its attempts.
+type Delivery struct {
+	ID        int64 // set when read
+	SyncID    int64
+	RunID     int64
+	WebhookID string
+	Operation string
+	Records   int
+	// FirstKey and LastKey are the least and greatest of the request's keys (by bytes); Write
+	// computes them from Keys.
+	FirstKey, LastKey string
+	SentAt            time.Time // its first attempt
+	Attempts          int
+	Status            int // the last attempt's HTTP status; 0: it got no response
+	Latency           time.Duration
+	Body              string // the start of the last answer, when it was not a 2xx
+	Error             string // why the last attempt got no response, or why sending stopped
+	// Keys are the request's keys, or else Packed holds them as PackKeys packs them (with
+	// FirstKey and LastKey set): a writer that holds many rows keeps one buffer per row then, not
+	// a string per key. Neither is set when read back by ListDeliveries or KeyDeliveries.
+	Keys   []string
+	Packed []byte
+}
+
+// PackKeys appends keys to buf packed as the delivery log (and an intent) stores them, and
+// returns the least and greatest of them by bytes.
+func PackKeys(buf []byte, keys []string) (packed []byte, first, last string) {
+	if len(keys) == 0 {
+		return buf, "", ""
+	}
+	first, last = keyBounds(keys)
+	return appendKeyList(buf, keys), first, last
+}
+
+// OK reports whether the request got a 2xx.
+func (d *Delivery) OK() bool { return d.Status >= 200 && d.Status < 300 }
+
+var deliveryColumns = []string{"sync_id", "run_id", "webhook_id", "operation", "records", "first_key", "last_key",
+	"sent_at", "attempts", "status", "latency_us", "body", "error", "keys"}
+
+// WriteDeliveries appends rows to the delivery log in one COPY. It is not fenced: the caller
+// (a run) stops writing once it knows it lost the sync.
+func (s *Store) WriteDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	var buf []byte
+	i := 0
+	rows := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(ds) {
+			return nil, nil
+		}
+		d := &ds[i]
+		i++
+		keys, first, last := d.Packed, d.FirstKey, d.LastKey
+		if keys == nil {
+			// COPY encodes the row before asking for the next one: buf can be reused.
+			buf, first, last = PackKeys(buf[:0], d.Keys)
+			keys = buf
+		}
+		return []any{d.SyncID, d.RunID, d.WebhookID, d.Operation, int32(d.Records), first, last,
+			d.SentAt, int32(d.Attempts), int32(d.Status), d.Latency.Microseconds(),
+			nullIfEmpty(truncateBody(d.Body)), nullIfEmpty(truncateBody(d.Error)), keys}, nil
+	})
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Not waiting for the WAL flush: a server crash may lose the last rows of the log, which
+		// decides nothing; the run's final record, committed synchronously, flushes them anyway.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{Schema, "sync_deliveries"}, deliveryColumns, rows)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %d rows of the delivery log: %w", len(ds), err)
+	}
+	return nil
+}
+
+func keyBounds(keys []string) (first, last string) {
+	first, last = keys[0], keys[0]
+	for _, k := range keys[1:] {
+		if k < first {
+			first = k
+		}
+		if k > last {
+			last = k
+		}
+	}
+	return first, last
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// DeliveryFilter selects delivery-log rows of one sync.
+type DeliveryFilter struct {
+	SyncID int64
+	RunID  int64 // 0: every run
+	Failed bool  // only requests that did not get a 2xx
+	Limit  int   // 0: 100
+}
+
+const deliverySelect = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
+	attempts, status, latency_us, coalesce(body, ''), coalesce(error, '') FROM backflow.sync_deliveries`
+
+func scanDelivery(row pgx.Row) (Delivery, error) {
+	var d Delivery
+	var records, attempts, status int32
+	var latency int64
+	err := row.Scan(&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
+		&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error)
+	d.Records, d.Attempts, d.Status, d.Latency = int(records), int(attempts), int(status), time.Duration(latency)*time.Microsecond
+	return d, err
+}
+
+// ListDeliveries returns a sync's logged requests, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, deliverySelect+` WHERE sync_id = $1 AND ($2 = 0 OR run_id = $2)
+		AND (NOT $3 OR status NOT BETWEEN 200 AND 299) ORDER BY id DESC LIMIT $4`, f.SyncID, f.RunID, f.Failed, limit)
+	ds, err := collect(rows, err, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("list the delivery log of sync %d: %w", f.SyncID, err)
+	}
+	return ds, nil
+}
+
+// KeyDeliveries returns the logged requests of a sync that carried key, oldest first.
+func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]Delivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key,
+		sent_at, attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys
+		FROM backflow.sync_deliveries WHERE sync_id = $1 AND first_key <= $2 AND last_key >= $2 ORDER BY id`, syncID, key)
+	if err != nil {
+		return nil, fmt.Errorf("read the delivery log of sync %d: %w", syncID, err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var packed []byte
+		var records, attempts, status int32
+		var latency int64
+		var d Delivery
+		if err := rows.Scan(&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
+			&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error, &packed); err != nil {
+			return nil, err
+		}
+		d.Records, d.Attempts, d.Status, d.Latency = int(records), int(attempts), int(status), time.Duration(latency)*time.Microsecond
+		found := false
+		if err := decodeKeyList(packed, func(k []byte) { found = found || string(k) == key }); err != nil {
+			return nil, fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, syncID, err)
+		}
+		if found {
+			out = append(out, d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the delivery log of sync %d: %w", syncID, err)
+	}
+	return out, nil
+}
+
+// DeleteDeliveriesBefore deletes the delivery-log rows of requests sent before t, of every sync,
+// and returns how many it deleted.
+func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.sync_deliveries WHERE sent_at < $1`, t)
+	if err != nil {
+		return 0, fmt.Errorf("delete delivery-log rows older than %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,105 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// KeyState is what a sync's ledger says about one key: the merged view LedgerRows streams, for
+// a single key.
+type KeyState string
+
+// Key states.
+const (
+	// KeyConfirmed: delivered, and the ledger holds the hash of the version delivered.
+	KeyConfirmed KeyState = "confirmed"
+	// KeyUnconfirmed: may have been delivered, version unknown (see Unconfirmed): the next run
+	// resends it, or deletes it (mirror) if the model lost it.
+	KeyUnconfirmed KeyState = "unconfirmed"
+	// KeyAbsent: not in the ledger: never delivered, deleted (mirror), or only rejected.
+	KeyAbsent KeyState = "absent"
+)
+
+// LedgerKey is one key's entry in a sync's ledger.
+type LedgerKey struct {
+	State KeyState
+	Hash  []byte // for KeyConfirmed
+	// Where says what decided the state: "intent" (a batch sent or about to be sent whose
+	// outcome is not recorded), "row", "tombstone", "page", or "" for a key found nowhere.
+	Where string
+}
+
+// LookupLedgerKey says what sync syncID's ledger holds for key, by the rules LedgerRows merges
+// with: an outstanding intent makes it unconfirmed whatever the rest says; else a row overrides a
+// page entry and a tombstone hides it. It reads one snapshot.
+func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (LedgerKey, error) {
+	var out LedgerKey
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			intents, err := readIntentKeys(ctx, tx, syncID)
+			if err != nil {
+				return err
+			}
+			if _, found := slices.BinarySearchFunc(intents, []byte(key), bytes.Compare); found {
+				out = LedgerKey{State: KeyUnconfirmed, Where: "intent"}
+				return nil
+			}
+			var tomb bool
+			var hash []byte
+			err = tx.QueryRow(ctx, `SELECT hash IS NULL, coalesce(hash, '') FROM backflow.sync_ledger
+				WHERE sync_id = $1 AND key = $2`, syncID, key).Scan(&tomb, &hash)
+			switch {
+			case err == nil && tomb:
+				out = LedgerKey{State: KeyAbsent, Where: "tombstone"}
+				return nil
+			case err == nil:
+				out = ledgerKeyOf(hash, "row")
+				return nil
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
+			// The one page that could hold it: the last to start at or before it.
+			var entries []byte
+			err = tx.QueryRow(ctx, `SELECT entries FROM backflow.sync_ledger_pages
+				WHERE sync_id = $1 AND first_key <= $2 ORDER BY first_key DESC LIMIT 1`, syncID, key).Scan(&entries)
+			if errors.Is(err, pgx.ErrNoRows) {
+				out = LedgerKey{State: KeyAbsent}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			for pos := 0; ; {
+				k, h, next, ok, err := nextEntry(entries, pos, HashSize)
+				if err != nil {
+					return fmt.Errorf("a ledger page is corrupt: %w", err)
+				}
+				if !ok {
+					break
+				}
+				if string(k) == key {
+					out = ledgerKeyOf(bytes.Clone(h), "page")
+					return nil
+				}
+				pos = next
+			}
+			out = LedgerKey{State: KeyAbsent}
+			return nil
+		})
+	if err != nil {
+		return LedgerKey{}, fmt.Errorf("read a key of the ledger of sync %d: %w", syncID, err)
+	}
+	return out, nil
+}
+
+func ledgerKeyOf(hash []byte, where string) LedgerKey {
+	if Unconfirmed(hash) {
+		return LedgerKey{State: KeyUnconfirmed, Where: where}
+	}
+	return LedgerKey{State: KeyConfirmed, Hash: hash, Where: where}
+}
