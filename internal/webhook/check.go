@@ -177,13 +177,24 @@ func printableExcerpt(r io.Reader, n int) string {
 	return sb.String()
 }
 
-// RedactURL strips the URL from an HTTP client error: webhook URLs are secret.
+// RedactURL strips the secret parts of the URL from an HTTP client error: webhook URLs carry
+// tokens in their path, query or userinfo. What is left says where the request went: its method
+// and the URL's scheme, host and port ("POST https://api.example.com/…: dial tcp …").
 func RedactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+		return fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), RedactedURL(ue.URL), ue.Err)
 	}
 	return err
+}
+
+// RedactedURL is the part of a webhook URL that may be shown: scheme, host and port, then "/…".
+func RedactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the webhook URL"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }
 
 // buildError reports a request that could not be built. A URL that does not parse yields a

@@ -87,6 +87,31 @@ type Deliverer struct {
 	// endpoint sent one. Zero means DefaultBaseBackoff and DefaultMaxBackoff.
 	BaseBackoff, MaxBackoff time.Duration
 	Observer                Observer // may be nil
+	// OnRetry, when set, is called each time a failed attempt is to be retried, before the wait;
+	// the function it returns (may be nil) is called when the wait ends. Calls may be concurrent.
+	OnRetry func(r Retry) (waited func())
+}
+
+// Retry is a failed attempt about to be retried, as OnRetry sees it.
+type Retry struct {
+	WebhookID   string
+	Records     int
+	Attempt     int           // the attempt that failed, from 1
+	MaxAttempts int           // how many attempts a request gets at most
+	Status      int           // its HTTP status; 0 when it got no response
+	Err         error         // for Status 0: why (the URL's secret parts removed)
+	Wait        time.Duration // before the next attempt
+}
+
+// Cause says why the attempt failed: "HTTP 503 Service Unavailable" or the network error.
+func (r Retry) Cause() string {
+	if r.Status == 0 {
+		if r.Err == nil {
+			return "no response"
+		}
+		return r.Err.Error()
+	}
+	return fmt.Sprintf("HTTP %d %s", r.Status, http.StatusText(r.Status))
 }
 
 // Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429).
@@ -361,8 +386,17 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request) (ou
 			d.Observer.Retry()
 		}
 		wait := max(d.backoff(attempt-1), min(retryAfter, maxRetryAfter))
-		if err := sleep(ctx, wait); err != nil {
-			return outcome{bodyFree: open.Load() == 0}, err
+		var waited func()
+		if d.OnRetry != nil {
+			waited = d.OnRetry(Retry{WebhookID: id, Records: rq.Count, Attempt: attempt, MaxAttempts: maxRetries + 1,
+				Status: status, Err: err, Wait: wait})
+		}
+		serr := sleep(ctx, wait)
+		if waited != nil {
+			waited()
+		}
+		if serr != nil {
+			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
 }

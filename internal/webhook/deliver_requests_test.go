@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,5 +69,52 @@ func TestDeliverReportsRequests(t *testing.T) {
 	}
 	if len(res.Requests) != 1 || res.Requests[0].Attempts != 2 || res.Requests[0].Status != 0 || res.Requests[0].Err == "" {
 		t.Errorf("requests to a closed port: %+v", res.Requests)
+	}
+}
+
+// OnRetry sees each retry before its wait (attempt n of the most, the cause, the wait) and says
+// when the wait ended; a network error names the method, scheme, host and port, never the path.
+func TestDeliverOnRetry(t *testing.T) {
+	var calls []webhook.Retry
+	waited := 0
+	srv := newServer(t, func(w http.ResponseWriter, _ request, n int) {
+		if n <= 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, OnRetry: func(r webhook.Retry) func() {
+		calls = append(calls, r)
+		return func() { waited++ }
+	}})
+	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3)); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || waited != 2 {
+		t.Fatalf("OnRetry called %d times, waits ended %d times; want 2 and 2: %+v", len(calls), waited, calls)
+	}
+	for i, r := range calls {
+		if r.Attempt != i+1 || r.MaxAttempts != webhook.DefaultMaxRetries+1 || r.Status != 503 || r.Records != 3 ||
+			r.Cause() != "HTTP 503 Service Unavailable" || r.WebhookID != calls[0].WebhookID {
+			t.Errorf("retry %d: %+v (cause %q)", i, r, r.Cause())
+		}
+	}
+
+	calls = nil
+	d = fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: "http://127.0.0.1:1/hooks/t0ken?k=s3cret"}, MaxRetries: 1,
+		OnRetry: func(r webhook.Retry) func() { calls = append(calls, r); return nil }})
+	_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+	if err == nil || len(calls) != 1 || calls[0].Status != 0 {
+		t.Fatalf("Deliver to a closed port: %v, retries %+v", err, calls)
+	}
+	for _, text := range []string{err.Error(), calls[0].Cause()} {
+		if !strings.Contains(text, "POST http://127.0.0.1:1/…: dial tcp") || strings.Contains(text, "t0ken") ||
+			strings.Contains(text, "s3cret") {
+			t.Errorf("error text %q: want the method, scheme, host and port, and no path or query", text)
+		}
+	}
+	if n := strings.Count(err.Error(), "connection refused"); n != 1 {
+		t.Errorf("the cause is repeated %d times: %s", n, err)
 	}
 }
