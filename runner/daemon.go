@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,11 +123,18 @@ type Daemon struct {
 	RescueAfter time.Duration
 	// StopTimeout is how long a stop waits for running syncs before canceling them; 0: 30 s.
 	StopTimeout time.Duration
+	// DeliveryRetention is how long delivery-log rows are kept (see retention.go); 0:
+	// controlplane.DefaultDeliveryRetention.
+	DeliveryRetention time.Duration
 
 	client   *river.Client[pgx.Tx]
 	hardStop context.CancelCauseFunc
 	// insert queues a job; nil: client.Insert (tests replace it).
 	insert func(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error)
+	// swept, when set (by tests), is called after each sweep of old delivery-log rows.
+	swept func(n int64)
+	// notifyBackoff, when set (by tests), is the wait before a notification's first retry.
+	notifyBackoff time.Duration
 	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
 	// tests wait on it instead of sleeping to prove that a pass did not queue something.
 	polled chan struct{}
@@ -163,7 +171,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Workers:              workers,
 		JobTimeout:           rescue, // the worker's Timeout says the same
 		RescueStuckJobsAfter: rescue,
-		Logger:               d.logger().With("component", "river"),
+		Logger:               slog.New(demoteInfo{d.logger().Handler()}).With("component", "river"),
 	})
 	if err != nil {
 		return fmt.Errorf("create the job queue client: %w", err)
@@ -174,6 +182,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.client = client
 	d.logger().Info("runner started", "max_syncs", maxSyncs)
+	rctx, stopRetention := context.WithCancel(ctx)
+	retained := make(chan struct{})
+	go func() {
+		defer close(retained)
+		keep := cmp.Or(d.DeliveryRetention, controlplane.DefaultDeliveryRetention)
+		(&retention{store: store, keep: keep, log: d.logger(), swept: d.swept}).run(rctx)
+	}()
+	defer func() { stopRetention(); <-retained }()
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		(&notifier{store: store, client: d.Engine.Client, log: d.logger(), baseBackoff: d.notifyBackoff}).run(rctx)
+	}()
+	defer func() { stopRetention(); <-notified }()
 
 	poll := d.PollInterval
 	if poll <= 0 {

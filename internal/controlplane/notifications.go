@@ -1,0 +1,472 @@
+package controlplane
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notification events: the names are the contract (the provider's events attribute, the event
+// body's "event").
+const (
+	EventRunFailed       = "run.failed"
+	EventRunRecovered    = "run.recovered"
+	EventRunBlocked      = "run.blocked"
+	EventRunSucceeded    = "run.succeeded"
+	EventSyncPaused      = "sync.paused"
+	EventRecordsRejected = "records.rejected"
+)
+
+// Events lists every notification event, in the order the docs present them.
+var Events = []string{EventRunFailed, EventRunRecovered, EventRunBlocked, EventRunSucceeded, EventSyncPaused, EventRecordsRejected}
+
+// When a notification sends an event.
+const (
+	// SendOnChange sends run.failed, run.blocked, run.succeeded and records.rejected only when the
+	// sync's state changes: a run that fails after a run that did not, and so on.
+	SendOnChange = "on_change"
+	// SendEveryTime sends them for every run.
+	SendEveryTime = "every_time"
+)
+
+// SendModes lists the send modes, the default first.
+var SendModes = []string{SendOnChange, SendEveryTime}
+
+// Notification sends events about syncs' runs to a webhook connection.
+type Notification struct {
+	ID            int64
+	Name          string
+	DestinationID int64
+	Events        []string
+	SyncIDs       []int64 // empty: every sync
+	Send          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const notificationColumns = `id, name, destination_id, events, sync_ids, send, created_at, updated_at`
+
+func scanNotification(row pgx.Row) (*Notification, error) {
+	var n Notification
+	err := row.Scan(&n.ID, &n.Name, &n.DestinationID, &n.Events, &n.SyncIDs, &n.Send, &n.CreatedAt, &n.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &n, err
+}
+
+func notificationArgs(n *Notification) ([]string, []int64, string) {
+	ids := n.SyncIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	send := n.Send
+	if send == "" {
+		send = SendOnChange
+	}
+	return n.Events, ids, send
+}
+
+// CreateNotification inserts n and sets its id and times.
+func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
+	events, ids, send := notificationArgs(n)
+	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send).
+		Scan(&n.ID, &n.CreatedAt, &n.UpdatedAt)
+	if err != nil {
+		return nameTaken(refErr(err), "notification", n.Name)
+	}
+	n.Send = send
+	return nil
+}
+
+// UpdateNotification writes n's settings to its row.
+func (s *Store) UpdateNotification(ctx context.Context, n *Notification) error {
+	events, ids, send := notificationArgs(n)
+	err := s.pool.QueryRow(ctx, `UPDATE backflow.notifications SET name = $2, destination_id = $3, events = $4,
+		sync_ids = $5, send = $6, updated_at = now() WHERE id = $1 RETURNING updated_at`,
+		n.ID, n.Name, n.DestinationID, events, ids, send).Scan(&n.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return nameTaken(refErr(err), "notification", n.Name)
+	}
+	n.Send = send
+	return nil
+}
+
+// GetNotification reads a notification by id.
+func (s *Store) GetNotification(ctx context.Context, id int64) (*Notification, error) {
+	return scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE id = $1`, id))
+}
+
+// GetNotificationByName reads a notification by name.
+func (s *Store) GetNotificationByName(ctx context.Context, name string) (*Notification, error) {
+	return scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE name = $1`, name))
+}
+
+// LookupNotification reads a notification by id (all digits) or else by name.
+func (s *Store) LookupNotification(ctx context.Context, ref string) (*Notification, error) {
+	return lookup(ctx, "notification", ref, s.GetNotification, s.GetNotificationByName)
+}
+
+// DeleteNotification deletes a notification and its queued events.
+func (s *Store) DeleteNotification(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.notifications WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete notification %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// EventBody is the JSON body of a notification event (docs/runner.md, "Notifications").
+type EventBody struct {
+	APIVersion int       `json:"api_version"`
+	Event      string    `json:"event"`
+	EventID    string    `json:"event_id"`
+	OccurredAt time.Time `json:"occurred_at"`
+	// Text says it in one line, so that a chat's incoming webhook (Slack's, for one) shows it.
+	Text           string    `json:"text"`
+	Notification   string    `json:"notification"`
+	Sync           EventSync `json:"sync"`
+	Run            *EventRun `json:"run,omitempty"`
+	PreviousStatus *string   `json:"previous_status"`
+	// PausedReason, for sync.paused: why the runner paused the sync.
+	PausedReason string `json:"paused_reason,omitempty"`
+}
+
+// EventSync names the sync an event is about.
+type EventSync struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// EventRun is the run an event is about.
+type EventRun struct {
+	ID         int64     `json:"id"`
+	Status     string    `json:"status"`
+	Trigger    string    `json:"trigger"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Counts     RunCounts `json:"counts"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// runEvent is one event a finished run may cause, and whether the sync's state changed with it.
+type runEvent struct {
+	event   string
+	changed bool
+}
+
+// eventsOf says which events run r causes given the sync's previous served run (prev, nil if
+// none) and, for sync.paused, whether the sync is now paused by the runner.
+func eventsOf(r *Run, prev *Run, pausedReason string, latest bool) []runEvent {
+	prevStatus := ""
+	var prevRejected int64
+	if prev != nil {
+		prevStatus, prevRejected = prev.Status, prev.Counts.Rejected
+	}
+	var out []runEvent
+	switch r.Status {
+	case RunFailed:
+		out = append(out, runEvent{EventRunFailed, prevStatus != RunFailed})
+		if pausedReason != "" && latest {
+			out = append(out, runEvent{EventSyncPaused, true})
+		}
+	case runBlocked:
+		out = append(out, runEvent{EventRunBlocked, prevStatus != runBlocked})
+	case RunSucceeded:
+		out = append(out, runEvent{EventRunSucceeded, prevStatus != RunSucceeded})
+		if prevStatus == RunFailed || prevStatus == runBlocked {
+			out = append(out, runEvent{EventRunRecovered, true})
+		}
+	}
+	if r.Counts.Rejected > 0 && (r.Status == RunSucceeded || r.Status == RunFailed) {
+		out = append(out, runEvent{EventRecordsRejected, prevRejected == 0})
+	}
+	return out
+}
+
+// runBlocked is the status of a run a guard stopped before it sent anything (RunBlocked, where
+// guards live).
+const runBlocked = "blocked"
+
+// QueueRunEvents turns finished runs into notification events, at most limit runs per call, and
+// returns how many runs it took. Each run is taken under a row lock (other daemons skip it) and
+// marked notified in the transaction that queues its events, so its events are queued once.
+func (s *Store) QueueRunEvents(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+runColumns+` FROM backflow.sync_runs r
+			LEFT JOIN backflow.syncs s ON s.id = r.sync_id
+			WHERE r.notified_at IS NULL AND r.status <> 'running' ORDER BY r.id LIMIT $1 FOR UPDATE OF r SKIP LOCKED`, limit)
+		runs, err := collect(rows, err, scanRun)
+		if err != nil {
+			return err
+		}
+		n = len(runs)
+		if n == 0 {
+			return nil
+		}
+		nots, err := collectNotifications(tx.Query(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications`))
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(runs))
+		for i, r := range runs {
+			ids[i] = r.ID
+			if len(nots) > 0 {
+				if err := queueEventsOf(ctx, tx, r, nots); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE backflow.sync_runs SET notified_at = now() WHERE id = ANY ($1)`, ids)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue the notification events of finished runs: %w", err)
+	}
+	return n, nil
+}
+
+func collectNotifications(rows pgx.Rows, err error) ([]*Notification, error) {
+	return collect(rows, err, scanNotification)
+}
+
+func queueEventsOf(ctx context.Context, tx pgx.Tx, r *Run, nots []*Notification) error {
+	// The sync's previous run that counts (succeeded, failed or blocked) is the state it changed from.
+	prev, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM backflow.sync_runs r
+		LEFT JOIN backflow.syncs s ON s.id = r.sync_id
+		WHERE r.sync_id = $1 AND r.id < $2 AND r.status IN ('succeeded', 'failed', 'blocked') ORDER BY r.id DESC LIMIT 1`,
+		r.SyncID, r.ID))
+	if errors.Is(err, ErrNotFound) {
+		prev, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	var pausedReason string
+	var latest bool
+	if r.Status == RunFailed {
+		err := tx.QueryRow(ctx, `SELECT coalesce(s.paused_reason, ''), NOT EXISTS (
+				SELECT 1 FROM backflow.sync_runs l WHERE l.sync_id = s.id AND l.id > $2)
+			FROM backflow.syncs s WHERE s.id = $1 AND s.paused`, r.SyncID, r.ID).Scan(&pausedReason, &latest)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	var b pgx.Batch
+	for _, ev := range eventsOf(r, prev, pausedReason, latest) {
+		for _, n := range nots {
+			if !n.wants(ev, r.SyncID) {
+				continue
+			}
+			body := eventBody(ev.event, n, r, prev, pausedReason)
+			payload, err := json.Marshal(body)
+			if err != nil {
+				return err
+			}
+			b.Queue(`INSERT INTO backflow.notification_events (notification_id, event_id, event, sync_id, run_id, payload)
+				VALUES ($1, $2, $3, $4, $5, $6)`, n.ID, body.EventID, ev.event, r.SyncID, r.ID, payload)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// wants reports whether n sends ev about sync syncID.
+func (n *Notification) wants(ev runEvent, syncID int64) bool {
+	if !ev.changed && n.Send != SendEveryTime {
+		return false
+	}
+	found := false
+	for _, e := range n.Events {
+		found = found || e == ev.event
+	}
+	if !found {
+		return false
+	}
+	if len(n.SyncIDs) == 0 {
+		return true
+	}
+	for _, id := range n.SyncIDs {
+		if id == syncID {
+			return true
+		}
+	}
+	return false
+}
+
+func newEventID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "evt_" + hex.EncodeToString(b)
+}
+
+func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason string) EventBody {
+	b := EventBody{APIVersion: 1, Event: event, EventID: newEventID(), OccurredAt: r.FinishedAt.UTC(),
+		Notification: n.Name, Sync: EventSync{ID: r.SyncID, Name: r.SyncName},
+		Run: &EventRun{ID: r.ID, Status: r.Status, Trigger: r.Trigger, StartedAt: r.StartedAt.UTC(),
+			FinishedAt: r.FinishedAt.UTC(), Counts: r.Counts, Error: r.Error}}
+	if prev != nil {
+		st := prev.Status
+		b.PreviousStatus = &st
+	}
+	name := fmt.Sprintf("%q", r.SyncName)
+	switch event {
+	case EventRunFailed:
+		b.Text = fmt.Sprintf("Backflow: sync %s failed (run %d): %s", name, r.ID, shorten(r.Error, 300))
+	case EventRunBlocked:
+		b.Text = fmt.Sprintf("Backflow: sync %s was blocked by its guard (run %d): %s", name, r.ID, shorten(r.Error, 300))
+	case EventRunRecovered:
+		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%d delivered)", name, r.ID,
+			*b.PreviousStatus, r.Counts.Delivered)
+	case EventRunSucceeded:
+		b.Text = fmt.Sprintf("Backflow: sync %s succeeded (run %d): %d delivered, %d rejected", name, r.ID,
+			r.Counts.Delivered, r.Counts.Rejected)
+	case EventSyncPaused:
+		b.PausedReason = pausedReason
+		b.Text = fmt.Sprintf("Backflow: sync %s is paused: %s", name, shorten(pausedReason, 300))
+	case EventRecordsRejected:
+		b.Text = fmt.Sprintf("Backflow: the destination of sync %s refused %d records in run %d "+
+			"(backflow-runner runs show %d)", name, r.Counts.Rejected, r.ID, r.ID)
+	}
+	return b
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return truncateBody(s[:n]) + "…"
+}
+
+// PendingEvent is a queued event taken to be sent.
+type PendingEvent struct {
+	ID             int64
+	NotificationID int64
+	EventID        string
+	Event          string
+	Payload        []byte
+	Attempts       int // made before this one
+	DestinationID  int64
+}
+
+// ClaimEvents takes up to limit events that are due, and holds them for lease (another daemon
+// does not take them before it ends): the caller reports each with EventSent or EventFailed.
+func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
+		FROM backflow.notifications n
+		WHERE n.id = e.notification_id AND e.id IN (
+			SELECT id FROM backflow.notification_events
+			WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id`, limit, lease)
+	if err != nil {
+		return nil, fmt.Errorf("take the notification events that are due: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingEvent
+	for rows.Next() {
+		var p PendingEvent
+		var attempts int32
+		if err := rows.Scan(&p.ID, &p.NotificationID, &p.EventID, &p.Event, &p.Payload, &attempts, &p.DestinationID); err != nil {
+			return nil, err
+		}
+		p.Attempts = int(attempts)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("take the notification events that are due: %w", err)
+	}
+	// Sent in the order they were queued: a run's events in the order eventsOf gives them.
+	slices.SortFunc(out, func(a, b PendingEvent) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// EventSent records that an event was delivered.
+func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
+	_, err := s.pool.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
+		last_status = $2, last_error = NULL WHERE id = $1`, id, status)
+	if err != nil {
+		return fmt.Errorf("record notification event %d as sent: %w", id, err)
+	}
+	return nil
+}
+
+// EventFailed records a failed attempt: the event is tried again at retryAt, or given up when
+// retryAt is zero.
+func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause string, retryAt time.Time) error {
+	var at *time.Time
+	if !retryAt.IsZero() {
+		at = &retryAt
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
+		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
+		WHERE id = $1`, id, status, truncateBody(cause), at)
+	if err != nil {
+		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
+	}
+	return nil
+}
+
+// NotificationEvent is a queued event as ListNotificationEvents reads it.
+type NotificationEvent struct {
+	ID         int64
+	EventID    string
+	Event      string
+	SyncID     int64
+	RunID      int64
+	Payload    json.RawMessage
+	Attempts   int
+	LastStatus int
+	LastError  string
+	CreatedAt  time.Time
+	SentAt     time.Time // zero until sent
+	GivenUpAt  time.Time // zero unless given up
+}
+
+// ListNotificationEvents returns the events queued for a notification, oldest first.
+func (s *Store) ListNotificationEvents(ctx context.Context, notificationID int64) ([]NotificationEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, event_id, event, coalesce(sync_id, 0), coalesce(run_id, 0), payload, attempts,
+		coalesce(last_status, 0), coalesce(last_error, ''), created_at, sent_at, given_up_at
+		FROM backflow.notification_events WHERE notification_id = $1 ORDER BY id`, notificationID)
+	if err != nil {
+		return nil, fmt.Errorf("list the events of notification %d: %w", notificationID, err)
+	}
+	defer rows.Close()
+	var out []NotificationEvent
+	for rows.Next() {
+		var e NotificationEvent
+		var attempts, status int32
+		var sent, givenUp *time.Time
+		if err := rows.Scan(&e.ID, &e.EventID, &e.Event, &e.SyncID, &e.RunID, &e.Payload, &attempts, &status,
+			&e.LastError, &e.CreatedAt, &sent, &givenUp); err != nil {
+			return nil, err
+		}
+		e.Attempts, e.LastStatus = int(attempts), int(status)
+		if sent != nil {
+			e.SentAt = *sent
+		}
+		if givenUp != nil {
+			e.GivenUpAt = *givenUp
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// Notification delivery: every replica of the daemon runs a notifier, which turns finished runs
+// into events (controlplane.QueueRunEvents: once per run, whichever replica takes it) and sends
+// the events that are due, each claimed by one replica at a time. A failed send is retried with
+// backoff up to NotifyMaxAttempts times, then given up; it never affects a sync.
+const (
+	NotifyMaxAttempts = 8
+	notifyEvery       = time.Second
+	notifyBatch       = 20
+	notifyTimeout     = 10 * time.Second
+	notifyMaxBackoff  = 10 * time.Minute
+)
+
+type notifier struct {
+	store  *controlplane.Store
+	client *http.Client // nil: webhook.DefaultClient()
+	log    *slog.Logger
+	// baseBackoff is the wait before the first retry; 0: 5 s.
+	baseBackoff time.Duration
+}
+
+func (n *notifier) run(ctx context.Context) {
+	t := time.NewTicker(notifyEvery)
+	defer t.Stop()
+	for {
+		n.pass(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pass queues the events of the runs that finished since the last pass and sends what is due.
+func (n *notifier) pass(ctx context.Context) {
+	for {
+		taken, err := n.store.QueueRunEvents(ctx, 100)
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Warn("could not queue notification events; trying again later", "err", err)
+			}
+			return
+		}
+		if taken < 100 {
+			break
+		}
+	}
+	evs, err := n.store.ClaimEvents(ctx, notifyBatch, 2*notifyTimeout)
+	if err != nil {
+		if ctx.Err() == nil {
+			n.log.Warn("could not read the notification events that are due; trying again later", "err", err)
+		}
+		return
+	}
+	for _, ev := range evs {
+		n.send(ctx, ev)
+	}
+}
+
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
+	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
+	status, err := n.post(ctx, ev)
+	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err == nil {
+		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
+			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
+			return
+		}
+		log.Debug("notification event delivered", "status", status)
+		return
+	}
+	attempt := ev.Attempts + 1
+	var retryAt time.Time
+	if attempt < NotifyMaxAttempts {
+		retryAt = time.Now().Add(n.backoff(attempt))
+		log.Warn("a notification event could not be delivered; retrying later (the syncs are not affected)",
+			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_at", retryAt.UTC().Format(time.RFC3339))
+	} else {
+		log.Error("a notification event could not be delivered and is given up (the syncs are not affected)",
+			"attempts", attempt, "err", err)
+	}
+	if rerr := n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt); rerr != nil {
+		log.Warn("could not record a failed notification attempt", "err", rerr)
+	}
+}
+
+// backoff is the wait before retry n (from 1): exponential with jitter, up to notifyMaxBackoff.
+func (n *notifier) backoff(attempt int) time.Duration {
+	d := cmp.Or(n.baseBackoff, 5*time.Second)
+	for i := 1; i < attempt && d < notifyMaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, notifyMaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// post sends the event once to its notification's destination, signed as the runner's batches
+// are, with the event id as the webhook-id. It returns the HTTP status (0 without an answer).
+func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent) (int, error) {
+	dest, err := n.store.GetConnection(ctx, ev.DestinationID)
+	if err != nil {
+		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, err)
+	}
+	if dest.Webhook == nil {
+		return 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
+	}
+	rctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	defer cancel()
+	req, err := endpoint(dest).NewRequest(rctx, ev.EventID, ev.Payload)
+	if err != nil {
+		return 0, err
+	}
+	client := n.client
+	if client == nil {
+		client = webhook.DefaultClient()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, webhook.RedactURL(err)
+	}
+	defer resp.Body.Close()
+	snippet := webhook.BodySnippet(resp.Body, 256)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
+	}
+	return resp.StatusCode, nil
+}

@@ -1,0 +1,208 @@
+package runner
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+const eventsSecret = "whsec_ZXZlbnRzZXZlbnRzZXZlbnRzZXZlbnRzZXZlbnRz"
+
+// eventSink is a notification endpoint: it verifies each event's signature and keeps the events
+// it accepted; fail, when set, answers a request instead (it sees the attempt's number).
+type eventSink struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	attempts int
+	events   []controlplane.EventBody
+	ids      []string // webhook-id of each accepted event
+	fail     func(attempt int) int
+}
+
+func newEventSink(t *testing.T) *eventSink {
+	s := &eventSink{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(eventsSecret, r.Header, body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("event signature: %v", err)
+			w.WriteHeader(401)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.attempts++
+		if s.fail != nil {
+			if status := s.fail(s.attempts); status != 0 {
+				w.WriteHeader(status)
+				return
+			}
+		}
+		var ev controlplane.EventBody
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Errorf("event body: %v: %s", err, body)
+		}
+		s.events = append(s.events, ev)
+		s.ids = append(s.ids, r.Header.Get(webhook.HeaderID))
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// take returns the names of the events accepted since the last take.
+func (s *eventSink) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, e := range s.events {
+		out = append(out, e.Event)
+	}
+	s.events = nil
+	return out
+}
+
+// Each transition is one event, sent once, signed: failed (not again while the sync keeps
+// failing), recovered and succeeded, records.rejected, sync.paused; every_time sends every run's;
+// sync_ids limits a notification to its syncs; a failed send is retried and then delivered.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	onChange := &controlplane.Notification{Name: "on change", DestinationID: hook.ID, Events: controlplane.Events}
+	if err := f.store.CreateNotification(f.ctx, onChange); err != nil {
+		t.Fatal(err)
+	}
+	if onChange.Send != controlplane.SendOnChange {
+		t.Errorf("default send = %q", onChange.Send)
+	}
+	other := &controlplane.Notification{Name: "other syncs", DestinationID: hook.ID, Events: controlplane.Events,
+		SyncIDs: []int64{f.sync.ID + 1000}, Send: controlplane.SendEveryTime}
+	if err := f.store.CreateNotification(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond}
+	step := func(what string, want ...string) {
+		t.Helper()
+		n.pass(f.ctx)
+		if diff := cmp.Diff(want, sink.take()); diff != "" {
+			t.Errorf("%s: events (-want +got):\n%s", what, diff)
+		}
+	}
+
+	step("nothing ran", []string(nil)...)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("a first run that succeeds", controlplane.EventRunSucceeded)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("another success", []string(nil)...)
+
+	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool { w.WriteHeader(503); return true }
+	f.exec(`UPDATE users SET name = name || '!'`)
+	f.run(controlplane.RunFailed, RunOptions{})
+	step("the first failure", controlplane.EventRunFailed)
+	f.run(controlplane.RunFailed, RunOptions{})
+	step("it goes on failing", []string(nil)...)
+
+	// The endpoint refuses Bob: the run succeeds with a rejection, and the sync recovers.
+	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
+		for _, d := range env.Data {
+			var m map[string]any
+			_ = json.Unmarshal(d, &m)
+			if m["name"] == "Bob!" {
+				w.WriteHeader(422)
+				return true
+			}
+		}
+		return false
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("recovered with a rejection", controlplane.EventRunSucceeded, controlplane.EventRunRecovered, controlplane.EventRecordsRejected)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("still rejecting", []string(nil)...)
+
+	// every_time, for this sync: every run's events.
+	other.SyncIDs = []int64{f.sync.ID}
+	if err := f.store.UpdateNotification(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("every_time", controlplane.EventRunSucceeded, controlplane.EventRecordsRejected)
+	other.Events = []string{controlplane.EventRunFailed}
+	if err := f.store.UpdateNotification(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+
+	// 410: the run fails and the sync is paused.
+	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool { w.WriteHeader(410); return true }
+	f.exec(`UPDATE users SET name = name || '?'`)
+	f.run(controlplane.RunFailed, RunOptions{})
+	// Both notifications send run.failed; on change also sync.paused.
+	got := map[string]int{}
+	n.pass(f.ctx)
+	for _, e := range sink.take() {
+		got[e]++
+	}
+	if diff := cmp.Diff(map[string]int{controlplane.EventRunFailed: 2, controlplane.EventSyncPaused: 1}, got); diff != "" {
+		t.Errorf("after a 410 (-want +got):\n%s", diff)
+	}
+
+	// A send that fails is retried, with the same event id, and delivered once.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.syncs SET paused = false, paused_reason = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	f.recv.handle = nil
+	sink.mu.Lock()
+	sink.fail = func(attempt int) int { // the first attempt of each of the two events
+		if attempt <= 2 {
+			return 503
+		}
+		return 0
+	}
+	sink.attempts, sink.ids = 0, nil
+	sink.mu.Unlock()
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n.pass(f.ctx) // the first attempt is refused
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("an event was accepted on a refused attempt: %v", got)
+	}
+	evs, err := f.store.ListNotificationEvents(f.ctx, onChange.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := evs[len(evs)-1]
+	if last.Event != controlplane.EventRunRecovered && last.Event != controlplane.EventRunSucceeded || last.Attempts != 1 ||
+		last.LastStatus != 503 || !last.SentAt.IsZero() {
+		t.Errorf("the refused event: %+v", last)
+	}
+	n.pass(f.ctx) // the backoff is a nanosecond: the retries are due
+	if got := sink.take(); len(got) != 2 {
+		t.Errorf("after the retry: events %v, want recovered and succeeded once each", got)
+	}
+	evs, _ = f.store.ListNotificationEvents(f.ctx, onChange.ID)
+	for _, e := range evs {
+		if e.SentAt.IsZero() {
+			t.Errorf("event %s (%s) was not sent: %+v", e.EventID, e.Event, e)
+		}
+	}
+	sink.mu.Lock()
+	for _, id := range sink.ids {
+		if len(id) < 5 || id[:4] != "evt_" {
+			t.Errorf("webhook-id %q is not the event id", id)
+		}
+	}
+	sink.mu.Unlock()
+}
