@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 var (
@@ -61,7 +60,7 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			},
 			"id": schema.Int64Attribute{MarkdownDescription: "Id of the connection.", Computed: true},
 			"kind": schema.StringAttribute{
-				MarkdownDescription: "The connection's kind: " + quoteList(append(warehouse.Kinds(), controlplane.KindWebhook)) + ".",
+				MarkdownDescription: "The connection's kind: " + quoteList(append(append([]string(nil), controlplane.WarehouseKinds...), controlplane.KindWebhook)) + ".",
 				Computed:            true,
 			},
 			"webhook": schema.SingleNestedAttribute{

@@ -48,6 +48,7 @@ type connectionModel struct {
 	Name     types.String `tfsdk:"name"`
 	Postgres types.Object `tfsdk:"postgres"`
 	MySQL    types.Object `tfsdk:"mysql"`
+	DuckDB   types.Object `tfsdk:"duckdb"`
 	Webhook  types.Object `tfsdk:"webhook"`
 }
 
@@ -80,7 +81,7 @@ func (r *ConnectionResource) Metadata(_ context.Context, req resource.MetadataRe
 	resp.TypeName = req.ProviderTypeName + "_connection"
 }
 
-// kindSwitch replaces the connection when it changes kind (postgres, mysql, webhook): the
+// kindSwitch replaces the connection when it changes kind (postgres, mysql, duckdb, webhook): the
 // control plane does not change a connection's kind in place.
 func kindSwitch(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = req.StateValue.IsNull() != req.PlanValue.IsNull()
@@ -88,11 +89,11 @@ func kindSwitch(_ context.Context, req planmodifier.ObjectRequest, resp *objectp
 
 func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replaceOnKind := objectplanmodifier.RequiresReplaceIf(kindSwitch,
-		"Switching between postgres, mysql and webhook replaces the connection.",
-		"Switching between `postgres`, `mysql` and `webhook` replaces the connection.")
+		"Switching between postgres, mysql, duckdb and webhook replaces the connection.",
+		"Switching between `postgres`, `mysql`, `duckdb` and `webhook` replaces the connection.")
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A connection: a warehouse that models read from (`postgres`, or `mysql` for MySQL and " +
-			"MariaDB), or a webhook that syncs deliver to (`webhook`). Exactly one of them is set. Secrets are " +
+		MarkdownDescription: "A connection: a warehouse that models read from (`postgres`, `mysql` for MySQL and " +
+			"MariaDB, or `duckdb` for DuckDB and the files it reads), or a webhook that syncs deliver to (`webhook`). Exactly one of them is set. Secrets are " +
 			"sealed in the control plane with the provider's `secret_key`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
@@ -137,11 +138,13 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 				},
 				Validators: []validator.Object{
-					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("mysql"), path.MatchRoot("webhook")),
+					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("mysql"), path.MatchRoot("duckdb"),
+						path.MatchRoot("webhook")),
 				},
 				PlanModifiers: []planmodifier.Object{replaceOnKind},
 			},
-			"mysql": mysqlBlock(replaceOnKind),
+			"mysql":  mysqlBlock(replaceOnKind),
+			"duckdb": duckdbBlock(replaceOnKind),
 			"webhook": schema.SingleNestedAttribute{
 				MarkdownDescription: "A webhook destination that receives JSON batches. Conflicts with the other blocks.",
 				Optional:            true,
@@ -228,6 +231,11 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 			StatementTimeout: timeoutValue(my.StatementTimeout, MaxStatementTimeout, &diags),
 			LockTimeout:      timeoutValue(my.LockTimeout, MaxLockTimeout, &diags)}
 	}
+	if !m.DuckDB.IsNull() && !m.DuckDB.IsUnknown() {
+		var dd duckdbModel
+		diags.Append(m.DuckDB.As(ctx, &dd, objectAsOptions)...)
+		c.DuckDB = &controlplane.DuckDBConfig{Database: dd.Database.ValueString(), InitSQL: dd.InitSQL.ValueString()}
+	}
 	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
 		var wh webhookModel
 		diags.Append(m.Webhook.As(ctx, &wh, objectAsOptions)...)
@@ -259,6 +267,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 	m.Name = types.StringValue(c.Name)
 	m.Postgres = types.ObjectNull(postgresAttrTypes)
 	m.MySQL = types.ObjectNull(postgresAttrTypes)
+	m.DuckDB = types.ObjectNull(duckdbAttrTypes)
 	m.Webhook = types.ObjectNull(webhookAttrTypes)
 	var d diag.Diagnostics
 	switch {
@@ -281,6 +290,13 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		my.StatementTimeout = timeoutText(c.MySQL.StatementTimeout, priorMy.StatementTimeout)
 		my.LockTimeout = timeoutText(c.MySQL.LockTimeout, priorMy.LockTimeout)
 		m.MySQL, d = types.ObjectValueFrom(ctx, postgresAttrTypes, my)
+		diags.Append(d...)
+	case c.DuckDB != nil:
+		dd := duckdbModel{Database: types.StringValue(c.DuckDB.Database), InitSQL: types.StringNull()}
+		if c.DuckDB.InitSQL != "" {
+			dd.InitSQL = types.StringValue(c.DuckDB.InitSQL)
+		}
+		m.DuckDB, d = types.ObjectValueFrom(ctx, duckdbAttrTypes, dd)
 		diags.Append(d...)
 	case c.Webhook != nil:
 		w := c.Webhook

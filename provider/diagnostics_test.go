@@ -101,7 +101,7 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 	const missing = 424242
 
 	conn := connectionModel{ID: types.Int64Value(missing), Name: types.StringValue("gone"), Webhook: types.ObjectNull(webhookAttrTypes),
-		MySQL: types.ObjectNull(postgresAttrTypes)}
+		MySQL: types.ObjectNull(postgresAttrTypes), DuckDB: types.ObjectNull(duckdbAttrTypes)}
 	var d diag.Diagnostics
 	conn.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, postgresModel{URL: types.StringValue("postgres://x@127.0.0.1:1/db")})
 	if d.HasError() {

@@ -54,7 +54,7 @@ func (r *ModelResource) Metadata(_ context.Context, req resource.MetadataRequest
 func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A model: the records a sync sends, as SQL (`sql`) or a whole table (`table`) over a " +
-			"warehouse connection (`postgres` or `mysql`). Its `columns` are discovered from the warehouse at plan and apply time by " +
+			"warehouse connection (`postgres`, `mysql` or `duckdb`). Its `columns` are discovered from the warehouse at plan and apply time by " +
 			"preparing and planning the query, without running it, so SQL the warehouse rejects fails the plan.\n\n" +
 			"A model only reads. Every read of it (this describe at plan and apply time, and the runner's runs, " +
 			"`test` and `--dry-run`) runs in a `READ ONLY` transaction with the connection's statement and lock " +
@@ -75,7 +75,7 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Validators:          []validator.String{nameValidator{}},
 			},
 			"connection_id": schema.Int64Attribute{
-				MarkdownDescription: "Id of the warehouse connection (`postgres` or `mysql`) the model reads from; a webhook " +
+				MarkdownDescription: "Id of the warehouse connection (`postgres`, `mysql` or `duckdb`) the model reads from; a webhook " +
 					"connection is refused at plan time. Changing it replaces the model.",
 				Required:      true,
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},

@@ -4,9 +4,12 @@ import (
 	"context"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
@@ -86,5 +89,41 @@ func (mysqlURLValidator) ValidateString(_ context.Context, req validator.StringR
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid MySQL URL", problem,
 			"Use a URL such as mysql://reader:password@host:3306/analytics?tls=true; percent-encode special "+
 				"characters in the user name and password.", nil)
+	}
+}
+
+// duckdbAttrTypes are the attributes of the `duckdb` block.
+var duckdbAttrTypes = map[string]attr.Type{"database": types.StringType, "init_sql": types.StringType}
+
+type duckdbModel struct {
+	Database types.String `tfsdk:"database"`
+	InitSQL  types.String `tfsdk:"init_sql"`
+}
+
+// duckdbBlock is the `duckdb` attribute: a DuckDB database, for Parquet, CSV and JSON files
+// through DuckDB's functions.
+func duckdbBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "A DuckDB database: models can read its tables, and Parquet, CSV and JSON files, local " +
+			"or remote, through DuckDB's functions (`select * from read_parquet('s3://bucket/users/*.parquet')`). " +
+			"The runner and the provider must be built with cgo (the release binaries are). Conflicts with the other blocks.",
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"database": schema.StringAttribute{
+				MarkdownDescription: "A DuckDB database file (opened read-only, so it may be shared with a writer only " +
+					"while none writes), `:memory:` (for models that only read files), or `md:name` for MotherDuck. " +
+					"Put tokens in `init_sql`, not here: this value is shown in plans.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"init_sql": schema.StringAttribute{
+				MarkdownDescription: "SQL run on every connection before the model: `INSTALL httpfs; LOAD httpfs;`, " +
+					"`CREATE SECRET (TYPE s3, ...)`, `SET motherduck_token = '...'`, `ATTACH '...' (READ_ONLY)`. On a " +
+					"database file it runs read-only. Sensitive and sealed: it may hold credentials.",
+				Optional:  true,
+				Sensitive: true,
+			},
+		},
+		PlanModifiers: []planmodifier.Object{replaceOnKind},
 	}
 }

@@ -22,6 +22,13 @@ BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mariadb.sh)
 export BACKFLOW_TEST_MYSQL_URL
 echo "using ${BACKFLOW_TEST_MYSQL_URL%%\?*}"
 
+step "C compiler (cgo: DuckDB)"
+# Without cgo the DuckDB driver and its tests would silently drop out of the build.
+cc=$(go env CC)
+command -v "$cc" >/dev/null || { echo "no C compiler ($cc): DuckDB needs cgo; install gcc and g++ (Debian: apt-get install gcc g++)"; exit 1; }
+export CGO_ENABLED=1
+echo "using $(command -v "$cc")"
+
 step "Terraform CLI"
 tofu_out=$(bash scripts/ensure-tofu.sh)
 TF_ACC_TERRAFORM_PATH=$(sed -n 1p <<<"$tofu_out")
