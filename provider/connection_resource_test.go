@@ -311,7 +311,7 @@ func TestAccProviderMissingSettings(t *testing.T) {
   database_url = %q
   secret_key   = "c2hvcnQ="
 }`, e.cpURL) + "\n" + e.warehouseConnection("w", "w"),
-				ExpectError: expectErr(`Cannot Open the Control Plane.*want 32`),
+				ExpectError: expectErr(`Invalid Secret Key.*secret_key.*want 32`),
 			},
 		},
 	})

@@ -90,9 +90,9 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 	if url == "" {
 		url = os.Getenv(controlplane.DatabaseURLEnv)
 	}
-	key := cfg.SecretKey.ValueString()
+	key, keySource := cfg.SecretKey.ValueString(), "`secret_key`"
 	if key == "" {
-		key = os.Getenv(controlplane.SecretKeyEnv)
+		key, keySource = os.Getenv(controlplane.SecretKeyEnv), controlplane.SecretKeyEnv
 	}
 	if url == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("database_url"), "Missing Control-Plane Database URL",
@@ -110,6 +110,16 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// A malformed key is a mistake in the key, not in reaching the control plane: say so first.
+	if _, err := controlplane.ParseKeyFrom(keySource, key); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("secret_key"), "Invalid Secret Key",
+			"The key that seals connection secrets is not usable: "+err.Error()+".\n\n"+
+				"Set `secret_key` in the provider block, or the "+controlplane.SecretKeyEnv+
+				" environment variable, to the key the control plane's secrets were sealed with: the runner's "+
+				controlplane.SecretKeyEnv+". A new control plane takes any 32 random bytes in base64 "+
+				"(`openssl rand -base64 32`).")
+		return
+	}
 	store, err := openStore(ctx, url, key)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot Open the Control Plane",
@@ -124,7 +134,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 
 // Resources lists the resources.
 func (p *BackflowProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewConnectionResource, NewModelResource, NewSyncResource}
+	return []func() resource.Resource{NewConnectionResource, NewModelResource, NewSyncResource, NewNotificationResource}
 }
 
 // DataSources lists the data sources.

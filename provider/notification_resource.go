@@ -1,0 +1,264 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+var (
+	_ resource.Resource                = &NotificationResource{}
+	_ resource.ResourceWithConfigure   = &NotificationResource{}
+	_ resource.ResourceWithImportState = &NotificationResource{}
+	_ resource.ResourceWithModifyPlan  = &NotificationResource{}
+)
+
+// NotificationResource is backflow_notification: events about syncs' runs sent to a webhook.
+type NotificationResource struct{ storeHolder }
+
+// NewNotificationResource is the resource factory.
+func NewNotificationResource() resource.Resource { return &NotificationResource{} }
+
+type notificationModel struct {
+	ID            types.Int64  `tfsdk:"id"`
+	Name          types.String `tfsdk:"name"`
+	DestinationID types.Int64  `tfsdk:"destination_id"`
+	Events        types.Set    `tfsdk:"events"`
+	SyncIDs       types.Set    `tfsdk:"sync_ids"`
+	Send          types.String `tfsdk:"send"`
+}
+
+// eventDescriptions says what each event means, in controlplane.Events' order.
+var eventDescriptions = map[string]string{
+	controlplane.EventRunFailed:       "a run failed",
+	controlplane.EventRunRecovered:    "a run succeeded after a failed or blocked one (always sent on the change)",
+	controlplane.EventRunBlocked:      "a run was stopped by the sync's guard before it sent anything",
+	controlplane.EventRunSucceeded:    "a run succeeded",
+	controlplane.EventSyncPaused:      "the runner paused the sync (its endpoint answered 410 Gone)",
+	controlplane.EventRecordsRejected: "the destination refused records of a run",
+}
+
+func eventsMarkdown() string {
+	s := ""
+	for _, e := range controlplane.Events {
+		s += fmt.Sprintf("\n  - `%s`: %s", e, eventDescriptions[e])
+	}
+	return s
+}
+
+func (r *NotificationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_notification"
+}
+
+func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A notification: events about syncs' runs (a sync starts failing, recovers, is paused, a " +
+			"destination refuses records) sent to a webhook connection as signed JSON. The runner's daemon " +
+			"(`backflow-runner run`) sends each event once, retrying a failed send with backoff (up to 8 attempts); " +
+			"a notification that cannot be delivered never affects a sync. The event body is documented in the " +
+			"[runner guide](https://github.com/backflowhq/terraform-provider-backflow/blob/main/docs/runner.md#notifications); " +
+			"its `text` field says it in one line, so a Slack incoming webhook can be the destination as it is.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the notification in the control plane.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Unique name. Events carry it as `notification`.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator{}},
+			},
+			"destination_id": schema.Int64Attribute{
+				MarkdownDescription: "Id of the webhook connection events are sent to, with its method, headers and " +
+					"signing secret (events are signed as batches are: Standard Webhooks, the event id as `webhook-id`).",
+				Required: true,
+			},
+			"events": schema.SetAttribute{
+				MarkdownDescription: "The events to send:" + eventsMarkdown(),
+				Required:            true,
+				ElementType:         types.StringType,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.OneOf(controlplane.Events...)),
+				},
+			},
+			"sync_ids": schema.SetAttribute{
+				MarkdownDescription: "Ids of the syncs whose events are sent; empty (the default): every sync's.",
+				Optional:            true,
+				Computed:            true,
+				ElementType:         types.Int64Type,
+				Default:             setdefault.StaticValue(types.SetValueMust(types.Int64Type, []attr.Value{})),
+			},
+			"send": schema.StringAttribute{
+				MarkdownDescription: "When run events are sent: `" + controlplane.SendOnChange + "` (the default) only when a " +
+					"sync's state changes — the first failed run after one that was not, the first success after one that " +
+					"was not, the first run with rejected records after one without —, or `" + controlplane.SendEveryTime +
+					"` for every run. `run.recovered` and `sync.paused` are changes either way.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(controlplane.SendOnChange),
+				Validators: []validator.String{stringvalidator.OneOf(controlplane.SendModes...)},
+			},
+		},
+	}
+}
+
+func (r *NotificationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+func (m *notificationModel) toNotification(ctx context.Context, diags *diag.Diagnostics) *controlplane.Notification {
+	n := &controlplane.Notification{ID: m.ID.ValueInt64(), Name: m.Name.ValueString(),
+		DestinationID: m.DestinationID.ValueInt64(), Send: m.Send.ValueString()}
+	diags.Append(m.Events.ElementsAs(ctx, &n.Events, false)...)
+	if !m.SyncIDs.IsNull() && !m.SyncIDs.IsUnknown() {
+		diags.Append(m.SyncIDs.ElementsAs(ctx, &n.SyncIDs, false)...)
+	}
+	slices.Sort(n.Events)
+	slices.Sort(n.SyncIDs)
+	return n
+}
+
+func (m *notificationModel) fromNotification(ctx context.Context, n *controlplane.Notification) diag.Diagnostics {
+	var diags, d diag.Diagnostics
+	m.ID = types.Int64Value(n.ID)
+	m.Name = types.StringValue(n.Name)
+	m.DestinationID = types.Int64Value(n.DestinationID)
+	m.Send = types.StringValue(n.Send)
+	m.Events, d = types.SetValueFrom(ctx, types.StringType, n.Events)
+	diags.Append(d...)
+	ids := n.SyncIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	m.SyncIDs, d = types.SetValueFrom(ctx, types.Int64Type, ids)
+	diags.Append(d...)
+	return diags
+}
+
+// check refuses a destination that is not a webhook connection and syncs that do not exist.
+func (r *NotificationResource) check(ctx context.Context, n *controlplane.Notification, diags *diag.Diagnostics) {
+	dest, err := r.store.GetConnection(ctx, n.DestinationID)
+	if err != nil {
+		refReadError(diags, path.Root("destination_id"), "Connection Not Found", "connection", n.DestinationID,
+			fmt.Sprintf("The notification %q", n.Name), "Point destination_id at an existing webhook connection.", err)
+		return
+	}
+	if dest.Webhook == nil {
+		addAttributeError(diags, path.Root("destination_id"), "Not a Webhook Connection",
+			fmt.Sprintf("Connection %q (id %d) is a %s connection; notifications are sent to a webhook connection.",
+				dest.Name, dest.ID, dest.Kind()),
+			"Point destination_id at a backflow_connection with a webhook block.", nil)
+	}
+	for _, id := range n.SyncIDs {
+		if _, err := r.store.GetSync(ctx, id); err != nil {
+			refReadError(diags, path.Root("sync_ids"), "Sync Not Found", "sync", id,
+				fmt.Sprintf("The notification %q", n.Name), "List ids of existing syncs in sync_ids, or leave it empty for every sync.", err)
+		}
+	}
+}
+
+func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.store == nil {
+		return
+	}
+	var plan notificationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.DestinationID.IsUnknown() || plan.SyncIDs.IsUnknown() || plan.Events.IsUnknown() {
+		return
+	}
+	r.check(ctx, plan.toNotification(ctx, &resp.Diagnostics), &resp.Diagnostics)
+}
+
+func (r *NotificationResource) save(ctx context.Context, plan *notificationModel, create bool, diags *diag.Diagnostics) {
+	n := plan.toNotification(ctx, diags)
+	if diags.HasError() {
+		return
+	}
+	r.check(ctx, n, diags)
+	if diags.HasError() {
+		return
+	}
+	if create {
+		if err := r.store.CreateNotification(ctx, n); err != nil {
+			storeError(diags, "create", "notification", n.Name, err)
+			return
+		}
+	} else if err := r.store.UpdateNotification(ctx, n); err != nil {
+		_, gerr := r.store.GetNotification(ctx, n.ID)
+		updateError(diags, "notification", n.Name, n.ID, errors.Is(err, controlplane.ErrNotFound) &&
+			errors.Is(gerr, controlplane.ErrNotFound), err)
+		return
+	}
+	diags.Append(plan.fromNotification(ctx, n)...)
+}
+
+func (r *NotificationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan notificationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	r.save(ctx, &plan, true, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *NotificationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	n, ok := readRow(ctx, &r.storeHolder, req, resp, "notification", r.store.GetNotification)
+	if !ok {
+		return
+	}
+	var state notificationModel
+	resp.Diagnostics.Append(state.fromNotification(ctx, n)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *NotificationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state notificationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
+		return
+	}
+	plan.ID = state.ID
+	r.save(ctx, &plan, false, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *NotificationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	r.deleteRow(ctx, req, resp, "notification", func(ctx context.Context, id int64) error {
+		return r.store.DeleteNotification(ctx, id)
+	})
+}
+
+func (r *NotificationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importRow(ctx, &r.storeHolder, req, resp, "notification",
+		func(ctx context.Context, ref string) (*controlplane.Notification, error) {
+			return r.store.LookupNotification(ctx, ref)
+		},
+		func(n *controlplane.Notification) int64 { return n.ID })
+}
