@@ -80,3 +80,52 @@ func TestAccSyncGuard(t *testing.T) {
 		},
 	})
 }
+
+// The backfill policy: stored, imported, refused when unknown.
+func TestAccSyncInitial(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	body := func(initial string) string {
+		return `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  ` + initial
+	}
+	stored := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			var got string
+			if err := e.cp.QueryRow(t.Context(), `SELECT initial FROM backflow.syncs`).Scan(&got); err != nil || got != want {
+				return fmt.Errorf("stored initial = %q (%v), want %q", got, err, want)
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, syncResource("s", "Skipping", "active", body(""))),
+				Check:  stored("send_all"),
+			},
+			{
+				Config: e.config(base, syncResource("s", "Skipping", "active", body(`initial = "skip_existing"`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: stored("skip_existing"),
+			},
+			{ResourceName: "backflow_sync.s", ImportState: true, ImportStateVerify: true},
+			{
+				Config:      e.config(base, syncResource("s", "Skipping", "active", body(`initial = "skip"`))),
+				ExpectError: regexp.MustCompile(`(?s)initial.*send_all.*skip_existing`),
+			},
+			{
+				Config: e.config(base, syncResource("s", "Skipping", "active", body(`initial = "skip_existing"`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -49,6 +51,7 @@ type syncModel struct {
 	Schedule      types.Object `tfsdk:"schedule"`
 	BatchSize     types.Int64  `tfsdk:"batch_size"`
 	Guard         types.Object `tfsdk:"guard"`
+	Initial       types.String `tfsdk:"initial"`
 	Paused        types.Bool   `tfsdk:"paused"`
 	PausedReason  types.String `tfsdk:"paused_reason"`
 }
@@ -186,6 +189,17 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Validators: []validator.Int64{int64validator.Between(controlplane.MinBatchSize, controlplane.MaxBatchSize)},
 			},
 			"guard": guardSchema(),
+			"initial": schema.StringAttribute{
+				MarkdownDescription: "What the sync's first run does with the records the model already has: `" +
+					controlplane.InitialSendAll + "` (the default) sends them all; `" + controlplane.InitialSkipExisting +
+					"` records them as delivered without sending them, so only later changes go out (until a run of " +
+					"the sync succeeds, its runs do this). For an existing sync: `backflow-runner sync NAME " +
+					"--mark-delivered --yes`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(controlplane.InitialSendAll),
+				Validators: []validator.String{stringvalidator.OneOf(controlplane.Initials...)},
+			},
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
 					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
@@ -229,7 +243,7 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		DestinationID: m.DestinationID.ValueInt64(), Behavior: m.Behavior.ValueString(),
 		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: m.mappings(ctx, diags),
 		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
-		Guard: toGuard(ctx, m.Guard, diags),
+		Guard: toGuard(ctx, m.Guard, diags), Initial: m.Initial.ValueString(),
 	}
 	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
 		var s scheduleModel
@@ -267,6 +281,7 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 		m.Mappings, d = types.ListValueFrom(ctx, mappingType, ms)
 		diags.Append(d...)
 	}
+	m.Initial = types.StringValue(cmp.Or(y.Initial, controlplane.InitialSendAll))
 	m.Guard, d = fromGuard(ctx, y.Guard)
 	diags.Append(d...)
 	m.Schedule = types.ObjectNull(scheduleAttrTypes)

@@ -12,9 +12,10 @@ import (
 )
 
 type outcome struct {
-	b   *batch
-	res webhook.Result
-	err error
+	b      *batch
+	res    webhook.Result
+	err    error
+	marked bool // recorded as delivered without being sent (RunOptions.MarkDelivered)
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -246,7 +247,7 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	}
 	counters.Delivered.Add(int64(len(o.res.Delivered)))
 	counters.Rejected.Add(int64(len(o.res.Rejected)))
-	if e.Metrics != nil {
+	if e.Metrics != nil && !o.marked {
 		e.Metrics.records(b.op, "delivered", len(o.res.Delivered))
 		e.Metrics.records(b.op, "rejected", len(o.res.Rejected))
 		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {

@@ -81,6 +81,10 @@ type RunOptions struct {
 	Counters *Counters
 	// AcceptGuard runs the sync even if the run exceeds the sync's guard (once).
 	AcceptGuard bool
+	// MarkDelivered records the model's records as delivered without sending them (the ledger
+	// becomes the model: changed and new keys take their current hashes, gone keys leave it). A
+	// skip_existing sync's runs do this until one succeeds.
+	MarkDelivered bool
 }
 
 // Counters are a run's live counters.
@@ -160,6 +164,17 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if opts.Full {
 		trigger = controlplane.TriggerFull
 	}
+	if !opts.MarkDelivered && !opts.Full && y.Initial == controlplane.InitialSkipExisting {
+		// Until a run of a skip_existing sync succeeds, its runs mark what the model has.
+		done, err := e.Store.HasSucceededRun(ctx, y.ID)
+		if err != nil {
+			return nil, err
+		}
+		opts.MarkDelivered = !done
+	}
+	if opts.MarkDelivered {
+		trigger = controlplane.TriggerMark
+	}
 	run, err := e.Store.StartRun(ctx, y.ID, trigger)
 	if err != nil {
 		return nil, err
@@ -182,7 +197,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		case <-runCtx.Done():
 		}
 	}()
-	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts.Full, opts.AcceptGuard, counters)
+	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts, counters)
 	cancelRun(nil)
 
 	// Delivered and rejected are what the ledger recorded (the last successful commit), not
@@ -339,7 +354,8 @@ func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 // execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON), the
 // run's counters as last committed with the ledger, and the error that ended it.
 func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *controlplane.Sync, run *controlplane.Run,
-	full, acceptGuard bool, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
+	opts RunOptions, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
+	full := opts.Full
 	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
 	if err != nil {
@@ -378,6 +394,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest), destName: j.dest.Name,
 		conc: e.concurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
+		mark: opts.MarkDelivered,
 	}
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
 	samplesOf := func() json.RawMessage {
@@ -387,7 +404,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		b, _ := json.Marshal(d.samples)
 		return b
 	}
-	if g := y.EffectiveGuard(); g.Active() && !acceptGuard {
+	if g := y.EffectiveGuard(); g.Active() && !opts.AcceptGuard && !opts.MarkDelivered { // marking sends nothing
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		if err := d.run(ctx, rows, led, buf.add); err != nil {

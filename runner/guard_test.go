@@ -119,3 +119,47 @@ func TestGuardLargeDiffReadsAgain(t *testing.T) {
 		t.Errorf("first run sent %d, second %d (counts %+v)", len(first), len(got), run.Counts)
 	}
 }
+
+// A skip_existing sync's first run records the model's records as delivered without sending
+// them; later runs send only what changed. --mark-delivered does the same for an existing sync.
+func TestSkipExistingAndMarkDelivered(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Initial = controlplane.InitialSkipExisting
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 0 {
+		t.Fatalf("the skip_existing first run sent %v", got)
+	}
+	if run.Trigger != controlplane.TriggerMark || run.Counts.New != 5 || run.Counts.Delivered != 5 {
+		t.Errorf("first run: trigger %s, counts %+v", run.Trigger, run.Counts)
+	}
+	if diff := cmp.Diff([]string{"1", "10", "2", "3", "4"}, f.ledgerKeys()); diff != "" {
+		t.Errorf("ledger after marking (-want +got):\n%s", diff)
+	}
+	f.exec(`UPDATE users SET name = 'Ada L.' WHERE id = 1`)
+	f.exec(`DELETE FROM users WHERE id = 2`)
+	run = f.run(controlplane.RunSucceeded, RunOptions{})
+	got, _ := f.recv.take("id")
+	if diff := cmp.Diff([]string{"changed 1", "deleted 2"}, got); diff != "" || run.Trigger != controlplane.TriggerManual {
+		t.Errorf("second run (trigger %s) sent (-want +got):\n%s", run.Trigger, diff)
+	}
+
+	// --mark-delivered on an existing sync: the ledger becomes the model, nothing is sent.
+	f.exec(`UPDATE users SET name = 'changed' WHERE id IN (3, 4)`)
+	f.exec(`DELETE FROM users WHERE id = 10`)
+	f.exec(`INSERT INTO users (id, email) VALUES (20, 'new@example.com')`)
+	run = f.run(controlplane.RunSucceeded, RunOptions{MarkDelivered: true})
+	if got, _ := f.recv.take("id"); len(got) != 0 {
+		t.Fatalf("--mark-delivered sent %v", got)
+	}
+	if run.Trigger != controlplane.TriggerMark || run.Counts.Changed != 2 || run.Counts.Deleted != 1 || run.Counts.New != 1 {
+		t.Errorf("marking run: trigger %s, counts %+v", run.Trigger, run.Counts)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 0 {
+		t.Errorf("the run after marking sent %v", got)
+	}
+}

@@ -28,8 +28,9 @@ type pipeline struct {
 	meta     *webhook.Meta
 	dl       *webhook.Deliverer
 	destName string
-	conc     int // requests in flight
-	size     int // records per batch
+	conc     int  // requests in flight
+	size     int  // records per batch
+	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
@@ -135,7 +136,7 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 				break more
 			}
 		}
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !p.mark { // marking sends nothing: nothing may have been delivered
 			intents = intents[:0]
 			for _, b := range pending {
 				b.seq = seq
@@ -165,7 +166,16 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				if runCtx.Err() != nil {
 					continue // drain: the run is ending; these records stay pending
 				}
-				res, err := p.dl.Deliver(runCtx, p.meta, b.op, b.records())
+				var res webhook.Result
+				var err error
+				if p.mark {
+					res.Delivered = make([]int, b.len())
+					for i := range res.Delivered {
+						res.Delivered[i] = i
+					}
+				} else {
+					res, err = p.dl.Deliver(runCtx, p.meta, b.op, b.records())
+				}
 				if err != nil && runCtx.Err() == nil {
 					if errors.Is(err, webhook.ErrGone) {
 						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -176,7 +186,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
-				out <- outcome{b: b, res: res, err: err}
+				out <- outcome{b: b, res: res, err: err, marked: p.mark}
 			}
 		}()
 	}

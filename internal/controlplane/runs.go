@@ -26,6 +26,9 @@ const (
 	TriggerSchedule = "schedule"
 	TriggerManual   = "manual"
 	TriggerFull     = "full"
+	// TriggerMark: the run recorded the model's records as delivered without sending them (a
+	// skip_existing sync's first run, or `sync --mark-delivered`).
+	TriggerMark = "mark"
 )
 
 // RunCounts are a run's counters. New, Changed and Deleted count what the diff found to send;
@@ -135,6 +138,17 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 		return fmt.Errorf("record the end of run %d: %w", r.ID, err)
 	}
 	return nil
+}
+
+// HasSucceededRun reports whether sync syncID ever had a run that succeeded.
+func (s *Store) HasSucceededRun(ctx context.Context, syncID int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_runs WHERE sync_id = $1 AND status = 'succeeded')`,
+		syncID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read the runs of sync %d: %w", syncID, err)
+	}
+	return ok, nil
 }
 
 // GetRun reads a run by id.

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,15 @@ const (
 	DefaultBatchSize = 100
 )
 
+// Backfill policies: what a sync's first run does with the records the model already has.
+const (
+	InitialSendAll      = "send_all"      // send them all
+	InitialSkipExisting = "skip_existing" // record them as delivered without sending them
+)
+
+// Initials lists every backfill policy, the default first.
+var Initials = []string{InitialSendAll, InitialSkipExisting}
+
 // Behaviors lists every behavior, in the order the docs present them.
 var Behaviors = []string{BehaviorUpdateOrCreate, BehaviorAppend, BehaviorMirror}
 
@@ -50,7 +60,9 @@ type Sync struct {
 	ScheduleCron  string    // five-field cron, UTC
 	BatchSize     int
 	// Guard is the guard the sync's definition sets; nil: none set (see EffectiveGuard).
-	Guard        *Guard
+	Guard *Guard
+	// Initial is the backfill policy (InitialSendAll when empty).
+	Initial      string
 	Paused       bool
 	PausedReason string
 	CreatedAt    time.Time
@@ -58,14 +70,14 @@ type Sync struct {
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
-	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, guard, paused, coalesce(paused_reason, ''),
+	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, guard, initial, paused, coalesce(paused_reason, ''),
 	created_at, updated_at`
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
 	var mappings, guard []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
-		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &guard, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
+		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -112,30 +124,33 @@ func refErr(err error) error {
 
 // CreateSync stores a new sync.
 func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
+	y.Initial = cmp.Or(y.Initial, InitialSendAll)
 	mappings, guard, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
-		mappings, schedule_every, schedule_cron, batch_size, paused, guard)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at, updated_at`,
+		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, created_at, updated_at`,
 		y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
 	return refErr(nameTaken(err, "sync", y.Name))
 }
 
 // UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
 func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
+	y.Initial = cmp.Or(y.Initial, InitialSendAll)
 	mappings, guard, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
 	err = s.pool.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
-		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12, updated_at = now()
+		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
+		initial = $13, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
 		y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard).Scan(&y.PausedReason, &y.UpdatedAt)
+		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial).Scan(&y.PausedReason, &y.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 	}

@@ -87,16 +87,29 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
   --full          resend every current record (sends no deletes)
   --accept-guard  run even if the run exceeds the sync's guard (this run only); a run that
                   would exceed it otherwise sends nothing and is recorded blocked
+  --mark-delivered --yes
+                  record the model's current records as delivered WITHOUT sending them (the
+                  endpoint already has them): later runs send only what changes after this.
+                  Needs --yes, since nothing can undo it but a --full run
   --dry-run       print what would be sent (counts by operation, a few samples); send nothing,
                   record nothing, move nothing
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		full := fs.Bool("full", false, "resend every current record; send no deletes")
 		acceptGuard := fs.Bool("accept-guard", false, "run even if the run exceeds the sync's guard (this run only)")
+		mark := fs.Bool("mark-delivered", false, "record the model's records as delivered without sending them (needs --yes)")
+		yes := fs.Bool("yes", false, "confirm --mark-delivered")
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
 		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
 		return func(ctx context.Context, e *env, args []string) error {
+			if *mark && !*yes {
+				return usageError("--mark-delivered records every current record of the model as delivered without " +
+					"sending it, so they are never sent unless they change: add --yes to confirm")
+			}
+			if *mark && (*full || *dry) {
+				return usageError("--mark-delivered cannot be combined with --full or --dry-run")
+			}
 			store, y, err := e.openSync(ctx, args, 8)
 			if err != nil {
 				return err
@@ -109,7 +122,7 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 			var counters runner.Counters
 			stopProgress := startProgress(e, y.Name, &counters)
 			run, err := eng.Run(ctx, y.ID, runner.RunOptions{
-				Trigger: controlplane.TriggerManual, Full: *full, AcceptGuard: *acceptGuard, Wait: true, Counters: &counters,
+				Trigger: controlplane.TriggerManual, Full: *full, AcceptGuard: *acceptGuard, MarkDelivered: *mark, Wait: true, Counters: &counters,
 				OnWait: func() {
 					fmt.Fprintf(e.stderr, "sync %q is being run by another runner; waiting for it to finish...\n", y.Name)
 				},
