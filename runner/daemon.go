@@ -135,6 +135,8 @@ type Daemon struct {
 	swept func(n int64)
 	// notifyBackoff, when set (by tests), is the wait before a notification's first retry.
 	notifyBackoff time.Duration
+	// nextDue is when each sync was last logged as next due (schedule's goroutine only).
+	nextDue map[int64]time.Time
 	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
 	// tests wait on it instead of sleeping to prove that a pass did not queue something.
 	polled chan struct{}
@@ -267,6 +269,9 @@ func (d *Daemon) schedule(ctx context.Context) error {
 			d.logger().Error("sync has a bad schedule", "sync", y.Name, "err", err)
 			continue
 		}
+		if ok && due.After(now) {
+			d.noteNextDue(y, due)
+		}
 		if !ok || due.After(now) {
 			continue
 		}
@@ -294,6 +299,18 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		return fmt.Errorf("%d of %d syncs could not be queued (each is logged above)", failed, len(syncs))
 	}
 	return nil
+}
+
+// noteNextDue logs at debug when sync y is next due, once per due time (not at every poll).
+func (d *Daemon) noteNextDue(y *controlplane.Sync, due time.Time) {
+	if d.nextDue == nil {
+		d.nextDue = make(map[int64]time.Time)
+	}
+	if d.nextDue[y.ID].Equal(due) {
+		return
+	}
+	d.nextDue[y.ID] = due
+	d.logger().Debug("sync next due", "sync", y.Name, "due", due.UTC().Format(time.RFC3339), "in", time.Until(due).Round(time.Second).String())
 }
 
 // Handler serves /healthz (the control plane answers) and, when metrics is non-nil, /metrics.
