@@ -32,6 +32,13 @@ fi
 BACKFLOW_DATABASE_URL=$(bash scripts/ensure-postgres.sh BACKFLOW_DATABASE_URL)
 export BACKFLOW_DATABASE_URL
 echo "bench: Postgres at ${BACKFLOW_DATABASE_URL%%\?*}" >&2
+# The MariaDB and DuckDB rows (BENCH_WAREHOUSES, default mysql,duckdb; empty for none) run after
+# Postgres's sizes, with BENCH_WAREHOUSE_ROWS users (default 1000000).
+if [[ ${BENCH_WAREHOUSES-mysql,duckdb} == *mysql* ]]; then
+  BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mariadb.sh)
+  export BACKFLOW_TEST_MYSQL_URL
+  echo "bench: MySQL at ${BACKFLOW_TEST_MYSQL_URL%%\?*}" >&2
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/backflow-bench.XXXXXX")
 # Kept when something failed: the error names the runner's log in there.
@@ -39,7 +46,7 @@ trap 'rc=$?; if [[ $rc == 0 ]]; then rm -rf "$work"; else echo "bench: logs kept
 if [[ -z $runner ]]; then
   # Built the way `make build` builds it, from this tree, so a clean clone benches what it holds.
   runner=$work/backflow-runner
-  CGO_ENABLED=0 go build -trimpath -o "$runner" ./runner/cmd/backflow-runner
+  CGO_ENABLED=1 go build -trimpath -o "$runner" ./runner/cmd/backflow-runner
 fi
 go build -o "$work/receiver" ./bench/receiver
 go build -o "$work/benchctl" ./bench/cmd/benchctl
@@ -52,4 +59,5 @@ if [[ ${BENCH_KEEP:-} == 1 ]]; then
 fi
 mkdir -p "$work/logs"
 "$work/benchctl" -rows "${BENCH_ROWS:-100000,1000000}" -runner "$runner" -receiver "$work/receiver" \
+  -warehouses "${BENCH_WAREHOUSES-mysql,duckdb}" -warehouse-rows "${BENCH_WAREHOUSE_ROWS:-1000000}" \
   -repeat "${BENCH_REPEAT:-3}" -out bench/results.json -work "$work/logs" "${keep[@]}"

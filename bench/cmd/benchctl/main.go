@@ -59,6 +59,10 @@ type config struct {
 	workDir  string
 	keep     bool
 	reps     int
+	// The other warehouses' rows (warehouses.go): which, how many users, the MySQL server.
+	warehouses    []string
+	warehouseRows int
+	mysqlURL      string
 }
 
 type machine struct {
@@ -103,11 +107,12 @@ type sizeResult struct {
 }
 
 type report struct {
-	GeneratedAt time.Time    `json:"generated_at"`
-	Machine     machine      `json:"machine"`
-	BatchSize   int          `json:"batch_size"`
-	Concurrency int          `json:"concurrency"`
-	Sizes       []sizeResult `json:"sizes"`
+	GeneratedAt time.Time         `json:"generated_at"`
+	Machine     machine           `json:"machine"`
+	BatchSize   int               `json:"batch_size"`
+	Concurrency int               `json:"concurrency"`
+	Sizes       []sizeResult      `json:"sizes"`
+	Warehouses  []warehouseResult `json:"warehouses,omitempty"`
 }
 
 func main() {
@@ -119,7 +124,11 @@ func main() {
 	flag.StringVar(&cfg.workDir, "work", os.TempDir(), "directory for logs")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the bench databases afterwards")
 	flag.IntVar(&cfg.reps, "repeat", 3, "timed runs per case (and measurements per ceiling); the best counts")
+	whs := flag.String("warehouses", envOr("BENCH_WAREHOUSES", "mysql,duckdb"), "other warehouses to bench after Postgres (mysql, duckdb; empty: none)")
+	flag.IntVar(&cfg.warehouseRows, "warehouse-rows", 1000000, "users for the other warehouses' rows")
+	flag.StringVar(&cfg.mysqlURL, "mysql-url", envOr("BACKFLOW_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/"), "a MySQL or MariaDB server the bench may create a database on")
 	flag.Parse()
+	cfg.warehouses = strings.FieldsFunc(*whs, func(r rune) bool { return r == ',' || r == ' ' })
 	cfg.baseURL = envOr(controlplane.DatabaseURLEnv, defaultURL)
 	for _, f := range strings.FieldsFunc(*sizes, func(r rune) bool { return r == ',' || r == ' ' }) {
 		n, err := strconv.Atoi(f)
@@ -190,6 +199,9 @@ func run(ctx context.Context, cfg config) error {
 			failed = fmt.Errorf("%d rows: %w", n, err)
 			break
 		}
+	}
+	if failed == nil && len(cfg.warehouses) > 0 {
+		rep.Warehouses, failed = runWarehouses(ctx, cfg, hook, cfg.warehouseRows)
 	}
 	printTable(os.Stdout, rep)
 	b, _ := json.MarshalIndent(rep, "", "  ")
@@ -707,6 +719,7 @@ func printTable(w io.Writer, rep report) {
 				p0, first.Rows, p1, last.Rows, p1/p0, mark)
 		}
 	}
+	printWarehouses(w, rep.Warehouses)
 }
 
 func peakOf(s sizeResult) float64 {
