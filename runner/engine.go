@@ -404,7 +404,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		b, _ := json.Marshal(d.samples)
 		return b
 	}
-	if g := y.EffectiveGuard(); g.Active() && !opts.AcceptGuard && !opts.MarkDelivered { // marking sends nothing
+	if g := y.EffectiveGuard(); !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		if err := d.run(ctx, rows, led, buf.add); err != nil {

@@ -11,14 +11,24 @@ import (
 )
 
 // Guards: a run that would exceed its sync's guard sends nothing, not even what comes before the
-// threshold. So a guarded run knows its whole diff before it sends: it diffs into a buffer, and
+// threshold. So a guarded run knows its whole diff before it sends: it diffs into a buffer (maxGuardBuffer), and
 // when the whole diff fits there (runs that change little: nothing changed, a few updates) it
 // checks the guard and then sends from the buffer, reading the model once. A diff too large for
 // the buffer goes on counting only; if the guard passes, the run reads the model again and sends
 // as an unguarded run does.
 
 // maxGuardBuffer bounds the bytes of records a guarded run holds before it switches to counting.
-var maxGuardBuffer = 32 << 20 // a var: tests lower it
+var maxGuardBuffer = 16 << 20 // a var: tests lower it
+
+// guardCanTrip reports whether a run could exceed g, and so must know its whole diff before it
+// sends. A run that finds the ledger empty (a first run) deletes and changes nothing: only
+// min_model_rows can stop it. (A marking run sends nothing and is not checked at all.)
+func guardCanTrip(g controlplane.Guard, ledgerEmpty bool) bool {
+	if ledgerEmpty {
+		return g.MinModelRows != nil
+	}
+	return g.Active()
+}
 
 // guardBuffer holds the records a diff decided to send: keys and objects back to back in arena.
 type guardBuffer struct {

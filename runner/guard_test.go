@@ -163,3 +163,22 @@ func TestSkipExistingAndMarkDelivered(t *testing.T) {
 		t.Errorf("the run after marking sent %v", got)
 	}
 }
+
+func TestGuardCanTrip(t *testing.T) {
+	def := (&controlplane.Sync{Behavior: controlplane.BehaviorMirror}).EffectiveGuard()
+	for _, tc := range []struct {
+		g           controlplane.Guard
+		ledgerEmpty bool
+		want        bool
+	}{
+		{def, true, false}, // a mirror sync's first run deletes nothing: no buffering
+		{def, false, true},
+		{controlplane.Guard{}, false, false},
+		{controlplane.Guard{MinModelRows: i64(1)}, true, true},
+		{controlplane.Guard{MaxChangedPercent: f64(10)}, true, false},
+	} {
+		if got := guardCanTrip(tc.g, tc.ledgerEmpty); got != tc.want {
+			t.Errorf("guardCanTrip(%+v, empty=%v) = %v, want %v", tc.g, tc.ledgerEmpty, got, tc.want)
+		}
+	}
+}
