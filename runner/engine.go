@@ -56,6 +56,9 @@ type Engine struct {
 	// Delivery retries (webhook.Deliverer's fields); zero: the webhook package's defaults.
 	MaxRetries              int
 	BaseBackoff, MaxBackoff time.Duration
+	// NoDeliveryLog: runs do not record their requests in the delivery log (see deliverylog.go);
+	// for measuring what the log costs.
+	NoDeliveryLog bool
 
 	lockCheck time.Duration // how often a quiet lock session is pinged; 0: controlplane.DefaultLockPingEvery
 	// beforeCommit, when set (by tests), is called with the run's context before each group of
@@ -81,15 +84,23 @@ type RunOptions struct {
 	Counters *Counters
 	// AcceptGuard runs the sync even if the run exceeds the sync's guard (once).
 	AcceptGuard bool
+	// Due is the schedule slot a scheduled run serves (zero for a run started by hand): the
+	// sync's next slot counts from it.
+	Due time.Time
 	// MarkDelivered records the model's records as delivered without sending them (the ledger
 	// becomes the model: changed and new keys take their current hashes, gone keys leave it). A
 	// skip_existing sync's runs do this until one succeeds.
 	MarkDelivered bool
+	// EndReported: the caller prints the run's end, error included (the foreground sync
+	// command), so the engine does not log it too.
+	EndReported bool
 }
 
 // Counters are a run's live counters.
 type Counters struct {
 	Extracted, Invalid, New, Changed, Deleted, Delivered, Rejected atomic.Int64
+
+	retry retryState // see Retrying
 }
 
 func (c *Counters) snapshot() controlplane.RunCounts {
@@ -175,7 +186,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if opts.MarkDelivered {
 		trigger = controlplane.TriggerMark
 	}
-	run, err := e.Store.StartRun(ctx, y.ID, trigger)
+	run, err := e.Store.StartRunAt(ctx, y.ID, trigger, opts.Due)
 	if err != nil {
 		return nil, err
 	}
@@ -251,9 +262,11 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
 		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,
 		"rejected", run.Counts.Rejected, "failed", run.Counts.Failed}
-	if runErr != nil {
+	switch {
+	case opts.EndReported:
+	case runErr != nil:
 		log.Error("run did not succeed", append(attrs, "err", runErr)...)
-	} else {
+	default:
 		log.Info("run finished", attrs...)
 	}
 	return run, runErr

@@ -31,6 +31,7 @@ type pipeline struct {
 	conc     int  // requests in flight
 	size     int  // records per batch
 	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
+	dlog     *deliveryLog
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
@@ -38,6 +39,7 @@ type pipeline struct {
 func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledger, mode controlplane.Delivered) (controlplane.RunCounts, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	p.dl.OnRetry = p.onRetry
 	produced := make(chan *batch, p.conc)
 	toSend := make(chan *batch, p.conc)
 	outcomes := make(chan outcome, p.conc)
@@ -55,12 +57,14 @@ func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledg
 		defer close(toSend)
 		p.recordIntents(runCtx, produced, toSend, cancel)
 	}()
+	p.dlog = newDeliveryLog(p)
 	go func() {
 		defer close(outcomes)
 		p.deliver(ctx, runCtx, toSend, outcomes, cancel)
 	}()
 	committed, commitErr := p.commit(ctx, mode, outcomes, func(err error) { cancel(err) })
 	perr := <-prodErr
+	p.dlog.close() // the senders are done: outcomes is closed
 
 	if ctx.Err() != nil {
 		return committed, context.Cause(ctx)
@@ -176,6 +180,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				} else {
 					res, err = p.dl.Deliver(runCtx, p.meta, b.op, b.records())
 				}
+				p.dlog.add(b, &res)
 				if err != nil && runCtx.Err() == nil {
 					if errors.Is(err, webhook.ErrGone) {
 						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

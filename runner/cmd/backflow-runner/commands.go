@@ -38,11 +38,16 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 		maxSyncs := fs.Int("max-syncs", 4, "syncs this replica runs at once")
 		poll := fs.Duration("poll-interval", 10*time.Second, "how often due syncs are looked for")
 		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
+		retention := fs.Duration("delivery-retention", controlplane.DefaultDeliveryRetention,
+			"how long the delivery log (deliveries, records) keeps a request; older ones are deleted")
 		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over "+
 			"(a crashed runner's sync waits this long; a live run that takes longer is not stopped)")
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("run takes no arguments")
+			}
+			if *retention <= 0 {
+				return usageError("--delivery-retention must be above 0")
 			}
 			store, err := e.openStore(ctx, true, *maxSyncs*4+6) // per sync: the ledger read, two committers, one more
 			if err != nil {
@@ -64,12 +69,13 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 				e.log.Info("serving /healthz and /metrics", "listen", ln.Addr().String())
 			}
 			d := &runner.Daemon{
-				Engine:       &runner.Engine{Store: store, Concurrency: *conc, Metrics: metrics, Logger: e.log},
-				Logger:       e.log,
-				MaxSyncs:     *maxSyncs,
-				PollInterval: *poll,
-				RescueAfter:  *rescue,
-				StopTimeout:  *stopTimeout,
+				Engine:            &runner.Engine{Store: store, Concurrency: *conc, Metrics: metrics, Logger: e.log},
+				Logger:            e.log,
+				MaxSyncs:          *maxSyncs,
+				PollInterval:      *poll,
+				RescueAfter:       *rescue,
+				StopTimeout:       *stopTimeout,
+				DeliveryRetention: *retention,
 			}
 			return d.Run(ctx)
 		}
@@ -102,6 +108,7 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
 		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
+		noLog := fs.Bool("no-delivery-log", false, "do not record the run's requests in the delivery log (to measure what it costs)")
 		return func(ctx context.Context, e *env, args []string) error {
 			if *mark && !*yes {
 				return usageError("--mark-delivered records every current record of the model as delivered without " +
@@ -115,14 +122,14 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 				return err
 			}
 			defer store.Close()
-			eng := &runner.Engine{Store: store, Concurrency: *conc, Logger: e.log}
+			eng := &runner.Engine{Store: store, Concurrency: *conc, Logger: e.log, NoDeliveryLog: *noLog}
 			if *dry {
 				return dryRun(ctx, e, eng, y, *full, *samples)
 			}
 			var counters runner.Counters
 			stopProgress := startProgress(e, y.Name, &counters)
 			run, err := eng.Run(ctx, y.ID, runner.RunOptions{
-				Trigger: controlplane.TriggerManual, Full: *full, AcceptGuard: *acceptGuard, MarkDelivered: *mark, Wait: true, Counters: &counters,
+				Trigger: controlplane.TriggerManual, Full: *full, AcceptGuard: *acceptGuard, MarkDelivered: *mark, Wait: true, Counters: &counters, EndReported: true,
 				OnWait: func() {
 					fmt.Fprintf(e.stderr, "sync %q is being run by another runner; waiting for it to finish...\n", y.Name)
 				},
@@ -132,6 +139,10 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 				return err
 			}
 			printRun(e.stdout, run)
+			if err != nil && run.Error == "" {
+				// The run ended well but its end could not be recorded (its lock was lost).
+				fmt.Fprintf(e.stdout, "error:\n%s", wrap(err.Error(), errorWidth, "  "))
+			}
 			if err != nil {
 				return errReported
 			}
@@ -164,9 +175,22 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 			case <-t.C:
 				read, sent := c.Extracted.Load(), c.Delivered.Load()
 				rate := float64(sent) / time.Since(start).Seconds()
-				if e.status != nil {
+				// While requests wait to be retried, that is the news, not a rate that froze.
+				waiting, last := c.Retrying()
+				retrying := ""
+				if waiting > 0 && last != nil {
+					next := max(time.Until(last.At.Add(last.Wait)), 0).Round(100 * time.Millisecond)
+					retrying = fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
+						last.MaxAttempts, oneLine(last.Cause(), 80), next)
+				}
+				switch {
+				case e.status != nil && retrying != "":
+					e.status.status(fmt.Sprintf("%s: read %d, sent %d, %s", name, read, sent, retrying))
+				case e.status != nil:
 					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate))
-				} else {
+				case retrying != "":
+					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "retrying", retrying)
+				default:
 					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "records_per_second", int64(rate))
 				}
 			}
@@ -195,7 +219,7 @@ func printRun(w io.Writer, r *controlplane.Run) {
 		fmt.Fprintf(w, "invalid samples: %s\n", r.InvalidSamples)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", r.Error)
+		fmt.Fprintf(w, "error:\n%s", wrap(r.Error, errorWidth, "  "))
 	}
 }
 
@@ -252,53 +276,6 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 				return fmt.Errorf("the endpoint answered HTTP %d, not 2xx", res.Status)
 			}
 			return nil
-		}
-	},
-}
-
-var runsCommand = command{
-	name: "runs",
-	usage: `Usage: backflow-runner runs [NAME|ID] [flags]
-
-Lists recent runs, newest first, of one sync or of all: id, sync, status, trigger, start, duration,
-counters and error.
-`,
-	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		limit := fs.Int("limit", 20, "how many runs to list")
-		return func(ctx context.Context, e *env, args []string) error {
-			if len(args) > 1 {
-				return usageError("at most one sync (quote a name that has spaces)")
-			}
-			store, err := e.openStore(ctx, false, 0)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			var syncID int64
-			if len(args) == 1 {
-				y, err := store.LookupSync(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				syncID = y.ID
-			}
-			runs, err := store.ListRuns(ctx, syncID, *limit)
-			if err != nil {
-				return err
-			}
-			if len(runs) == 0 {
-				fmt.Fprintln(e.stdout, "no runs yet")
-				return nil
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED\tERROR")
-			for _, r := range runs {
-				c := r.Counts
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
-					r.Trigger, r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
-					c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, oneLine(r.Error, 120))
-			}
-			return tw.Flush()
 		}
 	},
 }

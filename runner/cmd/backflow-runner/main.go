@@ -38,6 +38,9 @@ Commands:
                              run one sync now in the foreground and print its counters
   test NAME|ID               send one record of the sync's model as a real request; print the answer
   runs [NAME|ID]             list recent runs with their counters and errors
+  deliveries NAME|ID [--run ID] [--failed]
+                             list the requests a sync's runs made, from the delivery log
+  records NAME|ID --key KEY  one record's ledger state, rejection, and every request that carried it
   migrate                    apply the control-plane migrations (and the job queue's)
   rekey                      reseal every connection's secrets under a new key (BACKFLOW_NEW_SECRET_KEY)
   receive --listen ADDR      a local webhook receiver for trying things out
@@ -53,7 +56,7 @@ Environment:
                              (link-local ones, such as 169.254.169.254, are always refused)
   BACKFLOW_ALLOWED_NETWORKS  comma-separated CIDRs webhooks may always be sent to
 
-Run 'backflow-runner <command> --help' for a command's flags.
+Run 'backflow-runner help <command>' (or '<command> --help') for a command's flags.
 `
 
 func main() {
@@ -75,7 +78,8 @@ type command struct {
 	setup      func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
 }
 
-var commands = []command{runCommand, syncCommand, testCommand, runsCommand, migrateCommand, rekeyCommand, receiveCommand}
+var commands = []command{runCommand, syncCommand, testCommand, runsCommand, deliveriesCommand, recordsCommand,
+	migrateCommand, rekeyCommand, receiveCommand}
 
 // env is what every command gets: its output streams and the common flags.
 type env struct {
@@ -88,11 +92,22 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
+	// No command is a usage error, like an unknown one: the usage goes to stderr and the exit
+	// code is 2. Asking for help (help, --help, -h) prints it to stdout and exits 0.
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 && !isHelp(args[1]) {
+			// help COMMAND is COMMAND --help.
+			if _, ok := findCommand(args[1]); !ok {
+				fmt.Fprintf(stderr, "backflow-runner help: unknown command %q\n\n%s", args[1], usage)
+				return 2
+			}
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
 		}
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
@@ -123,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		do := c.setup(fs)
 		fs.Usage = func() {
 			fmt.Fprint(fs.Output(), c.usage, "\nFlags:\n")
-			fs.PrintDefaults()
+			printFlags(fs)
 		}
 		for _, a := range args[1:] {
 			if isHelp(a) {
@@ -168,6 +183,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// printFlags prints fs's flags as flag.PrintDefaults does, but spelled as they are documented:
+// with two dashes (one works too).
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		switch f.DefValue {
+		case "", "false", "0", "0s":
+		default:
+			if name == "string" {
+				line += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				line += fmt.Sprintf(" (default %v)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(fs.Output(), line)
+	})
+}
 
 // usageError is a mistake in the command line: it is printed with the usage.
 type usageError string
@@ -234,16 +281,23 @@ func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// JSON would print a duration as an integer of nanoseconds; a reader wants "1.5s".
+	jsonOpts := &slog.HandlerOptions{Level: lv, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindDuration {
+			return slog.String(a.Key, a.Value.Duration().String())
+		}
+		return a
+	}}
 	switch format {
 	case "auto":
 		if tty {
 			return slog.New(slog.NewTextHandler(w, opts)), nil
 		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, jsonOpts)), nil
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, jsonOpts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want auto, text or json", format)
 }
@@ -297,7 +351,7 @@ func (e *env) openSync(ctx context.Context, args []string, conns int) (*controlp
 	if err != nil {
 		return nil, nil, err
 	}
-	y, err := store.LookupSync(ctx, ref)
+	y, err := findSync(ctx, store, ref)
 	if err != nil {
 		store.Close()
 		return nil, nil, err

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The delivery log's commands: `deliveries` lists a sync's requests, `records --key` answers for
+// one key. Both read the control plane only, and no secret.
+
+var deliveriesCommand = command{
+	name: "deliveries",
+	usage: `Usage: backflow-runner deliveries NAME|ID [--run ID] [--failed] [--limit N] [--json] [flags]
+
+Lists the requests a sync's runs made, newest first, from the delivery log: one line per request
+(a batch, or a part of one split off to isolate refused records), with its run, webhook-id,
+operation, record count, first and last key, the last attempt's HTTP status (0: no response),
+attempts, latency, and for an answer that was not a 2xx the start of its body or the error. The
+daemon keeps the log for --delivery-retention (14 days by default).
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		runID := fs.Int64("run", 0, "only the requests of this run")
+		failed := fs.Bool("failed", false, "only the requests that did not get a 2xx")
+		limit := fs.Int("limit", 100, "how many requests to list")
+		asJSON := fs.Bool("json", false, "print one JSON object per request")
+		return func(ctx context.Context, e *env, args []string) error {
+			store, y, err := e.lookupSync(ctx, args)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit})
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				enc := json.NewEncoder(e.stdout)
+				for i := range ds {
+					if err := enc.Encode(deliveryJSON(&ds[i])); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if len(ds) == 0 {
+				what := "requests"
+				if *failed {
+					what = "failed requests"
+				}
+				if *runID != 0 {
+					what += fmt.Sprintf(" of run %d", *runID)
+				}
+				fmt.Fprintf(e.stdout, "no %s of sync %q in the delivery log\n", what, y.Name)
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tFIRST KEY\tLAST KEY\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
+			for i := range ds {
+				d := &ds[i]
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
+					d.WebhookID, d.Operation, d.Records, oneLine(strconv.Quote(d.FirstKey), 40), oneLine(strconv.Quote(d.LastKey), 40),
+					statusText(d.Status), d.Attempts, d.Latency.Round(time.Millisecond), oneLine(answer(d), 100))
+			}
+			return tw.Flush()
+		}
+	},
+}
+
+var recordsCommand = command{
+	name: "records",
+	usage: `Usage: backflow-runner records NAME|ID --key KEY [--json] [flags]
+
+Says what became of one record of a sync, by its key (the sync's primary key, as text):
+  - its ledger state: confirmed (delivered; the version delivered is known), unconfirmed (may
+    have been delivered, version unknown: the next run resends it, or deletes it for a mirror
+    sync whose model lost it) or absent (never delivered, deleted, or refused);
+  - whether the destination refused it (rejected), with the status and the answer;
+  - every request that carried it in the delivery log (the daemon keeps --delivery-retention,
+    14 days by default): when, which run, the status, the attempts and the answer.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		var key *string
+		fs.Func("key", "the record's `key`, as text (required; --key '' is the empty key)", func(s string) error {
+			key = &s
+			return nil
+		})
+		asJSON := fs.Bool("json", false, "print the answer as one JSON object")
+		return func(ctx context.Context, e *env, args []string) error {
+			if key == nil {
+				return usageError("give the record's key: --key KEY")
+			}
+			store, y, err := e.lookupSync(ctx, args)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			state, err := store.LookupLedgerKey(ctx, y.ID, *key)
+			if err != nil {
+				return err
+			}
+			rej, err := store.GetRejected(ctx, y.ID, *key)
+			if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+				return err
+			}
+			ds, err := store.KeyDeliveries(ctx, y.ID, *key)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return json.NewEncoder(e.stdout).Encode(recordJSON(y, *key, state, rej, ds))
+			}
+			printRecord(e.stdout, y, *key, state, rej, ds)
+			return nil
+		}
+	},
+}
+
+// lookupSync opens the store (no secret key needed) and looks up the one sync args name.
+func (e *env) lookupSync(ctx context.Context, args []string) (*controlplane.Store, *controlplane.Sync, error) {
+	ref, err := oneRef(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := e.openStore(ctx, false, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := findSync(ctx, store, ref)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, y, nil
+}
+
+func statusText(status int) string {
+	if status == 0 {
+		return "none"
+	}
+	return strconv.Itoa(status)
+}
+
+// answer is what a request's line shows of its answer: nothing for a 2xx, else the error or the
+// start of the body.
+func answer(d *controlplane.Delivery) string {
+	switch {
+	case d.Error != "":
+		return d.Error
+	case d.OK():
+		return ""
+	case d.Body == "":
+		return "(empty body)"
+	}
+	return d.Body
+}
+
+func stateMeaning(st controlplane.LedgerKey) string {
+	switch st.State {
+	case controlplane.KeyConfirmed:
+		return "delivered; the ledger holds the version delivered, so the next run sends it only if it changes"
+	case controlplane.KeyUnconfirmed:
+		if st.Where == "intent" {
+			return "a request carrying it was sent, or about to be, and its outcome is not recorded " +
+				"(a run is under way, or one stopped): the next run resends it (or deletes it, mirror)"
+		}
+		return "it may have been delivered by a run that stopped before recording it: the next run resends it " +
+			"(or deletes it, mirror)"
+	}
+	if st.Where == "tombstone" {
+		return "deleted: its deletion was delivered"
+	}
+	return "not in the ledger: never delivered (or refused), or its deletion was delivered"
+}
+
+func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery) {
+	fmt.Fprintf(w, "sync %q, key %q\n", y.Name, key)
+	fmt.Fprintf(w, "ledger: %s (%s)\n", st.State, stateMeaning(st))
+	if rej != nil {
+		fmt.Fprintf(w, "rejected: yes, HTTP %d by run %d at %s; the next run sends it again\n  answer: %s\n",
+			rej.Status, rej.RunID, rej.RejectedAt.UTC().Format(time.RFC3339), oneLine(orEmpty(rej.Body), 200))
+	} else {
+		fmt.Fprintln(w, "rejected: no")
+	}
+	if len(ds) == 0 {
+		fmt.Fprintln(w, "requests: none in the delivery log")
+		return
+	}
+	fmt.Fprintf(w, "requests (%d, oldest first):\n", len(ds))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
+	for i := range ds {
+		d := &ds[i]
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, d.WebhookID,
+			d.Operation, d.Records, statusText(d.Status), d.Attempts, d.Latency.Round(time.Millisecond), oneLine(answer(d), 100))
+	}
+	tw.Flush()
+}
+
+func orEmpty(s string) string {
+	if s == "" {
+		return "(empty body)"
+	}
+	return s
+}
+
+type deliveryOut struct {
+	ID        int64     `json:"id"`
+	Run       int64     `json:"run"`
+	WebhookID string    `json:"webhook_id"`
+	Operation string    `json:"operation"`
+	Records   int       `json:"records"`
+	FirstKey  string    `json:"first_key"`
+	LastKey   string    `json:"last_key"`
+	SentAt    time.Time `json:"sent_at"`
+	Attempts  int       `json:"attempts"`
+	Status    int       `json:"status"`
+	LatencyMS float64   `json:"latency_ms"`
+	Body      string    `json:"body,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+func deliveryJSON(d *controlplane.Delivery) deliveryOut {
+	return deliveryOut{ID: d.ID, Run: d.RunID, WebhookID: d.WebhookID, Operation: d.Operation, Records: d.Records,
+		FirstKey: d.FirstKey, LastKey: d.LastKey, SentAt: d.SentAt.UTC(), Attempts: d.Attempts, Status: d.Status,
+		LatencyMS: float64(d.Latency.Microseconds()) / 1000, Body: d.Body, Error: d.Error}
+}
+
+type rejectedOut struct {
+	Status     int       `json:"status"`
+	StatusText string    `json:"status_text"`
+	Run        int64     `json:"run"`
+	Body       string    `json:"body"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+type recordOut struct {
+	Sync     string        `json:"sync"`
+	SyncID   int64         `json:"sync_id"`
+	Key      string        `json:"key"`
+	Ledger   string        `json:"ledger"`
+	Where    string        `json:"ledger_source,omitempty"`
+	Hash     string        `json:"hash,omitempty"`
+	Rejected *rejectedOut  `json:"rejected"`
+	Requests []deliveryOut `json:"requests"`
+}
+
+func recordJSON(y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery) recordOut {
+	out := recordOut{Sync: y.Name, SyncID: y.ID, Key: key, Ledger: string(st.State), Where: st.Where,
+		Hash: hex.EncodeToString(st.Hash), Requests: []deliveryOut{}}
+	if rej != nil {
+		out.Rejected = &rejectedOut{Status: rej.Status, StatusText: http.StatusText(rej.Status), Run: rej.RunID,
+			Body: rej.Body, RejectedAt: rej.RejectedAt.UTC()}
+	}
+	for i := range ds {
+		out.Requests = append(out.Requests, deliveryJSON(&ds[i]))
+	}
+	return out
+}

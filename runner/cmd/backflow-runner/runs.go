@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+var runsCommand = command{
+	name: "runs",
+	usage: `Usage: backflow-runner runs [NAME|ID] [--limit N] [--json] [flags]
+       backflow-runner runs show RUN_ID [--json] [flags]
+
+Lists recent runs, newest first, of one sync or of all: id, sync, status, trigger, start, duration
+and counters, then the error of each run that has one, in full. With --json, one JSON object per
+run.
+
+'runs show RUN_ID' prints one run: its counters, its error, the samples of its invalid records and
+the records the destination refused in it (rejected), with the status and the start of the answer.
+`,
+	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		limit := fs.Int("limit", 20, "how many runs to list")
+		asJSON := fs.Bool("json", false, "print JSON: one object per run")
+		return func(ctx context.Context, e *env, args []string) error {
+			if len(args) >= 1 && args[0] == "show" && len(args) != 1 {
+				if len(args) != 2 {
+					return usageError("runs show takes one run id")
+				}
+				id, err := strconv.ParseInt(args[1], 10, 64)
+				if err != nil || id <= 0 {
+					return usageError(fmt.Sprintf("runs show: %q is not a run id (the ID column of runs)", args[1]))
+				}
+				return showRun(ctx, e, id, *asJSON)
+			}
+			if len(args) > 1 {
+				return usageError("at most one sync (quote a name that has spaces)")
+			}
+			store, err := e.openStore(ctx, false, 0)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			var syncID int64
+			if len(args) == 1 {
+				y, err := findSync(ctx, store, args[0])
+				if err != nil {
+					return err
+				}
+				syncID = y.ID
+			}
+			runs, err := store.ListRuns(ctx, syncID, *limit)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				enc := json.NewEncoder(e.stdout)
+				for _, r := range runs {
+					if err := enc.Encode(runJSON(r, nil)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(e.stdout, "no runs yet")
+				return nil
+			}
+			printRuns(e.stdout, runs)
+			return nil
+		}
+	},
+}
+
+// errorWidth is where run errors are wrapped.
+const errorWidth = 100
+
+func printRuns(w io.Writer, runs []*controlplane.Run) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED")
+	for _, r := range runs {
+		c := r.Counts
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.SyncName, r.Status,
+			r.Trigger, r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
+			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed)
+	}
+	tw.Flush()
+	first := true
+	for _, r := range runs {
+		if r.Error == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nerrors:")
+			first = false
+		}
+		fmt.Fprintf(w, "run %d:\n%s", r.ID, wrap(r.Error, errorWidth, "  "))
+	}
+}
+
+// wrap breaks s into lines of at most width columns (a longer word gets a line of its own), each
+// starting with indent and ending with a newline. Runs of white space become one space.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for _, word := range strings.Fields(s) {
+		if line > 0 && line+1+len(word) > width {
+			b.WriteString("\n")
+			line = 0
+		}
+		if line == 0 {
+			b.WriteString(indent)
+			line = len(indent)
+		} else {
+			b.WriteString(" ")
+			line++
+		}
+		b.WriteString(word)
+		line += len(word)
+	}
+	if line > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
+	store, err := e.openStore(ctx, false, 0)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	r, err := store.GetRun(ctx, id)
+	if err != nil {
+		return fmt.Errorf("run %d: %w", id, err)
+	}
+	all, err := store.ListRejected(ctx, r.SyncID)
+	if err != nil {
+		return err
+	}
+	var rejected []controlplane.Rejected
+	for _, rj := range all {
+		if rj.RunID == r.ID {
+			rejected = append(rejected, rj)
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(runJSON(r, rejected))
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "run %d of sync %q (id %d): %s in %s (trigger %s)\n", r.ID, r.SyncName, r.SyncID, r.Status,
+		r.Duration().Round(time.Millisecond), r.Trigger)
+	fmt.Fprintf(w, "  started   %s\n", r.StartedAt.UTC().Format(time.RFC3339))
+	if !r.FinishedAt.IsZero() {
+		fmt.Fprintf(w, "  finished  %s\n", r.FinishedAt.UTC().Format(time.RFC3339))
+	}
+	c := r.Counts
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, kv := range []struct {
+		k string
+		v int64
+	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
+		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
+		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
+	}
+	tw.Flush()
+	if r.Error != "" {
+		fmt.Fprintf(w, "error:\n%s", wrap(r.Error, errorWidth, "  "))
+	}
+	var samples []json.RawMessage
+	_ = json.Unmarshal(r.InvalidSamples, &samples)
+	if len(samples) > 0 {
+		fmt.Fprintf(w, "invalid records (%d sampled of %d):\n", len(samples), c.Invalid)
+		for _, s := range samples {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	if len(rejected) > 0 {
+		fmt.Fprintf(w, "rejected records still refused (%d, retried by the next run):\n", len(rejected))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  KEY\tSTATUS\tANSWER")
+		for _, rj := range rejected {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", oneLine(strconv.Quote(rj.Key), 60), rj.Status, oneLine(orEmpty(rj.Body), 100))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "its requests: backflow-runner deliveries %d --run %d\n", r.SyncID, r.ID)
+	return nil
+}
+
+type runOut struct {
+	ID             int64                  `json:"id"`
+	SyncID         int64                  `json:"sync_id"`
+	Sync           string                 `json:"sync"`
+	Status         string                 `json:"status"`
+	Trigger        string                 `json:"trigger"`
+	StartedAt      time.Time              `json:"started_at"`
+	FinishedAt     *time.Time             `json:"finished_at"`
+	DurationMS     int64                  `json:"duration_ms"`
+	Counts         controlplane.RunCounts `json:"counts"`
+	Error          string                 `json:"error"`
+	InvalidSamples json.RawMessage        `json:"invalid_samples"`
+	Rejected       []rejectedRecordOut    `json:"rejected,omitempty"`
+}
+
+type rejectedRecordOut struct {
+	Key        string    `json:"key"`
+	Status     int       `json:"status"`
+	Body       string    `json:"body"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+func runJSON(r *controlplane.Run, rejected []controlplane.Rejected) runOut {
+	out := runOut{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
+		StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(), Counts: r.Counts, Error: r.Error,
+		InvalidSamples: r.InvalidSamples}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt.UTC()
+		out.FinishedAt = &f
+	}
+	if len(out.InvalidSamples) == 0 {
+		out.InvalidSamples = json.RawMessage("[]")
+	}
+	for _, rj := range rejected {
+		out.Rejected = append(out.Rejected, rejectedRecordOut{Key: rj.Key, Status: rj.Status, Body: rj.Body, RejectedAt: rj.RejectedAt.UTC()})
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// findSync looks a sync up by id or name; when there is none, the error suggests the names that
+// match ignoring case (or contain the name given, ignoring case), or lists the syncs there are.
+func findSync(ctx context.Context, store *controlplane.Store, ref string) (*controlplane.Sync, error) {
+	y, err := store.LookupSync(ctx, ref)
+	if !errors.Is(err, controlplane.ErrNotFound) {
+		return y, err
+	}
+	syncs, lerr := store.ListSyncs(ctx)
+	if lerr != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w%s", err, suggestSyncs(ref, syncs))
+}
+
+// suggestSyncs is the hint that follows "no sync has the id or name ...".
+func suggestSyncs(ref string, syncs []*controlplane.Sync) string {
+	if len(syncs) == 0 {
+		return "; there are no syncs yet (they are created by terraform apply)"
+	}
+	var same, near, all []string
+	want := strings.ToLower(strings.TrimSpace(ref))
+	for _, y := range syncs {
+		q := fmt.Sprintf("%q", y.Name)
+		all = append(all, q)
+		switch name := strings.ToLower(y.Name); {
+		case name == want:
+			same = append(same, q)
+		case want != "" && (strings.Contains(name, want) || strings.Contains(want, name)):
+			near = append(near, q)
+		}
+	}
+	switch {
+	case len(same) > 0:
+		return "; did you mean " + orList(same) + "? (names are case-sensitive)"
+	case len(near) > 0 && len(near) <= 5:
+		return "; did you mean " + orList(near) + "?"
+	case len(all) <= 10:
+		return "; the syncs are " + strings.Join(all, ", ")
+	}
+	return "; 'backflow-runner runs' lists the recent runs with their syncs' names"
+}
+
+func orList(xs []string) string {
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
+}

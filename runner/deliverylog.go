@@ -1,0 +1,111 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// How the delivery log is written: rows wait for a group of deliveryLogEvery, or for
+// deliveryLogInterval, and each group is one COPY. A run sends one request per batch (more with
+// bisection), so at batch_size 1000 a million records make a thousand rows.
+const (
+	deliveryLogEvery    = 128
+	deliveryLogInterval = time.Second
+)
+
+// deliveryLog writes a run's requests to the control plane's delivery log (see
+// controlplane.WriteDeliveries), in groups, on a goroutine of its own: the senders only hand rows
+// over. The log is not part of the ledger's guarantees, so it is written outside the fenced
+// commits; but a run that lost its lease writes no more of it, since another runner may be
+// running the sync by then. Rows still waiting when a runner is killed are lost with it.
+type deliveryLog struct {
+	p    *pipeline
+	in   chan controlplane.Delivery
+	done chan struct{}
+}
+
+// newDeliveryLog starts the run's writer; nil when the engine keeps no log (whose add and close
+// do nothing).
+func newDeliveryLog(p *pipeline) *deliveryLog {
+	if p.e.NoDeliveryLog {
+		return nil
+	}
+	l := &deliveryLog{p: p, in: make(chan controlplane.Delivery, deliveryLogEvery/2), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// add hands over the requests of one batch b that Deliver reported in res.
+func (l *deliveryLog) add(b *batch, res *webhook.Result) {
+	if l == nil {
+		return
+	}
+	for i := range res.Requests {
+		r := &res.Requests[i]
+		// Packed here, by the sender: one buffer per row waits for the writer, not a string per key.
+		packed, first, last := controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
+		l.in <- controlplane.Delivery{
+			SyncID: l.p.sync.ID, RunID: l.p.run.ID, WebhookID: r.WebhookID, Operation: b.op, Records: r.Count,
+			SentAt: r.SentAt, Attempts: r.Attempts, Status: r.Status, Latency: r.Latency, Body: r.Body, Error: r.Err,
+			Packed: packed, FirstKey: first, LastKey: last,
+		}
+	}
+}
+
+// close writes what is left and waits for it.
+func (l *deliveryLog) close() {
+	if l == nil {
+		return
+	}
+	close(l.in)
+	<-l.done
+}
+
+func (l *deliveryLog) run() {
+	defer close(l.done)
+	var pending []controlplane.Delivery
+	tick := time.NewTicker(deliveryLogInterval)
+	defer tick.Stop()
+	lost := false
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		if !lost {
+			select {
+			case <-l.p.lease.Lost():
+				lost = true
+				l.p.log.Warn("the rest of this run's delivery log is not written: the sync's lock was lost")
+			default:
+			}
+		}
+		if !lost {
+			// Written even when the run is stopping: what it sent is worth knowing then most.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := l.p.e.Store.WriteDeliveries(ctx, pending); err != nil {
+				l.p.log.Warn("could not write the delivery log; the run goes on", "requests", len(pending), "err", err)
+			}
+			cancel()
+		}
+		clear(pending)
+		pending = pending[:0]
+	}
+	for {
+		select {
+		case d, ok := <-l.in:
+			if !ok {
+				flush()
+				return
+			}
+			pending = append(pending, d)
+			if len(pending) >= deliveryLogEvery {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
