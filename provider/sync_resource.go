@@ -160,7 +160,10 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"schedule": schema.SingleNestedAttribute{
 				MarkdownDescription: "When the runner runs the sync: exactly one of `every` or `cron`. Omitted: only " +
-					"when run by hand (`backflow-runner sync`).",
+					"when run by hand (`backflow-runner sync`). Runs start at their slots: an `every` sync's next slot " +
+					"counts from the slot its last scheduled run served (or from the start of a run by hand), not " +
+					"from when that run started; a runner that was down runs the latest missed slot once, not each " +
+					"one.",
 				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"every": schema.StringAttribute{

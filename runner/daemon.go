@@ -84,7 +84,7 @@ func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) erro
 	if !last.Before(job.Args.Due) {
 		return nil
 	}
-	run, err := w.engine.Run(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerSchedule})
+	run, err := w.engine.Run(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerSchedule, Due: job.Args.Due})
 	switch {
 	case err == nil:
 		return nil
@@ -137,6 +137,8 @@ type Daemon struct {
 	notifyBackoff time.Duration
 	// nextDue is when each sync was last logged as next due (schedule's goroutine only).
 	nextDue map[int64]time.Time
+	// earliest is the earliest due time after now the last scheduling pass found (zero: none).
+	earliest time.Time
 	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
 	// tests wait on it instead of sleeping to prove that a pass did not queue something.
 	polled chan struct{}
@@ -203,9 +205,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if poll <= 0 {
 		poll = 10 * time.Second
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
 	for {
+		// Polls every poll interval, and wakes for the earliest due time before that, so that a
+		// run starts when it is due rather than at the next poll.
+		wake := time.NewTimer(poll)
 		if err := d.schedule(ctx); err != nil && ctx.Err() == nil {
 			d.logger().Error("could not schedule syncs", "err", err)
 		}
@@ -215,10 +218,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			default:
 			}
 		}
+		if !d.earliest.IsZero() {
+			wake.Reset(min(poll, max(time.Until(d.earliest), 0)))
+		}
 		select {
 		case <-ctx.Done():
+			wake.Stop()
 			return d.stop()
-		case <-t.C:
+		case <-wake.C:
 		}
 	}
 }
@@ -252,25 +259,29 @@ func (d *Daemon) schedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	last, err := store.LastRunStarts(ctx)
+	bases, err := store.ScheduleBases(ctx)
 	if err != nil {
 		return err
 	}
+	d.earliest = time.Time{}
 	now := time.Now()
 	failed := 0
 	for _, y := range syncs {
 		if y.Paused {
 			continue
 		}
-		// last: the start of the last run that served the schedule (see Store.LastRunStarts), so
-		// every replica computes the same due time.
-		due, ok, err := schedule.NextDue(y.ScheduleEvery, y.ScheduleCron, y.CreatedAt, last[y.ID])
+		// The base (Store.ScheduleBases) depends only on the control plane, so every replica
+		// computes the same due time.
+		due, ok, err := schedule.NextDue(y.ScheduleEvery, y.ScheduleCron, y.CreatedAt, bases[y.ID], now)
 		if err != nil {
 			d.logger().Error("sync has a bad schedule", "sync", y.Name, "err", err)
 			continue
 		}
 		if ok && due.After(now) {
 			d.noteNextDue(y, due)
+			if d.earliest.IsZero() || due.Before(d.earliest) {
+				d.earliest = due
+			}
 		}
 		if !ok || due.After(now) {
 			continue

@@ -91,9 +91,19 @@ func scanRun(row pgx.Row) (*Run, error) {
 
 // StartRun records a new running run of a sync.
 func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Run, error) {
+	return s.StartRunAt(ctx, syncID, trigger, time.Time{})
+}
+
+// StartRunAt records a new running run of a sync that serves the schedule slot due (zero: none,
+// a run started by hand). The next slot counts from due (see ScheduleBases).
+func (s *Store) StartRunAt(ctx context.Context, syncID int64, trigger string, due time.Time) (*Run, error) {
 	r := &Run{SyncID: syncID, Status: RunRunning, Trigger: trigger, InvalidSamples: json.RawMessage("[]")}
-	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger)
-		VALUES ($1, 'running', $2) RETURNING id, started_at`, syncID, trigger).Scan(&r.ID, &r.StartedAt)
+	var slot *time.Time
+	if !due.IsZero() {
+		slot = &due
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, scheduled_for)
+		VALUES ($1, 'running', $2, $3) RETURNING id, started_at`, syncID, trigger, slot).Scan(&r.ID, &r.StartedAt)
 	if err != nil {
 		return nil, fmt.Errorf("record the start of a run of sync %d: %w", syncID, refErr(err))
 	}
@@ -176,7 +186,7 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 // calls it once it holds the sync's lock: any run still "running" then belonged to a runner that
 // died (its lock died with its session). Such a run is recorded canceled, not failed: like a run
 // stopped by SIGTERM it did not finish for reasons of its own, so it does not count as the run
-// that served its schedule (see LastRunStarts) and its work is redone at once.
+// that served its schedule (see ScheduleBases) and its work is redone at once.
 func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
 		failed = greatest(new + changed + deleted - delivered - rejected, 0), error = $2
@@ -187,10 +197,11 @@ func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (i
 	return tag.RowsAffected(), nil
 }
 
-// LastRunStarts returns, per sync, when the newest run that served its schedule started (see
-// servedRun), for the scheduler. Syncs without one are absent.
-func (s *Store) LastRunStarts(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.sync_id, max(r.started_at) FROM backflow.sync_runs r
+// ScheduleBases returns, per sync, what its next due time counts from: the latest of its runs
+// that served its schedule (see servedRun), by the schedule slot it served, or by its start for
+// a run started by hand. Syncs without one are absent.
+func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.sync_id, max(coalesce(r.scheduled_for, r.started_at)) FROM backflow.sync_runs r
 		WHERE `+servedRun+` GROUP BY r.sync_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read the last runs: %w", err)

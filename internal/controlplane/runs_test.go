@@ -75,7 +75,7 @@ func TestRuns(t *testing.T) {
 	// schedule, r1 (failed) has.
 	lastStart := func() time.Time {
 		t.Helper()
-		last, err := store.LastRunStarts(ctx)
+		last, err := store.ScheduleBases(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !one.Equal(last[y.ID]) {
-			t.Errorf("LastRunStart = %v, LastRunStarts = %v", one, last[y.ID])
+			t.Errorf("LastRunStart = %v, ScheduleBases = %v", one, last[y.ID])
 		}
 		return one
 	}
@@ -247,4 +247,36 @@ func commitWithLease(t *testing.T, store *controlplane.Store, syncID int64, run 
 	}
 	defer lease.Release()
 	return lease.Commit(ctx, run, d)
+}
+
+// A scheduled run's slot is what the next due time counts from, not when the run started; a run
+// started by hand counts from its start.
+func TestScheduleBases(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	slot := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	r, err := store.StartRunAt(ctx, y.ID, controlplane.TriggerSchedule, slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status = controlplane.RunSucceeded
+	if err := store.FinishRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	bases, err := store.ScheduleBases(ctx)
+	if err != nil || !bases[y.ID].Equal(slot) {
+		t.Fatalf("ScheduleBases = %v, %v; want the slot %v", bases[y.ID], err, slot)
+	}
+	m, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Status = controlplane.RunFailed
+	if err := store.FinishRun(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if bases, err = store.ScheduleBases(ctx); err != nil || !bases[y.ID].Equal(m.StartedAt) {
+		t.Errorf("after a run by hand: ScheduleBases = %v, %v; want its start %v", bases[y.ID], err, m.StartedAt)
+	}
 }

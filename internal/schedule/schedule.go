@@ -55,31 +55,44 @@ func ParseEvery(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// NextDue is when a sync with schedule every or cron (at most one set) is next due: for
-// `every`, its last run's start plus the interval; for `cron`, the first time the expression
-// fires after the last run's start (UTC). A sync that never ran is due from its creation. ok is
-// false for a sync without a schedule (manual runs only).
-func NextDue(every, cronExpr string, created, lastStart time.Time) (due time.Time, ok bool, err error) {
-	base := lastStart
-	if base.IsZero() {
-		base = created
-	}
+// NextDue is when a sync with schedule every or cron (at most one set) is due: the first slot of
+// its schedule after base (the slot its last scheduled run served, or the start of a run started
+// by hand; zero when it never ran: it is due from its creation). A sync that fell behind (its
+// runner was down) is due at its latest slot not after now, once: missed slots are not run one
+// after the other. Slots are in UTC. ok is false for a sync without a schedule.
+func NextDue(every, cronExpr string, created, base, now time.Time) (due time.Time, ok bool, err error) {
 	switch {
 	case every != "":
 		d, err := ParseEvery(every)
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("schedule every: %w", err)
 		}
-		if lastStart.IsZero() {
+		if base.IsZero() {
 			return created.UTC(), true, nil
 		}
-		return lastStart.Add(d).UTC(), true, nil
+		due = base.Add(d)
+		if behind := now.Sub(due); behind >= d {
+			due = due.Add(behind / d * d)
+		}
+		return due.UTC(), true, nil
 	case cronExpr != "":
 		s, err := ParseCron(cronExpr)
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("schedule cron %q: %w", cronExpr, err)
 		}
-		return s.Next(base.UTC()), true, nil
+		if base.IsZero() {
+			base = created
+		}
+		due = s.Next(base.UTC())
+		// Behind: step to the latest slot not after now (a bounded walk; far behind, now will do).
+		for i := 0; i < 100000; i++ {
+			next := s.Next(due)
+			if next.After(now) || next.IsZero() {
+				return due, true, nil
+			}
+			due = next
+		}
+		return now.UTC(), true, nil
 	}
 	return time.Time{}, false, nil
 }

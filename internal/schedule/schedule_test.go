@@ -50,11 +50,13 @@ func TestParseEvery(t *testing.T) {
 func TestNextDue(t *testing.T) {
 	created := time.Date(2026, 1, 1, 10, 7, 0, 0, time.UTC)
 	last := time.Date(2026, 1, 2, 10, 7, 30, 0, time.FixedZone("CET", 3600))
+	slot := time.Date(2026, 1, 3, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name      string
 		every     string
 		cron      string
 		last      time.Time
+		now       time.Time // zero: the base itself (on time)
 		want      time.Time
 		wantOK    bool
 		wantError bool
@@ -65,12 +67,27 @@ func TestNextDue(t *testing.T) {
 		{name: "cron, never ran: first time after creation", cron: "0 * * * *", want: time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC), wantOK: true},
 		// last is 09:07:30 UTC (10:07:30 CET): the next 09:30 is today in UTC, tomorrow in CET.
 		{name: "cron is UTC", cron: "30 9 * * *", last: last, want: time.Date(2026, 1, 2, 9, 30, 0, 0, time.UTC), wantOK: true},
+		{name: "every counts from the slot, not from when the run started", every: "1m", last: slot,
+			now: slot.Add(10 * time.Second), want: slot.Add(time.Minute), wantOK: true},
+		{name: "every, behind: the latest slot not after now, once", every: "15m", last: slot,
+			now: slot.Add(2*time.Hour + 5*time.Minute), want: slot.Add(2 * time.Hour), wantOK: true},
+		{name: "cron, behind: the latest slot not after now, once", cron: "0 * * * *", last: slot,
+			now: slot.Add(5*time.Hour + 30*time.Minute), want: time.Date(2026, 1, 3, 17, 0, 0, 0, time.UTC), wantOK: true},
+		{name: "cron, on time", cron: "*/5 * * * *", last: slot, now: slot.Add(time.Minute),
+			want: slot.Add(5 * time.Minute), wantOK: true},
 		{name: "bad every", every: "soon", wantError: true},
 		{name: "bad cron", cron: "61 * * * *", wantError: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok, err := NextDue(tc.every, tc.cron, created, tc.last)
+			now := tc.now
+			if now.IsZero() {
+				now = created
+				if tc.last.After(created) {
+					now = tc.last
+				}
+			}
+			got, ok, err := NextDue(tc.every, tc.cron, created, tc.last, now)
 			if (err != nil) != tc.wantError {
 				t.Fatalf("error = %v", err)
 			}
