@@ -228,3 +228,24 @@ func TestMySQLURL(t *testing.T) {
 		t.Errorf("parsed %+v", cfg)
 	}
 }
+
+func TestMySQLStatementTimeout(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, "")
+	src.cfg.StatementTimeout = time.Second
+	rows, err := src.Open(context.Background(),
+		"SELECT count(*) AS c FROM information_schema.collations a, information_schema.collations b, "+
+			"information_schema.collations c, information_schema.collations d", "c")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if !errors.Is(err, ErrStatementTimeout) {
+		t.Fatalf("a query longer than statement_timeout: %v, want ErrStatementTimeout", err)
+	}
+	if !strings.Contains(err.Error(), "(1s)") {
+		t.Errorf("the error does not name the timeout: %v", err)
+	}
+}
