@@ -198,6 +198,23 @@ func TestNotifications(t *testing.T) {
 			t.Errorf("event %s (%s) was not sent: %+v", e.EventID, e.Event, e)
 		}
 	}
+	// A guard blocks a run (the model has fewer rows than it needs), then the sync recovers.
+	minRows := int64(1000)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: &minRows}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunBlocked, RunOptions{})
+	step("blocked", controlplane.EventRunBlocked)
+	f.run(controlplane.RunBlocked, RunOptions{})
+	step("still blocked", []string(nil)...)
+	f.sync.Guard = nil
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	step("unblocked", controlplane.EventRunSucceeded, controlplane.EventRunRecovered)
+
 	sink.mu.Lock()
 	for _, id := range sink.ids {
 		if len(id) < 5 || id[:4] != "evt_" {
