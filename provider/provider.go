@@ -139,7 +139,8 @@ func (p *BackflowProvider) Resources(context.Context) []func() resource.Resource
 
 // DataSources lists the data sources.
 func (p *BackflowProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewConnectionDataSource, NewModelDataSource, NewSyncDataSource}
+	return []func() datasource.DataSource{NewConnectionDataSource, NewModelDataSource, NewSyncDataSource,
+		NewSyncPreviewDataSource}
 }
 
 // stores caches one Store per (url, key) for the life of the plugin process: Terraform calls

@@ -18,6 +18,9 @@ const (
 	kindDeleted
 )
 
+// kindNames name the kinds as previews show them.
+var kindNames = [...]string{kindNew: "new", kindChanged: "changed", kindDeleted: "deleted"}
+
 // source is the model's rows as the engine reads them; *warehouse.Rows satisfies it.
 type source interface {
 	Columns() []controlplane.Column

@@ -17,7 +17,10 @@ import (
 type DryRun struct {
 	Counts controlplane.RunCounts // Delivered, Rejected and Failed stay zero
 	// Samples holds up to the asked number of records per operation ("changed", "deleted").
-	Samples        map[string][]json.RawMessage
+	Samples map[string][]json.RawMessage
+	// SampleKeys holds the keys of up to the asked number of records per kind: "new" (never
+	// delivered), "changed", "deleted".
+	SampleKeys     map[string][]string
 	InvalidSamples json.RawMessage
 }
 
@@ -44,7 +47,7 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	defer led.Close()
 	var counters Counters
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
-	out := &DryRun{Samples: map[string][]json.RawMessage{}}
+	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}}
 	err = d.run(ctx, rows, led, func(r *record) error {
 		op := webhook.OpChanged
 		if r.kind == kindDeleted {
@@ -52,6 +55,9 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 		}
 		if len(out.Samples[op]) < samples {
 			out.Samples[op] = append(out.Samples[op], append(json.RawMessage(nil), r.obj...))
+		}
+		if kind := kindNames[r.kind]; len(out.SampleKeys[kind]) < samples {
+			out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
 		}
 		return nil
 	})

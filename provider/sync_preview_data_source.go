@@ -1,0 +1,132 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+var (
+	_ datasource.DataSource              = &SyncPreviewDataSource{}
+	_ datasource.DataSourceWithConfigure = &SyncPreviewDataSource{}
+)
+
+// previewTimeout bounds how long a preview may read the warehouse.
+const previewTimeout = 2 * time.Minute
+
+// previewSamples is how many sample keys a preview keeps per kind.
+const previewSamples = 3
+
+// SyncPreviewDataSource is data.backflow_sync_preview: what a sync's next run would send, computed
+// read-only (the model read in a read-only transaction and diffed against the ledger; nothing
+// sent, nothing moved), as the runner's `sync --dry-run` computes it.
+type SyncPreviewDataSource struct{ storeHolder }
+
+// NewSyncPreviewDataSource is the data source factory.
+func NewSyncPreviewDataSource() datasource.DataSource { return &SyncPreviewDataSource{} }
+
+type syncPreviewModel struct {
+	Sync           types.String `tfsdk:"sync"`
+	Full           types.Bool   `tfsdk:"full"`
+	ID             types.Int64  `tfsdk:"id"`
+	Extracted      types.Int64  `tfsdk:"extracted"`
+	Invalid        types.Int64  `tfsdk:"invalid"`
+	New            types.Int64  `tfsdk:"new"`
+	Changed        types.Int64  `tfsdk:"changed"`
+	Deleted        types.Int64  `tfsdk:"deleted"`
+	NewSamples     types.List   `tfsdk:"new_samples"`
+	ChangedSamples types.List   `tfsdk:"changed_samples"`
+	DeletedSamples types.List   `tfsdk:"deleted_samples"`
+}
+
+func (d *SyncPreviewDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sync_preview"
+}
+
+func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	count := func(desc string) schema.Int64Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
+	}
+	samples := func(kind string) schema.ListAttribute {
+		return schema.ListAttribute{ElementType: types.StringType, Computed: true,
+			MarkdownDescription: fmt.Sprintf("Up to %d keys of the %s records, in key order.", previewSamples, kind)}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "What a sync's next run would send: counts and sample keys per operation, computed " +
+			"read-only when Terraform reads the data source (the model is read in a read-only transaction and diffed " +
+			"against the sync's ledger; nothing is sent and nothing moves), as `backflow-runner sync NAME --dry-run` " +
+			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). Reading a large model takes as " +
+			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails.",
+		Attributes: map[string]schema.Attribute{
+			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name.", Required: true},
+			"full": schema.BoolAttribute{MarkdownDescription: "Preview a full resync (`sync --full`): every current " +
+				"record, no deletes. Defaults to `false`.", Optional: true},
+			"id":              count("Id of the sync."),
+			"extracted":       count("Rows the model returned."),
+			"invalid":         count("Rows with a NULL, duplicated or too long key: never sent."),
+			"new":             count("Records whose key was never delivered."),
+			"changed":         count("Records whose mapped values changed since they were delivered."),
+			"deleted":         count("Keys a mirror sync would send `deleted` for."),
+			"new_samples":     samples("new"),
+			"changed_samples": samples("changed"),
+			"deleted_samples": samples("deleted"),
+		},
+	}
+}
+
+func (d *SyncPreviewDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.setStore(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m syncPreviewModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || !d.ready(&resp.Diagnostics) {
+		return
+	}
+	y, err := d.store.LookupSync(ctx, m.Sync.ValueString())
+	if errors.Is(err, controlplane.ErrNotFound) {
+		resp.Diagnostics.AddAttributeError(path.Root("sync"), "No Such Sync",
+			fmt.Sprintf("The control plane has no sync with the id or name %q.", m.Sync.ValueString()))
+		return
+	}
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "sync", m.Sync.ValueString(), err)
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, previewTimeout)
+	defer cancel()
+	p, err := (&runner.Engine{Store: d.store}).DryRun(pctx, y.ID, m.Full.ValueBool(), previewSamples)
+	if err != nil {
+		detail := fmt.Sprintf("The next run of sync %q could not be previewed.", y.Name)
+		if errors.Is(pctx.Err(), context.DeadlineExceeded) {
+			detail = fmt.Sprintf("Previewing sync %q took longer than %s.", y.Name, previewTimeout)
+		}
+		resp.Diagnostics.AddError("Cannot Preview the Sync", detail+" Check that its model and warehouse can be read "+
+			"(`backflow-runner sync NAME --dry-run` shows the same): "+err.Error())
+		return
+	}
+	m.ID = types.Int64Value(y.ID)
+	c := p.Counts
+	m.Extracted, m.Invalid = types.Int64Value(c.Extracted), types.Int64Value(c.Invalid)
+	m.New, m.Changed, m.Deleted = types.Int64Value(c.New), types.Int64Value(c.Changed), types.Int64Value(c.Deleted)
+	for kind, dst := range map[string]*types.List{"new": &m.NewSamples, "changed": &m.ChangedSamples, "deleted": &m.DeletedSamples} {
+		keys := p.SampleKeys[kind]
+		if keys == nil {
+			keys = []string{}
+		}
+		l, diags := types.ListValueFrom(ctx, types.StringType, keys)
+		resp.Diagnostics.Append(diags...)
+		*dst = l
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,77 @@
+package provider
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+// The preview shows what the next run would send, read-only: a new sync would send every
+// active user; after a run and a change in the warehouse, exactly the change.
+func TestAccSyncPreviewDataSource(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
+		('u3', 'cy@example.com', 'Cy'), ('u4', 'di@example.com', 'Di')`)
+	base := e.syncBase(hook.URL) + syncResource("s", "Users", "all", `behavior = "mirror"
+  primary_key = "unique_id"`)
+	preview := `
+data "backflow_sync_preview" "p" {
+  sync = backflow_sync.s.id
+}
+`
+	const p = "data.backflow_sync_preview.p"
+	count := func(attr string, n int64) statecheck.StateCheck {
+		return statecheck.ExpectKnownValue(p, tfjsonpath.New(attr), knownvalue.Int64Exact(n))
+	}
+	keys := func(attr string, k ...string) statecheck.StateCheck {
+		vals := make([]knownvalue.Check, len(k))
+		for i, s := range k {
+			vals[i] = knownvalue.StringExact(s)
+		}
+		return statecheck.ExpectKnownValue(p, tfjsonpath.New(attr), knownvalue.ListExact(vals))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, preview),
+				ConfigStateChecks: []statecheck.StateCheck{
+					count("extracted", 4), count("new", 4), count("changed", 0), count("deleted", 0),
+					keys("new_samples", "u1", "u2", "u3"), keys("deleted_samples"),
+				},
+			},
+			{
+				PreConfig: func() {
+					var y int64
+					if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs`).Scan(&y); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), y, runner.RunOptions{}); err != nil {
+						t.Fatalf("run the sync: %v", err)
+					}
+					e.execWarehouse(t, `UPDATE users SET first_name = 'Robert' WHERE unique_id = 'u2';
+						DELETE FROM users WHERE unique_id = 'u4'`)
+				},
+				Config: e.config(base, preview),
+				ConfigStateChecks: []statecheck.StateCheck{
+					count("extracted", 3), count("new", 0), count("changed", 1), count("deleted", 1),
+					keys("changed_samples", "u2"), keys("deleted_samples", "u4"),
+				},
+			},
+			{
+				Config:      e.config(base, `data "backflow_sync_preview" "p" { sync = "no such sync" }`),
+				ExpectError: regexp.MustCompile(`No Such Sync`),
+			},
+			{Config: e.config(base)},
+		},
+	})
+}
