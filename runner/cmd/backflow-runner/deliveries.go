@@ -70,7 +70,7 @@ daemon keeps the log for --delivery-retention (14 days by default).
 				d := &ds[i]
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
 					d.WebhookID, d.Operation, d.Records, oneLine(strconv.Quote(d.FirstKey), 40), oneLine(strconv.Quote(d.LastKey), 40),
-					statusText(d.Status), d.Attempts, d.Latency.Round(time.Millisecond), oneLine(answer(d), 100))
+					statusText(d.Status), d.Attempts, latency(d.Latency), oneLine(answer(d), 100))
 			}
 			return tw.Flush()
 		}
@@ -144,6 +144,14 @@ func (e *env) lookupSync(ctx context.Context, args []string) (*controlplane.Stor
 	return store, y, nil
 }
 
+// latency shows a request's latency to the millisecond, or finer below 10 ms.
+func latency(d time.Duration) string {
+	if d < 10*time.Millisecond {
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
 func statusText(status int) string {
 	if status == 0 {
 		return "none"
@@ -202,7 +210,7 @@ func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.
 	for i := range ds {
 		d := &ds[i]
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, d.WebhookID,
-			d.Operation, d.Records, statusText(d.Status), d.Attempts, d.Latency.Round(time.Millisecond), oneLine(answer(d), 100))
+			d.Operation, d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), oneLine(answer(d), 100))
 	}
 	tw.Flush()
 }
