@@ -35,7 +35,7 @@ var guardDescriptions = map[string]string{
 	"max_deleted_percent": "One run deletes at most this percentage (0 to 100) of the keys delivered before it.",
 	"max_changed_percent": "One run changes at most this percentage (0 to 100) of the keys delivered before it " +
 		"(not checked by a `--full` run, which resends everything on purpose).",
-	"min_model_rows": "The model returns at least this many rows.",
+	"min_model_rows": "The model returns at least this many rows with a valid key (NULL, duplicated and too long keys do not count).",
 }
 
 const guardMarkdown = "Bounds one run may not exceed. A run that would exceed any of them sends **nothing** " +

@@ -46,6 +46,8 @@ type syncPreviewModel struct {
 	NewSamples     types.List   `tfsdk:"new_samples"`
 	ChangedSamples types.List   `tfsdk:"changed_samples"`
 	DeletedSamples types.List   `tfsdk:"deleted_samples"`
+	Blocked        types.String `tfsdk:"blocked"`
+	Mark           types.Bool   `tfsdk:"mark"`
 }
 
 func (d *SyncPreviewDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -79,6 +81,10 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"new_samples":     samples("new"),
 			"changed_samples": samples("changed"),
 			"deleted_samples": samples("deleted"),
+			"blocked": schema.StringAttribute{Computed: true, MarkdownDescription: "Why the sync's guard would " +
+				"block the run, which would then send nothing; null when it would not."},
+			"mark": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the run would record the " +
+				"records as delivered without sending them (`initial = \"skip_existing\"`: its runs do until one succeeds)."},
 		},
 	}
 }
@@ -116,6 +122,11 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	m.ID = types.Int64Value(y.ID)
+	m.Mark = types.BoolValue(p.Mark)
+	m.Blocked = types.StringNull()
+	if p.Blocked != "" {
+		m.Blocked = types.StringValue(p.Blocked)
+	}
 	c := p.Counts
 	m.Extracted, m.Invalid = types.Int64Value(c.Extracted), types.Int64Value(c.Invalid)
 	m.New, m.Changed, m.Deleted = types.Int64Value(c.New), types.Int64Value(c.Changed), types.Int64Value(c.Deleted)

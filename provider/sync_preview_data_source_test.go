@@ -47,6 +47,8 @@ data "backflow_sync_preview" "p" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					count("extracted", 4), count("new", 4), count("changed", 0), count("deleted", 0),
 					keys("new_samples", "u1", "u2", "u3"), keys("deleted_samples"),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("blocked"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("mark"), knownvalue.Bool(false)),
 				},
 			},
 			{

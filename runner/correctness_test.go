@@ -235,3 +235,48 @@ func TestLostLockFencesTheRun(t *testing.T) {
 		t.Errorf("the receiver's last versions differ from the warehouse (-want +got):\n%.2000s", diff)
 	}
 }
+
+// A run retrying a batch (its endpoint answers 503) whose sync is taken over meanwhile starts no
+// further attempt: each retry first checks the fence. (A network cut can hide the lost lock's
+// session for seconds; the fence cannot be hidden.)
+func TestRetriesCheckTheFence(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.engine.MaxRetries = 50
+	var mu sync.Mutex
+	attempts, afterBump := 0, 0
+	bumped := false
+	f.recv.mu.Lock()
+	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		mu.Lock()
+		attempts++
+		if bumped {
+			afterBump++
+		}
+		n := attempts
+		mu.Unlock()
+		if n == 3 {
+			// Another runner takes the sync: its fence moves on.
+			if _, err := f.store.Pool().Exec(context.Background(),
+				`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
+				t.Errorf("bump the fence: %v", err)
+			}
+			mu.Lock()
+			bumped = true
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	}
+	f.recv.mu.Unlock()
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "lock was lost") {
+		t.Fatalf("run: %+v, %v; want it stopped by the lost lock", run, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Concurrency 2: the other batch's attempt may have been on its way when the fence moved.
+	if afterBump > 1 {
+		t.Errorf("%d attempts started after the sync was taken over", afterBump)
+	}
+}

@@ -175,13 +175,8 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if opts.Full {
 		trigger = controlplane.TriggerFull
 	}
-	if !opts.MarkDelivered && !opts.Full && y.Initial == controlplane.InitialSkipExisting {
-		// Until a run of a skip_existing sync succeeds, its runs mark what the model has.
-		done, err := e.Store.HasSucceededRun(ctx, y.ID)
-		if err != nil {
-			return nil, err
-		}
-		opts.MarkDelivered = !done
+	if opts.MarkDelivered, err = e.marks(ctx, y, opts); err != nil {
+		return nil, err
 	}
 	if opts.MarkDelivered {
 		trigger = controlplane.TriggerMark
@@ -409,6 +404,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		conc: e.concurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered,
 	}
+	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
 	samplesOf := func() json.RawMessage {
 		if len(d.samples) == 0 {
@@ -420,30 +416,14 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if g := y.EffectiveGuard(); !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
+		defer buf.close()
 		if err := d.run(ctx, rows, led, buf.add); err != nil {
 			return samplesOf(), none, err
 		}
 		if why := guardTrip(g, counters.snapshot(), d.ledgerKeys, full); why != "" {
 			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil}
 		}
-		if !buf.over {
-			d.replay = buf
-		} else {
-			// Too large to keep: read the model and the ledger again and send as an unguarded
-			// run would. (Closing twice, here and in the defers above, is harmless.)
-			rows.Close()
-			led.Close()
-			if rows, _, err = j.openModel(ctx, modelQuery(j.src, j.model)); err != nil {
-				return samplesOf(), none, err
-			}
-			defer rows.Close()
-			if led, err = e.Store.ReadLedger(ctx, y.ID); err != nil {
-				return samplesOf(), none, err
-			}
-			defer led.Close()
-			counters.reset()
-			d = &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
-		}
+		d.replay = buf // what is sent is exactly the diff that was checked
 	}
 	committed, err := p.execute(ctx, d, rows, led, ledState.WriteMode(hadRejected))
 	return samplesOf(), committed, err

@@ -1,23 +1,26 @@
 package runner
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // Guards: a run that would exceed its sync's guard sends nothing, not even what comes before the
-// threshold. So a guarded run knows its whole diff before it sends: it diffs into a buffer (maxGuardBuffer), and
-// when the whole diff fits there (runs that change little: nothing changed, a few updates) it
-// checks the guard and then sends from the buffer, reading the model once. A diff too large for
-// the buffer goes on counting only; if the guard passes, the run reads the model again and sends
-// as an unguarded run does.
+// threshold. So a guarded run knows its whole diff before it sends: it diffs into a buffer,
+// checks the guard, and then sends from the buffer, reading the model once. The buffer holds
+// maxGuardBuffer bytes of records in memory and spills the rest to a temporary file (deleted as
+// soon as it is created), so what is sent is exactly the diff that was checked.
 
-// maxGuardBuffer bounds the bytes of records a guarded run holds before it switches to counting.
+// maxGuardBuffer bounds the bytes of records a guarded run holds in memory.
 var maxGuardBuffer = 16 << 20 // a var: tests lower it
 
 // guardCanTrip reports whether a run could exceed g, and so must know its whole diff before it
@@ -30,11 +33,14 @@ func guardCanTrip(g controlplane.Guard, ledgerEmpty bool) bool {
 	return g.Active()
 }
 
-// guardBuffer holds the records a diff decided to send: keys and objects back to back in arena.
+// guardBuffer holds the records a diff decided to send, in order: the first in memory (keys and
+// objects back to back in arena), the rest in a temporary file.
 type guardBuffer struct {
 	arena []byte
 	recs  []bufferedRecord
-	over  bool // the diff did not fit: records were counted, not kept
+	file  *os.File      // the spilled records, if any
+	w     *bufio.Writer // writes to file
+	enc   []byte        // scratch
 }
 
 type bufferedRecord struct {
@@ -46,17 +52,37 @@ type bufferedRecord struct {
 }
 
 func (g *guardBuffer) add(r *record) error {
-	if g.over {
+	if g.file == nil && len(g.arena)+len(r.key)+len(r.obj) <= maxGuardBuffer {
+		g.arena = append(g.arena, r.key...)
+		keyEnd := len(g.arena)
+		g.arena = append(g.arena, r.obj...)
+		g.recs = append(g.recs, bufferedRecord{kind: r.kind, stored: r.stored, keyEnd: keyEnd, objEnd: len(g.arena), hash: r.hash})
 		return nil
 	}
-	if len(g.arena)+len(r.key)+len(r.obj) > maxGuardBuffer {
-		g.over, g.arena, g.recs = true, nil, nil
-		return nil
+	if g.file == nil {
+		f, err := os.CreateTemp("", "backflow-guard-*")
+		if err != nil {
+			return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+		}
+		_ = os.Remove(f.Name()) // gone when closed, even if the runner dies
+		g.file, g.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
-	g.arena = append(g.arena, r.key...)
-	keyEnd := len(g.arena)
-	g.arena = append(g.arena, r.obj...)
-	g.recs = append(g.recs, bufferedRecord{kind: r.kind, stored: r.stored, keyEnd: keyEnd, objEnd: len(g.arena), hash: r.hash})
+	// kind, stored, hash, uvarint key length, key, uvarint object length, object
+	e := append(g.enc[:0], byte(r.kind), 0)
+	if r.stored {
+		e[1] = 1
+	}
+	e = append(e, r.hash[:]...)
+	e = binary.AppendUvarint(e, uint64(len(r.key)))
+	e = append(e, r.key...)
+	e = binary.AppendUvarint(e, uint64(len(r.obj)))
+	g.enc = e
+	if _, err := g.w.Write(e); err != nil {
+		return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+	}
+	if _, err := g.w.Write(r.obj); err != nil {
+		return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+	}
 	return nil
 }
 
@@ -74,7 +100,59 @@ func (g *guardBuffer) replay(ctx context.Context, emit func(*record) error) erro
 			return err
 		}
 	}
-	return nil
+	if g.file == nil {
+		return nil
+	}
+	if err := g.w.Flush(); err != nil {
+		return fmt.Errorf("read back a guarded run's diff: %w", err)
+	}
+	if _, err := g.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read back a guarded run's diff: %w", err)
+	}
+	br := bufio.NewReaderSize(g.file, 1<<20)
+	var head [2 + controlplane.HashSize]byte
+	var key, obj []byte
+	for i := 0; ; i++ {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, err := io.ReadFull(br, head[:]); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read back a guarded run's diff: %w", err)
+		}
+		var err error
+		if key, err = readChunk(br, key); err != nil {
+			return err
+		}
+		if obj, err = readChunk(br, obj); err != nil {
+			return err
+		}
+		r = record{kind: int(head[0]), stored: head[1] == 1, key: key, obj: obj}
+		copy(r.hash[:], head[2:])
+		if err := emit(&r); err != nil {
+			return err
+		}
+	}
+}
+
+func readChunk(br *bufio.Reader, buf []byte) ([]byte, error) {
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, fmt.Errorf("read back a guarded run's diff: %w", err)
+	}
+	buf = slices.Grow(buf[:0], int(n))[:n]
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return nil, fmt.Errorf("read back a guarded run's diff: %w", err)
+	}
+	return buf, nil
+}
+
+// close releases the temporary file, if any.
+func (g *guardBuffer) close() {
+	if g.file != nil {
+		_ = g.file.Close()
+	}
 }
 
 // guardTrip says which bound of g a run with counts c over a ledger of ledgerKeys keys exceeds,
@@ -89,8 +167,9 @@ func guardTrip(g controlplane.Guard, c controlplane.RunCounts, ledgerKeys int64,
 	}
 	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 	switch {
-	case g.MinModelRows != nil && c.Extracted < *g.MinModelRows:
-		return fmt.Sprintf("the model returned %d rows, fewer than min_model_rows = %d", c.Extracted, *g.MinModelRows)
+	case g.MinModelRows != nil && c.Extracted-c.Invalid < *g.MinModelRows:
+		return fmt.Sprintf("the model returned %d rows with a valid key (%d rows, %d invalid), fewer than min_model_rows = %d",
+			c.Extracted-c.Invalid, c.Extracted, c.Invalid, *g.MinModelRows)
 	case g.MaxDeleted != nil && c.Deleted > *g.MaxDeleted:
 		return fmt.Sprintf("the run would delete %d records, more than max_deleted = %d", c.Deleted, *g.MaxDeleted)
 	case g.MaxDeletedPercent != nil && c.Deleted > 0 && pct(c.Deleted) > *g.MaxDeletedPercent:
@@ -122,9 +201,15 @@ func (e *errBlocked) Error() string {
 	return b.String()
 }
 
-// reset zeroes what the diff counts, for a guarded run that diffs a second time.
-func (c *Counters) reset() {
-	for _, n := range []*atomic.Int64{&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted} {
-		n.Store(0)
+// marks reports whether a run of y with opts records the model's records as delivered without
+// sending them: asked for (--mark-delivered), or a skip_existing sync whose runs so far all did
+// (store.OnlyMarkRuns). A full run sends.
+func (e *Engine) marks(ctx context.Context, y *controlplane.Sync, opts RunOptions) (bool, error) {
+	if opts.MarkDelivered {
+		return true, nil
 	}
+	if opts.Full || y.Initial != controlplane.InitialSkipExisting {
+		return false, nil
+	}
+	return e.Store.OnlyMarkRuns(ctx, y.ID)
 }

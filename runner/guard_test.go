@@ -1,12 +1,15 @@
 package runner
 
 import (
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 func i64(n int64) *int64     { return &n }
@@ -20,6 +23,9 @@ func TestGuardBlocksMassDelete(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.recv.take("id")
 	f.exec(`DELETE FROM users`)
+	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Mark || !strings.Contains(dr.Blocked, "delete 5 of the 5 keys") {
+		t.Fatalf("the dry run does not say the run would be blocked: %+v, %v", dr, err)
+	}
 	for range 2 {
 		run := f.run(controlplane.RunBlocked, RunOptions{})
 		if got, _ := f.recv.take("id"); len(got) != 0 {
@@ -102,8 +108,10 @@ func TestGuardTurnedOff(t *testing.T) {
 	}
 }
 
-// A guarded diff too large for the buffer is counted, checked, then read again and sent whole.
-func TestGuardLargeDiffReadsAgain(t *testing.T) {
+// A guarded diff too large for the memory buffer spills to a file and is sent whole, exactly as
+// checked: a model that changes between the check and the sending cannot slip past the guard
+// (it is read once).
+func TestGuardLargeDiffSpills(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	old := maxGuardBuffer
 	maxGuardBuffer = 200 // a few records
@@ -114,9 +122,20 @@ func TestGuardLargeDiffReadsAgain(t *testing.T) {
 	f.exec(`UPDATE users SET name = 'v2' WHERE id > 30`)
 	f.exec(`DELETE FROM users WHERE id > 50`)
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, recs := f.recv.take("id")
 	if len(first) != 55 || run.Counts.Changed != 20 || run.Counts.Deleted != 10 || len(got) != 30 {
-		t.Errorf("first run sent %d, second %d (counts %+v)", len(first), len(got), run.Counts)
+		t.Fatalf("first run sent %d, second %d (counts %+v)", len(first), len(got), run.Counts)
+	}
+	for _, r := range recs {
+		if r.Op == "changed" && r.Data["name"] != "v2" {
+			t.Errorf("record %v sent from the spilled diff is not the current version", r.Data)
+		}
+	}
+	// The whole model is replaced by nothing while a guarded run reads: still one read, checked.
+	f.exec(`DELETE FROM users`)
+	f.run(controlplane.RunBlocked, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 0 {
+		t.Errorf("a blocked run sent %v", got)
 	}
 }
 
@@ -128,6 +147,9 @@ func TestSkipExistingAndMarkDelivered(t *testing.T) {
 	f.sync.Initial = controlplane.InitialSkipExisting
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
+	}
+	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || !dr.Mark || dr.Blocked != "" {
+		t.Fatalf("the dry run does not say the run would mark: %+v, %v", dr, err)
 	}
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
 	if got, _ := f.recv.take("id"); len(got) != 0 {
@@ -175,10 +197,70 @@ func TestGuardCanTrip(t *testing.T) {
 		{def, false, true},
 		{controlplane.Guard{}, false, false},
 		{controlplane.Guard{MinModelRows: i64(1)}, true, true},
+		{controlplane.Guard{MinModelRows: i64(1)}, false, true},
 		{controlplane.Guard{MaxChangedPercent: f64(10)}, true, false},
 	} {
 		if got := guardCanTrip(tc.g, tc.ledgerEmpty); got != tc.want {
 			t.Errorf("guardCanTrip(%+v, empty=%v) = %v, want %v", tc.g, tc.ledgerEmpty, got, tc.want)
 		}
+	}
+}
+
+// A skip_existing sync marks only while every run so far marked: once a run that sends has
+// started (here a --full run that failed part way), gone keys are deleted at the receiver, never
+// dropped from the ledger without a word.
+func TestSkipExistingStopsMarkingOnceARunSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Initial = controlplane.InitialSkipExisting
+	f.sync.Guard = &controlplane.Guard{}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.engine.MaxRetries = 1
+	f.recv.mu.Lock()
+	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		if n == 1 {
+			return false // the first batch is delivered
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	}
+	f.recv.mu.Unlock()
+	f.run(controlplane.RunFailed, RunOptions{Full: true})
+	sent, _ := f.recv.take("id")
+	f.recv.mu.Lock()
+	f.recv.handle = nil
+	f.recv.mu.Unlock()
+	f.exec(`DELETE FROM users`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	got, _ := f.recv.take("id")
+	if run.Trigger == controlplane.TriggerMark || len(sent) == 0 || run.Counts.Deleted == 0 {
+		t.Fatalf("after a failed full run: trigger %s, first sent %v, then %v (counts %+v)", run.Trigger, sent, got, run.Counts)
+	}
+	for _, s := range sent {
+		want := "deleted " + strings.TrimPrefix(s, "changed ")
+		if !slices.Contains(got, want) {
+			t.Errorf("%s was delivered and is gone, but %q was not sent (sent %v)", s, want, got)
+		}
+	}
+}
+
+// min_model_rows counts the rows that could be sent: rows with a NULL key do not count.
+func TestGuardMinModelRowsCountsValidRows(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: i64(3)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.useModel(`select case when id > 2 then null else id end as id, email from users`, "id", controlplane.BehaviorUpdateOrCreate)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: i64(3)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunBlocked, RunOptions{})
+	if !strings.Contains(run.Error, "2 rows with a valid key") {
+		t.Errorf("blocked run's error: %q", run.Error)
 	}
 }

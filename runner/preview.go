@@ -22,6 +22,11 @@ type DryRun struct {
 	// delivered), "changed", "deleted".
 	SampleKeys     map[string][]string
 	InvalidSamples json.RawMessage
+	// Mark: the run would record these records as delivered without sending them (a
+	// skip_existing sync's first runs). Blocked: why the sync's guard would stop the run, which
+	// would then send nothing; empty when it would not.
+	Mark    bool
+	Blocked string
 }
 
 // DryRun diffs sync syncID like a run would and reports what it would send. It sends nothing,
@@ -65,6 +70,13 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 		return nil, err
 	}
 	out.Counts = counters.snapshot()
+	// As Run decides: a marking run sends nothing and is not guarded; else the guard.
+	if out.Mark, err = e.marks(ctx, y, RunOptions{Full: full}); err != nil {
+		return nil, err
+	}
+	if g := y.EffectiveGuard(); !out.Mark && guardCanTrip(g, d.ledgerKeys == 0) {
+		out.Blocked = guardTrip(g, out.Counts, d.ledgerKeys, full)
+	}
 	out.InvalidSamples, _ = json.Marshal(d.samples)
 	if len(d.samples) == 0 {
 		out.InvalidSamples = json.RawMessage("[]")

@@ -150,15 +150,18 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	return nil
 }
 
-// HasSucceededRun reports whether sync syncID ever had a run that succeeded.
-func (s *Store) HasSucceededRun(ctx context.Context, syncID int64) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_runs WHERE sync_id = $1 AND status = 'succeeded')`,
-		syncID).Scan(&ok)
+// OnlyMarkRuns reports whether every run sync syncID ever had recorded its records without
+// sending them (trigger mark) and none succeeded: a skip_existing sync goes on marking until
+// then. A run of any other kind may have sent records, so once one started marking stops (a
+// marking run drops gone keys from the ledger without sending `deleted`).
+func (s *Store) OnlyMarkRuns(ctx context.Context, syncID int64) (bool, error) {
+	var other bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_runs
+		WHERE sync_id = $1 AND (status = 'succeeded' OR trigger <> 'mark'))`, syncID).Scan(&other)
 	if err != nil {
 		return false, fmt.Errorf("read the runs of sync %d: %w", syncID, err)
 	}
-	return ok, nil
+	return !other, nil
 }
 
 // GetRun reads a run by id.

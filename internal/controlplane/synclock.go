@@ -330,3 +330,22 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
 	return l.fenced(ctx, func(tx pgx.Tx) error { return finishRun(ctx, tx, r) })
 }
+
+// CheckFence reports ErrLockLost (and marks the lease lost) when another runner has taken the
+// sync since this lease was acquired. It is a check, not a hold: for a write use a fenced
+// transaction. A runner calls it before requests whose keys' intents were recorded earlier (a
+// retry, a bisected half), so that a run that lost the sync starts no request.
+func (l *SyncLease) CheckFence(ctx context.Context) error {
+	if err := l.Err(); err != nil {
+		return err
+	}
+	var token int64
+	err := l.store.pool.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != l.fence.token {
+		return l.noteLoss(ErrLockLost)
+	}
+	if err != nil {
+		return fmt.Errorf("check the sync's fence: %w", err)
+	}
+	return nil
+}

@@ -87,6 +87,11 @@ type Deliverer struct {
 	// endpoint sent one. Zero means DefaultBaseBackoff and DefaultMaxBackoff.
 	BaseBackoff, MaxBackoff time.Duration
 	Observer                Observer // may be nil
+	// Fence, when set, is called before every request that is not a batch's first attempt (a
+	// retry, or a half of a batch being bisected): an error stops the delivery without sending.
+	// A runner checks there that it still holds the sync, so that a run that lost it starts no
+	// request (its first attempts are checked when their intents are recorded).
+	Fence func(ctx context.Context) error
 	// OnRetry, when set, is called each time a failed attempt is to be retried, before the wait;
 	// the function it returns (may be nil) is called when the wait ends. Calls may be concurrent.
 	OnRetry func(r Retry) (waited func())
@@ -235,16 +240,17 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 	if len(records) == 0 {
 		return res, nil
 	}
-	err := d.deliverRange(ctx, meta, op, records, 0, &res)
+	err := d.deliverRange(ctx, meta, op, records, 0, &res, false)
 	return res, err
 }
 
 // deliverRange delivers records, which start at index base of the caller's slice.
-func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result) error {
+// bisected: records are a half of a batch being bisected.
+func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool) error {
 	bp := bufPool.Get().(*[]byte)
 	body := meta.AppendEnvelope((*bp)[:0], op, records)
 	rq := Request{First: base, Count: len(records)}
-	out, err := d.sendBatch(ctx, body, &rq)
+	out, err := d.sendBatch(ctx, body, &rq, bisected)
 	if out.bodyFree && cap(body) <= maxPooledBuffer {
 		*bp = body[:0]
 		bufPool.Put(bp)
@@ -272,10 +278,10 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	// A refusal is about the batch's content, so halving finds the culprits in about
 	// 2·k·log₂(n) requests for k bad records among n, and the good ones still go through.
 	half := len(records) / 2
-	if err := d.deliverRange(ctx, meta, op, records[:half], base, res); err != nil {
+	if err := d.deliverRange(ctx, meta, op, records[:half], base, res, true); err != nil {
 		return err
 	}
-	return d.deliverRange(ctx, meta, op, records[half:], base+half, res)
+	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true)
 }
 
 // outcome is how a batch ended when sendBatch returned no error.
@@ -287,8 +293,9 @@ type outcome struct {
 
 // sendBatch posts body until it is delivered, refused, or fails for good. Every attempt carries the
 // same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp. It fills rq
-// with the request's identity and its last attempt.
-func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request) (outcome, error) {
+// with the request's identity and its last attempt. fenceFirst: the first attempt is checked
+// with Fence too.
+func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fenceFirst bool) (outcome, error) {
 	client := d.Client
 	if client == nil {
 		client = defaultClient
@@ -305,6 +312,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request) (ou
 	for attempt := 1; ; attempt++ {
 		if err := d.pace(ctx); err != nil {
 			return outcome{bodyFree: open.Load() == 0}, err
+		}
+		if d.Fence != nil && (attempt > 1 || fenceFirst) {
+			if err := d.Fence(ctx); err != nil {
+				return outcome{bodyFree: open.Load() == 0}, err
+			}
 		}
 		req, err := d.Endpoint.NewRequest(ctx, id, body)
 		if err != nil {

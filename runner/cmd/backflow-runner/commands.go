@@ -244,6 +244,14 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	if len(dr.InvalidSamples) > 2 {
 		fmt.Fprintf(e.stdout, "invalid samples: %s\n", dr.InvalidSamples)
 	}
+	switch {
+	case dr.Mark:
+		fmt.Fprintf(e.stdout, "a run now would record these records as delivered WITHOUT sending them "+
+			"(initial = %q: its runs mark until one succeeds)\n", y.Initial)
+	case dr.Blocked != "":
+		fmt.Fprintf(e.stdout, "a run now would be BLOCKED by the sync's guard and send nothing: %s; "+
+			"`backflow-runner sync %q --accept-guard` would send it\n", dr.Blocked, y.Name)
+	}
 	return nil
 }
 
