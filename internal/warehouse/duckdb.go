@@ -3,6 +3,7 @@
 package warehouse
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -10,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,11 +42,15 @@ import (
 // of {"key", "value"} objects; JSON nested as stored.
 //
 // The driver materializes a query's result before the first row is read (it has no streaming
-// interface), so memory grows with the model's size, unlike the other drivers.
+// interface), so the model is read in pages of its key order (duckPageRows), and DuckDB's own
+// memory is limited to DuckDBMemoryLimit unless init_sql sets memory_limit.
 //
 // Key order: ORDER BY the key CAST AS VARCHAR COLLATE c, byte order whatever the database's
 // default_collation (source.go states the rule).
-type DuckDB struct{ cfg *controlplane.DuckDBConfig }
+type DuckDB struct {
+	cfg      *controlplane.DuckDBConfig
+	pageRows int // rows per page of a read; 0: duckPageRows (tests set it small)
+}
 
 func init() {
 	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
@@ -85,6 +92,9 @@ type duckConn struct {
 func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
 	initSQL := d.cfg.InitSQL
 	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
+		if _, err := execer.ExecContext(ctx, duckDefaults, nil); err != nil {
+			return fmt.Errorf("set DuckDB's memory limit: %w", err)
+		}
 		if strings.TrimSpace(initSQL) == "" {
 			return nil
 		}
@@ -210,7 +220,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, err
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.open(ctx, query, keyColumn)
+	r, err := c.open(ctx, query, keyColumn, cmp.Or(d.pageRows, duckPageRows))
 	if err != nil {
 		c.close()
 		return nil, err
@@ -230,7 +240,7 @@ func duckAsText(dbType string) bool {
 	return false
 }
 
-func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows, error) {
+func (c *duckConn) open(ctx context.Context, query, keyColumn string, pageRows int) (*duckRows, error) {
 	cols, dbTypes, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
@@ -250,60 +260,152 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows
 	}
 	k := "m." + quoteDuck(keyColumn)
 	list = append(list, "CAST("+k+" AS VARCHAR)")
-	// COLLATE c: byte order, whatever default_collation init_sql may have set.
-	wrapped := fmt.Sprintf("SELECT %s FROM %s ORDER BY CAST(%s AS VARCHAR) COLLATE c ASC NULLS LAST",
-		strings.Join(list, ", "), wrapQuery(query), k)
 	statement, _ := (&DuckDB{}).Timeouts()
 	qctx, cancel := context.WithTimeout(ctx, statement)
-	rows, err := c.conn.QueryContext(qctx, wrapped)
-	if err != nil {
+	// One snapshot for every page.
+	if _, err := c.conn.ExecContext(qctx, "BEGIN TRANSACTION"); err != nil {
 		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w (%s): make the query faster: %w", ErrStatementTimeout, FormatDuration(statement), err)
-		}
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, fmt.Errorf("start a transaction on the warehouse: %w", err)
 	}
-	r := &duckRows{c: c, rows: rows, cancel: cancel, cols: cols, codecs: codecs, vals: make([]any, len(cols)+1)}
+	r := &duckRows{c: c, ctx: qctx, cancel: cancel, cols: cols, codecs: codecs, vals: make([]any, len(cols)+1),
+		pageRows: pageRows, statement: statement,
+		selectFrom: "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query),
+		keyText:    "CAST(" + k + " AS VARCHAR) COLLATE c", keyIsNull: k + " IS NULL"}
 	r.dest = make([]any, len(r.vals))
 	for i := range r.vals {
 		r.dest[i] = &r.vals[i]
 	}
+	if err := r.openPage(); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
+// duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
+// to 80% of the machine's memory by default, for its buffers and caches, which the runner
+// shares with nothing. With a limit, sorts spill to temp_directory instead.
+var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET temp_directory = '%s'",
+	DuckDBMemoryLimit, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+
+// DuckDBMemoryLimit is DuckDB's memory_limit on Backflow's connections, unless init_sql sets
+// another.
+const DuckDBMemoryLimit = "128MB"
+
+// duckPageRows is how many rows one page of a DuckDB read holds. The driver materializes a
+// query's whole result before its first row, so the model is read in pages of its key order
+// (each a query: the key's text at or after the last page's last key, ordered, LIMIT), which
+// bounds memory by the page instead of the model, at the cost of evaluating the model once per
+// page (DuckDB keeps only the page's rows while it does: a top-N).
+const duckPageRows = 100000
+
+// duckRows reads a DuckDB model page by page in key order, then its NULL keys.
 type duckRows struct {
-	c      *duckConn
-	rows   *sql.Rows
-	cancel context.CancelFunc
-	cols   []controlplane.Column
-	codecs []duckCodec
-	vals   []any
-	dest   []any
-	key    []byte
-	err    error
-	done   bool
-	closed bool
+	c          *duckConn
+	ctx        context.Context
+	cancel     context.CancelFunc
+	rows       *sql.Rows // the current page
+	cols       []controlplane.Column
+	codecs     []duckCodec
+	vals       []any
+	dest       []any
+	key        []byte
+	err        error
+	done       bool
+	closed     bool
+	statement  time.Duration
+	selectFrom string // SELECT columns..., key text FROM (model) AS m
+	keyText    string // the key's text, byte order
+	keyIsNull  string
+	pageRows   int
+	nulls      bool   // reading the NULL keys (the last query)
+	started    bool   // a page of non-NULL keys was asked for
+	last       string // the last key read
+	seen       int    // rows read with key last: the next page skips them
+	skip       int    // rows of the current page still to skip
+	limit      int    // the current page's LIMIT
+	fetched    int    // rows the current page returned
+}
+
+// openPage asks for the next page: the first of non-NULL keys, the next one from the last key
+// (whose rows already read are skipped: rows of one key may straddle pages), or the NULL keys.
+// Skipping counts rows: which rows of a duplicated key are skipped depends on the order DuckDB
+// gives them, but such a key is invalid as a whole and only its row count matters.
+func (r *duckRows) openPage() error {
+	var (
+		q    string
+		args []any
+	)
+	switch {
+	case r.nulls:
+		q = r.selectFrom + " WHERE " + r.keyIsNull
+	case !r.started:
+		r.started, r.limit = true, r.pageRows
+		q = fmt.Sprintf("%s WHERE NOT %s ORDER BY %s LIMIT %d", r.selectFrom, r.keyIsNull, r.keyText, r.limit)
+	default:
+		r.limit, r.skip = r.seen+r.pageRows, r.seen
+		q = fmt.Sprintf("%s WHERE NOT %s AND %s >= ? ORDER BY %s LIMIT %d", r.selectFrom, r.keyIsNull, r.keyText, r.keyText, r.limit)
+		args = []any{r.last}
+	}
+	r.fetched = 0
+	rows, err := r.c.conn.QueryContext(r.ctx, q, args...)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w (%s): make the query faster: %w", ErrStatementTimeout, FormatDuration(r.statement), err)
+		}
+		return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	r.rows = rows
+	return nil
 }
 
 func (r *duckRows) Columns() []controlplane.Column { return r.cols }
 
 func (r *duckRows) Next() bool {
-	if r.done {
-		return false
-	}
-	if r.rows.Next() {
-		if err := r.rows.Scan(r.dest...); err != nil {
+	for !r.done {
+		if r.rows.Next() {
+			if err := r.rows.Scan(r.dest...); err != nil {
+				r.fail(err)
+				return false
+			}
+			r.fetched++
+			if r.skip > 0 {
+				r.skip--
+				continue
+			}
+			if !r.nulls {
+				if k, _ := r.vals[len(r.cols)].(string); k == r.last && r.seen > 0 {
+					r.seen++
+				} else {
+					r.last, r.seen = k, 1
+				}
+			}
+			return true
+		}
+		if err := r.rows.Err(); err != nil {
+			r.fail(err)
+			return false
+		}
+		_ = r.rows.Close()
+		switch {
+		case r.nulls:
+			r.done = true
+			return false
+		case r.fetched < r.limit:
+			r.nulls = true // the non-NULL keys are all read
+		}
+		if err := r.openPage(); err != nil {
 			r.err = fmt.Errorf("read the model from the warehouse: %w", err)
 			r.done = true
 			return false
 		}
-		return true
-	}
-	r.done = true
-	if err := r.rows.Err(); err != nil {
-		r.err = fmt.Errorf("read the model from the warehouse: %w", err)
 	}
 	return false
+}
+
+func (r *duckRows) fail(err error) {
+	r.err = fmt.Errorf("read the model from the warehouse: %w", err)
+	r.done = true
 }
 
 func (r *duckRows) Key() ([]byte, bool) {
@@ -340,7 +442,9 @@ func (r *duckRows) Close() error {
 	}
 	r.closed, r.done = true, true
 	r.cancel()
-	_ = r.rows.Close()
+	if r.rows != nil {
+		_ = r.rows.Close()
+	}
 	r.c.close()
 	return nil
 }

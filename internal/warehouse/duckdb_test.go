@@ -119,3 +119,31 @@ func TestDuckDBReadOnly(t *testing.T) {
 		t.Errorf("the table changed (-want +got):\n%s", diff)
 	}
 }
+
+// TestDuckDBPages: read in pages, the keys come out as one ordered read gives them, with a
+// key's duplicates straddling pages (and more of them than a page holds) and NULL keys last.
+func TestDuckDBPages(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 1), ('c', 1), ('c', 2),
+		('c', 3), ('c', 4), ('c', 5), ('c', 6), ('c', 7), ('d', 1), ('', 1), (NULL, 1), (NULL, 2), ('e', 1), ('e', 2)) AS v(k, v)`)
+	want := []string{"", "a", "b", "c", "c", "c", "c", "c", "c", "c", "d", "e", "e", "<null>", "<null>"}
+	for _, page := range []int{1, 2, 3, 4, 5, 7, 100} {
+		src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path}, pageRows: page}
+		objs, keys := readMySQL(t, src, "select * from t", "k")
+		if diff := cmp.Diff(want, keys); diff != "" {
+			t.Errorf("pages of %d: keys (-want +got):\n%s", page, diff)
+		}
+		// Which rows of a duplicated key a page skips depends on the order DuckDB gives rows of
+		// one key, which no query fixes; the runner never sends such a key (it is invalid), and
+		// counts its rows, which paging keeps. Rows of other keys are read exactly once.
+		var single []string
+		for i, o := range objs {
+			if k := keys[i]; k != "c" && k != "e" && k != "<null>" {
+				single = append(single, o)
+			}
+		}
+		if diff := cmp.Diff([]string{`{"k":"","v":1}`, `{"k":"a","v":1}`, `{"k":"b","v":1}`, `{"k":"d","v":1}`}, single); diff != "" {
+			t.Errorf("pages of %d: rows (-want +got):\n%s", page, diff)
+		}
+	}
+}
