@@ -197,7 +197,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)
-		(&notifier{store: store, client: d.Engine.Client, log: d.logger(), baseBackoff: d.notifyBackoff}).run(rctx)
+		(&notifier{store: store, client: d.Engine.Client, log: d.logger(), metrics: d.Engine.Metrics,
+			baseBackoff: d.notifyBackoff}).run(rctx)
 	}()
 	defer func() { stopRetention(); <-notified }()
 

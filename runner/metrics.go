@@ -18,6 +18,7 @@ type Metrics struct {
 	retries       prometheus.Counter
 	rateWaits     prometheus.Counter
 	rateWaitTotal prometheus.Counter
+	notifications *prometheus.CounterVec
 }
 
 // NewMetrics registers the runner's metrics with reg.
@@ -43,7 +44,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "backflow_webhook_rate_limit_wait_seconds_total", Help: "Time spent waiting for max_requests_per_second.",
 		}),
 	}
-	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal)
+	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "backflow_notification_events_total",
+		Help: "Notification events sent, by outcome: delivered, retried (an attempt failed and will be retried) or given_up.",
+	}, []string{"outcome"})
+	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal, m.notifications)
+	for _, o := range []string{notifyDelivered, notifyRetried, notifyGivenUp} {
+		m.notifications.WithLabelValues(o)
+	}
 	// Series that exist before the first run, at 0, so rate() and alerts work from the start.
 	// backflow_webhook_request_duration_seconds is not pre-created: a histogram per status class
 	// would be 6 empty histograms; each class appears with its first request.
@@ -88,4 +96,18 @@ func (m *Metrics) Retry() { m.retries.Inc() }
 func (m *Metrics) RateLimitWait(d time.Duration) {
 	m.rateWaits.Inc()
 	m.rateWaitTotal.Add(d.Seconds())
+}
+
+// Outcomes of a notification event's attempt (backflow_notification_events_total).
+const (
+	notifyDelivered = "delivered"
+	notifyRetried   = "retried"
+	notifyGivenUp   = "given_up"
+)
+
+func (m *Metrics) notification(outcome string) {
+	if m == nil {
+		return
+	}
+	m.notifications.WithLabelValues(outcome).Inc()
 }

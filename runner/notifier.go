@@ -27,9 +27,10 @@ const (
 )
 
 type notifier struct {
-	store  *controlplane.Store
-	client *http.Client // nil: webhook.DefaultClient()
-	log    *slog.Logger
+	store   *controlplane.Store
+	client  *http.Client // nil: webhook.DefaultClient()
+	log     *slog.Logger
+	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
 	baseBackoff time.Duration
 }
@@ -84,16 +85,19 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
 			return
 		}
+		n.metrics.notification(notifyDelivered)
 		log.Debug("notification event delivered", "status", status)
 		return
 	}
 	attempt := ev.Attempts + 1
 	var retryAt time.Time
 	if attempt < NotifyMaxAttempts {
+		n.metrics.notification(notifyRetried)
 		retryAt = time.Now().Add(n.backoff(attempt))
 		log.Warn("a notification event could not be delivered; retrying later (the syncs are not affected)",
 			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_at", retryAt.UTC().Format(time.RFC3339))
 	} else {
+		n.metrics.notification(notifyGivenUp)
 		log.Error("a notification event could not be delivered and is given up (the syncs are not affected)",
 			"attempts", attempt, "err", err)
 	}

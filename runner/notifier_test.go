@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -95,7 +96,8 @@ func TestNotifications(t *testing.T) {
 	if err := f.store.CreateNotification(f.ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond}
+	reg := prometheus.NewRegistry()
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond, metrics: NewMetrics(reg)}
 	step := func(what string, want ...string) {
 		t.Helper()
 		n.pass(f.ctx)
@@ -214,6 +216,24 @@ func TestNotifications(t *testing.T) {
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	step("unblocked", controlplane.EventRunSucceeded, controlplane.EventRunRecovered)
+
+	// The daemon's metrics count the outcomes: the two refused attempts were retried.
+	outcomes := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "backflow_notification_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			outcomes[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if outcomes["retried"] != 2 || outcomes["given_up"] != 0 || outcomes["delivered"] < 10 {
+		t.Errorf("backflow_notification_events_total = %v", outcomes)
+	}
 
 	sink.mu.Lock()
 	for _, id := range sink.ids {
