@@ -107,7 +107,7 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 	if d.HasError() {
 		t.Fatal(d)
 	}
-	if got := summaries(updateResource(t, &ConnectionResource{storeHolder{store}}, &conn)); len(got) != 1 ||
+	if got := summaries(updateResource(t, &ConnectionResource{storeHolder{store: store}}, &conn)); len(got) != 1 ||
 		got[0] != "Connection Deleted Outside Terraform" {
 		t.Errorf("connection update: %v, want [Connection Deleted Outside Terraform]", got)
 	}
@@ -119,7 +119,7 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 		BatchSize: types.Int64Value(100), Paused: types.BoolValue(false), PausedReason: types.StringNull(),
 		Guard: types.ObjectNull(guardAttrTypes), Initial: types.StringValue("send_all"),
 	}
-	if got := summaries(updateResource(t, &SyncResource{storeHolder{store}}, &sync)); len(got) != 1 ||
+	if got := summaries(updateResource(t, &SyncResource{storeHolder{store: store}}, &sync)); len(got) != 1 ||
 		got[0] != "Sync Deleted Outside Terraform" {
 		t.Errorf("sync update: %v, want [Sync Deleted Outside Terraform]", got)
 	}

@@ -304,6 +304,18 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				return
 			}
 		}
+		if r.preview.mode != PreviewOff && (r.preview.mode == PreviewAlways ||
+			!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
+			// What the model's syncs will send once it reads this instead.
+			syncs, err := r.store.ListSyncsByModel(ctx, x.ID)
+			if err != nil {
+				resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
+					"The syncs of the model could not be listed for a preview: "+err.Error())
+			}
+			for _, y := range syncs {
+				previewPlan(ctx, r.store, r.preview, y, x, &resp.Diagnostics)
+			}
+		}
 	}
 	v, d := columnsValue(ctx, cols)
 	resp.Diagnostics.Append(d...)

@@ -6,12 +6,15 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -31,8 +34,10 @@ func New(version string) func() provider.Provider {
 }
 
 type providerModel struct {
-	DatabaseURL types.String `tfsdk:"database_url"`
-	SecretKey   types.String `tfsdk:"secret_key"`
+	DatabaseURL    types.String `tfsdk:"database_url"`
+	SecretKey      types.String `tfsdk:"secret_key"`
+	Preview        types.String `tfsdk:"preview"`
+	PreviewTimeout types.String `tfsdk:"preview_timeout"`
 }
 
 // Metadata names the provider.
@@ -60,6 +65,22 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"` environment variable. The runner needs the same key.",
 				Optional:  true,
 				Sensitive: true,
+			},
+			"preview": schema.StringAttribute{
+				MarkdownDescription: "Counts in the plan: `" + PreviewChanges + "` (the default) previews, as a warning on " +
+					"the resource, the next run of every sync the plan creates or changes what it sends (behavior, " +
+					"primary key, mappings, model, backfill policy, or the model's SQL or table): how many records it " +
+					"will send as new, changed and deleted, with up to 3 keys each. It reads the model read-only and " +
+					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan; `" +
+					PreviewOff + "` none.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(PreviewModes...)},
+			},
+			"preview_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long one preview may read the warehouse, as a Go duration; then the plan says " +
+					"the preview was cut short and goes on. Defaults to `" + DefaultPreviewTimeout.String() + "`.",
+				Optional:   true,
+				Validators: []validator.String{timeoutValidator{max: time.Hour}},
 			},
 		},
 	}
@@ -128,8 +149,12 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 				", and that the database is reachable.", err)
 		return
 	}
-	resp.ResourceData = store
-	resp.DataSourceData = store
+	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString()}}
+	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
+		data.preview.timeout = d
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
 }
 
 // Resources lists the resources.

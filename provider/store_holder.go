@@ -13,22 +13,23 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// storeHolder gives resources and data sources the provider's store.
+// storeHolder gives resources and data sources the provider's store and settings.
 type storeHolder struct {
-	store *controlplane.Store
+	store   *controlplane.Store
+	preview previewSettings
 }
 
 func (h *storeHolder) setStore(data any, diags *diag.Diagnostics) {
 	if data == nil {
 		return // the provider is not configured yet (validation), or its settings were unknown
 	}
-	s, ok := data.(*controlplane.Store)
+	d, ok := data.(*providerData)
 	if !ok {
 		diags.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *controlplane.Store, got %T. This is a bug in the provider; please report it.", data))
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
 		return
 	}
-	h.store = s
+	h.store, h.preview = d.store, d.preview
 }
 
 // ready reports whether the store is available, adding a diagnostic if not.

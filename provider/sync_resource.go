@@ -383,6 +383,28 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		y.PrimaryKey = ""
 	}
 	r.checkRefs(ctx, y, true, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || r.preview.mode == PreviewOff {
+		return
+	}
+	changes := req.State.Raw.IsNull() || r.preview.mode == PreviewAlways
+	if !changes {
+		var state syncModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		changes = !plan.Behavior.Equal(state.Behavior) || !plan.PrimaryKey.Equal(state.PrimaryKey) ||
+			!plan.Mappings.Equal(state.Mappings) || !plan.ModelID.Equal(state.ModelID) || !plan.Initial.Equal(state.Initial)
+	}
+	switch {
+	case !changes:
+	case y.ModelID == 0 || y.PrimaryKey == "" || plan.Mappings.IsUnknown() || plan.Behavior.IsUnknown():
+		resp.Diagnostics.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
+			"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
+				"the same plan): `backflow-runner sync NAME --dry-run` shows it then.")
+	default:
+		if plan.ID.IsUnknown() {
+			y.ID = 0 // a new sync: nothing delivered yet
+		}
+		previewPlan(ctx, r.store, r.preview, y, nil, &resp.Diagnostics)
+	}
 }
 
 func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -36,20 +36,42 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	if err != nil {
 		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
 	}
-	j, err := e.load(ctx, y)
-	if err != nil {
-		return nil, err
+	return e.Preview(ctx, y, nil, full, samples)
+}
+
+// Preview is DryRun for a sync's definition as given, which need not be stored yet: a plan's
+// (y.ID 0: a new sync, whose ledger is empty). model, when set, replaces the stored model of
+// y.ModelID (a model changed in the same plan). The destination is not needed.
+func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *controlplane.Model, full bool, samples int) (*DryRun, error) {
+	if model == nil {
+		var err error
+		if model, err = e.Store.GetModel(ctx, y.ModelID); err != nil {
+			return nil, fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
+		}
 	}
+	wc, err := e.Store.GetConnection(ctx, model.ConnectionID)
+	if err != nil {
+		return nil, fmt.Errorf("read the model's connection %d: %w", model.ConnectionID, err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		return nil, fmt.Errorf("the model %q cannot be read: %w", model.Name, err)
+	}
+	j := &job{sync: y, model: model, src: src}
 	rows, m, err := j.openModel(ctx, modelQuery(j.src, j.model))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	led, err := e.Store.ReadLedger(ctx, y.ID)
-	if err != nil {
-		return nil, err
+	var led ledger // a sync not stored yet has delivered nothing
+	if y.ID != 0 {
+		l, err := e.Store.ReadLedger(ctx, y.ID)
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		led = l
 	}
-	defer led.Close()
 	var counters Counters
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
 	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}}

@@ -1,0 +1,89 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+// Counts in the plan: when a plan creates a sync or changes what it sends (its behavior, primary
+// key, mappings, model, backfill policy, or its model's SQL or table), the provider previews the
+// sync's next run with the planned definition, read-only, and shows the counts and a few keys as
+// a warning on the resource. A preview that cannot be made, or takes too long, is a warning too:
+// it never fails a plan.
+
+// Preview modes (the provider's `preview`), the default first.
+const (
+	PreviewChanges = "changes" // preview syncs whose definition the plan changes
+	PreviewAlways  = "always"  // preview every sync in the plan
+	PreviewOff     = "off"
+)
+
+// PreviewModes lists the preview modes, the default first.
+var PreviewModes = []string{PreviewChanges, PreviewAlways, PreviewOff}
+
+// DefaultPreviewTimeout bounds one plan-time preview.
+const DefaultPreviewTimeout = 30 * time.Second
+
+// previewSettings are the provider's preview settings.
+type previewSettings struct {
+	mode    string        // "" means PreviewChanges
+	timeout time.Duration // 0 means DefaultPreviewTimeout
+}
+
+// providerData is what the provider hands its resources and data sources.
+type providerData struct {
+	store   *controlplane.Store
+	preview previewSettings
+}
+
+// previewPlan previews sync y's next run with model (nil: the stored one) and adds the result to
+// diags as a warning attached to at.
+func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync,
+	model *controlplane.Model, diags *diag.Diagnostics) {
+	timeout := ps.timeout
+	if timeout <= 0 {
+		timeout = DefaultPreviewTimeout
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	p, err := (&runner.Engine{Store: store}).Preview(pctx, y, model, false, previewSamples)
+	switch {
+	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
+		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
+			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s, the provider's preview_timeout; "+
+				"the plan goes on without it. `backflow-runner sync %q --dry-run` computes it after apply.", timeout, y.Name))
+		return
+	case err != nil:
+		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
+			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
+		return
+	}
+	c := p.Counts
+	var b strings.Builder
+	switch {
+	case p.Mark:
+		fmt.Fprintf(&b, "Its next run will send NOTHING: it records the model's %d records as delivered (initial = %q).",
+			c.New+c.Changed, y.Initial)
+	case p.Blocked != "":
+		fmt.Fprintf(&b, "Its next run would be BLOCKED by its guard and send nothing: %s.", p.Blocked)
+	default:
+		fmt.Fprintf(&b, "Its next run will send %d new, %d changed and %d deleted records.", c.New, c.Changed, c.Deleted)
+	}
+	fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid). Computed read-only from the warehouse and the "+
+		"sync's ledger with the planned definition: nothing was sent.", c.Extracted, c.Invalid)
+	for _, kind := range []string{"new", "changed", "deleted"} {
+		if keys := p.SampleKeys[kind]; len(keys) > 0 {
+			fmt.Fprintf(&b, "\n%s: %q", kind, keys)
+		}
+	}
+	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+}

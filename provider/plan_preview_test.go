@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+// modifyPlan runs r's ModifyPlan for a plan of planned over state (nil: a create).
+func modifyPlan(t *testing.T, r resource.ResourceWithModifyPlan, state, planned any) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	plan := tfsdk.Plan{Schema: sr.Schema}
+	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
+	d := plan.Set(ctx, planned)
+	if state != nil {
+		d.Append(st.Set(ctx, state)...)
+	}
+	if d.HasError() {
+		t.Fatalf("build the request: %v", d)
+	}
+	resp := &resource.ModifyPlanResponse{Plan: plan}
+	r.ModifyPlan(ctx, resource.ModifyPlanRequest{Plan: plan, State: st, Config: tfsdk.Config{Schema: sr.Schema, Raw: plan.Raw}}, resp)
+	return resp.Diagnostics
+}
+
+func warnings(d diag.Diagnostics) []string {
+	var out []string
+	for _, w := range d.Warnings() {
+		out = append(out, w.Summary()+": "+w.Detail())
+	}
+	return out
+}
+
+// A plan shows what the next run of a sync it creates or changes will send, computed from the
+// planned definition, and what a model's new SQL makes its syncs send; never an error.
+func TestPlanPreview(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	whURL := controlplanetest.NewDatabase(t)
+	wh := controlplanetest.Pool(t, whURL)
+	if _, err := wh.Exec(ctx, `CREATE TABLE users (id int PRIMARY KEY, email text, plan text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com', 'free' FROM generate_series(1, 10) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	wc := &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: whURL}}
+	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
+	for _, c := range []*controlplane.Connection{wc, hook} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &controlplane.Model{Name: "users", ConnectionID: wc.ID, SQL: "select * from users",
+		Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "plan", Type: "text"}}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	y := &controlplane.Sync{Name: "Users", ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 100, Guard: &controlplane.Guard{}}
+	syncRes := &SyncResource{storeHolder{store: store}}
+	asModel := func(y *controlplane.Sync) *syncModel {
+		var s syncModel
+		if d := s.fromSync(ctx, y); d.HasError() {
+			t.Fatal(d)
+		}
+		return &s
+	}
+
+	// A new sync: everything is new.
+	planned := asModel(y)
+	planned.ID = types.Int64Unknown()
+	got := warnings(modifyPlan(t, syncRes, nil, planned))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview: Sync "Users"`) ||
+		!strings.Contains(got[0], "will send 10 new, 0 changed and 0 deleted records") || !strings.Contains(got[0], `new: ["1" "10" "2"]`) {
+		t.Fatalf("create: %q", got)
+	}
+
+	// Stored and run once; then a plan that maps fewer columns changes every record.
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	state := asModel(y)
+	changed := *y
+	changed.Mappings = []controlplane.Mapping{{From: "id", To: "id"}, {From: "email", To: "email"}}
+	got = warnings(modifyPlan(t, syncRes, state, asModel(&changed)))
+	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 10 changed and 0 deleted records") {
+		t.Fatalf("mapping change: %q", got)
+	}
+	// Nothing that changes what it sends: no preview. Preview off: none either.
+	if got := warnings(modifyPlan(t, syncRes, state, state)); len(got) != 0 {
+		t.Errorf("no change: %q", got)
+	}
+	off := &SyncResource{storeHolder{store: store, preview: previewSettings{mode: PreviewOff}}}
+	if got := warnings(modifyPlan(t, off, state, asModel(&changed))); len(got) != 0 {
+		t.Errorf("preview off: %q", got)
+	}
+
+	// The model's SQL changes in the plan: its sync's next run, with the planned SQL.
+	modelRes := &ModelResource{storeHolder{store: store}}
+	var ms modelModel
+	if d := ms.fromModel(ctx, m); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue("select * from users where id <= 7")
+	got = warnings(modifyPlan(t, modelRes, &ms, &mp))
+	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 3 deleted records") ||
+		!strings.Contains(got[0], `deleted: ["10" "8" "9"]`) {
+		t.Fatalf("model SQL change: %q", got)
+	}
+
+	// A warehouse that cannot be read: a warning, not an error.
+	if _, err := wh.Exec(ctx, `DROP TABLE users`); err != nil {
+		t.Fatal(err)
+	}
+	d := modifyPlan(t, syncRes, state, asModel(&changed))
+	if d.HasError() || len(d.Warnings()) != 1 || !strings.Contains(d.Warnings()[0].Summary(), "Backflow Preview Unavailable") {
+		t.Errorf("unreadable warehouse: %v", d)
+	}
+}
