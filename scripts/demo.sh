@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: Backflow end to end on this machine, in about a minute.
 #
-#   1. finds Postgres (BACKFLOW_DATABASE_URL's server if set, else 127.0.0.1:5432, else a private
-#      cluster that scripts/ensure-postgres.sh installs and starts) and OpenTofu or Terraform;
+#   1. finds Postgres (BACKFLOW_DEMO_DATABASE_URL's server if set, else 127.0.0.1:5432, else a
+#      private cluster that scripts/ensure-postgres.sh installs and starts; it creates and drops
+#      databases, so it needs a superuser: it ignores the walkthrough's BACKFLOW_DATABASE_URL, whose
+#      role usually cannot) and OpenTofu or Terraform;
 #   2. builds bin/terraform-provider-backflow and bin/backflow-runner;
 #   3. creates two databases on that server, dropping them first so the demo can run again:
 #      backflow_demo (the control plane) and backflow_demo_wh (the warehouse, with a `users`
@@ -59,7 +61,7 @@ with_db() {
 }
 
 step "Postgres"
-admin_url=$(BACKFLOW_PG_STARTED_MARK="$work/pg-started" bash scripts/ensure-postgres.sh BACKFLOW_DATABASE_URL)
+admin_url=$(BACKFLOW_PG_STARTED_MARK="$work/pg-started" bash scripts/ensure-postgres.sh BACKFLOW_DEMO_DATABASE_URL)
 echo "server: ${admin_url%%\?*}"
 command -v psql >/dev/null || die "psql is needed (Debian: apt-get install -y postgresql-client)"
 command -v curl >/dev/null || die "curl is needed, to read the receiver's counts (Debian: apt-get install -y curl)"
@@ -74,7 +76,7 @@ tofu_out=$(bash scripts/ensure-tofu.sh)
 cli=$(sed -n 1p <<<"$tofu_out")
 echo "cli: $cli"
 
-step "Building bin/terraform-provider-backflow and bin/backflow-runner"
+step "Building bin/terraform-provider-backflow and bin/backflow-runner (the first build compiles DuckDB's C++ library through cgo: a few minutes)"
 make --no-print-directory build
 
 step "Creating databases backflow_demo (control plane) and backflow_demo_wh (warehouse)"
@@ -133,7 +135,14 @@ export TF_VAR_warehouse_url="$warehouse_url"
 export TF_VAR_webhook_url="$receiver_url/hooks/backflow"
 export TF_VAR_webhook_signing_secret="$signing_secret"
 export TF_VAR_webhook_token="demo-$(rand_b64 12 | tr -dc 'A-Za-z0-9')"
-tf() { "$cli" -chdir="$work/tf" "$@"; }
+# Plain output when it goes to a file or a CI log.
+color=()
+[[ -t 1 ]] || color=(-no-color)
+tf() {
+  local sub=$1
+  shift
+  "$cli" -chdir="$work/tf" "$sub" "${color[@]}" "$@"
+}
 tf apply -auto-approve -input=false
 sync_name=$(tf output -raw sync_name)
 echo "sync: $sync_name"

@@ -3,7 +3,7 @@
 # create and drop databases as a superuser.
 #
 #   scripts/ensure-postgres.sh                       # for tests: honours BACKFLOW_TEST_DATABASE_URL
-#   scripts/ensure-postgres.sh BACKFLOW_DATABASE_URL # for the demo: honours that variable instead
+#   scripts/ensure-postgres.sh BACKFLOW_DEMO_DATABASE_URL # for the demo: honours that variable instead
 #   scripts/ensure-postgres.sh --stop                # stops the private cluster, if it runs
 #
 # Order:

@@ -5,7 +5,7 @@ resource "backflow_model" "active_users" {
   sql           = <<-SQL
     select unique_id, first_name, last_name, full_name, company, role, created_at
     from public.users
-    where type <> 'churned'
+    where type <> 'churned user'
   SQL
 }
 
