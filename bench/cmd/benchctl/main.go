@@ -116,6 +116,12 @@ type report struct {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == duckdbCopyArg {
+		if err := duckdbExec(os.Args[2]); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	var cfg config
 	sizes := flag.String("rows", envOr("BENCH_ROWS", "100000,1000000"), "comma- or space-separated row counts to run")
 	flag.StringVar(&cfg.runner, "runner", "bin/backflow-runner", "the backflow-runner binary to time")

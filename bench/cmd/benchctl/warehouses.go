@@ -227,15 +227,19 @@ func prepareDuckDB(ctx context.Context, cfg config, csvPath string) (*otherWareh
 	}
 	logf("wrote the users as Parquet in %.1fs", time.Since(start).Seconds())
 	query := "select * from read_parquet('" + parquet + "')"
+	// In a child process (this binary, duckdbCopyArg): DuckDB's memory in this process would
+	// be inherited by every runner it starts afterwards, in the ru_maxrss the peaks are read from.
 	ceiling := func(ctx context.Context) (float64, error) {
-		db, err := sql.Open("duckdb", "")
+		self, err := os.Executable()
 		if err != nil {
 			return 0, err
 		}
-		defer db.Close()
+		cmd := exec.CommandContext(ctx, self, duckdbCopyArg, "COPY ("+query+") TO '/dev/null' (FORMAT csv)")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
 		start := time.Now()
-		if _, err := db.ExecContext(ctx, "COPY ("+query+") TO '/dev/null' (FORMAT csv)"); err != nil {
-			return 0, err
+		if err := cmd.Run(); err != nil {
+			return 0, fmt.Errorf("%w: %s", err, stderr.String())
 		}
 		return time.Since(start).Seconds(), nil
 	}
@@ -442,4 +446,18 @@ func recreateControlPlane(ctx context.Context, base string) error {
 		}
 	}
 	return nil
+}
+
+// duckdbCopyArg as the first argument makes benchctl run the DuckDB statement that follows and
+// exit: DuckDB's ceiling, measured in a process of its own.
+const duckdbCopyArg = "-duckdb-exec"
+
+func duckdbExec(stmt string) error {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(stmt)
+	return err
 }
