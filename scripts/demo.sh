@@ -106,7 +106,7 @@ echo "BACKFLOW_SECRET_KEY=(32 random bytes, not shown)"
 step "Starting the webhook receiver: bin/backflow-runner receive"
 # Port 0: the system picks a free port, and receive says which on stderr ("listening on URL").
 # The secret goes in the environment: a command line (--secret) is visible to every user in ps.
-BACKFLOW_RECEIVE_SECRET="$signing_secret" bin/backflow-runner receive --listen 127.0.0.1:0 \
+BACKFLOW_RECEIVE_SECRET="$signing_secret" bin/backflow-runner receive --listen 127.0.0.1:0 --compact=false \
   >"$work/receiver.log" 2>"$work/receiver.err" &
 receiver_pid=$!
 receiver_url=""

@@ -67,9 +67,10 @@ type ReceivedRequest struct {
 // Receiver is the handler behind `backflow-runner receive`: a webhook endpoint for trying syncs out
 // that prints every request it gets.
 type Receiver struct {
-	secret string
-	now    func() time.Time
-	json   bool
+	secret  string
+	now     func() time.Time
+	json    bool
+	compact bool // one line per request, no body
 
 	mu    sync.Mutex // serializes writes to out so concurrent requests do not interleave
 	out   io.Writer
@@ -83,6 +84,14 @@ type Receiver struct {
 // a connection's test_on_save passes against it. GET ReceiverStatsPath answers the counts so far.
 func NewReceiver(out io.Writer, secret string) *Receiver {
 	return &Receiver{out: out, secret: secret, now: time.Now, byOp: map[string]int{}}
+}
+
+// NewCompactReceiver is NewReceiver printing one line per request, without its body: for a
+// receiver in the background, whose output should not bury a terminal.
+func NewCompactReceiver(out io.Writer, secret string) *Receiver {
+	r := NewReceiver(out, secret)
+	r.compact = true
+	return r
 }
 
 // NewJSONReceiver is NewReceiver printing each request as a ReceivedRequest: one JSON object per
@@ -183,10 +192,12 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			fmt.Fprintf(&text, " operation=%s records=%d", env.Operation, len(env.Data))
 		}
 		fmt.Fprintf(&text, " → %d\n", status)
-		if err := json.Indent(&text, body, "", "  "); err != nil {
-			text.Write(body)
+		if !r.compact {
+			if err := json.Indent(&text, body, "", "  "); err != nil {
+				text.Write(body)
+			}
+			text.WriteString("\n\n")
 		}
-		text.WriteString("\n\n")
 	}
 	r.print(rec, "%s", text.Bytes())
 

@@ -226,3 +226,26 @@ func TestReceiverStatsEndpoint(t *testing.T) {
 		t.Errorf("GET /hook: %d, want 405", resp.StatusCode)
 	}
 }
+
+// The compact receiver prints one line per request, without the body.
+func TestCompactReceiver(t *testing.T) {
+	secret := newSecret(t)
+	out := &lockedBuffer{}
+	srv := httptest.NewServer(webhook.NewCompactReceiver(out, secret))
+	defer srv.Close()
+	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/in", SigningSecret: secret}}
+	for range 2 {
+		if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("printed %d lines, want one per request:\n%s", len(lines), out.String())
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "signature=verified operation=changed records=3 → 200") || strings.Contains(l, "first_name") {
+			t.Errorf("line %q", l)
+		}
+	}
+}

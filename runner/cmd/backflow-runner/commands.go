@@ -328,7 +328,7 @@ const receiveSecretEnv = "BACKFLOW_RECEIVE_SECRET"
 var receiveCommand = command{
 	name:       "receive",
 	noDatabase: true,
-	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [--json] [flags]
+	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [--json | --compact] [flags]
 
 A local webhook receiver for trying things out: it answers 200 to every request and prints it.
 With a signing secret it verifies Standard Webhooks signatures and answers 401 to those that
@@ -340,7 +340,8 @@ When it listens it prints "listening on http://ADDR" to stderr, with the address
 request is printed to stdout as one JSON object per line (time, method, path, webhook_id,
 signature: verified, unsigned, unchecked or bad, signature_error, operation, records, status,
 error, body). GET ` + webhook.ReceiverStatsPath + ` answers the counts so far as JSON (requests, envelopes,
-records, bad_signatures, records_by_operation).
+records, bad_signatures, records_by_operation). With --compact each request is one line without
+its body; that is the default when stdout is not a terminal (--compact=false prints bodies).
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
@@ -348,6 +349,7 @@ records, bad_signatures, records_by_operation).
 		// and usage errors, and this one is a secret.
 		secret := fs.String("secret", "", "signing secret to verify (default: $"+receiveSecretEnv+")")
 		asJSON := fs.Bool("json", false, "print each request as one JSON object per line")
+		compact := fs.Bool("compact", false, "print one line per request, without its body (default when stdout is not a terminal)")
 		return func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usageError("receive takes no arguments")
@@ -362,9 +364,14 @@ records, bad_signatures, records_by_operation).
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", *listen, err)
 			}
+			compactSet := false
+			fs.Visit(func(f *flag.Flag) { compactSet = compactSet || f.Name == "compact" })
 			recv := webhook.NewReceiver(e.stdout, *secret)
-			if *asJSON {
+			switch {
+			case *asJSON:
 				recv = webhook.NewJSONReceiver(e.stdout, *secret)
+			case *compact || !compactSet && !isTerminal(e.stdout):
+				recv = webhook.NewCompactReceiver(e.stdout, *secret)
 			}
 			srv := &http.Server{Handler: recv, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())

@@ -237,7 +237,7 @@ func TestHelp(t *testing.T) {
 // `receive` process; then runs, test and dry-run.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	recv := exec.Command(binary, "receive", "--listen", "127.0.0.1:0")
+	recv := exec.Command(binary, "receive", "--listen", "127.0.0.1:0", "--compact=false")
 	var recvOut syncBuffer
 	recv.Stdout = &recvOut
 	stderr, err := recv.StderrPipe()
