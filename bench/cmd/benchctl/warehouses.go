@@ -213,17 +213,17 @@ func openMySQL(cfg *mysql.Config) (*sql.DB, error) {
 
 func prepareDuckDB(ctx context.Context, cfg config, csvPath string) (*otherWarehouse, error) {
 	parquet := filepath.Join(cfg.workDir, "users.parquet")
-	db, err := sql.Open("duckdb", "")
+	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
 	start := time.Now()
-	if _, err := db.ExecContext(ctx, `COPY (SELECT * FROM read_csv('`+csvPath+`', header = false, columns = {
+	// In a child process, as the ceiling: see there.
+	if out, err := exec.CommandContext(ctx, self, duckdbCopyArg, `COPY (SELECT * FROM read_csv('`+csvPath+`', header = false, columns = {
 		'company': 'VARCHAR', 'company_domain': 'VARCHAR', 'created_at': 'TIMESTAMP', 'unique_id': 'VARCHAR',
 		'first_name': 'VARCHAR', 'full_name': 'VARCHAR', 'last_name': 'VARCHAR', 'role': 'VARCHAR', 'type': 'VARCHAR',
-		'user_id': 'VARCHAR', 'website': 'VARCHAR'})) TO '`+parquet+`' (FORMAT parquet)`); err != nil {
-		return nil, fmt.Errorf("write the users as Parquet: %w", err)
+		'user_id': 'VARCHAR', 'website': 'VARCHAR'})) TO '`+parquet+`' (FORMAT parquet)`).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("write the users as Parquet: %w: %s", err, out)
 	}
 	logf("wrote the users as Parquet in %.1fs", time.Since(start).Seconds())
 	query := "select * from read_parquet('" + parquet + "')"
