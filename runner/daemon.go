@@ -325,7 +325,8 @@ func (d *Daemon) noteNextDue(y *controlplane.Sync, due time.Time) {
 	d.logger().Debug("sync next due", "sync", y.Name, "due", due.UTC().Format(time.RFC3339), "in", time.Until(due).Round(time.Second).String())
 }
 
-// Handler serves /healthz (the control plane answers) and, when metrics is non-nil, /metrics.
+// Handler serves /healthz (the control plane answers), when metrics is non-nil /metrics, and the
+// status page (statuspage.go), which asks for BACKFLOW_API_TOKEN when it is set.
 func Handler(store *controlplane.Store, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -340,5 +341,6 @@ func Handler(store *controlplane.Store, metrics http.Handler) http.Handler {
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
 	}
+	registerStatusPage(mux, store)
 	return mux
 }

@@ -2,7 +2,8 @@
 # Everything CI checks (`make test`): go vet, gofmt, every Go test including the Terraform
 # acceptance tests against a real Postgres and a real OpenTofu (or Terraform), and the docs
 # staleness check. It starts what it needs: scripts/ensure-postgres.sh finds or starts Postgres,
-# scripts/ensure-mariadb.sh MariaDB, scripts/ensure-tofu.sh finds or builds the CLI. Nothing is skipped: a missing piece fails.
+# scripts/ensure-mariadb.sh MariaDB, scripts/ensure-tofu.sh finds or builds the CLI,
+# scripts/ensure-chromium.sh finds or installs Chromium. Nothing is skipped: a missing piece fails.
 #
 # The full `go test -v` output is kept in $BACKFLOW_TEST_LOG (default: a temporary file, named at
 # the end); the console shows it without the === RUN/PAUSE/CONT noise, then one summary line.
@@ -28,6 +29,11 @@ cc=$(go env CC)
 command -v "$cc" >/dev/null || { echo "no C compiler ($cc): DuckDB needs cgo; install gcc and g++ (Debian: apt-get install gcc g++)"; exit 1; }
 export CGO_ENABLED=1
 echo "using $(command -v "$cc")"
+
+step "Chromium (the status page's browser test)"
+BACKFLOW_CHROMIUM=$(bash scripts/ensure-chromium.sh)
+export BACKFLOW_CHROMIUM
+echo "using $BACKFLOW_CHROMIUM"
 
 step "Terraform CLI"
 tofu_out=$(bash scripts/ensure-tofu.sh)

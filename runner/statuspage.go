@@ -1,0 +1,354 @@
+package runner
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
+)
+
+// The status page: server-rendered HTML on the daemon's --listen, read-only, with inline SVG
+// charts and no script or external asset, so that it reads in any browser, or in curl.
+
+// APITokenEnv names the token the status page asks for when it is set.
+const APITokenEnv = "BACKFLOW_API_TOKEN"
+
+// statusRuns is how many recent runs a sync's chart and page show.
+const statusRuns = 30
+
+// statusFailedDeliveries is how many failed requests a sync's page shows.
+const statusFailedDeliveries = 50
+
+// tokenCookie holds a digest of the token once a browser has given it through the login form.
+const tokenCookie = "backflow_token"
+
+// Sync states, as the page shows them.
+const (
+	stateOK      = "ok"
+	stateFailing = "failing"
+	statePaused  = "paused"
+	stateBlocked = "blocked"
+)
+
+//go:embed statuspage.html
+var statusFS embed.FS
+
+var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"when": formatWhen,
+	"dur":  formatDuration,
+}).ParseFS(statusFS, "statuspage.html"))
+
+type statusPage struct {
+	store *controlplane.Store
+	// digest is the SHA-256 of the token; nil: the page is open.
+	digest []byte
+	now    func() time.Time
+}
+
+// registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
+// sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
+func registerStatusPage(mux *http.ServeMux, store *controlplane.Store) {
+	p := &statusPage{store: store, now: time.Now}
+	if tok := os.Getenv(APITokenEnv); tok != "" {
+		d := sha256.Sum256([]byte(tok))
+		p.digest = d[:]
+		mux.HandleFunc("POST /login", p.login)
+	}
+	mux.HandleFunc("GET /{$}", p.authed(p.overview))
+	mux.HandleFunc("GET /syncs/{id}", p.authed(p.syncPage))
+}
+
+// authed lets a request through when no token is set, or when it carries the token as
+// "Authorization: Bearer TOKEN" or as the cookie the login form sets; else it answers 401 with
+// the login form and nothing else.
+func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p.digest == nil || p.allowed(r) {
+			next(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
+		p.render(w, http.StatusUnauthorized, "login", loginView{Next: r.URL.Path})
+	}
+}
+
+func (p *statusPage) allowed(r *http.Request) bool {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && p.matches(tok) {
+		return true
+	}
+	c, err := r.Cookie(tokenCookie)
+	return err == nil && p.matchesDigest(c.Value)
+}
+
+func (p *statusPage) matches(tok string) bool {
+	d := sha256.Sum256([]byte(tok))
+	return subtle.ConstantTimeCompare(d[:], p.digest) == 1
+}
+
+func (p *statusPage) matchesDigest(hexDigest string) bool {
+	want := fmt.Sprintf("%x", p.digest)
+	return subtle.ConstantTimeCompare([]byte(hexDigest), []byte(want)) == 1
+}
+
+// login takes the token from the form and, when it matches, sets a cookie holding its digest (so
+// the token itself is not stored in the browser) and goes back to the page asked for.
+func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
+	if !p.matches(r.PostFormValue("token")) {
+		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: fmt.Sprintf("%x", p.digest), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after login on this server.
+func safeNext(next string) string {
+	if next == "/" || (strings.HasPrefix(next, "/syncs/") && !strings.ContainsAny(next, `\`)) {
+		return next
+	}
+	return "/"
+}
+
+type loginView struct {
+	Next   string
+	Failed bool
+}
+
+// syncStatus is one sync as the page shows it.
+type syncStatus struct {
+	Sync  *controlplane.Sync
+	State string
+	// Since is when the sync started failing: the start of the oldest of its latest failed
+	// runs (of those read).
+	Since   time.Time
+	Last    *controlplane.Run // the latest run; nil: never ran
+	Next    time.Time         // zero: none (manual, paused)
+	NextErr string
+	Chart   chart
+}
+
+// stateOf works out a sync's state from its runs, newest first. Running and canceled runs say
+// nothing about it: a canceled run was stopped, not refused.
+func stateOf(paused bool, runs []*controlplane.Run) (state string, since time.Time) {
+	if paused {
+		return statePaused, time.Time{}
+	}
+loop:
+	for _, r := range runs {
+		switch r.Status {
+		case controlplane.RunRunning, controlplane.RunCanceled:
+			continue
+		case controlplane.RunFailed:
+			since = r.StartedAt
+		case controlplane.RunBlocked:
+			if since.IsZero() {
+				return stateBlocked, time.Time{}
+			}
+			break loop
+		default:
+			break loop
+		}
+	}
+	if !since.IsZero() {
+		return stateFailing, since
+	}
+	return stateOK, time.Time{}
+}
+
+func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run) syncStatus {
+	st := syncStatus{Sync: s, Chart: newChart(runs)}
+	st.State, st.Since = stateOf(s.Paused, runs)
+	if len(runs) > 0 {
+		st.Last = runs[0]
+	}
+	if !s.Paused {
+		due, ok, err := schedule.NextDue(s.ScheduleEvery, s.ScheduleCron, s.CreatedAt, bases[s.ID], p.now())
+		switch {
+		case err != nil:
+			st.NextErr = err.Error()
+		case ok:
+			st.Next = due
+		}
+	}
+	return st
+}
+
+type overviewView struct {
+	Syncs []syncStatus
+	Now   time.Time
+}
+
+func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	syncs, err := p.store.ListSyncs(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	bases, err := p.store.ScheduleBases(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	v := overviewView{Now: p.now()}
+	for _, s := range syncs {
+		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns)
+		if err != nil {
+			p.unavailable(w)
+			return
+		}
+		v.Syncs = append(v.Syncs, p.status(s, bases, runs))
+	}
+	p.render(w, http.StatusOK, "overview", v)
+}
+
+type syncView struct {
+	syncStatus
+	Runs   []*controlplane.Run
+	Failed []controlplane.Delivery
+	Now    time.Time
+}
+
+func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	s, err := p.store.GetSync(ctx, id)
+	if errors.Is(err, controlplane.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	bases, err := p.store.ScheduleBases(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	runs, err := p.store.ListRuns(ctx, id, statusRuns)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	failed, err := p.store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: id, Failed: true, Limit: statusFailedDeliveries})
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs), Runs: runs, Failed: failed, Now: p.now()})
+}
+
+func (p *statusPage) unavailable(w http.ResponseWriter) {
+	http.Error(w, "cannot read the control plane", http.StatusServiceUnavailable)
+}
+
+// render executes a template into a buffer first, so that a template error is a 500 and not half
+// a page.
+func (p *statusPage) render(w http.ResponseWriter, code int, name string, data any) {
+	var b strings.Builder
+	if err := statusTemplates.ExecuteTemplate(&b, name, data); err != nil {
+		http.Error(w, "cannot render the page", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Inline styles only, no script, nothing from elsewhere; never framed.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// chart is a sync's recent runs, oldest first, as bars of records sent and a line of duration.
+type chart struct {
+	Width, Height float64
+	Bars          []chartBar
+	Line          string // polyline points of the durations
+	MaxSent       int64
+	MaxDuration   time.Duration
+}
+
+type chartBar struct {
+	X, Y, W, H float64
+	Failed     bool
+	Title      string
+}
+
+const (
+	chartWidth  = 180
+	chartHeight = 40
+)
+
+// newChart draws runs (newest first, as ListRuns returns them).
+func newChart(runs []*controlplane.Run) chart {
+	c := chart{Width: chartWidth, Height: chartHeight}
+	if len(runs) == 0 {
+		return c
+	}
+	for _, r := range runs {
+		c.MaxSent = max(c.MaxSent, sent(r))
+		c.MaxDuration = max(c.MaxDuration, r.Duration())
+	}
+	slot := float64(chartWidth) / float64(len(runs))
+	var pts []string
+	for i := range runs {
+		r := runs[len(runs)-1-i]
+		// At least a sliver, so that a run that sent nothing (a failed one, often) still shows.
+		h := 2.0
+		if c.MaxSent > 0 {
+			h = max(h, float64(sent(r))/float64(c.MaxSent)*(chartHeight-2))
+		}
+		x := float64(i) * slot
+		c.Bars = append(c.Bars, chartBar{X: x + slot*0.1, Y: chartHeight - h, W: slot * 0.8, H: h,
+			Failed: r.Status == controlplane.RunFailed || r.Status == controlplane.RunBlocked,
+			Title:  fmt.Sprintf("run %d (%s): %d sent in %s", r.ID, r.Status, sent(r), formatDuration(r.Duration()))})
+		y := float64(chartHeight - 1)
+		if c.MaxDuration > 0 {
+			y = chartHeight - 1 - float64(r.Duration())/float64(c.MaxDuration)*(chartHeight-2)
+		}
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+slot/2, y))
+	}
+	c.Line = strings.Join(pts, " ")
+	return c
+}
+
+// sent is how many of a run's records reached the endpoint and got an answer: delivered or
+// rejected.
+func sent(r *controlplane.Run) int64 { return r.Counts.Delivered + r.Counts.Rejected }
+
+func formatWhen(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}

@@ -1,0 +1,290 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// chromiumEnv names the Chromium the browser test drives; scripts/ensure-chromium.sh sets it.
+const chromiumEnv = "BACKFLOW_CHROMIUM"
+
+// serveStatus serves Handler on a free port of 127.0.0.1 for the test's lifetime.
+func serveStatus(t *testing.T, store *controlplane.Store) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: Handler(store, nil), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// statusPageFixture makes a sync with a succeeded run then a failed one (its endpoint answering
+// 500), and a paused sync whose name needs escaping.
+func statusPageFixture(t *testing.T) (*fixture, *controlplane.Sync) {
+	t.Helper()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "15m"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{Trigger: controlplane.TriggerManual})
+	f.exec(`UPDATE users SET name = 'Ada L' WHERE id = 1`)
+	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("endpoint is down"))
+		return true
+	}
+	f.run(controlplane.RunFailed, RunOptions{Trigger: controlplane.TriggerManual})
+	paused := &controlplane.Sync{Name: "Paused <b>sync</b>", ModelID: f.model.ID, DestinationID: f.dest.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, Paused: true}
+	if err := f.store.CreateSync(f.ctx, paused); err != nil {
+		t.Fatal(err)
+	}
+	return f, paused
+}
+
+// artifactPath is where a test keeps a file worth looking at after it ends (t.TempDir is removed).
+func artifactPath(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "backflow-test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, name)
+}
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(chromiumEnv); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("no Chromium: run the tests with `make test`, or run scripts/ensure-chromium.sh and set %s to the path it prints", chromiumEnv)
+	return ""
+}
+
+func TestStatusPageBrowser(t *testing.T) {
+	f, paused := statusPageFixture(t)
+	base := serveStatus(t, f.store)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.NoFirstRun,
+		chromedp.WindowSize(1400, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	// The first action starts the browser, which lives as long as the context of that call: it
+	// gets no timeout; the page loads do.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+
+	// load opens url (or, with click set, follows the link it selects) and returns the page's
+	// text and how many elements match count.
+	load := func(url, click, count string) (body string, n int) {
+		t.Helper()
+		nav := chromedp.Navigate(url)
+		if click != "" {
+			nav = chromedp.Click(chromedp.CSS(click))
+		}
+		if err := chromedp.Do(ctx, nav, chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatalf("load %s: %v", cmp.Or(click, url), err)
+		}
+		body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(count)+`).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body, n
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := artifactPath(t, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+
+	body, bars := load(base+"/", "", "svg rect.bar")
+	screenshot("statuspage-overview.png")
+	for _, want := range []string{
+		"Active users to webhook", "failing since", "Paused <b>sync</b>", "paused",
+		// the last (failed) run's counters: Ada changed, and could not be delivered
+		"extracted 5", "changed 1", "delivered 0", "failed 1",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q; it reads:\n%s", want, body)
+		}
+	}
+	if bars != 2 {
+		t.Errorf("overview has %d chart bars, want 2 (one per run of the failing sync)", bars)
+	}
+
+	syncBody, svgs := load("", `a[href="/syncs/`+strconv.FormatInt(f.sync.ID, 10)+`"]`, "svg")
+	screenshot("statuspage-sync.png")
+	for _, want := range []string{"Active users to webhook", "failing since", "every 15m", "succeeded", "failed",
+		"extracted 5 · new 5", "Failed deliveries", "500", "endpoint is down"} {
+		if !strings.Contains(syncBody, want) {
+			t.Errorf("sync page lacks %q; it reads:\n%s", want, syncBody)
+		}
+	}
+	if svgs != 1 {
+		t.Errorf("sync page has %d svg, want 1", svgs)
+	}
+
+	pausedBody, _ := load(base+"/syncs/"+strconv.FormatInt(paused.ID, 10), "", "svg")
+	for _, want := range []string{"Paused <b>sync</b>", "paused", "No runs yet."} {
+		if !strings.Contains(pausedBody, want) {
+			t.Errorf("paused sync's page lacks %q; it reads:\n%s", want, pausedBody)
+		}
+	}
+}
+
+func TestStatusPageToken(t *testing.T) {
+	const token = "s3cret-token"
+	t.Setenv(APITokenEnv, token)
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	base := serveStatus(t, f.store)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	get := func(path string, header ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		header []string
+		want   int
+	}{
+		{"no token", "/", nil, http.StatusUnauthorized},
+		{"no token, sync page", "/syncs/" + strconv.FormatInt(f.sync.ID, 10), nil, http.StatusUnauthorized},
+		{"wrong token", "/", []string{"Authorization", "Bearer nope"}, http.StatusUnauthorized},
+		{"bearer", "/", []string{"Authorization", "Bearer " + token}, http.StatusOK},
+		{"bearer, sync page", "/syncs/" + strconv.FormatInt(f.sync.ID, 10), []string{"Authorization", "Bearer " + token}, http.StatusOK},
+		{"healthz stays open", "/healthz", nil, http.StatusOK},
+	} {
+		if got := get(tc.path, tc.header...).StatusCode; got != tc.want {
+			t.Errorf("%s: GET %s = %d, want %d", tc.name, tc.path, got, tc.want)
+		}
+	}
+
+	// The login form: a wrong token is refused, the right one sets a cookie that opens the page.
+	resp, err := noRedirect.PostForm(base+"/login", url.Values{"token": {"nope"}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login with a wrong token = %d, want 401", resp.StatusCode)
+	}
+	resp, err = noRedirect.PostForm(base+"/login", url.Values{"token": {token}, "next": {"https://evil.example/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("login = %d to %q, want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == tokenCookie {
+			cookie = c.Name + "=" + c.Value
+			if strings.Contains(c.Value, token) {
+				t.Errorf("the cookie holds the token itself")
+			}
+		}
+	}
+	if cookie == "" {
+		t.Fatal("login set no cookie")
+	}
+	if got := get("/", "Cookie", cookie).StatusCode; got != http.StatusOK {
+		t.Errorf("GET / with the login cookie = %d, want 200", got)
+	}
+}
+
+func TestStatusPageState(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 1, 1, 0, m, 0, 0, time.UTC) }
+	run := func(status string, m int) *controlplane.Run {
+		return &controlplane.Run{Status: status, StartedAt: at(m)}
+	}
+	for _, tc := range []struct {
+		name      string
+		paused    bool
+		runs      []*controlplane.Run // newest first
+		wantState string
+		wantSince time.Time
+	}{
+		{"never ran", false, nil, stateOK, time.Time{}},
+		{"succeeded", false, []*controlplane.Run{run("succeeded", 2), run("failed", 1)}, stateOK, time.Time{}},
+		{"failing since the oldest of the latest failures", false,
+			[]*controlplane.Run{run("running", 5), run("failed", 4), run("canceled", 3), run("failed", 2), run("succeeded", 1)}, stateFailing, at(2)},
+		{"blocked", false, []*controlplane.Run{run("blocked", 2), run("failed", 1)}, stateBlocked, time.Time{}},
+		{"failing after a block", false, []*controlplane.Run{run("failed", 3), run("blocked", 2)}, stateFailing, at(3)},
+		{"paused wins", true, []*controlplane.Run{run("failed", 1)}, statePaused, time.Time{}},
+	} {
+		state, since := stateOf(tc.paused, tc.runs)
+		if state != tc.wantState || !since.Equal(tc.wantSince) {
+			t.Errorf("%s: state %s since %v, want %s since %v", tc.name, state, since, tc.wantState, tc.wantSince)
+		}
+	}
+}
