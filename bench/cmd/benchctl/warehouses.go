@@ -316,7 +316,14 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 		}
 		wr.EWSeconds = minPositive(wr.EWSeconds, s)
 	}
-	rows, err := src.Open(ctx, "SELECT * FROM ("+query+") AS b LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	// D's batch: the same users' records, read from the Postgres copy (reading them here from
+	// DuckDB would put DuckDB's memory in this process, which every runner started afterwards
+	// inherits in the ru_maxrss its peak is read from).
+	pgWH, err := dbURL(cfg.baseURL, whDB)
+	if err != nil {
+		return wr, err
+	}
+	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: pgWH}, "SELECT * FROM public.users LIMIT "+strconv.Itoa(batchSize), "unique_id")
 	if err != nil {
 		return wr, err
 	}
