@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -296,6 +297,9 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	return buf, nil
 }
 
+// adoptChunk is how many keys AdoptIntents writes per statement.
+const adoptChunk = 50000
+
 // AdoptIntents turns the intents left by earlier runs of the sync (crashed, or stopped by a lost
 // lock, before recording their batches' outcome) into ledger rows with an unconfirmed hash, and
 // deletes them. It returns how many keys it adopted. A run calls it before reading the ledger.
@@ -311,10 +315,13 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 		for i, k := range raw {
 			keys[i] = string(k)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
-			SELECT $1, k, '' FROM unnest($2::text[]) AS t (k)
-			ON CONFLICT (sync_id, key) DO UPDATE SET hash = ''`, l.fence.syncID, keys); err != nil {
-			return err
+		// In chunks: one parameter may not exceed 1 GB, and a backlog of intents can be large.
+		for chunk := range slices.Chunk(keys, adoptChunk) {
+			if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
+				SELECT $1, k, '' FROM unnest($2::text[]) AS t (k)
+				ON CONFLICT (sync_id, key) DO UPDATE SET hash = ''`, l.fence.syncID, chunk); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, l.fence.syncID)
 		return err
