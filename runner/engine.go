@@ -160,7 +160,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		return nil, pausedErr(y)
 	}
 	// Holding the lock, any run still marked running lost its runner.
-	if n, err := e.Store.AbandonRuns(ctx, y.ID, "the runner executing this run stopped before finishing it "+
+	if n, err := lease.AbandonRuns(ctx, "the runner executing this run stopped before finishing it "+
 		"(killed, crashed or lost its database connection); a later run resends the changes it had not recorded as delivered "+
 		"(after a full run: run the sync again with --full to resend the rest)"); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if opts.MarkDelivered {
 		trigger = controlplane.TriggerMark
 	}
-	run, err := e.Store.StartRunAt(ctx, y.ID, trigger, opts.Due)
+	run, err := lease.StartRun(ctx, trigger, opts.Due)
 	if err != nil {
 		return nil, err
 	}

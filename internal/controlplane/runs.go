@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Run statuses.
@@ -97,12 +98,22 @@ func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Ru
 // StartRunAt records a new running run of a sync that serves the schedule slot due (zero: none,
 // a run started by hand). The next slot counts from due (see ScheduleBases).
 func (s *Store) StartRunAt(ctx context.Context, syncID int64, trigger string, due time.Time) (*Run, error) {
+	return startRun(ctx, s.pool, syncID, trigger, due)
+}
+
+// execQuerier is a pool or a transaction.
+type execQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func startRun(ctx context.Context, q execQuerier, syncID int64, trigger string, due time.Time) (*Run, error) {
 	r := &Run{SyncID: syncID, Status: RunRunning, Trigger: trigger, InvalidSamples: json.RawMessage("[]")}
 	var slot *time.Time
 	if !due.IsZero() {
 		slot = &due
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, scheduled_for)
+	err := q.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, scheduled_for)
 		VALUES ($1, 'running', $2, $3) RETURNING id, started_at`, syncID, trigger, slot).Scan(&r.ID, &r.StartedAt)
 	if err != nil {
 		return nil, fmt.Errorf("record the start of a run of sync %d: %w", syncID, refErr(err))
@@ -191,7 +202,11 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 // stopped by SIGTERM it did not finish for reasons of its own, so it does not count as the run
 // that served its schedule (see ScheduleBases) and its work is redone at once.
 func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
+	return abandonRuns(ctx, s.pool, syncID, reason)
+}
+
+func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string) (int64, error) {
+	tag, err := q.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
 		failed = greatest(new + changed + deleted - delivered - rejected, 0), error = $2
 		WHERE sync_id = $1 AND status = 'running'`, syncID, reason)
 	if err != nil {

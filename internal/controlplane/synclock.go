@@ -19,7 +19,8 @@ import (
 //     (SyncLockKey), on a connection of its own. If the runner dies, its session, and so the
 //     lock, die with it.
 //  2. Taking the lock bumps the sync's fence token (backflow.sync_fences). Every write a run makes
-//     — its intents, its ledger commits, its counters, its end — runs in a transaction that first
+//     — closing the runs it takes over, its start, its intents, its ledger commits, its counters,
+//     its end — runs in a transaction that first
 //     reads the fence FOR SHARE and goes on only if the token is still the run's. The bump is an
 //     UPDATE of that row: it waits for the writes in flight to end, and every write after it sees
 //     the new token. So once another runner holds the sync, a run that lost it commits nothing,
@@ -330,6 +331,30 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("adopt the intents of sync %d: %w", l.fence.syncID, err)
 	}
 	return n, nil
+}
+
+// AbandonRuns closes the runs of the sync still recorded as running (see Store.AbandonRuns), if
+// the lease still holds the sync.
+func (l *SyncLease) AbandonRuns(ctx context.Context, reason string) (int64, error) {
+	var n int64
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = abandonRuns(ctx, tx, l.fence.syncID, reason)
+		return err
+	})
+	return n, err
+}
+
+// StartRun records a new running run of the sync serving the schedule slot due (zero: none; see
+// Store.StartRunAt), if the lease still holds the sync.
+func (l *SyncLease) StartRun(ctx context.Context, trigger string, due time.Time) (*Run, error) {
+	var r *Run
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
+		var err error
+		r, err = startRun(ctx, tx, l.fence.syncID, trigger, due)
+		return err
+	})
+	return r, err
 }
 
 // Finish records the run's end (see Store.FinishRun) if the lease still holds the sync; else it
