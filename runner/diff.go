@@ -68,8 +68,6 @@ type differ struct {
 	// ledgerKeys counts the ledger's entries the diff went through: the keys delivered before
 	// the run (what guards measure percentages against).
 	ledgerKeys int64
-	// replay, when set, is this diff computed ahead (a guarded run's, see guard.go): run emits it.
-	replay *guardBuffer
 }
 
 func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
@@ -90,9 +88,6 @@ func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
 // run streams src against led (nil: an empty ledger) and calls emit for each record to send.
 // emit returning an error stops the diff.
 func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*record) error) error {
-	if d.replay != nil {
-		return d.replay.replay(ctx, emit)
-	}
 	var (
 		cur      record // the pending model row: sent only once the next key shows it is not duplicated
 		curKey   []byte

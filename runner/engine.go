@@ -413,6 +413,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		b, _ := json.Marshal(d.samples)
 		return b
 	}
+	diff := func(ctx context.Context, emit func(*record) error) error { return d.run(ctx, rows, led, emit) }
 	if g := y.EffectiveGuard(); !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
@@ -423,8 +424,8 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		if why := guardTrip(g, counters.snapshot(), d.ledgerKeys, full); why != "" {
 			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil}
 		}
-		d.replay = buf // what is sent is exactly the diff that was checked
+		diff = buf.replay // what is sent is exactly the diff that was checked
 	}
-	committed, err := p.execute(ctx, d, rows, led, ledState.WriteMode(hadRejected))
+	committed, err := p.execute(ctx, diff, ledState.WriteMode(hadRejected))
 	return samplesOf(), committed, err
 }

@@ -35,8 +35,10 @@ type pipeline struct {
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
-// ended the run. mode says how the ledger is written (see controlplane.Delivered).
-func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledger, mode controlplane.Delivered) (controlplane.RunCounts, error) {
+// ended the run. diff emits the records to send: the differ's run over the model and the ledger,
+// or a guarded run's buffer of it. mode says how the ledger is written (controlplane.Delivered).
+func (p *pipeline) execute(ctx context.Context, diff func(context.Context, func(*record) error) error,
+	mode controlplane.Delivered) (controlplane.RunCounts, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	p.dl.OnRetry = p.onRetry
@@ -47,7 +49,7 @@ func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledg
 	prodErr := make(chan error, 1)
 	go func() {
 		defer close(produced)
-		err := p.produce(runCtx, d, rows, led, produced)
+		err := p.produce(runCtx, diff, produced)
 		if err != nil {
 			cancel(err)
 		}
@@ -79,7 +81,7 @@ func (p *pipeline) execute(ctx context.Context, d *differ, rows source, led ledg
 }
 
 // produce runs the diff and groups the records to send into batches of one operation each.
-func (p *pipeline) produce(ctx context.Context, d *differ, rows source, led ledger, out chan<- *batch) error {
+func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
 	var open [2]*batch // changed, deleted
 	send := func(b *batch) error {
 		select {
@@ -89,7 +91,7 @@ func (p *pipeline) produce(ctx context.Context, d *differ, rows source, led ledg
 			return context.Cause(ctx)
 		}
 	}
-	err := d.run(ctx, rows, led, func(r *record) error {
+	err := diff(ctx, func(r *record) error {
 		i, op := 0, webhook.OpChanged
 		if r.kind == kindDeleted {
 			i, op = 1, webhook.OpDeleted
