@@ -2,7 +2,7 @@
 # `make bench`: builds backflow-runner from this tree (or times BENCH_RUNNER) and measures it
 # against the design's performance targets (README, "Performance"). For each size in
 # BENCH_ROWS (default: 100000 and 1000000) it recreates the databases backflow_bench_cp and
-# backflow_bench_wh on BACKFLOW_DATABASE_URL's server (default
+# backflow_bench_wh (BENCH_DB_PREFIX, default backflow_bench, names them) on BACKFLOW_DATABASE_URL's server (default
 # postgres://postgres@127.0.0.1:5432/postgres), fills a users table shaped like the Census guide's,
 # measures the ceilings E (COPY the model out) and D (post the same volume of pre-encoded batches of
 # 1000 with a bare HTTP loop at concurrency 4) and times `backflow-runner sync` for: a first run, a

@@ -40,9 +40,16 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
+// The bench's databases: BENCH_DB_PREFIX (default backflow_bench) names them, so two benches on
+// one server (two checkouts, say) do not drop each other's databases.
+var (
+	dbPrefix     = envOr("BENCH_DB_PREFIX", "backflow_bench")
+	cpDB         = dbPrefix + "_cp"
+	whDB         = dbPrefix + "_wh"
+	mysqlBenchDB = dbPrefix + "_wh"
+)
+
 const (
-	cpDB        = "backflow_bench_cp"
-	whDB        = "backflow_bench_wh"
 	batchSize   = 1000
 	concurrency = 4 // the runner's default delivery concurrency
 	upsertSync  = "bench users upsert"

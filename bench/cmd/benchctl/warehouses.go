@@ -34,8 +34,6 @@ import (
 // `COPY (MODEL) TO '/dev/null' (FORMAT csv)`). Targets (the design's): first run ≤ 1.5 × (E_w + D),
 // nothing changed ≤ 1.5 × E_w, peak memory ≤ 200 MB.
 
-const mysqlBenchDB = "backflow_bench_wh"
-
 // warehouseResult is one warehouse's rows of the bench.
 type warehouseResult struct {
 	Warehouse string   `json:"warehouse"`
