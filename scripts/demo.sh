@@ -221,7 +221,12 @@ step "Recent runs: bin/backflow-runner runs \"$sync_name\""
 bin/backflow-runner runs "$sync_name"
 
 step "Destroying the configuration"
-tf destroy -auto-approve -input=false
+# Its plan only lists what the apply above created: kept in a file, the summary line shown.
+if ! tf destroy -auto-approve -input=false >"$work/destroy.log" 2>&1; then
+  cat "$work/destroy.log"
+  exit 1
+fi
+grep -E '^Destroy complete' "$work/destroy.log"
 
 step "Stopping the receiver"
 kill "$receiver_pid"

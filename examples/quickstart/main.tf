@@ -100,6 +100,7 @@ output "sync_name" {
   value = backflow_sync.users.name
 }
 
+# The columns the provider discovered from the warehouse (the model's `columns` attribute), on one line.
 output "model_columns" {
-  value = backflow_model.active_users.columns
+  value = join(", ", [for c in backflow_model.active_users.columns : "${c.name} ${c.type}"])
 }
