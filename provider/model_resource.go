@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -286,18 +287,40 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		return
 	}
 	x := plan.toModel()
-	x.Columns = r.describe(ctx, x, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cols := x.Columns
+	var state *modelModel
 	if !req.State.Raw.IsNull() && !plan.ID.IsUnknown() {
-		// An update in place (a new connection_id replaces the model, and its syncs with it).
-		var state modelModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		state = new(modelModel)
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+	if state != nil && state.SQL.Equal(plan.SQL) && state.Table.Equal(plan.Table) && state.ConnectionID.Equal(plan.ConnectionID) {
+		// The plan does not change what the model reads: a warehouse that cannot be read now
+		// (down, a table renamed) must not fail a plan about something else. Its columns stay as
+		// stored, with a warning; a run will fail with the same cause until it is fixed.
+		var d diag.Diagnostics
+		x.Columns = r.describe(ctx, x, &d)
+		if d.HasError() {
+			var cause strings.Builder
+			for _, e := range d.Errors() {
+				fmt.Fprintf(&cause, "\n\n%s: %s", e.Summary(), e.Detail())
+			}
+			resp.Diagnostics.AddAttributeWarning(path.Root("columns"), fmt.Sprintf("Backflow Model Not Refreshed: %q", x.Name),
+				"The model's columns could not be read from its warehouse, so the plan keeps the stored ones; "+
+					"its syncs' runs will fail until the warehouse answers."+cause.String())
+			return
+		}
+		resp.Diagnostics.Append(d...)
+	} else {
+		x.Columns = r.describe(ctx, x, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	cols := x.Columns
+	if state != nil {
+		// An update in place (a new connection_id replaces the model, and its syncs with it).
 		if state.ConnectionID.Equal(plan.ConnectionID) {
 			r.checkSyncs(ctx, x, &resp.Diagnostics)
 			if resp.Diagnostics.HasError() {

@@ -387,8 +387,8 @@ func TestAccModelOnlyReads(t *testing.T) {
 	})
 }
 
-// A plan whose model reads a table another session holds ACCESS EXCLUSIVE ends with a clear error
-// once the connection's lock timeout has passed, instead of blocking.
+// A plan that changes a model to read a table another session holds ACCESS EXCLUSIVE ends with a
+// clear error once the connection's lock timeout has passed, instead of blocking.
 func TestAccModelLockedTable(t *testing.T) {
 	e := newTestEnv(t)
 	conn := fmt.Sprintf(`
@@ -438,7 +438,9 @@ resource "backflow_connection" "w" {
 						release()
 					})
 				},
-				Config:      cfg,
+				// A changed definition must be read at plan (an unchanged one that cannot be read
+				// only warns: TestAccPlanPreviewWarnings).
+				Config:      e.config(conn, model("m", "users", "w", `sql = "select * from users"`)),
 				PlanOnly:    true,
 				ExpectError: expectErr(`Warehouse Table Locked.*lock_timeout \(1s\).*canceling statement due to lock timeout`),
 			},

@@ -1,0 +1,237 @@
+package provider
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/backflowhq/terraform-provider-backflow/runner"
+)
+
+// tfDir is a working directory in which a test drives the real Terraform (or OpenTofu) CLI
+// against this provider served from the test process, as terraform-plugin-testing does, for what
+// its TestSteps cannot check: the warnings a plan prints.
+type tfDir struct {
+	t        *testing.T
+	tf       *tfexec.Terraform
+	dir      string
+	reattach tfexec.ReattachInfo
+}
+
+// newTFDir serves the provider in the test process (the CLI reattaches to it) and prepares an
+// empty working directory for the CLI named by TF_ACC_TERRAFORM_PATH.
+func newTFDir(t *testing.T) *tfDir {
+	t.Helper()
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		t.Fatal("TF_ACC_TERRAFORM_PATH is not set: scripts/test.sh sets it to the CLI it finds or builds")
+	}
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	ns := os.Getenv("TF_ACC_PROVIDER_NAMESPACE")
+	if ns == "" {
+		ns = "backflowhq"
+	}
+	addr := host + "/" + ns + "/backflow"
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cfgCh := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go func() {
+		err := tf6server.Serve(addr, providerserver.NewProtocol6(New("test")()),
+			tf6server.WithDebug(ctx, cfgCh, closed), tf6server.WithLoggingSink(t),
+			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
+		if err != nil {
+			t.Errorf("serve the provider: %v", err)
+		}
+	}()
+	var cfg *plugin.ReattachConfig
+	select {
+	case cfg = <-cfgCh:
+	case <-closed:
+		cancel()
+		t.Fatal("the provider server stopped before it started")
+	}
+	t.Cleanup(func() { cancel(); <-closed })
+
+	dir := t.TempDir()
+	tf, err := tfexec.NewTerraform(dir, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &tfDir{t: t, tf: tf, dir: dir, reattach: tfexec.ReattachInfo{addr: {
+		Protocol: string(cfg.Protocol), ProtocolVersion: cfg.ProtocolVersion, Pid: cfg.Pid, Test: cfg.Test,
+		Addr: tfexec.ReattachConfigAddr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
+	}}}
+	return d
+}
+
+// write replaces the configuration with hcl (after a required_providers block naming this
+// provider) and runs init the first time.
+func (d *tfDir) write(hcl string) {
+	d.t.Helper()
+	head := "terraform {\n  required_providers {\n    backflow = { source = \"backflowhq/backflow\" }\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(d.dir, "main.tf"), []byte(head+hcl), 0o600); err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, ".terraform")); os.IsNotExist(err) {
+		if err := d.tf.Init(d.t.Context(), tfexec.Reattach(d.reattach)); err != nil {
+			d.t.Fatalf("init: %v", err)
+		}
+	}
+}
+
+func (d *tfDir) apply(hcl string) {
+	d.t.Helper()
+	d.write(hcl)
+	if err := d.tf.Apply(d.t.Context(), tfexec.Reattach(d.reattach)); err != nil {
+		d.t.Fatalf("apply: %v", err)
+	}
+}
+
+// planDiag is one diagnostic of a plan's machine-readable output.
+type planDiag struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
+	Address  string `json:"address"`
+}
+
+// plan plans hcl (nothing is applied) and returns the plan's diagnostics; a failed plan fails
+// the test.
+func (d *tfDir) plan(hcl string) []planDiag {
+	d.t.Helper()
+	d.write(hcl)
+	var out bytes.Buffer
+	if _, err := d.tf.PlanJSON(d.t.Context(), &out, tfexec.Reattach(d.reattach)); err != nil {
+		d.t.Fatalf("plan: %v\n%s", err, out.String())
+	}
+	var diags []planDiag
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		var line struct {
+			Type       string    `json:"type"`
+			Diagnostic *planDiag `json:"diagnostic"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Type == "diagnostic" && line.Diagnostic != nil {
+			diags = append(diags, *line.Diagnostic)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		d.t.Fatal(err)
+	}
+	return diags
+}
+
+// previews keeps the Backflow preview warnings among diags, as "summary: detail".
+func previews(diags []planDiag) []string {
+	var got []string
+	for _, d := range diags {
+		if d.Severity == "warning" && strings.HasPrefix(d.Summary, "Backflow Preview") {
+			got = append(got, d.Summary+": "+d.Detail)
+		}
+	}
+	return got
+}
+
+// What a plan prints, with the real CLI: for each case of the review issue, the preview warning
+// with its exact counts, or none.
+func TestAccPlanPreviewWarnings(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
+		('u3', 'cy@example.com', 'Cy')`)
+	d := newTFDir(t)
+	base := e.syncBase(hook.URL)
+	sync := func(mappings string) string {
+		return syncResource("s", "Users", "all", `behavior    = "mirror"
+  primary_key = "unique_id"
+  mappings    = `+mappings)
+	}
+	oneMapping := `[{ from = "email", to = "email" }]`
+	twoMappings := `[{ from = "email", to = "email" }, { from = "first_name", to = "first_name" }]`
+	expect := func(step string, got []string, want ...string) {
+		t.Helper()
+		if len(got) != 1 {
+			t.Fatalf("%s: want one preview warning, got %d: %q", step, len(got), got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got[0], w) {
+				t.Fatalf("%s: the preview warning lacks %q:\n%s", step, w, got[0])
+			}
+		}
+	}
+
+	// The connections and models first: a sync planned with its model is previewed.
+	d.apply(e.config(base))
+
+	// A new sync: every row of the model is new.
+	expect("new sync", previews(d.plan(e.config(base, sync(oneMapping)))),
+		`Backflow Preview: Sync "Users"`, "will send 3 new, 0 changed and 0 deleted records",
+		"The model returned 3 rows (0 invalid)", `new: ["u1" "u2" "u3"]`)
+	d.apply(e.config(base, sync(oneMapping)))
+	if got := previews(d.plan(e.config(base, sync(oneMapping)))); len(got) != 0 {
+		t.Fatalf("nothing changed in the configuration, yet a preview: %q", got)
+	}
+
+	// Delivered once; then a mapping change changes every record.
+	var id int64
+	if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs WHERE name = 'Users'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), id, runner.RunOptions{}); err != nil {
+		t.Fatalf("run the sync: %v", err)
+	}
+	expect("mapping change", previews(d.plan(e.config(base, sync(twoMappings)))),
+		"will send 0 new, 3 changed and 0 deleted records", `changed: ["u1" "u2" "u3"]`)
+
+	// The model's SQL changes in the same plan (table → a query without u3): the mirror sync's
+	// next run, with the planned SQL, deletes u3.
+	narrowed := strings.Replace(base, `table = "users"`, `sql = "select * from users where unique_id <> 'u3'"`, 1)
+	if narrowed == base {
+		t.Fatal("the test's base configuration no longer has the table model it narrows")
+	}
+	expect("model SQL change", previews(d.plan(e.config(narrowed, sync(oneMapping)))),
+		"will send 0 new, 0 changed and 1 deleted records", `deleted: ["u3"]`)
+
+	// preview = "off": no preview, whatever changes.
+	off := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"off\"\n", 1)
+	if got := previews(d.plan(off + base + sync(twoMappings))); len(got) != 0 {
+		t.Fatalf(`preview = "off", yet a preview: %q`, got)
+	}
+
+	// A warehouse the preview cannot read: a warning, and the plan goes on.
+	e.execWarehouse(t, `ALTER TABLE users RENAME TO users_moved`)
+	diags := d.plan(e.config(base, sync(twoMappings)))
+	expect("unreadable warehouse", previews(diags), `Backflow Preview Unavailable: Sync "Users"`, `relation "users" does not exist`)
+	notRefreshed := 0
+	for _, dg := range diags {
+		if dg.Severity == "error" {
+			t.Fatalf("an unreadable warehouse failed the plan: %s: %s", dg.Summary, dg.Detail)
+		}
+		if strings.HasPrefix(dg.Summary, "Backflow Model Not Refreshed") {
+			notRefreshed++
+		}
+	}
+	if notRefreshed != 2 { // both models read the moved table
+		t.Fatalf("want a warning for each of the 2 models the plan could not refresh, got %d: %+v", notRefreshed, diags)
+	}
+	e.execWarehouse(t, `ALTER TABLE users_moved RENAME TO users`)
+	if err := d.tf.Destroy(t.Context(), tfexec.Reattach(d.reattach)); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}
