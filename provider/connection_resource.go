@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -187,7 +188,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 					"max_requests_per_second": schema.NumberAttribute{
 						MarkdownDescription: fmt.Sprintf("Most requests per second the runner sends to this webhook: a "+
-							"whole number from 1 to %d. Unset: not paced.", webhook.MaxRequestsPerSecond),
+							"whole number from 1 to %d. Unset: not paced.", pacing.MaxRequestsPerSecond),
 						Optional:   true,
 						Validators: []validator.Number{maxRequestsPerSecondValidator{}},
 					},
@@ -244,7 +245,7 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 			TestOnSave: wh.TestOnSave.ValueBool(),
 		}
 		if !wh.MaxRequestsPerSecond.IsNull() && !wh.MaxRequestsPerSecond.IsUnknown() {
-			// The validator admits whole numbers from 1 to webhook.MaxRequestsPerSecond only.
+			// The validator admits whole numbers from 1 to pacing.MaxRequestsPerSecond only.
 			cfg.MaxRequestsPerSecond, _ = wh.MaxRequestsPerSecond.ValueBigFloat().Int64()
 		}
 		if cfg.Method == "" {

@@ -90,14 +90,16 @@ type WebhookConfig struct {
 	Method               string            // POST, PUT or PATCH
 	Headers              map[string]string // secret
 	SigningSecret        string            // secret; empty: no signatures
-	MaxRequestsPerSecond int64             // 0: not paced
+	MaxRequestsPerSecond int64             // 0: not paced; fixed mode when RateLimit is nil
+	RateLimit            *RateLimit        // nil: fixed at MaxRequestsPerSecond (see Pacing)
 	TestOnSave           bool
 }
 
 type webhookSettings struct {
-	Method               string `json:"method"`
-	MaxRequestsPerSecond int64  `json:"max_requests_per_second,omitempty"`
-	TestOnSave           bool   `json:"test_on_save"`
+	Method               string     `json:"method"`
+	MaxRequestsPerSecond int64      `json:"max_requests_per_second,omitempty"`
+	RateLimit            *RateLimit `json:"rate_limit,omitempty"`
+	TestOnSave           bool       `json:"test_on_save"`
 }
 
 // connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
@@ -148,7 +150,8 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 	default:
 		kind = KindWebhook
 		config, err = json.Marshal(webhookSettings{
-			Method: c.Webhook.Method, MaxRequestsPerSecond: c.Webhook.MaxRequestsPerSecond, TestOnSave: c.Webhook.TestOnSave,
+			Method: c.Webhook.Method, MaxRequestsPerSecond: c.Webhook.MaxRequestsPerSecond,
+			RateLimit: c.Webhook.RateLimit, TestOnSave: c.Webhook.TestOnSave,
 		})
 		if err != nil {
 			return "", nil, nil, err
@@ -214,7 +217,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 		}
 		c.Webhook = &WebhookConfig{
 			URL: secrets.URL, Method: ws.Method, Headers: secrets.Headers, SigningSecret: secrets.SigningSecret,
-			MaxRequestsPerSecond: ws.MaxRequestsPerSecond, TestOnSave: ws.TestOnSave,
+			MaxRequestsPerSecond: ws.MaxRequestsPerSecond, RateLimit: ws.RateLimit, TestOnSave: ws.TestOnSave,
 		}
 	default:
 		return nil, fmt.Errorf("connection %q has unknown kind %q", c.Name, kind)

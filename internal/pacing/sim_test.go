@@ -49,7 +49,9 @@ type simResult struct {
 // simulate drives a controller against e for d of fake time, in steps of 1 ms: a request
 // starts when a slot of concurrency is free, the pause is over and the rate allows (a bucket of
 // one, as the Pacer's limiter); its answer arrives after its latency.
-func simulate(c *Controller, e *endpoint, d time.Duration) simResult { return simulateTrace(c, e, d, nil) }
+func simulate(c *Controller, e *endpoint, d time.Duration) simResult {
+	return simulateTrace(c, e, d, nil)
+}
 
 func simulateTrace(c *Controller, e *endpoint, d time.Duration, second func(now time.Time, r simResult)) simResult {
 	var r simResult
