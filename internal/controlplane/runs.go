@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // Run statuses.
@@ -61,6 +63,14 @@ type Run struct {
 	// paced) and PaceConcurrency in flight (0: the run sent nothing).
 	PaceRate        float64
 	PaceConcurrency int
+}
+
+// PaceText says the pace the run's requests ended at (pacing.Describe); "" when it sent nothing.
+func (r *Run) PaceText() string {
+	if r.PaceConcurrency == 0 {
+		return ""
+	}
+	return pacing.Describe(r.PaceRate, r.PaceConcurrency)
 }
 
 // Duration is how long the run took, or has taken so far.

@@ -68,3 +68,15 @@ type State struct {
 	Rate        float64 // requests per second; 0: none learned
 	Concurrency int
 }
+
+// Describe says a pace as the CLI and the status page show it: "187 requests/s, 14 in flight",
+// or "not paced, 4 in flight" when rate is 0.
+func Describe(rate float64, concurrency int) string {
+	if rate <= 0 {
+		return fmt.Sprintf("not paced, %d in flight", concurrency)
+	}
+	if rate < 10 {
+		return fmt.Sprintf("%.1f requests/s, %d in flight", rate, concurrency)
+	}
+	return fmt.Sprintf("%.0f requests/s, %d in flight", rate, concurrency)
+}

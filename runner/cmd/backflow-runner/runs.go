@@ -84,12 +84,16 @@ const errorWidth = 100
 
 func printRuns(w io.Writer, runs []*controlplane.Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED")
+	fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED\tPACE")
 	for _, r := range runs {
 		c := r.Counts
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.SyncName, r.Status,
+		pace := r.PaceText()
+		if pace == "" {
+			pace = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
 			r.Trigger, r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
-			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed)
+			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, pace)
 	}
 	tw.Flush()
 	first := true
@@ -208,6 +212,10 @@ type runOut struct {
 	Error          string                 `json:"error"`
 	InvalidSamples json.RawMessage        `json:"invalid_samples"`
 	Rejected       []rejectedRecordOut    `json:"rejected,omitempty"`
+	// The pace the run's requests ended at: requests per second (0: not paced) and in flight;
+	// both 0 when it sent nothing.
+	PaceRate        float64 `json:"pace_requests_per_second"`
+	PaceConcurrency int     `json:"pace_concurrency"`
 }
 
 type rejectedRecordOut struct {
@@ -220,7 +228,7 @@ type rejectedRecordOut struct {
 func runJSON(r *controlplane.Run, rejected []controlplane.Rejected) runOut {
 	out := runOut{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
 		StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(), Counts: r.Counts, Error: r.Error,
-		InvalidSamples: r.InvalidSamples}
+		InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency}
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
 		out.FinishedAt = &f
