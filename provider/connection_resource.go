@@ -65,6 +65,7 @@ type webhookModel struct {
 	Headers              types.Map    `tfsdk:"headers"`
 	SigningSecret        types.String `tfsdk:"signing_secret"`
 	MaxRequestsPerSecond types.Number `tfsdk:"max_requests_per_second"`
+	RateLimit            types.Object `tfsdk:"rate_limit"` // rate_limit.go
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
 }
 
@@ -75,6 +76,7 @@ var (
 	webhookAttrTypes = map[string]attr.Type{
 		"url": types.StringType, "method": types.StringType, "headers": types.MapType{ElemType: types.StringType},
 		"signing_secret": types.StringType, "max_requests_per_second": types.NumberType, "test_on_save": types.BoolType,
+		"rate_limit": rateLimitType,
 	}
 )
 
@@ -188,10 +190,12 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 					"max_requests_per_second": schema.NumberAttribute{
 						MarkdownDescription: fmt.Sprintf("Most requests per second the runner sends to this webhook: a "+
-							"whole number from 1 to %d. Unset: not paced.", pacing.MaxRequestsPerSecond),
+							"whole number from 1 to %d. Unset: not paced. The same as `rate_limit = { mode = \"fixed\", "+
+							"max_requests_per_second = ... }`.", pacing.MaxRequestsPerSecond),
 						Optional:   true,
 						Validators: []validator.Number{maxRequestsPerSecondValidator{}},
 					},
+					"rate_limit": rateLimitAttribute(),
 					"test_on_save": schema.BoolAttribute{
 						MarkdownDescription: "Test the webhook on every create and update, as Census does: a `HEAD` to the URL " +
 							"with the connection's headers; if that is not answered 200, a request with the connection's " +
@@ -248,6 +252,7 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 			// The validator admits whole numbers from 1 to pacing.MaxRequestsPerSecond only.
 			cfg.MaxRequestsPerSecond, _ = wh.MaxRequestsPerSecond.ValueBigFloat().Int64()
 		}
+		cfg.RateLimit = rateLimitValue(ctx, wh.RateLimit, &diags)
 		if cfg.Method == "" {
 			cfg.Method = WebhookMethods[0]
 		}
@@ -304,6 +309,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		wh := webhookModel{
 			URL: types.StringValue(w.URL), Method: types.StringValue(w.Method), TestOnSave: types.BoolValue(w.TestOnSave),
 			Headers: types.MapNull(types.StringType), SigningSecret: types.StringNull(), MaxRequestsPerSecond: types.NumberNull(),
+			RateLimit: rateLimitObject(ctx, w.RateLimit, &diags),
 		}
 		if w.Method == "" {
 			wh.Method = types.StringValue(WebhookMethods[0])
