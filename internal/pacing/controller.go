@@ -71,8 +71,8 @@ const (
 // other users of the endpoint's quota) back off on the same signal, and it needs no model of the
 // endpoint. It starts with an exponential slow start; on the first 429, 503, network error or
 // rise in latency it sets the rate to 0.9 × the rate the endpoint was answering 2xx at in the
-// last 250 ms (for a token bucket, its limit), then climbs back to that rate in about a second
-// and probes above it slowly. Concurrency follows the rate by Little's law (rate × latency),
+// last 500 ms (for a token bucket, about its limit), then climbs back to 0.95 × that rate in
+// about a second and probes above it slowly. Concurrency follows the rate by Little's law (rate × latency),
 // and is cut by a quarter when latency rises, so a slow endpoint gets enough requests in
 // flight and a queueing one fewer. A Retry-After longer than a second pauses every request of
 // the connection (a shorter one delays the refused request's retry only: see shortRetryAfter); the
@@ -147,8 +147,25 @@ func (c *Controller) Concurrency() int { return c.conc }
 // PauseUntil is when requests may start again after a Retry-After or an exhausted quota.
 func (c *Controller) PauseUntil() time.Time { return c.pauseUntil }
 
-// State is what the controller learned, to start the next run from.
-func (c *Controller) State() State { return State{Rate: c.rate, Concurrency: c.conc} }
+// Pace is the rate requests actually go at now, as far as the controller can tell: its rate,
+// or less when concurrency is what holds them back (concurrency / latency). Adaptive mode lets
+// its rate run up to twice what is answered, so the rate alone would overstate a slow endpoint.
+func (c *Controller) Pace(now time.Time) float64 {
+	r := c.Rate(now)
+	if c.adaptive && c.ewma > 0 {
+		r = min(r, float64(c.conc)/c.ewma)
+	}
+	return r
+}
+
+// State is what the controller learned, to start the next run from: its pace and concurrency.
+func (c *Controller) State() State {
+	r := c.rate
+	if c.adaptive && c.ewma > 0 {
+		r = min(r, float64(c.conc)/c.ewma)
+	}
+	return State{Rate: r, Concurrency: c.conc}
+}
 
 // Observe learns from one answer received at now.
 func (c *Controller) Observe(now time.Time, a Answer) {
@@ -198,7 +215,7 @@ func (c *Controller) cut(now time.Time, latency bool) {
 	if !c.lastCut.IsZero() && now.Sub(c.lastCut) < max(time.Duration(2*c.ewma*float64(time.Second)), 200*time.Millisecond) {
 		return
 	}
-	answered := c.ok.rate(now, windowBuckets)
+	answered := c.ok.rate(now, windowBuckets/2)
 	good := max(min(c.rate, answered), c.rate/2, minRate)
 	if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
 		c.probe = max(c.probe/2, 1.0/16)

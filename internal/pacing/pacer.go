@@ -68,12 +68,11 @@ func (p *Pacer) State() State {
 	return p.ctl.State()
 }
 
-// Rate is the requests per second the pacer sends at now (0: not paced), and Concurrency the
-// requests it lets be in flight.
+// Rate is the requests per second the pacer sends at now (0: not paced): Controller.Pace.
 func (p *Pacer) Rate() float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.ctl.Rate(p.now())
+	return p.ctl.Pace(p.now())
 }
 
 // Concurrency is the most requests the pacer lets be in flight now.

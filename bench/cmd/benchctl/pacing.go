@@ -115,20 +115,31 @@ func runPacing(ctx context.Context, cfg config) ([]pacingResult, error) {
 	}
 
 	// What sharing the limit costs: an unlimited receiver, a limit it never reaches, with and
-	// without the control plane's timeline.
-	local, err := p.run(ctx, cfg, "sharing cost, local", nil,
-		&controlplane.RateLimit{Mode: pacing.ModeFixed, MaxRequestsPerSecond: pacing.MaxRequestsPerSecond}, []string{"users"}, "--local-pacing")
-	local.Target, local.OK = "the reference: each runner paces alone (--local-pacing)", true
-	if err := add(local, err); err != nil {
-		return out, err
+	// without the control plane's timeline, alternated -repeat times; the best of each counts.
+	rl := &controlplane.RateLimit{Mode: pacing.ModeFixed, MaxRequestsPerSecond: pacing.MaxRequestsPerSecond}
+	var local, shared pacingResult
+	for i := range cfg.reps {
+		l, err := p.run(ctx, cfg, fmt.Sprintf("sharing cost, local %d", i+1), nil, rl, []string{"users"}, "--local-pacing")
+		if err != nil {
+			return out, fmt.Errorf("pacing case %s: %w", l.Case, err)
+		}
+		s, err := p.run(ctx, cfg, fmt.Sprintf("sharing cost, shared %d", i+1), nil, rl, []string{"users"})
+		if err != nil {
+			return out, fmt.Errorf("pacing case %s: %w", s.Case, err)
+		}
+		logf("sharing cost, run %d: %.1f requests/s local, %.1f shared", i+1, l.RequestsPerS, s.RequestsPerS)
+		if l.RequestsPerS > local.RequestsPerS {
+			local = l
+		}
+		if s.RequestsPerS > shared.RequestsPerS {
+			shared = s
+		}
 	}
-	shared, err := p.run(ctx, cfg, "sharing cost, shared", nil,
-		&controlplane.RateLimit{Mode: pacing.ModeFixed, MaxRequestsPerSecond: pacing.MaxRequestsPerSecond}, []string{"users"})
-	shared.Target, shared.OK = "reported: requests/s with the shared timeline against --local-pacing", true
+	local.Case, shared.Case = "sharing cost, local", "sharing cost, shared"
+	local.Target, local.OK = fmt.Sprintf("the reference: each runner paces alone (--local-pacing); best of %d", cfg.reps), true
+	shared.Target, shared.OK = fmt.Sprintf("reported: the shared timeline against --local-pacing; best of %d", cfg.reps), true
 	shared.Note = fmt.Sprintf("%.1f%% fewer requests/s than local pacing", 100*(1-shared.RequestsPerS/max(local.RequestsPerS, 1e-9)))
-	if err := add(shared, err); err != nil {
-		return out, err
-	}
+	out = append(out, local, shared)
 	return out, nil
 }
 

@@ -24,6 +24,23 @@ resource "backflow_connection" "hook" {
   }
 }
 
+# An endpoint whose rate limit you do not know: adaptive pacing finds it (and starts each run
+# from what the last one learned), never above 500 requests/s or 32 requests in flight.
+resource "backflow_connection" "crm" {
+  name = "CRM import API"
+  webhook = {
+    url = "https://crm.example.com/api/import"
+    headers = {
+      Authorization = "Bearer ${var.webhook_token}"
+    }
+    rate_limit = {
+      mode                    = "adaptive" # or "fixed": exactly these bounds
+      max_requests_per_second = 500
+      max_concurrency         = 32
+    }
+  }
+}
+
 variable "warehouse_url" {
   type      = string
   sensitive = true
