@@ -32,7 +32,7 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 	if len(h) == 0 {
 		return q, false
 	}
-	if v := h.Get("RateLimit"); v != "" {
+	if v := get(h, "Ratelimit"); v != "" {
 		for _, item := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
 			k, val, found := strings.Cut(strings.TrimSpace(item), "=")
 			if !found {
@@ -48,7 +48,7 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 			}
 		}
 	}
-	if v := h.Get("RateLimit-Policy"); v != "" {
+	if v := get(h, "Ratelimit-Policy"); v != "" {
 		best := -1.0
 		for _, policy := range strings.Split(v, ",") {
 			limit, window := -1.0, -1.0
@@ -70,15 +70,15 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 			}
 		}
 	}
-	for _, prefix := range []string{"RateLimit-", "X-RateLimit-"} {
+	for _, names := range fieldNames {
 		if q.Limit < 0 {
-			q.Limit = number(h.Get(prefix + "Limit"))
+			q.Limit = number(get(h, names[0]))
 		}
 		if q.Remaining < 0 {
-			q.Remaining = number(h.Get(prefix + "Remaining"))
+			q.Remaining = number(get(h, names[1]))
 		}
 		if q.Reset < 0 {
-			if n := number(h.Get(prefix + "Reset")); n >= 0 {
+			if n := number(get(h, names[2])); n >= 0 {
 				switch {
 				case n > 1e12: // Unix milliseconds
 					q.Reset = max(time.UnixMilli(int64(n)).Sub(now), 0)
@@ -91,6 +91,21 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		}
 	}
 	return q, q.known()
+}
+
+// fieldNames are the separate fields' names, canonical (as net/http stores them), so reading
+// them allocates nothing: limit, remaining, reset.
+var fieldNames = [2][3]string{
+	{"Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"},
+	{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"},
+}
+
+// get is h.Get for a canonical name, without canonicalizing it again.
+func get(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // number parses a non-negative decimal; -1 when v is not one.
