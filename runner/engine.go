@@ -461,15 +461,16 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 }
 
 // notePace records in the run the pace its requests ended at and, in adaptive mode, keeps what
-// the pacer learned for the next run to the connection (from any runner).
+// the pacer learned for the next run to the connection (from any runner), once it has settled.
 func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pacer *pacing.Pacer, run *controlplane.Run) {
 	run.PaceRate, run.PaceConcurrency = pacer.Rate(), pacer.Concurrency()
-	if !pacer.Limits().Adaptive() {
+	learned, settled := pacer.Learned()
+	if !pacer.Limits().Adaptive() || !settled {
 		return
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.Store.SaveLearnedPacing(sctx, dest.ID, pacer.State()); err != nil {
+	if err := e.Store.SaveLearnedPacing(sctx, dest.ID, learned); err != nil {
 		e.logger().Warn("could not record the pace learned for the connection; its next run starts from the last one recorded",
 			"connection", dest.Name, "err", err)
 	}

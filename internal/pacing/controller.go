@@ -158,6 +158,14 @@ func (c *Controller) Pace(now time.Time) float64 {
 	return r
 }
 
+// Settled reports whether the controller's state is worth starting the next run from: it met
+// congestion or a stated policy (so its rate is near the endpoint's), or it reached its
+// ceilings. A controller still in its slow start (a run of a few requests) has learned nothing a
+// fresh start would not find as fast.
+func (c *Controller) Settled() bool {
+	return c.adaptive && (!c.slowStart || c.conc >= c.maxConc || c.rate >= c.maxRate)
+}
+
 // State is what the controller learned, to start the next run from: its pace and concurrency.
 func (c *Controller) State() State {
 	r := c.rate

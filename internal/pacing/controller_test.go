@@ -205,3 +205,22 @@ func BenchmarkObserveWithHeaders(b *testing.B) {
 		c.Observe(now, a)
 	}
 }
+
+func TestOnlyASettledStateIsWorthKeeping(t *testing.T) {
+	c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+	now := t0
+	for range 3 { // a run of three requests: still in its slow start
+		now = now.Add(100 * time.Millisecond)
+		c.Observe(now, Answer{Status: 200, Latency: 50 * time.Millisecond})
+	}
+	if c.Settled() {
+		t.Errorf("settled after 3 answers in slow start (rate %.1f), want not: the next run should search afresh", c.Rate(now))
+	}
+	c.Observe(now, Answer{Status: 429})
+	if !c.Settled() {
+		t.Error("not settled after a 429, want settled: the rate is near the endpoint's")
+	}
+	if NewController(Limits{Mode: ModeFixed, MaxRate: 5}, State{}, 4).Settled() {
+		t.Error("fixed mode settled, want never: it learns nothing")
+	}
+}

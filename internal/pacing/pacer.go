@@ -61,11 +61,12 @@ func NewPacer(lim Limits, start State, defaultConc int, shared TokenSource) *Pac
 // Limits are the settings the pacer was made with.
 func (p *Pacer) Limits() Limits { return p.lim }
 
-// State is what the pacer's controller has learned.
-func (p *Pacer) State() State {
+// Learned is what the pacer's controller has learned (Controller.State), and whether it is worth
+// starting the next run from (Controller.Settled).
+func (p *Pacer) Learned() (State, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.ctl.State()
+	return p.ctl.State(), p.ctl.Settled()
 }
 
 // Rate is the requests per second the pacer sends at now (0: not paced): Controller.Pace.

@@ -352,7 +352,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
-		paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
+		if err != nil && ctx.Err() != nil {
+			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
+		} else {
+			paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
+		}
 		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
 		if err != nil {
 			rq.Err = err.Error()
