@@ -423,8 +423,11 @@ func testOnSave(ctx context.Context, c *controlplane.Connection, diags *diag.Dia
 	if c.Webhook == nil || !c.Webhook.TestOnSave {
 		return
 	}
-	w := c.Webhook
-	e := webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+	var tokens *webhook.TokenSource
+	if c.Webhook.OAuth2 != nil {
+		tokens = webhook.NewTokenSource(c.Webhook.OAuth2, nil) // the network policy applies to the token endpoint too
+	}
+	e := webhook.EndpointFor(c.Webhook, tokens)
 	if err := webhook.Check(ctx, nil, e, c.Name); err != nil {
 		webhookCheckError(diags, c.Name, err)
 	}

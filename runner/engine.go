@@ -67,6 +67,7 @@ type Engine struct {
 
 	limitersMu sync.Mutex
 	limiters   map[int64]*rate.Limiter // per destination connection, shared by its runs
+	tokens     tokenSources            // OAuth2 tokens per destination connection, shared by its runs
 }
 
 // RunOptions says how a run is started.
@@ -318,6 +319,8 @@ func (j *job) openModel(ctx context.Context, query string) (warehouse.Stream, *m
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
+	m.setOmitNulls(j.sync.OmitNulls)
+	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil
 }
 
@@ -341,15 +344,9 @@ func (e *Engine) limiter(c *controlplane.Connection) *rate.Limiter {
 	return l
 }
 
-// endpoint is where and how a webhook connection is sent to: for runs and tests alike.
-func endpoint(c *controlplane.Connection) webhook.Endpoint {
-	w := c.Webhook
-	return webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
-}
-
 func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
 	d := &webhook.Deliverer{
-		Endpoint: endpoint(c),
+		Endpoint: endpoint(c, &e.tokens, e.Client),
 		Client:   e.Client, Limiter: e.limiter(c),
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
@@ -374,6 +371,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return nil, none, err
 	}
 	defer rows.Close()
+	m.setRun(run.ID, run.StartedAt, y.ID)
 	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
 	if err != nil {
 		return nil, none, err
