@@ -37,11 +37,12 @@ type webhookDataModel struct {
 	MaxRequestsPerSecond types.Int64  `tfsdk:"max_requests_per_second"`
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
 	Signed               types.Bool   `tfsdk:"signed"`
+	Auth                 types.String `tfsdk:"auth"`
 }
 
 var webhookDataAttrTypes = map[string]attr.Type{
 	"method": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
-	"signed": types.BoolType,
+	"signed": types.BoolType, "auth": types.StringType,
 }
 
 func (d *ConnectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -77,6 +78,10 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 					"signed": schema.BoolAttribute{
 						MarkdownDescription: "Whether requests carry Standard Webhooks signatures.", Computed: true,
 					},
+					"auth": schema.StringAttribute{
+						MarkdownDescription: "How requests authenticate besides headers: `oauth2`, `basic_auth`, or null for neither.",
+						Computed:            true,
+					},
 				},
 			},
 		},
@@ -105,6 +110,13 @@ func (d *ConnectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		wd := webhookDataModel{
 			Method: types.StringValue(w.Method), MaxRequestsPerSecond: types.Int64Null(),
 			TestOnSave: types.BoolValue(w.TestOnSave), Signed: types.BoolValue(w.SigningSecret != ""),
+			Auth: types.StringNull(),
+		}
+		switch {
+		case w.OAuth2 != nil:
+			wd.Auth = types.StringValue("oauth2")
+		case w.BasicAuth != nil:
+			wd.Auth = types.StringValue("basic_auth")
 		}
 		if w.MaxRequestsPerSecond > 0 {
 			wd.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)
