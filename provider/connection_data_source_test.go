@@ -39,6 +39,7 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 						map[string]knownvalue.Check{
 							"method": knownvalue.StringExact("PUT"), "max_requests_per_second": knownvalue.Int64Exact(7),
 							"test_on_save": knownvalue.Bool(true), "signed": knownvalue.Bool(true),
+							"auth": knownvalue.Null(),
 						})),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("kind"), knownvalue.StringExact("postgres")),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("webhook"), knownvalue.Null()),
@@ -54,6 +55,7 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 						map[string]knownvalue.Check{
 							"method": knownvalue.StringExact("POST"), "max_requests_per_second": knownvalue.Null(),
 							"test_on_save": knownvalue.Bool(false), "signed": knownvalue.Bool(false),
+							"auth": knownvalue.Null(),
 						})),
 				},
 			},
