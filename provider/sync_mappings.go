@@ -58,9 +58,9 @@ var mappingDescriptions = map[string]string{
 func metadataMarkdown() string {
 	var parts []string
 	for _, f := range controlplane.MetadataFields {
-		parts = append(parts, "`"+f+"` ("+controlplane.MetadataDescriptions[f]+")")
+		parts = append(parts, "`"+f+"`: "+controlplane.MetadataDescriptions[f])
 	}
-	return strings.Join(parts, ", ") + "."
+	return strings.Join(parts, "; ") + "."
 }
 
 func normalizeMarkdown() string {
