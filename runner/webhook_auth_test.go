@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // oauthServer is a token endpoint issuing tok-1, tok-2, ...; down makes it answer 500.
@@ -50,12 +51,16 @@ func TestOAuth2Runs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	tokens := newOAuthServer(t)
-	f.recv.auth = func(req *http.Request) int {
-		if _, current := tokens.state(); req.Header.Get("Authorization") != current {
-			return http.StatusUnauthorized
+	recv := webhooktest.New(t)
+	recv.KeyName = "id"
+	recv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if _, current := tokens.state(); r.Header.Get("Authorization") != current {
+			w.WriteHeader(http.StatusUnauthorized)
+			return true
 		}
-		return 0
-	}
+		return false
+	})
+	f.dest.Webhook.URL = recv.URL + "/hook"
 	f.dest.Webhook.OAuth2 = &controlplane.OAuth2Config{TokenURL: tokens.URL + "/token", ClientID: "runner",
 		ClientSecret: "cl1ent-s3cret"}
 	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
@@ -78,7 +83,7 @@ func TestOAuth2Runs(t *testing.T) {
 	tokens.down = false
 	tokens.mu.Unlock()
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := recv.Take("id"); len(got) != 5 {
 		t.Fatalf("sent %v, want the 5 pending records", got)
 	}
 	f.exec(`UPDATE users SET name = 'Ada L.' WHERE id = 1`)
