@@ -300,7 +300,8 @@ func (webhookAuthValidator) ValidateObject(ctx context.Context, req validator.Ob
 			headers[name] = ""
 		}
 	}
-	// An unknown block may turn out null: only what is surely set counts.
+	// An unknown block may turn out null: only what is surely set counts. Terraform validates the
+	// configuration again at apply, with the values known then.
 	if err := webhook.CheckAuth(headers, !wh.OAuth2.IsNull() && !wh.OAuth2.IsUnknown(),
 		!wh.BasicAuth.IsNull() && !wh.BasicAuth.IsUnknown()); err != nil {
 		addAttributeError(&resp.Diagnostics, req.Path, "Conflicting Webhook Authentication",

@@ -222,3 +222,26 @@ func TestAccConnectionWebhookAuthRefused(t *testing.T) {
 		t.Errorf("refused configurations sent %d requests to the webhook", n)
 	}
 }
+
+// Headers known only at apply: Terraform validates the configuration again then, and the
+// conflict is refused before anything is tested or saved.
+func TestAccConnectionWebhookAuthConflictAtApply(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(`
+resource "terraform_data" "headers" {
+  input = { Authorization = "Bearer x" }
+}`, webhookConnection("hook", "Webhook Test", hook.URL, `headers    = terraform_data.headers.output
+    test_on_save = false
+    basic_auth = { username = "u", password = "p" }`)),
+			ExpectError: expectErr(`Conflicting Webhook Authentication.*sets basic_auth and an Authorization header`),
+		}},
+	})
+	if n := len(hook.received()); n != 0 {
+		t.Errorf("the refused connection sent %d requests", n)
+	}
+}
