@@ -139,6 +139,7 @@ func TestAccSyncMappingTypes(t *testing.T) {
 func TestAccSyncMappingTypesRefused(t *testing.T) {
 	e := newTestEnv(t)
 	hook := newReceiver(t, http.StatusOK, "ok")
+	var steps []resource.TestStep
 	for _, tc := range []struct{ mappings, pattern string }{
 		{`[{ constant = "x", to = "c", hash = "sha256" }]`, "`hash` Needs a Column.*a constant or a metadata field cannot be hashed"},
 		{`[{ metadata = "sync_id", to = "s", hash = "sha256" }]`, "`hash` Needs a Column"},
@@ -152,17 +153,13 @@ func TestAccSyncMappingTypesRefused(t *testing.T) {
 		{`[{ to = "s" }]`, `Invalid Attribute Combination`},
 		{`[{ from = "email", to = "x" }, { metadata = "operation", to = "x" }]`, `Duplicate Mapping Target`},
 	} {
-		t.Run(tc.pattern, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: e.config(e.syncBase(hook.URL), syncResource("s", "users", "active", `behavior = "append"
+		steps = append(steps, resource.TestStep{
+			Config: e.config(e.syncBase(hook.URL), syncResource("s", "users", "active", `behavior = "append"
   primary_key = "unique_id"
   mappings = `+tc.mappings)),
-					PlanOnly:    true,
-					ExpectError: expectErr(tc.pattern),
-				}},
-			})
+			PlanOnly:    true,
+			ExpectError: expectErr(tc.pattern),
 		})
 	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
 }

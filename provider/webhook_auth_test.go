@@ -192,6 +192,7 @@ func TestAccConnectionWebhookAuthRefused(t *testing.T) {
 	e := newTestEnv(t)
 	hook := newReceiver(t, http.StatusOK, "ok")
 	tokenURL := "https://auth.example.com/oauth/token"
+	var steps []resource.TestStep
 	for _, tc := range []struct{ extra, pattern string }{
 		{oauth2Block(tokenURL, "") + "\n    basic_auth = { username = \"u\", password = \"p\" }",
 			`Conflicting Webhook Authentication.*sets oauth2 and basic_auth.*Keep one`},
@@ -207,17 +208,14 @@ func TestAccConnectionWebhookAuthRefused(t *testing.T) {
 		{`basic_auth = { username = "a:b", password = "p" }`, `must not contain a colon`},
 		{`oauth2 = { token_url = "` + tokenURL + `", client_id = "c" }`, `client_secret.*required`},
 	} {
-		t.Run(tc.pattern, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      e.config(webhookConnection("hook", "Webhook Test", hook.URL, tc.extra)),
-					PlanOnly:    true,
-					ExpectError: expectErr(tc.pattern),
-				}},
-			})
+		// One test case, its steps one after the other: a provider process per plan, not ten at once.
+		steps = append(steps, resource.TestStep{
+			Config:      e.config(webhookConnection("hook", "Webhook Test", hook.URL, tc.extra)),
+			PlanOnly:    true,
+			ExpectError: expectErr(tc.pattern),
 		})
 	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
 	if n := len(hook.received()); n != 0 {
 		t.Errorf("refused configurations sent %d requests to the webhook", n)
 	}
