@@ -83,8 +83,7 @@ type TokenSource struct {
 
 	mu      sync.Mutex // held while fetching, so that concurrent callers wait for one fetch
 	header  string     // "Bearer <token>"; "" when none is cached
-	expiry  time.Time  // zero: the token does not say when it expires
-	refresh time.Time  // when to fetch the next one
+	refresh time.Time  // when to fetch the next one; zero: the token does not say when it expires
 }
 
 // NewTokenSource returns a TokenSource for grant c. A nil client means DefaultClient(): no
@@ -124,7 +123,7 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%w: %s answered without an access_token", ErrTokenEndpoint, t.where)
 	}
 	t.header = tok.Type() + " " + tok.AccessToken
-	t.expiry, t.refresh = tok.Expiry, time.Time{}
+	t.refresh = time.Time{}
 	if !tok.Expiry.IsZero() {
 		margin := min(tok.Expiry.Sub(now)/4, maxRefreshMargin)
 		t.refresh = tok.Expiry.Add(-margin)

@@ -286,6 +286,9 @@ func TestOAuth2TokenEndpointUnderNetworkPolicy(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTokenEndpoint", err)
 	}
 	wantRefused(t, "token request", err, "127.0.0.1", netpolicy.AllowedNetworksEnv)
+	if strings.Contains(err.Error(), "/oauth/token") || strings.Contains(err.Error(), testClientSecret) {
+		t.Errorf("error %q shows the token URL's path or the secret", err)
+	}
 	if ts.count() != 0 {
 		t.Errorf("the token endpoint was reached despite the policy")
 	}
