@@ -39,11 +39,12 @@ type webhookDataModel struct {
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
 	Signed               types.Bool   `tfsdk:"signed"`
 	RateLimit            types.Object `tfsdk:"rate_limit"`
+	Auth                 types.String `tfsdk:"auth"`
 }
 
 var webhookDataAttrTypes = map[string]attr.Type{
 	"method": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
-	"signed": types.BoolType, "rate_limit": rateLimitType,
+	"signed": types.BoolType, "rate_limit": rateLimitType, "auth": types.StringType,
 }
 
 func (d *ConnectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -88,6 +89,10 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 							"max_concurrency":         schema.Int64Attribute{MarkdownDescription: "Most requests in flight; null when unset.", Computed: true},
 						},
 					},
+					"auth": schema.StringAttribute{
+						MarkdownDescription: "How requests authenticate besides headers: `oauth2`, `basic_auth`, or null for neither.",
+						Computed:            true,
+					},
 				},
 			},
 		},
@@ -117,6 +122,13 @@ func (d *ConnectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			Method: types.StringValue(w.Method), MaxRequestsPerSecond: types.Int64Null(),
 			TestOnSave: types.BoolValue(w.TestOnSave), Signed: types.BoolValue(w.SigningSecret != ""),
 			RateLimit: rateLimitObject(ctx, w.RateLimit, &resp.Diagnostics),
+			Auth:      types.StringNull(),
+		}
+		switch {
+		case w.OAuth2 != nil:
+			wd.Auth = types.StringValue("oauth2")
+		case w.BasicAuth != nil:
+			wd.Auth = types.StringValue("basic_auth")
 		}
 		if w.MaxRequestsPerSecond > 0 {
 			wd.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)

@@ -39,6 +39,7 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 						map[string]knownvalue.Check{
 							"method": knownvalue.StringExact("PUT"), "max_requests_per_second": knownvalue.Int64Exact(7),
 							"test_on_save": knownvalue.Bool(true), "signed": knownvalue.Bool(true), "rate_limit": knownvalue.Null(),
+							"auth": knownvalue.Null(),
 						})),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("kind"), knownvalue.StringExact("postgres")),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("webhook"), knownvalue.Null()),
@@ -59,6 +60,7 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 								"mode": knownvalue.StringExact("adaptive"), "max_requests_per_second": knownvalue.Null(),
 								"max_concurrency": knownvalue.Int64Exact(16),
 							}),
+							"auth": knownvalue.Null(),
 						})),
 				},
 			},

@@ -63,7 +63,8 @@ func TestStringValidators(t *testing.T) {
 
 func TestUniqueTargetsValidator(t *testing.T) {
 	mapping := func(from, constant, to attr.Value) attr.Value {
-		return types.ObjectValueMust(mappingAttrTypes, map[string]attr.Value{"from": from, "constant": constant, "to": to})
+		return types.ObjectValueMust(mappingAttrTypes, map[string]attr.Value{"from": from, "constant": constant, "to": to,
+			"metadata": types.StringNull(), "hash": types.StringNull(), "normalize": types.ListNull(types.StringType)})
 	}
 	s := types.StringValue
 	list := func(elems ...attr.Value) types.List { return types.ListValueMust(mappingType, elems) }

@@ -71,6 +71,7 @@ type Engine struct {
 
 	pacersMu sync.Mutex
 	pacers   map[int64]*pacing.Pacer // per destination connection, shared by its runs
+	tokens   tokenSources            // OAuth2 tokens per destination connection, shared by its runs
 }
 
 // RunOptions says how a run is started.
@@ -333,6 +334,8 @@ func (j *job) openModel(ctx context.Context, query string) (warehouse.Stream, *m
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
+	m.setOmitNulls(j.sync.OmitNulls)
+	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil
 }
 
@@ -365,15 +368,9 @@ func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing
 	return p, nil
 }
 
-// endpoint is where and how a webhook connection is sent to: for runs and tests alike.
-func endpoint(c *controlplane.Connection) webhook.Endpoint {
-	w := c.Webhook
-	return webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
-}
-
 func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer) *webhook.Deliverer {
 	d := &webhook.Deliverer{
-		Endpoint: endpoint(c),
+		Endpoint: endpoint(c, &e.tokens, e.Client),
 		Client:   e.Client, Pacer: pacer,
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
@@ -398,6 +395,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return nil, none, err
 	}
 	defer rows.Close()
+	m.setRun(run.ID, run.StartedAt, y.ID)
 	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
 	if err != nil {
 		return nil, none, err

@@ -175,8 +175,8 @@ func (e *DeliveryError) Error() string {
 			"sync is paused; fix the connection's url and unpause the sync (response body: %q)", e.Body)
 	case ErrUnauthorized:
 		return fmt.Sprintf("the webhook answered HTTP %d: the destination refused the credentials, so nothing "+
-			"more was sent and the records stay pending; check the connection's headers (the token or key "+
-			"they carry) and the signing secret (response body: %q)", e.Status, e.Body)
+			"more was sent and the records stay pending; check the connection's credentials (its headers and the "+
+			"token or key they carry, its oauth2 or basic_auth block) and the signing secret (response body: %q)", e.Status, e.Body)
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
@@ -310,6 +310,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 	id := NewMessageID()
 	rq.WebhookID = id
 	var open atomic.Int32 // request bodies the transport has not closed yet
+	refreshed := false    // the OAuth2 token was refreshed after a 401
 	for attempt := 1; ; attempt++ {
 		paced, err := d.pace(ctx)
 		if err != nil {
@@ -385,6 +386,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 		case status == http.StatusGone:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
 				Attempts: attempt, Body: snippet}
+		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:
+			// The token was revoked or rotated before its expiry: one new token and, at once, one
+			// more attempt; a second 401 is handled as below.
+			refreshed = true
+			d.Endpoint.OAuth2.Invalidate(req.Header.Get("Authorization"))
+			continue
 		case status == http.StatusUnauthorized, status == http.StatusForbidden:
 			// Deviation from the design contract ("other 4xx: the batch is split in halves"): 401 and 403 are
 			// about the request's credentials, not the records, so every half would be refused too.

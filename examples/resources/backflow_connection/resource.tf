@@ -55,3 +55,24 @@ variable "webhook_signing_secret" {
   type      = string
   sensitive = true
 }
+
+# A webhook that authenticates with an OAuth2 client-credentials token (or basic_auth = {
+# username, password }): at most one of oauth2, basic_auth and an Authorization header.
+resource "backflow_connection" "crm" {
+  name = "CRM API"
+  webhook = {
+    url = "https://api.example.com/v1/contacts/batch"
+    oauth2 = {
+      token_url     = "https://auth.example.com/oauth/token"
+      client_id     = "backflow"
+      client_secret = var.crm_client_secret # sealed in the control plane
+      scopes        = ["contacts:write"]
+      parameters    = { audience = "https://api.example.com" } # extra form parameters, not secret
+    }
+  }
+}
+
+variable "crm_client_secret" {
+  type      = string
+  sensitive = true
+}
