@@ -55,6 +55,7 @@ func init() {
 			"ts": "2019-12-08 14:19:52.5", "tz": "2019-12-08T14:19:52Z", "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
 			"bl": "AP8Q", "l": []any{num("1"), nil, num("3")}, "s": map[string]any{"a": "x", "b": num("2")},
 			"m": map[string]any{"k": num("1")}, "j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "n": nil},
+		schema: func(*controlplane.Connection) string { return "main" },
 		big: fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM range(1, %d) AS r(i);
 			CREATE TABLE fail (fail_at INTEGER); INSERT INTO fail VALUES (%d)`, bigRows+1, bigRows/2),
 		// The driver materializes a result before its first row is read, so a read cannot end

@@ -16,6 +16,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -40,10 +41,13 @@ type conformanceWarehouse struct {
 	textKeys, insertKey, keyIs string
 	// intKeys creates ki(k, v) with an integer key column and fills it.
 	intKeys string
-	// types creates and fills one row of every value type the warehouse has, keyed by id 1;
-	// wantTypes is that row as a receiver decodes it (numbers as json.Number).
+	// types creates and fills table types with one row of every value type the warehouse has,
+	// keyed by id 1; wantTypes is that row as a receiver decodes it (numbers as json.Number).
 	types     string
 	wantTypes map[string]any
+	// schema is the schema_name webhooks receive for the table model "types" of connection c:
+	// the warehouse's default schema.
+	schema func(c *controlplane.Connection) string
 	// big creates big(id, pad) with ids 1 to bigRows, each row over 4 kB (more than socket buffers hold).
 	big string
 	// killReaders ends every other session on this test's database (the runner's read); empty
@@ -91,6 +95,7 @@ var conformanceWarehouses = []conformanceWarehouse{
 			"j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "a": []any{num("1"), nil, num("3")},
 			"ba": "AP8Q", "d": "2019-12-08", "ts": "2019-12-08 14:19:52.5", "tz": "2019-12-08T14:19:52Z",
 			"u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "nul": nil},
+		schema:      func(*controlplane.Connection) string { return "public" },
 		big:         fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM generate_series(1, %d) AS i`, bigRows),
 		killReaders: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
 		addColumn:   `ALTER TABLE items ADD COLUMN extra text DEFAULT 'x'`,
@@ -118,19 +123,28 @@ var conformanceWarehouses = []conformanceWarehouse{
 		intKeys: `CREATE TABLE ki (k bigint, v int);
 			INSERT INTO ki VALUES (-10, 1), (-2, 1), (-1, 1), (0, 1), (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (99, 1),
 			(100, 1), (1000, 1), (9223372036854775807, 1), (-9223372036854775808, 1)`,
-		types: `CREATE TABLE types (id int, ti tinyint, bu bigint unsigned, i bigint, d decimal(30,10), f float,
-			db double, dt date, dtt datetime(6), ts timestamp(3) NULL, tm time, y year, vc varchar(50), tx text,
-			e enum('a','b'), s set('x','y','z'), vb varbinary(10), bl blob, bt bit(12), nul int);
+		types: `CREATE TABLE types (id int, bo bool, t1 tinyint(1), ti tinyint, bu bigint unsigned, i bigint,
+			d decimal(30,10), f float, db double, dt date, dtt datetime(6), ts timestamp(3) NULL, tm time, y year,
+			vc varchar(50), tx text, e enum('a','b'), s set('x','y','z'), vb varbinary(10), bl blob, bt bit(12),
+			j json, nul int);
 			SET time_zone = '-05:00';
-			INSERT INTO types VALUES (1, -128, 18446744073709551615, -9223372036854775808,
+			INSERT INTO types VALUES (1, true, 0, -128, 18446744073709551615, -9223372036854775808,
 			12345678901234567890.0123456789, 1.5, -2.25e300, '2019-12-08', '2019-12-08 14:19:52.5',
 			'2019-12-08 09:19:52.5', '-838:59:59', 2019, 'é🙂"\\\n', '日本', 'b', 'x,z', 0x00ff10, 0xdeadbeef,
-			b'100000000001', NULL)`,
-		wantTypes: map[string]any{"id": num("1"), "ti": num("-128"), "bu": num("18446744073709551615"),
+			b'100000000001', '{"a": [1, 2.5, null]}', NULL)`,
+		wantTypes: map[string]any{"id": num("1"), "bo": true, "t1": false, "ti": num("-128"), "bu": num("18446744073709551615"),
 			"i": num("-9223372036854775808"), "d": num("12345678901234567890.0123456789"), "f": num("1.5"),
 			"db": num("-2.25e+300"), "dt": "2019-12-08", "dtt": "2019-12-08 14:19:52.500000",
 			"ts": "2019-12-08T14:19:52.500Z", "tm": "-838:59:59", "y": num("2019"), "vc": "é🙂\"\\\n", "tx": "日本",
-			"e": "b", "s": []any{"x", "z"}, "vb": "AP8Q", "bl": "3q2+7w==", "bt": num("2049"), "nul": nil},
+			"e": "b", "s": []any{"x", "z"}, "vb": "AP8Q", "bl": "3q2+7w==", "bt": num("2049"),
+			"j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "nul": nil},
+		schema: func(c *controlplane.Connection) string {
+			cfg, err := warehouse.ParseMySQLURL(c.MySQL.URL)
+			if err != nil {
+				panic(err)
+			}
+			return cfg.DBName
+		},
 		big: fmt.Sprintf(`CREATE TABLE big (id int, pad varchar(4000));
 			CREATE TABLE digits (x int); INSERT INTO digits VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9);
 			INSERT INTO big SELECT n, repeat('x', 4000) FROM (SELECT 1 + a.x + 10 * b.x + 100 * c.x + 1000 * d.x + 10000 * e.x AS n
@@ -178,8 +192,14 @@ func newConformance(t *testing.T, w conformanceWarehouse) *conformance {
 // model points the sync at a new model (sql) keyed by key with behavior.
 func (c *conformance) model(sql, key, behavior string, batch int) {
 	c.t.Helper()
+	c.modelOf(&controlplane.Model{SQL: sql}, key, behavior, batch)
+}
+
+// modelOf is model for a model of any kind (m.SQL or m.Table).
+func (c *conformance) modelOf(m *controlplane.Model, key, behavior string, batch int) {
+	c.t.Helper()
 	c.n++
-	m := &controlplane.Model{Name: fmt.Sprintf("model %d", c.n), ConnectionID: c.wc.ID, SQL: sql}
+	m.Name, m.ConnectionID = fmt.Sprintf("model %d", c.n), c.wc.ID
 	if err := c.store.CreateModel(c.ctx, m); err != nil {
 		c.t.Fatal(err)
 	}
@@ -272,13 +292,20 @@ func conformBehaviors(t *testing.T, w conformanceWarehouse) {
 	}
 }
 
-// conformValues: one row of every value type reaches the receiver as the README says, and the
-// body is JSON a strict parser accepts.
+// conformValues: one row of every value type of a table model reaches the receiver as the
+// README says, in JSON a strict parser accepts, with the table's schema and name in the envelope.
 func conformValues(t *testing.T, w conformanceWarehouse) {
 	c := newConformance(t, w)
 	c.exec(w.types)
-	c.model("select * from types", "id", controlplane.BehaviorUpdateOrCreate, 10)
+	c.modelOf(&controlplane.Model{Table: "types"}, "id", controlplane.BehaviorUpdateOrCreate, 10)
 	c.run(controlplane.RunSucceeded)
+	c.recv.mu.Lock()
+	for _, e := range c.recv.envs {
+		if e.SchemaName == nil || *e.SchemaName != w.schema(c.wc) || e.TableName == nil || *e.TableName != "types" {
+			t.Errorf("envelope schema_name %v, table_name %v; want %q, \"types\"", deref(e.SchemaName), deref(e.TableName), w.schema(c.wc))
+		}
+	}
+	c.recv.mu.Unlock()
 	recs := c.rawRecords()
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
@@ -467,6 +494,13 @@ func conformColumns(t *testing.T, w conformanceWarehouse) {
 	if got := c.sent("id"); len(got) != 0 {
 		t.Errorf("a run whose model lost its key sent %v", got)
 	}
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }
 
 // num is a JSON number as a receiver decoding with UseNumber sees it.

@@ -315,7 +315,7 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 }
 
 func (j *job) meta(runAt time.Time) *webhook.Meta {
-	schema, table := j.model.SchemaAndTable()
+	schema, table := j.src.SchemaAndTable(j.model.Table)
 	return &webhook.Meta{
 		SyncRunAt: runAt, ConnectionName: j.dest.Name, ModelName: j.model.Name,
 		SchemaName: schema, TableName: table, SyncID: j.sync.ID, SyncName: j.sync.Name,

@@ -15,6 +15,7 @@ type modelSource interface {
 	Describe(ctx context.Context, query string) ([]controlplane.Column, error)
 	Open(ctx context.Context, query, keyColumn string) (warehouse.Stream, error)
 	TableQuery(table string) string
+	SchemaAndTable(table string) (schema, name string)
 	OneKeyedRow(query, keyColumn string) string
 }
 

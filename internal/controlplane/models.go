@@ -37,15 +37,17 @@ func (m *Model) Query() string {
 	return "SELECT * FROM " + QuoteTable(m.Table)
 }
 
-// SchemaAndTable splits a table model's name; both are empty for SQL models.
-func (m *Model) SchemaAndTable() (schema, table string) {
-	if m.Table == "" {
+// SplitTable splits a table model's "schema.table" or "table"; a name without a schema is in
+// defaultSchema (each warehouse has its own: warehouse.Source.SchemaAndTable). Both are empty
+// for an empty name (an SQL model).
+func SplitTable(name, defaultSchema string) (schema, table string) {
+	if name == "" {
 		return "", ""
 	}
-	if s, t, ok := strings.Cut(m.Table, "."); ok {
+	if s, t, ok := strings.Cut(name, "."); ok {
 		return s, t
 	}
-	return "public", m.Table
+	return defaultSchema, name
 }
 
 // QuoteTable quotes "schema.table" or "table" as Postgres identifiers.

@@ -257,11 +257,14 @@ func TestModelQuery(t *testing.T) {
 	if got, want := m.Query(), `SELECT * FROM "analytics"."Users"`; got != want {
 		t.Errorf("Query() = %s, want %s", got, want)
 	}
-	if s, tb := m.SchemaAndTable(); s != "analytics" || tb != "Users" {
-		t.Errorf("SchemaAndTable() = %s, %s", s, tb)
+	if s, tb := controlplane.SplitTable(m.Table, "public"); s != "analytics" || tb != "Users" {
+		t.Errorf("SplitTable() = %s, %s", s, tb)
 	}
-	if s, tb := (&controlplane.Model{Table: "users"}).SchemaAndTable(); s != "public" || tb != "users" {
-		t.Errorf("SchemaAndTable() = %s, %s", s, tb)
+	if s, tb := controlplane.SplitTable("users", "main"); s != "main" || tb != "users" {
+		t.Errorf("SplitTable() = %s, %s", s, tb)
+	}
+	if s, tb := controlplane.SplitTable("", "main"); s != "" || tb != "" {
+		t.Errorf("SplitTable() = %s, %s", s, tb)
 	}
 }
 

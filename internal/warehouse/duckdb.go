@@ -69,6 +69,12 @@ func (d *DuckDB) TableQuery(table string) string {
 	return "SELECT * FROM " + strings.Join(parts, ".")
 }
 
+// SchemaAndTable: a table named alone is in DuckDB's default schema, main (unless init_sql
+// changes the search path, which Backflow does not read: it says main).
+func (d *DuckDB) SchemaAndTable(table string) (schema, name string) {
+	return controlplane.SplitTable(table, "main")
+}
+
 func (d *DuckDB) OneKeyedRow(query, keyColumn string) string {
 	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteDuck(keyColumn))
 }

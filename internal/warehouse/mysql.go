@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,12 +33,13 @@ import (
 // Values: the session's time_zone is UTC ('+00:00'), so TIMESTAMP columns (stored in UTC) are
 // sent as RFC 3339 in UTC, "2019-12-08T14:19:52Z"; DATETIME has no time zone and is sent as
 // written, "2019-12-08 14:19:52" (fraction only when the column has one), like Postgres's
-// timestamp. Integers of every width, signed or not (BIGINT UNSIGNED too), DECIMAL and YEAR
-// are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a number (its bits as an unsigned
-// integer); CHAR, VARCHAR, TEXT and ENUM strings (read as utf8mb4); SET an array of strings;
-// BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested (MySQL; MariaDB's JSON is a LONGTEXT
-// on the wire and arrives as a string); DATE and TIME strings. The protocol's column length
-// is not exposed by the driver, so TINYINT(1) and BOOL arrive as the numbers 0 and 1.
+// timestamp. TINYINT(1), which BOOL and BOOLEAN are, is a boolean (0 false, any other value
+// true, as MySQL's IF and WHERE read it); other integers of every width, signed or not (BIGINT
+// UNSIGNED too), DECIMAL and YEAR are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a
+// number (its bits as an unsigned integer); CHAR, VARCHAR, TEXT and ENUM strings (read as
+// utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested
+// (MySQL's JSON type; MariaDB's, a LONGTEXT with a json_valid CHECK, when the model reads its
+// table whole: mariaJSONColumns); DATE and TIME strings.
 //
 // Key order: ORDER BY the key's text in utf8mb4 cast to BINARY, so bytes, whatever the column's
 // collation (source.go states the rule).
@@ -101,6 +105,16 @@ func (m *MySQL) TableQuery(table string) string {
 	return "SELECT * FROM " + strings.Join(parts, ".")
 }
 
+// SchemaAndTable: MySQL's schemas are its databases, so a table named alone is in the URL's
+// database (none: the schema is unknown).
+func (m *MySQL) SchemaAndTable(table string) (schema, name string) {
+	db := ""
+	if cfg, err := ParseMySQLURL(m.cfg.URL); err == nil {
+		db = cfg.DBName
+	}
+	return controlplane.SplitTable(table, db)
+}
+
 func (m *MySQL) OneKeyedRow(query, keyColumn string) string {
 	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteMySQL(keyColumn))
 }
@@ -112,6 +126,7 @@ type myConn struct {
 	db                            *sql.DB
 	conn                          *sql.Conn
 	statementTimeout, lockTimeout time.Duration
+	mariadb                       bool
 }
 
 func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
@@ -136,7 +151,7 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 		return nil, fmt.Errorf("connect to the warehouse: %w", err)
 	}
 	statement := fmt.Sprintf("max_execution_time = %d", milliseconds(c.statementTimeout))
-	if strings.Contains(strings.ToLower(version), "mariadb") {
+	if c.mariadb = strings.Contains(strings.ToLower(version), "mariadb"); c.mariadb {
 		statement = fmt.Sprintf("max_statement_time = %.3f", float64(milliseconds(c.statementTimeout))/1000)
 	}
 	lock := int64(math.Ceil(c.lockTimeout.Seconds()))
@@ -179,35 +194,201 @@ func (m *MySQL) Describe(ctx context.Context, query string) ([]controlplane.Colu
 }
 
 // describe runs the model as a derived table with LIMIT 0, which MySQL and MariaDB answer with
-// the result's columns without executing the query.
-func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Column, []string, error) {
+// the result's columns without executing the query. It returns the columns and each one's codec.
+func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Column, []myCodec, error) {
 	if err := refuseMySQLLocks(query); err != nil {
 		return nil, nil, err
 	}
-	rows, err := c.conn.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0")
+	var fields []myField
+	err := c.conn.Raw(func(dc any) error {
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the MySQL driver cannot run queries on a connection")
+		}
+		rows, err := qc.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0", nil)
+		if err != nil {
+			return c.rejected(err)
+		}
+		defer rows.Close()
+		fields, err = myFields(rows)
+		if err != nil {
+			return err
+		}
+		dest := make([]driver.Value, len(fields))
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return c.rejected(err)
+			}
+		}
+	})
 	if err != nil {
-		return nil, nil, c.rejected(err)
+		return nil, nil, err
 	}
-	defer rows.Close()
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, nil, c.rejected(err)
-	}
-	cols := make([]controlplane.Column, len(types))
-	dbTypes := make([]string, len(types))
-	for i, t := range types {
-		dbTypes[i] = t.DatabaseTypeName()
-		cols[i] = controlplane.Column{Name: t.Name(), Type: strings.ToLower(dbTypes[i])}
-	}
-	for rows.Next() {
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, c.rejected(err)
-	}
-	if len(cols) == 0 {
+	if len(fields) == 0 {
 		return nil, nil, fmt.Errorf("%w and returns rows: this SQL returns no columns", ErrNotReadOnly)
 	}
-	return cols, dbTypes, nil
+	jsonCols, err := c.mariaJSONColumns(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	cols := make([]controlplane.Column, len(fields))
+	codecs := make([]myCodec, len(fields))
+	for i, f := range fields {
+		codecs[i] = myCodecFor(f.dbType, f.length)
+		typ := strings.ToLower(f.dbType)
+		switch {
+		case codecs[i] == myBool:
+			typ = "tinyint(1)"
+		case codecs[i] == myString && jsonCols[f.name]:
+			codecs[i], typ = myJSON, "json"
+		}
+		cols[i] = controlplane.Column{Name: f.name, Type: typ}
+	}
+	return cols, codecs, nil
+}
+
+// myField is a result column as the protocol describes it.
+type myField struct {
+	name, dbType string
+	length       uint64 // the column's display length: 1 for TINYINT(1) and BOOL
+}
+
+// myFields reads the columns of a result of github.com/go-sql-driver/mysql. The protocol's
+// column length (1 for TINYINT(1), which MySQL and MariaDB use for BOOL) is what tells a
+// boolean from a small integer, and the driver keeps it without exposing it (its
+// ColumnTypeLength is commented out), so it is read from the driver's rows by reflection: a
+// read of a field, nothing written. A driver version that moves it fails here, loudly, and in
+// TestMySQLValues, rather than sending booleans as numbers.
+func myFields(rows driver.Rows) ([]myField, error) {
+	names := rows.Columns()
+	typer, ok := rows.(driver.RowsColumnTypeDatabaseTypeName)
+	if !ok {
+		return nil, errors.New("the MySQL driver does not report column types")
+	}
+	cols := reflect.ValueOf(rows)
+	for cols.Kind() == reflect.Pointer {
+		cols = cols.Elem()
+	}
+	if cols.Kind() == reflect.Struct {
+		if rs := cols.FieldByName("rs"); rs.IsValid() {
+			cols = rs.FieldByName("columns")
+		}
+	}
+	if cols.Kind() != reflect.Slice || cols.Len() != len(names) {
+		return nil, errors.New("this version of the MySQL driver (github.com/go-sql-driver/mysql) keeps its columns " +
+			"where Backflow does not look for them: Backflow was built with a driver it was not tested with")
+	}
+	out := make([]myField, len(names))
+	for i, n := range names {
+		l := cols.Index(i).FieldByName("length")
+		if !l.IsValid() || !l.CanUint() {
+			return nil, errors.New("this version of the MySQL driver (github.com/go-sql-driver/mysql) does not keep " +
+				"column lengths where Backflow looks for them: Backflow was built with a driver it was not tested with")
+		}
+		out[i] = myField{name: n, dbType: typer.ColumnTypeDatabaseTypeName(i), length: l.Uint()}
+	}
+	return out, nil
+}
+
+// mariaJSONColumns are the JSON columns of the table a MariaDB model reads whole (a table model,
+// or SQL of the form SELECT * FROM table). MariaDB's JSON type is LONGTEXT with a CHECK
+// (json_valid(column)) constraint, and the protocol says "LONGTEXT" unless the client asks for
+// MariaDB's extended metadata, which the driver cannot; so the table's constraints say which
+// columns hold JSON. SQL models that are not a whole table cannot be traced back to a column,
+// and send such columns as strings (docs/warehouses.md says so). Nil on MySQL, whose JSON type
+// is its own on the wire.
+func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string]bool, error) {
+	if !c.mariadb {
+		return nil, nil
+	}
+	db, table, ok := mysqlTableOf(query)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := c.conn.QueryContext(ctx, `SELECT c.COLUMN_NAME, k.CHECK_CLAUSE
+		FROM information_schema.COLUMNS c JOIN information_schema.CHECK_CONSTRAINTS k
+		  ON k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+		WHERE c.TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND c.TABLE_NAME = ?
+		  AND c.DATA_TYPE = 'longtext' AND k.CHECK_CLAUSE LIKE 'json\_valid(%'`, db, table)
+	if err != nil {
+		return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var col, clause string
+		if err := rows.Scan(&col, &clause); err != nil {
+			return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
+		}
+		if clause == "json_valid("+quoteMySQL(col)+")" {
+			out[col] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
+	}
+	return out, nil
+}
+
+var selectAllFrom = regexp.MustCompile(`(?i)^select\s+\*\s+from\s+`)
+
+// mysqlTableOf recognizes SQL that reads one table whole: SELECT * FROM table, or
+// database.table, names quoted with backticks or not (what TableQuery writes).
+func mysqlTableOf(query string) (db, table string, ok bool) {
+	q := strings.TrimSpace(trimQuery(query))
+	loc := selectAllFrom.FindStringIndex(q)
+	if loc == nil {
+		return "", "", false
+	}
+	var names []string
+	rest := q[loc[1]:]
+	for {
+		var name string
+		if strings.HasPrefix(rest, "`") {
+			i := 1
+			for {
+				j := strings.IndexByte(rest[i:], '`')
+				if j < 0 {
+					return "", "", false
+				}
+				i += j
+				if i+1 < len(rest) && rest[i+1] == '`' {
+					i += 2
+					continue
+				}
+				break
+			}
+			name, rest = strings.ReplaceAll(rest[1:i], "``", "`"), rest[i+1:]
+		} else {
+			j := strings.IndexByte(rest, '.')
+			if j < 0 {
+				j = len(rest)
+			}
+			name, rest = rest[:j], rest[j:]
+			for _, r := range name {
+				if !(r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+					return "", "", false
+				}
+			}
+		}
+		if name == "" {
+			return "", "", false
+		}
+		names = append(names, name)
+		if rest == "" {
+			break
+		}
+		if rest[0] != '.' || len(names) == 2 {
+			return "", "", false
+		}
+		rest = rest[1:]
+	}
+	if len(names) == 1 {
+		return "", names[0], true
+	}
+	return names[0], names[1], true
 }
 
 // refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE
@@ -320,7 +501,7 @@ func (m *MySQL) Open(ctx context.Context, query, keyColumn string) (Stream, erro
 }
 
 func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, error) {
-	cols, dbTypes, err := c.describe(ctx, query)
+	cols, codecs, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -348,10 +529,7 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, er
 	for i := range r.raw {
 		r.dest[i] = &r.raw[i]
 	}
-	r.codecs = make([]myCodec, len(cols))
-	for i, t := range dbTypes {
-		r.codecs[i] = myCodecFor(t)
-	}
+	r.codecs = codecs
 	return r, nil
 }
 
@@ -447,6 +625,7 @@ type myCodec uint8
 const (
 	myString    myCodec = iota // CHAR, VARCHAR, TEXT, ENUM, DATE, DATETIME, TIME, and unknown types
 	myNumber                   // integers, DECIMAL, YEAR: the digits as they come
+	myBool                     // TINYINT(1) and BOOL: 0 false, any other number true
 	myFloat                    // FLOAT, DOUBLE
 	myFloat32                  // FLOAT
 	myTimestamp                // TIMESTAMP, in the session's UTC: RFC 3339
@@ -456,7 +635,11 @@ const (
 	mySet                      // SET: an array of strings
 )
 
-func myCodecFor(dbType string) myCodec {
+// myCodecFor is the codec of a column of that type and display length.
+func myCodecFor(dbType string, length uint64) myCodec {
+	if strings.TrimPrefix(dbType, "UNSIGNED ") == "TINYINT" && length == 1 {
+		return myBool
+	}
 	switch strings.TrimPrefix(dbType, "UNSIGNED ") {
 	case "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "DECIMAL", "YEAR":
 		return myNumber
@@ -485,6 +668,8 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 	switch c {
 	case myNumber:
 		return appendDigits(b, v)
+	case myBool:
+		return strconv.AppendBool(b, string(v) != "0")
 	case myFloat, myFloat32:
 		bits := 64
 		if c == myFloat32 {

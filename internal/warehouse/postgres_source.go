@@ -45,6 +45,10 @@ func (p *Postgres) TableQuery(table string) string {
 	return "SELECT * FROM " + controlplane.QuoteTable(table)
 }
 
+func (p *Postgres) SchemaAndTable(table string) (schema, name string) {
+	return controlplane.SplitTable(table, "public")
+}
+
 func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), pgx.Identifier{keyColumn}.Sanitize())
 }

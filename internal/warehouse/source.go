@@ -35,6 +35,11 @@ type Source interface {
 	Ping(ctx context.Context) error
 	// TableQuery is the SQL that reads every column of table ("schema.table" or "table").
 	TableQuery(table string) string
+	// SchemaAndTable is a table model's schema and table as webhooks receive them
+	// (schema_name, table_name): a table named without its schema is in the warehouse's
+	// default one (Postgres: public; MySQL: the URL's database; DuckDB: main), and the schema
+	// is empty (null) when the warehouse cannot say. Both are empty for "" (an SQL model).
+	SchemaAndTable(table string) (schema, name string)
 	// OneKeyedRow narrows query to at most one row whose keyColumn is not NULL.
 	OneKeyedRow(query, keyColumn string) string
 	// Timeouts are the statement and lock timeouts reads use (zero: none applies).

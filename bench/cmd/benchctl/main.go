@@ -392,7 +392,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 			return nil, err
 		}
 		if y.Name == upsertSync {
-			schema, table := m.SchemaAndTable()
+			schema, table := warehouse.NewPostgres(nil).SchemaAndTable(m.Table)
 			e.meta = webhook.Meta{SyncRunAt: time.Now(), ConnectionName: dest.Name, ModelName: m.Name,
 				SchemaName: schema, TableName: table, SyncID: y.ID, SyncName: y.Name}
 		}

@@ -299,7 +299,7 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 		return wr, err
 	}
 	e.model = w.model
-	schema, table := w.model.SchemaAndTable()
+	schema, table := src.SchemaAndTable(w.model.Table)
 	e.meta = webhook.Meta{SyncRunAt: time.Now(), ConnectionName: dest.Name, ModelName: w.model.Name,
 		SchemaName: schema, TableName: table, SyncID: y.ID, SyncName: y.Name}
 
