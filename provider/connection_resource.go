@@ -246,7 +246,8 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 	if !m.DuckDB.IsNull() && !m.DuckDB.IsUnknown() {
 		var dd duckdbModel
 		diags.Append(m.DuckDB.As(ctx, &dd, objectAsOptions)...)
-		c.DuckDB = &controlplane.DuckDBConfig{Database: dd.Database.ValueString(), InitSQL: dd.InitSQL.ValueString()}
+		c.DuckDB = &controlplane.DuckDBConfig{Database: dd.Database.ValueString(), InitSQL: dd.InitSQL.ValueString(),
+			StatementTimeout: timeoutValue(dd.StatementTimeout, MaxStatementTimeout, &diags)}
 	}
 	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
 		var wh webhookModel
@@ -310,6 +311,11 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if c.DuckDB.InitSQL != "" {
 			dd.InitSQL = types.StringValue(c.DuckDB.InitSQL)
 		}
+		var priorDD duckdbModel
+		if prior != nil && !prior.DuckDB.IsNull() && !prior.DuckDB.IsUnknown() {
+			diags.Append(prior.DuckDB.As(ctx, &priorDD, objectAsOptions)...)
+		}
+		dd.StatementTimeout = timeoutText(c.DuckDB.StatementTimeout, priorDD.StatementTimeout)
 		m.DuckDB, d = types.ObjectValueFrom(ctx, duckdbAttrTypes, dd)
 		diags.Append(d...)
 	case c.Webhook != nil:

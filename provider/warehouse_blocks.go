@@ -93,11 +93,13 @@ func (mysqlURLValidator) ValidateString(_ context.Context, req validator.StringR
 }
 
 // duckdbAttrTypes are the attributes of the `duckdb` block.
-var duckdbAttrTypes = map[string]attr.Type{"database": types.StringType, "init_sql": types.StringType}
+var duckdbAttrTypes = map[string]attr.Type{"database": types.StringType, "init_sql": types.StringType,
+	"statement_timeout": types.StringType}
 
 type duckdbModel struct {
-	Database types.String `tfsdk:"database"`
-	InitSQL  types.String `tfsdk:"init_sql"`
+	Database         types.String `tfsdk:"database"`
+	InitSQL          types.String `tfsdk:"init_sql"`
+	StatementTimeout types.String `tfsdk:"statement_timeout"`
 }
 
 // duckdbBlock is the `duckdb` attribute: a DuckDB database, for Parquet, CSV and JSON files
@@ -123,6 +125,8 @@ func duckdbBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute
 				Optional:  true,
 				Sensitive: true,
 			},
+			"statement_timeout": timeoutAttributes("DuckDB has no such setting: a read still running when it "+
+				"expires is interrupted (`duckdb_interrupt`) and fails. ", "")["statement_timeout"],
 		},
 		PlanModifiers: []planmodifier.Object{replaceOnKind},
 	}

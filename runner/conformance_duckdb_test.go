@@ -58,8 +58,9 @@ func init() {
 		schema: func(*controlplane.Connection) string { return "main" },
 		big: fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM range(1, %d) AS r(i);
 			CREATE TABLE fail (fail_at INTEGER); INSERT INTO fail VALUES (%d)`, bigRows+1, bigRows/2),
-		// The driver materializes a result before its first row is read, so a read cannot end
-		// mid-stream: the model fails while it runs instead (error() on the row in fail).
+		// No statement ends another session's read, so the model fails while it runs instead
+		// (error() on the row in fail); DuckDB sorts the whole model by key before the first
+		// row comes out, so it fails before any is sent.
 		killReaders: "",
 		addColumn:   `ALTER TABLE items ADD COLUMN extra VARCHAR DEFAULT 'x'`,
 		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,

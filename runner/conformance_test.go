@@ -51,8 +51,8 @@ type conformanceWarehouse struct {
 	// big creates big(id, pad) with ids 1 to bigRows, each row over 4 kB (more than socket buffers hold).
 	big string
 	// killReaders ends every other session on this test's database (the runner's read); empty
-	// for a warehouse whose driver reads a whole result before the first row (the model then
-	// fails while it runs: big also holds a table fail(fail_at) naming the id to fail on).
+	// for an embedded warehouse, where no other session can end the read (the model then fails
+	// while it runs: big also holds a table fail(fail_at) naming the id to fail on).
 	killReaders string
 	// addColumn adds items.extra (text, 'x' in every row); dropColumn drops it; dropKey drops
 	// items.id.

@@ -72,13 +72,15 @@ type MySQLConfig struct {
 
 // DuckDBConfig is a DuckDB database: a file path, ":memory:" or "md:..." (MotherDuck), and SQL
 // run when it is opened (extensions, secrets for S3 or MotherDuck). Both are sealed: either
-// may carry a token.
+// may carry a token. StatementTimeout means what PostgresConfig's does (DuckDB has no lock
+// waits, so no lock timeout).
 type DuckDBConfig struct {
-	Database string // secret
-	InitSQL  string // secret
+	Database         string // secret
+	InitSQL          string // secret
+	StatementTimeout time.Duration
 }
 
-// postgresSettings are the non-secret settings of postgres and mysql connections.
+// postgresSettings are the non-secret settings of postgres, mysql and duckdb connections.
 type postgresSettings struct {
 	StatementTimeoutMS int64 `json:"statement_timeout_ms,omitempty"`
 	LockTimeoutMS      int64 `json:"lock_timeout_ms,omitempty"`
@@ -177,7 +179,11 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		}
 		secrets.URL = c.MySQL.URL
 	case c.DuckDB != nil:
-		kind, config = KindDuckDB, []byte("{}")
+		kind = KindDuckDB
+		config, err = json.Marshal(postgresSettings{StatementTimeoutMS: c.DuckDB.StatementTimeout.Milliseconds()})
+		if err != nil {
+			return "", nil, nil, err
+		}
 		secrets = connectionSecrets{URL: c.DuckDB.Database, InitSQL: c.DuckDB.InitSQL}
 	default:
 		kind = KindWebhook
@@ -247,7 +253,12 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
 			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
 	case KindDuckDB:
-		c.DuckDB = &DuckDBConfig{Database: secrets.URL, InitSQL: secrets.InitSQL}
+		var ps postgresSettings
+		if err := json.Unmarshal(config, &ps); err != nil {
+			return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+		}
+		c.DuckDB = &DuckDBConfig{Database: secrets.URL, InitSQL: secrets.InitSQL,
+			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond}
 	case KindWebhook:
 		var ws webhookSettings
 		if err := json.Unmarshal(config, &ws); err != nil {

@@ -3,21 +3,21 @@
 package warehouse
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
+	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
+	bindings "github.com/duckdb/duckdb-go-bindings"
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -30,27 +30,30 @@ import (
 // Models only read: a database file is opened with access_mode READ_ONLY (so init_sql may load
 // extensions, create secrets and ATTACH ... (READ_ONLY), not create tables); ":memory:" and
 // "md:" databases are opened as they are. In every case the model must be one SELECT (DuckDB
-// says so when it prepares it), and it is only run as a derived table of a SELECT. Reads are
-// bounded by the default statement timeout (DefaultStatementTimeout); DuckDB has no lock waits.
+// says so when it prepares it), and it is only run as a derived table of a SELECT. DuckDB has no
+// statement_timeout setting: every read (describe, ping, a run's read) runs under a context
+// with the connection's statement timeout, whose expiry interrupts the query
+// (duckdb_interrupt, which the driver calls when a query's context ends); DuckDB has no lock
+// waits, so there is no lock timeout.
 //
-// Values: every integer width (HUGEINT, UBIGINT too) and DECIMAL exact JSON numbers; FLOAT and
-// DOUBLE numbers, NaN and ±Infinity the strings "NaN", "Infinity", "-Infinity"; BOOLEAN; VARCHAR
-// and ENUM strings; DATE "2019-12-08"; TIMESTAMP "2019-12-08 14:19:52" (fraction only when
-// present); TIMESTAMPTZ RFC 3339 in UTC; TIME "14:19:52"; INTERVAL, UUID, TIMETZ and BIT as
-// DuckDB prints them; BLOB base64; LIST and ARRAY arrays; STRUCT objects (fields sorted by name:
-// the driver does not keep their order); MAP an object when its keys are strings, else an array
-// of {"key", "value"} objects; JSON nested as stored.
+// Values: every integer width (HUGEINT, UHUGEINT, UBIGINT too) and DECIMAL exact JSON numbers;
+// FLOAT and DOUBLE numbers, NaN and ±Infinity the strings "NaN", "Infinity", "-Infinity";
+// BOOLEAN; VARCHAR and ENUM strings; DATE "2019-12-08"; TIMESTAMP (and _S, _MS, _NS)
+// "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
+// "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
+// base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
+// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored. A column
+// of any other type (TIMETZ, BIT, UNION, ...) is sent as the string DuckDB prints, BIGNUM as a
+// number; inside a LIST, ARRAY, STRUCT or MAP such a type is refused with a message saying to
+// cast it (duckdb_vector.go).
 //
-// The driver materializes a query's result before the first row is read (it has no streaming
-// interface), so the model is read in pages of its key order (duckPageRows), and DuckDB's own
-// memory is limited to DuckDBMemoryLimit unless init_sql sets memory_limit.
+// The model is read once, as a streaming result of DuckDB's C API (open says why not through
+// database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimit unless init_sql sets
+// memory_limit: the sort by key spills to disk past it.
 //
 // Key order: ORDER BY the key CAST AS VARCHAR COLLATE c, byte order whatever the database's
 // default_collation (source.go states the rule).
-type DuckDB struct {
-	cfg      *controlplane.DuckDBConfig
-	pageRows int // rows per page of a read; 0: duckPageRows (tests set it small)
-}
+type DuckDB struct{ cfg *controlplane.DuckDBConfig }
 
 func init() {
 	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
@@ -59,7 +62,25 @@ func init() {
 // NewDuckDB returns the source of a DuckDB database.
 func NewDuckDB(cfg *controlplane.DuckDBConfig) *DuckDB { return &DuckDB{cfg: cfg} }
 
-func (d *DuckDB) Timeouts() (statement, lock time.Duration) { return DefaultStatementTimeout, 0 }
+func (d *DuckDB) Timeouts() (statement, lock time.Duration) {
+	statement, _ = Timeouts(&controlplane.PostgresConfig{StatementTimeout: d.cfg.StatementTimeout})
+	return statement, 0
+}
+
+// bounded is ctx limited by the statement timeout, and explain, which turns an error the limit
+// caused into ErrStatementTimeout (and leaves others, including the end of ctx itself, as they
+// are).
+func (d *DuckDB) bounded(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
+	statement, _ := d.Timeouts()
+	qctx, cancel := context.WithTimeout(ctx, statement)
+	return qctx, cancel, func(err error) error {
+		if err != nil && ctx.Err() == nil && errors.Is(qctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w (%s): make the query faster, or raise the connection's statement_timeout: %w",
+				ErrStatementTimeout, FormatDuration(statement), err)
+		}
+		return err
+	}
+}
 
 func (d *DuckDB) TableQuery(table string) string {
 	parts := strings.SplitN(table, ".", 2)
@@ -101,11 +122,13 @@ func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
 		if _, err := execer.ExecContext(ctx, duckDefaults, nil); err != nil {
 			return fmt.Errorf("set DuckDB's memory limit: %w", err)
 		}
-		if strings.TrimSpace(initSQL) == "" {
-			return nil
+		if strings.TrimSpace(initSQL) != "" {
+			if _, err := execer.ExecContext(ctx, initSQL, nil); err != nil {
+				return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", err)
+			}
 		}
-		if _, err := execer.ExecContext(ctx, initSQL, nil); err != nil {
-			return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", err)
+		if _, err := execer.ExecContext(ctx, duckRequired, nil); err != nil {
+			return fmt.Errorf("set DuckDB's preserve_insertion_order: %w", err)
 		}
 		return nil
 	})
@@ -128,22 +151,26 @@ func (c *duckConn) close() {
 }
 
 func (d *DuckDB) Ping(ctx context.Context) error {
+	ctx, cancel, explain := d.bounded(ctx)
+	defer cancel()
 	c, err := d.connect(ctx)
 	if err != nil {
-		return err
+		return explain(err)
 	}
 	c.close()
 	return nil
 }
 
 func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+	ctx, cancel, explain := d.bounded(ctx)
+	defer cancel()
 	c, err := d.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, explain(err)
 	}
 	defer c.close()
 	cols, _, err := c.describe(ctx, query)
-	return cols, err
+	return cols, explain(err)
 }
 
 // describe checks that query is one SELECT (DuckDB prepares it and says what it is), then
@@ -221,210 +248,268 @@ func duckStatementName(t duckdb.StmtType) string {
 	return "type " + strconv.Itoa(int(t))
 }
 
+// Open reads the model under one statement timeout for the whole read, as Postgres's does
+// for its one query.
 func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
-	c, err := d.connect(ctx)
+	qctx, cancel, explain := d.bounded(ctx)
+	c, err := d.connect(qctx)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, explain(err)
 	}
-	r, err := c.open(ctx, query, keyColumn, cmp.Or(d.pageRows, duckPageRows))
+	r, err := c.open(qctx, query, keyColumn)
 	if err != nil {
+		cancel()
 		c.close()
-		return nil, err
+		return nil, explain(err)
 	}
+	r.cancel, r.explain = cancel, explain
 	return r, nil
 }
 
-// duckAsText are the types read as DuckDB prints them (the driver's Go values lose
-// exactness or form): JSON (the driver decodes it into floats), DECIMAL, UUID, INTERVAL, TIMETZ
-// and BIT.
-func duckAsText(dbType string) bool {
-	switch {
-	case dbType == "JSON", dbType == "UUID", dbType == "INTERVAL", dbType == "TIMETZ", dbType == "BIT",
-		strings.HasPrefix(dbType, "DECIMAL"):
-		return true
-	}
-	return false
-}
-
-func (c *duckConn) open(ctx context.Context, query, keyColumn string, pageRows int) (*duckRows, error) {
-	cols, dbTypes, err := c.describe(ctx, query)
+// open runs the model once, ordered by the key's text, as a streaming result: DuckDB sorts
+// (spilling to temp_directory past memory_limit) and hands the rows over chunk by chunk, which
+// are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
+// every result before its first row, so the read goes through DuckDB's C API on the same
+// connection (duckRawConn).
+func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows, error) {
+	cols, _, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	if err := hasKey(cols, keyColumn); err != nil {
 		return nil, err
 	}
-	list := make([]string, 0, len(cols)+1)
-	codecs := make([]duckCodec, len(cols))
+	conn, err := c.raw()
+	if err != nil {
+		return nil, err
+	}
+	// Types the encoder cannot read from a vector (TIMETZ, BIT, BIGNUM, UNION, ...) are read as
+	// the text DuckDB prints.
+	plain := make([]string, len(cols))
 	for i, col := range cols {
-		e := "m." + quoteDuck(col.Name)
-		codecs[i] = duckCodecFor(dbTypes[i])
-		if duckAsText(dbTypes[i]) {
-			e = "CAST(" + e + " AS VARCHAR)"
+		plain[i] = "m." + quoteDuck(col.Name)
+	}
+	types, ids, err := duckResultTypes(conn, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+	if err != nil {
+		return nil, err
+	}
+	list := make([]string, 0, len(cols)+1)
+	for i, t := range types {
+		if t == nil {
+			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
+			continue
 		}
-		list = append(list, e)
+		list = append(list, plain[i])
 	}
 	k := "m." + quoteDuck(keyColumn)
 	list = append(list, "CAST("+k+" AS VARCHAR)")
-	statement, _ := (&DuckDB{}).Timeouts()
-	qctx, cancel := context.WithTimeout(ctx, statement)
-	// One snapshot for every page.
-	if _, err := c.conn.ExecContext(qctx, "BEGIN TRANSACTION"); err != nil {
-		cancel()
-		return nil, fmt.Errorf("start a transaction on the warehouse: %w", err)
-	}
-	r := &duckRows{c: c, ctx: qctx, cancel: cancel, cols: cols, codecs: codecs, vals: make([]any, len(cols)+1),
-		pageRows: pageRows, statement: statement,
-		selectFrom: "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query),
-		keyText:    "CAST(" + k + " AS VARCHAR) COLLATE c", keyIsNull: k + " IS NULL"}
-	r.dest = make([]any, len(r.vals))
-	for i := range r.vals {
-		r.dest[i] = &r.vals[i]
-	}
-	if err := r.openPage(); err != nil {
-		r.Close()
+	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) +
+		" ORDER BY " + k + " IS NULL, CAST(" + k + " AS VARCHAR) COLLATE c"
+	s, err := startDuckStream(ctx, conn, q)
+	if err != nil {
 		return nil, err
+	}
+	r := &duckRows{c: c, s: s, cols: cols, types: make([]*duckType, len(cols)+1), vecs: make([]duckVec, len(cols)+1)}
+	for i := range r.types {
+		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
+			s.close()
+			return nil, fmt.Errorf("column %q: %w", cols[min(i, len(cols)-1)].Name, err)
+		}
+		if i < len(cols) && types[i] == nil {
+			r.types[i].number = ids[i] == bindings.TypeBigNum // read as text: a number, the others strings
+		}
 	}
 	return r, nil
 }
 
-// duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
-// to 80% of the machine's memory by default, for its buffers and caches, which the runner
-// shares with nothing. With a limit, sorts spill to temp_directory instead.
-var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET temp_directory = '%s'",
-	DuckDBMemoryLimit, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
-
-// DuckDBMemoryLimit is DuckDB's memory_limit on Backflow's connections, unless init_sql sets
-// another.
-const DuckDBMemoryLimit = "128MB"
-
-// duckPageRows is how many rows one page of a DuckDB read holds. The driver materializes a
-// query's whole result before its first row, so the model is read in pages of its key order
-// (each a query: the key's text at or after the last page's last key, ordered, LIMIT), which
-// bounds memory by the page instead of the model, at the cost of evaluating the model once per
-// page (DuckDB keeps only the page's rows while it does: a top-N).
-const duckPageRows = 100000
-
-// duckRows reads a DuckDB model page by page in key order, then its NULL keys.
-type duckRows struct {
-	c          *duckConn
-	ctx        context.Context
-	cancel     context.CancelFunc
-	rows       *sql.Rows // the current page
-	cols       []controlplane.Column
-	codecs     []duckCodec
-	vals       []any
-	dest       []any
-	key        []byte
-	err        error
-	done       bool
-	closed     bool
-	statement  time.Duration
-	selectFrom string // SELECT columns..., key text FROM (model) AS m
-	keyText    string // the key's text, byte order
-	keyIsNull  string
-	pageRows   int
-	nulls      bool   // reading the NULL keys (the last query)
-	started    bool   // a page of non-NULL keys was asked for
-	last       string // the last key read
-	seen       int    // rows read with key last: the next page skips them
-	skip       int    // rows of the current page still to skip
-	limit      int    // the current page's LIMIT
-	fetched    int    // rows the current page returned
+// duckResultTypes prepares q and returns its columns' types and type ids; the type is nil for
+// one the encoder cannot read from a vector.
+func duckResultTypes(conn bindings.Connection, q string) ([]*duckType, []bindings.Type, error) {
+	var st bindings.PreparedStatement
+	if bindings.Prepare(conn, q, &st) == bindings.StateError {
+		err := errors.New(bindings.PrepareError(st))
+		bindings.DestroyPrepare(&st)
+		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	defer bindings.DestroyPrepare(&st)
+	n := bindings.PreparedStatementColumnCount(st)
+	types, ids := make([]*duckType, n), make([]bindings.Type, n)
+	for i := range n {
+		ids[i] = bindings.PreparedStatementColumnType(st, i)
+		if t, err := newDuckType(bindings.PreparedStatementColumnLogicalType(st, i)); err == nil {
+			types[i] = t
+		}
+	}
+	return types, ids, nil
 }
 
-// openPage asks for the next page: the first of non-NULL keys, the next one from the last key
-// (whose rows already read are skipped: rows of one key may straddle pages), or the NULL keys.
-// Skipping counts rows: which rows of a duplicated key are skipped depends on the order DuckDB
-// gives them, but such a key is invalid as a whole and only its row count matters.
-func (r *duckRows) openPage() error {
-	var (
-		q    string
-		args []any
-	)
-	switch {
-	case r.nulls:
-		q = r.selectFrom + " WHERE " + r.keyIsNull
-	case !r.started:
-		r.started, r.limit = true, r.pageRows
-		q = fmt.Sprintf("%s WHERE NOT %s ORDER BY %s LIMIT %d", r.selectFrom, r.keyIsNull, r.keyText, r.limit)
-	default:
-		r.limit, r.skip = r.seen+r.pageRows, r.seen
-		q = fmt.Sprintf("%s WHERE NOT %s AND %s >= ? ORDER BY %s LIMIT %d", r.selectFrom, r.keyIsNull, r.keyText, r.keyText, r.limit)
-		args = []any{r.last}
-	}
-	r.fetched = 0
-	rows, err := r.c.conn.QueryContext(r.ctx, q, args...)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w (%s): make the query faster: %w", ErrStatementTimeout, FormatDuration(r.statement), err)
+// raw is the connection's DuckDB handle, for the C API. The driver keeps it in an unexported
+// field of its *duckdb.Conn; it is read (by reflection, nothing written) while c holds the
+// connection, which no one else uses until c closes it. A driver version that moved it fails
+// here, with this message, and in every DuckDB test.
+func (c *duckConn) raw() (bindings.Connection, error) {
+	var conn bindings.Connection
+	err := c.conn.Raw(func(dc any) error {
+		v := reflect.ValueOf(dc)
+		if v.Kind() == reflect.Pointer {
+			v = v.Elem()
 		}
-		return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		if v.Kind() == reflect.Struct {
+			if f := v.FieldByName("conn"); f.IsValid() && f.CanAddr() && f.Type() == reflect.TypeFor[bindings.Connection]() {
+				conn = *(*bindings.Connection)(unsafe.Pointer(f.UnsafeAddr()))
+			}
+		}
+		if conn.Ptr == nil {
+			return errors.New("this version of the DuckDB driver (github.com/duckdb/duckdb-go/v2) does not keep its " +
+				"connection where Backflow looks for it: Backflow was built with a driver it was not tested with")
+		}
+		return nil
+	})
+	return conn, err
+}
+
+// duckStream is a streaming result of DuckDB's C API, with the chunk being read.
+type duckStream struct {
+	conn      bindings.Connection
+	res       bindings.Result
+	chunk     bindings.DataChunk
+	size, row uint64
+	stop      func() bool   // stops the interrupt on the context's end
+	stopped   chan struct{} // closed once an interrupt that started has returned
+	closed    bool
+}
+
+// startDuckStream runs q as a streaming result. The end of ctx interrupts it (duckdb_interrupt)
+// while it runs or is read.
+func startDuckStream(ctx context.Context, conn bindings.Connection, q string) (*duckStream, error) {
+	s := &duckStream{conn: conn, stopped: make(chan struct{})}
+	s.stop = context.AfterFunc(ctx, func() {
+		defer close(s.stopped)
+		bindings.Interrupt(conn)
+	})
+	var st bindings.PreparedStatement
+	if bindings.Prepare(conn, q, &st) == bindings.StateError {
+		err := errors.New(bindings.PrepareError(st))
+		bindings.DestroyPrepare(&st)
+		s.close()
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
-	r.rows = rows
-	return nil
+	defer bindings.DestroyPrepare(&st)
+	var pending bindings.PendingResult
+	if bindings.PendingPreparedStreaming(st, &pending) == bindings.StateError {
+		err := errors.New(bindings.PendingError(pending))
+		bindings.DestroyPending(&pending)
+		s.close()
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	state := bindings.ExecutePending(pending, &s.res)
+	bindings.DestroyPending(&pending)
+	if state == bindings.StateError {
+		err := errors.New(bindings.ResultError(&s.res))
+		bindings.DestroyResult(&s.res)
+		s.closed = true
+		s.wait()
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	return s, nil
+}
+
+// next moves to the next row, fetching a chunk when the current one is read; false at the end
+// or on an error.
+func (s *duckStream) next() (fetched bool, err error) {
+	if s.row+1 < s.size {
+		s.row++
+		return false, nil
+	}
+	for {
+		if s.chunk.Ptr != nil {
+			bindings.DestroyDataChunk(&s.chunk)
+			s.chunk.Ptr = nil
+		}
+		s.chunk = bindings.FetchChunk(s.res)
+		if s.chunk.Ptr == nil {
+			s.size, s.row = 0, 0
+			if msg := bindings.ResultError(&s.res); msg != "" {
+				return false, errors.New(msg)
+			}
+			return false, io.EOF
+		}
+		if s.size = uint64(bindings.DataChunkGetSize(s.chunk)); s.size > 0 {
+			s.row = 0
+			return true, nil
+		}
+	}
+}
+
+func (s *duckStream) close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.chunk.Ptr != nil {
+		bindings.DestroyDataChunk(&s.chunk)
+	}
+	bindings.DestroyResult(&s.res)
+	s.wait()
+}
+
+// wait makes sure no interrupt is running or will run on the connection, which may be closed
+// next.
+func (s *duckStream) wait() {
+	if !s.stop() {
+		<-s.stopped
+	}
+}
+
+// duckRows streams a DuckDB model in key order (NULL keys last).
+type duckRows struct {
+	c       *duckConn
+	s       *duckStream
+	cancel  context.CancelFunc
+	explain func(error) error // names a statement timeout
+	cols    []controlplane.Column
+	types   []*duckType // the columns', then the key's text
+	vecs    []duckVec   // the current chunk's vectors
+	key     []byte
+	err     error
+	done    bool
+	closed  bool
 }
 
 func (r *duckRows) Columns() []controlplane.Column { return r.cols }
 
 func (r *duckRows) Next() bool {
-	for !r.done {
-		if r.rows.Next() {
-			if err := r.rows.Scan(r.dest...); err != nil {
-				r.fail(err)
-				return false
-			}
-			r.fetched++
-			if r.skip > 0 {
-				r.skip--
-				continue
-			}
-			if !r.nulls {
-				if k, _ := r.vals[len(r.cols)].(string); k == r.last && r.seen > 0 {
-					r.seen++
-				} else {
-					r.last, r.seen = k, 1
-				}
-			}
-			return true
+	if r.done {
+		return false
+	}
+	fetched, err := r.s.next()
+	if err != nil {
+		r.done = true
+		if err != io.EOF {
+			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))
 		}
-		if err := r.rows.Err(); err != nil {
-			r.fail(err)
-			return false
-		}
-		_ = r.rows.Close()
-		switch {
-		case r.nulls:
-			r.done = true
-			return false
-		case r.fetched < r.limit:
-			r.nulls = true // the non-NULL keys are all read
-		}
-		if err := r.openPage(); err != nil {
-			r.err = fmt.Errorf("read the model from the warehouse: %w", err)
-			r.done = true
-			return false
+		return false
+	}
+	if fetched {
+		for i, t := range r.types {
+			r.vecs[i] = bindDuckVec(bindings.DataChunkGetVector(r.s.chunk, bindings.IdxT(i)), t)
 		}
 	}
-	return false
-}
-
-func (r *duckRows) fail(err error) {
-	r.err = fmt.Errorf("read the model from the warehouse: %w", err)
-	r.done = true
+	return true
 }
 
 func (r *duckRows) Key() ([]byte, bool) {
-	s, ok := r.vals[len(r.cols)].(string)
-	if !ok {
+	v := &r.vecs[len(r.cols)]
+	if v.null(r.s.row) {
 		return nil, true
 	}
-	r.key = append(r.key[:0], s...)
+	r.key = append(r.key[:0], v.bytes(r.s.row)...)
 	return r.key, false
 }
 
 func (r *duckRows) AppendValue(buf []byte, col int) []byte {
-	return r.codecs[col].appendJSON(buf, r.vals[col])
+	return r.vecs[col].appendJSON(buf, r.s.row)
 }
 
 func (r *duckRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
@@ -435,7 +520,7 @@ func (r *duckRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
 		}
 		buf = append(buf, names[i]...)
 		buf = append(buf, ':')
-		buf = r.codecs[c].appendJSON(buf, r.vals[c])
+		buf = r.vecs[c].appendJSON(buf, r.s.row)
 	}
 	return append(buf, '}')
 }
@@ -447,68 +532,42 @@ func (r *duckRows) Close() error {
 		return nil
 	}
 	r.closed, r.done = true, true
+	r.s.close()
 	r.cancel()
-	if r.rows != nil {
-		_ = r.rows.Close()
-	}
 	r.c.close()
 	return nil
 }
 
-// duckCodec is how a column's Go value (from the driver) becomes JSON; most values say it by
-// their Go type, the column's type settles what the Go type cannot.
-type duckCodec uint8
+// duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
+// to 80% of the machine's memory by default, for its buffers and caches, which the runner
+// shares with nothing. With a limit, the sort by key spills to temp_directory instead. The
+// limit holds for DuckDBThreads threads (each needs buffers of its own: at 2 threads, 64 MB
+// was too little to sort 1M users): init_sql that raises threads should raise memory_limit too.
+var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET threads = %d; SET temp_directory = '%s'",
+	DuckDBMemoryLimit, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
 
+// DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others.
 const (
-	duckAny         duckCodec = iota // by the value's Go type
-	duckRawJSON                      // JSON read as text: emitted as is
-	duckNumber                       // DECIMAL read as text: an exact number
-	duckDate                         // DATE: time.Time → "2006-01-02"
-	duckTimestamp                    // TIMESTAMP: naive
-	duckTimestamptz                  // TIMESTAMPTZ: RFC 3339, UTC
-	duckTime                         // TIME: "15:04:05[.ffffff]"
+	DuckDBMemoryLimit = "96MB"
+	DuckDBThreads     = 2
 )
 
-func duckCodecFor(dbType string) duckCodec {
-	switch {
-	case dbType == "JSON":
-		return duckRawJSON
-	case strings.HasPrefix(dbType, "DECIMAL"):
-		return duckNumber
-	case dbType == "DATE":
-		return duckDate
-	case dbType == "TIMESTAMP", dbType == "TIMESTAMP_S", dbType == "TIMESTAMP_MS", dbType == "TIMESTAMP_NS":
-		return duckTimestamp
-	case dbType == "TIMESTAMPTZ":
-		return duckTimestamptz
-	case dbType == "TIME":
-		return duckTime
-	}
-	return duckAny
-}
+// duckRequired runs after init_sql, which cannot change it: with preserve_insertion_order off,
+// DuckDB streams an ORDER BY's rows out of order, and the key order is a correctness rule
+// (source.go).
+const duckRequired = "SET preserve_insertion_order = true"
 
-func (c duckCodec) appendJSON(b []byte, v any) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	switch c {
-	case duckRawJSON:
-		if s, ok := v.(string); ok {
-			return append(b, s...)
-		}
-	case duckNumber:
-		if s, ok := v.(string); ok {
-			return appendDigits(b, []byte(s))
-		}
-	case duckDate, duckTimestamp, duckTimestamptz, duckTime:
-		if t, ok := v.(time.Time); ok {
-			return appendDuckTime(b, t, c)
-		}
-	}
-	return appendDuckValue(b, v)
-}
+// duckTimeKind is which of DuckDB's time types a value is.
+type duckTimeKind uint8
 
-func appendDuckTime(b []byte, t time.Time, c duckCodec) []byte {
+const (
+	duckDate        duckTimeKind = iota // "2006-01-02"
+	duckTimestamp                       // naive: "2006-01-02 15:04:05[.fff]"
+	duckTimestamptz                     // RFC 3339, UTC
+	duckTime                            // "15:04:05[.fff]"
+)
+
+func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
 	t = t.UTC()
 	b = append(b, '"')
 	switch c {
@@ -522,120 +581,4 @@ func appendDuckTime(b []byte, t time.Time, c duckCodec) []byte {
 		b = t.AppendFormat(b, "15:04:05.999999999")
 	}
 	return append(b, '"')
-}
-
-// appendDuckValue encodes a value by its Go type, as the driver returns it.
-func appendDuckValue(b []byte, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case bool:
-		return strconv.AppendBool(b, x)
-	case int8:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int16:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int32:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case int:
-		return strconv.AppendInt(b, int64(x), 10)
-	case uint8:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint16:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case *big.Int:
-		return x.Append(b, 10)
-	case float32:
-		return appendFloat(b, float64(x), 32)
-	case float64:
-		return appendFloat(b, x, 64)
-	case string:
-		return appendString(b, []byte(x))
-	case []byte:
-		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, x)
-		return append(b, '"')
-	case time.Time:
-		// Inside a LIST or STRUCT the column type does not say which: the most that is known.
-		return appendDuckTime(b, x, duckTimestamptz)
-	case duckdb.Decimal:
-		return appendDigits(b, []byte(x.String()))
-	case *duckdb.UUID:
-		return appendString(b, []byte(x.String()))
-	case duckdb.Interval:
-		return appendString(b, []byte(fmt.Sprintf("P%dM%dDT%gS", x.Months, x.Days, float64(x.Micros)/1e6)))
-	case []any:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendDuckValue(b, e)
-		}
-		return append(b, ']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, []byte(k))
-			b = append(b, ':')
-			b = appendDuckValue(b, x[k])
-		}
-		return append(b, '}')
-	case duckdb.OrderedMap:
-		return appendDuckMap(b, x)
-	case duckdb.Union:
-		return appendDuckValue(b, x.Value)
-	}
-	return appendString(b, []byte(fmt.Sprint(v)))
-}
-
-// appendDuckMap writes a MAP as an object when every key is a string, else as an array of
-// {"key", "value"} objects; in the map's order either way.
-func appendDuckMap(b []byte, m duckdb.OrderedMap) []byte {
-	keys, values := m.Keys(), m.Values()
-	strKeys := true
-	for _, k := range keys {
-		if _, ok := k.(string); !ok {
-			strKeys = false
-			break
-		}
-	}
-	if strKeys {
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, []byte(k.(string)))
-			b = append(b, ':')
-			b = appendDuckValue(b, values[i])
-		}
-		return append(b, '}')
-	}
-	b = append(b, '[')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"key":`...)
-		b = appendDuckValue(b, k)
-		b = append(b, `,"value":`...)
-		b = appendDuckValue(b, values[i])
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -96,18 +98,37 @@ func TestDuckDBKeyOrder(t *testing.T) {
 	}
 }
 
+// TestDuckDBReadOnly: models that write are refused, by describe and by a run's read, on a
+// database file (opened read-only) and on :memory: with a file attached read-write by init_sql
+// (the model must be one SELECT); a SELECT that advances a sequence is refused on a file.
 func TestDuckDBReadOnly(t *testing.T) {
 	t.Parallel()
-	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE t AS SELECT 1 AS id")
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE t AS SELECT 1 AS id; CREATE SEQUENCE s")
 	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	attached := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "ATTACH '" + path + "' AS f; USE f"})
 	ctx := context.Background()
-	for _, q := range []string{"delete from t", "insert into t values (2)", "create table x as select 1 as id", "select 1 as id; delete from t"} {
-		_, err := src.Describe(ctx, q)
-		if err == nil {
-			t.Errorf("%q: described without an error", q)
-		} else if !strings.Contains(q, ";") && !errors.Is(err, ErrNotReadOnly) {
-			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
+	for _, q := range []string{"delete from t", "insert into t values (2)", "create table x as select 1 as id",
+		"update t set id = 2", "copy t to '/dev/null'", "select 1 as id; delete from t"} {
+		for name, s := range map[string]*DuckDB{"file": src, "attached": attached} {
+			_, err := s.Describe(ctx, q)
+			if err == nil {
+				t.Errorf("%s: %q: described without an error", name, q)
+			} else if !strings.Contains(q, ";") && !errors.Is(err, ErrNotReadOnly) {
+				t.Errorf("%s: %q: %v, want ErrNotReadOnly", name, q, err)
+			}
+			if r, err := s.Open(ctx, q, "id"); err == nil {
+				r.Close()
+				t.Errorf("%s: %q: opened without an error", name, q)
+			}
 		}
+	}
+	if r, err := src.Open(ctx, "select nextval('s') as id", "id"); err == nil {
+		for r.Next() {
+		}
+		if r.Err() == nil {
+			t.Errorf("a model advancing a sequence of a read-only file was read")
+		}
+		r.Close()
 	}
 	// The file is opened read-only: init_sql cannot write either.
 	w := NewDuckDB(&controlplane.DuckDBConfig{Database: path, InitSQL: "INSERT INTO t VALUES (3)"})
@@ -120,30 +141,76 @@ func TestDuckDBReadOnly(t *testing.T) {
 	}
 }
 
-// TestDuckDBPages: read in pages, the keys come out as one ordered read gives them, with a
-// key's duplicates straddling pages (and more of them than a page holds) and NULL keys last.
-func TestDuckDBPages(t *testing.T) {
+// TestDuckDBStream: a model of more rows than a chunk holds (2048) streams every row once, in
+// the key's byte order, duplicates side by side across chunks and NULL keys last.
+func TestDuckDBStream(t *testing.T) {
 	t.Parallel()
-	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 1), ('c', 1), ('c', 2),
-		('c', 3), ('c', 4), ('c', 5), ('c', 6), ('c', 7), ('d', 1), ('', 1), (NULL, 1), (NULL, 2), ('e', 1), ('e', 2)) AS v(k, v)`)
-	want := []string{"", "a", "b", "c", "c", "c", "c", "c", "c", "c", "d", "e", "e", "<null>", "<null>"}
-	for _, page := range []int{1, 2, 3, 4, 5, 7, 100} {
-		src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path}, pageRows: page}
-		objs, keys := readMySQL(t, src, "select * from t", "k")
-		if diff := cmp.Diff(want, keys); diff != "" {
-			t.Errorf("pages of %d: keys (-want +got):\n%s", page, diff)
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT CASE WHEN i % 1000 = 999 THEN NULL ELSE 'k' || (i % 100000) END AS k,
+		i AS v FROM range(300000) AS r(i)`)
+	// With preserve_insertion_order off, DuckDB streams an ORDER BY's rows out of order: the
+	// driver turns it back on after init_sql.
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path, InitSQL: "SET preserve_insertion_order = false"})
+	objs, keys := readMySQL(t, src, "select * from t", "k")
+	if len(objs) != 300000 {
+		t.Fatalf("read %d rows, want 300000", len(objs))
+	}
+	seen := map[string]bool{}
+	for _, o := range objs {
+		if seen[o] {
+			t.Fatalf("row read twice: %s", o)
 		}
-		// Which rows of a duplicated key a page skips depends on the order DuckDB gives rows of
-		// one key, which no query fixes; the runner never sends such a key (it is invalid), and
-		// counts its rows, which paging keeps. Rows of other keys are read exactly once.
-		var single []string
-		for i, o := range objs {
-			if k := keys[i]; k != "c" && k != "e" && k != "<null>" {
-				single = append(single, o)
-			}
+		seen[o] = true
+	}
+	nulls := 0
+	for _, k := range keys {
+		if k == "<null>" {
+			nulls++
 		}
-		if diff := cmp.Diff([]string{`{"k":"","v":1}`, `{"k":"a","v":1}`, `{"k":"b","v":1}`, `{"k":"d","v":1}`}, single); diff != "" {
-			t.Errorf("pages of %d: rows (-want +got):\n%s", page, diff)
+	}
+	if nulls != 300 || !slices.Equal(keys[len(keys)-300:], slices.Repeat([]string{"<null>"}, 300)) {
+		t.Errorf("%d NULL keys, not all last", nulls)
+	}
+	nonNull := keys[:len(keys)-nulls]
+	if !slices.IsSortedFunc(nonNull, func(a, b string) int { return bytes.Compare([]byte(a), []byte(b)) }) {
+		t.Errorf("keys not in byte order")
+	}
+}
+
+// TestDuckDBStatementTimeout: DuckDB has no statement_timeout; a read still running when the
+// connection's timeout expires is interrupted and fails with ErrStatementTimeout (a read of
+// 10^12 rows that would otherwise run for hours), while the end of the caller's own context
+// is not reported as a timeout.
+func TestDuckDBStatementTimeout(t *testing.T) {
+	t.Parallel()
+	const slow = "select sum(i) as id from range(1000000000000) AS r(i)"
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", StatementTimeout: 300 * time.Millisecond})
+	if s, _ := src.Timeouts(); s != 300*time.Millisecond {
+		t.Errorf("Timeouts() = %v", s)
+	}
+	r, err := src.Open(context.Background(), slow, "id")
+	if err == nil {
+		for r.Next() {
 		}
+		err = r.Err()
+		r.Close()
+	}
+	if !errors.Is(err, ErrStatementTimeout) || !strings.Contains(err.Error(), "statement_timeout") {
+		t.Errorf("a read past the statement timeout: %v, want ErrStatementTimeout", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	long := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", StatementTimeout: time.Hour})
+	time.AfterFunc(300*time.Millisecond, cancel)
+	r, err = long.Open(ctx, slow, "id")
+	if err == nil {
+		for r.Next() {
+		}
+		err = r.Err()
+		r.Close()
+	}
+	if err == nil || errors.Is(err, ErrStatementTimeout) {
+		t.Errorf("a read whose context was canceled: %v, want an error that is not ErrStatementTimeout", err)
+	}
+	if s, _ := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"}).Timeouts(); s != DefaultStatementTimeout {
+		t.Errorf("default statement timeout %v, want %v", s, DefaultStatementTimeout)
 	}
 }
