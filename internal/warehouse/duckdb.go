@@ -42,10 +42,11 @@ import (
 // "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
 // base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
-// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored. A column
-// of any other type (TIMETZ, BIT, UNION, ...) is sent as the string DuckDB prints, BIGNUM as a
-// number; inside a LIST, ARRAY, STRUCT or MAP such a type is refused with a message saying to
-// cast it (duckdb_vector.go).
+// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (a string
+// inside a LIST or STRUCT). A column of any other type (TIMETZ, BIT, ...) is sent as the string
+// DuckDB prints, BIGNUM as a number; a UNION ({"member": value}), or a LIST, ARRAY, STRUCT or
+// MAP holding such a type, as the JSON DuckDB's to_json makes of it (duckdb_vector.go reads
+// the others from the result's vectors).
 //
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
 // database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimit unless init_sql sets
@@ -284,8 +285,9 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows
 	if err != nil {
 		return nil, err
 	}
-	// Types the encoder cannot read from a vector (TIMETZ, BIT, BIGNUM, UNION, ...) are read as
-	// the text DuckDB prints.
+	// Types the encoder cannot read from a vector are read as DuckDB prints them: a scalar
+	// (TIMETZ, BIT, BIGNUM, ...) as its text, a nested type holding one (or a UNION) as the JSON
+	// DuckDB's to_json makes of it.
 	plain := make([]string, len(cols))
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
@@ -296,11 +298,14 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows
 	}
 	list := make([]string, 0, len(cols)+1)
 	for i, t := range types {
-		if t == nil {
+		switch {
+		case t != nil:
+			list = append(list, plain[i])
+		case duckNested(ids[i]):
+			list = append(list, "CAST(to_json("+plain[i]+") AS VARCHAR)")
+		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
-			continue
 		}
-		list = append(list, plain[i])
 	}
 	k := "m." + quoteDuck(keyColumn)
 	list = append(list, "CAST("+k+" AS VARCHAR)")
@@ -317,10 +322,19 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows
 			return nil, fmt.Errorf("column %q: %w", cols[min(i, len(cols)-1)].Name, err)
 		}
 		if i < len(cols) && types[i] == nil {
-			r.types[i].number = ids[i] == bindings.TypeBigNum // read as text: a number, the others strings
+			// Read as text: to_json's JSON and BIGNUM's digits as they are, the others strings.
+			r.types[i].raw, r.types[i].number = duckNested(ids[i]), ids[i] == bindings.TypeBigNum
 		}
 	}
 	return r, nil
+}
+
+func duckNested(id bindings.Type) bool {
+	switch id {
+	case bindings.TypeList, bindings.TypeArray, bindings.TypeStruct, bindings.TypeMap, bindings.TypeUnion:
+		return true
+	}
+	return false
 }
 
 // duckResultTypes prepares q and returns its columns' types and type ids; the type is nil for

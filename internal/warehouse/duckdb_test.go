@@ -214,3 +214,67 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 		t.Errorf("default statement timeout %v, want %v", s, DefaultStatementTimeout)
 	}
 }
+
+// TestDuckDBVectorValues: the values the encoder reads from DuckDB's vectors, beyond
+// TestDuckDBValues: every integer width, DECIMALs of each storage width, time units, nested
+// types holding them, types read as text, and INTERVAL, UUID and DECIMAL exactly as DuckDB
+// prints them.
+func TestDuckDBVectorValues(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TYPE mood AS ENUM ('sad', 'happy');
+		CREATE TABLE t AS SELECT 1 AS id, (-32768)::SMALLINT AS si, (-2147483648)::INTEGER AS i4, (-9223372036854775808)::BIGINT AS i8,
+		255::UTINYINT AS ut, 4294967295::UINTEGER AS ui, 340282366920938463463374607431768211455::UHUGEINT AS uh,
+		170141183460469231731687303715884105727::HUGEINT AS hmax, 5::HUGEINT AS hsmall, (-5)::HUGEINT AS hneg,
+		(-12.05)::DECIMAL(4,2) AS d2, 0.005::DECIMAL(9,3) AS d4, (-123456789012.345678)::DECIMAL(18,6) AS d8,
+		(-0.0000000000000000000000000001)::DECIMAL(38,28) AS d16, 42::DECIMAL(10,0) AS d0,
+		'Infinity'::FLOAT AS finf, 'NaN'::DOUBLE AS dnan, 0.1::DOUBLE AS d01,
+		'2019-12-08 14:19:52'::TIMESTAMP_S AS tss, '2019-12-08 14:19:52.123'::TIMESTAMP_MS AS tsms,
+		'2019-12-08 14:19:52.123456789'::TIMESTAMP_NS AS tsns, TIME '00:00:00' AS midnight, DATE '1970-01-01' AS epoch,
+		DATE '1969-12-31' AS before_epoch, '14:19:52+02'::TIMETZ AS ttz, '1010'::BIT AS bits,
+		union_value(num := 2)::UNION(num INTEGER, str VARCHAR) AS un,
+		[1.5::DECIMAL(5,2), NULL] AS ld, [['a'], [], NULL] AS ll, ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID] AS lu,
+		{'z': [1, 2], 'a': {'n': NULL}, 'm': 'happy'::mood} AS st, MAP {1: [true], 2: NULL} AS mi,
+		MAP {'k': {'x': 1}} AS ms, ['x', 'y']::VARCHAR[2] AS av, [[1, 2], [3, 4]]::INTEGER[2][2] AS aa,
+		[TIMESTAMPTZ '2019-12-08 09:19:52-05'] AS ltz, ['{"a":1}'::JSON] AS lj, ['\xAA'::BLOB] AS lb,
+		{'t': '14:19:52+02'::TIMETZ, 'n': 1} AS stz`,
+		`CREATE TABLE iv AS SELECT * FROM (VALUES (INTERVAL '1 month 2 days 3 seconds'), (INTERVAL '14 months'),
+		(INTERVAL '-1 year -2 days'), (INTERVAL '1.5 seconds'), (INTERVAL '0 seconds'), (INTERVAL '-3 hours -4 minutes -0.000001 seconds'),
+		(INTERVAL '100 hours'), (INTERVAL '1 day 00:00:00.25'), (INTERVAL '12 months 1 day')) AS v(iv)`)
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	objs, _ := readMySQL(t, src, "select * from t", "id")
+	if len(objs) != 1 {
+		t.Fatalf("rows %v", objs)
+	}
+	got := decode(t, []byte(objs[0]))
+	want := map[string]any{"id": num("1"), "si": num("-32768"), "i4": num("-2147483648"), "i8": num("-9223372036854775808"),
+		"ut": num("255"), "ui": num("4294967295"), "uh": num("340282366920938463463374607431768211455"),
+		"hmax": num("170141183460469231731687303715884105727"), "hsmall": num("5"), "hneg": num("-5"),
+		"d2": num("-12.05"), "d4": num("0.005"), "d8": num("-123456789012.345678"), "d16": num("-0.0000000000000000000000000001"),
+		"d0": num("42"), "finf": "Infinity", "dnan": "NaN", "d01": num("0.1"),
+		"tss": "2019-12-08 14:19:52", "tsms": "2019-12-08 14:19:52.123", "tsns": "2019-12-08 14:19:52.123456789",
+		"midnight": "00:00:00", "epoch": "1970-01-01", "before_epoch": "1969-12-31", "ttz": "14:19:52+02", "bits": "1010", "un": map[string]any{"num": num("2")},
+		"ld": []any{num("1.50"), nil}, "ll": []any{[]any{"a"}, []any{}, nil}, "lu": []any{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+		"st": map[string]any{"z": []any{num("1"), num("2")}, "a": map[string]any{"n": nil}, "m": "happy"},
+		"mi": []any{map[string]any{"key": num("1"), "value": []any{true}}, map[string]any{"key": num("2"), "value": nil}},
+		"ms": map[string]any{"k": map[string]any{"x": num("1")}}, "av": []any{"x", "y"},
+		"aa": []any{[]any{num("1"), num("2")}, []any{num("3"), num("4")}}, "ltz": []any{"2019-12-08T14:19:52Z"},
+		"lj": []any{map[string]any{"a": num("1")}}, "lb": []any{"qg=="},
+		"stz": map[string]any{"t": "14:19:52+02", "n": num("1")}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s\nsent: %s", diff, objs[0])
+	}
+	if !strings.Contains(objs[0], `"st":{"z":[1,2],"a":{"n":null},"m":"happy"}`) {
+		t.Errorf("a STRUCT's fields are not in their order: %s", objs[0])
+	}
+	// INTERVAL as DuckDB prints it.
+	objs, _ = readMySQL(t, src, "select row_number() over () as id, iv, CAST(iv AS VARCHAR) AS text from iv", "id")
+	for _, o := range objs {
+		m := decode(t, []byte(o)).(map[string]any)
+		if m["iv"] != m["text"] {
+			t.Errorf("interval %q sent as %q", m["text"], m["iv"])
+		}
+	}
+	if len(objs) != 9 {
+		t.Errorf("read %d intervals, want 9", len(objs))
+	}
+}

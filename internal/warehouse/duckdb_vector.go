@@ -37,9 +37,9 @@ type duckType struct {
 	strKeys  bool          // MAP whose keys are VARCHAR: an object
 }
 
-// errDuckType is a type the encoder cannot read from a vector.
-var errDuckType = errors.New("this type cannot be read inside a LIST, ARRAY, STRUCT or MAP; cast it in the model " +
-	"(for example CAST(x AS VARCHAR[])), or select it as a column of its own")
+// errDuckType is a type the encoder cannot read from a vector (duckdb.go reads such columns
+// as text).
+var errDuckType = errors.New("this DuckDB type cannot be read from a vector")
 
 // newDuckType reads a logical type (and destroys it).
 func newDuckType(lt bindings.LogicalType) (*duckType, error) {
@@ -50,7 +50,8 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 		bindings.TypeUTinyInt, bindings.TypeUSmallInt, bindings.TypeUInteger, bindings.TypeUBigInt,
 		bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeFloat, bindings.TypeDouble, bindings.TypeBlob,
 		bindings.TypeDate, bindings.TypeTime, bindings.TypeTimestamp, bindings.TypeTimestampS, bindings.TypeTimestampMS,
-		bindings.TypeTimestampNS, bindings.TypeTimestampTZ, bindings.TypeUUID, bindings.TypeInterval:
+		bindings.TypeTimestampNS, bindings.TypeTimestampTZ, bindings.TypeUUID, bindings.TypeInterval,
+		bindings.TypeSQLNull:
 	case bindings.TypeVarchar:
 		t.raw = bindings.LogicalTypeGetAlias(lt) == "JSON"
 	case bindings.TypeDecimal:
@@ -283,7 +284,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		e := at[[2]uint64](p, row)
 		return d.appendMap(b, e[0], e[1])
 	}
-	return append(b, "null"...) // newDuckType admits no other type
+	return append(b, "null"...) // SQLNULL; newDuckType admits no other type
 }
 
 // appendRange appends elements [offset, offset+n) as a JSON array.
