@@ -42,8 +42,8 @@ import (
 // "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
 // base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
-// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (a string
-// inside a LIST or STRUCT). A column of any other type (TIMETZ, BIT, ...) is sent as the string
+// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (inside a
+// LIST or STRUCT too). A column of any other type (TIMETZ, BIT, ...) is sent as the string
 // DuckDB prints, BIGNUM as a number; a UNION ({"member": value}), or a LIST, ARRAY, STRUCT or
 // MAP holding such a type, as the JSON DuckDB's to_json makes of it (duckdb_vector.go reads
 // the others from the result's vectors).
