@@ -235,12 +235,13 @@ func TestDuckDBVectorValues(t *testing.T) {
 		[1.5::DECIMAL(5,2), NULL] AS ld, [['a'], [], NULL] AS ll, ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID] AS lu,
 		{'z': [1, 2], 'a': {'n': NULL}, 'm': 'happy'::mood} AS st, MAP {1: [true], 2: NULL} AS mi,
 		MAP {'k': {'x': 1}} AS ms, ['x', 'y']::VARCHAR[2] AS av, [[1, 2], [3, 4]]::INTEGER[2][2] AS aa,
-		[TIMESTAMPTZ '2019-12-08 09:19:52-05'] AS ltz, ['{"a":1}'::JSON] AS lj, ['\xAA'::BLOB] AS lb,
+		[TIMESTAMPTZ '2019-12-08 09:19:52-05'] AS ltz, TIMESTAMPTZ '2019-12-08 09:19:52.25-05' AS tz, ['{"a":1}'::JSON] AS lj, ['\xAA'::BLOB] AS lb,
 		{'t': '14:19:52+02'::TIMETZ, 'n': 1} AS stz`,
 		`CREATE TABLE iv AS SELECT * FROM (VALUES (INTERVAL '1 month 2 days 3 seconds'), (INTERVAL '14 months'),
 		(INTERVAL '-1 year -2 days'), (INTERVAL '1.5 seconds'), (INTERVAL '0 seconds'), (INTERVAL '-3 hours -4 minutes -0.000001 seconds'),
 		(INTERVAL '100 hours'), (INTERVAL '1 day 00:00:00.25'), (INTERVAL '12 months 1 day')) AS v(iv)`)
-	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	// TIMESTAMPTZ is sent in UTC whatever the session's TimeZone.
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path, InitSQL: "SET TimeZone = 'Asia/Tokyo'"})
 	objs, _ := readMySQL(t, src, "select * from t", "id")
 	if len(objs) != 1 {
 		t.Fatalf("rows %v", objs)
@@ -257,7 +258,7 @@ func TestDuckDBVectorValues(t *testing.T) {
 		"st": map[string]any{"z": []any{num("1"), num("2")}, "a": map[string]any{"n": nil}, "m": "happy"},
 		"mi": []any{map[string]any{"key": num("1"), "value": []any{true}}, map[string]any{"key": num("2"), "value": nil}},
 		"ms": map[string]any{"k": map[string]any{"x": num("1")}}, "av": []any{"x", "y"},
-		"aa": []any{[]any{num("1"), num("2")}, []any{num("3"), num("4")}}, "ltz": []any{"2019-12-08T14:19:52Z"},
+		"aa": []any{[]any{num("1"), num("2")}, []any{num("3"), num("4")}}, "ltz": []any{"2019-12-08T14:19:52Z"}, "tz": "2019-12-08T14:19:52.25Z",
 		"lj": []any{map[string]any{"a": num("1")}}, "lb": []any{"qg=="},
 		"stz": map[string]any{"t": "14:19:52+02", "n": num("1")}}
 	if diff := cmp.Diff(want, got); diff != "" {
