@@ -25,7 +25,6 @@ import (
 // duckType is a column's type, as the encoder needs it.
 type duckType struct {
 	id       bindings.Type
-	name     string        // how errors name it
 	raw      bool          // VARCHAR that holds JSON, or a number DuckDB printed (a column cast to VARCHAR): sent as is
 	number   bool          // a number DuckDB printed: sent as an exact JSON number
 	scale    uint8         // DECIMAL
