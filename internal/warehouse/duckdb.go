@@ -170,13 +170,13 @@ func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Col
 		return nil, explain(err)
 	}
 	defer c.close()
-	cols, _, err := c.describe(ctx, query)
+	cols, err := c.describe(ctx, query)
 	return cols, explain(err)
 }
 
 // describe checks that query is one SELECT (DuckDB prepares it and says what it is), then
 // reads the columns of its result with LIMIT 0.
-func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.Column, []string, error) {
+func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.Column, error) {
 	query = trimQuery(query)
 	err := c.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
@@ -203,34 +203,32 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rows, err := c.conn.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cols := make([]controlplane.Column, len(types))
-	dbTypes := make([]string, len(types))
 	seen := map[string]bool{}
 	for i, t := range types {
 		if seen[t.Name()] {
-			return nil, nil, fmt.Errorf("the model's SQL returns the column %q more than once: give each column its own name (AS ...)", t.Name())
+			return nil, fmt.Errorf("the model's SQL returns the column %q more than once: give each column its own name (AS ...)", t.Name())
 		}
 		seen[t.Name()] = true
-		dbTypes[i] = t.DatabaseTypeName()
-		cols[i] = controlplane.Column{Name: t.Name(), Type: strings.ToLower(dbTypes[i])}
+		cols[i] = controlplane.Column{Name: t.Name(), Type: strings.ToLower(t.DatabaseTypeName())}
 	}
 	for rows.Next() {
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
-	return cols, dbTypes, nil
+	return cols, nil
 }
 
 func duckStatementName(t duckdb.StmtType) string {
@@ -274,7 +272,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, err
 // every result before its first row, so the read goes through DuckDB's C API on the same
 // connection (duckRawConn).
 func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows, error) {
-	cols, _, err := c.describe(ctx, query)
+	cols, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
 	}
