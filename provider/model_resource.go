@@ -92,7 +92,8 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"table": schema.StringAttribute{
 				MarkdownDescription: "A table (or view) whose every column is the model, as `schema.table` or " +
-					"`table` (schema `public`; for MySQL, `database.table` or a table of the URL's database). Webhooks then receive `schema_name` and `table_name`. Conflicts with `sql`.",
+					"`table` (in schema `public` on Postgres, `main` on DuckDB; for MySQL, `database.table` or a table of the URL's " +
+					"database). Webhooks then receive `schema_name` (that schema or database) and `table_name`. Conflicts with `sql`.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
