@@ -551,17 +551,18 @@ func (r *duckRows) Close() error {
 }
 
 // duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
-// to 80% of the machine's memory by default, for its buffers and caches, which the runner
-// shares with nothing. With a limit, the sort by key spills to temp_directory instead. The
-// limit holds for DuckDBThreads threads (each needs buffers of its own: at 2 threads, 64 MB
-// was too little to sort 1M users): init_sql that raises threads should raise memory_limit too.
+// to 80% of the machine's memory by default, for its buffers and caches, and a thread per core,
+// each with buffers of its own. With a limit, the sort by key spills to temp_directory. Reading
+// 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept the process
+// under 200 MB; 96 MB with 2 threads ran out of memory. init_sql that raises threads should
+// raise memory_limit too.
 var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET threads = %d; SET temp_directory = '%s'",
 	DuckDBMemoryLimit, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
 
 // DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others.
 const (
 	DuckDBMemoryLimit = "96MB"
-	DuckDBThreads     = 2
+	DuckDBThreads     = 1
 )
 
 // duckRequired runs after init_sql, which cannot change it: with preserve_insertion_order off,
