@@ -1,14 +1,11 @@
 package runner
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +16,6 @@ import (
 
 // The status page: server-rendered HTML on the daemon's --listen, read-only, with inline SVG
 // charts and no script or external asset, so that it reads in any browser, or in curl.
-
-// APITokenEnv names the token the status page asks for when it is set.
-const APITokenEnv = "BACKFLOW_API_TOKEN"
 
 // statusRuns is how many recent runs a sync's chart and page show.
 const statusRuns = 30
@@ -50,18 +44,16 @@ var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 
 type statusPage struct {
 	store *controlplane.Store
-	// digest is the SHA-256 of the token; nil: the page is open.
-	digest []byte
+	// token is BACKFLOW_API_TOKEN's check; nil: the page is open.
+	token *apiToken
 	now    func() time.Time
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
-func registerStatusPage(mux *http.ServeMux, store *controlplane.Store) {
-	p := &statusPage{store: store, now: time.Now}
-	if tok := os.Getenv(APITokenEnv); tok != "" {
-		d := sha256.Sum256([]byte(tok))
-		p.digest = d[:]
+func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
+	p := &statusPage{store: store, token: token, now: time.Now}
+	if token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
 	mux.HandleFunc("GET /{$}", p.authed(p.overview))
@@ -73,7 +65,7 @@ func registerStatusPage(mux *http.ServeMux, store *controlplane.Store) {
 // the login form and nothing else.
 func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.digest == nil || p.allowed(r) {
+		if p.token == nil || p.allowed(r) {
 			next(w, r)
 			return
 		}
@@ -83,31 +75,21 @@ func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (p *statusPage) allowed(r *http.Request) bool {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && p.matches(tok) {
+	if p.token.bearer(r) {
 		return true
 	}
 	c, err := r.Cookie(tokenCookie)
-	return err == nil && p.matchesDigest(c.Value)
-}
-
-func (p *statusPage) matches(tok string) bool {
-	d := sha256.Sum256([]byte(tok))
-	return subtle.ConstantTimeCompare(d[:], p.digest) == 1
-}
-
-func (p *statusPage) matchesDigest(hexDigest string) bool {
-	want := fmt.Sprintf("%x", p.digest)
-	return subtle.ConstantTimeCompare([]byte(hexDigest), []byte(want)) == 1
+	return err == nil && p.token.matchesDigest(c.Value)
 }
 
 // login takes the token from the form and, when it matches, sets a cookie holding its digest (so
 // the token itself is not stored in the browser) and goes back to the page asked for.
 func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
-	if !p.matches(r.PostFormValue("token")) {
+	if !p.token.matches(r.PostFormValue("token")) {
 		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: fmt.Sprintf("%x", p.digest), Path: "/",
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.hexDigest(), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
