@@ -46,7 +46,7 @@ type statusPage struct {
 	store *controlplane.Store
 	// token is BACKFLOW_API_TOKEN's check; nil: the page is open.
 	token *apiToken
-	now    func() time.Time
+	now   func() time.Time
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
