@@ -74,7 +74,7 @@ type Sync struct {
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
 	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, guard, initial, paused, coalesce(paused_reason, ''),
-	created_at, updated_at, ` + afterColumn + ``
+	created_at, updated_at, ` + afterColumn
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
