@@ -3,9 +3,12 @@ package runner
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,5 +199,24 @@ func TestSequenceCycleRefused(t *testing.T) {
 	}
 	if err := s.store.DeleteSync(s.ctx, s.a.ID); !errors.Is(err, controlplane.ErrInUse) {
 		t.Errorf("deleting a parent: %v, want ErrInUse", err)
+	}
+}
+
+// TestStatusPageShowsParents: the status page says a sync with parents runs after them, by name,
+// instead of calling it manual.
+func TestStatusPageShowsParents(t *testing.T) {
+	t.Parallel()
+	s := newSequence(t)
+	base := serveStatus(t, s.store)
+	for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(s.c.ID, 10)} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := "after Active users to webhook, parent b"; !strings.Contains(string(body), want) {
+			t.Errorf("GET %s lacks %q:\n%s", path, want, body)
+		}
 	}
 }

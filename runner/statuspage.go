@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ var statusFS embed.FS
 var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"when": formatWhen,
 	"dur":  formatDuration,
+	"join": func(names []string) string { return strings.Join(names, ", ") },
 }).ParseFS(statusFS, "statuspage.html"))
 
 type statusPage struct {
@@ -117,6 +119,8 @@ type syncStatus struct {
 	Last    *controlplane.Run // the latest run; nil: never ran
 	Next    time.Time         // zero: none (manual, paused)
 	NextErr string
+	// Parents are the names of the syncs it runs after (schedule.after); empty: none.
+	Parents []string
 	Chart   chart
 }
 
@@ -148,8 +152,11 @@ loop:
 	return stateOK, time.Time{}
 }
 
-func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run) syncStatus {
+func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run, names map[int64]string) syncStatus {
 	st := syncStatus{Sync: s, Chart: newChart(runs)}
+	for _, id := range s.After {
+		st.Parents = append(st.Parents, cmp.Or(names[id], fmt.Sprintf("sync %d", id)))
+	}
 	st.State, st.Since = stateOf(s.Paused, runs)
 	if len(runs) > 0 {
 		st.Last = runs[0]
@@ -184,13 +191,17 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := overviewView{Now: p.now()}
+	names := make(map[int64]string, len(syncs))
+	for _, s := range syncs {
+		names[s.ID] = s.Name
+	}
 	for _, s := range syncs {
 		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns)
 		if err != nil {
 			p.unavailable(w)
 			return
 		}
-		v.Syncs = append(v.Syncs, p.status(s, bases, runs))
+		v.Syncs = append(v.Syncs, p.status(s, bases, runs, names))
 	}
 	p.render(w, http.StatusOK, "overview", v)
 }
@@ -233,7 +244,13 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
-	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs), Runs: runs, Failed: failed, Now: p.now()})
+	names := map[int64]string{}
+	for _, id := range s.After {
+		if y, err := p.store.GetSync(ctx, id); err == nil {
+			names[id] = y.Name
+		}
+	}
+	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names), Runs: runs, Failed: failed, Now: p.now()})
 }
 
 func (p *statusPage) unavailable(w http.ResponseWriter) {
