@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -160,5 +161,46 @@ func TestAPIQueuesRuns(t *testing.T) {
 	run, err := f.store.GetRun(f.ctx, got.Run.ID)
 	if err != nil || run.JobID != q.ID {
 		t.Errorf("the run record's job: %+v (%v), want job %d", run, err, q.ID)
+	}
+}
+
+// TestQueuedRunSkippedWhenPaused: a run queued before its sync was paused is not run; its status
+// says skipped, and why.
+func TestQueuedRunSkippedWhenPaused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync.Paused = true
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := queue.Enqueue(f.ctx, f.sync, false); !errors.Is(err, ErrPaused) {
+		t.Errorf("queueing a run of a paused sync: %v, want ErrPaused", err)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var got *QueuedRun
+	waitUntil(t, "the queued run to be taken", func() bool {
+		got, err = queue.Status(f.ctx, q.ID)
+		return err == nil && got.Done()
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	if got.Status != QueuedStatusSkipped || !strings.Contains(got.Error, "sync is paused") || got.Run != nil {
+		t.Errorf("queued run of a sync paused since: %+v, want skipped because it is paused", got)
+	}
+	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 5); len(runs) != 0 {
+		t.Errorf("the paused sync ran: %+v", runs)
 	}
 }
