@@ -194,8 +194,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"waits for its parents' next success (or a run by hand). A new sync runs as soon as each parent " +
 							"has succeeded once. Conflicts with `every` and `cron`: schedule the parents instead. A sync " +
 							"cannot run after itself, nor after a sync that runs after it: cycles are refused at plan " +
-							"(and, for parents changed in the same apply, when applying). A parent cannot be deleted " +
-							"while a sync runs after it.",
+							"(and, for parents changed in the same apply, when applying). A deleted parent leaves the set " +
+							"(a plan shows it as drift).",
 						ElementType: types.Int64Type,
 						Optional:    true,
 						Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},

@@ -178,7 +178,7 @@ func TestSequenceWaitsForEveryParent(t *testing.T) {
 }
 
 // TestSequenceCycleRefused: the control plane refuses a sync that runs after itself, and parents
-// that close a cycle, naming the syncs; a parent cannot be deleted while a sync runs after it.
+// that close a cycle, naming the syncs; a deleted parent leaves its children's parents.
 func TestSequenceCycleRefused(t *testing.T) {
 	t.Parallel()
 	s := newSequence(t)
@@ -197,8 +197,11 @@ func TestSequenceCycleRefused(t *testing.T) {
 	if err != nil || len(got.After) != 0 {
 		t.Errorf("after the refused change, b runs after %v (%v), want nothing", got.After, err)
 	}
-	if err := s.store.DeleteSync(s.ctx, s.a.ID); !errors.Is(err, controlplane.ErrInUse) {
-		t.Errorf("deleting a parent: %v, want ErrInUse", err)
+	if err := s.store.DeleteSync(s.ctx, s.a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.store.GetSync(s.ctx, s.c.ID); err != nil || !slices.Equal(got.After, []int64{s.b.ID}) {
+		t.Errorf("after deleting parent a, c runs after %v (%v), want only b", got.After, err)
 	}
 }
 

@@ -198,27 +198,15 @@ func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
-// DeleteSync deletes a sync with its runs, ledger and rejected records. A sync that other syncs
-// run after (schedule.after) is not deleted: an InUseError names them.
+// DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
+// parents (schedule.after) of the syncs that run after it.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var name string
-		err := tx.QueryRow(ctx, `SELECT name FROM backflow.syncs WHERE id = $1 FOR UPDATE`, id).Scan(&name)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("sync %d: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		deps, err := dependents(ctx, tx, `SELECT 'sync', s.name FROM backflow.sync_after a
-			JOIN backflow.syncs s ON s.id = a.sync_id WHERE a.parent_id = $1 ORDER BY 2`, id)
-		if err != nil {
-			return err
-		}
-		if len(deps) > 0 {
-			return &InUseError{Kind: "sync", Name: name, Dependents: deps}
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+	if err != nil {
 		return err
-	})
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("sync %d: %w", id, ErrNotFound)
+	}
+	return nil
 }

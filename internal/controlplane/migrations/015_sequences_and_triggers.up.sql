@@ -1,10 +1,12 @@
 -- Backflow control plane, version 15: sequences and triggers from outside.
 -- A sync's parents (schedule.after): it runs once each of them has succeeded since its own last
--- run. A parent cannot be deleted while a sync waits on it; cycles are refused by the store
--- (Store.CreateSync/UpdateSync, under a lock, see sequences.go).
+-- run. Deleting a parent removes it from its children's parents (Terraform replaces a sync by
+-- deleting it first, then updates the children with the new id; a plan shows an out-of-band
+-- deletion as drift). Cycles are refused by the store (Store.CreateSync/UpdateSync, under a lock,
+-- see sequences.go).
 CREATE TABLE backflow.sync_after (
     sync_id   bigint NOT NULL REFERENCES backflow.syncs (id) ON DELETE CASCADE,
-    parent_id bigint NOT NULL REFERENCES backflow.syncs (id) ON DELETE RESTRICT,
+    parent_id bigint NOT NULL REFERENCES backflow.syncs (id) ON DELETE CASCADE,
     PRIMARY KEY (sync_id, parent_id),
     CHECK (sync_id <> parent_id)
 );
