@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -120,6 +121,22 @@ data "backflow_sync" "c" { name = "seq c" }
 				Config: plain,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A parent replaced (another model): deleted first, then created, and the child
+				// updated with its new id.
+				Config: strings.Replace(plain, "backflow_model.active.id", "backflow_model.all.id", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("backflow_sync.a", plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction(child, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValueCollection(child, []tfjsonpath.Path{tfjsonpath.New("schedule").AtMapKey("after")},
+						"backflow_sync.a", tfjsonpath.New("id"), compare.ValuesSame()),
 				},
 			},
 		},
