@@ -81,9 +81,9 @@ func NormalizeAfter(ids []int64) []int64 {
 	return slices.Compact(out)
 }
 
-// afterColumn reads a sync's parents, for syncColumns.
-const afterColumn = `coalesce((SELECT array_agg(a.parent_id ORDER BY a.parent_id) FROM backflow.sync_after a
-	WHERE a.sync_id = syncs.id), '{}')`
+// afterColumn reads a sync's parents, for syncColumns: NULL (a nil slice) when it has none.
+const afterColumn = `(SELECT array_agg(a.parent_id ORDER BY a.parent_id) FROM backflow.sync_after a
+	WHERE a.sync_id = syncs.id)`
 
 // afterLockKey is the transaction lock that serialises changes of the parents' graph, so two
 // concurrent changes cannot each miss the half of a cycle the other adds.
