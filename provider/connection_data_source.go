@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 var (
@@ -37,11 +38,13 @@ type webhookDataModel struct {
 	MaxRequestsPerSecond types.Int64  `tfsdk:"max_requests_per_second"`
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
 	Signed               types.Bool   `tfsdk:"signed"`
+	RateLimit            types.Object `tfsdk:"rate_limit"`
+	Auth                 types.String `tfsdk:"auth"`
 }
 
 var webhookDataAttrTypes = map[string]attr.Type{
 	"method": types.StringType, "max_requests_per_second": types.Int64Type, "test_on_save": types.BoolType,
-	"signed": types.BoolType,
+	"signed": types.BoolType, "rate_limit": rateLimitType, "auth": types.StringType,
 }
 
 func (d *ConnectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -77,6 +80,19 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 					"signed": schema.BoolAttribute{
 						MarkdownDescription: "Whether requests carry Standard Webhooks signatures.", Computed: true,
 					},
+					"rate_limit": schema.SingleNestedAttribute{
+						MarkdownDescription: "How the runner paces requests to it (the resource's `rate_limit`); null when unset.",
+						Computed:            true,
+						Attributes: map[string]schema.Attribute{
+							"mode":                    schema.StringAttribute{MarkdownDescription: "One of " + quoteList(pacing.Modes) + ".", Computed: true},
+							"max_requests_per_second": schema.NumberAttribute{MarkdownDescription: "Most requests per second; null when unset.", Computed: true},
+							"max_concurrency":         schema.Int64Attribute{MarkdownDescription: "Most requests in flight; null when unset.", Computed: true},
+						},
+					},
+					"auth": schema.StringAttribute{
+						MarkdownDescription: "How requests authenticate besides headers: `oauth2`, `basic_auth`, or null for neither.",
+						Computed:            true,
+					},
 				},
 			},
 		},
@@ -105,6 +121,14 @@ func (d *ConnectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		wd := webhookDataModel{
 			Method: types.StringValue(w.Method), MaxRequestsPerSecond: types.Int64Null(),
 			TestOnSave: types.BoolValue(w.TestOnSave), Signed: types.BoolValue(w.SigningSecret != ""),
+			RateLimit: rateLimitObject(ctx, w.RateLimit, &resp.Diagnostics),
+			Auth:      types.StringNull(),
+		}
+		switch {
+		case w.OAuth2 != nil:
+			wd.Auth = types.StringValue("oauth2")
+		case w.BasicAuth != nil:
+			wd.Auth = types.StringValue("basic_auth")
 		}
 		if w.MaxRequestsPerSecond > 0 {
 			wd.MaxRequestsPerSecond = types.Int64Value(w.MaxRequestsPerSecond)

@@ -38,7 +38,8 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 					statecheck.ExpectKnownValue("data.backflow_connection.hook", tfjsonpath.New("webhook"), knownvalue.ObjectExact(
 						map[string]knownvalue.Check{
 							"method": knownvalue.StringExact("PUT"), "max_requests_per_second": knownvalue.Int64Exact(7),
-							"test_on_save": knownvalue.Bool(true), "signed": knownvalue.Bool(true),
+							"test_on_save": knownvalue.Bool(true), "signed": knownvalue.Bool(true), "rate_limit": knownvalue.Null(),
+							"auth": knownvalue.Null(),
 						})),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("kind"), knownvalue.StringExact("postgres")),
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("webhook"), knownvalue.Null()),
@@ -47,13 +48,19 @@ data "backflow_connection" "w" { name = backflow_connection.w.name }
 			{
 				// Updated resources show in the data sources.
 				Config: e.config(e.warehouseConnection("w", "warehouse 2"),
-					webhookConnection("hook", "Webhook Test", hook.URL, `test_on_save = false`), lookups),
+					webhookConnection("hook", "Webhook Test", hook.URL, `test_on_save = false
+    rate_limit = { mode = "adaptive", max_concurrency = 16 }`), lookups),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.backflow_connection.w", tfjsonpath.New("name"), knownvalue.StringExact("warehouse 2")),
 					statecheck.ExpectKnownValue("data.backflow_connection.hook", tfjsonpath.New("webhook"), knownvalue.ObjectExact(
 						map[string]knownvalue.Check{
 							"method": knownvalue.StringExact("POST"), "max_requests_per_second": knownvalue.Null(),
 							"test_on_save": knownvalue.Bool(false), "signed": knownvalue.Bool(false),
+							"rate_limit": knownvalue.ObjectExact(map[string]knownvalue.Check{
+								"mode": knownvalue.StringExact("adaptive"), "max_requests_per_second": knownvalue.Null(),
+								"max_concurrency": knownvalue.Int64Exact(16),
+							}),
+							"auth": knownvalue.Null(),
 						})),
 				},
 			},

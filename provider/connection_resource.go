@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -64,7 +65,10 @@ type webhookModel struct {
 	Headers              types.Map    `tfsdk:"headers"`
 	SigningSecret        types.String `tfsdk:"signing_secret"`
 	MaxRequestsPerSecond types.Number `tfsdk:"max_requests_per_second"`
+	RateLimit            types.Object `tfsdk:"rate_limit"` // rate_limit.go
 	TestOnSave           types.Bool   `tfsdk:"test_on_save"`
+	OAuth2               types.Object `tfsdk:"oauth2"`
+	BasicAuth            types.Object `tfsdk:"basic_auth"`
 }
 
 var (
@@ -74,6 +78,8 @@ var (
 	webhookAttrTypes = map[string]attr.Type{
 		"url": types.StringType, "method": types.StringType, "headers": types.MapType{ElemType: types.StringType},
 		"signing_secret": types.StringType, "max_requests_per_second": types.NumberType, "test_on_save": types.BoolType,
+		"rate_limit": rateLimitType,
+		"oauth2":     types.ObjectType{AttrTypes: oauth2AttrTypes}, "basic_auth": types.ObjectType{AttrTypes: basicAuthAttrTypes},
 	}
 )
 
@@ -166,7 +172,8 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						Validators: []validator.String{stringvalidator.OneOf(WebhookMethods...)},
 					},
 					"headers": schema.MapAttribute{
-						MarkdownDescription: "Extra HTTP headers sent with every request, e.g. `Authorization`. Names are " +
+						MarkdownDescription: "Extra HTTP headers sent with every request, e.g. `Authorization` (which conflicts with `oauth2` and " +
+							"`basic_auth`). Names are " +
 							"RFC 9110 tokens (letters, digits and ``!#$%&'*+-.^_`|~``), each name once whatever its case; " +
 							"values are one line (no CR, LF, NUL or other control characters but tab). The runner sets " +
 							quoteAll(webhook.ReservedHeaders) + " itself, so these cannot be set here. Sensitive.",
@@ -187,10 +194,12 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 					"max_requests_per_second": schema.NumberAttribute{
 						MarkdownDescription: fmt.Sprintf("Most requests per second the runner sends to this webhook: a "+
-							"whole number from 1 to %d. Unset: not paced.", webhook.MaxRequestsPerSecond),
+							"whole number from 1 to %d. Unset: not paced. The same as `rate_limit = { mode = \"fixed\", "+
+							"max_requests_per_second = ... }`.", pacing.MaxRequestsPerSecond),
 						Optional:   true,
 						Validators: []validator.Number{maxRequestsPerSecondValidator{}},
 					},
+					"rate_limit": rateLimitAttribute(),
 					"test_on_save": schema.BoolAttribute{
 						MarkdownDescription: "Test the webhook on every create and update, as Census does: a `HEAD` to the URL " +
 							"with the connection's headers; if that is not answered 200, a request with the connection's " +
@@ -202,7 +211,10 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						Computed: true,
 						Default:  booldefault.StaticBool(true),
 					},
+					"oauth2":     oauth2Schema(),
+					"basic_auth": basicAuthSchema(),
 				},
+				Validators:    []validator.Object{webhookAuthValidator{}},
 				PlanModifiers: []planmodifier.Object{replaceOnKind},
 			},
 		},
@@ -244,9 +256,10 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 			TestOnSave: wh.TestOnSave.ValueBool(),
 		}
 		if !wh.MaxRequestsPerSecond.IsNull() && !wh.MaxRequestsPerSecond.IsUnknown() {
-			// The validator admits whole numbers from 1 to webhook.MaxRequestsPerSecond only.
+			// The validator admits whole numbers from 1 to pacing.MaxRequestsPerSecond only.
 			cfg.MaxRequestsPerSecond, _ = wh.MaxRequestsPerSecond.ValueBigFloat().Int64()
 		}
+		cfg.RateLimit = rateLimitValue(ctx, wh.RateLimit, &diags)
 		if cfg.Method == "" {
 			cfg.Method = WebhookMethods[0]
 		}
@@ -254,6 +267,7 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 			cfg.Headers = map[string]string{}
 			diags.Append(wh.Headers.ElementsAs(ctx, &cfg.Headers, false)...)
 		}
+		wh.toAuth(ctx, cfg, &diags)
 		c.Webhook = cfg
 	}
 	return c, diags
@@ -303,6 +317,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		wh := webhookModel{
 			URL: types.StringValue(w.URL), Method: types.StringValue(w.Method), TestOnSave: types.BoolValue(w.TestOnSave),
 			Headers: types.MapNull(types.StringType), SigningSecret: types.StringNull(), MaxRequestsPerSecond: types.NumberNull(),
+			RateLimit: rateLimitObject(ctx, w.RateLimit, &diags),
 		}
 		if w.Method == "" {
 			wh.Method = types.StringValue(WebhookMethods[0])
@@ -317,6 +332,12 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 			wh.Headers, d = types.MapValueFrom(ctx, types.StringType, w.Headers)
 			diags.Append(d...)
 		}
+		var priorWH *webhookModel
+		if prior != nil && !prior.Webhook.IsNull() && !prior.Webhook.IsUnknown() {
+			priorWH = new(webhookModel)
+			diags.Append(prior.Webhook.As(ctx, priorWH, objectAsOptions)...)
+		}
+		diags.Append(wh.fromAuth(ctx, w, priorWH)...)
 		m.Webhook, d = types.ObjectValueFrom(ctx, webhookAttrTypes, wh)
 		diags.Append(d...)
 	}
@@ -392,7 +413,7 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	var wh webhookModel
 	resp.Diagnostics.Append(plan.Webhook.As(ctx, &wh, objectAsOptions)...)
 	if resp.Diagnostics.HasError() || !wh.TestOnSave.ValueBool() || wh.URL.IsUnknown() || wh.Method.IsUnknown() ||
-		wh.SigningSecret.IsUnknown() || !mapKnown(wh.Headers) {
+		wh.SigningSecret.IsUnknown() || !mapKnown(wh.Headers) || !fullyKnown(wh.OAuth2) || !fullyKnown(wh.BasicAuth) {
 		return // not asked for, or known only at apply, which tests then
 	}
 	c, d := plan.toConnection(ctx)
@@ -423,8 +444,11 @@ func testOnSave(ctx context.Context, c *controlplane.Connection, diags *diag.Dia
 	if c.Webhook == nil || !c.Webhook.TestOnSave {
 		return
 	}
-	w := c.Webhook
-	e := webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
+	var tokens *webhook.TokenSource
+	if c.Webhook.OAuth2 != nil {
+		tokens = webhook.NewTokenSource(c.Webhook.OAuth2, nil) // the network policy applies to the token endpoint too
+	}
+	e := webhook.EndpointFor(c.Webhook, tokens)
 	if err := webhook.Check(ctx, nil, e, c.Name); err != nil {
 		webhookCheckError(diags, c.Name, err)
 	}

@@ -112,6 +112,14 @@ func refReadError(diags *diag.Diagnostics, at path.Path, notFound, kind string, 
 
 // webhookCheckError reports a failed test-on-save.
 func webhookCheckError(diags *diag.Diagnostics, name string, err error) {
+	if errors.Is(err, webhook.ErrTokenEndpoint) {
+		addAttributeError(diags, path.Root("webhook").AtName("oauth2"), "OAuth2 Token Request Failed",
+			fmt.Sprintf("The webhook of connection %q could not be tested: its OAuth2 token endpoint did not issue a "+
+				"token, so nothing was sent to the webhook and the connection was not saved.", name),
+			"Check oauth2's token_url, client_id, client_secret, scopes and parameters (the error below says what "+
+				"the token endpoint answered), or set `test_on_save = false` to save it untested.", err)
+		return
+	}
 	if errors.Is(err, netpolicy.ErrRefused) {
 		// Not "set test_on_save = false": the runner would refuse the address at every run.
 		addAttributeError(diags, path.Root("webhook"), "Webhook Address Refused",

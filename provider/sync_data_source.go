@@ -36,17 +36,8 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"destination_id": schema.Int64Attribute{MarkdownDescription: "Id of the webhook connection it sends to.", Computed: true},
 			"behavior":       computed(behaviorMarkdown()),
 			"primary_key":    computed("The model column that identifies a record."),
-			"mappings": schema.ListNestedAttribute{
-				MarkdownDescription: "Its mappings; null when it sends every column under its own name.",
-				Computed:            true,
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"from":     computed("A model column; null for a constant."),
-						"constant": computed("A constant; null for a column."),
-						"to":       computed("The field name in the JSON record."),
-					},
-				},
-			},
+			"mappings":       mappingsDataSourceSchema(),
+			"send_nulls":     schema.BoolAttribute{MarkdownDescription: sendNullsMarkdown, Computed: true},
 			"schedule": schema.SingleNestedAttribute{
 				MarkdownDescription: "Its schedule; null when it only runs by hand.",
 				Computed:            true,

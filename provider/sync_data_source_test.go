@@ -41,9 +41,11 @@ func TestAccSyncDataSource(t *testing.T) {
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("mappings"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"from": knownvalue.StringExact("email"), "constant": knownvalue.Null(), "to": knownvalue.StringExact("email"),
+							"metadata": knownvalue.Null(), "hash": knownvalue.Null(), "normalize": knownvalue.Null(),
 						}),
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"from": knownvalue.Null(), "constant": knownvalue.StringExact("crm"), "to": knownvalue.StringExact("source"),
+							"metadata": knownvalue.Null(), "hash": knownvalue.Null(), "normalize": knownvalue.Null(),
 						}),
 					})),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("schedule").AtMapKey("cron"), knownvalue.StringExact("*/5 * * * *")),

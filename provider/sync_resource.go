@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -49,18 +48,13 @@ type syncModel struct {
 	Behavior      types.String `tfsdk:"behavior"`
 	PrimaryKey    types.String `tfsdk:"primary_key"`
 	Mappings      types.List   `tfsdk:"mappings"`
+	SendNulls     types.Bool   `tfsdk:"send_nulls"`
 	Schedule      types.Object `tfsdk:"schedule"`
 	BatchSize     types.Int64  `tfsdk:"batch_size"`
 	Guard         types.Object `tfsdk:"guard"`
 	Initial       types.String `tfsdk:"initial"`
 	Paused        types.Bool   `tfsdk:"paused"`
 	PausedReason  types.String `tfsdk:"paused_reason"`
-}
-
-type mappingModel struct {
-	From     types.String `tfsdk:"from"`
-	Constant types.String `tfsdk:"constant"`
-	To       types.String `tfsdk:"to"`
 }
 
 type scheduleModel struct {
@@ -70,8 +64,6 @@ type scheduleModel struct {
 }
 
 var (
-	mappingAttrTypes  = map[string]attr.Type{"from": types.StringType, "constant": types.StringType, "to": types.StringType}
-	mappingType       = types.ObjectType{AttrTypes: mappingAttrTypes}
 	afterType         = types.SetType{ElemType: types.Int64Type}
 	scheduleAttrTypes = map[string]attr.Type{"every": types.StringType, "cron": types.StringType, "after": afterType}
 )
@@ -134,32 +126,12 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"mappings": schema.ListNestedAttribute{
-				MarkdownDescription: "What each record holds: model columns (`from`) or constants (`constant`) under " +
-					"the name `to`. Omitted: every model column under its own name.",
-				Optional:   true,
-				Validators: []validator.List{listvalidator.SizeAtLeast(1), uniqueTargetsValidator{}},
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"from": schema.StringAttribute{
-							MarkdownDescription: "A model column. Conflicts with `constant`.",
-							Optional:            true,
-							Validators: []validator.String{
-								stringvalidator.LengthAtLeast(1),
-								stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("constant")),
-							},
-						},
-						"constant": schema.StringAttribute{
-							MarkdownDescription: "A constant string sent with every record. Conflicts with `from`.",
-							Optional:            true,
-						},
-						"to": schema.StringAttribute{
-							MarkdownDescription: "The field name in the JSON record. Unique among the mappings.",
-							Required:            true,
-							Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-						},
-					},
-				},
+			"mappings": mappingsSchema(),
+			"send_nulls": schema.BoolAttribute{
+				MarkdownDescription: sendNullsMarkdown + " Defaults to `true`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
 			},
 			"schedule": schema.SingleNestedAttribute{
 				MarkdownDescription: "When the runner runs the sync: exactly one of `every`, `cron` or `after`. " +
@@ -241,29 +213,12 @@ func (r *SyncResource) Configure(_ context.Context, req resource.ConfigureReques
 	r.setStore(req.ProviderData, &resp.Diagnostics)
 }
 
-// mappings reads the mappings; nil when null or unknown.
-func (m *syncModel) mappings(ctx context.Context, diags *diag.Diagnostics) []controlplane.Mapping {
-	if m.Mappings.IsNull() || m.Mappings.IsUnknown() {
-		return nil
-	}
-	var ms []mappingModel
-	diags.Append(m.Mappings.ElementsAs(ctx, &ms, true)...)
-	out := make([]controlplane.Mapping, len(ms))
-	for i, mp := range ms {
-		out[i] = controlplane.Mapping{From: stringOrEmpty(mp.From), To: stringOrEmpty(mp.To)}
-		if !mp.Constant.IsNull() && !mp.Constant.IsUnknown() {
-			c := mp.Constant.ValueString()
-			out[i].Constant = &c
-		}
-	}
-	return out
-}
-
 func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *controlplane.Sync {
 	y := &controlplane.Sync{
 		ID: m.ID.ValueInt64(), Name: m.Name.ValueString(), ModelID: m.ModelID.ValueInt64(),
 		DestinationID: m.DestinationID.ValueInt64(), Behavior: m.Behavior.ValueString(),
-		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: m.mappings(ctx, diags),
+		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: toMappings(ctx, m.Mappings, diags),
+		OmitNulls: !m.SendNulls.IsNull() && !m.SendNulls.IsUnknown() && !m.SendNulls.ValueBool(),
 		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
 		Guard: toGuard(ctx, m.Guard, diags), Initial: m.Initial.ValueString(),
 	}
@@ -305,20 +260,9 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	if y.PausedReason != "" {
 		m.PausedReason = types.StringValue(y.PausedReason)
 	}
-	m.Mappings = types.ListNull(mappingType)
-	if y.Mappings != nil {
-		ms := make([]mappingModel, len(y.Mappings))
-		for i, mp := range y.Mappings {
-			ms[i] = mappingModel{From: types.StringNull(), Constant: types.StringNull(), To: types.StringValue(mp.To)}
-			if mp.Constant != nil {
-				ms[i].Constant = types.StringValue(*mp.Constant)
-			} else {
-				ms[i].From = types.StringValue(mp.From)
-			}
-		}
-		m.Mappings, d = types.ListValueFrom(ctx, mappingType, ms)
-		diags.Append(d...)
-	}
+	m.Mappings, d = fromMappings(ctx, y.Mappings)
+	diags.Append(d...)
+	m.SendNulls = types.BoolValue(!y.OmitNulls)
 	m.Initial = types.StringValue(cmp.Or(y.Initial, controlplane.InitialSendAll))
 	m.Guard, d = fromGuard(ctx, y.Guard)
 	diags.Append(d...)
@@ -474,7 +418,8 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		var state syncModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		changes = !plan.Behavior.Equal(state.Behavior) || !plan.PrimaryKey.Equal(state.PrimaryKey) ||
-			!plan.Mappings.Equal(state.Mappings) || !plan.ModelID.Equal(state.ModelID) || !plan.Initial.Equal(state.Initial)
+			!plan.Mappings.Equal(state.Mappings) || !plan.ModelID.Equal(state.ModelID) || !plan.Initial.Equal(state.Initial) ||
+			!plan.SendNulls.Equal(state.SendNulls)
 	}
 	switch {
 	case !changes:

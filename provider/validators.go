@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -292,7 +293,7 @@ func (headersValidator) ValidateMap(_ context.Context, req validator.MapRequest,
 	}
 }
 
-// maxRequestsPerSecondValidator accepts whole numbers from 1 to webhook.MaxRequestsPerSecond. The
+// maxRequestsPerSecondValidator accepts whole numbers from 1 to pacing.MaxRequestsPerSecond. The
 // attribute is a Number, not an Int64, so that 1.5 gets this message rather than the framework's
 // conversion error.
 type maxRequestsPerSecondValidator struct{}
@@ -300,7 +301,7 @@ type maxRequestsPerSecondValidator struct{}
 var _ validator.Number = maxRequestsPerSecondValidator{}
 
 func (maxRequestsPerSecondValidator) Description(context.Context) string {
-	return fmt.Sprintf("a whole number from 1 to %d", webhook.MaxRequestsPerSecond)
+	return fmt.Sprintf("a whole number from 1 to %d", pacing.MaxRequestsPerSecond)
 }
 func (v maxRequestsPerSecondValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
@@ -317,8 +318,8 @@ func (v maxRequestsPerSecondValidator) ValidateNumber(ctx context.Context, req v
 		problem = "is not a whole number"
 	case f.Cmp(big.NewFloat(1)) < 0:
 		problem = "is below the minimum: it must be at least 1"
-	case f.Cmp(big.NewFloat(webhook.MaxRequestsPerSecond)) > 0:
-		problem = fmt.Sprintf("is above the maximum of %d", webhook.MaxRequestsPerSecond)
+	case f.Cmp(big.NewFloat(pacing.MaxRequestsPerSecond)) > 0:
+		problem = fmt.Sprintf("is above the maximum of %d", pacing.MaxRequestsPerSecond)
 	default:
 		return
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // These run with plain `go test`: no TF_ACC, no Postgres.
@@ -63,7 +63,8 @@ func TestStringValidators(t *testing.T) {
 
 func TestUniqueTargetsValidator(t *testing.T) {
 	mapping := func(from, constant, to attr.Value) attr.Value {
-		return types.ObjectValueMust(mappingAttrTypes, map[string]attr.Value{"from": from, "constant": constant, "to": to})
+		return types.ObjectValueMust(mappingAttrTypes, map[string]attr.Value{"from": from, "constant": constant, "to": to,
+			"metadata": types.StringNull(), "hash": types.StringNull(), "normalize": types.ListNull(types.StringType)})
 	}
 	s := types.StringValue
 	list := func(elems ...attr.Value) types.List { return types.ListValueMust(mappingType, elems) }
@@ -280,13 +281,13 @@ func TestMaxRequestsPerSecondValidator(t *testing.T) {
 		}
 		return out
 	}
-	for _, v := range []float64{1, 30, webhook.MaxRequestsPerSecond} {
+	for _, v := range []float64{1, 30, pacing.MaxRequestsPerSecond} {
 		if got := validate(big.NewFloat(v)); got != nil {
 			t.Errorf("%v: %v, want no diagnostics", v, got)
 		}
 	}
 	for v, want := range map[float64]string{1.5: "not a whole number", 0.5: "not a whole number", 0: "at least 1",
-		-3: "at least 1", 1e12: "above the maximum of 10000", webhook.MaxRequestsPerSecond + 1: "above the maximum"} {
+		-3: "at least 1", 1e12: "above the maximum of 10000", pacing.MaxRequestsPerSecond + 1: "above the maximum"} {
 		got := validate(big.NewFloat(v))
 		if len(got) != 1 || !strings.Contains(got[0], want) {
 			t.Errorf("%v: %v, want one error saying %q", v, got, want)

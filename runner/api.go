@@ -64,6 +64,10 @@ type RunJSON struct {
 	Error          string                 `json:"error"`
 	InvalidSamples json.RawMessage        `json:"invalid_samples"`
 	Rejected       []RejectedJSON         `json:"rejected,omitempty"`
+	// The pace the run's requests ended at: requests per second (0: not paced) and in flight;
+	// both 0 when it sent nothing.
+	PaceRate        float64 `json:"pace_requests_per_second"`
+	PaceConcurrency int     `json:"pace_concurrency"`
 }
 
 // RejectedJSON is a record the destination refused, as JSON.
@@ -78,7 +82,7 @@ type RejectedJSON struct {
 func NewRunJSON(r *controlplane.Run, rejected []controlplane.Rejected) RunJSON {
 	out := RunJSON{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
 		ParentRuns: r.ParentRuns, StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(),
-		Counts: r.Counts, Error: r.Error, InvalidSamples: r.InvalidSamples}
+		Counts: r.Counts, Error: r.Error, InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency}
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
 		out.FinishedAt = &f

@@ -239,7 +239,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)
-		(&notifier{store: store, client: d.Engine.Client, log: d.logger(), metrics: d.Engine.Metrics,
+		(&notifier{store: store, client: d.Engine.Client, tokens: &d.Engine.tokens, log: d.logger(), metrics: d.Engine.Metrics,
 			baseBackoff: d.notifyBackoff}).run(rctx)
 	}()
 	defer func() { stopRetention(); <-notified }()

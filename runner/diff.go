@@ -110,7 +110,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 	advanceLedgerBelow := func(key []byte, all bool) error {
 		for ledValid && (all || bytes.Compare(led.Key(), key) < 0) {
 			if d.behavior == controlplane.BehaviorMirror && !d.full {
-				delObj = d.m.appendDeleted(delObj[:0], led.Key())
+				delObj = d.m.appendMetadata(d.m.appendDeleted(delObj[:0], led.Key()), kindDeleted)
 				delRec = record{kind: kindDeleted, stored: true, key: led.Key(), obj: delObj}
 				d.counts.Deleted.Add(1)
 				if err := emit(&delRec); err != nil {
@@ -157,6 +157,8 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		} else {
 			d.counts.Changed.Add(1)
 		}
+		// The hash was taken without the metadata fields, which vary from run to run.
+		curObj = d.m.appendMetadata(curObj, cur.kind)
 		cur.key, cur.obj = curKey, curObj
 		return emit(&cur)
 	}

@@ -14,9 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -40,8 +39,13 @@ const (
 // several goroutines at once (for different syncs, or the same one: the lock serialises those).
 type Engine struct {
 	Store *controlplane.Store
-	// Concurrency is the number of requests in flight per run; 0: DefaultConcurrency.
+	// Concurrency is the number of requests in flight to a destination connection whose pacing
+	// sets no max_concurrency (fixed mode); 0: DefaultConcurrency.
 	Concurrency int
+	// LocalPacing: each runner paces its requests alone, instead of sharing every connection's
+	// rate with the other runners through the control plane (one round trip per 100 ms of
+	// requests). For a single runner, or for measuring what sharing costs.
+	LocalPacing bool
 	// Client sends the webhook requests; nil: the webhook package's default (30 s timeout, no
 	// redirects followed).
 	Client *http.Client
@@ -65,8 +69,9 @@ type Engine struct {
 	// delivered records is committed.
 	beforeCommit func(ctx context.Context)
 
-	limitersMu sync.Mutex
-	limiters   map[int64]*rate.Limiter // per destination connection, shared by its runs
+	pacersMu sync.Mutex
+	pacers   map[int64]*pacing.Pacer // per destination connection, shared by its runs
+	tokens   tokenSources            // OAuth2 tokens per destination connection, shared by its runs
 }
 
 // RunOptions says how a run is started.
@@ -104,7 +109,18 @@ type RunOptions struct {
 type Counters struct {
 	Extracted, Invalid, New, Changed, Deleted, Delivered, Rejected atomic.Int64
 
-	retry retryState // see Retrying
+	retry retryState                   // see Retrying
+	pacer atomic.Pointer[pacing.Pacer] // see Pace
+}
+
+// Pace is the pace the run's requests go at: requests per second (0: not paced) and requests
+// in flight at most; ok is false before the run reaches its destination.
+func (c *Counters) Pace() (rate float64, concurrency int, ok bool) {
+	p := c.pacer.Load()
+	if p == nil {
+		return 0, 0, false
+	}
+	return p.Rate(), p.Concurrency(), true
 }
 
 func (c *Counters) snapshot() controlplane.RunCounts {
@@ -322,39 +338,44 @@ func (j *job) openModel(ctx context.Context, query string) (warehouse.Stream, *m
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
+	m.setOmitNulls(j.sync.OmitNulls)
+	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil
 }
 
-func (e *Engine) limiter(c *controlplane.Connection) *rate.Limiter {
-	rps := c.Webhook.MaxRequestsPerSecond
-	if rps <= 0 {
-		return nil
+// pacer is the pacing of requests to webhook connection c, shared by every run to it in this
+// process (and its rate by every runner, unless LocalPacing). A new pacer starts from what
+// earlier runs learned (adaptive mode); a changed rate_limit makes a new one.
+func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing.Pacer, error) {
+	lim := c.Webhook.Pacing()
+	e.pacersMu.Lock()
+	defer e.pacersMu.Unlock()
+	if p := e.pacers[c.ID]; p != nil && p.Limits() == lim {
+		return p, nil
 	}
-	e.limitersMu.Lock()
-	defer e.limitersMu.Unlock()
-	if e.limiters == nil {
-		e.limiters = make(map[int64]*rate.Limiter)
+	var start pacing.State
+	if lim.Adaptive() {
+		var err error
+		if start, err = e.Store.LearnedPacing(ctx, c.ID); err != nil {
+			return nil, err
+		}
 	}
-	l := e.limiters[c.ID]
-	if l == nil {
-		l = rate.NewLimiter(rate.Limit(rps), 1)
-		e.limiters[c.ID] = l
-	} else if l.Limit() != rate.Limit(rps) {
-		l.SetLimit(rate.Limit(rps))
+	var shared pacing.TokenSource
+	if !e.LocalPacing {
+		shared = e.Store.SlotSource(c.ID)
 	}
-	return l
+	p := pacing.NewPacer(lim, start, e.concurrency(), shared)
+	if e.pacers == nil {
+		e.pacers = make(map[int64]*pacing.Pacer)
+	}
+	e.pacers[c.ID] = p
+	return p, nil
 }
 
-// endpoint is where and how a webhook connection is sent to: for runs and tests alike.
-func endpoint(c *controlplane.Connection) webhook.Endpoint {
-	w := c.Webhook
-	return webhook.Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret}
-}
-
-func (e *Engine) deliverer(c *controlplane.Connection) *webhook.Deliverer {
+func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer) *webhook.Deliverer {
 	d := &webhook.Deliverer{
-		Endpoint: endpoint(c),
-		Client:   e.Client, Limiter: e.limiter(c),
+		Endpoint: endpoint(c, &e.tokens, e.Client),
+		Client:   e.Client, Pacer: pacer,
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
 	if e.Metrics != nil {
@@ -378,6 +399,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return nil, none, err
 	}
 	defer rows.Close()
+	m.setRun(run.ID, run.StartedAt, y.ID)
 	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
 	if err != nil {
 		return nil, none, err
@@ -401,11 +423,15 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	}
 	defer led.Close()
 
+	pacer, err := e.pacer(ctx, j.dest)
+	if err != nil {
+		return nil, none, err
+	}
 	p := &pipeline{
 		e: e, lease: lease, sync: y, run: run, counters: counters,
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
-		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest), destName: j.dest.Name,
-		conc: e.concurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
+		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer), destName: j.dest.Name,
+		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
@@ -430,6 +456,24 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		}
 		diff = buf.replay // what is sent is exactly the diff that was checked
 	}
+	counters.pacer.Store(pacer)
 	committed, err := p.execute(ctx, diff, ledState.WriteMode(hadRejected))
+	e.notePace(ctx, j.dest, pacer, run)
 	return samplesOf(), committed, err
+}
+
+// notePace records in the run the pace its requests ended at and, in adaptive mode, keeps what
+// the pacer learned for the next run to the connection (from any runner), once it has settled.
+func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pacer *pacing.Pacer, run *controlplane.Run) {
+	run.PaceRate, run.PaceConcurrency = pacer.Rate(), pacer.Concurrency()
+	learned, settled := pacer.Learned()
+	if !pacer.Limits().Adaptive() || !settled {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.Store.SaveLearnedPacing(sctx, dest.ID, learned); err != nil {
+		e.logger().Warn("could not record the pace learned for the connection; its next run starts from the last one recorded",
+			"connection", dest.Name, "err", err)
+	}
 }

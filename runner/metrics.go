@@ -38,10 +38,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "backflow_webhook_retries_total", Help: "Webhook batches retried.",
 		}),
 		rateWaits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "backflow_webhook_rate_limit_waits_total", Help: "Webhook requests that waited for max_requests_per_second.",
+			Name: "backflow_webhook_rate_limit_waits_total", Help: "Webhook requests that waited for their connection's pacing (concurrency, a pause, or the rate).",
 		}),
 		rateWaitTotal: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "backflow_webhook_rate_limit_wait_seconds_total", Help: "Time spent waiting for max_requests_per_second.",
+			Name: "backflow_webhook_rate_limit_wait_seconds_total", Help: "Time webhook requests spent waiting for their connection's pacing.",
 		}),
 	}
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -28,7 +28,8 @@ const (
 
 type notifier struct {
 	store   *controlplane.Store
-	client  *http.Client // nil: webhook.DefaultClient()
+	client  *http.Client  // nil: webhook.DefaultClient()
+	tokens  *tokenSources // OAuth2 tokens of the destinations; nil: a token per event
 	log     *slog.Logger
 	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
@@ -128,7 +129,11 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent) (int,
 	}
 	rctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	req, err := endpoint(dest).NewRequest(rctx, ev.EventID, ev.Payload)
+	tokens := n.tokens
+	if tokens == nil {
+		tokens = new(tokenSources)
+	}
+	req, err := endpoint(dest, tokens, n.client).NewRequest(rctx, ev.EventID, ev.Payload)
 	if err != nil {
 		return 0, err
 	}

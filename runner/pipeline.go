@@ -28,7 +28,7 @@ type pipeline struct {
 	meta     *webhook.Meta
 	dl       *webhook.Deliverer
 	destName string
-	conc     int  // requests in flight
+	conc     int  // delivery workers: the most requests the pacer may let be in flight
 	size     int  // records per batch
 	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
 	dlog     *deliveryLog
@@ -42,9 +42,12 @@ func (p *pipeline) execute(ctx context.Context, diff func(context.Context, func(
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	p.dl.OnRetry = p.onRetry
-	produced := make(chan *batch, p.conc)
-	toSend := make(chan *batch, p.conc)
-	outcomes := make(chan outcome, p.conc)
+	// Batches queued between stages: enough to keep the workers busy, bounded so that a
+	// high max_concurrency does not hold more batches in memory than a few dozen.
+	queue := min(p.conc, maxQueuedBatches)
+	produced := make(chan *batch, queue)
+	toSend := make(chan *batch, queue)
+	outcomes := make(chan outcome, queue)
 
 	prodErr := make(chan error, 1)
 	go func() {
@@ -115,6 +118,9 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 	return err
 }
 
+// maxQueuedBatches bounds each queue between the pipeline's stages.
+const maxQueuedBatches = 16
+
 // maxIntentGroup bounds how many batches' intents are recorded by one statement.
 const maxIntentGroup = 16
 
@@ -160,7 +166,8 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 	}
 }
 
-// deliver sends batches with conc workers and reports each outcome. Once runCtx ends it sends
+// deliver sends batches with conc workers and reports each outcome; the pacer decides how many
+// of them have a request in flight. Once runCtx ends it sends
 // nothing more: what is left stays pending. A 410 pauses the sync.
 func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out chan<- outcome, cancel context.CancelCauseFunc) {
 	var wg sync.WaitGroup

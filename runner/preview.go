@@ -156,7 +156,7 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	var rec []byte
 	if rows.Next() {
 		if _, isNull := rows.Key(); !isNull {
-			rec = m.appendRecord(nil, rows)
+			rec = m.appendMetadata(m.appendRecord(nil, rows), kindChanged) // sent as the envelope's `changed`
 		}
 	}
 	err = rows.Err()
@@ -167,7 +167,7 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
 	}
-	ep := endpoint(j.dest)
+	ep := endpoint(j.dest, &e.tokens, e.Client)
 	body := j.meta(time.Now()).AppendEnvelope(nil, webhook.OpChanged, [][]byte{rec})
 	req, err := ep.NewRequest(ctx, webhook.NewMessageID(), body)
 	if err != nil {

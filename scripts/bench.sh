@@ -9,7 +9,9 @@
 # run with nothing changed, 1% updated, and a mirror run with 1% deleted, with the runner's peak
 # RSS. Each case is timed BENCH_REPEAT times (default 3) and each ceiling measured as often; the
 # best counts (all samples are kept in the JSON), so a burst of other work on a shared machine does
-# not decide a ratio. It prints a table and writes bench/results.json. The databases are dropped at
+# not decide a ratio. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
+# them): adaptive pacing against a receiver with a hidden limit and against a slow one, and two
+# runners sharing one limit. It prints a table and writes bench/results.json. The databases are dropped at
 # the end (BENCH_KEEP=1 keeps them).
 #
 #   make bench                                   # builds what it times

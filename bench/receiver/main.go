@@ -1,10 +1,18 @@
 // Command receiver is the benchmark's webhook endpoint: it answers 200 to every request and
 // counts requests, records and bytes without parsing the records, so it is never the bottleneck.
 //
-//	receiver --listen 127.0.0.1:0 --addr-file /tmp/addr
+//	receiver --listen 127.0.0.1:0 --addr-file /tmp/addr [--limit 200] [--burst 20] [--latency 50ms]
 //
-// GET /stats returns {"requests":…,"records":…,"bytes":…,"changed":…,"deleted":…};
-// POST /reset zeroes them. Any other request is a delivery.
+// --latency holds every delivery that long before answering. --limit is a hidden rate limit: a
+// token bucket of that many requests per second (--burst tokens deep, default a tenth of a
+// second's worth) beyond which a delivery is answered 429 with Retry-After: 1 and not counted as
+// delivered; it sends no RateLimit headers, so a client must find the limit by itself.
+//
+// GET /stats returns {"requests":…,"records":…,"bytes":…,"changed":…,"deleted":…,"limited":…,
+// "first_ns":…,"last_ns":…,"per_second":[…]}: limited counts 429s, first_ns and last_ns are when
+// the first and last delivered request arrived (Unix ns), and per_second the delivered requests
+// in each whole second (by arrival) between them. POST /reset zeroes them. Any other request is a
+// delivery.
 package main
 
 import (
@@ -19,10 +27,44 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 type stats struct {
-	requests, records, bytes, changed, deleted atomic.Int64
+	requests, records, bytes, changed, deleted, limited atomic.Int64
+
+	mu        sync.Mutex
+	perSecond map[int64]int64 // delivered requests by arrival second (Unix)
+	first     int64           // Unix ns of the first delivered request; 0: none
+	last      int64
+}
+
+// arrived counts a delivered request that arrived at t.
+func (s *stats) arrived(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns := t.UnixNano()
+	if s.first == 0 {
+		s.first = ns
+	}
+	s.last = ns
+	s.perSecond[t.Unix()]++
+}
+
+// seconds are the delivered requests of each whole second between the first and the last.
+func (s *stats) seconds() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []int64{}
+	if s.first == 0 {
+		return out
+	}
+	for sec := s.first/1e9 + 1; sec < s.last/1e9; sec++ {
+		out = append(out, s.perSecond[sec])
+	}
+	return out
 }
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
@@ -30,15 +72,30 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	addrFile := flag.String("addr-file", "", "write the address actually listened on to this file")
+	limit := flag.Float64("limit", 0, "hidden rate limit in requests per second: 429 with Retry-After: 1 beyond it (0: none)")
+	burst := flag.Int("burst", 0, "the limit's bucket depth in requests (0: a tenth of -limit, at least 1)")
+	latency := flag.Duration("latency", 0, "how long every delivery is held before it is answered")
 	flag.Parse()
 
-	var s stats
+	var bucket *rate.Limiter
+	if *limit > 0 {
+		b := *burst
+		if b <= 0 {
+			b = max(int(*limit/10), 1)
+		}
+		bucket = rate.NewLimiter(rate.Limit(*limit), b)
+	}
+	s := stats{perSecond: map[int64]int64{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int64{
+		s.mu.Lock()
+		first, last := s.first, s.last
+		s.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{
 			"requests": s.requests.Load(), "records": s.records.Load(), "bytes": s.bytes.Load(),
-			"changed": s.changed.Load(), "deleted": s.deleted.Load(),
+			"changed": s.changed.Load(), "deleted": s.deleted.Load(), "limited": s.limited.Load(),
+			"first_ns": first, "last_ns": last, "per_second": s.seconds(),
 		})
 	})
 	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
@@ -47,8 +104,21 @@ func main() {
 		s.bytes.Store(0)
 		s.changed.Store(0)
 		s.deleted.Store(0)
+		s.limited.Store(0)
+		s.mu.Lock()
+		s.perSecond, s.first, s.last = map[int64]int64{}, 0, 0
+		s.mu.Unlock()
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		if bucket != nil && !bucket.AllowN(at, 1) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			s.limited.Add(1)
+			time.Sleep(*latency)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "rate limit exceeded", http.StatusTooManyRequests)
+			return
+		}
 		bp := bufs.Get().(*[]byte)
 		defer bufs.Put(bp)
 		body, err := readAll((*bp)[:0], r.Body)
@@ -58,6 +128,8 @@ func main() {
 			return
 		}
 		n := countRecords(body)
+		time.Sleep(*latency)
+		s.arrived(at)
 		s.requests.Add(1)
 		s.records.Add(int64(n))
 		s.bytes.Add(int64(len(body)))

@@ -90,14 +90,45 @@ type WebhookConfig struct {
 	Method               string            // POST, PUT or PATCH
 	Headers              map[string]string // secret
 	SigningSecret        string            // secret; empty: no signatures
-	MaxRequestsPerSecond int64             // 0: not paced
+	MaxRequestsPerSecond int64             // 0: not paced; fixed mode when RateLimit is nil
+	RateLimit            *RateLimit        // nil: fixed at MaxRequestsPerSecond (see Pacing)
 	TestOnSave           bool
+	// At most one of OAuth2, BasicAuth and an Authorization header is set (webhook.CheckAuth).
+	OAuth2    *OAuth2Config // nil: none
+	BasicAuth *BasicAuth    // nil: none
+}
+
+// OAuth2Config is the OAuth2 client-credentials grant a webhook's requests get their bearer
+// token from.
+type OAuth2Config struct {
+	TokenURL     string
+	ClientID     string
+	ClientSecret string // secret
+	Scopes       []string
+	Parameters   map[string]string // extra form parameters of the token request (e.g. audience)
+}
+
+// BasicAuth is HTTP basic authentication.
+type BasicAuth struct {
+	Username string
+	Password string // secret
 }
 
 type webhookSettings struct {
-	Method               string `json:"method"`
-	MaxRequestsPerSecond int64  `json:"max_requests_per_second,omitempty"`
-	TestOnSave           bool   `json:"test_on_save"`
+	Method               string          `json:"method"`
+	MaxRequestsPerSecond int64           `json:"max_requests_per_second,omitempty"`
+	RateLimit            *RateLimit      `json:"rate_limit,omitempty"`
+	TestOnSave           bool            `json:"test_on_save"`
+	OAuth2               *oauth2Settings `json:"oauth2,omitempty"`
+	BasicAuthUsername    *string         `json:"basic_auth_username,omitempty"`
+}
+
+// oauth2Settings are an OAuth2Config's settings that are not secret.
+type oauth2Settings struct {
+	TokenURL   string            `json:"token_url"`
+	ClientID   string            `json:"client_id"`
+	Scopes     []string          `json:"scopes,omitempty"`
+	Parameters map[string]string `json:"parameters,omitempty"`
 }
 
 // connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
@@ -108,6 +139,9 @@ type connectionSecrets struct {
 	Headers       map[string]string `json:"headers,omitempty"`
 	SigningSecret string            `json:"signing_secret,omitempty"`
 	InitSQL       string            `json:"init_sql,omitempty"`
+	// OAuth2ClientSecret and BasicAuthPassword are a webhook's auth secrets.
+	OAuth2ClientSecret string `json:"oauth2_client_secret,omitempty"`
+	BasicAuthPassword  string `json:"basic_auth_password,omitempty"`
 }
 
 func (s *Store) sealConnection(c *Connection) (kind string, config []byte, sealed []byte, err error) {
@@ -147,13 +181,20 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		secrets = connectionSecrets{URL: c.DuckDB.Database, InitSQL: c.DuckDB.InitSQL}
 	default:
 		kind = KindWebhook
-		config, err = json.Marshal(webhookSettings{
-			Method: c.Webhook.Method, MaxRequestsPerSecond: c.Webhook.MaxRequestsPerSecond, TestOnSave: c.Webhook.TestOnSave,
-		})
-		if err != nil {
+		w := c.Webhook
+		ws := webhookSettings{Method: w.Method, MaxRequestsPerSecond: w.MaxRequestsPerSecond, RateLimit: w.RateLimit, TestOnSave: w.TestOnSave}
+		secrets = connectionSecrets{URL: w.URL, Headers: w.Headers, SigningSecret: w.SigningSecret}
+		if o := w.OAuth2; o != nil {
+			ws.OAuth2 = &oauth2Settings{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Parameters: o.Parameters}
+			secrets.OAuth2ClientSecret = o.ClientSecret
+		}
+		if b := w.BasicAuth; b != nil {
+			ws.BasicAuthUsername = &b.Username
+			secrets.BasicAuthPassword = b.Password
+		}
+		if config, err = json.Marshal(ws); err != nil {
 			return "", nil, nil, err
 		}
-		secrets = connectionSecrets{URL: c.Webhook.URL, Headers: c.Webhook.Headers, SigningSecret: c.Webhook.SigningSecret}
 	}
 	plain, err := json.Marshal(secrets)
 	if err != nil {
@@ -214,7 +255,14 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 		}
 		c.Webhook = &WebhookConfig{
 			URL: secrets.URL, Method: ws.Method, Headers: secrets.Headers, SigningSecret: secrets.SigningSecret,
-			MaxRequestsPerSecond: ws.MaxRequestsPerSecond, TestOnSave: ws.TestOnSave,
+			MaxRequestsPerSecond: ws.MaxRequestsPerSecond, RateLimit: ws.RateLimit, TestOnSave: ws.TestOnSave,
+		}
+		if o := ws.OAuth2; o != nil {
+			c.Webhook.OAuth2 = &OAuth2Config{TokenURL: o.TokenURL, ClientID: o.ClientID, ClientSecret: secrets.OAuth2ClientSecret,
+				Scopes: o.Scopes, Parameters: o.Parameters}
+		}
+		if ws.BasicAuthUsername != nil {
+			c.Webhook.BasicAuth = &BasicAuth{Username: *ws.BasicAuthUsername, Password: secrets.BasicAuthPassword}
 		}
 	default:
 		return nil, fmt.Errorf("connection %q has unknown kind %q", c.Name, kind)

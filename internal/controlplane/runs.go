@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // Run statuses.
@@ -63,10 +65,22 @@ type Run struct {
 	Counts         RunCounts
 	InvalidSamples json.RawMessage // a JSON array
 	Error          string
+	// Pace is the pace the run's requests ended at: PaceRate requests per second (0: not
+	// paced) and PaceConcurrency in flight (0: the run sent nothing).
+	PaceRate        float64
+	PaceConcurrency int
 	// ParentRuns are the parent runs whose success started this run (trigger after).
 	ParentRuns []int64
 	// JobID is the job that ran a run queued from outside (trigger queued); 0: none.
 	JobID int64
+}
+
+// PaceText says the pace the run's requests ended at (pacing.Describe); "" when it sent nothing.
+func (r *Run) PaceText() string {
+	if r.PaceConcurrency == 0 {
+		return ""
+	}
+	return pacing.Describe(r.PaceRate, r.PaceConcurrency)
 }
 
 // RunStart is what a run records when it starts.
@@ -89,7 +103,8 @@ func (r *Run) Duration() time.Duration {
 
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
-	r.invalid_samples, coalesce(r.error, ''), coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0)`
+	r.invalid_samples, coalesce(r.error, ''), coalesce(r.pace_rate, 0), coalesce(r.pace_concurrency, 0),
+	coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0)`
 
 func scanRun(row pgx.Row) (*Run, error) {
 	var r Run
@@ -97,7 +112,7 @@ func scanRun(row pgx.Row) (*Run, error) {
 	c := &r.Counts
 	err := row.Scan(&r.ID, &r.SyncID, &r.SyncName, &r.Status, &r.Trigger, &r.StartedAt, &finished,
 		&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted, &c.Delivered, &c.Rejected, &c.Failed,
-		&r.InvalidSamples, &r.Error, &r.ParentRuns, &r.JobID)
+		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency, &r.ParentRuns, &r.JobID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -177,10 +192,11 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	}
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
 		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,
-		failed = $10, invalid_samples = $11, error = $12
+		failed = $10, invalid_samples = $11, error = $12, pace_rate = nullif($13, 0::float8),
+		pace_concurrency = nullif($14, 0)
 		WHERE id = $1 RETURNING finished_at`, r.ID, r.Status,
 		c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed,
-		samples, errText).Scan(&r.FinishedAt)
+		samples, errText, r.PaceRate, r.PaceConcurrency).Scan(&r.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("run %d: %w", r.ID, ErrNotFound)
 	}

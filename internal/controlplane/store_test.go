@@ -114,6 +114,25 @@ func TestConnectionsRoundTripSealed(t *testing.T) {
 	if diff := cmp.Diff(hook, got, cmpopts.EquateApproxTime(1e9)); diff != "" {
 		t.Fatalf("webhook connection round trip (-want +got):\n%s", diff)
 	}
+	// Auth: the OAuth2 client secret and the basic-auth password are sealed, the rest kept.
+	for _, c := range []*controlplane.Connection{
+		{Name: "OAuth2 hook", Webhook: &controlplane.WebhookConfig{URL: "https://api.example.com/in", Method: "POST",
+			OAuth2: &controlplane.OAuth2Config{TokenURL: "https://auth.example.com/token", ClientID: "backflow",
+				ClientSecret: "oauth-client-secret", Scopes: []string{"a", "b"}, Parameters: map[string]string{"audience": "x"}}}},
+		{Name: "Basic hook", Webhook: &controlplane.WebhookConfig{URL: "https://api.example.com/in", Method: "PUT",
+			BasicAuth: &controlplane.BasicAuth{Username: "backflow", Password: "basic-password"}}},
+	} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.GetConnection(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c, got, cmpopts.EquateApproxTime(1e9)); diff != "" {
+			t.Fatalf("%s round trip (-want +got):\n%s", c.Name, diff)
+		}
+	}
 	if got, err := store.LookupConnection(ctx, strconv.FormatInt(wh.ID, 10)); err != nil || got.Postgres.URL != wh.Postgres.URL {
 		t.Fatalf("lookup by id: %v %v", got, err)
 	}
@@ -130,7 +149,7 @@ func TestConnectionsRoundTripSealed(t *testing.T) {
 		if err := rows.Scan(&line); err != nil {
 			t.Fatal(err)
 		}
-		for _, secret := range []string{"secret-path", "very-secret-token", "whsec_", "pw-secret"} {
+		for _, secret := range []string{"secret-path", "very-secret-token", "whsec_", "pw-secret", "oauth-client-secret", "basic-password"} {
 			if strings.Contains(line, secret) {
 				t.Errorf("row %s holds %q in clear", line, secret)
 			}

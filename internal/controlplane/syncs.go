@@ -39,12 +39,16 @@ var Initials = []string{InitialSendAll, InitialSkipExisting}
 // Behaviors lists every behavior, in the order the docs present them.
 var Behaviors = []string{BehaviorUpdateOrCreate, BehaviorAppend, BehaviorMirror}
 
-// Mapping sends a model column (From) or a constant under the name To. Exactly one of From and
-// Constant is set.
+// Mapping sends a model column (From), a constant or a metadata field (mappings.go) under the
+// name To. Exactly one of From, Constant and Metadata is set. Hash (with Normalize, applied
+// first) only goes with From: the value's text is sent as its hex digest.
 type Mapping struct {
-	From     string  `json:"from,omitempty"`
-	Constant *string `json:"constant,omitempty"`
-	To       string  `json:"to"`
+	From      string   `json:"from,omitempty"`
+	Constant  *string  `json:"constant,omitempty"`
+	Metadata  string   `json:"metadata,omitempty"`
+	To        string   `json:"to"`
+	Hash      string   `json:"hash,omitempty"`
+	Normalize []string `json:"normalize,omitempty"`
 }
 
 // Sync sends a model's records to a webhook connection.
@@ -59,6 +63,9 @@ type Sync struct {
 	ScheduleEvery string    // a Go duration such as "15m"; empty with ScheduleCron empty: manual
 	ScheduleCron  string    // five-field cron, UTC
 	BatchSize     int
+	// OmitNulls: a field whose value is NULL is left out of the record instead of sent as null
+	// (the provider's omit_nulls = false). The zero value keeps the default, nulls sent.
+	OmitNulls bool
 	// Guard is the guard the sync's definition sets; nil: none set (see EffectiveGuard).
 	Guard *Guard
 	// Initial is the backfill policy (InitialSendAll when empty).
@@ -73,14 +80,14 @@ type Sync struct {
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
-	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, guard, initial, paused, coalesce(paused_reason, ''),
+	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, omit_nulls, guard, initial, paused, coalesce(paused_reason, ''),
 	created_at, updated_at, ` + afterColumn
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
 	var mappings, guard []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
-		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt,
+		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.OmitNulls, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt,
 		&s.After)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
@@ -135,10 +142,10 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
-		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, created_at, updated_at`,
+		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id, created_at, updated_at`,
 			y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
 		if err != nil {
 			return refErr(nameTaken(err, "sync", y.Name))
 		}
@@ -157,10 +164,10 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
-		initial = $13, updated_at = now()
+		initial = $13, omit_nulls = $14, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
 			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial).Scan(&y.PausedReason, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.PausedReason, &y.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 		}

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
@@ -30,6 +31,17 @@ type Endpoint struct {
 	Method        string // POST (default), PUT or PATCH
 	Headers       map[string]string
 	SigningSecret string
+	// At most one of these (CheckAuth): basic auth, or the token source of an OAuth2 grant,
+	// shared by every request to the connection.
+	BasicAuth *controlplane.BasicAuth
+	OAuth2    *TokenSource
+}
+
+// EndpointFor is the endpoint of a webhook connection w. tokens is the token source of its OAuth2
+// grant (NewTokenSource), nil when it has none; a process shares one per connection.
+func EndpointFor(w *controlplane.WebhookConfig, tokens *TokenSource) Endpoint {
+	return Endpoint{URL: w.URL, Method: w.Method, Headers: w.Headers, SigningSecret: w.SigningSecret,
+		BasicAuth: w.BasicAuth, OAuth2: tokens}
 }
 
 // NewRequest builds a request for body with Backflow's headers; id is the webhook-id.
@@ -44,6 +56,9 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 	}
 	// The connection's headers first: setHeaders refuses any that the lines below set (ReservedHeaders).
 	if err := setHeaders(req.Header, e.Headers); err != nil {
+		return nil, err
+	}
+	if err := e.authorize(ctx, req); err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -118,6 +133,9 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 		return buildError("build the webhook test request", err)
 	}
 	if err := setHeaders(head.Header, e.Headers); err != nil {
+		return err
+	}
+	if err := e.authorize(ctx, head); err != nil {
 		return err
 	}
 	head.Header.Set("User-Agent", UserAgent())

@@ -10,15 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // Delivery defaults (docs/design.md, "Delivery rules").
@@ -27,9 +24,6 @@ const (
 	DefaultBaseBackoff = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
 
-	// maxRetryAfter bounds a Retry-After answer: an endpoint asking for hours would otherwise hold a
-	// run (and its River job) hostage; past this the run fails and the next one retries.
-	maxRetryAfter = time.Hour
 	// rejectionBodyLimit is how much of a refusing response is kept with a rejected record.
 	rejectionBodyLimit = 1 << 10
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
@@ -67,6 +61,13 @@ type Observer interface {
 	RateLimitWait(d time.Duration)
 }
 
+// Pacer paces a connection's requests (pacing.Pacer is the one Backflow uses).
+type Pacer interface {
+	// Acquire waits until one more request may start; done must be called once with what the
+	// request got (pacing.NotSent when it was not sent); waited is how long it was held back.
+	Acquire(ctx context.Context) (done func(pacing.Answer), waited time.Duration, err error)
+}
+
 // Deliverer sends batches of records to one endpoint. Its fields must not change once Deliver has
 // been called; Deliver may then be called from several goroutines at once.
 type Deliverer struct {
@@ -76,9 +77,9 @@ type Deliverer struct {
 	// either (CheckRedirect: NoRedirects), and is only checked by the policy if its transport
 	// dials with netpolicy.Control.
 	Client *http.Client
-	// Limiter paces every HTTP attempt, retries included; share one among the Deliverers and
-	// goroutines that talk to the same connection. nil: not paced.
-	Limiter *rate.Limiter
+	// Pacer paces every HTTP attempt, retries included, and learns from its answer; share one
+	// among the Deliverers and goroutines that talk to the same connection. nil: not paced.
+	Pacer Pacer
 	// MaxRetries is how many times a batch is retried after its first attempt: 0 means
 	// DefaultMaxRetries, a negative value means never.
 	MaxRetries int
@@ -174,8 +175,8 @@ func (e *DeliveryError) Error() string {
 			"sync is paused; fix the connection's url and unpause the sync (response body: %q)", e.Body)
 	case ErrUnauthorized:
 		return fmt.Sprintf("the webhook answered HTTP %d: the destination refused the credentials, so nothing "+
-			"more was sent and the records stay pending; check the connection's headers (the token or key "+
-			"they carry) and the signing secret (response body: %q)", e.Status, e.Body)
+			"more was sent and the records stay pending; check the connection's credentials (its headers and the "+
+			"token or key they carry, its oauth2 or basic_auth block) and the signing secret (response body: %q)", e.Status, e.Body)
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
@@ -309,17 +310,21 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 	id := NewMessageID()
 	rq.WebhookID = id
 	var open atomic.Int32 // request bodies the transport has not closed yet
+	refreshed := false    // the OAuth2 token was refreshed after a 401
 	for attempt := 1; ; attempt++ {
-		if err := d.pace(ctx); err != nil {
+		paced, err := d.pace(ctx)
+		if err != nil {
 			return outcome{bodyFree: open.Load() == 0}, err
 		}
 		if d.Fence != nil && (attempt > 1 || fenceFirst) {
 			if err := d.Fence(ctx); err != nil {
+				paced(pacing.NotSent)
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 		}
 		req, err := d.Endpoint.NewRequest(ctx, id, body)
 		if err != nil {
+			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, err
 		}
 		// The transport may still be reading the body after Do returns (when the server answers
@@ -337,15 +342,21 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 		var snippet string
 		var retryAfter time.Duration
 		var location string
+		var header http.Header
 		if err != nil {
 			err = RedactURL(err)
 		} else {
-			status = resp.StatusCode
+			status, header = resp.StatusCode, resp.Header
 			snippet = BodySnippet(resp.Body, rejectionBodyLimit)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()
-			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter)
 			location = redactLocation(resp.Header.Get("Location"))
+		}
+		if err != nil && ctx.Err() != nil {
+			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
+		} else {
+			paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
 		}
 		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
 		if err != nil {
@@ -375,6 +386,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 		case status == http.StatusGone:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
 				Attempts: attempt, Body: snippet}
+		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:
+			// The token was revoked or rotated before its expiry: one new token and, at once, one
+			// more attempt; a second 401 is handled as below.
+			refreshed = true
+			d.Endpoint.OAuth2.Invalidate(req.Header.Get("Authorization"))
+			continue
 		case status == http.StatusUnauthorized, status == http.StatusForbidden:
 			// Deviation from the design contract ("other 4xx: the batch is split in halves"): 401 and 403 are
 			// about the request's credentials, not the records, so every half would be refused too.
@@ -397,7 +414,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 		if d.Observer != nil {
 			d.Observer.Retry()
 		}
-		wait := max(d.backoff(attempt-1), min(retryAfter, maxRetryAfter))
+		wait := max(d.backoff(attempt-1), retryAfter)
 		var waited func()
 		if d.OnRetry != nil {
 			waited = d.OnRetry(Retry{WebhookID: id, Records: rq.Count, Attempt: attempt, MaxAttempts: maxRetries + 1,
@@ -429,28 +446,16 @@ func (d *Deliverer) backoff(n int) time.Duration {
 	return rand.N(min(limit, ceiling) + 1)
 }
 
-// pace waits for the limiter. It reserves rather than calls Wait so the observer learns how long
-// the request was held back, and so cancellation gives the token back.
-func (d *Deliverer) pace(ctx context.Context) error {
-	if d.Limiter == nil {
-		return nil
+// pace waits for the pacer and returns the function that gives it the request's answer.
+func (d *Deliverer) pace(ctx context.Context) (func(pacing.Answer), error) {
+	if d.Pacer == nil {
+		return func(pacing.Answer) {}, nil
 	}
-	r := d.Limiter.Reserve()
-	if !r.OK() {
-		return errors.New("the webhook rate limiter admits no requests: set max_requests_per_second above 0")
+	done, waited, err := d.Pacer.Acquire(ctx)
+	if waited > 0 && d.Observer != nil {
+		d.Observer.RateLimitWait(waited)
 	}
-	delay := r.Delay()
-	if delay <= 0 {
-		return nil
-	}
-	if d.Observer != nil {
-		d.Observer.RateLimitWait(delay)
-	}
-	if err := sleep(ctx, delay); err != nil {
-		r.Cancel()
-		return err
-	}
-	return nil
+	return done, err
 }
 
 // sleep waits for d or until ctx is done.
@@ -463,28 +468,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return fmt.Errorf("webhook delivery stopped: %w", ctx.Err())
 	}
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date. Anything else, or a
-// time in the past, is no floor at all.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }
 
 // redactLocation keeps a redirect target's scheme and host: enough to see an http→https or domain

@@ -23,8 +23,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/time/rate"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -558,8 +558,8 @@ func TestDeliverUnauthorizedIsNotBisected(t *testing.T) {
 func TestDeliverPacing(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) { w.WriteHeader(http.StatusOK) })
 	obs := &observer{}
-	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Limiter: rate.NewLimiter(5, 1), Observer: obs}
 	const calls = 6
+	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Pacer: pacing.NewPacer(pacing.Limits{MaxRate: 5, MaxConcurrency: calls}, pacing.State{}, 0, nil), Observer: obs}
 	var wg sync.WaitGroup
 	for range calls {
 		wg.Go(func() {
@@ -596,10 +596,10 @@ func TestDeliverConcurrently(t *testing.T) {
 		}
 	})
 	obs := &observer{}
-	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL, SigningSecret: secret}, Observer: obs,
-		Limiter: rate.NewLimiter(rate.Inf, 0)})
-	meta := testMeta() // shared, as one run's batches share it
 	const workers, batches = 8, 15
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL, SigningSecret: secret}, Observer: obs,
+		Pacer: pacing.NewPacer(pacing.Limits{}, pacing.State{}, workers, nil)})
+	meta := testMeta() // shared, as one run's batches share it
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -656,11 +656,15 @@ func TestDeliverStopsOnCancel(t *testing.T) {
 	})
 	t.Run("while paced", func(t *testing.T) {
 		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) { w.WriteHeader(http.StatusOK) })
-		lim := rate.NewLimiter(rate.Every(time.Hour), 1)
-		lim.Allow() // spend the only token: the next request would wait an hour
+		lim := pacing.NewPacer(pacing.Limits{MaxRate: 1.0 / 3600, MaxConcurrency: 1}, pacing.State{}, 0, nil)
+		if done, _, err := lim.Acquire(context.Background()); err != nil { // spend the only token: the next request would wait an hour
+			t.Fatal(err)
+		} else {
+			done(pacing.NotSent)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		obs := &observer{}
-		done := deliverAsync(ctx, &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Limiter: lim, Observer: obs})
+		done := deliverAsync(ctx, &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Pacer: lim, Observer: obs})
 		cancel()
 		expectCanceled(t, done)
 		if n := len(srv.seen()); n != 0 {

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,6 +71,7 @@ type config struct {
 	warehouses    []string
 	warehouseRows int
 	mysqlURL      string
+	pacing        bool // the pacing cases (pacing.go)
 }
 
 type machine struct {
@@ -120,6 +122,7 @@ type report struct {
 	Concurrency int               `json:"concurrency"`
 	Sizes       []sizeResult      `json:"sizes"`
 	Warehouses  []warehouseResult `json:"warehouses,omitempty"`
+	Pacing      []pacingResult    `json:"pacing,omitempty"` // pacing.go
 }
 
 func main() {
@@ -139,6 +142,7 @@ func main() {
 	flag.IntVar(&cfg.reps, "repeat", 3, "timed runs per case (and measurements per ceiling); the best counts")
 	whs := flag.String("warehouses", envOr("BENCH_WAREHOUSES", "mysql,duckdb"), "other warehouses to bench after Postgres (mysql, duckdb; empty: none)")
 	flag.IntVar(&cfg.warehouseRows, "warehouse-rows", 1000000, "users for the other warehouses' rows")
+	flag.BoolVar(&cfg.pacing, "pacing", envOr("BENCH_PACING", "1") == "1", "run the pacing cases (BENCH_PACING=0: not)")
 	flag.StringVar(&cfg.mysqlURL, "mysql-url", envOr("BACKFLOW_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/"), "a MySQL or MariaDB server the bench may create a database on")
 	flag.Parse()
 	cfg.warehouses = strings.FieldsFunc(*whs, func(r rune) bool { return r == ',' || r == ' ' })
@@ -216,6 +220,9 @@ func run(ctx context.Context, cfg config) error {
 	if failed == nil && len(cfg.warehouses) > 0 {
 		rep.Warehouses, failed = runWarehouses(ctx, cfg, hook, cfg.warehouseRows)
 	}
+	if failed == nil && cfg.pacing {
+		rep.Pacing, failed = runPacing(ctx, cfg)
+	}
 	printTable(os.Stdout, rep)
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(cfg.out, append(b, '\n'), 0o644); err != nil {
@@ -253,11 +260,14 @@ func describeMachine(ctx context.Context, base string) (machine, error) {
 	return m, nil
 }
 
+var receivers atomic.Int64 // receivers started, to name their address files
+
 // startReceiver runs the bench receiver as its own process, as a real endpoint would be.
-func startReceiver(ctx context.Context, cfg config) (string, func(), error) {
-	addrFile := filepath.Join(cfg.workDir, fmt.Sprintf("bench-receiver-%d.addr", os.Getpid()))
+// args are the receiver's options (a hidden limit, latency: see bench/receiver).
+func startReceiver(ctx context.Context, cfg config, args ...string) (string, func(), error) {
+	addrFile := filepath.Join(cfg.workDir, fmt.Sprintf("bench-receiver-%d-%d.addr", os.Getpid(), receivers.Add(1)))
 	_ = os.Remove(addrFile)
-	cmd := exec.CommandContext(ctx, cfg.receiver, "--listen", "127.0.0.1:0", "--addr-file", addrFile)
+	cmd := exec.CommandContext(ctx, cfg.receiver, append([]string{"--listen", "127.0.0.1:0", "--addr-file", addrFile}, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start the bench receiver: %w", err)
@@ -492,7 +502,10 @@ func ceilingD(ctx context.Context, hook string, body []byte, records int) (float
 }
 
 type receiverStats struct {
-	Requests, Records, Bytes, Changed, Deleted int64
+	Requests, Records, Bytes, Changed, Deleted, Limited int64
+	FirstNS                                             int64   `json:"first_ns"`
+	LastNS                                              int64   `json:"last_ns"`
+	PerSecond                                           []int64 `json:"per_second"`
 }
 
 func resetReceiver(ctx context.Context, hook string) error {
@@ -518,7 +531,8 @@ func readReceiver(ctx context.Context, hook string) (receiverStats, error) {
 
 // timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS (the
 // kernel's ru_maxrss of the child, so no sampling is missed).
-func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string) (seconds, peakMB float64, err error) {
+// args are more flags for the sync command.
+func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string, args ...string) (seconds, peakMB float64, err error) {
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
@@ -531,7 +545,7 @@ func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string)
 		return 0, 0, err
 	}
 	defer logFile.Close()
-	cmd := exec.CommandContext(ctx, cfg.runner, "sync", syncName)
+	cmd := exec.CommandContext(ctx, cfg.runner, append([]string{"sync", syncName}, args...)...)
 	cmd.Env = append(os.Environ(), controlplane.DatabaseURLEnv+"="+e.cpURL, controlplane.SecretKeyEnv+"="+e.key)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -733,6 +747,7 @@ func printTable(w io.Writer, rep report) {
 		}
 	}
 	printWarehouses(w, rep.Warehouses)
+	printPacing(w, rep.Pacing)
 }
 
 func peakOf(s sizeResult) float64 {

@@ -22,6 +22,23 @@ resource "backflow_sync" "users" {
   paused     = false
 }
 
+# Hashed and metadata fields: e-mail addresses as SHA-256 digests for matching, the run's id and
+# each record's operation, NULL values left out.
+resource "backflow_sync" "audience" {
+  name           = "Audience members"
+  model_id       = backflow_model.active_users.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "mirror"
+  primary_key    = "unique_id"
+  send_nulls     = false
+  mappings = [
+    { from = "unique_id", to = "external_id" },
+    { from = "unique_id", to = "email_sha256", hash = "sha256", normalize = ["trim", "lowercase"] },
+    { metadata = "sync_run_id", to = "run_id" },  # never a reason to resend a record
+    { metadata = "operation", to = "operation" }, # new, changed or deleted
+  ]
+}
+
 # A sync that runs after others: once every parent has succeeded since its own last run.
 resource "backflow_sync" "orders" {
   name           = "Orders to webhook"

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
@@ -40,7 +41,8 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		listen := fs.String("listen", "127.0.0.1:9464", "address for /healthz, /metrics, the status page and the API (empty: none)")
-		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight per sync run")
+		conc := fs.Int("concurrency", runner.DefaultConcurrency, localPacingConcurrency)
+		localPacing := fs.Bool("local-pacing", false, localPacingUsage)
 		maxSyncs := fs.Int("max-syncs", 4, "syncs this replica runs at once")
 		poll := fs.Duration("poll-interval", 10*time.Second, "how often due syncs are looked for")
 		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
@@ -83,7 +85,7 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				e.log.Info("serving /healthz, /metrics and the status page", "listen", ln.Addr().String(), "api", api)
 			}
 			d := &runner.Daemon{
-				Engine:            &runner.Engine{Store: store, Concurrency: *conc, Metrics: metrics, Logger: e.log},
+				Engine:            &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Metrics: metrics, Logger: e.log},
 				Logger:            e.log,
 				MaxSyncs:          *maxSyncs,
 				PollInterval:      *poll,
@@ -120,7 +122,8 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 		mark := fs.Bool("mark-delivered", false, "record the model's records as delivered without sending them (needs --yes)")
 		yes := fs.Bool("yes", false, "confirm --mark-delivered")
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
-		conc := fs.Int("concurrency", runner.DefaultConcurrency, "requests in flight")
+		conc := fs.Int("concurrency", runner.DefaultConcurrency, localPacingConcurrency)
+		localPacing := fs.Bool("local-pacing", false, localPacingUsage)
 		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
 		noLog := fs.Bool("no-delivery-log", false, "do not record the run's requests in the delivery log (to measure what it costs)")
 		return func(ctx context.Context, e *env, args []string) error {
@@ -136,7 +139,7 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 				return err
 			}
 			defer store.Close()
-			eng := &runner.Engine{Store: store, Concurrency: *conc, Logger: e.log, NoDeliveryLog: *noLog}
+			eng := &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Logger: e.log, NoDeliveryLog: *noLog}
 			if *dry {
 				return dryRun(ctx, e, eng, y, *full, *samples)
 			}
@@ -164,6 +167,13 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 		}
 	},
 }
+
+// Usage of the pacing flags, shared by the commands that deliver.
+const (
+	localPacingConcurrency = "requests in flight to a connection whose rate_limit sets no max_concurrency (fixed mode)"
+	localPacingUsage       = "pace each connection's requests in this process alone instead of sharing its rate with " +
+		"every runner through the control plane (for a single runner, or to measure what sharing costs)"
+)
 
 // startProgress shows live counters: a status line redrawn on a terminal, else a log line every
 // 10 s.
@@ -197,15 +207,21 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 					retrying = fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
 						last.MaxAttempts, oneLine(last.Cause(), 80), next)
 				}
+				pace := ""
+				if r, n, ok := c.Pace(); ok {
+					pace = pacing.Describe(r, n)
+				}
 				switch {
 				case e.status != nil && retrying != "":
 					e.status.status(fmt.Sprintf("%s: read %d, sent %d, %s", name, read, sent, retrying))
+				case e.status != nil && pace != "":
+					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s; %s)", name, read, sent, rate, pace))
 				case e.status != nil:
 					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate))
 				case retrying != "":
 					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "retrying", retrying)
 				default:
-					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "records_per_second", int64(rate))
+					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "records_per_second", int64(rate), "pace", pace)
 				}
 			}
 		}
@@ -227,6 +243,9 @@ func printRun(w io.Writer, r *controlplane.Run) {
 	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
 		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
 		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
+	}
+	if pace := r.PaceText(); pace != "" {
+		fmt.Fprintf(tw, "  pace\t%s\n", pace)
 	}
 	tw.Flush()
 	if len(r.InvalidSamples) > 2 {

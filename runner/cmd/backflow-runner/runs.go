@@ -101,12 +101,16 @@ const errorWidth = 100
 
 func printRuns(w io.Writer, runs []*controlplane.Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED")
+	fmt.Fprintln(tw, "ID\tSYNC\tSTATUS\tTRIGGER\tSTARTED\tDURATION\tEXTRACTED\tINVALID\tNEW\tCHANGED\tDELETED\tDELIVERED\tREJECTED\tFAILED\tPACE")
 	for _, r := range runs {
 		c := r.Counts
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.SyncName, r.Status,
+		pace := r.PaceText()
+		if pace == "" {
+			pace = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
 			triggerText(r), r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
-			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed)
+			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, pace)
 	}
 	tw.Flush()
 	first := true

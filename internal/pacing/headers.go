@@ -1,0 +1,151 @@
+package pacing
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Quota is what an endpoint said about its rate limit in an answer's headers. Unknown parts are
+// negative.
+type Quota struct {
+	Limit     float64       // requests allowed per window
+	Remaining float64       // requests left in the current window
+	Reset     time.Duration // until the window resets
+	Window    time.Duration // the policy's window, when stated
+}
+
+func (q Quota) known() bool { return q.Limit >= 0 || q.Remaining >= 0 || q.Reset >= 0 || q.Window >= 0 }
+
+// ParseQuota reads the rate-limit headers an endpoint may send, in the forms in use:
+//   - the IETF draft's fields (draft-ietf-httpapi-ratelimit-headers): RateLimit-Limit,
+//     RateLimit-Remaining, RateLimit-Reset, the combined RateLimit ("limit=100, remaining=50,
+//     reset=30", or the later draft's `"default";r=50;t=30`) and RateLimit-Policy ("100;w=60" or
+//     `"default";q=100;w=60`; with several policies the tightest counts);
+//   - the common X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset, whose reset is
+//     delta seconds, or a Unix time in seconds or milliseconds (GitHub's form) when it is that large.
+//
+// It reports ok false when the answer carries none of them. now converts Unix-time resets.
+func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
+	q = Quota{Limit: -1, Remaining: -1, Reset: -1, Window: -1}
+	if len(h) == 0 {
+		return q, false
+	}
+	if v := get(h, "Ratelimit"); v != "" {
+		for _, item := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
+			k, val, found := strings.Cut(strings.TrimSpace(item), "=")
+			if !found {
+				continue
+			}
+			switch n := number(val); strings.ToLower(strings.TrimSpace(k)) {
+			case "limit", "q":
+				q.Limit = n
+			case "remaining", "r":
+				q.Remaining = n
+			case "reset", "t":
+				q.Reset = seconds(n)
+			}
+		}
+	}
+	if v := get(h, "Ratelimit-Policy"); v != "" {
+		best := -1.0
+		for _, policy := range strings.Split(v, ",") {
+			limit, window := -1.0, -1.0
+			for i, item := range strings.Split(policy, ";") {
+				item = strings.TrimSpace(item)
+				k, val, found := strings.Cut(item, "=")
+				switch {
+				case !found && i == 0:
+					limit = number(item) // the older draft's bare "100;w=60"
+				case k == "q":
+					limit = number(val)
+				case k == "w":
+					window = number(val)
+				}
+			}
+			if limit >= 0 && window > 0 && (best < 0 || limit/window < best) {
+				best = limit / window
+				q.Limit, q.Window = limit, seconds(window)
+			}
+		}
+	}
+	for _, names := range fieldNames {
+		if q.Limit < 0 {
+			q.Limit = number(get(h, names[0]))
+		}
+		if q.Remaining < 0 {
+			q.Remaining = number(get(h, names[1]))
+		}
+		if q.Reset < 0 {
+			if n := number(get(h, names[2])); n >= 0 {
+				switch {
+				case n > 1e12: // Unix milliseconds
+					q.Reset = max(time.UnixMilli(int64(n)).Sub(now), 0)
+				case n > 1e9: // Unix seconds
+					q.Reset = max(time.Unix(int64(n), 0).Sub(now), 0)
+				default:
+					q.Reset = seconds(n)
+				}
+			}
+		}
+	}
+	return q, q.known()
+}
+
+// fieldNames are the separate fields' names, canonical (as net/http stores them), so reading
+// them allocates nothing: limit, remaining, reset.
+var fieldNames = [2][3]string{
+	{"Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"},
+	{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"},
+}
+
+// get is h.Get for a canonical name, without canonicalizing it again.
+func get(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// number parses a non-negative decimal; -1 when v is not one.
+func number(v string) float64 {
+	v = strings.Trim(strings.TrimSpace(v), `"`)
+	if v == "" {
+		return -1
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+func seconds(n float64) time.Duration {
+	if n < 0 {
+		return -1
+	}
+	return time.Duration(min(n, 86400) * float64(time.Second))
+}
+
+// RetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent, invalid or
+// past. It is capped at max.
+func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(maxWait/time.Second) {
+			return maxWait
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxWait)
+	}
+	return 0
+}

@@ -1,0 +1,169 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// How a webhook connection's requests prove who sends them, besides its headers: an OAuth2
+// bearer token (client-credentials grant) or HTTP basic auth. Both set the Authorization header,
+// so a connection has at most one of them and an Authorization header (CheckAuth).
+
+// ErrTokenEndpoint: the OAuth2 token endpoint did not issue a token. The request was not sent;
+// the run fails and its records stay pending.
+var ErrTokenEndpoint = errors.New("the OAuth2 token endpoint did not issue a token")
+
+// CheckAuth says what is wrong with a connection's ways of authenticating, nil if nothing: at
+// most one of an OAuth2 grant, basic auth and an Authorization header, since each sets that
+// header.
+func CheckAuth(headers map[string]string, oauth2, basicAuth bool) error {
+	var set []string
+	if oauth2 {
+		set = append(set, "oauth2")
+	}
+	if basicAuth {
+		set = append(set, "basic_auth")
+	}
+	for name := range headers {
+		if strings.EqualFold(name, "Authorization") {
+			set = append(set, "an Authorization header")
+			break
+		}
+	}
+	if len(set) > 1 {
+		return fmt.Errorf("the connection sets %s: each sets the Authorization header, so keep only one of them",
+			strings.Join(set, " and "))
+	}
+	return nil
+}
+
+// authorize sets the Authorization header of req from the endpoint's auth, if it has one.
+func (e Endpoint) authorize(ctx context.Context, req *http.Request) error {
+	if err := CheckAuth(e.Headers, e.OAuth2 != nil, e.BasicAuth != nil); err != nil {
+		return err
+	}
+	switch {
+	case e.BasicAuth != nil:
+		req.SetBasicAuth(e.BasicAuth.Username, e.BasicAuth.Password)
+	case e.OAuth2 != nil:
+		v, err := e.OAuth2.Token(ctx)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", v)
+	}
+	return nil
+}
+
+// Token refresh: a cached token is replaced once less than a quarter of its lifetime, and at most
+// maxRefreshMargin, is left, so that no request leaves with a token about to expire.
+const maxRefreshMargin = time.Minute
+
+// TokenSource gets and caches the bearer token of one connection's OAuth2 client-credentials
+// grant. One TokenSource serves every request to the connection in a process (a runner keeps one
+// per connection), so they share one token and one refresh. It is safe for concurrent use.
+type TokenSource struct {
+	cfg    clientcredentials.Config
+	where  string       // the token URL's scheme and host, for errors
+	client *http.Client // fetches tokens: the network policy applies to the token endpoint too
+
+	// now is the clock expiries are compared with; tests move it forward.
+	now func() time.Time
+
+	mu      sync.Mutex // held while fetching, so that concurrent callers wait for one fetch
+	header  string     // "Bearer <token>"; "" when none is cached
+	refresh time.Time  // when to fetch the next one; zero: the token does not say when it expires
+}
+
+// NewTokenSource returns a TokenSource for grant c. A nil client means DefaultClient(): no
+// redirects followed, every connection checked by the network policy.
+func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSource {
+	if client == nil {
+		client = defaultClient
+	}
+	params := url.Values{}
+	for k, v := range c.Parameters {
+		params.Set(k, v)
+	}
+	return &TokenSource{
+		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
+			Scopes: c.Scopes, EndpointParams: params},
+		where:  RedactedURL(c.TokenURL),
+		client: client,
+		now:    time.Now,
+	}
+}
+
+// Token returns the Authorization header value of a valid token ("Bearer ..."), fetching a new
+// token when none is cached or the cached one is due for refresh. A failure is an error matching
+// ErrTokenEndpoint that names the token URL's host, never the client secret.
+func (t *TokenSource) Token(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if t.header != "" && (t.refresh.IsZero() || now.Before(t.refresh)) {
+		return t.header, nil
+	}
+	tok, err := t.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, t.client))
+	if err != nil {
+		return "", t.fetchError(err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("%w: %s answered without an access_token", ErrTokenEndpoint, t.where)
+	}
+	t.header = tok.Type() + " " + tok.AccessToken
+	t.refresh = time.Time{}
+	if !tok.Expiry.IsZero() {
+		margin := min(tok.Expiry.Sub(now)/4, maxRefreshMargin)
+		t.refresh = tok.Expiry.Add(-margin)
+	}
+	return t.header, nil
+}
+
+// Invalidate drops the cached token if it is still header, the Authorization a request was
+// refused with (401), so that the next Token fetches a new one. A token another caller already
+// replaced is kept: many requests refused with one stale token cause one refresh.
+func (t *TokenSource) Invalidate(header string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.header == header {
+		t.header = ""
+	}
+}
+
+// fetchError explains a failed token request without the secret: where it went, and what the
+// endpoint said (its OAuth2 error code and description, or the first bytes of its answer).
+func (t *TokenSource) fetchError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		said := ""
+		switch {
+		case re.ErrorCode != "":
+			said = ": " + re.ErrorCode
+			if re.ErrorDescription != "" {
+				said += " (" + printableExcerpt(strings.NewReader(re.ErrorDescription), checkBodyLimit) + ")"
+			}
+		case len(re.Body) > 0:
+			said = fmt.Sprintf(", body %q", printableExcerpt(strings.NewReader(string(re.Body)), checkBodyLimit))
+		}
+		status := "an error"
+		if re.Response != nil {
+			status = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
+		}
+		return fmt.Errorf("%w: %s answered %s%s; check the connection's oauth2 token_url, client_id and client_secret "+
+			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, said)
+	}
+	return fmt.Errorf("%w: the request to %s failed (the request was not sent, and its records stay pending): %w",
+		ErrTokenEndpoint, t.where, RedactURL(err))
+}

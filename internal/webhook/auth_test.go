@@ -1,0 +1,354 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+const (
+	testClientID     = "backflow-client"
+	testClientSecret = "s3cret-client-value"
+)
+
+// tokenServer is an OAuth2 token endpoint (client credentials) that issues tok-1, tok-2, ... and
+// remembers the last one issued: the API below accepts only that one (a rotation revokes the
+// previous token).
+type tokenServer struct {
+	*httptest.Server
+	mu        sync.Mutex
+	issued    int
+	expiresIn int
+	fail      int // when set, every token request is answered with this status
+	forms     []map[string]string
+}
+
+func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
+	ts := &tokenServer{expiresIn: expiresIn}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Errorf("token request: %v", err)
+		}
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		form := map[string]string{}
+		for k := range r.PostForm {
+			form[k] = r.PostForm.Get(k)
+		}
+		ts.forms = append(ts.forms, form)
+		w.Header().Set("Content-Type", "application/json")
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		switch {
+		case ts.fail != 0:
+			w.WriteHeader(ts.fail)
+			fmt.Fprint(w, `{"error":"temporarily_unavailable","error_description":"the token service is down"}`)
+			return
+		case id != testClientID || secret != testClientSecret || r.PostForm.Get("grant_type") != "client_credentials":
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":"invalid_client"}`)
+			return
+		}
+		ts.issued++
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("tok-%d", ts.issued),
+			"token_type": "bearer", "expires_in": ts.expiresIn})
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func (ts *tokenServer) count() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.issued
+}
+
+// current is the Authorization the API accepts: the last token issued.
+func (ts *tokenServer) current() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return fmt.Sprintf("Bearer tok-%d", ts.issued)
+}
+
+func (ts *tokenServer) grant() *controlplane.OAuth2Config {
+	return &controlplane.OAuth2Config{TokenURL: ts.URL + "/oauth/token", ClientID: testClientID,
+		ClientSecret: testClientSecret, Scopes: []string{"contacts:write", "contacts:read"},
+		Parameters: map[string]string{"audience": "https://api.example.com"}}
+}
+
+// api answers 200 to requests carrying the token server's current token and 401 to others, and
+// records the Authorization of each.
+func newAPI(t *testing.T, ts *tokenServer) (*server, func() []string) {
+	srv := newServer(t, func(w http.ResponseWriter, r request, n int) {
+		if r.header.Get("Authorization") != ts.current() {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	auths := func() []string {
+		var out []string
+		for _, r := range srv.seen() {
+			out = append(out, r.header.Get("Authorization"))
+		}
+		return out
+	}
+	return srv, auths
+}
+
+func TestOAuth2TokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	api, auths := newAPI(t, ts)
+	tokens := webhook.NewTokenSource(ts.grant(), nil) // the default client: checked by the network policy
+	offset := time.Duration(0)
+	tokens.SetClock(func() time.Time { return time.Now().Add(offset) })
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}})
+	ctx := context.Background()
+
+	for range 3 {
+		if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ts.count(); got != 1 {
+		t.Fatalf("3 deliveries fetched %d tokens, want 1 (cached)", got)
+	}
+	form := ts.forms[0]
+	if form["scope"] != "contacts:write contacts:read" || form["audience"] != "https://api.example.com" {
+		t.Errorf("token request form = %v, want the scopes space-separated and the audience parameter", form)
+	}
+
+	offset = 59 * time.Minute // 60 s left, a minute's margin: refreshed before it expires
+	if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.count(); got != 2 {
+		t.Fatalf("a token within a minute of its expiry was used: %d tokens fetched, want 2", got)
+	}
+	want := []string{"Bearer tok-1", "Bearer tok-1", "Bearer tok-1", "Bearer tok-2"}
+	if got := auths(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Authorization of each request = %v, want %v", got, want)
+	}
+}
+
+func TestOAuth2ShortLivedTokenRefreshedAtThreeQuarters(t *testing.T) {
+	ts := newTokenServer(t, 20) // a quarter of 20 s, 5 s, is the margin (less than a minute)
+	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	offset := time.Duration(0)
+	tokens.SetClock(func() time.Time { return time.Now().Add(offset) })
+	ctx := context.Background()
+	for _, tc := range []struct {
+		at   time.Duration
+		want string
+	}{{0, "Bearer tok-1"}, {10 * time.Second, "Bearer tok-1"}, {16 * time.Second, "Bearer tok-2"}} {
+		offset = tc.at
+		got, err := tokens.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("at +%v: %s, want %s", tc.at, got, tc.want)
+		}
+	}
+}
+
+// A token revoked before its expiry (the server rotated it): the 401 forces exactly one refresh,
+// and the request is sent again with the new token.
+func TestOAuth2UnauthorizedForcesOneRefresh(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	api, auths := newAPI(t, ts)
+	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}})
+	ctx := context.Background()
+	if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+		t.Fatal(err)
+	}
+	// Another client of the same grant rotates the token: tok-1 is refused from now on.
+	if _, err := webhook.NewTokenSource(ts.grant(), nil).Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(3))
+	if err != nil {
+		t.Fatalf("after one refresh the request should succeed: %v", err)
+	}
+	if len(res.Delivered) != 3 || res.Requests[0].Attempts != 2 {
+		t.Errorf("delivered %v in %d attempts, want 3 records in 2 attempts", res.Delivered, res.Requests[0].Attempts)
+	}
+	if got := ts.count(); got != 3 {
+		t.Errorf("%d tokens issued, want 3 (ours, the rotation, our one refresh)", got)
+	}
+	want := []string{"Bearer tok-1", "Bearer tok-1", "Bearer tok-3"}
+	if got := auths(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Authorization of each request = %v, want %v", got, want)
+	}
+}
+
+// Many requests refused with one stale token share one refresh.
+func TestOAuth2ConcurrentUnauthorizedShareOneRefresh(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	api, _ := newAPI(t, ts)
+	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	ctx := context.Background()
+	if _, err := tokens.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webhook.NewTokenSource(ts.grant(), nil).Token(ctx); err != nil { // rotated: tok-1 revoked
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}})
+			if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := ts.count(); got != 3 {
+		t.Errorf("%d tokens issued, want 3: 8 requests refused with one stale token refresh it once", got)
+	}
+}
+
+// A second 401 after the refresh is the endpoint refusing the credentials: the run fails as it
+// does without OAuth2, and no further token is fetched.
+func TestOAuth2SecondUnauthorizedFails(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusUnauthorized) })
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(ts.grant(), nil)}})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+	if !errors.Is(err, webhook.ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	if len(res.Delivered)+len(res.Rejected) != 0 {
+		t.Errorf("result %+v, want nothing delivered or rejected (the records stay pending)", res)
+	}
+	if got, n := ts.count(), len(api.seen()); got != 2 || n != 2 {
+		t.Errorf("%d tokens, %d requests; want 2 and 2 (one refresh, one more attempt)", got, n)
+	}
+}
+
+func TestOAuth2TokenEndpointFails(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		secret string
+		want   string
+	}{
+		{"down", http.StatusServiceUnavailable, testClientSecret, "HTTP 503: temporarily_unavailable (the token service is down)"},
+		{"wrong secret", 0, "not-the-secret", "HTTP 401: invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTokenServer(t, 3600)
+			ts.fail = tc.status
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+			grant := ts.grant()
+			grant.ClientSecret = tc.secret
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant, nil)}})
+			res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+			if !errors.Is(err, webhook.ErrTokenEndpoint) {
+				t.Fatalf("err = %v, want ErrTokenEndpoint", err)
+			}
+			msg := err.Error()
+			host := strings.TrimPrefix(ts.URL, "http://")
+			if !strings.Contains(msg, host) || !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q should name the token endpoint %s and say %q", msg, host, tc.want)
+			}
+			if strings.Contains(msg, tc.secret) || strings.Contains(msg, "/oauth/token") {
+				t.Errorf("error %q shows the client secret or the token URL's path", msg)
+			}
+			if len(api.seen()) != 0 || len(res.Delivered) != 0 {
+				t.Errorf("%d requests sent, %d records delivered; want none (the records stay pending)",
+					len(api.seen()), len(res.Delivered))
+			}
+		})
+	}
+}
+
+func TestOAuth2TokenEndpointUnderNetworkPolicy(t *testing.T) {
+	policyEnv(t, "true", "")
+	ts := newTokenServer(t, 3600)
+	_, err := webhook.NewTokenSource(ts.grant(), nil).Token(context.Background())
+	if !errors.Is(err, webhook.ErrTokenEndpoint) {
+		t.Fatalf("err = %v, want ErrTokenEndpoint", err)
+	}
+	wantRefused(t, "token request", err, "127.0.0.1", netpolicy.AllowedNetworksEnv)
+	if strings.Contains(err.Error(), "/oauth/token") || strings.Contains(err.Error(), testClientSecret) {
+		t.Errorf("error %q shows the token URL's path or the secret", err)
+	}
+	if ts.count() != 0 {
+		t.Errorf("the token endpoint was reached despite the policy")
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL,
+		BasicAuth: &controlplane.BasicAuth{Username: "backflow", Password: "pa:ss wörd"}}}
+	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+		t.Fatal(err)
+	}
+	r := &http.Request{Header: api.seen()[0].header}
+	if u, p, ok := r.BasicAuth(); !ok || u != "backflow" || p != "pa:ss wörd" {
+		t.Errorf("basic auth = %q %q %v, want backflow and the password", u, p, ok)
+	}
+}
+
+// Test on save authenticates both its HEAD and its test request.
+func TestCheckUsesAuth(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	var mu sync.Mutex
+	var seen []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusMethodNotAllowed) // so the test request follows the HEAD
+	}))
+	defer api.Close()
+	e := webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(ts.grant(), nil)}
+	err := webhook.Check(context.Background(), nil, e, "hook")
+	var ce *webhook.CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Check = %v, want a CheckError for the 405", err)
+	}
+	want := "[HEAD Bearer tok-1 POST Bearer tok-1]"
+	if fmt.Sprint(seen) != want {
+		t.Errorf("requests = %v, want %s", seen, want)
+	}
+}
+
+func TestCheckAuth(t *testing.T) {
+	for _, tc := range []struct {
+		headers       map[string]string
+		oauth2, basic bool
+		want          string
+	}{
+		{nil, false, false, ""},
+		{map[string]string{"Authorization": "Bearer x"}, false, false, ""},
+		{nil, true, false, ""},
+		{nil, false, true, ""},
+		{map[string]string{"X-Key": "k"}, true, false, ""},
+		{nil, true, true, "sets oauth2 and basic_auth"},
+		{map[string]string{"authorization": "x"}, true, false, "sets oauth2 and an Authorization header"},
+		{map[string]string{"Authorization": "x"}, false, true, "sets basic_auth and an Authorization header"},
+	} {
+		err := webhook.CheckAuth(tc.headers, tc.oauth2, tc.basic)
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckAuth(%v, %v, %v) = %v, want %q", tc.headers, tc.oauth2, tc.basic, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// tokenEndpoint issues tok-1, tok-2, ... to the client "backflow" with secret "oauth-s3cret"
+// while up; down, it answers 503.
+type tokenEndpoint struct {
+	*httptest.Server
+	mu     sync.Mutex
+	issued int
+	down   bool
+}
+
+func newTokenEndpoint(t *testing.T) *tokenEndpoint {
+	te := &tokenEndpoint{}
+	te.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		te.mu.Lock()
+		defer te.mu.Unlock()
+		id, secret, _ := r.BasicAuth()
+		if te.down || id != "backflow" || secret != "oauth-s3cret" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		te.issued++
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("tok-%d", te.issued), "expires_in": 3600})
+	}))
+	t.Cleanup(te.Close)
+	return te
+}
+
+func (te *tokenEndpoint) setDown(down bool) {
+	te.mu.Lock()
+	te.down = down
+	te.mu.Unlock()
+}
+
+func oauth2Block(tokenURL, extra string) string {
+	return fmt.Sprintf(`oauth2 = {
+      token_url     = %q
+      client_id     = "backflow"
+      client_secret = "oauth-s3cret"
+      %s
+    }`, tokenURL, extra)
+}
+
+// lastAuthorization is the Authorization of the last request hook received.
+func lastAuthorization(hook *receiver) string {
+	reqs := hook.received()
+	if len(reqs) == 0 {
+		return ""
+	}
+	return reqs[len(reqs)-1].Header.Get("Authorization")
+}
+
+func TestAccConnectionWebhookAuth(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	tokens := newTokenEndpoint(t)
+	const addr = "backflow_connection.hook"
+	withOAuth2 := e.config(webhookConnection("hook", "Webhook Test", hook.URL, oauth2Block(tokens.URL+"/oauth/token",
+		`scopes = ["contacts:write"]
+      parameters = { audience = "https://api.example.com" }`)))
+	withBasic := e.config(webhookConnection("hook", "Webhook Test", hook.URL,
+		`basic_auth = { username = "backflow", password = "b4sic-s3cret" }`))
+	stored := func(want ...string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			var config, sealed string
+			if err := e.cp.QueryRow(t.Context(), `SELECT config::text, encode(sealed_secrets, 'escape') FROM backflow.connections`).
+				Scan(&config, &sealed); err != nil {
+				return err
+			}
+			for _, secret := range []string{"oauth-s3cret", "b4sic-s3cret"} {
+				if strings.Contains(config, secret) || strings.Contains(sealed, secret) {
+					return fmt.Errorf("a secret is stored in the clear: config %s", config)
+				}
+			}
+			for _, w := range want {
+				if !strings.Contains(config, w) {
+					return fmt.Errorf("stored settings %s lack %s", config, w)
+				}
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				// test_on_save authenticates with a token from the token endpoint.
+				Config: withOAuth2,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("webhook").AtMapKey("oauth2").AtMapKey("scopes"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("contacts:write")})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("webhook").AtMapKey("basic_auth"), knownvalue.Null()),
+				},
+				Check: resource.ComposeTestCheckFunc(stored(`"client_id": "backflow"`, `"audience": "https://api.example.com"`),
+					func(*terraform.State) error {
+						if got := lastAuthorization(hook); got != "Bearer tok-1" {
+							return fmt.Errorf("test_on_save sent Authorization %q, want Bearer tok-1", got)
+						}
+						return nil
+					}),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
+			{
+				// Changed outside Terraform: drift.
+				PreConfig: func() {
+					e.execControlPlane(t, `UPDATE backflow.connections SET config = jsonb_set(config, '{oauth2,scopes}', '["other"]')`)
+				},
+				Config:             withOAuth2,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// A token endpoint that fails refuses the update at plan time, naming its host, never the secret.
+				PreConfig: func() { tokens.setDown(true) },
+				Config: e.config(webhookConnection("hook", "Webhook Test", hook.URL, oauth2Block(tokens.URL+"/oauth/token",
+					`scopes = ["contacts:read"]`))),
+				ExpectError: expectErr(`OAuth2 Token Request Failed.*` + strings.TrimPrefix(tokens.URL, "http://") + `.*HTTP 503`),
+			},
+			{
+				PreConfig: func() { tokens.setDown(false) },
+				Config:    withBasic,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("webhook").AtMapKey("oauth2"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("webhook").AtMapKey("basic_auth").AtMapKey("username"),
+						knownvalue.StringExact("backflow")),
+				},
+				Check: resource.ComposeTestCheckFunc(stored(`"basic_auth_username": "backflow"`), func(*terraform.State) error {
+					r := &http.Request{Header: hook.received()[len(hook.received())-1].Header}
+					if u, p, ok := r.BasicAuth(); !ok || u != "backflow" || p != "b4sic-s3cret" {
+						return fmt.Errorf("test_on_save sent basic auth %q %q %v", u, p, ok)
+					}
+					return nil
+				}),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{
+				PreConfig: func() {
+					e.execControlPlane(t, `UPDATE backflow.connections SET config = jsonb_set(config, '{basic_auth_username}', '"someone"')`)
+				},
+				Config:             withBasic,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Back to no auth: the blocks leave the store.
+				Config: e.config(webhookConnection("hook", "Webhook Test", hook.URL, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					var n int
+					err := e.cp.QueryRow(t.Context(), `SELECT count(*) FROM backflow.connections
+						WHERE config ? 'oauth2' OR config ? 'basic_auth_username'`).Scan(&n)
+					if err != nil || n != 0 {
+						return fmt.Errorf("%d connections still store auth settings (%v)", n, err)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnectionWebhookAuthRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	tokenURL := "https://auth.example.com/oauth/token"
+	var steps []resource.TestStep
+	for _, tc := range []struct{ extra, pattern string }{
+		{oauth2Block(tokenURL, "") + "\n    basic_auth = { username = \"u\", password = \"p\" }",
+			`Conflicting Webhook Authentication.*sets oauth2 and basic_auth.*Keep one`},
+		{oauth2Block(tokenURL, "") + "\n    headers = { authorization = \"Bearer x\" }",
+			`Conflicting Webhook Authentication.*sets oauth2 and an Authorization header`},
+		{`basic_auth = { username = "u", password = "p" }` + "\n    headers = { Authorization = \"Bearer x\" }",
+			`Conflicting Webhook Authentication.*sets basic_auth and an Authorization header`},
+		{oauth2Block("ftp://auth.example.com/token", ""), `Invalid OAuth2 Token URL.*must be an http:// or https:// URL`},
+		{oauth2Block("https:///token", ""), `Invalid OAuth2 Token URL.*has no host`},
+		{oauth2Block(tokenURL, `parameters = { scope = "x" }`), `Reserved OAuth2 Parameter.*"scope".*use .scopes.`},
+		{oauth2Block(tokenURL, `parameters = { grant_type = "password" }`), `Reserved OAuth2 Parameter.*"grant_type"`},
+		{oauth2Block(tokenURL, `scopes = ["a b"]`), `must be a scope token`},
+		{`basic_auth = { username = "a:b", password = "p" }`, `must not contain a colon`},
+		{`oauth2 = { token_url = "` + tokenURL + `", client_id = "c" }`, `client_secret.*required`},
+	} {
+		// One test case, its steps one after the other: a provider process per plan, not ten at once.
+		steps = append(steps, resource.TestStep{
+			Config:      e.config(webhookConnection("hook", "Webhook Test", hook.URL, tc.extra)),
+			PlanOnly:    true,
+			ExpectError: expectErr(tc.pattern),
+		})
+	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
+	if n := len(hook.received()); n != 0 {
+		t.Errorf("refused configurations sent %d requests to the webhook", n)
+	}
+}
+
+// Headers known only at apply: Terraform validates the configuration again then, and the
+// conflict is refused before anything is tested or saved.
+func TestAccConnectionWebhookAuthConflictAtApply(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(`
+resource "terraform_data" "headers" {
+  input = { Authorization = "Bearer x" }
+}`, webhookConnection("hook", "Webhook Test", hook.URL, `headers    = terraform_data.headers.output
+    test_on_save = false
+    basic_auth = { username = "u", password = "p" }`)),
+			ExpectError: expectErr(`Conflicting Webhook Authentication.*sets basic_auth and an Authorization header`),
+		}},
+	})
+	if n := len(hook.received()); n != 0 {
+		t.Errorf("the refused connection sent %d requests", n)
+	}
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The pace a run recorded shows in `runs` (table and JSON) and in a run's summary.
+func TestRunsShowThePace(t *testing.T) {
+	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	paced := &controlplane.Run{ID: 7, SyncName: "users", Status: controlplane.RunSucceeded, Trigger: "manual",
+		StartedAt: start, FinishedAt: start.Add(time.Minute), PaceRate: 187.4, PaceConcurrency: 13}
+	idle := &controlplane.Run{ID: 8, SyncName: "users", Status: controlplane.RunSucceeded, Trigger: "manual",
+		StartedAt: start, FinishedAt: start.Add(time.Second)}
+	var table bytes.Buffer
+	printRuns(&table, []*controlplane.Run{paced, idle})
+	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(strings.TrimSpace(lines[0]), "PACE") ||
+		!strings.HasSuffix(lines[1], "187 requests/s, 13 in flight") || !strings.HasSuffix(lines[2], "-") {
+		t.Errorf("runs table:\n%s\nwant a PACE column: 187 requests/s, 13 in flight, and - for a run that sent nothing", table.String())
+	}
+	var summary bytes.Buffer
+	printRun(&summary, paced)
+	if !strings.Contains(summary.String(), "pace") || !strings.Contains(summary.String(), "187 requests/s, 13 in flight") {
+		t.Errorf("run summary:\n%s\nwant its pace", summary.String())
+	}
+	b, err := json.Marshal(runJSON(paced, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"pace_requests_per_second":187.4`)) || !bytes.Contains(b, []byte(`"pace_concurrency":13`)) {
+		t.Errorf("runs --json: %s, want pace_requests_per_second and pace_concurrency", b)
+	}
+}

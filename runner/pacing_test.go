@@ -1,0 +1,74 @@
+package runner
+
+import (
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// An adaptive connection's pace is recorded with the run, and what it learned is where the next
+// run to the connection starts, in any runner.
+func TestAdaptivePaceIsRecordedAndLearned(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.dest.Webhook.RateLimit = &controlplane.RateLimit{Mode: pacing.ModeAdaptive, MaxConcurrency: 8}
+	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
+		t.Fatal(err)
+	}
+	// The endpoint states its policy: 50 requests a second.
+	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
+		w.Header().Set("RateLimit-Policy", "50;w=1")
+		f.recv.accept(env)
+		w.WriteHeader(200)
+		return true
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.take("id"); len(got) != 5 {
+		t.Fatalf("sent %v, want the 5 users", got)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.PaceRate != 50 || stored.PaceConcurrency < 1 || stored.PaceConcurrency > 8 {
+		t.Errorf("run recorded pace %v/s with %d in flight, want the stated 50/s and 1 to 8", stored.PaceRate, stored.PaceConcurrency)
+	}
+	learned, err := f.store.LearnedPacing(f.ctx, f.dest.ID)
+	if err != nil || learned.Rate != 50 {
+		t.Fatalf("learned %+v (%v), want rate 50", learned, err)
+	}
+	// Another runner (a new engine) starts the connection at what was learned.
+	other := &Engine{Store: f.store, Logger: slog.New(slog.DiscardHandler)}
+	p, err := other.pacer(f.ctx, f.dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rate() != 50 {
+		t.Errorf("a new runner starts at %v/s, want the learned 50/s", p.Rate())
+	}
+}
+
+func TestFixedPaceIsRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.dest.Webhook.MaxRequestsPerSecond = 1000
+	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture's engine sends with concurrency 2.
+	if stored.PaceRate != 1000 || stored.PaceConcurrency != 2 || stored.PaceText() != "1000 requests/s, 2 in flight" {
+		t.Errorf("run recorded pace %q (%v/s, %d), want 1000 requests/s, 2 in flight", stored.PaceText(), stored.PaceRate, stored.PaceConcurrency)
+	}
+	if learned, err := f.store.LearnedPacing(f.ctx, f.dest.ID); err != nil || learned != (pacing.State{}) {
+		t.Errorf("fixed mode learned %+v (%v), want nothing", learned, err)
+	}
+}
