@@ -46,6 +46,10 @@ func notConfigured(diags *diag.Diagnostics) {
 func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	var inUse *controlplane.InUseError
 	switch {
+	case errors.Is(err, controlplane.ErrCycle):
+		addAttributeError(diags, path.Root("schedule").AtName("after"), "Sync Schedule Cycle",
+			fmt.Sprintf("The %s %q cannot be saved: its schedule.after would make syncs wait on each other forever.", kind, name),
+			"Remove one of the parents named below from schedule.after.", err)
 	case errors.As(err, &inUse):
 		addError(diags, "Still In Use",
 			fmt.Sprintf("The %s %q cannot be deleted while other definitions use it.", kind, name),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 var (
@@ -43,6 +44,11 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 				Attributes: map[string]schema.Attribute{
 					"every": computed("Interval as a Go duration; null for a cron schedule."),
 					"cron":  computed("Five-field cron expression in UTC; null for an interval."),
+					"after": schema.SetAttribute{
+						MarkdownDescription: "Ids of the syncs it runs after (it runs once all of them succeeded since its last run); null otherwise.",
+						ElementType:         types.Int64Type,
+						Computed:            true,
+					},
 				},
 			},
 			"batch_size":    schema.Int64Attribute{MarkdownDescription: "Records per request.", Computed: true},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -59,10 +60,12 @@ type syncModel struct {
 type scheduleModel struct {
 	Every types.String `tfsdk:"every"`
 	Cron  types.String `tfsdk:"cron"`
+	After types.Set    `tfsdk:"after"`
 }
 
 var (
-	scheduleAttrTypes = map[string]attr.Type{"every": types.StringType, "cron": types.StringType}
+	afterType         = types.SetType{ElemType: types.Int64Type}
+	scheduleAttrTypes = map[string]attr.Type{"every": types.StringType, "cron": types.StringType, "after": afterType}
 )
 
 // behaviorDescriptions explain each behavior; controlplane.Behaviors fixes the order.
@@ -131,8 +134,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Default:             booldefault.StaticBool(true),
 			},
 			"schedule": schema.SingleNestedAttribute{
-				MarkdownDescription: "When the runner runs the sync: exactly one of `every` or `cron`. Omitted: only " +
-					"when run by hand (`backflow-runner sync`). Runs start at their slots: an `every` sync's next slot " +
+				MarkdownDescription: "When the runner runs the sync: exactly one of `every`, `cron` or `after`. " +
+					"Omitted: only when run by hand (`backflow-runner sync`) or queued (`backflow-runner trigger`, the " +
+					"runner's API). Runs start at their slots: an `every` sync's next slot " +
 					"counts from the slot its last scheduled run served (or from the start of a run by hand), not " +
 					"from when that run started; a runner that was down runs the latest missed slot once, not each " +
 					"one.",
@@ -144,7 +148,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 						Optional: true,
 						Validators: []validator.String{
 							everyValidator{},
-							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("cron")),
+							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("cron"),
+								path.MatchRelative().AtParent().AtName("after")),
 						},
 					},
 					"cron": schema.StringAttribute{
@@ -152,6 +157,20 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"evaluated in UTC, e.g. `0 * * * *`. Conflicts with `every`.",
 						Optional:   true,
 						Validators: []validator.String{cronValidator{}},
+					},
+					"after": schema.SetAttribute{
+						MarkdownDescription: "Ids of parent syncs, e.g. `[backflow_sync.accounts.id, backflow_sync.plans.id]`: " +
+							"the sync runs once **every** parent has succeeded since its own last run (each parent's latest " +
+							"run succeeded, and finished after this sync's last run started). A parent whose latest run " +
+							"failed or was blocked holds it until that parent succeeds again; a run of this sync that fails " +
+							"waits for its parents' next success (or a run by hand). A new sync runs as soon as each parent " +
+							"has succeeded once. Conflicts with `every` and `cron`: schedule the parents instead. A sync " +
+							"cannot run after itself, nor after a sync that runs after it: cycles are refused at plan " +
+							"(and, for parents changed in the same apply, when applying). A deleted parent leaves the set " +
+							"(a plan shows it as drift).",
+						ElementType: types.Int64Type,
+						Optional:    true,
+						Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},
 					},
 				},
 			},
@@ -207,8 +226,24 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		var s scheduleModel
 		diags.Append(m.Schedule.As(ctx, &s, objectAsOptions)...)
 		y.ScheduleEvery, y.ScheduleCron = stringOrEmpty(s.Every), stringOrEmpty(s.Cron)
+		y.After = knownInt64s(s.After)
 	}
 	return y
+}
+
+// knownInt64s reads a set of int64; unknown elements (ids of syncs created in the same plan) are
+// left out, and a null or unknown set is nil.
+func knownInt64s(set types.Set) []int64 {
+	if set.IsNull() || set.IsUnknown() {
+		return nil
+	}
+	var out []int64
+	for _, e := range set.Elements() {
+		if v, ok := e.(types.Int64); ok && !v.IsNull() && !v.IsUnknown() {
+			out = append(out, v.ValueInt64())
+		}
+	}
+	return controlplane.NormalizeAfter(out)
 }
 
 func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Diagnostics {
@@ -232,13 +267,17 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	m.Guard, d = fromGuard(ctx, y.Guard)
 	diags.Append(d...)
 	m.Schedule = types.ObjectNull(scheduleAttrTypes)
-	if y.ScheduleEvery != "" || y.ScheduleCron != "" {
-		s := scheduleModel{Every: types.StringNull(), Cron: types.StringNull()}
+	if y.ScheduleEvery != "" || y.ScheduleCron != "" || len(y.After) > 0 {
+		s := scheduleModel{Every: types.StringNull(), Cron: types.StringNull(), After: types.SetNull(types.Int64Type)}
 		if y.ScheduleEvery != "" {
 			s.Every = types.StringValue(y.ScheduleEvery)
 		}
 		if y.ScheduleCron != "" {
 			s.Cron = types.StringValue(y.ScheduleCron)
+		}
+		if len(y.After) > 0 {
+			s.After, d = types.SetValueFrom(ctx, types.Int64Type, y.After)
+			diags.Append(d...)
 		}
 		m.Schedule, d = types.ObjectValueFrom(ctx, scheduleAttrTypes, s)
 		diags.Append(d...)
@@ -290,6 +329,49 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	}
 }
 
+// checkAfter checks, at plan time, that the known parents in schedule.after exist and that they
+// form no cycle with the syncs stored in the control plane (y.ID is 0 for a new sync, which no
+// stored sync can run after yet). Parents changed elsewhere in the same plan are seen as stored:
+// the control plane refuses a cycle they form when applying (controlplane.setAfter).
+func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, diags *diag.Diagnostics) {
+	if len(y.After) == 0 {
+		return
+	}
+	at := path.Root("schedule").AtName("after")
+	all, err := r.store.ListSyncs(ctx)
+	if err != nil {
+		addAttributeError(diags, at, "Cannot Read the Syncs",
+			fmt.Sprintf("Could not read the syncs to check the parents of sync %q.", y.Name),
+			"Check that the control-plane database is reachable.", err)
+		return
+	}
+	graph := map[int64][]int64{}
+	names := map[int64]string{}
+	for _, s := range all {
+		graph[s.ID] = s.After
+		names[s.ID] = s.Name
+	}
+	for _, p := range y.After {
+		if _, ok := names[p]; !ok {
+			addAttributeError(diags, at, "Parent Sync Not Found",
+				fmt.Sprintf("The sync %q runs after sync %d, which does not exist in the control plane.", y.Name, p),
+				"List ids of existing syncs in schedule.after, e.g. backflow_sync.<name>.id.", nil)
+		}
+	}
+	if y.ID == 0 || diags.HasError() {
+		return
+	}
+	names[y.ID] = y.Name
+	graph[y.ID] = y.After
+	if cycle := controlplane.FindCycle(graph, y.ID); cycle != nil {
+		e := &controlplane.CycleError{}
+		for _, id := range cycle {
+			e.Names = append(e.Names, names[id])
+		}
+		storeError(diags, "plan", "sync", y.Name, e)
+	}
+}
+
 // ModifyPlan plans paused_reason and checks references and columns against the control plane.
 func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
@@ -327,6 +409,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		y.PrimaryKey = ""
 	}
 	r.checkRefs(ctx, y, true, &resp.Diagnostics)
+	r.checkAfter(ctx, y, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || r.preview.mode == PreviewOff {
 		return
 	}

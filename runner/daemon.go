@@ -17,13 +17,17 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
-// SyncArgs is the River job that runs one sync once. Due (when the run became due) and Version
-// (the sync's updated_at) make the job unique: replicas that compute the same due run insert
-// one job between them, and a changed or unpaused sync gets a fresh one.
+// SyncArgs is the River job that runs one sync once, when its schedule or its parents make it
+// due. Due (when the run became due), Version (the sync's updated_at) and ParentRuns make the
+// job unique: replicas that compute the same due run insert one job between them, and a changed
+// or unpaused sync gets a fresh one.
 type SyncArgs struct {
 	SyncID  int64     `json:"sync_id"`
 	Due     time.Time `json:"due"`
 	Version time.Time `json:"version"`
+	// ParentRuns: the parent runs whose success made a sync with parents (schedule.after) due;
+	// Due is when the last of them finished. Empty for a scheduled run.
+	ParentRuns []int64 `json:"parent_runs,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -35,20 +39,28 @@ func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-type syncWorker struct {
-	river.WorkerDefaults[SyncArgs]
+// jobRunner is what the daemon's workers share: running a sync for a job.
+type jobRunner struct {
 	engine *Engine
 	log    *slog.Logger
-	// rescueAfter is the job's River timeout; see Timeout.
+	// rescueAfter is the jobs' River timeout; see syncWorker.Timeout.
 	rescueAfter time.Duration
 	// hardStop ends when the daemon gives up waiting for running syncs and cancels them.
 	hardStop context.Context
+	// succeeded, when set, is called after a run succeeded: the daemon looks at once for syncs
+	// that run after it.
+	succeeded func()
+}
+
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	jobRunner
 }
 
 // Timeout is what River's rescuer needs to hand a dead runner's job to another replica: it
 // ignores jobs whose timeout is negative (infinite), and rescues the others once they have run
 // longer than both their timeout and RescueStuckJobsAfter. A run, though, takes as long as its
-// model: Work does not let the timeout end it (see Work). A live run that outlasts it is
+// model: Work does not let the timeout end it (see runJob). A live run that outlasts it is
 // "rescued" too, harmlessly: the new attempt finds the sync's lock held and snoozes until the
 // first run has finished and served the job.
 func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return w.rescueAfter }
@@ -57,6 +69,34 @@ func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return w.resc
 const busySnooze = 15 * time.Second
 
 func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) error {
+	// A run that started after this job became due (a foreground `sync`, or a twin job queued
+	// when the sync changed) has served it, unless it was canceled (handed back on a stop) or
+	// its runner died: LastRunStart counts only runs that ended succeeded or failed, or that
+	// are running under a held lock.
+	last, err := w.engine.Store.LastRunStart(jobCtx, job.Args.SyncID)
+	if err != nil {
+		return err
+	}
+	if !last.Before(job.Args.Due) {
+		return nil
+	}
+	opts := RunOptions{Trigger: controlplane.TriggerSchedule, Due: job.Args.Due}
+	if len(job.Args.ParentRuns) > 0 {
+		opts = RunOptions{Trigger: controlplane.TriggerAfter, Due: job.Args.Due, ParentRuns: job.Args.ParentRuns}
+	}
+	err = w.runJob(jobCtx, job.Args.SyncID, opts)
+	if errors.Is(err, ErrPaused) || errors.Is(err, controlplane.ErrNotFound) {
+		w.log.Info("scheduled run skipped", "sync_id", job.Args.SyncID, "reason", err)
+		return nil
+	}
+	return err
+}
+
+// runJob runs sync syncID for a job and says what River should do with the job: nil when the run
+// ended (succeeded or recorded as failed or blocked), a snooze when it must be tried again (the
+// sync is busy, or the daemon is stopping), ErrPaused or ErrNotFound (wrapped) when the sync
+// cannot run.
+func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions) error {
 	// River cancels jobCtx at Timeout; only a cancellation for another reason (a hard stop, a
 	// job canceled through River) stops the run. After the deadline jobCtx can no longer carry
 	// a later hard stop, so that one comes from hardStop.
@@ -72,29 +112,17 @@ func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) erro
 		stopHard := context.AfterFunc(w.hardStop, func() { cancel(context.Cause(w.hardStop)) })
 		defer stopHard()
 	}
-
-	// A run that started after this job became due (a foreground `sync`, or a twin job queued
-	// when the sync changed) has served it, unless it was canceled (handed back on a stop) or
-	// its runner died: LastRunStart counts only runs that ended succeeded or failed, or that
-	// are running under a held lock.
-	last, err := w.engine.Store.LastRunStart(ctx, job.Args.SyncID)
-	if err != nil {
-		return err
-	}
-	if !last.Before(job.Args.Due) {
-		return nil
-	}
-	run, err := w.engine.Run(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerSchedule, Due: job.Args.Due})
+	run, err := w.engine.Run(ctx, syncID, opts)
 	switch {
 	case err == nil:
+		if w.succeeded != nil {
+			w.succeeded()
+		}
 		return nil
 	case errors.Is(err, ErrBusy):
 		// Completing the job would leave its due time served by nothing; try again soon, when
 		// the other run will have started after Due (and so served it) or the lock is free.
 		return river.JobSnooze(busySnooze)
-	case errors.Is(err, ErrPaused), errors.Is(err, controlplane.ErrNotFound):
-		w.log.Info("scheduled run skipped", "sync_id", job.Args.SyncID, "reason", err)
-		return nil
 	case run != nil && run.Status == controlplane.RunCanceled:
 		// Stopping: hand the job back, to be worked at once by a replica that is still running
 		// (or by this one when it starts again); snoozing does not use up attempts.
@@ -142,6 +170,17 @@ type Daemon struct {
 	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
 	// tests wait on it instead of sleeping to prove that a pass did not queue something.
 	polled chan struct{}
+	// wake asks for a scheduling pass now (see poke).
+	wake chan struct{}
+}
+
+// poke asks for a scheduling pass at once: a run succeeded, and syncs that run after it may be
+// due. Other replicas, and runs of the foreground sync command, are seen at the next poll.
+func (d *Daemon) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (d *Daemon) logger() *slog.Logger {
@@ -164,7 +203,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancelHard(nil)
 	d.hardStop = cancelHard
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &syncWorker{engine: d.Engine, log: d.logger(), rescueAfter: rescue, hardStop: hardStop})
+	d.wake = make(chan struct{}, 1)
+	jr := jobRunner{engine: d.Engine, log: d.logger(), rescueAfter: rescue, hardStop: hardStop, succeeded: d.poke}
+	river.AddWorker(workers, &syncWorker{jobRunner: jr})
+	river.AddWorker(workers, &triggerWorker{jobRunner: jr})
 	maxSyncs := d.MaxSyncs
 	if maxSyncs <= 0 {
 		maxSyncs = 4
@@ -227,6 +269,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			wake.Stop()
 			return d.stop()
 		case <-wake.C:
+		case <-d.wake:
+			wake.Stop()
 		}
 	}
 }
@@ -288,12 +332,7 @@ func (d *Daemon) schedule(ctx context.Context) error {
 			continue
 		}
 		args := SyncArgs{SyncID: y.ID, Due: due, Version: y.UpdatedAt.UTC()}
-		var res *rivertype.JobInsertResult
-		if d.insert != nil {
-			res, err = d.insert(ctx, args)
-		} else {
-			res, err = d.client.Insert(ctx, args, nil)
-		}
+		res, err := d.queue(ctx, args)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -307,10 +346,60 @@ func (d *Daemon) schedule(ctx context.Context) error {
 			d.logger().Debug("queued a scheduled run", "sync", y.Name, "due", due)
 		}
 	}
+	n, err := d.scheduleSequences(ctx, syncs)
+	if err != nil {
+		return err
+	}
+	failed += n
 	if failed > 0 {
 		return fmt.Errorf("%d of %d syncs could not be queued (each is logged above)", failed, len(syncs))
 	}
 	return nil
+}
+
+func (d *Daemon) queue(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {
+	if d.insert != nil {
+		return d.insert(ctx, args)
+	}
+	return d.client.Insert(ctx, args, nil)
+}
+
+// scheduleSequences queues a run of every sync whose parents (schedule.after) have all succeeded
+// since its last run (controlplane.SequenceState.Ready), read from run records. The job is
+// unique by the parent runs, so every replica and every pass queue it once. It returns how many
+// could not be queued (each is logged).
+func (d *Daemon) scheduleSequences(ctx context.Context, syncs []*controlplane.Sync) (failed int, err error) {
+	states, err := d.Engine.Store.SequenceStates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	byID := make(map[int64]*controlplane.Sync, len(syncs))
+	for _, y := range syncs {
+		byID[y.ID] = y
+	}
+	for _, st := range states {
+		y := byID[st.SyncID]
+		if y == nil || y.Paused {
+			continue
+		}
+		runs, since, ok := st.Ready()
+		if !ok {
+			continue
+		}
+		res, err := d.queue(ctx, SyncArgs{SyncID: y.ID, Due: since.UTC(), Version: y.UpdatedAt.UTC(), ParentRuns: runs})
+		if err != nil {
+			if ctx.Err() != nil {
+				return failed, ctx.Err()
+			}
+			d.logger().Error("could not queue a run after its parents; trying again at the next poll", "sync", y.Name, "err", err)
+			failed++
+			continue
+		}
+		if !res.UniqueSkippedAsDuplicate {
+			d.logger().Info("queued a run after its parents succeeded", "sync", y.Name, "parent_runs", runs)
+		}
+	}
+	return failed, nil
 }
 
 // noteNextDue logs at debug when sync y is next due, once per due time (not at every poll).
@@ -325,9 +414,10 @@ func (d *Daemon) noteNextDue(y *controlplane.Sync, due time.Time) {
 	d.logger().Debug("sync next due", "sync", y.Name, "due", due.UTC().Format(time.RFC3339), "in", time.Until(due).Round(time.Second).String())
 }
 
-// Handler serves /healthz (the control plane answers), when metrics is non-nil /metrics, and the
-// status page (statuspage.go), which asks for BACKFLOW_API_TOKEN when it is set.
-func Handler(store *controlplane.Store, metrics http.Handler) http.Handler {
+// Handler serves /healthz (the control plane answers), when metrics is non-nil /metrics, the
+// status page (statuspage.go), which asks for BACKFLOW_API_TOKEN when it is set, and, when that
+// token is set and queue is non-nil, the API (api.go).
+func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -341,6 +431,8 @@ func Handler(store *controlplane.Store, metrics http.Handler) http.Handler {
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
 	}
-	registerStatusPage(mux, store)
+	token := apiTokenFromEnv()
+	registerStatusPage(mux, store, token)
+	registerAPI(mux, store, queue, token)
 	return mux
 }

@@ -92,6 +92,10 @@ type RunOptions struct {
 	// Due is the schedule slot a scheduled run serves (zero for a run started by hand): the
 	// sync's next slot counts from it.
 	Due time.Time
+	// ParentRuns are the parent runs that started a run of a sequence (trigger after).
+	ParentRuns []int64
+	// JobID is the job of a run queued from outside (trigger queued).
+	JobID int64
 	// MarkDelivered records the model's records as delivered without sending them (the ledger
 	// becomes the model: changed and new keys take their current hashes, gone keys leave it). A
 	// skip_existing sync's runs do this until one succeeds.
@@ -197,7 +201,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if opts.MarkDelivered {
 		trigger = controlplane.TriggerMark
 	}
-	run, err := lease.StartRun(ctx, trigger, opts.Due)
+	run, err := lease.StartRun(ctx, controlplane.RunStart{Trigger: trigger, Due: opts.Due, ParentRuns: opts.ParentRuns, JobID: opts.JobID})
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,12 @@
 package runner
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +17,6 @@ import (
 
 // The status page: server-rendered HTML on the daemon's --listen, read-only, with inline SVG
 // charts and no script or external asset, so that it reads in any browser, or in curl.
-
-// APITokenEnv names the token the status page asks for when it is set.
-const APITokenEnv = "BACKFLOW_API_TOKEN"
 
 // statusRuns is how many recent runs a sync's chart and page show.
 const statusRuns = 30
@@ -46,22 +41,21 @@ var statusFS embed.FS
 var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"when": formatWhen,
 	"dur":  formatDuration,
+	"join": func(names []string) string { return strings.Join(names, ", ") },
 }).ParseFS(statusFS, "statuspage.html"))
 
 type statusPage struct {
 	store *controlplane.Store
-	// digest is the SHA-256 of the token; nil: the page is open.
-	digest []byte
-	now    func() time.Time
+	// token is BACKFLOW_API_TOKEN's check; nil: the page is open.
+	token *apiToken
+	now   func() time.Time
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
-func registerStatusPage(mux *http.ServeMux, store *controlplane.Store) {
-	p := &statusPage{store: store, now: time.Now}
-	if tok := os.Getenv(APITokenEnv); tok != "" {
-		d := sha256.Sum256([]byte(tok))
-		p.digest = d[:]
+func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
+	p := &statusPage{store: store, token: token, now: time.Now}
+	if token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
 	mux.HandleFunc("GET /{$}", p.authed(p.overview))
@@ -73,7 +67,7 @@ func registerStatusPage(mux *http.ServeMux, store *controlplane.Store) {
 // the login form and nothing else.
 func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.digest == nil || p.allowed(r) {
+		if p.token == nil || p.allowed(r) {
 			next(w, r)
 			return
 		}
@@ -83,31 +77,21 @@ func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (p *statusPage) allowed(r *http.Request) bool {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && p.matches(tok) {
+	if p.token.bearer(r) {
 		return true
 	}
 	c, err := r.Cookie(tokenCookie)
-	return err == nil && p.matchesDigest(c.Value)
-}
-
-func (p *statusPage) matches(tok string) bool {
-	d := sha256.Sum256([]byte(tok))
-	return subtle.ConstantTimeCompare(d[:], p.digest) == 1
-}
-
-func (p *statusPage) matchesDigest(hexDigest string) bool {
-	want := fmt.Sprintf("%x", p.digest)
-	return subtle.ConstantTimeCompare([]byte(hexDigest), []byte(want)) == 1
+	return err == nil && p.token.matchesDigest(c.Value)
 }
 
 // login takes the token from the form and, when it matches, sets a cookie holding its digest (so
 // the token itself is not stored in the browser) and goes back to the page asked for.
 func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
-	if !p.matches(r.PostFormValue("token")) {
+	if !p.token.matches(r.PostFormValue("token")) {
 		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: fmt.Sprintf("%x", p.digest), Path: "/",
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.hexDigest(), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
@@ -135,6 +119,8 @@ type syncStatus struct {
 	Last    *controlplane.Run // the latest run; nil: never ran
 	Next    time.Time         // zero: none (manual, paused)
 	NextErr string
+	// Parents are the names of the syncs it runs after (schedule.after); empty: none.
+	Parents []string
 	Chart   chart
 }
 
@@ -166,8 +152,11 @@ loop:
 	return stateOK, time.Time{}
 }
 
-func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run) syncStatus {
+func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run, names map[int64]string) syncStatus {
 	st := syncStatus{Sync: s, Chart: newChart(runs)}
+	for _, id := range s.After {
+		st.Parents = append(st.Parents, cmp.Or(names[id], fmt.Sprintf("sync %d", id)))
+	}
 	st.State, st.Since = stateOf(s.Paused, runs)
 	if len(runs) > 0 {
 		st.Last = runs[0]
@@ -202,13 +191,17 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := overviewView{Now: p.now()}
+	names := make(map[int64]string, len(syncs))
+	for _, s := range syncs {
+		names[s.ID] = s.Name
+	}
 	for _, s := range syncs {
 		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns)
 		if err != nil {
 			p.unavailable(w)
 			return
 		}
-		v.Syncs = append(v.Syncs, p.status(s, bases, runs))
+		v.Syncs = append(v.Syncs, p.status(s, bases, runs, names))
 	}
 	p.render(w, http.StatusOK, "overview", v)
 }
@@ -251,7 +244,13 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
-	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs), Runs: runs, Failed: failed, Now: p.now()})
+	names := map[int64]string{}
+	for _, id := range s.After {
+		if y, err := p.store.GetSync(ctx, id); err == nil {
+			names[id] = y.Name
+		}
+	}
+	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names), Runs: runs, Failed: failed, Now: p.now()})
 }
 
 func (p *statusPage) unavailable(w http.ResponseWriter) {

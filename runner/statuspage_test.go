@@ -30,7 +30,7 @@ func serveStatus(t *testing.T, store *controlplane.Store) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: Handler(store, nil), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: Handler(store, nil, nil), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -32,6 +32,12 @@ const (
 	// TriggerMark: the run recorded the model's records as delivered without sending them (a
 	// skip_existing sync's first run, or `sync --mark-delivered`).
 	TriggerMark = "mark"
+	// TriggerAfter: the sync's parents (schedule.after) had all succeeded since its last run;
+	// the run records which parent runs (Run.ParentRuns).
+	TriggerAfter = "after"
+	// TriggerQueued: a run queued from outside the schedule, by `backflow-runner trigger` or the
+	// daemon's API (POST /v1/syncs/{id}/runs), and executed by a daemon; Run.JobID is its job.
+	TriggerQueued = "queued"
 )
 
 // RunCounts are a run's counters. New, Changed and Deleted count what the diff found to send;
@@ -63,6 +69,10 @@ type Run struct {
 	// paced) and PaceConcurrency in flight (0: the run sent nothing).
 	PaceRate        float64
 	PaceConcurrency int
+	// ParentRuns are the parent runs whose success started this run (trigger after).
+	ParentRuns []int64
+	// JobID is the job that ran a run queued from outside (trigger queued); 0: none.
+	JobID int64
 }
 
 // PaceText says the pace the run's requests ended at (pacing.Describe); "" when it sent nothing.
@@ -71,6 +81,16 @@ func (r *Run) PaceText() string {
 		return ""
 	}
 	return pacing.Describe(r.PaceRate, r.PaceConcurrency)
+}
+
+// RunStart is what a run records when it starts.
+type RunStart struct {
+	Trigger string
+	// Due is the schedule slot the run serves (zero: none, a run started by hand); the sync's
+	// next slot counts from it (see ScheduleBases).
+	Due        time.Time
+	ParentRuns []int64
+	JobID      int64
 }
 
 // Duration is how long the run took, or has taken so far.
@@ -83,7 +103,8 @@ func (r *Run) Duration() time.Duration {
 
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
-	r.invalid_samples, coalesce(r.error, ''), coalesce(r.pace_rate, 0), coalesce(r.pace_concurrency, 0)`
+	r.invalid_samples, coalesce(r.error, ''), coalesce(r.pace_rate, 0), coalesce(r.pace_concurrency, 0),
+	coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0)`
 
 func scanRun(row pgx.Row) (*Run, error) {
 	var r Run
@@ -91,7 +112,7 @@ func scanRun(row pgx.Row) (*Run, error) {
 	c := &r.Counts
 	err := row.Scan(&r.ID, &r.SyncID, &r.SyncName, &r.Status, &r.Trigger, &r.StartedAt, &finished,
 		&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted, &c.Delivered, &c.Rejected, &c.Failed,
-		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency)
+		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency, &r.ParentRuns, &r.JobID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -112,7 +133,7 @@ func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Ru
 // StartRunAt records a new running run of a sync that serves the schedule slot due (zero: none,
 // a run started by hand). The next slot counts from due (see ScheduleBases).
 func (s *Store) StartRunAt(ctx context.Context, syncID int64, trigger string, due time.Time) (*Run, error) {
-	return startRun(ctx, s.pool, syncID, trigger, due)
+	return startRun(ctx, s.pool, syncID, RunStart{Trigger: trigger, Due: due})
 }
 
 // execQuerier is a pool or a transaction.
@@ -121,14 +142,23 @@ type execQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func startRun(ctx context.Context, q execQuerier, syncID int64, trigger string, due time.Time) (*Run, error) {
-	r := &Run{SyncID: syncID, Status: RunRunning, Trigger: trigger, InvalidSamples: json.RawMessage("[]")}
+func startRun(ctx context.Context, q execQuerier, syncID int64, st RunStart) (*Run, error) {
+	r := &Run{SyncID: syncID, Status: RunRunning, Trigger: st.Trigger, InvalidSamples: json.RawMessage("[]"),
+		ParentRuns: st.ParentRuns, JobID: st.JobID}
 	var slot *time.Time
-	if !due.IsZero() {
-		slot = &due
+	if !st.Due.IsZero() {
+		slot = &st.Due
 	}
-	err := q.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, scheduled_for)
-		VALUES ($1, 'running', $2, $3) RETURNING id, started_at`, syncID, trigger, slot).Scan(&r.ID, &r.StartedAt)
+	var parents []int64 // NULL unless set
+	if len(st.ParentRuns) > 0 {
+		parents = st.ParentRuns
+	}
+	var job *int64
+	if st.JobID != 0 {
+		job = &st.JobID
+	}
+	err := q.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, scheduled_for, parent_runs, job_id)
+		VALUES ($1, 'running', $2, $3, $4, $5) RETURNING id, started_at`, syncID, st.Trigger, slot, parents, job).Scan(&r.ID, &r.StartedAt)
 	if err != nil {
 		return nil, fmt.Errorf("record the start of a run of sync %d: %w", syncID, refErr(err))
 	}
@@ -194,6 +224,13 @@ func (s *Store) OnlyMarkRuns(ctx context.Context, syncID int64) (bool, error) {
 func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 	return scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.id = $1`, id))
+}
+
+// RunOfJob reads the newest run that job jobID ran (a run queued from outside; see Run.JobID).
+func (s *Store) RunOfJob(ctx context.Context, jobID int64) (*Run, error) {
+	return scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+`
+		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.job_id = $1
+		ORDER BY r.id DESC LIMIT 1`, jobID))
 }
 
 // ListRuns returns the newest runs first, of one sync (syncID > 0) or of all.

@@ -345,13 +345,13 @@ func (l *SyncLease) AbandonRuns(ctx context.Context, reason string) (int64, erro
 	return n, err
 }
 
-// StartRun records a new running run of the sync serving the schedule slot due (zero: none; see
-// Store.StartRunAt), if the lease still holds the sync.
-func (l *SyncLease) StartRun(ctx context.Context, trigger string, due time.Time) (*Run, error) {
+// StartRun records a new running run of the sync (see RunStart), if the lease still holds the
+// sync.
+func (l *SyncLease) StartRun(ctx context.Context, st RunStart) (*Run, error) {
 	var r *Run
 	err := l.fenced(ctx, func(tx pgx.Tx) error {
 		var err error
-		r, err = startRun(ctx, tx, l.fence.syncID, trigger, due)
+		r, err = startRun(ctx, tx, l.fence.syncID, st)
 		return err
 	})
 	return r, err

@@ -69,7 +69,10 @@ type Sync struct {
 	// Guard is the guard the sync's definition sets; nil: none set (see EffectiveGuard).
 	Guard *Guard
 	// Initial is the backfill policy (InitialSendAll when empty).
-	Initial      string
+	Initial string
+	// After lists the sync's parents (schedule.after), by id, ascending: the sync runs once each
+	// has succeeded since its own last run (see sequences.go). Empty: no parents.
+	After        []int64
 	Paused       bool
 	PausedReason string
 	CreatedAt    time.Time
@@ -78,13 +81,14 @@ type Sync struct {
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
 	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, omit_nulls, guard, initial, paused, coalesce(paused_reason, ''),
-	created_at, updated_at`
+	created_at, updated_at, ` + afterColumn
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
 	var mappings, guard []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
-		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.OmitNulls, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt)
+		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.OmitNulls, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt,
+		&s.After)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -136,12 +140,17 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err = tx.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
 		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id, created_at, updated_at`,
-		y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
-	return refErr(nameTaken(err, "sync", y.Name))
+			y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+		if err != nil {
+			return refErr(nameTaken(err, "sync", y.Name))
+		}
+		return setAfter(ctx, tx, y)
+	})
 }
 
 // UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
@@ -151,17 +160,22 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
 		initial = $13, omit_nulls = $14, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
-		y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-		nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.PausedReason, &y.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
-	}
-	return refErr(nameTaken(err, "sync", y.Name))
+			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.PausedReason, &y.UpdatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
+		}
+		if err != nil {
+			return refErr(nameTaken(err, "sync", y.Name))
+		}
+		return setAfter(ctx, tx, y)
+	})
 }
 
 // GetSync reads a sync by id.
@@ -191,7 +205,8 @@ func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
-// DeleteSync deletes a sync with its runs, ledger and rejected records.
+// DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
+// parents (schedule.after) of the syncs that run after it.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
 	if err != nil {

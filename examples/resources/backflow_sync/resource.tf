@@ -38,3 +38,13 @@ resource "backflow_sync" "audience" {
     { metadata = "operation", to = "operation" }, # new, changed or deleted
   ]
 }
+
+# A sync that runs after others: once every parent has succeeded since its own last run.
+resource "backflow_sync" "orders" {
+  name           = "Orders to webhook"
+  model_id       = backflow_model.orders.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "append"
+  primary_key    = "order_id"
+  schedule       = { after = [backflow_sync.users.id] } # instead of every or cron
+}

@@ -31,10 +31,16 @@ Runs the daemon: every sync with a schedule (every or cron, UTC) runs when due; 
 syncs do not. Several replicas against one control plane are safe: jobs go through River in the
 control plane, and a sync never runs twice at once. SIGTERM or SIGINT stops gracefully: running
 syncs get --stop-timeout to finish, then are canceled (recorded as canceled; the next run resends
-what they had not delivered). /healthz and Prometheus /metrics are served on --listen.
+what they had not delivered). Syncs with parents (schedule.after) run once every parent has
+succeeded since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon
+as a replica is free.
+
+On --listen: /healthz, Prometheus /metrics, the status page (GET /), and with
+BACKFLOW_API_TOKEN set the API: POST /v1/syncs/{id or name}/runs and GET /v1/runs/{id}, which
+need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		listen := fs.String("listen", "127.0.0.1:9464", "address for /healthz and /metrics (empty: none)")
+		listen := fs.String("listen", "127.0.0.1:9464", "address for /healthz, /metrics, the status page and the API (empty: none)")
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, localPacingConcurrency)
 		localPacing := fs.Bool("local-pacing", false, localPacingUsage)
 		maxSyncs := fs.Int("max-syncs", 4, "syncs this replica runs at once")
@@ -64,11 +70,19 @@ what they had not delivered). /healthz and Prometheus /metrics are served on --l
 				if err != nil {
 					return fmt.Errorf("--listen %s: %w", *listen, err)
 				}
-				srv := &http.Server{Handler: runner.Handler(store, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
+				queue, err := runner.NewRunQueue(store, e.log)
+				if err != nil {
+					return err
+				}
+				srv := &http.Server{Handler: runner.Handler(store, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), queue),
 					ReadHeaderTimeout: 10 * time.Second}
 				go func() { _ = srv.Serve(ln) }()
 				defer srv.Close()
-				e.log.Info("serving /healthz and /metrics", "listen", ln.Addr().String())
+				api := "off (set " + runner.APITokenEnv + " to serve it)"
+				if os.Getenv(runner.APITokenEnv) != "" {
+					api = "on (/v1/, bearer token " + runner.APITokenEnv + ")"
+				}
+				e.log.Info("serving /healthz, /metrics and the status page", "listen", ln.Addr().String(), "api", api)
 			}
 			d := &runner.Daemon{
 				Engine:            &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Metrics: metrics, Logger: e.log},

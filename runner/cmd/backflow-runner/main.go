@@ -1,5 +1,6 @@
 // Command backflow-runner executes Backflow syncs: as a daemon (`run`) or one at a time in the
-// foreground (`sync`), and offers tools around them (`test`, `runs`, `migrate`, `rekey`, `receive`).
+// foreground (`sync`), queues runs for the daemons (`trigger`), and offers tools around them (`test`,
+// `runs`, `migrate`, `rekey`, `receive`).
 package main
 
 import (
@@ -36,6 +37,8 @@ Commands:
   run                        the daemon: run scheduled syncs until stopped (SIGTERM stops gracefully)
   sync NAME|ID [--full] [--dry-run]
                              run one sync now in the foreground and print its counters
+  trigger NAME|ID [--wait] [--full]
+                             queue a run for the daemons; --wait waits for it and exits non-zero if it failed
   test NAME|ID               send one record of the sync's model as a real request; print the answer
   runs [NAME|ID]             list recent runs with their counters and errors
   deliveries NAME|ID [--run ID] [--failed]
@@ -55,6 +58,7 @@ Environment:
                              1: refuse webhooks at loopback and private addresses too
                              (link-local ones, such as 169.254.169.254, are always refused)
   BACKFLOW_ALLOWED_NETWORKS  comma-separated CIDRs webhooks may always be sent to
+  BACKFLOW_API_TOKEN         run: the bearer token of the status page and the API (unset: page open, API off)
 
 Run 'backflow-runner help <command>' (or '<command> --help') for a command's flags.
 `
@@ -78,7 +82,7 @@ type command struct {
 	setup      func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
 }
 
-var commands = []command{runCommand, syncCommand, testCommand, runsCommand, deliveriesCommand, recordsCommand,
+var commands = []command{runCommand, syncCommand, triggerCommand, testCommand, runsCommand, deliveriesCommand, recordsCommand,
 	migrateCommand, rekeyCommand, receiveCommand}
 
 // env is what every command gets: its output streams and the common flags.

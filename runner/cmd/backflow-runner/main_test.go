@@ -201,7 +201,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%s prints a secret from the environment:\n%s", what, out)
 		}
 	}
-	for _, c := range []string{"run", "sync", "test", "runs", "migrate", "receive"} {
+	for _, c := range []string{"run", "sync", "trigger", "test", "runs", "migrate", "receive"} {
 		out, err := command(c, "--help").CombinedOutput()
 		// receive never opens the control plane, so it alone has no --database-url.
 		if err != nil || !strings.Contains(string(out), "Usage: backflow-runner "+c) ||

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 var runsCommand = command{
@@ -79,6 +80,22 @@ the records the destination refused in it (rejected), with the status and the st
 	},
 }
 
+// triggerText is a run's trigger as the runs table shows it: a run after its parents names the
+// parent runs that started it ("after 12,14"), a queued run its job ("queued #7").
+func triggerText(r *controlplane.Run) string {
+	switch {
+	case len(r.ParentRuns) > 0:
+		ids := make([]string, len(r.ParentRuns))
+		for i, id := range r.ParentRuns {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		return r.Trigger + " " + strings.Join(ids, ",")
+	case r.JobID != 0:
+		return r.Trigger + " #" + strconv.FormatInt(r.JobID, 10)
+	}
+	return r.Trigger
+}
+
 // errorWidth is where run errors are wrapped.
 const errorWidth = 100
 
@@ -92,7 +109,7 @@ func printRuns(w io.Writer, runs []*controlplane.Run) {
 			pace = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
-			r.Trigger, r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
+			triggerText(r), r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
 			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, pace)
 	}
 	tw.Flush()
@@ -161,6 +178,16 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	w := e.stdout
 	fmt.Fprintf(w, "run %d of sync %q (id %d): %s in %s (trigger %s)\n", r.ID, r.SyncName, r.SyncID, r.Status,
 		r.Duration().Round(time.Millisecond), r.Trigger)
+	for _, id := range r.ParentRuns {
+		if p, err := store.GetRun(ctx, id); err == nil {
+			fmt.Fprintf(w, "  after run %d of sync %q (%s, finished %s)\n", p.ID, p.SyncName, p.Status, p.FinishedAt.UTC().Format(time.RFC3339))
+		} else {
+			fmt.Fprintf(w, "  after run %d (no longer recorded)\n", id)
+		}
+	}
+	if r.JobID != 0 {
+		fmt.Fprintf(w, "  queued    as #%d (backflow-runner trigger, or the API)\n", r.JobID)
+	}
 	fmt.Fprintf(w, "  started   %s\n", r.StartedAt.UTC().Format(time.RFC3339))
 	if !r.FinishedAt.IsZero() {
 		fmt.Fprintf(w, "  finished  %s\n", r.FinishedAt.UTC().Format(time.RFC3339))
@@ -199,45 +226,6 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	return nil
 }
 
-type runOut struct {
-	ID             int64                  `json:"id"`
-	SyncID         int64                  `json:"sync_id"`
-	Sync           string                 `json:"sync"`
-	Status         string                 `json:"status"`
-	Trigger        string                 `json:"trigger"`
-	StartedAt      time.Time              `json:"started_at"`
-	FinishedAt     *time.Time             `json:"finished_at"`
-	DurationMS     int64                  `json:"duration_ms"`
-	Counts         controlplane.RunCounts `json:"counts"`
-	Error          string                 `json:"error"`
-	InvalidSamples json.RawMessage        `json:"invalid_samples"`
-	Rejected       []rejectedRecordOut    `json:"rejected,omitempty"`
-	// The pace the run's requests ended at: requests per second (0: not paced) and in flight;
-	// both 0 when it sent nothing.
-	PaceRate        float64 `json:"pace_requests_per_second"`
-	PaceConcurrency int     `json:"pace_concurrency"`
-}
-
-type rejectedRecordOut struct {
-	Key        string    `json:"key"`
-	Status     int       `json:"status"`
-	Body       string    `json:"body"`
-	RejectedAt time.Time `json:"rejected_at"`
-}
-
-func runJSON(r *controlplane.Run, rejected []controlplane.Rejected) runOut {
-	out := runOut{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
-		StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(), Counts: r.Counts, Error: r.Error,
-		InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency}
-	if !r.FinishedAt.IsZero() {
-		f := r.FinishedAt.UTC()
-		out.FinishedAt = &f
-	}
-	if len(out.InvalidSamples) == 0 {
-		out.InvalidSamples = json.RawMessage("[]")
-	}
-	for _, rj := range rejected {
-		out.Rejected = append(out.Rejected, rejectedRecordOut{Key: rj.Key, Status: rj.Status, Body: rj.Body, RejectedAt: rj.RejectedAt.UTC()})
-	}
-	return out
+func runJSON(r *controlplane.Run, rejected []controlplane.Rejected) runner.RunJSON {
+	return runner.NewRunJSON(r, rejected)
 }

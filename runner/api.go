@@ -1,0 +1,216 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The daemon's API, on --listen beside the status page, for schedulers and CI (dbt Cloud, Airflow,
+// a deploy pipeline) to start runs and wait for them. It is served only when BACKFLOW_API_TOKEN
+// is set, and every request must carry it as "Authorization: Bearer TOKEN" (never a cookie: a
+// browser signed in to the status page must not be able to start runs for another site).
+//
+//	POST /v1/syncs/{id or name}/runs   body optional: {"full": true}   202 QueuedRunJSON
+//	GET  /v1/runs/{id}                 200 QueuedRunJSON
+//
+// Errors answer {"error": "..."}: 400 bad body, 401 no or wrong token (nothing more said), 404
+// unknown sync or run, 409 paused sync, 503 control plane unreachable.
+
+// QueuedRunJSON is a queued run as the API and `backflow-runner trigger --json` print it.
+type QueuedRunJSON struct {
+	ID       int64     `json:"id"`
+	SyncID   int64     `json:"sync_id"`
+	Sync     string    `json:"sync"`
+	Full     bool      `json:"full"`
+	Status   string    `json:"status"`
+	Error    string    `json:"error,omitempty"`
+	QueuedAt time.Time `json:"queued_at"`
+	// URL is where GET answers the queued run's status.
+	URL string   `json:"url"`
+	Run *RunJSON `json:"run"`
+}
+
+// NewQueuedRunJSON is q as JSON.
+func NewQueuedRunJSON(q *QueuedRun) QueuedRunJSON {
+	out := QueuedRunJSON{ID: q.ID, SyncID: q.SyncID, Sync: q.SyncName, Full: q.Full, Status: q.Status, Error: q.Error,
+		QueuedAt: q.QueuedAt.UTC(), URL: "/v1/runs/" + strconv.FormatInt(q.ID, 10)}
+	if q.Run != nil {
+		r := NewRunJSON(q.Run, nil)
+		out.Run = &r
+	}
+	return out
+}
+
+// RunJSON is a run record as JSON: `backflow-runner runs --json`, and the API's "run".
+type RunJSON struct {
+	ID             int64                  `json:"id"`
+	SyncID         int64                  `json:"sync_id"`
+	Sync           string                 `json:"sync"`
+	Status         string                 `json:"status"`
+	Trigger        string                 `json:"trigger"`
+	ParentRuns     []int64                `json:"parent_runs,omitempty"`
+	StartedAt      time.Time              `json:"started_at"`
+	FinishedAt     *time.Time             `json:"finished_at"`
+	DurationMS     int64                  `json:"duration_ms"`
+	Counts         controlplane.RunCounts `json:"counts"`
+	Error          string                 `json:"error"`
+	InvalidSamples json.RawMessage        `json:"invalid_samples"`
+	Rejected       []RejectedJSON         `json:"rejected,omitempty"`
+	// The pace the run's requests ended at: requests per second (0: not paced) and in flight;
+	// both 0 when it sent nothing.
+	PaceRate        float64 `json:"pace_requests_per_second"`
+	PaceConcurrency int     `json:"pace_concurrency"`
+}
+
+// RejectedJSON is a record the destination refused, as JSON.
+type RejectedJSON struct {
+	Key        string    `json:"key"`
+	Status     int       `json:"status"`
+	Body       string    `json:"body"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+// NewRunJSON is r as JSON, with the records it had refused (rejected may be nil).
+func NewRunJSON(r *controlplane.Run, rejected []controlplane.Rejected) RunJSON {
+	out := RunJSON{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
+		ParentRuns: r.ParentRuns, StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(),
+		Counts: r.Counts, Error: r.Error, InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt.UTC()
+		out.FinishedAt = &f
+	}
+	if len(out.InvalidSamples) == 0 {
+		out.InvalidSamples = json.RawMessage("[]")
+	}
+	for _, rj := range rejected {
+		out.Rejected = append(out.Rejected, RejectedJSON{Key: rj.Key, Status: rj.Status, Body: rj.Body, RejectedAt: rj.RejectedAt.UTC()})
+	}
+	return out
+}
+
+type api struct {
+	store *controlplane.Store
+	queue *RunQueue
+	token *apiToken
+}
+
+// registerAPI serves the API on mux when a token is set; without one it is off (404).
+func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken) {
+	if token == nil || queue == nil {
+		return
+	}
+	a := &api{store: store, queue: queue, token: token}
+	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(a.queueRun))
+	mux.HandleFunc("GET /v1/runs/{id}", a.authed(a.queuedRun))
+}
+
+func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !a.token.bearer(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
+			writeJSONError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// maxRunRequestBody bounds POST's body, which holds at most {"full": true}.
+const maxRunRequestBody = 4 << 10
+
+func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Full bool `json:"full"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunRequestBody+1))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "cannot read the request body")
+		return
+	}
+	if len(body) > maxRunRequestBody {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "the body holds at most {\"full\": true}")
+		return
+	}
+	if len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
+			return
+		}
+	}
+	ref := r.PathValue("sync")
+	y, err := a.store.LookupSync(r.Context(), ref)
+	switch {
+	case errors.Is(err, controlplane.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no sync has the id or name %q", ref))
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot read the control plane")
+		return
+	}
+	q, err := a.queue.Enqueue(r.Context(), y, req.Full)
+	switch {
+	case errors.Is(err, ErrPaused):
+		writeJSONError(w, http.StatusConflict, err.Error())
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot queue the run: the control plane did not take it")
+		return
+	}
+	out := NewQueuedRunJSON(q)
+	w.Header().Set("Location", out.URL)
+	writeJSON(w, http.StatusAccepted, out)
+}
+
+func (a *api) queuedRun(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("%q is not a queued run's id (the id POST /v1/syncs/{sync}/runs answered)", r.PathValue("id")))
+		return
+	}
+	q, err := a.queue.Status(r.Context(), id)
+	switch {
+	case errors.Is(err, controlplane.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no queued run has the id %d", id))
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot read the control plane")
+		return
+	}
+	writeJSON(w, http.StatusOK, NewQueuedRunJSON(q))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, "cannot encode the answer")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeJSONError(w http.ResponseWriter, code int, msg string) {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// TestTriggerWait queues runs for a daemon with `trigger --wait`: it exits 0 when the run
+// succeeded and 1 when it failed. The sync's child (schedule.after) runs after it, and `runs`
+// shows which parent run started the child's run.
+func TestTriggerWait(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 5, h.srv.URL, 100)
+	child := &controlplane.Sync{Name: "after users", ModelID: w.sync.ModelID, DestinationID: w.dest.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: 100, After: []int64{w.sync.ID}}
+	if err := w.store.CreateSync(w.ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	d := w.cmd("run", "--listen", "", "--poll-interval", "100ms")
+	var logs syncBuffer
+	d.Stdout, d.Stderr = &logs, &logs
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+
+	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait")
+	m := regexp.MustCompile(`(?m)^queued run #(\d+) of sync "Active users to webhook": a daemon \(backflow-runner run\) runs it\nrun (\d+) of sync "Active users to webhook": succeeded in .* \(trigger queued\)\n`).FindStringSubmatch(out)
+	if code != 0 || m == nil || !strings.Contains(out, "delivered  5") {
+		t.Fatalf("trigger --wait of a sync that succeeds: exit %d\n%s%s\ndaemon:\n%s", code, out, errOut, logs.String())
+	}
+	parentRun, _ := strconv.ParseInt(m[2], 10, 64)
+
+	waitFor(t, "the child to run after its parent", func() bool {
+		runs, err := w.store.ListRuns(w.ctx, child.ID, 5)
+		return err == nil && len(runs) == 1 && runs[0].Status == controlplane.RunSucceeded
+	})
+	runs, _ := w.store.ListRuns(w.ctx, child.ID, 5)
+	code, out, errOut = w.runCmd("runs", child.Name)
+	if code != 0 || !regexp.MustCompile(fmt.Sprintf(`(?m)^%d\s+after users\s+succeeded\s+after %d\s`, runs[0].ID, parentRun)).MatchString(out) {
+		t.Errorf("runs of the child does not show its parent run %d:\n%s%s", parentRun, out, errOut)
+	}
+	code, out, errOut = w.runCmd("runs", "show", strconv.FormatInt(runs[0].ID, 10))
+	if want := fmt.Sprintf(`after run %d of sync "Active users to webhook" (succeeded, finished `, parentRun); code != 0 || !strings.Contains(out, want) {
+		t.Errorf("runs show of the child's run lacks %q:\n%s%s", want, out, errOut)
+	}
+	code, out, _ = w.runCmd("runs", "--json", child.Name)
+	if want := fmt.Sprintf(`"trigger":"after","parent_runs":[%d]`, parentRun); code != 0 || !strings.Contains(out, want) {
+		t.Errorf("runs --json lacks %s:\n%s", want, out)
+	}
+
+	// A run that fails: --wait exits 1 and prints the run with its error.
+	w.exec(`ALTER TABLE users RENAME TO users_gone`)
+	code, out, errOut = w.runCmd("trigger", strconv.FormatInt(w.sync.ID, 10), "--wait")
+	if code != 1 || !strings.Contains(out, "failed in") || !strings.Contains(out, "users") {
+		t.Errorf("trigger --wait of a sync that fails: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+}
+
+// TestTriggerRefusals: an unknown or paused sync is refused, --timeout needs --wait, and --wait
+// without a daemon gives up at --timeout, exit 1, the run still queued.
+func TestTriggerRefusals(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 1, "http://127.0.0.1:1/", 100)
+	if code, _, errOut := w.runCmd("trigger", "no such sync"); code != 1 || !strings.Contains(errOut, `no sync has the id or name "no such sync"`) {
+		t.Errorf("unknown sync: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := w.runCmd("trigger", w.sync.Name, "--timeout", "1s"); code != 2 || !strings.Contains(errOut, "add --wait") {
+		t.Errorf("--timeout without --wait: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "1s")
+	if code != 1 || !strings.Contains(out, "queued run #") || !strings.Contains(errOut, "is still queued after --timeout 1s") {
+		t.Errorf("--wait without a daemon: exit %d\n%s%s", code, out, errOut)
+	}
+	w.sync.Paused = true
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := w.runCmd("trigger", w.sync.Name); code != 1 || out != "" || !strings.Contains(errOut, "paused") {
+		t.Errorf("paused sync: exit %d\n%s%s", code, out, errOut)
+	}
+}
