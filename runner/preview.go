@@ -248,9 +248,25 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
 	}
-	req, err := j.testRequest(ctx, endpoint(j.dest, &e.tokens, e.Client), rec)
+	status, method, body, err := e.send(ctx, j, rec)
 	if err != nil {
 		return nil, err
+	}
+	return &TestResult{Record: rec, Method: method, Status: status, Body: body}, nil
+}
+
+// SendSample sends sync y's test request (see Test) for the record rec of model m to dest, and
+// returns the answer's status and first 4 KiB: the provider's test_on_save of a request.
+func SendSample(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, dest *controlplane.Connection, rec []byte) (int, string, error) {
+	status, _, body, err := (&Engine{}).send(ctx, &job{sync: y, model: m, dest: dest}, rec)
+	return status, body, err
+}
+
+// send sends the test request for rec.
+func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, method, body string, err error) {
+	req, err := j.testRequest(ctx, endpoint(j.dest, &e.tokens, e.Client), rec)
+	if err != nil {
+		return 0, "", "", err
 	}
 	client := e.Client
 	if client == nil {
@@ -258,10 +274,10 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
+		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
 	}
 	defer resp.Body.Close()
-	res := &TestResult{Record: rec, Method: req.Method, Status: resp.StatusCode, Body: webhook.BodySnippet(resp.Body, 4096)}
+	body = webhook.BodySnippet(resp.Body, 4096)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return res, nil
+	return resp.StatusCode, req.Method, body, nil
 }

@@ -53,6 +53,9 @@ type RequestSpec struct {
 	Changed *OperationRequest `json:"changed,omitempty"`
 	Deleted *OperationRequest `json:"deleted,omitempty"`
 	Mode    string            `json:"mode"`
+	// TestOnSave: the provider sends the `new` request rendered for a sample record when the
+	// sync's request is saved.
+	TestOnSave bool `json:"test_on_save,omitempty"`
 }
 
 // OperationRequest is the request one operation sends.

@@ -320,3 +320,10 @@ func opRequest(spec *controlplane.RequestSpec, op string) *controlplane.Operatio
 	}
 	return spec.Deleted
 }
+
+// ParseTemplate says whether src parses as a Liquid template; the error is a *TemplateError.
+func ParseTemplate(src string) error {
+	run, _ := engines()
+	_, err := compileTemplate(run, src)
+	return err
+}
