@@ -328,9 +328,18 @@ func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, destName
 		addAttributeError(diags, path.Root("request").AtName(se.Operation).AtName(se.Field), "Invalid Request Template",
 			fmt.Sprintf("The `%s` request's %s fails when rendered for a sample record of the model %q, %s: %v.",
 				se.Operation, se.Field, m.Name, sample, se.Err),
-			"Fix the template: the variables are record (record mode) or records (batch mode), operation, sync, run, "+
-				"model and connection; the record's fields are the mapped names. See the Destinations guide.", nil)
+			"Fix the template: "+modeHint(y.Request.Mode)+" The other variables are operation, sync, run, model and "+
+				"connection; a record's fields are the names the mappings send. See the Destinations guide.", nil)
 	}
+}
+
+// modeHint says which variable holds the records in mode.
+func modeHint(mode string) string {
+	if mode == controlplane.RequestModeBatch {
+		return "in batch mode the records are `records`, a list (`{% for r in records %}...{% endfor %}`, " +
+			"`{{ records | json }}`); `record` is not defined."
+	}
+	return "in record mode the record is `record` (`{{ record.email | json }}`); `records` is not defined."
 }
 
 // testRequestOnSave sends the `new` request rendered for a sample record when the spec asks for
