@@ -38,3 +38,28 @@ resource "backflow_sync" "audience" {
     { metadata = "operation", to = "operation" }, # new, changed or deleted
   ]
 }
+
+# Instead of the Census envelope: a REST API's own requests, one per record, with Liquid
+# templates (see the Destinations guide, docs/destinations.md).
+resource "backflow_sync" "contacts" {
+  name           = "Active users to the CRM API"
+  model_id       = backflow_model.active_users.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "mirror"
+  primary_key    = "unique_id"
+
+  request = {
+    new = {
+      method = "POST"
+      path   = "/contacts"
+      body   = "{\"email\": {{ record.unique_id | json }}, \"name\": {{ record.first_name | json }}}"
+    }
+    changed = {
+      method = "PATCH"
+      path   = "/contacts/{{ record.unique_id | url_encode }}"
+      body   = "{\"name\": {{ record.first_name | json }}}"
+    }
+    deleted = { method = "DELETE", path = "/contacts/{{ record.unique_id | url_encode }}" }
+    mode    = "record" # or "batch": one request per batch, rendered with `records`
+  }
+}
