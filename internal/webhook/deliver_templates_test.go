@@ -44,7 +44,7 @@ func TestDeliverRecordMode(t *testing.T) {
 	t.Cleanup(srv.Close)
 	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
 		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/users/{{ record.unique_id }}",
-			Body: `{"name": {% if record.unique_id == 3 %}{{ record.first_name }}{% else %}{{ record.first_name | json }}{% endif %}}`,
+			Body:    `{"name": {% if record.unique_id == 3 %}{{ record.first_name }}{% else %}{{ record.first_name | json }}{% endif %}}`,
 			Headers: map[string]string{"X-Op": "{{ not rendered }}"}}}, webhook.Vars{})
 	if err != nil {
 		t.Fatal(err)

@@ -92,3 +92,9 @@ func benchTemplate(b *testing.B, mode, body string) {
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkTemplateBatchRecords builds one batch of 1000 records with a templated body that
+// sends the records as they are (`{{ records | json }}`): the bench's "templated batch" case.
+func BenchmarkTemplateBatchRecords(b *testing.B) {
+	benchTemplate(b, controlplane.RequestModeBatch, `{"operation":"changed","sync":{{ sync.name | json }},"run":{{ run.id }},"data":{{ records | json }}}`)
+}

@@ -111,11 +111,12 @@ func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine
 func (rs *Requests) PerRecord() bool { return rs.perRecord }
 
 // bindings are what a template of op sees for records: `record` in record mode, `records` in
-// batch mode. A record that is not a JSON object sets "error" instead.
+// batch mode, each record read lazily (rawRecord). A record that is not a JSON object sets
+// "error" instead.
 func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
 	b := rs.vars.bindings(op)
 	if rs.perRecord {
-		rec, err := decodeRecord(records[0])
+		rec, err := newRawRecord(records[0])
 		if err != nil {
 			return map[string]any{"error": err}
 		}
@@ -124,7 +125,7 @@ func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
 	}
 	list := make([]any, len(records))
 	for i, r := range records {
-		rec, err := decodeRecord(r)
+		rec, err := newRawRecord(r)
 		if err != nil {
 			return map[string]any{"error": err}
 		}
@@ -166,7 +167,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
-		body, err := c.body.render(b)
+		body, err := c.body.appendRender(buf, b)
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
 		}
@@ -175,7 +176,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 				return Built{}, err
 			}
 		}
-		out.Body = append(buf, body...)
+		out.Body = body
 	case controlplane.FormatNDJSON:
 		for _, r := range records {
 			buf = append(append(buf, r...), '\n')

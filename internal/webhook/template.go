@@ -107,8 +107,17 @@ func newEngine(strict bool) *liquid.Engine {
 	return e
 }
 
-// jsonText is v as JSON, without HTML escaping (the body is not HTML). Numbers keep their text.
+// jsonText is v as JSON, without HTML escaping (the body is not HTML). Numbers keep their text;
+// records (rawRecord) are copied as the runner encoded them.
 func jsonText(v any) (string, error) {
+	switch v := v.(type) {
+	case *rawRecord:
+		return string(v.raw), nil
+	case []any:
+		if s, ok := rawList(v); ok {
+			return s, nil
+		}
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -116,6 +125,27 @@ func jsonText(v any) (string, error) {
 		return "", fmt.Errorf("json: %w", err)
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// rawList joins a list of records' JSON; false when something in it is not a record.
+func rawList(list []any) (string, bool) {
+	n := 2
+	for _, x := range list {
+		r, ok := x.(*rawRecord)
+		if !ok {
+			return "", false
+		}
+		n += len(r.raw) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, x := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, x.(*rawRecord).raw...)
+	}
+	return string(append(b, ']')), true
 }
 
 // textOf is the text a value stands for in a URL or a digest: strings as they are, numbers as
@@ -134,6 +164,8 @@ func textOf(v any) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case bool:
 		return strconv.FormatBool(v)
+	case *rawRecord:
+		return string(v.raw)
 	case map[string]any, []any:
 		s, _ := jsonText(v)
 		return s
@@ -177,11 +209,16 @@ func compileTemplate(e *liquid.Engine, src string) (*template, error) {
 }
 
 func (t *template) render(b map[string]any) ([]byte, error) {
-	out, err := t.t.Render(b)
-	if err != nil {
-		return nil, locate(t.src, err)
+	return t.appendRender(nil, b)
+}
+
+// appendRender appends what t renders to buf.
+func (t *template) appendRender(buf []byte, b map[string]any) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	if err := t.t.FRender(w, b); err != nil {
+		return buf, locate(t.src, err)
 	}
-	return out, nil
+	return w.Bytes(), nil
 }
 
 // locate turns a Liquid error into a TemplateError with its line and, when the text it quotes

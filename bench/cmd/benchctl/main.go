@@ -58,11 +58,14 @@ const (
 	// The request cases (docs/destinations.md): a templated body per batch, and a request per
 	// record at recordConcurrency requests in flight.
 	templatedSync     = "bench users templated batch"
+	reshapedSync      = "bench users reshaped batch"
 	recordSync        = "bench users record mode"
 	recordConcurrency = 16
-	// templatedBody reshapes each record as a bulk API would; the receiver counts the objects
-	// in "data" as it does the envelope's.
-	templatedBody = `{"operation":"changed","sync":{{ sync.name | json }},"data":[{% for r in records %}` +
+	// templatedBody sends the records as they are, in a body of the API's own shape (the bulk
+	// example of docs/destinations.md); reshapedBody reshapes each record in a Liquid loop. The
+	// receiver counts the objects in "data" as it does the envelope's.
+	templatedBody = `{"operation":"changed","sync":{{ sync.name | json }},"run":{{ run.id }},"data":{{ records | json }}}`
+	reshapedBody  = `{"operation":"changed","sync":{{ sync.name | json }},"data":[{% for r in records %}` +
 		`{"id":{{ r.unique_id | json }},"fields":{{ r | json }}}{% unless forloop.last %},{% endunless %}{% endfor %}]}`
 	recordBody = `{"operation":"changed","data":[{{ record | json }}]}`
 	defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -400,6 +403,9 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		{Name: templatedSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize,
 			Request: &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
 				New: &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: templatedBody}}},
+		{Name: reshapedSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize,
+			Request: &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+				New: &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: reshapedBody}}},
 		{Name: recordSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize,
 			Request: &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
 				New: &controlplane.OperationRequest{Method: "POST", Path: "/users/{{ record.unique_id | url_encode }}", Body: recordBody}}},
@@ -663,6 +669,8 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 			}},
 		{label: "templated batch", sync: templatedSync, changed: int64(n), ceiling: "first run", relativeTo: "first run", target: 1.3,
 			before: clearLedger(templatedSync)},
+		{label: "reshaped batch", sync: reshapedSync, changed: int64(n), ceiling: "first run", relativeTo: "first run",
+			before: clearLedger(reshapedSync)},
 		{label: "record mode", sync: recordSync, changed: int64(n), ceiling: "first run", relativeTo: "first run",
 			before: clearLedger(recordSync), flags: []string{"--concurrency", strconv.Itoa(recordConcurrency)}},
 		{label: "mirror first run", sync: mirrorSync, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds, target: 2,
