@@ -82,8 +82,8 @@ func (r *rawRecord) resolve() values.Value {
 	return r.value
 }
 
-// Interface is the record itself, so that filters (json) see its raw bytes.
-func (r *rawRecord) Interface() any { return r }
+// Interface is what filters, loops and outputs see: the record as a recordDrop.
+func (r *rawRecord) Interface() any { return recordDrop{r} }
 func (r *rawRecord) Int() int       { return r.resolve().Int() }
 func (r *rawRecord) Equal(o Value) bool {
 	if o, ok := o.(*rawRecord); ok {
@@ -108,6 +108,26 @@ func (r *rawRecord) PropertyValue(k Value) Value {
 		return values.ValueOf(len(r.fields))
 	}
 	return values.ValueOf(nil)
+}
+
+// recordDrop is a record handed to a filter, a loop or an output: json copies its bytes
+// (jsonText), an output prints them, a loop sees its fields in order as [name, value] pairs (as
+// a loop over a hash does). It is not a Liquid drop on purpose: Liquid would decode a drop for
+// every filter it is given, json included.
+type recordDrop struct{ r *rawRecord }
+
+func (d recordDrop) String() string               { return string(d.r.raw) }
+func (d recordDrop) MarshalJSON() ([]byte, error) { return d.r.raw, nil }
+func (d recordDrop) Len() int {
+	if d.r.index() != nil {
+		return 0
+	}
+	return len(d.r.fields)
+}
+func (d recordDrop) Index(i int) any {
+	f := d.r.fields[i]
+	v, _ := decodeValue(f.value)
+	return []any{string(f.key), v}
 }
 
 // Value is liquid's runtime value.

@@ -111,6 +111,8 @@ func newEngine(strict bool) *liquid.Engine {
 // records (rawRecord) are copied as the runner encoded them.
 func jsonText(v any) (string, error) {
 	switch v := v.(type) {
+	case recordDrop:
+		return string(v.r.raw), nil
 	case *rawRecord:
 		return string(v.raw), nil
 	case []any:
@@ -131,8 +133,8 @@ func jsonText(v any) (string, error) {
 func rawList(list []any) (string, bool) {
 	n := 2
 	for _, x := range list {
-		r, ok := x.(*rawRecord)
-		if !ok {
+		r := recordOf(x)
+		if r == nil {
 			return "", false
 		}
 		n += len(r.raw) + 1
@@ -143,9 +145,20 @@ func rawList(list []any) (string, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, x.(*rawRecord).raw...)
+		b = append(b, recordOf(x).raw...)
 	}
 	return string(append(b, ']')), true
+}
+
+// recordOf is x as a record, nil when it is not one.
+func recordOf(x any) *rawRecord {
+	switch x := x.(type) {
+	case *rawRecord:
+		return x
+	case recordDrop:
+		return x.r
+	}
+	return nil
 }
 
 // textOf is the text a value stands for in a URL or a digest: strings as they are, numbers as
@@ -166,6 +179,8 @@ func textOf(v any) string {
 		return strconv.FormatBool(v)
 	case *rawRecord:
 		return string(v.raw)
+	case recordDrop:
+		return string(v.r.raw)
 	case map[string]any, []any:
 		s, _ := jsonText(v)
 		return s
