@@ -191,8 +191,8 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", newBody(`{"email": {{ record.email | no_such_filter }}}`)), `.new. request's body.*line 1, column 11: .*undefined filter.*no_such_filter`},
 		{one("append", `new = { method = "POST", path = "/c/{{ recrod.email | url_encode }}" }`), `.new. request's path.*line 1, column 4`},
 		// Invalid JSON for a JSON content type, with where in what it rendered.
-		{one("append", newBody(`{"email": {{ record.email }}}`)), `.new. request's body.*not valid JSON.*line 1, column 12 of what it rendered`},
-		{one("append", `new = { method = "POST", format = "raw", content_type = "application/vnd.api+json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 10`},
+		{one("append", newBody(`{"email": {{ record.email }}}`)), `.new. request's body.*not valid JSON.*line 1, column 11 of what it rendered.*sample email`},
+		{one("append", `new = { method = "POST", format = "raw", content_type = "application/vnd.api+json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},
 		{one("mirror", newBody(contactTemplate)+"\n"+`deleted = { method = "DELETE", path = "/c/{{ record.first_name | url_encode }}" }`),
 			`.deleted. request's path.*line 1, column 4.*undefined value`},
 		// Blocks whose parts do not fit together.
