@@ -304,7 +304,11 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "(PUT)") || !strings.Contains(out, "status: 200") {
 		t.Fatalf("test with a request: exit %d\n%s\n%s", code, out, errOut)
 	}
-	waitFor(t, "the receiver to print the test request", func() bool { return strings.Contains(recvOut.String(), "PUT /bulk") })
+	for deadline := time.Now().Add(30 * time.Second); !regexp.MustCompile(`PUT /\S*bulk`).MatchString(recvOut.String()); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver did not print the test request:\n%s", recvOut.String())
+		}
+	}
 
 	code, out, _ = w.runCmd("migrate")
 	if code != 0 || !strings.Contains(out, "migrated") {
