@@ -3,15 +3,10 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
@@ -19,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -88,16 +84,7 @@ func TestAccDestinationExamples(t *testing.T) {
 				mrr numeric, signed_up_at timestamptz);
 				INSERT INTO contacts VALUES ('ada+crm@example.com', 'Ada "the Countess"', 'Lovelace', 'pro', 99.5, '2024-12-10 09:00:00+00'),
 					('bob/x@example.com', NULL, 'Builder', 'free', 0, '2024-12-11 10:00:00+00')`)
-			var mu sync.Mutex
-			var got, bodies []string
-			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				b, _ := io.ReadAll(r.Body)
-				mu.Lock()
-				got = append(got, r.Method+" "+r.URL.EscapedPath())
-				bodies = append(bodies, string(b))
-				mu.Unlock()
-			}))
-			t.Cleanup(api.Close)
+			api := webhooktest.New(t)
 			cfg := exampleConfig(t, e, filepath.Join("..", "examples", "destinations", tc.dir))
 			vars := config.Variables{"warehouse_url": config.StringVariable(e.whURL), tc.urlVar: config.StringVariable(api.URL + "/v1")}
 			for k, v := range tc.secrets {
@@ -118,9 +105,11 @@ func TestAccDestinationExamples(t *testing.T) {
 						if err != nil || run.Status != controlplane.RunSucceeded {
 							return fmt.Errorf("run %+v: %v", run, err)
 						}
-						mu.Lock()
-						defer mu.Unlock()
-						sort.Strings(got)
+						var got, bodies []string
+						for _, r := range api.Requests() {
+							got = append(got, r.Method+" "+r.Path)
+							bodies = append(bodies, string(r.Body))
+						}
 						tc.check(t, got, bodies)
 						return nil
 					},

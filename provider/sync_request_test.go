@@ -3,7 +3,6 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 const contactTemplate = `{"email": {{ record.email | json }}, "name": {{ record.first_name | json }}}`
@@ -39,7 +39,7 @@ func requestBlock(extra string) string {
 
 func TestAccSyncRequest(t *testing.T) {
 	e := newTestEnv(t)
-	hook := newReceiver(t, http.StatusOK, "ok")
+	hook := webhooktest.New(t)
 	base := e.syncBase(hook.URL)
 	const addr = "backflow_sync.s"
 	stored := func(want *controlplane.RequestSpec) resource.TestCheckFunc {
@@ -87,9 +87,9 @@ func TestAccSyncRequest(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("request").AtMapKey("deleted").AtMapKey("body"), knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(stored(spec), func(*terraform.State) error {
-					for _, r := range hook.received() {
-						if r.URL.Path != "/" { // the connection's own test_on_save posts to its URL
-							return fmt.Errorf("the request's test_on_save is off, yet %s %s was sent", r.Method, r.URL)
+					for _, r := range hook.Requests() {
+						if r.Path != "/" { // the connection's own test_on_save posts to its URL
+							return fmt.Errorf("the request's test_on_save is off, yet %s %s was sent", r.Method, r.Path)
 						}
 					}
 					return nil
@@ -125,17 +125,17 @@ func TestAccSyncRequest(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: resource.ComposeTestCheckFunc(stored(&batch), func(*terraform.State) error {
-					var reqs []*http.Request
-					for _, r := range hook.received() {
-						if r.URL.Path != "/" {
+					var reqs []webhooktest.Request
+					for _, r := range hook.Requests() {
+						if r.Path != "/" {
 							reqs = append(reqs, r)
 						}
 					}
-					if len(reqs) != 1 || reqs[0].Method != "POST" || reqs[0].URL.Path != "/bulk" ||
+					if len(reqs) != 1 || reqs[0].Method != "POST" || reqs[0].Path != "/bulk" ||
 						reqs[0].Header.Get("Content-Type") != "application/x-ndjson" {
 						return fmt.Errorf("test on save sent %d requests: %v", len(reqs), reqs)
 					}
-					body, _ := io.ReadAll(reqs[0].Body)
+					body := reqs[0].Body
 					if want := `{"unique_id":"sample unique_id","email":"sample email","first_name":"sample first_name"}` + "\n"; string(body) != want {
 						return fmt.Errorf("test on save sent %q, want %q", body, want)
 					}

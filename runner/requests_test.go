@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"sort"
@@ -17,60 +16,61 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
-// restReceiver is a REST-style API (POST /contacts, PATCH and DELETE /contacts/{id}) that records
-// every request as "METHOD escaped-path body". reject, when set, answers 422 to a body containing it.
+// restReceiver is a REST-style API (POST /api/contacts, PATCH and DELETE /api/contacts/{id},
+// anything under /api/bulk) on the tests' recording receiver: take returns each request since the
+// last take as "METHOD path body". reject, when set, answers 422 to a body containing it.
 type restReceiver struct {
-	srv    *httptest.Server
+	*webhooktest.Receiver
 	mu     sync.Mutex
-	got    []string
-	ctypes []string
+	taken  int
 	reject string
 }
 
 func newRESTReceiver(t *testing.T) *restReceiver {
-	r := &restReceiver{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		p := req.URL.EscapedPath()
+	r := &restReceiver{Receiver: webhooktest.New(t)}
+	r.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		p, _, _ := strings.Cut(req.Path, "?")
 		ok := req.Method == http.MethodPost && p == "/api/contacts" ||
 			(req.Method == http.MethodPatch || req.Method == http.MethodDelete) && strings.HasPrefix(p, "/api/contacts/") ||
 			strings.HasPrefix(p, "/api/bulk")
 		if !ok {
-			t.Errorf("unexpected request %s %s", req.Method, p)
+			t.Errorf("unexpected request %s %s", req.Method, req.Path)
 			w.WriteHeader(404)
-			return
+			return true
 		}
 		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.reject != "" && bytes.Contains(body, []byte(r.reject)) {
+		reject := r.reject
+		r.mu.Unlock()
+		if reject != "" && bytes.Contains(req.Body, []byte(reject)) {
 			w.WriteHeader(422)
 			_, _ = io.WriteString(w, "refused")
-			return
+			return true
 		}
-		line := req.Method + " " + p
-		if req.URL.RawQuery != "" {
-			line += "?" + req.URL.RawQuery
-		}
-		if len(body) > 0 {
-			line += " " + string(body)
-		}
-		r.got = append(r.got, line)
-		r.ctypes = append(r.ctypes, req.Header.Get("Content-Type"))
-		w.WriteHeader(200)
-	}))
-	t.Cleanup(r.srv.Close)
+		return false
+	})
 	return r
 }
 
-func (r *restReceiver) take() []string {
+// take returns the requests accepted since the last take, sorted, and their Content-Types.
+func (r *restReceiver) take() ([]string, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	got := r.got
-	r.got, r.ctypes = nil, nil
+	reqs := r.Requests()[r.taken:]
+	r.taken += len(reqs)
+	var got, ctypes []string
+	for _, q := range reqs {
+		line := q.Method + " " + q.Path
+		if len(q.Body) > 0 {
+			line += " " + string(q.Body)
+		}
+		got = append(got, line)
+		ctypes = append(ctypes, q.Header.Get("Content-Type"))
+	}
 	sort.Strings(got)
-	return got
+	return got, ctypes
 }
 
 // restFixture is a fixture whose model is contacts keyed by email (awkward keys included) and
@@ -85,7 +85,7 @@ func restFixture(t *testing.T, behavior string, spec *controlplane.RequestSpec) 
 		t.Fatal(err)
 	}
 	rest := newRESTReceiver(t)
-	f.dest.Webhook.URL = rest.srv.URL + "/api"
+	f.dest.Webhook.URL = rest.URL + "/api"
 	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRequestsRESTMirror(t *testing.T) {
 		"POST /api/contacts " + body("ada lovelace@example.com", "Ada", "new"),
 		"POST /api/contacts " + body("zoë@例え.jp", "Zoë", "new"),
 	}
-	if diff := cmp.Diff(want, rest.take()); diff != "" {
+	if diff := cmp.Diff(want, takeLines(rest)); diff != "" {
 		t.Fatalf("round 1 (-want +got):\n%s", diff)
 	}
 	if run.Counts.New != 3 || run.Counts.Delivered != 3 {
@@ -132,14 +132,14 @@ func TestRequestsRESTMirror(t *testing.T) {
 		"PATCH /api/contacts/zo%C3%AB%40%E4%BE%8B%E3%81%88.jp " + body("zoë@例え.jp", "Zoé", "changed"),
 		"POST /api/contacts " + body("new one@example.com", "New", "new"),
 	}
-	if diff := cmp.Diff(want, rest.take()); diff != "" {
+	if diff := cmp.Diff(want, takeLines(rest)); diff != "" {
 		t.Fatalf("round 2 (-want +got):\n%s", diff)
 	}
 
 	f.exec(`DELETE FROM contacts WHERE score = 2`)
 	run = f.run(controlplane.RunSucceeded, RunOptions{})
 	want = []string{"DELETE /api/contacts/a%2Fb%40example.com"}
-	if diff := cmp.Diff(want, rest.take()); diff != "" {
+	if diff := cmp.Diff(want, takeLines(rest)); diff != "" {
 		t.Fatalf("round 3 (-want +got):\n%s", diff)
 	}
 	if run.Counts.Deleted != 1 || run.Counts.Delivered != 1 {
@@ -163,9 +163,11 @@ func TestRequestsRenderFailureRejectsOneRecord(t *testing.T) {
 		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
 			Body: `{"email": {{ record.email | json }}, "name": {% if record.score == 2 %}{{ record.name }}{% else %}{{ record.name | json }}{% endif %}}`},
 	})
+	rest.mu.Lock()
 	rest.reject = "Zoë"
+	rest.mu.Unlock()
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got := rest.take()
+	got := takeLines(rest)
 	if len(got) != 1 || !strings.Contains(got[0], "ada lovelace") {
 		t.Fatalf("delivered %q, want only Ada's", got)
 	}
@@ -236,10 +238,7 @@ func TestRequestsBatchNDJSONForm(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, tc.spec)
 			run := f.run(controlplane.RunSucceeded, RunOptions{})
-			rest.mu.Lock()
-			ctypes := rest.ctypes
-			rest.mu.Unlock()
-			got := rest.take()
+			got, ctypes := rest.take()
 			for i := range tc.want {
 				tc.want[i] = strings.ReplaceAll(tc.want[i], "RUN", fmt.Sprint(run.ID))
 			}
@@ -284,7 +283,7 @@ func TestRequestsEveryValueTypeThroughJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	got := rest.take()
+	got := takeLines(rest)
 	if len(got) != 1 {
 		rej, _ := f.store.ListRejected(f.ctx, f.sync.ID)
 		t.Fatalf("got %d requests; rejected: %+v", len(got), rej)
@@ -330,4 +329,9 @@ func everyFields() string {
 		parts = append(parts, fmt.Sprintf("%q: {{ record.%s | json }}", c, c))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func takeLines(r *restReceiver) []string {
+	got, _ := r.take()
+	return got
 }

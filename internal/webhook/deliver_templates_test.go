@@ -2,9 +2,7 @@ package webhook_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // In record mode every record is a request of its own, with everything a batch gets: retries
@@ -24,24 +23,26 @@ func TestDeliverRecordMode(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	tries := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := webhook.Verify(secret, r.Header, body, time.Now(), time.Minute); err != nil {
+	srv := webhooktest.New(t)
+	srv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if err := webhook.Verify(secret, r.Header, r.Body, time.Now(), time.Minute); err != nil {
 			t.Errorf("signature: %v", err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		id := r.Header.Get("webhook-id")
 		tries[id]++
-		got = append(got, r.Method+" "+r.URL.EscapedPath()+" "+r.Header.Get("X-Op")+" "+string(body))
+		got = append(got, r.Method+" "+r.Path+" "+r.Header.Get("X-Op")+" "+string(r.Body))
 		switch {
-		case strings.Contains(string(body), "user 1"):
+		case strings.Contains(string(r.Body), "user 1"):
 			http.Error(w, "no such user", http.StatusUnprocessableEntity)
-		case strings.Contains(string(body), "user 2") && tries[id] == 1:
+		case strings.Contains(string(r.Body), "user 2") && tries[id] == 1:
 			http.Error(w, "busy", http.StatusServiceUnavailable)
+		default:
+			return false
 		}
-	}))
-	t.Cleanup(srv.Close)
+		return true
+	})
 	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
 		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/users/{{ record.unique_id }}",
 			Body:    `{"name": {% if record.unique_id == 3 %}{{ record.first_name }}{% else %}{{ record.first_name | json }}{% endif %}}`,
@@ -80,16 +81,17 @@ func TestDeliverRecordMode(t *testing.T) {
 func TestDeliverBatchTemplateBisects(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	srv := webhooktest.New(t)
+	srv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
 		mu.Lock()
-		got = append(got, string(body))
+		got = append(got, string(r.Body))
 		mu.Unlock()
-		if strings.Contains(string(body), "user 2") {
+		if strings.Contains(string(r.Body), "user 2") {
 			http.Error(w, "bad", http.StatusBadRequest)
+			return true
 		}
-	}))
-	t.Cleanup(srv.Close)
+		return false
+	})
 	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
 		New: &controlplane.OperationRequest{Method: "POST", Body: `{"n": {{ records | size }}, "names": [{% for r in records %}{{ r.first_name | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]}`}}, webhook.Vars{})
 	if err != nil {
