@@ -25,12 +25,14 @@ func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, del
 			src.key = v
 		}
 	}
-	record = m.appendRecord(nil, src)
+	// Metadata fields as a run fills them, so that templates may name them.
+	m.run = runMeta{id: 1, at: []byte(`"2024-01-02T03:04:05Z"`), syncID: max(y.ID, 1)}
+	record = m.appendMetadata(m.appendRecord(nil, src), kindNew)
 	var key string
 	if err := json.Unmarshal(src.key, &key); err != nil {
 		key = string(src.key) // a number
 	}
-	return record, m.appendDeleted(nil, []byte(key)), nil
+	return record, m.appendMetadata(m.appendDeleted(nil, []byte(key)), kindDeleted), nil
 }
 
 // sampleValue is a JSON value of column c's type, as a warehouse would encode one.
