@@ -117,7 +117,7 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 		DestinationID: types.Int64Value(hook.ID), Behavior: types.StringValue("append"), PrimaryKey: types.StringValue("id"),
 		Mappings: types.ListNull(mappingType), Schedule: types.ObjectNull(scheduleAttrTypes),
 		BatchSize: types.Int64Value(100), Paused: types.BoolValue(false), PausedReason: types.StringNull(),
-		Guard: types.ObjectNull(guardAttrTypes), Initial: types.StringValue("send_all"),
+		Guard: types.ObjectNull(guardAttrTypes), Request: types.ObjectNull(requestAttrTypes), Initial: types.StringValue("send_all"),
 	}
 	if got := summaries(updateResource(t, &SyncResource{storeHolder{store: store}}, &sync)); len(got) != 1 ||
 		got[0] != "Sync Deleted Outside Terraform" {

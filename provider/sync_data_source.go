@@ -53,6 +53,7 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			},
 			"batch_size":    schema.Int64Attribute{MarkdownDescription: "Records per request.", Computed: true},
 			"guard":         guardDataSourceSchema(),
+			"request":       requestDataSourceSchema(),
 			"initial":       computed("Its backfill policy: what its first run does with the records the model already has."),
 			"paused":        schema.BoolAttribute{MarkdownDescription: "Whether it is paused.", Computed: true},
 			"paused_reason": computed("Why the runner paused it, if it did."),

@@ -28,10 +28,11 @@ import (
 )
 
 var (
-	_ resource.Resource                = &SyncResource{}
-	_ resource.ResourceWithConfigure   = &SyncResource{}
-	_ resource.ResourceWithImportState = &SyncResource{}
-	_ resource.ResourceWithModifyPlan  = &SyncResource{}
+	_ resource.Resource                   = &SyncResource{}
+	_ resource.ResourceWithConfigure      = &SyncResource{}
+	_ resource.ResourceWithImportState    = &SyncResource{}
+	_ resource.ResourceWithModifyPlan     = &SyncResource{}
+	_ resource.ResourceWithValidateConfig = &SyncResource{}
 )
 
 // SyncResource is backflow_sync: a model's records sent to a webhook connection.
@@ -52,6 +53,7 @@ type syncModel struct {
 	Schedule      types.Object `tfsdk:"schedule"`
 	BatchSize     types.Int64  `tfsdk:"batch_size"`
 	Guard         types.Object `tfsdk:"guard"`
+	Request       types.Object `tfsdk:"request"`
 	Initial       types.String `tfsdk:"initial"`
 	Paused        types.Bool   `tfsdk:"paused"`
 	PausedReason  types.String `tfsdk:"paused_reason"`
@@ -182,7 +184,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Default:    int64default.StaticInt64(controlplane.DefaultBatchSize),
 				Validators: []validator.Int64{int64validator.Between(controlplane.MinBatchSize, controlplane.MaxBatchSize)},
 			},
-			"guard": guardSchema(),
+			"guard":   guardSchema(),
+			"request": requestSchema(),
 			"initial": schema.StringAttribute{
 				MarkdownDescription: "What the sync's first run does with the records the model already has: `" +
 					controlplane.InitialSendAll + "` (the default) sends them all; `" + controlplane.InitialSkipExisting +
@@ -221,6 +224,7 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		OmitNulls: !m.SendNulls.IsNull() && !m.SendNulls.IsUnknown() && !m.SendNulls.ValueBool(),
 		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
 		Guard: toGuard(ctx, m.Guard, diags), Initial: m.Initial.ValueString(),
+		Request: toRequest(ctx, m.Request, diags),
 	}
 	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
 		var s scheduleModel
@@ -265,6 +269,8 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	m.SendNulls = types.BoolValue(!y.OmitNulls)
 	m.Initial = types.StringValue(cmp.Or(y.Initial, controlplane.InitialSendAll))
 	m.Guard, d = fromGuard(ctx, y.Guard)
+	diags.Append(d...)
+	m.Request, d = fromRequest(ctx, y.Request)
 	diags.Append(d...)
 	m.Schedule = types.ObjectNull(scheduleAttrTypes)
 	if y.ScheduleEvery != "" || y.ScheduleCron != "" || len(y.After) > 0 {
@@ -410,6 +416,10 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	r.checkRefs(ctx, y, true, &resp.Diagnostics)
 	r.checkAfter(ctx, y, &resp.Diagnostics)
+	if !resp.Diagnostics.HasError() && y.Request != nil && y.ModelID != 0 && y.PrimaryKey != "" &&
+		fullyKnown(plan.Request) && fullyKnown(plan.Mappings) {
+		r.checkTemplates(ctx, y, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() || r.preview.mode == PreviewOff {
 		return
 	}
@@ -435,6 +445,47 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 }
 
+// ValidateConfig checks the request block on its own: operations, formats, modes and content
+// types that do not fit together (templates are parsed by their validator, rendered in ModifyPlan).
+func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg syncModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.Request.IsNull() || cfg.Request.IsUnknown() {
+		return
+	}
+	spec := toRequest(ctx, cfg.Request, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || spec == nil {
+		return
+	}
+	var m requestModel
+	resp.Diagnostics.Append(cfg.Request.As(ctx, &m, objectAsOptions)...)
+	if m.Mode.IsUnknown() {
+		spec.Mode = "" // neither mode: checks that need it are skipped
+	}
+	behavior := ""
+	if !cfg.Behavior.IsUnknown() {
+		behavior = cfg.Behavior.ValueString()
+	}
+	for _, p := range checkRequestSpec(spec, behavior) {
+		addAttributeError(&resp.Diagnostics, p.at, "Invalid Request", p.what, p.do, nil)
+	}
+}
+
+// checkTemplates renders the planned request's templates for a sample record of the model.
+func (r *SyncResource) checkTemplates(ctx context.Context, y *controlplane.Sync, diags *diag.Diagnostics) {
+	m, err := r.store.GetModel(ctx, y.ModelID)
+	if err != nil {
+		return // checkRefs reported it
+	}
+	dest := ""
+	if y.DestinationID != 0 {
+		if c, err := r.store.GetConnection(ctx, y.DestinationID); err == nil {
+			dest = c.Name
+		}
+	}
+	checkRequestTemplates(y, m, dest, diags)
+}
+
 func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan syncModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -444,6 +495,9 @@ func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, r
 	y := plan.toSync(ctx, &resp.Diagnostics)
 	r.checkRefs(ctx, y, false, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.testRequestOnSave(ctx, y, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	if err := r.store.CreateSync(ctx, y); err != nil {
@@ -481,6 +535,11 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	r.checkRefs(ctx, y, false, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if !plan.Request.Equal(state.Request) {
+		if r.testRequestOnSave(ctx, y, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	if err := r.store.UpdateSync(ctx, y); err != nil {
 		updateError(&resp.Diagnostics, "sync", y.Name, y.ID, errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "sync", y.ID), err)

@@ -248,10 +248,10 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	counters.Delivered.Add(int64(len(o.res.Delivered)))
 	counters.Rejected.Add(int64(len(o.res.Rejected)))
 	if e.Metrics != nil && !o.marked {
-		e.Metrics.records(b.op, "delivered", len(o.res.Delivered))
-		e.Metrics.records(b.op, "rejected", len(o.res.Rejected))
+		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
+		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
 		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
-			e.Metrics.records(b.op, "failed", failed)
+			e.Metrics.records(webhook.EnvelopeOperation(b.op), "failed", failed)
 		}
 	}
 }

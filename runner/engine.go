@@ -372,10 +372,31 @@ func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing
 	return p, nil
 }
 
-func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer) *webhook.Deliverer {
+// builder is how the sync's requests are built for run runID started at startedAt: the Census
+// envelope, or its request spec's templates compiled once for the run.
+func (j *job) builder(runID int64, startedAt time.Time) (webhook.Builder, error) {
+	spec := j.sync.Request
+	if spec == nil {
+		return webhook.EnvelopeBuilder{}, nil
+	}
+	if j.sync.Behavior == controlplane.BehaviorMirror && spec.OperationFor(controlplane.OpDeleted) == nil {
+		return nil, fmt.Errorf("sync %q is a mirror sync whose request has no `deleted` request: add one "+
+			"(e.g. deleted = { method = \"DELETE\", path = \"/items/{{ record.id | url_encode }}\" })", j.sync.Name)
+	}
+	b, err := webhook.CompileRequests(spec, webhook.Vars{
+		SyncID: j.sync.ID, SyncName: j.sync.Name, RunID: runID, RunStartedAt: startedAt,
+		ModelName: j.model.Name, ConnectionName: j.dest.Name,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
+	}
+	return b, nil
+}
+
+func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer, b webhook.Builder) *webhook.Deliverer {
 	d := &webhook.Deliverer{
-		Endpoint: endpoint(c, &e.tokens, e.Client),
-		Client:   e.Client, Pacer: pacer,
+		Endpoint: endpoint(c, &e.tokens, e.Client), Builder: b,
+		Client: e.Client, Pacer: pacer,
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
 	if e.Metrics != nil {
@@ -391,6 +412,10 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	full := opts.Full
 	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, none, err
+	}
+	builder, err := j.builder(run.ID, run.StartedAt)
 	if err != nil {
 		return nil, none, err
 	}
@@ -430,9 +455,9 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	p := &pipeline{
 		e: e, lease: lease, sync: y, run: run, counters: counters,
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
-		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer), destName: j.dest.Name,
+		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
-		mark: opts.MarkDelivered,
+		mark: opts.MarkDelivered, splitNew: y.Request != nil,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}

@@ -31,6 +31,9 @@ type pipeline struct {
 	conc     int  // delivery workers: the most requests the pacer may let be in flight
 	size     int  // records per batch
 	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
+	// splitNew: new and changed records go in batches of their own (the sync's request has one
+	// request per operation); else both go in "changed" batches, as the envelope says.
+	splitNew bool
 	dlog     *deliveryLog
 }
 
@@ -83,9 +86,20 @@ func (p *pipeline) execute(ctx context.Context, diff func(context.Context, func(
 	return committed, perr
 }
 
+// batchOps are the operations of batches by kind: the envelope's, or with splitNew the request
+// spec's.
+var (
+	envelopeBatchOps = [...]string{kindNew: webhook.OpChanged, kindChanged: webhook.OpChanged, kindDeleted: webhook.OpDeleted}
+	requestBatchOps  = [...]string{kindNew: controlplane.OpNew, kindChanged: controlplane.OpChanged, kindDeleted: controlplane.OpDeleted}
+)
+
 // produce runs the diff and groups the records to send into batches of one operation each.
 func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
-	var open [2]*batch // changed, deleted
+	var open [3]*batch // by operation's kind: new (when split), changed, deleted
+	ops := envelopeBatchOps
+	if p.splitNew {
+		ops = requestBatchOps
+	}
 	send := func(b *batch) error {
 		select {
 		case out <- b:
@@ -95,9 +109,9 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		}
 	}
 	err := diff(ctx, func(r *record) error {
-		i, op := 0, webhook.OpChanged
-		if r.kind == kindDeleted {
-			i, op = 1, webhook.OpDeleted
+		i, op := r.kind, ops[r.kind]
+		if i == kindNew && !p.splitNew {
+			i = kindChanged
 		}
 		if open[i] == nil {
 			open[i] = newBatch(op, p.size)

@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -27,6 +29,22 @@ type DryRun struct {
 	// would then send nothing; empty when it would not.
 	Mark    bool
 	Blocked string
+	// Requests are the requests the samples would be sent in, when the sync has a request spec
+	// (DryRun only): in record mode one per sample record, in batch mode one per operation.
+	Requests []SampleRequest
+
+	byKind map[string][]json.RawMessage // sample records by kind, as SampleKeys
+}
+
+// SampleRequest is a request a dry run rendered: the connection's URL redacted (scheme and host
+// only) with the rendered path; or, when it could not be built, why (Err).
+type SampleRequest struct {
+	Operation   string // new, changed or deleted
+	Method      string
+	URL         string
+	ContentType string
+	Body        string
+	Err         string
 }
 
 // DryRun diffs sync syncID like a run would and reports what it would send. It sends nothing,
@@ -36,7 +54,53 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 	if err != nil {
 		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
 	}
-	return e.Preview(ctx, y, nil, full, samples)
+	dr, err := e.Preview(ctx, y, nil, full, samples)
+	if err != nil || y.Request == nil {
+		return dr, err
+	}
+	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, err
+	}
+	b, err := j.builder(0, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	meta := j.meta(time.Now())
+	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
+		recs := make([][]byte, len(dr.byKind[op]))
+		for i, r := range dr.byKind[op] {
+			recs[i] = r
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		groups := [][][]byte{recs}
+		if b.PerRecord() {
+			groups = groups[:0]
+			for i := range recs {
+				groups = append(groups, recs[i:i+1])
+			}
+		}
+		for _, g := range groups {
+			dr.Requests = append(dr.Requests, sampleRequest(j.dest, b, meta, op, g))
+		}
+	}
+	return dr, nil
+}
+
+// sampleRequest renders the request of op for records, as a run would build it.
+func sampleRequest(dest *controlplane.Connection, b webhook.Builder, meta *webhook.Meta, op string, records [][]byte) SampleRequest {
+	sr := SampleRequest{Operation: op}
+	built, err := b.Build(nil, meta, op, records)
+	if err != nil {
+		sr.Err = err.Error()
+		return sr
+	}
+	sr.Method = cmp.Or(built.Method, dest.Webhook.Method, http.MethodPost)
+	sr.URL = webhook.JoinURL(strings.TrimSuffix(webhook.RedactedURL(dest.Webhook.URL), "/…")+"/…", built.Path)
+	sr.ContentType, sr.Body = built.ContentType, string(built.Body)
+	return sr
 }
 
 // Preview is DryRun for a sync's definition as given, which need not be stored yet: a plan's
@@ -74,7 +138,7 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 	}
 	var counters Counters
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
-	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}}
+	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{}}
 	err = d.run(ctx, rows, led, func(r *record) error {
 		op := webhook.OpChanged
 		if r.kind == kindDeleted {
@@ -85,6 +149,7 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 		}
 		if kind := kindNames[r.kind]; len(out.SampleKeys[kind]) < samples {
 			out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
+			out.byKind[kind] = append(out.byKind[kind], append(json.RawMessage(nil), r.obj...))
 		}
 		return nil
 	})
@@ -132,14 +197,30 @@ func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, err
 
 // TestResult is the endpoint's answer to a test request.
 type TestResult struct {
-	Record json.RawMessage // what was sent
+	Record json.RawMessage // the record sent
+	Method string
 	Status int
 	Body   string // the first 4 KiB
 }
 
+// testRequest is the request Test sends for rec: its `changed` envelope, or with a request spec
+// its `new` request, rendered for rec.
+func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec []byte) (*http.Request, error) {
+	now := time.Now()
+	b, err := j.builder(0, now)
+	if err != nil {
+		return nil, err
+	}
+	built, err := b.Build(nil, j.meta(now), controlplane.OpNew, [][]byte{rec})
+	if err != nil {
+		return nil, fmt.Errorf("the test request could not be built for the record %s: %w", rec, err)
+	}
+	return ep.BuildRequest(ctx, webhook.NewMessageID(), &built)
+}
+
 // Test sends one record of sync syncID's model (the first with a key the warehouse returns, in no
-// particular order) to its destination as a
-// real `changed` request and returns the answer. Nothing is recorded: the ledger does not move.
+// particular order) to its destination as a real `changed` envelope, or with a request spec as
+// its `new` request, and returns the answer. Nothing is recorded: the ledger does not move.
 func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	y, err := e.Store.GetSync(ctx, syncID)
 	if err != nil {
@@ -167,11 +248,25 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
 	}
-	ep := endpoint(j.dest, &e.tokens, e.Client)
-	body := j.meta(time.Now()).AppendEnvelope(nil, webhook.OpChanged, [][]byte{rec})
-	req, err := ep.NewRequest(ctx, webhook.NewMessageID(), body)
+	status, method, body, err := e.send(ctx, j, rec)
 	if err != nil {
 		return nil, err
+	}
+	return &TestResult{Record: rec, Method: method, Status: status, Body: body}, nil
+}
+
+// SendSample sends sync y's test request (see Test) for the record rec of model m to dest, and
+// returns the answer's status and first 4 KiB: the provider's test_on_save of a request.
+func SendSample(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, dest *controlplane.Connection, rec []byte) (int, string, error) {
+	status, _, body, err := (&Engine{}).send(ctx, &job{sync: y, model: m, dest: dest}, rec)
+	return status, body, err
+}
+
+// send sends the test request for rec.
+func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, method, body string, err error) {
+	req, err := j.testRequest(ctx, endpoint(j.dest, &e.tokens, e.Client), rec)
+	if err != nil {
+		return 0, "", "", err
 	}
 	client := e.Client
 	if client == nil {
@@ -179,10 +274,10 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
+		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
 	}
 	defer resp.Body.Close()
-	res := &TestResult{Record: rec, Status: resp.StatusCode, Body: webhook.BodySnippet(resp.Body, 4096)}
+	body = webhook.BodySnippet(resp.Body, 4096)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return res, nil
+	return resp.StatusCode, req.Method, body, nil
 }

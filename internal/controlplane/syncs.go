@@ -72,7 +72,9 @@ type Sync struct {
 	Initial string
 	// After lists the sync's parents (schedule.after), by id, ascending: the sync runs once each
 	// has succeeded since its own last run (see sequences.go). Empty: no parents.
-	After        []int64
+	After []int64
+	// Request is what each operation sends; nil: the Census envelope (see request.go).
+	Request      *RequestSpec
 	Paused       bool
 	PausedReason string
 	CreatedAt    time.Time
@@ -81,14 +83,14 @@ type Sync struct {
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
 	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, omit_nulls, guard, initial, paused, coalesce(paused_reason, ''),
-	created_at, updated_at, ` + afterColumn
+	created_at, updated_at, request, ` + afterColumn
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
-	var mappings, guard []byte
+	var mappings, guard, request []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
 		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.OmitNulls, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt,
-		&s.After)
+		&request, &s.After)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -106,22 +108,33 @@ func scanSync(row pgx.Row) (*Sync, error) {
 			return nil, fmt.Errorf("sync %q: guard is not valid JSON: %w", s.Name, err)
 		}
 	}
+	if request != nil {
+		s.Request = new(RequestSpec)
+		if err := json.Unmarshal(request, s.Request); err != nil {
+			return nil, fmt.Errorf("sync %q: request is not valid JSON: %w", s.Name, err)
+		}
+	}
 	return &s, nil
 }
 
-// syncArgs encodes a sync's JSON columns: mappings and guard (NULL when nil).
-func syncArgs(s *Sync) (mappings, guard []byte, err error) {
+// syncArgs encodes a sync's JSON columns: mappings, guard and request (NULL when nil).
+func syncArgs(s *Sync) (mappings, guard, request []byte, err error) {
 	if s.Mappings != nil {
 		if mappings, err = json.Marshal(s.Mappings); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if s.Guard != nil {
 		if guard, err = json.Marshal(s.Guard); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return mappings, guard, nil
+	if s.Request != nil {
+		if request, err = json.Marshal(s.Request); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return mappings, guard, request, nil
 }
 
 // refErr explains a foreign-key violation.
@@ -136,16 +149,16 @@ func refErr(err error) error {
 // CreateSync stores a new sync.
 func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	y.Initial = cmp.Or(y.Initial, InitialSendAll)
-	mappings, guard, err := syncArgs(y)
+	mappings, guard, request, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
-		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id, created_at, updated_at`,
+		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls, request)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_at, updated_at`,
 			y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
 		if err != nil {
 			return refErr(nameTaken(err, "sync", y.Name))
 		}
@@ -156,7 +169,7 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 // UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
 func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	y.Initial = cmp.Or(y.Initial, InitialSendAll)
-	mappings, guard, err := syncArgs(y)
+	mappings, guard, request, err := syncArgs(y)
 	if err != nil {
 		return err
 	}
@@ -164,10 +177,10 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
-		initial = $13, omit_nulls = $14, updated_at = now()
+		initial = $13, omit_nulls = $14, request = $15, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
 			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls).Scan(&y.PausedReason, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request).Scan(&y.PausedReason, &y.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 		}

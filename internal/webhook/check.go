@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -44,13 +45,16 @@ func EndpointFor(w *controlplane.WebhookConfig, tokens *TokenSource) Endpoint {
 		BasicAuth: w.BasicAuth, OAuth2: tokens}
 }
 
-// NewRequest builds a request for body with Backflow's headers; id is the webhook-id.
+// NewRequest builds a request for body (JSON) with Backflow's headers; id is the webhook-id.
 func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http.Request, error) {
-	method := e.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	req, err := http.NewRequestWithContext(ctx, method, e.URL, bytes.NewReader(body))
+	return e.BuildRequest(ctx, id, &Built{Body: body, ContentType: "application/json"})
+}
+
+// BuildRequest builds the request b says, with the connection's headers, b's, and Backflow's.
+func (e Endpoint) BuildRequest(ctx context.Context, id string, b *Built) (*http.Request, error) {
+	method := cmp.Or(b.Method, e.Method, http.MethodPost)
+	body := b.Body
+	req, err := http.NewRequestWithContext(ctx, method, JoinURL(e.URL, b.Path), bytes.NewReader(body))
 	if err != nil {
 		return nil, buildError("build the webhook request", err)
 	}
@@ -58,10 +62,20 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 	if err := setHeaders(req.Header, e.Headers); err != nil {
 		return nil, err
 	}
+	if len(b.Headers) > 0 {
+		if errs := CheckHeaders(b.Headers); len(errs) > 0 {
+			return nil, fmt.Errorf("the sync's request headers cannot be sent: %w", errs[0])
+		}
+		for k, v := range b.Headers {
+			req.Header.Set(k, v)
+		}
+	}
 	if err := e.authorize(ctx, req); err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if b.ContentType != "" {
+		req.Header.Set("Content-Type", b.ContentType)
+	}
 	req.Header.Set("User-Agent", UserAgent())
 	if e.SigningSecret != "" {
 		if err := Sign(req.Header, e.SigningSecret, id, time.Now(), body); err != nil {

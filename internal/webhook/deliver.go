@@ -72,6 +72,9 @@ type Pacer interface {
 // been called; Deliver may then be called from several goroutines at once.
 type Deliverer struct {
 	Endpoint Endpoint
+	// Builder builds each request's body, method and path; nil: EnvelopeBuilder, the Census
+	// envelope of each batch.
+	Builder Builder
 	// Client defaults to DefaultClient(): a 30 s timeout, no redirects followed, and every
 	// connection checked by the network policy. A client given here should not follow redirects
 	// either (CheckRedirect: NoRedirects), and is only checked by the policy if its transport
@@ -120,11 +123,12 @@ func (r Retry) Cause() string {
 	return fmt.Sprintf("HTTP %d %s", r.Status, http.StatusText(r.Status))
 }
 
-// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429).
+// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429),
+// or whose request could not be built (a template that failed for it: Status 0, never sent).
 type Rejection struct {
 	Index  int    // into the records given to Deliver
-	Status int    // the HTTP status of the refusal
-	Body   string // the first KiB of the response body
+	Status int    // the HTTP status of the refusal; 0: its request could not be built
+	Body   string // the first KiB of the response body, or why its request could not be built
 }
 
 // Result says what became of the records given to Deliver. Records in neither list were not
@@ -231,28 +235,57 @@ func DefaultClient() *http.Client { return defaultClient }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// Deliver sends records (each a JSON object) in one envelope of operation op, as docs/design.md
-// "Delivery rules" says: 2xx delivers them all; network errors, timeouts, 408, 429 and 5xx are
-// retried with the same webhook-id; a 3xx, a 401, a 403 or a 410 stops; any other 4xx splits the batch in halves,
-// each a new batch with a new webhook-id, until the refused records stand alone and are rejected.
-// On error the Result still lists what was delivered or rejected before it. No records, no request.
+// Deliver sends records (each a JSON object) of operation op (controlplane.OpNew, OpChanged or
+// OpDeleted; the envelope says "changed" for new records), in requests the Builder builds — one
+// per batch, or one per record — as docs/design.md "Delivery rules" says: 2xx delivers them all;
+// network errors, timeouts, 408, 429 and 5xx are retried with the same webhook-id; a 3xx, a 401,
+// a 403 or a 410 stops; any other 4xx splits the batch in halves, each a new batch with a new
+// webhook-id, until the refused records stand alone and are rejected. Records whose request cannot
+// be built are rejected the same way, without a request. On error the Result still lists what was
+// delivered or rejected before it. No records, no request.
 func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records [][]byte) (Result, error) {
 	var res Result
 	if len(records) == 0 {
+		return res, nil
+	}
+	if d.builder().PerRecord() {
+		for i := range records {
+			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &res, false); err != nil {
+				return res, err
+			}
+		}
 		return res, nil
 	}
 	err := d.deliverRange(ctx, meta, op, records, 0, &res, false)
 	return res, err
 }
 
+func (d *Deliverer) builder() Builder {
+	if d.Builder == nil {
+		return EnvelopeBuilder{}
+	}
+	return d.Builder
+}
+
 // deliverRange delivers records, which start at index base of the caller's slice.
 // bisected: records are a half of a batch being bisected.
 func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool) error {
 	bp := bufPool.Get().(*[]byte)
-	body := meta.AppendEnvelope((*bp)[:0], op, records)
+	built, berr := d.builder().Build((*bp)[:0], meta, op, records)
+	var out outcome
+	var err error
 	rq := Request{First: base, Count: len(records)}
-	out, err := d.sendBatch(ctx, body, &rq, bisected)
-	if out.bodyFree && cap(body) <= maxPooledBuffer {
+	if berr != nil {
+		// Building depends only on the records, so a retry would fail the same way: the records
+		// are refused as a 4xx would refuse them, and bisection finds which.
+		out = outcome{refused: -1, body: truncate(berr.Error(), rejectionBodyLimit), bodyFree: true}
+	} else {
+		out, err = d.sendBatch(ctx, &built, &rq, bisected)
+	}
+	switch body := built.Body; {
+	case body == nil:
+		bufPool.Put(bp) // nothing was built in it
+	case out.bodyFree && cap(body) <= maxPooledBuffer:
 		*bp = body[:0]
 		bufPool.Put(bp)
 	}
@@ -273,7 +306,7 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 		return nil
 	}
 	if len(records) == 1 {
-		res.Rejected = append(res.Rejected, Rejection{Index: base, Status: out.refused, Body: out.body})
+		res.Rejected = append(res.Rejected, Rejection{Index: base, Status: max(out.refused, 0), Body: out.body})
 		return nil
 	}
 	// A refusal is about the batch's content, so halving finds the culprits in about
@@ -285,9 +318,17 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true)
 }
 
+// truncate cuts s to at most n bytes.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
 // outcome is how a batch ended when sendBatch returned no error.
 type outcome struct {
-	refused  int    // the 4xx status that refused the batch; 0 when it was delivered
+	refused  int    // the 4xx status that refused the batch; 0 when it was delivered, -1 when it could not be built
 	body     string // the first KiB of the refusing response
 	bodyFree bool   // the transport is done with the request body, so its buffer may be reused
 }
@@ -296,7 +337,8 @@ type outcome struct {
 // same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp. It fills rq
 // with the request's identity and its last attempt. fenceFirst: the first attempt is checked
 // with Fence too.
-func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fenceFirst bool) (outcome, error) {
+func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fenceFirst bool) (outcome, error) {
+	body := built.Body
 	client := d.Client
 	if client == nil {
 		client = defaultClient
@@ -322,7 +364,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, body []byte, rq *Request, fen
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 		}
-		req, err := d.Endpoint.NewRequest(ctx, id, body)
+		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
 			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // benchRecords returns n records shaped like the Census guide's users (about 330 bytes each).
@@ -46,4 +48,53 @@ func BenchmarkSignBatch(b *testing.B) {
 	for b.Loop() {
 		_, _ = Signature(secret, "msg_1", ts, body)
 	}
+}
+
+// BenchmarkTemplateBatch builds one batch of 1000 records with a templated body that reshapes
+// each record (the bench's "templated batch" case).
+func BenchmarkTemplateBatch(b *testing.B) {
+	benchTemplate(b, controlplane.RequestModeBatch, `{"operation":"changed","sync":{{ sync.name | json }},"data":[{% for r in records %}`+
+		`{"id":{{ r.unique_id | json }},"fields":{{ r | json }}}{% unless forloop.last %},{% endunless %}{% endfor %}]}`)
+}
+
+// BenchmarkTemplateRecord builds 1000 record-mode requests (the bench's "record mode" case).
+func BenchmarkTemplateRecord(b *testing.B) {
+	benchTemplate(b, controlplane.RequestModeRecord, `{"operation":"changed","data":[{{ record | json }}]}`)
+}
+
+func benchTemplate(b *testing.B, mode, body string) {
+	recs := benchRecords(1000)
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: mode, New: &controlplane.OperationRequest{
+		Method: "POST", Path: "/users/{{ " + map[string]string{controlplane.RequestModeBatch: "records.first", controlplane.RequestModeRecord: "record"}[mode] + ".unique_id | url_encode }}", Body: body}},
+		Vars{SyncName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &Meta{}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		if mode == controlplane.RequestModeBatch {
+			built, err := rs.Build(buf[:0], m, controlplane.OpNew, recs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf = built.Body
+			continue
+		}
+		for i := range recs {
+			built, err := rs.Build(buf[:0], m, controlplane.OpNew, recs[i:i+1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf = built.Body
+		}
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkTemplateBatchRecords builds one batch of 1000 records with a templated body that
+// sends the records as they are (`{{ records | json }}`): the bench's "templated batch" case.
+func BenchmarkTemplateBatchRecords(b *testing.B) {
+	benchTemplate(b, controlplane.RequestModeBatch, `{"operation":"changed","sync":{{ sync.name | json }},"run":{{ run.id }},"data":{{ records | json }}}`)
 }

@@ -48,3 +48,28 @@ resource "backflow_sync" "orders" {
   primary_key    = "order_id"
   schedule       = { after = [backflow_sync.users.id] } # instead of every or cron
 }
+
+# Instead of the Census envelope: a REST API's own requests, one per record, with Liquid
+# templates (see the Destinations guide, docs/destinations.md).
+resource "backflow_sync" "contacts" {
+  name           = "Active users to the CRM API"
+  model_id       = backflow_model.active_users.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "mirror"
+  primary_key    = "unique_id"
+
+  request = {
+    new = {
+      method = "POST"
+      path   = "/contacts"
+      body   = "{\"email\": {{ record.unique_id | json }}, \"name\": {{ record.first_name | json }}}"
+    }
+    changed = {
+      method = "PATCH"
+      path   = "/contacts/{{ record.unique_id | url_encode }}"
+      body   = "{\"name\": {{ record.first_name | json }}}"
+    }
+    deleted = { method = "DELETE", path = "/contacts/{{ record.unique_id | url_encode }}" }
+    mode    = "record" # or "batch": one request per batch, rendered with `records`
+  }
+}

@@ -274,6 +274,22 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 			fmt.Fprintf(e.stdout, "  %s\n", s)
 		}
 	}
+	if len(dr.Requests) > 0 {
+		fmt.Fprintf(e.stdout, "sample requests (the connection's URL shown as scheme and host only):\n")
+	}
+	for _, r := range dr.Requests {
+		if r.Err != "" {
+			fmt.Fprintf(e.stdout, "  %s: NOT SENT, the record is rejected: %s\n", r.Operation, r.Err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "  %s: %s %s\n", r.Operation, r.Method, r.URL)
+		if r.ContentType != "" {
+			fmt.Fprintf(e.stdout, "    Content-Type: %s\n", r.ContentType)
+		}
+		if r.Body != "" {
+			fmt.Fprintf(e.stdout, "%s\n", indent(r.Body, "    "))
+		}
+	}
 	if len(dr.InvalidSamples) > 2 {
 		fmt.Fprintf(e.stdout, "invalid samples: %s\n", dr.InvalidSamples)
 	}
@@ -293,7 +309,8 @@ var testCommand = command{
 	usage: `Usage: backflow-runner test NAME|ID [flags]
 
 Sends one record of the sync's model to its destination as a real "changed" request (like
-Census's test sync) and prints the endpoint's status and body. Nothing is recorded: the ledger
+Census's test sync) and prints the endpoint's status and body. A sync with a request block
+sends its "new" request rendered for the record instead. Nothing is recorded: the ledger
 does not move, so the next run still sends the record. Exits non-zero unless the answer is 2xx.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
@@ -311,7 +328,7 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 			if body == "" {
 				body = "(empty)"
 			}
-			fmt.Fprintf(e.stdout, "sent 1 record of sync %q:\n  %s\nstatus: %d %s\nbody:\n%s\n", y.Name, res.Record,
+			fmt.Fprintf(e.stdout, "sent 1 record of sync %q (%s):\n  %s\nstatus: %d %s\nbody:\n%s\n", y.Name, res.Method, res.Record,
 				res.Status, http.StatusText(res.Status), body)
 			if res.Status < 200 || res.Status > 299 {
 				return fmt.Errorf("the endpoint answered HTTP %d, not 2xx", res.Status)
@@ -423,4 +440,9 @@ its body; that is the default when stdout is not a terminal (--compact=false pri
 			return nil
 		}
 	},
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }

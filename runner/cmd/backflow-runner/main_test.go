@@ -287,6 +287,29 @@ func TestEndToEnd(t *testing.T) {
 	if fmt.Sprint(ledgerBefore) != fmt.Sprint(ledgerAfter) {
 		t.Errorf("test moved the ledger")
 	}
+
+	// With a request block: the dry run shows the rendered requests, test sends the new one.
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/bulk", Format: controlplane.FormatEnvelope},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/users?ids={% for r in records %}{{ r.unique_id }}{% endfor %}",
+			Body: `{"names": [{% for r in records %}{{ r.first_name | json }}{% endfor %}]}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = w.runCmd("sync", fmt.Sprint(w.sync.ID), "--dry-run")
+	if code != 0 || !regexp.MustCompile(`changed: PATCH http://127\.0\.0\.1:\d+/…/users\?ids=2\n +Content-Type: application/json\n +\{"names": \["Changed"\]\}`).MatchString(out) {
+		t.Fatalf("sync --dry-run with a request: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = w.runCmd("test", "Active users to webhook")
+	if code != 0 || !strings.Contains(out, "(PUT)") || !strings.Contains(out, "status: 200") {
+		t.Fatalf("test with a request: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !regexp.MustCompile(`PUT /\S*bulk`).MatchString(recvOut.String()); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver did not print the test request:\n%s", recvOut.String())
+		}
+	}
+
 	code, out, _ = w.runCmd("migrate")
 	if code != 0 || !strings.Contains(out, "migrated") {
 		t.Errorf("migrate: exit %d %s", code, out)

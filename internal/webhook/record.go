@@ -1,0 +1,278 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/osteele/liquid/values"
+)
+
+// rawRecord is a mapped record as templates see it: its JSON as the runner encoded it, read
+// lazily. `{{ record | json }}` copies those bytes (no decoding, keys in mapping order, exactly
+// the envelope's record); `record.email` finds that one field's value with a scan of the
+// object's top level and decodes only it. Anything else (a loop over the record's fields, a
+// filter given the record) sees the whole record decoded, once.
+type rawRecord struct {
+	raw    []byte
+	once   sync.Once
+	fields []rawField // the top level's keys and value spans
+	err    error
+	full   sync.Once
+	value  values.Value // the whole record decoded, for anything but fields and json
+}
+
+type rawField struct {
+	key   []byte // the key's text (unescaped)
+	value []byte // its JSON value
+}
+
+var (
+	_ values.Value   = (*rawRecord)(nil)
+	_ json.Marshaler = (*rawRecord)(nil)
+)
+
+// newRawRecord checks that raw is a JSON object (cheaply: the runner encoded it) and wraps it.
+func newRawRecord(raw []byte) (*rawRecord, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil, errors.New("the record is not a JSON object")
+	}
+	return &rawRecord{raw: t}, nil
+}
+
+func (r *rawRecord) MarshalJSON() ([]byte, error) { return r.raw, nil }
+func (r *rawRecord) String() string               { return string(r.raw) }
+
+// index scans the top level once.
+func (r *rawRecord) index() error {
+	r.once.Do(func() { r.fields, r.err = scanObject(r.raw) })
+	return r.err
+}
+
+// field returns the value of key, decoded; nil when absent.
+func (r *rawRecord) field(key string) (any, bool) {
+	if r.index() != nil {
+		return nil, false
+	}
+	for _, f := range r.fields {
+		if string(f.key) == key {
+			v, err := decodeValue(f.value)
+			if err != nil {
+				return nil, false
+			}
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (r *rawRecord) resolve() values.Value {
+	r.full.Do(func() {
+		m, err := decodeRecord(r.raw)
+		if err != nil {
+			r.value = values.ValueOf(nil)
+			return
+		}
+		r.value = values.ValueOf(m)
+	})
+	return r.value
+}
+
+// Interface is what filters, loops and outputs see: the record as a recordDrop.
+func (r *rawRecord) Interface() any { return recordDrop{r} }
+func (r *rawRecord) Int() int       { return r.resolve().Int() }
+func (r *rawRecord) Equal(o Value) bool {
+	if o, ok := o.(*rawRecord); ok {
+		return bytes.Equal(r.raw, o.raw)
+	}
+	return r.resolve().Equal(o)
+}
+func (r *rawRecord) Less(o Value) bool        { return r.resolve().Less(o) }
+func (r *rawRecord) Contains(o Value) bool    { return r.resolve().Contains(o) }
+func (r *rawRecord) IndexValue(i Value) Value { return r.PropertyValue(i) }
+func (r *rawRecord) Test() bool               { return true }
+func (r *rawRecord) PropertyValue(k Value) Value {
+	key, ok := k.Interface().(string)
+	if !ok {
+		return r.resolve().PropertyValue(k)
+	}
+	if v, ok := r.field(key); ok {
+		return values.ValueOf(v)
+	}
+	if key == "size" {
+		_ = r.index()
+		return values.ValueOf(len(r.fields))
+	}
+	return values.ValueOf(nil)
+}
+
+// recordDrop is a record handed to a filter, a loop or an output: json copies its bytes
+// (jsonText), an output prints them, a loop sees its fields in order as [name, value] pairs (as
+// a loop over a hash does). It is not a Liquid drop on purpose: Liquid would decode a drop for
+// every filter it is given, json included.
+type recordDrop struct{ r *rawRecord }
+
+func (d recordDrop) String() string               { return string(d.r.raw) }
+func (d recordDrop) MarshalJSON() ([]byte, error) { return d.r.raw, nil }
+func (d recordDrop) Len() int {
+	if d.r.index() != nil {
+		return 0
+	}
+	return len(d.r.fields)
+}
+func (d recordDrop) Index(i int) any {
+	f := d.r.fields[i]
+	v, _ := decodeValue(f.value)
+	return []any{string(f.key), v}
+}
+
+// Value is liquid's runtime value.
+type Value = values.Value
+
+// decodeValue decodes one JSON value as templates see it (see decodeRecord); strings without
+// escapes are taken as they are.
+func decodeValue(b []byte) (any, error) {
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1]), nil
+	}
+	switch string(b) {
+	case "null":
+		return nil, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		if i, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			return i, nil
+		}
+		return json.Number(b), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return numbers(v), nil
+}
+
+// scanObject lists the keys and value spans of a JSON object's top level, without decoding.
+func scanObject(b []byte) ([]rawField, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errors.New("the record is not a JSON object")
+	}
+	i = skipSpace(b, i+1)
+	var out []rawField
+	if i < len(b) && b[i] == '}' {
+		return out, nil
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return nil, fmt.Errorf("the record is not a JSON object: a key expected at byte %d", i)
+		}
+		end, err := skipString(b, i)
+		if err != nil {
+			return nil, err
+		}
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var s string
+			if err := json.Unmarshal(b[i:end], &s); err != nil {
+				return nil, err
+			}
+			key = []byte(s)
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, fmt.Errorf("the record is not a JSON object: ':' expected at byte %d", i)
+		}
+		i = skipSpace(b, i+1)
+		vend, err := skipValue(b, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rawField{key: key, value: b[i:vend]})
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return out, nil
+		}
+		break
+	}
+	return nil, errors.New("the record is not a JSON object: it ends early")
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] ('"').
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexAny(b[j:], `"\`)
+		if k < 0 {
+			break
+		}
+		j += k
+		if b[j] == '\\' {
+			j += 2
+			continue
+		}
+		return j + 1, nil
+	}
+	return 0, errors.New("the record is not a JSON object: a string does not end")
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errors.New("the record is not a JSON object: a value expected")
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); {
+			switch b[j] {
+			case '"':
+				end, err := skipString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+			j++
+		}
+		return 0, errors.New("the record is not a JSON object: an object or array does not end")
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return 0, fmt.Errorf("the record is not a JSON object: a value expected at byte %d", i)
+	}
+	return j, nil
+}

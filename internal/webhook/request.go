@@ -1,0 +1,330 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/osteele/liquid"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Builder builds the requests a Deliverer sends: the Census envelope (EnvelopeBuilder) or a sync's
+// templated requests (Requests). Everything else about a request — retries, bisection, pacing,
+// signing, webhook-id, fencing — is the Deliverer's and the same for every Builder.
+type Builder interface {
+	// PerRecord reports whether every record is sent in a request of its own.
+	PerRecord() bool
+	// Build appends to buf the body of one request carrying records (each a JSON object) of
+	// operation op (controlplane.OpNew, OpChanged or OpDeleted) and says how it is sent. An error
+	// is about the records: they are rejected with it, never sent.
+	Build(buf []byte, meta *Meta, op string, records [][]byte) (Built, error)
+}
+
+// Built is one request a Builder built.
+type Built struct {
+	Body        []byte
+	Method      string            // "": the endpoint's
+	Path        string            // appended to the endpoint's URL; "": the URL itself
+	ContentType string            // "": no body, no Content-Type
+	Headers     map[string]string // besides the endpoint's
+}
+
+// EnvelopeBuilder is the default Builder: each batch in one Census envelope to the endpoint's URL.
+type EnvelopeBuilder struct{}
+
+func (EnvelopeBuilder) PerRecord() bool { return false }
+
+func (EnvelopeBuilder) Build(buf []byte, meta *Meta, op string, records [][]byte) (Built, error) {
+	return Built{Body: meta.AppendEnvelope(buf, EnvelopeOperation(op), records), ContentType: "application/json"}, nil
+}
+
+// EnvelopeOperation is the envelope's operation for a record of operation op: new records are
+// "changed" there, as in Census's webhook.
+func EnvelopeOperation(op string) string {
+	if op == controlplane.OpNew {
+		return OpChanged
+	}
+	return op
+}
+
+// Requests is a sync's request spec compiled: a Builder. Compile it once per run; Build may be
+// called from several goroutines at once.
+type Requests struct {
+	perRecord bool
+	ops       map[string]*compiledRequest // by operation; nil entries: no request for it
+	vars      Vars
+}
+
+type compiledRequest struct {
+	r      *controlplane.OperationRequest
+	format string
+	ctype  string
+	path   *template
+	body   *template
+}
+
+// SpecError is a request spec that cannot be compiled: which operation and field, and why.
+type SpecError struct {
+	Operation string // "new", "changed" or "deleted"
+	Field     string // "path" or "body"
+	Err       error  // a *TemplateError when the template does not parse
+}
+
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("request.%s.%s: %v", e.Operation, e.Field, e.Err)
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// CompileRequests compiles spec's templates for runs with the variables vars.
+func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, error) {
+	run, _ := engines()
+	return compileRequests(spec, vars, run)
+}
+
+func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine) (*Requests, error) {
+	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars}
+	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
+		r := spec.OperationFor(op)
+		if r == nil {
+			continue
+		}
+		c := &compiledRequest{r: r, format: r.EffectiveFormat(), ctype: r.EffectiveContentType()}
+		var err error
+		if c.path, err = compileTemplate(e, r.Path); err != nil {
+			return nil, &SpecError{Operation: op, Field: "path", Err: err}
+		}
+		if c.format == controlplane.FormatJSON || c.format == controlplane.FormatRaw {
+			if c.body, err = compileTemplate(e, r.Body); err != nil {
+				return nil, &SpecError{Operation: op, Field: "body", Err: err}
+			}
+		}
+		rs.ops[op] = c
+	}
+	return rs, nil
+}
+
+func (rs *Requests) PerRecord() bool { return rs.perRecord }
+
+// bindings are what a template of op sees for records: `record` in record mode, `records` in
+// batch mode, each record read lazily (rawRecord). A record that is not a JSON object sets
+// "error" instead.
+func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
+	b := rs.vars.bindings(op)
+	if rs.perRecord {
+		rec, err := newRawRecord(records[0])
+		if err != nil {
+			return map[string]any{"error": err}
+		}
+		b["record"] = rec
+		return b
+	}
+	list := make([]any, len(records))
+	for i, r := range records {
+		rec, err := newRawRecord(r)
+		if err != nil {
+			return map[string]any{"error": err}
+		}
+		list[i] = rec
+	}
+	b["records"] = list
+	return b
+}
+
+// IsJSON reports whether a content type is JSON's (application/json or a +json type).
+func IsJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(contentType), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (Built, error) {
+	c := rs.ops[op]
+	if c == nil {
+		return Built{}, fmt.Errorf("the sync's request has no %q request", op)
+	}
+	var b map[string]any
+	if c.path.src != "" || c.body != nil {
+		if rs.perRecord && len(records) != 1 {
+			return Built{}, fmt.Errorf("record mode builds one request per record, not %d", len(records))
+		}
+		b = rs.bindings(op, records)
+		if err, _ := b["error"].(error); err != nil {
+			return Built{}, err
+		}
+	}
+	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
+	if c.path.src != "" {
+		p, err := c.path.render(b)
+		if err != nil {
+			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
+		}
+		out.Path = string(p)
+	}
+	switch c.format {
+	case controlplane.FormatJSON, controlplane.FormatRaw:
+		body, err := c.body.appendRender(buf, b)
+		if err != nil {
+			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
+		}
+		if IsJSON(c.ctype) {
+			if err := checkJSON(body); err != nil {
+				return Built{}, err
+			}
+		}
+		out.Body = body
+	case controlplane.FormatNDJSON:
+		for _, r := range records {
+			buf = append(append(buf, r...), '\n')
+		}
+		out.Body = buf
+	case controlplane.FormatForm:
+		var err error
+		if out.Body, err = appendForm(buf, records); err != nil {
+			return Built{}, err
+		}
+	case controlplane.FormatEnvelope:
+		out.Body = meta.AppendEnvelope(buf, EnvelopeOperation(op), records)
+	case controlplane.FormatNone:
+		out.Body = buf[:0]
+	default:
+		return Built{}, fmt.Errorf("unknown body format %q", c.format)
+	}
+	return out, nil
+}
+
+// appendForm appends the record as application/x-www-form-urlencoded, its fields in order:
+// strings as they are, numbers as written, booleans as true/false, null as an empty value,
+// objects and arrays as JSON.
+func appendForm(buf []byte, records [][]byte) ([]byte, error) {
+	if len(records) != 1 {
+		return nil, fmt.Errorf("a form body carries one record, not %d (form bodies are for record mode)", len(records))
+	}
+	dec := json.NewDecoder(bytes.NewReader(records[0]))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("the record is not a JSON object")
+	}
+	first := true
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("the record is not a JSON object: %w", err)
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("the record is not a JSON object: %w", err)
+		}
+		var v string
+		switch {
+		case len(raw) > 0 && raw[0] == '"':
+			_ = json.Unmarshal(raw, &v)
+		case string(raw) == "null":
+		default:
+			v = string(raw)
+		}
+		if !first {
+			buf = append(buf, '&')
+		}
+		first = false
+		buf = append(buf, url.QueryEscape(key)...)
+		buf = append(buf, '=')
+		buf = append(buf, url.QueryEscape(v)...)
+	}
+	return buf, nil
+}
+
+// JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the
+// URL's own query, which is kept: https://h/api?k=1 and /contacts/7?x=2 give
+// https://h/api/contacts/7?k=1&x=2.
+func JoinURL(base, path string) string {
+	if path == "" {
+		return base
+	}
+	b, bq, _ := strings.Cut(base, "?")
+	p, pq, _ := strings.Cut(path, "?")
+	u := strings.TrimRight(b, "/")
+	if p != "" {
+		u += "/" + strings.TrimLeft(p, "/")
+	}
+	switch {
+	case bq != "" && pq != "":
+		return u + "?" + bq + "&" + pq
+	case bq != "":
+		return u + "?" + bq
+	case pq != "":
+		return u + "?" + pq
+	}
+	return u
+}
+
+// CheckRequests is the plan-time check of spec: its templates compiled strictly (an undefined
+// variable is an error) and each operation's request rendered for sample, a mapped record
+// (deleted: for deletedSample, the key alone, as deletes carry it), in record mode or as a batch
+// of two. It returns every problem, at most one per operation and field.
+func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSample []byte) []*SpecError {
+	_, strict := engines()
+	var out []*SpecError
+	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
+		r := opRequest(spec, op)
+		if r == nil {
+			continue
+		}
+		one := &controlplane.RequestSpec{Mode: spec.Mode, New: r}
+		rs, err := compileRequests(one, vars, strict)
+		if err != nil {
+			se := err.(*SpecError)
+			se.Operation = op
+			out = append(out, se)
+			continue
+		}
+		rec := sample
+		if op == controlplane.OpDeleted {
+			rec = deletedSample
+		}
+		records := [][]byte{rec}
+		if !rs.perRecord {
+			records = append(records, rec)
+		}
+		c := rs.ops[controlplane.OpNew]
+		b := rs.bindings(op, records)
+		if c.path.src != "" {
+			if _, err := c.path.render(b); err != nil {
+				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})
+			}
+		}
+		if c.body != nil {
+			body, err := c.body.render(b)
+			if err == nil && IsJSON(c.ctype) {
+				err = checkJSON(body)
+			}
+			if err != nil {
+				out = append(out, &SpecError{Operation: op, Field: "body", Err: err})
+			}
+		}
+	}
+	return out
+}
+
+// opRequest is the request the spec itself gives for op (without OperationFor's fallback).
+func opRequest(spec *controlplane.RequestSpec, op string) *controlplane.OperationRequest {
+	switch op {
+	case controlplane.OpNew:
+		return spec.New
+	case controlplane.OpChanged:
+		return spec.Changed
+	}
+	return spec.Deleted
+}
+
+// ParseTemplate says whether src parses as a Liquid template; the error is a *TemplateError.
+func ParseTemplate(src string) error {
+	run, _ := engines()
+	_, err := compileTemplate(run, src)
+	return err
+}

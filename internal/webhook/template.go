@@ -1,0 +1,337 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/osteele/liquid"
+)
+
+// Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
+// variables a template sees, and where an error is.
+
+// TemplateError is a template that does not parse or does not render, with where: Line and
+// Column in the template (1-based; Column 0 when unknown).
+type TemplateError struct {
+	Line, Column int
+	Msg          string
+}
+
+func (e *TemplateError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+}
+
+// Vars are the variables every template of a run sees besides record or records.
+type Vars struct {
+	SyncID         int64
+	SyncName       string
+	RunID          int64
+	RunStartedAt   time.Time
+	ModelName      string
+	ConnectionName string
+}
+
+func (v *Vars) bindings(op string) map[string]any {
+	return map[string]any{
+		"operation":  op,
+		"sync":       map[string]any{"id": v.SyncID, "name": v.SyncName},
+		"run":        map[string]any{"id": v.RunID, "started_at": v.RunStartedAt.UTC().Format(time.RFC3339)},
+		"model":      map[string]any{"name": v.ModelName},
+		"connection": map[string]any{"name": v.ConnectionName},
+	}
+}
+
+// FilterNames are the filters Backflow adds to Liquid's standard ones (docs/destinations.md
+// describes each).
+var FilterNames = []string{"json", "url_encode", "sha256", "iso8601", "unix"}
+
+var (
+	enginesOnce          sync.Once
+	runEngine, planCheck *liquid.Engine
+)
+
+// engines returns the engine runs render with, and the strict one plan-time checks use: there a
+// variable that is not defined, or a filter given nothing, is an error (the sample record has a
+// value for every field, so nothing is a typo's nil).
+func engines() (run, strict *liquid.Engine) {
+	enginesOnce.Do(func() {
+		runEngine = newEngine(false)
+		planCheck = newEngine(true)
+	})
+	return runEngine, planCheck
+}
+
+func newEngine(strict bool) *liquid.Engine {
+	e := liquid.NewEngine()
+	if strict {
+		e.StrictVariables()
+	}
+	given := func(name string, v any) error {
+		if strict && v == nil {
+			return fmt.Errorf("%s was given an undefined value (a variable or field that does not exist)", name)
+		}
+		return nil
+	}
+	e.RegisterFilter("json", func(v any) (string, error) {
+		if err := given("json", v); err != nil {
+			return "", err
+		}
+		return jsonText(v)
+	})
+	e.RegisterFilter("url_encode", func(v any) (string, error) {
+		if err := given("url_encode", v); err != nil {
+			return "", err
+		}
+		return PercentEncode(textOf(v)), nil
+	})
+	e.RegisterFilter("sha256", func(v any) (string, error) {
+		if err := given("sha256", v); err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256([]byte(textOf(v)))
+		return hex.EncodeToString(sum[:]), nil
+	})
+	e.RegisterFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
+	e.RegisterFilter("unix", func(t time.Time) int64 { return t.Unix() })
+	return e
+}
+
+// jsonText is v as JSON, without HTML escaping (the body is not HTML). Numbers keep their text;
+// records (rawRecord) are copied as the runner encoded them.
+func jsonText(v any) (string, error) {
+	switch v := v.(type) {
+	case recordDrop:
+		return string(v.r.raw), nil
+	case *rawRecord:
+		return string(v.raw), nil
+	case []any:
+		if s, ok := rawList(v); ok {
+			return s, nil
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("json: %w", err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// rawList joins a list of records' JSON; false when something in it is not a record.
+func rawList(list []any) (string, bool) {
+	n := 2
+	for _, x := range list {
+		r := recordOf(x)
+		if r == nil {
+			return "", false
+		}
+		n += len(r.raw) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, x := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, recordOf(x).raw...)
+	}
+	return string(append(b, ']')), true
+}
+
+// recordOf is x as a record, nil when it is not one.
+func recordOf(x any) *rawRecord {
+	switch x := x.(type) {
+	case *rawRecord:
+		return x
+	case recordDrop:
+		return x.r
+	}
+	return nil
+}
+
+// textOf is the text a value stands for in a URL or a digest: strings as they are, numbers as
+// written, null as nothing, objects and arrays as JSON.
+func textOf(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return string(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case *rawRecord:
+		return string(v.raw)
+	case recordDrop:
+		return string(v.r.raw)
+	case map[string]any, []any:
+		s, _ := jsonText(v)
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+// PercentEncode escapes everything but RFC 3986's unreserved characters (letters, digits, -._~),
+// as UTF-8: the result is safe as a path segment (a slash becomes %2F, a space %20) and as a
+// query value.
+func PercentEncode(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// template is one compiled template.
+type template struct {
+	t *liquid.Template
+	// src is its text, to find the column of an error.
+	src string
+}
+
+// compileTemplate parses src with engine e.
+func compileTemplate(e *liquid.Engine, src string) (*template, error) {
+	t, err := e.ParseTemplateLocation([]byte(src), "", 1)
+	if err != nil {
+		return nil, locate(src, err)
+	}
+	return &template{t: t, src: src}, nil
+}
+
+func (t *template) render(b map[string]any) ([]byte, error) {
+	return t.appendRender(nil, b)
+}
+
+// appendRender appends what t renders to buf.
+func (t *template) appendRender(buf []byte, b map[string]any) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	if err := t.t.FRender(w, b); err != nil {
+		return buf, locate(t.src, err)
+	}
+	return w.Bytes(), nil
+}
+
+// locate turns a Liquid error into a TemplateError with its line and, when the text it quotes
+// is found on that line, its column.
+func locate(src string, err liquid.SourceError) *TemplateError {
+	line := max(err.LineNumber(), 1)
+	msg := err.Error()
+	// Liquid's message is "Liquid error (line N): what in SOURCE TEXT".
+	if i := strings.Index(msg, "): "); i >= 0 && strings.HasPrefix(msg, "Liquid error") {
+		msg = msg[i+3:]
+	}
+	msg = strings.TrimPrefix(msg, "Liquid error: ")
+	col := 0
+	lines := strings.Split(src, "\n")
+	if line <= len(lines) {
+		text := lines[line-1]
+		for i := strings.Index(msg, " in "); i >= 0; {
+			quoted := msg[i+4:]
+			if c := strings.Index(text, quoted); quoted != "" && c >= 0 {
+				col = c + 1
+				msg = msg[:i] + " in " + quoted
+				break
+			}
+			j := strings.Index(msg[i+4:], " in ")
+			if j < 0 {
+				break
+			}
+			i += 4 + j
+		}
+	}
+	var cause *TemplateError
+	if errors.As(err.Cause(), &cause) {
+		return cause
+	}
+	return &TemplateError{Line: line, Column: col, Msg: msg}
+}
+
+// decodeRecord decodes a record (a JSON object) into what templates see: objects as maps,
+// integers that fit as int64, other numbers as json.Number (their exact text), strings, bools,
+// nil.
+func decodeRecord(rec []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(rec))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("the record is not a JSON object: %w", err)
+	}
+	for k, v := range m {
+		m[k] = numbers(v)
+	}
+	return m, nil
+}
+
+func numbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return i
+		}
+		return v
+	case map[string]any:
+		for k, x := range v {
+			v[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = numbers(x)
+		}
+	}
+	return v
+}
+
+// JSONPosition says where offset (a json.SyntaxError's) is in text: 1-based line and column,
+// and the line itself.
+func JSONPosition(text []byte, offset int64) (line, col int, lineText string) {
+	offset = min(max(offset, 1), int64(len(text)))
+	before := text[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	col = int(offset) - start
+	end := bytes.IndexByte(text[start:], '\n')
+	if end < 0 {
+		end = len(text) - start
+	}
+	return line, col, string(text[start : start+end])
+}
+
+// checkJSON says where body is not valid JSON, nil if it is.
+func checkJSON(body []byte) error {
+	if json.Valid(body) {
+		return nil
+	}
+	var v any
+	err := json.Unmarshal(body, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col, text := JSONPosition(body, se.Offset)
+		return fmt.Errorf("the rendered body is not valid JSON: %v at line %d, column %d of what it rendered: %q", se, line, col, text)
+	}
+	return fmt.Errorf("the rendered body is not valid JSON: %v", err)
+}

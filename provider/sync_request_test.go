@@ -1,0 +1,230 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+const contactTemplate = `{"email": {{ record.email | json }}, "name": {{ record.first_name | json }}}`
+
+const (
+	batchChanged = `{"items": {{ records | json }}}`
+	batchDeleted = `{"ids": [{% for r in records %}{{ r.unique_id | json }}{% unless forloop.last %}, {% endunless %}{% endfor %}]}`
+)
+
+// requestBlock is a mirror sync's request block with the contact template.
+func requestBlock(extra string) string {
+	return fmt.Sprintf(`behavior    = "mirror"
+  primary_key = "unique_id"
+  request = {
+    new     = { method = "POST", path = "/contacts", body = %s }
+    changed = { method = "PATCH", path = "/contacts/{{ record.unique_id | url_encode }}", body = %s, headers = { "X-Source" = "backflow" } }
+    deleted = { method = "DELETE", path = "/contacts/{{ record.unique_id | url_encode }}" }
+    %s
+  }`, hclString(contactTemplate), hclString(contactTemplate), extra)
+}
+
+func TestAccSyncRequest(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	base := e.syncBase(hook.URL)
+	const addr = "backflow_sync.s"
+	stored := func(want *controlplane.RequestSpec) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			var raw []byte
+			if err := e.cp.QueryRow(t.Context(), `SELECT request FROM backflow.syncs`).Scan(&raw); err != nil {
+				return err
+			}
+			var got *controlplane.RequestSpec
+			if raw != nil {
+				if err := json.Unmarshal(raw, &got); err != nil {
+					return err
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				return fmt.Errorf("stored request (-want +got):\n%s", diff)
+			}
+			return nil
+		}
+	}
+	spec := &controlplane.RequestSpec{
+		Mode: controlplane.RequestModeRecord,
+		New:  &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactTemplate},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/contacts/{{ record.unique_id | url_encode }}",
+			Body: contactTemplate, Headers: map[string]string{"X-Source": "backflow"}},
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.unique_id | url_encode }}"},
+	}
+	batch := *spec
+	batch.Mode, batch.TestOnSave = controlplane.RequestModeBatch, true
+	batch.New = &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Format: controlplane.FormatNDJSON}
+	batch.Changed = &controlplane.OperationRequest{Method: "PATCH", Path: "/bulk", Body: batchChanged}
+	batch.Deleted = &controlplane.OperationRequest{Method: "DELETE", Path: "/bulk", Body: batchDeleted}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, syncResource("s", "Contacts", "active", requestBlock(""))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("request").AtMapKey("mode"), knownvalue.StringExact("record")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("request").AtMapKey("test_on_save"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("request").AtMapKey("deleted").AtMapKey("body"), knownvalue.Null()),
+				},
+				Check: resource.ComposeTestCheckFunc(stored(spec), func(*terraform.State) error {
+					for _, r := range hook.Requests() {
+						if r.Path != "/" { // the connection's own test_on_save posts to its URL
+							return fmt.Errorf("the request's test_on_save is off, yet %s %s was sent", r.Method, r.Path)
+						}
+					}
+					return nil
+				}),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
+			{
+				// Drift: the stored request changed behind Terraform's back.
+				PreConfig: func() {
+					if _, err := e.cp.Exec(t.Context(), `UPDATE backflow.syncs SET request = jsonb_set(request, '{new,method}', '"PUT"')`); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: e.config(base, syncResource("s", "Contacts", "active", requestBlock(""))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: stored(spec),
+			},
+			{
+				// Batch mode with NDJSON, tested on save: the `new` request rendered for a sample record.
+				Config: e.config(base, syncResource("s", "Contacts", "active", `behavior    = "mirror"
+  primary_key = "unique_id"
+  request = {
+    new     = { method = "POST", path = "/bulk", format = "ndjson" }
+    changed = { method = "PATCH", path = "/bulk", body = `+hclString(batchChanged)+` }
+    deleted = { method = "DELETE", path = "/bulk", body = `+hclString(batchDeleted)+` }
+    mode         = "batch"
+    test_on_save = true
+  }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeTestCheckFunc(stored(&batch), func(*terraform.State) error {
+					var reqs []webhooktest.Request
+					for _, r := range hook.Requests() {
+						if r.Path != "/" {
+							reqs = append(reqs, r)
+						}
+					}
+					if len(reqs) != 1 || reqs[0].Method != "POST" || reqs[0].Path != "/bulk" ||
+						reqs[0].Header.Get("Content-Type") != "application/x-ndjson" {
+						return fmt.Errorf("test on save sent %d requests: %v", len(reqs), reqs)
+					}
+					body := reqs[0].Body
+					if want := `{"unique_id":"sample unique_id","email":"sample email","first_name":"sample first_name"}` + "\n"; string(body) != want {
+						return fmt.Errorf("test on save sent %q, want %q", body, want)
+					}
+					return nil
+				}),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{
+				// No request: the envelope again.
+				Config: e.config(base, syncResource("s", "Contacts", "active", `behavior = "mirror"
+  primary_key = "unique_id"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("request"), knownvalue.Null()),
+				},
+				Check: stored(nil),
+			},
+		},
+	})
+}
+
+// Bad templates and request blocks are refused at plan, with where, and nothing changes.
+func TestAccSyncRequestRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	good := e.config(base, syncResource("s", "Contacts", "active", requestBlock("")))
+	rows := func() string {
+		var s string
+		if err := e.cp.QueryRow(t.Context(), `SELECT string_agg(concat_ws(',', id, name, updated_at, request::text), ';') FROM backflow.syncs`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one := func(behavior, request string) string {
+		return e.config(base, syncResource("s", "Contacts", "active", fmt.Sprintf(`behavior    = %q
+  primary_key = "unique_id"
+  request = {
+    %s
+  }`, behavior, request)))
+	}
+	newBody := func(body string) string {
+		return `new = { method = "POST", path = "/contacts", body = ` + hclString(body) + ` }`
+	}
+	var before string
+	steps := []resource.TestStep{{Config: good, Check: func(*terraform.State) error { before = rows(); return nil }}}
+	for _, bad := range []struct{ config, pattern string }{
+		// Templates that do not parse: refused by the validator, with line and column.
+		{one("append", newBody("{\n  \"a\": {% if record.email %}1\n}")), `Invalid Request Template.*line 2, column 8: unterminated "if" block`},
+		{one("append", newBody(`{"a": {% for %}{% endfor %}}`)), `Invalid Request Template.*line 1, column 7`},
+		// Templates that fail for the sample record.
+		{one("append", newBody(`{"email": {{ record.emial | json }}}`)), `.new. request's body.*line 1, column 11: .*undefined value.*record.emial`},
+		{one("append", newBody("{\n\n  \"e\": {{ record.nope }}\n}")), `.new. request's body.*line 3, column 8: undefined variable in \{\{ record.nope \}\}`},
+		{one("append", newBody(`{"email": {{ record.email | no_such_filter }}}`)), `.new. request's body.*line 1, column 11: .*undefined filter.*no_such_filter`},
+		{one("append", `new = { method = "POST", path = "/c/{{ recrod.email | url_encode }}" }`), `.new. request's path.*line 1, column 4`},
+		// Invalid JSON for a JSON content type, with where in what it rendered.
+		{one("append", newBody(`{"email": {{ record.email }}}`)), `.new. request's body.*not valid JSON.*line 1, column 11 of what it rendered.*sample email`},
+		{one("append", `new = { method = "POST", format = "raw", content_type = "application/vnd.api+json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},
+		{one("mirror", newBody(contactTemplate)+"\n"+`deleted = { method = "DELETE", path = "/c/{{ record.first_name | url_encode }}" }`),
+			`.deleted. request's path.*line 1, column 4.*undefined value`},
+		// Blocks whose parts do not fit together.
+		{one("append", `new = { method = "POST", format = "form" }
+    mode = "batch"`), `Invalid Request.*form body carries one record.*mode is .batch.`},
+		{one("append", `new = { method = "POST", format = "envelope" }`), `Invalid Request.*envelope carries a batch`},
+		{one("append", `new = { method = "POST", format = "json" }`), `Invalid Request.*json. format sends the rendered .body., but the .new. request has none`},
+		{one("append", `new = { method = "DELETE", format = "none", body = "x" }`), `Invalid Request.*builds the body itself`},
+		{one("append", `new = { method = "POST", format = "none", content_type = "text/plain" }`), `Invalid Request.*sends no body`},
+		{one("append", `new = { method = "POST", content_type = "text/plain", body = "x" }`), `Invalid Request.*json. format is sent as JSON`},
+		{one("mirror", newBody(contactTemplate)), `Invalid Request.*mirror. sync sends .deleted. records`},
+		{one("append", newBody(contactTemplate)+"\n"+`changed = { method = "PATCH", body = "{}" }`), `Invalid Request.*append. sync sends only new records`},
+		{one("update_or_create", `deleted = { method = "DELETE" }`), `Invalid Request.*neither a .new. nor a .changed. request`},
+		{one("append", `new = { method = "GET" }`), `Invalid Attribute Value Match.*POST.*PUT.*PATCH.*DELETE`},
+		{one("append", `new = { method = "POST", headers = { Authorization = "Bearer x" } }`), `Credential in Request Headers.*Authorization`},
+		{one("append", `new = { method = "POST", headers = { "X-Api-Key" = "x" } }`), `Credential in Request Headers.*X-Api-Key`},
+	} {
+		steps = append(steps, resource.TestStep{Config: bad.config, PlanOnly: true, ExpectError: expectErr(bad.pattern)})
+	}
+	steps = append(steps, resource.TestStep{
+		Config:           good,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		Check: func(*terraform.State) error {
+			if after := rows(); after != before {
+				return fmt.Errorf("stored syncs changed:\nbefore: %s\nafter:  %s", before, after)
+			}
+			return nil
+		},
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps:                    steps,
+	})
+}

@@ -1,0 +1,88 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// SampleRecord is the record the sync y would send for a row of a model with columns cols, each
+// column holding a sample value of its type, built by the same mapper a run uses (so whatever the
+// mappings add is in it); and the record a `deleted` request carries for its key. Plan-time
+// checks render request templates against them.
+func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
+	m, err := newMapper(cols, y.Mappings, y.PrimaryKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	src := &sampleSource{cols: cols}
+	for _, c := range cols {
+		v := sampleValue(c)
+		src.values = append(src.values, v)
+		if c.Name == y.PrimaryKey {
+			src.key = v
+		}
+	}
+	// Metadata fields as a run fills them, so that templates may name them.
+	m.run = runMeta{id: 1, at: []byte(`"2024-01-02T03:04:05Z"`), syncID: max(y.ID, 1)}
+	record = m.appendMetadata(m.appendRecord(nil, src), kindNew)
+	var key string
+	if err := json.Unmarshal(src.key, &key); err != nil {
+		key = string(src.key) // a number
+	}
+	return record, m.appendMetadata(m.appendDeleted(nil, []byte(key)), kindDeleted), nil
+}
+
+// sampleValue is a JSON value of column c's type, as a warehouse would encode one.
+func sampleValue(c controlplane.Column) []byte {
+	t := strings.ToLower(c.Type)
+	switch {
+	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "[]"):
+		return []byte(`["sample"]`)
+	case strings.Contains(t, "bool") || t == "bit":
+		return []byte("true")
+	case strings.Contains(t, "int"):
+		return []byte("42")
+	case strings.Contains(t, "numeric") || strings.Contains(t, "decimal") || strings.Contains(t, "float") ||
+		strings.Contains(t, "double") || t == "real":
+		return []byte("12.5")
+	case strings.Contains(t, "json") || strings.Contains(t, "struct") || strings.Contains(t, "map"):
+		return []byte(`{"sample":"value"}`)
+	case strings.Contains(t, "timestamp") || strings.Contains(t, "datetime"):
+		return []byte(`"2024-01-02T03:04:05Z"`)
+	case t == "date":
+		return []byte(`"2024-01-02"`)
+	case t == "uuid":
+		return []byte(`"123e4567-e89b-12d3-a456-426614174000"`)
+	}
+	b, _ := json.Marshal(fmt.Sprintf("sample %s", c.Name))
+	return b
+}
+
+// sampleSource is one row of sample values: a source for the mapper.
+type sampleSource struct {
+	cols   []controlplane.Column
+	values [][]byte
+	key    []byte
+}
+
+func (s *sampleSource) Columns() []controlplane.Column { return s.cols }
+func (s *sampleSource) Next() bool                     { return false }
+func (s *sampleSource) Key() ([]byte, bool)            { return s.key, false }
+func (s *sampleSource) Err() error                     { return nil }
+func (s *sampleSource) AppendValue(buf []byte, col int) []byte {
+	return append(buf, s.values[col]...)
+}
+
+func (s *sampleSource) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(append(append(buf, names[i]...), ':'), s.values[c]...)
+	}
+	return append(buf, '}')
+}

@@ -1,0 +1,27 @@
+package runner
+
+import (
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The sample record plan-time checks render templates against holds what a run's records hold:
+// the mapped fields with a value of their column's type, and the metadata fields.
+func TestSampleRecord(t *testing.T) {
+	cols := []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "email", Type: "text"}, {Name: "at", Type: "timestamptz"}}
+	y := &controlplane.Sync{PrimaryKey: "id", Mappings: []controlplane.Mapping{
+		{From: "id", To: "id"}, {From: "email", To: "email"}, {From: "at", To: "at"},
+		{Metadata: controlplane.MetadataSyncRunID, To: "run"}, {Metadata: controlplane.MetadataOperation, To: "op"},
+	}}
+	rec, del, err := SampleRecord(cols, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"id":42,"email":"sample email","at":"2024-01-02T03:04:05Z","run":1,"op":"new"}`; string(rec) != want {
+		t.Errorf("record %s, want %s", rec, want)
+	}
+	if want := `{"id":42,"run":1,"op":"deleted"}`; string(del) != want {
+		t.Errorf("deleted %s, want %s", del, want)
+	}
+}
