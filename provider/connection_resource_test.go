@@ -123,7 +123,7 @@ func TestAccConnectionWebhook(t *testing.T) {
 				},
 				Check: func(*terraform.State) error {
 					// Test on save: the endpoint was asked, with the connection's headers.
-					reqs := hook.received()
+					reqs := hook.Requests()
 					if len(reqs) == 0 {
 						return fmt.Errorf("the webhook was not tested on save")
 					}

@@ -99,7 +99,7 @@ func TestAccNetworkPolicyBlockPrivate(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if n := len(hook.received()); n != 0 {
+					if n := len(hook.Requests()); n != 0 {
 						t.Errorf("the refused receiver got %d requests, want none", n)
 					}
 					if n := e.countNamed(t, "connections", "Webhook Test"); n != 0 {
@@ -112,7 +112,7 @@ func TestAccNetworkPolicyBlockPrivate(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: func(*terraform.State) error {
-					if len(hook.received()) == 0 {
+					if len(hook.Requests()) == 0 {
 						return fmt.Errorf("the allowed receiver was not tested on save")
 					}
 					return nil

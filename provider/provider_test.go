@@ -3,13 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 var protoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
@@ -148,31 +146,12 @@ func (e *testEnv) countNamed(t *testing.T, table, name string) int {
 	return n
 }
 
-// receiver is a real local webhook endpoint answering every request with status and body.
-type receiver struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []*http.Request
-}
-
-func newReceiver(t *testing.T, status int, body string) *receiver {
+// newReceiver is a real local webhook endpoint answering every request with status and body.
+func newReceiver(t *testing.T, status int, body string) *webhooktest.Receiver {
 	t.Helper()
-	r := &receiver{}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.requests = append(r.requests, req.Clone(context.Background()))
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(r.Close)
+	r := webhooktest.New(t)
+	r.Answer(status, body)
 	return r
-}
-
-func (r *receiver) received() []*http.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*http.Request(nil), r.requests...)
 }
 
 // importByName returns the resource's name attribute as the import id.

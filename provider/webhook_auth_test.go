@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // tokenEndpoint issues tok-1, tok-2, ... to the client "backflow" with secret "oauth-s3cret"
@@ -60,8 +62,8 @@ func oauth2Block(tokenURL, extra string) string {
 }
 
 // lastAuthorization is the Authorization of the last request hook received.
-func lastAuthorization(hook *receiver) string {
-	reqs := hook.received()
+func lastAuthorization(hook *webhooktest.Receiver) string {
+	reqs := hook.Requests()
 	if len(reqs) == 0 {
 		return ""
 	}
@@ -152,7 +154,7 @@ func TestAccConnectionWebhookAuth(t *testing.T) {
 						knownvalue.StringExact("backflow")),
 				},
 				Check: resource.ComposeTestCheckFunc(stored(`"basic_auth_username": "backflow"`), func(*terraform.State) error {
-					r := &http.Request{Header: hook.received()[len(hook.received())-1].Header}
+					r := &http.Request{Header: hook.Requests()[len(hook.Requests())-1].Header}
 					if u, p, ok := r.BasicAuth(); !ok || u != "backflow" || p != "b4sic-s3cret" {
 						return fmt.Errorf("test_on_save sent basic auth %q %q %v", u, p, ok)
 					}
@@ -216,7 +218,7 @@ func TestAccConnectionWebhookAuthRefused(t *testing.T) {
 		})
 	}
 	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
-	if n := len(hook.received()); n != 0 {
+	if n := len(hook.Requests()); n != 0 {
 		t.Errorf("refused configurations sent %d requests to the webhook", n)
 	}
 }
@@ -239,7 +241,7 @@ resource "terraform_data" "headers" {
 			ExpectError: expectErr(`Conflicting Webhook Authentication.*sets basic_auth and an Authorization header`),
 		}},
 	})
-	if n := len(hook.received()); n != 0 {
+	if n := len(hook.Requests()); n != 0 {
 		t.Errorf("the refused connection sent %d requests", n)
 	}
 }

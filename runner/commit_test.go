@@ -10,7 +10,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // checkCountsMatchLedger fails unless the stored run's delivered count is the ledger's size (the
@@ -106,9 +106,9 @@ func TestLostLockCommitsNothing(t *testing.T) {
 
 	// The records stayed pending: the next run sends them all.
 	f.engine.beforeCommit = nil
-	f.recv.take("id")
+	f.recv.Take("id")
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("next run sent %v, want all 5", got)
 	}
 }
@@ -120,11 +120,11 @@ func TestCanceledRunMessage(t *testing.T) {
 	for _, full := range []bool{false, true} {
 		f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 		ctx, cancel := context.WithCancel(f.ctx)
-		f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+		f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
 			cancel()
 			w.WriteHeader(503)
 			return true
-		}
+		})
 		run, err := f.engine.Run(ctx, f.sync.ID, RunOptions{Full: full})
 		cancel()
 		if run == nil || run.Status != controlplane.RunCanceled || err == nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // The conformance suite: what every warehouse driver must do, run against a real server of
@@ -165,7 +165,7 @@ type conformance struct {
 	w      conformanceWarehouse
 	wc     *controlplane.Connection
 	dest   *controlplane.Connection
-	recv   *receiver
+	recv   *webhooktest.Receiver
 	engine *Engine
 	sync   *controlplane.Sync
 	n      int
@@ -180,7 +180,7 @@ func newConformance(t *testing.T, w conformanceWarehouse) *conformance {
 		t.Fatal(err)
 	}
 	c.recv = newReceiver(t)
-	c.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: c.recv.srv.URL + "/hook", Method: "POST"}}
+	c.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: c.recv.URL + "/hook", Method: "POST"}}
 	if err := store.CreateConnection(c.ctx, c.dest); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func (c *conformance) run(wantStatus string) (*controlplane.Run, error) {
 
 // sent returns what the receiver accepted since the last call, as sorted "op key" strings.
 func (c *conformance) sent(key string) []string {
-	got, _ := c.recv.take(key)
+	got, _ := c.recv.Take(key)
 	if got == nil {
 		got = []string{}
 	}
@@ -233,13 +233,11 @@ func (c *conformance) sent(key string) []string {
 
 // rawRecords returns the records the receiver accepted since the last call, as the bytes sent.
 func (c *conformance) rawRecords() []json.RawMessage {
-	c.recv.mu.Lock()
 	var out []json.RawMessage
-	for _, e := range c.recv.envs {
+	for _, e := range c.recv.Envelopes() {
 		out = append(out, e.Data...)
 	}
-	c.recv.mu.Unlock()
-	c.recv.take("")
+	c.recv.Take("")
 	return out
 }
 
@@ -299,13 +297,11 @@ func conformValues(t *testing.T, w conformanceWarehouse) {
 	c.exec(w.types)
 	c.modelOf(&controlplane.Model{Table: "types"}, "id", controlplane.BehaviorUpdateOrCreate, 10)
 	c.run(controlplane.RunSucceeded)
-	c.recv.mu.Lock()
-	for _, e := range c.recv.envs {
+	for _, e := range c.recv.Envelopes() {
 		if e.SchemaName == nil || *e.SchemaName != w.schema(c.wc) || e.TableName == nil || *e.TableName != "types" {
 			t.Errorf("envelope schema_name %v, table_name %v; want %q, \"types\"", deref(e.SchemaName), deref(e.TableName), w.schema(c.wc))
 		}
 	}
-	c.recv.mu.Unlock()
 	recs := c.rawRecords()
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
@@ -387,12 +383,10 @@ func conformMidStream(t *testing.T, w conformanceWarehouse) {
 	} else {
 		c.model("select * from big", "id", controlplane.BehaviorUpdateOrCreate, 25)
 		var once sync.Once
-		c.recv.mu.Lock()
-		c.recv.handle = func(n int, env *webhook.Envelope, wr http.ResponseWriter) bool {
+		c.recv.Handle(func(q *webhooktest.Request, wr http.ResponseWriter) bool {
 			once.Do(func() { c.killReaders() })
 			return false
-		}
-		c.recv.mu.Unlock()
+		})
 	}
 	run, err := c.run(controlplane.RunFailed)
 	if err == nil || !strings.Contains(err.Error(), "read the model") {
@@ -405,9 +399,7 @@ func conformMidStream(t *testing.T, w conformanceWarehouse) {
 	if materializes {
 		c.exec(`DELETE FROM fail`)
 	} else {
-		c.recv.mu.Lock()
-		c.recv.handle = nil
-		c.recv.mu.Unlock()
+		c.recv.Handle(nil)
 	}
 	c.run(controlplane.RunSucceeded)
 	second := c.sent("id")
@@ -472,8 +464,8 @@ func conformColumns(t *testing.T, w conformanceWarehouse) {
 	}
 	c.exec(w.addColumn)
 	c.run(controlplane.RunSucceeded)
-	recs := c.recv.got
-	if diff := cmp.Diff(all, c.sent("id")); diff != "" {
+	sent, recs := c.recv.Take("id")
+	if diff := cmp.Diff(all, sent); diff != "" {
 		t.Errorf("after a column was added (-want +got):\n%s", diff)
 	}
 	for _, r := range recs {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // useModel points the fixture's sync at a new model (sql) keyed by key, with behavior.
@@ -76,7 +77,7 @@ func TestKeyOrderIsStable(t *testing.T) {
 				}
 				f.useModel(m.sql, "k", behavior)
 				first := f.run(controlplane.RunSucceeded, RunOptions{})
-				sent, _ := f.recv.take("k")
+				sent, _ := f.recv.Take("k")
 				wantInvalid := int64(0)
 				if m.name == "text" {
 					wantInvalid = 1
@@ -85,13 +86,13 @@ func TestKeyOrderIsStable(t *testing.T) {
 					t.Fatalf("first run: counts %+v, sent %d", first.Counts, len(sent))
 				}
 				again := f.run(controlplane.RunSucceeded, RunOptions{})
-				if sent, _ := f.recv.take("k"); len(sent) != 0 {
+				if sent, _ := f.recv.Take("k"); len(sent) != 0 {
 					t.Fatalf("a run with nothing changed sent %v (counts %+v)", sent, again.Counts)
 				}
 				f.exec(m.change)
 				f.exec(m.remove)
 				f.run(controlplane.RunSucceeded, RunOptions{})
-				got, _ := f.recv.take("k")
+				got, _ := f.recv.Take("k")
 				var want []string
 				switch behavior {
 				case controlplane.BehaviorUpdateOrCreate:
@@ -103,7 +104,7 @@ func TestKeyOrderIsStable(t *testing.T) {
 					t.Errorf("after one change and one removal (-want +got):\n%s", diff)
 				}
 				f.run(controlplane.RunSucceeded, RunOptions{})
-				if sent, _ := f.recv.take("k"); len(sent) != 0 {
+				if sent, _ := f.recv.Take("k"); len(sent) != 0 {
 					t.Errorf("the run after that sent %v", sent)
 				}
 			})
@@ -133,8 +134,8 @@ func TestLostLockFencesTheRun(t *testing.T) {
 	bWaiting := make(chan struct{})
 	var killOnce sync.Once
 	var killErr error
-	f.recv.handle = func(n int, env *webhook.Envelope, w http.ResponseWriter) bool {
-		if n == 10 {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N == 10 {
 			killOnce.Do(func() {
 				<-bWaiting
 				// Every row changes, then A's lock session dies; B takes the sync over.
@@ -153,13 +154,13 @@ func TestLostLockFencesTheRun(t *testing.T) {
 			})
 		}
 		mu.Lock()
-		for _, d := range env.Data {
+		for _, d := range q.Envelope.Data {
 			var rec struct {
 				ID   int64  `json:"id"`
 				Name string `json:"name"`
 			}
 			_ = json.Unmarshal(d, &rec)
-			if env.Operation == webhook.OpDeleted {
+			if q.Envelope.Operation == webhook.OpDeleted {
 				delete(view, fmt.Sprint(rec.ID))
 			} else {
 				view[fmt.Sprint(rec.ID)] = rec.Name
@@ -168,7 +169,7 @@ func TestLostLockFencesTheRun(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(200)
 		return true
-	}
+	})
 
 	type result struct {
 		run *controlplane.Run
@@ -246,8 +247,7 @@ func TestRetriesCheckTheFence(t *testing.T) {
 	var mu sync.Mutex
 	attempts, afterBump := 0, 0
 	bumped := false
-	f.recv.mu.Lock()
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		mu.Lock()
 		attempts++
 		if bumped {
@@ -267,8 +267,7 @@ func TestRetriesCheckTheFence(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
-	}
-	f.recv.mu.Unlock()
+	})
 	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "lock was lost") {
 		t.Fatalf("run: %+v, %v; want it stopped by the lost lock", run, err)

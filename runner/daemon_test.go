@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // TestReplicasScheduleOnce runs two daemons on one control plane: an `every` sync runs once
@@ -66,7 +66,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	if runs, _ := f.store.ListRuns(f.ctx, manual.ID, 10); len(runs) != 0 {
 		t.Errorf("the manual sync ran %d times", len(runs))
 	}
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("delivered %v, want the 5 users once", got)
 	}
 }
@@ -99,15 +99,15 @@ func TestStoppedRunIsRedone(t *testing.T) {
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	started := make(chan struct{}, 100)
-	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
-		if n >= 2 && blocking.Load() {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N >= 2 && blocking.Load() {
 			started <- struct{}{}
 			<-release
 			w.WriteHeader(http.StatusServiceUnavailable) // the runner has gone: nothing accepted
 			return true
 		}
 		return false
-	}
+	})
 
 	ctx, cancel := context.WithCancel(f.ctx)
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
@@ -145,7 +145,7 @@ func TestStoppedRunIsRedone(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Errorf("daemon: %v", err)
 	}
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	ids := map[string]bool{}
 	for _, g := range got {
 		ids[g] = true
@@ -173,13 +173,13 @@ func TestRunOutlivesRescueTimeout(t *testing.T) {
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	started := make(chan struct{}, 100)
-	f.recv.handle = func(n int, _ *webhook.Envelope, _ http.ResponseWriter) bool {
-		if n == 1 {
+	f.recv.Handle(func(q *webhooktest.Request, _ http.ResponseWriter) bool {
+		if q.N == 1 {
 			started <- struct{}{}
 			<-release
 		}
 		return false
-	}
+	})
 	ctx, cancel := context.WithCancel(f.ctx)
 	defer cancel()
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
@@ -248,10 +248,10 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 func TestUnauthorizedFailsRun(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		http.Error(w, "invalid token", http.StatusUnauthorized)
 		return true
-	}
+	})
 	run := f.run(controlplane.RunFailed, RunOptions{})
 	if !strings.Contains(run.Error, "refused the credentials") || run.Counts.Rejected != 0 || run.Counts.Delivered != 0 {
 		t.Errorf("run %+v %q: want failed, nothing rejected, an error about the credentials", run.Counts, run.Error)
@@ -259,11 +259,9 @@ func TestUnauthorizedFailsRun(t *testing.T) {
 	if rej, _ := f.store.ListRejected(f.ctx, f.sync.ID); len(rej) != 0 {
 		t.Errorf("rejected records %+v, want none", rej)
 	}
-	f.recv.mu.Lock()
-	f.recv.handle = nil
-	f.recv.mu.Unlock()
+	f.recv.Handle(nil)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("after fixing the credentials delivered %v, want the 5 users", got)
 	}
 }

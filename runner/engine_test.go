@@ -14,6 +14,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 func str(s string) *string { return &s }
@@ -42,7 +43,7 @@ func TestBehaviors(t *testing.T) {
 			f := newFixture(t, tc.behavior, tc.mappings)
 
 			run := f.run(controlplane.RunSucceeded, RunOptions{Trigger: controlplane.TriggerSchedule})
-			got, recs := f.recv.take(tc.keyName)
+			got, recs := f.recv.Take(tc.keyName)
 			if diff := cmp.Diff(lines(all), got); diff != "" {
 				t.Fatalf("first run sent (-want +got):\n%s", diff)
 			}
@@ -73,7 +74,7 @@ func TestBehaviors(t *testing.T) {
 			f.exec(`UPDATE users SET email = 'bobby@example.com' WHERE id = 2`)
 			f.exec(`DELETE FROM users WHERE id = 3`)
 			run = f.run(controlplane.RunSucceeded, RunOptions{})
-			got, recs = f.recv.take(tc.keyName)
+			got, recs = f.recv.Take(tc.keyName)
 			if diff := cmp.Diff(lines(tc.second), got); diff != "" {
 				t.Fatalf("second run sent (-want +got):\n%s", diff)
 			}
@@ -102,7 +103,7 @@ func TestBehaviors(t *testing.T) {
 			}
 
 			run = f.run(controlplane.RunSucceeded, RunOptions{})
-			if got, _ := f.recv.take(tc.keyName); len(got) != 0 {
+			if got, _ := f.recv.Take(tc.keyName); len(got) != 0 {
 				t.Fatalf("third run, nothing changed, sent %v", got)
 			}
 			if want := (controlplane.RunCounts{Extracted: 5}); run.Counts != want {
@@ -111,7 +112,7 @@ func TestBehaviors(t *testing.T) {
 
 			// A full resync resends every current record and no deletes.
 			run = f.run(controlplane.RunSucceeded, RunOptions{Full: true})
-			got, _ = f.recv.take(tc.keyName)
+			got, _ = f.recv.Take(tc.keyName)
 			if diff := cmp.Diff(lines("changed 1\nchanged 10\nchanged 2\nchanged 4\nchanged 5"), got); diff != "" {
 				t.Fatalf("full run sent (-want +got):\n%s", diff)
 			}
@@ -127,9 +128,7 @@ func TestEnvelope(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	f.exec(`DELETE FROM users WHERE id > 1`)
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.mu.Lock()
-	envs := f.recv.envs
-	f.recv.mu.Unlock()
+	envs := f.recv.Envelopes()
 	if len(envs) != 1 {
 		t.Fatalf("got %d envelopes, want 1", len(envs))
 	}
@@ -146,13 +145,13 @@ func TestChangedMappingResends(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{{From: "id", To: "id"}, {From: "email", To: "email"}})
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.take("id")
+	f.recv.Take("id")
 	f.sync.Mappings = append(f.sync.Mappings, controlplane.Mapping{From: "name", To: "first_name"})
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	got, recs := f.recv.take("id")
+	got, recs := f.recv.Take("id")
 	if len(got) != 5 {
 		t.Fatalf("after adding a mapping, sent %v, want all 5", got)
 	}
@@ -170,7 +169,7 @@ func TestInvalidKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff(lines("changed 1\nchanged 10\nchanged 3\nchanged 4"), got); diff != "" {
 		t.Fatalf("sent (-want +got):\n%s", diff)
 	}
@@ -192,7 +191,7 @@ func TestInvalidKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	run = f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ = f.recv.take("id")
+	got, _ = f.recv.Take("id")
 	if diff := cmp.Diff(lines("changed 2"), got); diff != "" {
 		t.Fatalf("sent (-want +got):\n%s", diff)
 	}
@@ -231,16 +230,16 @@ func TestModelErrors(t *testing.T) {
 func TestRetriesThenSucceeds(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
-		if n <= 2 {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N <= 2 {
 			w.WriteHeader(500)
 			return true
 		}
 		return false
-	}
+	})
 	f.engine.Concurrency = 1
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if len(got) != 5 || run.Counts.Delivered != 5 {
 		t.Fatalf("sent %v, counts %+v", got, run.Counts)
 	}
@@ -250,17 +249,17 @@ func TestRetryAfter(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	var limited atomic.Bool
-	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
-		if n == 1 {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N == 1 {
 			limited.Store(true)
 			w.Header().Set("Retry-After", "2")
 			w.WriteHeader(429)
 			return true
 		}
 		return false
-	}
+	})
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 || !limited.Load() || run.Counts.Delivered != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 || !limited.Load() || run.Counts.Delivered != 5 {
 		t.Fatalf("sent %v, counts %+v", got, run.Counts)
 	}
 }
@@ -270,8 +269,8 @@ func TestRejectedRecord(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	var refuse atomic.Bool
 	refuse.Store(true)
-	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
-		for _, d := range env.Data {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		for _, d := range q.Envelope.Data {
 			if refuse.Load() && strings.Contains(string(d), "bob@") {
 				w.WriteHeader(400)
 				_, _ = w.Write([]byte(`{"error":"bob is not welcome"}`))
@@ -279,9 +278,9 @@ func TestRejectedRecord(t *testing.T) {
 			}
 		}
 		return false
-	}
+	})
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff(lines("changed 1\nchanged 10\nchanged 3\nchanged 4"), got); diff != "" {
 		t.Fatalf("sent (-want +got):\n%s", diff)
 	}
@@ -302,7 +301,7 @@ func TestRejectedRecord(t *testing.T) {
 	// The next run retries it; this time it is accepted, and leaves rejected_records.
 	refuse.Store(false)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 2"}) {
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2"}) {
 		t.Fatalf("second run sent %v, want the rejected record only", got)
 	}
 	if rej, _ := f.store.ListRejected(f.ctx, f.sync.ID); len(rej) != 0 {
@@ -313,11 +312,11 @@ func TestRejectedRecord(t *testing.T) {
 func TestRedirectFails(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		w.Header().Set("Location", "https://elsewhere.example/hook?token=secret")
 		w.WriteHeader(301)
 		return true
-	}
+	})
 	run := f.run(controlplane.RunFailed, RunOptions{})
 	if !strings.Contains(run.Error, "301") || strings.Contains(run.Error, "token=secret") {
 		t.Errorf("error = %q", run.Error)
@@ -330,10 +329,10 @@ func TestRedirectFails(t *testing.T) {
 func TestGonePausesSync(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		w.WriteHeader(410)
 		return true
-	}
+	})
 	run := f.run(controlplane.RunFailed, RunOptions{})
 	if !strings.Contains(run.Error, "410") {
 		t.Errorf("error = %q", run.Error)
@@ -354,7 +353,7 @@ func TestDryRunAndTest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.take("id")
+	f.recv.Take("id")
 	f.exec(`DELETE FROM users WHERE id = 3`)
 	f.exec(`UPDATE users SET name = 'Robert' WHERE id = 2`)
 	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
@@ -371,7 +370,7 @@ func TestDryRunAndTest(t *testing.T) {
 	if res.Status != 200 {
 		t.Errorf("test status = %d", res.Status)
 	}
-	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 1"}) {
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 1"}) {
 		t.Errorf("test sent %v", got)
 	}
 	if diff := cmp.Diff([]string{"1", "10", "2", "3", "4"}, f.ledgerKeys()); diff != "" {
@@ -386,8 +385,8 @@ func TestLostLockStopsRun(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	f.engine.lockCheck = 20 * time.Millisecond
 	release := make(chan struct{})
-	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
-		if n == 1 {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N == 1 {
 			var killed bool
 			err := f.store.Pool().QueryRow(f.ctx, `SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity
 				WHERE application_name = 'backflow-runner sync lock' AND datname = current_database()`).Scan(&killed)
@@ -397,7 +396,7 @@ func TestLostLockStopsRun(t *testing.T) {
 			<-release
 		}
 		return false
-	}
+	})
 	done := make(chan *controlplane.Run)
 	go func() {
 		run, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})

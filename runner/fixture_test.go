@@ -3,13 +3,9 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,78 +13,11 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
-// delivery is one record as the receiver got it.
-type delivery struct {
-	Op   string
-	Data map[string]any
-}
-
-// receiver is a webhook endpoint that records what it accepted. handle, when set, may answer a
-// request itself (returning true); it sees the decoded envelope and the request's sequence number.
-type receiver struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	n      int
-	got    []delivery
-	envs   []webhook.Envelope
-	handle func(n int, env *webhook.Envelope, w http.ResponseWriter) bool
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return // the runner hung up mid-request (a cancelled run): nothing was delivered
-		}
-		var env webhook.Envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			t.Errorf("receiver: body is not an envelope: %v: %s", err, body)
-			w.WriteHeader(400)
-			return
-		}
-		r.mu.Lock()
-		r.n++
-		n := r.n
-		h := r.handle
-		r.mu.Unlock()
-		if h != nil && h(n, &env, w) {
-			return
-		}
-		r.accept(&env)
-		w.WriteHeader(200)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) accept(env *webhook.Envelope) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.envs = append(r.envs, *env)
-	for _, d := range env.Data {
-		var m map[string]any
-		_ = json.Unmarshal(d, &m)
-		r.got = append(r.got, delivery{Op: env.Operation, Data: m})
-	}
-}
-
-// take returns and forgets what was accepted, as "op key" strings sorted, plus the records.
-func (r *receiver) take(keyName string) ([]string, []delivery) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	got := r.got
-	r.got, r.envs = nil, nil
-	var out []string
-	for _, d := range got {
-		out = append(out, d.Op+" "+jsonText(d.Data[keyName]))
-	}
-	sort.Strings(out)
-	return out, got
-}
+// newReceiver is the webhook endpoint of a runner test: the shared recording receiver.
+func newReceiver(t *testing.T) *webhooktest.Receiver { return webhooktest.New(t) }
 
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
@@ -103,7 +32,7 @@ type fixture struct {
 	key    string
 	whURL  string
 	wh     *pgxpool.Pool
-	recv   *receiver
+	recv   *webhooktest.Receiver
 	engine *Engine
 	sync   *controlplane.Sync
 	model  *controlplane.Model
@@ -136,7 +65,7 @@ func newFixture(t *testing.T, behavior string, mappings []controlplane.Mapping) 
 		t.Fatal(err)
 	}
 	f.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{
-		URL: f.recv.srv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
+		URL: f.recv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
 	}}
 	if err := store.CreateConnection(ctx, f.dest); err != nil {
 		t.Fatal(err)

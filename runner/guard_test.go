@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 func i64(n int64) *int64     { return &n }
@@ -21,14 +21,14 @@ func TestGuardBlocksMassDelete(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.take("id")
+	f.recv.Take("id")
 	f.exec(`DELETE FROM users`)
 	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Mark || !strings.Contains(dr.Blocked, "delete 5 of the 5 keys") {
 		t.Fatalf("the dry run does not say the run would be blocked: %+v, %v", dr, err)
 	}
 	for range 2 {
 		run := f.run(controlplane.RunBlocked, RunOptions{})
-		if got, _ := f.recv.take("id"); len(got) != 0 {
+		if got, _ := f.recv.Take("id"); len(got) != 0 {
 			t.Fatalf("a blocked run sent %v", got)
 		}
 		if run.Counts.Deleted != 5 || run.Counts.Delivered != 0 || run.Counts.Failed != 0 ||
@@ -41,7 +41,7 @@ func TestGuardBlocksMassDelete(t *testing.T) {
 		t.Fatalf("a blocked run moved the ledger: %v", f.ledgerKeys())
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff([]string{"deleted 1", "deleted 10", "deleted 2", "deleted 3", "deleted 4"}, got); diff != "" {
 		t.Errorf("--accept-guard sent (-want +got):\n%s", diff)
 	}
@@ -73,15 +73,15 @@ func TestGuardBoundaries(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.run(controlplane.RunSucceeded, RunOptions{})
-			f.recv.take("id")
+			f.recv.Take("id")
 			f.exec(tc.ok)
 			f.run(controlplane.RunSucceeded, RunOptions{})
-			if got, _ := f.recv.take("id"); len(got) == 0 && tc.name != "min_model_rows" {
+			if got, _ := f.recv.Take("id"); len(got) == 0 && tc.name != "min_model_rows" {
 				t.Errorf("the run at the bound sent nothing")
 			}
 			f.exec(tc.over)
 			run := f.run(controlplane.RunBlocked, RunOptions{})
-			if got, _ := f.recv.take("id"); len(got) != 0 {
+			if got, _ := f.recv.Take("id"); len(got) != 0 {
 				t.Errorf("the run over the bound sent %v", got)
 			}
 			if !strings.Contains(run.Error, tc.name) || strings.Contains(run.Error, "default guard") {
@@ -100,10 +100,10 @@ func TestGuardTurnedOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.take("id")
+	f.recv.Take("id")
 	f.exec(`DELETE FROM users`)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("sent %v, want the 5 deletes", got)
 	}
 }
@@ -118,11 +118,11 @@ func TestGuardLargeDiffSpills(t *testing.T) {
 	t.Cleanup(func() { maxGuardBuffer = old })
 	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 60) AS i`)
 	f.run(controlplane.RunSucceeded, RunOptions{}) // a first run: the ledger was empty
-	first, _ := f.recv.take("id")
+	first, _ := f.recv.Take("id")
 	f.exec(`UPDATE users SET name = 'v2' WHERE id > 30`)
 	f.exec(`DELETE FROM users WHERE id > 50`)
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, recs := f.recv.take("id")
+	got, recs := f.recv.Take("id")
 	if len(first) != 55 || run.Counts.Changed != 20 || run.Counts.Deleted != 10 || len(got) != 30 {
 		t.Fatalf("first run sent %d, second %d (counts %+v)", len(first), len(got), run.Counts)
 	}
@@ -134,7 +134,7 @@ func TestGuardLargeDiffSpills(t *testing.T) {
 	// The whole model is replaced by nothing while a guarded run reads: still one read, checked.
 	f.exec(`DELETE FROM users`)
 	f.run(controlplane.RunBlocked, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Errorf("a blocked run sent %v", got)
 	}
 }
@@ -152,7 +152,7 @@ func TestSkipExistingAndMarkDelivered(t *testing.T) {
 		t.Fatalf("the dry run does not say the run would mark: %+v, %v", dr, err)
 	}
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("the skip_existing first run sent %v", got)
 	}
 	if run.Trigger != controlplane.TriggerMark || run.Counts.New != 5 || run.Counts.Delivered != 5 {
@@ -164,7 +164,7 @@ func TestSkipExistingAndMarkDelivered(t *testing.T) {
 	f.exec(`UPDATE users SET name = 'Ada L.' WHERE id = 1`)
 	f.exec(`DELETE FROM users WHERE id = 2`)
 	run = f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff([]string{"changed 1", "deleted 2"}, got); diff != "" || run.Trigger != controlplane.TriggerManual {
 		t.Errorf("second run (trigger %s) sent (-want +got):\n%s", run.Trigger, diff)
 	}
@@ -174,14 +174,14 @@ func TestSkipExistingAndMarkDelivered(t *testing.T) {
 	f.exec(`DELETE FROM users WHERE id = 10`)
 	f.exec(`INSERT INTO users (id, email) VALUES (20, 'new@example.com')`)
 	run = f.run(controlplane.RunSucceeded, RunOptions{MarkDelivered: true})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("--mark-delivered sent %v", got)
 	}
 	if run.Trigger != controlplane.TriggerMark || run.Counts.Changed != 2 || run.Counts.Deleted != 1 || run.Counts.New != 1 {
 		t.Errorf("marking run: trigger %s, counts %+v", run.Trigger, run.Counts)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Errorf("the run after marking sent %v", got)
 	}
 }
@@ -218,23 +218,19 @@ func TestSkipExistingStopsMarkingOnceARunSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.engine.MaxRetries = 1
-	f.recv.mu.Lock()
-	f.recv.handle = func(n int, _ *webhook.Envelope, w http.ResponseWriter) bool {
-		if n == 1 {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N == 1 {
 			return false // the first batch is delivered
 		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
-	}
-	f.recv.mu.Unlock()
+	})
 	f.run(controlplane.RunFailed, RunOptions{Full: true})
-	sent, _ := f.recv.take("id")
-	f.recv.mu.Lock()
-	f.recv.handle = nil
-	f.recv.mu.Unlock()
+	sent, _ := f.recv.Take("id")
+	f.recv.Handle(nil)
 	f.exec(`DELETE FROM users`)
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if run.Trigger == controlplane.TriggerMark || len(sent) == 0 || run.Counts.Deleted == 0 {
 		t.Fatalf("after a failed full run: trigger %s, first sent %v, then %v (counts %+v)", run.Trigger, sent, got, run.Counts)
 	}

@@ -43,7 +43,7 @@ func TestMappingTypes(t *testing.T) {
 	}
 
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	_, recs := f.recv.take("id")
+	_, recs := f.recv.Take("id")
 	if len(recs) != 5 {
 		t.Fatalf("first run sent %d records, want 5", len(recs))
 	}
@@ -80,7 +80,7 @@ func TestMappingTypes(t *testing.T) {
 
 	// Nothing changed: the metadata differ (another run id and time) but nothing is sent.
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("a run with nothing changed sent %v: metadata took part in change detection", got)
 	}
 
@@ -91,7 +91,7 @@ func TestMappingTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	run3 := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, recs := f.recv.take("id")
+	got, recs := f.recv.Take("id")
 	if want := []string{"changed 10", "changed 2", "changed 3", "changed 4"}; !slices.Equal(got, want) {
 		t.Fatalf("after send_nulls = true, sent %v, want %v", got, want)
 	}
@@ -119,10 +119,10 @@ func TestHashedKeyDeleted(t *testing.T) {
 		{Metadata: controlplane.MetadataOperation, To: "op"},
 	})
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.take("id_sha256")
+	f.recv.Take("id_sha256")
 	f.exec(`DELETE FROM users WHERE id = 10`)
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	got, recs := f.recv.take("id_sha256")
+	got, recs := f.recv.Take("id_sha256")
 	if want := []string{`deleted "` + sha("10") + `"`}; !slices.Equal(got, want) {
 		t.Fatalf("sent %v, want %v", got, want)
 	}

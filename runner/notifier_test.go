@@ -15,6 +15,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 const eventsSecret = "whsec_ZXZlbnRzZXZlbnRzZXZlbnRzZXZlbnRzZXZlbnRz"
@@ -112,7 +113,7 @@ func TestNotifications(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	step("another success", []string(nil)...)
 
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool { w.WriteHeader(503); return true }
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool { w.WriteHeader(503); return true })
 	f.exec(`UPDATE users SET name = name || '!'`)
 	f.run(controlplane.RunFailed, RunOptions{})
 	step("the first failure", controlplane.EventRunFailed)
@@ -120,8 +121,8 @@ func TestNotifications(t *testing.T) {
 	step("it goes on failing", []string(nil)...)
 
 	// The endpoint refuses Bob: the run succeeds with a rejection, and the sync recovers.
-	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
-		for _, d := range env.Data {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		for _, d := range q.Envelope.Data {
 			var m map[string]any
 			_ = json.Unmarshal(d, &m)
 			if m["name"] == "Bob!" {
@@ -130,7 +131,7 @@ func TestNotifications(t *testing.T) {
 			}
 		}
 		return false
-	}
+	})
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	step("recovered with a rejection", controlplane.EventRunSucceeded, controlplane.EventRunRecovered, controlplane.EventRecordsRejected)
 	f.run(controlplane.RunSucceeded, RunOptions{})
@@ -149,7 +150,7 @@ func TestNotifications(t *testing.T) {
 	}
 
 	// 410: the run fails and the sync is paused.
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool { w.WriteHeader(410); return true }
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool { w.WriteHeader(410); return true })
 	f.exec(`UPDATE users SET name = name || '?'`)
 	f.run(controlplane.RunFailed, RunOptions{})
 	// Both notifications send run.failed; on change also sync.paused.
@@ -166,7 +167,7 @@ func TestNotifications(t *testing.T) {
 	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.syncs SET paused = false, paused_reason = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	f.recv.handle = nil
+	f.recv.Handle(nil)
 	sink.mu.Lock()
 	sink.fail = func(attempt int) int { // the first attempt of each of the two events
 		if attempt <= 2 {

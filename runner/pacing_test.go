@@ -7,7 +7,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // An adaptive connection's pace is recorded with the run, and what it learned is where the next
@@ -20,14 +20,12 @@ func TestAdaptivePaceIsRecordedAndLearned(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The endpoint states its policy: 50 requests a second.
-	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		w.Header().Set("RateLimit-Policy", "50;w=1")
-		f.recv.accept(env)
-		w.WriteHeader(200)
-		return true
-	}
+		return false // accepted, with the header
+	})
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 5 {
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Fatalf("sent %v, want the 5 users", got)
 	}
 	stored, err := f.store.GetRun(f.ctx, run.ID)

@@ -41,7 +41,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	if run.Counts.New != 25 || run.Counts.Delivered != 25 {
 		t.Fatalf("first run counts = %+v", run.Counts)
 	}
-	f.recv.take("id")
+	f.recv.Take("id")
 	pages, rows := f.ledgerSize()
 	// 25 records in batches of 2: 13 batches, each its own page.
 	if pages != 13 || rows != 0 {
@@ -59,7 +59,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 	f.exec(`UPDATE users SET email = 'bobby@example.com' WHERE id = 2`)
 	f.exec(`DELETE FROM users WHERE id = 3`)
 	run = f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff(lines("changed 2\nchanged 5\ndeleted 3"), got); diff != "" {
 		t.Fatalf("second run sent (-want +got):\n%s", diff)
 	}
@@ -94,14 +94,14 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 
 	// Nothing changed: nothing sent.
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("a run with nothing changed sent %v", got)
 	}
 
 	// The deleted key comes back: it is new again.
 	f.exec(`INSERT INTO users VALUES (3, 'cy@example.com', 'Cy', null, '2020-02-02 02:02:02.5')`)
 	run = f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 3"}) {
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 3"}) {
 		t.Fatalf("re-insert sent %v, want changed 3", got)
 	}
 	if c := run.Counts; c.New != 1 || c.Delivered != 1 {
@@ -115,7 +115,7 @@ func TestLedgerPagesAcrossRuns(t *testing.T) {
 		t.Errorf("after the re-insert the ledger has %d keys, key 3's hash %x", len(third), third["3"])
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("a run after the re-insert sent %v", got)
 	}
 }
@@ -137,7 +137,7 @@ func TestPartialFirstRunContinuesWithRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.run(controlplane.RunFailed, RunOptions{})
-	f.recv.take("id")
+	f.recv.Take("id")
 	pages, rows := f.ledgerSize()
 	before, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)
 	if err != nil {
@@ -151,7 +151,7 @@ func TestPartialFirstRunContinuesWithRows(t *testing.T) {
 	}
 
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	got, _ := f.recv.take("id")
+	got, _ := f.recv.Take("id")
 	var want []string
 	after := f.ledgerKeys()
 	for _, k := range after {

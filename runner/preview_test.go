@@ -26,7 +26,7 @@ func TestTestReadsOneRow(t *testing.T) {
 	if res.Status != 200 || string(res.Record) != `{"id":1,"email":"ada@example.com","boom":-1}` {
 		t.Errorf("Test = %d %s", res.Status, res.Record)
 	}
-	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 1"}) {
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 1"}) {
 		t.Errorf("test sent %v", got)
 	}
 

@@ -54,7 +54,7 @@ func (f *fixture) readFails(want string, is error) {
 	check("dry run", err)
 	_, err = f.engine.DryRun(f.ctx, f.sync.ID, true, 3)
 	check("full dry run", err)
-	if got, _ := f.recv.take("id"); len(got) != 0 {
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		f.t.Errorf("sent %v", got)
 	}
 	if keys := f.ledgerKeys(); len(keys) != 0 {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // sequence is a fixture with two parents (the fixture's sync a, and b) and a child c that runs
@@ -38,13 +38,13 @@ func newSequence(t *testing.T) *sequence {
 	}
 	s.b = mk("parent b", nil)
 	s.c = mk("child c", []int64{s.b.ID, s.a.ID})
-	f.recv.handle = func(_ int, env *webhook.Envelope, w http.ResponseWriter) bool {
-		if env.SyncConfigurationID == s.b.ID && s.failB.Load() {
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.Envelope.SyncConfigurationID == s.b.ID && s.failB.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return true
 		}
 		return false
-	}
+	})
 	return s
 }
 

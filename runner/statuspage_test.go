@@ -17,7 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // chromiumEnv names the Chromium the browser test drives; scripts/ensure-chromium.sh sets it.
@@ -54,11 +54,11 @@ func statusPageFixture(t *testing.T) (*fixture, *controlplane.Sync) {
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{Trigger: controlplane.TriggerManual})
 	f.exec(`UPDATE users SET name = 'Ada L' WHERE id = 1`)
-	f.recv.handle = func(_ int, _ *webhook.Envelope, w http.ResponseWriter) bool {
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("endpoint is down"))
 		return true
-	}
+	})
 	f.run(controlplane.RunFailed, RunOptions{Trigger: controlplane.TriggerManual})
 	paused := &controlplane.Sync{Name: "Paused <b>sync</b>", ModelID: f.model.ID, DestinationID: f.dest.ID,
 		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, Paused: true}
