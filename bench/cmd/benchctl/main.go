@@ -432,7 +432,7 @@ func minPositive(best, v float64) float64 {
 
 // batchBody encodes one envelope of batchSize real records, as the runner would send them.
 func batchBody(ctx context.Context, e *env) ([]byte, error) {
-	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: e.whURL}, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: e.whURL}, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id", nil)
 	if err != nil {
 		return nil, err
 	}
