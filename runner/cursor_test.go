@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +212,46 @@ func TestCursorValues(t *testing.T) {
 		if got, err := cursorBound(tc.kind, tc.mark, tc.lookback); err != nil || got != tc.want {
 			t.Errorf("cursorBound(%s, %q, %s) = %q, %v; want %q", tc.kind, tc.mark, tc.lookback, got, err, tc.want)
 		}
+	}
+}
+
+// TestCursorPreviewAndGuards: a dry run reads as the next run would (incrementally: counts over
+// the rows read, no deletes), and a guard's percentages and min_model_rows apply as guard.go says.
+func TestCursorPreviewAndGuards(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	minRows, maxChanged := int64(5), 30.0
+	f.sync.Guard = &controlplane.Guard{MinModelRows: &minRows, MaxChangedPercent: &maxChanged}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.take("id")
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.exec(`DELETE FROM users WHERE id = 3`)
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := controlplane.RunCounts{Extracted: 2, Changed: 1} // rows 10 (within the lookback) and 2
+	if dr.ReadMode != controlplane.ReadIncremental || dr.ReadFrom != "2022-04-04 03:59:04" || dr.Counts != want || dr.Blocked != "" {
+		t.Errorf("dry run: read %q from %q, counts %+v, blocked %q; want incremental from 2022-04-04 03:59:04, %+v, not blocked "+
+			"(min_model_rows applies to full reads)", dr.ReadMode, dr.ReadFrom, dr.Counts, dr.Blocked, want)
+	}
+	// 2 changed of the 5 keys delivered: 40%, over max_changed_percent.
+	f.exec(`UPDATE users SET name = 'Ada L', updated_at = '2023-01-02 00:00:00' WHERE id = 1`)
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || run.Status != controlplane.RunBlocked || !strings.Contains(err.Error(), "2 of the 5 keys") {
+		t.Fatalf("incremental run over max_changed_percent: %+v, %v; want blocked, measured against 5 keys", run, err)
+	}
+	if got, _ := f.recv.take("id"); len(got) != 0 {
+		t.Errorf("a blocked run sent %v", got)
+	}
+	if st, _ := f.store.GetCursorState(f.ctx, f.sync.ID); st.Mark != "2022-04-04 04:04:04" {
+		t.Errorf("a blocked run moved the mark to %q", st.Mark)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 1", "changed 2"}) {
+		t.Errorf("accepted run sent %v", got)
 	}
 }
