@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +114,8 @@ type sizeResult struct {
 	Repeat   int      `json:"repeat"` // timed runs per case; seconds is the best of them
 	Ceilings ceilings `json:"ceilings"`
 	Cases    []result `json:"cases"`
+	// DeliveryLog: the log's cost, measured at the largest size (cursor.go).
+	DeliveryLog *deliveryLogCost `json:"delivery_log,omitempty"`
 }
 
 type report struct {
@@ -355,6 +358,9 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		return nil, fmt.Errorf("generate users: %w", err)
 	}
 	logf("generated %d users in %.1fs", n, time.Since(start).Seconds())
+	if err := execAll(ctx, e.whURL, cursorIndex); err != nil {
+		return nil, err
+	}
 
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -387,6 +393,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 	for _, y := range []*controlplane.Sync{
 		{Name: upsertSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize},
 		{Name: mirrorSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorMirror, PrimaryKey: "unique_id", BatchSize: batchSize},
+		cursorSyncDef(m.ID, dest.ID),
 	} {
 		if err := store.CreateSync(ctx, y); err != nil {
 			return nil, err
@@ -711,7 +718,13 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 			return sr, failed
 		}
 	}
-	return sr, nil
+	cursorCases, err := runCursorCases(ctx, cfg, e, n, sr.Ceilings)
+	sr.Cases = append(sr.Cases, cursorCases...)
+	if err != nil || n != slices.Max(cfg.sizes) {
+		return sr, err
+	}
+	sr.DeliveryLog, err = runDeliveryLogCost(ctx, cfg, e, n)
+	return sr, err
 }
 
 func printTable(w io.Writer, rep report) {
@@ -730,8 +743,9 @@ func printTable(w io.Writer, rep report) {
 			}
 			fmt.Fprintf(w, "%-20s %9d %9d %9d %8.2f %11.0f %-8s %6.2f %7s %8.1f  %s\n",
 				r.Case, r.Rows, r.SentChanged, r.SentDeleted, r.Seconds, r.RecordsPerS, r.Ceiling, r.Ratio,
-				fmt.Sprintf("≤%.0f×", r.Target), r.PeakMB, mark)
+				fmt.Sprintf("≤%g×", r.Target), r.PeakMB, mark)
 		}
+		printDeliveryLog(w, s.DeliveryLog)
 	}
 	// The design's bound on growth: the largest size's peak within 1.2× of the smallest's.
 	if len(rep.Sizes) > 1 {
