@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -253,5 +254,40 @@ func TestCursorPreviewAndGuards(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
 	if got, _ := f.recv.take("id"); !cmp.Equal(got, []string{"changed 1", "changed 2"}) {
 		t.Errorf("accepted run sent %v", got)
+	}
+}
+
+// cursorValueSource is one column of cursor values, as a warehouse encodes them.
+type cursorValueSource struct {
+	memSource
+	vals [][]byte
+}
+
+func (s *cursorValueSource) AppendValue(b []byte, _ int) []byte { return append(b, s.vals[s.i-1]...) }
+
+// BenchmarkCursorObserve: what a cursor costs per row read (the tracker's encode, normalise and
+// compare), for the time and integer kinds.
+func BenchmarkCursorObserve(b *testing.B) {
+	for _, kind := range []warehouse.CursorKind{warehouse.CursorTime, warehouse.CursorInteger} {
+		b.Run(kind.String(), func(b *testing.B) {
+			src := &cursorValueSource{}
+			for i := range 4096 {
+				v := fmt.Appendf(nil, `"2019-%02d-%02dT%02d:%02d:07.%06dZ"`, 1+i%12, 1+i%28, i%24, i%60, i)
+				if kind == warehouse.CursorInteger {
+					v = fmt.Appendf(nil, "%d", i*7919%100003)
+				}
+				src.keys, src.vals = append(src.keys, nil), append(src.vals, v)
+			}
+			t := &cursorTracker{kind: kind}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if src.i >= len(src.vals) {
+					src.i = 0
+				}
+				src.Next()
+				t.observe(src)
+			}
+		})
 	}
 }
