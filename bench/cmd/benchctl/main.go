@@ -3,7 +3,7 @@
 // Census guide's, a control plane with two syncs to the bench receiver, measures the ceilings
 // (E: COPY the model out; D: post the same volume of pre-encoded batches with a bare HTTP loop)
 // and times `backflow-runner sync` for a first run, a run with nothing changed, a run with 1%
-// updated, and a mirror run with 1% deleted. Each case runs -repeat times (default 3) and each
+// updated, and a mirror run with 1% deleted (then cursor.go's cases). Each case runs -repeat times (default 3) and each
 // ceiling is measured as many times; the best of each counts, so another process's burst on a
 // shared machine does not decide a ratio (every sample is in results.json). It prints a table and
 // writes results.json.
