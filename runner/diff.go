@@ -82,6 +82,7 @@ type lookupChunk struct {
 	arena []byte
 	recs  []chunkRecord
 	keys  []string
+	obj   []byte // the record being emitted, with its metadata fields
 }
 
 type chunkRecord struct {
@@ -155,13 +156,17 @@ func (d *differ) diffChunk(ctx context.Context, emit func(*record) error) error 
 	var rec record
 	start = 0
 	for i, r := range c.recs {
-		rec = record{stored: found[i], key: c.arena[start:r.keyEnd], obj: c.arena[r.keyEnd:r.objEnd], hash: r.hash}
+		rec = record{stored: found[i], key: c.arena[start:r.keyEnd], hash: r.hash}
+		obj := c.arena[r.keyEnd:r.objEnd]
 		start = r.objEnd
 		unconfirmed := found[i] && controlplane.Unconfirmed(hashes[i])
 		kind, send := d.classify(found[i], unconfirmed, found[i] && !unconfirmed && bytes.Equal(hashes[i], r.hash[:]))
 		if !send {
 			continue
 		}
+		// The hash was taken without the metadata fields, which vary from run to run.
+		c.obj = d.m.appendMetadata(append(c.obj[:0], obj...), kind)
+		rec.obj = c.obj
 		if err := d.emitKind(&rec, kind, emit); err != nil {
 			return err
 		}
@@ -248,7 +253,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			return nil
 		}
 		// The hash was taken without the metadata fields, which vary from run to run.
-		curObj = d.m.appendMetadata(curObj, cur.kind)
+		curObj = d.m.appendMetadata(curObj, kind)
 		cur.key, cur.obj = curKey, curObj
 		return d.emitKind(&cur, kind, emit)
 	}
