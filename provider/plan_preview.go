@@ -78,8 +78,17 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		fmt.Fprintf(&b, "Its next run will send %d new, %d changed and %d deleted records.", c.New, c.Changed, c.Deleted)
 	}
-	fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid). Computed read-only from the warehouse and the "+
-		"sync's ledger with the planned definition: nothing was sent.", c.Extracted, c.Invalid)
+	switch p.ReadMode {
+	case controlplane.ReadIncremental:
+		fmt.Fprintf(&b, "\n\nIt reads incrementally: the model returned %d rows (%d invalid) whose cursor %q is at or "+
+			"after %q, or NULL; the counts are over those rows, and an incremental read sends no deletes.",
+			c.Extracted, c.Invalid, y.Cursor, p.ReadFrom)
+	case controlplane.ReadFull:
+		fmt.Fprintf(&b, "\n\nIt reads the whole model (%s): the model returned %d rows (%d invalid).", p.ReadWhy, c.Extracted, c.Invalid)
+	default:
+		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
+	}
+	b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
 	for _, kind := range []string{"new", "changed", "deleted"} {
 		if keys := p.SampleKeys[kind]; len(keys) > 0 {
 			fmt.Fprintf(&b, "\n%s: %q", kind, keys)

@@ -48,6 +48,8 @@ type syncPreviewModel struct {
 	DeletedSamples types.List   `tfsdk:"deleted_samples"`
 	Blocked        types.String `tfsdk:"blocked"`
 	Mark           types.Bool   `tfsdk:"mark"`
+	ReadMode       types.String `tfsdk:"read_mode"`
+	ReadFrom       types.String `tfsdk:"read_from"`
 }
 
 func (d *SyncPreviewDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -85,6 +87,12 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"block the run, which would then send nothing; null when it would not."},
 			"mark": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the run would record the " +
 				"records as delivered without sending them (`initial = \"skip_existing\"`: its runs do until one succeeds)."},
+			"read_mode": schema.StringAttribute{Computed: true, MarkdownDescription: "For a sync with a `cursor`: `" +
+				controlplane.ReadFull + "` (the run would read the whole model) or `" + controlplane.ReadIncremental +
+				"` (only the rows at or after `read_from`, and those with a NULL cursor: the counts are over those, " +
+				"and it would delete nothing); null for a sync without a cursor."},
+			"read_from": schema.StringAttribute{Computed: true, MarkdownDescription: "The cursor value an incremental " +
+				"read would start from (the mark minus the lookback), as the warehouse prints it; null otherwise."},
 		},
 	}
 }
@@ -123,6 +131,7 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	m.ID = types.Int64Value(y.ID)
 	m.Mark = types.BoolValue(p.Mark)
+	m.ReadMode, m.ReadFrom = stringOrNull(p.ReadMode), stringOrNull(p.ReadFrom)
 	m.Blocked = types.StringNull()
 	if p.Blocked != "" {
 		m.Blocked = types.StringValue(p.Blocked)

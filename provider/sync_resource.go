@@ -42,21 +42,24 @@ type SyncResource struct{ storeHolder }
 func NewSyncResource() resource.Resource { return &SyncResource{} }
 
 type syncModel struct {
-	ID            types.Int64  `tfsdk:"id"`
-	Name          types.String `tfsdk:"name"`
-	ModelID       types.Int64  `tfsdk:"model_id"`
-	DestinationID types.Int64  `tfsdk:"destination_id"`
-	Behavior      types.String `tfsdk:"behavior"`
-	PrimaryKey    types.String `tfsdk:"primary_key"`
-	Mappings      types.List   `tfsdk:"mappings"`
-	SendNulls     types.Bool   `tfsdk:"send_nulls"`
-	Schedule      types.Object `tfsdk:"schedule"`
-	BatchSize     types.Int64  `tfsdk:"batch_size"`
-	Guard         types.Object `tfsdk:"guard"`
-	Request       types.Object `tfsdk:"request"`
-	Initial       types.String `tfsdk:"initial"`
-	Paused        types.Bool   `tfsdk:"paused"`
-	PausedReason  types.String `tfsdk:"paused_reason"`
+	ID             types.Int64  `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	ModelID        types.Int64  `tfsdk:"model_id"`
+	DestinationID  types.Int64  `tfsdk:"destination_id"`
+	Behavior       types.String `tfsdk:"behavior"`
+	PrimaryKey     types.String `tfsdk:"primary_key"`
+	Mappings       types.List   `tfsdk:"mappings"`
+	SendNulls      types.Bool   `tfsdk:"send_nulls"`
+	Schedule       types.Object `tfsdk:"schedule"`
+	BatchSize      types.Int64  `tfsdk:"batch_size"`
+	Guard          types.Object `tfsdk:"guard"`
+	Request        types.Object `tfsdk:"request"`
+	Initial        types.String `tfsdk:"initial"`
+	Cursor         types.String `tfsdk:"cursor"`
+	CursorLookback types.String `tfsdk:"cursor_lookback"`
+	FullReadEvery  types.String `tfsdk:"full_read_every"`
+	Paused         types.Bool   `tfsdk:"paused"`
+	PausedReason   types.String `tfsdk:"paused_reason"`
 }
 
 type scheduleModel struct {
@@ -197,6 +200,42 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Default:    stringdefault.StaticString(controlplane.InitialSendAll),
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.Initials...)},
 			},
+			"cursor": schema.StringAttribute{
+				MarkdownDescription: "A model column whose value grows whenever a row changes, such as `updated_at`: " +
+					"a timestamp, date, integer or text column (text compared byte by byte). With a cursor, a run reads " +
+					"only the rows whose cursor is at or after the highest value the last successful run read, minus " +
+					"`cursor_lookback`, plus the rows whose cursor is NULL (those are read by every run); the ledger " +
+					"still decides what is new or changed, so a row read twice is sent once. Such a run sends no " +
+					"deletes: every `full_read_every`, and whenever the sync's definition changed, a run reads the " +
+					"whole model (which finds a mirror sync's deletes and rows whose cursor did not move). The " +
+					"warehouse does the filtering, so an index on the column makes these runs cheap. Omitted: every " +
+					"run reads the whole model.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"cursor_lookback": schema.StringAttribute{
+				MarkdownDescription: "How far before the highest cursor value read so far a run starts reading, for rows " +
+					"that arrive late (written by a transaction that committed after a later one was read): a Go " +
+					"duration, e.g. `15m`. Only for a timestamp or date cursor (a date's bound is rounded down to the " +
+					"day); refused for an integer or text cursor, which is read from the highest value read, that " +
+					"value included. Defaults to `" + durationText(controlplane.DefaultCursorLookback) + "`.",
+				Optional: true,
+				Validators: []validator.String{
+					cursorDurationValidator{what: "cursor_lookback", parse: controlplane.ParseCursorLookback},
+					stringvalidator.AlsoRequires(path.MatchRoot("cursor")),
+				},
+			},
+			"full_read_every": schema.StringAttribute{
+				MarkdownDescription: "How often a sync with a cursor reads the whole model: a Go duration of at least `" +
+					durationText(controlplane.MinFullReadEvery) + "`. A full read finds a mirror sync's deletes, and " +
+					"what a cursor misses (a row whose cursor went backwards or arrived later than the lookback). " +
+					"Defaults to `" + durationText(controlplane.DefaultFullReadEvery) + "`.",
+				Optional: true,
+				Validators: []validator.String{
+					cursorDurationValidator{what: "full_read_every", parse: controlplane.ParseFullReadEvery},
+					stringvalidator.AlsoRequires(path.MatchRoot("cursor")),
+				},
+			},
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
 					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
@@ -225,6 +264,7 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
 		Guard: toGuard(ctx, m.Guard, diags), Initial: m.Initial.ValueString(),
 		Request: toRequest(ctx, m.Request, diags),
+		Cursor:  stringOrEmpty(m.Cursor), CursorLookback: stringOrEmpty(m.CursorLookback), FullReadEvery: stringOrEmpty(m.FullReadEvery),
 	}
 	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
 		var s scheduleModel
@@ -268,6 +308,7 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	diags.Append(d...)
 	m.SendNulls = types.BoolValue(!y.OmitNulls)
 	m.Initial = types.StringValue(cmp.Or(y.Initial, controlplane.InitialSendAll))
+	m.Cursor, m.CursorLookback, m.FullReadEvery = stringOrNull(y.Cursor), stringOrNull(y.CursorLookback), stringOrNull(y.FullReadEvery)
 	m.Guard, d = fromGuard(ctx, y.Guard)
 	diags.Append(d...)
 	m.Request, d = fromRequest(ctx, y.Request)
@@ -322,6 +363,12 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 		// The plan can only see the model as stored: a model changed in the same apply is not saved yet.
 		todo += " If this configuration also changes the model to return it, apply the model first " +
 			"(terraform apply -target=backflow_model.<name>)."
+	}
+	if attribute, problem, fix := checkCursor(m, y); attribute != "" {
+		if atPlan && attribute == "cursor" {
+			fix += " If this configuration also changes the model, apply the model first (terraform apply -target=backflow_model.<name>)."
+		}
+		addAttributeError(diags, path.Root(attribute), "Invalid Cursor", problem, fix, nil)
 	}
 	for _, p := range checkColumns(m, y.PrimaryKey, y.Mappings) {
 		at := path.Root("primary_key")
@@ -429,7 +476,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		changes = !plan.Behavior.Equal(state.Behavior) || !plan.PrimaryKey.Equal(state.PrimaryKey) ||
 			!plan.Mappings.Equal(state.Mappings) || !plan.ModelID.Equal(state.ModelID) || !plan.Initial.Equal(state.Initial) ||
-			!plan.SendNulls.Equal(state.SendNulls)
+			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor)
 	}
 	switch {
 	case !changes:

@@ -260,6 +260,19 @@ func TestAccSyncRefused(t *testing.T) {
 			step(ok+`mappings = [{ to = "email" }]`, `Invalid Attribute Combination`),
 			step(ok+`mappings = [{ from = "email", to = "a" }, { constant = "x", to = "a" }]`, `Duplicate Mapping Target.*"a"`),
 			step(ok+`mappings = []`, `mappings.*at least 1`),
+			step(ok+`cursor = "updated_at"`, `Invalid Cursor.*cursor is "updated_at".*no such column.*unique_id, email, first_name`),
+			step(ok+`cursor = "email"
+  cursor_lookback = "5m"`, `Invalid Cursor.*"email" is of type text.*lookback is a duration`),
+			step(ok+`cursor_lookback = "5m"`, `Invalid Attribute Combination.*cursor`),
+			step(ok+`cursor = "email"
+  full_read_every = "30s"`, `Invalid Duration.*full_read_every.*at least 1m0s`),
+			step(ok+`cursor = "email"
+  full_read_every = "daily"`, `Invalid Duration.*full_read_every`),
+			{
+				Config:      e.config(base, syncResource("s", "s", "all", ok+`cursor = "active"`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Invalid Cursor.*"active".*of type bool, which cannot be a cursor`),
+			},
 			{
 				Config: e.config(base, fmt.Sprintf(`
 resource "backflow_sync" "s" {
@@ -355,5 +368,73 @@ resource "backflow_sync" "s" {
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps:                    steps,
+	})
+}
+
+// TestAccSyncCursor: cursor, cursor_lookback and full_read_every are stored, read back (import,
+// drift) and removed.
+func TestAccSyncCursor(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	const addr = "backflow_sync.s"
+	const body = `behavior    = "mirror"
+  primary_key = "unique_id"
+  `
+	stored := func(want string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			var got string
+			err := e.cp.QueryRow(t.Context(), `SELECT concat_ws('|', cursor_column, cursor_lookback, full_read_every)
+				FROM backflow.syncs`).Scan(&got)
+			if err != nil || got != want {
+				return fmt.Errorf("stored cursor settings %q (%v), want %q", got, err, want)
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, syncResource("s", "cursor sync", "all", body+`cursor = "created_at"
+  cursor_lookback = "10m"
+  full_read_every = "6h"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cursor"), knownvalue.StringExact("created_at")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cursor_lookback"), knownvalue.StringExact("10m")),
+				},
+				Check: stored("created_at|10m|6h"),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
+			{
+				// Changed outside Terraform: drift, put back by the apply.
+				PreConfig: func() {
+					if _, err := e.cp.Exec(t.Context(), `UPDATE backflow.syncs SET full_read_every = '1h'`); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: e.config(base, syncResource("s", "cursor sync", "all", body+`cursor = "created_at"
+  cursor_lookback = "10m"
+  full_read_every = "6h"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: stored("created_at|10m|6h"),
+			},
+			{
+				Config: e.config(base, syncResource("s", "cursor sync", "all", body)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cursor"), knownvalue.Null()),
+				},
+				Check: stored(""),
+			},
+		},
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -115,6 +116,63 @@ func (everyValidator) ValidateString(_ context.Context, req validator.StringRequ
 			fmt.Sprintf("`every` must be a duration of at least %s.", schedule.MinEvery),
 			"Write it as Go does, e.g. \"15m\", \"1h\" or \"1h30m\".", err)
 	}
+}
+
+// cursorDurationValidator refuses a cursor_lookback or full_read_every that its parser (in
+// controlplane, which the runner uses too) refuses.
+type cursorDurationValidator struct {
+	what  string // "cursor_lookback"
+	parse func(string) (time.Duration, error)
+}
+
+var _ validator.String = cursorDurationValidator{}
+
+func (v cursorDurationValidator) Description(context.Context) string {
+	if v.what == "full_read_every" {
+		return "a Go duration of at least " + controlplane.MinFullReadEvery.String()
+	}
+	return "a Go duration of zero or more"
+}
+func (v cursorDurationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v cursorDurationValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := v.parse(req.ConfigValue.ValueString()); err != nil || req.ConfigValue.ValueString() == "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Duration",
+			fmt.Sprintf("`%s` must be %s.", v.what, v.Description(ctx)),
+			"Write it as Go does, e.g. \"5m\", \"1h\" or \"24h\".", err)
+	}
+}
+
+// checkCursor is what is wrong with a sync's cursor on model m: not a model column, a column of a
+// type that cannot be a cursor, or a lookback on a cursor that is not a time. Empty when fine.
+func checkCursor(m *controlplane.Model, y *controlplane.Sync) (attribute, problem, todo string) {
+	if y.Cursor == "" {
+		return "", "", ""
+	}
+	for _, c := range m.Columns {
+		if c.Name != y.Cursor {
+			continue
+		}
+		switch k := warehouse.CursorKindOf(c.Type); {
+		case k == warehouse.CursorNone:
+			return "cursor", fmt.Sprintf("The column %q of the model %q is of type %s, which cannot be a cursor: a cursor "+
+				"is compared to the highest value read so far, so it must be a timestamp, a date, an integer or a text.",
+				c.Name, m.Name, c.Type), "Choose a column that grows when a row changes, such as updated_at."
+		case y.CursorLookback != "" && k != warehouse.CursorTime && k != warehouse.CursorDate:
+			return "cursor_lookback", fmt.Sprintf("The cursor %q is of type %s (it compares as %s): a lookback is a "+
+					"duration, for a timestamp or date cursor. An integer or text cursor is read from the highest "+
+					"value read so far, that value included.", c.Name, c.Type, k),
+				"Remove cursor_lookback; a full read (full_read_every) catches rows that arrive late."
+		}
+		return "", "", ""
+	}
+	return "cursor", fmt.Sprintf("cursor is %q, but the model %q has no such column. Its columns are: %s.",
+		y.Cursor, m.Name, columnNames(m.Columns)), "Use one of the model's columns, or change the model's SQL to return it."
 }
 
 // uniqueTargetsValidator refuses mappings that send two values under the same name.

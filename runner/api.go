@@ -51,19 +51,23 @@ func NewQueuedRunJSON(q *QueuedRun) QueuedRunJSON {
 
 // RunJSON is a run record as JSON: `backflow-runner runs --json`, and the API's "run".
 type RunJSON struct {
-	ID             int64                  `json:"id"`
-	SyncID         int64                  `json:"sync_id"`
-	Sync           string                 `json:"sync"`
-	Status         string                 `json:"status"`
-	Trigger        string                 `json:"trigger"`
-	ParentRuns     []int64                `json:"parent_runs,omitempty"`
-	StartedAt      time.Time              `json:"started_at"`
-	FinishedAt     *time.Time             `json:"finished_at"`
-	DurationMS     int64                  `json:"duration_ms"`
-	Counts         controlplane.RunCounts `json:"counts"`
-	Error          string                 `json:"error"`
-	InvalidSamples json.RawMessage        `json:"invalid_samples"`
-	Rejected       []RejectedJSON         `json:"rejected,omitempty"`
+	ID         int64                  `json:"id"`
+	SyncID     int64                  `json:"sync_id"`
+	Sync       string                 `json:"sync"`
+	Status     string                 `json:"status"`
+	Trigger    string                 `json:"trigger"`
+	ParentRuns []int64                `json:"parent_runs,omitempty"`
+	StartedAt  time.Time              `json:"started_at"`
+	FinishedAt *time.Time             `json:"finished_at"`
+	DurationMS int64                  `json:"duration_ms"`
+	Counts     controlplane.RunCounts `json:"counts"`
+	// What a cursor sync's run read (see docs/runner.md, Incremental reads): full or
+	// incremental, and the cursor value an incremental read started from.
+	ReadMode       string          `json:"read_mode,omitempty"`
+	ReadFrom       string          `json:"read_from,omitempty"`
+	Error          string          `json:"error"`
+	InvalidSamples json.RawMessage `json:"invalid_samples"`
+	Rejected       []RejectedJSON  `json:"rejected,omitempty"`
 	// The pace the run's requests ended at: requests per second (0: not paced) and in flight;
 	// both 0 when it sent nothing.
 	PaceRate        float64 `json:"pace_requests_per_second"`
@@ -82,7 +86,8 @@ type RejectedJSON struct {
 func NewRunJSON(r *controlplane.Run, rejected []controlplane.Rejected) RunJSON {
 	out := RunJSON{ID: r.ID, SyncID: r.SyncID, Sync: r.SyncName, Status: r.Status, Trigger: r.Trigger,
 		ParentRuns: r.ParentRuns, StartedAt: r.StartedAt.UTC(), DurationMS: r.Duration().Milliseconds(),
-		Counts: r.Counts, Error: r.Error, InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency}
+		Counts: r.Counts, Error: r.Error, InvalidSamples: r.InvalidSamples, PaceRate: r.PaceRate, PaceConcurrency: r.PaceConcurrency,
+		ReadMode: r.ReadMode, ReadFrom: r.ReadFrom}
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
 		out.FinishedAt = &f

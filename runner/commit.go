@@ -101,7 +101,8 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 	}
 	free := make(chan *group, n+1)
 	for range n + 1 {
-		free <- &group{d: controlplane.Delivered{ClearRejected: mode.ClearRejected, Pages: mode.Pages, Tombstones: mode.Tombstones}}
+		free <- &group{d: controlplane.Delivered{ClearRejected: mode.ClearRejected, Pages: mode.Pages, Tombstones: mode.Tombstones,
+			PageEntries: mode.PageEntries}}
 	}
 	toCommit := make(chan *group, n)
 	var wg sync.WaitGroup
@@ -240,6 +241,9 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 		}
 	}
 	if p.Pages && len(p.NewKeys) > newBefore {
+		for end := newBefore + p.PageEntries; p.PageEntries > 0 && end < len(p.NewKeys); end += p.PageEntries {
+			p.PageEnds = append(p.PageEnds, end)
+		}
 		p.PageEnds = append(p.PageEnds, len(p.NewKeys))
 	}
 	for _, r := range o.res.Rejected {

@@ -57,6 +57,10 @@ type conformanceWarehouse struct {
 	// addColumn adds items.extra (text, 'x' in every row); dropColumn drops it; dropKey drops
 	// items.id.
 	addColumn, dropColumn, dropKey string
+	// cursors creates cur(id, v, ts, n, s): ts a timestamp with a time zone where the warehouse
+	// has one, n an integer, s a text, with ids 1 to 4 (ts '2020-01-0<id> 00:00:00', n id*10,
+	// s 'a0<id>') and id 5 with NULL in all three.
+	cursors string
 }
 
 const bigRows = 10000
@@ -101,6 +105,9 @@ var conformanceWarehouses = []conformanceWarehouse{
 		addColumn:   `ALTER TABLE items ADD COLUMN extra text DEFAULT 'x'`,
 		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
+			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
+			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
 	},
 	{
 		name: controlplane.KindMySQL,
@@ -153,6 +160,9 @@ var conformanceWarehouses = []conformanceWarehouse{
 		addColumn:   `ALTER TABLE items ADD COLUMN extra varchar(10) DEFAULT 'x'`,
 		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
+			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
 	},
 }
 
@@ -250,6 +260,7 @@ func TestConformance(t *testing.T) {
 			t.Run("key order", func(t *testing.T) { t.Parallel(); conformKeyOrder(t, w) })
 			t.Run("fails mid-stream", func(t *testing.T) { t.Parallel(); conformMidStream(t, w) })
 			t.Run("columns change", func(t *testing.T) { t.Parallel(); conformColumns(t, w) })
+			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
 		})
 	}
 }

@@ -68,6 +68,111 @@ type differ struct {
 	// ledgerKeys counts the ledger's entries the diff went through: the keys delivered before
 	// the run (what guards measure percentages against).
 	ledgerKeys int64
+	// cursor, when set, sees every row read (for the next mark).
+	cursor *cursorTracker
+	// lookup, when set, makes the diff partial (an incremental read: the model's rows are some
+	// of its rows): each key read is looked up in the ledger, in chunks, instead of merging
+	// the whole ledger, and keys not read are not deletions. run is then given no ledger.
+	lookup func(ctx context.Context, keys []string) (hashes [][]byte, found []bool, err error)
+	chunk  lookupChunk
+}
+
+// lookupChunk holds a partial diff's records until their keys are looked up.
+type lookupChunk struct {
+	arena []byte
+	recs  []chunkRecord
+	keys  []string
+	obj   []byte // the record being emitted, with its metadata fields
+}
+
+type chunkRecord struct {
+	keyEnd, objEnd int // key: arena[previous objEnd:keyEnd], object: arena[keyEnd:objEnd]
+	hash           [controlplane.HashSize]byte
+}
+
+// Bounds of a lookup chunk: keys per ledger lookup, and bytes of records held.
+const (
+	lookupChunkKeys  = 4096
+	lookupChunkBytes = 8 << 20
+)
+
+// classify decides what the diff sends for a model record given what the ledger holds for its
+// key: its kind, or send false when nothing is sent. (The one rule, for the merge and the
+// lookups alike.)
+func (d *differ) classify(inLedger, unconfirmed, same bool) (kind int, send bool) {
+	switch {
+	case !inLedger:
+		return kindNew, true
+	case unconfirmed && d.behavior == controlplane.BehaviorAppend:
+		return kindNew, true // its delivery was never confirmed: append sends it
+	case d.full:
+		return kindChanged, true
+	case same || d.behavior == controlplane.BehaviorAppend:
+		return 0, false
+	}
+	return kindChanged, true
+}
+
+// emitKind counts and emits r as kind.
+func (d *differ) emitKind(r *record, kind int, emit func(*record) error) error {
+	r.kind = kind
+	if kind == kindNew {
+		d.counts.New.Add(1)
+	} else {
+		d.counts.Changed.Add(1)
+	}
+	return emit(r)
+}
+
+// hold adds a record to the lookup chunk, and diffs the chunk once it is full.
+func (d *differ) hold(ctx context.Context, key, obj []byte, hash [controlplane.HashSize]byte, emit func(*record) error) error {
+	c := &d.chunk
+	c.arena = append(c.arena, key...)
+	keyEnd := len(c.arena)
+	c.arena = append(c.arena, obj...)
+	c.recs = append(c.recs, chunkRecord{keyEnd: keyEnd, objEnd: len(c.arena), hash: hash})
+	if len(c.recs) >= lookupChunkKeys || len(c.arena) >= lookupChunkBytes {
+		return d.diffChunk(ctx, emit)
+	}
+	return nil
+}
+
+// diffChunk looks the chunk's keys up in the ledger and emits what is to be sent.
+func (d *differ) diffChunk(ctx context.Context, emit func(*record) error) error {
+	c := &d.chunk
+	if len(c.recs) == 0 {
+		return nil
+	}
+	c.keys = c.keys[:0]
+	start := 0
+	for _, r := range c.recs {
+		c.keys = append(c.keys, string(c.arena[start:r.keyEnd]))
+		start = r.objEnd
+	}
+	hashes, found, err := d.lookup(ctx, c.keys)
+	if err != nil {
+		return err
+	}
+	var rec record
+	start = 0
+	for i, r := range c.recs {
+		rec = record{stored: found[i], key: c.arena[start:r.keyEnd], hash: r.hash}
+		obj := c.arena[r.keyEnd:r.objEnd]
+		start = r.objEnd
+		unconfirmed := found[i] && controlplane.Unconfirmed(hashes[i])
+		kind, send := d.classify(found[i], unconfirmed, found[i] && !unconfirmed && bytes.Equal(hashes[i], r.hash[:]))
+		if !send {
+			continue
+		}
+		// The hash was taken without the metadata fields, which vary from run to run.
+		c.obj = d.m.appendMetadata(append(c.obj[:0], obj...), kind)
+		rec.obj = c.obj
+		if err := d.emitKind(&rec, kind, emit); err != nil {
+			return err
+		}
+	}
+	c.arena, c.recs = c.arena[:0], c.recs[:0]
+	return nil
 }
 
 func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
@@ -139,28 +244,18 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		if curDup {
 			return nil // a duplicated key is invalid: none of its rows go, and it is not a deletion
 		}
-		cur.stored = inLedger
-		switch {
-		case !inLedger:
-			cur.kind = kindNew
-		case unconfirmed && d.behavior == controlplane.BehaviorAppend:
-			cur.kind = kindNew // its delivery was never confirmed: append sends it
-		case d.full:
-			cur.kind = kindChanged
-		case same || d.behavior == controlplane.BehaviorAppend:
-			return nil
-		default:
-			cur.kind = kindChanged
+		if d.lookup != nil {
+			return d.hold(ctx, curKey, curObj, cur.hash, emit)
 		}
-		if cur.kind == kindNew {
-			d.counts.New.Add(1)
-		} else {
-			d.counts.Changed.Add(1)
+		cur.stored = inLedger
+		kind, send := d.classify(inLedger, unconfirmed, same)
+		if !send {
+			return nil
 		}
 		// The hash was taken without the metadata fields, which vary from run to run.
-		curObj = d.m.appendMetadata(curObj, cur.kind)
+		curObj = d.m.appendMetadata(curObj, kind)
 		cur.key, cur.obj = curKey, curObj
-		return emit(&cur)
+		return d.emitKind(&cur, kind, emit)
 	}
 
 	var rowObj []byte
@@ -169,6 +264,9 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			return ctx.Err()
 		}
 		d.counts.Extracted.Add(1)
+		if d.cursor != nil {
+			d.cursor.observe(src)
+		}
 		key, isNull := src.Key()
 		if isNull || len(key) > controlplane.MaxKeyBytes {
 			d.counts.Invalid.Add(1)
@@ -209,6 +307,9 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 	}
 	if err := flush(); err != nil {
 		return err
+	}
+	if d.lookup != nil {
+		return d.diffChunk(ctx, emit)
 	}
 	if err := advanceLedgerBelow(nil, true); err != nil {
 		return err

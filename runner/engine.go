@@ -277,6 +277,12 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
 		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,
 		"rejected", run.Counts.Rejected, "failed", run.Counts.Failed}
+	if run.ReadMode != "" {
+		attrs = append(attrs, "read", run.ReadMode)
+		if run.ReadFrom != "" {
+			attrs = append(attrs, "read_from", run.ReadFrom)
+		}
+	}
 	switch {
 	case opts.EndReported:
 	case runErr != nil:
@@ -327,9 +333,10 @@ func (j *job) meta(runAt time.Time) *webhook.Meta {
 }
 
 // openModel reads query (the model's, or a narrowing of it) in key order, with the sync's mapper:
-// for runs, dry runs and tests alike.
-func (j *job) openModel(ctx context.Context, query string) (warehouse.Stream, *mapper, error) {
-	rows, err := j.src.Open(ctx, query, j.sync.PrimaryKey)
+// for runs, dry runs and tests alike. since, when set, reads only the rows at or after a cursor
+// value (an incremental read).
+func (j *job) openModel(ctx context.Context, query string, since *warehouse.Since) (warehouse.Stream, *mapper, error) {
+	rows, err := j.src.Open(ctx, query, j.sync.PrimaryKey, since)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
@@ -419,12 +426,31 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if err != nil {
 		return nil, none, err
 	}
-	rows, m, err := j.openModel(ctx, modelQuery(j.src, j.model))
+	// What the ledger holds decides how this run writes it (LedgerState.WriteMode), and whether
+	// a cursor sync may read incrementally. (Outstanding intents count as rows.)
+	ledState, err := e.Store.ReadLedgerState(ctx, y.ID)
+	if err != nil {
+		return nil, none, err
+	}
+	query := modelQuery(j.src, j.model)
+	plan, err := e.planRead(ctx, y, j.model, query, ledState.Empty(), full || opts.MarkDelivered, run.StartedAt)
+	if err != nil {
+		return nil, none, err
+	}
+	run.ReadMode = plan.mode
+	if plan.incremental() {
+		run.ReadFrom = plan.since.From
+	}
+	rows, m, err := j.openModel(ctx, query, plan.since)
 	if err != nil {
 		return nil, none, err
 	}
 	defer rows.Close()
 	m.setRun(run.ID, run.StartedAt, y.ID)
+	tracker, err := newCursorTracker(plan, rows.Columns())
+	if err != nil {
+		return nil, none, err
+	}
 	hadRejected, err := e.Store.HasRejected(ctx, y.ID)
 	if err != nil {
 		return nil, none, err
@@ -437,16 +463,20 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		e.logger().Warn("keys whose delivery an earlier run did not record will be resent (or deleted, for a mirror sync)",
 			"sync", y.Name, "keys", n)
 	}
-	// What the ledger holds decides how this run writes it (LedgerState.WriteMode).
-	ledState, err := e.Store.ReadLedgerState(ctx, y.ID)
-	if err != nil {
-		return nil, none, err
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker}
+	var led ledger
+	if plan.incremental() {
+		d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
+			return e.Store.LedgerHashes(ctx, y.ID, keys)
+		}
+	} else {
+		l, err := e.Store.ReadLedger(ctx, y.ID)
+		if err != nil {
+			return nil, none, err
+		}
+		defer l.Close()
+		led = l
 	}
-	led, err := e.Store.ReadLedger(ctx, y.ID)
-	if err != nil {
-		return nil, none, err
-	}
-	defer led.Close()
 
 	pacer, err := e.pacer(ctx, j.dest)
 	if err != nil {
@@ -460,7 +490,6 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		mark: opts.MarkDelivered, splitNew: y.Request != nil,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters}
 	samplesOf := func() json.RawMessage {
 		if len(d.samples) == 0 {
 			return json.RawMessage("[]")
@@ -469,23 +498,40 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return b
 	}
 	diff := func(ctx context.Context, emit func(*record) error) error { return d.run(ctx, rows, led, emit) }
-	if g := y.EffectiveGuard(); !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
+	g, guardKeys := y.EffectiveGuard(), func() int64 { return d.ledgerKeys }
+	if plan.incremental() {
+		g, guardKeys = incrementalGuard(g), func() int64 { return plan.prev.LedgerKeys }
+	}
+	if !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		defer buf.close()
 		if err := d.run(ctx, rows, led, buf.add); err != nil {
 			return samplesOf(), none, err
 		}
-		if why := guardTrip(g, counters.snapshot(), d.ledgerKeys, full); why != "" {
+		if why := guardTrip(g, counters.snapshot(), guardKeys(), full); why != "" {
 			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil}
 		}
 		diff = buf.replay // what is sent is exactly the diff that was checked
 	}
 	counters.pacer.Store(pacer)
-	committed, err := p.execute(ctx, diff, ledState.WriteMode(hadRejected))
+	mode := ledState.WriteMode(hadRejected)
+	if y.Cursor != "" {
+		mode.PageEntries = cursorPageEntries
+	}
+	committed, err := p.execute(ctx, diff, mode)
 	e.notePace(ctx, j.dest, pacer, run)
+	if err == nil {
+		run.NextCursor = nextCursor(plan, tracker, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+	}
 	return samplesOf(), committed, err
 }
+
+// cursorPageEntries bounds the ledger pages of a sync with a cursor: its incremental runs look
+// keys up one by one (controlplane.Store.LedgerHashes), each reading its key's whole page, so a
+// page is kept small enough to stay inline in its row (under Postgres's 2 kB TOAST threshold
+// for keys of up to about 60 bytes).
+const cursorPageEntries = 24
 
 // notePace records in the run the pace its requests ended at and, in adaptive mode, keeps what
 // the pacer learned for the next run to the connection (from any runner), once it has settled.

@@ -33,6 +33,14 @@ func guardCanTrip(g controlplane.Guard, ledgerEmpty bool) bool {
 	return g.Active()
 }
 
+// incrementalGuard is the part of g that applies to an incremental read (see cursor.go), whose
+// counts are over the rows read: max_changed_percent, measured against the keys the ledger held
+// after the previous run. min_model_rows and max_deleted_percent are about the whole model, so
+// they apply to full reads only; max_deleted cannot trip (an incremental read deletes nothing).
+func incrementalGuard(g controlplane.Guard) controlplane.Guard {
+	return controlplane.Guard{MaxChangedPercent: g.MaxChangedPercent}
+}
+
 // guardBuffer holds the records a diff decided to send, in order: the first in memory (keys and
 // objects back to back in arena), the rest in a temporary file.
 type guardBuffer struct {

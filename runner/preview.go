@@ -29,6 +29,9 @@ type DryRun struct {
 	// would then send nothing; empty when it would not.
 	Mark    bool
 	Blocked string
+	// ReadMode and ReadFrom: what a run of a sync with a cursor would read (see Run.ReadMode);
+	// its counts are over the rows it would read. ReadWhy says why it would read the whole model.
+	ReadMode, ReadFrom, ReadWhy string
 	// Requests are the requests the samples would be sent in, when the sync has a request spec
 	// (DryRun only): in record mode one per sample record, in batch mode one per operation.
 	Requests []SampleRequest
@@ -122,13 +125,38 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 		return nil, fmt.Errorf("the model %q cannot be read: %w", model.Name, err)
 	}
 	j := &job{sync: y, model: model, src: src}
-	rows, m, err := j.openModel(ctx, modelQuery(j.src, j.model))
+	ledgerEmpty := true // a sync not stored yet has delivered nothing
+	if y.ID != 0 {
+		st, err := e.Store.ReadLedgerState(ctx, y.ID)
+		if err != nil {
+			return nil, err
+		}
+		ledgerEmpty = st.Empty()
+	}
+	// As a run would read: a definition other than the stored one (a plan's) reads in full.
+	query := modelQuery(j.src, j.model)
+	marking, err := e.marks(ctx, y, RunOptions{Full: full})
+	if err != nil {
+		return nil, err
+	}
+	plan, err := e.planRead(ctx, y, model, query, ledgerEmpty, full || marking, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	rows, m, err := j.openModel(ctx, query, plan.since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var led ledger // a sync not stored yet has delivered nothing
-	if y.ID != 0 {
+	var counters Counters
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
+	var led ledger
+	switch {
+	case plan.incremental():
+		d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
+			return e.Store.LedgerHashes(ctx, y.ID, keys)
+		}
+	case y.ID != 0:
 		l, err := e.Store.ReadLedger(ctx, y.ID)
 		if err != nil {
 			return nil, err
@@ -136,9 +164,11 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 		defer l.Close()
 		led = l
 	}
-	var counters Counters
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
-	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{}}
+	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{},
+		ReadMode: plan.mode, ReadWhy: plan.why}
+	if plan.incremental() {
+		out.ReadFrom = plan.since.From
+	}
 	err = d.run(ctx, rows, led, func(r *record) error {
 		op := webhook.OpChanged
 		if r.kind == kindDeleted {
@@ -158,11 +188,13 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 	}
 	out.Counts = counters.snapshot()
 	// As Run decides: a marking run sends nothing and is not guarded; else the guard.
-	if out.Mark, err = e.marks(ctx, y, RunOptions{Full: full}); err != nil {
-		return nil, err
+	out.Mark = marking
+	g, guardKeys := y.EffectiveGuard(), d.ledgerKeys
+	if plan.incremental() {
+		g, guardKeys = incrementalGuard(g), plan.prev.LedgerKeys
 	}
-	if g := y.EffectiveGuard(); !out.Mark && guardCanTrip(g, d.ledgerKeys == 0) {
-		out.Blocked = guardTrip(g, out.Counts, d.ledgerKeys, full)
+	if !out.Mark && guardCanTrip(g, ledgerEmpty) {
+		out.Blocked = guardTrip(g, out.Counts, guardKeys, full)
 	}
 	out.InvalidSamples, _ = json.Marshal(d.samples)
 	if len(d.samples) == 0 {
@@ -192,7 +224,7 @@ func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, err
 			"(it has %s); add the column back to the model's SQL or change the sync's primary_key",
 			j.model.Name, j.sync.PrimaryKey, strings.Join(names, ", "))
 	}
-	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey))
+	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey), nil)
 }
 
 // TestResult is the endpoint's answer to a test request.

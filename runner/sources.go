@@ -13,7 +13,7 @@ import (
 // has (warehouse.Source states the rule).
 type modelSource interface {
 	Describe(ctx context.Context, query string) ([]controlplane.Column, error)
-	Open(ctx context.Context, query, keyColumn string) (warehouse.Stream, error)
+	Open(ctx context.Context, query, keyColumn string, since *warehouse.Since) (warehouse.Stream, error)
 	TableQuery(table string) string
 	SchemaAndTable(table string) (schema, name string)
 	OneKeyedRow(query, keyColumn string) string

@@ -7,7 +7,9 @@
 # measures the ceilings E (COPY the model out) and D (post the same volume of pre-encoded batches of
 # 1000 with a bare HTTP loop at concurrency 4) and times `backflow-runner sync` for: a first run, a
 # run with nothing changed, 1% updated, and a mirror run with 1% deleted, with the runner's peak
-# RSS. Each case is timed BENCH_REPEAT times (default 3) and each ceiling measured as often; the
+# RSS; then a sync with a cursor (created_at, indexed): its first run, a run after 0.1% of the
+# users changed (target 5% of E) and a full read that must send nothing; and, at the largest size,
+# first runs with and without the delivery log (bench/cmd/benchctl/cursor.go). Each case is timed BENCH_REPEAT times (default 3) and each ceiling measured as often; the
 # best counts (all samples are kept in the JSON), so a burst of other work on a shared machine does
 # not decide a ratio. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
 # them): adaptive pacing against a receiver with a hidden limit and against a slow one, and two

@@ -31,6 +31,10 @@ type Delivered struct {
 	// overlapping. Rows written later override page entries.
 	Pages    bool
 	PageEnds []int
+	// PageEntries, when set, bounds a page's entries (the runner splits a batch's keys into
+	// pages of at most this many): a sync with a cursor looks its keys up one by one
+	// (LedgerHashes), and a lookup reads the key's whole page.
+	PageEntries int
 	// Tombstones: the sync's ledger has pages, so a deleted key that falls in a page's range is
 	// hidden by a row with a NULL hash rather than only losing its row.
 	Tombstones bool

@@ -103,3 +103,100 @@ func ledgerKeyOf(hash []byte, where string) LedgerKey {
 	}
 	return LedgerKey{State: KeyConfirmed, Hash: hash, Where: where}
 }
+
+// LedgerHashes says what sync syncID's ledger holds for each of keys, by the rules LedgerRows
+// merges with, in one snapshot: found[i] reports whether keys[i] is in the ledger, hashes[i] its
+// hash (empty: unconfirmed). Outstanding intents are not consulted: a run adopts them before it
+// reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up. It is what
+// an incremental read diffs against: an index probe per key and per page, instead of the whole
+// ledger.
+func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
+	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
+	pageOf := make([]string, len(keys)) // the page that could hold keys[i], if no row decides it
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			// One probe per key of each index, whatever the statistics say (see commitDeliveredTx).
+			rows, err := tx.Query(ctx, `SELECT d.i, l.present, l.hash,
+				(SELECT p.first_key FROM backflow.sync_ledger_pages p
+					WHERE p.sync_id = $1 AND p.first_key <= d.k COLLATE "C" ORDER BY p.first_key DESC LIMIT 1)
+				FROM unnest($2::text[]) WITH ORDINALITY AS d (k, i)
+				LEFT JOIN LATERAL (SELECT true AS present, l.hash FROM backflow.sync_ledger l
+					WHERE l.sync_id = $1 AND l.key = d.k) l ON true`, syncID, keys)
+			if err != nil {
+				return err
+			}
+			var pages []string
+			for rows.Next() {
+				var i int64
+				var present *bool
+				var hash []byte
+				var page *string
+				if err := rows.Scan(&i, &present, &hash, &page); err != nil {
+					rows.Close()
+					return err
+				}
+				i--
+				switch {
+				case present != nil && hash != nil: // a row: confirmed, or unconfirmed when empty
+					hashes[i], found[i] = hash, true
+				case present != nil: // a tombstone
+				case page != nil:
+					pageOf[i] = *page
+					if len(pages) == 0 || pages[len(pages)-1] != *page {
+						pages = append(pages, *page)
+					}
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(pages) == 0 {
+				return nil
+			}
+			rows, err = tx.Query(ctx, `SELECT p.first_key, p.entries FROM unnest($2::text[]) AS d (k)
+				CROSS JOIN LATERAL (SELECT first_key, entries FROM backflow.sync_ledger_pages p
+					WHERE p.sync_id = $1 AND p.first_key = d.k) p`, syncID, pages)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			byFirst := make(map[string][]byte, len(pages))
+			for rows.Next() {
+				var first string
+				var entries []byte
+				if err := rows.Scan(&first, &entries); err != nil {
+					return err
+				}
+				byFirst[first] = entries
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for i, first := range pageOf {
+				entries := byFirst[first]
+				if first == "" || entries == nil {
+					continue
+				}
+				for pos := 0; ; {
+					k, h, next, ok, err := nextEntry(entries, pos, HashSize)
+					if err != nil {
+						return fmt.Errorf("a ledger page is corrupt: %w", err)
+					}
+					if !ok || string(k) > keys[i] {
+						break
+					}
+					if string(k) == keys[i] {
+						hashes[i], found[i] = bytes.Clone(h), true
+						break
+					}
+					pos = next
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read keys of the ledger of sync %d: %w", syncID, err)
+	}
+	return hashes, found, nil
+}

@@ -73,6 +73,12 @@ type Run struct {
 	ParentRuns []int64
 	// JobID is the job that ran a run queued from outside (trigger queued); 0: none.
 	JobID int64
+	// ReadMode is what a cursor sync's run read: ReadFull or ReadIncremental (empty for a sync
+	// without a cursor); ReadFrom the cursor value an incremental read started from.
+	ReadMode, ReadFrom string
+	// NextCursor, set by the runner, is stored with the run's end if the run succeeded (see
+	// SyncLease.Finish): a failed run leaves the sync's mark as it was.
+	NextCursor *CursorState
 }
 
 // PaceText says the pace the run's requests ended at (pacing.Describe); "" when it sent nothing.
@@ -104,7 +110,8 @@ func (r *Run) Duration() time.Duration {
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
 	r.invalid_samples, coalesce(r.error, ''), coalesce(r.pace_rate, 0), coalesce(r.pace_concurrency, 0),
-	coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0)`
+	coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0),
+	coalesce(r.read_mode, ''), coalesce(r.read_from, '')`
 
 func scanRun(row pgx.Row) (*Run, error) {
 	var r Run
@@ -112,7 +119,8 @@ func scanRun(row pgx.Row) (*Run, error) {
 	c := &r.Counts
 	err := row.Scan(&r.ID, &r.SyncID, &r.SyncName, &r.Status, &r.Trigger, &r.StartedAt, &finished,
 		&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted, &c.Delivered, &c.Rejected, &c.Failed,
-		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency, &r.ParentRuns, &r.JobID)
+		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency, &r.ParentRuns, &r.JobID,
+		&r.ReadMode, &r.ReadFrom)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -193,10 +201,10 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
 		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,
 		failed = $10, invalid_samples = $11, error = $12, pace_rate = nullif($13, 0::float8),
-		pace_concurrency = nullif($14, 0)
+		pace_concurrency = nullif($14, 0), read_mode = $15, read_from = $16
 		WHERE id = $1 RETURNING finished_at`, r.ID, r.Status,
 		c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed,
-		samples, errText, r.PaceRate, r.PaceConcurrency).Scan(&r.FinishedAt)
+		samples, errText, r.PaceRate, r.PaceConcurrency, nullable(r.ReadMode), nullable(r.ReadFrom)).Scan(&r.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("run %d: %w", r.ID, ErrNotFound)
 	}

@@ -358,9 +358,19 @@ func (l *SyncLease) StartRun(ctx context.Context, st RunStart) (*Run, error) {
 }
 
 // Finish records the run's end (see Store.FinishRun) if the lease still holds the sync; else it
-// returns ErrLockLost and changes nothing: the runner that took the sync over closed the run.
+// returns ErrLockLost and changes nothing: the runner that took the sync over closed the run. A
+// succeeded run's NextCursor becomes the sync's cursor state in the same transaction, so the
+// mark moves only with a successful run whose end is recorded.
 func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
-	return l.fenced(ctx, func(tx pgx.Tx) error { return finishRun(ctx, tx, r) })
+	return l.fenced(ctx, func(tx pgx.Tx) error {
+		if err := finishRun(ctx, tx, r); err != nil {
+			return err
+		}
+		if r.Status == RunSucceeded && r.NextCursor != nil {
+			return saveCursor(ctx, tx, l.fence.syncID, r.NextCursor)
+		}
+		return nil
+	})
 }
 
 // CheckFence reports ErrLockLost (and marks the lease lost) when another runner has taken the

@@ -74,23 +74,29 @@ type Sync struct {
 	// has succeeded since its own last run (see sequences.go). Empty: no parents.
 	After []int64
 	// Request is what each operation sends; nil: the Census envelope (see request.go).
-	Request      *RequestSpec
-	Paused       bool
-	PausedReason string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Request *RequestSpec
+	// Cursor is the model column incremental reads filter on (empty: every run reads the whole
+	// model); CursorLookback and FullReadEvery are Go durations, empty for their defaults (see
+	// cursor.go).
+	Cursor         string
+	CursorLookback string
+	FullReadEvery  string
+	Paused         bool
+	PausedReason   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
 	coalesce(schedule_every, ''), coalesce(schedule_cron, ''), batch_size, omit_nulls, guard, initial, paused, coalesce(paused_reason, ''),
-	created_at, updated_at, request, ` + afterColumn
+	created_at, updated_at, request, coalesce(cursor_column, ''), coalesce(cursor_lookback, ''), coalesce(full_read_every, ''), ` + afterColumn
 
 func scanSync(row pgx.Row) (*Sync, error) {
 	var s Sync
 	var mappings, guard, request []byte
 	err := row.Scan(&s.ID, &s.Name, &s.ModelID, &s.DestinationID, &s.Behavior, &s.PrimaryKey, &mappings,
 		&s.ScheduleEvery, &s.ScheduleCron, &s.BatchSize, &s.OmitNulls, &guard, &s.Initial, &s.Paused, &s.PausedReason, &s.CreatedAt, &s.UpdatedAt,
-		&request, &s.After)
+		&request, &s.Cursor, &s.CursorLookback, &s.FullReadEvery, &s.After)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -155,10 +161,11 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
-		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls, request)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_at, updated_at`,
+		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls, request, cursor_column, cursor_lookback, full_read_every)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
 			y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request,
+			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery)).Scan(&y.ID, &y.CreatedAt, &y.UpdatedAt)
 		if err != nil {
 			return refErr(nameTaken(err, "sync", y.Name))
 		}
@@ -177,10 +184,11 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
-		initial = $13, omit_nulls = $14, request = $15, updated_at = now()
+		initial = $13, omit_nulls = $14, request = $15, cursor_column = $16, cursor_lookback = $17, full_read_every = $18, updated_at = now()
 		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
 			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
-			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request).Scan(&y.PausedReason, &y.UpdatedAt)
+			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request,
+			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery)).Scan(&y.PausedReason, &y.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 		}

@@ -27,7 +27,7 @@ func usersNames() ([]int, [][]byte) {
 // object, without the network.
 func BenchmarkEncodeRow(b *testing.B) {
 	url := newWarehouse(b, warehousetest.UsersSQL(1000)...)
-	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT * FROM users", "unique_id")
+	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT * FROM users", "unique_id", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func BenchmarkStreamUsers(b *testing.B) {
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	b.ResetTimer()
-	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT * FROM users", "unique_id")
+	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT * FROM users", "unique_id", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -249,14 +249,14 @@ func duckStatementName(t duckdb.StmtType) string {
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
 // for its one query.
-func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
+func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	qctx, cancel, explain := d.bounded(ctx)
 	c, err := d.connect(qctx)
 	if err != nil {
 		cancel()
 		return nil, explain(err)
 	}
-	r, err := c.open(qctx, query, keyColumn)
+	r, err := c.open(qctx, query, keyColumn, since)
 	if err != nil {
 		cancel()
 		c.close()
@@ -271,12 +271,16 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string) (Stream, err
 // are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
 // every result before its first row, so the read goes through DuckDB's C API on the same
 // connection (duckRawConn).
-func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows, error) {
+func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Since) (*duckRows, error) {
 	cols, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	if err := hasKey(cols, keyColumn); err != nil {
+		return nil, err
+	}
+	where, sinceArgs, err := duckSince(cols, since)
+	if err != nil {
 		return nil, err
 	}
 	conn, err := c.raw()
@@ -307,9 +311,9 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string) (*duckRows
 	}
 	k := "m." + quoteDuck(keyColumn)
 	list = append(list, "CAST("+k+" AS VARCHAR)")
-	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) +
+	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where +
 		" ORDER BY " + k + " IS NULL, CAST(" + k + " AS VARCHAR) COLLATE c"
-	s, err := startDuckStream(ctx, conn, q)
+	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +398,7 @@ type duckStream struct {
 
 // startDuckStream runs q as a streaming result. The end of ctx interrupts it (duckdb_interrupt)
 // while it runs or is read.
-func startDuckStream(ctx context.Context, conn bindings.Connection, q string) (*duckStream, error) {
+func startDuckStream(ctx context.Context, conn bindings.Connection, q string, args ...string) (*duckStream, error) {
 	s := &duckStream{conn: conn, stopped: make(chan struct{})}
 	s.stop = context.AfterFunc(ctx, func() {
 		defer close(s.stopped)
@@ -408,6 +412,12 @@ func startDuckStream(ctx context.Context, conn bindings.Connection, q string) (*
 		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	defer bindings.DestroyPrepare(&st)
+	for i, a := range args {
+		if bindings.BindVarchar(st, bindings.IdxT(i+1), a) == bindings.StateError {
+			s.close()
+			return nil, fmt.Errorf("bind the cursor's value: %s", bindings.PrepareError(st))
+		}
+	}
 	var pending bindings.PendingResult
 	if bindings.PendingPreparedStreaming(st, &pending) == bindings.StateError {
 		err := errors.New(bindings.PendingError(pending))
@@ -548,6 +558,33 @@ func (r *duckRows) Close() error {
 	r.cancel()
 	r.c.close()
 	return nil
+}
+
+// duckSince is the condition of a read narrowed by since (nil: "true") and its argument, cast
+// to the column's type; DuckDB pushes it into the scan of a Parquet file (row groups whose
+// statistics exclude it are skipped).
+func duckSince(cols []controlplane.Column, since *Since) (string, []string, error) {
+	if since == nil {
+		return "true", nil, nil
+	}
+	names, types := make([]string, len(cols)), make([]string, len(cols))
+	for i, c := range cols {
+		names[i], types[i] = c.Name, c.Type
+	}
+	typ, err := since.columnType(names, types)
+	if err != nil {
+		return "", nil, err
+	}
+	c := "m." + quoteDuck(since.Column)
+	from := since.From
+	bound := "CAST(? AS " + strings.ToUpper(typ) + ")"
+	switch {
+	case since.Kind == CursorText:
+		c, bound = c+" COLLATE c", "?"
+	case since.Kind == CursorTime && zoned(typ):
+		from += "+00"
+	}
+	return fmt.Sprintf("(%s >= %s OR %s IS NULL)", c, bound, "m."+quoteDuck(since.Column)), []string{from}, nil
 }
 
 // duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up

@@ -116,13 +116,13 @@ func TestDuckDBReadOnly(t *testing.T) {
 			} else if !strings.Contains(q, ";") && !errors.Is(err, ErrNotReadOnly) {
 				t.Errorf("%s: %q: %v, want ErrNotReadOnly", name, q, err)
 			}
-			if r, err := s.Open(ctx, q, "id"); err == nil {
+			if r, err := s.Open(ctx, q, "id", nil); err == nil {
 				r.Close()
 				t.Errorf("%s: %q: opened without an error", name, q)
 			}
 		}
 	}
-	if r, err := src.Open(ctx, "select nextval('s') as id", "id"); err == nil {
+	if r, err := src.Open(ctx, "select nextval('s') as id", "id", nil); err == nil {
 		for r.Next() {
 		}
 		if r.Err() == nil {
@@ -187,7 +187,7 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 	if s, _ := src.Timeouts(); s != 300*time.Millisecond {
 		t.Errorf("Timeouts() = %v", s)
 	}
-	r, err := src.Open(context.Background(), slow, "id")
+	r, err := src.Open(context.Background(), slow, "id", nil)
 	if err == nil {
 		for r.Next() {
 		}
@@ -200,7 +200,7 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	long := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", StatementTimeout: time.Hour})
 	time.AfterFunc(300*time.Millisecond, cancel)
-	r, err = long.Open(ctx, slow, "id")
+	r, err = long.Open(ctx, slow, "id", nil)
 	if err == nil {
 		for r.Next() {
 		}

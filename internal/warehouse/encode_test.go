@@ -195,7 +195,7 @@ func TestEncodeYearsOutsideRFC3339(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
-			rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT 1 AS k, "+tt.expr+" AS v", "k")
+			rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT 1 AS k, "+tt.expr+" AS v", "k", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

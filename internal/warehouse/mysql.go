@@ -492,12 +492,12 @@ func (c *myConn) explain(err error) error {
 	return err
 }
 
-func (m *MySQL) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
+func (m *MySQL) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	c, err := m.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.open(ctx, query, keyColumn)
+	r, err := c.open(ctx, query, keyColumn, since)
 	if err != nil {
 		c.close()
 		return nil, err
@@ -505,7 +505,7 @@ func (m *MySQL) Open(ctx context.Context, query, keyColumn string) (Stream, erro
 	return r, nil
 }
 
-func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, error) {
+func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since) (*myRows, error) {
 	cols, codecs, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
@@ -513,13 +513,17 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, er
 	if err := hasKey(cols, keyColumn); err != nil {
 		return nil, err
 	}
+	where, args, err := mySince(cols, since)
+	if err != nil {
+		return nil, err
+	}
 	// The key's text form, in utf8mb4 whatever the column's character set, compared as bytes;
 	// NULL keys last. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
-	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s ORDER BY (%s IS NULL), %d",
-		k, wrapQuery(query), k, len(cols)+1)
+	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s%s ORDER BY (%s IS NULL), %d",
+		k, wrapQuery(query), where, k, len(cols)+1)
 	qctx, cancel := context.WithCancel(ctx)
-	rows, err := c.conn.QueryContext(qctx, wrapped)
+	rows, err := c.conn.QueryContext(qctx, wrapped, args...)
 	if err != nil {
 		cancel()
 		return nil, c.rejected(err)
@@ -536,6 +540,34 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string) (*myRows, er
 	}
 	r.codecs = codecs
 	return r, nil
+}
+
+// mySince is the WHERE clause of a read narrowed by since (nil: none) and its argument. The
+// session's time_zone is UTC, so a time bound given in UTC compares right with TIMESTAMP and
+// DATETIME alike; a text cursor compares as the key does, by its utf8mb4 bytes.
+func mySince(cols []controlplane.Column, since *Since) (string, []any, error) {
+	if since == nil {
+		return "", nil, nil
+	}
+	names, types := make([]string, len(cols)), make([]string, len(cols))
+	for i, c := range cols {
+		names[i], types[i] = c.Name, c.Type
+	}
+	if _, err := since.columnType(names, types); err != nil {
+		return "", nil, err
+	}
+	c := "m." + quoteMySQL(since.Column)
+	cmp := c + " >= ?"
+	var arg any = since.From
+	switch since.Kind {
+	case CursorText:
+		cmp = fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY) >= CAST(CONVERT(? USING utf8mb4) AS BINARY)", c)
+	case CursorInteger:
+		if n, err := strconv.ParseInt(since.From, 10, 64); err == nil {
+			arg = n
+		}
+	}
+	return fmt.Sprintf(" WHERE (%s OR %s IS NULL)", cmp, c), []any{arg}, nil
 }
 
 // hasKey is the error for a model whose result lost the sync's key column.

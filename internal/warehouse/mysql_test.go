@@ -30,7 +30,7 @@ func newMySQL(t *testing.T, setup string) *MySQL {
 // readMySQL reads every row of query as JSON objects and keys.
 func readMySQL(t *testing.T, src Source, query, key string) (objs []string, keys []string) {
 	t.Helper()
-	rows, err := src.Open(context.Background(), query, key)
+	rows, err := src.Open(context.Background(), query, key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestMySQLReadOnly(t *testing.T) {
 	} {
 		_, err := src.Describe(ctx, q)
 		if err == nil {
-			rows, oerr := src.Open(ctx, q, "b")
+			rows, oerr := src.Open(ctx, q, "b", nil)
 			if oerr == nil {
 				for rows.Next() {
 				}
@@ -276,7 +276,7 @@ func TestMySQLStatementTimeout(t *testing.T) {
 	src.cfg.StatementTimeout = time.Second
 	rows, err := src.Open(context.Background(),
 		"SELECT count(*) AS c FROM information_schema.collations a, information_schema.collations b, "+
-			"information_schema.collations c, information_schema.collations d", "c")
+			"information_schema.collations c, information_schema.collations d", "c", nil)
 	if err == nil {
 		for rows.Next() {
 		}

@@ -25,8 +25,8 @@ func (p *Postgres) Describe(ctx context.Context, query string) ([]controlplane.C
 	return Describe(ctx, p.cfg, query)
 }
 
-func (p *Postgres) Open(ctx context.Context, query, keyColumn string) (Stream, error) {
-	r, err := Open(ctx, p.cfg, query, keyColumn)
+func (p *Postgres) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
+	r, err := Open(ctx, p.cfg, query, keyColumn, since)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func countUsers(t *testing.T, whURL string) int {
 
 // readAll opens query and reads it to the end, returning the first error.
 func readAll(ctx context.Context, wh *controlplane.PostgresConfig, query, key string) error {
-	rows, err := Open(ctx, wh, query, key)
+	rows, err := Open(ctx, wh, query, key, nil)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,12 @@ type Rows struct {
 // error carrying the warehouse's message. It reads on a Connect connection, so in a read-only
 // transaction with the connection's timeouts. The caller must Close the Rows; that closes the
 // connection too.
-func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn string) (*Rows, error) {
+func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn string, since *Since) (*Rows, error) {
 	conn, err := Connect(ctx, wh)
 	if err != nil {
 		return nil, err
 	}
-	r, err := open(ctx, conn, query, keyColumn)
+	r, err := open(ctx, conn, query, keyColumn, since)
 	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -46,7 +46,7 @@ func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn
 	return r, nil
 }
 
-func open(ctx context.Context, conn *Conn, query, keyColumn string) (*Rows, error) {
+func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since) (*Rows, error) {
 	query = trimQuery(query)
 	cols, err := DescribeConn(ctx, conn, query)
 	if err != nil {
@@ -75,12 +75,16 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string) (*Rows, erro
 	ident := pgx.Identifier{keyColumn}.Sanitize()
 	textKey := cols[keyIdx].Type == "text" || cols[keyIdx].Type == "varchar"
 	nfields := len(cols)
+	where, params, err := pgSince(cols, since)
+	if err != nil {
+		return nil, err
+	}
 	var wrapped string
 	if textKey {
-		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m ORDER BY m.%s COLLATE \"C\" NULLS LAST", query, ident)
+		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m%s ORDER BY m.%s COLLATE \"C\" NULLS LAST", query, where, ident)
 	} else {
-		wrapped = fmt.Sprintf("SELECT m.*, ((m.%s)::text COLLATE \"C\") FROM (\n%s\n) AS m ORDER BY %d NULLS LAST",
-			ident, query, len(cols)+1)
+		wrapped = fmt.Sprintf("SELECT m.*, ((m.%s)::text COLLATE \"C\") FROM (\n%s\n) AS m%s ORDER BY %d NULLS LAST",
+			ident, query, where, len(cols)+1)
 		keyIdx = len(cols)
 		nfields++
 	}
@@ -107,8 +111,34 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string) (*Rows, erro
 	if !textKey {
 		formats[keyIdx] = textFormat
 	}
-	rr := pc.ExecPrepared(ctx, "", nil, nil, formats)
+	rr := pc.ExecPrepared(ctx, "", params, nil, formats)
 	return &Rows{conn: conn, rr: rr, cols: cols, codecs: codecs, keyIdx: keyIdx}, nil
+}
+
+// pgSince is the WHERE clause of a read narrowed by since (nil: none) and its parameter, as
+// text that Postgres parses as the column's type. The planner pushes the condition into the
+// model's query, so an index on the column serves it.
+func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error) {
+	if since == nil {
+		return "", nil, nil
+	}
+	names, types := make([]string, len(cols)), make([]string, len(cols))
+	for i, c := range cols {
+		names[i], types[i] = c.Name, c.Type
+	}
+	typ, err := since.columnType(names, types)
+	if err != nil {
+		return "", nil, err
+	}
+	c := "m." + pgx.Identifier{since.Column}.Sanitize()
+	from := since.From
+	switch {
+	case since.Kind == CursorText:
+		c += ` COLLATE "C"`
+	case since.Kind == CursorTime && zoned(typ):
+		from += "+00"
+	}
+	return fmt.Sprintf(" WHERE (%s >= $1 OR %s IS NULL)", c, c), [][]byte{[]byte(from)}, nil
 }
 
 // trimQuery drops trailing semicolons and blanks so the query can be wrapped in a subquery.

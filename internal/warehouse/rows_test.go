@@ -164,7 +164,7 @@ func TestEncodeTypes(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
-			rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT 1 AS k, "+tt.expr+" AS v", "k")
+			rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT 1 AS k, "+tt.expr+" AS v", "k", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestNumericBinaryMatchesText(t *testing.T) {
 		exprs = append(exprs, "'"+v+"'::numeric")
 	}
 	q := fmt.Sprintf("SELECT 1 AS k, ARRAY[%s] AS a, ARRAY[%s]::text[] AS t", strings.Join(exprs, ","), strings.Join(exprs, ","))
-	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, "k")
+	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestNumericBinaryMatchesText(t *testing.T) {
 func TestAppendObject(t *testing.T) {
 	url := newWarehouse(t)
 	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url},
-		`SELECT 'a@b.c' AS "Email", 42 AS n, NULL::text AS missing, '{"x":1}'::jsonb AS j;`, "Email")
+		`SELECT 'a@b.c' AS "Email", 42 AS n, NULL::text AS missing, '{"x":1}'::jsonb AS j;`, "Email", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestAppendObject(t *testing.T) {
 
 func readKeys(t *testing.T, url, query, key string) []string {
 	t.Helper()
-	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, query, key)
+	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, query, key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,25 +319,25 @@ func TestOrderByKeyText(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	url := newWarehouse(t, "CREATE TABLE users (id int, email text)")
 	ctx := context.Background()
-	_, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT email FROM users", "id")
+	_, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT email FROM users", "id", nil)
 	if err == nil || !strings.Contains(err.Error(), `lost its key column: its result has no column "id"`) {
 		t.Errorf("missing key column: got %v", err)
 	}
-	_, err = Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELEC id FROM users", "id")
+	_, err = Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELEC id FROM users", "id", nil)
 	if err == nil || !strings.Contains(err.Error(), `syntax error at or near "SELEC"`) {
 		t.Errorf("bad SQL: got %v", err)
 	}
-	_, err = Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT id FROM nope", "id")
+	_, err = Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT id FROM nope", "id", nil)
 	if err == nil || !strings.Contains(err.Error(), `relation "nope" does not exist`) {
 		t.Errorf("missing table: got %v", err)
 	}
-	_, err = Open(ctx, &controlplane.PostgresConfig{URL: "postgres://postgres:hunter2@127.0.0.1:1/x?sslmode=disable"}, "SELECT 1", "k")
+	_, err = Open(ctx, &controlplane.PostgresConfig{URL: "postgres://postgres:hunter2@127.0.0.1:1/x?sslmode=disable"}, "SELECT 1", "k", nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("unreachable warehouse: got %v", err)
 	}
 
 	// An error while rows stream ends the iteration with the warehouse's message.
-	rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT g AS k, 1 / (g - 5000) AS v FROM generate_series(1, 10000) g", "k")
+	rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT g AS k, 1 / (g - 5000) AS v FROM generate_series(1, 10000) g", "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestCloseEarly(t *testing.T) {
 	url := newWarehouse(t)
-	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT g AS k, repeat('x', 100) AS v FROM generate_series(1, 200000) g -- trailing comment", "k")
+	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, "SELECT g AS k, repeat('x', 100) AS v FROM generate_series(1, 200000) g -- trailing comment", "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestStreamingMemory(t *testing.T) {
 	const n = 200000
 	// About 60 MB of JSON in total; a collected result would blow the bound below.
 	rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url},
-		fmt.Sprintf("SELECT md5(g::text) || '@example.com' AS k, repeat(md5(g::text), 8) AS v, g AS n, now() AS t FROM generate_series(1, %d) g", n), "k")
+		fmt.Sprintf("SELECT md5(g::text) || '@example.com' AS k, repeat(md5(g::text), 8) AS v, g AS n, now() AS t FROM generate_series(1, %d) g", n), "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +413,7 @@ func TestCancelWhileStreaming(t *testing.T) {
 	url := newWarehouse(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT g AS k FROM generate_series(1, 1000000) g", "k")
+	rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, "SELECT g AS k FROM generate_series(1, 1000000) g", "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,8 @@ type Source interface {
 	// warehouse rejects returns an error carrying the warehouse's message.
 	Describe(ctx context.Context, query string) ([]controlplane.Column, error)
 	// Open streams query's rows in the key order above. keyColumn must be a column of the result.
-	Open(ctx context.Context, query, keyColumn string) (Stream, error)
+	// since, when set, narrows the read to the rows at or after a cursor value (see Since).
+	Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error)
 	// Ping connects and starts a read: the connection test.
 	Ping(ctx context.Context) error
 	// TableQuery is the SQL that reads every column of table ("schema.table" or "table").

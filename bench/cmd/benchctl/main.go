@@ -3,7 +3,7 @@
 // Census guide's, a control plane with two syncs to the bench receiver, measures the ceilings
 // (E: COPY the model out; D: post the same volume of pre-encoded batches with a bare HTTP loop)
 // and times `backflow-runner sync` for a first run, a run with nothing changed, a run with 1%
-// updated, and a mirror run with 1% deleted. Each case runs -repeat times (default 3) and each
+// updated, and a mirror run with 1% deleted (then cursor.go's cases). Each case runs -repeat times (default 3) and each
 // ceiling is measured as many times; the best of each counts, so another process's burst on a
 // shared machine does not decide a ratio (every sample is in results.json). It prints a table and
 // writes results.json.
@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,8 @@ type sizeResult struct {
 	Repeat   int      `json:"repeat"` // timed runs per case; seconds is the best of them
 	Ceilings ceilings `json:"ceilings"`
 	Cases    []result `json:"cases"`
+	// DeliveryLog: the log's cost, measured at the largest size (cursor.go).
+	DeliveryLog *deliveryLogCost `json:"delivery_log,omitempty"`
 }
 
 type report struct {
@@ -368,6 +371,9 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		return nil, fmt.Errorf("generate users: %w", err)
 	}
 	logf("generated %d users in %.1fs", n, time.Since(start).Seconds())
+	if err := execAll(ctx, e.whURL, cursorIndex); err != nil {
+		return nil, err
+	}
 
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -409,6 +415,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 		{Name: recordSync, ModelID: m.ID, DestinationID: dest.ID, Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize,
 			Request: &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
 				New: &controlplane.OperationRequest{Method: "POST", Path: "/users/{{ record.unique_id | url_encode }}", Body: recordBody}}},
+		cursorSyncDef(m.ID, dest.ID),
 	} {
 		if err := store.CreateSync(ctx, y); err != nil {
 			return nil, err
@@ -454,7 +461,7 @@ func minPositive(best, v float64) float64 {
 
 // batchBody encodes one envelope of batchSize real records, as the runner would send them.
 func batchBody(ctx context.Context, e *env) ([]byte, error) {
-	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: e.whURL}, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: e.whURL}, e.model.Query()+" LIMIT "+strconv.Itoa(batchSize), "unique_id", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -750,7 +757,13 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 			return sr, failed
 		}
 	}
-	return sr, nil
+	cursorCases, err := runCursorCases(ctx, cfg, e, n, sr.Ceilings)
+	sr.Cases = append(sr.Cases, cursorCases...)
+	if err != nil || n != slices.Max(cfg.sizes) {
+		return sr, err
+	}
+	sr.DeliveryLog, err = runDeliveryLogCost(ctx, cfg, e, n)
+	return sr, err
 }
 
 func printTable(w io.Writer, rep report) {
@@ -771,6 +784,7 @@ func printTable(w io.Writer, rep report) {
 				r.Case, r.Rows, r.SentChanged, r.SentDeleted, r.Seconds, r.RecordsPerS, r.Ceiling, r.Ratio,
 				targetText(r.Target), r.PeakMB, mark)
 		}
+		printDeliveryLog(w, s.DeliveryLog)
 	}
 	// The design's bound on growth: the largest size's peak within 1.2× of the smallest's.
 	if len(rep.Sizes) > 1 {

@@ -321,7 +321,7 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 	if err != nil {
 		return wr, err
 	}
-	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: pgWH}, "SELECT * FROM public.users LIMIT "+strconv.Itoa(batchSize), "unique_id")
+	rows, err := warehouse.Open(ctx, &controlplane.PostgresConfig{URL: pgWH}, "SELECT * FROM public.users LIMIT "+strconv.Itoa(batchSize), "unique_id", nil)
 	if err != nil {
 		return wr, err
 	}

@@ -73,3 +73,22 @@ resource "backflow_sync" "contacts" {
     mode    = "record" # or "batch": one request per batch, rendered with `records`
   }
 }
+
+# A large table synced often (backflow_model.orders reads a table with an updated_at column):
+# each run reads only the rows whose updated_at is at or after the highest value the last
+# successful run read, minus 15 minutes for rows committed late (an index on updated_at lets
+# the warehouse find them without a scan). Once a day a run reads the whole table, which finds
+# the rows that left it: their "deleted" operations.
+resource "backflow_sync" "orders_mirror" {
+  name           = "Orders mirror"
+  model_id       = backflow_model.orders.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "mirror"
+  primary_key    = "order_id"
+
+  cursor          = "updated_at"
+  cursor_lookback = "15m" # default 5m
+  full_read_every = "24h" # the default
+
+  schedule = { every = "5m" }
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -235,6 +236,9 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 func printRun(w io.Writer, r *controlplane.Run) {
 	fmt.Fprintf(w, "run %d of sync %q: %s in %s (trigger %s)\n", r.ID, r.SyncName, r.Status,
 		r.Duration().Round(time.Millisecond), r.Trigger)
+	if s := readText(r.ReadMode, r.ReadFrom); s != "" {
+		fmt.Fprintf(w, "  read      %s\n", s)
+	}
 	c := r.Counts
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, kv := range []struct {
@@ -256,6 +260,15 @@ func printRun(w io.Writer, r *controlplane.Run) {
 	}
 }
 
+// readText says what a cursor sync's run read: "full", or "incremental, from <value>"; empty
+// for a sync without a cursor.
+func readText(mode, from string) string {
+	if mode == controlplane.ReadIncremental {
+		return mode + ", from " + strconv.Quote(from)
+	}
+	return mode
+}
+
 func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Sync, full bool, samples int) error {
 	dr, err := eng.DryRun(ctx, y.ID, full, samples)
 	if err != nil {
@@ -263,6 +276,12 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	}
 	c := dr.Counts
 	fmt.Fprintf(e.stdout, "dry run of sync %q (%s): nothing was sent, the ledger did not move\n", y.Name, y.Behavior)
+	if s := readText(dr.ReadMode, dr.ReadFrom); s != "" {
+		if dr.ReadWhy != "" {
+			s += " (" + dr.ReadWhy + ")"
+		}
+		fmt.Fprintf(e.stdout, "  read       %s\n", s)
+	}
 	fmt.Fprintf(e.stdout, "  extracted  %d\n  invalid    %d\n", c.Extracted, c.Invalid)
 	fmt.Fprintf(e.stdout, "  changed    %d (new %d, changed %d)\n  deleted    %d\n", c.New+c.Changed, c.New, c.Changed, c.Deleted)
 	for _, op := range []string{webhook.OpChanged, webhook.OpDeleted} {

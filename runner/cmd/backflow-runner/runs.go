@@ -189,6 +189,9 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		fmt.Fprintf(w, "  queued    as #%d (backflow-runner trigger, or the API)\n", r.JobID)
 	}
 	fmt.Fprintf(w, "  started   %s\n", r.StartedAt.UTC().Format(time.RFC3339))
+	if s := readText(r.ReadMode, r.ReadFrom); s != "" {
+		fmt.Fprintf(w, "  read      %s\n", s)
+	}
 	if !r.FinishedAt.IsZero() {
 		fmt.Fprintf(w, "  finished  %s\n", r.FinishedAt.UTC().Format(time.RFC3339))
 	}

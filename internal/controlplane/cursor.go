@@ -1,0 +1,103 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Incremental reads: a sync with a Cursor reads only the rows whose cursor is at or after the
+// highest cursor value its last successful run read (its mark) minus its lookback, and the whole
+// model every FullReadEvery. The runner decides which (runner/cursor.go); this file holds the
+// settings' rules and the mark's storage.
+
+// Defaults and bounds of a sync's cursor settings; the provider validates with these.
+const (
+	DefaultCursorLookback = 5 * time.Minute
+	DefaultFullReadEvery  = 24 * time.Hour
+	MinFullReadEvery      = time.Minute
+)
+
+// Read modes recorded with a cursor sync's runs.
+const (
+	ReadFull        = "full"
+	ReadIncremental = "incremental"
+)
+
+// ParseCursorLookback reads a cursor_lookback: a Go duration, zero or more ("0s": no lookback).
+// Empty is the default.
+func ParseCursorLookback(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultCursorLookback, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("cursor_lookback %q is not a duration of zero or more, such as 5m or 1h", s)
+	}
+	return d, nil
+}
+
+// ParseFullReadEvery reads a full_read_every: a Go duration of at least MinFullReadEvery. Empty
+// is the default.
+func ParseFullReadEvery(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultFullReadEvery, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < MinFullReadEvery {
+		return 0, fmt.Errorf("full_read_every %q is not a duration of at least %s, such as 24h or 6h", s, MinFullReadEvery)
+	}
+	return d, nil
+}
+
+// CursorState is what a sync's last successful run with a cursor left for the next one.
+type CursorState struct {
+	// Definition is a digest of the definition the mark is valid for (the runner computes it).
+	Definition string
+	// Mark is the highest cursor value read, as the warehouse prints it (its JSON text for
+	// strings); empty with HasMark false when no row had a cursor value.
+	Mark    string
+	HasMark bool
+	// FullReadAt is when the last successful full read started.
+	FullReadAt time.Time
+	// LedgerKeys is how many keys the ledger held after that run.
+	LedgerKeys int64
+}
+
+// GetCursorState reads sync syncID's cursor state; nil when it has none.
+func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState, error) {
+	var c CursorState
+	var mark *string
+	err := s.pool.QueryRow(ctx, `SELECT definition, mark, full_read_at, ledger_keys FROM backflow.sync_cursors
+		WHERE sync_id = $1`, syncID).Scan(&c.Definition, &mark, &c.FullReadAt, &c.LedgerKeys)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the cursor of sync %d: %w", syncID, err)
+	}
+	if mark != nil {
+		c.Mark, c.HasMark = *mark, true
+	}
+	return &c, nil
+}
+
+// saveCursor stores a succeeded run's cursor state (Run.NextCursor), in the transaction that
+// records its end.
+func saveCursor(ctx context.Context, tx pgx.Tx, syncID int64, c *CursorState) error {
+	var mark *string
+	if c.HasMark {
+		mark = &c.Mark
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO backflow.sync_cursors (sync_id, definition, mark, full_read_at, ledger_keys)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sync_id) DO UPDATE SET definition = excluded.definition,
+		mark = excluded.mark, full_read_at = excluded.full_read_at, ledger_keys = excluded.ledger_keys`,
+		syncID, c.Definition, mark, c.FullReadAt, c.LedgerKeys)
+	if err != nil {
+		return fmt.Errorf("record the cursor of sync %d: %w", syncID, err)
+	}
+	return nil
+}

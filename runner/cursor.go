@@ -1,0 +1,274 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+)
+
+// Incremental reads. A sync with a cursor (a model column that grows when a row changes, such
+// as updated_at) reads, on most runs, only the rows whose cursor is at or after its mark (the
+// highest cursor value its last successful run read) minus its lookback, and rows whose cursor
+// is NULL. The ledger still decides what is new, changed or unchanged, so a row read twice is
+// sent once. Such a read sees only some keys, so it diffs only those (looking each up in the
+// ledger) and sends no deletes. A full read, which finds a mirror sync's deletes and anything a
+// cursor missed (a row whose cursor went backwards, one that arrived later than the lookback),
+// happens when:
+//   - the sync has no mark yet, or its definition changed since the mark was taken (model,
+//     primary key, mappings, cursor, destination, behavior): the mark says nothing about the
+//     new definition's records;
+//   - its ledger is empty (a first run, or after the destination changed);
+//   - the run is a --full resend or a marking run (they are about every record);
+//   - full_read_every has passed since the last successful full read.
+//
+// The mark moves only with a successful run, in the transaction that records its end
+// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was.
+
+// readPlan is what a run of a sync reads: the whole model or, for an incremental read, the rows
+// at or after a cursor value.
+type readPlan struct {
+	cursor     string // the cursor column; "" for a sync without one
+	kind       warehouse.CursorKind
+	mode       string           // controlplane.ReadFull or ReadIncremental; "" without a cursor
+	since      *warehouse.Since // set for an incremental read
+	why        string           // why a cursor sync reads the whole model
+	prev       *controlplane.CursorState
+	definition string
+}
+
+func (p *readPlan) incremental() bool { return p.since != nil }
+
+// cursorDefinition is a digest of what a mark is valid for.
+func cursorDefinition(y *controlplane.Sync, query string) string {
+	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior})
+	h := xxh3.Hash128(b).Bytes()
+	return hex.EncodeToString(h[:])
+}
+
+// cursorKind is how sync y's cursor compares, from the model's described columns; an error
+// when the column is not a model column or cannot be a cursor (the provider refuses both at
+// plan time; this catches a model changed since).
+func cursorKind(y *controlplane.Sync, m *controlplane.Model) (warehouse.CursorKind, error) {
+	for _, c := range m.Columns {
+		if c.Name == y.Cursor {
+			k := warehouse.CursorKindOf(c.Type)
+			if k == warehouse.CursorNone {
+				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s, which cannot be a cursor "+
+					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type)
+			}
+			return k, nil
+		}
+	}
+	return warehouse.CursorNone, fmt.Errorf("sync %q: its cursor %q is not a column of the model %q (%s): "+
+		"change the sync's cursor or the model", y.Name, y.Cursor, m.Name, columnList(m.Columns))
+}
+
+func columnList(cols []controlplane.Column) string {
+	var b bytes.Buffer
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name)
+	}
+	return b.String()
+}
+
+// planRead decides what a run of y reads. ledgerEmpty: the sync has delivered nothing (or its
+// ledger was reset). full: a --full resend or a marking run. now is the run's start.
+func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, query string,
+	ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
+	p := &readPlan{cursor: y.Cursor}
+	if y.Cursor == "" {
+		return p, nil
+	}
+	var err error
+	if p.kind, err = cursorKind(y, m); err != nil {
+		return nil, err
+	}
+	lookback, err := controlplane.ParseCursorLookback(y.CursorLookback)
+	if err != nil {
+		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
+	}
+	every, err := controlplane.ParseFullReadEvery(y.FullReadEvery)
+	if err != nil {
+		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
+	}
+	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, query)
+	if y.ID != 0 {
+		if p.prev, err = e.Store.GetCursorState(ctx, y.ID); err != nil {
+			return nil, err
+		}
+	}
+	switch prev := p.prev; {
+	case full:
+		p.why = "a full or marking run reads every record"
+	case prev == nil:
+		p.why = "the sync has no cursor mark yet"
+	case prev.Definition != p.definition:
+		p.why = "the sync's definition changed since its last mark"
+	case ledgerEmpty:
+		p.why = "the sync's ledger is empty"
+	case !now.Before(prev.FullReadAt.Add(every)):
+		p.why = fmt.Sprintf("the last full read was %s ago (full_read_every = %s)",
+			now.Sub(prev.FullReadAt).Round(time.Second), every)
+	case !prev.HasMark:
+		p.why = "no row read so far had a cursor value"
+	default:
+		from, err := cursorBound(p.kind, prev.Mark, lookback)
+		if err != nil {
+			return nil, fmt.Errorf("sync %q: %w", y.Name, err)
+		}
+		p.mode = controlplane.ReadIncremental
+		p.since = &warehouse.Since{Column: y.Cursor, Kind: p.kind, From: from}
+	}
+	return p, nil
+}
+
+// Cursor values as the tracker compares them (cursorText): a time as "2006-01-02 15:04:05.999999"
+// in UTC (the warehouses print times so, or in RFC 3339 with a Z, which the tracker brings to
+// this form), a date as "2006-01-02", an integer as its digits, a text as itself.
+const cursorTimeLayout = "2006-01-02 15:04:05.999999999"
+
+// cursorBound is the lower bound of an incremental read: the mark minus the lookback for a time
+// or a date cursor (a date's rounded down to the day), the mark itself for an integer or text
+// cursor (they have no lookback).
+func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration) (string, error) {
+	switch kind {
+	case warehouse.CursorTime:
+		t, err := time.Parse(cursorTimeLayout, mark)
+		if err != nil {
+			return "", fmt.Errorf("the cursor's mark %q is not a time: %w", mark, err)
+		}
+		return t.Add(-lookback).Format("2006-01-02 15:04:05.999999"), nil
+	case warehouse.CursorDate:
+		t, err := time.Parse("2006-01-02", mark)
+		if err != nil {
+			return "", fmt.Errorf("the cursor's mark %q is not a date: %w", mark, err)
+		}
+		return t.Add(-lookback).Format("2006-01-02"), nil
+	}
+	return mark, nil
+}
+
+// cursorTracker finds the highest cursor value of the rows a run reads (its next mark).
+type cursorTracker struct {
+	kind warehouse.CursorKind
+	col  int    // the cursor's column in the rows
+	max  []byte // in cursorText's form
+	have bool
+	buf  []byte
+}
+
+func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, error) {
+	if p == nil || p.cursor == "" {
+		return nil, nil
+	}
+	for i, c := range cols {
+		if c.Name == p.cursor {
+			return &cursorTracker{kind: p.kind, col: i}, nil
+		}
+	}
+	return nil, fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
+		"add the column back to the model's SQL or change the sync's cursor", p.cursor, columnList(cols))
+}
+
+// observe takes the current row's cursor value into account. NULL, and values that are no
+// instant or number (Postgres's infinity, years before 1 or after 9999), do not move the mark.
+func (t *cursorTracker) observe(src source) {
+	t.buf = src.AppendValue(t.buf[:0], t.col)
+	v, ok := cursorText(t.kind, t.buf)
+	if !ok {
+		return
+	}
+	if !t.have || cursorLess(t.kind, t.max, v) {
+		t.max, t.have = append(t.max[:0], v...), true
+	}
+}
+
+// cursorText turns a value's JSON encoding into the form cursor values are compared in, in
+// place; false for NULL and values that cannot be a mark.
+func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
+	switch kind {
+	case warehouse.CursorTime, warehouse.CursorDate:
+		// "2019-12-08 14:19:52.5", "2019-12-08T14:19:52.5Z", "2019-12-08"
+		if len(v) < 12 || v[0] != '"' || v[1] < '0' || v[1] > '9' || v[5] != '-' {
+			return nil, false
+		}
+		v = v[1 : len(v)-1]
+		if v[len(v)-1] == 'Z' {
+			v = v[:len(v)-1]
+		}
+		if len(v) > 10 && v[10] == 'T' {
+			v[10] = ' '
+		}
+		return v, true
+	case warehouse.CursorInteger:
+		if len(v) == 0 || v[0] == 'n' { // null
+			return nil, false
+		}
+		return v, true
+	case warehouse.CursorText:
+		if len(v) < 2 || v[0] != '"' {
+			return nil, false
+		}
+		if bytes.IndexByte(v, '\\') < 0 {
+			return v[1 : len(v)-1], true
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return nil, false
+		}
+		return []byte(s), true
+	}
+	return nil, false
+}
+
+// cursorLess reports whether cursor value a sorts before b (both in cursorText's form). Times
+// and dates in that form sort as their bytes; integers by sign, then length, then digits.
+func cursorLess(kind warehouse.CursorKind, a, b []byte) bool {
+	if kind != warehouse.CursorInteger {
+		return bytes.Compare(a, b) < 0
+	}
+	na, nb := len(a) > 0 && a[0] == '-', len(b) > 0 && b[0] == '-'
+	switch {
+	case na != nb:
+		return na
+	case na:
+		a, b = b[1:], a[1:] // both negative: the larger magnitude is the smaller
+	}
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// nextCursor is the cursor state a run that read by plan p leaves if it succeeds. The mark is
+// the highest value read (for an incremental read, never below the mark it started from: rows
+// below it were not read); a full read also restarts the full_read_every clock and counts the
+// ledger's keys.
+func nextCursor(p *readPlan, t *cursorTracker, start time.Time, c controlplane.RunCounts, ledgerKeys int64) *controlplane.CursorState {
+	if p == nil || p.cursor == "" || t == nil {
+		return nil
+	}
+	next := &controlplane.CursorState{Definition: p.definition, FullReadAt: start,
+		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0)}
+	if t.have {
+		next.Mark, next.HasMark = string(t.max), true
+	}
+	if p.incremental() {
+		next.FullReadAt, next.LedgerKeys = p.prev.FullReadAt, p.prev.LedgerKeys+c.New
+		if !t.have || cursorLess(p.kind, t.max, []byte(p.prev.Mark)) {
+			next.Mark, next.HasMark = p.prev.Mark, true
+		}
+	}
+	return next
+}

@@ -1,0 +1,80 @@
+package runner
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+)
+
+// conformCursor: a cursor of each kind (a time, an integer, a text) narrows the read in the
+// warehouse: the second run reads only the rows at or after the mark (and the NULL cursors),
+// sends the one whose cursor moved and not the one changed without moving it, and no delete; a
+// full read then sends what the cursor missed and the delete.
+func conformCursor(t *testing.T, w conformanceWarehouse) {
+	for _, col := range []string{"ts", "n", "s"} {
+		t.Run(col, func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec(w.cursors)
+			c.model("select * from cur", "id", controlplane.BehaviorMirror, 2)
+			c.describe()
+			c.sync.Cursor = col
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			run, _ := c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"changed 1", "changed 2", "changed 3", "changed 4", "changed 5"}, c.sent("id")); diff != "" {
+				t.Errorf("first run (-want +got):\n%s", diff)
+			}
+			if run.ReadMode != controlplane.ReadFull {
+				t.Errorf("first run read %q, want full", run.ReadMode)
+			}
+			c.exec(`UPDATE cur SET v = 2, ts = '2021-01-01 00:00:00', n = 100, s = 'b' WHERE id = 2`)
+			c.exec(`UPDATE cur SET v = 2 WHERE id = 1`) // its cursor did not move
+			c.exec(`DELETE FROM cur WHERE id = 3`)
+			run, _ = c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"changed 2"}, c.sent("id")); diff != "" {
+				t.Errorf("incremental run (-want +got):\n%s", diff)
+			}
+			// Read: 2 (moved), 4 (at the mark, or within the lookback), 5 (NULL cursor).
+			if run.ReadMode != controlplane.ReadIncremental || run.Counts.Extracted != 3 || run.Counts.Changed != 1 {
+				t.Errorf("incremental run: read %q from %q, counts %+v; want incremental, 3 extracted, 1 changed",
+					run.ReadMode, run.ReadFrom, run.Counts)
+			}
+			want := map[string]string{"ts": "2020-01-03 23:55:00", "n": "40", "s": "a04"}[col]
+			if run.ReadFrom != want {
+				t.Errorf("incremental read from %q, want %q", run.ReadFrom, want)
+			}
+			expireFullRead(t, c.store, c.sync.ID)
+			run, _ = c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"changed 1", "deleted 3"}, c.sent("id")); diff != "" {
+				t.Errorf("full read (-want +got):\n%s", diff)
+			}
+			if run.ReadMode != controlplane.ReadFull {
+				t.Errorf("third run read %q, want full", run.ReadMode)
+			}
+		})
+	}
+}
+
+// describe stores the sync's model's columns as the provider would (the cursor's kind comes
+// from them).
+func (c *conformance) describe() {
+	c.t.Helper()
+	m, err := c.store.GetModel(c.ctx, c.sync.ModelID)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	src, err := warehouse.For(c.wc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if m.Columns, err = src.Describe(c.ctx, m.SQL); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.store.UpdateModel(c.ctx, m); err != nil {
+		c.t.Fatal(err)
+	}
+}

@@ -1,0 +1,290 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// expireFullRead makes a cursor sync's last full read older than its full_read_every, so that
+// its next run reads the whole model.
+func expireFullRead(t *testing.T, store *controlplane.Store, syncID int64) {
+	t.Helper()
+	if _, err := store.Pool().Exec(context.Background(), `UPDATE backflow.sync_cursors SET full_read_at = full_read_at - interval '25 hours'
+		WHERE sync_id = $1`, syncID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cursorFixture is newFixture's sync with cursor = "updated_at" (and the model's columns
+// stored, as the provider stores them).
+func cursorFixture(t *testing.T, behavior string) *fixture {
+	t.Helper()
+	f := newFixture(t, behavior, nil)
+	cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.model.Columns = cols
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	f.sync.Cursor = "updated_at"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// receiverState applies what the receiver accepted, in order, to state (key → record).
+func receiverState(state map[string]map[string]any, got []webhooktest.Delivery) {
+	for _, d := range got {
+		k := jsonText(d.Data["id"])
+		if d.Op == webhook.OpDeleted {
+			delete(state, k)
+		} else {
+			state[k] = d.Data
+		}
+	}
+}
+
+// TestCursorRuns: late-arriving rows inside and outside the lookback, a cursor that goes
+// backwards, NULL cursors, and the receiver's state equal to a full read's in the end.
+func TestCursorRuns(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	state := map[string]map[string]any{}
+	step := func(name string, wantMode, wantFrom string, want string, wantExtracted int64) {
+		t.Helper()
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		got, recs := f.recv.Take("id")
+		receiverState(state, recs)
+		if diff := cmp.Diff(lines(want), got); diff != "" {
+			t.Errorf("%s: sent (-want +got):\n%s", name, diff)
+		}
+		if run.ReadMode != wantMode || run.ReadFrom != wantFrom || run.Counts.Extracted != wantExtracted {
+			t.Errorf("%s: read %q from %q with %d extracted; want %q from %q with %d", name,
+				run.ReadMode, run.ReadFrom, run.Counts.Extracted, wantMode, wantFrom, wantExtracted)
+		}
+		stored, err := f.store.GetRun(f.ctx, run.ID)
+		if err != nil || stored.ReadMode != run.ReadMode || stored.ReadFrom != run.ReadFrom {
+			t.Errorf("%s: stored run read %q from %q (%v)", name, stored.ReadMode, stored.ReadFrom, err)
+		}
+	}
+	step("first run", controlplane.ReadFull, "", "changed 1\nchanged 10\nchanged 2\nchanged 3\nchanged 4", 5)
+	// The mark is 2022-04-04 04:04:04: the read starts 5 minutes (the default lookback) before.
+	from := "2022-04-04 03:59:04"
+	step("nothing changed", controlplane.ReadIncremental, from, "", 1)
+
+	f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-01-01 00:00:00')`) // new, after the mark
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)    // changed, cursor moved
+	f.exec(`UPDATE users SET name = 'Cyrus', updated_at = '2022-04-04 04:01:00' WHERE id = 3`)    // arrived late, within the lookback
+	f.exec(`UPDATE users SET name = 'Diane', updated_at = '2022-04-04 03:00:00' WHERE id = 4`)    // arrived late, outside the lookback
+	f.exec(`UPDATE users SET name = 'Eddie', updated_at = '2018-01-01 00:00:00' WHERE id = 10`)   // its cursor went backwards
+	f.exec(`INSERT INTO users VALUES (6, 'gus@example.com', 'Gus', false, NULL)`)                 // NULL cursor
+	step("incremental", controlplane.ReadIncremental, from, "changed 2\nchanged 3\nchanged 5\nchanged 6", 4)
+	// The mark moved to 2023-01-02; the NULL cursor is read by every run, and sent only once.
+	step("nothing more", controlplane.ReadIncremental, "2023-01-01 23:55:00", "", 2)
+
+	// A full read (full_read_every passed) finds what the cursor missed.
+	expireFullRead(t, f.store, f.sync.ID)
+	step("full read", controlplane.ReadFull, "", "changed 10\nchanged 4", 7)
+
+	// The receiver holds what a full resend of the model holds.
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
+	_, all := f.recv.Take("id")
+	full := map[string]map[string]any{}
+	receiverState(full, all)
+	if diff := cmp.Diff(full, state); diff != "" {
+		t.Errorf("the receiver's state after cursor runs differs from a full read's (-full +cursor):\n%s", diff)
+	}
+}
+
+// TestCursorFailedRunKeepsMark: a failed run leaves the mark where it was, so the next run
+// reads from the same value and sends what the failed one did not deliver.
+func TestCursorFailedRunKeepsMark(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.engine.MaxRetries = 1
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	before, err := f.store.GetCursorState(f.ctx, f.sync.ID)
+	if err != nil || before == nil || before.Mark != "2022-04-04 04:04:04" {
+		t.Fatalf("cursor after the first run: %+v, %v", before, err)
+	}
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.recv.Handle(func(*webhooktest.Request, http.ResponseWriter) bool { panic(http.ErrAbortHandler) })
+	f.run(controlplane.RunFailed, RunOptions{})
+	after, err := f.store.GetCursorState(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Fatalf("a failed run moved the cursor (-before +after):\n%s", diff)
+	}
+	f.recv.Handle(nil)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2"}) || run.ReadFrom != "2022-04-04 03:59:04" {
+		t.Fatalf("the run after the failed one read from %q and sent %v", run.ReadFrom, got)
+	}
+	if st, _ := f.store.GetCursorState(f.ctx, f.sync.ID); st.Mark != "2023-01-02 00:00:00" {
+		t.Errorf("mark after the successful run = %q", st.Mark)
+	}
+}
+
+// TestCursorReadsInFull: a --full resend, a changed definition and an emptied ledger each read
+// the whole model.
+func TestCursorReadsInFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if run := f.run(controlplane.RunSucceeded, RunOptions{Full: true}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("--full read %q", run.ReadMode)
+	}
+	f.exec(`DELETE FROM users WHERE id = 3`)
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental || run.Counts.Deleted != 0 {
+		t.Errorf("incremental run: read %q, counts %+v (no deletes)", run.ReadMode, run.Counts)
+	}
+	f.sync.Mappings = []controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "name"}}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if run.ReadMode != controlplane.ReadFull || run.Counts.Deleted != 1 || run.Counts.Changed != 4 {
+		t.Errorf("after a mappings change: read %q, counts %+v; want full, 4 changed, 1 deleted", run.ReadMode, run.Counts)
+	}
+}
+
+func TestCursorValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind      warehouse.CursorKind
+		json      string
+		text      string
+		ok        bool
+		lessThan  string // a value (cursorText form) it sorts before
+		notBefore string // one it does not
+	}{
+		{warehouse.CursorTime, `"2019-12-08 14:19:52"`, "2019-12-08 14:19:52", true, "2019-12-08 14:19:52.5", "2019-12-08 14:19:51.999"},
+		{warehouse.CursorTime, `"2019-12-08T14:19:52.5Z"`, "2019-12-08 14:19:52.5", true, "2019-12-08 14:19:53", "2019-12-08 14:19:52"},
+		{warehouse.CursorTime, `"infinity"`, "", false, "", ""},
+		{warehouse.CursorTime, `null`, "", false, "", ""},
+		{warehouse.CursorDate, `"2019-12-08"`, "2019-12-08", true, "2019-12-09", "2019-12-07"},
+		{warehouse.CursorInteger, `-12`, "-12", true, "-2", "-100"},
+		{warehouse.CursorInteger, `9`, "9", true, "10", "-10"},
+		{warehouse.CursorText, `"a\"b"`, `a"b`, true, "a#", "a!"},
+	} {
+		got, ok := cursorText(tc.kind, []byte(tc.json))
+		if ok != tc.ok || string(got) != tc.text {
+			t.Errorf("cursorText(%s, %s) = %q, %v; want %q, %v", tc.kind, tc.json, got, ok, tc.text, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		if !cursorLess(tc.kind, got, []byte(tc.lessThan)) || cursorLess(tc.kind, got, []byte(tc.notBefore)) {
+			t.Errorf("%s %q: want before %q and not before %q", tc.kind, got, tc.lessThan, tc.notBefore)
+		}
+	}
+	for _, tc := range []struct {
+		kind     warehouse.CursorKind
+		mark     string
+		lookback time.Duration
+		want     string
+	}{
+		{warehouse.CursorTime, "2022-04-04 04:04:04.25", 5 * time.Minute, "2022-04-04 03:59:04.25"},
+		{warehouse.CursorTime, "2022-04-04 00:01:00", time.Hour, "2022-04-03 23:01:00"},
+		{warehouse.CursorDate, "2022-04-04", time.Minute, "2022-04-03"},
+		{warehouse.CursorDate, "2022-04-04", 0, "2022-04-04"},
+		{warehouse.CursorInteger, "40", time.Hour, "40"},
+	} {
+		if got, err := cursorBound(tc.kind, tc.mark, tc.lookback); err != nil || got != tc.want {
+			t.Errorf("cursorBound(%s, %q, %s) = %q, %v; want %q", tc.kind, tc.mark, tc.lookback, got, err, tc.want)
+		}
+	}
+}
+
+// TestCursorPreviewAndGuards: a dry run reads as the next run would (incrementally: counts over
+// the rows read, no deletes), and a guard's percentages and min_model_rows apply as guard.go says.
+func TestCursorPreviewAndGuards(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	minRows, maxChanged := int64(5), 30.0
+	f.sync.Guard = &controlplane.Guard{MinModelRows: &minRows, MaxChangedPercent: &maxChanged}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.exec(`DELETE FROM users WHERE id = 3`)
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := controlplane.RunCounts{Extracted: 2, Changed: 1} // rows 10 (within the lookback) and 2
+	if dr.ReadMode != controlplane.ReadIncremental || dr.ReadFrom != "2022-04-04 03:59:04" || dr.Counts != want || dr.Blocked != "" {
+		t.Errorf("dry run: read %q from %q, counts %+v, blocked %q; want incremental from 2022-04-04 03:59:04, %+v, not blocked "+
+			"(min_model_rows applies to full reads)", dr.ReadMode, dr.ReadFrom, dr.Counts, dr.Blocked, want)
+	}
+	// 2 changed of the 5 keys delivered: 40%, over max_changed_percent.
+	f.exec(`UPDATE users SET name = 'Ada L', updated_at = '2023-01-02 00:00:00' WHERE id = 1`)
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || run.Status != controlplane.RunBlocked || !strings.Contains(err.Error(), "2 of the 5 keys") {
+		t.Fatalf("incremental run over max_changed_percent: %+v, %v; want blocked, measured against 5 keys", run, err)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("a blocked run sent %v", got)
+	}
+	if st, _ := f.store.GetCursorState(f.ctx, f.sync.ID); st.Mark != "2022-04-04 04:04:04" {
+		t.Errorf("a blocked run moved the mark to %q", st.Mark)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 1", "changed 2"}) {
+		t.Errorf("accepted run sent %v", got)
+	}
+}
+
+// cursorValueSource is one column of cursor values, as a warehouse encodes them.
+type cursorValueSource struct {
+	memSource
+	vals [][]byte
+}
+
+func (s *cursorValueSource) AppendValue(b []byte, _ int) []byte { return append(b, s.vals[s.i-1]...) }
+
+// BenchmarkCursorObserve: what a cursor costs per row read (the tracker's encode, normalise and
+// compare), for the time and integer kinds.
+func BenchmarkCursorObserve(b *testing.B) {
+	for _, kind := range []warehouse.CursorKind{warehouse.CursorTime, warehouse.CursorInteger} {
+		b.Run(kind.String(), func(b *testing.B) {
+			src := &cursorValueSource{}
+			for i := range 4096 {
+				v := fmt.Appendf(nil, `"2019-%02d-%02dT%02d:%02d:07.%06dZ"`, 1+i%12, 1+i%28, i%24, i%60, i)
+				if kind == warehouse.CursorInteger {
+					v = fmt.Appendf(nil, "%d", i*7919%100003)
+				}
+				src.keys, src.vals = append(src.keys, nil), append(src.vals, v)
+			}
+			t := &cursorTracker{kind: kind}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if src.i >= len(src.vals) {
+					src.i = 0
+				}
+				src.Next()
+				t.observe(src)
+			}
+		})
+	}
+}
