@@ -142,6 +142,19 @@ func (r *Receiver) Handle(h Handler) {
 	r.handle = h
 }
 
+// Gate sets (nil: removes) a function called with each request's number before the receiver
+// answers it; it may block. It replaces any Handler.
+func (r *Receiver) Gate(gate func(n int)) {
+	if gate == nil {
+		r.Handle(nil)
+		return
+	}
+	r.Handle(func(q *Request, _ http.ResponseWriter) bool {
+		gate(q.N)
+		return false
+	})
+}
+
 // Requests returns the requests accepted so far (those a Handler answered are not kept).
 func (r *Receiver) Requests() []Request {
 	r.mu.Lock()

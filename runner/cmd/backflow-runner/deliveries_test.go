@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -15,14 +14,14 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // pickyHook answers 503 to the first request that carries user 1, 422 to every request that
 // carries user 7, and 200 to the rest; while block is set, a request carrying user 3 waits for
 // it to be closed.
 type pickyHook struct {
-	srv     *httptest.Server
+	*webhooktest.Receiver
 	mu      sync.Mutex
 	failed1 bool
 	block   chan struct{}
@@ -30,16 +29,14 @@ type pickyHook struct {
 }
 
 func newPickyHook(t *testing.T) *pickyHook {
-	h := &pickyHook{}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var env webhook.Envelope
-		if err := json.Unmarshal(body, &env); err != nil {
+	h := &pickyHook{Receiver: webhooktest.New(t)}
+	h.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.Envelope == nil {
 			w.WriteHeader(400)
-			return
+			return true
 		}
 		ids := map[string]bool{}
-		for _, d := range env.Data {
+		for _, d := range q.Envelope.Data {
 			var m map[string]any
 			_ = json.Unmarshal(d, &m)
 			ids[fmt.Sprint(m["unique_id"])] = true
@@ -55,7 +52,7 @@ func newPickyHook(t *testing.T) *pickyHook {
 		case block != nil && ids["3"]:
 			close(blocked)
 			<-block
-			w.WriteHeader(200)
+			return false
 		case first1:
 			w.WriteHeader(503)
 			_, _ = io.WriteString(w, "try again")
@@ -63,10 +60,10 @@ func newPickyHook(t *testing.T) *pickyHook {
 			w.WriteHeader(422)
 			_, _ = io.WriteString(w, `{"error":"user 7 has no valid email"}`)
 		default:
-			w.WriteHeader(200)
+			return false
 		}
-	}))
-	t.Cleanup(h.srv.Close)
+		return true
+	})
 	return h
 }
 
@@ -109,7 +106,7 @@ func (w *world) record(key string) recordAnswer {
 func TestDeliveryLogCommands(t *testing.T) {
 	t.Parallel()
 	h := newPickyHook(t)
-	w := newWorld(t, 12, h.srv.URL, 4)
+	w := newWorld(t, 12, h.URL, 4)
 	code, out, errOut := w.runCmd("sync", "Active users to webhook")
 	if code != 0 || !regexp.MustCompile(`rejected\s+1`).MatchString(out) {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
@@ -204,7 +201,7 @@ func TestDeliveryLogCommands(t *testing.T) {
 func TestDeliveryRetention(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 5, h.srv.URL, 2)
+	w := newWorld(t, 5, h.URL, 2)
 	if code, out, errOut := w.runCmd("sync", "Active users to webhook"); code != 0 {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // binary is backflow-runner, built once for the package's tests.
@@ -125,64 +124,9 @@ func (w *world) runCmd(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// hook is a webhook receiver that keeps the latest version of each record it accepted.
-type hook struct {
-	srv      *httptest.Server
-	mu       sync.Mutex
-	requests int
-	inFlight int
-	overlaps int
-	latest   map[string]map[string]any // unique_id → record
-	// gate, when set, is called before answering; it may block.
-	gate func(n int)
-}
-
-func newHook(t *testing.T) *hook {
-	h := &hook{latest: map[string]map[string]any{}}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var env webhook.Envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			w.WriteHeader(400)
-			return
-		}
-		h.mu.Lock()
-		h.requests++
-		n := h.requests
-		h.inFlight++
-		if h.inFlight > 1 {
-			h.overlaps++
-		}
-		gate := h.gate
-		h.mu.Unlock()
-		if gate != nil {
-			gate(n)
-		}
-		h.mu.Lock()
-		h.inFlight--
-		for _, d := range env.Data {
-			var m map[string]any
-			_ = json.Unmarshal(d, &m)
-			h.latest[fmt.Sprint(m["unique_id"])] = m
-		}
-		h.mu.Unlock()
-		w.WriteHeader(200)
-	}))
-	t.Cleanup(h.srv.Close)
-	return h
-}
-
-func (h *hook) setGate(gate func(n int)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.gate = gate
-}
-
-func (h *hook) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.latest)
-}
+// newHook is the webhook endpoint of a CLI test: the shared recording receiver, whose View keeps
+// the latest version of each record it accepted, by unique_id.
+func newHook(t *testing.T) *webhooktest.Receiver { return webhooktest.New(t) }
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
@@ -352,7 +296,7 @@ func TestKilledMidRun(t *testing.T) {
 	block := make(chan struct{})
 	var once sync.Once
 	reached := make(chan struct{})
-	h.setGate(func(n int) {
+	h.Gate(func(n int) {
 		if n > 30 {
 			once.Do(func() { close(reached) })
 			<-block
@@ -365,7 +309,7 @@ func TestKilledMidRun(t *testing.T) {
 			close(block)
 		}
 	})
-	w := newWorld(t, 2000, h.srv.URL, 10)
+	w := newWorld(t, 2000, h.URL, 10)
 	c := w.cmd("sync", "Active users to webhook", "--concurrency", "2")
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
@@ -386,7 +330,7 @@ func TestKilledMidRun(t *testing.T) {
 	if delivered >= 2000 {
 		t.Fatalf("the whole run was committed (%d) before the kill", delivered)
 	}
-	h.setGate(nil)
+	h.Gate(nil)
 	close(block)
 
 	// Change delivered and undelivered records alike.
@@ -395,10 +339,9 @@ func TestKilledMidRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second sync: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	view := h.View()
 	for i := 1; i <= 2000; i++ {
-		rec := h.latest[fmt.Sprint(i)]
+		rec := view[fmt.Sprint(i)]
 		if rec == nil {
 			t.Fatalf("record %d never arrived", i)
 		}
@@ -431,10 +374,10 @@ func TestKilledMidRun(t *testing.T) {
 func TestTwoRunnersNeverOverlap(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 300, h.srv.URL, 10)
+	w := newWorld(t, 300, h.URL, 10)
 	// The first request waits until the other runner is queued on the sync's lock, so the two
 	// runs surely contend.
-	h.setGate(func(n int) {
+	h.Gate(func(n int) {
 		if n == 1 {
 			waitFor(t, "the second runner to wait for the lock", func() bool {
 				var waiting int
@@ -473,13 +416,11 @@ func TestTwoRunnersNeverOverlap(t *testing.T) {
 	if !strings.Contains(outs[0]+outs[1], "is being run by another runner; waiting") {
 		t.Errorf("neither runner said it waited:\n%s\n%s", outs[0], outs[1])
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.overlaps != 0 {
-		t.Errorf("%d requests overlapped: two runs of the sync ran at once", h.overlaps)
+	if n := h.Overlaps(); n != 0 {
+		t.Errorf("%d requests overlapped: two runs of the sync ran at once", n)
 	}
-	if h.requests != 60 {
-		t.Errorf("got %d requests, want 60 (two full runs of 30 batches)", h.requests)
+	if n := h.Seen(); n != 60 {
+		t.Errorf("got %d requests, want 60 (two full runs of 30 batches)", n)
 	}
 }
 
@@ -488,7 +429,7 @@ func TestTwoRunnersNeverOverlap(t *testing.T) {
 func TestDaemon(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 5, h.srv.URL, 100)
+	w := newWorld(t, 5, h.URL, 100)
 	w.sync.ScheduleEvery = "1h"
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
@@ -524,8 +465,8 @@ func TestDaemon(t *testing.T) {
 		runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 5)
 		return err == nil && len(runs) == 1 && runs[0].Status == controlplane.RunSucceeded
 	})
-	if h.count() != 5 {
-		t.Errorf("the scheduled run delivered %d records, want 5", h.count())
+	if len(h.View()) != 5 {
+		t.Errorf("the scheduled run delivered %d records, want 5", len(h.View()))
 	}
 	for _, path := range []string{"/healthz", "/metrics"} {
 		resp, err := http.Get("http://" + addr + path)
@@ -559,13 +500,13 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	started := make(chan struct{}, 100)
-	h.setGate(func(n int) {
+	h.Gate(func(n int) {
 		if n > 2 {
 			started <- struct{}{}
 			<-release
 		}
 	})
-	w := newWorld(t, 100, h.srv.URL, 10)
+	w := newWorld(t, 100, h.URL, 10)
 	w.sync.ScheduleCron = "* * * * *"
 	// Created a minute ago, so the first cron time after creation has passed.
 	if _, err := w.store.Pool().Exec(w.ctx, `UPDATE backflow.syncs SET schedule_cron = '* * * * *',
@@ -618,7 +559,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	block := make(chan struct{})
 	var once sync.Once
 	reached := make(chan struct{})
-	h.setGate(func(n int) {
+	h.Gate(func(n int) {
 		if n > 3 {
 			once.Do(func() { close(reached) })
 			<-block
@@ -626,7 +567,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	})
 	var unblock sync.Once
 	t.Cleanup(func() { unblock.Do(func() { close(block) }) })
-	w := newWorld(t, 200, h.srv.URL, 10)
+	w := newWorld(t, 200, h.URL, 10)
 	w.sync.ScheduleEvery = "1h"
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
@@ -655,7 +596,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 		t.Fatalf("after the kill: runs %+v, want one left running", runs)
 	}
 	stale := runs[0].ID
-	h.setGate(nil)
+	h.Gate(nil)
 	unblock.Do(func() { close(block) })
 
 	second := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--rescue-after", "1s")
@@ -677,7 +618,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	if err := second.Wait(); err != nil {
 		t.Errorf("the second daemon did not stop cleanly: %v\n%s", err, secondOut.String())
 	}
-	if n := h.count(); n != 200 {
+	if n := len(h.View()); n != 200 {
 		t.Errorf("%d of the 200 records arrived", n)
 	}
 	if n := w.ledgerCount(); n != 200 {

@@ -52,7 +52,7 @@ func TestHelpCommand(t *testing.T) {
 func TestUnknownSyncSuggestsNames(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 1, h.srv.URL, 10)
+	w := newWorld(t, 1, h.URL, 10)
 	for _, tc := range []struct{ args []string }{
 		{[]string{"sync", "active users to WEBHOOK"}},
 		{[]string{"runs", "active users"}},
@@ -75,7 +75,7 @@ func TestUnknownSyncSuggestsNames(t *testing.T) {
 func TestRetriesAreLogged(t *testing.T) {
 	t.Parallel()
 	h := newPickyHook(t) // 503 to the first request carrying user 1
-	w := newWorld(t, 3, h.srv.URL, 10)
+	w := newWorld(t, 3, h.URL, 10)
 	code, out, errOut := w.runCmd("sync", "Active users to webhook", "--log-format", "json")
 	if code != 0 {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
@@ -127,7 +127,7 @@ func TestRetriesAreLogged(t *testing.T) {
 func TestRunsShowsErrorsInFull(t *testing.T) {
 	t.Parallel()
 	h := newPickyHook(t) // refuses user 7
-	w := newWorld(t, 8, h.srv.URL, 4)
+	w := newWorld(t, 8, h.URL, 4)
 	if code, out, errOut := w.runCmd("sync", "Active users to webhook"); code != 0 {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -179,7 +179,7 @@ func TestRunsShowsErrorsInFull(t *testing.T) {
 func TestDaemonLogs(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 2, h.srv.URL, 10)
+	w := newWorld(t, 2, h.URL, 10)
 	w.sync.ScheduleEvery = "1h"
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)

@@ -1,66 +1,26 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
-// viewHook rebuilds what a receiver holds: per key, `changed` sets the record and `deleted`
-// removes it, in arrival order.
-type viewHook struct {
-	srv      *httptest.Server
-	mu       sync.Mutex
-	requests int
-	view     map[string]map[string]any
-	answered chan struct{} // a value after each 2xx, when someone listens
-}
-
-func newViewHook(t *testing.T) *viewHook {
-	h := &viewHook{view: map[string]map[string]any{}, answered: make(chan struct{})}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return // the runner died mid-request: nothing was received
-		}
-		var env webhook.Envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			w.WriteHeader(400)
-			return
-		}
-		time.Sleep(time.Millisecond) // a little latency, so that kills land mid-request too
-		h.mu.Lock()
-		h.requests++
-		for _, d := range env.Data {
-			var m map[string]any
-			_ = json.Unmarshal(d, &m)
-			k := fmt.Sprint(m["unique_id"])
-			if env.Operation == webhook.OpDeleted {
-				delete(h.view, k)
-			} else {
-				h.view[k] = m
-			}
-		}
-		h.mu.Unlock()
-		w.WriteHeader(200)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-		select {
-		case h.answered <- struct{}{}:
-		default:
-		}
-	}))
-	t.Cleanup(h.srv.Close)
+// newViewHook is a receiver whose View rebuilds what a receiving side holds: per key, `changed`
+// sets the record and `deleted` removes it, in arrival order. Each request waits a little before
+// its answer, so that kills land mid-request too.
+func newViewHook(t *testing.T) *webhooktest.Receiver {
+	h := webhooktest.New(t)
+	h.Handle(func(*webhooktest.Request, http.ResponseWriter) bool {
+		time.Sleep(time.Millisecond)
+		return false
+	})
 	return h
 }
 
@@ -77,7 +37,7 @@ func TestSIGKILLSoak(t *testing.T) {
 			t.Logf("seed %d", seed)
 			rng := rand.New(rand.NewPCG(seed, 1))
 			h := newViewHook(t)
-			w := newWorld(t, 2000, h.srv.URL, 25)
+			w := newWorld(t, 2000, h.URL, 25)
 			w.sync.Behavior = behavior
 			if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 				t.Fatal(err)
@@ -104,7 +64,7 @@ func TestSIGKILLSoak(t *testing.T) {
 					// Right after a 2xx: most likely before the run recorded it.
 					for n := 1 + rng.IntN(6); n > 0; n-- {
 						select {
-						case <-h.answered:
+						case <-h.Answered():
 						case <-time.After(5 * time.Second):
 							n = 0
 						}
@@ -139,11 +99,10 @@ func TestSIGKILLSoak(t *testing.T) {
 			if err := rows.Err(); err != nil {
 				t.Fatal(err)
 			}
-			h.mu.Lock()
-			defer h.mu.Unlock()
+			view := h.View()
 			bad := 0
 			for k, v := range want {
-				got := h.view[k]
+				got := view[k]
 				if got == nil || got["version"] != v {
 					if bad++; bad <= 10 {
 						t.Errorf("key %s: the receiver holds %v, the warehouse version %v", k, got, v)
@@ -151,7 +110,7 @@ func TestSIGKILLSoak(t *testing.T) {
 				}
 			}
 			if behavior == controlplane.BehaviorMirror {
-				for k := range h.view {
+				for k := range view {
 					if _, ok := want[k]; !ok {
 						if bad++; bad <= 10 {
 							t.Errorf("key %s: still at the receiver, gone from the warehouse", k)
@@ -160,9 +119,9 @@ func TestSIGKILLSoak(t *testing.T) {
 				}
 			}
 			if bad > 0 {
-				t.Fatalf("%d keys differ after %d kills (%d requests received)", bad, kills, h.requests)
+				t.Fatalf("%d keys differ after %d kills (%d requests received)", bad, kills, h.Seen())
 			}
-			t.Logf("%d kills, %d requests, %d keys, all equal", kills, h.requests, len(want))
+			t.Logf("%d kills, %d requests, %d keys, all equal", kills, h.Seen(), len(want))
 		})
 	}
 }

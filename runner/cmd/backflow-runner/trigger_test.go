@@ -16,7 +16,7 @@ import (
 func TestTriggerWait(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	w := newWorld(t, 5, h.srv.URL, 100)
+	w := newWorld(t, 5, h.URL, 100)
 	child := &controlplane.Sync{Name: "after users", ModelID: w.sync.ModelID, DestinationID: w.dest.ID,
 		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: 100, After: []int64{w.sync.ID}}
 	if err := w.store.CreateSync(w.ctx, child); err != nil {
