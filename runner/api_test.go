@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // serveAPI serves Handler with a run queue, as `run --listen` does, for the test's lifetime.
@@ -146,7 +147,7 @@ func TestAPIQueuesRuns(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- d.Run(ctx) }()
 	var got QueuedRunJSON
-	waitUntil(t, "the queued run to end", func() bool {
+	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
 		got = get()
 		return got.Status != QueuedStatusQueued && got.Status != controlplane.RunRunning
 	})
@@ -189,7 +190,7 @@ func TestQueuedRunSkippedWhenPaused(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- d.Run(ctx) }()
 	var got *QueuedRun
-	waitUntil(t, "the queued run to be taken", func() bool {
+	controlplanetest.WaitFor(t, "the queued run to be taken", func() bool {
 		got, err = queue.Status(f.ctx, q.ID)
 		return err == nil && got.Done()
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -181,7 +182,7 @@ func TestLostLockFencesTheRun(t *testing.T) {
 		aDone <- result{run, err}
 	}()
 	// B waits for the lock while A runs.
-	waitUntil(t, "run A to start", func() bool {
+	controlplanetest.WaitFor(t, "run A to start", func() bool {
 		runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 1)
 		return len(runs) == 1
 	})

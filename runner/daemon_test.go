@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -40,7 +41,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 		replicas = append(replicas, d)
 		go func() { errs <- d.Run(ctx) }()
 	}
-	waitUntil(t, "the every sync to run", func() bool {
+	controlplanetest.WaitFor(t, "the every sync to run", func() bool {
 		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
 		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
 	})
@@ -68,18 +69,6 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	}
 	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("delivered %v, want the 5 users once", got)
-	}
-}
-
-// waitUntil polls cond until it holds, failing the test after a generous deadline.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -137,7 +126,7 @@ func TestStoppedRunIsRedone(t *testing.T) {
 	d2 := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
 		StopTimeout: 5 * time.Second}
 	go func() { errc <- d2.Run(ctx2) }()
-	waitUntil(t, "the handed-back work to be redone", func() bool {
+	controlplanetest.WaitFor(t, "the handed-back work to be redone", func() bool {
 		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
 		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
 	})
@@ -194,7 +183,7 @@ func TestRunOutlivesRescueTimeout(t *testing.T) {
 	// Well past the job's timeout (this waits for the timeout to pass; it asserts no duration).
 	time.Sleep(time.Second)
 	releaseOnce.Do(func() { close(release) })
-	waitUntil(t, "the run to finish", func() bool {
+	controlplanetest.WaitFor(t, "the run to finish", func() bool {
 		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
 		return err == nil && len(runs) > 0 && runs[0].Status != controlplane.RunRunning
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -116,7 +117,7 @@ func (s *sequence) childRuns() []*controlplane.Run {
 // waitChildRun waits for the child's n-th run to succeed and checks it names parentRuns.
 func (s *sequence) waitChildRun(n int, parentRuns ...int64) {
 	s.t.Helper()
-	waitUntil(s.t, "the child to run after its parents", func() bool {
+	controlplanetest.WaitFor(s.t, "the child to run after its parents", func() bool {
 		runs := s.childRuns()
 		return len(runs) >= n && runs[0].Status == controlplane.RunSucceeded
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -226,7 +227,7 @@ func TestDeliveryRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
-	waitFor(t, "the daemon to delete the old rows", func() bool { return count() == 0 })
+	controlplanetest.WaitFor(t, "the daemon to delete the old rows", func() bool { return count() == 0 })
 	_ = d.Process.Signal(syscall.SIGTERM)
 	if err := d.Wait(); err != nil {
 		var ee *exec.ExitError

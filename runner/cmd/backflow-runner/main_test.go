@@ -203,7 +203,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "succeeded") || !regexp.MustCompile(`delivered\s+3`).MatchString(out) {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
 	}
-	waitFor(t, "the receiver to print the users", func() bool {
+	controlplanetest.WaitFor(t, "the receiver to print the users", func() bool {
 		return strings.Contains(recvOut.String(), "user3@example.com") && strings.Contains(recvOut.String(), `"Active users to webhook"`)
 	})
 
@@ -277,17 +277,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestKilledMidRun kills a `sync` with SIGKILL while batches are in flight, changes the
 // warehouse, runs again, and checks every record's latest version arrived.
 func TestKilledMidRun(t *testing.T) {
@@ -318,7 +307,7 @@ func TestKilledMidRun(t *testing.T) {
 	}
 	<-reached
 	// Wait for a ledger commit, so the kill lands between committed and uncommitted work.
-	waitFor(t, "a ledger commit", func() bool { return w.ledgerCount() > 0 })
+	controlplanetest.WaitFor(t, "a ledger commit", func() bool { return w.ledgerCount() > 0 })
 	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +368,7 @@ func TestTwoRunnersNeverOverlap(t *testing.T) {
 	// runs surely contend.
 	h.Gate(func(n int) {
 		if n == 1 {
-			waitFor(t, "the second runner to wait for the lock", func() bool {
+			controlplanetest.WaitFor(t, "the second runner to wait for the lock", func() bool {
 				var waiting int
 				// Only this test's database and this sync's lock: other tests run in parallel.
 				err := w.store.Pool().QueryRow(w.ctx, `SELECT count(*) FROM pg_locks
@@ -461,7 +450,7 @@ func TestDaemon(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the daemon did not start listening:\n%s", logBuf.String())
 	}
-	waitFor(t, "the scheduled run", func() bool {
+	controlplanetest.WaitFor(t, "the scheduled run", func() bool {
 		runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 5)
 		return err == nil && len(runs) == 1 && runs[0].Status == controlplane.RunSucceeded
 	})
@@ -525,7 +514,7 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the cron sync did not start:\n%s", logs.String())
 	}
-	waitFor(t, "a ledger commit", func() bool { return w.ledgerCount() == 20 })
+	controlplanetest.WaitFor(t, "a ledger commit", func() bool { return w.ledgerCount() == 20 })
 	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +597,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	t.Cleanup(func() { _ = second.Process.Kill() })
 	// River's leadership (whose rescuer does this) passes from the dead daemon once its lease
 	// ends, some seconds after the kill.
-	waitFor(t, "the rescued run to succeed", func() bool {
+	controlplanetest.WaitFor(t, "the rescued run to succeed", func() bool {
 		runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 10)
 		return err == nil && len(runs) > 1 && runs[0].Status == controlplane.RunSucceeded
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -65,7 +66,7 @@ func TestDaemonSendsNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
-	waitFor(t, "the run.failed event", func() bool {
+	controlplanetest.WaitFor(t, "the run.failed event", func() bool {
 		evs, err := w.store.ListNotificationEvents(w.ctx, n.ID)
 		return err == nil && len(evs) == 1 && !evs[0].SentAt.IsZero()
 	})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // help COMMAND is COMMAND --help; flags are shown with two dashes; no command is a usage error
@@ -191,7 +193,7 @@ func TestDaemonLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
-	waitFor(t, "the run and the next due time", func() bool {
+	controlplanetest.WaitFor(t, "the run and the next due time", func() bool {
 		s := out.String()
 		return strings.Contains(s, `"msg":"run finished"`) && strings.Contains(s, `"msg":"sync next due"`)
 	})

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // A receiver whose output is not a terminal (a background one, a log file) prints one line per
@@ -34,7 +36,7 @@ func TestReceiveCompactByDefaultWithoutTerminal(t *testing.T) {
 		if code, stdout, errOut := w.runCmd("sync", "Active users to webhook"); code != 0 {
 			t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, errOut)
 		}
-		waitFor(t, "the receiver to print the request", func() bool { return strings.Contains(out.String(), "records=3") })
+		controlplanetest.WaitFor(t, "the receiver to print the request", func() bool { return strings.Contains(out.String(), "records=3") })
 		_ = recv.Process.Kill()
 		_ = recv.Wait()
 		if got := strings.Contains(out.String(), "user3@example.com"); got != tc.bodies {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -64,7 +65,7 @@ func TestReceiveForScripts(t *testing.T) {
 		t.Errorf("unsigned request: %d, want 401", resp.StatusCode)
 	}
 
-	waitFor(t, "receive to print two requests", func() bool { return strings.Count(stdout.String(), "\n") >= 2 })
+	controlplanetest.WaitFor(t, "receive to print two requests", func() bool { return strings.Count(stdout.String(), "\n") >= 2 })
 	var got []webhook.ReceivedRequest
 	for _, l := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
 		var r webhook.ReceivedRequest

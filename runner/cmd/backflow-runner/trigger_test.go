@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // TestTriggerWait queues runs for a daemon with `trigger --wait`: it exits 0 when the run
@@ -37,7 +38,7 @@ func TestTriggerWait(t *testing.T) {
 	}
 	parentRun, _ := strconv.ParseInt(m[2], 10, 64)
 
-	waitFor(t, "the child to run after its parent", func() bool {
+	controlplanetest.WaitFor(t, "the child to run after its parent", func() bool {
 		runs, err := w.store.ListRuns(w.ctx, child.ID, 5)
 		return err == nil && len(runs) == 1 && runs[0].Status == controlplane.RunSucceeded
 	})
