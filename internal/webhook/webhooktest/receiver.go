@@ -205,13 +205,13 @@ func (r *Receiver) View() map[string]map[string]any {
 func (r *Receiver) Answered() <-chan struct{} { return r.answered }
 
 // Take returns and forgets the records accepted so far (the view stays), as "op key" strings
-// sorted (the key by keyName, in JSON), with the records themselves in arrival order.
+// sorted (the key by keyName, in JSON; nil for none), with the records themselves in arrival order.
 func (r *Receiver) Take(keyName string) ([]string, []Delivery) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	got := r.got
 	r.got, r.requests = nil, nil
-	out := make([]string, 0, len(got))
+	var out []string // nil when nothing was accepted
 	for _, d := range got {
 		b, _ := json.Marshal(d.Data[keyName])
 		out = append(out, d.Op+" "+string(b))
