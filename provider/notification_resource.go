@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 var (
@@ -43,6 +44,8 @@ type notificationModel struct {
 	Events        types.Set    `tfsdk:"events"`
 	SyncIDs       types.Set    `tfsdk:"sync_ids"`
 	Send          types.String `tfsdk:"send"`
+	Body          types.String `tfsdk:"body"`
+	ContentType   types.String `tfsdk:"content_type"`
 }
 
 // eventDescriptions says what each event means, in controlplane.Events' order.
@@ -117,6 +120,23 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Default:    stringdefault.StaticString(controlplane.SendOnChange),
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.SendModes...)},
 			},
+			"body": schema.StringAttribute{
+				MarkdownDescription: "A Liquid template of the body sent for each event, instead of the JSON event: the " +
+					"variable `event` is the JSON event (its fields under their JSON names: `{{ event.sync.name }}`, " +
+					"`{{ event.run.error | json }}`), with the filters of sync request templates (`json`, `url_encode`, " +
+					"`sha256`, `iso8601`, `unix`). Checked at plan time against a sample event of each subscribed event " +
+					"type (and, with a JSON content type, for valid JSON). Omitted: the JSON event as it is. A template " +
+					"that fails when an event is sent gives that event up, with the reason recorded.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"content_type": schema.StringAttribute{
+				MarkdownDescription: "The Content-Type header of the body. Default `" + controlplane.DefaultEventContentType + "`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(controlplane.DefaultEventContentType),
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
 		},
 	}
 }
@@ -127,7 +147,8 @@ func (r *NotificationResource) Configure(_ context.Context, req resource.Configu
 
 func (m *notificationModel) toNotification(ctx context.Context, diags *diag.Diagnostics) *controlplane.Notification {
 	n := &controlplane.Notification{ID: m.ID.ValueInt64(), Name: m.Name.ValueString(),
-		DestinationID: m.DestinationID.ValueInt64(), Send: m.Send.ValueString()}
+		DestinationID: m.DestinationID.ValueInt64(), Send: m.Send.ValueString(), Body: m.Body.ValueString(),
+		ContentType: m.ContentType.ValueString()}
 	diags.Append(m.Events.ElementsAs(ctx, &n.Events, false)...)
 	if !m.SyncIDs.IsNull() && !m.SyncIDs.IsUnknown() {
 		diags.Append(m.SyncIDs.ElementsAs(ctx, &n.SyncIDs, false)...)
@@ -143,6 +164,11 @@ func (m *notificationModel) fromNotification(ctx context.Context, n *controlplan
 	m.Name = types.StringValue(n.Name)
 	m.DestinationID = types.Int64Value(n.DestinationID)
 	m.Send = types.StringValue(n.Send)
+	m.Body = types.StringNull()
+	if n.Body != "" {
+		m.Body = types.StringValue(n.Body)
+	}
+	m.ContentType = types.StringValue(n.ContentType)
 	m.Events, d = types.SetValueFrom(ctx, types.StringType, n.Events)
 	diags.Append(d...)
 	ids := n.SyncIDs
@@ -176,13 +202,36 @@ func (r *NotificationResource) check(ctx context.Context, n *controlplane.Notifi
 	}
 }
 
+// checkBody renders n's body template, if any, for a sample event of each event n sends.
+func checkBody(n *controlplane.Notification, diags *diag.Diagnostics) {
+	if n.Body == "" {
+		return
+	}
+	err := webhook.CheckEventTemplate(n.Body, n.ContentType, n.Events, func(event string) []byte {
+		return controlplane.SampleEvent(event, n.Name)
+	})
+	if err != nil {
+		addAttributeError(diags, path.Root("body"), "Invalid Notification Body Template",
+			fmt.Sprintf("The body template of the notification %q fails: %v.", n.Name, err),
+			"Fix the template: its variable is `event`, the JSON event (for example {{ event.sync.name }}, "+
+				"{{ event.run.error | json }}); see the runner guide's Notifications section for its fields.", nil)
+	}
+}
+
 func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return
 	}
 	var plan notificationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.DestinationID.IsUnknown() || plan.SyncIDs.IsUnknown() || plan.Events.IsUnknown() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.Events.IsUnknown() && !plan.Body.IsUnknown() && !plan.ContentType.IsUnknown() {
+		checkBody(plan.toNotification(ctx, &resp.Diagnostics), &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() || plan.DestinationID.IsUnknown() || plan.SyncIDs.IsUnknown() || plan.Events.IsUnknown() ||
+		plan.Body.IsUnknown() || plan.ContentType.IsUnknown() {
 		return
 	}
 	r.check(ctx, plan.toNotification(ctx, &resp.Diagnostics), &resp.Diagnostics)
@@ -193,6 +242,7 @@ func (r *NotificationResource) save(ctx context.Context, plan *notificationModel
 	if diags.HasError() {
 		return
 	}
+	checkBody(n, diags)
 	r.check(ctx, n, diags)
 	if diags.HasError() {
 		return

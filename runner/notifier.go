@@ -77,10 +77,20 @@ func (n *notifier) pass(ctx context.Context) {
 
 func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
-	status, err := n.post(ctx, ev)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	body, err := eventRequestBody(ev)
+	if err != nil {
+		// Rendering again gives the same answer: given up at once, with the reason.
+		n.metrics.notification(notifyGivenUp)
+		log.Error("a notification event is given up: its body template failed (the syncs are not affected)", "err", err)
+		if rerr := n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}); rerr != nil {
+			log.Warn("could not record a failed notification attempt", "err", rerr)
+		}
+		return
+	}
+	status, err := n.post(ctx, ev, body)
 	if err == nil {
 		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
@@ -117,9 +127,24 @@ func (n *notifier) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// post sends the event once to its notification's destination, signed as the runner's batches
-// are, with the event id as the webhook-id. It returns the HTTP status (0 without an answer).
-func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent) (int, error) {
+// eventRequestBody is what is sent for ev: its JSON body, or what the notification's body
+// template renders for it, with the notification's content type.
+func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
+	ctype := cmp.Or(ev.ContentType, controlplane.DefaultEventContentType)
+	if ev.Body == "" {
+		return &webhook.Built{Body: ev.Payload, ContentType: ctype}, nil
+	}
+	body, err := webhook.RenderEvent(ev.Body, ev.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("the notification's body template: %w", err)
+	}
+	return &webhook.Built{Body: body, ContentType: ctype}, nil
+}
+
+// post sends the event's body once to its notification's destination, signed as the runner's
+// batches are, with the event id as the webhook-id. It returns the HTTP status (0 without an
+// answer).
+func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built) (int, error) {
 	dest, err := n.store.GetConnection(ctx, ev.DestinationID)
 	if err != nil {
 		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, err)
@@ -133,7 +158,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent) (int,
 	if tokens == nil {
 		tokens = new(tokenSources)
 	}
-	req, err := endpoint(dest, tokens, n.client).NewRequest(rctx, ev.EventID, ev.Payload)
+	req, err := endpoint(dest, tokens, n.client).BuildRequest(rctx, ev.EventID, body)
 	if err != nil {
 		return 0, err
 	}

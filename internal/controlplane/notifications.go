@@ -40,6 +40,9 @@ const (
 // SendModes lists the send modes, the default first.
 var SendModes = []string{SendOnChange, SendEveryTime}
 
+// DefaultEventContentType is the Content-Type of a notification's body unless it says another.
+const DefaultEventContentType = "application/json"
+
 // Notification sends events about syncs' runs to a webhook connection.
 type Notification struct {
 	ID            int64
@@ -48,15 +51,20 @@ type Notification struct {
 	Events        []string
 	SyncIDs       []int64 // empty: every sync
 	Send          string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Body is a Liquid template of the body sent for each event, with the event (EventBody) as
+	// `event`; empty: the event as JSON.
+	Body string
+	// ContentType is the Content-Type of the body; empty means DefaultEventContentType.
+	ContentType string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
-const notificationColumns = `id, name, destination_id, events, sync_ids, send, created_at, updated_at`
+const notificationColumns = `id, name, destination_id, events, sync_ids, send, body, content_type, created_at, updated_at`
 
 func scanNotification(row pgx.Row) (*Notification, error) {
 	var n Notification
-	err := row.Scan(&n.ID, &n.Name, &n.DestinationID, &n.Events, &n.SyncIDs, &n.Send, &n.CreatedAt, &n.UpdatedAt)
+	err := row.Scan(&n.ID, &n.Name, &n.DestinationID, &n.Events, &n.SyncIDs, &n.Send, &n.Body, &n.ContentType, &n.CreatedAt, &n.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -72,14 +80,18 @@ func notificationArgs(n *Notification) ([]string, []int64, string) {
 	if send == "" {
 		send = SendOnChange
 	}
+	if n.ContentType == "" {
+		n.ContentType = DefaultEventContentType
+	}
 	return n.Events, ids, send
 }
 
 // CreateNotification inserts n and sets its id and times.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
 	events, ids, send := notificationArgs(n)
-	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send).
+	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send, body, content_type)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send,
+		n.Body, n.ContentType).
 		Scan(&n.ID, &n.CreatedAt, &n.UpdatedAt)
 	if err != nil {
 		return nameTaken(refErr(err), "notification", n.Name)
@@ -92,8 +104,8 @@ func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
 func (s *Store) UpdateNotification(ctx context.Context, n *Notification) error {
 	events, ids, send := notificationArgs(n)
 	err := s.pool.QueryRow(ctx, `UPDATE backflow.notifications SET name = $2, destination_id = $3, events = $4,
-		sync_ids = $5, send = $6, updated_at = now() WHERE id = $1 RETURNING updated_at`,
-		n.ID, n.Name, n.DestinationID, events, ids, send).Scan(&n.UpdatedAt)
+		sync_ids = $5, send = $6, body = $7, content_type = $8, updated_at = now() WHERE id = $1 RETURNING updated_at`,
+		n.ID, n.Name, n.DestinationID, events, ids, send, n.Body, n.ContentType).Scan(&n.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -365,6 +377,9 @@ type PendingEvent struct {
 	Payload        []byte
 	Attempts       int // made before this one
 	DestinationID  int64
+	// Body and ContentType are the notification's (Notification.Body, .ContentType).
+	Body        string
+	ContentType string
 }
 
 // ClaimEvents takes up to limit events that are due, and holds them for lease (another daemon
@@ -376,7 +391,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 			SELECT id FROM backflow.notification_events
 			WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id`, limit, lease)
+		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type`, limit, lease)
 	if err != nil {
 		return nil, fmt.Errorf("take the notification events that are due: %w", err)
 	}
@@ -385,7 +400,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 	for rows.Next() {
 		var p PendingEvent
 		var attempts int32
-		if err := rows.Scan(&p.ID, &p.NotificationID, &p.EventID, &p.Event, &p.Payload, &attempts, &p.DestinationID); err != nil {
+		if err := rows.Scan(&p.ID, &p.NotificationID, &p.EventID, &p.Event, &p.Payload, &attempts, &p.DestinationID, &p.Body, &p.ContentType); err != nil {
 			return nil, err
 		}
 		p.Attempts = int(attempts)
@@ -469,4 +484,27 @@ func (s *Store) ListNotificationEvents(ctx context.Context, notificationID int64
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// SampleEvent is the JSON body of an example event of kind event for notification, as a run of
+// a sync named "example" would cause it, with every field present (the run's error and the
+// paused reason included, as quoted, multi-line text): what a body template is checked against
+// at plan time.
+func SampleEvent(event, notification string) []byte {
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := &Run{ID: 42, SyncID: 7, SyncName: "example", Status: RunSucceeded, Trigger: "schedule",
+		StartedAt: started, FinishedAt: started.Add(90 * time.Second),
+		Counts: RunCounts{Extracted: 120, New: 10, Changed: 5, Delivered: 13, Rejected: 2},
+		Error:  "POST https://api.example.com/… answered HTTP 503: \"busy\"\nafter 8 attempts"}
+	prev := &Run{Status: RunFailed}
+	switch event {
+	case EventRunFailed, EventSyncPaused:
+		r.Status, prev.Status = RunFailed, RunSucceeded
+	case EventRunBlocked:
+		r.Status = runBlocked
+	}
+	b := eventBody(event, &Notification{Name: notification}, r, prev, "the endpoint answered HTTP 410 Gone: \"gone\"")
+	b.PausedReason = cmp.Or(b.PausedReason, "the endpoint answered HTTP 410 Gone: \"gone\"")
+	out, _ := json.Marshal(b)
+	return out
 }

@@ -1,0 +1,52 @@
+package webhook
+
+import (
+	"fmt"
+
+	"github.com/osteele/liquid"
+)
+
+// Notification bodies as Liquid templates (controlplane.Notification.Body): the same engine and
+// filters as a sync's requests, with one variable, `event`: the event as its JSON body carries it
+// (controlplane.EventBody, fields under their JSON names).
+
+// RenderEvent renders the template src for the event whose JSON body is payload. The error is a
+// *TemplateError when src does not parse or does not render.
+func RenderEvent(src string, payload []byte) ([]byte, error) {
+	run, _ := engines()
+	return renderEvent(run, src, payload)
+}
+
+func renderEvent(e *liquid.Engine, src string, payload []byte) ([]byte, error) {
+	t, err := compileTemplate(e, src)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := decodeRecord(payload)
+	if err != nil {
+		return nil, fmt.Errorf("the event: %w", err)
+	}
+	return t.render(map[string]any{"event": ev})
+}
+
+// CheckEventTemplate is the plan-time check of a notification's body template src: compiled
+// strictly (an undefined variable is an error) and rendered for each sample event (samples maps
+// an event name to its JSON body, as controlplane.SampleEvent builds it); with a JSON content
+// type, what it renders must be valid JSON. The error names the event it failed for; its cause is
+// a *TemplateError (a line and column in src) or the JSON check's error.
+func CheckEventTemplate(src, contentType string, events []string, sample func(event string) []byte) error {
+	_, strict := engines()
+	if _, err := compileTemplate(strict, src); err != nil {
+		return err
+	}
+	for _, ev := range events {
+		body, err := renderEvent(strict, src, sample(ev))
+		if err == nil && IsJSON(contentType) {
+			err = checkJSON(body)
+		}
+		if err != nil {
+			return fmt.Errorf("rendered for a sample %s event: %w", ev, err)
+		}
+	}
+	return nil
+}
