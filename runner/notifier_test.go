@@ -2,10 +2,12 @@ package runner
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -243,4 +245,71 @@ func TestNotifications(t *testing.T) {
 		}
 	}
 	sink.mu.Unlock()
+}
+
+// A notification's body template (a Slack-style message) is rendered per event and sent with
+// its content type, signed over the rendered body; a template that fails when an event is sent
+// gives that event up at once with the reason, and the sync's run is unaffected.
+func TestNotificationTemplates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	type got struct {
+		body, ctype string
+	}
+	var mu sync.Mutex
+	var received []got
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(eventsSecret, r.Header, body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("event signature: %v", err)
+		}
+		mu.Lock()
+		received = append(received, got{string(body), r.Header.Get("Content-Type")})
+		mu.Unlock()
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(srv.Close)
+	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
+		URL: srv.URL + "/services/T000/B000/XXXX", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	slack := &controlplane.Notification{Name: "slack", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded},
+		Body: `{"text": {{ "Sync " | append: event.sync.name | append: " succeeded: " | append: event.run.counts.delivered | append: " delivered" | json }}}`}
+	// Written to the store directly (the provider's plan check refuses it): it fails when sent.
+	broken := &controlplane.Notification{Name: "broken", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded},
+		Body: "{{ event.event | no_such_filter }}", ContentType: "text/plain"}
+	for _, n := range []*controlplane.Notification{slack, broken} {
+		if err := f.store.CreateNotification(f.ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if slack.ContentType != "application/json" {
+		t.Errorf("default content type = %q", slack.ContentType)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	for range 3 {
+		n.pass(f.ctx)
+	}
+	want := []got{{fmt.Sprintf(`{"text": "Sync %s succeeded: 5 delivered"}`, f.sync.Name), "application/json"}}
+	mu.Lock()
+	if diff := cmp.Diff(want, received, cmp.AllowUnexported(got{})); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	mu.Unlock()
+	evs, err := f.store.ListNotificationEvents(f.ctx, broken.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].GivenUpAt.IsZero() || evs[0].Attempts != 1 || !strings.Contains(evs[0].LastError, "body template: line 1") {
+		t.Errorf("the event of the failing template: %+v, want given up after one attempt with the template's error", evs)
+	}
+	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != controlplane.RunSucceeded {
+		t.Errorf("runs: %+v", runs)
+	}
 }
