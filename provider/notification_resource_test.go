@@ -113,3 +113,73 @@ resource "backflow_notification" "n" {
 		},
 	})
 }
+
+// A body template: stored with its content type, importable, drift planned back; templates that
+// do not parse, name what an event does not have, or render invalid JSON are refused at plan
+// with their position, and nothing is stored.
+func TestAccNotificationBody(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_notification.n"
+	base := e.syncBase(hook.URL) + webhookConnection("alerts", "Alerts", hook.URL+"/alerts", "")
+	const slack = `{"text": {{ "Sync " | append: event.sync.name | append: " failed: " | append: event.run.error | json }}}`
+	withBody := func(body string) string {
+		return notificationResource("templated", fmt.Sprintf(`events = ["run.failed", "run.recovered"]
+  body   = %q`, body))
+	}
+	bad := func(body, want string) resource.TestStep {
+		return resource.TestStep{Config: e.config(base, withBody(body)), ExpectError: expectErr(want)}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if n := e.countNamed(t, "notifications", "templated"); n != 0 {
+				return fmt.Errorf("%d notifications left after destroy", n)
+			}
+			return e.checkDestroyed(s)
+		},
+		Steps: []resource.TestStep{
+			bad(`{"text": {{ event.sync.name | json }}`, `(?s)Invalid Notification Body Template.*not valid JSON.*line 1`),
+			bad("{\n  \"text\": \"{{ event.run.error }}\"\n}", `(?s)sample run\.failed event.*not valid JSON.*line 2, column`),
+			bad("{{ event.sink.name | json }}", `(?s)Invalid Notification Body Template.*line 1`),
+			bad("{\"text\": {{ event.sync.name | json }\n}", `(?s)Invalid Notification Body Template.*line 1`),
+			bad("{% if event.sync.name %}", `(?s)Invalid Notification Body Template.*line 1`),
+			{
+				PreConfig: func() {
+					if n := e.countNamed(t, "notifications", "templated"); n != 0 {
+						t.Errorf("%d notifications stored by refused plans", n)
+					}
+				},
+				Config: e.config(base, withBody(slack)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("body"), knownvalue.StringExact(slack)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("content_type"), knownvalue.StringExact("application/json")),
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{
+				PreConfig: func() {
+					e.execControlPlane(t, `UPDATE backflow.notifications SET body = '', content_type = 'text/plain' WHERE name = 'templated'`)
+				},
+				Config: e.config(base, withBody(slack)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A raw body with another content type is not checked as JSON.
+				Config: e.config(base, notificationResource("templated", `events = ["run.failed"]
+  body         = "{{ event.text }}"
+  content_type = "text/plain; charset=utf-8"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("content_type"), knownvalue.StringExact("text/plain; charset=utf-8")),
+				},
+			},
+		},
+	})
+}
