@@ -24,3 +24,15 @@ resource "backflow_notification" "rejections" {
   sync_ids       = [backflow_sync.users.id] # omit for every sync
   send           = "every_time"
 }
+
+# A Slack message of its own: the body is a Liquid template of the event (`event`, the JSON
+# event's fields), checked at plan time against a sample of each event.
+resource "backflow_notification" "slack" {
+  name           = "Slack: failures"
+  destination_id = backflow_connection.alerts.id
+  events         = ["run.failed", "run.recovered"]
+  body           = <<-EOT
+    {"text": {{ event.sync.name | append: ": run " | append: event.run.id | append: " " | append: event.run.status | append: ". " | append: event.run.error | json }}}
+  EOT
+  content_type   = "application/json" # the default
+}
