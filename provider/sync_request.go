@@ -348,20 +348,10 @@ func (r *SyncResource) testRequestOnSave(ctx context.Context, y *controlplane.Sy
 	if y.Request == nil || !y.Request.TestOnSave {
 		return
 	}
-	m, err := r.store.GetModel(ctx, y.ModelID)
-	if err != nil {
-		return // checkRefs reported it
-	}
-	dest, err := r.store.GetConnection(ctx, y.DestinationID)
-	if err != nil || dest.Webhook == nil {
-		return
-	}
-	rec, _, err := runner.SampleRecord(m.Columns, y)
-	if err != nil {
-		return
-	}
-	status, body, err := runner.SendSample(ctx, y, m, dest, rec)
+	rec, status, body, err := runner.SendSample(ctx, r.store, y)
 	switch {
+	case rec == nil:
+		return // no sample to send: a model or destination checkRefs reported, or mappings it refused
 	case err != nil:
 		addAttributeError(diags, path.Root("request").AtName("test_on_save"), "Request Test Failed",
 			fmt.Sprintf("The sync %q's `new` request, rendered for a sample record, could not be sent.", y.Name),

@@ -325,10 +325,7 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 }
 
 func (j *job) meta(runAt time.Time) *webhook.Meta {
-	var schema, table string
-	if j.src != nil { // nil for a sample request sent at plan time (SendSample): no warehouse at hand
-		schema, table = j.src.SchemaAndTable(j.model.Table)
-	}
+	schema, table := j.src.SchemaAndTable(j.model.Table)
 	return &webhook.Meta{
 		SyncRunAt: runAt, ConnectionName: j.dest.Name, ModelName: j.model.Name,
 		SchemaName: schema, TableName: table, SyncID: j.sync.ID, SyncName: j.sync.Name,

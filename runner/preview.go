@@ -287,11 +287,21 @@ func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
 	return &TestResult{Record: rec, Method: method, Status: status, Body: body}, nil
 }
 
-// SendSample sends sync y's test request (see Test) for the record rec of model m to dest, and
-// returns the answer's status and first 4 KiB: the provider's test_on_save of a request.
-func SendSample(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, dest *controlplane.Connection, rec []byte) (int, string, error) {
-	status, _, body, err := (&Engine{}).send(ctx, &job{sync: y, model: m, dest: dest}, rec)
-	return status, body, err
+// SendSample sends sync y's test request (see Test) for a sample record of its model's column
+// types (SampleRecord) to its destination, and returns that record and the answer's status and
+// first 4 KiB: the provider's test_on_save of a request. rec is nil when no request could be
+// built (the sync's model, destination or mappings are not usable), err then says why.
+func SendSample(ctx context.Context, store *controlplane.Store, y *controlplane.Sync) (rec []byte, status int, body string, err error) {
+	e := &Engine{Store: store}
+	j, err := e.load(ctx, y)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if rec, _, err = SampleRecord(j.model.Columns, y); err != nil {
+		return nil, 0, "", err
+	}
+	status, _, body, err = e.send(ctx, j, rec)
+	return rec, status, body, err
 }
 
 // send sends the test request for rec.
