@@ -84,11 +84,7 @@ func (d *DuckDB) bounded(ctx context.Context) (context.Context, context.CancelFu
 }
 
 func (d *DuckDB) TableQuery(table string) string {
-	parts := strings.SplitN(table, ".", 2)
-	for i, p := range parts {
-		parts[i] = quoteDuck(p)
-	}
-	return "SELECT * FROM " + strings.Join(parts, ".")
+	return selectTable(table, quoteDuck)
 }
 
 // SchemaAndTable: a table named alone is in DuckDB's default schema, main (unless init_sql

@@ -98,11 +98,7 @@ func (m *MySQL) Timeouts() (statement, lock time.Duration) {
 }
 
 func (m *MySQL) TableQuery(table string) string {
-	parts := strings.SplitN(table, ".", 2)
-	for i, p := range parts {
-		parts[i] = quoteMySQL(p)
-	}
-	return "SELECT * FROM " + strings.Join(parts, ".")
+	return selectTable(table, quoteMySQL)
 }
 
 // SchemaAndTable: MySQL's schemas are its databases, so a table named alone is in the URL's

@@ -103,6 +103,16 @@ func For(c *controlplane.Connection) (Source, error) {
 		c.Name, kind, strings.Join(Kinds(), ", "))
 }
 
+// selectTable is the query of a table model: all of "schema.table" or "table", each part quoted
+// as an identifier by quote.
+func selectTable(table string, quote func(string) string) string {
+	parts := strings.SplitN(table, ".", 2)
+	for i, p := range parts {
+		parts[i] = quote(p)
+	}
+	return "SELECT * FROM " + strings.Join(parts, ".")
+}
+
 // wrapQuery makes query a derived table m of a SELECT: newlines around it, since it may end with
 // a -- comment.
 func wrapQuery(query string) string {
