@@ -275,14 +275,13 @@ func locate(src string, err liquid.SourceError) *TemplateError {
 // integers that fit as int64, other numbers as json.Number (their exact text), strings, bools,
 // nil.
 func decodeRecord(rec []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(rec))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("the record is not a JSON object: %w", err)
+	v, err := decodeValue(bytes.TrimSpace(rec))
+	m, ok := v.(map[string]any)
+	if err == nil && !ok {
+		err = fmt.Errorf("it is %.20q", rec)
 	}
-	for k, v := range m {
-		m[k] = numbers(v)
+	if err != nil {
+		return nil, fmt.Errorf("the record is not a JSON object: %w", err)
 	}
 	return m, nil
 }
