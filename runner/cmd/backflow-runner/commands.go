@@ -135,7 +135,7 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 			if *mark && (*full || *dry) {
 				return usageError("--mark-delivered cannot be combined with --full or --dry-run")
 			}
-			store, y, err := e.openSync(ctx, args, 8)
+			store, y, err := e.openSync(ctx, args, true, 8)
 			if err != nil {
 				return err
 			}
@@ -334,7 +334,7 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
-			store, y, err := e.openSync(ctx, args, 0)
+			store, y, err := e.openSync(ctx, args, true, 0)
 			if err != nil {
 				return err
 			}

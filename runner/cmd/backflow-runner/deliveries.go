@@ -35,7 +35,7 @@ daemon keeps the log for --delivery-retention (14 days by default).
 		limit := fs.Int("limit", 100, "how many requests to list")
 		asJSON := fs.Bool("json", false, "print one JSON object per request")
 		return func(ctx context.Context, e *env, args []string) error {
-			store, y, err := e.lookupSync(ctx, args)
+			store, y, err := e.openSync(ctx, args, false, 0)
 			if err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			if key == nil {
 				return usageError("give the record's key: --key KEY")
 			}
-			store, y, err := e.lookupSync(ctx, args)
+			store, y, err := e.openSync(ctx, args, false, 0)
 			if err != nil {
 				return err
 			}
@@ -124,24 +124,6 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			return nil
 		}
 	},
-}
-
-// lookupSync opens the store (no secret key needed) and looks up the one sync args name.
-func (e *env) lookupSync(ctx context.Context, args []string) (*controlplane.Store, *controlplane.Sync, error) {
-	ref, err := oneRef(args)
-	if err != nil {
-		return nil, nil, err
-	}
-	store, err := e.openStore(ctx, false, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	y, err := findSync(ctx, store, ref)
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	return store, y, nil
 }
 
 // latency shows a request's latency to the millisecond, or finer below 10 ms.

@@ -343,15 +343,14 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 	return controlplane.New(pool, sealer), nil
 }
 
-// oneRef takes the single NAME|ID argument.
-// openSync opens the store (with the secret key) and looks up the one sync args name. The caller
-// closes the store.
-func (e *env) openSync(ctx context.Context, args []string, conns int) (*controlplane.Store, *controlplane.Sync, error) {
+// openSync opens the store (with the secret key when withKey: commands that send or read the
+// warehouse need it) and looks up the one sync args name. The caller closes the store.
+func (e *env) openSync(ctx context.Context, args []string, withKey bool, conns int) (*controlplane.Store, *controlplane.Sync, error) {
 	ref, err := oneRef(args)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := e.openStore(ctx, true, conns)
+	store, err := e.openStore(ctx, withKey, conns)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -363,6 +362,7 @@ func (e *env) openSync(ctx context.Context, args []string, conns int) (*controlp
 	return store, y, nil
 }
 
+// oneRef takes the single NAME|ID argument.
 func oneRef(args []string) (string, error) {
 	switch len(args) {
 	case 0:

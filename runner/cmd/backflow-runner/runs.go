@@ -64,7 +64,7 @@ the records the destination refused in it (rejected), with the status and the st
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
 				for _, r := range runs {
-					if err := enc.Encode(runJSON(r, nil)); err != nil {
+					if err := enc.Encode(runner.NewRunJSON(r, nil)); err != nil {
 						return err
 					}
 				}
@@ -173,7 +173,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		}
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(runJSON(r, rejected))
+		return json.NewEncoder(e.stdout).Encode(runner.NewRunJSON(r, rejected))
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "run %d of sync %q (id %d): %s in %s (trigger %s)\n", r.ID, r.SyncName, r.SyncID, r.Status,
@@ -227,8 +227,4 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "its requests: backflow-runner deliveries %d --run %d\n", r.SyncID, r.ID)
 	return nil
-}
-
-func runJSON(r *controlplane.Run, rejected []controlplane.Rejected) runner.RunJSON {
-	return runner.NewRunJSON(r, rejected)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 // The pace a run recorded shows in `runs` (table and JSON) and in a run's summary.
@@ -29,7 +30,7 @@ func TestRunsShowThePace(t *testing.T) {
 	if !strings.Contains(summary.String(), "pace") || !strings.Contains(summary.String(), "187 requests/s, 13 in flight") {
 		t.Errorf("run summary:\n%s\nwant its pace", summary.String())
 	}
-	b, err := json.Marshal(runJSON(paced, nil))
+	b, err := json.Marshal(runner.NewRunJSON(paced, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,19 +43,11 @@ and GET /v1/runs/{id} answers with the id printed here.
 			if *timeout > 0 && !*wait {
 				return usageError("--timeout applies to --wait: add --wait")
 			}
-			ref, err := oneRef(args)
-			if err != nil {
-				return err
-			}
-			store, err := e.openStore(ctx, false, 0)
+			store, y, err := e.openSync(ctx, args, false, 0)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			y, err := findSync(ctx, store, ref)
-			if err != nil {
-				return err
-			}
 			queue, err := runner.NewRunQueue(store, e.log)
 			if err != nil {
 				return err
