@@ -3,9 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -90,7 +90,7 @@ func oauth2Schema() schema.SingleNestedAttribute {
 			},
 			"parameters": schema.MapAttribute{
 				MarkdownDescription: "Extra form parameters of the token request, e.g. `{ audience = \"https://api.example.com\" }`. " +
-					"Not for secrets: they are stored and shown in plans as they are. " + quoteAll(sortedKeys(oauth2ReservedParameters)) +
+					"Not for secrets: they are stored and shown in plans as they are. " + quoteAll(slices.Sorted(maps.Keys(oauth2ReservedParameters))) +
 					" are set by the attributes above.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -119,15 +119,6 @@ func basicAuthSchema() schema.SingleNestedAttribute {
 			},
 		},
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // toAuth reads the auth blocks of a webhook into cfg.
@@ -249,7 +240,7 @@ type oauth2ParametersValidator struct{}
 var _ validator.Map = oauth2ParametersValidator{}
 
 func (oauth2ParametersValidator) Description(context.Context) string {
-	return "must not set " + strings.Join(sortedKeys(oauth2ReservedParameters), ", ")
+	return "must not set " + strings.Join(slices.Sorted(maps.Keys(oauth2ReservedParameters)), ", ")
 }
 func (v oauth2ParametersValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
