@@ -18,7 +18,11 @@
 #
 #   make bench                                   # builds what it times
 #   BENCH_ROWS=100000 make bench
-#   BENCH_ROWS=10000000 BENCH_REPEAT=1 make bench # the 10M-row size (a few minutes)
+#   BENCH_ROWS=10000000 BENCH_REPEAT=1 make bench # the 10M-row size (a few minutes; the request cases
+#     # run at up to 1M rows unless BENCH_CASES names them)
+#   BENCH_CASES='first run,nothing changed,1% updated' make bench
+#     # only the Postgres cases whose names start with one of these ("cursor": the cursor cases,
+#     # "delivery log": its cost)
 #   BENCH_RUNNER=/path/to/backflow-runner bash scripts/bench.sh
 #   BENCH_KEEP=1 BENCH_RECEIVER_URL=http://127.0.0.1:18555 make bench
 #     # keeps the databases and uses a receiver you started (bench/receiver --listen ...), so the
