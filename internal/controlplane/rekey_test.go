@@ -24,20 +24,18 @@ type rekeySetup struct {
 	newStore *controlplane.Store // the same database under the new key
 }
 
+// newRekeySetup is on NewStore: the rekey locks the connections table, which on the shared
+// database of NewTxStore would hold every other test's connection writes until it rolls back.
 func newRekeySetup(t *testing.T) *rekeySetup {
 	t.Helper()
-	ctx := context.Background()
-	store, _, key := controlplanetest.NewStore(t)
-	s := &rekeySetup{ctx: ctx, old: store, oldKey: parseKey(t, key), newKey: parseKey(t, controlplanetest.NewKey(t))}
-	s.newStore = controlplane.New(store.Pool(), s.newKey)
-	s.conns = []*controlplane.Connection{webhookConn("Webhook Test"),
-		{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db",
-			StatementTimeout: time.Minute}}}
-	for _, c := range s.conns {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Destination: webhookConn(controlplanetest.DefaultDestinationName),
+		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
+			Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db", StatementTimeout: time.Minute}},
+	})
+	s := &rekeySetup{ctx: w.Ctx, old: w.Store, oldKey: parseKey(t, w.Key), newKey: parseKey(t, controlplanetest.NewKey(t)),
+		conns: []*controlplane.Connection{w.Destination, w.Warehouse}}
+	s.newStore = controlplane.New(w.Store.Pool(), s.newKey)
 	return s
 }
 
