@@ -122,15 +122,25 @@ func NewWorld(t testing.TB, opts WorldOpts) *World {
 		return w
 	}
 	m := *opts.Model
-	m.Name, m.ConnectionID = w.Name(cmp.Or(m.Name, DefaultModelName)), w.Warehouse.ID
-	if err := w.Store.CreateModel(w.Ctx, &m); err != nil {
-		t.Fatalf("create model %q: %v", m.Name, err)
-	}
-	w.Model = &m
+	m.Name = cmp.Or(m.Name, DefaultModelName)
+	w.Model = w.NewModel(m)
 	if opts.Sync != nil {
 		w.Sync = w.NewSync(*opts.Sync)
 	}
 	return w
+}
+
+// NewModel stores m, a model of the world's warehouse unless m says otherwise, and returns it.
+func (w *World) NewModel(m controlplane.Model) *controlplane.Model {
+	w.T.Helper()
+	m.Name = w.Name(m.Name)
+	if m.ConnectionID == 0 {
+		m.ConnectionID = w.Warehouse.ID
+	}
+	if err := w.Store.CreateModel(w.Ctx, &m); err != nil {
+		w.T.Fatalf("create model %q: %v", m.Name, err)
+	}
+	return &m
 }
 
 // NewSync stores y, a sync of the world's model to its destination unless y says otherwise,
