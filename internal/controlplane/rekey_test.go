@@ -85,7 +85,7 @@ func (s *rekeySetup) readsAll(t *testing.T, store *controlplane.Store) {
 }
 
 func TestRekeyRoundTrip(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	before := s.sealed(t)
 	res, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey)
 	if err != nil {
@@ -145,7 +145,7 @@ func TestSameKey(t *testing.T) {
 }
 
 func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	before := s.sealed(t)
 	wrong := parseKey(t, controlplanetest.NewKey(t))
 	_, err := s.old.RekeyConnections(s.ctx, wrong, s.newKey)
@@ -185,7 +185,7 @@ func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
 // does) when the rekey starts finishes first, and the rekey then reseals what it wrote: nothing is
 // left under the old key, and the two do not deadlock.
 func TestRekeyWaitsForAnApply(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	// What the apply writes, sealed under the old key: another connection's sealed secrets
 	// (the additional data does not name the row).
 	changed := webhookConn("Scratch")
