@@ -119,6 +119,9 @@ func NewWorld(t testing.TB, opts WorldOpts) *World {
 		}
 	}
 	if opts.Model == nil {
+		if opts.Sync != nil {
+			t.Fatal("controlplanetest: WorldOpts.Sync needs a WorldOpts.Model")
+		}
 		return w
 	}
 	m := *opts.Model
