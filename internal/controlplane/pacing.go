@@ -40,7 +40,7 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, rps float64
 	}
 	span := float64(n) / rps
 	var delaySecs float64
-	err = s.pool.QueryRow(ctx, `WITH t AS (SELECT clock_timestamp() AS now, make_interval(secs => $2) AS span)
+	err = s.db.QueryRow(ctx, `WITH t AS (SELECT clock_timestamp() AS now, make_interval(secs => $2) AS span)
 		INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
 		SELECT $1, t.now + t.span FROM t
 		ON CONFLICT (connection_id) DO UPDATE
@@ -71,7 +71,7 @@ func (t slotSource) Lease(ctx context.Context, n int, rps float64) (time.Duratio
 func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, error) {
 	var rate *float64
 	var conc *int32
-	err := s.pool.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
+	err := s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
 		WHERE connection_id = $1`, connID).Scan(&rate, &conc)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pacing.State{}, nil
@@ -92,7 +92,7 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
 // run of any sync to it.
 func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, st pacing.State) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
+	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
 		VALUES ($1, $2, $3, now())
 		ON CONFLICT (connection_id) DO UPDATE

@@ -16,7 +16,7 @@ import (
 // slots granted, no window of one second holds more than the rate, whatever the interleaving.
 func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	ctx := context.Background()
-	store, dbURL, key := controlplanetest.NewStore(t)
+	store, dbURL, key := controlplanetest.NewStore(t) // NewStore: a second client must see the rows
 	hook := webhookConn("Shared limit")
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 
 func TestLearnedPacingRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _ := controlplanetest.NewTxStore(t)
 	hook := webhookConn("Learning")
 	hook.Webhook.RateLimit = &controlplane.RateLimit{Mode: pacing.ModeAdaptive, MaxRequestsPerSecond: 500, MaxConcurrency: 32}
 	if err := store.CreateConnection(ctx, hook); err != nil {
