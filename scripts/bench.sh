@@ -11,7 +11,8 @@
 # users changed (target 5% of E) and a full read that must send nothing; and, at the largest size,
 # first runs with and without the delivery log (bench/cmd/benchctl/cursor.go). Each case is timed BENCH_REPEAT times (default 3) and each ceiling measured as often; the
 # best counts (all samples are kept in the JSON), so a burst of other work on a shared machine does
-# not decide a ratio. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
+# not decide a ratio. A case over its target prints where its CPU went (the runner, the Postgres
+# backends, the receiver) and the top of the runner's CPU profile. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
 # them): adaptive pacing against a receiver with a hidden limit and against a slow one, and two
 # runners sharing one limit. It prints a table and writes bench/results.json. The databases are dropped at
 # the end (BENCH_KEEP=1 keeps them).

@@ -4,7 +4,8 @@
 // (E: COPY the model out; D: post the same volume of pre-encoded batches with a bare HTTP loop)
 // and times `backflow-runner sync` for a first run, a run with nothing changed, a run with 1%
 // updated, and a mirror run with 1% deleted (then cursor.go's cases), each judged against the
-// design's target (see judge), with the runner's CPU per record. Each case runs -repeat times
+// design's target (see judge), with the runner's CPU per record, and for a case over its target
+// where the CPU went and the runner's profile (cpu.go). Each case runs -repeat times
 // (default 3) and each ceiling is measured as many times; the best of each counts, so another
 // process's burst on a shared machine does not decide a ratio (every sample is in results.json).
 // It prints a table and writes results.json.
@@ -146,8 +147,12 @@ type result struct {
 	CPUUsPerRecord float64   `json:"cpu_us_per_record,omitempty"`
 	CPUSamples     []float64 `json:"cpu_seconds_samples,omitempty"`
 	CPUTarget      float64   `json:"cpu_target_us_per_record,omitempty"` // the design's bound (0: none)
-	OK             bool      `json:"ok"`
-	Note           string    `json:"note,omitempty"`
+	// CPU is where the CPU of the fastest sample went (cpu.go); ProfileTop the top entries of the
+	// runner's CPU profile on the last sample, for a case over its target.
+	CPU        cpuSplit `json:"cpu_seconds"`
+	ProfileTop []string `json:"profile_top,omitempty"`
+	OK         bool     `json:"ok"`
+	Note       string   `json:"note,omitempty"`
 }
 
 // The design's targets (docs: DESIGN's "Performance targets"): a first run within 1.3 × (E + D)
@@ -426,6 +431,7 @@ func execAll(ctx context.Context, dbURL string, stmts ...string) error {
 
 type env struct {
 	cpURL, whURL, key, hook string
+	receiverPID             int // the receiver's process, whose CPU cpu.go reads; 0: not found
 	model                   *controlplane.Model
 	meta                    webhook.Meta
 }
@@ -434,7 +440,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 	if err := recreateDatabases(ctx, cfg.baseURL); err != nil {
 		return nil, fmt.Errorf("recreate the bench databases: %w", err)
 	}
-	e := &env{hook: hook}
+	e := &env{hook: hook, receiverPID: listeningPID(hook)}
 	var err error
 	if e.cpURL, err = dbURL(cfg.baseURL, cpDB); err != nil {
 		return nil, err
@@ -636,21 +642,27 @@ func readReceiver(ctx context.Context, hook string) (receiverStats, error) {
 
 // usage is what one run of the runner took.
 type usage struct {
-	seconds    float64 // wall time
-	peakMB     float64 // the kernel's ru_maxrss of the process, so no sampling is missed
-	cpuSeconds float64 // user + sys of the process
+	seconds    float64  // wall time
+	peakMB     float64  // the kernel's ru_maxrss of the process, so no sampling is missed
+	cpuSeconds float64  // user + sys of the process
+	split      cpuSplit // with watch: the others' CPU too
+	profile    string   // with profile: the runner's CPU profile
 }
+
+// runHow says what measureRunner measures besides time, memory and the runner's CPU: the
+// Postgres backends' and the receiver's CPU (watch), the runner's CPU profile (profile).
+type runHow struct{ watch, profile bool }
 
 // timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS.
 // args are more flags for the sync command.
 func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string, args ...string) (seconds, peakMB float64, err error) {
-	u, err := measureRunner(ctx, cfg, e, label, syncName, args...)
+	u, err := measureRunner(ctx, cfg, e, label, syncName, runHow{}, args...)
 	return u.seconds, u.peakMB, err
 }
 
 // measureRunner runs `backflow-runner sync NAME` with more flags args, its output in a log
 // named for label, and returns what it took.
-func measureRunner(ctx context.Context, cfg config, e *env, label, syncName string, args ...string) (usage, error) {
+func measureRunner(ctx context.Context, cfg config, e *env, label, syncName string, how runHow, args ...string) (usage, error) {
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
@@ -665,13 +677,26 @@ func measureRunner(ctx context.Context, cfg config, e *env, label, syncName stri
 	defer logFile.Close()
 	cmd := exec.CommandContext(ctx, cfg.runner, append([]string{"sync", syncName}, args...)...)
 	cmd.Env = append(os.Environ(), controlplane.DatabaseURLEnv+"="+e.cpURL, controlplane.SecretKeyEnv+"="+e.key)
+	var u usage
+	if how.profile {
+		u.profile = filepath.Join(cfg.workDir, "bench-runner-"+safe+".prof")
+		cmd.Env = append(cmd.Env, "BACKFLOW_CPUPROFILE="+u.profile)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
+	var watch *cpuWatch
+	if how.watch {
+		watch = watchCPU([]string{whDB, cpDB}, e.receiverPID)
+	}
 	start := time.Now()
 	runErr := cmd.Run()
-	u := usage{seconds: time.Since(start).Seconds()}
+	u.seconds = time.Since(start).Seconds()
+	if watch != nil {
+		u.split = watch.stop()
+	}
 	if ps := cmd.ProcessState; ps != nil {
 		u.cpuSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
+		u.split.Runner = u.cpuSeconds
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			u.peakMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
 		}
@@ -690,6 +715,7 @@ func measureRunner(ctx context.Context, cfg config, e *env, label, syncName stri
 // receiver got.
 func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncName string, reps int,
 	before func(rep int) error, want func() (changed, deleted int64, err error), extra ...string) (result, error) {
+	var profile string
 	for rep := range reps {
 		if before != nil {
 			if err := before(rep); err != nil {
@@ -704,7 +730,9 @@ func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncNam
 			return r, err
 		}
 		logf("%s (%d of %d): backflow-runner sync %q %v", r.Case, rep+1, reps, syncName, extra)
-		u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%d-%s-%d", n, r.Case, rep+1), syncName, extra...)
+		// The last run writes a CPU profile, shown when the case misses its target.
+		how := runHow{watch: true, profile: rep == reps-1}
+		u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%d-%s-%d", n, r.Case, rep+1), syncName, how, extra...)
 		r.PeakMB = max(r.PeakMB, u.peakMB)
 		if err != nil {
 			r.Note = "failed"
@@ -721,10 +749,14 @@ func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncNam
 		r.Samples = append(r.Samples, u.seconds)
 		r.CPUSamples = append(r.CPUSamples, u.cpuSeconds)
 		if r.Seconds == 0 || u.seconds < r.Seconds {
-			r.Seconds, r.SentChanged, r.SentDeleted = u.seconds, st.Changed, st.Deleted
+			r.Seconds, r.SentChanged, r.SentDeleted, r.CPU = u.seconds, st.Changed, st.Deleted, u.split
 		}
+		profile = u.profile
 	}
 	judge(&r)
+	if !r.OK {
+		r.ProfileTop = profileTop(ctx, cfg.runner, profile, 12)
+	}
 	return r, nil
 }
 
@@ -898,6 +930,7 @@ func printTable(w io.Writer, rep report) {
 		fmt.Fprintf(w, "targets: first run ≤%g×(E+D) and ≤%g core-µs of runner CPU (user+sys) per record; nothing changed ≤%g×E; "+
 			"1%% changed ≤%g×E+%g×D(1%%), as a ratio to E\n", targetFactor, targetCPU, targetFactor, targetFactor, changedDFactor)
 		printDeliveryLog(w, s.DeliveryLog)
+		printWhy(w, s.Cases)
 	}
 	// The design's bound on growth: the largest size's peak within 1.2× of the smallest's.
 	if len(rep.Sizes) > 1 {
