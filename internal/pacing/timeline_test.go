@@ -142,8 +142,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 			})
 		})
 	}
-	var work func(r *simRunner) func(now time.Time)
-	work = func(r *simRunner) func(now time.Time) {
+	work := func(r *simRunner) func(now time.Time) {
 		var next func(now time.Time)
 		next = func(now time.Time) {
 			if r.dead {
