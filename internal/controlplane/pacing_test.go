@@ -125,7 +125,7 @@ func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
 	for _, bad := range []struct {
 		n              int
 		interval, lead time.Duration
-	}{{0, interval, 0}, {pacing.MaxLeaseSlots + 1, interval, 0}, {10, 0, 0}, {10, time.Minute, 0}, {1, interval, -1}, {1, interval, 2 * time.Second}} {
+	}{{0, interval, 0}, {pacing.MaxLeaseSlots + 1, interval, 0}, {10, 0, 0}, {10, 7 * time.Second, 0}, {1, interval, -1}, {1, interval, 2 * time.Second}} {
 		if _, err := store.LeaseSlots(ctx, hook.ID, bad.n, bad.interval, bad.lead); err == nil {
 			t.Errorf("LeaseSlots(%d, %v, %v) granted, want an error", bad.n, bad.interval, bad.lead)
 		}

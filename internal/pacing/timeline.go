@@ -31,7 +31,8 @@ const (
 	// per runner, short enough that runners interleave finely and that a runner which stops
 	// wastes little of it. A runner leases the next block while half of the current one is left.
 	blockTime = 100 * time.Millisecond
-	// MaxLeaseSlots and MaxLeaseSpan bound one lease; MaxLeaseLead how far ahead it may start.
+	// MaxLeaseSlots and MaxLeaseSpan bound one lease (a lease of one slot is as long as its rate
+	// says); MaxLeaseLead how far ahead it may start.
 	MaxLeaseSlots = 1000
 	MaxLeaseSpan  = time.Minute
 	MaxLeaseLead  = time.Second
@@ -50,7 +51,7 @@ func CheckLease(n int, interval, lead time.Duration) error {
 	switch {
 	case n < 1 || n > MaxLeaseSlots:
 		return fmt.Errorf("lease %d request slots: between 1 and %d at once", n, MaxLeaseSlots)
-	case interval <= 0 || time.Duration(n)*interval > MaxLeaseSpan:
+	case interval <= 0 || n > 1 && time.Duration(n)*interval > MaxLeaseSpan:
 		return fmt.Errorf("lease %d request slots %v apart: a lease spans at most %v", n, interval, MaxLeaseSpan)
 	case lead < 0 || lead > MaxLeaseLead:
 		return fmt.Errorf("lease request slots %v ahead: at most %v", lead, MaxLeaseLead)
