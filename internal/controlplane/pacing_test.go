@@ -164,3 +164,20 @@ func TestLearnedPacingRoundTrip(t *testing.T) {
 		t.Errorf("limits %+v after a round trip", l)
 	}
 }
+
+// BenchmarkLeaseSlots is the round trip a runner makes for every block of slots it leases (a
+// block is 100 ms of the connection's rate): what sharing the rate costs a runner.
+func BenchmarkLeaseSlots(b *testing.B) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(b)
+	hook := webhookConn("Lease cost")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		b.Fatal(err)
+	}
+	interval := pacing.Interval(200)
+	for b.Loop() {
+		if _, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

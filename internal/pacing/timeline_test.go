@@ -194,3 +194,17 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
 	return starts
 }
+
+// BenchmarkSlotTake is what a request costs the runner on the timeline between leases: the next
+// leased slot, read on the runner's clock.
+func BenchmarkSlotTake(b *testing.B) {
+	now := time.Now()
+	var q slotQueue
+	interval := Interval(MaxRequestsPerSecond)
+	lease := Lease{First: now, Now: now}
+	for b.Loop() {
+		if _, ok := q.take(now); !ok {
+			q.granted(lease, MaxLeaseSlots, interval, now, now)
+		}
+	}
+}
