@@ -189,11 +189,11 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 	}
 }
 
-// lease leases a block of blockTime's worth of slots interval apart; p.q.leasing is set, and
-// lease ends it.
+// lease leases a block of slots interval apart, up to blockTime's worth (slotQueue.size);
+// p.q.leasing is set, and lease ends it.
 func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
-	n := min(max(int(blockTime/interval), 1), MaxLeaseSlots)
 	p.qMu.Lock()
+	n := p.q.size(min(max(int(blockTime/interval), 1), MaxLeaseSlots))
 	lead := p.q.lead()
 	p.qMu.Unlock()
 	sent := p.now()

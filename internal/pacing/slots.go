@@ -12,11 +12,16 @@ type slotQueue struct {
 	rtt    time.Duration
 	// leasing is not nil while a lease is in flight, and closed when it ends.
 	leasing chan struct{}
+	// lastSize and lastUsed are how many slots the last finished block had, and how many of them
+	// were used, not given up; lastSize 0: no block finished yet.
+	lastSize, lastUsed int
 }
 
 type block struct {
 	next     time.Time // by the timeline's clock
+	size     int
 	left     int
+	used     int
 	interval time.Duration
 }
 
@@ -47,17 +52,39 @@ func (q *slotQueue) take(now time.Time) (time.Time, bool) {
 			b.next = b.next.Add(time.Duration(skip) * b.interval)
 			b.left -= skip
 			if b.left == 0 {
-				q.blocks = q.blocks[1:]
+				q.finish()
 			}
 			continue
 		}
 		b.next = b.next.Add(b.interval)
+		b.used++
 		if b.left--; b.left == 0 {
-			q.blocks = q.blocks[1:]
+			q.finish()
 		}
 		return at, true
 	}
 	return time.Time{}, false
+}
+
+// finish drops the first block, used up or given up.
+func (q *slotQueue) finish() {
+	q.lastSize, q.lastUsed = q.blocks[0].size, q.blocks[0].used
+	q.blocks = q.blocks[1:]
+}
+
+// size is how many slots to lease, full being 100 ms of the rate. A block is as big as what the
+// runner used of its last one, and twice that when it used it all: a runner whose requests go
+// at the rate leases whole blocks, and one that cannot use its slots (its requests held back by
+// their concurrency or its pipeline, or the runner stalled) leases no more than it uses, so
+// that it does not hold the timeline the others share while its slots go by unused.
+func (q *slotQueue) size(full int) int {
+	switch {
+	case q.lastSize == 0:
+		return full
+	case q.lastUsed == q.lastSize:
+		return min(2*q.lastSize, full)
+	}
+	return min(max(q.lastUsed, 1), full)
 }
 
 // ahead is how far past now the leased slots reach.
@@ -85,5 +112,5 @@ func (q *slotQueue) granted(l Lease, n int, interval time.Duration, sent, got ti
 	if a := q.anchor; a.local.IsZero() || rtt <= a.rtt || got.Sub(a.local) > anchorLife {
 		q.anchor = anchor{local: sent.Add(rtt / 2), remote: l.Now, rtt: rtt}
 	}
-	q.blocks = append(q.blocks, block{next: l.First, left: n, interval: interval})
+	q.blocks = append(q.blocks, block{next: l.First, size: n, left: n, interval: interval})
 }

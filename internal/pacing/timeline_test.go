@@ -65,7 +65,7 @@ func TestRunnersOnOneTimelineHoldTheRate(t *testing.T) {
 	const rate, secs = 200, 20
 	for _, runners := range []int{2, 3, 8} {
 		for seed := range uint64(4) {
-			starts := simulateRunners(t, runners, seed, rate, secs*time.Second)
+			starts := simulateRunners(t, runners, seed, rate, secs*time.Second, time.Millisecond, true)
 			if most := mostIn(starts, time.Second); most > rate {
 				t.Errorf("%d runners, seed %d: %d requests started in one second, want at most %d", runners, seed, most, rate)
 			}
@@ -73,6 +73,24 @@ func TestRunnersOnOneTimelineHoldTheRate(t *testing.T) {
 			if perS := float64(len(starts)) / secs; perS < 0.9*rate {
 				t.Errorf("%d runners, seed %d: %.1f requests/s, want more than %v", runners, seed, perS, 0.9*rate)
 			}
+		}
+	}
+}
+
+// Runners whose concurrency holds them below the rate (four requests in flight of 25 to 75 ms:
+// about 80 requests/s a runner) share the timeline without wasting much of it: a runner leases
+// about what it uses, not 100 ms of the whole rate each time, so the other's requests go in
+// between. Two of them send well over one runner's 80 requests/s together (about 130 of their
+// 160; whole blocks each time gave 98).
+func TestRunnersBelowTheRateShareTheTimeline(t *testing.T) {
+	const rate, secs = 200, 20
+	for seed := range uint64(4) {
+		starts := simulateRunners(t, 2, seed, rate, secs*time.Second, 50*time.Millisecond, false)
+		if most := mostIn(starts, time.Second); most > rate {
+			t.Errorf("seed %d: %d requests started in one second, want at most %d", seed, most, rate)
+		}
+		if perS := float64(len(starts)) / secs; perS < 120 {
+			t.Errorf("seed %d: %.1f requests/s, want more than 120", seed, perS)
 		}
 	}
 }
@@ -104,16 +122,17 @@ type simRunner struct {
 	dead    bool
 }
 
-// simulateRunners runs runners of four workers at rate for d and returns the times their
-// requests started (by the timeline's clock), sorted.
-func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d time.Duration) []time.Time {
+// simulateRunners runs runners of four workers at rate for d, each request taking about work
+// before its worker takes the next slot, and returns the times the requests started (by the
+// timeline's clock), sorted.
+func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, work time.Duration, oneDies bool) []time.Time {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 14))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var clock time.Time
 	tl := NewTimeline(func() time.Time { return clock })
 	interval := Interval(rate)
-	n := int(blockTime / interval)
+	full := int(blockTime / interval)
 	var starts []time.Time
 	var events simEvents
 	at := func(t time.Time, fn func(time.Time)) { heap.Push(&events, simEvent{t, fn}) }
@@ -121,7 +140,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 	lease := func(r *simRunner, now time.Time) {
 		r.leasing = true
 		rtt := time.Duration(200+rng.IntN(7800)) * time.Microsecond
-		lead := r.q.lead()
+		lead, n := r.q.lead(), r.q.size(full)
 		at(now.Add(time.Duration(rng.Float64()*float64(rtt))), func(grant time.Time) {
 			clock = grant
 			l, err := tl.Lease(context.Background(), n, interval, lead)
@@ -142,7 +161,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 			})
 		})
 	}
-	work := func(r *simRunner) func(now time.Time) {
+	worker := func(r *simRunner) func(now time.Time) {
 		var next func(now time.Time)
 		next = func(now time.Time) {
 			if r.dead {
@@ -170,7 +189,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 					return
 				}
 				starts = append(starts, now)
-				at(now.Add(time.Duration(500+rng.IntN(1500))*time.Microsecond), next) // the request's own work
+				at(now.Add(work/2+time.Duration(rng.Int64N(int64(work)))), next) // the request's own work
 			})
 		}
 		return next
@@ -180,10 +199,12 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d tim
 		r := &simRunner{offset: time.Duration(rng.Int64N(int64(2*time.Minute))) - time.Minute}
 		rs = append(rs, r)
 		for range 4 {
-			at(t0.Add(time.Duration(rng.IntN(int(50*time.Millisecond)))), work(r))
+			at(t0.Add(time.Duration(rng.IntN(int(50*time.Millisecond)))), worker(r))
 		}
 	}
-	at(t0.Add(2*time.Second), func(time.Time) { rs[len(rs)-1].dying = true })
+	if oneDies {
+		at(t0.Add(2*time.Second), func(time.Time) { rs[len(rs)-1].dying = true })
+	}
 	for events.Len() > 0 {
 		e := heap.Pop(&events).(simEvent)
 		if e.at.After(t0.Add(d)) {
