@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 type stats struct {
@@ -41,10 +43,10 @@ type stats struct {
 	perSecond map[int64]int64 // delivered requests by arrival second (Unix)
 	first     int64           // Unix ns of the first delivered request; 0: none
 	last      int64
-	arrivals  []int64 // Unix ns of each delivered request, up to maxArrivals
+	arrivals  []time.Time // of each delivered request, up to maxArrivals
 }
 
-// maxArrivals bounds the arrival times kept for max_window (8 MB): the pacing cases send
+// maxArrivals bounds the arrival times kept for max_window (24 MB): the pacing cases send
 // thousands of requests, the throughput cases' millions are not counted by the window.
 const maxArrivals = 1 << 20
 
@@ -59,7 +61,7 @@ func (s *stats) arrived(t time.Time) {
 	s.last = ns
 	s.perSecond[t.Unix()]++
 	if len(s.arrivals) < maxArrivals {
-		s.arrivals = append(s.arrivals, ns)
+		s.arrivals = append(s.arrivals, t)
 	}
 }
 
@@ -68,15 +70,7 @@ func (s *stats) maxWindow() int {
 	s.mu.Lock()
 	a := slices.Clone(s.arrivals)
 	s.mu.Unlock()
-	slices.Sort(a) // appended in arrival order give or take a goroutine's scheduling
-	most, j := 0, 0
-	for i := range a {
-		for a[i]-a[j] >= int64(time.Second) {
-			j++
-		}
-		most = max(most, i-j+1)
-	}
-	return most
+	return pacing.MostWithin(a, time.Second)
 }
 
 // seconds are the delivered requests of each whole second between the first and the last.

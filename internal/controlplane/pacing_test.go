@@ -2,7 +2,7 @@ package controlplane_test
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +58,7 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	sort.Slice(slots, func(i, j int) bool { return slots[i].Before(slots[j]) })
+	slices.SortFunc(slots, time.Time.Compare)
 	fastest := pacing.Interval(rates[0])
 	for i := 1; i < len(slots); i++ {
 		if gap := slots[i].Sub(slots[i-1]); gap < fastest {
@@ -67,22 +67,12 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	}
 	// Counted per window: no second (plus the jitter the spacing absorbs) holds more than the
 	// fastest rate.
-	if most := mostInWindow(slots, time.Second+pacing.Jitter); most > int(rates[0]) {
+	if most := pacing.MostWithin(slots, time.Second+pacing.Jitter); most > int(rates[0]) {
 		t.Errorf("a window of %v holds %d slots, want at most %v", time.Second+pacing.Jitter, most, rates[0])
 	}
 	if len(slots) != len(clients)*block*leases {
 		t.Errorf("granted %d slots, want %d", len(slots), len(clients)*block*leases)
 	}
-}
-
-// mostInWindow is the most of the sorted times that one window [t, t+w) holds.
-func mostInWindow(ts []time.Time, w time.Duration) int {
-	most := 0
-	for i, s := range ts {
-		n := sort.Search(len(ts), func(j int) bool { return !ts[j].Before(s.Add(w)) }) - i
-		most = max(most, n)
-	}
-	return most
 }
 
 // A runner that dies holding a lease costs the others that block and no more: the next lease

@@ -3,6 +3,7 @@ package pacing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -96,4 +97,20 @@ func (t *Timeline) Lease(_ context.Context, n int, interval, lead time.Duration)
 	}
 	t.next = first.Add(time.Duration(n) * interval)
 	return Lease{First: first, Now: now}, nil
+}
+
+// MostWithin is the most of times ts that fall within one window [t, t+w): how a limit of that
+// many requests per w is checked against arrivals or slots. ts is sorted if it is not.
+func MostWithin(ts []time.Time, w time.Duration) int {
+	if !slices.IsSortedFunc(ts, time.Time.Compare) {
+		ts = slices.SortedFunc(slices.Values(ts), time.Time.Compare)
+	}
+	most, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= w {
+			j++
+		}
+		most = max(most, i-j+1)
+	}
+	return most
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
 	"time"
 )
@@ -39,19 +38,9 @@ func TestTimelineSpacesEverySlot(t *testing.T) {
 			t.Fatalf("slots %d and %d are %v apart, want at least %v", i-1, i, gap, fastest)
 		}
 	}
-	if most := mostIn(slots, time.Second+Jitter); most > 200 {
+	if most := MostWithin(slots, time.Second+Jitter); most > 200 {
 		t.Errorf("a window of %v holds %d slots, want at most 200", time.Second+Jitter, most)
 	}
-}
-
-// mostIn is the most of the sorted times that one window [t, t+w) holds.
-func mostIn(ts []time.Time, w time.Duration) int {
-	most := 0
-	for i, s := range ts {
-		n := sort.Search(len(ts), func(j int) bool { return !ts[j].Before(s.Add(w)) }) - i
-		most = max(most, n)
-	}
-	return most
 }
 
 // Runners on one timeline, simulated on a fake clock as Pacers work: each runner its own clock
@@ -66,7 +55,7 @@ func TestRunnersOnOneTimelineHoldTheRate(t *testing.T) {
 	for _, runners := range []int{2, 3, 8} {
 		for seed := range uint64(4) {
 			starts := simulateRunners(t, runners, seed, rate, secs*time.Second, time.Millisecond, true)
-			if most := mostIn(starts, time.Second); most > rate {
+			if most := MostWithin(starts, time.Second); most > rate {
 				t.Errorf("%d runners, seed %d: %d requests started in one second, want at most %d", runners, seed, most, rate)
 			}
 			// The rate with the jitter's spacing is 195/s; 90 % of 200 is 180.
@@ -86,7 +75,7 @@ func TestRunnersBelowTheRateShareTheTimeline(t *testing.T) {
 	const rate, secs = 200, 20
 	for seed := range uint64(4) {
 		starts := simulateRunners(t, 2, seed, rate, secs*time.Second, 50*time.Millisecond, false)
-		if most := mostIn(starts, time.Second); most > rate {
+		if most := MostWithin(starts, time.Second); most > rate {
 			t.Errorf("seed %d: %d requests started in one second, want at most %d", seed, most, rate)
 		}
 		if perS := float64(len(starts)) / secs; perS < 120 {
