@@ -152,15 +152,15 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 }
 
 // slot takes the next slot this runner leased (on its own clock), leasing a block when none is
-// left. The request that takes a slot while less than half a block is left, and that has to wait
-// for its slot longer than a lease takes anyway, leases the next block, so that the runner's
-// slots run on without a gap.
+// left. The request that takes a slot while less than half a block is left leases the next
+// block before it goes (a round trip it would mostly spend waiting for its slot anyway), so
+// that the runner's slots run on without a gap and its other requests never wait for a lease.
 func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
 		if at, ok := p.q.take(now); ok {
-			ahead := p.q.leasing == nil && p.q.ahead(now) < blockTime/2 && at.Sub(now) > 2*p.q.rtt
+			ahead := p.q.leasing == nil && p.q.ahead(now) < blockTime/2
 			if ahead {
 				p.q.leasing = make(chan struct{})
 			}
