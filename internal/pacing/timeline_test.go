@@ -46,7 +46,7 @@ func TestTimelineSpacesEverySlot(t *testing.T) {
 // Runners on one timeline, simulated on a fake clock as Pacers work: each runner its own clock
 // (off from the timeline's by up to a minute) and four workers; lease round trips of 0.2 to 8 ms
 // (the timeline reads its clock anywhere within them), the next block leased while half of one
-// is left; workers that wake up to 3 ms late, and up to 40 ms one time in fifty; and one runner that dies holding
+// is left; workers whose timers wake up to 3 ms late, and that are up to 40 ms late one time in fifty; and one runner that dies holding
 // a lease. Counted at the requests' real start times: no second holds more than the rate, and
 // together the runners send more than 90 % of it (what the dead runner held and the slots given
 // up cost little).
@@ -168,7 +168,10 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, wo
 			if !r.leasing && r.q.ahead(local) < blockTime/2 {
 				lease(r, now)
 			}
-			wake := max(slot.Sub(local), 0) + time.Duration(rng.IntN(int(3*time.Millisecond)))
+			wake := max(slot.Sub(local), 0)
+			if wake > 0 { // a timer
+				wake += time.Duration(rng.IntN(int(3 * time.Millisecond)))
+			}
 			if rng.IntN(50) == 0 {
 				wake += time.Duration(rng.IntN(int(40 * time.Millisecond)))
 			}
