@@ -86,18 +86,11 @@ func updateResource(t *testing.T, r resource.Resource, m any) diag.Diagnostics {
 // An update whose own row was deleted after the plan says so, rather than blaming a reference.
 func TestUpdateOfDeletedRow(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
-	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
-	wh := &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1:1/db"}}
-	for _, c := range []*controlplane.Connection{hook, wh} {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, SQL: "select 1 as id", Columns: []controlplane.Column{{Name: "id", Type: "int4"}}}
-	if err := store.CreateModel(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{HookURL: "http://127.0.0.1:1/x",
+		Warehouse: &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1:1/db"}},
+		Model:     &controlplane.Model{Name: "m", SQL: "select 1 as id", Columns: []controlplane.Column{{Name: "id", Type: "int4"}}},
+	})
+	store, m, hook := w.Store, w.Model, w.Destination
 	const missing = 424242
 
 	conn := connectionModel{ID: types.Int64Value(missing), Name: types.StringValue("gone"), Webhook: types.ObjectNull(webhookAttrTypes),

@@ -48,25 +48,14 @@ func warnings(d diag.Diagnostics) []string {
 // planned definition, and what a model's new SQL makes its syncs send; never an error.
 func TestPlanPreview(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
-	whURL := controlplanetest.NewDatabase(t)
-	wh := controlplanetest.Pool(t, whURL)
-	if _, err := wh.Exec(ctx, `CREATE TABLE users (id int PRIMARY KEY, email text, plan text);
-		INSERT INTO users SELECT i, 'u' || i || '@example.com', 'free' FROM generate_series(1, 10) AS i`); err != nil {
-		t.Fatal(err)
-	}
-	wc := &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: whURL}}
-	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
-	for _, c := range []*controlplane.Connection{wc, hook} {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := &controlplane.Model{Name: "users", ConnectionID: wc.ID, SQL: "select * from users",
-		Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "plan", Type: "text"}}}
-	if err := store.CreateModel(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text, plan text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com', 'free' FROM generate_series(1, 10) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "plan", Type: "text"}}},
+	})
+	store, m, hook, wh := w.Store, w.Model, w.Destination, w.WarehouseDB
 	y := &controlplane.Sync{Name: "Users", ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorMirror,
 		PrimaryKey: "id", BatchSize: 100, Guard: &controlplane.Guard{}}
 	syncRes := &SyncResource{storeHolder{store: store}}

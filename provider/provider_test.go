@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -52,41 +51,17 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
 	// Few connections per pool: many tests run at once against one shared Postgres.
-	cpURL := withQuery(t, controlplanetest.NewDatabase(t), "pool_max_conns", "2")
-	key := controlplanetest.NewKey(t)
-	whURL := controlplanetest.NewDatabase(t)
-	t.Cleanup(func() { closeStore(cpURL, key) }) // before the database is dropped
-	e := &testEnv{cpURL: cpURL, key: key, whURL: whURL, cp: controlplanetest.Pool(t, cpURL), wh: controlplanetest.Pool(t, whURL)}
-	sealer, err := controlplane.ParseKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.store, err = controlplane.Open(context.Background(), cpURL, sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.store.Close)
-	e.execWarehouse(t, `CREATE TABLE users (
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{MaxConns: 2, NoConnections: true,
+		Users: `CREATE TABLE users (
 		unique_id  text PRIMARY KEY,
 		email      text NOT NULL,
 		first_name text,
 		active     boolean NOT NULL DEFAULT true,
 		created_at timestamptz NOT NULL DEFAULT now()
 	);
-	INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`)
-	return e
-}
-
-func withQuery(t *testing.T, dbURL, k, v string) string {
-	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set(k, v)
-	u.RawQuery = q.Encode()
-	return u.String()
+	INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`})
+	t.Cleanup(func() { closeStore(w.URL, w.Key) }) // before the database is dropped
+	return &testEnv{cpURL: w.URL, key: w.Key, whURL: w.WarehouseURL, cp: controlplanetest.Pool(t, w.URL), wh: w.WarehouseDB, store: w.Store}
 }
 
 // provider is the provider block; configs start with it.

@@ -86,11 +86,7 @@ func TestAPIQueuesRuns(t *testing.T) {
 	const token = "tr1gger-t0ken"
 	t.Setenv(APITokenEnv, token)
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	paused := &controlplane.Sync{Name: "paused one", ModelID: f.model.ID, DestinationID: f.dest.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, Paused: true}
-	if err := f.store.CreateSync(f.ctx, paused); err != nil {
-		t.Fatal(err)
-	}
+	paused := f.world.NewSync(controlplane.Sync{Name: "paused one", BatchSize: 10, Paused: true})
 	base := serveAPI(t, f)
 	byName := base + "/v1/syncs/" + url.PathEscape(f.sync.Name) + "/runs"
 

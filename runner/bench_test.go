@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,35 +24,20 @@ func BenchmarkRun(b *testing.B) {
 		rows = v
 	}
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(b)
-	whURL := controlplanetest.NewDatabase(b)
-	wh := controlplanetest.Pool(b, whURL)
-	if _, err := wh.Exec(ctx, `CREATE TABLE users AS SELECT 'u' || i AS unique_id, 'user' || i || '@example.com' AS email,
-		'First' || i AS first_name, 'Last' || i AS last_name, i % 90 AS age, (i % 3 = 0) AS vip,
-		now() - i * interval '1 minute' AS created_at, (now() - i * interval '1 minute')::timestamp AS updated_at,
-		'Springfield' AS city, 'US' AS country, i * 1.5 AS score FROM generate_series(1, $1) AS i`, rows); err != nil {
-		b.Fatal(err)
-	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	b.Cleanup(srv.Close)
-	wc := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: whURL}}
-	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: srv.URL, Method: "POST"}}
-	for _, c := range []*controlplane.Connection{wc, hook} {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	m := &controlplane.Model{Name: "users", ConnectionID: wc.ID, Table: "users"}
-	if err := store.CreateModel(ctx, m); err != nil {
-		b.Fatal(err)
-	}
-	y := &controlplane.Sync{Name: "bench", ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorMirror,
-		PrimaryKey: "unique_id", BatchSize: 1000}
-	if err := store.CreateSync(ctx, y); err != nil {
-		b.Fatal(err)
-	}
+	w := controlplanetest.NewWorld(b, controlplanetest.WorldOpts{
+		Users: fmt.Sprintf(`CREATE TABLE users AS SELECT 'u' || i AS unique_id, 'user' || i || '@example.com' AS email,
+		'First' || i AS first_name, 'Last' || i AS last_name, i %% 90 AS age, (i %% 3 = 0) AS vip,
+		now() - i * interval '1 minute' AS created_at, (now() - i * interval '1 minute')::timestamp AS updated_at,
+		'Springfield' AS city, 'US' AS country, i * 1.5 AS score FROM generate_series(1, %d) AS i`, rows),
+		HookURL: srv.URL,
+		Model:   &controlplane.Model{Name: "users", Table: "users"},
+		Sync:    &controlplane.Sync{Name: "bench", Behavior: controlplane.BehaviorMirror, PrimaryKey: "unique_id", BatchSize: 1000},
+	})
+	store, wh, y := w.Store, w.WarehouseDB, w.Sync
 	e := &Engine{Store: store, Logger: slog.New(slog.DiscardHandler)}
 	if v, err := strconv.Atoi(os.Getenv("BENCH_COMMIT_EVERY")); err == nil {
 		e.CommitEvery = v

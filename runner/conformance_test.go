@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -168,6 +166,7 @@ var conformanceWarehouses = []conformanceWarehouse{
 
 // conformance is one test's control plane, warehouse, receiver and sync.
 type conformance struct {
+	world  *controlplanetest.World
 	t      *testing.T
 	ctx    context.Context
 	store  *controlplane.Store
@@ -183,19 +182,11 @@ type conformance struct {
 
 func newConformance(t *testing.T, w conformanceWarehouse) *conformance {
 	t.Helper()
-	store, _, _ := controlplanetest.NewStore(t)
-	c := &conformance{t: t, ctx: context.Background(), store: store, w: w}
-	c.wc, c.exec = w.open(t)
-	if err := store.CreateConnection(c.ctx, c.wc); err != nil {
-		t.Fatal(err)
-	}
-	c.recv = newReceiver(t)
-	c.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: c.recv.URL + "/hook", Method: "POST"}}
-	if err := store.CreateConnection(c.ctx, c.dest); err != nil {
-		t.Fatal(err)
-	}
-	c.engine = &Engine{Store: store, Logger: slog.New(slog.DiscardHandler), Concurrency: 2,
-		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, CommitEvery: 3, CommitInterval: 50 * time.Millisecond}
+	c := &conformance{t: t, w: w, recv: newReceiver(t)}
+	wc, exec := w.open(t)
+	c.world = controlplanetest.NewWorld(t, controlplanetest.WorldOpts{Warehouse: wc, HookURL: c.recv.URL + "/hook"})
+	c.ctx, c.store, c.exec, c.wc, c.dest = c.world.Ctx, c.world.Store, exec, c.world.Warehouse, c.world.Destination
+	c.engine = newTestEngine(c.store)
 	return c
 }
 
@@ -209,15 +200,10 @@ func (c *conformance) model(sql, key, behavior string, batch int) {
 func (c *conformance) modelOf(m *controlplane.Model, key, behavior string, batch int) {
 	c.t.Helper()
 	c.n++
-	m.Name, m.ConnectionID = fmt.Sprintf("model %d", c.n), c.wc.ID
-	if err := c.store.CreateModel(c.ctx, m); err != nil {
-		c.t.Fatal(err)
-	}
-	c.sync = &controlplane.Sync{Name: "sync of " + m.Name, ModelID: m.ID, DestinationID: c.dest.ID,
-		Behavior: behavior, PrimaryKey: key, BatchSize: batch}
-	if err := c.store.CreateSync(c.ctx, c.sync); err != nil {
-		c.t.Fatal(err)
-	}
+	m.Name = fmt.Sprintf("model %d", c.n)
+	stored := c.world.NewModel(*m)
+	c.sync = c.world.NewSync(controlplane.Sync{Name: "sync of " + m.Name, ModelID: stored.ID,
+		Behavior: behavior, PrimaryKey: key, BatchSize: batch})
 }
 
 func (c *conformance) run(wantStatus string) (*controlplane.Run, error) {

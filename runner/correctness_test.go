@@ -22,17 +22,9 @@ import (
 // useModel points the fixture's sync at a new model (sql) keyed by key, with behavior.
 func (f *fixture) useModel(sql, key, behavior string) {
 	f.t.Helper()
-	m := &controlplane.Model{Name: "model " + fmt.Sprint(time.Now().UnixNano()), ConnectionID: f.model.ConnectionID, SQL: sql}
-	if err := f.store.CreateModel(f.ctx, m); err != nil {
-		f.t.Fatal(err)
-	}
-	f.model = m
-	y := &controlplane.Sync{Name: "sync of " + m.Name, ModelID: m.ID, DestinationID: f.dest.ID,
-		Behavior: behavior, PrimaryKey: key, BatchSize: 3}
-	if err := f.store.CreateSync(f.ctx, y); err != nil {
-		f.t.Fatal(err)
-	}
-	f.sync = y
+	f.model = f.world.NewModel(controlplane.Model{Name: "model " + fmt.Sprint(time.Now().UnixNano()), SQL: sql})
+	f.sync = f.world.NewSync(controlplane.Sync{Name: "sync of " + f.model.Name, ModelID: f.model.ID,
+		Behavior: behavior, PrimaryKey: key, BatchSize: 3})
 }
 
 // oddKeys are keys whose order is easy to get wrong: the empty string, blanks, case, accents,

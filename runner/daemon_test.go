@@ -27,11 +27,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
-	manual := &controlplane.Sync{Name: "manual", ModelID: f.model.ID, DestinationID: f.dest.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10}
-	if err := f.store.CreateSync(f.ctx, manual); err != nil {
-		t.Fatal(err)
-	}
+	manual := f.world.NewSync(controlplane.Sync{Name: "manual", BatchSize: 10})
 	ctx, cancel := context.WithCancel(f.ctx)
 	errs := make(chan error, 2)
 	var replicas []*Daemon
@@ -209,11 +205,7 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
-	other := &controlplane.Sync{Name: "other", ModelID: f.model.ID, DestinationID: f.dest.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, ScheduleEvery: "1h"}
-	if err := f.store.CreateSync(f.ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	f.world.NewSync(controlplane.Sync{Name: "other", BatchSize: 10, ScheduleEvery: "1h"})
 	var tried []int64
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
 	d.insert = func(_ context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {

@@ -25,6 +25,7 @@ func jsonText(v any) string {
 }
 
 type fixture struct {
+	world  *controlplanetest.World // what newFixture built; world.NewSync adds syncs of its model
 	t      *testing.T
 	ctx    context.Context
 	store  *controlplane.Store
@@ -52,36 +53,24 @@ INSERT INTO users VALUES
 // to the receiver with behavior.
 func newFixture(t *testing.T, behavior string, mappings []controlplane.Mapping) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	store, cpURL, key := controlplanetest.NewStore(t)
-	f := &fixture{t: t, ctx: ctx, store: store, cpURL: cpURL, key: key}
-	f.whURL = controlplanetest.NewDatabase(t)
-	f.wh = controlplanetest.Pool(t, f.whURL)
-	f.exec(usersTable)
-	f.recv = newReceiver(t)
+	recv := newReceiver(t)
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: usersTable,
+		Destination: &controlplane.Connection{Name: controlplanetest.DefaultDestinationName, Webhook: &controlplane.WebhookConfig{
+			URL: recv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
+		}},
+		Model: &controlplane.Model{Table: "public.users"},
+		Sync:  &controlplane.Sync{Behavior: behavior, PrimaryKey: "id", Mappings: mappings, BatchSize: 2},
+	})
+	return &fixture{world: w, t: t, ctx: w.Ctx, store: w.Store, cpURL: w.URL, key: w.Key, whURL: w.WarehouseURL, wh: w.WarehouseDB,
+		recv: recv, sync: w.Sync, model: w.Model, dest: w.Destination,
+		engine: newTestEngine(w.Store)}
+}
 
-	wc := &controlplane.Connection{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: f.whURL}}
-	if err := store.CreateConnection(ctx, wc); err != nil {
-		t.Fatal(err)
-	}
-	f.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{
-		URL: f.recv.URL + "/hook", Method: "POST", SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
-	}}
-	if err := store.CreateConnection(ctx, f.dest); err != nil {
-		t.Fatal(err)
-	}
-	f.model = &controlplane.Model{Name: "active users", ConnectionID: wc.ID, Table: "public.users"}
-	if err := store.CreateModel(ctx, f.model); err != nil {
-		t.Fatal(err)
-	}
-	f.sync = &controlplane.Sync{Name: "Active users to webhook", ModelID: f.model.ID, DestinationID: f.dest.ID,
-		Behavior: behavior, PrimaryKey: "id", Mappings: mappings, BatchSize: 2}
-	if err := store.CreateSync(ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	f.engine = &Engine{Store: store, Logger: slog.New(slog.DiscardHandler), Concurrency: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-		CommitEvery: 3, CommitInterval: 50 * time.Millisecond}
-	return f
+// newTestEngine is the engine of runner tests: quick retries, small commit groups.
+func newTestEngine(store *controlplane.Store) *Engine {
+	return &Engine{Store: store, Logger: slog.New(slog.DiscardHandler), Concurrency: 2, BaseBackoff: 5 * time.Millisecond,
+		MaxBackoff: 20 * time.Millisecond, CommitEvery: 3, CommitInterval: 50 * time.Millisecond}
 }
 
 func (f *fixture) exec(sql string, args ...any) {

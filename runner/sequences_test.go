@@ -29,16 +29,8 @@ type sequence struct {
 func newSequence(t *testing.T) *sequence {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	s := &sequence{fixture: f, a: f.sync}
-	mk := func(name string, after []int64) *controlplane.Sync {
-		y := &controlplane.Sync{Name: name, ModelID: f.model.ID, DestinationID: f.dest.ID,
-			Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, After: after}
-		if err := f.store.CreateSync(f.ctx, y); err != nil {
-			t.Fatal(err)
-		}
-		return y
-	}
-	s.b = mk("parent b", nil)
-	s.c = mk("child c", []int64{s.b.ID, s.a.ID})
+	s.b = f.world.NewSync(controlplane.Sync{Name: "parent b", BatchSize: 10})
+	s.c = f.world.NewSync(controlplane.Sync{Name: "child c", BatchSize: 10, After: []int64{s.b.ID, s.a.ID}})
 	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
 		if q.Envelope.SyncConfigurationID == s.b.ID && s.failB.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -60,11 +60,7 @@ func statusPageFixture(t *testing.T) (*fixture, *controlplane.Sync) {
 		return true
 	})
 	f.run(controlplane.RunFailed, RunOptions{Trigger: controlplane.TriggerManual})
-	paused := &controlplane.Sync{Name: "Paused <b>sync</b>", ModelID: f.model.ID, DestinationID: f.dest.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 10, Paused: true}
-	if err := f.store.CreateSync(f.ctx, paused); err != nil {
-		t.Fatal(err)
-	}
+	paused := f.world.NewSync(controlplane.Sync{Name: "Paused <b>sync</b>", BatchSize: 10, Paused: true})
 	return f, paused
 }
 

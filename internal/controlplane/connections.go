@@ -287,7 +287,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
+	err = s.db.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
 		VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
 		Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
 	return nameTaken(err, "connection", c.Name)
@@ -299,7 +299,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var oldKind string
 		err := tx.QueryRow(ctx, `SELECT kind FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).Scan(&oldKind)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -319,17 +319,17 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 
 // GetConnection reads a connection by id.
 func (s *Store) GetConnection(ctx context.Context, id int64) (*Connection, error) {
-	return s.scanConnection(s.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE id = $1`, id))
+	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE id = $1`, id))
 }
 
 // GetConnectionByName reads a connection by name.
 func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connection, error) {
-	return s.scanConnection(s.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
+	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
 }
 
 // DeleteConnection deletes a connection that no model or sync uses.
 func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var name string
 		err := tx.QueryRow(ctx, `SELECT name FROM backflow.connections WHERE id = $1 FOR UPDATE`, id).Scan(&name)
 		if errors.Is(err, pgx.ErrNoRows) {

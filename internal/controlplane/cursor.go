@@ -71,7 +71,7 @@ type CursorState struct {
 func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState, error) {
 	var c CursorState
 	var mark *string
-	err := s.pool.QueryRow(ctx, `SELECT definition, mark, full_read_at, ledger_keys FROM backflow.sync_cursors
+	err := s.db.QueryRow(ctx, `SELECT definition, mark, full_read_at, ledger_keys FROM backflow.sync_cursors
 		WHERE sync_id = $1`, syncID).Scan(&c.Definition, &mark, &c.FullReadAt, &c.LedgerKeys)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

@@ -82,7 +82,7 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []Delivery) error {
 			d.SentAt, int32(d.Attempts), int32(d.Status), d.Latency.Microseconds(),
 			nullIfEmpty(truncateBody(d.Body)), nullIfEmpty(truncateBody(d.Error)), keys}, nil
 	})
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		// Not waiting for the WAL flush: a server crash may lose the last rows of the log, which
 		// decides nothing; the run's final record, committed synchronously, flushes them anyway.
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
@@ -144,7 +144,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.pool.Query(ctx, deliverySelect+` WHERE sync_id = $1 AND ($2 = 0 OR run_id = $2)
+	rows, err := s.db.Query(ctx, deliverySelect+` WHERE sync_id = $1 AND ($2 = 0 OR run_id = $2)
 		AND (NOT $3 OR status NOT BETWEEN 200 AND 299) ORDER BY id DESC LIMIT $4`, f.SyncID, f.RunID, f.Failed, limit)
 	ds, err := collect(rows, err, scanDelivery)
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 
 // KeyDeliveries returns the logged requests of a sync that carried key, oldest first.
 func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]Delivery, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key,
+	rows, err := s.db.Query(ctx, `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key,
 		sent_at, attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys
 		FROM backflow.sync_deliveries WHERE sync_id = $1 AND first_key <= $2 AND last_key >= $2 ORDER BY id`, syncID, key)
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]
 // DeleteDeliveriesBefore deletes the delivery-log rows of requests sent before t, of every sync,
 // and returns how many it deleted.
 func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.sync_deliveries WHERE sent_at < $1`, t)
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.sync_deliveries WHERE sent_at < $1`, t)
 	if err != nil {
 		return 0, fmt.Errorf("delete delivery-log rows older than %s: %w", t.UTC().Format(time.RFC3339), err)
 	}

@@ -16,7 +16,7 @@ import (
 func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 func TestDeliveryLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newTxRunnerSync(t)
 	old := time.Now().Add(-20 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ds := []controlplane.Delivery{
@@ -161,7 +161,7 @@ func TestDeliveryLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	var left int
-	if err := store.Pool().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_deliveries`).Scan(&left); err != nil || left != 0 {
+	if err := store.DB().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_deliveries`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("after deleting the sync: %d rows left, %v", left, err)
 	}
 }

@@ -89,7 +89,7 @@ func (s *Store) commitDelivered(ctx context.Context, f fence, run *Run, d *Deliv
 
 func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Delivered, upsertNew bool) error {
 	syncID := f.syncID
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := f.check(ctx, tx); err != nil {
 			return err
 		}

@@ -39,7 +39,7 @@ type LedgerKey struct {
 // page entry and a tombstone hides it. It reads one snapshot.
 func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (LedgerKey, error) {
 	var out LedgerKey
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+	err := pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
 			intents, err := readIntentKeys(ctx, tx, syncID)
 			if err != nil {
@@ -113,7 +113,7 @@ func ledgerKeyOf(hash []byte, where string) LedgerKey {
 func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
 	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
 	pageOf := make([]string, len(keys)) // the page that could hold keys[i], if no row decides it
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+	err = pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
 			// One probe per key of each index, whatever the statistics say (see commitDeliveredTx).
 			rows, err := tx.Query(ctx, `SELECT d.i, l.present, l.hash,

@@ -61,7 +61,7 @@ const ledgerQuery = `SELECT key, hash, entries FROM (
 // ReadLedger starts streaming the ledger of sync syncID.
 func (s *Store) ReadLedger(ctx context.Context, syncID int64) (*LedgerRows, error) {
 	// Repeatable read: the intents and the ledger are read from one snapshot.
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.beginSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the ledger of sync %d: %w", syncID, err)
 	}
@@ -240,7 +240,7 @@ func (st LedgerState) WriteMode(clearRejected bool) Delivered {
 // Outstanding intents count as rows: a run adopts them as rows before it reads the ledger.
 func (s *Store) ReadLedgerState(ctx context.Context, syncID int64) (LedgerState, error) {
 	var st LedgerState
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_ledger WHERE sync_id = $1)
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_ledger WHERE sync_id = $1)
 			OR EXISTS (SELECT 1 FROM backflow.sync_intents WHERE sync_id = $1),
 		EXISTS (SELECT 1 FROM backflow.sync_ledger_pages WHERE sync_id = $1)`, syncID).Scan(&st.Rows, &st.Pages)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 func TestCommitDeliveredManyKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func TestMigrateAppliesRiverToo(t *testing.T) {
 
 // TestStorePing: Ping answers while the control plane does, and fails once the store is closed.
 func TestStorePing(t *testing.T) {
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: Ping needs the store's pool
 	if err := store.Ping(context.Background()); err != nil {
 		t.Fatalf("ping an open store: %v", err)
 	}

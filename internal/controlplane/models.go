@@ -105,7 +105,7 @@ func (s *Store) CreateModel(ctx context.Context, m *Model) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO backflow.models (name, connection_id, sql, table_name, columns)
+	err = s.db.QueryRow(ctx, `INSERT INTO backflow.models (name, connection_id, sql, table_name, columns)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
 		m.Name, m.ConnectionID, nullable(m.SQL), nullable(m.Table), cols).Scan(&m.ID, &m.CreatedAt, &m.UpdatedAt)
 	return refErr(nameTaken(err, "model", m.Name))
@@ -120,7 +120,7 @@ func (s *Store) UpdateModel(ctx context.Context, m *Model) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `UPDATE backflow.models SET name = $2, connection_id = $3, sql = $4,
+	err = s.db.QueryRow(ctx, `UPDATE backflow.models SET name = $2, connection_id = $3, sql = $4,
 		table_name = $5, columns = $6, updated_at = now() WHERE id = $1 RETURNING updated_at`,
 		m.ID, m.Name, m.ConnectionID, nullable(m.SQL), nullable(m.Table), cols).Scan(&m.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -138,17 +138,17 @@ func nonNil[T any](s []T) []T {
 
 // GetModel reads a model by id.
 func (s *Store) GetModel(ctx context.Context, id int64) (*Model, error) {
-	return scanModel(s.pool.QueryRow(ctx, `SELECT `+modelColumns+` FROM backflow.models WHERE id = $1`, id))
+	return scanModel(s.db.QueryRow(ctx, `SELECT `+modelColumns+` FROM backflow.models WHERE id = $1`, id))
 }
 
 // GetModelByName reads a model by name.
 func (s *Store) GetModelByName(ctx context.Context, name string) (*Model, error) {
-	return scanModel(s.pool.QueryRow(ctx, `SELECT `+modelColumns+` FROM backflow.models WHERE name = $1`, name))
+	return scanModel(s.db.QueryRow(ctx, `SELECT `+modelColumns+` FROM backflow.models WHERE name = $1`, name))
 }
 
 // DeleteModel deletes a model that no sync uses.
 func (s *Store) DeleteModel(ctx context.Context, id int64) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var name string
 		err := tx.QueryRow(ctx, `SELECT name FROM backflow.models WHERE id = $1 FOR UPDATE`, id).Scan(&name)
 		if errors.Is(err, pgx.ErrNoRows) {

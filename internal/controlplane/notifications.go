@@ -89,7 +89,7 @@ func notificationArgs(n *Notification) ([]string, []int64, string) {
 // CreateNotification inserts n and sets its id and times.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
 	events, ids, send := notificationArgs(n)
-	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send, body, content_type)
+	err := s.db.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send, body, content_type)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send,
 		n.Body, n.ContentType).
 		Scan(&n.ID, &n.CreatedAt, &n.UpdatedAt)
@@ -103,7 +103,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
 // UpdateNotification writes n's settings to its row.
 func (s *Store) UpdateNotification(ctx context.Context, n *Notification) error {
 	events, ids, send := notificationArgs(n)
-	err := s.pool.QueryRow(ctx, `UPDATE backflow.notifications SET name = $2, destination_id = $3, events = $4,
+	err := s.db.QueryRow(ctx, `UPDATE backflow.notifications SET name = $2, destination_id = $3, events = $4,
 		sync_ids = $5, send = $6, body = $7, content_type = $8, updated_at = now() WHERE id = $1 RETURNING updated_at`,
 		n.ID, n.Name, n.DestinationID, events, ids, send, n.Body, n.ContentType).Scan(&n.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -118,12 +118,12 @@ func (s *Store) UpdateNotification(ctx context.Context, n *Notification) error {
 
 // GetNotification reads a notification by id.
 func (s *Store) GetNotification(ctx context.Context, id int64) (*Notification, error) {
-	return scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE id = $1`, id))
+	return scanNotification(s.db.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE id = $1`, id))
 }
 
 // GetNotificationByName reads a notification by name.
 func (s *Store) GetNotificationByName(ctx context.Context, name string) (*Notification, error) {
-	return scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE name = $1`, name))
+	return scanNotification(s.db.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE name = $1`, name))
 }
 
 // LookupNotification reads a notification by id (all digits) or else by name.
@@ -133,7 +133,7 @@ func (s *Store) LookupNotification(ctx context.Context, ref string) (*Notificati
 
 // DeleteNotification deletes a notification and its queued events.
 func (s *Store) DeleteNotification(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.notifications WHERE id = $1`, id)
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.notifications WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete notification %d: %w", id, err)
 	}
@@ -220,7 +220,7 @@ const runBlocked = "blocked"
 // marked notified in the transaction that queues its events, so its events are queued once.
 func (s *Store) QueueRunEvents(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+runColumns+` FROM backflow.sync_runs r
 			LEFT JOIN backflow.syncs s ON s.id = r.sync_id
 			WHERE r.notified_at IS NULL AND r.status <> 'running' ORDER BY r.id LIMIT $1 FOR UPDATE OF r SKIP LOCKED`, limit)
@@ -385,7 +385,7 @@ type PendingEvent struct {
 // ClaimEvents takes up to limit events that are due, and holds them for lease (another daemon
 // does not take them before it ends): the caller reports each with EventSent or EventFailed.
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
+	rows, err := s.db.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
 		FROM backflow.notifications n
 		WHERE n.id = e.notification_id AND e.id IN (
 			SELECT id FROM backflow.notification_events
@@ -416,7 +416,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 
 // EventSent records that an event was delivered.
 func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
-	_, err := s.pool.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
+	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
 		last_status = $2, last_error = NULL WHERE id = $1`, id, status)
 	if err != nil {
 		return fmt.Errorf("record notification event %d as sent: %w", id, err)
@@ -431,7 +431,7 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 	if !retryAt.IsZero() {
 		at = &retryAt
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
+	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
 		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
 		WHERE id = $1`, id, status, truncateBody(cause), at)
 	if err != nil {
@@ -458,7 +458,7 @@ type NotificationEvent struct {
 
 // ListNotificationEvents returns the events queued for a notification, oldest first.
 func (s *Store) ListNotificationEvents(ctx context.Context, notificationID int64) ([]NotificationEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, event_id, event, coalesce(sync_id, 0), coalesce(run_id, 0), payload, attempts,
+	rows, err := s.db.Query(ctx, `SELECT id, event_id, event, coalesce(sync_id, 0), coalesce(run_id, 0), payload, attempts,
 		coalesce(last_status, 0), coalesce(last_error, ''), created_at, sent_at, given_up_at
 		FROM backflow.notification_events WHERE notification_id = $1 ORDER BY id`, notificationID)
 	if err != nil {

@@ -44,7 +44,7 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, l
 	span := pgtype.Interval{Microseconds: (time.Duration(n) * interval).Microseconds(), Valid: true}
 	ahead := pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true}
 	var l pacing.Lease
-	err := s.pool.QueryRow(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
+	err := s.db.QueryRow(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
 		VALUES ($1, clock_timestamp() + $3::interval + $2::interval)
 		ON CONFLICT (connection_id) DO UPDATE
 			SET next_slot = greatest(p.next_slot, clock_timestamp() + $3::interval) + $2::interval
@@ -71,7 +71,7 @@ func (t slotSource) Lease(ctx context.Context, n int, interval, lead time.Durati
 func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, error) {
 	var rate *float64
 	var conc *int32
-	err := s.pool.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
+	err := s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
 		WHERE connection_id = $1`, connID).Scan(&rate, &conc)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pacing.State{}, nil
@@ -92,7 +92,7 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
 // run of any sync to it.
 func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, st pacing.State) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
+	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
 		VALUES ($1, $2, $3, now())
 		ON CONFLICT (connection_id) DO UPDATE

@@ -19,7 +19,7 @@ import (
 // closer than the fastest one's interval, and never add up to the sum of the rates.
 func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	ctx := context.Background()
-	store, dbURL, key := controlplanetest.NewStore(t)
+	store, dbURL, key := controlplanetest.NewStore(t) // NewStore: a second client must see the rows
 	hook := webhookConn("Shared limit")
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 // over, never later.
 func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _ := controlplanetest.NewTxStore(t)
 	hook := webhookConn("Dead runner")
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
 
 func TestLearnedPacingRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _ := controlplanetest.NewTxStore(t)
 	hook := webhookConn("Learning")
 	hook.Webhook.RateLimit = &controlplane.RateLimit{Mode: pacing.ModeAdaptive, MaxRequestsPerSecond: 500, MaxConcurrency: 32}
 	if err := store.CreateConnection(ctx, hook); err != nil {

@@ -37,7 +37,7 @@ func readLedger(t *testing.T, store *controlplane.Store, syncID int64) []string 
 func TestLedgerPagesMerge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 func TestLedgerPagesMany(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestLedgerPagesMany(t *testing.T) {
 func TestLedgerPageOutOfOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestLedgerPageOutOfOrder(t *testing.T) {
 func TestDeleteSyncDeletesPages(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	other := &controlplane.Sync{Name: "other", ModelID: y.ModelID, DestinationID: y.DestinationID,
 		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 10}
 	if err := store.CreateSync(ctx, other); err != nil {
@@ -221,7 +221,7 @@ func TestDeleteSyncDeletesPages(t *testing.T) {
 func TestOverlappingPagesBecomeRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	runA, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func queueRejected(b *pgx.Batch, syncID, runID int64, rs []Rejected) {
 
 // ListRejected returns a sync's rejected records by key.
 func (s *Store) ListRejected(ctx context.Context, syncID int64) ([]Rejected, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, coalesce(run_id, 0), status, body, rejected_at
+	rows, err := s.db.Query(ctx, `SELECT key, coalesce(run_id, 0), status, body, rejected_at
 		FROM backflow.rejected_records WHERE sync_id = $1 ORDER BY key`, syncID)
 	if err != nil {
 		return nil, fmt.Errorf("list rejected records of sync %d: %w", syncID, err)
@@ -75,7 +75,7 @@ func (s *Store) ListRejected(ctx context.Context, syncID int64) ([]Rejected, err
 // HasRejected reports whether a sync has rejected records.
 func (s *Store) HasRejected(ctx context.Context, syncID int64) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.rejected_records WHERE sync_id = $1)`, syncID).Scan(&ok)
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.rejected_records WHERE sync_id = $1)`, syncID).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("read the rejected records of sync %d: %w", syncID, err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) HasRejected(ctx context.Context, syncID int64) (bool, error) {
 func (s *Store) GetRejected(ctx context.Context, syncID int64, key string) (*Rejected, error) {
 	var r Rejected
 	r.Key = key
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(run_id, 0), status, body, rejected_at
+	err := s.db.QueryRow(ctx, `SELECT coalesce(run_id, 0), status, body, rejected_at
 		FROM backflow.rejected_records WHERE sync_id = $1 AND key = $2`, syncID, key).Scan(&r.RunID, &r.Status, &r.Body, &r.RejectedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound

@@ -41,7 +41,7 @@ func (e *RekeyError) Is(target error) bool { return target == ErrWrongKey }
 // nothing changes. oldKey and newKey may be the same key: everything is resealed under it.
 func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (RekeyResult, error) {
 	var res RekeyResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		res = RekeyResult{}
 		// EXCLUSIVE waits for every transaction that writes or row-locks connections (a
 		// provider apply) and holds back new ones until the commit, plain reads (runners) going

@@ -24,20 +24,18 @@ type rekeySetup struct {
 	newStore *controlplane.Store // the same database under the new key
 }
 
+// newRekeySetup is on NewStore: the rekey locks the connections table, which on the shared
+// database of NewTxStore would hold every other test's connection writes until it rolls back.
 func newRekeySetup(t *testing.T) *rekeySetup {
 	t.Helper()
-	ctx := context.Background()
-	store, _, key := controlplanetest.NewStore(t)
-	s := &rekeySetup{ctx: ctx, old: store, oldKey: parseKey(t, key), newKey: parseKey(t, controlplanetest.NewKey(t))}
-	s.newStore = controlplane.New(store.Pool(), s.newKey)
-	s.conns = []*controlplane.Connection{webhookConn("Webhook Test"),
-		{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db",
-			StatementTimeout: time.Minute}}}
-	for _, c := range s.conns {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Destination: webhookConn(controlplanetest.DefaultDestinationName),
+		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
+			Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db", StatementTimeout: time.Minute}},
+	})
+	s := &rekeySetup{ctx: w.Ctx, old: w.Store, oldKey: parseKey(t, w.Key), newKey: parseKey(t, controlplanetest.NewKey(t)),
+		conns: []*controlplane.Connection{w.Destination, w.Warehouse}}
+	s.newStore = controlplane.New(w.Store.Pool(), s.newKey)
 	return s
 }
 
@@ -87,7 +85,7 @@ func (s *rekeySetup) readsAll(t *testing.T, store *controlplane.Store) {
 }
 
 func TestRekeyRoundTrip(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	before := s.sealed(t)
 	res, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey)
 	if err != nil {
@@ -147,7 +145,7 @@ func TestSameKey(t *testing.T) {
 }
 
 func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	before := s.sealed(t)
 	wrong := parseKey(t, controlplanetest.NewKey(t))
 	_, err := s.old.RekeyConnections(s.ctx, wrong, s.newKey)
@@ -187,7 +185,7 @@ func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
 // does) when the rekey starts finishes first, and the rekey then reseals what it wrote: nothing is
 // left under the old key, and the two do not deadlock.
 func TestRekeyWaitsForAnApply(t *testing.T) {
-	s := newRekeySetup(t)
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
 	// What the apply writes, sealed under the old key: another connection's sealed secrets
 	// (the additional data does not name the row).
 	changed := webhookConn("Scratch")

@@ -141,7 +141,7 @@ func (s *Store) StartRun(ctx context.Context, syncID int64, trigger string) (*Ru
 // StartRunAt records a new running run of a sync that serves the schedule slot due (zero: none,
 // a run started by hand). The next slot counts from due (see ScheduleBases).
 func (s *Store) StartRunAt(ctx context.Context, syncID int64, trigger string, due time.Time) (*Run, error) {
-	return startRun(ctx, s.pool, syncID, RunStart{Trigger: trigger, Due: due})
+	return startRun(ctx, s.db, syncID, RunStart{Trigger: trigger, Due: due})
 }
 
 // execQuerier is a pool or a transaction.
@@ -186,7 +186,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // FinishRun records a run's end: its status, final counters, invalid samples and error text. It
 // is not fenced: a runner records a run's end with SyncLease.Finish.
-func (s *Store) FinishRun(ctx context.Context, r *Run) error { return finishRun(ctx, s.pool, r) }
+func (s *Store) FinishRun(ctx context.Context, r *Run) error { return finishRun(ctx, s.db, r) }
 
 func finishRun(ctx context.Context, q querier, r *Run) error {
 	samples := r.InvalidSamples
@@ -220,7 +220,7 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 // marking run drops gone keys from the ledger without sending `deleted`).
 func (s *Store) OnlyMarkRuns(ctx context.Context, syncID int64) (bool, error) {
 	var other bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_runs
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_runs
 		WHERE sync_id = $1 AND (status = 'succeeded' OR trigger <> 'mark'))`, syncID).Scan(&other)
 	if err != nil {
 		return false, fmt.Errorf("read the runs of sync %d: %w", syncID, err)
@@ -230,13 +230,13 @@ func (s *Store) OnlyMarkRuns(ctx context.Context, syncID int64) (bool, error) {
 
 // GetRun reads a run by id.
 func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
-	return scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+`
+	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.id = $1`, id))
 }
 
 // RunOfJob reads the newest run that job jobID ran (a run queued from outside; see Run.JobID).
 func (s *Store) RunOfJob(ctx context.Context, jobID int64) (*Run, error) {
-	return scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+`
+	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.job_id = $1
 		ORDER BY r.id DESC LIMIT 1`, jobID))
 }
@@ -246,7 +246,7 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+`
+	rows, err := s.db.Query(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id
 		WHERE $1 = 0 OR r.sync_id = $1 ORDER BY r.id DESC LIMIT $2`, syncID, limit)
 	runs, err := collect(rows, err, scanRun)
@@ -262,7 +262,7 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 // stopped by SIGTERM it did not finish for reasons of its own, so it does not count as the run
 // that served its schedule (see ScheduleBases) and its work is redone at once.
 func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (int64, error) {
-	return abandonRuns(ctx, s.pool, syncID, reason)
+	return abandonRuns(ctx, s.db, syncID, reason)
 }
 
 func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string) (int64, error) {
@@ -279,7 +279,7 @@ func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string
 // that served its schedule (see servedRun), by the schedule slot it served, or by its start for
 // a run started by hand. Syncs without one are absent.
 func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.sync_id, max(coalesce(r.scheduled_for, r.started_at)) FROM backflow.sync_runs r
+	rows, err := s.db.Query(ctx, `SELECT r.sync_id, max(coalesce(r.scheduled_for, r.started_at)) FROM backflow.sync_runs r
 		WHERE `+servedRun+` GROUP BY r.sync_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read the last runs: %w", err)
@@ -301,7 +301,7 @@ func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) 
 // servedRun); zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
 	var t *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT max(r.started_at) FROM backflow.sync_runs r
+	err := s.db.QueryRow(ctx, `SELECT max(r.started_at) FROM backflow.sync_runs r
 		WHERE r.sync_id = $1 AND `+servedRun, syncID).Scan(&t)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)

@@ -13,34 +13,36 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
-// newRunnerSync makes a sync (with its connections and model) for the runner's tables.
+// runnerSync is a sync (with its connections and model) for the runner's tables; nothing reads
+// its warehouse or calls its webhook.
+func runnerSync(tx bool) controlplanetest.WorldOpts {
+	return controlplanetest.WorldOpts{Tx: tx,
+		Warehouse: &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1/x"}},
+		Destination: &controlplane.Connection{Name: "hook",
+			Webhook: &controlplane.WebhookConfig{URL: controlplanetest.NoListener, Method: "POST"}},
+		Model: &controlplane.Model{Name: "m", Table: "users"},
+		Sync:  &controlplane.Sync{Name: "s", Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 10},
+	}
+}
+
+// newRunnerSync makes a runnerSync on NewStore, for tests that commit (leases, locks).
 func newRunnerSync(t *testing.T) (*controlplane.Store, *controlplane.Sync) {
 	t.Helper()
-	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
-	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x@127.0.0.1/x"}}
-	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/", Method: "POST"}}
-	for _, c := range []*controlplane.Connection{wh, hook} {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, Table: "users"}
-	if err := store.CreateModel(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	y := &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorMirror,
-		PrimaryKey: "id", BatchSize: 10}
-	if err := store.CreateSync(ctx, y); err != nil {
-		t.Fatal(err)
-	}
-	return store, y
+	w := controlplanetest.NewWorld(t, runnerSync(false))
+	return w.Store, w.Sync
+}
+
+// newTxRunnerSync makes a runnerSync on NewTxStore, for tests that need no commit.
+func newTxRunnerSync(t *testing.T) (*controlplane.Store, *controlplane.Sync) {
+	t.Helper()
+	w := controlplanetest.NewWorld(t, runnerSync(true))
+	return w.Store, w.Sync
 }
 
 func TestRuns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it holds the sync's lock on a session of its own
 	r1, err := store.StartRun(ctx, y.ID, controlplane.TriggerSchedule)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +158,7 @@ func TestSyncLockKey(t *testing.T) {
 func TestLedger(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +218,7 @@ func TestLedger(t *testing.T) {
 func TestRejectedBodyTruncated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it commits under a lease
 	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +256,7 @@ func commitWithLease(t *testing.T, store *controlplane.Store, syncID int64, run 
 func TestScheduleBases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newTxRunnerSync(t)
 	slot := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
 	r, err := store.StartRunAt(ctx, y.ID, controlplane.TriggerSchedule, slot)
 	if err != nil {

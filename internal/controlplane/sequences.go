@@ -184,7 +184,7 @@ func (s SequenceState) Ready() (runs []int64, since time.Time, ok bool) {
 
 // SequenceStates returns the state of every sync that has parents, by sync id.
 func (s *Store) SequenceStates(ctx context.Context) ([]SequenceState, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.sync_id, a.parent_id, coalesce(p.id, 0), coalesce(p.status, ''),
+	rows, err := s.db.Query(ctx, `SELECT a.sync_id, a.parent_id, coalesce(p.id, 0), coalesce(p.status, ''),
 			p.finished_at, c.started_at
 		FROM backflow.sync_after a
 		LEFT JOIN LATERAL (SELECT r.id, r.status, r.finished_at FROM backflow.sync_runs r

@@ -37,16 +37,36 @@ func (e *InUseError) Error() string {
 // Is makes errors.Is(err, ErrInUse) true.
 func (e *InUseError) Is(target error) bool { return target == ErrInUse }
 
+// DB is what the store's statements run on: a *pgxpool.Pool in production, or a pgx.Tx for
+// tests that roll everything back (controlplanetest.NewTxStore). A transaction the store
+// begins on a pgx.Tx is a savepoint of it.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // Store is the typed access to the control plane.
 type Store struct {
+	db DB
+	// pool is db when it is a pool: what needs sessions of its own (the sync locks, River,
+	// health checks) needs one. It is nil on a store over a transaction.
 	pool   *pgxpool.Pool
 	sealer *Sealer
 }
 
-// New wraps a pool. The sealer may be nil for callers that never touch secrets; those that do
+// errNoPool is what a store over a transaction answers for what needs a session of its own.
+var errNoPool = errors.New("a store over a transaction has no pool: sync locks, River and Ping need one")
+
+// New wraps db: a pool, or (in tests) a transaction, on which the store can neither lock syncs
+// nor serve River. The sealer may be nil for callers that never touch secrets; those that do
 // then get ErrNoSecretKey.
-func New(pool *pgxpool.Pool, sealer *Sealer) *Store {
-	return &Store{pool: pool, sealer: sealer}
+func New(db DB, sealer *Sealer) *Store {
+	pool, _ := db.(*pgxpool.Pool)
+	return &Store{db: db, pool: pool, sealer: sealer}
 }
 
 // Open connects to the control plane at url, applies pending migrations and returns a Store.
@@ -70,19 +90,51 @@ func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
 	return New(pool, sealer), nil
 }
 
-// Pool is the underlying connection pool, for tests that inspect or break the database behind
-// the store's back. Production code goes through the store's methods (Ping, RiverDriver, ...).
+// Pool is the underlying connection pool (nil on a store over a transaction), for tests that
+// need sessions of their own on the store's database. Production code goes through the store's
+// methods (Ping, RiverDriver, ...).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// DB is what the store's statements run on, for tests that inspect or change rows behind the
+// store's back: on a store over a transaction, only that transaction sees its rows.
+func (s *Store) DB() DB { return s.db }
+
 // Ping checks that the control plane answers (health checks).
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	if s.pool == nil {
+		return errNoPool
+	}
+	return s.pool.Ping(ctx)
+}
 
 // RiverDriver is the driver River's client runs on: the store's pool, whose migrations (Migrate)
 // created River's tables in the control-plane schema.
 func (s *Store) RiverDriver() *riverpgxv5.Driver { return riverpgxv5.New(s.pool) }
 
-// Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pool; a store over a transaction leaves it to its owner.
+func (s *Store) Close() {
+	if s.pool != nil {
+		s.pool.Close()
+	}
+}
+
+// snapshotOptions is a read-only transaction that reads one snapshot, for reads that must agree
+// (the intents and the ledger).
+var snapshotOptions = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// beginSnapshot begins a snapshotOptions transaction; on a store over a transaction, a
+// savepoint, which reads that transaction's snapshot.
+func (s *Store) beginSnapshot(ctx context.Context) (pgx.Tx, error) {
+	if s.pool == nil {
+		return s.db.Begin(ctx)
+	}
+	return s.pool.BeginTx(ctx, snapshotOptions)
+}
+
+// snapshots begins beginSnapshot transactions, for pgx.BeginFunc.
+type snapshots struct{ s *Store }
+
+func (b snapshots) Begin(ctx context.Context) (pgx.Tx, error) { return b.s.beginSnapshot(ctx) }
 
 func (s *Store) needSealer() error {
 	if s.sealer == nil {

@@ -97,7 +97,7 @@ func webhookConn(name string) *controlplane.Connection {
 
 func TestConnectionsRoundTripSealed(t *testing.T) {
 	ctx := context.Background()
-	store, dbURL, _ := controlplanetest.NewStore(t)
+	store, _ := controlplanetest.NewTxStore(t)
 
 	hook := webhookConn("Webhook Test")
 	if err := store.CreateConnection(ctx, hook); err != nil {
@@ -138,7 +138,7 @@ func TestConnectionsRoundTripSealed(t *testing.T) {
 	}
 
 	// Nothing secret is readable from the control plane without the key.
-	raw := controlplanetest.Pool(t, dbURL)
+	raw := store.DB()
 	rows, err := raw.Query(ctx, `SELECT t::text FROM backflow.connections t`)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestConnectionsRoundTripSealed(t *testing.T) {
 
 func TestNamesUniqueAndDependentsRefused(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: a refused INSERT aborts the transaction NewTxStore's store runs in
 
 	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
 	hook := webhookConn("hook")
@@ -270,7 +270,7 @@ func TestModelQuery(t *testing.T) {
 
 func TestUpdateConnectionRefusesKindChangeWithoutWriting(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := controlplanetest.NewStore(t)
+	store, _ := controlplanetest.NewTxStore(t)
 	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
 	if err := store.CreateConnection(ctx, wh); err != nil {
 		t.Fatal(err)
@@ -292,27 +292,14 @@ func TestUpdateConnectionRefusesKindChangeWithoutWriting(t *testing.T) {
 
 func TestDeleteSyncDeletesItsLedger(t *testing.T) {
 	ctx := context.Background()
-	store, dbURL, _ := controlplanetest.NewStore(t)
-	wh := &controlplane.Connection{Name: "wh", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
-	hook := webhookConn("hook")
-	for _, c := range []*controlplane.Connection{wh, hook} {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := &controlplane.Model{Name: "m", ConnectionID: wh.ID, SQL: "select 1 as id"}
-	if err := store.CreateModel(ctx, m); err != nil {
+	store, a := newTxRunnerSync(t)
+	b := &controlplane.Sync{Name: a.Name + " b", ModelID: a.ModelID, DestinationID: a.DestinationID,
+		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 10}
+	if err := store.CreateSync(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	var ids []int64
-	for _, name := range []string{"a", "b"} {
-		y := &controlplane.Sync{Name: name, ModelID: m.ID, DestinationID: hook.ID, Behavior: "mirror", PrimaryKey: "id", BatchSize: 10}
-		if err := store.CreateSync(ctx, y); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, y.ID)
-	}
-	pool := controlplanetest.Pool(t, dbURL)
+	ids := []int64{a.ID, b.ID}
+	pool := store.DB()
 	if _, err := pool.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
 		SELECT s, k::text, '\x00' FROM unnest($1::bigint[]) s, generate_series(1, 3) k`, ids); err != nil {
 		t.Fatal(err)

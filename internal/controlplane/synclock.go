@@ -109,6 +109,9 @@ type SyncLease struct {
 // pingEvery (0: DefaultLockPingEvery) is how often a quiet lock session is pinged. The caller
 // must Release the lease.
 func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait func(), pingEvery time.Duration) (*SyncLease, error) {
+	if s.pool == nil {
+		return nil, errNoPool
+	}
 	cfg := s.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = "backflow-runner sync lock"
 	// The server drops the session (and the lock) of a runner cut off by the network within
@@ -239,7 +242,7 @@ func (l *SyncLease) Release() {
 // fenced runs fn in a transaction that holds the fence, and marks the lease lost when the fence
 // moved on.
 func (l *SyncLease) fenced(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, l.store.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, l.store.db, func(tx pgx.Tx) error {
 		if err := l.fence.check(ctx, tx); err != nil {
 			return err
 		}
@@ -285,7 +288,7 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 		start = end
 	}
 	// One statement: the fence is read and held by the statement that inserts.
-	tag, err := l.store.pool.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
+	tag, err := l.store.db.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
 		SELECT $1, $2, t.b, t.k FROM unnest($4::int4[], $5::bytea[]) AS t (b, k)
 		WHERE EXISTS (SELECT 1 FROM backflow.sync_fences f WHERE f.sync_id = $1 AND f.token = $3 FOR SHARE)`,
 		l.fence.syncID, runID, l.fence.token, batches, packed)
@@ -382,7 +385,7 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 		return err
 	}
 	var token int64
-	err := l.store.pool.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	err := l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != l.fence.token {
 		return l.noteLoss(ErrLockLost)
 	}

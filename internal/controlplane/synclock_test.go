@@ -52,7 +52,7 @@ func ledgerView(t *testing.T, store *controlplane.Store, syncID int64) map[strin
 func TestLostLeaseIsFenced(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it takes the sync's lock and commits under leases
 	a, err := store.AcquireSync(ctx, y.ID, false, nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestLostLeaseIsFenced(t *testing.T) {
 func TestIntentsAreAdopted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
+	store, y := newRunnerSync(t) // NewStore: it takes the sync's lock and commits under leases
 	h := bytes.Repeat([]byte{1}, controlplane.HashSize)
 	a, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
 	if err != nil {

@@ -159,7 +159,7 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key,
 		mappings, schedule_every, schedule_cron, batch_size, paused, guard, initial, omit_nulls, request, cursor_column, cursor_lookback, full_read_every)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id, created_at, updated_at`,
@@ -180,7 +180,7 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
@@ -201,12 +201,12 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 
 // GetSync reads a sync by id.
 func (s *Store) GetSync(ctx context.Context, id int64) (*Sync, error) {
-	return scanSync(s.pool.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE id = $1`, id))
+	return scanSync(s.db.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE id = $1`, id))
 }
 
 // GetSyncByName reads a sync by name.
 func (s *Store) GetSyncByName(ctx context.Context, name string) (*Sync, error) {
-	return scanSync(s.pool.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE name = $1`, name))
+	return scanSync(s.db.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE name = $1`, name))
 }
 
 // LookupSync reads a sync by id (all digits) or else by name.
@@ -216,20 +216,20 @@ func (s *Store) LookupSync(ctx context.Context, ref string) (*Sync, error) {
 
 // ListSyncs returns every sync, by id.
 func (s *Store) ListSyncs(ctx context.Context) ([]*Sync, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs ORDER BY id`)
+	rows, err := s.db.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs ORDER BY id`)
 	return collect(rows, err, scanSync)
 }
 
 // PauseSync pauses a sync and records why (the runner does this on a 410).
 func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE backflow.syncs SET paused = true, paused_reason = $2, updated_at = now() WHERE id = $1`, id, reason)
+	_, err := s.db.Exec(ctx, `UPDATE backflow.syncs SET paused = true, paused_reason = $2, updated_at = now() WHERE id = $1`, id, reason)
 	return err
 }
 
 // DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
 // parents (schedule.after) of the syncs that run after it.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
 	if err != nil {
 		return err
 	}

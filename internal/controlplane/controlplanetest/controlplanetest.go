@@ -1,5 +1,7 @@
-// Package controlplanetest gives tests a private Postgres database, created for the test and
-// dropped when it ends.
+// Package controlplanetest builds what tests of the control plane's users need: a private
+// Postgres database created for the test and dropped when it ends (NewDatabase, NewStore), a
+// store over a transaction rolled back when it ends (NewTxStore), a control plane with a
+// warehouse, connections, a model and a sync (NewWorld), and the one wait (WaitFor).
 package controlplanetest
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,9 +80,14 @@ func newDatabase(t testing.TB, template string) string {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
+	return databaseURL(name)
+}
+
+// databaseURL is the URL of database name on the test server.
+func databaseURL(name string) string {
 	u, err := url.Parse(AdminURL())
 	if err != nil {
-		t.Fatalf("parse %s: %v", URLEnv, err)
+		panic(fmt.Sprintf("controlplanetest: %s is not a URL: %v", URLEnv, err))
 	}
 	u.Path = "/" + name
 	return u.String()
@@ -119,14 +127,31 @@ func NewKey(t testing.TB) string {
 
 // NewStore opens a migrated Store on a fresh database; it returns the store, its URL and its key.
 // The database is a copy of a template migrated once per schema (see migratedTemplate): copying
-// costs a fraction of migrating.
+// costs a fraction of migrating. A test that needs no commit is faster on NewTxStore.
 func NewStore(t testing.TB) (store *controlplane.Store, dbURL, key string) {
+	t.Helper()
+	return newStore(t, 0)
+}
+
+// newStore is NewStore with a pool of at most maxConns connections, set in the URL too
+// (pool_max_conns); 0 leaves pgx's default.
+func newStore(t testing.TB, maxConns int) (store *controlplane.Store, dbURL, key string) {
 	t.Helper()
 	tmpl, err := migratedTemplate()
 	if err != nil {
 		t.Fatalf("prepare the migrated template database: %v", err)
 	}
 	dbURL = newDatabase(t, tmpl)
+	if maxConns > 0 {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(maxConns))
+		u.RawQuery = q.Encode()
+		dbURL = u.String()
+	}
 	key = NewKey(t)
 	sealer, err := controlplane.ParseKey(key)
 	if err != nil {
@@ -159,16 +184,18 @@ var (
 )
 
 // migratedTemplate returns the name of a database holding the schema this binary migrates to
-// (the control plane's and River's), creating it once per schema on the test server. Its name
-// is a hash of the embedded migrations and River's version, so a schema change makes a new one
-// (sweepAbandoned drops those unused for a day); an advisory lock keeps concurrent test binaries
-// from racing.
+// (the control plane's and River's), creating it once per schema on the test server.
 func migratedTemplate() (string, error) {
-	templateOnce.Do(func() { templateName, templateErr = makeTemplate(context.Background()) })
+	templateOnce.Do(func() { templateName, templateErr = migratedCopy(context.Background(), "") })
 	return templateName, templateErr
 }
 
-func makeTemplate(ctx context.Context) (string, error) {
+// migratedCopy returns the name of a database holding the schema this binary migrates to,
+// creating it when it does not exist. Its name is a hash of the embedded migrations and River's
+// version, then suffix, so a schema change makes a new one (sweepAbandoned drops those unused for
+// a day); an advisory lock keeps concurrent test binaries from racing. Suffix "" is the template
+// NewStore copies; any other suffix names a copy of it (NewTxStore's shared database).
+func migratedCopy(ctx context.Context, suffix string) (string, error) {
 	h := sha256.New()
 	for _, m := range controlplane.Migrations() {
 		fmt.Fprintf(h, "%d\n%s\n", m.Version, m.SQL)
@@ -180,7 +207,13 @@ func makeTemplate(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	name := "backflow_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+	tmpl := "backflow_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+	if suffix != "" {
+		if _, err := migratedTemplate(); err != nil {
+			return "", err
+		}
+	}
+	name := tmpl + suffix
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
 		return "", err
@@ -200,20 +233,21 @@ func makeTemplate(ctx context.Context) (string, error) {
 	}
 	building := name + "_new"
 	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
-		return "", err
+	if suffix != "" {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+building+" TEMPLATE "+tmpl); err != nil {
+			return "", err
+		}
+	} else {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
+			return "", err
+		}
+		store, err := controlplane.Open(ctx, databaseURL(building), nil)
+		if err != nil {
+			return "", fmt.Errorf("migrate the template: %w", err)
+		}
+		store.Close()
 	}
-	u, err := url.Parse(AdminURL())
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + building
-	store, err := controlplane.Open(ctx, u.String(), nil)
-	if err != nil {
-		return "", fmt.Errorf("migrate the template: %w", err)
-	}
-	store.Close()
-	// Renamed once complete: a template is never seen half migrated.
+	// Renamed once complete: a database is never seen half made.
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
 		return "", err
 	}

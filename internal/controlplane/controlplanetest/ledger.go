@@ -10,7 +10,7 @@ import (
 // LedgerPageCount is how many pages a sync's ledger has.
 func LedgerPageCount(ctx context.Context, s *controlplane.Store, syncID int64) (int64, error) {
 	var n int64
-	err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger_pages WHERE sync_id = $1`, syncID).Scan(&n)
+	err := s.DB().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger_pages WHERE sync_id = $1`, syncID).Scan(&n)
 	return n, err
 }
 
@@ -18,7 +18,7 @@ func LedgerPageCount(ctx context.Context, s *controlplane.Store, syncID int64) (
 // ledger has.
 func LedgerRowCount(ctx context.Context, s *controlplane.Store, syncID int64) (int64, error) {
 	var n int64
-	err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger WHERE sync_id = $1`, syncID).Scan(&n)
+	err := s.DB().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_ledger WHERE sync_id = $1`, syncID).Scan(&n)
 	return n, err
 }
 

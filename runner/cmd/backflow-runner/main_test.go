@@ -59,31 +59,15 @@ type world struct {
 // newWorld creates n users and a sync named "Active users to webhook" to hookURL.
 func newWorld(t *testing.T, n int, hookURL string, batchSize int) *world {
 	t.Helper()
-	ctx := context.Background()
-	store, cpURL, key := controlplanetest.NewStore(t)
-	whURL := controlplanetest.NewDatabase(t)
-	w := &world{t: t, ctx: ctx, store: store, wh: controlplanetest.Pool(t, whURL),
-		env: append(os.Environ(), controlplane.DatabaseURLEnv+"="+cpURL, controlplane.SecretKeyEnv+"="+key)}
-	w.exec(`CREATE TABLE users (unique_id bigint PRIMARY KEY, email text, first_name text, version int NOT NULL DEFAULT 1)`)
-	w.exec(`INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, $1) AS i`, n)
-	wc := &controlplane.Connection{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: whURL}}
-	if err := store.CreateConnection(ctx, wc); err != nil {
-		t.Fatal(err)
-	}
-	w.dest = &controlplane.Connection{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: hookURL, Method: "POST"}}
-	if err := store.CreateConnection(ctx, w.dest); err != nil {
-		t.Fatal(err)
-	}
-	m := &controlplane.Model{Name: "active users", ConnectionID: wc.ID, SQL: "select * from users"}
-	if err := store.CreateModel(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	w.sync = &controlplane.Sync{Name: "Active users to webhook", ModelID: m.ID, DestinationID: w.dest.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "unique_id", BatchSize: batchSize}
-	if err := store.CreateSync(ctx, w.sync); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	cw := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: fmt.Sprintf(`CREATE TABLE users (unique_id bigint PRIMARY KEY, email text, first_name text, version int NOT NULL DEFAULT 1);
+			INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, %d) AS i`, n),
+		HookURL: hookURL,
+		Model:   &controlplane.Model{SQL: "select * from users"},
+		Sync:    &controlplane.Sync{PrimaryKey: "unique_id", BatchSize: batchSize},
+	})
+	return &world{t: t, ctx: cw.Ctx, store: cw.Store, wh: cw.WarehouseDB, sync: cw.Sync, dest: cw.Destination,
+		env: append(os.Environ(), controlplane.DatabaseURLEnv+"="+cw.URL, controlplane.SecretKeyEnv+"="+cw.Key)}
 }
 
 func (w *world) exec(sql string, args ...any) {

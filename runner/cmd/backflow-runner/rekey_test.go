@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,26 +23,22 @@ type rekeyWorld struct {
 
 func newRekeyWorld(t *testing.T) *rekeyWorld {
 	t.Helper()
-	ctx := context.Background()
-	store, cpURL, key := controlplanetest.NewStore(t)
-	w := &rekeyWorld{world: &world{t: t, ctx: ctx, store: store}, old: key}
+	cw := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Destination: &controlplane.Connection{Name: controlplanetest.DefaultDestinationName, Webhook: &controlplane.WebhookConfig{
+			URL: "https://hooks.example.test/secret-path", Method: "POST",
+			Headers:       map[string]string{"Authorization": "Bearer very-secret-token"},
+			SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"}},
+		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
+			Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db"}},
+	})
+	w := &rekeyWorld{world: &world{t: t, ctx: cw.Ctx, store: cw.Store}, old: cw.Key,
+		conns: []*controlplane.Connection{cw.Destination, cw.Warehouse}}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "BACKFLOW_") {
 			w.env = append(w.env, e)
 		}
 	}
-	w.env = append(w.env, controlplane.DatabaseURLEnv+"="+cpURL)
-	w.conns = []*controlplane.Connection{
-		{Name: "Webhook Test", Webhook: &controlplane.WebhookConfig{URL: "https://hooks.example.test/secret-path",
-			Method: "POST", Headers: map[string]string{"Authorization": "Bearer very-secret-token"},
-			SigningSecret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"}},
-		{Name: "Analytics warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db"}},
-	}
-	for _, c := range w.conns {
-		if err := store.CreateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.env = append(w.env, controlplane.DatabaseURLEnv+"="+cw.URL)
 	return w
 }
 
