@@ -36,7 +36,8 @@ var rateLimitType = types.ObjectType{AttrTypes: rateLimitAttrTypes}
 func rateLimitAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "How fast the runner sends to this webhook, per connection and across every runner " +
-			"(the runners share the rate through the control plane). `mode = \"fixed\"` sends at most " +
+			"(the runners share the rate through the control plane, and space requests (1 s + 25 ms) / rate apart so " +
+			"that jitter on the way cannot put more than the rate into any second at the endpoint). `mode = \"fixed\"` sends at most " +
 			"`max_requests_per_second` with at most `max_concurrency` requests in flight. `mode = \"adaptive\"` finds " +
 			"what the endpoint sustains: it raises rate and concurrency while answers are fast and 2xx, backs off on " +
 			"429, 503, errors and rising latency, honours `Retry-After` and the `RateLimit-*` / `X-RateLimit-*` headers, " +

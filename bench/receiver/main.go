@@ -9,10 +9,11 @@
 // delivered; it sends no RateLimit headers, so a client must find the limit by itself.
 //
 // GET /stats returns {"requests":…,"records":…,"bytes":…,"changed":…,"deleted":…,"limited":…,
-// "first_ns":…,"last_ns":…,"per_second":[…]}: limited counts 429s, first_ns and last_ns are when
-// the first and last delivered request arrived (Unix ns), and per_second the delivered requests
-// in each whole second (by arrival) between them. POST /reset zeroes them. Any other request is a
-// delivery.
+// "first_ns":…,"last_ns":…,"per_second":[…],"max_window":…}: limited counts 429s, first_ns and
+// last_ns are when the first and last delivered request arrived (Unix ns), per_second the
+// delivered requests in each whole second (by arrival) between them, and max_window the most
+// delivered requests that arrived within any one second (a sliding window, so at least every
+// per_second's count). POST /reset zeroes them. Any other request is a delivery.
 package main
 
 import (
@@ -25,11 +26,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 type stats struct {
@@ -39,7 +43,12 @@ type stats struct {
 	perSecond map[int64]int64 // delivered requests by arrival second (Unix)
 	first     int64           // Unix ns of the first delivered request; 0: none
 	last      int64
+	arrivals  []time.Time // of each delivered request, up to maxArrivals
 }
+
+// maxArrivals bounds the arrival times kept for max_window (24 MB): the pacing cases send
+// thousands of requests, the throughput cases' millions are not counted by the window.
+const maxArrivals = 1 << 20
 
 // arrived counts a delivered request that arrived at t.
 func (s *stats) arrived(t time.Time) {
@@ -51,6 +60,17 @@ func (s *stats) arrived(t time.Time) {
 	}
 	s.last = ns
 	s.perSecond[t.Unix()]++
+	if len(s.arrivals) < maxArrivals {
+		s.arrivals = append(s.arrivals, t)
+	}
+}
+
+// maxWindow is the most delivered requests that arrived within one second of each other.
+func (s *stats) maxWindow() int {
+	s.mu.Lock()
+	a := slices.Clone(s.arrivals)
+	s.mu.Unlock()
+	return pacing.MostWithin(a, time.Second)
 }
 
 // seconds are the delivered requests of each whole second between the first and the last.
@@ -95,7 +115,7 @@ func main() {
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"requests": s.requests.Load(), "records": s.records.Load(), "bytes": s.bytes.Load(),
 			"changed": s.changed.Load(), "deleted": s.deleted.Load(), "limited": s.limited.Load(),
-			"first_ns": first, "last_ns": last, "per_second": s.seconds(),
+			"first_ns": first, "last_ns": last, "per_second": s.seconds(), "max_window": s.maxWindow(),
 		})
 	})
 	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +126,7 @@ func main() {
 		s.deleted.Store(0)
 		s.limited.Store(0)
 		s.mu.Lock()
-		s.perSecond, s.first, s.last = map[int64]int64{}, 0, 0
+		s.perSecond, s.first, s.last, s.arrivals = map[int64]int64{}, 0, 0, nil
 		s.mu.Unlock()
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
@@ -31,27 +32,27 @@ func (w *WebhookConfig) Pacing() pacing.Limits {
 	return pacing.Limits{Mode: pacing.ModeFixed, MaxRate: float64(w.MaxRequestsPerSecond)}
 }
 
-// LeaseSlots reserves n request slots, 1/rps apart, on connection connID's timeline that every
-// runner shares: after every slot granted before, and not before now. It returns the first
-// slot's time and how long from now it is, both by the control plane's clock.
-func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, rps float64) (first time.Time, delay time.Duration, err error) {
-	if n < 1 || rps <= 0 {
-		return time.Time{}, 0, fmt.Errorf("lease %d request slots at %g/s: need at least one slot at a positive rate", n, rps)
+// LeaseSlots grants n request slots, interval apart, on connection connID's timeline that every
+// runner shares (pacing.TokenSource): after every slot granted before, and not before lead from
+// the control plane's now. The lease's times are the control plane's clock: the first slot, and
+// its clock when it granted them (read after the row lock is taken, so within the caller's round
+// trip whatever it waited for).
+func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, lead time.Duration) (pacing.Lease, error) {
+	if err := pacing.CheckLease(n, interval, lead); err != nil {
+		return pacing.Lease{}, err
 	}
-	span := float64(n) / rps
-	var delaySecs float64
-	err = s.db.QueryRow(ctx, `WITH t AS (SELECT clock_timestamp() AS now, make_interval(secs => $2) AS span)
-		INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
-		SELECT $1, t.now + t.span FROM t
+	span := pgtype.Interval{Microseconds: (time.Duration(n) * interval).Microseconds(), Valid: true}
+	ahead := pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true}
+	var l pacing.Lease
+	err := s.db.QueryRow(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
+		VALUES ($1, clock_timestamp() + $3::interval + $2::interval)
 		ON CONFLICT (connection_id) DO UPDATE
-			SET next_slot = greatest(p.next_slot, (SELECT now FROM t)) + (SELECT span FROM t)
-		RETURNING p.next_slot - (SELECT span FROM t),
-			extract(epoch FROM p.next_slot - (SELECT span FROM t) - (SELECT now FROM t))::float8`,
-		connID, span).Scan(&first, &delaySecs)
+			SET next_slot = greatest(p.next_slot, clock_timestamp() + $3::interval) + $2::interval
+		RETURNING p.next_slot - $2::interval, clock_timestamp()`, connID, span, ahead).Scan(&l.First, &l.Now)
 	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("lease request slots of connection %d: %w", connID, refErr(err))
+		return pacing.Lease{}, fmt.Errorf("lease request slots of connection %d: %w", connID, refErr(err))
 	}
-	return first, time.Duration(delaySecs * float64(time.Second)), nil
+	return l, nil
 }
 
 // SlotSource is connection connID's shared timeline as a pacing.TokenSource.
@@ -62,9 +63,8 @@ type slotSource struct {
 	connID int64
 }
 
-func (t slotSource) Lease(ctx context.Context, n int, rps float64) (time.Duration, error) {
-	_, delay, err := t.s.LeaseSlots(ctx, t.connID, n, rps)
-	return delay, err
+func (t slotSource) Lease(ctx context.Context, n int, interval, lead time.Duration) (pacing.Lease, error) {
+	return t.s.LeaseSlots(ctx, t.connID, n, interval, lead)
 }
 
 // LearnedPacing is what adaptive pacing learned about connection connID (zero: nothing yet).

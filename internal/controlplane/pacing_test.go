@@ -2,7 +2,7 @@ package controlplane_test
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +12,11 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
-// Two runners leasing request slots of one connection at once share its rate: counted by the
-// slots granted, no window of one second holds more than the rate, whatever the interleaving.
+// Runners leasing request slots of one connection at once share its rate: counted by the slots
+// granted, every slot is at least one interval after the one before it, whoever it went to, so
+// no window of the timeline holds more than the rate, whatever the interleaving. Each lease
+// here asks for a rate of its own (adaptive runners learn theirs apart): the slots are never
+// closer than the fastest one's interval, and never add up to the sum of the rates.
 func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	ctx := context.Background()
 	store, dbURL, key := controlplanetest.NewStore(t) // NewStore: a second client must see the rows
@@ -25,27 +28,28 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two clients as two runner processes: each its own pool.
-	clients := []*controlplane.Store{store, controlplane.New(controlplanetest.Pool(t, dbURL), k)}
+	// Three clients as three runner processes: each its own pool, and its own rate.
+	clients := []*controlplane.Store{store, controlplane.New(controlplanetest.Pool(t, dbURL), k),
+		controlplane.New(controlplanetest.Pool(t, dbURL), k)}
+	rates := []float64{100, 80, 50}
 
-	const rate, block, leases = 100.0, 10, 30
+	const block, leases = 10, 20
 	var mu sync.Mutex
 	var slots []time.Time
-	granted := make([]int, len(clients))
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Go(func() {
+			interval := pacing.Interval(rates[i])
 			for range leases {
-				first, _, err := c.LeaseSlots(ctx, hook.ID, block, rate)
+				l, err := c.LeaseSlots(ctx, hook.ID, block, interval, 0)
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				mu.Lock()
 				for j := range block {
-					slots = append(slots, first.Add(time.Duration(float64(j)*float64(time.Second)/rate)))
+					slots = append(slots, l.First.Add(time.Duration(j)*interval))
 				}
-				granted[i] += block
 				mu.Unlock()
 			}
 		})
@@ -54,22 +58,67 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	sort.Slice(slots, func(i, j int) bool { return slots[i].Before(slots[j]) })
-	// Every window [slot, slot+1s) holds at most rate slots: the limit holds across both.
-	most := 0
-	for i, s := range slots {
-		n := sort.Search(len(slots), func(j int) bool { return !slots[j].Before(s.Add(time.Second)) }) - i
-		most = max(most, n)
+	slices.SortFunc(slots, time.Time.Compare)
+	fastest := pacing.Interval(rates[0])
+	for i := 1; i < len(slots); i++ {
+		if gap := slots[i].Sub(slots[i-1]); gap < fastest {
+			t.Fatalf("slots %d and %d are %v apart, want at least %v (%v/s)", i-1, i, gap, fastest, rates[0])
+		}
 	}
-	if most > int(rate) {
-		t.Errorf("a one-second window holds %d slots granted to the two clients, want at most %v", most, rate)
+	// Counted per window: no second (plus the jitter the spacing absorbs) holds more than the
+	// fastest rate.
+	if most := pacing.MostWithin(slots, time.Second+pacing.Jitter); most > int(rates[0]) {
+		t.Errorf("a window of %v holds %d slots, want at most %v", time.Second+pacing.Jitter, most, rates[0])
 	}
-	if granted[0] != block*leases || granted[1] != block*leases {
-		t.Errorf("granted %v slots, want %d each", granted, block*leases)
+	if len(slots) != len(clients)*block*leases {
+		t.Errorf("granted %d slots, want %d", len(slots), len(clients)*block*leases)
 	}
-	// The slots are back to back: the 600 granted span six seconds of the timeline, not less.
-	if span := slots[len(slots)-1].Sub(slots[0]); span < time.Duration(float64(len(slots)-1)/rate*float64(time.Second))-time.Millisecond {
-		t.Errorf("%d slots span %v, want at least %v at %v/s", len(slots), span, float64(len(slots)-1)/rate, rate)
+}
+
+// A runner that dies holding a lease costs the others that block and no more: the next lease
+// starts where it ends (never inside it: its slots are not granted twice), or at now when it is
+// over, never later.
+func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	hook := webhookConn("Dead runner")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	// A block over as soon as it is granted: the lease after it starts from now.
+	if _, err := store.LeaseSlots(ctx, hook.ID, 1, time.Microsecond, 0); err != nil {
+		t.Fatal(err)
+	}
+	l, err := store.LeaseSlots(ctx, hook.ID, 1, time.Microsecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.First.After(l.Now) {
+		t.Errorf("the lease after an expired one starts %v after now, want now", l.First.Sub(l.Now))
+	}
+	interval := pacing.Interval(200)
+	dead, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0) // and never used
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := dead.First.Add(20 * interval)
+	if next.First.Before(end) {
+		t.Errorf("the lease after a dead runner's starts at %v, inside it (it ends at %v)", next.First, end)
+	}
+	if next.First.After(end) && next.First.After(next.Now) {
+		t.Errorf("the lease after a dead runner's starts at %v, after its end %v and after now %v", next.First, end, next.Now)
+	}
+	for _, bad := range []struct {
+		n              int
+		interval, lead time.Duration
+	}{{0, interval, 0}, {pacing.MaxLeaseSlots + 1, interval, 0}, {10, 0, 0}, {10, 7 * time.Second, 0}, {1, interval, -1}, {1, interval, 2 * time.Second}} {
+		if _, err := store.LeaseSlots(ctx, hook.ID, bad.n, bad.interval, bad.lead); err == nil {
+			t.Errorf("LeaseSlots(%d, %v, %v) granted, want an error", bad.n, bad.interval, bad.lead)
+		}
 	}
 }
 
@@ -84,7 +133,7 @@ func TestLearnedPacingRoundTrip(t *testing.T) {
 	if st, err := store.LearnedPacing(ctx, hook.ID); err != nil || st != (pacing.State{}) {
 		t.Fatalf("before any run: %+v, %v; want nothing learned", st, err)
 	}
-	if _, _, err := store.LeaseSlots(ctx, hook.ID, 5, 50); err != nil { // the row exists, nothing learned
+	if _, err := store.LeaseSlots(ctx, hook.ID, 5, pacing.Interval(50), 0); err != nil { // the row exists, nothing learned
 		t.Fatal(err)
 	}
 	if st, err := store.LearnedPacing(ctx, hook.ID); err != nil || st != (pacing.State{}) {
@@ -103,5 +152,22 @@ func TestLearnedPacingRoundTrip(t *testing.T) {
 	}
 	if l := got.Webhook.Pacing(); l != (pacing.Limits{Mode: pacing.ModeAdaptive, MaxRate: 500, MaxConcurrency: 32}) {
 		t.Errorf("limits %+v after a round trip", l)
+	}
+}
+
+// BenchmarkLeaseSlots is the round trip a runner makes for every block of slots it leases (a
+// block is 100 ms of the connection's rate): what sharing the rate costs a runner.
+func BenchmarkLeaseSlots(b *testing.B) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(b)
+	hook := webhookConn("Lease cost")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		b.Fatal(err)
+	}
+	interval := pacing.Interval(200)
+	for b.Loop() {
+		if _, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

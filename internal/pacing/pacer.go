@@ -2,60 +2,53 @@ package pacing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// TokenSource grants request slots on a connection's timeline shared by every runner (the
-// control plane implements it: controlplane.Store.LeaseTokens).
+// TokenSource is a connection's timeline of request slots (timeline.go): the control plane's,
+// shared by every runner (controlplane.Store.SlotSource), or a Timeline in memory.
 type TokenSource interface {
-	// Lease reserves n request slots spaced 1/rps apart after every slot already granted to
-	// anyone, and returns how long from now the first one starts.
-	Lease(ctx context.Context, n int, rps float64) (time.Duration, error)
+	// Lease grants n request slots interval apart, after every slot granted before and not
+	// before lead from the timeline's now.
+	Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error)
 }
 
-// blockTime is how much of the shared timeline a runner leases at once: enough that a lease is
-// a round trip every 100 ms per runner, short enough that the runners interleave finely.
-const (
-	blockTime    = 100 * time.Millisecond
-	maxBlockSize = 1000
-	unsentAnswer = -1
-)
+const unsentAnswer = -1
 
 // NotSent is the Answer to report to a Pacer's done when the request was finally not sent.
 var NotSent = Answer{Status: unsentAnswer}
 
 // Pacer enforces a connection's pacing in one runner process: a semaphore sized by the
-// controller's concurrency, its pauses, and its rate, either locally (an x/time/rate limiter)
-// or on the timeline every runner shares (a TokenSource). Safe for concurrent use; one Pacer
-// serves every run to its connection in the process.
+// controller's concurrency, its pauses, and its rate, as slots of a timeline (timeline.go):
+// the one every runner shares (a TokenSource), or this process's own. Safe for concurrent use;
+// one Pacer serves every run to its connection in the process.
 type Pacer struct {
-	lim    Limits
-	shared TokenSource
-	now    func() time.Time
+	lim   Limits
+	slots TokenSource
+	now   func() time.Time
 
 	mu       sync.Mutex
 	ctl      *Controller
 	inflight int
 	changed  chan struct{} // closed when inflight falls or the concurrency may have risen
-	local    *rate.Limiter
 
-	tokMu       sync.Mutex
-	tokNext     time.Time
-	tokLeft     int
-	tokInterval time.Duration
+	qMu sync.Mutex
+	q   slotQueue
 }
 
 // NewPacer makes the pacer of a connection with limits lim, starting from start (what earlier
-// runs learned). shared, when not nil, coordinates the rate with every other runner; nil paces
-// this process alone. defaultConc is fixed mode's concurrency when lim sets none.
+// runs learned). shared, when not nil, is the timeline every runner leases the connection's
+// slots from; nil paces this process alone, on a Timeline of its own. defaultConc is fixed
+// mode's concurrency when lim sets none.
 func NewPacer(lim Limits, start State, defaultConc int, shared TokenSource) *Pacer {
-	return &Pacer{lim: lim, shared: shared, now: time.Now, ctl: NewController(lim, start, defaultConc),
-		changed: make(chan struct{}), local: rate.NewLimiter(rate.Inf, 1)}
+	p := &Pacer{lim: lim, slots: shared, now: time.Now, ctl: NewController(lim, start, defaultConc),
+		changed: make(chan struct{})}
+	if p.slots == nil {
+		p.slots = NewTimeline(p.now)
+	}
+	return p
 }
 
 // Limits are the settings the pacer was made with.
@@ -134,7 +127,8 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Dur
 	return done, p.now().Sub(start), nil
 }
 
-// rateSlot waits for the rate's next slot.
+// rateSlot waits for the rate's next slot. A request that wakes more than LateLimit after its
+// slot gives it up and takes the next: started late, it would crowd the slots after it.
 func (p *Pacer) rateSlot(ctx context.Context) error {
 	p.mu.Lock()
 	r := p.ctl.Rate(p.now())
@@ -142,56 +136,81 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 	if r <= 0 {
 		return nil
 	}
-	if p.shared != nil {
-		at, err := p.sharedSlot(ctx, r)
+	interval := Interval(r)
+	for {
+		at, err := p.slot(ctx, interval)
 		if err != nil {
 			return err
 		}
-		return sleepUntil(ctx, p.now, at)
+		if err := sleepUntil(ctx, p.now, at); err != nil {
+			return err
+		}
+		if p.now().Sub(at) <= LateLimit {
+			return nil
+		}
 	}
-	if p.local.Limit() != rate.Limit(r) {
-		p.local.SetLimit(rate.Limit(r))
-	}
-	res := p.local.Reserve()
-	if !res.OK() {
-		return errors.New("the webhook's pacer admits no requests")
-	}
-	if err := sleepUntil(ctx, p.now, p.now().Add(res.Delay())); err != nil {
-		res.Cancel()
-		return err
-	}
-	return nil
 }
 
-// sharedSlot takes the next slot of the blocks this runner leased on the shared timeline,
-// leasing a block when none is left. Slots more than one interval in the past are dropped:
-// spent late they would crowd the other runners' slots after them.
-func (p *Pacer) sharedSlot(ctx context.Context, r float64) (time.Time, error) {
-	p.tokMu.Lock()
-	defer p.tokMu.Unlock()
-	if p.tokLeft > 0 {
-		if late := p.now().Sub(p.tokNext); late > p.tokInterval {
-			skip := min(int(late/p.tokInterval), p.tokLeft)
-			p.tokLeft -= skip
-			p.tokNext = p.tokNext.Add(time.Duration(skip) * p.tokInterval)
+// slot takes the next slot this runner leased (on its own clock), leasing a block when none is
+// left. The request that takes a slot while less than half a block is left leases the next
+// block before it goes (a round trip it would mostly spend waiting for its slot anyway), so
+// that the runner's slots run on without a gap and its other requests never wait for a lease.
+func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
+	for {
+		p.qMu.Lock()
+		now := p.now()
+		if at, ok := p.q.take(now); ok {
+			ahead := p.q.leasing == nil && p.q.ahead(now) < blockTime/2
+			if ahead {
+				p.q.leasing = make(chan struct{})
+			}
+			p.qMu.Unlock()
+			if ahead {
+				// Not this request's error: its slot is leased. A lease that is needed and fails
+				// reports it below.
+				_ = p.lease(ctx, interval)
+			}
+			return at, nil
 		}
-	}
-	if p.tokLeft == 0 {
-		n := min(max(int(r*blockTime.Seconds()), 1), maxBlockSize)
-		delay, err := p.shared.Lease(ctx, n, r)
-		if err != nil {
-			if ctx.Err() != nil {
+		if ch := p.q.leasing; ch != nil {
+			p.qMu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
 				return time.Time{}, stopped(ctx)
 			}
-			return time.Time{}, fmt.Errorf("lease request slots from the control plane: %w", err)
 		}
-		p.tokNext, p.tokLeft = p.now().Add(delay), n
-		p.tokInterval = time.Duration(float64(time.Second) / r)
+		p.q.leasing = make(chan struct{})
+		p.qMu.Unlock()
+		if err := p.lease(ctx, interval); err != nil {
+			return time.Time{}, err
+		}
 	}
-	at := p.tokNext
-	p.tokNext = at.Add(p.tokInterval)
-	p.tokLeft--
-	return at, nil
+}
+
+// lease leases a block of slots interval apart, up to blockTime's worth (slotQueue.size);
+// p.q.leasing is set, and lease ends it.
+func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
+	p.qMu.Lock()
+	n := p.q.size(min(max(int(blockTime/interval), 1), MaxLeaseSlots))
+	lead := p.q.lead()
+	p.qMu.Unlock()
+	sent := p.now()
+	l, err := p.slots.Lease(ctx, n, interval, lead)
+	got := p.now()
+	p.qMu.Lock()
+	defer p.qMu.Unlock()
+	close(p.q.leasing)
+	p.q.leasing = nil
+	if err != nil {
+		if ctx.Err() != nil {
+			return stopped(ctx)
+		}
+		return err
+	}
+	p.q.granted(l, n, interval, sent, got)
+	return nil
 }
 
 func stopped(ctx context.Context) error {

@@ -32,23 +32,24 @@ func TestPacerBoundsRequestsInFlight(t *testing.T) {
 	}
 }
 
-// fakeSource is a TokenSource on one shared timeline, as the control plane's: it counts the
-// slots it granted.
-type fakeSource struct {
-	mu      sync.Mutex
-	granted int
+// countingSource is a Timeline that counts the slots it granted.
+type countingSource struct {
+	*Timeline
+	mu              sync.Mutex
+	granted, leases int
 }
 
-func (f *fakeSource) Lease(_ context.Context, n int, _ float64) (time.Duration, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.granted += n
-	return 0, nil
+func (c *countingSource) Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error) {
+	c.mu.Lock()
+	c.granted += n
+	c.leases++
+	c.mu.Unlock()
+	return c.Timeline.Lease(ctx, n, interval, lead)
 }
 
 func TestPacerLeasesSharedSlotsInBlocks(t *testing.T) {
-	src := &fakeSource{}
-	p := NewPacer(Limits{MaxRate: 1000, MaxConcurrency: 4}, State{}, 0, src)
+	src := &countingSource{Timeline: NewTimeline(nil)}
+	p := NewPacer(Limits{MaxRate: 5000, MaxConcurrency: 4}, State{}, 0, src)
 	for range 250 {
 		done, _, err := p.Acquire(context.Background())
 		if err != nil {
@@ -56,10 +57,10 @@ func TestPacerLeasesSharedSlotsInBlocks(t *testing.T) {
 		}
 		done(Answer{Status: 200})
 	}
-	// Blocks of 100 ms at 1000/s: 100 slots each; 250 requests lease 3 blocks, unless slots
-	// went by unused while the test was descheduled (dropped, never spent late).
-	if src.granted < 300 {
-		t.Errorf("%d slots leased for 250 requests, want blocks of 100 (at least 300)", src.granted)
+	// Blocks of 100 ms at 5000/s: 487 slots (spaced for the jitter); 250 requests lease one, and
+	// the next ahead of need, not one each.
+	if per := int(blockTime / Interval(5000)); src.granted < per || src.leases > 25 {
+		t.Errorf("%d slots leased in %d leases for 250 requests, want blocks of %d", src.granted, src.leases, per)
 	}
 }
 

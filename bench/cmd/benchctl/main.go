@@ -617,6 +617,7 @@ type receiverStats struct {
 	FirstNS                                             int64   `json:"first_ns"`
 	LastNS                                              int64   `json:"last_ns"`
 	PerSecond                                           []int64 `json:"per_second"`
+	MaxWindow                                           int64   `json:"max_window"` // pacing.go
 }
 
 func resetReceiver(ctx context.Context, hook string) error {

@@ -1,0 +1,116 @@
+package pacing
+
+import (
+	"time"
+)
+
+// slotQueue is the slots one runner leased and not yet used, and its reading of the timeline's
+// clock. Pure logic on times the caller passes; Pacer guards it.
+type slotQueue struct {
+	blocks []block // leased, in the timeline's order and by its clock
+	anchor anchor  // how the timeline's clock reads on this runner's
+	rtt    time.Duration
+	// leasing is not nil while a lease is in flight, and closed when it ends.
+	leasing chan struct{}
+	// lastSize and lastUsed are how many slots the last finished block had, and how many of them
+	// were used, not given up; lastSize 0: no block finished yet.
+	lastSize, lastUsed int
+}
+
+type block struct {
+	next     time.Time // by the timeline's clock
+	size     int
+	left     int
+	used     int
+	interval time.Duration
+}
+
+// anchor pairs a reading of the timeline's clock with this runner's clock at the middle of the
+// lease's round trip. The timeline read its clock somewhere within that round trip, so the pair
+// is off by at most half of it: the queue keeps the pair of the fastest recent lease (as NTP's
+// clock filter does), and reads every slot through it.
+type anchor struct {
+	local, remote time.Time
+	rtt           time.Duration
+}
+
+// anchorLife is how long the fastest lease's reading is kept when later leases are slower: the
+// two clocks drift apart by microseconds over it.
+const anchorLife = 10 * time.Second
+
+// local is timeline time t on this runner's clock.
+func (q *slotQueue) local(t time.Time) time.Time { return q.anchor.local.Add(t.Sub(q.anchor.remote)) }
+
+// take returns the next leased slot, on this runner's clock, that is at most LateLimit behind
+// now, giving up the ones that are further behind; false when none is left.
+func (q *slotQueue) take(now time.Time) (time.Time, bool) {
+	for len(q.blocks) > 0 {
+		b := &q.blocks[0]
+		at := q.local(b.next)
+		if late := now.Sub(at) - LateLimit; late > 0 {
+			skip := min(int((late+b.interval-1)/b.interval), b.left)
+			b.next = b.next.Add(time.Duration(skip) * b.interval)
+			b.left -= skip
+			if b.left == 0 {
+				q.finish()
+			}
+			continue
+		}
+		b.next = b.next.Add(b.interval)
+		b.used++
+		if b.left--; b.left == 0 {
+			q.finish()
+		}
+		return at, true
+	}
+	return time.Time{}, false
+}
+
+// finish drops the first block, used up or given up.
+func (q *slotQueue) finish() {
+	q.lastSize, q.lastUsed = q.blocks[0].size, q.blocks[0].used
+	q.blocks = q.blocks[1:]
+}
+
+// size is how many slots to lease, full being 100 ms of the rate. A block is as big as what the
+// runner used of its last one, and twice that when it used it all: a runner whose requests go
+// at the rate leases whole blocks, and one that cannot use its slots (its requests held back by
+// their concurrency or its pipeline, or the runner stalled) leases no more than it uses, so
+// that it does not hold the timeline the others share while its slots go by unused.
+func (q *slotQueue) size(full int) int {
+	switch {
+	case q.lastSize == 0:
+		return full
+	case q.lastUsed == q.lastSize:
+		return min(2*q.lastSize, full)
+	}
+	return min(max(q.lastUsed, 1), full)
+}
+
+// ahead is how far past now the leased slots reach.
+func (q *slotQueue) ahead(now time.Time) time.Duration {
+	if len(q.blocks) == 0 {
+		return 0
+	}
+	b := q.blocks[len(q.blocks)-1]
+	return q.local(b.next.Add(time.Duration(b.left) * b.interval)).Sub(now)
+}
+
+// lead is how far ahead of the timeline's now a lease should start, so that its first slots
+// are not behind this runner by the time the answer arrives: twice the usual round trip.
+func (q *slotQueue) lead() time.Duration { return min(2*q.rtt, blockTime/2) }
+
+// granted adds lease l of n slots interval apart, asked at sent and answered at got (this
+// runner's clock).
+func (q *slotQueue) granted(l Lease, n int, interval time.Duration, sent, got time.Time) {
+	rtt := got.Sub(sent)
+	if q.rtt == 0 {
+		q.rtt = rtt
+	} else {
+		q.rtt += (rtt - q.rtt) / 4
+	}
+	if a := q.anchor; a.local.IsZero() || rtt <= a.rtt || got.Sub(a.local) > anchorLife {
+		q.anchor = anchor{local: sent.Add(rtt / 2), remote: l.Now, rtt: rtt}
+	}
+	q.blocks = append(q.blocks, block{next: l.First, size: n, left: n, interval: interval})
+}
