@@ -1,46 +1,70 @@
 package runner
 
 import (
-	"sync"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// batch is up to batch_size records of one operation, encoded once. Batches are pooled: their
-// buffers are reused once the committer has taken what it needs from them.
+// batch is up to batch_size records of one operation, encoded once. Its keys are packed once too,
+// as intents and the delivery log store them (controlplane.PackKeys), as the records are added:
+// the packed keys are the batch's intent and its delivery-log row, and its keys (as strings) are
+// substrings of one copy of them. Batches are reused through their pipeline's batchPool once the
+// committer has taken what it needs from them.
 type batch struct {
 	op     string
 	buf    []byte // the records' JSON objects, back to back
 	ends   []int
-	keys   []string
 	hashes []byte // HashSize bytes per record; empty for deletes
 	isNew  []bool // the key was not in the ledger
 	recs   [][]byte
 	seq    int32 // the batch's number within its run: its intent's
+
+	// packed are the keys packed in order, keyAt each key's start and end in packed. packed is
+	// never written once the batch is sealed: the delivery log keeps it, so a batch gets a new
+	// one each time it is reused.
+	packed []byte
+	keyAt  []int32
+	// keys, set by seal: the keys, substrings of one string copied from packed; first and last
+	// the least and greatest of them by bytes.
+	keys        []string
+	first, last string
+	packedHint  int // the size of the last packed keys: the next batch's usually fit in a little more
 }
 
-var batchPool sync.Pool
+// batchPool keeps a pipeline's batches for reuse, with their buffers grown to a batch's size. A
+// sync.Pool would be emptied by every garbage collection, and a run collects often: each batch
+// taken from it would grow its buffers again.
+type batchPool chan *batch
 
-func newBatch(op string, size int) *batch {
-	b, _ := batchPool.Get().(*batch)
-	if b == nil {
-		b = &batch{}
+func newBatchPool(n int) batchPool { return make(batchPool, n) }
+
+func (bp batchPool) get(op string, size int) *batch {
+	var b *batch
+	select {
+	case b = <-bp:
+	default:
+		b = &batch{ends: make([]int, 0, size), keys: make([]string, 0, size)}
 	}
 	b.op = op
-	if cap(b.ends) < size {
-		b.ends = make([]int, 0, size)
-		b.keys = make([]string, 0, size)
-	}
+	b.packed = make([]byte, 0, b.packedHint+b.packedHint/8)
 	return b
 }
 
-func (b *batch) release() {
-	if cap(b.buf) > 64<<20 {
-		return // one huge batch should not pin its buffer
-	}
+// put keeps b for reuse, unless the pool is full or b's buffers are huge.
+func (bp batchPool) put(b *batch) {
 	clear(b.keys)
 	clear(b.recs)
 	b.buf, b.ends, b.keys, b.hashes, b.recs = b.buf[:0], b.ends[:0], b.keys[:0], b.hashes[:0], b.recs[:0]
-	b.isNew = b.isNew[:0]
-	batchPool.Put(b)
+	b.isNew, b.keyAt = b.isNew[:0], b.keyAt[:0]
+	// packed belongs to the delivery log now: only its size is kept.
+	b.packedHint = max(b.packedHint, len(b.packed))
+	b.packed, b.first, b.last = nil, "", ""
+	if cap(b.buf) > 64<<20 || bp == nil {
+		return // one huge batch should not pin its buffer
+	}
+	select {
+	case bp <- b:
+	default:
+	}
 }
 
 func (b *batch) len() int { return len(b.ends) }
@@ -48,11 +72,27 @@ func (b *batch) len() int { return len(b.ends) }
 func (b *batch) add(r *record) {
 	b.buf = append(b.buf, r.obj...)
 	b.ends = append(b.ends, len(b.buf))
-	b.keys = append(b.keys, string(r.key))
+	b.packed = controlplane.AppendPackedKey(b.packed, r.key)
+	b.keyAt = append(b.keyAt, int32(len(b.packed)-len(r.key)), int32(len(b.packed)))
 	if r.kind != kindDeleted {
 		b.hashes = append(b.hashes, r.hash[:]...)
 	}
 	b.isNew = append(b.isNew, !r.stored)
+}
+
+// seal sets the batch's keys once every record is added.
+func (b *batch) seal() {
+	s := string(b.packed) // one allocation for the batch's keys, not one per key
+	for i := 0; i < len(b.keyAt); i += 2 {
+		k := s[b.keyAt[i]:b.keyAt[i+1]]
+		b.keys = append(b.keys, k)
+		if i == 0 || k < b.first {
+			b.first = k
+		}
+		if i == 0 || k > b.last {
+			b.last = k
+		}
+	}
 }
 
 func (b *batch) records() [][]byte {

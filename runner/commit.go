@@ -178,11 +178,11 @@ loop:
 				break loop
 			}
 			if failed {
-				o.b.release() // a commit failed: what is delivered now is resent by the next run
+				p.batches.put(o.b) // a commit failed: what is delivered now is resent by the next run
 				continue
 			}
 			e.apply(cur, counters, o)
-			o.b.release()
+			p.batches.put(o.b)
 			if cur.size() >= every {
 				handoff()
 			}

@@ -45,8 +45,12 @@ func (l *deliveryLog) add(b *batch, res *webhook.Result) {
 	}
 	for i := range res.Requests {
 		r := &res.Requests[i]
-		// Packed here, by the sender: one buffer per row waits for the writer, not a string per key.
-		packed, first, last := controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
+		// One buffer per row waits for the writer, not a string per key: the batch's packed keys
+		// (its intent's), or for a part that bisection split off, its keys packed here.
+		packed, first, last := b.packed, b.first, b.last
+		if r.First != 0 || r.Count != b.len() {
+			packed, first, last = controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
+		}
 		l.in <- controlplane.Delivery{
 			SyncID: l.p.sync.ID, RunID: l.p.run.ID, WebhookID: r.WebhookID, Operation: b.op, Records: r.Count,
 			SentAt: r.SentAt, Attempts: r.Attempts, Status: r.Status, Latency: r.Latency, Body: r.Body, Error: r.Err,

@@ -35,6 +35,7 @@ type pipeline struct {
 	// request per operation); else both go in "changed" batches, as the envelope says.
 	splitNew bool
 	dlog     *deliveryLog
+	batches  batchPool
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
@@ -51,6 +52,8 @@ func (p *pipeline) execute(ctx context.Context, diff func(context.Context, func(
 	produced := make(chan *batch, queue)
 	toSend := make(chan *batch, queue)
 	outcomes := make(chan outcome, queue)
+	// Enough for every batch that can be between the stages at once.
+	p.batches = newBatchPool(3*queue + p.conc + maxIntentGroup)
 
 	prodErr := make(chan error, 1)
 	go func() {
@@ -101,6 +104,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		ops = requestBatchOps
 	}
 	send := func(b *batch) error {
+		b.seal()
 		select {
 		case out <- b:
 			return nil
@@ -114,7 +118,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 			i = kindChanged
 		}
 		if open[i] == nil {
-			open[i] = newBatch(op, p.size)
+			open[i] = p.batches.get(op, p.size)
 		}
 		open[i].add(r)
 		if open[i].len() >= p.size {
@@ -167,7 +171,7 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 			for _, b := range pending {
 				b.seq = seq
 				seq++
-				intents = append(intents, controlplane.Intent{Batch: b.seq, Keys: b.keys})
+				intents = append(intents, controlplane.Intent{Batch: b.seq, Packed: b.packed})
 			}
 			var err error
 			if buf, err = p.lease.RecordIntents(ctx, p.run.ID, intents, buf); err != nil && ctx.Err() == nil {

@@ -11,14 +11,19 @@
 # users changed (target 5% of E) and a full read that must send nothing; and, at the largest size,
 # first runs with and without the delivery log (bench/cmd/benchctl/cursor.go). Each case is timed BENCH_REPEAT times (default 3) and each ceiling measured as often; the
 # best counts (all samples are kept in the JSON), so a burst of other work on a shared machine does
-# not decide a ratio. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
+# not decide a ratio. A case over its target prints where its CPU went (the runner, the Postgres
+# backends, the receiver) and the top of the runner's CPU profile. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
 # them): adaptive pacing against a receiver with a hidden limit and against a slow one, and two
 # runners sharing one limit. It prints a table and writes bench/results.json. The databases are dropped at
 # the end (BENCH_KEEP=1 keeps them).
 #
 #   make bench                                   # builds what it times
 #   BENCH_ROWS=100000 make bench
-#   BENCH_ROWS=10000000 BENCH_REPEAT=1 make bench # the 10M-row size (a few minutes)
+#   BENCH_ROWS=10000000 BENCH_REPEAT=1 make bench # the 10M-row size (a few minutes; the request cases
+#     # run at up to 1M rows unless BENCH_CASES names them)
+#   BENCH_CASES='first run,nothing changed,1% updated' make bench
+#     # only the Postgres cases whose names start with one of these ("cursor": the cursor cases,
+#     # "delivery log": its cost)
 #   BENCH_RUNNER=/path/to/backflow-runner bash scripts/bench.sh
 #   BENCH_KEEP=1 BENCH_RECEIVER_URL=http://127.0.0.1:18555 make bench
 #     # keeps the databases and uses a receiver you started (bench/receiver --listen ...), so the

@@ -24,7 +24,7 @@ const MaxKeyBytes = 2048
 var errCorruptEntry = errors.New("a packed ledger entry runs past its end")
 
 // appendEntry appends one packed entry: the key and, for pages, its hash.
-func appendEntry(buf []byte, key string, hash []byte) []byte {
+func appendEntry[K ~string | ~[]byte](buf []byte, key K, hash []byte) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(key)))
 	buf = append(buf, key...)
 	return append(buf, hash...)
@@ -52,6 +52,10 @@ func appendKeyList(buf []byte, keys []string) []byte {
 	}
 	return buf
 }
+
+// AppendPackedKey appends key to keys packed as PackKeys packs them (an intent's, a
+// delivery-log row's), for a caller that packs keys one by one.
+func AppendPackedKey(buf, key []byte) []byte { return appendEntry(buf, key, nil) }
 
 // decodeKeyList calls fn with each key packed in buf; the slices alias buf.
 func decodeKeyList(buf []byte, fn func(key []byte)) error {

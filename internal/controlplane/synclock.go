@@ -268,6 +268,8 @@ func (l *SyncLease) Commit(ctx context.Context, run *Run, d *Delivered) error {
 type Intent struct {
 	Batch int32 // the batch's number within its run
 	Keys  []string
+	// Packed, when set, are the keys packed as PackKeys packs them, and Keys is not read.
+	Packed []byte
 }
 
 // RecordIntents durably records that the keys of these batches of run runID may be delivered
@@ -279,12 +281,17 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	ends := make([]int, len(intents))
 	for i, in := range intents {
 		batches[i] = in.Batch
-		buf = appendKeyList(buf, in.Keys)
+		if in.Packed == nil {
+			buf = appendKeyList(buf, in.Keys)
+		}
 		ends[i] = len(buf)
 	}
 	start := 0
 	for i, end := range ends {
 		packed[i] = buf[start:end]
+		if p := intents[i].Packed; p != nil {
+			packed[i] = p
+		}
 		start = end
 	}
 	// One statement: the fence is read and held by the statement that inserts.

@@ -271,6 +271,11 @@ func (d *Deliverer) builder() Builder {
 // bisected: records are a half of a batch being bisected.
 func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool) error {
 	bp := bufPool.Get().(*[]byte)
+	if need := bodySizeHint(records); cap(*bp) < need && need <= maxPooledBuffer {
+		// Sized once: the pool is emptied by garbage collections, and a body grown by appends
+		// would be copied several times on its way to a batch's size.
+		*bp = make([]byte, 0, need)
+	}
 	built, berr := d.builder().Build((*bp)[:0], meta, op, records)
 	var out outcome
 	var err error
@@ -316,6 +321,16 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 		return err
 	}
 	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true)
+}
+
+// bodySizeHint is about the size of a body that carries records: their bytes, a comma each, and
+// room for the envelope (or a template's text) around them.
+func bodySizeHint(records [][]byte) int {
+	n := 1 << 10
+	for _, r := range records {
+		n += len(r) + 1
+	}
+	return n
 }
 
 // truncate cuts s to at most n bytes.

@@ -322,7 +322,9 @@ func JSONPosition(text []byte, offset int64) (line, col int, lineText string) {
 
 // checkJSON says where body is not valid JSON, nil if it is.
 func checkJSON(body []byte) error {
-	if json.Valid(body) {
+	// validJSON first: several times faster. Its refusals are confirmed by encoding/json, whose
+	// error says where.
+	if validJSON(body) || json.Valid(body) {
 		return nil
 	}
 	var v any

@@ -3,10 +3,12 @@
 // Census guide's, a control plane with two syncs to the bench receiver, measures the ceilings
 // (E: COPY the model out; D: post the same volume of pre-encoded batches with a bare HTTP loop)
 // and times `backflow-runner sync` for a first run, a run with nothing changed, a run with 1%
-// updated, and a mirror run with 1% deleted (then cursor.go's cases). Each case runs -repeat times (default 3) and each
-// ceiling is measured as many times; the best of each counts, so another process's burst on a
-// shared machine does not decide a ratio (every sample is in results.json). It prints a table and
-// writes results.json.
+// updated, and a mirror run with 1% deleted (then cursor.go's cases), each judged against the
+// design's target (see judge), with the runner's CPU per record, and for a case over its target
+// where the CPU went and the runner's profile (cpu.go). Each case runs -repeat times
+// (default 3) and each ceiling is measured as many times; the best of each counts, so another
+// process's burst on a shared machine does not decide a ratio (every sample is in results.json).
+// It prints a table and writes results.json.
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -86,6 +89,22 @@ type config struct {
 	warehouseRows int
 	mysqlURL      string
 	pacing        bool // the pacing cases (pacing.go)
+	// cases, when set (BENCH_CASES), selects the Postgres cases to run: a case runs when one of
+	// these is a prefix of its name ("cursor" selects the cursor cases, "delivery log" its cost).
+	cases []string
+}
+
+// runs reports whether the case named label is selected (BENCH_CASES).
+func (c *config) runs(label string) bool {
+	if len(c.cases) == 0 {
+		return true
+	}
+	for _, p := range c.cases {
+		if strings.HasPrefix(label, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type machine struct {
@@ -117,9 +136,65 @@ type result struct {
 	CeilingS    float64   `json:"ceiling_seconds"`
 	Ratio       float64   `json:"ratio"`        // seconds / ceiling_seconds
 	Target      float64   `json:"target_ratio"` // the design's bound on ratio (0: none)
-	PeakMB      float64   `json:"peak_mb"`
-	OK          bool      `json:"ok"`
-	Note        string    `json:"note,omitempty"`
+	// TargetSeconds is the design's bound in seconds (target_ratio × ceiling_seconds): for a
+	// case with 1% changed it is 1.3 × E + 2 × D(1%), so its target_ratio (against E) is
+	// computed from the ceilings.
+	TargetSeconds float64 `json:"target_seconds,omitempty"`
+	PeakMB        float64 `json:"peak_mb"`
+	// The runner's CPU time (user + sys of its process, from the kernel's rusage) per model row
+	// read, in core-µs: the least of the samples (CPU time is less disturbed by other load than
+	// wall time, but not immune), with every sample's CPU seconds.
+	CPUUsPerRecord float64   `json:"cpu_us_per_record,omitempty"`
+	CPUSamples     []float64 `json:"cpu_seconds_samples,omitempty"`
+	CPUTarget      float64   `json:"cpu_target_us_per_record,omitempty"` // the design's bound (0: none)
+	// CPU is where the CPU of the fastest sample went (cpu.go); ProfileTop the top entries of the
+	// runner's CPU profile on the last sample, for a case over its target.
+	CPU        cpuSplit `json:"cpu_seconds"`
+	ProfileTop []string `json:"profile_top,omitempty"`
+	OK         bool     `json:"ok"`
+	Note       string   `json:"note,omitempty"`
+}
+
+// The design's targets (docs: DESIGN's "Performance targets"): a first run within 1.3 × (E + D)
+// with at most 1 core-µs of runner CPU per record; nothing changed within 1.3 × E; 1% changed
+// within 1.3 × E + 2 × D(1%); at most 200 MB of memory.
+const (
+	targetFactor    = 1.3
+	targetCPU       = 1.0 // core-µs per record, on first runs
+	targetPeakMB    = 200
+	changedDFactor  = 2.0 // × D(1%) on top of targetFactor × E for a run with 1% changed
+	requestCasesMax = 1000000
+)
+
+// changedTarget is the target ratio, against E, of a run with 1% changed: (1.3 × E + 2 × D(1%)) / E.
+func changedTarget(c ceilings) float64 {
+	return (targetFactor*c.ESeconds + changedDFactor*c.D1PctSeconds) / c.ESeconds
+}
+
+// judge sets r's ratio, CPU per record and verdict from its samples: its best time against the
+// design's bound (Target × CeilingS), its CPU per record against CPUTarget, its peak memory
+// against 200 MB.
+func judge(r *result) {
+	r.RecordsPerS = float64(r.Rows) / r.Seconds
+	r.Ratio = r.Seconds / r.CeilingS
+	r.TargetSeconds = r.Target * r.CeilingS
+	if len(r.CPUSamples) > 0 && r.Rows > 0 {
+		r.CPUUsPerRecord = slices.Min(r.CPUSamples) * 1e6 / float64(r.Rows)
+	}
+	var over []string
+	if r.Target != 0 && r.Ratio > r.Target {
+		over = append(over, "over target")
+	}
+	if r.CPUTarget != 0 && r.CPUUsPerRecord > r.CPUTarget {
+		over = append(over, fmt.Sprintf("CPU over %g core-µs per record", r.CPUTarget))
+	}
+	if r.PeakMB > targetPeakMB {
+		over = append(over, "over 200 MB")
+	}
+	r.OK = len(over) == 0
+	if !r.OK {
+		r.Note = strings.Join(over, ", ")
+	}
 }
 
 type sizeResult struct {
@@ -159,9 +234,15 @@ func main() {
 	whs := flag.String("warehouses", envOr("BENCH_WAREHOUSES", "mysql,duckdb"), "other warehouses to bench after Postgres (mysql, duckdb; empty: none)")
 	flag.IntVar(&cfg.warehouseRows, "warehouse-rows", 1000000, "users for the other warehouses' rows")
 	flag.BoolVar(&cfg.pacing, "pacing", envOr("BENCH_PACING", "1") == "1", "run the pacing cases (BENCH_PACING=0: not)")
+	cases := flag.String("cases", os.Getenv("BENCH_CASES"), "comma-separated prefixes of the Postgres cases to run (default: all)")
 	flag.StringVar(&cfg.mysqlURL, "mysql-url", envOr("BACKFLOW_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/"), "a MySQL or MariaDB server the bench may create a database on")
 	flag.Parse()
 	cfg.warehouses = strings.FieldsFunc(*whs, func(r rune) bool { return r == ',' || r == ' ' })
+	for _, c := range strings.Split(*cases, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cfg.cases = append(cfg.cases, c)
+		}
+	}
 	cfg.baseURL = envOr(controlplane.DatabaseURLEnv, defaultURL)
 	for _, f := range strings.FieldsFunc(*sizes, func(r rune) bool { return r == ',' || r == ' ' }) {
 		n, err := strconv.Atoi(f)
@@ -350,6 +431,7 @@ func execAll(ctx context.Context, dbURL string, stmts ...string) error {
 
 type env struct {
 	cpURL, whURL, key, hook string
+	receiverPID             int // the receiver's process, whose CPU cpu.go reads; 0: not found
 	model                   *controlplane.Model
 	meta                    webhook.Meta
 }
@@ -358,7 +440,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 	if err := recreateDatabases(ctx, cfg.baseURL); err != nil {
 		return nil, fmt.Errorf("recreate the bench databases: %w", err)
 	}
-	e := &env{hook: hook}
+	e := &env{hook: hook, receiverPID: listeningPID(hook)}
 	var err error
 	if e.cpURL, err = dbURL(cfg.baseURL, cpDB); err != nil {
 		return nil, err
@@ -559,10 +641,29 @@ func readReceiver(ctx context.Context, hook string) (receiverStats, error) {
 	return s, json.NewDecoder(resp.Body).Decode(&s)
 }
 
-// timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS (the
-// kernel's ru_maxrss of the child, so no sampling is missed).
+// usage is what one run of the runner took.
+type usage struct {
+	seconds    float64  // wall time
+	peakMB     float64  // the kernel's ru_maxrss of the process, so no sampling is missed
+	cpuSeconds float64  // user + sys of the process
+	split      cpuSplit // with watch: the others' CPU too
+	profile    string   // with profile: the runner's CPU profile
+}
+
+// runHow says what measureRunner measures besides time, memory and the runner's CPU: the
+// Postgres backends' and the receiver's CPU (watch), the runner's CPU profile (profile).
+type runHow struct{ watch, profile bool }
+
+// timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS.
 // args are more flags for the sync command.
 func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string, args ...string) (seconds, peakMB float64, err error) {
+	u, err := measureRunner(ctx, cfg, e, label, syncName, runHow{}, args...)
+	return u.seconds, u.peakMB, err
+}
+
+// measureRunner runs `backflow-runner sync NAME` with more flags args, its output in a log
+// named for label, and returns what it took.
+func measureRunner(ctx context.Context, cfg config, e *env, label, syncName string, how runHow, args ...string) (usage, error) {
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
@@ -572,19 +673,33 @@ func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string,
 	logPath := filepath.Join(cfg.workDir, "bench-runner-"+safe+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return 0, 0, err
+		return usage{}, err
 	}
 	defer logFile.Close()
 	cmd := exec.CommandContext(ctx, cfg.runner, append([]string{"sync", syncName}, args...)...)
 	cmd.Env = append(os.Environ(), controlplane.DatabaseURLEnv+"="+e.cpURL, controlplane.SecretKeyEnv+"="+e.key)
+	var u usage
+	if how.profile {
+		u.profile = filepath.Join(cfg.workDir, "bench-runner-"+safe+".prof")
+		cmd.Env = append(cmd.Env, "BACKFLOW_CPUPROFILE="+u.profile)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
+	var watch *cpuWatch
+	if how.watch {
+		watch = watchCPU([]string{whDB, cpDB}, e.receiverPID)
+	}
 	start := time.Now()
 	runErr := cmd.Run()
-	seconds = time.Since(start).Seconds()
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			peakMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	u.seconds = time.Since(start).Seconds()
+	if watch != nil {
+		u.split = watch.stop()
+	}
+	if ps := cmd.ProcessState; ps != nil {
+		u.cpuSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
+		u.split.Runner = u.cpuSeconds
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			u.peakMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
 		}
 	}
 	if runErr != nil {
@@ -592,9 +707,58 @@ func timeRunner(ctx context.Context, cfg config, e *env, label, syncName string,
 		if len(tail) > 2000 {
 			tail = tail[len(tail)-2000:]
 		}
-		return seconds, peakMB, fmt.Errorf("backflow-runner sync %q: %w; its output (%s) ends:\n%s", syncName, runErr, logPath, tail)
+		return u, fmt.Errorf("backflow-runner sync %q: %w; its output (%s) ends:\n%s", syncName, runErr, logPath, tail)
 	}
-	return seconds, peakMB, nil
+	return u, nil
+}
+
+// timedCase runs one timed case reps times (before, untimed, ahead of each) and checks what the
+// receiver got.
+func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncName string, reps int,
+	before func(rep int) error, want func() (changed, deleted int64, err error), extra ...string) (result, error) {
+	var profile string
+	for rep := range reps {
+		if before != nil {
+			if err := before(rep); err != nil {
+				return r, fmt.Errorf("prepare %q: %w", r.Case, err)
+			}
+		}
+		wantChanged, wantDeleted, err := want()
+		if err != nil {
+			return r, err
+		}
+		if err := resetReceiver(ctx, e.hook); err != nil {
+			return r, err
+		}
+		logf("%s (%d of %d): backflow-runner sync %q %v", r.Case, rep+1, reps, syncName, extra)
+		// The last run writes a CPU profile, shown when the case misses its target.
+		how := runHow{watch: true, profile: rep == reps-1}
+		u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%d-%s-%d", n, r.Case, rep+1), syncName, how, extra...)
+		r.PeakMB = max(r.PeakMB, u.peakMB)
+		if err != nil {
+			r.Note = "failed"
+			return r, err
+		}
+		st, err := readReceiver(ctx, e.hook)
+		if err != nil {
+			return r, err
+		}
+		if st.Changed != wantChanged || st.Deleted != wantDeleted {
+			r.Note = fmt.Sprintf("expected %d changed and %d deleted, the receiver got %d and %d", wantChanged, wantDeleted, st.Changed, st.Deleted)
+			return r, errors.New(r.Note)
+		}
+		r.Samples = append(r.Samples, u.seconds)
+		r.CPUSamples = append(r.CPUSamples, u.cpuSeconds)
+		if r.Seconds == 0 || u.seconds < r.Seconds {
+			r.Seconds, r.SentChanged, r.SentDeleted, r.CPU = u.seconds, st.Changed, st.Deleted, u.split
+		}
+		profile = u.profile
+	}
+	judge(&r)
+	if !r.OK {
+		r.ProfileTop = profileTop(ctx, cfg.runner, profile, 12)
+	}
+	return r, nil
 }
 
 func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, error) {
@@ -647,9 +811,13 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 		changed, deleted int64
 		ceiling          string
 		ceilingS, target float64
+		cpuTarget        float64 // core-µs per record
 		// relativeTo: the ceiling is that earlier case's time (ceiling names it).
 		relativeTo string
 		flags      []string // backflow-runner sync's
+		// request: a case of the request spec's, run at up to requestCasesMax rows unless
+		// BENCH_CASES names it (record mode is a request per record).
+		request bool
 	}
 	exec := func(url string, stmts ...string) error { return execAll(ctx, url, stmts...) }
 	k := strconv.Itoa(onePct)
@@ -666,24 +834,26 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 				"VACUUM ANALYZE backflow.sync_ledger", "VACUUM ANALYZE backflow.sync_ledger_pages")
 		}
 	}
+	firstRun := func(label, syncName string) step {
+		return step{label: label, sync: syncName, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds,
+			target: targetFactor, cpuTarget: targetCPU, before: clearLedger(syncName)}
+	}
 	steps := []step{
-		{label: "first run", sync: upsertSync, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds, target: 2,
-			before: clearLedger(upsertSync)},
-		{label: "nothing changed", sync: upsertSync, ceiling: "E", ceilingS: c.ESeconds, target: 2},
-		{label: "1% updated", sync: upsertSync, changed: int64(onePct), ceiling: "E+D(1%)", ceilingS: c.ESeconds + c.D1PctSeconds, target: 2,
+		firstRun("first run", upsertSync),
+		{label: "nothing changed", sync: upsertSync, ceiling: "E", ceilingS: c.ESeconds, target: targetFactor},
+		{label: "1% updated", sync: upsertSync, changed: int64(onePct), ceiling: "E", ceilingS: c.ESeconds, target: changedTarget(*c),
 			before: func(int) error {
 				return exec(e.whURL, "UPDATE users SET role = role || ' (promoted)' WHERE unique_id IN (SELECT unique_id FROM users ORDER BY user_id LIMIT "+k+")",
 					"VACUUM ANALYZE users")
 			}},
-		{label: "templated batch", sync: templatedSync, changed: int64(n), ceiling: "first run", relativeTo: "first run", target: 1.3,
-			before: clearLedger(templatedSync)},
+		{label: "templated batch", sync: templatedSync, changed: int64(n), ceiling: "first run", relativeTo: "first run", target: targetFactor,
+			before: clearLedger(templatedSync), request: true},
 		{label: "reshaped batch", sync: reshapedSync, changed: int64(n), ceiling: "first run", relativeTo: "first run",
-			before: clearLedger(reshapedSync)},
+			before: clearLedger(reshapedSync), request: true},
 		{label: "record mode", sync: recordSync, changed: int64(n), ceiling: "first run", relativeTo: "first run",
-			before: clearLedger(recordSync), flags: []string{"--concurrency", strconv.Itoa(recordConcurrency)}},
-		{label: "mirror first run", sync: mirrorSync, changed: int64(n), ceiling: "E+D", ceilingS: c.ESeconds + c.DSeconds, target: 2,
-			before: clearLedger(mirrorSync)},
-		{label: "mirror, 1% deleted", sync: mirrorSync, deleted: int64(onePct), ceiling: "E+D(1%)", ceilingS: c.ESeconds + c.D1PctSeconds, target: 2,
+			before: clearLedger(recordSync), flags: []string{"--concurrency", strconv.Itoa(recordConcurrency)}, request: true},
+		firstRun("mirror first run", mirrorSync),
+		{label: "mirror, 1% deleted", sync: mirrorSync, deleted: int64(onePct), ceiling: "E", ceilingS: c.ESeconds, target: changedTarget(*c),
 			before: func(rep int) error {
 				if rep > 0 {
 					if err := exec(e.whURL, "INSERT INTO users SELECT * FROM users_deleted", "DROP TABLE users_deleted"); err != nil {
@@ -699,6 +869,10 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 	}
 	rows := n
 	for _, s := range steps {
+		explicit := len(cfg.cases) > 0 && cfg.runs(s.label)
+		if !cfg.runs(s.label) || s.request && n > requestCasesMax && !explicit {
+			continue
+		}
 		if s.deleted > 0 {
 			rows = n - int(s.deleted)
 		}
@@ -708,60 +882,28 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 					s.ceilingS = c.Seconds
 				}
 			}
-		}
-		r := result{Case: s.label, Rows: rows, Ceiling: s.ceiling, CeilingS: s.ceilingS, Target: s.target}
-		var failed error
-		for rep := range cfg.reps {
-			if s.before != nil {
-				if err := s.before(rep); err != nil {
-					return sr, fmt.Errorf("prepare %q: %w", s.label, err)
-				}
-			}
-			if err := resetReceiver(ctx, hook); err != nil {
-				return sr, err
-			}
-			logf("%s (%d of %d): backflow-runner sync %q", s.label, rep+1, cfg.reps, s.sync)
-			secs, peak, err := timeRunner(ctx, cfg, e, fmt.Sprintf("%d-%s-%d", n, s.label, rep+1), s.sync, s.flags...)
-			st, serr := readReceiver(ctx, hook)
-			r.Samples = append(r.Samples, secs)
-			r.PeakMB = max(r.PeakMB, peak)
-			switch {
-			case err != nil:
-				r.Note, failed = "failed", err
-			case serr != nil:
-				r.Note, failed = "receiver: "+serr.Error(), serr
-			case st.Changed != s.changed || st.Deleted != s.deleted:
-				r.Note = fmt.Sprintf("expected %d changed and %d deleted, the receiver got %d and %d", s.changed, s.deleted, st.Changed, st.Deleted)
-				failed = errors.New(r.Note)
-			}
-			if failed != nil {
-				break
-			}
-			if r.Seconds == 0 || secs < r.Seconds {
-				r.Seconds, r.SentChanged, r.SentDeleted = secs, st.Changed, st.Deleted
+			if s.ceilingS == 0 {
+				logf("%s: skipped, %q did not run (BENCH_CASES)", s.label, s.relativeTo)
+				continue
 			}
 		}
-		if failed == nil {
-			r.RecordsPerS = float64(rows) / r.Seconds
-			r.Ratio = r.Seconds / s.ceilingS
-			// A case without a target (record mode) is reported, not judged, but for memory.
-			r.OK = (s.target == 0 || r.Ratio <= s.target) && r.PeakMB <= 200
-			switch {
-			case s.target != 0 && r.Ratio > s.target:
-				r.Note = "over target"
-			case r.PeakMB > 200:
-				r.Note = "over 200 MB"
-			}
-		}
+		r := result{Case: s.label, Rows: rows, Ceiling: s.ceiling, CeilingS: s.ceilingS, Target: s.target, CPUTarget: s.cpuTarget}
+		want := func() (int64, int64, error) { return s.changed, s.deleted, nil }
+		r, err := timedCase(ctx, cfg, e, n, r, s.sync, cfg.reps, s.before, want, s.flags...)
 		sr.Cases = append(sr.Cases, r)
-		if failed != nil {
-			return sr, failed
+		if err != nil {
+			return sr, err
 		}
 	}
-	cursorCases, err := runCursorCases(ctx, cfg, e, n, sr.Ceilings)
-	sr.Cases = append(sr.Cases, cursorCases...)
-	if err != nil || n != slices.Max(cfg.sizes) {
-		return sr, err
+	if cfg.runs("cursor") {
+		cursorCases, err := runCursorCases(ctx, cfg, e, n, sr.Ceilings)
+		sr.Cases = append(sr.Cases, cursorCases...)
+		if err != nil {
+			return sr, err
+		}
+	}
+	if n != slices.Max(cfg.sizes) || !cfg.runs("delivery log") {
+		return sr, nil
 	}
 	sr.DeliveryLog, err = runDeliveryLogCost(ctx, cfg, e, n)
 	return sr, err
@@ -774,18 +916,22 @@ func printTable(w io.Writer, rep report) {
 		c := s.Ceilings
 		fmt.Fprintf(w, "\n%d rows (best of %d) — ceilings: E %.2fs (%.0f rows/s), D %.2fs (%.0f records/s), D(1%%) %.3fs\n",
 			s.Rows, s.Repeat, c.ESeconds, c.ERowsPerSec, c.DSeconds, c.DRecordsPerSec, c.D1PctSeconds)
-		fmt.Fprintf(w, "%-20s %9s %9s %9s %8s %11s %-8s %6s %7s %8s  %s\n",
-			"case", "rows", "changed", "deleted", "seconds", "records/s", "ceiling", "ratio", "target", "peak MB", "")
+		fmt.Fprintf(w, "%-24s %9s %9s %9s %8s %11s %-9s %6s %7s %8s %7s %6s  %s\n",
+			"case", "rows", "changed", "deleted", "seconds", "records/s", "ceiling", "ratio", "target", "peak MB",
+			"cpu µs", "target", "")
 		for _, r := range s.Cases {
 			mark := "ok"
 			if !r.OK {
 				mark = "MISS " + r.Note
 			}
-			fmt.Fprintf(w, "%-20s %9d %9d %9d %8.2f %11.0f %-8s %6.2f %7s %8.1f  %s\n",
+			fmt.Fprintf(w, "%-24s %9d %9d %9d %8.2f %11.0f %-9s %6.2f %7s %8.1f %7.2f %6s  %s\n",
 				r.Case, r.Rows, r.SentChanged, r.SentDeleted, r.Seconds, r.RecordsPerS, r.Ceiling, r.Ratio,
-				targetText(r.Target), r.PeakMB, mark)
+				targetText(r.Target, "×"), r.PeakMB, r.CPUUsPerRecord, targetText(r.CPUTarget, ""), mark)
 		}
+		fmt.Fprintf(w, "targets: first run ≤%g×(E+D) and ≤%g core-µs of runner CPU (user+sys) per record; nothing changed ≤%g×E; "+
+			"1%% changed ≤%g×E+%g×D(1%%), as a ratio to E\n", targetFactor, targetCPU, targetFactor, targetFactor, changedDFactor)
 		printDeliveryLog(w, s.DeliveryLog)
+		printWhy(w, s.Cases)
 	}
 	// The design's bound on growth: the largest size's peak within 1.2× of the smallest's.
 	if len(rep.Sizes) > 1 {
@@ -804,11 +950,12 @@ func printTable(w io.Writer, rep report) {
 	printPacing(w, rep.Pacing)
 }
 
-func targetText(t float64) string {
+// targetText shows a target t (0: none) rounded to two decimals, followed by unit.
+func targetText(t float64, unit string) string {
 	if t == 0 {
 		return "-"
 	}
-	return "≤" + strconv.FormatFloat(t, 'g', -1, 64) + "×"
+	return "≤" + strconv.FormatFloat(math.Round(t*100)/100, 'f', -1, 64) + unit
 }
 
 func peakOf(s sizeResult) float64 {
