@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"github.com/tidwall/gjson"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -322,9 +324,11 @@ func JSONPosition(text []byte, offset int64) (line, col int, lineText string) {
 
 // checkJSON says where body is not valid JSON, nil if it is.
 func checkJSON(body []byte) error {
-	// validJSON first: several times faster. Its refusals are confirmed by encoding/json, whose
+	// gjson's validator first: several times faster than encoding/json's state machine (a
+	// function call per byte), with its rules but for encoding/json's nesting bound of 10000
+	// (TestValidJSONAgreesWithEncodingJSON). Its refusals are confirmed by encoding/json, whose
 	// error says where.
-	if validJSON(body) || json.Valid(body) {
+	if gjson.ValidBytes(body) || json.Valid(body) {
 		return nil
 	}
 	var v any
