@@ -52,8 +52,8 @@ import (
 // database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimit unless init_sql sets
 // memory_limit: the sort by key spills to disk past it.
 //
-// Key order: ORDER BY the key CAST AS VARCHAR COLLATE c, byte order whatever the database's
-// default_collation (source.go states the rule).
+// Key order: ORDER BY the key (CAST AS VARCHAR unless it is one) COLLATE c NULLS LAST, byte
+// order whatever the database's default_collation (source.go states the rule).
 type DuckDB struct{ cfg *controlplane.DuckDBConfig }
 
 func init() {
@@ -295,6 +295,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		return nil, err
 	}
 	list := make([]string, 0, len(cols)+1)
+	keyAt := -1
 	for i, t := range types {
 		switch {
 		case t != nil:
@@ -304,16 +305,27 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
+		if cols[i].Name == keyColumn {
+			keyAt = i
+		}
 	}
+	// The sort carries every column of every row (spilling past memory_limit), so it is kept
+	// narrow: a VARCHAR key (the usual one) is sorted and read as it is; any other is sorted
+	// by its text, an extra last column. NULLS LAST whatever init_sql sets default_null_order
+	// to: one sort key, not a second for "IS NULL".
 	k := "m." + quoteDuck(keyColumn)
-	list = append(list, "CAST("+k+" AS VARCHAR)")
+	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
+		k = "CAST(" + k + " AS VARCHAR)"
+		list = append(list, k)
+		keyAt = len(cols)
+	}
 	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where +
-		" ORDER BY " + k + " IS NULL, CAST(" + k + " AS VARCHAR) COLLATE c"
+		" ORDER BY " + k + " COLLATE c ASC NULLS LAST"
 	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
 	}
-	r := &duckRows{c: c, s: s, cols: cols, types: make([]*duckType, len(cols)+1), vecs: make([]duckVec, len(cols)+1)}
+	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list))}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -487,9 +499,9 @@ type duckRows struct {
 	cancel  context.CancelFunc
 	explain func(error) error // names a statement timeout
 	cols    []controlplane.Column
-	types   []*duckType // the columns', then the key's text
+	types   []*duckType // the columns', then the key's text unless the key is a VARCHAR column
 	vecs    []duckVec   // the current chunk's vectors
-	key     []byte
+	key     int         // the vector of the key's text
 	err     error
 	done    bool
 	closed  bool
@@ -517,13 +529,13 @@ func (r *duckRows) Next() bool {
 	return true
 }
 
+// Key is the key's bytes in the chunk, valid until Next (the next chunk is fetched there).
 func (r *duckRows) Key() ([]byte, bool) {
-	v := &r.vecs[len(r.cols)]
+	v := &r.vecs[r.key]
 	if v.null(r.s.row) {
 		return nil, true
 	}
-	r.key = append(r.key[:0], v.bytes(r.s.row)...)
-	return r.key, false
+	return v.bytes(r.s.row), false
 }
 
 func (r *duckRows) AppendValue(buf []byte, col int) []byte {
