@@ -368,10 +368,14 @@ func duckResultTypes(conn bindings.Connection, q string) ([]*duckType, []binding
 	return types, ids, nil
 }
 
-// raw is the connection's DuckDB handle, for the C API. The driver keeps it in an unexported
-// field of its *duckdb.Conn; it is read (by reflection, nothing written) while c holds the
-// connection, which no one else uses until c closes it. A driver version that moved it fails
-// here, with this message, and in every DuckDB test.
+// raw is the connection's DuckDB handle, for the C API. duckdb-go/v2 (v2.20000.0) has no public
+// way to it or to a streaming result: its database/sql rows are a materialized result
+// (duckdb_pending_prepared, not the streaming variant), Conn.Raw hands over the *duckdb.Conn
+// whose handle is an unexported field, and its Arrow reader needs the duckdb_arrow build tag
+// and Apache Arrow's module. So the field is read (by reflection, nothing written) while c
+// holds the connection, which no one else uses until c closes it. A driver version that moved
+// it fails here, with this message, in TestDuckDBRawConnection (which also checks the handle
+// is the connection init_sql ran on) and in every DuckDB test: never a silent fallback.
 func (c *duckConn) raw() (bindings.Connection, error) {
 	var conn bindings.Connection
 	err := c.conn.Raw(func(dc any) error {

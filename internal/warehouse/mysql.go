@@ -258,10 +258,11 @@ type myField struct {
 
 // myFields reads the columns of a result of github.com/go-sql-driver/mysql. The protocol's
 // column length (1 for TINYINT(1), which MySQL and MariaDB use for BOOL) is what tells a
-// boolean from a small integer, and the driver keeps it without exposing it (its
-// ColumnTypeLength is commented out), so it is read from the driver's rows by reflection: a
-// read of a field, nothing written. A driver version that moves it fails here, loudly, and in
-// TestMySQLValues, rather than sending booleans as numbers.
+// boolean from a small integer, and the driver keeps it without exposing it: in v1.10.2 its
+// ColumnTypeLength is commented out, DatabaseTypeName says "TINYINT" for both, and
+// ColumnTypePrecisionScale answers only for DECIMAL. So it is read from the driver's rows by
+// reflection: a read of a field, nothing written. A driver version that moves it fails here,
+// loudly (TestMySQLFieldsShape, TestMySQLValues), rather than sending booleans as numbers.
 func myFields(rows driver.Rows) ([]myField, error) {
 	names := rows.Columns()
 	typer, ok := rows.(driver.RowsColumnTypeDatabaseTypeName)

@@ -3,7 +3,9 @@ package warehouse
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"net/url"
 	"slices"
 	"sort"
@@ -194,6 +196,46 @@ func newMySQLIsMariaDB(t *testing.T, src *MySQL) bool {
 	}
 	defer c.close()
 	return c.mariadb
+}
+
+// otherRows is a driver's rows of another shape than github.com/go-sql-driver/mysql's.
+type otherRows struct{ columns []string }
+
+func (r otherRows) Columns() []string                     { return r.columns }
+func (otherRows) Close() error                            { return nil }
+func (otherRows) Next([]driver.Value) error               { return io.EOF }
+func (otherRows) ColumnTypeDatabaseTypeName(i int) string { return "TINYINT" }
+
+// TestMySQLFieldsShape: the column lengths are read from the driver's rows by reflection
+// (myFields says why); rows of any other shape are an error that names the driver, never
+// lengths of 0 that would silently send TINYINT(1) as numbers.
+func TestMySQLFieldsShape(t *testing.T) {
+	if _, err := myFields(otherRows{columns: []string{"b"}}); err == nil || !strings.Contains(err.Error(), "github.com/go-sql-driver/mysql") {
+		t.Errorf("myFields of rows of another shape: %v, want an error naming the driver", err)
+	}
+	src := newMySQL(t, "CREATE TABLE f (b tinyint(1), ti tinyint)")
+	c, err := src.connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	var fields []myField
+	err = c.conn.Raw(func(dc any) error {
+		rows, err := dc.(driver.QueryerContext).QueryContext(context.Background(),
+			"SELECT b, ti FROM f LIMIT 0", nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		fields, err = myFields(rows)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fields) != 2 || fields[0].length != 1 || fields[1].length <= 1 || fields[0].dbType != "TINYINT" {
+		t.Errorf("fields %+v: want b a TINYINT of length 1, ti longer", fields)
+	}
 }
 
 // TestMariaOrigins: result columns traced through EXPLAIN EXTENDED's note as MariaDB 10.11
