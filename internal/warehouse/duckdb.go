@@ -3,6 +3,7 @@
 package warehouse
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -49,12 +50,16 @@ import (
 // the others from the result's vectors).
 //
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
-// database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimit unless init_sql sets
-// memory_limit: the sort by key spills to disk past it.
+// database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimitMB unless init_sql sets
+// memory_limit: the sort by key spills to disk past it, and a sort that still runs out starts
+// again with twice the limit (Open).
 //
 // Key order: ORDER BY the key (CAST AS VARCHAR unless it is one) COLLATE c NULLS LAST, byte
 // order whatever the database's default_collation (source.go states the rule).
-type DuckDB struct{ cfg *controlplane.DuckDBConfig }
+type DuckDB struct {
+	cfg     *controlplane.DuckDBConfig
+	startMB int // memory_limit reads start with; 0: DuckDBMemoryLimitMB (tests set less)
+}
 
 func init() {
 	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
@@ -114,9 +119,14 @@ type duckConn struct {
 }
 
 func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
+	return d.connectWith(ctx, DuckDBMemoryLimitMB)
+}
+
+// connectWith connects with DuckDB's memory_limit at limitMB (unless init_sql sets it).
+func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error) {
 	initSQL := d.cfg.InitSQL
 	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
-		if _, err := execer.ExecContext(ctx, duckDefaults, nil); err != nil {
+		if _, err := execer.ExecContext(ctx, duckDefaults(limitMB), nil); err != nil {
 			return fmt.Errorf("set DuckDB's memory limit: %w", err)
 		}
 		if strings.TrimSpace(initSQL) != "" {
@@ -244,23 +254,51 @@ func duckStatementName(t duckdb.StmtType) string {
 }
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
-// for its one query.
+// for its one query. DuckDB's sort needs more memory the bigger the model (its merge holds
+// blocks of every sorted run): when it runs out under Backflow's own memory_limit before the
+// first row, the read starts again with twice the limit, up to DuckDBMaxMemoryLimitMB, rather
+// than failing (init_sql that sets memory_limit decides alone).
 func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	qctx, cancel, explain := d.bounded(ctx)
-	c, err := d.connect(qctx)
-	if err != nil {
-		cancel()
-		return nil, explain(err)
+	for limit := d.memoryLimitMB(); ; limit *= 2 {
+		c, err := d.connectWith(qctx, limit)
+		if err != nil {
+			cancel()
+			return nil, explain(err)
+		}
+		r, err := c.open(qctx, query, keyColumn, since)
+		if err != nil {
+			c.close()
+			if errors.Is(err, errDuckOutOfMemory) {
+				if limit*2 <= DuckDBMaxMemoryLimitMB && !duckSetsMemory(d.cfg.InitSQL) {
+					continue
+				}
+				how := fmt.Sprintf("memory_limit %d MB", limit)
+				if duckSetsMemory(d.cfg.InitSQL) {
+					how = "the memory_limit init_sql sets"
+				}
+				err = fmt.Errorf("%w (%s): set a higher memory_limit in the connection's init_sql", err, how)
+			}
+			cancel()
+			return nil, explain(err)
+		}
+		r.cancel, r.explain = cancel, explain
+		return r, nil
 	}
-	r, err := c.open(qctx, query, keyColumn, since)
-	if err != nil {
-		cancel()
-		c.close()
-		return nil, explain(err)
-	}
-	r.cancel, r.explain = cancel, explain
-	return r, nil
 }
+
+// memoryLimitMB is the memory_limit reads start with.
+func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimitMB) }
+
+// duckSetsMemory says whether init_sql sets DuckDB's memory limit itself (memory_limit, or its
+// alias max_memory): Backflow then leaves the limit alone.
+func duckSetsMemory(initSQL string) bool {
+	s := strings.ToLower(initSQL)
+	return strings.Contains(s, "memory_limit") || strings.Contains(s, "max_memory")
+}
+
+// errDuckOutOfMemory: DuckDB ran out of its memory_limit.
+var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 
 // open runs the model once, ordered by the key's text, as a streaming result: DuckDB sorts
 // (spilling to temp_directory past memory_limit) and hands the rows over chunk by chunk, which
@@ -325,7 +363,18 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	if err != nil {
 		return nil, err
 	}
-	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list))}
+	// The first chunk is fetched here: DuckDB sorts the whole model before it, which is when
+	// it may run out of memory (Open then tries again with more).
+	first, err := s.next()
+	if err != nil && err != io.EOF {
+		s.close()
+		if strings.Contains(err.Error(), "Out of Memory Error") {
+			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
+		}
+		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
+	}
+	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
+		primed: first, done: err == io.EOF}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -506,6 +555,7 @@ type duckRows struct {
 	types   []*duckType // the columns', then the key's text unless the key is a VARCHAR column
 	vecs    []duckVec   // the current chunk's vectors
 	key     int         // the vector of the key's text
+	primed  bool        // the first chunk is fetched and not yet read
 	err     error
 	done    bool
 	closed  bool
@@ -517,7 +567,12 @@ func (r *duckRows) Next() bool {
 	if r.done {
 		return false
 	}
-	fetched, err := r.s.next()
+	fetched, err := true, error(nil)
+	if r.primed { // the first chunk, fetched by open
+		r.primed = false
+	} else {
+		fetched, err = r.s.next()
+	}
 	if err != nil {
 		r.done = true
 		if err != io.EOF {
@@ -602,16 +657,22 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 // duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
 // to 80% of the machine's memory by default, for its buffers and caches, and a thread per core,
 // each with buffers of its own. With a limit, the sort by key spills to temp_directory. Reading
-// 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept the process
-// under 200 MB; 96 MB with 2 threads ran out of memory. init_sql that raises threads should
-// raise memory_limit too.
-var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET threads = %d; SET temp_directory = '%s'",
-	DuckDBMemoryLimit, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+// 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept DuckDB's part
+// of the process near 125 MB; 96 MB with 2 threads, or 80 MB, ran out of memory, and 10M users
+// need more than 160 MB (Open doubles the limit when the sort runs out). init_sql that raises
+// threads should raise memory_limit too.
+func duckDefaults(limitMB int) string {
+	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET temp_directory = '%s'",
+		limitMB, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+}
 
-// DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others.
+// DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others; a
+// read whose sort runs out of memory starts again with twice the limit, up to
+// DuckDBMaxMemoryLimitMB.
 const (
-	DuckDBMemoryLimit = "96MB"
-	DuckDBThreads     = 1
+	DuckDBMemoryLimitMB    = 96
+	DuckDBMaxMemoryLimitMB = 1536
+	DuckDBThreads          = 1
 )
 
 // duckRequired runs after init_sql, which cannot change it: with preserve_insertion_order off,

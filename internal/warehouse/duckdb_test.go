@@ -317,3 +317,22 @@ func TestDuckDBRawConnection(t *testing.T) {
 		t.Errorf("the variable read through the raw handle is %s: the handle is not the driver's connection", got)
 	}
 }
+
+// TestDuckDBMemoryGrows: a sort that runs out of Backflow's memory_limit starts again with
+// twice the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and
+// running out of it is an error that says what to do.
+func TestDuckDBMemoryGrows(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT 'k' || i AS k, repeat('x', 100) || i AS pad
+		FROM range(200000) AS r(i)`)
+	src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path}, startMB: 4}
+	_, keys := readMySQL(t, src, "select * from t", "k")
+	if len(keys) != 200000 || !slices.IsSorted(keys) {
+		t.Errorf("read %d keys (sorted: %v), want 200000 in order", len(keys), slices.IsSorted(keys))
+	}
+	own := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET memory_limit = '4MB'"}, startMB: 4}
+	if _, err := own.Open(context.Background(), "select * from t", "k", nil); err == nil ||
+		!errors.Is(err, errDuckOutOfMemory) || !strings.Contains(err.Error(), "memory_limit init_sql sets") {
+		t.Errorf("init_sql's 4 MB: %v, want an out-of-memory error naming init_sql's memory_limit", err)
+	}
+}
