@@ -52,7 +52,7 @@ import (
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
 // database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimitMB unless init_sql sets
 // memory_limit: the sort by key spills to disk past it, and a sort that still runs out starts
-// again with twice the limit (Open).
+// again with four times the limit (Open).
 //
 // Key order: ORDER BY the key (CAST AS VARCHAR unless it is one) COLLATE c NULLS LAST, byte
 // order whatever the database's default_collation (source.go states the rule).
@@ -255,12 +255,16 @@ func duckStatementName(t duckdb.StmtType) string {
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
 // for its one query. DuckDB's sort needs more memory the bigger the model (its merge holds
-// blocks of every sorted run): when it runs out under Backflow's own memory_limit before the
-// first row, the read starts again with twice the limit, up to DuckDBMaxMemoryLimitMB, rather
-// than failing (init_sql that sets memory_limit decides alone).
+// blocks of every sorted run, and runs are as big as the limit allows, so about the square root
+// of the model's size): when it runs out under Backflow's own memory_limit before the first
+// row, the read starts again with four times the limit, up to DuckDBMaxMemoryLimitMB, rather
+// than failing (init_sql that sets memory_limit decides alone). Four, not two: the merge, which
+// runs while rows are handed over, needs about as much again as the sort (10M of the bench's
+// users sorted under 192 MB, then ran out merging; 256 MB read them), and running out there
+// cannot start again unseen.
 func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	qctx, cancel, explain := d.bounded(ctx)
-	for limit := d.memoryLimitMB(); ; limit *= 2 {
+	for limit := d.memoryLimitMB(); ; limit *= 4 {
 		c, err := d.connectWith(qctx, limit)
 		if err != nil {
 			cancel()
@@ -270,7 +274,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 		if err != nil {
 			c.close()
 			if errors.Is(err, errDuckOutOfMemory) {
-				if limit*2 <= DuckDBMaxMemoryLimitMB && !duckSetsMemory(d.cfg.InitSQL) {
+				if limit*4 <= DuckDBMaxMemoryLimitMB && !duckSetsMemory(d.cfg.InitSQL) {
 					continue
 				}
 				how := fmt.Sprintf("memory_limit %d MB", limit)
@@ -576,6 +580,9 @@ func (r *duckRows) Next() bool {
 	if err != nil {
 		r.done = true
 		if err != io.EOF {
+			if strings.Contains(err.Error(), "Out of Memory Error") {
+				err = fmt.Errorf("%w: set a higher memory_limit in the connection's init_sql", err)
+			}
 			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))
 		}
 		return false
@@ -659,15 +666,15 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 // each with buffers of its own. With a limit, the sort by key spills to temp_directory. Reading
 // 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept DuckDB's part
 // of the process near 125 MB; 96 MB with 2 threads, or 80 MB, ran out of memory, and 10M users
-// need more than 160 MB (Open doubles the limit when the sort runs out). init_sql that raises
-// threads should raise memory_limit too.
+// need more than 192 MB (Open quadruples the limit when the sort runs out). init_sql that
+// raises threads should raise memory_limit too.
 func duckDefaults(limitMB int) string {
 	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET temp_directory = '%s'",
 		limitMB, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
 }
 
 // DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others; a
-// read whose sort runs out of memory starts again with twice the limit, up to
+// read whose sort runs out of memory starts again with four times the limit, up to
 // DuckDBMaxMemoryLimitMB.
 const (
 	DuckDBMemoryLimitMB    = 96

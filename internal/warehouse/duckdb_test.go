@@ -319,7 +319,7 @@ func TestDuckDBRawConnection(t *testing.T) {
 }
 
 // TestDuckDBMemoryGrows: a sort that runs out of Backflow's memory_limit starts again with
-// twice the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and
+// four times the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and
 // running out of it is an error that says what to do.
 func TestDuckDBMemoryGrows(t *testing.T) {
 	t.Parallel()
