@@ -210,7 +210,7 @@ func mariaTrace(toks, item []mariaToken, refs mariaRefs, depth int) (mariaOrigin
 		}
 		return mariaTrace(toks, inner, refs, depth+1)
 	case len(item) >= 3 && !item[0].ident && mariaJSONFunctions[strings.ToLower(item[0].text)] && item[1].text == "(" &&
-		item[len(item)-1].text == ")" && mariaClose(item, 1) == len(item)-1:
+		item[len(item)-1].text == ")" && mariaMatch(item, 1) == len(item)-1:
 		return mariaOrigin{json: true}, true
 	}
 	return mariaOrigin{}, false
@@ -225,7 +225,7 @@ func mariaDerived(toks []mariaToken, alias string) []mariaToken {
 		var open int
 		switch {
 		case t.text == ")" && i+1 < len(toks) && toks[i+1].ident && toks[i+1].text == alias:
-			open = mariaOpen(toks, i)
+			open = mariaMatch(toks, i)
 		case t.text == alias && i+2 < len(toks) && toks[i+1].is("as") && toks[i+2].text == "(":
 			open = i + 2
 		default:
@@ -234,7 +234,7 @@ func mariaDerived(toks []mariaToken, alias string) []mariaToken {
 		if open < 0 {
 			return nil
 		}
-		close := mariaClose(toks, open)
+		close := mariaMatch(toks, open)
 		if close < 0 {
 			return nil
 		}
@@ -332,30 +332,19 @@ func mariaSelectItems(toks []mariaToken, start int) map[string][]mariaToken {
 	return out
 }
 
-// mariaClose is the index of the ")" that closes toks[open] ("("), or -1.
-func mariaClose(toks []mariaToken, open int) int {
-	depth := 0
-	for i := open; i < len(toks); i++ {
-		switch toks[i].text {
-		case "(":
-			depth++
-		case ")":
-			if depth--; depth == 0 {
-				return i
-			}
-		}
+// mariaMatch is the index of the parenthesis that matches toks[at]: the ")" that closes a "(",
+// the "(" that a ")" closes; -1 when there is none.
+func mariaMatch(toks []mariaToken, at int) int {
+	step, in, out := 1, "(", ")"
+	if toks[at].text == ")" {
+		step, in, out = -1, ")", "("
 	}
-	return -1
-}
-
-// mariaOpen is the index of the "(" that toks[close] (")") closes, or -1.
-func mariaOpen(toks []mariaToken, close int) int {
 	depth := 0
-	for i := close; i >= 0; i-- {
+	for i := at; i >= 0 && i < len(toks); i += step {
 		switch toks[i].text {
-		case ")":
+		case in:
 			depth++
-		case "(":
+		case out:
 			if depth--; depth == 0 {
 				return i
 			}
