@@ -35,8 +35,12 @@ var mariaJSONFunctions = map[string]bool{
 	"json_remove": true, "json_replace": true, "json_set": true,
 }
 
-// erViewNoExplain: EXPLAIN of a view the user may not SHOW (ER_VIEW_NO_EXPLAIN).
-const erViewNoExplain = 1345
+// MariaDB's errors EXPLAIN EXTENDED may answer: a view the user may not SHOW
+// (ER_VIEW_NO_EXPLAIN), and a syntax error (ER_PARSE_ERROR).
+const (
+	erViewNoExplain = 1345
+	erParse         = 1064
+)
 
 // mariaJSONColumns returns which of the model's result columns hold JSON on MariaDB (nil on
 // MySQL, whose JSON type is its own on the wire).
@@ -47,8 +51,13 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 	// The model itself, not wrapped as a derived table: MariaDB leaves a derived table's WITH
 	// clause out of the note. EXPLAIN plans the query without running it, in the read-only
 	// transaction; the model is already known to be one SELECT (describe ran it wrapped).
-	if _, err := c.conn.ExecContext(ctx, "EXPLAIN EXTENDED "+trimQuery(query)); err != nil {
-		var me *mysql.MySQLError
+	_, err := c.conn.ExecContext(ctx, "EXPLAIN EXTENDED "+trimQuery(query))
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == erParse {
+		// A server that no longer takes EXTENDED prints the note for EXPLAIN alone (as MySQL 8 does).
+		_, err = c.conn.ExecContext(ctx, "EXPLAIN "+trimQuery(query))
+	}
+	if err != nil {
 		if errors.As(err, &me) && me.Number == erViewNoExplain {
 			return nil, nil
 		}
