@@ -263,37 +263,35 @@ func mariaDerived(toks []mariaToken, alias string) []mariaToken {
 // CTEs are found by their own aliases); nil when it is not one select (a UNION, EXCEPT or
 // INTERSECT, whose columns' types merge several selects).
 func mariaSelect(q []mariaToken) []mariaToken {
-	depth := 0
 	if len(q) > 0 && q[0].is("with") {
-		for j, d := range q {
-			switch {
-			case d.text == "(":
-				depth++
-			case d.text == ")":
-				depth--
-			case depth == 0 && d.is("select"):
-				q = q[j:]
-			}
-			if q[0].is("select") {
-				break
-			}
-		}
-	}
-	if len(q) == 0 || !q[0].is("select") {
-		return nil
-	}
-	depth = 0
-	for _, d := range q {
-		switch {
-		case d.text == "(":
-			depth++
-		case d.text == ")":
-			depth--
-		case depth == 0 && (d.is("union") || d.is("except") || d.is("intersect")):
+		j := mariaTop(q, func(t mariaToken) bool { return t.is("select") })
+		if j < 0 {
 			return nil
 		}
+		q = q[j:]
+	}
+	if len(q) == 0 || !q[0].is("select") ||
+		mariaTop(q, func(t mariaToken) bool { return t.is("union") || t.is("except") || t.is("intersect") }) >= 0 {
+		return nil
 	}
 	return q
+}
+
+// mariaTop is the index of the first token of q outside any parentheses for which match is
+// true, or -1.
+func mariaTop(q []mariaToken, match func(mariaToken) bool) int {
+	depth := 0
+	for i, t := range q {
+		switch {
+		case t.text == "(":
+			depth++
+		case t.text == ")":
+			depth--
+		case depth == 0 && match(t):
+			return i
+		}
+	}
+	return -1
 }
 
 // mariaSelectItems splits the select list that starts at toks[start] ("select") into its
