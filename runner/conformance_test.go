@@ -128,12 +128,15 @@ var conformanceWarehouses = []conformanceWarehouse{
 		intKeys: `CREATE TABLE ki (k bigint, v int);
 			INSERT INTO ki VALUES (-10, 1), (-2, 1), (-1, 1), (0, 1), (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (99, 1),
 			(100, 1), (1000, 1), (9223372036854775807, 1), (-9223372036854775808, 1)`,
-		types: `CREATE TABLE types (id int, bo bool, t1 tinyint(1), ti tinyint, bu bigint unsigned, i bigint,
+		// types is a view over the table (MariaDB's JSON columns are traced through it) that adds
+		// two JSON functions' results.
+		types: `CREATE TABLE types_t (id int, bo bool, t1 tinyint(1), ti tinyint, bu bigint unsigned, i bigint,
 			d decimal(30,10), f float, db double, dt date, dtt datetime(6), ts timestamp(3) NULL, tm time, y year,
 			vc varchar(50), tx text, e enum('a','b'), s set('x','y','z'), vb varbinary(10), bl blob, bt bit(12),
 			j json, nul int);
+			CREATE VIEW types AS SELECT t.*, json_object('k', t.id) AS jf, json_extract(t.j, '$.a') AS ja FROM types_t AS t;
 			SET time_zone = '-05:00';
-			INSERT INTO types VALUES (1, true, 0, -128, 18446744073709551615, -9223372036854775808,
+			INSERT INTO types_t VALUES (1, true, 0, -128, 18446744073709551615, -9223372036854775808,
 			12345678901234567890.0123456789, 1.5, -2.25e300, '2019-12-08', '2019-12-08 14:19:52.5',
 			'2019-12-08 09:19:52.5', '-838:59:59', 2019, 'é🙂"\\\n', '日本', 'b', 'x,z', 0x00ff10, 0xdeadbeef,
 			b'100000000001', '{"a": [1, 2.5, null]}', NULL)`,
@@ -142,7 +145,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 			"db": num("-2.25e+300"), "dt": "2019-12-08", "dtt": "2019-12-08 14:19:52.500000",
 			"ts": "2019-12-08T14:19:52.500Z", "tm": "-838:59:59", "y": num("2019"), "vc": "é🙂\"\\\n", "tx": "日本",
 			"e": "b", "s": []any{"x", "z"}, "vb": "AP8Q", "bl": "3q2+7w==", "bt": num("2049"),
-			"j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "nul": nil},
+			"j": map[string]any{"a": []any{num("1"), num("2.5"), nil}}, "nul": nil,
+			"jf": map[string]any{"k": num("1")}, "ja": []any{num("1"), num("2.5"), nil}},
 		schema: func(c *controlplane.Connection) string {
 			cfg, err := warehouse.ParseMySQLURL(c.MySQL.URL)
 			if err != nil {

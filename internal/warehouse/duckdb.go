@@ -3,6 +3,7 @@
 package warehouse
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -49,12 +50,16 @@ import (
 // the others from the result's vectors).
 //
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
-// database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimit unless init_sql sets
-// memory_limit: the sort by key spills to disk past it.
+// database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimitMB unless init_sql sets
+// memory_limit: the sort by key spills to disk past it, and a sort that still runs out starts
+// again with four times the limit (Open).
 //
-// Key order: ORDER BY the key CAST AS VARCHAR COLLATE c, byte order whatever the database's
-// default_collation (source.go states the rule).
-type DuckDB struct{ cfg *controlplane.DuckDBConfig }
+// Key order: ORDER BY the key (CAST AS VARCHAR unless it is one) COLLATE c NULLS LAST, byte
+// order whatever the database's default_collation (source.go states the rule).
+type DuckDB struct {
+	cfg     *controlplane.DuckDBConfig
+	startMB int // memory_limit reads start with; 0: DuckDBMemoryLimitMB (tests set less)
+}
 
 func init() {
 	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
@@ -114,9 +119,14 @@ type duckConn struct {
 }
 
 func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
+	return d.connectWith(ctx, DuckDBMemoryLimitMB)
+}
+
+// connectWith connects with DuckDB's memory_limit at limitMB (unless init_sql sets it).
+func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error) {
 	initSQL := d.cfg.InitSQL
 	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
-		if _, err := execer.ExecContext(ctx, duckDefaults, nil); err != nil {
+		if _, err := execer.ExecContext(ctx, duckDefaults(limitMB), nil); err != nil {
 			return fmt.Errorf("set DuckDB's memory limit: %w", err)
 		}
 		if strings.TrimSpace(initSQL) != "" {
@@ -244,23 +254,55 @@ func duckStatementName(t duckdb.StmtType) string {
 }
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
-// for its one query.
+// for its one query. DuckDB's sort needs more memory the bigger the model (its merge holds
+// blocks of every sorted run, and runs are as big as the limit allows, so about the square root
+// of the model's size): when it runs out under Backflow's own memory_limit before the first
+// row, the read starts again with four times the limit, up to DuckDBMaxMemoryLimitMB, rather
+// than failing (init_sql that sets memory_limit decides alone). Four, not two: the merge, which
+// runs while rows are handed over, needs about as much again as the sort (10M of the bench's
+// users sorted under 192 MB, then ran out merging; 256 MB read them), and running out there
+// cannot start again unseen.
 func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	qctx, cancel, explain := d.bounded(ctx)
-	c, err := d.connect(qctx)
-	if err != nil {
-		cancel()
-		return nil, explain(err)
+	for limit := d.memoryLimitMB(); ; limit *= 4 {
+		c, err := d.connectWith(qctx, limit)
+		if err != nil {
+			cancel()
+			return nil, explain(err)
+		}
+		r, err := c.open(qctx, query, keyColumn, since)
+		if err != nil {
+			c.close()
+			if errors.Is(err, errDuckOutOfMemory) {
+				if limit*4 <= DuckDBMaxMemoryLimitMB && !duckSetsMemory(d.cfg.InitSQL) {
+					continue
+				}
+				how := fmt.Sprintf("memory_limit %d MB", limit)
+				if duckSetsMemory(d.cfg.InitSQL) {
+					how = "the memory_limit init_sql sets"
+				}
+				err = fmt.Errorf("%w (%s): set a higher memory_limit in the connection's init_sql", err, how)
+			}
+			cancel()
+			return nil, explain(err)
+		}
+		r.cancel, r.explain = cancel, explain
+		return r, nil
 	}
-	r, err := c.open(qctx, query, keyColumn, since)
-	if err != nil {
-		cancel()
-		c.close()
-		return nil, explain(err)
-	}
-	r.cancel, r.explain = cancel, explain
-	return r, nil
 }
+
+// memoryLimitMB is the memory_limit reads start with.
+func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimitMB) }
+
+// duckSetsMemory says whether init_sql sets DuckDB's memory limit itself (memory_limit, or its
+// alias max_memory): Backflow then leaves the limit alone.
+func duckSetsMemory(initSQL string) bool {
+	s := strings.ToLower(initSQL)
+	return strings.Contains(s, "memory_limit") || strings.Contains(s, "max_memory")
+}
+
+// errDuckOutOfMemory: DuckDB ran out of its memory_limit.
+var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 
 // open runs the model once, ordered by the key's text, as a streaming result: DuckDB sorts
 // (spilling to temp_directory past memory_limit) and hands the rows over chunk by chunk, which
@@ -295,6 +337,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		return nil, err
 	}
 	list := make([]string, 0, len(cols)+1)
+	keyAt := -1
 	for i, t := range types {
 		switch {
 		case t != nil:
@@ -304,16 +347,38 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
+		if cols[i].Name == keyColumn {
+			keyAt = i
+		}
 	}
+	// The sort carries every column of every row (spilling past memory_limit), so it is kept
+	// narrow: a VARCHAR key (the usual one) is sorted and read as it is; any other is sorted
+	// by its text, an extra last column. NULLS LAST whatever init_sql sets default_null_order
+	// to: one sort key, not a second for "IS NULL".
 	k := "m." + quoteDuck(keyColumn)
-	list = append(list, "CAST("+k+" AS VARCHAR)")
+	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
+		k = "CAST(" + k + " AS VARCHAR)"
+		list = append(list, k)
+		keyAt = len(cols)
+	}
 	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where +
-		" ORDER BY " + k + " IS NULL, CAST(" + k + " AS VARCHAR) COLLATE c"
+		" ORDER BY " + k + " COLLATE c ASC NULLS LAST"
 	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
 	}
-	r := &duckRows{c: c, s: s, cols: cols, types: make([]*duckType, len(cols)+1), vecs: make([]duckVec, len(cols)+1)}
+	// The first chunk is fetched here: DuckDB sorts the whole model before it, which is when
+	// it may run out of memory (Open then tries again with more).
+	first, err := s.next()
+	if err != nil && err != io.EOF {
+		s.close()
+		if strings.Contains(err.Error(), "Out of Memory Error") {
+			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
+		}
+		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
+	}
+	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
+		primed: first, done: err == io.EOF}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -356,10 +421,14 @@ func duckResultTypes(conn bindings.Connection, q string) ([]*duckType, []binding
 	return types, ids, nil
 }
 
-// raw is the connection's DuckDB handle, for the C API. The driver keeps it in an unexported
-// field of its *duckdb.Conn; it is read (by reflection, nothing written) while c holds the
-// connection, which no one else uses until c closes it. A driver version that moved it fails
-// here, with this message, and in every DuckDB test.
+// raw is the connection's DuckDB handle, for the C API. duckdb-go/v2 (v2.20000.0) has no public
+// way to it or to a streaming result: its database/sql rows are a materialized result
+// (duckdb_pending_prepared, not the streaming variant), Conn.Raw hands over the *duckdb.Conn
+// whose handle is an unexported field, and its Arrow reader needs the duckdb_arrow build tag
+// and Apache Arrow's module. So the field is read (by reflection, nothing written) while c
+// holds the connection, which no one else uses until c closes it. A driver version that moved
+// it fails here, with this message, in TestDuckDBRawConnection (which also checks the handle
+// is the connection init_sql ran on) and in every DuckDB test: never a silent fallback.
 func (c *duckConn) raw() (bindings.Connection, error) {
 	var conn bindings.Connection
 	err := c.conn.Raw(func(dc any) error {
@@ -487,9 +556,10 @@ type duckRows struct {
 	cancel  context.CancelFunc
 	explain func(error) error // names a statement timeout
 	cols    []controlplane.Column
-	types   []*duckType // the columns', then the key's text
+	types   []*duckType // the columns', then the key's text unless the key is a VARCHAR column
 	vecs    []duckVec   // the current chunk's vectors
-	key     []byte
+	key     int         // the vector of the key's text
+	primed  bool        // the first chunk is fetched and not yet read
 	err     error
 	done    bool
 	closed  bool
@@ -501,10 +571,18 @@ func (r *duckRows) Next() bool {
 	if r.done {
 		return false
 	}
-	fetched, err := r.s.next()
+	fetched, err := true, error(nil)
+	if r.primed { // the first chunk, fetched by open
+		r.primed = false
+	} else {
+		fetched, err = r.s.next()
+	}
 	if err != nil {
 		r.done = true
 		if err != io.EOF {
+			if strings.Contains(err.Error(), "Out of Memory Error") {
+				err = fmt.Errorf("%w: set a higher memory_limit in the connection's init_sql", err)
+			}
 			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))
 		}
 		return false
@@ -517,13 +595,13 @@ func (r *duckRows) Next() bool {
 	return true
 }
 
+// Key is the key's bytes in the chunk, valid until Next (the next chunk is fetched there).
 func (r *duckRows) Key() ([]byte, bool) {
-	v := &r.vecs[len(r.cols)]
+	v := &r.vecs[r.key]
 	if v.null(r.s.row) {
 		return nil, true
 	}
-	r.key = append(r.key[:0], v.bytes(r.s.row)...)
-	return r.key, false
+	return v.bytes(r.s.row), false
 }
 
 func (r *duckRows) AppendValue(buf []byte, col int) []byte {
@@ -586,16 +664,22 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 // duckDefaults run on every connection before init_sql (which may change them): DuckDB takes up
 // to 80% of the machine's memory by default, for its buffers and caches, and a thread per core,
 // each with buffers of its own. With a limit, the sort by key spills to temp_directory. Reading
-// 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept the process
-// under 200 MB; 96 MB with 2 threads ran out of memory. init_sql that raises threads should
-// raise memory_limit too.
-var duckDefaults = fmt.Sprintf("SET memory_limit = '%s'; SET threads = %d; SET temp_directory = '%s'",
-	DuckDBMemoryLimit, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+// 1M of the bench's users from Parquet (222 bytes a row), 96 MB and 1 thread kept DuckDB's part
+// of the process near 125 MB; 96 MB with 2 threads, or 80 MB, ran out of memory, and 10M users
+// need more than 192 MB (Open quadruples the limit when the sort runs out). init_sql that
+// raises threads should raise memory_limit too.
+func duckDefaults(limitMB int) string {
+	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET temp_directory = '%s'",
+		limitMB, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+}
 
-// DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others.
+// DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others; a
+// read whose sort runs out of memory starts again with four times the limit, up to
+// DuckDBMaxMemoryLimitMB.
 const (
-	DuckDBMemoryLimit = "96MB"
-	DuckDBThreads     = 1
+	DuckDBMemoryLimitMB    = 96
+	DuckDBMaxMemoryLimitMB = 1536
+	DuckDBThreads          = 1
 )
 
 // duckRequired runs after init_sql, which cannot change it: with preserve_insertion_order off,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	bindings "github.com/duckdb/duckdb-go-bindings"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -148,8 +149,9 @@ func TestDuckDBStream(t *testing.T) {
 	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT CASE WHEN i % 1000 = 999 THEN NULL ELSE 'k' || (i % 100000) END AS k,
 		i AS v FROM range(300000) AS r(i)`)
 	// With preserve_insertion_order off, DuckDB streams an ORDER BY's rows out of order: the
-	// driver turns it back on after init_sql.
-	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path, InitSQL: "SET preserve_insertion_order = false"})
+	// driver turns it back on after init_sql. NULL keys stay last whatever default_null_order.
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path,
+		InitSQL: "SET preserve_insertion_order = false; SET default_null_order = 'nulls_first'"})
 	objs, keys := readMySQL(t, src, "select * from t", "k")
 	if len(objs) != 300000 {
 		t.Fatalf("read %d rows, want 300000", len(objs))
@@ -277,5 +279,60 @@ func TestDuckDBVectorValues(t *testing.T) {
 	}
 	if len(objs) != 9 {
 		t.Errorf("read %d intervals, want 9", len(objs))
+	}
+}
+
+// TestDuckDBRawConnection: the read takes the driver's connection handle (duckdb-go/v2 keeps it
+// unexported and has no public API for it: duckConn.raw says why), by reflection. It must be
+// the handle of the very connection init_sql ran on: a variable set through database/sql is
+// read back through the C API. A driver upgrade that moves or renames the field fails here
+// (and every DuckDB read fails with raw's message), not silently.
+func TestDuckDBRawConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "SET VARIABLE backflow_probe = 'through the driver'"})
+	c, err := src.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	conn, err := c.raw()
+	if err != nil {
+		t.Fatalf("the driver's connection handle: %v", err)
+	}
+	s, err := startDuckStream(ctx, conn, "SELECT getvariable('backflow_probe')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if fetched, err := s.next(); err != nil || !fetched {
+		t.Fatalf("next: %v, %v", fetched, err)
+	}
+	typ, err := newDuckType(bindings.ColumnLogicalType(&s.res, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := bindDuckVec(bindings.DataChunkGetVector(s.chunk, 0), typ)
+	if got := string(v.appendJSON(nil, 0)); got != `"through the driver"` {
+		t.Errorf("the variable read through the raw handle is %s: the handle is not the driver's connection", got)
+	}
+}
+
+// TestDuckDBMemoryGrows: a sort that runs out of Backflow's memory_limit starts again with
+// four times the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and
+// running out of it is an error that says what to do.
+func TestDuckDBMemoryGrows(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT 'k' || i AS k, repeat('x', 100) || i AS pad
+		FROM range(200000) AS r(i)`)
+	src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path}, startMB: 4}
+	_, keys := readMySQL(t, src, "select * from t", "k")
+	if len(keys) != 200000 || !slices.IsSorted(keys) {
+		t.Errorf("read %d keys (sorted: %v), want 200000 in order", len(keys), slices.IsSorted(keys))
+	}
+	own := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET memory_limit = '4MB'"}, startMB: 4}
+	if _, err := own.Open(context.Background(), "select * from t", "k", nil); err == nil ||
+		!errors.Is(err, errDuckOutOfMemory) || !strings.Contains(err.Error(), "memory_limit init_sql sets") {
+		t.Errorf("init_sql's 4 MB: %v, want an out-of-memory error naming init_sql's memory_limit", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +37,9 @@ import (
 // UNSIGNED too), DECIMAL and YEAR are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a
 // number (its bits as an unsigned integer); CHAR, VARCHAR, TEXT and ENUM strings (read as
 // utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested
-// (MySQL's JSON type; MariaDB's, a LONGTEXT with a json_valid CHECK, when the model reads its
-// table whole: mariaJSONColumns); DATE and TIME strings.
+// (MySQL's JSON type; MariaDB's, a LONGTEXT with a json_valid CHECK, and JSON functions'
+// results, where the server says a column comes from one: mariadb_json.go); DATE and TIME
+// strings.
 //
 // Key order: ORDER BY the key's text in utf8mb4 cast to BINARY, so bytes, whatever the column's
 // collation (source.go states the rule).
@@ -258,10 +258,11 @@ type myField struct {
 
 // myFields reads the columns of a result of github.com/go-sql-driver/mysql. The protocol's
 // column length (1 for TINYINT(1), which MySQL and MariaDB use for BOOL) is what tells a
-// boolean from a small integer, and the driver keeps it without exposing it (its
-// ColumnTypeLength is commented out), so it is read from the driver's rows by reflection: a
-// read of a field, nothing written. A driver version that moves it fails here, loudly, and in
-// TestMySQLValues, rather than sending booleans as numbers.
+// boolean from a small integer, and the driver keeps it without exposing it: in v1.10.2 its
+// ColumnTypeLength is commented out, DatabaseTypeName says "TINYINT" for both, and
+// ColumnTypePrecisionScale answers only for DECIMAL. So it is read from the driver's rows by
+// reflection: a read of a field, nothing written. A driver version that moves it fails here,
+// loudly (TestMySQLFieldsShape, TestMySQLValues), rather than sending booleans as numbers.
 func myFields(rows driver.Rows) ([]myField, error) {
 	names := rows.Columns()
 	typer, ok := rows.(driver.RowsColumnTypeDatabaseTypeName)
@@ -291,105 +292,6 @@ func myFields(rows driver.Rows) ([]myField, error) {
 		out[i] = myField{name: n, dbType: typer.ColumnTypeDatabaseTypeName(i), length: l.Uint()}
 	}
 	return out, nil
-}
-
-// mariaJSONColumns are the JSON columns of the table a MariaDB model reads whole (a table model,
-// or SQL of the form SELECT * FROM table). MariaDB's JSON type is LONGTEXT with a CHECK
-// (json_valid(column)) constraint, and the protocol says "LONGTEXT" unless the client asks for
-// MariaDB's extended metadata, which the driver cannot; so the table's constraints say which
-// columns hold JSON. SQL models that are not a whole table cannot be traced back to a column,
-// and send such columns as strings (docs/warehouses.md says so). Nil on MySQL, whose JSON type
-// is its own on the wire.
-func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string]bool, error) {
-	if !c.mariadb {
-		return nil, nil
-	}
-	db, table, ok := mysqlTableOf(query)
-	if !ok {
-		return nil, nil
-	}
-	rows, err := c.conn.QueryContext(ctx, `SELECT c.COLUMN_NAME, k.CHECK_CLAUSE
-		FROM information_schema.COLUMNS c JOIN information_schema.CHECK_CONSTRAINTS k
-		  ON k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-		WHERE c.TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND c.TABLE_NAME = ?
-		  AND c.DATA_TYPE = 'longtext' AND k.CHECK_CLAUSE LIKE 'json\_valid(%'`, db, table)
-	if err != nil {
-		return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var col, clause string
-		if err := rows.Scan(&col, &clause); err != nil {
-			return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
-		}
-		if clause == "json_valid("+quoteMySQL(col)+")" {
-			out[col] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
-	}
-	return out, nil
-}
-
-var selectAllFrom = regexp.MustCompile(`(?i)^select\s+\*\s+from\s+`)
-
-// mysqlTableOf recognizes SQL that reads one table whole: SELECT * FROM table, or
-// database.table, names quoted with backticks or not (what TableQuery writes).
-func mysqlTableOf(query string) (db, table string, ok bool) {
-	q := strings.TrimSpace(trimQuery(query))
-	loc := selectAllFrom.FindStringIndex(q)
-	if loc == nil {
-		return "", "", false
-	}
-	var names []string
-	rest := q[loc[1]:]
-	for {
-		var name string
-		if strings.HasPrefix(rest, "`") {
-			i := 1
-			for {
-				j := strings.IndexByte(rest[i:], '`')
-				if j < 0 {
-					return "", "", false
-				}
-				i += j
-				if i+1 < len(rest) && rest[i+1] == '`' {
-					i += 2
-					continue
-				}
-				break
-			}
-			name, rest = strings.ReplaceAll(rest[1:i], "``", "`"), rest[i+1:]
-		} else {
-			j := strings.IndexByte(rest, '.')
-			if j < 0 {
-				j = len(rest)
-			}
-			name, rest = rest[:j], rest[j:]
-			for _, r := range name {
-				if !(r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-					return "", "", false
-				}
-			}
-		}
-		if name == "" {
-			return "", "", false
-		}
-		names = append(names, name)
-		if rest == "" {
-			break
-		}
-		if rest[0] != '.' || len(names) == 2 {
-			return "", "", false
-		}
-		rest = rest[1:]
-	}
-	if len(names) == 1 {
-		return "", names[0], true
-	}
-	return names[0], names[1], true
 }
 
 // refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE

@@ -761,6 +761,21 @@ func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncNam
 	return r, nil
 }
 
+// writeFile writes, with -keep, what it takes to run the runner by hand against the kept
+// databases (the control plane's URL and key) to env-<label> in the work directory.
+func (e *env) writeFile(cfg config, label string) error {
+	if !cfg.keep {
+		return nil
+	}
+	envFile := filepath.Join(cfg.workDir, "env-"+label)
+	text := controlplane.DatabaseURLEnv + "=" + e.cpURL + "\n" + controlplane.SecretKeyEnv + "=" + e.key + "\n"
+	if err := os.WriteFile(envFile, []byte(text), 0o600); err != nil {
+		return err
+	}
+	logf("the runner's environment for the kept databases is in %s", envFile)
+	return nil
+}
+
 func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, error) {
 	sr := sizeResult{Rows: n, Repeat: cfg.reps}
 	logf("--- %d rows", n)
@@ -768,14 +783,8 @@ func runSize(ctx context.Context, cfg config, hook string, n int) (sizeResult, e
 	if err != nil {
 		return sr, err
 	}
-	if cfg.keep {
-		// What it takes to run the runner by hand against the kept databases.
-		envFile := filepath.Join(cfg.workDir, fmt.Sprintf("env-%d", n))
-		text := controlplane.DatabaseURLEnv + "=" + e.cpURL + "\n" + controlplane.SecretKeyEnv + "=" + e.key + "\n"
-		if err := os.WriteFile(envFile, []byte(text), 0o600); err != nil {
-			return sr, err
-		}
-		logf("the runner's environment for the kept databases is in %s", envFile)
+	if err := e.writeFile(cfg, strconv.Itoa(n)); err != nil {
+		return sr, err
 	}
 	c := &sr.Ceilings
 	if c.ESeconds, err = ceilingE(ctx, e, cfg.reps); err != nil {

@@ -244,8 +244,12 @@ func prepareDuckDB(ctx context.Context, cfg config, csvPath string) (*otherWareh
 	return &otherWarehouse{
 		conn:  &controlplane.Connection{Name: "bench duckdb", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:"}},
 		model: &controlplane.Model{Name: "bench users (duckdb)", SQL: query}, ceiling: ceiling,
-		how:      "DuckDB COPY (" + query + ") TO '/dev/null' (FORMAT csv)",
-		teardown: func() { _ = os.Remove(parquet) },
+		how: "DuckDB COPY (" + query + ") TO '/dev/null' (FORMAT csv)",
+		teardown: func() {
+			if !cfg.keep {
+				_ = os.Remove(parquet)
+			}
+		},
 	}, nil
 }
 
@@ -262,6 +266,9 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	e := &env{cpURL: cpURL, key: base64.StdEncoding.EncodeToString(key), hook: hook}
+	if err := e.writeFile(cfg, name+"-"+strconv.Itoa(n)); err != nil {
+		return wr, err
+	}
 	sealer, err := controlplane.ParseKey(e.key)
 	if err != nil {
 		return wr, err
