@@ -61,7 +61,14 @@ func newTestEnv(t *testing.T) *testEnv {
 	);
 	INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`})
 	t.Cleanup(func() { closeStore(w.URL, w.Key) }) // before the database is dropped
-	return &testEnv{cpURL: w.URL, key: w.Key, whURL: w.WarehouseURL, cp: controlplanetest.Pool(t, w.URL), wh: w.WarehouseDB, store: w.Store}
+	e := &testEnv{cpURL: w.URL, key: w.Key, whURL: w.WarehouseURL, cp: controlplanetest.Pool(t, w.URL), wh: w.WarehouseDB, store: w.Store}
+	// Most tests pause in t.Parallel (resource.ParallelTest) after this, until the package's serial
+	// tests are done: paused, they must hold no connection, or together they exhaust the server's
+	// max_connections (100 by default). The pools open connections again when the test resumes.
+	for _, p := range []*pgxpool.Pool{e.cp, e.wh, e.store.Pool()} {
+		p.Reset()
+	}
+	return e
 }
 
 // provider is the provider block; configs start with it.
