@@ -206,11 +206,13 @@ func mariaTrace(toks, item []mariaToken, refs mariaRefs, depth int) (mariaOrigin
 		// table's (or a CTE's) column: its definition, "(select ...) `alias`" or "alias as
 		// (select ...)", is in the note; its item of that name. Not both.
 		table, isTable := refs.short[item[0].text]
-		def := mariaDerived(toks, item[0].text)
+		def, defined := mariaDerived(toks, item[0].text)
 		switch {
-		case isTable && def == nil && table[1] != "":
+		case isTable && !defined && table[1] != "":
 			return mariaOrigin{db: table[0], table: table[1], column: item[2].text}, true
 		case isTable || def == nil:
+			// Both a table and a derived table of that name, or a derived table that is not one
+			// select (a UNION, JSON_TABLE, a nested parenthesis): not known.
 			return mariaOrigin{}, false
 		}
 		inner, ok := mariaSelectItems(def, 0)[item[2].text]
@@ -225,10 +227,12 @@ func mariaTrace(toks, item []mariaToken, refs mariaRefs, depth int) (mariaOrigin
 	return mariaOrigin{}, false
 }
 
-// mariaDerived returns the tokens of the one select that defines derived table (or CTE) alias:
-// nil when there is none, more than one (the same alias at two levels), or it is a UNION (its
-// columns' types merge several selects).
-func mariaDerived(toks []mariaToken, alias string) []mariaToken {
+// mariaDerived returns the tokens of the one select that defines derived table (or CTE) alias,
+// and whether anything in the note defines alias at all. def is nil when nothing does, when
+// more than one thing does (the same alias at two levels), or when the definition is not one
+// select (a UNION, whose columns' types merge several selects; JSON_TABLE; a nested
+// parenthesis): with defined set, the alias is then not a table's, and its columns are unknown.
+func mariaDerived(toks []mariaToken, alias string) (def []mariaToken, defined bool) {
 	var found []mariaToken
 	for i, t := range toks {
 		var open int
@@ -240,23 +244,21 @@ func mariaDerived(toks []mariaToken, alias string) []mariaToken {
 		default:
 			continue
 		}
+		defined = true
 		if open < 0 {
-			return nil
+			return nil, true
 		}
 		close := mariaMatch(toks, open)
 		if close < 0 {
-			return nil
+			return nil, true
 		}
-		def := mariaSelect(toks[open+1 : close])
-		if def == nil {
-			return nil
+		d := mariaSelect(toks[open+1 : close])
+		if d == nil || found != nil {
+			return nil, true
 		}
-		if found != nil {
-			return nil
-		}
-		found = def
+		found = d
 	}
-	return found
+	return found, defined
 }
 
 // mariaSelect returns the select of a query's tokens, after its WITH clause if it has one (the

@@ -1,6 +1,8 @@
 package warehouse
 
 import (
+	"github.com/tidwall/gjson"
+
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -626,6 +628,12 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 		}
 		return appendString(b, v)
 	case myJSON:
+		// MariaDB's JSON is text with a json_valid CHECK that a session can switch off
+		// (check_constraint_checks=0), and a SQL model's column is JSON by inference
+		// (mariadb_json.go): text that is not valid JSON is sent as a string, never as is.
+		if !gjson.ValidBytes(v) {
+			return appendString(b, v)
+		}
 		return append(b, v...)
 	case myBinary:
 		return appendScalar(b, v, kBytea)

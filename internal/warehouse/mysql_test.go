@@ -125,7 +125,11 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 		INSERT INTO t VALUES (1, '{"a": [1, 2.5]}', '{"not": "json"}', '[1]');
 		INSERT INTO u VALUES (1, '[true]');
 		CREATE VIEW v AS SELECT id, j AS vj FROM t;
-		CREATE VIEW vt AS SELECT id, j FROM t UNION ALL SELECT id, j FROM u`)
+		CREATE VIEW vt AS SELECT id, j FROM t UNION ALL SELECT id, j FROM u;
+		CREATE TABLE bad (id int PRIMARY KEY, j json);
+		SET SESSION check_constraint_checks = 0;
+		INSERT INTO bad VALUES (1, 'not json at all');
+		SET SESSION check_constraint_checks = 1`)
 	maria := newMySQLIsMariaDB(t, src)
 	nested := map[string]any{"a": []any{num("1"), num("2.5")}}
 	for _, tc := range []struct {
@@ -149,6 +153,15 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 		{"select id, coalesce(j, '{}') as x from t", `{"a": [1, 2.5]}`, true},
 		{"select id, x from (select id, j as x from t union all select id + 1, j from u) as d where id = 1", `{"a": [1, 2.5]}`, true},
 		{"select id, j as x from vt where id = 1 limit 1", `{"a": [1, 2.5]}`, true},
+		// A derived table that is not one select, named as a base table the query also reads:
+		// its column is not that table's JSON column.
+		{"select u.id, u.j as x from (select id, tx as j from t union all select id, tx from t where 0) as u where u.id in (select id from u)",
+			`{"not": "json"}`, false},
+		{`select u.id, u.j as x from json_table('[{"id":1,"j":"hello"}]', '$[*]' columns(id int path '$.id', j varchar(50) path '$.j')) as u where u.id in (select id from u)`,
+			"hello", false},
+		// A JSON column holding text that is not JSON (its CHECK was off when it was written) is
+		// sent as a string, never as is.
+		{"select id, j as x from bad", "not json at all", false},
 	} {
 		objs, _ := readMySQL(t, src, tc.sql, "id")
 		if len(objs) != 1 {
