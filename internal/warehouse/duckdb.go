@@ -116,6 +116,10 @@ func (d *DuckDB) duckDSN() string {
 type duckConn struct {
 	db   *sql.DB
 	conn *sql.Conn
+	// setsMemory: init_sql changed DuckDB's memory_limit (read before and after it runs), which
+	// Backflow then leaves alone. init_sql that sets the very limit Backflow started with is
+	// taken for Backflow's own: a read that runs out of it may start again with more.
+	setsMemory bool
 }
 
 func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
@@ -125,14 +129,24 @@ func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
 // connectWith connects with DuckDB's memory_limit at limitMB (unless init_sql sets it).
 func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error) {
 	initSQL := d.cfg.InitSQL
+	var setsMemory bool
 	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
 		if _, err := execer.ExecContext(ctx, duckDefaults(limitMB), nil); err != nil {
 			return fmt.Errorf("set DuckDB's memory limit: %w", err)
 		}
 		if strings.TrimSpace(initSQL) != "" {
+			before, err := duckMemoryLimit(ctx, execer)
+			if err != nil {
+				return err
+			}
 			if _, err := execer.ExecContext(ctx, initSQL, nil); err != nil {
 				return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", err)
 			}
+			after, err := duckMemoryLimit(ctx, execer)
+			if err != nil {
+				return err
+			}
+			setsMemory = before != after
 		}
 		if _, err := execer.ExecContext(ctx, duckRequired, nil); err != nil {
 			return fmt.Errorf("set DuckDB's preserve_insertion_order: %w", err)
@@ -149,7 +163,25 @@ func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error
 		_ = connector.Close()
 		return nil, fmt.Errorf("open the DuckDB database: %w", err)
 	}
-	return &duckConn{db: db, conn: conn}, nil
+	return &duckConn{db: db, conn: conn, setsMemory: setsMemory}, nil
+}
+
+// duckMemoryLimit reads DuckDB's memory_limit on a connection being set up.
+func duckMemoryLimit(ctx context.Context, execer driver.ExecerContext) (string, error) {
+	q, ok := execer.(driver.QueryerContext)
+	if !ok {
+		return "", errors.New("the DuckDB driver's connection cannot be queried while it is set up")
+	}
+	rows, err := q.QueryContext(ctx, "SELECT current_setting('memory_limit')", nil)
+	if err != nil {
+		return "", fmt.Errorf("read DuckDB's memory_limit: %w", err)
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return "", fmt.Errorf("read DuckDB's memory_limit: %w", err)
+	}
+	return fmt.Sprint(v[0]), nil
 }
 
 func (c *duckConn) close() {
@@ -274,11 +306,11 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 		if err != nil {
 			c.close()
 			if errors.Is(err, errDuckOutOfMemory) {
-				if limit*4 <= DuckDBMaxMemoryLimitMB && !duckSetsMemory(d.cfg.InitSQL) {
+				if limit*4 <= DuckDBMaxMemoryLimitMB && !c.setsMemory {
 					continue
 				}
 				how := fmt.Sprintf("memory_limit %d MB", limit)
-				if duckSetsMemory(d.cfg.InitSQL) {
+				if c.setsMemory {
 					how = "the memory_limit init_sql sets"
 				}
 				err = fmt.Errorf("%w (%s): set a higher memory_limit in the connection's init_sql", err, how)
@@ -293,13 +325,6 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 
 // memoryLimitMB is the memory_limit reads start with.
 func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimitMB) }
-
-// duckSetsMemory says whether init_sql sets DuckDB's memory limit itself (memory_limit, or its
-// alias max_memory): Backflow then leaves the limit alone.
-func duckSetsMemory(initSQL string) bool {
-	s := strings.ToLower(initSQL)
-	return strings.Contains(s, "memory_limit") || strings.Contains(s, "max_memory")
-}
 
 // errDuckOutOfMemory: DuckDB ran out of its memory_limit.
 var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")

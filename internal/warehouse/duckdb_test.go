@@ -330,9 +330,14 @@ func TestDuckDBMemoryGrows(t *testing.T) {
 	if len(keys) != 200000 || !slices.IsSorted(keys) {
 		t.Errorf("read %d keys (sorted: %v), want 200000 in order", len(keys), slices.IsSorted(keys))
 	}
-	own := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET memory_limit = '4MB'"}, startMB: 4}
+	// init_sql that only mentions memory_limit (a comment) leaves the retry on.
+	mention := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "-- we leave memory_limit alone\nSET threads = 1"}, startMB: 4}
+	if _, keys := readMySQL(t, mention, "select * from t", "k"); len(keys) != 200000 {
+		t.Errorf("with init_sql naming memory_limit in a comment: read %d keys, want 200000", len(keys))
+	}
+	own := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET memory_limit = '5MB'"}, startMB: 4}
 	if _, err := own.Open(context.Background(), "select * from t", "k", nil); err == nil ||
 		!errors.Is(err, errDuckOutOfMemory) || !strings.Contains(err.Error(), "memory_limit init_sql sets") {
-		t.Errorf("init_sql's 4 MB: %v, want an out-of-memory error naming init_sql's memory_limit", err)
+		t.Errorf("init_sql's 5 MB: %v, want an out-of-memory error naming init_sql's memory_limit", err)
 	}
 }
