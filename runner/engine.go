@@ -537,6 +537,11 @@ const cursorPageEntries = 24
 // the pacer learned for the next run to the connection (from any runner), once it has settled.
 func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pacer *pacing.Pacer, run *controlplane.Run) {
 	run.PaceRate, run.PaceConcurrency = pacer.Rate(), pacer.Concurrency()
+	if rtt := pacer.LeaseRoundTrip(); !e.LocalPacing && rtt > pacing.MaxLeaseRoundTrip {
+		e.logger().Warn("the control plane answers too slowly for the rate limit shared with other runners to hold exactly: "+
+			"runners sharing it may together exceed it by a few requests a second; run the runners near the control plane's database",
+			"connection", dest.Name, "lease_round_trip", rtt.Round(time.Millisecond), "allowed", pacing.MaxLeaseRoundTrip)
+	}
 	learned, settled := pacer.Learned()
 	if !pacer.Limits().Adaptive() || !settled {
 		return

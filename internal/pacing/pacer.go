@@ -69,6 +69,15 @@ func (p *Pacer) Rate() float64 {
 	return p.ctl.Pace(p.now())
 }
 
+// LeaseRoundTrip is the round trip of the fastest recent lease of slots, through which this
+// runner reads the timeline's clock (0: none yet). Over MaxLeaseRoundTrip the limit shared with
+// other runners is no longer held by construction.
+func (p *Pacer) LeaseRoundTrip() time.Duration {
+	p.qMu.Lock()
+	defer p.qMu.Unlock()
+	return p.q.anchor.rtt
+}
+
 // Concurrency is the most requests the pacer lets be in flight now.
 func (p *Pacer) Concurrency() int {
 	p.mu.Lock()

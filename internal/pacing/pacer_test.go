@@ -77,3 +77,34 @@ func TestPacerStopsWaitingWhenCanceled(t *testing.T) {
 		t.Error("Acquire with no free slot and a canceled context returned no error")
 	}
 }
+
+// slowSource answers every lease after delay, as a distant control plane would.
+type slowSource struct {
+	*Timeline
+	delay time.Duration
+}
+
+func (s slowSource) Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error) {
+	time.Sleep(s.delay)
+	return s.Timeline.Lease(ctx, n, interval, lead)
+}
+
+// A pacer reports the round trip of its fastest lease, which the runner compares with
+// MaxLeaseRoundTrip to warn that a shared limit may not hold.
+func TestPacerLeaseRoundTrip(t *testing.T) {
+	delay := 2 * MaxLeaseRoundTrip
+	p := NewPacer(Limits{MaxRate: 5000, MaxConcurrency: 4}, State{}, 0, slowSource{NewTimeline(nil), delay})
+	if got := p.LeaseRoundTrip(); got != 0 {
+		t.Errorf("before any lease: %v, want 0", got)
+	}
+	for range 10 {
+		done, _, err := p.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(Answer{Status: 200})
+	}
+	if got := p.LeaseRoundTrip(); got < delay {
+		t.Errorf("leases answered after %v: round trip %v, want at least that (over MaxLeaseRoundTrip %v)", delay, got, MaxLeaseRoundTrip)
+	}
+}

@@ -27,6 +27,11 @@ const (
 	Jitter = 25 * time.Millisecond
 	// LateLimit is how late after its slot a request may still start.
 	LateLimit = 15 * time.Millisecond
+	// MaxLeaseRoundTrip is the round trip to the timeline (the control plane) that the rest of
+	// Jitter allows: a runner reads the timeline's clock through its fastest lease, off by up to
+	// half of it. Past it, runners sharing a limit may together exceed it by a few requests a
+	// second; the runner warns (Pacer.LeaseRoundTrip).
+	MaxLeaseRoundTrip = Jitter - LateLimit
 
 	// blockTime is how much of the timeline a runner leases at once: a round trip every 100 ms
 	// per runner, short enough that runners interleave finely and that a runner which stops
