@@ -3,6 +3,8 @@ package warehouse
 import (
 	"fmt"
 	"strings"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // CursorKind is how a cursor column's values compare: what kinds of model columns can be a
@@ -67,16 +69,18 @@ type Since struct {
 }
 
 // columnType returns the type of since's column among cols, or an error naming the columns.
-func (s *Since) columnType(cols []string, types []string) (string, error) {
+func (s *Since) columnType(cols []controlplane.Column) (string, error) {
+	names := make([]string, len(cols))
 	for i, c := range cols {
-		if c == s.Column {
-			if k := CursorKindOf(types[i]); k != s.Kind {
+		if c.Name == s.Column {
+			if k := CursorKindOf(c.Type); k != s.Kind {
 				return "", fmt.Errorf("the cursor column %q is now of type %s, which compares as %s, not %s: "+
-					"run the sync again (its next run reads the whole model)", s.Column, types[i], k, s.Kind)
+					"run the sync again (its next run reads the whole model)", s.Column, c.Type, k, s.Kind)
 			}
-			return types[i], nil
+			return c.Type, nil
 		}
+		names[i] = c.Name
 	}
 	return "", fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
-		"add the column back to the model's SQL or change the sync's cursor", s.Column, strings.Join(cols, ", "))
+		"add the column back to the model's SQL or change the sync's cursor", s.Column, strings.Join(names, ", "))
 }

@@ -666,11 +666,7 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 	if since == nil {
 		return "true", nil, nil
 	}
-	names, types := make([]string, len(cols)), make([]string, len(cols))
-	for i, c := range cols {
-		names[i], types[i] = c.Name, c.Type
-	}
-	typ, err := since.columnType(names, types)
+	typ, err := since.columnType(cols)
 	if err != nil {
 		return "", nil, err
 	}

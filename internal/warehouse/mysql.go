@@ -449,11 +449,7 @@ func mySince(cols []controlplane.Column, since *Since) (string, []any, error) {
 	if since == nil {
 		return "", nil, nil
 	}
-	names, types := make([]string, len(cols)), make([]string, len(cols))
-	for i, c := range cols {
-		names[i], types[i] = c.Name, c.Type
-	}
-	if _, err := since.columnType(names, types); err != nil {
+	if _, err := since.columnType(cols); err != nil {
 		return "", nil, err
 	}
 	c := "m." + quoteMySQL(since.Column)

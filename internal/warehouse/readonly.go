@@ -198,7 +198,8 @@ func (c *Conn) explain(err error) error {
 	return err
 }
 
-// FormatDuration prints a timeout as a configuration would write it: 1h, 10s, 1m30s.
+// FormatDuration writes d as a configuration would (time.Duration.String without zero units):
+// 1h, 5m, 1m30s, 1h0m1s; the provider's schema descriptions and errors use it too.
 func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {

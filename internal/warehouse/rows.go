@@ -122,11 +122,7 @@ func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error)
 	if since == nil {
 		return "", nil, nil
 	}
-	names, types := make([]string, len(cols)), make([]string, len(cols))
-	for i, c := range cols {
-		names[i], types[i] = c.Name, c.Type
-	}
-	typ, err := since.columnType(names, types)
+	typ, err := since.columnType(cols)
 	if err != nil {
 		return "", nil, err
 	}
