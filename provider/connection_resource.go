@@ -126,19 +126,19 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 					"statement_timeout": schema.StringAttribute{
 						MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
-							"`30s`, `5m` or `2h` (above zero, at most `" + formatDuration(MaxStatementTimeout) + "`). " +
+							"`30s`, `5m` or `2h` (above zero, at most `" + warehouse.FormatDuration(MaxStatementTimeout) + "`). " +
 							"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
 							"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
-							"your longest run. Unset: `" + formatDuration(warehouse.DefaultStatementTimeout) + "`.",
+							"your longest run. Unset: `" + warehouse.FormatDuration(warehouse.DefaultStatementTimeout) + "`.",
 						Optional:   true,
 						Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
 					},
 					"lock_timeout": schema.StringAttribute{
 						MarkdownDescription: "Longest time a model read waits for a lock (e.g. behind a migration that " +
 							"locks a table), as a Go duration such as `10s` (above zero, at most `" +
-							formatDuration(MaxLockTimeout) + "`). Applies to every read of a model on this warehouse: " +
+							warehouse.FormatDuration(MaxLockTimeout) + "`). Applies to every read of a model on this warehouse: " +
 							"runs, `backflow-runner test`, dry runs and the plan-time describe. Unset: `" +
-							formatDuration(warehouse.DefaultLockTimeout) + "`.",
+							warehouse.FormatDuration(warehouse.DefaultLockTimeout) + "`.",
 						Optional:   true,
 						Validators: []validator.String{timeoutValidator{max: MaxLockTimeout}},
 					},
@@ -375,7 +375,7 @@ func timeoutText(d time.Duration, prior types.String) types.String {
 			return prior
 		}
 	}
-	return types.StringValue(formatDuration(d))
+	return types.StringValue(warehouse.FormatDuration(d))
 }
 
 func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {

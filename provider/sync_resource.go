@@ -25,6 +25,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 var (
@@ -218,7 +219,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					"that arrive late (written by a transaction that committed after a later one was read): a Go " +
 					"duration, e.g. `15m`. Only for a timestamp or date cursor (a date's bound is rounded down to the " +
 					"day); refused for an integer or text cursor, which is read from the highest value read, that " +
-					"value included. Defaults to `" + durationText(controlplane.DefaultCursorLookback) + "`.",
+					"value included. Defaults to `" + warehouse.FormatDuration(controlplane.DefaultCursorLookback) + "`.",
 				Optional: true,
 				Validators: []validator.String{
 					cursorDurationValidator{what: "cursor_lookback", parse: controlplane.ParseCursorLookback},
@@ -227,9 +228,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"full_read_every": schema.StringAttribute{
 				MarkdownDescription: "How often a sync with a cursor reads the whole model: a Go duration of at least `" +
-					durationText(controlplane.MinFullReadEvery) + "`. A full read finds a mirror sync's deletes, and " +
+					warehouse.FormatDuration(controlplane.MinFullReadEvery) + "`. A full read finds a mirror sync's deletes, and " +
 					"what a cursor misses (a row whose cursor went backwards or arrived later than the lookback). " +
-					"Defaults to `" + durationText(controlplane.DefaultFullReadEvery) + "`.",
+					"Defaults to `" + warehouse.FormatDuration(controlplane.DefaultFullReadEvery) + "`.",
 				Optional: true,
 				Validators: []validator.String{
 					cursorDurationValidator{what: "full_read_every", parse: controlplane.ParseFullReadEvery},

@@ -405,22 +405,9 @@ func ParseTimeout(s string, max time.Duration) (time.Duration, error) {
 	case d%time.Millisecond != 0:
 		return 0, fmt.Errorf("%q is not a whole number of milliseconds", s)
 	case d > max:
-		return 0, fmt.Errorf("%q is longer than the maximum of %s", s, formatDuration(max))
+		return 0, fmt.Errorf("%q is longer than the maximum of %s", s, warehouse.FormatDuration(max))
 	}
 	return d, nil
-}
-
-// formatDuration writes d as time.Duration.String does, without zero units: "5m", "1h30m",
-// "1m0.5s" stays as is. Read uses it for durations it has no configured text for (import).
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // timeoutValidator refuses what ParseTimeout refuses.
@@ -431,7 +418,7 @@ type timeoutValidator struct {
 var _ validator.String = timeoutValidator{}
 
 func (v timeoutValidator) Description(context.Context) string {
-	return "a Go duration above zero and at most " + formatDuration(v.max) + ", in whole milliseconds"
+	return "a Go duration above zero and at most " + warehouse.FormatDuration(v.max) + ", in whole milliseconds"
 }
 func (v timeoutValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 // These run with plain `go test`: no TF_ACC, no Postgres.
@@ -315,11 +316,11 @@ func TestParseTimeout(t *testing.T) {
 	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 5 * time.Minute: "5m",
 		90 * time.Second: "1m30s", 10 * time.Second: "10s", 1500 * time.Millisecond: "1.5s", 250 * time.Millisecond: "250ms",
 		time.Hour + time.Second: "1h0m1s"} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := warehouse.FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
-		if back, err := time.ParseDuration(formatDuration(d)); err != nil || back != d {
-			t.Errorf("formatDuration(%v) = %q does not parse back: %v, %v", d, formatDuration(d), back, err)
+		if back, err := time.ParseDuration(warehouse.FormatDuration(d)); err != nil || back != d {
+			t.Errorf("FormatDuration(%v) = %q does not parse back: %v, %v", d, warehouse.FormatDuration(d), back, err)
 		}
 	}
 }

@@ -23,18 +23,18 @@ func timeoutAttributes(statementHow, lockHow string) map[string]schema.Attribute
 	return map[string]schema.Attribute{
 		"statement_timeout": schema.StringAttribute{
 			MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
-				"`30s`, `5m` or `2h` (above zero, at most `" + formatDuration(MaxStatementTimeout) + "`). " +
+				"`30s`, `5m` or `2h` (above zero, at most `" + warehouse.FormatDuration(MaxStatementTimeout) + "`). " +
 				"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
 				"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
-				"your longest run. " + statementHow + "Unset: `" + formatDuration(warehouse.DefaultStatementTimeout) + "`.",
+				"your longest run. " + statementHow + "Unset: `" + warehouse.FormatDuration(warehouse.DefaultStatementTimeout) + "`.",
 			Optional:   true,
 			Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
 		},
 		"lock_timeout": schema.StringAttribute{
 			MarkdownDescription: "Longest time a model read waits for a lock (e.g. behind a migration that " +
 				"locks a table), as a Go duration such as `10s` (above zero, at most `" +
-				formatDuration(MaxLockTimeout) + "`). " + lockHow + "Unset: `" +
-				formatDuration(warehouse.DefaultLockTimeout) + "`.",
+				warehouse.FormatDuration(MaxLockTimeout) + "`). " + lockHow + "Unset: `" +
+				warehouse.FormatDuration(warehouse.DefaultLockTimeout) + "`.",
 			Optional:   true,
 			Validators: []validator.String{timeoutValidator{max: MaxLockTimeout}},
 		},
