@@ -1,12 +1,9 @@
 package provider
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -18,39 +15,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
-
-// tokenEndpoint issues tok-1, tok-2, ... to the client "backflow" with secret "oauth-s3cret"
-// while up; down, it answers 503.
-type tokenEndpoint struct {
-	*httptest.Server
-	mu     sync.Mutex
-	issued int
-	down   bool
-}
-
-func newTokenEndpoint(t *testing.T) *tokenEndpoint {
-	te := &tokenEndpoint{}
-	te.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		te.mu.Lock()
-		defer te.mu.Unlock()
-		id, secret, _ := r.BasicAuth()
-		if te.down || id != "backflow" || secret != "oauth-s3cret" {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		te.issued++
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("tok-%d", te.issued), "expires_in": 3600})
-	}))
-	t.Cleanup(te.Close)
-	return te
-}
-
-func (te *tokenEndpoint) setDown(down bool) {
-	te.mu.Lock()
-	te.down = down
-	te.mu.Unlock()
-}
 
 func oauth2Block(tokenURL, extra string) string {
 	return fmt.Sprintf(`oauth2 = {
@@ -73,7 +37,7 @@ func lastAuthorization(hook *webhooktest.Receiver) string {
 func TestAccConnectionWebhookAuth(t *testing.T) {
 	e := newTestEnv(t)
 	hook := newReceiver(t, http.StatusOK, "ok")
-	tokens := newTokenEndpoint(t)
+	tokens := webhooktest.NewTokenServer(t, "backflow", "oauth-s3cret", 3600)
 	const addr = "backflow_connection.hook"
 	withOAuth2 := e.config(webhookConnection("hook", "Webhook Test", hook.URL, oauth2Block(tokens.URL+"/oauth/token",
 		`scopes = ["contacts:write"]
@@ -136,13 +100,13 @@ func TestAccConnectionWebhookAuth(t *testing.T) {
 			},
 			{
 				// A token endpoint that fails refuses the update at plan time, naming its host, never the secret.
-				PreConfig: func() { tokens.setDown(true) },
+				PreConfig: func() { tokens.SetFail(http.StatusServiceUnavailable) },
 				Config: e.config(webhookConnection("hook", "Webhook Test", hook.URL, oauth2Block(tokens.URL+"/oauth/token",
 					`scopes = ["contacts:read"]`))),
 				ExpectError: expectErr(`OAuth2 Token Request Failed.*` + strings.TrimPrefix(tokens.URL, "http://") + `.*HTTP 503`),
 			},
 			{
-				PreConfig: func() { tokens.setDown(false) },
+				PreConfig: func() { tokens.SetFail(0) },
 				Config:    withBasic,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},

@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 const (
@@ -22,68 +22,12 @@ const (
 	testClientSecret = "s3cret-client-value"
 )
 
-// tokenServer is an OAuth2 token endpoint (client credentials) that issues tok-1, tok-2, ... and
-// remembers the last one issued: the API below accepts only that one (a rotation revokes the
-// previous token).
-type tokenServer struct {
-	*httptest.Server
-	mu        sync.Mutex
-	issued    int
-	expiresIn int
-	fail      int // when set, every token request is answered with this status
-	forms     []map[string]string
+func newTokenServer(t *testing.T, expiresIn int) *webhooktest.TokenServer {
+	return webhooktest.NewTokenServer(t, testClientID, testClientSecret, expiresIn)
 }
 
-func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
-	ts := &tokenServer{expiresIn: expiresIn}
-	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			t.Errorf("token request: %v", err)
-		}
-		ts.mu.Lock()
-		defer ts.mu.Unlock()
-		form := map[string]string{}
-		for k := range r.PostForm {
-			form[k] = r.PostForm.Get(k)
-		}
-		ts.forms = append(ts.forms, form)
-		w.Header().Set("Content-Type", "application/json")
-		id, secret, ok := r.BasicAuth()
-		if !ok {
-			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-		}
-		switch {
-		case ts.fail != 0:
-			w.WriteHeader(ts.fail)
-			fmt.Fprint(w, `{"error":"temporarily_unavailable","error_description":"the token service is down"}`)
-			return
-		case id != testClientID || secret != testClientSecret || r.PostForm.Get("grant_type") != "client_credentials":
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":"invalid_client"}`)
-			return
-		}
-		ts.issued++
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("tok-%d", ts.issued),
-			"token_type": "bearer", "expires_in": ts.expiresIn})
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-func (ts *tokenServer) count() int {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.issued
-}
-
-// current is the Authorization the API accepts: the last token issued.
-func (ts *tokenServer) current() string {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return fmt.Sprintf("Bearer tok-%d", ts.issued)
-}
-
-func (ts *tokenServer) grant() *controlplane.OAuth2Config {
+// grant is the OAuth2 grant of ts's client.
+func grant(ts *webhooktest.TokenServer) *controlplane.OAuth2Config {
 	return &controlplane.OAuth2Config{TokenURL: ts.URL + "/oauth/token", ClientID: testClientID,
 		ClientSecret: testClientSecret, Scopes: []string{"contacts:write", "contacts:read"},
 		Parameters: map[string]string{"audience": "https://api.example.com"}}
@@ -91,9 +35,9 @@ func (ts *tokenServer) grant() *controlplane.OAuth2Config {
 
 // api answers 200 to requests carrying the token server's current token and 401 to others, and
 // records the Authorization of each.
-func newAPI(t *testing.T, ts *tokenServer) (*server, func() []string) {
+func newAPI(t *testing.T, ts *webhooktest.TokenServer) (*server, func() []string) {
 	srv := newServer(t, func(w http.ResponseWriter, r request, n int) {
-		if r.header.Get("Authorization") != ts.current() {
+		if r.header.Get("Authorization") != ts.Current() {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -112,7 +56,7 @@ func newAPI(t *testing.T, ts *tokenServer) (*server, func() []string) {
 func TestOAuth2TokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
 	ts := newTokenServer(t, 3600)
 	api, auths := newAPI(t, ts)
-	tokens := webhook.NewTokenSource(ts.grant(), nil) // the default client: checked by the network policy
+	tokens := webhook.NewTokenSource(grant(ts), nil) // the default client: checked by the network policy
 	offset := time.Duration(0)
 	tokens.SetClock(func() time.Time { return time.Now().Add(offset) })
 	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}})
@@ -123,10 +67,10 @@ func TestOAuth2TokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := ts.count(); got != 1 {
+	if got := ts.Issued(); got != 1 {
 		t.Fatalf("3 deliveries fetched %d tokens, want 1 (cached)", got)
 	}
-	form := ts.forms[0]
+	form := ts.Forms()[0]
 	if form["scope"] != "contacts:write contacts:read" || form["audience"] != "https://api.example.com" {
 		t.Errorf("token request form = %v, want the scopes space-separated and the audience parameter", form)
 	}
@@ -135,7 +79,7 @@ func TestOAuth2TokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
 	if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
 		t.Fatal(err)
 	}
-	if got := ts.count(); got != 2 {
+	if got := ts.Issued(); got != 2 {
 		t.Fatalf("a token within a minute of its expiry was used: %d tokens fetched, want 2", got)
 	}
 	want := []string{"Bearer tok-1", "Bearer tok-1", "Bearer tok-1", "Bearer tok-2"}
@@ -146,7 +90,7 @@ func TestOAuth2TokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
 
 func TestOAuth2ShortLivedTokenRefreshedAtThreeQuarters(t *testing.T) {
 	ts := newTokenServer(t, 20) // a quarter of 20 s, 5 s, is the margin (less than a minute)
-	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	tokens := webhook.NewTokenSource(grant(ts), nil)
 	offset := time.Duration(0)
 	tokens.SetClock(func() time.Time { return time.Now().Add(offset) })
 	ctx := context.Background()
@@ -170,14 +114,14 @@ func TestOAuth2ShortLivedTokenRefreshedAtThreeQuarters(t *testing.T) {
 func TestOAuth2UnauthorizedForcesOneRefresh(t *testing.T) {
 	ts := newTokenServer(t, 3600)
 	api, auths := newAPI(t, ts)
-	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	tokens := webhook.NewTokenSource(grant(ts), nil)
 	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}})
 	ctx := context.Background()
 	if _, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
 		t.Fatal(err)
 	}
 	// Another client of the same grant rotates the token: tok-1 is refused from now on.
-	if _, err := webhook.NewTokenSource(ts.grant(), nil).Token(ctx); err != nil {
+	if _, err := webhook.NewTokenSource(grant(ts), nil).Token(ctx); err != nil {
 		t.Fatal(err)
 	}
 	res, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(3))
@@ -187,7 +131,7 @@ func TestOAuth2UnauthorizedForcesOneRefresh(t *testing.T) {
 	if len(res.Delivered) != 3 || res.Requests[0].Attempts != 2 {
 		t.Errorf("delivered %v in %d attempts, want 3 records in 2 attempts", res.Delivered, res.Requests[0].Attempts)
 	}
-	if got := ts.count(); got != 3 {
+	if got := ts.Issued(); got != 3 {
 		t.Errorf("%d tokens issued, want 3 (ours, the rotation, our one refresh)", got)
 	}
 	want := []string{"Bearer tok-1", "Bearer tok-1", "Bearer tok-3"}
@@ -200,12 +144,12 @@ func TestOAuth2UnauthorizedForcesOneRefresh(t *testing.T) {
 func TestOAuth2ConcurrentUnauthorizedShareOneRefresh(t *testing.T) {
 	ts := newTokenServer(t, 3600)
 	api, _ := newAPI(t, ts)
-	tokens := webhook.NewTokenSource(ts.grant(), nil)
+	tokens := webhook.NewTokenSource(grant(ts), nil)
 	ctx := context.Background()
 	if _, err := tokens.Token(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := webhook.NewTokenSource(ts.grant(), nil).Token(ctx); err != nil { // rotated: tok-1 revoked
+	if _, err := webhook.NewTokenSource(grant(ts), nil).Token(ctx); err != nil { // rotated: tok-1 revoked
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -218,7 +162,7 @@ func TestOAuth2ConcurrentUnauthorizedShareOneRefresh(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := ts.count(); got != 3 {
+	if got := ts.Issued(); got != 3 {
 		t.Errorf("%d tokens issued, want 3: 8 requests refused with one stale token refresh it once", got)
 	}
 }
@@ -228,7 +172,7 @@ func TestOAuth2ConcurrentUnauthorizedShareOneRefresh(t *testing.T) {
 func TestOAuth2SecondUnauthorizedFails(t *testing.T) {
 	ts := newTokenServer(t, 3600)
 	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusUnauthorized) })
-	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(ts.grant(), nil)}})
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant(ts), nil)}})
 	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
 	if !errors.Is(err, webhook.ErrUnauthorized) {
 		t.Fatalf("err = %v, want ErrUnauthorized", err)
@@ -236,7 +180,7 @@ func TestOAuth2SecondUnauthorizedFails(t *testing.T) {
 	if len(res.Delivered)+len(res.Rejected) != 0 {
 		t.Errorf("result %+v, want nothing delivered or rejected (the records stay pending)", res)
 	}
-	if got, n := ts.count(), len(api.seen()); got != 2 || n != 2 {
+	if got, n := ts.Issued(), len(api.seen()); got != 2 || n != 2 {
 		t.Errorf("%d tokens, %d requests; want 2 and 2 (one refresh, one more attempt)", got, n)
 	}
 }
@@ -253,11 +197,11 @@ func TestOAuth2TokenEndpointFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTokenServer(t, 3600)
-			ts.fail = tc.status
+			ts.SetFail(tc.status)
 			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
-			grant := ts.grant()
-			grant.ClientSecret = tc.secret
-			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant, nil)}})
+			g := grant(ts)
+			g.ClientSecret = tc.secret
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(g, nil)}})
 			res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
 			if !errors.Is(err, webhook.ErrTokenEndpoint) {
 				t.Fatalf("err = %v, want ErrTokenEndpoint", err)
@@ -281,7 +225,7 @@ func TestOAuth2TokenEndpointFails(t *testing.T) {
 func TestOAuth2TokenEndpointUnderNetworkPolicy(t *testing.T) {
 	policyEnv(t, "true", "")
 	ts := newTokenServer(t, 3600)
-	_, err := webhook.NewTokenSource(ts.grant(), nil).Token(context.Background())
+	_, err := webhook.NewTokenSource(grant(ts), nil).Token(context.Background())
 	if !errors.Is(err, webhook.ErrTokenEndpoint) {
 		t.Fatalf("err = %v, want ErrTokenEndpoint", err)
 	}
@@ -289,7 +233,7 @@ func TestOAuth2TokenEndpointUnderNetworkPolicy(t *testing.T) {
 	if strings.Contains(err.Error(), "/oauth/token") || strings.Contains(err.Error(), testClientSecret) {
 		t.Errorf("error %q shows the token URL's path or the secret", err)
 	}
-	if ts.count() != 0 {
+	if ts.Issued() != 0 {
 		t.Errorf("the token endpoint was reached despite the policy")
 	}
 }
@@ -319,7 +263,7 @@ func TestCheckUsesAuth(t *testing.T) {
 		w.WriteHeader(http.StatusMethodNotAllowed) // so the test request follows the HEAD
 	}))
 	defer api.Close()
-	e := webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(ts.grant(), nil)}
+	e := webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant(ts), nil)}
 	err := webhook.Check(context.Background(), nil, e, "hook")
 	var ce *webhook.CheckError
 	if !errors.As(err, &ce) {
