@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -17,8 +16,8 @@ import (
 
 // Where a run's CPU goes, for the cases that miss a target: while the runner runs, the bench
 // reads the CPU time of the Postgres backends of the warehouse and of the control plane (their
-// process titles name the database) and of the receiver (the process listening on its port) from
-// /proc, and the runner writes a CPU profile (BACKFLOW_CPUPROFILE) on a case's last run. A case
+// process titles name the database) and of the receiver the bench started (not one named by
+// BENCH_RECEIVER_URL) from /proc, and the runner writes a CPU profile (BACKFLOW_CPUPROFILE) on a case's last run. A case
 // over its target then prints the split, the least time that much CPU takes on this machine's
 // cores, and the profile's top entries. On a system without /proc the split has the runner only.
 
@@ -100,52 +99,6 @@ func (f *backendFinder) scan() map[int]backend {
 		}
 	}
 	return out
-}
-
-// listeningPID finds the process listening on the TCP port of addr ("http://host:port"), through
-// /proc/net/tcp and the processes' open sockets; 0 when it cannot.
-func listeningPID(addr string) int {
-	_, port, ok := strings.Cut(strings.TrimPrefix(addr, "http://"), ":")
-	if !ok {
-		return 0
-	}
-	port, _, _ = strings.Cut(port, "/")
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return 0
-	}
-	want := fmt.Sprintf(":%04X", p)
-	f, err := os.Open("/proc/net/tcp")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	inode := ""
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) > 9 && strings.HasSuffix(fields[1], want) && fields[3] == "0A" { // LISTEN
-			inode = fields[9]
-		}
-	}
-	if inode == "" {
-		return 0
-	}
-	target := "socket:[" + inode + "]"
-	ents, _ := os.ReadDir("/proc")
-	for _, ent := range ents {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		fds, _ := os.ReadDir(filepath.Join("/proc", ent.Name(), "fd"))
-		for _, fd := range fds {
-			if l, err := os.Readlink(filepath.Join("/proc", ent.Name(), "fd", fd.Name())); err == nil && l == target {
-				return pid
-			}
-		}
-	}
-	return 0
 }
 
 // cpuWatch measures the other sides' CPU during one run: start it before the runner starts and

@@ -79,11 +79,14 @@ type config struct {
 	sizes    []int
 	runner   string
 	receiver string
-	out      string
-	baseURL  string
-	workDir  string
-	keep     bool
-	reps     int
+	// receiverPID is the process of the receiver the bench started, whose CPU cpu.go reads; 0
+	// for one it did not (BENCH_RECEIVER_URL).
+	receiverPID int
+	out         string
+	baseURL     string
+	workDir     string
+	keep        bool
+	reps        int
 	// The other warehouses' rows (warehouses.go): which, how many users, the MySQL server.
 	warehouses    []string
 	warehouseRows int
@@ -299,7 +302,7 @@ func run(ctx context.Context, cfg config) error {
 	if hook == "" {
 		var stop func()
 		var err error
-		if hook, stop, err = startReceiver(ctx, cfg); err != nil {
+		if hook, cfg.receiverPID, stop, err = startReceiver(ctx, cfg); err != nil {
 			return err
 		}
 		defer stop()
@@ -361,27 +364,27 @@ var receivers atomic.Int64 // receivers started, to name their address files
 
 // startReceiver runs the bench receiver as its own process, as a real endpoint would be.
 // args are the receiver's options (a hidden limit, latency: see bench/receiver).
-func startReceiver(ctx context.Context, cfg config, args ...string) (string, func(), error) {
+func startReceiver(ctx context.Context, cfg config, args ...string) (url string, pid int, stop func(), err error) {
 	addrFile := filepath.Join(cfg.workDir, fmt.Sprintf("bench-receiver-%d-%d.addr", os.Getpid(), receivers.Add(1)))
 	_ = os.Remove(addrFile)
 	cmd := exec.CommandContext(ctx, cfg.receiver, append([]string{"--listen", "127.0.0.1:0", "--addr-file", addrFile}, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start the bench receiver: %w", err)
+		return "", 0, nil, fmt.Errorf("start the bench receiver: %w", err)
 	}
-	stop := func() {
+	stop = func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		_ = os.Remove(addrFile)
 	}
 	for i := 0; i < 200; i++ {
 		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
-			return "http://" + string(b), stop, nil
+			return "http://" + string(b), cmd.Process.Pid, stop, nil
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
 	stop()
-	return "", nil, errors.New("the bench receiver did not start listening within 5s")
+	return "", 0, nil, errors.New("the bench receiver did not start listening within 5s")
 }
 
 func dropDatabases(ctx context.Context, base string) error {
@@ -431,7 +434,6 @@ func execAll(ctx context.Context, dbURL string, stmts ...string) error {
 
 type env struct {
 	cpURL, whURL, key, hook string
-	receiverPID             int // the receiver's process, whose CPU cpu.go reads; 0: not found
 	model                   *controlplane.Model
 	meta                    webhook.Meta
 }
@@ -440,7 +442,7 @@ func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
 	if err := recreateDatabases(ctx, cfg.baseURL); err != nil {
 		return nil, fmt.Errorf("recreate the bench databases: %w", err)
 	}
-	e := &env{hook: hook, receiverPID: listeningPID(hook)}
+	e := &env{hook: hook}
 	var err error
 	if e.cpURL, err = dbURL(cfg.baseURL, cpDB); err != nil {
 		return nil, err
@@ -687,7 +689,7 @@ func measureRunner(ctx context.Context, cfg config, e *env, label, syncName stri
 	cmd.Stderr = logFile
 	var watch *cpuWatch
 	if how.watch {
-		watch = watchCPU([]string{whDB, cpDB}, e.receiverPID)
+		watch = watchCPU([]string{whDB, cpDB}, cfg.receiverPID)
 	}
 	start := time.Now()
 	runErr := cmd.Run()

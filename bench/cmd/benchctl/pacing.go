@@ -223,7 +223,7 @@ func (p *pacingEnv) run(ctx context.Context, cfg config, name string, receiverAr
 	if len(runnerArgs) > 0 {
 		r.Mode += " " + fmt.Sprint(runnerArgs)
 	}
-	hook, stop, err := startReceiver(ctx, cfg, receiverArgs...)
+	hook, _, stop, err := startReceiver(ctx, cfg, receiverArgs...)
 	if err != nil {
 		return r, err
 	}
