@@ -58,13 +58,12 @@ func init() {
 		schema: func(*controlplane.Connection) string { return "main" },
 		big: fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM range(1, %d) AS r(i);
 			CREATE TABLE fail (fail_at INTEGER); INSERT INTO fail VALUES (%d)`, bigRows+1, bigRows/2),
-		// No statement ends another session's read, so the model fails while it runs instead
-		// (error() on the row in fail); DuckDB sorts the whole model by key before the first
-		// row comes out, so it fails before any is sent.
-		killReaders: "",
-		addColumn:   `ALTER TABLE items ADD COLUMN extra VARCHAR DEFAULT 'x'`,
-		dropColumn:  `ALTER TABLE items DROP COLUMN extra`,
-		dropKey:     `ALTER TABLE items DROP COLUMN id`,
+		// The runner reads the whole model before the first row is sent (it sorts DuckDB's rows
+		// by key), so a read that ends midway fails before any is sent: error() on the row in fail.
+		failModel:  "select b.*, CASE WHEN b.id = (SELECT max(fail_at) FROM fail) THEN error('the model failed') END AS x FROM big AS b",
+		addColumn:  `ALTER TABLE items ADD COLUMN extra VARCHAR DEFAULT 'x'`,
+		dropColumn: `ALTER TABLE items DROP COLUMN extra`,
+		dropKey:    `ALTER TABLE items DROP COLUMN id`,
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

@@ -148,9 +148,6 @@ func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error
 			}
 			setsMemory = before != after
 		}
-		if _, err := execer.ExecContext(ctx, duckRequired, nil); err != nil {
-			return fmt.Errorf("set DuckDB's preserve_insertion_order: %w", err)
-		}
 		return nil
 	})
 	if err != nil {
@@ -286,14 +283,12 @@ func duckStatementName(t duckdb.StmtType) string {
 }
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
-// for its one query. DuckDB's sort needs more memory the bigger the model (its merge holds
-// blocks of every sorted run, and runs are as big as the limit allows, so about the square root
-// of the model's size): when it runs out under Backflow's own memory_limit before the first
-// row, the read starts again with four times the limit, up to DuckDBMaxMemoryLimitMB, rather
-// than failing (init_sql that sets memory_limit decides alone). Four, not two: the merge, which
-// runs while rows are handed over, needs about as much again as the sort (10M of the bench's
-// users sorted under 192 MB, then ran out merging; 256 MB read them), and running out there
-// cannot start again unseen.
+// for its one query, and the runner sorts its rows by key (sortByKey): DuckDB's own sort, under
+// a memory limit a runner can afford, spilled and merged at several times the cost of the read,
+// and its memory grew with the model. When a model (its own joins, aggregates or ORDER BY) runs
+// out of Backflow's memory_limit before the first row, the read starts again with four times
+// the limit, up to DuckDBMaxMemoryLimitMB, rather than failing (init_sql that sets memory_limit
+// decides alone).
 func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
 	qctx, cancel, explain := d.bounded(ctx)
 	for limit := d.memoryLimitMB(); ; limit *= 4 {
@@ -319,7 +314,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 			return nil, explain(err)
 		}
 		r.cancel, r.explain = cancel, explain
-		return r, nil
+		return sortByKey(ctx, r)
 	}
 }
 
@@ -329,9 +324,8 @@ func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimi
 // errDuckOutOfMemory: DuckDB ran out of its memory_limit.
 var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 
-// open runs the model once, ordered by the key's text, as a streaming result: DuckDB sorts
-// (spilling to temp_directory past memory_limit) and hands the rows over chunk by chunk, which
-// are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
+// open runs the model once as a streaming result, in DuckDB's order: DuckDB hands the rows over
+// chunk by chunk, which are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
 // every result before its first row, so the read goes through DuckDB's C API on the same
 // connection (duckRawConn).
 func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Since) (*duckRows, error) {
@@ -376,24 +370,21 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 			keyAt = i
 		}
 	}
-	// The sort carries every column of every row (spilling past memory_limit), so it is kept
-	// narrow: a VARCHAR key (the usual one) is sorted and read as it is; any other is sorted
-	// by its text, an extra last column. NULLS LAST whatever init_sql sets default_null_order
-	// to: one sort key, not a second for "IS NULL".
+	// The rows come in DuckDB's order and the runner sorts them (sortByKey): a VARCHAR key (the
+	// usual one) is read as it is; any other is read as its text too, an extra last column.
 	k := "m." + quoteDuck(keyColumn)
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
 		k = "CAST(" + k + " AS VARCHAR)"
 		list = append(list, k)
 		keyAt = len(cols)
 	}
-	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where +
-		" ORDER BY " + k + " COLLATE c ASC NULLS LAST"
+	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where
 	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
 	}
-	// The first chunk is fetched here: DuckDB sorts the whole model before it, which is when
-	// it may run out of memory (Open then tries again with more).
+	// The first chunk is fetched here: a model that sorts or aggregates does so before it,
+	// which is when it may run out of memory (Open then tries again with more).
 	first, err := s.next()
 	if err != nil && err != io.EOF {
 		s.close()
@@ -574,7 +565,7 @@ func (s *duckStream) wait() {
 	}
 }
 
-// duckRows streams a DuckDB model in key order (NULL keys last).
+// duckRows streams a DuckDB model in DuckDB's order (sortByKey then sorts it by key).
 type duckRows struct {
 	c       *duckConn
 	s       *duckStream
@@ -703,11 +694,6 @@ const (
 	DuckDBThreads          = 1
 )
 
-// duckRequired runs after init_sql, which cannot change it: with preserve_insertion_order off,
-// DuckDB streams an ORDER BY's rows out of order, and the key order is a correctness rule
-// (source.go).
-const duckRequired = "SET preserve_insertion_order = true"
-
 // duckTimeKind is which of DuckDB's time types a value is.
 type duckTimeKind uint8
 
@@ -717,6 +703,24 @@ const (
 	duckTimestamptz                     // RFC 3339, UTC
 	duckTime                            // "15:04:05[.fff]"
 )
+
+// appendDuckMicros writes a TIMESTAMP (tz false) or TIMESTAMPTZ of microseconds since 1970 as
+// appendDuckTime does, with Postgres's formatter for the years 1 to 9999 (time.Format took a
+// tenth of a read's CPU); others (DuckDB's infinities too) go through appendDuckTime.
+func appendDuckMicros(b []byte, us int64, tz bool) []byte {
+	const (
+		pgEpochMicros = pgEpochDays * 86400 * 1000000
+		minMicros     = -62135596800 * 1000000   // 0001-01-01 00:00:00
+		maxMicros     = 253402300800*1000000 - 1 // 9999-12-31 23:59:59.999999
+	)
+	if us < minMicros || us > maxMicros {
+		if tz {
+			return appendDuckTime(b, time.UnixMicro(us), duckTimestamptz)
+		}
+		return appendDuckTime(b, time.UnixMicro(us), duckTimestamp)
+	}
+	return appendTimestamp(b, us-pgEpochMicros, tz)
+}
 
 func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
 	t = t.UTC()

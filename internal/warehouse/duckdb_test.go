@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -148,8 +150,8 @@ func TestDuckDBStream(t *testing.T) {
 	t.Parallel()
 	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT CASE WHEN i % 1000 = 999 THEN NULL ELSE 'k' || (i % 100000) END AS k,
 		i AS v FROM range(300000) AS r(i)`)
-	// With preserve_insertion_order off, DuckDB streams an ORDER BY's rows out of order: the
-	// driver turns it back on after init_sql. NULL keys stay last whatever default_null_order.
+	// DuckDB's own order does not matter (the runner sorts by key): with preserve_insertion_order
+	// off it streams rows out of order. NULL keys stay last whatever default_null_order.
 	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path,
 		InitSQL: "SET preserve_insertion_order = false; SET default_null_order = 'nulls_first'"})
 	objs, keys := readMySQL(t, src, "select * from t", "k")
@@ -318,26 +320,52 @@ func TestDuckDBRawConnection(t *testing.T) {
 	}
 }
 
-// TestDuckDBMemoryGrows: a sort that runs out of Backflow's memory_limit starts again with
-// four times the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and
-// running out of it is an error that says what to do.
+// TestDuckDBMemoryGrows: a read that runs out of Backflow's memory_limit before its first row
+// (here: the model's own ORDER BY; the runner sorts by key itself) starts again with four times
+// the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and running out
+// of it is an error that says what to do.
 func TestDuckDBMemoryGrows(t *testing.T) {
 	t.Parallel()
 	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT 'k' || i AS k, repeat('x', 100) || i AS pad
 		FROM range(200000) AS r(i)`)
 	src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path}, startMB: 4}
-	_, keys := readMySQL(t, src, "select * from t", "k")
+	_, keys := readMySQL(t, src, "select * from t order by pad desc", "k")
 	if len(keys) != 200000 || !slices.IsSorted(keys) {
 		t.Errorf("read %d keys (sorted: %v), want 200000 in order", len(keys), slices.IsSorted(keys))
 	}
 	// init_sql that only mentions memory_limit (a comment) leaves the retry on.
 	mention := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "-- we leave memory_limit alone\nSET threads = 1"}, startMB: 4}
-	if _, keys := readMySQL(t, mention, "select * from t", "k"); len(keys) != 200000 {
+	if _, keys := readMySQL(t, mention, "select * from t order by pad desc", "k"); len(keys) != 200000 {
 		t.Errorf("with init_sql naming memory_limit in a comment: read %d keys, want 200000", len(keys))
 	}
 	own := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET memory_limit = '5MB'"}, startMB: 4}
-	if _, err := own.Open(context.Background(), "select * from t", "k", nil); err == nil ||
+	if _, err := own.Open(context.Background(), "select * from t order by pad desc", "k", nil); err == nil ||
 		!errors.Is(err, errDuckOutOfMemory) || !strings.Contains(err.Error(), "memory_limit init_sql sets") {
 		t.Errorf("init_sql's 5 MB: %v, want an out-of-memory error naming init_sql's memory_limit", err)
+	}
+}
+
+// TestAppendDuckMicros: the fast formatter of TIMESTAMP and TIMESTAMPTZ writes what
+// time.Format does, at the edges of the years it takes (1 and 9999), around 1970 and 2000, and
+// for random instants; past them it is time.Format itself.
+func TestAppendDuckMicros(t *testing.T) {
+	values := []int64{0, -1, 1, 946684800 * 1000000, 946684800*1000000 - 1, -62135596800 * 1000000,
+		-62135596800*1000000 - 1, 253402300800*1000000 - 1, 253402300800 * 1000000, math.MaxInt64, -math.MaxInt64,
+		1575814792500000, 1575814792000000, 1575814792000001}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		values = append(values, r.Int64N(253402300800*1000000+62135596800*1000000)-62135596800*1000000)
+	}
+	for _, us := range values {
+		for _, tz := range []bool{false, true} {
+			kind := duckTimestamp
+			if tz {
+				kind = duckTimestamptz
+			}
+			want := string(appendDuckTime(nil, time.UnixMicro(us), kind))
+			if got := string(appendDuckMicros(nil, us, tz)); got != want {
+				t.Fatalf("%d µs (tz %v): %s, want %s", us, tz, got, want)
+			}
+		}
 	}
 }

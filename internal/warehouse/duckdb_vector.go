@@ -221,7 +221,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeTime:
 		return appendDuckTime(b, time.UnixMicro(at[int64](p, row)), duckTime)
 	case bindings.TypeTimestamp:
-		return appendDuckTime(b, time.UnixMicro(at[int64](p, row)), duckTimestamp)
+		return appendDuckMicros(b, at[int64](p, row), false)
 	case bindings.TypeTimestampS:
 		return appendDuckTime(b, time.Unix(at[int64](p, row), 0), duckTimestamp)
 	case bindings.TypeTimestampMS:
@@ -229,7 +229,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeTimestampNS:
 		return appendDuckTime(b, time.Unix(0, at[int64](p, row)), duckTimestamp)
 	case bindings.TypeTimestampTZ:
-		return appendDuckTime(b, time.UnixMicro(at[int64](p, row)), duckTimestamptz)
+		return appendDuckMicros(b, at[int64](p, row), true)
 	case bindings.TypeUUID:
 		// Stored as a HUGEINT with the top bit flipped, so that UUIDs sort as their text does.
 		h := at[[2]uint64](p, row)

@@ -43,7 +43,8 @@ import (
 // results, where the server says a column comes from one: mariadb_json.go); DATE and TIME
 // strings.
 //
-// Key order: ORDER BY the key's text in utf8mb4 cast to BINARY, so bytes, whatever the column's
+// Key order: the model is read unsorted with the key's text in utf8mb4 cast to BINARY as an extra
+// column, and the runner sorts the rows by those bytes (sortByKey), whatever the column's
 // collation (source.go states the rule).
 type MySQL struct{ cfg *controlplane.MySQLConfig }
 
@@ -150,12 +151,7 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	}
 	statement := fmt.Sprintf("max_execution_time = %d", milliseconds(c.statementTimeout))
 	if c.mariadb = strings.Contains(strings.ToLower(version), "mariadb"); c.mariadb {
-		// max_length_for_sort_data: MariaDB sorts the model by key carrying whole rows up to
-		// this size, instead of sorting row ids and reading each row back (the default, 1 kB,
-		// is below most rows' declared size in utf8mb4): about 1.6 times faster for the
-		// bench's users. MySQL 8 ignores the setting (it always carries rows).
-		statement = fmt.Sprintf("max_statement_time = %.3f, SESSION max_length_for_sort_data = 65536",
-			float64(milliseconds(c.statementTimeout))/1000)
+		statement = fmt.Sprintf("max_statement_time = %.3f", float64(milliseconds(c.statementTimeout))/1000)
 	}
 	lock := int64(math.Ceil(c.lockTimeout.Seconds()))
 	for _, s := range []string{
@@ -402,7 +398,9 @@ func (m *MySQL) Open(ctx context.Context, query, keyColumn string, since *Since)
 		c.close()
 		return nil, err
 	}
-	return r, nil
+	// MySQL's filesort of the key's bytes costs the server several times the read: the runner
+	// sorts instead.
+	return sortByKey(ctx, r)
 }
 
 func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since) (*myRows, error) {
@@ -417,11 +415,10 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	if err != nil {
 		return nil, err
 	}
-	// The key's text form, in utf8mb4 whatever the column's character set, compared as bytes;
-	// NULL keys last. It is read as an extra last column (by position: no name can collide).
+	// The key's text form, in utf8mb4 whatever the column's character set: its bytes are what
+	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
-	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s%s ORDER BY (%s IS NULL), %d",
-		k, wrapQuery(query), where, k, len(cols)+1)
+	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s%s", k, wrapQuery(query), where)
 	qctx, cancel := context.WithCancel(ctx)
 	rows, err := c.conn.QueryContext(qctx, wrapped, args...)
 	if err != nil {

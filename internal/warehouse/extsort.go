@@ -1,0 +1,446 @@
+package warehouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// The key order (source.go) made by the runner instead of the warehouse. A driver whose own
+// sort costs more than reading the model (DuckDB's sort under the memory limit Backflow gives
+// it, MySQL's filesort of an expression) reads the model in whatever order the warehouse
+// returns it and passes the rows through sortByKey: each row is encoded to JSON once, column by
+// column, into a buffer of SortBufferBytes; a full buffer is sorted by key and written to a
+// temporary file (a run), and the runs are merged as the rows are read. Memory stays at the
+// buffer whatever the model's size; the disk holds the model's JSON once (in os.TempDir(),
+// which TMPDIR sets), in files removed as soon as they are created, so nothing is left behind
+// even by a runner that is killed.
+
+// SortBufferBytes is the memory the runner's sort by key fills before it writes a sorted run to
+// disk: two buffers of half of it each, one filled while the other is sorted and written.
+const SortBufferBytes = 32 << 20
+
+// A sorted record, in a buffer and in a run file: its length (of what follows), then the key's
+// length + 1 (0: a NULL key) and the key, then for each column its JSON's length and the JSON;
+// each length 4 bytes, little-endian (a model's value is far below 4 GB, and fixed lengths are
+// written in place and read without decoding).
+const lenSize = 4
+
+// sortEntry is one record of a buffer: its key's first 16 bytes, big-endian (zero-padded), so
+// that most comparisons touch no memory but the entry, and where the record is.
+type sortEntry struct {
+	p0, p1 uint64
+	off    uint32 // of the record's length prefix in the buffer
+	key    uint32 // of the key in the buffer
+	klen   int32  // -1: NULL key
+}
+
+func prefixOf(key []byte) (p0, p1 uint64) {
+	var b [16]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// compareKeys orders keys by their bytes, NULL (null) keys last.
+func compareKeys(a []byte, aNull bool, b []byte, bNull bool) int {
+	switch {
+	case aNull || bNull:
+		if aNull == bNull {
+			return 0
+		}
+		if aNull {
+			return 1
+		}
+		return -1
+	}
+	return bytes.Compare(a, b)
+}
+
+// sortBuf is one buffer of encoded records and their entries.
+type sortBuf struct {
+	data    []byte
+	entries []sortEntry
+}
+
+func (b *sortBuf) sort() {
+	data := b.data
+	slices.SortFunc(b.entries, func(x, y sortEntry) int {
+		if x.klen >= 0 && y.klen >= 0 {
+			if x.p0 != y.p0 {
+				if x.p0 < y.p0 {
+					return -1
+				}
+				return 1
+			}
+			if x.p1 != y.p1 {
+				if x.p1 < y.p1 {
+					return -1
+				}
+				return 1
+			}
+		}
+		if x.klen >= 16 && y.klen >= 16 { // the first 16 bytes are equal
+			return bytes.Compare(data[x.key+16:x.key+uint32(x.klen)], data[y.key+16:y.key+uint32(y.klen)])
+		}
+		return compareKeys(data[x.key:x.key+uint32(max(x.klen, 0))], x.klen < 0,
+			data[y.key:y.key+uint32(max(y.klen, 0))], y.klen < 0)
+	})
+}
+
+// record returns the whole encoded record of e, its length prefix included.
+func (b *sortBuf) record(e sortEntry) []byte {
+	n := binary.LittleEndian.Uint32(b.data[e.off:])
+	return b.data[e.off : e.off+lenSize+n]
+}
+
+// sortByKey reads in to its end (rows in any order; it is closed before sortByKey returns) and
+// returns the same rows as a Stream in the key order. ctx ends the read.
+func sortByKey(ctx context.Context, in Stream) (Stream, error) {
+	return sortByKeyIn(ctx, in, SortBufferBytes/2)
+}
+
+// sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
+func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, error) {
+	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes}
+	err := s.fill(ctx, in)
+	if cerr := in.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sortedStream is sortByKey's result: the runs, merged.
+type sortedStream struct {
+	cols     []controlplane.Column
+	bufBytes int
+	files    []*os.File
+	runs     []*sortRun // a heap by current key while merging
+	err      error
+	cur      sortedRow
+	started  bool
+}
+
+// sortedRow is the current row: its key and its columns' JSON.
+type sortedRow struct {
+	key    []byte
+	null   bool
+	vals   [][]byte
+	record []byte
+}
+
+// parse splits an encoded record (without its length) into r.
+func (r *sortedRow) parse(rec []byte, ncols int) error {
+	r.record = rec
+	if len(rec) < lenSize {
+		return errCorruptRun
+	}
+	k := int(binary.LittleEndian.Uint32(rec))
+	rec = rec[lenSize:]
+	r.null = k == 0
+	if r.null {
+		r.key = nil
+	} else if k-1 > len(rec) {
+		return errCorruptRun
+	} else {
+		r.key, rec = rec[:k-1], rec[k-1:]
+	}
+	r.vals = r.vals[:0]
+	for range ncols {
+		if len(rec) < lenSize {
+			return errCorruptRun
+		}
+		n := int(binary.LittleEndian.Uint32(rec))
+		if n > len(rec)-lenSize {
+			return errCorruptRun
+		}
+		r.vals = append(r.vals, rec[lenSize:lenSize+n])
+		rec = rec[lenSize+n:]
+	}
+	return nil
+}
+
+var errCorruptRun = errors.New("the runner's sort by key read back a record it did not write (its temporary file is corrupt)")
+
+// fill reads every row of in into buffers, sorting each full one into a run; the last buffer
+// stays in memory as a run of its own. A full buffer is sorted and written by a goroutine while
+// the next fills.
+func (s *sortedStream) fill(ctx context.Context, in Stream) error {
+	ncols := len(s.cols)
+	bufs := [2]*sortBuf{{}, {}}
+	cur := 0
+	var pending chan error
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := <-pending
+		pending = nil
+		return err
+	}
+	for n := 0; in.Next(); n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			_ = wait()
+			return ctx.Err()
+		}
+		b := bufs[cur]
+		if b.data == nil {
+			// Both buffers at their full size from the start: growing them by doubling would
+			// copy and collect several times their size. (Pages untouched cost no memory.)
+			b.data = make([]byte, 0, s.bufBytes+64<<10)
+		}
+		key, null := in.Key()
+		e := sortEntry{off: uint32(len(b.data)), klen: -1}
+		b.data = binary.LittleEndian.AppendUint32(b.data, 0) // the record's length, set below
+		if null {
+			b.data = binary.LittleEndian.AppendUint32(b.data, 0)
+		} else {
+			b.data = binary.LittleEndian.AppendUint32(b.data, uint32(len(key))+1)
+			e.key, e.klen = uint32(len(b.data)), int32(len(key))
+			e.p0, e.p1 = prefixOf(key)
+			b.data = append(b.data, key...)
+		}
+		for c := range ncols {
+			at := len(b.data)
+			b.data = in.AppendValue(append(b.data, 0, 0, 0, 0), c)
+			binary.LittleEndian.PutUint32(b.data[at:], uint32(len(b.data)-at-lenSize))
+		}
+		binary.LittleEndian.PutUint32(b.data[e.off:], uint32(len(b.data))-e.off-lenSize)
+		b.entries = append(b.entries, e)
+		if len(b.data) >= s.bufBytes {
+			if err := wait(); err != nil {
+				return err
+			}
+			pending = make(chan error, 1)
+			go func(b *sortBuf) { pending <- s.spill(b) }(b)
+			cur ^= 1
+			next := bufs[cur]
+			next.data, next.entries = next.data[:0], next.entries[:0]
+		}
+	}
+	if err := wait(); err != nil {
+		return err
+	}
+	if err := in.Err(); err != nil {
+		return err
+	}
+	last := bufs[cur]
+	last.sort()
+	s.runs = append(s.runs, &sortRun{mem: last})
+	for _, f := range s.files {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return diskErr(err)
+		}
+		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(f, runReadBytes)})
+	}
+	return nil
+}
+
+// spill sorts b and writes it to a new run file. Only the goroutine fill starts calls it, one
+// at a time, so s.files has one writer.
+func (s *sortedStream) spill(b *sortBuf) error {
+	b.sort()
+	f, err := os.CreateTemp("", "backflow-sort-*")
+	if err != nil {
+		return diskErr(err)
+	}
+	// Removed at once: the open file stays readable, and a killed runner leaves nothing.
+	_ = os.Remove(f.Name())
+	s.files = append(s.files, f)
+	w := bufio.NewWriterSize(f, 256<<10)
+	for _, e := range b.entries {
+		if _, err := w.Write(b.record(e)); err != nil {
+			return diskErr(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return diskErr(err)
+	}
+	return nil
+}
+
+func diskErr(err error) error {
+	return fmt.Errorf("the runner sorts the model's rows by key in temporary files as large as the rows' JSON, in %s (TMPDIR sets it): %w; free space there or point TMPDIR elsewhere",
+		os.TempDir(), err)
+}
+
+// sortRun is one sorted run: the last buffer, in memory, or a file read back.
+type sortRun struct {
+	mem     *sortBuf
+	i       int
+	r       *bufio.Reader
+	discard int    // bytes of the current record still in r's buffer (read with Peek)
+	rec     []byte // a record larger than r's buffer, copied
+	row     sortedRow
+	done    bool
+}
+
+// runReadBytes is each run file's read buffer: a record that fits is read in place.
+const runReadBytes = 64 << 10
+
+// next moves the run to its next record.
+func (r *sortRun) next(ncols int) error {
+	if r.mem != nil {
+		if r.i >= len(r.mem.entries) {
+			r.done = true
+			return nil
+		}
+		rec := r.mem.record(r.mem.entries[r.i])
+		r.i++
+		return r.row.parse(rec[lenSize:], ncols)
+	}
+	if r.discard > 0 {
+		if _, err := r.r.Discard(r.discard); err != nil {
+			return diskErr(err)
+		}
+		r.discard = 0
+	}
+	head, err := r.r.Peek(lenSize)
+	if err == io.EOF && len(head) == 0 {
+		r.done = true
+		return nil
+	}
+	if err != nil {
+		if err == io.EOF {
+			return errCorruptRun
+		}
+		return diskErr(err)
+	}
+	n := lenSize + int(binary.LittleEndian.Uint32(head))
+	if n <= runReadBytes {
+		rec, err := r.r.Peek(n)
+		if err != nil {
+			if err == io.EOF {
+				return errCorruptRun
+			}
+			return diskErr(err)
+		}
+		r.discard = n
+		return r.row.parse(rec[lenSize:], ncols)
+	}
+	if cap(r.rec) < n {
+		r.rec = make([]byte, n)
+	}
+	r.rec = r.rec[:n]
+	if _, err := io.ReadFull(r.r, r.rec); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return errCorruptRun
+		}
+		return diskErr(err)
+	}
+	return r.row.parse(r.rec[lenSize:], ncols)
+}
+
+func (r *sortRun) less(o *sortRun) bool {
+	return compareKeys(r.row.key, r.row.null, o.row.key, o.row.null) < 0
+}
+
+// Columns returns the model's columns.
+func (s *sortedStream) Columns() []controlplane.Column { return s.cols }
+
+// Next moves to the next row in key order: the smallest current row of the runs, which are kept
+// as a binary heap (s.runs[0] is the smallest).
+func (s *sortedStream) Next() bool {
+	if s.err != nil {
+		return false
+	}
+	ncols := len(s.cols)
+	if !s.started {
+		s.started = true
+		live := s.runs[:0]
+		for _, r := range s.runs {
+			if err := r.next(ncols); err != nil {
+				s.err = err
+				return false
+			}
+			if !r.done {
+				live = append(live, r)
+			}
+		}
+		s.runs = live
+		for i := len(s.runs)/2 - 1; i >= 0; i-- {
+			s.down(i)
+		}
+	} else if len(s.runs) > 0 {
+		if err := s.runs[0].next(ncols); err != nil {
+			s.err = err
+			return false
+		}
+		if s.runs[0].done {
+			last := len(s.runs) - 1
+			s.runs[0] = s.runs[last]
+			s.runs = s.runs[:last]
+		}
+		s.down(0)
+	}
+	if len(s.runs) == 0 {
+		return false
+	}
+	s.cur = s.runs[0].row
+	return true
+}
+
+// down restores the heap below i.
+func (s *sortedStream) down(i int) {
+	h := s.runs
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].less(h[l]) {
+			m = r
+		}
+		if !h[m].less(h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// Key returns the current row's key.
+func (s *sortedStream) Key() ([]byte, bool) { return s.cur.key, s.cur.null }
+
+// AppendValue appends column col's JSON.
+func (s *sortedStream) AppendValue(buf []byte, col int) []byte {
+	return append(buf, s.cur.vals[col]...)
+}
+
+// AppendObject appends {"name":value,...} for the given columns.
+func (s *sortedStream) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, names[i]...)
+		buf = append(buf, ':')
+		buf = append(buf, s.cur.vals[c]...)
+	}
+	return append(buf, '}')
+}
+
+// Err returns the error that ended the merge, if any.
+func (s *sortedStream) Err() error { return s.err }
+
+// Close closes the run files (already removed from the disk).
+func (s *sortedStream) Close() error {
+	for _, f := range s.files {
+		_ = f.Close()
+	}
+	s.files, s.runs = nil, nil
+	return nil
+}

@@ -1,0 +1,193 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// sliceStream is a Stream over rows held in memory, in the order given: row[0] is the key
+// (nil: NULL), the rest the columns' JSON.
+type sliceStream struct {
+	rows   [][][]byte
+	i      int
+	failAt int // Err after this many rows (0: never)
+	closed bool
+}
+
+func (s *sliceStream) Columns() []controlplane.Column {
+	return []controlplane.Column{{Name: "k", Type: "text"}, {Name: "v", Type: "text"}}
+}
+
+func (s *sliceStream) Next() bool {
+	if s.failAt > 0 && s.i >= s.failAt {
+		return false
+	}
+	s.i++
+	return s.i <= len(s.rows)
+}
+
+func (s *sliceStream) Key() ([]byte, bool) {
+	k := s.rows[s.i-1][0]
+	return k, k == nil
+}
+
+func (s *sliceStream) AppendValue(buf []byte, col int) []byte {
+	return append(buf, s.rows[s.i-1][col+1]...)
+}
+
+func (s *sliceStream) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	panic("not used by sortByKey")
+}
+
+func (s *sliceStream) Err() error {
+	if s.failAt > 0 && s.i >= s.failAt {
+		return errors.New("the warehouse failed mid-stream")
+	}
+	return nil
+}
+
+func (s *sliceStream) Close() error { s.closed = true; return nil }
+
+// sortKeys are keys a sort by key gets wrong when it trusts a prefix, a collation or a length:
+// 16-byte common prefixes differing after them, keys that are prefixes of others (with and
+// without a NUL after), bytes above 0x7f, the empty key, duplicates and NULL.
+func sortKeys(n int) [][]byte {
+	var keys [][]byte
+	for i := range n {
+		var k string
+		switch i % 8 {
+		case 0:
+			k = "alycia.adams.samelongprefix" + strconv.Itoa(i)
+		case 1:
+			k = "alycia.adams.samelongprefix"
+		case 2:
+			k = "alycia.adams.samelongprefix\x00" + strconv.Itoa(i%5)
+		case 3:
+			k = "Émile" + strconv.Itoa(i)
+		case 4:
+			k = strconv.Itoa(i)
+		case 5:
+			k = ""
+		case 6:
+			k = "z\xff" + strconv.Itoa(i%7)
+		case 7:
+			keys = append(keys, nil)
+			continue
+		}
+		keys = append(keys, []byte(k))
+	}
+	return keys
+}
+
+// TestSortByKey: rows in a random order come out in the key order (bytes, NULL last), each row
+// once with its columns, whether they fit one buffer or many runs spilled to disk; the temporary
+// files are gone from the directory at once.
+func TestSortByKey(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, bufBytes := range []int{1 << 20, 300, 1} {
+		t.Run(fmt.Sprintf("buffer %d bytes", bufBytes), func(t *testing.T) {
+			keys := sortKeys(4000)
+			rows := make([][][]byte, len(keys))
+			for i, k := range keys {
+				rows[i] = [][]byte{k, fmt.Appendf(nil, "%q", k), []byte(strconv.Itoa(i))}
+			}
+			rand.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+			in := &sliceStream{rows: rows}
+			s, err := sortByKeyIn(context.Background(), in, bufBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if !in.closed {
+				t.Error("the warehouse's stream is still open once every row is read")
+			}
+			if bufBytes < 1<<20 && len(s.files) < 2 {
+				t.Errorf("%d run files, want several", len(s.files))
+			}
+			if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+				t.Errorf("%d temporary files left in the directory while reading, want 0 (removed at once)", len(ents))
+			}
+			var got []string
+			var prev []byte
+			prevNull, first := false, true
+			names := [][]byte{[]byte(`"v"`), []byte(`"i"`)}
+			for s.Next() {
+				k, null := s.Key()
+				if !first && compareKeys(prev, prevNull, k, null) > 0 {
+					t.Fatalf("key %q (null %v) after %q (null %v)", k, null, prev, prevNull)
+				}
+				prev, prevNull, first = append(prev[:0], k...), null, false
+				obj := string(s.AppendObject(nil, []int{0, 1}, names))
+				if v := string(s.AppendValue(nil, 0)); v != fmt.Sprintf("%q", k) {
+					t.Fatalf("key %q has the value %s", k, v)
+				}
+				got = append(got, obj)
+			}
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, r := range rows {
+				want = append(want, fmt.Sprintf(`{"v":%s,"i":%s}`, r[1], r[2]))
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("read %d rows, want the %d given, each once", len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestSortByKeyFails: the warehouse's error mid-stream, and the end of the context, end the
+// sort with that error, and the warehouse's stream is closed.
+func TestSortByKeyFails(t *testing.T) {
+	rows := make([][][]byte, 5000)
+	for i := range rows {
+		rows[i] = [][]byte{[]byte(strconv.Itoa(i)), []byte(`"x"`), []byte("1")}
+	}
+	in := &sliceStream{rows: rows, failAt: 4000}
+	if _, err := sortByKeyIn(context.Background(), in, 500); err == nil || !strings.Contains(err.Error(), "mid-stream") {
+		t.Errorf("a warehouse that fails: %v, want its error", err)
+	}
+	if !in.closed {
+		t.Error("the warehouse's stream is still open")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	in = &sliceStream{rows: rows}
+	if _, err := sortByKeyIn(ctx, in, 500); !errors.Is(err, context.Canceled) {
+		t.Errorf("an ended context: %v, want context.Canceled", err)
+	}
+}
+
+// BenchmarkSortByKey: the runner's sort of 200000 rows of about 250 bytes (the bench's users'
+// size), spilled in runs of 16 MB as a read of the model does.
+func BenchmarkSortByKey(b *testing.B) {
+	rows := make([][][]byte, 200000)
+	for i := range rows {
+		k := fmt.Appendf(nil, "%s.%s%d@example.com", []string{"alycia", "bernard", "chioma"}[i%3], "adams", rand.IntN(1e9))
+		rows[i] = [][]byte{k, bytes.Repeat([]byte("x"), 230), []byte(strconv.Itoa(i))}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, SortBufferBytes/2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for s.Next() {
+		}
+		s.Close()
+	}
+}
