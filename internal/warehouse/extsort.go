@@ -136,6 +136,7 @@ type sortedStream struct {
 type sortedRow struct {
 	key    []byte
 	null   bool
+	p0, p1 uint64 // the key's first 16 bytes, as in sortEntry
 	vals   [][]byte
 	record []byte
 }
@@ -155,6 +156,7 @@ func (r *sortedRow) parse(rec []byte, ncols int) error {
 		return errCorruptRun
 	} else {
 		r.key, rec = rec[:k-1], rec[k-1:]
+		r.p0, r.p1 = prefixOf(r.key)
 	}
 	r.vals = r.vals[:0]
 	for range ncols {
@@ -343,7 +345,16 @@ func (r *sortRun) next(ncols int) error {
 }
 
 func (r *sortRun) less(o *sortRun) bool {
-	return compareKeys(r.row.key, r.row.null, o.row.key, o.row.null) < 0
+	a, b := &r.row, &o.row
+	if !a.null && !b.null {
+		if a.p0 != b.p0 {
+			return a.p0 < b.p0
+		}
+		if a.p1 != b.p1 {
+			return a.p1 < b.p1
+		}
+	}
+	return compareKeys(a.key, a.null, b.key, b.null) < 0
 }
 
 // Columns returns the model's columns.
