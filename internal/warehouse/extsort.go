@@ -19,10 +19,12 @@ import (
 // it, MySQL's filesort of an expression) reads the model in whatever order the warehouse
 // returns it and passes the rows through sortByKey: each row is encoded to JSON once, column by
 // column, into a buffer of SortBufferBytes; a full buffer is sorted by key and written to a
-// temporary file (a run), and the runs are merged as the rows are read. Memory stays at the
-// buffer whatever the model's size; the disk holds the model's JSON once (in os.TempDir(),
-// which TMPDIR sets), in files removed as soon as they are created, so nothing is left behind
-// even by a runner that is killed.
+// temporary file (a run, after the runs before it), and the runs are merged as the rows are
+// read. Memory stays at the buffers and the runs' read buffers (runReadBudget between them up to
+// 2048 runs, 32 GB of JSON; minRunReadBytes each beyond); the disk holds the model's JSON once
+// (in os.TempDir(), which TMPDIR sets), in one file removed as soon as it is created, so nothing
+// is left behind even by a runner that is killed, and a model of any size holds one file
+// descriptor.
 
 // SortBufferBytes is the memory the runner's sort by key fills before it writes a sorted run to
 // disk: two buffers of half of it each, one filled while the other is sorted and written.
@@ -125,7 +127,9 @@ func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, e
 type sortedStream struct {
 	cols     []controlplane.Column
 	bufBytes int
-	files    []*os.File
+	file     *os.File // the runs, one after the other (nil: none was written)
+	w        *bufio.Writer
+	ends     []int64    // where each run in file ends
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
@@ -238,44 +242,57 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 	last := bufs[cur]
 	last.sort()
 	s.runs = append(s.runs, &sortRun{mem: last})
-	for _, f := range s.files {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return diskErr(err)
-		}
-		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(f, runReadBytes)})
+	s.w = nil
+	// The runs' read buffers share runReadBudget: a model of many runs reads each in smaller
+	// pieces rather than holding more memory.
+	size := min(runReadBytes, max(minRunReadBytes, runReadBudget/max(len(s.ends), 1)))
+	var start int64
+	for _, end := range s.ends {
+		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(io.NewSectionReader(s.file, start, end-start), size)})
+		start = end
 	}
 	return nil
 }
 
-// spill sorts b and writes it to a new run file. Only the goroutine fill starts calls it, one
-// at a time, so s.files has one writer.
+// spill sorts b and writes it to the end of the runs' file. Only the goroutine fill starts
+// calls it, one at a time, so s.file, s.w and s.ends have one writer.
 func (s *sortedStream) spill(b *sortBuf) error {
 	b.sort()
-	f, err := os.CreateTemp("", "backflow-sort-*")
-	if err != nil {
-		return diskErr(err)
-	}
-	// Removed at once: the open file stays readable, and a killed runner leaves nothing.
-	_ = os.Remove(f.Name())
-	s.files = append(s.files, f)
-	w := bufio.NewWriterSize(f, 256<<10)
-	for _, e := range b.entries {
-		if _, err := w.Write(b.record(e)); err != nil {
+	if s.file == nil {
+		f, err := os.CreateTemp("", "backflow-sort-*")
+		if err != nil {
 			return diskErr(err)
 		}
+		// Removed at once: the open file stays readable, and a killed runner leaves nothing.
+		_ = os.Remove(f.Name())
+		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
-	if err := w.Flush(); err != nil {
+	end := int64(0)
+	if n := len(s.ends); n > 0 {
+		end = s.ends[n-1]
+	}
+	for _, e := range b.entries {
+		rec := b.record(e)
+		if _, err := s.w.Write(rec); err != nil {
+			return diskErr(err)
+		}
+		end += int64(len(rec))
+	}
+	if err := s.w.Flush(); err != nil {
 		return diskErr(err)
 	}
+	s.ends = append(s.ends, end)
 	return nil
 }
 
 func diskErr(err error) error {
-	return fmt.Errorf("the runner sorts the model's rows by key in temporary files as large as the rows' JSON, in %s (TMPDIR sets it): %w; free space there or point TMPDIR elsewhere",
+	return fmt.Errorf("the runner sorts the model's rows by key in a temporary file as large as the rows' JSON, in %s (TMPDIR sets it): %w; "+
+		"free space there, or point TMPDIR at a writable directory with room for it",
 		os.TempDir(), err)
 }
 
-// sortRun is one sorted run: the last buffer, in memory, or a file read back.
+// sortRun is one sorted run: the last buffer, in memory, or a section of the runs' file read
+// back.
 type sortRun struct {
 	mem     *sortBuf
 	i       int
@@ -286,8 +303,13 @@ type sortRun struct {
 	done    bool
 }
 
-// runReadBytes is each run file's read buffer: a record that fits is read in place.
-const runReadBytes = 64 << 10
+// runReadBytes is a run's read buffer, while the runs are few enough that runReadBudget holds
+// them all at this size (at most minRunReadBytes each beyond): a record that fits is read in place.
+const (
+	runReadBytes    = 64 << 10
+	minRunReadBytes = 4 << 10
+	runReadBudget   = 8 << 20
+)
 
 // next moves the run to its next record.
 func (r *sortRun) next(ncols int) error {
@@ -318,7 +340,7 @@ func (r *sortRun) next(ncols int) error {
 		return diskErr(err)
 	}
 	n := lenSize + int(binary.LittleEndian.Uint32(head))
-	if n <= runReadBytes {
+	if n <= r.r.Size() {
 		rec, err := r.r.Peek(n)
 		if err != nil {
 			if err == io.EOF {
@@ -436,11 +458,11 @@ func (s *sortedStream) AppendObject(buf []byte, cols []int, names [][]byte) []by
 // Err returns the error that ended the merge, if any.
 func (s *sortedStream) Err() error { return s.err }
 
-// Close closes the run files (already removed from the disk).
+// Close closes the runs' file (already removed from the disk).
 func (s *sortedStream) Close() error {
-	for _, f := range s.files {
-		_ = f.Close()
+	if s.file != nil {
+		_ = s.file.Close()
 	}
-	s.files, s.runs = nil, nil
+	s.file, s.w, s.runs = nil, nil, nil
 	return nil
 }
