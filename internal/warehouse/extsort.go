@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"unsafe"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -41,9 +42,15 @@ const lenSize = 4
 type sortEntry struct {
 	p0, p1 uint64
 	off    uint32 // of the record's length prefix in the buffer
-	key    uint32 // of the key in the buffer
 	klen   int32  // -1: NULL key
 }
+
+// key returns where e's key is in the buffer: after the record's and the key's lengths.
+func (e sortEntry) key() uint32 { return e.off + 2*lenSize }
+
+// entryBytes is what an entry adds to a buffer's memory: as much as the record of a narrow
+// model's row (a short key and a number), so a buffer counts both.
+const entryBytes = int(unsafe.Sizeof(sortEntry{}))
 
 func prefixOf(key []byte) (p0, p1 uint64) {
 	var b [16]byte
@@ -90,10 +97,12 @@ func (b *sortBuf) sort() {
 			}
 		}
 		if x.klen >= 16 && y.klen >= 16 { // the first 16 bytes are equal
-			return bytes.Compare(data[x.key+16:x.key+uint32(x.klen)], data[y.key+16:y.key+uint32(y.klen)])
+			xk, yk := x.key(), y.key()
+			return bytes.Compare(data[xk+16:xk+uint32(x.klen)], data[yk+16:yk+uint32(y.klen)])
 		}
-		return compareKeys(data[x.key:x.key+uint32(max(x.klen, 0))], x.klen < 0,
-			data[y.key:y.key+uint32(max(y.klen, 0))], y.klen < 0)
+		xk, yk := x.key(), y.key()
+		return compareKeys(data[xk:xk+uint32(max(x.klen, 0))], x.klen < 0,
+			data[yk:yk+uint32(max(y.klen, 0))], y.klen < 0)
 	})
 }
 
@@ -211,7 +220,7 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 			b.data = binary.LittleEndian.AppendUint32(b.data, 0)
 		} else {
 			b.data = binary.LittleEndian.AppendUint32(b.data, uint32(len(key))+1)
-			e.key, e.klen = uint32(len(b.data)), int32(len(key))
+			e.klen = int32(len(key))
 			e.p0, e.p1 = prefixOf(key)
 			b.data = append(b.data, key...)
 		}
@@ -222,7 +231,7 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 		}
 		binary.LittleEndian.PutUint32(b.data[e.off:], uint32(len(b.data))-e.off-lenSize)
 		b.entries = append(b.entries, e)
-		if len(b.data) >= s.bufBytes {
+		if len(b.data)+len(b.entries)*entryBytes >= s.bufBytes {
 			if err := wait(); err != nil {
 				return err
 			}

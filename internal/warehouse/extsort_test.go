@@ -235,6 +235,52 @@ func TestSortByKeyManyRuns(t *testing.T) {
 	}
 }
 
+// TestSortByKeyNarrowRows: a buffer's entries count in its memory. A narrow model's row (a
+// short key and a number) is a record of about the size of its entry, so a buffer counting only
+// its records held as much again in entries: the sort of such a model took three times
+// SortBufferBytes.
+func TestSortByKeyNarrowRows(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	rows := make([][][]byte, 200000)
+	for i := range rows {
+		k := []byte(strconv.Itoa(i * 7919 % len(rows)))
+		rows[i] = [][]byte{k, k, []byte("1")}
+	}
+	const bufBytes = 1 << 20
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.ends) < 2 {
+		t.Fatalf("%d runs on disk, want several", len(s.ends))
+	}
+	// The last buffer, in memory: the one that filled least, and still within bufBytes with its entries.
+	last := s.runs[0].mem
+	if used := len(last.data) + len(last.entries)*entryBytes; used > bufBytes {
+		t.Errorf("the last buffer holds %d bytes of records and %d of entries, more than its %d",
+			len(last.data), len(last.entries)*entryBytes, bufBytes)
+	}
+	// And the runs on disk are of buffers that counted their entries: each smaller than bufBytes.
+	var start int64
+	for i, end := range s.ends {
+		if recs := end - start; recs > bufBytes*3/4 {
+			t.Fatalf("run %d holds %d bytes of records from a buffer of %d: its entries were not counted", i, recs, bufBytes)
+		}
+		start = end
+	}
+	n := 0
+	for s.Next() {
+		n++
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(rows) {
+		t.Errorf("read %d rows, want %d", n, len(rows))
+	}
+}
+
 // BenchmarkSortByKey: the runner's sort of 200000 rows of about 250 bytes (the bench's users'
 // size), spilled in runs of 16 MB as a read of the model does.
 func BenchmarkSortByKey(b *testing.B) {
