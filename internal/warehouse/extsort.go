@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"unsafe"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -19,10 +20,12 @@ import (
 // it, MySQL's filesort of an expression) reads the model in whatever order the warehouse
 // returns it and passes the rows through sortByKey: each row is encoded to JSON once, column by
 // column, into a buffer of SortBufferBytes; a full buffer is sorted by key and written to a
-// temporary file (a run), and the runs are merged as the rows are read. Memory stays at the
-// buffer whatever the model's size; the disk holds the model's JSON once (in os.TempDir(),
-// which TMPDIR sets), in files removed as soon as they are created, so nothing is left behind
-// even by a runner that is killed.
+// temporary file (a run, after the runs before it), and the runs are merged as the rows are
+// read. Memory stays at the buffers and the runs' read buffers (runReadBudget between them up to
+// 2048 runs, 32 GB of JSON; minRunReadBytes each beyond); the disk holds the model's JSON once
+// (in os.TempDir(), which TMPDIR sets), in one file removed as soon as it is created, so nothing
+// is left behind even by a runner that is killed, and a model of any size holds one file
+// descriptor.
 
 // SortBufferBytes is the memory the runner's sort by key fills before it writes a sorted run to
 // disk: two buffers of half of it each, one filled while the other is sorted and written.
@@ -39,9 +42,15 @@ const lenSize = 4
 type sortEntry struct {
 	p0, p1 uint64
 	off    uint32 // of the record's length prefix in the buffer
-	key    uint32 // of the key in the buffer
 	klen   int32  // -1: NULL key
 }
+
+// key returns where e's key is in the buffer: after the record's and the key's lengths.
+func (e sortEntry) key() uint32 { return e.off + 2*lenSize }
+
+// entryBytes is what an entry adds to a buffer's memory: as much as the record of a narrow
+// model's row (a short key and a number), so a buffer counts both.
+const entryBytes = int(unsafe.Sizeof(sortEntry{}))
 
 func prefixOf(key []byte) (p0, p1 uint64) {
 	var b [16]byte
@@ -88,10 +97,12 @@ func (b *sortBuf) sort() {
 			}
 		}
 		if x.klen >= 16 && y.klen >= 16 { // the first 16 bytes are equal
-			return bytes.Compare(data[x.key+16:x.key+uint32(x.klen)], data[y.key+16:y.key+uint32(y.klen)])
+			xk, yk := x.key(), y.key()
+			return bytes.Compare(data[xk+16:xk+uint32(x.klen)], data[yk+16:yk+uint32(y.klen)])
 		}
-		return compareKeys(data[x.key:x.key+uint32(max(x.klen, 0))], x.klen < 0,
-			data[y.key:y.key+uint32(max(y.klen, 0))], y.klen < 0)
+		xk, yk := x.key(), y.key()
+		return compareKeys(data[xk:xk+uint32(max(x.klen, 0))], x.klen < 0,
+			data[yk:yk+uint32(max(y.klen, 0))], y.klen < 0)
 	})
 }
 
@@ -125,7 +136,9 @@ func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, e
 type sortedStream struct {
 	cols     []controlplane.Column
 	bufBytes int
-	files    []*os.File
+	file     *os.File // the runs, one after the other (nil: none was written)
+	w        *bufio.Writer
+	ends     []int64    // where each run in file ends
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
@@ -209,7 +222,7 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 			b.data = binary.LittleEndian.AppendUint32(b.data, 0)
 		} else {
 			b.data = binary.LittleEndian.AppendUint32(b.data, uint32(len(key))+1)
-			e.key, e.klen = uint32(len(b.data)), int32(len(key))
+			e.klen = int32(len(key))
 			e.p0, e.p1 = prefixOf(key)
 			b.data = append(b.data, key...)
 		}
@@ -220,7 +233,7 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 		}
 		binary.LittleEndian.PutUint32(b.data[e.off:], uint32(len(b.data))-e.off-lenSize)
 		b.entries = append(b.entries, e)
-		if len(b.data) >= s.bufBytes {
+		if len(b.data)+len(b.entries)*entryBytes >= s.bufBytes {
 			if err := wait(); err != nil {
 				return err
 			}
@@ -240,44 +253,57 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 	last := bufs[cur]
 	last.sort()
 	s.runs = append(s.runs, &sortRun{mem: last})
-	for _, f := range s.files {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return diskErr(err)
-		}
-		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(f, runReadBytes)})
+	s.w = nil
+	// The runs' read buffers share runReadBudget: a model of many runs reads each in smaller
+	// pieces rather than holding more memory.
+	size := min(runReadBytes, max(minRunReadBytes, runReadBudget/max(len(s.ends), 1)))
+	var start int64
+	for _, end := range s.ends {
+		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(io.NewSectionReader(s.file, start, end-start), size)})
+		start = end
 	}
 	return nil
 }
 
-// spill sorts b and writes it to a new run file. Only the goroutine fill starts calls it, one
-// at a time, so s.files has one writer.
+// spill sorts b and writes it to the end of the runs' file. Only the goroutine fill starts
+// calls it, one at a time, so s.file, s.w and s.ends have one writer.
 func (s *sortedStream) spill(b *sortBuf) error {
 	b.sort()
-	f, err := os.CreateTemp("", "backflow-sort-*")
-	if err != nil {
-		return diskErr(err)
-	}
-	// Removed at once: the open file stays readable, and a killed runner leaves nothing.
-	_ = os.Remove(f.Name())
-	s.files = append(s.files, f)
-	w := bufio.NewWriterSize(f, 256<<10)
-	for _, e := range b.entries {
-		if _, err := w.Write(b.record(e)); err != nil {
+	if s.file == nil {
+		f, err := os.CreateTemp("", "backflow-sort-*")
+		if err != nil {
 			return diskErr(err)
 		}
+		// Removed at once: the open file stays readable, and a killed runner leaves nothing.
+		_ = os.Remove(f.Name())
+		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
-	if err := w.Flush(); err != nil {
+	end := int64(0)
+	if n := len(s.ends); n > 0 {
+		end = s.ends[n-1]
+	}
+	for _, e := range b.entries {
+		rec := b.record(e)
+		if _, err := s.w.Write(rec); err != nil {
+			return diskErr(err)
+		}
+		end += int64(len(rec))
+	}
+	if err := s.w.Flush(); err != nil {
 		return diskErr(err)
 	}
+	s.ends = append(s.ends, end)
 	return nil
 }
 
 func diskErr(err error) error {
-	return fmt.Errorf("the runner sorts the model's rows by key in temporary files as large as the rows' JSON, in %s (TMPDIR sets it): %w; free space there or point TMPDIR elsewhere",
+	return fmt.Errorf("the runner sorts the model's rows by key in a temporary file as large as the rows' JSON, in %s (TMPDIR sets it): %w; "+
+		"free space there, or point TMPDIR at a writable directory with room for it",
 		os.TempDir(), err)
 }
 
-// sortRun is one sorted run: the last buffer, in memory, or a file read back.
+// sortRun is one sorted run: the last buffer, in memory, or a section of the runs' file read
+// back.
 type sortRun struct {
 	mem     *sortBuf
 	i       int
@@ -288,8 +314,13 @@ type sortRun struct {
 	done    bool
 }
 
-// runReadBytes is each run file's read buffer: a record that fits is read in place.
-const runReadBytes = 64 << 10
+// runReadBytes is a run's read buffer, while the runs are few enough that runReadBudget holds
+// them all at this size (at most minRunReadBytes each beyond): a record that fits is read in place.
+const (
+	runReadBytes    = 64 << 10
+	minRunReadBytes = 4 << 10
+	runReadBudget   = 8 << 20
+)
 
 // next moves the run to its next record.
 func (r *sortRun) next(ncols int) error {
@@ -320,7 +351,7 @@ func (r *sortRun) next(ncols int) error {
 		return diskErr(err)
 	}
 	n := lenSize + int(binary.LittleEndian.Uint32(head))
-	if n <= runReadBytes {
+	if n <= r.r.Size() {
 		rec, err := r.r.Peek(n)
 		if err != nil {
 			if err == io.EOF {
@@ -447,11 +478,11 @@ func (s *sortedStream) AppendObject(buf []byte, cols []int, names [][]byte) []by
 // Err returns the error that ended the merge, if any.
 func (s *sortedStream) Err() error { return s.err }
 
-// Close closes the run files (already removed from the disk).
+// Close closes the runs' file (already removed from the disk).
 func (s *sortedStream) Close() error {
-	for _, f := range s.files {
-		_ = f.Close()
+	if s.file != nil {
+		_ = s.file.Close()
 	}
-	s.files, s.runs = nil, nil
+	s.file, s.w, s.runs = nil, nil, nil
 	return nil
 }

@@ -112,8 +112,8 @@ func TestSortByKey(t *testing.T) {
 			if !in.closed {
 				t.Error("the warehouse's stream is still open once every row is read")
 			}
-			if bufBytes < 1<<20 && len(s.files) < 2 {
-				t.Errorf("%d run files, want several", len(s.files))
+			if bufBytes < 1<<20 && len(s.ends) < 2 {
+				t.Errorf("%d runs on disk, want several", len(s.ends))
 			}
 			if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 				t.Errorf("%d temporary files left in the directory while reading, want 0 (removed at once)", len(ents))
@@ -169,6 +169,115 @@ func TestSortByKeyFails(t *testing.T) {
 	in = &sliceStream{rows: rows}
 	if _, err := sortByKeyIn(ctx, in, 500); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v, want context.Canceled", err)
+	}
+}
+
+// TestSortByKeyManyRuns: a model of many runs holds one file descriptor and read buffers within
+// runReadBudget, not one file and 64 KB per run (a model of 2 TB of JSON would be 120000 runs of
+// 16 MB: past the process's file limit, and 8 GB of read buffers).
+func TestSortByKeyManyRuns(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("this system has no /proc/self/fd to count open files in")
+		}
+		return len(ents)
+	}
+	rows := make([][][]byte, 5000)
+	for i := range rows {
+		v := []byte(`"x"`)
+		if i%100 == 0 { // larger than a run's read buffer
+			v = []byte(`"` + strings.Repeat("y", 2*minRunReadBytes) + `"`)
+		}
+		rows[i] = [][]byte{[]byte(strconv.Itoa(i * 7919 % len(rows))), v, []byte(strconv.Itoa(i))}
+	}
+	before := fds()
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.ends) < len(rows)-1 {
+		t.Fatalf("%d runs on disk, want one per row", len(s.ends))
+	}
+	n := 0
+	for s.Next() {
+		n++
+		i, _ := strconv.Atoi(string(s.AppendValue(nil, 1)))
+		if k, _ := s.Key(); string(k) != string(rows[i][0]) || string(s.AppendValue(nil, 0)) != string(rows[i][1]) {
+			t.Fatalf("row %d read back as key %q and a value of %d bytes", i, k, len(s.AppendValue(nil, 0)))
+		}
+		if n == 1 {
+			if open := fds() - before; open > 1 {
+				t.Errorf("%d files open while merging %d runs, want 1", open, len(s.ends))
+			}
+			read := 0
+			for _, r := range s.runs {
+				if r.r != nil {
+					read += r.r.Size()
+				}
+			}
+			if limit := max(runReadBudget, len(s.ends)*minRunReadBytes); read > limit {
+				t.Errorf("%d MB of read buffers for %d runs, want at most %d MB", read>>20, len(s.ends), limit>>20)
+			}
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(rows) {
+		t.Errorf("read %d rows, want %d", n, len(rows))
+	}
+	s.Close()
+	if open := fds() - before; open != 0 {
+		t.Errorf("%d files still open after Close", open)
+	}
+}
+
+// TestSortByKeyNarrowRows: a buffer's entries count in its memory. A narrow model's row (a
+// short key and a number) is a record of about the size of its entry, so a buffer counting only
+// its records held as much again in entries: the sort of such a model took three times
+// SortBufferBytes.
+func TestSortByKeyNarrowRows(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	rows := make([][][]byte, 200000)
+	for i := range rows {
+		k := []byte(strconv.Itoa(i * 7919 % len(rows)))
+		rows[i] = [][]byte{k, k, []byte("1")}
+	}
+	const bufBytes = 1 << 20
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.ends) < 2 {
+		t.Fatalf("%d runs on disk, want several", len(s.ends))
+	}
+	// The last buffer, in memory: the one that filled least, and still within bufBytes with its entries.
+	last := s.runs[0].mem
+	if used := len(last.data) + len(last.entries)*entryBytes; used > bufBytes {
+		t.Errorf("the last buffer holds %d bytes of records and %d of entries, more than its %d",
+			len(last.data), len(last.entries)*entryBytes, bufBytes)
+	}
+	// And the runs on disk are of buffers that counted their entries: each smaller than bufBytes.
+	var start int64
+	for i, end := range s.ends {
+		if recs := end - start; recs > bufBytes*3/4 {
+			t.Fatalf("run %d holds %d bytes of records from a buffer of %d: its entries were not counted", i, recs, bufBytes)
+		}
+		start = end
+	}
+	n := 0
+	for s.Next() {
+		n++
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(rows) {
+		t.Errorf("read %d rows, want %d", n, len(rows))
 	}
 }
 
