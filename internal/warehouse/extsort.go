@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"unsafe"
@@ -24,7 +25,8 @@ import (
 // read. Memory stays at the buffers and the runs' read buffers (runReadBudget between them up to
 // 2048 runs, 32 GB of JSON; minRunReadBytes each beyond); the disk holds the model's JSON once
 // (in os.TempDir(), which TMPDIR sets), in one file removed as soon as it is created, so nothing
-// is left behind even by a runner that is killed, and a model of any size holds one file
+// is left behind even by a runner that is killed (on Windows, where an open file cannot be
+// removed, it is removed when the sort closes), and a model of any size holds one file
 // descriptor.
 
 // SortBufferBytes is the memory the runner's sort by key fills before it writes a sorted run to
@@ -137,12 +139,14 @@ type sortedStream struct {
 	cols     []controlplane.Column
 	bufBytes int
 	file     *os.File // the runs, one after the other (nil: none was written)
-	w        *bufio.Writer
-	ends     []int64    // where each run in file ends
-	runs     []*sortRun // a heap by current key while merging
-	err      error
-	cur      sortedRow
-	started  bool
+	// removeAtClose names file when it could not be removed while open.
+	removeAtClose string
+	w             *bufio.Writer
+	ends          []int64    // where each run in file ends
+	runs          []*sortRun // a heap by current key while merging
+	err           error
+	cur           sortedRow
+	started       bool
 }
 
 // sortedRow is the current row: its key and its columns' JSON.
@@ -231,6 +235,10 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 			b.data = in.AppendValue(append(b.data, 0, 0, 0, 0), c)
 			binary.LittleEndian.PutUint32(b.data[at:], uint32(len(b.data)-at-lenSize))
 		}
+		if size := len(b.data) - int(e.off) - lenSize; size > math.MaxUint32 {
+			_ = wait()
+			return fmt.Errorf("a row of the model holds %d bytes of JSON; the runner's sort by key takes rows below 4 GB", size)
+		}
 		binary.LittleEndian.PutUint32(b.data[e.off:], uint32(len(b.data))-e.off-lenSize)
 		b.entries = append(b.entries, e)
 		if len(b.data)+len(b.entries)*entryBytes >= s.bufBytes {
@@ -275,7 +283,10 @@ func (s *sortedStream) spill(b *sortBuf) error {
 			return diskErr(err)
 		}
 		// Removed at once: the open file stays readable, and a killed runner leaves nothing.
-		_ = os.Remove(f.Name())
+		// Where an open file cannot be removed (Windows), Close removes it.
+		if err := os.Remove(f.Name()); err != nil {
+			s.removeAtClose = f.Name()
+		}
 		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
 	end := int64(0)
@@ -482,6 +493,10 @@ func (s *sortedStream) Err() error { return s.err }
 func (s *sortedStream) Close() error {
 	if s.file != nil {
 		_ = s.file.Close()
+	}
+	if s.removeAtClose != "" {
+		_ = os.Remove(s.removeAtClose)
+		s.removeAtClose = ""
 	}
 	s.file, s.w, s.runs = nil, nil, nil
 	return nil
