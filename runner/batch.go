@@ -39,12 +39,16 @@ type batchPool chan *batch
 
 func newBatchPool(n int) batchPool { return make(batchPool, n) }
 
-func (bp batchPool) get(op string, size int) *batch {
+// get returns a batch for up to size records, from the pool or new. A new batch's buffer holds
+// bufHint bytes of records before it grows (the size of the batches filled before it), so it is
+// not grown by doubling, with a copy each time, to a batch's size.
+func (bp batchPool) get(op string, size, bufHint int) *batch {
 	var b *batch
 	select {
 	case b = <-bp:
 	default:
-		b = &batch{ends: make([]int, 0, size), keys: make([]string, 0, size)}
+		b = &batch{buf: make([]byte, 0, bufHint), ends: make([]int, 0, size), keys: make([]string, 0, size),
+			hashes: make([]byte, 0, size*controlplane.HashSize), isNew: make([]bool, 0, size), keyAt: make([]int32, 0, 2*size)}
 	}
 	b.op = op
 	b.packed = make([]byte, 0, b.packedHint+b.packedHint/8)
