@@ -1,13 +1,15 @@
 package runner
 
 import (
+	"unsafe"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // batch is up to batch_size records of one operation, encoded once. Its keys are packed once too,
 // as intents and the delivery log store them (controlplane.PackKeys), as the records are added:
 // the packed keys are the batch's intent and its delivery-log row, and its keys (as strings) are
-// substrings of one copy of them. Batches are reused through their pipeline's batchPool once the
+// substrings of them. Batches are reused through their pipeline's batchPool once the
 // committer has taken what it needs from them.
 type batch struct {
 	op     string
@@ -37,12 +39,16 @@ type batchPool chan *batch
 
 func newBatchPool(n int) batchPool { return make(batchPool, n) }
 
-func (bp batchPool) get(op string, size int) *batch {
+// get returns a batch for up to size records, from the pool or new. A new batch's buffer holds
+// bufHint bytes of records before it grows (the size of the batches filled before it), so it is
+// not grown by doubling, with a copy each time, to a batch's size.
+func (bp batchPool) get(op string, size, bufHint int) *batch {
 	var b *batch
 	select {
 	case b = <-bp:
 	default:
-		b = &batch{ends: make([]int, 0, size), keys: make([]string, 0, size)}
+		b = &batch{buf: make([]byte, 0, bufHint), ends: make([]int, 0, size), keys: make([]string, 0, size),
+			hashes: make([]byte, 0, size*controlplane.HashSize), isNew: make([]bool, 0, size), keyAt: make([]int32, 0, 2*size)}
 	}
 	b.op = op
 	b.packed = make([]byte, 0, b.packedHint+b.packedHint/8)
@@ -82,7 +88,9 @@ func (b *batch) add(r *record) {
 
 // seal sets the batch's keys once every record is added.
 func (b *batch) seal() {
-	s := string(b.packed) // one allocation for the batch's keys, not one per key
+	// The keys are substrings of packed itself, not of a copy: packed is never written once the
+	// batch is sealed (a reused batch gets a new one), so the strings never change.
+	s := unsafe.String(unsafe.SliceData(b.packed), len(b.packed))
 	for i := 0; i < len(b.keyAt); i += 2 {
 		k := s[b.keyAt[i]:b.keyAt[i+1]]
 		b.keys = append(b.keys, k)

@@ -15,7 +15,7 @@ import (
 func TestBatchPacksKeysOnceAndReuseKeepsThem(t *testing.T) {
 	pool := newBatchPool(1)
 	fill := func(prefix string, n int) (*batch, []string) {
-		b := pool.get("changed", n)
+		b := pool.get("changed", n, 0)
 		var keys []string
 		for i := range n {
 			k := fmt.Sprintf("%s%03d", prefix, i)
@@ -54,7 +54,7 @@ func BenchmarkBatch(b *testing.B) {
 	var r record
 	b.ReportAllocs()
 	for b.Loop() {
-		bt := pool.get("changed", 1000)
+		bt := pool.get("changed", 1000, 0)
 		for i := range src.keys {
 			r = record{kind: kindNew, key: src.keys[i], obj: src.objs[i]}
 			bt.add(&r)

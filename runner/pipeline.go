@@ -99,12 +99,14 @@ var (
 // produce runs the diff and groups the records to send into batches of one operation each.
 func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
 	var open [3]*batch // by operation's kind: new (when split), changed, deleted
+	bufHint := 0       // the largest batch's records so far, and an eighth more
 	ops := envelopeBatchOps
 	if p.splitNew {
 		ops = requestBatchOps
 	}
 	send := func(b *batch) error {
 		b.seal()
+		bufHint = max(bufHint, len(b.buf)+len(b.buf)/8)
 		select {
 		case out <- b:
 			return nil
@@ -118,7 +120,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 			i = kindChanged
 		}
 		if open[i] == nil {
-			open[i] = p.batches.get(op, p.size)
+			open[i] = p.batches.get(op, p.size, bufHint)
 		}
 		open[i].add(r)
 		if open[i].len() >= p.size {

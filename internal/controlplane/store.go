@@ -95,6 +95,23 @@ func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
 // methods (Ping, RiverDriver, ...).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// onConn runs fn on one connection: one of the pool's, or the store's transaction's (whose
+// statements then run in it).
+func (s *Store) onConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	if s.pool != nil {
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Release()
+		return fn(c.Conn())
+	}
+	if tx, ok := s.db.(pgx.Tx); ok {
+		return fn(tx.Conn())
+	}
+	return fmt.Errorf("the store's database is a %T, neither a pool nor a transaction", s.db)
+}
+
 // DB is what the store's statements run on, for tests that inspect or change rows behind the
 // store's back: on a store over a transaction, only that transaction sees its rows.
 func (s *Store) DB() DB { return s.db }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -273,32 +274,51 @@ type Intent struct {
 }
 
 // RecordIntents durably records that the keys of these batches of run runID may be delivered
-// from now on. It fails with ErrLockLost, recording nothing, once the fence moved on.
+// from now on. It fails with ErrLockLost, recording nothing, once the fence moved on. buf is
+// scratch space, returned for the next call.
 func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []Intent, buf []byte) ([]byte, error) {
-	batches := make([]int32, len(intents))
-	packed := make([][]byte, len(intents))
 	buf = buf[:0]
-	ends := make([]int, len(intents))
+	// Keys given as strings are packed first, into buf; their spans are kept as offsets since
+	// buf may move as it grows.
+	type span struct{ start, end int }
+	spans := make([]span, len(intents))
 	for i, in := range intents {
-		batches[i] = in.Batch
 		if in.Packed == nil {
+			spans[i].start = len(buf)
 			buf = appendKeyList(buf, in.Keys)
+			spans[i].end = len(buf)
 		}
-		ends[i] = len(buf)
 	}
-	start := 0
-	for i, end := range ends {
-		packed[i] = buf[start:end]
-		if p := intents[i].Packed; p != nil {
-			packed[i] = p
+	params := len(buf)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(l.fence.syncID))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(runID))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(l.fence.token))
+	batches := len(buf)
+	buf = appendArrayHeader(buf, oidInt4, len(intents))
+	for _, in := range intents {
+		buf = binary.BigEndian.AppendUint32(buf, 4)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(in.Batch))
+	}
+	keys := len(buf)
+	buf = appendArrayHeader(buf, oidBytea, len(intents))
+	for i, in := range intents {
+		p := in.Packed
+		if p == nil {
+			p = buf[spans[i].start:spans[i].end]
 		}
-		start = end
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(p)))
+		buf = append(buf, p...)
 	}
-	// One statement: the fence is read and held by the statement that inserts.
-	tag, err := l.store.db.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
-		SELECT $1, $2, t.b, t.k FROM unnest($4::int4[], $5::bytea[]) AS t (b, k)
-		WHERE EXISTS (SELECT 1 FROM backflow.sync_fences f WHERE f.sync_id = $1 AND f.token = $3 FOR SHARE)`,
-		l.fence.syncID, runID, l.fence.token, batches, packed)
+	values := [][]byte{buf[params : params+8], buf[params+8 : params+16], buf[params+16 : batches], buf[batches:keys], buf[keys:]}
+	var tag pgconn.CommandTag
+	err := l.store.onConn(ctx, func(c *pgx.Conn) error {
+		sd, err := c.Prepare(ctx, recordIntentsStmt, recordIntentsSQL)
+		if err != nil {
+			return err
+		}
+		tag, err = c.PgConn().ExecPrepared(ctx, sd.Name, values, binaryParams[:], nil).Close()
+		return err
+	})
 	if err != nil {
 		return buf, fmt.Errorf("record the keys about to be sent: %w", err)
 	}
@@ -306,6 +326,36 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 		return buf, l.noteLoss(ErrLockLost)
 	}
 	return buf, nil
+}
+
+// recordIntentsSQL records intents in one statement: the fence is read and held by the statement
+// that inserts. Its parameters are sent as RecordIntents encodes them (binaryParams): the keys of
+// a group of batches are half a megabyte, which pgx's own encoding would copy into a buffer grown
+// by doubling on every call.
+const (
+	recordIntentsStmt = "backflow_record_intents"
+	recordIntentsSQL  = `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
+		SELECT $1::int8, $2::int8, t.b, t.k FROM unnest($4::int4[], $5::bytea[]) AS t (b, k)
+		WHERE EXISTS (SELECT 1 FROM backflow.sync_fences f WHERE f.sync_id = $1::int8 AND f.token = $3::int8 FOR SHARE)`
+)
+
+// binaryParams are recordIntentsSQL's parameter formats: all binary.
+var binaryParams = [5]int16{1, 1, 1, 1, 1}
+
+// Element types of the binary arrays RecordIntents encodes.
+const (
+	oidInt4  = 23
+	oidBytea = 17
+)
+
+// appendArrayHeader appends the header of a one-dimensional binary array of n elements of type
+// oid without NULLs (Postgres's array_send): its elements follow, each a length and its bytes.
+func appendArrayHeader(buf []byte, oid uint32, n int) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1) // dimensions
+	buf = binary.BigEndian.AppendUint32(buf, 0) // no NULLs
+	buf = binary.BigEndian.AppendUint32(buf, oid)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(n))
+	return binary.BigEndian.AppendUint32(buf, 1) // lower bound
 }
 
 // adoptChunk is how many keys AdoptIntents writes per statement.

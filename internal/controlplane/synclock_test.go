@@ -132,12 +132,14 @@ func TestIntentsAreAdopted(t *testing.T) {
 		NewHashes: [][]byte{h, h}, PageEnds: []int{2}}); err != nil {
 		t.Fatal(err)
 	}
+	packed, _, _ := controlplane.PackKeys(nil, []string{"f", "g"}) // batch 3's keys come packed
 	if _, err := a.RecordIntents(ctx, run.ID, []controlplane.Intent{
-		{Batch: 1, Keys: []string{"", "d"}}, {Batch: 2, Keys: []string{"c", "e"}},
+		{Batch: 1, Keys: []string{"", "d"}}, {Batch: 3, Packed: packed}, {Batch: 2, Keys: []string{"c", "e"}},
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"": "unconfirmed", "a": "confirmed", "c": "unconfirmed", "d": "unconfirmed", "e": "unconfirmed"}
+	want := map[string]string{"": "unconfirmed", "a": "confirmed", "c": "unconfirmed", "d": "unconfirmed", "e": "unconfirmed",
+		"f": "unconfirmed", "g": "unconfirmed"}
 	if diff := cmp.Diff(want, ledgerView(t, store, y.ID)); diff != "" {
 		t.Errorf("ledger with intents (-want +got):\n%s", diff)
 	}
@@ -157,8 +159,8 @@ func TestIntentsAreAdopted(t *testing.T) {
 	}
 	defer b.Release()
 	n, err := b.AdoptIntents(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("AdoptIntents = %d, %v; want 2", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("AdoptIntents = %d, %v; want 4", n, err)
 	}
 	if diff := cmp.Diff(want, ledgerView(t, store, y.ID)); diff != "" {
 		t.Errorf("ledger after adoption (-want +got):\n%s", diff)

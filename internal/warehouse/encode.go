@@ -205,6 +205,17 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain8 reports whether the first 8 bytes of s are plain ASCII a JSON string holds as they are:
+// none has the high bit, none is below 0x20, none is '"' or '\\'.
+func plain8(s []byte) bool {
+	x := binary.LittleEndian.Uint64(s)
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	ctl := (x - lo*0x20) &^ x                  // high bit where byte < 0x20 (or ≥ 0x80)
+	quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"') // high bit where byte == '"'
+	bsl := ((x ^ lo*'\\') - lo) &^ (x ^ lo*'\\')
+	return (ctl|quo|bsl|x)&hi == 0
+}
+
 // appendString appends s as a JSON string. Invalid UTF-8 (possible from a SQL_ASCII database)
 // becomes U+FFFD so the body stays valid JSON.
 func appendString(b, s []byte) []byte {
@@ -213,16 +224,12 @@ func appendString(b, s []byte) []byte {
 	for i := 0; i < len(s); {
 		// Skip 8 plain ASCII bytes at a time: none has the high bit, none is below 0x20, none
 		// is '"' or '\\'.
-		for i+8 <= len(s) {
-			x := binary.LittleEndian.Uint64(s[i:])
-			const lo, hi = 0x0101010101010101, 0x8080808080808080
-			ctl := (x - lo*0x20) &^ x                  // high bit where byte < 0x20 (or ≥ 0x80)
-			quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"') // high bit where byte == '"'
-			bsl := ((x ^ lo*'\\') - lo) &^ (x ^ lo*'\\')
-			if (ctl|quo|bsl|x)&hi != 0 {
-				break
-			}
+		for i+8 <= len(s) && plain8(s[i:]) {
 			i += 8
+		}
+		// Fewer than 8 bytes left: when the string's last 8 bytes are plain, so are they.
+		if i+8 > len(s) && len(s) >= 8 && plain8(s[len(s)-8:]) {
+			i = len(s)
 		}
 		if i >= len(s) {
 			break

@@ -40,6 +40,26 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// One byte to escape (or not plain ASCII) at each position of plain strings of every length up
+// to 24: the 8-byte skips, and the check of a string's last 8 bytes, must stop at it.
+func TestAppendStringOneSpecialByte(t *testing.T) {
+	for _, special := range []string{"\"", "\\", "\n", "\x00", "\x1f", "é", "\xff"} {
+		for n := 1; n <= 24; n++ {
+			for at := 0; at < n; at++ {
+				s := strings.Repeat("a", at) + special + strings.Repeat("b", n-at-1)
+				got := appendString(nil, []byte(s))
+				var back string
+				if err := json.Unmarshal(got, &back); err != nil {
+					t.Fatalf("%q → %s: %v", s, got, err)
+				}
+				if want := string([]rune(s)); back != want {
+					t.Fatalf("%q → %s → %q, want %q", s, got, back, want)
+				}
+			}
+		}
+	}
+}
+
 func TestAppendTimestampMatchesTime(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

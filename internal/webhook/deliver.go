@@ -224,7 +224,13 @@ var defaultClient = func() *http.Client {
 	t.MaxIdleConnsPerHost = 64
 	// The same timeouts as http.DefaultTransport's dialer.
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: netpolicy.Control}
-	t.DialContext = dialer.DialContext
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return wholeBodyConn{c}, nil
+	}
 	t.Proxy = netpolicy.ProxyFromEnvironment
 	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects, Transport: t}
 }()
