@@ -1,16 +1,19 @@
 package warehouse
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -71,6 +74,12 @@ func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error
 	}
 	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
 	cfg.RuntimeParams["client_encoding"] = "UTF8"
+	// The model's rows come in 8 KB chunks (Postgres's send buffer) as fast as the warehouse
+	// makes them, and pgx reads into a buffer of that size: read what has arrived, up to 128 KiB,
+	// in one system call instead of one per chunk.
+	cfg.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, 128<<10), w)
+	}
 	pg, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the warehouse: %w", err)
