@@ -282,7 +282,7 @@ func TestSortByKeyNarrowRows(t *testing.T) {
 }
 
 // BenchmarkSortByKey: the runner's sort of 200000 rows of about 250 bytes (the bench's users'
-// size), spilled in runs of 16 MB as a read of the model does.
+// size), spilled in runs of 12 MB as a read of the model does.
 func BenchmarkSortByKey(b *testing.B) {
 	rows := make([][][]byte, 200000)
 	for i := range rows {
