@@ -625,16 +625,7 @@ func (r *duckRows) AppendValue(buf []byte, col int) []byte {
 }
 
 func (r *duckRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
-	buf = append(buf, '{')
-	for i, c := range cols {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, names[i]...)
-		buf = append(buf, ':')
-		buf = r.vecs[c].appendJSON(buf, r.s.row)
-	}
-	return append(buf, '}')
+	return appendObject(r, buf, cols, names)
 }
 
 func (r *duckRows) Err() error { return r.err }

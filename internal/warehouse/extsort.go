@@ -475,16 +475,7 @@ func (s *sortedStream) AppendValue(buf []byte, col int) []byte {
 
 // AppendObject appends {"name":value,...} for the given columns.
 func (s *sortedStream) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
-	buf = append(buf, '{')
-	for i, c := range cols {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, names[i]...)
-		buf = append(buf, ':')
-		buf = append(buf, s.cur.vals[c]...)
-	}
-	return append(buf, '}')
+	return appendObject(s, buf, cols, names)
 }
 
 // Err returns the error that ended the merge, if any.

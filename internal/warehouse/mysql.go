@@ -522,16 +522,7 @@ func (r *myRows) AppendValue(buf []byte, col int) []byte {
 }
 
 func (r *myRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
-	buf = append(buf, '{')
-	for i, c := range cols {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, names[i]...)
-		buf = append(buf, ':')
-		buf = r.codecs[c].appendJSON(buf, r.raw[c])
-	}
-	return append(buf, '}')
+	return appendObject(r, buf, cols, names)
 }
 
 func (r *myRows) Err() error { return r.err }

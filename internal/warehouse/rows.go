@@ -177,16 +177,7 @@ func (r *Rows) AppendValue(buf []byte, col int) []byte {
 // AppendObject appends {"name":value,...} for the given column indexes of the current row;
 // names[i] is the JSON-encoded (quoted) name for cols[i], without the colon.
 func (r *Rows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
-	buf = append(buf, '{')
-	for i, c := range cols {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, names[i]...)
-		buf = append(buf, ':')
-		buf = r.codecs[c].appendJSON(buf, r.vals[c])
-	}
-	return append(buf, '}')
+	return appendObject(r, buf, cols, names)
 }
 
 // Err returns the error that ended the iteration, if any.

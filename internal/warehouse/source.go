@@ -69,6 +69,21 @@ type Stream interface {
 	Close() error
 }
 
+// appendObject is every Stream's AppendObject: {"name":value,...} for cols, each value from
+// s.AppendValue.
+func appendObject(s Stream, buf []byte, cols []int, names [][]byte) []byte {
+	buf = append(buf, '{')
+	for i, c := range cols {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, names[i]...)
+		buf = append(buf, ':')
+		buf = s.AppendValue(buf, c)
+	}
+	return append(buf, '}')
+}
+
 // drivers maps a connection kind to the driver that reads it: a new warehouse is one file
 // that registers itself here (in its init) and a line in the conformance suite.
 var drivers = map[string]func(*controlplane.Connection) Source{}
