@@ -6,12 +6,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/tempfile"
 )
 
 // Guards: a run that would exceed its sync's guard sends nothing, not even what comes before the
@@ -46,9 +46,9 @@ func incrementalGuard(g controlplane.Guard) controlplane.Guard {
 type guardBuffer struct {
 	arena []byte
 	recs  []bufferedRecord
-	file  *os.File      // the spilled records, if any
-	w     *bufio.Writer // writes to file
-	enc   []byte        // scratch
+	file  *tempfile.File // the spilled records, if any
+	w     *bufio.Writer  // writes to file
+	enc   []byte         // scratch
 }
 
 type bufferedRecord struct {
@@ -68,11 +68,10 @@ func (g *guardBuffer) add(r *record) error {
 		return nil
 	}
 	if g.file == nil {
-		f, err := os.CreateTemp("", "backflow-guard-*")
+		f, err := tempfile.Create("backflow-guard-*")
 		if err != nil {
 			return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
 		}
-		_ = os.Remove(f.Name()) // gone when closed, even if the runner dies
 		g.file, g.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
 	// kind, stored, hash, uvarint key length, key, uvarint object length, object

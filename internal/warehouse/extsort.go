@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/tempfile"
 )
 
 // The key order (source.go) made by the runner instead of the warehouse. A driver whose own
@@ -139,15 +140,13 @@ func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, e
 type sortedStream struct {
 	cols     []controlplane.Column
 	bufBytes int
-	file     *os.File // the runs, one after the other (nil: none was written)
-	// removeAtClose names file when it could not be removed while open.
-	removeAtClose string
-	w             *bufio.Writer
-	ends          []int64    // where each run in file ends
-	runs          []*sortRun // a heap by current key while merging
-	err           error
-	cur           sortedRow
-	started       bool
+	file     *tempfile.File // the runs, one after the other (nil: none was written)
+	w        *bufio.Writer
+	ends     []int64    // where each run in file ends
+	runs     []*sortRun // a heap by current key while merging
+	err      error
+	cur      sortedRow
+	started  bool
 }
 
 // sortedRow is the current row: its key and its columns' JSON.
@@ -279,14 +278,9 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 func (s *sortedStream) spill(b *sortBuf) error {
 	b.sort()
 	if s.file == nil {
-		f, err := os.CreateTemp("", "backflow-sort-*")
+		f, err := tempfile.Create("backflow-sort-*")
 		if err != nil {
 			return diskErr(err)
-		}
-		// Removed at once: the open file stays readable, and a killed runner leaves nothing.
-		// Where an open file cannot be removed (Windows), Close removes it.
-		if err := os.Remove(f.Name()); err != nil {
-			s.removeAtClose = f.Name()
 		}
 		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
@@ -485,10 +479,6 @@ func (s *sortedStream) Err() error { return s.err }
 func (s *sortedStream) Close() error {
 	if s.file != nil {
 		_ = s.file.Close()
-	}
-	if s.removeAtClose != "" {
-		_ = os.Remove(s.removeAtClose)
-		s.removeAtClose = ""
 	}
 	s.file, s.w, s.runs = nil, nil, nil
 	return nil

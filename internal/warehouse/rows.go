@@ -27,9 +27,9 @@ type Rows struct {
 	closed bool
 }
 
-// Open runs query on the warehouse wh and streams its rows ordered by the key column's text
-// form, byte-wise (the order of the control plane's ledger, `key text COLLATE "C"`), NULL keys
-// last. keyColumn must be a column of the query's result. SQL the warehouse rejects returns an
+// Open runs query on the warehouse wh and streams its rows in the warehouse's order, with the key
+// column's text form as Key (Postgres.Open sorts them by it: extsort.go). keyColumn must be a
+// column of the query's result. SQL the warehouse rejects returns an
 // error carrying the warehouse's message. It reads on a Connect connection, so in a read-only
 // transaction with the connection's timeouts. The caller must Close the Rows; that closes the
 // connection too.
@@ -68,10 +68,8 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 			keyColumn, strings.Join(names, ", "))
 	}
 
-	// Sorting by the key's text with the "C" collation makes the order byte-wise whatever the
-	// database's collation. A text or varchar key is its own text form, so it is sorted and
-	// read in place; any other key is added last as text (ORDER BY its position cannot collide
-	// with a model column's name).
+	// A text or varchar key is its own text form, read in place; any other key is added last as
+	// text (a column without a name, so it cannot collide with a model column's).
 	ident := pgx.Identifier{keyColumn}.Sanitize()
 	textKey := cols[keyIdx].Type == "text" || cols[keyIdx].Type == "varchar"
 	nfields := len(cols)
@@ -81,10 +79,9 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	}
 	var wrapped string
 	if textKey {
-		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m%s ORDER BY m.%s COLLATE \"C\" NULLS LAST", query, where, ident)
+		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m%s", query, where)
 	} else {
-		wrapped = fmt.Sprintf("SELECT m.*, ((m.%s)::text COLLATE \"C\") FROM (\n%s\n) AS m%s ORDER BY %d NULLS LAST",
-			ident, query, where, len(cols)+1)
+		wrapped = fmt.Sprintf("SELECT m.*, (m.%s)::text FROM (\n%s\n) AS m%s", ident, query, where)
 		keyIdx = len(cols)
 		nfields++
 	}
