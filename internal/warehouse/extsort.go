@@ -17,10 +17,10 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/tempfile"
 )
 
-// The key order (source.go) made by the runner instead of the warehouse. A driver whose own
-// sort costs more than reading the model (DuckDB's sort under the memory limit Backflow gives
-// it, MySQL's filesort of an expression) reads the model in whatever order the warehouse
-// returns it and passes the rows through sortByKey: each row is encoded to JSON once, column by
+// The key order (source.go) made by the runner instead of the warehouse, whose own sort costs
+// several times reading the model (Postgres's ORDER BY ... COLLATE "C", MySQL's filesort of an
+// expression, DuckDB's sort under the memory limit Backflow gives it). Every driver reads the
+// model in whatever order the warehouse returns it and passes the rows through sortByKey: each row is encoded to JSON once, column by
 // column, into a buffer of SortBufferBytes; a full buffer is sorted by key and written to a
 // temporary file (a run, after the runs before it), and the runs are merged as the rows are
 // read. Memory stays at the buffers and the runs' read buffers (runReadBudget between them up to

@@ -17,10 +17,9 @@ import (
 // key 10 sorts before 9 ("1" < "9"). It is the order of the control plane's ledger
 // (`key text COLLATE "C"`), which the runner merges the model against: a driver that sorts any
 // other way (by number, by a collation) makes the runner resend records and, for mirror syncs,
-// delete them. A driver either has the warehouse sort with an ORDER BY that compares the key's
-// text as bytes, whatever the column's type or collation (Postgres), or reads the model unsorted
-// and passes its rows through sortByKey (extsort.go), which sorts them in the runner (MySQL,
-// DuckDB: their own sorts cost several times the read); the conformance suite
+// delete them. Every driver reads the model unsorted and passes its rows through sortByKey
+// (extsort.go), which sorts them in the runner by the key's bytes, whatever the column's type or
+// collation: the warehouses' own sorts cost them several times the read; the conformance suite
 // (runner/conformance_test.go) checks the order per driver with keys that collations get wrong.
 
 // Source is one warehouse connection as Backflow reads it: each driver (postgres_source.go,
