@@ -115,34 +115,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"postgres": schema.SingleNestedAttribute{
 				MarkdownDescription: "A Postgres warehouse. Conflicts with the other blocks.",
 				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"url": schema.StringAttribute{
-						MarkdownDescription: "Postgres URL of the warehouse, e.g. `postgres://reader:secret@host:5432/analytics`, " +
-							"or keyword/value settings (`host=... dbname=...`). Refused at plan time when it does not parse " +
-							"(the message never shows it). Sensitive.",
-						Required:   true,
-						Sensitive:  true,
-						Validators: []validator.String{postgresURLValidator{}},
-					},
-					"statement_timeout": schema.StringAttribute{
-						MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
-							"`30s`, `5m` or `2h` (above zero, at most `" + warehouse.FormatDuration(MaxStatementTimeout) + "`). " +
-							"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
-							"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
-							"your longest run. Unset: `" + warehouse.FormatDuration(warehouse.DefaultStatementTimeout) + "`.",
-						Optional:   true,
-						Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
-					},
-					"lock_timeout": schema.StringAttribute{
-						MarkdownDescription: "Longest time a model read waits for a lock (e.g. behind a migration that " +
-							"locks a table), as a Go duration such as `10s` (above zero, at most `" +
-							warehouse.FormatDuration(MaxLockTimeout) + "`). Applies to every read of a model on this warehouse: " +
-							"runs, `backflow-runner test`, dry runs and the plan-time describe. Unset: `" +
-							warehouse.FormatDuration(warehouse.DefaultLockTimeout) + "`.",
-						Optional:   true,
-						Validators: []validator.String{timeoutValidator{max: MaxLockTimeout}},
-					},
-				},
+				Attributes:          postgresAttributes(),
 				Validators: []validator.Object{
 					objectvalidator.ExactlyOneOf(path.MatchRoot("postgres"), path.MatchRoot("mysql"), path.MatchRoot("duckdb"),
 						path.MatchRoot("webhook")),

@@ -25,8 +25,9 @@ func timeoutAttributes(statementHow, lockHow string) map[string]schema.Attribute
 			MarkdownDescription: "Longest time one statement of a model read may run, as a Go duration such as " +
 				"`30s`, `5m` or `2h` (above zero, at most `" + warehouse.FormatDuration(MaxStatementTimeout) + "`). " +
 				"Applies to every read of a model on this warehouse: runs, `backflow-runner test`, dry runs " +
-				"and the plan-time describe. A run's read lasts as long as its delivery, so keep it above " +
-				"your longest run. " + statementHow + "Unset: `" + warehouse.FormatDuration(warehouse.DefaultStatementTimeout) + "`.",
+				"and the plan-time describe. A run reads the whole model before it sends a record (the runner " +
+				"sorts the rows by key), so a read lasts as long as the warehouse takes to return every row, " +
+				"not as long as the delivery. " + statementHow + "Unset: `" + warehouse.FormatDuration(warehouse.DefaultStatementTimeout) + "`.",
 			Optional:   true,
 			Validators: []validator.String{timeoutValidator{max: MaxStatementTimeout}},
 		},
@@ -130,4 +131,19 @@ func duckdbBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute
 		},
 		PlanModifiers: []planmodifier.Object{replaceOnKind},
 	}
+}
+
+// postgresAttributes are the `postgres` block's attributes: its URL and the timeouts.
+func postgresAttributes() map[string]schema.Attribute {
+	attrs := timeoutAttributes("", "Applies to every read of a model on this warehouse: "+
+		"runs, `backflow-runner test`, dry runs and the plan-time describe. ")
+	attrs["url"] = schema.StringAttribute{
+		MarkdownDescription: "Postgres URL of the warehouse, e.g. `postgres://reader:secret@host:5432/analytics`, " +
+			"or keyword/value settings (`host=... dbname=...`). Refused at plan time when it does not parse " +
+			"(the message never shows it). Sensitive.",
+		Required:   true,
+		Sensitive:  true,
+		Validators: []validator.String{postgresURLValidator{}},
+	}
+	return attrs
 }

@@ -28,8 +28,9 @@ import (
 // with a message that says so, before anything runs.
 
 // Defaults of a Postgres connection's zero StatementTimeout and LockTimeout. A run's read lasts
-// as long as its delivery (rows stream as fast as the endpoint takes them), so the statement
-// timeout is generous; waiting for a lock has no such reason.
+// as long as the warehouse takes to return every row (the runner sorts them before it sends
+// any), which for a large model is long, so the statement timeout is generous; waiting for a
+// lock has no such reason.
 const (
 	DefaultStatementTimeout = time.Hour
 	DefaultLockTimeout      = 10 * time.Second
