@@ -340,7 +340,7 @@ func (j *job) meta(runAt time.Time) *webhook.Meta {
 // for runs, dry runs and tests alike. since, when set, reads only the rows at or after a cursor
 // value (an incremental read).
 func (j *job) openModel(ctx context.Context, query string, since *warehouse.Since) (warehouse.Stream, *mapper, error) {
-	rows, err := j.src.Open(ctx, query, j.sync.PrimaryKey, since)
+	rows, err := warehouse.Read(ctx, j.src, query, j.sync.PrimaryKey, since)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}

@@ -283,9 +283,9 @@ func duckStatementName(t duckdb.StmtType) string {
 }
 
 // Open reads the model under one statement timeout for the whole read, as Postgres's does
-// for its one query, and the runner sorts its rows by key (sortByKey): DuckDB's own sort, under
+// for its one query, in DuckDB's order (Read sorts the rows by key: DuckDB's own sort, under
 // a memory limit a runner can afford, spilled and merged at several times the cost of the read,
-// and its memory grew with the model. When a model (its own joins, aggregates or ORDER BY) runs
+// and its memory grew with the model). When a model (its own joins, aggregates or ORDER BY) runs
 // out of Backflow's memory_limit before the first row, the read starts again with four times
 // the limit, up to DuckDBMaxMemoryLimitMB, rather than failing (init_sql that sets memory_limit
 // decides alone).
@@ -314,7 +314,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 			return nil, explain(err)
 		}
 		r.cancel, r.explain = cancel, explain
-		return sortByKey(ctx, r)
+		return r, nil
 	}
 }
 
@@ -565,7 +565,7 @@ func (s *duckStream) wait() {
 	}
 }
 
-// duckRows streams a DuckDB model in DuckDB's order (sortByKey then sorts it by key).
+// duckRows streams a DuckDB model in DuckDB's order.
 type duckRows struct {
 	c       *duckConn
 	s       *duckStream

@@ -44,8 +44,8 @@ import (
 // strings.
 //
 // Key order: the model is read unsorted with the key's text in utf8mb4 cast to BINARY as an extra
-// column, and the runner sorts the rows by those bytes (sortByKey), whatever the column's
-// collation (source.go states the rule).
+// column, whose bytes Read sorts the rows by, whatever the column's collation (source.go states
+// the rule).
 type MySQL struct{ cfg *controlplane.MySQLConfig }
 
 func init() {
@@ -398,9 +398,7 @@ func (m *MySQL) Open(ctx context.Context, query, keyColumn string, since *Since)
 		c.close()
 		return nil, err
 	}
-	// MySQL's filesort of the key's bytes costs the server several times the read: the runner
-	// sorts instead.
-	return sortByKey(ctx, r)
+	return r, nil
 }
 
 func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since) (*myRows, error) {

@@ -11,7 +11,7 @@ import (
 )
 
 // Postgres is the Postgres driver: the Source over this package's Connect, Describe and Open
-// (readonly.go holds its read-only guarantee, rows.go its reader; extsort.go sorts by key).
+// (readonly.go holds its read-only guarantee, rows.go its reader).
 type Postgres struct{ cfg *controlplane.PostgresConfig }
 
 func init() {
@@ -30,10 +30,7 @@ func (p *Postgres) Open(ctx context.Context, query, keyColumn string, since *Sin
 	if err != nil {
 		return nil, err
 	}
-	// The runner sorts by key, not the warehouse: measured at 1M rows, Postgres's sort took half
-	// or more of a run's warehouse CPU and held back the first row until it was done (README,
-	// Performance).
-	return sortByKey(ctx, r)
+	return r, nil
 }
 
 func (p *Postgres) Ping(ctx context.Context) error {

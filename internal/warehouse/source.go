@@ -17,7 +17,7 @@ import (
 // key 10 sorts before 9 ("1" < "9"). It is the order of the control plane's ledger
 // (`key text COLLATE "C"`), which the runner merges the model against: a driver that sorts any
 // other way (by number, by a collation) makes the runner resend records and, for mirror syncs,
-// delete them. Every driver reads the model unsorted and passes its rows through sortByKey
+// delete them. Every driver reads the model unsorted and Read passes its rows through sortByKey
 // (extsort.go), which sorts them in the runner by the key's bytes, whatever the column's type or
 // collation: the warehouses' own sorts cost them several times the read; the conformance suite
 // (runner/conformance_test.go) checks the order per driver with keys that collations get wrong.
@@ -30,8 +30,9 @@ type Source interface {
 	// Describe returns the columns of query's result without reading it to completion. SQL the
 	// warehouse rejects returns an error carrying the warehouse's message.
 	Describe(ctx context.Context, query string) ([]controlplane.Column, error)
-	// Open streams query's rows in the key order above. keyColumn must be a column of the result.
-	// since, when set, narrows the read to the rows at or after a cursor value (see Since).
+	// Open streams query's rows in the warehouse's order, with the key's canonical text as
+	// Stream.Key (Read sorts them). keyColumn must be a column of the result. since, when set,
+	// narrows the read to the rows at or after a cursor value (see Since).
 	Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error)
 	// Ping connects and starts a read: the connection test.
 	Ping(ctx context.Context) error
@@ -48,7 +49,19 @@ type Source interface {
 	Timeouts() (statement, lock time.Duration)
 }
 
-// Stream is a model's result streamed in key order. Values are encoded to JSON by the README's
+// Read opens query on src and returns its rows in the key order above: the driver streams them in
+// the warehouse's order, and the runner sorts them (sortByKey, extsort.go).
+func Read(ctx context.Context, src interface {
+	Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error)
+}, query, keyColumn string, since *Since) (Stream, error) {
+	in, err := src.Open(ctx, query, keyColumn, since)
+	if err != nil {
+		return nil, err
+	}
+	return sortByKey(ctx, in)
+}
+
+// Stream is a model's result, streamed. Values are encoded to JSON by the README's
 // rules straight into the caller's buffer; the bytes Key returns are valid until Next.
 type Stream interface {
 	// Columns returns the model's columns.
