@@ -49,9 +49,6 @@ type sortEntry struct {
 	klen   int32  // -1: NULL key
 }
 
-// key returns where e's key is in the buffer: after the record's and the key's lengths.
-func (e sortEntry) key() uint32 { return e.off + 2*lenSize }
-
 // entryBytes is what an entry adds to a buffer's memory: as much as the record of a narrow
 // model's row (a short key and a number), so a buffer counts both.
 const entryBytes = int(unsafe.Sizeof(sortEntry{}))
@@ -62,8 +59,26 @@ func prefixOf(key []byte) (p0, p1 uint64) {
 	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
-// compareKeys orders keys by their bytes, NULL (null) keys last.
-func compareKeys(a []byte, aNull bool, b []byte, bNull bool) int {
+// sortKey is a key as the merge compares it: its bytes (nil and null for NULL) and their first
+// 16 bytes, big-endian and zero-padded (prefixOf), so that most comparisons read no memory but
+// the prefixes.
+type sortKey struct {
+	p0, p1 uint64
+	key    []byte
+	null   bool
+}
+
+// compare orders a and b by their bytes, NULL keys last.
+func (a *sortKey) compare(b *sortKey) int {
+	if c := comparePrefixes(a.p0, a.p1, a.null, b.p0, b.p1, b.null); c != 0 || a.null {
+		return c
+	}
+	return compareTails(a.key, b.key)
+}
+
+// comparePrefixes orders two keys by their first 16 bytes (prefixOf), NULL keys last; 0 when
+// those are equal, and the rest of the keys decides (compareTails) unless both are NULL.
+func comparePrefixes(ap0, ap1 uint64, aNull bool, bp0, bp1 uint64, bNull bool) int {
 	switch {
 	case aNull || bNull:
 		if aNull == bNull {
@@ -73,6 +88,25 @@ func compareKeys(a []byte, aNull bool, b []byte, bNull bool) int {
 			return 1
 		}
 		return -1
+	case ap0 != bp0:
+		if ap0 < bp0 {
+			return -1
+		}
+		return 1
+	case ap1 != bp1:
+		if ap1 < bp1 {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// compareTails orders two keys whose prefixes are equal: by the bytes after them when both are
+// that long, else by all of them (a zero-padded prefix can equal a longer key's).
+func compareTails(a, b []byte) int {
+	if len(a) >= 16 && len(b) >= 16 {
+		return bytes.Compare(a[16:], b[16:])
 	}
 	return bytes.Compare(a, b)
 }
@@ -84,30 +118,18 @@ type sortBuf struct {
 }
 
 func (b *sortBuf) sort() {
-	data := b.data
 	slices.SortFunc(b.entries, func(x, y sortEntry) int {
-		if x.klen >= 0 && y.klen >= 0 {
-			if x.p0 != y.p0 {
-				if x.p0 < y.p0 {
-					return -1
-				}
-				return 1
-			}
-			if x.p1 != y.p1 {
-				if x.p1 < y.p1 {
-					return -1
-				}
-				return 1
-			}
+		if c := comparePrefixes(x.p0, x.p1, x.klen < 0, y.p0, y.p1, y.klen < 0); c != 0 || x.klen < 0 {
+			return c
 		}
-		if x.klen >= 16 && y.klen >= 16 { // the first 16 bytes are equal
-			xk, yk := x.key(), y.key()
-			return bytes.Compare(data[xk+16:xk+uint32(x.klen)], data[yk+16:yk+uint32(y.klen)])
-		}
-		xk, yk := x.key(), y.key()
-		return compareKeys(data[xk:xk+uint32(max(x.klen, 0))], x.klen < 0,
-			data[yk:yk+uint32(max(y.klen, 0))], y.klen < 0)
+		return compareTails(b.key(x), b.key(y))
 	})
+}
+
+// key is e's key (not NULL), in the buffer: after the record's and the key's lengths.
+func (b *sortBuf) key(e sortEntry) []byte {
+	at := e.off + 2*lenSize
+	return b.data[at : at+uint32(e.klen)]
 }
 
 // record returns the whole encoded record of e, its length prefix included.
@@ -146,33 +168,28 @@ type sortedStream struct {
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
-	started  bool
+	moved    bool // Next has returned a row: the top run is to move on first
 }
 
 // sortedRow is the current row: its key and its columns' JSON.
 type sortedRow struct {
-	key    []byte
-	null   bool
-	p0, p1 uint64 // the key's first 16 bytes, as in sortEntry
-	vals   [][]byte
-	record []byte
+	sortKey
+	vals [][]byte
 }
 
 // parse splits an encoded record (without its length) into r.
 func (r *sortedRow) parse(rec []byte, ncols int) error {
-	r.record = rec
 	if len(rec) < lenSize {
 		return errCorruptRun
 	}
 	k := int(binary.LittleEndian.Uint32(rec))
 	rec = rec[lenSize:]
-	r.null = k == 0
-	if r.null {
-		r.key = nil
+	if k == 0 {
+		r.sortKey = sortKey{null: true}
 	} else if k-1 > len(rec) {
 		return errCorruptRun
 	} else {
-		r.key, rec = rec[:k-1], rec[k-1:]
+		r.key, r.null, rec = rec[:k-1], false, rec[k-1:]
 		r.p0, r.p1 = prefixOf(r.key)
 	}
 	r.vals = r.vals[:0]
@@ -269,6 +286,20 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 	for _, end := range s.ends {
 		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(io.NewSectionReader(s.file, start, end-start), size)})
 		start = end
+	}
+	// Each run at its first record, the runs a heap by it.
+	live := s.runs[:0]
+	for _, r := range s.runs {
+		if err := r.next(ncols); err != nil {
+			return err
+		}
+		if !r.done {
+			live = append(live, r)
+		}
+	}
+	s.runs = live
+	for i := len(s.runs)/2 - 1; i >= 0; i-- {
+		s.down(i)
 	}
 	return nil
 }
@@ -381,60 +412,35 @@ func (r *sortRun) next(ncols int) error {
 	return r.row.parse(r.rec[lenSize:], ncols)
 }
 
-func (r *sortRun) less(o *sortRun) bool {
-	a, b := &r.row, &o.row
-	if !a.null && !b.null {
-		if a.p0 != b.p0 {
-			return a.p0 < b.p0
-		}
-		if a.p1 != b.p1 {
-			return a.p1 < b.p1
-		}
-	}
-	return compareKeys(a.key, a.null, b.key, b.null) < 0
-}
+func (r *sortRun) less(o *sortRun) bool { return r.row.compare(&o.row.sortKey) < 0 }
 
 // Columns returns the model's columns.
 func (s *sortedStream) Columns() []controlplane.Column { return s.cols }
 
 // Next moves to the next row in key order: the smallest current row of the runs, which are kept
-// as a binary heap (s.runs[0] is the smallest).
+// as a binary heap (s.runs[0] is the smallest). The first call takes the row fill left at the
+// top; each later one moves the top run on first.
 func (s *sortedStream) Next() bool {
-	if s.err != nil {
+	if s.err != nil || len(s.runs) == 0 {
 		return false
 	}
-	ncols := len(s.cols)
-	if !s.started {
-		s.started = true
-		live := s.runs[:0]
-		for _, r := range s.runs {
-			if err := r.next(ncols); err != nil {
-				s.err = err
-				return false
-			}
-			if !r.done {
-				live = append(live, r)
-			}
-		}
-		s.runs = live
-		for i := len(s.runs)/2 - 1; i >= 0; i-- {
-			s.down(i)
-		}
-	} else if len(s.runs) > 0 {
-		if err := s.runs[0].next(ncols); err != nil {
+	if s.moved {
+		top := s.runs[0]
+		if err := top.next(len(s.cols)); err != nil {
 			s.err = err
 			return false
 		}
-		if s.runs[0].done {
+		if top.done {
 			last := len(s.runs) - 1
 			s.runs[0] = s.runs[last]
 			s.runs = s.runs[:last]
+			if last == 0 {
+				return false
+			}
 		}
 		s.down(0)
 	}
-	if len(s.runs) == 0 {
-		return false
-	}
+	s.moved = true
 	s.cur = s.runs[0].row
 	return true
 }
