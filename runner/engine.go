@@ -112,6 +112,10 @@ type RunOptions struct {
 // Counters are a run's live counters.
 type Counters struct {
 	Extracted, Invalid, New, Changed, Deleted, Delivered, Rejected atomic.Int64
+	// Fetched counts the rows read from the warehouse while the runner sorts them by key, which
+	// it does before any row is compared or sent (Extracted counts them then): the progress of
+	// a long read.
+	Fetched atomic.Int64
 
 	retry retryState                   // see Retrying
 	pacer atomic.Pointer[pacing.Pacer] // see Pace
@@ -338,9 +342,10 @@ func (j *job) meta(runAt time.Time) *webhook.Meta {
 
 // openModel reads query (the model's, or a narrowing of it) in key order, with the sync's mapper:
 // for runs, dry runs and tests alike. since, when set, reads only the rows at or after a cursor
-// value (an incremental read).
-func (j *job) openModel(ctx context.Context, query string, since *warehouse.Since) (warehouse.Stream, *mapper, error) {
-	rows, err := warehouse.Read(ctx, j.src, query, j.sync.PrimaryKey, since)
+// value (an incremental read). fetched, when not nil, counts the rows read while the read goes
+// on (Counters.Fetched).
+func (j *job) openModel(ctx context.Context, query string, since *warehouse.Since, fetched *atomic.Int64) (warehouse.Stream, *mapper, error) {
+	rows, err := warehouse.Read(ctx, j.src, query, j.sync.PrimaryKey, since, fetched)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
@@ -445,7 +450,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if plan.incremental() {
 		run.ReadFrom = plan.since.From
 	}
-	rows, m, err := j.openModel(ctx, query, plan.since)
+	rows, m, err := j.openModel(ctx, query, plan.since, &counters.Fetched)
 	if err != nil {
 		return nil, none, err
 	}

@@ -168,13 +168,19 @@ func TestInvalidKeys(t *testing.T) {
 	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
 		t.Fatal(err)
 	}
-	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	var counters Counters
+	run := f.run(controlplane.RunSucceeded, RunOptions{Counters: &counters})
 	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff(lines("changed 1\nchanged 10\nchanged 3\nchanged 4"), got); diff != "" {
 		t.Fatalf("sent (-want +got):\n%s", diff)
 	}
 	if run.Counts.Invalid != 3 || run.Counts.Extracted != 7 {
 		t.Errorf("counts = %+v, want 3 invalid of 7", run.Counts)
+	}
+	// The live count of rows read (the progress of the read, before the sort hands them on)
+	// ends at every row the warehouse sent, invalid ones too.
+	if n := counters.Fetched.Load(); n != 7 {
+		t.Errorf("Counters.Fetched = %d after the run, want the 7 rows read", n)
 	}
 	var samples []invalidSample
 	if err := json.Unmarshal(run.InvalidSamples, &samples); err != nil {

@@ -143,7 +143,7 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 	if err != nil {
 		return nil, err
 	}
-	rows, m, err := j.openModel(ctx, query, plan.since)
+	rows, m, err := j.openModel(ctx, query, plan.since, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, err
 			"(it has %s); add the column back to the model's SQL or change the sync's primary_key",
 			j.model.Name, j.sync.PrimaryKey, strings.Join(names, ", "))
 	}
-	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey), nil)
+	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey), nil, nil)
 }
 
 // TestResult is the endpoint's answer to a test request.

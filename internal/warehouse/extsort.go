@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -139,14 +140,15 @@ func (b *sortBuf) record(e sortEntry) []byte {
 }
 
 // sortByKey reads in to its end (rows in any order; it is closed before sortByKey returns) and
-// returns the same rows as a Stream in the key order. ctx ends the read.
-func sortByKey(ctx context.Context, in Stream) (Stream, error) {
-	return sortByKeyIn(ctx, in, SortBufferBytes/2)
+// returns the same rows as a Stream in the key order. ctx ends the read; fetched, when not nil,
+// is set to the rows read so far every 1024 rows and at the end.
+func sortByKey(ctx context.Context, in Stream, fetched *atomic.Int64) (Stream, error) {
+	return sortByKeyIn(ctx, in, SortBufferBytes/2, fetched)
 }
 
 // sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
-func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, error) {
-	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes}
+func sortByKeyIn(ctx context.Context, in Stream, bufBytes int, fetched *atomic.Int64) (*sortedStream, error) {
+	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched}
 	err := s.fill(ctx, in)
 	if cerr := in.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -162,6 +164,7 @@ func sortByKeyIn(ctx context.Context, in Stream, bufBytes int) (*sortedStream, e
 type sortedStream struct {
 	cols     []controlplane.Column
 	bufBytes int
+	fetched  *atomic.Int64  // rows read so far, for progress (nil: not counted)
 	file     *tempfile.File // the runs, one after the other (nil: none was written)
 	w        *bufio.Writer
 	ends     []int64    // where each run in file ends
@@ -225,10 +228,16 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 		pending = nil
 		return err
 	}
-	for n := 0; in.Next(); n++ {
-		if n&1023 == 0 && ctx.Err() != nil {
-			_ = wait()
-			return ctx.Err()
+	n := 0
+	for ; in.Next(); n++ {
+		if n&1023 == 0 {
+			if ctx.Err() != nil {
+				_ = wait()
+				return ctx.Err()
+			}
+			if s.fetched != nil {
+				s.fetched.Store(int64(n))
+			}
 		}
 		b := bufs[cur]
 		if b.data == nil {
@@ -274,6 +283,9 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 	}
 	if err := in.Err(); err != nil {
 		return err
+	}
+	if s.fetched != nil {
+		s.fetched.Store(int64(n))
 	}
 	last := bufs[cur]
 	last.sort()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -22,6 +23,7 @@ type sliceStream struct {
 	i      int
 	failAt int // Err after this many rows (0: never)
 	closed bool
+	onNext func(i int) // called with the number of rows read so far, before each Next
 }
 
 func (s *sliceStream) Columns() []controlplane.Column {
@@ -29,6 +31,9 @@ func (s *sliceStream) Columns() []controlplane.Column {
 }
 
 func (s *sliceStream) Next() bool {
+	if s.onNext != nil {
+		s.onNext(s.i)
+	}
 	if s.failAt > 0 && s.i >= s.failAt {
 		return false
 	}
@@ -119,7 +124,7 @@ func TestSortByKey(t *testing.T) {
 			}
 			rand.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 			in := &sliceStream{rows: rows}
-			s, err := sortByKeyIn(context.Background(), in, bufBytes)
+			s, err := sortByKeyIn(context.Background(), in, bufBytes, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,6 +170,35 @@ func TestSortByKey(t *testing.T) {
 	}
 }
 
+// TestSortByKeyFetched: the count of rows read moves while the warehouse is still sending
+// (the progress of a long read, before the sort returns its first row) and ends at every row.
+func TestSortByKeyFetched(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	rows := make([][][]byte, 5000)
+	for i := range rows {
+		rows[i] = [][]byte{[]byte(strconv.Itoa(i)), []byte(`"x"`), []byte("1")}
+	}
+	var fetched atomic.Int64
+	var seen []int64
+	in := &sliceStream{rows: rows, onNext: func(i int) {
+		if i > 0 && i%1000 == 0 {
+			seen = append(seen, fetched.Load())
+		}
+	}}
+	s, err := sortByKeyIn(context.Background(), in, 500, &fetched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := fetched.Load(); got != int64(len(rows)) {
+		t.Errorf("fetched %d once the read is over, want %d", got, len(rows))
+	}
+	// At the 1000th row, 0 (counted every 1024); at the 2000th, 1024; then 2048, 3072, 4096.
+	if want := []int64{0, 1024, 2048, 3072, 4096}; !slices.Equal(seen, want) {
+		t.Errorf("fetched while reading: %v, want %v", seen, want)
+	}
+}
+
 // TestSortByKeyFails: the warehouse's error mid-stream, and the end of the context, end the
 // sort with that error, and the warehouse's stream is closed.
 func TestSortByKeyFails(t *testing.T) {
@@ -173,7 +207,7 @@ func TestSortByKeyFails(t *testing.T) {
 		rows[i] = [][]byte{[]byte(strconv.Itoa(i)), []byte(`"x"`), []byte("1")}
 	}
 	in := &sliceStream{rows: rows, failAt: 4000}
-	if _, err := sortByKeyIn(context.Background(), in, 500); err == nil || !strings.Contains(err.Error(), "mid-stream") {
+	if _, err := sortByKeyIn(context.Background(), in, 500, nil); err == nil || !strings.Contains(err.Error(), "mid-stream") {
 		t.Errorf("a warehouse that fails: %v, want its error", err)
 	}
 	if !in.closed {
@@ -182,7 +216,7 @@ func TestSortByKeyFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	in = &sliceStream{rows: rows}
-	if _, err := sortByKeyIn(ctx, in, 500); !errors.Is(err, context.Canceled) {
+	if _, err := sortByKeyIn(ctx, in, 500, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v, want context.Canceled", err)
 	}
 }
@@ -208,7 +242,7 @@ func TestSortByKeyManyRuns(t *testing.T) {
 		rows[i] = [][]byte{[]byte(strconv.Itoa(i * 7919 % len(rows))), v, []byte(strconv.Itoa(i))}
 	}
 	before := fds()
-	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, 1)
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +296,7 @@ func TestSortByKeyNarrowRows(t *testing.T) {
 		rows[i] = [][]byte{k, k, []byte("1")}
 	}
 	const bufBytes = 1 << 20
-	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes)
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +345,7 @@ func BenchmarkSortByKey(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, SortBufferBytes/2)
+		s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, SortBufferBytes/2, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

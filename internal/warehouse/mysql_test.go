@@ -33,7 +33,7 @@ func newMySQL(t *testing.T, setup string) *MySQL {
 // readMySQL reads every row of query as JSON objects and keys.
 func readMySQL(t *testing.T, src Source, query, key string) (objs []string, keys []string) {
 	t.Helper()
-	rows, err := Read(context.Background(), src, query, key, nil)
+	rows, err := Read(context.Background(), src, query, key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

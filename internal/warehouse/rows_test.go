@@ -262,7 +262,7 @@ func TestAppendObject(t *testing.T) {
 
 func readKeys(t *testing.T, url, query, key string) []string {
 	t.Helper()
-	rows, err := Read(context.Background(), NewPostgres(&controlplane.PostgresConfig{URL: url}), query, key, nil)
+	rows, err := Read(context.Background(), NewPostgres(&controlplane.PostgresConfig{URL: url}), query, key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

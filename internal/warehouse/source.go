@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -50,15 +51,17 @@ type Source interface {
 }
 
 // Read opens query on src and returns its rows in the key order above: the driver streams them in
-// the warehouse's order, and the runner sorts them (sortByKey, extsort.go).
+// the warehouse's order, and the runner sorts them (sortByKey, extsort.go), so Read returns only
+// once the warehouse has sent its last row. fetched, when not nil, counts the rows read so far
+// while that goes on (every 1024 rows, and all of them at the end): the progress of a long read.
 func Read(ctx context.Context, src interface {
 	Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error)
-}, query, keyColumn string, since *Since) (Stream, error) {
+}, query, keyColumn string, since *Since, fetched *atomic.Int64) (Stream, error) {
 	in, err := src.Open(ctx, query, keyColumn, since)
 	if err != nil {
 		return nil, err
 	}
-	return sortByKey(ctx, in)
+	return sortByKey(ctx, in, fetched)
 }
 
 // Stream is a model's result, streamed. Values are encoded to JSON by the README's

@@ -198,31 +198,11 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 				}
 				return
 			case <-t.C:
-				read, sent := c.Extracted.Load(), c.Delivered.Load()
-				rate := float64(sent) / time.Since(start).Seconds()
-				// While requests wait to be retried, that is the news, not a rate that froze.
-				waiting, last := c.Retrying()
-				retrying := ""
-				if waiting > 0 && last != nil {
-					next := max(time.Until(last.At.Add(last.Wait)), 0).Round(100 * time.Millisecond)
-					retrying = fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
-						last.MaxAttempts, oneLine(last.Cause(), 80), next)
-				}
-				pace := ""
-				if r, n, ok := c.Pace(); ok {
-					pace = pacing.Describe(r, n)
-				}
-				switch {
-				case e.status != nil && retrying != "":
-					e.status.status(fmt.Sprintf("%s: read %d, sent %d, %s", name, read, sent, retrying))
-				case e.status != nil && pace != "":
-					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s; %s)", name, read, sent, rate, pace))
-				case e.status != nil:
-					e.status.status(fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate))
-				case retrying != "":
-					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "retrying", retrying)
-				default:
-					e.log.Info("sync progress", "sync", name, "read", read, "sent", sent, "records_per_second", int64(rate), "pace", pace)
+				line, attrs := describeProgress(name, c, time.Since(start))
+				if e.status != nil {
+					e.status.status(line)
+				} else {
+					e.log.Info("sync progress", attrs...)
 				}
 			}
 		}
@@ -231,6 +211,36 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 		close(done)
 		<-finished
 	}
+}
+
+// describeProgress is a run's progress after elapsed: a status line for a terminal and the
+// attributes of a log line. While the runner reads the model (and sorts it by key) nothing is
+// compared or sent yet, so the rows read so far are the news; then what was read and sent.
+func describeProgress(name string, c *runner.Counters, elapsed time.Duration) (line string, attrs []any) {
+	read, sent, fetched := c.Extracted.Load(), c.Delivered.Load(), c.Fetched.Load()
+	if read == 0 && fetched > 0 {
+		return fmt.Sprintf("%s: reading the model: %d rows so far (sorted by key before anything is sent)", name, fetched),
+			[]any{"sync", name, "reading", fetched}
+	}
+	rate := float64(sent) / elapsed.Seconds()
+	// While requests wait to be retried, that is the news, not a rate that froze.
+	waiting, last := c.Retrying()
+	if waiting > 0 && last != nil {
+		next := max(time.Until(last.At.Add(last.Wait)), 0).Round(100 * time.Millisecond)
+		retrying := fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
+			last.MaxAttempts, oneLine(last.Cause(), 80), next)
+		return fmt.Sprintf("%s: read %d, sent %d, %s", name, read, sent, retrying),
+			[]any{"sync", name, "read", read, "sent", sent, "retrying", retrying}
+	}
+	pace := ""
+	if r, n, ok := c.Pace(); ok {
+		pace = pacing.Describe(r, n)
+	}
+	attrs = []any{"sync", name, "read", read, "sent", sent, "records_per_second", int64(rate), "pace", pace}
+	if pace != "" {
+		return fmt.Sprintf("%s: read %d, sent %d (%.0f records/s; %s)", name, read, sent, rate, pace), attrs
+	}
+	return fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate), attrs
 }
 
 func printRun(w io.Writer, r *controlplane.Run) {

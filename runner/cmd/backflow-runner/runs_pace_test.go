@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,5 +37,28 @@ func TestRunsShowThePace(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte(`"pace_requests_per_second":187.4`)) || !bytes.Contains(b, []byte(`"pace_concurrency":13`)) {
 		t.Errorf("runs --json: %s, want pace_requests_per_second and pace_concurrency", b)
+	}
+}
+
+// While the runner reads the model (and sorts it by key) nothing is compared or sent: the
+// progress line says how many rows have been read, then what was read and sent.
+func TestProgressWhileReading(t *testing.T) {
+	var c runner.Counters
+	c.Fetched.Store(1_234_567)
+	line, attrs := describeProgress("users", &c, 10*time.Second)
+	if line != "users: reading the model: 1234567 rows so far (sorted by key before anything is sent)" {
+		t.Errorf("progress while reading: %q", line)
+	}
+	if !slices.Equal(attrs, []any{"sync", "users", "reading", int64(1_234_567)}) {
+		t.Errorf("log attributes while reading: %v", attrs)
+	}
+	c.Extracted.Store(2000)
+	c.Delivered.Store(1000)
+	line, attrs = describeProgress("users", &c, 10*time.Second)
+	if line != "users: read 2000, sent 1000 (100 records/s)" {
+		t.Errorf("progress once sending: %q", line)
+	}
+	if !slices.Equal(attrs, []any{"sync", "users", "read", int64(2000), "sent", int64(1000), "records_per_second", int64(100), "pace", ""}) {
+		t.Errorf("log attributes once sending: %v", attrs)
 	}
 }
