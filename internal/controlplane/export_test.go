@@ -1,0 +1,7 @@
+package controlplane
+
+// LedgerHashes's statements, for the test of their plans (ledger_lookup_test.go).
+const (
+	LedgerLookupSQL = ledgerLookupSQL
+	LedgerPagesSQL  = ledgerPagesSQL
+)
