@@ -67,6 +67,10 @@ type Engine struct {
 	// NoDeliveryLog: runs do not record their requests in the delivery log (see deliverylog.go);
 	// for measuring what the log costs.
 	NoDeliveryLog bool
+	// ProgressEvery, when set, logs each run's progress ("run progress", with what
+	// Counters.Describe says) at this interval while it runs: the daemon's runs, whose progress
+	// no terminal shows (DaemonProgressEvery).
+	ProgressEvery time.Duration
 
 	lockCheck time.Duration // how often a quiet lock session is pinged; 0: controlplane.DefaultLockPingEvery
 	// beforeCommit, when set (by tests), is called with the run's context before each group of
@@ -231,7 +235,12 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		case <-runCtx.Done():
 		}
 	}()
+	stopProgress := func() {}
+	if e.ProgressEvery > 0 {
+		stopProgress = logProgress(log, counters, e.ProgressEvery)
+	}
 	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts, counters)
+	stopProgress()
 	cancelRun(nil)
 
 	// Delivered and rejected are what the ledger recorded (the last successful commit), not

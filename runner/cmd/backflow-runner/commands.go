@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
@@ -86,7 +85,8 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				e.log.Info("serving /healthz, /metrics and the status page", "listen", ln.Addr().String(), "api", api)
 			}
 			d := &runner.Daemon{
-				Engine:            &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Metrics: metrics, Logger: e.log},
+				Engine: &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Metrics: metrics, Logger: e.log,
+					ProgressEvery: runner.DaemonProgressEvery},
 				Logger:            e.log,
 				MaxSyncs:          *maxSyncs,
 				PollInterval:      *poll,
@@ -213,34 +213,11 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 	}
 }
 
-// describeProgress is a run's progress after elapsed: a status line for a terminal and the
-// attributes of a log line. While the runner reads the model (and sorts it by key) nothing is
-// compared or sent yet, so the rows read so far are the news; then what was read and sent.
+// describeProgress is a run's progress after elapsed, as a status line for a terminal and the
+// attributes of a log line (runner.Counters.Describe, with the sync's name).
 func describeProgress(name string, c *runner.Counters, elapsed time.Duration) (line string, attrs []any) {
-	read, sent, fetched := c.Extracted.Load(), c.Delivered.Load(), c.Fetched.Load()
-	if read == 0 && fetched > 0 {
-		return fmt.Sprintf("%s: reading the model: %d rows so far (sorted by key before anything is sent)", name, fetched),
-			[]any{"sync", name, "reading", fetched}
-	}
-	rate := float64(sent) / elapsed.Seconds()
-	// While requests wait to be retried, that is the news, not a rate that froze.
-	waiting, last := c.Retrying()
-	if waiting > 0 && last != nil {
-		next := max(time.Until(last.At.Add(last.Wait)), 0).Round(100 * time.Millisecond)
-		retrying := fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
-			last.MaxAttempts, oneLine(last.Cause(), 80), next)
-		return fmt.Sprintf("%s: read %d, sent %d, %s", name, read, sent, retrying),
-			[]any{"sync", name, "read", read, "sent", sent, "retrying", retrying}
-	}
-	pace := ""
-	if r, n, ok := c.Pace(); ok {
-		pace = pacing.Describe(r, n)
-	}
-	attrs = []any{"sync", name, "read", read, "sent", sent, "records_per_second", int64(rate), "pace", pace}
-	if pace != "" {
-		return fmt.Sprintf("%s: read %d, sent %d (%.0f records/s; %s)", name, read, sent, rate, pace), attrs
-	}
-	return fmt.Sprintf("%s: read %d, sent %d (%.0f records/s)", name, read, sent, rate), attrs
+	text, attrs := c.Describe(elapsed)
+	return name + ": " + text, append([]any{"sync", name}, attrs...)
 }
 
 func printRun(w io.Writer, r *controlplane.Run) {
@@ -365,14 +342,6 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 			return nil
 		}
 	},
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return s
 }
 
 var migrateCommand = command{

@@ -1,0 +1,105 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// lockedBuffer is a bytes.Buffer that a logger and a test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// progress returns the "run progress" lines logged so far.
+func (l *lockedBuffer) progress(t *testing.T) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(l.b.Bytes(), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == "run progress" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// The daemon's runs log their progress while they run (Engine.ProgressEvery): the receiver
+// holds the first request until a progress line has said what was read, so the line is logged
+// while the run is under way, whatever the machine's speed.
+func TestEngineLogsProgress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	var logs lockedBuffer
+	f.engine.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	f.engine.ProgressEvery = time.Millisecond
+	f.recv.Gate(func(n int) {
+		if n != 1 {
+			return
+		}
+		// Without progress lines the request is answered after a while, and the test fails below.
+		for give := time.Now().Add(10 * time.Second); time.Now().Before(give); {
+			for _, m := range logs.progress(t) {
+				if read, _ := m["read"].(float64); read >= 1 {
+					return
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	lines := logs.progress(t)
+	if len(lines) == 0 {
+		t.Fatal("no run progress logged")
+	}
+	first := lines[0]
+	if first["sync"] != f.sync.Name || first["run"] == nil {
+		t.Errorf("progress line %v: want the sync's name and the run's id", first)
+	}
+	if _, ok := first["reading"]; !ok && first["read"] == nil {
+		t.Errorf("progress line %v: want reading (rows read so far) or read and sent", first)
+	}
+	// Nothing is logged once the run is over.
+	n := len(lines)
+	time.Sleep(20 * time.Millisecond)
+	if got := len(logs.progress(t)); got != n {
+		t.Errorf("%d progress lines after the run ended, want none", got-n)
+	}
+}
+
+// OneLine folds white space and cuts at a character's start, never inside one.
+func TestOneLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\n  b\tc", 10, "a b c"},
+		{"abcdef", 4, "abcd..."},
+		{"ab€cd", 3, "ab..."}, // € is 3 bytes: a cut at 3 or 4 would split it
+		{"ab€cd", 5, "ab€..."},
+	} {
+		if got := OneLine(c.in, c.n); got != c.want {
+			t.Errorf("OneLine(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
