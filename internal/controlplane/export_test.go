@@ -1,7 +1,4 @@
 package controlplane
 
-// LedgerHashes's statements, for the test of their plans (ledger_lookup_test.go).
-const (
-	LedgerLookupSQL = ledgerLookupSQL
-	LedgerPagesSQL  = ledgerPagesSQL
-)
+// LedgerHashes's statement, for the test of its plan (ledger_lookup_test.go).
+const LedgerLookupSQL = ledgerLookupSQL
