@@ -5,12 +5,15 @@ package warehouse
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -366,6 +369,78 @@ func TestAppendDuckMicros(t *testing.T) {
 			if got := string(appendDuckMicros(nil, us, tz)); got != want {
 				t.Fatalf("%d µs (tz %v): %s, want %s", us, tz, got, want)
 			}
+		}
+	}
+}
+
+// TestDuckDBVarcharStrings: VARCHARs are encoded from DuckDB's strings in place (appendVarchar),
+// inline up to 12 bytes and through a pointer beyond, exactly as appendString encodes the same
+// bytes: every length from 0 to 40, plain, and with one character to escape or beyond ASCII at
+// each position, in a table and in a Parquet file, NULLs among them.
+func TestDuckDBVarcharStrings(t *testing.T) {
+	t.Parallel()
+	var want []*string // nil: NULL, every 100th row
+	for n := range 41 {
+		ss := []string{strings.Repeat("a", n)}
+		for at := range n {
+			for _, c := range []string{`"`, `\`, "\n", "\x01", "\x1f", "\x7f", "é", "🙂", "\u2028"} {
+				ss = append(ss, strings.Repeat("a", at)+c+strings.Repeat("b", n-at-1))
+			}
+		}
+		for _, s := range ss {
+			if len(want)%100 == 0 {
+				want = append(want, nil)
+			}
+			want = append(want, &s)
+		}
+	}
+	list, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, dir := warehousetest.NewDuckDBFile(t)
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parquet := filepath.Join(dir, "t.parquet")
+	for _, q := range []string{
+		"CREATE TABLE t AS SELECT i::INTEGER AS id, l[i + 1] AS v FROM (SELECT CAST(CAST(? AS JSON) AS VARCHAR[]) AS l), range(len(l)) AS r(i)",
+		"COPY t TO '" + parquet + "' (FORMAT parquet)",
+	} {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, string(list))
+		}
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	for _, q := range []string{"select * from t", "select * from read_parquet('" + parquet + "')"} {
+		objs, _ := readMySQL(t, src, q, "id")
+		got, nulls := 0, 0
+		for _, o := range objs {
+			var row struct{ ID int }
+			if err := json.Unmarshal([]byte(o), &row); err != nil || row.ID < 0 || row.ID >= len(want) {
+				t.Fatalf("%s: %v: %s", q, err, o)
+			}
+			v := []byte("null")
+			if s := want[row.ID]; s != nil {
+				v = appendString(nil, []byte(*s))
+				got++
+			} else {
+				nulls++
+			}
+			if wantObj := `{"id":` + strconv.Itoa(row.ID) + `,"v":` + string(v) + `}`; o != wantObj {
+				t.Errorf("%s: sent %s, want %s", q, o, wantObj)
+			}
+		}
+		if got+nulls != len(want) || nulls != (len(want)+99)/100 {
+			t.Errorf("%s: %d strings and %d NULLs, want %d rows, every 100th NULL", q, got, nulls, len(want))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -156,6 +157,58 @@ func (d *duckVec) bytes(row uint64) []byte {
 	return unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), n)
 }
 
+// appendVarchar appends the row's VARCHAR as a JSON string, as appendString does. Most strings
+// are plain ASCII, which a JSON string holds as it is: they are checked and copied 8 bytes at a
+// time straight from the duckdb_string_t (an inline string's 12 bytes as two words, whatever
+// DuckDB left after its length), and any other goes through appendString.
+func (d *duckVec) appendVarchar(b []byte, row uint64) []byte {
+	p := unsafe.Add(d.data, row*16)
+	n := int(*(*uint32)(p))
+	start := len(b)
+	if n <= 12 {
+		w := (*[16]byte)(p)
+		lo, hi := binary.LittleEndian.Uint64(w[4:]), binary.LittleEndian.Uint64(w[8:])>>32
+		// Only the string's own bytes count: a flag is never set by the bytes after it (see
+		// plainFlags), and those are masked off.
+		if plainFlags(lo)&byteMask(min(n, 8)) != 0 || n > 8 && plainFlags(hi)&byteMask(n-8) != 0 {
+			return appendString(b, w[4:4+n])
+		}
+		b = slices.Grow(b, 16)
+		out := b[start : start+16]
+		out[0] = '"'
+		binary.LittleEndian.PutUint64(out[1:], lo)
+		binary.LittleEndian.PutUint32(out[9:], uint32(hi))
+		out[1+n] = '"'
+		return b[:start+n+2]
+	}
+	s := unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), n)
+	b = slices.Grow(b, n+2)
+	out := b[start : start+n+2]
+	out[0] = '"'
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if plainFlags(x) != 0 {
+			return appendString(b, s)
+		}
+		binary.LittleEndian.PutUint64(out[1+i:], x)
+	}
+	if i < n { // the last 8 bytes (n > 12), some of them checked already
+		x := binary.LittleEndian.Uint64(s[n-8:])
+		if plainFlags(x) != 0 {
+			return appendString(b, s)
+		}
+		binary.LittleEndian.PutUint64(out[1+n-8:], x)
+	}
+	out[1+n] = '"'
+	return b[:start+n+2]
+}
+
+// byteMask has the high bits of the first n bytes (n ≤ 8) of a word.
+func byteMask(n int) uint64 {
+	return 0x8080808080808080 >> (64 - 8*n)
+}
+
 // appendJSON appends the row's value as JSON, by the README's rules (as duckdb.go lists them).
 func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	if d.null(row) {
@@ -210,7 +263,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		case d.t.raw:
 			return append(b, d.bytes(row)...)
 		}
-		return appendString(b, d.bytes(row))
+		return d.appendVarchar(b, row)
 	case bindings.TypeBlob:
 		b = append(b, '"')
 		b = base64.StdEncoding.AppendEncode(b, d.bytes(row))

@@ -208,12 +208,19 @@ const hexDigits = "0123456789abcdef"
 // plain8 reports whether the first 8 bytes of s are plain ASCII a JSON string holds as they are:
 // none has the high bit, none is below 0x20, none is '"' or '\\'.
 func plain8(s []byte) bool {
-	x := binary.LittleEndian.Uint64(s)
+	return plainFlags(binary.LittleEndian.Uint64(s)) == 0
+}
+
+// plainFlags has the high bit of each byte of x (8 bytes of a string, the first in the low
+// byte) that a JSON string does not hold as it is: below 0x20, '"', '\\', or not ASCII. A byte
+// is flagged only by itself or by a byte before it that is flagged too, never by the bytes
+// after it.
+func plainFlags(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	ctl := (x - lo*0x20) &^ x                  // high bit where byte < 0x20 (or ≥ 0x80)
-	quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"') // high bit where byte == '"'
+	ctl := (x - lo*0x20) &^ x
+	quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"')
 	bsl := ((x ^ lo*'\\') - lo) &^ (x ^ lo*'\\')
-	return (ctl|quo|bsl|x)&hi == 0
+	return (ctl | quo | bsl | x) & hi
 }
 
 // appendString appends s as a JSON string. Invalid UTF-8 (possible from a SQL_ASCII database)
