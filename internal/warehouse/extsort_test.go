@@ -82,13 +82,15 @@ func compareKeys(a []byte, aNull bool, b []byte, bNull bool) int {
 }
 
 // sortKeys are keys a sort by key gets wrong when it trusts a prefix, a collation or a length:
-// 16-byte common prefixes differing after them, keys that are prefixes of others (with and
-// without a NUL after), bytes above 0x7f, the empty key, duplicates and NULL.
+// 16-byte common prefixes differing after them, several groups of keys equal in their first 16,
+// 32 or 48 bytes (with keys ending exactly there, and NULs after them), keys that are prefixes
+// of others (with and without a NUL after), bytes above 0x7f, the empty key, duplicates and NULL.
 func sortKeys(n int) [][]byte {
+	long := strings.Repeat("0123456789abcdef", 3)
 	var keys [][]byte
 	for i := range n {
 		var k string
-		switch i % 8 {
+		switch i % 12 {
 		case 0:
 			k = "alycia.adams.samelongprefix" + strconv.Itoa(i)
 		case 1:
@@ -106,6 +108,16 @@ func sortKeys(n int) [][]byte {
 		case 7:
 			keys = append(keys, nil)
 			continue
+		case 8:
+			// Groups equal in 16, 32 or 48 bytes; some keys end there, some have NULs next.
+			w := 16 * (1 + i/12%3)
+			k = []string{"b", "c", "d"}[i/36%3] + long[1:w] + []string{"", "\x00", "\x00\x00", "x", strconv.Itoa(i % 50)}[i/108%5]
+		case 9:
+			k = "kirsten.lindqvist" + strconv.Itoa(i%300) + "@example.com"
+		case 10:
+			k = "wanjiru.kowalski" + strconv.Itoa(i%300) + "@example.com"
+		case 11:
+			k = "wanjiru.kowalski"[:1+i/12%16]
 		}
 		keys = append(keys, []byte(k))
 	}
@@ -199,6 +211,68 @@ func TestSortByKeyFetched(t *testing.T) {
 	// At the 1000th row, 0 (counted every 1024); at the 2000th, 1024; then 2048, 3072, 4096.
 	if want := []int64{0, 1024, 2048, 3072, 4096}; !slices.Equal(seen, want) {
 		t.Errorf("fetched while reading: %v, want %v", seen, want)
+	}
+}
+
+// TestSortByKeyRandomKeys: random keys of few distinct bytes (NUL, 0x01, 'a', 0xff), of 0 to
+// 50 bytes, with many duplicates and long common prefixes, come out in the order of their bytes
+// (NULL last), in one buffer and in many runs: the sort of a buffer by 16-byte windows, by
+// digits and by insertion agrees with bytes.Compare for every shape of key.
+func TestSortByKeyRandomKeys(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, bufBytes := range []int{4 << 20, 64 << 10} {
+		for trial := range 5 {
+			var keys [][]byte
+			for range 20000 {
+				if r.IntN(50) == 0 {
+					keys = append(keys, nil)
+					continue
+				}
+				// Long runs of one byte make keys equal in 16, 32 or 48 bytes.
+				k := make([]byte, r.IntN(51))
+				for j := range k {
+					if j > 0 && r.IntN(4) > 0 {
+						k[j] = k[j-1]
+					} else {
+						k[j] = "\x00\x01a\xff"[r.IntN(4)]
+					}
+				}
+				keys = append(keys, k)
+			}
+			rows := make([][][]byte, len(keys))
+			for i, k := range keys {
+				rows[i] = [][]byte{k, []byte(strconv.Itoa(i)), []byte("0")}
+			}
+			s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for s.Next() {
+				i, _ := strconv.Atoi(string(s.AppendValue(nil, 0)))
+				got = append(got, i)
+			}
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if len(got) != len(keys) {
+				t.Fatalf("read %d rows, want %d", len(got), len(keys))
+			}
+			for j := 1; j < len(got); j++ {
+				a, b := keys[got[j-1]], keys[got[j]]
+				if compareKeys(a, a == nil, b, b == nil) > 0 {
+					t.Fatalf("buffer %d, trial %d: key %q after %q", bufBytes, trial, b, a)
+				}
+			}
+			slices.Sort(got)
+			for j, i := range got {
+				if i != j {
+					t.Fatalf("row %d not read once", j)
+				}
+			}
+		}
 	}
 }
 
@@ -403,7 +477,8 @@ func makeUsersRows(n int) *usersRows {
 // usersStream is a Stream over usersRows.
 type usersStream struct {
 	*usersRows
-	i int // the current row + 1
+	i     int // the current row + 1
+	limit int // rows to read (0: all)
 }
 
 func (s *usersStream) Columns() []controlplane.Column {
@@ -415,7 +490,7 @@ func (s *usersStream) Columns() []controlplane.Column {
 }
 
 func (s *usersStream) Next() bool {
-	if s.i >= len(s.offs)/12 {
+	if s.i >= len(s.offs)/12 || s.i == s.limit {
 		return false
 	}
 	s.i++
@@ -476,5 +551,42 @@ func BenchmarkSortByKey(b *testing.B) {
 		rows := float64(b.N) * float64(n)
 		b.ReportMetric(float64(after.cpu-before.cpu)/rows, "cpu-ns/row")
 		b.ReportMetric(float64(after.minflt-before.minflt)/rows, "minflt/row")
+	}
+}
+
+// BenchmarkSortBuffer: the sort of one full buffer of the bench's users, alone (the part of
+// BenchmarkSortByKey that grows with n log n).
+func BenchmarkSortBuffer(b *testing.B) {
+	users := makeUsersRows(1000000)
+	// Nearly as many rows as a buffer holds, so that they stay in memory: a row takes its JSON,
+	// 13 lengths and an entry.
+	per := len(users.data)/(len(users.offs)/12) + 13*lenSize + entryBytes
+	s, err := sortByKeyIn(context.Background(), &usersStream{usersRows: users, limit: SortBufferBytes / 2 / per * 98 / 100}, SortBufferBytes/2, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var buf *sortBuf
+	for _, r := range s.runs {
+		if r.mem != nil {
+			buf = r.mem
+		}
+	}
+	// The entries as fill made them: in the rows' order, with their keys' first 16 bytes.
+	read := slices.Clone(buf.entries)
+	slices.SortFunc(read, func(x, y sortEntry) int { return int(x.off) - int(y.off) })
+	for i := range read {
+		read[i].p0, read[i].p1 = prefixOf(buf.key(read[i]))
+	}
+	if len(s.ends) != 0 {
+		b.Fatalf("%d runs spilled, want the rows in one buffer", len(s.ends))
+	}
+	before := readUsage()
+	for b.Loop() {
+		copy(buf.entries, read)
+		buf.sort()
+	}
+	if before.ok {
+		b.ReportMetric(float64(readUsage().cpu-before.cpu)/float64(b.N*len(read)), "cpu-ns/row")
 	}
 }
