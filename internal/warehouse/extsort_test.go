@@ -490,7 +490,7 @@ func (s *usersStream) Columns() []controlplane.Column {
 }
 
 func (s *usersStream) Next() bool {
-	if s.i >= len(s.offs)/12 || s.i == s.limit {
+	if s.i >= len(s.offs)/12 || s.i == s.limit && s.limit > 0 {
 		return false
 	}
 	s.i++
