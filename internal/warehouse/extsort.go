@@ -498,8 +498,19 @@ func (s *sortedStream) spill(b *sortBuf) error {
 	if n := len(s.ends); n > 0 {
 		end = s.ends[n-1]
 	}
-	for _, e := range b.entries {
-		rec := b.record(e)
+	// The records are scattered in the buffer: each one's length is read a few records ahead
+	// (into its entry's p0, unused once sorted), so that its memory is on its way while the
+	// records before it are copied.
+	es := b.entries
+	for i := range min(spillAhead, len(es)) {
+		b.readLength(&es[i])
+	}
+	for i := range es {
+		if j := i + spillAhead; j < len(es) {
+			b.readLength(&es[j])
+		}
+		e := &es[i]
+		rec := b.data[e.off : e.off+uint32(e.p0)]
 		if _, err := s.w.Write(rec); err != nil {
 			return diskErr(err)
 		}
@@ -510,6 +521,14 @@ func (s *sortedStream) spill(b *sortBuf) error {
 	}
 	s.ends = append(s.ends, end)
 	return nil
+}
+
+// spillAhead is how many records ahead of the one it writes spill reads a record's length.
+const spillAhead = 8
+
+// readLength sets e.p0 to the length of e's whole record, its length prefix included.
+func (b *sortBuf) readLength(e *sortEntry) {
+	e.p0 = uint64(lenSize + binary.LittleEndian.Uint32(b.data[e.off:]))
 }
 
 func diskErr(err error) error {
