@@ -287,9 +287,7 @@ func sortWindow(es []sortEntry, d int, at int32) {
 // loadPrefixes sets the prefixes of es to their keys' bytes from at (each key longer than at).
 func (b *sortBuf) loadPrefixes(es []sortEntry, at int32) []sortEntry {
 	for i := range es {
-		e := &es[i]
-		k := e.off + 2*lenSize
-		e.p0, e.p1 = prefixOf(b.data[k+uint32(at) : k+uint32(e.klen)])
+		es[i].p0, es[i].p1 = prefixOf(b.key(es[i])[at:])
 	}
 	return es
 }
