@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
-	"slices"
 	"sync/atomic"
 	"unsafe"
 
@@ -118,13 +118,178 @@ type sortBuf struct {
 	entries []sortEntry
 }
 
+// sort orders b's entries by key, NULL keys last. It reads no key's bytes in the buffer while
+// it sorts: entries are sorted by a radix sort of their prefixes (p0, p1: 16 bytes of the key)
+// and how far the key reaches past them (sortWindow), and each group of entries whose keys are
+// equal so far and go on is sorted again by the keys' next 16 bytes, loaded into its prefixes
+// once per entry (a buffer of emails sharing a long name holds many keys equal in their first 16
+// bytes, whose comparisons read the buffer at random). The prefixes are overwritten: the
+// buffer's order is all that is kept.
 func (b *sortBuf) sort() {
-	slices.SortFunc(b.entries, func(x, y sortEntry) int {
-		if c := comparePrefixes(x.p0, x.p1, x.klen < 0, y.p0, y.p1, y.klen < 0); c != 0 || x.klen < 0 {
-			return c
+	es := b.entries
+	// NULL keys last, among themselves in any order (they are equal).
+	n := 0
+	for i, e := range es {
+		if e.klen >= 0 {
+			es[n], es[i] = e, es[n]
+			n++
 		}
-		return compareTails(b.key(x), b.key(y))
-	})
+	}
+	b.sortFrom(es[:n], 0)
+}
+
+// sortFrom sorts es, whose keys (none NULL) are equal in their first at bytes and whose
+// prefixes hold their bytes from at (prefixOf).
+func (b *sortBuf) sortFrom(es []sortEntry, at int32) {
+	for {
+		end := at + 16
+		sortWindow(es, 0, at)
+		// Each group of two or more equal prefixes whose keys go on is sorted by their next
+		// bytes; the last one by this loop, the others by a call.
+		var group []sortEntry
+		for i := 0; i < len(es); {
+			j := i + 1
+			if es[i].klen > end {
+				for j < len(es) && es[j].p0 == es[i].p0 && es[j].p1 == es[i].p1 {
+					j++
+				}
+				if j-i > 1 {
+					if group != nil {
+						b.sortFrom(b.loadPrefixes(group, end), end)
+					}
+					group = es[i:j]
+				}
+			}
+			i = j
+		}
+		if group == nil {
+			return
+		}
+		es, at = b.loadPrefixes(group, end), end
+	}
+}
+
+// A window is 16 bytes of keys equal before them, in the entries' prefixes, and each key's
+// length class: how many of its bytes are in the window, or 17 when it goes on past it. Keys
+// sort by the window's bytes, then by the class: a key that ends in the window is before a
+// longer key of the same bytes (whose next bytes are as zero as the padding), and keys of class
+// 17 with the same bytes are equal so far (the next window decides).
+const windowDigits = 17 // 16 bytes, then the length class
+
+// digit is e's window digit d (0-15: a byte of the prefixes, 16: the length class); at is where
+// the window starts in the key.
+func digit(e *sortEntry, d int, at int32) int {
+	switch {
+	case d < 8:
+		return int(e.p0 >> (56 - 8*d) & 0xff)
+	case d < 16:
+		return int(e.p1 >> (56 - 8*(d-8)) & 0xff)
+	}
+	return int(min(e.klen-at, 17))
+}
+
+// windowLess orders x and y by their window (digit by digit).
+func windowLess(x, y *sortEntry, at int32) bool {
+	if x.p0 != y.p0 {
+		return x.p0 < y.p0
+	}
+	if x.p1 != y.p1 {
+		return x.p1 < y.p1
+	}
+	return min(x.klen-at, 17) < min(y.klen-at, 17)
+}
+
+// smallSort is where sortWindow sorts by comparisons instead of by digits.
+const smallSort = 24
+
+// sortWindow sorts es by their window from digit d on (the digits before it equal): a most
+// significant digit first radix sort in place, which skips the digits all of es share and sorts
+// a few entries by insertion.
+func sortWindow(es []sortEntry, d int, at int32) {
+	for len(es) > smallSort {
+		// Skip to the first byte some entries differ in.
+		if d < 16 {
+			var x0, x1 uint64
+			f := &es[0]
+			for i := range es {
+				x0 |= es[i].p0 ^ f.p0
+				x1 |= es[i].p1 ^ f.p1
+			}
+			switch {
+			case x0 != 0:
+				d = max(d, bits.LeadingZeros64(x0)/8)
+			case x1 != 0:
+				d = max(d, 8+bits.LeadingZeros64(x1)/8)
+			default:
+				d = 16
+			}
+		}
+		if d >= windowDigits {
+			return
+		}
+		var count [256]int
+		lo, hi := 255, 0
+		for i := range es {
+			v := digit(&es[i], d, at)
+			count[v]++
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		// American flag sort: each entry swapped straight into its digit's bucket. Only the
+		// digits from lo to hi are looked at (a few, in a small bucket of keys like emails).
+		var next, end [256]int
+		n, largest := 0, lo
+		for v := lo; v <= hi; v++ {
+			next[v] = n
+			n += count[v]
+			end[v] = n
+			if count[v] > count[largest] {
+				largest = v
+			}
+		}
+		for v := lo; v <= hi; v++ {
+			for next[v] < end[v] {
+				e := es[next[v]]
+				for w := digit(&e, d, at); w != v; w = digit(&e, d, at) {
+					es[next[w]], e = e, es[next[w]]
+					next[w]++
+				}
+				es[next[v]] = e
+				next[v]++
+			}
+		}
+		if d == windowDigits-1 {
+			return // the length class is the last digit
+		}
+		// Each bucket by the digits after d: the largest by this loop, the others by a call.
+		n = 0
+		var rest []sortEntry
+		for v := lo; v <= hi; v++ {
+			c := count[v]
+			if v == largest {
+				rest = es[n : n+c]
+			} else if c > 1 {
+				sortWindow(es[n:n+c], d+1, at)
+			}
+			n += c
+		}
+		if rest == nil {
+			return
+		}
+		es, d = rest, d+1
+	}
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && windowLess(&es[j], &es[j-1], at); j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// loadPrefixes sets the prefixes of es to their keys' bytes from at (each key longer than at).
+func (b *sortBuf) loadPrefixes(es []sortEntry, at int32) []sortEntry {
+	for i := range es {
+		es[i].p0, es[i].p1 = prefixOf(b.key(es[i])[at:])
+	}
+	return es
 }
 
 // key is e's key (not NULL), in the buffer: after the record's and the key's lengths.
@@ -331,8 +496,19 @@ func (s *sortedStream) spill(b *sortBuf) error {
 	if n := len(s.ends); n > 0 {
 		end = s.ends[n-1]
 	}
-	for _, e := range b.entries {
-		rec := b.record(e)
+	// The records are scattered in the buffer: each one's length is read a few records ahead
+	// (into its entry's p0, unused once sorted), so that its memory is on its way while the
+	// records before it are copied.
+	es := b.entries
+	for i := range min(spillAhead, len(es)) {
+		b.readLength(&es[i])
+	}
+	for i := range es {
+		if j := i + spillAhead; j < len(es) {
+			b.readLength(&es[j])
+		}
+		e := &es[i]
+		rec := b.data[e.off : e.off+uint32(e.p0)]
 		if _, err := s.w.Write(rec); err != nil {
 			return diskErr(err)
 		}
@@ -343,6 +519,14 @@ func (s *sortedStream) spill(b *sortBuf) error {
 	}
 	s.ends = append(s.ends, end)
 	return nil
+}
+
+// spillAhead is how many records ahead of the one it writes spill reads a record's length.
+const spillAhead = 8
+
+// readLength sets e.p0 to the length of e's whole record, its length prefix included.
+func (b *sortBuf) readLength(e *sortEntry) {
+	e.p0 = uint64(lenSize + binary.LittleEndian.Uint32(b.data[e.off:]))
 }
 
 func diskErr(err error) error {

@@ -3,6 +3,8 @@ package warehouse
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -79,13 +82,15 @@ func compareKeys(a []byte, aNull bool, b []byte, bNull bool) int {
 }
 
 // sortKeys are keys a sort by key gets wrong when it trusts a prefix, a collation or a length:
-// 16-byte common prefixes differing after them, keys that are prefixes of others (with and
-// without a NUL after), bytes above 0x7f, the empty key, duplicates and NULL.
+// 16-byte common prefixes differing after them, several groups of keys equal in their first 16,
+// 32 or 48 bytes (with keys ending exactly there, and NULs after them), keys that are prefixes
+// of others (with and without a NUL after), bytes above 0x7f, the empty key, duplicates and NULL.
 func sortKeys(n int) [][]byte {
+	long := strings.Repeat("0123456789abcdef", 3)
 	var keys [][]byte
 	for i := range n {
 		var k string
-		switch i % 8 {
+		switch i % 12 {
 		case 0:
 			k = "alycia.adams.samelongprefix" + strconv.Itoa(i)
 		case 1:
@@ -103,6 +108,16 @@ func sortKeys(n int) [][]byte {
 		case 7:
 			keys = append(keys, nil)
 			continue
+		case 8:
+			// Groups equal in 16, 32 or 48 bytes; some keys end there, some have NULs next.
+			w := 16 * (1 + i/12%3)
+			k = []string{"b", "c", "d"}[i/36%3] + long[1:w] + []string{"", "\x00", "\x00\x00", "x", strconv.Itoa(i % 50)}[i/108%5]
+		case 9:
+			k = "kirsten.lindqvist" + strconv.Itoa(i%300) + "@example.com"
+		case 10:
+			k = "wanjiru.kowalski" + strconv.Itoa(i%300) + "@example.com"
+		case 11:
+			k = "wanjiru.kowalski"[:1+i/12%16]
 		}
 		keys = append(keys, []byte(k))
 	}
@@ -196,6 +211,68 @@ func TestSortByKeyFetched(t *testing.T) {
 	// At the 1000th row, 0 (counted every 1024); at the 2000th, 1024; then 2048, 3072, 4096.
 	if want := []int64{0, 1024, 2048, 3072, 4096}; !slices.Equal(seen, want) {
 		t.Errorf("fetched while reading: %v, want %v", seen, want)
+	}
+}
+
+// TestSortByKeyRandomKeys: random keys of few distinct bytes (NUL, 0x01, 'a', 0xff), of 0 to
+// 50 bytes, with many duplicates and long common prefixes, come out in the order of their bytes
+// (NULL last), in one buffer and in many runs: the sort of a buffer by 16-byte windows, by
+// digits and by insertion agrees with bytes.Compare for every shape of key.
+func TestSortByKeyRandomKeys(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, bufBytes := range []int{4 << 20, 64 << 10} {
+		for trial := range 5 {
+			var keys [][]byte
+			for range 20000 {
+				if r.IntN(50) == 0 {
+					keys = append(keys, nil)
+					continue
+				}
+				// Long runs of one byte make keys equal in 16, 32 or 48 bytes.
+				k := make([]byte, r.IntN(51))
+				for j := range k {
+					if j > 0 && r.IntN(4) > 0 {
+						k[j] = k[j-1]
+					} else {
+						k[j] = "\x00\x01a\xff"[r.IntN(4)]
+					}
+				}
+				keys = append(keys, k)
+			}
+			rows := make([][][]byte, len(keys))
+			for i, k := range keys {
+				rows[i] = [][]byte{k, []byte(strconv.Itoa(i)), []byte("0")}
+			}
+			s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, bufBytes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for s.Next() {
+				i, _ := strconv.Atoi(string(s.AppendValue(nil, 0)))
+				got = append(got, i)
+			}
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if len(got) != len(keys) {
+				t.Fatalf("read %d rows, want %d", len(got), len(keys))
+			}
+			for j := 1; j < len(got); j++ {
+				a, b := keys[got[j-1]], keys[got[j]]
+				if compareKeys(a, a == nil, b, b == nil) > 0 {
+					t.Fatalf("buffer %d, trial %d: key %q after %q", bufBytes, trial, b, a)
+				}
+			}
+			slices.Sort(got)
+			for j, i := range got {
+				if i != j {
+					t.Fatalf("row %d not read once", j)
+				}
+			}
+		}
 	}
 }
 
@@ -335,22 +412,181 @@ func TestSortByKeyNarrowRows(t *testing.T) {
 	}
 }
 
-// BenchmarkSortByKey: the runner's sort of 200000 rows of about 250 bytes (the bench's users'
-// size), spilled in runs of 12 MB as a read of the model does.
-func BenchmarkSortByKey(b *testing.B) {
-	rows := make([][][]byte, 200000)
-	for i := range rows {
-		k := fmt.Appendf(nil, "%s.%s%d@example.com", []string{"alycia", "bernard", "chioma"}[i%3], "adams", rand.IntN(1e9))
-		rows[i] = [][]byte{k, bytes.Repeat([]byte("x"), 230), []byte(strconv.Itoa(i))}
+// usersRows is the bench's users table (warehousetest's users.sql) as the Postgres driver hands
+// it to the sort: in the table's order, each row's key (unique_id, an email) and its 11 columns'
+// JSON, about 300 bytes a record. Made once and held in one buffer (values and 12 offsets a
+// row), so a benchmark times the sort, not the rows' making.
+type usersRows struct {
+	data []byte
+	offs []uint32 // row i: key at offs[12i:12i+2], column c at offs[12i+1+c:12i+2+c]
+}
+
+var benchUsers = map[int]*usersRows{}
+
+func makeUsersRows(n int) *usersRows {
+	if u := benchUsers[n]; u != nil {
+		return u
 	}
+	firsts := strings.Split("Alycia Bernard Chioma Dmitri Elena Farid Grace Hiroshi Ines Jamal Kirsten Luis Mei Nikolai Olga Priya Quentin Rosa Sven Tomasz Ursula Viktor Wanjiru Xavier Yara Zoltan", " ")
+	lasts := strings.Split("Adams Baker Castillo Dubois Eriksen Fischer Garcia Haddad Ivanova Johnson Kowalski Lindqvist Moreau Nakamura Okafor Patel Quinn Rossi Schmidt Tanaka Urquhart Varga Walsh Yilmaz Zhang", " ")
+	companies := strings.Split("Walsh and Sons,Stehr Weber,Acme Analytics,Blue Harbor Labs,Cobalt Freight,Delta Orchards,Evergreen Health,Foxglove Studio,Granite Payments,Helix Robotics,Ironwood Legal,Juniper Travel,Kestrel Energy,Lumen Schools,Meridian Foods,Northwind Traders,Orbit Media,Pinecrest Realty", ",")
+	tlds := strings.Split(".co.uk .com .io .biz .net .de", " ")
+	roles := strings.Split("International Mobility Assistant,Account Executive,Data Engineer,Head of Growth,Customer Success Manager,Product Designer,VP Engineering,Marketing Analyst,Operations Lead,Founder,Support Specialist,Solutions Architect", ",")
+	letters := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' {
+				return r
+			}
+			return -1
+		}, strings.ToLower(s))
+	}
+	u := &usersRows{data: make([]byte, 0, n*300), offs: make([]uint32, 0, 12*n+1)}
+	t0 := time.Date(2019, 1, 1, 8, 0, 0, 0, time.UTC)
+	for i := 1; i <= n; i++ {
+		first, last := firsts[i*7%len(firsts)], lasts[i*11%len(lasts)]
+		company := companies[i*5%len(companies)]
+		domain := letters(company) + tlds[i*3%len(tlds)]
+		typ := "free user"
+		switch {
+		case i%10 == 0:
+			typ = "churned user"
+		case i%3 == 0:
+			typ = "paid user"
+		case i%7 == 0:
+			typ = "trial user"
+		}
+		sum := md5.Sum([]byte("user" + strconv.Itoa(i)))
+		h := strings.ToUpper(hex.EncodeToString(sum[:]))
+		email := strings.ToLower(first) + "." + strings.ToLower(last) + strconv.Itoa(i) + "@" + domain
+		u.offs = append(u.offs, uint32(len(u.data)))
+		u.data = append(u.data, email...)
+		for _, v := range []string{company, domain,
+			t0.Add(time.Duration(i%3000) * (17*time.Hour + 23*time.Minute + 7*time.Second)).Format("2006-01-02T15:04:05"),
+			email, first, first + " " + last, last, roles[i*13%len(roles)], typ,
+			h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
+			"http://" + letters(last) + "and" + domain} {
+			u.offs = append(u.offs, uint32(len(u.data)))
+			u.data = strconv.AppendQuote(u.data, v)
+		}
+	}
+	u.offs = append(u.offs, uint32(len(u.data)))
+	benchUsers[n] = u
+	return u
+}
+
+// usersStream is a Stream over usersRows.
+type usersStream struct {
+	*usersRows
+	i     int // the current row + 1
+	limit int // rows to read (0: all)
+}
+
+func (s *usersStream) Columns() []controlplane.Column {
+	cols := make([]controlplane.Column, len(usersColumns))
+	for i, c := range usersColumns {
+		cols[i] = controlplane.Column{Name: c, Type: "text"}
+	}
+	return cols
+}
+
+func (s *usersStream) Next() bool {
+	if s.i >= len(s.offs)/12 || s.i == s.limit && s.limit > 0 {
+		return false
+	}
+	s.i++
+	return true
+}
+
+func (s *usersStream) Key() ([]byte, bool) {
+	o := s.offs[12*(s.i-1):]
+	return s.data[o[0]:o[1]], false
+}
+
+func (s *usersStream) AppendValue(buf []byte, col int) []byte {
+	o := s.offs[12*(s.i-1)+1+col:]
+	return append(buf, s.data[o[0]:o[1]]...)
+}
+
+func (s *usersStream) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
+	return appendObject(s, buf, cols, names)
+}
+
+func (s *usersStream) Err() error   { return nil }
+func (s *usersStream) Close() error { return nil }
+
+// BenchmarkSortByKey: the runner's sort of the bench's users (1M rows of 11 columns, keys like
+// emails, about 300 MB of JSON), spilled in runs as a first run's read of the model does, and
+// merged; each row's object is made as the engine does. cpu-ns/row is the process's user+sys
+// CPU (the spilling goroutine and the GC included) per row, minflt/row its minor page faults.
+func BenchmarkSortByKey(b *testing.B) {
+	n := 1000000
+	if testing.Short() {
+		n = 200000
+	}
+	users := makeUsersRows(n)
+	cols, names := usersNames()
+	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
+	before := readUsage()
 	for b.Loop() {
-		s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, SortBufferBytes/2, nil)
+		s, err := sortByKeyIn(context.Background(), &usersStream{usersRows: users}, SortBufferBytes/2, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
+		rows := 0
 		for s.Next() {
+			buf = s.AppendObject(buf[:0], cols, names)
+			rows++
+		}
+		if err := s.Err(); err != nil {
+			b.Fatal(err)
 		}
 		s.Close()
+		if rows != n {
+			b.Fatalf("read %d rows, want %d", rows, n)
+		}
+	}
+	if before.ok {
+		after := readUsage()
+		rows := float64(b.N) * float64(n)
+		b.ReportMetric(float64(after.cpu-before.cpu)/rows, "cpu-ns/row")
+		b.ReportMetric(float64(after.minflt-before.minflt)/rows, "minflt/row")
+	}
+}
+
+// BenchmarkSortBuffer: the sort of one full buffer of the bench's users, alone (the part of
+// BenchmarkSortByKey that grows with n log n).
+func BenchmarkSortBuffer(b *testing.B) {
+	users := makeUsersRows(1000000)
+	// Nearly as many rows as a buffer holds, so that they stay in memory: a row takes its JSON,
+	// 13 lengths and an entry.
+	per := len(users.data)/(len(users.offs)/12) + 13*lenSize + entryBytes
+	s, err := sortByKeyIn(context.Background(), &usersStream{usersRows: users, limit: SortBufferBytes / 2 / per * 98 / 100}, SortBufferBytes/2, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var buf *sortBuf
+	for _, r := range s.runs {
+		if r.mem != nil {
+			buf = r.mem
+		}
+	}
+	// The entries as fill made them: in the rows' order, with their keys' first 16 bytes.
+	read := slices.Clone(buf.entries)
+	slices.SortFunc(read, func(x, y sortEntry) int { return int(x.off) - int(y.off) })
+	for i := range read {
+		read[i].p0, read[i].p1 = prefixOf(buf.key(read[i]))
+	}
+	if len(s.ends) != 0 {
+		b.Fatalf("%d runs spilled, want the rows in one buffer", len(s.ends))
+	}
+	before := readUsage()
+	for b.Loop() {
+		copy(buf.entries, read)
+		buf.sort()
+	}
+	if before.ok {
+		b.ReportMetric(float64(readUsage().cpu-before.cpu)/float64(b.N*len(read)), "cpu-ns/row")
 	}
 }
