@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver, for DuckDB's ceiling
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
