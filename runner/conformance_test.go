@@ -325,7 +325,8 @@ func conformValues(t *testing.T, w conformanceWarehouse) {
 
 // conformKeyOrder: keys collations get wrong, and integers (ordered by their text), are read in
 // the ledger's order: a second run sends nothing, and one change and one removal are exactly
-// what the next run sends. A key longer than the ledger stores is invalid.
+// what the next run sends. A key longer than the ledger stores is invalid, and so is one with a
+// NUL byte where the warehouse's text can hold one.
 func conformKeyOrder(t *testing.T, w conformanceWarehouse) {
 	for _, table := range []string{"k", "ki"} {
 		t.Run(table, func(t *testing.T) {
@@ -336,16 +337,28 @@ func conformKeyOrder(t *testing.T, w conformanceWarehouse) {
 				for _, k := range append(oddKeys, "a ", strings.Repeat("x", controlplane.MaxKeyBytes+1)) {
 					c.exec(w.insertKey, k)
 				}
+				if w.name != controlplane.KindPostgres {
+					// Text that Postgres's cannot hold, and so neither can the ledger: invalid.
+					c.exec(w.insertKey, "a\x00b")
+				}
 			} else {
 				c.exec(w.intKeys)
 				changed, removed = "10", "-1"
 			}
 			c.model("select * from "+table, "k", controlplane.BehaviorMirror, 3)
 			first, _ := c.run(controlplane.RunSucceeded)
+			// The run's record (its samples of invalid keys included) is stored as it ended.
+			if stored, err := c.store.GetRun(c.ctx, first.ID); err != nil || stored.Status != controlplane.RunSucceeded ||
+				stored.Counts.Invalid != first.Counts.Invalid {
+				t.Fatalf("stored first run: %+v, %v; want it succeeded with %d invalid", stored, err, first.Counts.Invalid)
+			}
 			sent := c.sent("k")
 			wantInvalid := int64(0)
 			if table == "k" {
 				wantInvalid = 1
+				if w.name != controlplane.KindPostgres {
+					wantInvalid = 2
+				}
 			}
 			if first.Counts.Invalid != wantInvalid || int64(len(sent)) != first.Counts.Extracted-wantInvalid {
 				t.Fatalf("first run: counts %+v, sent %d", first.Counts, len(sent))

@@ -268,14 +268,20 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			d.cursor.observe(src)
 		}
 		key, isNull := src.Key()
-		if isNull || len(key) > controlplane.MaxKeyBytes {
+		// The ledger keeps keys as Postgres text, which holds at most MaxKeyBytes (its index's
+		// limit) and no NUL byte (MySQL's and DuckDB's text can hold one): such a key would fail
+		// the commit of every run that changes it, so it is invalid, like a NULL one.
+		if isNull || len(key) > controlplane.MaxKeyBytes || bytes.IndexByte(key, 0) >= 0 {
 			d.counts.Invalid.Add(1)
 			if len(d.samples) < maxInvalidSamples {
 				rowObj = d.m.appendRecord(rowObj[:0], src)
-				if isNull {
+				switch {
+				case isNull:
 					d.sample("null key", nil, true, rowObj)
-				} else {
+				case len(key) > controlplane.MaxKeyBytes:
 					d.sample(fmt.Sprintf("key longer than %d bytes", controlplane.MaxKeyBytes), key[:64], false, rowObj)
+				default:
+					d.sample("key with a NUL byte", key[:min(len(key), 64)], false, rowObj)
 				}
 			}
 			continue

@@ -1,11 +1,13 @@
 package controlplane
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -184,19 +186,59 @@ func setRunCounts(id int64, c RunCounts) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// withoutNUL is samples with each NUL character in its strings replaced by U+FFFD: jsonb (and
+// text) cannot hold one, and a warehouse's text can (MySQL's, DuckDB's), so one invalid record
+// with a NUL in a value would keep its run's end from being recorded. Samples show what was
+// wrong with a record; they are not sent anywhere.
+func withoutNUL(samples json.RawMessage) json.RawMessage {
+	if !bytes.Contains(samples, []byte(`\u0000`)) {
+		return samples
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(samples))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return samples
+	}
+	var clean func(any) any
+	clean = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return strings.ReplaceAll(v, "\x00", "\uFFFD")
+		case []any:
+			for i := range v {
+				v[i] = clean(v[i])
+			}
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, x := range v {
+				out[strings.ReplaceAll(k, "\x00", "\uFFFD")] = clean(x)
+			}
+			return out
+		}
+		return v
+	}
+	out, err := json.Marshal(clean(v))
+	if err != nil {
+		return samples
+	}
+	return out
+}
+
 // FinishRun records a run's end: its status, final counters, invalid samples and error text. It
 // is not fenced: a runner records a run's end with SyncLease.Finish.
 func (s *Store) FinishRun(ctx context.Context, r *Run) error { return finishRun(ctx, s.db, r) }
 
 func finishRun(ctx context.Context, q querier, r *Run) error {
-	samples := r.InvalidSamples
+	samples := withoutNUL(r.InvalidSamples)
 	if len(samples) == 0 {
 		samples = json.RawMessage("[]")
 	}
 	c := r.Counts
 	var errText *string
 	if r.Error != "" {
-		errText = &r.Error
+		e := strings.ReplaceAll(r.Error, "\x00", "\uFFFD")
+		errText = &e
 	}
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
 		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,

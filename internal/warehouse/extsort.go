@@ -308,7 +308,11 @@ func (b *sortBuf) record(e sortEntry) []byte {
 // returns the same rows as a Stream in the key order. ctx ends the read; fetched, when not nil,
 // is set to the rows read so far every 1024 rows and at the end.
 func sortByKey(ctx context.Context, in Stream, fetched *atomic.Int64) (Stream, error) {
-	return sortByKeyIn(ctx, in, SortBufferBytes/2, fetched)
+	s, err := sortByKeyIn(ctx, in, SortBufferBytes/2, fetched)
+	if err != nil {
+		return nil, err // not a Stream holding a nil *sortedStream
+	}
+	return s, nil
 }
 
 // sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
