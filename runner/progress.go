@@ -57,6 +57,15 @@ const DaemonProgressEvery = 30 * time.Second
 // logProgress logs "run progress" (Counters.Describe's attributes) every interval until the
 // returned function is called.
 func logProgress(log *slog.Logger, c *Counters, every time.Duration) (stop func()) {
+	return Tick(every, func(elapsed time.Duration) {
+		_, attrs := c.Describe(elapsed)
+		log.Info("run progress", attrs...)
+	})
+}
+
+// Tick calls f every interval, in a goroutine of its own, with the time since Tick was called,
+// until stop is called; stop returns once f is no longer running.
+func Tick(every time.Duration, f func(elapsed time.Duration)) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	start := time.Now()
@@ -69,8 +78,7 @@ func logProgress(log *slog.Logger, c *Counters, every time.Duration) (stop func(
 			case <-done:
 				return
 			case <-t.C:
-				_, attrs := c.Describe(time.Since(start))
-				log.Info("run progress", attrs...)
+				f(time.Since(start))
 			}
 		}
 	}()

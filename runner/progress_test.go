@@ -4,31 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
-// lockedBuffer is a bytes.Buffer that a logger and a test may use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// progress returns the "run progress" lines logged so far.
-func (l *lockedBuffer) progress(t *testing.T) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// progressLines returns the "run progress" lines logged to logs so far.
+func progressLines(t *testing.T, logs *lockedbuf.Buffer) []map[string]any {
 	var out []map[string]any
-	for _, line := range bytes.Split(l.b.Bytes(), []byte("\n")) {
+	for _, line := range bytes.Split(logs.Bytes(), []byte("\n")) {
 		if len(line) == 0 {
 			continue
 		}
@@ -49,7 +35,7 @@ func (l *lockedBuffer) progress(t *testing.T) []map[string]any {
 func TestEngineLogsProgress(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	var logs lockedBuffer
+	var logs lockedbuf.Buffer
 	f.engine.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	f.engine.ProgressEvery = time.Millisecond
 	f.recv.Gate(func(n int) {
@@ -58,7 +44,7 @@ func TestEngineLogsProgress(t *testing.T) {
 		}
 		// Without progress lines the request is answered after a while, and the test fails below.
 		for give := time.Now().Add(10 * time.Second); time.Now().Before(give); {
-			for _, m := range logs.progress(t) {
+			for _, m := range progressLines(t, &logs) {
 				if read, _ := m["read"].(float64); read >= 1 {
 					return
 				}
@@ -67,7 +53,7 @@ func TestEngineLogsProgress(t *testing.T) {
 		}
 	})
 	f.run(controlplane.RunSucceeded, RunOptions{})
-	lines := logs.progress(t)
+	lines := progressLines(t, &logs)
 	if len(lines) == 0 {
 		t.Fatal("no run progress logged")
 	}

@@ -12,37 +12,19 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
-// lockedBuffer is the receiver's output, read while the server may still be writing.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestReceiverVerifiesAndPrints(t *testing.T) {
 	secret := newSecret(t)
-	out := &lockedBuffer{}
+	out := &lockedbuf.Buffer{}
 	recv := webhook.NewReceiver(out, secret)
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
@@ -112,7 +94,7 @@ func TestReceiverAnswers(t *testing.T) {
 		{"GET", "", "GET", nil, nil, 405, "GET / → 405"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := &lockedBuffer{}
+			out := &lockedbuf.Buffer{}
 			srv := httptest.NewServer(webhook.NewReceiver(out, tc.secret))
 			defer srv.Close()
 			req, err := http.NewRequest(tc.method, srv.URL, bytes.NewReader(tc.body))
@@ -142,7 +124,7 @@ func TestReceiverAnswers(t *testing.T) {
 // count what it got: operation, records, signature status and the status it answered.
 func TestJSONReceiver(t *testing.T) {
 	secret := newSecret(t)
-	out := &lockedBuffer{}
+	out := &lockedbuf.Buffer{}
 	srv := httptest.NewServer(webhook.NewJSONReceiver(out, secret))
 	defer srv.Close()
 
@@ -230,7 +212,7 @@ func TestReceiverStatsEndpoint(t *testing.T) {
 // The compact receiver prints one line per request, without the body.
 func TestCompactReceiver(t *testing.T) {
 	secret := newSecret(t)
-	out := &lockedBuffer{}
+	out := &lockedbuf.Buffer{}
 	srv := httptest.NewServer(webhook.NewCompactReceiver(out, secret))
 	defer srv.Close()
 	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/in", SigningSecret: secret}}

@@ -179,37 +179,23 @@ const (
 // startProgress shows live counters: a status line redrawn on a terminal, else a log line every
 // 10 s.
 func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
 	every := 10 * time.Second
 	if e.status != nil {
 		every = 250 * time.Millisecond
 	}
-	start := time.Now()
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				if e.status != nil {
-					e.status.status("")
-				}
-				return
-			case <-t.C:
-				line, attrs := describeProgress(name, c, time.Since(start))
-				if e.status != nil {
-					e.status.status(line)
-				} else {
-					e.log.Info("sync progress", attrs...)
-				}
-			}
+	stopTick := runner.Tick(every, func(elapsed time.Duration) {
+		line, attrs := describeProgress(name, c, elapsed)
+		if e.status != nil {
+			e.status.status(line)
+		} else {
+			e.log.Info("sync progress", attrs...)
 		}
-	}()
+	})
 	return func() {
-		close(done)
-		<-finished
+		stopTick()
+		if e.status != nil {
+			e.status.status("")
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -221,7 +222,7 @@ func TestDeliveryRetention(t *testing.T) {
 		t.Errorf("run --delivery-retention 0s: exit %d\n%s", code, errOut)
 	}
 	d := w.cmd("run", "--delivery-retention", "1s", "--listen", "", "--log-level", "debug")
-	var out syncBuffer
+	var out lockedbuf.Buffer
 	d.Stdout, d.Stderr = &out, &out
 	if err := d.Start(); err != nil {
 		t.Fatal(err)

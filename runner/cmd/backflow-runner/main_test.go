@@ -22,6 +22,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -166,7 +167,7 @@ func TestHelp(t *testing.T) {
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	recv := exec.Command(binary, "receive", "--listen", "127.0.0.1:0", "--compact=false")
-	var recvOut syncBuffer
+	var recvOut lockedbuf.Buffer
 	recv.Stdout = &recvOut
 	stderr, err := recv.StderrPipe()
 	if err != nil {
@@ -242,23 +243,6 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "migrated") {
 		t.Errorf("migrate: exit %d %s", code, out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestKilledMidRun kills a `sync` with SIGKILL while batches are in flight, changes the
@@ -416,7 +400,7 @@ func TestDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Process.Kill() })
-	var logBuf syncBuffer
+	var logBuf lockedbuf.Buffer
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(logs)
@@ -487,7 +471,7 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--stop-timeout", "300ms", "--concurrency", "1")
-	var logs syncBuffer
+	var logs lockedbuf.Buffer
 	c.Stdout, c.Stderr = &logs, &logs
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
@@ -546,7 +530,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--concurrency", "1")
-	var firstOut syncBuffer
+	var firstOut lockedbuf.Buffer
 	first.Stdout, first.Stderr = &firstOut, &firstOut
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
@@ -573,7 +557,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	unblock.Do(func() { close(block) })
 
 	second := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--rescue-after", "1s")
-	var secondOut syncBuffer
+	var secondOut lockedbuf.Buffer
 	second.Stdout, second.Stderr = &secondOut, &secondOut
 	if err := second.Start(); err != nil {
 		t.Fatal(err)

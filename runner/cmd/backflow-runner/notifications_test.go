@@ -13,6 +13,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -60,7 +61,7 @@ func TestDaemonSendsNotifications(t *testing.T) {
 		}
 	}
 	d := w.cmd("run", "--listen", "")
-	var out syncBuffer
+	var out lockedbuf.Buffer
 	d.Stdout, d.Stderr = &out, &out
 	if err := d.Start(); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // help COMMAND is COMMAND --help; flags are shown with two dashes; no command is a usage error
@@ -187,7 +188,7 @@ func TestDaemonLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--log-format", "json", "--log-level", "debug")
-	var out syncBuffer
+	var out lockedbuf.Buffer
 	d.Stdout, d.Stderr = &out, &out
 	if err := d.Start(); err != nil {
 		t.Fatal(err)

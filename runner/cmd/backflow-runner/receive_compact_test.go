@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // A receiver whose output is not a terminal (a background one, a log file) prints one line per
@@ -18,7 +19,7 @@ func TestReceiveCompactByDefaultWithoutTerminal(t *testing.T) {
 		bodies bool
 	}{{nil, false}, {[]string{"--compact=false"}, true}} {
 		recv := exec.Command(binary, append([]string{"receive", "--listen", "127.0.0.1:0"}, tc.args...)...)
-		var out syncBuffer
+		var out lockedbuf.Buffer
 		recv.Stdout = &out
 		stderr, err := recv.StderrPipe()
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -27,7 +28,7 @@ func TestReceiveForScripts(t *testing.T) {
 	const secret = "whsec_c2VjcmV0LWZvci1zY3JpcHRzLXNlY3JldC1mb3I="
 	recv := exec.Command(binary, "receive", "--listen", "127.0.0.1:0", "--json")
 	recv.Env = append(os.Environ(), receiveSecretEnv+"="+secret)
-	var stdout syncBuffer
+	var stdout lockedbuf.Buffer
 	recv.Stdout = &stdout
 	stderr, err := recv.StderrPipe()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // TestTriggerWait queues runs for a daemon with `trigger --wait`: it exits 0 when the run
@@ -24,7 +25,7 @@ func TestTriggerWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := w.cmd("run", "--listen", "", "--poll-interval", "100ms")
-	var logs syncBuffer
+	var logs lockedbuf.Buffer
 	d.Stdout, d.Stderr = &logs, &logs
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
