@@ -84,7 +84,6 @@ func BenchmarkDuckDBStreamUsers(b *testing.B) {
 			src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
 			query := "select * from read_parquet('" + path + "')"
 			cols, names := usersNames()
-			buf := make([]byte, 0, 4096)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -99,21 +98,7 @@ func BenchmarkDuckDBStreamUsers(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer rows.Close()
-			n := 0
-			for rows.Next() {
-				if mode != "fetch" {
-					buf = rows.AppendObject(buf[:0], cols, names)
-				}
-				n++
-			}
-			if err := rows.Err(); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			if n != b.N {
-				b.Fatalf("read %d rows, want %d", n, b.N)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			drainRows(b, rows, cols, names, mode != "fetch")
 		})
 	}
 }
