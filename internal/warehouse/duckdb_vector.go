@@ -157,10 +157,10 @@ func (d *duckVec) bytes(row uint64) []byte {
 	return unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), n)
 }
 
-// appendVarchar appends the row's VARCHAR as a JSON string, as appendString does. Most strings
-// are plain ASCII, which a JSON string holds as it is: they are checked and copied 8 bytes at a
-// time straight from the duckdb_string_t (an inline string's 12 bytes as two words, whatever
-// DuckDB left after its length), and any other goes through appendString.
+// appendVarchar appends the row's VARCHAR as a JSON string, as appendString does. A string
+// DuckDB keeps inline (12 bytes or fewer) that is plain ASCII, which a JSON string holds as it
+// is, is checked and copied as two words straight from the duckdb_string_t (whatever DuckDB left
+// after its length is masked off); any other goes through appendString.
 func (d *duckVec) appendVarchar(b []byte, row uint64) []byte {
 	p := unsafe.Add(d.data, row*16)
 	n := int(*(*uint32)(p))
@@ -181,27 +181,7 @@ func (d *duckVec) appendVarchar(b []byte, row uint64) []byte {
 		out[1+n] = '"'
 		return b[:start+n+2]
 	}
-	s := unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), n)
-	b = slices.Grow(b, n+2)
-	out := b[start : start+n+2]
-	out[0] = '"'
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		if plainFlags(x) != 0 {
-			return appendString(b, s)
-		}
-		binary.LittleEndian.PutUint64(out[1+i:], x)
-	}
-	if i < n { // the last 8 bytes (n > 12), some of them checked already
-		x := binary.LittleEndian.Uint64(s[n-8:])
-		if plainFlags(x) != 0 {
-			return appendString(b, s)
-		}
-		binary.LittleEndian.PutUint64(out[1+n-8:], x)
-	}
-	out[1+n] = '"'
-	return b[:start+n+2]
+	return appendString(b, d.bytes(row))
 }
 
 // byteMask has the high bits of the first n bytes (n ≤ 8) of a word.

@@ -217,9 +217,9 @@ func plain8(s []byte) bool {
 // after it.
 func plainFlags(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	ctl := (x - lo*0x20) &^ x
-	quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"')
-	bsl := ((x ^ lo*'\\') - lo) &^ (x ^ lo*'\\')
+	ctl := (x - lo*0x20) &^ x                    // high bit where byte < 0x20 (or ≥ 0x80)
+	quo := ((x ^ lo*'"') - lo) &^ (x ^ lo*'"')   // high bit where byte == '"'
+	bsl := ((x ^ lo*'\\') - lo) &^ (x ^ lo*'\\') // high bit where byte == '\\'
 	return (ctl | quo | bsl | x) & hi
 }
 
