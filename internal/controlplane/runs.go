@@ -204,7 +204,7 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 	clean = func(v any) any {
 		switch v := v.(type) {
 		case string:
-			return strings.ReplaceAll(v, "\x00", "\uFFFD")
+			return textWithoutNUL(v)
 		case []any:
 			for i := range v {
 				v[i] = clean(v[i])
@@ -212,7 +212,7 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 		case map[string]any:
 			out := make(map[string]any, len(v))
 			for k, x := range v {
-				out[strings.ReplaceAll(k, "\x00", "\uFFFD")] = clean(x)
+				out[textWithoutNUL(k)] = clean(x)
 			}
 			return out
 		}
@@ -224,6 +224,9 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 	}
 	return out
 }
+
+// textWithoutNUL is s with each NUL replaced by U+FFFD, which Postgres text can hold.
+func textWithoutNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
 
 // FinishRun records a run's end: its status, final counters, invalid samples and error text. It
 // is not fenced: a runner records a run's end with SyncLease.Finish.
@@ -237,7 +240,7 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	c := r.Counts
 	var errText *string
 	if r.Error != "" {
-		e := strings.ReplaceAll(r.Error, "\x00", "\uFFFD")
+		e := textWithoutNUL(r.Error)
 		errText = &e
 	}
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),

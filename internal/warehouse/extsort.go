@@ -185,8 +185,12 @@ func digit(e *sortEntry, d int, at int32) int {
 	case d < 16:
 		return int(e.p1 >> (56 - 8*(d-8)) & 0xff)
 	}
-	return int(min(e.klen-at, 17))
+	return int(lengthClass(e, at))
 }
+
+// lengthClass is e's length class in the window at at: how many of its key's bytes are in it,
+// or 17 when the key goes on past it.
+func lengthClass(e *sortEntry, at int32) int32 { return min(e.klen-at, 17) }
 
 // windowLess orders x and y by their window (digit by digit).
 func windowLess(x, y *sortEntry, at int32) bool {
@@ -196,7 +200,7 @@ func windowLess(x, y *sortEntry, at int32) bool {
 	if x.p1 != y.p1 {
 		return x.p1 < y.p1
 	}
-	return min(x.klen-at, 17) < min(y.klen-at, 17)
+	return lengthClass(x, at) < lengthClass(y, at)
 }
 
 // smallSort is where sortWindow sorts by comparisons instead of by digits.
