@@ -74,27 +74,38 @@ func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (
 			if err != nil {
 				return err
 			}
-			for pos := 0; ; {
-				k, h, next, ok, err := nextEntry(entries, pos, HashSize)
-				if err != nil {
-					return fmt.Errorf("a ledger page is corrupt: %w", err)
-				}
-				if !ok {
-					break
-				}
-				if string(k) == key {
-					out = ledgerKeyOf(bytes.Clone(h), "page")
-					return nil
-				}
-				pos = next
+			h, ok, err := findInPage(entries, key)
+			switch {
+			case err != nil:
+				return err
+			case ok:
+				out = ledgerKeyOf(h, "page")
+			default:
+				out = LedgerKey{State: KeyAbsent}
 			}
-			out = LedgerKey{State: KeyAbsent}
 			return nil
 		})
 	if err != nil {
 		return LedgerKey{}, fmt.Errorf("read a key of the ledger of sync %d: %w", syncID, err)
 	}
 	return out, nil
+}
+
+// findInPage returns key's hash (a copy) in a page's packed entries, which are in key order.
+func findInPage(entries []byte, key string) (hash []byte, ok bool, err error) {
+	for pos := 0; ; {
+		k, h, next, more, err := nextEntry(entries, pos, HashSize)
+		if err != nil {
+			return nil, false, fmt.Errorf("a ledger page is corrupt: %w", err)
+		}
+		if !more || string(k) > key {
+			return nil, false, nil
+		}
+		if string(k) == key {
+			return bytes.Clone(h), true, nil
+		}
+		pos = next
+	}
 }
 
 func ledgerKeyOf(hash []byte, where string) LedgerKey {
@@ -157,19 +168,8 @@ func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (
 					hashes[i], found[i] = hash, true
 				case present != nil: // a tombstone
 				case page != nil: // no row: the page before it may hold it
-					for pos := 0; ; {
-						k, h, next, ok, err := nextEntry(entries, pos, HashSize)
-						if err != nil {
-							return fmt.Errorf("a ledger page is corrupt: %w", err)
-						}
-						if !ok || string(k) > keys[i] {
-							break
-						}
-						if string(k) == keys[i] {
-							hashes[i], found[i] = bytes.Clone(h), true
-							break
-						}
-						pos = next
+					if hashes[i], found[i], err = findInPage(entries, keys[i]); err != nil {
+						return err
 					}
 				}
 			}
