@@ -7,7 +7,10 @@
 #
 # The full `go test -v` output is kept in $BACKFLOW_TEST_LOG (default: a temporary file, named at
 # the end); the console shows it without the === RUN/PAUSE/CONT noise, then one summary line.
-# BACKFLOW_TEST_PKGS narrows the packages tested (default ./...), e.g. ./provider/...
+# BACKFLOW_TEST_PKGS narrows the packages tested (default ./...), e.g. ./provider/..., and
+# BACKFLOW_TEST_RUN the tests (go test -run). BACKFLOW_TEST_MYSQL_SERVER=mysql runs the MySQL
+# driver's tests against Oracle's MySQL (scripts/ensure-mysql.sh) instead of MariaDB: `make
+# test-mysql`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +21,13 @@ BACKFLOW_TEST_DATABASE_URL=$(bash scripts/ensure-postgres.sh)
 export BACKFLOW_TEST_DATABASE_URL
 echo "using ${BACKFLOW_TEST_DATABASE_URL%%\?*}"
 
-step "MySQL / MariaDB"
-BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mariadb.sh)
+if [[ ${BACKFLOW_TEST_MYSQL_SERVER:-mariadb} == mysql ]]; then
+  step "MySQL (Oracle's, not MariaDB)"
+  BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mysql.sh)
+else
+  step "MySQL / MariaDB"
+  BACKFLOW_TEST_MYSQL_URL=$(bash scripts/ensure-mariadb.sh)
+fi
 export BACKFLOW_TEST_MYSQL_URL
 echo "using ${BACKFLOW_TEST_MYSQL_URL%%\?*}"
 
@@ -71,7 +79,7 @@ bash scripts/docs.sh --check || docs_ok=0
 step "go test"
 log="${BACKFLOW_TEST_LOG:-$(mktemp "${TMPDIR:-/tmp}/backflow-test.XXXXXX")}"
 set +e
-go test -count=1 -timeout 30m -v ${BACKFLOW_TEST_PKGS:-./...} 2>&1 | tee "$log" | grep --line-buffered -v -E '^\s*=== (RUN|PAUSE|CONT|NAME)'
+go test -count=1 -timeout 30m -v ${BACKFLOW_TEST_RUN:+-run "$BACKFLOW_TEST_RUN"} ${BACKFLOW_TEST_PKGS:-./...} 2>&1 | tee "$log" | grep --line-buffered -v -E '^\s*=== (RUN|PAUSE|CONT|NAME)'
 status=${PIPESTATUS[0]}
 set -e
 
