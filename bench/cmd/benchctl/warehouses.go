@@ -36,6 +36,7 @@ import (
 // warehouseResult is one warehouse's rows of the bench.
 type warehouseResult struct {
 	Warehouse string   `json:"warehouse"`
+	Server    string   `json:"server,omitempty"` // the server's version(), for MySQL and MariaDB
 	Rows      int      `json:"rows"`
 	Model     string   `json:"model"`
 	EWSeconds float64  `json:"e_w_seconds"` // the warehouse's plain export of the model
@@ -52,6 +53,7 @@ type otherWarehouse struct {
 	how      string
 	update1  func(ctx context.Context, k int) error // updates k users; nil: the warehouse is a file
 	teardown func()
+	server   string // version(), for a server
 }
 
 func runWarehouses(ctx context.Context, cfg config, hook string, n int) ([]warehouseResult, error) {
@@ -128,6 +130,18 @@ func prepareMySQL(ctx context.Context, cfg config, csvPath string) (*otherWareho
 		return nil, err
 	}
 	defer db.Close()
+	var server string
+	var localInfile bool
+	if err := db.QueryRowContext(ctx, "SELECT version(), @@local_infile").Scan(&server, &localInfile); err != nil {
+		return nil, err
+	}
+	if !localInfile {
+		// MySQL 8 and later ship with LOAD DATA LOCAL off; the bench's server is a test server.
+		logf("%s: SET GLOBAL local_infile = 1, to load the users", server)
+		if _, err := db.ExecContext(ctx, "SET GLOBAL local_infile = 1"); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	for _, s := range []string{
 		"DROP DATABASE IF EXISTS " + mysqlBenchDB,
@@ -143,7 +157,7 @@ func prepareMySQL(ctx context.Context, cfg config, csvPath string) (*otherWareho
 			return nil, fmt.Errorf("%.60s…: %w", s, err)
 		}
 	}
-	logf("loaded the users into MariaDB in %.1fs", time.Since(start).Seconds())
+	logf("loaded the users into %s in %.1fs", server, time.Since(start).Seconds())
 	u, err := url.Parse(cfg.mysqlURL)
 	if err != nil {
 		return nil, err
@@ -187,7 +201,7 @@ func prepareMySQL(ctx context.Context, cfg config, csvPath string) (*otherWareho
 	}
 	return &otherWarehouse{
 		conn:  &controlplane.Connection{Name: "bench mysql", MySQL: &controlplane.MySQLConfig{URL: whURL}},
-		model: m, ceiling: ceiling, how: client + " --quick -e '" + query + "' > /dev/null", update1: update,
+		model: m, ceiling: ceiling, how: client + " --quick -e '" + query + "' > /dev/null", update1: update, server: server,
 		teardown: func() {
 			if cfg.keep {
 				return
@@ -253,7 +267,7 @@ func prepareDuckDB(ctx context.Context, cfg config, csvPath string) (*otherWareh
 }
 
 func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n int, w *otherWarehouse) (warehouseResult, error) {
-	wr := warehouseResult{Warehouse: name, Rows: n, Model: w.model.SQL, EWHow: w.how}
+	wr := warehouseResult{Warehouse: name, Server: w.server, Rows: n, Model: w.model.SQL, EWHow: w.how}
 	if wr.Model == "" {
 		wr.Model = "table " + w.model.Table
 	}
@@ -426,8 +440,12 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 
 func printWarehouses(w io.Writer, ws []warehouseResult) {
 	for _, wr := range ws {
+		name := wr.Warehouse
+		if wr.Server != "" {
+			name += " (" + wr.Server + ")"
+		}
 		fmt.Fprintf(w, "\n%s, %d rows (best of the samples) — ceilings: E_w %.2fs (%s), D %.2fs\n",
-			wr.Warehouse, wr.Rows, wr.EWSeconds, wr.EWHow, wr.DSeconds)
+			name, wr.Rows, wr.EWSeconds, wr.EWHow, wr.DSeconds)
 		fmt.Fprintf(w, "%-20s %9s %9s %8s %11s %-8s %6s %7s %8s  %s\n",
 			"case", "rows", "changed", "seconds", "records/s", "ceiling", "ratio", "target", "peak MB", "")
 		for _, r := range wr.Cases {
