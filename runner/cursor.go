@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zeebo/xxh3"
@@ -226,6 +227,12 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			return nil, false
+		}
+		// MySQL's and DuckDB's text can hold NUL, which the mark (Postgres text) cannot: the
+		// text before it sorts at or before the value, so as a mark it reads a little more,
+		// never less.
+		if i := strings.IndexByte(s, 0); i >= 0 {
+			s = s[:i]
 		}
 		return []byte(s), true
 	}

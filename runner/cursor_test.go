@@ -183,6 +183,8 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorInteger, `-12`, "-12", true, "-2", "-100"},
 		{warehouse.CursorInteger, `9`, "9", true, "10", "-10"},
 		{warehouse.CursorText, `"a\"b"`, `a"b`, true, "a#", "a!"},
+		// NUL cannot be stored in the mark: the text before it, which sorts before the value.
+		{warehouse.CursorText, `"a\u0000z"`, "a", true, "a\x00", ""},
 	} {
 		got, ok := cursorText(tc.kind, []byte(tc.json))
 		if ok != tc.ok || string(got) != tc.text {
