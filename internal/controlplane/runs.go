@@ -204,7 +204,7 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 	clean = func(v any) any {
 		switch v := v.(type) {
 		case string:
-			return textWithoutNUL(v)
+			return storableText(v)
 		case []any:
 			for i := range v {
 				v[i] = clean(v[i])
@@ -212,7 +212,7 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 		case map[string]any:
 			out := make(map[string]any, len(v))
 			for k, x := range v {
-				out[textWithoutNUL(k)] = clean(x)
+				out[storableText(k)] = clean(x)
 			}
 			return out
 		}
@@ -225,8 +225,11 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 	return out
 }
 
-// textWithoutNUL is s with each NUL replaced by U+FFFD, which Postgres text can hold.
-func textWithoutNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
+// storableText is s as Postgres text can hold it: each NUL, and each run of bytes that are not
+// UTF-8 (a warehouse's error message quoting a binary value), replaced by U+FFFD.
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
 
 // FinishRun records a run's end: its status, final counters, invalid samples and error text. It
 // is not fenced: a runner records a run's end with SyncLease.Finish.
@@ -240,7 +243,7 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	c := r.Counts
 	var errText *string
 	if r.Error != "" {
-		e := textWithoutNUL(r.Error)
+		e := storableText(r.Error)
 		errText = &e
 	}
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),

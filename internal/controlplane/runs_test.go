@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,5 +281,35 @@ func TestScheduleBases(t *testing.T) {
 	}
 	if bases, err = store.ScheduleBases(ctx); err != nil || !bases[y.ID].Equal(m.StartedAt) {
 		t.Errorf("after a run by hand: ScheduleBases = %v, %v; want its start %v", bases[y.ID], err, m.StartedAt)
+	}
+}
+
+// TestFinishRunStoresAnyText: a run's error text and its invalid samples come from the
+// warehouse and the endpoint (a MySQL error quoting a binary value, a DuckDB text with a NUL);
+// Postgres text and jsonb hold neither NUL nor invalid UTF-8, and the run's end is recorded
+// anyway, each shown as U+FFFD.
+func TestFinishRunStoresAnyText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Status = controlplane.RunFailed
+	run.Error = "Duplicate entry '\xff\xfe' for key 'PRIMARY'\x00"
+	run.InvalidSamples = json.RawMessage(`[{"reason":"a\u0000b","key":"k\u0000"}]`)
+	if err := store.FinishRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.GetRun(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Duplicate entry '\uFFFD' for key 'PRIMARY'\uFFFD"; got.Status != controlplane.RunFailed || got.Error != want {
+		t.Errorf("stored run: status %s, error %q; want failed, %q", got.Status, got.Error, want)
+	}
+	if !strings.Contains(string(got.InvalidSamples), `a\ufffdb`) && !strings.Contains(string(got.InvalidSamples), "a\uFFFDb") {
+		t.Errorf("stored samples %s: want the NUL as U+FFFD", got.InvalidSamples)
 	}
 }
