@@ -19,6 +19,8 @@
 # Knobs (mostly for testing this script): BACKFLOW_MYSQL_PROBE_PORT replaces 3306 in step 2;
 # BACKFLOW_MYSQL_DIR the instance directory; BACKFLOW_MYSQL_PORT the first port tried.
 set -euo pipefail
+# shellcheck source=scripts/ports.sh
+. "$(dirname "$0")/ports.sh"
 
 log() { echo "ensure-mariadb: $*" >&2; }
 die() {
@@ -58,8 +60,6 @@ url_answers() {
   [[ "$port" == "$hostport" ]] && port=3306
   answers "$host" "$port" "${user:-root}" "$pass"
 }
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 server_bin() { command -v mariadbd 2>/dev/null || ls /usr/sbin/mariadbd 2>/dev/null || command -v mysqld 2>/dev/null || ls /usr/sbin/mysqld 2>/dev/null; }
 
@@ -147,23 +147,8 @@ start() {
   return 1
 }
 
-port="$first_port"
-started=0
-for _ in $(seq 1 50); do
-  if port_free "$port"; then
-    if start "$port"; then
-      started=1
-      break
-    fi
-    # Another process may have taken the port between the check and the bind: try the next.
-    grep -q "Address already in use" "$dir/error.log" 2>/dev/null || break
-  fi
-  port=$((port + 1))
-done
-if [[ $started -ne 1 ]]; then
-  tail -n 30 "$dir/error.log" >&2 || true
+start_on_free_port "$first_port" "$dir/error.log" ||
   die "the private MariaDB did not start (log above, in $dir/error.log); remove $dir and retry, or set BACKFLOW_TEST_MYSQL_URL"
-fi
 # root@localhost is who mariadb-install-db made; tests connect over TCP as root@127.0.0.1.
 MYSQL_PWD= "$c" --socket="$dir/mysqld.sock" -u root -e \
   "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION" >&2 \

@@ -23,6 +23,8 @@
 #
 # Knobs: BACKFLOW_MYSQL8_DIR the instance directory; BACKFLOW_MYSQL8_PORT the first port tried.
 set -euo pipefail
+# shellcheck source=scripts/ports.sh
+. "$(dirname "$0")/ports.sh"
 
 log() { echo "ensure-mysql: $*" >&2; }
 die() {
@@ -46,8 +48,6 @@ answers() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
   fi
 }
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 running() { [[ -f "$root/srv/mysqld.pid" ]] && kill -0 "$(cat "$root/srv/mysqld.pid")" 2>/dev/null; }
 
@@ -124,20 +124,6 @@ start() {
   return 1
 }
 
-port="$first_port"
-started=0
-for _ in $(seq 1 50); do
-  if port_free "$port"; then
-    if start "$port"; then
-      started=1
-      break
-    fi
-    grep -q "Address already in use" "$root/srv/mysqld.err" 2>/dev/null || break
-  fi
-  port=$((port + 1))
-done
-if [[ $started -ne 1 ]]; then
-  tail -n 30 "$root/srv/mysqld.err" >&2 || true
+start_on_free_port "$first_port" "$root/srv/mysqld.err" ||
   die "the private MySQL did not start (log above, in $root/srv/mysqld.err); remove $dir and retry, or set BACKFLOW_TEST_MYSQL8_URL"
-fi
 echo "mysql://root@127.0.0.1:$port/"

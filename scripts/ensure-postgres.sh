@@ -24,6 +24,8 @@
 # BACKFLOW_PG_STARTED_MARK names a file this script writes the cluster directory to when it
 # started the cluster itself, so a caller that wants to leave nothing running can stop it.
 set -euo pipefail
+# shellcheck source=scripts/ports.sh
+. "$(dirname "$0")/ports.sh"
 
 log() { echo "ensure-postgres: $*" >&2; }
 die() {
@@ -54,8 +56,6 @@ answers() {
     (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
   fi
 }
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 find_bindir() {
   local d
