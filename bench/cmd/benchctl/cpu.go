@@ -24,7 +24,7 @@ import (
 // cpuSplit is the CPU time, in core-seconds, each side used during one run of the runner.
 type cpuSplit struct {
 	Runner       float64 `json:"runner"`
-	Warehouse    float64 `json:"warehouse"`     // the warehouse database's Postgres backends
+	Warehouse    float64 `json:"warehouse"`     // the warehouse database's Postgres backends, or MySQL's server
 	ControlPlane float64 `json:"control_plane"` // the control plane database's backends
 	Receiver     float64 `json:"receiver"`      // the bench receiver; 0 when not found
 }
@@ -109,17 +109,23 @@ type cpuWatch struct {
 	seen     map[int]backend
 	receiver int
 	recv0    float64
+	server   int
+	server0  float64
 	stopCh   chan struct{}
 	done     chan struct{}
 }
 
-// dbs are the warehouse's database and the control plane's; receiver the receiver's pid (0: none).
-func watchCPU(dbs []string, receiver int) *cpuWatch {
+// dbs are the warehouse's database and the control plane's; receiver the receiver's pid and
+// server a warehouse server's (MySQL's), whose CPU counts as the warehouse's (0: none).
+func watchCPU(dbs []string, receiver, server int) *cpuWatch {
 	f := &backendFinder{dbs: dbs, known: make(map[int]int)}
-	w := &cpuWatch{find: f, before: f.scan(), seen: make(map[int]backend), receiver: receiver,
+	w := &cpuWatch{find: f, before: f.scan(), seen: make(map[int]backend), receiver: receiver, server: server,
 		stopCh: make(chan struct{}), done: make(chan struct{})}
 	if receiver != 0 {
 		w.recv0, _ = procCPU(receiver)
+	}
+	if server != 0 {
+		w.server0, _ = procCPU(server)
 	}
 	go func() {
 		defer close(w.done)
@@ -158,7 +164,49 @@ func (w *cpuWatch) stop() cpuSplit {
 			c.Receiver = cpu - w.recv0
 		}
 	}
+	if w.server != 0 {
+		if cpu, ok := procCPU(w.server); ok {
+			c.Warehouse += cpu - w.server0
+		}
+	}
 	return c
+}
+
+// listenerPID is the process listening on TCP port on this machine, from /proc (0: not found,
+// or not visible to this user).
+func listenerPID(port int) int {
+	inodes := make(map[string]bool)
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is field 10.
+			if len(f) < 10 || f[3] != "0A" || !strings.HasSuffix(f[1], fmt.Sprintf(":%04X", port)) {
+				continue
+			}
+			inodes["socket:["+f[9]+"]"] = true
+		}
+	}
+	if len(inodes) == 0 {
+		return 0
+	}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", p.Name(), "fd"))
+		for _, fd := range fds {
+			if link, err := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name())); err == nil && inodes[link] {
+				return pid
+			}
+		}
+	}
+	return 0
 }
 
 // profileTop is the top entries of a CPU profile of binary, as `go tool pprof -top` shows them

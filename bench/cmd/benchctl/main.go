@@ -654,7 +654,10 @@ type usage struct {
 
 // runHow says what measureRunner measures besides time, memory and the runner's CPU: the
 // Postgres backends' and the receiver's CPU (watch), the runner's CPU profile (profile).
-type runHow struct{ watch, profile bool }
+type runHow struct {
+	watch, profile bool
+	serverPID      int // with watch: a warehouse server's process, whose CPU is the warehouse's
+}
 
 // timeRunner runs `backflow-runner sync NAME` and returns its wall time and peak RSS.
 // args are more flags for the sync command.
@@ -689,7 +692,7 @@ func measureRunner(ctx context.Context, cfg config, e *env, label, syncName stri
 	cmd.Stderr = logFile
 	var watch *cpuWatch
 	if how.watch {
-		watch = watchCPU([]string{whDB, cpDB}, cfg.receiverPID)
+		watch = watchCPU([]string{whDB, cpDB}, cfg.receiverPID, how.serverPID)
 	}
 	start := time.Now()
 	runErr := cmd.Run()

@@ -47,13 +47,14 @@ type warehouseResult struct {
 
 // otherWarehouse is a warehouse the bench loads the users into.
 type otherWarehouse struct {
-	conn     *controlplane.Connection
-	model    *controlplane.Model
-	ceiling  func(ctx context.Context) (float64, error)
-	how      string
-	update1  func(ctx context.Context, k int) error // updates k users; nil: the warehouse is a file
-	teardown func()
-	server   string // version(), for a server
+	conn      *controlplane.Connection
+	model     *controlplane.Model
+	ceiling   func(ctx context.Context) (float64, error)
+	how       string
+	update1   func(ctx context.Context, k int) error // updates k users; nil: the warehouse is a file
+	teardown  func()
+	server    string // version(), for a server
+	serverPID int    // the server's process on this machine, whose CPU is the warehouse's; 0: none
 }
 
 func runWarehouses(ctx context.Context, cfg config, hook string, n int) ([]warehouseResult, error) {
@@ -177,6 +178,14 @@ func prepareMySQL(ctx context.Context, cfg config, csvPath string) (*otherWareho
 	if h, p, ok := strings.Cut(admin.Addr, ":"); ok {
 		host, port = h, p
 	}
+	// The server's CPU counts as the warehouse's when it runs on this machine.
+	var serverPID int
+	if p, err := strconv.Atoi(port); err == nil && (host == "127.0.0.1" || host == "localhost" || host == "::1") {
+		serverPID = listenerPID(p)
+	}
+	if serverPID == 0 {
+		logf("%s: its process was not found on this machine; the CPU splits leave it out", server)
+	}
 	ceiling := func(ctx context.Context) (float64, error) {
 		cmd := exec.CommandContext(ctx, client, "--quick", "--protocol=tcp", "-h", host, "-P", port, "-u", admin.User,
 			mysqlBenchDB, "-e", query)
@@ -202,6 +211,7 @@ func prepareMySQL(ctx context.Context, cfg config, csvPath string) (*otherWareho
 	return &otherWarehouse{
 		conn:  &controlplane.Connection{Name: "bench mysql", MySQL: &controlplane.MySQLConfig{URL: whURL}},
 		model: m, ceiling: ceiling, how: client + " --quick -e '" + query + "' > /dev/null", update1: update, server: server,
+		serverPID: serverPID,
 		teardown: func() {
 			if cfg.keep {
 				return
@@ -394,6 +404,7 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 	}
 	for _, s := range steps {
 		r := result{Case: s.label, Rows: n, Ceiling: s.ceiling, CeilingS: s.ceilingS, Target: s.target}
+		var profile string
 		for rep := range cfg.reps {
 			if s.before != nil {
 				if err := s.before(rep); err != nil {
@@ -404,7 +415,10 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 				return wr, err
 			}
 			logf("%s %s (%d of %d)", name, s.label, rep+1, cfg.reps)
-			secs, peak, err := timeRunner(ctx, cfg, e, fmt.Sprintf("%s-%d-%s-%d", name, n, s.label, rep+1), y.Name)
+			// As timedCase does: the other sides' CPU (the server's, for MySQL) on every run, and
+			// the runner's profile on the last, shown when the case misses its target.
+			how := runHow{watch: true, profile: rep == cfg.reps-1, serverPID: w.serverPID}
+			u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%s-%d-%s-%d", name, n, s.label, rep+1), y.Name, how)
 			if err != nil {
 				wr.Cases = append(wr.Cases, r)
 				return wr, err
@@ -418,20 +432,17 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 				wr.Cases = append(wr.Cases, r)
 				return wr, errors.New(r.Note)
 			}
-			r.Samples = append(r.Samples, secs)
-			r.PeakMB = max(r.PeakMB, peak)
-			if r.Seconds == 0 || secs < r.Seconds {
-				r.Seconds, r.SentChanged = secs, st.Changed
+			r.Samples = append(r.Samples, u.seconds)
+			r.CPUSamples = append(r.CPUSamples, u.cpuSeconds)
+			r.PeakMB = max(r.PeakMB, u.peakMB)
+			if r.Seconds == 0 || u.seconds < r.Seconds {
+				r.Seconds, r.SentChanged, r.CPU = u.seconds, st.Changed, u.split
 			}
+			profile = u.profile
 		}
-		r.RecordsPerS = float64(n) / r.Seconds
-		r.Ratio = r.Seconds / s.ceilingS
-		r.OK = (s.target == 0 || r.Ratio <= s.target) && r.PeakMB <= 200
-		switch {
-		case s.target > 0 && r.Ratio > s.target:
-			r.Note = "over target"
-		case r.PeakMB > 200:
-			r.Note = "over 200 MB"
+		judge(&r)
+		if !r.OK {
+			r.ProfileTop = profileTop(ctx, cfg.runner, profile, 12)
 		}
 		wr.Cases = append(wr.Cases, r)
 	}
@@ -460,6 +471,10 @@ func printWarehouses(w io.Writer, ws []warehouseResult) {
 			fmt.Fprintf(w, "%-20s %9d %9d %8.2f %11.0f %-8s %6.2f %7s %8.1f  %s\n",
 				r.Case, r.Rows, r.SentChanged, r.Seconds, r.RecordsPerS, r.Ceiling, r.Ratio, target, r.PeakMB, mark)
 		}
+		if wr.Warehouse == controlplane.KindDuckDB {
+			fmt.Fprintf(w, "(DuckDB runs inside the runner: its CPU is the runner's)\n")
+		}
+		printWhy(w, wr.Cases)
 	}
 }
 
