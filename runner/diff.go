@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 
@@ -50,6 +51,12 @@ type record struct {
 
 // maxInvalidSamples bounds the samples kept in a run record.
 const maxInvalidSamples = 10
+
+// maxSampleRecord bounds the JSON of a sample's record: a longer one is sampled as a string of
+// its start (sampleRecord). The samples go into the run record's jsonb, which holds at most
+// 256 MB: ten rows of a warehouse's large text values kept whole kept the run's end from being
+// recorded (the run stayed running).
+const maxSampleRecord = 4 << 10
 
 // invalidSample is one entry of a run's invalid_samples.
 type invalidSample struct {
@@ -185,9 +192,23 @@ func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
 		s.Key = &k
 	}
 	if obj != nil {
-		s.Record = append(json.RawMessage(nil), obj...)
+		s.Record = sampleRecord(obj)
 	}
 	d.samples = append(d.samples, s)
+}
+
+// sampleRecord is a record's JSON as a sample keeps it: whole up to maxSampleRecord bytes, and
+// else a JSON string of its first maxSampleRecord bytes (at a character's start) and "…".
+func sampleRecord(obj []byte) json.RawMessage {
+	if len(obj) <= maxSampleRecord {
+		return append(json.RawMessage(nil), obj...)
+	}
+	n := maxSampleRecord
+	for n > 0 && !utf8.RuneStart(obj[n]) {
+		n--
+	}
+	b, _ := json.Marshal(string(obj[:n]) + "…")
+	return b
 }
 
 // run streams src against led (nil: an empty ledger) and calls emit for each record to send.

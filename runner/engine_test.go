@@ -419,3 +419,30 @@ func TestLostLockStopsRun(t *testing.T) {
 		t.Fatalf("run = %+v", run)
 	}
 }
+
+// TestInvalidSampleOfALargeRecord: an invalid record's sample keeps the start of a record whose
+// JSON is large, as a string: ten whole records of a few tens of MB each went past what the run
+// record's jsonb holds, and the run's end was not recorded (it stayed running).
+func TestInvalidSampleOfALargeRecord(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.model.Table = ""
+	f.model.SQL = `SELECT NULL::bigint AS id, repeat('é', 100000) AS pad UNION ALL SELECT 1, 'small'`
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	var samples []invalidSample
+	if err := json.Unmarshal(run.InvalidSamples, &samples); err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != 1 || samples[0].Reason != "null key" {
+		t.Fatalf("samples = %.200s", run.InvalidSamples)
+	}
+	var start string
+	if err := json.Unmarshal(samples[0].Record, &start); err != nil || len(start) > 4<<10+len("…") ||
+		!strings.HasPrefix(start, `{"id":null,"pad":"éé`) || !strings.HasSuffix(start, "é…") {
+		t.Errorf("sample record %.100s… (%d bytes, %v): want a string of the record's start, at most 4 kB",
+			samples[0].Record, len(samples[0].Record), err)
+	}
+}
