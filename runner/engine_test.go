@@ -446,3 +446,24 @@ func TestInvalidSampleOfALargeRecord(t *testing.T) {
 			samples[0].Record, len(samples[0].Record), err)
 	}
 }
+
+// TestInvalidSampleWithALoneSurrogate: a Postgres json value keeps its text as written, a lone
+// UTF-16 surrogate escape included, which the run record's jsonb refuses: the run's end is
+// recorded anyway (it stayed running), the sample showing U+FFFD for it.
+func TestInvalidSampleWithALoneSurrogate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.model.Table = ""
+	f.model.SQL = `SELECT NULL::bigint AS id, '{"a": "\ud800"}'::json AS doc UNION ALL SELECT 1, '{}'`
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{}) // checks the stored run too
+	if !strings.Contains(string(run.InvalidSamples), `"null key"`) {
+		t.Errorf("samples = %s", run.InvalidSamples)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil || !strings.Contains(string(stored.InvalidSamples), "\uFFFD") {
+		t.Errorf("stored samples %s (%v), want the surrogate as U+FFFD", stored.InvalidSamples, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -186,19 +187,24 @@ func setRunCounts(id int64, c RunCounts) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// withoutNUL is samples with each NUL character in its strings replaced by U+FFFD: jsonb (and
-// text) cannot hold one, and a warehouse's text can (MySQL's, DuckDB's), so one invalid record
-// with a NUL in a value would keep its run's end from being recorded. Samples show what was
-// wrong with a record; they are not sent anywhere.
-func withoutNUL(samples json.RawMessage) json.RawMessage {
-	if !bytes.Contains(samples, []byte(`\u0000`)) {
+// storableSamples is samples as jsonb can hold them. jsonb refuses two escapes that JSON text
+// may carry: \u0000, a NUL (MySQL's and DuckDB's text can hold one), and a UTF-16 surrogate
+// without its pair, such as "\ud800" (a Postgres json value, which keeps its text as written, can
+// hold one); one invalid record with either kept its run's end from being recorded. Samples with
+// an escape are decoded and encoded again: each NUL in their strings becomes U+FFFD, and so
+// does each lone surrogate (as encoding/json decodes it), and each byte that is not UTF-8.
+// Samples that are not JSON are kept as a JSON string of their text. Samples show what was wrong with a record; they are not sent
+// anywhere.
+func storableSamples(samples json.RawMessage) json.RawMessage {
+	if len(samples) == 0 || !bytes.Contains(samples, []byte(`\u`)) && utf8.Valid(samples) && json.Valid(samples) {
 		return samples
 	}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(samples))
 	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return samples
+	if err := d.Decode(&v); err != nil || d.More() {
+		b, _ := json.Marshal(storableText(string(samples)))
+		return b
 	}
 	var clean func(any) any
 	clean = func(v any) any {
@@ -220,7 +226,8 @@ func withoutNUL(samples json.RawMessage) json.RawMessage {
 	}
 	out, err := json.Marshal(clean(v))
 	if err != nil {
-		return samples
+		b, _ := json.Marshal(storableText(string(samples)))
+		return b
 	}
 	return out
 }
@@ -236,7 +243,7 @@ func storableText(s string) string {
 func (s *Store) FinishRun(ctx context.Context, r *Run) error { return finishRun(ctx, s.db, r) }
 
 func finishRun(ctx context.Context, q querier, r *Run) error {
-	samples := withoutNUL(r.InvalidSamples)
+	samples := storableSamples(r.InvalidSamples)
 	if len(samples) == 0 {
 		samples = json.RawMessage("[]")
 	}

@@ -313,3 +313,38 @@ func TestFinishRunStoresAnyText(t *testing.T) {
 		t.Errorf("stored samples %s: want the NUL as U+FFFD", got.InvalidSamples)
 	}
 }
+
+// TestFinishRunStoresAnySamples: jsonb refuses a lone UTF-16 surrogate escape, which a Postgres
+// json value in an invalid record can carry ("\ud800"), and bytes that are not UTF-8; the run's
+// end is recorded anyway, with U+FFFD for them (and valid pairs decoded).
+func TestFinishRunStoresAnySamples(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	for _, c := range []struct{ samples, want string }{
+		{`[{"reason":"null key","key":null,"record":{"doc":{"a":"\ud800","b\udc00":"\ud83d\ude00"}}}]`,
+			"[{\"key\": null, \"reason\": \"null key\", \"record\": {\"doc\": {\"a\": \"\uFFFD\", \"b\uFFFD\": \"😀\"}}}]"},
+		{"[{\"reason\":\"null key\",\"key\":null,\"record\":{\"s\":\"a\xffb\"}}]",
+			`[{"key": null, "reason": "null key", "record": {"s": "a` + "\uFFFD" + `b"}}]`},
+		{`[{"reason":"null key"`, `"[{\"reason\":\"null key\""`},
+		{``, `[]`},
+	} {
+		run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Status = controlplane.RunSucceeded
+		run.InvalidSamples = json.RawMessage(c.samples)
+		if err := store.FinishRun(ctx, run); err != nil {
+			t.Errorf("samples %s: %v", c.samples, err)
+			continue
+		}
+		got, err := store.GetRun(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != controlplane.RunSucceeded || string(got.InvalidSamples) != c.want {
+			t.Errorf("samples %s stored as %s (run %s), want %s", c.samples, got.InvalidSamples, got.Status, c.want)
+		}
+	}
+}
