@@ -193,8 +193,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // hold one); one invalid record with either kept its run's end from being recorded. Samples with
 // an escape are decoded and encoded again: each NUL in their strings becomes U+FFFD, and so
 // does each lone surrogate (as encoding/json decodes it), and each byte that is not UTF-8.
-// Samples that are not JSON are kept as a JSON string of their text. Samples show what was wrong with a record; they are not sent
-// anywhere.
+// Samples that are not JSON are kept as a JSON string of their text. Samples show what was
+// wrong with a record; they are not sent anywhere.
 func storableSamples(samples json.RawMessage) json.RawMessage {
 	if len(samples) == 0 || !bytes.Contains(samples, []byte(`\u`)) && utf8.Valid(samples) && json.Valid(samples) {
 		return samples
