@@ -29,10 +29,11 @@ import (
 )
 
 var (
-	_ resource.Resource                = &ConnectionResource{}
-	_ resource.ResourceWithConfigure   = &ConnectionResource{}
-	_ resource.ResourceWithImportState = &ConnectionResource{}
-	_ resource.ResourceWithModifyPlan  = &ConnectionResource{}
+	_ resource.Resource                   = &ConnectionResource{}
+	_ resource.ResourceWithConfigure      = &ConnectionResource{}
+	_ resource.ResourceWithImportState    = &ConnectionResource{}
+	_ resource.ResourceWithModifyPlan     = &ConnectionResource{}
+	_ resource.ResourceWithValidateConfig = &ConnectionResource{}
 )
 
 // WebhookMethods are the HTTP methods a webhook connection may use; the first is the default.
@@ -523,4 +524,9 @@ func importError(diags *diag.Diagnostics, kind, ref string, err error) {
 	addError(diags, "Cannot Import "+titleKind(kind),
 		fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref),
 		"Import by the numeric id or the exact name shown by the control plane.", err)
+}
+
+// ValidateConfig refuses text the control plane cannot store (refuseNUL).
+func (r *ConnectionResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	refuseNUL(req.Config, &resp.Diagnostics)
 }

@@ -23,10 +23,11 @@ import (
 )
 
 var (
-	_ resource.Resource                = &ModelResource{}
-	_ resource.ResourceWithConfigure   = &ModelResource{}
-	_ resource.ResourceWithImportState = &ModelResource{}
-	_ resource.ResourceWithModifyPlan  = &ModelResource{}
+	_ resource.Resource                   = &ModelResource{}
+	_ resource.ResourceWithConfigure      = &ModelResource{}
+	_ resource.ResourceWithImportState    = &ModelResource{}
+	_ resource.ResourceWithModifyPlan     = &ModelResource{}
+	_ resource.ResourceWithValidateConfig = &ModelResource{}
 )
 
 // ModelResource is backflow_model: SQL (or a table) over a warehouse connection.
@@ -426,4 +427,9 @@ func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStat
 			return r.store.LookupModel(ctx, ref)
 		},
 		func(x *controlplane.Model) int64 { return x.ID })
+}
+
+// ValidateConfig refuses text the control plane cannot store (refuseNUL).
+func (r *ModelResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	refuseNUL(req.Config, &resp.Diagnostics)
 }

@@ -164,6 +164,23 @@ resource "backflow_connection" "down" {
 				Config:      e.config(conns, model("m", "m", "w", "")),
 				ExpectError: expectErr(`Invalid Attribute Combination`),
 			},
+			{
+				// Text the control plane cannot store (HCL's \u0000 makes a NUL) is refused at plan
+				// time, named by its attribute.
+				Config:      e.config(conns, model("m", "m", "w", `sql = "select 1\u0000 as x"`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Text Backflow Cannot Store.*sql holds a NUL character \(\\u0000\) at character 9`),
+			},
+			{
+				Config: e.config(conns, `
+resource "backflow_connection" "nul" {
+  name    = "no\u0000pe"
+  webhook = { url = "http://127.0.0.1:1/" }
+}
+`),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Text Backflow Cannot Store.*name holds a NUL character`),
+			},
 			{Config: e.config(conns)},
 			{
 				// With the connection known, SQL the warehouse rejects fails the plan, with its own message.

@@ -25,10 +25,11 @@ import (
 )
 
 var (
-	_ resource.Resource                = &NotificationResource{}
-	_ resource.ResourceWithConfigure   = &NotificationResource{}
-	_ resource.ResourceWithImportState = &NotificationResource{}
-	_ resource.ResourceWithModifyPlan  = &NotificationResource{}
+	_ resource.Resource                   = &NotificationResource{}
+	_ resource.ResourceWithConfigure      = &NotificationResource{}
+	_ resource.ResourceWithImportState    = &NotificationResource{}
+	_ resource.ResourceWithModifyPlan     = &NotificationResource{}
+	_ resource.ResourceWithValidateConfig = &NotificationResource{}
 )
 
 // NotificationResource is backflow_notification: events about syncs' runs sent to a webhook.
@@ -311,4 +312,9 @@ func (r *NotificationResource) ImportState(ctx context.Context, req resource.Imp
 			return r.store.LookupNotification(ctx, ref)
 		},
 		func(n *controlplane.Notification) int64 { return n.ID })
+}
+
+// ValidateConfig refuses text the control plane cannot store (refuseNUL).
+func (r *NotificationResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	refuseNUL(req.Config, &resp.Diagnostics)
 }

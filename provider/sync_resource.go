@@ -493,9 +493,11 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 }
 
-// ValidateConfig checks the request block on its own: operations, formats, modes and content
-// types that do not fit together (templates are parsed by their validator, rendered in ModifyPlan).
+// ValidateConfig refuses text the control plane cannot store (refuseNUL), and checks the request
+// block on its own: operations, formats, modes and content types that do not fit together
+// (templates are parsed by their validator, rendered in ModifyPlan).
 func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	refuseNUL(req.Config, &resp.Diagnostics)
 	var cfg syncModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.Request.IsNull() || cfg.Request.IsUnknown() {

@@ -9,9 +9,13 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -483,4 +487,48 @@ func postgresURLProblem(s string) string {
 		}
 	}
 	return "does not parse as a Postgres connection string: one of its settings has a value pgx does not accept"
+}
+
+// refuseNUL adds an error for each string of a resource's configuration, at any depth, that
+// holds a NUL character: the control plane keeps configuration in Postgres text and jsonb, which
+// cannot hold one, so the apply would fail with Postgres's bare "invalid byte sequence" (HCL's
+// "\u0000" makes one). The value is not shown: it may be a secret.
+func refuseNUL(cfg tfsdk.Config, diags *diag.Diagnostics) {
+	_ = tftypes.Walk(cfg.Raw, func(p *tftypes.AttributePath, v tftypes.Value) (bool, error) {
+		if !v.Type().Is(tftypes.String) || !v.IsKnown() || v.IsNull() {
+			return true, nil
+		}
+		var s string
+		if err := v.As(&s); err != nil {
+			return true, nil
+		}
+		if i := strings.IndexByte(s, 0); i >= 0 {
+			diags.AddError("Text Backflow Cannot Store",
+				fmt.Sprintf("%s holds a NUL character (\\u0000) at character %d. Backflow's control plane keeps its "+
+					"configuration in Postgres, whose text cannot hold one, so the apply would fail: remove it.",
+					configPath(p), utf8.RuneCountInString(s[:i])+1))
+		}
+		return true, nil
+	})
+}
+
+// configPath is p as a configuration names it: requests.headers["X-Key"], mappings[2].to.
+func configPath(p *tftypes.AttributePath) string {
+	var b strings.Builder
+	for _, step := range p.Steps() {
+		switch s := step.(type) {
+		case tftypes.AttributeName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(s))
+		case tftypes.ElementKeyString:
+			fmt.Fprintf(&b, "[%q]", string(s))
+		case tftypes.ElementKeyInt:
+			fmt.Fprintf(&b, "[%d]", int64(s))
+		default:
+			b.WriteString("[…]")
+		}
+	}
+	return b.String()
 }
