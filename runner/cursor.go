@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 
@@ -222,7 +223,7 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 			return nil, false
 		}
 		if bytes.IndexByte(v, '\\') < 0 {
-			return v[1 : len(v)-1], true
+			return textMark(v[1 : len(v)-1]), true
 		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
@@ -234,9 +235,25 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		if i := strings.IndexByte(s, 0); i >= 0 {
 			s = s[:i]
 		}
-		return []byte(s), true
+		return textMark([]byte(s)), true
 	}
 	return nil, false
+}
+
+// maxTextMark bounds a text cursor's mark, which every run's record repeats (read_from) and every
+// incremental read sends to the warehouse: a longer value's mark is its first maxTextMark bytes
+// (at a character's start), which sort before it, so the next run reads from a little earlier.
+const maxTextMark = 1024
+
+func textMark(v []byte) []byte {
+	if len(v) <= maxTextMark {
+		return v
+	}
+	n := maxTextMark
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n]
 }
 
 // cursorLess reports whether cursor value a sorts before b (both in cursorText's form). Times

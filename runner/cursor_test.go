@@ -185,6 +185,8 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorText, `"a\"b"`, `a"b`, true, "a#", "a!"},
 		// NUL cannot be stored in the mark: the text before it, which sorts before the value.
 		{warehouse.CursorText, `"a\u0000z"`, "a", true, "a\x00", ""},
+		// A long value: its first 1024 bytes, at a character's start (é is 2 bytes).
+		{warehouse.CursorText, `"` + strings.Repeat("é", 600) + `"`, strings.Repeat("é", 512), true, strings.Repeat("é", 513), ""},
 	} {
 		got, ok := cursorText(tc.kind, []byte(tc.json))
 		if ok != tc.ok || string(got) != tc.text {
