@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -24,8 +23,8 @@ type Rejected struct {
 	RejectedAt time.Time
 }
 
-// truncateBody cuts s to at most MaxRejectedBody bytes on a rune boundary (Postgres text must be
-// valid UTF-8; invalid bytes are replaced).
+// truncateBody cuts s to at most MaxRejectedBody bytes on a rune boundary, as Postgres text can
+// hold it (storableText).
 func truncateBody(s string) string {
 	if len(s) > MaxRejectedBody {
 		n := MaxRejectedBody
@@ -34,10 +33,7 @@ func truncateBody(s string) string {
 		}
 		s = s[:n]
 	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.ReplaceAll(s, "\x00", "")
+	return storableText(s)
 }
 
 func queueRejected(b *pgx.Batch, syncID, runID int64, rs []Rejected) {
