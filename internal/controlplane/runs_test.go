@@ -177,6 +177,10 @@ func TestLedger(t *testing.T) {
 	if r, _ := store.GetRun(ctx, run.ID); r.Counts != run.Counts {
 		t.Errorf("run counts = %+v, want %+v", r.Counts, run.Counts)
 	}
+	// The endpoint's answer is kept as Postgres text can hold it: its NUL as U+FFFD.
+	if rej, err := store.ListRejected(ctx, y.ID); err != nil || len(rej) != 1 || rej[0].Body != "no\uFFFDpe" {
+		t.Errorf("rejected records = %+v, %v; want x with the body \"no\uFFFDpe\"", rej, err)
+	}
 	// Byte order, as COLLATE "C": digits, upper case, lower case, then UTF-8.
 	readAll := func() []string {
 		t.Helper()
