@@ -64,6 +64,8 @@ func init() {
 		addColumn:  `ALTER TABLE items ADD COLUMN extra VARCHAR DEFAULT 'x'`,
 		dropColumn: `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
+		numberKeys: []string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+			"UBIGINT", "UHUGEINT", "DECIMAL(10,2)", "FLOAT", "DOUBLE"},
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

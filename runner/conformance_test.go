@@ -56,6 +56,9 @@ type conformanceWarehouse struct {
 	// has one, n an integer, s a text, with ids 1 to 4 (ts '2020-01-0<id> 00:00:00', n id*10,
 	// s 'a0<id>') and id 5 with NULL in all three.
 	cursors string
+	// numberKeys are the warehouse's types of a column sent as a JSON number, each tried as a
+	// key: a mirror's delete must name the record as its upserts did (3, not "3").
+	numberKeys []string
 }
 
 const bigRows = 10000
@@ -102,6 +105,7 @@ var conformanceWarehouses = []conformanceWarehouse{
 		addColumn:  `ALTER TABLE items ADD COLUMN extra text DEFAULT 'x'`,
 		dropColumn: `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
+		numberKeys: []string{"smallint", "int", "bigint", "numeric", "numeric(10,2)", "real", "double precision"},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -164,6 +168,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 		addColumn:  `ALTER TABLE items ADD COLUMN extra varchar(10) DEFAULT 'x'`,
 		dropColumn: `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
+		numberKeys: []string{"tinyint", "smallint", "mediumint", "int", "int unsigned", "bigint", "bigint unsigned",
+			"decimal(10,2)", "float", "double", "year"},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
@@ -253,6 +259,7 @@ func TestConformance(t *testing.T) {
 			t.Run("fails mid-stream", func(t *testing.T) { t.Parallel(); conformMidStream(t, w) })
 			t.Run("columns change", func(t *testing.T) { t.Parallel(); conformColumns(t, w) })
 			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
+			t.Run("number keys", func(t *testing.T) { t.Parallel(); conformNumberKeys(t, w) })
 		})
 	}
 }
@@ -288,6 +295,30 @@ func conformBehaviors(t *testing.T, w conformanceWarehouse) {
 			c.run(controlplane.RunSucceeded)
 			if got := c.sent("id"); len(got) != 0 {
 				t.Errorf("a run with nothing changed sent %v", got)
+			}
+		})
+	}
+}
+
+// conformNumberKeys: a key of each of the warehouse's number types is sent as the same JSON
+// number by a mirror's upserts and by its delete.
+func conformNumberKeys(t *testing.T, w conformanceWarehouse) {
+	for _, typ := range w.numberKeys {
+		t.Run(typ, func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec("CREATE TABLE nk (id " + typ + ", v int)")
+			c.exec("INSERT INTO nk VALUES (3, 1)")
+			c.exec("INSERT INTO nk VALUES (4, 1)")
+			c.model("select * from nk", "id", controlplane.BehaviorMirror, 2)
+			c.run(controlplane.RunSucceeded)
+			first := c.sent("id") // sorted: the 3 first
+			if len(first) != 2 || strings.Contains(first[0], `"`) {
+				t.Fatalf("first run sent %v, want two keys sent as numbers", first)
+			}
+			c.exec("DELETE FROM nk WHERE v = 1 AND id < 4")
+			c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"deleted" + strings.TrimPrefix(first[0], "changed")}, c.sent("id")); diff != "" {
+				t.Errorf("the delete does not name the key as its upsert did (-want +got):\n%s", diff)
 			}
 		})
 	}

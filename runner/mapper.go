@@ -75,10 +75,7 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 		return nil, fmt.Errorf("the model has no column %q, the sync's primary_key: %w", primaryKey, errModelColumns(cols))
 	}
 	m := &mapper{plain: true, keyName: quote(primaryKey)}
-	switch strings.ToLower(cols[keyCol].Type) {
-	case "int2", "int4", "int8", "smallint", "integer", "bigint", "numeric", "decimal":
-		m.keyNumeric = true
-	}
+	m.keyNumeric = numericType(cols[keyCol].Type)
 	m.setRun(0, time.Now(), 0)
 	keyIdx := -1 // the key column's mapping, when it hashes the key
 	if mappings == nil {
@@ -299,6 +296,29 @@ func (m *mapper) appendMetadata(obj []byte, kind int) []byte {
 // another type that a destination expects as a non-string (a boolean, say) is sent as a string.
 // A key whose mapping hashes it is sent hashed: the digest of its canonical text, which for text
 // and integer keys is the text its records' digest was made of.
+// numericType reports whether a column of type typ (as a warehouse's describe names it:
+// Postgres's "int8" or "numeric", MySQL's "unsigned bigint" or "decimal", DuckDB's "hugeint" or
+// "decimal(18,3)") is sent as a JSON number, so that a deleted key goes out as the number its
+// upserts carried. (A value that is not a JSON number, such as a float's NaN, stays a string, as
+// it is sent.)
+func numericType(typ string) bool {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	if t == "tinyint(1)" { // MySQL's BOOL: sent as true or false
+		return false
+	}
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	t = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, "unsigned "), " unsigned"))
+	switch t {
+	case "int", "int1", "int2", "int4", "int8", "integer", "tinyint", "smallint", "mediumint", "bigint",
+		"hugeint", "utinyint", "usmallint", "uinteger", "ubigint", "uhugeint",
+		"numeric", "decimal", "real", "float", "float4", "float8", "double", "double precision", "year":
+		return true
+	}
+	return false
+}
+
 func (m *mapper) appendDeleted(buf []byte, key []byte) []byte {
 	buf = append(buf, '{')
 	buf = append(buf, m.keyName...)
