@@ -21,6 +21,8 @@
 set -euo pipefail
 # shellcheck source=scripts/ports.sh
 . "$(dirname "$0")/ports.sh"
+# shellcheck source=scripts/mysql-client.sh
+. "$(dirname "$0")/mysql-client.sh"
 
 log() { echo "ensure-mariadb: $*" >&2; }
 die() {
@@ -31,19 +33,6 @@ die() {
 probe_port="${BACKFLOW_MYSQL_PROBE_PORT:-3306}"
 first_port="${BACKFLOW_MYSQL_PORT:-53306}"
 dir="${BACKFLOW_MYSQL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backflow/mariadb}"
-
-client() { command -v mariadb 2>/dev/null || command -v mysql 2>/dev/null; }
-
-# answers HOST PORT [USER [PASSWORD]]: true when the server accepts the login and 'select 1'
-# (lacking a client, when the port accepts a TCP connection).
-answers() {
-  local c
-  if c=$(client); then
-    MYSQL_PWD="${4:-}" "$c" --protocol=tcp -h "$1" -P "$2" -u "${3:-root}" --connect-timeout=5 -Nse 'select 1' >/dev/null 2>&1
-  else
-    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
-  fi
-}
 
 # url_answers URL: answers for a mysql://user[:password]@host[:port]/ URL.
 url_answers() {

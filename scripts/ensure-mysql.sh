@@ -25,6 +25,8 @@
 set -euo pipefail
 # shellcheck source=scripts/ports.sh
 . "$(dirname "$0")/ports.sh"
+# shellcheck source=scripts/mysql-client.sh
+. "$(dirname "$0")/mysql-client.sh"
 
 log() { echo "ensure-mysql: $*" >&2; }
 die() {
@@ -35,19 +37,6 @@ die() {
 first_port="${BACKFLOW_MYSQL8_PORT:-43306}"
 dir="${BACKFLOW_MYSQL8_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backflow/mysql}"
 root="$dir/root"
-
-client() { command -v mariadb 2>/dev/null || command -v mysql 2>/dev/null; }
-
-# answers PORT: true when root@127.0.0.1:PORT accepts a login and 'select 1' (lacking a client,
-# when the port accepts a TCP connection).
-answers() {
-  local c
-  if c=$(client); then
-    MYSQL_PWD= "$c" --protocol=tcp -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 -Nse 'select 1' >/dev/null 2>&1
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
 
 running() { [[ -f "$root/srv/mysqld.pid" ]] && kill -0 "$(cat "$root/srv/mysqld.pid")" 2>/dev/null; }
 
@@ -66,7 +55,7 @@ if [[ -n "${BACKFLOW_TEST_MYSQL8_URL:-}" ]]; then
   exit 0
 fi
 
-if running && [[ -f "$dir/port" ]] && answers "$(cat "$dir/port")"; then
+if running && [[ -f "$dir/port" ]] && answers 127.0.0.1 "$(cat "$dir/port")"; then
   log "private MySQL already running in $dir"
   echo "mysql://root@127.0.0.1:$(cat "$dir/port")/"
   exit 0
@@ -117,7 +106,7 @@ start() {
     </dev/null >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 90); do
-    answers "$1" && return 0
+    answers 127.0.0.1 "$1" && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 1
   done
