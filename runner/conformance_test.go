@@ -59,6 +59,9 @@ type conformanceWarehouse struct {
 	// numberKeys are the warehouse's types of a column sent as a JSON number, each tried as a
 	// key: a mirror's delete must name the record as its upserts did (3, not "3").
 	numberKeys []string
+	// otherKeys are key types whose JSON is not a string of their text (a timestamp with a time
+	// zone, a boolean, a binary value), each with two values as SQL literals.
+	otherKeys [][3]string
 }
 
 const bigRows = 10000
@@ -106,6 +109,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 		dropColumn: `ALTER TABLE items DROP COLUMN extra`,
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
 		numberKeys: []string{"smallint", "int", "bigint", "numeric", "numeric(10,2)", "real", "double precision"},
+		otherKeys: [][3]string{{"timestamptz", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
+			{"boolean", "false", "true"}, {"bytea", `'\xff00'`, "'abc'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -170,6 +175,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
 		numberKeys: []string{"tinyint", "smallint", "mediumint", "int", "int unsigned", "bigint", "bigint unsigned",
 			"decimal(10,2)", "float", "double", "year"},
+		otherKeys: [][3]string{{"timestamp(3) NULL", "'2020-01-02 03:04:05.5'", "'2021-01-01 00:00:00'"},
+			{"bool", "false", "true"}, {"varbinary(4)", "'ab'", "'cd'"}, {"blob", "'ab'", "'cd'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
@@ -260,6 +267,7 @@ func TestConformance(t *testing.T) {
 			t.Run("columns change", func(t *testing.T) { t.Parallel(); conformColumns(t, w) })
 			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
 			t.Run("number keys", func(t *testing.T) { t.Parallel(); conformNumberKeys(t, w) })
+			t.Run("other keys", func(t *testing.T) { t.Parallel(); conformOtherKeys(t, w) })
 		})
 	}
 }
@@ -318,6 +326,34 @@ func conformNumberKeys(t *testing.T, w conformanceWarehouse) {
 			c.exec("DELETE FROM nk WHERE v = 1 AND id < 4")
 			c.run(controlplane.RunSucceeded)
 			if diff := cmp.Diff([]string{"deleted" + strings.TrimPrefix(first[0], "changed")}, c.sent("id")); diff != "" {
+				t.Errorf("the delete does not name the key as its upsert did (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// conformOtherKeys: a key of a type whose JSON is not a string of its text is sent by a mirror's
+// delete as its upsert sent it.
+func conformOtherKeys(t *testing.T, w conformanceWarehouse) {
+	for _, k := range w.otherKeys {
+		t.Run(k[0], func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec("CREATE TABLE ok (id " + k[0] + ", v int)")
+			c.exec("INSERT INTO ok VALUES (" + k[1] + ", 1)")
+			c.exec("INSERT INTO ok VALUES (" + k[2] + ", 2)")
+			c.model("select * from ok", "id", controlplane.BehaviorMirror, 2)
+			c.run(controlplane.RunSucceeded)
+			_, got := c.recv.Take("id")
+			var upserted string
+			for _, d := range got {
+				if v, _ := d.Data["v"].(float64); v == 1 {
+					b, _ := json.Marshal(d.Data["id"])
+					upserted = string(b)
+				}
+			}
+			c.exec("DELETE FROM ok WHERE v = 1")
+			c.run(controlplane.RunSucceeded)
+			if diff := cmp.Diff([]string{"deleted " + upserted}, c.sent("id")); diff != "" {
 				t.Errorf("the delete does not name the key as its upsert did (-want +got):\n%s", diff)
 			}
 		})

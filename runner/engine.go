@@ -363,6 +363,11 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
+	for _, c := range rows.Columns() {
+		if c.Name == j.sync.PrimaryKey {
+			m.keyJSON = j.src.KeyJSON(c)
+		}
+	}
 	m.setOmitNulls(j.sync.OmitNulls)
 	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 // mapper builds the JSON object a record is sent as, from the sync's mappings. A mapper is used
@@ -32,6 +33,9 @@ type mapper struct {
 	keyName []byte // the quoted name the key is sent under in `deleted` operations
 	// keyNumeric: the key column is a number type, so a deleted key goes out as a JSON number.
 	keyNumeric bool
+	// keyJSON, when set, is how the warehouse's driver sends a deleted key of the key column's
+	// type (warehouse.Source.KeyJSON): a timestamp with a time zone, a boolean, a binary value.
+	keyJSON warehouse.KeyJSON
 	// keyField is the key column's mapping when it hashes the key; nil otherwise.
 	keyField *field
 	// omitNulls leaves a field whose value is null out of the object (send_nulls = false).
@@ -326,6 +330,8 @@ func (m *mapper) appendDeleted(buf []byte, key []byte) []byte {
 	switch {
 	case m.keyField != nil:
 		buf = m.appendHashText(buf, key, m.keyField)
+	case m.keyJSON != nil:
+		buf = m.keyJSON(buf, key)
 	case m.keyNumeric && json.Valid(key) && len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9'):
 		buf = append(buf, key...)
 	default:

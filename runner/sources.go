@@ -17,6 +17,7 @@ type modelSource interface {
 	TableQuery(table string) string
 	SchemaAndTable(table string) (schema, name string)
 	OneKeyedRow(query, keyColumn string) string
+	KeyJSON(col controlplane.Column) warehouse.KeyJSON
 }
 
 // modelQuery is the SQL that reads model m on src: its own SQL, or its table in src's dialect.

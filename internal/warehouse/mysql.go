@@ -669,3 +669,26 @@ func appendDigits(b, v []byte) []byte {
 	}
 	return append(b, s...)
 }
+
+// KeyJSON of a MySQL or MariaDB key column: TIMESTAMP, TINYINT(1) and the binary types differ
+// from their text.
+func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
+	switch col.Type {
+	case "timestamp":
+		return zonedKeyJSON
+	case "tinyint(1)": // BOOL: 0 false, any other number true
+		return func(dst, key []byte) []byte {
+			switch {
+			case string(key) == "0":
+				return append(dst, "false"...)
+			case len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9'):
+				return append(dst, "true"...)
+			}
+			return appendString(dst, key)
+		}
+	case "binary", "varbinary", "blob":
+		// The key's text is its bytes (those that are UTF-8: others have no key).
+		return base64KeyJSON
+	}
+	return nil
+}

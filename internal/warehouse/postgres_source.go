@@ -2,7 +2,9 @@ package warehouse
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,3 +56,22 @@ func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 }
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }
+
+// KeyJSON of a Postgres key column: timestamptz, bool and bytea differ from their text.
+func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
+	switch col.Type {
+	case "timestamptz":
+		return zonedKeyJSON
+	case "bool":
+		return boolKeyJSON
+	case "bytea":
+		// bytea's text is \x and its bytes in hex.
+		return func(dst, key []byte) []byte {
+			if raw, err := hex.DecodeString(strings.TrimPrefix(string(key), `\x`)); err == nil && len(key) >= 2 && string(key[:2]) == `\x` {
+				return base64KeyJSON(dst, raw)
+			}
+			return appendString(dst, key)
+		}
+	}
+	return nil
+}

@@ -48,6 +48,9 @@ type Source interface {
 	OneKeyedRow(query, keyColumn string) string
 	// Timeouts are the statement and lock timeouts reads use (zero: none applies).
 	Timeouts() (statement, lock time.Duration)
+	// KeyJSON says how a key of column col is sent when only its canonical text is known (a
+	// mirror's delete): nil when as a JSON string of the text (or, for a number, the text).
+	KeyJSON(col controlplane.Column) KeyJSON
 }
 
 // Read opens query on src and returns its rows in the key order above: the driver streams them in

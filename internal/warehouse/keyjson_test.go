@@ -1,0 +1,37 @@
+package warehouse
+
+import (
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+func col(typ string) controlplane.Column { return controlplane.Column{Name: "k", Type: typ} }
+
+func TestKeyJSONHelpers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		f         KeyJSON
+		key, want string
+	}{
+		{zonedKeyJSON, "2020-01-02 03:04:05+00", `"2020-01-02T03:04:05Z"`},
+		{zonedKeyJSON, "2020-01-02 03:04:05.123456+00", `"2020-01-02T03:04:05.123456Z"`},
+		{zonedKeyJSON, "2020-01-02 03:04:05+00:00", `"2020-01-02T03:04:05Z"`},
+		{zonedKeyJSON, "2020-01-02 03:04:05.500", `"2020-01-02T03:04:05.500Z"`}, // MySQL, a UTC session
+		{zonedKeyJSON, "infinity", `"infinity"`},
+		{zonedKeyJSON, "2020-01-02 03:04:05+02", `"2020-01-02 03:04:05+02"`}, // not UTC: as is
+		{zonedKeyJSON, "0044-03-15 00:00:00+00 BC", `"0044-03-15 00:00:00+00 BC"`},
+		{boolKeyJSON, "true", `true`},
+		{boolKeyJSON, "false", `false`},
+		{boolKeyJSON, "t", `"t"`},
+		{base64KeyJSON, "ab", `"YWI="`},
+		{(&Postgres{}).KeyJSON(col("bytea")), `\xff00`, `"/wA="`},
+		{(&Postgres{}).KeyJSON(col("bytea")), `abc`, `"abc"`},
+		{(&MySQL{}).KeyJSON(col("tinyint(1)")), "0", `false`},
+		{(&MySQL{}).KeyJSON(col("tinyint(1)")), "-3", `true`},
+	} {
+		if got := string(tc.f(nil, []byte(tc.key))); got != tc.want {
+			t.Errorf("%q: got %s, want %s", tc.key, got, tc.want)
+		}
+	}
+}
