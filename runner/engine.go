@@ -363,11 +363,7 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
-	for _, c := range rows.Columns() {
-		if c.Name == j.sync.PrimaryKey {
-			m.keyJSON = j.src.KeyJSON(c)
-		}
-	}
+	m.keyJSON = j.src.KeyJSON(m.keyCol)
 	m.setOmitNulls(j.sync.OmitNulls)
 	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil

@@ -36,6 +36,8 @@ type mapper struct {
 	// keyJSON, when set, is how the warehouse's driver sends a deleted key of the key column's
 	// type (warehouse.Source.KeyJSON): a timestamp with a time zone, a boolean, a binary value.
 	keyJSON warehouse.KeyJSON
+	// keyCol is the key column, as the model's result describes it.
+	keyCol controlplane.Column
 	// keyField is the key column's mapping when it hashes the key; nil otherwise.
 	keyField *field
 	// omitNulls leaves a field whose value is null out of the object (send_nulls = false).
@@ -78,7 +80,7 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 	if !ok {
 		return nil, fmt.Errorf("the model has no column %q, the sync's primary_key: %w", primaryKey, errModelColumns(cols))
 	}
-	m := &mapper{plain: true, keyName: quote(primaryKey)}
+	m := &mapper{plain: true, keyName: quote(primaryKey), keyCol: cols[keyCol]}
 	m.keyNumeric = numericType(cols[keyCol].Type)
 	m.setRun(0, time.Now(), 0)
 	keyIdx := -1 // the key column's mapping, when it hashes the key
@@ -294,12 +296,6 @@ func (m *mapper) appendMetadata(obj []byte, kind int) []byte {
 	return append(obj, '}')
 }
 
-// appendDeleted appends the object a `deleted` operation carries: the key under its mapped name.
-// The ledger keeps only the key's text, so its JSON is rebuilt from that: a number when the key
-// column is a number type (and the text is a valid JSON number), else a string. A key column of
-// another type that a destination expects as a non-string (a boolean, say) is sent as a string.
-// A key whose mapping hashes it is sent hashed: the digest of its canonical text, which for text
-// and integer keys is the text its records' digest was made of.
 // numericType reports whether a column of type typ (as a warehouse's describe names it:
 // Postgres's "int8" or "numeric", MySQL's "unsigned bigint" or "decimal", DuckDB's "hugeint" or
 // "decimal(18,3)") is sent as a JSON number, so that a deleted key goes out as the number its
@@ -323,6 +319,12 @@ func numericType(typ string) bool {
 	return false
 }
 
+// appendDeleted appends the object a `deleted` operation carries: the key under its mapped name.
+// The ledger keeps only the key's text, so its JSON is rebuilt from that: as the warehouse's
+// driver says for the types whose JSON is not their text (keyJSON: a timestamp with a time zone,
+// a boolean, a binary value), a number when the key column is a number type (and the text is a
+// valid JSON number), else a string. A key whose mapping hashes it is sent hashed: the digest of
+// its canonical text, which for text and integer keys is the text its records' digest was made of.
 func (m *mapper) appendDeleted(buf []byte, key []byte) []byte {
 	buf = append(buf, '{')
 	buf = append(buf, m.keyName...)
