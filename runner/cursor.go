@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 
@@ -245,16 +244,7 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 // (at a character's start), which sort before it, so the next run reads from a little earlier.
 const maxTextMark = 1024
 
-func textMark(v []byte) []byte {
-	if len(v) <= maxTextMark {
-		return v
-	}
-	n := maxTextMark
-	for n > 0 && !utf8.RuneStart(v[n]) {
-		n--
-	}
-	return v[:n]
-}
+func textMark(v []byte) []byte { return cutAtRune(v, maxTextMark) }
 
 // cursorLess reports whether cursor value a sorts before b (both in cursorText's form). Times
 // and dates in that form sort as their bytes; integers by sign, then length, then digits.

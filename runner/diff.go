@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 
@@ -203,11 +202,7 @@ func sampleRecord(obj []byte) json.RawMessage {
 	if len(obj) <= maxSampleRecord {
 		return append(json.RawMessage(nil), obj...)
 	}
-	n := maxSampleRecord
-	for n > 0 && !utf8.RuneStart(obj[n]) {
-		n--
-	}
-	b, _ := json.Marshal(string(obj[:n]) + "…")
+	b, _ := json.Marshal(string(cutAtRune(obj, maxSampleRecord)) + "…")
 	return b
 }
 

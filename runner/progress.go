@@ -45,10 +45,19 @@ func OneLine(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	return cutAtRune(s, n) + "..."
+}
+
+// cutAtRune is s's first n bytes, fewer when the n-th is inside a character: s whole when it is
+// no longer.
+func cutAtRune[T ~string | ~[]byte](s T, n int) T {
+	if len(s) <= n {
+		return s
+	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "..."
+	return s[:n]
 }
 
 // DaemonProgressEvery is how often the daemon logs a run's progress (Engine.ProgressEvery).
