@@ -222,7 +222,7 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 			return nil, false
 		}
 		if bytes.IndexByte(v, '\\') < 0 {
-			return textMark(v[1 : len(v)-1]), true
+			return cutAtRune(v[1:len(v)-1], maxTextMark), true
 		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
@@ -234,7 +234,7 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		if i := strings.IndexByte(s, 0); i >= 0 {
 			s = s[:i]
 		}
-		return textMark([]byte(s)), true
+		return []byte(cutAtRune(s, maxTextMark)), true
 	}
 	return nil, false
 }
@@ -243,8 +243,6 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 // incremental read sends to the warehouse: a longer value's mark is its first maxTextMark bytes
 // (at a character's start), which sort before it, so the next run reads from a little earlier.
 const maxTextMark = 1024
-
-func textMark(v []byte) []byte { return cutAtRune(v, maxTextMark) }
 
 // cursorLess reports whether cursor value a sorts before b (both in cursorText's form). Times
 // and dates in that form sort as their bytes; integers by sign, then length, then digits.

@@ -199,12 +199,15 @@ func storableSamples(samples json.RawMessage) json.RawMessage {
 	if len(samples) == 0 || !bytes.Contains(samples, []byte(`\u`)) && utf8.Valid(samples) && json.Valid(samples) {
 		return samples
 	}
+	asText := func() json.RawMessage {
+		b, _ := json.Marshal(storableText(string(samples)))
+		return b
+	}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(samples))
 	d.UseNumber()
 	if err := d.Decode(&v); err != nil || d.More() {
-		b, _ := json.Marshal(storableText(string(samples)))
-		return b
+		return asText()
 	}
 	var clean func(any) any
 	clean = func(v any) any {
@@ -226,8 +229,7 @@ func storableSamples(samples json.RawMessage) json.RawMessage {
 	}
 	out, err := json.Marshal(clean(v))
 	if err != nil {
-		b, _ := json.Marshal(storableText(string(samples)))
-		return b
+		return asText()
 	}
 	return out
 }

@@ -67,8 +67,10 @@ func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 	case "bytea":
 		// bytea's text is \x and its bytes in hex.
 		return func(dst, key []byte) []byte {
-			if raw, err := hex.DecodeString(strings.TrimPrefix(string(key), `\x`)); err == nil && len(key) >= 2 && string(key[:2]) == `\x` {
-				return base64KeyJSON(dst, raw)
+			if digits, ok := strings.CutPrefix(string(key), `\x`); ok {
+				if raw, err := hex.DecodeString(digits); err == nil {
+					return base64KeyJSON(dst, raw)
+				}
 			}
 			return appendString(dst, key)
 		}
