@@ -107,10 +107,8 @@ type cpuWatch struct {
 	find     *backendFinder
 	before   map[int]backend
 	seen     map[int]backend
-	receiver int
-	recv0    float64
-	server   int
-	server0  float64
+	receiver procCPUSince
+	server   procCPUSince
 	stopCh   chan struct{}
 	done     chan struct{}
 }
@@ -119,14 +117,8 @@ type cpuWatch struct {
 // server a warehouse server's (MySQL's), whose CPU counts as the warehouse's (0: none).
 func watchCPU(dbs []string, receiver, server int) *cpuWatch {
 	f := &backendFinder{dbs: dbs, known: make(map[int]int)}
-	w := &cpuWatch{find: f, before: f.scan(), seen: make(map[int]backend), receiver: receiver, server: server,
-		stopCh: make(chan struct{}), done: make(chan struct{})}
-	if receiver != 0 {
-		w.recv0, _ = procCPU(receiver)
-	}
-	if server != 0 {
-		w.server0, _ = procCPU(server)
-	}
+	w := &cpuWatch{find: f, before: f.scan(), seen: make(map[int]backend), receiver: cpuSince(receiver),
+		server: cpuSince(server), stopCh: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		// A backend's last reading is at most one tick before it exits with its runner.
@@ -159,17 +151,35 @@ func (w *cpuWatch) stop() cpuSplit {
 			c.ControlPlane += used
 		}
 	}
-	if w.receiver != 0 {
-		if cpu, ok := procCPU(w.receiver); ok {
-			c.Receiver = cpu - w.recv0
-		}
-	}
-	if w.server != 0 {
-		if cpu, ok := procCPU(w.server); ok {
-			c.Warehouse += cpu - w.server0
-		}
-	}
+	c.Receiver = w.receiver.used()
+	c.Warehouse += w.server.used()
 	return c
+}
+
+// procCPUSince is one process's CPU time from a start (pid 0: none).
+type procCPUSince struct {
+	pid   int
+	start float64
+}
+
+func cpuSince(pid int) procCPUSince {
+	p := procCPUSince{pid: pid}
+	if pid != 0 {
+		p.start, _ = procCPU(pid)
+	}
+	return p
+}
+
+// used is the CPU seconds the process used since the start (0 when none, or it is gone).
+func (p procCPUSince) used() float64 {
+	if p.pid == 0 {
+		return 0
+	}
+	cpu, ok := procCPU(p.pid)
+	if !ok {
+		return 0
+	}
+	return cpu - p.start
 }
 
 // listenerPID is the process listening on TCP port on this machine, from /proc (0: not found,
