@@ -436,6 +436,10 @@ type env struct {
 	cpURL, whURL, key, hook string
 	model                   *controlplane.Model
 	meta                    webhook.Meta
+	// warehouse names the MySQL or DuckDB rows' warehouse (empty for Postgres's cases), and
+	// serverPID its server's process, whose CPU counts as the warehouse's (0: none).
+	warehouse string
+	serverPID int
 }
 
 func setup(ctx context.Context, cfg config, hook string, n int) (*env, error) {
@@ -735,10 +739,14 @@ func timedCase(ctx context.Context, cfg config, e *env, n int, r result, syncNam
 		if err := resetReceiver(ctx, e.hook); err != nil {
 			return r, err
 		}
-		logf("%s (%d of %d): backflow-runner sync %q %v", r.Case, rep+1, reps, syncName, extra)
+		label := fmt.Sprintf("%d-%s-%d", n, r.Case, rep+1)
+		if e.warehouse != "" {
+			label = e.warehouse + "-" + label
+		}
+		logf("%s (%d of %d): backflow-runner sync %q %v", strings.TrimSpace(e.warehouse+" "+r.Case), rep+1, reps, syncName, extra)
 		// The last run writes a CPU profile, shown when the case misses its target.
-		how := runHow{watch: true, profile: rep == reps-1}
-		u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%d-%s-%d", n, r.Case, rep+1), syncName, how, extra...)
+		how := runHow{watch: true, profile: rep == reps-1, serverPID: e.serverPID}
+		u, err := measureRunner(ctx, cfg, e, label, syncName, how, extra...)
 		r.PeakMB = max(r.PeakMB, u.peakMB)
 		if err != nil {
 			r.Note = "failed"

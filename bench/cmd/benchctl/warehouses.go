@@ -288,7 +288,7 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	e := &env{cpURL: cpURL, key: base64.StdEncoding.EncodeToString(key), hook: hook}
+	e := &env{cpURL: cpURL, key: base64.StdEncoding.EncodeToString(key), hook: hook, warehouse: name, serverPID: w.serverPID}
 	if err := e.writeFile(cfg, name+"-"+strconv.Itoa(n)); err != nil {
 		return wr, err
 	}
@@ -404,47 +404,12 @@ func benchWarehouse(ctx context.Context, cfg config, hook, cpURL, name string, n
 	}
 	for _, s := range steps {
 		r := result{Case: s.label, Rows: n, Ceiling: s.ceiling, CeilingS: s.ceilingS, Target: s.target}
-		var profile string
-		for rep := range cfg.reps {
-			if s.before != nil {
-				if err := s.before(rep); err != nil {
-					return wr, fmt.Errorf("prepare %q: %w", s.label, err)
-				}
-			}
-			if err := resetReceiver(ctx, hook); err != nil {
-				return wr, err
-			}
-			logf("%s %s (%d of %d)", name, s.label, rep+1, cfg.reps)
-			// As timedCase does: the other sides' CPU (the server's, for MySQL) on every run, and
-			// the runner's profile on the last, shown when the case misses its target.
-			how := runHow{watch: true, profile: rep == cfg.reps-1, serverPID: w.serverPID}
-			u, err := measureRunner(ctx, cfg, e, fmt.Sprintf("%s-%d-%s-%d", name, n, s.label, rep+1), y.Name, how)
-			if err != nil {
-				wr.Cases = append(wr.Cases, r)
-				return wr, err
-			}
-			st, err := readReceiver(ctx, hook)
-			if err != nil {
-				return wr, err
-			}
-			if st.Changed != s.changed || st.Deleted != 0 {
-				r.Note = fmt.Sprintf("expected %d changed, the receiver got %d changed and %d deleted", s.changed, st.Changed, st.Deleted)
-				wr.Cases = append(wr.Cases, r)
-				return wr, errors.New(r.Note)
-			}
-			r.Samples = append(r.Samples, u.seconds)
-			r.CPUSamples = append(r.CPUSamples, u.cpuSeconds)
-			r.PeakMB = max(r.PeakMB, u.peakMB)
-			if r.Seconds == 0 || u.seconds < r.Seconds {
-				r.Seconds, r.SentChanged, r.CPU = u.seconds, st.Changed, u.split
-			}
-			profile = u.profile
-		}
-		judge(&r)
-		if !r.OK {
-			r.ProfileTop = profileTop(ctx, cfg.runner, profile, 12)
-		}
+		r, err := timedCase(ctx, cfg, e, n, r, y.Name, cfg.reps, s.before,
+			func() (int64, int64, error) { return s.changed, 0, nil })
 		wr.Cases = append(wr.Cases, r)
+		if err != nil {
+			return wr, err
+		}
 	}
 	return wr, nil
 }
