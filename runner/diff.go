@@ -80,10 +80,7 @@ type differ struct {
 	// of its rows): each key read is looked up in the ledger, in chunks, instead of merging
 	// the whole ledger, and keys not read are not deletions. run is then given no ledger.
 	lookup func(ctx context.Context, keys []string) (hashes [][]byte, found []bool, err error)
-	chunk  *lookupChunk   // being filled
-	ahead  []*lookupChunk // full, their lookups under way, in the order read
-	spare  []*lookupChunk
-	obj    []byte // the record being emitted from a chunk, with its metadata fields
+	chunk  lookupChunk
 }
 
 // lookupChunk holds a partial diff's records until their keys are looked up.
@@ -91,11 +88,7 @@ type lookupChunk struct {
 	arena []byte
 	recs  []chunkRecord
 	keys  []string
-	// Set by the chunk's lookup, once done is closed.
-	done   chan struct{}
-	hashes [][]byte
-	found  []bool
-	err    error
+	obj   []byte // the record being emitted, with its metadata fields
 }
 
 type chunkRecord struct {
@@ -108,12 +101,6 @@ const (
 	lookupChunkKeys  = 4096
 	lookupChunkBytes = 8 << 20
 )
-
-// lookupsAhead is how many chunks' lookups run at once while the diff reads on. A lookup is a
-// statement of index probes that keeps one of the control plane's cores busy (about 25 µs a key
-// at 10M keys, its ledger pages read from the kernel's cache): one at a time, a run reading 0.1%
-// of 10M rows spent most of its time waiting for them, one after the other.
-const lookupsAhead = 2
 
 // classify decides what the diff sends for a model record given what the ledger holds for its
 // key: its kind, or send false when nothing is sent. (The one rule, for the merge and the
@@ -143,108 +130,54 @@ func (d *differ) emitKind(r *record, kind int, emit func(*record) error) error {
 	return emit(r)
 }
 
-// hold adds a record to the lookup chunk and, once the chunk is full, starts its lookup; with
-// lookupsAhead lookups under way, it first emits the oldest chunk's records (in the order read).
+// hold adds a record to the lookup chunk, and diffs the chunk once it is full.
 func (d *differ) hold(ctx context.Context, key, obj []byte, hash [controlplane.HashSize]byte, emit func(*record) error) error {
-	c := d.chunk
-	if c == nil {
-		if n := len(d.spare); n > 0 {
-			c, d.spare = d.spare[n-1], d.spare[:n-1]
-		} else {
-			c = new(lookupChunk)
-		}
-		d.chunk = c
-	}
+	c := &d.chunk
 	c.arena = append(c.arena, key...)
 	keyEnd := len(c.arena)
 	c.arena = append(c.arena, obj...)
 	c.recs = append(c.recs, chunkRecord{keyEnd: keyEnd, objEnd: len(c.arena), hash: hash})
-	if len(c.recs) < lookupChunkKeys && len(c.arena) < lookupChunkBytes {
-		return nil
+	if len(c.recs) >= lookupChunkKeys || len(c.arena) >= lookupChunkBytes {
+		return d.diffChunk(ctx, emit)
 	}
-	return d.startLookup(ctx, emit)
+	return nil
 }
 
-// startLookup starts the lookup of the chunk being filled, in a goroutine of its own, once
-// fewer than lookupsAhead are under way.
-func (d *differ) startLookup(ctx context.Context, emit func(*record) error) error {
-	c := d.chunk
-	if c == nil || len(c.recs) == 0 {
+// diffChunk looks the chunk's keys up in the ledger and emits what is to be sent.
+func (d *differ) diffChunk(ctx context.Context, emit func(*record) error) error {
+	c := &d.chunk
+	if len(c.recs) == 0 {
 		return nil
 	}
-	if len(d.ahead) >= lookupsAhead {
-		if err := d.diffOldest(emit); err != nil {
-			return err
-		}
-	}
-	d.chunk = nil
 	c.keys = c.keys[:0]
 	start := 0
 	for _, r := range c.recs {
 		c.keys = append(c.keys, string(c.arena[start:r.keyEnd]))
 		start = r.objEnd
 	}
-	c.done = make(chan struct{})
-	d.ahead = append(d.ahead, c)
-	go func() {
-		defer close(c.done)
-		c.hashes, c.found, c.err = d.lookup(ctx, c.keys)
-	}()
-	return nil
-}
-
-// diffChunks looks up what is left and emits, in the order read, what is to be sent.
-func (d *differ) diffChunks(ctx context.Context, emit func(*record) error) error {
-	if err := d.startLookup(ctx, emit); err != nil {
+	hashes, found, err := d.lookup(ctx, c.keys)
+	if err != nil {
 		return err
 	}
-	for len(d.ahead) > 0 {
-		if err := d.diffOldest(emit); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// waitLookups waits for the lookups still under way (a diff that ends early: the context it
-// gave them is canceled first, so they end soon).
-func (d *differ) waitLookups() {
-	for _, c := range d.ahead {
-		<-c.done
-	}
-	d.ahead = d.ahead[:0]
-}
-
-// diffOldest waits for the oldest chunk's lookup and emits what is to be sent from it.
-func (d *differ) diffOldest(emit func(*record) error) error {
-	c := d.ahead[0]
-	<-c.done
-	if c.err != nil {
-		return c.err
-	}
-	d.ahead = d.ahead[1:]
 	var rec record
-	start := 0
+	start = 0
 	for i, r := range c.recs {
-		found := c.found[i]
-		rec = record{stored: found, key: c.arena[start:r.keyEnd], hash: r.hash}
+		rec = record{stored: found[i], key: c.arena[start:r.keyEnd], hash: r.hash}
 		obj := c.arena[r.keyEnd:r.objEnd]
 		start = r.objEnd
-		unconfirmed := found && controlplane.Unconfirmed(c.hashes[i])
-		kind, send := d.classify(found, unconfirmed, found && !unconfirmed && bytes.Equal(c.hashes[i], r.hash[:]))
+		unconfirmed := found[i] && controlplane.Unconfirmed(hashes[i])
+		kind, send := d.classify(found[i], unconfirmed, found[i] && !unconfirmed && bytes.Equal(hashes[i], r.hash[:]))
 		if !send {
 			continue
 		}
 		// The hash was taken without the metadata fields, which vary from run to run.
-		d.obj = d.m.appendMetadata(append(d.obj[:0], obj...), kind)
-		rec.obj = d.obj
+		c.obj = d.m.appendMetadata(append(c.obj[:0], obj...), kind)
+		rec.obj = c.obj
 		if err := d.emitKind(&rec, kind, emit); err != nil {
 			return err
 		}
 	}
-	clear(c.keys)
-	c.arena, c.recs, c.keys, c.hashes, c.found = c.arena[:0], c.recs[:0], c.keys[:0], nil, nil
-	d.spare = append(d.spare, c)
+	c.arena, c.recs = c.arena[:0], c.recs[:0]
 	return nil
 }
 
@@ -276,14 +209,6 @@ func sampleRecord(obj []byte) json.RawMessage {
 // run streams src against led (nil: an empty ledger) and calls emit for each record to send.
 // emit returning an error stops the diff.
 func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*record) error) error {
-	if d.lookup != nil {
-		// Lookups still under way when the diff ends early are canceled, then waited for (they
-		// hold the chunks' buffers).
-		defer d.waitLookups()
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-	}
 	var (
 		cur      record // the pending model row: sent only once the next key shows it is not duplicated
 		curKey   []byte
@@ -406,7 +331,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		return err
 	}
 	if d.lookup != nil {
-		return d.diffChunks(ctx, emit)
+		return d.diffChunk(ctx, emit)
 	}
 	if err := advanceLedgerBelow(nil, true); err != nil {
 		return err

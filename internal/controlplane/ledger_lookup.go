@@ -140,17 +140,11 @@ const ledgerLookupSQL = `SELECT d.i, l.present, l.hash, p.first_key,
 // hash (empty: unconfirmed). Outstanding intents are not consulted: a run adopts them before it
 // reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up. It is what
 // an incremental read diffs against: an index probe per key, instead of the whole ledger. Keys
-// in key order cost the least (a page shared by consecutive keys is sent once). It may be called
-// from several goroutines at once: each call is a transaction on a connection of its own.
+// in key order cost the least (a page shared by consecutive keys is sent once).
 func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
 	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
 	err = pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
-			// A statement of 4,096 keys is estimated above jit_above_cost: compiling it took
-			// about 20 ms of the 70 to 180 ms it takes to run.
-			if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
-				return err
-			}
 			rows, err := tx.Query(ctx, ledgerLookupSQL, syncID, keys)
 			if err != nil {
 				return err
