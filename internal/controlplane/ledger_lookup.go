@@ -145,6 +145,11 @@ func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (
 	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
 	err = pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
+			// A statement of 4,096 keys is estimated above jit_above_cost: compiling it took
+			// about 20 ms of the 66 to 76 ms it ran with its pages cached.
+			if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+				return err
+			}
 			rows, err := tx.Query(ctx, ledgerLookupSQL, syncID, keys)
 			if err != nil {
 				return err
