@@ -80,17 +80,10 @@ func (f *backendFinder) scan() map[int]backend {
 		}
 		db, ok := f.known[pid]
 		if !ok {
-			db = -1
-			title, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-			if err == nil && bytes.HasPrefix(title, []byte("postgres:")) {
-				for i, name := range f.dbs {
-					if bytes.Contains(title, []byte(" "+name+" ")) {
-						db = i
-						break
-					}
-				}
+			var known bool
+			if db, known = f.title(ent.Name()); known {
+				f.known[pid] = db
 			}
-			f.known[pid] = db
 		}
 		if db >= 0 {
 			if cpu, ok := procCPU(pid); ok {
@@ -99,6 +92,27 @@ func (f *backendFinder) scan() map[int]backend {
 		}
 	}
 	return out
+}
+
+// title says which database the process pid is a backend of (-1: none), and whether that is
+// known yet: a backend just forked still has the postmaster's command line until it sets its
+// title, and remembering it then as no backend lost a run's only warehouse backend (a split
+// with the warehouse at 0.00).
+func (f *backendFinder) title(pid string) (db int, known bool) {
+	title, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+	if err != nil {
+		return -1, false // gone, or not readable now
+	}
+	if !bytes.HasPrefix(title, []byte("postgres:")) {
+		comm, _ := os.ReadFile(filepath.Join("/proc", pid, "comm"))
+		return -1, !bytes.HasPrefix(comm, []byte("postgres")) // a postgres process without a title yet: ask again
+	}
+	for i, name := range f.dbs {
+		if bytes.Contains(title, []byte(" "+name+" ")) {
+			return i, true
+		}
+	}
+	return -1, true
 }
 
 // cpuWatch measures the other sides' CPU during one run: start it before the runner starts and
