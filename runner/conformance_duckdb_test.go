@@ -67,7 +67,8 @@ func init() {
 		numberKeys: []string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
 			"UBIGINT", "UHUGEINT", "DECIMAL(10,2)", "FLOAT", "DOUBLE"},
 		otherKeys: [][3]string{{"TIMESTAMPTZ", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
-			{"BOOLEAN", "false", "true"}},
+			{"BOOLEAN", "false", "true"}, {"BLOB", `'\xFF\x00\x5C\x27"x\x7F'::BLOB`, "'abc'::BLOB"},
+			{"JSON", `'{"b": 1,  "a": [2]}'`, "'3'"}},
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

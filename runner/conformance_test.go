@@ -110,7 +110,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
 		numberKeys: []string{"smallint", "int", "bigint", "numeric", "numeric(10,2)", "real", "double precision"},
 		otherKeys: [][3]string{{"timestamptz", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
-			{"boolean", "false", "true"}, {"bytea", `'\xff00'`, "'abc'"}},
+			{"boolean", "false", "true"}, {"bytea", `'\xff00'`, "'abc'"}, {"inet", "'10.0.0.1'", "'10.1.0.0/16'"},
+			{"inet NOT NULL", "'::1'", "'10.0.0.2/32'"}, {"jsonb", `'{"b": [1, "x"], "a": null}'`, `'"s"'`}, {"json", `'{"b": 1,  "a": 2}'`, "'2'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -176,7 +177,8 @@ var conformanceWarehouses = []conformanceWarehouse{
 		numberKeys: []string{"tinyint", "smallint", "mediumint", "int", "int unsigned", "bigint", "bigint unsigned",
 			"decimal(10,2)", "float", "double", "year"},
 		otherKeys: [][3]string{{"timestamp(3) NULL", "'2020-01-02 03:04:05.5'", "'2021-01-01 00:00:00'"},
-			{"bool", "false", "true"}, {"varbinary(4)", "'ab'", "'cd'"}, {"blob", "'ab'", "'cd'"}},
+			{"bool", "false", "true"}, {"varbinary(4)", "'ab'", "'cd'"}, {"blob", "'ab'", "'cd'"},
+			{"json", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"bit(8)", "b'01000001'", "b'00000101'"}, {"bit(16)", "b'0111111101000001'", "b'0100001001000011'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,

@@ -729,14 +729,17 @@ func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
 	return append(b, '"')
 }
 
-// KeyJSON of a DuckDB key column: TIMESTAMPTZ and BOOLEAN differ from their text. (A BLOB's
-// text escapes its bytes in a form not undone here: its deletes carry that text.)
+// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB and JSON differ from their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
 	case "timestamptz":
 		return zonedKeyJSON
 	case "boolean":
 		return boolKeyJSON
+	case "blob":
+		return escapedBlobKeyJSON
+	case "json":
+		return rawKeyJSON
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package warehouse
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -39,4 +41,67 @@ func base64KeyJSON(dst, raw []byte) []byte {
 	dst = append(dst, '"')
 	dst = base64.StdEncoding.AppendEncode(dst, raw)
 	return append(dst, '"')
+}
+
+// escapedBlobKeyJSON: DuckDB's text of a BLOB, its bytes with each one outside printable ASCII
+// (and the backslash and quotes) written \xHH, as the base64 of those bytes, as a BLOB is sent.
+func escapedBlobKeyJSON(dst, key []byte) []byte {
+	raw := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		if key[i] == '\\' && i+3 < len(key) && key[i+1] == 'x' {
+			if hi, lo := unhex(key[i+2]), unhex(key[i+3]); hi >= 0 && lo >= 0 {
+				raw = append(raw, byte(hi<<4|lo))
+				i += 3
+				continue
+			}
+		}
+		raw = append(raw, key[i])
+	}
+	return base64KeyJSON(dst, raw)
+}
+
+// unhex is the value of a hexadecimal digit, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// inetKeyJSON: Postgres's text of an inet always has its netmask ("10.0.0.1/32"); its value, as
+// upserts send it, leaves out a host's (/32, or /128 for IPv6): "10.0.0.1".
+func inetKeyJSON(dst, key []byte) []byte {
+	s := string(key)
+	if v4, ok := strings.CutSuffix(s, "/32"); ok && !strings.Contains(v4, ":") {
+		s = v4
+	} else if v6, ok := strings.CutSuffix(s, "/128"); ok && strings.Contains(v6, ":") {
+		s = v6
+	}
+	return appendString(dst, []byte(s))
+}
+
+// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried.
+func rawKeyJSON(dst, key []byte) []byte {
+	if !json.Valid(key) {
+		return appendString(dst, key)
+	}
+	return append(dst, key...)
+}
+
+// bitKeyJSON: a MySQL BIT's text is its bytes, big-endian (those that are UTF-8: others have no
+// key); its value, as upserts send it, is that unsigned integer.
+func bitKeyJSON(dst, key []byte) []byte {
+	if len(key) > 8 {
+		return appendString(dst, key)
+	}
+	var v uint64
+	for _, b := range key {
+		v = v<<8 | uint64(b)
+	}
+	return strconv.AppendUint(dst, v, 10)
 }

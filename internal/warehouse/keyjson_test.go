@@ -29,6 +29,21 @@ func TestKeyJSONHelpers(t *testing.T) {
 		{(&Postgres{}).KeyJSON(col("bytea")), `abc`, `"abc"`},
 		{(&MySQL{}).KeyJSON(col("tinyint(1)")), "0", `false`},
 		{(&MySQL{}).KeyJSON(col("tinyint(1)")), "-3", `true`},
+		{(&DuckDB{}).KeyJSON(col("blob")), `\xFF\x00\x5Cab\x22`, `"/wBcYWIi"`},
+		{escapedBlobKeyJSON, `\xfF`, `"/w=="`},
+		{escapedBlobKeyJSON, `a\x4`, `"YVx4NA=="`}, // not an escape: as is
+		{escapedBlobKeyJSON, `\xZZ`, `"XHhaWg=="`},
+		{escapedBlobKeyJSON, ``, `""`},
+		{(&Postgres{}).KeyJSON(col("inet")), `10.0.0.1/32`, `"10.0.0.1"`},
+		{(&Postgres{}).KeyJSON(col("inet")), `10.0.0.0/24`, `"10.0.0.0/24"`},
+		{(&Postgres{}).KeyJSON(col("inet")), `::ffff:10.0.0.1/128`, `"::ffff:10.0.0.1"`},
+		{(&Postgres{}).KeyJSON(col("inet")), `::1/32`, `"::1/32"`},
+		{(&Postgres{}).KeyJSON(col("jsonb")), `{"a": [1]}`, `{"a": [1]}`},
+		{rawKeyJSON, `{"a": `, `"{\"a\": "`}, // not JSON: a string
+		{(&MySQL{}).KeyJSON(col("bit")), "\x02\x01", `513`},
+		{bitKeyJSON, "", `0`},
+		{bitKeyJSON, "123456789", `"123456789"`}, // more than 64 bits: a string
+		{(&DuckDB{}).KeyJSON(col("json")), `[1, 2]`, `[1, 2]`},
 	} {
 		if got := string(tc.f(nil, []byte(tc.key))); got != tc.want {
 			t.Errorf("%q: got %s, want %s", tc.key, got, tc.want)

@@ -670,8 +670,8 @@ func appendDigits(b, v []byte) []byte {
 	return append(b, s...)
 }
 
-// KeyJSON of a MySQL or MariaDB key column: TIMESTAMP, TINYINT(1) and the binary types differ
-// from their text.
+// KeyJSON of a MySQL or MariaDB key column: TIMESTAMP, TINYINT(1), the binary types, JSON and
+// BIT differ from their text.
 func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
 	case "timestamp":
@@ -689,6 +689,10 @@ func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	case "binary", "varbinary", "blob":
 		// The key's text is its bytes (those that are UTF-8: others have no key).
 		return base64KeyJSON
+	case "json":
+		return rawKeyJSON
+	case "bit":
+		return bitKeyJSON
 	}
 	return nil
 }

@@ -57,9 +57,14 @@ func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }
 
-// KeyJSON of a Postgres key column: timestamptz, bool and bytea differ from their text.
+// KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json and jsonb differ from
+// their text.
 func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
+	case "inet":
+		return inetKeyJSON
+	case "json", "jsonb":
+		return rawKeyJSON
 	case "timestamptz":
 		return zonedKeyJSON
 	case "bool":
