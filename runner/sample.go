@@ -28,11 +28,9 @@ func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, del
 	// Metadata fields as a run fills them, so that templates may name them.
 	m.run = runMeta{id: 1, at: []byte(`"2024-01-02T03:04:05Z"`), syncID: max(y.ID, 1)}
 	record = m.appendMetadata(m.appendRecord(nil, src), kindNew)
-	var key string
-	if err := json.Unmarshal(src.key, &key); err != nil {
-		key = string(src.key) // a number
-	}
-	return record, m.appendMetadata(m.appendDeleted(nil, []byte(key)), kindDeleted), nil
+	// A run's delete names the key as its upserts did (a driver's KeyJSON): here, the sample value.
+	m.keyJSON = func(dst, _ []byte) []byte { return append(dst, src.key...) }
+	return record, m.appendMetadata(m.appendDeleted(nil, nil), kindDeleted), nil
 }
 
 // sampleValue is a JSON value of column c's type, as a warehouse would encode one.

@@ -25,3 +25,21 @@ func TestSampleRecord(t *testing.T) {
 		t.Errorf("deleted %s, want %s", del, want)
 	}
 }
+
+// The sample delete names its key as the sample record carries it, whatever the key's type, as a
+// run's delete names it as its upserts did (a driver's KeyJSON).
+func TestSampleRecordDeletedKey(t *testing.T) {
+	for typ, want := range map[string]string{
+		"timestamptz": `"2024-01-02T03:04:05Z"`, "bool": `true`, "jsonb": `{"sample":"value"}`,
+		"numeric": `12.5`, "text": `"sample id"`, "_int4": `["sample"]`,
+	} {
+		cols := []controlplane.Column{{Name: "id", Type: typ}, {Name: "v", Type: "int4"}}
+		_, del, err := SampleRecord(cols, &controlplane.Sync{PrimaryKey: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := `{"id":` + want + `}`; string(del) != w {
+			t.Errorf("%s key: deleted %s, want %s", typ, del, w)
+		}
+	}
+}
