@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
 var (
@@ -26,7 +27,8 @@ func (d *ModelDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up a model by name, with the columns the warehouse described when it was last saved.",
 		Attributes: map[string]schema.Attribute{
-			"name":          schema.StringAttribute{MarkdownDescription: "Name of the model.", Required: true},
+			"name": schema.StringAttribute{MarkdownDescription: "Name of the model.", Required: true,
+				Validators: []validator.String{nameValidator{}}},
 			"id":            schema.Int64Attribute{MarkdownDescription: "Id of the model.", Computed: true},
 			"connection_id": schema.Int64Attribute{MarkdownDescription: "Id of its warehouse connection.", Computed: true},
 			"sql":           schema.StringAttribute{MarkdownDescription: "Its SQL; null for a table model.", Computed: true},

@@ -46,6 +46,13 @@ func TestAccModelDataSource(t *testing.T) {
 				Config:      e.config(`data "backflow_model" "x" { name = "nope" }`),
 				ExpectError: expectErr(`No Such Model.*"nope"`),
 			},
+			{
+				// A name no model can have is refused before the control plane is asked (whose text
+				// cannot hold a NUL: the read failed with Postgres's "invalid byte sequence").
+				Config:      e.config(`data "backflow_model" "x" { name = "no\u0000pe" }`),
+				ExpectError: expectErr(`Invalid Name.*control character \(U\+0000`),
+			},
+			{Config: e.provider()}, // the destroy at the end runs with the last configuration
 		},
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -30,7 +31,8 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up a sync by name.",
 		Attributes: map[string]schema.Attribute{
-			"name":           schema.StringAttribute{MarkdownDescription: "Name of the sync.", Required: true},
+			"name": schema.StringAttribute{MarkdownDescription: "Name of the sync.", Required: true,
+				Validators: []validator.String{nameValidator{}}},
 			"id":             schema.Int64Attribute{MarkdownDescription: "Id of the sync.", Computed: true},
 			"model_id":       schema.Int64Attribute{MarkdownDescription: "Id of the model it reads.", Computed: true},
 			"destination_id": schema.Int64Attribute{MarkdownDescription: "Id of the webhook connection it sends to.", Computed: true},

@@ -70,6 +70,13 @@ func TestAccSyncDataSource(t *testing.T) {
 				Config:      e.config(`data "backflow_sync" "x" { name = "nope" }`),
 				ExpectError: expectErr(`No Such Sync.*"nope"`),
 			},
+			{
+				// A name no sync can have is refused before the control plane is asked (whose text
+				// cannot hold a NUL: the read failed with Postgres's "invalid byte sequence").
+				Config:      e.config(`data "backflow_sync" "x" { name = "no\u0000pe" }`),
+				ExpectError: expectErr(`Invalid Name.*control character \(U\+0000`),
+			},
+			{Config: e.provider()}, // the destroy at the end runs with the last configuration
 		},
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -71,7 +72,8 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). Reading a large model takes as " +
 			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails.",
 		Attributes: map[string]schema.Attribute{
-			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name.", Required: true},
+			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name.", Required: true,
+				Validators: []validator.String{nameValidator{}}},
 			"full": schema.BoolAttribute{MarkdownDescription: "Preview a full resync (`sync --full`): every current " +
 				"record, no deletes. Defaults to `false`.", Optional: true},
 			"id":              count("Id of the sync."),

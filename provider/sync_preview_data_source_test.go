@@ -73,6 +73,10 @@ data "backflow_sync_preview" "p" {
 				Config:      e.config(base, `data "backflow_sync_preview" "p" { sync = "no such sync" }`),
 				ExpectError: regexp.MustCompile(`No Such Sync`),
 			},
+			{
+				Config:      e.config(base, `data "backflow_sync_preview" "p" { sync = "no\u0000pe" }`),
+				ExpectError: expectErr(`Invalid Name.*control character \(U\+0000`),
+			},
 			{Config: e.config(base)},
 		},
 	})
