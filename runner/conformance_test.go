@@ -60,7 +60,8 @@ type conformanceWarehouse struct {
 	// key: a mirror's delete must name the record as its upserts did (3, not "3").
 	numberKeys []string
 	// otherKeys are key types whose JSON is not a string of their text (a timestamp with a time
-	// zone, a boolean, a binary value), each with two values as SQL literals.
+	// zone, a boolean, a binary value, a float's digits), each with two values as SQL literals,
+	// the first the one deleted: its delete must carry the very JSON its upsert did.
 	otherKeys [][3]string
 }
 
@@ -178,7 +179,9 @@ var conformanceWarehouses = []conformanceWarehouse{
 			"decimal(10,2)", "float", "double", "year"},
 		otherKeys: [][3]string{{"timestamp(3) NULL", "'2020-01-02 03:04:05.5'", "'2021-01-01 00:00:00'"},
 			{"bool", "false", "true"}, {"varbinary(4)", "'ab'", "'cd'"}, {"blob", "'ab'", "'cd'"},
-			{"json", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"bit(8)", "b'01000001'", "b'00000101'"}, {"bit(16)", "b'0111111101000001'", "b'0100001001000011'"}},
+			{"json", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"bit(8)", "b'01000001'", "b'00000101'"}, {"bit(16)", "b'0111111101000001'", "b'0100001001000011'"},
+			{"float", "1e20", "1"}, {"double", "1e-7", "1"}, {"double", "-2.25e300", "1"}, {"set('x','y','z')", "'x,z'", "'y'"},
+			{"year", "0", "2020"}, {"longblob", "'ab'", "'cd'"}, {"bit(64)", "0x4142434445464748", "0x4142434445464749"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
@@ -246,6 +249,28 @@ func (c *conformance) sent(key string) []string {
 		got = []string{}
 	}
 	return got
+}
+
+// exactKeys returns, for each record the receiver accepted since the last call, its operation
+// and the JSON of its field key as sent (numbers with their digits, objects with sorted keys),
+// and its field v's JSON: a receiver keyed on the value tells 1e+20 from 100000000000000000000.
+func (c *conformance) exactKeys(key string) [][2]string {
+	var out [][2]string
+	for _, e := range c.recv.Envelopes() {
+		for _, r := range e.Data {
+			d := json.NewDecoder(bytes.NewReader(r))
+			d.UseNumber()
+			var m map[string]any
+			if err := d.Decode(&m); err != nil {
+				c.t.Fatalf("invalid record %s: %v", r, err)
+			}
+			k, _ := json.Marshal(m[key])
+			v, _ := json.Marshal(m["v"])
+			out = append(out, [2]string{e.Operation + " " + string(k), string(v)})
+		}
+	}
+	c.recv.Take("")
+	return out
 }
 
 // rawRecords returns the records the receiver accepted since the last call, as the bytes sent.
@@ -345,17 +370,22 @@ func conformOtherKeys(t *testing.T, w conformanceWarehouse) {
 			c.exec("INSERT INTO ok VALUES (" + k[2] + ", 2)")
 			c.model("select * from ok", "id", controlplane.BehaviorMirror, 2)
 			c.run(controlplane.RunSucceeded)
-			_, got := c.recv.Take("id")
 			var upserted string
-			for _, d := range got {
-				if v, _ := d.Data["v"].(float64); v == 1 {
-					b, _ := json.Marshal(d.Data["id"])
-					upserted = string(b)
+			for _, d := range c.exactKeys("id") {
+				if d[1] == "1" {
+					_, upserted, _ = strings.Cut(d[0], " ")
 				}
+			}
+			if upserted == "" {
+				t.Fatal("the first run did not send the first key")
 			}
 			c.exec("DELETE FROM ok WHERE v = 1")
 			c.run(controlplane.RunSucceeded)
-			if diff := cmp.Diff([]string{"deleted " + upserted}, c.sent("id")); diff != "" {
+			var got []string
+			for _, d := range c.exactKeys("id") {
+				got = append(got, d[0])
+			}
+			if diff := cmp.Diff([]string{"deleted " + upserted}, got); diff != "" {
 				t.Errorf("the delete does not name the key as its upsert did (-want +got):\n%s", diff)
 			}
 		})

@@ -3,7 +3,6 @@ package warehouse
 import (
 	"encoding/base64"
 	"encoding/json"
-	"strconv"
 	"strings"
 )
 
@@ -91,17 +90,4 @@ func rawKeyJSON(dst, key []byte) []byte {
 		return appendString(dst, key)
 	}
 	return append(dst, key...)
-}
-
-// bitKeyJSON: a MySQL BIT's text is its bytes, big-endian (those that are UTF-8: others have no
-// key); its value, as upserts send it, is that unsigned integer.
-func bitKeyJSON(dst, key []byte) []byte {
-	if len(key) > 8 {
-		return appendString(dst, key)
-	}
-	var v uint64
-	for _, b := range key {
-		v = v<<8 | uint64(b)
-	}
-	return strconv.AppendUint(dst, v, 10)
 }

@@ -41,9 +41,17 @@ func TestKeyJSONHelpers(t *testing.T) {
 		{(&Postgres{}).KeyJSON(col("jsonb")), `{"a": [1]}`, `{"a": [1]}`},
 		{rawKeyJSON, `{"a": `, `"{\"a\": "`}, // not JSON: a string
 		{(&MySQL{}).KeyJSON(col("bit")), "\x02\x01", `513`},
-		{bitKeyJSON, "", `0`},
-		{bitKeyJSON, "123456789", `"123456789"`}, // more than 64 bits: a string
+		{(&MySQL{}).KeyJSON(col("bit")), "", `0`},
 		{(&DuckDB{}).KeyJSON(col("json")), `[1, 2]`, `[1, 2]`},
+		// MySQL's key text is its value's text: the key is sent as the column's codec sends it.
+		{(&MySQL{}).KeyJSON(col("float")), "1e20", `100000000000000000000`},
+		{(&MySQL{}).KeyJSON(col("double")), "0.0000001", `1e-7`},
+		{(&MySQL{}).KeyJSON(col("double")), "-2.25e300", `-2.25e+300`},
+		{(&MySQL{}).KeyJSON(col("unsigned double")), "1e20", `100000000000000000000`},
+		{(&MySQL{}).KeyJSON(col("set")), "x,z", `["x","z"]`},
+		{(&MySQL{}).KeyJSON(col("year")), "0000", `0`},
+		{(&MySQL{}).KeyJSON(col("timestamp")), "0000-00-00 00:00:00", `"0000-00-00 00:00:00"`},
+		{(&MySQL{}).KeyJSON(col("longblob")), "ab", `"YWI="`},
 	} {
 		if got := string(tc.f(nil, []byte(tc.key))); got != tc.want {
 			t.Errorf("%q: got %s, want %s", tc.key, got, tc.want)

@@ -670,29 +670,23 @@ func appendDigits(b, v []byte) []byte {
 	return append(b, s...)
 }
 
-// KeyJSON of a MySQL or MariaDB key column: TIMESTAMP, TINYINT(1), the binary types, JSON and
-// BIT differ from their text.
+// KeyJSON of a MySQL or MariaDB key column. The key's text (CONVERT ... USING utf8mb4) is the
+// bytes its value came as in the text protocol (keys whose bytes are not UTF-8 are invalid), so
+// its delete names it as the column's codec sent its upserts: TIMESTAMP, TINYINT(1), the binary
+// types, JSON, BIT, SET, FLOAT and DOUBLE (as their shortest digits: "1e20" is
+// 100000000000000000000), YEAR ("0000" is 0) all differ from their text.
 func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
+	var c myCodec
 	switch col.Type {
-	case "timestamp":
-		return zonedKeyJSON
-	case "tinyint(1)": // BOOL: 0 false, any other number true
-		return func(dst, key []byte) []byte {
-			switch {
-			case string(key) == "0":
-				return append(dst, "false"...)
-			case len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9'):
-				return append(dst, "true"...)
-			}
-			return appendString(dst, key)
-		}
-	case "binary", "varbinary", "blob":
-		// The key's text is its bytes (those that are UTF-8: others have no key).
-		return base64KeyJSON
-	case "json":
-		return rawKeyJSON
-	case "bit":
-		return bitKeyJSON
+	case "tinyint(1)":
+		c = myBool
+	case "json": // MariaDB's JSON included (describe names it so)
+		c = myJSON
+	default:
+		c = myCodecFor(strings.ToUpper(col.Type), 0)
 	}
-	return nil
+	if c == myString {
+		return nil
+	}
+	return func(dst, key []byte) []byte { return c.appendJSON(dst, key) }
 }
