@@ -112,7 +112,9 @@ var conformanceWarehouses = []conformanceWarehouse{
 		numberKeys: []string{"smallint", "int", "bigint", "numeric", "numeric(10,2)", "real", "double precision"},
 		otherKeys: [][3]string{{"timestamptz", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
 			{"boolean", "false", "true"}, {"bytea", `'\xff00'`, "'abc'"}, {"inet", "'10.0.0.1'", "'10.1.0.0/16'"},
-			{"inet NOT NULL", "'::1'", "'10.0.0.2/32'"}, {"jsonb", `'{"b": [1, "x"], "a": null}'`, `'"s"'`}, {"json", `'{"b": 1,  "a": 2}'`, "'2'"}},
+			{"inet NOT NULL", "'::1'", "'10.0.0.2/32'"}, {"jsonb", `'{"b": [1, "x"], "a": null}'`, `'"s"'`}, {"json", `'{"b": 1,  "a": 2}'`, "'2'"},
+			{"double precision", "'1e20'", "1"}, {"double precision", "'1e-7'", "1"}, {"double precision", "'-0'", "1"},
+			{"double precision", "'-Infinity'", "1"}, {"real", "'1e20'", "1"}, {"real", "'0.1'", "1"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

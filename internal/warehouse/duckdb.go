@@ -729,9 +729,14 @@ func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
 	return append(b, '"')
 }
 
-// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB and JSON differ from their text.
+// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT and DOUBLE differ from
+// their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
+	case "float":
+		return floatKeyJSON(32)
+	case "double":
+		return floatKeyJSON(64)
 	case "timestamptz":
 		return zonedKeyJSON
 	case "boolean":

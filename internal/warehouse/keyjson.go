@@ -3,6 +3,7 @@ package warehouse
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -82,6 +83,19 @@ func inetKeyJSON(dst, key []byte) []byte {
 		s = v6
 	}
 	return appendString(dst, []byte(s))
+}
+
+// floatKeyJSON: a float's text as the warehouse prints it ("1e+20", "1e-07", DuckDB's "0.0",
+// "nan" and "-inf") as the encoder writes the float (appendFloat): 100000000000000000000, 1e-7,
+// 0, "NaN", "-Infinity". bits is the float's size, 32 or 64.
+func floatKeyJSON(bits int) KeyJSON {
+	return func(dst, key []byte) []byte {
+		f, err := strconv.ParseFloat(string(key), bits)
+		if err != nil {
+			return appendString(dst, key)
+		}
+		return appendFloat(dst, f, bits)
+	}
 }
 
 // rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried.

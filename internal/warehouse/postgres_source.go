@@ -57,10 +57,14 @@ func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }
 
-// KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json and jsonb differ from
-// their text.
+// KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json, jsonb, float4 and
+// float8 differ from their text.
 func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
+	case "float4":
+		return floatKeyJSON(32)
+	case "float8":
+		return floatKeyJSON(64)
 	case "inet":
 		return inetKeyJSON
 	case "json", "jsonb":
