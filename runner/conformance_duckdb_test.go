@@ -70,7 +70,8 @@ func init() {
 			{"BOOLEAN", "false", "true"}, {"BLOB", `'\xFF\x00\x5C\x27"x\x7F'::BLOB`, "'abc'::BLOB"},
 			{"JSON", `'{"b": 1,  "a": [2]}'`, "'3'"},
 			{"DOUBLE", "1e20", "1"}, {"DOUBLE", "1e-7", "1"}, {"DOUBLE", "0.0", "1"}, {"DOUBLE", "'nan'", "1"}, {"DOUBLE", "'-inf'", "1"},
-			{"FLOAT", "1e20", "1"}, {"FLOAT", "0.1", "1"}},
+			{"FLOAT", "1e20", "1"}, {"FLOAT", "0.1", "1"},
+			{"TIMESTAMPTZ", "'12345-01-02 03:04:05.5+00'", "'2021-01-01 00:00:00+00'"}},
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

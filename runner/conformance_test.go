@@ -114,7 +114,10 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"boolean", "false", "true"}, {"bytea", `'\xff00'`, "'abc'"}, {"inet", "'10.0.0.1'", "'10.1.0.0/16'"},
 			{"inet NOT NULL", "'::1'", "'10.0.0.2/32'"}, {"jsonb", `'{"b": [1, "x"], "a": null}'`, `'"s"'`}, {"json", `'{"b": 1,  "a": 2}'`, "'2'"},
 			{"double precision", "'1e20'", "1"}, {"double precision", "'1e-7'", "1"}, {"double precision", "'-0'", "1"},
-			{"double precision", "'-Infinity'", "1"}, {"real", "'1e20'", "1"}, {"real", "'0.1'", "1"}},
+			{"double precision", "'-Infinity'", "1"}, {"real", "'1e20'", "1"}, {"real", "'0.1'", "1"},
+			{"date", "'0044-03-15 BC'", "'2020-01-01'"}, {"date", "'0001-01-01 BC'", "'2020-01-01'"}, {"date", "'12345-01-01'", "'2020-01-01'"},
+			{"timestamp", "'0044-03-15 12:00:00.5 BC'", "'2020-01-01'"}, {"timestamp", "'12345-01-01 00:00:00.5'", "'2020-01-01'"},
+			{"timestamptz", "'0044-03-15 12:00+00 BC'", "'2020-01-01'"}, {"timestamptz", "'12345-01-01 00:00+00'", "'2020-01-01'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

@@ -16,16 +16,48 @@ import (
 type KeyJSON func(dst, key []byte) []byte
 
 // zonedKeyJSON: an instant's text in UTC, "2020-01-02 03:04:05.5+00" (or without the zone, as
-// MySQL prints a TIMESTAMP in a UTC session), as its JSON, "2020-01-02T03:04:05.5Z"; other
-// text (Postgres's infinity) as a string of itself.
+// MySQL prints a TIMESTAMP in a UTC session), as its JSON, "2020-01-02T03:04:05.5Z"; a year of
+// other than four digits ("12345-01-02 ...", "+012345-01-02 ...") is kept as it is; other text
+// (Postgres's infinity) as a string of itself.
 func zonedKeyJSON(dst, key []byte) []byte {
 	s := strings.TrimSuffix(strings.TrimSuffix(string(key), "+00:00"), "+00")
-	if len(s) >= 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' &&
-		!strings.ContainsAny(s[19:], "+- ") {
-		return appendString(dst, []byte(s[:10]+"T"+s[11:]+"Z"))
+	// o: how many characters the year has past four (the first '-' after a sign ends it).
+	o := -1
+	if len(s) > 1 {
+		o = strings.IndexByte(s[1:], '-') + 1 - 4
+	}
+	if o >= 0 && len(s) >= 19+o && s[4+o] == '-' && s[7+o] == '-' && s[10+o] == ' ' && s[13+o] == ':' && s[16+o] == ':' &&
+		!strings.ContainsAny(s[19+o:], "+- ") {
+		return appendString(dst, []byte(s[:10+o]+"T"+s[11+o:]+"Z"))
 	}
 	return appendString(dst, key)
 }
+
+// pgYearKey rewrites the year of Postgres's text of a date or timestamp as the encoder writes it
+// (appendYear): "0044-03-15 BC" is "-000043-03-15", "12345-01-01" is "+012345-01-01"; other
+// text (infinity) is returned as it is.
+func pgYearKey(key []byte) []byte {
+	s, bc := strings.CutSuffix(string(key), " BC")
+	i := strings.IndexByte(s, '-')
+	if i < 4 || s[0] < '0' || s[0] > '9' {
+		return key
+	}
+	y, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return key
+	}
+	if bc {
+		y = 1 - y
+	}
+	return append(appendYear(nil, y), s[i:]...)
+}
+
+// pgDateKeyJSON: a Postgres date or timestamp's text, its year as the encoder writes it.
+func pgDateKeyJSON(dst, key []byte) []byte { return appendString(dst, pgYearKey(key)) }
+
+// pgZonedKeyJSON: a Postgres timestamptz's text in UTC, its year as the encoder writes it, as
+// zonedKeyJSON says.
+func pgZonedKeyJSON(dst, key []byte) []byte { return zonedKeyJSON(dst, pgYearKey(key)) }
 
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
 func boolKeyJSON(dst, key []byte) []byte {

@@ -21,6 +21,15 @@ func TestKeyJSONHelpers(t *testing.T) {
 		{zonedKeyJSON, "infinity", `"infinity"`},
 		{zonedKeyJSON, "2020-01-02 03:04:05+02", `"2020-01-02 03:04:05+02"`}, // not UTC: as is
 		{zonedKeyJSON, "0044-03-15 00:00:00+00 BC", `"0044-03-15 00:00:00+00 BC"`},
+		{zonedKeyJSON, "12345-01-02 03:04:05+00", `"12345-01-02T03:04:05Z"`}, // DuckDB's year past 9999
+		{(&Postgres{}).KeyJSON(col("timestamptz")), "0044-03-15 00:00:00+00 BC", `"-000043-03-15T00:00:00Z"`},
+		{(&Postgres{}).KeyJSON(col("timestamptz")), "12345-01-02 03:04:05.5+00", `"+012345-01-02T03:04:05.5Z"`},
+		{(&Postgres{}).KeyJSON(col("timestamptz")), "-infinity", `"-infinity"`},
+		{(&Postgres{}).KeyJSON(col("timestamp")), "0001-01-01 00:00:00 BC", `"0000-01-01 00:00:00"`},
+		{(&Postgres{}).KeyJSON(col("timestamp")), "2020-01-01 00:00:00", `"2020-01-01 00:00:00"`},
+		{(&Postgres{}).KeyJSON(col("date")), "0044-03-15 BC", `"-000043-03-15"`},
+		{(&Postgres{}).KeyJSON(col("date")), "294276-01-01", `"+294276-01-01"`},
+		{(&Postgres{}).KeyJSON(col("date")), "infinity", `"infinity"`},
 		{boolKeyJSON, "true", `true`},
 		{boolKeyJSON, "false", `false`},
 		{boolKeyJSON, "t", `"t"`},

@@ -57,8 +57,8 @@ func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }
 
-// KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json, jsonb, float4 and
-// float8 differ from their text.
+// KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json, jsonb, float4, float8
+// (and date and timestamp BC or past 9999) differ from their text.
 func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
 	case "float4":
@@ -70,7 +70,10 @@ func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 	case "json", "jsonb":
 		return rawKeyJSON
 	case "timestamptz":
-		return zonedKeyJSON
+		return pgZonedKeyJSON
+	case "date", "timestamp":
+		// A year BC, or past 9999, is written otherwise than Postgres prints it.
+		return pgDateKeyJSON
 	case "bool":
 		return boolKeyJSON
 	case "bytea":
