@@ -729,16 +729,20 @@ func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
 	return append(b, '"')
 }
 
-// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT and DOUBLE differ from
-// their text.
+// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE and BIGNUM
+// (and DATE and TIMESTAMP BC) differ from their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
 	case "float":
 		return floatKeyJSON(32)
 	case "double":
 		return floatKeyJSON(64)
+	case "bignum", "varint":
+		return numberKeyJSON
+	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
+		return func(dst, key []byte) []byte { return appendString(dst, duckBCKey(key)) }
 	case "timestamptz":
-		return zonedKeyJSON
+		return func(dst, key []byte) []byte { return zonedKeyJSON(dst, duckBCKey(key)) }
 	case "boolean":
 		return boolKeyJSON
 	case "blob":

@@ -59,6 +59,36 @@ func pgDateKeyJSON(dst, key []byte) []byte { return appendString(dst, pgYearKey(
 // zonedKeyJSON says.
 func pgZonedKeyJSON(dst, key []byte) []byte { return zonedKeyJSON(dst, pgYearKey(key)) }
 
+// duckBCKey rewrites DuckDB's text of a date or timestamp BC ("0044-03-15 (BC) 12:00:00") as the
+// encoder writes it (Go's time format: "-0043-03-15 12:00:00"); other text is returned as it is.
+func duckBCKey(key []byte) []byte {
+	s := string(key)
+	i := strings.Index(s, " (BC)")
+	if i < 0 {
+		return key
+	}
+	s = s[:i] + s[i+len(" (BC)"):]
+	j := strings.IndexByte(s, '-')
+	if j < 1 || s[0] < '0' || s[0] > '9' {
+		return key
+	}
+	y, err := strconv.ParseInt(s[:j], 10, 64)
+	if err != nil {
+		return key
+	}
+	y = 1 - y
+	var b []byte
+	if y < 0 {
+		b = append(b, '-')
+		y = -y
+	}
+	for p := int64(1000); p > y && p > 1; p /= 10 {
+		b = append(b, '0')
+	}
+	b = strconv.AppendInt(b, y, 10)
+	return append(b, s[j:]...)
+}
+
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
 func boolKeyJSON(dst, key []byte) []byte {
 	switch string(key) {
@@ -128,6 +158,15 @@ func floatKeyJSON(bits int) KeyJSON {
 		}
 		return appendFloat(dst, f, bits)
 	}
+}
+
+// numberKeyJSON: a number's digits (DuckDB's BIGNUM, which the runner does not take for a
+// number type) as a JSON number.
+func numberKeyJSON(dst, key []byte) []byte {
+	if len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9') && json.Valid(key) {
+		return append(dst, key...)
+	}
+	return appendString(dst, key)
 }
 
 // rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried.
