@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -250,19 +251,27 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		return append(b, '"')
 	case bindings.TypeDate:
 		days := at[int32](p, row)
+		if days == math.MaxInt32 || days == -math.MaxInt32 {
+			return appendInfinity(b, days > 0)
+		}
 		return appendDuckTime(b, time.Unix(int64(days)*86400, 0), duckDate)
 	case bindings.TypeTime:
 		return appendDuckTime(b, time.UnixMicro(at[int64](p, row)), duckTime)
-	case bindings.TypeTimestamp:
-		return appendDuckMicros(b, at[int64](p, row), false)
-	case bindings.TypeTimestampS:
-		return appendDuckTime(b, time.Unix(at[int64](p, row), 0), duckTimestamp)
-	case bindings.TypeTimestampMS:
-		return appendDuckTime(b, time.UnixMilli(at[int64](p, row)), duckTimestamp)
-	case bindings.TypeTimestampNS:
-		return appendDuckTime(b, time.Unix(0, at[int64](p, row)), duckTimestamp)
-	case bindings.TypeTimestampTZ:
-		return appendDuckMicros(b, at[int64](p, row), true)
+	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
+		v := at[int64](p, row)
+		switch {
+		case v == math.MaxInt64 || v == -math.MaxInt64:
+			return appendInfinity(b, v > 0)
+		case d.t.id == bindings.TypeTimestamp:
+			return appendDuckMicros(b, v, false)
+		case d.t.id == bindings.TypeTimestampTZ:
+			return appendDuckMicros(b, v, true)
+		case d.t.id == bindings.TypeTimestampS:
+			return appendDuckTime(b, time.Unix(v, 0), duckTimestamp)
+		case d.t.id == bindings.TypeTimestampMS:
+			return appendDuckTime(b, time.UnixMilli(v), duckTimestamp)
+		}
+		return appendDuckTime(b, time.Unix(0, v), duckTimestamp)
 	case bindings.TypeUUID:
 		// Stored as a HUGEINT with the top bit flipped, so that UUIDs sort as their text does.
 		h := at[[2]uint64](p, row)

@@ -373,14 +373,19 @@ func appendYMD(b []byte, days int64) []byte {
 	return append2(b, d)
 }
 
+// appendInfinity writes an infinite date or timestamp as Postgres prints it.
+func appendInfinity(b []byte, positive bool) []byte {
+	if positive {
+		return append(b, `"infinity"`...)
+	}
+	return append(b, `"-infinity"`...)
+}
+
 // appendDate writes days since 2000-01-01 as "2019-12-08", the year as appendYear says, and
 // ±infinity as Postgres prints them.
 func appendDate(b []byte, days int32) []byte {
-	switch days {
-	case math.MaxInt32:
-		return append(b, `"infinity"`...)
-	case math.MinInt32:
-		return append(b, `"-infinity"`...)
+	if days == math.MaxInt32 || days == math.MinInt32 {
+		return appendInfinity(b, days > 0)
 	}
 	b = append(b, '"')
 	b = appendYMD(b, int64(days)+pgEpochDays)
@@ -392,11 +397,8 @@ func appendDate(b []byte, days int32) []byte {
 // session's time zone). Years outside 0 to 9999 are written as appendYear says; ±infinity as
 // Postgres prints them.
 func appendTimestamp(b []byte, us int64, tz bool) []byte {
-	switch us {
-	case math.MaxInt64:
-		return append(b, `"infinity"`...)
-	case math.MinInt64:
-		return append(b, `"-infinity"`...)
+	if us == math.MaxInt64 || us == math.MinInt64 {
+		return appendInfinity(b, us > 0)
 	}
 	const usPerDay = 86400 * 1000000
 	days := us / usPerDay
