@@ -117,7 +117,12 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"double precision", "'-Infinity'", "1"}, {"real", "'1e20'", "1"}, {"real", "'0.1'", "1"},
 			{"date", "'0044-03-15 BC'", "'2020-01-01'"}, {"date", "'0001-01-01 BC'", "'2020-01-01'"}, {"date", "'12345-01-01'", "'2020-01-01'"},
 			{"timestamp", "'0044-03-15 12:00:00.5 BC'", "'2020-01-01'"}, {"timestamp", "'12345-01-01 00:00:00.5'", "'2020-01-01'"},
-			{"timestamptz", "'0044-03-15 12:00+00 BC'", "'2020-01-01'"}, {"timestamptz", "'12345-01-01 00:00+00'", "'2020-01-01'"}},
+			{"timestamptz", "'0044-03-15 12:00+00 BC'", "'2020-01-01'"}, {"timestamptz", "'12345-01-01 00:00+00'", "'2020-01-01'"},
+			{"int[]", "'{1,-2,NULL}'", "'{3}'"}, {"int[]", "'{{1,2},{3,4}}'", "'{}'"},
+			{"text[]", `'{"a b","x,y","NULL","","q\"\\z",plain}'`, "'{c}'"}, {"numeric[]", "'{1.50,NaN,-0.0}'", "'{1}'"},
+			{"bool[]", "'{t,f}'", "'{t}'"}, {"timestamptz[]", "'{\"2020-01-02 03:04:05.5+02\"}'", "'{}'"},
+			{"bytea[]", `ARRAY['\x01ff'::bytea, 'a']`, "'{}'"}, {"jsonb[]", `ARRAY['{"a": [1]}'::jsonb, '2']`, "'{}'"},
+			{"float8[]", "'{1e20,-Infinity}'", "'{}'"}},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

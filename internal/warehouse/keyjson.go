@@ -176,3 +176,76 @@ func rawKeyJSON(dst, key []byte) []byte {
 	}
 	return append(dst, key...)
 }
+
+// pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as
+// the JSON array its upserts carried, each element's text as elem says. Text it does not read
+// (an array with explicit bounds, "[0:1]={1,2}") is a string of itself.
+func pgArrayKeyJSON(elem KeyJSON) KeyJSON {
+	return func(dst, key []byte) []byte {
+		out, rest, ok := appendPGArray(dst, key, elem)
+		if !ok || len(rest) != 0 {
+			return appendString(dst, key)
+		}
+		return out
+	}
+}
+
+// appendPGArray appends the array at the start of s as JSON; rest is what follows it.
+func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
+	if len(s) == 0 || s[0] != '{' {
+		return dst, s, false
+	}
+	s = s[1:]
+	dst = append(dst, '[')
+	if len(s) > 0 && s[0] == '}' {
+		return append(dst, ']'), s[1:], true
+	}
+	var v []byte
+	for first := true; ; first = false {
+		if !first {
+			dst = append(dst, ',')
+		}
+		switch {
+		case len(s) == 0:
+			return dst, s, false
+		case s[0] == '{':
+			if dst, s, ok = appendPGArray(dst, s, elem); !ok {
+				return dst, s, false
+			}
+		case s[0] == '"': // quoted, with backslash escapes
+			v = v[:0]
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				v = append(v, s[i])
+			}
+			if i >= len(s) {
+				return dst, s, false
+			}
+			s = s[i+1:]
+			dst = elem(dst, v)
+		default:
+			i := 0
+			for i < len(s) && s[i] != ',' && s[i] != '}' {
+				i++
+			}
+			if string(s[:i]) == "NULL" {
+				dst = append(dst, "null"...)
+			} else {
+				dst = elem(dst, s[:i])
+			}
+			s = s[i:]
+		}
+		switch {
+		case len(s) == 0:
+			return dst, s, false
+		case s[0] == '}':
+			return append(dst, ']'), s[1:], true
+		case s[0] != ',':
+			return dst, s, false
+		}
+		s = s[1:]
+	}
+}

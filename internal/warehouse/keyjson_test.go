@@ -58,6 +58,15 @@ func TestKeyJSONHelpers(t *testing.T) {
 		{(&MySQL{}).KeyJSON(col("bit")), "\x02\x01", `513`},
 		{(&MySQL{}).KeyJSON(col("bit")), "", `0`},
 		{(&DuckDB{}).KeyJSON(col("json")), `[1, 2]`, `[1, 2]`},
+		{(&Postgres{}).KeyJSON(col("_int4")), `{1,NULL,-3}`, `[1,null,-3]`},
+		{(&Postgres{}).KeyJSON(col("_int4")), `{}`, `[]`},
+		{(&Postgres{}).KeyJSON(col("_int4")), `{{1},{2}}`, `[[1],[2]]`},
+		{(&Postgres{}).KeyJSON(col("_int4")), `[0:1]={1,2}`, `"[0:1]={1,2}"`}, // explicit bounds: as is
+		{(&Postgres{}).KeyJSON(col("_int4")), `{1,2`, `"{1,2"`},                 // not an array's text
+		{(&Postgres{}).KeyJSON(col("_int4")), `{1,2}x`, `"{1,2}x"`},
+		{(&Postgres{}).KeyJSON(col("_text")), `{"a\"b\\",NULL,"NULL",x}`, `["a\"b\\",null,"NULL","x"]`},
+		{(&Postgres{}).KeyJSON(col("_text")), `{"unterminated}`, `"{\"unterminated}"`},
+		{(&Postgres{}).KeyJSON(col("_bool")), `{t,f}`, `[true,false]`},
 		{(&Postgres{}).KeyJSON(col("float8")), "1e+20", `100000000000000000000`},
 		{(&Postgres{}).KeyJSON(col("float8")), "1e-07", `1e-7`},
 		{(&Postgres{}).KeyJSON(col("float8")), "-0", `-0`},

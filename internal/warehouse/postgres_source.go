@@ -57,9 +57,34 @@ func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }
 
+// pgNumberTypes are the Postgres types sent as JSON numbers that KeyJSON leaves to the runner
+// (their text is their JSON), named here for an array's elements.
+var pgNumberTypes = map[string]bool{"int2": true, "int4": true, "int8": true, "numeric": true}
+
 // KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json, jsonb, float4, float8
-// (and date and timestamp BC or past 9999) differ from their text.
+// (and date and timestamp BC or past 9999) and arrays of any type differ from their text.
 func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
+	if elemType, ok := strings.CutPrefix(col.Type, "_"); ok { // an array of elemType
+		elem := p.KeyJSON(controlplane.Column{Type: elemType})
+		switch {
+		case elemType == "bool": // an array prints its booleans as t and f
+			elem = func(dst, v []byte) []byte {
+				switch string(v) {
+				case "t":
+					return append(dst, "true"...)
+				case "f":
+					return append(dst, "false"...)
+				}
+				return appendString(dst, v)
+			}
+		case elem != nil:
+		case pgNumberTypes[elemType]:
+			elem = numberKeyJSON
+		default:
+			elem = appendString
+		}
+		return pgArrayKeyJSON(elem)
+	}
 	switch col.Type {
 	case "float4":
 		return floatKeyJSON(32)
