@@ -75,9 +75,13 @@ var ErrSchemaTooNew = errors.New("control-plane schema is newer than this binary
 // Migrate brings the control-plane schema up to the newest embedded version, then the job queue's
 // (River's) tables in it. It is the one migration entry point: the provider (through Open), every
 // runner command and `backflow-runner migrate` call it. It is idempotent and safe to call from many
-// processes at once: each part runs under its advisory lock. It refuses to touch a schema newer
+// processes at once: each part runs under its advisory lock, unless both are already current
+// (upToDate). It refuses to touch a schema newer
 // than this binary knows. applied lists the control-plane versions it applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []int, err error) {
+	if upToDate(ctx, pool) {
+		return nil, nil
+	}
 	err = withAdvisoryLock(ctx, pool, migrationLockID, "the migration lock", func(conn *pgx.Conn) error {
 		applied, err = migrateControlPlane(ctx, conn)
 		return err
@@ -89,6 +93,35 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []int, err error)
 		return migrateRiver(ctx, pool)
 	})
 	return applied, err
+}
+
+// upToDate reports whether both schemas are already at the newest versions this binary knows,
+// read on a pool connection: the common case (every runner command and every
+// provider configure call Migrate) then opens no connection of its own and takes no lock, which
+// cost two connections and about ten statements, some 50 to 80 ms, before each run. Migrations
+// only move forward, so a schema seen at the newest version stays there. Anything else (a
+// database never migrated, whose tables are not there yet, an older or newer schema, River's
+// table shaped otherwise) is not up to date: Migrate then takes the locks and decides.
+func upToDate(ctx context.Context, pool *pgxpool.Pool) bool {
+	river, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: Schema})
+	if err != nil {
+		return false
+	}
+	all := river.AllVersions()
+	if len(all) == 0 {
+		return false
+	}
+	var ok bool
+	err = pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL`,
+		Schema+".schema_migrations", Schema+".river_migration").Scan(&ok)
+	if err != nil || !ok {
+		return false
+	}
+	var current, riverCurrent *int
+	err = pool.QueryRow(ctx, `SELECT (SELECT max(version) FROM `+Schema+`.schema_migrations),
+		(SELECT max(version) FROM `+Schema+`.river_migration WHERE line = 'main')`).Scan(&current, &riverCurrent)
+	return err == nil && current != nil && riverCurrent != nil &&
+		*current == LatestVersion() && *riverCurrent == all[len(all)-1].Version
 }
 
 // withAdvisoryLock runs fn on a connection of its own that holds the session-level advisory lock

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -64,6 +66,35 @@ func TestMigrateAppliesRiverToo(t *testing.T) {
 	}
 	if len(res.Versions) != 0 {
 		t.Errorf("River migrations still pending after Migrate: %+v", res.Versions)
+	}
+}
+
+// TestMigrateUpToDateTakesNoLock: on a control plane already at this binary's versions, Migrate
+// returns without the migration lock (and the connection of its own that holds it), so it does
+// not wait for another process that holds it.
+func TestMigrateUpToDateTakesNoLock(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", controlplane.MigrationLockID); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if applied, err := controlplane.Migrate(wctx, pool); err != nil || len(applied) != 0 {
+		t.Fatalf("Migrate on an up-to-date control plane: applied %v, %v (it waited for the lock another session holds)", applied, err)
 	}
 }
 
