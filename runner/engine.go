@@ -363,7 +363,9 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
-	m.keyJSON = j.src.KeyJSON(m.keyCol)
+	if keyJSON := j.src.KeyJSON(m.keyCol); keyJSON != nil {
+		m.keyJSON = keyJSON // else a number type's, or none (newMapper)
+	}
 	m.setOmitNulls(j.sync.OmitNulls)
 	m.setRun(0, time.Now(), j.sync.ID) // a run sets its own (see execute)
 	return rows, m, nil

@@ -31,10 +31,9 @@ type mapper struct {
 	cols    []int
 	names   [][]byte
 	keyName []byte // the quoted name the key is sent under in `deleted` operations
-	// keyNumeric: the key column is a number type, so a deleted key goes out as a JSON number.
-	keyNumeric bool
-	// keyJSON, when set, is how the warehouse's driver sends a deleted key of the key column's
-	// type (warehouse.Source.KeyJSON): a timestamp with a time zone, a boolean, a binary value.
+	// keyJSON, when set, is how a deleted key of the key column's type is sent: as a JSON number
+	// for a number type, or as the warehouse's driver says (warehouse.Source.KeyJSON: a timestamp
+	// with a time zone, a boolean, a binary value).
 	keyJSON warehouse.KeyJSON
 	// keyCol is the key column, as the model's result describes it.
 	keyCol controlplane.Column
@@ -81,7 +80,9 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 		return nil, fmt.Errorf("the model has no column %q, the sync's primary_key: %w", primaryKey, errModelColumns(cols))
 	}
 	m := &mapper{plain: true, keyName: quote(primaryKey), keyCol: cols[keyCol]}
-	m.keyNumeric = numericType(cols[keyCol].Type)
+	if numericType(cols[keyCol].Type) {
+		m.keyJSON = warehouse.NumberKeyJSON
+	}
 	m.setRun(0, time.Now(), 0)
 	keyIdx := -1 // the key column's mapping, when it hashes the key
 	if mappings == nil {
@@ -334,8 +335,6 @@ func (m *mapper) appendDeleted(buf []byte, key []byte) []byte {
 		buf = m.appendHashText(buf, key, m.keyField)
 	case m.keyJSON != nil:
 		buf = m.keyJSON(buf, key)
-	case m.keyNumeric && json.Valid(key) && len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9'):
-		buf = append(buf, key...)
 	default:
 		b, _ := json.Marshal(string(key))
 		buf = append(buf, b...)

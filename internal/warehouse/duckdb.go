@@ -738,7 +738,7 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	case "double":
 		return floatKeyJSON(64)
 	case "bignum", "varint":
-		return numberKeyJSON
+		return NumberKeyJSON
 	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
 		return func(dst, key []byte) []byte { return appendString(dst, duckBCKey(key)) }
 	case "timestamptz":

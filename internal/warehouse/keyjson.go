@@ -160,9 +160,9 @@ func floatKeyJSON(bits int) KeyJSON {
 	}
 }
 
-// numberKeyJSON: a number's digits (DuckDB's BIGNUM, which the runner does not take for a
-// number type) as a JSON number.
-func numberKeyJSON(dst, key []byte) []byte {
+// NumberKeyJSON: a number's digits as a JSON number (the runner's choice for a key column of a
+// number type, and DuckDB's BIGNUM, which it does not take for one); other text (NaN) as a string.
+func NumberKeyJSON(dst, key []byte) []byte {
 	if len(key) > 0 && (key[0] == '-' || key[0] >= '0' && key[0] <= '9') && json.Valid(key) {
 		return append(dst, key...)
 	}

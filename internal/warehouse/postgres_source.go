@@ -79,7 +79,7 @@ func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 			}
 		case elem != nil:
 		case pgNumberTypes[elemType]:
-			elem = numberKeyJSON
+			elem = NumberKeyJSON
 		default:
 			elem = appendString
 		}
