@@ -358,10 +358,17 @@ func appendYear(b []byte, y int64) []byte {
 	} else {
 		b = append(b, '+')
 	}
-	for p := int64(100000); p > y && p > 1; p /= 10 {
-		b = append(b, '0')
+	return appendZeroPadded(b, y, 6)
+}
+
+// appendZeroPadded writes n (not negative) with at least digits digits.
+func appendZeroPadded(b []byte, n int64, digits int) []byte {
+	for p, i := int64(10), 1; i < digits; p, i = p*10, i+1 {
+		if n < p {
+			b = append(b, '0')
+		}
 	}
-	return strconv.AppendInt(b, y, 10)
+	return strconv.AppendInt(b, n, 10)
 }
 
 func appendYMD(b []byte, days int64) []byte {

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -82,11 +83,7 @@ func duckBCKey(key []byte) []byte {
 		b = append(b, '-')
 		y = -y
 	}
-	for p := int64(1000); p > y && p > 1; p /= 10 {
-		b = append(b, '0')
-	}
-	b = strconv.AppendInt(b, y, 10)
-	return append(b, s[j:]...)
+	return append(appendZeroPadded(b, y, 4), s[j:]...)
 }
 
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
@@ -109,10 +106,11 @@ func base64KeyJSON(dst, raw []byte) []byte {
 // (and the backslash and quotes) written \xHH, as the base64 of those bytes, as a BLOB is sent.
 func escapedBlobKeyJSON(dst, key []byte) []byte {
 	raw := make([]byte, 0, len(key))
+	var b [1]byte
 	for i := 0; i < len(key); i++ {
 		if key[i] == '\\' && i+3 < len(key) && key[i+1] == 'x' {
-			if hi, lo := unhex(key[i+2]), unhex(key[i+3]); hi >= 0 && lo >= 0 {
-				raw = append(raw, byte(hi<<4|lo))
+			if _, err := hex.Decode(b[:], key[i+2:i+4]); err == nil {
+				raw = append(raw, b[0])
 				i += 3
 				continue
 			}
@@ -120,19 +118,6 @@ func escapedBlobKeyJSON(dst, key []byte) []byte {
 		raw = append(raw, key[i])
 	}
 	return base64KeyJSON(dst, raw)
-}
-
-// unhex is the value of a hexadecimal digit, or -1.
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
 
 // inetKeyJSON: Postgres's text of an inet always has its netmask ("10.0.0.1/32"); its value, as
