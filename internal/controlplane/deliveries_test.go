@@ -16,11 +16,7 @@ import (
 func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	// Pages [b d], [f g h], [m]; then rows a c e z (new), f g m (changed); b c h z deleted.
 	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{Pages: true,
 		NewKeys:   []string{"b", "d", "f", "g", "h", "m"},

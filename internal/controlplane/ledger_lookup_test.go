@@ -65,11 +65,7 @@ func TestLedgerLookupProbesPerKey(t *testing.T) {
 func TestLedgerHashes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	// Pages ["" b d], [f g h], [m]; then rows a (2), f and m (3), and tombstones for b and h.
 	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Pages:     true,

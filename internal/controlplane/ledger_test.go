@@ -15,16 +15,12 @@ import (
 func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	h := bytes.Repeat([]byte{7}, controlplane.HashSize)
 	run.Counts = controlplane.RunCounts{Extracted: 2, New: 2, Delivered: 2}
 	boom := errors.New("boom")
 	called := 0
-	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
+	err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		NewKeys: []string{"a", "b"}, NewHashes: [][]byte{h, h},
 		BeforeCommit: func(context.Context) error { called++; return boom },
 	})
@@ -43,11 +39,7 @@ func TestCommitDeliveredBeforeCommitRollsBack(t *testing.T) {
 func TestCommitDeliveredManyKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	const n = 5000
 	d := &controlplane.Delivered{}
 	for i := range n {

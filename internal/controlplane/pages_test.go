@@ -37,11 +37,7 @@ func readLedger(t *testing.T, store *controlplane.Store, syncID int64) []string 
 func TestLedgerPagesMerge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	st, err := store.ReadLedgerState(ctx, y.ID)
 	if err != nil || !st.Empty() {
 		t.Fatalf("state of a new sync's ledger = %+v, %v; want empty", st, err)
@@ -133,12 +129,7 @@ func TestLedgerPagesMerge(t *testing.T) {
 // Many pages of many keys read back in order, one page at a time.
 func TestLedgerPagesMany(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	const n, per = 5000, 700
 	d := &controlplane.Delivered{Pages: true}
 	for i := range n {
@@ -166,12 +157,8 @@ func TestLedgerPagesMany(t *testing.T) {
 func TestLedgerPageOutOfOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
+	store, y, run := newStartedRun(t)
+	err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Pages: true, NewKeys: []string{"b", "a"}, NewHashes: [][]byte{pageHash(1), pageHash(1)}, PageEnds: []int{2},
 	})
 	if err == nil {

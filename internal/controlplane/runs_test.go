@@ -33,6 +33,17 @@ func newRunnerSync(t *testing.T) (*controlplane.Store, *controlplane.Sync) {
 	return w.Store, w.Sync
 }
 
+// newStartedRun makes a runnerSync on NewStore and starts a manual run of it.
+func newStartedRun(t *testing.T) (*controlplane.Store, *controlplane.Sync, *controlplane.Run) {
+	t.Helper()
+	store, y := newRunnerSync(t)
+	run, err := store.StartRun(context.Background(), y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, y, run
+}
+
 // newTxRunnerSync makes a runnerSync on NewTxStore, for tests that need no commit.
 func newTxRunnerSync(t *testing.T) (*controlplane.Store, *controlplane.Sync) {
 	t.Helper()
@@ -159,14 +170,10 @@ func TestSyncLockKey(t *testing.T) {
 func TestLedger(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	h := func(b byte) []byte { return bytes.Repeat([]byte{b}, controlplane.HashSize) }
 	run.Counts = controlplane.RunCounts{Extracted: 6, New: 6, Delivered: 5, Rejected: 1}
-	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
+	err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		NewKeys:   []string{"b", "B", "é", "10", "9"},
 		NewHashes: [][]byte{h(1), h(1), h(1), h(1), h(1)},
 		Rejected:  []controlplane.Rejected{{Key: "x", Status: 422, Body: "no\x00pe"}},
@@ -223,13 +230,9 @@ func TestLedger(t *testing.T) {
 func TestRejectedBodyTruncated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t) // NewStore: it commits under a lease
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, y, run := newStartedRun(t)
 	long := string(bytes.Repeat([]byte("é"), 2000))
-	err = commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
+	err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{
 		Rejected: []controlplane.Rejected{{Key: "k", Status: 400, Body: long}, {Key: "bad", Status: 400, Body: "\xff\xfe"}},
 	})
 	if err != nil {
@@ -295,11 +298,7 @@ func TestScheduleBases(t *testing.T) {
 func TestFinishRunStoresAnyText(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, y := newRunnerSync(t)
-	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _, run := newStartedRun(t)
 	run.Status = controlplane.RunFailed
 	run.Error = "Duplicate entry '\xff\xfe' for key 'PRIMARY'\x00"
 	run.InvalidSamples = json.RawMessage(`[{"reason":"a\u0000b","key":"k\u0000"}]`)
