@@ -39,18 +39,25 @@ func zonedKeyJSON(dst, key []byte) []byte {
 // text (infinity) is returned as it is.
 func pgYearKey(key []byte) []byte {
 	s, bc := strings.CutSuffix(string(key), " BC")
-	i := strings.IndexByte(s, '-')
-	if i < 4 || s[0] < '0' || s[0] > '9' {
-		return key
-	}
-	y, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil {
+	y, rest, ok := splitYear(s, 4)
+	if !ok {
 		return key
 	}
 	if bc {
 		y = 1 - y
 	}
-	return append(appendYear(nil, y), s[i:]...)
+	return append(appendYear(nil, y), rest...)
+}
+
+// splitYear reads the year a date's text starts with: digits (at least minDigits) before its
+// first '-'; rest is the text from that '-' on.
+func splitYear(s string, minDigits int) (y int64, rest string, ok bool) {
+	i := strings.IndexByte(s, '-')
+	if i < minDigits || i < 1 || s[0] < '0' || s[0] > '9' {
+		return 0, s, false
+	}
+	y, err := strconv.ParseInt(s[:i], 10, 64)
+	return y, s[i:], err == nil
 }
 
 // pgDateKeyJSON: a Postgres date or timestamp's text, its year as the encoder writes it.
@@ -68,13 +75,8 @@ func duckBCKey(key []byte) []byte {
 	if i < 0 {
 		return key
 	}
-	s = s[:i] + s[i+len(" (BC)"):]
-	j := strings.IndexByte(s, '-')
-	if j < 1 || s[0] < '0' || s[0] > '9' {
-		return key
-	}
-	y, err := strconv.ParseInt(s[:j], 10, 64)
-	if err != nil {
+	y, rest, ok := splitYear(s[:i]+s[i+len(" (BC)"):], 1)
+	if !ok {
 		return key
 	}
 	y = 1 - y
@@ -83,7 +85,7 @@ func duckBCKey(key []byte) []byte {
 		b = append(b, '-')
 		y = -y
 	}
-	return append(appendZeroPadded(b, y, 4), s[j:]...)
+	return append(appendZeroPadded(b, y, 4), rest...)
 }
 
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
