@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -685,52 +686,43 @@ const (
 	DuckDBThreads          = 1
 )
 
-// duckTimeKind is which of DuckDB's time types a value is.
-type duckTimeKind uint8
-
-const (
-	duckDate        duckTimeKind = iota // "2006-01-02"
-	duckTimestamp                       // naive: "2006-01-02 15:04:05[.fff]"
-	duckTimestamptz                     // RFC 3339, UTC
-	duckTime                            // "15:04:05[.fff]"
-)
-
 // appendDuckMicros writes a TIMESTAMP (tz false) or TIMESTAMPTZ of microseconds since 1970 as
-// appendDuckTime does, with Postgres's formatter for the years 1 to 9999 (time.Format took a
-// tenth of a read's CPU); others (DuckDB's infinities too) go through appendDuckTime.
+// appendTimestamp writes Postgres's: the same text, its year as appendYear says (counted from
+// 1970, not 2000 as Postgres counts: DuckDB's earliest instant is near the least int64). DuckDB's
+// infinities are handled before it.
 func appendDuckMicros(b []byte, us int64, tz bool) []byte {
-	const (
-		pgEpochMicros = pgEpochDays * 86400 * 1000000
-		minMicros     = -62135596800 * 1000000   // 0001-01-01 00:00:00
-		maxMicros     = 253402300800*1000000 - 1 // 9999-12-31 23:59:59.999999
-	)
-	if us < minMicros || us > maxMicros {
-		if tz {
-			return appendDuckTime(b, time.UnixMicro(us), duckTimestamptz)
-		}
-		return appendDuckTime(b, time.UnixMicro(us), duckTimestamp)
-	}
-	return appendTimestamp(b, us-pgEpochMicros, tz)
+	days, rem := splitDays(us, usPerDay)
+	return appendDayMicros(b, days, rem, tz)
 }
 
-func appendDuckTime(b []byte, t time.Time, c duckTimeKind) []byte {
-	t = t.UTC()
-	b = append(b, '"')
-	switch c {
-	case duckDate:
-		b = t.AppendFormat(b, "2006-01-02")
-	case duckTimestamp:
-		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999999")
-	case duckTimestamptz:
-		b = t.AppendFormat(b, "2006-01-02T15:04:05.999999999Z")
-	case duckTime:
-		b = t.AppendFormat(b, "15:04:05.999999999")
+// appendDuckUnits writes a TIMESTAMP_S (perSecond 1) or TIMESTAMP_MS (1000) as appendDuckMicros
+// writes a TIMESTAMP, without multiplying it into microseconds (which could overflow).
+func appendDuckUnits(b []byte, v, perSecond int64) []byte {
+	days, rem := splitDays(v, 86400*perSecond)
+	return appendDayMicros(b, days, rem*(1000000/perSecond), false)
+}
+
+// appendDuckDate writes a DATE (days since 1970-01-01) as appendDate writes Postgres's.
+func appendDuckDate(b []byte, days int32) []byte {
+	if days == math.MaxInt32 || days == -math.MaxInt32 {
+		return appendInfinity(b, days > 0)
 	}
+	b = append(b, '"')
+	b = appendYMD(b, int64(days))
+	return append(b, '"')
+}
+
+// appendDuckFormat writes t in UTC with a time layout, as a JSON string: a TIME
+// ("15:04:05.999999999"), and a TIMESTAMP_NS, whose nanoseconds appendTimestamp has no room for
+// and whose years (1677 to 2262) are the four digits appendYear writes too.
+func appendDuckFormat(b []byte, t time.Time, layout string) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, layout)
 	return append(b, '"')
 }
 
 // KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE and BIGNUM
-// (and DATE and TIMESTAMP BC) differ from their text.
+// (and dates and timestamps BC or past 9999) differ from their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	switch col.Type {
 	case "float":
@@ -740,9 +732,9 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	case "bignum", "varint":
 		return NumberKeyJSON
 	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
-		return func(dst, key []byte) []byte { return appendString(dst, duckBCKey(key)) }
+		return func(dst, key []byte) []byte { return appendString(dst, yearKey(key, " (BC)")) }
 	case "timestamptz":
-		return func(dst, key []byte) []byte { return zonedKeyJSON(dst, duckBCKey(key)) }
+		return func(dst, key []byte) []byte { return zonedKeyJSON(dst, yearKey(key, " (BC)")) }
 	case "boolean":
 		return boolKeyJSON
 	case "blob":

@@ -250,13 +250,9 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		b = base64.StdEncoding.AppendEncode(b, d.bytes(row))
 		return append(b, '"')
 	case bindings.TypeDate:
-		days := at[int32](p, row)
-		if days == math.MaxInt32 || days == -math.MaxInt32 {
-			return appendInfinity(b, days > 0)
-		}
-		return appendDuckTime(b, time.Unix(int64(days)*86400, 0), duckDate)
+		return appendDuckDate(b, at[int32](p, row))
 	case bindings.TypeTime:
-		return appendDuckTime(b, time.UnixMicro(at[int64](p, row)), duckTime)
+		return appendDuckFormat(b, time.UnixMicro(at[int64](p, row)), "15:04:05.999999999")
 	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
 		v := at[int64](p, row)
 		switch {
@@ -267,11 +263,11 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		case d.t.id == bindings.TypeTimestampTZ:
 			return appendDuckMicros(b, v, true)
 		case d.t.id == bindings.TypeTimestampS:
-			return appendDuckTime(b, time.Unix(v, 0), duckTimestamp)
+			return appendDuckUnits(b, v, 1)
 		case d.t.id == bindings.TypeTimestampMS:
-			return appendDuckTime(b, time.UnixMilli(v), duckTimestamp)
+			return appendDuckUnits(b, v, 1000)
 		}
-		return appendDuckTime(b, time.Unix(0, v), duckTimestamp)
+		return appendDuckFormat(b, time.Unix(0, v), "2006-01-02 15:04:05.999999999")
 	case bindings.TypeUUID:
 		// Stored as a HUGEINT with the top bit flipped, so that UUIDs sort as their text does.
 		h := at[[2]uint64](p, row)

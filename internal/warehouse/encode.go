@@ -407,15 +407,28 @@ func appendTimestamp(b []byte, us int64, tz bool) []byte {
 	if us == math.MaxInt64 || us == math.MinInt64 {
 		return appendInfinity(b, us > 0)
 	}
-	const usPerDay = 86400 * 1000000
-	days := us / usPerDay
-	rem := us % usPerDay
+	days, rem := splitDays(us, usPerDay)
+	return appendDayMicros(b, days+pgEpochDays, rem, tz)
+}
+
+const usPerDay = 86400 * 1000000
+
+// splitDays splits a count of units (perDay of them in a day) into whole days, rounded down, and
+// the units left.
+func splitDays(v, perDay int64) (days, rem int64) {
+	days, rem = v/perDay, v%perDay
 	if rem < 0 {
-		rem += usPerDay
+		rem += perDay
 		days--
 	}
+	return days, rem
+}
+
+// appendDayMicros writes a timestamp as appendTimestamp says, from its days since 1970-01-01 and
+// the microseconds into that day.
+func appendDayMicros(b []byte, days, rem int64, tz bool) []byte {
 	b = append(b, '"')
-	b = appendYMD(b, days+pgEpochDays)
+	b = appendYMD(b, days)
 	if tz {
 		b = append(b, 'T')
 	} else {

@@ -34,26 +34,27 @@ func zonedKeyJSON(dst, key []byte) []byte {
 	return appendString(dst, key)
 }
 
-// pgYearKey rewrites the year of Postgres's text of a date or timestamp as the encoder writes it
-// (appendYear): "0044-03-15 BC" is "-000043-03-15", "12345-01-01" is "+012345-01-01"; other
-// text (infinity) is returned as it is.
-func pgYearKey(key []byte) []byte {
-	s, bc := strings.CutSuffix(string(key), " BC")
-	y, rest, ok := splitYear(s, 4)
+// yearKey rewrites the year of a database's text of a date or timestamp as the encoder writes it
+// (appendYear); bc is how the database marks a year BC (Postgres: " BC" at the end, DuckDB:
+// " (BC)" after the date). "0044-03-15 BC" is "-000043-03-15", "12345-01-01" is
+// "+012345-01-01"; other text (infinity) is returned as it is.
+func yearKey(key []byte, bc string) []byte {
+	before, after, isBC := strings.Cut(string(key), bc)
+	y, rest, ok := splitYear(before + after)
 	if !ok {
 		return key
 	}
-	if bc {
+	if isBC {
 		y = 1 - y
 	}
 	return append(appendYear(nil, y), rest...)
 }
 
-// splitYear reads the year a date's text starts with: digits (at least minDigits) before its
-// first '-'; rest is the text from that '-' on.
-func splitYear(s string, minDigits int) (y int64, rest string, ok bool) {
+// splitYear reads the year a date's text starts with: the digits before its first '-'; rest is
+// the text from that '-' on.
+func splitYear(s string) (y int64, rest string, ok bool) {
 	i := strings.IndexByte(s, '-')
-	if i < minDigits || i < 1 || s[0] < '0' || s[0] > '9' {
+	if i < 1 || s[0] < '0' || s[0] > '9' {
 		return 0, s, false
 	}
 	y, err := strconv.ParseInt(s[:i], 10, 64)
@@ -61,32 +62,11 @@ func splitYear(s string, minDigits int) (y int64, rest string, ok bool) {
 }
 
 // pgDateKeyJSON: a Postgres date or timestamp's text, its year as the encoder writes it.
-func pgDateKeyJSON(dst, key []byte) []byte { return appendString(dst, pgYearKey(key)) }
+func pgDateKeyJSON(dst, key []byte) []byte { return appendString(dst, yearKey(key, " BC")) }
 
 // pgZonedKeyJSON: a Postgres timestamptz's text in UTC, its year as the encoder writes it, as
 // zonedKeyJSON says.
-func pgZonedKeyJSON(dst, key []byte) []byte { return zonedKeyJSON(dst, pgYearKey(key)) }
-
-// duckBCKey rewrites DuckDB's text of a date or timestamp BC ("0044-03-15 (BC) 12:00:00") as the
-// encoder writes it (Go's time format: "-0043-03-15 12:00:00"); other text is returned as it is.
-func duckBCKey(key []byte) []byte {
-	s := string(key)
-	i := strings.Index(s, " (BC)")
-	if i < 0 {
-		return key
-	}
-	y, rest, ok := splitYear(s[:i]+s[i+len(" (BC)"):], 1)
-	if !ok {
-		return key
-	}
-	y = 1 - y
-	var b []byte
-	if y < 0 {
-		b = append(b, '-')
-		y = -y
-	}
-	return append(appendZeroPadded(b, y, 4), rest...)
-}
+func pgZonedKeyJSON(dst, key []byte) []byte { return zonedKeyJSON(dst, yearKey(key, " BC")) }
 
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
 func boolKeyJSON(dst, key []byte) []byte {
