@@ -270,7 +270,9 @@ func printWhy(w io.Writer, cases []result) {
 		if c.total()/cores > r.TargetSeconds {
 			fmt.Fprintf(w, ": more than the target allows\n")
 		} else {
-			fmt.Fprintf(w, ": within it, so the rest is work that does not overlap (the warehouse's sort before the first row, round trips)\n")
+			fmt.Fprintf(w, ": within it, so the rest is work that does not overlap: the runner's merge of its sorted runs with "+
+				"the ledger, which starts once the model's last row is read (a sort's first row needs all of its input), "+
+				"and starting the process and its connections\n")
 		}
 		for _, l := range r.ProfileTop {
 			fmt.Fprintf(w, "    %s\n", l)
