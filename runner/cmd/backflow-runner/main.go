@@ -65,6 +65,7 @@ Run 'backflow-runner help <command>' (or '<command> --help') for a command's fla
 
 func main() {
 	webhook.Version = version
+	applyGCPercent()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startCPUProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
