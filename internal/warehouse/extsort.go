@@ -341,6 +341,7 @@ type sortedStream struct {
 	file     *tempfile.File // the runs, one after the other (nil: none was written)
 	w        *bufio.Writer
 	ends     []int64    // where each run in file ends
+	longest  int        // the longest record written to file, its length prefix included
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
@@ -469,7 +470,7 @@ func (s *sortedStream) fill(ctx context.Context, in Stream) error {
 	size := min(runReadBytes, max(minRunReadBytes, runReadBudget/max(len(s.ends), 1)))
 	var start int64
 	for _, end := range s.ends {
-		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(io.NewSectionReader(s.file, start, end-start), size)})
+		s.runs = append(s.runs, &sortRun{r: bufio.NewReaderSize(io.NewSectionReader(s.file, start, end-start), size), longest: s.longest})
 		start = end
 	}
 	// Each run at its first record, the runs a heap by it.
@@ -517,6 +518,7 @@ func (s *sortedStream) spill(b *sortBuf) error {
 		}
 		e := &es[i]
 		rec := b.data[e.off : e.off+uint32(e.p0)]
+		s.longest = max(s.longest, len(rec))
 		if _, err := s.w.Write(rec); err != nil {
 			return diskErr(err)
 		}
@@ -551,6 +553,7 @@ type sortRun struct {
 	r       *bufio.Reader
 	discard int    // bytes of the current record still in r's buffer (read with Peek)
 	rec     []byte // a record larger than r's buffer, copied
+	longest int    // the longest record the runs hold: a longer length read back is corrupt
 	row     sortedRow
 	done    bool
 }
@@ -592,6 +595,9 @@ func (r *sortRun) next(ncols int) error {
 		return diskErr(err)
 	}
 	n := lenSize + int(binary.LittleEndian.Uint32(head))
+	if n > r.longest {
+		return errCorruptRun // not up to 4 GB allocated to find out
+	}
 	if n <= r.r.Size() {
 		rec, err := r.r.Peek(n)
 		if err != nil {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -358,6 +361,51 @@ func TestSortByKeyManyRuns(t *testing.T) {
 	s.Close()
 	if open := fds() - before; open != 0 {
 		t.Errorf("%d files still open after Close", open)
+	}
+}
+
+// TestSortByKeyCorruptRun: a record length read back that is longer than any record written
+// (the temporary file changed under the runner) ends the rows with errCorruptRun, without first
+// allocating the up to 4 GB it claims.
+func TestSortByKeyCorruptRun(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	rows := make([][][]byte, 4000)
+	for i := range rows {
+		rows[i] = [][]byte{[]byte(strconv.Itoa(i * 7919 % len(rows))), []byte(`"` + strings.Repeat("v", 1000) + `"`), []byte("1")}
+	}
+	s, err := sortByKeyIn(context.Background(), &sliceStream{rows: rows}, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.ends) < 2 || s.ends[0] < 4*runReadBytes {
+		t.Fatalf("runs ending at %v, want several of more than %d bytes", s.ends, 4*runReadBytes)
+	}
+	// The first record of run 0 that starts past what its reader has buffered.
+	var off int64
+	var head [lenSize]byte
+	for off < 2*runReadBytes {
+		if _, err := s.file.ReadAt(head[:], off); err != nil {
+			t.Fatal(err)
+		}
+		off += lenSize + int64(binary.LittleEndian.Uint32(head[:]))
+	}
+	binary.LittleEndian.PutUint32(head[:], math.MaxUint32-16)
+	if _, err := s.file.WriteAt(head[:], off); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	for s.Next() {
+		n++
+	}
+	runtime.ReadMemStats(&after)
+	if err := s.Err(); !errors.Is(err, errCorruptRun) || n >= len(rows) {
+		t.Errorf("%d of %d rows, then %v; want errCorruptRun before the end", n, len(rows), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("%d MB allocated reading the runs back, want no buffer for the corrupt length", alloc>>20)
 	}
 }
 
