@@ -686,20 +686,15 @@ const (
 	DuckDBThreads          = 1
 )
 
-// appendDuckMicros writes a TIMESTAMP (tz false) or TIMESTAMPTZ of microseconds since 1970 as
-// appendTimestamp writes Postgres's: the same text, its year as appendYear says (counted from
-// 1970, not 2000 as Postgres counts: DuckDB's earliest instant is near the least int64). DuckDB's
-// infinities are handled before it.
-func appendDuckMicros(b []byte, us int64, tz bool) []byte {
-	days, rem := splitDays(us, usPerDay)
-	return appendDayMicros(b, days, rem, tz)
-}
-
-// appendDuckUnits writes a TIMESTAMP_S (perSecond 1) or TIMESTAMP_MS (1000) as appendDuckMicros
-// writes a TIMESTAMP, without multiplying it into microseconds (which could overflow).
-func appendDuckUnits(b []byte, v, perSecond int64) []byte {
+// appendDuckTimestamp writes a TIMESTAMP (perSecond 1000000), TIMESTAMP_S (1), TIMESTAMP_MS
+// (1000) or, tz true, a TIMESTAMPTZ (1000000), counted in those units since 1970, as
+// appendTimestamp writes Postgres's: the same text, its year as appendYear says. It splits the
+// count into days without multiplying it into microseconds or moving it to Postgres's epoch of
+// 2000, either of which could overflow near DuckDB's least instant. DuckDB's infinities are
+// handled before it.
+func appendDuckTimestamp(b []byte, v, perSecond int64, tz bool) []byte {
 	days, rem := splitDays(v, 86400*perSecond)
-	return appendDayMicros(b, days, rem*(1000000/perSecond), false)
+	return appendDayMicros(b, days, rem*(1000000/perSecond), tz)
 }
 
 // appendDuckDate writes a DATE (days since 1970-01-01) as appendDate writes Postgres's.
@@ -707,9 +702,7 @@ func appendDuckDate(b []byte, days int32) []byte {
 	if days == math.MaxInt32 || days == -math.MaxInt32 {
 		return appendInfinity(b, days > 0)
 	}
-	b = append(b, '"')
-	b = appendYMD(b, int64(days))
-	return append(b, '"')
+	return appendDateDays(b, int64(days))
 }
 
 // appendDuckFormat writes t in UTC with a time layout, as a JSON string: a TIME

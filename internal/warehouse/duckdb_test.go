@@ -347,11 +347,11 @@ func TestDuckDBMemoryGrows(t *testing.T) {
 	}
 }
 
-// TestAppendDuckMicros: the fast formatter of TIMESTAMP and TIMESTAMPTZ writes what time.Format
+// TestAppendDuckTimestamp: the fast formatter of TIMESTAMP and TIMESTAMPTZ writes what time.Format
 // does in the years 1 to 9999 (at their edges, around 1970 and 2000, and for random instants),
 // and beyond them, out to DuckDB's least and greatest instants, what appendYear says; TIMESTAMP_S
-// and TIMESTAMP_MS (appendDuckUnits) write the same as the microseconds they are.
-func TestAppendDuckMicros(t *testing.T) {
+// and TIMESTAMP_MS write the same as the microseconds they are.
+func TestAppendDuckTimestamp(t *testing.T) {
 	values := []int64{0, -1, 1, 946684800 * 1000000, 946684800*1000000 - 1, -62135596800 * 1000000,
 		-62135596800*1000000 + 1, 253402300800*1000000 - 1, 1575814792500000, 1575814792000000, 1575814792000001}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -361,14 +361,14 @@ func TestAppendDuckMicros(t *testing.T) {
 	for _, us := range values {
 		tm := time.UnixMicro(us).UTC()
 		for tz, layout := range map[bool]string{false: `"2006-01-02 15:04:05.999999999"`, true: `"2006-01-02T15:04:05.999999999Z"`} {
-			if got, want := string(appendDuckMicros(nil, us, tz)), tm.Format(layout); got != want {
+			if got, want := string(appendDuckTimestamp(nil, us, 1000000, tz)), tm.Format(layout); got != want {
 				t.Fatalf("%d µs (tz %v): %s, want %s", us, tz, got, want)
 			}
 		}
-		if got, want := string(appendDuckUnits(nil, tm.Unix(), 1)), string(appendDuckMicros(nil, tm.Unix()*1000000, false)); got != want {
+		if got, want := string(appendDuckTimestamp(nil, tm.Unix(), 1, false)), string(appendDuckTimestamp(nil, tm.Unix()*1000000, 1000000, false)); got != want {
 			t.Fatalf("%d s: %s, want %s", tm.Unix(), got, want)
 		}
-		if got, want := string(appendDuckUnits(nil, tm.UnixMilli(), 1000)), string(appendDuckMicros(nil, tm.UnixMilli()*1000, false)); got != want {
+		if got, want := string(appendDuckTimestamp(nil, tm.UnixMilli(), 1000, false)), string(appendDuckTimestamp(nil, tm.UnixMilli()*1000, 1000000, false)); got != want {
 			t.Fatalf("%d ms: %s, want %s", tm.UnixMilli(), got, want)
 		}
 	}
@@ -382,7 +382,7 @@ func TestAppendDuckMicros(t *testing.T) {
 		{-9223372022400000000, false, `"-290308-12-22 00:00:00"`},         // DuckDB's least TIMESTAMP
 		{9223372036854775806, true, `"+294247-01-10T04:00:54.775806Z"`},   // and greatest
 	} {
-		if got := string(appendDuckMicros(nil, c.us, c.tz)); got != c.want {
+		if got := string(appendDuckTimestamp(nil, c.us, 1000000, c.tz)); got != c.want {
 			t.Errorf("%d µs (tz %v): %s, want %s", c.us, c.tz, got, c.want)
 		}
 	}

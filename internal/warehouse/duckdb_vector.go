@@ -259,13 +259,13 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		case v == math.MaxInt64 || v == -math.MaxInt64:
 			return appendInfinity(b, v > 0)
 		case d.t.id == bindings.TypeTimestamp:
-			return appendDuckMicros(b, v, false)
+			return appendDuckTimestamp(b, v, 1000000, false)
 		case d.t.id == bindings.TypeTimestampTZ:
-			return appendDuckMicros(b, v, true)
+			return appendDuckTimestamp(b, v, 1000000, true)
 		case d.t.id == bindings.TypeTimestampS:
-			return appendDuckUnits(b, v, 1)
+			return appendDuckTimestamp(b, v, 1, false)
 		case d.t.id == bindings.TypeTimestampMS:
-			return appendDuckUnits(b, v, 1000)
+			return appendDuckTimestamp(b, v, 1000, false)
 		}
 		return appendDuckFormat(b, time.Unix(0, v), "2006-01-02 15:04:05.999999999")
 	case bindings.TypeUUID:

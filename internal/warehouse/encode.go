@@ -394,8 +394,14 @@ func appendDate(b []byte, days int32) []byte {
 	if days == math.MaxInt32 || days == math.MinInt32 {
 		return appendInfinity(b, days > 0)
 	}
+	return appendDateDays(b, int64(days)+pgEpochDays)
+}
+
+// appendDateDays writes days since 1970-01-01 as a JSON string, "2019-12-08", the year as
+// appendYear says.
+func appendDateDays(b []byte, days int64) []byte {
 	b = append(b, '"')
-	b = appendYMD(b, int64(days)+pgEpochDays)
+	b = appendYMD(b, days)
 	return append(b, '"')
 }
 
