@@ -55,8 +55,9 @@ import (
 // memory_limit: the sort by key spills to disk past it, and a sort that still runs out starts
 // again with four times the limit (Open).
 //
-// Key order: ORDER BY the key (CAST AS VARCHAR unless it is one) COLLATE c NULLS LAST, byte
-// order whatever the database's default_collation (source.go states the rule).
+// Key order: the runner sorts the rows by their key's text (duckKeyText: its VARCHAR cast, a
+// TIMESTAMPTZ's in UTC) in byte order, whatever the database's default_collation (source.go
+// states the rule).
 type DuckDB struct {
 	cfg     *controlplane.DuckDBConfig
 	startMB int // memory_limit reads start with; 0: DuckDBMemoryLimitMB (tests set less)
@@ -375,7 +376,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// usual one) is read as it is; any other is read as its text too, an extra last column.
 	k := "m." + quoteDuck(keyColumn)
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
-		k = "CAST(" + k + " AS VARCHAR)"
+		k = duckKeyText(k, ids[keyAt])
 		list = append(list, k)
 		keyAt = len(cols)
 	}
@@ -407,6 +408,18 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 	}
 	return r, nil
+}
+
+// duckKeyText is the text of key column k (of type id) as the ledger keeps it: its VARCHAR cast,
+// which for a TIMESTAMPTZ is written in the session's time zone (init_sql's TimeZone, else the
+// host's): so a TIMESTAMPTZ's is made in UTC, as a UTC session writes it ("2020-01-02
+// 03:04:05.5+00"), which KeyJSON turns into the value's JSON and which does not change with the
+// zone the runner runs in.
+func duckKeyText(k string, id bindings.Type) string {
+	if id == bindings.TypeTimestampTZ {
+		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(timezone('UTC', " + k + ") AS VARCHAR) || '+00' END"
+	}
+	return "CAST(" + k + " AS VARCHAR)"
 }
 
 func duckNested(id bindings.Type) bool {

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -283,6 +284,68 @@ func TestDuckDBVectorValues(t *testing.T) {
 	}
 	if len(objs) != 9 {
 		t.Errorf("read %d intervals, want 9", len(objs))
+	}
+}
+
+// TestDuckDBZonedKeys: a TIMESTAMPTZ key's text is what a UTC session's cast writes, whatever
+// the session's time zone (init_sql's, or the host's TZ), so that a mirror's delete carries the
+// JSON its upserts did, and a runner moved to another zone finds the keys its ledger holds.
+func TestDuckDBZonedKeys(t *testing.T) {
+	values := []string{"2020-01-01 00:00:00+00", "2020-01-02 03:04:05.5+02", "2020-06-01 12:00:00.123456+00",
+		"1969-12-31 23:59:59.999999+00", "0044-03-15 (BC) 12:00:00+00", "0001-01-01 (BC) 00:00:00.25+00",
+		"12345-01-02 03:04:05.5+00", "1900-01-01 00:00:00+00", "infinity", "-infinity"}
+	sel := make([]string, len(values))
+	for i, v := range values {
+		sel[i] = "SELECT " + strconv.Itoa(i) + " AS i, TIMESTAMPTZ '" + v + "' AS k"
+	}
+	model := strings.Join(sel, " UNION ALL ")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET TimeZone = 'UTC'"); err != nil {
+		t.Fatal(err)
+	}
+	utc := map[string]bool{} // the keys' text in a UTC session
+	rs, err := db.Query("SELECT CAST(k AS VARCHAR) FROM (" + model + ")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var k string
+		if err := rs.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		utc[k] = true
+	}
+	rs.Close()
+
+	for _, c := range []struct{ tz, init string }{{"UTC", ""}, {"Europe/Berlin", ""}, {"UTC", "SET TimeZone = 'Asia/Tokyo'"},
+		{"UTC", "SET TimeZone = 'America/St_Johns'"}} {
+		t.Setenv("TZ", c.tz)
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: c.init})
+		rows, err := Read(context.Background(), src, model, "k", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := rows.Columns()[1]
+		n := 0
+		for rows.Next() {
+			n++
+			k, _ := rows.Key()
+			if !utc[string(k)] {
+				t.Errorf("TZ %s, init_sql %q: key %q, not a UTC session's text (%v)", c.tz, c.init, k, slices.Sorted(maps.Keys(utc)))
+			}
+			if got, want := string(src.KeyJSON(col)(nil, k)), string(rows.AppendValue(nil, 1)); got != want {
+				t.Errorf("TZ %s, init_sql %q: key %q's JSON %s, its value's %s", c.tz, c.init, k, got, want)
+			}
+		}
+		if err := rows.Err(); err != nil || n != len(values) {
+			t.Errorf("TZ %s, init_sql %q: %d rows, %v", c.tz, c.init, n, err)
+		}
+		rows.Close()
 	}
 }
 
