@@ -304,8 +304,8 @@ func (b *sortBuf) key(e sortEntry) []byte {
 
 // record returns the whole encoded record of e, its length prefix included.
 func (b *sortBuf) record(e sortEntry) []byte {
-	n := binary.LittleEndian.Uint32(b.data[e.off:])
-	return b.data[e.off : e.off+lenSize+n]
+	n := int(binary.LittleEndian.Uint32(b.data[e.off:]))
+	return b.data[e.off : int(e.off)+lenSize+n] // in int: a record may be up to 4 GB - 1
 }
 
 // sortByKey reads in to its end (rows in any order; it is closed before sortByKey returns) and
@@ -517,7 +517,7 @@ func (s *sortedStream) spill(b *sortBuf) error {
 			b.readLength(&es[j])
 		}
 		e := &es[i]
-		rec := b.data[e.off : e.off+uint32(e.p0)]
+		rec := b.data[e.off : uint64(e.off)+e.p0]
 		s.longest = max(s.longest, len(rec))
 		if _, err := s.w.Write(rec); err != nil {
 			return diskErr(err)
@@ -536,7 +536,7 @@ const spillAhead = 8
 
 // readLength sets e.p0 to the length of e's whole record, its length prefix included.
 func (b *sortBuf) readLength(e *sortEntry) {
-	e.p0 = uint64(lenSize + binary.LittleEndian.Uint32(b.data[e.off:]))
+	e.p0 = lenSize + uint64(binary.LittleEndian.Uint32(b.data[e.off:])) // in 64 bits: a record may be up to 4 GB - 1
 }
 
 func diskErr(err error) error {
