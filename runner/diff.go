@@ -79,16 +79,36 @@ type differ struct {
 	// lookup, when set, makes the diff partial (an incremental read: the model's rows are some
 	// of its rows): each key read is looked up in the ledger, in chunks, instead of merging
 	// the whole ledger, and keys not read are not deletions. run is then given no ledger.
-	lookup func(ctx context.Context, keys []string) (hashes [][]byte, found []bool, err error)
-	chunk  lookupChunk
+	lookup  func(ctx context.Context, keys []string) (hashes [][]byte, found []bool, err error)
+	lookups lookupQueue
+	// serialLookups keeps one lookup going at a time (a control-plane pool too small for two
+	// beside the run's other connections).
+	serialLookups bool
 }
 
-// lookupChunk holds a partial diff's records until their keys are looked up.
+// A partial diff holds records in chunks until their keys are looked up. A full chunk's lookup
+// starts at once, in its own goroutine, and the diff goes on filling the next chunk; it emits a
+// chunk's records once its lookup has answered, in the order the chunks were filled (key order).
+// lookupsInFlight chunks are looked up at once at most: the control plane answers two on two
+// cores in about the time of one, and at 0.1% of 10M rows changed the lookups are a third of the
+// run.
+type lookupQueue struct {
+	cur     *lookupChunk   // being filled
+	pending []*lookupChunk // being looked up, or looked up and not yet emitted: oldest first
+	free    []*lookupChunk
+	obj     []byte // the record being emitted, with its metadata fields
+}
+
+// lookupChunk is a chunk of records and, once its lookup has answered (done is closed), what the
+// ledger holds for each.
 type lookupChunk struct {
-	arena []byte
-	recs  []chunkRecord
-	keys  []string
-	obj   []byte // the record being emitted, with its metadata fields
+	arena  []byte
+	recs   []chunkRecord
+	keys   []string
+	hashes [][]byte
+	found  []bool
+	err    error
+	done   chan struct{}
 }
 
 type chunkRecord struct {
@@ -96,10 +116,12 @@ type chunkRecord struct {
 	hash           [controlplane.HashSize]byte
 }
 
-// Bounds of a lookup chunk: keys per ledger lookup, and bytes of records held.
+// Bounds of a lookup chunk: keys per ledger lookup, and bytes of records held; and how many
+// chunks are looked up at once.
 const (
 	lookupChunkKeys  = 4096
 	lookupChunkBytes = 8 << 20
+	lookupsInFlight  = 2
 )
 
 // classify decides what the diff sends for a model record given what the ledger holds for its
@@ -130,54 +152,105 @@ func (d *differ) emitKind(r *record, kind int, emit func(*record) error) error {
 	return emit(r)
 }
 
-// hold adds a record to the lookup chunk, and diffs the chunk once it is full.
+// hold adds a record to the chunk being filled, and starts its lookup once it is full.
 func (d *differ) hold(ctx context.Context, key, obj []byte, hash [controlplane.HashSize]byte, emit func(*record) error) error {
-	c := &d.chunk
+	q := &d.lookups
+	c := q.cur
+	if c == nil {
+		if n := len(q.free); n > 0 {
+			c, q.free = q.free[n-1], q.free[:n-1]
+		} else {
+			c = new(lookupChunk)
+		}
+		q.cur = c
+	}
 	c.arena = append(c.arena, key...)
 	keyEnd := len(c.arena)
 	c.arena = append(c.arena, obj...)
 	c.recs = append(c.recs, chunkRecord{keyEnd: keyEnd, objEnd: len(c.arena), hash: hash})
 	if len(c.recs) >= lookupChunkKeys || len(c.arena) >= lookupChunkBytes {
-		return d.diffChunk(ctx, emit)
+		return d.startLookup(ctx, emit)
 	}
 	return nil
 }
 
-// diffChunk looks the chunk's keys up in the ledger and emits what is to be sent.
-func (d *differ) diffChunk(ctx context.Context, emit func(*record) error) error {
-	c := &d.chunk
-	if len(c.recs) == 0 {
+// startLookup starts the lookup of the chunk being filled, after emitting the oldest chunks
+// until fewer than lookupsInFlight are pending.
+func (d *differ) startLookup(ctx context.Context, emit func(*record) error) error {
+	q := &d.lookups
+	c := q.cur
+	if c == nil {
 		return nil
 	}
+	q.cur = nil
 	c.keys = c.keys[:0]
 	start := 0
 	for _, r := range c.recs {
 		c.keys = append(c.keys, string(c.arena[start:r.keyEnd]))
 		start = r.objEnd
 	}
-	hashes, found, err := d.lookup(ctx, c.keys)
-	if err != nil {
+	c.done = make(chan struct{})
+	go func() {
+		defer close(c.done)
+		c.hashes, c.found, c.err = d.lookup(ctx, c.keys)
+	}()
+	q.pending = append(q.pending, c)
+	width := lookupsInFlight
+	if d.serialLookups {
+		width = 1
+	}
+	for len(q.pending) >= width {
+		if err := d.emitLookedUp(emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishLookups looks up the chunk being filled and emits every pending chunk, in order.
+func (d *differ) finishLookups(ctx context.Context, emit func(*record) error) error {
+	if err := d.startLookup(ctx, emit); err != nil {
 		return err
 	}
+	for len(d.lookups.pending) > 0 {
+		if err := d.emitLookedUp(emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitLookedUp waits for the oldest pending chunk's lookup and emits what is to be sent of it.
+// (A lookup ends soon after the run's context does: the wait needs no other way out.)
+func (d *differ) emitLookedUp(emit func(*record) error) error {
+	q := &d.lookups
+	c := q.pending[0]
+	<-c.done
+	if c.err != nil {
+		return c.err
+	}
+	q.pending = q.pending[1:]
 	var rec record
-	start = 0
+	start := 0
 	for i, r := range c.recs {
-		rec = record{stored: found[i], key: c.arena[start:r.keyEnd], hash: r.hash}
+		found, hash := c.found[i], c.hashes[i]
+		rec = record{stored: found, key: c.arena[start:r.keyEnd], hash: r.hash}
 		obj := c.arena[r.keyEnd:r.objEnd]
 		start = r.objEnd
-		unconfirmed := found[i] && controlplane.Unconfirmed(hashes[i])
-		kind, send := d.classify(found[i], unconfirmed, found[i] && !unconfirmed && bytes.Equal(hashes[i], r.hash[:]))
+		unconfirmed := found && controlplane.Unconfirmed(hash)
+		kind, send := d.classify(found, unconfirmed, found && !unconfirmed && bytes.Equal(hash, r.hash[:]))
 		if !send {
 			continue
 		}
 		// The hash was taken without the metadata fields, which vary from run to run.
-		c.obj = d.m.appendMetadata(append(c.obj[:0], obj...), kind)
-		rec.obj = c.obj
+		q.obj = d.m.appendMetadata(append(q.obj[:0], obj...), kind)
+		rec.obj = q.obj
 		if err := d.emitKind(&rec, kind, emit); err != nil {
 			return err
 		}
 	}
-	c.arena, c.recs = c.arena[:0], c.recs[:0]
+	c.arena, c.recs, c.hashes, c.found = c.arena[:0], c.recs[:0], nil, nil
+	q.free = append(q.free, c)
 	return nil
 }
 
@@ -331,7 +404,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		return err
 	}
 	if d.lookup != nil {
-		return d.diffChunk(ctx, emit)
+		return d.finishLookups(ctx, emit)
 	}
 	if err := advanceLedgerBelow(nil, true); err != nil {
 		return err

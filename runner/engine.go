@@ -487,9 +487,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker}
 	var led ledger
 	if plan.incremental() {
-		d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
-			return e.Store.LedgerHashes(ctx, y.ID, keys)
-		}
+		e.lookUpKeys(d, y.ID)
 	} else {
 		l, err := e.Store.ReadLedger(ctx, y.ID)
 		if err != nil {
@@ -546,6 +544,16 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		run.NextCursor = nextCursor(plan, tracker, run.StartedAt, counters.snapshot(), d.ledgerKeys)
 	}
 	return samplesOf(), committed, err
+}
+
+// lookUpKeys makes d a partial diff (an incremental read's) that looks sync syncID's keys up in
+// its ledger: two lookups at once, or one with a pool too small for two beside the run's other
+// connections (as the committers, commit.go).
+func (e *Engine) lookUpKeys(d *differ, syncID int64) {
+	d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
+		return e.Store.LedgerHashes(ctx, syncID, keys)
+	}
+	d.serialLookups = e.Store.MaxConns() < 4
 }
 
 // cursorPageEntries bounds the ledger pages of a sync with a cursor: its incremental runs look

@@ -153,9 +153,7 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 	var led ledger
 	switch {
 	case plan.incremental():
-		d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
-			return e.Store.LedgerHashes(ctx, y.ID, keys)
-		}
+		e.lookUpKeys(d, y.ID)
 	case y.ID != 0:
 		l, err := e.Store.ReadLedger(ctx, y.ID)
 		if err != nil {

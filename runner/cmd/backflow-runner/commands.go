@@ -57,7 +57,7 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 			if *retention <= 0 {
 				return usageError("--delivery-retention must be above 0")
 			}
-			store, err := e.openStore(ctx, true, *maxSyncs*4+6) // per sync: the ledger read, two committers, one more
+			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
 			if err != nil {
 				return err
 			}
