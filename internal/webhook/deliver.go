@@ -48,6 +48,10 @@ var (
 	// ErrAddressRefused: the network policy (package netpolicy) refused the address the webhook's
 	// host resolved to. Retrying cannot help, so the run fails at once; the records stay pending.
 	ErrAddressRefused = errors.New("webhook address refused by the network policy")
+	// ErrWaitTooLong: the endpoint asked (Retry-After) to wait longer than pacing.MaxRetryAfter
+	// before a retry. The run fails at once instead of holding the sync that long; the records stay
+	// pending for the next run.
+	ErrWaitTooLong = errors.New("webhook asked to wait too long before a retry")
 )
 
 // Observer receives delivery metrics. All methods may be called concurrently.
@@ -155,6 +159,31 @@ type Request struct {
 	Latency      time.Duration // the last attempt's, from sending it to its answer (or error)
 	Body         string        // the first KiB of the last answer when it was not a 2xx
 	Err          string        // why the last attempt got no response (free of the URL), or why sending stopped
+	// Unanswered counts the attempts that may have reached the endpoint and got no answer (a
+	// timeout, a connection lost or a run stopped while the request was out): the endpoint may
+	// have taken its records. Attempts that never left (no connection could be made) do not
+	// count.
+	Unanswered int
+}
+
+// MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
+// reached the endpoint all the same: some request got no answer to an attempt. When it is false,
+// the records not delivered were not taken (each attempt was answered with a refusal, or never
+// left), so they are as undelivered as before the run.
+func (r *Result) MayHaveDelivered() bool {
+	for i := range r.Requests {
+		if r.Requests[i].Unanswered > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// notSent reports whether err, from a client's Do, means the request never left: no connection
+// to the endpoint could be made (a dial error, or the network policy refused the address).
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial"
 }
 
 // OK reports whether the request got a 2xx.
@@ -164,12 +193,14 @@ func (r *Request) OK() bool { return r.Status >= 200 && r.Status < 300 }
 // ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused, and the last network error if there
 // was one. It never holds the endpoint's URL or headers.
 type DeliveryError struct {
-	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused
+	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused or ErrWaitTooLong
 	Status   int    // the last HTTP status; 0 when the last attempt got no response
 	Attempts int    // HTTP attempts made for the batch
 	Body     string // the first KiB of the last response body
 	Location string // for ErrRedirect: the redirect's scheme and host only (its path may hold a token)
-	Err      error  // the last network error, URL removed; nil when there was a response
+	// RetryAfter is, for ErrWaitTooLong, the Retry-After header's value (its first 64 bytes).
+	RetryAfter string
+	Err        error // the last network error, URL removed; nil when there was a response
 }
 
 func (e *DeliveryError) Error() string {
@@ -184,6 +215,10 @@ func (e *DeliveryError) Error() string {
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
+	case ErrWaitTooLong:
+		return fmt.Sprintf("the webhook answered HTTP %d asking to wait more than the %s a run waits before a retry "+
+			"(Retry-After: %q): the run stops and its records stay pending for the next run (response body: %q)",
+			e.Status, pacing.MaxRetryAfter, e.RetryAfter, e.Body)
 	case ErrRedirect:
 		to := e.Location
 		if to == "" {
@@ -392,8 +427,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		// The transport may still be reading the body after Do returns (when the server answers
 		// before reading it all); tracking closes keeps the pooled buffer from being reused then.
-		req.Body = newTrackedBody(body, &open)
-		req.GetBody = func() (io.ReadCloser, error) { return newTrackedBody(body, &open), nil }
+		// An empty body stays http.NoBody, which net/http sends with Content-Length: 0 (a body
+		// of unknown length would go chunked, which some endpoints refuse with 411).
+		if len(body) > 0 {
+			req.Body = newTrackedBody(body, &open)
+			req.GetBody = func() (io.ReadCloser, error) { return newTrackedBody(body, &open), nil }
+		}
 
 		start := time.Now()
 		if attempt == 1 {
@@ -413,7 +452,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			snippet = BodySnippet(resp.Body, rejectionBodyLimit)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()
-			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter)
+			// Read with room past the bound, to tell an endpoint that asks for more than it.
+			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
 		if err != nil && ctx.Err() != nil {
@@ -424,6 +464,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
 		if err != nil {
 			rq.Err = err.Error()
+			if !notSent(err) {
+				rq.Unanswered++
+			}
 		} else if status < 200 || status >= 300 {
 			rq.Body = snippet
 		}
@@ -463,6 +506,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// what to fix.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrUnauthorized, Status: status,
 				Attempts: attempt, Body: snippet}
+		case (status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500) &&
+			retryAfter > pacing.MaxRetryAfter:
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrWaitTooLong, Status: status,
+				Attempts: attempt, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
 		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 			// Transient: retried below.
 		case status >= 400:

@@ -1,0 +1,183 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// MayHaveDelivered tells records the endpoint may have taken (a request it did not answer) from
+// records it did not (every attempt refused, or none could connect): the runner keeps intents only
+// for the first.
+func TestResultMayHaveDelivered(t *testing.T) {
+	refusing := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+		http.Error(w, "upstream down", http.StatusServiceUnavailable)
+	})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hanging.Close()
+	defer close(release)
+
+	for _, tc := range []struct {
+		name   string
+		url    string
+		client *http.Client
+		want   bool
+	}{
+		{"every attempt answered 503", refusing.URL, nil, false},
+		{"no connection could be made", closed.URL, nil, false},
+		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url}, Client: tc.client, MaxRetries: 1})
+			res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(3))
+			if !errors.Is(err, webhook.ErrRetriesExhausted) {
+				t.Fatalf("Deliver: %v, want retries exhausted", err)
+			}
+			if len(res.Delivered)+len(res.Rejected) != 0 {
+				t.Fatalf("result %+v: want nothing delivered or rejected", res)
+			}
+			if got := res.MayHaveDelivered(); got != tc.want {
+				t.Errorf("MayHaveDelivered = %v, want %v (requests %+v)", got, tc.want, res.Requests)
+			}
+		})
+	}
+}
+
+// A POST with no body (format none) carries Content-Length: 0, as net/http sends an empty body,
+// not a chunked one of unknown length (which endpoints may refuse with 411).
+func TestDeliverEmptyBodyHasContentLength(t *testing.T) {
+	var mu sync.Mutex
+	var lengths []int64
+	var encodings [][]string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		lengths = append(lengths, r.ContentLength)
+		encodings = append(encodings, r.TransferEncoding)
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/subscribe/{{ record.unique_id }}", Format: controlplane.FormatNone}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(2))
+	if err != nil || len(res.Delivered) != 2 {
+		t.Fatalf("Deliver: %v, %+v: want both delivered", err, res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range lengths {
+		if lengths[i] != 0 || len(encodings[i]) != 0 {
+			t.Errorf("request %d: Content-Length %d, Transfer-Encoding %v; want 0 and none", i, lengths[i], encodings[i])
+		}
+	}
+}
+
+// A record whose path renders to something no URL can carry (a control character, a bare %) is
+// refused alone, with status 0, and never sent; the records beside it are delivered and the
+// delivery goes on.
+func TestDeliverUnbuildablePathRefusesTheRecordAlone(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.URL.EscapedPath())
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.name }}", Body: `{"n": {{ record.name | json }}}`}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{[]byte(`{"name":"ok1"}`), []byte(`{"name":"50% off"}`), []byte(`{"name":"a\r\nb"}`),
+		[]byte(`{"name":"x\u0000y"}`), []byte(`{"name":"tab\tin"}`), []byte(`{"name":"ok2"}`)}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the bad records refused and the rest delivered", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 5}) {
+		t.Errorf("delivered %v, want [0 5]", got)
+	}
+	var refused []int
+	for _, r := range res.Rejected {
+		refused = append(refused, r.Index)
+		if r.Status != 0 || !strings.Contains(r.Body, "not a valid URL path") || !strings.Contains(r.Body, "url_encode") {
+			t.Errorf("rejection %+v: want status 0 and why, naming url_encode", r)
+		}
+	}
+	if slices.Sort(refused); !slices.Equal(refused, []int{1, 2, 3, 4}) {
+		t.Errorf("refused %v, want [1 2 3 4]", refused)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(paths, []string{"/c/ok1", "/c/ok2"}) && !slices.Equal(paths, []string{"/c/ok2", "/c/ok1"}) {
+		t.Errorf("endpoint saw %v, want only the two good records", paths)
+	}
+}
+
+// url_encode escapes a dot segment, which would otherwise name another path once resolved.
+func TestPercentEncodeDotSegments(t *testing.T) {
+	for in, want := range map[string]string{".": "%2E", "..": "%2E%2E", "...": "...", "a..b": "a..b", ".a": ".a", "": ""} {
+		if got := webhook.PercentEncode(in); got != want {
+			t.Errorf("PercentEncode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var seen string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.URL.EscapedPath() }))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.id | url_encode }}/items"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+	if _, err := d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, [][]byte{[]byte(`{"id":".."}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != "/api/contacts/%2E%2E/items" {
+		t.Errorf("endpoint saw %q, want /api/contacts/%%2E%%2E/items", seen)
+	}
+}
+
+// A Retry-After longer than a run waits (pacing.MaxRetryAfter) ends the delivery at once, saying
+// so, instead of holding the sync for hours; the records stay pending.
+func TestDeliverRetryAfterTooLong(t *testing.T) {
+	for _, ra := range []string{"7200", time.Now().Add(3 * time.Hour).UTC().Format(http.TimeFormat)} {
+		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+			w.Header().Set("Retry-After", ra)
+			http.Error(w, "come back tomorrow", http.StatusTooManyRequests)
+		})
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}})
+		res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(2))
+		if !errors.Is(err, webhook.ErrWaitTooLong) {
+			t.Fatalf("Retry-After %q: Deliver: %v, want ErrWaitTooLong", ra, err)
+		}
+		if n := len(srv.seen()); n != 1 {
+			t.Errorf("Retry-After %q: %d requests, want 1", ra, n)
+		}
+		if msg := err.Error(); !strings.Contains(msg, pacing.MaxRetryAfter.String()) || !strings.Contains(msg, "pending") {
+			t.Errorf("error %q: want the bound and that the records stay pending", msg)
+		}
+		if len(res.Delivered)+len(res.Rejected) != 0 || res.MayHaveDelivered() {
+			t.Errorf("result %+v: want nothing taken", res)
+		}
+		srv.Close()
+	}
+}
