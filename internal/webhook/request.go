@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -163,6 +164,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
+		if err := checkPath(p); err != nil {
+			return Built{}, err
+		}
 		out.Path = string(p)
 	}
 	switch c.format {
@@ -237,6 +241,21 @@ func appendForm(buf []byte, records [][]byte) ([]byte, error) {
 		buf = append(buf, url.QueryEscape(v)...)
 	}
 	return buf, nil
+}
+
+// checkPath refuses a rendered path that no URL can carry (a control character, a % not
+// followed by two hex digits in the path part): the record's request cannot be built, so that
+// record alone is refused (status 0) instead of failing the run. Values put in a path through
+// url_encode always pass.
+func checkPath(p []byte) error {
+	if _, err := url.Parse("http://h/" + strings.TrimLeft(string(p), "/")); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("the request's path %q is not a valid URL path (%v): put the record's values in it through url_encode", truncate(string(p), 200), err)
+	}
+	return nil
 }
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the

@@ -192,9 +192,16 @@ func textOf(v any) string {
 
 // PercentEncode escapes everything but RFC 3986's unreserved characters (letters, digits, -._~),
 // as UTF-8: the result is safe as a path segment (a slash becomes %2F, a space %20) and as a
-// query value.
+// query value. A value that is a dot segment ("." or "..") is escaped whole (%2E, %2E%2E): as
+// it is, a client, proxy or server would resolve it and the request would name another path.
 func PercentEncode(s string) string {
 	const hexDigits = "0123456789ABCDEF"
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
