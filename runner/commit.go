@@ -16,6 +16,7 @@ type outcome struct {
 	res    webhook.Result
 	err    error
 	marked bool // recorded as delivered without being sent (RunOptions.MarkDelivered)
+	unsent bool // not sent at all: the run was ending when its turn came
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -208,9 +209,12 @@ loop:
 }
 
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
-	// Its intent goes with the commit once every record of the batch has a final answer; a
-	// batch cut short keeps it, and the next run adopts its keys.
-	if len(o.res.Delivered)+len(o.res.Rejected) == o.b.len() {
+	// Its intent goes with the commit once every record of the batch has a final answer, or
+	// when the records without one cannot have reached the endpoint (every attempt carrying them
+	// was refused, could not connect, or was never made): those keys stay as the ledger had them,
+	// so a key never delivered is sent as new again. A batch cut short with a request the
+	// endpoint did not answer keeps its intent, and the next run adopts its keys as unconfirmed.
+	if len(o.res.Delivered)+len(o.res.Rejected) == o.b.len() || !o.res.MayHaveDelivered() {
 		g.d.Intents = append(g.d.Intents, o.b.seq)
 	}
 	b := o.b
@@ -251,7 +255,7 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	}
 	counters.Delivered.Add(int64(len(o.res.Delivered)))
 	counters.Rejected.Add(int64(len(o.res.Rejected)))
-	if e.Metrics != nil && !o.marked {
+	if e.Metrics != nil && !o.marked && !o.unsent {
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
 		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {

@@ -197,7 +197,10 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 			defer wg.Done()
 			for b := range in {
 				if runCtx.Err() != nil {
-					continue // drain: the run is ending; these records stay pending
+					// Drained: the run is ending; these records stay pending, and their intent
+					// goes with the next commit (nothing of them was sent).
+					out <- outcome{b: b, unsent: true}
+					continue
 				}
 				var res webhook.Result
 				var err error
