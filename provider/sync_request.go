@@ -359,7 +359,7 @@ func (r *SyncResource) testRequestOnSave(ctx context.Context, y *controlplane.Sy
 	case status < 200 || status > 299:
 		addAttributeError(diags, path.Root("request").AtName("test_on_save"), "Request Test Failed",
 			fmt.Sprintf("The sync %q's `new` request, rendered for the sample record %s, was answered HTTP %d %s: %q.",
-				y.Name, rec, status, http.StatusText(status), body),
+				y.Name, rec, status, http.StatusText(status), webhook.AnswerExcerpt(body)),
 			"Fix the request (or the destination), or set test_on_save = false to save it without the test.", nil)
 	}
 }

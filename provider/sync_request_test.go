@@ -3,7 +3,11 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -226,5 +231,36 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps:                    steps,
+	})
+}
+
+// A failed test_on_save of a request shows the start of the endpoint's answer, as a connection's
+// test does: its first 64 printable bytes, never the rest (a URL pointed at an internal service
+// would otherwise print that service's answer in the apply's output).
+func TestAccSyncRequestTestOnSaveShowsAnExcerpt(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	const answer = "invalid contact: missing field\n" + "\x1b[2J" + "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and more of an internal document"
+	hook.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.Path == "/" {
+			return false // the connection's own test: answered 200
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, answer)
+		return true
+	})
+	base := e.syncBase(hook.URL)
+	// The whole message, up to the quote that closes the excerpt and the period after it.
+	excerpt := webhook.AnswerExcerpt(answer)
+	if len(excerpt) > 70 || strings.Contains(excerpt, "and more of") || strings.Contains(excerpt, "\x1b") {
+		t.Fatalf("excerpt %q: want at most 64 printable bytes", excerpt)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config:      e.config(base, syncResource("s", "Contacts", "active", requestBlock("test_on_save = true"))),
+			ExpectError: expectErr(`Request Test Failed.*answered HTTP 400 Bad Request: ` + regexp.QuoteMeta(strconv.Quote(excerpt)) + `\.`),
+		}},
 	})
 }

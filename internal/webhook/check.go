@@ -113,6 +113,12 @@ func BodySnippet(r io.Reader, n int) string {
 // (so an answer cannot rewrite the terminal).
 const checkBodyLimit = 64
 
+// AnswerExcerpt is what a failed test shown in Terraform's output keeps of an answer's body: its
+// first checkBodyLimit bytes, printable (see checkBodyLimit).
+func AnswerExcerpt(body string) string {
+	return printableExcerpt(strings.NewReader(body), checkBodyLimit)
+}
+
 // CheckError is a test-on-save that the endpoint did not answer with 200.
 type CheckError struct {
 	Method string
