@@ -5,8 +5,8 @@
 // dialled, after DNS resolution (see Control), so a name that resolves, or later re-resolves, to
 // a refused address is refused too.
 //
-// By default link-local (169.254.0.0/16, fe80::/10) and unspecified (0.0.0.0/8, ::) addresses
-// are refused; BlockPrivateEnv also refuses loopback, private and other internal ranges; and
+// By default link-local (169.254.0.0/16, fe80::/10) and unspecified (0.0.0.0/8, ::) addresses,
+// and the metadata services that answer elsewhere (fd00:ec2::254, 100.100.100.200), are refused; BlockPrivateEnv also refuses loopback, private and other internal ranges; and
 // AllowedNetworksEnv names networks that are allowed whatever else the rule says. The provider
 // and the runner read the same two environment variables.
 package netpolicy
@@ -45,6 +45,9 @@ var alwaysBlocked = []blockedRange{
 	// Connecting to 0.0.0.0 (or ::) reaches the local host on Linux: a loopback bypass.
 	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\" range (connecting to 0.0.0.0 reaches the local host)"},
 	{netip.MustParsePrefix("::/128"), "unspecified address"},
+	// Metadata services outside link-local, whose ranges are otherwise allowed by default.
+	{netip.MustParsePrefix("fd00:ec2::254/128"), "address of AWS's IPv6 instance metadata service"},
+	{netip.MustParsePrefix("100.100.100.200/32"), "address of Alibaba Cloud's instance metadata service"},
 }
 
 // privateBlocked is refused too when BlockPrivateEnv is on.

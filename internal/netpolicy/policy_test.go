@@ -32,6 +32,15 @@ func TestCheck(t *testing.T) {
 		{addr: "0.1.2.3", wantSetting: netpolicy.AllowedNetworksEnv},
 		{addr: "::", wantSetting: netpolicy.AllowedNetworksEnv},
 		{addr: "::ffff:0.0.0.0", wantSetting: netpolicy.AllowedNetworksEnv},
+		// Metadata services outside link-local: refused by default, in every form, though
+		// their ranges (ULA, carrier-grade NAT) are allowed.
+		{addr: "fd00:ec2::254", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "100.100.100.200", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "::ffff:100.100.100.200", wantSetting: netpolicy.AllowedNetworksEnv},
+		{addr: "64:ff9b::6464:64c8", wantSetting: netpolicy.AllowedNetworksEnv}, // NAT64 of 100.100.100.200
+		{addr: "fd00:ec2::253"},
+		{addr: "100.100.100.201"},
+		{addr: "100.100.100.200", allowed: "100.100.100.200"},
 		// Link-local is refused whether or not private networks are.
 		{addr: "169.254.169.254", blockPrivate: "0", wantSetting: netpolicy.AllowedNetworksEnv},
 		{addr: "169.254.169.254", blockPrivate: "1", wantSetting: netpolicy.AllowedNetworksEnv},
