@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,8 +45,8 @@ import (
 // strings.
 //
 // Key order: the model is read unsorted with the key's text in utf8mb4 cast to BINARY as an extra
-// column, whose bytes Read sorts the rows by, whatever the column's collation (source.go states
-// the rule).
+// column (a BIT key's: its number in decimal), whose bytes Read sorts the rows by, whatever the
+// column's collation (source.go states the rule).
 type MySQL struct{ cfg *controlplane.MySQLConfig }
 
 func init() {
@@ -416,7 +417,14 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	// The key's text form, in utf8mb4 whatever the column's character set: its bytes are what
 	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
-	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s%s", k, wrapQuery(query), where)
+	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
+	if codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] == myBit {
+		// A BIT's text is its raw bytes, which utf8mb4 cannot hold (b'10000000' and b'11001000'
+		// both become "?") and which are NUL for a small value: its key is its number, in
+		// decimal, as its upserts send it.
+		keyText = fmt.Sprintf("CAST(%s AS UNSIGNED)", k)
+	}
+	wrapped := fmt.Sprintf("SELECT m.*, %s FROM %s%s", keyText, wrapQuery(query), where)
 	qctx, cancel := context.WithCancel(ctx)
 	rows, err := c.conn.QueryContext(qctx, wrapped, args...)
 	if err != nil {
@@ -673,8 +681,10 @@ func appendDigits(b, v []byte) []byte {
 // KeyJSON of a MySQL or MariaDB key column. The key's text (CONVERT ... USING utf8mb4) is the
 // bytes its value came as in the text protocol (keys whose bytes are not UTF-8 are invalid), so
 // its delete names it as the column's codec sent its upserts: TIMESTAMP, TINYINT(1), the binary
-// types, JSON, BIT, SET, FLOAT and DOUBLE (as their shortest digits: "1e20" is
-// 100000000000000000000), YEAR ("0000" is 0) all differ from their text.
+// types, JSON, SET, FLOAT and DOUBLE (as their shortest digits: "1e20" is
+// 100000000000000000000), YEAR ("0000" is 0) all differ from their text. A BIT key's text is its
+// number in decimal (open), so it is that number (a key text read by an earlier version, the
+// BIT's raw bytes, is not digits: a string).
 func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	var c myCodec
 	switch col.Type {
@@ -685,8 +695,11 @@ func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	default:
 		c = myCodecFor(strings.ToUpper(col.Type), 0)
 	}
-	if c == myString {
+	switch c {
+	case myString:
 		return nil
+	case myBit:
+		return appendDigits
 	}
 	return func(dst, key []byte) []byte { return c.appendJSON(dst, key) }
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
@@ -346,6 +348,52 @@ func TestMySQLKeyOrder(t *testing.T) {
 			sort.Strings(keys)
 			if diff := cmp.Diff(keys, want); diff != "" {
 				t.Errorf("keys read differ from the keys written (-want +got):\n%s", diff)
+			}
+		}
+	}
+}
+
+// TestMySQLBitKeys: a BIT key's text is its number in decimal, so keys are unique and never
+// hold NUL (its raw bytes in utf8mb4 made 128 and 200 one key "?", and 65 "\x00A"), and a
+// mirror's delete (KeyJSON) names it as its upserts sent it.
+func TestMySQLBitKeys(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE b (id int PRIMARY KEY, k bit(16));
+	INSERT INTO b VALUES (1, 65), (2, 128), (3, 63), (4, 200), (5, 0), (6, 65535), (7, 256), (8, NULL);
+	CREATE TABLE b64 (id int PRIMARY KEY, k bit(64));
+	INSERT INTO b64 VALUES (1, 18446744073709551615), (2, 0), (3, 9223372036854775808), (4, 1)`)
+	for _, tc := range []struct {
+		table string
+		keys  []string
+	}{
+		{"b", []string{"0", "128", "200", "256", "63", "65", "65535", "<null>"}},
+		{"b64", []string{"0", "1", "18446744073709551615", "9223372036854775808"}},
+	} {
+		cols, err := src.Describe(context.Background(), "select k, id from "+tc.table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cols[0].Type != "bit" {
+			t.Fatalf("%s: k is described as %q, want bit", tc.table, cols[0].Type)
+		}
+		keyJSON := src.KeyJSON(cols[0])
+		objs, keys := readMySQL(t, src, "select k, id from "+tc.table, "k")
+		if diff := cmp.Diff(tc.keys, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", tc.table, diff)
+		}
+		for i, k := range keys {
+			if !json.Valid([]byte(objs[i])) {
+				t.Errorf("%s: invalid JSON %s", tc.table, objs[i])
+			}
+			if k == "<null>" {
+				continue
+			}
+			if strings.IndexByte(k, 0) >= 0 {
+				t.Errorf("%s: key %q holds NUL", tc.table, k)
+			}
+			upsert := gjson.Get(objs[i], "k").Raw
+			if del := string(keyJSON(nil, []byte(k))); del != upsert || upsert != k {
+				t.Errorf("%s: key %q: the delete names %s, the upsert sent %s", tc.table, k, del, upsert)
 			}
 		}
 	}
