@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -243,6 +244,10 @@ func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Col
 			typ = "tinyint(1)"
 		case codecs[i] == myString && jsonCols[f.name]:
 			codecs[i], typ = myJSON, "json"
+		case codecs[i] == myBinary && jsonCols[f.name]:
+			// A JSON function given a binary argument (JSON_OBJECT('tok', a_varbinary)) returns
+			// its JSON text in the binary character set: a BLOB on the wire.
+			codecs[i], typ = myJSONBytes, "json"
 		}
 		cols[i] = controlplane.Column{Name: f.name, Type: typ}
 	}
@@ -560,6 +565,7 @@ const (
 	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY: base64
 	myBit                      // BIT: an unsigned number
 	mySet                      // SET: an array of strings
+	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON, if it is UTF-8
 )
 
 // myCodecFor is the codec of a column of that type and display length.
@@ -622,6 +628,13 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 		// (check_constraint_checks=0), and a SQL model's column is JSON by inference
 		// (mariadb_json.go): text that is not valid JSON is sent as a string, never as is.
 		if !gjson.ValidBytes(v) {
+			return appendString(b, v)
+		}
+		return append(b, v...)
+	case myJSONBytes:
+		// A binary argument's bytes are copied into the JSON text as they are (0xFF too), and
+		// a record must be UTF-8: such a value is a string, its bad bytes U+FFFD.
+		if !utf8.Valid(v) || !gjson.ValidBytes(v) {
 			return appendString(b, v)
 		}
 		return append(b, v...)
