@@ -39,13 +39,17 @@ const (
 	kJSONBin    // json element: the text
 	kJSONBBin   // jsonb element: a version byte, then the text
 	kNumericBin // numeric element: base-10000 digits
+	kArrayBin   // array element (of an array of a domain over an array type): a binary array of its own, written by the codec's sub
 )
 
 // codec is how one column is requested and encoded.
 type codec struct {
 	kind  kind
-	elem  kind // for kArray
+	elem  kind // for kArray; for kJSON, its binary element form inside an array
 	delim byte // for kTextArray
+	// sub writes each element of an array whose elements are arrays themselves (an array of a
+	// domain over an array type): for kArray with elem kArrayBin, and for kTextArray.
+	sub *codec
 }
 
 func (c codec) format() int16 {
@@ -66,8 +70,8 @@ var builtinKinds = map[uint32]codec{
 	21:   {kind: kInt2},
 	23:   {kind: kInt4},
 	25:   {kind: kText},
-	114:  {kind: kJSON},
-	3802: {kind: kJSON},
+	114:  {kind: kJSON, elem: kJSONBin},
+	3802: {kind: kJSON, elem: kJSONBBin},
 	700:  {kind: kFloat4},
 	701:  {kind: kFloat8},
 	705:  {kind: kText}, // unknown
@@ -99,14 +103,17 @@ var builtinKinds = map[uint32]codec{
 	3807: {kind: kArray, elem: kJSONBBin},
 }
 
-// binaryElemKind gives the binary element encoding of a scalar kind, if it has one. Text-like
-// scalars (enums, citext, domains over text) have the same bytes in binary as in text.
-func binaryElemKind(k kind) (kind, bool) {
-	switch k {
+// binaryElemKind gives the binary element encoding of a scalar codec, if it has one: json's is
+// its text, jsonb's a version byte and its text (c.elem). Text-like scalars (enums, citext,
+// domains over text) are read as an array's text form.
+func binaryElemKind(c codec) (kind, bool) {
+	switch c.kind {
 	case kInt2, kInt4, kInt8, kFloat4, kFloat8, kBool, kDate, kTimestamp, kTimestamptz, kUUID, kBytea:
-		return k, true
+		return c.kind, true
 	case kNumeric:
 		return kNumericBin, true
+	case kJSON:
+		return c.elem, c.elem == kJSONBin || c.elem == kJSONBBin
 	}
 	return 0, false
 }
@@ -118,9 +125,9 @@ func (c codec) appendJSON(b, v []byte) []byte {
 	}
 	switch c.kind {
 	case kArray:
-		return appendBinaryArray(b, v, c.elem)
+		return appendBinaryArray(b, v, c.elem, c.sub)
 	case kTextArray:
-		return appendTextArray(b, v, c.delim)
+		return appendTextArray(b, v, c.delim, c.sub)
 	}
 	return appendScalar(b, v, c.kind)
 }
@@ -533,8 +540,9 @@ func appendNumericBinary(b, v []byte) []byte {
 }
 
 // appendBinaryArray writes a binary array (any number of dimensions, NULL elements) as nested
-// JSON arrays.
-func appendBinaryArray(b, v []byte, elem kind) []byte {
+// JSON arrays. When elem is kArrayBin, each element is a binary array of its own that sub
+// writes.
+func appendBinaryArray(b, v []byte, elem kind, sub *codec) []byte {
 	if len(v) < 12 {
 		return appendString(b, v)
 	}
@@ -550,14 +558,14 @@ func appendBinaryArray(b, v []byte, elem kind) []byte {
 		dims[i] = int(int32(binary.BigEndian.Uint32(v[12+8*i:])))
 	}
 	start := len(b)
-	b, _, ok := appendArrayDim(b, v, 12+8*ndim, dims[:ndim], elem)
+	b, _, ok := appendArrayDim(b, v, 12+8*ndim, dims[:ndim], elem, sub)
 	if !ok {
 		return appendString(b[:start], v)
 	}
 	return b
 }
 
-func appendArrayDim(b, v []byte, p int, dims []int, elem kind) ([]byte, int, bool) {
+func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec) ([]byte, int, bool) {
 	b = append(b, '[')
 	for i := 0; i < dims[0]; i++ {
 		if i > 0 {
@@ -565,7 +573,7 @@ func appendArrayDim(b, v []byte, p int, dims []int, elem kind) ([]byte, int, boo
 		}
 		if len(dims) > 1 {
 			var ok bool
-			b, p, ok = appendArrayDim(b, v, p, dims[1:], elem)
+			b, p, ok = appendArrayDim(b, v, p, dims[1:], elem, sub)
 			if !ok {
 				return b, p, false
 			}
@@ -583,15 +591,21 @@ func appendArrayDim(b, v []byte, p int, dims []int, elem kind) ([]byte, int, boo
 		if p+n > len(v) {
 			return b, p, false
 		}
-		b = appendScalar(b, v[p:p+n], elem)
+		if elem == kArrayBin {
+			b = sub.appendJSON(b, v[p:p+n])
+		} else {
+			b = appendScalar(b, v[p:p+n], elem)
+		}
 		p += n
 	}
 	return append(b, ']'), p, true
 }
 
 // appendTextArray parses an array's text form ({a,"b c",NULL,{...}}, optionally preceded by
-// bounds such as [0:1]=) and writes nested JSON arrays of strings, null for NULL.
-func appendTextArray(b, v []byte, delim byte) []byte {
+// bounds such as [0:1]=) and writes nested JSON arrays of strings, null for NULL. With sub, each
+// element is an array of its own (an array of a domain over an array type: {"{a,b}",NULL}),
+// whose text sub parses.
+func appendTextArray(b, v []byte, delim byte, sub *codec) []byte {
 	p := 0
 	if len(v) > 0 && v[0] == '[' {
 		for p < len(v) && v[p] != '=' {
@@ -603,14 +617,14 @@ func appendTextArray(b, v []byte, delim byte) []byte {
 		return appendString(b, v)
 	}
 	start := len(b)
-	b, _, ok := appendTextArrayLevel(b, v, p, delim)
+	b, _, ok := appendTextArrayLevel(b, v, p, delim, sub)
 	if !ok {
 		return appendString(b[:start], v)
 	}
 	return b
 }
 
-func appendTextArrayLevel(b, v []byte, p int, delim byte) ([]byte, int, bool) {
+func appendTextArrayLevel(b, v []byte, p int, delim byte, sub *codec) ([]byte, int, bool) {
 	// v[p] == '{'
 	p++
 	b = append(b, '[')
@@ -628,7 +642,7 @@ func appendTextArrayLevel(b, v []byte, p int, delim byte) ([]byte, int, bool) {
 		switch v[p] {
 		case '{':
 			var ok bool
-			b, p, ok = appendTextArrayLevel(b, v, p, delim)
+			b, p, ok = appendTextArrayLevel(b, v, p, delim, sub)
 			if !ok {
 				return b, p, false
 			}
@@ -648,7 +662,11 @@ func appendTextArrayLevel(b, v []byte, p int, delim byte) ([]byte, int, bool) {
 				return b, p, false
 			}
 			p++
-			b = appendString(b, elem)
+			if sub != nil {
+				b = sub.appendJSON(b, elem)
+			} else {
+				b = appendString(b, elem)
+			}
 		default:
 			s := p
 			for p < len(v) && v[p] != delim && v[p] != '}' {
@@ -657,6 +675,8 @@ func appendTextArrayLevel(b, v []byte, p int, delim byte) ([]byte, int, bool) {
 			raw := v[s:p]
 			if len(raw) == 4 && (raw[0]|0x20) == 'n' && (raw[1]|0x20) == 'u' && (raw[2]|0x20) == 'l' && (raw[3]|0x20) == 'l' {
 				b = append(b, "null"...)
+			} else if sub != nil {
+				b = sub.appendJSON(b, raw)
 			} else {
 				b = appendString(b, raw)
 			}

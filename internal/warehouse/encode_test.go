@@ -114,7 +114,7 @@ func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
 func TestAppendTextArrayMalformed(t *testing.T) {
 	// Not an array literal: still valid JSON (the text as a string).
 	for _, in := range []string{"", "{", `{"a`, "{a,b", "[1:2]", "{a}x"} {
-		got := appendTextArray(nil, []byte(in), ',')
+		got := appendTextArray(nil, []byte(in), ',', nil)
 		if !json.Valid(got) {
 			t.Errorf("%q → invalid JSON %s", in, got)
 		}

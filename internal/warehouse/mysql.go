@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -44,8 +46,8 @@ import (
 // strings.
 //
 // Key order: the model is read unsorted with the key's text in utf8mb4 cast to BINARY as an extra
-// column, whose bytes Read sorts the rows by, whatever the column's collation (source.go states
-// the rule).
+// column (a BIT key's: its number in decimal), whose bytes Read sorts the rows by, whatever the
+// column's collation (source.go states the rule).
 type MySQL struct{ cfg *controlplane.MySQLConfig }
 
 func init() {
@@ -242,6 +244,10 @@ func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Col
 			typ = "tinyint(1)"
 		case codecs[i] == myString && jsonCols[f.name]:
 			codecs[i], typ = myJSON, "json"
+		case codecs[i] == myBinary && jsonCols[f.name]:
+			// A JSON function given a binary argument (JSON_OBJECT('tok', a_varbinary)) returns
+			// its JSON text in the binary character set: a BLOB on the wire.
+			codecs[i], typ = myJSONBytes, "json"
 		}
 		cols[i] = controlplane.Column{Name: f.name, Type: typ}
 	}
@@ -416,7 +422,14 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	// The key's text form, in utf8mb4 whatever the column's character set: its bytes are what
 	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
-	wrapped := fmt.Sprintf("SELECT m.*, CAST(CONVERT(%s USING utf8mb4) AS BINARY) FROM %s%s", k, wrapQuery(query), where)
+	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
+	if codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] == myBit {
+		// A BIT's text is its raw bytes, which utf8mb4 cannot hold (b'10000000' and b'11001000'
+		// both become "?") and which are NUL for a small value: its key is its number, in
+		// decimal, as its upserts send it.
+		keyText = fmt.Sprintf("CAST(%s AS UNSIGNED)", k)
+	}
+	wrapped := fmt.Sprintf("SELECT m.*, %s FROM %s%s", keyText, wrapQuery(query), where)
 	qctx, cancel := context.WithCancel(ctx)
 	rows, err := c.conn.QueryContext(qctx, wrapped, args...)
 	if err != nil {
@@ -552,6 +565,7 @@ const (
 	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY: base64
 	myBit                      // BIT: an unsigned number
 	mySet                      // SET: an array of strings
+	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON, if it is UTF-8
 )
 
 // myCodecFor is the codec of a column of that type and display length.
@@ -617,6 +631,13 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 			return appendString(b, v)
 		}
 		return append(b, v...)
+	case myJSONBytes:
+		// A binary argument's bytes are copied into the JSON text as they are (0xFF too), and
+		// a record must be UTF-8: such a value is a string, its bad bytes U+FFFD.
+		if !utf8.Valid(v) || !gjson.ValidBytes(v) {
+			return appendString(b, v)
+		}
+		return append(b, v...)
 	case myBinary:
 		return appendScalar(b, v, kBytea)
 	case myBit:
@@ -673,8 +694,10 @@ func appendDigits(b, v []byte) []byte {
 // KeyJSON of a MySQL or MariaDB key column. The key's text (CONVERT ... USING utf8mb4) is the
 // bytes its value came as in the text protocol (keys whose bytes are not UTF-8 are invalid), so
 // its delete names it as the column's codec sent its upserts: TIMESTAMP, TINYINT(1), the binary
-// types, JSON, BIT, SET, FLOAT and DOUBLE (as their shortest digits: "1e20" is
-// 100000000000000000000), YEAR ("0000" is 0) all differ from their text.
+// types, JSON, SET, FLOAT and DOUBLE (as their shortest digits: "1e20" is
+// 100000000000000000000), YEAR ("0000" is 0) all differ from their text. A BIT key's text is its
+// number in decimal (open), so it is that number (a key text read by an earlier version, the
+// BIT's raw bytes, is not digits: a string).
 func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	var c myCodec
 	switch col.Type {
@@ -685,8 +708,11 @@ func (m *MySQL) KeyJSON(col controlplane.Column) KeyJSON {
 	default:
 		c = myCodecFor(strings.ToUpper(col.Type), 0)
 	}
-	if c == myString {
+	switch c {
+	case myString:
 		return nil
+	case myBit:
+		return appendDigits
 	}
 	return func(dst, key []byte) []byte { return c.appendJSON(dst, key) }
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/url"
@@ -12,8 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
@@ -346,6 +349,95 @@ func TestMySQLKeyOrder(t *testing.T) {
 			sort.Strings(keys)
 			if diff := cmp.Diff(keys, want); diff != "" {
 				t.Errorf("keys read differ from the keys written (-want +got):\n%s", diff)
+			}
+		}
+	}
+}
+
+// TestMariaDBJSONOfBinary: a JSON function given a binary argument returns its JSON text in the
+// binary character set (a BLOB on the wire); on MariaDB it is still nested JSON, and a string
+// when the text is not UTF-8 (the argument's bytes are copied in as they are). A binary column
+// is base64 as ever.
+func TestMariaDBJSONOfBinary(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE t (id int PRIMARY KEY, name varchar(10), tok varbinary(16));
+	INSERT INTO t VALUES (1, 'ann', 'abc'), (2, 'bob', 0xff00), (3, NULL, NULL)`)
+	maria := newMySQLIsMariaDB(t, src)
+	for _, tc := range []struct {
+		sql  string
+		typ  string
+		want []string
+	}{
+		{"select id, JSON_OBJECT('name', name, 'tok', tok) as v from t", "json", []string{
+			`{"id":1,"v":{"name": "ann", "tok": "abc"}}`,
+			`{"id":2,"v":"{\"name\": \"bob\", \"tok\": \"\ufffd\\u0000\"}"}`,
+			`{"id":3,"v":{"name": null, "tok": null}}`}},
+		{"select id, JSON_ARRAY(tok) as v from t where id = 1", "json", []string{`{"id":1,"v":["abc"]}`}},
+		{"select id, tok as v from t where id = 1", "varbinary", []string{`{"id":1,"v":"YWJj"}`}},
+	} {
+		objs, _ := readMySQL(t, src, tc.sql, "id")
+		for _, o := range objs {
+			if !json.Valid([]byte(o)) || !utf8.ValidString(o) {
+				t.Errorf("%s: invalid JSON %q", tc.sql, o)
+			}
+		}
+		if !maria {
+			continue // MySQL's JSON functions return its JSON type, binary arguments as base64:type15:...
+		}
+		if diff := cmp.Diff(tc.want, objs); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", tc.sql, diff)
+		}
+		cols, err := src.Describe(context.Background(), tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cols[1].Type != tc.typ {
+			t.Errorf("%s: v is described as %q, want %q", tc.sql, cols[1].Type, tc.typ)
+		}
+	}
+}
+
+// TestMySQLBitKeys: a BIT key's text is its number in decimal, so keys are unique and never
+// hold NUL (its raw bytes in utf8mb4 made 128 and 200 one key "?", and 65 "\x00A"), and a
+// mirror's delete (KeyJSON) names it as its upserts sent it.
+func TestMySQLBitKeys(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE b (id int PRIMARY KEY, k bit(16));
+	INSERT INTO b VALUES (1, 65), (2, 128), (3, 63), (4, 200), (5, 0), (6, 65535), (7, 256), (8, NULL);
+	CREATE TABLE b64 (id int PRIMARY KEY, k bit(64));
+	INSERT INTO b64 VALUES (1, 18446744073709551615), (2, 0), (3, 9223372036854775808), (4, 1)`)
+	for _, tc := range []struct {
+		table string
+		keys  []string
+	}{
+		{"b", []string{"0", "128", "200", "256", "63", "65", "65535", "<null>"}},
+		{"b64", []string{"0", "1", "18446744073709551615", "9223372036854775808"}},
+	} {
+		cols, err := src.Describe(context.Background(), "select k, id from "+tc.table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cols[0].Type != "bit" {
+			t.Fatalf("%s: k is described as %q, want bit", tc.table, cols[0].Type)
+		}
+		keyJSON := src.KeyJSON(cols[0])
+		objs, keys := readMySQL(t, src, "select k, id from "+tc.table, "k")
+		if diff := cmp.Diff(tc.keys, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", tc.table, diff)
+		}
+		for i, k := range keys {
+			if !json.Valid([]byte(objs[i])) {
+				t.Errorf("%s: invalid JSON %s", tc.table, objs[i])
+			}
+			if k == "<null>" {
+				continue
+			}
+			if strings.IndexByte(k, 0) >= 0 {
+				t.Errorf("%s: key %q holds NUL", tc.table, k)
+			}
+			upsert := gjson.Get(objs[i], "k").Raw
+			if del := string(keyJSON(nil, []byte(k))); del != upsert || upsert != k {
+				t.Errorf("%s: key %q: the delete names %s, the upsert sent %s", tc.table, k, del, upsert)
 			}
 		}
 	}

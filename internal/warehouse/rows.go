@@ -269,11 +269,13 @@ func resolve(oid uint32, types map[uint32]pgType, depth int) codec {
 	}
 	if t.array {
 		elem := resolve(t.elem, types, depth+1)
-		if elem.kind == kArray || elem.kind == kTextArray {
-			// An array type over an array domain is still one multi-dimensional array.
-			return elem
+		if elem.kind == kArray {
+			// An array of a domain over an array type: each element is a whole array of its
+			// own, on the wire a binary array in the element's place ({"{1,2}","{3}"} is
+			// [[1,2],[3]], whatever the lengths).
+			return codec{kind: kArray, elem: kArrayBin, sub: &elem}
 		}
-		if ek, ok := binaryElemKind(elem.kind); ok {
+		if ek, ok := binaryElemKind(elem); ok {
 			return codec{kind: kArray, elem: ek}
 		}
 		// The delimiter belongs to the element type (box uses ';').
@@ -284,7 +286,12 @@ func resolve(oid uint32, types map[uint32]pgType, depth int) codec {
 		if delim == 0 {
 			delim = ','
 		}
-		return codec{kind: kTextArray, delim: delim}
+		c := codec{kind: kTextArray, delim: delim}
+		if elem.kind == kTextArray {
+			// As above, read as text: each element is the quoted text of an array.
+			c.sub = &elem
+		}
+		return c
 	}
 	return codec{kind: kText}
 }

@@ -66,6 +66,16 @@ func TestEncodeTypes(t *testing.T) {
 		"CREATE DOMAIN posint AS int4 CHECK (VALUE > 0)",
 		"CREATE DOMAIN email AS text",
 		"CREATE DOMAIN ints AS int8[]",
+		"CREATE DOMAIN arrd AS int[]",
+		"CREATE DOMAIN tarr AS text[]",
+		"CREATE DOMAIN arrd2 AS arrd[]",
+		"CREATE DOMAIN nums AS numeric[]",
+		"CREATE DOMAIN boxes AS box[]",
+		"CREATE DOMAIN moods AS mood[]",
+		"CREATE DOMAIN jd AS jsonb",
+		"CREATE DOMAIN jd2 AS jd",
+		"CREATE DOMAIN js AS json",
+		"CREATE DOMAIN jds AS jd[]",
 	)
 	tests := []struct {
 		expr string
@@ -155,6 +165,25 @@ func TestEncodeTypes(t *testing.T) {
 		{expr: `'{1,2}'::ints`, want: []any{num("1"), num("2")}},
 		{expr: `'{{"(1,1)","(2,2)"}}'::point[]`, want: []any{[]any{"(1,1)", "(2,2)"}}},
 		{expr: `ARRAY['(1,1),(0,0)'::box, '(3,3),(2,2)']`, want: []any{"(1,1),(0,0)", "(3,3),(2,2)"}},
+		// Arrays of a domain over an array type: each element is an array of its own, sent by
+		// Postgres as a whole binary array (or quoted text) in the element's place.
+		{expr: `'{"{1,2}","{3}",NULL}'::arrd[]`, raw: `[[1,2],[3],null]`},
+		{expr: `'{"{}","{{1,2},{3,4}}"}'::arrd[]`, raw: `[[],[[1,2],[3,4]]]`},
+		{expr: `'{{"{1}","{2,NULL}"},{NULL,"[0:0]={5}"}}'::arrd[]`, raw: `[[[1],[2,null]],[null,[5]]]`},
+		{expr: `ARRAY['{a,"b c"}'::tarr]`, raw: `[["a","b c"]]`},
+		{expr: `'{"{\"x\\\"y\",NULL}","{}"}'::tarr[]`, raw: `[["x\"y",null],[]]`},
+		{expr: `ARRAY[ARRAY['{1}'::arrd, '{2,3}']::arrd2, NULL::arrd2]`, raw: `[[[1],[2,3]],null]`},
+		{expr: `ARRAY['{1.50,NaN}'::nums]`, raw: `[[1.50,"NaN"]]`},
+		{expr: `ARRAY['{(1,1),(0,0);(3,3),(2,2)}'::boxes, NULL::boxes]`, raw: `[["(1,1),(0,0)","(3,3),(2,2)"],null]`},
+		{expr: `ARRAY['{sad,NULL}'::moods, '{happy}'::moods]`, raw: `[["sad",null],["happy"]]`},
+		{expr: `'{"{\"a b\",c}"}'::tarr[]`, raw: `[["a b","c"]]`},
+		// json and jsonb elements, directly or through domains, are nested JSON.
+		{expr: `ARRAY['{"a": 1}']::jd[]`, raw: `[{"a": 1}]`},
+		{expr: `ARRAY['[1, "x"]'::jd2, NULL::jd2]`, raw: `[[1, "x"],null]`},
+		{expr: `ARRAY['{"b":  2}'::js]`, raw: `[{"b":  2}]`},
+		{expr: `'{{"{\"a\": 1}","2"}}'::jd[]`, raw: `[[{"a": 1},2]]`},
+		{expr: `ARRAY[ARRAY['{"a": 1}'::jd, 'null']::jds]`, raw: `[[{"a": 1},null]]`},
+		{expr: `'{"a": 1}'::jd`, raw: `{"a": 1}`},
 		{expr: `'[1,5)'::int4range`, want: "[1,5)"},
 		{expr: `'1 day 02:00:00'::interval`, want: "1 day 02:00:00"},
 		{expr: `'14:19:52'::time`, want: "14:19:52"},
