@@ -48,7 +48,10 @@ import (
 // LIST or STRUCT too). A column of any other type (TIMETZ, BIT, ...) is sent as the string
 // DuckDB prints, BIGNUM as a number; a UNION ({"member": value}), or a LIST, ARRAY, STRUCT or
 // MAP holding such a type, as the JSON DuckDB's to_json makes of it (duckdb_vector.go reads
-// the others from the result's vectors).
+// the others from the result's vectors). JSON's text and to_json's are sent strict
+// (appendStrictJSON): DuckDB's JSON may hold NaN and infinities (to_json writes a DOUBLE's so),
+// sent as the strings "NaN", "Infinity", "-Infinity", and trailing commas, for which the text is
+// sent as a string.
 //
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
 // database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimitMB unless init_sql sets
@@ -746,7 +749,7 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	case "blob":
 		return escapedBlobKeyJSON
 	case "json":
-		return rawKeyJSON
+		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil
 }

@@ -242,7 +242,8 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		case d.t.number:
 			return appendDigits(b, d.bytes(row))
 		case d.t.raw:
-			return append(b, d.bytes(row)...)
+			// JSON's text, or to_json's: DuckDB's need not be strict (NaN, trailing commas).
+			return appendStrictJSON(b, d.bytes(row))
 		}
 		return d.appendVarchar(b, row)
 	case bindings.TypeBlob:
