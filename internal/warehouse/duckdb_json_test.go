@@ -5,6 +5,8 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +51,10 @@ func TestDuckDBStrictJSON(t *testing.T) {
 		{`'[NaN, 1,]'::JSON`, `"[NaN, 1,]"`},
 		// A LIST of JSON: each element on its own.
 		{`['[NaN]'::JSON, '{"a": 1}'::JSON, '[1,]'::JSON, '"NaN"'::JSON, NULL]`, `[["NaN"],{"a": 1},"[1,]","NaN",null]`},
+		// TIME as DuckDB prints it, the end of the day too.
+		{`TIME '24:00:00'`, `"24:00:00"`},
+		{`[TIME '24:00:00', TIME '00:00:00', TIME '23:59:59.999999', TIME '12:00:00.5', TIME '00:00:00.000001']`,
+			`["24:00:00","00:00:00","23:59:59.999999","12:00:00.5","00:00:00.000001"]`},
 	} {
 		objs, _ := readMySQL(t, src, "select 1 as id, "+c.expr+" as v", "id")
 		if len(objs) != 1 {
@@ -65,12 +71,38 @@ func TestDuckDBStrictJSON(t *testing.T) {
 	}
 }
 
-// TestDuckDBStrictJSONKeys: a JSON key's delete carries the JSON its upserts did (as
+// TestDuckDBTimeText: a TIME is sent as the text DuckDB prints for it, for random times and the
+// ends of the day.
+func TestDuckDBTimeText(t *testing.T) {
+	t.Parallel()
+	us := []int64{0, 1, 999999, 1000000, 86399999999, 86400000000, 43200500000}
+	for range 200 {
+		us = append(us, rand.Int64N(86400000001))
+	}
+	sel := make([]string, len(us))
+	for i, u := range us {
+		sel[i] = fmt.Sprintf("SELECT %d AS id, TIME '%02d:%02d:%02d.%06d' AS t", i, u/3600000000, u/60000000%60, u/1000000%60, u%1000000)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	objs, _ := readMySQL(t, src, "select id, t, CAST(t AS VARCHAR) AS text from ("+strings.Join(sel, " UNION ALL ")+")", "id")
+	for _, o := range objs {
+		m := decode(t, []byte(o)).(map[string]any)
+		if m["t"] != m["text"] {
+			t.Errorf("TIME %q sent as %q", m["text"], m["t"])
+		}
+	}
+	if len(objs) != len(us) {
+		t.Errorf("read %d times, want %d", len(objs), len(us))
+	}
+}
+
+// TestDuckDBStrictJSONKeys: a JSON or TIME key's delete carries the JSON its upserts did (as
 // TestDuckDBZonedKeys checks a TIMESTAMPTZ's), the JSON made strict as the value is.
 func TestDuckDBStrictJSONKeys(t *testing.T) {
 	t.Parallel()
 	for typ, values := range map[string][]string{
 		"JSON": {`[NaN, Infinity]`, `[1,]`, `{"a":1,}`, `{"x": -inf, "s": "NaN \""}`, `["NaN is a word", 1]`, ` {"b": 1,  "a": [2]}`, `3`},
+		"TIME": {"24:00:00", "00:00:00", "12:00:00.5", "23:59:59.999999"},
 	} {
 		sel := make([]string, len(values))
 		for i, v := range values {

@@ -253,7 +253,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeDate:
 		return appendDuckDate(b, at[int32](p, row))
 	case bindings.TypeTime:
-		return appendDuckFormat(b, time.UnixMicro(at[int64](p, row)), "15:04:05.999999999")
+		return appendDuckTime(b, at[int64](p, row))
 	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
 		v := at[int64](p, row)
 		switch {
