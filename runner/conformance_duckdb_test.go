@@ -54,7 +54,9 @@ func init() {
 			'0044-03-15 (BC)'::DATE AS dbc, '12345-01-01'::DATE AS d5, '0044-03-15 (BC) 12:00:00.5'::TIMESTAMP AS tsbc,
 			'0001-12-31 (BC) 23:59:59'::TIMESTAMP_S AS tss, '12345-01-02 03:04:05.25'::TIMESTAMP_MS AS tsm,
 			'12345-01-02 03:04:05.5+00'::TIMESTAMPTZ AS tz5, '2019-12-08 14:19:52.123456789'::TIMESTAMP_NS AS tsn,
-			['0044-03-15 (BC)'::DATE, '2019-12-08'] AS ld, {'at': '12345-01-02 03:04:05'::TIMESTAMP} AS st`,
+			['0044-03-15 (BC)'::DATE, '2019-12-08'] AS ld, {'at': '12345-01-02 03:04:05'::TIMESTAMP} AS st,
+			'[NaN, -Infinity, "NaN"]'::JSON AS jn, '[1,]'::JSON AS jc, {'x': 'NaN'::DOUBLE, 't': '12:00:00+02'::TIMETZ} AS sn,
+			TIME '24:00:00' AS t24`,
 		wantTypes: map[string]any{"id": num("1"), "ti": num("-128"), "ub": num("18446744073709551615"),
 			"hi": num("-170141183460469231731687303715884105728"), "d": num("12345678901234567890.0123456789"),
 			"f": num("1.5"), "inf": "Infinity", "b": true, "v": "é🙂\"\\\n", "dt": "2019-12-08",
@@ -65,7 +67,10 @@ func init() {
 			// Years outside 0000-9999 as ISO 8601's expanded form, as Postgres's are written.
 			"dbc": "-000043-03-15", "d5": "+012345-01-01", "tsbc": "-000043-03-15 12:00:00.5", "tss": "0000-12-31 23:59:59",
 			"tsm": "+012345-01-02 03:04:05.25", "tz5": "+012345-01-02T03:04:05.5Z", "tsn": "2019-12-08 14:19:52.123456789",
-			"ld": []any{"-000043-03-15", "2019-12-08"}, "st": map[string]any{"at": "+012345-01-02 03:04:05"}},
+			"ld": []any{"-000043-03-15", "2019-12-08"}, "st": map[string]any{"at": "+012345-01-02 03:04:05"},
+			// JSON that is not strict: NaN and infinities as strings, else the text as a string.
+			"jn": []any{"NaN", "-Infinity", "NaN"}, "jc": "[1,]", "sn": map[string]any{"x": "NaN", "t": "12:00:00+02"},
+			"t24": "24:00:00"},
 		schema: func(*controlplane.Connection) string { return "main" },
 		big: fmt.Sprintf(`CREATE TABLE big AS SELECT i AS id, repeat('x', 4000) AS pad FROM range(1, %d) AS r(i);
 			CREATE TABLE fail (fail_at INTEGER); INSERT INTO fail VALUES (%d)`, bigRows+1, bigRows/2),
@@ -79,7 +84,8 @@ func init() {
 			"UBIGINT", "UHUGEINT", "DECIMAL(10,2)", "FLOAT", "DOUBLE"},
 		otherKeys: [][3]string{{"TIMESTAMPTZ", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
 			{"BOOLEAN", "false", "true"}, {"BLOB", `'\xFF\x00\x5C\x27"x\x7F'::BLOB`, "'abc'::BLOB"},
-			{"JSON", `'{"b": 1,  "a": [2]}'`, "'3'"},
+			{"JSON", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"JSON", `'[NaN, -Infinity]'`, "'3'"}, {"JSON", `'[1,]'`, "'3'"},
+			{"TIME", "'24:00:00'", "'12:00:00'"},
 			{"DOUBLE", "1e20", "1"}, {"DOUBLE", "1e-7", "1"}, {"DOUBLE", "0.0", "1"}, {"DOUBLE", "'nan'", "1"}, {"DOUBLE", "'-inf'", "1"},
 			{"FLOAT", "1e20", "1"}, {"FLOAT", "0.1", "1"},
 			{"TIMESTAMPTZ", "'12345-01-02 03:04:05.5+00'", "'2021-01-01 00:00:00+00'"},

@@ -48,7 +48,10 @@ import (
 // LIST or STRUCT too). A column of any other type (TIMETZ, BIT, ...) is sent as the string
 // DuckDB prints, BIGNUM as a number; a UNION ({"member": value}), or a LIST, ARRAY, STRUCT or
 // MAP holding such a type, as the JSON DuckDB's to_json makes of it (duckdb_vector.go reads
-// the others from the result's vectors).
+// the others from the result's vectors). JSON's text and to_json's are sent strict
+// (appendStrictJSON): DuckDB's JSON may hold NaN and infinities (to_json writes a DOUBLE's so),
+// sent as the strings "NaN", "Infinity", "-Infinity", and trailing commas, for which the text is
+// sent as a string. A TIME of 24:00:00 is "24:00:00", as DuckDB prints it (appendDuckTime).
 //
 // The model is read once, as a streaming result of DuckDB's C API (open says why not through
 // database/sql), and DuckDB's own memory is limited to DuckDBMemoryLimitMB unless init_sql sets
@@ -718,9 +721,30 @@ func appendDuckDate(b []byte, days int32) []byte {
 	return appendDateDays(b, int64(days))
 }
 
-// appendDuckFormat writes t in UTC with a time layout, as a JSON string: a TIME
-// ("15:04:05.999999999"), and a TIMESTAMP_NS, whose nanoseconds appendTimestamp has no room for
-// and whose years (1677 to 2262) are the four digits appendYear writes too.
+// appendDuckTime writes a TIME (microseconds since midnight, 0 to 24 hours) as DuckDB prints
+// it, as a JSON string: "14:19:52", the fraction only when there is one ("14:19:52.5"), and
+// the end of the day "24:00:00", which a time.Time would wrap to 00:00:00.
+func appendDuckTime(b []byte, us int64) []byte {
+	b = append(b, '"')
+	secs, frac := us/1000000, us%1000000
+	b = append2(b, int(secs/3600))
+	b = append(b, ':')
+	b = append2(b, int(secs/60%60))
+	b = append(b, ':')
+	b = append2(b, int(secs%60))
+	if frac != 0 {
+		b = append(b, '.')
+		for p := int64(100000); frac != 0; p /= 10 {
+			b = append(b, byte('0'+frac/p))
+			frac %= p
+		}
+	}
+	return append(b, '"')
+}
+
+// appendDuckFormat writes t in UTC with a time layout, as a JSON string: a TIMESTAMP_NS, whose
+// nanoseconds appendTimestamp has no room for and whose years (1677 to 2262) are the four digits
+// appendYear writes too.
 func appendDuckFormat(b []byte, t time.Time, layout string) []byte {
 	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, layout)
@@ -746,7 +770,7 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 	case "blob":
 		return escapedBlobKeyJSON
 	case "json":
-		return rawKeyJSON
+		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil
 }

@@ -242,7 +242,8 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		case d.t.number:
 			return appendDigits(b, d.bytes(row))
 		case d.t.raw:
-			return append(b, d.bytes(row)...)
+			// JSON's text, or to_json's: DuckDB's need not be strict (NaN, trailing commas).
+			return appendStrictJSON(b, d.bytes(row))
 		}
 		return d.appendVarchar(b, row)
 	case bindings.TypeBlob:
@@ -252,7 +253,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeDate:
 		return appendDuckDate(b, at[int32](p, row))
 	case bindings.TypeTime:
-		return appendDuckFormat(b, time.UnixMicro(at[int64](p, row)), "15:04:05.999999999")
+		return appendDuckTime(b, at[int64](p, row))
 	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
 		v := at[int64](p, row)
 		switch {
