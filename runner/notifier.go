@@ -134,7 +134,7 @@ func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
 	if ev.Body == "" {
 		return &webhook.Built{Body: ev.Payload, ContentType: ctype}, nil
 	}
-	body, err := webhook.RenderEvent(ev.Body, ev.Payload)
+	body, err := webhook.RenderEvent(ev.Body, ctype, ev.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("the notification's body template: %w", err)
 	}

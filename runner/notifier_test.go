@@ -279,7 +279,10 @@ func TestNotificationTemplates(t *testing.T) {
 	// Written to the store directly (the provider's plan check refuses it): it fails when sent.
 	broken := &controlplane.Notification{Name: "broken", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded},
 		Body: "{{ event.event | no_such_filter }}", ContentType: "text/plain"}
-	for _, n := range []*controlplane.Notification{slack, broken} {
+	// Renders, but not JSON for this event (the sync's name unquoted): given up, never sent.
+	invalid := &controlplane.Notification{Name: "invalid", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded},
+		Body: `{"text": {{ event.sync.name }}}`}
+	for _, n := range []*controlplane.Notification{slack, broken, invalid} {
 		if err := f.store.CreateNotification(f.ctx, n); err != nil {
 			t.Fatal(err)
 		}
@@ -304,6 +307,13 @@ func TestNotificationTemplates(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0].GivenUpAt.IsZero() || evs[0].Attempts != 1 || !strings.Contains(evs[0].LastError, "body template: line 1") {
 		t.Errorf("the event of the failing template: %+v, want given up after one attempt with the template's error", evs)
+	}
+	evs, err = f.store.ListNotificationEvents(f.ctx, invalid.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].GivenUpAt.IsZero() || evs[0].Attempts != 1 || !strings.Contains(evs[0].LastError, "not valid JSON") {
+		t.Errorf("the event of the template that renders invalid JSON: %+v, want given up after one attempt, saying so", evs)
 	}
 	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
 	if err != nil {

@@ -10,14 +10,16 @@ import (
 // filters as a sync's requests, with one variable, `event`: the event as its JSON body carries it
 // (controlplane.EventBody, fields under their JSON names).
 
-// RenderEvent renders the template src for the event whose JSON body is payload. The error is a
-// *TemplateError when src does not parse or does not render.
-func RenderEvent(src string, payload []byte) ([]byte, error) {
+// RenderEvent renders the template src for the event whose JSON body is payload, to be sent with
+// contentType. The error is a *TemplateError when src does not parse or does not render, or the
+// JSON check's error when contentType is JSON and what it rendered is not (an event's values can
+// break a body that the plan-time check's sample did not).
+func RenderEvent(src, contentType string, payload []byte) ([]byte, error) {
 	run, _ := engines()
-	return renderEvent(run, src, payload)
+	return renderEvent(run, src, contentType, payload)
 }
 
-func renderEvent(e *liquid.Engine, src string, payload []byte) ([]byte, error) {
+func renderEvent(e *liquid.Engine, src, contentType string, payload []byte) ([]byte, error) {
 	t, err := compileTemplate(e, src)
 	if err != nil {
 		return nil, err
@@ -26,7 +28,11 @@ func renderEvent(e *liquid.Engine, src string, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the event: %w", err)
 	}
-	return t.render(map[string]any{"event": ev})
+	body, err := t.render(map[string]any{"event": ev})
+	if err == nil && IsJSON(contentType) {
+		err = checkJSON(body)
+	}
+	return body, err
 }
 
 // CheckEventTemplate is the plan-time check of a notification's body template src: compiled
@@ -40,11 +46,7 @@ func CheckEventTemplate(src, contentType string, events []string, sample func(ev
 		return err
 	}
 	for _, ev := range events {
-		body, err := renderEvent(strict, src, sample(ev))
-		if err == nil && IsJSON(contentType) {
-			err = checkJSON(body)
-		}
-		if err != nil {
+		if _, err := renderEvent(strict, src, contentType, sample(ev)); err != nil {
 			return fmt.Errorf("rendered for a sample %s event: %w", ev, err)
 		}
 	}
