@@ -19,6 +19,7 @@ type batch struct {
 	isNew  []bool // the key was not in the ledger
 	recs   [][]byte
 	seq    int32 // the batch's number within its run: its intent's
+	intent bool  // its intent was recorded (seq names it); false for a batch the run passed on without one
 
 	// packed are the keys packed in order, keyAt each key's start and end in packed. packed is
 	// never written once the batch is sealed: the delivery log keeps it, so a batch gets a new
@@ -50,7 +51,7 @@ func (bp batchPool) get(op string, size, bufHint int) *batch {
 		b = &batch{buf: make([]byte, 0, bufHint), ends: make([]int, 0, size), keys: make([]string, 0, size),
 			hashes: make([]byte, 0, size*controlplane.HashSize), isNew: make([]bool, 0, size), keyAt: make([]int32, 0, 2*size)}
 	}
-	b.op = op
+	b.op, b.seq, b.intent = op, 0, false
 	b.packed = make([]byte, 0, b.packedHint+b.packedHint/8)
 	return b
 }

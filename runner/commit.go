@@ -38,7 +38,7 @@ func (g *group) reset() {
 }
 
 func (g *group) size() int {
-	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected) + len(g.d.Intents)
+	return len(g.d.NewKeys) + len(g.d.Keys) + len(g.d.Deleted) + len(g.d.Rejected) + len(g.d.Intents) + len(g.d.Narrowed)
 }
 
 // committers is how many groups are written to the control plane at once. Writing a group is
@@ -208,14 +208,55 @@ loop:
 	return committed, commitErr
 }
 
+// settleIntent decides what becomes of batch o.b's intent at g's commit: deleted, kept, or
+// narrowed to the keys that may have been delivered without an answer.
+func (e *Engine) settleIntent(g *group, o outcome) {
+	n := o.b.len()
+	if len(o.res.Delivered)+len(o.res.Rejected) == n || !o.res.MayHaveDelivered() {
+		g.d.Intents = append(g.d.Intents, o.b.seq)
+		return
+	}
+	final := make([]bool, n)
+	for _, i := range o.res.Delivered {
+		final[i] = true
+	}
+	for _, r := range o.res.Rejected {
+		final[r.Index] = true
+	}
+	maybe := make([]bool, n)
+	for _, rq := range o.res.Requests {
+		if rq.Unanswered > 0 {
+			for i := rq.First; i < rq.First+rq.Count && i < n; i++ {
+				maybe[i] = true
+			}
+		}
+	}
+	var keys []string
+	for i := range n {
+		if maybe[i] && !final[i] {
+			keys = append(keys, o.b.keys[i])
+		}
+	}
+	switch {
+	case len(keys) == 0:
+		g.d.Intents = append(g.d.Intents, o.b.seq)
+	case len(keys) < n:
+		packed, _, _ := controlplane.PackKeys(nil, keys)
+		g.d.Narrowed = append(g.d.Narrowed, controlplane.Intent{Batch: o.b.seq, Packed: packed})
+	}
+	// else: every key may have been delivered; the intent stays as it is.
+}
+
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	// Its intent goes with the commit once every record of the batch has a final answer, or
 	// when the records without one cannot have reached the endpoint (every attempt carrying them
 	// was refused, could not connect, or was never made): those keys stay as the ledger had them,
-	// so a key never delivered is sent as new again. A batch cut short with a request the
-	// endpoint did not answer keeps its intent, and the next run adopts its keys as unconfirmed.
-	if len(o.res.Delivered)+len(o.res.Rejected) == o.b.len() || !o.res.MayHaveDelivered() {
-		g.d.Intents = append(g.d.Intents, o.b.seq)
+	// so a key never delivered is sent as new again. A batch cut short with requests the endpoint
+	// did not answer keeps an intent for the keys those requests carried (and no final answer
+	// since), which the next run adopts as unconfirmed. (A batch passed on without an intent,
+	// as a run ends, has none to delete.)
+	if o.b.intent {
+		e.settleIntent(g, o)
 	}
 	b := o.b
 	p := &g.d

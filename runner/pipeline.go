@@ -179,6 +179,9 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 			if buf, err = p.lease.RecordIntents(ctx, p.run.ID, intents, buf); err != nil && ctx.Err() == nil {
 				cancel(err)
 			}
+			for _, b := range pending {
+				b.intent = err == nil
+			}
 		}
 		for _, b := range pending {
 			out <- b // the workers drain what a canceled run passes on

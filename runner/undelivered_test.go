@@ -1,13 +1,17 @@
 package runner
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -33,7 +37,9 @@ func methods(rest *restReceiver) []string {
 // updating what the endpoint never had (PATCH, which a REST API answers 404).
 func TestUndeliveredRecordsStayNew(t *testing.T) {
 	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
-	f.engine.MaxRetries = 1
+	// One batch at a time: the refused batch ends the run before another is out (a request out
+	// when a run stops may have been taken: TestCanceledRunKeepsInFlightIntents).
+	f.engine.MaxRetries, f.engine.Concurrency = 1, 1
 	var down atomic.Bool
 	down.Store(true)
 	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
@@ -99,4 +105,151 @@ func (f *fixture) count(sql string, args ...any) int64 {
 		f.t.Fatal(err)
 	}
 	return n
+}
+
+// A run canceled while two batches are out and more are queued behind them (their intents not
+// yet recorded) keeps the intents of the two that are out, which the receiver then takes, and
+// only those: the queued ones, never sent, have none to delete (a batch reused from the pool
+// carried an earlier batch's number, and deleting by it dropped the intent of a batch still
+// out). The mirror then deletes what the receiver took once the warehouse lost it.
+func TestCanceledRunKeepsInFlightIntents(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.recv.KeyName = "id"
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
+	release := make(chan struct{})
+	var out atomic.Int32
+	f.recv.Gate(func(int) { out.Add(1); <-release }) // taken, answered after the run gave up
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan *controlplane.Run)
+	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
+	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	time.Sleep(300 * time.Millisecond) // batches queue up behind them
+	cancel()
+	run := <-done
+	close(release)
+	f.recv.Gate(nil)
+	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	got, _ := f.recv.Take("id")
+	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n != 2 {
+		t.Errorf("run %s: %d intents left, want 2 (the two batches out when it was canceled); receiver took %v", run.Status, n, got)
+	}
+	var ids []string
+	for _, g := range got {
+		ids = append(ids, strings.TrimPrefix(g, "changed "))
+	}
+	f.exec(`DELETE FROM users WHERE id::text = ANY ($1)`, ids) // the mirror must now delete them
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	for _, id := range ids {
+		if _, ok := f.recv.View()[id]; ok {
+			t.Errorf("key %s: taken by the receiver, deleted from the warehouse, never deleted at the receiver", id)
+		}
+	}
+}
+
+// The same without a cancel from outside: a batch refused (503) ends the run while the first one
+// is out, and the first is answered late. Its intent survives, and its keys are deleted once the
+// warehouse loses them.
+func TestFailedBatchKeepsOtherInFlightIntent(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.recv.KeyName = "id"
+	f.engine.MaxRetries = -1
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
+	release := make(chan struct{})
+	var second atomic.Bool
+	f.recv.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		if req.N == 1 {
+			<-release // taken, answered late
+			return false
+		}
+		if req.N == 2 {
+			for !second.Load() {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return true
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	}()
+	controlplanetest.WaitFor(t, "two requests out", func() bool { return f.recv.Seen() == 2 })
+	time.Sleep(300 * time.Millisecond) // the pipeline fills its queues behind them
+	second.Store(true)
+	<-done
+	close(release)
+	controlplanetest.WaitFor(t, "the receiver took the first request", func() bool { return len(f.recv.Requests()) == 1 })
+	f.recv.Handle(nil)
+	got, _ := f.recv.Take("id")
+	if len(got) == 0 {
+		t.Fatal("the receiver took nothing")
+	}
+	var ids []string
+	for _, g := range got {
+		ids = append(ids, strings.TrimPrefix(g, "changed "))
+	}
+	f.exec(`DELETE FROM users WHERE id::text = ANY ($1)`, ids)
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	view := f.recv.View()
+	for _, id := range ids {
+		if _, ok := view[id]; ok {
+			t.Errorf("key %s: taken by the receiver during the failed run, then deleted from the warehouse, still at the receiver", id)
+		}
+	}
+}
+
+// In a batch whose first request goes unanswered (a timeout) and whose next record is never sent,
+// only the first record's key is kept as an intent: the record never sent is created (POST) by
+// the next run, not updated (PATCH) at an endpoint that never had it.
+func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
+	f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
+	f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	var mu sync.Mutex
+	created := map[string]bool{}
+	var slow atomic.Bool
+	slow.Store(true)
+	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var b struct{ Email string }
+		_ = json.Unmarshal(req.Body, &b)
+		if slow.Load() && b.Email == "a/b@example.com" {
+			time.Sleep(300 * time.Millisecond) // past the client's timeout: no answer
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case req.Method == http.MethodPost:
+			created[b.Email] = true
+			w.WriteHeader(http.StatusCreated)
+		case created[b.Email]:
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.WriteHeader(http.StatusNotFound) // a PATCH of a contact it does not have
+		}
+		return true
+	})
+	f.run(controlplane.RunFailed, RunOptions{})
+	// The unanswered record's key is the only one kept.
+	k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, "a/b@example.com")
+	if err != nil || k.State != controlplane.KeyUnconfirmed {
+		t.Errorf("the unanswered key: %+v, %v; want unconfirmed", k, err)
+	}
+	k, err = f.store.LookupLedgerKey(f.ctx, f.sync.ID, "ada lovelace@example.com")
+	if err != nil || k.State != controlplane.KeyAbsent {
+		t.Errorf("the key never sent: %+v, %v; want absent", k, err)
+	}
+	slow.Store(false)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, email := range []string{"ada lovelace@example.com", "zoë@例え.jp"} {
+		if !created[email] {
+			t.Errorf("%s: never sent, yet not created by the next run", email)
+		}
+	}
 }

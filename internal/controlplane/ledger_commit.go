@@ -41,6 +41,10 @@ type Delivered struct {
 	// Intents are the batches (numbers within the run) whose every record got a final answer
 	// (delivered or rejected): their intents are deleted in the same transaction.
 	Intents []int32
+	// Narrowed are intents of batches cut short whose keys that may have been delivered are only
+	// some of theirs: each intent is rewritten to hold just those keys (Packed), in the same
+	// transaction, so the others (refused, or never sent) stay as the ledger had them.
+	Narrowed []Intent
 	// BeforeCommit, when set, is called once the ledger changes are written and before the run's
 	// counters are (those come last: they lock the run's row until the commit). A caller that
 	// writes several groups at once uses it to commit them in order; an error rolls back.
@@ -51,7 +55,8 @@ type Delivered struct {
 
 // Empty reports whether d changes nothing.
 func (d *Delivered) Empty() bool {
-	return len(d.NewKeys) == 0 && len(d.Keys) == 0 && len(d.Deleted) == 0 && len(d.Rejected) == 0 && len(d.Intents) == 0
+	return len(d.NewKeys) == 0 && len(d.Keys) == 0 && len(d.Deleted) == 0 && len(d.Rejected) == 0 && len(d.Intents) == 0 &&
+		len(d.Narrowed) == 0
 }
 
 // Reset empties d, keeping its capacity.
@@ -64,6 +69,8 @@ func (d *Delivered) Reset() {
 	d.NewKeys, d.NewHashes, d.PageEnds = d.NewKeys[:0], d.NewHashes[:0], d.PageEnds[:0]
 	d.Keys, d.Hashes, d.Deleted, d.Rejected = d.Keys[:0], d.Hashes[:0], d.Deleted[:0], d.Rejected[:0]
 	d.Intents = d.Intents[:0]
+	clear(d.Narrowed)
+	d.Narrowed = d.Narrowed[:0]
 }
 
 const upsertLedger = `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
@@ -150,6 +157,10 @@ func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Del
 		if len(d.Intents) > 0 {
 			b.Queue(`DELETE FROM backflow.sync_intents WHERE sync_id = $1 AND run_id = $2 AND batch = ANY ($3)`,
 				syncID, run.ID, d.Intents)
+		}
+		for _, n := range d.Narrowed {
+			b.Queue(`UPDATE backflow.sync_intents SET keys = $4 WHERE sync_id = $1 AND run_id = $2 AND batch = $3`,
+				syncID, run.ID, n.Batch, n.Packed)
 		}
 		if b.Len() > 0 {
 			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
