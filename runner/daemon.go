@@ -96,6 +96,9 @@ func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) erro
 // ended (succeeded or recorded as failed or blocked), a snooze when it must be tried again (the
 // sync is busy, or the daemon is stopping), ErrPaused or ErrNotFound (wrapped) when the sync
 // cannot run.
+// endNotRecordedSnooze is how soon a job whose run's end could not be recorded is worked again.
+const endNotRecordedSnooze = 10 * time.Second
+
 func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions) error {
 	// River cancels jobCtx at Timeout; only a cancellation for another reason (a hard stop, a
 	// job canceled through River) stops the run. After the deadline jobCtx can no longer carry
@@ -123,6 +126,12 @@ func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions
 		// Completing the job would leave its due time served by nothing; try again soon, when
 		// the other run will have started after Due (and so served it) or the lock is free.
 		return river.JobSnooze(busySnooze)
+	case errors.Is(err, ErrEndNotRecorded):
+		// The control plane went away before the run's end was written: its record says running,
+		// and a `trigger --wait` or the API would wait on it for ever. The job is worked again
+		// once the control plane is back; that run closes this record (the sync's next run
+		// closes any run left running) and records its own.
+		return river.JobSnooze(endNotRecordedSnooze)
 	case run != nil && run.Status == controlplane.RunCanceled:
 		// Stopping: hand the job back, to be worked at once by a replica that is still running
 		// (or by this one when it starts again); snoozing does not use up attempts.

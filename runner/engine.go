@@ -26,6 +26,9 @@ var (
 	ErrBusy = controlplane.ErrBusy
 	// ErrPaused: the sync is paused.
 	ErrPaused = errors.New("sync is paused")
+	// ErrEndNotRecorded: the run's end could not be written to the control plane (it went away),
+	// so its record still says running until a later run of the sync closes it.
+	ErrEndNotRecorded = errors.New("the run's end could not be recorded in the control plane")
 )
 
 // Defaults of Engine's zero fields. Each commit group costs the control plane a transaction, a
@@ -285,9 +288,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		}
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
-		if runErr == nil {
-			runErr = err
-		}
+		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
 	}
 	e.Metrics.runFinished(run)
 	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
