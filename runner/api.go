@@ -147,7 +147,11 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 	if len(body) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		err := dec.Decode(&req)
+		if err == nil && dec.More() {
+			err = errors.New("it holds more than one JSON value")
+		}
+		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
 			return
 		}

@@ -111,6 +111,10 @@ func TestAPIQueuesRuns(t *testing.T) {
 	if a := apiCall(t, http.MethodPost, byName, token, `{"fulll": true}`); a.code != http.StatusBadRequest || !strings.Contains(a.body, "fulll") {
 		t.Errorf("bad body: %d %s", a.code, a.body)
 	}
+	// A second value after the object is refused too, not ignored (nothing is queued by it).
+	if a := apiCall(t, http.MethodPost, byName, token, `{"full":true}{"x":1}`); a.code != http.StatusBadRequest || !strings.Contains(a.body, "more than one JSON value") {
+		t.Errorf("trailing value: %d %s", a.code, a.body)
+	}
 	if a := apiCall(t, http.MethodGet, base+"/v1/runs/987654", token, ""); a.code != http.StatusNotFound ||
 		a.body != `{"error":"no queued run has the id 987654"}`+"\n" {
 		t.Errorf("unknown run: %d %s", a.code, a.body)

@@ -87,6 +87,14 @@ func (p *statusPage) allowed(r *http.Request) bool {
 // login takes the token from the form and, when it matches, sets a cookie holding its digest (so
 // the token itself is not stored in the browser) and goes back to the page asked for.
 func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
+	// A sign-in form is a token and a path: anyone who reaches the page may post one, so its
+	// body is bounded before it is read (unbounded, a few large posts grew the daemon by
+	// hundreds of MB).
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the sign-in form is too large or malformed", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if !p.token.matches(r.PostFormValue("token")) {
 		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
 		return
@@ -95,6 +103,9 @@ func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
+
+// maxLoginBody bounds a sign-in form's body.
+const maxLoginBody = 8 << 10
 
 // safeNext keeps a redirect after login on this server.
 func safeNext(next string) string {

@@ -224,6 +224,13 @@ func TestStatusPageToken(t *testing.T) {
 		}
 	}
 
+	// A sign-in form larger than a token and a path is refused before it is read whole.
+	big := url.Values{"token": {strings.Repeat("x", 1<<20)}, "next": {"/"}}
+	if resp, err := noRedirect.PostForm(base+"/login", big); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("login with a 1 MB form = %d, want 413", resp.StatusCode)
+	}
 	// The login form: a wrong token is refused, the right one sets a cookie that opens the page.
 	resp, err := noRedirect.PostForm(base+"/login", url.Values{"token": {"nope"}, "next": {"/"}})
 	if err != nil {
