@@ -34,10 +34,11 @@ func (t *apiToken) matches(tok string) bool {
 	return subtle.ConstantTimeCompare(d[:], t.digest) == 1
 }
 
-// bearer reports whether r carries the token as "Authorization: Bearer TOKEN".
+// bearer reports whether r carries the token as "Authorization: Bearer TOKEN" (the scheme's
+// name in any case, as RFC 9110 has it).
 func (t *apiToken) bearer(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && t.matches(tok)
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && t.matches(strings.TrimLeft(tok, " "))
 }
 
 // hexDigest is what the status page's sign-in cookie holds: the digest, not the token.

@@ -216,6 +216,8 @@ func TestStatusPageToken(t *testing.T) {
 		{"no token, sync page", "/syncs/" + strconv.FormatInt(f.sync.ID, 10), nil, http.StatusUnauthorized},
 		{"wrong token", "/", []string{"Authorization", "Bearer nope"}, http.StatusUnauthorized},
 		{"bearer", "/", []string{"Authorization", "Bearer " + token}, http.StatusOK},
+		{"bearer, scheme in lower case", "/", []string{"Authorization", "bearer " + token}, http.StatusOK},
+		{"another scheme", "/", []string{"Authorization", "Basic " + token}, http.StatusUnauthorized},
 		{"bearer, sync page", "/syncs/" + strconv.FormatInt(f.sync.ID, 10), []string{"Authorization", "Bearer " + token}, http.StatusOK},
 		{"healthz stays open", "/healthz", nil, http.StatusOK},
 	} {
