@@ -3,11 +3,11 @@ package runner
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 )
 
 // Describe says how far a run has come after elapsed, as the text of a status line and as the
@@ -38,14 +38,11 @@ func (c *Counters) Describe(elapsed time.Duration) (text string, attrs []any) {
 	return fmt.Sprintf("read %d, sent %d (%.0f records/s)", read, sent, rate), attrs
 }
 
-// OneLine is s on one line (runs of white space made one space), cut to at most n bytes, at a
-// character's start, and "..." when it was longer.
+// OneLine is s on one line (runs of white space made one space) and safe to print (controls
+// escaped as \u001b, invalid UTF-8 as U+FFFD: printable.OneLine), cut to at most n bytes, never
+// inside a character or an escape, and "..." when it was longer.
 func OneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	return cutAtRune(s, n) + "..."
+	return printable.OneLine(s, n)
 }
 
 // cutAtRune is s's first n bytes, fewer when the n-th is inside a character: s whole when it is

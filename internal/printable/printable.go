@@ -1,0 +1,147 @@
+// Package printable keeps text that came from outside (a webhook's answer, a value in the
+// warehouse, an error that quotes either, a name) from acting on the terminal it is printed on.
+//
+// One rule, everywhere: a character a terminal would obey rather than show is replaced by its
+// escape \uXXXX as text (ESC is shown as `\u001b`, BEL as `\u0007`, U+009B as `\u009b`), and a
+// byte that is not UTF-8 by U+FFFD (�). Those characters are the C0 controls (U+0000–U+001F)
+// but tab and newline, DEL (U+007F), the C1 controls (U+0080–U+009F, which some terminals obey
+// as ESC sequences) and the bidirectional embeddings, overrides and isolates
+// (U+202A–U+202E, U+2066–U+2069, which reorder what is shown). Every other character, é, 例 or
+// an emoji, is kept as it is. The escape is valid inside a JSON string, so JSON printed through
+// a Writer stays valid and decodes to the same value (encoding/json never writes those
+// characters outside a string). A backslash already in the text is not doubled: `\u001b` in
+// the output may also be those six characters of the text itself.
+package printable
+
+import (
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// unsafe says whether r, written to a terminal, could act on it instead of showing.
+func unsafe(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// appendText appends s to dst with the unsafe characters escaped and invalid UTF-8 replaced;
+// tab and newline are kept when layout is set.
+func appendText(dst []byte, s string, layout bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		case unsafe(r):
+			dst = appendEscape(dst, r)
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+func appendEscape(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
+
+// clean says whether s needs nothing escaped (tab and newline allowed when layout is set).
+func clean(s string, layout bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
+			continue
+		}
+		if c < utf8.RuneSelf {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || unsafe(r) {
+			return false
+		}
+		i += size - 1
+	}
+	return true
+}
+
+// Text is s safe to print: tab and newline kept, every other control escaped (see the package's
+// comment).
+func Text(s string) string {
+	if clean(s, true) {
+		return s
+	}
+	return string(appendText(nil, s, true))
+}
+
+// Line is s safe to print on one line: its runs of white space (newlines included) made one
+// space, the rest as Text.
+func Line(s string) string {
+	return OneLine(s, -1)
+}
+
+// OneLine is Line(s) cut to at most n bytes, never inside a character or an escape, followed by
+// "..." when it was longer; n < 0: not cut.
+func OneLine(s string, n int) string {
+	s = strings.Join(strings.FieldsFunc(s, isSpace), " ")
+	if clean(s, false) && (n < 0 || len(s) <= n) {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	fit := -1 // out's length at the last character that ended within n bytes
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		out = appendText(out, s[i:i+size], false)
+		i += size
+		if n >= 0 && len(out) <= n {
+			fit = len(out)
+		}
+	}
+	if n < 0 || len(out) <= n {
+		return string(out)
+	}
+	return string(out[:max(fit, 0)]) + "..."
+}
+
+// isSpace is white space that Line folds: unicode.IsSpace's, which includes U+0085 (a C1
+// control, NEL).
+func isSpace(r rune) bool { return unicode.IsSpace(r) }
+
+// Writer writes through to W what Text would make of each Write's bytes. A character split
+// across two Writes is taken as invalid UTF-8: write whole lines, as fmt.Fprint, tabwriter and
+// json.Encoder do.
+type Writer struct{ W io.Writer }
+
+// NewWriter is a Writer to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{W: w} }
+
+func (p *Writer) Write(b []byte) (int, error) {
+	s := string(b)
+	if clean(s, true) {
+		return p.W.Write(b)
+	}
+	if _, err := p.W.Write(appendText(make([]byte, 0, len(b)+16), s, true)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Unwrap is the writer written to (to ask whether it is a terminal).
+func (p *Writer) Unwrap() io.Writer { return p.W }
