@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
@@ -203,7 +204,7 @@ func startProgress(e *env, name string, c *runner.Counters) (stop func()) {
 // attributes of a log line (runner.Counters.Describe, with the sync's name).
 func describeProgress(name string, c *runner.Counters, elapsed time.Duration) (line string, attrs []any) {
 	text, attrs := c.Describe(elapsed)
-	return name + ": " + text, append([]any{"sync", name}, attrs...)
+	return printable.Line(name) + ": " + text, append([]any{"sync", name}, attrs...)
 }
 
 func printRun(w io.Writer, r *controlplane.Run) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -70,7 +71,7 @@ daemon keeps the log for --delivery-retention (14 days by default).
 			for i := range ds {
 				d := &ds[i]
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
-					d.WebhookID, d.Operation, d.Records, runner.OneLine(strconv.Quote(d.FirstKey), 40), runner.OneLine(strconv.Quote(d.LastKey), 40),
+					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, runner.OneLine(strconv.Quote(d.FirstKey), 40), runner.OneLine(strconv.Quote(d.LastKey), 40),
 					statusText(d.Status), d.Attempts, latency(d.Latency), runner.OneLine(answer(d), 100))
 			}
 			return tw.Flush()
@@ -192,8 +193,8 @@ func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.
 	fmt.Fprintln(tw, "  SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
 	for i := range ds {
 		d := &ds[i]
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, d.WebhookID,
-			d.Operation, d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), runner.OneLine(answer(d), 100))
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, printable.Line(d.WebhookID),
+			printable.Line(d.Operation), d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), runner.OneLine(answer(d), 100))
 	}
 	tw.Flush()
 }

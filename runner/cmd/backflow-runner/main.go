@@ -21,6 +21,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -97,6 +98,15 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Everything printed may hold text from outside (a webhook's answer, a value or an error of
+	// the warehouse, a name): it goes through printable, so that it cannot act on the terminal.
+	// The status line alone writes its own escape sequences, to the terminal itself.
+	terminal := stderr
+	if p, ok := stderr.(*printable.Writer); ok { // help COMMAND: run again
+		terminal = p.Unwrap()
+	} else {
+		stdout, stderr = printable.NewWriter(stdout), printable.NewWriter(stderr)
+	}
 	// No command is a usage error, like an unknown one: the usage goes to stderr and the exit
 	// code is 2. Asking for help (help, --help, -h) prints it to stdout and exits 0.
 	if len(args) == 0 {
@@ -160,11 +170,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			e.databaseURL = os.Getenv(controlplane.DatabaseURLEnv)
 		}
 		logOut := io.Writer(stderr)
-		if isTerminal(stderr) {
-			e.status = &statusWriter{w: stderr}
+		if isTerminal(terminal) {
+			e.status = &statusWriter{w: terminal}
 			logOut = e.status
 		}
-		e.log, err = newLogger(logOut, isTerminal(stderr), e.logFormat, e.logLevel)
+		e.log, err = newLogger(logOut, isTerminal(terminal), e.logFormat, e.logLevel)
 		if err != nil {
 			fmt.Fprintln(stderr, "backflow-runner:", err)
 			return 2
@@ -246,6 +256,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func isTerminal(w io.Writer) bool {
+	if p, ok := w.(*printable.Writer); ok {
+		w = p.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -255,7 +268,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // statusWriter keeps a status line at the bottom of a terminal: log lines written through it
-// erase the status line first, and the next status redraws it.
+// erase the status line first, and the next status redraws it. w is the terminal itself: what is
+// written is made printable here (printable), but for the escape sequences of the status line.
 type statusWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -269,14 +283,14 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 		fmt.Fprint(s.w, "\r\033[K")
 		s.active = false
 	}
-	return s.w.Write(p)
+	return printable.NewWriter(s.w).Write(p)
 }
 
 // status replaces the status line; "" erases it.
 func (s *statusWriter) status(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprint(s.w, "\r\033[K", line)
+	fmt.Fprint(s.w, "\r\033[K", printable.Line(line))
 	s.active = line != ""
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -108,7 +109,7 @@ func printRuns(w io.Writer, runs []*controlplane.Run) {
 		if pace == "" {
 			pace = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.SyncName, r.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, printable.Line(r.SyncName), r.Status,
 			triggerText(r), r.StartedAt.UTC().Format(time.RFC3339), r.Duration().Round(time.Millisecond),
 			c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed, pace)
 	}
@@ -127,11 +128,12 @@ func printRuns(w io.Writer, runs []*controlplane.Run) {
 }
 
 // wrap breaks s into lines of at most width columns (a longer word gets a line of its own), each
-// starting with indent and ending with a newline. Runs of white space become one space.
+// starting with indent and ending with a newline. Runs of white space become one space, and
+// the rest is made printable (printable.Line): a run's error can quote the warehouse or an answer.
 func wrap(s string, width int, indent string) string {
 	var b strings.Builder
 	line := 0
-	for _, word := range strings.Fields(s) {
+	for _, word := range strings.Fields(printable.Line(s)) {
 		if line > 0 && line+1+len(word) > width {
 			b.WriteString("\n")
 			line = 0
