@@ -61,6 +61,9 @@ Environment:
   BACKFLOW_ALLOWED_NETWORKS  comma-separated CIDRs webhooks may always be sent to
   BACKFLOW_API_TOKEN         run: the bearer token of the status page and the API (unset: page open, API off)
 
+NAME|ID is a sync's name or id; id:N and name:NAME say which (a name that is another sync's id
+is refused bare). Text from outside is printed with control characters escaped (\u001b).
+
 Run 'backflow-runner help <command>' (or '<command> --help') for a command's flags.
 `
 

@@ -73,6 +73,45 @@ func TestUnknownSyncSuggestsNames(t *testing.T) {
 	}
 }
 
+// A sync named with another sync's id is not shadowed by it: the bare argument is refused,
+// saying how to pick each, and id:N and name:TEXT pick one.
+func TestAllDigitSyncName(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 1, h.URL, 10)
+	id := fmt.Sprint(w.sync.ID)
+	other := *w.sync
+	other.ID, other.Name = 0, id
+	if err := w.store.CreateSync(w.ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"runs", id}, {"sync", id, "--dry-run"}, {"trigger", id}, {"deliveries", id}} {
+		code, out, errOut := w.runCmd(args...)
+		want := fmt.Sprintf(`%q is both the id of sync "Active users to webhook" and the name of sync %d: say which, with id:%s`,
+			id, other.ID, id)
+		if code != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "name:"+id) {
+			t.Errorf("%v: exit %d, want the refusal %q\n%s\n%s", args, code, want, out, errOut)
+		}
+	}
+	for ref, name := range map[string]string{"id:" + id: "Active users to webhook", "name:" + id: id,
+		"name:Active users to webhook": "Active users to webhook", fmt.Sprint(other.ID): id} {
+		code, out, errOut := w.runCmd("deliveries", ref)
+		if code != 0 || !strings.Contains(out, fmt.Sprintf("of sync %q", name)) {
+			t.Errorf("deliveries %s: exit %d, want sync %q\n%s\n%s", ref, code, name, out, errOut)
+		}
+	}
+	if code, _, errOut := w.runCmd("runs", "id:x"); code != 2 || !strings.Contains(errOut, "a sync's id") {
+		t.Errorf("runs id:x: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := w.runCmd("runs", "id:999999"); code != 1 || !strings.Contains(errOut, "no sync has the id 999999") {
+		t.Errorf("runs id:999999: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := w.runCmd("runs", "name:active users"); code != 1 ||
+		!strings.Contains(errOut, `no sync has the name "active users"`) || !strings.Contains(errOut, `did you mean "Active users to webhook"?`) {
+		t.Errorf("runs name:active users: exit %d\n%s", code, errOut)
+	}
+}
+
 // Each retry is logged at info with the attempt, the cause and the wait; JSON logs show
 // durations as text; the foreground sync prints its error once, in its summary.
 func TestRetriesAreLogged(t *testing.T) {

@@ -227,6 +227,6 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "its requests: backflow-runner deliveries %d --run %d\n", r.SyncID, r.ID)
+	fmt.Fprintf(w, "its requests: backflow-runner deliveries id:%d --run %d\n", r.SyncID, r.ID)
 	return nil
 }
