@@ -55,8 +55,10 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 			if len(args) > 0 {
 				return usageError("run takes no arguments")
 			}
-			if *retention <= 0 {
-				return usageError("--delivery-retention must be above 0")
+			if err := errors.Join(atLeast("max-syncs", *maxSyncs, 1), atLeast("concurrency", *conc, 1),
+				positive("poll-interval", *poll), positive("stop-timeout", *stopTimeout),
+				positive("delivery-retention", *retention), positive("rescue-after", *rescue)); err != nil {
+				return usageError(err.Error())
 			}
 			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
 			if err != nil {
@@ -126,9 +128,12 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
 		conc := fs.Int("concurrency", runner.DefaultConcurrency, localPacingConcurrency)
 		localPacing := fs.Bool("local-pacing", false, localPacingUsage)
-		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation")
+		samples := fs.Int("samples", 3, "with --dry-run: records shown per operation (0: none)")
 		noLog := fs.Bool("no-delivery-log", false, "do not record the run's requests in the delivery log (to measure what it costs)")
 		return func(ctx context.Context, e *env, args []string) error {
+			if err := errors.Join(atLeast("concurrency", *conc, 1), atLeast("samples", *samples, 0)); err != nil {
+				return usageError(err.Error())
+			}
 			if *mark && !*yes {
 				return usageError("--mark-delivered records every current record of the model as delivered without " +
 					"sending it, so they are never sent unless they change: add --yes to confirm")

@@ -32,11 +32,14 @@ attempts, latency, and for an answer that was not a 2xx the start of its body or
 daemon keeps the log for --delivery-retention (14 days by default).
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		runID := fs.Int64("run", 0, "only the requests of this run")
+		runID := fs.Int64("run", 0, "only the requests of this run (0: of every run)")
 		failed := fs.Bool("failed", false, "only the requests that did not get a 2xx")
 		limit := fs.Int("limit", 100, "how many requests to list")
 		asJSON := fs.Bool("json", false, "print one JSON object per request")
 		return func(ctx context.Context, e *env, args []string) error {
+			if err := errors.Join(atLeast("run", *runID, 0), atLeast("limit", *limit, 1)); err != nil {
+				return usageError(err.Error())
+			}
 			store, y, err := e.openSync(ctx, args, false, 0)
 			if err != nil {
 				return err

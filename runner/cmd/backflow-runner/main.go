@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -129,6 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "backflow-runner version: takes no arguments, got %q\n", strings.Join(args[1:], " "))
+			return 2
+		}
 		fmt.Fprintln(stdout, "backflow-runner", version)
 		return 0
 	}
@@ -238,6 +243,22 @@ func printFlags(fs *flag.FlagSet) {
 type usageError string
 
 func (u usageError) Error() string { return string(u) }
+
+// atLeast is a usage error when flag's value v is below least: nil otherwise.
+func atLeast[T int | int64](flag string, v, least T) error {
+	if v < least {
+		return usageError(fmt.Sprintf("--%s %d: want %d or more", flag, v, least))
+	}
+	return nil
+}
+
+// positive is a usage error when a duration flag's value d is not above 0: nil otherwise.
+func positive(flag string, d time.Duration) error {
+	if d <= 0 {
+		return usageError(fmt.Sprintf("--%s %s: want a duration above 0 (such as 30s or 5m)", flag, d))
+	}
+	return nil
+}
 
 // errReported is returned by commands that already printed why they failed.
 var errReported = errors.New("reported")

@@ -180,3 +180,42 @@ func TestPrintingHelpersEscape(t *testing.T) {
 	}
 	mustBePrintable(t, "a usage error", stderr.String())
 }
+
+// A flag value out of range is a usage error (exit 2) saying what is allowed, not replaced by the
+// default; the checks come before the control plane is opened (there is none here).
+func TestFlagValuesOutOfRange(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--max-syncs", "-3"}, "--max-syncs -3: want 1 or more"},
+		{[]string{"run", "--max-syncs", "0"}, "--max-syncs 0: want 1 or more"},
+		{[]string{"run", "--concurrency", "0"}, "--concurrency 0: want 1 or more"},
+		{[]string{"run", "--stop-timeout", "-5s"}, "--stop-timeout -5s: want a duration above 0"},
+		{[]string{"run", "--stop-timeout", "0"}, "--stop-timeout 0s: want a duration above 0"},
+		{[]string{"run", "--poll-interval", "-1s"}, "--poll-interval -1s: want a duration above 0"},
+		{[]string{"run", "--rescue-after", "-1m"}, "--rescue-after -1m0s: want a duration above 0"},
+		{[]string{"run", "--delivery-retention", "0"}, "--delivery-retention 0s: want a duration above 0"},
+		{[]string{"sync", "x", "--concurrency", "-1"}, "--concurrency -1: want 1 or more"},
+		{[]string{"sync", "x", "--dry-run", "--samples", "-1"}, "--samples -1: want 0 or more"},
+		{[]string{"runs", "--limit", "-5"}, "--limit -5: want 1 or more"},
+		{[]string{"runs", "--limit", "0"}, "--limit 0: want 1 or more"},
+		{[]string{"runs", "show", "3", "--limit", "0"}, "--limit 0: want 1 or more"},
+		{[]string{"deliveries", "x", "--limit", "0"}, "--limit 0: want 1 or more"},
+		{[]string{"deliveries", "x", "--limit", "-1"}, "--limit -1: want 1 or more"},
+		{[]string{"deliveries", "x", "--run", "-3"}, "--run -3: want 0 or more"},
+		{[]string{"version", "extra"}, `takes no arguments, got "extra"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tc.args, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s%s", tc.args, code, tc.want, stdout.String(), stderr.String())
+		}
+	}
+	// Several at once are all named.
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"run", "--max-syncs", "0", "--stop-timeout", "-5s"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "--max-syncs 0") || !strings.Contains(stderr.String(), "--stop-timeout -5s") {
+		t.Errorf("run with two bad flags: exit %d\n%s", code, stderr.String())
+	}
+}

@@ -32,6 +32,9 @@ the records the destination refused in it (rejected), with the status and the st
 		limit := fs.Int("limit", 20, "how many runs to list")
 		asJSON := fs.Bool("json", false, "print JSON: one object per run")
 		return func(ctx context.Context, e *env, args []string) error {
+			if err := atLeast("limit", *limit, 1); err != nil {
+				return err
+			}
 			if len(args) >= 1 && args[0] == "show" && len(args) != 1 {
 				if len(args) != 2 {
 					return usageError("runs show takes one run id")
