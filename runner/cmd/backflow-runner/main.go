@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -364,7 +367,8 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 	if err != nil {
 		var pe *pgconn.ParseConfigError
 		if errors.As(err, &pe) {
-			return nil, errors.New("the control-plane URL is not a valid Postgres URL (its text is not shown, it may hold a password)")
+			return nil, fmt.Errorf("the control-plane URL is not a valid Postgres URL: %s (the URL is not shown, it may hold a password)",
+				parseConfigProblem(pe))
 		}
 		return nil, err
 	}
@@ -380,6 +384,62 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 		return nil, err
 	}
 	return controlplane.New(pool, sealer), nil
+}
+
+// parseConfigProblem says what is wrong with a control-plane URL pgx refused, without its text:
+// pgx's message ("invalid connect_timeout", "cannot parse pool_max_conns", "failed to configure
+// TLS"), with its cause when that cannot quote the URL (a number that does not parse, "sslmode
+// is invalid"). Whatever holds the URL's password is not shown.
+func parseConfigProblem(pe *pgconn.ParseConfigError) string {
+	const unknown = "pgx did not say which part is wrong"
+	// pe.Error() is "cannot parse `<the URL, password masked>`: <msg>[ (<cause>)]"; only msg and
+	// known causes are kept (a URL's parse error, for one, quotes the URL whole).
+	text, cause := pe.Error(), errors.Unwrap(pe)
+	if cause != nil {
+		text = strings.TrimSuffix(text, " ("+cause.Error()+")")
+	}
+	i := strings.LastIndex(text, "`: ")
+	if i < 0 {
+		return unknown
+	}
+	msg := text[i+len("`: "):]
+	var num *strconv.NumError
+	switch {
+	case cause == nil:
+	case errors.As(cause, &num):
+		msg += fmt.Sprintf(" (%q: %v)", num.Num, num.Err)
+	case slices.Contains([]string{"sslmode is invalid", "negative timeout", "outside range",
+		`both "sslcert" and "sslkey" are required`}, cause.Error()):
+		msg += " (" + cause.Error() + ")"
+	}
+	if msg == "failed to parse as URL" {
+		msg += " (its form is postgres://user:password@host:port/database?option=value, with @ : / ? # and % " +
+			"in the user or the password percent-encoded)"
+	}
+	for _, pw := range urlPasswords(pe.ConnString) {
+		if strings.Contains(msg, pw) {
+			return unknown
+		}
+	}
+	return msg
+}
+
+// urlPasswords are the passwords a connection string may hold: the URL's, its password
+// option, or a keyword/value string's password=.
+func urlPasswords(conn string) []string {
+	var pws []string
+	if u, err := url.Parse(conn); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			pws = append(pws, pw)
+		}
+		pws = append(pws, u.Query()["password"]...)
+	}
+	for _, f := range strings.Fields(conn) {
+		if pw, ok := strings.CutPrefix(f, "password="); ok {
+			pws = append(pws, strings.Trim(pw, `'`))
+		}
+	}
+	return slices.DeleteFunc(pws, func(pw string) bool { return pw == "" })
 }
 
 // openSync opens the store (with the secret key when withKey: commands that send or read the

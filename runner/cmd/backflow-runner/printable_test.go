@@ -219,3 +219,31 @@ func TestFlagValuesOutOfRange(t *testing.T) {
 		t.Errorf("run with two bad flags: exit %d\n%s", code, stderr.String())
 	}
 }
+
+// A control-plane URL pgx refuses is refused saying which part is wrong, never with its
+// password.
+func TestMalformedControlPlaneURL(t *testing.T) {
+	const pw = "s3cr3tPW"
+	for _, tc := range []struct{ url, want string }{
+		{"postgres://u:" + pw + "@127.0.0.1:5432/db?sslmode=bogus", "failed to configure TLS (sslmode is invalid)"},
+		{"postgres://u:" + pw + "@127.0.0.1:5432/db?connect_timeout=abc", `invalid connect_timeout ("abc": invalid syntax)`},
+		{"postgres://u:" + pw + "@127.0.0.1:5432/db?connect_timeout=-5", "invalid connect_timeout (negative timeout)"},
+		{"postgres://u:" + pw + "@127.0.0.1:5432/db?pool_max_conns=abc", `cannot parse pool_max_conns ("abc": invalid syntax)`},
+		{"postgres://u:" + pw + "@127.0.0.1:notaport/db", "invalid port"},
+		{"postgres://u:" + pw + "%zz@127.0.0.1:5432/db", "failed to parse as URL (its form is postgres://"},
+		{"postgres://u:" + pw + "@127.0.0.1:5432/db?connect_timeout=" + pw, "pgx did not say which part is wrong"},
+		{"postgres://127.0.0.1:5432/db?password=" + pw + "&pool_max_conns=" + pw, "pgx did not say which part is wrong"},
+		{"host=127.0.0.1 password=" + pw + " sslmode=bogus", "failed to configure TLS (sslmode is invalid)"},
+		{"host=127.0.0.1 password=" + pw + " nokeyword", "failed to parse as keyword/value"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"migrate", "--database-url", tc.url}, &stdout, &stderr)
+		out := stdout.String() + stderr.String()
+		if code != 1 || !strings.Contains(out, "the control-plane URL is not a valid Postgres URL: "+tc.want) {
+			t.Errorf("%s: exit %d, want %q\n%s", tc.url, code, tc.want, out)
+		}
+		if strings.Contains(out, pw) {
+			t.Errorf("%s: the password is printed:\n%s", tc.url, out)
+		}
+	}
+}
