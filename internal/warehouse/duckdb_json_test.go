@@ -64,8 +64,9 @@ func TestDuckDBStrictJSON(t *testing.T) {
 			t.Errorf("%s: sent %s, not JSON", c.expr, objs[0])
 			continue
 		}
-		got, ok := strings.CutPrefix(objs[0], `{"id":1,"v":`)
-		if got, ok = strings.CutSuffix(got, "}"); !ok || got != c.want {
+		got, okPrefix := strings.CutPrefix(objs[0], `{"id":1,"v":`)
+		got, okSuffix := strings.CutSuffix(got, "}")
+		if !okPrefix || !okSuffix || got != c.want {
 			t.Errorf("%s: sent %s, want %s", c.expr, got, c.want)
 		}
 	}
