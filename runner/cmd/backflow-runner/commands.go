@@ -77,8 +77,10 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				if err != nil {
 					return err
 				}
+				// Bodies are small (a sign-in form, a run request): a client that trickles one, or
+				// keeps a connection idle, is dropped rather than held.
 				srv := &http.Server{Handler: runner.Handler(store, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), queue),
-					ReadHeaderTimeout: 10 * time.Second}
+					ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 				go func() { _ = srv.Serve(ln) }()
 				defer srv.Close()
 				api := "off (set " + runner.APITokenEnv + " to serve it)"
