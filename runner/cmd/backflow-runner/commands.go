@@ -32,7 +32,7 @@ Runs the daemon: every sync with a schedule (every or cron, UTC) runs when due; 
 syncs do not. Several replicas against one control plane are safe: jobs go through River in the
 control plane, and a sync never runs twice at once. SIGTERM or SIGINT stops gracefully: running
 syncs get --stop-timeout to finish, then are canceled (recorded as canceled; the next run resends
-what they had not delivered). Syncs with parents (schedule.after) run once every parent has
+what they had not delivered); a second signal ends the process at once. Syncs with parents (schedule.after) run once every parent has
 succeeded since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon
 as a replica is free.
 

@@ -75,6 +75,14 @@ func main() {
 	webhook.Version = version
 	applyGCPercent()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM stops gracefully; once it has, the signals get their default
+	// action again, so a second one ends the process at once (a stop that waits on a control
+	// plane that does not answer can take minutes). What a killed run delivered without recording
+	// it is resent by the next run (its intents), as after any kill.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	stopProfile := startCPUProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
