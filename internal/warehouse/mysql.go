@@ -1,8 +1,6 @@
 package warehouse
 
 import (
-	"github.com/tidwall/gjson"
-
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -627,17 +625,14 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 		// MariaDB's JSON is text with a json_valid CHECK that a session can switch off
 		// (check_constraint_checks=0), and a SQL model's column is JSON by inference
 		// (mariadb_json.go): text that is not valid JSON is sent as a string, never as is.
-		if !gjson.ValidBytes(v) {
-			return appendString(b, v)
-		}
-		return append(b, v...)
+		return appendJSONOrString(b, v)
 	case myJSONBytes:
 		// A binary argument's bytes are copied into the JSON text as they are (0xFF too), and
 		// a record must be UTF-8: such a value is a string, its bad bytes U+FFFD.
-		if !utf8.Valid(v) || !gjson.ValidBytes(v) {
+		if !utf8.Valid(v) {
 			return appendString(b, v)
 		}
-		return append(b, v...)
+		return appendJSONOrString(b, v)
 	case myBinary:
 		return appendScalar(b, v, kBytea)
 	case myBit:

@@ -22,6 +22,15 @@ func appendStrictJSON(b, v []byte) []byte {
 	return appendString(b, v)
 }
 
+// appendJSONOrString appends v, text a database gave as JSON, as it is when it is valid JSON
+// and else as a JSON string of the text: never as is.
+func appendJSONOrString(b, v []byte) []byte {
+	if !gjson.ValidBytes(v) {
+		return appendString(b, v)
+	}
+	return append(b, v...)
+}
+
 // appendNonFiniteAsStrings appends v with each token nan, inf or infinity (in any case, with
 // or without a leading '-') that stands where a value may (the document, an array's element,
 // an object's member's value) written as the string appendFloat writes for it: "NaN" (-nan
