@@ -15,7 +15,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -221,13 +220,7 @@ func TestDeliveryRetention(t *testing.T) {
 		!strings.Contains(errOut, "--delivery-retention") {
 		t.Errorf("run --delivery-retention 0s: exit %d\n%s", code, errOut)
 	}
-	d := w.cmd("run", "--delivery-retention", "1s", "--listen", "", "--log-level", "debug")
-	var out lockedbuf.Buffer
-	d.Stdout, d.Stderr = &out, &out
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+	d, out := w.start("run", "--delivery-retention", "1s", "--listen", "", "--log-level", "debug")
 	controlplanetest.WaitFor(t, "the daemon to delete the old rows", func() bool { return count() == 0 })
 	_ = d.Process.Signal(syscall.SIGTERM)
 	if err := d.Wait(); err != nil {

@@ -93,6 +93,20 @@ func (w *world) cmd(args ...string) *exec.Cmd {
 	return c
 }
 
+// start starts backflow-runner with args in the world's environment, its stdout and stderr in
+// one buffer; it is killed when the test ends, if it still runs.
+func (w *world) start(args ...string) (*exec.Cmd, *lockedbuf.Buffer) {
+	w.t.Helper()
+	c := w.cmd(args...)
+	out := new(lockedbuf.Buffer)
+	c.Stdout, c.Stderr = out, out
+	if err := c.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	return c, out
+}
+
 // runCmd runs backflow-runner to completion and returns its exit code, stdout and stderr.
 func (w *world) runCmd(args ...string) (int, string, string) {
 	w.t.Helper()
@@ -470,13 +484,7 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 		created_at = now() - interval '2 minutes' WHERE id = $1`, w.sync.ID); err != nil {
 		t.Fatal(err)
 	}
-	c := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--stop-timeout", "300ms", "--concurrency", "1")
-	var logs lockedbuf.Buffer
-	c.Stdout, c.Stderr = &logs, &logs
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Process.Kill() })
+	c, logs := w.start("run", "--listen", "", "--poll-interval", "100ms", "--stop-timeout", "300ms", "--concurrency", "1")
 	select {
 	case <-started:
 	case <-time.After(60 * time.Second):
@@ -529,13 +537,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
-	first := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--concurrency", "1")
-	var firstOut lockedbuf.Buffer
-	first.Stdout, first.Stderr = &firstOut, &firstOut
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = first.Process.Kill() })
+	first, firstOut := w.start("run", "--listen", "", "--poll-interval", "100ms", "--concurrency", "1")
 	select {
 	case <-reached:
 	case <-time.After(60 * time.Second):
@@ -556,13 +558,7 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 	h.Gate(nil)
 	unblock.Do(func() { close(block) })
 
-	second := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--rescue-after", "1s")
-	var secondOut lockedbuf.Buffer
-	second.Stdout, second.Stderr = &secondOut, &secondOut
-	if err := second.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = second.Process.Kill() })
+	second, secondOut := w.start("run", "--listen", "", "--poll-interval", "100ms", "--rescue-after", "1s")
 	// River's leadership (whose rescuer does this) passes from the dead daemon once its lease
 	// ends, some seconds after the kill.
 	controlplanetest.WaitFor(t, "the rescued run to succeed", func() bool {

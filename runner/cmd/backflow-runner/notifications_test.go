@@ -13,7 +13,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -60,13 +59,7 @@ func TestDaemonSendsNotifications(t *testing.T) {
 			t.Fatalf("sync to a refusing endpoint: exit %d\n%s\n%s", code, out, errOut)
 		}
 	}
-	d := w.cmd("run", "--listen", "")
-	var out lockedbuf.Buffer
-	d.Stdout, d.Stderr = &out, &out
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+	d, out := w.start("run", "--listen", "")
 	controlplanetest.WaitFor(t, "the run.failed event", func() bool {
 		evs, err := w.store.ListNotificationEvents(w.ctx, n.ID)
 		return err == nil && len(evs) == 1 && !evs[0].SentAt.IsZero()

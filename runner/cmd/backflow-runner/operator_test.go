@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // help COMMAND is COMMAND --help; flags are shown with two dashes; no command is a usage error
@@ -226,13 +225,7 @@ func TestDaemonLogs(t *testing.T) {
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
-	d := w.cmd("run", "--listen", "", "--poll-interval", "100ms", "--log-format", "json", "--log-level", "debug")
-	var out lockedbuf.Buffer
-	d.Stdout, d.Stderr = &out, &out
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+	d, out := w.start("run", "--listen", "", "--poll-interval", "100ms", "--log-format", "json", "--log-level", "debug")
 	controlplanetest.WaitFor(t, "the run and the next due time", func() bool {
 		s := out.String()
 		return strings.Contains(s, `"msg":"run finished"`) && strings.Contains(s, `"msg":"sync next due"`)

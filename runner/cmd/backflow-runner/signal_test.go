@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // TestSecondSignalStopsAtOnce: the first SIGINT stops a sync gracefully, which here waits on a
@@ -37,13 +36,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 			FOR EACH ROW EXECUTE FUNCTION backflow.slow_run_end()`); err != nil {
 		t.Fatal(err)
 	}
-	c := w.cmd("sync", w.sync.Name)
-	var out lockedbuf.Buffer
-	c.Stdout, c.Stderr = &out, &out
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Process.Kill() })
+	c, out := w.start("sync", w.sync.Name)
 	select {
 	case <-started:
 	case <-time.After(60 * time.Second):

@@ -9,7 +9,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // TestTriggerWait queues runs for a daemon with `trigger --wait`: it exits 0 when the run
@@ -24,13 +23,7 @@ func TestTriggerWait(t *testing.T) {
 	if err := w.store.CreateSync(w.ctx, child); err != nil {
 		t.Fatal(err)
 	}
-	d := w.cmd("run", "--listen", "", "--poll-interval", "100ms")
-	var logs lockedbuf.Buffer
-	d.Stdout, d.Stderr = &logs, &logs
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
 
 	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait")
 	m := regexp.MustCompile(`(?m)^queued run #(\d+) of sync "Active users to webhook": a daemon \(backflow-runner run\) runs it\nrun (\d+) of sync "Active users to webhook": succeeded in .* \(trigger queued\)\n`).FindStringSubmatch(out)
