@@ -124,18 +124,23 @@ const (
 	lookupsInFlight  = 2
 )
 
-// classify decides what the diff sends for a model record given what the ledger holds for its
-// key: its kind, or send false when nothing is sent. (The one rule, for the merge and the
-// lookups alike.)
-func (d *differ) classify(inLedger, unconfirmed, same bool) (kind int, send bool) {
+// classify decides what the diff sends for a model record whose hash is hash given what the
+// ledger holds for its key (inLedger, and its hash stored): its kind, or send false when nothing
+// is sent. (The one rule, for the merge and the lookups alike.)
+func (d *differ) classify(inLedger bool, stored []byte, hash *[controlplane.HashSize]byte) (kind int, send bool) {
 	switch {
 	case !inLedger:
 		return kindNew, true
-	case unconfirmed && d.behavior == controlplane.BehaviorAppend:
+	case controlplane.UnconfirmedNew(stored):
+		// It may have been delivered, and was not before: the endpoint may never have had it, so
+		// it is created (a duplicate create is allowed) rather than updated (an update of a
+		// record it does not have may be refused on every run).
+		return kindNew, true
+	case controlplane.Unconfirmed(stored) && d.behavior == controlplane.BehaviorAppend:
 		return kindNew, true // its delivery was never confirmed: append sends it
-	case d.full:
+	case d.full || controlplane.Unconfirmed(stored):
 		return kindChanged, true
-	case same || d.behavior == controlplane.BehaviorAppend:
+	case bytes.Equal(stored, hash[:]) || d.behavior == controlplane.BehaviorAppend:
 		return 0, false
 	}
 	return kindChanged, true
@@ -237,8 +242,7 @@ func (d *differ) emitLookedUp(emit func(*record) error) error {
 		rec = record{stored: found, key: c.arena[start:r.keyEnd], hash: r.hash}
 		obj := c.arena[r.keyEnd:r.objEnd]
 		start = r.objEnd
-		unconfirmed := found && controlplane.Unconfirmed(hash)
-		kind, send := d.classify(found, unconfirmed, found && !unconfirmed && bytes.Equal(hash, r.hash[:]))
+		kind, send := d.classify(found, hash, &r.hash)
 		if !send {
 			continue
 		}
@@ -323,11 +327,13 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		if err := advanceLedgerBelow(curKey, false); err != nil {
 			return err
 		}
-		inLedger, same, unconfirmed := false, false, false
-		if ledValid && bytes.Equal(led.Key(), curKey) {
-			inLedger = true
-			unconfirmed = controlplane.Unconfirmed(led.Hash())
-			same = !unconfirmed && bytes.Equal(led.Hash(), cur.hash[:])
+		inLedger := ledValid && bytes.Equal(led.Key(), curKey)
+		var stored []byte
+		if inLedger {
+			stored = led.Hash()
+		}
+		kind, send := d.classify(inLedger, stored, &cur.hash) // before Next: stored is the ledger's
+		if inLedger {
 			nextLedger()
 		}
 		if curDup {
@@ -337,7 +343,6 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			return d.hold(ctx, curKey, curObj, cur.hash, emit)
 		}
 		cur.stored = inLedger
-		kind, send := d.classify(inLedger, unconfirmed, same)
 		if !send {
 			return nil
 		}

@@ -67,13 +67,20 @@ func TestUndeliveredRecordsStayNew(t *testing.T) {
 }
 
 // A request the endpoint did not answer (a timeout) may have been taken: its keys stay
-// unconfirmed and the next run resends them as changed (docs/runner.md, "What a run guarantees").
+// unconfirmed and the next run resends them; records delivered before as changed (docs/runner.md,
+// "Intents: nothing delivered is forgotten"). Records that were new are created again:
+// TestUnansweredNewRecordIsCreatedAgain.
 func TestUnansweredRecordsAreResent(t *testing.T) {
 	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
 	f.engine.MaxRetries = 0
 	f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := methods(rest); strings.Join(got, " ") != "POST POST POST" {
+		t.Fatalf("first run sent %v, want three creates", got)
+	}
+	f.exec(`UPDATE contacts SET name = name || '!'`)
 	var slow atomic.Bool
 	slow.Store(true)
 	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
@@ -89,10 +96,10 @@ func TestUnansweredRecordsAreResent(t *testing.T) {
 	}
 	slow.Store(false)
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	if run.Counts.Delivered != 3 {
-		t.Errorf("next run counts %+v: want 3 delivered", run.Counts)
+	if run.Counts.Delivered != 3 || run.Counts.Changed != 3 {
+		t.Errorf("next run counts %+v: want 3 changed, delivered", run.Counts)
 	}
-	if got := methods(rest); len(got) != 3 || got[0] != "PATCH" {
+	if got := methods(rest); strings.Join(got, " ") != "PATCH PATCH PATCH" {
 		t.Errorf("next run sent %v, want the unanswered keys resent as changed (PATCH)", got)
 	}
 }
@@ -251,5 +258,100 @@ func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
 		if !created[email] {
 			t.Errorf("%s: never sent, yet not created by the next run", email)
 		}
+	}
+}
+
+// A record that was new when its create went unanswered may or may not be at the endpoint: the
+// next run creates it again (POST), since an update (PATCH) of a record the endpoint never got
+// is refused (404) on every run and the record would never be delivered. When the endpoint did
+// take the unanswered create, the second is a duplicate, which is allowed; after it, a run with
+// nothing changed sends nothing.
+func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		created bool // the endpoint created the record before the answer was lost
+	}{
+		{"not created, timed out", false},
+		{"created, connection dropped", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const key = "a/b@example.com"
+			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
+			f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
+			f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			}}
+			var mu sync.Mutex
+			created := map[string]int{} // creates taken, by email
+			var sent []string           // the methods of the requests for key after the first
+			requests, first := 0, true
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				var b struct{ Email string }
+				_ = json.Unmarshal(req.Body, &b)
+				mu.Lock()
+				defer mu.Unlock()
+				requests++
+				if b.Email == key && first {
+					first = false
+					if !c.created {
+						mu.Unlock()
+						time.Sleep(300 * time.Millisecond) // past the client's timeout: no answer
+						mu.Lock()
+						w.WriteHeader(http.StatusServiceUnavailable)
+						return true
+					}
+					created[b.Email]++
+					conn, _, err := w.(http.Hijacker).Hijack() // taken, and the answer is lost
+					if err != nil {
+						t.Error(err)
+						return true
+					}
+					_ = conn.Close()
+					return true
+				}
+				if b.Email == key {
+					sent = append(sent, req.Method)
+				}
+				switch {
+				case req.Method == http.MethodPost:
+					created[b.Email]++
+					w.WriteHeader(http.StatusCreated)
+				case created[b.Email] > 0:
+					w.WriteHeader(http.StatusOK)
+				default:
+					w.WriteHeader(http.StatusNotFound) // a PATCH of a contact it does not have
+				}
+				return true
+			})
+			f.run(controlplane.RunFailed, RunOptions{})
+			k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
+			if err != nil || k.State != controlplane.KeyUnconfirmed || !k.WasAbsent {
+				t.Errorf("the unanswered key: %+v, %v; want unconfirmed, absent before", k, err)
+			}
+
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			mu.Lock()
+			if strings.Join(sent, " ") != "POST" || created[key] == 0 {
+				t.Errorf("next run sent %v for the unanswered key (created %d times): want it created (one POST)", sent, created[key])
+			}
+			if c.created && created[key] != 2 {
+				t.Errorf("created %d times, want 2 (a duplicate create)", created[key])
+			}
+			before := requests
+			mu.Unlock()
+			if run.Counts.New != 3 || run.Counts.Changed != 0 || run.Counts.Delivered != 3 || run.Counts.Rejected != 0 {
+				t.Errorf("next run counts %+v: want 3 new, 3 delivered", run.Counts)
+			}
+			if k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key); err != nil || k.State != controlplane.KeyConfirmed {
+				t.Errorf("the key after its create was answered: %+v, %v; want confirmed", k, err)
+			}
+
+			run = f.run(controlplane.RunSucceeded, RunOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			if run.Counts.New != 0 || run.Counts.Changed != 0 || requests != before {
+				t.Errorf("a run with nothing changed: counts %+v, %d requests; want nothing sent", run.Counts, requests-before)
+			}
+		})
 	}
 }

@@ -45,6 +45,10 @@ func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 	if _, err := store.Pool().Exec(ctx, `UPDATE backflow.sync_ledger SET hash = '' WHERE sync_id = $1 AND key = 'e'`, y.ID); err != nil {
 		t.Fatal(err)
 	}
+	// And one for a, which was absent before the request that may have delivered it.
+	if _, err := store.Pool().Exec(ctx, `UPDATE backflow.sync_ledger SET hash = '\x00' WHERE sync_id = $1 AND key = 'a'`, y.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	merged := map[string]string{}
 	l, err := store.ReadLedger(ctx, y.ID)
@@ -52,11 +56,11 @@ func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for l.Next() {
-		st := "confirmed"
-		if controlplane.Unconfirmed(l.Hash()) {
-			st = "unconfirmed"
+		st := hashState(l.Hash())
+		if !controlplane.Unconfirmed(l.Hash()) {
+			st += fmt.Sprintf(" %x", l.Hash())
 		}
-		merged[string(l.Key())] = fmt.Sprintf("%s %x", st, l.Hash())
+		merged[string(l.Key())] = st
 	}
 	if err := l.Err(); err != nil {
 		t.Fatal(err)
@@ -75,8 +79,11 @@ func TestLookupLedgerKeyAgreesWithLedgerRows(t *testing.T) {
 			wantState = m
 		}
 		gotState := string(got.State)
-		if got.State != controlplane.KeyAbsent {
-			gotState = fmt.Sprintf("%s %x", got.State, got.Hash)
+		switch {
+		case got.WasAbsent:
+			gotState += ", was absent"
+		case got.State == controlplane.KeyConfirmed:
+			gotState += fmt.Sprintf(" %x", got.Hash)
 		}
 		if gotState != wantState || got.Where != where {
 			t.Errorf("key %q: LookupLedgerKey = %s (from %q), LedgerRows says %s (want from %q)", key, gotState, got.Where, wantState, where)

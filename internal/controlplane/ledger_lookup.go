@@ -19,7 +19,7 @@ const (
 	// KeyConfirmed: delivered, and the ledger holds the hash of the version delivered.
 	KeyConfirmed KeyState = "confirmed"
 	// KeyUnconfirmed: may have been delivered, version unknown (see Unconfirmed): the next run
-	// resends it, or deletes it (mirror) if the model lost it.
+	// resends it (as new when LedgerKey.WasAbsent), or deletes it (mirror) if the model lost it.
 	KeyUnconfirmed KeyState = "unconfirmed"
 	// KeyAbsent: not in the ledger: never delivered, deleted (mirror), or only rejected.
 	KeyAbsent KeyState = "absent"
@@ -32,56 +32,33 @@ type LedgerKey struct {
 	// Where says what decided the state: "intent" (a batch sent or about to be sent whose
 	// outcome is not recorded), "row", "tombstone", "page", or "" for a key found nowhere.
 	Where string
+	// WasAbsent, for KeyUnconfirmed: the key was not in the ledger before the requests that may
+	// have delivered it (UnconfirmedNew), so the next run sends it as new.
+	WasAbsent bool
 }
 
 // LookupLedgerKey says what sync syncID's ledger holds for key, by the rules LedgerRows merges
-// with: an outstanding intent makes it unconfirmed whatever the rest says; else a row overrides a
-// page entry and a tombstone hides it. It reads one snapshot.
+// with: an outstanding intent makes it unconfirmed whatever the rest says (the rest says with
+// which marker); else a row overrides a page entry and a tombstone hides it. It reads one
+// snapshot.
 func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (LedgerKey, error) {
 	var out LedgerKey
 	err := pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
+			where, hash, found, err := lookUpLedgerKey(ctx, tx, syncID, key)
+			if err != nil {
+				return err
+			}
 			intents, err := readIntentKeys(ctx, tx, syncID)
 			if err != nil {
 				return err
 			}
-			if _, found := slices.BinarySearchFunc(intents, []byte(key), bytes.Compare); found {
-				out = LedgerKey{State: KeyUnconfirmed, Where: "intent"}
-				return nil
+			if _, ok := slices.BinarySearchFunc(intents, []byte(key), bytes.Compare); ok {
+				where, hash, found = "intent", unconfirmedHash(hash, found), true
 			}
-			var tomb bool
-			var hash []byte
-			err = tx.QueryRow(ctx, `SELECT hash IS NULL, coalesce(hash, '') FROM backflow.sync_ledger
-				WHERE sync_id = $1 AND key = $2`, syncID, key).Scan(&tomb, &hash)
-			switch {
-			case err == nil && tomb:
-				out = LedgerKey{State: KeyAbsent, Where: "tombstone"}
-				return nil
-			case err == nil:
-				out = ledgerKeyOf(hash, "row")
-				return nil
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			}
-			// The one page that could hold it: the last to start at or before it.
-			var entries []byte
-			err = tx.QueryRow(ctx, `SELECT entries FROM backflow.sync_ledger_pages
-				WHERE sync_id = $1 AND first_key <= $2 ORDER BY first_key DESC LIMIT 1`, syncID, key).Scan(&entries)
-			if errors.Is(err, pgx.ErrNoRows) {
-				out = LedgerKey{State: KeyAbsent}
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			h, ok, err := findInPage(entries, key)
-			switch {
-			case err != nil:
-				return err
-			case ok:
-				out = ledgerKeyOf(h, "page")
-			default:
-				out = LedgerKey{State: KeyAbsent}
+			out = LedgerKey{State: KeyAbsent, Where: where}
+			if found {
+				out = ledgerKeyOf(hash, where)
 			}
 			return nil
 		})
@@ -89,6 +66,36 @@ func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (
 		return LedgerKey{}, fmt.Errorf("read a key of the ledger of sync %d: %w", syncID, err)
 	}
 	return out, nil
+}
+
+// lookUpLedgerKey says what tx's snapshot of the ledger's rows and pages holds for key: found
+// and its hash (or marker), and where it was decided (see LedgerKey.Where).
+func lookUpLedgerKey(ctx context.Context, tx pgx.Tx, syncID int64, key string) (where string, hash []byte, found bool, err error) {
+	var tomb bool
+	err = tx.QueryRow(ctx, `SELECT hash IS NULL, coalesce(hash, '') FROM backflow.sync_ledger
+		WHERE sync_id = $1 AND key = $2`, syncID, key).Scan(&tomb, &hash)
+	switch {
+	case err == nil && tomb:
+		return "tombstone", nil, false, nil
+	case err == nil:
+		return "row", hash, true, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return "", nil, false, err
+	}
+	// The one page that could hold it: the last to start at or before it.
+	var entries []byte
+	err = tx.QueryRow(ctx, `SELECT entries FROM backflow.sync_ledger_pages
+		WHERE sync_id = $1 AND first_key <= $2 ORDER BY first_key DESC LIMIT 1`, syncID, key).Scan(&entries)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, false, nil
+	}
+	if err != nil {
+		return "", nil, false, err
+	}
+	if hash, found, err = findInPage(entries, key); found {
+		where = "page"
+	}
+	return where, hash, found, err
 }
 
 // findInPage returns key's hash (a copy) in a page's packed entries, which are in key order.
@@ -110,7 +117,7 @@ func findInPage(entries []byte, key string) (hash []byte, ok bool, err error) {
 
 func ledgerKeyOf(hash []byte, where string) LedgerKey {
 	if Unconfirmed(hash) {
-		return LedgerKey{State: KeyUnconfirmed, Where: where}
+		return LedgerKey{State: KeyUnconfirmed, Where: where, WasAbsent: UnconfirmedNew(hash)}
 	}
 	return LedgerKey{State: KeyConfirmed, Hash: hash, Where: where}
 }
@@ -137,51 +144,60 @@ const ledgerLookupSQL = `SELECT d.i, l.present, l.hash, p.first_key,
 
 // LedgerHashes says what sync syncID's ledger holds for each of keys, by the rules LedgerRows
 // merges with, in one snapshot: found[i] reports whether keys[i] is in the ledger, hashes[i] its
-// hash (empty: unconfirmed). Outstanding intents are not consulted: a run adopts them before it
-// reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up. It is what
-// an incremental read diffs against: an index probe per key, instead of the whole ledger. Keys
-// in key order cost the least (a page shared by consecutive keys is sent once).
+// hash (or a marker: see Unconfirmed). Outstanding intents are not consulted: a run adopts them
+// before it reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up. It
+// is what an incremental read diffs against: an index probe per key, instead of the whole
+// ledger. Keys in key order cost the least (a page shared by consecutive keys is sent once).
 func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
-	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
 	err = pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
-			// A statement of 4,096 keys is estimated above jit_above_cost: compiling it took
-			// about 20 ms of the 66 to 76 ms it ran with its pages cached.
-			if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, ledgerLookupSQL, syncID, keys)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			var entries []byte // of the last page read
-			for rows.Next() {
-				var i int64
-				var present *bool
-				var hash, pageEntries []byte
-				var page *string
-				if err := rows.Scan(&i, &present, &hash, &page, &pageEntries); err != nil {
-					return err
-				}
-				i--
-				if pageEntries != nil {
-					entries = pageEntries
-				}
-				switch {
-				case present != nil && hash != nil: // a row: confirmed, or unconfirmed when empty
-					hashes[i], found[i] = hash, true
-				case present != nil: // a tombstone
-				case page != nil: // no row: the page before it may hold it
-					if hashes[i], found[i], err = findInPage(entries, keys[i]); err != nil {
-						return err
-					}
-				}
-			}
-			return rows.Err()
+			hashes, found, err = lookUpLedger(ctx, tx, syncID, keys)
+			return err
 		})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read keys of the ledger of sync %d: %w", syncID, err)
+	}
+	return hashes, found, nil
+}
+
+// lookUpLedger is LedgerHashes's lookup within tx (AdoptIntents's too); jit stays off in tx after it.
+func lookUpLedger(ctx context.Context, tx pgx.Tx, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
+	hashes, found = make([][]byte, len(keys)), make([]bool, len(keys))
+	// A statement of 4,096 keys is estimated above jit_above_cost: compiling it took about 20 ms
+	// of the 66 to 76 ms it ran with its pages cached.
+	if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+		return nil, nil, err
+	}
+	rows, err := tx.Query(ctx, ledgerLookupSQL, syncID, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var entries []byte // of the last page read
+	for rows.Next() {
+		var i int64
+		var present *bool
+		var hash, pageEntries []byte
+		var page *string
+		if err := rows.Scan(&i, &present, &hash, &page, &pageEntries); err != nil {
+			return nil, nil, err
+		}
+		i--
+		if pageEntries != nil {
+			entries = pageEntries
+		}
+		switch {
+		case present != nil && hash != nil: // a row: confirmed, or a marker (see Unconfirmed)
+			hashes[i], found[i] = hash, true
+		case present != nil: // a tombstone
+		case page != nil: // no row: the page before it may hold it
+			if hashes[i], found[i], err = findInPage(entries, keys[i]); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
 	}
 	return hashes, found, nil
 }

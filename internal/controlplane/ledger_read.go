@@ -9,11 +9,35 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Unconfirmed reports whether a ledger hash says "may have been delivered, version unknown": the
-// empty hash a run gives the keys of a batch whose outcome was never recorded (see
-// SyncLease.AdoptIntents). It equals no record's hash, so such a key is resent while the model
-// has it, and deleted (mirror) once it does not.
-func Unconfirmed(hash []byte) bool { return len(hash) == 0 }
+// Unconfirmed reports whether a ledger hash says "may have been delivered, version unknown": one
+// of the two markers a run gives the keys of a batch whose outcome was never recorded (see
+// SyncLease.AdoptIntents and unconfirmedHash). Neither is HashSize bytes long, so neither equals
+// a record's hash: such a key is resent while the model has it, and deleted (mirror) once it
+// does not.
+func Unconfirmed(hash []byte) bool { return len(hash) == 0 || UnconfirmedNew(hash) }
+
+// UnconfirmedNew reports whether a ledger hash is the marker of an unconfirmed key that was not in
+// the ledger before the request that may have delivered it (the one byte 0): the endpoint may
+// never have had it, so it is resent as new (a request block's create), not as changed (its
+// update, which an endpoint refuses for a record it does not have, on every run). A duplicate
+// create is allowed; a record never delivered is not.
+func UnconfirmedNew(hash []byte) bool { return len(hash) == 1 && hash[0] == 0 }
+
+// The markers of unconfirmed keys, as the ledger stores them (non-nil: nil is a tombstone).
+var (
+	hashUnconfirmed    = []byte{}
+	hashUnconfirmedNew = []byte{0}
+)
+
+// unconfirmedHash is the marker a key that may have been delivered gets, given what the ledger
+// held for it before (found false: nothing, or a tombstone): UnconfirmedNew's unless some
+// version of it was delivered before, or may have been.
+func unconfirmedHash(prev []byte, found bool) []byte {
+	if !found || UnconfirmedNew(prev) {
+		return hashUnconfirmedNew
+	}
+	return hashUnconfirmed
+}
 
 // LedgerRows streams a sync's ledger in key order (byte-wise, as COLLATE "C" sorts), holding one
 // pooled connection until Close. It reads one snapshot, so commits made while it is read do not
@@ -22,9 +46,9 @@ func Unconfirmed(hash []byte) bool { return len(hash) == 0 }
 // The ledger is the merge of three key-ordered streams: pages (a first run's keys, packed a batch
 // per row), per-key rows (what later runs changed), and the keys of outstanding intents (batches
 // sent or about to be sent whose outcome is not recorded). A row overrides a page entry with the
-// same key; a row with a NULL hash (a tombstone) hides it; an intent's key shows with an
-// unconfirmed (empty) hash whatever the others say. Pages and rows come from one statement;
-// intents are few (a run's batches in flight) and are read whole first.
+// same key; a row with a NULL hash (a tombstone) hides it; an intent's key shows as unconfirmed
+// whatever the others say, with the marker SyncLease.AdoptIntents would give it. Pages and rows
+// come from one statement; intents are few (a run's batches in flight) and are read whole first.
 type LedgerRows struct {
 	tx   pgx.Tx
 	rows pgx.Rows
@@ -126,7 +150,7 @@ func (l *LedgerRows) Next() bool {
 		l.key, l.hash, l.bfetched = l.bkey, l.bhash, false
 		return true
 	}
-	l.key, l.hash = l.intents[l.ii], nil
+	l.key, l.hash = l.intents[l.ii], unconfirmedHash(l.bhash, c == 0)
 	l.ii++
 	l.bfetched = c != 0 // the intent overrides the base entry of the same key
 	return true
@@ -196,7 +220,7 @@ func (l *LedgerRows) nextBase() bool {
 // Key is the current entry's key; valid until Next.
 func (l *LedgerRows) Key() []byte { return l.key }
 
-// Hash is the current entry's hash (empty: unconfirmed, see Unconfirmed); valid until Next.
+// Hash is the current entry's hash (or a marker, see Unconfirmed); valid until Next.
 func (l *LedgerRows) Hash() []byte { return l.hash }
 
 // Err is the error that ended the stream, if any.

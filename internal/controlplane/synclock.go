@@ -363,7 +363,9 @@ const adoptChunk = 50000
 
 // AdoptIntents turns the intents left by earlier runs of the sync (crashed, or stopped by a lost
 // lock, before recording their batches' outcome) into ledger rows with an unconfirmed hash, and
-// deletes them. It returns how many keys it adopted. A run calls it before reading the ledger.
+// deletes them. A key the ledger did not hold gets the marker that has it resent as new
+// (unconfirmedHash): the endpoint may never have had it. It returns how many keys it adopted. A
+// run calls it before reading the ledger.
 func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 	var n int
 	err := l.fenced(ctx, func(tx pgx.Tx) error {
@@ -377,10 +379,16 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 			keys[i] = string(k)
 		}
 		// In chunks: one parameter may not exceed 1 GB, and a backlog of intents can be large.
+		// The keys are in key order, which the lookup reads pages fastest in.
 		for chunk := range slices.Chunk(keys, adoptChunk) {
-			if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash)
-				SELECT $1, k, '' FROM unnest($2::text[]) AS t (k)
-				ON CONFLICT (sync_id, key) DO UPDATE SET hash = ''`, l.fence.syncID, chunk); err != nil {
+			hashes, found, err := lookUpLedger(ctx, tx, l.fence.syncID, chunk)
+			if err != nil {
+				return err
+			}
+			for i := range hashes {
+				hashes[i] = unconfirmedHash(hashes[i], found[i])
+			}
+			if _, err := tx.Exec(ctx, upsertLedger, l.fence.syncID, chunk, hashes); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -172,4 +173,117 @@ func TestIntentsAreAdopted(t *testing.T) {
 	if err != nil || !st.Rows || !st.Pages {
 		t.Errorf("ledger state %+v, %v", st, err)
 	}
+}
+
+// A key adopted from an intent keeps whether the endpoint may have had it before: a key the
+// ledger held (confirmed, in a page or a row, or unconfirmed with the empty marker) gets the empty
+// marker and is resent as changed; a key it did not hold (never there, only tombstoned, or
+// already carrying the was-absent marker) gets UnconfirmedNew's marker and is resent as new. The
+// ledger read while the intents are outstanding (what --dry-run counts) says the same.
+func TestAdoptedIntentsKeepWhetherTheKeyWasAbsent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y, run := newStartedRun(t)
+	// Page [a c e]; rows r1 (confirmed), r2 (''), r3 and e (0x00); c tombstoned; b and x nowhere.
+	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{Pages: true,
+		NewKeys: []string{"a", "c", "e"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1)}, PageEnds: []int{3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{Tombstones: true, Deleted: []string{"c"},
+		NewKeys: []string{"r1", "r2", "r3"}, NewHashes: [][]byte{pageHash(2), pageHash(2), pageHash(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{`UPDATE backflow.sync_ledger SET hash = '' WHERE sync_id = $1 AND key = 'r2'`,
+		`UPDATE backflow.sync_ledger SET hash = '\x00' WHERE sync_id = $1 AND key = 'r3'`,
+		`INSERT INTO backflow.sync_ledger (sync_id, key, hash) VALUES ($1, 'e', '\x00')`} {
+		if _, err := store.Pool().Exec(ctx, sql, y.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{"a", "b", "c", "e", "r1", "r2", "r3", "x"}
+	a, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RecordIntents(ctx, run.ID, []controlplane.Intent{{Batch: 1, Keys: keys}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Release() // a crash: the intent stays
+
+	want := map[string]string{"a": "unconfirmed", "r1": "unconfirmed", "r2": "unconfirmed",
+		"b": "unconfirmed, was absent", "c": "unconfirmed, was absent", "e": "unconfirmed, was absent",
+		"r3": "unconfirmed, was absent", "x": "unconfirmed, was absent"}
+	check := func(when string) {
+		t.Helper()
+		got := map[string]string{}
+		l, err := store.ReadLedger(ctx, y.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l.Next() {
+			got[string(l.Key())] = hashState(l.Hash())
+		}
+		if err := l.Err(); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ledger %s (-want +got):\n%s", when, diff)
+		}
+		for _, k := range keys {
+			st, err := store.LookupLedgerKey(ctx, y.ID, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(st.State)
+			if st.WasAbsent {
+				got += ", was absent"
+			}
+			if got != want[k] {
+				t.Errorf("LookupLedgerKey(%q) %s: %s, want %s", k, when, got, want[k])
+			}
+		}
+	}
+	check("with the intent outstanding")
+
+	b, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	if n, err := b.AdoptIntents(ctx); err != nil || n != len(keys) {
+		t.Fatalf("AdoptIntents = %d, %v; want %d", n, err, len(keys))
+	}
+	check("after adoption")
+	rows, err := store.Pool().Query(ctx, `SELECT key, hash FROM backflow.sync_ledger WHERE sync_id = $1 AND key = ANY ($2)`, y.ID, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	for rows.Next() {
+		var k string
+		var h []byte
+		if err := rows.Scan(&k, &h); err != nil {
+			t.Fatal(err)
+		}
+		stored[k] = fmt.Sprintf("%x", h)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantRows := map[string]string{"a": "", "r1": "", "r2": "", "b": "00", "c": "00", "e": "00", "r3": "00", "x": "00"}
+	if diff := cmp.Diff(wantRows, stored); diff != "" {
+		t.Errorf("adopted rows' hashes (-want +got):\n%s", diff)
+	}
+}
+
+// hashState names a ledger hash: confirmed, or which unconfirmed marker.
+func hashState(h []byte) string {
+	switch {
+	case controlplane.UnconfirmedNew(h):
+		return "unconfirmed, was absent"
+	case controlplane.Unconfirmed(h):
+		return "unconfirmed"
+	}
+	return "confirmed"
 }

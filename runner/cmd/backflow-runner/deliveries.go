@@ -165,12 +165,15 @@ func stateMeaning(st controlplane.LedgerKey) string {
 	case controlplane.KeyConfirmed:
 		return "delivered; the ledger holds the version delivered, so the next run sends it only if it changes"
 	case controlplane.KeyUnconfirmed:
+		resend := "the next run resends it (or deletes it, mirror)"
+		if st.WasAbsent {
+			resend = "it was absent from the ledger before, so the next run resends it as new (or deletes it, mirror)"
+		}
 		if st.Where == "intent" {
 			return "a request carrying it was sent, or about to be, and its outcome is not recorded " +
-				"(a run is under way, or one stopped): the next run resends it (or deletes it, mirror)"
+				"(a run is under way, or one stopped): " + resend
 		}
-		return "it may have been delivered by a run that stopped before recording it: the next run resends it " +
-			"(or deletes it, mirror)"
+		return "it may have been delivered by a run that stopped before recording it: " + resend
 	}
 	if st.Where == "tombstone" {
 		return "deleted: its deletion was delivered"
@@ -240,19 +243,20 @@ type rejectedOut struct {
 }
 
 type recordOut struct {
-	Sync     string        `json:"sync"`
-	SyncID   int64         `json:"sync_id"`
-	Key      string        `json:"key"`
-	Ledger   string        `json:"ledger"`
-	Where    string        `json:"ledger_source,omitempty"`
-	Hash     string        `json:"hash,omitempty"`
-	Rejected *rejectedOut  `json:"rejected"`
-	Requests []deliveryOut `json:"requests"`
+	Sync      string        `json:"sync"`
+	SyncID    int64         `json:"sync_id"`
+	Key       string        `json:"key"`
+	Ledger    string        `json:"ledger"`
+	Where     string        `json:"ledger_source,omitempty"`
+	WasAbsent bool          `json:"was_absent,omitempty"` // unconfirmed, and sent as new: see LedgerKey
+	Hash      string        `json:"hash,omitempty"`
+	Rejected  *rejectedOut  `json:"rejected"`
+	Requests  []deliveryOut `json:"requests"`
 }
 
 func recordJSON(y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery) recordOut {
 	out := recordOut{Sync: y.Name, SyncID: y.ID, Key: key, Ledger: string(st.State), Where: st.Where,
-		Hash: hex.EncodeToString(st.Hash), Requests: []deliveryOut{}}
+		WasAbsent: st.WasAbsent, Hash: hex.EncodeToString(st.Hash), Requests: []deliveryOut{}}
 	if rej != nil {
 		out.Rejected = &rejectedOut{Status: rej.Status, StatusText: http.StatusText(rej.Status), Run: rej.RunID,
 			Body: rej.Body, RejectedAt: rej.RejectedAt.UTC()}

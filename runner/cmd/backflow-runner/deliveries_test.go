@@ -69,9 +69,10 @@ func newPickyHook(t *testing.T) *pickyHook {
 }
 
 type recordAnswer struct {
-	Ledger   string `json:"ledger"`
-	Where    string `json:"ledger_source"`
-	Rejected *struct {
+	Ledger    string `json:"ledger"`
+	Where     string `json:"ledger_source"`
+	WasAbsent bool   `json:"was_absent"`
+	Rejected  *struct {
 		Status int    `json:"status"`
 		Body   string `json:"body"`
 		Run    int64  `json:"run"`
@@ -186,7 +187,7 @@ func TestDeliveryLogCommands(t *testing.T) {
 	h.block = nil
 	h.mu.Unlock()
 	close(block)
-	if a := w.record("3"); a.Ledger != "unconfirmed" || a.Where != "intent" {
+	if a := w.record("3"); a.Ledger != "unconfirmed" || a.Where != "intent" || a.WasAbsent {
 		t.Errorf("records --key 3 after the kill: %+v", a)
 	}
 	if code, out, errOut := w.runCmd("sync", "Active users to webhook"); code != 0 {
