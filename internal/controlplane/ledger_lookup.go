@@ -49,12 +49,13 @@ func (s *Store) LookupLedgerKey(ctx context.Context, syncID int64, key string) (
 			if err != nil {
 				return err
 			}
-			intents, err := readIntentKeys(ctx, tx, syncID)
+			intents, err := readIntentKeySet(ctx, tx, syncID)
 			if err != nil {
 				return err
 			}
-			if _, ok := slices.BinarySearchFunc(intents, []byte(key), bytes.Compare); ok {
-				where, hash, found = "intent", unconfirmedHash(hash, found), true
+			var intent bool
+			if hash, found, intent = intents.adopted(key, hash, found); intent {
+				where = "intent"
 			}
 			out = LedgerKey{State: KeyAbsent, Where: where}
 			if found {
@@ -145,9 +146,10 @@ const ledgerLookupSQL = `SELECT d.i, l.present, l.hash, p.first_key,
 // LedgerHashes says what sync syncID's ledger holds for each of keys, by the rules LedgerRows
 // merges with, in one snapshot: found[i] reports whether keys[i] is in the ledger, hashes[i] its
 // hash (or a marker: see Unconfirmed). Outstanding intents are not consulted: a run adopts them
-// before it reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up. It
-// is what an incremental read diffs against: an index probe per key, instead of the whole
-// ledger. Keys in key order cost the least (a page shared by consecutive keys is sent once).
+// before it reads (SyncLease.AdoptIntents), and its own are for keys it has already looked up; a
+// read that does not adopt them (a dry run) overlays them (IntentKeys.Overlay). It is what an
+// incremental read diffs against: an index probe per key, instead of the whole ledger. Keys in
+// key order cost the least (a page shared by consecutive keys is sent once).
 func (s *Store) LedgerHashes(ctx context.Context, syncID int64, keys []string) (hashes [][]byte, found []bool, err error) {
 	err = pgx.BeginFunc(ctx, snapshots{s},
 		func(tx pgx.Tx) error {
@@ -200,4 +202,55 @@ func lookUpLedger(ctx context.Context, tx pgx.Tx, syncID int64, keys []string) (
 		return nil, nil, err
 	}
 	return hashes, found, nil
+}
+
+// IntentKeys are the keys of a sync's outstanding intents, as a read that does not adopt them (a
+// dry run, a plan's preview: they write nothing) overlays them on its lookups (Overlay), to see
+// the ledger as a run sees it once SyncLease.AdoptIntents has run. LedgerRows merges them itself.
+type IntentKeys struct {
+	keys []string // sorted, unique
+}
+
+// ReadIntentKeys reads the keys of sync syncID's outstanding intents, once: intents are few (a
+// run's batches in flight), and a lookup that read them again would cost every chunk of keys a
+// statement more. Intents recorded or adopted later (by a run going on meanwhile) are not seen.
+func (s *Store) ReadIntentKeys(ctx context.Context, syncID int64) (IntentKeys, error) {
+	ik, err := readIntentKeySet(ctx, s.db, syncID)
+	if err != nil {
+		return IntentKeys{}, fmt.Errorf("read the intents of sync %d: %w", syncID, err)
+	}
+	return ik, nil
+}
+
+func readIntentKeySet(ctx context.Context, q querier, syncID int64) (IntentKeys, error) {
+	raw, err := readIntentKeys(ctx, q, syncID)
+	if err != nil {
+		return IntentKeys{}, err
+	}
+	ik := IntentKeys{keys: make([]string, len(raw))}
+	for i, k := range raw {
+		ik.keys[i] = string(k) // byte-wise order, as readIntentKeys sorted them
+	}
+	return ik, nil
+}
+
+// Overlay makes a lookup's answer for keys (LedgerHashes's hashes and found, changed in place)
+// what it is once the intents are adopted (see adopted).
+func (ik IntentKeys) Overlay(keys []string, hashes [][]byte, found []bool) {
+	if len(ik.keys) == 0 {
+		return
+	}
+	for i, k := range keys {
+		hashes[i], found[i], _ = ik.adopted(k, hashes[i], found[i])
+	}
+}
+
+// adopted is what the ledger holds for key once the intents are adopted, given what it holds
+// before (hash, found): an intent's key (intent) is unconfirmed whatever it held, with the marker
+// SyncLease.AdoptIntents gives it (unconfirmedHash); any other key is as it was.
+func (ik IntentKeys) adopted(key string, hash []byte, found bool) (_ []byte, _ bool, intent bool) {
+	if _, ok := slices.BinarySearch(ik.keys, key); !ok {
+		return hash, found, false
+	}
+	return unconfirmedHash(hash, found), true, true
 }

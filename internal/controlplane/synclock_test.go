@@ -179,18 +179,22 @@ func TestIntentsAreAdopted(t *testing.T) {
 // ledger held (confirmed, in a page or a row, or unconfirmed with the empty marker) gets the empty
 // marker and is resent as changed; a key it did not hold (never there, only tombstoned, or
 // already carrying the was-absent marker) gets UnconfirmedNew's marker and is resent as new. The
-// ledger read while the intents are outstanding (what --dry-run counts) says the same.
+// ledger read while the intents are outstanding (what --dry-run counts) says the same, whether
+// read whole (ReadLedger) or looked up by key with the intents overlaid (an incremental dry
+// run's LedgerHashes and IntentKeys.Overlay), and keys of no intent are left as they are.
 func TestAdoptedIntentsKeepWhetherTheKeyWasAbsent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store, y, run := newStartedRun(t)
-	// Page [a c e]; rows r1 (confirmed), r2 (''), r3 and e (0x00); c tombstoned; b and x nowhere.
+	// Page [a c e g]; rows r1 (confirmed), r2 (''), r3 and e (0x00); c tombstoned; b and x
+	// nowhere. g and r0 are in no intent.
 	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{Pages: true,
-		NewKeys: []string{"a", "c", "e"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1)}, PageEnds: []int{3}}); err != nil {
+		NewKeys: []string{"a", "c", "e", "g"}, NewHashes: [][]byte{pageHash(1), pageHash(1), pageHash(1), pageHash(1)},
+		PageEnds: []int{4}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := commitWithLease(t, store, y.ID, run, &controlplane.Delivered{Tombstones: true, Deleted: []string{"c"},
-		NewKeys: []string{"r1", "r2", "r3"}, NewHashes: [][]byte{pageHash(2), pageHash(2), pageHash(2)}}); err != nil {
+		NewKeys: []string{"r0", "r1", "r2", "r3"}, NewHashes: [][]byte{pageHash(2), pageHash(2), pageHash(2), pageHash(2)}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, sql := range []string{`UPDATE backflow.sync_ledger SET hash = '' WHERE sync_id = $1 AND key = 'r2'`,
@@ -212,7 +216,7 @@ func TestAdoptedIntentsKeepWhetherTheKeyWasAbsent(t *testing.T) {
 
 	want := map[string]string{"a": "unconfirmed", "r1": "unconfirmed", "r2": "unconfirmed",
 		"b": "unconfirmed, was absent", "c": "unconfirmed, was absent", "e": "unconfirmed, was absent",
-		"r3": "unconfirmed, was absent", "x": "unconfirmed, was absent"}
+		"r3": "unconfirmed, was absent", "x": "unconfirmed, was absent", "g": "confirmed", "r0": "confirmed"}
 	check := func(when string) {
 		t.Helper()
 		got := map[string]string{}
@@ -241,6 +245,29 @@ func TestAdoptedIntentsKeepWhetherTheKeyWasAbsent(t *testing.T) {
 			}
 			if got != want[k] {
 				t.Errorf("LookupLedgerKey(%q) %s: %s, want %s", k, when, got, want[k])
+			}
+		}
+		intents, err := store.ReadIntentKeys(ctx, y.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lookup := append([]string{"0", "g", "r0", "z"}, keys...) // not in key order: LedgerHashes takes any
+		hashes, found, err := store.LedgerHashes(ctx, y.ID, lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		intents.Overlay(lookup, hashes, found)
+		for i, k := range lookup {
+			got := "absent"
+			if found[i] {
+				got = hashState(hashes[i])
+			}
+			w, ok := want[k]
+			if !ok {
+				w = "absent"
+			}
+			if got != w {
+				t.Errorf("LedgerHashes(%q) with the intents overlaid %s: %s, want %s", k, when, got, w)
 			}
 		}
 	}
