@@ -258,6 +258,64 @@ func TestCursorPreviewAndGuards(t *testing.T) {
 	}
 }
 
+// TestCursorDryRunCountsIntents: a dry run of a cursor sync's incremental read counts the keys
+// of outstanding intents as the next run, which adopts them first, sends them: a key delivered
+// before whose row did not change is resent as changed, a key that was new as new. (The dry run
+// looks keys up without adopting the intents: a lookup that ignored them counted the first key
+// as unchanged.) A mirror sync's incremental read deletes nothing, intents or not.
+func TestCursorDryRunCountsIntents(t *testing.T) {
+	t.Parallel()
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixture(t, behavior)
+			f.sync.BatchSize = 10 // one request per run
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-01-01 00:00:00')`) // new, after the mark
+			// A --full run whose one request goes unanswered (one attempt) leaves an intent for
+			// every key, 10 (unchanged) and 5 (new) among them; failed, it moves neither the mark
+			// nor the last full read, so the next run reads incrementally.
+			f.engine.MaxRetries = -1
+			f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond}
+			f.recv.Handle(func(*webhooktest.Request, http.ResponseWriter) bool {
+				time.Sleep(300 * time.Millisecond) // past the client's timeout: no answer
+				return true
+			})
+			f.run(controlplane.RunFailed, RunOptions{Full: true})
+			f.recv.Handle(nil)
+			for key, wasAbsent := range map[string]bool{"10": false, "5": true, "3": false} {
+				k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
+				if err != nil || k.Where != "intent" || k.WasAbsent != wasAbsent {
+					t.Fatalf("key %s after the unanswered run: %+v, %v; want an intent's, absent before: %v", key, k, err, wasAbsent)
+				}
+			}
+			// Gone: a mirror's incremental read does not delete it, though its key is an intent's too.
+			f.exec(`DELETE FROM users WHERE id = 3`)
+
+			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := controlplane.RunCounts{Extracted: 2, New: 1, Changed: 1} // the rows read: 10 (within the lookback) and 5
+			wantKeys := map[string][]string{"new": {"5"}, "changed": {"10"}}
+			if dr.ReadMode != controlplane.ReadIncremental || dr.Counts != want || !cmp.Equal(dr.SampleKeys, wantKeys) {
+				t.Errorf("dry run: read %q, counts %+v, keys %v; want incremental, %+v, %v",
+					dr.ReadMode, dr.Counts, dr.SampleKeys, want, wantKeys)
+			}
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			got, _ := f.recv.Take("id")
+			if run.ReadMode != controlplane.ReadIncremental || run.Counts.Extracted != want.Extracted || run.Counts.New != want.New ||
+				run.Counts.Changed != want.Changed || run.Counts.Deleted != 0 || !cmp.Equal(got, []string{"changed 10", "changed 5"}) {
+				t.Errorf("the run after the dry run: read %q, counts %+v, sent %v; want what the dry run counted", run.ReadMode, run.Counts, got)
+			}
+		})
+	}
+}
+
 // cursorValueSource is one column of cursor values, as a warehouse encodes them.
 type cursorValueSource struct {
 	memSource

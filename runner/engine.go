@@ -488,7 +488,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker}
 	var led ledger
 	if plan.incremental() {
-		e.lookUpKeys(d, y.ID)
+		e.lookUpKeys(d, y.ID, controlplane.IntentKeys{})
 	} else {
 		l, err := e.Store.ReadLedger(ctx, y.ID)
 		if err != nil {
@@ -549,10 +549,16 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 
 // lookUpKeys makes d a partial diff (an incremental read's) that looks sync syncID's keys up in
 // its ledger: two lookups at once, or one with a pool too small for two beside the run's other
-// connections (as the committers, commit.go).
-func (e *Engine) lookUpKeys(d *differ, syncID int64) {
+// connections (as the committers, commit.go). intents are the sync's outstanding intents for a
+// read that does not adopt them (a dry run), so that it sees the ledger a run sees; a run
+// adopts them before it reads, and passes none.
+func (e *Engine) lookUpKeys(d *differ, syncID int64, intents controlplane.IntentKeys) {
 	d.lookup = func(ctx context.Context, keys []string) ([][]byte, []bool, error) {
-		return e.Store.LedgerHashes(ctx, syncID, keys)
+		hashes, found, err := e.Store.LedgerHashes(ctx, syncID, keys)
+		if err == nil {
+			intents.Overlay(keys, hashes, found)
+		}
+		return hashes, found, err
 	}
 	d.serialLookups = e.Store.MaxConns() < 4
 }

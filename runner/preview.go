@@ -153,7 +153,12 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 	var led ledger
 	switch {
 	case plan.incremental():
-		e.lookUpKeys(d, y.ID)
+		// A run adopts the intents first; this read sees them as it would (LedgerRows does too).
+		intents, err := e.Store.ReadIntentKeys(ctx, y.ID)
+		if err != nil {
+			return nil, err
+		}
+		e.lookUpKeys(d, y.ID, intents)
 	case y.ID != 0:
 		l, err := e.Store.ReadLedger(ctx, y.ID)
 		if err != nil {
