@@ -28,7 +28,11 @@ import (
 //     new definition's records;
 //   - its ledger is empty (a first run, or after the destination changed);
 //   - the run is a --full resend or a marking run (they are about every record);
-//   - full_read_every has passed since the last successful full read.
+//   - full_read_every has passed since the last successful full read;
+//   - keys that a run reading every record (a --full run, a scheduled full read, a first run, or
+//     a run whose read is unknown: it crashed) may have delivered are unconfirmed
+//     (controlplane.Store.FullReadOwed): an unconfirmed key is resent only by a run that reads
+//     it, and theirs can be outside the cursor's range.
 //
 // The mark moves only with a successful run, in the transaction that records its end
 // (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was.
@@ -118,6 +122,25 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 		p.why = "the sync's definition changed since its last mark"
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
+	default:
+		if err := e.planIncremental(ctx, p, y, lookback, every, now); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// planIncremental completes plan p of a run of y whose mark is valid: it reads incrementally
+// unless a full read is owed or due, or no row read so far had a cursor value.
+func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync,
+	lookback, every time.Duration, now time.Time) error {
+	owed, err := e.Store.FullReadOwed(ctx, y.ID)
+	if err != nil {
+		return err
+	}
+	switch prev := p.prev; {
+	case owed:
+		p.why = "keys that a run reading every record may have delivered are unconfirmed"
 	case !now.Before(prev.FullReadAt.Add(every)):
 		p.why = fmt.Sprintf("the last full read was %s ago (full_read_every = %s)",
 			now.Sub(prev.FullReadAt).Round(time.Second), every)
@@ -126,12 +149,12 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	default:
 		from, err := cursorBound(p.kind, prev.Mark, lookback)
 		if err != nil {
-			return nil, fmt.Errorf("sync %q: %w", y.Name, err)
+			return fmt.Errorf("sync %q: %w", y.Name, err)
 		}
 		p.mode = controlplane.ReadIncremental
 		p.since = &warehouse.Since{Column: y.Cursor, Kind: p.kind, From: from}
 	}
-	return p, nil
+	return nil
 }
 
 // Cursor values as the tracker compares them (cursorText): a time as "2006-01-02 15:04:05.999999"

@@ -275,25 +275,23 @@ func TestCursorDryRunCountsIntents(t *testing.T) {
 			}
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Eddie' WHERE id = 10`)                                       // changed, within the lookback
 			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-01-01 00:00:00')`) // new, after the mark
-			// A --full run whose one request goes unanswered (one attempt) leaves an intent for
-			// every key, 10 (unchanged) and 5 (new) among them; failed, it moves neither the mark
-			// nor the last full read, so the next run reads incrementally.
-			f.engine.MaxRetries = -1
-			f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond}
-			f.recv.Handle(func(*webhooktest.Request, http.ResponseWriter) bool {
-				time.Sleep(300 * time.Millisecond) // past the client's timeout: no answer
-				return true
-			})
-			f.run(controlplane.RunFailed, RunOptions{Full: true})
+			// An incremental run whose one request goes unanswered (one attempt) leaves an intent
+			// for 10 (changed) and 5 (new); failed, it does not move the mark, so the next run
+			// reads the same rows again, incrementally.
+			unanswered(f)
+			if run := f.run(controlplane.RunFailed, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+				t.Fatalf("the unanswered run read %q", run.ReadMode)
+			}
 			f.recv.Handle(nil)
-			for key, wasAbsent := range map[string]bool{"10": false, "5": true, "3": false} {
+			for key, wasAbsent := range map[string]bool{"10": false, "5": true} {
 				k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
 				if err != nil || k.Where != "intent" || k.WasAbsent != wasAbsent {
 					t.Fatalf("key %s after the unanswered run: %+v, %v; want an intent's, absent before: %v", key, k, err, wasAbsent)
 				}
 			}
-			// Gone: a mirror's incremental read does not delete it, though its key is an intent's too.
+			// Gone: a mirror's incremental read does not delete it.
 			f.exec(`DELETE FROM users WHERE id = 3`)
 
 			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
@@ -303,14 +301,87 @@ func TestCursorDryRunCountsIntents(t *testing.T) {
 			want := controlplane.RunCounts{Extracted: 2, New: 1, Changed: 1} // the rows read: 10 (within the lookback) and 5
 			wantKeys := map[string][]string{"new": {"5"}, "changed": {"10"}}
 			if dr.ReadMode != controlplane.ReadIncremental || dr.Counts != want || !cmp.Equal(dr.SampleKeys, wantKeys) {
-				t.Errorf("dry run: read %q, counts %+v, keys %v; want incremental, %+v, %v",
-					dr.ReadMode, dr.Counts, dr.SampleKeys, want, wantKeys)
+				t.Errorf("dry run: read %q (%s), counts %+v, keys %v; want incremental, %+v, %v",
+					dr.ReadMode, dr.ReadWhy, dr.Counts, dr.SampleKeys, want, wantKeys)
 			}
 			run := f.run(controlplane.RunSucceeded, RunOptions{})
 			got, _ := f.recv.Take("id")
 			if run.ReadMode != controlplane.ReadIncremental || run.Counts.Extracted != want.Extracted || run.Counts.New != want.New ||
 				run.Counts.Changed != want.Changed || run.Counts.Deleted != 0 || !cmp.Equal(got, []string{"changed 10", "changed 5"}) {
 				t.Errorf("the run after the dry run: read %q, counts %+v, sent %v; want what the dry run counted", run.ReadMode, run.Counts, got)
+			}
+		})
+	}
+}
+
+// unanswered makes f's receiver answer no request within the engine's timeout, and the engine
+// make one attempt per request.
+func unanswered(f *fixture) {
+	f.engine.MaxRetries = -1
+	f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond}
+	f.recv.Handle(func(*webhooktest.Request, http.ResponseWriter) bool {
+		time.Sleep(300 * time.Millisecond) // past the client's timeout: no answer
+		return true
+	})
+}
+
+// TestCursorFullRunIntents: the intents of a --full run that failed hold keys outside the
+// cursor's range, which only a full read resends. The runs after it read in full (a dry run
+// says so) until one succeeds, even when one of them fails too after adopting the intents; the
+// receiver then has every record, and the next run reads incrementally again.
+func TestCursorFullRunIntents(t *testing.T) {
+	t.Parallel()
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixture(t, behavior)
+			f.sync.BatchSize = 10 // one request per run
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); len(got) != 5 {
+				t.Fatalf("first run sent %v", got)
+			}
+			// Rows 1 to 4 are older than the mark minus the lookback: no incremental read sees them.
+			// A --full resend goes unanswered; the receiver's state is counted from there.
+			state := map[string]map[string]any{}
+			unanswered(f)
+			if run := f.run(controlplane.RunFailed, RunOptions{Full: true}); run.ReadMode != controlplane.ReadFull {
+				t.Fatalf("--full read %q", run.ReadMode)
+			}
+			f.recv.Take("id")
+
+			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (controlplane.RunCounts{Extracted: 5, Changed: 5}); dr.ReadMode != controlplane.ReadFull ||
+				!strings.Contains(dr.ReadWhy, "unconfirmed") || dr.Counts != want {
+				t.Errorf("dry run: read %q (%s), counts %+v; want a full read of unconfirmed keys, %+v", dr.ReadMode, dr.ReadWhy, dr.Counts, want)
+			}
+			// The next run adopts the intents and is refused: the intents are gone, the keys stay
+			// unconfirmed in the ledger, and the full read stays owed.
+			f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return true
+			})
+			if run := f.run(controlplane.RunFailed, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+				t.Errorf("the run after the unanswered --full read %q", run.ReadMode)
+			}
+			f.recv.Take("id")
+			f.recv.Handle(nil)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			got, delivered := f.recv.Take("id")
+			receiverState(state, delivered)
+			want := []string{"changed 1", "changed 10", "changed 2", "changed 3", "changed 4"}
+			if run.ReadMode != controlplane.ReadFull || !cmp.Equal(got, want) || len(state) != 5 {
+				t.Errorf("the run after the failed ones: read %q, sent %v, receiver has %d records; want full, %v, 5",
+					run.ReadMode, got, len(state), want)
+			}
+			run = f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); run.ReadMode != controlplane.ReadIncremental || len(got) != 0 {
+				t.Errorf("the run after the full read: read %q, sent %v; want incremental, nothing", run.ReadMode, got)
 			}
 		})
 	}

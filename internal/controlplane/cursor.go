@@ -85,6 +85,33 @@ func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState,
 	return &c, nil
 }
 
+// FullReadOwed reports whether sync syncID's next run must read the whole model to resend keys
+// that a run which read it whole may have delivered: an outstanding intent was left by a run not
+// known to have read incrementally (its read_mode is 'full', or unrecorded: a run that crashed or
+// lost its lock records none), or a run adopted such intents (AdoptIntents) and no full read has
+// succeeded since. Their keys can be outside an incremental read's range, and an unconfirmed key
+// is resent only by a run that reads it. Intents of incremental runs are not: the next
+// incremental read reads their rows again (the mark moves only with a successful run).
+func (s *Store) FullReadOwed(ctx context.Context, syncID int64) (bool, error) {
+	var owed bool
+	err := s.db.QueryRow(ctx, `SELECT `+intentsOfFullReads+` OR EXISTS (SELECT 1 FROM backflow.sync_cursors
+		WHERE sync_id = $1 AND full_read_at = $2)`, syncID, fullReadOwedAt).Scan(&owed)
+	if err != nil {
+		return false, fmt.Errorf("read the intents of sync %d: %w", syncID, err)
+	}
+	return owed, nil
+}
+
+// intentsOfFullReads holds when sync $1 has an outstanding intent of a run not known to have read
+// incrementally (see FullReadOwed).
+const intentsOfFullReads = `EXISTS (SELECT 1 FROM backflow.sync_intents i LEFT JOIN backflow.sync_runs r ON r.id = i.run_id
+	WHERE i.sync_id = $1 AND r.read_mode IS DISTINCT FROM 'incremental')`
+
+// fullReadOwedAt is the last full read AdoptIntents records when it adopts intents of a run that
+// read the whole model: the adopted keys are ledger rows now, no longer intents, and until a full
+// read succeeds (saveCursor then records its start) FullReadOwed says so, whatever the ledger.
+var fullReadOwedAt = time.Unix(0, 0).UTC()
+
 // saveCursor stores a succeeded run's cursor state (Run.NextCursor), in the transaction that
 // records its end.
 func saveCursor(ctx context.Context, tx pgx.Tx, syncID int64, c *CursorState) error {

@@ -392,6 +392,12 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 				return err
 			}
 		}
+		// Intents of a run that read the whole model can hold keys no incremental read sees: the
+		// full read they need stays owed past this run (see FullReadOwed).
+		if _, err := tx.Exec(ctx, `UPDATE backflow.sync_cursors SET full_read_at = $2 WHERE sync_id = $1 AND `+
+			intentsOfFullReads, l.fence.syncID, fullReadOwedAt); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, l.fence.syncID)
 		return err
 	})
