@@ -410,9 +410,6 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 			r.types[i].raw, r.types[i].number = duckNested(ids[i]), ids[i] == bindings.TypeBigNum
 		}
 	}
-	if !r.done {
-		s.prefetch() // from here on, only its goroutine uses the result until close
-	}
 	return r, nil
 }
 
@@ -495,21 +492,6 @@ type duckStream struct {
 	stop      func() bool   // stops the interrupt on the context's end
 	stopped   chan struct{} // closed once an interrupt that started has returned
 	closed    bool
-
-	// Once prefetching (see prefetch), a goroutine of its own fetches the chunks, which are
-	// received from ahead; quit stops it and fetcher is closed when it has returned. It alone
-	// uses res until then.
-	ahead   chan duckChunk
-	quit    chan struct{}
-	fetcher chan struct{}
-}
-
-// duckChunk is a fetched chunk of size rows, or the error that ended the result (io.EOF at its
-// end).
-type duckChunk struct {
-	chunk bindings.DataChunk
-	size  uint64
-	err   error
 }
 
 // startDuckStream runs q as a streaming result. The end of ctx interrupts it (duckdb_interrupt)
@@ -560,104 +542,31 @@ func (s *duckStream) next() (fetched bool, err error) {
 		s.row++
 		return false, nil
 	}
-	if s.chunk.Ptr != nil {
-		bindings.DestroyDataChunk(&s.chunk)
-		s.chunk.Ptr = nil
-	}
-	var c duckChunk
-	if s.ahead != nil {
-		var ok bool
-		if c, ok = <-s.ahead; !ok {
-			c.err = io.EOF // only after the error that ended it, which was received
-		}
-	} else {
-		c = s.fetch()
-	}
-	if c.err != nil {
-		s.size, s.row = 0, 0
-		return false, c.err
-	}
-	s.chunk, s.size, s.row = c.chunk, c.size, 0
-	return true, nil
-}
-
-// fetch fetches the next chunk that has rows.
-func (s *duckStream) fetch() duckChunk {
 	for {
-		chunk := bindings.FetchChunk(s.res)
-		if chunk.Ptr == nil {
+		if s.chunk.Ptr != nil {
+			bindings.DestroyDataChunk(&s.chunk)
+			s.chunk.Ptr = nil
+		}
+		s.chunk = bindings.FetchChunk(s.res)
+		if s.chunk.Ptr == nil {
+			s.size, s.row = 0, 0
 			if msg := bindings.ResultError(&s.res); msg != "" {
-				return duckChunk{err: errors.New(msg)}
+				return false, errors.New(msg)
 			}
-			return duckChunk{err: io.EOF}
+			return false, io.EOF
 		}
-		if size := uint64(bindings.DataChunkGetSize(chunk)); size > 0 {
-			return duckChunk{chunk: chunk, size: size}
+		if s.size = uint64(bindings.DataChunkGetSize(s.chunk)); s.size > 0 {
+			s.row = 0
+			return true, nil
 		}
-		bindings.DestroyDataChunk(&chunk)
 	}
 }
-
-// prefetch fetches the next chunks on a goroutine of its own while the current one is read:
-// DuckDB (one thread, the caller's) makes a chunk from the model while the runner encodes the
-// one before it, instead of one after the other. At most prefetchedChunks wait, a few MB.
-func (s *duckStream) prefetch() {
-	s.ahead, s.quit, s.fetcher = make(chan duckChunk, prefetchedChunks), make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(s.fetcher)
-		defer close(s.ahead)
-		for {
-			c := s.fetch()
-			select {
-			case s.ahead <- c:
-				if c.err != nil {
-					return
-				}
-			case <-s.quit:
-				if c.chunk.Ptr != nil {
-					bindings.DestroyDataChunk(&c.chunk)
-				}
-				return
-			}
-		}
-	}()
-}
-
-// prefetchedChunks is how many fetched chunks may wait to be read.
-const prefetchedChunks = 2
 
 func (s *duckStream) close() {
 	if s.closed {
 		return
 	}
 	s.closed = true
-	if s.quit != nil {
-		close(s.quit)
-		// Fetching: DuckDB stops making the chunk (a read closed before its end). An interrupt
-		// that comes between two fetches can be lost (the next fetch does not see it), so it is
-		// repeated until the goroutine has returned.
-		tick := time.NewTicker(20 * time.Millisecond)
-	stop:
-		for {
-			select {
-			case <-s.fetcher:
-				break stop
-			default:
-			}
-			bindings.Interrupt(s.conn)
-			select {
-			case <-s.fetcher:
-				break stop
-			case <-tick.C:
-			}
-		}
-		tick.Stop()
-		for c := range s.ahead {
-			if c.chunk.Ptr != nil {
-				bindings.DestroyDataChunk(&c.chunk)
-			}
-		}
-	}
 	if s.chunk.Ptr != nil {
 		bindings.DestroyDataChunk(&s.chunk)
 	}

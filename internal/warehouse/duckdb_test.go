@@ -222,47 +222,6 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 	}
 }
 
-// TestDuckDBStopsFetchingAhead: the chunks after the first are fetched ahead on a goroutine of
-// their own (duckStream.prefetch). A model whose later rows take hours to come (a filter over
-// 10^12 rows that only its first 2M pass quickly) is still stopped: by the statement timeout
-// while the goroutine fetches, and by a close while it fetches, which interrupts the fetch
-// instead of waiting for it (this test would hang).
-func TestDuckDBStopsFetchingAhead(t *testing.T) {
-	t.Parallel()
-	const sparse = "select i as id from range(1000000000000) AS r(i) where i < 2000000 or i % 100000000000 = 7"
-	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", StatementTimeout: time.Second})
-	r, err := src.Open(context.Background(), sparse, "id", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for r.Next() {
-		n++
-	}
-	err = r.Err()
-	r.Close()
-	if !errors.Is(err, ErrStatementTimeout) || n == 0 {
-		t.Errorf("read %d rows, then %v; want rows, then ErrStatementTimeout", n, err)
-	}
-
-	// Closed while its goroutine is fetching (a chunk that takes hours): close interrupts it.
-	c, err := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"}).connect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	conn, err := c.raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := startDuckStream(context.Background(), conn, "select sum(i) as id from range(1000000000000) AS r(i)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.prefetch()
-	st.close()
-}
-
 // TestDuckDBVectorValues: the values the encoder reads from DuckDB's vectors, beyond
 // TestDuckDBValues: every integer width, DECIMALs of each storage width, time units, nested
 // types holding them, types read as text, and INTERVAL, UUID and DECIMAL exactly as DuckDB
