@@ -24,7 +24,7 @@ type reviewAPI struct {
 	mu      sync.Mutex
 	have    map[string]string // email → name
 	fault   map[string]string
-	sent    []string // "METHOD email" of the requests answered normally or faulted, in order
+	sent    []string        // "METHOD email" of the requests answered normally or faulted, in order
 	persist map[string]bool // faults that stay until cleared
 }
 
