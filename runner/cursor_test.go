@@ -1,10 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,16 +147,46 @@ func TestCursorFailedRunKeepsMark(t *testing.T) {
 
 // TestCursorReadsInFull: a --full resend, a changed definition and an emptied ledger each read
 // the whole model.
+// syncBuffer is a log's buffer that a run's goroutines write at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestCursorReadsInFull(t *testing.T) {
 	t.Parallel()
 	f := cursorFixture(t, controlplane.BehaviorMirror)
+	var logged syncBuffer
+	f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if run := f.run(controlplane.RunSucceeded, RunOptions{Full: true}); run.ReadMode != controlplane.ReadFull {
 		t.Errorf("--full read %q", run.ReadMode)
 	}
+	// The run's log says why it read every record, and where an incremental one starts.
+	for _, want := range []string{`msg="reading the whole model" sync=`, `why="the sync has no cursor mark yet"`,
+		`why="a full or marking run reads every record"`} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the runs' log lacks %s:\n%s", want, logged.String())
+		}
+	}
 	f.exec(`DELETE FROM users WHERE id = 3`)
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental || run.Counts.Deleted != 0 {
 		t.Errorf("incremental run: read %q, counts %+v (no deletes)", run.ReadMode, run.Counts)
+	}
+	if !strings.Contains(logged.String(), `msg="reading the model incrementally"`) {
+		t.Errorf("the incremental run's log lacks its read:\n%s", logged.String())
 	}
 	f.sync.Mappings = []controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "name"}}
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
