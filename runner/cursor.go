@@ -134,7 +134,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 // unless a full read is owed or due, or no row read so far had a cursor value.
 func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync,
 	lookback, every time.Duration, now time.Time) error {
-	owed, err := e.Store.FullReadOwed(ctx, y.ID)
+	owed, err := e.Store.FullReadOwed(ctx, y.ID, p.prev)
 	if err != nil {
 		return err
 	}

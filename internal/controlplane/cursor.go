@@ -86,17 +86,19 @@ func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState,
 }
 
 // FullReadOwed reports whether sync syncID's next run must read the whole model to resend keys
-// that a run which read it whole may have delivered: an outstanding intent was left by a run not
-// known to have read incrementally (its read_mode is 'full', or unrecorded: a run that crashed or
-// lost its lock records none), or a run adopted such intents (AdoptIntents) and no full read has
-// succeeded since. Their keys can be outside an incremental read's range, and an unconfirmed key
-// is resent only by a run that reads it. Intents of incremental runs are not: the next
-// incremental read reads their rows again (the mark moves only with a successful run).
-func (s *Store) FullReadOwed(ctx context.Context, syncID int64) (bool, error) {
+// that a run which read it whole may have delivered: a run adopted such intents (AdoptIntents
+// left its mark in c, the sync's cursor state as just read) and no full read has succeeded
+// since, or an outstanding intent was left by a run not known to have read incrementally (its
+// read_mode is 'full', or unrecorded: a run that crashed or lost its lock records none). Their
+// keys can be outside an incremental read's range, and an unconfirmed key is resent only by a
+// run that reads it. Intents of incremental runs are not: the next incremental read reads their
+// rows again (the mark moves only with a successful run).
+func (s *Store) FullReadOwed(ctx context.Context, syncID int64, c *CursorState) (bool, error) {
+	if c != nil && c.FullReadAt.Equal(fullReadOwedAt) {
+		return true, nil
+	}
 	var owed bool
-	err := s.db.QueryRow(ctx, `SELECT `+intentsOfFullReads+` OR EXISTS (SELECT 1 FROM backflow.sync_cursors
-		WHERE sync_id = $1 AND full_read_at = $2)`, syncID, fullReadOwedAt).Scan(&owed)
-	if err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT `+intentsOfFullReads, syncID).Scan(&owed); err != nil {
 		return false, fmt.Errorf("read the intents of sync %d: %w", syncID, err)
 	}
 	return owed, nil

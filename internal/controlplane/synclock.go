@@ -369,15 +369,12 @@ const adoptChunk = 50000
 func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 	var n int
 	err := l.fenced(ctx, func(tx pgx.Tx) error {
-		raw, err := readIntentKeys(ctx, tx, l.fence.syncID)
-		if err != nil || len(raw) == 0 {
+		intents, err := readIntentKeySet(ctx, tx, l.fence.syncID)
+		if err != nil || len(intents.keys) == 0 {
 			return err
 		}
-		n = len(raw)
-		keys := make([]string, len(raw))
-		for i, k := range raw {
-			keys[i] = string(k)
-		}
+		keys := intents.keys
+		n = len(keys)
 		// In chunks: one parameter may not exceed 1 GB, and a backlog of intents can be large.
 		// The keys are in key order, which the lookup reads pages fastest in.
 		for chunk := range slices.Chunk(keys, adoptChunk) {
