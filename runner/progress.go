@@ -24,7 +24,7 @@ func (c *Counters) Describe(elapsed time.Duration) (text string, attrs []any) {
 	if waiting, last := c.Retrying(); waiting > 0 && last != nil {
 		next := max(time.Until(last.At.Add(last.Wait)), 0).Round(100 * time.Millisecond)
 		retrying := fmt.Sprintf("retrying: attempt %d of %d failed (%s), next in %s", last.Attempt,
-			last.MaxAttempts, OneLine(last.Cause(), 80), next)
+			last.MaxAttempts, printable.OneLine(last.Cause(), 80), next)
 		return fmt.Sprintf("read %d, sent %d, %s", read, sent, retrying), []any{"read", read, "sent", sent, "retrying", retrying}
 	}
 	pace := ""
@@ -36,13 +36,6 @@ func (c *Counters) Describe(elapsed time.Duration) (text string, attrs []any) {
 		return fmt.Sprintf("read %d, sent %d (%.0f records/s; %s)", read, sent, rate, pace), attrs
 	}
 	return fmt.Sprintf("read %d, sent %d (%.0f records/s)", read, sent, rate), attrs
-}
-
-// OneLine is s on one line (runs of white space made one space) and safe to print (controls
-// escaped as \u001b, invalid UTF-8 as U+FFFD: printable.OneLine), cut to at most n bytes, never
-// inside a character or an escape, and "..." when it was longer.
-func OneLine(s string, n int) string {
-	return printable.OneLine(s, n)
 }
 
 // cutAtRune is s's first n bytes, fewer when the n-th is inside a character: s whole when it is

@@ -65,24 +65,3 @@ func TestEngineLogsProgress(t *testing.T) {
 		t.Errorf("progress line %v: want reading (rows read so far) or read and sent", first)
 	}
 }
-
-// OneLine folds white space and cuts at a character's start, never inside one.
-func TestOneLine(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"a\n  b\tc", 10, "a b c"},
-		{"abcdef", 4, "abcd..."},
-		{"ab€cd", 3, "ab..."}, // € is 3 bytes: a cut at 3 or 4 would split it
-		{"ab€cd", 5, "ab€..."},
-		// Text from a webhook's answer or the warehouse cannot act on the terminal.
-		{"\x1b[2J\x1b]0;PWNED\x07 fake: run 1 succeeded\r", 100, `\u001b[2J\u001b]0;PWNED\u0007 fake: run 1 succeeded`},
-		{"c1 \u009b31m bad \xff bidi \u202e é 例 🎉", 100, "c1 \\u009b31m bad \ufffd bidi \\u202e é 例 🎉"},
-	} {
-		if got := OneLine(c.in, c.n); got != c.want {
-			t.Errorf("OneLine(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
-		}
-	}
-}

@@ -16,7 +16,6 @@ package printable
 import (
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -100,7 +99,7 @@ func Line(s string) string {
 // OneLine is Line(s) cut to at most n bytes, never inside a character or an escape, followed by
 // "..." when it was longer; n < 0: not cut.
 func OneLine(s string, n int) string {
-	s = strings.Join(strings.FieldsFunc(s, isSpace), " ")
+	s = strings.Join(strings.Fields(s), " ") // unicode.IsSpace's white space, U+0085 (NEL, a C1 control) too
 	if clean(s, false) && (n < 0 || len(s) <= n) {
 		return s
 	}
@@ -119,10 +118,6 @@ func OneLine(s string, n int) string {
 	}
 	return string(out[:max(fit, 0)]) + "..."
 }
-
-// isSpace is white space that Line folds: unicode.IsSpace's, which includes U+0085 (a C1
-// control, NEL).
-func isSpace(r rune) bool { return unicode.IsSpace(r) }
 
 // Writer writes through to W what Text would make of each Write's bytes. A character split
 // across two Writes is taken as invalid UTF-8: write whole lines, as fmt.Fprint, tabwriter and

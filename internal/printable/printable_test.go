@@ -56,6 +56,10 @@ func TestOneLine(t *testing.T) {
 		{"ab\x1bcd", 4, "ab..."}, // the escape is not cut in two
 		{"ab\x1bcd", 8, `ab\u001b...`},
 		{"\xffx", 10, "\ufffdx"},
+		{"a\n  b\tc", 10, "a b c"},
+		// Text from a webhook's answer or the warehouse cannot act on the terminal.
+		{"\x1b[2J\x1b]0;PWNED\x07 fake: run 1 succeeded\r", 100, `\u001b[2J\u001b]0;PWNED\u0007 fake: run 1 succeeded`},
+		{"c1 \u009b31m bad \xff bidi \u202e é 例 🎉", 100, "c1 \\u009b31m bad \ufffd bidi \\u202e é 例 🎉"},
 	} {
 		got := OneLine(c.in, c.n)
 		if got != c.want {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
-	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 // The delivery log's commands: `deliveries` lists a sync's requests, `records --key` answers for
@@ -74,8 +73,8 @@ daemon keeps the log for --delivery-retention (14 days by default).
 			for i := range ds {
 				d := &ds[i]
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
-					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, runner.OneLine(strconv.Quote(d.FirstKey), 40), runner.OneLine(strconv.Quote(d.LastKey), 40),
-					statusText(d.Status), d.Attempts, latency(d.Latency), runner.OneLine(answer(d), 100))
+					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, printable.OneLine(strconv.Quote(d.FirstKey), 40), printable.OneLine(strconv.Quote(d.LastKey), 40),
+					statusText(d.Status), d.Attempts, latency(d.Latency), printable.OneLine(answer(d), 100))
 			}
 			return tw.Flush()
 		}
@@ -186,7 +185,7 @@ func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.
 	fmt.Fprintf(w, "ledger: %s (%s)\n", st.State, stateMeaning(st))
 	if rej != nil {
 		fmt.Fprintf(w, "rejected: yes, HTTP %d by run %d at %s; the next run sends it again\n  answer: %s\n",
-			rej.Status, rej.RunID, rej.RejectedAt.UTC().Format(time.RFC3339), runner.OneLine(orEmpty(rej.Body), 200))
+			rej.Status, rej.RunID, rej.RejectedAt.UTC().Format(time.RFC3339), printable.OneLine(orEmpty(rej.Body), 200))
 	} else {
 		fmt.Fprintln(w, "rejected: no")
 	}
@@ -200,7 +199,7 @@ func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.
 	for i := range ds {
 		d := &ds[i]
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, printable.Line(d.WebhookID),
-			printable.Line(d.Operation), d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), runner.OneLine(answer(d), 100))
+			printable.Line(d.Operation), d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), printable.OneLine(answer(d), 100))
 	}
 	tw.Flush()
 }

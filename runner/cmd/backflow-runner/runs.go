@@ -226,7 +226,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  KEY\tSTATUS\tANSWER")
 		for _, rj := range rejected {
-			fmt.Fprintf(tw, "  %s\t%d\t%s\n", runner.OneLine(strconv.Quote(rj.Key), 60), rj.Status, runner.OneLine(orEmpty(rj.Body), 100))
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", printable.OneLine(strconv.Quote(rj.Key), 60), rj.Status, printable.OneLine(orEmpty(rj.Body), 100))
 		}
 		tw.Flush()
 	}
