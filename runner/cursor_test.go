@@ -29,6 +29,18 @@ func expireFullRead(t *testing.T, store *controlplane.Store, syncID int64) {
 	}
 }
 
+// oneBatchCursorFixture is cursorFixture's sync with batches of 10: each run of its few records
+// sends one request.
+func oneBatchCursorFixture(t *testing.T, behavior string) *fixture {
+	t.Helper()
+	f := cursorFixture(t, behavior)
+	f.sync.BatchSize = 10
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // cursorFixture is newFixture's sync with cursor = "updated_at" (and the model's columns
 // stored, as the provider stores them).
 func cursorFixture(t *testing.T, behavior string) *fixture {
@@ -301,11 +313,7 @@ func TestCursorDryRunCountsIntents(t *testing.T) {
 	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
 		t.Run(behavior, func(t *testing.T) {
 			t.Parallel()
-			f := cursorFixture(t, behavior)
-			f.sync.BatchSize = 10 // one request per run
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
+			f := oneBatchCursorFixture(t, behavior)
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
 			f.exec(`UPDATE users SET name = 'Eddie' WHERE id = 10`)                                       // changed, within the lookback
@@ -367,11 +375,7 @@ func TestCursorFullRunIntents(t *testing.T) {
 	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
 		t.Run(behavior, func(t *testing.T) {
 			t.Parallel()
-			f := cursorFixture(t, behavior)
-			f.sync.BatchSize = 10 // one request per run
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
+			f := oneBatchCursorFixture(t, behavior)
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			if got, _ := f.recv.Take("id"); len(got) != 5 {
 				t.Fatalf("first run sent %v", got)

@@ -355,11 +355,7 @@ func TestReviewAppendUnconfirmedNew(t *testing.T) {
 func TestReviewCursorScheduledFullReadUnanswered(t *testing.T) {
 	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
 		t.Run(behavior, func(t *testing.T) {
-			f := cursorFixture(t, behavior)
-			f.sync.BatchSize = 10
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
+			f := oneBatchCursorFixture(t, behavior)
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			// Row 1 changes without its cursor moving: only a full read sees it.
 			f.exec(`UPDATE users SET name = 'Ada L' WHERE id = 1`)
@@ -397,11 +393,7 @@ func TestReviewCursorScheduledFullReadUnanswered(t *testing.T) {
 // Cursor: a run that crashed (no read_mode recorded) leaves intents for keys outside the
 // incremental range: the next run reads in full, resends them.
 func TestReviewCursorCrashedRunReadsFull(t *testing.T) {
-	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
-	f.sync.BatchSize = 10
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
+	f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.exec(`UPDATE users SET name = 'Ada L' WHERE id = 1`)
 	expireFullRead(t, f.store, f.sync.ID)
@@ -434,11 +426,7 @@ func TestReviewCursorCrashedRunReadsFull(t *testing.T) {
 // incremental run after it does not resend it (its key stays unconfirmed in the ledger); the next
 // scheduled full read creates it.
 func TestReviewCursorIncrementalIntentRowMovedBack(t *testing.T) {
-	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
-	f.sync.BatchSize = 10
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
+	f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.recv.Take("id")
 	f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-01-01 00:00:00')`)
