@@ -458,3 +458,56 @@ func BenchmarkCursorObserve(b *testing.B) {
 		})
 	}
 }
+
+// TestCursorRunThatLostItsLockReadsIncrementally: an incremental run whose sync another runner
+// takes over after its batch was delivered records nothing more (its fenced commit and end
+// fail), but it recorded what it reads when it planned its read, so the run after it knows that
+// its intents hold keys of an incremental read: it reads incrementally again and resends them,
+// instead of reading the whole model as it did for any run whose end was not recorded (a
+// crash, a lost lock).
+func TestCursorRunThatLostItsLockReadsIncrementally(t *testing.T) {
+	t.Parallel()
+	f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`UPDATE users SET name = 'Ed B', updated_at = '2022-04-04 05:00:00' WHERE id = 10`)
+
+	// Before the delivered batch is committed, another runner takes the sync over: the lock's
+	// session ends, and a new lease bumps the fence.
+	var once sync.Once
+	f.engine.beforeCommit = func(context.Context) {
+		once.Do(func() {
+			if _, err := f.store.Pool().Exec(f.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE application_name = 'backflow-runner sync lock' AND datname = current_database()`); err != nil {
+				t.Errorf("terminate the lock's session: %v", err)
+			}
+			other, err := f.store.AcquireSync(f.ctx, f.sync.ID, true, nil, 0)
+			if err != nil {
+				t.Errorf("take the sync over: %v", err)
+				return
+			}
+			other.Release()
+		})
+	}
+	lost, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if lost == nil || !strings.Contains(lost.Error, "lock was lost") {
+		t.Fatalf("run = %+v, want one that lost its lock", lost)
+	}
+	var status, mode string
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT status, coalesce(read_mode, 'NULL') FROM backflow.sync_runs WHERE id = $1`,
+		lost.ID).Scan(&status, &mode); err != nil {
+		t.Fatal(err)
+	}
+	if status != controlplane.RunRunning || mode != controlplane.ReadIncremental {
+		t.Errorf("the lost run's stored status %q, read_mode %s; want running (no end recorded), %q", status, mode, controlplane.ReadIncremental)
+	}
+	f.engine.beforeCommit = nil
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 10"}) {
+		t.Errorf("the lost run delivered %v, want [changed 10]", got)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	got, _ := f.recv.Take("id")
+	if run.ReadMode != controlplane.ReadIncremental || !cmp.Equal(got, []string{"changed 10"}) {
+		t.Errorf("the run after the lost one: read %q, sent %v; want incremental, [changed 10]", run.ReadMode, got)
+	}
+}

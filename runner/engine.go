@@ -462,11 +462,18 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	run.ReadMode = plan.mode
 	if plan.incremental() {
 		run.ReadFrom = plan.since.From
-		e.logger().Info("reading the model incrementally", "sync", y.Name, "cursor", y.Cursor, "from", plan.since.From)
-	} else if plan.mode != "" {
-		// A sync with a cursor that reads every record says why, as its dry run does: an
-		// on-call engineer sees what a full read of a large model is for.
-		e.logger().Info("reading the whole model", "sync", y.Name, "why", plan.why)
+	}
+	if plan.mode != "" {
+		if err := lease.RecordRead(ctx, run); err != nil {
+			return nil, none, err
+		}
+		if plan.incremental() {
+			e.logger().Info("reading the model incrementally", "sync", y.Name, "cursor", y.Cursor, "from", plan.since.From)
+		} else {
+			// A sync with a cursor that reads every record says why, as its dry run does: an
+			// on-call engineer sees what a full read of a large model is for.
+			e.logger().Info("reading the whole model", "sync", y.Name, "why", plan.why)
+		}
 	}
 	rows, m, err := j.openModel(ctx, query, plan.since, &counters.Fetched)
 	if err != nil {

@@ -89,10 +89,11 @@ func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState,
 // that a run which read it whole may have delivered: a run adopted such intents (AdoptIntents
 // left its mark in c, the sync's cursor state as just read) and no full read has succeeded
 // since, or an outstanding intent was left by a run not known to have read incrementally (its
-// read_mode is 'full', or unrecorded: a run that crashed or lost its lock records none). Their
-// keys can be outside an incremental read's range, and an unconfirmed key is resent only by a
-// run that reads it. Intents of incremental runs are not: the next incremental read reads their
-// rows again (the mark moves only with a successful run).
+// read_mode is 'full', or none: a run of the sync before it had a cursor; a run records its read
+// as soon as it plans it, SyncLease.RecordRead). Their keys can be outside an incremental read's
+// range, and an unconfirmed key is resent only by a run that reads it. Intents of incremental
+// runs are not, even of one that crashed: the next incremental read reads their rows again (the
+// mark moves only with a successful run).
 func (s *Store) FullReadOwed(ctx context.Context, syncID int64, c *CursorState) (bool, error) {
 	if c != nil && c.FullReadAt.Equal(fullReadOwedAt) {
 		return true, nil

@@ -404,6 +404,22 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// RecordRead records what run r reads (r.ReadMode, r.ReadFrom) as soon as the run has planned
+// its read, if the lease still holds the sync: a run that stops before its end is recorded (a
+// crash, a lost lock) is then known to have read incrementally, and the next run resends its
+// intents by reading incrementally too (FullReadOwed) instead of reading the whole model.
+func (l *SyncLease) RecordRead(ctx context.Context, r *Run) error {
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE backflow.sync_runs SET read_mode = $2, read_from = $3 WHERE id = $1`,
+			r.ID, nullable(r.ReadMode), nullable(r.ReadFrom))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record what run %d reads: %w", r.ID, err)
+	}
+	return nil
+}
+
 // AbandonRuns closes the runs of the sync still recorded as running (see Store.AbandonRuns), if
 // the lease still holds the sync.
 func (l *SyncLease) AbandonRuns(ctx context.Context, reason string) (int64, error) {
