@@ -54,8 +54,12 @@ type statusPage struct {
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
 func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
-	p := &statusPage{store: store, token: token, now: time.Now}
-	if token != nil {
+	(&statusPage{store: store, token: token, now: time.Now}).register(mux)
+}
+
+// register serves p on mux (registerStatusPage; a test gives p its own clock).
+func (p *statusPage) register(mux *http.ServeMux) {
+	if p.token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
 	mux.HandleFunc("GET /{$}", p.authed(p.overview))
