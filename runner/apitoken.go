@@ -10,7 +10,7 @@ import (
 )
 
 // APITokenEnv names the token that guards the daemon's status page and API. Unset: the status
-// page is open and the API is off.
+// page is open to requests addressed to an IP address or localhost, and the API is off.
 const APITokenEnv = "BACKFLOW_API_TOKEN"
 
 // apiToken is the one check of BACKFLOW_API_TOKEN, for the status page and the API. Only the

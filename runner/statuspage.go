@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -66,18 +68,44 @@ func (p *statusPage) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /syncs/{id}", p.authed(p.syncPage))
 }
 
-// authed lets a request through when no token is set, or when it carries the token as
-// "Authorization: Bearer TOKEN" or as the cookie the login form sets; else it answers 401 with
-// the login form and nothing else.
+// authed lets a request through when it carries the token as "Authorization: Bearer TOKEN" or
+// as the cookie the login form sets, else it answers 401 with the login form and nothing else;
+// when no token is set, it lets a request through only when it is addressed to an IP address or
+// localhost (addressedByIP), else it answers 403.
 func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.token == nil || p.allowed(r) {
+		switch {
+		case p.token == nil && !addressedByIP(r.Host):
+			// 403 and not 421 Misdirected Request: this is a refusal by policy, and a client
+			// may retry a 421 on another connection, which would get the same answer.
+			http.Error(w, fmt.Sprintf("this request was addressed to %q: the status page without %s answers only requests addressed to an IP address or localhost "+
+				"(a web page could point another name at this address); open it by address, or set %[2]s", r.Host, APITokenEnv), http.StatusForbidden)
+		case p.token == nil || p.allowed(r):
 			next(w, r)
-			return
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
+			p.render(w, http.StatusUnauthorized, "login", loginView{Next: r.URL.Path})
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
-		p.render(w, http.StatusUnauthorized, "login", loginView{Next: r.URL.Path})
 	}
+}
+
+// addressedByIP reports whether host, a request's Host (with or without a port), is an IP
+// address, localhost or a name under .localhost (in any case, with or without the final dot).
+// A web page the operator visits can point a DNS name of its own at the daemon's address and so
+// read an open status page with the operator's browser (DNS rebinding), but the browser then
+// sends that name as the Host; it cannot make an address, or localhost, which browsers resolve
+// to loopback themselves, its own.
+func addressedByIP(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 func (p *statusPage) allowed(r *http.Request) bool {

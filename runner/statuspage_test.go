@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -264,6 +265,59 @@ func TestStatusPageToken(t *testing.T) {
 	}
 	if got := get("/", "Cookie", cookie).StatusCode; got != http.StatusOK {
 		t.Errorf("GET / with the login cookie = %d, want 200", got)
+	}
+}
+
+// TestStatusPageHostWithoutToken: without BACKFLOW_API_TOKEN the status page answers only requests
+// addressed to an IP address or localhost, since a web page could point a name of its own at the
+// daemon (DNS rebinding) and read the page with the operator's browser; /healthz and /metrics
+// answer any name; with a token set any name is served to the bearer.
+func TestStatusPageHostWithoutToken(t *testing.T) {
+	t.Setenv(APITokenEnv, "")
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("metrics\n")) })
+	h := Handler(f.store, metrics, nil)
+	get := func(h http.Handler, host, path string, header ...string) (int, string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = host
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	// short is the start of a body, for a failure's message.
+	short := func(body string) string { return body[:min(len(body), 200)] }
+	syncPath := "/syncs/" + strconv.FormatInt(f.sync.ID, 10)
+	for _, path := range []string{"/", syncPath} {
+		for _, host := range []string{"evil.example:9464", "evil.example", "localhost.evil.example", "127.0.0.1.evil.example:9464", ""} {
+			code, body := get(h, host, path)
+			if code != http.StatusForbidden || strings.Contains(body, f.sync.Name) || !strings.Contains(body, APITokenEnv) {
+				t.Errorf("GET %s with Host %q = %d, want 403 saying to set %s and nothing of the syncs: %q", path, host, code, APITokenEnv, short(body))
+			}
+		}
+		for _, host := range []string{"127.0.0.1:9464", "127.0.0.1", "[::1]:9464", "[::1]", "::1", "10.1.2.3:9464", "localhost:9464", "LOCALHOST.", "localhost.:9464", "foo.localhost", "Foo.LocalHost.:9464"} {
+			if code, body := get(h, host, path); code != http.StatusOK || !strings.Contains(body, f.sync.Name) {
+				t.Errorf("GET %s with Host %q = %d, want 200 with the sync: %q", path, host, code, short(body))
+			}
+		}
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		if code, body := get(h, "runner.internal:9464", path); code != http.StatusOK {
+			t.Errorf("GET %s with Host runner.internal = %d, want 200 (open to any name): %q", path, code, short(body))
+		}
+	}
+
+	const token = "s3cret-token"
+	t.Setenv(APITokenEnv, token)
+	h = Handler(f.store, metrics, nil)
+	if code, body := get(h, "runner.internal", "/", "Authorization", "Bearer "+token); code != http.StatusOK || !strings.Contains(body, f.sync.Name) {
+		t.Errorf("GET / with a token set, Host runner.internal and the bearer = %d, want 200: %q", code, short(body))
+	}
+	if code, _ := get(h, "runner.internal", "/"); code != http.StatusUnauthorized {
+		t.Errorf("GET / with a token set, Host runner.internal and no bearer = %d, want 401", code)
 	}
 }
 
