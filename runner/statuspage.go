@@ -26,8 +26,12 @@ const statusRuns = 30
 // statusFailedDeliveries is how many failed requests a sync's page shows.
 const statusFailedDeliveries = 50
 
-// tokenCookie holds a digest of the token once a browser has given it through the login form.
+// tokenCookie holds a sign-in (apiToken.signIn) once a browser has given the token through the
+// login form: an expiry and a signature keyed by the token, not the token.
 const tokenCookie = "backflow_token"
+
+// signInLifetime is how long a sign-in through the login form lasts.
+const signInLifetime = 12 * time.Hour
 
 // Sync states, as the page shows them.
 const (
@@ -113,11 +117,12 @@ func (p *statusPage) allowed(r *http.Request) bool {
 		return true
 	}
 	c, err := r.Cookie(tokenCookie)
-	return err == nil && p.token.matchesDigest(c.Value)
+	return err == nil && p.token.signedIn(c.Value, p.now())
 }
 
-// login takes the token from the form and, when it matches, sets a cookie holding its digest (so
-// the token itself is not stored in the browser) and goes back to the page asked for.
+// login takes the token from the form and, when it matches, sets a cookie holding a sign-in that
+// expires after signInLifetime (not the token, which is not stored in the browser) and goes back
+// to the page asked for.
 func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 	// A sign-in form is a token and a path: anyone who reaches the page may post one, so its
 	// body is bounded before it is read (unbounded, a few large posts grew the daemon by
@@ -131,8 +136,8 @@ func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.hexDigest(), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.signIn(p.now().Add(signInLifetime)), Path: "/",
+		MaxAge: int(signInLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
