@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -24,8 +26,12 @@ const statusRuns = 30
 // statusFailedDeliveries is how many failed requests a sync's page shows.
 const statusFailedDeliveries = 50
 
-// tokenCookie holds a digest of the token once a browser has given it through the login form.
+// tokenCookie holds a sign-in (apiToken.signIn) once a browser has given the token through the
+// login form: an expiry and a signature keyed by the token, not the token.
 const tokenCookie = "backflow_token"
+
+// signInLifetime is how long a sign-in through the login form lasts.
+const signInLifetime = 12 * time.Hour
 
 // Sync states, as the page shows them.
 const (
@@ -54,26 +60,56 @@ type statusPage struct {
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
 func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
-	p := &statusPage{store: store, token: token, now: time.Now}
-	if token != nil {
+	(&statusPage{store: store, token: token, now: time.Now}).register(mux)
+}
+
+// register serves p on mux (registerStatusPage; a test gives p its own clock).
+func (p *statusPage) register(mux *http.ServeMux) {
+	if p.token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
 	mux.HandleFunc("GET /{$}", p.authed(p.overview))
 	mux.HandleFunc("GET /syncs/{id}", p.authed(p.syncPage))
 }
 
-// authed lets a request through when no token is set, or when it carries the token as
-// "Authorization: Bearer TOKEN" or as the cookie the login form sets; else it answers 401 with
-// the login form and nothing else.
+// authed lets a request through when it carries the token as "Authorization: Bearer TOKEN" or
+// as the cookie the login form sets, else it answers 401 with the login form and nothing else;
+// when no token is set, it lets a request through only when it is addressed to an IP address or
+// localhost (addressedByIP), else it answers 403.
 func (p *statusPage) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.token == nil || p.allowed(r) {
+		switch {
+		case p.token == nil && !addressedByIP(r.Host):
+			// 403 and not 421 Misdirected Request: this is a refusal by policy, and a client
+			// may retry a 421 on another connection, which would get the same answer.
+			http.Error(w, fmt.Sprintf("this request was addressed to %q: the status page without %s answers only requests addressed to an IP address or localhost "+
+				"(a web page could point another name at this address); open it by address, or set %[2]s", r.Host, APITokenEnv), http.StatusForbidden)
+		case p.token == nil || p.allowed(r):
 			next(w, r)
-			return
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
+			p.render(w, http.StatusUnauthorized, "login", loginView{Next: r.URL.Path})
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="backflow"`)
-		p.render(w, http.StatusUnauthorized, "login", loginView{Next: r.URL.Path})
 	}
+}
+
+// addressedByIP reports whether host, a request's Host (with or without a port), is an IP
+// address, localhost or a name under .localhost (in any case, with or without the final dot).
+// A web page the operator visits can point a DNS name of its own at the daemon's address and so
+// read an open status page with the operator's browser (DNS rebinding), but the browser then
+// sends that name as the Host; it cannot make an address, or localhost, which browsers resolve
+// to loopback themselves, its own.
+func addressedByIP(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 func (p *statusPage) allowed(r *http.Request) bool {
@@ -81,11 +117,12 @@ func (p *statusPage) allowed(r *http.Request) bool {
 		return true
 	}
 	c, err := r.Cookie(tokenCookie)
-	return err == nil && p.token.matchesDigest(c.Value)
+	return err == nil && p.token.signedIn(c.Value, p.now())
 }
 
-// login takes the token from the form and, when it matches, sets a cookie holding its digest (so
-// the token itself is not stored in the browser) and goes back to the page asked for.
+// login takes the token from the form and, when it matches, sets a cookie holding a sign-in that
+// expires after signInLifetime (not the token, which is not stored in the browser) and goes back
+// to the page asked for.
 func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 	// A sign-in form is a token and a path: anyone who reaches the page may post one, so its
 	// body is bounded before it is read (unbounded, a few large posts grew the daemon by
@@ -99,8 +136,8 @@ func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusUnauthorized, "login", loginView{Next: safeNext(r.PostFormValue("next")), Failed: true})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.hexDigest(), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.signIn(p.now().Add(signInLifetime)), Path: "/",
+		MaxAge: int(signInLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 

@@ -3,8 +3,12 @@ package runner
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -264,6 +268,162 @@ func TestStatusPageToken(t *testing.T) {
 	}
 	if got := get("/", "Cookie", cookie).StatusCode; got != http.StatusOK {
 		t.Errorf("GET / with the login cookie = %d, want 200", got)
+	}
+}
+
+// TestStatusPageHostWithoutToken: without BACKFLOW_API_TOKEN the status page answers only requests
+// addressed to an IP address or localhost, since a web page could point a name of its own at the
+// daemon (DNS rebinding) and read the page with the operator's browser; /healthz and /metrics
+// answer any name; with a token set any name is served to the bearer.
+func TestStatusPageHostWithoutToken(t *testing.T) {
+	t.Setenv(APITokenEnv, "")
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("metrics\n")) })
+	h := Handler(f.store, metrics, nil)
+	get := func(h http.Handler, host, path string, header ...string) (int, string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = host
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	// short is the start of a body, for a failure's message.
+	short := func(body string) string { return body[:min(len(body), 200)] }
+	syncPath := "/syncs/" + strconv.FormatInt(f.sync.ID, 10)
+	for _, path := range []string{"/", syncPath} {
+		for _, host := range []string{"evil.example:9464", "evil.example", "localhost.evil.example", "127.0.0.1.evil.example:9464", ""} {
+			code, body := get(h, host, path)
+			if code != http.StatusForbidden || strings.Contains(body, f.sync.Name) || !strings.Contains(body, APITokenEnv) {
+				t.Errorf("GET %s with Host %q = %d, want 403 saying to set %s and nothing of the syncs: %q", path, host, code, APITokenEnv, short(body))
+			}
+		}
+		for _, host := range []string{"127.0.0.1:9464", "127.0.0.1", "[::1]:9464", "[::1]", "::1", "10.1.2.3:9464", "localhost:9464", "LOCALHOST.", "localhost.:9464", "foo.localhost", "Foo.LocalHost.:9464"} {
+			if code, body := get(h, host, path); code != http.StatusOK || !strings.Contains(body, f.sync.Name) {
+				t.Errorf("GET %s with Host %q = %d, want 200 with the sync: %q", path, host, code, short(body))
+			}
+		}
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		if code, body := get(h, "runner.internal:9464", path); code != http.StatusOK {
+			t.Errorf("GET %s with Host runner.internal = %d, want 200 (open to any name): %q", path, code, short(body))
+		}
+	}
+
+	const token = "s3cret-token"
+	t.Setenv(APITokenEnv, token)
+	h = Handler(f.store, metrics, nil)
+	if code, body := get(h, "runner.internal", "/", "Authorization", "Bearer "+token); code != http.StatusOK || !strings.Contains(body, f.sync.Name) {
+		t.Errorf("GET / with a token set, Host runner.internal and the bearer = %d, want 200: %q", code, short(body))
+	}
+	if code, _ := get(h, "runner.internal", "/"); code != http.StatusUnauthorized {
+		t.Errorf("GET / with a token set, Host runner.internal and no bearer = %d, want 401", code)
+	}
+}
+
+// TestStatusPageSignInCookie: the cookie the sign-in form sets holds an expiry and a signature
+// keyed by the token, not the token nor a fixed digest of it. It opens the page for 12 hours, on a
+// page restarted with the same token too; it does not once expired, with its expiry moved, in the
+// old form (the token's SHA-256), signed with that digest as the key, or made by another token.
+func TestStatusPageSignInCookie(t *testing.T) {
+	const token = "s3cret-token"
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := start
+	page := func(token string) http.Handler {
+		mux := http.NewServeMux()
+		(&statusPage{store: f.store, token: newAPIToken(token), now: func() time.Time { return clock }}).register(mux)
+		return mux
+	}
+	login := func(h http.Handler, token string) *http.Cookie {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"token": {token}, "next": {"/"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("login = %d, want 303", rec.Code)
+		}
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == tokenCookie {
+				return c
+			}
+		}
+		t.Fatal("login set no cookie")
+		return nil
+	}
+	h := page(token)
+	// open reports whether a GET / with the cookie holding value shows the syncs; else it must
+	// answer 401 with the sign-in form.
+	open := func(h http.Handler, value string) bool {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(&http.Cookie{Name: tokenCookie, Value: value})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		switch {
+		case rec.Code == http.StatusOK && strings.Contains(body, f.sync.Name):
+			return true
+		case rec.Code != http.StatusUnauthorized || !strings.Contains(body, `name="token"`) || strings.Contains(body, f.sync.Name):
+			t.Errorf("GET / with the cookie %q = %d, want 200 with the syncs or 401 with the sign-in form only: %q", value, rec.Code, body[:min(len(body), 200)])
+		}
+		return false
+	}
+
+	c := login(h, token)
+	digest := sha256.Sum256([]byte(token))
+	if c.MaxAge != 12*60*60 || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure {
+		t.Errorf("cookie MaxAge %d, HttpOnly %t, SameSite %d, Secure %t; want 43200 (12 h), true, %d (Strict), false (no TLS)", c.MaxAge, c.HttpOnly, c.SameSite, c.Secure, http.SameSiteStrictMode)
+	}
+	if strings.Contains(c.Value, token) || strings.Contains(strings.ToLower(c.Value), hex.EncodeToString(digest[:])) {
+		t.Errorf("the cookie %q holds the token or its digest", c.Value)
+	}
+	expiry, mac, ok := strings.Cut(c.Value, ".")
+	if exp, err := strconv.ParseInt(expiry, 10, 64); !ok || err != nil || exp != start.Add(12*time.Hour).Unix() {
+		t.Errorf("the cookie %q is not EXPIRY.MAC with EXPIRY %d (now + 12 h)", c.Value, start.Add(12*time.Hour).Unix())
+	}
+
+	if !open(h, c.Value) {
+		t.Errorf("the cookie does not open the page")
+	}
+	if !open(page(token), c.Value) {
+		t.Errorf("the cookie does not open the page of a restarted daemon (or another replica) with the same token")
+	}
+	clock = start.Add(12*time.Hour - time.Second)
+	if !open(h, c.Value) {
+		t.Errorf("the cookie does not open the page 12 h - 1 s after sign-in")
+	}
+	clock = start.Add(12*time.Hour + time.Second)
+	if open(h, c.Value) {
+		t.Errorf("the cookie opens the page 12 h + 1 s after sign-in")
+	}
+
+	clock = start
+	moved := strconv.FormatInt(start.Add(36*time.Hour).Unix(), 10) + "." + mac
+	if open(h, moved) {
+		t.Errorf("the cookie with its expiry moved a day on opens the page")
+	}
+	if open(h, hex.EncodeToString(digest[:])) {
+		t.Errorf("the old cookie (the token's SHA-256) opens the page")
+	}
+	// Old cookies held the token's digest: it must not be the key either.
+	m := hmac.New(sha256.New, digest[:])
+	m.Write([]byte(signInMessage + expiry))
+	if open(h, expiry+"."+hex.EncodeToString(m.Sum(nil))) {
+		t.Errorf("a cookie signed with the token's SHA-256 (what old cookies held) as the key opens the page")
+	}
+	other := page("another-token")
+	if open(h, login(other, "another-token").Value) {
+		t.Errorf("a cookie made by a page with another token opens the page")
+	}
+	for _, v := range []string{"", ".", expiry + ".", "." + mac, expiry + "." + mac + "00", expiry + ".zz"} {
+		if open(h, v) {
+			t.Errorf("the cookie %q opens the page", v)
+		}
 	}
 }
 
