@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/osteele/liquid"
+	liquidrender "github.com/osteele/liquid/render"
 )
 
 // Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
@@ -103,6 +104,13 @@ func newEngine(strict bool) *liquid.Engine {
 		}
 		sum := sha256.Sum256([]byte(textOf(v)))
 		return hex.EncodeToString(sum[:]), nil
+	})
+	// Liquid's include reads a file of the machine rendering the template, relative to its working
+	// directory and with no bound on "..": a template could send the runner's files (its
+	// environment in /proc/self/environ, a credentials file) to its endpoint, or print the
+	// provider's in a plan error. Templates are one text each, so the tag is refused.
+	e.RegisterTag("include", func(liquidrender.Context) (string, error) {
+		return "", errors.New("the include tag is not available: a template cannot read files; put the text in the template itself")
 	})
 	e.RegisterFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	e.RegisterFilter("unix", func(t time.Time) int64 { return t.Unix() })

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +71,46 @@ func TestTemplateErrorPositions(t *testing.T) {
 	_, err := render(t, `{{ record.k }}`, `[1]`)
 	if err == nil || !strings.Contains(err.Error(), "not a JSON object") {
 		t.Errorf("a record that is not an object: %v", err)
+	}
+}
+
+// Liquid's include tag reads a file of the machine rendering the template (the runner's, or at
+// plan the provider's), relative to its working directory and with no bound on "..": a template
+// could send /proc/self/environ or a credentials file to its endpoint, or show it in a plan's
+// error. It is refused when rendered, run and plan alike, and no file is read.
+func TestIncludeReadsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(secret, []byte("TOPSECRET"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		`{% include "` + rel + `" %}`,
+		`{% assign f = "` + rel + `" %}{% include f %}`,
+		`{"x": "{%- include "` + rel + `" -%}"}`,
+	} {
+		got, err := render(t, src, `{"k": 1}`)
+		if err == nil || strings.Contains(got, "TOPSECRET") || strings.Contains(err.Error(), "TOPSECRET") ||
+			!strings.Contains(err.Error(), "include") {
+			t.Errorf("%s rendered %q (%v), want an error about include and no file read", src, got, err)
+		}
+		errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Body: src}}, Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`))
+		if len(errs) != 1 || strings.Contains(errs[0].Error(), "TOPSECRET") || !strings.Contains(errs[0].Error(), "include") {
+			t.Errorf("plan check of %s: %v, want one error about include and no file read", src, errs)
+		}
+		// Notification bodies use the same engine.
+		body, err := RenderEvent(src, "text/plain", []byte(`{"event": "run.failed"}`))
+		if err == nil || strings.Contains(string(body), "TOPSECRET") || !strings.Contains(err.Error(), "include") {
+			t.Errorf("notification body %s rendered %q (%v), want an error about include", src, body, err)
+		}
 	}
 }
