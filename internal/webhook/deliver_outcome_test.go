@@ -181,3 +181,59 @@ func TestDeliverRetryAfterTooLong(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// A value put in a path without url_encode must not send the request elsewhere than the path
+// says: a '#' would cut the path there (a fragment is never sent, so /c/a#b went to /c/a), and a
+// "." or ".." segment would be resolved by the endpoint or a proxy (/api/c/../../admin is
+// /admin, out of the connection's URL). Such a record is refused alone, status 0, never sent;
+// escaped, the same values pass. The plan-time check refuses such a path too.
+func TestDeliverPathCannotLeaveItsSegments(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.URL.EscapedPath())
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.name }}?v={{ record.v }}"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{[]byte(`{"name":"ok1","v":"1"}`), []byte(`{"name":"a#b","v":"1"}`),
+		[]byte(`{"name":"../../admin","v":"1"}`), []byte(`{"name":"..","v":"1"}`), []byte(`{"name":"x/./y","v":"1"}`),
+		[]byte(`{"name":"ok2","v":"1#x"}`), []byte(`{"name":"a..b/.c","v":"../x"}`)}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the bad records refused and the rest delivered", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 6}) {
+		t.Errorf("delivered %v, want [0 6]", got)
+	}
+	var refused []int
+	for _, r := range res.Rejected {
+		refused = append(refused, r.Index)
+		if r.Status != 0 || !strings.Contains(r.Body, "url_encode") {
+			t.Errorf("rejection %+v: want status 0 and why, naming url_encode", r)
+		}
+	}
+	if slices.Sort(refused); !slices.Equal(refused, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("refused %v, want [1 2 3 4 5]", refused)
+	}
+	mu.Lock()
+	slices.Sort(paths)
+	if !slices.Equal(paths, []string{"/api/c/a..b/.c", "/api/c/ok1"}) {
+		t.Errorf("endpoint saw %v, want only the two good records", paths)
+	}
+	mu.Unlock()
+
+	for _, p := range []string{"/c/{{ record.name }}#top", "/c/../{{ record.name }}"} {
+		errs := webhook.CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "PUT", Path: p}}, webhook.Vars{}, []byte(`{"name":"n"}`), []byte(`{"name":"n"}`))
+		if len(errs) != 1 || errs[0].Field != "path" {
+			t.Errorf("plan check of path %q: %v, want one error on the path", p, errs)
+		}
+	}
+}

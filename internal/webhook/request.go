@@ -244,16 +244,31 @@ func appendForm(buf []byte, records [][]byte) ([]byte, error) {
 }
 
 // checkPath refuses a rendered path that no URL can carry (a control character, a % not
-// followed by two hex digits in the path part): the record's request cannot be built, so that
-// record alone is refused (status 0) instead of failing the run. Values put in a path through
-// url_encode always pass.
+// followed by two hex digits in the path part), or that would send the request elsewhere than it
+// says: a '#' (what follows it is a fragment, never sent, so the path would end there) or a "."
+// or ".." segment before the query (the endpoint, or a proxy, resolves it: /api/c/../../admin
+// is /admin, out of the connection's URL). The record's request cannot be built, so that record
+// alone is refused (status 0) instead of failing the run. Values put in a path through url_encode
+// always pass.
 func checkPath(p []byte) error {
+	bad := func(why string) error {
+		return fmt.Errorf("the request's path %q %s: put the record's values in it through url_encode", truncate(string(p), 200), why)
+	}
 	if _, err := url.Parse("http://h/" + strings.TrimLeft(string(p), "/")); err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("the request's path %q is not a valid URL path (%v): put the record's values in it through url_encode", truncate(string(p), 200), err)
+		return bad(fmt.Sprintf("is not a valid URL path (%v)", err))
+	}
+	if bytes.IndexByte(p, '#') >= 0 {
+		return bad("has a '#', which would end it there (a fragment is never sent)")
+	}
+	path, _, _ := bytes.Cut(p, []byte("?"))
+	for _, seg := range bytes.Split(path, []byte("/")) {
+		if s := string(seg); s == "." || s == ".." {
+			return bad(fmt.Sprintf("has a %q segment, which would be resolved to another path", s))
+		}
 	}
 	return nil
 }
@@ -313,7 +328,11 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			if _, err := c.path.render(b); err != nil {
+			p, err := c.path.render(b)
+			if err == nil {
+				err = checkPath(p)
+			}
+			if err != nil {
 				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})
 			}
 		}
