@@ -127,8 +127,9 @@ func (r Retry) Cause() string {
 	return fmt.Sprintf("HTTP %d %s", r.Status, http.StatusText(r.Status))
 }
 
-// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429),
-// or whose request could not be built (a template that failed for it: Status 0, never sent).
+// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429, or
+// a 410 to a path naming the record: Built.RecordPath), or whose request could not be built (a
+// template that failed for it: Status 0, never sent).
 type Rejection struct {
 	Index  int    // into the records given to Deliver
 	Status int    // the HTTP status of the refusal; 0: its request could not be built
@@ -280,7 +281,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // OpDeleted; the envelope says "changed" for new records), in requests the Builder builds — one
 // per batch, or one per record — as docs/design.md "Delivery rules" says: 2xx delivers them all;
 // network errors, timeouts, 408, 429 and 5xx are retried with the same webhook-id; a 3xx, a 401,
-// a 403 or a 410 stops; any other 4xx splits the batch in halves, each a new batch with a new
+// a 403 or a 410 stops (but a 410 to a path naming the record, Built.RecordPath, refuses that
+// record alone); any other 4xx splits the batch in halves, each a new batch with a new
 // webhook-id, until the refused records stand alone and are rejected. Records whose request cannot
 // be built are rejected the same way, without a request. On error the Result still lists what was
 // delivered or rejected before it. No records, no request.
@@ -489,7 +491,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
 				Attempts: attempt, Body: snippet, Location: location}
-		case status == http.StatusGone:
+		case status == http.StatusGone && !built.RecordPath:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
 				Attempts: attempt, Body: snippet}
 		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:

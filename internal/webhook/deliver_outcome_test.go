@@ -237,3 +237,48 @@ func TestDeliverPathCannotLeaveItsSegments(t *testing.T) {
 		}
 	}
 }
+
+// In record mode, a 410 to a request whose path names the record (DELETE /contacts/7) says that
+// record's resource is gone, not the endpoint: the record is refused alone, as a 404 would refuse
+// it, and the others go on. Before, it paused the sync, and since the record stayed pending every
+// run paused it again. A 410 to a path that does not depend on the record (or to a batch) still
+// says the endpoint is gone.
+func TestDeliverGoneRecordResource(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/api/contacts/2" || r.URL.Path == "/api/list" {
+			http.Error(w, "gone", http.StatusGone)
+		}
+	}))
+	defer srv.Close()
+	records := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`)}
+	deliver := func(path string) (webhook.Result, error) {
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: path}}, webhook.Vars{SyncID: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+		return d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, records)
+	}
+	res, err := deliver("/contacts/{{ record.id | url_encode }}")
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the gone record refused alone", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 2}) {
+		t.Errorf("delivered %v, want [0 2]", got)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Index != 1 || res.Rejected[0].Status != http.StatusGone {
+		t.Errorf("rejected %+v, want record 1 with 410", res.Rejected)
+	}
+	// The same path for every record (sync.id is the run's, not the record's): the endpoint is gone.
+	for _, p := range []string{"/list", "/list{% if sync.id == 0 %}x{% endif %}"} {
+		if _, err := deliver(p); !errors.Is(err, webhook.ErrGone) {
+			t.Errorf("path %q answered 410: %v, want ErrGone", p, err)
+		}
+	}
+}

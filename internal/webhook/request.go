@@ -32,6 +32,10 @@ type Built struct {
 	Path        string            // appended to the endpoint's URL; "": the URL itself
 	ContentType string            // "": no body, no Content-Type
 	Headers     map[string]string // besides the endpoint's
+	// RecordPath: the request is one record's (record mode) and its Path depends on the record,
+	// so it names that record's resource: a 410 says the resource is gone, not the endpoint, and
+	// refuses the record alone as another 4xx would.
+	RecordPath bool
 }
 
 // EnvelopeBuilder is the default Builder: each batch in one Census envelope to the endpoint's URL.
@@ -168,6 +172,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 			return Built{}, err
 		}
 		out.Path = string(p)
+		if rs.perRecord {
+			out.RecordPath = rs.pathNamesRecord(c, op, p)
+		}
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
@@ -199,6 +206,17 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		return Built{}, fmt.Errorf("unknown body format %q", c.format)
 	}
 	return out, nil
+}
+
+// emptyRecord is a record without fields, to tell a path that depends on the record from one
+// that does not.
+var emptyRecord = []byte("{}")
+
+// pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
+// what it rendered for the record, differs from what it renders for a record without fields.
+func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
+	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}))
+	return err != nil || !bytes.Equal(empty, p)
 }
 
 // appendForm appends the record as application/x-www-form-urlencoded, its fields in order:
