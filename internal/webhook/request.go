@@ -164,7 +164,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
 	if c.path.src != "" {
-		p, err := c.path.render(b)
+		p, err := c.path.render(b, maxPathRender)
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
@@ -178,7 +178,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
-		body, err := c.body.appendRender(buf, b)
+		body, err := c.body.appendRender(buf, b, bodyRenderLimit(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
 		}
@@ -215,7 +215,7 @@ var emptyRecord = []byte("{}")
 // pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
 // what it rendered for the record, differs from what it renders for a record without fields.
 func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
-	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}))
+	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), maxPathRender)
 	return err != nil || !bytes.Equal(empty, p)
 }
 
@@ -346,7 +346,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			p, err := c.path.render(b)
+			p, err := c.path.render(b, maxPathRender)
 			if err == nil {
 				err = checkPath(p)
 			}
@@ -355,7 +355,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 			}
 		}
 		if c.body != nil {
-			body, err := c.body.render(b)
+			body, err := c.body.render(b, bodyRenderLimit(records))
 			if err == nil && IsJSON(c.ctype) {
 				err = checkJSON(body)
 			}

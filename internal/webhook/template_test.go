@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -112,5 +113,48 @@ func TestIncludeReadsNoFile(t *testing.T) {
 		if err == nil || strings.Contains(string(body), "TOPSECRET") || !strings.Contains(err.Error(), "include") {
 			t.Errorf("notification body %s rendered %q (%v), want an error about include", src, body, err)
 		}
+	}
+}
+
+// A template that repeats its text without bound ({% for i in (1..100000000) %}) rendered all of
+// it into memory: 222 MB in 18 s for three million turns, and a larger range took the runner
+// down with every sync it serves. What a template renders is bounded (a body by the larger of
+// renderFloor and 8 times its records, a path by maxPathRender): past it, rendering stops and
+// the record is rejected, never sent.
+func TestRenderIsBounded(t *testing.T) {
+	defer func(f int) { renderFloor = f }(renderFloor)
+	renderFloor = 1 << 20
+	loop := `{% for i in (1..1000000000) %}0123456789{% endfor %}`
+	// Whitespace control makes Liquid panic on a failed write, in two ways.
+	for _, src := range []string{loop, `{% for i in (1..1000000000) -%} 0123456789 {%- endfor %}`,
+		"{% for i in (1..1000000000) %}{{ i }}\n  {%- endfor %}"} {
+		start := time.Now()
+		got, err := render(t, src, `{"k": 1}`)
+		if err == nil || !strings.Contains(err.Error(), "renders more than 1 MiB") || len(got) > renderFloor {
+			t.Errorf("unbounded body %s: %d bytes, %v; want an error saying it renders more than 1 MiB", src, len(got), err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s took %v to stop", src, d)
+		}
+	}
+	// Within the bound, a large body renders: eight times the records' size, however small the floor.
+	big := `{"k": "` + strings.Repeat("x", 300<<10) + `"}`
+	if got, err := render(t, `{{ record | json }}{{ record | json }}{{ record | json }}{{ record | json }}`, big); err != nil || len(got) != 4*len(big) {
+		t.Errorf("a body 4 times its record: %d bytes, %v", len(got), err)
+	}
+	// A path.
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/c/" + loop}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"k": 1}`)}); err == nil ||
+		!strings.Contains(err.Error(), "renders more than 64 KiB") {
+		t.Errorf("unbounded path: %v, want an error saying it renders more than 64 KiB", err)
+	}
+	// A notification body.
+	if _, err := RenderEvent(loop, "text/plain", []byte(`{"event": "run.failed"}`)); err == nil ||
+		!strings.Contains(err.Error(), "renders more than 1 MiB") {
+		t.Errorf("unbounded notification body: %v", err)
 	}
 }
