@@ -293,11 +293,13 @@ func checkPath(p []byte) error {
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the
 // URL's own query, which is kept: https://h/api?k=1 and /contacts/7?x=2 give
-// https://h/api/contacts/7?k=1&x=2.
+// https://h/api/contacts/7?k=1&x=2. The URL's fragment, never sent, is dropped: left in place it
+// would swallow the path and query joined after it.
 func JoinURL(base, path string) string {
 	if path == "" {
 		return base
 	}
+	base, _, _ = strings.Cut(base, "#")
 	b, bq, _ := strings.Cut(base, "?")
 	p, pq, _ := strings.Cut(path, "?")
 	u := strings.TrimRight(b, "/")

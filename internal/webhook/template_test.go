@@ -48,6 +48,10 @@ func TestJoinURL(t *testing.T) {
 		{"https://h/api?k=1", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
 		{"https://h", "contacts?x=2", "https://h/contacts?x=2"},
 		{"https://h/api?k=1", "?x=2", "https://h/api?k=1&x=2"},
+		// The URL's fragment is never sent: it must not swallow the path or query joined to it.
+		{"https://h/api#top", "/contacts/7", "https://h/api/contacts/7"},
+		{"https://h/api?k=1#top", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
+		{"https://h/api#top", "", "https://h/api#top"},
 	} {
 		if got := JoinURL(tc.base, tc.path); got != tc.want {
 			t.Errorf("JoinURL(%q, %q) = %q, want %q", tc.base, tc.path, got, tc.want)
