@@ -3,6 +3,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -162,8 +164,8 @@ type Request struct {
 	Err          string        // why the last attempt got no response (free of the URL), or why sending stopped
 	// Unanswered counts the attempts that may have reached the endpoint and got no answer (a
 	// timeout, a connection lost or a run stopped while the request was out): the endpoint may
-	// have taken its records. Attempts that never left (no connection could be made) do not
-	// count.
+	// have taken its records. Attempts that never left (no connection could be made, or the
+	// endpoint's certificate was not trusted) do not count.
 	Unanswered int
 }
 
@@ -181,10 +183,17 @@ func (r *Result) MayHaveDelivered() bool {
 }
 
 // notSent reports whether err, from a client's Do, means the request never left: no connection
-// to the endpoint could be made (a dial error, or the network policy refused the address).
+// to the endpoint could be made (a dial error, the network policy refused the address, or the
+// endpoint's certificate was not trusted, which the TLS handshake finds before any byte of the
+// request is written).
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial"
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" ||
+		errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // OK reports whether the request got a 2xx.

@@ -29,6 +29,10 @@ func TestResultMayHaveDelivered(t *testing.T) {
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer hanging.Close()
 	defer close(release)
+	// The default client does not trust the test server's certificate: the TLS handshake fails
+	// before any byte of the request is sent.
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrusted.Close()
 
 	for _, tc := range []struct {
 		name   string
@@ -38,6 +42,7 @@ func TestResultMayHaveDelivered(t *testing.T) {
 	}{
 		{"every attempt answered 503", refusing.URL, nil, false},
 		{"no connection could be made", closed.URL, nil, false},
+		{"the certificate was not trusted", untrusted.URL, nil, false},
 		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
