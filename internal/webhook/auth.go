@@ -122,7 +122,13 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	if tok.AccessToken == "" {
 		return "", fmt.Errorf("%w: %s answered without an access_token", ErrTokenEndpoint, t.where)
 	}
-	t.header = tok.Type() + " " + tok.AccessToken
+	header := tok.Type() + " " + tok.AccessToken
+	if err := CheckHeaderValue("Authorization", header); err != nil {
+		// The HTTP client would refuse it on every attempt, which would look like a network error.
+		return "", fmt.Errorf("%w: %s issued a token that cannot be sent (its access_token or token_type): %w",
+			ErrTokenEndpoint, t.where, err)
+	}
+	t.header = header
 	t.refresh = time.Time{}
 	if !tok.Expiry.IsZero() {
 		margin := min(tok.Expiry.Sub(now)/4, maxRefreshMargin)

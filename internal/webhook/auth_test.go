@@ -296,3 +296,42 @@ func TestCheckAuth(t *testing.T) {
 		}
 	}
 }
+
+// A value the HTTP client cannot put in a header (an access_token with a line break, a stored
+// content_type with one) made every attempt fail in the client before anything was sent, and
+// each was retried and counted as an attempt that may have reached the endpoint: eight attempts,
+// backoff between them, and a run error saying the webhook "got no response". The request is now
+// refused when built, once, saying which value is wrong and never showing it; nothing is sent.
+func TestUnsendableHeaderValueIsNotRetried(t *testing.T) {
+	tok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"abc\r\nX-Injected: 1","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer tok.Close()
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	grant := &controlplane.OAuth2Config{TokenURL: tok.URL + "/oauth/token", ClientID: testClientID, ClientSecret: testClientSecret}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant, nil)}})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "access_token") ||
+		strings.Contains(err.Error(), "abc") {
+		t.Errorf("err = %v, want ErrTokenEndpoint about the access_token, without it", err)
+	}
+	if len(res.Requests) != 0 || res.MayHaveDelivered() || len(api.seen()) != 0 {
+		t.Errorf("requests %+v, endpoint saw %d: want none", res.Requests, len(api.seen()))
+	}
+
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: "x",
+			ContentType: "text/plain\r\nX-Injected: 1"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL}, Builder: rs})
+	res, err = d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(1))
+	if err == nil || !strings.Contains(err.Error(), "Content-Type") || !strings.Contains(err.Error(), "line break") {
+		t.Errorf("err = %v, want the Content-Type refused for its line break", err)
+	}
+	if len(res.Requests) != 0 || res.MayHaveDelivered() || len(api.seen()) != 0 {
+		t.Errorf("requests %+v, endpoint saw %d: want none", res.Requests, len(api.seen()))
+	}
+}

@@ -74,6 +74,11 @@ func (e Endpoint) BuildRequest(ctx context.Context, id string, b *Built) (*http.
 		return nil, err
 	}
 	if b.ContentType != "" {
+		// Checked as the connection's headers are (a stored request need not have been): the HTTP
+		// client would refuse it on every attempt, which would look like a network error.
+		if err := CheckHeaderValue("Content-Type", b.ContentType); err != nil {
+			return nil, fmt.Errorf("the sync's request content_type cannot be sent: %w", err)
+		}
 		req.Header.Set("Content-Type", b.ContentType)
 	}
 	req.Header.Set("User-Agent", UserAgent())

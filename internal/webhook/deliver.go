@@ -3,6 +3,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -127,8 +129,9 @@ func (r Retry) Cause() string {
 	return fmt.Sprintf("HTTP %d %s", r.Status, http.StatusText(r.Status))
 }
 
-// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429),
-// or whose request could not be built (a template that failed for it: Status 0, never sent).
+// Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429, or
+// a 410 to a path naming the record: Built.RecordPath), or whose request could not be built (a
+// template that failed for it: Status 0, never sent).
 type Rejection struct {
 	Index  int    // into the records given to Deliver
 	Status int    // the HTTP status of the refusal; 0: its request could not be built
@@ -161,8 +164,8 @@ type Request struct {
 	Err          string        // why the last attempt got no response (free of the URL), or why sending stopped
 	// Unanswered counts the attempts that may have reached the endpoint and got no answer (a
 	// timeout, a connection lost or a run stopped while the request was out): the endpoint may
-	// have taken its records. Attempts that never left (no connection could be made) do not
-	// count.
+	// have taken its records. Attempts that never left (no connection could be made, or the
+	// endpoint's certificate was not trusted) do not count.
 	Unanswered int
 }
 
@@ -180,10 +183,17 @@ func (r *Result) MayHaveDelivered() bool {
 }
 
 // notSent reports whether err, from a client's Do, means the request never left: no connection
-// to the endpoint could be made (a dial error, or the network policy refused the address).
+// to the endpoint could be made (a dial error, the network policy refused the address, or the
+// endpoint's certificate was not trusted, which the TLS handshake finds before any byte of the
+// request is written).
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial"
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" ||
+		errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // OK reports whether the request got a 2xx.
@@ -280,7 +290,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // OpDeleted; the envelope says "changed" for new records), in requests the Builder builds — one
 // per batch, or one per record — as docs/design.md "Delivery rules" says: 2xx delivers them all;
 // network errors, timeouts, 408, 429 and 5xx are retried with the same webhook-id; a 3xx, a 401,
-// a 403 or a 410 stops; any other 4xx splits the batch in halves, each a new batch with a new
+// a 403 or a 410 stops (but a 410 to a path naming the record, Built.RecordPath, refuses that
+// record alone); any other 4xx splits the batch in halves, each a new batch with a new
 // webhook-id, until the refused records stand alone and are rejected. Records whose request cannot
 // be built are rejected the same way, without a request. On error the Result still lists what was
 // delivered or rejected before it. No records, no request.
@@ -489,7 +500,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
 				Attempts: attempt, Body: snippet, Location: location}
-		case status == http.StatusGone:
+		case status == http.StatusGone && !built.RecordPath:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
 				Attempts: attempt, Body: snippet}
 		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:

@@ -29,6 +29,10 @@ func TestResultMayHaveDelivered(t *testing.T) {
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer hanging.Close()
 	defer close(release)
+	// The default client does not trust the test server's certificate: the TLS handshake fails
+	// before any byte of the request is sent.
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrusted.Close()
 
 	for _, tc := range []struct {
 		name   string
@@ -38,6 +42,7 @@ func TestResultMayHaveDelivered(t *testing.T) {
 	}{
 		{"every attempt answered 503", refusing.URL, nil, false},
 		{"no connection could be made", closed.URL, nil, false},
+		{"the certificate was not trusted", untrusted.URL, nil, false},
 		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,5 +184,106 @@ func TestDeliverRetryAfterTooLong(t *testing.T) {
 			t.Errorf("result %+v: want nothing taken", res)
 		}
 		srv.Close()
+	}
+}
+
+// A value put in a path without url_encode must not send the request elsewhere than the path
+// says: a '#' would cut the path there (a fragment is never sent, so /c/a#b went to /c/a), and a
+// "." or ".." segment would be resolved by the endpoint or a proxy (/api/c/../../admin is
+// /admin, out of the connection's URL). Such a record is refused alone, status 0, never sent;
+// escaped, the same values pass. The plan-time check refuses such a path too.
+func TestDeliverPathCannotLeaveItsSegments(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.URL.EscapedPath())
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.name }}?v={{ record.v }}"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{[]byte(`{"name":"ok1","v":"1"}`), []byte(`{"name":"a#b","v":"1"}`),
+		[]byte(`{"name":"../../admin","v":"1"}`), []byte(`{"name":"..","v":"1"}`), []byte(`{"name":"x/./y","v":"1"}`),
+		[]byte(`{"name":"ok2","v":"1#x"}`), []byte(`{"name":"a..b/.c","v":"../x"}`)}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the bad records refused and the rest delivered", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 6}) {
+		t.Errorf("delivered %v, want [0 6]", got)
+	}
+	var refused []int
+	for _, r := range res.Rejected {
+		refused = append(refused, r.Index)
+		if r.Status != 0 || !strings.Contains(r.Body, "url_encode") {
+			t.Errorf("rejection %+v: want status 0 and why, naming url_encode", r)
+		}
+	}
+	if slices.Sort(refused); !slices.Equal(refused, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("refused %v, want [1 2 3 4 5]", refused)
+	}
+	mu.Lock()
+	slices.Sort(paths)
+	if !slices.Equal(paths, []string{"/api/c/a..b/.c", "/api/c/ok1"}) {
+		t.Errorf("endpoint saw %v, want only the two good records", paths)
+	}
+	mu.Unlock()
+
+	for _, p := range []string{"/c/{{ record.name }}#top", "/c/../{{ record.name }}"} {
+		errs := webhook.CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "PUT", Path: p}}, webhook.Vars{}, []byte(`{"name":"n"}`), []byte(`{"name":"n"}`))
+		if len(errs) != 1 || errs[0].Field != "path" {
+			t.Errorf("plan check of path %q: %v, want one error on the path", p, errs)
+		}
+	}
+}
+
+// In record mode, a 410 to a request whose path names the record (DELETE /contacts/7) says that
+// record's resource is gone, not the endpoint: the record is refused alone, as a 404 would refuse
+// it, and the others go on. Before, it paused the sync, and since the record stayed pending every
+// run paused it again. A 410 to a path that does not depend on the record (or to a batch) still
+// says the endpoint is gone.
+func TestDeliverGoneRecordResource(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/api/contacts/2" || r.URL.Path == "/api/list" {
+			http.Error(w, "gone", http.StatusGone)
+		}
+	}))
+	defer srv.Close()
+	records := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`)}
+	deliver := func(path string) (webhook.Result, error) {
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: path}}, webhook.Vars{SyncID: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+		return d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, records)
+	}
+	res, err := deliver("/contacts/{{ record.id | url_encode }}")
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the gone record refused alone", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 2}) {
+		t.Errorf("delivered %v, want [0 2]", got)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Index != 1 || res.Rejected[0].Status != http.StatusGone {
+		t.Errorf("rejected %+v, want record 1 with 410", res.Rejected)
+	}
+	// The same path for every record (sync.id is the run's, not the record's): the endpoint is gone.
+	for _, p := range []string{"/list", "/list{% if sync.id == 0 %}x{% endif %}"} {
+		if _, err := deliver(p); !errors.Is(err, webhook.ErrGone) {
+			t.Errorf("path %q answered 410: %v, want ErrGone", p, err)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func renderEvent(e *liquid.Engine, src, contentType string, payload []byte) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("the event: %w", err)
 	}
-	body, err := t.render(map[string]any{"event": ev})
+	body, err := t.render(map[string]any{"event": ev}, bodyRenderLimit([][]byte{payload}))
 	if err == nil && IsJSON(contentType) {
 		err = checkJSON(body)
 	}

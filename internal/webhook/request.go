@@ -32,6 +32,10 @@ type Built struct {
 	Path        string            // appended to the endpoint's URL; "": the URL itself
 	ContentType string            // "": no body, no Content-Type
 	Headers     map[string]string // besides the endpoint's
+	// RecordPath: the request is one record's (record mode) and its Path depends on the record,
+	// so it names that record's resource: a 410 says the resource is gone, not the endpoint, and
+	// refuses the record alone as another 4xx would.
+	RecordPath bool
 }
 
 // EnvelopeBuilder is the default Builder: each batch in one Census envelope to the endpoint's URL.
@@ -160,7 +164,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
 	if c.path.src != "" {
-		p, err := c.path.render(b)
+		p, err := c.path.render(b, maxPathRender)
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
@@ -168,10 +172,13 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 			return Built{}, err
 		}
 		out.Path = string(p)
+		if rs.perRecord {
+			out.RecordPath = rs.pathNamesRecord(c, op, p)
+		}
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
-		body, err := c.body.appendRender(buf, b)
+		body, err := c.body.appendRender(buf, b, bodyRenderLimit(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
 		}
@@ -199,6 +206,17 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		return Built{}, fmt.Errorf("unknown body format %q", c.format)
 	}
 	return out, nil
+}
+
+// emptyRecord is a record without fields, to tell a path that depends on the record from one
+// that does not.
+var emptyRecord = []byte("{}")
+
+// pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
+// what it rendered for the record, differs from what it renders for a record without fields.
+func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
+	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), maxPathRender)
+	return err != nil || !bytes.Equal(empty, p)
 }
 
 // appendForm appends the record as application/x-www-form-urlencoded, its fields in order:
@@ -244,27 +262,44 @@ func appendForm(buf []byte, records [][]byte) ([]byte, error) {
 }
 
 // checkPath refuses a rendered path that no URL can carry (a control character, a % not
-// followed by two hex digits in the path part): the record's request cannot be built, so that
-// record alone is refused (status 0) instead of failing the run. Values put in a path through
-// url_encode always pass.
+// followed by two hex digits in the path part), or that would send the request elsewhere than it
+// says: a '#' (what follows it is a fragment, never sent, so the path would end there) or a "."
+// or ".." segment before the query (the endpoint, or a proxy, resolves it: /api/c/../../admin
+// is /admin, out of the connection's URL). The record's request cannot be built, so that record
+// alone is refused (status 0) instead of failing the run. Values put in a path through url_encode
+// always pass.
 func checkPath(p []byte) error {
+	bad := func(why string) error {
+		return fmt.Errorf("the request's path %q %s: put the record's values in it through url_encode", truncate(string(p), 200), why)
+	}
 	if _, err := url.Parse("http://h/" + strings.TrimLeft(string(p), "/")); err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("the request's path %q is not a valid URL path (%v): put the record's values in it through url_encode", truncate(string(p), 200), err)
+		return bad(fmt.Sprintf("is not a valid URL path (%v)", err))
+	}
+	if bytes.IndexByte(p, '#') >= 0 {
+		return bad("has a '#', which would end it there (a fragment is never sent)")
+	}
+	path, _, _ := bytes.Cut(p, []byte("?"))
+	for _, seg := range bytes.Split(path, []byte("/")) {
+		if s := string(seg); s == "." || s == ".." {
+			return bad(fmt.Sprintf("has a %q segment, which would be resolved to another path", s))
+		}
 	}
 	return nil
 }
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the
 // URL's own query, which is kept: https://h/api?k=1 and /contacts/7?x=2 give
-// https://h/api/contacts/7?k=1&x=2.
+// https://h/api/contacts/7?k=1&x=2. The URL's fragment, never sent, is dropped: left in place it
+// would swallow the path and query joined after it.
 func JoinURL(base, path string) string {
 	if path == "" {
 		return base
 	}
+	base, _, _ = strings.Cut(base, "#")
 	b, bq, _ := strings.Cut(base, "?")
 	p, pq, _ := strings.Cut(path, "?")
 	u := strings.TrimRight(b, "/")
@@ -313,12 +348,16 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			if _, err := c.path.render(b); err != nil {
+			p, err := c.path.render(b, maxPathRender)
+			if err == nil {
+				err = checkPath(p)
+			}
+			if err != nil {
 				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})
 			}
 		}
 		if c.body != nil {
-			body, err := c.body.render(b)
+			body, err := c.body.render(b, bodyRenderLimit(records))
 			if err == nil && IsJSON(c.ctype) {
 				err = checkJSON(body)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/osteele/liquid"
+	liquidrender "github.com/osteele/liquid/render"
 )
 
 // Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
@@ -103,6 +104,13 @@ func newEngine(strict bool) *liquid.Engine {
 		}
 		sum := sha256.Sum256([]byte(textOf(v)))
 		return hex.EncodeToString(sum[:]), nil
+	})
+	// Liquid's include reads a file of the machine rendering the template, relative to its working
+	// directory and with no bound on "..": a template could send the runner's files (its
+	// environment in /proc/self/environ, a credentials file) to its endpoint, or print the
+	// provider's in a plan error. Templates are one text each, so the tag is refused.
+	e.RegisterTag("include", func(liquidrender.Context) (string, error) {
+		return "", errors.New("the include tag is not available: a template cannot read files; put the text in the template itself")
 	})
 	e.RegisterFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	e.RegisterFilter("unix", func(t time.Time) int64 { return t.Unix() })
@@ -232,17 +240,83 @@ func compileTemplate(e *liquid.Engine, src string) (*template, error) {
 	return &template{t: t, src: src}, nil
 }
 
-func (t *template) render(b map[string]any) ([]byte, error) {
-	return t.appendRender(nil, b)
+// How much a template may render: a loop over a large range would otherwise render gigabytes
+// into memory, and take the runner down with every sync it serves. A body may render the larger
+// of renderFloor and bodyRenderFactor times the size of its records (a template that copies its
+// records a few times is well within it); a path, maxPathRender (more than any server takes in
+// a URL).
+var renderFloor = 32 << 20
+
+const (
+	bodyRenderFactor = 8
+	maxPathRender    = 64 << 10
+)
+
+// bodyRenderLimit is how much a body template may render for records.
+func bodyRenderLimit(records [][]byte) int {
+	n := 0
+	for _, r := range records {
+		n += len(r)
+	}
+	return max(renderFloor, bodyRenderFactor*n)
 }
 
-// appendRender appends what t renders to buf.
-func (t *template) appendRender(buf []byte, b map[string]any) ([]byte, error) {
-	w := bytes.NewBuffer(buf)
+func (t *template) render(b map[string]any, limit int) ([]byte, error) {
+	return t.appendRender(nil, b, limit)
+}
+
+// appendRender appends what t renders to buf; rendering more than limit bytes is an error.
+func (t *template) appendRender(buf []byte, b map[string]any, limit int) (out []byte, err error) {
+	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: limit}
+	defer func() {
+		// Liquid panics on some failed writes: with the write's error where it flushes the text
+		// it held back for whitespace control ({%- -%}), and with one of its own where it wraps
+		// the error of a node that has no position. A panic after the bound was passed is that.
+		if r := recover(); r != nil {
+			if !w.full {
+				panic(r)
+			}
+			out, err = buf, &TemplateError{Line: 1, Msg: (&renderTooLarge{limit: limit}).Error()}
+		}
+	}()
 	if err := t.t.FRender(w, b); err != nil {
 		return buf, locate(t.src, err)
 	}
-	return w.Bytes(), nil
+	return w.b.Bytes(), nil
+}
+
+// boundedBuffer is a buffer that refuses to take more than limit bytes past start. It has no
+// WriteString, so that io.WriteString goes through Write.
+type boundedBuffer struct {
+	b            *bytes.Buffer
+	start, limit int
+	full         bool // a write was refused
+}
+
+func (w *boundedBuffer) Write(p []byte) (int, error) {
+	if w.full || w.b.Len()-w.start+len(p) > w.limit {
+		w.full = true
+		return 0, &renderTooLarge{limit: w.limit}
+	}
+	return w.b.Write(p)
+}
+
+// renderTooLarge is a template that rendered more than it may.
+type renderTooLarge struct{ limit int }
+
+func (e *renderTooLarge) Error() string {
+	return fmt.Sprintf("it renders more than %s, where rendering stops (a loop that repeats text without bound?)", byteSize(e.limit))
+}
+
+// byteSize writes n as KiB or MiB when it is a whole number of them.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // locate turns a Liquid error into a TemplateError with its line and, when the text it quotes

@@ -1,8 +1,11 @@
 package webhook
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -45,6 +48,10 @@ func TestJoinURL(t *testing.T) {
 		{"https://h/api?k=1", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
 		{"https://h", "contacts?x=2", "https://h/contacts?x=2"},
 		{"https://h/api?k=1", "?x=2", "https://h/api?k=1&x=2"},
+		// The URL's fragment is never sent: it must not swallow the path or query joined to it.
+		{"https://h/api#top", "/contacts/7", "https://h/api/contacts/7"},
+		{"https://h/api?k=1#top", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
+		{"https://h/api#top", "", "https://h/api#top"},
 	} {
 		if got := JoinURL(tc.base, tc.path); got != tc.want {
 			t.Errorf("JoinURL(%q, %q) = %q, want %q", tc.base, tc.path, got, tc.want)
@@ -69,5 +76,89 @@ func TestTemplateErrorPositions(t *testing.T) {
 	_, err := render(t, `{{ record.k }}`, `[1]`)
 	if err == nil || !strings.Contains(err.Error(), "not a JSON object") {
 		t.Errorf("a record that is not an object: %v", err)
+	}
+}
+
+// Liquid's include tag reads a file of the machine rendering the template (the runner's, or at
+// plan the provider's), relative to its working directory and with no bound on "..": a template
+// could send /proc/self/environ or a credentials file to its endpoint, or show it in a plan's
+// error. It is refused when rendered, run and plan alike, and no file is read.
+func TestIncludeReadsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(secret, []byte("TOPSECRET"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		`{% include "` + rel + `" %}`,
+		`{% assign f = "` + rel + `" %}{% include f %}`,
+		`{"x": "{%- include "` + rel + `" -%}"}`,
+	} {
+		got, err := render(t, src, `{"k": 1}`)
+		if err == nil || strings.Contains(got, "TOPSECRET") || strings.Contains(err.Error(), "TOPSECRET") ||
+			!strings.Contains(err.Error(), "include") {
+			t.Errorf("%s rendered %q (%v), want an error about include and no file read", src, got, err)
+		}
+		errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Body: src}}, Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`))
+		if len(errs) != 1 || strings.Contains(errs[0].Error(), "TOPSECRET") || !strings.Contains(errs[0].Error(), "include") {
+			t.Errorf("plan check of %s: %v, want one error about include and no file read", src, errs)
+		}
+		// Notification bodies use the same engine.
+		body, err := RenderEvent(src, "text/plain", []byte(`{"event": "run.failed"}`))
+		if err == nil || strings.Contains(string(body), "TOPSECRET") || !strings.Contains(err.Error(), "include") {
+			t.Errorf("notification body %s rendered %q (%v), want an error about include", src, body, err)
+		}
+	}
+}
+
+// A template that repeats its text without bound ({% for i in (1..100000000) %}) rendered all of
+// it into memory: 222 MB in 18 s for three million turns, and a larger range took the runner
+// down with every sync it serves. What a template renders is bounded (a body by the larger of
+// renderFloor and 8 times its records, a path by maxPathRender): past it, rendering stops and
+// the record is rejected, never sent.
+func TestRenderIsBounded(t *testing.T) {
+	defer func(f int) { renderFloor = f }(renderFloor)
+	renderFloor = 1 << 20
+	loop := `{% for i in (1..1000000000) %}0123456789{% endfor %}`
+	// Whitespace control makes Liquid panic on a failed write, in two ways.
+	for _, src := range []string{loop, `{% for i in (1..1000000000) -%} 0123456789 {%- endfor %}`,
+		"{% for i in (1..1000000000) %}{{ i }}\n  {%- endfor %}"} {
+		start := time.Now()
+		got, err := render(t, src, `{"k": 1}`)
+		if err == nil || !strings.Contains(err.Error(), "renders more than 1 MiB") || len(got) > renderFloor {
+			t.Errorf("unbounded body %s: %d bytes, %v; want an error saying it renders more than 1 MiB", src, len(got), err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s took %v to stop", src, d)
+		}
+	}
+	// Within the bound, a large body renders: eight times the records' size, however small the floor.
+	big := `{"k": "` + strings.Repeat("x", 300<<10) + `"}`
+	if got, err := render(t, `{{ record | json }}{{ record | json }}{{ record | json }}{{ record | json }}`, big); err != nil || len(got) != 4*len(big) {
+		t.Errorf("a body 4 times its record: %d bytes, %v", len(got), err)
+	}
+	// A path.
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/c/" + loop}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"k": 1}`)}); err == nil ||
+		!strings.Contains(err.Error(), "renders more than 64 KiB") {
+		t.Errorf("unbounded path: %v, want an error saying it renders more than 64 KiB", err)
+	}
+	// A notification body.
+	if _, err := RenderEvent(loop, "text/plain", []byte(`{"event": "run.failed"}`)); err == nil ||
+		!strings.Contains(err.Error(), "renders more than 1 MiB") {
+		t.Errorf("unbounded notification body: %v", err)
 	}
 }
