@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,7 +111,7 @@ func newEngine(strict bool) *liquid.Engine {
 	// environment in /proc/self/environ, a credentials file) to its endpoint, or print the
 	// provider's in a plan error. Templates are one text each, so the tag is refused.
 	e.RegisterTag("include", func(liquidrender.Context) (string, error) {
-		return "", errors.New("the include tag is not available: a template cannot read files; put the text in the template itself")
+		return "", errors.New(includeRefused)
 	})
 	e.RegisterFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	e.RegisterFilter("unix", func(t time.Time) int64 { return t.Unix() })
@@ -237,8 +238,37 @@ func compileTemplate(e *liquid.Engine, src string) (*template, error) {
 	if err != nil {
 		return nil, locate(src, err)
 	}
+	if err := findInclude(src); err != nil {
+		return nil, err
+	}
 	return &template{t: t, src: src}, nil
 }
+
+// includeTag finds an include tag ({% include ... %}, {%- include ... -%}), and raw blocks, whose
+// text is not tags.
+var includeTag = regexp.MustCompile(`\{%-?\s*(include|raw)\b|\{%-?\s*endraw\s*-?%\}`)
+
+// findInclude refuses a template with an include tag when it is compiled (at plan time too),
+// wherever the tag is: rendering refuses it as well (newEngine), but only on a branch a record
+// takes.
+func findInclude(src string) error {
+	inRaw := false
+	for _, m := range includeTag.FindAllStringSubmatchIndex(src, -1) {
+		switch {
+		case m[2] < 0: // endraw
+			inRaw = false
+		case src[m[2]:m[3]] == "raw":
+			inRaw = true
+		case !inRaw:
+			return &TemplateError{Line: 1 + strings.Count(src[:m[0]], "\n"), Column: 1 + m[0] - (strings.LastIndexByte(src[:m[0]], '\n') + 1),
+				Msg: includeRefused}
+		}
+	}
+	return nil
+}
+
+// includeRefused says why a template may not include files.
+const includeRefused = "the include tag is not available: a template cannot read files; put the text in the template itself"
 
 // How much a template may render: a loop over a large range would otherwise render gigabytes
 // into memory, and take the runner down with every sync it serves. A body may render the larger

@@ -120,6 +120,26 @@ func TestIncludeReadsNoFile(t *testing.T) {
 	}
 }
 
+// An include tag is refused when the template is compiled, so at plan time too, even on a branch
+// the plan's sample record does not take; the text "include" in a raw block is text.
+func TestIncludeRefusedWhenCompiled(t *testing.T) {
+	for _, src := range []string{
+		`{"a": 1{% if record.k == 2 %}{% include "x.txt" %}{% endif %}}`,
+		"{\"a\": 1}\n{%- include 'x' -%}",
+	} {
+		errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Body: src}}, Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`))
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "include tag is not available") {
+			t.Errorf("plan check of %q: %v, want one error about include", src, errs)
+		}
+	}
+	if errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: `{% raw %}{% include "x" %}{% endraw %}`}},
+		Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`)); len(errs) != 0 {
+		t.Errorf("an include in a raw block is text: %v", errs)
+	}
+}
+
 // A template that repeats its text without bound ({% for i in (1..100000000) %}) rendered all of
 // it into memory: 222 MB in 18 s for three million turns, and a larger range took the runner
 // down with every sync it serves. What a template renders is bounded (a body by the larger of
