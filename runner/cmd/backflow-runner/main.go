@@ -63,7 +63,8 @@ Environment:
                              1: refuse webhooks at loopback and private addresses too
                              (link-local ones, such as 169.254.169.254, are always refused)
   BACKFLOW_ALLOWED_NETWORKS  comma-separated CIDRs webhooks may always be sent to
-  BACKFLOW_API_TOKEN         run: the bearer token of the status page and the API (unset: page open, API off)
+  BACKFLOW_API_TOKEN         run: the bearer token of the status page and the API (unset: API off,
+                             page open to requests addressed to an IP address or localhost)
 
 NAME|ID is a sync's name or id; id:N and name:NAME say which (a name that is another sync's id
 is refused bare). Text from outside is printed with control characters escaped (\u001b).
