@@ -264,3 +264,29 @@ func TestAccSyncRequestTestOnSaveShowsAnExcerpt(t *testing.T) {
 		}},
 	})
 }
+
+// `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
+// keep the configured empty map, or every plan after the apply shows it being added again.
+func TestAccEmptyHeadersNoDrift(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	base := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "headers = {}") +
+		model("all", "all users", "w", `table = "users"`)
+	sync := syncResource("s", "empty headers", "all", `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", body = "{}", headers = {} }
+  }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, sync),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
