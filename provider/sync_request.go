@@ -99,7 +99,8 @@ var requestDescriptions = map[string]string{
 	"body": "A Liquid template of the body (formats `" + controlplane.FormatJSON + "` and `" +
 		controlplane.FormatRaw + "`), e.g. `{\"email\": {{ record.email | json }}}`; use `file(\"contact.liquid\")` " +
 		"for a long one.",
-	"content_type": "The Content-Type header. Omitted: the format's (`application/json` for `json`).",
+	"content_type": "The Content-Type header: a media type such as `application/json` or `text/plain; charset=utf-8`, " +
+		"on one line. Omitted: the format's (`application/json` for `json`).",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
 		"Authorization, Cookie or ones containing token, secret, password or key are refused here.",
@@ -119,7 +120,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"body": schema.StringAttribute{MarkdownDescription: requestDescriptions["body"], Optional: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1), templateValidator{}}},
 			"content_type": schema.StringAttribute{MarkdownDescription: requestDescriptions["content_type"], Optional: true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}}},
 			"headers": schema.MapAttribute{MarkdownDescription: requestDescriptions["headers"], Optional: true,
 				ElementType: types.StringType, Validators: []validator.Map{headersValidator{}, requestHeadersValidator{}}},
 		},

@@ -208,6 +208,10 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", `new = { method = "DELETE", format = "none", body = "x" }`), `Invalid Request.*builds the body itself`},
 		{one("append", `new = { method = "POST", format = "none", content_type = "text/plain" }`), `Invalid Request.*sends no body`},
 		{one("append", `new = { method = "POST", content_type = "text/plain", body = "x" }`), `Invalid Request.*json. format is sent as JSON`},
+		// A Content-Type the runner could not send (every request would fail after its retries).
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain\r\nX-Injected: 1" }`),
+			`Invalid Content Type.*line break`},
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text plain" }`), `Invalid Content Type.*not a media type`},
 		{one("mirror", newBody(contactTemplate)), `Invalid Request.*mirror. sync sends .deleted. records`},
 		{one("append", newBody(contactTemplate)+"\n"+`changed = { method = "PATCH", body = "{}" }`), `Invalid Request.*append. sync sends only new records`},
 		{one("update_or_create", `deleted = { method = "DELETE" }`), `Invalid Request.*neither a .new. nor a .changed. request`},
