@@ -89,10 +89,33 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
 	b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	if keyOnlyHashed(y) {
+		fmt.Fprintf(&b, "\nSample keys are not shown: the sync sends its primary key %q only hashed, so the plan "+
+			"does not print it as it is.", y.PrimaryKey)
+		diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+		return
+	}
 	for _, kind := range []string{"new", "changed", "deleted"} {
 		if keys := p.SampleKeys[kind]; len(keys) > 0 {
 			fmt.Fprintf(&b, "\n%s: %q", kind, keys)
 		}
 	}
 	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+}
+
+// keyOnlyHashed reports whether sync y sends its primary key column only hashed: some mapping
+// hashes it and none sends it as it is. Its keys are then what the sync keeps from its
+// destination, and a plan's sample keys (which are the column's text) do not show them.
+func keyOnlyHashed(y *controlplane.Sync) bool {
+	hashed := false
+	for _, m := range y.Mappings {
+		if m.Constant != nil || m.Metadata != "" || m.From != y.PrimaryKey {
+			continue
+		}
+		if m.Hash == "" {
+			return false
+		}
+		hashed = true
+	}
+	return hashed
 }
