@@ -309,7 +309,11 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 			wh.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(w.MaxRequestsPerSecond))
 		}
 		if len(w.Headers) > 0 || priorHasEmptyHeaders(ctx, prior) {
-			wh.Headers, d = types.MapValueFrom(ctx, types.StringType, w.Headers)
+			headers := w.Headers
+			if headers == nil {
+				headers = map[string]string{} // MapValueFrom makes a nil map null
+			}
+			wh.Headers, d = types.MapValueFrom(ctx, types.StringType, headers)
 			diags.Append(d...)
 		}
 		var priorWH *webhookModel

@@ -154,3 +154,64 @@ func lookupError(diags *diag.Diagnostics, kind, name string, err error) {
 }
 
 func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
+
+// secretsHidden is an error whose text leaves out what the connection it came from keeps secret;
+// errors.Is and errors.As still see the original.
+type secretsHidden struct {
+	text string
+	err  error
+}
+
+func (e *secretsHidden) Error() string { return e.text }
+func (e *secretsHidden) Unwrap() error { return e.err }
+
+// hideConnectionSecrets returns err with the text of conn's DuckDB init_sql left out. DuckDB's
+// parser errors quote the line they failed on ("LINE 2: ... KEY_ID 'AKIA...' ..." and a caret
+// line below it), and an init_sql line is where credentials go (CREATE SECRET, SET
+// s3_secret_access_key): each such quote, and each line of the init_sql found in the text, is
+// replaced. err is returned as it is when nothing needs hiding.
+func hideConnectionSecrets(conn *controlplane.Connection, err error) error {
+	if err == nil || conn == nil || conn.DuckDB == nil || strings.TrimSpace(conn.DuckDB.InitSQL) == "" {
+		return err
+	}
+	initSQL := conn.DuckDB.InitSQL
+	const hidden = "[a line of init_sql, not shown]"
+	lines := strings.Split(err.Error(), "\n")
+	out := lines[:0]
+	for i := 0; i < len(lines); i++ {
+		if quote, ok := duckdbContextLine(lines[i]); ok && strings.Contains(initSQL, quote) {
+			out = append(out, hidden)
+			if i+1 < len(lines) && strings.Trim(lines[i+1], " ^") == "" {
+				i++ // the caret line under it
+			}
+			continue
+		}
+		out = append(out, lines[i])
+	}
+	text := strings.Join(out, "\n")
+	for _, l := range strings.FieldsFunc(initSQL, func(r rune) bool { return r == '\n' || r == ';' }) {
+		if l = strings.TrimSpace(l); len(l) >= 4 {
+			text = strings.ReplaceAll(text, l, hidden)
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &secretsHidden{text: text, err: err}
+}
+
+// duckdbContextLine reads the SQL DuckDB quotes in a "LINE n: ..." line of its errors, without
+// the "..." it marks a cut with.
+func duckdbContextLine(line string) (quote string, ok bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "LINE ")
+	if !ok {
+		return "", false
+	}
+	_, quote, ok = strings.Cut(rest, ": ")
+	if !ok {
+		return "", false
+	}
+	quote = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(quote), "..."), "...")
+	quote = strings.TrimSpace(quote)
+	return quote, quote != ""
+}

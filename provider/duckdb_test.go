@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
@@ -99,4 +104,53 @@ data "backflow_connection" "d" {
 			{Config: cfg(`sql = "select nope from users"`), ExpectError: expectErr(`Invalid Model Query.*nope`)},
 		},
 	})
+}
+
+// A DuckDB connection whose init_sql fails: the model's plan says so without showing the
+// init_sql (DuckDB's parser error quotes the line it failed on, which may hold a secret).
+func TestDuckDBInitSQLNotShown(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	const secret = "AKIA-SECRET-8e51"
+	conn := &controlplane.Connection{Name: "lake", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "SET threads = 1;\nCREATE SECRET s (TYPE s3, KEY_ID '" + secret + "', SECRET 'x') ; SELEC 1"}}
+	if err := store.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	r := &ModelResource{storeHolder{store: store}}
+	planned := &modelModel{ID: types.Int64Unknown(), Name: types.StringValue("users"), ConnectionID: types.Int64Value(conn.ID),
+		SQL: types.StringValue("SELECT 1 AS id"), Table: types.StringNull(), Columns: types.ListUnknown(columnsType.ElemType)}
+	d := modifyPlan(t, r, nil, planned)
+	if !d.HasError() {
+		t.Fatalf("a failing init_sql planned: %v", d)
+	}
+	for _, e := range d.Errors() {
+		if strings.Contains(e.Detail(), secret) || strings.Contains(e.Detail(), "SELEC 1") {
+			t.Errorf("%s: the detail shows the init_sql:\n%s", e.Summary(), e.Detail())
+		}
+		if !strings.Contains(e.Detail(), "init_sql failed") {
+			t.Errorf("%s: the detail does not say init_sql failed:\n%s", e.Summary(), e.Detail())
+		}
+	}
+
+	// A sync's plan-time preview of a model on that connection (stored when its init_sql worked).
+	m := &controlplane.Model{Name: "users", ConnectionID: conn.ID, SQL: "SELECT 1 AS id", Columns: []controlplane.Column{{Name: "id", Type: "INTEGER"}}}
+	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	var s syncModel
+	if d := s.fromSync(ctx, &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
+		t.Fatal(d)
+	}
+	s.ID = types.Int64Unknown()
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, &s))
+	if len(got) != 1 || !strings.Contains(got[0], "Backflow Preview Unavailable") || !strings.Contains(got[0], "init_sql failed") ||
+		strings.Contains(got[0], secret) || strings.Contains(got[0], "SELEC 1") {
+		t.Errorf("preview of a sync whose model's init_sql fails: %q", got)
+	}
 }

@@ -172,6 +172,7 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 		return nil
 	}
 	if err := src.Ping(ctx); err != nil {
+		err = hideConnectionSecrets(conn, err)
 		// Not the query's fault: say so, rather than blame the SQL.
 		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",
 			fmt.Sprintf("The model %q could not be checked: the warehouse of connection %q did not accept a connection.",
@@ -186,7 +187,7 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 	}
 	cols, err := src.Describe(ctx, query)
 	if err != nil {
-		describeError(diags, x, conn, src, err)
+		describeError(diags, x, conn, src, hideConnectionSecrets(conn, err))
 		return nil
 	}
 	return cols
@@ -238,9 +239,10 @@ func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *control
 }
 
 // checkSyncs refuses a change to model x (x.Columns being its new columns) that drops a column
-// one of its syncs uses as primary_key or a mapping source: the runner would fail every run.
-// Only columns the stored model has count: a sync already broken is not this change's doing, and
-// its own plan reports it.
+// one of its syncs uses as primary_key, a mapping source or its cursor, or changes its cursor's
+// type to one that cannot be a cursor (or its lookback): the runner would fail every run. Only
+// what the stored model allows counts: a sync already broken is not this change's doing, and its
+// own plan reports it.
 func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) {
 	old, err := r.store.GetModel(ctx, x.ID)
 	if errors.Is(err, controlplane.ErrNotFound) {
@@ -261,6 +263,19 @@ func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, d
 		at = path.Root("table")
 	}
 	for _, y := range syncs {
+		// The cursor: only a change from usable to unusable is this change's doing.
+		if attribute, problem, _ := checkCursor(x, y); attribute != "" {
+			if a, _, _ := checkCursor(old, y); a == "" {
+				what := fmt.Sprintf("With this change the model %q no longer returns the column %q, which the sync %q "+
+					"uses as its cursor. The model would return: %s.", x.Name, y.Cursor, y.Name, columnNames(x.Columns))
+				if x.HasColumn(y.Cursor) {
+					what = fmt.Sprintf("With this change the sync %q could no longer use its %s. %s", y.Name, attribute, problem)
+				}
+				addAttributeError(diags, at, "Model Change Breaks a Sync", what,
+					"Keep the column as it is, or first change the sync's cursor (apply that alone with -target), then "+
+						"change the model.", nil)
+			}
+		}
 		for _, p := range checkColumns(x, y.PrimaryKey, y.Mappings) {
 			if !old.HasColumn(p.Column) {
 				continue

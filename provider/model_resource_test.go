@@ -303,6 +303,59 @@ resource "backflow_sync" "s" {
 	})
 }
 
+// A model change that leaves a sync's cursor unusable (the column gone, or of a type that cannot be
+// a cursor, or no longer a time while the sync has a lookback) is refused at plan time: the runner
+// would fail every run of the sync.
+func TestAccModelChangeBreaksSyncCursor(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "")
+	sync := `
+resource "backflow_sync" "s" {
+  name            = "users to hook"
+  model_id        = backflow_model.m.id
+  destination_id  = backflow_connection.hook.id
+  behavior        = "update_or_create"
+  primary_key     = "unique_id"
+  cursor          = "created_at"
+  cursor_lookback = "1m"
+}
+`
+	withSQL := func(sql string) string {
+		return e.config(conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql)), sync)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: withSQL("select unique_id, email, created_at from users")},
+			{
+				Config:      withSQL("select unique_id, email from users"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*no longer returns the column "created_at".*sync "users to hook".*cursor`),
+			},
+			{
+				Config:      withSQL("select unique_id, email, to_jsonb(created_at) as created_at from users"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*sync "users to hook" could no longer use its cursor.*"created_at".*jsonb`),
+			},
+			{
+				Config:      withSQL("select unique_id, email, extract(epoch from created_at)::bigint as created_at from users"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*sync "users to hook".*cursor_lookback`),
+			},
+			{
+				// Still a time: fine.
+				Config: withSQL("select unique_id, email, created_at::timestamp as created_at from users"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("backflow_model.m", plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
 // usersUnchanged fails unless the warehouse's users table still holds its one row, unchanged.
 func (e *testEnv) usersUnchanged(t *testing.T) {
 	t.Helper()

@@ -132,11 +132,12 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"content_type": schema.StringAttribute{
-				MarkdownDescription: "The Content-Type header of the body. Default `" + controlplane.DefaultEventContentType + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(controlplane.DefaultEventContentType),
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				MarkdownDescription: "The Content-Type header of the body: a media type such as `application/json` or " +
+					"`text/plain; charset=utf-8`, on one line. Default `" + controlplane.DefaultEventContentType + "`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(controlplane.DefaultEventContentType),
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}},
 			},
 		},
 	}

@@ -102,6 +102,12 @@ func TestAccNotification(t *testing.T) {
 				ExpectError: expectErr(`Sync Not Found.*987654`),
 			},
 			{
+				// The runner could not send this Content-Type: every event would be given up.
+				Config: e.config(base, notificationResource("failures", `events = ["run.failed"]
+  content_type = "application/json\nX-Evil: 1"`)),
+				ExpectError: expectErr(`Invalid Content Type.*line break`),
+			},
+			{
 				Config: e.config(base, `
 resource "backflow_notification" "n" {
   name           = "failures"

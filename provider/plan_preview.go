@@ -63,6 +63,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 				"the plan goes on without it. `backflow-runner sync %q --dry-run` computes it after apply.", timeout, y.Name))
 		return
 	case err != nil:
+		err = hideWarehouseSecrets(ctx, store, y.ModelID, model, err)
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
 			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
 		return
@@ -89,10 +90,50 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
 	b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	if keyOnlyHashed(y) {
+		fmt.Fprintf(&b, "\nSample keys are not shown: the sync sends its primary key %q only hashed, so the plan "+
+			"does not print it as it is.", y.PrimaryKey)
+		diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+		return
+	}
 	for _, kind := range []string{"new", "changed", "deleted"} {
 		if keys := p.SampleKeys[kind]; len(keys) > 0 {
 			fmt.Fprintf(&b, "\n%s: %q", kind, keys)
 		}
 	}
 	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+}
+
+// keyOnlyHashed reports whether sync y sends its primary key column only hashed: some mapping
+// hashes it and none sends it as it is. Its keys are then what the sync keeps from its
+// destination, and a plan's sample keys (which are the column's text) do not show them.
+func keyOnlyHashed(y *controlplane.Sync) bool {
+	hashed := false
+	for _, m := range y.Mappings {
+		if m.Constant != nil || m.Metadata != "" || m.From != y.PrimaryKey {
+			continue
+		}
+		if m.Hash == "" {
+			return false
+		}
+		hashed = true
+	}
+	return hashed
+}
+
+// hideWarehouseSecrets is hideConnectionSecrets for an error reading model (nil: model modelID
+// as stored) through its connection; err as it is when the connection cannot be read.
+func hideWarehouseSecrets(ctx context.Context, store *controlplane.Store, modelID int64, model *controlplane.Model, err error) error {
+	if model == nil {
+		m, gerr := store.GetModel(ctx, modelID)
+		if gerr != nil {
+			return err
+		}
+		model = m
+	}
+	conn, gerr := store.GetConnection(ctx, model.ConnectionID)
+	if gerr != nil {
+		return err
+	}
+	return hideConnectionSecrets(conn, err)
 }

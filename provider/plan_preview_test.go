@@ -122,3 +122,44 @@ func TestPlanPreview(t *testing.T) {
 		t.Errorf("unreadable warehouse: %v", d)
 	}
 }
+
+// A sync that sends its primary key only hashed (e-mail addresses for ad matching) does not
+// show the keys in plan output as they are: the plan would print what the sync hashes so as
+// not to send it.
+func TestPlanPreviewHashedKey(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 3) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+	syncRes := &SyncResource{storeHolder{store: w.Store}}
+	plan := func(mappings ...controlplane.Mapping) string {
+		y := &controlplane.Sync{Name: "Audience", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+			Behavior: controlplane.BehaviorMirror, PrimaryKey: "email", BatchSize: 100, Mappings: mappings}
+		var s syncModel
+		if d := s.fromSync(ctx, y); d.HasError() {
+			t.Fatal(d)
+		}
+		s.ID = types.Int64Unknown()
+		got := warnings(modifyPlan(t, syncRes, nil, &s))
+		if len(got) != 1 || !strings.Contains(got[0], "will send 3 new, 0 changed and 0 deleted records") {
+			t.Fatalf("preview: %q", got)
+		}
+		return got[0]
+	}
+	hashed := controlplane.Mapping{From: "email", To: "email_sha256", Hash: "sha256", Normalize: []string{"trim", "lowercase"}}
+	got := plan(hashed, controlplane.Mapping{From: "id", To: "id"})
+	if strings.Contains(got, "@example.com") || !strings.Contains(got, `Sample keys are not shown: the sync sends its primary key "email" only hashed`) {
+		t.Errorf("key sent only hashed: %q", got)
+	}
+	// Sent as it is too, or every column as it is: the keys are what the destination receives anyway.
+	if got := plan(hashed, controlplane.Mapping{From: "email", To: "email"}); !strings.Contains(got, `new: ["u1@example.com"`) {
+		t.Errorf("key sent as it is too: %q", got)
+	}
+	if got := plan(); !strings.Contains(got, `new: ["u1@example.com"`) {
+		t.Errorf("no mappings: %q", got)
+	}
+}

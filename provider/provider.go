@@ -70,7 +70,8 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				MarkdownDescription: "Counts in the plan: `" + PreviewChanges + "` (the default) previews, as a warning on " +
 					"the resource, the next run of every sync the plan creates or changes what it sends (behavior, " +
 					"primary key, mappings, model, backfill policy, or the model's SQL or table): how many records it " +
-					"will send as new, changed and deleted, with up to 3 keys each. It reads the model read-only and " +
+					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that sends its primary key only " +
+					"hashed). It reads the model read-only and " +
 					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan; `" +
 					PreviewOff + "` none.",
 				Optional:   true,

@@ -99,7 +99,8 @@ var requestDescriptions = map[string]string{
 	"body": "A Liquid template of the body (formats `" + controlplane.FormatJSON + "` and `" +
 		controlplane.FormatRaw + "`), e.g. `{\"email\": {{ record.email | json }}}`; use `file(\"contact.liquid\")` " +
 		"for a long one.",
-	"content_type": "The Content-Type header. Omitted: the format's (`application/json` for `json`).",
+	"content_type": "The Content-Type header: a media type such as `application/json` or `text/plain; charset=utf-8`, " +
+		"on one line. Omitted: the format's (`application/json` for `json`).",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
 		"Authorization, Cookie or ones containing token, secret, password or key are refused here.",
@@ -119,7 +120,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"body": schema.StringAttribute{MarkdownDescription: requestDescriptions["body"], Optional: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1), templateValidator{}}},
 			"content_type": schema.StringAttribute{MarkdownDescription: requestDescriptions["content_type"], Optional: true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}}},
 			"headers": schema.MapAttribute{MarkdownDescription: requestDescriptions["headers"], Optional: true,
 				ElementType: types.StringType, Validators: []validator.Map{headersValidator{}, requestHeadersValidator{}}},
 		},
@@ -208,27 +209,44 @@ func toRequest(ctx context.Context, o types.Object, diags *diag.Diagnostics) *co
 	return spec
 }
 
-// fromRequest converts the stored spec; null when none.
-func fromRequest(ctx context.Context, spec *controlplane.RequestSpec) (types.Object, diag.Diagnostics) {
+// fromRequest converts the stored spec; null when none. prior (null when there is none) is the
+// request block as the state had it: an operation's `headers = {}` there stays an empty map, since
+// the store keeps it as no headers (null) and cannot tell the two apart.
+func fromRequest(ctx context.Context, spec *controlplane.RequestSpec, prior types.Object) (types.Object, diag.Diagnostics) {
 	if spec == nil {
 		return types.ObjectNull(requestAttrTypes), nil
 	}
 	var diags diag.Diagnostics
+	priorEmptyHeaders := map[string]bool{} // operation → its prior headers were {}
+	if !prior.IsNull() && !prior.IsUnknown() {
+		for op, v := range prior.Attributes() {
+			o, ok := v.(types.Object)
+			if !ok || o.IsNull() || o.IsUnknown() {
+				continue
+			}
+			if h, ok := o.Attributes()["headers"].(types.Map); ok && !h.IsNull() && !h.IsUnknown() && len(h.Elements()) == 0 {
+				priorEmptyHeaders[op] = true
+			}
+		}
+	}
 	str := func(s string) types.String {
 		if s == "" {
 			return types.StringNull()
 		}
 		return types.StringValue(s)
 	}
-	op := func(r *controlplane.OperationRequest) types.Object {
+	op := func(name string, r *controlplane.OperationRequest) types.Object {
 		if r == nil {
 			return types.ObjectNull(operationRequestAttrTypes)
 		}
 		headers := types.MapNull(types.StringType)
-		if r.Headers != nil {
+		switch {
+		case len(r.Headers) > 0:
 			var d diag.Diagnostics
 			headers, d = types.MapValueFrom(ctx, types.StringType, r.Headers)
 			diags.Append(d...)
+		case priorEmptyHeaders[name]:
+			headers = types.MapValueMust(types.StringType, map[string]attr.Value{})
 		}
 		o, d := types.ObjectValueFrom(ctx, operationRequestAttrTypes, operationRequestModel{
 			Method: types.StringValue(r.Method), Path: str(r.Path), Format: str(r.Format), Body: str(r.Body),
@@ -238,8 +256,9 @@ func fromRequest(ctx context.Context, spec *controlplane.RequestSpec) (types.Obj
 		return o
 	}
 	o, d := types.ObjectValueFrom(ctx, requestAttrTypes, requestModel{
-		New: op(spec.New), Changed: op(spec.Changed), Deleted: op(spec.Deleted),
-		Mode: types.StringValue(spec.Mode), TestOnSave: types.BoolValue(spec.TestOnSave),
+		New: op(controlplane.OpNew, spec.New), Changed: op(controlplane.OpChanged, spec.Changed),
+		Deleted: op(controlplane.OpDeleted, spec.Deleted),
+		Mode:    types.StringValue(spec.Mode), TestOnSave: types.BoolValue(spec.TestOnSave),
 	})
 	diags.Append(d...)
 	return o, diags

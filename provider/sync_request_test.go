@@ -208,6 +208,10 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", `new = { method = "DELETE", format = "none", body = "x" }`), `Invalid Request.*builds the body itself`},
 		{one("append", `new = { method = "POST", format = "none", content_type = "text/plain" }`), `Invalid Request.*sends no body`},
 		{one("append", `new = { method = "POST", content_type = "text/plain", body = "x" }`), `Invalid Request.*json. format is sent as JSON`},
+		// A Content-Type the runner could not send (every request would fail after its retries).
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain\r\nX-Injected: 1" }`),
+			`Invalid Content Type.*line break`},
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text plain" }`), `Invalid Content Type.*not a media type`},
 		{one("mirror", newBody(contactTemplate)), `Invalid Request.*mirror. sync sends .deleted. records`},
 		{one("append", newBody(contactTemplate)+"\n"+`changed = { method = "PATCH", body = "{}" }`), `Invalid Request.*append. sync sends only new records`},
 		{one("update_or_create", `deleted = { method = "DELETE" }`), `Invalid Request.*neither a .new. nor a .changed. request`},
@@ -262,5 +266,31 @@ func TestAccSyncRequestTestOnSaveShowsAnExcerpt(t *testing.T) {
 			Config:      e.config(base, syncResource("s", "Contacts", "active", requestBlock("test_on_save = true"))),
 			ExpectError: expectErr(`Request Test Failed.*answered HTTP 400 Bad Request: ` + regexp.QuoteMeta(strconv.Quote(excerpt)) + `\.`),
 		}},
+	})
+}
+
+// `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
+// keep the configured empty map, or every plan after the apply shows it being added again.
+func TestAccEmptyHeadersNoDrift(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	base := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "headers = {}") +
+		model("all", "all users", "w", `table = "users"`)
+	sync := syncResource("s", "empty headers", "all", `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", body = "{}", headers = {} }
+  }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(base, sync),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
 	})
 }

@@ -291,6 +291,8 @@ func knownInt64s(set types.Set) []int64 {
 	return controlplane.NormalizeAfter(out)
 }
 
+// fromSync sets m from the stored sync y. m may hold the prior state (Read): a request header map
+// configured as {} is kept (fromRequest).
 func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Diagnostics {
 	var diags, d diag.Diagnostics
 	m.ID = types.Int64Value(y.ID)
@@ -312,7 +314,7 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	m.Cursor, m.CursorLookback, m.FullReadEvery = stringOrNull(y.Cursor), stringOrNull(y.CursorLookback), stringOrNull(y.FullReadEvery)
 	m.Guard, d = fromGuard(ctx, y.Guard)
 	diags.Append(d...)
-	m.Request, d = fromRequest(ctx, y.Request)
+	m.Request, d = fromRequest(ctx, y.Request, m.Request) // m.Request: the prior state's, if any
 	diags.Append(d...)
 	m.Schedule = types.ObjectNull(scheduleAttrTypes)
 	if y.ScheduleEvery != "" || y.ScheduleCron != "" || len(y.After) > 0 {

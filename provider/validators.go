@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"mime"
 	"net/url"
 	"strconv"
 	"strings"
@@ -353,6 +354,42 @@ func (headersValidator) ValidateMap(_ context.Context, req validator.MapRequest,
 			"Header names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110); values are one line of text. "+
 				"The runner sets "+strings.Join(webhook.ReservedHeaders, ", ")+" on every request itself.", nil)
 	}
+}
+
+// contentTypeValidator refuses a Content-Type the runner could not send, or that is no media type:
+// a value with a line break or another control character makes every request fail (net/http
+// refuses it) after all its retries, and one such as "text plain" no receiver can parse.
+type contentTypeValidator struct{}
+
+var _ validator.String = contentTypeValidator{}
+
+func (contentTypeValidator) Description(context.Context) string {
+	return "a media type such as `application/json` or `text/plain; charset=utf-8`, on one line"
+}
+func (v contentTypeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v contentTypeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if problem := contentTypeProblem(req.ConfigValue.ValueString()); problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Content Type", "The content_type "+problem+".",
+			"Use "+v.Description(ctx)+": type/subtype, then optional ; name=value parameters.", nil)
+	}
+}
+
+// contentTypeProblem says what is wrong with a Content-Type value, "" if nothing.
+func contentTypeProblem(s string) string {
+	if he := webhook.CheckHeaderValue("Content-Type", s); he != nil {
+		return strings.TrimPrefix(he.Problem, "has a value that ") // "contains a line break (CR or LF) ..."
+	}
+	mediaType, _, err := mime.ParseMediaType(s)
+	if err != nil || !strings.Contains(mediaType, "/") {
+		return fmt.Sprintf("%q is not a media type", s)
+	}
+	return ""
 }
 
 // maxRequestsPerSecondValidator accepts whole numbers from 1 to pacing.MaxRequestsPerSecond. The

@@ -52,6 +52,13 @@ func TestStringValidators(t *testing.T) {
 		{"every short", everyValidator{}, types.StringValue("59s"), []string{"Invalid Schedule Interval"}},
 		{"every bad", everyValidator{}, types.StringValue("1 minute"), []string{"Invalid Schedule Interval"}},
 		{"every unknown", everyValidator{}, types.StringUnknown(), nil},
+		{"content type ok", contentTypeValidator{}, types.StringValue("application/json; charset=utf-8"), nil},
+		{"content type vendor", contentTypeValidator{}, types.StringValue("application/vnd.api+json"), nil},
+		{"content type CRLF", contentTypeValidator{}, types.StringValue("text/plain\r\nX-Injected: 1"), []string{"Invalid Content Type"}},
+		{"content type LF", contentTypeValidator{}, types.StringValue("application/json\n"), []string{"Invalid Content Type"}},
+		{"content type space", contentTypeValidator{}, types.StringValue("text plain"), []string{"Invalid Content Type"}},
+		{"content type no subtype", contentTypeValidator{}, types.StringValue("text/"), []string{"Invalid Content Type"}},
+		{"content type unknown", contentTypeValidator{}, types.StringUnknown(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
