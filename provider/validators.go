@@ -93,6 +93,9 @@ func webhookURLProblem(s string) string {
 			"e.g. headers = { Authorization = \"Basic ...\" }"
 	case u.Host == "" || u.Hostname() == "":
 		return "has no host"
+	case strings.Contains(s, "#"):
+		return "has a fragment (#...), which is never sent and would cut off the path a request appends; " +
+			"remove it, or write a # meant for the server as %23"
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {

@@ -31,7 +31,9 @@ func TestWebhookURLValidator(t *testing.T) {
 		// Whitespace and control characters anywhere.
 		"https://h/a b?token=s3cret", "https://h/?token=s3cret&a=b c", "https://h/\t?token=s3cret",
 		"https://h/?token=s3cret\n", "https://h/?token=s3cret\x00", "https://h/\u00a0?token=s3cret",
-		"https://h/\u2028?token=s3cret", " https://h/?token=s3cret"} {
+		"https://h/\u2028?token=s3cret", " https://h/?token=s3cret",
+		// A fragment: never sent, and it swallowed a request's path.
+		"https://h/api#top?token=s3cret", "https://h/api?token=s3cret#", "https://h/#s3cret"} {
 		resp := &validator.StringResponse{}
 		webhookURLValidator{}.ValidateString(context.Background(),
 			validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(u)}, resp)
