@@ -221,12 +221,13 @@ func NumberKeyJSON(dst, key []byte) []byte {
 	return appendString(dst, key)
 }
 
-// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried.
+// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried, a lone surrogate's
+// escape "\ufffd" as there (appendJSONText).
 func rawKeyJSON(dst, key []byte) []byte {
 	if !json.Valid(key) {
 		return appendString(dst, key)
 	}
-	return append(dst, key...)
+	return appendJSONText(dst, key)
 }
 
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as
