@@ -140,7 +140,7 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 		// Only MariaDB's JSON can hold text that is not JSON: its CHECK can be switched off.
 		if _, err := fixtures.Exec(`CREATE TABLE bad (id int PRIMARY KEY, j json);
 			SET SESSION check_constraint_checks = 0;
-			INSERT INTO bad VALUES (1, 'not json at all');
+			INSERT INTO bad VALUES (1, 'not json at all'), (2, '["\\ud800", "\\\\ud800"]');
 			SET SESSION check_constraint_checks = 1`); err != nil {
 			t.Fatalf("setup: %v", err)
 		}
@@ -194,6 +194,11 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 	objs, _ := readMySQL(t, src, "select id, j as x from bad", "id")
 	if got := decode(t, []byte(objs[0])).(map[string]any)["x"]; got != "not json at all" {
 		t.Errorf("a JSON column holding text that is not JSON: x = %#v, want it as a string", got)
+	}
+	// Nor a lone UTF-16 surrogate's escape, which json_valid refuses too: "\ufffd", as a
+	// Postgres json's is (appendJSONText).
+	if want := `{"id":2,"x":["\ufffd", "\\ud800"]}`; len(objs) < 2 || objs[1] != want {
+		t.Errorf("a JSON column holding a lone surrogate: sent %v, want %s", objs[1:], want)
 	}
 	// A user with SELECT but not SHOW VIEW: MariaDB will not EXPLAIN the view, so its JSON
 	// column is a string, and the read still works.
