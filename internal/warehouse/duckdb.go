@@ -45,10 +45,10 @@ import (
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
 // base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
 // keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (inside a
-// LIST or STRUCT too). A column of any other type (TIMETZ, BIT, ...) is sent as the string
-// DuckDB prints, BIGNUM as a number; a UNION ({"member": value}), or a LIST, ARRAY, STRUCT or
-// MAP holding such a type, as the JSON DuckDB's to_json makes of it (duckdb_vector.go reads
-// the others from the result's vectors). JSON's text and to_json's are sent strict
+// LIST or STRUCT too); TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member":
+// value}. A column of any other type is sent as the string DuckDB prints, BIGNUM as a number;
+// a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it
+// (duckdb_vector.go reads the others from the result's vectors). JSON's text and to_json's are sent strict
 // (appendStrictJSON): DuckDB's JSON may hold NaN and infinities (to_json writes a DOUBLE's so),
 // sent as the strings "NaN", "Infinity", "-Infinity", and trailing commas, for which the text is
 // sent as a string. A TIME of 24:00:00 is "24:00:00", as DuckDB prints it (appendDuckTime).
@@ -350,8 +350,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		return nil, err
 	}
 	// Types the encoder cannot read from a vector are read as DuckDB prints them: a scalar
-	// (TIMETZ, BIT, BIGNUM, ...) as its text, a nested type holding one (or a UNION) as the JSON
-	// DuckDB's to_json makes of it.
+	// (BIGNUM, ...) as its text, a nested type holding one as the JSON DuckDB's to_json makes
+	// of it.
 	plain := make([]string, len(cols))
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
@@ -196,4 +198,99 @@ func FuzzAppendStrictJSON(f *testing.F) {
 			t.Errorf("%q, valid, sent as %s", in, got)
 		}
 	})
+}
+
+// TestDuckDBNestedOtherTypes: a UNION, and a LIST, STRUCT or MAP holding a TIMETZ, a BIT or a
+// TIME_NS, is sent by the rules every other value follows, not as DuckDB's to_json writes it:
+// a FLOAT its shortest digits (to_json: 0.10000000149011612), a BLOB base64 (to_json: "\\xFF"),
+// a TIMESTAMPTZ RFC 3339 in UTC whatever the session's zone (to_json: "2020-01-01
+// 09:00:00+09"), a date BC in ISO 8601's years (to_json: "0044-03-15 (BC)"). TIMETZ, BIT and
+// TIME_NS themselves are the text DuckDB prints, as on their own.
+func TestDuckDBNestedOtherTypes(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "SET TimeZone = 'Asia/Tokyo'"})
+	for _, c := range []struct{ expr, want string }{
+		{`{'f': 0.1::FLOAT, 't': '12:00:00+02'::TIMETZ}`, `{"f":0.1,"t":"12:00:00+02"}`},
+		{`{'b': '\xff'::BLOB, 'bits': '101'::BIT}`, `{"b":"/w==","bits":"101"}`},
+		{`[{'tz': TIMESTAMPTZ '2020-01-01 00:00:00+00', 'd': DATE '0044-03-15 (BC)', 't': '12:00:00+00'::TIMETZ}]`,
+			`[{"tz":"2020-01-01T00:00:00Z","d":"-000043-03-15","t":"12:00:00+00"}]`},
+		{`union_value(b := '\xff'::BLOB)::UNION(b BLOB, i INT)`, `{"b":"/w=="}`},
+		{`union_value(tz := TIMESTAMPTZ '2020-01-01 00:00:00.5+00')::UNION(i INT, tz TIMESTAMPTZ)`, `{"tz":"2020-01-01T00:00:00.5Z"}`},
+		{`union_value(i := NULL::INT)::UNION(i INT, s VARCHAR)`, `{"i":null}`},
+		{`[NULL::UNION(i INT, s VARCHAR), union_value(s := 'x')]`, `[null,{"s":"x"}]`},
+		{`MAP {'k': '1'::BIT, 'l': NULL}`, `{"k":"1","l":null}`},
+		{`MAP {'00:00:01+01'::TIMETZ: 1.5::DECIMAL(3,1)}`, `[{"key":"00:00:01+01","value":1.5}]`},
+		{`['12:00:00.123456789'::TIME_NS, NULL]`, `["12:00:00.123456789",null]`},
+		{`{'x': 'NaN'::DOUBLE, 't': '12:00:00+02'::TIMETZ}`, `{"x":"NaN","t":"12:00:00+02"}`},
+		{`{'t': '24:00:00-15:59:59'::TIMETZ, 'u': '01:02:03.000001+00:00:01'::TIMETZ, 'v': '12:00:00.5-05:30'::TIMETZ}`,
+			`{"t":"24:00:00-15:59:59","u":"01:02:03.000001+00:00:01","v":"12:00:00.5-05:30"}`},
+		{`['0'::BIT, '111111111'::BIT, '0000000100000001'::BIT]`, `["0","111111111","0000000100000001"]`},
+	} {
+		objs, _ := readMySQL(t, src, "select 1 as id, "+c.expr+" as v", "id")
+		if len(objs) != 1 {
+			t.Fatalf("%s: %d rows", c.expr, len(objs))
+		}
+		got, okPrefix := strings.CutPrefix(objs[0], `{"id":1,"v":`)
+		got, okSuffix := strings.CutSuffix(got, "}")
+		if !okPrefix || !okSuffix || got != c.want || !json.Valid([]byte(objs[0])) {
+			t.Errorf("%s: sent %s, want %s", c.expr, got, c.want)
+		}
+	}
+}
+
+// TestDuckDBOtherTypesText: a TIMETZ, a TIME_NS and a BIT, read from the vector, are the text
+// DuckDB prints for them, for random values and the ends of their ranges.
+func TestDuckDBOtherTypesText(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(11, 12))
+	values := map[string][]string{}
+	clock := func(us int64) string {
+		return fmt.Sprintf("%02d:%02d:%02d.%06d", us/3600e6, us/60e6%60, us/1e6%60, us%1e6)
+	}
+	for _, off := range []int64{0, 1, -1, 3600, -3600, 19800, -19800, 57599, -57599, 60, -45} {
+		for _, us := range []int64{0, 86400e6, 43200500000, 1} {
+			values["TIMETZ"] = append(values["TIMETZ"], clock(us)+offset(off))
+		}
+	}
+	for range 300 {
+		values["TIMETZ"] = append(values["TIMETZ"], clock(r.Int64N(86400e6+1))+offset(r.Int64N(2*57599+1)-57599))
+		ns := r.Int64N(86400e9 + 1)
+		if r.IntN(3) == 0 {
+			ns -= ns % 1000
+		}
+		values["TIME_NS"] = append(values["TIME_NS"], fmt.Sprintf("%02d:%02d:%02d.%09d", ns/3600e9, ns/60e9%60, ns/1e9%60, ns%1e9))
+		bits := make([]byte, 1+r.IntN(70))
+		for i := range bits {
+			bits[i] = byte('0' + r.IntN(2))
+		}
+		values["BIT"] = append(values["BIT"], string(bits))
+	}
+	values["TIME_NS"] = append(values["TIME_NS"], "00:00:00", "24:00:00", "00:00:00.000000001")
+	values["BIT"] = append(values["BIT"], "0", "1", "00000000", "100000000")
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	for typ, vs := range values {
+		sel := make([]string, len(vs))
+		for i, v := range vs {
+			sel[i] = fmt.Sprintf("SELECT %d AS id, %s '%s' AS v", i, typ, v)
+		}
+		objs, _ := readMySQL(t, src, "select id, v, CAST(v AS VARCHAR) AS text, [v] AS list from ("+strings.Join(sel, " UNION ALL ")+")", "id")
+		for _, o := range objs {
+			m := decode(t, []byte(o)).(map[string]any)
+			if m["v"] != m["text"] || !cmp.Equal(m["list"], []any{m["text"]}) {
+				t.Errorf("%s %q sent as %q, in a LIST as %v", typ, m["text"], m["v"], m["list"])
+			}
+		}
+		if len(objs) != len(vs) {
+			t.Errorf("%s: read %d values, want %d", typ, len(objs), len(vs))
+		}
+	}
+}
+
+// offset is a TIMETZ's offset of off seconds east of UTC, as SQL writes it: "+05:30:00".
+func offset(off int64) string {
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s%02d:%02d:%02d", sign, off/3600, off/60%60, off%60)
 }

@@ -52,7 +52,7 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 		bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeFloat, bindings.TypeDouble, bindings.TypeBlob,
 		bindings.TypeDate, bindings.TypeTime, bindings.TypeTimestamp, bindings.TypeTimestampS, bindings.TypeTimestampMS,
 		bindings.TypeTimestampNS, bindings.TypeTimestampTZ, bindings.TypeUUID, bindings.TypeInterval,
-		bindings.TypeSQLNull:
+		bindings.TypeSQLNull, bindings.TypeTimeTZ, bindings.TypeTimeNS, bindings.TypeBit:
 	case bindings.TypeVarchar:
 		t.raw = bindings.LogicalTypeGetAlias(lt) == "JSON"
 	case bindings.TypeDecimal:
@@ -86,6 +86,16 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 			t.kids = append(t.kids, k)
 			t.names = append(t.names, appendString(nil, []byte(bindings.StructTypeChildName(lt, i))))
 		}
+	case bindings.TypeUnion:
+		n := bindings.UnionTypeMemberCount(lt)
+		for i := range n {
+			k, err := newDuckType(bindings.UnionTypeMemberType(lt, i))
+			if err != nil {
+				return nil, err
+			}
+			t.kids = append(t.kids, k)
+			t.names = append(t.names, appendString(nil, []byte(bindings.UnionTypeMemberName(lt, i))))
+		}
 	case bindings.TypeMap:
 		key, err := newDuckType(bindings.MapTypeKeyType(lt))
 		if err != nil {
@@ -109,6 +119,7 @@ type duckVec struct {
 	data  unsafe.Pointer
 	valid unsafe.Pointer
 	kids  []duckVec
+	tags  unsafe.Pointer // UNION: which member each row holds (a UTINYINT)
 }
 
 // bindDuckVec reads vector v of type t (a few C calls per vector and chunk, none per value).
@@ -123,6 +134,13 @@ func bindDuckVec(v bindings.Vector, t *duckType) duckVec {
 		d.kids = make([]duckVec, len(t.kids))
 		for i, k := range t.kids {
 			d.kids[i] = bindDuckVec(bindings.StructVectorGetChild(v, bindings.IdxT(i)), k)
+		}
+	case bindings.TypeUnion:
+		// A UNION is a STRUCT of its tag, then its members.
+		d.tags = bindings.VectorGetData(bindings.StructVectorGetChild(v, 0))
+		d.kids = make([]duckVec, len(t.kids))
+		for i, k := range t.kids {
+			d.kids[i] = bindDuckVec(bindings.StructVectorGetChild(v, bindings.IdxT(i+1)), k)
 		}
 	case bindings.TypeMap:
 		// A MAP is a LIST of STRUCT(key, value).
@@ -254,6 +272,12 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		return appendDuckDate(b, at[int32](p, row))
 	case bindings.TypeTime:
 		return appendDuckTime(b, at[int64](p, row))
+	case bindings.TypeTimeNS:
+		return appendDuckTimeNS(b, at[int64](p, row))
+	case bindings.TypeTimeTZ:
+		return appendDuckTimeTZ(b, at[uint64](p, row))
+	case bindings.TypeBit:
+		return appendDuckBit(b, d.bytes(row))
 	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
 		v := at[int64](p, row)
 		switch {
@@ -321,6 +345,17 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeMap:
 		e := at[[2]uint64](p, row)
 		return d.appendMap(b, e[0], e[1])
+	case bindings.TypeUnion:
+		// {"member": value}, as DuckDB's to_json writes it.
+		tag := at[uint8](d.tags, row)
+		if int(tag) >= len(d.kids) {
+			return append(b, "null"...)
+		}
+		b = append(b, '{')
+		b = append(b, d.t.names[tag]...)
+		b = append(b, ':')
+		b = d.kids[tag].appendJSON(b, row)
+		return append(b, '}')
 	}
 	return append(b, "null"...) // SQLNULL; newDuckType admits no other type
 }
@@ -463,6 +498,67 @@ func appendInterval(b []byte, months, days int32, micros int64) []byte {
 				frac = frac[:len(frac)-1]
 			}
 			b = append(b, frac...)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendDuckTimeNS writes a TIME_NS (nanoseconds since midnight) as DuckDB prints it, as
+// appendDuckTime writes a TIME: "14:19:52.123456789", the fraction only when there is one,
+// without its trailing zeros.
+func appendDuckTimeNS(b []byte, ns int64) []byte {
+	b = append(b, '"')
+	secs, frac := ns/1000000000, ns%1000000000
+	b = append2(b, int(secs/3600))
+	b = append(b, ':')
+	b = append2(b, int(secs/60%60))
+	b = append(b, ':')
+	b = append2(b, int(secs%60))
+	if frac != 0 {
+		b = append(b, '.')
+		for p := int64(100000000); frac != 0; p /= 10 {
+			b = append(b, byte('0'+frac/p))
+			frac %= p
+		}
+	}
+	return append(b, '"')
+}
+
+// appendDuckTimeTZ writes a TIMETZ as DuckDB prints it, "14:19:52.5+02": the time, then the
+// offset's hours, its minutes when it has minutes or seconds ("-05:30"), its seconds when it
+// has them ("+00:00:01"). A TIMETZ is 40 bits of microseconds since midnight, then 24 bits of
+// 15:59:59 less its offset east of UTC, in seconds (DuckDB's dtime_tz_t).
+func appendDuckTimeTZ(b []byte, bits uint64) []byte {
+	const maxOffset = 16*60*60 - 1
+	b = appendDuckTime(b, int64(bits>>24))
+	b = b[:len(b)-1] // the closing quote
+	off := maxOffset - int64(bits&0xFFFFFF)
+	if off < 0 {
+		b = append(b, '-')
+		off = -off
+	} else {
+		b = append(b, '+')
+	}
+	b = append2(b, int(off/3600))
+	if off%3600 != 0 {
+		b = append(b, ':')
+		b = append2(b, int(off/60%60))
+	}
+	if off%60 != 0 {
+		b = append(b, ':')
+		b = append2(b, int(off%60))
+	}
+	return append(b, '"')
+}
+
+// appendDuckBit writes a BIT as DuckDB prints it, its bits as '0' and '1': its first byte is
+// how many bits of the next one are padding, the bits follow.
+func appendDuckBit(b, v []byte) []byte {
+	b = append(b, '"')
+	if len(v) > 1 {
+		pad := int(v[0])
+		for i := pad; i < 8*(len(v)-1); i++ {
+			b = append(b, '0'+(v[1+i/8]>>(7-i%8))&1)
 		}
 	}
 	return append(b, '"')

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"math"
@@ -137,7 +138,7 @@ func appendScalar(b, v []byte, k kind) []byte {
 	case kText, kTextBin:
 		return appendString(b, v)
 	case kJSON, kJSONBin:
-		return append(b, v...)
+		return appendJSONText(b, v)
 	case kJSONBBin:
 		if len(v) > 0 && v[0] == 1 {
 			return append(b, v[1:]...)
@@ -692,4 +693,61 @@ func appendTextArrayLevel(b, v []byte, p int, delim byte, sub *codec) ([]byte, i
 		}
 		p++
 	}
+}
+
+// appendJSONText appends v, a json value's text, as it is, but for each escape of a lone
+// UTF-16 surrogate ("\ud800" not followed by a low surrogate's escape, or "\udc00" alone),
+// written "\ufffd". Postgres's json keeps its text as written and does not check that its
+// escapes are UTF-16 (jsonb does): a lone surrogate is JSON by RFC 8259's grammar, but strict
+// parsers (Rust's serde_json, I-JSON's) refuse the whole body for one. A backslash is always
+// in a string and always an escape in valid JSON, so escapes are found without tracking
+// strings: "\\ud800" is an escaped backslash, then text.
+func appendJSONText(b, v []byte) []byte {
+	start := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(v[i:], '\\')
+		if j < 0 || i+j+1 >= len(v) {
+			break
+		}
+		i += j
+		if v[i+1] != 'u' {
+			i += 2
+			continue
+		}
+		r, ok := hex4(v[i+2:])
+		switch {
+		case !ok || r < 0xD800 || r > 0xDFFF:
+			i += 2
+			continue
+		case r <= 0xDBFF && i+12 <= len(v) && v[i+6] == '\\' && v[i+7] == 'u':
+			if r2, ok := hex4(v[i+8:]); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
+				i += 12
+				continue
+			}
+		}
+		b = append(b, v[start:i]...)
+		b = append(b, `\ufffd`...)
+		i += 6
+		start = i
+	}
+	return append(b, v[start:]...)
+}
+
+// hex4 reads the four hex digits v starts with.
+func hex4(v []byte) (rune, bool) {
+	if len(v) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range v[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			r = r<<4 | rune(c|0x20-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

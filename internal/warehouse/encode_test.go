@@ -232,3 +232,71 @@ func TestEncodeYearsOutsideRFC3339(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodePostgresJSONText: a json value is sent as its text, which Postgres checks is JSON
+// but not that its escapes are UTF-16: a lone surrogate escape ("\ud800", which strict parsers
+// such as Rust's serde_json refuse, failing the whole body) is sent as "\ufffd", as a text
+// value's bad bytes are; a pair, and an escaped backslash before "ud800", are left as they are.
+// A json key's delete names it the same way.
+func TestEncodePostgresJSONText(t *testing.T) {
+	ctx := context.Background()
+	url := newWarehouse(t)
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, tt := range []struct{ expr, want string }{
+		{`'"\ud800"'::json`, `"\ufffd"`},
+		{`'["\udc00x", "\ud83d\ude00", "\\ud800", "\uD83D\uDE00", "\ud800\ud800\udc00", "a\ud83d"]'::json`,
+			`["\ufffdx", "\ud83d\ude00", "\\ud800", "\uD83D\uDE00", "\ufffd\ud800\udc00", "a\ufffd"]`},
+		{`'{"\udfff": 1, "k": "\u0000é"}'::json`, `{"\ufffd": 1, "k": "\u0000é"}`},
+		{`'"\ud83d\u0041"'::json`, `"\ufffd\u0041"`},
+		{`ARRAY['"\ud800"'::json, '{"a": "\\\\"}']`, `["\ufffd",{"a": "\\\\"}]`},
+		{`'{"a": "\ud83d\ude00"}'::jsonb`, `{"a": "😀"}`},
+	} {
+		q := "SELECT 1 AS id, " + tt.expr + " AS k"
+		rows, err := Open(ctx, &controlplane.PostgresConfig{URL: url}, q, "k", nil)
+		if err != nil {
+			t.Errorf("%s: %v", tt.expr, err)
+			continue
+		}
+		cols := rows.Columns()
+		if !rows.Next() {
+			t.Fatalf("%s: no row: %v", tt.expr, rows.Err())
+		}
+		got := rows.AppendValue(nil, 1)
+		if string(got) != tt.want {
+			t.Errorf("%s: sent %s, want %s", tt.expr, got, tt.want)
+		}
+		key, _ := rows.Key()
+		if del := src.KeyJSON(cols[1])(nil, key); string(del) != string(got) {
+			t.Errorf("%s: a delete names the key %s, its upserts %s", tt.expr, del, got)
+		}
+		rows.Close()
+	}
+}
+
+// TestAppendJSONTextLikeEncodingJSON: a lone surrogate's escape written "\ufffd" is what
+// encoding/json (and JavaScript's TextDecoder) reads it as: random strings of escapes decode
+// to the same text before and after, and come out unchanged when they have no lone one.
+func TestAppendJSONTextLikeEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{`\ud800`, `\udbff`, `\udc00`, `\udfff`, `\uD83D`, `\uDE00`, `\u0041`, `\\`, `\\u`, `\n`, `\"`, `a`, `é`, `\u00e9`, `ud800`}
+	for range 20000 {
+		var sb strings.Builder
+		sb.WriteByte('"')
+		for range r.IntN(8) {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		sb.WriteByte('"')
+		in := sb.String()
+		out := appendJSONText(nil, []byte(in))
+		var a, b string
+		if err := json.Unmarshal([]byte(in), &a); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if err := json.Unmarshal(out, &b); err != nil || a != b {
+			t.Fatalf("%s → %s: %q, want %q (%v)", in, out, b, a, err)
+		}
+		if !strings.Contains(a, "\ufffd") && string(out) != in {
+			t.Fatalf("%s → %s: changed without a lone surrogate", in, out)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A mirror's delete has only the key's canonical text (Stream.Key, which the ledger keeps), and
@@ -64,9 +65,93 @@ func splitYear(s string) (y int64, rest string, ok bool) {
 // pgDateKeyJSON: a Postgres date or timestamp's text, its year as the encoder writes it.
 func pgDateKeyJSON(dst, key []byte) []byte { return appendString(dst, yearKey(key, " BC")) }
 
-// pgZonedKeyJSON: a Postgres timestamptz's text in UTC, its year as the encoder writes it, as
-// zonedKeyJSON says.
-func pgZonedKeyJSON(dst, key []byte) []byte { return zonedKeyJSON(dst, yearKey(key, " BC")) }
+// pgZonedKeyJSON: a Postgres timestamptz's text as the encoder writes the value, RFC 3339 in
+// UTC with its year as appendYear says. Postgres writes the text in the session's time zone
+// (the database's default, unless the URL sets another), "2020-01-01 22:04:05.5-05", with an
+// offset of hours, minutes and, for a zone's local mean time, seconds ("-04:56:02"), and " BC"
+// after it: the offset is taken off. Other text (infinity) is as zonedKeyJSON says.
+func pgZonedKeyJSON(dst, key []byte) []byte {
+	if days, us, ok := parsePGZoned(string(key)); ok {
+		return appendDayMicros(dst, days, us, true)
+	}
+	return zonedKeyJSON(dst, yearKey(key, " BC"))
+}
+
+// parsePGZoned reads Postgres's ISO text of a timestamptz, "YYYY-MM-DD HH:MM:SS[.f]±HH[:MM[:SS]][ BC]"
+// (a year of four digits or more), as the instant's days since 1970-01-01 and microseconds into
+// that day, in UTC.
+func parsePGZoned(s string) (days, us int64, ok bool) {
+	s, bc := strings.CutSuffix(s, " BC")
+	y, rest, ok := splitYear(s)
+	// rest: "-MM-DD HH:MM:SS", then the fraction and the offset.
+	if !ok || len(rest) < 18 || rest[0] != '-' || rest[3] != '-' || rest[6] != ' ' || rest[9] != ':' || rest[12] != ':' {
+		return 0, 0, false
+	}
+	num := func(s string) (int64, bool) {
+		if len(s) == 0 || len(s) > 9 {
+			return 0, false
+		}
+		var n int64
+		for _, c := range []byte(s) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int64(c-'0')
+		}
+		return n, true
+	}
+	mo, ok1 := num(rest[1:3])
+	d, ok2 := num(rest[4:6])
+	h, ok3 := num(rest[7:9])
+	mi, ok4 := num(rest[10:12])
+	sec, ok5 := num(rest[13:15])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return 0, 0, false
+	}
+	rest = rest[15:]
+	var frac int64
+	if strings.HasPrefix(rest, ".") {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		digits := rest[1:i]
+		if len(digits) == 0 || len(digits) > 6 {
+			return 0, 0, false
+		}
+		frac, _ = num(digits + strings.Repeat("0", 6-len(digits)))
+		rest = rest[i:]
+	}
+	// The offset: ±HH, ±HH:MM or ±HH:MM:SS.
+	if len(rest) < 3 || rest[0] != '+' && rest[0] != '-' {
+		return 0, 0, false
+	}
+	var off int64
+	parts := strings.Split(rest[1:], ":")
+	if len(parts) > 3 {
+		return 0, 0, false
+	}
+	for i, unit := range []int64{3600, 60, 1}[:len(parts)] {
+		n, ok := num(parts[i])
+		if !ok || len(parts[i]) != 2 {
+			return 0, 0, false
+		}
+		off += n * unit
+	}
+	if rest[0] == '-' {
+		off = -off
+	}
+	if bc {
+		y = 1 - y
+	}
+	date := time.Date(int(y), time.Month(mo), int(d), 0, 0, 0, 0, time.UTC)
+	if date.Year() != int(y) || date.Month() != time.Month(mo) || date.Day() != int(d) {
+		return 0, 0, false
+	}
+	local := ((h*60+mi)*60+sec-off)*1000000 + frac
+	days, us = splitDays(local, usPerDay)
+	return days + date.Unix()/86400, us, true
+}
 
 // boolKeyJSON: "true" and "false" (Postgres's and DuckDB's text of a boolean) as JSON's.
 func boolKeyJSON(dst, key []byte) []byte {
@@ -136,12 +221,13 @@ func NumberKeyJSON(dst, key []byte) []byte {
 	return appendString(dst, key)
 }
 
-// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried.
+// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried, a lone surrogate's
+// escape "\ufffd" as there (appendJSONText).
 func rawKeyJSON(dst, key []byte) []byte {
 	if !json.Valid(key) {
 		return appendString(dst, key)
 	}
-	return append(dst, key...)
+	return appendJSONText(dst, key)
 }
 
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as

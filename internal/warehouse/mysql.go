@@ -421,13 +421,17 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
 	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
-	if codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] == myBit {
+	switch codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] {
+	case myBit:
 		// A BIT's text is its raw bytes, which utf8mb4 cannot hold (b'10000000' and b'11001000'
 		// both become "?") and which are NUL for a small value: its key is its number, in
 		// decimal, as its upserts send it.
 		keyText = fmt.Sprintf("CAST(%s AS UNSIGNED)", k)
+	case myFloat32:
+		// A FLOAT's text has six significant digits (mySelectList): its key is the value's.
+		keyText = fmt.Sprintf("CAST(CONVERT(CAST(%s AS DOUBLE) USING utf8mb4) AS BINARY)", k)
 	}
-	wrapped := fmt.Sprintf("SELECT m.*, %s FROM %s%s", keyText, wrapQuery(query), where)
+	wrapped := fmt.Sprintf("SELECT %s, %s FROM %s%s", mySelectList(cols, codecs), keyText, wrapQuery(query), where)
 	qctx, cancel := context.WithCancel(ctx)
 	rows, err := c.conn.QueryContext(qctx, wrapped, args...)
 	if err != nil {
@@ -446,6 +450,24 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	}
 	r.codecs = codecs
 	return r, nil
+}
+
+// mySelectList is the model's columns as a read selects them: m.*, unless a column is a FLOAT,
+// whose text MySQL and MariaDB print with six significant digits (a FLOAT holding 123456792 is
+// "123457000", 16777216 "16777200"): that one is read as a DOUBLE, whose text has the float's
+// exact value ("0.10000000149011612" for 0.1), and sent as the float it is (myFloat32: 0.1).
+func mySelectList(cols []controlplane.Column, codecs []myCodec) string {
+	if !slices.Contains(codecs, myFloat32) {
+		return "m.*"
+	}
+	list := make([]string, len(cols))
+	for i, c := range cols {
+		list[i] = "m." + quoteMySQL(c.Name)
+		if codecs[i] == myFloat32 {
+			list[i] = "CAST(" + list[i] + " AS DOUBLE)"
+		}
+	}
+	return strings.Join(list, ", ")
 }
 
 // mySince is the WHERE clause of a read narrowed by since (nil: none) and its argument. The

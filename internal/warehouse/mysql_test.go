@@ -6,10 +6,12 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,7 +140,7 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 		// Only MariaDB's JSON can hold text that is not JSON: its CHECK can be switched off.
 		if _, err := fixtures.Exec(`CREATE TABLE bad (id int PRIMARY KEY, j json);
 			SET SESSION check_constraint_checks = 0;
-			INSERT INTO bad VALUES (1, 'not json at all');
+			INSERT INTO bad VALUES (1, 'not json at all'), (2, '["\\ud800", "\\\\ud800"]');
 			SET SESSION check_constraint_checks = 1`); err != nil {
 			t.Fatalf("setup: %v", err)
 		}
@@ -192,6 +194,11 @@ func TestMariaDBJSONInSQL(t *testing.T) {
 	objs, _ := readMySQL(t, src, "select id, j as x from bad", "id")
 	if got := decode(t, []byte(objs[0])).(map[string]any)["x"]; got != "not json at all" {
 		t.Errorf("a JSON column holding text that is not JSON: x = %#v, want it as a string", got)
+	}
+	// Nor a lone UTF-16 surrogate's escape, which json_valid refuses too: "\ufffd", as a
+	// Postgres json's is (appendJSONText).
+	if want := `{"id":2,"x":["\ufffd", "\\ud800"]}`; len(objs) < 2 || objs[1] != want {
+		t.Errorf("a JSON column holding a lone surrogate: sent %v, want %s", objs[1:], want)
 	}
 	// A user with SELECT but not SHOW VIEW: MariaDB will not EXPLAIN the view, so its JSON
 	// column is a string, and the read still works.
@@ -544,5 +551,56 @@ func TestMySQLStatementTimeout(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "(1s)") {
 		t.Errorf("the error does not name the timeout: %v", err)
+	}
+}
+
+// TestMySQLFloatDigits: a FLOAT is sent as the float it holds, its shortest digits, as a
+// Postgres float4 or a DuckDB FLOAT is: the server's own text of it has six significant digits
+// (123456789 stored as 123456792 is printed 123457000), which is not the value. As a key, its
+// text is the value's too, so two FLOATs that print alike are two keys, and a delete names a key
+// as its upserts did.
+func TestMySQLFloatDigits(t *testing.T) {
+	t.Parallel()
+	values := []float32{16777217, 123456789, 123456780, 0.1, 1.1, 3.4e38, -3.3e38, 1.1754944e-38, 1e-45, -2.5, 0, 7654321.5, 0.000123456789}
+	var inserts []string
+	for i, v := range values {
+		inserts = append(inserts, fmt.Sprintf("(%d, %s)", i, strconv.FormatFloat(float64(v), 'g', -1, 32)))
+	}
+	src := newMySQL(t, "CREATE TABLE f (id int, f float); INSERT INTO f VALUES "+strings.Join(inserts, ", "))
+	objs, _ := readMySQL(t, src, "select id, f from f", "id")
+	if len(objs) != len(values) {
+		t.Fatalf("rows %v", objs)
+	}
+	for _, o := range objs {
+		m := decode(t, []byte(o)).(map[string]any)
+		i, _ := strconv.Atoi(string(m["id"].(json.Number)))
+		if want := string(appendFloat(nil, float64(values[i]), 32)); string(m["f"].(json.Number)) != want {
+			t.Errorf("FLOAT %v sent as %s, want %s", values[i], m["f"], want)
+		}
+	}
+	// Keyed on the FLOAT: one key each, named by a delete as its upserts named it.
+	cols, err := src.Describe(context.Background(), "select f, id from f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyJSON := src.KeyJSON(cols[0])
+	rows, err := Read(context.Background(), src, "select f, id from f", "f", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		key, _ := rows.Key()
+		if seen[string(key)] {
+			t.Errorf("two FLOATs have the key %q", key)
+		}
+		seen[string(key)] = true
+		if del, upsert := string(keyJSON(nil, key)), string(rows.AppendValue(nil, 0)); del != upsert {
+			t.Errorf("key %q: a delete names it %s, its upserts %s", key, del, upsert)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -455,3 +455,54 @@ func TestCancelWhileStreaming(t *testing.T) {
 		t.Error("the cancel did not stop the stream")
 	}
 }
+
+// TestPostgresZonedKeyJSON: a timestamptz key's text (its ::text, which Postgres writes in the
+// session's time zone, the database's default unless the URL sets another) names, in a
+// mirror's delete, the JSON its upserts carried: RFC 3339 in UTC, whatever that zone; in an
+// array too. Zones with a half-hour offset and New York's local mean time before 1883 (an
+// offset with seconds, -04:56:02) included.
+func TestPostgresZonedKeyJSON(t *testing.T) {
+	values := []string{"2020-01-02 03:04:05.5+00", "2020-07-01 00:00:00+00", "2019-12-31 23:30:00+00",
+		"1850-06-01 12:00:00.000001+00", "1969-12-31 23:59:59.999999+00", "0044-03-15 02:00:00+00 BC",
+		"0001-01-01 00:00:00+00", "12345-01-01 00:00:00+00", "294276-12-31 23:59:59.999999+00", "infinity", "-infinity"}
+	for _, zone := range []string{"America/New_York", "Asia/Kolkata", "Pacific/Kiritimati", "UTC"} {
+		t.Run(zone, func(t *testing.T) {
+			url := newWarehouse(t, fmt.Sprintf(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %%I SET timezone TO %%L', current_database(), '%s'); END $$`, zone))
+			src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+			var rowsSQL []string
+			for _, v := range values {
+				rowsSQL = append(rowsSQL, fmt.Sprintf("('%s'::timestamptz)", v))
+			}
+			for _, q := range []string{
+				"SELECT k FROM (VALUES " + strings.Join(rowsSQL, ", ") + ") AS v(k)",
+				"SELECT ARRAY[k, NULL] AS k FROM (VALUES " + strings.Join(rowsSQL, ", ") + ") AS v(k)",
+			} {
+				cols, err := src.Describe(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keyJSON := src.KeyJSON(cols[0])
+				rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, "k", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for rows.Next() {
+					n++
+					key, _ := rows.Key()
+					upsert := string(rows.AppendValue(nil, 0))
+					if del := string(keyJSON(nil, key)); del != upsert {
+						t.Errorf("%s key %q: a delete names it %s, its upserts %s", cols[0].Type, key, del, upsert)
+					}
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				rows.Close()
+				if n != len(values) {
+					t.Fatalf("read %d rows, want %d", n, len(values))
+				}
+			}
+		})
+	}
+}

@@ -23,12 +23,13 @@ func appendStrictJSON(b, v []byte) []byte {
 }
 
 // appendJSONOrString appends v, text a database gave as JSON, as it is when it is valid JSON
-// and else as a JSON string of the text: never as is.
+// (a lone surrogate's escape as "\ufffd": appendJSONText) and else as a JSON string of the
+// text: never as is.
 func appendJSONOrString(b, v []byte) []byte {
 	if !gjson.ValidBytes(v) {
 		return appendString(b, v)
 	}
-	return append(b, v...)
+	return appendJSONText(b, v)
 }
 
 // appendNonFiniteAsStrings appends v with each token nan, inf or infinity (in any case, with
