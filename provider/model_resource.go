@@ -172,7 +172,6 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 		return nil
 	}
 	if err := src.Ping(ctx); err != nil {
-		err = hideConnectionSecrets(conn, err)
 		// Not the query's fault: say so, rather than blame the SQL.
 		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",
 			fmt.Sprintf("The model %q could not be checked: the warehouse of connection %q did not accept a connection.",
@@ -187,7 +186,7 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 	}
 	cols, err := src.Describe(ctx, query)
 	if err != nil {
-		describeError(diags, x, conn, src, hideConnectionSecrets(conn, err))
+		describeError(diags, x, conn, src, err)
 		return nil
 	}
 	return cols

@@ -63,7 +63,6 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 				"the plan goes on without it. `backflow-runner sync %q --dry-run` computes it after apply.", timeout, y.Name))
 		return
 	case err != nil:
-		err = hideWarehouseSecrets(ctx, store, y.ModelID, model, err)
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
 			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
 		return
@@ -119,21 +118,4 @@ func keyOnlyHashed(y *controlplane.Sync) bool {
 		hashed = true
 	}
 	return hashed
-}
-
-// hideWarehouseSecrets is hideConnectionSecrets for an error reading model (nil: model modelID
-// as stored) through its connection; err as it is when the connection cannot be read.
-func hideWarehouseSecrets(ctx context.Context, store *controlplane.Store, modelID int64, model *controlplane.Model, err error) error {
-	if model == nil {
-		m, gerr := store.GetModel(ctx, modelID)
-		if gerr != nil {
-			return err
-		}
-		model = m
-	}
-	conn, gerr := store.GetConnection(ctx, model.ConnectionID)
-	if gerr != nil {
-		return err
-	}
-	return hideConnectionSecrets(conn, err)
 }

@@ -123,7 +123,6 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 	defer cancel()
 	p, err := (&runner.Engine{Store: d.store}).DryRun(pctx, y.ID, m.Full.ValueBool(), previewSamples)
 	if err != nil {
-		err = hideWarehouseSecrets(ctx, d.store, y.ModelID, nil, err)
 		detail := fmt.Sprintf("The next run of sync %q could not be previewed.", y.Name)
 		if errors.Is(pctx.Err(), context.DeadlineExceeded) {
 			detail = fmt.Sprintf("Previewing sync %q took longer than %s.", y.Name, previewTimeout)

@@ -145,7 +145,7 @@ func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error
 				return err
 			}
 			if _, err := execer.ExecContext(ctx, initSQL, nil); err != nil {
-				return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", err)
+				return fmt.Errorf("the connection's init_sql failed (its text is not shown, it may hold secrets): %w", hideInitSQL(initSQL, err))
 			}
 			after, err := duckMemoryLimit(ctx, execer)
 			if err != nil {

@@ -522,3 +522,29 @@ func TestDuckDBVarcharStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBInitSQLErrorHidesIt: an init_sql that fails is reported without its text, wherever
+// DuckDB quotes it (a parser error's LINE context, a file name, a literal left open), so that no
+// plan, run record, log or notification shows the credentials it holds; the error still says
+// that init_sql failed, and what kind of error it was.
+func TestDuckDBInitSQLErrorHidesIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const secret = "AKIA-SECRET-8e51"
+	for _, c := range []struct{ init, kind string }{
+		{"SET threads = 1;\nCREATE SECRET s (TYPE s3, KEY_ID '" + secret + "', SECRET 'x') ; SELEC 1", "Parser Error"},
+		{"CREATE SECRET s (TYPE s3, KEY_ID '" + secret + ")", "Parser Error"},
+		{"ATTACH '" + filepath.Join(t.TempDir(), "none", secret+".duckdb") + "' AS x (READ_ONLY)", "IO Error"},
+		{"SELECT * FROM \"missing_" + secret + "\"", "Catalog Error"},
+	} {
+		err := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: c.init}).Ping(ctx)
+		if err == nil {
+			t.Errorf("init_sql %q: no error", c.init)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, "SELEC 1") ||
+			!strings.Contains(msg, "init_sql failed") || !strings.Contains(msg, c.kind) {
+			t.Errorf("init_sql %q failed with:\n%s\nwant it said that init_sql failed (%s), without its text", c.init, msg, c.kind)
+		}
+	}
+}
