@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
 // usersWithCleanup is a warehouse whose users table has 3 rows, a function that deletes them,
@@ -258,5 +259,47 @@ func TestTimeoutsDefaults(t *testing.T) {
 	}
 	if milliseconds(time.Microsecond) != 1 || milliseconds(time.Second) != 1000 {
 		t.Error("milliseconds rounds a timeout to 0, which Postgres reads as none")
+	}
+}
+
+// SQL a warehouse describes is SQL a run reads, whatever follows the query: a run reads the
+// model as a derived table (wrapQuery), and Postgres's describe prepared it alone, so "...; --
+// done" passed the plan and failed every run. Each warehouse either refuses such SQL when it
+// describes it, saying what to remove, or reads it.
+func TestDescribedSQLIsRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	duckPath, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE users AS SELECT 1 AS id, 'a@x' AS email")
+	sources := map[string]Source{
+		"postgres": NewPostgres(&controlplane.PostgresConfig{URL: newWarehouse(t, usersWithCleanup...)}),
+		"mysql":    newMySQL(t, `CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users VALUES (1, 'a@x')`),
+		"duckdb":   NewDuckDB(&controlplane.DuckDBConfig{Database: duckPath}),
+	}
+	for name, src := range sources {
+		for _, q := range []string{
+			"select id, email from users; -- done",
+			"select id, email from users -- done",
+			"select id, email from users;\n/* the end */",
+			"select id, email from users /* a */ ;  \n",
+			"select id, email from users; /* a */ -- b",
+		} {
+			_, err := src.Describe(ctx, q)
+			if err != nil {
+				if !strings.Contains(err.Error(), "remove what follows its last ';'") && !strings.Contains(err.Error(), "syntax") {
+					t.Errorf("%s: %q refused without saying why: %v", name, q, err)
+				}
+				continue
+			}
+			rows, err := src.Open(ctx, q, "id", nil)
+			if err == nil {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				rows.Close()
+			}
+			if err != nil {
+				t.Errorf("%s: %q was described, then its read failed: %v", name, q, err)
+			}
+		}
 	}
 }
