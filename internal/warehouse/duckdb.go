@@ -724,9 +724,14 @@ func appendDuckDate(b []byte, days int32) []byte {
 // appendDuckTime writes a TIME (microseconds since midnight, 0 to 24 hours) as DuckDB prints
 // it, as a JSON string: "14:19:52", the fraction only when there is one ("14:19:52.5"), and
 // the end of the day "24:00:00", which a time.Time would wrap to 00:00:00.
-func appendDuckTime(b []byte, us int64) []byte {
+func appendDuckTime(b []byte, us int64) []byte { return appendDuckClock(b, us, 1000000) }
+
+// appendDuckClock writes a time of day of units since midnight, perSecond of them a second, as
+// a JSON string: hours, minutes, seconds, and the fraction without its trailing zeros when
+// there is one.
+func appendDuckClock(b []byte, units, perSecond int64) []byte {
 	b = append(b, '"')
-	secs, frac := us/1000000, us%1000000
+	secs, frac := units/perSecond, units%perSecond
 	b = append2(b, int(secs/3600))
 	b = append(b, ':')
 	b = append2(b, int(secs/60%60))
@@ -734,7 +739,7 @@ func appendDuckTime(b []byte, us int64) []byte {
 	b = append2(b, int(secs%60))
 	if frac != 0 {
 		b = append(b, '.')
-		for p := int64(100000); frac != 0; p /= 10 {
+		for p := perSecond / 10; frac != 0; p /= 10 {
 			b = append(b, byte('0'+frac/p))
 			frac %= p
 		}

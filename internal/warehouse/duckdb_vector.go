@@ -506,23 +506,7 @@ func appendInterval(b []byte, months, days int32, micros int64) []byte {
 // appendDuckTimeNS writes a TIME_NS (nanoseconds since midnight) as DuckDB prints it, as
 // appendDuckTime writes a TIME: "14:19:52.123456789", the fraction only when there is one,
 // without its trailing zeros.
-func appendDuckTimeNS(b []byte, ns int64) []byte {
-	b = append(b, '"')
-	secs, frac := ns/1000000000, ns%1000000000
-	b = append2(b, int(secs/3600))
-	b = append(b, ':')
-	b = append2(b, int(secs/60%60))
-	b = append(b, ':')
-	b = append2(b, int(secs%60))
-	if frac != 0 {
-		b = append(b, '.')
-		for p := int64(100000000); frac != 0; p /= 10 {
-			b = append(b, byte('0'+frac/p))
-			frac %= p
-		}
-	}
-	return append(b, '"')
-}
+func appendDuckTimeNS(b []byte, ns int64) []byte { return appendDuckClock(b, ns, 1000000000) }
 
 // appendDuckTimeTZ writes a TIMETZ as DuckDB prints it, "14:19:52.5+02": the time, then the
 // offset's hours, its minutes when it has minutes or seconds ("-05:30"), its seconds when it
