@@ -39,16 +39,16 @@ func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane
 	if err := conn.checkReadsOnly(ctx, query); err != nil {
 		return nil, err
 	}
-	// A run reads the model as a derived table (open; the other warehouses describe it so):
-	// SQL that prepares alone but not so, such as a comment after its last ';', would pass here
-	// and fail every run.
-	if _, err := conn.pg.Prepare(ctx, "", "SELECT * FROM "+wrapQuery(query)); err != nil {
-		return nil, fmt.Errorf("the model's SQL runs alone but not as a run reads it, as the derived table m of "+
-			"SELECT * FROM (<the SQL>) AS m: remove what follows its last ';' (a comment?): %w", conn.rejected(err))
-	}
 	if len(sd.Fields) == 0 {
 		return nil, fmt.Errorf("%w and returns rows: this SQL returns no columns (a command such as CREATE TABLE AS "+
 			"or SELECT INTO, or a SELECT of no columns)", ErrNotReadOnly)
+	}
+	// A run reads the model as a derived table (open; the other warehouses describe it so):
+	// SQL that prepares alone but not so would pass here and fail every run.
+	if _, err := conn.pg.Prepare(ctx, "", "SELECT * FROM "+wrapQuery(query)); err != nil {
+		return nil, fmt.Errorf("the model's SQL runs alone but not as a run reads it, as the derived table m of "+
+			"SELECT * FROM (<the SQL>) AS m (is there a comment after its last ';'? is it a statement such as "+
+			"EXPLAIN or SHOW, which is not a query?): %w", conn.rejected(err))
 	}
 	cols := make([]controlplane.Column, len(sd.Fields))
 	seen := make(map[string]bool, len(sd.Fields))
