@@ -292,3 +292,31 @@ func TestReview2UnansweredThenRefusedRecord(t *testing.T) {
 		r.check(t, f, "after the new row was deleted")
 	})
 }
+
+// Sequences that held, kept as regression tests.
+
+// A row flapping: Ada → Ada B, whose delivery is applied and its answer lost (the run fails),
+// then back to Ada: Ada is sent again, though the ledger's last confirmed version is Ada.
+func TestReview2FlapBackAfterUnanswered(t *testing.T) {
+	f, r := dedupFixture(t)
+	f.engine.MaxRetries = -1
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`UPDATE users SET name = 'Ada B' WHERE id = 1`)
+	r.dropNext("1")
+	f.run(controlplane.RunFailed, RunOptions{})
+	f.exec(`UPDATE users SET name = 'Ada' WHERE id = 1`)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	r.check(t, f, "after the row changed back")
+}
+
+// Cursor: a row changed without its cursor moving, at the mark itself (the highest value read):
+// the next incremental read is inclusive, so it sends it.
+func TestReview2CursorRowChangedAtTheMark(t *testing.T) {
+	f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`UPDATE users SET name = 'Ed B' WHERE id = 10`) // updated_at stays the mark
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if v := viewByID(f, 10); run.ReadMode != controlplane.ReadIncremental || v == nil || v["name"] != "Ed B" {
+		t.Errorf("run read %q; receiver has %v for 10, want Ed B", run.ReadMode, v)
+	}
+}
