@@ -209,19 +209,21 @@ loop:
 }
 
 // settleIntent decides what becomes of batch o.b's intent at g's commit: deleted, kept, or
-// narrowed to the keys that may have been delivered without an answer.
+// narrowed to the keys that may have been delivered without the ledger recording it. A record
+// refused (a 4xx) after an attempt carrying it went unanswered is one of those: the unanswered
+// attempt may have been applied (a retry answered 409 for a webhook-id the endpoint already
+// processed, a DELETE retried and answered 404 because the first attempt deleted the record),
+// so the refusal says nothing of what the endpoint holds, while the ledger keeps the version
+// delivered before; the next run adopts the key as unconfirmed.
 func (e *Engine) settleIntent(g *group, o outcome) {
 	n := o.b.len()
-	if len(o.res.Delivered)+len(o.res.Rejected) == n || !o.res.MayHaveDelivered() {
+	if len(o.res.Delivered) == n || !o.res.MayHaveDelivered() {
 		g.d.Intents = append(g.d.Intents, o.b.seq)
 		return
 	}
-	final := make([]bool, n)
+	delivered := make([]bool, n)
 	for _, i := range o.res.Delivered {
-		final[i] = true
-	}
-	for _, r := range o.res.Rejected {
-		final[r.Index] = true
+		delivered[i] = true
 	}
 	maybe := make([]bool, n)
 	for _, rq := range o.res.Requests {
@@ -233,7 +235,7 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 	}
 	var keys []string
 	for i := range n {
-		if maybe[i] && !final[i] {
+		if maybe[i] && !delivered[i] {
 			keys = append(keys, o.b.keys[i])
 		}
 	}
@@ -248,12 +250,13 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 }
 
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
-	// Its intent goes with the commit once every record of the batch has a final answer, or
-	// when the records without one cannot have reached the endpoint (every attempt carrying them
+	// Its intent goes with the commit once every record of the batch is delivered, or when the
+	// records not delivered cannot have reached the endpoint (every attempt carrying them
 	// was refused, could not connect, or was never made): those keys stay as the ledger had them,
 	// so a key never delivered is sent as new again. A batch cut short with requests the endpoint
-	// did not answer keeps an intent for the keys those requests carried (and no final answer
-	// since), which the next run adopts as unconfirmed. (A batch passed on without an intent,
+	// did not answer keeps an intent for the keys those requests carried that were not
+	// delivered since (refused ones included: see settleIntent), which the next run adopts as
+	// unconfirmed. (A batch passed on without an intent,
 	// as a run ends, has none to delete.)
 	if o.b.intent {
 		e.settleIntent(g, o)

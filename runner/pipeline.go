@@ -172,6 +172,9 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 			intents = intents[:0]
 			for _, b := range pending {
 				b.seq = seq
+				if b.op == webhook.OpDeleted {
+					b.seq = controlplane.DeletesBatch(seq) // its keys may be gone from the endpoint
+				}
 				seq++
 				intents = append(intents, controlplane.Intent{Batch: b.seq, Packed: b.packed})
 			}

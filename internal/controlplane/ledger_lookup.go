@@ -208,7 +208,8 @@ func lookUpLedger(ctx context.Context, tx pgx.Tx, syncID int64, keys []string) (
 // dry run, a plan's preview: they write nothing) overlays them on its lookups (Overlay), to see
 // the ledger as a run sees it once SyncLease.AdoptIntents has run. LedgerRows merges them itself.
 type IntentKeys struct {
-	keys []string // sorted, unique
+	keys    []string // sorted, unique
+	deleted []bool   // parallel to keys: an intent of a batch of deletes holds the key
 }
 
 // ReadIntentKeys reads the keys of sync syncID's outstanding intents, once: intents are few (a
@@ -227,9 +228,9 @@ func readIntentKeySet(ctx context.Context, q querier, syncID int64) (IntentKeys,
 	if err != nil {
 		return IntentKeys{}, err
 	}
-	ik := IntentKeys{keys: make([]string, len(raw))}
+	ik := IntentKeys{keys: make([]string, len(raw)), deleted: make([]bool, len(raw))}
 	for i, k := range raw {
-		ik.keys[i] = string(k) // byte-wise order, as readIntentKeys sorted them
+		ik.keys[i], ik.deleted[i] = string(k.key), k.deleted // byte-wise order, as readIntentKeys sorted them
 	}
 	return ik, nil
 }
@@ -249,8 +250,9 @@ func (ik IntentKeys) Overlay(keys []string, hashes [][]byte, found []bool) {
 // before (hash, found): an intent's key (intent) is unconfirmed whatever it held, with the marker
 // SyncLease.AdoptIntents gives it (unconfirmedHash); any other key is as it was.
 func (ik IntentKeys) adopted(key string, hash []byte, found bool) (_ []byte, _ bool, intent bool) {
-	if _, ok := slices.BinarySearch(ik.keys, key); !ok {
+	i, ok := slices.BinarySearch(ik.keys, key)
+	if !ok {
 		return hash, found, false
 	}
-	return unconfirmedHash(hash, found), true, true
+	return unconfirmedHash(hash, found, ik.deleted[i]), true, true
 }

@@ -30,10 +30,14 @@ var (
 )
 
 // unconfirmedHash is the marker a key that may have been delivered gets, given what the ledger
-// held for it before (found false: nothing, or a tombstone): UnconfirmedNew's unless some
-// version of it was delivered before, or may have been.
-func unconfirmedHash(prev []byte, found bool) []byte {
-	if !found || UnconfirmedNew(prev) {
+// held for it before (found false: nothing, or a tombstone) and whether what may have been
+// delivered is its deletion (deleted: an intent of a batch of deletes holds it):
+// UnconfirmedNew's unless some version of it was delivered before, or may have been, and the
+// endpoint cannot have deleted it since. After a delete that may have been applied the endpoint
+// may no longer have the record, so a model that has it again creates it (a duplicate create is
+// allowed) rather than updating what the endpoint may not have (refused on every run).
+func unconfirmedHash(prev []byte, found, deleted bool) []byte {
+	if !found || deleted || UnconfirmedNew(prev) {
 		return hashUnconfirmedNew
 	}
 	return hashUnconfirmed
@@ -69,7 +73,7 @@ type LedgerRows struct {
 	// it is to be advanced before use.
 	bkey, bhash      []byte
 	bvalid, bfetched bool
-	intents          [][]byte // sorted, unique
+	intents          []intentKey // sorted, unique
 	ii               int
 }
 
@@ -111,24 +115,44 @@ func (s *Store) ReadLedger(ctx context.Context, syncID int64) (*LedgerRows, erro
 	return l, nil
 }
 
-// readIntentKeys returns the keys of sync syncID's outstanding intents, sorted and unique.
-func readIntentKeys(ctx context.Context, q querier, syncID int64) ([][]byte, error) {
-	rows, err := q.Query(ctx, `SELECT keys FROM backflow.sync_intents WHERE sync_id = $1`, syncID)
+// intentKey is a key of an outstanding intent; deleted: an intent of a batch of deletes holds it
+// (see DeletesBatch).
+type intentKey struct {
+	key     []byte
+	deleted bool
+}
+
+// readIntentKeys returns the keys of sync syncID's outstanding intents, sorted and unique (a key
+// of several intents is deleted if one of them is of deletes).
+func readIntentKeys(ctx context.Context, q querier, syncID int64) ([]intentKey, error) {
+	rows, err := q.Query(ctx, `SELECT keys, batch < 0 FROM backflow.sync_intents WHERE sync_id = $1`, syncID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var keys [][]byte
+	var keys []intentKey
 	for rows.Next() {
-		if err := decodeKeyList(rows.RawValues()[0], func(k []byte) { keys = append(keys, bytes.Clone(k)) }); err != nil {
+		raw := rows.RawValues()
+		deleted := len(raw[1]) == 1 && (raw[1][0] == 1 || raw[1][0] == 't') // a bool, binary or text
+		if err := decodeKeyList(raw[0], func(k []byte) {
+			keys = append(keys, intentKey{key: bytes.Clone(k), deleted: deleted})
+		}); err != nil {
 			return nil, fmt.Errorf("an intent of sync %d is corrupt: %w", syncID, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(keys, bytes.Compare)
-	return slices.CompactFunc(keys, bytes.Equal), nil
+	slices.SortFunc(keys, func(a, b intentKey) int { return bytes.Compare(a.key, b.key) })
+	out := keys[:0]
+	for _, k := range keys {
+		if n := len(out); n > 0 && bytes.Equal(out[n-1].key, k.key) {
+			out[n-1].deleted = out[n-1].deleted || k.deleted
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 // Next advances to the next entry.
@@ -144,13 +168,13 @@ func (l *LedgerRows) Next() bool {
 	case !l.bvalid:
 		c = 1
 	case haveIntent:
-		c = bytes.Compare(l.bkey, l.intents[l.ii])
+		c = bytes.Compare(l.bkey, l.intents[l.ii].key)
 	}
 	if c < 0 {
 		l.key, l.hash, l.bfetched = l.bkey, l.bhash, false
 		return true
 	}
-	l.key, l.hash = l.intents[l.ii], unconfirmedHash(l.bhash, c == 0)
+	l.key, l.hash = l.intents[l.ii].key, unconfirmedHash(l.bhash, c == 0, l.intents[l.ii].deleted)
 	l.ii++
 	l.bfetched = c != 0 // the intent overrides the base entry of the same key
 	return true

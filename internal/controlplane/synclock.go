@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -267,11 +266,17 @@ func (l *SyncLease) Commit(ctx context.Context, run *Run, d *Delivered) error {
 
 // Intent is one batch's keys, recorded before the batch is sent.
 type Intent struct {
-	Batch int32 // the batch's number within its run
+	Batch int32 // the batch's number within its run; below zero for a batch of deletes (DeletesBatch)
 	Keys  []string
 	// Packed, when set, are the keys packed as PackKeys packs them, and Keys is not read.
 	Packed []byte
 }
+
+// DeletesBatch is the intent number (Intent.Batch) of the seq-th batch (from 0) of a run when
+// it is a batch of deletes: below zero, so that an intent says what it may have done without a
+// column of its own. A key a delete may have reached is adopted as UnconfirmedNew (see
+// unconfirmedHash): the endpoint may no longer have the record.
+func DeletesBatch(seq int32) int32 { return -seq - 1 }
 
 // RecordIntents durably records that the keys of these batches of run runID may be delivered
 // from now on. It fails with ErrLockLost, recording nothing, once the fence moved on. buf is
@@ -363,8 +368,9 @@ const adoptChunk = 50000
 
 // AdoptIntents turns the intents left by earlier runs of the sync (crashed, or stopped by a lost
 // lock, before recording their batches' outcome) into ledger rows with an unconfirmed hash, and
-// deletes them. A key the ledger did not hold gets the marker that has it resent as new
-// (unconfirmedHash): the endpoint may never have had it. It returns how many keys it adopted. A
+// deletes them. A key the ledger did not hold, or that a batch of deletes held, gets the marker
+// that has it resent as new (unconfirmedHash): the endpoint may never have had it, or may have
+// deleted it. It returns how many keys it adopted. A
 // run calls it before reading the ledger.
 func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 	var n int
@@ -377,13 +383,14 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 		n = len(keys)
 		// In chunks: one parameter may not exceed 1 GB, and a backlog of intents can be large.
 		// The keys are in key order, which the lookup reads pages fastest in.
-		for chunk := range slices.Chunk(keys, adoptChunk) {
+		for start := 0; start < len(keys); start += adoptChunk {
+			chunk := keys[start:min(start+adoptChunk, len(keys))]
 			hashes, found, err := lookUpLedger(ctx, tx, l.fence.syncID, chunk)
 			if err != nil {
 				return err
 			}
 			for i := range hashes {
-				hashes[i] = unconfirmedHash(hashes[i], found[i])
+				hashes[i] = unconfirmedHash(hashes[i], found[i], intents.deleted[start+i])
 			}
 			if _, err := tx.Exec(ctx, upsertLedger, l.fence.syncID, chunk, hashes); err != nil {
 				return err
