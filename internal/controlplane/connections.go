@@ -327,7 +327,7 @@ func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connecti
 	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
 }
 
-// DeleteConnection deletes a connection that no model or sync uses.
+// DeleteConnection deletes a connection that no model, sync or notification uses.
 func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var name string
@@ -341,6 +341,7 @@ func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 		deps, err := dependents(ctx, tx, `
 			SELECT 'model', name FROM backflow.models WHERE connection_id = $1
 			UNION ALL SELECT 'sync', name FROM backflow.syncs WHERE destination_id = $1
+			UNION ALL SELECT 'notification', name FROM backflow.notifications WHERE destination_id = $1
 			ORDER BY 1, 2`, id)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ var (
 type InUseError struct {
 	Kind       string   // "connection" or "model"
 	Name       string   // what was to be deleted
-	Dependents []string // e.g. `model "active users"`, `sync "Users to CRM"`
+	Dependents []string // e.g. `model "active users"`, `sync "Users to CRM"`, `notification "Failures"`
 }
 
 func (e *InUseError) Error() string {
@@ -191,7 +191,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// dependents lists the names of models and syncs that use a connection or model.
+// dependents lists the names of models, syncs and notifications that use a connection or model.
 func dependents(ctx context.Context, q querier, query string, id int64) ([]string, error) {
 	rows, err := q.Query(ctx, query, id)
 	if err != nil {
