@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -383,6 +384,32 @@ func TestAccWrongSecretKey(t *testing.T) {
 			{Config: e.config(conn), PlanOnly: true}, // the right key reads it again, unchanged
 		},
 	})
+}
+
+// Creating a connection with another key than the control plane's (a plan that reads no
+// existing connection, so nothing fails before the apply) is refused, and nothing is stored: a
+// connection sealed under that key would open for no runner, and would stop every rekey.
+func TestAccWrongSecretKeyWritesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	if err := e.store.CreateConnection(context.Background(), &controlplane.Connection{Name: "existing",
+		Webhook: &controlplane.WebhookConfig{URL: hook.URL, Method: "POST"}}); err != nil {
+		t.Fatal(err)
+	}
+	otherKey := controlplanetest.NewKey(t)
+	t.Cleanup(func() { closeStore(e.cpURL, otherKey) })
+	wrong := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", e.cpURL, otherKey) +
+		webhookConnection("hook", "Webhook Test", hook.URL, `headers = { Authorization = "Bearer t0ken" }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      wrong,
+			ExpectError: expectErr(`Cannot Decrypt Connection Secrets.*nothing was written`),
+		}},
+	})
+	if n := e.countNamed(t, "connections", "Webhook Test"); n != 0 {
+		t.Fatalf("%d connections named \"Webhook Test\" were stored under the wrong key", n)
+	}
 }
 
 // hclString quotes s for HCL: HCL has no \x escapes, so control characters are written \uXXXX,

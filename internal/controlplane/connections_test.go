@@ -35,3 +35,44 @@ func TestDeleteConnectionUsedByNotification(t *testing.T) {
 		t.Fatalf("delete the connection once the notification is gone: %v", err)
 	}
 }
+
+// A store whose key is not the one the control plane's connections are sealed with (a typo, a
+// staging key, a provider not yet given the rotated key) writes nothing: a connection it sealed
+// would open for no runner, and would make every later rekey fail ("neither the old key nor the
+// new key opens its secrets").
+func TestWriteWithAnotherKeyIsRefused(t *testing.T) {
+	ctx := context.Background()
+	store, _, key := controlplanetest.NewStore(t) // NewStore: a second store must see the first's rows
+	first := webhookConn("hook")
+	// An empty control plane takes any key: the first write chooses it.
+	if err := store.CreateConnection(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	other := controlplane.New(store.Pool(), parseKey(t, controlplanetest.NewKey(t)))
+	second := webhookConn("other hook")
+	err := other.CreateConnection(ctx, second)
+	if !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("create under another key: %v; want ErrWrongKey", err)
+	}
+	if _, err := store.GetConnectionByName(ctx, "other hook"); !errors.Is(err, controlplane.ErrNotFound) {
+		t.Fatalf("the refused connection was stored: %v", err)
+	}
+	changed := webhookConn("hook")
+	changed.ID = first.ID
+	changed.Webhook.URL = "https://hooks.example.test/changed"
+	if err := other.UpdateConnection(ctx, changed); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("update under another key: %v; want ErrWrongKey", err)
+	}
+	got, err := store.GetConnection(ctx, first.ID)
+	if err != nil || got.Webhook.URL != first.Webhook.URL {
+		t.Fatalf("after a refused update the connection reads %v, %v; want it unchanged under its key", got, err)
+	}
+	// The right key still writes, and a rekey finds everything under one key.
+	if err := store.CreateConnection(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.RekeyConnections(ctx, parseKey(t, key), parseKey(t, controlplanetest.NewKey(t)))
+	if err != nil || res.Resealed != 2 {
+		t.Fatalf("rekey: %+v, %v; want 2 resealed", res, err)
+	}
+}
