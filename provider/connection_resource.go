@@ -109,7 +109,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`. Not blank, no control characters.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},

@@ -105,7 +105,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`. Not blank, no control characters.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},

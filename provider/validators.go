@@ -262,15 +262,18 @@ func firstUnprintable(s string) (int, rune) {
 	return -1, 0
 }
 
-// nameValidator is the rule for the `name` of connections, models and syncs: not blank, and no
-// control characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
+// nameRule describes nameValidator in the resources' documentation.
+var nameRule = fmt.Sprintf("Not blank, no control characters, at most %d characters.", controlplane.MaxNameLength)
+
+// nameValidator is the rule for the `name` of connections, models and syncs: not blank, no
+// control characters, at most controlplane.MaxNameLength characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
 // cannot store a NUL.
 type nameValidator struct{}
 
 var _ validator.String = nameValidator{}
 
 func (nameValidator) Description(context.Context) string {
-	return "must not be blank or contain control characters"
+	return fmt.Sprintf("must not be blank or contain control characters, and have at most %d characters", controlplane.MaxNameLength)
 }
 func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -296,6 +299,9 @@ func nameProblem(s string) string {
 			return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
 		}
 		i++
+	}
+	if i > controlplane.MaxNameLength {
+		return fmt.Sprintf("is %d characters long, more than the %d a name may have", i, controlplane.MaxNameLength)
 	}
 	return ""
 }

@@ -193,13 +193,15 @@ func checkDescribed(t *testing.T, where string, attrs map[string]rschema.Attribu
 }
 
 func TestNameValidator(t *testing.T) {
-	for _, s := range []string{"Active users to webhook", "a", "Grüße → CRM", " padded "} {
+	// controlplane.MaxNameLength characters of 4 bytes each still fit the control plane's unique index on names.
+	for _, s := range []string{"Active users to webhook", "a", "Grüße → CRM", " padded ", strings.Repeat("例", controlplane.MaxNameLength),
+		strings.Repeat("🙂", controlplane.MaxNameLength)} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); got != nil {
 			t.Errorf("%q: %v, want no diagnostics", s, got)
 		}
 	}
 	for _, s := range []string{"", " ", "\t", "a\x00b", "line\nbreak", "cr\r", "bell\a", "esc\x1b[2J", "del\x7f",
-		"c1\u0085", "sep\u2028", "para\u2029"} {
+		"c1\u0085", "sep\u2028", "para\u2029", strings.Repeat("x", controlplane.MaxNameLength+1)} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
 			t.Errorf("%q: %v, want Invalid Name", s, got)
 		}

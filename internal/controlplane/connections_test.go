@@ -76,3 +76,37 @@ func TestWriteWithAnotherKeyIsRefused(t *testing.T) {
 		t.Fatalf("rekey: %+v, %v; want 2 resealed", res, err)
 	}
 }
+
+// The longest name the provider lets through (MaxNameLength characters) fits the unique index on
+// names even when every character is 4 bytes and nothing compresses.
+func TestLongestNameFits(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	var b strings.Builder
+	for i := range controlplane.MaxNameLength {
+		b.WriteRune(rune(0x20000 + (i*7919)%40000)) // CJK Extension B: 4 bytes each, no repeats to compress
+	}
+	name := b.String()
+	hook := webhookConn(name)
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatalf("a connection named with %d characters (%d bytes): %v", controlplane.MaxNameLength, len(name), err)
+	}
+	if err := store.CreateNotification(ctx, &controlplane.Notification{Name: name, DestinationID: hook.ID,
+		Events: []string{"run.failed"}}); err != nil {
+		t.Fatalf("a notification named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+	wh := &controlplane.Connection{Name: "wh (" + t.Name() + ")", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
+	if err := store.CreateConnection(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	m := &controlplane.Model{Name: name, ConnectionID: wh.ID, SQL: "select 1 as id",
+		Columns: []controlplane.Column{{Name: "id", Type: "int4"}}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatalf("a model named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+	y := &controlplane.Sync{Name: name, ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorAppend,
+		PrimaryKey: "id", BatchSize: 100}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatalf("a sync named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+}

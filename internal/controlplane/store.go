@@ -15,6 +15,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
+// MaxNameLength is the most characters the provider lets a name (of a connection, model, sync or
+// notification) have: names are unique through B-tree indexes, whose entries Postgres caps at
+// 2704 bytes, and this many characters of 4 bytes each fit. A longer name failed the apply with
+// "index row size ... exceeds btree version 4 maximum 2704".
+const MaxNameLength = 500
+
 // Sentinel errors callers match with errors.Is.
 var (
 	ErrNotFound  = errors.New("not found")
