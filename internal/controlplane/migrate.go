@@ -148,13 +148,28 @@ func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockNa
 // migrateControlPlane applies the embedded migrations that conn's database lacks, each in a
 // transaction of its own.
 func migrateControlPlane(ctx context.Context, conn *pgx.Conn) (applied []int, err error) {
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Schema+`;
-		CREATE TABLE IF NOT EXISTS `+Schema+`.schema_migrations (
+	// Create the schema and the version table only when they are missing: CREATE ... IF NOT
+	// EXISTS checks its privilege first, so a role that may only create tables in the schema (or
+	// only read and write them) would fail "permission denied for database" on a schema that is
+	// there, before the version check could say the schema is newer than this binary.
+	var haveSchema, haveTable bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), to_regclass($2) IS NOT NULL`,
+		Schema, Schema+".schema_migrations").Scan(&haveSchema, &haveTable); err != nil {
+		return nil, fmt.Errorf("look for the %s schema: %w", Schema, err)
+	}
+	if !haveSchema {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Schema); err != nil {
+			return nil, fmt.Errorf("create the %s schema: %w", Schema, err)
+		}
+	}
+	if !haveTable {
+		if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+Schema+`.schema_migrations (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now()
 		)`); err != nil {
-		return nil, fmt.Errorf("create the %s schema: %w", Schema, err)
+			return nil, fmt.Errorf("create the %s schema's version table: %w", Schema, err)
+		}
 	}
 
 	var current int
