@@ -363,3 +363,41 @@ func TestPostgresURLValidator(t *testing.T) {
 		}
 	}
 }
+
+// A DuckDB database is shown in plans (it is not sensitive): a credential in its parameters, as
+// MotherDuck's `md:db?motherduck_token=...` form puts one, is refused without being echoed.
+func TestDuckDBDatabaseValidator(t *testing.T) {
+	resp := &resource.SchemaResponse{}
+	NewConnectionResource().Schema(context.Background(), resource.SchemaRequest{}, resp)
+	database := resp.Schema.Attributes["duckdb"].(rschema.SingleNestedAttribute).Attributes["database"].(rschema.StringAttribute)
+	validate := func(s string) diag.Diagnostics {
+		vresp := &validator.StringResponse{}
+		for _, v := range database.Validators {
+			v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("database"), ConfigValue: types.StringValue(s)}, vresp)
+		}
+		return vresp.Diagnostics
+	}
+	for _, s := range []string{"/data/lake.duckdb", ":memory:", "md:analytics", "md:analytics?attach_mode=single",
+		"/data/tokens.duckdb", "md:"} {
+		if got := validate(s); got.HasError() {
+			t.Errorf("%q: %v, want no diagnostics", s, got)
+		}
+	}
+	for _, s := range []string{"md:analytics?motherduck_token=eyJhbGciOi.secret-8e51", "md:?motherduck_token=eyJhbGciOi.secret-8e51",
+		"md:analytics?attach_mode=single&MOTHERDUCK_TOKEN=eyJhbGciOi.secret-8e51", "motherduck:db?token=eyJhbGciOi.secret-8e51",
+		"/data/lake.duckdb?s3_secret_access_key=eyJhbGciOi.secret-8e51", "md:db?password=eyJhbGciOi.secret-8e51"} {
+		got := validate(s)
+		if !got.HasError() {
+			t.Errorf("%q: no error, want a credential refused", s)
+			continue
+		}
+		for _, d := range got {
+			if strings.Contains(d.Summary()+d.Detail(), "secret-8e51") {
+				t.Errorf("%q: the diagnostic shows the token: %s: %s", s, d.Summary(), d.Detail())
+			}
+			if !strings.Contains(d.Detail(), "init_sql") {
+				t.Errorf("%q: the diagnostic does not say to use init_sql: %s", s, d.Detail())
+			}
+		}
+	}
+}
