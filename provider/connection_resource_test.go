@@ -721,3 +721,45 @@ terraform {
 		},
 	})
 }
+
+// A connection named with another connection's id: importing by that name used to import the
+// other connection (the id came first), and the next apply would have renamed it and rewritten
+// its secrets with this one's configuration. The bare id is refused as ambiguous; id: and name:
+// say which.
+func TestAccImportAmbiguousRef(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	cfg := e.config(webhookConnection("a", "first", hook.URL, `headers = { Authorization = "Bearer a-t0ken" }`),
+		`
+resource "backflow_connection" "b" {
+  name    = tostring(backflow_connection.a.id)
+  webhook = {
+    url     = "`+hook.URL+`/b"
+    headers = { Authorization = "Bearer b-t0ken" }
+  }
+}
+`)
+	withPrefix := func(addr, prefix, attr string) func(*terraform.State) (string, error) {
+		return func(s *terraform.State) (string, error) {
+			rs, ok := s.RootModule().Resources[addr]
+			if !ok {
+				return "", fmt.Errorf("%s not in state", addr)
+			}
+			return prefix + rs.Primary.Attributes[attr], nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{ResourceName: "backflow_connection.b", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: importByName("backflow_connection.b"),
+				ExpectError:       expectErr(`is both the id of the connection "first" and the name of the connection`)},
+			{ResourceName: "backflow_connection.b", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: withPrefix("backflow_connection.b", "name:", "name")},
+			{ResourceName: "backflow_connection.a", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: withPrefix("backflow_connection.a", "id:", "id")},
+		},
+	})
+}
