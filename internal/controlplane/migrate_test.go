@@ -181,3 +181,75 @@ func dbName(t *testing.T, dbURL string) string {
 	}
 	return strings.TrimPrefix(u.Path, "/")
 }
+
+// TestMigrationDoesNotStallTheControlPlane: a migration that alters a table another session is
+// using (a runner of the previous release in a long read) waits for it, but does not keep the
+// table's other users waiting behind it in the lock queue: it gives up its place after a bound
+// and tries again, and is applied once that session is done.
+func TestMigrationDoesNotStallTheControlPlane(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	next := controlplane.LatestVersion() + 1
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: next, Name: "probe",
+		SQL: `ALTER TABLE backflow.syncs ADD COLUMN probe integer`})
+
+	reader, err := pool.Begin(ctx) // the long read of an older runner
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx)
+	if _, err := reader.Exec(ctx, `SELECT count(*) FROM backflow.syncs`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the migration to wait for the reader's lock")
+		}
+	}
+	// Meanwhile the control plane keeps answering: a runner reads the syncs.
+	for range 3 {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(ctx, `SET statement_timeout = '5s'`)
+		if err == nil {
+			var n int
+			err = c.QueryRow(ctx, `SELECT count(*) FROM backflow.syncs`).Scan(&n)
+		}
+		c.Release()
+		if err != nil {
+			t.Fatalf("reading the syncs while a migration waits for a lock: %v", err)
+		}
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("the migration ended while the reader still holds its lock: %v, %v", r.applied, r.err)
+	default:
+	}
+	if err := reader.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || len(r.applied) != 1 || r.applied[0] != next {
+		t.Fatalf("migrate once the reader is done: applied %v, %v; want [%d]", r.applied, r.err, next)
+	}
+}
