@@ -201,7 +201,8 @@ func TestNameValidator(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", " ", "\t", "a\x00b", "line\nbreak", "cr\r", "bell\a", "esc\x1b[2J", "del\x7f",
-		"c1\u0085", "sep\u2028", "para\u2029", strings.Repeat("x", controlplane.MaxNameLength+1)} {
+		"c1\u0085", "sep\u2028", "para\u2029", strings.Repeat("x", controlplane.MaxNameLength+1),
+		"Users to \u202ekooh", "lre\u202a", "pdf\u202c", "isolate\u2066x\u2069", "fsi\u2068"} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
 			t.Errorf("%q: %v, want Invalid Name", s, got)
 		}
