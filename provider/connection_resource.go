@@ -109,7 +109,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`. Not blank, no control characters.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `connection_name`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},
@@ -517,17 +517,17 @@ func (r *ConnectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 }
 
 func (r *ConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "connection",
-		func(ctx context.Context, ref string) (*controlplane.Connection, error) {
-			return r.store.LookupConnection(ctx, ref)
-		},
-		func(x *controlplane.Connection) int64 { return x.ID })
+	importRow(ctx, &r.storeHolder, req, resp, "connection", r.store.GetConnection, r.store.GetConnectionByName,
+		func(x *controlplane.Connection) int64 { return x.ID }, func(x *controlplane.Connection) string { return x.Name })
 }
 
 func importError(diags *diag.Diagnostics, kind, ref string, err error) {
-	addError(diags, "Cannot Import "+titleKind(kind),
-		fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref),
-		"Import by the numeric id or the exact name shown by the control plane.", err)
+	what := fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref)
+	if !errors.Is(err, controlplane.ErrNotFound) {
+		what = fmt.Sprintf("The %s %q could not be imported.", kind, ref)
+	}
+	addError(diags, "Cannot Import "+titleKind(kind), what,
+		"Import by the numeric id or the exact name shown by the control plane; id:N or name:TEXT says which it is.", err)
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -385,6 +386,32 @@ func TestAccWrongSecretKey(t *testing.T) {
 	})
 }
 
+// Creating a connection with another key than the control plane's (a plan that reads no
+// existing connection, so nothing fails before the apply) is refused, and nothing is stored: a
+// connection sealed under that key would open for no runner, and would stop every rekey.
+func TestAccWrongSecretKeyWritesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	if err := e.store.CreateConnection(context.Background(), &controlplane.Connection{Name: "existing",
+		Webhook: &controlplane.WebhookConfig{URL: hook.URL, Method: "POST"}}); err != nil {
+		t.Fatal(err)
+	}
+	otherKey := controlplanetest.NewKey(t)
+	t.Cleanup(func() { closeStore(e.cpURL, otherKey) })
+	wrong := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", e.cpURL, otherKey) +
+		webhookConnection("hook", "Webhook Test", hook.URL, `headers = { Authorization = "Bearer t0ken" }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      wrong,
+			ExpectError: expectErr(`Cannot Decrypt Connection Secrets.*nothing was written`),
+		}},
+	})
+	if n := e.countNamed(t, "connections", "Webhook Test"); n != 0 {
+		t.Fatalf("%d connections named \"Webhook Test\" were stored under the wrong key", n)
+	}
+}
+
 // hclString quotes s for HCL: HCL has no \x escapes, so control characters are written \uXXXX,
 // and template sequences are escaped.
 func hclString(s string) string {
@@ -691,6 +718,48 @@ terraform {
 			{Config: literal, ConfigVariables: tokenVariable, ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithID},
 			{Config: fromVar, ConfigVariables: tokenVariable},
 			importFromVar,
+		},
+	})
+}
+
+// A connection named with another connection's id: importing by that name used to import the
+// other connection (the id came first), and the next apply would have renamed it and rewritten
+// its secrets with this one's configuration. The bare id is refused as ambiguous; id: and name:
+// say which.
+func TestAccImportAmbiguousRef(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	cfg := e.config(webhookConnection("a", "first", hook.URL, `headers = { Authorization = "Bearer a-t0ken" }`),
+		`
+resource "backflow_connection" "b" {
+  name    = tostring(backflow_connection.a.id)
+  webhook = {
+    url     = "`+hook.URL+`/b"
+    headers = { Authorization = "Bearer b-t0ken" }
+  }
+}
+`)
+	withPrefix := func(addr, prefix, attr string) func(*terraform.State) (string, error) {
+		return func(s *terraform.State) (string, error) {
+			rs, ok := s.RootModule().Resources[addr]
+			if !ok {
+				return "", fmt.Errorf("%s not in state", addr)
+			}
+			return prefix + rs.Primary.Attributes[attr], nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{ResourceName: "backflow_connection.b", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: importByName("backflow_connection.b"),
+				ExpectError:       expectErr(`is both the id of the connection "first" and the name of the connection`)},
+			{ResourceName: "backflow_connection.b", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: withPrefix("backflow_connection.b", "name:", "name")},
+			{ResourceName: "backflow_connection.a", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: withPrefix("backflow_connection.a", "id:", "id")},
 		},
 	})
 }

@@ -72,7 +72,7 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `model_name`.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `model_name`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},
@@ -436,11 +436,8 @@ func (r *ModelResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 }
 
 func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "model",
-		func(ctx context.Context, ref string) (*controlplane.Model, error) {
-			return r.store.LookupModel(ctx, ref)
-		},
-		func(x *controlplane.Model) int64 { return x.ID })
+	importRow(ctx, &r.storeHolder, req, resp, "model", r.store.GetModel, r.store.GetModelByName,
+		func(x *controlplane.Model) int64 { return x.ID }, func(x *controlplane.Model) string { return x.Name })
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

@@ -86,7 +86,7 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Events carry it as `notification`.",
+				MarkdownDescription: "Unique name. Events carry it as `notification`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},
@@ -308,11 +308,8 @@ func (r *NotificationResource) Delete(ctx context.Context, req resource.DeleteRe
 }
 
 func (r *NotificationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "notification",
-		func(ctx context.Context, ref string) (*controlplane.Notification, error) {
-			return r.store.LookupNotification(ctx, ref)
-		},
-		func(n *controlplane.Notification) int64 { return n.ID })
+	importRow(ctx, &r.storeHolder, req, resp, "notification", r.store.GetNotification, r.store.GetNotificationByName,
+		func(n *controlplane.Notification) int64 { return n.ID }, func(n *controlplane.Notification) string { return n.Name })
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

@@ -62,7 +62,9 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"secret_key": schema.StringAttribute{
 				MarkdownDescription: "Key that seals connection secrets at rest (AES-256-GCM): 32 random bytes in " +
 					"base64, as `openssl rand -base64 32` prints. Defaults to the `" + controlplane.SecretKeyEnv +
-					"` environment variable. The runner needs the same key.",
+					"` environment variable. The runner needs the same key. A key that opens none of the control " +
+					"plane's connections cannot create or update one (the apply fails, nothing is stored); an empty " +
+					"control plane takes any key.",
 				Optional:  true,
 				Sensitive: true,
 			},

@@ -105,7 +105,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`. Not blank, no control characters.",
+				MarkdownDescription: "Unique name. Webhooks receive it as `sync_configuration_name`. " + nameRule,
 				Required:            true,
 				Validators:          []validator.String{nameValidator{}},
 			},
@@ -609,7 +609,6 @@ func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 }
 
 func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "sync",
-		func(ctx context.Context, ref string) (*controlplane.Sync, error) { return r.store.LookupSync(ctx, ref) },
-		func(x *controlplane.Sync) int64 { return x.ID })
+	importRow(ctx, &r.storeHolder, req, resp, "sync", r.store.GetSync, r.store.GetSyncByName,
+		func(x *controlplane.Sync) int64 { return x.ID }, func(x *controlplane.Sync) string { return x.Name })
 }

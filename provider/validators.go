@@ -262,15 +262,20 @@ func firstUnprintable(s string) (int, rune) {
 	return -1, 0
 }
 
-// nameValidator is the rule for the `name` of connections, models and syncs: not blank, and no
-// control characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
+// nameRule describes nameValidator in the resources' documentation.
+var nameRule = fmt.Sprintf("Not blank, no control or bidirectional control characters, at most %d characters.",
+	controlplane.MaxNameLength)
+
+// nameValidator is the rule for the `name` of connections, models and syncs: not blank, no
+// control or bidirectional control characters, at most controlplane.MaxNameLength characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
 // cannot store a NUL.
 type nameValidator struct{}
 
 var _ validator.String = nameValidator{}
 
 func (nameValidator) Description(context.Context) string {
-	return "must not be blank or contain control characters"
+	return fmt.Sprintf("must not be blank or contain control or bidirectional control characters, and have at most %d characters",
+		controlplane.MaxNameLength)
 }
 func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -295,7 +300,17 @@ func nameProblem(s string) string {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
 		}
+		// Embeddings, overrides and isolates reorder how the rest of a line is shown: in a plan, a
+		// name could pass for another. The runner escapes them (internal/printable); Terraform
+		// does not.
+		if r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
+			return fmt.Sprintf("contains a bidirectional control character (%U at character %d), which "+
+				"changes how the text around it is shown", r, i+1)
+		}
 		i++
+	}
+	if i > controlplane.MaxNameLength {
+		return fmt.Sprintf("is %d characters long, more than the %d a name may have", i, controlplane.MaxNameLength)
 	}
 	return ""
 }

@@ -193,13 +193,16 @@ func checkDescribed(t *testing.T, where string, attrs map[string]rschema.Attribu
 }
 
 func TestNameValidator(t *testing.T) {
-	for _, s := range []string{"Active users to webhook", "a", "Grüße → CRM", " padded "} {
+	// controlplane.MaxNameLength characters of 4 bytes each still fit the control plane's unique index on names.
+	for _, s := range []string{"Active users to webhook", "a", "Grüße → CRM", " padded ", strings.Repeat("例", controlplane.MaxNameLength),
+		strings.Repeat("🙂", controlplane.MaxNameLength)} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); got != nil {
 			t.Errorf("%q: %v, want no diagnostics", s, got)
 		}
 	}
 	for _, s := range []string{"", " ", "\t", "a\x00b", "line\nbreak", "cr\r", "bell\a", "esc\x1b[2J", "del\x7f",
-		"c1\u0085", "sep\u2028", "para\u2029"} {
+		"c1\u0085", "sep\u2028", "para\u2029", strings.Repeat("x", controlplane.MaxNameLength+1),
+		"Users to \u202ekooh", "lre\u202a", "pdf\u202c", "isolate\u2066x\u2069", "fsi\u2068"} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
 			t.Errorf("%q: %v, want Invalid Name", s, got)
 		}
@@ -358,6 +361,44 @@ func TestPostgresURLValidator(t *testing.T) {
 		}
 		if d := resp.Diagnostics[0].Detail(); strings.Contains(d, "s3cret") || strings.Contains(d, "alice") {
 			t.Errorf("%q: the diagnostic echoes the URL:\n%s", u, d)
+		}
+	}
+}
+
+// A DuckDB database is shown in plans (it is not sensitive): a credential in its parameters, as
+// MotherDuck's `md:db?motherduck_token=...` form puts one, is refused without being echoed.
+func TestDuckDBDatabaseValidator(t *testing.T) {
+	resp := &resource.SchemaResponse{}
+	NewConnectionResource().Schema(context.Background(), resource.SchemaRequest{}, resp)
+	database := resp.Schema.Attributes["duckdb"].(rschema.SingleNestedAttribute).Attributes["database"].(rschema.StringAttribute)
+	validate := func(s string) diag.Diagnostics {
+		vresp := &validator.StringResponse{}
+		for _, v := range database.Validators {
+			v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("database"), ConfigValue: types.StringValue(s)}, vresp)
+		}
+		return vresp.Diagnostics
+	}
+	for _, s := range []string{"/data/lake.duckdb", ":memory:", "md:analytics", "md:analytics?attach_mode=single",
+		"/data/tokens.duckdb", "md:"} {
+		if got := validate(s); got.HasError() {
+			t.Errorf("%q: %v, want no diagnostics", s, got)
+		}
+	}
+	for _, s := range []string{"md:analytics?motherduck_token=eyJhbGciOi.secret-8e51", "md:?motherduck_token=eyJhbGciOi.secret-8e51",
+		"md:analytics?attach_mode=single&MOTHERDUCK_TOKEN=eyJhbGciOi.secret-8e51", "motherduck:db?token=eyJhbGciOi.secret-8e51",
+		"/data/lake.duckdb?s3_secret_access_key=eyJhbGciOi.secret-8e51", "md:db?password=eyJhbGciOi.secret-8e51"} {
+		got := validate(s)
+		if !got.HasError() {
+			t.Errorf("%q: no error, want a credential refused", s)
+			continue
+		}
+		for _, d := range got {
+			if strings.Contains(d.Summary()+d.Detail(), "secret-8e51") {
+				t.Errorf("%q: the diagnostic shows the token: %s: %s", s, d.Summary(), d.Detail())
+			}
+			if !strings.Contains(d.Detail(), "init_sql") {
+				t.Errorf("%q: the diagnostic does not say to use init_sql: %s", s, d.Detail())
+			}
 		}
 	}
 }

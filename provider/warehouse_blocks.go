@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -115,9 +116,11 @@ func duckdbBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute
 			"database": schema.StringAttribute{
 				MarkdownDescription: "A DuckDB database file (opened read-only, so it may be shared with a writer only " +
 					"while none writes), `:memory:` (for models that only read files), or `md:name` for MotherDuck. " +
-					"Put tokens in `init_sql`, not here: this value is shown in plans.",
+					"Put tokens in `init_sql`, not here: this value is shown in plans, so a parameter that looks like a " +
+					"credential (`md:name?motherduck_token=...`; a name containing token, secret, password, key or auth) " +
+					"is refused at plan time.",
 				Required:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), duckDBDatabaseValidator{}},
 			},
 			"init_sql": schema.StringAttribute{
 				MarkdownDescription: "SQL run on every connection before the model: `INSTALL httpfs; LOAD httpfs;`, " +
@@ -146,4 +149,46 @@ func postgresAttributes() map[string]schema.Attribute {
 		Validators: []validator.String{postgresURLValidator{}},
 	}
 	return attrs
+}
+
+// duckDBDatabaseValidator refuses a credential among a DuckDB database's parameters (what follows
+// '?', as in MotherDuck's `md:db?motherduck_token=...`): `database` is shown in plans and
+// stored in the state as it is. Its message names the parameter, never its value.
+type duckDBDatabaseValidator struct{}
+
+var _ validator.String = duckDBDatabaseValidator{}
+
+func (duckDBDatabaseValidator) Description(context.Context) string {
+	return "must not carry a token, secret, password or key among its parameters (put them in init_sql)"
+}
+func (v duckDBDatabaseValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	_, params, ok := strings.Cut(req.ConfigValue.ValueString(), "?")
+	if !ok {
+		return
+	}
+	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, _, _ := strings.Cut(kv, "=")
+		if !credentialHeader(name) {
+			continue
+		}
+		shown := name
+		if len(shown) > 64 || strings.ContainsFunc(shown, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			shown = "a parameter"
+		} else {
+			shown = fmt.Sprintf("the parameter %q", shown)
+		}
+		addAttributeError(&resp.Diagnostics, req.Path, "Credential in DuckDB Database",
+			fmt.Sprintf("The DuckDB database carries %s, which looks like a credential; `database` is not sensitive: "+
+				"plans and outputs show it. Its value is not shown here.", shown),
+			"Remove it from `database` and set it in `init_sql`, which is sensitive and sealed, e.g. "+
+				"`SET motherduck_token = '...'` for MotherDuck (then `database = \"md:name\"`).", nil)
+		return
+	}
 }

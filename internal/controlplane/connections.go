@@ -287,10 +287,52 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
-		VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
-		Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
-	return nameTaken(err, "connection", c.Name)
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.checkKey(ctx, tx); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
+			VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
+			Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
+		return nameTaken(err, "connection", c.Name)
+	})
+}
+
+// checkKey refuses a write sealed under a key that opens none of the control plane's
+// connections: a typo, another environment's key, or a provider not yet given the key a rekey
+// moved to. What it sealed would open for no runner, and every later rekey would stop at it
+// (neither key opens it). An empty control plane takes any key. It first takes the lock the
+// write takes anyway (ROW EXCLUSIVE), so that a rekey running now (EXCLUSIVE) commits before
+// the rows are read, and one starting later waits for this write and reseals it.
+func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock the connections: %w", err)
+	}
+	// The most recently written first: the one most likely under the current key.
+	rows, err := tx.Query(ctx, `SELECT sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var sealed []byte
+		if err := rows.Scan(&sealed); err != nil {
+			return err
+		}
+		if _, err := s.sealer.Open(sealed, connectionSecretsAAD); err == nil {
+			return nil
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("nothing was written: the key opens none of the control plane's %d connections "+
+		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
@@ -300,6 +342,9 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.checkKey(ctx, tx); err != nil {
+			return err
+		}
 		var oldKind string
 		err := tx.QueryRow(ctx, `SELECT kind FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).Scan(&oldKind)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -327,7 +372,7 @@ func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connecti
 	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
 }
 
-// DeleteConnection deletes a connection that no model or sync uses.
+// DeleteConnection deletes a connection that no model, sync or notification uses.
 func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var name string
@@ -341,6 +386,7 @@ func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 		deps, err := dependents(ctx, tx, `
 			SELECT 'model', name FROM backflow.models WHERE connection_id = $1
 			UNION ALL SELECT 'sync', name FROM backflow.syncs WHERE destination_id = $1
+			UNION ALL SELECT 'notification', name FROM backflow.notifications WHERE destination_id = $1
 			ORDER BY 1, 2`, id)
 		if err != nil {
 			return err

@@ -1,7 +1,24 @@
 package controlplane
 
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
 // LedgerHashes's statement, for the test of its plan (ledger_lookup_test.go).
 const LedgerLookupSQL = ledgerLookupSQL
 
 // The migration lock, for a test that holds it while another caller migrates (migrate_test.go).
 const MigrationLockID = migrationLockID
+
+// MigrateWith applies ms as Migrate applies the embedded migrations (control plane only, under
+// the migration lock), for tests that add a migration of their own (migrate_test.go).
+func MigrateWith(ctx context.Context, pool *pgxpool.Pool, ms []Migration) (applied []int, err error) {
+	err = withAdvisoryLock(ctx, pool, migrationLockID, "the migration lock", func(conn *pgx.Conn) error {
+		applied, err = migrateControlPlane(ctx, conn, ms)
+		return err
+	})
+	return applied, err
+}

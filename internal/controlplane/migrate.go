@@ -11,8 +11,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -83,7 +85,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []int, err error)
 		return nil, nil
 	}
 	err = withAdvisoryLock(ctx, pool, migrationLockID, "the migration lock", func(conn *pgx.Conn) error {
-		applied, err = migrateControlPlane(ctx, conn)
+		applied, err = migrateControlPlane(ctx, conn, Migrations())
 		return err
 	})
 	if err != nil {
@@ -145,44 +147,90 @@ func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockNa
 	return fn(conn)
 }
 
-// migrateControlPlane applies the embedded migrations that conn's database lacks, each in a
-// transaction of its own.
-func migrateControlPlane(ctx context.Context, conn *pgx.Conn) (applied []int, err error) {
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Schema+`;
-		CREATE TABLE IF NOT EXISTS `+Schema+`.schema_migrations (
+// migrationLockTimeout bounds how long one attempt of a migration waits for a table's lock, and
+// migrationRetryWait how long it then lets the others run before the next attempt. A migration
+// that alters a table waits for every transaction using it (a runner still on the previous
+// release, reading the ledger of a long run); while it waits in the lock queue, every new
+// statement on that table waits behind it, so without a bound the runners and `terraform plan`
+// would stall until the longest of those transactions ends.
+var (
+	migrationLockTimeout = 2 * time.Second
+	migrationRetryWait   = time.Second
+)
+
+// migrateControlPlane applies the migrations of ms (in version order; the embedded ones but in
+// tests) that conn's database lacks, each in a transaction of its own. A migration whose locks
+// are not granted within migrationLockTimeout is rolled back and tried again, until ctx ends.
+func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (applied []int, err error) {
+	// Create the schema and the version table only when they are missing: CREATE ... IF NOT
+	// EXISTS checks its privilege first, so a role that may only create tables in the schema (or
+	// only read and write them) would fail "permission denied for database" on a schema that is
+	// there, before the version check could say the schema is newer than this binary.
+	var haveSchema, haveTable bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), to_regclass($2) IS NOT NULL`,
+		Schema, Schema+".schema_migrations").Scan(&haveSchema, &haveTable); err != nil {
+		return nil, fmt.Errorf("look for the %s schema: %w", Schema, err)
+	}
+	if !haveSchema {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Schema); err != nil {
+			return nil, fmt.Errorf("create the %s schema: %w", Schema, err)
+		}
+	}
+	if !haveTable {
+		if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+Schema+`.schema_migrations (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now()
 		)`); err != nil {
-		return nil, fmt.Errorf("create the %s schema: %w", Schema, err)
+			return nil, fmt.Errorf("create the %s schema's version table: %w", Schema, err)
+		}
 	}
 
 	var current int
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations`).Scan(&current); err != nil {
 		return nil, fmt.Errorf("read the schema version: %w", err)
 	}
-	latest := LatestVersion()
+	latest := ms[len(ms)-1].Version
 	if current > latest {
 		return nil, fmt.Errorf("the control plane is at schema version %d, but this binary knows versions 1 to %d: "+
 			"upgrade Backflow (provider and runner) to a release that knows version %d: %w", current, latest, current, ErrSchemaTooNew)
 	}
-	for _, m := range Migrations() {
+	for _, m := range ms {
 		if m.Version <= current {
 			continue
 		}
+		if err := applyMigration(ctx, conn, m); err != nil {
+			return applied, fmt.Errorf("apply migration %03d_%s: %w", m.Version, m.Name, err)
+		}
+		applied = append(applied, m.Version)
+	}
+	return applied, nil
+}
+
+// applyMigration applies m and records it, in one transaction, retrying while its locks are not
+// granted within migrationLockTimeout (see there).
+func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
+	for {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, migrationLockTimeout.Milliseconds())); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO `+Schema+`.schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 			return err
 		})
-		if err != nil {
-			return applied, fmt.Errorf("apply migration %03d_%s: %w", m.Version, m.Name, err)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" { // lock_not_available
+			return err
 		}
-		applied = append(applied, m.Version)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for other sessions' locks on the control plane's tables: %w", ctx.Err())
+		case <-time.After(migrationRetryWait):
+		}
 	}
-	return applied, nil
 }
 
 // migrateRiver applies River's migrations to its tables in the control-plane schema. River's

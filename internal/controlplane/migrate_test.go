@@ -2,6 +2,11 @@ package controlplane_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,5 +112,144 @@ func TestStorePing(t *testing.T) {
 	store.Close()
 	if err := store.Ping(context.Background()); err == nil {
 		t.Errorf("ping a closed store: no error")
+	}
+}
+
+// TestMigrateWithSchemaPrivilegesOnly: a role with the privileges docs/runner.md asks for (use
+// the backflow schema and create tables in it, nothing on the database) migrates a control plane
+// whose schema an administrator created, and a role that may only read and write its tables
+// meets a newer schema with ErrSchemaTooNew, not "permission denied": Migrate creates the schema
+// and its version table only when they are missing.
+func TestMigrateWithSchemaPrivilegesOnly(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	migrator, user := "backflow_migrator_"+hex.EncodeToString(b), "backflow_user_"+hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, `CREATE ROLE `+migrator+` LOGIN; CREATE ROLE `+user+` LOGIN;
+		REVOKE CREATE ON DATABASE `+pgx.Identifier{dbName(t, dbURL)}.Sanitize()+` FROM PUBLIC;
+		CREATE SCHEMA `+controlplane.Schema+`;
+		GRANT USAGE, CREATE ON SCHEMA `+controlplane.Schema+` TO `+migrator+`;
+		GRANT USAGE ON SCHEMA `+controlplane.Schema+` TO `+user+`;
+		ALTER DEFAULT PRIVILEGES FOR ROLE `+migrator+` IN SCHEMA `+controlplane.Schema+`
+			GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO `+user); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // before the database is dropped: the roles own objects in it
+		c, err := pgx.Connect(context.Background(), dbURL)
+		if err != nil {
+			t.Errorf("drop the test roles: %v", err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), `DROP OWNED BY `+user+`; DROP OWNED BY `+migrator+`; DROP ROLE `+migrator+`; DROP ROLE `+user); err != nil {
+			t.Errorf("drop the test roles: %v", err)
+		}
+	})
+	as := func(role string) *pgxpool.Pool {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.User(role)
+		return controlplanetest.Pool(t, u.String())
+	}
+	if _, err := controlplane.Migrate(ctx, as(migrator)); err != nil {
+		t.Fatalf("migrate as a role that may create tables in the schema only: %v", err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO backflow.schema_migrations (version, name) VALUES ($1, 'future')`,
+		controlplane.LatestVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{migrator, user} {
+		if _, err := controlplane.Migrate(ctx, as(role)); !errors.Is(err, controlplane.ErrSchemaTooNew) {
+			t.Errorf("migrate a newer schema as %s: %v; want ErrSchemaTooNew", role, err)
+		}
+	}
+}
+
+func dbName(t *testing.T, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// TestMigrationDoesNotStallTheControlPlane: a migration that alters a table another session is
+// using (a runner of the previous release in a long read) waits for it, but does not keep the
+// table's other users waiting behind it in the lock queue: it gives up its place after a bound
+// and tries again, and is applied once that session is done.
+func TestMigrationDoesNotStallTheControlPlane(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	next := controlplane.LatestVersion() + 1
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: next, Name: "probe",
+		SQL: `ALTER TABLE backflow.syncs ADD COLUMN probe integer`})
+
+	reader, err := pool.Begin(ctx) // the long read of an older runner
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx)
+	if _, err := reader.Exec(ctx, `SELECT count(*) FROM backflow.syncs`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the migration to wait for the reader's lock")
+		}
+	}
+	// Meanwhile the control plane keeps answering: a runner reads the syncs.
+	for range 3 {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(ctx, `SET statement_timeout = '5s'`)
+		if err == nil {
+			var n int
+			err = c.QueryRow(ctx, `SELECT count(*) FROM backflow.syncs`).Scan(&n)
+		}
+		c.Release()
+		if err != nil {
+			t.Fatalf("reading the syncs while a migration waits for a lock: %v", err)
+		}
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("the migration ended while the reader still holds its lock: %v, %v", r.applied, r.err)
+	default:
+	}
+	if err := reader.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || len(r.applied) != 1 || r.applied[0] != next {
+		t.Fatalf("migrate once the reader is done: applied %v, %v; want [%d]", r.applied, r.err, next)
 	}
 }

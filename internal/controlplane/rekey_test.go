@@ -116,10 +116,20 @@ func TestRekeyRoundTrip(t *testing.T) {
 		t.Errorf("the second rekey changed sealed bytes:\n%s", diff)
 	}
 
-	// A provider still holding the old key writes a connection after the rekey: running the
-	// rekey again reseals just that one.
+	// A provider still holding the old key is refused a write after the rekey: its key opens
+	// no connection any more.
 	late := webhookConn("Late hook")
-	if err := s.old.CreateConnection(s.ctx, late); err != nil {
+	if err := s.old.CreateConnection(s.ctx, late); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("a write under the old key after the rekey: %v; want ErrWrongKey", err)
+	}
+	// One that an earlier release let through (a copy of the first connection, under the old
+	// key): running the rekey again reseals just that one.
+	copied := *s.conns[0]
+	late = &copied
+	late.Name = "Late hook"
+	if err := s.old.Pool().QueryRow(s.ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
+		SELECT $1, kind, config, $2 FROM backflow.connections WHERE id = $3 RETURNING id`,
+		late.Name, []byte(before[s.conns[0].Name]), s.conns[0].ID).Scan(&late.ID); err != nil {
 		t.Fatal(err)
 	}
 	s.conns = append(s.conns, late)

@@ -53,12 +53,22 @@ func ParseKeyFrom(source, encoded string) (*Sealer, error) {
 		raw, err = base64.RawStdEncoding.DecodeString(encoded)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s is not valid base64: it must be 32 random bytes in base64, "+
-			"as `openssl rand -base64 32` prints", source)
+		hint := ""
+		if strings.ContainsAny(encoded, "-_") && !strings.ContainsAny(encoded, "+/") {
+			hint = " (it looks like URL-safe base64, with - and _: write it in standard base64, with + and /)"
+		}
+		return nil, fmt.Errorf("%s is not valid base64%s: it must be 32 random bytes in base64, "+
+			"as `openssl rand -base64 32` prints", source, hint)
 	}
 	if len(raw) != 32 {
-		return nil, fmt.Errorf("%s decodes to %d bytes, want 32: generate one with `openssl rand -base64 32`",
-			source, len(raw))
+		hint := ""
+		if len(encoded)%2 == 0 && strings.Trim(encoded, "0123456789abcdefABCDEF") == "" {
+			// Hex digits are base64 too: `openssl rand -hex 32` decodes to 48 bytes.
+			hint = fmt.Sprintf(" (it looks like hex, %d bytes written as %d hex digits: the key is read as base64)",
+				len(encoded)/2, len(encoded))
+		}
+		return nil, fmt.Errorf("%s decodes to %d bytes, want 32%s: generate one with `openssl rand -base64 32`",
+			source, len(raw), hint)
 	}
 	block, err := aes.NewCipher(raw)
 	if err != nil {

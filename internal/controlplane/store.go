@@ -15,6 +15,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
+// MaxNameLength is the most characters the provider lets a name (of a connection, model, sync or
+// notification) have: names are unique through B-tree indexes, whose entries Postgres caps at
+// 2704 bytes, and this many characters of 4 bytes each fit. A longer name failed the apply with
+// "index row size ... exceeds btree version 4 maximum 2704".
+const MaxNameLength = 500
+
 // Sentinel errors callers match with errors.Is.
 var (
 	ErrNotFound  = errors.New("not found")
@@ -26,7 +32,7 @@ var (
 type InUseError struct {
 	Kind       string   // "connection" or "model"
 	Name       string   // what was to be deleted
-	Dependents []string // e.g. `model "active users"`, `sync "Users to CRM"`
+	Dependents []string // e.g. `model "active users"`, `sync "Users to CRM"`, `notification "Failures"`
 }
 
 func (e *InUseError) Error() string {
@@ -191,7 +197,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// dependents lists the names of models and syncs that use a connection or model.
+// dependents lists the names of models, syncs and notifications that use a connection or model.
 func dependents(ctx context.Context, q querier, query string, id int64) ([]string, error) {
 	rows, err := q.Query(ctx, query, id)
 	if err != nil {

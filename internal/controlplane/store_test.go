@@ -74,6 +74,10 @@ func TestParseKey(t *testing.T) {
 		{"missing", "", "BACKFLOW_SECRET_KEY is not set"},
 		{"not base64", "not*base64!", "not valid base64"},
 		{"too short", "c2hvcnQ=", "decodes to 5 bytes, want 32"},
+		// `openssl rand -hex 32` is valid base64 too, of 48 bytes: say what it is.
+		{"hex", strings.Repeat("9f", 32), "looks like hex"},
+		{"hex of 16", strings.Repeat("0a", 16) + "\n", "looks like hex"},
+		{"url-safe base64", "-_" + strings.Repeat("A", 41) + "=", "URL-safe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := controlplane.ParseKey(tc.key)

@@ -27,8 +27,9 @@ never from the command line, where ps would show them:
                             (or --new-key-env NAME, --new-key-file PATH)
 
 Connections already sealed under the new key are left as they are, so a second run is safe: it
-reseals only connections written under the old key since (by a provider not yet given the new
-key). Writes to connections wait while the rekey runs. Afterwards give every runner and the
+reseals only connections still under the old key. Writes to connections wait while the rekey
+runs; afterwards a provider still holding the old key is refused them (its key opens no
+connection any more). Afterwards give every runner and the
 provider the new key as ` + controlplane.SecretKeyEnv + ` (restart the runners): until then they cannot
 open connection secrets. The runner guide has the whole procedure ("Rotating the secret key").
 `,
@@ -85,8 +86,8 @@ open connection secrets. The runner guide has the whole procedure ("Rotating the
      before a runner is restarted fail ("secret could not be decrypted") and send nothing; the
      next run after the restart catches up.
   2. Give the provider the new key (its secret_key, or %[1]s where terraform runs).
-  3. Keep the old key until 'terraform plan' and a runner work with the new one. If an apply
-     with the old key ran after this rekey, run rekey again with the same two keys.
+  3. Keep the old key until 'terraform plan' and a runner work with the new one. An apply with
+     the old key is refused and writes nothing: give it the new key and apply again.
 `, controlplane.SecretKeyEnv)
 			return nil
 		}

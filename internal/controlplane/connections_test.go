@@ -1,0 +1,112 @@
+package controlplane_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// A webhook connection a notification sends to is in use like one a sync delivers to: deleting
+// it is refused with the notification named, not with Postgres's foreign-key error.
+func TestDeleteConnectionUsedByNotification(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	hook := webhookConn("alerts hook (" + t.Name() + ")")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	n := &controlplane.Notification{Name: "Sync failures (" + t.Name() + ")", DestinationID: hook.ID,
+		Events: []string{"run.failed"}}
+	if err := store.CreateNotification(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	err := store.DeleteConnection(ctx, hook.ID)
+	if !errors.Is(err, controlplane.ErrInUse) || !strings.Contains(err.Error(), `notification "`+n.Name+`"`) {
+		t.Fatalf("delete a connection a notification uses: %v; want ErrInUse naming the notification", err)
+	}
+	if err := store.DeleteNotification(ctx, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteConnection(ctx, hook.ID); err != nil {
+		t.Fatalf("delete the connection once the notification is gone: %v", err)
+	}
+}
+
+// A store whose key is not the one the control plane's connections are sealed with (a typo, a
+// staging key, a provider not yet given the rotated key) writes nothing: a connection it sealed
+// would open for no runner, and would make every later rekey fail ("neither the old key nor the
+// new key opens its secrets").
+func TestWriteWithAnotherKeyIsRefused(t *testing.T) {
+	ctx := context.Background()
+	store, _, key := controlplanetest.NewStore(t) // NewStore: a second store must see the first's rows
+	first := webhookConn("hook")
+	// An empty control plane takes any key: the first write chooses it.
+	if err := store.CreateConnection(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	other := controlplane.New(store.Pool(), parseKey(t, controlplanetest.NewKey(t)))
+	second := webhookConn("other hook")
+	err := other.CreateConnection(ctx, second)
+	if !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("create under another key: %v; want ErrWrongKey", err)
+	}
+	if _, err := store.GetConnectionByName(ctx, "other hook"); !errors.Is(err, controlplane.ErrNotFound) {
+		t.Fatalf("the refused connection was stored: %v", err)
+	}
+	changed := webhookConn("hook")
+	changed.ID = first.ID
+	changed.Webhook.URL = "https://hooks.example.test/changed"
+	if err := other.UpdateConnection(ctx, changed); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("update under another key: %v; want ErrWrongKey", err)
+	}
+	got, err := store.GetConnection(ctx, first.ID)
+	if err != nil || got.Webhook.URL != first.Webhook.URL {
+		t.Fatalf("after a refused update the connection reads %v, %v; want it unchanged under its key", got, err)
+	}
+	// The right key still writes, and a rekey finds everything under one key.
+	if err := store.CreateConnection(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.RekeyConnections(ctx, parseKey(t, key), parseKey(t, controlplanetest.NewKey(t)))
+	if err != nil || res.Resealed != 2 {
+		t.Fatalf("rekey: %+v, %v; want 2 resealed", res, err)
+	}
+}
+
+// The longest name the provider lets through (MaxNameLength characters) fits the unique index on
+// names even when every character is 4 bytes and nothing compresses.
+func TestLongestNameFits(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	var b strings.Builder
+	for i := range controlplane.MaxNameLength {
+		b.WriteRune(rune(0x20000 + (i*7919)%40000)) // CJK Extension B: 4 bytes each, no repeats to compress
+	}
+	name := b.String()
+	hook := webhookConn(name)
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatalf("a connection named with %d characters (%d bytes): %v", controlplane.MaxNameLength, len(name), err)
+	}
+	if err := store.CreateNotification(ctx, &controlplane.Notification{Name: name, DestinationID: hook.ID,
+		Events: []string{"run.failed"}}); err != nil {
+		t.Fatalf("a notification named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+	wh := &controlplane.Connection{Name: "wh (" + t.Name() + ")", Postgres: &controlplane.PostgresConfig{URL: "postgres://x/y"}}
+	if err := store.CreateConnection(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	m := &controlplane.Model{Name: name, ConnectionID: wh.ID, SQL: "select 1 as id",
+		Columns: []controlplane.Column{{Name: "id", Type: "int4"}}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatalf("a model named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+	y := &controlplane.Sync{Name: name, ModelID: m.ID, DestinationID: hook.ID, Behavior: controlplane.BehaviorAppend,
+		PrimaryKey: "id", BatchSize: 100}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatalf("a sync named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+}
