@@ -34,7 +34,11 @@ type notifier struct {
 	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
 	baseBackoff time.Duration
+	// timeout bounds one attempt; 0: notifyTimeout (tests shorten it).
+	timeout time.Duration
 }
+
+func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
 
 func (n *notifier) run(ctx context.Context) {
 	t := time.NewTicker(notifyEvery)
@@ -63,15 +67,25 @@ func (n *notifier) pass(ctx context.Context) {
 			break
 		}
 	}
-	evs, err := n.store.ClaimEvents(ctx, notifyBatch, 2*notifyTimeout)
-	if err != nil {
-		if ctx.Err() == nil {
-			n.log.Warn("could not read the notification events that are due; trying again later", "err", err)
+	// Events are taken one at a time, each just before it is sent: an event's lease covers its
+	// one attempt. A batch taken at once and sent one after the other outlived its lease behind
+	// a slow endpoint (20 events of up to 10 s each against a 20 s lease), and another replica
+	// took the rest of it and sent those events a second time.
+	for range notifyBatch {
+		if ctx.Err() != nil {
+			return
 		}
-		return
-	}
-	for _, ev := range evs {
-		n.send(ctx, ev)
+		evs, err := n.store.ClaimEvents(ctx, 1, 2*n.attemptTimeout())
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Warn("could not read the notification events that are due; trying again later", "err", err)
+			}
+			return
+		}
+		if len(evs) == 0 {
+			return
+		}
+		n.send(ctx, evs[0])
 	}
 }
 
@@ -152,7 +166,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if dest.Webhook == nil {
 		return 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
 	}
-	rctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	rctx, cancel := context.WithTimeout(ctx, n.attemptTimeout())
 	defer cancel()
 	tokens := n.tokens
 	if tokens == nil {
