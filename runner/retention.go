@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -17,6 +18,10 @@ type retention struct {
 	log   *slog.Logger
 	// swept, when set (by tests), is called after each sweep with the rows it deleted.
 	swept func(n int64)
+	// batch is how many rows one statement deletes; 0: retentionBatch.
+	batch int
+	// stmtTimeout bounds one statement of a sweep; 0: 5 min.
+	stmtTimeout time.Duration
 }
 
 // retentionEvery is how often old rows are deleted: hourly, or sooner for a short retention so
@@ -38,20 +43,36 @@ func (r *retention) run(ctx context.Context) {
 	}
 }
 
+// retentionBatch is how many rows one statement of a sweep deletes: a few MB of packed keys at
+// batch_size 1000, so each transaction is short and a large backlog goes in steps.
+const retentionBatch = 1000
+
+// sweep deletes the rows older than keep, the oldest first, in statements of batch rows, each
+// committed: one DELETE of a large backlog could outlast its timeout and roll back whole, every
+// time. It stops when a statement deletes fewer than batch rows, fails, or ctx ends.
 func (r *retention) sweep(ctx context.Context) {
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	n, err := r.store.DeleteDeliveriesBefore(sctx, time.Now().Add(-r.keep))
-	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Warn("could not delete old delivery-log rows; trying again later", "err", err)
+	before := time.Now().Add(-r.keep)
+	batch := cmp.Or(r.batch, retentionBatch)
+	var total int64
+	for ctx.Err() == nil {
+		sctx, cancel := context.WithTimeout(ctx, cmp.Or(r.stmtTimeout, 5*time.Minute))
+		n, err := r.store.DeleteOldestDeliveriesBefore(sctx, before, batch)
+		cancel()
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("could not delete old delivery-log rows; trying again later", "err", err, "deleted", total)
+			}
+			break
 		}
-		return
+		if n < int64(batch) {
+			break
+		}
 	}
-	if n > 0 {
-		r.log.Debug("deleted old delivery-log rows", "rows", n, "older_than", time.Now().Add(-r.keep).UTC().Format(time.RFC3339))
+	if total > 0 {
+		r.log.Debug("deleted old delivery-log rows", "rows", total, "older_than", before.UTC().Format(time.RFC3339))
 	}
 	if r.swept != nil {
-		r.swept(n)
+		r.swept(total)
 	}
 }
