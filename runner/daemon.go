@@ -431,7 +431,7 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil {
+		if err := pingControlPlane(ctx, store); err != nil {
 			http.Error(w, "control plane unreachable", http.StatusServiceUnavailable)
 			return
 		}
@@ -444,4 +444,23 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	registerStatusPage(mux, store, token)
 	registerAPI(mux, store, queue, token)
 	return mux
+}
+
+// pingControlPlane pings the control plane through the store's pool. After the server restarted,
+// the pool's idle connections are dead, and a ping on one fails (the pool checks only those idle
+// for over a second, and a daemon's are busier than that): it is dropped, and the ping is tried on
+// the next, up to a fresh connection, so that /healthz says whether the server answers, not
+// whether a connection the pool kept from before still works.
+func pingControlPlane(ctx context.Context, store *controlplane.Store) error {
+	tries := 1
+	if p := store.Pool(); p != nil {
+		tries += int(p.Stat().IdleConns())
+	}
+	var err error
+	for range tries {
+		if err = store.Ping(ctx); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
