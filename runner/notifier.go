@@ -114,6 +114,13 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 		log.Debug("notification event delivered", "status", status)
 		return
 	}
+	if ctx.Err() != nil {
+		// The daemon is stopping: the send was cut short, not refused. It is not an attempt (the
+		// event has NotifyMaxAttempts); once its lease ends, a replica, or this one restarted,
+		// sends it again.
+		log.Info("stopping: a notification event being sent is left to be sent again", "err", err)
+		return
+	}
 	attempt := ev.Attempts + 1
 	var retryAt time.Time
 	if attempt < NotifyMaxAttempts {

@@ -75,3 +75,50 @@ func TestSlowNotificationEndpointSendsEachEventOnce(t *testing.T) {
 		}
 	}
 }
+
+// A daemon that stops while a notification is being sent does not count the interrupted send
+// as a failed attempt (it is not the endpoint's failure, and the event has only 8): the event is
+// left to be sent again, by this daemon when it starts or by another replica.
+func TestStopDuringNotificationIsNotAnAttempt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	not := &controlplane.Notification{Name: "runs", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded}}
+	if err := f.store.CreateNotification(f.ctx, not); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), timeout: time.Minute}
+	ctx, stop := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); n.pass(ctx) }()
+	<-arrived
+	stop() // SIGTERM
+	<-done
+	evs, err := f.store.ListNotificationEvents(f.ctx, not.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Attempts != 0 || evs[0].LastError != "" || !evs[0].GivenUpAt.IsZero() || !evs[0].SentAt.IsZero() {
+		e := evs[0]
+		t.Errorf("the event after a stop during its send: attempts %d, last error %q, given up %v, sent %v; want no attempt recorded",
+			e.Attempts, e.LastError, !e.GivenUpAt.IsZero(), !e.SentAt.IsZero())
+	}
+}
