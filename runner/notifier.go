@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,8 @@ type notifier struct {
 	baseBackoff time.Duration
 	// timeout bounds one attempt; 0: notifyTimeout (tests shorten it).
 	timeout time.Duration
+	// wrongKeyLogged is when a destination that the key cannot open was last logged.
+	wrongKeyLogged time.Time
 }
 
 func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
@@ -85,11 +88,15 @@ func (n *notifier) pass(ctx context.Context) {
 		if len(evs) == 0 {
 			return
 		}
-		n.send(ctx, evs[0])
+		if !n.send(ctx, evs[0]) {
+			return
+		}
 	}
 }
 
-func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
+// send sends ev once and records the outcome; false when the pass should stop (the key cannot
+// open the destination's secrets, which no other event of the pass is likely to fare better with).
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) bool {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -102,24 +109,36 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 		if rerr := n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}); rerr != nil {
 			log.Warn("could not record a failed notification attempt", "err", rerr)
 		}
-		return
+		return true
 	}
 	status, err := n.post(ctx, ev, body)
 	if err == nil {
 		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
-			return
+			return true
 		}
 		n.metrics.notification(notifyDelivered)
 		log.Debug("notification event delivered", "status", status)
-		return
+		return true
+	}
+	if errors.Is(err, controlplane.ErrWrongKey) {
+		// BACKFLOW_SECRET_KEY is not the key the destination was sealed with (a mistyped key, a
+		// runner left on the old key after a rotation): not the endpoint's failure. The event is
+		// not an attempt: it waits, claimed for its lease, as events wait while no daemon runs,
+		// and is sent once a daemon with the right key takes it.
+		if time.Since(n.wrongKeyLogged) >= time.Minute {
+			n.wrongKeyLogged = time.Now()
+			log.Error("notification events are waiting: the secret key cannot open their destination; "+
+				"give the daemon the right "+controlplane.SecretKeyEnv+" (the events are sent then)", "err", err)
+		}
+		return false
 	}
 	if ctx.Err() != nil {
 		// The daemon is stopping: the send was cut short, not refused. It is not an attempt (the
 		// event has NotifyMaxAttempts); once its lease ends, a replica, or this one restarted,
 		// sends it again.
 		log.Info("stopping: a notification event being sent is left to be sent again", "err", err)
-		return
+		return true
 	}
 	attempt := ev.Attempts + 1
 	var retryAt time.Time
@@ -136,6 +155,7 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 	if rerr := n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt); rerr != nil {
 		log.Warn("could not record a failed notification attempt", "err", rerr)
 	}
+	return true
 }
 
 // backoff is the wait before retry n (from 1): exponential with jitter, up to notifyMaxBackoff.

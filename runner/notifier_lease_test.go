@@ -122,3 +122,47 @@ func TestStopDuringNotificationIsNotAnAttempt(t *testing.T) {
 			e.Attempts, e.LastError, !e.GivenUpAt.IsZero(), !e.SentAt.IsZero())
 	}
 }
+
+// A daemon started with the wrong BACKFLOW_SECRET_KEY cannot open a notification's destination.
+// That is not the endpoint's failure: the events wait (as they do while no daemon runs) instead
+// of using up their attempts and being given up within minutes, which lost the very alerts about
+// the runs the wrong key failed. Started again with the right key, the daemon sends them.
+func TestWrongSecretKeyKeepsNotificationEvents(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	not := &controlplane.Notification{Name: "runs", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded}}
+	if err := f.store.CreateNotification(f.ctx, not); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	wrong, err := controlplane.ParseKey("d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &notifier{store: controlplane.New(f.store.Pool(), wrong), log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond,
+		timeout: 50 * time.Millisecond} // the lease: 100 ms
+	for range NotifyMaxAttempts + 2 {
+		n.pass(f.ctx)
+		time.Sleep(120 * time.Millisecond)
+	}
+	evs, err := f.store.ListNotificationEvents(f.ctx, not.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || !evs[0].GivenUpAt.IsZero() || evs[0].Attempts != 0 {
+		e := evs[0]
+		t.Fatalf("the event under a wrong key: attempts %d, last error %q, given up %v; want it waiting, no attempt used",
+			e.Attempts, e.LastError, !e.GivenUpAt.IsZero())
+	}
+	right := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond, timeout: 50 * time.Millisecond}
+	right.pass(f.ctx)
+	if got := sink.take(); len(got) != 1 {
+		t.Errorf("with the right key: events %v, want the one that waited", got)
+	}
+}
