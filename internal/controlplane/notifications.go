@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -358,8 +359,15 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 		b.Text = fmt.Sprintf("Backflow: the destination of sync %s refused %d records in run %d "+
 			"(backflow-runner runs show %d)", name, r.Counts.Rejected, r.ID, r.ID)
 	}
+	b.Text = chatEscaper.Replace(b.Text)
 	return b
 }
+
+// chatEscaper escapes what a chat reads as markup in an event's text, as Slack asks of the text of
+// a message: the text quotes a run's error, which quotes the endpoint's answer and the records'
+// values, and "<!channel>" there would ping a whole channel, "<https://…|label>" show a link of
+// someone else's choosing. The event's other fields (run.error) are left as they are.
+var chatEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func shorten(s string, n int) string {
 	if len(s) <= n {
