@@ -60,3 +60,54 @@ func TestRetentionDeletesInBatches(t *testing.T) {
 			deleted, took, ids)
 	}
 }
+
+// The daemon's retention deletes the notification events that are done with (sent or given up)
+// once older than the retention, as it does the delivery log's rows: the outbox grew by every
+// event for ever (a sync every minute with send = "every_time": half a million rows a year).
+// An event still to be sent is kept, however old.
+func TestRetentionDeletesOldNotificationEvents(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	not := &controlplane.Notification{Name: "every run", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunSucceeded}, Send: controlplane.SendEveryTime}
+	if err := f.store.CreateNotification(f.ctx, not); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		f.run(controlplane.RunSucceeded, RunOptions{})
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
+	n.pass(f.ctx)
+	evs, err := f.store.ListNotificationEvents(f.ctx, not.ID)
+	if err != nil || len(evs) != 4 {
+		t.Fatalf("events: %d, %v", len(evs), err)
+	}
+	// Events 1 and 2 are old and sent, 3 old and still to be sent, 4 recent and sent.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.notification_events SET created_at = now() - interval '30 days'
+		WHERE id = ANY ($1)`, []int64{evs[0].ID, evs[1].ID, evs[2].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.notification_events SET sent_at = NULL, next_attempt_at = now() + interval '1 hour'
+		WHERE id = $1`, evs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	r := &retention{store: f.store, keep: 14 * 24 * time.Hour, log: slog.New(slog.DiscardHandler), batch: 1}
+	r.sweep(f.ctx)
+	left, err := f.store.ListNotificationEvents(f.ctx, not.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range left {
+		ids = append(ids, e.ID)
+	}
+	if len(ids) != 2 || ids[0] != evs[2].ID || ids[1] != evs[3].ID {
+		t.Errorf("events left %v, want %d (old, not sent) and %d (recent)", ids, evs[2].ID, evs[3].ID)
+	}
+}

@@ -448,6 +448,19 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 	return nil
 }
 
+// DeleteOldNotificationEvents deletes up to limit of the oldest notification events created
+// before t that are done with (sent or given up), skipping rows another transaction holds, and
+// returns how many it deleted. Events still to be sent are kept whatever their age.
+func (s *Store) DeleteOldNotificationEvents(ctx context.Context, t time.Time, limit int) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.notification_events WHERE id IN (
+		SELECT id FROM backflow.notification_events WHERE created_at < $1 AND (sent_at IS NOT NULL OR given_up_at IS NOT NULL)
+		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`, t, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete notification events older than %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // NotificationEvent is a queued event as ListNotificationEvents reads it.
 type NotificationEvent struct {
 	ID         int64
