@@ -39,6 +39,8 @@ type notifier struct {
 	timeout time.Duration
 	// wrongKeyLogged is when a destination that the key cannot open was last logged.
 	wrongKeyLogged time.Time
+	// down holds the destinations that gave no answer, until when their events are postponed.
+	down map[int64]time.Time
 }
 
 func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
@@ -74,6 +76,19 @@ func (n *notifier) pass(ctx context.Context) {
 	// one attempt. A batch taken at once and sent one after the other outlived its lease behind
 	// a slow endpoint (20 events of up to 10 s each against a 20 s lease), and another replica
 	// took the rest of it and sent those events a second time.
+	//
+	// A destination that did not answer (a timeout, a refused connection) is not tried again in
+	// the pass, nor in the next ones until the failed event's retry: its other events are
+	// postponed to then, without an attempt used, so that a dead endpoint holds the other
+	// notifications up for one timeout per retry, not one per event queued for it.
+	if n.down == nil {
+		n.down = map[int64]time.Time{}
+	}
+	for dest, until := range n.down {
+		if !time.Now().Before(until) {
+			delete(n.down, dest)
+		}
+	}
 	for range notifyBatch {
 		if ctx.Err() != nil {
 			return
@@ -88,15 +103,27 @@ func (n *notifier) pass(ctx context.Context) {
 		if len(evs) == 0 {
 			return
 		}
-		if !n.send(ctx, evs[0]) {
+		ev := evs[0]
+		if until, ok := n.down[ev.DestinationID]; ok {
+			if err := n.store.PostponeEvent(context.WithoutCancel(ctx), ev.ID, until); err != nil {
+				n.log.Warn("could not postpone a notification event", "event_id", ev.EventID, "err", err)
+			}
+			continue
+		}
+		more, unanswered := n.send(ctx, ev)
+		if !more {
 			return
+		}
+		if !unanswered.IsZero() {
+			n.down[ev.DestinationID] = unanswered
 		}
 	}
 }
 
-// send sends ev once and records the outcome; false when the pass should stop (the key cannot
-// open the destination's secrets, which no other event of the pass is likely to fare better with).
-func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) bool {
+// send sends ev once and records the outcome. more is false when the pass should stop (the key
+// cannot open the destination's secrets, which no other event of the pass is likely to fare
+// better with); unanswered, when the destination gave no answer, is when to try it again.
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more bool, unanswered time.Time) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -109,17 +136,17 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) bool 
 		if rerr := n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}); rerr != nil {
 			log.Warn("could not record a failed notification attempt", "err", rerr)
 		}
-		return true
+		return true, time.Time{}
 	}
 	status, err := n.post(ctx, ev, body)
 	if err == nil {
 		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
-			return true
+			return true, time.Time{}
 		}
 		n.metrics.notification(notifyDelivered)
 		log.Debug("notification event delivered", "status", status)
-		return true
+		return true, time.Time{}
 	}
 	if errors.Is(err, controlplane.ErrWrongKey) {
 		// BACKFLOW_SECRET_KEY is not the key the destination was sealed with (a mistyped key, a
@@ -131,14 +158,14 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) bool 
 			log.Error("notification events are waiting: the secret key cannot open their destination; "+
 				"give the daemon the right "+controlplane.SecretKeyEnv+" (the events are sent then)", "err", err)
 		}
-		return false
+		return false, time.Time{}
 	}
 	if ctx.Err() != nil {
 		// The daemon is stopping: the send was cut short, not refused. It is not an attempt (the
 		// event has NotifyMaxAttempts); once its lease ends, a replica, or this one restarted,
 		// sends it again.
 		log.Info("stopping: a notification event being sent is left to be sent again", "err", err)
-		return true
+		return true, time.Time{}
 	}
 	attempt := ev.Attempts + 1
 	var retryAt time.Time
@@ -155,7 +182,10 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) bool 
 	if rerr := n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt); rerr != nil {
 		log.Warn("could not record a failed notification attempt", "err", rerr)
 	}
-	return true
+	if status == 0 {
+		return true, cmp.Or(retryAt, time.Now().Add(n.backoff(1)))
+	}
+	return true, time.Time{}
 }
 
 // backoff is the wait before retry n (from 1): exponential with jitter, up to notifyMaxBackoff.

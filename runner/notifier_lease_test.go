@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // Two replicas' notifiers and a slow notification endpoint: each event is sent once. A notifier
@@ -164,5 +166,81 @@ func TestWrongSecretKeyKeepsNotificationEvents(t *testing.T) {
 	right.pass(f.ctx)
 	if got := sink.take(); len(got) != 1 {
 		t.Errorf("with the right key: events %v, want the one that waited", got)
+	}
+}
+
+// A notification endpoint that does not answer holds up the others for one attempt per pass, not
+// one per event queued for it: the events behind the first that timed out wait for its retry,
+// without an attempt used. Five events to a dead alert webhook delayed every other
+// notification's events by five timeouts (50 s), at every retry.
+func TestDeadNotificationEndpointDoesNotHoldUpOthers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	const timeout = 300 * time.Millisecond
+	var mu sync.Mutex
+	deadHits := 0
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		deadHits++
+		mu.Unlock()
+		select { // never answers within the timeout
+		case <-r.Context().Done():
+		case <-time.After(10 * timeout):
+		}
+	}))
+	t.Cleanup(dead.Close)
+	sink := newEventSink(t)
+	for i, url := range []string{dead.URL, sink.srv.URL} {
+		hook := &controlplane.Connection{Name: fmt.Sprintf("hook %d", i), Webhook: &controlplane.WebhookConfig{
+			URL: url + "/events", Method: "POST", SigningSecret: eventsSecret}}
+		if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		events := []string{controlplane.EventRunSucceeded}
+		if i == 1 {
+			events = []string{controlplane.EventRunFailed}
+		}
+		if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: fmt.Sprintf("n%d", i), DestinationID: hook.ID,
+			Events: events, Send: controlplane.SendEveryTime}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		f.run(controlplane.RunSucceeded, RunOptions{})
+	}
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool { w.WriteHeader(503); return true })
+	f.exec(`UPDATE users SET name = name || '!'`)
+	f.run(controlplane.RunFailed, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour, timeout: timeout}
+	start := time.Now()
+	n.pass(f.ctx)
+	took := time.Since(start)
+	if got := sink.take(); len(got) != 1 {
+		t.Errorf("the healthy endpoint got %v in the pass, want the run.failed", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if deadHits != 1 {
+		t.Errorf("the dead endpoint was tried %d times in one pass (%s), want once", deadHits, took.Round(time.Millisecond))
+	}
+	var attempts []int
+	var evs []controlplane.NotificationEvent
+	for _, name := range []string{"n0"} {
+		not, err := f.store.GetNotificationByName(f.ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if evs, err = f.store.ListNotificationEvents(f.ctx, not.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range evs {
+		attempts = append(attempts, e.Attempts)
+		if !e.GivenUpAt.IsZero() || !e.SentAt.IsZero() {
+			t.Errorf("event %d: given up or sent", e.ID)
+		}
+	}
+	if fmt.Sprint(attempts) != "[1 0 0 0 0]" {
+		t.Errorf("attempts of the dead endpoint's events: %v, want [1 0 0 0 0]", attempts)
 	}
 }

@@ -432,6 +432,17 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 	return nil
 }
 
+// PostponeEvent makes an event that is still to be sent due at until, without counting an
+// attempt: the daemon's notifier postpones the events of a destination that just did not answer.
+func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+	if err != nil {
+		return fmt.Errorf("postpone notification event %d: %w", id, err)
+	}
+	return nil
+}
+
 // EventFailed records a failed attempt: the event is tried again at retryAt, or given up when
 // retryAt is zero.
 func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause string, retryAt time.Time) error {
