@@ -486,9 +486,13 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 			ids = append(ids, id)
 		}
 	}
+	models := map[int64]bool{}
 	for _, y := range syncs {
-		if m, err := store.GetModel(ctx, y.ModelID); err == nil {
-			add(m.ConnectionID)
+		if !models[y.ModelID] {
+			models[y.ModelID] = true
+			if m, err := store.GetModel(ctx, y.ModelID); err == nil {
+				add(m.ConnectionID)
+			}
 		}
 		add(y.DestinationID)
 	}
