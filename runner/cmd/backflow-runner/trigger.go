@@ -95,6 +95,10 @@ func waitQueued(ctx context.Context, e *env, queue *runner.RunQueue, q *runner.Q
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if q.Status == controlplane.RunRunning {
+					return fmt.Errorf("run #%d is still running after --timeout %s; it goes on (backflow-runner runs shows it)",
+						q.ID, timeout)
+				}
 				return fmt.Errorf("run #%d is still %s after --timeout %s (is a daemon running? backflow-runner run); "+
 					"it stays queued", q.ID, q.Status, timeout)
 			}

@@ -105,3 +105,20 @@ func TestTriggerWaitOutlastsLostConnection(t *testing.T) {
 		t.Errorf("trigger --wait across a lost connection: %v\n%s\ndaemon:\n%s", err, out.String(), logs.String())
 	}
 }
+
+// TestTriggerTimeoutWhileRunning: --timeout passing while the run is under way says so (it goes
+// on), rather than asking whether a daemon runs and saying the run stays queued.
+func TestTriggerTimeoutWhileRunning(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	h.Gate(func(int) { <-release })
+	w := newWorld(t, 5, h.URL, 100)
+	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
+	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "3s")
+	if code != 1 || !strings.Contains(errOut, "is still running after --timeout 3s") || strings.Contains(errOut, "is a daemon running") ||
+		strings.Contains(errOut, "stays queued") {
+		t.Errorf("--timeout while the run is under way: exit %d\n%s%s\ndaemon:\n%s", code, out, errOut, logs.String())
+	}
+}
