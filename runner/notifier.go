@@ -41,6 +41,8 @@ type notifier struct {
 	wrongKeyLogged time.Time
 	// down holds the destinations that gave no answer, until when their events are postponed.
 	down map[int64]time.Time
+	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
+	unreachableLogged time.Time
 }
 
 func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
@@ -64,10 +66,11 @@ func (n *notifier) pass(ctx context.Context) {
 		taken, err := n.store.QueueRunEvents(ctx, 100)
 		if err != nil {
 			if ctx.Err() == nil {
-				n.log.Warn("could not queue notification events; trying again later", "err", err)
+				n.unreachable("could not queue notification events; trying again every second", err)
 			}
 			return
 		}
+		n.reachable()
 		if taken < 100 {
 			break
 		}
@@ -96,7 +99,7 @@ func (n *notifier) pass(ctx context.Context) {
 		evs, err := n.store.ClaimEvents(ctx, 1, 2*n.attemptTimeout())
 		if err != nil {
 			if ctx.Err() == nil {
-				n.log.Warn("could not read the notification events that are due; trying again later", "err", err)
+				n.unreachable("could not read the notification events that are due; trying again every second", err)
 			}
 			return
 		}
@@ -117,6 +120,24 @@ func (n *notifier) pass(ctx context.Context) {
 		if !unanswered.IsZero() {
 			n.down[ev.DestinationID] = unanswered
 		}
+	}
+}
+
+// unreachable logs that the control plane failed the notifier, once a minute while it goes on:
+// the notifier looks every second.
+func (n *notifier) unreachable(msg string, err error) {
+	if time.Since(n.unreachableLogged) < time.Minute {
+		return
+	}
+	n.unreachableLogged = time.Now()
+	n.log.Warn(msg+" (said once a minute while it lasts)", "err", err)
+}
+
+// reachable notes that the control plane answers the notifier again.
+func (n *notifier) reachable() {
+	if !n.unreachableLogged.IsZero() {
+		n.unreachableLogged = time.Time{}
+		n.log.Info("the notifier reaches the control plane again")
 	}
 }
 

@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -242,5 +246,25 @@ func TestDeadNotificationEndpointDoesNotHoldUpOthers(t *testing.T) {
 	}
 	if fmt.Sprint(attempts) != "[1 0 0 0 0]" {
 		t.Errorf("attempts of the dead endpoint's events: %v, want [1 0 0 0 0]", attempts)
+	}
+}
+
+// While the control plane is unreachable the notifier, which looks every second, says so once a
+// minute, not at every look: 60 warnings a minute buried the daemon's other lines in an outage.
+func TestUnreachableControlPlaneLoggedOncePerMinute(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var logs lockedbuf.Buffer
+	n := &notifier{store: controlplane.New(pool, nil), log: slog.New(slog.NewTextHandler(&logs, nil))}
+	for range 5 {
+		n.pass(ctx)
+	}
+	if got := strings.Count(logs.String(), "level=WARN"); got != 1 {
+		t.Errorf("%d warnings for 5 passes against an unreachable control plane, want 1:\n%s", got, logs.String())
 	}
 }
