@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -237,6 +239,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.client = client
 	d.logger().Info("runner started", "max_syncs", maxSyncs)
+	d.checkSecretKey(ctx)
 	rctx, stopRetention := context.WithCancel(ctx)
 	retained := make(chan struct{})
 	go func() {
@@ -431,7 +434,7 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil {
+		if err := pingControlPlane(ctx, store); err != nil {
 			http.Error(w, "control plane unreachable", http.StatusServiceUnavailable)
 			return
 		}
@@ -444,4 +447,68 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	registerStatusPage(mux, store, token)
 	registerAPI(mux, store, queue, token)
 	return mux
+}
+
+// pingControlPlane pings the control plane through the store's pool. After the server restarted,
+// the pool's idle connections are dead, and a ping on one fails (the pool checks only those idle
+// for over a second, and a daemon's are busier than that): it is dropped, and the ping is tried on
+// the next, up to a fresh connection, so that /healthz says whether the server answers, not
+// whether a connection the pool kept from before still works.
+func pingControlPlane(ctx context.Context, store *controlplane.Store) error {
+	tries := 1
+	if p := store.Pool(); p != nil {
+		tries += int(p.Stat().IdleConns())
+	}
+	var err error
+	for range tries {
+		if err = store.Ping(ctx); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// checkSecretKey logs an error at start when the secret key cannot open the connections of the
+// syncs (their warehouses and destinations), naming them: with a wrong BACKFLOW_SECRET_KEY every
+// run of theirs fails, and the alerts cannot say so (a notification's destination is sealed too).
+// It changes nothing: the daemon runs, since syncs whose connections it opens still work.
+func (d *Daemon) checkSecretKey(ctx context.Context) {
+	store := d.Engine.Store
+	syncs, err := store.ListSyncs(ctx)
+	if err != nil {
+		return // the scheduling pass reports it
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	add := func(id int64) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	models := map[int64]bool{}
+	for _, y := range syncs {
+		if !models[y.ModelID] {
+			models[y.ModelID] = true
+			if m, err := store.GetModel(ctx, y.ModelID); err == nil {
+				add(m.ConnectionID)
+			}
+		}
+		add(y.DestinationID)
+	}
+	var wrong []string
+	var first error
+	for _, id := range ids {
+		if _, err := store.GetConnection(ctx, id); errors.Is(err, controlplane.ErrWrongKey) {
+			wrong = append(wrong, strconv.FormatInt(id, 10))
+			if first == nil {
+				first = err // names the connection
+			}
+		}
+	}
+	if len(wrong) > 0 {
+		d.logger().Error(controlplane.SecretKeyEnv+" cannot open the secrets of connections the syncs use: their runs, and "+
+			"notifications sent through them, fail until the daemon has the key they were sealed with (see Rotating the secret key)",
+			"connections", fmt.Sprintf("%d of %d", len(wrong), len(ids)), "connection_ids", strings.Join(wrong, ","), "err", first)
+	}
 }

@@ -55,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	// Series that exist before the first run, at 0, so rate() and alerts work from the start.
 	// backflow_webhook_request_duration_seconds is not pre-created: a histogram per status class
 	// would be 6 empty histograms; each class appears with its first request.
-	for _, s := range []string{controlplane.RunSucceeded, controlplane.RunFailed, controlplane.RunCanceled} {
+	for _, s := range []string{controlplane.RunSucceeded, controlplane.RunFailed, controlplane.RunBlocked, controlplane.RunCanceled} {
 		m.runs.WithLabelValues(s)
 	}
 	for _, op := range []string{webhook.OpChanged, webhook.OpDeleted} {

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,7 +35,17 @@ type notifier struct {
 	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
 	baseBackoff time.Duration
+	// timeout bounds one attempt; 0: notifyTimeout (tests shorten it).
+	timeout time.Duration
+	// wrongKeyLogged is when a destination that the key cannot open was last logged.
+	wrongKeyLogged time.Time
+	// down holds the destinations that gave no answer, until when their events are postponed.
+	down map[int64]time.Time
+	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
+	unreachableLogged time.Time
 }
+
+func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
 
 func (n *notifier) run(ctx context.Context) {
 	t := time.NewTicker(notifyEvery)
@@ -55,27 +66,85 @@ func (n *notifier) pass(ctx context.Context) {
 		taken, err := n.store.QueueRunEvents(ctx, 100)
 		if err != nil {
 			if ctx.Err() == nil {
-				n.log.Warn("could not queue notification events; trying again later", "err", err)
+				n.unreachable("could not queue notification events; trying again every second", err)
 			}
 			return
 		}
+		n.reachable()
 		if taken < 100 {
 			break
 		}
 	}
-	evs, err := n.store.ClaimEvents(ctx, notifyBatch, 2*notifyTimeout)
-	if err != nil {
-		if ctx.Err() == nil {
-			n.log.Warn("could not read the notification events that are due; trying again later", "err", err)
-		}
-		return
+	// Events are taken one at a time, each just before it is sent: an event's lease covers its
+	// one attempt. A batch taken at once and sent one after the other outlived its lease behind
+	// a slow endpoint (20 events of up to 10 s each against a 20 s lease), and another replica
+	// took the rest of it and sent those events a second time.
+	//
+	// A destination that did not answer (a timeout, a refused connection) is not tried again in
+	// the pass, nor in the next ones until the failed event's retry: its other events are
+	// postponed to then, without an attempt used, so that a dead endpoint holds the other
+	// notifications up for one timeout per retry, not one per event queued for it.
+	if n.down == nil {
+		n.down = map[int64]time.Time{}
 	}
-	for _, ev := range evs {
-		n.send(ctx, ev)
+	for dest, until := range n.down {
+		if !time.Now().Before(until) {
+			delete(n.down, dest)
+		}
+	}
+	for range notifyBatch {
+		if ctx.Err() != nil {
+			return
+		}
+		evs, err := n.store.ClaimEvents(ctx, 1, 2*n.attemptTimeout())
+		if err != nil {
+			if ctx.Err() == nil {
+				n.unreachable("could not read the notification events that are due; trying again every second", err)
+			}
+			return
+		}
+		if len(evs) == 0 {
+			return
+		}
+		ev := evs[0]
+		if until, ok := n.down[ev.DestinationID]; ok {
+			if err := n.store.PostponeEvent(context.WithoutCancel(ctx), ev.ID, until); err != nil {
+				n.log.Warn("could not postpone a notification event", "event_id", ev.EventID, "err", err)
+			}
+			continue
+		}
+		more, unanswered := n.send(ctx, ev)
+		if !more {
+			return
+		}
+		if !unanswered.IsZero() {
+			n.down[ev.DestinationID] = unanswered
+		}
 	}
 }
 
-func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
+// unreachable logs that the control plane failed the notifier, once a minute while it goes on:
+// the notifier looks every second.
+func (n *notifier) unreachable(msg string, err error) {
+	if time.Since(n.unreachableLogged) < time.Minute {
+		return
+	}
+	n.unreachableLogged = time.Now()
+	n.log.Warn(msg+" (said once a minute while it lasts)", "err", err)
+}
+
+// reachable notes that the control plane answers the notifier again.
+func (n *notifier) reachable() {
+	if !n.unreachableLogged.IsZero() {
+		n.unreachableLogged = time.Time{}
+		n.log.Info("the notifier reaches the control plane again")
+	}
+}
+
+// send sends ev once and records the outcome. more is false when the pass should stop (the key
+// cannot open the destination's secrets, which no other event of the pass is likely to fare
+// better with); unanswered, when the destination gave no answer, is when to try it again.
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more bool, unanswered time.Time) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -88,17 +157,36 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 		if rerr := n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}); rerr != nil {
 			log.Warn("could not record a failed notification attempt", "err", rerr)
 		}
-		return
+		return true, time.Time{}
 	}
 	status, err := n.post(ctx, ev, body)
 	if err == nil {
 		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
-			return
+			return true, time.Time{}
 		}
 		n.metrics.notification(notifyDelivered)
 		log.Debug("notification event delivered", "status", status)
-		return
+		return true, time.Time{}
+	}
+	if errors.Is(err, controlplane.ErrWrongKey) {
+		// BACKFLOW_SECRET_KEY is not the key the destination was sealed with (a mistyped key, a
+		// runner left on the old key after a rotation): not the endpoint's failure. The event is
+		// not an attempt: it waits, claimed for its lease, as events wait while no daemon runs,
+		// and is sent once a daemon with the right key takes it.
+		if time.Since(n.wrongKeyLogged) >= time.Minute {
+			n.wrongKeyLogged = time.Now()
+			log.Error("notification events are waiting: the secret key cannot open their destination; "+
+				"give the daemon the right "+controlplane.SecretKeyEnv+" (the events are sent then)", "err", err)
+		}
+		return false, time.Time{}
+	}
+	if ctx.Err() != nil {
+		// The daemon is stopping: the send was cut short, not refused. It is not an attempt (the
+		// event has NotifyMaxAttempts); once its lease ends, a replica, or this one restarted,
+		// sends it again.
+		log.Info("stopping: a notification event being sent is left to be sent again", "err", err)
+		return true, time.Time{}
 	}
 	attempt := ev.Attempts + 1
 	var retryAt time.Time
@@ -115,6 +203,10 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) {
 	if rerr := n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt); rerr != nil {
 		log.Warn("could not record a failed notification attempt", "err", rerr)
 	}
+	if status == 0 {
+		return true, cmp.Or(retryAt, time.Now().Add(n.backoff(1)))
+	}
+	return true, time.Time{}
 }
 
 // backoff is the wait before retry n (from 1): exponential with jitter, up to notifyMaxBackoff.
@@ -152,7 +244,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if dest.Webhook == nil {
 		return 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
 	}
-	rctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	rctx, cancel := context.WithTimeout(ctx, n.attemptTimeout())
 	defer cancel()
 	tokens := n.tokens
 	if tokens == nil {

@@ -100,7 +100,8 @@ func TestNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond, metrics: NewMetrics(reg)}
+	const retryBackoff = 500 * time.Millisecond
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: retryBackoff, metrics: NewMetrics(reg)}
 	step := func(what string, want ...string) {
 		t.Helper()
 		n.pass(f.ctx)
@@ -193,7 +194,10 @@ func TestNotifications(t *testing.T) {
 		last.LastStatus != 503 || !last.SentAt.IsZero() {
 		t.Errorf("the refused event: %+v", last)
 	}
-	n.pass(f.ctx) // the backoff is a nanosecond: the retries are due
+	// The notifier takes events one at a time: with a backoff of a nanosecond it would retry them
+	// within the pass. The first retry waits half the backoff to all of it.
+	time.Sleep(retryBackoff + 50*time.Millisecond)
+	n.pass(f.ctx) // the retries are due
 	if got := sink.take(); len(got) != 2 {
 		t.Errorf("after the retry: events %v, want recovered and succeeded once each", got)
 	}

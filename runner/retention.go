@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -8,15 +9,19 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// retention deletes delivery-log rows older than keep, at start and then every so often, until
-// its context ends. Every replica of the daemon runs one; deletes by several at once are
-// harmless.
+// retention deletes delivery-log rows, and notification events done with, older than keep, at
+// start and then every so often, until its context ends. Every replica of the daemon runs one;
+// deletes by several at once are harmless.
 type retention struct {
 	store *controlplane.Store
 	keep  time.Duration
 	log   *slog.Logger
-	// swept, when set (by tests), is called after each sweep with the rows it deleted.
+	// swept, when set (by tests), is called after each sweep with the delivery-log rows it deleted.
 	swept func(n int64)
+	// batch is how many rows one statement deletes; 0: retentionBatch.
+	batch int
+	// stmtTimeout bounds one statement of a sweep; 0: 5 min.
+	stmtTimeout time.Duration
 }
 
 // retentionEvery is how often old rows are deleted: hourly, or sooner for a short retention so
@@ -38,20 +43,48 @@ func (r *retention) run(ctx context.Context) {
 	}
 }
 
+// retentionBatch is how many rows one statement of a sweep deletes: a few MB of packed keys at
+// batch_size 1000, so each transaction is short and a large backlog goes in steps.
+const retentionBatch = 1000
+
+// sweep deletes the delivery-log rows older than keep, then the notification events older than
+// keep that are sent or given up (an event still to be sent is kept), the oldest first, in
+// statements of batch rows, each committed: one DELETE of a large backlog could outlast its
+// timeout and roll back whole, every time.
 func (r *retention) sweep(ctx context.Context) {
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	n, err := r.store.DeleteDeliveriesBefore(sctx, time.Now().Add(-r.keep))
-	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Warn("could not delete old delivery-log rows; trying again later", "err", err)
-		}
-		return
-	}
+	before := time.Now().Add(-r.keep)
+	n := r.deleteAll(ctx, "delivery-log rows", before, r.store.DeleteOldestDeliveriesBefore)
 	if n > 0 {
-		r.log.Debug("deleted old delivery-log rows", "rows", n, "older_than", time.Now().Add(-r.keep).UTC().Format(time.RFC3339))
+		r.log.Debug("deleted old delivery-log rows", "rows", n, "older_than", before.UTC().Format(time.RFC3339))
 	}
 	if r.swept != nil {
 		r.swept(n)
 	}
+	if e := r.deleteAll(ctx, "notification events", before, r.store.DeleteOldNotificationEvents); e > 0 {
+		r.log.Debug("deleted old notification events", "events", e, "older_than", before.UTC().Format(time.RFC3339))
+	}
+}
+
+// deleteAll calls del until a statement deletes fewer than batch rows, fails, or ctx ends, and
+// returns the rows deleted.
+func (r *retention) deleteAll(ctx context.Context, what string, before time.Time,
+	del func(ctx context.Context, before time.Time, limit int) (int64, error)) int64 {
+	batch := cmp.Or(r.batch, retentionBatch)
+	var total int64
+	for ctx.Err() == nil {
+		sctx, cancel := context.WithTimeout(ctx, cmp.Or(r.stmtTimeout, 5*time.Minute))
+		n, err := del(sctx, before, batch)
+		cancel()
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("could not delete old "+what+"; trying again later", "err", err, "deleted", total)
+			}
+			break
+		}
+		if n < int64(batch) {
+			break
+		}
+	}
+	return total
 }

@@ -187,6 +187,19 @@ func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]
 	return out, nil
 }
 
+// DeleteOldestDeliveriesBefore deletes up to limit of the oldest delivery-log rows of requests
+// sent before t, of every sync, skipping rows another transaction holds, and returns how many it
+// deleted. The daemon's retention calls it until it deletes fewer than limit: a backlog is
+// deleted in short transactions, each committed, rather than in one that must finish whole.
+func (s *Store) DeleteOldestDeliveriesBefore(ctx context.Context, t time.Time, limit int) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.sync_deliveries WHERE id IN (
+		SELECT id FROM backflow.sync_deliveries WHERE sent_at < $1 ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, t, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete delivery-log rows older than %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // DeleteDeliveriesBefore deletes the delivery-log rows of requests sent before t, of every sync,
 // and returns how many it deleted.
 func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time) (int64, error) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -358,8 +359,15 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 		b.Text = fmt.Sprintf("Backflow: the destination of sync %s refused %d records in run %d "+
 			"(backflow-runner runs show %d)", name, r.Counts.Rejected, r.ID, r.ID)
 	}
+	b.Text = chatEscaper.Replace(b.Text)
 	return b
 }
+
+// chatEscaper escapes what a chat reads as markup in an event's text, as Slack asks of the text of
+// a message: the text quotes a run's error, which quotes the endpoint's answer and the records'
+// values, and "<!channel>" there would ping a whole channel, "<https://…|label>" show a link of
+// someone else's choosing. The event's other fields (run.error) are left as they are.
+var chatEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func shorten(s string, n int) string {
 	if len(s) <= n {
@@ -424,6 +432,17 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 	return nil
 }
 
+// PostponeEvent makes an event that is still to be sent due at until, without counting an
+// attempt: the daemon's notifier postpones the events of a destination that just did not answer.
+func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+	if err != nil {
+		return fmt.Errorf("postpone notification event %d: %w", id, err)
+	}
+	return nil
+}
+
 // EventFailed records a failed attempt: the event is tried again at retryAt, or given up when
 // retryAt is zero.
 func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause string, retryAt time.Time) error {
@@ -438,6 +457,19 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
 	}
 	return nil
+}
+
+// DeleteOldNotificationEvents deletes up to limit of the oldest notification events created
+// before t that are done with (sent or given up), skipping rows another transaction holds, and
+// returns how many it deleted. Events still to be sent are kept whatever their age.
+func (s *Store) DeleteOldNotificationEvents(ctx context.Context, t time.Time, limit int) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.notification_events WHERE id IN (
+		SELECT id FROM backflow.notification_events WHERE created_at < $1 AND (sent_at IS NOT NULL OR given_up_at IS NOT NULL)
+		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`, t, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete notification events older than %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // NotificationEvent is a queued event as ListNotificationEvents reads it.

@@ -84,15 +84,36 @@ func NextDue(every, cronExpr string, created, base, now time.Time) (due time.Tim
 			base = created
 		}
 		due = s.Next(base.UTC())
-		// Behind: step to the latest slot not after now (a bounded walk; far behind, now will do).
-		for i := 0; i < 100000; i++ {
-			next := s.Next(due)
-			if next.After(now) || next.IsZero() {
-				return due, true, nil
-			}
-			due = next
+		if due.IsZero() || due.After(now) {
+			return due, true, nil
 		}
-		return now.UTC(), true, nil
+		return latestSlot(s, due, now.UTC()), true, nil
 	}
 	return time.Time{}, false, nil
+}
+
+// latestSlot is the latest slot of s not after now, given slot, one not after now. It bisects
+// the time between them (about 40 steps whatever the distance), so a sync months behind costs
+// no more than one a slot behind, and the answer is a slot: the same at every poll and on every
+// replica until the next slot. (Walking slot by slot was bounded at 100000 slots, 69 days of a
+// minutely cron, and answered now beyond: a due time that changed at every poll, so every poll
+// queued another run.)
+func latestSlot(s cron.Schedule, slot, now time.Time) time.Time {
+	// Invariants: lo's next slot is not after now; there is no slot in (hi, now].
+	lo, hi := slot, now
+	if n := s.Next(lo); n.IsZero() || n.After(now) {
+		return lo
+	}
+	for {
+		next := s.Next(lo)
+		if n := s.Next(next); n.IsZero() || n.After(now) {
+			return next
+		}
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if n := s.Next(mid); !n.IsZero() && !n.After(now) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
 }

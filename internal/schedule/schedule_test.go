@@ -97,3 +97,34 @@ func TestNextDue(t *testing.T) {
 		})
 	}
 }
+
+// A cron sync far behind (a runner down, or the sync paused, for months) is due at the latest
+// slot not after now, as one nearer behind is: every replica, and every poll until the run
+// starts, computes the same due time, so the run is queued once. The walk used to stop after
+// 100000 slots (69 days of a minutely cron) and answer now, which differs at every poll: each
+// poll queued another run.
+func TestNextDueFarBehind(t *testing.T) {
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 1, 12, 34, 6, 0, time.UTC) // 424 days behind
+	for _, c := range []struct {
+		cron string
+		want time.Time
+	}{
+		{"* * * * *", time.Date(2026, 3, 1, 12, 34, 0, 0, time.UTC)},
+		{"*/5 * * * *", time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
+		{"0 3 * * 1", time.Date(2026, 2, 23, 3, 0, 0, 0, time.UTC)},
+		{"0 0 1 1 *", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"0 0 29 2 *", time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)}, // no 29 Feb since base: the next one
+	} {
+		for _, poll := range []time.Duration{0, 10 * time.Second, 20 * time.Second} {
+			due, ok, err := NextDue("", c.cron, created, base, now.Add(poll))
+			if err != nil || !ok {
+				t.Fatalf("%s: %v %v", c.cron, ok, err)
+			}
+			if !due.Equal(c.want) {
+				t.Errorf("cron %q, %s behind, polled at +%s: due %s, want %s", c.cron, now.Sub(base).Round(time.Hour), poll, due, c.want)
+			}
+		}
+	}
+}

@@ -48,7 +48,7 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 		poll := fs.Duration("poll-interval", 10*time.Second, "how often due syncs are looked for")
 		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
 		retention := fs.Duration("delivery-retention", controlplane.DefaultDeliveryRetention,
-			"how long the delivery log (deliveries, records) keeps a request; older ones are deleted")
+			"how long the delivery log (deliveries, records) keeps a request, and the notification events a sent event; older ones are deleted")
 		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over "+
 			"(a crashed runner's sync waits this long; a live run that takes longer is not stopped)")
 		return func(ctx context.Context, e *env, args []string) error {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -310,6 +311,8 @@ type statusWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	active bool
+	// width is the terminal's width in columns (0: unknown); nil: asked of w (terminalWidth).
+	width func() int
 }
 
 func (s *statusWriter) Write(p []byte) (int, error) {
@@ -322,12 +325,33 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 	return printable.NewWriter(s.w).Write(p)
 }
 
-// status replaces the status line; "" erases it.
+// status replaces the status line; "" erases it. The line is cut to the terminal's width: a
+// longer one wraps onto a second row, which the next redraw (it erases the cursor's row only)
+// would leave behind.
 func (s *statusWriter) status(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprint(s.w, "\r\033[K", printable.Line(line))
+	width := 0
+	if s.width != nil {
+		width = s.width()
+	} else {
+		width = terminalWidth(s.w)
+	}
+	if width <= 0 {
+		width = 80
+	}
+	fmt.Fprint(s.w, "\r\033[K", fitColumns(printable.Line(line), width-1))
 	s.active = line != ""
+}
+
+// fitColumns is s cut to at most n characters, ending with "…" when it was cut. (A character is
+// taken as one column: a line of wide characters may still wrap, which costs a stray row.)
+func fitColumns(s string, n int) string {
+	if n < 1 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
 }
 
 func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error) {

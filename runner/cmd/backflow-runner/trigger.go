@@ -15,6 +15,10 @@ import (
 // triggerPoll is how often trigger --wait looks at its queued run.
 const triggerPoll = 500 * time.Millisecond
 
+// triggerUnreachable is how long trigger --wait goes on asking a control plane that does not
+// answer before it gives up (exit 1).
+const triggerUnreachable = 2 * time.Minute
+
 var triggerCommand = command{
 	name: "trigger",
 	usage: `Usage: backflow-runner trigger NAME|ID [--full] [--wait [--timeout D]] [--json] [flags]
@@ -85,10 +89,16 @@ func waitQueued(ctx context.Context, e *env, queue *runner.RunQueue, q *runner.Q
 	tick := time.NewTicker(triggerPoll)
 	defer tick.Stop()
 	running := false
+	var failingSince time.Time // when the polls began to fail; zero while they answer
+	warned := false
 	for !q.Done() {
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if q.Status == controlplane.RunRunning {
+					return fmt.Errorf("run #%d is still running after --timeout %s; it goes on (backflow-runner runs shows it)",
+						q.ID, timeout)
+				}
 				return fmt.Errorf("run #%d is still %s after --timeout %s (is a daemon running? backflow-runner run); "+
 					"it stays queued", q.ID, q.Status, timeout)
 			}
@@ -100,8 +110,25 @@ func waitQueued(ctx context.Context, e *env, queue *runner.RunQueue, q *runner.Q
 			if ctx.Err() != nil {
 				continue // reported above, at the next turn
 			}
-			return err
+			if errors.Is(err, controlplane.ErrNotFound) {
+				return err
+			}
+			// The control plane dropped the connection (a restart, a failover) or did not answer:
+			// the run goes on without us; ask again, and give up only when it stays unreachable.
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) >= triggerUnreachable {
+				return fmt.Errorf("run #%d: the control plane has not answered for %s: %w (the run goes on; "+
+					"backflow-runner runs shows it)", q.ID, triggerUnreachable, err)
+			}
+			if !warned {
+				warned = true
+				e.log.Warn("could not read the queued run; asking again", "queued_run", q.ID, "err", err)
+			}
+			continue
 		}
+		failingSince, warned = time.Time{}, false
 		q = next
 		if !running && q.Status == controlplane.RunRunning {
 			running = true

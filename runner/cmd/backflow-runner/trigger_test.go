@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -79,5 +80,45 @@ func TestTriggerRefusals(t *testing.T) {
 	}
 	if code, out, errOut := w.runCmd("trigger", w.sync.Name); code != 1 || out != "" || !strings.Contains(errOut, "paused") {
 		t.Errorf("paused sync: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestTriggerWaitOutlastsLostConnection: `trigger --wait` keeps waiting when a poll fails because
+// the control plane dropped its connection (a restart, a failover); it used to exit 1 at once
+// with "FATAL: terminating connection due to administrator command", while the run went on.
+func TestTriggerWaitOutlastsLostConnection(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 5, h.URL, 100)
+	trig, out := w.start("trigger", w.sync.Name, "--wait", "--timeout", "90s")
+	controlplanetest.WaitFor(t, "the run to be queued", func() bool { return strings.Contains(out.String(), "queued run #") })
+	time.Sleep(time.Second) // its pool holds an idle connection from its polls
+	// Every session of the control plane's database but this one ends, as a restart ends them.
+	if _, err := w.store.Pool().Exec(w.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * triggerPoll)
+	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
+	err := trig.Wait()
+	if err != nil || !strings.Contains(out.String(), "succeeded") {
+		t.Errorf("trigger --wait across a lost connection: %v\n%s\ndaemon:\n%s", err, out.String(), logs.String())
+	}
+}
+
+// TestTriggerTimeoutWhileRunning: --timeout passing while the run is under way says so (it goes
+// on), rather than asking whether a daemon runs and saying the run stays queued.
+func TestTriggerTimeoutWhileRunning(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	h.Gate(func(int) { <-release })
+	w := newWorld(t, 5, h.URL, 100)
+	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
+	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "3s")
+	if code != 1 || !strings.Contains(errOut, "is still running after --timeout 3s") || strings.Contains(errOut, "is a daemon running") ||
+		strings.Contains(errOut, "stays queued") {
+		t.Errorf("--timeout while the run is under way: exit %d\n%s%s\ndaemon:\n%s", code, out, errOut, logs.String())
 	}
 }

@@ -1,0 +1,56 @@
+package runner
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// An event's text goes to a chat as it is (a Slack incoming webhook reads it as mrkdwn), and it
+// quotes a run's error, which quotes what the endpoint answered, which can quote the records' own
+// values: "<!channel>" in it pinged everyone in the channel, and "<https://evil|text>" made a
+// link of the attacker's choosing. The text escapes &, < and > as Slack asks; run.error keeps the
+// error as it is.
+func TestEventTextCannotMentionOrLink(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "failures", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunFailed}}); err != nil {
+		t.Fatal(err)
+	}
+	const answer = `<!channel> urgent: <https://evil.example/login|re-enter your Backflow token> & more`
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(503)
+		_, _ = w.Write([]byte(answer))
+		return true
+	})
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if !strings.Contains(run.Error, "<!channel>") {
+		t.Fatalf("the run's error does not quote the answer (the test needs it to): %s", run.Error)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
+	n.pass(f.ctx)
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.events) != 1 {
+		t.Fatalf("events: %d, want the run.failed", len(sink.events))
+	}
+	ev := sink.events[0]
+	if strings.ContainsAny(ev.Text, "<>") || !strings.Contains(ev.Text, "&lt;!channel&gt;") || !strings.Contains(ev.Text, "&amp; more") {
+		t.Errorf("the event's text can mention or link in a chat: %s", ev.Text)
+	}
+	if ev.Run == nil || !strings.Contains(ev.Run.Error, answer) {
+		t.Errorf("run.error is not the run's error as it is: %+v", ev.Run)
+	}
+}
