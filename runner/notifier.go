@@ -250,7 +250,8 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if tokens == nil {
 		tokens = new(tokenSources)
 	}
-	req, err := endpoint(dest, tokens, n.client).BuildRequest(rctx, ev.EventID, body)
+	ep := endpoint(dest, tokens, n.client)
+	req, err := ep.BuildRequest(rctx, ev.EventID, body)
 	if err != nil {
 		return 0, err
 	}
@@ -263,7 +264,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		return 0, webhook.RedactURL(err)
 	}
 	defer resp.Body.Close()
-	snippet := webhook.BodySnippet(resp.Body, 256)
+	snippet := ep.Scrub(webhook.BodySnippet(resp.Body, 256))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)

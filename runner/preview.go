@@ -309,7 +309,8 @@ func SendSample(ctx context.Context, store *controlplane.Store, y *controlplane.
 
 // send sends the test request for rec.
 func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, method, body string, err error) {
-	req, err := j.testRequest(ctx, endpoint(j.dest, &e.tokens, e.Client), rec)
+	ep := endpoint(j.dest, &e.tokens, e.Client)
+	req, err := j.testRequest(ctx, ep, rec)
 	if err != nil {
 		return 0, "", "", err
 	}
@@ -322,7 +323,7 @@ func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, meth
 		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
 	}
 	defer resp.Body.Close()
-	body = webhook.BodySnippet(resp.Body, 4096)
+	body = ep.Scrub(webhook.BodySnippet(resp.Body, 4096))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, req.Method, body, nil
 }

@@ -137,6 +137,13 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	return t.header, nil
 }
 
+// current is the Authorization header value of the cached token; "" when none is cached.
+func (t *TokenSource) current() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.header
+}
+
 // Invalidate drops the cached token if it is still header, the Authorization a request was
 // refused with (401), so that the next Token fetches a new one. A token another caller already
 // replaced is kept: many requests refused with one stale token cause one refresh.

@@ -182,7 +182,8 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: printableExcerpt(resp.Body, checkBodyLimit)}
+		answer := e.Scrub(BodySnippet(resp.Body, checkBodyLimit+1))
+		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: printableExcerpt(strings.NewReader(answer), checkBodyLimit)}
 	}
 	return nil
 }

@@ -460,7 +460,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			err = RedactURL(err)
 		} else {
 			status, header = resp.StatusCode, resp.Header
-			snippet = BodySnippet(resp.Body, rejectionBodyLimit)
+			snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit))
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()
 			// Read with room past the bound, to tell an endpoint that asks for more than it.
