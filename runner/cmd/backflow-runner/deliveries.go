@@ -166,7 +166,8 @@ func stateMeaning(st controlplane.LedgerKey) string {
 	case controlplane.KeyUnconfirmed:
 		resend := "the next run resends it (or deletes it, mirror)"
 		if st.WasAbsent {
-			resend = "it was absent from the ledger before, so the next run resends it as new (or deletes it, mirror)"
+			resend = "the endpoint may not have it (it was absent from the ledger before, or a delete may have reached it), " +
+				"so the next run resends it as new (or deletes it, mirror)"
 		}
 		if st.Where == "intent" {
 			return "a request carrying it was sent, or about to be, and its outcome is not recorded " +
