@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,14 +16,12 @@ import (
 
 // TestDaemonSurvivesControlPlaneRestart restarts the control plane's Postgres under a running
 // daemon: the daemon keeps running, /healthz answers 200 again, and a run queued after the
-// restart is run. It restarts a server, so it runs only against a private throwaway one:
-// BACKFLOW_TEST_PG_RESTART is the shell command that restarts the server BACKFLOW_TEST_DATABASE_URL
-// names (never the shared one).
+// restart is run. It restarts a server, so it runs against a private throwaway one that it starts
+// (privatePostgres), never the shared one. It is not parallel: it points the test databases of
+// this process at that server while it runs.
 func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
-	restart := os.Getenv("BACKFLOW_TEST_PG_RESTART")
-	if restart == "" {
-		t.Skip("BACKFLOW_TEST_PG_RESTART is not set: this test restarts a private Postgres")
-	}
+	url, restart := privatePostgres(t)
+	t.Setenv(controlplanetest.URLEnv, url)
 	h := newHook(t)
 	w := newWorld(t, 20, h.URL, 5)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -44,9 +43,7 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 	if code, stdout, stderr := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "60s"); code != 0 {
 		t.Fatalf("trigger before the restart: exit %d\n%s%s\n%s", code, stdout, stderr, out.String())
 	}
-	if o, err := exec.Command("sh", "-c", restart).CombinedOutput(); err != nil {
-		t.Fatalf("restart: %v\n%s", err, o)
-	}
+	restart()
 	start := time.Now()
 	controlplanetest.WaitFor(t, "/healthz to answer 200 after the restart", func() bool { return healthz() == 200 })
 	t.Logf("/healthz 200 again %s after the restart", time.Since(start).Round(time.Millisecond))
@@ -72,9 +69,7 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the run sent nothing:\n%s", out.String())
 	}
-	if o, err := exec.Command("sh", "-c", restart).CombinedOutput(); err != nil {
-		t.Fatalf("restart: %v\n%s", err, o)
-	}
+	restart()
 	close(gate)
 	h.Gate(nil)
 	trigErr := trig.Wait()
@@ -91,5 +86,56 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 	_ = d.Process.Signal(syscall.SIGTERM)
 	if err := d.Wait(); err != nil {
 		t.Errorf("the daemon after SIGTERM: %v\n%s", err, out.String())
+	}
+}
+
+// privatePostgres starts a throwaway Postgres cluster of its own with scripts/ensure-postgres.sh
+// (in a new directory, on a free port from 56432; Debian's postgresql is installed if there is
+// no initdb), stopped and removed at cleanup. It returns the cluster's URL and a function that
+// restarts it on the same port. It fails, never skips, when no cluster can be started.
+func privatePostgres(t *testing.T) (url string, restart func()) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "backflow-pg-restart-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As root the cluster runs as the postgres user, who must reach the directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "ensure-postgres.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(port string, args ...string) string {
+		t.Helper()
+		c := exec.Command("bash", append([]string{script}, args...)...)
+		c.Env = append(os.Environ(), "BACKFLOW_PG_DIR="+dir, "BACKFLOW_PG_PORT="+port,
+			// Not the shared server of step 2, nor the one the tests were given.
+			"BACKFLOW_PG_PROBE_URL=postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2",
+			controlplanetest.URLEnv+"=")
+		var stderr strings.Builder
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("scripts/ensure-postgres.sh %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return strings.TrimSpace(string(out))
+	}
+	t.Cleanup(func() {
+		run("56432", "--stop")
+		_ = os.RemoveAll(dir)
+	})
+	url = run("56432")
+	port, err := os.ReadFile(filepath.Join(dir, "port"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url, func() {
+		t.Helper()
+		run("56432", "--stop")
+		if again := run(strings.TrimSpace(string(port))); again != url {
+			t.Fatalf("the private cluster came back at %s, not %s", again, url)
+		}
 	}
 }
