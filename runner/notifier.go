@@ -264,10 +264,11 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		return 0, webhook.RedactURL(err)
 	}
 	defer resp.Body.Close()
-	snippet := ep.Scrub(webhook.BodySnippet(resp.Body, 256))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		snippet := ep.Scrub(webhook.BodySnippet(resp.Body, 256), req.Header.Get("Authorization"))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return resp.StatusCode, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
 }

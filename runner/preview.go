@@ -323,7 +323,7 @@ func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, meth
 		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
 	}
 	defer resp.Body.Close()
-	body = ep.Scrub(webhook.BodySnippet(resp.Body, 4096))
+	body = ep.Scrub(webhook.BodySnippet(resp.Body, 4096), req.Header.Get("Authorization"))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, req.Method, body, nil
 }

@@ -335,3 +335,28 @@ func TestUnsendableHeaderValueIsNotRetried(t *testing.T) {
 		t.Errorf("requests %+v, endpoint saw %d: want none", res.Requests, len(api.seen()))
 	}
 }
+
+// The token a request carried is scrubbed from its answer even when another request refreshed
+// the cached token meanwhile (a 401 on a concurrent batch): Scrub looked only at the token
+// cached when the answer came, so the one echoed was kept.
+func TestAnswerScrubbedOfTheTokenSentAfterARefresh(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	tokens := webhook.NewTokenSource(grant(ts), nil)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) {
+		sent := r.header.Get("Authorization")
+		tokens.Invalidate(sent) // another batch was refused with it and fetched a new one
+		if _, err := tokens.Token(context.Background()); err != nil {
+			t.Error(err)
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = fmt.Fprintf(w, "refused: authorization=%s", sent)
+	})
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: tokens}, MaxRetries: -1})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+	if err != nil || len(res.Rejected) != 1 {
+		t.Fatalf("want one rejection: %v %+v", err, res)
+	}
+	if body := res.Rejected[0].Body; strings.Contains(body, "tok-1") || !strings.Contains(body, "refused") {
+		t.Errorf("the rejection shows the token the request carried: %q", body)
+	}
+}

@@ -460,7 +460,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			err = RedactURL(err)
 		} else {
 			status, header = resp.StatusCode, resp.Header
-			snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit))
+			if status < 200 || status >= 300 {
+				// Only a refusal's answer is kept: a 2xx's is drained unread, off the hot path.
+				snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit), req.Header.Get("Authorization"))
+			}
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()
 			// Read with room past the bound, to tell an endpoint that asks for more than it.

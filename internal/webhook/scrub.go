@@ -21,7 +21,11 @@ const minSecret = 4
 // signing secret, the OAuth2 token in use, and the URL's password and query values. What an
 // answer keeps goes to run errors, rejected records, the delivery log, the status page and
 // notifications, which are read by more people than the connection's secrets are.
-func (e Endpoint) Scrub(s string) string {
+//
+// sent are the Authorization values the request carried (an OAuth2 token another request may
+// have refreshed since). A secret is also found written as the endpoint may have escaped it: in
+// percent-encoding or JSON's escapes (\/, \u003d), as PHP, Gson or encoding/json echo it.
+func (e Endpoint) Scrub(s string, sent ...string) string {
 	if s == "" {
 		return s
 	}
@@ -51,6 +55,9 @@ func (e Endpoint) Scrub(s string) string {
 	if e.OAuth2 != nil {
 		addCredential(e.OAuth2.current())
 	}
+	for _, v := range sent {
+		addCredential(v)
+	}
 	if u, err := url.Parse(e.URL); err == nil {
 		if p, ok := u.User.Password(); ok {
 			add(p)
@@ -59,6 +66,12 @@ func (e Endpoint) Scrub(s string) string {
 			for _, v := range vs {
 				add(v)
 				add(url.QueryEscape(v))
+			}
+		}
+		// As written in the URL ("a%20b"), which is how it was sent.
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			if _, v, ok := strings.Cut(kv, "="); ok {
+				add(v)
 			}
 		}
 	}
@@ -79,5 +92,119 @@ func (e Endpoint) Scrub(s string) string {
 			}
 		}
 	}
+	if !strings.ContainsAny(s, `%\`) {
+		return s
+	}
+	// The same in the answer's text read with its escapes undone.
+	plain, at := unescaped(s)
+	for _, v := range secrets {
+		if !strings.Contains(plain, v) {
+			continue
+		}
+		var b strings.Builder
+		prev := 0
+		for j := 0; ; {
+			i := strings.Index(plain[j:], v)
+			if i < 0 {
+				break
+			}
+			i += j
+			b.WriteString(s[prev:at[i]])
+			b.WriteString(scrubbed)
+			prev, j = at[i+len(v)], i+len(v)
+		}
+		b.WriteString(s[prev:])
+		s = b.String()
+		plain, at = unescaped(s)
+	}
+	for _, v := range secrets {
+		for k := len(v) - 1; k >= minSecret; k-- {
+			if strings.HasSuffix(plain, v[:k]) {
+				s = s[:at[len(plain)-k]] + scrubbed
+				plain, at = unescaped(s)
+				break
+			}
+		}
+	}
 	return s
+}
+
+// unescaped is s with its percent-encodings (%2F) and JSON escapes (\/, \\, \", \u002F) undone,
+// and, for each byte of it, where its text starts in s (at[len(plain)] is len(s)). An escape
+// that the end of s cuts in half (the answer's bound) is left out of plain, so that a secret
+// cut there is found by its start.
+func unescaped(s string) (plain string, at []int) {
+	var b strings.Builder
+	b.Grow(len(s))
+	at = make([]int, 0, len(s)+1)
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			at = append(at, i)
+			i += 3
+			continue
+		case c == '\\' && i+1 < len(s) && strings.IndexByte(`/\"`, s[i+1]) >= 0:
+			b.WriteByte(s[i+1])
+			at = append(at, i)
+			i += 2
+			continue
+		case c == '\\' && i+5 < len(s) && s[i+1] == 'u' && allHex(s[i+2:i+6]):
+			r := rune(0)
+			for _, h := range []byte(s[i+2 : i+6]) {
+				r = r<<4 | rune(unhex(h))
+			}
+			n := b.Len()
+			b.WriteRune(r)
+			for range b.Len() - n {
+				at = append(at, i)
+			}
+			i += 6
+			continue
+		case partialEscape(s[i:]):
+			at = append(at, len(s))
+			return b.String(), at
+		}
+		b.WriteByte(c)
+		at = append(at, i)
+		i++
+	}
+	at = append(at, len(s))
+	return b.String(), at
+}
+
+// partialEscape reports whether t, the end of a text, is an escape cut short: %, %X, \, \u,
+// \uX, \uXX or \uXXX.
+func partialEscape(t string) bool {
+	switch {
+	case t == "%", len(t) == 2 && t[0] == '%' && isHex(t[1]), t == "\\":
+		return true
+	case len(t) >= 2 && len(t) <= 5 && t[0] == '\\' && t[1] == 'u':
+		return allHex(t[2:])
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func allHex(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if !isHex(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }

@@ -64,3 +64,55 @@ func TestAnswersAreScrubbedOfTheConnectionsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint echoes the request in its own encoding: JSON that escapes '/' (PHP) or '=' and
+// '<' (Gson, encoding/json) as \u00XX, or percent-encoding; a secret so written was kept as is,
+// and base64 padding escaped left the basic auth credential to decode. The bound can also cut
+// an escape in half.
+func TestScrubEncodedForms(t *testing.T) {
+	const token = "ab/cd+ef=gh<ij"
+	basic := base64.StdEncoding.EncodeToString([]byte("u:hunter2-pass")) // ends with '='
+	ep := Endpoint{URL: "https://h/hook?k=v%20al%2bue", Headers: map[string]string{"Authorization": "Bearer " + token},
+		BasicAuth: nil}
+	bep := Endpoint{URL: "https://h/hook", BasicAuth: &controlplane.BasicAuth{Username: "u", Password: "hunter2-pass"}}
+	for _, c := range []struct {
+		ep     Endpoint
+		answer string
+		leaks  []string
+	}{
+		{ep, `{"auth":"Bearer ab\/cd+ef=gh\u003cij"}`, []string{`ab\/cd`, `gh\u003cij`}},
+		{ep, `auth=Bearer%20ab%2Fcd%2Bef%3Dgh%3Cij`, []string{`ab%2Fcd`, `ef%3Dgh`}},
+		{ep, `{"auth":"ab\u002fcd\u002bef\u003dgh\u003cij"}`, []string{`ab\u002fcd`}},
+		{ep, `{"url":"/hook?k=v%20al%2bue"}`, []string{`v%20al%2bue`}},
+		{ep, `{"auth":"Bearer ab\/cd+ef\u00`, []string{`ab\/cd`}},
+		{bep, `{"authorization":"Basic ` + strings.ReplaceAll(basic, "=", `\u003d`) + `"}`, []string{basic[:len(basic)-2]}},
+	} {
+		got := c.ep.Scrub(c.answer)
+		for _, l := range c.leaks {
+			if strings.Contains(got, l) {
+				t.Errorf("Scrub(%q) = %q: still shows %q", c.answer, got, l)
+			}
+		}
+		if !strings.Contains(got, scrubbed) {
+			t.Errorf("Scrub(%q) = %q: nothing replaced", c.answer, got)
+		}
+	}
+	// Text that only looks escaped, with no secret in it, is kept as it is.
+	for _, s := range []string{`{"path":"a\/b","pct":"100%","u":"\u00e9t\u00e9"}`, `x%2`, `trailing \`} {
+		if got := ep.Scrub(s); got != s {
+			t.Errorf("Scrub(%q) = %q, want it unchanged", s, got)
+		}
+	}
+}
+
+// BenchmarkScrub is what scrubbing costs per answer kept (a refusal's); a 2xx's answer is not
+// read or scrubbed, since nothing keeps it.
+func BenchmarkScrub(b *testing.B) {
+	ep := Endpoint{URL: "https://h/hook?api_key=q-KEY-4567&team=data", Headers: map[string]string{
+		"Authorization": "Bearer sk_live_SECRET123", "X-Api-Version": "2024-01-01"}, SigningSecret: "whsec_c2VjcmV0c2VjcmV0"}
+	answer := strings.Repeat(`{"ok":true,"id":"0f8fad5b-d9cb-469f-a165-70867728950e","url":"https:\/\/h\/x"}`, 14)[:1024]
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ep.Scrub(answer)
+	}
+}

@@ -244,22 +244,25 @@ func compileTemplate(e *liquid.Engine, src string) (*template, error) {
 	return &template{t: t, src: src}, nil
 }
 
-// includeTag finds an include tag ({% include ... %}, {%- include ... -%}), and raw blocks, whose
-// text is not tags.
-var includeTag = regexp.MustCompile(`\{%-?\s*(include|raw)\b|\{%-?\s*endraw\s*-?%\}`)
+// includeTag finds an include tag ({% include ... %}, {%- include ... -%}), and raw and comment
+// blocks, whose text is not tags (Liquid skips either up to the first tag that ends it).
+var includeTag = regexp.MustCompile(`\{%-?\s*(include|raw|comment)\b|\{%-?\s*(endraw|endcomment)\s*-?%\}`)
 
 // findInclude refuses a template with an include tag when it is compiled (at plan time too),
-// wherever the tag is: rendering refuses it as well (newEngine), but only on a branch a record
-// takes.
+// wherever the tag is but in a raw or comment block: rendering refuses it as well (newEngine),
+// but only on a branch a record takes.
 func findInclude(src string) error {
-	inRaw := false
+	skip := "" // the tag that ends the raw or comment block we are in
 	for _, m := range includeTag.FindAllStringSubmatchIndex(src, -1) {
 		switch {
-		case m[2] < 0: // endraw
-			inRaw = false
-		case src[m[2]:m[3]] == "raw":
-			inRaw = true
-		case !inRaw:
+		case m[4] >= 0: // endraw, endcomment
+			if src[m[4]:m[5]] == skip {
+				skip = ""
+			}
+		case skip != "":
+		case src[m[2]:m[3]] == "raw", src[m[2]:m[3]] == "comment":
+			skip = "end" + src[m[2]:m[3]]
+		default:
 			return &TemplateError{Line: 1 + strings.Count(src[:m[0]], "\n"), Column: 1 + m[0] - (strings.LastIndexByte(src[:m[0]], '\n') + 1),
 				Msg: includeRefused}
 		}

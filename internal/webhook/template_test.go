@@ -182,3 +182,30 @@ func TestRenderIsBounded(t *testing.T) {
 		t.Errorf("unbounded notification body: %v", err)
 	}
 }
+
+// An include commented out is never rendered, and such a template rendered before the tag was
+// refused at compile time; it is still accepted (an include after the comment is not).
+func TestIncludeInACommentIsAccepted(t *testing.T) {
+	check := func(src string) []*SpecError {
+		return CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: src}},
+			Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`))
+	}
+	for _, src := range []string{
+		`{% comment %}{% include "x" %}{% endcomment %}ok`,
+		"{%- comment -%}\n old: {% include 'x' %}\n{%- endcomment -%}ok",
+		`{% assign include_me = 1 %}{{ include_me }}ok`,
+	} {
+		if errs := check(src); len(errs) != 0 {
+			t.Errorf("%q: %v, want it accepted", src, errs)
+		}
+	}
+	for _, src := range []string{
+		`{% comment %}a{% endcomment %}{% include "x" %}`,
+		`{% comment %}{% raw %}{% endcomment %}{% include "x" %}`,
+	} {
+		if errs := check(src); len(errs) != 1 || !strings.Contains(errs[0].Error(), "include tag is not available") {
+			t.Errorf("%q: %v, want the include refused", src, errs)
+		}
+	}
+}
