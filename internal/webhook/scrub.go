@@ -11,9 +11,14 @@ import (
 // scrubbed stands in an endpoint's answer for a secret of the connection it echoed.
 const scrubbed = "[secret]"
 
-// minSecret is the shortest value Scrub looks for: shorter ones (a "1" flag) would cut up
-// ordinary text and guard nothing.
-const minSecret = 4
+// minSecret is the shortest value Scrub looks for: shorter ones (a header "X-Debug: true", an
+// "?v=2") would cut up ordinary text ("true" in every JSON answer) and guard nothing.
+const minSecret = 8
+
+// authSchemes are the Authorization schemes whose credential follows the scheme's name: that
+// part is a secret of its own. Another header's value is a secret only as a whole ("Accept:
+// text/plain, application/json" does not make "application/json" one).
+var authSchemes = []string{"bearer", "basic", "token", "digest", "apikey", "api-key", "key", "sso-key"}
 
 // Scrub returns s, text an endpoint answered, with the connection's secrets it may echo (an
 // endpoint that prints the request it refused) replaced: its headers' values (and a header's
@@ -37,7 +42,7 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 	}
 	addCredential := func(v string) {
 		add(v)
-		if _, cred, ok := strings.Cut(v, " "); ok {
+		if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && slices.Contains(authSchemes, strings.ToLower(scheme)) {
 			add(strings.TrimSpace(cred))
 		}
 	}

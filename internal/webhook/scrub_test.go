@@ -116,3 +116,20 @@ func BenchmarkScrub(b *testing.B) {
 		_ = ep.Scrub(answer)
 	}
 }
+
+// Short values and the parts of a header that is not an Authorization's credential are not
+// secrets of their own: "X-Debug: true" does not replace every true of a JSON answer, nor
+// "Accept: text/plain, application/json" the media types an error names; a whole header value
+// and a credential after a known scheme still are.
+func TestScrubKeepsOrdinaryText(t *testing.T) {
+	ep := Endpoint{URL: "https://h/hook?v=2&format=json", Headers: map[string]string{
+		"X-Debug": "true", "Accept": "text/plain, application/json", "X-Api-Key": "Token abcdef123456"}}
+	answer := `{"ok": true, "error": "Content-Type must be application/json", "v": 2, "format": "json"}`
+	if got := ep.Scrub(answer); got != answer {
+		t.Errorf("Scrub changed ordinary text:\n got %s\nwant %s", got, answer)
+	}
+	if got := ep.Scrub("you sent abcdef123456 and text/plain, application/json"); strings.Contains(got, "abcdef123456") ||
+		strings.Contains(got, "text/plain, application/json") {
+		t.Errorf("Scrub kept a secret: %s", got)
+	}
+}
