@@ -1,12 +1,10 @@
-//go:build unix
-
 package main
 
 import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // terminalWidth is the width in columns of the terminal w is, 0 when it is not one or does not say.
@@ -15,9 +13,9 @@ func terminalWidth(w io.Writer) int {
 	if !ok {
 		return 0
 	}
-	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	width, _, err := term.GetSize(int(f.Fd()))
 	if err != nil {
 		return 0
 	}
-	return int(ws.Col)
+	return width
 }
