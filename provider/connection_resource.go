@@ -517,8 +517,7 @@ func (r *ConnectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 }
 
 func (r *ConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "connection", r.store.GetConnection, r.store.GetConnectionByName,
-		func(x *controlplane.Connection) int64 { return x.ID }, func(x *controlplane.Connection) string { return x.Name })
+	importRow(ctx, &r.storeHolder, req, resp, "connection", r.store.LookupConnection, func(x *controlplane.Connection) int64 { return x.ID })
 }
 
 func importError(diags *diag.Diagnostics, kind, ref string, err error) {

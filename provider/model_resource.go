@@ -436,8 +436,7 @@ func (r *ModelResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 }
 
 func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "model", r.store.GetModel, r.store.GetModelByName,
-		func(x *controlplane.Model) int64 { return x.ID }, func(x *controlplane.Model) string { return x.Name })
+	importRow(ctx, &r.storeHolder, req, resp, "model", r.store.LookupModel, func(x *controlplane.Model) int64 { return x.ID })
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

@@ -308,8 +308,7 @@ func (r *NotificationResource) Delete(ctx context.Context, req resource.DeleteRe
 }
 
 func (r *NotificationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "notification", r.store.GetNotification, r.store.GetNotificationByName,
-		func(n *controlplane.Notification) int64 { return n.ID }, func(n *controlplane.Notification) string { return n.Name })
+	importRow(ctx, &r.storeHolder, req, resp, "notification", r.store.LookupNotification, func(n *controlplane.Notification) int64 { return n.ID })
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

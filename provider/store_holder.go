@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -96,59 +95,20 @@ func readRow[T any](ctx context.Context, h *storeHolder, req resource.ReadReques
 	return row, true
 }
 
-// importRow puts into state the id of the row req.ID names: `id:N` is the row with id N,
-// `name:TEXT` the row named TEXT exactly, anything else its name or, when it is all digits, its
-// id. An all-digit ID that is both the id of one row and the name of another is refused, saying
-// how to pick each: taking the id would import the other row, and the next apply would rewrite it
-// (its name, and a connection's secrets) with the configuration of the one meant.
+// importRow puts into state the id of the row req.ID names, read with lookup (the store's
+// LookupConnection, LookupModel, ...): by id or by name, `id:N` or `name:TEXT` saying which. An
+// all-digit ID that is both the id of one row and the name of another is refused, saying how to
+// pick each: taking the id would import the other row, and the next apply would rewrite it (its
+// name, and a connection's secrets) with the configuration of the one meant.
 func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportStateRequest, resp *resource.ImportStateResponse,
-	kind string, byID func(context.Context, int64) (T, error), byName func(context.Context, string) (T, error),
-	id func(T) int64, name func(T) string) {
+	kind string, lookup func(context.Context, string) (T, error), id func(T) int64) {
 	if !h.ready(&resp.Diagnostics) {
 		return
 	}
-	row, err := resolveRef(ctx, kind, req.ID, byID, byName, id, name)
+	row, err := lookup(ctx, req.ID)
 	if err != nil {
 		importError(&resp.Diagnostics, kind, req.ID, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
-}
-
-// resolveRef finds the row ref names, as importRow describes.
-func resolveRef[T any](ctx context.Context, kind, ref string, byID func(context.Context, int64) (T, error),
-	byName func(context.Context, string) (T, error), id func(T) int64, name func(T) string) (row T, err error) {
-	if s, ok := strings.CutPrefix(ref, "id:"); ok {
-		n, isID := controlplane.ParseRef(s)
-		if !isID {
-			return row, fmt.Errorf("%q: id: is followed by the %s's id, a number above 0 (name:%s imports one named %q)",
-				ref, kind, ref, ref)
-		}
-		return byID(ctx, n)
-	}
-	if s, ok := strings.CutPrefix(ref, "name:"); ok {
-		return byName(ctx, s)
-	}
-	if n, isID := controlplane.ParseRef(ref); isID {
-		row, err = byID(ctx, n)
-		if err == nil {
-			named, nerr := byName(ctx, ref)
-			switch {
-			case nerr == nil && id(named) != n:
-				return row, fmt.Errorf("%q is both the id of the %s %q and the name of the %s with id %d: say which, "+
-					"with id:%d or name:%s", ref, kind, name(row), kind, id(named), n, ref)
-			case nerr != nil && !errors.Is(nerr, controlplane.ErrNotFound):
-				return row, nerr
-			}
-			return row, nil
-		}
-		if !errors.Is(err, controlplane.ErrNotFound) {
-			return row, err
-		}
-	}
-	row, err = byName(ctx, ref)
-	if errors.Is(err, controlplane.ErrNotFound) {
-		return row, fmt.Errorf("no %s has the id or name %q: %w", kind, ref, err)
-	}
-	return row, err
 }

@@ -72,7 +72,8 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). Reading a large model takes as " +
 			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails.",
 		Attributes: map[string]schema.Attribute{
-			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name.", Required: true,
+			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name; `id:N` or `name:TEXT` " +
+				"says which (needed when a name is all digits and another sync's id).", Required: true,
 				Validators: []validator.String{nameValidator{}}},
 			"full": schema.BoolAttribute{MarkdownDescription: "Preview a full resync (`sync --full`): every current " +
 				"record, no deletes. Defaults to `false`.", Optional: true},
@@ -110,9 +111,15 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	y, err := d.store.LookupSync(ctx, m.Sync.ValueString())
-	if errors.Is(err, controlplane.ErrNotFound) {
+	switch {
+	case errors.Is(err, controlplane.ErrNotFound):
 		resp.Diagnostics.AddAttributeError(path.Root("sync"), "No Such Sync",
 			fmt.Sprintf("The control plane has no sync with the id or name %q.", m.Sync.ValueString()))
+		return
+	case errors.Is(err, controlplane.ErrBadRef), errors.Is(err, controlplane.ErrAmbiguousRef):
+		addAttributeError(&resp.Diagnostics, path.Root("sync"), "Ambiguous Sync",
+			fmt.Sprintf("%q does not name one sync.", m.Sync.ValueString()),
+			"Give the sync's id as id:N or its name as name:TEXT.", err)
 		return
 	}
 	if err != nil {

@@ -609,6 +609,5 @@ func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 }
 
 func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importRow(ctx, &r.storeHolder, req, resp, "sync", r.store.GetSync, r.store.GetSyncByName,
-		func(x *controlplane.Sync) int64 { return x.ID }, func(x *controlplane.Sync) string { return x.Name })
+	importRow(ctx, &r.storeHolder, req, resp, "sync", r.store.LookupSync, func(x *controlplane.Sync) int64 { return x.ID })
 }

@@ -160,7 +160,10 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 	y, err := a.store.LookupSync(r.Context(), ref)
 	switch {
 	case errors.Is(err, controlplane.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no sync has the id or name %q", ref))
+		writeJSONError(w, http.StatusNotFound, err.Error())
+		return
+	case errors.Is(err, controlplane.ErrBadRef), errors.Is(err, controlplane.ErrAmbiguousRef):
+		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	case err != nil:
 		writeJSONError(w, http.StatusServiceUnavailable, "cannot read the control plane")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -203,5 +204,44 @@ func TestQueuedRunSkippedWhenPaused(t *testing.T) {
 	}
 	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 5); len(runs) != 0 {
 		t.Errorf("the paused sync ran: %+v", runs)
+	}
+}
+
+// TestAPISyncRefRules: the API names a sync as the CLI and terraform import do. A path that is
+// all digits and both the id of one sync and the name of another is refused (400, saying how to
+// pick each) rather than queueing a run of the sync with that id; id:N and name:TEXT pick one;
+// id: followed by something else is a 400 too.
+func TestAPISyncRefRules(t *testing.T) {
+	const token = "r3f-t0ken"
+	t.Setenv(APITokenEnv, token)
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	id := strconv.FormatInt(f.sync.ID, 10)
+	other := f.world.NewSync(controlplane.Sync{Name: id, BatchSize: 10})
+	base := serveAPI(t, f)
+	post := func(ref string) apiAnswer {
+		t.Helper()
+		return apiCall(t, http.MethodPost, base+"/v1/syncs/"+url.PathEscape(ref)+"/runs", token, "")
+	}
+	want := fmt.Sprintf(`%q is both the id of the sync %q and the name of the sync with id %d: say which, with id:%s or name:%s`,
+		id, f.sync.Name, other.ID, id, id)
+	if a := post(id); a.code != http.StatusBadRequest || !strings.Contains(a.body, strings.ReplaceAll(want, `"`, `\"`)) {
+		t.Errorf("POST %s: %d %s, want 400 with %s", id, a.code, a.body, want)
+	}
+	if a := post("id:x"); a.code != http.StatusBadRequest || !strings.Contains(a.body, "a sync's id") {
+		t.Errorf("POST id:x: %d %s, want 400", a.code, a.body)
+	}
+	if a := post("id:987654"); a.code != http.StatusNotFound || a.body != `{"error":"no sync has the id 987654"}`+"\n" {
+		t.Errorf("POST id:987654: %d %s, want 404", a.code, a.body)
+	}
+	for ref, wantID := range map[string]int64{"id:" + id: f.sync.ID, "name:" + id: other.ID} {
+		a := post(ref)
+		var q QueuedRunJSON
+		if err := json.Unmarshal([]byte(a.body), &q); err != nil || a.code != http.StatusAccepted || q.SyncID != wantID {
+			t.Errorf("POST %s: %d %s (%v), want a run of sync %d queued", ref, a.code, a.body, err, wantID)
+		}
+	}
+	var n int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.river_job`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("jobs queued: %d (%v), want the 2 of id: and name:", n, err)
 	}
 }

@@ -127,11 +127,6 @@ func (s *Store) GetNotificationByName(ctx context.Context, name string) (*Notifi
 	return scanNotification(s.db.QueryRow(ctx, `SELECT `+notificationColumns+` FROM backflow.notifications WHERE name = $1`, name))
 }
 
-// LookupNotification reads a notification by id (all digits) or else by name.
-func (s *Store) LookupNotification(ctx context.Context, ref string) (*Notification, error) {
-	return lookup(ctx, "notification", ref, s.GetNotification, s.GetNotificationByName)
-}
-
 // DeleteNotification deletes a notification and its queued events.
 func (s *Store) DeleteNotification(ctx context.Context, id int64) error {
 	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.notifications WHERE id = $1`, id)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -186,12 +185,6 @@ func nameTaken(err error, kind, name string) error {
 	return err
 }
 
-// ParseRef tells whether ref is a numeric id; otherwise it is a name.
-func ParseRef(ref string) (id int64, isID bool) {
-	id, err := strconv.ParseInt(ref, 10, 64)
-	return id, err == nil && id > 0
-}
-
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -208,32 +201,6 @@ func dependents(ctx context.Context, q querier, query string, id int64) ([]strin
 		err := r.Scan(&kind, &name)
 		return fmt.Sprintf("%s %q", kind, name), err
 	})
-}
-
-// lookup reads by id when ref is all digits and such a row exists, else by name.
-func lookup[T any](ctx context.Context, kind, ref string,
-	byID func(context.Context, int64) (T, error), byName func(context.Context, string) (T, error)) (T, error) {
-	if id, ok := ParseRef(ref); ok {
-		v, err := byID(ctx, id)
-		if !errors.Is(err, ErrNotFound) {
-			return v, err
-		}
-	}
-	v, err := byName(ctx, ref)
-	if errors.Is(err, ErrNotFound) {
-		return v, fmt.Errorf("no %s has the id or name %q: %w", kind, ref, ErrNotFound)
-	}
-	return v, err
-}
-
-// LookupConnection reads a connection by id (all digits) or else by name.
-func (s *Store) LookupConnection(ctx context.Context, ref string) (*Connection, error) {
-	return lookup(ctx, "connection", ref, s.GetConnection, s.GetConnectionByName)
-}
-
-// LookupModel reads a model by id (all digits) or else by name.
-func (s *Store) LookupModel(ctx context.Context, ref string) (*Model, error) {
-	return lookup(ctx, "model", ref, s.GetModel, s.GetModelByName)
 }
 
 // collect scans every row of a query with scan; err is the query's own error.

@@ -209,11 +209,6 @@ func (s *Store) GetSyncByName(ctx context.Context, name string) (*Sync, error) {
 	return scanSync(s.db.QueryRow(ctx, `SELECT `+syncColumns+` FROM backflow.syncs WHERE name = $1`, name))
 }
 
-// LookupSync reads a sync by id (all digits) or else by name.
-func (s *Store) LookupSync(ctx context.Context, ref string) (*Sync, error) {
-	return lookup(ctx, "sync", ref, s.GetSync, s.GetSyncByName)
-}
-
 // ListSyncs returns every sync, by id.
 func (s *Store) ListSyncs(ctx context.Context) ([]*Sync, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+syncColumns+` FROM backflow.syncs ORDER BY id`)

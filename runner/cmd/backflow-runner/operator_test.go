@@ -86,7 +86,7 @@ func TestAllDigitSyncName(t *testing.T) {
 	}
 	for _, args := range [][]string{{"runs", id}, {"sync", id, "--dry-run"}, {"trigger", id}, {"deliveries", id}} {
 		code, out, errOut := w.runCmd(args...)
-		want := fmt.Sprintf(`%q is both the id of sync "Active users to webhook" and the name of sync %d: say which, with id:%s`,
+		want := fmt.Sprintf(`%q is both the id of the sync "Active users to webhook" and the name of the sync with id %d: say which, with id:%s`,
 			id, other.ID, id)
 		if code != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "name:"+id) {
 			t.Errorf("%v: exit %d, want the refusal %q\n%s\n%s", args, code, want, out, errOut)

@@ -9,51 +9,20 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// findSync looks a sync up by the NAME|ID argument: "id:N" is the sync with id N, "name:TEXT"
-// the sync named TEXT exactly; anything else is its name or, when it is all digits, its id. An
-// argument that is both the id of one sync and the name of another is refused, saying how to
-// pick each (the API's lookup, runner/api.go, still takes the id). When there is none, the error
-// suggests the names that match ignoring case (or contain the name given, ignoring case), or
-// lists the syncs there are.
+// findSync looks a sync up by the NAME|ID argument, by the control plane's rules for a reference
+// (store.LookupSync: "id:N", "name:TEXT", else its name or, when it is all digits, its id; an
+// argument that is the id of one sync and the name of another is refused). An "id:" not followed
+// by an id is a usage error. When no sync has the name, the error suggests the names that match
+// ignoring case (or contain the name given, ignoring case), or lists the syncs there are.
 func findSync(ctx context.Context, store *controlplane.Store, ref string) (*controlplane.Sync, error) {
-	if s, ok := strings.CutPrefix(ref, "id:"); ok {
-		id, isID := controlplane.ParseRef(s)
-		if !isID {
-			return nil, usageError(fmt.Sprintf("%q: id: is followed by a sync's id, a number above 0 "+
-				"(name:%s names a sync whose name is %q)", ref, ref, ref))
-		}
-		y, err := store.GetSync(ctx, id)
-		if errors.Is(err, controlplane.ErrNotFound) {
-			return nil, fmt.Errorf("no sync has the id %d: %w", id, err)
-		}
-		return y, err
-	}
-	if name, ok := strings.CutPrefix(ref, "name:"); ok {
-		y, err := store.GetSyncByName(ctx, name)
-		if errors.Is(err, controlplane.ErrNotFound) {
-			return nil, suggest(ctx, store, name, fmt.Errorf("no sync has the name %q: %w", name, err))
-		}
-		return y, err
-	}
 	y, err := store.LookupSync(ctx, ref)
-	if errors.Is(err, controlplane.ErrNotFound) {
-		return nil, suggest(ctx, store, ref, err)
+	switch {
+	case errors.Is(err, controlplane.ErrBadRef):
+		return nil, usageError(err.Error())
+	case errors.Is(err, controlplane.ErrNotFound) && !strings.HasPrefix(ref, "id:"):
+		return nil, suggest(ctx, store, strings.TrimPrefix(ref, "name:"), err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if y.Name != ref {
-		// Found by its id: is ref also another sync's name?
-		named, err := store.GetSyncByName(ctx, ref)
-		switch {
-		case err == nil && named.ID != y.ID:
-			return nil, fmt.Errorf("%q is both the id of sync %q and the name of sync %d: say which, "+
-				"with id:%d (sync %q) or name:%s", ref, y.Name, named.ID, y.ID, y.Name, ref)
-		case err != nil && !errors.Is(err, controlplane.ErrNotFound):
-			return nil, err
-		}
-	}
-	return y, nil
+	return y, err
 }
 
 // suggest is err followed by suggestSyncs's hint for ref.
