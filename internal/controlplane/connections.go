@@ -301,11 +301,19 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 // checkKey refuses a write sealed under a key that opens none of the control plane's
 // connections: a typo, another environment's key, or a provider not yet given the key a rekey
 // moved to. What it sealed would open for no runner, and every later rekey would stop at it
-// (neither key opens it). An empty control plane takes any key. It first takes the lock the
-// write takes anyway (ROW EXCLUSIVE), so that a rekey running now (EXCLUSIVE) commits before
-// the rows are read, and one starting later waits for this write and reseals it.
+// (neither key opens it). An empty control plane takes any key.
+//
+// It first locks the connections in SHARE ROW EXCLUSIVE mode, held until the write commits. The
+// mode conflicts with itself: two writes check one after the other, the second seeing what the
+// first wrote, so two providers under different keys writing the first connections of an empty
+// control plane at the same moment do not both pass (the second is refused). It conflicts with
+// ROW EXCLUSIVE, which DeleteConnection therefore takes before it locks its row (a delete holding
+// the row lock while it waits for this lock, and a write holding this lock while it waits for the
+// row, would deadlock). And it conflicts with the rekey's EXCLUSIVE: a rekey running now commits
+// before the rows are read, and one starting later waits for this write and reseals it. Plain
+// reads (the runners) are not held back.
 func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN ROW EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 		return fmt.Errorf("lock the connections: %w", err)
 	}
 	// The most recently written first: the one most likely under the current key.
@@ -320,7 +328,7 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		if err := rows.Scan(&sealed); err != nil {
 			return err
 		}
-		if _, err := s.sealer.Open(sealed, connectionSecretsAAD); err == nil {
+		if s.opens(sealed) {
 			return nil
 		}
 		n++
@@ -333,6 +341,12 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 	}
 	return fmt.Errorf("nothing was written: the key opens none of the control plane's %d connections "+
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
+}
+
+// opens reports whether the store's key opens a connection's sealed secrets.
+func (s *Store) opens(sealed []byte) bool {
+	_, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	return err == nil
 }
 
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
@@ -375,6 +389,11 @@ func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connecti
 // DeleteConnection deletes a connection that no model, sync or notification uses.
 func (s *Store) DeleteConnection(ctx context.Context, id int64) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		// The lock the DELETE takes, before the row lock: taken after it, while a write that
+		// holds checkKey's lock waits for the row, the two would deadlock.
+		if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock the connections: %w", err)
+		}
 		var name string
 		err := tx.QueryRow(ctx, `SELECT name FROM backflow.connections WHERE id = $1 FOR UPDATE`, id).Scan(&name)
 		if errors.Is(err, pgx.ErrNoRows) {

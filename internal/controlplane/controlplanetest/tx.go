@@ -23,9 +23,10 @@ import (
 // Tests on the shared database run side by side, each in its own transaction, so two of them
 // must not insert the same name (the second would wait for the first to end): give each test's
 // rows names of their own (NewWorld does). Sequences are not transactional, so ids never clash.
-// Every sync write takes the transaction-level lock of the syncs' parents graph, which is held
-// until the rollback: tests that write syncs run one after another, which is harmless as long as
-// no such test waits for another one.
+// Every connection write takes the connections table's key-check lock (SHARE ROW EXCLUSIVE), and
+// every sync write the transaction-level lock of the syncs' parents graph, both held until the
+// rollback: tests that write connections (and so syncs) run one after another, which is harmless
+// as long as no such test waits for another one.
 func NewTxStore(t testing.TB) (store *controlplane.Store, key string) {
 	t.Helper()
 	pool, err := sharedPool()
