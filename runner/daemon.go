@@ -469,46 +469,21 @@ func pingControlPlane(ctx context.Context, store *controlplane.Store) error {
 }
 
 // checkSecretKey logs an error at start when the secret key cannot open the connections of the
-// syncs (their warehouses and destinations), naming them: with a wrong BACKFLOW_SECRET_KEY every
-// run of theirs fails, and the alerts cannot say so (a notification's destination is sealed too).
+// syncs (their warehouses and destinations, and the destinations of their notifications), naming
+// them: with a wrong BACKFLOW_SECRET_KEY every run of theirs fails, and the alerts cannot say so.
 // It changes nothing: the daemon runs, since syncs whose connections it opens still work.
 func (d *Daemon) checkSecretKey(ctx context.Context) {
-	store := d.Engine.Store
-	syncs, err := store.ListSyncs(ctx)
-	if err != nil {
-		return // the scheduling pass reports it
+	kc, err := d.Engine.Store.CheckKeyInUse(ctx)
+	if err != nil || len(kc.Unopened) == 0 {
+		return // an error: the scheduling pass reports it
 	}
-	seen := map[int64]bool{}
-	var ids []int64
-	add := func(id int64) {
-		if id != 0 && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
+	ids := make([]string, len(kc.Unopened))
+	names := make([]string, len(kc.Unopened))
+	for i, c := range kc.Unopened {
+		ids[i], names[i] = strconv.FormatInt(c.ID, 10), strconv.Quote(c.Name)
 	}
-	models := map[int64]bool{}
-	for _, y := range syncs {
-		if !models[y.ModelID] {
-			models[y.ModelID] = true
-			if m, err := store.GetModel(ctx, y.ModelID); err == nil {
-				add(m.ConnectionID)
-			}
-		}
-		add(y.DestinationID)
-	}
-	var wrong []string
-	var first error
-	for _, id := range ids {
-		if _, err := store.GetConnection(ctx, id); errors.Is(err, controlplane.ErrWrongKey) {
-			wrong = append(wrong, strconv.FormatInt(id, 10))
-			if first == nil {
-				first = err // names the connection
-			}
-		}
-	}
-	if len(wrong) > 0 {
-		d.logger().Error(controlplane.SecretKeyEnv+" cannot open the secrets of connections the syncs use: their runs, and "+
-			"notifications sent through them, fail until the daemon has the key they were sealed with (see Rotating the secret key)",
-			"connections", fmt.Sprintf("%d of %d", len(wrong), len(ids)), "connection_ids", strings.Join(wrong, ","), "err", first)
-	}
+	d.logger().Error(controlplane.SecretKeyEnv+" cannot open the secrets of connections the syncs use: their runs, and "+
+		"notifications sent through them, fail until the daemon has the key they were sealed with (see Rotating the secret key)",
+		"connections", fmt.Sprintf("%d of %d", len(kc.Unopened), kc.InUse), "connection_ids", strings.Join(ids, ","),
+		"connection_names", strings.Join(names, ","), "err", controlplane.ErrWrongKey)
 }

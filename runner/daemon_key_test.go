@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -42,5 +43,44 @@ func TestDaemonWithWrongKeySaysSoAtStart(t *testing.T) {
 	if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, controlplane.SecretKeyEnv) ||
 		!strings.Contains(out, `connections="2 of 2"`) || !strings.Contains(out, f.world.Warehouse.Name) {
 		t.Errorf("the daemon's log does not say at start that the key opens no connection:\n%s", out)
+	}
+}
+
+// The start-up check covers the destinations of the notifications too: the daemon sends their
+// events through them, and one its key cannot open (here: altered sealed bytes) is named, while
+// the connections it opens are not.
+func TestDaemonKeyCheckCoversNotificationDestinations(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	alerts := &controlplane.Connection{Name: "alerts hook", Webhook: &controlplane.WebhookConfig{URL: "https://alerts.example.test/hook", Method: "POST"}}
+	if err := f.store.CreateConnection(f.ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "failures", DestinationID: alerts.ID,
+		Events: []string{controlplane.EventRunFailed}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.connections SET sealed_secrets = '\x00'::bytea WHERE id = $1`, alerts.ID); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedbuf.Buffer
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.NewTextHandler(&logs, nil)), PollInterval: time.Hour,
+		StopTimeout: 5 * time.Second, polled: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(f.ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	select {
+	case <-d.polled:
+	case <-time.After(time.Minute):
+		t.Fatal("the daemon did not schedule")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `connections="1 of 3"`) || !strings.Contains(out, fmt.Sprintf("connection_ids=%d ", alerts.ID)) ||
+		!strings.Contains(out, "alerts hook") || strings.Contains(out, f.world.Warehouse.Name) {
+		t.Errorf("the daemon's log does not name the notification's destination alone as one its key cannot open:\n%s", out)
 	}
 }

@@ -349,6 +349,56 @@ func (s *Store) opens(sealed []byte) bool {
 	return err == nil
 }
 
+// KeyCheck is what CheckKeyInUse found.
+type KeyCheck struct {
+	// InUse counts the connections the syncs use: their models' warehouses, their destinations,
+	// and the destinations of the notifications that send about them.
+	InUse int
+	// Unopened are those the store's key cannot open, by id.
+	Unopened []NamedConnection
+}
+
+// NamedConnection is a connection's id and name.
+type NamedConnection struct {
+	ID   int64
+	Name string
+}
+
+// CheckKeyInUse reads, in one query, the sealed secrets of the connections a runner needs to run
+// the syncs and send their notifications, and tells which of them the store's key cannot open:
+// with the wrong key every run of those syncs fails, and their alerts cannot be sent.
+func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
+	if err := s.needSealer(); err != nil {
+		return KeyCheck{}, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.sealed_secrets FROM backflow.connections c
+		WHERE c.id IN (SELECT m.connection_id FROM backflow.syncs y JOIN backflow.models m ON m.id = y.model_id)
+		   OR c.id IN (SELECT y.destination_id FROM backflow.syncs y)
+		   OR c.id IN (SELECT n.destination_id FROM backflow.notifications n WHERE EXISTS (SELECT FROM backflow.syncs y
+				WHERE cardinality(n.sync_ids) = 0 OR y.id = ANY (n.sync_ids)))
+		ORDER BY c.id`)
+	if err != nil {
+		return KeyCheck{}, err
+	}
+	defer rows.Close()
+	var kc KeyCheck
+	for rows.Next() {
+		var c NamedConnection
+		var sealed []byte
+		if err := rows.Scan(&c.ID, &c.Name, &sealed); err != nil {
+			return KeyCheck{}, err
+		}
+		kc.InUse++
+		if !s.opens(sealed) {
+			kc.Unopened = append(kc.Unopened, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return KeyCheck{}, err
+	}
+	return kc, nil
+}
+
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
 func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 	kind, config, sealed, err := s.sealConnection(c)

@@ -1,8 +1,10 @@
 package controlplane_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -131,5 +133,35 @@ func TestDeleteAndUpdateOfAConnectionDoNotDeadlock(t *testing.T) {
 	}
 	if err := <-doneUpdate; !errors.Is(err, controlplane.ErrNotFound) {
 		t.Errorf("update of the connection deleted meanwhile: %v; want ErrNotFound", err)
+	}
+}
+
+// CheckKeyInUse counts the connections the syncs use (warehouse, destination, and the
+// destination of a notification about them), not the others, and names those the key cannot open.
+func TestCheckKeyInUse(t *testing.T) {
+	w := controlplanetest.NewWorld(t, runnerSync(false))
+	ctx := w.Ctx
+	spare := webhookConn("spare")
+	alerts := webhookConn("alerts")
+	for _, c := range []*controlplane.Connection{spare, alerts} {
+		if err := w.Store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Store.CreateNotification(ctx, &controlplane.Notification{Name: "failures", DestinationID: alerts.ID,
+		Events: []string{controlplane.EventRunFailed}, SyncIDs: []int64{w.Sync.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	kc, err := w.Store.CheckKeyInUse(ctx)
+	if err != nil || kc.InUse != 3 || len(kc.Unopened) != 0 {
+		t.Fatalf("under the right key: %+v, %v; want 3 in use, all opened", kc, err)
+	}
+	other := controlplane.New(w.Store.Pool(), parseKey(t, controlplanetest.NewKey(t)))
+	kc, err = other.CheckKeyInUse(ctx)
+	want := []controlplane.NamedConnection{{ID: w.Warehouse.ID, Name: w.Warehouse.Name},
+		{ID: w.Destination.ID, Name: w.Destination.Name}, {ID: alerts.ID, Name: alerts.Name}}
+	slices.SortFunc(want, func(a, b controlplane.NamedConnection) int { return cmp.Compare(a.ID, b.ID) }) // by id
+	if err != nil || kc.InUse != 3 || !slices.Equal(kc.Unopened, want) {
+		t.Fatalf("under another key: %+v, %v; want all 3 unopened: %+v", kc, err, want)
 	}
 }
