@@ -17,6 +17,11 @@ type outcome struct {
 	err    error
 	marked bool // recorded as delivered without being sent (RunOptions.MarkDelivered)
 	unsent bool // not sent at all: the run was ending when its turn came
+	// What reread made of the request block's answers (answers.go): the records sent again with
+	// `changed` after a 409 to `new`, and how many of res.Delivered are creates that became
+	// updates (updated), creates answered 409 (present) and deletes answered 404 (absent).
+	again                    *resent
+	updated, present, absent int
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -217,7 +222,7 @@ loop:
 // delivered before; the next run adopts the key as unconfirmed.
 func (e *Engine) settleIntent(g *group, o outcome) {
 	n := o.b.len()
-	if len(o.res.Delivered) == n || !o.res.MayHaveDelivered() {
+	if len(o.res.Delivered) == n || !o.res.MayHaveDelivered() && !o.again.mayHaveDelivered() {
 		g.d.Intents = append(g.d.Intents, o.b.seq)
 		return
 	}
@@ -230,6 +235,15 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 		if rq.Unanswered > 0 {
 			for i := rq.First; i < rq.First+rq.Count && i < n; i++ {
 				maybe[i] = true
+			}
+		}
+	}
+	if o.again != nil {
+		for _, rq := range o.again.res.Requests {
+			if rq.Unanswered > 0 {
+				for _, i := range o.again.idx[rq.First : rq.First+rq.Count] {
+					maybe[i] = true
+				}
 			}
 		}
 	}
@@ -299,6 +313,9 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	}
 	counters.Delivered.Add(int64(len(o.res.Delivered)))
 	counters.Rejected.Add(int64(len(o.res.Rejected)))
+	counters.Updated.Add(int64(o.updated))
+	counters.Present.Add(int64(o.present))
+	counters.Absent.Add(int64(o.absent))
 	if e.Metrics != nil && !o.marked && !o.unsent {
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))

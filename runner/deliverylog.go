@@ -38,8 +38,9 @@ func newDeliveryLog(p *pipeline) *deliveryLog {
 	return l
 }
 
-// add hands over the requests of one batch b that Deliver reported in res.
-func (l *deliveryLog) add(b *batch, res *webhook.Result) {
+// add hands over the requests of operation op that Deliver reported in res for records of batch
+// b: the batch's own (idx nil), or those of b's records idx (res's indexes are into idx).
+func (l *deliveryLog) add(b *batch, op string, res *webhook.Result, idx []int) {
 	if l == nil {
 		return
 	}
@@ -48,11 +49,18 @@ func (l *deliveryLog) add(b *batch, res *webhook.Result) {
 		// One buffer per row waits for the writer, not a string per key: the batch's packed keys
 		// (its intent's), or for a part that bisection split off, its keys packed here.
 		packed, first, last := b.packed, b.first, b.last
-		if r.First != 0 || r.Count != b.len() {
+		switch {
+		case idx != nil:
+			keys := make([]string, r.Count)
+			for j := range keys {
+				keys[j] = b.keys[idx[r.First+j]]
+			}
+			packed, first, last = controlplane.PackKeys(nil, keys)
+		case r.First != 0 || r.Count != b.len():
 			packed, first, last = controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
 		}
 		l.in <- controlplane.Delivery{
-			SyncID: l.p.sync.ID, RunID: l.p.run.ID, WebhookID: r.WebhookID, Operation: b.op, Records: r.Count,
+			SyncID: l.p.sync.ID, RunID: l.p.run.ID, WebhookID: r.WebhookID, Operation: op, Records: r.Count,
 			SentAt: r.SentAt, Attempts: r.Attempts, Status: r.Status, Latency: r.Latency, Body: r.Body, Error: r.Err,
 			Packed: packed, FirstKey: first, LastKey: last,
 		}

@@ -123,6 +123,10 @@ type Counters struct {
 	// it does before any row is compared or sent (Extracted counts them then): the progress of
 	// a long read.
 	Fetched atomic.Int64
+	// Of the records delivered, those a `request` block's answers delivered (answers.go):
+	// creates answered 409 and sent again as updates (Updated), creates answered 409 counted
+	// delivered (Present: append) and deletes answered 404 (Absent). Not in the run record.
+	Updated, Present, Absent atomic.Int64
 
 	retry retryState                   // see Retrying
 	pacer atomic.Pointer[pacing.Pacer] // see Pace
@@ -301,6 +305,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 			attrs = append(attrs, "read_from", run.ReadFrom)
 		}
 	}
+	logAnswers(log, counters)
 	switch {
 	case opts.EndReported:
 	case runErr != nil:
@@ -519,7 +524,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
-		mark: opts.MarkDelivered, splitNew: y.Request != nil,
+		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y),
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	samplesOf := func() json.RawMessage {

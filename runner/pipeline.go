@@ -34,6 +34,7 @@ type pipeline struct {
 	// splitNew: new and changed records go in batches of their own (the sync's request has one
 	// request per operation); else both go in "changed" batches, as the envelope says.
 	splitNew bool
+	answers  *answers // how the request block's 409s and 404s are read; nil for the envelope
 	dlog     *deliveryLog
 	batches  batchPool
 }
@@ -208,18 +209,21 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					out <- outcome{b: b, unsent: true}
 					continue
 				}
-				var res webhook.Result
-				var err error
+				o := outcome{b: b, marked: p.mark}
 				if p.mark {
-					res.Delivered = make([]int, b.len())
-					for i := range res.Delivered {
-						res.Delivered[i] = i
+					o.res.Delivered = make([]int, b.len())
+					for i := range o.res.Delivered {
+						o.res.Delivered[i] = i
 					}
 				} else {
-					res, err = p.dl.Deliver(runCtx, p.meta, b.op, b.records())
+					o.res, o.err = p.dl.Deliver(runCtx, p.meta, b.op, b.records())
 				}
-				p.dlog.add(b, &res)
-				if err != nil && runCtx.Err() == nil {
+				p.dlog.add(b, b.op, &o.res, nil)
+				p.reread(runCtx, &o)
+				if o.again != nil {
+					p.dlog.add(b, controlplane.OpChanged, &o.again.res, o.again.idx)
+				}
+				if err := o.err; err != nil && runCtx.Err() == nil {
 					if errors.Is(err, webhook.ErrGone) {
 						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 						if perr := p.e.Store.PauseSync(pctx, p.sync.ID, err.Error()); perr != nil {
@@ -229,7 +233,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
-				out <- outcome{b: b, res: res, err: err, marked: p.mark}
+				out <- o
 			}
 		}()
 	}

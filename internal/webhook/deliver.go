@@ -167,6 +167,9 @@ type Request struct {
 	// have taken its records. Attempts that never left (no connection could be made, or the
 	// endpoint's certificate was not trusted) do not count.
 	Unanswered int
+	// RecordPath: the request is one record's and its path names that record's resource
+	// (Built.RecordPath), so a 404 or a 410 to it is about that record.
+	RecordPath bool
 }
 
 // MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
@@ -337,6 +340,7 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 		// are refused as a 4xx would refuse them, and bisection finds which.
 		out = outcome{refused: -1, body: truncate(berr.Error(), rejectionBodyLimit), bodyFree: true}
 	} else {
+		rq.RecordPath = built.RecordPath
 		out, err = d.sendBatch(ctx, &built, &rq, bisected)
 	}
 	switch body := built.Body; {

@@ -1,0 +1,149 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"reflect"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// answers says how a sync's `request` block reads two refusals that say the endpoint already is
+// as the run wants it (docs/destinations.md, "Answers that mean done"): a 409 Conflict to a
+// record's `new` request (it already holds the record) and a 404 Not Found to a record's
+// `deleted` request (it does not hold it). The envelope (no `request` block) has none: its 409s
+// and 404s stay rejections.
+type answers struct {
+	// update: a record whose `new` request is answered 409 is sent at once with the `changed`
+	// request, whose answer decides (update_or_create and mirror, when `changed` is given and
+	// is not the same request as `new`).
+	update bool
+	// present: a 409 to the `new` request of a record that may have been delivered already (the
+	// ledger holds it as unconfirmed, or a request of this run carrying it went unanswered)
+	// delivers it (append, which only creates).
+	present bool
+}
+
+// answersFor is how sync y's answers are read; nil without a `request` block.
+func answersFor(y *controlplane.Sync) *answers {
+	spec := y.Request
+	if spec == nil {
+		return nil
+	}
+	a := &answers{}
+	switch y.Behavior {
+	case controlplane.BehaviorAppend:
+		a.present = true
+	case controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror:
+		a.update = spec.New != nil && spec.Changed != nil && !reflect.DeepEqual(*spec.New, *spec.Changed)
+	}
+	return a
+}
+
+// resent is the records of a batch that were sent again with the `changed` request after their
+// `new` request was answered 409: idx are their indexes in the batch, and res is what Deliver
+// reported of them (its indexes are into idx).
+type resent struct {
+	idx []int
+	res webhook.Result
+}
+
+// mayHaveDelivered reports whether a request of the second sending went unanswered.
+func (r *resent) mayHaveDelivered() bool { return r != nil && r.res.MayHaveDelivered() }
+
+// reread reads o's refusals by the sync's answers (p.answers): a 404 to a `deleted` request
+// whose path names the record delivers it (the endpoint does not hold it: what the delete
+// wanted); a 409 to a `new` request sends the record again with `changed` (answers.update) or,
+// for a record that may have been delivered already, delivers it (answers.present). Records
+// answered 409 that cannot be sent again because the run is ending are neither delivered nor
+// rejected: they stay pending. ctx is the run's.
+func (p *pipeline) reread(ctx context.Context, o *outcome) {
+	a, b, res := p.answers, o.b, &o.res
+	if a == nil || o.marked || len(res.Rejected) == 0 {
+		return
+	}
+	keep := res.Rejected[:0]
+	var conflicts []int
+	for _, r := range res.Rejected {
+		switch {
+		case b.op == controlplane.OpDeleted && r.Status == http.StatusNotFound && namesRecord(res, r.Index):
+			res.Delivered = append(res.Delivered, r.Index)
+			o.absent++
+		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.present && mayHaveBeenDelivered(b, res, r.Index):
+			res.Delivered = append(res.Delivered, r.Index)
+			o.present++
+		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.update:
+			conflicts = append(conflicts, r.Index)
+		default:
+			keep = append(keep, r)
+		}
+	}
+	res.Rejected = keep
+	if len(conflicts) == 0 || o.err != nil || ctx.Err() != nil {
+		return // the run is ending: the records answered 409 are sent again by the next run
+	}
+	recs := b.records()
+	sub := make([][]byte, len(conflicts))
+	for j, i := range conflicts {
+		sub[j] = recs[i]
+	}
+	again := &resent{idx: conflicts}
+	again.res, o.err = p.dl.Deliver(ctx, p.meta, controlplane.OpChanged, sub)
+	for _, j := range again.res.Delivered {
+		res.Delivered = append(res.Delivered, conflicts[j])
+	}
+	o.updated += len(again.res.Delivered)
+	for _, r := range again.res.Rejected {
+		r.Index = conflicts[r.Index]
+		res.Rejected = append(res.Rejected, r)
+	}
+	o.again = again
+}
+
+// namesRecord reports whether record i was refused by a request of its own whose path names it
+// (Built.RecordPath): a request for that record's resource, not for a collection.
+func namesRecord(res *webhook.Result, i int) bool {
+	for _, rq := range res.Requests {
+		if rq.First == i && rq.Count == 1 && rq.RecordPath {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHaveBeenDelivered reports whether record i of a `new` batch b may have been delivered before
+// its create was answered: the ledger holds its key, unconfirmed (a new record is sent with a
+// key the ledger holds only when its delivery was never confirmed), or a request of this
+// delivery carrying it went unanswered.
+func mayHaveBeenDelivered(b *batch, res *webhook.Result, i int) bool {
+	if !b.isNew[i] {
+		return true
+	}
+	for _, rq := range res.Requests {
+		if rq.Unanswered > 0 && rq.First <= i && i < rq.First+rq.Count {
+			return true
+		}
+	}
+	return false
+}
+
+// logAnswers says, at a run's end, how many of its records a `request` block's answers
+// delivered (answers.go): they are counted delivered like the others, and a run record has no
+// counter of its own for them.
+func logAnswers(log *slog.Logger, c *Counters) {
+	if n := c.Updated.Load(); n > 0 {
+		log.Info("creates answered 409 Conflict were sent again with the changed request and delivered",
+			"records", n)
+	}
+	if n := c.Present.Load(); n > 0 {
+		log.Info("creates answered 409 Conflict after an attempt that may have delivered them count as delivered",
+			"records", n)
+	}
+	if n := c.Absent.Load(); n > 0 {
+		log.Warn("deletes found the record already absent (404 Not Found) and count as delivered; "+
+			"if every delete of the sync gets 404, check its deleted request's path",
+			"records", n)
+	}
+}

@@ -1,0 +1,451 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// crmAPI is a REST CRM as most are: POST /api/contacts creates a contact and answers 409
+// Conflict for an email it already holds (changing nothing); PATCH and DELETE
+// /api/contacts/{email} answer 404 for an email it lacks. In bulk, POST /api/bulk creates the
+// body's records (409, nothing applied, when it holds any of them) and PATCH /api/bulk updates
+// them (404, nothing applied, when it lacks any). drop, per email, makes the next request
+// carrying it be applied and its answer lost (the connection closed).
+type crmAPI struct {
+	mu   sync.Mutex
+	have map[string]string // email → name
+	drop map[string]bool
+	sent []string // "METHOD path status", in order
+}
+
+func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
+	a := &crmAPI{have: map[string]string{}, drop: map[string]bool{}}
+	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		type contact struct{ Email, Name string }
+		var one contact
+		var bulk struct{ Records []contact }
+		p, _, _ := strings.Cut(req.Path, "?")
+		var records []contact
+		switch {
+		case p == "/api/bulk":
+			if err := json.Unmarshal(req.Body, &bulk); err != nil {
+				t.Errorf("bulk body %q: %v", req.Body, err)
+			}
+			records = bulk.Records
+		case strings.HasPrefix(p, "/api/contacts/"):
+			_ = json.Unmarshal(req.Body, &one)
+			one.Email, _ = url.PathUnescape(strings.TrimPrefix(p, "/api/contacts/"))
+			records = []contact{one}
+		default:
+			_ = json.Unmarshal(req.Body, &one)
+			records = []contact{one}
+		}
+		a.mu.Lock()
+		held := 0
+		for _, r := range records {
+			if _, ok := a.have[r.Email]; ok {
+				held++
+			}
+		}
+		var status int
+		switch req.Method {
+		case http.MethodPost:
+			status = http.StatusCreated
+			if held > 0 {
+				status = http.StatusConflict
+				break
+			}
+			for _, r := range records {
+				a.have[r.Email] = r.Name
+			}
+		case http.MethodPatch:
+			status = http.StatusOK
+			if held < len(records) {
+				status = http.StatusNotFound
+				break
+			}
+			for _, r := range records {
+				a.have[r.Email] = r.Name
+			}
+		case http.MethodDelete:
+			status = http.StatusNoContent
+			if held < len(records) {
+				status = http.StatusNotFound
+				break
+			}
+			for _, r := range records {
+				delete(a.have, r.Email)
+			}
+		default:
+			t.Errorf("unexpected %s %s", req.Method, req.Path)
+			status = http.StatusMethodNotAllowed
+		}
+		drop := false
+		for _, r := range records {
+			drop = drop || a.drop[r.Email]
+			delete(a.drop, r.Email)
+		}
+		line := req.Method + " " + req.Path + " "
+		if drop {
+			line += "dropped"
+		} else {
+			line += http.StatusText(status)
+		}
+		a.sent = append(a.sent, line)
+		a.mu.Unlock()
+		if drop {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return true
+		}
+		w.WriteHeader(status)
+		return true
+	})
+	return a
+}
+
+func (a *crmAPI) dropNext(email string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.drop[email] = true
+}
+
+func (a *crmAPI) hold(email, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.have[email] = name
+}
+
+// takeSent returns and forgets the requests answered so far, in order.
+func (a *crmAPI) takeSent() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.sent
+	a.sent = nil
+	return out
+}
+
+func (a *crmAPI) state() map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.have)
+}
+
+// check: the CRM holds exactly the warehouse's contacts, and the sync has no rejected record.
+func (a *crmAPI) check(t *testing.T, f *fixture, when string) {
+	t.Helper()
+	if want, got := f.warehouseContacts(), a.state(); !cmp.Equal(got, want) {
+		t.Errorf("%s: the CRM holds %v, the warehouse %v (-want +got)\n%s", when, got, want, cmp.Diff(want, got))
+	}
+	noneRejected(t, f, when)
+}
+
+func noneRejected(t *testing.T, f *fixture, when string) {
+	t.Helper()
+	if rej, err := f.store.ListRejected(f.ctx, f.sync.ID); err != nil || len(rej) != 0 {
+		t.Errorf("%s: rejected records %+v, %v; want none", when, rej, err)
+	}
+}
+
+// crmFixture is a sync of contacts of behavior to a crmAPI with spec, one batch at a time,
+// without retries (a dropped answer fails the run) unless retries says otherwise.
+func crmFixture(t *testing.T, behavior string, spec *controlplane.RequestSpec, retries int) (*fixture, *crmAPI) {
+	f, rest := restFixture(t, behavior, spec)
+	f.engine.MaxRetries, f.engine.Concurrency = retries, 1
+	return f, newCRMAPI(t, rest)
+}
+
+// crmSpec is the REST CRM of docs/destinations.md: POST, PATCH and DELETE per record.
+func crmSpec() *controlplane.RequestSpec {
+	spec := restSpec()
+	spec.Deleted = &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.email | url_encode }}"}
+	return spec
+}
+
+// ledgerState is what the ledger says of key.
+func ledgerState(t *testing.T, f *fixture, key string) controlplane.KeyState {
+	t.Helper()
+	k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.State
+}
+
+// runDeliveries are the delivery log's rows of a run, as "operation status records".
+func runDeliveries(t *testing.T, f *fixture, runID int64) []string {
+	t.Helper()
+	ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID, RunID: runID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(ds) - 1; i >= 0; i-- { // oldest first
+		d := ds[i]
+		out = append(out, d.Operation+" "+http.StatusText(d.Status)+" "+d.FirstKey)
+	}
+	return out
+}
+
+const answersKey = "new@example.com"
+
+// (a) A create applied whose answer is lost, then the record changes: the next run's create is
+// answered 409 (the CRM has the contact), so the record is sent at once with the changed
+// request, which brings the CRM to the current version; the ledger then confirms it, and the
+// delivery log shows both requests.
+func TestAnswersLostCreateThenChanged(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
+		t.Run(behavior, func(t *testing.T) {
+			f, a := crmFixture(t, behavior, crmSpec(), -1)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+			a.dropNext(answersKey)
+			f.run(controlplane.RunFailed, RunOptions{})
+			a.takeSent()
+			f.exec(`UPDATE contacts SET name = 'New B' WHERE email = $1`, answersKey)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if diff := cmp.Diff([]string{"POST /api/contacts Conflict", "PATCH /api/contacts/new%40example.com OK"}, a.takeSent()); diff != "" {
+				t.Errorf("requests of the run after the lost answer (-want +got):\n%s", diff)
+			}
+			if run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+				t.Errorf("counts %+v, want 1 delivered, none rejected", run.Counts)
+			}
+			a.check(t, f, "after the run")
+			if got := runDeliveries(t, f, run.ID); !cmp.Equal(got, []string{"new Conflict " + answersKey, "changed OK " + answersKey}) {
+				t.Errorf("delivery log %q, want the create answered 409 and the update", got)
+			}
+			if s := ledgerState(t, f, answersKey); s != controlplane.KeyConfirmed {
+				t.Errorf("ledger: %s, want confirmed", s)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := a.takeSent(); len(got) != 0 {
+				t.Errorf("a run with nothing changed sent %v", got)
+			}
+			f.exec(`UPDATE contacts SET name = 'New C' WHERE email = $1`, answersKey)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if diff := cmp.Diff([]string{"PATCH /api/contacts/new%40example.com OK"}, a.takeSent()); diff != "" {
+				t.Errorf("the next change (-want +got):\n%s", diff)
+			}
+			a.check(t, f, "after the next change")
+		})
+	}
+}
+
+// (b) A first sync into a CRM that already holds some of the contacts (imported before, with
+// other names): those creates are answered 409 and become updates, so the CRM holds the
+// warehouse's version of every contact and nothing is rejected.
+func TestAnswersFirstSyncIntoAFilledCRM(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
+		t.Run(behavior, func(t *testing.T) {
+			f, a := crmFixture(t, behavior, crmSpec(), -1)
+			a.hold("ada lovelace@example.com", "Ada (imported)")
+			a.hold("zoë@例え.jp", "Zoe (imported)")
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.New != 3 || run.Counts.Delivered != 3 || run.Counts.Rejected != 0 {
+				t.Errorf("counts %+v, want 3 new delivered", run.Counts)
+			}
+			a.check(t, f, "after the first run")
+			a.takeSent()
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := a.takeSent(); len(got) != 0 {
+				t.Errorf("a run with nothing changed sent %v", got)
+			}
+		})
+	}
+}
+
+// A 409 whose update is refused too leaves the record rejected with the update's answer; a
+// request block whose changed request is its new one (an upsert) keeps the 409 a rejection.
+func TestAnswersConflictThenUpdateRefused(t *testing.T) {
+	t.Run("update refused", func(t *testing.T) {
+		spec := crmSpec()
+		// The update goes to the wrong path: the CRM answers 404 to it.
+		spec.Changed.Path = "/contacts/x{{ record.email | url_encode }}"
+		f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, spec, -1)
+		a.hold("ada lovelace@example.com", "Ada (imported)")
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		if run.Counts.Delivered != 2 || run.Counts.Rejected != 1 {
+			t.Errorf("counts %+v, want 2 delivered and 1 rejected", run.Counts)
+		}
+		rej, err := f.store.GetRejected(f.ctx, f.sync.ID, "ada lovelace@example.com")
+		if err != nil || rej.Status != http.StatusNotFound {
+			t.Errorf("rejection %+v, %v; want the update's 404", rej, err)
+		}
+	})
+	t.Run("same request", func(t *testing.T) {
+		spec := crmSpec()
+		spec.Changed = spec.New
+		f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, spec, -1)
+		a.hold("ada lovelace@example.com", "Ada (imported)")
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); len(got) != 3 {
+			t.Errorf("sent %v, want the three creates alone", got)
+		}
+		rej, err := f.store.GetRejected(f.ctx, f.sync.ID, "ada lovelace@example.com")
+		if err != nil || rej.Status != http.StatusConflict {
+			t.Errorf("rejection %+v, %v; want the 409", rej, err)
+		}
+	})
+}
+
+// (c) A delete applied whose answer is lost: the next run's delete is answered 404, which is what
+// the delete wanted: delivered, the key leaves the ledger, nothing is rejected, and the run's
+// log says how many deletes found the record already absent.
+func TestAnswersLostDeleteThenNotFound(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), -1)
+	var logs bytes.Buffer
+	f.engine.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`DELETE FROM contacts WHERE email = $1`, key)
+	a.dropNext(key)
+	f.run(controlplane.RunFailed, RunOptions{})
+	a.takeSent()
+	logs.Reset()
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff([]string{"DELETE /api/contacts/a%2Fb%40example.com Not Found"}, a.takeSent()); diff != "" {
+		t.Errorf("requests of the run after the lost answer (-want +got):\n%s", diff)
+	}
+	if run.Counts.Deleted != 1 || run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want the delete delivered", run.Counts)
+	}
+	a.check(t, f, "after the run")
+	if _, err := f.store.GetRejected(f.ctx, f.sync.ID, key); !errors.Is(err, controlplane.ErrNotFound) {
+		t.Errorf("the key is rejected: %v", err)
+	}
+	if s := ledgerState(t, f, key); s != controlplane.KeyAbsent {
+		t.Errorf("ledger: %s, want absent", s)
+	}
+	if got := runDeliveries(t, f, run.ID); !cmp.Equal(got, []string{"deleted Not Found " + key}) {
+		t.Errorf("delivery log %q, want the delete with its 404", got)
+	}
+	if !strings.Contains(logs.String(), "deletes found the record already absent") || !strings.Contains(logs.String(), "records=1") {
+		t.Errorf("the run's log does not count the delete answered 404:\n%s", logs.String())
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := a.takeSent(); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %v", got)
+	}
+}
+
+// (d) append: a create that may have been delivered already (its answer was lost, by an earlier
+// run or an earlier attempt of this one) answered 409 is delivered: the CRM has it. A 409 to a
+// create never attempted stays a rejection: something else put the contact there.
+func TestAnswersAppendConflict(t *testing.T) {
+	appendSpec := func() *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactBody}}
+	}
+	t.Run("after a failed run", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorAppend, appendSpec(), -1)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9), ('other@example.com', 'Other', 10)`, answersKey)
+		a.hold("other@example.com", "Other (imported)")
+		a.dropNext(answersKey)
+		f.run(controlplane.RunFailed, RunOptions{})
+		a.takeSent()
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		if diff := cmp.Diff([]string{"POST /api/contacts Conflict", "POST /api/contacts Conflict"}, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		if run.Counts.Delivered != 1 || run.Counts.Rejected != 1 {
+			t.Errorf("counts %+v, want 1 delivered and 1 rejected", run.Counts)
+		}
+		if s := ledgerState(t, f, answersKey); s != controlplane.KeyConfirmed {
+			t.Errorf("ledger: %s, want confirmed", s)
+		}
+		if _, err := f.store.GetRejected(f.ctx, f.sync.ID, answersKey); !errors.Is(err, controlplane.ErrNotFound) {
+			t.Errorf("the create answered 409 after a lost answer is rejected: %v", err)
+		}
+		if rej, err := f.store.GetRejected(f.ctx, f.sync.ID, "other@example.com"); err != nil || rej.Status != http.StatusConflict {
+			t.Errorf("the create never attempted: rejection %+v, %v; want its 409", rej, err)
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); !cmp.Equal(got, []string{"POST /api/contacts Conflict"}) {
+			t.Errorf("the next run sent %v, want the rejected create alone", got)
+		}
+	})
+	t.Run("retried in the run", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorAppend, appendSpec(), 2)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		a.takeSent()
+		f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+		a.dropNext(answersKey)
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		if diff := cmp.Diff([]string{"POST /api/contacts dropped", "POST /api/contacts Conflict"}, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		if run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+			t.Errorf("counts %+v, want 1 delivered", run.Counts)
+		}
+		noneRejected(t, f, "after the run")
+		if s := ledgerState(t, f, answersKey); s != controlplane.KeyConfirmed {
+			t.Errorf("ledger: %s, want confirmed", s)
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); len(got) != 0 {
+			t.Errorf("a run with nothing changed sent %v", got)
+		}
+	})
+}
+
+// (e) batch mode: a batch create answered 409 is split until the contacts the CRM holds stand
+// alone, as any refusal is; those are then sent together with the changed request (a batch of
+// them), whose answer decides.
+func TestAnswersBatchConflict(t *testing.T) {
+	const bulk = `{"records": [{% for r in records %}{"email": {{ r.email | json }}, "name": {{ r.name | json }}}{% unless forloop.last %}, {% endunless %}{% endfor %}]}`
+	spec := &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New:     &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: bulk},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/bulk", Body: bulk},
+	}
+	f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, spec, -1)
+	f.sync.BatchSize = 3
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`INSERT INTO contacts VALUES ('c@example.com', 'Cy', 4)`)
+	a.hold("a/b@example.com", "Bob (imported)")
+	a.hold("c@example.com", "Cy (imported)")
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	// The batches, in key order: [a/b, ada, c] and [zoë]. The first is split: [a/b] alone is
+	// refused, [ada, c] too, then [ada] is created and [c] refused; a/b and c are then updated
+	// in one request.
+	want := []string{
+		"POST /api/bulk Conflict", "POST /api/bulk Conflict", "POST /api/bulk Conflict", "POST /api/bulk Created",
+		"POST /api/bulk Conflict", "PATCH /api/bulk OK", "POST /api/bulk Created",
+	}
+	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Delivered != 4 || run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want 4 delivered", run.Counts)
+	}
+	a.check(t, f, "after the run")
+	ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID, RunID: run.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var updates []string
+	for _, d := range ds {
+		if d.Operation == controlplane.OpChanged {
+			updates = append(updates, d.FirstKey+".."+d.LastKey)
+		}
+	}
+	if !cmp.Equal(updates, []string{"a/b@example.com..c@example.com"}) {
+		t.Errorf("delivery log's updates %q, want one of a/b and c", updates)
+	}
+}
