@@ -10,16 +10,18 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
-// answers says how a sync's `request` block reads two refusals that say the endpoint already is
-// as the run wants it (docs/destinations.md, "Answers that mean done"): a 409 Conflict to a
-// record's `new` request (it already holds the record) and a 404 Not Found to a record's
-// `deleted` request (it does not hold it). The envelope (no `request` block) has none: its 409s
-// and 404s stay rejections.
+// answers says how a sync's `request` block reads the refusals that say the endpoint already is,
+// or is not, as the run believes (docs/destinations.md, "Answers that mean done"): a 409 Conflict
+// to a record's `new` request (it already holds the record), a 404 Not Found to a record's
+// `changed` request (it no longer holds it) and a 404 to its `deleted` request (it does not
+// hold it). The envelope (no `request` block) has none: its 409s and 404s stay rejections.
 type answers struct {
-	// update: a record whose `new` request is answered 409 is sent at once with the `changed`
-	// request, whose answer decides (update_or_create and mirror, when `changed` is given and
-	// is not the same request as `new`).
-	update bool
+	// swap: a record whose `new` request is answered 409 is sent at once with the `changed`
+	// request, and one whose `changed` request on a path naming it is answered 404 is sent at
+	// once with the `new` request; that second answer decides, and is never read again
+	// (update_or_create and mirror, when `new` and `changed` are given and are not the same
+	// request).
+	swap bool
 	// present: a 409 to the `new` request of a record that may have been delivered already (the
 	// ledger holds it as unconfirmed, or a request of this run carrying it went unanswered)
 	// delivers it (append, which only creates).
@@ -37,15 +39,16 @@ func answersFor(y *controlplane.Sync) *answers {
 	case controlplane.BehaviorAppend:
 		a.present = true
 	case controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror:
-		a.update = spec.New != nil && spec.Changed != nil && !reflect.DeepEqual(*spec.New, *spec.Changed)
+		a.swap = spec.New != nil && spec.Changed != nil && !reflect.DeepEqual(*spec.New, *spec.Changed)
 	}
 	return a
 }
 
-// resent is the records of a batch that were sent again with the `changed` request after their
-// `new` request was answered 409: idx are their indexes in the batch, and res is what Deliver
-// reported of them (its indexes are into idx).
+// resent is the records of a batch that were sent again with the other request of answers.swap
+// (op: `changed` after a 409 to `new`, `new` after a 404 to `changed`): idx are their indexes in
+// the batch, and res is what Deliver reported of them (its indexes are into idx).
 type resent struct {
+	op  string
 	idx []int
 	res webhook.Result
 }
@@ -55,9 +58,11 @@ func (r *resent) mayHaveDelivered() bool { return r != nil && r.res.MayHaveDeliv
 
 // reread reads o's refusals by the sync's answers (p.answers): a 404 to a `deleted` request
 // whose path names the record delivers it (the endpoint does not hold it: what the delete
-// wanted); a 409 to a `new` request sends the record again with `changed` (answers.update) or,
-// for a record that may have been delivered already, delivers it (answers.present). Records
-// answered 409 that cannot be sent again because the run is ending are neither delivered nor
+// wanted); a 409 to a `new` request sends the record again with `changed` (answers.swap) or,
+// for a record that may have been delivered already, delivers it (answers.present); a 404 to a
+// `changed` request whose path names the record sends it again with `new` (answers.swap).
+// The second request's answer is final: a record sent again is never sent a third time in the
+// run. Records that cannot be sent again because the run is ending are neither delivered nor
 // rejected: they stay pending. ctx is the run's.
 func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	a, b, res := p.answers, o.b, &o.res
@@ -65,7 +70,7 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		return
 	}
 	keep := res.Rejected[:0]
-	var conflicts []int
+	var swapped []int
 	for _, r := range res.Rejected {
 		switch {
 		case b.op == controlplane.OpDeleted && r.Status == http.StatusNotFound && namesRecord(res, r.Index):
@@ -74,29 +79,37 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.present && mayHaveBeenDelivered(b, res, r.Index):
 			res.Delivered = append(res.Delivered, r.Index)
 			o.present++
-		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.update:
-			conflicts = append(conflicts, r.Index)
+		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.swap,
+			b.op == controlplane.OpChanged && r.Status == http.StatusNotFound && a.swap && namesRecord(res, r.Index):
+			swapped = append(swapped, r.Index)
 		default:
 			keep = append(keep, r)
 		}
 	}
 	res.Rejected = keep
-	if len(conflicts) == 0 || o.err != nil || ctx.Err() != nil {
-		return // the run is ending: the records answered 409 are sent again by the next run
+	if len(swapped) == 0 || o.err != nil || ctx.Err() != nil {
+		return // the run is ending: the records are sent again by the next run
 	}
 	recs := b.records()
-	sub := make([][]byte, len(conflicts))
-	for j, i := range conflicts {
+	sub := make([][]byte, len(swapped))
+	for j, i := range swapped {
 		sub[j] = recs[i]
 	}
-	again := &resent{idx: conflicts}
-	again.res, o.err = p.dl.Deliver(ctx, p.meta, controlplane.OpChanged, sub)
-	for _, j := range again.res.Delivered {
-		res.Delivered = append(res.Delivered, conflicts[j])
+	again := &resent{op: controlplane.OpChanged, idx: swapped}
+	if b.op == controlplane.OpChanged {
+		again.op = controlplane.OpNew
 	}
-	o.updated += len(again.res.Delivered)
+	again.res, o.err = p.dl.Deliver(ctx, p.meta, again.op, sub)
+	for _, j := range again.res.Delivered {
+		res.Delivered = append(res.Delivered, swapped[j])
+	}
+	if again.op == controlplane.OpChanged {
+		o.updated += len(again.res.Delivered)
+	} else {
+		o.created += len(again.res.Delivered)
+	}
 	for _, r := range again.res.Rejected {
-		r.Index = conflicts[r.Index]
+		r.Index = swapped[r.Index]
 		res.Rejected = append(res.Rejected, r)
 	}
 	o.again = again
@@ -135,6 +148,10 @@ func mayHaveBeenDelivered(b *batch, res *webhook.Result, i int) bool {
 func logAnswers(log *slog.Logger, c *Counters) {
 	if n := c.Updated.Load(); n > 0 {
 		log.Info("creates answered 409 Conflict were sent again with the changed request and delivered",
+			"records", n)
+	}
+	if n := c.Created.Load(); n > 0 {
+		log.Info("updates answered 404 Not Found were sent again with the new request and delivered",
 			"records", n)
 	}
 	if n := c.Present.Load(); n > 0 {

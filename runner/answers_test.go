@@ -29,6 +29,8 @@ type crmAPI struct {
 	have map[string]string // email → name
 	drop map[string]bool
 	sent []string // "METHOD path status", in order
+	// broken: the CRM answers 409 to every POST and 404 to every PATCH (a broken API).
+	broken bool
 }
 
 func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
@@ -61,8 +63,12 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 			}
 		}
 		var status int
-		switch req.Method {
-		case http.MethodPost:
+		switch {
+		case a.broken && req.Method == http.MethodPost:
+			status = http.StatusConflict
+		case a.broken && req.Method == http.MethodPatch:
+			status = http.StatusNotFound
+		case req.Method == http.MethodPost:
 			status = http.StatusCreated
 			if held > 0 {
 				status = http.StatusConflict
@@ -71,7 +77,7 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 			for _, r := range records {
 				a.have[r.Email] = r.Name
 			}
-		case http.MethodPatch:
+		case req.Method == http.MethodPatch:
 			status = http.StatusOK
 			if held < len(records) {
 				status = http.StatusNotFound
@@ -80,7 +86,7 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 			for _, r := range records {
 				a.have[r.Email] = r.Name
 			}
-		case http.MethodDelete:
+		case req.Method == http.MethodDelete:
 			status = http.StatusNoContent
 			if held < len(records) {
 				status = http.StatusNotFound
@@ -122,6 +128,19 @@ func (a *crmAPI) dropNext(email string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.drop[email] = true
+}
+
+// forget removes email from the CRM, as someone in its interface or its retention would.
+func (a *crmAPI) forget(email string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.have, email)
+}
+
+func (a *crmAPI) breakAPI() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.broken = true
 }
 
 func (a *crmAPI) hold(email, name string) {
@@ -447,5 +466,114 @@ func TestAnswersBatchConflict(t *testing.T) {
 	}
 	if !cmp.Equal(updates, []string{"a/b@example.com..c@example.com"}) {
 		t.Errorf("delivery log's updates %q, want one of a/b and c", updates)
+	}
+}
+
+// (f) A contact removed in the CRM (by hand, or by its retention) whose record then changes: the
+// update is answered 404 (the CRM lacks it), so the record is sent at once with the new request,
+// which creates it again; the ledger confirms it, nothing is rejected, the delivery log shows both
+// requests and the run's log counts the update that became a create.
+func TestAnswersRemovedThenChanged(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
+		t.Run(behavior, func(t *testing.T) {
+			f, a := crmFixture(t, behavior, crmSpec(), -1)
+			var logs bytes.Buffer
+			f.engine.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			const key = "a/b@example.com"
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			a.takeSent()
+			a.forget(key)
+			f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+			logs.Reset()
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if diff := cmp.Diff([]string{"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts Created"}, a.takeSent()); diff != "" {
+				t.Errorf("requests of the run after the removal (-want +got):\n%s", diff)
+			}
+			if run.Counts.Changed != 1 || run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+				t.Errorf("counts %+v, want 1 changed delivered, none rejected", run.Counts)
+			}
+			a.check(t, f, "after the run")
+			if got := runDeliveries(t, f, run.ID); !cmp.Equal(got, []string{"changed Not Found " + key, "new Created " + key}) {
+				t.Errorf("delivery log %q, want the update answered 404 and the create", got)
+			}
+			if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+				t.Errorf("ledger: %s, want confirmed", s)
+			}
+			if !strings.Contains(logs.String(), "updates answered 404 Not Found were sent again with the new request") || !strings.Contains(logs.String(), "records=1") {
+				t.Errorf("the run's log does not count the update that became a create:\n%s", logs.String())
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := a.takeSent(); len(got) != 0 {
+				t.Errorf("a run with nothing changed sent %v", got)
+			}
+			f.exec(`UPDATE contacts SET name = 'Bob C' WHERE email = $1`, key)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if diff := cmp.Diff([]string{"PATCH /api/contacts/a%2Fb%40example.com OK"}, a.takeSent()); diff != "" {
+				t.Errorf("the next change (-want +got):\n%s", diff)
+			}
+			a.check(t, f, "after the next change")
+		})
+	}
+}
+
+// A broken API that answers 409 to every create and 404 to every update: each record is sent at
+// most twice in a run (the second answer is final, never read again) and ends rejected with it,
+// a create with the update's 404, an update with the create's 409.
+func TestAnswersConflictAndNotFound(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), -1)
+	const changed = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	a.takeSent()
+	a.breakAPI()
+	f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, changed)
+	f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	want := []string{
+		"POST /api/contacts Conflict", "PATCH /api/contacts/new%40example.com Not Found",
+		"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts Conflict",
+	}
+	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Delivered != 0 || run.Counts.Rejected != 2 {
+		t.Errorf("counts %+v, want 2 rejected", run.Counts)
+	}
+	for key, status := range map[string]int{changed: http.StatusConflict, answersKey: http.StatusNotFound} {
+		if rej, err := f.store.GetRejected(f.ctx, f.sync.ID, key); err != nil || rej.Status != status {
+			t.Errorf("%s: rejection %+v, %v; want status %d", key, rej, err, status)
+		}
+	}
+	if got := runDeliveries(t, f, run.ID); !cmp.Equal(got, []string{
+		"new Conflict " + answersKey, "changed Not Found " + answersKey, "changed Not Found " + changed, "new Conflict " + changed,
+	}) {
+		t.Errorf("delivery log %q, want both requests of each record", got)
+	}
+	// The next run tries them again, the same way.
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+		t.Errorf("requests of the next run (-want +got):\n%s", diff)
+	}
+}
+
+// An update whose path is the same for every record (the record is in the body) answered 404 says
+// nothing of the record: it stays a rejection, and no create is sent.
+func TestAnswersNotFoundOnAFixedPath(t *testing.T) {
+	spec := crmSpec()
+	spec.Changed.Path = "/contacts"
+	f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, spec, -1)
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	a.takeSent()
+	a.forget(key)
+	f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff([]string{"PATCH /api/contacts Not Found"}, a.takeSent()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Delivered != 0 || run.Counts.Rejected != 1 {
+		t.Errorf("counts %+v, want 1 rejected", run.Counts)
+	}
+	if rej, err := f.store.GetRejected(f.ctx, f.sync.ID, key); err != nil || rej.Status != http.StatusNotFound {
+		t.Errorf("rejection %+v, %v; want the 404", rej, err)
 	}
 }

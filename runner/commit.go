@@ -18,10 +18,11 @@ type outcome struct {
 	marked bool // recorded as delivered without being sent (RunOptions.MarkDelivered)
 	unsent bool // not sent at all: the run was ending when its turn came
 	// What reread made of the request block's answers (answers.go): the records sent again with
-	// `changed` after a 409 to `new`, and how many of res.Delivered are creates that became
-	// updates (updated), creates answered 409 (present) and deletes answered 404 (absent).
-	again                    *resent
-	updated, present, absent int
+	// the other request (`changed` after a 409 to `new`, `new` after a 404 to `changed`), and how
+	// many of res.Delivered are creates that became updates (updated), updates that became
+	// creates (created), creates answered 409 (present) and deletes answered 404 (absent).
+	again                             *resent
+	updated, created, present, absent int
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -314,6 +315,7 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	counters.Delivered.Add(int64(len(o.res.Delivered)))
 	counters.Rejected.Add(int64(len(o.res.Rejected)))
 	counters.Updated.Add(int64(o.updated))
+	counters.Created.Add(int64(o.created))
 	counters.Present.Add(int64(o.present))
 	counters.Absent.Add(int64(o.absent))
 	if e.Metrics != nil && !o.marked && !o.unsent {

@@ -124,9 +124,10 @@ type Counters struct {
 	// a long read.
 	Fetched atomic.Int64
 	// Of the records delivered, those a `request` block's answers delivered (answers.go):
-	// creates answered 409 and sent again as updates (Updated), creates answered 409 counted
-	// delivered (Present: append) and deletes answered 404 (Absent). Not in the run record.
-	Updated, Present, Absent atomic.Int64
+	// creates answered 409 and sent again as updates (Updated), updates answered 404 and sent
+	// again as creates (Created), creates answered 409 counted delivered (Present: append) and
+	// deletes answered 404 (Absent). Not in the run record.
+	Updated, Created, Present, Absent atomic.Int64
 
 	retry retryState                   // see Retrying
 	pacer atomic.Pointer[pacing.Pacer] // see Pace

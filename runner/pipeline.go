@@ -221,7 +221,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				p.dlog.add(b, b.op, &o.res, nil)
 				p.reread(runCtx, &o)
 				if o.again != nil {
-					p.dlog.add(b, controlplane.OpChanged, &o.again.res, o.again.idx)
+					p.dlog.add(b, o.again.op, &o.again.res, o.again.idx)
 				}
 				if err := o.err; err != nil && runCtx.Err() == nil {
 					if errors.Is(err, webhook.ErrGone) {
