@@ -115,11 +115,12 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	o.again = again
 }
 
-// namesRecord reports whether record i was refused by a request of its own whose path names it
-// (Built.RecordPath): a request for that record's resource, not for a collection.
+// namesRecord reports whether record i was refused by a request of its own whose path names it by
+// its key (Built.KeyPath): a request for that record's resource, not for a collection or for a
+// resource another of its fields picks.
 func namesRecord(res *webhook.Result, i int) bool {
 	for _, rq := range res.Requests {
-		if rq.First == i && rq.Count == 1 && rq.RecordPath {
+		if rq.First == i && rq.Count == 1 && rq.KeyPath {
 			return true
 		}
 	}

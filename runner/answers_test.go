@@ -577,3 +577,56 @@ func TestAnswersNotFoundOnAFixedPath(t *testing.T) {
 		t.Errorf("rejection %+v, %v; want the 404", rej, err)
 	}
 }
+
+// A path that depends on the record but not on its key (here on a metadata field, the run's id,
+// which deleted records carry too) does not name the record: a 404 to it may be a wrong route,
+// so it stays a rejection: a delete is not counted done (the CRM still holds the contact) and an
+// update is not sent again as a create.
+func TestAnswersNotFoundOnAPathWithoutTheKey(t *testing.T) {
+	const key = "a/b@example.com"
+	mappings := []controlplane.Mapping{{From: "email", To: "email"}, {From: "name", To: "name"},
+		{Metadata: controlplane.MetadataSyncRunID, To: "run_id"}}
+	setup := func(t *testing.T, spec *controlplane.RequestSpec) (*fixture, *crmAPI) {
+		f, a := crmFixture(t, controlplane.BehaviorMirror, spec, -1)
+		f.sync.Mappings = mappings
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		a.takeSent()
+		return f, a
+	}
+	t.Run("delete", func(t *testing.T) {
+		spec := crmSpec()
+		spec.Deleted.Path = "/contacts?run={{ record.run_id }}"
+		f, a := setup(t, spec)
+		f.exec(`DELETE FROM contacts WHERE email = $1`, key)
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		if sent := a.takeSent(); len(sent) != 1 || !strings.HasSuffix(sent[0], " Not Found") {
+			t.Errorf("sent %v, want the delete answered 404", sent)
+		}
+		if run.Counts.Delivered != 0 || run.Counts.Rejected != 1 {
+			t.Errorf("counts %+v, want the delete rejected", run.Counts)
+		}
+		if _, ok := a.state()[key]; !ok {
+			t.Fatal("the CRM lost the contact")
+		}
+		if s := ledgerState(t, f, key); s == controlplane.KeyAbsent {
+			t.Errorf("ledger: %s, want the key kept (the CRM still holds it)", s)
+		}
+	})
+	t.Run("update", func(t *testing.T) {
+		spec := crmSpec()
+		spec.Changed.Path = "/contacts?run={{ record.run_id }}"
+		f, a := setup(t, spec)
+		a.forget(key)
+		f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
+		if sent := a.takeSent(); len(sent) != 1 || !strings.HasSuffix(sent[0], " Not Found") {
+			t.Errorf("sent %v, want the update answered 404 alone", sent)
+		}
+		if run.Counts.Delivered != 0 || run.Counts.Rejected != 1 {
+			t.Errorf("counts %+v, want the update rejected", run.Counts)
+		}
+	})
+}

@@ -420,7 +420,7 @@ func (j *job) builder(runID int64, startedAt time.Time) (webhook.Builder, error)
 	}
 	b, err := webhook.CompileRequests(spec, webhook.Vars{
 		SyncID: j.sync.ID, SyncName: j.sync.Name, RunID: runID, RunStartedAt: startedAt,
-		ModelName: j.model.Name, ConnectionName: j.dest.Name,
+		ModelName: j.model.Name, ConnectionName: j.dest.Name, Key: keyName(j.sync.Mappings, j.sync.PrimaryKey),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)

@@ -67,6 +67,18 @@ func quote(s string) []byte {
 	return b
 }
 
+// keyName is the name records carry their key under: the name the key column is mapped to, or
+// its own when it is not mapped (newMapper's keyName, unquoted).
+func keyName(mappings []controlplane.Mapping, primaryKey string) string {
+	name := primaryKey
+	for _, mp := range mappings {
+		if mp.From == primaryKey && mp.Constant == nil && mp.Metadata == "" {
+			name = mp.To
+		}
+	}
+	return name
+}
+
 // newMapper resolves mappings against the model's current columns. nil mappings send every
 // column under its own name. The control plane may hold mappings no provider checked (written by
 // an older one, or by hand), so their enums are checked here too.
@@ -79,7 +91,7 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 	if !ok {
 		return nil, fmt.Errorf("the model has no column %q, the sync's primary_key: %w", primaryKey, errModelColumns(cols))
 	}
-	m := &mapper{plain: true, keyName: quote(primaryKey), keyCol: cols[keyCol]}
+	m := &mapper{plain: true, keyName: quote(keyName(mappings, primaryKey)), keyCol: cols[keyCol]}
 	if numericType(cols[keyCol].Type) {
 		m.keyJSON = warehouse.NumberKeyJSON
 	}
@@ -112,12 +124,9 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 				m.plain = m.plain && f.hash == ""
 			}
 			m.fields = append(m.fields, f)
-			// Deletes carry the key under the name the key column is mapped to; unmapped, its own.
-			if mp.From == primaryKey && mp.Constant == nil {
-				m.keyName = f.name
-				if f.hash != "" {
-					keyIdx = len(m.fields) - 1
-				}
+			// Deletes carry the key under the name the key column is mapped to (keyName).
+			if mp.From == primaryKey && mp.Constant == nil && f.hash != "" {
+				keyIdx = len(m.fields) - 1
 			}
 		}
 	}

@@ -170,6 +170,9 @@ type Request struct {
 	// RecordPath: the request is one record's and its path names that record's resource
 	// (Built.RecordPath), so a 404 or a 410 to it is about that record.
 	RecordPath bool
+	// KeyPath: the request is one record's and its path names it by its key (Built.KeyPath), so
+	// a 404 to it says the endpoint lacks that record.
+	KeyPath bool
 }
 
 // MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
@@ -340,7 +343,7 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 		// are refused as a 4xx would refuse them, and bisection finds which.
 		out = outcome{refused: -1, body: truncate(berr.Error(), rejectionBodyLimit), bodyFree: true}
 	} else {
-		rq.RecordPath = built.RecordPath
+		rq.RecordPath, rq.KeyPath = built.RecordPath, built.KeyPath
 		out, err = d.sendBatch(ctx, &built, &rq, bisected)
 	}
 	switch body := built.Body; {

@@ -116,3 +116,33 @@ func TestDeliverBatchTemplateBisects(t *testing.T) {
 		t.Errorf("delivered %v rejected %+v", res.Delivered, res.Rejected)
 	}
 }
+
+// Built.KeyPath: a record's path names it when it depends on its key (Vars.Key), not merely on
+// the record: a path picked by another field (the run's id, an account) does not name it.
+func TestBuiltKeyPath(t *testing.T) {
+	record := []byte(`{"email":"a@example.com","account":7,"run_id":42}`)
+	for _, tc := range []struct {
+		path, key       string
+		record, keyPath bool
+	}{
+		{"/contacts/{{ record.email | url_encode }}", "email", true, true},
+		{"/accounts/{{ record.account }}/contacts/{{ record.email | url_encode }}", "email", true, true},
+		{"/accounts/{{ record.account }}/contacts", "email", true, false},
+		{"/contacts?run={{ record.run_id }}", "email", true, false},
+		{"/contacts", "email", false, false},
+		{"/accounts/{{ record.account }}", "", true, true}, // the key unknown: RecordPath
+	} {
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			Changed: &controlplane.OperationRequest{Method: "PATCH", Path: tc.path}}, webhook.Vars{Key: tc.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := rs.Build(nil, nil, controlplane.OpChanged, [][]byte{record})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.RecordPath != tc.record || b.KeyPath != tc.keyPath {
+			t.Errorf("%s (key %q): RecordPath %v, KeyPath %v; want %v, %v", tc.path, tc.key, b.RecordPath, b.KeyPath, tc.record, tc.keyPath)
+		}
+	}
+}

@@ -36,6 +36,11 @@ type Built struct {
 	// so it names that record's resource: a 410 says the resource is gone, not the endpoint, and
 	// refuses the record alone as another 4xx would.
 	RecordPath bool
+	// KeyPath: RecordPath, and the path depends on the record's key (Vars.Key): rendered for the
+	// record without its key field it differs. So it names that record, not a resource another
+	// field picks (an account id, the run's id in a metadata field): a 404 to it says the
+	// endpoint lacks the record. Without Vars.Key, it is RecordPath.
+	KeyPath bool
 }
 
 // EnvelopeBuilder is the default Builder: each batch in one Census envelope to the endpoint's URL.
@@ -174,6 +179,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		out.Path = string(p)
 		if rs.perRecord {
 			out.RecordPath = rs.pathNamesRecord(c, op, p)
+			out.KeyPath = out.RecordPath && rs.pathNamesKey(c, op, p, records[0])
 		}
 	}
 	switch c.format {
@@ -217,6 +223,33 @@ var emptyRecord = []byte("{}")
 func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
 	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), maxPathRender)
 	return err != nil || !bytes.Equal(empty, p)
+}
+
+// pathNamesKey reports whether the path c renders for op depends on record's key: whether p, what
+// it rendered for the record, differs from what it renders for the record without its key field
+// (Vars.Key; true when that is unknown).
+func (rs *Requests) pathNamesKey(c *compiledRequest, op string, p, record []byte) bool {
+	if rs.vars.Key == "" {
+		return true
+	}
+	fields, err := scanObject(record)
+	if err != nil {
+		return false
+	}
+	rest := []byte{'{'}
+	for _, f := range fields {
+		if string(f.key) == rs.vars.Key {
+			continue
+		}
+		if len(rest) > 1 {
+			rest = append(rest, ',')
+		}
+		name, _ := json.Marshal(string(f.key))
+		rest = append(append(append(rest, name...), ':'), f.value...)
+	}
+	rest = append(rest, '}')
+	without, err := c.path.render(rs.bindings(op, [][]byte{rest}), maxPathRender)
+	return err != nil || !bytes.Equal(without, p)
 }
 
 // appendForm appends the record as application/x-www-form-urlencoded, its fields in order:

@@ -44,6 +44,10 @@ type Vars struct {
 	RunStartedAt   time.Time
 	ModelName      string
 	ConnectionName string
+	// Key is not a template variable: it is the field a record's key is sent under (all a
+	// `deleted` record holds besides metadata fields), so that a path can be told to name the
+	// record (Built.KeyPath). "": unknown.
+	Key string
 }
 
 func (v *Vars) bindings(op string) map[string]any {
