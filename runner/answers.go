@@ -90,6 +90,13 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	if len(swapped) == 0 || o.err != nil || ctx.Err() != nil {
 		return // the run is ending: the records are sent again by the next run
 	}
+	// The second request is not a batch's first attempt: like a retry, it is sent only while the
+	// run still holds the sync (webhook.Deliverer.Fence). Else the records stay pending.
+	if p.dl.Fence != nil {
+		if o.err = p.dl.Fence(ctx); o.err != nil {
+			return
+		}
+	}
 	recs := b.records()
 	sub := make([][]byte, len(swapped))
 	for j, i := range swapped {

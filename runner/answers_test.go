@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -31,6 +32,9 @@ type crmAPI struct {
 	sent []string // "METHOD path status", in order
 	// broken: the CRM answers 409 to every POST and 404 to every PATCH (a broken API).
 	broken bool
+	// answered, when set, is called with each answer's line ("METHOD path status") before the
+	// answer is written.
+	answered func(line string)
 }
 
 func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
@@ -111,7 +115,11 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 			line += http.StatusText(status)
 		}
 		a.sent = append(a.sent, line)
+		hook := a.answered
 		a.mu.Unlock()
+		if hook != nil {
+			hook(line)
+		}
 		if drop {
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
 				_ = conn.Close()
@@ -629,4 +637,35 @@ func TestAnswersNotFoundOnAPathWithoutTheKey(t *testing.T) {
 			t.Errorf("counts %+v, want the update rejected", run.Counts)
 		}
 	})
+}
+
+// A run whose sync is taken over between a create's 409 and the update it leads to does not send
+// the update: like a retry, the second request checks the fence first (else the old run's update
+// could land after the new run's and leave the endpoint with an older version). The record stays
+// pending, for the run that holds the sync.
+func TestAnswersResendChecksTheFence(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, crmSpec(), -1)
+	const key = "zoë@例え.jp" // the last of the batch, in key order
+	a.hold(key, "Zoe (imported)")
+	a.answered = func(line string) {
+		if strings.HasSuffix(line, " Conflict") {
+			// Another runner takes the sync: its fence moves on.
+			if _, err := f.store.Pool().Exec(context.Background(),
+				`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
+				t.Errorf("bump the fence: %v", err)
+			}
+		}
+	}
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "lock was lost") {
+		t.Fatalf("run: %+v, %v; want it stopped by the lost lock", run, err)
+	}
+	for _, line := range a.takeSent() {
+		if strings.HasPrefix(line, "PATCH ") {
+			t.Errorf("sent %s after the sync was taken over", line)
+		}
+	}
+	if got := a.state()[key]; got != "Zoe (imported)" {
+		t.Errorf("the CRM holds %q for %s, want the imported version untouched", got, key)
+	}
 }
