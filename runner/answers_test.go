@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
@@ -32,13 +34,16 @@ type crmAPI struct {
 	sent []string // "METHOD path status", in order
 	// broken: the CRM answers 409 to every POST and 404 to every PATCH (a broken API).
 	broken bool
+	// busy, per "METHOD email", makes the next such request be answered 429 Too Many Requests
+	// with Retry-After: 0, nothing applied.
+	busy map[string]bool
 	// answered, when set, is called with each answer's line ("METHOD path status") before the
 	// answer is written.
 	answered func(line string)
 }
 
 func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
-	a := &crmAPI{have: map[string]string{}, drop: map[string]bool{}}
+	a := &crmAPI{have: map[string]string{}, drop: map[string]bool{}, busy: map[string]bool{}}
 	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
 		type contact struct{ Email, Name string }
 		var one contact
@@ -67,7 +72,15 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 			}
 		}
 		var status int
+		busy := false
+		for _, r := range records {
+			busy = busy || a.busy[req.Method+" "+r.Email]
+			delete(a.busy, req.Method+" "+r.Email)
+		}
 		switch {
+		case busy:
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", "0")
 		case a.broken && req.Method == http.MethodPost:
 			status = http.StatusConflict
 		case a.broken && req.Method == http.MethodPatch:
@@ -105,8 +118,12 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 		}
 		drop := false
 		for _, r := range records {
-			drop = drop || a.drop[r.Email]
-			delete(a.drop, r.Email)
+			m := req.Method + " " + r.Email
+			drop = drop || a.drop[r.Email] || a.drop[m]
+			if a.drop[r.Email] || a.drop[m] {
+				delete(a.drop, r.Email)
+				delete(a.drop, m)
+			}
 		}
 		line := req.Method + " " + req.Path + " "
 		if drop {
@@ -131,6 +148,9 @@ func newCRMAPI(t *testing.T, rest *restReceiver) *crmAPI {
 	})
 	return a
 }
+
+// dropNextMethod is dropNext for the next request of method carrying email.
+func (a *crmAPI) dropNextMethod(method, email string) { a.dropNext(method + " " + email) }
 
 func (a *crmAPI) dropNext(email string) {
 	a.mu.Lock()
@@ -667,5 +687,152 @@ func TestAnswersResendChecksTheFence(t *testing.T) {
 	}
 	if got := a.state()[key]; got != "Zoe (imported)" {
 		t.Errorf("the CRM holds %q for %s, want the imported version untouched", got, key)
+	}
+}
+
+// The second request goes unanswered (applied, its answer lost; no retries): the run fails, and
+// the key is neither lost nor rejected: the ledger holds it as unconfirmed, and the next run
+// brings the endpoint to the warehouse's version and confirms it.
+func TestAnswersResendUnanswered(t *testing.T) {
+	t.Run("create after an update's 404", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), -1)
+		const key = "a/b@example.com"
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		a.takeSent()
+		a.forget(key)
+		f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+		a.dropNextMethod(http.MethodPost, key)
+		f.run(controlplane.RunFailed, RunOptions{})
+		if diff := cmp.Diff([]string{"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts dropped"}, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		noneRejected(t, f, "after the failed run")
+		if s := ledgerState(t, f, key); s != controlplane.KeyUnconfirmed {
+			t.Errorf("ledger: %s, want unconfirmed", s)
+		}
+		f.exec(`UPDATE contacts SET name = 'Bob C' WHERE email = $1`, key)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if diff := cmp.Diff([]string{"PATCH /api/contacts/a%2Fb%40example.com OK"}, a.takeSent()); diff != "" {
+			t.Errorf("requests of the next run (-want +got):\n%s", diff)
+		}
+		a.check(t, f, "after the next run")
+		if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+			t.Errorf("ledger: %s, want confirmed", s)
+		}
+	})
+	t.Run("update after a create's 409", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, crmSpec(), -1)
+		const key = "a/b@example.com"
+		a.hold(key, "Bob (imported)")
+		a.dropNextMethod(http.MethodPatch, key)
+		f.run(controlplane.RunFailed, RunOptions{})
+		noneRejected(t, f, "after the failed run")
+		if s := ledgerState(t, f, key); s != controlplane.KeyUnconfirmed {
+			t.Errorf("ledger: %s, want unconfirmed", s)
+		}
+		t.Logf("the failed run sent %v", a.takeSent())
+		f.exec(`UPDATE contacts SET name = 'Bob C' WHERE email = $1`, key)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		t.Logf("the next run sent %v", a.takeSent())
+		a.check(t, f, "after the next run")
+		if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+			t.Errorf("ledger: %s, want confirmed", s)
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); len(got) != 0 {
+			t.Errorf("a run with nothing changed sent %v", got)
+		}
+	})
+}
+
+// The run is stopped (SIGTERM: its context canceled) between a create's 409 and the update it
+// leads to: the update is not sent, the record is neither delivered nor rejected, and the next run
+// sends it again (the create, 409, then the update), so nothing is lost.
+func TestAnswersStoppedBeforeTheResend(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, crmSpec(), -1)
+	const key = "zoë@例え.jp" // the last of the run, in key order
+	a.hold(key, "Zoe (imported)")
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	a.answered = func(line string) {
+		if strings.HasSuffix(line, " Conflict") {
+			cancel()
+		}
+	}
+	if _, err := f.engine.Run(ctx, f.sync.ID, RunOptions{}); err == nil {
+		t.Fatal("the stopped run succeeded")
+	}
+	for _, line := range a.takeSent() {
+		if strings.HasPrefix(line, "PATCH ") {
+			t.Errorf("sent %s after the run was stopped", line)
+		}
+	}
+	noneRejected(t, f, "after the stopped run")
+	a.answered = nil
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want none rejected", run.Counts)
+	}
+	a.check(t, f, "after the next run")
+	if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+		t.Errorf("ledger: %s, want confirmed", s)
+	}
+}
+
+// The second request is retried like any other: a 429 to it is sent again under the same
+// webhook-id (after Retry-After, through the connection's pacing), and its final answer decides;
+// the record is counted once.
+func TestAnswersResendRetried(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), 2)
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	a.takeSent()
+	a.forget(key)
+	f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+	a.mu.Lock()
+	a.busy["POST "+key] = true
+	a.mu.Unlock()
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "backflow_records_total" {
+			for _, m := range mf.GetMetric() {
+				if v := m.GetCounter().GetValue(); v != 0 {
+					records[m.GetLabel()[0].GetValue()+" "+m.GetLabel()[1].GetValue()] = v
+				}
+			}
+		}
+	}
+	if want := map[string]float64{"changed delivered": 1}; !cmp.Equal(records, want) {
+		t.Errorf("backflow_records_total %v, want %v", records, want)
+	}
+	want := []string{"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts Too Many Requests", "POST /api/contacts Created"}
+	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Changed != 1 || run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want the record delivered once", run.Counts)
+	}
+	a.check(t, f, "after the run")
+	ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID, RunID: run.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		rows = append(rows, fmt.Sprintf("%s %d %s..%s records=%d attempts=%d", d.Operation, d.Status, d.FirstKey, d.LastKey, d.Records, d.Attempts))
+	}
+	if diff := cmp.Diff([]string{
+		"changed 404 " + key + ".." + key + " records=1 attempts=1",
+		"new 201 " + key + ".." + key + " records=1 attempts=2",
+	}, rows); diff != "" {
+		t.Errorf("delivery log (-want +got):\n%s", diff)
 	}
 }
