@@ -836,3 +836,31 @@ func TestAnswersResendRetried(t *testing.T) {
 		t.Errorf("delivery log (-want +got):\n%s", diff)
 	}
 }
+
+// In batch mode, an update answered 404 stays a rejection, even once bisection has isolated the
+// record: its path is the batch's, the same for every record, so the 404 may be a wrong route.
+func TestAnswersBatchNotFound(t *testing.T) {
+	const bulk = `{"records": [{% for r in records %}{"email": {{ r.email | json }}, "name": {{ r.name | json }}}{% unless forloop.last %}, {% endunless %}{% endfor %}]}`
+	spec := &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New:     &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: bulk},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/bulk", Body: bulk},
+	}
+	f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, spec, -1)
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	a.takeSent()
+	a.forget(key)
+	f.exec(`UPDATE contacts SET name = name || ' B'`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	for _, line := range a.takeSent() {
+		if strings.HasPrefix(line, "POST ") {
+			t.Errorf("sent %s: an update's 404 in batch mode became a create", line)
+		}
+	}
+	if run.Counts.Delivered != 2 || run.Counts.Rejected != 1 {
+		t.Errorf("counts %+v, want 2 delivered and 1 rejected", run.Counts)
+	}
+	if rej, err := f.store.GetRejected(f.ctx, f.sync.ID, key); err != nil || rej.Status != http.StatusNotFound {
+		t.Errorf("rejection %+v, %v; want the 404", rej, err)
+	}
+}
