@@ -63,6 +63,13 @@ type conformanceWarehouse struct {
 	// zone, a boolean, a binary value, a float's digits), each with two values as SQL literals,
 	// the first the one deleted: its delete must carry the very JSON its upsert did.
 	otherKeys [][3]string
+	// sessionTable creates ss(id, ...) with a few rows of every type whose text a session setting
+	// may change, each column's values distinct; sessionKeys are its columns each tried as a
+	// key; sessions are the session settings a user or DBA may change, each applied (after
+	// the previous one) between two runs that must send nothing: conformSessions.
+	sessionTable string
+	sessionKeys  []string
+	sessions     []sessionChange
 }
 
 const bigRows = 10000
@@ -123,6 +130,36 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"bool[]", "'{t,f}'", "'{t}'"}, {"timestamptz[]", "'{\"2020-01-02 03:04:05.5+02\"}'", "'{}'"},
 			{"bytea[]", `ARRAY['\x01ff'::bytea, 'a']`, "'{}'"}, {"jsonb[]", `ARRAY['{"a": [1]}'::jsonb, '2']`, "'{}'"},
 			{"float8[]", "'{1e20,-Infinity}'", "'{}'"}},
+		sessionTable: `SET timezone TO 'UTC';
+			CREATE TABLE ss (id int, tz timestamptz, ts timestamp, d date, t time, ttz timetz, iv interval, f4 real,
+			f8 float8, n numeric, ba bytea, m money, tza timestamptz[], tsa timestamp[], da date[], iva interval[],
+			f4a real[], f8a float8[], baa bytea[], ma money[], ttza timetz[], tr tstzrange, dr daterange, pt point, tra tstzrange[], tmr tstzmultirange);
+			INSERT INTO ss VALUES
+			(1, '2020-01-02 03:04:05.5+00', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', '03:04:05.5+02',
+			'1 year 2 mons 3 days 04:05:06.5', 0.1, 0.1, 1.50, '\x01ff', 12.34, '{"2020-01-02 03:04:05.5+00",NULL}',
+			'{"2020-01-02 03:04:05.5"}', '{2020-01-02}', '{"1 day","-02:00:00"}', '{0.1}', '{0.1,1e20}', '{"\\x01ff"}',
+			'{12.34}', '{"03:04:05+02"}', '[2020-01-01 00:00+00,2020-01-02 00:00+00)', '[2020-01-01,2020-01-05)', '(0.1,2)',
+			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}'),
+			(2, '0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:00 BC', '0044-03-15 BC', '24:00:00', '00:00:00-05:30',
+			'-1 days +02:03:04', 1.0000001, 1.0000000000000002, -0.001, '\x', -1234567.89, '{"0044-03-15 12:00:00+00 BC"}',
+			'{"0044-03-15 12:00:00 BC"}', '{"0044-03-15 BC",12345-01-01}', '{"-1 days +02:03:04"}', '{1.0000001}',
+			'{1.0000000000000002}', '{"\\x"}', '{-1234567.89}', '{"00:00:00-05:30"}', '[1999-12-31 23:30+00,)', 'empty', '(1.0000000000000002,-3)',
+			'{"(,2020-01-01 12:00+00]"}', '{}'),
+			(3, 'infinity', '-infinity', 'infinity', '00:00:00', '23:59:59.999999+14', '-1 years -2 mons +3 days -04:05:06.000001',
+			1, 1, 0, '\x00', 0, '{infinity,-infinity}', '{infinity}', '{-infinity}', '{"1 year 2 mons"}', '{1}', '{1}', '{"\\x00"}',
+			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}')`,
+		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f4", "f8", "n", "ba", "m", "tza", "tsa", "da",
+			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr"},
+		sessions: []sessionChange{pgDatabase("timezone", "America/New_York"), pgParams("URL TimeZone=Asia/Kolkata", "TimeZone=Asia/Kolkata"),
+			pgParams("URL options -c TimeZone=Pacific/Kiritimati", "options=-c TimeZone=Pacific/Kiritimati"),
+			pgDatabase("datestyle", "SQL, DMY"), pgParams("URL DateStyle=Postgres,MDY", "DateStyle=Postgres,MDY"),
+			pgParams("URL DateStyle=German and TimeZone=Europe/Paris", "DateStyle=German", "TimeZone=Europe/Paris"),
+			pgDatabase("intervalstyle", "sql_standard"), pgParams("URL IntervalStyle=iso_8601", "IntervalStyle=iso_8601"),
+			pgParams("URL IntervalStyle=postgres_verbose", "IntervalStyle=postgres_verbose"),
+			pgDatabase("extra_float_digits", "0"), pgParams("URL extra_float_digits=-15", "extra_float_digits=-15"),
+			pgDatabase("bytea_output", "escape"), pgDatabase("lc_monetary", "C.UTF-8"),
+			pgParams("URL options with all of them", "options=-c TimeZone=Asia/Kathmandu -c DateStyle=SQL,YMD -c IntervalStyle=sql_standard "+
+				"-c extra_float_digits=-4 -c bytea_output=escape -c lc_monetary=POSIX")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -305,6 +342,7 @@ func TestConformance(t *testing.T) {
 			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
 			t.Run("number keys", func(t *testing.T) { t.Parallel(); conformNumberKeys(t, w) })
 			t.Run("other keys", func(t *testing.T) { t.Parallel(); conformOtherKeys(t, w) })
+			t.Run("session settings", func(t *testing.T) { t.Parallel(); conformSessions(t, w) })
 		})
 	}
 }
