@@ -229,6 +229,21 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"json", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"bit(8)", "b'01000001'", "b'00000101'"}, {"bit(16)", "b'0111111101000001'", "b'0100001001000011'"},
 			{"float", "1e20", "1"}, {"double", "1e-7", "1"}, {"double", "-2.25e300", "1"}, {"set('x','y','z')", "'x,z'", "'y'"},
 			{"year", "0", "2020"}, {"longblob", "'ab'", "'cd'"}, {"bit(64)", "0x4142434445464748", "0x4142434445464749"}},
+		sessionTable: `SET time_zone = '+00:00';
+			CREATE TABLE ss (id int, ts timestamp(3) NULL, dt datetime(6), d date, tm time(1), c char(10), vc varchar(10),
+			dc decimal(10,3), f float, db double, vb varbinary(8), y year, e enum('a','b'), bt bit(8), j json);
+			INSERT INTO ss VALUES
+			(1, '2020-01-02 03:04:05.5', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', 'ab', 'ab ', 1.5, 0.1, 0.1, 'ab', 2020, 'a', b'1', '{"a": 1}'),
+			(2, '1970-01-01 00:00:01', '0000-00-00 00:00:00', '0000-00-00', '-838:59:59', 'é', 'é', -0.001, 1e20, 1.0000000000000002, '', 1901, 'b', b'11111111', '[1.5, "x"]'),
+			(3, '2038-01-19 03:14:07.999', '9999-12-31 23:59:59.999999', '9999-12-31', '838:59:59', '', '', 0, 16777216, -2.25e300, 'a b', 2155, NULL, b'0', 'null')`,
+		sessionKeys: []string{"id", "ts", "dt", "d", "tm", "c", "vc", "dc", "f", "db", "vb", "y", "bt"},
+		sessions: []sessionChange{mysqlParams("URL time_zone='-05:00'", "time_zone='-05:00'"),
+			mysqlParams("URL time_zone='+09:30'", "time_zone='+09:30'"),
+			mysqlParams("URL sql_mode='PAD_CHAR_TO_FULL_LENGTH'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH'"),
+			mysqlParams("URL charset=latin1", "charset=latin1"), mysqlParams("URL collation=utf8mb4_bin", "collation=utf8mb4_bin"),
+			mysqlParams("URL div_precision_increment=0", "div_precision_increment=0"),
+			mysqlParams("URL with all of them", "time_zone='+13:00'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH,ANSI_QUOTES'", "charset=latin1",
+				"div_precision_increment=30")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
