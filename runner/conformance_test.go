@@ -150,14 +150,17 @@ var conformanceWarehouses = []conformanceWarehouse{
 			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}')`,
 		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f4", "f8", "n", "ba", "m", "tza", "tsa", "da",
 			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr"},
-		sessions: []sessionChange{pgDatabase("timezone", "America/New_York"), pgParams("URL TimeZone=Asia/Kolkata", "TimeZone=Asia/Kolkata"),
-			pgParams("URL options -c TimeZone=Pacific/Kiritimati", "options=-c TimeZone=Pacific/Kiritimati"),
-			pgDatabase("datestyle", "SQL, DMY"), pgParams("URL DateStyle=Postgres,MDY", "DateStyle=Postgres,MDY"),
-			pgParams("URL DateStyle=German and TimeZone=Europe/Paris", "DateStyle=German", "TimeZone=Europe/Paris"),
-			pgDatabase("intervalstyle", "sql_standard"), pgParams("URL IntervalStyle=iso_8601", "IntervalStyle=iso_8601"),
-			pgParams("URL IntervalStyle=postgres_verbose", "IntervalStyle=postgres_verbose"),
-			pgDatabase("extra_float_digits", "0"), pgParams("URL extra_float_digits=-15", "extra_float_digits=-15"),
-			pgDatabase("bytea_output", "escape"), pgDatabase("lc_monetary", "C.UTF-8"),
+		// Each setting alone (the database's default, or the URL's), some together; every change
+		// is from the one before it. lc_monetary: this server has only C locales, which print
+		// money alike.
+		sessions: []sessionChange{pgDatabase("timezone", "America/New_York"),
+			pgParams("URL TimeZone=Asia/Kolkata", "TimeZone=Asia/Kolkata"),
+			pgDatabase("datestyle", "SQL, DMY"),
+			pgParams("URL options -c TimeZone=Pacific/Kiritimati, DateStyle=Postgres,MDY", "options=-c TimeZone=Pacific/Kiritimati -c DateStyle=Postgres,MDY"),
+			pgParams("URL DateStyle=German, TimeZone=Europe/Paris, IntervalStyle=iso_8601", "DateStyle=German", "TimeZone=Europe/Paris", "IntervalStyle=iso_8601"),
+			pgDatabase("intervalstyle", "sql_standard"),
+			pgParams("URL IntervalStyle=postgres_verbose, extra_float_digits=-15", "IntervalStyle=postgres_verbose", "extra_float_digits=-15"),
+			pgDatabase("extra_float_digits", "0"), pgDatabase("bytea_output", "escape"), pgDatabase("lc_monetary", "C.UTF-8"),
 			pgParams("URL options with all of them", "options=-c TimeZone=Asia/Kathmandu -c DateStyle=SQL,YMD -c IntervalStyle=sql_standard "+
 				"-c extra_float_digits=-4 -c bytea_output=escape -c lc_monetary=POSIX")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
