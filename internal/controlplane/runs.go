@@ -334,10 +334,16 @@ func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string
 
 // ScheduleBases returns, per sync, what its next due time counts from: the latest of its runs
 // that served its schedule (see servedRun), by the schedule slot it served, or by its start for
-// a run started by hand. Syncs without one are absent.
+// a run started by hand. Syncs without one are absent. Every poll of every daemon replica reads
+// it: per sync it costs one probe of an index (sync_runs_served_base) and one of the few running
+// runs, however many runs the sync has had.
 func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.db.Query(ctx, `SELECT r.sync_id, max(coalesce(r.scheduled_for, r.started_at)) FROM backflow.sync_runs r
-		WHERE `+servedRun+` GROUP BY r.sync_id`)
+	rows, err := s.db.Query(ctx, `SELECT y.id, greatest(e.base, g.base) FROM backflow.syncs y
+		LEFT JOIN LATERAL (SELECT `+runBase+` AS base FROM backflow.sync_runs r
+			WHERE r.sync_id = y.id AND `+endedServed+` ORDER BY `+runBase+` DESC LIMIT 1) e ON true
+		LEFT JOIN LATERAL (SELECT max(`+runBase+`) AS base FROM backflow.sync_runs r
+			WHERE r.sync_id = y.id AND `+runningServed+`) g ON true
+		WHERE e.base IS NOT NULL OR g.base IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("read the last runs: %w", err)
 	}
@@ -354,17 +360,21 @@ func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) 
 	return out, rows.Err()
 }
 
+// runBase is what a run that served its sync's schedule makes the next due time count from (see
+// ScheduleBases), as indexed by sync_runs_served_base.
+const runBase = `coalesce(r.scheduled_for, r.started_at)`
+
 // LastRunStart is when sync syncID's newest run that served its schedule started (see
-// servedRun); zero if there is none.
+// servedRun), as SequenceState.LastStart; zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
-	var t *time.Time
-	err := s.db.QueryRow(ctx, `SELECT max(r.started_at) FROM backflow.sync_runs r
-		WHERE r.sync_id = $1 AND `+servedRun, syncID).Scan(&t)
+	var t time.Time
+	err := s.db.QueryRow(ctx, `SELECT r.started_at FROM backflow.sync_runs r
+		WHERE r.sync_id = $1 AND `+servedRun+` ORDER BY r.id DESC LIMIT 1`, syncID).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
 	}
-	if t == nil {
-		return time.Time{}, nil
-	}
-	return *t, nil
+	return t, nil
 }
