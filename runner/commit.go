@@ -17,6 +17,9 @@ type outcome struct {
 	err    error
 	marked bool // recorded as delivered without being sent (RunOptions.MarkDelivered)
 	unsent bool // not sent at all: the run was ending when its turn came
+	// stopped: the run was stopped (or lost its sync's lock) while the batch was out, so what
+	// was neither delivered nor rejected was cut short, not refused: the next run sends it.
+	stopped bool
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -302,7 +305,7 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	if e.Metrics != nil && !o.marked && !o.unsent {
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
-		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
+		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 && !o.stopped {
 			e.Metrics.records(webhook.EnvelopeOperation(b.op), "failed", failed)
 		}
 	}

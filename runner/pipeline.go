@@ -229,7 +229,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
-				out <- outcome{b: b, res: res, err: err, marked: p.mark}
+				out <- outcome{b: b, res: res, err: err, marked: p.mark, stopped: ctx.Err() != nil}
 			}
 		}()
 	}
