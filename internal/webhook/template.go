@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/osteele/liquid"
 	liquidfilters "github.com/osteele/liquid/filters"
+	liquidparser "github.com/osteele/liquid/parser"
 	liquidrender "github.com/osteele/liquid/render"
 )
 
@@ -268,26 +268,30 @@ func (t *template) get() (*compiled, error) {
 	return t.compile()
 }
 
-// includeTag finds an include tag ({% include ... %}, {%- include ... -%}), and raw and comment
-// blocks, whose text is not tags (Liquid skips either up to the first tag that ends it).
-var includeTag = regexp.MustCompile(`\{%-?\s*(include|raw|comment)\b|\{%-?\s*(endraw|endcomment)\s*-?%\}`)
-
 // findInclude refuses a template with an include tag when it is compiled (at plan time too),
 // wherever the tag is but in a raw or comment block: rendering refuses it as well (newEngine),
-// but only on a branch a record takes.
+// but only on a branch a record takes. The tags are those Liquid's own scanner finds, so text
+// that only looks like one is not: {% include %} in a string of an output ({{ "{% include x %}"
+// }}) is that string. Liquid skips a raw or comment block's text up to the first tag that ends
+// it, and so does findInclude.
 func findInclude(src string) error {
 	skip := "" // the tag that ends the raw or comment block we are in
-	for _, m := range includeTag.FindAllStringSubmatchIndex(src, -1) {
+	at := 0    // where tok starts in src: the tokens' texts are src, in order
+	for _, tok := range liquidparser.Scan(src, liquidparser.SourceLoc{LineNo: 1}, nil) {
+		start := at
+		at += len(tok.Source)
+		if tok.Type != liquidparser.TagTokenType {
+			continue
+		}
 		switch {
-		case m[4] >= 0: // endraw, endcomment
-			if src[m[4]:m[5]] == skip {
+		case skip != "":
+			if tok.Name == skip {
 				skip = ""
 			}
-		case skip != "":
-		case src[m[2]:m[3]] == "raw", src[m[2]:m[3]] == "comment":
-			skip = "end" + src[m[2]:m[3]]
-		default:
-			return &TemplateError{Line: 1 + strings.Count(src[:m[0]], "\n"), Column: 1 + m[0] - (strings.LastIndexByte(src[:m[0]], '\n') + 1),
+		case tok.Name == "raw", tok.Name == "comment":
+			skip = "end" + tok.Name
+		case tok.Name == "include":
+			return &TemplateError{Line: tok.SourceLoc.LineNo, Column: 1 + start - (strings.LastIndexByte(src[:start], '\n') + 1),
 				Msg: includeRefused}
 		}
 	}
