@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -74,13 +73,13 @@ func (b *budget) stop(err error) error {
 	return b.stopped
 }
 
-// spend takes n steps.
-func (b *budget) spend(n int) error {
+// spend takes n steps; line and column say where in the template (0 when unknown).
+func (b *budget) spend(n, line, column int) error {
 	if b.stopped != nil {
 		return b.stopped
 	}
 	if b.spent += n; b.spent > b.steps {
-		return b.stop(&tooMuchWork{steps: b.steps})
+		return b.stop(&tooMuchWork{steps: b.steps, line: line, column: column})
 	}
 	return nil
 }
@@ -93,8 +92,9 @@ func (b *budget) value(size int) error {
 	return nil
 }
 
-// tooMuchWork is a render past its steps.
-type tooMuchWork struct{ steps int }
+// tooMuchWork is a render past its steps, at a loop's line and column when it is a loop's turn
+// (Liquid would say the outermost block's).
+type tooMuchWork struct{ steps, line, column int }
 
 func (e *tooMuchWork) Error() string {
 	return fmt.Sprintf("it does more work than a render may (%d steps, each a tag or output in a loop's turn, or a KiB a filter handles), where rendering stops (a loop over a large range, or loops nested over the records?)", e.steps)
@@ -129,8 +129,9 @@ func (e *engine) addBudget(filters filterSet) {
 		e.RegisterFilter(name, b.guard(name, fn))
 	}
 	e.RegisterTag(loopTurnTag, func(ctx liquidrender.Context) (string, error) {
-		n, _ := strconv.Atoi(ctx.TagArgs())
-		return "", b.spend(max(n, 1))
+		var n, line, column int // the turn's weight, the loop's position (instrument)
+		_, _ = fmt.Sscan(ctx.TagArgs(), &n, &line, &column)
+		return "", b.spend(max(n, 1), line, column)
 	})
 	e.RegisterBlock(captureTag, func(ctx liquidrender.Context) (string, error) {
 		w := &boundedBuffer{b: new(bytes.Buffer), limit: b.limits.value, over: func() error { return b.stop(&valueTooLarge{limit: b.limits.value}) }}
@@ -140,35 +141,36 @@ func (e *engine) addBudget(filters filterSet) {
 		ctx.Set(strings.TrimSpace(ctx.TagArgs()), w.b.String())
 		return "", nil
 	})
-	turn, err := e.ParseString("{% " + loopTurnTag + " %}")
+	protos, err := e.ParseString("{% " + loopTurnTag + " %}{% " + captureTag + " x %}{% end" + captureTag + " %}")
 	if err != nil {
 		panic(err)
 	}
-	e.turn = turn.GetRoot().(*liquidrender.SeqNode).Children[0].(*liquidrender.TagNode)
-	capture, err := e.ParseString("{% " + captureTag + " x %}{% end" + captureTag + " %}")
-	if err != nil {
-		panic(err)
-	}
-	e.capture = capture.GetRoot().(*liquidrender.SeqNode).Children[0].(*liquidrender.BlockNode)
+	nodes := protos.GetRoot().(*liquidrender.SeqNode).Children
+	e.turn, e.capture = nodes[0].(*liquidrender.TagNode), nodes[1].(*liquidrender.BlockNode)
 }
 
-// instrument puts the budget's nodes in a parsed template: a turn at the start of each loop's
-// body, weighing what the body renders at each turn; the bounded capture for capture.
-func (e *engine) instrument(nodes []liquidrender.Node) {
+// instrument puts the budget's nodes in a parsed template (of text src): a turn at the start
+// of each loop's body, weighing what the body renders at each turn; the bounded capture for
+// capture.
+func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 	for i, n := range nodes {
 		switch n := n.(type) {
 		case *liquidrender.SeqNode:
-			e.instrument(n.Children)
+			e.instrument(src, n.Children)
 		case *liquidrender.BlockNode:
-			e.instrument(n.Body)
+			e.instrument(src, n.Body)
 			for _, c := range n.Clauses {
-				e.instrument(c.Body)
+				e.instrument(src, c.Body)
 			}
 			switch n.Name {
 			case "for", "tablerow":
 				turn := *e.turn
 				turn.Token = n.Token // an error is the loop's
-				turn.Args = strconv.Itoa(weight(n.Body))
+				line, column := n.SourceLoc.LineNo, 0
+				if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
+					column = strings.Index(lines[line-1], n.Source) + 1
+				}
+				turn.Args = fmt.Sprintf("%d %d %d", weight(n.Body), line, column)
 				n.Body = append([]liquidrender.Node{&turn}, n.Body...)
 			case "capture":
 				c := *e.capture
@@ -221,7 +223,7 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		if err := b.value(made); err != nil {
 			return nil, err
 		}
-		return out, b.spend((read + made) >> 10)
+		return out, b.spend((read+made)>>10, 0, 0)
 	}
 }
 

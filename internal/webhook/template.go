@@ -61,9 +61,9 @@ func (v *Vars) bindings(op string) map[string]any {
 // describes each).
 var FilterNames = []string{"json", "url_encode", "sha256", "iso8601", "unix"}
 
-// newEngine returns an engine with its budget (engine); strict is the plan-time checks' engine: there a
-// variable that is not defined, or a filter given nothing, is an error (the sample record has a
-// value for every field, so nothing is a typo's nil).
+// newEngine returns an engine with its budget (engine). A strict one is the plan-time checks':
+// there a variable that is not defined, or a filter given nothing, is an error (the sample record
+// has a value for every field, so nothing is a typo's nil).
 func newEngine(strict bool) *engine {
 	e := &engine{Engine: liquid.NewEngine(), b: new(budget)}
 	if strict {
@@ -236,7 +236,7 @@ type compiled struct {
 	b *budget
 }
 
-// compileTemplate parses src, strictly for plan-time checks.
+// compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
 func compileTemplate(strict bool, src string) (*template, error) {
 	t := &template{src: src, strict: strict}
 	c, err := t.compile()
@@ -256,7 +256,7 @@ func (t *template) compile() (*compiled, error) {
 	if err != nil {
 		return nil, locate(t.src, err)
 	}
-	e.instrument([]liquidrender.Node{lt.GetRoot()})
+	e.instrument(t.src, []liquidrender.Node{lt.GetRoot()})
 	return &compiled{t: lt, b: e.b}, nil
 }
 
@@ -351,8 +351,11 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 	if err := c.t.FRender(w, b); err != nil {
 		te := locate(t.src, err)
 		if c.b.stopped != nil {
-			// Liquid says which filter or tag failed; the budget says why.
+			// Liquid says which filter or tag failed; the budget says why, and which loop.
 			te = &TemplateError{Line: te.Line, Column: te.Column, Msg: c.b.stopped.Error()}
+			if w, ok := c.b.stopped.(*tooMuchWork); ok && w.line > 0 {
+				te.Line, te.Column = w.line, w.column
+			}
 		}
 		return buf, te
 	}
