@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -20,8 +21,8 @@ import (
 //
 //   - every for and tablerow loop's body starts with a turn tag (loopTurnTag), put there after
 //     parsing, that spends one step for each tag, output and text of the body;
-//   - every filter is wrapped (budget.guard): it spends a step per KiB it reads and makes, and a
-//     value larger than the bound is refused, before the filter runs when it is one that could
+//   - every filter is wrapped (budget.guard): it spends a step per KiB it reads and makes and
+//     per item of a list it goes through (itemSteps), and a value larger than the bound is refused, before the filter runs when it is one that could
 //     make far more than it reads (replace, join, split, json, inspect, a range made a list);
 //   - capture writes into a buffer bounded like any value (captureTag).
 //
@@ -97,7 +98,7 @@ func (b *budget) value(size int) error {
 type tooMuchWork struct{ steps, line, column int }
 
 func (e *tooMuchWork) Error() string {
-	return fmt.Sprintf("it does more work than a render may (%d steps, each a tag or output in a loop's turn, or a KiB a filter handles), where rendering stops (a loop over a large range, or loops nested over the records?)", e.steps)
+	return fmt.Sprintf("it does more work than a render may (%d steps: a tag or output in a loop's turn, an item or a KiB a filter handles), where rendering stops (a loop over a large range, or loops nested over the records?)", e.steps)
 }
 
 // valueTooLarge is a render that made a value larger than it may.
@@ -203,12 +204,16 @@ func weight(nodes []liquidrender.Node) int {
 }
 
 // guard wraps the filter fn: it refuses to make a value larger than the bound, and spends a
-// step per KiB read and made.
+// step per KiB read and made, and for a filter that goes through a list, steps for the items it
+// handles (itemSteps) before it does.
 func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 	f := reflect.ValueOf(fn)
 	return func(in any, params ...any) (any, error) {
 		args := append([]any{in}, params...)
 		if err := b.value(b.estimate(name, args)); err != nil {
+			return nil, err
+		}
+		if err := b.spend(itemSteps(name, in), 0, 0); err != nil {
 			return nil, err
 		}
 		read := 0
@@ -225,6 +230,39 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		}
 		return out, b.spend((read+made)>>10, 0, 0)
 	}
+}
+
+// itemSteps is what a filter that goes through the list in spends on its items: one step each
+// (a record's field is decoded to sort or map it), n·log2(n) to sort, and for uniq, whose items
+// that are lists, maps or records are each compared with every one kept, n²/32 of those.
+func itemSteps(name string, in any) int {
+	rv := reflect.ValueOf(in)
+	n := 0
+	switch r, ok := in.(values.Range); {
+	case ok:
+		n, rv = max(r.Len(), 0), reflect.Value{} // integers: uniq hashes them
+	case rv.Kind() == reflect.Slice:
+		n = rv.Len()
+	default:
+		return 0
+	}
+	switch name {
+	case "map", "compact", "reverse", "concat", "join", "json", "inspect", "where":
+		return n
+	case "sort", "sort_natural":
+		return n * max(bits.Len(uint(n)), 1)
+	case "uniq":
+		m := 0 // items compared one by one
+		for i := 0; rv.Kind() == reflect.Slice && i < n; i++ {
+			if x := rv.Index(i); x.Kind() == reflect.Interface && !x.IsNil() {
+				if k := x.Elem().Kind(); k >= reflect.Array && k != reflect.Pointer && k != reflect.UnsafePointer {
+					m++
+				}
+			}
+		}
+		return n + m*m/32
+	}
+	return 0
 }
 
 // estimate is, for a filter that could make a value far larger than what it reads, how large
