@@ -32,7 +32,7 @@ import (
 
 // Steps a render may spend: the larger of stepFloor and stepsPerRecord for each record. A step
 // is one to a few microseconds of Liquid's interpreter (a tag, an output, a KiB a filter reads or
-// makes): a batch of 10,000 records reshaped in a loop of a dozen fields spends about 200,000.
+// makes): a batch of 10,000 records reshaped in a loop of seven fields spends about 200,000.
 var stepFloor = 1_000_000
 
 const stepsPerRecord = 1_000
