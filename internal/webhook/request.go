@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/osteele/liquid"
-
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
@@ -87,11 +85,10 @@ func (e *SpecError) Unwrap() error { return e.Err }
 
 // CompileRequests compiles spec's templates for runs with the variables vars.
 func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, error) {
-	run, _ := engines()
-	return compileRequests(spec, vars, run)
+	return compileRequests(spec, vars, false)
 }
 
-func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine) (*Requests, error) {
+func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*Requests, error) {
 	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := spec.OperationFor(op)
@@ -100,11 +97,11 @@ func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine
 		}
 		c := &compiledRequest{r: r, format: r.EffectiveFormat(), ctype: r.EffectiveContentType()}
 		var err error
-		if c.path, err = compileTemplate(e, r.Path); err != nil {
+		if c.path, err = compileTemplate(strict, r.Path); err != nil {
 			return nil, &SpecError{Operation: op, Field: "path", Err: err}
 		}
 		if c.format == controlplane.FormatJSON || c.format == controlplane.FormatRaw {
-			if c.body, err = compileTemplate(e, r.Body); err != nil {
+			if c.body, err = compileTemplate(strict, r.Body); err != nil {
 				return nil, &SpecError{Operation: op, Field: "body", Err: err}
 			}
 		}
@@ -164,7 +161,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
 	if c.path.src != "" {
-		p, err := c.path.render(b, maxPathRender)
+		p, err := c.path.render(b, pathLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
@@ -178,7 +175,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
-		body, err := c.body.appendRender(buf, b, bodyRenderLimit(records))
+		body, err := c.body.appendRender(buf, b, bodyLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
 		}
@@ -215,7 +212,7 @@ var emptyRecord = []byte("{}")
 // pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
 // what it rendered for the record, differs from what it renders for a record without fields.
 func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
-	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), maxPathRender)
+	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), pathLimits([][]byte{emptyRecord}))
 	return err != nil || !bytes.Equal(empty, p)
 }
 
@@ -322,7 +319,6 @@ func JoinURL(base, path string) string {
 // (deleted: for deletedSample, the key alone, as deletes carry it), in record mode or as a batch
 // of two. It returns every problem, at most one per operation and field.
 func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSample []byte) []*SpecError {
-	_, strict := engines()
 	var out []*SpecError
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := opRequest(spec, op)
@@ -330,7 +326,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 			continue
 		}
 		one := &controlplane.RequestSpec{Mode: spec.Mode, New: r}
-		rs, err := compileRequests(one, vars, strict)
+		rs, err := compileRequests(one, vars, true)
 		if err != nil {
 			se := err.(*SpecError)
 			se.Operation = op
@@ -348,7 +344,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			p, err := c.path.render(b, maxPathRender)
+			p, err := c.path.render(b, pathLimits(records))
 			if err == nil {
 				err = checkPath(p)
 			}
@@ -357,7 +353,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 			}
 		}
 		if c.body != nil {
-			body, err := c.body.render(b, bodyRenderLimit(records))
+			body, err := c.body.render(b, bodyLimits(records))
 			if err == nil && IsJSON(c.ctype) {
 				err = checkJSON(body)
 			}
@@ -382,7 +378,6 @@ func opRequest(spec *controlplane.RequestSpec, op string) *controlplane.Operatio
 
 // ParseTemplate says whether src parses as a Liquid template; the error is a *TemplateError.
 func ParseTemplate(src string) error {
-	run, _ := engines()
-	_, err := compileTemplate(run, src)
+	_, err := compileTemplate(false, src)
 	return err
 }
