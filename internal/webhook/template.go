@@ -223,12 +223,20 @@ func PercentEncode(s string) string {
 
 // template is one template, compiled: its text, and compiled copies of it ready to render. A
 // copy's engine holds the budget of the render under way (engine), so a render takes a copy of
-// its own (get), made when none is free.
+// its own (get), made when none is free, and puts it back (put). The copies are kept in a list,
+// not a sync.Pool: a pool is emptied by every garbage collection, and a render allocates enough
+// to start several, so most renders compiled the template again (a batch of 1,000 records
+// rendered by {{ records | json }} took twice as long).
 type template struct {
 	src    string
 	strict bool
-	free   sync.Pool // of *compiled
+	mu     sync.Mutex
+	free   []*compiled
 }
+
+// maxFreeCopies is how many compiled copies a template keeps for renders to come: as many
+// renders run at once as a sync's concurrency, 16 at most by default.
+const maxFreeCopies = 64
 
 // compiled is a template parsed by an engine of its own.
 type compiled struct {
@@ -246,7 +254,7 @@ func compileTemplate(strict bool, src string) (*template, error) {
 	if err := findInclude(src); err != nil {
 		return nil, err
 	}
-	t.free.Put(c)
+	t.put(c)
 	return t, nil
 }
 
@@ -262,10 +270,25 @@ func (t *template) compile() (*compiled, error) {
 
 // get returns a copy of t for one render; put it back after.
 func (t *template) get() (*compiled, error) {
-	if c, ok := t.free.Get().(*compiled); ok {
+	t.mu.Lock()
+	if n := len(t.free); n > 0 {
+		c := t.free[n-1]
+		t.free[n-1] = nil
+		t.free = t.free[:n-1]
+		t.mu.Unlock()
 		return c, nil
 	}
+	t.mu.Unlock()
 	return t.compile()
+}
+
+// put gives back a copy that get returned, once its render is over.
+func (t *template) put(c *compiled) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.free) < maxFreeCopies {
+		t.free = append(t.free, c)
+	}
 }
 
 // findInclude refuses a template with an include tag when it is compiled (at plan time too),
@@ -346,7 +369,7 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 			}
 			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 		}
-		t.free.Put(c)
+		t.put(c)
 	}()
 	if err := c.t.FRender(w, b); err != nil {
 		te := locate(t.src, err)
