@@ -195,6 +195,11 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", newBody("{\n\n  \"e\": {{ record.nope }}\n}")), `.new. request's body.*line 3, column 8: undefined variable in \{\{ record.nope \}\}`},
 		{one("append", newBody(`{"email": {{ record.email | no_such_filter }}}`)), `.new. request's body.*line 1, column 11: .*undefined filter.*no_such_filter`},
 		{one("append", `new = { method = "POST", path = "/c/{{ recrod.email | url_encode }}" }`), `.new. request's path.*line 1, column 4`},
+		// Templates past the render's budget for the sample record: work, and the size of a value.
+		{one("append", newBody("{}\n{% for i in (1..2000000000) %}{% endfor %}")),
+			`.new. request's body.*line 2, column 1: it does more work than a render may \(1000000 steps`},
+		{one("append", newBody(`{% assign s = "x" %}{% for i in (1..100) %}{% assign s = s | append: s %}{% endfor %}{}`)),
+			`.new. request's body.*line 1, column 21: it makes a value of more than 32 MiB`},
 		// Invalid JSON for a JSON content type, with where in what it rendered.
 		{one("append", newBody(`{"email": {{ record.email }}}`)), `.new. request's body.*not valid JSON.*line 1, column 11 of what it rendered.*sample email`},
 		{one("append", `new = { method = "POST", format = "raw", content_type = "application/vnd.api+json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},

@@ -23,6 +23,9 @@ type outcome struct {
 	// creates (created), creates answered 409 (present) and deletes answered 404 (absent).
 	again                             *resent
 	updated, created, present, absent int
+	// stopped: the run was stopped (or lost its sync's lock) while the batch was out, so what
+	// was neither delivered nor rejected was cut short, not refused: the next run sends it.
+	stopped bool
 }
 
 // group is delivered work waiting for one ledger transaction, with the run's counters as they
@@ -321,7 +324,7 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	if e.Metrics != nil && !o.marked && !o.unsent {
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
-		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 {
+		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 && !o.stopped {
 			e.Metrics.records(webhook.EnvelopeOperation(b.op), "failed", failed)
 		}
 	}

@@ -63,6 +63,13 @@ type conformanceWarehouse struct {
 	// zone, a boolean, a binary value, a float's digits), each with two values as SQL literals,
 	// the first the one deleted: its delete must carry the very JSON its upsert did.
 	otherKeys [][3]string
+	// sessionTable creates ss(id, ...) with a few rows of every type whose text a session setting
+	// may change, each column's values distinct; sessionKeys are its columns each tried as a
+	// key; sessions are the session settings a user or DBA may change, each applied (after
+	// the previous one) between two runs that must send nothing: conformSessions.
+	sessionTable string
+	sessionKeys  []string
+	sessions     []sessionChange
 }
 
 const bigRows = 10000
@@ -123,6 +130,39 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"bool[]", "'{t,f}'", "'{t}'"}, {"timestamptz[]", "'{\"2020-01-02 03:04:05.5+02\"}'", "'{}'"},
 			{"bytea[]", `ARRAY['\x01ff'::bytea, 'a']`, "'{}'"}, {"jsonb[]", `ARRAY['{"a": [1]}'::jsonb, '2']`, "'{}'"},
 			{"float8[]", "'{1e20,-Infinity}'", "'{}'"}},
+		sessionTable: `SET timezone TO 'UTC';
+			CREATE TABLE ss (id int, tz timestamptz, ts timestamp, d date, t time, ttz timetz, iv interval, f4 real,
+			f8 float8, n numeric, ba bytea, m money, tza timestamptz[], tsa timestamp[], da date[], iva interval[],
+			f4a real[], f8a float8[], baa bytea[], ma money[], ttza timetz[], tr tstzrange, dr daterange, pt point, tra tstzrange[], tmr tstzmultirange);
+			INSERT INTO ss VALUES
+			(1, '2020-01-02 03:04:05.5+00', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', '03:04:05.5+02',
+			'1 year 2 mons 3 days 04:05:06.5', 0.1, 0.1, 1.50, '\x01ff', 12.34, '{"2020-01-02 03:04:05.5+00",NULL}',
+			'{"2020-01-02 03:04:05.5"}', '{2020-01-02}', '{"1 day","-02:00:00"}', '{0.1}', '{0.1,1e20}', '{"\\x01ff"}',
+			'{12.34}', '{"03:04:05+02"}', '[2020-01-01 00:00+00,2020-01-02 00:00+00)', '[2020-01-01,2020-01-05)', '(0.1,2)',
+			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}'),
+			(2, '0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:00 BC', '0044-03-15 BC', '24:00:00', '00:00:00-05:30',
+			'-1 days +02:03:04', 1.0000001, 1.0000000000000002, -0.001, '\x', -1234567.89, '{"0044-03-15 12:00:00+00 BC"}',
+			'{"0044-03-15 12:00:00 BC"}', '{"0044-03-15 BC",12345-01-01}', '{"-1 days +02:03:04"}', '{1.0000001}',
+			'{1.0000000000000002}', '{"\\x"}', '{-1234567.89}', '{"00:00:00-05:30"}', '[1999-12-31 23:30+00,)', 'empty', '(1.0000000000000002,-3)',
+			'{"(,2020-01-01 12:00+00]"}', '{}'),
+			(3, 'infinity', '-infinity', 'infinity', '00:00:00', '23:59:59.999999+14', '-1 years -2 mons +3 days -04:05:06.000001',
+			1, 1, 0, '\x00', 0, '{infinity,-infinity}', '{infinity}', '{-infinity}', '{"1 year 2 mons"}', '{1}', '{1}', '{"\\x00"}',
+			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}')`,
+		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f4", "f8", "n", "ba", "m", "tza", "tsa", "da",
+			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr"},
+		// Each setting alone (the database's default, or the URL's), some together; every change
+		// is from the one before it. lc_monetary: this server has only C locales, which print
+		// money alike.
+		sessions: []sessionChange{pgDatabase("timezone", "America/New_York"),
+			pgParams("URL TimeZone=Asia/Kolkata", "TimeZone=Asia/Kolkata"),
+			pgDatabase("datestyle", "SQL, DMY"),
+			pgParams("URL options -c TimeZone=Pacific/Kiritimati, DateStyle=Postgres,MDY", "options=-c TimeZone=Pacific/Kiritimati -c DateStyle=Postgres,MDY"),
+			pgParams("URL DateStyle=German, TimeZone=Europe/Paris, IntervalStyle=iso_8601", "DateStyle=German", "TimeZone=Europe/Paris", "IntervalStyle=iso_8601"),
+			pgDatabase("intervalstyle", "sql_standard"),
+			pgParams("URL IntervalStyle=postgres_verbose, extra_float_digits=-15", "IntervalStyle=postgres_verbose", "extra_float_digits=-15"),
+			pgDatabase("extra_float_digits", "0"), pgDatabase("bytea_output", "escape"), pgDatabase("lc_monetary", "C.UTF-8"),
+			pgParams("URL options with all of them", "options=-c TimeZone=Asia/Kathmandu -c DateStyle=SQL,YMD -c IntervalStyle=sql_standard "+
+				"-c extra_float_digits=-4 -c bytea_output=escape -c lc_monetary=POSIX")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -192,6 +232,21 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"json", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"bit(8)", "b'01000001'", "b'00000101'"}, {"bit(16)", "b'0111111101000001'", "b'0100001001000011'"},
 			{"float", "1e20", "1"}, {"double", "1e-7", "1"}, {"double", "-2.25e300", "1"}, {"set('x','y','z')", "'x,z'", "'y'"},
 			{"year", "0", "2020"}, {"longblob", "'ab'", "'cd'"}, {"bit(64)", "0x4142434445464748", "0x4142434445464749"}},
+		sessionTable: `SET time_zone = '+00:00';
+			CREATE TABLE ss (id int, ts timestamp(3) NULL, dt datetime(6), d date, tm time(1), c char(10), vc varchar(10),
+			dc decimal(10,3), f float, db double, vb varbinary(8), y year, e enum('a','b'), bt bit(8), j json);
+			INSERT INTO ss VALUES
+			(1, '2020-01-02 03:04:05.5', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', 'ab', 'ab ', 1.5, 0.1, 0.1, 'ab', 2020, 'a', b'1', '{"a": 1}'),
+			(2, '1970-01-01 00:00:01', '0000-00-00 00:00:00', '0000-00-00', '-838:59:59', 'é', 'é', -0.001, 1e20, 1.0000000000000002, '', 1901, 'b', b'11111111', '[1.5, "x"]'),
+			(3, '2038-01-19 03:14:07.999', '9999-12-31 23:59:59.999999', '9999-12-31', '838:59:59', '', '', 0, 16777216, -2.25e300, 'a b', 2155, NULL, b'0', 'null')`,
+		sessionKeys: []string{"id", "ts", "dt", "d", "tm", "c", "vc", "dc", "f", "db", "vb", "y", "bt"},
+		sessions: []sessionChange{mysqlParams("URL time_zone='-05:00'", "time_zone='-05:00'"),
+			mysqlParams("URL time_zone='+09:30'", "time_zone='+09:30'"),
+			mysqlParams("URL sql_mode='PAD_CHAR_TO_FULL_LENGTH'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH'"),
+			mysqlParams("URL charset=latin1", "charset=latin1"), mysqlParams("URL collation=utf8mb4_bin", "collation=utf8mb4_bin"),
+			mysqlParams("URL div_precision_increment=0", "div_precision_increment=0"),
+			mysqlParams("URL with all of them", "time_zone='+13:00'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH,ANSI_QUOTES'", "charset=latin1",
+				"div_precision_increment=30")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00', 10, 'a01'), (2, 1, '2020-01-02 00:00:00', 20, 'a02'),
 			(3, 1, '2020-01-03 00:00:00', 30, 'a03'), (4, 1, '2020-01-04 00:00:00', 40, 'a04'), (5, 1, NULL, NULL, NULL)`,
@@ -305,6 +360,7 @@ func TestConformance(t *testing.T) {
 			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
 			t.Run("number keys", func(t *testing.T) { t.Parallel(); conformNumberKeys(t, w) })
 			t.Run("other keys", func(t *testing.T) { t.Parallel(); conformOtherKeys(t, w) })
+			t.Run("session settings", func(t *testing.T) { t.Parallel(); conformSessions(t, w) })
 		})
 	}
 }

@@ -165,6 +165,9 @@ type Daemon struct {
 	// DeliveryRetention is how long delivery-log rows are kept (see retention.go); 0:
 	// controlplane.DefaultDeliveryRetention.
 	DeliveryRetention time.Duration
+	// RunRetention is how long ended runs are kept (see retention.go); 0:
+	// controlplane.DefaultRunRetention.
+	RunRetention time.Duration
 
 	client   *river.Client[pgx.Tx]
 	hardStop context.CancelCauseFunc
@@ -245,7 +248,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer close(retained)
 		keep := cmp.Or(d.DeliveryRetention, controlplane.DefaultDeliveryRetention)
-		(&retention{store: store, keep: keep, log: d.logger(), swept: d.swept}).run(rctx)
+		runs := cmp.Or(d.RunRetention, controlplane.DefaultRunRetention)
+		(&retention{store: store, keep: keep, runs: runs, log: d.logger(), swept: d.swept}).run(rctx)
 	}()
 	defer func() { stopRetention(); <-retained }()
 	notified := make(chan struct{})

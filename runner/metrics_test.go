@@ -1,13 +1,18 @@
 package runner
 
 import (
+	"context"
+	"net/http"
 	"sort"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // backflow_runs_total has a series for every status a run ends with, at 0 before the first run,
@@ -33,5 +38,66 @@ func TestRunsTotalHasEveryEndStatus(t *testing.T) {
 	want := []string{controlplane.RunBlocked, controlplane.RunCanceled, controlplane.RunFailed, controlplane.RunSucceeded}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("backflow_runs_total's statuses (-want +got):\n%s", diff)
+	}
+}
+
+// The records of batches a stop cut short are not counted as failed: nothing refused them, they
+// were sent without an answer or not sent at all, and the next run sends them. A graceful stop
+// (SIGTERM) with two requests out counted both batches' records in
+// backflow_records_total{outcome="failed"}, which alerts watch. Records the endpoint did not
+// take (a 503 on every attempt) still count.
+func TestStopIsNotFailedRecords(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	records := func() map[string]float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "backflow_records_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "outcome" {
+						got[l.GetValue()] += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return got
+	}
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
+	release := make(chan struct{})
+	var out atomic.Int32
+	f.recv.Gate(func(int) { out.Add(1); <-release }) // taken, answered after the run stopped
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan *controlplane.Run)
+	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
+	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	cancel()
+	run := <-done
+	close(release)
+	f.recv.Gate(nil)
+	if run.Status != controlplane.RunCanceled {
+		t.Fatalf("run %s, want canceled", run.Status)
+	}
+	if got := records(); got["failed"] != 0 || got["delivered"] != 0 {
+		t.Errorf("backflow_records_total after a stop: %v; want nothing failed, nothing delivered", got)
+	}
+
+	f.engine.MaxRetries = -1
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	f.run(controlplane.RunFailed, RunOptions{})
+	if got := records(); got["failed"] == 0 {
+		t.Errorf("backflow_records_total after a run refused with 503: %v; want records failed", got)
 	}
 }

@@ -233,6 +233,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
+				o.stopped = ctx.Err() != nil
 				out <- o
 			}
 		}()

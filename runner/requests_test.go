@@ -335,3 +335,25 @@ func takeLines(r *restReceiver) []string {
 	got, _ := r.take()
 	return got
 }
+
+// A record whose render passes the budget (here a loop that writes nothing, on the branch that
+// record takes) is rejected with the reason, and the run goes on with the others; it held the
+// sync (and a core) for as long as the loop ran.
+func TestRequestsRenderBudgetRejectsOneRecord(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{
+		Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{% if record.score == 2 %}{% for i in (1..2000000000) %}{% endfor %}{% endif %}{"email": {{ record.email | json }}}`},
+	})
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := takeLines(rest); len(got) != 2 || run.Counts.Delivered != 2 || run.Counts.Rejected != 1 {
+		t.Fatalf("delivered %q, counts %+v; want all but one", got, run.Counts)
+	}
+	bad, err := f.store.GetRejected(f.ctx, f.sync.ID, "a/b@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.Status != 0 || !strings.Contains(bad.Body, "line 1, column 27: it does more work than a render may (1000000 steps") {
+		t.Fatalf("a render past its budget rejected as %d %q", bad.Status, bad.Body)
+	}
+}

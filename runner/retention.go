@@ -9,13 +9,15 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// retention deletes delivery-log rows, and notification events done with, older than keep, at
-// start and then every so often, until its context ends. Every replica of the daemon runs one;
-// deletes by several at once are harmless.
+// retention deletes delivery-log rows, and notification events done with, older than keep, and
+// runs that ended longer than runs ago, at start and then every so often, until its context ends.
+// Every replica of the daemon runs one; deletes by several at once are harmless.
 type retention struct {
 	store *controlplane.Store
 	keep  time.Duration
-	log   *slog.Logger
+	// runs is how long ended runs are kept (see controlplane.Store.DeleteOldRuns); 0: for ever.
+	runs time.Duration
+	log  *slog.Logger
 	// swept, when set (by tests), is called after each sweep with the delivery-log rows it deleted.
 	swept func(n int64)
 	// batch is how many rows one statement deletes; 0: retentionBatch.
@@ -25,13 +27,20 @@ type retention struct {
 }
 
 // retentionEvery is how often old rows are deleted: hourly, or sooner for a short retention so
-// that no row outlives it by much more than a tenth.
-func retentionEvery(keep time.Duration) time.Duration {
-	return min(time.Hour, max(keep/10, time.Second))
+// that no row outlives it by much more than a tenth. A retention of 0 (keep for ever) does not
+// count.
+func retentionEvery(keeps ...time.Duration) time.Duration {
+	every := time.Hour
+	for _, keep := range keeps {
+		if keep > 0 {
+			every = min(every, max(keep/10, time.Second))
+		}
+	}
+	return every
 }
 
 func (r *retention) run(ctx context.Context) {
-	t := time.NewTicker(retentionEvery(r.keep))
+	t := time.NewTicker(retentionEvery(r.keep, r.runs))
 	defer t.Stop()
 	for {
 		r.sweep(ctx)
@@ -48,9 +57,10 @@ func (r *retention) run(ctx context.Context) {
 const retentionBatch = 1000
 
 // sweep deletes the delivery-log rows older than keep, then the notification events older than
-// keep that are sent or given up (an event still to be sent is kept), the oldest first, in
-// statements of batch rows, each committed: one DELETE of a large backlog could outlast its
-// timeout and roll back whole, every time.
+// keep that are sent or given up (an event still to be sent is kept), then the runs that ended
+// longer than runs ago and that nothing needs any more (controlplane.Store.DeleteOldRuns), the
+// oldest first, in statements of batch rows, each committed: one DELETE of a large backlog could
+// outlast its timeout and roll back whole, every time.
 func (r *retention) sweep(ctx context.Context) {
 	before := time.Now().Add(-r.keep)
 	n := r.deleteAll(ctx, "delivery-log rows", before, r.store.DeleteOldestDeliveriesBefore)
@@ -62,6 +72,12 @@ func (r *retention) sweep(ctx context.Context) {
 	}
 	if e := r.deleteAll(ctx, "notification events", before, r.store.DeleteOldNotificationEvents); e > 0 {
 		r.log.Debug("deleted old notification events", "events", e, "older_than", before.UTC().Format(time.RFC3339))
+	}
+	if r.runs > 0 {
+		before := time.Now().Add(-r.runs)
+		if n := r.deleteAll(ctx, "runs", before, r.store.DeleteOldRuns); n > 0 {
+			r.log.Debug("deleted old runs", "runs", n, "ended_before", before.UTC().Format(time.RFC3339))
+		}
 	}
 }
 

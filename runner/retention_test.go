@@ -8,6 +8,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
 // A sweep that cannot delete every old row in time still deletes the oldest: it deletes in
@@ -109,5 +110,80 @@ func TestRetentionDeletesOldNotificationEvents(t *testing.T) {
 	}
 	if len(ids) != 2 || ids[0] != evs[2].ID || ids[1] != evs[3].ID {
 		t.Errorf("events left %v, want %d (old, not sent) and %d (recent)", ids, evs[2].ID, evs[3].ID)
+	}
+}
+
+// The daemon's retention deletes old runs (the history grew by every run for ever: 525,600 rows
+// a year for a sync every minute) but not those its syncs still need: after a sweep of every run
+// older than the retention, a scheduled cursor sync whose last runs are that old is not due
+// before its next slot, and its next run reads incrementally, adopting the intents its last
+// (incremental) run left.
+func TestRetentionKeepsTheRunsSyncsNeed(t *testing.T) {
+	t.Parallel()
+	f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.sync.ScheduleEvery = "24h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Now().UTC().Truncate(time.Second)
+	f.run(controlplane.RunSucceeded, RunOptions{Trigger: controlplane.TriggerSchedule, Due: slot}) // reads in full
+	f.run(controlplane.RunSucceeded, RunOptions{})                                                 // incremental
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.run(controlplane.RunSucceeded, RunOptions{}) // incremental, the newest succeeded
+	f.recv.Take("id")
+	// An incremental run whose request goes unanswered: it fails and leaves its intent.
+	client, retries := f.engine.Client, f.engine.MaxRetries
+	f.exec(`UPDATE users SET name = 'Rob', updated_at = '2023-01-03 00:00:00' WHERE id = 2`)
+	unanswered(f)
+	if run := f.run(controlplane.RunFailed, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Fatalf("the unanswered run read %q", run.ReadMode)
+	}
+	f.engine.Client, f.engine.MaxRetries = client, retries
+	f.recv.Handle(nil)
+	f.recv.Take("id")
+	// Then a run canceled by a stop, and every run ended two hours ago, notified.
+	if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, finished_at)
+		VALUES ($1, 'canceled', 'schedule', now())`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.QueueRunEvents(f.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_runs SET started_at = started_at - interval '2 hours',
+		finished_at = finished_at - interval '2 hours', scheduled_for = scheduled_for - interval '2 hours' WHERE sync_id = $1`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n == 0 {
+		t.Fatal("the unanswered run left no intent")
+	}
+	before, err := f.store.ScheduleBases(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := &retention{store: f.store, keep: controlplane.DefaultDeliveryRetention, runs: time.Hour, log: slog.New(slog.DiscardHandler)}
+	r.sweep(f.ctx)
+
+	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 {
+		t.Errorf("%d runs left, want 3 (the newest succeeded, the failed one with an intent, the canceled one)", len(runs))
+	}
+	bases, err := f.store.ScheduleBases(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	due, _, err := schedule.NextDue(f.sync.ScheduleEvery, f.sync.ScheduleCron, f.sync.CreatedAt, bases[f.sync.ID], now)
+	if err != nil || !bases[f.sync.ID].Equal(before[f.sync.ID]) || !due.After(now) {
+		t.Errorf("after the sweep the schedule counts from %s (before: %s): due at %s (%v), want not before %s",
+			bases[f.sync.ID], before[f.sync.ID], due, err, now)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); run.ReadMode != controlplane.ReadIncremental || len(got) != 1 {
+		t.Errorf("the run after the sweep read %q and sent %v; want an incremental read resending record 2", run.ReadMode, got)
 	}
 }

@@ -334,10 +334,16 @@ func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string
 
 // ScheduleBases returns, per sync, what its next due time counts from: the latest of its runs
 // that served its schedule (see servedRun), by the schedule slot it served, or by its start for
-// a run started by hand. Syncs without one are absent.
+// a run started by hand. Syncs without one are absent. Every poll of every daemon replica reads
+// it: per sync it costs one probe of an index (sync_runs_served_base) and one of the few running
+// runs, however many runs the sync has had.
 func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.db.Query(ctx, `SELECT r.sync_id, max(coalesce(r.scheduled_for, r.started_at)) FROM backflow.sync_runs r
-		WHERE `+servedRun+` GROUP BY r.sync_id`)
+	rows, err := s.db.Query(ctx, `SELECT y.id, greatest(e.base, g.base) FROM backflow.syncs y
+		LEFT JOIN LATERAL (SELECT `+runBase+` AS base FROM backflow.sync_runs r
+			WHERE r.sync_id = y.id AND `+endedServed+` ORDER BY `+runBase+` DESC LIMIT 1) e ON true
+		LEFT JOIN LATERAL (SELECT max(`+runBase+`) AS base FROM backflow.sync_runs r
+			WHERE r.sync_id = y.id AND `+runningServed+`) g ON true
+		WHERE e.base IS NOT NULL OR g.base IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("read the last runs: %w", err)
 	}
@@ -354,17 +360,75 @@ func (s *Store) ScheduleBases(ctx context.Context) (map[int64]time.Time, error) 
 	return out, rows.Err()
 }
 
+// runBase is what a run that served its sync's schedule makes the next due time count from (see
+// ScheduleBases), as indexed by sync_runs_served_base.
+const runBase = `coalesce(r.scheduled_for, r.started_at)`
+
 // LastRunStart is when sync syncID's newest run that served its schedule started (see
-// servedRun); zero if there is none.
+// servedRun), as SequenceState.LastStart; zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
-	var t *time.Time
-	err := s.db.QueryRow(ctx, `SELECT max(r.started_at) FROM backflow.sync_runs r
-		WHERE r.sync_id = $1 AND `+servedRun, syncID).Scan(&t)
+	var t time.Time
+	err := s.db.QueryRow(ctx, `SELECT r.started_at FROM backflow.sync_runs r
+		WHERE r.sync_id = $1 AND `+servedRun+` ORDER BY r.id DESC LIMIT 1`, syncID).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
 	}
-	if t == nil {
-		return time.Time{}, nil
+	return t, nil
+}
+
+// DefaultRunRetention is how long the daemon keeps the runs of its syncs (see DeleteOldRuns).
+const DefaultRunRetention = 90 * 24 * time.Hour
+
+// DeleteOldRuns deletes at most limit runs that ended before t, those that ended first first,
+// skipping runs another transaction holds, and returns how many it deleted. It keeps, however
+// old, every run something still reads:
+//   - of each sync: its newest run; its newest run that served its schedule, by id (SequenceStates,
+//     LastRunStart, a notification's previous run) and by the slot it served (ScheduleBases),
+//     so that deleting it does not make the sync due at once; its newest succeeded run; and its
+//     newest run that succeeded or did more than mark (OnlyMarkRuns: without it a skip_existing
+//     sync would go back to marking its records delivered without sending them);
+//   - a run not yet turned into notification events (QueueRunEvents), and the run such a run
+//     compares with (its sync's served run before it), so that on_change sees the change;
+//   - a run whose intents are outstanding (FullReadOwed reads the run's read_mode: without it a
+//     cursor sync would read in full) and a run that rejected records name.
+//
+// Running runs are never deleted. Nothing else refers to a run: the delivery log and the
+// notification events keep its id, which outlives it. Ended runs are only appended, so a run
+// kept for being the newest of something stays kept until a newer one of the same kind ends.
+func (s *Store) DeleteOldRuns(ctx context.Context, t time.Time, limit int) (int64, error) {
+	tag, err := s.db.Exec(ctx, `WITH kept AS (
+			SELECT k.id FROM backflow.syncs y CROSS JOIN LATERAL (
+				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id ORDER BY r.id DESC LIMIT 1)
+				UNION ALL
+				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND `+endedServed+`
+					ORDER BY r.id DESC LIMIT 1)
+				UNION ALL
+				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND `+endedServed+`
+					ORDER BY `+runBase+` DESC, r.id DESC LIMIT 1)
+				UNION ALL
+				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND r.status = 'succeeded'
+					ORDER BY r.id DESC LIMIT 1)
+				UNION ALL
+				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND (r.status = 'succeeded' OR r.trigger <> 'mark')
+					ORDER BY r.id DESC LIMIT 1)
+			) k
+			UNION ALL
+			SELECT p.id FROM backflow.sync_runs u CROSS JOIN LATERAL (SELECT r.id FROM backflow.sync_runs r
+				WHERE r.sync_id = u.sync_id AND r.id < u.id AND `+endedServed+` ORDER BY r.id DESC LIMIT 1) p
+			WHERE u.notified_at IS NULL
+		)
+		DELETE FROM backflow.sync_runs WHERE id IN (
+			SELECT r.id FROM backflow.sync_runs r
+			WHERE r.finished_at < $1 AND r.status <> 'running' AND r.notified_at IS NOT NULL
+				AND r.id NOT IN (SELECT id FROM kept)
+				AND NOT EXISTS (SELECT 1 FROM backflow.sync_intents i WHERE i.sync_id = r.sync_id AND i.run_id = r.id)
+				AND NOT EXISTS (SELECT 1 FROM backflow.rejected_records x WHERE x.run_id = r.id)
+			ORDER BY r.finished_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)`, t, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete runs that ended before %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
-	return *t, nil
+	return tag.RowsAffected(), nil
 }

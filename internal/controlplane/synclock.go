@@ -58,16 +58,24 @@ func SyncLockKey(syncID int64) int64 { return syncLockNamespace ^ syncID }
 func pagesLockKey(syncID int64) int64 { return SyncLockKey(syncID) ^ (1 << 61) }
 
 // servedRun is true for the runs that count as having served a sync's schedule: those that ended
-// succeeded, failed or blocked (such runs wait for the next schedule), and those still running whose
-// runner truly holds the sync's lock. Canceled runs (a graceful stop handed the work back, or an
-// abandoned run of a dead runner) and running runs whose lock is free (their runner died) do not:
-// their work is still to do. pg_locks shows a bigint advisory key as classid (high half), objid
-// (low half) and objsubid 1.
-var servedRun = fmt.Sprintf(`(r.status IN ('succeeded', 'failed', 'blocked') OR (r.status = 'running' AND EXISTS (
+// succeeded, failed or blocked (endedServed: such runs wait for the next schedule), and those
+// still running whose runner truly holds the sync's lock (runningServed). Canceled runs (a graceful
+// stop handed the work back, or an abandoned run of a dead runner) and running runs whose lock is
+// free (their runner died) do not: their work is still to do.
+var servedRun = `(` + endedServed + ` OR ` + runningServed + `)`
+
+// endedServed is true for the ended runs that served their sync's schedule (see servedRun). The
+// per-sync lookups by it are served by partial indexes on the same condition (migration 017):
+// keep its text as it is there.
+const endedServed = `r.status IN ('succeeded', 'failed', 'blocked')`
+
+// runningServed is true for the running runs whose runner holds the sync's lock (see servedRun).
+// pg_locks shows a bigint advisory key as classid (high half), objid (low half) and objsubid 1.
+var runningServed = fmt.Sprintf(`(r.status = 'running' AND EXISTS (
 	SELECT 1 FROM pg_locks l
 	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id))))`, syncLockNamespace)
+		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id)))`, syncLockNamespace)
 
 // fence is the token a run got when its runner took the sync's lock.
 type fence struct{ syncID, token int64 }

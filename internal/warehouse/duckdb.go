@@ -414,13 +414,15 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 }
 
 // duckKeyText is the text of key column k (of type id) as the ledger keeps it: its VARCHAR cast,
-// which for a TIMESTAMPTZ is written in the session's time zone (init_sql's TimeZone, else the
-// host's): so a TIMESTAMPTZ's is made in UTC, as a UTC session writes it ("2020-01-02
-// 03:04:05.5+00"), which KeyJSON turns into the value's JSON and which does not change with the
-// zone the runner runs in.
+// which for a TIMESTAMPTZ is written in the session's time zone and calendar (init_sql's
+// TimeZone and Calendar, else the host's zone and the Gregorian calendar): so a TIMESTAMPTZ's is
+// made in UTC, as a UTC session writes it ("2020-01-02 03:04:05.5+00"), which KeyJSON turns into
+// the value's JSON and which does not change with the zone the runner runs in, from its
+// microseconds since 1970 (make_timestamp(epoch_us(k))): timezone('UTC', k) follows Calendar
+// (SET Calendar = 'japanese' made 2020 the year 0002).
 func duckKeyText(k string, id bindings.Type) string {
 	if id == bindings.TypeTimestampTZ {
-		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(timezone('UTC', " + k + ") AS VARCHAR) || '+00' END"
+		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(make_timestamp(epoch_us(" + k + ")) AS VARCHAR) || '+00' END"
 	}
 	return "CAST(" + k + " AS VARCHAR)"
 }

@@ -33,8 +33,11 @@ const (
 	kTimestamptz
 	kUUID
 	kBytea
-	kArray     // binary array of elem
-	kTextArray // text array literal of elements without a binary codec: elements as strings
+	kInterval
+	kTstzRange      // tstzrange: binary, sent as its text in UTC (pgtext.go)
+	kTstzMultirange // tstzmultirange: likewise
+	kArray          // binary array of elem
+	kTextArray      // text array literal of elements without a binary codec: elements as strings
 	// Binary element encodings that only occur inside binary arrays.
 	kTextBin    // text-like element: same bytes as the text form
 	kJSONBin    // json element: the text
@@ -81,6 +84,9 @@ var builtinKinds = map[uint32]codec{
 	1082: {kind: kDate},
 	1114: {kind: kTimestamp},
 	1184: {kind: kTimestamptz},
+	1186: {kind: kInterval},
+	3910: {kind: kTstzRange},
+	4534: {kind: kTstzMultirange},
 	1700: {kind: kNumeric},
 	2950: {kind: kUUID},
 
@@ -98,6 +104,9 @@ var builtinKinds = map[uint32]codec{
 	1115: {kind: kArray, elem: kTimestamp},
 	1182: {kind: kArray, elem: kDate},
 	1185: {kind: kArray, elem: kTimestamptz},
+	1187: {kind: kArray, elem: kInterval},
+	3911: {kind: kArray, elem: kTstzRange},
+	6153: {kind: kArray, elem: kTstzMultirange},
 	1231: {kind: kArray, elem: kNumericBin},
 	2951: {kind: kArray, elem: kUUID},
 	199:  {kind: kArray, elem: kJSONBin},
@@ -109,7 +118,7 @@ var builtinKinds = map[uint32]codec{
 // domains over text) are read as an array's text form.
 func binaryElemKind(c codec) (kind, bool) {
 	switch c.kind {
-	case kInt2, kInt4, kInt8, kFloat4, kFloat8, kBool, kDate, kTimestamp, kTimestamptz, kUUID, kBytea:
+	case kInt2, kInt4, kInt8, kFloat4, kFloat8, kBool, kDate, kTimestamp, kTimestamptz, kUUID, kBytea, kInterval, kTstzRange, kTstzMultirange:
 		return c.kind, true
 	case kNumeric:
 		return kNumericBin, true
@@ -190,6 +199,16 @@ func appendScalar(b, v []byte, k kind) []byte {
 		if len(v) == 8 {
 			return appendTimestamp(b, int64(binary.BigEndian.Uint64(v)), true)
 		}
+	case kInterval:
+		if len(v) == 16 {
+			b = append(b, '"')
+			b = appendPGInterval(b, v)
+			return append(b, '"')
+		}
+	case kTstzRange:
+		return appendString(b, appendPGZonedRange(nil, v))
+	case kTstzMultirange:
+		return appendString(b, appendPGZonedMultirange(nil, v))
 	case kUUID:
 		if len(v) == 16 {
 			return appendUUID(b, v)

@@ -82,7 +82,17 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("find the model's JSON columns (SHOW WARNINGS): %w", err)
 	}
-	origins := mariaOrigins(note)
+	// Under ANSI_QUOTES (the URL's or the server's sql_mode), MariaDB prints names in the note
+	// and in CHECK clauses in double quotes instead of backticks.
+	quote := byte('`')
+	var ansi bool
+	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%'").Scan(&ansi); err != nil {
+		return nil, fmt.Errorf("find the model's JSON columns (sql_mode): %w", err)
+	}
+	if ansi {
+		quote = '"'
+	}
+	origins := mariaOrigins(note, quote)
 	out := map[string]bool{}
 	checked := map[[2]string]map[string]bool{} // (db, table) -> its JSON columns
 	for name, o := range origins {
@@ -92,7 +102,7 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 		}
 		t := [2]string{o.db, o.table}
 		if _, ok := checked[t]; !ok {
-			if checked[t], err = c.mariaTableJSON(ctx, o.db, o.table); err != nil {
+			if checked[t], err = c.mariaTableJSON(ctx, o.db, o.table, quote); err != nil {
 				return nil, err
 			}
 		}
@@ -105,7 +115,7 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 
 // mariaTableJSON returns the JSON columns of a table: LONGTEXT with the CHECK constraint
 // json_valid(`column`) that MariaDB's JSON type is.
-func (c *myConn) mariaTableJSON(ctx context.Context, db, table string) (map[string]bool, error) {
+func (c *myConn) mariaTableJSON(ctx context.Context, db, table string, quote byte) (map[string]bool, error) {
 	rows, err := c.conn.QueryContext(ctx, `SELECT c.COLUMN_NAME, k.CHECK_CLAUSE
 		FROM information_schema.COLUMNS c JOIN information_schema.CHECK_CONSTRAINTS k
 		  ON k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -121,7 +131,8 @@ func (c *myConn) mariaTableJSON(ctx context.Context, db, table string) (map[stri
 		if err := rows.Scan(&col, &clause); err != nil {
 			return nil, fmt.Errorf("read the table's JSON columns from information_schema: %w", err)
 		}
-		if clause == "json_valid("+quoteMySQL(col)+")" {
+		q := string(quote)
+		if clause == "json_valid("+q+strings.ReplaceAll(col, q, q+q)+q+")" {
 			out[col] = true
 		}
 	}
@@ -141,8 +152,8 @@ type mariaOrigin struct {
 // mariaOrigins reads EXPLAIN EXTENDED's note: the outer select's items, each traced to a table
 // column (through derived tables, by their aliases) or a JSON function. Columns whose origin
 // cannot be told are left out.
-func mariaOrigins(note string) map[string]mariaOrigin {
-	toks := mariaTokens(note)
+func mariaOrigins(note string, quote byte) map[string]mariaOrigin {
+	toks := mariaTokens(note, quote)
 	top := mariaSelect(toks)
 	if top == nil {
 		return nil
@@ -371,9 +382,10 @@ type mariaToken struct {
 
 func (t mariaToken) is(word string) bool { return !t.ident && strings.EqualFold(t.text, word) }
 
-// mariaTokens splits the note as MariaDB prints it: names in backticks (doubled inside),
+// mariaTokens splits the note as MariaDB prints it: names in quote (backticks, or double quotes
+// under ANSI_QUOTES; doubled inside),
 // strings in single quotes (backslash escapes), comments /* ... */ dropped.
-func mariaTokens(s string) []mariaToken {
+func mariaTokens(s string, quote byte) []mariaToken {
 	var toks []mariaToken
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -386,13 +398,13 @@ func mariaTokens(s string) []mariaToken {
 				return toks
 			}
 			i += end + 4
-		case c == '`':
+		case c == quote:
 			var b strings.Builder
 			j := i + 1
 			for ; j < len(s); j++ {
-				if s[j] == '`' {
-					if j+1 < len(s) && s[j+1] == '`' {
-						b.WriteByte('`')
+				if s[j] == quote {
+					if j+1 < len(s) && s[j+1] == quote {
+						b.WriteByte(quote)
 						j++
 						continue
 					}

@@ -158,6 +158,11 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 		"SET NAMES utf8mb4",
 		fmt.Sprintf("SET SESSION time_zone = '+00:00', SESSION %s, SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d",
 			statement, lock, lock),
+		// The only sql_mode that changes how a value is printed, not what the model means: a
+		// CHAR's trailing blanks, which PAD_CHAR_TO_FULL_LENGTH keeps (MariaDB; MySQL before 9).
+		// Whatever else the URL's or the server's sql_mode holds stays, so the model's SQL reads
+		// as it does for its users (ANSI_QUOTES, PIPES_AS_CONCAT, ...).
+		mysqlNoCharPadding,
 		"START TRANSACTION READ ONLY",
 	} {
 		if _, err := c.conn.ExecContext(ctx, s); err != nil {
@@ -167,6 +172,11 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	}
 	return c, nil
 }
+
+// mysqlNoCharPadding takes PAD_CHAR_TO_FULL_LENGTH out of the session's sql_mode: without it a
+// CHAR(10) 'ab' is read "ab", as under the default sql_mode, and its key text is "ab" too.
+const mysqlNoCharPadding = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), " +
+	"',PAD_CHAR_TO_FULL_LENGTH,', ','))"
 
 func (c *myConn) close() {
 	_ = c.conn.Close()

@@ -314,7 +314,7 @@ func TestMariaOrigins(t *testing.T) {
 		{"select `d``b`.`t.x`.`a b` AS `c``d` from `d``b`.`t.x`", map[string]mariaOrigin{"c`d": col("d`b", "t.x", "a b")}},
 		{"", nil},
 	} {
-		if diff := cmp.Diff(tc.want, mariaOrigins(tc.note), cmp.AllowUnexported(mariaOrigin{})); diff != "" {
+		if diff := cmp.Diff(tc.want, mariaOrigins(tc.note, '`'), cmp.AllowUnexported(mariaOrigin{})); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.note, diff)
 		}
 	}

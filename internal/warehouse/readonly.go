@@ -91,8 +91,9 @@ func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error
 	// pooler that drops startup parameters) can undo them, and they end with the transaction.
 	// Once a query has run, Postgres refuses to make the transaction read-write again, so the
 	// model's SQL cannot either.
-	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d",
-		milliseconds(c.statementTimeout), milliseconds(c.lockTimeout))
+	// The output settings are pinned there too (pgtext.go says which, and why).
+	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; %s",
+		milliseconds(c.statementTimeout), milliseconds(c.lockTimeout), pgSessionOutput)
 	if err := pg.PgConn().Exec(ctx, begin).Close(); err != nil {
 		_ = pg.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("start a read-only transaction on the warehouse: %w", err)

@@ -21,10 +21,14 @@ type Rows struct {
 	cols   []controlplane.Column
 	codecs []codec // one per model column
 	keyIdx int     // the key's text form: the key column itself (text, varchar) or a helper after the model's
-	vals   [][]byte
-	err    error
-	done   bool
-	closed bool
+	// keyText, when set, writes the key's text from the key column's binary value (keyIdx), into
+	// keyBuf: for the types whose ::text follows TimeZone or IntervalStyle (pgtext.go).
+	keyText func(dst, v []byte) []byte
+	keyBuf  []byte
+	vals    [][]byte
+	err     error
+	done    bool
+	closed  bool
 }
 
 // Open runs query on the warehouse wh and streams its rows in the warehouse's order, with the key
@@ -68,17 +72,20 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 			keyColumn, strings.Join(names, ", "))
 	}
 
-	// A text or varchar key is its own text form, read in place; any other key is added last as
+	// A text or varchar key is its own text form, read in place; a timestamptz or an interval
+	// key's text is written from its binary value (pgKeyText); any other key is added last as
 	// text (a column without a name, so it cannot collide with a model column's).
 	ident := pgx.Identifier{keyColumn}.Sanitize()
 	textKey := cols[keyIdx].Type == "text" || cols[keyIdx].Type == "varchar"
+	modelKey := keyIdx
+	ownText := pgKeyTextTypes[cols[keyIdx].Type]
 	nfields := len(cols)
 	where, params, err := pgSince(cols, since)
 	if err != nil {
 		return nil, err
 	}
 	var wrapped string
-	if textKey {
+	if textKey || ownText {
 		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m%s", query, where)
 	} else {
 		wrapped = fmt.Sprintf("SELECT m.*, (m.%s)::text FROM (\n%s\n) AS m%s", ident, query, where)
@@ -105,11 +112,18 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	for i, c := range codecs {
 		formats[i] = c.format()
 	}
-	if !textKey {
+	if !textKey && !ownText {
 		formats[keyIdx] = textFormat
 	}
-	rr := pc.ExecPrepared(ctx, "", params, nil, formats)
-	return &Rows{conn: conn, rr: rr, cols: cols, codecs: codecs, keyIdx: keyIdx}, nil
+	r := &Rows{conn: conn, cols: cols, codecs: codecs, keyIdx: keyIdx}
+	if keyText := pgKeyText(codecs[modelKey]); keyText != nil && codecs[modelKey].format() == binaryFormat {
+		// A domain over such a type is read with its ::text too, which is not used.
+		r.keyText, r.keyIdx = keyText, modelKey
+	} else if ownText {
+		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
+	}
+	r.rr = pc.ExecPrepared(ctx, "", params, nil, formats)
+	return r, nil
 }
 
 // pgSince is the WHERE clause of a read narrowed by since (nil: none) and its parameter, as
@@ -159,10 +173,15 @@ func (r *Rows) Next() bool {
 	return false
 }
 
-// Key returns the current row's key as Postgres's ::text prints it. The bytes are valid until
+// Key returns the current row's key as Postgres's ::text prints it (a timestamptz or interval's
+// as pgtext.go writes it, whatever the session's settings). The bytes are valid until
 // the next call to Next.
 func (r *Rows) Key() (key []byte, isNull bool) {
 	v := r.vals[r.keyIdx]
+	if r.keyText != nil && v != nil {
+		r.keyBuf = r.keyText(r.keyBuf[:0], v)
+		return r.keyBuf, false
+	}
 	return v, v == nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	neturl "net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -504,5 +506,102 @@ func TestPostgresZonedKeyJSON(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPostgresKeyTextIsPostgresText: the key text the runner writes for the types whose ::text
+// follows the session's TimeZone or IntervalStyle (a timestamptz, an interval, a tstzrange or
+// tstzmultirange, arrays of them: pgtext.go) is, byte for byte, Postgres's ::text of the value in
+// a session with the default settings (UTC, ISO, postgres) — the text ledgers hold — and stays
+// so in a session with other ones; the record's JSON does not change either.
+func TestPostgresKeyTextIsPostgresText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var zoned, intervals []string
+	for range 300 {
+		// Instants from 4713 BC to 294276 AD, microseconds included.
+		us := rng.Int64N(int64(290000*365.25*86400)) - int64(4700*365.25*86400)
+		zoned = append(zoned, fmt.Sprintf("to_timestamp(0) + %d * interval '1 second' + %d * interval '1 microsecond'", us/1000, rng.Int64N(1000000)))
+		intervals = append(intervals, fmt.Sprintf("make_interval(months => %d, days => %d) + %d * interval '1 microsecond'",
+			rng.Int64N(2000)-1000, rng.Int64N(2000)-1000, rng.Int64N(1<<50)-1<<49))
+	}
+	for _, s := range []string{"'infinity'", "'-infinity'", "'0044-03-15 12:00:00.5+00 BC'", "'0001-01-01 00:00:00+00'",
+		"'12345-06-07 08:09:10.000001+00'", "'1969-12-31 23:59:59.999999+00'"} {
+		zoned = append(zoned, s+"::timestamptz")
+	}
+	for _, s := range []string{"'0'", "'1 mon'", "'-1 mon'", "'1 year -1 mon'", "'-1 days +02:03:04'", "'1 day -00:00:00.000001'",
+		"'-1 years -2 mons +3 days -04:05:06.000001'", "'178000000 years'", "'-2147483648 days'", "'2562047788:00:54.775807'",
+		"'-2562047788:00:54.775807'", "'100 hours'"} {
+		intervals = append(intervals, s+"::interval")
+	}
+	var rows []string
+	for i := range zoned {
+		z, iv := zoned[i], intervals[i%len(intervals)]
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s)", i, z, iv))
+	}
+	for i := len(zoned); i < len(intervals); i++ {
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s)", i, zoned[0], intervals[i]))
+	}
+	table := "CREATE TABLE v AS SELECT id, z, iv, ARRAY[z, NULL, z] AS za, ARRAY[[iv], [NULL::interval]] AS iva, " +
+		"CASE WHEN id % 3 = 0 THEN 'empty'::tstzrange WHEN z < '2000-01-01' THEN tstzrange(z, NULL, '(]') ELSE tstzrange('1999-01-01', z, '[)') END AS r, " +
+		"CASE WHEN id % 3 = 0 THEN '{}'::tstzmultirange ELSE tstzmultirange(tstzrange(NULL, '0044-03-15 BC'), tstzrange(z, NULL)) END AS mr, " +
+		"'[3:4]={1 day,NULL}'::interval[] AS ivb FROM (VALUES " + strings.Join(rows, ", ") + ") AS t(id, z, iv)"
+	url := newWarehouse(t, table)
+	cols := []string{"z", "iv", "za", "iva", "r", "mr", "ivb"}
+	// read returns each row's key, value's JSON and ::text (the text column's JSON string, decoded).
+	read := func(url, col string) (keys, values, texts map[string]string) {
+		t.Helper()
+		keys, values, texts = map[string]string{}, map[string]string{}, map[string]string{}
+		q := fmt.Sprintf("SELECT id::text AS id, %s, %s::text AS text FROM v", col, col)
+		r, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, col, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var id, text string
+			if err := json.Unmarshal(r.AppendValue(nil, 0), &id); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(r.AppendValue(nil, 2), &text); err != nil {
+				t.Fatal(err)
+			}
+			k, _ := r.Key()
+			keys[id], values[id], texts[id] = string(k), string(r.AppendValue(nil, 1)), text
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return keys, values, texts
+	}
+	with := func(param, value string) string {
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set(param, value)
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads a '+' as itself
+		return u.String()
+	}
+	other := with("options", "-c TimeZone=Asia/Kathmandu -c IntervalStyle=sql_standard -c DateStyle=SQL,DMY")
+	for _, col := range cols {
+		keys, values, texts := read(with("TimeZone", "UTC"), col)
+		if len(keys) != len(rows) {
+			t.Fatalf("%s: read %d rows, want %d", col, len(keys), len(rows))
+		}
+		for id, k := range keys {
+			if k != texts[id] {
+				t.Errorf("%s id %s: key %q, Postgres's ::text in UTC %q", col, id, k, texts[id])
+			}
+		}
+		otherKeys, otherValues, _ := read(other, col)
+		for id := range keys {
+			if otherKeys[id] != keys[id] {
+				t.Errorf("%s id %s: key %q in a session in Asia/Kathmandu, sql_standard, SQL; %q in UTC", col, id, otherKeys[id], keys[id])
+			}
+			if otherValues[id] != values[id] {
+				t.Errorf("%s id %s: value %s in a session in Asia/Kathmandu, sql_standard, SQL; %s in UTC", col, id, otherValues[id], values[id])
+			}
+		}
 	}
 }

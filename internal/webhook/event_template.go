@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"fmt"
-
-	"github.com/osteele/liquid"
 )
 
 // Notification bodies as Liquid templates (controlplane.Notification.Body): the same engine and
@@ -15,12 +13,11 @@ import (
 // JSON check's error when contentType is JSON and what it rendered is not (an event's values can
 // break a body that the plan-time check's sample did not).
 func RenderEvent(src, contentType string, payload []byte) ([]byte, error) {
-	run, _ := engines()
-	return renderEvent(run, src, contentType, payload)
+	return renderEvent(false, src, contentType, payload)
 }
 
-func renderEvent(e *liquid.Engine, src, contentType string, payload []byte) ([]byte, error) {
-	t, err := compileTemplate(e, src)
+func renderEvent(strict bool, src, contentType string, payload []byte) ([]byte, error) {
+	t, err := compileTemplate(strict, src)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +25,7 @@ func renderEvent(e *liquid.Engine, src, contentType string, payload []byte) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("the event: %w", err)
 	}
-	body, err := t.render(map[string]any{"event": ev}, bodyRenderLimit([][]byte{payload}))
+	body, err := t.render(map[string]any{"event": ev}, bodyLimits([][]byte{payload}))
 	if err == nil && IsJSON(contentType) {
 		err = checkJSON(body)
 	}
@@ -41,12 +38,11 @@ func renderEvent(e *liquid.Engine, src, contentType string, payload []byte) ([]b
 // type, what it renders must be valid JSON. The error names the event it failed for; its cause is
 // a *TemplateError (a line and column in src) or the JSON check's error.
 func CheckEventTemplate(src, contentType string, events []string, sample func(event string) []byte) error {
-	_, strict := engines()
-	if _, err := compileTemplate(strict, src); err != nil {
+	if _, err := compileTemplate(true, src); err != nil {
 		return err
 	}
 	for _, ev := range events {
-		if _, err := renderEvent(strict, src, contentType, sample(ev)); err != nil {
+		if _, err := renderEvent(true, src, contentType, sample(ev)); err != nil {
 			return fmt.Errorf("rendered for a sample %s event: %w", ev, err)
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/osteele/liquid"
-
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
@@ -92,11 +90,10 @@ func (e *SpecError) Unwrap() error { return e.Err }
 
 // CompileRequests compiles spec's templates for runs with the variables vars.
 func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, error) {
-	run, _ := engines()
-	return compileRequests(spec, vars, run)
+	return compileRequests(spec, vars, false)
 }
 
-func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine) (*Requests, error) {
+func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*Requests, error) {
 	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := spec.OperationFor(op)
@@ -105,11 +102,11 @@ func compileRequests(spec *controlplane.RequestSpec, vars Vars, e *liquid.Engine
 		}
 		c := &compiledRequest{r: r, format: r.EffectiveFormat(), ctype: r.EffectiveContentType()}
 		var err error
-		if c.path, err = compileTemplate(e, r.Path); err != nil {
+		if c.path, err = compileTemplate(strict, r.Path); err != nil {
 			return nil, &SpecError{Operation: op, Field: "path", Err: err}
 		}
 		if c.format == controlplane.FormatJSON || c.format == controlplane.FormatRaw {
-			if c.body, err = compileTemplate(e, r.Body); err != nil {
+			if c.body, err = compileTemplate(strict, r.Body); err != nil {
 				return nil, &SpecError{Operation: op, Field: "body", Err: err}
 			}
 		}
@@ -169,7 +166,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
 	if c.path.src != "" {
-		p, err := c.path.render(b, maxPathRender)
+		p, err := c.path.render(b, pathLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
@@ -184,7 +181,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	switch c.format {
 	case controlplane.FormatJSON, controlplane.FormatRaw:
-		body, err := c.body.appendRender(buf, b, bodyRenderLimit(records))
+		body, err := c.body.appendRender(buf, b, bodyLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
 		}
@@ -221,7 +218,7 @@ var emptyRecord = []byte("{}")
 // pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
 // what it rendered for the record, differs from what it renders for a record without fields.
 func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
-	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), maxPathRender)
+	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), pathLimits([][]byte{emptyRecord}))
 	return err != nil || !bytes.Equal(empty, p)
 }
 
@@ -248,7 +245,7 @@ func (rs *Requests) pathNamesKey(c *compiledRequest, op string, p, record []byte
 		rest = append(append(append(rest, name...), ':'), f.value...)
 	}
 	rest = append(rest, '}')
-	without, err := c.path.render(rs.bindings(op, [][]byte{rest}), maxPathRender)
+	without, err := c.path.render(rs.bindings(op, [][]byte{rest}), pathLimits([][]byte{rest}))
 	return err != nil || !bytes.Equal(without, p)
 }
 
@@ -355,7 +352,6 @@ func JoinURL(base, path string) string {
 // (deleted: for deletedSample, the key alone, as deletes carry it), in record mode or as a batch
 // of two. It returns every problem, at most one per operation and field.
 func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSample []byte) []*SpecError {
-	_, strict := engines()
 	var out []*SpecError
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := opRequest(spec, op)
@@ -363,7 +359,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 			continue
 		}
 		one := &controlplane.RequestSpec{Mode: spec.Mode, New: r}
-		rs, err := compileRequests(one, vars, strict)
+		rs, err := compileRequests(one, vars, true)
 		if err != nil {
 			se := err.(*SpecError)
 			se.Operation = op
@@ -381,7 +377,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			p, err := c.path.render(b, maxPathRender)
+			p, err := c.path.render(b, pathLimits(records))
 			if err == nil {
 				err = checkPath(p)
 			}
@@ -390,7 +386,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 			}
 		}
 		if c.body != nil {
-			body, err := c.body.render(b, bodyRenderLimit(records))
+			body, err := c.body.render(b, bodyLimits(records))
 			if err == nil && IsJSON(c.ctype) {
 				err = checkJSON(body)
 			}
@@ -415,7 +411,6 @@ func opRequest(spec *controlplane.RequestSpec, op string) *controlplane.Operatio
 
 // ParseTemplate says whether src parses as a Liquid template; the error is a *TemplateError.
 func ParseTemplate(src string) error {
-	run, _ := engines()
-	_, err := compileTemplate(run, src)
+	_, err := compileTemplate(false, src)
 	return err
 }

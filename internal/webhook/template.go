@@ -9,13 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/osteele/liquid"
+	liquidfilters "github.com/osteele/liquid/filters"
+	liquidparser "github.com/osteele/liquid/parser"
 	liquidrender "github.com/osteele/liquid/render"
 )
 
@@ -64,24 +65,11 @@ func (v *Vars) bindings(op string) map[string]any {
 // describes each).
 var FilterNames = []string{"json", "url_encode", "sha256", "iso8601", "unix"}
 
-var (
-	enginesOnce          sync.Once
-	runEngine, planCheck *liquid.Engine
-)
-
-// engines returns the engine runs render with, and the strict one plan-time checks use: there a
-// variable that is not defined, or a filter given nothing, is an error (the sample record has a
-// value for every field, so nothing is a typo's nil).
-func engines() (run, strict *liquid.Engine) {
-	enginesOnce.Do(func() {
-		runEngine = newEngine(false)
-		planCheck = newEngine(true)
-	})
-	return runEngine, planCheck
-}
-
-func newEngine(strict bool) *liquid.Engine {
-	e := liquid.NewEngine()
+// newEngine returns an engine with its budget (engine). A strict one is the plan-time checks':
+// there a variable that is not defined, or a filter given nothing, is an error (the sample record
+// has a value for every field, so nothing is a typo's nil).
+func newEngine(strict bool) *engine {
+	e := &engine{Engine: liquid.NewEngine(), b: new(budget)}
 	if strict {
 		e.StrictVariables()
 	}
@@ -91,19 +79,21 @@ func newEngine(strict bool) *liquid.Engine {
 		}
 		return nil
 	}
-	e.RegisterFilter("json", func(v any) (string, error) {
+	filters := filterSet{}
+	liquidfilters.AddStandardFilters(filters)
+	filters.AddFilter("json", func(v any) (string, error) {
 		if err := given("json", v); err != nil {
 			return "", err
 		}
 		return jsonText(v)
 	})
-	e.RegisterFilter("url_encode", func(v any) (string, error) {
+	filters.AddFilter("url_encode", func(v any) (string, error) {
 		if err := given("url_encode", v); err != nil {
 			return "", err
 		}
 		return PercentEncode(textOf(v)), nil
 	})
-	e.RegisterFilter("sha256", func(v any) (string, error) {
+	filters.AddFilter("sha256", func(v any) (string, error) {
 		if err := given("sha256", v); err != nil {
 			return "", err
 		}
@@ -117,10 +107,16 @@ func newEngine(strict bool) *liquid.Engine {
 	e.RegisterTag("include", func(liquidrender.Context) (string, error) {
 		return "", errors.New(includeRefused)
 	})
-	e.RegisterFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
-	e.RegisterFilter("unix", func(t time.Time) int64 { return t.Unix() })
+	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
+	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
+	e.addBudget(filters)
 	return e
 }
+
+// filterSet collects filters by name: Liquid's standard ones, and ours in place of some.
+type filterSet map[string]any
+
+func (s filterSet) AddFilter(name string, fn any) { s[name] = fn }
 
 // jsonText is v as JSON, without HTML escaping (the body is not HTML). Numbers keep their text;
 // records (rawRecord) are copied as the runner encoded them.
@@ -229,45 +225,100 @@ func PercentEncode(s string) string {
 	return b.String()
 }
 
-// template is one compiled template.
+// template is one template, compiled: its text, and compiled copies of it ready to render. A
+// copy's engine holds the budget of the render under way (engine), so a render takes a copy of
+// its own (get), made when none is free, and puts it back (put). The copies are kept in a list,
+// not a sync.Pool: a pool is emptied by every garbage collection, and a render allocates enough
+// to start several, so most renders compiled the template again (a batch of 1,000 records
+// rendered by {{ records | json }} took twice as long).
 type template struct {
-	t *liquid.Template
-	// src is its text, to find the column of an error.
-	src string
+	src    string
+	strict bool
+	mu     sync.Mutex
+	free   []*compiled
 }
 
-// compileTemplate parses src with engine e.
-func compileTemplate(e *liquid.Engine, src string) (*template, error) {
-	t, err := e.ParseTemplateLocation([]byte(src), "", 1)
+// maxFreeCopies is how many compiled copies a template keeps for renders to come: as many
+// renders run at once as a sync's concurrency, 16 at most by default.
+const maxFreeCopies = 64
+
+// compiled is a template parsed by an engine of its own.
+type compiled struct {
+	t *liquid.Template
+	b *budget
+}
+
+// compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
+func compileTemplate(strict bool, src string) (*template, error) {
+	t := &template{src: src, strict: strict}
+	c, err := t.compile()
 	if err != nil {
-		return nil, locate(src, err)
+		return nil, err
 	}
 	if err := findInclude(src); err != nil {
 		return nil, err
 	}
-	return &template{t: t, src: src}, nil
+	t.put(c)
+	return t, nil
 }
 
-// includeTag finds an include tag ({% include ... %}, {%- include ... -%}), and raw and comment
-// blocks, whose text is not tags (Liquid skips either up to the first tag that ends it).
-var includeTag = regexp.MustCompile(`\{%-?\s*(include|raw|comment)\b|\{%-?\s*(endraw|endcomment)\s*-?%\}`)
+func (t *template) compile() (*compiled, error) {
+	e := newEngine(t.strict)
+	lt, err := e.ParseTemplateLocation([]byte(t.src), "", 1)
+	if err != nil {
+		return nil, locate(t.src, err)
+	}
+	e.instrument(t.src, []liquidrender.Node{lt.GetRoot()})
+	return &compiled{t: lt, b: e.b}, nil
+}
+
+// get returns a copy of t for one render; put it back after.
+func (t *template) get() (*compiled, error) {
+	t.mu.Lock()
+	if n := len(t.free); n > 0 {
+		c := t.free[n-1]
+		t.free[n-1] = nil
+		t.free = t.free[:n-1]
+		t.mu.Unlock()
+		return c, nil
+	}
+	t.mu.Unlock()
+	return t.compile()
+}
+
+// put gives back a copy that get returned, once its render is over.
+func (t *template) put(c *compiled) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.free) < maxFreeCopies {
+		t.free = append(t.free, c)
+	}
+}
 
 // findInclude refuses a template with an include tag when it is compiled (at plan time too),
 // wherever the tag is but in a raw or comment block: rendering refuses it as well (newEngine),
-// but only on a branch a record takes.
+// but only on a branch a record takes. The tags are those Liquid's own scanner finds, so text
+// that only looks like one is not: {% include %} in a string of an output ({{ "{% include x %}"
+// }}) is that string. Liquid skips a raw or comment block's text up to the first tag that ends
+// it, and so does findInclude.
 func findInclude(src string) error {
 	skip := "" // the tag that ends the raw or comment block we are in
-	for _, m := range includeTag.FindAllStringSubmatchIndex(src, -1) {
+	at := 0    // where tok starts in src: the tokens' texts are src, in order
+	for _, tok := range liquidparser.Scan(src, liquidparser.SourceLoc{LineNo: 1}, nil) {
+		start := at
+		at += len(tok.Source)
+		if tok.Type != liquidparser.TagTokenType {
+			continue
+		}
 		switch {
-		case m[4] >= 0: // endraw, endcomment
-			if src[m[4]:m[5]] == skip {
+		case skip != "":
+			if tok.Name == skip {
 				skip = ""
 			}
-		case skip != "":
-		case src[m[2]:m[3]] == "raw", src[m[2]:m[3]] == "comment":
-			skip = "end" + src[m[2]:m[3]]
-		default:
-			return &TemplateError{Line: 1 + strings.Count(src[:m[0]], "\n"), Column: 1 + m[0] - (strings.LastIndexByte(src[:m[0]], '\n') + 1),
+		case tok.Name == "raw", tok.Name == "comment":
+			skip = "end" + tok.Name
+		case tok.Name == "include":
+			return &TemplateError{Line: tok.SourceLoc.LineNo, Column: 1 + start - (strings.LastIndexByte(src[:start], '\n') + 1),
 				Msg: includeRefused}
 		}
 	}
@@ -298,26 +349,45 @@ func bodyRenderLimit(records [][]byte) int {
 	return max(renderFloor, bodyRenderFactor*n)
 }
 
-func (t *template) render(b map[string]any, limit int) ([]byte, error) {
-	return t.appendRender(nil, b, limit)
+func (t *template) render(b map[string]any, lim limits) ([]byte, error) {
+	return t.appendRender(nil, b, lim)
 }
 
-// appendRender appends what t renders to buf; rendering more than limit bytes is an error.
-func (t *template) appendRender(buf []byte, b map[string]any, limit int) (out []byte, err error) {
-	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: limit}
+// appendRender appends what t renders to buf, within lim: past it, rendering stops with an error.
+func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out []byte, err error) {
+	c, err := t.get()
+	if err != nil {
+		return buf, err
+	}
+	c.b.reset(lim)
+	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output,
+		over: func() error { return c.b.stop(&renderTooLarge{limit: lim.output}) }}
 	defer func() {
 		// Liquid panics on some failed writes: with the write's error where it flushes the text
 		// it held back for whitespace control ({%- -%}), and with one of its own where it wraps
-		// the error of a node that has no position. A panic after the bound was passed is that.
+		// the error of a node that has no position. A panic after the budget stopped the render
+		// (a bound passed) is that.
 		if r := recover(); r != nil {
-			if !w.full {
+			if c.b.stopped == nil {
 				panic(r)
 			}
-			out, err = buf, &TemplateError{Line: 1, Msg: (&renderTooLarge{limit: limit}).Error()}
+			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 		}
+		t.put(c)
 	}()
-	if err := t.t.FRender(w, b); err != nil {
-		return buf, locate(t.src, err)
+	if err := c.t.FRender(w, b); err != nil {
+		te := locate(t.src, err)
+		if c.b.stopped != nil {
+			// Liquid says which filter or tag failed; the budget says why, and which loop.
+			te = &TemplateError{Line: te.Line, Column: te.Column, Msg: c.b.stopped.Error()}
+			if w, ok := c.b.stopped.(*tooMuchWork); ok && w.line > 0 {
+				te.Line, te.Column = w.line, w.column
+			}
+		}
+		return buf, te
+	}
+	if c.b.stopped != nil { // an error Liquid did not pass on
+		return buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 	}
 	return w.b.Bytes(), nil
 }
@@ -327,13 +397,12 @@ func (t *template) appendRender(buf []byte, b map[string]any, limit int) (out []
 type boundedBuffer struct {
 	b            *bytes.Buffer
 	start, limit int
-	full         bool // a write was refused
+	over         func() error // the error of a write refused
 }
 
 func (w *boundedBuffer) Write(p []byte) (int, error) {
-	if w.full || w.b.Len()-w.start+len(p) > w.limit {
-		w.full = true
-		return 0, &renderTooLarge{limit: w.limit}
+	if w.b.Len()-w.start+len(p) > w.limit {
+		return 0, w.over()
 	}
 	return w.b.Write(p)
 }

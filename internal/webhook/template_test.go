@@ -209,3 +209,37 @@ func TestIncludeInACommentIsAccepted(t *testing.T) {
 		}
 	}
 }
+
+// The text "{% include" in a string literal of an output ({{ "see {% include x %}" }}, a JSON
+// body's string through a filter) is text: Liquid renders it as such. It was refused at plan as
+// an include tag. Includes that Liquid would run are still refused, at their position.
+func TestIncludeInAStringIsText(t *testing.T) {
+	check := func(src string) []*SpecError {
+		return CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: src}},
+			Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`))
+	}
+	for src, want := range map[string]string{
+		`{{ "see {% include x %}" }}`:                        `see {% include x %}`,
+		`{"note": {{ "{% include 'x' %}" | json }}}`:         `{"note": "{% include 'x' %}"}`,
+		`{{ 'a {%- include x -%} b' | upcase }}`:             `A {%- INCLUDE X -%} B`,
+		`{% assign s = "x {{ 1 }}" %}{{ s | append: "{%" }}`: `x {{ 1 }}{%`,
+	} {
+		if errs := check(src); len(errs) != 0 {
+			t.Errorf("%s: %v, want it accepted", src, errs)
+		}
+		if got, err := render(t, src, `{"k": 1}`); err != nil || got != want {
+			t.Errorf("%s rendered %q (%v), want %q", src, got, err, want)
+		}
+	}
+	for src, want := range map[string]string{
+		`{{ "a" }}{% include "x" %}`:                                       "line 1, column 10: the include tag",
+		"{\"a\": {{ \"{% include x %}\" | json }}}\n  {%- include 'x' -%}": "line 2, column 3: the include tag",
+		`{% raw %}{{ "{% endraw %}{% include "x" %}`:                       "line 1, column 26: the include tag",
+		`{% if "{{" == "" %}{% include "x" %}{% endif %}`:                  "line 1, column 20: the include tag",
+	} {
+		if errs := check(src); len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+			t.Errorf("%q: %v, want the include refused: %s", src, errs, want)
+		}
+	}
+}

@@ -49,6 +49,8 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 		stopTimeout := fs.Duration("stop-timeout", 30*time.Second, "how long a stop waits for running syncs before canceling them")
 		retention := fs.Duration("delivery-retention", controlplane.DefaultDeliveryRetention,
 			"how long the delivery log (deliveries, records) keeps a request, and the notification events a sent event; older ones are deleted")
+		runRetention := fs.Duration("run-retention", controlplane.DefaultRunRetention,
+			"how long a run is kept after it ended (runs, the status page); older ones are deleted, but for the last ones of each sync and those still needed")
 		rescue := fs.Duration("rescue-after", 30*time.Minute, "how long a job may run before another replica deems its runner dead and takes it over "+
 			"(a crashed runner's sync waits this long; a live run that takes longer is not stopped)")
 		return func(ctx context.Context, e *env, args []string) error {
@@ -57,7 +59,7 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 			}
 			if err := errors.Join(atLeast("max-syncs", *maxSyncs, 1), atLeast("concurrency", *conc, 1),
 				positive("poll-interval", *poll), positive("stop-timeout", *stopTimeout),
-				positive("delivery-retention", *retention), positive("rescue-after", *rescue)); err != nil {
+				positive("delivery-retention", *retention), positive("run-retention", *runRetention), positive("rescue-after", *rescue)); err != nil {
 				return usageError(err.Error())
 			}
 			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
@@ -98,6 +100,7 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				RescueAfter:       *rescue,
 				StopTimeout:       *stopTimeout,
 				DeliveryRetention: *retention,
+				RunRetention:      *runRetention,
 			}
 			return d.Run(ctx)
 		}

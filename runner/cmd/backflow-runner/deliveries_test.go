@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -229,6 +230,43 @@ func TestDeliveryRetention(t *testing.T) {
 		t.Errorf("daemon: %v %v\n%s", err, ee, out.String())
 	}
 	if !strings.Contains(out.String(), "deleted old delivery-log rows") {
+		t.Errorf("the daemon did not log the deletion:\n%s", out.String())
+	}
+}
+
+// TestRunRetention: the daemon deletes runs that ended longer than --run-retention ago, but for
+// the last ones of each sync.
+func TestRunRetention(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 5, h.URL, 2)
+	for range 3 {
+		if code, out, errOut := w.runCmd("sync", "Active users to webhook"); code != 0 {
+			t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+		}
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 10)
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("runs: %d, %v", len(runs), err)
+	}
+	if code, _, errOut := w.runCmd("run", "--run-retention", "0s", "--listen", ""); code != 2 ||
+		!strings.Contains(errOut, "--run-retention") {
+		t.Errorf("run --run-retention 0s: exit %d\n%s", code, errOut)
+	}
+	d, out := w.start("run", "--run-retention", "1s", "--listen", "", "--log-level", "debug")
+	gone := func(id int64) bool {
+		_, err := w.store.GetRun(w.ctx, id)
+		return errors.Is(err, controlplane.ErrNotFound)
+	}
+	controlplanetest.WaitFor(t, "the daemon to delete the old runs", func() bool { return gone(runs[1].ID) && gone(runs[2].ID) })
+	_ = d.Process.Signal(syscall.SIGTERM)
+	if err := d.Wait(); err != nil {
+		t.Errorf("daemon: %v\n%s", err, out.String())
+	}
+	if _, err := w.store.GetRun(w.ctx, runs[0].ID); err != nil {
+		t.Errorf("the sync's newest run: %v", err)
+	}
+	if !strings.Contains(out.String(), "deleted old runs") {
 		t.Errorf("the daemon did not log the deletion:\n%s", out.String())
 	}
 }

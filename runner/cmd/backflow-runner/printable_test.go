@@ -196,6 +196,7 @@ func TestFlagValuesOutOfRange(t *testing.T) {
 		{[]string{"run", "--poll-interval", "-1s"}, "--poll-interval -1s: want a duration above 0"},
 		{[]string{"run", "--rescue-after", "-1m"}, "--rescue-after -1m0s: want a duration above 0"},
 		{[]string{"run", "--delivery-retention", "0"}, "--delivery-retention 0s: want a duration above 0"},
+		{[]string{"run", "--run-retention", "0"}, "--run-retention 0s: want a duration above 0"},
 		{[]string{"sync", "x", "--concurrency", "-1"}, "--concurrency -1: want 1 or more"},
 		{[]string{"sync", "x", "--dry-run", "--samples", "-1"}, "--samples -1: want 0 or more"},
 		{[]string{"runs", "--limit", "-5"}, "--limit -5: want 1 or more"},

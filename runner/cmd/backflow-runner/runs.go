@@ -23,7 +23,8 @@ var runsCommand = command{
 
 Lists recent runs, newest first, of one sync or of all: id, sync, status, trigger, start, duration
 and counters, then the error of each run that has one, in full. With --json, one JSON object per
-run.
+run. The daemon keeps runs for --run-retention after they ended (90 days by default), and each
+sync's last ones whatever their age.
 
 'runs show RUN_ID' prints one run: its counters, its error, the samples of its invalid records and
 the records the destination refused in it (rejected), with the status and the start of the answer.

@@ -1,0 +1,361 @@
+package webhook
+
+import (
+	"bytes"
+	"fmt"
+	"math/bits"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/osteele/liquid"
+	liquidrender "github.com/osteele/liquid/render"
+	"github.com/osteele/liquid/values"
+)
+
+// A render's budget: how much work a template may do and how large a value it may make, besides
+// how much it may write (boundedBuffer). A loop whose turns write nothing ({% for i in
+// (1..2000000000) %}{% endfor %}), loops nested over the records, or a value doubled in a loop
+// ({% assign s = s | append: s %}) would otherwise hold the runner (or terraform plan) for hours
+// or exhaust its memory. Liquid has no hook for either, so each engine is given three:
+//
+//   - every for and tablerow loop's body starts with a turn tag (loopTurnTag), put there after
+//     parsing, that spends one step for each tag, output and text of the body;
+//   - every filter is wrapped (budget.guard): it spends a step per KiB it reads and makes and
+//     per item of a list it goes through (itemSteps), and a value larger than the bound is refused, before the filter runs when it is one that could
+//     make far more than it reads (replace, join, split, json, inspect, a range made a list);
+//   - capture writes into a buffer bounded like any value (captureTag).
+//
+// Past the budget, rendering stops with an error: the record, or the batch, is rejected with it,
+// and at plan the template is refused. The engine (its filters and tags hold the budget) renders
+// one template at a time: a template keeps one compiled copy per render under way (template.get).
+
+// Steps a render may spend: the larger of stepFloor and stepsPerRecord for each record. A step
+// is one to a few microseconds of Liquid's interpreter (a tag, an output, a KiB a filter reads or
+// makes): a batch of 10,000 records reshaped in a loop of seven fields spends about 200,000.
+var stepFloor = 1_000_000
+
+const stepsPerRecord = 1_000
+
+// limits bound one render.
+type limits struct {
+	output int // bytes it may write
+	value  int // bytes any value it makes (a filter's result, a capture) may hold
+	steps  int // work
+}
+
+// bodyLimits are a body's limits for records: it writes, and makes values of, at most
+// bodyRenderLimit.
+func bodyLimits(records [][]byte) limits {
+	n := bodyRenderLimit(records)
+	return limits{output: n, value: n, steps: max(stepFloor, stepsPerRecord*len(records))}
+}
+
+// pathLimits are a path's: a body's, but for what it writes.
+func pathLimits(records [][]byte) limits {
+	l := bodyLimits(records)
+	l.output = maxPathRender
+	return l
+}
+
+// budget is what the render under way of an engine may still do.
+type budget struct {
+	limits
+	spent   int
+	stopped error // why it was stopped, once it is
+}
+
+func (b *budget) reset(l limits) { *b = budget{limits: l} }
+
+func (b *budget) stop(err error) error {
+	if b.stopped == nil {
+		b.stopped = err
+	}
+	return b.stopped
+}
+
+// spend takes n steps; line and column say where in the template (0 when unknown).
+func (b *budget) spend(n, line, column int) error {
+	if b.stopped != nil {
+		return b.stopped
+	}
+	if b.spent += n; b.spent > b.steps {
+		return b.stop(&tooMuchWork{steps: b.steps, line: line, column: column})
+	}
+	return nil
+}
+
+// value refuses a value of size bytes (as sizeOf counts) when it is larger than the bound.
+func (b *budget) value(size int) error {
+	if size > b.limits.value {
+		return b.stop(&valueTooLarge{limit: b.limits.value})
+	}
+	return nil
+}
+
+// tooMuchWork is a render past its steps, at a loop's line and column when it is a loop's turn
+// (Liquid would say the outermost block's).
+type tooMuchWork struct{ steps, line, column int }
+
+func (e *tooMuchWork) Error() string {
+	return fmt.Sprintf("it does more work than a render may (%d steps: a tag or output in a loop's turn, an item or a KiB a filter handles), where rendering stops (a loop over a large range, or loops nested over the records?)", e.steps)
+}
+
+// valueTooLarge is a render that made a value larger than it may.
+type valueTooLarge struct{ limit int }
+
+func (e *valueTooLarge) Error() string {
+	return fmt.Sprintf("it makes a value of more than %s, where rendering stops (a value that grows in a loop, or a filter given a large range?)", byteSize(e.limit))
+}
+
+// Names of the tags an engine adds for its budget. Nothing stops a template from using them:
+// the turn tag only spends steps, and the capture tag is capture.
+const (
+	loopTurnTag = "backflow_loop_turn"
+	captureTag  = "backflow_capture"
+)
+
+// engine is a Liquid engine with its budget, and the nodes its budget puts in what it parses.
+type engine struct {
+	*liquid.Engine
+	b       *budget
+	turn    *liquidrender.TagNode   // a loop's turn, copied into each loop
+	capture *liquidrender.BlockNode // capture, bounded; copied in place of each capture
+}
+
+// addBudget registers filters guarded by e's budget, and the budget's tags.
+func (e *engine) addBudget(filters filterSet) {
+	b := e.b
+	for name, fn := range filters {
+		e.RegisterFilter(name, b.guard(name, fn))
+	}
+	e.RegisterTag(loopTurnTag, func(ctx liquidrender.Context) (string, error) {
+		var n, line, column int // the turn's weight, the loop's position (instrument)
+		_, _ = fmt.Sscan(ctx.TagArgs(), &n, &line, &column)
+		return "", b.spend(max(n, 1), line, column)
+	})
+	e.RegisterBlock(captureTag, func(ctx liquidrender.Context) (string, error) {
+		w := &boundedBuffer{b: new(bytes.Buffer), limit: b.limits.value, over: func() error { return b.stop(&valueTooLarge{limit: b.limits.value}) }}
+		if err := ctx.RenderChildren(w); err != nil {
+			return "", err
+		}
+		ctx.Set(strings.TrimSpace(ctx.TagArgs()), w.b.String())
+		return "", nil
+	})
+	protos, err := e.ParseString("{% " + loopTurnTag + " %}{% " + captureTag + " x %}{% end" + captureTag + " %}")
+	if err != nil {
+		panic(err)
+	}
+	nodes := protos.GetRoot().(*liquidrender.SeqNode).Children
+	e.turn, e.capture = nodes[0].(*liquidrender.TagNode), nodes[1].(*liquidrender.BlockNode)
+}
+
+// instrument puts the budget's nodes in a parsed template (of text src): a turn at the start
+// of each loop's body, weighing what the body renders at each turn; the bounded capture for
+// capture.
+func (e *engine) instrument(src string, nodes []liquidrender.Node) {
+	for i, n := range nodes {
+		switch n := n.(type) {
+		case *liquidrender.SeqNode:
+			e.instrument(src, n.Children)
+		case *liquidrender.BlockNode:
+			e.instrument(src, n.Body)
+			for _, c := range n.Clauses {
+				e.instrument(src, c.Body)
+			}
+			switch n.Name {
+			case "for", "tablerow":
+				turn := *e.turn
+				turn.Token = n.Token // an error is the loop's
+				line, column := n.SourceLoc.LineNo, 0
+				if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
+					column = strings.Index(lines[line-1], n.Source) + 1
+				}
+				turn.Args = fmt.Sprintf("%d %d %d", weight(n.Body), line, column)
+				n.Body = append([]liquidrender.Node{&turn}, n.Body...)
+			case "capture":
+				c := *e.capture
+				c.Token, c.Body, c.Clauses = n.Token, n.Body, n.Clauses
+				nodes[i] = &c
+			}
+		}
+	}
+}
+
+// weight is how many nodes nodes render, but for the bodies of loops (their turns count them).
+func weight(nodes []liquidrender.Node) int {
+	n := 1
+	for _, x := range nodes {
+		switch x := x.(type) {
+		case *liquidrender.SeqNode:
+			n += weight(x.Children)
+		case *liquidrender.BlockNode:
+			if x.Name != "for" && x.Name != "tablerow" {
+				n += weight(x.Body)
+				for _, c := range x.Clauses {
+					n += weight(c.Body)
+				}
+			}
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// guard wraps the filter fn: it refuses to make a value larger than the bound, and spends a
+// step per KiB read and made, and for a filter that goes through a list, steps for the items it
+// handles (itemSteps) before it does.
+func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
+	f := reflect.ValueOf(fn)
+	return func(in any, params ...any) (any, error) {
+		args := append([]any{in}, params...)
+		if err := b.value(b.estimate(name, args)); err != nil {
+			return nil, err
+		}
+		if err := b.spend(itemSteps(name, in), 0, 0); err != nil {
+			return nil, err
+		}
+		read := 0
+		for _, a := range args {
+			read += sizeOf(a)
+		}
+		out, err := values.Call(f, args)
+		if err != nil {
+			return nil, err
+		}
+		made := sizeOf(out)
+		if err := b.value(made); err != nil {
+			return nil, err
+		}
+		return out, b.spend((read+made)>>10, 0, 0)
+	}
+}
+
+// itemSteps is what a filter that goes through the list in spends on its items: one step each
+// (a record's field is decoded to sort or map it), n·log2(n) to sort, and for uniq, whose items
+// that are lists, maps or records are each compared with every one kept, n²/32 of those.
+func itemSteps(name string, in any) int {
+	rv := reflect.ValueOf(in)
+	n := 0
+	switch r, ok := in.(values.Range); {
+	case ok:
+		n, rv = max(r.Len(), 0), reflect.Value{} // integers: uniq hashes them
+	case rv.Kind() == reflect.Slice:
+		n = rv.Len()
+	default:
+		return 0
+	}
+	switch name {
+	case "map", "compact", "reverse", "concat", "join", "json", "inspect", "where":
+		return n
+	case "sort", "sort_natural":
+		return n * max(bits.Len(uint(n)), 1)
+	case "uniq":
+		m := 0 // items compared one by one
+		for i := 0; rv.Kind() == reflect.Slice && i < n; i++ {
+			if x := rv.Index(i); x.Kind() == reflect.Interface && !x.IsNil() {
+				if k := x.Elem().Kind(); k >= reflect.Array && k != reflect.Pointer && k != reflect.UnsafePointer {
+					m++
+				}
+			}
+		}
+		return n + m*m/32
+	}
+	return 0
+}
+
+// estimate is, for a filter that could make a value far larger than what it reads, how large
+// that value would be (sizeOf's measure), computed before it is made; otherwise the size of the
+// largest range given (a filter sees it as a list).
+func (b *budget) estimate(name string, args []any) int {
+	text := func(i int, def string) string {
+		if i < len(args) && args[i] != nil {
+			return textOf(args[i])
+		}
+		return def
+	}
+	count := func(s, sep string) int {
+		if sep == "" {
+			return utf8.RuneCountInString(s) + 1
+		}
+		return strings.Count(s, sep) + 1
+	}
+	switch name {
+	case "replace":
+		s, old, new := text(0, ""), text(1, ""), text(2, "")
+		return len(s) + (count(s, old)-1)*max(len(new)-len(old), 0)
+	case "split":
+		return 16 * count(text(0, ""), text(1, ""))
+	case "join":
+		sep := text(1, " ")
+		n := 0
+		if list, ok := args[0].([]any); ok {
+			for _, x := range list {
+				if n += deepSize(x, b.limits.value) + len(sep); n > b.limits.value {
+					break
+				}
+			}
+			return n
+		}
+	case "json", "inspect":
+		return deepSize(args[0], b.limits.value)
+	}
+	n := 0
+	for _, a := range args {
+		if r, ok := a.(values.Range); ok {
+			n = max(n, 16*r.Len())
+		}
+	}
+	return n
+}
+
+// sizeOf is about how many bytes v holds at its top level: a string's length, a record's JSON,
+// 16 per item of a list or a map.
+func sizeOf(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case []byte:
+		return len(v)
+	case *rawRecord:
+		return len(v.raw)
+	case recordDrop:
+		return len(v.r.raw)
+	case values.Range:
+		return 16 * max(v.Len(), 0)
+	case nil:
+		return 0
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
+		return 16 * rv.Len()
+	}
+	return 16
+}
+
+// deepSize is about how many bytes v's text takes (as JSON), counted until it passes limit.
+func deepSize(v any, limit int) int {
+	switch v := v.(type) {
+	case []any:
+		n := 2
+		for _, x := range v {
+			if n += deepSize(x, limit) + 1; n > limit {
+				break
+			}
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, x := range v {
+			if n += len(k) + 4 + deepSize(x, limit); n > limit {
+				break
+			}
+		}
+		return n
+	case values.Range:
+		return 12 * max(v.Len(), 0)
+	case string:
+		return len(v) + 2
+	}
+	return sizeOf(v)
+}

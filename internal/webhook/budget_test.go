@@ -1,0 +1,212 @@
+package webhook
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/osteele/liquid"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+const (
+	tooMuchWorkMsg = "does more work than a render may"
+	valueTooBig    = "makes a value of more than 1 MiB"
+)
+
+// A template that works without writing (a loop over a huge range with an empty body, loops
+// nested over the records) or grows a value (doubled in a loop, squared by replace, a range
+// made a list) held the runner, or terraform plan, for hours or took all its memory: an
+// empty loop over (1..2000000000) ran for more than 20 minutes, append doubling in a loop and
+// (1..2000000000) | join died out of memory. Each now stops at its budget, and the record is
+// rejected (or the plan refused) saying why.
+func TestRenderBudget(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 50_000
+	long := strings.Repeat("x", 100_000)
+	rec := `{"k": 1, "n": "` + long + `"}`
+	for i, tc := range []struct{ src, want string }{
+		{`{% for i in (1..2000000000) %}{% endfor %}`, tooMuchWorkMsg},
+		{`{% for a in (1..100000) %}{% for b in (1..100000) %}{% endfor %}{% endfor %}`, tooMuchWorkMsg},
+		{`{% for i in (1..2000000000) reversed limit: 1000000000 %}{% if i == 0 %}{% break %}{% endif %}{% endfor %}`, tooMuchWorkMsg},
+		// A range as large as a record's value.
+		{`{% assign n = record.n | size %}{% for i in (1..n) %}{% endfor %}`, tooMuchWorkMsg},
+		// A capture that writes without bound, or that doubles in a loop.
+		{`{% capture x %}{% for i in (1..2000000000) %}0123456789{% endfor %}{% endcapture %}`, tooMuchWorkMsg},
+		{`{% assign s = "x" %}{% for i in (1..100) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}`, valueTooBig},
+		// A value that grows in a loop, or squared, or a large range made a list.
+		{`{% assign s = "x" %}{% for i in (1..100) %}{% assign s = s | append: s %}{% endfor %}`, valueTooBig},
+		{`{% assign s = "aaaa" %}{% assign s = s | replace: "a", s %}{% assign s = s | replace: "a", s %}{% assign s = s | replace: "a", s %}{% assign s = s | replace: "a", s %}`, valueTooBig},
+		{`{{ (1..2000000000) | join: "," }}`, valueTooBig},
+		{`{{ (1..2000000000) | first }}`, valueTooBig},
+		{`{{ record.n | split: "" | join: record.n }}`, valueTooBig},
+		// (concat spends a step per item too: whichever comes first.)
+		{`{% assign a = "a,b" | split: "," %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}`, "where rendering stops"},
+		{`{% assign a = record.n | split: "," %}{% for i in (1..12) %}{% assign a = a | concat: a %}{% endfor %}{{ a | json }}`, valueTooBig},
+		// Work in filters counts: a large value handled in a loop.
+		{`{% for i in (1..100000) %}{% assign u = record.n | upcase %}{% endfor %}`, tooMuchWorkMsg},
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			got, err := render(t, tc.src, rec)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || len(got) > 0 {
+				t.Errorf("%s: %d bytes, %v; want an error saying it %s", tc.src, len(got), err, tc.want)
+			}
+			// At plan, for the sample record.
+			errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+				New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: tc.src}}, Vars{}, []byte(rec), []byte(rec))
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+				t.Errorf("plan check of %s: %v, want one error saying it %s", tc.src, errs, tc.want)
+			}
+		})
+	}
+	// A record-dependent render past the budget leaves the next record's render its whole budget.
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: `{% assign n = record.n | size %}{% for i in (1..n) %}.{% endfor %}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []string{rec, `{"n": "` + long[:20_000] + `"}`, rec, `{"n": "` + long[:20_000] + `"}`} {
+		b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(r)})
+		if ok := err == nil && len(b.Body) == 20_000; ok != (i%2 == 1) {
+			t.Errorf("record %d: %d bytes, %v", i, len(b.Body), err)
+		}
+	}
+	// The error says where: the loop that went on (Liquid would say the outermost block).
+	if _, err := render(t, "{}{% if true %}\n  {% for i in (1..2000000000) %}{% endfor %}{% endif %}", rec); err == nil ||
+		!strings.HasPrefix(err.Error(), "the request's body could not be rendered: line 2, column 3: it does more work than a render may (50000 steps") {
+		t.Errorf("the error of a loop past the budget: %v", err)
+	}
+	// A path, and a notification body (rendered at run time, and checked at plan).
+	rs, err = CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: `/c/{% for i in (1..2000000000) %}{% endfor %}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(rec)}); err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg) {
+		t.Errorf("a path's loop: %v", err)
+	}
+	loop := `{% for i in (1..2000000000) %}{% endfor %}`
+	if _, err := RenderEvent(loop, "text/plain", []byte(`{"event": "run.failed"}`)); err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg) {
+		t.Errorf("a notification body's loop: %v", err)
+	}
+	if err := CheckEventTemplate(loop, "text/plain", []string{"run.failed"}, func(string) []byte { return []byte(`{"event": "run.failed"}`) }); err == nil ||
+		!strings.Contains(err.Error(), tooMuchWorkMsg) {
+		t.Errorf("plan check of a notification body's loop: %v", err)
+	}
+}
+
+// Loops nested over a batch's records stop at the batch's budget (a thousand steps a record), a
+// filter that goes through the records at each turn too.
+func TestRenderBudgetQuadraticBatch(t *testing.T) {
+	recs := make([][]byte, 1000)
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf(`{"id": %d}`, i))
+	}
+	for _, body := range []string{
+		`{% for r in records %}{% for r2 in records %}{% if r.id == r2.id %}{{ r.id }}{% endif %}{% endfor %}{% endfor %}`,
+		`{% for r in records %}{{ records | uniq | size }}{% endfor %}`,
+		`{% for r in records %}{{ records | sort: "id" | size }}{% endfor %}`,
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: body}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, recs); err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg+" (1000000 steps") {
+			t.Errorf("%s over 1000 records: %v, want an error saying it %s (1000000 steps", body, err, tooMuchWorkMsg)
+		}
+	}
+}
+
+// A batch of 10,000 records reshaped in a loop renders within a twentieth of its budget, from
+// several goroutines at once (each render has its own).
+func TestRenderBudgetLargeBatch(t *testing.T) {
+	src := `[{% for r in records %}{"id": {{ r.id | json }}, "email": {{ r.email | downcase | strip | json }}, ` +
+		`"name": {{ r.name | json }}, "plan": {{ r.plan | default: "free" | json }}, "seats": {{ r.seats | json }}, ` +
+		`"created": {{ r.created_at | json }}, "tags": {{ r.tags | join: "," | json }}}{% unless forloop.last %},{% endunless %}{% endfor %}]`
+	recs := make([][]byte, controlplane.MaxBatchSize)
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf(`{"id": %d, "email": "User%d@Example.com", "name": "User %d", "plan": "pro", "seats": 12, `+
+			`"created_at": "2024-01-02T03:04:05Z", "tags": ["a", "b"]}`, i, i, i))
+	}
+	tp, err := compileTemplate(false, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch, New: &controlplane.OperationRequest{Method: "POST", Body: src}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := bodyLimits(recs)
+	lim.steps /= 20
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := tp.render(rs.bindings(controlplane.OpNew, recs), lim)
+			if err != nil || checkJSON(out) != nil || !strings.Contains(string(out), `"email": "user9999@example.com"`) {
+				t.Errorf("a batch of 10,000 records: %d bytes, %v", len(out), err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Filters keep their meaning under the budget: each renders what Liquid's own does.
+func TestGuardedFiltersAgreeWithLiquid(t *testing.T) {
+	plain := liquid.NewEngine()
+	for _, src := range []string{
+		`{{ "a,b,,c" | split: "," | join }}|{{ "a b" | split: " " | join: "-" }}|{{ nothing | default: "d" }}|{{ "" | default: 3 }}`,
+		`{{ "Hello World" | truncate: 8 }}|{{ "Hello World" | truncate: 8, "" }}|{{ "a b c d" | truncatewords: 2 }}`,
+		`{{ "abcabc" | replace: "b", "xy" }}|{{ "abc" | replace: "", "-" }}|{{ "abcabc" | replace_first: "b", "y" }}|{{ "abc" | remove: "b" }}`,
+		`{{ 3 | plus: 4 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4 }}|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ -3 | abs }}`,
+		`{{ "c,a,b,a" | split: "," | sort | uniq | reverse | join: "" }}|{{ "x,y" | split: "," | first }}{{ "x,y" | split: "," | last }}|{{ "abc" | size }}`,
+		`{{ "2024-02-29T10:00:00Z" | date: "%Y/%m/%d %H" }}|{{ "<a>" | escape }}|{{ "a\nb" | newline_to_br }}|{{ " a " | strip }}!`,
+		`{{ "hello" | slice: 1, 3 }}|{{ "hello" | capitalize }}|{{ "a" | append: "b" | prepend: "c" }}|{{ (1..3) | join: "+" }}`,
+		`{% capture c %}x{{ 1 | plus: 1 }}{% endcapture %}{{ c }}|{% for i in (1..5) limit: 2 offset: 1 %}{{ i }}{{ forloop.last }}{% else %}none{% endfor %}`,
+		`{% for i in (1..5) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}{% endif %}{% cycle "a", "b" %}{{ i }}{% endfor %}|{% for i in (1..0) %}x{% else %}empty{% endfor %}`,
+		`{% tablerow i in (1..3) cols: 2 %}{{ i }}{% endtablerow %}`,
+	} {
+		want, err := plain.ParseAndRenderString(src, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		got, gerr := render(t, src, `{"k": 1}`)
+		if gerr != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q as Liquid renders it", src, got, gerr, want)
+		}
+	}
+}
+
+// A template's compiled copies outlive garbage collections: a render allocates enough to start
+// several, and copies kept in a sync.Pool were dropped by the second (the pool keeps them for
+// one), so most renders compiled the template again (a compile allocates several times what a
+// small render does).
+func TestCompiledCopiesSurviveCollections(t *testing.T) {
+	tp, err := compileTemplate(false, `{"data": [{% for r in records %}{{ r.id | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := [][]byte{[]byte(`{"id": 1}`), []byte(`{"id": 2}`)}
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch, New: &controlplane.OperationRequest{Method: "POST", Body: `{}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, lim := rs.bindings(controlplane.OpNew, recs), bodyLimits(recs)
+	render := func() {
+		if _, err := tp.render(b, lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect := func() { runtime.GC(); runtime.GC() }
+	plain := testing.AllocsPerRun(50, render)
+	gc := testing.AllocsPerRun(50, collect)
+	collected := testing.AllocsPerRun(50, func() { collect(); render() }) - gc
+	if collected > 2*plain {
+		t.Errorf("a render after two garbage collections made %.0f allocations, %.0f without them: the template was compiled again", collected, plain)
+	}
+}
