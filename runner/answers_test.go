@@ -864,3 +864,32 @@ func TestAnswersBatchNotFound(t *testing.T) {
 		t.Errorf("rejection %+v, %v; want the 404", rej, err)
 	}
 }
+
+// mirror: a delete applied whose answer is lost (the run fails), then the record is back in the
+// warehouse before the next run: it is created (the delete's intent leaves the key to be sent as
+// new), so no update meets the 404 of a contact the lost delete removed, and nothing is rejected.
+func TestAnswersLostDeleteThenBack(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), -1)
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`DELETE FROM contacts WHERE email = $1`, key)
+	a.dropNext(key)
+	f.run(controlplane.RunFailed, RunOptions{})
+	a.takeSent()
+	f.exec(`INSERT INTO contacts VALUES ($1, 'Bob again', 2)`, key)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff([]string{"POST /api/contacts Created"}, a.takeSent()); diff != "" {
+		t.Errorf("requests of the run after the lost delete (-want +got):\n%s", diff)
+	}
+	if run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want 1 delivered", run.Counts)
+	}
+	a.check(t, f, "after the run")
+	if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+		t.Errorf("ledger: %s, want confirmed", s)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := a.takeSent(); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %v", got)
+	}
+}
