@@ -468,25 +468,12 @@ func appendDayMicros(b []byte, days, rem int64, tz bool) []byte {
 		b = append(b, ' ')
 	}
 	secs := int(rem / 1000000)
-	frac := int(rem % 1000000)
 	b = append2(b, secs/3600)
 	b = append(b, ':')
 	b = append2(b, secs/60%60)
 	b = append(b, ':')
 	b = append2(b, secs%60)
-	if frac != 0 {
-		var digits [7]byte
-		digits[0] = '.'
-		for i := 6; i >= 1; i-- {
-			digits[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := 7
-		for digits[n-1] == '0' {
-			n--
-		}
-		b = append(b, digits[:n]...)
-	}
+	b = appendFraction(b, rem%1000000)
 	if tz {
 		b = append(b, 'Z')
 	}
