@@ -43,9 +43,10 @@ func TestRenderBudget(t *testing.T) {
 		{`{{ (1..2000000000) | join: "," }}`, valueTooBig},
 		{`{{ (1..2000000000) | first }}`, valueTooBig},
 		{`{{ record.n | split: "" | join: record.n }}`, valueTooBig},
-		// (concat spends a step per item too: whichever comes first.)
+		// (concat spends a step per item too, and a turn for the items it reads: whichever comes
+		// first.)
 		{`{% assign a = "a,b" | split: "," %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}`, "where rendering stops"},
-		{`{% assign a = record.n | split: "," %}{% for i in (1..12) %}{% assign a = a | concat: a %}{% endfor %}{{ a | json }}`, valueTooBig},
+		{`{% assign a = record.n | split: "," %}{% for i in (1..12) %}{% assign a = a | concat: a %}{% endfor %}{{ a | json }}`, "where rendering stops"},
 		// Work in filters counts: a large value handled in a loop.
 		{`{% for i in (1..100000) %}{% assign u = record.n | upcase %}{% endfor %}`, tooMuchWorkMsg},
 	} {
@@ -95,6 +96,37 @@ func TestRenderBudget(t *testing.T) {
 	if err := CheckEventTemplate(loop, "text/plain", []string{"run.failed"}, func(string) []byte { return []byte(`{"event": "run.failed"}`) }); err == nil ||
 		!strings.Contains(err.Error(), tooMuchWorkMsg) {
 		t.Errorf("plan check of a notification body's loop: %v", err)
+	}
+}
+
+// A loop's turn spends steps for the values its tags read, not only its filters: comparing or
+// searching a large value, or reading a record's large field (decoded at each read), at each turn
+// of a loop that writes nothing ran its course (each of these for seconds here, and hours for a
+// range as large as the budget's steps).
+func TestRenderBudgetReads(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 50_000
+	long := strings.Repeat("x", 100_000)
+	rec := `{"n": "` + long + `", "m": "` + long + `y", "arr": [` + strings.Repeat("1,", 20_000) + `1]}`
+	for _, src := range []string{
+		`{% for i in (1..10000) %}{% if record.n == record.m %}{% endif %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% if record.n contains "q" %}{% endif %}{% endfor %}`,
+		`{% for i in (1..1000) %}{% unless record.arr contains 2 %}{% endunless %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% assign x = record.n %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% case record.n %}{% when record.m %}{% endcase %}{% endfor %}`,
+		`{% for i in (1..1000) %}{% for x in record.arr limit: 1 %}{% endfor %}{% endfor %}`,
+		`{% assign a = record.n | split: "" %}{% for i in (1..300) %}{% if a contains "q" %}{% endif %}{% endfor %}`,
+		`{% assign a = record.n | split: "" %}{% assign b = record.n | split: "" %}{% for i in (1..300) %}{% if a == b %}{% endif %}{% endfor %}`,
+	} {
+		got, err := render(t, src, rec)
+		if err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg) || len(got) > 0 {
+			t.Errorf("%s: %d bytes, %v; want an error saying it %s", src, len(got), err, tooMuchWorkMsg)
+		}
+	}
+	// Small values read at each turn of a loop over a batch spend little: the loop renders.
+	small := `{"n": "a", "m": "b", "arr": [1, 2, 3]}`
+	if got, err := render(t, `{% for i in (1..5000) %}{% if record.n == record.m or record.arr contains 2 %}.{% endif %}{% endfor %}`, small); err != nil || len(got) != 5000 {
+		t.Errorf("small reads in a loop: %d bytes, %v", len(got), err)
 	}
 }
 
