@@ -333,7 +333,7 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		for _, a := range args {
 			read += sizeOf(a)
 		}
-		out, err := values.Call(f, args)
+		out, err := call(f, args)
 		if err != nil {
 			return nil, err
 		}
@@ -343,6 +343,22 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		}
 		return out, b.spend((read+made)>>10, 0, 0)
 	}
+}
+
+// call calls the filter f with args. A filter that panics (Liquid's slice given an offset past
+// a text's end, {{ "abc" | slice: 5, -3 }}: a slice out of range) fails with the panic's text
+// instead: Liquid lets it through, and it took the runner (or terraform plan) down. A TypeError
+// is Liquid's way of saying an argument has the wrong type, which it reports.
+func call(f reflect.Value, args []any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(values.TypeError); ok {
+				panic(e)
+			}
+			out, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return values.Call(f, args)
 }
 
 // itemSteps is what a filter that goes through the list in spends on its items: one step each

@@ -242,3 +242,53 @@ func TestCompiledCopiesSurviveCollections(t *testing.T) {
 		t.Errorf("a render after two garbage collections made %.0f allocations, %.0f without them: the template was compiled again", collected, plain)
 	}
 }
+
+// truncate and truncatewords are Liquid's without its regular expressions: past a length of 1000
+// Liquid's panicked (the runner, or terraform plan, went down with it), and truncatewords ran in
+// time of the length times the text. Below it, each renders what Liquid's does, for texts of
+// words, spaces, newlines and multibyte characters. Another filter that panics fails instead.
+func TestTruncateFilters(t *testing.T) {
+	long := strings.Repeat("x", 32_000)
+	rec := `{"n": "` + long + `", "w": "` + strings.Repeat("ab ", 3000) + `"}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.n | truncate: 2000 }}`, long[:1997] + "..."},
+		{`{{ record.n | truncate: 2000, "" }}`, long[:2000]},
+		{`{{ "abc" | truncate: 2000 }}`, "abc"},
+		{`{{ record.w | truncatewords: 2000 }}`, strings.Repeat("ab ", 1999) + "ab..."},
+		{`{{ record.w | truncatewords: 6000 }}`, strings.Repeat("ab ", 2999) + "ab..."},
+		{`{{ record.w | truncatewords: 6001 }}`, strings.Repeat("ab ", 3000)},
+		{`{% for i in (1..20) %}{{ record.n | truncatewords: 1000 | size }}{% endfor %}`, strings.Repeat("32003", 20)},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %.80q (%d bytes), %v; want %.80q (%d bytes)", tc.src, got, len(got), err, tc.want, len(tc.want))
+		}
+	}
+	// A filter that panics fails instead, at run time and at plan.
+	src := `{{ "abc" | slice: 5, -3 }}`
+	if got, err := render(t, src, `{"k": 1}`); err == nil || !strings.Contains(err.Error(), "slice bounds out of range") {
+		t.Errorf("%s = %q, %v; want an error saying the slice is out of range", src, got, err)
+	}
+	if errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: src}}, Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`)); len(errs) != 1 {
+		t.Errorf("plan check of %s: %v, want one error", src, errs)
+	}
+	plain, e := liquid.NewEngine(), newEngine(false)
+	texts := []string{"", " ", "a", "abc", "ab cd", " ab  cd\tef\n", "abcdef gh", "ab c", "x\ny z", "héllo wörld ünï", "a\fb\rc\vd", "one two three four five",
+		"\xffab \xfe", "a$b c", "long line here\nsecond line", strings.Repeat("word ", 40), strings.Repeat("é", 70) + "\nrest"}
+	for _, s := range texts {
+		for n := -2; n <= 60; n++ {
+			for _, el := range []string{"", "...", "…", "$1x", "abcdefghij"} {
+				for _, f := range []string{"truncate", "truncatewords"} {
+					src := fmt.Sprintf(`{{ s | %s: %d, e }}`, f, n)
+					want, werr := plain.ParseAndRenderString(src, map[string]any{"s": s, "e": el})
+					e.b.reset(limits{output: 1 << 20, value: 1 << 20, steps: 1 << 30})
+					got, gerr := e.ParseAndRenderString(src, map[string]any{"s": s, "e": el})
+					if werr != nil || gerr != nil || got != want {
+						t.Errorf("%q | %s: %d, %q = %q (%v), want %q (%v)", s, f, n, el, got, gerr, want, werr)
+					}
+				}
+			}
+		}
+	}
+}
