@@ -197,7 +197,8 @@ func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 // A loop's turn also spends steps for the values its tags and outputs read (readSteps): a
 // comparison or a contains goes through them ({% if a contains "q" %} with a split into a
 // million items compares each), and a record's field is decoded at each read ({% if record.n
-// == record.m %} copies both), none of it in a filter.
+// == record.m %} copies both), none of it in a filter. A variable read as it is, not compared
+// ({{ records | size }}, {% assign b = a %}), costs nothing: a filter counts what it reads.
 
 // Variable paths in a tag's or an output's expression: names, with their dotted properties.
 var (
@@ -207,23 +208,30 @@ var (
 		"nil": true, "null": true, "empty": true, "blank": true, "in": true, "reversed": true}
 )
 
-// reads are the variables that the tags and outputs of a loop's body read (not those of the
-// body of a loop in it, whose turns count them, but its collection), parsed.
+// reads are what the tags and outputs of a loop's body read at each turn (not those of the body
+// of a loop in it, whose turns count them, but its collection), parsed: the properties they read
+// (a.b: a record's field is decoded), and the variables that conditions compare.
 func reads(nodes []liquidrender.Node) []expressions.Expression {
 	var out []expressions.Expression
 	seen := map[string]bool{}
 	add := func(name, args string) {
+		compared := false
 		switch name {
 		case "for", "tablerow":
 			_, args, _ = strings.Cut(args, " in ")
 		case "assign":
 			_, args, _ = strings.Cut(args, "=")
+		case "if", "unless", "elsif", "case", "when":
+			compared = true
 		case "capture", "increment", "decrement", "comment", "raw", "break", "continue", "else", loopTurnTag, captureTag:
 			return
 		}
-		for _, m := range variablePath.FindAllStringSubmatch(quotedText.ReplaceAllString(args, `""`), -1) {
-			path := strings.TrimSpace(m[0])
-			if m[1] != "" || m[2] != "" || notVariables[path] || seen[path] { // a filter, a named argument
+		args = quotedText.ReplaceAllString(args, `""`)
+		for _, m := range variablePath.FindAllStringSubmatchIndex(args, -1) {
+			path := strings.TrimSpace(args[m[0]:m[1]])
+			filtered := strings.HasPrefix(strings.TrimSpace(args[m[1]:]), "|") // given to a filter
+			if m[2] >= 0 || m[4] >= 0 || notVariables[path] || seen[path] ||   // a filter, a named argument
+				!strings.Contains(path, ".") && (!compared || filtered) {
 				continue
 			}
 			seen[path] = true

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	liquidfilters "github.com/osteele/liquid/filters"
 	liquidparser "github.com/osteele/liquid/parser"
 	liquidrender "github.com/osteele/liquid/render"
+	"github.com/osteele/liquid/values"
 )
 
 // Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
@@ -121,10 +123,50 @@ func newEngine(strict bool) *engine {
 	filters.AddFilter("truncatewords", func(s string, length func(int) int, ellipsis func(string) string) string {
 		return truncateWords(s, length(15), ellipsis("..."), liquidTruncateWords)
 	})
+	for _, name := range []string{"sort", "sort_natural"} {
+		liquidSort := reflect.ValueOf(filters[name])
+		filters.AddFilter(name, func(list []any, key any) (any, error) {
+			return sortRecords(list, key, func(l []any) (any, error) { return values.Call(liquidSort, []any{l, key}) })
+		})
+	}
 	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
 	e.addBudget(filters)
 	return e
+}
+
+// sortRecords sorts a list of records by the field key, as liquidSort (Liquid's sort or
+// sort_natural) sorts objects: Liquid reads the key of maps only, and a record is not one, so it
+// left a batch in its order ({{ records | sort: "name" }}). Each record is given to it as an
+// object of that field (and its place, under another key), and the records are put in the order
+// it sorts those in. A list of something else, or no key, is liquidSort's.
+func sortRecords(list []any, key any, liquidSort func([]any) (any, error)) (any, error) {
+	k, ok := key.(string)
+	if !ok || len(list) == 0 {
+		return liquidSort(list)
+	}
+	place := k + "\x00place"
+	proxies := make([]any, len(list))
+	for i, x := range list {
+		r := recordOf(x)
+		if r == nil {
+			return liquidSort(list)
+		}
+		m := map[string]any{place: i}
+		if v, ok := r.field(k); ok {
+			m[k] = v
+		}
+		proxies[i] = m
+	}
+	sorted, err := liquidSort(proxies)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(list))
+	for i, m := range sorted.([]any) {
+		out[i] = list[m.(map[string]any)[place].(int)]
+	}
+	return out, nil
 }
 
 // truncateText is Liquid's truncate filter: when s's first line has more than n characters (runes;
