@@ -340,3 +340,42 @@ func TestRenderBudgetBatchTemplates(t *testing.T) {
 		t.Errorf("the batch as JSON: %.100q, %v", b.Body, err)
 	}
 }
+
+// Renders from several goroutines at once (the runner delivers with a concurrency of 4 to 16),
+// of the same template, some past the budget and some within it: each render has its own, so one
+// record's exhausted budget fails no other's, and none leaks into the next render of a copy.
+func TestRenderBudgetConcurrent(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 20_000
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain",
+			Path: `/x/{% assign p = record.p | size %}{% for i in (1..p) %}{% endfor %}{{ p }}`,
+			Body: `{% assign n = record.n | size %}{% for i in (1..n) %}{% if record.n contains "q" %}{% endif %}.{% endfor %}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over, within := `{"p": "p", "n": "`+strings.Repeat("x", 30_000)+`"}`, `{"p": "p", "n": "`+strings.Repeat("x", 1000)+`"}`
+	pathOver := `{"p": "` + strings.Repeat("p", 100_000) + `", "n": "x"}`
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 12 {
+				rec, ok := within, true
+				switch (g + i) % 3 {
+				case 1:
+					rec, ok = over, false
+				case 2:
+					rec, ok = pathOver, false
+				}
+				b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(rec)})
+				if ok && (err != nil || len(b.Body) != 1000) || !ok && (err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg)) {
+					t.Errorf("goroutine %d, render %d (within the budget: %v): %d bytes, %v", g, i, ok, len(b.Body), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
