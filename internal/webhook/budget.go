@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/expressions"
 	liquidrender "github.com/osteele/liquid/render"
 	"github.com/osteele/liquid/values"
 )
@@ -20,7 +22,8 @@ import (
 // or exhaust its memory. Liquid has no hook for either, so each engine is given three:
 //
 //   - every for and tablerow loop's body starts with a turn tag (loopTurnTag), put there after
-//     parsing, that spends one step for each tag, output and text of the body;
+//     parsing, that spends one step for each tag, output and text of the body, and steps for
+//     the values its tags and outputs read (reads);
 //   - every filter is wrapped (budget.guard): it spends a step per KiB it reads and makes and
 //     per item of a list it goes through (itemSteps), and a value larger than the bound is refused, before the filter runs when it is one that could
 //     make far more than it reads (replace, join, split, json, inspect, a range made a list);
@@ -32,7 +35,7 @@ import (
 
 // Steps a render may spend: the larger of stepFloor and stepsPerRecord for each record. A step
 // is one to a few microseconds of Liquid's interpreter (a tag, an output, a KiB a filter reads or
-// makes): a batch of 10,000 records reshaped in a loop of seven fields spends about 200,000.
+// makes): a batch of 10,000 records reshaped in a loop of seven fields spends about 220,000.
 var stepFloor = 1_000_000
 
 const stepsPerRecord = 1_000
@@ -119,8 +122,9 @@ const (
 type engine struct {
 	*liquid.Engine
 	b       *budget
-	turn    *liquidrender.TagNode   // a loop's turn, copied into each loop
-	capture *liquidrender.BlockNode // capture, bounded; copied in place of each capture
+	turn    *liquidrender.TagNode      // a loop's turn, copied into each loop
+	reads   [][]expressions.Expression // by loop: the variables its turn's tags and outputs read
+	capture *liquidrender.BlockNode    // capture, bounded; copied in place of each capture
 }
 
 // addBudget registers filters guarded by e's budget, and the budget's tags.
@@ -130,8 +134,15 @@ func (e *engine) addBudget(filters filterSet) {
 		e.RegisterFilter(name, b.guard(name, fn))
 	}
 	e.RegisterTag(loopTurnTag, func(ctx liquidrender.Context) (string, error) {
-		var n, line, column int // the turn's weight, the loop's position (instrument)
-		_, _ = fmt.Sscan(ctx.TagArgs(), &n, &line, &column)
+		var n, line, column, loop int // the turn's weight, the loop's position, its reads (instrument)
+		_, _ = fmt.Sscan(ctx.TagArgs(), &n, &line, &column, &loop)
+		if loop >= 0 && loop < len(e.reads) {
+			for _, x := range e.reads[loop] {
+				if v, err := ctx.Evaluate(x); err == nil {
+					n += readSteps(v, b.steps-b.spent)
+				}
+			}
+		}
 		return "", b.spend(max(n, 1), line, column)
 	})
 	e.RegisterBlock(captureTag, func(ctx liquidrender.Context) (string, error) {
@@ -171,7 +182,8 @@ func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 				if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
 					column = strings.Index(lines[line-1], n.Source) + 1
 				}
-				turn.Args = fmt.Sprintf("%d %d %d", weight(n.Body), line, column)
+				turn.Args = fmt.Sprintf("%d %d %d %d", weight(n.Body), line, column, len(e.reads))
+				e.reads = append(e.reads, reads(n.Body))
 				n.Body = append([]liquidrender.Node{&turn}, n.Body...)
 			case "capture":
 				c := *e.capture
@@ -180,6 +192,115 @@ func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 			}
 		}
 	}
+}
+
+// A loop's turn also spends steps for the values its tags and outputs read (readSteps): a
+// comparison or a contains goes through them ({% if a contains "q" %} with a split into a
+// million items compares each), and a record's field is decoded at each read ({% if record.n
+// == record.m %} copies both), none of it in a filter. A variable read as it is, not compared
+// ({{ records | size }}, {% assign b = a %}), costs nothing: a filter counts what it reads.
+
+// Variable paths in a tag's or an output's expression: names, with their dotted properties.
+var (
+	quotedText   = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+	variablePath = regexp.MustCompile(`(\|\s*)?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*\??(\s*:)?`)
+	notVariables = map[string]bool{"and": true, "or": true, "contains": true, "true": true, "false": true,
+		"nil": true, "null": true, "empty": true, "blank": true, "in": true, "reversed": true}
+)
+
+// reads are what the tags and outputs of a loop's body read at each turn (not those of the body
+// of a loop in it, whose turns count them, but its collection), parsed: the properties they read
+// (a.b: a record's field is decoded), and the variables that conditions compare.
+func reads(nodes []liquidrender.Node) []expressions.Expression {
+	var out []expressions.Expression
+	seen := map[string]bool{}
+	add := func(name, args string) {
+		compared := false
+		switch name {
+		case "for", "tablerow":
+			_, args, _ = strings.Cut(args, " in ")
+		case "assign":
+			_, args, _ = strings.Cut(args, "=")
+		case "if", "unless", "elsif", "case", "when":
+			compared = true
+		case "capture", "increment", "decrement", "comment", "raw", "break", "continue", "else", loopTurnTag, captureTag:
+			return
+		}
+		args = quotedText.ReplaceAllString(args, `""`)
+		for _, m := range variablePath.FindAllStringSubmatchIndex(args, -1) {
+			path := strings.TrimSpace(args[m[0]:m[1]])
+			filtered := strings.HasPrefix(strings.TrimSpace(args[m[1]:]), "|") // given to a filter
+			if m[2] >= 0 || m[4] >= 0 || notVariables[path] || seen[path] ||   // a filter, a named argument
+				!strings.Contains(path, ".") && (!compared || filtered) {
+				continue
+			}
+			seen[path] = true
+			if x, err := expressions.Parse(path); err == nil {
+				out = append(out, x)
+			}
+		}
+	}
+	var walk func([]liquidrender.Node)
+	walk = func(nodes []liquidrender.Node) {
+		for _, x := range nodes {
+			switch x := x.(type) {
+			case *liquidrender.SeqNode:
+				walk(x.Children)
+			case *liquidrender.BlockNode:
+				add(x.Name, x.Args)
+				if x.Name != "for" && x.Name != "tablerow" {
+					walk(x.Body)
+					for _, c := range x.Clauses {
+						add(c.Name, c.Args)
+						walk(c.Body)
+					}
+				}
+			case *liquidrender.TagNode:
+				add(x.Name, x.Args)
+			case *liquidrender.ObjectNode:
+				add("", x.Args)
+			}
+		}
+	}
+	walk(nodes)
+	return out
+}
+
+// readSteps is what reading v costs: a step per KiB of text (a record's JSON, a string), and
+// per item of a list or a map, with their items' own; counted until it passes limit.
+func readSteps(v any, limit int) int {
+	switch v := v.(type) {
+	case string:
+		return len(v) >> 10
+	case []byte:
+		return len(v) >> 10
+	case recordDrop:
+		return len(v.r.raw) >> 10
+	case *rawRecord:
+		return len(v.raw) >> 10
+	case []any:
+		n := len(v)
+		for _, x := range v {
+			if n > limit {
+				break
+			}
+			n += readSteps(x, limit)
+		}
+		return n
+	case map[string]any:
+		n := len(v)
+		for _, x := range v {
+			if n > limit {
+				break
+			}
+			n += readSteps(x, limit)
+		}
+		return n
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
+		return rv.Len()
+	}
+	return 0
 }
 
 // weight is how many nodes nodes render, but for the bodies of loops (their turns count them).
@@ -220,7 +341,7 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		for _, a := range args {
 			read += sizeOf(a)
 		}
-		out, err := values.Call(f, args)
+		out, err := call(f, args)
 		if err != nil {
 			return nil, err
 		}
@@ -230,6 +351,22 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		}
 		return out, b.spend((read+made)>>10, 0, 0)
 	}
+}
+
+// call calls the filter f with args. A filter that panics (Liquid's slice given an offset past
+// a text's end, {{ "abc" | slice: 5, -3 }}: a slice out of range) fails with the panic's text
+// instead: Liquid lets it through, and it took the runner (or terraform plan) down. A TypeError
+// is Liquid's way of saying an argument has the wrong type, which it reports.
+func call(f reflect.Value, args []any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(values.TypeError); ok {
+				panic(e)
+			}
+			out, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return values.Call(f, args)
 }
 
 // itemSteps is what a filter that goes through the list in spends on its items: one step each

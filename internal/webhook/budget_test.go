@@ -98,6 +98,37 @@ func TestRenderBudget(t *testing.T) {
 	}
 }
 
+// A loop's turn spends steps for the values its tags read, not only its filters: comparing or
+// searching a large value, or reading a record's large field (decoded at each read), at each turn
+// of a loop that writes nothing ran its course (each of these for seconds here, and hours for a
+// range as large as the budget's steps).
+func TestRenderBudgetReads(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 50_000
+	long := strings.Repeat("x", 100_000)
+	rec := `{"n": "` + long + `", "m": "` + long + `y", "arr": [` + strings.Repeat("1,", 20_000) + `1]}`
+	for _, src := range []string{
+		`{% for i in (1..10000) %}{% if record.n == record.m %}{% endif %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% if record.n contains "q" %}{% endif %}{% endfor %}`,
+		`{% for i in (1..1000) %}{% unless record.arr contains 2 %}{% endunless %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% assign x = record.n %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% case record.n %}{% when record.m %}{% endcase %}{% endfor %}`,
+		`{% for i in (1..1000) %}{% for x in record.arr limit: 1 %}{% endfor %}{% endfor %}`,
+		`{% assign a = record.n | split: "" %}{% for i in (1..300) %}{% if a contains "q" %}{% endif %}{% endfor %}`,
+		`{% assign a = record.n | split: "" %}{% assign b = record.n | split: "" %}{% for i in (1..300) %}{% if a == b %}{% endif %}{% endfor %}`,
+	} {
+		got, err := render(t, src, rec)
+		if err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg) || len(got) > 0 {
+			t.Errorf("%s: %d bytes, %v; want an error saying it %s", src, len(got), err, tooMuchWorkMsg)
+		}
+	}
+	// Small values read at each turn of a loop over a batch spend little: the loop renders.
+	small := `{"n": "a", "m": "b", "arr": [1, 2, 3]}`
+	if got, err := render(t, `{% for i in (1..5000) %}{% if record.n == record.m or record.arr contains 2 %}.{% endif %}{% endfor %}`, small); err != nil || len(got) != 5000 {
+		t.Errorf("small reads in a loop: %d bytes, %v", len(got), err)
+	}
+}
+
 // Loops nested over a batch's records stop at the batch's budget (a thousand steps a record), a
 // filter that goes through the records at each turn too.
 func TestRenderBudgetQuadraticBatch(t *testing.T) {
@@ -209,4 +240,142 @@ func TestCompiledCopiesSurviveCollections(t *testing.T) {
 	if collected > 2*plain {
 		t.Errorf("a render after two garbage collections made %.0f allocations, %.0f without them: the template was compiled again", collected, plain)
 	}
+}
+
+// truncate and truncatewords are Liquid's without its regular expressions: past a length of 1000
+// Liquid's panicked (the runner, or terraform plan, went down with it), and truncatewords ran in
+// time of the length times the text. Below it, each renders what Liquid's does, for texts of
+// words, spaces, newlines and multibyte characters. Another filter that panics fails instead.
+func TestTruncateFilters(t *testing.T) {
+	long := strings.Repeat("x", 32_000)
+	rec := `{"n": "` + long + `", "w": "` + strings.Repeat("ab ", 3000) + `"}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.n | truncate: 2000 }}`, long[:1997] + "..."},
+		{`{{ record.n | truncate: 2000, "" }}`, long[:2000]},
+		{`{{ "abc" | truncate: 2000 }}`, "abc"},
+		{`{{ record.w | truncatewords: 2000 }}`, strings.Repeat("ab ", 1999) + "ab..."},
+		{`{{ record.w | truncatewords: 6000 }}`, strings.Repeat("ab ", 2999) + "ab..."},
+		{`{{ record.w | truncatewords: 6001 }}`, strings.Repeat("ab ", 3000)},
+		{`{% for i in (1..20) %}{{ record.n | truncatewords: 1000 | size }}{% endfor %}`, strings.Repeat("32003", 20)},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %.80q (%d bytes), %v; want %.80q (%d bytes)", tc.src, got, len(got), err, tc.want, len(tc.want))
+		}
+	}
+	// A filter that panics fails instead, at run time and at plan.
+	src := `{{ "abc" | slice: 5, -3 }}`
+	if got, err := render(t, src, `{"k": 1}`); err == nil || !strings.Contains(err.Error(), "slice bounds out of range") {
+		t.Errorf("%s = %q, %v; want an error saying the slice is out of range", src, got, err)
+	}
+	if errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: src}}, Vars{}, []byte(`{"k": 1}`), []byte(`{"k": 1}`)); len(errs) != 1 {
+		t.Errorf("plan check of %s: %v, want one error", src, errs)
+	}
+	plain, e := liquid.NewEngine(), newEngine(false)
+	texts := []string{"", " ", "a", "abc", "ab cd", " ab  cd\tef\n", "abcdef gh", "ab c", "x\ny z", "héllo wörld ünï", "a\fb\rc\vd", "one two three four five",
+		"\xffab \xfe", "a$b c", "long line here\nsecond line", strings.Repeat("word ", 40), strings.Repeat("é", 70) + "\nrest"}
+	for _, s := range texts {
+		for n := -2; n <= 60; n++ {
+			for _, el := range []string{"", "...", "…", "$1x", "abcdefghij"} {
+				for _, f := range []string{"truncate", "truncatewords"} {
+					src := fmt.Sprintf(`{{ s | %s: %d, e }}`, f, n)
+					want, werr := plain.ParseAndRenderString(src, map[string]any{"s": s, "e": el})
+					e.b.reset(limits{output: 1 << 20, value: 1 << 20, steps: 1 << 30})
+					got, gerr := e.ParseAndRenderString(src, map[string]any{"s": s, "e": el})
+					if werr != nil || gerr != nil || got != want {
+						t.Errorf("%q | %s: %d, %q = %q (%v), want %q (%v)", s, f, n, el, got, gerr, want, werr)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Batch templates as users write them render within the budget of 10,000 records, as Liquid
+// renders them without it: a loop over a few fields for each record, a variable given to a
+// filter at each turn ({{ records | size }}: not a comparison, it spends nothing more), sort by a
+// field (which left records in their order: Liquid's sorts maps only), map and join, conditions and case on each record's fields, and the batch as JSON.
+func TestRenderBudgetBatchTemplates(t *testing.T) {
+	recs := make([][]byte, controlplane.MaxBatchSize)
+	plainRecs := make([]any, len(recs))
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf(`{"id": %d, "email": "user%d@example.com", "name": "User %d", "plan": %q, "seats": %d, "tags": ["a", "b"], `+
+			`"notes": "%s"}`, i, i, (i*7919)%10000, []string{"pro", "free", "team"}[i%3], i%20, strings.Repeat("n", 200)))
+		m, err := decodeRecord(recs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plainRecs[i] = m
+	}
+	plain := liquid.NewEngine()
+	for _, src := range []string{
+		`{% assign keys = "id,email,name,plan" | split: "," %}[{% for r in records %}{ {% for k in keys %}"{{ k }}": "{{ r[k] }}"{% unless forloop.last %}, {% endunless %}{% endfor %} }{% unless forloop.last %},{% endunless %}{% endfor %}]`,
+		`{% for r in records %}{{ records | size }}{% if forloop.index < records.size %},{% endif %}{% endfor %}`,
+		`{% assign s = records | sort: "name" %}{% for r in s %}{{ r.id }},{% endfor %}`,
+		`{% assign s = records | sort_natural: "name" | reverse %}{% for r in s limit: 100 %}{{ r.id }},{% endfor %}{{ records | sort: "plan" | map: "plan" | uniq | join }}`,
+		`{{ records | map: "name" | join: ", " }}`,
+		`{% for r in records %}{% if r.plan == "pro" and r.seats > 10 or r.tags contains "c" %}{{ r.id }}{% endif %}{% case r.plan %}{% when "pro" %}P{% when "free" %}F{% else %}O{% endcase %}{% endfor %}`,
+	} {
+		want, lerr := plain.ParseAndRenderString(src, map[string]any{"records": plainRecs})
+		if lerr != nil {
+			t.Fatalf("%s: %v", src, lerr)
+		}
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain", Body: src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, recs)
+		if err != nil || string(b.Body) != want {
+			t.Errorf("%s over 10,000 records: %.100q (%d bytes), %v; want %.100q (%d bytes)", src, b.Body, len(b.Body), err, want, len(want))
+		}
+	}
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Body: `{"records": {{ records | json }}}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, recs); err != nil || !strings.HasPrefix(string(b.Body), `{"records": [`+string(recs[0])+",") {
+		t.Errorf("the batch as JSON: %.100q, %v", b.Body, err)
+	}
+}
+
+// Renders from several goroutines at once (the runner delivers with a concurrency of 4 to 16),
+// of the same template, some past the budget and some within it: each render has its own, so one
+// record's exhausted budget fails no other's, and none leaks into the next render of a copy.
+func TestRenderBudgetConcurrent(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 20_000
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain",
+			Path: `/x/{% assign p = record.p | size %}{% for i in (1..p) %}{% endfor %}{{ p }}`,
+			Body: `{% assign n = record.n | size %}{% for i in (1..n) %}{% if record.n contains "q" %}{% endif %}.{% endfor %}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over, within := `{"p": "p", "n": "`+strings.Repeat("x", 30_000)+`"}`, `{"p": "p", "n": "`+strings.Repeat("x", 1000)+`"}`
+	pathOver := `{"p": "` + strings.Repeat("p", 100_000) + `", "n": "x"}`
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 12 {
+				rec, ok := within, true
+				switch (g + i) % 3 {
+				case 1:
+					rec, ok = over, false
+				case 2:
+					rec, ok = pathOver, false
+				}
+				b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(rec)})
+				if ok && (err != nil || len(b.Body) != 1000) || !ok && (err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg)) {
+					t.Errorf("goroutine %d, render %d (within the budget: %v): %d bytes, %v", g, i, ok, len(b.Body), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

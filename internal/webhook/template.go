@@ -9,15 +9,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/osteele/liquid"
 	liquidfilters "github.com/osteele/liquid/filters"
 	liquidparser "github.com/osteele/liquid/parser"
 	liquidrender "github.com/osteele/liquid/render"
+	"github.com/osteele/liquid/values"
 )
 
 // Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
@@ -107,10 +111,125 @@ func newEngine(strict bool) *engine {
 	e.RegisterTag("include", func(liquidrender.Context) (string, error) {
 		return "", errors.New(includeRefused)
 	})
+	// Liquid's truncate and truncatewords build a regular expression with the length as a repeat
+	// count: past 1000 (| truncate: 2000) it does not compile and the filter panics, which took the
+	// runner (or terraform plan) down; and truncatewords' runs in time of the length times the
+	// text (3.5 s for | truncatewords: 1000 of a 32 KB word). These are theirs, without it.
+	liquidTruncate := filters["truncate"].(func(string, func(int) int, func(string) string) string)
+	filters.AddFilter("truncate", func(s string, length func(int) int, ellipsis func(string) string) string {
+		return truncateText(s, length(50), ellipsis("..."), liquidTruncate)
+	})
+	liquidTruncateWords := filters["truncatewords"].(func(string, func(int) int, func(string) string) string)
+	filters.AddFilter("truncatewords", func(s string, length func(int) int, ellipsis func(string) string) string {
+		return truncateWords(s, length(15), ellipsis("..."), liquidTruncateWords)
+	})
+	for _, name := range []string{"sort", "sort_natural"} {
+		liquidSort := reflect.ValueOf(filters[name])
+		filters.AddFilter(name, func(list []any, key any) (any, error) {
+			return sortRecords(list, key, func(l []any) (any, error) { return values.Call(liquidSort, []any{l, key}) })
+		})
+	}
 	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
 	e.addBudget(filters)
 	return e
+}
+
+// sortRecords sorts a list of records by the field key, as liquidSort (Liquid's sort or
+// sort_natural) sorts objects: Liquid reads the key of maps only, and a record is not one, so it
+// left a batch in its order ({{ records | sort: "name" }}). Each record is given to it as an
+// object of that field (and its place, under another key), and the records are put in the order
+// it sorts those in. A list of something else, or no key, is liquidSort's.
+func sortRecords(list []any, key any, liquidSort func([]any) (any, error)) (any, error) {
+	k, ok := key.(string)
+	if !ok || len(list) == 0 {
+		return liquidSort(list)
+	}
+	place := k + "\x00place"
+	proxies := make([]any, len(list))
+	for i, x := range list {
+		r := recordOf(x)
+		if r == nil {
+			return liquidSort(list)
+		}
+		m := map[string]any{place: i}
+		if v, ok := r.field(k); ok {
+			m[k] = v
+		}
+		proxies[i] = m
+	}
+	sorted, err := liquidSort(proxies)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(list))
+	for i, m := range sorted.([]any) {
+		out[i] = list[m.(map[string]any)[place].(int)]
+	}
+	return out, nil
+}
+
+// truncateText is Liquid's truncate filter: when s's first line has more than n characters (runes;
+// el's length is in bytes), that line cut to n-len(el) of them and followed by el, else s. Its
+// regular expression, ^(.{n-len(el)})..{len(el),}, stops at a newline, and what replaces it is the
+// template $1 followed by el, expanded (an el that starts with a letter, a digit or _ names a
+// group that does not exist: the line is replaced by the rest of el); the same expansion is done
+// here. liquid is Liquid's own, for n shorter than el (its repeat count is then text to match).
+func truncateText(s string, n int, el string, liquid func(string, func(int) int, func(string) string) string) string {
+	k := n - len(el)
+	if k < 0 {
+		return liquid(s, func(int) int { return n }, func(string) string { return el })
+	}
+	line, _, _ := strings.Cut(s, "\n")
+	if utf8.RuneCountInString(line) < k+1+len(el) {
+		return s
+	}
+	cut, i := 0, 0
+	for i = range line {
+		if cut == k {
+			break
+		}
+		cut++
+	}
+	return string(oneGroup.ExpandString(nil, "$1"+el, line, []int{0, len(line), 0, i})) + s[len(line):]
+}
+
+// oneGroup expands a template as Liquid's truncate does: its expression has one unnamed group.
+var oneGroup = regexp.MustCompile(`(.)`)
+
+// truncateWords is Liquid's truncatewords filter: s up to the end of its nth word followed by el,
+// as its regular expression ^(?:\s*\S+){n} matches (a word is a run of characters but space,
+// tab, newline, carriage return and form feed; when s has fewer than n words but as many
+// characters in them, the expression splits them and matches up to the last), else s.
+func truncateWords(s string, n int, el string, liquid func(string, func(int) int, func(string) string) string) string {
+	if n < 0 { // the expression's repeat count is then text to match
+		return liquid(s, func(int) int { return n }, func(string) string { return el })
+	}
+	if n == 0 {
+		return s
+	}
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+	words, chars, end := 0, 0, 0
+	for i := 0; i < len(s); {
+		if space(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !space(s[j]) {
+			j++
+		}
+		words++
+		chars += utf8.RuneCountInString(s[i:j])
+		if end = j; words == n {
+			return s[:end] + el
+		}
+		i = j
+	}
+	if chars >= n {
+		return s[:end] + el
+	}
+	return s
 }
 
 // filterSet collects filters by name: Liquid's standard ones, and ours in place of some.
