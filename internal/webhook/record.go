@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/osteele/liquid/values"
@@ -148,10 +147,7 @@ func decodeValue(b []byte) (any, error) {
 		return false, nil
 	}
 	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
-		if i, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-			return i, nil
-		}
-		return json.Number(b), nil
+		return integer(json.Number(b)), nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

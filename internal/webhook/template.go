@@ -301,6 +301,8 @@ func textOf(v any) string {
 		return v
 	case json.Number:
 		return string(v)
+	case int:
+		return strconv.Itoa(v)
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
@@ -580,7 +582,7 @@ func locate(src string, err liquid.SourceError) *TemplateError {
 }
 
 // decodeRecord decodes a record (a JSON object) into what templates see: objects as maps,
-// integers that fit as int64, other numbers as json.Number (their exact text), strings, bools,
+// integers that fit as int, other numbers as json.Number (their exact text), strings, bools,
 // nil.
 func decodeRecord(rec []byte) (map[string]any, error) {
 	v, err := decodeValue(bytes.TrimSpace(rec))
@@ -594,13 +596,20 @@ func decodeRecord(rec []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// integer is n as an int when it is an integer that fits one, else n itself (its exact text). An
+// int, not an int64: Liquid's ranges take ints only, so (1..record.count) failed with "can't
+// convert int64(3) to type int" for a record's integer.
+func integer(n json.Number) any {
+	if i, err := strconv.ParseInt(string(n), 10, strconv.IntSize); err == nil {
+		return int(i)
+	}
+	return n
+}
+
 func numbers(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-			return i
-		}
-		return v
+		return integer(v)
 	case map[string]any:
 		for k, x := range v {
 			v[k] = numbers(x)

@@ -243,3 +243,33 @@ func TestIncludeInAStringIsText(t *testing.T) {
 		}
 	}
 }
+
+// A range may take its bounds from a record's integers (Liquid's ranges take ints: records'
+// integers were int64s, and (1..record.n) failed with "can't convert int64(3) to type int"), and
+// the render's budget still bounds a range as large as a record's value.
+func TestRangeFromARecordsInteger(t *testing.T) {
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST", Body: `{}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ src, rec, want, err string }{
+		{`{% for i in (1..record.n) %}{{ i }},{% endfor %}`, `{"n": 3}`, "1,2,3,", ""},
+		{`{% assign m = record.n %}{% for i in (m..5) %}{{ i }}{% endfor %}`, `{"n": 3}`, "345", ""},
+		{`{{ (1..record.n) | join: "-" }}`, `{"n": 4}`, "1-2-3-4", ""},
+		{`{{ record.n | plus: 1 }} {{ record.big }}`, `{"n": -7, "big": 123456789012345678901234567890}`, "-6 123456789012345678901234567890", ""},
+		{`{% for i in (1..record.n) %}{% endfor %}`, `{"n": 2000000000}`, "", "more work than a render may"},
+	} {
+		tp, err := compileTemplate(false, c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := [][]byte{[]byte(c.rec)}
+		out, err := tp.render(rs.bindings(controlplane.OpNew, recs), bodyLimits(recs))
+		switch {
+		case c.err == "" && (err != nil || string(out) != c.want):
+			t.Errorf("%s with %s: %q, %v; want %q", c.src, c.rec, out, err, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s with %s: %v; want an error saying %q", c.src, c.rec, err, c.err)
+		}
+	}
+}
