@@ -328,3 +328,59 @@ func TestRunLookupsMigrationMeetsLedgerCommits(t *testing.T) {
 		t.Errorf("migration 017 during a runner's commit: applied %v, %v", r.applied, r.err)
 	}
 }
+
+// TestMigrationRetriedAfterADeadlock: a migration that locks two tables in the order opposite to
+// another session's writes (deleting a sync deletes its runs, then its rejected records) can
+// deadlock with it; Postgres ends one of the two, here the migration, which waited first. The
+// migration is rolled back whole, as after a lock timeout, so it is tried again rather than
+// failing the command that migrates.
+func TestMigrationRetriedAfterADeadlock(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	next := controlplane.LatestVersion() + 1
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: next, Name: "probe",
+		SQL: `CREATE INDEX probe_rejected ON backflow.rejected_records (status);
+			CREATE INDEX probe_runs ON backflow.sync_runs (trigger)`})
+
+	writer, err := pool.Begin(ctx) // deleting a sync: its runs first
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback(ctx)
+	if _, err := writer.Exec(ctx, `DELETE FROM backflow.sync_runs WHERE sync_id = 0`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the migration to wait for the writer's lock")
+		}
+	}
+	// Then its rejected records: the migration holds that table and waits for the runs.
+	if _, err := writer.Exec(ctx, `DELETE FROM backflow.rejected_records WHERE sync_id = 0`); err != nil {
+		t.Errorf("the writer: %v", err)
+	} else if err := writer.Commit(ctx); err != nil {
+		t.Errorf("the writer: %v", err)
+	}
+	r := <-done
+	if r.err != nil || len(r.applied) != 1 || r.applied[0] != next {
+		t.Errorf("migrate after a deadlock: applied %v, %v; want [%d]", r.applied, r.err, next)
+	}
+}
