@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -185,5 +186,55 @@ func TestRetentionKeepsTheRunsSyncsNeed(t *testing.T) {
 	run := f.run(controlplane.RunSucceeded, RunOptions{})
 	if got, _ := f.recv.Take("id"); run.ReadMode != controlplane.ReadIncremental || len(got) != 1 {
 		t.Errorf("the run after the sweep read %q and sent %v; want an incremental read resending record 2", run.ReadMode, got)
+	}
+}
+
+// A run queued from outside is read back (GET /v1/runs/{id}, `trigger --wait`) from its job and
+// its run while River keeps the job (a day once it finished): retention keeps the run until then.
+// Deleting it earlier made a run that succeeded read as skipped, which means it never ran.
+func TestRetentionKeepsQueuedRunsWhileTheirJobIs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var got *QueuedRun
+	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
+		got, err = queue.Status(f.ctx, q.ID)
+		return err == nil && got.Done()
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	if got.Status != controlplane.RunSucceeded || got.Run == nil {
+		t.Fatalf("queued run: %+v, want succeeded", got)
+	}
+	// A newer run, then every run ended two hours ago and notified: the queued run is neither
+	// the newest nor the newest succeeded.
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if _, err := f.store.QueueRunEvents(f.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_runs SET started_at = started_at - interval '2 hours',
+		finished_at = finished_at - interval '2 hours' WHERE sync_id = $1`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	r := &retention{store: f.store, keep: controlplane.DefaultDeliveryRetention, runs: time.Hour, log: slog.New(slog.DiscardHandler)}
+	r.sweep(f.ctx)
+
+	after, err := queue.Status(f.ctx, q.ID)
+	if err != nil || after.Status != controlplane.RunSucceeded || after.Run == nil || after.Run.ID != got.Run.ID {
+		t.Errorf("queued run after the sweep: %+v (%v), want succeeded, run %d", after, err, got.Run.ID)
 	}
 }

@@ -160,7 +160,9 @@ var (
 
 // migrateControlPlane applies the migrations of ms (in version order; the embedded ones but in
 // tests) that conn's database lacks, each in a transaction of its own. A migration whose locks
-// are not granted within migrationLockTimeout is rolled back and tried again, until ctx ends.
+// are not granted within migrationLockTimeout, or that Postgres ended to break a deadlock (it
+// locks tables one after the other, and a session writing them in the other order can be
+// waiting for it), is rolled back and tried again, until ctx ends.
 func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (applied []int, err error) {
 	// Create the schema and the version table only when they are missing: CREATE ... IF NOT
 	// EXISTS checks its privilege first, so a role that may only create tables in the schema (or
@@ -208,7 +210,7 @@ func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (a
 }
 
 // applyMigration applies m and records it, in one transaction, retrying while its locks are not
-// granted within migrationLockTimeout (see there).
+// granted within migrationLockTimeout (see there) or it is ended by a deadlock.
 func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
 	for {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -222,7 +224,7 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
 			return err
 		})
 		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" { // lock_not_available
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" && pgErr.Code != "40P01" { // lock_not_available, deadlock_detected
 			return err
 		}
 		select {

@@ -253,3 +253,134 @@ func TestMigrationDoesNotStallTheControlPlane(t *testing.T) {
 		t.Fatalf("migrate once the reader is done: applied %v, %v; want [%d]", r.applied, r.err, next)
 	}
 }
+
+// TestRunLookupsMigrationMeetsLedgerCommits: migration 017 indexes sync_runs and
+// rejected_records while runners of the previous release commit delivered batches, each in a
+// transaction that writes rejected_records and then its run's counters (sync_runs). The
+// migration takes the tables' locks in that order too: taken the other way round, the two waited
+// for each other and Postgres ended one with "deadlock detected" (the migration, so the command
+// that migrated failed, or the runner's commit).
+func TestRunLookupsMigrationMeetsLedgerCommits(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	var before []controlplane.Migration
+	for _, m := range controlplane.Migrations() {
+		if m.Version < 17 {
+			before = append(before, m)
+		}
+	}
+	if _, err := controlplane.MigrateWith(ctx, pool, before); err != nil {
+		t.Fatal(err)
+	}
+	var syncID, runID int64
+	err := pool.QueryRow(ctx, `WITH c AS (INSERT INTO backflow.connections (name, kind, sealed_secrets)
+			VALUES ('wh', 'postgres', ''), ('hook', 'webhook', '') RETURNING id, name),
+		m AS (INSERT INTO backflow.models (name, connection_id, sql) SELECT 'm', id, 'select 1' FROM c WHERE name = 'wh' RETURNING id),
+		y AS (INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key)
+			SELECT 's', m.id, c.id, 'mirror', 'id' FROM m, c WHERE c.name = 'hook' RETURNING id)
+		SELECT id FROM y`).Scan(&syncID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger) VALUES ($1, 'running', 'manual')
+		RETURNING id`, syncID).Scan(&runID); err != nil {
+		t.Fatal(err)
+	}
+
+	// A runner's commit of a batch with a refused record (commitDeliveredTx), up to its counters.
+	commit, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer commit.Rollback(ctx)
+	if _, err := commit.Exec(ctx, `INSERT INTO backflow.rejected_records (sync_id, key, run_id, status, body)
+		VALUES ($1, 'k', $2, 422, 'no')`, syncID, runID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.MigrateWith(ctx, pool, controlplane.Migrations())
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the migration to wait for the commit's lock")
+		}
+	}
+	// The commit goes on: its run's counters, then COMMIT.
+	if _, err := commit.Exec(ctx, `UPDATE backflow.sync_runs SET delivered = 1 WHERE id = $1`, runID); err != nil {
+		t.Errorf("the runner's commit during migration 017: %v", err)
+	} else if err := commit.Commit(ctx); err != nil {
+		t.Errorf("the runner's commit during migration 017: %v", err)
+	}
+	r := <-done
+	if r.err != nil || len(r.applied) == 0 || r.applied[len(r.applied)-1] != controlplane.LatestVersion() {
+		t.Errorf("migration 017 during a runner's commit: applied %v, %v", r.applied, r.err)
+	}
+}
+
+// TestMigrationRetriedAfterADeadlock: a migration that locks two tables in the order opposite to
+// another session's writes (deleting a sync deletes its runs, then its rejected records) can
+// deadlock with it; Postgres ends one of the two, here the migration, which waited first. The
+// migration is rolled back whole, as after a lock timeout, so it is tried again rather than
+// failing the command that migrates.
+func TestMigrationRetriedAfterADeadlock(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	next := controlplane.LatestVersion() + 1
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: next, Name: "probe",
+		SQL: `CREATE INDEX probe_rejected ON backflow.rejected_records (status);
+			CREATE INDEX probe_runs ON backflow.sync_runs (trigger)`})
+
+	writer, err := pool.Begin(ctx) // deleting a sync: its runs first
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback(ctx)
+	if _, err := writer.Exec(ctx, `DELETE FROM backflow.sync_runs WHERE sync_id = 0`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the migration to wait for the writer's lock")
+		}
+	}
+	// Then its rejected records: the migration holds that table and waits for the runs.
+	if _, err := writer.Exec(ctx, `DELETE FROM backflow.rejected_records WHERE sync_id = 0`); err != nil {
+		t.Errorf("the writer: %v", err)
+	} else if err := writer.Commit(ctx); err != nil {
+		t.Errorf("the writer: %v", err)
+	}
+	r := <-done
+	if r.err != nil || len(r.applied) != 1 || r.applied[0] != next {
+		t.Errorf("migrate after a deadlock: applied %v, %v; want [%d]", r.applied, r.err, next)
+	}
+}

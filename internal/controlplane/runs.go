@@ -393,7 +393,10 @@ const DefaultRunRetention = 90 * 24 * time.Hour
 //   - a run not yet turned into notification events (QueueRunEvents), and the run such a run
 //     compares with (its sync's served run before it), so that on_change sees the change;
 //   - a run whose intents are outstanding (FullReadOwed reads the run's read_mode: without it a
-//     cursor sync would read in full) and a run that rejected records name.
+//     cursor sync would read in full) and a run that rejected records name;
+//   - a run queued from outside whose job the job queue still holds (River keeps a finished job
+//     for a day): the queued run's status (GET /v1/runs/{id}, `trigger --wait`) is read from the
+//     job and its run, and a finished job without its run reads as skipped.
 //
 // Running runs are never deleted. Nothing else refers to a run: the delivery log and the
 // notification events keep its id, which outlives it. Ended runs are only appended, so a run
@@ -426,6 +429,7 @@ func (s *Store) DeleteOldRuns(ctx context.Context, t time.Time, limit int) (int6
 				AND r.id NOT IN (SELECT id FROM kept)
 				AND NOT EXISTS (SELECT 1 FROM backflow.sync_intents i WHERE i.sync_id = r.sync_id AND i.run_id = r.id)
 				AND NOT EXISTS (SELECT 1 FROM backflow.rejected_records x WHERE x.run_id = r.id)
+				AND NOT EXISTS (SELECT 1 FROM backflow.river_job j WHERE j.id = r.job_id)
 			ORDER BY r.finished_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)`, t, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete runs that ended before %s: %w", t.UTC().Format(time.RFC3339), err)

@@ -237,3 +237,33 @@ func TestDeleteOldRunsKeepsWhatNotificationsCompare(t *testing.T) {
 		t.Errorf("events after the sweep: %+v, %v; want none (the run failed after a failed run)", evs, err)
 	}
 }
+
+// A sweep that runs while a newer run's end is recorded but not yet committed (another replica)
+// decides from what was committed when it started: the newer run is still running there, so the
+// older succeeded run and the older served run stay, and the newer run's row (locked) is skipped.
+// Once the end commits, the next sweep keeps the newer run and the run its notification compares
+// with, and deletes the rest.
+func TestDeleteOldRunsWhileARunEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	ids := seedRuns(t, store, y.ID,
+		oldRun{status: "succeeded", trigger: "schedule", ago: 102 * day},
+		oldRun{status: "succeeded", trigger: "schedule", ago: 101 * day},
+		oldRun{status: "failed", trigger: "schedule", ago: 100 * day},
+		oldRun{status: "running", trigger: "schedule", ago: 99 * day})
+	end, err := store.DB().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer end.Rollback(ctx)
+	if _, err := end.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'succeeded', finished_at = now() - interval '98 days'
+		WHERE id = $1`, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	wantRunsLeft(t, sweepRuns(t, store, y.ID), ids[1], ids[2], ids[3]) // the newest succeeded, the newest served
+	if err := end.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantRunsLeft(t, sweepRuns(t, store, y.ID), ids[2], ids[3]) // 2: what run 3's notification compares with
+}

@@ -2,6 +2,16 @@
 -- million runs as for one with ten, and what the daemon's run retention needs (see
 -- Store.DeleteOldRuns).
 --
+-- Each CREATE INDEX holds its table's SHARE lock until the migration commits: writes to the
+-- table wait until then (about 9 s for 2 million runs), reads do not. The tables are locked in
+-- the order a runner's commit of a delivered batch writes them (rejected_records, then its run's
+-- counters in sync_runs): in the other order the migration, holding sync_runs, and a runner of the
+-- previous release, holding rejected_records, would wait for each other until Postgres ended one
+-- of them with "deadlock detected".
+--
+-- Deleting a run checks the rejected records that name it (ON DELETE SET NULL): without an index,
+-- one scan of the whole table per run deleted.
+CREATE INDEX rejected_records_run_id ON backflow.rejected_records (run_id) WHERE run_id IS NOT NULL;
 -- The run a sync's schedule counts from (Store.ScheduleBases): the ended run that served it with
 -- the latest slot (or start, for a run started by hand), read with one index probe per sync
 -- instead of an aggregate over every run ever recorded, on every poll of every daemon replica.
@@ -13,6 +23,3 @@ CREATE INDEX sync_runs_running ON backflow.sync_runs (sync_id) WHERE status = 'r
 CREATE INDEX sync_runs_succeeded ON backflow.sync_runs (sync_id, id) WHERE status = 'succeeded';
 -- Retention deletes the runs that finished longest ago first.
 CREATE INDEX sync_runs_finished_at ON backflow.sync_runs (finished_at);
--- Deleting a run checks the rejected records that name it (ON DELETE SET NULL): without an index,
--- one scan of the whole table per run deleted.
-CREATE INDEX rejected_records_run_id ON backflow.rejected_records (run_id) WHERE run_id IS NOT NULL;
