@@ -192,21 +192,19 @@ if as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >&2 || true
 fi
 
-port="$first_port"
-for _ in $(seq 1 50); do
-  port_free "$port" && break
-  port=$((port + 1))
-done
-port_free "$port" || die "no free port in $first_port..$port for the private cluster; set BACKFLOW_PG_PORT"
-echo "$port" >"$dir/port"
-
-log "starting the private cluster in $dir on 127.0.0.1:$port"
-if ! as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-  -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-  start >&2; then
-  tail -n 30 "$dir/postgres.log" >&2 || true
+# A port nothing listens on can still be taken when the server binds it: the ports from 55432 are
+# in Linux's ephemeral range, so a client's connection (another test's, in a parallel run) may
+# hold it as its local port. start_on_free_port then moves on to the next port.
+start() {
+  echo "$1" >"$dir/port"
+  log "starting the private cluster in $dir on 127.0.0.1:$1"
+  rm -f "$dir/postgres.log" # pg_ctl appends to it, as its owner: this start's lines alone
+  as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-p $1 -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >&2
+}
+start_on_free_port "$first_port" "$dir/postgres.log" ||
   die "pg_ctl start failed (log above, in $dir/postgres.log); remove $dir and retry, or set $var to a Postgres you run"
-fi
 if [[ -n "${BACKFLOW_PG_STARTED_MARK:-}" ]]; then
   echo "$dir" >"$BACKFLOW_PG_STARTED_MARK"
 fi

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +139,62 @@ func privatePostgres(t *testing.T) (url string, restart func()) {
 		if again := run(strings.TrimSpace(string(port))); again != url {
 			t.Fatalf("the private cluster came back at %s, not %s", again, url)
 		}
+	}
+}
+
+// TestEnsurePostgresSkipsATakenPort: scripts/ensure-postgres.sh starts its private cluster on
+// the next port when the one it found free is taken at bind time. A port nothing listens on can
+// be held by a socket bound to it (a client's connection in Linux's ephemeral range, where the
+// script's ports are): the server's bind then failed, "Address already in use", and so did the
+// script (TestDaemonSurvivesControlPlaneRestart failed so in a CI run beside other tests).
+func TestEnsurePostgresSkipsATakenPort(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	// Bound, not listening: a connection to it is refused, so the script takes it as free.
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := sa.(*syscall.SockaddrInet4).Port
+	dir, err := os.MkdirTemp("", "backflow-pg-port-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "ensure-postgres.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		c := exec.Command("bash", append([]string{script}, args...)...)
+		c.Env = append(os.Environ(), "BACKFLOW_PG_DIR="+dir, "BACKFLOW_PG_PORT="+strconv.Itoa(taken),
+			"BACKFLOW_PG_PROBE_URL=postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2",
+			controlplanetest.URLEnv+"=")
+		var stderr strings.Builder
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			return "", fmt.Errorf("%v\n%s", err, stderr.String())
+		}
+		return strings.TrimSpace(string(out)), nil
+	}
+	t.Cleanup(func() {
+		_, _ = run("--stop")
+		_ = os.RemoveAll(dir)
+	})
+	url, err := run()
+	if err != nil {
+		t.Fatalf("ensure-postgres.sh with port %d taken: %v", taken, err)
+	}
+	if strings.Contains(url, ":"+strconv.Itoa(taken)+"/") {
+		t.Fatalf("the private cluster is at %s, on the port taken", url)
 	}
 }
