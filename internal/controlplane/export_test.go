@@ -23,5 +23,5 @@ func MigrateWith(ctx context.Context, pool *pgxpool.Pool, ms []Migration) (appli
 	return applied, err
 }
 
-// DeleteOldRuns's statement, for the test of its plan (runs_retention_test.go).
-var DeleteOldRunsSQL = deleteOldRunsSQL
+// DeleteOldRuns's and LastRunStart's statements, for the test of its plan (runs_retention_test.go).
+var DeleteOldRunsSQL, LastRunStartSQL = deleteOldRunsSQL, lastRunStartSQL

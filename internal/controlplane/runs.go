@@ -368,8 +368,7 @@ const runBase = `coalesce(r.scheduled_for, r.started_at)`
 // servedRun), as SequenceState.LastStart; zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
 	var t time.Time
-	err := s.db.QueryRow(ctx, `SELECT r.started_at FROM backflow.sync_runs r
-		WHERE r.sync_id = $1 AND `+servedRun+` ORDER BY r.id DESC LIMIT 1`, syncID).Scan(&t)
+	err := s.db.QueryRow(ctx, lastRunStartSQL, syncID).Scan(&t)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -390,6 +389,14 @@ func newestRun(sync, pred string) string {
 	return `(SELECT n.id FROM (SELECT r.sync_id, r.id FROM backflow.sync_runs r WHERE r.sync_id >= ` + sync +
 		` AND ` + pred + ` ORDER BY r.sync_id, r.id DESC LIMIT 1) n WHERE n.sync_id = ` + sync + `)`
 }
+
+// lastRunStartSQL is LastRunStart's statement ($1: the sync): its newest ended run that served
+// its schedule (one probe of sync_runs_served; see newestRun) or its running ones that do (few),
+// whichever is newer.
+var lastRunStartSQL = `SELECT r.started_at FROM backflow.sync_runs r WHERE r.id = (SELECT max(k.id) FROM (
+	` + newestRun("$1", endedServed) + `
+	UNION ALL
+	SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = $1 AND ` + runningServed + `) k)`
 
 // DefaultRunRetention is how long the daemon keeps the runs of its syncs (see DeleteOldRuns).
 const DefaultRunRetention = 90 * 24 * time.Hour

@@ -273,11 +273,12 @@ func TestDeleteOldRunsWhileARunEnds(t *testing.T) {
 }
 
 // The sweep finds each sync's newest runs of each kind it keeps with one index probe per sync,
-// whatever the statistics say. Here, as on an installation where some syncs were paused long ago
-// or only ever canceled, ten of fifty syncs have only old canceled runs, and the statistics are
-// exact (ANALYZE after every run was written). The newest served run of such a sync was planned
-// as a backward walk of the primary key, which reads every run of every sync before giving up:
-// every batch of the sweep, on every replica.
+// whatever the statistics say; so does LastRunStart. Here, as on an installation where some syncs
+// were paused long ago or only ever canceled, ten of fifty syncs have only old canceled runs, and
+// the statistics are exact (ANALYZE after every run was written). The newest run of a sync, and
+// the served run before one not yet notified, were planned as a backward walk of the primary key,
+// which for such a sync reads every run of every sync: every batch of the sweep, on every
+// replica. LastRunStart read every run of the sync to skip those that did not serve it.
 func TestDeleteOldRunsPlanProbesPerSync(t *testing.T) {
 	t.Parallel()
 	w := controlplanetest.NewWorld(t, runnerSync(false))
@@ -310,9 +311,25 @@ func TestDeleteOldRunsPlanProbesPerSync(t *testing.T) {
 	// Statistics as autovacuum keeps them: of every table the statement reads.
 	exec(`ANALYZE backflow.syncs, backflow.sync_runs, backflow.sync_intents, backflow.rejected_records, backflow.river_job`)
 
+	for _, c := range []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"DeleteOldRuns", controlplane.DeleteOldRunsSQL, []any{time.Now().Add(-90 * day), 1000}},
+		{"LastRunStart", controlplane.LastRunStartSQL, []any{syncs[0]}}, // a sync with only canceled runs
+	} {
+		checkPlan(t, store, c.name, c.sql, c.args...)
+	}
+}
+
+// checkPlan fails unless statement sql, with args, reads runs of one sync by index probes: no
+// backward walk of sync_runs' primary key, no scan of it filtered on the sync, and no scan that
+// reads a sync's runs to skip those that did not serve its schedule.
+func checkPlan(t *testing.T, store *controlplane.Store, name, sql string, args ...any) {
+	t.Helper()
 	var plan []byte
-	if err := store.DB().QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+controlplane.DeleteOldRunsSQL,
-		time.Now().Add(-90*day), 1000).Scan(&plan); err != nil {
+	if err := store.DB().QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
 		t.Fatal(err)
 	}
 	type node struct {
@@ -333,10 +350,10 @@ func TestDeleteOldRunsPlanProbesPerSync(t *testing.T) {
 		if n.Relation != "sync_runs" {
 			// Other tables.
 		} else if n.Index == "sync_runs_pkey" && n.Direction == "Backward" || n.NodeType == "Seq Scan" && strings.Contains(n.Filter, "sync_id") {
-			t.Errorf("%s %s of sync_runs %s, filter %s: reads the runs of every sync", n.NodeType, n.Direction, n.Index, n.Filter)
+			t.Errorf("%s: %s %s of sync_runs %s, filter %s: reads the runs of every sync", name, n.NodeType, n.Direction, n.Index, n.Filter)
 		} else if strings.Contains(n.Filter, "failed,blocked") {
-			t.Errorf("%s %s of sync_runs %s (%s), filter %s: reads and skips every run of the sync that did not serve its schedule",
-				n.NodeType, n.Direction, n.Index, n.IndexCond, n.Filter)
+			t.Errorf("%s: %s %s of sync_runs %s (%s), filter %s: reads and skips every run of the sync that did not serve its schedule",
+				name, n.NodeType, n.Direction, n.Index, n.IndexCond, n.Filter)
 		}
 		for _, c := range n.Plans {
 			walk(c)
