@@ -22,3 +22,6 @@ func MigrateWith(ctx context.Context, pool *pgxpool.Pool, ms []Migration) (appli
 	})
 	return applied, err
 }
+
+// DeleteOldRuns's and LastRunStart's statements, for the test of its plan (runs_retention_test.go).
+var DeleteOldRunsSQL, LastRunStartSQL = deleteOldRunsSQL, lastRunStartSQL

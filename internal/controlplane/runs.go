@@ -368,8 +368,7 @@ const runBase = `coalesce(r.scheduled_for, r.started_at)`
 // servedRun), as SequenceState.LastStart; zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
 	var t time.Time
-	err := s.db.QueryRow(ctx, `SELECT r.started_at FROM backflow.sync_runs r
-		WHERE r.sync_id = $1 AND `+servedRun+` ORDER BY r.id DESC LIMIT 1`, syncID).Scan(&t)
+	err := s.db.QueryRow(ctx, lastRunStartSQL, syncID).Scan(&t)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -378,6 +377,26 @@ func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, erro
 	}
 	return t, nil
 }
+
+// newestRun is a query of the id of sync's newest run for which pred holds (SQL on a run r), no
+// row if there is none. It is one probe of an index on (sync_id, id DESC) (sync_runs_sync_id, or a
+// partial one whose predicate is pred), whatever the statistics: the plain form, WHERE r.sync_id
+// = sync AND pred ORDER BY r.id DESC LIMIT 1, may be planned as a backward walk of the primary key
+// until a run of the sync turns up, which for a sync that ran long ago, or has no such run, reads
+// the runs of every sync. Ordered by (sync_id, id DESC) from sync on, it can only be read from
+// such an index; the first run found may be of a later sync, and then sync has none.
+func newestRun(sync, pred string) string {
+	return `(SELECT n.id FROM (SELECT r.sync_id, r.id FROM backflow.sync_runs r WHERE r.sync_id >= ` + sync +
+		` AND ` + pred + ` ORDER BY r.sync_id, r.id DESC LIMIT 1) n WHERE n.sync_id = ` + sync + `)`
+}
+
+// lastRunStartSQL is LastRunStart's statement ($1: the sync): its newest ended run that served
+// its schedule (one probe of sync_runs_served; see newestRun) or its running ones that do (few),
+// whichever is newer.
+var lastRunStartSQL = `SELECT r.started_at FROM backflow.sync_runs r WHERE r.id = (SELECT max(k.id) FROM (
+	` + newestRun("$1", endedServed) + `
+	UNION ALL
+	SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = $1 AND ` + runningServed + `) k)`
 
 // DefaultRunRetention is how long the daemon keeps the runs of its syncs (see DeleteOldRuns).
 const DefaultRunRetention = 90 * 24 * time.Hour
@@ -402,37 +421,36 @@ const DefaultRunRetention = 90 * 24 * time.Hour
 // notification events keep its id, which outlives it. Ended runs are only appended, so a run
 // kept for being the newest of something stays kept until a newer one of the same kind ends.
 func (s *Store) DeleteOldRuns(ctx context.Context, t time.Time, limit int) (int64, error) {
-	tag, err := s.db.Exec(ctx, `WITH kept AS (
-			SELECT k.id FROM backflow.syncs y CROSS JOIN LATERAL (
-				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id ORDER BY r.id DESC LIMIT 1)
-				UNION ALL
-				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND `+endedServed+`
-					ORDER BY r.id DESC LIMIT 1)
-				UNION ALL
-				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND `+endedServed+`
-					ORDER BY `+runBase+` DESC, r.id DESC LIMIT 1)
-				UNION ALL
-				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND r.status = 'succeeded'
-					ORDER BY r.id DESC LIMIT 1)
-				UNION ALL
-				(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND (r.status = 'succeeded' OR r.trigger <> 'mark')
-					ORDER BY r.id DESC LIMIT 1)
-			) k
-			UNION ALL
-			SELECT p.id FROM backflow.sync_runs u CROSS JOIN LATERAL (SELECT r.id FROM backflow.sync_runs r
-				WHERE r.sync_id = u.sync_id AND r.id < u.id AND `+endedServed+` ORDER BY r.id DESC LIMIT 1) p
-			WHERE u.notified_at IS NULL
-		)
-		DELETE FROM backflow.sync_runs WHERE id IN (
-			SELECT r.id FROM backflow.sync_runs r
-			WHERE r.finished_at < $1 AND r.status <> 'running' AND r.notified_at IS NOT NULL
-				AND r.id NOT IN (SELECT id FROM kept)
-				AND NOT EXISTS (SELECT 1 FROM backflow.sync_intents i WHERE i.sync_id = r.sync_id AND i.run_id = r.id)
-				AND NOT EXISTS (SELECT 1 FROM backflow.rejected_records x WHERE x.run_id = r.id)
-				AND NOT EXISTS (SELECT 1 FROM backflow.river_job j WHERE j.id = r.job_id)
-			ORDER BY r.finished_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)`, t, limit)
+	tag, err := s.db.Exec(ctx, deleteOldRunsSQL, t, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete runs that ended before %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
 	return tag.RowsAffected(), nil
 }
+
+// deleteOldRunsSQL is DeleteOldRuns's statement ($1: the time, $2: the limit).
+var deleteOldRunsSQL = `WITH kept AS (
+		SELECT k.id FROM backflow.syncs y CROSS JOIN LATERAL (
+			` + newestRun("y.id", "true") + `
+			UNION ALL
+			` + newestRun("y.id", endedServed) + `
+			UNION ALL
+			(SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = y.id AND ` + endedServed + `
+				ORDER BY ` + runBase + ` DESC, r.id DESC LIMIT 1)
+			UNION ALL
+			` + newestRun("y.id", "r.status = 'succeeded'") + `
+			UNION ALL
+			` + newestRun("y.id", "(r.status = 'succeeded' OR r.trigger <> 'mark')") + `
+		) k
+		UNION ALL
+		SELECT p.id FROM backflow.sync_runs u CROSS JOIN LATERAL (` + newestRun("u.sync_id", "r.id < u.id AND "+endedServed) + `) p
+		WHERE u.notified_at IS NULL
+	)
+	DELETE FROM backflow.sync_runs WHERE id IN (
+		SELECT r.id FROM backflow.sync_runs r
+		WHERE r.finished_at < $1 AND r.status <> 'running' AND r.notified_at IS NOT NULL
+			AND r.id NOT IN (SELECT id FROM kept)
+			AND NOT EXISTS (SELECT 1 FROM backflow.sync_intents i WHERE i.sync_id = r.sync_id AND i.run_id = r.id)
+			AND NOT EXISTS (SELECT 1 FROM backflow.rejected_records x WHERE x.run_id = r.id)
+			AND NOT EXISTS (SELECT 1 FROM backflow.river_job j WHERE j.id = r.job_id)
+		ORDER BY r.finished_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)`

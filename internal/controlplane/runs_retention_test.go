@@ -2,11 +2,15 @@ package controlplane_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // oldRun is a run of a sync as retention finds it, ended (unless running) ago before now.
@@ -266,4 +270,96 @@ func TestDeleteOldRunsWhileARunEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRunsLeft(t, sweepRuns(t, store, y.ID), ids[2], ids[3]) // 2: what run 3's notification compares with
+}
+
+// The sweep finds each sync's newest runs of each kind it keeps with one index probe per sync,
+// whatever the statistics say; so does LastRunStart. Here, as on an installation where some syncs
+// were paused long ago or only ever canceled, ten of fifty syncs have only old canceled runs, and
+// the statistics are exact (ANALYZE after every run was written). The newest run of a sync, and
+// the served run before one not yet notified, were planned as a backward walk of the primary key,
+// which for such a sync reads every run of every sync: every batch of the sweep, on every
+// replica. LastRunStart read every run of the sync to skip those that did not serve it.
+func TestDeleteOldRunsPlanProbesPerSync(t *testing.T) {
+	t.Parallel()
+	w := controlplanetest.NewWorld(t, runnerSync(false))
+	ctx, store := w.Ctx, w.Store
+	syncs := []int64{w.Sync.ID}
+	for i := range 49 {
+		syncs = append(syncs, w.NewSync(controlplane.Sync{Name: fmt.Sprintf("s%d", i), BatchSize: 10}).ID)
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := store.DB().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first ten syncs: 20 canceled runs each, a year ago. The other forty: 6,000 runs since.
+	exec(`INSERT INTO backflow.sync_runs (sync_id, status, trigger, started_at, finished_at, notified_at)
+		SELECT ($1::bigint[])[1 + g % 10], 'canceled', 'schedule', now() - interval '1 year' + g * interval '1 minute',
+			now() - interval '1 year' + g * interval '1 minute' + interval '5 seconds', now() - interval '1 year'
+		FROM generate_series(1, 200) g`, syncs[:10])
+	exec(`INSERT INTO backflow.sync_runs (sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
+		SELECT ($1::bigint[])[1 + g % 40], CASE WHEN g % 7 = 0 THEN 'failed' WHEN g % 13 = 0 THEN 'canceled' ELSE 'succeeded' END,
+			CASE WHEN g % 11 = 0 THEN 'mark' ELSE 'schedule' END,
+			now() - (6000 - g) * interval '1 hour', now() - (6000 - g) * interval '1 hour' + interval '5 seconds',
+			now() - (6000 - g) * interval '1 hour', now()
+		FROM generate_series(1, 6000) g`, syncs[10:])
+	// And 2,000 syncs that never ran (defined, not yet run or run elsewhere only with `sync`).
+	exec(`INSERT INTO backflow.syncs (name, model_id, destination_id, behavior, primary_key, batch_size)
+		SELECT 'idle' || g, model_id, destination_id, behavior, primary_key, batch_size
+		FROM backflow.syncs, generate_series(1, 2000) g WHERE id = $1`, syncs[0])
+	// Statistics as autovacuum keeps them: of every table the statement reads.
+	exec(`ANALYZE backflow.syncs, backflow.sync_runs, backflow.sync_intents, backflow.rejected_records, backflow.river_job`)
+
+	for _, c := range []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"DeleteOldRuns", controlplane.DeleteOldRunsSQL, []any{time.Now().Add(-90 * day), 1000}},
+		{"LastRunStart", controlplane.LastRunStartSQL, []any{syncs[0]}}, // a sync with only canceled runs
+	} {
+		checkPlan(t, store, c.name, c.sql, c.args...)
+	}
+}
+
+// checkPlan fails unless statement sql, with args, reads runs of one sync by index probes: no
+// backward walk of sync_runs' primary key, no scan of it filtered on the sync, and no scan that
+// reads a sync's runs to skip those that did not serve its schedule.
+func checkPlan(t *testing.T, store *controlplane.Store, name, sql string, args ...any) {
+	t.Helper()
+	var plan []byte
+	if err := store.DB().QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	type node struct {
+		NodeType  string `json:"Node Type"`
+		Relation  string `json:"Relation Name"`
+		Index     string `json:"Index Name"`
+		Direction string `json:"Scan Direction"`
+		Filter    string `json:"Filter"`
+		IndexCond string `json:"Index Cond"`
+		Plans     []node `json:"Plans"`
+	}
+	var top []struct{ Plan node }
+	if err := json.Unmarshal(plan, &top); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(n node)
+	walk = func(n node) {
+		if n.Relation != "sync_runs" {
+			// Other tables.
+		} else if n.Index == "sync_runs_pkey" && n.Direction == "Backward" || n.NodeType == "Seq Scan" && strings.Contains(n.Filter, "sync_id") {
+			t.Errorf("%s: %s %s of sync_runs %s, filter %s: reads the runs of every sync", name, n.NodeType, n.Direction, n.Index, n.Filter)
+		} else if strings.Contains(n.Filter, "failed,blocked") {
+			t.Errorf("%s: %s %s of sync_runs %s (%s), filter %s: reads and skips every run of the sync that did not serve its schedule",
+				name, n.NodeType, n.Direction, n.Index, n.IndexCond, n.Filter)
+		}
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	for _, p := range top {
+		walk(p.Plan)
+	}
 }

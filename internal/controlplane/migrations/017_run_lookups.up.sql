@@ -19,7 +19,10 @@ CREATE INDEX sync_runs_served_base ON backflow.sync_runs (sync_id, (coalesce(sch
     WHERE status IN ('succeeded', 'failed', 'blocked');
 -- Runs still running: few at any time, read for the same purpose.
 CREATE INDEX sync_runs_running ON backflow.sync_runs (sync_id) WHERE status = 'running';
--- A sync's newest succeeded run, which retention keeps, however many runs failed since.
-CREATE INDEX sync_runs_succeeded ON backflow.sync_runs (sync_id, id) WHERE status = 'succeeded';
+-- A sync's newest run that served its schedule (see servedRun) and its newest succeeded run, which
+-- retention keeps: read with one probe of an index whose predicate is the lookup's own, in the
+-- order sync_runs_sync_id has (see newestRun in runs.go), so that no run is read and skipped.
+CREATE INDEX sync_runs_served ON backflow.sync_runs (sync_id, id DESC) WHERE status IN ('succeeded', 'failed', 'blocked');
+CREATE INDEX sync_runs_succeeded ON backflow.sync_runs (sync_id, id DESC) WHERE status = 'succeeded';
 -- Retention deletes the runs that finished longest ago first.
 CREATE INDEX sync_runs_finished_at ON backflow.sync_runs (finished_at);
