@@ -351,6 +351,14 @@ func TestMigrationRetriedAfterADeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Rollback(ctx)
+	// The writer never checks for the deadlock itself: Postgres checks once, deadlock_timeout
+	// after a session starts waiting, and aborts the session that finds the cycle. With the
+	// default (1 s) for both, a loaded machine could let the migration's check pass before the
+	// writer waits (no cycle yet) and the writer's find it: the writer failed, not the migration.
+	// (The migration then ends by its lock timeout instead, and is retried all the same.)
+	if _, err := writer.Exec(ctx, `SET LOCAL deadlock_timeout = '10min'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := writer.Exec(ctx, `DELETE FROM backflow.sync_runs WHERE sync_id = 0`); err != nil {
 		t.Fatal(err)
 	}
