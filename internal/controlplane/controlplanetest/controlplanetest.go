@@ -178,16 +178,28 @@ func Pool(t testing.TB, dbURL string) *pgxpool.Pool {
 }
 
 var (
-	templateOnce sync.Once
-	templateName string
-	templateErr  error
+	templateMu sync.Mutex
+	templates  = map[string]string{} // by server (AdminURL)
 )
 
 // migratedTemplate returns the name of a database holding the schema this binary migrates to
-// (the control plane's and River's), creating it once per schema on the test server.
+// (the control plane's and River's), creating it once per schema on the test server: the server
+// AdminURL names now, since a test may point this process at another one (a private server it
+// restarts). Remembered once for the process, a template made on that server was looked for on
+// the shared one afterwards: every later test failed "template database ... does not exist".
 func migratedTemplate() (string, error) {
-	templateOnce.Do(func() { templateName, templateErr = migratedCopy(context.Background(), "") })
-	return templateName, templateErr
+	server := AdminURL()
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	if name, ok := templates[server]; ok {
+		return name, nil
+	}
+	name, err := migratedCopy(context.Background(), "")
+	if err != nil {
+		return "", err
+	}
+	templates[server] = name
+	return name, nil
 }
 
 // migratedCopy returns the name of a database holding the schema this binary migrates to,
