@@ -1,12 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,46 +93,21 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 // restarts it on the same port. It fails, never skips, when no cluster can be started.
 func privatePostgres(t *testing.T) (url string, restart func()) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "backflow-pg-restart-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// As root the cluster runs as the postgres user, who must reach the directory.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "ensure-postgres.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(port string, args ...string) string {
+	run := controlplanetest.PrivateCluster(t, "backflow-pg-restart-")
+	mustRun := func(port string, args ...string) string {
 		t.Helper()
-		c := exec.Command("bash", append([]string{script}, args...)...)
-		c.Env = append(os.Environ(), "BACKFLOW_PG_DIR="+dir, "BACKFLOW_PG_PORT="+port,
-			// Not the shared server of step 2, nor the one the tests were given.
-			"BACKFLOW_PG_PROBE_URL=postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2",
-			controlplanetest.URLEnv+"=")
-		var stderr strings.Builder
-		c.Stderr = &stderr
-		out, err := c.Output()
+		out, err := run(port, args...)
 		if err != nil {
-			t.Fatalf("scripts/ensure-postgres.sh %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			t.Fatal(err)
 		}
-		return strings.TrimSpace(string(out))
+		return out
 	}
-	t.Cleanup(func() {
-		run("56432", "--stop")
-		_ = os.RemoveAll(dir)
-	})
-	url = run("56432")
-	port, err := os.ReadFile(filepath.Join(dir, "port"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	url = mustRun("56432")
+	port := strings.TrimSuffix(url[strings.LastIndex(url, ":")+1:], "/postgres?sslmode=disable")
 	return url, func() {
 		t.Helper()
-		run("56432", "--stop")
-		if again := run(strings.TrimSpace(string(port))); again != url {
+		mustRun("56432", "--stop")
+		if again := mustRun(port); again != url {
 			t.Fatalf("the private cluster came back at %s, not %s", again, url)
 		}
 	}
@@ -162,35 +133,7 @@ func TestEnsurePostgresSkipsATakenPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	taken := sa.(*syscall.SockaddrInet4).Port
-	dir, err := os.MkdirTemp("", "backflow-pg-port-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "ensure-postgres.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (string, error) {
-		c := exec.Command("bash", append([]string{script}, args...)...)
-		c.Env = append(os.Environ(), "BACKFLOW_PG_DIR="+dir, "BACKFLOW_PG_PORT="+strconv.Itoa(taken),
-			"BACKFLOW_PG_PROBE_URL=postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2",
-			controlplanetest.URLEnv+"=")
-		var stderr strings.Builder
-		c.Stderr = &stderr
-		out, err := c.Output()
-		if err != nil {
-			return "", fmt.Errorf("%v\n%s", err, stderr.String())
-		}
-		return strings.TrimSpace(string(out)), nil
-	}
-	t.Cleanup(func() {
-		_, _ = run("--stop")
-		_ = os.RemoveAll(dir)
-	})
-	url, err := run()
+	url, err := controlplanetest.PrivateCluster(t, "backflow-pg-port-")(strconv.Itoa(taken))
 	if err != nil {
 		t.Fatalf("ensure-postgres.sh with port %d taken: %v", taken, err)
 	}
