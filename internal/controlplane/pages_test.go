@@ -151,6 +151,20 @@ func TestLedgerPagesMany(t *testing.T) {
 			t.Fatalf("entry %d = %s, want %s", i, g, want)
 		}
 	}
+	// Where the server has lz4 (migration 018), pages are stored compressed with it; without it,
+	// whole (pglz would cost more than it saves).
+	var lz4 bool
+	var pages, compressed int
+	err := store.DB().QueryRow(context.Background(), `SELECT
+		'lz4' = ANY (coalesce((SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'), '{}')),
+		count(*), count(*) FILTER (WHERE pg_column_compression(entries) = 'lz4')
+		FROM backflow.sync_ledger_pages WHERE sync_id = $1`, y.ID).Scan(&lz4, &pages, &compressed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[bool]int{true: pages, false: 0}[lz4]; pages != 8 || compressed != want {
+		t.Errorf("%d of %d pages compressed with lz4, want %d of 8 (server has lz4: %v)", compressed, pages, want, lz4)
+	}
 }
 
 // A page whose keys are not in order is refused, and nothing is written.
