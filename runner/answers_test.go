@@ -271,6 +271,9 @@ func TestAnswersLostCreateThenChanged(t *testing.T) {
 			if run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
 				t.Errorf("counts %+v, want 1 delivered, none rejected", run.Counts)
 			}
+			if got := answersOf(t, f, run.ID); got != [4]int64{1, 0, 0, 0} {
+				t.Errorf("the run record's answers %v, want 1 resent after a conflict", got)
+			}
 			a.check(t, f, "after the run")
 			if got := runDeliveries(t, f, run.ID); !cmp.Equal(got, []string{"new Conflict " + answersKey, "changed OK " + answersKey}) {
 				t.Errorf("delivery log %q, want the create answered 409 and the update", got)
@@ -370,6 +373,9 @@ func TestAnswersLostDeleteThenNotFound(t *testing.T) {
 	if run.Counts.Deleted != 1 || run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
 		t.Errorf("counts %+v, want the delete delivered", run.Counts)
 	}
+	if got := answersOf(t, f, run.ID); got != [4]int64{0, 0, 0, 1} {
+		t.Errorf("the run record's answers %v, want 1 delete absent", got)
+	}
 	a.check(t, f, "after the run")
 	if _, err := f.store.GetRejected(f.ctx, f.sync.ID, key); !errors.Is(err, controlplane.ErrNotFound) {
 		t.Errorf("the key is rejected: %v", err)
@@ -411,6 +417,9 @@ func TestAnswersAppendConflict(t *testing.T) {
 		}
 		if run.Counts.Delivered != 1 || run.Counts.Rejected != 1 {
 			t.Errorf("counts %+v, want 1 delivered and 1 rejected", run.Counts)
+		}
+		if got := answersOf(t, f, run.ID); got != [4]int64{0, 0, 1, 0} {
+			t.Errorf("the run record's answers %v, want 1 present on a conflict", got)
 		}
 		if s := ledgerState(t, f, answersKey); s != controlplane.KeyConfirmed {
 			t.Errorf("ledger: %s, want confirmed", s)
@@ -812,6 +821,20 @@ func TestAnswersResendRetried(t *testing.T) {
 	if want := map[string]float64{"changed delivered": 1}; !cmp.Equal(records, want) {
 		t.Errorf("backflow_records_total %v, want %v", records, want)
 	}
+	answers := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "backflow_answers_total" {
+			for _, m := range mf.GetMetric() {
+				answers[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if want := map[string]float64{"resent_after_conflict": 0, "resent_after_not_found": 1, "present_on_conflict": 0, "absent_on_delete": 0}; !cmp.Equal(answers, want) {
+		t.Errorf("backflow_answers_total %v, want %v", answers, want)
+	}
+	if got := answersOf(t, f, run.ID); got != [4]int64{0, 1, 0, 0} {
+		t.Errorf("the run record's answers %v, want 1 resent after a 404", got)
+	}
 	want := []string{"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts Too Many Requests", "POST /api/contacts Created"}
 	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
@@ -892,4 +915,16 @@ func TestAnswersLostDeleteThenBack(t *testing.T) {
 	if got := a.takeSent(); len(got) != 0 {
 		t.Errorf("a run with nothing changed sent %v", got)
 	}
+}
+
+// answersOf is run id's answer counters as its record in the control plane has them (runs
+// show, the API and the status page read them there).
+func answersOf(t *testing.T, f *fixture, id int64) [4]int64 {
+	t.Helper()
+	r, err := f.store.GetRun(f.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Counts
+	return [4]int64{c.ResentAfterConflict, c.ResentAfterNotFound, c.PresentOnConflict, c.AbsentOnDelete}
 }

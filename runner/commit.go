@@ -324,6 +324,10 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	if e.Metrics != nil && !o.marked && !o.unsent {
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
 		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
+		e.Metrics.answered(answerResentAfterConflict, o.updated)
+		e.Metrics.answered(answerResentAfterNotFound, o.created)
+		e.Metrics.answered(answerPresentOnConflict, o.present)
+		e.Metrics.answered(answerAbsentOnDelete, o.absent)
 		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 && !o.stopped {
 			e.Metrics.records(webhook.EnvelopeOperation(b.op), "failed", failed)
 		}

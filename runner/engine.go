@@ -126,7 +126,7 @@ type Counters struct {
 	// Of the records delivered, those a `request` block's answers delivered (answers.go):
 	// creates answered 409 and sent again as updates (Updated), updates answered 404 and sent
 	// again as creates (Created), creates answered 409 counted delivered (Present: append) and
-	// deletes answered 404 (Absent). Not in the run record.
+	// deletes answered 404 (Absent). The run record has them (RunCounts.ResentAfterConflict, ...).
 	Updated, Created, Present, Absent atomic.Int64
 
 	retry retryState                   // see Retrying
@@ -147,6 +147,8 @@ func (c *Counters) snapshot() controlplane.RunCounts {
 	return controlplane.RunCounts{
 		Extracted: c.Extracted.Load(), Invalid: c.Invalid.Load(), New: c.New.Load(), Changed: c.Changed.Load(),
 		Deleted: c.Deleted.Load(), Delivered: c.Delivered.Load(), Rejected: c.Rejected.Load(),
+		ResentAfterConflict: c.Updated.Load(), ResentAfterNotFound: c.Created.Load(),
+		PresentOnConflict: c.Present.Load(), AbsentOnDelete: c.Absent.Load(),
 	}
 }
 

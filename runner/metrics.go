@@ -19,7 +19,17 @@ type Metrics struct {
 	rateWaits     prometheus.Counter
 	rateWaitTotal prometheus.Counter
 	notifications *prometheus.CounterVec
+	answers       *prometheus.CounterVec
 }
+
+// The answers of backflow_answers_total: delivered records a `request` block's answers delivered
+// (answers.go), as the run record counts them (controlplane.RunCounts).
+const (
+	answerResentAfterConflict = "resent_after_conflict"
+	answerResentAfterNotFound = "resent_after_not_found"
+	answerPresentOnConflict   = "present_on_conflict"
+	answerAbsentOnDelete      = "absent_on_delete"
+)
 
 // NewMetrics registers the runner's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -48,7 +58,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "backflow_notification_events_total",
 		Help: "Notification events sent, by outcome: delivered, retried (an attempt failed and will be retried) or given_up.",
 	}, []string{"outcome"})
-	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal, m.notifications)
+	m.answers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "backflow_answers_total",
+		Help: "Records a request block's answers delivered: resent_after_conflict (a create answered 409, sent again as the changed request), " +
+			"resent_after_not_found (an update answered 404, sent again as the new request), present_on_conflict (append: a create answered 409 " +
+			"after an attempt that may have delivered it), absent_on_delete (a delete answered 404).",
+	}, []string{"answer"})
+	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal, m.notifications, m.answers)
+	for _, a := range []string{answerResentAfterConflict, answerResentAfterNotFound, answerPresentOnConflict, answerAbsentOnDelete} {
+		m.answers.WithLabelValues(a)
+	}
 	for _, o := range []string{notifyDelivered, notifyRetried, notifyGivenUp} {
 		m.notifications.WithLabelValues(o)
 	}
@@ -78,6 +97,13 @@ func (m *Metrics) records(op, outcome string, n int) {
 		return
 	}
 	m.recordsTotal.WithLabelValues(op, outcome).Add(float64(n))
+}
+
+func (m *Metrics) answered(answer string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.answers.WithLabelValues(answer).Add(float64(n))
 }
 
 // Request implements webhook.Observer.

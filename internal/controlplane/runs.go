@@ -54,6 +54,15 @@ type RunCounts struct {
 	Delivered int64 `json:"delivered"`
 	Rejected  int64 `json:"rejected"`
 	Failed    int64 `json:"failed"`
+	// Of the delivered records, those a `request` block's answers delivered (see
+	// docs/destinations.md, "Answers that mean done"): creates answered 409 Conflict and sent
+	// again as the changed request; updates answered 404 Not Found and sent again as the new
+	// request; creates answered 409 after an attempt that may have delivered them (append);
+	// deletes answered 404.
+	ResentAfterConflict int64 `json:"resent_after_conflict"`
+	ResentAfterNotFound int64 `json:"resent_after_not_found"`
+	PresentOnConflict   int64 `json:"present_on_conflict"`
+	AbsentOnDelete      int64 `json:"absent_on_delete"`
 }
 
 // Run is one execution of a sync.
@@ -112,6 +121,7 @@ func (r *Run) Duration() time.Duration {
 
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
+	r.resent_after_conflict, r.resent_after_not_found, r.present_on_conflict, r.absent_on_delete,
 	r.invalid_samples, coalesce(r.error, ''), coalesce(r.pace_rate, 0), coalesce(r.pace_concurrency, 0),
 	coalesce(r.parent_runs, '{}'), coalesce(r.job_id, 0),
 	coalesce(r.read_mode, ''), coalesce(r.read_from, '')`
@@ -122,6 +132,7 @@ func scanRun(row pgx.Row) (*Run, error) {
 	c := &r.Counts
 	err := row.Scan(&r.ID, &r.SyncID, &r.SyncName, &r.Status, &r.Trigger, &r.StartedAt, &finished,
 		&c.Extracted, &c.Invalid, &c.New, &c.Changed, &c.Deleted, &c.Delivered, &c.Rejected, &c.Failed,
+		&c.ResentAfterConflict, &c.ResentAfterNotFound, &c.PresentOnConflict, &c.AbsentOnDelete,
 		&r.InvalidSamples, &r.Error, &r.PaceRate, &r.PaceConcurrency, &r.ParentRuns, &r.JobID,
 		&r.ReadMode, &r.ReadFrom)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -182,6 +193,8 @@ func setRunCounts(id int64, c RunCounts) string {
 	return `UPDATE backflow.sync_runs SET extracted = ` + itoa(c.Extracted) + `, invalid = ` + itoa(c.Invalid) +
 		`, new = ` + itoa(c.New) + `, changed = ` + itoa(c.Changed) + `, deleted = ` + itoa(c.Deleted) +
 		`, delivered = ` + itoa(c.Delivered) + `, rejected = ` + itoa(c.Rejected) + `, failed = ` + itoa(c.Failed) +
+		`, resent_after_conflict = ` + itoa(c.ResentAfterConflict) + `, resent_after_not_found = ` + itoa(c.ResentAfterNotFound) +
+		`, present_on_conflict = ` + itoa(c.PresentOnConflict) + `, absent_on_delete = ` + itoa(c.AbsentOnDelete) +
 		` WHERE id = ` + itoa(id)
 }
 
@@ -258,10 +271,12 @@ func finishRun(ctx context.Context, q querier, r *Run) error {
 	err := q.QueryRow(ctx, `UPDATE backflow.sync_runs SET status = $2, finished_at = now(),
 		extracted = $3, invalid = $4, new = $5, changed = $6, deleted = $7, delivered = $8, rejected = $9,
 		failed = $10, invalid_samples = $11, error = $12, pace_rate = nullif($13, 0::float8),
-		pace_concurrency = nullif($14, 0), read_mode = $15, read_from = $16
+		pace_concurrency = nullif($14, 0), read_mode = $15, read_from = $16,
+		resent_after_conflict = $17, resent_after_not_found = $18, present_on_conflict = $19, absent_on_delete = $20
 		WHERE id = $1 RETURNING finished_at`, r.ID, r.Status,
 		c.Extracted, c.Invalid, c.New, c.Changed, c.Deleted, c.Delivered, c.Rejected, c.Failed,
-		samples, errText, r.PaceRate, r.PaceConcurrency, nullable(r.ReadMode), nullable(r.ReadFrom)).Scan(&r.FinishedAt)
+		samples, errText, r.PaceRate, r.PaceConcurrency, nullable(r.ReadMode), nullable(r.ReadFrom),
+		c.ResentAfterConflict, c.ResentAfterNotFound, c.PresentOnConflict, c.AbsentOnDelete).Scan(&r.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("run %d: %w", r.ID, ErrNotFound)
 	}

@@ -223,15 +223,8 @@ func printRun(w io.Writer, r *controlplane.Run) {
 	if s := readText(r.ReadMode, r.ReadFrom); s != "" {
 		fmt.Fprintf(w, "  read      %s\n", s)
 	}
-	c := r.Counts
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, kv := range []struct {
-		k string
-		v int64
-	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
-		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
-		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
-	}
+	writeCounts(tw, r.Counts)
 	if pace := r.PaceText(); pace != "" {
 		fmt.Fprintf(tw, "  pace\t%s\n", pace)
 	}

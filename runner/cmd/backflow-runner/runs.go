@@ -203,13 +203,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	}
 	c := r.Counts
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, kv := range []struct {
-		k string
-		v int64
-	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
-		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
-		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
-	}
+	writeCounts(tw, c)
 	tw.Flush()
 	if r.Error != "" {
 		fmt.Fprintf(w, "error:\n%s", wrap(r.Error, errorWidth, "  "))
@@ -233,4 +227,30 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "its requests: backflow-runner deliveries id:%d --run %d\n", r.SyncID, r.ID)
 	return nil
+}
+
+// writeCounts writes a run's counters, a line each, for `runs show` and `sync`; the answers that
+// delivered records of a `request` block (docs/destinations.md, "Answers that mean done") only
+// when there were some.
+func writeCounts(tw io.Writer, c controlplane.RunCounts) {
+	for _, kv := range []struct {
+		k string
+		v int64
+	}{{"extracted", c.Extracted}, {"invalid", c.Invalid}, {"new", c.New}, {"changed", c.Changed},
+		{"deleted", c.Deleted}, {"delivered", c.Delivered}, {"rejected", c.Rejected}, {"failed", c.Failed}} {
+		fmt.Fprintf(tw, "  %s\t%d\n", kv.k, kv.v)
+	}
+	for _, kv := range []struct {
+		k, why string
+		v      int64
+	}{
+		{"updated after 409", "creates answered 409 Conflict, sent again as the changed request", c.ResentAfterConflict},
+		{"created after 404", "updates answered 404 Not Found, sent again as the new request", c.ResentAfterNotFound},
+		{"present on 409", "creates answered 409 after an attempt that may have delivered them", c.PresentOnConflict},
+		{"absent on delete", "deletes answered 404 Not Found: the record was already gone", c.AbsentOnDelete},
+	} {
+		if kv.v > 0 {
+			fmt.Fprintf(tw, "  %s\t%d\t(of the delivered: %s)\n", kv.k, kv.v, kv.why)
+		}
+	}
 }

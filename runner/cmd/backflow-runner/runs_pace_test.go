@@ -62,3 +62,34 @@ func TestProgressWhileReading(t *testing.T) {
 		t.Errorf("log attributes once sending: %v", attrs)
 	}
 }
+
+// The answers that delivered records of a `request` block show in a run's summary (only when
+// there were some) and in `runs --json`.
+func TestRunsShowTheAnswers(t *testing.T) {
+	start := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	r := &controlplane.Run{ID: 9, SyncName: "contacts", Status: controlplane.RunSucceeded, Trigger: "manual",
+		StartedAt: start, FinishedAt: start.Add(time.Second),
+		Counts: controlplane.RunCounts{New: 5, Delivered: 5, ResentAfterConflict: 2, AbsentOnDelete: 1}}
+	var summary bytes.Buffer
+	printRun(&summary, r)
+	out := summary.String()
+	for _, want := range []string{"updated after 409  2", "absent on delete   1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run summary:\n%s\nwant %q", out, want)
+		}
+	}
+	for _, absent := range []string{"created after 404", "present on 409"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("run summary:\n%s\nshows %q, which is 0", out, absent)
+		}
+	}
+	b, err := json.Marshal(runner.NewRunJSON(r, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"resent_after_conflict":2`, `"resent_after_not_found":0`, `"present_on_conflict":0`, `"absent_on_delete":1`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("runs --json: %s, want %s", b, want)
+		}
+	}
+}
