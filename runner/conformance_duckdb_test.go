@@ -115,7 +115,10 @@ func init() {
 		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn"},
 		sessions: []sessionChange{duckInit("SET TimeZone = 'America/New_York'"), duckInit("SET TimeZone = 'Asia/Kathmandu'"),
 			duckInit("SET Calendar = 'japanese'"), duckInit("SET TimeZone = 'Pacific/Kiritimati'; SET Calendar = 'buddhist'"),
-			duckInit("SET default_collation = 'nocase.noaccent'"), duckInit("SET TimeZone = 'Europe/Paris'; SET Calendar = 'islamic'")},
+			duckInit("SET default_collation = 'nocase.noaccent'"), duckInit("SET TimeZone = 'Europe/Paris'; SET Calendar = 'islamic'"),
+			duckInit("SET default_order = 'DESC'; SET default_null_order = 'nulls_first'"),
+			duckInit("SET threads = 8; SET preserve_insertion_order = false"),
+			duckInit("SET integer_division = true; SET errors_as_json = true")},
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
