@@ -113,10 +113,9 @@ func init() {
 			['infinity'::TIMESTAMPTZ]::TIMESTAMPTZ[1], '00:00:00'::TIME_NS,
 			{'at': NULL::TIMESTAMPTZ, 'n': '3'::BIGNUM}))
 			AS t(id, tz, ts, d, t, ttz, iv, f, db, dc, bl, tzl, st, tza, tn, sb)`,
-		// sb holds a BIGNUM, so it is read as to_json's JSON, its TIMESTAMPTZ in UTC. Not keys:
-		// tzl, st, tza and sb (a LIST, STRUCT or ARRAY holding a TIMESTAMPTZ), whose key text is
-		// DuckDB's VARCHAR cast, in the session's TimeZone (docs/warehouses.md).
-		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn"},
+		// sb holds a BIGNUM, so it is read as to_json's JSON, its TIMESTAMPTZ in UTC; tzl, st, tza
+		// and sb as keys: a LIST, STRUCT or ARRAY holding a TIMESTAMPTZ, its text in UTC.
+		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn", "tzl", "st", "tza", "sb"},
 		sessions: []sessionChange{duckInit("SET TimeZone = 'America/New_York'"), duckInit("SET TimeZone = 'Asia/Kathmandu'"),
 			duckInit("SET Calendar = 'japanese'"), duckInit("SET TimeZone = 'Pacific/Kiritimati'; SET Calendar = 'buddhist'"),
 			duckInit("SET default_collation = 'nocase.noaccent'"), duckInit("SET TimeZone = 'Europe/Paris'; SET Calendar = 'islamic'"),

@@ -360,7 +360,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
 	}
-	types, ids, asJSON, err := duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+	types, ids, utc, err := duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		case t != nil:
 			list = append(list, plain[i])
 		case duckNested(ids[i]):
-			list = append(list, "CAST(to_json("+asJSON[i]+") AS VARCHAR)")
+			list = append(list, "CAST(to_json("+utc[i]+") AS VARCHAR)")
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
@@ -380,10 +380,13 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 	}
 	// The rows come in DuckDB's order and the runner sorts them (sortByKey): a VARCHAR key (the
-	// usual one) is read as it is; any other is read as its text too, an extra last column.
+	// usual one) is read as it is; any other is read as its text too, an extra last column (a
+	// nested one's with its TIMESTAMPTZs in UTC: duckUTCNested).
 	k := "m." + quoteDuck(keyColumn)
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
-		k = duckKeyText(k, ids[keyAt])
+		if k = duckKeyText(k, ids[keyAt]); duckNested(ids[keyAt]) {
+			k = "CAST(" + utc[keyAt] + " AS VARCHAR)"
+		}
 		list = append(list, k)
 		keyAt = len(cols)
 	}
@@ -440,10 +443,10 @@ func duckNested(id bindings.Type) bool {
 }
 
 // duckResultTypes prepares q, whose columns are exprs, and returns its columns' types and type
-// ids; the type is nil for one the encoder cannot read from a vector. asJSON[i] is what to_json
-// is given for a column that is such a nested type: exprs[i], its TIMESTAMPTZs written in UTC
-// (duckUTCNested).
-func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types []*duckType, ids []bindings.Type, asJSON []string, err error) {
+// ids; the type is nil for one the encoder cannot read from a vector. utc[i], for a nested
+// column, is exprs[i] with its TIMESTAMPTZs written in UTC (duckUTCNested): what to_json is
+// given for one the encoder cannot read, and what a nested key's text is cast from.
+func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types []*duckType, ids []bindings.Type, utc []string, err error) {
 	var st bindings.PreparedStatement
 	if bindings.Prepare(conn, q, &st) == bindings.StateError {
 		err := errors.New(bindings.PrepareError(st))
@@ -452,18 +455,19 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 	}
 	defer bindings.DestroyPrepare(&st)
 	n := bindings.PreparedStatementColumnCount(st)
-	types, ids, asJSON = make([]*duckType, n), make([]bindings.Type, n), make([]string, n)
+	types, ids, utc = make([]*duckType, n), make([]bindings.Type, n), make([]string, n)
 	for i := range n {
 		ids[i] = bindings.PreparedStatementColumnType(st, i)
 		if t, err := newDuckType(bindings.PreparedStatementColumnLogicalType(st, i)); err == nil {
 			types[i] = t
-		} else if int(i) < len(exprs) && duckNested(ids[i]) {
+		}
+		if int(i) < len(exprs) && duckNested(ids[i]) {
 			lt := bindings.PreparedStatementColumnLogicalType(st, i)
-			asJSON[i], _ = duckUTCNested(exprs[i], lt, 1)
+			utc[i], _ = duckUTCNested(exprs[i], lt, 1)
 			bindings.DestroyLogicalType(&lt)
 		}
 	}
-	return types, ids, asJSON, nil
+	return types, ids, utc, nil
 }
 
 // duckUTCNested returns expr, of type lt, with every TIMESTAMPTZ in it (in a LIST, ARRAY,
