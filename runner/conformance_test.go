@@ -133,23 +133,24 @@ var conformanceWarehouses = []conformanceWarehouse{
 		sessionTable: `SET timezone TO 'UTC';
 			CREATE TABLE ss (id int, tz timestamptz, ts timestamp, d date, t time, ttz timetz, iv interval, f4 real,
 			f8 float8, n numeric, ba bytea, m money, tza timestamptz[], tsa timestamp[], da date[], iva interval[],
-			f4a real[], f8a float8[], baa bytea[], ma money[], ttza timetz[], tr tstzrange, dr daterange, pt point, tra tstzrange[], tmr tstzmultirange);
+			f4a real[], f8a float8[], baa bytea[], ma money[], ttza timetz[], tr tstzrange, dr daterange, pt point, tra tstzrange[], tmr tstzmultirange,
+			tx text, rc regclass, rt regtype);
 			INSERT INTO ss VALUES
 			(1, '2020-01-02 03:04:05.5+00', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', '03:04:05.5+02',
 			'1 year 2 mons 3 days 04:05:06.5', 0.1, 0.1, 1.50, '\x01ff', 12.34, '{"2020-01-02 03:04:05.5+00",NULL}',
 			'{"2020-01-02 03:04:05.5"}', '{2020-01-02}', '{"1 day","-02:00:00"}', '{0.1}', '{0.1,1e20}', '{"\\x01ff"}',
 			'{12.34}', '{"03:04:05+02"}', '[2020-01-01 00:00+00,2020-01-02 00:00+00)', '[2020-01-01,2020-01-05)', '(0.1,2)',
-			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}'),
+			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}', 'é', 'ss', 'timestamptz'),
 			(2, '0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:00 BC', '0044-03-15 BC', '24:00:00', '00:00:00-05:30',
 			'-1 days +02:03:04', 1.0000001, 1.0000000000000002, -0.001, '\x', -1234567.89, '{"0044-03-15 12:00:00+00 BC"}',
 			'{"0044-03-15 12:00:00 BC"}', '{"0044-03-15 BC",12345-01-01}', '{"-1 days +02:03:04"}', '{1.0000001}',
 			'{1.0000000000000002}', '{"\\x"}', '{-1234567.89}', '{"00:00:00-05:30"}', '[1999-12-31 23:30+00,)', 'empty', '(1.0000000000000002,-3)',
-			'{"(,2020-01-01 12:00+00]"}', '{}'),
+			'{"(,2020-01-01 12:00+00]"}', '{}', 'a b', 'pg_class', 'interval'),
 			(3, 'infinity', '-infinity', 'infinity', '00:00:00', '23:59:59.999999+14', '-1 years -2 mons +3 days -04:05:06.000001',
 			1, 1, 0, '\x00', 0, '{infinity,-infinity}', '{infinity}', '{-infinity}', '{"1 year 2 mons"}', '{1}', '{1}', '{"\\x00"}',
-			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}')`,
+			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}', '', 'pg_catalog.pg_type', 'text[]')`,
 		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f4", "f8", "n", "ba", "m", "tza", "tsa", "da",
-			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr"},
+			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr", "tx", "rc", "rt"},
 		// Each setting alone (the database's default, or the URL's), some together; every change
 		// is from the one before it. lc_monetary: this server has only C locales, which print
 		// money alike.
@@ -162,7 +163,10 @@ var conformanceWarehouses = []conformanceWarehouse{
 			pgParams("URL IntervalStyle=postgres_verbose, extra_float_digits=-15", "IntervalStyle=postgres_verbose", "extra_float_digits=-15"),
 			pgDatabase("extra_float_digits", "0"), pgDatabase("bytea_output", "escape"), pgDatabase("lc_monetary", "C.UTF-8"),
 			pgParams("URL options with all of them", "options=-c TimeZone=Asia/Kathmandu -c DateStyle=SQL,YMD -c IntervalStyle=sql_standard "+
-				"-c extra_float_digits=-4 -c bytea_output=escape -c lc_monetary=POSIX")},
+				"-c extra_float_digits=-4 -c bytea_output=escape -c lc_monetary=POSIX"),
+			pgDatabase("quote_all_identifiers", "on"), pgDatabase("standard_conforming_strings", "off"),
+			pgDatabase("client_encoding", "LATIN1"), pgParams("URL options -c client_encoding=LATIN1", "options=-c client_encoding=LATIN1"),
+			pgDatabase("lc_numeric", "C"), pgDatabase("lc_time", "C"), pgDatabase("xmloption", "document")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamptz, n bigint, s text COLLATE "und-x-icu");
 			INSERT INTO cur SELECT i, 1, ('2020-01-0' || i || ' 00:00:00+00')::timestamptz, i * 10, 'a0' || i FROM generate_series(1, 4) AS i;
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
@@ -245,6 +249,14 @@ var conformanceWarehouses = []conformanceWarehouse{
 			mysqlParams("URL sql_mode='PAD_CHAR_TO_FULL_LENGTH'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH'"),
 			mysqlParams("URL charset=latin1", "charset=latin1"), mysqlParams("URL collation=utf8mb4_bin", "collation=utf8mb4_bin"),
 			mysqlParams("URL div_precision_increment=0", "div_precision_increment=0"),
+			mysqlParams("URL sql_select_limit=2", "sql_select_limit=2"),
+			mysqlParams("URL sql_mode NO_BACKSLASH_ESCAPES,REAL_AS_FLOAT,PIPES_AS_CONCAT", "sql_mode='NO_BACKSLASH_ESCAPES,REAL_AS_FLOAT,PIPES_AS_CONCAT'"),
+			mysqlParams("URL sql_mode ANSI,HIGH_NOT_PRECEDENCE,NO_ZERO_DATE", "sql_mode='ANSI,HIGH_NOT_PRECEDENCE,NO_ZERO_DATE'"),
+			mysqlParams("URL lc_time_names=de_DE", "lc_time_names='de_DE'"),
+			mysqlParams("URL character_set_results=latin1", "character_set_results=latin1"),
+			mysqlParams("URL collation_connection=utf8mb4_bin", "collation_connection='utf8mb4_bin'"),
+			mysqlParams("URL time_zone=SYSTEM", "time_zone='SYSTEM'"),
+			mysqlParams("URL autocommit=0, sql_auto_is_null=1", "autocommit=0", "sql_auto_is_null=1"),
 			mysqlParams("URL with all of them", "time_zone='+13:00'", "sql_mode='PAD_CHAR_TO_FULL_LENGTH,ANSI_QUOTES'", "charset=latin1",
 				"div_precision_increment=30")},
 		cursors: `CREATE TABLE cur (id bigint, v int, ts timestamp(6) NULL, n bigint, s varchar(10) COLLATE utf8mb4_general_ci);

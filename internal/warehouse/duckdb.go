@@ -47,8 +47,9 @@ import (
 // keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (inside a
 // LIST or STRUCT too); TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member":
 // value}. A column of any other type is sent as the string DuckDB prints, BIGNUM as a number;
-// a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it
-// (duckdb_vector.go reads the others from the result's vectors). JSON's text and to_json's are sent strict
+// a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it,
+// each TIMESTAMPTZ in it as a UTC session writes it (duckUTCNested) (duckdb_vector.go reads the
+// others from the result's vectors). JSON's text and to_json's are sent strict
 // (appendStrictJSON): DuckDB's JSON may hold NaN and infinities (to_json writes a DOUBLE's so),
 // sent as the strings "NaN", "Infinity", "-Infinity", and trailing commas, for which the text is
 // sent as a string. A TIME of 24:00:00 is "24:00:00", as DuckDB prints it (appendDuckTime).
@@ -108,6 +109,9 @@ func (d *DuckDB) OneKeyedRow(query, keyColumn string) string {
 }
 
 func quoteDuck(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
+
+// quoteDuckString is s as a DuckDB string literal.
+func quoteDuckString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // duckDSN is the database as the driver opens it: a file read-only.
 func (d *DuckDB) duckDSN() string {
@@ -356,7 +360,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
 	}
-	types, ids, err := duckResultTypes(conn, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+	types, ids, utc, err := duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +371,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		case t != nil:
 			list = append(list, plain[i])
 		case duckNested(ids[i]):
-			list = append(list, "CAST(to_json("+plain[i]+") AS VARCHAR)")
+			list = append(list, "CAST(to_json("+utc[i]+") AS VARCHAR)")
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
@@ -376,10 +380,13 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 	}
 	// The rows come in DuckDB's order and the runner sorts them (sortByKey): a VARCHAR key (the
-	// usual one) is read as it is; any other is read as its text too, an extra last column.
+	// usual one) is read as it is; any other is read as its text too, an extra last column (a
+	// nested one's with its TIMESTAMPTZs in UTC: duckUTCNested).
 	k := "m." + quoteDuck(keyColumn)
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
-		k = duckKeyText(k, ids[keyAt])
+		if k = duckKeyText(k, ids[keyAt]); duckNested(ids[keyAt]) {
+			k = "CAST(" + utc[keyAt] + " AS VARCHAR)"
+		}
 		list = append(list, k)
 		keyAt = len(cols)
 	}
@@ -435,25 +442,82 @@ func duckNested(id bindings.Type) bool {
 	return false
 }
 
-// duckResultTypes prepares q and returns its columns' types and type ids; the type is nil for
-// one the encoder cannot read from a vector.
-func duckResultTypes(conn bindings.Connection, q string) ([]*duckType, []bindings.Type, error) {
+// duckResultTypes prepares q, whose columns are exprs, and returns its columns' types and type
+// ids; the type is nil for one the encoder cannot read from a vector. utc[i], for a nested
+// column, is exprs[i] with its TIMESTAMPTZs written in UTC (duckUTCNested): what to_json is
+// given for one the encoder cannot read, and what a nested key's text is cast from.
+func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types []*duckType, ids []bindings.Type, utc []string, err error) {
 	var st bindings.PreparedStatement
 	if bindings.Prepare(conn, q, &st) == bindings.StateError {
 		err := errors.New(bindings.PrepareError(st))
 		bindings.DestroyPrepare(&st)
-		return nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	defer bindings.DestroyPrepare(&st)
 	n := bindings.PreparedStatementColumnCount(st)
-	types, ids := make([]*duckType, n), make([]bindings.Type, n)
+	types, ids, utc = make([]*duckType, n), make([]bindings.Type, n), make([]string, n)
 	for i := range n {
 		ids[i] = bindings.PreparedStatementColumnType(st, i)
 		if t, err := newDuckType(bindings.PreparedStatementColumnLogicalType(st, i)); err == nil {
 			types[i] = t
 		}
+		if int(i) < len(exprs) && duckNested(ids[i]) {
+			lt := bindings.PreparedStatementColumnLogicalType(st, i)
+			utc[i], _ = duckUTCNested(exprs[i], lt, 1)
+			bindings.DestroyLogicalType(&lt)
+		}
 	}
-	return types, ids, nil
+	return types, ids, utc, nil
+}
+
+// duckUTCNested returns expr, of type lt, with every TIMESTAMPTZ in it (in a LIST, ARRAY,
+// STRUCT or MAP, at any depth) replaced by its text in UTC as duckKeyText writes it, and
+// whether it held one. to_json writes a TIMESTAMPTZ as its VARCHAR cast, in the session's
+// TimeZone and Calendar ("2020-01-02 08:49:05.5+05:45" in Asia/Kathmandu): a nested value the
+// encoder cannot read from vectors (one holding a BIGNUM, ...) is given to to_json so, and its
+// JSON is what a UTC session writes ("2020-01-02 03:04:05.5+00") whatever init_sql SETs. A
+// UNION is left as it is. depth names the lambdas' variables (e1, e2, ...).
+func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, bool) {
+	v := "e" + strconv.Itoa(depth)
+	switch bindings.GetTypeId(lt) {
+	case bindings.TypeTimestampTZ:
+		return duckKeyText(expr, bindings.TypeTimestampTZ), true
+	case bindings.TypeList, bindings.TypeArray:
+		var child bindings.LogicalType
+		if bindings.GetTypeId(lt) == bindings.TypeList {
+			child = bindings.ListTypeChildType(lt)
+		} else {
+			child = bindings.ArrayTypeChildType(lt)
+		}
+		defer bindings.DestroyLogicalType(&child)
+		if e, ok := duckUTCNested(v, child, depth+1); ok {
+			return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true
+		}
+	case bindings.TypeStruct:
+		n := bindings.StructTypeChildCount(lt)
+		fields, changed := make([]string, n), false
+		for i := range n {
+			child := bindings.StructTypeChildType(lt, i)
+			name := bindings.StructTypeChildName(lt, i)
+			e, ok := duckUTCNested("struct_extract("+expr+", "+quoteDuckString(name)+")", child, depth)
+			bindings.DestroyLogicalType(&child)
+			fields[i], changed = quoteDuck(name)+" := "+e, changed || ok
+		}
+		if changed {
+			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE struct_pack(" + strings.Join(fields, ", ") + ") END", true
+		}
+	case bindings.TypeMap:
+		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
+		defer bindings.DestroyLogicalType(&key)
+		defer bindings.DestroyLogicalType(&value)
+		k, kok := duckUTCNested(v+".key", key, depth+1)
+		val, vok := duckUTCNested(v+".value", value, depth+1)
+		if kok || vok {
+			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" + expr +
+				"), lambda " + v + ": {'key': " + k + ", 'value': " + val + "})) END", true
+		}
+	}
+	return expr, false
 }
 
 // raw is the connection's DuckDB handle, for the C API. duckdb-go/v2 (v2.20000.0) has no public

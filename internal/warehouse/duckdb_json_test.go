@@ -294,3 +294,40 @@ func offset(off int64) string {
 	}
 	return fmt.Sprintf("%s%02d:%02d:%02d", sign, off/3600, off/60%60, off%60)
 }
+
+// TestDuckDBNestedZonedJSON: a nested value the encoder cannot read from vectors (one holding a
+// BIGNUM) is sent as the JSON to_json makes of it, and a TIMESTAMPTZ in it, at any depth (in a
+// STRUCT, LIST, ARRAY, MAP key or value), is the text a UTC session writes, whatever TimeZone
+// init_sql sets: to_json writes the session's ("2020-01-02 08:49:05.5+05:45" in
+// Asia/Kathmandu), so changing the zone sent every such record again.
+func TestDuckDBNestedZonedJSON(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ expr, want string }{
+		{`{'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00', 'n': '1'::BIGNUM}`, `{"at":"2020-01-02 03:04:05.5+00","n":1}`},
+		{`[{'at': TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00', 'n': '1'::BIGNUM}, NULL]`,
+			`[{"at":"0044-03-15 (BC) 12:00:00+00","n":1},null]`},
+		{`MAP {TIMESTAMPTZ '2020-01-02 03:04:05.5+00': '1'::BIGNUM}`, `{"2020-01-02 03:04:05.5+00":1}`},
+		{`{'a''b "c': [TIMESTAMPTZ 'infinity', NULL, TIMESTAMPTZ '-infinity'], 'n': '2'::BIGNUM,
+			'm': MAP {'k': {'t': TIMESTAMPTZ '12345-01-02 03:04:05.5+00', 'n': '3'::BIGNUM}}}`,
+			`{"a'b \"c":["infinity",null,"-infinity"],"n":2,"m":{"k":{"t":"12345-01-02 03:04:05.5+00","n":3}}}`},
+		{`{'x': [[TIMESTAMPTZ '1969-12-31 23:59:59.999999+00', NULL]::TIMESTAMPTZ[2]], 'n': '1'::BIGNUM}`,
+			`{"x":[["1969-12-31 23:59:59.999999+00",null]],"n":1}`},
+		{`NULL::STRUCT(ts TIMESTAMPTZ, n BIGNUM)`, `null`},
+		{`{'at': NULL::TIMESTAMPTZ, 's': NULL::STRUCT(ts TIMESTAMPTZ), 'n': '1'::BIGNUM}`, `{"at":null,"s":null,"n":1}`},
+		{`[]::STRUCT(ts TIMESTAMPTZ, n BIGNUM)[]`, `[]`},
+	}
+	for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'", "SET TimeZone = 'America/St_Johns'"} {
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+		for _, c := range cases {
+			objs, _ := readMySQL(t, src, "select 1 as id, "+c.expr+" as v", "id")
+			if len(objs) != 1 {
+				t.Fatalf("%s: %d rows", c.expr, len(objs))
+			}
+			got, okPrefix := strings.CutPrefix(objs[0], `{"id":1,"v":`)
+			got, okSuffix := strings.CutSuffix(got, "}")
+			if !okPrefix || !okSuffix || got != c.want || !json.Valid([]byte(objs[0])) {
+				t.Errorf("init_sql %s: %s: sent %s, want %s", init, c.expr, got, c.want)
+			}
+		}
+	}
+}

@@ -548,3 +548,69 @@ func TestDuckDBInitSQLErrorHidesIt(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBNestedZonedKeys: a nested key holding a TIMESTAMPTZ (a LIST, ARRAY, STRUCT or MAP,
+// at any depth) has the text a UTC session's VARCHAR cast writes, whatever TimeZone init_sql
+// sets: before, it was the session's (['2020-01-02 08:49:05.5+05:45']), so changing the zone
+// sent every record again and a mirror deleted the keys as the old zone wrote them.
+func TestDuckDBNestedZonedKeys(t *testing.T) {
+	t.Parallel()
+	keys := []string{"[TIMESTAMPTZ '2020-01-02 03:04:05.5+00', NULL]", "[TIMESTAMPTZ 'infinity', TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00']",
+		"[TIMESTAMPTZ '12345-01-02 03:04:05.5+00']", "[]"}
+	for _, c := range []struct{ typ, key string }{{"TIMESTAMPTZ[]", "k"}, {"TIMESTAMPTZ[]", "[k]"},
+		{"TIMESTAMPTZ[]", "{'at': k[1], 'l': k, 'n': 1}"}, {"TIMESTAMPTZ[]", "{'s': {'at': k[1]}, 'b': '1'::BIGNUM}"},
+		{"TIMESTAMPTZ[]", "CASE WHEN len(k) > 0 THEN MAP {k[1]: k} END"}, {"TIMESTAMPTZ[]", "CASE WHEN len(k) > 1 THEN k::TIMESTAMPTZ[2] END"}} {
+		sel := make([]string, len(keys))
+		for i, k := range keys {
+			sel[i] = "SELECT " + strconv.Itoa(i) + " AS i, " + k + "::" + c.typ + " AS k"
+		}
+		model := "SELECT i, " + c.key + " AS k FROM (" + strings.Join(sel, " UNION ALL ") + ")"
+		texts := func(init string) []string {
+			src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+			rows, err := Read(context.Background(), src, model, "k", nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				k, _ := rows.Key()
+				out = append(out, string(k))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		// The VARCHAR casts of a UTC session, which ledgers hold.
+		db, err := sql.Open("duckdb", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		var want []string
+		if _, err := db.Exec("SET TimeZone = 'UTC'"); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := db.Query("SELECT CAST(k AS VARCHAR) FROM (" + model + ") WHERE k IS NOT NULL ORDER BY CAST(k AS VARCHAR) COLLATE c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var k string
+			if err := rs.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, k)
+		}
+		rs.Close()
+		db.Close()
+		for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'", "SET TimeZone = 'America/St_Johns'"} {
+			got := texts(init)
+			slices.Sort(got)
+			if diff := cmp.Diff(want, slices.DeleteFunc(got, func(s string) bool { return s == "" })); diff != "" {
+				t.Errorf("key %s, init_sql %s: key texts (-UTC session's +read's):\n%s", c.key, init, diff)
+			}
+		}
+	}
+}

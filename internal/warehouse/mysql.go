@@ -156,8 +156,8 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	lock := int64(math.Ceil(c.lockTimeout.Seconds()))
 	for _, s := range []string{
 		"SET NAMES utf8mb4",
-		fmt.Sprintf("SET SESSION time_zone = '+00:00', SESSION %s, SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d",
-			statement, lock, lock),
+		fmt.Sprintf("SET SESSION time_zone = '+00:00', SESSION %s, SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d, %s",
+			statement, lock, lock, mysqlAllRows),
 		// The only sql_mode that changes how a value is printed, not what the model means: a
 		// CHAR's trailing blanks, which PAD_CHAR_TO_FULL_LENGTH keeps (MariaDB; MySQL before 9).
 		// Whatever else the URL's or the server's sql_mode holds stays, so the model's SQL reads
@@ -172,6 +172,14 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	}
 	return c, nil
 }
+
+// mysqlAllRows lifts sql_select_limit, which a server (SET GLOBAL, my.cnf), a user's
+// init_connect, the client's --safe-updates or the URL may set: it caps every top-level SELECT
+// without a LIMIT, the read's too, which then returned the model's first rows and nothing else
+// (a mirror deleted the others). It never applies inside the model (a derived table), so this
+// changes nothing the model's SQL means. Its largest value, as DEFAULT is the server's own,
+// which may be the cap.
+const mysqlAllRows = "SESSION sql_select_limit = 18446744073709551615"
 
 // mysqlNoCharPadding takes PAD_CHAR_TO_FULL_LENGTH out of the session's sql_mode: without it a
 // CHAR(10) 'ab' is read "ab", as under the default sql_mode, and its key text is "ab" too.

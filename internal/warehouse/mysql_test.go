@@ -604,3 +604,42 @@ func TestMySQLFloatDigits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMySQLSessionVariables: a URL's session variables (as a server's, a user's init_connect or
+// my.cnf set them) change neither a read's records nor its keys: sql_select_limit, which capped
+// the read itself (it returned the first row only, and a mirror deleted the others), and on
+// MariaDB the sql_mode and old_mode flags MySQL does not have (ORACLE, MSSQL,
+// EMPTY_STRING_IS_NULL, TIME_ROUND_FRACTIONAL, ZERO_DATE_TIME_CAST, UTF8_IS_UTF8MB3).
+func TestMySQLSessionVariables(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE s (id int, ts timestamp(3) NULL, dt datetime(6), tm time(1), c char(4), vc varchar(10),
+		dc decimal(10,3), f float, db double, vb varbinary(8), y year, bt bit(8), j json);
+		INSERT INTO s VALUES (1, '2020-01-02 03:04:05.5', '2020-01-02 03:04:05.5', '03:04:05.5', 'ab', '', 1.5, 0.1, 0.1, 'ab', 2020, b'1', '{"a": [1.5, ""]}'),
+		(2, NULL, '0000-00-00 00:00:00', '-838:59:59', '', 'é ', -0.001, 1e20, -2.25e300, '', 1901, b'11111111', '""'),
+		(3, '2038-01-19 03:14:07.999', '9999-12-31 23:59:59.999999', '00:00:00', 'é', 'x', 0, 16777216, 1, NULL, NULL, NULL, NULL)`)
+	url := src.cfg.URL
+	settings := [][]string{{"sql_select_limit=1"}}
+	if newMySQLIsMariaDB(t, src) {
+		settings = append(settings, []string{"sql_mode='ORACLE'"}, []string{"sql_mode='MSSQL,EMPTY_STRING_IS_NULL,TIME_ROUND_FRACTIONAL'"},
+			[]string{"old_mode='ZERO_DATE_TIME_CAST,UTF8_IS_UTF8MB3'", "sql_select_limit=2"})
+	}
+	for _, key := range []string{"id", "ts", "dt", "tm", "c", "vc", "dc", "f", "db", "vb", "y", "bt"} {
+		wantObjs, wantKeys := readMySQL(t, src, "select * from s", key)
+		if len(wantObjs) != 3 {
+			t.Fatalf("key %s: %d rows, want 3", key, len(wantObjs))
+		}
+		for _, params := range settings {
+			u := url + "?" + strings.Join(params, "&")
+			if strings.Contains(url, "?") {
+				u = url + "&" + strings.Join(params, "&")
+			}
+			objs, keys := readMySQL(t, NewMySQL(&controlplane.MySQLConfig{URL: u}), "select * from s", key)
+			if diff := cmp.Diff(wantObjs, objs); diff != "" {
+				t.Errorf("key %s, %v: records (-default +with them):\n%s", key, params, diff)
+			}
+			if diff := cmp.Diff(wantKeys, keys); diff != "" {
+				t.Errorf("key %s, %v: keys (-default +with them):\n%s", key, params, diff)
+			}
+		}
+	}
+}

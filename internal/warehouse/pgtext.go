@@ -9,15 +9,17 @@ import (
 // What a Postgres read must not take from the session's settings. Postgres prints values by
 // settings a user, a role (ALTER ROLE ... SET), a database (ALTER DATABASE ... SET) or the URL
 // (options=-c ...) may change: TimeZone, DateStyle, IntervalStyle, extra_float_digits,
-// bytea_output. A key's text is what the ledger keeps, and a record's JSON what it hashes: were
-// they to follow those settings, changing one would send every record again and make a mirror
-// delete the keys as the old settings printed them, naming records it keeps. So:
+// bytea_output, quote_all_identifiers. A key's text is what the ledger keeps, and a record's JSON
+// what it hashes: were they to follow those settings, changing one would send every record again
+// and make a mirror delete the keys as the old settings printed them, naming records it keeps.
+// So:
 //
 //   - Connect pins the settings that only change how values are printed, never what a query
 //     means: DateStyle's output style to ISO (its field order, which reads dates such as
 //     '01/02/2020', stays the session's), extra_float_digits to 3 (the shortest text that reads
 //     back as the same float, as every positive value and the default 1 print), bytea_output to
-//     hex.
+//     hex, quote_all_identifiers off (on, a regclass or regtype is printed quoted, "ss" for ss,
+//     and so is a model's quote_ident or format('%I') of a name that needs no quotes).
 //   - TimeZone and IntervalStyle change what the model's SQL means (created_at::date and
 //     date_trunc evaluate in the session's zone; in sql_standard style '-1 2:03:04' is minus one
 //     day and minus 2:03:04), so they stay the session's, and the runner writes the values they
@@ -28,13 +30,16 @@ import (
 //     ISO, postgres), so a sync that ran under them sees no change.
 //
 // A range or multirange of timestamptz (tstzrange, tstzmultirange) is written so too, in UTC.
-// Types the runner still reads as their text follow TimeZone: a composite holding a timestamptz, and money follows lc_monetary, which also
-// says what its stored integer means (how many decimals it has): docs/warehouses.md says so.
+// Types the runner still reads as their text follow the session: a composite holding a
+// timestamptz follows TimeZone, one holding an interval IntervalStyle; money follows lc_monetary,
+// which also says what its stored integer means (how many decimals it has); a regclass, regtype
+// or other reg* value is printed schema-qualified when its schema is not on the search_path,
+// which also says what the model's names mean: docs/warehouses.md says so.
 
 // pgSessionOutput is what Connect sets in the read's transaction (SET LOCAL's scope): the output
 // settings above. DateStyle keeps its field order (the part after the comma, which SHOW always
 // prints: "SQL, DMY").
-const pgSessionOutput = "SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'; " +
+const pgSessionOutput = "SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'; SET LOCAL quote_all_identifiers = off; " +
 	"SELECT set_config('datestyle', 'ISO, ' || split_part(current_setting('datestyle'), ', ', 2), true)"
 
 // pgKeyText returns the writer of a key's canonical text from its binary value, for a key
