@@ -44,6 +44,7 @@ func newCursorWorld(t *testing.T, n int, hookURL, behavior, cursor string) *curs
 				version int NOT NULL DEFAULT 1, updated_at timestamptz, seq bigint);
 			CREATE SEQUENCE seqgen START %d;
 			CREATE INDEX ON users (updated_at); CREATE INDEX ON users (seq);
+			DO $$ BEGIN EXECUTE format('ALTER DATABASE %%I SET timezone = %%L', current_database(), 'Pacific/Chatham'); END $$;
 			INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i, 1,
 				'%s'::timestamptz + i * interval '10 ms', i FROM generate_series(1, %d) AS i`,
 			n+1, cursorSoakStart.Format(time.RFC3339), n),
