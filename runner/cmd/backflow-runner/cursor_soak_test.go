@@ -588,11 +588,25 @@ func TestSIGKILLSoakCursor(t *testing.T) {
 					t.Fatalf("the last run: %+v, want one full read", runs)
 				}
 				settle("the full read")
-				t.Logf("%d kills (%d while storing a run's end), %d successful runs (%d incremental), %d requests, %d keys, all as promised",
-					kills, finishKills, successes, incremental, h.Seen(), len(k.version))
+				t.Logf("%d kills (%d while storing a run's end), %d successful runs (%d incremental), %d requests, %d keys, all as promised; runs: %s",
+					kills, finishKills, successes, incremental, h.Seen(), len(k.version), w.runStatuses())
 			})
 		}
 	}
+}
+
+// runStatuses counts the sync's runs by status, read and how they ended, as the control plane
+// recorded them.
+func (w *cursorWorld) runStatuses() string {
+	w.t.Helper()
+	var out string
+	if err := w.store.Pool().QueryRow(w.ctx, `SELECT string_agg(n || ' ' || what, ', ' ORDER BY n DESC) FROM (
+			SELECT count(*) AS n, status || coalesce(' ' || read_mode, '') || CASE WHEN error LIKE '%lock was lost%' THEN ' (lock lost)'
+				WHEN error LIKE '%stopped before finishing%' THEN ' (killed)' ELSE '' END AS what
+			FROM backflow.sync_runs WHERE sync_id = $1 GROUP BY 2) s`, w.sync.ID).Scan(&out); err != nil {
+		w.t.Fatal(err)
+	}
+	return out
 }
 
 // expireFullReadAt makes the sync's last full read older than its full_read_every (24h), so that
