@@ -25,7 +25,9 @@ import (
 // happens when:
 //   - the sync has no mark yet, or its definition changed since the mark was taken (model,
 //     primary key, mappings, cursor, destination, behavior): the mark says nothing about the
-//     new definition's records;
+//     new definition's records. A run of another definition, or without a cursor, drops the
+//     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
+//     definition, so the mark stays invalid when the definition comes back to the mark's;
 //   - its ledger is empty (a first run, or after the destination changed);
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;

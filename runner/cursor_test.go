@@ -511,3 +511,97 @@ func TestCursorRunThatLostItsLockReadsIncrementally(t *testing.T) {
 		t.Errorf("the run after the lost one: read %q, sent %v; want incremental, [changed 10]", run.ReadMode, got)
 	}
 }
+
+// TestCursorRemovedThenAddedBack: a sync whose cursor is removed keeps running (reading in full,
+// writing its ledger under whatever definition it has then); when the cursor is set again, the
+// mark it had before says nothing about what those runs delivered, so the next run reads in full,
+// even when the definition is back to the one the mark was taken for.
+func TestCursorRemovedThenAddedBack(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	m1 := []controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "name"}}
+	update := func(cursor string, mappings []controlplane.Mapping) {
+		t.Helper()
+		f.sync.Cursor, f.sync.Mappings = cursor, mappings
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update("updated_at", m1)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	state := map[string]map[string]any{}
+	_, recs := f.recv.Take("id")
+	receiverState(state, recs)
+	// Without the cursor, then with other mappings: every record is sent as `changed`.
+	update("", m1)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	update("", []controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "full_name"}})
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	_, recs = f.recv.Take("id")
+	receiverState(state, recs)
+	// Back to the first definition, cursor included.
+	update("updated_at", m1)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	_, recs = f.recv.Take("id")
+	receiverState(state, recs)
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
+	_, recs = f.recv.Take("id")
+	full := map[string]map[string]any{}
+	receiverState(full, recs)
+	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after the cursor was set again read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
+			run.ReadMode, controlplane.ReadFull, diff)
+	}
+}
+
+// TestCursorDefinitionChangedBackAfterAFailedRun: a run under other mappings that fails after
+// some of its batches were delivered (and recorded) leaves the ledger holding records of those
+// mappings; when the mappings are changed back, the mark of the first definition must not let
+// the next run read incrementally past them.
+func TestCursorDefinitionChangedBackAfterAFailedRun(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.engine.MaxRetries = 1
+	m1 := []controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "name"}}
+	update := func(mappings []controlplane.Mapping) {
+		t.Helper()
+		f.sync.Mappings = mappings
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(m1)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	state := map[string]map[string]any{}
+	_, recs := f.recv.Take("id")
+	receiverState(state, recs)
+	// Other mappings: the run's first request is accepted, the rest refused with a 503.
+	update([]controlplane.Mapping{{From: "id", To: "id"}, {From: "name", To: "full_name"}})
+	var n sync.Mutex
+	seen := 0
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		n.Lock()
+		defer n.Unlock()
+		if seen++; seen == 1 {
+			return false
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	f.run(controlplane.RunFailed, RunOptions{})
+	f.recv.Handle(nil)
+	_, recs = f.recv.Take("id")
+	receiverState(state, recs)
+	update(m1)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	_, recs = f.recv.Take("id")
+	receiverState(state, recs)
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
+	_, recs = f.recv.Take("id")
+	full := map[string]map[string]any{}
+	receiverState(full, recs)
+	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after the mappings were changed back read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
+			run.ReadMode, controlplane.ReadFull, diff)
+	}
+}

@@ -471,10 +471,10 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if plan.incremental() {
 		run.ReadFrom = plan.since.From
 	}
+	if err := lease.RecordRead(ctx, run, plan.definition); err != nil {
+		return nil, none, err
+	}
 	if plan.mode != "" {
-		if err := lease.RecordRead(ctx, run); err != nil {
-			return nil, none, err
-		}
 		if plan.incremental() {
 			e.logger().Info("reading the model incrementally", "sync", y.Name, "cursor", y.Cursor, "from", plan.since.From)
 		} else {

@@ -423,10 +423,23 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 // its read, if the lease still holds the sync: a run that stops before its end is recorded (a
 // crash, a lost lock) is then known to have read incrementally, and the next run resends its
 // intents by reading incrementally too (FullReadOwed) instead of reading the whole model.
-func (l *SyncLease) RecordRead(ctx context.Context, r *Run) error {
+//
+// definition is the digest of the definition the run's cursor mark would be valid for ("" for a
+// sync without a cursor). A stored mark of another definition is dropped, before the run writes
+// any ledger row: the run (and any later one, even one killed before its end) writes the ledger
+// under its own definition, so that mark no longer says which rows an incremental read may skip,
+// even once the definition is back to the mark's (a cursor removed and set again, mappings
+// changed and changed back). The next run with a cursor then has no mark, and reads in full.
+func (l *SyncLease) RecordRead(ctx context.Context, r *Run, definition string) error {
 	err := l.fenced(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE backflow.sync_runs SET read_mode = $2, read_from = $3 WHERE id = $1`,
-			r.ID, nullable(r.ReadMode), nullable(r.ReadFrom))
+		if r.ReadMode != "" {
+			if _, err := tx.Exec(ctx, `UPDATE backflow.sync_runs SET read_mode = $2, read_from = $3 WHERE id = $1`,
+				r.ID, nullable(r.ReadMode), nullable(r.ReadFrom)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM backflow.sync_cursors WHERE sync_id = $1 AND definition IS DISTINCT FROM $2`,
+			l.fence.syncID, definition)
 		return err
 	})
 	if err != nil {
