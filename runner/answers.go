@@ -63,8 +63,9 @@ func (r *resent) mayHaveDelivered() bool { return r != nil && r.res.MayHaveDeliv
 // `changed` request whose path names the record sends it again with `new` (answers.swap).
 // The second request's answer is final: a record sent again is never sent a third time in the
 // run; a 409 to a retry of a second `new` request after an attempt of it went unanswered
-// delivers the record (that attempt created it, its answer lost). Records that cannot be sent again because the run is ending are neither delivered nor
-// rejected: they stay pending. ctx is the run's.
+// delivers the record (that attempt created it, its answer lost). Records that cannot be sent
+// again because the run is ending are neither delivered nor rejected: they stay pending. ctx is
+// the run's.
 func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	a, b, res := p.answers, o.b, &o.res
 	if a == nil || o.marked || len(res.Rejected) == 0 {
