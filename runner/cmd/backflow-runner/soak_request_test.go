@@ -32,6 +32,9 @@ type strictCRM struct {
 	have     map[string]map[string]string // key → field → value, as the JSON sent it
 	inFlight int
 	counts   map[string]int // "METHOD status" → how many
+	// flaky: 2% of the requests are answered 503 (nothing applied) and 6% are applied and
+	// their connection closed before the answer (the runner retries both).
+	flaky    bool
 	answered chan struct{}
 }
 
@@ -81,8 +84,19 @@ func (c *strictCRM) serve(w http.ResponseWriter, r *http.Request) {
 			bulk = append(bulk, text(rec))
 		}
 	}
-	status := 0
+	status, lost := 0, false
 	c.mu.Lock()
+	if c.flaky {
+		switch n := rand.IntN(100); {
+		case n < 2:
+			c.counts["503"]++
+			c.mu.Unlock()
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		case n < 8:
+			lost = true
+		}
+	}
 	switch p := r.URL.EscapedPath(); {
 	case r.Method == http.MethodPost && p == "/contacts":
 		key := unquote(fields["unique_id"])
@@ -146,8 +160,17 @@ func (c *strictCRM) serve(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusMethodNotAllowed
 	}
 	c.counts[fmt.Sprintf("%s %d", r.Method, status)]++
+	if lost {
+		c.counts["lost"]++
+	}
 	c.mu.Unlock()
 	time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
+	if lost {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
 	w.WriteHeader(status)
 	select {
 	case c.answered <- struct{}{}:
@@ -287,37 +310,46 @@ func (w *world) keys(sql string, args ...any) []string {
 
 // TestSIGKILLSoakRequest is TestSIGKILLSoak for a sync with a `request` block in record mode
 // against a strict REST CRM (strictCRM): it kills `backflow-runner sync` at random points of
-// 24 runs while the warehouse gets inserts, updates, deletes and re-inserts of deleted keys
-// between them, then runs the sync to completion twice. The CRM must then hold exactly the
-// warehouse's rows, every field (mirror), or the current version of every warehouse key
-// (update_or_create), and neither final run may count a record rejected: the answers that mean
-// done (409 to a create, 404 to an update or a delete) cover every request a kill left
-// unanswered. Variants: a CRM that holds some of the contacts (stale) before the first run, and
-// one where someone deletes a few contacts at the CRM by hand between runs (those still in the
-// warehouse are changed there before the final runs, so that the CRM must hold them again).
-// A failure prints its seed: set BACKFLOW_SOAK_SEED to replay its kill points and changes.
+// 16 runs (right after an answer, at a random time, or after the run's end) while the warehouse
+// gets inserts, updates, deletes and re-inserts of deleted keys between them, then runs the
+// sync to completion twice. The CRM must then hold exactly the warehouse's rows, every field
+// (mirror), or the current version of every warehouse key (update_or_create), and neither final
+// run may count a record rejected: the answers that mean done (409 to a create, 404 to an update
+// or a delete) cover every request a kill left unanswered. Variants: an empty CRM, and one that
+// holds some of the contacts (stale) before the first run.
+// A failure prints its seed: BACKFLOW_SOAK_SEED=seed replays its kill points and changes (not
+// the timing, so not always the failure).
 func TestSIGKILLSoakRequest(t *testing.T) {
-	for _, variant := range []string{"empty CRM", "filled CRM", "deleted by hand"} {
-		for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
-			t.Run(variant+"/"+behavior, func(t *testing.T) {
-				t.Parallel()
-				soakRequest(t, controlplane.RequestModeRecord, variant, behavior)
-			})
-		}
-	}
+	soakRequests(t, controlplane.RequestModeRecord, "empty CRM", "filled CRM")
+}
+
+// TestSIGKILLSoakRequestAtTheCRM is TestSIGKILLSoakRequest with a CRM that changes on its own:
+// someone deletes a few contacts by hand between runs (those still in the warehouse are changed
+// there before the final runs, so that the CRM must hold them again: their updates meet 404s),
+// and, in the "lost answers" variant, the CRM also loses answers to requests it applied and
+// answers 503 to others, within runs, the final ones included (strictCRM.flaky), so that
+// retries meet the 409s and 404s their unanswered first attempts caused.
+func TestSIGKILLSoakRequestAtTheCRM(t *testing.T) {
+	soakRequests(t, controlplane.RequestModeRecord, "deleted by hand", "lost answers")
 }
 
 // TestSIGKILLSoakRequestBatch is TestSIGKILLSoakRequest in batch mode, against the CRM's bulk
 // endpoint: a batch POST answered 409 (the CRM holds one of its contacts: a create whose answer
-// a kill lost, or one imported before the first run) is split until the contacts the CRM holds
-// stand alone, and those are sent with the `changed` request. (Without hand deletions: a 404 to
-// a batch's `changed` request stays a rejection, docs/destinations.md.)
+// was lost, or one imported before the first run) is split until the contacts the CRM holds
+// stand alone, and those are sent with the `changed` request. Variants: a filled CRM, and an
+// empty one that loses answers (strictCRM.flaky). Nothing is deleted at the CRM by hand: a 404
+// to a batch's `changed` request stays a rejection (docs/destinations.md).
 func TestSIGKILLSoakRequestBatch(t *testing.T) {
-	for _, variant := range []string{"empty CRM", "filled CRM"} {
+	soakRequests(t, controlplane.RequestModeBatch, "filled CRM", "lost answers")
+}
+
+// soakRequests runs soakRequest for each variant under mirror and update_or_create, in parallel.
+func soakRequests(t *testing.T, mode string, variants ...string) {
+	for _, variant := range variants {
 		for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
 			t.Run(variant+"/"+behavior, func(t *testing.T) {
 				t.Parallel()
-				soakRequest(t, controlplane.RequestModeBatch, variant, behavior)
+				soakRequest(t, mode, variant, behavior)
 			})
 		}
 	}
@@ -335,26 +367,27 @@ func soakRequest(t *testing.T, mode, variant, behavior string) {
 	if mode == controlplane.RequestModeBatch {
 		batchSize, answers = 10, 15
 	}
-	w := newWorld(t, 400, crm.URL, batchSize)
+	w := newWorld(t, 300, crm.URL, batchSize)
 	w.sync.Behavior = behavior
 	w.sync.Request = crmRequest(mode)
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
+	crm.flaky = variant == "lost answers"
 	if variant == "filled CRM" {
 		// Imported before the first run, stale: some of the warehouse's users, and some keys
 		// the warehouse gets later.
-		for k := 1; k <= 700; k++ {
+		for k := 1; k <= 500; k++ {
 			if rng.IntN(5) == 0 {
 				crm.hold(fmt.Sprint(k), map[string]string{"unique_id": fmt.Sprint(k),
 					"email": `"imported@example.com"`, "first_name": `"Imported"`, "version": "0"})
 			}
 		}
 	}
-	next, kills := 401, 0
+	next, kills := 301, 0
 	var gone []int64            // keys deleted from the warehouse, some inserted again later
 	byHand := map[string]bool{} // keys deleted at the CRM by hand
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 16; i++ {
 		if i > 0 {
 			w.exec(`UPDATE users SET version = version + 1 WHERE random() < 0.05`)
 			for _, k := range w.keys(`DELETE FROM users WHERE random() < 0.02 RETURNING unique_id`) {
@@ -371,8 +404,8 @@ func soakRequest(t *testing.T, mode, variant, behavior string) {
 			w.exec(`INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i
 				FROM generate_series($1::int, $1::int + 19) AS i`, next)
 			next += 20
-			if variant == "deleted by hand" {
-				for _, k := range crm.forget(rng, 1+rng.IntN(4)) {
+			if variant == "deleted by hand" || variant == "lost answers" && mode == controlplane.RequestModeRecord {
+				for _, k := range crm.forget(rng, 1+rng.IntN(8)) {
 					byHand[k] = true
 				}
 			}
