@@ -62,8 +62,10 @@ func (r *resent) mayHaveDelivered() bool { return r != nil && r.res.MayHaveDeliv
 // for a record that may have been delivered already, delivers it (answers.present); a 404 to a
 // `changed` request whose path names the record sends it again with `new` (answers.swap).
 // The second request's answer is final: a record sent again is never sent a third time in the
-// run. Records that cannot be sent again because the run is ending are neither delivered nor
-// rejected: they stay pending. ctx is the run's.
+// run; a 409 to a retry of a second `new` request after an attempt of it went unanswered
+// delivers the record (that attempt created it, its answer lost). Records that cannot be sent
+// again because the run is ending are neither delivered nor rejected: they stay pending. ctx is
+// the run's.
 func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	a, b, res := p.answers, o.b, &o.res
 	if a == nil || o.marked || len(res.Rejected) == 0 {
@@ -116,6 +118,13 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		o.created += len(again.res.Delivered)
 	}
 	for _, r := range again.res.Rejected {
+		if again.op == controlplane.OpNew && r.Status == http.StatusConflict && carriedUnanswered(&again.res, r.Index) {
+			// The create's own first attempt was applied, its answer lost: the retry finds the
+			// record it created.
+			res.Delivered = append(res.Delivered, swapped[r.Index])
+			o.created++
+			continue
+		}
 		r.Index = swapped[r.Index]
 		res.Rejected = append(res.Rejected, r)
 	}
@@ -134,20 +143,22 @@ func namesRecord(res *webhook.Result, i int) bool {
 	return false
 }
 
-// mayHaveBeenDelivered reports whether record i of a `new` batch b may have been delivered before
-// its create was answered: the ledger holds its key, unconfirmed (a new record is sent with a
-// key the ledger holds only when its delivery was never confirmed), or a request of this
-// delivery carrying it went unanswered.
-func mayHaveBeenDelivered(b *batch, res *webhook.Result, i int) bool {
-	if !b.isNew[i] {
-		return true
-	}
+// carriedUnanswered reports whether a request of a delivery carrying record i went unanswered.
+func carriedUnanswered(res *webhook.Result, i int) bool {
 	for _, rq := range res.Requests {
 		if rq.Unanswered > 0 && rq.First <= i && i < rq.First+rq.Count {
 			return true
 		}
 	}
 	return false
+}
+
+// mayHaveBeenDelivered reports whether record i of a `new` batch b may have been delivered before
+// its create was answered: the ledger holds its key, unconfirmed (a new record is sent with a
+// key the ledger holds only when its delivery was never confirmed), or a request of this
+// delivery carrying it went unanswered.
+func mayHaveBeenDelivered(b *batch, res *webhook.Result, i int) bool {
+	return !b.isNew[i] || carriedUnanswered(res, i)
 }
 
 // logAnswers says, at a run's end, how many of its records a `request` block's answers

@@ -928,3 +928,37 @@ func answersOf(t *testing.T, f *fixture, id int64) [4]int64 {
 	c := r.Counts
 	return [4]int64{c.ResentAfterConflict, c.ResentAfterNotFound, c.PresentOnConflict, c.AbsentOnDelete}
 }
+
+// The second request is retried after an attempt that went unanswered: the create sent after an
+// update's 404 is applied and its answer lost, and its retry is answered 409 Conflict (the
+// endpoint holds the record: that create put it there). The record is delivered, not rejected:
+// the 409 answers the create's own first attempt, as a retry of the first request answered 409
+// would be read. (Found by TestSIGKILLSoakRequest's "lost answers" variant of backflow-runner.)
+func TestAnswersResendRetriedAfterALostAnswer(t *testing.T) {
+	f, a := crmFixture(t, controlplane.BehaviorMirror, crmSpec(), 2)
+	const key = "a/b@example.com"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	a.takeSent()
+	a.forget(key)
+	f.exec(`UPDATE contacts SET name = 'Bob B' WHERE email = $1`, key)
+	a.dropNextMethod(http.MethodPost, key)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	want := []string{"PATCH /api/contacts/a%2Fb%40example.com Not Found", "POST /api/contacts dropped", "POST /api/contacts Conflict"}
+	if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Delivered != 1 || run.Counts.Rejected != 0 {
+		t.Errorf("counts %+v, want the record delivered, none rejected", run.Counts)
+	}
+	if got := answersOf(t, f, run.ID); got != [4]int64{0, 1, 0, 0} {
+		t.Errorf("the run record's answers %v, want 1 resent after a 404", got)
+	}
+	a.check(t, f, "after the run")
+	if s := ledgerState(t, f, key); s != controlplane.KeyConfirmed {
+		t.Errorf("ledger: %s, want confirmed", s)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := a.takeSent(); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %v", got)
+	}
+}
