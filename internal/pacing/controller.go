@@ -279,8 +279,11 @@ func (c *Controller) quota(now time.Time, h http.Header) {
 		return
 	}
 	if q.Limit > 0 && q.Window > 0 {
-		// A stated policy: its rate is the endpoint's sustainable rate, no need to search.
-		policy := min(q.Limit/q.Window.Seconds(), c.maxRate)
+		// A stated policy: its rate is the endpoint's sustainable rate, no need to search. It
+		// keeps the floor every other path keeps: an endpoint stating a request a day (or 1e-300
+		// a second) would otherwise space slots a day apart (or overflow the interval), holding
+		// every runner's requests to the connection; one that means it answers 429 instead.
+		policy := min(max(q.Limit/q.Window.Seconds(), minRate), c.maxRate)
 		c.policy = policy
 		if c.slowStart || c.rate > policy {
 			c.rate, c.lastGood, c.slowStart = policy, policy, false
