@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -135,7 +136,8 @@ func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err == nil {
 		if secs <= 0 {
 			return 0
 		}
@@ -143,6 +145,10 @@ func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {
 			return maxWait
 		}
 		return time.Duration(secs) * time.Second
+	}
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		// Delay-seconds past int64 (99999999999999999999): longer than any bound, not invalid.
+		return maxWait
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(t.Sub(now), 0), maxWait)
