@@ -458,6 +458,17 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		resp, err := client.Do(req)
 		elapsed := time.Since(start)
+		if err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599) {
+			// net/http takes any three digits as a status, 000 and 999 included (and refuses
+			// "2000" or "-01" as malformed). None is an HTTP answer: as for a malformed one, the
+			// request got no answer it can be judged by, and the endpoint may have taken it. A
+			// status 0 would otherwise read as "no response" with no error to say why.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+			resp.Body.Close()
+			err = &url.Error{Op: req.Method, URL: req.URL.String(),
+				Err: fmt.Errorf("malformed HTTP status code %03d: not between 100 and 599", resp.StatusCode)}
+			resp = nil
+		}
 		var status int
 		var snippet string
 		var retryAfter time.Duration
