@@ -81,8 +81,8 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		if q.Reset < 0 {
 			if n := number(get(h, names[2])); n >= 0 {
 				switch {
-				case n > 1e12: // Unix milliseconds
-					q.Reset = max(time.UnixMilli(int64(n)).Sub(now), 0)
+				case n > 1e12: // Unix milliseconds (bounded: a float past int64 converts to anything)
+					q.Reset = max(time.UnixMilli(int64(min(n, 1e18))).Sub(now), 0)
 				case n > 1e9: // Unix seconds
 					q.Reset = max(time.Unix(int64(n), 0).Sub(now), 0)
 				default:

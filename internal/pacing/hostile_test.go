@@ -2,6 +2,7 @@ package pacing
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"testing"
@@ -47,7 +48,7 @@ func TestHostilePolicyKeepsTheFloor(t *testing.T) {
 }
 
 // Malformed rate-limit headers (NaN, Inf, negative, huge, garbage) are ignored or bounded: the
-// rate stays a positive number, and a pause stays within MaxRetryAfter.
+// rate stays a positive number (a pause past MaxRetryAfter: TestQuotaResetTooFar).
 func TestHostileQuotaHeaders(t *testing.T) {
 	for _, h := range []http.Header{
 		{"Ratelimit-Remaining": {"NaN"}, "Ratelimit-Reset": {"NaN"}, "Ratelimit-Limit": {"NaN"}},
@@ -70,11 +71,47 @@ func TestHostileQuotaHeaders(t *testing.T) {
 		if !(r >= minRate) || math.IsInf(r, 0) {
 			t.Errorf("%v: rate %g, want a finite rate of at least %g", h, r, minRate)
 		}
-		if p := c.PauseUntil(); p.After(t0.Add(MaxRetryAfter)) {
-			t.Errorf("%v: paused until %v, want at most %v from the answer", h, p, MaxRetryAfter)
-		}
 		if c.Concurrency() < 1 {
 			t.Errorf("%v: concurrency %d", h, c.Concurrency())
 		}
+	}
+}
+
+// A remaining count of 0 with a reset past MaxRetryAfter (a day, a Unix time in year 5138) used
+// to pause the connection for MaxRetryAfter, one hour, after each answer that said so: a run of
+// N batches to an endpoint that always says it took N hours, holding its sync. The Pacer now
+// refuses requests until the reset (QuotaError), so the run fails as for a Retry-After over the
+// bound, its records pending; a reset within the bound still pauses and then goes on.
+func TestQuotaResetTooFar(t *testing.T) {
+	for _, h := range []http.Header{
+		{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"99999999999"}},
+		{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1e308"}},
+		{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"86400"}},
+		{"Ratelimit": {`"default";r=0;t=3601`}},
+	} {
+		p := NewPacer(Limits{Mode: ModeAdaptive}, State{}, 0, nil)
+		done, _, err := p.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(Answer{Status: 200, Latency: time.Millisecond, Header: h})
+		// The refusal is at once; the timeout only ends the wait a pacer without it would make.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, _, err = p.Acquire(ctx)
+		cancel()
+		var qe *QuotaError
+		if !errors.As(err, &qe) || qe.Wait <= MaxRetryAfter {
+			t.Errorf("%v: the next request got %v, want a QuotaError for a wait over %v", h, err, MaxRetryAfter)
+		}
+	}
+	// Within the bound: a pause, then the request goes (a 1 s reset, not an hour, to keep it short).
+	p := NewPacer(Limits{Mode: ModeAdaptive}, State{}, 0, nil)
+	done, _, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(Answer{Status: 200, Latency: time.Millisecond, Header: http.Header{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"1"}}})
+	if _, _, err := p.Acquire(context.Background()); err != nil {
+		t.Errorf("request after a reset of 1 s: %v", err)
 	}
 }

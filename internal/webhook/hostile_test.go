@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -425,5 +426,34 @@ func TestHostileEchoIsScrubbed(t *testing.T) {
 	checkNoSecret(t, "delivery log", res.Requests[0].Body)
 	if !strings.Contains(res.Rejected[0].Body, "[secret]") {
 		t.Errorf("rejection %q: want the credentials replaced with [secret]", res.Rejected[0].Body)
+	}
+}
+
+// An adaptive connection whose endpoint says, with each 2xx, that none of its quota is left until
+// a reset a day away: the batch it answered is delivered, and the next is not sent; the delivery
+// fails at once (pacing.QuotaError), its records pending, instead of waiting an hour per batch.
+func TestHostileQuotaSpent(t *testing.T) {
+	for _, reset := range []string{"86400", "99999999999", "1e308"} {
+		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", reset)
+			w.WriteHeader(http.StatusOK)
+		})
+		d := &webhook.Deliverer{Endpoint: hostileEndpoint(srv.URL),
+			Pacer: pacing.NewPacer(pacing.Limits{Mode: pacing.ModeAdaptive}, pacing.State{}, 0, nil)}
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		if err != nil || len(res.Delivered) != 1 {
+			t.Fatalf("reset %s: first batch: %v, %+v; want it delivered", reset, err, res)
+		}
+		// The refusal is at once; the timeout only ends the wait a pacer without it would make.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		res, err = d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1))
+		cancel()
+		var qe *pacing.QuotaError
+		if !errors.As(err, &qe) || len(res.Delivered) != 0 || res.MayHaveDelivered() || len(srv.seen()) != 1 {
+			t.Errorf("reset %s: second batch: %v, %+v after %d requests; want a QuotaError, nothing sent",
+				reset, err, res, len(srv.seen()))
+		}
+		srv.Close()
 	}
 }
