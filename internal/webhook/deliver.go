@@ -31,6 +31,8 @@ const (
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
 	// reused; a larger body costs a new connection, not memory.
 	drainLimit = 64 << 10
+	// maxAnswerHeader bounds the headers of an answer the default client reads.
+	maxAnswerHeader = 1 << 20
 	// maxPooledBuffer keeps one huge batch from pinning its buffer in the pool forever.
 	maxPooledBuffer = 16 << 20
 )
@@ -273,6 +275,12 @@ func (e *DeliveryError) Unwrap() []error {
 var defaultClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	// An answer's headers are read whole before anything judges them: net/http's default limit
+	// is 10 MiB a response, 640 MiB for the 64 requests an adaptive connection has in flight
+	// (2.5 GiB at max_concurrency 256), for an endpoint that pads them. No webhook's answer
+	// needs more than a few KiB; one over the limit is no answer (the records may have been
+	// taken: retried, intent kept).
+	t.MaxResponseHeaderBytes = maxAnswerHeader
 	// The same timeouts as http.DefaultTransport's dialer.
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: netpolicy.Control}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -173,7 +173,7 @@ func TestHostileRetryAfter(t *testing.T) {
 		tooLong bool
 	}{
 		{"99999999999999999999", true},
-		{strings.Repeat("9", 1<<20), true},
+		{strings.Repeat("9", 64<<10), true},
 		{"1000000000000", true},
 		{"3601", true},
 		{"Fri, 31 Dec 9999 23:59:59 GMT", true},
@@ -232,8 +232,8 @@ func TestHostileAnswerBodies(t *testing.T) {
 		{"2xx saying error", answer("HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n{\"error\":\"everything is down\"}"), true, false},
 		{"HTTP/1.0 close-delimited 200", answer("HTTP/1.0 200 OK\r\n\r\n{\"error\":\"nope\"}"), true, false},
 		{"HTTP/1.0 close-delimited 400", answer("HTTP/1.0 400 Bad Request\r\n\r\nbad record"), false, true},
-		{"header of 5 MB on a 200", func(c net.Conn, _ int) {
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 0\r\n\r\n", strings.Repeat("a", 5<<20))
+		{"header of 512 KiB on a 200", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 0\r\n\r\n", strings.Repeat("a", 512<<10))
 		}, true, false},
 		{"100 Continue storm", func(c net.Conn, _ int) {
 			for range 1000 {
@@ -268,17 +268,18 @@ func TestHostileAnswerBodies(t *testing.T) {
 					t.Errorf("delivery log entry keeps %d bytes of body and %d of error", len(rq.Body), len(rq.Err))
 				}
 			}
-			// A 5 MB header is read whole (net/http's limit is 10 MiB); the rest costs a
-			// little over what is read of a body.
-			if limit := uint64(64 << 20); alloc > limit {
+			// A header is read whole (up to 1 MiB); the rest costs a little over what is read
+			// of a body.
+			if limit := uint64(32 << 20); alloc > limit {
 				t.Errorf("delivering allocated %d MiB, want at most %d", alloc>>20, limit>>20)
 			}
 		})
 	}
 }
 
-// An endpoint that answers nothing usable after reading the whole request (a reset, a close, a
-// header over net/http's 10 MiB limit, two Content-Lengths, garbage, an answer that never comes
+// An endpoint that answers nothing usable after reading the whole request (a reset, a close,
+// headers over the default client's 1 MiB (net/http's default was 10 MiB a response: 640 MiB
+// for an adaptive connection's 64 requests in flight), two Content-Lengths, garbage, an answer that never comes
 // or stops in its headers) may have taken the records: every attempt counts unanswered, so the
 // run keeps the batch's intent, and the retries end with the records pending. One that stops in
 // the body of a 2xx has answered: delivered; in the body of a 400, refused with what came.
@@ -299,8 +300,18 @@ func TestHostileConnections(t *testing.T) {
 	}{
 		{"reset after the request", func(c net.Conn, _ int) { _ = c.(*net.TCPConn).SetLinger(0) }, nil, "unanswered"},
 		{"closed after the request", func(net.Conn, int) {}, nil, "unanswered"},
-		{"header over 10 MiB", func(c net.Conn, _ int) {
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 11<<20))
+		{"header of 2 MiB", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 2<<20))
+		}, nil, "unanswered"},
+		{"headers of 2 MiB in many lines", func(c net.Conn, _ int) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+			line := "X-H: " + strings.Repeat("b", 1000) + "\r\n"
+			for range 2 << 10 {
+				if _, err := io.WriteString(c, line); err != nil {
+					return
+				}
+			}
+			_, _ = io.WriteString(c, "\r\n")
 		}, nil, "unanswered"},
 		{"two Content-Lengths", answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nokokok"), nil, "unanswered"},
 		{"not HTTP", answer("SSH-2.0-OpenSSH_9.6\r\n\r\n"), nil, "unanswered"},
@@ -319,7 +330,9 @@ func TestHostileConnections(t *testing.T) {
 					t.Errorf("%.300v, result %+v after %d requests: want 3 attempts, all unanswered, the retries "+
 						"exhausted and the records maybe delivered", err, res, s.requests.Load())
 				}
-				checkNoSecret(t, "error", err.Error())
+				if err != nil {
+					checkNoSecret(t, "error", err.Error())
+				}
 			case "delivered":
 				if err != nil || len(res.Delivered) != 1 || s.requests.Load() != 1 {
 					t.Errorf("%v, result %+v: want it delivered", err, res)
