@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -400,6 +401,40 @@ func bodySizeHint(records [][]byte) int {
 	return n
 }
 
+// errTextLimit bounds the text of a transport error an attempt keeps.
+const errTextLimit = 1 << 10
+
+// answerError is a transport error with its text bounded and scrubbed; errors.Is and errors.As
+// still see the error it wraps.
+type answerError struct {
+	text string
+	err  error
+}
+
+func (e *answerError) Error() string { return e.text }
+func (e *answerError) Unwrap() error { return e.err }
+
+// boundError keeps err's text to errTextLimit bytes, with the connection's secrets replaced
+// (Scrub; sent are the Authorization values the request carried). net/http quotes the answer in
+// some of its errors (`malformed HTTP response "…"`, `malformed MIME header: missing colon:
+// "…"`), up to the whole of its headers: an endpoint's words, of any length, possibly echoing
+// the request's credentials, bound for logs, run errors, the delivery log and notifications.
+func (e Endpoint) boundError(err error, sent ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &answerError{text: e.Scrub(cutText(err.Error(), errTextLimit), sent...), err: err}
+}
+
+// cutText cuts s to at most n bytes on a rune boundary, marking the cut with "…".
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// A rune cut in two is invalid UTF-8, which ToValidUTF8 drops.
+	return strings.ToValidUTF8(s[:n-len("…")], "") + "…"
+}
+
 // truncate cuts s to at most n bytes.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -483,7 +518,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		var location string
 		var header http.Header
 		if err != nil {
-			err = RedactURL(err)
+			err = d.Endpoint.boundError(RedactURL(err), req.Header.Get("Authorization"))
 		} else {
 			status, header = resp.StatusCode, resp.Header
 			if status < 200 || status >= 300 {

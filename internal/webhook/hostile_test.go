@@ -470,3 +470,71 @@ func TestHostileQuotaSpent(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// net/http quotes the answer in some errors (`malformed HTTP response "…"`, `malformed MIME
+// header: missing colon: "…"`, `multiple Content-Length headers; got […]`), up to the whole of its
+// headers. What an attempt keeps of such an error (the run's error, the delivery log, the retry
+// log, notifications) is bounded to 1 KiB and has the connection's secrets replaced: it used to
+// be the endpoint's line in full, 500 KB here, with the bearer token it echoed.
+func TestHostileErrorTextIsBounded(t *testing.T) {
+	echo := "Bearer s3cr3t-bearer-token " + strings.Repeat("x", 500_000)
+	for _, raw := range []string{
+		"SSH-" + echo + "\r\n\r\n",
+		"HTTP/1.1 " + strings.Repeat("9", 500_000) + " X\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 7" + strings.Repeat("7", 500_000) + "\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n" + echo + "\r\n\r\n",
+	} {
+		s := newRawServer(t, func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) })
+		var retries []webhook.Retry
+		d := fast(&webhook.Deliverer{Endpoint: hostileEndpoint(s.url), MaxRetries: 1,
+			OnRetry: func(r webhook.Retry) func() { retries = append(retries, r); return nil }})
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		if !errors.Is(err, webhook.ErrRetriesExhausted) || !res.MayHaveDelivered() {
+			t.Errorf("%.40q: %.300v; want the retries exhausted, maybe delivered", raw, err)
+			continue
+		}
+		if n := len(err.Error()); n > 2<<10 {
+			t.Errorf("%.40q: the run's error is %d bytes, want at most 2 KiB", raw, n)
+		}
+		checkNoSecret(t, "error", err.Error())
+		for _, rq := range res.Requests {
+			if len(rq.Err) > 1<<10 {
+				t.Errorf("%.40q: the delivery log's error is %d bytes, want at most 1 KiB", raw, len(rq.Err))
+			}
+			checkNoSecret(t, "delivery log error", rq.Err)
+		}
+		for _, r := range retries {
+			if c := r.Cause(); len(c) > 1<<10 {
+				t.Errorf("%.40q: a retry's cause is %d bytes, want at most 1 KiB", raw, len(c))
+			} else {
+				checkNoSecret(t, "retry cause", c)
+			}
+		}
+	}
+}
+
+// The same for a token endpoint's answer: what a failed token request says is bounded, without
+// the client secret the answer echoed, whether net/http could not read the answer or the answer
+// is an OAuth2 error whose code runs for megabytes.
+func TestHostileTokenEndpointErrorIsBounded(t *testing.T) {
+	const secret = "s3cr3t-client-secret"
+	for _, raw := range []string{
+		"HTTP/1.1 200 OK\r\n" + secret + strings.Repeat("x", 500_000) + "\r\n\r\n",
+		"SSH-" + secret + strings.Repeat("x", 500_000) + "\r\n\r\n",
+		func() string {
+			body := `{"error":"` + secret + strings.Repeat("x", 500_000) + `"}`
+			return fmt.Sprintf("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		}(),
+	} {
+		s := newRawServer(t, func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) })
+		ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: s.url, ClientID: "id", ClientSecret: secret}, nil)
+		_, err := ts.Token(context.Background())
+		if err == nil {
+			t.Fatalf("%.40q: got a token", raw)
+		}
+		if n := len(err.Error()); n > 2<<10 {
+			t.Errorf("%.40q: the error is %d bytes, want at most 2 KiB", raw, n)
+		}
+		checkNoSecret(t, "token error", err.Error())
+	}
+}
