@@ -518,7 +518,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		var location string
 		var header http.Header
 		if err != nil {
-			err = d.Endpoint.boundError(RedactURL(err), req.Header.Get("Authorization"))
+			err = d.Endpoint.RedactError(err, req.Header.Get("Authorization"))
 		} else {
 			status, header = resp.StatusCode, resp.Header
 			if status < 200 || status >= 300 {

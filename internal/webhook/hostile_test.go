@@ -538,3 +538,19 @@ func TestHostileTokenEndpointErrorIsBounded(t *testing.T) {
 		checkNoSecret(t, "token error", err.Error())
 	}
 }
+
+// A connection's test (test_on_save, printed in Terraform's output) that gets an unreadable
+// answer says so in at most a few KiB, without the credentials the answer echoed.
+func TestHostileCheckErrorIsBounded(t *testing.T) {
+	s := newRawServer(t, func(c net.Conn, _ int) {
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nBearer s3cr3t-bearer-token"+strings.Repeat("x", 500_000)+"\r\n\r\n")
+	})
+	err := webhook.Check(context.Background(), nil, hostileEndpoint(s.url), "hostile")
+	if err == nil {
+		t.Fatal("the test passed")
+	}
+	if n := len(err.Error()); n > 2<<10 {
+		t.Errorf("the test's error is %d bytes, want at most 2 KiB", n)
+	}
+	checkNoSecret(t, "test error", err.Error())
+}
