@@ -665,7 +665,9 @@ func redactLocation(loc string) string {
 	if err != nil || u.Host == "" {
 		return "a relative location on the same host"
 	}
-	return u.Scheme + "://" + u.Host + "/…"
+	// A host name has at most 253 characters: a longer one is an endpoint's padding, cut
+	// (the Location header can run to the limit of an answer's headers).
+	return cutText(u.Scheme, 16) + "://" + cutText(u.Host, 260) + "/…"
 }
 
 // trackedBody is a request body that counts itself open until the transport closes it.

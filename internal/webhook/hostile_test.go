@@ -554,3 +554,25 @@ func TestHostileCheckErrorIsBounded(t *testing.T) {
 	}
 	checkNoSecret(t, "test error", err.Error())
 }
+
+// A redirect's Location is shown as its scheme and host, which an endpoint can pad to the limit
+// of its headers: what the run's error keeps of them is cut.
+func TestHostileRedirectLocationIsBounded(t *testing.T) {
+	for _, loc := range []string{
+		"http://" + strings.Repeat("a", 500_000) + ".example/",
+		strings.Repeat("h", 500_000) + "://example.com/",
+	} {
+		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+		})
+		_, err := deliverTo(t, srv.URL, nil)
+		if !errors.Is(err, webhook.ErrRedirect) {
+			t.Fatalf("%v, want ErrRedirect", err)
+		}
+		if n := len(err.Error()); n > 1<<10 {
+			t.Errorf("%.30q: the run's error is %d bytes, want at most 1 KiB", loc, n)
+		}
+		srv.Close()
+	}
+}
