@@ -501,7 +501,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		resp, err := client.Do(req)
 		elapsed := time.Since(start)
-		if err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599) {
+		switch {
+		case err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599):
 			// net/http takes any three digits as a status, 000 and 999 included (and refuses
 			// "2000" or "-01" as malformed). None is an HTTP answer: as for a malformed one, the
 			// request got no answer it can be judged by, and the endpoint may have taken it. A
@@ -510,6 +511,14 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			resp.Body.Close()
 			err = &url.Error{Op: req.Method, URL: req.URL.String(),
 				Err: fmt.Errorf("malformed HTTP status code %03d: not between 100 and 599", resp.StatusCode)}
+			resp = nil
+		case err == nil && resp.StatusCode < 200:
+			// net/http reads past informational answers but returns a 101 (Switching Protocols),
+			// whose body is the connection itself: reading it would wait for whatever the
+			// endpoint sends next. No upgrade was asked for, so it answers nothing either.
+			resp.Body.Close()
+			err = &url.Error{Op: req.Method, URL: req.URL.String(),
+				Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
 			resp = nil
 		}
 		var status int
@@ -589,8 +598,6 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// Transient: retried below.
 		case status >= 400:
 			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
-		default:
-			// 1xx that escaped the client: nothing to act on, so treat it as transient.
 		}
 		if attempt > maxRetries {
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
