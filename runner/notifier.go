@@ -261,7 +261,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, webhook.RedactURL(err)
+		return 0, ep.RedactError(err, req.Header.Get("Authorization"))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -320,7 +320,7 @@ func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, meth
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, webhook.RedactURL(err))
+		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, ep.RedactError(err, req.Header.Get("Authorization")))
 	}
 	defer resp.Body.Close()
 	body = ep.Scrub(webhook.BodySnippet(resp.Body, 4096), req.Header.Get("Authorization"))

@@ -22,7 +22,8 @@ const (
 	DefaultStartRate        = 10
 	DefaultStartConcurrency = 4
 	// MaxRetryAfter bounds a Retry-After or a rate-limit reset: an endpoint asking for hours would
-	// otherwise hold a run hostage; past this the run fails and the next one retries.
+	// otherwise hold a run hostage; past this the run fails and the next one retries (a reset
+	// with nothing remaining: the Pacer refuses requests until it, with a QuotaError).
 	MaxRetryAfter = time.Hour
 
 	minRate = 0.5 // requests per second an adaptive connection never goes below
@@ -279,8 +280,11 @@ func (c *Controller) quota(now time.Time, h http.Header) {
 		return
 	}
 	if q.Limit > 0 && q.Window > 0 {
-		// A stated policy: its rate is the endpoint's sustainable rate, no need to search.
-		policy := min(q.Limit/q.Window.Seconds(), c.maxRate)
+		// A stated policy: its rate is the endpoint's sustainable rate, no need to search. It
+		// keeps the floor every other path keeps: an endpoint stating a request a day (or 1e-300
+		// a second) would otherwise space slots a day apart (or overflow the interval), holding
+		// every runner's requests to the connection; one that means it answers 429 instead.
+		policy := min(max(q.Limit/q.Window.Seconds(), minRate), c.maxRate)
 		c.policy = policy
 		if c.slowStart || c.rate > policy {
 			c.rate, c.lastGood, c.slowStart = policy, policy, false
@@ -288,7 +292,9 @@ func (c *Controller) quota(now time.Time, h http.Header) {
 	}
 	switch {
 	case q.Remaining == 0 && q.Reset > 0:
-		if until := now.Add(min(q.Reset, MaxRetryAfter)); until.After(c.pauseUntil) {
+		// Not capped: a reset past MaxRetryAfter makes the Pacer refuse requests (QuotaError)
+		// until it, instead of sending one an hour.
+		if until := now.Add(q.Reset); until.After(c.pauseUntil) {
 			c.pauseUntil = until
 		}
 	case q.Remaining > 0 && q.Reset > 0:

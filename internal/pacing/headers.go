@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,8 +81,8 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		if q.Reset < 0 {
 			if n := number(get(h, names[2])); n >= 0 {
 				switch {
-				case n > 1e12: // Unix milliseconds
-					q.Reset = max(time.UnixMilli(int64(n)).Sub(now), 0)
+				case n > 1e12: // Unix milliseconds (bounded: a float past int64 converts to anything)
+					q.Reset = max(time.UnixMilli(int64(min(n, 1e18))).Sub(now), 0)
 				case n > 1e9: // Unix seconds
 					q.Reset = max(time.Unix(int64(n), 0).Sub(now), 0)
 				default:
@@ -135,7 +136,8 @@ func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err == nil {
 		if secs <= 0 {
 			return 0
 		}
@@ -143,6 +145,10 @@ func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {
 			return maxWait
 		}
 		return time.Duration(secs) * time.Second
+	}
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		// Delay-seconds past int64 (99999999999999999999): longer than any bound, not invalid.
+		return maxWait
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(t.Sub(now), 0), maxWait)

@@ -53,6 +53,10 @@ func TestRetryAfter(t *testing.T) {
 		{"-5", 0},
 		{"soon", 0},
 		{"99999999", MaxRetryAfter},
+		{"99999999999999999999", MaxRetryAfter}, // past int64: longer than the bound, not invalid
+		{"-99999999999999999999", 0},
+		{"1.5", 0},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", MaxRetryAfter},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
 	} {

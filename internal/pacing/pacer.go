@@ -99,6 +99,10 @@ func (p *Pacer) MaxConcurrency() int {
 func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Duration, err error) {
 	start := p.now()
 	p.mu.Lock()
+	if wait := p.ctl.PauseUntil().Sub(start); wait > MaxRetryAfter {
+		p.mu.Unlock()
+		return nil, 0, &QuotaError{Wait: wait}
+	}
 	for p.inflight >= p.ctl.Concurrency() {
 		ch := p.changed
 		p.mu.Unlock()
@@ -220,6 +224,20 @@ func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 	}
 	p.q.granted(l, n, interval, sent, got)
 	return nil
+}
+
+// QuotaError is Acquire refusing a request: the endpoint's rate-limit headers said nothing is
+// left of its quota until a reset further than MaxRetryAfter. Waiting would hold the run (and
+// its sync) that long, one request at a time; the run fails instead, its records pending, and
+// runs of the connection in this process fail so until the reset.
+type QuotaError struct {
+	Wait time.Duration // until the reset
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("the webhook's rate-limit headers say none of its quota is left until a reset in %s, "+
+		"more than the %s a run waits: nothing more is sent, and the records stay pending for the next run",
+		e.Wait.Round(time.Second), MaxRetryAfter)
 }
 
 func stopped(ctx context.Context) error {

@@ -163,7 +163,7 @@ func (t *TokenSource) fetchError(err error) error {
 		said := ""
 		switch {
 		case re.ErrorCode != "":
-			said = ": " + re.ErrorCode
+			said = ": " + printableExcerpt(strings.NewReader(re.ErrorCode), checkBodyLimit)
 			if re.ErrorDescription != "" {
 				said += " (" + printableExcerpt(strings.NewReader(re.ErrorDescription), checkBodyLimit) + ")"
 			}
@@ -175,8 +175,18 @@ func (t *TokenSource) fetchError(err error) error {
 			status = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
 		}
 		return fmt.Errorf("%w: %s answered %s%s; check the connection's oauth2 token_url, client_id and client_secret "+
-			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, said)
+			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said))
 	}
+	// The transport's error can quote the token endpoint's answer, of any length (boundError),
+	// and that answer can echo the client secret.
+	cause := RedactURL(err)
+	cause = &answerError{text: t.scrub(cutText(cause.Error(), errTextLimit)), err: cause}
 	return fmt.Errorf("%w: the request to %s failed (the request was not sent, and its records stay pending): %w",
-		ErrTokenEndpoint, t.where, RedactURL(err))
+		ErrTokenEndpoint, t.where, cause)
+}
+
+// scrub replaces the client secret in what the token endpoint said (an answer may echo the
+// request's form), even cut short or escaped, as Endpoint.Scrub does a connection's secrets.
+func (t *TokenSource) scrub(s string) string {
+	return Endpoint{Headers: map[string]string{"client_secret": t.cfg.ClientSecret}}.Scrub(s)
 }

@@ -167,7 +167,7 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	resp, err := client.Do(head)
 	if errors.Is(err, netpolicy.ErrRefused) {
 		// The test request would go to the same address.
-		return fmt.Errorf("the webhook test request was not sent: %w", RedactURL(err))
+		return fmt.Errorf("the webhook test request was not sent: %w", e.RedactError(err, head.Header.Get("Authorization")))
 	}
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -178,7 +178,7 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	}
 	resp, err = client.Do(req)
 	if err != nil {
-		return fmt.Errorf("the webhook test request could not be sent: %w", RedactURL(err))
+		return fmt.Errorf("the webhook test request could not be sent: %w", e.RedactError(err, req.Header.Get("Authorization")))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -230,6 +230,13 @@ func RedactURL(err error) error {
 		return fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), RedactedURL(ue.URL), ue.Err)
 	}
 	return err
+}
+
+// RedactError is RedactURL(err) with its text bounded and the connection's secrets replaced
+// (sent: the Authorization values the request carried): what a request that got no answer may
+// show, as net/http's error can quote the endpoint's answer at any length.
+func (e Endpoint) RedactError(err error, sent ...string) error {
+	return e.boundError(RedactURL(err), sent...)
 }
 
 // RedactedURL is the part of a webhook URL that may be shown: scheme, host and port, then "/…".

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,8 @@ const (
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
 	// reused; a larger body costs a new connection, not memory.
 	drainLimit = 64 << 10
+	// maxAnswerHeader bounds the headers of an answer the default client reads.
+	maxAnswerHeader = 1 << 20
 	// maxPooledBuffer keeps one huge batch from pinning its buffer in the pool forever.
 	maxPooledBuffer = 16 << 20
 )
@@ -273,6 +276,12 @@ func (e *DeliveryError) Unwrap() []error {
 var defaultClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	// An answer's headers are read whole before anything judges them: net/http's default limit
+	// is 10 MiB a response, 640 MiB for the 64 requests an adaptive connection has in flight
+	// (2.5 GiB at max_concurrency 256), for an endpoint that pads them. No webhook's answer
+	// needs more than a few KiB; one over the limit is no answer (the records may have been
+	// taken: retried, intent kept).
+	t.MaxResponseHeaderBytes = maxAnswerHeader
 	// The same timeouts as http.DefaultTransport's dialer.
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: netpolicy.Control}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -392,6 +401,40 @@ func bodySizeHint(records [][]byte) int {
 	return n
 }
 
+// errTextLimit bounds the text of a transport error an attempt keeps.
+const errTextLimit = 1 << 10
+
+// answerError is a transport error with its text bounded and scrubbed; errors.Is and errors.As
+// still see the error it wraps.
+type answerError struct {
+	text string
+	err  error
+}
+
+func (e *answerError) Error() string { return e.text }
+func (e *answerError) Unwrap() error { return e.err }
+
+// boundError keeps err's text to errTextLimit bytes, with the connection's secrets replaced
+// (Scrub; sent are the Authorization values the request carried). net/http quotes the answer in
+// some of its errors (`malformed HTTP response "…"`, `malformed MIME header: missing colon:
+// "…"`), up to the whole of its headers: an endpoint's words, of any length, possibly echoing
+// the request's credentials, bound for logs, run errors, the delivery log and notifications.
+func (e Endpoint) boundError(err error, sent ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &answerError{text: e.Scrub(cutText(err.Error(), errTextLimit), sent...), err: err}
+}
+
+// cutText cuts s to at most n bytes on a rune boundary, marking the cut with "…".
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// A rune cut in two is invalid UTF-8, which ToValidUTF8 drops.
+	return strings.ToValidUTF8(s[:n-len("…")], "") + "…"
+}
+
 // truncate cuts s to at most n bytes.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -458,13 +501,33 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		resp, err := client.Do(req)
 		elapsed := time.Since(start)
+		switch {
+		case err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599):
+			// net/http takes any three digits as a status, 000 and 999 included (and refuses
+			// "2000" or "-01" as malformed). None is an HTTP answer: as for a malformed one, the
+			// request got no answer it can be judged by, and the endpoint may have taken it. A
+			// status 0 would otherwise read as "no response" with no error to say why.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+			resp.Body.Close()
+			err = &url.Error{Op: req.Method, URL: req.URL.String(),
+				Err: fmt.Errorf("malformed HTTP status code %03d: not between 100 and 599", resp.StatusCode)}
+			resp = nil
+		case err == nil && resp.StatusCode < 200:
+			// net/http reads past informational answers but returns a 101 (Switching Protocols),
+			// whose body is the connection itself: reading it would wait for whatever the
+			// endpoint sends next. No upgrade was asked for, so it answers nothing either.
+			resp.Body.Close()
+			err = &url.Error{Op: req.Method, URL: req.URL.String(),
+				Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
+			resp = nil
+		}
 		var status int
 		var snippet string
 		var retryAfter time.Duration
 		var location string
 		var header http.Header
 		if err != nil {
-			err = RedactURL(err)
+			err = d.Endpoint.RedactError(err, req.Header.Get("Authorization"))
 		} else {
 			status, header = resp.StatusCode, resp.Header
 			if status < 200 || status >= 300 {
@@ -535,8 +598,6 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// Transient: retried below.
 		case status >= 400:
 			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
-		default:
-			// 1xx that escaped the client: nothing to act on, so treat it as transient.
 		}
 		if attempt > maxRetries {
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
@@ -611,7 +672,9 @@ func redactLocation(loc string) string {
 	if err != nil || u.Host == "" {
 		return "a relative location on the same host"
 	}
-	return u.Scheme + "://" + u.Host + "/…"
+	// A host name has at most 253 characters: a longer one is an endpoint's padding, cut
+	// (the Location header can run to the limit of an answer's headers).
+	return cutText(u.Scheme, 16) + "://" + cutText(u.Host, 260) + "/…"
 }
 
 // trackedBody is a request body that counts itself open until the transport closes it.

@@ -1,0 +1,579 @@
+package webhook_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// rawServer is an endpoint that answers with raw bytes on the connection: what net/http's server
+// would never send (a status of 000, a 1xx storm, a header of megabytes, a reset mid-answer).
+// Each request is read whole (headers and body) before answer runs; the connection is closed
+// when it returns.
+type rawServer struct {
+	url      string
+	requests atomic.Int64
+	headers  chan http.Header // of each request, when not full
+}
+
+func newRawServer(t *testing.T, answer func(c net.Conn, n int)) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{url: "http://" + ln.Addr().String() + "/hook", headers: make(chan http.Header, 64)}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				go func() { <-stop; c.Close() }()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				select {
+				case s.headers <- req.Header:
+				default:
+				}
+				answer(c, int(s.requests.Add(1)))
+			}()
+		}
+	}()
+	return s
+}
+
+// hostileEndpoint is a connection with every kind of credential, to check none leaks.
+func hostileEndpoint(url string) webhook.Endpoint {
+	return webhook.Endpoint{URL: url, SigningSecret: "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ1Njc4",
+		Headers: map[string]string{"Authorization": "Bearer s3cr3t-bearer-token", "X-Api-Key": "s3cr3t-api-key-value"}}
+}
+
+func deliverTo(t *testing.T, url string, client *http.Client) (webhook.Result, error) {
+	t.Helper()
+	d := fast(&webhook.Deliverer{Endpoint: hostileEndpoint(url), MaxRetries: 2, Client: client})
+	return d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+}
+
+// answer writes raw as the answer.
+func answer(raw string) func(c net.Conn, n int) {
+	return func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) }
+}
+
+// endless answers status with a chunked body of 1 GiB, or until the client hangs up.
+func endless(status string) func(c net.Conn, n int) {
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", 32<<10, strings.Repeat("x", 32<<10))
+	return func(c net.Conn, _ int) {
+		fmt.Fprintf(c, "HTTP/1.1 %s\r\nTransfer-Encoding: chunked\r\n\r\n", status)
+		for range 1 << 15 {
+			if _, err := io.WriteString(c, chunk); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// bomb is 200 MiB of zeros compressed by compress (gzip or deflate).
+func bomb(t *testing.T, encoding string) []byte {
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	if encoding == "gzip" {
+		w, _ = gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	} else {
+		w, _ = flate.NewWriter(&buf, flate.BestCompression)
+	}
+	zero := make([]byte, 1<<20)
+	for range 200 {
+		if _, err := w.Write(zero); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// allocated is how many bytes f allocated.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// checkNoSecret fails when s holds one of hostileEndpoint's credentials.
+func checkNoSecret(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range []string{"s3cr3t", "c2VjcmV0LXNpZ25pbmcta2V5"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s %.300q holds a credential (%s)", what, s, secret)
+		}
+	}
+}
+
+// A status outside 100 to 599 is no HTTP answer. net/http takes any three digits (000, 099, 600,
+// 999) and refuses others ("2000", "-01") as malformed; both are now the same: the attempt got
+// no answer (status 0 with the reason), is retried, and the records may have been taken (the
+// endpoint read the whole request), so the runner keeps their intent. Status 000 used to read as
+// "got no response (<nil>)" with nothing unanswered: records the endpoint may have taken counted
+// as certainly not.
+func TestHostileStatusOutOfRange(t *testing.T) {
+	for _, code := range []string{"000", "099", "600", "999", "2000", "-01"} {
+		s := newRawServer(t, answer("HTTP/1.1 "+code+" Odd\r\nContent-Length: 2\r\n\r\nok"))
+		res, err := deliverTo(t, s.url, nil)
+		if !errors.Is(err, webhook.ErrRetriesExhausted) || len(res.Delivered)+len(res.Rejected) != 0 {
+			t.Errorf("status %s: %v, result %+v; want the retries exhausted and nothing delivered or rejected", code, err, res)
+			continue
+		}
+		rq := res.Requests[0]
+		if rq.Status != 0 || !strings.Contains(rq.Err, "malformed HTTP status code") || rq.Unanswered != rq.Attempts ||
+			!res.MayHaveDelivered() || s.requests.Load() != 3 {
+			t.Errorf("status %s: request %+v (may have delivered: %v, %d requests); want status 0, a malformed "+
+				"status error, every attempt unanswered, 3 requests", code, rq, res.MayHaveDelivered(), s.requests.Load())
+		}
+		if strings.Contains(err.Error(), "<nil>") {
+			t.Errorf("status %s: error %q does not say why", code, err)
+		}
+	}
+}
+
+// Retry-After, whatever its value: delay-seconds or a date over the bound (1 h) fail the run at
+// once (ErrWaitTooLong), a value past int64 included (it used to read as absent, so the batch
+// was retried at once, as often as the retries allow); an invalid one is ignored (the backoff
+// applies); the value quoted in the error is cut to 64 bytes.
+func TestHostileRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		value   string
+		tooLong bool
+	}{
+		{"99999999999999999999", true},
+		{strings.Repeat("9", 64<<10), true},
+		{"1000000000000", true},
+		{"3601", true},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", true},
+		{"-5", false},
+		{"-99999999999999999999", false},
+		{"1.5", false},
+		{"1e9", false},
+		{"garbage", false},
+		{"Thu, 01 Jan 1970 00:00:00 GMT", false},
+		{"0", false},
+	} {
+		s := newRawServer(t, answer("HTTP/1.1 503 Busy\r\nRetry-After: "+tc.value+"\r\nContent-Length: 0\r\n\r\n"))
+		res, err := deliverTo(t, s.url, nil)
+		v := tc.value[:min(len(tc.value), 30)]
+		if len(res.Delivered)+len(res.Rejected) != 0 || res.MayHaveDelivered() {
+			t.Errorf("Retry-After %q: result %+v, want nothing taken", v, res)
+		}
+		var de *webhook.DeliveryError
+		switch {
+		case tc.tooLong && (!errors.Is(err, webhook.ErrWaitTooLong) || s.requests.Load() != 1):
+			t.Errorf("Retry-After %q: %.200v after %d requests, want ErrWaitTooLong after 1", v, err, s.requests.Load())
+		case tc.tooLong && (!errors.As(err, &de) || len(de.RetryAfter) > 64 || len(err.Error()) > 1000):
+			t.Errorf("Retry-After %q: error %.200q: want the value cut to 64 bytes", v, err)
+		case !tc.tooLong && (!errors.Is(err, webhook.ErrRetriesExhausted) || s.requests.Load() != 3):
+			t.Errorf("Retry-After %q: %.200v after %d requests, want the retries exhausted after 3", v, err, s.requests.Load())
+		}
+	}
+}
+
+// An answer's body is read only so far: a 2xx's is drained up to 64 KiB and never kept, a
+// refusal keeps its first KiB; a body of a gibibyte (chunked, never ending) or a gzip or deflate
+// bomb costs neither memory nor the outcome.
+func TestHostileAnswerBodies(t *testing.T) {
+	gz, fl := bomb(t, "gzip"), bomb(t, "deflate")
+	for _, tc := range []struct {
+		name      string
+		answer    func(c net.Conn, n int)
+		delivered bool
+		rejected  bool
+	}{
+		{"endless 200", endless("200 OK"), true, false},
+		{"endless 400", endless("400 Bad Request"), false, true},
+		{"endless 503", endless("503 Service Unavailable"), false, false},
+		{"gzip bomb 400", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 400 Bad\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gz))
+			_, _ = c.Write(gz)
+		}, false, true},
+		{"gzip bomb 200", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gz))
+			_, _ = c.Write(gz)
+		}, true, false},
+		{"deflate bomb 400", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 400 Bad\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n", len(fl))
+			_, _ = c.Write(fl)
+		}, false, true},
+		{"2xx saying error", answer("HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n{\"error\":\"everything is down\"}"), true, false},
+		{"HTTP/1.0 close-delimited 200", answer("HTTP/1.0 200 OK\r\n\r\n{\"error\":\"nope\"}"), true, false},
+		{"HTTP/1.0 close-delimited 400", answer("HTTP/1.0 400 Bad Request\r\n\r\nbad record"), false, true},
+		{"header of 512 KiB on a 200", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 0\r\n\r\n", strings.Repeat("a", 512<<10))
+		}, true, false},
+		{"100 Continue storm", func(c net.Conn, _ int) {
+			for range 1000 {
+				if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+					return
+				}
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}, true, false},
+		{"103 Early Hints", answer("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newRawServer(t, tc.answer)
+			var res webhook.Result
+			var err error
+			alloc := allocated(func() { res, err = deliverTo(t, s.url, nil) })
+			switch {
+			case tc.delivered && (err != nil || len(res.Delivered) != 1 || s.requests.Load() != 1):
+				t.Errorf("%v, result %+v after %d requests: want it delivered by the one 2xx", err, res, s.requests.Load())
+			case tc.rejected && (err != nil || len(res.Rejected) != 1 || res.Rejected[0].Status != 400 || len(res.Rejected[0].Body) > 1024):
+				t.Errorf("%v, result %+v: want it rejected by the 400, with at most 1 KiB of its body", err, res)
+			case !tc.delivered && !tc.rejected && (!errors.Is(err, webhook.ErrRetriesExhausted) || len(res.Delivered) != 0):
+				t.Errorf("%.300v, result %+v: want the retries exhausted, nothing delivered", err, res)
+			}
+			var de *webhook.DeliveryError
+			if errors.As(err, &de) && len(de.Body) > 1024 {
+				t.Errorf("error keeps %d bytes of the body, want at most 1 KiB", len(de.Body))
+			}
+			for _, rq := range res.Requests {
+				if len(rq.Body) > 1024 || len(rq.Err) > 1024 {
+					t.Errorf("delivery log entry keeps %d bytes of body and %d of error", len(rq.Body), len(rq.Err))
+				}
+			}
+			// A header is read whole (up to 1 MiB); the rest costs a little over what is read
+			// of a body.
+			if limit := uint64(32 << 20); alloc > limit {
+				t.Errorf("delivering allocated %d MiB, want at most %d", alloc>>20, limit>>20)
+			}
+		})
+	}
+}
+
+// An endpoint that answers nothing usable after reading the whole request (a reset, a close,
+// headers over the default client's 1 MiB (net/http's default was 10 MiB a response: 640 MiB
+// for an adaptive connection's 64 requests in flight), two Content-Lengths, garbage, an answer that never comes
+// or stops in its headers) may have taken the records: every attempt counts unanswered, so the
+// run keeps the batch's intent, and the retries end with the records pending. One that stops in
+// the body of a 2xx has answered: delivered; in the body of a 400, refused with what came.
+func TestHostileConnections(t *testing.T) {
+	short := &http.Client{Timeout: time.Second, CheckRedirect: webhook.NoRedirects,
+		Transport: webhook.DefaultClient().Transport}
+	stall := func(raw string) func(c net.Conn, n int) {
+		return func(c net.Conn, _ int) {
+			_, _ = io.WriteString(c, raw)
+			_, _ = c.Read(make([]byte, 1)) // until the client gives up, or the test ends
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		answer func(c net.Conn, n int)
+		client *http.Client
+		want   string // "unanswered", "delivered" or "rejected"
+	}{
+		{"reset after the request", func(c net.Conn, _ int) { _ = c.(*net.TCPConn).SetLinger(0) }, nil, "unanswered"},
+		{"closed after the request", func(net.Conn, int) {}, nil, "unanswered"},
+		{"header of 2 MiB", func(c net.Conn, _ int) {
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 2<<20))
+		}, nil, "unanswered"},
+		{"headers of 2 MiB in many lines", func(c net.Conn, _ int) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+			line := "X-H: " + strings.Repeat("b", 1000) + "\r\n"
+			for range 2 << 10 {
+				if _, err := io.WriteString(c, line); err != nil {
+					return
+				}
+			}
+			_, _ = io.WriteString(c, "\r\n")
+		}, nil, "unanswered"},
+		{"two Content-Lengths", answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nokokok"), nil, "unanswered"},
+		{"not HTTP", answer("SSH-2.0-OpenSSH_9.6\r\n\r\n"), nil, "unanswered"},
+		{"never answers", stall(""), short, "unanswered"},
+		{"stalls in the headers", stall("HTTP/1.1 200 OK\r\nX-A: b\r\n"), short, "unanswered"},
+		{"101 to a POST", answer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"), nil, "unanswered"},
+		{"101 to a POST, then silence", stall("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"), nil, "unanswered"},
+		{"stalls in a 200's body", stall("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), short, "delivered"},
+		{"stalls in a 400's body", stall("HTTP/1.1 400 Bad Request\r\nContent-Length: 100\r\n\r\nabc"), short, "rejected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newRawServer(t, tc.answer)
+			res, err := deliverTo(t, s.url, tc.client)
+			switch tc.want {
+			case "unanswered":
+				if !errors.Is(err, webhook.ErrRetriesExhausted) || !res.MayHaveDelivered() || len(res.Delivered) != 0 ||
+					res.Requests[0].Unanswered != 3 || s.requests.Load() != 3 {
+					t.Errorf("%.300v, result %+v after %d requests: want 3 attempts, all unanswered, the retries "+
+						"exhausted and the records maybe delivered", err, res, s.requests.Load())
+				}
+				if err != nil {
+					checkNoSecret(t, "error", err.Error())
+				}
+			case "delivered":
+				if err != nil || len(res.Delivered) != 1 || s.requests.Load() != 1 {
+					t.Errorf("%v, result %+v: want it delivered", err, res)
+				}
+			case "rejected":
+				if err != nil || len(res.Rejected) != 1 || res.Rejected[0].Body != "abc" {
+					t.Errorf("%v, result %+v: want it rejected with the body that came, \"abc\"", err, res)
+				}
+			}
+		})
+	}
+}
+
+// Redirects are never followed, whatever their target (another host, http from https, a
+// metadata address, the URL itself): the target gets nothing, so none of the request's
+// credentials (Authorization, the API key header, the signature) reach it; the batch is not
+// delivered, whatever the target would answer; the run fails naming the target's scheme and host
+// only. An OAuth2 token endpoint that redirects does not get its client secret followed either.
+func TestHostileRedirects(t *testing.T) {
+	var targetHits atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		targetHits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer target.Close()
+	for _, tc := range []struct {
+		name     string
+		tls      bool
+		location func(self string) string
+	}{
+		{"another host", false, func(string) string { return target.URL + "/s3cr3t-path?token=s3cr3t" }},
+		{"http from https", true, func(string) string { return target.URL + "/hook" }},
+		{"metadata address", false, func(string) string { return "http://169.254.169.254/latest/meta-data/" }},
+		{"itself", false, func(self string) string { return self }},
+		{"relative", false, func(string) string { return "/elsewhere" }},
+	} {
+		for _, code := range []int{301, 302, 303, 307, 308} {
+			var hits atomic.Int64
+			var self string
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Header().Set("Location", tc.location(self))
+				w.WriteHeader(code)
+			})
+			srv := httptest.NewUnstartedServer(h)
+			if tc.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			self = srv.URL + "/hook"
+			client := webhook.DefaultClient()
+			if tc.tls {
+				client = srv.Client()
+				client.CheckRedirect = webhook.NoRedirects
+			}
+			res, err := deliverTo(t, self, client)
+			if !errors.Is(err, webhook.ErrRedirect) || len(res.Delivered)+len(res.Rejected) != 0 || res.MayHaveDelivered() ||
+				hits.Load() != 1 {
+				t.Errorf("%s, %d: %v, result %+v, %d requests: want ErrRedirect after one request, nothing taken",
+					tc.name, code, err, res, hits.Load())
+			}
+			if err != nil {
+				checkNoSecret(t, "error", err.Error())
+			}
+			srv.Close()
+		}
+	}
+	if n := targetHits.Load(); n != 0 {
+		t.Errorf("redirect target got %d requests, want none", n)
+	}
+
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	defer tokens.Close()
+	srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) { w.WriteHeader(http.StatusOK) })
+	ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: tokens.URL, ClientID: "id",
+		ClientSecret: "s3cr3t-client-secret"}, nil)
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL, OAuth2: ts}, MaxRetries: 1})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+	if err == nil || len(res.Delivered) != 0 || len(srv.seen()) != 0 || targetHits.Load() != 0 {
+		t.Errorf("token endpoint redirecting: %v, result %+v, %d deliveries, %d at the target: want a failure, nothing sent",
+			err, res, len(srv.seen()), targetHits.Load())
+	}
+	if err != nil {
+		checkNoSecret(t, "error", err.Error())
+	}
+}
+
+// A refusal that echoes the request (its credentials among it) is kept without them.
+func TestHostileEchoIsScrubbed(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r request, _ int) {
+		w.WriteHeader(http.StatusBadRequest)
+		for k, v := range r.header {
+			fmt.Fprintf(w, "%s: %s\n", k, strings.Join(v, ","))
+		}
+	})
+	res, err := deliverTo(t, srv.URL, nil)
+	if err != nil || len(res.Rejected) != 1 {
+		t.Fatalf("%v, result %+v: want the record rejected", err, res)
+	}
+	checkNoSecret(t, "rejection", res.Rejected[0].Body)
+	checkNoSecret(t, "delivery log", res.Requests[0].Body)
+	if !strings.Contains(res.Rejected[0].Body, "[secret]") {
+		t.Errorf("rejection %q: want the credentials replaced with [secret]", res.Rejected[0].Body)
+	}
+}
+
+// An adaptive connection whose endpoint says, with each 2xx, that none of its quota is left until
+// a reset a day away: the batch it answered is delivered, and the next is not sent; the delivery
+// fails at once (pacing.QuotaError), its records pending, instead of waiting an hour per batch.
+func TestHostileQuotaSpent(t *testing.T) {
+	for _, reset := range []string{"86400", "99999999999", "1e308"} {
+		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", reset)
+			w.WriteHeader(http.StatusOK)
+		})
+		d := &webhook.Deliverer{Endpoint: hostileEndpoint(srv.URL),
+			Pacer: pacing.NewPacer(pacing.Limits{Mode: pacing.ModeAdaptive}, pacing.State{}, 0, nil)}
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		if err != nil || len(res.Delivered) != 1 {
+			t.Fatalf("reset %s: first batch: %v, %+v; want it delivered", reset, err, res)
+		}
+		// The refusal is at once; the timeout only ends the wait a pacer without it would make.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		res, err = d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1))
+		cancel()
+		var qe *pacing.QuotaError
+		if !errors.As(err, &qe) || len(res.Delivered) != 0 || res.MayHaveDelivered() || len(srv.seen()) != 1 {
+			t.Errorf("reset %s: second batch: %v, %+v after %d requests; want a QuotaError, nothing sent",
+				reset, err, res, len(srv.seen()))
+		}
+		srv.Close()
+	}
+}
+
+// net/http quotes the answer in some errors (`malformed HTTP response "…"`, `malformed MIME
+// header: missing colon: "…"`, `multiple Content-Length headers; got […]`), up to the whole of its
+// headers. What an attempt keeps of such an error (the run's error, the delivery log, the retry
+// log, notifications) is bounded to 1 KiB and has the connection's secrets replaced: it used to
+// be the endpoint's line in full, 500 KB here, with the bearer token it echoed.
+func TestHostileErrorTextIsBounded(t *testing.T) {
+	echo := "Bearer s3cr3t-bearer-token " + strings.Repeat("x", 500_000)
+	for _, raw := range []string{
+		"SSH-" + echo + "\r\n\r\n",
+		"HTTP/1.1 " + strings.Repeat("9", 500_000) + " X\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 7" + strings.Repeat("7", 500_000) + "\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n" + echo + "\r\n\r\n",
+	} {
+		s := newRawServer(t, func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) })
+		var retries []webhook.Retry
+		d := fast(&webhook.Deliverer{Endpoint: hostileEndpoint(s.url), MaxRetries: 1,
+			OnRetry: func(r webhook.Retry) func() { retries = append(retries, r); return nil }})
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		if !errors.Is(err, webhook.ErrRetriesExhausted) || !res.MayHaveDelivered() {
+			t.Errorf("%.40q: %.300v; want the retries exhausted, maybe delivered", raw, err)
+			continue
+		}
+		if n := len(err.Error()); n > 2<<10 {
+			t.Errorf("%.40q: the run's error is %d bytes, want at most 2 KiB", raw, n)
+		}
+		checkNoSecret(t, "error", err.Error())
+		for _, rq := range res.Requests {
+			if len(rq.Err) > 1<<10 {
+				t.Errorf("%.40q: the delivery log's error is %d bytes, want at most 1 KiB", raw, len(rq.Err))
+			}
+			checkNoSecret(t, "delivery log error", rq.Err)
+		}
+		for _, r := range retries {
+			if c := r.Cause(); len(c) > 1<<10 {
+				t.Errorf("%.40q: a retry's cause is %d bytes, want at most 1 KiB", raw, len(c))
+			} else {
+				checkNoSecret(t, "retry cause", c)
+			}
+		}
+	}
+}
+
+// The same for a token endpoint's answer: what a failed token request says is bounded, without
+// the client secret the answer echoed, whether net/http could not read the answer or the answer
+// is an OAuth2 error whose code runs for megabytes.
+func TestHostileTokenEndpointErrorIsBounded(t *testing.T) {
+	const secret = "s3cr3t-client-secret"
+	for _, raw := range []string{
+		"HTTP/1.1 200 OK\r\n" + secret + strings.Repeat("x", 500_000) + "\r\n\r\n",
+		"SSH-" + secret + strings.Repeat("x", 500_000) + "\r\n\r\n",
+		func() string {
+			body := `{"error":"` + secret + strings.Repeat("x", 500_000) + `"}`
+			return fmt.Sprintf("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		}(),
+	} {
+		s := newRawServer(t, func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) })
+		ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: s.url, ClientID: "id", ClientSecret: secret}, nil)
+		_, err := ts.Token(context.Background())
+		if err == nil {
+			t.Fatalf("%.40q: got a token", raw)
+		}
+		if n := len(err.Error()); n > 2<<10 {
+			t.Errorf("%.40q: the error is %d bytes, want at most 2 KiB", raw, n)
+		}
+		checkNoSecret(t, "token error", err.Error())
+	}
+}
+
+// A connection's test (test_on_save, printed in Terraform's output) that gets an unreadable
+// answer says so in at most a few KiB, without the credentials the answer echoed.
+func TestHostileCheckErrorIsBounded(t *testing.T) {
+	s := newRawServer(t, func(c net.Conn, _ int) {
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nBearer s3cr3t-bearer-token"+strings.Repeat("x", 500_000)+"\r\n\r\n")
+	})
+	err := webhook.Check(context.Background(), nil, hostileEndpoint(s.url), "hostile")
+	if err == nil {
+		t.Fatal("the test passed")
+	}
+	if n := len(err.Error()); n > 2<<10 {
+		t.Errorf("the test's error is %d bytes, want at most 2 KiB", n)
+	}
+	checkNoSecret(t, "test error", err.Error())
+}
+
+// A redirect's Location is shown as its scheme and host, which an endpoint can pad to the limit
+// of its headers: what the run's error keeps of them is cut.
+func TestHostileRedirectLocationIsBounded(t *testing.T) {
+	for _, loc := range []string{
+		"http://" + strings.Repeat("a", 500_000) + ".example/",
+		strings.Repeat("h", 500_000) + "://example.com/",
+	} {
+		srv := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+		})
+		_, err := deliverTo(t, srv.URL, nil)
+		if !errors.Is(err, webhook.ErrRedirect) {
+			t.Fatalf("%v, want ErrRedirect", err)
+		}
+		if n := len(err.Error()); n > 1<<10 {
+			t.Errorf("%.30q: the run's error is %d bytes, want at most 1 KiB", loc, n)
+		}
+		srv.Close()
+	}
+}

@@ -1,0 +1,71 @@
+package runner
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// An endpoint that reads the whole request and then answers nothing an HTTP client can judge
+// (a status outside 100 to 599, a reset) may have taken the records: the failed run keeps its
+// intents, and the next run sends the keys again as changed (PATCH), not as never delivered.
+// A status 000 or 999 used to leave no intent, as if every attempt had been refused: what the
+// endpoint may have taken was forgotten (a new record's key, or one the warehouse loses before
+// the next run, which a mirror would then not delete).
+func TestHostileAnswerKeepsIntents(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer func(c net.Conn)
+	}{
+		{"status 000", func(c net.Conn) { _, _ = io.WriteString(c, "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n") }},
+		{"status 999", func(c net.Conn) { _, _ = io.WriteString(c, "HTTP/1.1 999 Nine\r\nContent-Length: 0\r\n\r\n") }},
+		{"reset", func(c net.Conn) { _ = c.(*net.TCPConn).SetLinger(0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
+			f.engine.MaxRetries = 1
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := methods(rest); strings.Join(got, " ") != "POST POST POST" {
+				t.Fatalf("first run sent %v, want three creates", got)
+			}
+			f.exec(`UPDATE contacts SET name = name || '!'`)
+			var hostile atomic.Bool
+			hostile.Store(true)
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				if !hostile.Load() {
+					return false
+				}
+				c, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return true
+				}
+				tc.answer(c)
+				c.Close()
+				return true
+			})
+			run := f.run(controlplane.RunFailed, RunOptions{})
+			if run.Counts.Delivered != 0 {
+				t.Errorf("failed run counts %+v: want none delivered", run.Counts)
+			}
+			if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n == 0 {
+				t.Errorf("no intent left by a run whose requests got no HTTP answer (error: %s)", run.Error)
+			}
+			hostile.Store(false)
+			methods(rest)
+			run = f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Delivered != 3 || run.Counts.Changed != 3 {
+				t.Errorf("next run counts %+v: want 3 changed, delivered", run.Counts)
+			}
+			if got := methods(rest); strings.Join(got, " ") != "PATCH PATCH PATCH" {
+				t.Errorf("next run sent %v, want the keys resent as changed (PATCH)", got)
+			}
+		})
+	}
+}
