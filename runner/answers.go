@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -26,6 +27,47 @@ type answers struct {
 	// ledger holds it as unconfirmed, or a request of this run carrying it went unanswered)
 	// delivers it (append, which only creates).
 	present bool
+	// batch: the request block is in batch mode, where a 404 to a `deleted` request delivers
+	// its record only on a route the run proved exists (provenRoute).
+	batch bool
+
+	mu     sync.Mutex
+	proven map[route]bool // the routes a request of the run got a 2xx on
+}
+
+// route is a request's method and rendered path (webhook.Request.Method and Path).
+type route struct{ method, path string }
+
+// prove records the routes of res's requests that got a 2xx.
+func (a *answers) prove(res *webhook.Result) {
+	if a == nil || !a.batch {
+		return
+	}
+	for i := range res.Requests {
+		if rq := &res.Requests[i]; rq.OK() {
+			a.mu.Lock()
+			if a.proven == nil {
+				a.proven = map[route]bool{}
+			}
+			a.proven[route{rq.Method, rq.Path}] = true
+			a.mu.Unlock()
+		}
+	}
+}
+
+// provenRoute reports whether record i of res was refused by a one-record request on a route a
+// request of the run got a 2xx on: with the same method and the same rendered path, earlier in
+// the run or within the same delivery (a part of its batch that bisection split off). A 404 to
+// that request says the endpoint lacks the record, not the route.
+func (a *answers) provenRoute(res *webhook.Result, i int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, rq := range res.Requests {
+		if rq.First == i && rq.Count == 1 && rq.Status == http.StatusNotFound && a.proven[route{rq.Method, rq.Path}] {
+			return true
+		}
+	}
+	return false
 }
 
 // answersFor is how sync y's answers are read; nil without a `request` block.
@@ -34,7 +76,7 @@ func answersFor(y *controlplane.Sync) *answers {
 	if spec == nil {
 		return nil
 	}
-	a := &answers{}
+	a := &answers{batch: spec.Mode == controlplane.RequestModeBatch}
 	switch y.Behavior {
 	case controlplane.BehaviorAppend:
 		a.present = true
@@ -68,16 +110,26 @@ func (r *resent) mayHaveDelivered() bool { return r != nil && r.res.MayHaveDeliv
 // the run's.
 func (p *pipeline) reread(ctx context.Context, o *outcome) {
 	a, b, res := p.answers, o.b, &o.res
-	if a == nil || o.marked || len(res.Rejected) == 0 {
+	if a == nil || o.marked {
+		return
+	}
+	a.prove(res)
+	if len(res.Rejected) == 0 {
 		return
 	}
 	keep := res.Rejected[:0]
 	var swapped []int
 	for _, r := range res.Rejected {
 		switch {
-		case b.op == controlplane.OpDeleted && r.Status == http.StatusNotFound && namesRecord(res, r.Index):
+		case b.op == controlplane.OpDeleted && r.Status == http.StatusNotFound &&
+			(namesRecord(res, r.Index) || a.batch && a.provenRoute(res, r.Index)):
 			res.Delivered = append(res.Delivered, r.Index)
 			o.absent++
+		case b.op == controlplane.OpDeleted && r.Status == http.StatusNotFound && a.batch:
+			// No request of the run got a 2xx on its route yet: one may later in the run
+			// (recheck).
+			o.unproven = true
+			keep = append(keep, r)
 		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.present && mayHaveBeenDelivered(b, res, r.Index):
 			res.Delivered = append(res.Delivered, r.Index)
 			o.present++
@@ -109,6 +161,7 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		again.op = controlplane.OpNew
 	}
 	again.res, o.err = p.dl.Deliver(ctx, p.meta, again.op, sub)
+	a.prove(&again.res)
 	for _, j := range again.res.Delivered {
 		res.Delivered = append(res.Delivered, swapped[j])
 	}
@@ -129,6 +182,27 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		res.Rejected = append(res.Rejected, r)
 	}
 	o.again = again
+}
+
+// recheck delivers the records of `deleted` batch o that reread left rejected with a 404 on a
+// route no request of the run had got a 2xx on (o.unproven), if one has since: the deliverer
+// holds such a batch's outcome back until the run's last batch is sent (or until it holds
+// too many), so that the order the batches were sent in does not decide.
+func (a *answers) recheck(o *outcome) {
+	if !o.unproven {
+		return
+	}
+	res := &o.res
+	keep := res.Rejected[:0]
+	for _, r := range res.Rejected {
+		if r.Status == http.StatusNotFound && a.provenRoute(res, r.Index) {
+			res.Delivered = append(res.Delivered, r.Index)
+			o.absent++
+			continue
+		}
+		keep = append(keep, r)
+	}
+	res.Rejected = keep
 }
 
 // namesRecord reports whether record i was refused by a request of its own whose path names it by

@@ -962,3 +962,132 @@ func TestAnswersResendRetriedAfterALostAnswer(t *testing.T) {
 		t.Errorf("a run with nothing changed sent %v", got)
 	}
 }
+
+// bulkSpec is the CRM's bulk endpoint in batch mode: POST, PATCH and DELETE /bulk with the
+// batch's records; deleted is the `deleted` request's path.
+func bulkSpec(deleted string) *controlplane.RequestSpec {
+	const bulk = `{"records": [{% for r in records %}{"email": {{ r.email | json }}, "name": {{ r.name | json }}}{% unless forloop.last %}, {% endunless %}{% endfor %}]}`
+	return &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New:     &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: bulk},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/bulk", Body: bulk},
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: deleted, Body: bulk},
+	}
+}
+
+// Batch mode, against a bulk DELETE that answers 404 when it lacks any record of the batch
+// (nothing applied): a record the CRM no longer holds is isolated by bisection, and its
+// one-record DELETE answered 404 is delivered (the key leaves the ledger, nothing is rejected)
+// once a DELETE on the same path got a 2xx in the run, even one sent after it (the other half
+// of its batch). Without a 2xx on that route, every later run sent it again and rejected it.
+func TestAnswersBatchDeleteNotFound(t *testing.T) {
+	t.Run("gone by hand", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/bulk"), -1)
+		const key = "a/b@example.com"
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		a.takeSent()
+		a.forget(key)
+		f.exec(`DELETE FROM contacts WHERE email IN ($1, 'ada lovelace@example.com')`, key)
+		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		want := []string{"DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found", "DELETE /api/bulk No Content"}
+		if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		if run.Counts.Deleted != 2 || run.Counts.Delivered != 2 || run.Counts.Rejected != 0 {
+			t.Errorf("counts %+v, want both deletes delivered", run.Counts)
+		}
+		if got := answersOf(t, f, run.ID); got != [4]int64{0, 0, 0, 1} {
+			t.Errorf("the run record's answers %v, want 1 delete absent", got)
+		}
+		a.check(t, f, "after the run")
+		if s := ledgerState(t, f, key); s != controlplane.KeyAbsent {
+			t.Errorf("ledger: %s, want absent", s)
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); len(got) != 0 {
+			t.Errorf("a run with nothing changed sent %v", got)
+		}
+	})
+	t.Run("lost answer", func(t *testing.T) {
+		// A delete batch applied, its answer lost: the next run sends it again (its intent
+		// adopted, the keys unconfirmed) with another delete, and the CRM answers 404.
+		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/bulk"), -1)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.exec(`DELETE FROM contacts WHERE email IN ('a/b@example.com', 'ada lovelace@example.com')`)
+		a.dropNext("a/b@example.com")
+		f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+		a.takeSent()
+		f.exec(`DELETE FROM contacts WHERE email = 'zoë@例え.jp'`)
+		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		// The adopted batch [a/b, ada] first, split, each answered 404; then [zoë], whose 2xx
+		// proves the route.
+		want := []string{"DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found",
+			"DELETE /api/bulk No Content"}
+		if diff := cmp.Diff(want, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		if run.Counts.Deleted != 3 || run.Counts.Delivered != 3 || run.Counts.Rejected != 0 {
+			t.Errorf("counts %+v, want the three deletes delivered", run.Counts)
+		}
+		if got := answersOf(t, f, run.ID); got != [4]int64{0, 0, 0, 2} {
+			t.Errorf("the run record's answers %v, want 2 deletes absent", got)
+		}
+		a.check(t, f, "after the run")
+		for _, key := range []string{"a/b@example.com", "ada lovelace@example.com"} {
+			if s := ledgerState(t, f, key); s != controlplane.KeyAbsent {
+				t.Errorf("ledger of %s: %s, want absent", key, s)
+			}
+		}
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		if got := a.takeSent(); len(got) != 0 {
+			t.Errorf("a run with nothing changed sent %v", got)
+		}
+	})
+}
+
+// Batch mode: a 404 to a one-record delete on a route no request of the run got a 2xx on stays
+// a rejection, whatever the key's ledger entry: a wrong `deleted` path answering 404 to every
+// request must not drop the keys from the ledger while the endpoint holds the records. A 2xx on
+// the same path with another method (the bulk create) proves nothing of the delete's route; nor
+// does a run with only deletes answered 404 (the records may all be gone, or the route wrong).
+func TestAnswersBatchDeleteNotFoundUnproven(t *testing.T) {
+	t.Run("wrong route", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/nowhere"), -1)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		a.takeSent()
+		f.exec(`INSERT INTO contacts VALUES ('new one@example.com', 'New', 4)`)
+		f.exec(`DELETE FROM contacts WHERE email IN ('a/b@example.com', 'ada lovelace@example.com')`)
+		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		if run.Counts.Deleted != 2 || run.Counts.Rejected != 2 {
+			t.Errorf("counts %+v, want both deletes rejected", run.Counts)
+		}
+		if got := answersOf(t, f, run.ID); got != [4]int64{} {
+			t.Errorf("the run record's answers %v, want none", got)
+		}
+		for _, key := range []string{"a/b@example.com", "ada lovelace@example.com"} {
+			if rej, err := f.store.GetRejected(f.ctx, f.sync.ID, key); err != nil || rej.Status != http.StatusNotFound {
+				t.Errorf("rejection of %s: %+v, %v; want the 404", key, rej, err)
+			}
+			if s := ledgerState(t, f, key); s == controlplane.KeyAbsent {
+				t.Errorf("ledger of %s: absent, want it kept", key)
+			}
+		}
+		if got := len(a.state()); got != 4 {
+			t.Errorf("the CRM holds %d contacts, want 4 (nothing deleted)", got)
+		}
+	})
+	t.Run("lost answer, nothing else", func(t *testing.T) {
+		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/bulk"), -1)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.exec(`DELETE FROM contacts WHERE email = 'a/b@example.com'`)
+		a.dropNext("a/b@example.com")
+		f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+		a.takeSent()
+		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		if diff := cmp.Diff([]string{"DELETE /api/bulk Not Found"}, a.takeSent()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+		if run.Counts.Deleted != 1 || run.Counts.Rejected != 1 {
+			t.Errorf("counts %+v, want the delete rejected", run.Counts)
+		}
+	})
+}

@@ -23,6 +23,9 @@ type outcome struct {
 	// creates (created), creates answered 409 (present) and deletes answered 404 (absent).
 	again                             *resent
 	updated, created, present, absent int
+	// unproven: a record of this `deleted` batch (batch mode) was refused 404 on a route no
+	// request of the run had got a 2xx on when reread read it (answers.recheck).
+	unproven bool
 	// stopped: the run was stopped (or lost its sync's lock) while the batch was out, so what
 	// was neither delivered nor rejected was cut short, not refused: the next run sends it.
 	stopped bool

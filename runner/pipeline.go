@@ -198,6 +198,8 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 // nothing more: what is left stays pending. A 410 pauses the sync.
 func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out chan<- outcome, cancel context.CancelCauseFunc) {
 	var wg sync.WaitGroup
+	var heldMu sync.Mutex
+	var held []outcome
 	for range p.conc {
 		wg.Add(1)
 		go func() {
@@ -234,9 +236,34 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
 				o.stopped = ctx.Err() != nil
+				if o.unproven {
+					// Held back until the run's last batch is sent: a 2xx on the same route
+					// later in the run delivers its deletes answered 404 (answers.recheck).
+					heldMu.Lock()
+					held = append(held, o)
+					var release []outcome
+					if len(held) > maxHeldOutcomes {
+						release = held[:1:1]
+						held = held[1:]
+					}
+					heldMu.Unlock()
+					for _, o := range release {
+						p.answers.recheck(&o)
+						out <- o
+					}
+					continue
+				}
 				out <- o
 			}
 		}()
 	}
 	wg.Wait()
+	for _, o := range held {
+		p.answers.recheck(&o)
+		out <- o
+	}
 }
+
+// maxHeldOutcomes bounds the outcomes the deliverer holds back for answers.recheck: beyond it,
+// the oldest is read as it stands and committed.
+const maxHeldOutcomes = 64

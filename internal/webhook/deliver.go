@@ -176,6 +176,9 @@ type Request struct {
 	// KeyPath: the request is one record's and its path names it by its key (Built.KeyPath), so
 	// a 404 to it says the endpoint lacks that record.
 	KeyPath bool
+	// Method and Path are the request's as built (Built.Method and Built.Path; "" when the
+	// request could not be built): its route, which a 2xx proves exists.
+	Method, Path string
 }
 
 // MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
@@ -353,6 +356,7 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 		out = outcome{refused: -1, body: truncate(berr.Error(), rejectionBodyLimit), bodyFree: true}
 	} else {
 		rq.RecordPath, rq.KeyPath = built.RecordPath, built.KeyPath
+		rq.Method, rq.Path = built.Method, built.Path
 		out, err = d.sendBatch(ctx, &built, &rq, bisected)
 	}
 	switch body := built.Body; {
