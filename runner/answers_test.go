@@ -1017,7 +1017,29 @@ func TestAnswersBatchDeleteNotFound(t *testing.T) {
 		f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
 		a.takeSent()
 		f.exec(`DELETE FROM contacts WHERE email = 'zoë@例え.jp'`)
+		reg := prometheus.NewRegistry()
+		f.engine.Metrics = NewMetrics(reg)
 		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				if v := m.GetCounter().GetValue(); v != 0 && (mf.GetName() == "backflow_answers_total" || mf.GetName() == "backflow_records_total") {
+					var labels []string
+					for _, l := range m.GetLabel() {
+						labels = append(labels, l.GetValue())
+					}
+					metrics[mf.GetName()+"{"+strings.Join(labels, ",")+"}"] = v
+				}
+			}
+		}
+		wantMetrics := map[string]float64{"backflow_answers_total{absent_on_delete}": 2, "backflow_records_total{deleted,delivered}": 3}
+		if !cmp.Equal(metrics, wantMetrics) {
+			t.Errorf("metrics %v, want %v", metrics, wantMetrics)
+		}
 		// The adopted batch [a/b, ada] first, split, each answered 404; then [zoë], whose 2xx
 		// proves the route.
 		want := []string{"DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found",
