@@ -123,8 +123,7 @@ func (c *strictCRM) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case p == "/bulk":
 		// All or nothing: POST creates them all (409 if it holds any), PATCH updates them all
-		// (404 if it lacks any), DELETE removes them all (404 if it lacks any: a delete applied
-		// whose answer was lost is answered 404 when sent again).
+		// (404 if it lacks any), DELETE removes those it holds (a bulk delete is idempotent).
 		held := 0
 		for _, rec := range bulk {
 			if _, ok := c.have[unquote(rec["unique_id"])]; ok {
@@ -152,12 +151,9 @@ func (c *strictCRM) serve(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		case http.MethodDelete:
-			status = http.StatusNotFound
-			if held == len(bulk) {
-				status = http.StatusOK
-				for _, rec := range bulk {
-					delete(c.have, unquote(rec["unique_id"]))
-				}
+			status = http.StatusOK
+			for _, rec := range bulk {
+				delete(c.have, unquote(rec["unique_id"]))
 			}
 		}
 	default:
@@ -340,12 +336,9 @@ func TestSIGKILLSoakRequestAtTheCRM(t *testing.T) {
 // TestSIGKILLSoakRequestBatch is TestSIGKILLSoakRequest in batch mode, against the CRM's bulk
 // endpoint: a batch POST answered 409 (the CRM holds one of its contacts: a create whose answer
 // was lost, or one imported before the first run) is split until the contacts the CRM holds
-// stand alone, and those are sent with the `changed` request. A bulk DELETE answered 404 (a
-// delete batch applied by a killed run, or whose answer was lost, sent again) is split the same
-// way, and each contact the CRM lacks is delivered once a DELETE /bulk got a 2xx in the run.
-// Variants: a filled CRM, and an empty one that loses answers (strictCRM.flaky). Nothing is
-// deleted at the CRM by hand: a 404 to a batch's `changed` request stays a rejection
-// (docs/destinations.md).
+// stand alone, and those are sent with the `changed` request. Variants: a filled CRM, and an
+// empty one that loses answers (strictCRM.flaky). Nothing is deleted at the CRM by hand: a 404
+// to a batch's `changed` request stays a rejection (docs/destinations.md).
 func TestSIGKILLSoakRequestBatch(t *testing.T) {
 	soakRequests(t, controlplane.RequestModeBatch, "filled CRM", "lost answers")
 }
