@@ -179,14 +179,16 @@ func (t *TokenSource) fetchError(err error) error {
 	}
 	// The transport's error can quote the token endpoint's answer, of any length (boundError),
 	// and that answer can echo the client secret.
-	cause := RedactURL(err)
-	cause = &answerError{text: t.scrub(cutText(cause.Error(), errTextLimit)), err: cause}
+	cause := t.secrets().RedactError(err)
 	return fmt.Errorf("%w: the request to %s failed (the request was not sent, and its records stay pending): %w",
 		ErrTokenEndpoint, t.where, cause)
 }
 
 // scrub replaces the client secret in what the token endpoint said (an answer may echo the
 // request's form), even cut short or escaped, as Endpoint.Scrub does a connection's secrets.
-func (t *TokenSource) scrub(s string) string {
-	return Endpoint{Headers: map[string]string{"client_secret": t.cfg.ClientSecret}}.Scrub(s)
+func (t *TokenSource) scrub(s string) string { return t.secrets().Scrub(s) }
+
+// secrets is the client secret as an Endpoint's secret, for Scrub and RedactError.
+func (t *TokenSource) secrets() Endpoint {
+	return Endpoint{Headers: map[string]string{"client_secret": t.cfg.ClientSecret}}
 }
