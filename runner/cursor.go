@@ -24,8 +24,10 @@ import (
 // cursor missed (a row whose cursor went backwards, one that arrived later than the lookback),
 // happens when:
 //   - the sync has no mark yet, or its definition changed since the mark was taken (model,
-//     primary key, mappings, cursor, destination, behavior): the mark says nothing about the
-//     new definition's records. A run of another definition, or without a cursor, drops the
+//     primary key, mappings, cursor, destination, behavior, or the model's columns as last
+//     described: a column added, dropped or of another type changes rows without moving their
+//     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
+//     values): the mark says nothing about the new definition's records. A run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's;
 //   - its ledger is empty (a first run, or after the destination changed);
@@ -53,9 +55,13 @@ type readPlan struct {
 
 func (p *readPlan) incremental() bool { return p.since != nil }
 
-// cursorDefinition is a digest of what a mark is valid for.
-func cursorDefinition(y *controlplane.Sync, query string) string {
-	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior})
+// cursorDefinition is a digest of what a mark is valid for: the sync's definition and its model's
+// columns (m.Columns, as the provider last described them). The same SQL returns other values
+// after an ALTER TABLE, and the rows it changed kept their cursors; and a mark is a value of the
+// cursor's type: one taken when the column was a timestamp is no bound for the integers or texts
+// it holds after ("2020-01-02 00:00:00" is 2020 to MySQL, and "20" sorts after "100" as text).
+func cursorDefinition(y *controlplane.Sync, m *controlplane.Model, query string) string {
+	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns})
 	h := xxh3.Hash128(b).Bytes()
 	return hex.EncodeToString(h[:])
 }
@@ -109,7 +115,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	if err != nil {
 		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
 	}
-	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, query)
+	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, m, query)
 	if y.ID != 0 {
 		if p.prev, err = e.Store.GetCursorState(ctx, y.ID); err != nil {
 			return nil, err

@@ -75,7 +75,8 @@ func (s *Since) columnType(cols []controlplane.Column) (string, error) {
 		if c.Name == s.Column {
 			if k := CursorKindOf(c.Type); k != s.Kind {
 				return "", fmt.Errorf("the cursor column %q is now of type %s, which compares as %s, not %s: "+
-					"run the sync again (its next run reads the whole model)", s.Column, c.Type, k, s.Kind)
+					"apply the Terraform configuration again, which describes the model anew (the sync's next run "+
+					"then reads the whole model)", s.Column, c.Type, k, s.Kind)
 			}
 			return c.Type, nil
 		}

@@ -1,0 +1,283 @@
+package runner
+
+import (
+	"slices"
+	"strings"
+
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+)
+
+// conformanceWarehouseNamed is the conformance suite's warehouse of that kind.
+func conformanceWarehouseNamed(t *testing.T, name string) conformanceWarehouse {
+	t.Helper()
+	for _, w := range conformanceWarehouses {
+		if w.name == name {
+			return w
+		}
+	}
+	t.Skipf("no %s warehouse in this build", name)
+	return conformanceWarehouse{}
+}
+
+// cursorCase is a table cur(id, v, c) whose c is a sync's cursor, and the changes made to it
+// between runs; each run must leave the receiver with every key's current v.
+type cursorCase struct {
+	name     string
+	create   string   // creates and fills cur(id, v, c)
+	lookback string   // the sync's cursor_lookback ("" the default)
+	steps    []string // run after the first run, one per run (each may be several statements)
+	init     string   // DuckDB: init_sql added to the connection's
+}
+
+// modelState reads the whole model: each key's v as JSON.
+func (c *conformance) modelState(query string) map[string]string {
+	c.t.Helper()
+	src, err := warehouse.For(c.wc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s, err := src.Open(c.ctx, query, "id", nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer s.Close()
+	id, v := -1, -1
+	for i, col := range s.Columns() {
+		switch col.Name {
+		case "id":
+			id = i
+		case "v":
+			v = i
+		}
+	}
+	out := map[string]string{}
+	for s.Next() {
+		out[string(s.AppendValue(nil, id))] = string(s.AppendValue(nil, v))
+	}
+	if err := s.Err(); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// runCursorCase runs cc on w: a first run, then a run after each step, each checked against
+// a full read of the model.
+func runCursorCase(t *testing.T, w conformanceWarehouse, cc cursorCase) {
+	c := newConformance(t, w)
+	if cc.init != "" {
+		conn := *c.wc
+		cfg := *conn.DuckDB
+		cfg.InitSQL += "; " + cc.init
+		conn.DuckDB = &cfg
+		if err := c.store.UpdateConnection(c.ctx, &conn); err != nil {
+			t.Fatal(err)
+		}
+		c.wc = &conn
+	}
+	c.exec(cc.create)
+	const query = "select id, v, c from cur"
+	c.model(query, "id", controlplane.BehaviorUpdateOrCreate, 100)
+	c.describe()
+	c.sync.Cursor, c.sync.CursorLookback = "c", cc.lookback
+	if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	check := func(step string) {
+		t.Helper()
+		run, _ := c.run(controlplane.RunSucceeded)
+		_, recs := c.recv.Take("id")
+		for _, d := range recs {
+			state[jsonText(d.Data["id"])] = jsonText(d.Data["v"])
+		}
+		want := c.modelState(query)
+		for k, v := range want {
+			if state[k] != v {
+				t.Errorf("%s: after a %s read from %q the receiver has %s's v = %s, want %s", step, run.ReadMode, run.ReadFrom, k, state[k], v)
+			}
+		}
+	}
+	check("first run")
+	for i, s := range cc.steps {
+		c.exec(s)
+		check("step " + string(rune('1'+i)) + " (" + s + ")")
+	}
+}
+
+func TestCursorAttackMySQL(t *testing.T) {
+	t.Parallel()
+	w := conformanceWarehouseNamed(t, controlplane.KindMySQL)
+	text := func(coll string) []string {
+		return []string{
+			`INSERT INTO cur VALUES (3, 1, 'b ')`,
+			`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, 'b ')`, // ties at the mark
+			`INSERT INTO cur VALUES (5, 1, 'ß')`,
+			`UPDATE cur SET v = 3, c = 'ß' WHERE id = 1; INSERT INTO cur VALUES (7, 1, 'ß')`,
+			`INSERT INTO cur VALUES (8, 1, '🙂'); UPDATE cur SET v = 4, c = 'ÿ' WHERE id = 2`,
+			`UPDATE cur SET v = 5, c = '🙂' WHERE id = 2`,
+		}
+	}
+	cases := []cursorCase{
+		{name: "general_ci", create: `CREATE TABLE cur (id int, v int, c varchar(20) COLLATE utf8mb4_general_ci);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: text("general_ci")},
+		{name: "unicode_ci", create: `CREATE TABLE cur (id int, v int, c varchar(20) COLLATE utf8mb4_unicode_ci);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: text("unicode_ci")},
+		{name: "char general_ci", create: `CREATE TABLE cur (id int, v int, c char(20) COLLATE utf8mb4_general_ci);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: text("char")},
+		{name: "latin1", create: `CREATE TABLE cur (id int, v int, c varchar(20) CHARACTER SET latin1);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'b ')`, `INSERT INTO cur VALUES (4, 1, 'é'), (5, 1, 'b ')`,
+			`UPDATE cur SET v = 2, c = 'é' WHERE id = 1`, `UPDATE cur SET v = 3, c = 'ÿ' WHERE id = 2`}},
+		{name: "datetime(6)", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c datetime(6));
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00.5'), (2, 1, '2020-01-01 00:00:00.000001')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.5')`,
+			`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, '2020-01-01 00:00:00.500001')`,
+			`UPDATE cur SET v = 3, c = '2020-01-01 00:00:00.500001' WHERE id = 2`}},
+		{name: "timestamp", lookback: "0s", create: `SET time_zone = '-05:00'; CREATE TABLE cur (id int, v int, c timestamp(3) NULL);
+			INSERT INTO cur VALUES (1, 1, '2020-03-08 01:59:59.999'), (2, 1, '2020-11-01 01:30:00')`, steps: []string{
+			`SET time_zone = '-05:00'; INSERT INTO cur VALUES (3, 1, '2020-11-01 01:30:00')`,
+			`SET time_zone = '+09:00'; UPDATE cur SET v = 2, c = '2020-11-01 15:30:00' WHERE id = 1`,
+			`SET time_zone = 'SYSTEM'; INSERT INTO cur VALUES (4, 1, '2021-01-01 00:00:00')`}},
+		{name: "date", lookback: "1m", create: `CREATE TABLE cur (id int, v int, c date);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, '2020-01-02')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2 WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = '2020-01-03' WHERE id = 1`}},
+		{name: "zero datetime", create: `SET SESSION sql_mode = ''; CREATE TABLE cur (id int, v int, c datetime);
+			INSERT INTO cur VALUES (1, 1, '0000-00-00 00:00:00'), (2, 1, NULL)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00')`, `UPDATE cur SET v = 2, c = '2020-01-02 00:00:00' WHERE id = 1`}},
+		{name: "zero date", create: `SET SESSION sql_mode = ''; CREATE TABLE cur (id int, v int, c date);
+			INSERT INTO cur VALUES (1, 1, '0000-00-00'), (2, 1, '2020-05-00')`, steps: []string{
+			`SET SESSION sql_mode = ''; INSERT INTO cur VALUES (3, 1, '2020-05-00')`, `UPDATE cur SET v = 2, c = '2020-05-01' WHERE id = 1`}},
+		{name: "bigint unsigned", create: `CREATE TABLE cur (id int, v int, c bigint unsigned);
+			INSERT INTO cur VALUES (1, 1, 9223372036854775808), (2, 1, 18446744073709551614)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 18446744073709551614)`, `UPDATE cur SET v = 2 WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = 18446744073709551615 WHERE id = 1`, `UPDATE cur SET v = 4 WHERE id = 1`}},
+		{name: "negative", create: `CREATE TABLE cur (id int, v int, c bigint);
+			INSERT INTO cur VALUES (1, 1, -10), (2, 1, -5)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, -5)`, `UPDATE cur SET v = 2, c = -1 WHERE id = 1`, `UPDATE cur SET v = 3, c = 0 WHERE id = 2`}},
+		{name: "tinyint(1)", create: `CREATE TABLE cur (id int, v int, c tinyint(1));
+			INSERT INTO cur VALUES (1, 1, -10), (2, 1, -5)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, -5)`, `UPDATE cur SET v = 2, c = -1 WHERE id = 1`, `UPDATE cur SET v = 3, c = 0 WHERE id = 2`}},
+	}
+	for _, cc := range cases {
+		t.Run(cc.name, func(t *testing.T) {
+			t.Parallel()
+			runCursorCase(t, w, cc)
+		})
+	}
+}
+
+func TestCursorAttackDuckDB(t *testing.T) {
+	t.Parallel()
+	w := conformanceWarehouseNamed(t, controlplane.KindDuckDB)
+	times := func(typ string) []string {
+		return []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:00.5')`,
+			`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, '2020-01-02 00:00:00.5')`,
+			`UPDATE cur SET v = 3, c = '2020-01-02 00:00:01' WHERE id = 1`,
+			`UPDATE cur SET v = 4, c = '2020-01-02 00:00:01.000001' WHERE id = 2`,
+		}
+	}
+	var cases []cursorCase
+	for _, typ := range []string{"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"} {
+		cases = append(cases, cursorCase{name: typ, lookback: "0s", create: `CREATE TABLE cur (id INT, v INT, c ` + typ + `);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00.5')`, steps: times(typ)})
+	}
+	for _, init := range []string{"SET TimeZone = 'America/New_York'", "SET TimeZone = 'Asia/Kathmandu'; SET Calendar = 'japanese'"} {
+		cases = append(cases, cursorCase{name: "TIMESTAMPTZ " + init, lookback: "0s", init: init,
+			create: `CREATE TABLE cur (id INT, v INT, c TIMESTAMPTZ);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00+00'), (2, 1, '2020-01-02 00:00:00.5+00')`, steps: []string{
+				`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:00.5+00')`,
+				`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, '2020-01-01 19:00:00.5-05')`,
+				`UPDATE cur SET v = 3, c = '2020-01-02 05:45:01+05:45' WHERE id = 1`}})
+	}
+	cases = append(cases,
+		cursorCase{name: "DATE", lookback: "1m", create: `CREATE TABLE cur (id INT, v INT, c DATE);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, '2020-01-02')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2 WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = '2020-01-03' WHERE id = 1`}},
+		cursorCase{name: "HUGEINT", create: `CREATE TABLE cur (id INT, v INT, c HUGEINT);
+			INSERT INTO cur VALUES (1, 1, -170141183460469231731687303715884105728), (2, 1, 170141183460469231731687303715884105726)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 170141183460469231731687303715884105726)`, `UPDATE cur SET v = 2 WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = 170141183460469231731687303715884105727 WHERE id = 1`}},
+		cursorCase{name: "UBIGINT", create: `CREATE TABLE cur (id INT, v INT, c UBIGINT);
+			INSERT INTO cur VALUES (1, 1, 9223372036854775808), (2, 1, 18446744073709551614)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 18446744073709551614)`, `UPDATE cur SET v = 2 WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = 18446744073709551615 WHERE id = 1`}},
+		cursorCase{name: "VARCHAR nocase", create: `CREATE TABLE cur (id INT, v INT, c VARCHAR);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'b ')`,
+			`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, 'b ')`,
+			`INSERT INTO cur VALUES (5, 1, 'ß')`,
+			`UPDATE cur SET v = 3, c = 'ß' WHERE id = 1; INSERT INTO cur VALUES (7, 1, 'ß')`,
+			`INSERT INTO cur VALUES (8, 1, '🙂'); UPDATE cur SET v = 4, c = 'ÿ' WHERE id = 2`}},
+		cursorCase{name: "VARCHAR nocase.noaccent", init: "SET default_collation = 'nocase.noaccent'",
+			create: `CREATE TABLE cur (id INT, v INT, c VARCHAR);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
+				`INSERT INTO cur VALUES (3, 1, 'é')`,
+				`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, 'é')`,
+				`UPDATE cur SET v = 3, c = 'ê' WHERE id = 1`}},
+		cursorCase{name: "VARCHAR COLLATE NOCASE column", create: `CREATE TABLE cur (id INT, v INT, c VARCHAR COLLATE NOCASE);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'b')`, `UPDATE cur SET v = 2, c = 'c' WHERE id = 1`}},
+	)
+	for _, cc := range cases {
+		t.Run(cc.name, func(t *testing.T) {
+			t.Parallel()
+			runCursorCase(t, w, cc)
+		})
+	}
+}
+
+// TestCursorColumnTypeChanged: the cursor column's type changes in the warehouse (the model's
+// SQL does not) and the model is described again, as an apply does: the mark, a value of the
+// old type, says nothing about the new one, so the next run reads the whole model.
+func TestCursorColumnTypeChanged(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ wh, create, alter, alterDuck string }{
+		{controlplane.KindMySQL, `CREATE TABLE cur (id int, v int, c datetime);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00')`,
+			`ALTER TABLE cur MODIFY c bigint; UPDATE cur SET v = 2, c = 5 WHERE id = 1`, ""},
+		{controlplane.KindMySQL, `CREATE TABLE cur (id int, v int, c datetime);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00')`,
+			`ALTER TABLE cur MODIFY c varchar(30); UPDATE cur SET v = 2, c = '1' WHERE id = 1`, ""},
+		{controlplane.KindMySQL, `CREATE TABLE cur (id int, v int, c bigint);
+			INSERT INTO cur VALUES (1, 1, 10), (2, 1, 20)`,
+			`ALTER TABLE cur MODIFY c varchar(30); UPDATE cur SET v = 2, c = '100' WHERE id = 1`, ""},
+		{controlplane.KindDuckDB, `CREATE TABLE cur (id INT, v INT, c VARCHAR);
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'b')`,
+			`ALTER TABLE cur ALTER c TYPE TIMESTAMP USING '2020-01-01'; UPDATE cur SET v = 2, c = '2021-01-01' WHERE id = 1`, ""},
+		{controlplane.KindDuckDB, `CREATE TABLE cur (id INT, v INT, c BIGINT);
+			INSERT INTO cur VALUES (1, 1, 10), (2, 1, 20)`,
+			`ALTER TABLE cur ALTER c TYPE VARCHAR; UPDATE cur SET v = 2, c = '100' WHERE id = 1`, ""},
+	} {
+		t.Run(tc.wh+" "+tc.alter, func(t *testing.T) {
+			t.Parallel()
+			c := newConformance(t, conformanceWarehouseNamed(t, tc.wh))
+			c.exec(tc.create)
+			const query = "select id, v, c from cur"
+			c.model(query, "id", controlplane.BehaviorUpdateOrCreate, 100)
+			c.describe()
+			c.sync.Cursor = "c"
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			c.run(controlplane.RunSucceeded)
+			c.sent("id")
+			c.exec(tc.alter)
+			// Not described again: the run refuses to read with the old type's mark, and says what to do.
+			_, err := c.run(controlplane.RunFailed)
+			if err == nil || !strings.Contains(err.Error(), "apply") {
+				t.Errorf("run with the model's old columns: %v; want an error saying to apply", err)
+			}
+			c.describe()
+			run, _ := c.run(controlplane.RunSucceeded)
+			if sent := c.sent("id"); !slices.Contains(sent, "changed 1") || run.ReadMode != controlplane.ReadFull {
+				t.Errorf("run after the type change read %q from %q, sent %q; want a full read that sends changed 1", run.ReadMode, run.ReadFrom, sent)
+			}
+		})
+	}
+}
