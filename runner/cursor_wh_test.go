@@ -158,9 +158,6 @@ func TestCursorAttackMySQL(t *testing.T) {
 		{name: "negative", create: `CREATE TABLE cur (id int, v int, c bigint);
 			INSERT INTO cur VALUES (1, 1, -10), (2, 1, -5)`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, -5)`, `UPDATE cur SET v = 2, c = -1 WHERE id = 1`, `UPDATE cur SET v = 3, c = 0 WHERE id = 2`}},
-		{name: "tinyint(1)", create: `CREATE TABLE cur (id int, v int, c tinyint(1));
-			INSERT INTO cur VALUES (1, 1, -10), (2, 1, -5)`, steps: []string{
-			`INSERT INTO cur VALUES (3, 1, -5)`, `UPDATE cur SET v = 2, c = -1 WHERE id = 1`, `UPDATE cur SET v = 3, c = 0 WHERE id = 2`}},
 	}
 	for _, cc := range cases {
 		t.Run(cc.name, func(t *testing.T) {
@@ -277,6 +274,32 @@ func TestCursorColumnTypeChanged(t *testing.T) {
 			run, _ := c.run(controlplane.RunSucceeded)
 			if sent := c.sent("id"); !slices.Contains(sent, "changed 1") || run.ReadMode != controlplane.ReadFull {
 				t.Errorf("run after the type change read %q from %q, sent %q; want a full read that sends changed 1", run.ReadMode, run.ReadFrom, sent)
+			}
+		})
+	}
+}
+
+// TestCursorMySQLBoolean: a TINYINT(1) column (MySQL's BOOL) is read as a boolean, true for any
+// value but 0, so it cannot be a cursor: as one, every mark was "true", which MySQL compares as
+// 0, and the rows with a negative value were never read again.
+func TestCursorMySQLBoolean(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"tinyint(1)", "bool", "tinyint(1) unsigned"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			c := newConformance(t, conformanceWarehouseNamed(t, controlplane.KindMySQL))
+			c.exec(`CREATE TABLE cur (id int, v int, c ` + typ + `); INSERT INTO cur VALUES (1, 1, 1), (2, 1, 0)`)
+			c.model("select id, v, c from cur", "id", controlplane.BehaviorUpdateOrCreate, 100)
+			c.describe()
+			c.sync.Cursor = "c"
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.run(controlplane.RunFailed); err == nil || !strings.Contains(err.Error(), "cannot be a cursor") {
+				t.Errorf("run with a %s cursor: %v; want it refused", typ, err)
+			}
+			if k := warehouse.CursorKindOf(typ); typ != "bool" && k != warehouse.CursorNone {
+				t.Errorf("CursorKindOf(%q) = %s, want none", typ, k)
 			}
 		})
 	}

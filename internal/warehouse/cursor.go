@@ -28,9 +28,15 @@ func (k CursorKind) String() string {
 
 // CursorKindOf says how values of a column of warehouse type typ (as Describe names it, in any
 // warehouse) compare as a cursor; CursorNone for a type that cannot be one (floats, numerics,
-// booleans, json, arrays...: a float's rounding or a json's order is no high-water mark).
+// booleans, MySQL's TINYINT(1), json, arrays...: a float's rounding or a json's order is no
+// high-water mark).
 func CursorKindOf(typ string) CursorKind {
 	t := strings.ToLower(strings.TrimSpace(typ))
+	if strings.HasPrefix(t, "tinyint(1)") {
+		// MySQL's BOOL: read as a boolean, true for any value but 0 (mysql.go), so its values
+		// have no order to keep a mark by.
+		return CursorNone
+	}
 	if i := strings.IndexByte(t, '('); i >= 0 { // datetime(6), varchar(255)
 		t = strings.TrimSpace(t[:i])
 	}
