@@ -214,7 +214,8 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 }
 
 // observe takes the current row's cursor value into account. NULL, and values that are no
-// instant or number (Postgres's infinity, years before 1 or after 9999), do not move the mark.
+// instant or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), do
+// not move the mark.
 func (t *cursorTracker) observe(src source) {
 	t.buf = src.AppendValue(t.buf[:0], t.col)
 	v, ok := cursorText(t.kind, t.buf)
@@ -242,6 +243,9 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		if len(v) > 10 && v[10] == 'T' {
 			v[10] = ' '
 		}
+		if !validCursorTime(kind, v) {
+			return nil, false
+		}
 		return v, true
 	case warehouse.CursorInteger:
 		if len(v) == 0 || v[0] == 'n' { // null
@@ -268,6 +272,45 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		return []byte(cutAtRune(s, maxTextMark)), true
 	}
 	return nil, false
+}
+
+// validCursorTime reports whether v is a date ("2006-01-02") or, for CursorTime, a time
+// ("2006-01-02 15:04:05" and up to 9 digits of fraction) that names a real day and time:
+// MySQL's zero dates ("0000-00-00 00:00:00") and dates with a zero month or day ("2020-05-00",
+// outside NO_ZERO_IN_DATE), or an invalid day (ALLOW_INVALID_DATES's "2020-02-30"), are no
+// instant: as a mark, cursorBound could not read them, and every run failed until a full read
+// found a higher value.
+func validCursorTime(kind warehouse.CursorKind, v []byte) bool {
+	num := func(i, n int) int {
+		x := 0
+		for _, c := range v[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			x = x*10 + int(c-'0')
+		}
+		return x
+	}
+	if len(v) < 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	y, m, d := num(0, 4), num(5, 2), num(8, 2)
+	if y < 0 || m < 1 || m > 12 || d < 1 || d > time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return false
+	}
+	if kind == warehouse.CursorDate {
+		return len(v) == 10
+	}
+	if len(v) < 19 || v[10] != ' ' || v[13] != ':' || v[16] != ':' {
+		return false
+	}
+	if h, mi, sec := num(11, 2), num(14, 2), num(17, 2); h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return false
+	}
+	if len(v) == 19 {
+		return true
+	}
+	return v[19] == '.' && len(v) > 20 && len(v) <= 29 && num(20, len(v)-20) >= 0
 }
 
 // maxTextMark bounds a text cursor's mark, which every run's record repeats (read_from) and every
