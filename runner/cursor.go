@@ -248,8 +248,20 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		}
 		return v, true
 	case warehouse.CursorInteger:
-		if len(v) == 0 || v[0] == 'n' { // null
+		// An integer's digits, as a JSON number; anything else (null, or a value a driver sends
+		// otherwise, such as MySQL's TINYINT(1) as true or false) is no number the warehouse
+		// compares as the tracker does: MySQL compares 'true' with an integer column as 0.
+		d := v
+		if len(d) > 0 && d[0] == '-' {
+			d = d[1:]
+		}
+		if len(d) == 0 || (d[0] == '0' && len(d) > 1) {
 			return nil, false
+		}
+		for _, c := range d {
+			if c < '0' || c > '9' {
+				return nil, false
+			}
 		}
 		return v, true
 	case warehouse.CursorText:

@@ -237,6 +237,10 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorDate, `"2020-13-01"`, "", false, "", ""},
 		{warehouse.CursorInteger, `-12`, "-12", true, "-2", "-100"},
 		{warehouse.CursorInteger, `9`, "9", true, "10", "-10"},
+		{warehouse.CursorInteger, `true`, "", false, "", ""},
+		{warehouse.CursorInteger, `"12"`, "", false, "", ""},
+		{warehouse.CursorInteger, `1.5`, "", false, "", ""},
+		{warehouse.CursorInteger, `-`, "", false, "", ""},
 		{warehouse.CursorText, `"a\"b"`, `a"b`, true, "a#", "a!"},
 		// NUL cannot be stored in the mark: the text before it, which sorts before the value.
 		{warehouse.CursorText, `"a\u0000z"`, "a", true, "a\x00", ""},

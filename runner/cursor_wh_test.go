@@ -30,6 +30,7 @@ type cursorCase struct {
 	lookback string   // the sync's cursor_lookback ("" the default)
 	steps    []string // run after the first run, one per run (each may be several statements)
 	init     string   // DuckDB: init_sql added to the connection's
+	params   []string // MySQL: URL parameters (name=value) added to the connection's
 }
 
 // modelState reads the whole model: each key's v as JSON.
@@ -67,11 +68,17 @@ func (c *conformance) modelState(query string) map[string]string {
 // a full read of the model.
 func runCursorCase(t *testing.T, w conformanceWarehouse, cc cursorCase) {
 	c := newConformance(t, w)
-	if cc.init != "" {
+	if cc.init != "" || cc.params != nil {
 		conn := *c.wc
-		cfg := *conn.DuckDB
-		cfg.InitSQL += "; " + cc.init
-		conn.DuckDB = &cfg
+		if cc.init != "" {
+			cfg := *conn.DuckDB
+			cfg.InitSQL += "; " + cc.init
+			conn.DuckDB = &cfg
+		} else {
+			cfg := *conn.MySQL
+			conn.MySQL = &cfg
+			mysqlParams("", cc.params...).apply(&conn, nil)
+		}
 		if err := c.store.UpdateConnection(c.ctx, &conn); err != nil {
 			t.Fatal(err)
 		}
@@ -131,6 +138,19 @@ func TestCursorAttackMySQL(t *testing.T) {
 			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, 'b ')`, `INSERT INTO cur VALUES (4, 1, 'é'), (5, 1, 'b ')`,
 			`UPDATE cur SET v = 2, c = 'é' WHERE id = 1`, `UPDATE cur SET v = 3, c = 'ÿ' WHERE id = 2`}},
+		{name: "URL charset, interpolateParams, NO_BACKSLASH_ESCAPES", params: []string{"charset=latin1", "interpolateParams=true",
+			"sql_mode='NO_BACKSLASH_ESCAPES,ANSI_QUOTES'", "time_zone='+09:00'", "collation_connection=latin1_swedish_ci"},
+			create: `CREATE TABLE cur (id int, v int, c varchar(20) COLLATE utf8mb4_general_ci);
+			INSERT INTO cur VALUES (1, 1, 'a\\'), (2, 1, 'B''')`, steps: []string{
+				`INSERT INTO cur VALUES (3, 1, 'a\\')`, `UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, '£')`,
+				`INSERT INTO cur VALUES (5, 1, '£'), (6, 1, 'é')`, `UPDATE cur SET v = 3, c = '🙂' WHERE id = 1`}},
+		{name: "datetime URL time_zone", lookback: "0s", params: []string{"time_zone='-05:00'", "interpolateParams=true"},
+			create: `CREATE TABLE cur (id int, v int, c datetime(3));
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00.5')`, steps: []string{
+				`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:00.5')`, `UPDATE cur SET v = 2, c = '2020-01-02 00:00:00.501' WHERE id = 1`}},
+		{name: "datetime(0) fractional lookback", lookback: "1.5s", create: `CREATE TABLE cur (id int, v int, c datetime);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:02')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:01')`, `UPDATE cur SET v = 2, c = '2020-01-02 00:00:02' WHERE id = 1`}},
 		{name: "datetime(6)", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c datetime(6));
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00.5'), (2, 1, '2020-01-01 00:00:00.000001')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.5')`,
@@ -180,6 +200,9 @@ func TestCursorAttackDuckDB(t *testing.T) {
 	}
 	var cases []cursorCase
 	for _, typ := range []string{"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"} {
+		cases = append(cases, cursorCase{name: typ + " fractional lookback", lookback: "1.0000005s", create: `CREATE TABLE cur (id INT, v INT, c ` + typ + `);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:02')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:01')`, `UPDATE cur SET v = 2, c = '2020-01-02 00:00:02' WHERE id = 1`}})
 		cases = append(cases, cursorCase{name: typ, lookback: "0s", create: `CREATE TABLE cur (id INT, v INT, c ` + typ + `);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00.5')`, steps: times(typ)})
 	}
