@@ -92,13 +92,17 @@ func runCursorCase(t *testing.T, w conformanceWarehouse, cc cursorCase) {
 	if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
 		t.Fatal(err)
 	}
-	state := map[string]string{}
+	state, records := map[string]string{}, map[string]string{}
 	check := func(step string) {
 		t.Helper()
 		run, _ := c.run(controlplane.RunSucceeded)
 		_, recs := c.recv.Take("id")
 		for _, d := range recs {
-			state[jsonText(d.Data["id"])] = jsonText(d.Data["v"])
+			k, rec := jsonText(d.Data["id"]), jsonText(d.Data)
+			if records[k] == rec {
+				t.Errorf("%s: a %s read from %q sent %s again, unchanged", step, run.ReadMode, run.ReadFrom, rec)
+			}
+			state[k], records[k] = jsonText(d.Data["v"]), rec
 		}
 		want := c.modelState(query)
 		for k, v := range want {
