@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -328,6 +329,46 @@ func TestCursorMySQLBoolean(t *testing.T) {
 			if k := warehouse.CursorKindOf(typ); typ != "bool" && k != warehouse.CursorNone {
 				t.Errorf("CursorKindOf(%q) = %s, want none", typ, k)
 			}
+		})
+	}
+}
+
+// TestCursorAttackParquet: a DuckDB model over a glob of Parquet files, files added and
+// rewritten between runs, cursors of several types (the bound is pushed into the scan, whose
+// row groups' statistics may skip them). A HUGEINT is written to Parquet as a DOUBLE, which the
+// run refuses as a cursor.
+func TestCursorAttackParquet(t *testing.T) {
+	t.Parallel()
+	w := conformanceWarehouseNamed(t, controlplane.KindDuckDB)
+	for _, typ := range []string{"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMPTZ", "DATE", "VARCHAR", "UBIGINT", "INTEGER"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			val := func(i int) string { // the i-th cursor value, increasing
+				switch typ {
+				case "VARCHAR":
+					return fmt.Sprintf("'k%03d'", i)
+				case "UBIGINT":
+					return fmt.Sprintf("%d::UBIGINT + 9223372036854775807", i)
+				case "INTEGER":
+					return fmt.Sprintf("%d", i-50)
+				}
+				return fmt.Sprintf("TIMESTAMP '2020-01-01 00:00:00.123456' + INTERVAL (%d) DAY", i)
+			}
+			file := func(name string, rows ...[3]int) string { // id, v, cursor index
+				var sel []string
+				for _, r := range rows {
+					sel = append(sel, fmt.Sprintf("SELECT %d AS id, %d AS v, (%s)::%s AS c", r[0], r[1], val(r[2]), typ))
+				}
+				return fmt.Sprintf("COPY (%s) TO '%s/%s.parquet' (FORMAT parquet, ROW_GROUP_SIZE 2)", strings.Join(sel, " UNION ALL "), dir, name)
+			}
+			runCursorCase(t, w, cursorCase{name: typ, lookback: "0s", create: file("a", [3]int{1, 1, 1}, [3]int{2, 1, 2}, [3]int{3, 1, 3}, [3]int{4, 1, 4}) + ";" +
+				fmt.Sprintf("CREATE VIEW cur AS SELECT id, v, c FROM read_parquet('%s/*.parquet')", dir),
+				steps: []string{
+					file("b", [3]int{5, 1, 4}, [3]int{6, 1, 5}),                                   // a tie at the mark, a new one
+					file("a", [3]int{1, 2, 6}, [3]int{2, 1, 2}, [3]int{3, 1, 3}, [3]int{4, 2, 5}), // rewritten: 1 and 4 moved
+					file("c", [3]int{7, 1, 6}, [3]int{8, 1, 7}, [3]int{9, 1, 7}) + ";" + file("b", [3]int{5, 1, 4}, [3]int{6, 3, 7}),
+				}})
 		})
 	}
 }
