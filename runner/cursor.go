@@ -74,8 +74,9 @@ func cursorKind(y *controlplane.Sync, m *controlplane.Model) (warehouse.CursorKi
 		if c.Name == y.Cursor {
 			k := warehouse.CursorKindOf(c.Type)
 			if k == warehouse.CursorNone {
-				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s, which cannot be a cursor "+
-					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type)
+				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s%s, which cannot be a cursor "+
+					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type,
+					warehouse.CursorTypeNote(c.Type))
 			}
 			return k, nil
 		}

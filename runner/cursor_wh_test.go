@@ -323,7 +323,7 @@ func TestCursorMySQLBoolean(t *testing.T) {
 			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.run(controlplane.RunFailed); err == nil || !strings.Contains(err.Error(), "cannot be a cursor") {
+			if _, err := c.run(controlplane.RunFailed); err == nil || !strings.Contains(err.Error(), "BOOL: it is read as a boolean") {
 				t.Errorf("run with a %s cursor: %v; want it refused", typ, err)
 			}
 			if k := warehouse.CursorKindOf(typ); typ != "bool" && k != warehouse.CursorNone {

@@ -56,6 +56,15 @@ func CursorKindOf(typ string) CursorKind {
 	return CursorNone
 }
 
+// CursorTypeNote explains, for a type CursorKindOf refuses although its name says integer, why:
+// "" for every other type.
+func CursorTypeNote(typ string) string {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(typ)), "tinyint(1)") {
+		return " (MySQL's BOOL: it is read as a boolean, true for any value but 0)"
+	}
+	return ""
+}
+
 // zoned reports whether a time column's type has a time zone (the bound is then given in UTC).
 func zoned(typ string) bool {
 	t := strings.ToLower(typ)
