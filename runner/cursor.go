@@ -27,7 +27,8 @@ import (
 //     primary key, mappings, cursor, destination, behavior, or the model's columns as last
 //     described: a column added, dropped or of another type changes rows without moving their
 //     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
-//     values): the mark says nothing about the new definition's records. A run of another definition, or without a cursor, drops the
+//     values; a type as Describe names it, so not a change of precision alone, MySQL's
+//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's;
 //   - its ledger is empty (a first run, or after the destination changed);
