@@ -166,6 +166,13 @@ func TestCursorAttackMySQL(t *testing.T) {
 			`SET time_zone = '-05:00'; INSERT INTO cur VALUES (3, 1, '2020-11-01 01:30:00')`,
 			`SET time_zone = '+09:00'; UPDATE cur SET v = 2, c = '2020-11-01 15:30:00' WHERE id = 1`,
 			`SET time_zone = 'SYSTEM'; INSERT INTO cur VALUES (4, 1, '2021-01-01 00:00:00')`}},
+		// Written by a session in a zone whose clock goes back an hour (EDT to EST) with
+		// CURRENT_TIMESTAMP: a TIMESTAMP holds the instant, so it still grows.
+		{name: "timestamp across a clock change", lookback: "5m", create: `CREATE TABLE cur (id int, v int,
+			c timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);
+			SET time_zone = '-04:00'; SET timestamp = UNIX_TIMESTAMP('2020-11-01 01:50:00'); INSERT INTO cur (id, v) VALUES (1, 1), (2, 1)`,
+			steps: []string{`SET time_zone = '-05:00'; SET timestamp = UNIX_TIMESTAMP('2020-11-01 01:10:00'); INSERT INTO cur (id, v) VALUES (3, 1);
+				UPDATE cur SET v = 2 WHERE id = 1`}},
 		{name: "date", lookback: "1m", create: `CREATE TABLE cur (id int, v int, c date);
 			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, '2020-01-02')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2 WHERE id = 3`,
