@@ -139,6 +139,11 @@ func TestCursorAttackMySQL(t *testing.T) {
 			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: text("unicode_ci")},
 		{name: "char general_ci", create: `CREATE TABLE cur (id int, v int, c char(20) COLLATE utf8mb4_general_ci);
 			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: text("char")},
+		// 'a' sorts after 'Z' by bytes, before it in the collation: a read compared by the
+		// collation would miss it.
+		{name: "general_ci case", create: `CREATE TABLE cur (id int, v int, c varchar(20) COLLATE utf8mb4_general_ci);
+			INSERT INTO cur VALUES (1, 1, 'A'), (2, 1, 'Z')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'a')`, `UPDATE cur SET v = 2, c = 'b' WHERE id = 1`}},
 		{name: "latin1", create: `CREATE TABLE cur (id int, v int, c varchar(20) CHARACTER SET latin1);
 			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, 'b ')`, `INSERT INTO cur VALUES (4, 1, 'é'), (5, 1, 'b ')`,
@@ -252,9 +257,14 @@ func TestCursorAttackDuckDB(t *testing.T) {
 				`INSERT INTO cur VALUES (3, 1, 'é')`,
 				`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, 'é')`,
 				`UPDATE cur SET v = 3, c = 'ê' WHERE id = 1`}},
+		// 'a' sorts after 'Z' by bytes, before it without case: a read compared by the collation
+		// would miss it.
 		cursorCase{name: "VARCHAR COLLATE NOCASE column", create: `CREATE TABLE cur (id INT, v INT, c VARCHAR COLLATE NOCASE);
-			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'B')`, steps: []string{
-			`INSERT INTO cur VALUES (3, 1, 'b')`, `UPDATE cur SET v = 2, c = 'c' WHERE id = 1`}},
+			INSERT INTO cur VALUES (1, 1, 'A'), (2, 1, 'Z')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'a')`, `UPDATE cur SET v = 2, c = 'b' WHERE id = 1`}},
+		cursorCase{name: "VARCHAR default collation nocase", create: `CREATE TABLE cur (id INT, v INT, c VARCHAR);
+			INSERT INTO cur VALUES (1, 1, 'A'), (2, 1, 'Z')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'a')`, `UPDATE cur SET v = 2, c = 'b' WHERE id = 1`}},
 	)
 	for _, cc := range cases {
 		t.Run(cc.name, func(t *testing.T) {
