@@ -28,7 +28,8 @@ import (
 //     described: a column added, dropped or of another type changes rows without moving their
 //     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
 //     values; a type as Describe names it, so not a change of precision alone, MySQL's
-//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A run of another definition, or without a cursor, drops the
+//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A
+//     run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's;
 //   - its ledger is empty (a first run, or after the destination changed);
@@ -309,7 +310,7 @@ func validCursorTime(kind warehouse.CursorKind, v []byte) bool {
 		return false
 	}
 	y, m, d := num(0, 4), num(5, 2), num(8, 2)
-	if y < 0 || m < 1 || m > 12 || d < 1 || d > time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+	if y < 0 || m < 1 || m > 12 || d < 1 || d > 28 && d > time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
 		return false
 	}
 	if kind == warehouse.CursorDate {
