@@ -225,7 +225,7 @@ func (t *cursorTracker) observe(src source) {
 	if !ok {
 		return
 	}
-	if !t.have || cursorLess(t.kind, t.max, v) {
+	if (!t.have || cursorLess(t.kind, t.max, v)) && validMark(t.kind, v) {
 		t.max, t.have = append(t.max[:0], v...), true
 	}
 }
@@ -246,25 +246,10 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		if len(v) > 10 && v[10] == 'T' {
 			v[10] = ' '
 		}
-		if !validCursorTime(kind, v) {
-			return nil, false
-		}
 		return v, true
 	case warehouse.CursorInteger:
-		// An integer's digits, as a JSON number; anything else (null, or a value a driver sends
-		// otherwise, such as MySQL's TINYINT(1) as true or false) is no number the warehouse
-		// compares as the tracker does: MySQL compares 'true' with an integer column as 0.
-		d := v
-		if len(d) > 0 && d[0] == '-' {
-			d = d[1:]
-		}
-		if len(d) == 0 || (d[0] == '0' && len(d) > 1) {
+		if len(v) == 0 || v[0] == 'n' { // null
 			return nil, false
-		}
-		for _, c := range d {
-			if c < '0' || c > '9' {
-				return nil, false
-			}
 		}
 		return v, true
 	case warehouse.CursorText:
@@ -289,12 +274,38 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 	return nil, false
 }
 
+// validMark reports whether cursor value v (in cursorText's form) can be a mark; the tracker asks
+// only of a value higher than its mark so far, as few as a read has. A time or a date must name a
+// real instant or day (validCursorTime). An integer must be an integer's digits, as a JSON
+// number: anything else (a value a driver sends otherwise, such as MySQL's TINYINT(1) as true or
+// false) is no number the warehouse compares as the tracker does (MySQL compares 'true' with an
+// integer column as 0).
+func validMark(kind warehouse.CursorKind, v []byte) bool {
+	switch kind {
+	case warehouse.CursorTime, warehouse.CursorDate:
+		return validCursorTime(kind, v)
+	case warehouse.CursorInteger:
+		if len(v) > 0 && v[0] == '-' {
+			v = v[1:]
+		}
+		if len(v) == 0 || (v[0] == '0' && len(v) > 1) {
+			return false
+		}
+		for _, c := range v {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // validCursorTime reports whether v is a date ("2006-01-02") or, for CursorTime, a time
 // ("2006-01-02 15:04:05" and up to 9 digits of fraction) that names a real day and time:
 // MySQL's zero dates ("0000-00-00 00:00:00") and dates with a zero month or day ("2020-05-00",
 // outside NO_ZERO_IN_DATE), or an invalid day (ALLOW_INVALID_DATES's "2020-02-30"), are no
 // instant: as a mark, cursorBound could not read them, and every run failed until a full read
-// found a higher value.
+// found a higher value. v is in cursorText's form (a T already a blank).
 func validCursorTime(kind warehouse.CursorKind, v []byte) bool {
 	num := func(i, n int) int {
 		x := 0

@@ -248,8 +248,11 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorText, `"` + strings.Repeat("é", 600) + `"`, strings.Repeat("é", 512), true, strings.Repeat("é", 513), ""},
 	} {
 		got, ok := cursorText(tc.kind, []byte(tc.json))
+		if ok && !validMark(tc.kind, got) { // what the tracker asks of a new highest value
+			got, ok = nil, false
+		}
 		if ok != tc.ok || string(got) != tc.text {
-			t.Errorf("cursorText(%s, %s) = %q, %v; want %q, %v", tc.kind, tc.json, got, ok, tc.text, tc.ok)
+			t.Errorf("cursorText and validMark(%s, %s) = %q, %v; want %q, %v", tc.kind, tc.json, got, ok, tc.text, tc.ok)
 		}
 		if !ok {
 			continue
