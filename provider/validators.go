@@ -168,9 +168,9 @@ func checkCursor(m *controlplane.Model, y *controlplane.Sync) (attribute, proble
 		}
 		switch k := warehouse.CursorKindOf(c.Type); {
 		case k == warehouse.CursorNone:
-			return "cursor", fmt.Sprintf("The column %q of the model %q is of type %s, which cannot be a cursor: a cursor "+
+			return "cursor", fmt.Sprintf("The column %q of the model %q is of type %s%s, which cannot be a cursor: a cursor "+
 				"is compared to the highest value read so far, so it must be a timestamp, a date, an integer or a text.",
-				c.Name, m.Name, c.Type), "Choose a column that grows when a row changes, such as updated_at."
+				c.Name, m.Name, c.Type, warehouse.CursorTypeNote(c.Type)), "Choose a column that grows when a row changes, such as updated_at."
 		case y.CursorLookback != "" && k != warehouse.CursorTime && k != warehouse.CursorDate:
 			return "cursor_lookback", fmt.Sprintf("The cursor %q is of type %s (it compares as %s): a lookback is a "+
 					"duration, for a timestamp or date cursor. An integer or text cursor is read from the highest "+

@@ -402,3 +402,20 @@ func TestDuckDBDatabaseValidator(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCursorTypes: the plan refuses a cursor whose values have no order to keep a mark by,
+// MySQL's TINYINT(1) (BOOL, read as a boolean) among them, and takes the integer types.
+func TestCheckCursorTypes(t *testing.T) {
+	for typ, refused := range map[string]bool{"tinyint(1)": true, "bool": true, "decimal": true, "double": true,
+		"float8": true, "numeric": true, "json": true, "year": true, "tinyint": false, "unsigned bigint": false,
+		"bigint": false, "datetime": false, "timestamp with time zone": false, "varchar": false, "date": false, "hugeint": false} {
+		m := &controlplane.Model{Name: "m", Columns: []controlplane.Column{{Name: "id", Type: "int"}, {Name: "c", Type: typ}}}
+		attr, problem, _ := checkCursor(m, &controlplane.Sync{Cursor: "c"})
+		if (problem != "") != refused || (refused && attr != "cursor") {
+			t.Errorf("cursor of type %s: %q %q; want refused %v", typ, attr, problem, refused)
+		}
+		if typ == "tinyint(1)" && !strings.Contains(problem, "read as a boolean") {
+			t.Errorf("cursor of type %s: %q; want it to say why", typ, problem)
+		}
+	}
+}

@@ -24,8 +24,12 @@ import (
 // cursor missed (a row whose cursor went backwards, one that arrived later than the lookback),
 // happens when:
 //   - the sync has no mark yet, or its definition changed since the mark was taken (model,
-//     primary key, mappings, cursor, destination, behavior): the mark says nothing about the
-//     new definition's records. A run of another definition, or without a cursor, drops the
+//     primary key, mappings, cursor, destination, behavior, or the model's columns as last
+//     described: a column added, dropped or of another type changes rows without moving their
+//     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
+//     values; a type as Describe names it, so not a change of precision alone, MySQL's
+//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A
+//     run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's;
 //   - its ledger is empty (a first run, or after the destination changed);
@@ -53,9 +57,13 @@ type readPlan struct {
 
 func (p *readPlan) incremental() bool { return p.since != nil }
 
-// cursorDefinition is a digest of what a mark is valid for.
-func cursorDefinition(y *controlplane.Sync, query string) string {
-	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior})
+// cursorDefinition is a digest of what a mark is valid for: the sync's definition and its model's
+// columns (m.Columns, as the provider last described them). The same SQL returns other values
+// after an ALTER TABLE, and the rows it changed kept their cursors; and a mark is a value of the
+// cursor's type: one taken when the column was a timestamp is no bound for the integers or texts
+// it holds after ("2020-01-02 00:00:00" is 2020 to MySQL, and "20" sorts after "100" as text).
+func cursorDefinition(y *controlplane.Sync, m *controlplane.Model, query string) string {
+	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns})
 	h := xxh3.Hash128(b).Bytes()
 	return hex.EncodeToString(h[:])
 }
@@ -68,8 +76,9 @@ func cursorKind(y *controlplane.Sync, m *controlplane.Model) (warehouse.CursorKi
 		if c.Name == y.Cursor {
 			k := warehouse.CursorKindOf(c.Type)
 			if k == warehouse.CursorNone {
-				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s, which cannot be a cursor "+
-					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type)
+				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s%s, which cannot be a cursor "+
+					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type,
+					warehouse.CursorTypeNote(c.Type))
 			}
 			return k, nil
 		}
@@ -109,7 +118,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	if err != nil {
 		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
 	}
-	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, query)
+	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, m, query)
 	if y.ID != 0 {
 		if p.prev, err = e.Store.GetCursorState(ctx, y.ID); err != nil {
 			return nil, err
@@ -208,14 +217,15 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 }
 
 // observe takes the current row's cursor value into account. NULL, and values that are no
-// instant or number (Postgres's infinity, years before 1 or after 9999), do not move the mark.
+// instant or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), do
+// not move the mark.
 func (t *cursorTracker) observe(src source) {
 	t.buf = src.AppendValue(t.buf[:0], t.col)
 	v, ok := cursorText(t.kind, t.buf)
 	if !ok {
 		return
 	}
-	if !t.have || cursorLess(t.kind, t.max, v) {
+	if (!t.have || cursorLess(t.kind, t.max, v)) && validMark(t.kind, v) {
 		t.max, t.have = append(t.max[:0], v...), true
 	}
 }
@@ -262,6 +272,71 @@ func cursorText(kind warehouse.CursorKind, v []byte) ([]byte, bool) {
 		return []byte(cutAtRune(s, maxTextMark)), true
 	}
 	return nil, false
+}
+
+// validMark reports whether cursor value v (in cursorText's form) can be a mark; the tracker asks
+// only of a value higher than its mark so far, as few as a read has. A time or a date must name a
+// real instant or day (validCursorTime). An integer must be an integer's digits, as a JSON
+// number: anything else (a value a driver sends otherwise, such as MySQL's TINYINT(1) as true or
+// false) is no number the warehouse compares as the tracker does (MySQL compares 'true' with an
+// integer column as 0).
+func validMark(kind warehouse.CursorKind, v []byte) bool {
+	switch kind {
+	case warehouse.CursorTime, warehouse.CursorDate:
+		return validCursorTime(kind, v)
+	case warehouse.CursorInteger:
+		if len(v) > 0 && v[0] == '-' {
+			v = v[1:]
+		}
+		if len(v) == 0 || (v[0] == '0' && len(v) > 1) {
+			return false
+		}
+		for _, c := range v {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validCursorTime reports whether v is a date ("2006-01-02") or, for CursorTime, a time
+// ("2006-01-02 15:04:05" and up to 9 digits of fraction) that names a real day and time:
+// MySQL's zero dates ("0000-00-00 00:00:00") and dates with a zero month or day ("2020-05-00",
+// outside NO_ZERO_IN_DATE), or an invalid day (ALLOW_INVALID_DATES's "2020-02-30"), are no
+// instant: as a mark, cursorBound could not read them, and every run failed until a full read
+// found a higher value. v is in cursorText's form (a T already a blank).
+func validCursorTime(kind warehouse.CursorKind, v []byte) bool {
+	num := func(i, n int) int {
+		x := 0
+		for _, c := range v[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			x = x*10 + int(c-'0')
+		}
+		return x
+	}
+	if len(v) < 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	y, m, d := num(0, 4), num(5, 2), num(8, 2)
+	if y < 0 || m < 1 || m > 12 || d < 1 || d > 28 && d > time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return false
+	}
+	if kind == warehouse.CursorDate {
+		return len(v) == 10
+	}
+	if len(v) < 19 || v[10] != ' ' || v[13] != ':' || v[16] != ':' {
+		return false
+	}
+	if h, mi, sec := num(11, 2), num(14, 2), num(17, 2); h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return false
+	}
+	if len(v) == 19 {
+		return true
+	}
+	return v[19] == '.' && len(v) > 20 && len(v) <= 29 && num(20, len(v)-20) >= 0
 }
 
 // maxTextMark bounds a text cursor's mark, which every run's record repeats (read_from) and every

@@ -28,9 +28,15 @@ func (k CursorKind) String() string {
 
 // CursorKindOf says how values of a column of warehouse type typ (as Describe names it, in any
 // warehouse) compare as a cursor; CursorNone for a type that cannot be one (floats, numerics,
-// booleans, json, arrays...: a float's rounding or a json's order is no high-water mark).
+// booleans, MySQL's TINYINT(1), json, arrays...: a float's rounding or a json's order is no
+// high-water mark).
 func CursorKindOf(typ string) CursorKind {
 	t := strings.ToLower(strings.TrimSpace(typ))
+	if strings.HasPrefix(t, "tinyint(1)") {
+		// MySQL's BOOL: read as a boolean, true for any value but 0 (mysql.go), so its values
+		// have no order to keep a mark by.
+		return CursorNone
+	}
 	if i := strings.IndexByte(t, '('); i >= 0 { // datetime(6), varchar(255)
 		t = strings.TrimSpace(t[:i])
 	}
@@ -48,6 +54,15 @@ func CursorKindOf(typ string) CursorKind {
 		return CursorText
 	}
 	return CursorNone
+}
+
+// CursorTypeNote explains, for a type CursorKindOf refuses although its name says integer, why:
+// "" for every other type.
+func CursorTypeNote(typ string) string {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(typ)), "tinyint(1)") {
+		return " (MySQL's BOOL: it is read as a boolean, true for any value but 0)"
+	}
+	return ""
 }
 
 // zoned reports whether a time column's type has a time zone (the bound is then given in UTC).
@@ -75,7 +90,8 @@ func (s *Since) columnType(cols []controlplane.Column) (string, error) {
 		if c.Name == s.Column {
 			if k := CursorKindOf(c.Type); k != s.Kind {
 				return "", fmt.Errorf("the cursor column %q is now of type %s, which compares as %s, not %s: "+
-					"run the sync again (its next run reads the whole model)", s.Column, c.Type, k, s.Kind)
+					"apply the Terraform configuration again, which describes the model anew (the sync's next run "+
+					"then reads the whole model)", s.Column, c.Type, k, s.Kind)
 			}
 			return c.Type, nil
 		}
