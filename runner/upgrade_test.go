@@ -3,11 +3,20 @@ package runner
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // TestRunnerStopsOnNewerSchema is a runner left running through an upgrade: a newer Backflow
@@ -128,5 +137,185 @@ func TestRunnerRefusesQueuedRunOnNewerSchema(t *testing.T) {
 	}
 	if st.Done() {
 		t.Errorf("the queued run's job ended (%+v); want it kept for a replica that knows the schema", st)
+	}
+}
+
+// upgradeKey seals the secrets of testdata/upgrade/controlplane-v16.sql.
+const upgradeKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// upgradeUsers is the warehouse the v16 control plane last read (its second state: user 1
+// changed, 2 deleted, 13 added, after the first state of users 1 to 12), then what changed
+// since, read first by the current release: user 4 changed, 5 deleted. User 6's email makes
+// the receiver refuse it (422), as the old release's receiver did.
+const upgradeUsers = `CREATE TABLE users (id int PRIMARY KEY, email text, name text, score numeric(8,2),
+	updated_at timestamptz, tags jsonb, seen timestamp);
+INSERT INTO users
+SELECT i, CASE WHEN i = 6 THEN 'rej6@example.com' ELSE 'u' || i || '@example.com' END, 'name ' || i,
+	i + 0.25, '2026-11-01 00:00:00+00'::timestamptz + i * interval '1 second',
+	('{"n": ' || i || ', "f": 1.50}')::jsonb, '2024-02-01 10:00:00.5'::timestamp + (i % 9) * interval '1 day'
+FROM generate_series(1, 12) i;
+UPDATE users SET name = 'changed in 2', updated_at = '2026-11-02 00:00:01+00' WHERE id = 1;
+DELETE FROM users WHERE id = 2;
+INSERT INTO users VALUES (13, 'u13@example.com', 'name 13', 13.25, '2026-11-02 00:00:13+00', '{"n": 13, "f": 1.50}', '2024-02-01 10:00:00.5');
+-- since the upgrade
+UPDATE users SET name = 'changed after the upgrade', updated_at = '2026-11-03 00:00:04+00' WHERE id = 4;
+DELETE FROM users WHERE id = 5`
+
+// TestUpgradeFromVersion16 runs the current engine on a control plane that Backflow wrote at
+// schema version 16 (testdata/upgrade/controlplane-v16.sql, made by that release's provider and
+// runner) once the current release migrated it: its ledgers (pages stored before version 18
+// compressed them), cursor marks, rejected records, runs, and what its runs left undone (a run
+// killed with two batches out, one of deletes, whose intents it recorded in the old numbering;
+// a run failed with a 401). Each sync must send exactly what changed since (plus what the killed
+// and failed runs may not have delivered, and the refused record again), lose no delete, read
+// from its mark, and then send nothing more.
+func TestUpgradeFromVersion16(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dump, err := os.ReadFile("testdata/upgrade/controlplane-v16.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpURL := controlplanetest.NewDatabase(t)
+	conn, err := pgx.Connect(ctx, cpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, string(dump))
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatalf("restore the v16 control plane: %v", err)
+	}
+	sealer, err := controlplane.ParseKey(upgradeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := controlplane.Open(ctx, cpURL, sealer)
+	if err != nil {
+		t.Fatalf("migrate the v16 control plane: %v", err)
+	}
+	t.Cleanup(store.Close)
+	var version int
+	if err := store.Pool().QueryRow(ctx, `SELECT max(version) FROM backflow.schema_migrations`).Scan(&version); err != nil || version != controlplane.LatestVersion() {
+		t.Fatalf("schema version %d (%v) after Open, want %d", version, err, controlplane.LatestVersion())
+	}
+
+	// The old release's warehouse and receiver are this test's.
+	whURL := controlplanetest.NewDatabase(t)
+	wh := controlplanetest.Pool(t, whURL)
+	if _, err := wh.Exec(ctx, upgradeUsers); err != nil {
+		t.Fatal(err)
+	}
+	recv := newReceiver(t)
+	recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.Envelope != nil && q.Envelope.Operation != "deleted" && strings.Contains(string(q.Body), "rej6@") {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = w.Write([]byte(`{"error": "refused"}`))
+			return true
+		}
+		return false
+	})
+	for name, set := range map[string]func(c *controlplane.Connection){
+		"warehouse": func(c *controlplane.Connection) { c.Postgres.URL = whURL },
+		"hook":      func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" },
+	} {
+		c, err := store.GetConnectionByName(ctx, name)
+		if err != nil {
+			t.Fatalf("connection %q: %v", name, err)
+		}
+		set(c)
+		if err := store.UpdateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine := newTestEngine(store)
+	run := func(name string) (*controlplane.Run, []string) {
+		t.Helper()
+		y, err := store.GetSyncByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := engine.Run(ctx, y.ID, RunOptions{})
+		if r == nil || r.Status != controlplane.RunSucceeded {
+			t.Fatalf("sync %q: run %+v, error %v", name, r, err)
+		}
+		got, _ := recv.Take(map[bool]string{true: "email", false: "id"}[y.PrimaryKey == "email"])
+		return r, got
+	}
+	for _, c := range []struct {
+		sync string
+		want []string
+		// readFrom is the cursor value an incremental read starts from: the v16 run's mark
+		// minus the default lookback of 5 minutes.
+		readFrom string
+		// rejected: user 6, refused by the v16 runs, is sent again by a run that reads it.
+		rejected int64
+	}{
+		// Incremental from its mark: user 4 only (1 and 13 were delivered by v16; no deletes).
+		{sync: "mirror", want: []string{"changed 4"}, readFrom: "2026-11-01 23:55:13"},
+		// A full read: user 4, and the refused user again.
+		{sync: "upsert", want: []string{`changed "u4@example.com"`}, rejected: 1},
+		{sync: "append", want: nil, rejected: 1},
+		// The killed run's batches (1 and 13 may not have been delivered, 2's delete may not
+		// have been applied) again, then what changed since: 4, and 5's delete.
+		{sync: "killed", want: []string{"changed 1", "changed 13", "changed 4", "deleted 2", "deleted 5"}, rejected: 1},
+		// The failed run's batch (1 and 13, refused with a 401) and user 4; its mark is the
+		// first run's, before all of them.
+		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, readFrom: "2026-10-31 23:55:12", rejected: 1},
+	} {
+		r, got := run(c.sync)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("sync %q, first run after the upgrade: the receiver got %q, want %q (run %+v)", c.sync, got, c.want, r.Counts)
+		}
+		if r.Counts.Rejected != c.rejected {
+			t.Errorf("sync %q: %d records rejected, want %d", c.sync, r.Counts.Rejected, c.rejected)
+		}
+		if c.readFrom != "" && (r.ReadMode != "incremental" || r.ReadFrom != c.readFrom) {
+			t.Errorf("sync %q read %q from %v, want incremental from its v16 mark %s", c.sync, r.ReadMode, r.ReadFrom, c.readFrom)
+		}
+		// Nothing changed since: nothing is accepted (the refused record, sent again by every
+		// run that reads it as before the upgrade, is refused again).
+		if _, got := run(c.sync); len(got) != 0 {
+			t.Errorf("sync %q, second run after the upgrade: the receiver got %q, want nothing", c.sync, got)
+		}
+	}
+
+	// The mirror's next full read (its full_read_every, or a changed definition, drops the mark)
+	// sends the deletes its incremental reads could not see, from before and after the upgrade.
+	mirror, err := store.GetSyncByName(ctx, "mirror")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `DELETE FROM backflow.sync_cursors WHERE sync_id = $1`, mirror.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, got := run("mirror"); r.ReadMode != "full" || !slices.Equal(got, []string{"deleted 2", "deleted 5"}) {
+		t.Errorf("the mirror's full read (%q) sent %q, want the deletes of 2 and 5", r.ReadMode, got)
+	}
+
+	// Runs recorded by v16 show with the current ones: the killed run closed as canceled.
+	runs, err := store.ListRuns(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := 0
+	for _, r := range runs {
+		if r.ID == 9 && r.Status == controlplane.RunCanceled {
+			killed++
+		}
+	}
+	if len(runs) != 10+11 || killed != 1 {
+		t.Errorf("%d runs (want the 10 of v16 and 11 since), the killed v16 run canceled: %d", len(runs), killed)
+	}
+	if os.Getenv(APITokenEnv) == "" {
+		for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(mirror.ID, 10)} {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.Host = "127.0.0.1"
+			rec := httptest.NewRecorder()
+			Handler(store, nil, nil).ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "mirror") {
+				t.Errorf("status page %s: %d %.300s", path, rec.Code, rec.Body.String())
+			}
+		}
 	}
 }
