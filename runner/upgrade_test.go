@@ -161,18 +161,31 @@ INSERT INTO users VALUES (13, 'u13@example.com', 'name 13', 13.25, '2026-11-02 0
 UPDATE users SET name = 'changed after the upgrade', updated_at = '2026-11-03 00:00:04+00' WHERE id = 4;
 DELETE FROM users WHERE id = 5`
 
-// TestUpgradeFromVersion16 runs the current engine on a control plane that Backflow wrote at
-// schema version 16 (testdata/upgrade/controlplane-v16.sql, made by that release's provider and
-// runner) once the current release migrated it: its ledgers (pages stored before version 18
-// compressed them), cursor marks, rejected records, runs, and what its runs left undone (a run
-// killed with two batches out, one of deletes, whose intents it recorded in the old numbering;
-// a run failed with a 401). Each sync must send exactly what changed since (plus what the killed
-// and failed runs may not have delivered, and the refused record again), lose no delete, read
-// from its mark, and then send nothing more.
-func TestUpgradeFromVersion16(t *testing.T) {
-	t.Parallel()
+// upgradeCase is what one sync of an upgrade fixture must do on its first run after the upgrade.
+type upgradeCase struct {
+	sync string
+	want []string // what the receiver accepts, as webhooktest.Receiver.Take lists it
+	// readFrom is the cursor value an incremental read starts from: the old run's mark minus the
+	// default lookback of 5 minutes ("": the run reads in full, or the sync has no cursor).
+	readFrom string
+	// rejected: user 6, refused by the old runs, is sent again by a run that reads it.
+	rejected int64
+}
+
+// upgradeWorld is a control plane restored from an upgrade fixture (testdata/upgrade), migrated by
+// Open, its connections pointed at this test's warehouse (upgradeUsers) and receiver.
+type upgradeWorld struct {
+	t      *testing.T
+	ctx    context.Context
+	store  *controlplane.Store
+	recv   *webhooktest.Receiver
+	engine *Engine
+}
+
+func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
+	t.Helper()
 	ctx := context.Background()
-	dump, err := os.ReadFile("testdata/upgrade/controlplane-v16.sql")
+	dump, err := os.ReadFile("testdata/upgrade/" + fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +197,7 @@ func TestUpgradeFromVersion16(t *testing.T) {
 	_, err = conn.Exec(ctx, string(dump))
 	conn.Close(ctx)
 	if err != nil {
-		t.Fatalf("restore the v16 control plane: %v", err)
+		t.Fatalf("restore %s: %v", fixture, err)
 	}
 	sealer, err := controlplane.ParseKey(upgradeKey)
 	if err != nil {
@@ -192,7 +205,7 @@ func TestUpgradeFromVersion16(t *testing.T) {
 	}
 	store, err := controlplane.Open(ctx, cpURL, sealer)
 	if err != nil {
-		t.Fatalf("migrate the v16 control plane: %v", err)
+		t.Fatalf("migrate %s: %v", fixture, err)
 	}
 	t.Cleanup(store.Close)
 	var version int
@@ -228,29 +241,93 @@ func TestUpgradeFromVersion16(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	engine := newTestEngine(store)
-	run := func(name string) (*controlplane.Run, []string) {
-		t.Helper()
-		y, err := store.GetSyncByName(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := engine.Run(ctx, y.ID, RunOptions{})
-		if r == nil || r.Status != controlplane.RunSucceeded {
-			t.Fatalf("sync %q: run %+v, error %v", name, r, err)
-		}
-		got, _ := recv.Take(map[bool]string{true: "email", false: "id"}[y.PrimaryKey == "email"])
-		return r, got
+	return &upgradeWorld{t: t, ctx: ctx, store: store, recv: recv, engine: newTestEngine(store)}
+}
+
+// run runs sync name once, which must succeed, and returns its run and what the receiver accepted.
+func (w *upgradeWorld) run(name string) (*controlplane.Run, []string) {
+	w.t.Helper()
+	y, err := w.store.GetSyncByName(w.ctx, name)
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	for _, c := range []struct {
-		sync string
-		want []string
-		// readFrom is the cursor value an incremental read starts from: the v16 run's mark
-		// minus the default lookback of 5 minutes.
-		readFrom string
-		// rejected: user 6, refused by the v16 runs, is sent again by a run that reads it.
-		rejected int64
-	}{
+	r, err := w.engine.Run(w.ctx, y.ID, RunOptions{})
+	if r == nil || r.Status != controlplane.RunSucceeded {
+		w.t.Fatalf("sync %q: run %+v, error %v", name, r, err)
+	}
+	got, _ := w.recv.Take(map[bool]string{true: "email", false: "id"}[y.PrimaryKey == "email"])
+	return r, got
+}
+
+// check runs each case's sync twice: the first run must send what the case says, the second
+// nothing (the refused record, sent again by every run that reads it as before the upgrade, is
+// refused again).
+func (w *upgradeWorld) check(cases []upgradeCase) {
+	w.t.Helper()
+	for _, c := range cases {
+		r, got := w.run(c.sync)
+		if !slices.Equal(got, c.want) {
+			w.t.Errorf("sync %q, first run after the upgrade: the receiver got %q, want %q (run %+v)", c.sync, got, c.want, r.Counts)
+		}
+		if r.Counts.Rejected != c.rejected {
+			w.t.Errorf("sync %q: %d records rejected, want %d", c.sync, r.Counts.Rejected, c.rejected)
+		}
+		if c.readFrom != "" && (r.ReadMode != "incremental" || r.ReadFrom != c.readFrom) {
+			w.t.Errorf("sync %q read %q from %q, want incremental from its old mark %s", c.sync, r.ReadMode, r.ReadFrom, c.readFrom)
+		}
+		if _, got := w.run(c.sync); len(got) != 0 {
+			w.t.Errorf("sync %q, second run after the upgrade: the receiver got %q, want nothing", c.sync, got)
+		}
+	}
+}
+
+// checkHistory checks that the old runs show with the new (oldRuns of them, the killed one, id 9,
+// closed as canceled) on the status page too.
+func (w *upgradeWorld) checkHistory(oldRuns, newRuns int) {
+	w.t.Helper()
+	runs, err := w.store.ListRuns(w.ctx, 0, 100)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	killed := 0
+	for _, r := range runs {
+		if r.ID == 9 && r.Status == controlplane.RunCanceled {
+			killed++
+		}
+	}
+	if len(runs) != oldRuns+newRuns || killed != 1 {
+		w.t.Errorf("%d runs (want the %d of the old release and %d since), the killed old run canceled: %d", len(runs), oldRuns, newRuns, killed)
+	}
+	if os.Getenv(APITokenEnv) != "" {
+		return
+	}
+	mirror, err := w.store.GetSyncByName(w.ctx, "mirror")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(mirror.ID, 10)} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "127.0.0.1"
+		rec := httptest.NewRecorder()
+		Handler(w.store, nil, nil).ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "mirror") {
+			w.t.Errorf("status page %s: %d %.300s", path, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// TestUpgradeFromVersion16 runs the current engine on a control plane that Backflow wrote at
+// schema version 16 (testdata/upgrade/controlplane-v16.sql, made by that release's provider and
+// runner) once the current release migrated it: its ledgers (pages stored before version 18
+// compressed them), cursor marks, rejected records, runs, and what its runs left undone (a run
+// killed with two batches out, one of deletes, whose intents it recorded in the old numbering;
+// a run failed with a 401). Each sync must send exactly what changed since (plus what the killed
+// and failed runs may not have delivered, and the refused record again), lose no delete, read
+// from its mark, and then send nothing more.
+func TestUpgradeFromVersion16(t *testing.T) {
+	t.Parallel()
+	w := newUpgradeWorld(t, "controlplane-v16.sql")
+	w.check([]upgradeCase{
 		// Incremental from its mark: user 4 only (1 and 13 were delivered by v16; no deletes).
 		{sync: "mirror", want: []string{"changed 4"}, readFrom: "2026-11-01 23:55:13"},
 		// A full read: user 4, and the refused user again.
@@ -262,60 +339,35 @@ func TestUpgradeFromVersion16(t *testing.T) {
 		// The failed run's batch (1 and 13, refused with a 401) and user 4; its mark is the
 		// first run's, before all of them.
 		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, readFrom: "2026-10-31 23:55:12", rejected: 1},
-	} {
-		r, got := run(c.sync)
-		if !slices.Equal(got, c.want) {
-			t.Errorf("sync %q, first run after the upgrade: the receiver got %q, want %q (run %+v)", c.sync, got, c.want, r.Counts)
-		}
-		if r.Counts.Rejected != c.rejected {
-			t.Errorf("sync %q: %d records rejected, want %d", c.sync, r.Counts.Rejected, c.rejected)
-		}
-		if c.readFrom != "" && (r.ReadMode != "incremental" || r.ReadFrom != c.readFrom) {
-			t.Errorf("sync %q read %q from %v, want incremental from its v16 mark %s", c.sync, r.ReadMode, r.ReadFrom, c.readFrom)
-		}
-		// Nothing changed since: nothing is accepted (the refused record, sent again by every
-		// run that reads it as before the upgrade, is refused again).
-		if _, got := run(c.sync); len(got) != 0 {
-			t.Errorf("sync %q, second run after the upgrade: the receiver got %q, want nothing", c.sync, got)
-		}
-	}
+	})
 
 	// The mirror's next full read (its full_read_every, or a changed definition, drops the mark)
 	// sends the deletes its incremental reads could not see, from before and after the upgrade.
-	mirror, err := store.GetSyncByName(ctx, "mirror")
+	mirror, err := w.store.GetSyncByName(w.ctx, "mirror")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Pool().Exec(ctx, `DELETE FROM backflow.sync_cursors WHERE sync_id = $1`, mirror.ID); err != nil {
+	if _, err := w.store.Pool().Exec(w.ctx, `DELETE FROM backflow.sync_cursors WHERE sync_id = $1`, mirror.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r, got := run("mirror"); r.ReadMode != "full" || !slices.Equal(got, []string{"deleted 2", "deleted 5"}) {
+	if r, got := w.run("mirror"); r.ReadMode != "full" || !slices.Equal(got, []string{"deleted 2", "deleted 5"}) {
 		t.Errorf("the mirror's full read (%q) sent %q, want the deletes of 2 and 5", r.ReadMode, got)
 	}
+	w.checkHistory(10, 11)
+}
 
-	// Runs recorded by v16 show with the current ones: the killed run closed as canceled.
-	runs, err := store.ListRuns(ctx, 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	killed := 0
-	for _, r := range runs {
-		if r.ID == 9 && r.Status == controlplane.RunCanceled {
-			killed++
-		}
-	}
-	if len(runs) != 10+11 || killed != 1 {
-		t.Errorf("%d runs (want the 10 of v16 and 11 since), the killed v16 run canceled: %d", len(runs), killed)
-	}
-	if os.Getenv(APITokenEnv) == "" {
-		for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(mirror.ID, 10)} {
-			req := httptest.NewRequest(http.MethodGet, path, nil)
-			req.Host = "127.0.0.1"
-			rec := httptest.NewRecorder()
-			Handler(store, nil, nil).ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "mirror") {
-				t.Errorf("status page %s: %d %.300s", path, rec.Code, rec.Body.String())
-			}
-		}
-	}
+// TestUpgradeFromVersion9 is TestUpgradeFromVersion16 from schema version 9
+// (testdata/upgrade/controlplane-v9.sql), before migrations 010 to 019: intents stored
+// uncompressed, syncs without cursors (so the mirror reads in full and sends its deletes).
+func TestUpgradeFromVersion9(t *testing.T) {
+	t.Parallel()
+	w := newUpgradeWorld(t, "controlplane-v9.sql")
+	w.check([]upgradeCase{
+		{sync: "mirror", want: []string{"changed 4", "deleted 5"}, rejected: 1},
+		{sync: "upsert", want: []string{`changed "u4@example.com"`}, rejected: 1},
+		{sync: "append", want: nil, rejected: 1},
+		{sync: "killed", want: []string{"changed 1", "changed 13", "changed 4", "deleted 2", "deleted 5"}, rejected: 1},
+		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, rejected: 1},
+	})
+	w.checkHistory(10, 10)
 }
