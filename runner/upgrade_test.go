@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -182,7 +185,9 @@ type upgradeWorld struct {
 	engine *Engine
 }
 
-func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
+// restoreUpgrade restores an upgrade fixture (testdata/upgrade) into a new database and opens it,
+// which migrates it to the newest version.
+func restoreUpgrade(t *testing.T, fixture string) *controlplane.Store {
 	t.Helper()
 	ctx := context.Background()
 	dump, err := os.ReadFile("testdata/upgrade/" + fixture)
@@ -212,6 +217,42 @@ func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
 	if err := store.Pool().QueryRow(ctx, `SELECT max(version) FROM backflow.schema_migrations`).Scan(&version); err != nil || version != controlplane.LatestVersion() {
 		t.Fatalf("schema version %d (%v) after Open, want %d", version, err, controlplane.LatestVersion())
 	}
+	return store
+}
+
+// refusingReceiver is a receiver that refuses (422) every request of new or changed records
+// holding the text marker, as the old releases' receivers did.
+func refusingReceiver(t *testing.T, marker string) *webhooktest.Receiver {
+	recv := newReceiver(t)
+	recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.Envelope != nil && q.Envelope.Operation != "deleted" && strings.Contains(string(q.Body), marker) {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = w.Write([]byte(`{"error": "refused"}`))
+			return true
+		}
+		return false
+	})
+	return recv
+}
+
+// setConnection changes connection name of store as set says.
+func setConnection(t *testing.T, store *controlplane.Store, name string, set func(c *controlplane.Connection)) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := store.GetConnectionByName(ctx, name)
+	if err != nil {
+		t.Fatalf("connection %q: %v", name, err)
+	}
+	set(c)
+	if err := store.UpdateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
+	t.Helper()
+	ctx := context.Background()
+	store := restoreUpgrade(t, fixture)
 
 	// The old release's warehouse and receiver are this test's.
 	whURL := controlplanetest.NewDatabase(t)
@@ -219,28 +260,9 @@ func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
 	if _, err := wh.Exec(ctx, upgradeUsers); err != nil {
 		t.Fatal(err)
 	}
-	recv := newReceiver(t)
-	recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
-		if q.Envelope != nil && q.Envelope.Operation != "deleted" && strings.Contains(string(q.Body), "rej6@") {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			_, _ = w.Write([]byte(`{"error": "refused"}`))
-			return true
-		}
-		return false
-	})
-	for name, set := range map[string]func(c *controlplane.Connection){
-		"warehouse": func(c *controlplane.Connection) { c.Postgres.URL = whURL },
-		"hook":      func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" },
-	} {
-		c, err := store.GetConnectionByName(ctx, name)
-		if err != nil {
-			t.Fatalf("connection %q: %v", name, err)
-		}
-		set(c)
-		if err := store.UpdateConnection(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recv := refusingReceiver(t, "rej6@")
+	setConnection(t, store, "warehouse", func(c *controlplane.Connection) { c.Postgres.URL = whURL })
+	setConnection(t, store, "hook", func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" })
 	return &upgradeWorld{t: t, ctx: ctx, store: store, recv: recv, engine: newTestEngine(store)}
 }
 
@@ -370,4 +392,123 @@ func TestUpgradeFromVersion9(t *testing.T) {
 		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, rejected: 1},
 	})
 	w.checkHistory(10, 10)
+}
+
+// TestUpgradeTypesFromVersion16: the ledgers that Backflow wrote at schema version 16
+// (testdata/upgrade/controlplane-v16-types.sql) for models of many column types on Postgres,
+// MariaDB and DuckDB (types-postgres.sql, types-mysql.sql, types.csv: numbers, floats, booleans,
+// dates, timestamps with and without a zone, JSON, arrays, binary, uuid, interval, time), keyed
+// by an integer, a uuid (a mirror) and a text, with hashed, metadata and constant mappings and a
+// request block: the current release, on the same rows, sends nothing (its records' hashes and
+// keys are those the old release recorded) but what warehouses.md says is sent once more after
+// the upgrade (MariaDB's FLOATs), then exactly the one record that changes. The two refused
+// records are sent again, as every run sends them.
+func TestUpgradeTypesFromVersion16(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := restoreUpgrade(t, "controlplane-v16-types.sql")
+	read := func(name string) string {
+		b, err := os.ReadFile("testdata/upgrade/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	pgURL := controlplanetest.NewDatabase(t)
+	pg := controlplanetest.Pool(t, pgURL)
+	if _, err := pg.Exec(ctx, read("types-postgres.sql")); err != nil {
+		t.Fatal(err)
+	}
+	setConnection(t, store, "postgres", func(c *controlplane.Connection) { c.Postgres.URL = pgURL })
+	myURL, my := warehousetest.NewMySQLDatabase(t)
+	if _, err := my.ExecContext(ctx, read("types-mysql.sql")); err != nil {
+		t.Fatal(err)
+	}
+	setConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
+	csv := filepath.Join(t.TempDir(), "types.csv")
+	if err := os.WriteFile(csv, []byte(read("types.csv")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dk, err := store.GetModelByName(ctx, "dk users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk.SQL = strings.Replace(dk.SQL, "/tmp/upgty/users.csv", csv, 1)
+	if err := store.UpdateModel(ctx, dk); err != nil {
+		t.Fatal(err)
+	}
+	recv := refusingReceiver(t, "rej")
+	setConnection(t, store, "hook", func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" })
+	engine := newTestEngine(store)
+
+	// MariaDB printed a FLOAT (r4, id / 3) in six digits before 4 Dec 2026 (0.333333 for
+	// 0.33333334), and the current release sends its value: the records whose six digits were
+	// not their value, all but those of the multiples of 3, are sent once more, as
+	// warehouses.md says (the refused 5 is refused again).
+	var floatResent []string
+	for id := 1; id <= 40; id++ {
+		if id%3 != 0 && id != 5 {
+			floatResent = append(floatResent, "changed "+strconv.Itoa(id))
+		}
+	}
+	slices.Sort(floatResent)
+	syncs := []struct {
+		name, key, changed string
+		resent             []string // what the first run after the upgrade sends
+	}{
+		{"pg_types", "id", "changed 7", nil},
+		{"pg_uuid", "u", `changed "00000000-0000-0000-0000-000000000007"`, nil},
+		{"my_types", "id", "changed 7", floatResent},
+		{"dk_types", "id", "changed 7", nil},
+		{"pg_mapped", "email", `changed "u7@x.com"`, nil},
+		{"pg_req", "", "PATCH /hook/contacts/7", nil},
+	}
+	haveDuckDB := slices.Contains(warehouse.Kinds(), controlplane.KindDuckDB)
+	check := func(round string, first bool) {
+		t.Helper()
+		for _, c := range syncs {
+			if c.name == "dk_types" && !haveDuckDB {
+				continue // a build without cgo reads no DuckDB
+			}
+			y, err := store.GetSyncByName(ctx, c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := engine.Run(ctx, y.ID, RunOptions{})
+			if r == nil || r.Status != controlplane.RunSucceeded {
+				t.Fatalf("sync %q: run %+v, error %v", c.name, r, err)
+			}
+			var got []string
+			if c.key == "" { // a request block: its requests
+				for _, q := range recv.Requests() {
+					got = append(got, q.Method+" "+q.Path)
+				}
+				recv.Take("")
+			} else {
+				got, _ = recv.Take(c.key)
+			}
+			w := c.resent
+			if !first {
+				w = []string{c.changed}
+			}
+			if !slices.Equal(got, w) {
+				t.Errorf("sync %q, %s: the receiver got %q, want %q (run %+v)", c.name, round, got, w, r.Counts)
+			}
+			if wantRejected := map[bool]int64{true: 0, false: 2}[c.key == ""]; r.Counts.Rejected != wantRejected {
+				t.Errorf("sync %q, %s: %d rejected, want %d", c.name, round, r.Counts.Rejected, wantRejected)
+			}
+		}
+	}
+	check("first run after the upgrade", true)
+
+	if _, err := pg.Exec(ctx, `UPDATE users SET name = 'changed' WHERE id = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := my.ExecContext(ctx, `UPDATE users SET name = 'changed' WHERE id = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(csv, []byte(strings.Replace(read("types.csv"), "\n7,u7@x.com,name 7,", "\n7,u7@x.com,changed,", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check("after user 7 changed", false)
 }
