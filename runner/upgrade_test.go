@@ -576,3 +576,55 @@ func TestUpgradeMoreTypesFromVersion16(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeCursorsFromVersion16: the cursor marks that Backflow wrote at schema version 16 for
+// a MariaDB model (a TIMESTAMP(3), its mark "2026-11-05 00:00:02.000") and a DuckDB one (a
+// TIMESTAMPTZ, "2026-11-05 00:00:02") (testdata/upgrade/controlplane-v16-cursors.sql): the
+// current release reads incrementally from them and sends what changed since, then nothing.
+func TestUpgradeCursorsFromVersion16(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := restoreUpgrade(t, "controlplane-v16-cursors.sql")
+	read := func(name string) string {
+		b, err := os.ReadFile("testdata/upgrade/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// User 2 changed before the last v16 runs, user 3 since.
+	myURL, my := warehousetest.NewMySQLDatabase(t)
+	if _, err := my.ExecContext(ctx, read("types-mysql.sql")+`
+		UPDATE users SET name = 's2', updated_at = '2026-11-05 00:00:02' WHERE id = 2;
+		UPDATE users SET name = 's3', updated_at = '2026-11-06 00:00:03' WHERE id = 3;`); err != nil {
+		t.Fatal(err)
+	}
+	setConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
+	// The DuckDB model reads testdata/upgrade/cursors.csv (from the package's directory, where
+	// tests run): types.csv with users 2 and 3 changed so.
+	recv := newReceiver(t)
+	setConnection(t, store, "hook", func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" })
+	engine := newTestEngine(store)
+	for _, name := range []string{"my_cur", "dk_cur"} {
+		if name == "dk_cur" && !slices.Contains(warehouse.Kinds(), controlplane.KindDuckDB) {
+			continue // a build without cgo reads no DuckDB
+		}
+		y, err := store.GetSyncByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range [][]string{{"changed 3"}, nil} {
+			r, err := engine.Run(ctx, y.ID, RunOptions{})
+			if r == nil || r.Status != controlplane.RunSucceeded {
+				t.Fatalf("sync %q: run %+v, error %v", name, r, err)
+			}
+			if r.ReadMode != controlplane.ReadIncremental || i == 0 && r.ReadFrom != "2026-11-04 23:55:02" {
+				t.Errorf("sync %q, run %d after the upgrade, read %q from %q; want incremental, first from its v16 mark minus 5 minutes",
+					name, i+1, r.ReadMode, r.ReadFrom)
+			}
+			if got, _ := recv.Take("id"); !slices.Equal(got, want) {
+				t.Errorf("sync %q, run %d after the upgrade: the receiver got %q, want %q", name, i+1, got, want)
+			}
+		}
+	}
+}
