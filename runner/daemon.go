@@ -52,6 +52,9 @@ type jobRunner struct {
 	// succeeded, when set, is called after a run succeeded: the daemon looks at once for syncs
 	// that run after it.
 	succeeded func()
+	// tooNew, when set, is called when a run was refused because a newer Backflow migrated the
+	// control plane: the daemon checks the schema at once, and stops.
+	tooNew func()
 }
 
 type syncWorker struct {
@@ -127,6 +130,14 @@ func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions
 	case errors.Is(err, ErrBusy):
 		// Completing the job would leave its due time served by nothing; try again soon, when
 		// the other run will have started after Due (and so served it) or the lock is free.
+		return river.JobSnooze(busySnooze)
+	case errors.Is(err, controlplane.ErrSchemaTooNew):
+		// A newer Backflow migrated the control plane: this runner started nothing (see
+		// AcquireSync) and stops (see Daemon.Run). The job waits for a replica that knows the
+		// schema.
+		if w.tooNew != nil {
+			w.tooNew()
+		}
 		return river.JobSnooze(busySnooze)
 	case errors.Is(err, ErrEndNotRecorded):
 		// The control plane went away before the run's end was written: its record says running,
@@ -218,7 +229,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.hardStop = cancelHard
 	workers := river.NewWorkers()
 	d.wake = make(chan struct{}, 1)
-	jr := jobRunner{engine: d.Engine, log: d.logger(), rescueAfter: rescue, hardStop: hardStop, succeeded: d.poke}
+	jr := jobRunner{engine: d.Engine, log: d.logger(), rescueAfter: rescue, hardStop: hardStop, succeeded: d.poke, tooNew: d.poke}
 	river.AddWorker(workers, &syncWorker{jobRunner: jr})
 	river.AddWorker(workers, &triggerWorker{jobRunner: jr})
 	maxSyncs := d.MaxSyncs
@@ -268,6 +279,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		// Polls every poll interval, and wakes for the earliest due time before that, so that a
 		// run starts when it is due rather than at the next poll.
 		wake := time.NewTimer(poll)
+		// A newer Backflow migrated the control plane while this daemon ran (an upgrade with
+		// the old replicas left running): it stops, as it would have refused to start, instead of
+		// running syncs, sweeps and notifications on a schema it does not know. Its running
+		// syncs finish first; jobs stay queued for the replicas that know the schema.
+		if err := store.CheckSchema(ctx); errors.Is(err, controlplane.ErrSchemaTooNew) {
+			wake.Stop()
+			d.logger().Error("stopping: the control plane was migrated by a newer Backflow", "err", err)
+			if serr := d.stop(); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
 		if err := d.schedule(ctx); err != nil && ctx.Err() == nil {
 			d.logger().Error("could not schedule syncs", "err", err)
 		}

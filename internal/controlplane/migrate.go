@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,13 +67,38 @@ func Migrations() []Migration {
 }
 
 // LatestVersion is the newest schema version this binary knows.
-func LatestVersion() int {
+func LatestVersion() int { return latestVersion() }
+
+// latestVersion reads the embedded migrations once: every sync's lock checks it (AcquireSync).
+var latestVersion = sync.OnceValue(func() int {
 	ms := Migrations()
 	return ms[len(ms)-1].Version
-}
+})
 
 // ErrSchemaTooNew means the control plane was migrated by a newer Backflow than this binary.
 var ErrSchemaTooNew = errors.New("control-plane schema is newer than this binary")
+
+// schemaTooNew is the error of a binary that knows versions 1 to latest meeting a control plane at
+// version current, above latest.
+func schemaTooNew(current, latest int) error {
+	return fmt.Errorf("the control plane is at schema version %d, but this binary knows versions 1 to %d: "+
+		"upgrade Backflow (provider and runner) to a release that knows version %d: %w", current, latest, current, ErrSchemaTooNew)
+}
+
+// CheckSchema returns an error wrapping ErrSchemaTooNew when a newer Backflow migrated the
+// control plane past the versions this binary knows since it was opened (Open refuses such a
+// schema; a daemon started before the upgrade meets it later), nil otherwise. One read of the
+// version table.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	var current int
+	if err := s.db.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if latest := LatestVersion(); current > latest {
+		return schemaTooNew(current, latest)
+	}
+	return nil
+}
 
 // Migrate brings the control-plane schema up to the newest embedded version, then the job queue's
 // (River's) tables in it. It is the one migration entry point: the provider (through Open), every
@@ -194,8 +220,7 @@ func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (a
 	}
 	latest := ms[len(ms)-1].Version
 	if current > latest {
-		return nil, fmt.Errorf("the control plane is at schema version %d, but this binary knows versions 1 to %d: "+
-			"upgrade Backflow (provider and runner) to a release that knows version %d: %w", current, latest, current, ErrSchemaTooNew)
+		return nil, schemaTooNew(current, latest)
 	}
 	for _, m := range ms {
 		if m.Version <= current {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -390,5 +391,75 @@ func TestMigrationRetriedAfterADeadlock(t *testing.T) {
 	r := <-done
 	if r.err != nil || len(r.applied) != 1 || r.applied[0] != next {
 		t.Errorf("migrate after a deadlock: applied %v, %v; want [%d]", r.applied, r.err, next)
+	}
+}
+
+// TestMigrationStoppedHalfWayResumes: an upgrade from version 16 whose process is stopped while
+// migration 018 waits for a lock on the ledger pages (a runner of the previous release reading
+// them) leaves 017 applied and 018 not applied at all (rolled back whole, not half); the next
+// binary to migrate applies 018 and the rest, and nothing twice.
+func TestMigrationStoppedHalfWayResumes(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	ms := controlplane.Migrations()
+	if ms[15].Version != 16 || ms[17].Version != 18 {
+		t.Fatalf("migrations are not numbered 1, 2, ...: %d, %d", ms[15].Version, ms[17].Version)
+	}
+	if _, err := controlplane.MigrateWith(ctx, pool, ms[:16]); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx)
+	if _, err := reader.Exec(ctx, `SELECT count(*) FROM backflow.sync_ledger_pages`); err != nil {
+		t.Fatal(err)
+	}
+	mctx, stop := context.WithCancel(ctx)
+	type result struct {
+		applied []int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		applied, err := controlplane.Migrate(mctx, pool)
+		done <- result{applied, err}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for migration 018 to wait for the reader's lock")
+		}
+	}
+	stop()
+	r := <-done
+	if r.err == nil || !slices.Equal(r.applied, []int{17}) {
+		t.Fatalf("the stopped migration: applied %v, error %v; want [17] and an error", r.applied, r.err)
+	}
+	var version int
+	if err := pool.QueryRow(ctx, `SELECT max(version) FROM backflow.schema_migrations`).Scan(&version); err != nil || version != 17 {
+		t.Fatalf("schema version %d (%v) after the stop, want 17", version, err)
+	}
+	if err := reader.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rest []int
+	for _, m := range ms[17:] {
+		rest = append(rest, m.Version)
+	}
+	applied, err := controlplane.Migrate(ctx, pool)
+	if err != nil || !slices.Equal(applied, rest) {
+		t.Fatalf("migrate again: applied %v, %v; want %v", applied, err, rest)
+	}
+	var n, distinct int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT version) FROM backflow.schema_migrations`).Scan(&n, &distinct); err != nil ||
+		n != controlplane.LatestVersion() || distinct != n {
+		t.Fatalf("%d versions recorded (%d distinct, %v), want each of 1 to %d once", n, distinct, err, controlplane.LatestVersion())
 	}
 }

@@ -160,9 +160,21 @@ func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait
 		}
 	}
 	// Bumping the fence waits for the fenced writes in flight of a run that held the lock before.
+	// It is refused, in the same statement, when a newer Backflow migrated the control plane
+	// since this process opened it (a daemon of the previous release left running through an
+	// upgrade): this binary's runs would write the new schema by the old rules, so it starts none
+	// and touches nothing of the sync (not even the runs left running, or the intents).
 	var token int64
-	err = conn.QueryRow(ctx, `INSERT INTO backflow.sync_fences (sync_id, token) VALUES ($1, 1)
-		ON CONFLICT (sync_id) DO UPDATE SET token = backflow.sync_fences.token + 1 RETURNING token`, syncID).Scan(&token)
+	err = conn.QueryRow(ctx, `INSERT INTO backflow.sync_fences (sync_id, token)
+		SELECT $1, 1 WHERE (SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations) <= $2
+		ON CONFLICT (sync_id) DO UPDATE SET token = backflow.sync_fences.token + 1 RETURNING token`, syncID, LatestVersion()).Scan(&token)
+	if errors.Is(err, pgx.ErrNoRows) {
+		closeConn()
+		if err := s.CheckSchema(ctx); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("take the sync's fence: the control plane's schema version changed while it was read")
+	}
 	if err != nil {
 		closeConn()
 		return nil, fmt.Errorf("take the sync's fence: %w", refErr(err))
