@@ -174,9 +174,6 @@ type upgradeCase struct {
 	readFrom string
 	// rejected: user 6, refused by the old runs, is sent again by a run that reads it.
 	rejected int64
-	// full: a cursor sync whose first run after the upgrade reads in full (its mark was taken
-	// by a release that did not record the model's columns with it).
-	full bool
 }
 
 // upgradeWorld is a control plane restored from an upgrade fixture (testdata/upgrade), migrated by
@@ -311,9 +308,6 @@ func (w *upgradeWorld) check(cases []upgradeCase) {
 		if c.readFrom != "" && (r.ReadMode != "incremental" || r.ReadFrom != c.readFrom) {
 			w.t.Errorf("sync %q read %q from %q, want incremental from its old mark %s", c.sync, r.ReadMode, r.ReadFrom, c.readFrom)
 		}
-		if c.full && r.ReadMode != controlplane.ReadFull {
-			w.t.Errorf("sync %q read %q, want a full read (its mark is of a release before 5 Dec 2026)", c.sync, r.ReadMode)
-		}
 		if _, got := w.run(c.sync); len(got) != 0 {
 			w.t.Errorf("sync %q, second run after the upgrade: the receiver got %q, want nothing", c.sync, got)
 		}
@@ -367,24 +361,30 @@ func TestUpgradeFromVersion16(t *testing.T) {
 	t.Parallel()
 	w := newUpgradeWorld(t, "controlplane-v16.sql")
 	w.check([]upgradeCase{
-		// Its mark does not say which model columns it was taken with: one full read, which
-		// sends user 4, the deletes of 2 and 5 that the old incremental reads could not see, and
-		// the refused user again (1 and 13 were delivered by v16).
-		{sync: "mirror", want: []string{"changed 4", "deleted 2", "deleted 5"}, rejected: 1, full: true},
+		// Incremental from its mark: user 4 only (1 and 13 were delivered by v16; no deletes).
+		{sync: "mirror", want: []string{"changed 4"}, readFrom: "2026-11-01 23:55:13"},
 		// A full read: user 4, and the refused user again.
 		{sync: "upsert", want: []string{`changed "u4@example.com"`}, rejected: 1},
 		{sync: "append", want: nil, rejected: 1},
 		// The killed run's batches (1 and 13 may not have been delivered, 2's delete may not
 		// have been applied) again, then what changed since: 4, and 5's delete.
 		{sync: "killed", want: []string{"changed 1", "changed 13", "changed 4", "deleted 2", "deleted 5"}, rejected: 1},
-		// The failed run's batch (1 and 13, refused with a 401) and user 4, in a full read as the
-		// mirror's.
-		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, rejected: 1, full: true},
+		// The failed run's batch (1 and 13, refused with a 401) and user 4; its mark is the
+		// first run's, before all of them.
+		{sync: "failed", want: []string{"changed 1", "changed 13", "changed 4"}, readFrom: "2026-10-31 23:55:12", rejected: 1},
 	})
 
-	// After that full read the mirror reads incrementally again, from the mark it saved.
-	if r, got := w.run("mirror"); r.ReadMode != controlplane.ReadIncremental || len(got) != 0 {
-		t.Errorf("the mirror's third run after the upgrade read %q and sent %q, want an incremental read that sends nothing", r.ReadMode, got)
+	// The mirror's next full read (its full_read_every, or a changed definition, drops the mark)
+	// sends the deletes its incremental reads could not see, from before and after the upgrade.
+	mirror, err := w.store.GetSyncByName(w.ctx, "mirror")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.Pool().Exec(w.ctx, `DELETE FROM backflow.sync_cursors WHERE sync_id = $1`, mirror.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, got := w.run("mirror"); r.ReadMode != "full" || !slices.Equal(got, []string{"deleted 2", "deleted 5"}) {
+		t.Errorf("the mirror's full read (%q) sent %q, want the deletes of 2 and 5", r.ReadMode, got)
 	}
 	w.checkHistory(10, 11)
 }
@@ -590,10 +590,8 @@ func TestUpgradeMoreTypesFromVersion16(t *testing.T) {
 
 // TestUpgradeCursorsFromVersion16: the cursor marks that Backflow wrote at schema version 16 for
 // a MariaDB model (a TIMESTAMP(3), its mark "2026-11-05 00:00:02.000") and a DuckDB one (a
-// TIMESTAMPTZ, "2026-11-05 00:00:02") (testdata/upgrade/controlplane-v16-cursors.sql): such a
-// mark does not say which model columns it was taken with, so the current release reads in full
-// once (sending user 3, changed since, and 5 and 6, which the old release's receiver refused: a
-// run that reads a refused record sends it again), then incrementally, sending nothing.
+// TIMESTAMPTZ, "2026-11-05 00:00:02") (testdata/upgrade/controlplane-v16-cursors.sql): the
+// current release reads incrementally from them and sends what changed since, then nothing.
 func TestUpgradeCursorsFromVersion16(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -626,15 +624,14 @@ func TestUpgradeCursorsFromVersion16(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, want := range [][]string{{"changed 3", "changed 5", "changed 6"}, nil} {
+		for i, want := range [][]string{{"changed 3"}, nil} {
 			r, err := engine.Run(ctx, y.ID, RunOptions{})
 			if r == nil || r.Status != controlplane.RunSucceeded {
 				t.Fatalf("sync %q: run %+v, error %v", name, r, err)
 			}
-			if wantMode := []string{controlplane.ReadFull, controlplane.ReadIncremental}[i]; r.ReadMode != wantMode {
-				t.Errorf("sync %q, run %d after the upgrade, read %q from %q; want %s (a v16 mark does not say which model "+
-					"columns it was taken with: one full read, then incremental from the mark it saved)",
-					name, i+1, r.ReadMode, r.ReadFrom, wantMode)
+			if r.ReadMode != controlplane.ReadIncremental || i == 0 && r.ReadFrom != "2026-11-04 23:55:02" {
+				t.Errorf("sync %q, run %d after the upgrade, read %q from %q; want incremental, first from its v16 mark minus 5 minutes",
+					name, i+1, r.ReadMode, r.ReadFrom)
 			}
 			if got, _ := recv.Take("id"); !slices.Equal(got, want) {
 				t.Errorf("sync %q, run %d after the upgrade: the receiver got %q, want %q", name, i+1, got, want)
