@@ -622,3 +622,49 @@ func TestCursorDefinitionChangedBackAfterAFailedRun(t *testing.T) {
 			run.ReadMode, controlplane.ReadFull, diff)
 	}
 }
+
+// TestCursorMarkOfAnEarlierRelease: a mark an earlier release saved (its digest of the sync's
+// definition has no model columns, legacyCursorDefinition) is read from after an upgrade when
+// the model was not described again since the last full read, and read in full when it was (its
+// columns may differ from those the mark was taken with).
+func TestCursorMarkOfAnEarlierRelease(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := modelQuery(src, f.model)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	legacy := func() {
+		t.Helper()
+		if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
+			f.sync.ID, legacyCursorDefinition(f.sync, query)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy()
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the first run on a mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the second run on a mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+	// The model described again (by an apply) after the last full read: whether its columns
+	// are the mark's is unknown.
+	legacy()
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run on a mark of an earlier release, its model described since, read %q; want %q", run.ReadMode, controlplane.ReadFull)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after it read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
