@@ -89,10 +89,13 @@ func legacyCursorDefinition(y *controlplane.Sync, query string) string {
 // columns. Without it, every cursor sync read its whole model once after an upgrade (and at each
 // run of a replica of the new release during a rolling upgrade, the old replicas writing their
 // digest back), which docs/runner.md says an upgrade does not do; a model described since reads in
-// full, as a changed definition does.
-func legacyMarkHolds(prev *controlplane.CursorState, y *controlplane.Sync, m *controlplane.Model, query string) bool {
+// full, as a changed definition does. The mark must also be one this release would have kept
+// (validMark): those releases kept MySQL's zero dates, which no run can read from, and a
+// TINYINT(1)'s "true", which MySQL compares as 0.
+func legacyMarkHolds(prev *controlplane.CursorState, kind warehouse.CursorKind, y *controlplane.Sync, m *controlplane.Model,
+	query string) bool {
 	return prev != nil && !m.UpdatedAt.IsZero() && m.UpdatedAt.Before(prev.FullReadAt) &&
-		prev.Definition == legacyCursorDefinition(y, query)
+		(!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
 }
 
 // cursorKind is how sync y's cursor compares, from the model's described columns; an error
@@ -152,7 +155,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 			return nil, err
 		}
 	}
-	if legacyMarkHolds(p.prev, y, m, query) {
+	if legacyMarkHolds(p.prev, p.kind, y, m, query) {
 		p.markDefinition = p.prev.Definition
 	}
 	switch prev := p.prev; {

@@ -667,4 +667,14 @@ func TestCursorMarkOfAnEarlierRelease(t *testing.T) {
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
 		t.Errorf("the run after it read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
 	}
+	// A mark those releases kept but this one would not (a MySQL zero date): no bound to read
+	// from, so the run reads in full rather than failing.
+	legacy()
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = '0000-00-00 00:00:00' WHERE sync_id = $1`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run on a zero-date mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadFull)
+	}
 }
