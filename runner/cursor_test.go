@@ -231,6 +231,14 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorTime, `"2020-02-30 00:00:00"`, "", false, "", ""},
 		{warehouse.CursorTime, `"2020-02-29 23:59:59.123456789"`, "2020-02-29 23:59:59.123456789", true, "2020-03-01 00:00:00", "2020-02-29 23:59:59"},
 		{warehouse.CursorTime, `"0000-01-01T00:00:00Z"`, "0000-01-01 00:00:00", true, "0001-01-01 00:00:00", ""},
+		// Years 1 to 999 as every driver writes them (four digits); years outside 0 to 9999 as
+		// appendYear writes them (Postgres BC, DuckDB after 9999), infinity: not a mark.
+		{warehouse.CursorTime, `"0099-01-01 00:00:00.5"`, "0099-01-01 00:00:00.5", true, "0100-01-01 00:00:00", "0098-12-31 23:59:59"},
+		{warehouse.CursorDate, `"0001-01-01"`, "0001-01-01", true, "0001-01-02", "0000-12-31"},
+		{warehouse.CursorTime, `"+010000-01-01T00:00:00Z"`, "", false, "", ""},
+		{warehouse.CursorTime, `"-000044-03-15 00:00:00"`, "", false, "", ""},
+		{warehouse.CursorDate, `"+010000-01-01"`, "", false, "", ""},
+		{warehouse.CursorDate, `"-infinity"`, "", false, "", ""},
 		{warehouse.CursorDate, `"0000-00-00"`, "", false, "", ""},
 		{warehouse.CursorDate, `"2020-05-00"`, "", false, "", ""},
 		{warehouse.CursorDate, `"2019-02-29"`, "", false, "", ""},
