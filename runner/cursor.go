@@ -31,7 +31,9 @@ import (
 //     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A
 //     run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
-//     definition, so the mark stays invalid when the definition comes back to the mark's;
+//     definition, so the mark stays invalid when the definition comes back to the mark's (a
+//     mark of a release before 5 Dec 2026, whose digest had no columns, holds while the model
+//     was not written since the last full read: legacyMarkHolds);
 //   - its ledger is empty (a first run, or after the destination changed);
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;
@@ -53,6 +55,10 @@ type readPlan struct {
 	why        string           // why a cursor sync reads the whole model
 	prev       *controlplane.CursorState
 	definition string
+	// markDefinition is the stored definition this run's read keeps the mark of
+	// (SyncLease.RecordRead): definition, or the legacy digest of a mark it reads from
+	// (legacyMarkHolds).
+	markDefinition string
 }
 
 func (p *readPlan) incremental() bool { return p.since != nil }
@@ -66,6 +72,30 @@ func cursorDefinition(y *controlplane.Sync, m *controlplane.Model, query string)
 	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns})
 	h := xxh3.Hash128(b).Bytes()
 	return hex.EncodeToString(h[:])
+}
+
+// legacyCursorDefinition is cursorDefinition as releases before 5 Dec 2026 computed it, without
+// the model's columns.
+func legacyCursorDefinition(y *controlplane.Sync, query string) string {
+	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior})
+	h := xxh3.Hash128(b).Bytes()
+	return hex.EncodeToString(h[:])
+}
+
+// legacyMarkHolds reports whether prev, a mark an earlier release saved under its digest of the
+// sync's definition without the model's columns (legacyCursorDefinition), is valid for the
+// model's columns as they are: the model was last written (described) before the last full read
+// started (both times are the control plane's clock), so every run since read it with these
+// columns. Without it, every cursor sync read its whole model once after an upgrade (and at each
+// run of a replica of the new release during a rolling upgrade, the old replicas writing their
+// digest back), which docs/runner.md says an upgrade does not do; a model described since reads in
+// full, as a changed definition does. The mark must also be one this release would have kept
+// (validMark): those releases kept MySQL's zero dates, which no run can read from, and a
+// TINYINT(1)'s "true", which MySQL compares as 0.
+func legacyMarkHolds(prev *controlplane.CursorState, kind warehouse.CursorKind, y *controlplane.Sync, m *controlplane.Model,
+	query string) bool {
+	return prev != nil && !m.UpdatedAt.IsZero() && m.UpdatedAt.Before(prev.FullReadAt) &&
+		(!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
 }
 
 // cursorKind is how sync y's cursor compares, from the model's described columns; an error
@@ -119,17 +149,21 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
 	}
 	p.mode, p.definition = controlplane.ReadFull, cursorDefinition(y, m, query)
+	p.markDefinition = p.definition
 	if y.ID != 0 {
 		if p.prev, err = e.Store.GetCursorState(ctx, y.ID); err != nil {
 			return nil, err
 		}
+	}
+	if legacyMarkHolds(p.prev, p.kind, y, m, query) {
+		p.markDefinition = p.prev.Definition
 	}
 	switch prev := p.prev; {
 	case full:
 		p.why = "a full or marking run reads every record"
 	case prev == nil:
 		p.why = "the sync has no cursor mark yet"
-	case prev.Definition != p.definition:
+	case prev.Definition != p.markDefinition:
 		p.why = "the sync's definition changed since its last mark"
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"

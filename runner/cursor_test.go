@@ -231,6 +231,14 @@ func TestCursorValues(t *testing.T) {
 		{warehouse.CursorTime, `"2020-02-30 00:00:00"`, "", false, "", ""},
 		{warehouse.CursorTime, `"2020-02-29 23:59:59.123456789"`, "2020-02-29 23:59:59.123456789", true, "2020-03-01 00:00:00", "2020-02-29 23:59:59"},
 		{warehouse.CursorTime, `"0000-01-01T00:00:00Z"`, "0000-01-01 00:00:00", true, "0001-01-01 00:00:00", ""},
+		// Years 1 to 999 as every driver writes them (four digits); years outside 0 to 9999 as
+		// appendYear writes them (Postgres BC, DuckDB after 9999), infinity: not a mark.
+		{warehouse.CursorTime, `"0099-01-01 00:00:00.5"`, "0099-01-01 00:00:00.5", true, "0100-01-01 00:00:00", "0098-12-31 23:59:59"},
+		{warehouse.CursorDate, `"0001-01-01"`, "0001-01-01", true, "0001-01-02", "0000-12-31"},
+		{warehouse.CursorTime, `"+010000-01-01T00:00:00Z"`, "", false, "", ""},
+		{warehouse.CursorTime, `"-000044-03-15 00:00:00"`, "", false, "", ""},
+		{warehouse.CursorDate, `"+010000-01-01"`, "", false, "", ""},
+		{warehouse.CursorDate, `"-infinity"`, "", false, "", ""},
 		{warehouse.CursorDate, `"0000-00-00"`, "", false, "", ""},
 		{warehouse.CursorDate, `"2020-05-00"`, "", false, "", ""},
 		{warehouse.CursorDate, `"2019-02-29"`, "", false, "", ""},
@@ -620,5 +628,61 @@ func TestCursorDefinitionChangedBackAfterAFailedRun(t *testing.T) {
 	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
 		t.Errorf("the run after the mappings were changed back read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
 			run.ReadMode, controlplane.ReadFull, diff)
+	}
+}
+
+// TestCursorMarkOfAnEarlierRelease: a mark an earlier release saved (its digest of the sync's
+// definition has no model columns, legacyCursorDefinition) is read from after an upgrade when
+// the model was not described again since the last full read, and read in full when it was (its
+// columns may differ from those the mark was taken with).
+func TestCursorMarkOfAnEarlierRelease(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := modelQuery(src, f.model)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	legacy := func() {
+		t.Helper()
+		if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
+			f.sync.ID, legacyCursorDefinition(f.sync, query)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy()
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the first run on a mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the second run on a mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+	// The model described again (by an apply) after the last full read: whether its columns
+	// are the mark's is unknown.
+	legacy()
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run on a mark of an earlier release, its model described since, read %q; want %q", run.ReadMode, controlplane.ReadFull)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after it read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+	// A mark those releases kept but this one would not (a MySQL zero date): no bound to read
+	// from, so the run reads in full rather than failing.
+	legacy()
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = '0000-00-00 00:00:00' WHERE sync_id = $1`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run on a zero-date mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadFull)
 	}
 }

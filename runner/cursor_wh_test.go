@@ -389,3 +389,45 @@ func TestCursorAttackParquet(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorMySQLBooleanOfAnEarlierRelease: a TINYINT(1) cursor a release before 5 Dec 2026 ran
+// (its model described before 3 Dec 2026, the column named "tinyint"; its mark "true", which
+// MySQL compares as 0, under that release's digest): the runs after the upgrade read the whole
+// model and keep no mark, instead of reading from "true" and missing the rows below 0.
+func TestCursorMySQLBooleanOfAnEarlierRelease(t *testing.T) {
+	t.Parallel()
+	c := newConformance(t, conformanceWarehouseNamed(t, controlplane.KindMySQL))
+	c.exec(`CREATE TABLE cur (id int, v int, c tinyint(1)); INSERT INTO cur VALUES (1, 1, 1), (2, 1, 0)`)
+	const query = "select id, v, c from cur"
+	c.model(query, "id", controlplane.BehaviorUpdateOrCreate, 100)
+	m, err := c.store.GetModel(c.ctx, c.sync.ModelID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Columns = []controlplane.Column{{Name: "id", Type: "int"}, {Name: "v", Type: "int"}, {Name: "c", Type: "tinyint"}}
+	if err := c.store.UpdateModel(c.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	c.sync.Cursor = "c"
+	if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := c.run(controlplane.RunSucceeded); run.ReadMode != controlplane.ReadFull {
+		t.Fatalf("first run read %q", run.ReadMode)
+	}
+	c.sent("id")
+	if _, err := c.store.Pool().Exec(c.ctx, `UPDATE backflow.sync_cursors SET definition = $2, mark = 'true' WHERE sync_id = $1`,
+		c.sync.ID, legacyCursorDefinition(c.sync, query)); err != nil {
+		t.Fatal(err)
+	}
+	c.exec(`UPDATE cur SET v = 2, c = -1 WHERE id = 2`)
+	for i := range 2 {
+		run, _ := c.run(controlplane.RunSucceeded)
+		if run.ReadMode != controlplane.ReadFull {
+			t.Errorf("run %d after the upgrade read %q from %q; want a full read", i+1, run.ReadMode, run.ReadFrom)
+		}
+		if got, want := c.sent("id"), []string{"changed 2"}; i == 0 && !slices.Equal(got, want) {
+			t.Errorf("run %d after the upgrade sent %q, want %q", i+1, got, want)
+		}
+	}
+}

@@ -471,7 +471,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if plan.incremental() {
 		run.ReadFrom = plan.since.From
 	}
-	if err := lease.RecordRead(ctx, run, plan.definition); err != nil {
+	if err := lease.RecordRead(ctx, run, plan.markDefinition); err != nil {
 		return nil, none, err
 	}
 	if plan.mode != "" {
