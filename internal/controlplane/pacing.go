@@ -90,16 +90,29 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 }
 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
-// run of any sync to it.
-func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, st pacing.State) error {
+// run of any sync to it. learnedFor is the connection's UpdatedAt as the run read it: when the
+// connection changed since (its URL may now be another endpoint's), nothing is recorded.
+func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, learnedFor time.Time, st pacing.State) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
-		VALUES ($1, $2, $3, now())
+		SELECT $1, $2, $3, now() FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4
 		ON CONFLICT (connection_id) DO UPDATE
-			SET learned_rate = $2, learned_concurrency = $3, learned_at = now()`,
-		connID, st.Rate, st.Concurrency)
+			SET learned_rate = $2, learned_concurrency = $3, learned_at = now()
+			WHERE EXISTS (SELECT FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4)`,
+		connID, st.Rate, st.Concurrency, learnedFor)
 	if err != nil {
 		return fmt.Errorf("record the pacing learned for connection %d: %w", connID, refErr(err))
+	}
+	return nil
+}
+
+// forgetLearnedPacing drops what adaptive pacing learned about connection connID: its URL
+// changed, and the new endpoint's pace is its own.
+func forgetLearnedPacing(ctx context.Context, tx pgx.Tx, connID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE backflow.connection_pacing
+		SET learned_rate = NULL, learned_concurrency = NULL, learned_at = NULL WHERE connection_id = $1`, connID)
+	if err != nil {
+		return fmt.Errorf("forget the pacing learned for connection %d: %w", connID, err)
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func TestLearnedPacingRoundTrip(t *testing.T) {
 		t.Fatalf("after a lease: %+v, %v; want nothing learned", st, err)
 	}
 	want := pacing.State{Rate: 187.5, Concurrency: 12}
-	if err := store.SaveLearnedPacing(ctx, hook.ID, want); err != nil {
+	if err := store.SaveLearnedPacing(ctx, hook.ID, hook.UpdatedAt, want); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := store.LearnedPacing(ctx, hook.ID); err != nil || st != want {
