@@ -128,6 +128,21 @@ func TestRateLimitHeaders(t *testing.T) {
 			t.Errorf("rate %.2f after RateLimit-Policy q=600;w=60, want 10", r)
 		}
 	})
+	t.Run("a policy of bytes is not a rate of requests", func(t *testing.T) {
+		c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+		c.Observe(t0, Answer{Status: 200, Latency: 10 * time.Millisecond,
+			Header: http.Header{"Ratelimit-Policy": {`"upload";q=10000000;w=1;qu="content-bytes"`}}})
+		if r := c.Rate(t0); r > DefaultStartRate+slowStartGain {
+			t.Errorf("rate %.2f after a policy of 10 MB a second, want the slow start's (at most %g)", r, DefaultStartRate+slowStartGain)
+		}
+	})
+	t.Run("a spent policy listed first still pauses", func(t *testing.T) {
+		c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+		c.Observe(t0, Answer{Status: 200, Header: http.Header{"Ratelimit": {`"minute";r=0;t=40, "second";r=9;t=1`}}})
+		if want := t0.Add(40 * time.Second); !c.PauseUntil().Equal(want) {
+			t.Errorf("pause until %v, want %v (the spent policy's reset)", c.PauseUntil(), want)
+		}
+	})
 	t.Run("a policy above max_requests_per_second is capped", func(t *testing.T) {
 		c := NewController(Limits{Mode: ModeAdaptive, MaxRate: 50}, State{}, 0)
 		c.Observe(t0, Answer{Status: 200, Header: http.Header{"Ratelimit-Policy": {"1000;w=1"}}})
