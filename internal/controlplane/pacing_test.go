@@ -21,6 +21,7 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	ctx := context.Background()
 	store, dbURL, key := controlplanetest.NewStore(t) // NewStore: a second client must see the rows
 	hook := webhookConn("Shared limit")
+	hook.Webhook.MaxRequestsPerSecond = 0 // the rates asked are the runners' (a limit would space them: TestLeaseSlotsHoldTheLimitAsChanged)
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,7 @@ func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
 	ctx := context.Background()
 	store, _ := controlplanetest.NewTxStore(t)
 	hook := webhookConn("Dead runner")
+	hook.Webhook.MaxRequestsPerSecond = 0
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +163,7 @@ func BenchmarkLeaseSlots(b *testing.B) {
 	ctx := context.Background()
 	store, _, _ := controlplanetest.NewStore(b)
 	hook := webhookConn("Lease cost")
+	hook.Webhook.MaxRequestsPerSecond = 200
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		b.Fatal(err)
 	}
@@ -169,5 +172,62 @@ func BenchmarkLeaseSlots(b *testing.B) {
 		if _, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The connection's limit is lowered (apply) while a runner's run still paces at the old one (a
+// run reads its connection once, when it starts): the timeline holds every runner to the limit
+// the control plane holds now, so a stale runner's requests and a current one's together stay
+// within it. Counted: the times requests were let go, at most the new limit in any second.
+func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	hook := webhookConn("Lowered limit")
+	hook.Webhook.MaxRequestsPerSecond = 200
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	stale := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, store.SlotSource(hook.ID))
+	const limit = 50
+	hook.Webhook.MaxRequestsPerSecond = limit
+	if err := store.UpdateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	current := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, store.SlotSource(hook.ID))
+
+	var mu sync.Mutex
+	var sent []time.Time
+	var wg sync.WaitGroup
+	for _, run := range []struct {
+		p *pacing.Pacer
+		n int
+	}{{stale, 45}, {current, 15}} {
+		for range 4 { // workers
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					if run.n == 0 {
+						mu.Unlock()
+						return
+					}
+					run.n--
+					mu.Unlock()
+					done, _, err := run.p.Acquire(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					sent = append(sent, time.Now())
+					mu.Unlock()
+					done(pacing.Answer{Status: 200})
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if most := pacing.MostWithin(sent, time.Second); most > limit {
+		t.Errorf("a second holds %d of the %d requests of a stale runner (its run began at 200/s) and a current one, want at most the new limit %d",
+			most, len(sent), limit)
 	}
 }

@@ -11,7 +11,8 @@ import (
 // shared by every runner (controlplane.Store.SlotSource), or a Timeline in memory.
 type TokenSource interface {
 	// Lease grants n request slots interval apart, after every slot granted before and not
-	// before lead from the timeline's now.
+	// before lead from the timeline's now; or fewer slots further apart, no longer in all
+	// (Lease.N, Lease.Interval), when the connection's limit is lower than interval says.
 	Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error)
 }
 
@@ -221,6 +222,9 @@ func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 			return stopped(ctx)
 		}
 		return err
+	}
+	if l.N > 0 && l.Interval > 0 {
+		n, interval = l.N, l.Interval
 	}
 	p.q.granted(l, n, interval, sent, got)
 	return nil
