@@ -237,6 +237,10 @@ func (c *Controller) cut(now time.Time, latency bool) {
 	c.lastCut, c.probeFrom = now, now
 	if latency {
 		c.concCap = max(float64(c.conc)*latencyBackoff, 1)
+		// The latency backed off from is the new baseline: a rise that this cut relieves falls
+		// back (and the lowest latency seen is the base again), one that is the endpoint's own
+		// (it got slower whatever is sent) is not cut for again until it rises further.
+		c.base, c.baseAt = c.ewma, now
 	}
 }
 

@@ -239,3 +239,38 @@ func TestOnlyASettledStateIsWorthKeeping(t *testing.T) {
 		t.Error("fixed mode settled, want never: it learns nothing")
 	}
 }
+
+// An endpoint that gets slow for a while (400 ms instead of 20 ms) and then fast again: the
+// controller backs off while it is slow and climbs back to the endpoint's limit after. It used
+// to read the slow spell as ever-rising latency (above twice the lowest seen until that aged out),
+// cutting once per round trip down to the floor, and then probe up from there at a share of that
+// floor: a connection with a limit of 200/s sent 1 request a second for a minute after.
+func TestAdaptiveRecoversAfterLatencyFalls(t *testing.T) {
+	for _, e := range []*endpoint{
+		{limit: 200, burst: 20, latency: 20 * time.Millisecond},
+		{latency: 20 * time.Millisecond},
+	} {
+		c := NewController(Limits{Mode: ModeAdaptive, MaxRate: 300}, State{}, 0)
+		var before, after int
+		simulateTrace(c, e, 85*time.Second, func(now time.Time, r simResult) {
+			switch now.Sub(t0) {
+			case 20 * time.Second:
+				e.latency = 400 * time.Millisecond
+			case 35 * time.Second:
+				e.latency = 20 * time.Millisecond
+			case 75 * time.Second:
+				before = r.ok
+			}
+			after = r.ok
+		})
+		ceiling := 300.0
+		if e.limit > 0 {
+			ceiling = e.limit
+		}
+		// 40 s after the endpoint is fast again, over the next 10 s.
+		if rate := float64(after-before) / 10; rate < 0.75*ceiling {
+			t.Errorf("limit %v: 2xx %.1f/s 40 s after the latency fell back, want at least 75%% of %v/s (rate now %.1f, concurrency %d)",
+				e.limit, rate, ceiling, c.Rate(t0.Add(85*time.Second)), c.Concurrency())
+		}
+	}
+}
