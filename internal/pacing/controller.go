@@ -90,8 +90,10 @@ type Controller struct {
 	slowStart bool
 	lastGood  float64   // the rate answered at when congestion was last seen
 	lastCut   time.Time // when the rate was last cut
-	probe     float64   // the probing's scale: 1, halved on each congestion at the same rate
-	probeFrom time.Time // when probing past lastGood started
+	// okSinceCut is whether a request sent after the last cut was answered 2xx.
+	okSinceCut bool
+	probe      float64   // the probing's scale: 1, halved on each congestion at the same rate
+	probeFrom  time.Time // when probing past lastGood started
 
 	pauseUntil time.Time
 	policy     float64 // the rate a RateLimit-Policy stated; 0: none
@@ -196,6 +198,9 @@ func (c *Controller) Observe(now time.Time, a Answer) {
 		c.cut(now, false)
 	case a.Status >= 200 && a.Status < 300:
 		c.ok.add(now)
+		if now.Add(-a.Latency).After(c.lastCut) {
+			c.okSinceCut = true // sent after the cut: not the news from before it
+		}
 		if c.latency(now, lat) {
 			c.cut(now, true)
 		} else {
@@ -226,13 +231,20 @@ func (c *Controller) cut(now time.Time, latency bool) {
 	}
 	answered := c.ok.rate(now, windowBuckets/2)
 	good := max(min(c.rate, answered), c.rate/2, minRate)
-	if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
-		c.probe = max(c.probe/2, 1.0/16)
-	} else {
-		c.probe = 1
+	// Cuts with no 2xx between them are one episode (an outage, a burst of 503s or 429s): each
+	// cuts the rate, but the last good rate stays the one answered before it began, the rate to
+	// climb back to when 2xx return (and a limit that fell meets congestion again on the way,
+	// with 2xx before it: a new episode, learning the lower rate).
+	if episode := !c.lastCut.IsZero() && !c.okSinceCut; !episode {
+		if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
+			c.probe = max(c.probe/2, 1.0/16)
+		} else {
+			c.probe = 1
+		}
+		c.lastGood = good
 	}
-	c.lastGood = good
-	c.rate = max(c.lastGood*backoff, minRate)
+	c.rate = max(good*backoff, minRate)
+	c.okSinceCut = false
 	c.slowStart = false
 	c.lastCut, c.probeFrom = now, now
 	if latency {

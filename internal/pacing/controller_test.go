@@ -274,3 +274,29 @@ func TestAdaptiveRecoversAfterLatencyFalls(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint that answers 503 for two seconds (a deploy) and then as before: the controller
+// cuts while it does, and climbs back to the limit it had found once 2xx return. Each cut of the
+// burst used to record the halved rate as the last good one, so the rate ended at the floor and
+// probed up from there at a share of it: under one request a second half a minute later.
+func TestAdaptiveRecoversAfterA503Burst(t *testing.T) {
+	e := &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+	var before, after int
+	simulateTrace(c, e, 40*time.Second, func(now time.Time, r simResult) {
+		switch now.Sub(t0) {
+		case 20 * time.Second:
+			e.down = true
+		case 22 * time.Second:
+			e.down = false
+		case 30 * time.Second:
+			before = r.ok
+		}
+		after = r.ok
+	})
+	// From 8 s after the burst, over the next 10 s.
+	if rate := float64(after-before) / 10; rate < 0.85*e.limit {
+		t.Errorf("2xx %.1f/s after a 2 s burst of 503s, want at least 85%% of the %v/s found before it (rate now %.1f)",
+			rate, e.limit, c.Rate(t0.Add(40*time.Second)))
+	}
+}
