@@ -53,9 +53,9 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 				case "limit", "q":
 					one.Limit = n
 				case "remaining":
-					one.Remaining = n
+					one.Remaining = remaining(val)
 				case "r":
-					one.Remaining, policy = n, true
+					one.Remaining, policy = remaining(val), true
 				case "reset":
 					one.Reset = seconds(n)
 				case "t":
@@ -116,7 +116,7 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 			q.Limit = number(get(h, names[0]))
 		}
 		if q.Remaining < 0 {
-			q.Remaining = number(get(h, names[1]))
+			q.Remaining = remaining(get(h, names[1]))
 		}
 		if q.Reset < 0 {
 			if n := number(get(h, names[2])); n >= 0 {
@@ -176,6 +176,20 @@ func number(v string) float64 {
 	n, err := strconv.ParseFloat(v, 64)
 	if err != nil || n < 0 {
 		return -1
+	}
+	return n
+}
+
+// remaining parses a remaining count: below zero (an endpoint counting requests over its quota)
+// is none left, 0; -1 when v is not a number.
+func remaining(v string) float64 {
+	v = strings.Trim(strings.TrimSpace(v), `"`)
+	n, err := strconv.ParseFloat(v, 64)
+	switch {
+	case v == "" || err != nil || math.IsNaN(n):
+		return -1
+	case n < 0:
+		return 0
 	}
 	return n
 }

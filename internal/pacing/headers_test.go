@@ -45,6 +45,11 @@ func TestParseQuota(t *testing.T) {
 			Quota{100, -1, -1, 10 * time.Second}, true},
 		{"policy of another unit only", http.Header{"Ratelimit-Policy": {`"c";q=5;w=1;qu="concurrent-requests"`}},
 			Quota{-1, -1, -1, -1}, false},
+		// Over the quota: some endpoints count below zero. Nothing is left.
+		{"X- negative remaining", http.Header{"X-Ratelimit-Remaining": {"-3"}, "X-Ratelimit-Reset": {"20"}},
+			Quota{-1, 0, 20 * time.Second, -1}, true},
+		{"RateLimit negative remaining", http.Header{"Ratelimit": {`"default";r=-1;t=20`}},
+			Quota{-1, 0, 20 * time.Second, -1}, true},
 		{"garbage", http.Header{"X-Ratelimit-Remaining": {"lots"}, "Ratelimit": {"nonsense"}}, Quota{-1, -1, -1, -1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
