@@ -388,14 +388,16 @@ type connPacer struct {
 
 // pacer is the pacing of requests to webhook connection c, shared by every run to it in this
 // process (and its rate by every runner, unless LocalPacing). A new pacer starts from what
-// earlier runs learned (adaptive mode); a changed rate_limit or URL makes a new one (what the
-// old URL's answers taught it, a quota pause included, is not the new endpoint's).
+// earlier runs learned (adaptive mode); a changed rate_limit changes the pacer in place, for the
+// runs under way too (Pacer.SetLimits); a changed URL makes a new one (what the old URL's
+// answers taught it, a quota pause included, is not the new endpoint's).
 func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing.Pacer, error) {
 	lim := c.Webhook.Pacing()
 	e.pacersMu.Lock()
 	defer e.pacersMu.Unlock()
-	if p := e.pacers[c.ID]; p.pacer != nil && p.pacer.Limits() == lim && p.url == c.Webhook.URL {
-		return p.pacer, nil
+	cached := e.pacers[c.ID]
+	if cached.pacer != nil && cached.url == c.Webhook.URL && cached.pacer.Limits() == lim {
+		return cached.pacer, nil
 	}
 	var start pacing.State
 	if lim.Adaptive() {
@@ -403,6 +405,12 @@ func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing
 		if start, err = e.Store.LearnedPacing(ctx, c.ID); err != nil {
 			return nil, err
 		}
+	}
+	if cached.pacer != nil && cached.url == c.Webhook.URL {
+		// Only the rate_limit changed: the runs under way follow it at once, and share one
+		// pacer (one max_concurrency) with the runs to come.
+		cached.pacer.SetLimits(lim, start, e.concurrency())
+		return cached.pacer, nil
 	}
 	var shared pacing.TokenSource
 	if !e.LocalPacing {

@@ -128,3 +128,42 @@ func TestChangedEndpointStartsPacingAfresh(t *testing.T) {
 		done(pacing.NotSent)
 	}
 }
+
+// A connection's rate_limit changes (apply) while a run to it goes on in a daemon: the run's
+// pacer follows the new limits at once, and the next run shares it (one pacer per connection in
+// a runner, so max_concurrency is one bound, not one per rate_limit the runner has seen).
+func TestChangedRateLimitAppliesToRunsUnderWay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.dest.Webhook.RateLimit = &controlplane.RateLimit{Mode: pacing.ModeFixed, MaxRequestsPerSecond: 200, MaxConcurrency: 8}
+	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{Store: f.store, Logger: slog.New(slog.DiscardHandler), LocalPacing: true}
+	before, err := e.pacer(f.ctx, f.dest) // the run under way's
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rl := range []*controlplane.RateLimit{
+		{Mode: pacing.ModeFixed, MaxRequestsPerSecond: 50, MaxConcurrency: 2},
+		{Mode: pacing.ModeAdaptive, MaxRequestsPerSecond: 20, MaxConcurrency: 3},
+		{Mode: pacing.ModeFixed, MaxRequestsPerSecond: 10, MaxConcurrency: 1},
+	} {
+		changed := *f.dest
+		wh := *f.dest.Webhook
+		wh.RateLimit = rl
+		changed.Webhook = &wh
+		if err := f.store.UpdateConnection(f.ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		next, err := e.pacer(f.ctx, &changed) // a run starting now
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range map[string]*pacing.Pacer{"the run under way": before, "the next run": next} {
+			if p.MaxConcurrency() > int(rl.MaxConcurrency) || p.Rate() > float64(rl.MaxRequestsPerSecond) {
+				t.Errorf("rate_limit %+v: %s paces at %v requests/s, up to %d in flight", *rl, name, p.Rate(), p.MaxConcurrency())
+			}
+		}
+	}
+}

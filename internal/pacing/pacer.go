@@ -52,8 +52,32 @@ func NewPacer(lim Limits, start State, defaultConc int, shared TokenSource) *Pac
 	return p
 }
 
-// Limits are the settings the pacer was made with.
-func (p *Pacer) Limits() Limits { return p.lim }
+// Limits are the pacer's settings.
+func (p *Pacer) Limits() Limits {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lim
+}
+
+// SetLimits changes the pacer's settings (the connection's rate_limit changed) for every request
+// from now on, those of runs under way included. An adaptive pacer that stays adaptive keeps what
+// it learned, if it settled (clamped to the new bounds); otherwise it starts from start, as a new
+// pacer would. A pause the endpoint asked for stays.
+func (p *Pacer) SetLimits(lim Limits, start State, defaultConc int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lim == p.lim {
+		return
+	}
+	if p.ctl.Settled() && lim.Adaptive() {
+		start = p.ctl.State()
+	}
+	ctl := NewController(lim, start, defaultConc)
+	ctl.pauseUntil = p.ctl.pauseUntil
+	p.lim, p.ctl = lim, ctl
+	close(p.changed) // the concurrency may have risen
+	p.changed = make(chan struct{})
+}
 
 // Learned is what the pacer's controller has learned (Controller.State), and whether it is worth
 // starting the next run from (Controller.Settled).
