@@ -171,12 +171,25 @@ func (c *Controller) Settled() bool {
 
 // State is what the controller learned, to start the next run from: its pace and concurrency.
 func (c *Controller) State() State {
+	if c.adaptive && c.inEpisode() && c.lastGood*backoff > c.rate {
+		// Ended in an outage: its cuts are not the endpoint's pace, the rate before it is (where
+		// its first cut went), with the concurrency that rate needs.
+		r := c.lastGood * backoff
+		conc := c.conc
+		if c.ewma > 0 {
+			conc = max(conc, int(min(math.Ceil(r*c.ewma*concHeadroom)+1, c.concCap, float64(c.maxConc))))
+		}
+		return State{Rate: r, Concurrency: conc}
+	}
 	r := c.rate
 	if c.adaptive && c.ewma > 0 {
 		r = min(r, float64(c.conc)/c.ewma)
 	}
 	return State{Rate: r, Concurrency: c.conc}
 }
+
+// inEpisode reports whether the rate was cut and no request sent since was answered 2xx.
+func (c *Controller) inEpisode() bool { return !c.lastCut.IsZero() && !c.okSinceCut }
 
 // Observe learns from one answer received at now.
 func (c *Controller) Observe(now time.Time, a Answer) {
@@ -235,7 +248,7 @@ func (c *Controller) cut(now time.Time, latency bool) {
 	// cuts the rate, but the last good rate stays the one answered before it began, the rate to
 	// climb back to when 2xx return (and a limit that fell meets congestion again on the way,
 	// with 2xx before it: a new episode, learning the lower rate).
-	if episode := !c.lastCut.IsZero() && !c.okSinceCut; !episode {
+	if !c.inEpisode() {
 		if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
 			c.probe = max(c.probe/2, 1.0/16)
 		} else {

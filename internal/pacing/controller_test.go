@@ -300,3 +300,31 @@ func TestAdaptiveRecoversAfterA503Burst(t *testing.T) {
 			rate, e.limit, c.Rate(t0.Add(40*time.Second)))
 	}
 }
+
+// A run that ends during an outage (its last batch failed on 503s, say) stores what it learned
+// for the next run: the rate the endpoint sustained before the outage, not the floor the
+// outage's cuts reached, or the next run (an hour later, the endpoint long back) starts there and
+// probes up at a share of it.
+func TestLearnedStateSurvivesAnOutageAtTheEnd(t *testing.T) {
+	e := &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+	first := simulateTrace(c, e, 22*time.Second, func(now time.Time, _ simResult) {
+		e.down = now.Sub(t0) >= 20*time.Second
+	})
+	if !c.Settled() {
+		t.Fatal("the first run did not settle")
+	}
+	e = &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond} // back, on a fresh clock
+	next := NewController(Limits{Mode: ModeAdaptive}, first.final, 0)
+	var before, after int
+	simulateTrace(next, e, 15*time.Second, func(now time.Time, r simResult) {
+		if now.Sub(t0) == 5*time.Second {
+			before = r.ok
+		}
+		after = r.ok
+	})
+	if rate := float64(after-before) / 10; rate < 0.85*e.limit {
+		t.Errorf("the next run, from %+v: 2xx %.1f/s over its seconds 5 to 15, want at least 85%% of the %v/s found before the outage",
+			first.final, rate, e.limit)
+	}
+}
