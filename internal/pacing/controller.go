@@ -90,10 +90,11 @@ type Controller struct {
 	slowStart bool
 	lastGood  float64   // the rate answered at when congestion was last seen
 	lastCut   time.Time // when the rate was last cut
-	// okSinceCut is whether a request sent after the last cut was answered 2xx.
-	okSinceCut bool
-	probe      float64   // the probing's scale: 1, halved on each congestion at the same rate
-	probeFrom  time.Time // when probing past lastGood started
+	probe     float64   // the probing's scale: 1, halved on each congestion at the same rate
+	probeFrom time.Time // when probing past lastGood started
+	// okSinceCut is whether a request sent after the last cut was answered 2xx; answered whether
+	// any request was.
+	okSinceCut, answered bool
 
 	pauseUntil time.Time
 	policy     float64 // the rate a RateLimit-Policy stated; 0: none
@@ -164,9 +165,9 @@ func (c *Controller) Pace(now time.Time) float64 {
 // Settled reports whether the controller's state is worth starting the next run from: it met
 // congestion or a stated policy (so its rate is near the endpoint's), or it reached its
 // ceilings. A controller still in its slow start (a run of a few requests) has learned nothing a
-// fresh start would not find as fast.
+// fresh start would not find as fast; one that was answered no 2xx (and no policy) learned nothing.
 func (c *Controller) Settled() bool {
-	return c.adaptive && (!c.slowStart || c.conc >= c.maxConc || c.rate >= c.maxRate)
+	return c.adaptive && (c.answered || c.policy > 0) && (!c.slowStart || c.conc >= c.maxConc || c.rate >= c.maxRate)
 }
 
 // State is what the controller learned, to start the next run from: its pace and concurrency.
@@ -211,6 +212,7 @@ func (c *Controller) Observe(now time.Time, a Answer) {
 		c.cut(now, false)
 	case a.Status >= 200 && a.Status < 300:
 		c.ok.add(now)
+		c.answered = true
 		if now.Add(-a.Latency).After(c.lastCut) {
 			c.okSinceCut = true // sent after the cut: not the news from before it
 		}

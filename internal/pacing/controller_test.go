@@ -235,6 +235,21 @@ func TestOnlyASettledStateIsWorthKeeping(t *testing.T) {
 	if !c.Settled() {
 		t.Error("not settled after a 429, want settled: the rate is near the endpoint's")
 	}
+	// A run whose every answer was a 503 or a network error learned nothing about the rate the
+	// endpoint sustains: the next run searches afresh (or from what was learned before), not
+	// from where this one's cuts left it.
+	for _, start := range []State{{}, {Rate: 150, Concurrency: 6}} {
+		c := NewController(Limits{Mode: ModeAdaptive}, start, 0)
+		now := t0
+		for range 30 {
+			now = now.Add(300 * time.Millisecond)
+			c.Observe(now, Answer{Status: 503, Latency: 5 * time.Millisecond})
+			c.Observe(now, Answer{Status: 0})
+		}
+		if c.Settled() {
+			t.Errorf("from %+v: settled after only 503s and network errors (state %+v), want not", start, c.State())
+		}
+	}
 	if NewController(Limits{Mode: ModeFixed, MaxRate: 5}, State{}, 4).Settled() {
 		t.Error("fixed mode settled, want never: it learns nothing")
 	}
