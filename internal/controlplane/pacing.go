@@ -50,15 +50,15 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, l
 	var gotN int
 	var gotInterval int64 // microseconds
 	// s: the limit as Pacing reads it (rate_limit's, else the top-level field); g: the interval,
-	// at least pacing.Interval of it (1 s + Jitter over the rate, rounded up to a microsecond);
-	// b: the slots, spanning no more than asked.
+	// at least pacing.Interval of it, computed as it does (1 s + Jitter in nanoseconds over the
+	// rate, truncated, then rounded up to a microsecond); b: the slots, spanning no more than asked.
 	err := s.db.QueryRow(ctx, `WITH s AS (
 			SELECT (SELECT CASE WHEN jsonb_typeof(c.config->'rate_limit') = 'object'
 					THEN c.config->'rate_limit'->>'max_requests_per_second'
 					ELSE c.config->>'max_requests_per_second' END::float8
 				FROM backflow.connections c WHERE c.id = $1) AS rate
 		), g AS (
-			SELECT greatest($2::bigint, 1, coalesce(ceil($5::float8 / nullif(rate, 0))::bigint, 0)) AS iv FROM s
+			SELECT greatest($2::bigint, 1, coalesce(ceil(trunc($5::float8 / nullif(rate, 0)) / 1000)::bigint, 0)) AS iv FROM s
 		), b AS (
 			SELECT iv, greatest(1, least($3::bigint, $3::bigint * $2::bigint / iv)) AS n,
 				greatest(1, least($3::bigint, $3::bigint * $2::bigint / iv)) * iv * interval '1 microsecond' AS span
@@ -70,7 +70,7 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, l
 			SET next_slot = greatest(p.next_slot, clock_timestamp() + $4::interval) + (SELECT span FROM b)
 		RETURNING p.next_slot - (SELECT span FROM b), clock_timestamp(), (SELECT n FROM b), (SELECT iv FROM b)`,
 		connID, interval.Microseconds(), n, pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true},
-		float64((time.Second+pacing.Jitter).Microseconds())).Scan(&l.First, &l.Now, &gotN, &gotInterval)
+		float64(time.Second+pacing.Jitter)).Scan(&l.First, &l.Now, &gotN, &gotInterval)
 	if err != nil {
 		return pacing.Lease{}, fmt.Errorf("lease request slots of connection %d: %w", connID, refErr(err))
 	}

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -229,5 +230,29 @@ func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
 	if most := pacing.MostWithin(sent, time.Second); most > limit {
 		t.Errorf("a second holds %d of the %d requests of a stale runner (its run began at 200/s) and a current one, want at most the new limit %d",
 			most, len(sent), limit)
+	}
+}
+
+// A runner pacing at its connection's limit is granted what it asks: the control plane's floor
+// is pacing.Interval of the limit to the microsecond, never one more (rates whose
+// (1 s + Jitter) / rate falls just past a whole microsecond: 2319, 4638, 8913).
+func TestLeaseSlotsAtTheLimitGrantWhatIsAsked(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	for _, rate := range []int64{1, 3, 7, 50, 2319, 4638, 8913, pacing.MaxRequestsPerSecond} {
+		hook := webhookConn(fmt.Sprintf("At %d/s", rate))
+		hook.Webhook.MaxRequestsPerSecond = rate
+		if err := store.CreateConnection(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		interval := pacing.Interval(float64(rate))
+		n := max(int(100*time.Millisecond/interval), 1)
+		l, err := store.LeaseSlots(ctx, hook.ID, n, interval, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.N != n || l.Interval != interval {
+			t.Errorf("%d/s: asked %d slots %v apart, granted %d %v apart", rate, n, interval, l.N, l.Interval)
+		}
 	}
 }
