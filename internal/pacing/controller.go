@@ -316,8 +316,11 @@ func (c *Controller) quota(now time.Time, h http.Header) {
 		// a second) would otherwise space slots a day apart (or overflow the interval), holding
 		// every runner's requests to the connection; one that means it answers 429 instead.
 		policy := min(max(q.Limit/q.Window.Seconds(), minRate), c.maxRate)
+		// Set at once when first stated (a run starting from what an earlier one learned
+		// included) or changed; stated again, it caps the rate but does not undo a cut.
+		stated := policy != c.policy
 		c.policy = policy
-		if c.slowStart || c.rate > policy {
+		if c.slowStart || c.rate > policy || stated {
 			c.rate, c.lastGood, c.slowStart = policy, policy, false
 		}
 	}

@@ -343,3 +343,29 @@ func TestLearnedStateSurvivesAnOutageAtTheEnd(t *testing.T) {
 			first.final, rate, e.limit)
 	}
 }
+
+// A stated RateLimit-Policy sets the rate at once: the first one a run sees (it starts from what
+// an earlier run learned, say 50/s, and the endpoint now states 100/s), and one that changes.
+// Answers stating the same policy again do not undo a cut (congestion below the policy: other
+// clients share the quota).
+func TestAStatedPolicySetsTheRate(t *testing.T) {
+	policy := func(p string) Answer {
+		return Answer{Status: 200, Latency: 10 * time.Millisecond, Header: http.Header{"Ratelimit-Policy": {p}}}
+	}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{Rate: 50, Concurrency: 4}, 0)
+	c.Observe(t0, policy("100;w=1"))
+	if r := c.Rate(t0); r != 100 {
+		t.Errorf("started from a learned 50/s, the endpoint states 100/s: rate %.1f, want 100", r)
+	}
+	c.Observe(t0, policy("300;w=1"))
+	if r := c.Rate(t0); r != 300 {
+		t.Errorf("the policy rose to 300/s: rate %.1f, want 300", r)
+	}
+	now := t0.Add(time.Second)
+	c.Observe(now, Answer{Status: 429})
+	cut := c.Rate(now)
+	c.Observe(now, policy("300;w=1"))
+	if r := c.Rate(now); r != cut {
+		t.Errorf("the same policy after a 429: rate %.1f, want the cut's %.1f kept", r, cut)
+	}
+}
