@@ -179,7 +179,8 @@ func BenchmarkLeaseSlots(b *testing.B) {
 // The connection's limit is lowered (apply) while a runner's run still paces at the old one (a
 // run reads its connection once, when it starts): the timeline holds every runner to the limit
 // the control plane holds now, so a stale runner's requests and a current one's together stay
-// within it. Counted: the times requests were let go, at most the new limit in any second.
+// within it. Counted: the slots the timeline granted the two (each request starts at one),
+// at most the new limit in any second.
 func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
 	ctx := context.Background()
 	store, _, _ := controlplanetest.NewStore(t)
@@ -188,16 +189,16 @@ func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	stale := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, store.SlotSource(hook.ID))
+	granted := &grantedSlots{src: store.SlotSource(hook.ID)}
+	stale := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, granted)
 	const limit = 50
 	hook.Webhook.MaxRequestsPerSecond = limit
 	if err := store.UpdateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	current := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, store.SlotSource(hook.ID))
+	current := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, granted)
 
 	var mu sync.Mutex
-	var sent []time.Time
 	var wg sync.WaitGroup
 	for _, run := range []struct {
 		p *pacing.Pacer
@@ -218,19 +219,46 @@ func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					mu.Lock()
-					sent = append(sent, time.Now())
-					mu.Unlock()
 					done(pacing.Answer{Status: 200})
 				}
 			})
 		}
 	}
 	wg.Wait()
-	if most := pacing.MostWithin(sent, time.Second); most > limit {
-		t.Errorf("a second holds %d of the %d requests of a stale runner (its run began at 200/s) and a current one, want at most the new limit %d",
-			most, len(sent), limit)
+	slots := granted.all()
+	if most := pacing.MostWithin(slots, time.Second); most > limit {
+		t.Errorf("a second of the timeline holds %d of the %d slots granted a stale runner (its run began at 200/s) and a current one, want at most the new limit %d",
+			most, len(slots), limit)
 	}
+}
+
+// grantedSlots is a TokenSource that records the slots src grants.
+type grantedSlots struct {
+	src   pacing.TokenSource
+	mu    sync.Mutex
+	slots []time.Time
+}
+
+func (g *grantedSlots) Lease(ctx context.Context, n int, interval, lead time.Duration) (pacing.Lease, error) {
+	l, err := g.src.Lease(ctx, n, interval, lead)
+	if err != nil {
+		return l, err
+	}
+	if l.N > 0 && l.Interval > 0 {
+		n, interval = l.N, l.Interval
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range n {
+		g.slots = append(g.slots, l.First.Add(time.Duration(i)*interval))
+	}
+	return l, nil
+}
+
+func (g *grantedSlots) all() []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.slots)
 }
 
 // A runner pacing at its connection's limit is granted what it asks: the control plane's floor
