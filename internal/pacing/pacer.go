@@ -191,14 +191,16 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 
 // slot takes the next slot this runner leased (on its own clock), leasing a block when none is
 // left. The request that takes a slot while less than half a block is left leases the next
-// block before it goes (a round trip it would mostly spend waiting for its slot anyway), so
-// that the runner's slots run on without a gap and its other requests never wait for a lease.
+// block before it goes, if its slot is further off than a lease's round trip (a round trip it
+// would spend waiting for its slot anyway; one whose slot is sooner would miss it, and leave
+// the lease to the next request), so that the runner's slots run on without a gap and its
+// other requests never wait for a lease.
 func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
 		if at, ok := p.q.take(now); ok {
-			ahead := p.q.leasing == nil && p.q.ahead(now) < blockTime/2
+			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2 && at.Sub(now) > p.q.rtt
 			if ahead {
 				p.q.leasing = make(chan struct{})
 			}
@@ -227,11 +229,11 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 	}
 }
 
-// lease leases a block of slots interval apart, up to blockTime's worth (slotQueue.size);
+// lease leases a block of slots interval apart, up to slotQueue.block's worth (slotQueue.size);
 // p.q.leasing is set, and lease ends it.
 func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 	p.qMu.Lock()
-	n := p.q.size(min(max(int(blockTime/interval), 1), MaxLeaseSlots))
+	n := p.q.size(min(max(int(p.q.block()/interval), 1), MaxLeaseSlots))
 	lead := p.q.lead()
 	p.qMu.Unlock()
 	sent := p.now()
