@@ -81,8 +81,8 @@ type Engine struct {
 	beforeCommit func(ctx context.Context)
 
 	pacersMu sync.Mutex
-	pacers   map[int64]*pacing.Pacer // per destination connection, shared by its runs
-	tokens   tokenSources            // OAuth2 tokens per destination connection, shared by its runs
+	pacers   map[int64]connPacer // per destination connection, shared by its runs
+	tokens   tokenSources        // OAuth2 tokens per destination connection, shared by its runs
 }
 
 // RunOptions says how a run is started.
@@ -380,15 +380,24 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 	return rows, m, nil
 }
 
+// connPacer is a connection's pacer and the URL it paces: another URL is another endpoint.
+type connPacer struct {
+	pacer *pacing.Pacer
+	url   string
+}
+
 // pacer is the pacing of requests to webhook connection c, shared by every run to it in this
 // process (and its rate by every runner, unless LocalPacing). A new pacer starts from what
-// earlier runs learned (adaptive mode); a changed rate_limit makes a new one.
+// earlier runs learned (adaptive mode); a changed rate_limit changes the pacer in place, for the
+// runs under way too (Pacer.SetLimits); a changed URL makes a new one (what the old URL's
+// answers taught it, a quota pause included, is not the new endpoint's).
 func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing.Pacer, error) {
 	lim := c.Webhook.Pacing()
 	e.pacersMu.Lock()
 	defer e.pacersMu.Unlock()
-	if p := e.pacers[c.ID]; p != nil && p.Limits() == lim {
-		return p, nil
+	cached := e.pacers[c.ID]
+	if cached.pacer != nil && cached.url == c.Webhook.URL && cached.pacer.Limits() == lim {
+		return cached.pacer, nil
 	}
 	var start pacing.State
 	if lim.Adaptive() {
@@ -397,15 +406,21 @@ func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing
 			return nil, err
 		}
 	}
+	if cached.pacer != nil && cached.url == c.Webhook.URL {
+		// Only the rate_limit changed: the runs under way follow it at once, and share one
+		// pacer (one max_concurrency) with the runs to come.
+		cached.pacer.SetLimits(lim, start, e.concurrency())
+		return cached.pacer, nil
+	}
 	var shared pacing.TokenSource
 	if !e.LocalPacing {
 		shared = e.Store.SlotSource(c.ID)
 	}
 	p := pacing.NewPacer(lim, start, e.concurrency(), shared)
 	if e.pacers == nil {
-		e.pacers = make(map[int64]*pacing.Pacer)
+		e.pacers = make(map[int64]connPacer)
 	}
-	e.pacers[c.ID] = p
+	e.pacers[c.ID] = connPacer{p, c.Webhook.URL}
 	return p, nil
 }
 
@@ -604,7 +619,7 @@ func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pa
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.Store.SaveLearnedPacing(sctx, dest.ID, learned); err != nil {
+	if err := e.Store.SaveLearnedPacing(sctx, dest.ID, dest.UpdatedAt, learned); err != nil {
 		e.logger().Warn("could not record the pace learned for the connection; its next run starts from the last one recorded",
 			"connection", dest.Name, "err", err)
 	}

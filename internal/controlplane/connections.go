@@ -343,6 +343,20 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
+// sealedURL is the URL in a connection's sealed secrets; "" when the store's key does not open
+// them.
+func (s *Store) sealedURL(sealed []byte) string {
+	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	if err != nil {
+		return ""
+	}
+	var secrets connectionSecrets
+	if json.Unmarshal(plain, &secrets) != nil {
+		return ""
+	}
+	return secrets.URL
+}
+
 // opens reports whether the store's key opens a connection's sealed secrets.
 func (s *Store) opens(sealed []byte) bool {
 	_, err := s.sealer.Open(sealed, connectionSecretsAAD)
@@ -410,7 +424,9 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 			return err
 		}
 		var oldKind string
-		err := tx.QueryRow(ctx, `SELECT kind FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).Scan(&oldKind)
+		var oldSealed []byte
+		err := tx.QueryRow(ctx, `SELECT kind, sealed_secrets FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).
+			Scan(&oldKind, &oldSealed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
 		}
@@ -422,7 +438,13 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		}
 		err = tx.QueryRow(ctx, `UPDATE backflow.connections SET name = $2, config = $3, sealed_secrets = $4, updated_at = now()
 			WHERE id = $1 RETURNING updated_at`, c.ID, c.Name, config, sealed).Scan(&c.UpdatedAt)
-		return nameTaken(err, "connection", c.Name)
+		if err != nil {
+			return nameTaken(err, "connection", c.Name)
+		}
+		if c.Webhook != nil && s.sealedURL(oldSealed) != c.Webhook.URL {
+			return forgetLearnedPacing(ctx, tx, c.ID)
+		}
+		return nil
 	})
 }
 

@@ -37,21 +37,44 @@ func (w *WebhookConfig) Pacing() pacing.Limits {
 // the control plane's now. The lease's times are the control plane's clock: the first slot, and
 // its clock when it granted them (read after the row lock is taken, so within the caller's round
 // trip whatever it waited for).
+//
+// The slots are never closer than the connection's max_requests_per_second as stored now allows
+// (pacing.Interval of it): a run paces at the limit its connection had when it started, and a
+// limit lowered since holds that run too, and every other runner's. The lease then has fewer
+// slots, further apart, spanning no more than asked (at least one).
 func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, lead time.Duration) (pacing.Lease, error) {
 	if err := pacing.CheckLease(n, interval, lead); err != nil {
 		return pacing.Lease{}, err
 	}
-	span := pgtype.Interval{Microseconds: (time.Duration(n) * interval).Microseconds(), Valid: true}
-	ahead := pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true}
 	var l pacing.Lease
-	err := s.db.QueryRow(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
-		VALUES ($1, clock_timestamp() + $3::interval + $2::interval)
+	var gotN int
+	var gotInterval int64 // microseconds
+	// s: the limit as Pacing reads it (rate_limit's, else the top-level field); g: the interval,
+	// at least pacing.Interval of it, computed as it does (1 s + Jitter in nanoseconds over the
+	// rate, truncated, then rounded up to a microsecond); b: the slots, spanning no more than asked.
+	err := s.db.QueryRow(ctx, `WITH s AS (
+			SELECT (SELECT CASE WHEN jsonb_typeof(c.config->'rate_limit') = 'object'
+					THEN c.config->'rate_limit'->>'max_requests_per_second'
+					ELSE c.config->>'max_requests_per_second' END::float8
+				FROM backflow.connections c WHERE c.id = $1) AS rate
+		), g AS (
+			SELECT greatest($2::bigint, 1, coalesce(ceil(trunc($5::float8 / nullif(rate, 0)) / 1000)::bigint, 0)) AS iv FROM s
+		), b AS (
+			SELECT iv, greatest(1, least($3::bigint, $3::bigint * $2::bigint / iv)) AS n,
+				greatest(1, least($3::bigint, $3::bigint * $2::bigint / iv)) * iv * interval '1 microsecond' AS span
+			FROM g
+		)
+		INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)
+			SELECT $1, clock_timestamp() + $4::interval + b.span FROM b
 		ON CONFLICT (connection_id) DO UPDATE
-			SET next_slot = greatest(p.next_slot, clock_timestamp() + $3::interval) + $2::interval
-		RETURNING p.next_slot - $2::interval, clock_timestamp()`, connID, span, ahead).Scan(&l.First, &l.Now)
+			SET next_slot = greatest(p.next_slot, clock_timestamp() + $4::interval) + (SELECT span FROM b)
+		RETURNING p.next_slot - (SELECT span FROM b), clock_timestamp(), (SELECT n FROM b), (SELECT iv FROM b)`,
+		connID, interval.Microseconds(), n, pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true},
+		float64(time.Second+pacing.Jitter)).Scan(&l.First, &l.Now, &gotN, &gotInterval)
 	if err != nil {
 		return pacing.Lease{}, fmt.Errorf("lease request slots of connection %d: %w", connID, refErr(err))
 	}
+	l.N, l.Interval = gotN, time.Duration(gotInterval)*time.Microsecond
 	return l, nil
 }
 
@@ -90,16 +113,29 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 }
 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
-// run of any sync to it.
-func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, st pacing.State) error {
+// run of any sync to it. learnedFor is the connection's UpdatedAt as the run read it: when the
+// connection changed since (its URL may now be another endpoint's), nothing is recorded.
+func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, learnedFor time.Time, st pacing.State) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
-		VALUES ($1, $2, $3, now())
+		SELECT $1, $2, $3, now() FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4
 		ON CONFLICT (connection_id) DO UPDATE
-			SET learned_rate = $2, learned_concurrency = $3, learned_at = now()`,
-		connID, st.Rate, st.Concurrency)
+			SET learned_rate = $2, learned_concurrency = $3, learned_at = now()
+			WHERE EXISTS (SELECT FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4)`,
+		connID, st.Rate, st.Concurrency, learnedFor)
 	if err != nil {
 		return fmt.Errorf("record the pacing learned for connection %d: %w", connID, refErr(err))
+	}
+	return nil
+}
+
+// forgetLearnedPacing drops what adaptive pacing learned about connection connID: its URL
+// changed, and the new endpoint's pace is its own.
+func forgetLearnedPacing(ctx context.Context, tx pgx.Tx, connID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE backflow.connection_pacing
+		SET learned_rate = NULL, learned_concurrency = NULL, learned_at = NULL WHERE connection_id = $1`, connID)
+	if err != nil {
+		return fmt.Errorf("forget the pacing learned for connection %d: %w", connID, err)
 	}
 	return nil
 }

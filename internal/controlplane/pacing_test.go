@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ func TestLeaseSlotsHoldsTheRateAcrossClients(t *testing.T) {
 	ctx := context.Background()
 	store, dbURL, key := controlplanetest.NewStore(t) // NewStore: a second client must see the rows
 	hook := webhookConn("Shared limit")
+	hook.Webhook.MaxRequestsPerSecond = 0 // the rates asked are the runners' (a limit would space them: TestLeaseSlotsHoldTheLimitAsChanged)
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +84,7 @@ func TestLeaseSlotsOfADeadRunnerExpire(t *testing.T) {
 	ctx := context.Background()
 	store, _ := controlplanetest.NewTxStore(t)
 	hook := webhookConn("Dead runner")
+	hook.Webhook.MaxRequestsPerSecond = 0
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +143,7 @@ func TestLearnedPacingRoundTrip(t *testing.T) {
 		t.Fatalf("after a lease: %+v, %v; want nothing learned", st, err)
 	}
 	want := pacing.State{Rate: 187.5, Concurrency: 12}
-	if err := store.SaveLearnedPacing(ctx, hook.ID, want); err != nil {
+	if err := store.SaveLearnedPacing(ctx, hook.ID, hook.UpdatedAt, want); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := store.LearnedPacing(ctx, hook.ID); err != nil || st != want {
@@ -161,6 +164,7 @@ func BenchmarkLeaseSlots(b *testing.B) {
 	ctx := context.Background()
 	store, _, _ := controlplanetest.NewStore(b)
 	hook := webhookConn("Lease cost")
+	hook.Webhook.MaxRequestsPerSecond = 200
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		b.Fatal(err)
 	}
@@ -168,6 +172,115 @@ func BenchmarkLeaseSlots(b *testing.B) {
 	for b.Loop() {
 		if _, err := store.LeaseSlots(ctx, hook.ID, 20, interval, 0); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The connection's limit is lowered (apply) while a runner's run still paces at the old one (a
+// run reads its connection once, when it starts): the timeline holds every runner to the limit
+// the control plane holds now, so a stale runner's requests and a current one's together stay
+// within it. Counted: the slots the timeline granted the two (each request starts at one),
+// at most the new limit in any second.
+func TestLeaseSlotsHoldTheLimitAsChanged(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	hook := webhookConn("Lowered limit")
+	hook.Webhook.MaxRequestsPerSecond = 200
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	granted := &grantedSlots{src: store.SlotSource(hook.ID)}
+	stale := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, granted)
+	const limit = 50
+	hook.Webhook.MaxRequestsPerSecond = limit
+	if err := store.UpdateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	current := pacing.NewPacer(hook.Webhook.Pacing(), pacing.State{}, 4, granted)
+
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, run := range []struct {
+		p *pacing.Pacer
+		n int
+	}{{stale, 45}, {current, 15}} {
+		for range 4 { // workers
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					if run.n == 0 {
+						mu.Unlock()
+						return
+					}
+					run.n--
+					mu.Unlock()
+					done, _, err := run.p.Acquire(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					done(pacing.Answer{Status: 200})
+				}
+			})
+		}
+	}
+	wg.Wait()
+	slots := granted.all()
+	if most := pacing.MostWithin(slots, time.Second); most > limit {
+		t.Errorf("a second of the timeline holds %d of the %d slots granted a stale runner (its run began at 200/s) and a current one, want at most the new limit %d",
+			most, len(slots), limit)
+	}
+}
+
+// grantedSlots is a TokenSource that records the slots src grants.
+type grantedSlots struct {
+	src   pacing.TokenSource
+	mu    sync.Mutex
+	slots []time.Time
+}
+
+func (g *grantedSlots) Lease(ctx context.Context, n int, interval, lead time.Duration) (pacing.Lease, error) {
+	l, err := g.src.Lease(ctx, n, interval, lead)
+	if err != nil {
+		return l, err
+	}
+	if l.N > 0 && l.Interval > 0 {
+		n, interval = l.N, l.Interval
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range n {
+		g.slots = append(g.slots, l.First.Add(time.Duration(i)*interval))
+	}
+	return l, nil
+}
+
+func (g *grantedSlots) all() []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.slots)
+}
+
+// A runner pacing at its connection's limit is granted what it asks: the control plane's floor
+// is pacing.Interval of the limit to the microsecond, never one more (rates whose
+// (1 s + Jitter) / rate falls just past a whole microsecond: 2319, 4638, 8913).
+func TestLeaseSlotsAtTheLimitGrantWhatIsAsked(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	for _, rate := range []int64{1, 3, 7, 50, 2319, 4638, 8913, pacing.MaxRequestsPerSecond} {
+		hook := webhookConn(fmt.Sprintf("At %d/s", rate))
+		hook.Webhook.MaxRequestsPerSecond = rate
+		if err := store.CreateConnection(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		interval := pacing.Interval(float64(rate))
+		n := max(int(100*time.Millisecond/interval), 1)
+		l, err := store.LeaseSlots(ctx, hook.ID, n, interval, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.N != n || l.Interval != interval {
+			t.Errorf("%d/s: asked %d slots %v apart, granted %d %v apart", rate, n, interval, l.N, l.Interval)
 		}
 	}
 }

@@ -92,6 +92,9 @@ type Controller struct {
 	lastCut   time.Time // when the rate was last cut
 	probe     float64   // the probing's scale: 1, halved on each congestion at the same rate
 	probeFrom time.Time // when probing past lastGood started
+	// okSinceCut is whether a request sent after the last cut was answered 2xx; answered whether
+	// any request was.
+	okSinceCut, answered bool
 
 	pauseUntil time.Time
 	policy     float64 // the rate a RateLimit-Policy stated; 0: none
@@ -162,19 +165,32 @@ func (c *Controller) Pace(now time.Time) float64 {
 // Settled reports whether the controller's state is worth starting the next run from: it met
 // congestion or a stated policy (so its rate is near the endpoint's), or it reached its
 // ceilings. A controller still in its slow start (a run of a few requests) has learned nothing a
-// fresh start would not find as fast.
+// fresh start would not find as fast; one that was answered no 2xx (and no policy) learned nothing.
 func (c *Controller) Settled() bool {
-	return c.adaptive && (!c.slowStart || c.conc >= c.maxConc || c.rate >= c.maxRate)
+	return c.adaptive && (c.answered || c.policy > 0) && (!c.slowStart || c.conc >= c.maxConc || c.rate >= c.maxRate)
 }
 
 // State is what the controller learned, to start the next run from: its pace and concurrency.
 func (c *Controller) State() State {
+	if c.adaptive && c.inEpisode() && c.lastGood*backoff > c.rate {
+		// Ended in an outage: its cuts are not the endpoint's pace, the rate before it is (where
+		// its first cut went), with the concurrency that rate needs.
+		r := c.lastGood * backoff
+		conc := c.conc
+		if c.ewma > 0 {
+			conc = max(conc, int(min(math.Ceil(r*c.ewma*concHeadroom)+1, c.concCap, float64(c.maxConc))))
+		}
+		return State{Rate: r, Concurrency: conc}
+	}
 	r := c.rate
 	if c.adaptive && c.ewma > 0 {
 		r = min(r, float64(c.conc)/c.ewma)
 	}
 	return State{Rate: r, Concurrency: c.conc}
 }
+
+// inEpisode reports whether the rate was cut and no request sent since was answered 2xx.
+func (c *Controller) inEpisode() bool { return !c.lastCut.IsZero() && !c.okSinceCut }
 
 // Observe learns from one answer received at now.
 func (c *Controller) Observe(now time.Time, a Answer) {
@@ -196,6 +212,10 @@ func (c *Controller) Observe(now time.Time, a Answer) {
 		c.cut(now, false)
 	case a.Status >= 200 && a.Status < 300:
 		c.ok.add(now)
+		c.answered = true
+		if now.Add(-a.Latency).After(c.lastCut) {
+			c.okSinceCut = true // sent after the cut: not the news from before it
+		}
 		if c.latency(now, lat) {
 			c.cut(now, true)
 		} else {
@@ -226,17 +246,28 @@ func (c *Controller) cut(now time.Time, latency bool) {
 	}
 	answered := c.ok.rate(now, windowBuckets/2)
 	good := max(min(c.rate, answered), c.rate/2, minRate)
-	if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
-		c.probe = max(c.probe/2, 1.0/16)
-	} else {
-		c.probe = 1
+	// Cuts with no 2xx between them are one episode (an outage, a burst of 503s or 429s): each
+	// cuts the rate, but the last good rate stays the one answered before it began, the rate to
+	// climb back to when 2xx return (and a limit that fell meets congestion again on the way,
+	// with 2xx before it: a new episode, learning the lower rate).
+	if !c.inEpisode() {
+		if c.lastGood > 0 && good >= (1-plateau)*c.lastGood {
+			c.probe = max(c.probe/2, 1.0/16)
+		} else {
+			c.probe = 1
+		}
+		c.lastGood = good
 	}
-	c.lastGood = good
-	c.rate = max(c.lastGood*backoff, minRate)
+	c.rate = max(good*backoff, minRate)
+	c.okSinceCut = false
 	c.slowStart = false
 	c.lastCut, c.probeFrom = now, now
 	if latency {
 		c.concCap = max(float64(c.conc)*latencyBackoff, 1)
+		// The latency backed off from is the new baseline: a rise that this cut relieves falls
+		// back (and the lowest latency seen is the base again), one that is the endpoint's own
+		// (it got slower whatever is sent) is not cut for again until it rises further.
+		c.base, c.baseAt = c.ewma, now
 	}
 }
 
@@ -285,8 +316,11 @@ func (c *Controller) quota(now time.Time, h http.Header) {
 		// a second) would otherwise space slots a day apart (or overflow the interval), holding
 		// every runner's requests to the connection; one that means it answers 429 instead.
 		policy := min(max(q.Limit/q.Window.Seconds(), minRate), c.maxRate)
+		// Set at once when first stated (a run starting from what an earlier one learned
+		// included) or changed; stated again, it caps the rate but does not undo a cut.
+		stated := policy != c.policy
 		c.policy = policy
-		if c.slowStart || c.rate > policy {
+		if c.slowStart || c.rate > policy || stated {
 			c.rate, c.lastGood, c.slowStart = policy, policy, false
 		}
 	}

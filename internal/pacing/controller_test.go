@@ -128,6 +128,21 @@ func TestRateLimitHeaders(t *testing.T) {
 			t.Errorf("rate %.2f after RateLimit-Policy q=600;w=60, want 10", r)
 		}
 	})
+	t.Run("a policy of bytes is not a rate of requests", func(t *testing.T) {
+		c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+		c.Observe(t0, Answer{Status: 200, Latency: 10 * time.Millisecond,
+			Header: http.Header{"Ratelimit-Policy": {`"upload";q=10000000;w=1;qu="content-bytes"`}}})
+		if r := c.Rate(t0); r > DefaultStartRate+slowStartGain {
+			t.Errorf("rate %.2f after a policy of 10 MB a second, want the slow start's (at most %g)", r, DefaultStartRate+slowStartGain)
+		}
+	})
+	t.Run("a spent policy listed first still pauses", func(t *testing.T) {
+		c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+		c.Observe(t0, Answer{Status: 200, Header: http.Header{"Ratelimit": {`"minute";r=0;t=40, "second";r=9;t=1`}}})
+		if want := t0.Add(40 * time.Second); !c.PauseUntil().Equal(want) {
+			t.Errorf("pause until %v, want %v (the spent policy's reset)", c.PauseUntil(), want)
+		}
+	})
 	t.Run("a policy above max_requests_per_second is capped", func(t *testing.T) {
 		c := NewController(Limits{Mode: ModeAdaptive, MaxRate: 50}, State{}, 0)
 		c.Observe(t0, Answer{Status: 200, Header: http.Header{"Ratelimit-Policy": {"1000;w=1"}}})
@@ -220,7 +235,137 @@ func TestOnlyASettledStateIsWorthKeeping(t *testing.T) {
 	if !c.Settled() {
 		t.Error("not settled after a 429, want settled: the rate is near the endpoint's")
 	}
+	// A run whose every answer was a 503 or a network error learned nothing about the rate the
+	// endpoint sustains: the next run searches afresh (or from what was learned before), not
+	// from where this one's cuts left it.
+	for _, start := range []State{{}, {Rate: 150, Concurrency: 6}} {
+		c := NewController(Limits{Mode: ModeAdaptive}, start, 0)
+		now := t0
+		for range 30 {
+			now = now.Add(300 * time.Millisecond)
+			c.Observe(now, Answer{Status: 503, Latency: 5 * time.Millisecond})
+			c.Observe(now, Answer{Status: 0})
+		}
+		if c.Settled() {
+			t.Errorf("from %+v: settled after only 503s and network errors (state %+v), want not", start, c.State())
+		}
+	}
 	if NewController(Limits{Mode: ModeFixed, MaxRate: 5}, State{}, 4).Settled() {
 		t.Error("fixed mode settled, want never: it learns nothing")
+	}
+}
+
+// An endpoint that gets slow for a while (400 ms instead of 20 ms) and then fast again: the
+// controller backs off while it is slow and climbs back to the endpoint's limit after. It used
+// to read the slow spell as ever-rising latency (above twice the lowest seen until that aged out),
+// cutting once per round trip down to the floor, and then probe up from there at a share of that
+// floor: a connection with a limit of 200/s sent 1 request a second for a minute after.
+func TestAdaptiveRecoversAfterLatencyFalls(t *testing.T) {
+	for _, e := range []*endpoint{
+		{limit: 200, burst: 20, latency: 20 * time.Millisecond},
+		{latency: 20 * time.Millisecond},
+	} {
+		c := NewController(Limits{Mode: ModeAdaptive, MaxRate: 300}, State{}, 0)
+		var before, after int
+		simulateTrace(c, e, 85*time.Second, func(now time.Time, r simResult) {
+			switch now.Sub(t0) {
+			case 20 * time.Second:
+				e.latency = 400 * time.Millisecond
+			case 35 * time.Second:
+				e.latency = 20 * time.Millisecond
+			case 75 * time.Second:
+				before = r.ok
+			}
+			after = r.ok
+		})
+		ceiling := 300.0
+		if e.limit > 0 {
+			ceiling = e.limit
+		}
+		// 40 s after the endpoint is fast again, over the next 10 s.
+		if rate := float64(after-before) / 10; rate < 0.75*ceiling {
+			t.Errorf("limit %v: 2xx %.1f/s 40 s after the latency fell back, want at least 75%% of %v/s (rate now %.1f, concurrency %d)",
+				e.limit, rate, ceiling, c.Rate(t0.Add(85*time.Second)), c.Concurrency())
+		}
+	}
+}
+
+// An endpoint that answers 503 for two seconds (a deploy) and then as before: the controller
+// cuts while it does, and climbs back to the limit it had found once 2xx return. Each cut of the
+// burst used to record the halved rate as the last good one, so the rate ended at the floor and
+// probed up from there at a share of it: under one request a second half a minute later.
+func TestAdaptiveRecoversAfterA503Burst(t *testing.T) {
+	e := &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+	var before, after int
+	simulateTrace(c, e, 40*time.Second, func(now time.Time, r simResult) {
+		switch now.Sub(t0) {
+		case 20 * time.Second:
+			e.down = true
+		case 22 * time.Second:
+			e.down = false
+		case 30 * time.Second:
+			before = r.ok
+		}
+		after = r.ok
+	})
+	// From 8 s after the burst, over the next 10 s.
+	if rate := float64(after-before) / 10; rate < 0.85*e.limit {
+		t.Errorf("2xx %.1f/s after a 2 s burst of 503s, want at least 85%% of the %v/s found before it (rate now %.1f)",
+			rate, e.limit, c.Rate(t0.Add(40*time.Second)))
+	}
+}
+
+// A run that ends during an outage (its last batch failed on 503s, say) stores what it learned
+// for the next run: the rate the endpoint sustained before the outage, not the floor the
+// outage's cuts reached, or the next run (an hour later, the endpoint long back) starts there and
+// probes up at a share of it.
+func TestLearnedStateSurvivesAnOutageAtTheEnd(t *testing.T) {
+	e := &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{}, 0)
+	first := simulateTrace(c, e, 22*time.Second, func(now time.Time, _ simResult) {
+		e.down = now.Sub(t0) >= 20*time.Second
+	})
+	if !c.Settled() {
+		t.Fatal("the first run did not settle")
+	}
+	e = &endpoint{limit: 200, burst: 20, latency: 20 * time.Millisecond} // back, on a fresh clock
+	next := NewController(Limits{Mode: ModeAdaptive}, first.final, 0)
+	var before, after int
+	simulateTrace(next, e, 15*time.Second, func(now time.Time, r simResult) {
+		if now.Sub(t0) == 5*time.Second {
+			before = r.ok
+		}
+		after = r.ok
+	})
+	if rate := float64(after-before) / 10; rate < 0.85*e.limit {
+		t.Errorf("the next run, from %+v: 2xx %.1f/s over its seconds 5 to 15, want at least 85%% of the %v/s found before the outage",
+			first.final, rate, e.limit)
+	}
+}
+
+// A stated RateLimit-Policy sets the rate at once: the first one a run sees (it starts from what
+// an earlier run learned, say 50/s, and the endpoint now states 100/s), and one that changes.
+// Answers stating the same policy again do not undo a cut (congestion below the policy: other
+// clients share the quota).
+func TestAStatedPolicySetsTheRate(t *testing.T) {
+	policy := func(p string) Answer {
+		return Answer{Status: 200, Latency: 10 * time.Millisecond, Header: http.Header{"Ratelimit-Policy": {p}}}
+	}
+	c := NewController(Limits{Mode: ModeAdaptive}, State{Rate: 50, Concurrency: 4}, 0)
+	c.Observe(t0, policy("100;w=1"))
+	if r := c.Rate(t0); r != 100 {
+		t.Errorf("started from a learned 50/s, the endpoint states 100/s: rate %.1f, want 100", r)
+	}
+	c.Observe(t0, policy("300;w=1"))
+	if r := c.Rate(t0); r != 300 {
+		t.Errorf("the policy rose to 300/s: rate %.1f, want 300", r)
+	}
+	now := t0.Add(time.Second)
+	c.Observe(now, Answer{Status: 429})
+	cut := c.Rate(now)
+	c.Observe(now, policy("300;w=1"))
+	if r := c.Rate(now); r != cut {
+		t.Errorf("the same policy after a 429: rate %.1f, want the cut's %.1f kept", r, cut)
 	}
 }

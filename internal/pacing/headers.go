@@ -2,6 +2,7 @@ package pacing
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,8 +23,10 @@ func (q Quota) known() bool { return q.Limit >= 0 || q.Remaining >= 0 || q.Reset
 // ParseQuota reads the rate-limit headers an endpoint may send, in the forms in use:
 //   - the IETF draft's fields (draft-ietf-httpapi-ratelimit-headers): RateLimit-Limit,
 //     RateLimit-Remaining, RateLimit-Reset, the combined RateLimit ("limit=100, remaining=50,
-//     reset=30", or the later draft's `"default";r=50;t=30`) and RateLimit-Policy ("100;w=60" or
-//     `"default";q=100;w=60`; with several policies the tightest counts);
+//     reset=30", or the later draft's `"default";r=50;t=30`, parameters in any order; with several
+//     policies the tightest counts, a spent one first) and RateLimit-Policy ("100;w=60" or
+//     `"default";q=100;w=60`; with several policies the tightest counts; one whose quota unit
+//     `qu` is not "requests", content bytes or concurrent requests, is not a rate and is ignored);
 //   - the common X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset, whose reset is
 //     delta seconds, or a Unix time in seconds or milliseconds (GitHub's form) when it is that large.
 //
@@ -34,25 +37,59 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		return q, false
 	}
 	if v := get(h, "Ratelimit"); v != "" {
-		for _, item := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
-			k, val, found := strings.Cut(strings.TrimSpace(item), "=")
-			if !found {
-				continue
+		// The older draft's "limit=100, remaining=50, reset=30" spreads one quota over the list;
+		// the later draft's `"burst";r=0;t=5, "daily";r=99;t=3600` lists a quota per policy, and
+		// the tightest counts (a spent one before any with room), whatever their order.
+		var best *Quota
+		for _, item := range strings.Split(v, ",") {
+			one := Quota{Limit: -1, Remaining: -1, Reset: -1, Window: -1}
+			policy := false
+			for _, param := range strings.Split(item, ";") {
+				k, val, found := strings.Cut(strings.TrimSpace(param), "=")
+				if !found {
+					continue
+				}
+				switch n := number(val); strings.ToLower(strings.TrimSpace(k)) {
+				case "limit", "q":
+					one.Limit = n
+				case "remaining":
+					one.Remaining = remaining(val)
+				case "r":
+					one.Remaining, policy = remaining(val), true
+				case "reset":
+					one.Reset = seconds(n)
+				case "t":
+					one.Reset = seconds(n)
+				}
 			}
-			switch n := number(val); strings.ToLower(strings.TrimSpace(k)) {
-			case "limit", "q":
-				q.Limit = n
-			case "remaining", "r":
-				q.Remaining = n
-			case "reset", "t":
-				q.Reset = seconds(n)
+			switch {
+			case policy && one.Remaining >= 0:
+				if best == nil || tighter(one, *best) {
+					best = &one
+				}
+			default:
+				if one.Limit >= 0 {
+					q.Limit = one.Limit
+				}
+				if one.Remaining >= 0 {
+					q.Remaining = one.Remaining
+				}
+				if one.Reset >= 0 {
+					q.Reset = one.Reset
+				}
+			}
+		}
+		if best != nil {
+			q.Remaining, q.Reset = best.Remaining, best.Reset
+			if best.Limit >= 0 {
+				q.Limit = best.Limit
 			}
 		}
 	}
 	if v := get(h, "Ratelimit-Policy"); v != "" {
 		best := -1.0
 		for _, policy := range strings.Split(v, ",") {
-			limit, window := -1.0, -1.0
+			limit, window, unit := -1.0, -1.0, "requests"
 			for i, item := range strings.Split(policy, ";") {
 				item = strings.TrimSpace(item)
 				k, val, found := strings.Cut(item, "=")
@@ -63,9 +100,12 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 					limit = number(val)
 				case k == "w":
 					window = number(val)
+				case k == "qu":
+					unit = strings.Trim(val, `"`)
 				}
 			}
-			if limit >= 0 && window > 0 && (best < 0 || limit/window < best) {
+			// A quota of content bytes or of concurrent requests is not a rate of requests.
+			if unit == "requests" && limit >= 0 && window > 0 && (best < 0 || limit/window < best) {
 				best = limit / window
 				q.Limit, q.Window = limit, seconds(window)
 			}
@@ -76,7 +116,7 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 			q.Limit = number(get(h, names[0]))
 		}
 		if q.Remaining < 0 {
-			q.Remaining = number(get(h, names[1]))
+			q.Remaining = remaining(get(h, names[1]))
 		}
 		if q.Reset < 0 {
 			if n := number(get(h, names[2])); n >= 0 {
@@ -92,6 +132,24 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		}
 	}
 	return q, q.known()
+}
+
+// tighter reports whether quota a leaves less room than b: a spent one (the later reset first
+// among spent ones), else the fewer requests per second until its reset.
+func tighter(a, b Quota) bool {
+	switch {
+	case a.Remaining == 0 && b.Remaining == 0:
+		return a.Reset > b.Reset
+	case a.Remaining == 0 || b.Remaining == 0:
+		return a.Remaining == 0
+	}
+	perSecond := func(x Quota) float64 {
+		if x.Reset <= 0 {
+			return math.Inf(1)
+		}
+		return x.Remaining / x.Reset.Seconds()
+	}
+	return perSecond(a) < perSecond(b)
 }
 
 // fieldNames are the separate fields' names, canonical (as net/http stores them), so reading
@@ -118,6 +176,20 @@ func number(v string) float64 {
 	n, err := strconv.ParseFloat(v, 64)
 	if err != nil || n < 0 {
 		return -1
+	}
+	return n
+}
+
+// remaining parses a remaining count: below zero (an endpoint counting requests over its quota)
+// is none left, 0; -1 when v is not a number.
+func remaining(v string) float64 {
+	v = strings.Trim(strings.TrimSpace(v), `"`)
+	n, err := strconv.ParseFloat(v, 64)
+	switch {
+	case v == "" || err != nil || math.IsNaN(n):
+		return -1
+	case n < 0:
+		return 0
 	}
 	return n
 }

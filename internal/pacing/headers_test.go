@@ -29,6 +29,27 @@ func TestParseQuota(t *testing.T) {
 			Quota{-1, 0, 90 * time.Second, -1}, true},
 		{"X- with a Unix-milliseconds reset", http.Header{"X-Ratelimit-Reset": {"1800000001500"}},
 			Quota{-1, -1, 1500 * time.Millisecond, -1}, true},
+		// Several policies in one RateLimit field: the tightest counts, whichever comes last.
+		{"RateLimit, a spent policy before one with room", http.Header{"Ratelimit": {`"daily";r=0;t=3600, "burst";r=50;t=5`}},
+			Quota{-1, 0, time.Hour, -1}, true},
+		{"RateLimit, a spent policy after one with room", http.Header{"Ratelimit": {`"burst";r=50;t=5, "daily";r=0;t=3600`}},
+			Quota{-1, 0, time.Hour, -1}, true},
+		{"RateLimit, the slower of two with room", http.Header{"Ratelimit": {`"a";r=100;t=10, "b";r=20;t=10`}},
+			Quota{-1, 20, 10 * time.Second, -1}, true},
+		{"RateLimit, params in another order", http.Header{"Ratelimit": {`"b";t=10;r=20, "a";pk=:cHJvamVjdA==:;t=10;r=100`}},
+			Quota{-1, 20, 10 * time.Second, -1}, true},
+		{"policy, params in another order", http.Header{"Ratelimit-Policy": {`"x";w=60;q=600`}},
+			Quota{600, -1, -1, time.Minute}, true},
+		// A quota of bytes or of concurrent requests is not a rate of requests.
+		{"policy of another unit", http.Header{"Ratelimit-Policy": {`"bytes";q=1000000;qu="content-bytes";w=1, "req";q=100;w=10`}},
+			Quota{100, -1, -1, 10 * time.Second}, true},
+		{"policy of another unit only", http.Header{"Ratelimit-Policy": {`"c";q=5;w=1;qu="concurrent-requests"`}},
+			Quota{-1, -1, -1, -1}, false},
+		// Over the quota: some endpoints count below zero. Nothing is left.
+		{"X- negative remaining", http.Header{"X-Ratelimit-Remaining": {"-3"}, "X-Ratelimit-Reset": {"20"}},
+			Quota{-1, 0, 20 * time.Second, -1}, true},
+		{"RateLimit negative remaining", http.Header{"Ratelimit": {`"default";r=-1;t=20`}},
+			Quota{-1, 0, 20 * time.Second, -1}, true},
 		{"garbage", http.Header{"X-Ratelimit-Remaining": {"lots"}, "Ratelimit": {"nonsense"}}, Quota{-1, -1, -1, -1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

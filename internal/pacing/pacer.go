@@ -11,7 +11,8 @@ import (
 // shared by every runner (controlplane.Store.SlotSource), or a Timeline in memory.
 type TokenSource interface {
 	// Lease grants n request slots interval apart, after every slot granted before and not
-	// before lead from the timeline's now.
+	// before lead from the timeline's now; or fewer slots further apart, no longer in all
+	// (Lease.N, Lease.Interval), when the connection's limit is lower than interval says.
 	Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error)
 }
 
@@ -51,8 +52,32 @@ func NewPacer(lim Limits, start State, defaultConc int, shared TokenSource) *Pac
 	return p
 }
 
-// Limits are the settings the pacer was made with.
-func (p *Pacer) Limits() Limits { return p.lim }
+// Limits are the pacer's settings.
+func (p *Pacer) Limits() Limits {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lim
+}
+
+// SetLimits changes the pacer's settings (the connection's rate_limit changed) for every request
+// from now on, those of runs under way included. An adaptive pacer that stays adaptive keeps what
+// it learned, if it settled (clamped to the new bounds); otherwise it starts from start, as a new
+// pacer would. A pause the endpoint asked for stays.
+func (p *Pacer) SetLimits(lim Limits, start State, defaultConc int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lim == p.lim {
+		return
+	}
+	if p.ctl.Settled() && lim.Adaptive() {
+		start = p.ctl.State()
+	}
+	ctl := NewController(lim, start, defaultConc)
+	ctl.pauseUntil = p.ctl.pauseUntil
+	p.lim, p.ctl = lim, ctl
+	close(p.changed) // the concurrency may have risen
+	p.changed = make(chan struct{})
+}
 
 // Learned is what the pacer's controller has learned (Controller.State), and whether it is worth
 // starting the next run from (Controller.Settled).
@@ -166,14 +191,16 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 
 // slot takes the next slot this runner leased (on its own clock), leasing a block when none is
 // left. The request that takes a slot while less than half a block is left leases the next
-// block before it goes (a round trip it would mostly spend waiting for its slot anyway), so
-// that the runner's slots run on without a gap and its other requests never wait for a lease.
+// block before it goes, if its slot is further off than a lease's round trip (a round trip it
+// would spend waiting for its slot anyway; one whose slot is sooner would miss it, and leave
+// the lease to the next request), so that the runner's slots run on without a gap and its
+// other requests never wait for a lease.
 func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
 		if at, ok := p.q.take(now); ok {
-			ahead := p.q.leasing == nil && p.q.ahead(now) < blockTime/2
+			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2 && at.Sub(now) > p.q.rtt
 			if ahead {
 				p.q.leasing = make(chan struct{})
 			}
@@ -202,11 +229,11 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 	}
 }
 
-// lease leases a block of slots interval apart, up to blockTime's worth (slotQueue.size);
+// lease leases a block of slots interval apart, up to slotQueue.block's worth (slotQueue.size);
 // p.q.leasing is set, and lease ends it.
 func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 	p.qMu.Lock()
-	n := p.q.size(min(max(int(blockTime/interval), 1), MaxLeaseSlots))
+	n := p.q.size(min(max(int(p.q.block()/interval), 1), MaxLeaseSlots))
 	lead := p.q.lead()
 	p.qMu.Unlock()
 	sent := p.now()
@@ -221,6 +248,9 @@ func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 			return stopped(ctx)
 		}
 		return err
+	}
+	if l.N > 0 && l.Interval > 0 {
+		n, interval = l.N, l.Interval
 	}
 	p.q.granted(l, n, interval, sent, got)
 	return nil

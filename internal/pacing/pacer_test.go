@@ -108,3 +108,45 @@ func TestPacerLeaseRoundTrip(t *testing.T) {
 		t.Errorf("leases answered after %v: round trip %v, want at least that (over MaxLeaseRoundTrip %v)", delay, got, MaxLeaseRoundTrip)
 	}
 }
+
+// farSource is a control plane a round trip of 2 × oneWay away: the timeline reads its clock
+// half way.
+type farSource struct {
+	*Timeline
+	oneWay time.Duration
+}
+
+func (s farSource) Lease(ctx context.Context, n int, interval, lead time.Duration) (Lease, error) {
+	if err := sleepUntil(ctx, time.Now, time.Now().Add(s.oneWay)); err != nil {
+		return Lease{}, err
+	}
+	l, err := s.Timeline.Lease(ctx, n, interval, lead)
+	if err != nil {
+		return l, err
+	}
+	return l, sleepUntil(ctx, time.Now, time.Now().Add(s.oneWay))
+}
+
+// A runner whose control plane is far (a lease's round trip of 100 or 200 ms, another region)
+// still sends: its leases start far enough ahead that their slots are not behind it when the
+// answer arrives. They used to start at most 50 ms ahead, so every slot of a lease that took
+// longer was behind the runner on arrival and given up, and the runner leased again, sending
+// nothing while its run held the sync. (The limit itself is not at stake: slots given up are
+// not used.) The timeout only ends the wait a stalled pacer would make.
+func TestPacerProgressesWithAFarControlPlane(t *testing.T) {
+	for _, oneWay := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond} {
+		p := NewPacer(Limits{MaxRate: 100, MaxConcurrency: 4}, State{}, 0, farSource{NewTimeline(nil), oneWay})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		sent := 0
+		for range 20 {
+			done, _, err := p.Acquire(ctx)
+			if err != nil {
+				t.Errorf("lease round trip %v: after %d requests: %v", 2*oneWay, sent, err)
+				break
+			}
+			sent++
+			done(Answer{Status: 200})
+		}
+		cancel()
+	}
+}

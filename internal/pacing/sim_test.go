@@ -12,13 +12,17 @@ import (
 type endpoint struct {
 	limit, burst float64
 	latency      time.Duration
-	servers      int // 0: unlimited
+	servers      int  // 0: unlimited
+	down         bool // answers 503 at once, as a restarting endpoint's proxy does
 
 	tokens float64
 	last   time.Time
 }
 
 func (e *endpoint) answer(now time.Time, inflight int) Answer {
+	if e.down {
+		return Answer{Status: http.StatusServiceUnavailable, Latency: 5 * time.Millisecond}
+	}
 	lat := e.latency
 	if e.servers > 0 && inflight > e.servers {
 		lat = lat * time.Duration(inflight) / time.Duration(e.servers)

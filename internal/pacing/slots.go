@@ -96,9 +96,19 @@ func (q *slotQueue) ahead(now time.Time) time.Duration {
 	return q.local(b.next.Add(time.Duration(b.left) * b.interval)).Sub(now)
 }
 
+// block is how much of the timeline to lease at once: blockTime, or six round trips when the
+// control plane is far. The next block is leased while half of one is left, and is granted from
+// the end of this one unless that is less than the lead from the timeline's now: half a block
+// must outlast the lease's round trip and its lead, or every block would start after a gap.
+func (q *slotQueue) block() time.Duration { return min(max(blockTime, 6*q.rtt), MaxLeaseSpan) }
+
 // lead is how far ahead of the timeline's now a lease should start, so that its first slots
-// are not behind this runner by the time the answer arrives: twice the usual round trip.
-func (q *slotQueue) lead() time.Duration { return min(2*q.rtt, blockTime/2) }
+// are not behind this runner by the time the answer arrives: twice the usual round trip (the
+// answer arrives about half of one after the timeline read its clock). Not capped below that:
+// a runner whose every lease came back behind it would give every slot up and send nothing.
+// On an idle timeline the lead is a gap no runner gets slots in, up to twice the round trip
+// once per idle spell: a far control plane costs throughput, never the limit.
+func (q *slotQueue) lead() time.Duration { return min(2*q.rtt, MaxLeaseLead) }
 
 // granted adds lease l of n slots interval apart, asked at sent and answered at got (this
 // runner's clock).

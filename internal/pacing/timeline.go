@@ -66,9 +66,13 @@ func CheckLease(n int, interval, lead time.Duration) error {
 }
 
 // Lease is a block of slots granted on a timeline: the first slot and the time it was granted,
-// both by the timeline's clock.
+// both by the timeline's clock, and how many slots how far apart. The control plane may grant
+// fewer slots further apart than asked, never more or closer: when the connection's limit as it
+// holds it now is lower than the one the asking runner's run started with.
 type Lease struct {
 	First, Now time.Time
+	N          int           // 0: as many as asked
+	Interval   time.Duration // 0: as asked
 }
 
 // Timeline is a connection's timeline in one process (a runner with --local-pacing): the
@@ -101,7 +105,7 @@ func (t *Timeline) Lease(_ context.Context, n int, interval, lead time.Duration)
 		first = at
 	}
 	t.next = first.Add(time.Duration(n) * interval)
-	return Lease{First: first, Now: now}, nil
+	return Lease{First: first, Now: now, N: n, Interval: interval}, nil
 }
 
 // MostWithin is the most of times ts that fall within one window [t, t+w): how a limit of that
