@@ -73,26 +73,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 // not count the canceled run as the one that served the schedule.
 func TestStoppedRunIsRedone(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.sync.ScheduleEvery = "1h"
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	var blocking atomic.Bool
-	blocking.Store(true)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
-	started := make(chan struct{}, 100)
-	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
-		if q.N >= 2 && blocking.Load() {
-			started <- struct{}{}
-			<-release
-			w.WriteHeader(http.StatusServiceUnavailable) // the runner has gone: nothing accepted
-			return true
-		}
-		return false
-	})
+	f, started, unblock := stuckHourlySync(t)
 
 	ctx, cancel := context.WithCancel(f.ctx)
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
@@ -108,28 +89,8 @@ func TestStoppedRunIsRedone(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("daemon: %v", err)
 	}
-	blocking.Store(false)
-	releaseOnce.Do(func() { close(release) })
-	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled {
-		t.Fatalf("after the stop: runs %+v, want one canceled", runs)
-	}
-
-	ctx2, cancel2 := context.WithCancel(f.ctx)
-	d2 := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
-		StopTimeout: 5 * time.Second}
-	go func() { errc <- d2.Run(ctx2) }()
-	controlplanetest.WaitFor(t, "the handed-back work to be redone", func() bool {
-		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
-		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
-	})
-	cancel2()
-	if err := <-errc; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
+	unblock()
+	redoneAfterStop(t, f)
 	got, _ := f.recv.Take("id")
 	ids := map[string]bool{}
 	for _, g := range got {
@@ -244,5 +205,63 @@ func TestUnauthorizedFailsRun(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("after fixing the credentials delivered %v, want the 5 users", got)
+	}
+}
+
+// stuckHourlySync is a fixture whose sync runs every hour against a receiver that holds every
+// request after the first (counted on started) until unblock is called, then answers 503: the
+// runner has gone, nothing is accepted. The test's end unblocks it too.
+func stuckHourlySync(t *testing.T) (f *fixture, started chan struct{}, unblock func()) {
+	t.Helper()
+	f = newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	var blocking atomic.Bool
+	blocking.Store(true)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock = func() {
+		blocking.Store(false)
+		releaseOnce.Do(func() { close(release) })
+	}
+	t.Cleanup(unblock)
+	started = make(chan struct{}, 100)
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N >= 2 && blocking.Load() {
+			started <- struct{}{}
+			<-release
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	return f, started, unblock
+}
+
+// redoneAfterStop checks that f's sync has one run, canceled by a daemon's stop, and that a
+// daemon started again redoes its work at once (its job was handed back).
+func redoneAfterStop(t *testing.T, f *fixture) {
+	t.Helper()
+	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled {
+		t.Fatalf("after the stop: runs %+v, want one canceled", runs)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
+		StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	controlplanetest.WaitFor(t, "the handed-back work to be redone", func() bool {
+		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
 	}
 }

@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // TestRunnerDuringNewerMigration: a newer Backflow's migration in progress (its transaction has
@@ -88,26 +84,7 @@ func TestRunnerDuringNewerMigration(t *testing.T) {
 // schema (here: the version row removed again) redoes the work at once.
 func TestRunnerStopsOnNewerSchemaMidRun(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.sync.ScheduleEvery = "1h"
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	var blocking atomic.Bool
-	blocking.Store(true)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
-	started := make(chan struct{}, 100)
-	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
-		if q.N >= 2 && blocking.Load() {
-			started <- struct{}{}
-			<-release
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
+	f, started, unblock := stuckHourlySync(t)
 	ctx, cancel := context.WithCancel(f.ctx)
 	defer cancel()
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
@@ -132,30 +109,11 @@ func TestRunnerStopsOnNewerSchemaMidRun(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the daemon still runs")
 	}
-	blocking.Store(false)
-	releaseOnce.Do(func() { close(release) })
-	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled {
-		t.Fatalf("after the stop: runs %+v, want one canceled", runs)
-	}
+	unblock()
 	if _, err := pool.Exec(f.ctx, `DELETE FROM backflow.schema_migrations WHERE version = $1`, next); err != nil {
 		t.Fatal(err)
 	}
-	ctx2, cancel2 := context.WithCancel(f.ctx)
-	d2 := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
-		StopTimeout: 5 * time.Second}
-	go func() { errc <- d2.Run(ctx2) }()
-	controlplanetest.WaitFor(t, "the handed-back work to be redone", func() bool {
-		runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
-		return err == nil && len(runs) > 0 && runs[0].Status == controlplane.RunSucceeded
-	})
-	cancel2()
-	if err := <-errc; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
+	redoneAfterStop(t, f)
 	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 10); len(runs) != 2 {
 		t.Errorf("runs: %d, want the canceled one and the one that redid it", len(runs))
 	}

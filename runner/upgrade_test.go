@@ -418,13 +418,7 @@ func TestUpgradeTypesFromVersion16(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := restoreUpgrade(t, "controlplane-v16-types.sql")
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/upgrade/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readUpgradeFile(t, name) }
 	pgURL := controlplanetest.NewDatabase(t)
 	pg := controlplanetest.Pool(t, pgURL)
 	if _, err := pg.Exec(ctx, read("types-postgres.sql")); err != nil {
@@ -536,13 +530,7 @@ func TestUpgradeMoreTypesFromVersion16(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := restoreUpgrade(t, "controlplane-v16-more-types.sql")
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/upgrade/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readUpgradeFile(t, name) }
 	pgURL := controlplanetest.NewDatabase(t)
 	if _, err := controlplanetest.Pool(t, pgURL).Exec(ctx, read("more-types-postgres.sql")); err != nil {
 		t.Fatal(err)
@@ -596,13 +584,7 @@ func TestUpgradeCursorsFromVersion16(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := restoreUpgrade(t, "controlplane-v16-cursors.sql")
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/upgrade/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readUpgradeFile(t, name) }
 	// User 2 changed before the last v16 runs, user 3 since.
 	myURL, my := warehousetest.NewMySQLDatabase(t)
 	if _, err := my.ExecContext(ctx, read("types-mysql.sql")+`
@@ -638,4 +620,14 @@ func TestUpgradeCursorsFromVersion16(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readUpgradeFile is testdata/upgrade/name's text.
+func readUpgradeFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/upgrade/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
