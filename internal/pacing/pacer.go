@@ -190,25 +190,25 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 }
 
 // slot takes the next slot this runner leased (on its own clock), leasing a block when none is
-// left. The request that takes a slot while less than half a block is left leases the next
-// block before it goes, if its slot is further off than a lease's round trip (a round trip it
-// would spend waiting for its slot anyway; one whose slot is sooner would miss it, and leave
-// the lease to the next request), so that the runner's slots run on without a gap and its
-// other requests never wait for a lease.
+// left. The request that takes a slot while less than half a block is left starts leasing the
+// next block, on a goroutine, and goes at its slot, so that the runner's slots run on without a
+// gap and its other requests never wait for a lease.
 func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
 		if at, ok := p.q.take(now); ok {
-			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2 && at.Sub(now) > p.q.rtt
+			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2
 			if ahead {
 				p.q.leasing = make(chan struct{})
 			}
 			p.qMu.Unlock()
 			if ahead {
-				// Not this request's error: its slot is leased. A lease that is needed and fails
-				// reports it below.
-				_ = p.lease(ctx, interval)
+				// On a goroutine of its own: this request goes at its slot, however soon (with a
+				// far control plane it would miss a slot nearer than the round trip), and the
+				// next block is on its way. Not this request's error: its slot is leased; a lease
+				// that is needed and fails reports it below, to the request that waits for it.
+				go func() { _ = p.lease(ctx, interval) }()
 			}
 			return at, nil
 		}
