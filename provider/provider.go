@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"time"
@@ -145,6 +146,13 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 	store, err := openStore(ctx, url, key)
+	if errors.Is(err, controlplane.ErrSchemaTooNew) {
+		// Reached, and newer than this provider: the database and the key are not the problem.
+		addError(&resp.Diagnostics, "Control Plane Newer Than This Provider",
+			"A newer release of Backflow migrated the control plane past the versions this provider knows.",
+			"Upgrade the provider (and the runners) to that release or a later one.", err)
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot Open the Control Plane",
 			"The provider could not connect to the Backflow control plane or apply its migrations.",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -175,4 +176,29 @@ func TestOpenStoreContext(t *testing.T) {
 	if _, err := s.ListSyncs(context.Background()); err != nil {
 		t.Fatalf("the store after its opening request ended: %v", err)
 	}
+}
+
+// TestAccNewerControlPlaneSchema: a control plane that a newer Backflow migrated past the
+// versions this provider knows is refused saying so and what to do, not as a database or key
+// that cannot be reached ("Check database_url ... and that the database is reachable", which
+// sent the user looking in the wrong place).
+func TestAccNewerControlPlaneSchema(t *testing.T) {
+	e := newTestEnv(t)
+	if _, err := e.cp.Exec(context.Background(), `INSERT INTO backflow.schema_migrations (version, name) VALUES ($1, 'from_a_newer_release')`,
+		controlplane.LatestVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	// Another key, so that the provider opens the control plane anew rather than a store it
+	// opened before the version row was written.
+	key := controlplanetest.NewKey(t)
+	t.Cleanup(func() { closeStore(e.cpURL, key) })
+	cfg := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", e.cpURL, key) +
+		`data "backflow_connection" "x" { name = "x" }` + "\n"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)Control Plane Newer Than This Provider.*Upgrade the provider.*schema version`),
+		}},
+	})
 }
