@@ -73,18 +73,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 // not count the canceled run as the one that served the schedule.
 func TestStoppedRunIsRedone(t *testing.T) {
 	t.Parallel()
-	f, started, unblock := stuckHourlySync(t)
-
-	ctx, cancel := context.WithCancel(f.ctx)
-	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
-		StopTimeout: 100 * time.Millisecond}
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	select {
-	case <-started:
-	case <-time.After(45 * time.Second):
-		t.Fatal("the scheduled run did not start")
-	}
+	f, cancel, errc, unblock := daemonStuckOnItsEndpoint(t)
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("daemon: %v", err)
@@ -208,9 +197,29 @@ func TestUnauthorizedFailsRun(t *testing.T) {
 	}
 }
 
-// stuckHourlySync is a fixture whose sync runs every hour against a receiver that holds every
-// request after the first (counted on started) until unblock is called, then answers 503: the
-// runner has gone, nothing is accepted. The test's end unblocks it too.
+// daemonStuckOnItsEndpoint starts a daemon (stop timeout 100 ms) on a fixture whose sync runs
+// every hour against a receiver that holds every request after the first until unblock is
+// called, then answers 503 (the runner has gone, nothing is accepted); it returns once the run is
+// stuck so. cancel stops the daemon, whose Run returns on errc; the test's end unblocks too.
+func daemonStuckOnItsEndpoint(t *testing.T) (f *fixture, cancel func(), errc chan error, unblock func()) {
+	t.Helper()
+	f, started, unblock := stuckHourlySync(t)
+	ctx, cancel := context.WithCancel(f.ctx)
+	t.Cleanup(cancel)
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
+		StopTimeout: 100 * time.Millisecond}
+	errc = make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	select {
+	case <-started:
+	case <-time.After(45 * time.Second):
+		t.Fatal("the scheduled run did not start")
+	}
+	return f, cancel, errc, unblock
+}
+
+// stuckHourlySync is daemonStuckOnItsEndpoint's fixture, before any daemon: started receives
+// each request the receiver holds.
 func stuckHourlySync(t *testing.T) (f *fixture, started chan struct{}, unblock func()) {
 	t.Helper()
 	f = newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)

@@ -1,9 +1,7 @@
 package runner
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -84,31 +82,13 @@ func TestRunnerDuringNewerMigration(t *testing.T) {
 // schema (here: the version row removed again) redoes the work at once.
 func TestRunnerStopsOnNewerSchemaMidRun(t *testing.T) {
 	t.Parallel()
-	f, started, unblock := stuckHourlySync(t)
-	ctx, cancel := context.WithCancel(f.ctx)
-	defer cancel()
-	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,
-		StopTimeout: 100 * time.Millisecond}
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	select {
-	case <-started:
-	case <-time.After(45 * time.Second):
-		t.Fatal("the scheduled run did not start")
-	}
+	f, _, errc, unblock := daemonStuckOnItsEndpoint(t)
 	pool := controlplanetest.Pool(t, f.cpURL)
 	next := controlplane.LatestVersion() + 1
 	if _, err := pool.Exec(f.ctx, `INSERT INTO backflow.schema_migrations (version, name) VALUES ($1, 'from_the_future')`, next); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-errc:
-		if !errors.Is(err, controlplane.ErrSchemaTooNew) {
-			t.Errorf("daemon ended with %v, want the schema-too-new error", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the daemon still runs")
-	}
+	waitSchemaTooNew(t, errc, "the daemon still runs")
 	unblock()
 	if _, err := pool.Exec(f.ctx, `DELETE FROM backflow.schema_migrations WHERE version = $1`, next); err != nil {
 		t.Fatal(err)

@@ -61,14 +61,7 @@ func TestRunnerStopsOnNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	select {
-	case err := <-done:
-		if !errors.Is(err, controlplane.ErrSchemaTooNew) {
-			t.Errorf("daemon ended with %v, want the schema-too-new error", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the daemon still runs on a control plane migrated past the versions it knows")
-	}
+	waitSchemaTooNew(t, done, "the daemon still runs on a control plane migrated past the versions it knows")
 
 	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
 	if !errors.Is(err, controlplane.ErrSchemaTooNew) || run != nil {
@@ -121,14 +114,7 @@ func TestRunnerRefusesQueuedRunOnNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if !errors.Is(err, controlplane.ErrSchemaTooNew) {
-			t.Errorf("daemon ended with %v, want the schema-too-new error", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the daemon still runs after a queued run met a control plane migrated past the versions it knows")
-	}
+	waitSchemaTooNew(t, done, "the daemon still runs after a queued run met a control plane migrated past the versions it knows")
 	if runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10); err != nil || len(runs) != 0 {
 		t.Errorf("runs recorded on the newer schema: %d (%v), want none", len(runs), err)
 	}
@@ -630,4 +616,18 @@ func readUpgradeFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// waitSchemaTooNew waits for a daemon's Run to return on done with the schema-too-new error;
+// still is what it failing to end means.
+func waitSchemaTooNew(t *testing.T, done <-chan error, still string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if !errors.Is(err, controlplane.ErrSchemaTooNew) {
+			t.Errorf("daemon ended with %v, want the schema-too-new error", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal(still)
+	}
 }
