@@ -49,6 +49,7 @@ func NewPacer(lim Limits, start State, defaultConc int, shared TokenSource) *Pac
 	if p.slots == nil {
 		p.slots = NewTimeline(p.now)
 	}
+	p.q.floor = floor(lim)
 	return p
 }
 
@@ -77,6 +78,20 @@ func (p *Pacer) SetLimits(lim Limits, start State, defaultConc int) {
 	p.lim, p.ctl = lim, ctl
 	close(p.changed) // the concurrency may have risen
 	p.changed = make(chan struct{})
+	// A lower max_requests_per_second holds the slots leased before it too: those in the queue,
+	// those requests sleep to, and those of a lease in flight are given up, not sent at the old
+	// rate (up to a block's worth of it, and the lease's).
+	p.qMu.Lock()
+	p.q.floor = floor(lim)
+	p.qMu.Unlock()
+}
+
+// floor is the closest lim lets slots be (0: any).
+func floor(lim Limits) time.Duration {
+	if lim.MaxRate <= 0 {
+		return 0
+	}
+	return Interval(lim.MaxRate)
 }
 
 // Learned is what the pacer's controller has learned (Controller.State), and whether it is worth
@@ -176,12 +191,21 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 	}
 	interval := Interval(r)
 	for {
-		at, err := p.slot(ctx, interval)
+		at, iv, err := p.slot(ctx, interval)
 		if err != nil {
 			return err
 		}
 		if err := sleepUntil(ctx, p.now, at); err != nil {
 			return err
+		}
+		p.qMu.Lock()
+		floor := p.q.floor
+		p.qMu.Unlock()
+		if iv < floor {
+			// The limit was lowered while this request slept to its slot, leased at the old
+			// rate: it takes one at the new rate.
+			interval = max(interval, floor)
+			continue
 		}
 		if p.now().Sub(at) <= LateLimit {
 			return nil
@@ -193,11 +217,11 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 // left. The request that takes a slot while less than half a block is left starts leasing the
 // next block, on a goroutine, and goes at its slot, so that the runner's slots run on without a
 // gap and its other requests never wait for a lease.
-func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, error) {
+func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, time.Duration, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
-		if at, ok := p.q.take(now); ok {
+		if at, iv, ok := p.q.take(now); ok {
 			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2
 			if ahead {
 				p.q.leasing = make(chan struct{})
@@ -210,7 +234,7 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 				// that is needed and fails reports it below, to the request that waits for it.
 				go func() { _ = p.lease(ctx, interval) }()
 			}
-			return at, nil
+			return at, iv, nil
 		}
 		if ch := p.q.leasing; ch != nil {
 			p.qMu.Unlock()
@@ -218,13 +242,13 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return time.Time{}, stopped(ctx)
+				return time.Time{}, 0, stopped(ctx)
 			}
 		}
 		p.q.leasing = make(chan struct{})
 		p.qMu.Unlock()
 		if err := p.lease(ctx, interval); err != nil {
-			return time.Time{}, err
+			return time.Time{}, 0, err
 		}
 	}
 }
@@ -233,6 +257,7 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, er
 // p.q.leasing is set, and lease ends it.
 func (p *Pacer) lease(ctx context.Context, interval time.Duration) error {
 	p.qMu.Lock()
+	interval = max(interval, p.q.floor)
 	n := p.q.size(min(max(int(p.q.block()/interval), 1), MaxLeaseSlots))
 	lead := p.q.lead()
 	p.qMu.Unlock()

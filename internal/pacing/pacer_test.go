@@ -150,3 +150,58 @@ func TestPacerProgressesWithAFarControlPlane(t *testing.T) {
 		cancel()
 	}
 }
+
+// A rate lowered by SetLimits holds the requests of runs under way at once: the slots leased at
+// the old rate (the block in the queue, the ones requests hold while they sleep to them, and a
+// lease in flight) are not sent at the old rate after the change.
+func TestLoweredRateHoldsSlotsLeasedBefore(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		var src TokenSource
+		if shared {
+			src = NewTimeline(nil)
+		}
+		p := NewPacer(Limits{MaxRate: 1000, MaxConcurrency: 64}, State{}, 0, src)
+		ctx, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		var sent []time.Time
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					done, _, err := p.Acquire(ctx)
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					sent = append(sent, time.Now())
+					mu.Unlock()
+					done(Answer{Status: 200})
+				}
+			})
+		}
+		for {
+			mu.Lock()
+			n := len(sent)
+			mu.Unlock()
+			if n >= 300 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		p.SetLimits(Limits{MaxRate: 5, MaxConcurrency: 64}, State{}, 0)
+		changed := time.Now()
+		time.Sleep(1500 * time.Millisecond)
+		cancel()
+		wg.Wait()
+		var after []time.Time
+		for _, at := range sent {
+			if !at.Before(changed) {
+				after = append(after, at)
+			}
+		}
+		// A request or two that took its slot just before the change may record it just after.
+		if most := MostWithin(after, time.Second); most > 5+2 {
+			t.Errorf("shared %v: %d requests within one second after the rate was lowered from 1000/s to 5/s", shared, most)
+		}
+	}
+}

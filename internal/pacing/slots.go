@@ -15,6 +15,9 @@ type slotQueue struct {
 	// lastSize and lastUsed are how many slots the last finished block had, and how many of them
 	// were used, not given up; lastSize 0: no block finished yet.
 	lastSize, lastUsed int
+	// floor is the closest slots may be: the interval of the pacer's max_requests_per_second (0:
+	// none). Slots of a block leased closer (before the limit was lowered) are given up.
+	floor time.Duration
 }
 
 type block struct {
@@ -42,11 +45,16 @@ const anchorLife = 10 * time.Second
 func (q *slotQueue) local(t time.Time) time.Time { return q.anchor.local.Add(t.Sub(q.anchor.remote)) }
 
 // take returns the next leased slot, on this runner's clock, that is at most LateLimit behind
-// now, giving up the ones that are further behind; false when none is left.
-func (q *slotQueue) take(now time.Time) (time.Time, bool) {
+// now, giving up the ones that are further behind and those of blocks closer than the floor;
+// false when none is left. iv is the slot's block's interval.
+func (q *slotQueue) take(now time.Time) (at time.Time, iv time.Duration, ok bool) {
 	for len(q.blocks) > 0 {
 		b := &q.blocks[0]
-		at := q.local(b.next)
+		if b.interval < q.floor {
+			q.blocks = q.blocks[1:]
+			continue
+		}
+		at = q.local(b.next)
 		if late := now.Sub(at) - LateLimit; late > 0 {
 			skip := min(int((late+b.interval-1)/b.interval), b.left)
 			b.next = b.next.Add(time.Duration(skip) * b.interval)
@@ -61,9 +69,9 @@ func (q *slotQueue) take(now time.Time) (time.Time, bool) {
 		if b.left--; b.left == 0 {
 			q.finish()
 		}
-		return at, true
+		return at, b.interval, true
 	}
-	return time.Time{}, false
+	return time.Time{}, 0, false
 }
 
 // finish drops the first block, used up or given up.

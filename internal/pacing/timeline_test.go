@@ -157,7 +157,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, wo
 				return
 			}
 			local := now.Add(r.offset)
-			slot, ok := r.q.take(local)
+			slot, _, ok := r.q.take(local)
 			if !ok {
 				r.waiting = append(r.waiting, next)
 				if !r.leasing {
@@ -216,7 +216,7 @@ func BenchmarkSlotTake(b *testing.B) {
 	interval := Interval(MaxRequestsPerSecond)
 	lease := Lease{First: now, Now: now}
 	for b.Loop() {
-		if _, ok := q.take(now); !ok {
+		if _, _, ok := q.take(now); !ok {
 			q.granted(lease, MaxLeaseSlots, interval, now, now)
 		}
 	}
