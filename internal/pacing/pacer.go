@@ -191,23 +191,27 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 	}
 	interval := Interval(r)
 	for {
-		at, iv, err := p.slot(ctx, interval)
+		s, err := p.slot(ctx, interval)
 		if err != nil {
 			return err
 		}
-		if err := sleepUntil(ctx, p.now, at); err != nil {
+		if err := sleepUntil(ctx, p.now, s.at); err != nil {
+			// Stopped before its slot: the next request (of this run or the next) takes it.
+			p.qMu.Lock()
+			p.q.giveBack(s)
+			p.qMu.Unlock()
 			return err
 		}
 		p.qMu.Lock()
 		floor := p.q.floor
 		p.qMu.Unlock()
-		if iv < floor {
+		if s.interval < floor {
 			// The limit was lowered while this request slept to its slot, leased at the old
 			// rate: it takes one at the new rate.
 			interval = max(interval, floor)
 			continue
 		}
-		if p.now().Sub(at) <= LateLimit {
+		if p.now().Sub(s.at) <= LateLimit {
 			return nil
 		}
 	}
@@ -217,11 +221,11 @@ func (p *Pacer) rateSlot(ctx context.Context) error {
 // left. The request that takes a slot while less than half a block is left starts leasing the
 // next block, on a goroutine, and goes at its slot, so that the runner's slots run on without a
 // gap and its other requests never wait for a lease.
-func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, time.Duration, error) {
+func (p *Pacer) slot(ctx context.Context, interval time.Duration) (leasedSlot, error) {
 	for {
 		p.qMu.Lock()
 		now := p.now()
-		if at, iv, ok := p.q.take(now); ok {
+		if s, ok := p.q.take(now); ok {
 			ahead := p.q.leasing == nil && p.q.ahead(now) < p.q.block()/2
 			if ahead {
 				p.q.leasing = make(chan struct{})
@@ -234,7 +238,7 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, ti
 				// that is needed and fails reports it below, to the request that waits for it.
 				go func() { _ = p.lease(ctx, interval) }()
 			}
-			return at, iv, nil
+			return s, nil
 		}
 		if ch := p.q.leasing; ch != nil {
 			p.qMu.Unlock()
@@ -242,13 +246,13 @@ func (p *Pacer) slot(ctx context.Context, interval time.Duration) (time.Time, ti
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return time.Time{}, 0, stopped(ctx)
+				return leasedSlot{}, stopped(ctx)
 			}
 		}
 		p.q.leasing = make(chan struct{})
 		p.qMu.Unlock()
 		if err := p.lease(ctx, interval); err != nil {
-			return time.Time{}, 0, err
+			return leasedSlot{}, err
 		}
 	}
 }

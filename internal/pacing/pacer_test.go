@@ -205,3 +205,61 @@ func TestLoweredRateHoldsSlotsLeasedBefore(t *testing.T) {
 		}
 	}
 }
+
+// A run stopped while its requests sleep to their slots gives the slots back: at a low rate and a
+// high concurrency its requests hold slots far ahead (16 s at 1/s and 16 in flight), and the next
+// run on the pacer would otherwise wait until all of them had gone by unused.
+func TestStoppedRunGivesItsSlotsBack(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		var src TokenSource
+		if shared {
+			src = NewTimeline(nil)
+		}
+		p := NewPacer(Limits{MaxRate: 1, MaxConcurrency: 16}, State{}, 0, src)
+		var mu sync.Mutex
+		var sent []time.Time
+		send := func(ctx context.Context) bool {
+			done, _, err := p.Acquire(ctx)
+			if err != nil {
+				return false
+			}
+			mu.Lock()
+			sent = append(sent, time.Now())
+			mu.Unlock()
+			done(Answer{Status: 200})
+			return true
+		}
+		first, stop := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for send(first) {
+				}
+			})
+		}
+		for {
+			mu.Lock()
+			n := len(sent)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // every request of the run takes its slot
+		stop()
+		wg.Wait()
+		next, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		for send(next) {
+		}
+		cancel()
+		mu.Lock()
+		if len(sent) < 2 {
+			t.Errorf("shared %v: the next run sent nothing in 3 s at 1 request/s", shared)
+		}
+		if most := MostWithin(sent, time.Second); most > 1 {
+			t.Errorf("shared %v: %d requests within one second at 1 request/s", shared, most)
+		}
+		mu.Unlock()
+	}
+}

@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type block struct {
 	left     int
 	used     int
 	interval time.Duration
+	// givenBack: a slot a request took and gave back (giveBack), not a lease.
+	givenBack bool
 }
 
 // anchor pairs a reading of the timeline's clock with this runner's clock at the middle of the
@@ -44,17 +47,23 @@ const anchorLife = 10 * time.Second
 // local is timeline time t on this runner's clock.
 func (q *slotQueue) local(t time.Time) time.Time { return q.anchor.local.Add(t.Sub(q.anchor.remote)) }
 
-// take returns the next leased slot, on this runner's clock, that is at most LateLimit behind
-// now, giving up the ones that are further behind and those of blocks closer than the floor;
-// false when none is left. iv is the slot's block's interval.
-func (q *slotQueue) take(now time.Time) (at time.Time, iv time.Duration, ok bool) {
+// leasedSlot is a slot a request took: when, on this runner's clock and by the timeline's, and
+// the interval of its block.
+type leasedSlot struct {
+	at, remote time.Time
+	interval   time.Duration
+}
+
+// take returns the next leased slot that is at most LateLimit behind now, giving up the ones that
+// are further behind and those of blocks closer than the floor; false when none is left.
+func (q *slotQueue) take(now time.Time) (leasedSlot, bool) {
 	for len(q.blocks) > 0 {
 		b := &q.blocks[0]
 		if b.interval < q.floor {
 			q.blocks = q.blocks[1:]
 			continue
 		}
-		at = q.local(b.next)
+		at := q.local(b.next)
 		if late := now.Sub(at) - LateLimit; late > 0 {
 			skip := min(int((late+b.interval-1)/b.interval), b.left)
 			b.next = b.next.Add(time.Duration(skip) * b.interval)
@@ -64,19 +73,33 @@ func (q *slotQueue) take(now time.Time) (at time.Time, iv time.Duration, ok bool
 			}
 			continue
 		}
+		s := leasedSlot{at: at, remote: b.next, interval: b.interval}
 		b.next = b.next.Add(b.interval)
 		b.used++
 		if b.left--; b.left == 0 {
 			q.finish()
 		}
-		return at, b.interval, true
+		return s, true
 	}
-	return time.Time{}, 0, false
+	return leasedSlot{}, false
+}
+
+// giveBack returns slot s, taken and not used (its request was stopped before it), for the next
+// request to take: a block of its own, in the timeline's order. It was granted to this runner,
+// so the spacing of the timeline holds whoever takes it.
+func (q *slotQueue) giveBack(s leasedSlot) {
+	i := 0
+	for i < len(q.blocks) && !q.blocks[i].next.After(s.remote) {
+		i++
+	}
+	q.blocks = slices.Insert(q.blocks, i, block{next: s.remote, size: 1, left: 1, interval: s.interval, givenBack: true})
 }
 
 // finish drops the first block, used up or given up.
 func (q *slotQueue) finish() {
-	q.lastSize, q.lastUsed = q.blocks[0].size, q.blocks[0].used
+	if b := q.blocks[0]; !b.givenBack {
+		q.lastSize, q.lastUsed = b.size, b.used
+	}
 	q.blocks = q.blocks[1:]
 }
 

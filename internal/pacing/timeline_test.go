@@ -157,7 +157,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, wo
 				return
 			}
 			local := now.Add(r.offset)
-			slot, _, ok := r.q.take(local)
+			s, ok := r.q.take(local)
 			if !ok {
 				r.waiting = append(r.waiting, next)
 				if !r.leasing {
@@ -168,7 +168,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, wo
 			if !r.leasing && r.q.ahead(local) < blockTime/2 {
 				lease(r, now)
 			}
-			wake := max(slot.Sub(local), 0)
+			wake := max(s.at.Sub(local), 0)
 			if wake > 0 { // a timer
 				wake += time.Duration(rng.IntN(int(3 * time.Millisecond)))
 			}
@@ -176,7 +176,7 @@ func simulateRunners(t *testing.T, runners int, seed uint64, rate float64, d, wo
 				wake += time.Duration(rng.IntN(int(40 * time.Millisecond)))
 			}
 			at(now.Add(wake), func(now time.Time) {
-				if now.Add(r.offset).Sub(slot) > LateLimit {
+				if now.Add(r.offset).Sub(s.at) > LateLimit {
 					next(now) // woke too late: the slot is given up
 					return
 				}
@@ -216,7 +216,7 @@ func BenchmarkSlotTake(b *testing.B) {
 	interval := Interval(MaxRequestsPerSecond)
 	lease := Lease{First: now, Now: now}
 	for b.Loop() {
-		if _, _, ok := q.take(now); !ok {
+		if _, ok := q.take(now); !ok {
 			q.granted(lease, MaxLeaseSlots, interval, now, now)
 		}
 	}
