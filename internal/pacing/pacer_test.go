@@ -155,11 +155,8 @@ func TestPacerProgressesWithAFarControlPlane(t *testing.T) {
 // the old rate (the block in the queue, the ones requests hold while they sleep to them, and a
 // lease in flight) are not sent at the old rate after the change.
 func TestLoweredRateHoldsSlotsLeasedBefore(t *testing.T) {
-	for _, shared := range []bool{false, true} {
-		var src TokenSource
-		if shared {
-			src = NewTimeline(nil)
-		}
+	for name, src := range map[string]TokenSource{"local": nil, "shared": NewTimeline(nil),
+		"far": slowSource{NewTimeline(nil), 20 * time.Millisecond}} { // its leases are in flight longer
 		p := NewPacer(Limits{MaxRate: 1000, MaxConcurrency: 64}, State{}, 0, src)
 		ctx, cancel := context.WithCancel(context.Background())
 		var mu sync.Mutex
@@ -201,7 +198,7 @@ func TestLoweredRateHoldsSlotsLeasedBefore(t *testing.T) {
 		}
 		// A request or two that took its slot just before the change may record it just after.
 		if most := MostWithin(after, time.Second); most > 5+2 {
-			t.Errorf("shared %v: %d requests within one second after the rate was lowered from 1000/s to 5/s", shared, most)
+			t.Errorf("%s: %d requests within one second after the rate was lowered from 1000/s to 5/s", name, most)
 		}
 	}
 }
