@@ -778,3 +778,28 @@ func TestCursorSendNullsMarkOfAnEarlierRelease(t *testing.T) {
 		t.Errorf("the run after it read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
 	}
 }
+
+// TestCursorDryRunOfAModelThatLostItsCursor: a model whose result no longer has the cursor column
+// (the table altered in the warehouse, the model not applied since, so its stored columns still
+// have it) fails its run on a full read; its dry run fails the same way. (It said the run would
+// send the model's 5 records as new.)
+func TestCursorDryRunOfAModelThatLostItsCursor(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.exec(`ALTER TABLE users DROP COLUMN updated_at`)
+	const want = `the model lost its cursor column: its result has no column "updated_at"`
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 5)
+	switch {
+	case err == nil:
+		t.Errorf("dry run: read %q, counts %+v; want the error %q", dr.ReadMode, dr.Counts, want)
+	case !strings.Contains(err.Error(), want):
+		t.Errorf("dry run: %v; want the error %q", err, want)
+	}
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || run.Status != controlplane.RunFailed || err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run: %+v, %v; want failed with %q", run, err, want)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("the run sent %v", got)
+	}
+}
