@@ -803,3 +803,33 @@ func TestCursorDryRunOfAModelThatLostItsCursor(t *testing.T) {
 		t.Errorf("the run sent %v", got)
 	}
 }
+
+// TestCursorBlockedFullRunSaysFull: a --full run blocked by its guard says to send it with
+// --full --accept-guard. (It said --accept-guard alone: that run of a cursor sync reads
+// incrementally from the mark and resends nothing of what the --full run was blocked on.)
+func TestCursorBlockedFullRunSaysFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	minRows := int64(10)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: &minRows}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	f.recv.Take("id")
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Full: true})
+	want := fmt.Sprintf("send it once with `backflow-runner sync %q --full --accept-guard`", f.sync.Name)
+	if run == nil || run.Status != controlplane.RunBlocked || err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("--full run of 5 rows under min_model_rows = 10: %v; want blocked, saying %q", err, want)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("--accept-guard alone read %q", run.ReadMode)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("--accept-guard alone sent %v", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("--full --accept-guard sent %v; want the 5 records", got)
+	}
+}
