@@ -51,6 +51,7 @@ type syncPreviewModel struct {
 	Mark           types.Bool   `tfsdk:"mark"`
 	ReadMode       types.String `tfsdk:"read_mode"`
 	ReadFrom       types.String `tfsdk:"read_from"`
+	ReadWhy        types.String `tfsdk:"read_why"`
 }
 
 func (d *SyncPreviewDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -96,6 +97,10 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"and it would delete nothing); null for a sync without a cursor."},
 			"read_from": schema.StringAttribute{Computed: true, MarkdownDescription: "The cursor value an incremental " +
 				"read would start from (the mark minus the lookback), as the warehouse prints it; null otherwise."},
+			"read_why": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a run of a sync with a `cursor` " +
+				"would read the whole model (`read_mode = \"" + controlplane.ReadFull + "\"`), as the run's log and " +
+				"`sync --dry-run` say it: e.g. `the sync's definition changed since its last mark`, or that " +
+				"`full_read_every` has passed; null otherwise."},
 		},
 	}
 }
@@ -140,7 +145,7 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	m.ID = types.Int64Value(y.ID)
 	m.Mark = types.BoolValue(p.Mark)
-	m.ReadMode, m.ReadFrom = stringOrNull(p.ReadMode), stringOrNull(p.ReadFrom)
+	m.ReadMode, m.ReadFrom, m.ReadWhy = stringOrNull(p.ReadMode), stringOrNull(p.ReadFrom), stringOrNull(p.ReadWhy)
 	m.Blocked = types.StringNull()
 	if p.Blocked != "" {
 		m.Blocked = types.StringValue(p.Blocked)

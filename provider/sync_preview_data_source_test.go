@@ -22,12 +22,18 @@ func TestAccSyncPreviewDataSource(t *testing.T) {
 		('u3', 'cy@example.com', 'Cy'), ('u4', 'di@example.com', 'Di')`)
 	base := e.syncBase(hook.URL) + syncResource("s", "Users", "all", `behavior = "mirror"
   primary_key = "unique_id"`)
+	base += syncResource("c", "Users by email", "all", `behavior = "mirror"
+  primary_key = "unique_id"
+  cursor      = "email"`)
 	preview := `
 data "backflow_sync_preview" "p" {
   sync = backflow_sync.s.id
 }
+data "backflow_sync_preview" "c" {
+  sync = backflow_sync.c.id
+}
 `
-	const p = "data.backflow_sync_preview.p"
+	const p, c = "data.backflow_sync_preview.p", "data.backflow_sync_preview.c"
 	count := func(attr string, n int64) statecheck.StateCheck {
 		return statecheck.ExpectKnownValue(p, tfjsonpath.New(attr), knownvalue.Int64Exact(n))
 	}
@@ -49,16 +55,24 @@ data "backflow_sync_preview" "p" {
 					keys("new_samples", "u1", "u2", "u3"), keys("deleted_samples"),
 					statecheck.ExpectKnownValue(p, tfjsonpath.New("blocked"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(p, tfjsonpath.New("mark"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("read_mode"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("read_why"), knownvalue.Null()),
+					// A sync with a cursor says why its next run reads the whole model, as its dry run does.
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_mode"), knownvalue.StringExact("full")),
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_why"), knownvalue.StringExact("the sync has no cursor mark yet")),
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_from"), knownvalue.Null()),
 				},
 			},
 			{
 				PreConfig: func() {
-					var y int64
-					if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs`).Scan(&y); err != nil {
-						t.Fatal(err)
-					}
-					if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), y, runner.RunOptions{}); err != nil {
-						t.Fatalf("run the sync: %v", err)
+					for _, name := range []string{"Users", "Users by email"} {
+						var y int64
+						if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs WHERE name = $1`, name).Scan(&y); err != nil {
+							t.Fatal(err)
+						}
+						if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), y, runner.RunOptions{}); err != nil {
+							t.Fatalf("run the sync %q: %v", name, err)
+						}
 					}
 					e.execWarehouse(t, `UPDATE users SET first_name = 'Robert' WHERE unique_id = 'u2';
 						DELETE FROM users WHERE unique_id = 'u4'`)
@@ -67,6 +81,8 @@ data "backflow_sync_preview" "p" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					count("extracted", 3), count("new", 0), count("changed", 1), count("deleted", 1),
 					keys("changed_samples", "u2"), keys("deleted_samples", "u4"),
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_mode"), knownvalue.StringExact("incremental")),
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_why"), knownvalue.Null()),
 				},
 			},
 			{

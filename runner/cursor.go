@@ -24,7 +24,7 @@ import (
 // cursor missed (a row whose cursor went backwards, one that arrived later than the lookback),
 // happens when:
 //   - the sync has no mark yet, or its definition changed since the mark was taken (model,
-//     primary key, mappings, cursor, destination, behavior, or the model's columns as last
+//     primary key, mappings, send_nulls, cursor, destination, behavior, or the model's columns as last
 //     described: a column added, dropped or of another type changes rows without moving their
 //     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
 //     values; a type as Describe names it, so not a change of precision alone, MySQL's
@@ -68,10 +68,37 @@ func (p *readPlan) incremental() bool { return p.since != nil }
 // after an ALTER TABLE, and the rows it changed kept their cursors; and a mark is a value of the
 // cursor's type: one taken when the column was a timestamp is no bound for the integers or texts
 // it holds after ("2020-01-02 00:00:00" is 2020 to MySQL, and "20" sorts after "100" as text).
+// send_nulls = false (y.OmitNulls) changes the record of every row that has a NULL, whatever its
+// cursor, so it is part of the digest too; only when set, so that the digest of a sync that sends
+// nulls is the one releases before it was added computed (omitNullsMarkHolds covers the others).
 func cursorDefinition(y *controlplane.Sync, m *controlplane.Model, query string) string {
-	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns})
+	return definitionDigest(y, m, query, y.OmitNulls)
+}
+
+func definitionDigest(y *controlplane.Sync, m *controlplane.Model, query string, omitNulls bool) string {
+	parts := []any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns}
+	if omitNulls {
+		parts = append(parts, "omit_nulls")
+	}
+	b, _ := json.Marshal(parts)
 	h := xxh3.Hash128(b).Bytes()
 	return hex.EncodeToString(h[:])
+}
+
+// syncUnchangedSinceFullRead reports whether sync y was last written before prev's last full read
+// started (both times are the control plane's clock): every run since read it with its current
+// definition, send_nulls included.
+func syncUnchangedSinceFullRead(prev *controlplane.CursorState, y *controlplane.Sync) bool {
+	return prev != nil && !y.UpdatedAt.IsZero() && y.UpdatedAt.Before(prev.FullReadAt)
+}
+
+// omitNullsMarkHolds reports whether prev, a mark a release before 5 Dec 2026 saved for a sync
+// with send_nulls = false under its digest without it, is valid: the sync was not written since
+// the last full read, so its send_nulls is the one the mark was read with. Without it, such a sync
+// read its whole model once after an upgrade; a sync written since reads in full, as a changed
+// definition does.
+func omitNullsMarkHolds(prev *controlplane.CursorState, y *controlplane.Sync, m *controlplane.Model, query string) bool {
+	return y.OmitNulls && syncUnchangedSinceFullRead(prev, y) && prev.Definition == definitionDigest(y, m, query, false)
 }
 
 // legacyCursorDefinition is cursorDefinition as releases before 5 Dec 2026 computed it, without
@@ -95,7 +122,7 @@ func legacyCursorDefinition(y *controlplane.Sync, query string) string {
 func legacyMarkHolds(prev *controlplane.CursorState, kind warehouse.CursorKind, y *controlplane.Sync, m *controlplane.Model,
 	query string) bool {
 	return prev != nil && !m.UpdatedAt.IsZero() && m.UpdatedAt.Before(prev.FullReadAt) &&
-		(!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
+		(!y.OmitNulls || syncUnchangedSinceFullRead(prev, y)) && (!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
 }
 
 // cursorKind is how sync y's cursor compares, from the model's described columns; an error
@@ -155,7 +182,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 			return nil, err
 		}
 	}
-	if legacyMarkHolds(p.prev, p.kind, y, m, query) {
+	if legacyMarkHolds(p.prev, p.kind, y, m, query) || omitNullsMarkHolds(p.prev, y, m, query) {
 		p.markDefinition = p.prev.Definition
 	}
 	switch prev := p.prev; {

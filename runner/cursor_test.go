@@ -686,3 +686,150 @@ func TestCursorMarkOfAnEarlierRelease(t *testing.T) {
 		t.Errorf("the run on a zero-date mark of an earlier release read %q; want %q", run.ReadMode, controlplane.ReadFull)
 	}
 }
+
+// TestCursorSendNullsChangeReadsInFull: changing send_nulls changes the records of every row
+// that has a NULL (README: "Changing it resends the records that have a NULL"), whatever its
+// cursor, so the mark says nothing about the new records: the next run, and its dry run, read
+// the whole model and resend them. (The cursor's digest of the definition left omit_nulls out:
+// the run read incrementally from the mark and resent nothing; row 3, whose vip is NULL and
+// whose cursor is far below the mark, kept its null until the next full_read_every.)
+func TestCursorSendNullsChangeReadsInFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.sync.OmitNulls = true
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr.ReadMode != controlplane.ReadFull || dr.Counts.Changed != 1 {
+		t.Errorf("dry run after send_nulls changed: read %q (%s), counts %+v; want a full read, 1 changed", dr.ReadMode, dr.ReadWhy, dr.Counts)
+	}
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	got, recs := f.recv.Take("id")
+	if run.ReadMode != controlplane.ReadFull || !cmp.Equal(got, []string{"changed 3"}) {
+		t.Errorf("run after send_nulls changed: read %q, sent %v; want a full read resending row 3", run.ReadMode, got)
+	}
+	if len(recs) == 1 {
+		if _, has := recs[0].Data["vip"]; has {
+			t.Errorf("row 3 was resent with its NULL vip: %v", recs[0].Data)
+		}
+	}
+	// Back to sending nulls: the mark of the other setting does not hold either.
+	f.sync.OmitNulls = false
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("run after send_nulls changed back: read %q; want full", run.ReadMode)
+	}
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 3"}) {
+		t.Errorf("run after send_nulls changed back sent %v; want row 3 again", got)
+	}
+}
+
+// TestCursorSendNullsMarkOfAnEarlierRelease: a sync with send_nulls = false whose mark an earlier
+// release saved (its digest without send_nulls) reads incrementally after an upgrade while the
+// sync was not written since the last full read, and in full when it was (its send_nulls may
+// have changed since the mark was taken).
+func TestCursorSendNullsMarkOfAnEarlierRelease(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.sync.OmitNulls = true
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := modelQuery(src, f.model)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	earlier := func() {
+		t.Helper()
+		if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
+			f.sync.ID, definitionDigest(f.sync, f.model, query, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	earlier()
+	for i := range 2 {
+		if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+			t.Errorf("run %d on a mark of an earlier release read %q; want %q", i+1, run.ReadMode, controlplane.ReadIncremental)
+		}
+	}
+	earlier()
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run on a mark of an earlier release, the sync written since, read %q; want %q", run.ReadMode, controlplane.ReadFull)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after it read %q; want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
+
+// TestCursorDryRunOfAModelThatLostItsCursor: a model whose result no longer has the cursor column
+// (the table altered in the warehouse, the model not applied since, so its stored columns still
+// have it) fails its run on a full read; its dry run fails the same way. (It said the run would
+// send the model's 5 records as new.)
+func TestCursorDryRunOfAModelThatLostItsCursor(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.exec(`ALTER TABLE users DROP COLUMN updated_at`)
+	const want = `the model lost its cursor column: its result has no column "updated_at"`
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 5)
+	switch {
+	case err == nil:
+		t.Errorf("dry run: read %q, counts %+v; want the error %q", dr.ReadMode, dr.Counts, want)
+	case !strings.Contains(err.Error(), want):
+		t.Errorf("dry run: %v; want the error %q", err, want)
+	}
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || run.Status != controlplane.RunFailed || err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run: %+v, %v; want failed with %q", run, err, want)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("the run sent %v", got)
+	}
+}
+
+// TestCursorBlockedFullRunSaysFull: a --full run blocked by its guard says to send it with
+// --full --accept-guard. (It said --accept-guard alone: that run of a cursor sync reads
+// incrementally from the mark and resends nothing of what the --full run was blocked on.)
+func TestCursorBlockedFullRunSaysFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	minRows := int64(10)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: &minRows}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	f.recv.Take("id")
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Full: true})
+	want := fmt.Sprintf("send it once with `backflow-runner sync %q --full --accept-guard`", f.sync.Name)
+	if run == nil || run.Status != controlplane.RunBlocked || err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("--full run of 5 rows under min_model_rows = 10: %v; want blocked, saying %q", err, want)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("--accept-guard alone read %q", run.ReadMode)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("--accept-guard alone sent %v", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("--full --accept-guard sent %v; want the 5 records", got)
+	}
+}

@@ -565,7 +565,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			return samplesOf(), none, err
 		}
 		if why := guardTrip(g, counters.snapshot(), guardKeys(), full); why != "" {
-			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil}
+			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil, full: full}
 		}
 		diff = buf.replay // what is sent is exactly the diff that was checked
 	}

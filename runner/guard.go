@@ -189,12 +189,23 @@ func guardTrip(g controlplane.Guard, c controlplane.RunCounts, ledgerKeys int64,
 	return ""
 }
 
+// acceptGuardFlags are the flags of the run that sends what a blocked run (or a dry run) would
+// have: a --full run's are --full too, since without it a run diffs (a cursor sync's reads only
+// the rows after its mark, and sends no deletes).
+func acceptGuardFlags(full bool) string {
+	if full {
+		return "--full --accept-guard"
+	}
+	return "--accept-guard"
+}
+
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 // errBlocked is a run stopped by its guard; Run records it as RunBlocked.
 type errBlocked struct {
 	sync, why string
 	isDefault bool
+	full      bool // a --full run: only a --full run sends what it would have
 }
 
 func (e *errBlocked) Error() string {
@@ -203,8 +214,8 @@ func (e *errBlocked) Error() string {
 	if e.isDefault {
 		b.WriteString(" (the default guard of a mirror sync; set guard on the sync to change it)")
 	}
-	fmt.Fprintf(&b, ". If this is what you want, send it once with `backflow-runner sync %q --accept-guard`, "+
-		"or change the sync's guard", e.sync)
+	fmt.Fprintf(&b, ". If this is what you want, send it once with `backflow-runner sync %q %s`, "+
+		"or change the sync's guard", e.sync, acceptGuardFlags(e.full))
 	return b.String()
 }
 

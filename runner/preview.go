@@ -148,8 +148,14 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 		return nil, err
 	}
 	defer rows.Close()
+	// A model whose result lost the cursor column fails the run before it reads (newCursorTracker):
+	// the preview says so rather than counting what that run would never send.
+	tracker, err := newCursorTracker(plan, rows.Columns())
+	if err != nil {
+		return nil, err
+	}
 	var counters Counters
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters}
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters, cursor: tracker}
 	var led ledger
 	switch {
 	case plan.incremental():

@@ -294,8 +294,12 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 		fmt.Fprintf(e.stdout, "a run now would record these records as delivered WITHOUT sending them "+
 			"(initial = %q: its runs mark until one succeeds)\n", y.Initial)
 	case dr.Blocked != "":
+		flags := "--accept-guard" // a --full run's: --full too, as a run without it diffs
+		if full {
+			flags = "--full --accept-guard"
+		}
 		fmt.Fprintf(e.stdout, "a run now would be BLOCKED by the sync's guard and send nothing: %s; "+
-			"`backflow-runner sync %q --accept-guard` would send it\n", dr.Blocked, y.Name)
+			"`backflow-runner sync %q %s` would send it\n", dr.Blocked, y.Name, flags)
 	}
 	return nil
 }

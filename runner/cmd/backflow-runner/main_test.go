@@ -585,3 +585,27 @@ func TestKilledDaemonIsRescued(t *testing.T) {
 		t.Errorf("the dead daemon's run is still %s", r.Status)
 	}
 }
+
+// TestDryRunOfABlockedFullRun: the dry run of a --full run that the sync's guard would block
+// says to send it with --full --accept-guard (it said --accept-guard alone, a run that diffs
+// instead of resending, and of a sync with a cursor reads only the rows after its mark).
+func TestDryRunOfABlockedFullRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 3, "http://127.0.0.1:1/hook", 100)
+	minRows := int64(10)
+	w.sync.Guard = &controlplane.Guard{MinModelRows: &minRows}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ args, want []string }{
+		{[]string{"--dry-run", "--full"}, []string{"BLOCKED", "--full --accept-guard` would send it"}},
+		{[]string{"--dry-run"}, []string{"BLOCKED", "Active users to webhook\" --accept-guard` would send it"}},
+	} {
+		code, out, errOut := w.runCmd(append([]string{"sync", "Active users to webhook"}, c.args...)...)
+		for _, want := range c.want {
+			if code != 0 || !strings.Contains(out, want) {
+				t.Errorf("sync %v: exit %d, want %q in:\n%s\n%s", c.args, code, want, out, errOut)
+			}
+		}
+	}
+}
