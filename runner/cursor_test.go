@@ -638,23 +638,12 @@ func TestCursorDefinitionChangedBackAfterAFailedRun(t *testing.T) {
 func TestCursorMarkOfAnEarlierRelease(t *testing.T) {
 	t.Parallel()
 	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
-	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := warehouse.For(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	query := modelQuery(src, f.model)
+	query := fixtureModelQuery(t, f)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.recv.Take("id")
 	legacy := func() {
 		t.Helper()
-		if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
-			f.sync.ID, legacyCursorDefinition(f.sync, query)); err != nil {
-			t.Fatal(err)
-		}
+		setMarkDefinition(t, f, legacyCursorDefinition(f.sync, query))
 	}
 	legacy()
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
@@ -743,23 +732,12 @@ func TestCursorSendNullsMarkOfAnEarlierRelease(t *testing.T) {
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
-	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := warehouse.For(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	query := modelQuery(src, f.model)
+	query := fixtureModelQuery(t, f)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.recv.Take("id")
 	earlier := func() {
 		t.Helper()
-		if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
-			f.sync.ID, definitionDigest(f.sync, f.model, query, false)); err != nil {
-			t.Fatal(err)
-		}
+		setMarkDefinition(t, f, definitionDigest(f.sync, f.model, query, false))
 	}
 	earlier()
 	for i := range 2 {
@@ -831,5 +809,29 @@ func TestCursorBlockedFullRunSaysFull(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
 	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("--full --accept-guard sent %v; want the 5 records", got)
+	}
+}
+
+// fixtureModelQuery is the query a run of f's sync reads its model with.
+func fixtureModelQuery(t *testing.T, f *fixture) string {
+	t.Helper()
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return modelQuery(src, f.model)
+}
+
+// setMarkDefinition stores definition as the one f's sync's cursor mark was saved under, as an
+// earlier release computed it.
+func setMarkDefinition(t *testing.T, f *fixture, definition string) {
+	t.Helper()
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
+		f.sync.ID, definition); err != nil {
+		t.Fatal(err)
 	}
 }
