@@ -76,20 +76,30 @@ func cursorDefinition(y *controlplane.Sync, m *controlplane.Model, query string)
 }
 
 func definitionDigest(y *controlplane.Sync, m *controlplane.Model, query string, omitNulls bool) string {
-	parts := []any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior, m.Columns}
+	parts := append(syncDefinition(y, query), m.Columns)
 	if omitNulls {
 		parts = append(parts, "omit_nulls")
 	}
+	return digest(parts)
+}
+
+// syncDefinition is what of sync y (and its model's query) every digest of a mark's definition
+// holds, the first of them (legacyCursorDefinition) alone.
+func syncDefinition(y *controlplane.Sync, query string) []any {
+	return []any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior}
+}
+
+func digest(parts []any) string {
 	b, _ := json.Marshal(parts)
 	h := xxh3.Hash128(b).Bytes()
 	return hex.EncodeToString(h[:])
 }
 
-// syncUnchangedSinceFullRead reports whether sync y was last written before prev's last full read
-// started (both times are the control plane's clock): every run since read it with its current
-// definition, send_nulls included.
-func syncUnchangedSinceFullRead(prev *controlplane.CursorState, y *controlplane.Sync) bool {
-	return prev != nil && !y.UpdatedAt.IsZero() && y.UpdatedAt.Before(prev.FullReadAt)
+// unchangedSinceFullRead reports whether what was last written at updatedAt (a sync, a model) was
+// written before prev's last full read started (both times are the control plane's clock): every
+// run since read it as it is.
+func unchangedSinceFullRead(prev *controlplane.CursorState, updatedAt time.Time) bool {
+	return prev != nil && !updatedAt.IsZero() && updatedAt.Before(prev.FullReadAt)
 }
 
 // omitNullsMarkHolds reports whether prev, a mark a release before 5 Dec 2026 saved for a sync
@@ -98,15 +108,13 @@ func syncUnchangedSinceFullRead(prev *controlplane.CursorState, y *controlplane.
 // read its whole model once after an upgrade; a sync written since reads in full, as a changed
 // definition does.
 func omitNullsMarkHolds(prev *controlplane.CursorState, y *controlplane.Sync, m *controlplane.Model, query string) bool {
-	return y.OmitNulls && syncUnchangedSinceFullRead(prev, y) && prev.Definition == definitionDigest(y, m, query, false)
+	return y.OmitNulls && unchangedSinceFullRead(prev, y.UpdatedAt) && prev.Definition == definitionDigest(y, m, query, false)
 }
 
 // legacyCursorDefinition is cursorDefinition as releases before 5 Dec 2026 computed it, without
 // the model's columns.
 func legacyCursorDefinition(y *controlplane.Sync, query string) string {
-	b, _ := json.Marshal([]any{query, y.PrimaryKey, y.Mappings, y.Cursor, y.DestinationID, y.Behavior})
-	h := xxh3.Hash128(b).Bytes()
-	return hex.EncodeToString(h[:])
+	return digest(syncDefinition(y, query))
 }
 
 // legacyMarkHolds reports whether prev, a mark an earlier release saved under its digest of the
@@ -121,8 +129,8 @@ func legacyCursorDefinition(y *controlplane.Sync, query string) string {
 // TINYINT(1)'s "true", which MySQL compares as 0.
 func legacyMarkHolds(prev *controlplane.CursorState, kind warehouse.CursorKind, y *controlplane.Sync, m *controlplane.Model,
 	query string) bool {
-	return prev != nil && !m.UpdatedAt.IsZero() && m.UpdatedAt.Before(prev.FullReadAt) &&
-		(!y.OmitNulls || syncUnchangedSinceFullRead(prev, y)) && (!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
+	return unchangedSinceFullRead(prev, m.UpdatedAt) && (!y.OmitNulls || unchangedSinceFullRead(prev, y.UpdatedAt)) &&
+		(!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
 }
 
 // cursorKind is how sync y's cursor compares, from the model's described columns; an error

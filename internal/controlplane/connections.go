@@ -227,13 +227,9 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	if err := s.needSealer(); err != nil {
 		return nil, err
 	}
-	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	secrets, err := s.openSecrets(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
-	}
-	var secrets connectionSecrets
-	if err := json.Unmarshal(plain, &secrets); err != nil {
-		return nil, fmt.Errorf("connection %q: sealed secrets are not valid JSON: %w", c.Name, err)
 	}
 	switch kind {
 	case KindPostgres:
@@ -343,17 +339,23 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
+// openSecrets opens a connection's sealed secrets with the store's key.
+func (s *Store) openSecrets(sealed []byte) (connectionSecrets, error) {
+	var secrets connectionSecrets
+	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	if err != nil {
+		return secrets, err
+	}
+	if err := json.Unmarshal(plain, &secrets); err != nil {
+		return secrets, fmt.Errorf("sealed secrets are not valid JSON: %w", err)
+	}
+	return secrets, nil
+}
+
 // sealedURL is the URL in a connection's sealed secrets; "" when the store's key does not open
 // them.
 func (s *Store) sealedURL(sealed []byte) string {
-	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
-	if err != nil {
-		return ""
-	}
-	var secrets connectionSecrets
-	if json.Unmarshal(plain, &secrets) != nil {
-		return ""
-	}
+	secrets, _ := s.openSecrets(sealed)
 	return secrets.URL
 }
 

@@ -90,14 +90,23 @@ func schemaTooNew(current, latest int) error {
 // schema; a daemon started before the upgrade meets it later), nil otherwise. One read of the
 // version table.
 func (s *Store) CheckSchema(ctx context.Context) error {
-	var current int
-	if err := s.db.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations`).Scan(&current); err != nil {
+	current, err := schemaVersion(ctx, s.db)
+	if err != nil {
 		return fmt.Errorf("read the schema version: %w", err)
 	}
 	if latest := LatestVersion(); current > latest {
 		return schemaTooNew(current, latest)
 	}
 	return nil
+}
+
+// schemaVersion is the newest migration recorded in the version table (0: none).
+func schemaVersion(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}) (int, error) {
+	var v int
+	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations`).Scan(&v)
+	return v, err
 }
 
 // Migrate brings the control-plane schema up to the newest embedded version, then the job queue's
@@ -214,8 +223,8 @@ func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (a
 		}
 	}
 
-	var current int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations`).Scan(&current); err != nil {
+	current, err := schemaVersion(ctx, conn)
+	if err != nil {
 		return nil, fmt.Errorf("read the schema version: %w", err)
 	}
 	latest := ms[len(ms)-1].Version

@@ -31,12 +31,12 @@ func (k CursorKind) String() string {
 // booleans, MySQL's TINYINT(1), json, arrays...: a float's rounding or a json's order is no
 // high-water mark).
 func CursorKindOf(typ string) CursorKind {
-	t := strings.ToLower(strings.TrimSpace(typ))
-	if strings.HasPrefix(t, "tinyint(1)") {
-		// MySQL's BOOL: read as a boolean, true for any value but 0 (mysql.go), so its values
-		// have no order to keep a mark by.
+	if mysqlBool(typ) {
+		// Read as a boolean, true for any value but 0 (mysql.go), so its values have no order to
+		// keep a mark by.
 		return CursorNone
 	}
+	t := strings.ToLower(strings.TrimSpace(typ))
 	if i := strings.IndexByte(t, '('); i >= 0 { // datetime(6), varchar(255)
 		t = strings.TrimSpace(t[:i])
 	}
@@ -59,10 +59,15 @@ func CursorKindOf(typ string) CursorKind {
 // CursorTypeNote explains, for a type CursorKindOf refuses although its name says integer, why:
 // "" for every other type.
 func CursorTypeNote(typ string) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(typ)), "tinyint(1)") {
+	if mysqlBool(typ) {
 		return " (MySQL's BOOL: it is read as a boolean, true for any value but 0)"
 	}
 	return ""
+}
+
+// mysqlBool reports whether typ, as Describe names it, is MySQL's BOOL (TINYINT(1)).
+func mysqlBool(typ string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(typ)), "tinyint(1)")
 }
 
 // zoned reports whether a time column's type has a time zone (the bound is then given in UTC).
