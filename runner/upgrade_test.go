@@ -177,9 +177,13 @@ type upgradeWorld struct {
 func restoreUpgrade(t *testing.T, fixture string) *controlplane.Store {
 	t.Helper()
 	ctx := context.Background()
-	dump, err := os.ReadFile("testdata/upgrade/" + fixture)
-	if err != nil {
-		t.Fatal(err)
+	dump := readUpgradeFile(t, fixture)
+	// The fixtures of one schema version share its schema: the dump's parts before and after
+	// the data, in schema-vN-pre.sql and schema-vN-post.sql where several fixtures have them.
+	if v := regexp.MustCompile(`^controlplane-(v\d+)`).FindStringSubmatch(fixture); v != nil {
+		if _, err := os.Stat("testdata/upgrade/schema-" + v[1] + "-pre.sql"); err == nil {
+			dump = readUpgradeFile(t, "schema-"+v[1]+"-pre.sql") + dump + readUpgradeFile(t, "schema-"+v[1]+"-post.sql")
+		}
 	}
 	cpURL := controlplanetest.NewDatabase(t)
 	conn, err := pgx.Connect(ctx, cpURL)
@@ -192,7 +196,7 @@ func restoreUpgrade(t *testing.T, fixture string) *controlplane.Store {
 	if err := conn.QueryRow(ctx, `SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'`).Scan(&lz4); err != nil {
 		t.Fatal(err)
 	}
-	sql := string(dump)
+	sql := dump
 	if !lz4 {
 		sql = regexp.MustCompile(`(?m)^ALTER TABLE .* SET COMPRESSION lz4;$`).ReplaceAllString(sql, "")
 	}
