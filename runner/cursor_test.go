@@ -566,17 +566,7 @@ func TestCursorRemovedThenAddedBack(t *testing.T) {
 	receiverState(state, recs)
 	// Back to the first definition, cursor included.
 	update("updated_at", m1)
-	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	_, recs = f.recv.Take("id")
-	receiverState(state, recs)
-	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
-	_, recs = f.recv.Take("id")
-	full := map[string]map[string]any{}
-	receiverState(full, recs)
-	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
-		t.Errorf("the run after the cursor was set again read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
-			run.ReadMode, controlplane.ReadFull, diff)
-	}
+	checkReadInFullAsAFullRead(t, f, state, "the cursor was set again")
 }
 
 // TestCursorDefinitionChangedBackAfterAFailedRun: a run under other mappings that fails after
@@ -618,17 +608,7 @@ func TestCursorDefinitionChangedBackAfterAFailedRun(t *testing.T) {
 	_, recs = f.recv.Take("id")
 	receiverState(state, recs)
 	update(m1)
-	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	_, recs = f.recv.Take("id")
-	receiverState(state, recs)
-	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
-	_, recs = f.recv.Take("id")
-	full := map[string]map[string]any{}
-	receiverState(full, recs)
-	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
-		t.Errorf("the run after the mappings were changed back read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
-			run.ReadMode, controlplane.ReadFull, diff)
-	}
+	checkReadInFullAsAFullRead(t, f, state, "the mappings were changed back")
 }
 
 // TestCursorMarkOfAnEarlierRelease: a mark an earlier release saved (its digest of the sync's
@@ -833,5 +813,23 @@ func setMarkDefinition(t *testing.T, f *fixture, definition string) {
 	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET definition = $2 WHERE sync_id = $1`,
 		f.sync.ID, definition); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkReadInFullAsAFullRead runs f's sync, which must read in full, and then a --full run: the
+// receiver's state (state, updated by the first run) must equal what the full read sent. what
+// names the change before the first run.
+func checkReadInFullAsAFullRead(t *testing.T, f *fixture, state map[string]map[string]any, what string) {
+	t.Helper()
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	_, recs := f.recv.Take("id")
+	receiverState(state, recs)
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true})
+	_, recs = f.recv.Take("id")
+	full := map[string]map[string]any{}
+	receiverState(full, recs)
+	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after %s read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
+			what, run.ReadMode, controlplane.ReadFull, diff)
 	}
 }

@@ -215,16 +215,7 @@ func TestMigrationDoesNotStallTheControlPlane(t *testing.T) {
 		applied, err := controlplane.MigrateWith(ctx, pool, ms)
 		done <- result{applied, err}
 	}()
-	deadline := time.Now().Add(time.Minute)
-	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the migration to wait for the reader's lock")
-		}
-	}
+	waitForMigrationOnALock(t, ctx, pool, "timed out waiting for the migration to wait for the reader's lock")
 	// Meanwhile the control plane keeps answering: a runner reads the syncs.
 	for range 3 {
 		c, err := pool.Acquire(ctx)
@@ -308,16 +299,7 @@ func TestRunLookupsMigrationMeetsLedgerCommits(t *testing.T) {
 		applied, err := controlplane.MigrateWith(ctx, pool, controlplane.Migrations())
 		done <- result{applied, err}
 	}()
-	deadline := time.Now().Add(time.Minute)
-	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the migration to wait for the commit's lock")
-		}
-	}
+	waitForMigrationOnALock(t, ctx, pool, "timed out waiting for the migration to wait for the commit's lock")
 	// The commit goes on: its run's counters, then COMMIT.
 	if _, err := commit.Exec(ctx, `UPDATE backflow.sync_runs SET delivered = 1 WHERE id = $1`, runID); err != nil {
 		t.Errorf("the runner's commit during migration 017: %v", err)
@@ -372,16 +354,7 @@ func TestMigrationRetriedAfterADeadlock(t *testing.T) {
 		applied, err := controlplane.MigrateWith(ctx, pool, ms)
 		done <- result{applied, err}
 	}()
-	deadline := time.Now().Add(time.Minute)
-	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the migration to wait for the writer's lock")
-		}
-	}
+	waitForMigrationOnALock(t, ctx, pool, "timed out waiting for the migration to wait for the writer's lock")
 	// Then its rejected records: the migration holds that table and waits for the runs.
 	if _, err := writer.Exec(ctx, `DELETE FROM backflow.rejected_records WHERE sync_id = 0`); err != nil {
 		t.Errorf("the writer: %v", err)
@@ -427,16 +400,7 @@ func TestMigrationStoppedHalfWayResumes(t *testing.T) {
 		applied, err := controlplane.Migrate(mctx, pool)
 		done <- result{applied, err}
 	}()
-	deadline := time.Now().Add(time.Minute)
-	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for migration 018 to wait for the reader's lock")
-		}
-	}
+	waitForMigrationOnALock(t, ctx, pool, "timed out waiting for migration 018 to wait for the reader's lock")
 	stop()
 	r := <-done
 	if r.err == nil || !slices.Equal(r.applied, []int{17}) {
@@ -461,5 +425,21 @@ func TestMigrationStoppedHalfWayResumes(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT version) FROM backflow.schema_migrations`).Scan(&n, &distinct); err != nil ||
 		n != controlplane.LatestVersion() || distinct != n {
 		t.Fatalf("%d versions recorded (%d distinct, %v), want each of 1 to %d once", n, distinct, err, controlplane.LatestVersion())
+	}
+}
+
+// waitForMigrationOnALock waits until a migration's session of pool's database waits for a lock;
+// timedOut is the failure when it does not within a minute.
+func waitForMigrationOnALock(t *testing.T, ctx context.Context, pool *pgxpool.Pool, timedOut string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND application_name = 'backflow migration' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(timedOut)
+		}
 	}
 }
