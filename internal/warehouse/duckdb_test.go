@@ -385,6 +385,35 @@ func TestDuckDBRawConnection(t *testing.T) {
 	}
 }
 
+// TestDuckDBDefaults: every connection starts with Backflow's settings (duckDefaults): the memory
+// limit a read starts with, one thread and no external file cache; init_sql, which runs after
+// them, can set each to something else.
+func TestDuckDBDefaults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	settings := func(initSQL string) string {
+		t.Helper()
+		c, err := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: initSQL}).connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.close()
+		var got string
+		if err := c.conn.QueryRowContext(ctx, `SELECT current_setting('memory_limit') || ', threads ' ||
+			current_setting('threads') || ', external file cache ' || current_setting('enable_external_file_cache')`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got, want := settings(""), "91.5 MiB, threads 1, external file cache false"; got != want {
+		t.Errorf("Backflow's settings: %s, want %s", got, want)
+	}
+	if got, want := settings("SET memory_limit = '1GB'; SET threads = 2; SET enable_external_file_cache = true"),
+		"953.6 MiB, threads 2, external file cache true"; got != want {
+		t.Errorf("init_sql's settings: %s, want %s", got, want)
+	}
+}
+
 // TestDuckDBMemoryGrows: a read that runs out of Backflow's memory_limit before its first row
 // (here: the model's own ORDER BY; the runner sorts by key itself) starts again with four times
 // the limit until it fits (here from 4 MB); a limit init_sql sets is left alone, and running out
