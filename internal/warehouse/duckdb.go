@@ -222,6 +222,10 @@ func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Col
 // reads the columns of its result with LIMIT 0.
 func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.Column, error) {
 	query = trimQuery(query)
+	// The driver's PrepareContext runs every statement but the last: count them first.
+	if err := c.oneStatement(query); err != nil {
+		return nil, err
+	}
 	err := c.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
@@ -851,4 +855,23 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil
+}
+
+// oneStatement refuses query unless DuckDB's parser reads it as one statement, without
+// preparing or running any of it (the driver's PrepareContext runs all of a query's statements
+// but the last, so a model "COPY t TO 'x.csv'; SELECT 1" wrote its file while it was described).
+func (c *duckConn) oneStatement(query string) error {
+	conn, err := c.raw()
+	if err != nil {
+		return err
+	}
+	var stmts bindings.ExtractedStatements
+	n := bindings.ExtractStatements(conn, query, &stmts)
+	defer bindings.DestroyExtracted(&stmts)
+	if n == 0 {
+		if msg := bindings.ExtractStatementsError(stmts); msg != "" {
+			return fmt.Errorf("the warehouse rejected the model's SQL: %s", msg)
+		}
+	}
+	return severalStatements(int(n))
 }

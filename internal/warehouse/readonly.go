@@ -44,6 +44,21 @@ var (
 	ErrStatementTimeout = errors.New("the warehouse stopped the model's query at the statement timeout")
 )
 
+// severalStatements is the error for a model whose SQL the warehouse's own parser reads as n
+// statements, when n is not one (nil when it is). Every warehouse refuses it before any of the
+// SQL is prepared or run, at plan time (the provider's describe) and by every read alike.
+func severalStatements(n int) error {
+	switch {
+	case n == 1:
+		return nil
+	case n == 0:
+		return fmt.Errorf("%w, and one query: this SQL holds no statement (only blanks, ';' or comments)", ErrNotReadOnly)
+	}
+	return fmt.Errorf("%w, and one query: this SQL holds %d statements separated by ';' (nothing of it was run); "+
+		"keep the one query that returns the rows to send (a DuckDB connection's settings, ATTACH and secrets "+
+		"belong in its init_sql)", ErrNotReadOnly, n)
+}
+
 // Timeouts returns the statement and lock timeouts reads on wh use: its own, or the defaults.
 func Timeouts(wh *controlplane.PostgresConfig) (statement, lock time.Duration) {
 	statement, lock = wh.StatementTimeout, wh.LockTimeout

@@ -1,0 +1,83 @@
+//go:build cgo
+
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+)
+
+// TestDuckDBSeveralStatementsRunNothing: a model of several statements is refused, at describe
+// (plan time) and by a read, before any of them runs: the driver's PrepareContext ran every
+// statement but the last, so "COPY ... TO; SELECT" wrote its file, "CREATE TABLE ...; SELECT"
+// created a table in a database init_sql attached read-write, and "ATTACH ...; SELECT" created
+// a database file, while the model was being described.
+func TestDuckDBSeveralStatementsRunNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE t AS SELECT 1 AS id")
+	rw := filepath.Join(dir, "rw.duckdb")
+	sources := map[string]*DuckDB{
+		"file":   NewDuckDB(&controlplane.DuckDBConfig{Database: path}),
+		"memory": NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "ATTACH '" + rw + "' AS w"}),
+	}
+	ctx := context.Background()
+	for name, src := range sources {
+		out := filepath.Join(dir, name)
+		for _, q := range []string{
+			"copy (select 1 as id) to '" + out + ".csv'; select 1 as id",
+			"export database '" + out + "-export'; select 1 as id",
+			"attach '" + out + ".duckdb' as x; select 1 as id",
+			"create table w.created as select 1 as id; select 1 as id",
+			"checkpoint; select 1 as id",
+			"select 1 as id; copy (select 1 as id) to '" + out + "-last.csv'",
+			"select 1 as id;;select 2 as id",
+			"select 1 as id /* x */ ; select 2 as id -- y",
+		} {
+			_, derr := src.Describe(ctx, q)
+			r, oerr := src.Open(ctx, q, "id", nil)
+			if oerr == nil {
+				r.Close()
+				oerr = errors.New("opened without an error")
+			}
+			for what, err := range map[string]error{"describe": derr, "read": oerr} {
+				if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(fmtErr(err), "statements separated by ';'") {
+					t.Errorf("%s: %s of %q: %v, want ErrNotReadOnly saying it holds several statements", name, what, q, err)
+				}
+			}
+		}
+		for _, f := range []string{".csv", "-export", ".duckdb", "-last.csv"} {
+			if _, err := os.Stat(out + f); err == nil {
+				t.Errorf("%s: a model's statement wrote %s", name, filepath.Base(out+f))
+			}
+		}
+	}
+	w := NewDuckDB(&controlplane.DuckDBConfig{Database: rw})
+	if _, err := w.Describe(ctx, "select * from created"); err == nil {
+		t.Errorf("a model's CREATE TABLE ran in the database init_sql attached")
+	}
+	// A ';' in a string, a quoted name or a comment, or one at the end, is one statement.
+	for _, q := range []string{"select ';' as id", `select 1 as "a;b", 1 as id`, "select 1 as id /* ; drop table t */",
+		"select 1 as id -- ; drop table t", "select 1 as id;", "select 1 as id ; ;"} {
+		if _, err := sources["file"].Describe(ctx, q); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+	if _, err := sources["file"].Describe(ctx, " ; -- nothing"); !errors.Is(err, ErrNotReadOnly) {
+		t.Errorf("a model of no statement: %v, want ErrNotReadOnly", err)
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
