@@ -314,67 +314,6 @@ func myFields(rows driver.Rows) ([]myField, error) {
 	return out, nil
 }
 
-// refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE
-// MODE), which a read-only transaction still runs, taking row locks. Strings, quoted names
-// and comments are skipped; /*! ... */ is not a comment to MySQL, so it is read.
-func refuseMySQLLocks(query string) error {
-	var words []string
-	for i := 0; i < len(query); {
-		c := query[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			j := i + 1
-			for j < len(query) {
-				if query[j] == '\\' && c != '`' {
-					j += 2
-					continue
-				}
-				if query[j] == c {
-					if j+1 < len(query) && query[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			i = j + 1
-			words = append(words, "")
-		case c == '#' || (c == '-' && strings.HasPrefix(query[i:], "-- ")):
-			for i < len(query) && query[i] != '\n' {
-				i++
-			}
-		case c == '/' && strings.HasPrefix(query[i:], "/*") && !strings.HasPrefix(query[i:], "/*!"):
-			end := strings.Index(query[i+2:], "*/")
-			if end < 0 {
-				i = len(query)
-			} else {
-				i += end + 4
-			}
-		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			j := i
-			for j < len(query) && (query[j] == '_' || query[j] >= 'a' && query[j] <= 'z' || query[j] >= 'A' && query[j] <= 'Z' || query[j] >= '0' && query[j] <= '9') {
-				j++
-			}
-			words = append(words, strings.ToUpper(query[i:j]))
-			i = j
-		default:
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				words = append(words, "")
-			}
-			i++
-		}
-	}
-	for i := 0; i+1 < len(words); i++ {
-		if words[i] == "FOR" && (words[i+1] == "UPDATE" || words[i+1] == "SHARE") ||
-			i+3 < len(words) && words[i] == "LOCK" && words[i+1] == "IN" && words[i+2] == "SHARE" && words[i+3] == "MODE" {
-			return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
-				"remove the locking clause", ErrNotReadOnly)
-		}
-	}
-	return nil
-}
-
 // MySQL and MariaDB error numbers the read guarantees cause.
 const (
 	myLockWaitTimeout    = 1205 // ER_LOCK_WAIT_TIMEOUT: row and metadata locks

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -235,4 +236,99 @@ func FormatDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE
+// MODE), which a read-only transaction still runs (MariaDB refuses FOR UPDATE in one, not LOCK IN
+// SHARE MODE; MySQL runs both), taking row locks that block the warehouse's writers for the whole
+// read, and GET_LOCK, which takes a named lock others may wait for. It reads the SQL as the
+// server does: strings, quoted names and comments are skipped, but /*! ... */ and MariaDB's
+// /*M! ... */ are not comments, their text is read as if the markers were not there (so
+// "for/*!*/update" is FOR UPDATE), and "--" starts a comment only before a blank or a control
+// character. Whether a backslash escapes a quote depends on the session's sql_mode
+// (NO_BACKSLASH_ESCAPES), so the SQL is read both ways and refused when either finds a clause.
+// A stored function that calls GET_LOCK is not seen.
+func refuseMySQLLocks(query string) error {
+	for _, backslash := range []bool{true, false} {
+		words := mySQLWords(query, backslash)
+		for i := range words {
+			at := func(w ...string) bool {
+				return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
+			}
+			switch {
+			case at("FOR", "UPDATE") || at("FOR", "SHARE") || at("LOCK", "IN", "SHARE", "MODE"):
+				return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
+					"remove the locking clause", ErrNotReadOnly)
+			case at("GET_LOCK"):
+				return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
+					"model is read; remove it", ErrNotReadOnly)
+			}
+		}
+	}
+	return nil
+}
+
+// mySQLWords is query's words in upper case, outside strings, quoted names and comments, with
+// "" for each other token, as refuseMySQLLocks reads them (backslash: a backslash escapes the
+// next character in a string).
+func mySQLWords(query string, backslash bool) []string {
+	var words []string
+	word := func(c byte) bool {
+		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == '\\' && c != '`' && backslash {
+					j += 2
+					continue
+				}
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			i = j + 1
+			words = append(words, "")
+		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "--") && (i+2 == len(query) || query[i+2] <= ' '):
+			for i < len(query) && query[i] != '\n' {
+				i++
+			}
+		case strings.HasPrefix(query[i:], "/*!") || strings.HasPrefix(query[i:], "/*M!"):
+			// An executable comment: its text is read; the marker and a version number are not.
+			i += strings.IndexByte(query[i:], '!') + 1
+			for i < len(query) && query[i] >= '0' && query[i] <= '9' {
+				i++
+			}
+		case strings.HasPrefix(query[i:], "*/"):
+			i += 2 // the end of an executable comment
+		case strings.HasPrefix(query[i:], "/*"):
+			end := strings.Index(query[i+2:], "*/")
+			if end < 0 {
+				i = len(query)
+			} else {
+				i += end + 4
+			}
+		case word(c):
+			j := i
+			for j < len(query) && (word(query[j]) || query[j] >= '0' && query[j] <= '9') {
+				j++
+			}
+			words = append(words, strings.ToUpper(query[i:j]))
+			i = j
+		default:
+			if c > ' ' {
+				words = append(words, "")
+			}
+			i++
+		}
+	}
+	return words
 }

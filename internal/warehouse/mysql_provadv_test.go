@@ -1,0 +1,64 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestMySQLLockingClausesHidden: a locking clause or GET_LOCK is refused however it is written:
+// inside MySQL's and MariaDB's executable comments (/*! */, /*!50000 */, /*M! */), split by an
+// empty one (for/*!*/update, which the server reads as FOR UPDATE), after a "--" comment ended
+// by a tab or a newline, or after a string that ends at a backslash under NO_BACKSLASH_ESCAPES.
+// MariaDB runs LOCK IN SHARE MODE in a read-only transaction (shared row locks, which block
+// writers for the whole read), and MySQL FOR UPDATE too.
+func TestMySQLLockingClausesHidden(t *testing.T) {
+	for _, q := range []string{
+		"select * from t /*M! lock in share mode */",
+		"select * from t /*M!100000 lock in share mode */",
+		"select * from t lock/*!*/in share mode",
+		"select * from t for/*!*/update",
+		"select * from t for/*!50000*/update",
+		"select * from t /*!50000for update*/",
+		"select * from t for --\tx\nupdate",
+		"select * from t for --\nupdate",
+		"select * from t for --\r\nshare",
+		"select * from t for#x\nupdate",
+		`select '\' as a, id from t for update -- '`,
+		`select "\" as a, id from t lock in share mode -- "`,
+		"select get_lock('x', 0) as id",
+		"select GET_LOCK /* */ ('x', 0) as id",
+		"select id from t where 1 = /*!get_lock*/('x', 0)",
+	} {
+		if err := refuseMySQLLocks(q); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
+		}
+	}
+	for _, q := range []string{
+		"select 'for update' as `for share`, id /* for update */ from t -- lock in share mode",
+		"select 'it''s for update' as a, \"lock in share mode\" as b",
+		"select 1 as id --x\n, 2 as for_update",
+		"select id, 'get_lock' as get_locked from t # get_lock(",
+		"select 10--1 as id",
+	} {
+		if err := refuseMySQLLocks(q); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+}
+
+// TestMySQLLockingClausesHiddenOnTheServer: the server does read the hidden clauses (so the
+// read would have locked rows) and the describe refuses them before they run.
+func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)`)
+	ctx := context.Background()
+	for _, q := range []string{"select * from t /*M! lock in share mode */", "select * from t lock/*!*/in share mode",
+		"select get_lock('backflow-test', 0) as id"} {
+		_, err := src.Describe(ctx, q)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "lock") {
+			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
+		}
+	}
+}
