@@ -70,8 +70,10 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		return nil, errMySQLURL
 	}
 	db := strings.TrimPrefix(u.Path, "/")
-	if strings.Contains(db, "/") {
-		return nil, errMySQLURL
+	if strings.Contains(db, "/") || strings.Contains(u.EscapedPath(), "@") {
+		// An '@' after the host: a password's '/' not percent-encoded ended the host early
+		// (mysql://app:2024/pw@db read as the host app:2024 and the database pw@db).
+		return nil, fmt.Errorf("%w: percent-encode a '/' or '@' in the user name, password or database (%%2F, %%40)", errMySQLURL)
 	}
 	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
 	if err != nil {

@@ -62,3 +62,29 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLURLSlashInPassword: a password holding a '/' not percent-encoded ended the URL's host
+// early: mysql://app:2024/Summer!@db.internal was the host "app:2024" (the user, the password's
+// first digits as the port) and the database "Summer!@db.internal" (the rest of it), which the
+// connection's errors then showed ("dial tcp ...:2024", "Unknown database 'Summer!@...'") and a
+// table model's envelope sent as schema_name. It is refused, without showing it.
+func TestMySQLURLSlashInPassword(t *testing.T) {
+	for _, u := range []string{"mysql://app:2024/Summer!@db.internal", "mysql://app:2024/Summer!@db.internal:3306",
+		"mysql://app:2024/Summer@db.internal/shop", "mysql://app:2024/Summer!@db.internal?tls=true"} {
+		cfg, err := ParseMySQLURL(u)
+		if err == nil {
+			t.Errorf("%q parsed: host %q, database %q", u, cfg.Addr, cfg.DBName)
+			continue
+		}
+		if strings.Contains(err.Error(), "2024") || strings.Contains(err.Error(), "Summer") {
+			t.Errorf("%q: the error shows the password: %v", u, err)
+		}
+	}
+	cfg, err := ParseMySQLURL("mysql://app:2024%2FSummer!@db.internal/my%40db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Passwd != "2024/Summer!" || cfg.Addr != "db.internal:3306" || cfg.DBName != "my@db" {
+		t.Errorf("parsed %+v", cfg)
+	}
+}
