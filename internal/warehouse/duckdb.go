@@ -226,6 +226,14 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 	if err := c.oneStatement(query); err != nil {
 		return nil, err
 	}
+	// Its functions, from DuckDB's parse (nothing bound nor run yet).
+	var ast string
+	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
+		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	if err := refuseDuckFunctions(ast); err != nil {
+		return nil, err
+	}
 	err := c.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {

@@ -81,3 +81,61 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// TestDuckDBModelFunctionsThatWriteOrReadSecrets: a model may not call a function that writes
+// (checkpoint() of a database init_sql attached read-write, nextval), runs SQL text Backflow
+// cannot check (query), or reads a credential (current_setting of one, duckdb_settings(),
+// getenv), wherever the call is: a CTE, a subquery, a join, a function's argument. Each is
+// refused at describe (plan time) and by a read, naming the function; a mention in a string, a
+// quoted name or a comment is not a call. Before, they were all read: a run of
+// "select nextval('w.s') as id" advanced the attached database's sequence, and
+// "select value as id from duckdb_settings()" sent every setting's value.
+func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
+	t.Parallel()
+	rw := filepath.Join(t.TempDir(), "rw.duckdb")
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "ATTACH '" + rw + "' AS w; CREATE SEQUENCE IF NOT EXISTS w.s"})
+	ctx := context.Background()
+	for q, fn := range map[string]string{
+		"select 1 as id from checkpoint('w')":                                                               "checkpoint",
+		"select 1 as id from (select * from force_checkpoint('w'))":                                         "force_checkpoint",
+		"with x as (select nextval('w.s') as id) select * from x":                                           "nextval",
+		"select * from query('select 1 as id')":                                                             "query",
+		"select 1 as id where 1 in (select 1 from QUERY('select 2'))":                                       "query",
+		"select current_setting('s3_secret_access_key') as id":                                              "current_setting",
+		"select current_setting('motherduck_token') as id":                                                  "current_setting",
+		"select current_setting(lower('S3_SECRET_ACCESS_KEY')) as id":                                       "current_setting",
+		"select name as id, value from duckdb_settings()":                                                   "duckdb_settings",
+		"select 1 as id from range(1) r join duckdb_settings() s on true":                                   "duckdb_settings",
+		"select coalesce(null, (select max(value) from duckdb_settings())) as id":                           "duckdb_settings",
+		"select 1 as id from (select 1) t(x) where exists (select nextval('w.s'))":                          "nextval",
+		"select 1 as id from range(1) where length(current_setting('azure_storage_connection_string')) > 0": "current_setting",
+	} {
+		_, derr := src.Describe(ctx, q)
+		r, oerr := src.Open(ctx, q, "id", nil)
+		if oerr == nil {
+			for r.Next() {
+			}
+			oerr = r.Err()
+			r.Close()
+			if oerr == nil {
+				oerr = errors.New("read without an error")
+			}
+		}
+		for what, err := range map[string]error{"describe": derr, "read": oerr} {
+			if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), fn) {
+				t.Errorf("%s of %q: %v, want ErrNotReadOnly naming %s", what, q, err, fn)
+			}
+		}
+	}
+	for _, q := range []string{
+		"select 'checkpoint()' as id, \"nextval(1)\" from (select 1 as \"nextval(1)\") -- getenv('x')",
+		"select current_setting('threads')::varchar as id",
+		"select 1 as id /* duckdb_settings() */",
+		"select * from query_table('w.s') limit 0",
+	} {
+		if _, err := src.Describe(ctx, q); errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+}

@@ -332,3 +332,96 @@ func mySQLWords(query string, backslash bool) []string {
 	}
 	return words
 }
+
+// duckRefused are the DuckDB functions a model may not call, each with why: a model only reads
+// the warehouse and sends rows, and a SELECT calling one of these writes, runs SQL that is not
+// checked, or reads a credential of the connection or of the process reading it. init_sql, the
+// user's own, may call any of them (a macro it defines may too).
+var duckRefused = map[string]string{
+	"checkpoint":       "writes the database's changes to its file",
+	"force_checkpoint": "writes the database's changes to its file",
+	"nextval":          "advances a sequence",
+	"sqlite_attach":    "attaches a database",
+	"postgres_execute": "runs a statement on an attached Postgres database",
+	"mysql_execute":    "runs a statement on an attached MySQL database",
+	"query":            "runs SQL given as text, which Backflow cannot check: write that SQL in the model itself",
+	"getenv":           "reads the environment of the process that reads the model (which holds credentials)",
+	"duckdb_settings":  "reads the connection's settings, credentials set by init_sql among them",
+}
+
+// duckSecretSetting says whether a DuckDB setting's name is that of a credential
+// (s3_secret_access_key, motherduck_token, azure_storage_connection_string, ...).
+func duckSecretSetting(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"secret", "token", "password", "key", "auth", "connection_string", "credential"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseDuckFunctions refuses a DuckDB model whose SQL calls a function of duckRefused, or
+// current_setting of a credential (or of a name that is not a constant), anywhere: in a CTE, a
+// subquery, a table function's argument. ast is DuckDB's own parse of the model
+// (json_serialize_sql), so nothing in a string, a quoted name or a comment counts, and every
+// call does.
+func refuseDuckFunctions(ast string) error {
+	var tree any
+	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
+		return fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
+	}
+	if m, ok := tree.(map[string]any); ok && m["error"] == true {
+		return nil // not a SELECT: preparing it says what it is
+	}
+	var found error
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if name, ok := v["function_name"].(string); ok && found == nil {
+				name = strings.ToLower(name)
+				if why, refused := duckRefused[name]; refused {
+					found = fmt.Errorf("%w: this SQL calls %s(), which %s; a model may not call it (init_sql may)",
+						ErrNotReadOnly, name, why)
+				} else if name == "current_setting" {
+					setting, constant := duckFirstStringArgument(v)
+					if !constant || duckSecretSetting(setting) {
+						found = fmt.Errorf("%w: this SQL reads a setting that may be a credential (current_setting of %s); "+
+							"a model may only read settings named as a constant that is not a credential's name",
+							ErrNotReadOnly, map[bool]string{true: strconv.Quote(setting), false: "a name that is not a constant"}[constant])
+					}
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(tree)
+	return found
+}
+
+// duckFirstStringArgument is the first argument of a FUNCTION node of json_serialize_sql's
+// output when it is a string constant.
+func duckFirstStringArgument(fn map[string]any) (string, bool) {
+	args, _ := fn["arguments"].([]any)
+	if len(args) == 0 {
+		return "", false
+	}
+	arg, _ := args[0].(map[string]any)
+	expr, _ := arg["expression"].(map[string]any)
+	if expr == nil {
+		expr = arg // older serializations put the expression itself in the list
+	}
+	if expr["class"] != "CONSTANT" {
+		return "", false
+	}
+	lit, _ := expr["literal"].(map[string]any)
+	text, ok := lit["text"].(string)
+	return text, ok && lit["kind"] == "STRING"
+}
