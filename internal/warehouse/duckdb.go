@@ -116,10 +116,10 @@ func quoteDuckString(s string) string { return "'" + strings.ReplaceAll(s, "'", 
 // duckDSN is the database as the driver opens it: a file read-only.
 func (d *DuckDB) duckDSN() string {
 	db := d.cfg.Database
-	if db == "" || db == ":memory:" || strings.HasPrefix(db, "md:") || strings.HasPrefix(db, "motherduck:") || strings.Contains(db, "?") {
+	if db == "" || strings.HasPrefix(db, ":memory:") || strings.HasPrefix(db, "md:") || strings.HasPrefix(db, "motherduck:") {
 		return db
 	}
-	return db + "?access_mode=READ_ONLY"
+	return duckReadOnlyFile(db)
 }
 
 type duckConn struct {

@@ -139,3 +139,27 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBFileWithParametersReadOnly: a database file is opened read-only whatever parameters
+// its database carries: with any (?threads=1), or an access_mode of its own in any spelling, it
+// was opened read-write, so init_sql wrote to it (and DuckDB's write lock kept its writers out
+// while a model was read).
+func TestDuckDBFileWithParametersReadOnly(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE t AS SELECT 1 AS id")
+	ctx := context.Background()
+	for _, p := range []string{"?threads=1", "?access_mode=read_write", "?ACCESS_MODE=automatic", "?access%5Fmode=read_write",
+		"?threads=1&access_mode=read_write&", "?"} {
+		w := NewDuckDB(&controlplane.DuckDBConfig{Database: path + p, InitSQL: "INSERT INTO t VALUES (2)"})
+		if err := w.Ping(ctx); err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("%s: init_sql writing to the file: %v, want it refused as read-only", p, err)
+		}
+		if _, err := NewDuckDB(&controlplane.DuckDBConfig{Database: path + p}).Describe(ctx, "select * from t"); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	objs, _ := readMySQL(t, NewDuckDB(&controlplane.DuckDBConfig{Database: path}), "select * from t", "id")
+	if len(objs) != 1 {
+		t.Errorf("the file changed: %v", objs)
+	}
+}

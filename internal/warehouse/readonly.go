@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -424,4 +425,25 @@ func duckFirstStringArgument(fn map[string]any) (string, bool) {
 	lit, _ := expr["literal"].(map[string]any)
 	text, ok := lit["text"].(string)
 	return text, ok && lit["kind"] == "STRING"
+}
+
+// duckReadOnlyFile is the DSN of a DuckDB database file opened read-only: its parameters with
+// access_mode=READ_ONLY first (the driver takes a parameter's first value) and any other
+// access_mode dropped, however its name is written. Before, a file with any parameter
+// (lake.duckdb?threads=4, or ?access_mode=read_write) was opened read-write: init_sql could
+// write to it, and DuckDB's write lock on the file kept its writers out while a model was read.
+func duckReadOnlyFile(db string) string {
+	path, params, _ := strings.Cut(db, "?")
+	kept := []string{"access_mode=READ_ONLY"}
+	for _, kv := range strings.Split(params, "&") {
+		name, _, _ := strings.Cut(kv, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if strings.TrimSpace(kv) == "" || strings.EqualFold(strings.TrimSpace(name), "access_mode") {
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	return path + "?" + strings.Join(kept, "&")
 }
