@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -175,7 +176,12 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 	}
 	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == '&' || r == ';' }) {
 		name, _, _ := strings.Cut(kv, "=")
-		if !credentialHeader(name) {
+		// The driver reads the parameters as a URL's query: motherduck%5Ftoken is motherduck_token.
+		decoded, err := url.QueryUnescape(name)
+		if err != nil {
+			decoded = name
+		}
+		if !credentialHeader(name) && !credentialHeader(decoded) {
 			continue
 		}
 		shown := name
