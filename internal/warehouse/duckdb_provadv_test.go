@@ -163,3 +163,20 @@ func TestDuckDBFileWithParametersReadOnly(t *testing.T) {
 		t.Errorf("the file changed: %v", objs)
 	}
 }
+
+// TestDuckDBInitSQLErrorHidesItInAnyCase: a credential of init_sql is hidden from its errors in
+// whatever case DuckDB prints it: DuckDB folds an unquoted name to lower case, and a function may
+// change a literal's ("Could not convert string 'ABCSECRET12'" showed upper('abcsecret12')).
+func TestDuckDBInitSQLErrorHidesItInAnyCase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, init := range []string{"SELECT upper('abcsecret12')::INT", "SELECT lower('ABCSECRET12')::INT",
+		"SELECT AbcSecret12 FROM range(1)", "SET threads = AbcSecret12"} {
+		err := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init}).Ping(ctx)
+		if err == nil {
+			t.Errorf("init_sql %q: no error", init)
+		} else if strings.Contains(strings.ToLower(err.Error()), "abcsecret12") {
+			t.Errorf("init_sql %q: the error shows it: %v", init, err)
+		}
+	}
+}

@@ -64,10 +64,16 @@ func hideInitSQL(initSQL string, err error) error {
 			parts = append(parts, w)
 		}
 	}
-	// The longest first, so that a part of a longer one does not break it up.
+	// The longest first, so that a part of a longer one does not break it up; in any case, as
+	// DuckDB folds unquoted names to lower case and a function of init_sql may change a
+	// literal's (upper('...') was shown as written in upper case).
 	slices.SortFunc(parts, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	for _, p := range parts {
-		text = strings.ReplaceAll(text, p, hiddenText)
+	if len(parts) > 0 {
+		quoted := make([]string, len(parts))
+		for i, p := range parts {
+			quoted[i] = regexp.QuoteMeta(p)
+		}
+		text = regexp.MustCompile("(?i)"+strings.Join(quoted, "|")).ReplaceAllLiteralString(text, hiddenText)
 	}
 	if text == err.Error() {
 		return err
