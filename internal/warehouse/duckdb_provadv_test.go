@@ -110,6 +110,8 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select coalesce(null, (select max(value) from duckdb_settings())) as id":                           "duckdb_settings",
 		"select 1 as id from (select 1) t(x) where exists (select nextval('w.s'))":                          "nextval",
 		"select 1 as id from range(1) where length(current_setting('azure_storage_connection_string')) > 0": "current_setting",
+		"select getvariable('s3_token') as id":                                                              "getvariable",
+		"select getvariable(concat('api_', 'key')) as id":                                                   "getvariable",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)
@@ -131,6 +133,7 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 	for _, q := range []string{
 		"select 'checkpoint()' as id, \"nextval(1)\" from (select 1 as \"nextval(1)\") -- getenv('x')",
 		"select current_setting('threads')::varchar as id",
+		"select getvariable('since') as id",
 		"select 1 as id /* duckdb_settings() */",
 		"select * from query_table('w.s') limit 0",
 	} {

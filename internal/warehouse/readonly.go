@@ -363,7 +363,7 @@ func duckSecretSetting(name string) bool {
 }
 
 // refuseDuckFunctions refuses a DuckDB model whose SQL calls a function of duckRefused, or
-// current_setting of a credential (or of a name that is not a constant), anywhere: in a CTE, a
+// current_setting or getvariable of a credential (or of a name that is not a constant), anywhere: in a CTE, a
 // subquery, a table function's argument. ast is DuckDB's own parse of the model
 // (json_serialize_sql), so nothing in a string, a quoted name or a comment counts, and every
 // call does.
@@ -385,12 +385,14 @@ func refuseDuckFunctions(ast string) error {
 				if why, refused := duckRefused[name]; refused {
 					found = fmt.Errorf("%w: this SQL calls %s(), which %s; a model may not call it (init_sql may)",
 						ErrNotReadOnly, name, why)
-				} else if name == "current_setting" {
+				} else if name == "current_setting" || name == "getvariable" {
+					// init_sql's settings and variables (SET VARIABLE) may hold credentials.
 					setting, constant := duckFirstStringArgument(v)
 					if !constant || duckSecretSetting(setting) {
-						found = fmt.Errorf("%w: this SQL reads a setting that may be a credential (current_setting of %s); "+
-							"a model may only read settings named as a constant that is not a credential's name",
-							ErrNotReadOnly, map[bool]string{true: strconv.Quote(setting), false: "a name that is not a constant"}[constant])
+						what := map[bool]string{true: "setting", false: "variable"}[name == "current_setting"]
+						found = fmt.Errorf("%w: this SQL reads a %s that may be a credential (%s of %s); a model may only "+
+							"read one named as a constant that is not a credential's name", ErrNotReadOnly, what, name,
+							map[bool]string{true: strconv.Quote(setting), false: "a name that is not a constant"}[constant])
 					}
 				}
 			}
