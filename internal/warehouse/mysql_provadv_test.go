@@ -5,12 +5,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
 // TestMySQLLockingClausesHidden: a locking clause or GET_LOCK is refused however it is written:
 // inside MySQL's and MariaDB's executable comments (/*! */, /*!50000 */, /*M! */), split by an
 // empty one (for/*!*/update, which the server reads as FOR UPDATE), after a "--" comment ended
-// by a tab or a newline, or after a string that ends at a backslash under NO_BACKSLASH_ESCAPES.
+// by a tab or a newline, or after a string that ends at a backslash under NO_BACKSLASH_ESCAPES
+// (the session's sql_mode says whether a backslash escapes a quote).
 // MariaDB runs LOCK IN SHARE MODE in a read-only transaction (shared row locks, which block
 // writers for the whole read), and MySQL FOR UPDATE too.
 func TestMySQLLockingClausesHidden(t *testing.T) {
@@ -25,15 +28,28 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select * from t for --\nupdate",
 		"select * from t for --\r\nshare",
 		"select * from t for#x\nupdate",
-		`select '\' as a, id from t for update -- '`,
-		`select "\" as a, id from t lock in share mode -- "`,
 		"select get_lock('x', 0) as id",
 		"select GET_LOCK /* */ ('x', 0) as id",
 		"select id from t where 1 = /*!get_lock*/('x', 0)",
 	} {
-		if err := refuseMySQLLocks(q); !errors.Is(err, ErrNotReadOnly) {
-			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
+		for _, backslash := range []bool{true, false} {
+			if err := refuseMySQLLocks(q, backslash); !errors.Is(err, ErrNotReadOnly) {
+				t.Errorf("%q (backslash escapes %v): %v, want ErrNotReadOnly", q, backslash, err)
+			}
 		}
+	}
+	// Under NO_BACKSLASH_ESCAPES a backslash ends nothing: the string is '\', and the clause
+	// after it is read; otherwise it is inside the string, and nothing is refused.
+	for _, q := range []string{`select '\' as a, id from t for update -- '`, `select "\" as a, id from t lock in share mode -- "`} {
+		if err := refuseMySQLLocks(q, false); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%q under NO_BACKSLASH_ESCAPES: %v, want ErrNotReadOnly", q, err)
+		}
+		if err := refuseMySQLLocks(q, true); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+	if err := refuseMySQLLocks(`select 'don\'t' as a, 'for update' as b`, true); err != nil {
+		t.Errorf("an escaped quote before a string mentioning a locking clause: %v", err)
 	}
 	for _, q := range []string{
 		"select 'for update' as `for share`, id /* for update */ from t -- lock in share mode",
@@ -42,8 +58,10 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select id, 'get_lock' as get_locked from t # get_lock(",
 		"select 10--1 as id",
 	} {
-		if err := refuseMySQLLocks(q); err != nil {
-			t.Errorf("%q: %v", q, err)
+		for _, backslash := range []bool{true, false} {
+			if err := refuseMySQLLocks(q, backslash); err != nil {
+				t.Errorf("%q (backslash escapes %v): %v", q, backslash, err)
+			}
 		}
 	}
 }
@@ -60,6 +78,16 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "lock") {
 			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
 		}
+	}
+	// The session's sql_mode says how a backslash reads: under NO_BACKSLASH_ESCAPES (from the URL
+	// here) the string is '\' and the server runs the clause after it.
+	noEscapes := NewMySQL(&controlplane.MySQLConfig{URL: src.cfg.URL + "?sql_mode=%27NO_BACKSLASH_ESCAPES%27"})
+	q := `select '\' as a, id from t lock in share mode -- '`
+	if _, err := noEscapes.Describe(ctx, q); !errors.Is(err, ErrNotReadOnly) {
+		t.Errorf("%q under NO_BACKSLASH_ESCAPES: %v, want ErrNotReadOnly", q, err)
+	}
+	if _, err := src.Describe(ctx, q); err != nil {
+		t.Errorf("%q: %v", q, err)
 	}
 }
 

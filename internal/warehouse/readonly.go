@@ -245,28 +245,36 @@ func FormatDuration(d time.Duration) string {
 // read, and GET_LOCK, which takes a named lock others may wait for. It reads the SQL as the
 // server does: strings, quoted names and comments are skipped, but /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
-// "for/*!*/update" is FOR UPDATE), and "--" starts a comment only before a blank or a control
-// character. Whether a backslash escapes a quote depends on the session's sql_mode
-// (NO_BACKSLASH_ESCAPES), so the SQL is read both ways and refused when either finds a clause.
-// A stored function that calls GET_LOCK is not seen.
-func refuseMySQLLocks(query string) error {
-	for _, backslash := range []bool{true, false} {
-		words := mySQLWords(query, backslash)
-		for i := range words {
-			at := func(w ...string) bool {
-				return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
-			}
-			switch {
-			case at("FOR", "UPDATE") || at("FOR", "SHARE") || at("LOCK", "IN", "SHARE", "MODE"):
-				return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
-					"remove the locking clause", ErrNotReadOnly)
-			case at("GET_LOCK"):
-				return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
-					"model is read; remove it", ErrNotReadOnly)
-			}
+// "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
+// character, and a backslash escapes a quote in a string unless the session's sql_mode has
+// NO_BACKSLASH_ESCAPES (backslash says which; refuseLocks asks the session). A stored function
+// that calls GET_LOCK is not seen.
+func refuseMySQLLocks(query string, backslash bool) error {
+	words := mySQLWords(query, backslash)
+	for i := range words {
+		at := func(w ...string) bool {
+			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
+		}
+		switch {
+		case at("FOR", "UPDATE") || at("FOR", "SHARE") || at("LOCK", "IN", "SHARE", "MODE"):
+			return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
+				"remove the locking clause", ErrNotReadOnly)
+		case at("GET_LOCK"):
+			return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
+				"model is read; remove it", ErrNotReadOnly)
 		}
 	}
 	return nil
+}
+
+// refuseLocks is refuseMySQLLocks of query as the session reads it (its sql_mode says whether a
+// backslash escapes a quote).
+func (c *myConn) refuseLocks(ctx context.Context, query string) error {
+	var mode string
+	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read the session's sql_mode: %w", err)
+	}
+	return refuseMySQLLocks(query, !slices.Contains(strings.Split(strings.ToUpper(mode), ","), "NO_BACKSLASH_ESCAPES"))
 }
 
 // mySQLWords is query's words in upper case, outside strings, quoted names and comments, with
