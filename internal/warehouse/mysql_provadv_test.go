@@ -32,23 +32,27 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select GET_LOCK /* */ ('x', 0) as id",
 		"select id from t where 1 = /*!get_lock*/('x', 0)",
 	} {
-		for _, backslash := range []bool{true, false} {
-			if err := refuseMySQLLocks(q, backslash); !errors.Is(err, ErrNotReadOnly) {
-				t.Errorf("%q (backslash escapes %v): %v, want ErrNotReadOnly", q, backslash, err)
+		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ansi_quotes,NO_BACKSLASH_ESCAPES"} {
+			if err := refuseMySQLLocks(q, mode); !errors.Is(err, ErrNotReadOnly) {
+				t.Errorf("%q (sql_mode %s): %v, want ErrNotReadOnly", q, mode, err)
 			}
 		}
 	}
 	// Under NO_BACKSLASH_ESCAPES a backslash ends nothing: the string is '\', and the clause
 	// after it is read; otherwise it is inside the string, and nothing is refused.
 	for _, q := range []string{`select '\' as a, id from t for update -- '`, `select "\" as a, id from t lock in share mode -- "`} {
-		if err := refuseMySQLLocks(q, false); !errors.Is(err, ErrNotReadOnly) {
+		if err := refuseMySQLLocks(q, "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES"); !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("%q under NO_BACKSLASH_ESCAPES: %v, want ErrNotReadOnly", q, err)
 		}
-		if err := refuseMySQLLocks(q, true); err != nil {
+		if err := refuseMySQLLocks(q, "STRICT_TRANS_TABLES"); err != nil {
 			t.Errorf("%q: %v", q, err)
 		}
 	}
-	if err := refuseMySQLLocks(`select 'don\'t' as a, 'for update' as b`, true); err != nil {
+	// Under ANSI_QUOTES "..." is a name, in which a backslash escapes nothing.
+	if q := `select 1 as "a\", id from t for update -- "`; !errors.Is(refuseMySQLLocks(q, "ANSI_QUOTES"), ErrNotReadOnly) {
+		t.Errorf("%q under ANSI_QUOTES: not refused", q)
+	}
+	if err := refuseMySQLLocks(`select 'don\'t' as a, 'for update' as b`, ""); err != nil {
 		t.Errorf("an escaped quote before a string mentioning a locking clause: %v", err)
 	}
 	for _, q := range []string{
@@ -58,9 +62,9 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select id, 'get_lock' as get_locked from t # get_lock(",
 		"select 10--1 as id",
 	} {
-		for _, backslash := range []bool{true, false} {
-			if err := refuseMySQLLocks(q, backslash); err != nil {
-				t.Errorf("%q (backslash escapes %v): %v", q, backslash, err)
+		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"} {
+			if err := refuseMySQLLocks(q, mode); err != nil {
+				t.Errorf("%q (sql_mode %s): %v", q, mode, err)
 			}
 		}
 	}
@@ -88,6 +92,11 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 	}
 	if _, err := src.Describe(ctx, q); err != nil {
 		t.Errorf("%q: %v", q, err)
+	}
+	ansi := NewMySQL(&controlplane.MySQLConfig{URL: src.cfg.URL + "?sql_mode=%27ANSI_QUOTES%27"})
+	q = `select 1 as "a\", id from t lock in share mode -- "`
+	if _, err := ansi.Describe(ctx, q); !errors.Is(err, ErrNotReadOnly) {
+		t.Errorf("%q under ANSI_QUOTES: %v, want ErrNotReadOnly", q, err)
 	}
 }
 

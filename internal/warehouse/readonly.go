@@ -247,10 +247,12 @@ func FormatDuration(d time.Duration) string {
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
 // "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
 // character, and a backslash escapes a quote in a string unless the session's sql_mode has
-// NO_BACKSLASH_ESCAPES (backslash says which; refuseLocks asks the session). A stored function
+// NO_BACKSLASH_ESCAPES, and in a "..." string only (under ANSI_QUOTES "..." is a name, where a
+// backslash is a character): sqlMode is the session's (refuseLocks asks it). A stored function
 // that calls GET_LOCK is not seen.
-func refuseMySQLLocks(query string, backslash bool) error {
-	words := mySQLWords(query, backslash)
+func refuseMySQLLocks(query, sqlMode string) error {
+	mode := strings.Split(strings.ToUpper(sqlMode), ",")
+	words := mySQLWords(query, !slices.Contains(mode, "NO_BACKSLASH_ESCAPES"), slices.Contains(mode, "ANSI_QUOTES"))
 	for i := range words {
 		at := func(w ...string) bool {
 			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
@@ -274,13 +276,13 @@ func (c *myConn) refuseLocks(ctx context.Context, query string) error {
 	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("read the session's sql_mode: %w", err)
 	}
-	return refuseMySQLLocks(query, !slices.Contains(strings.Split(strings.ToUpper(mode), ","), "NO_BACKSLASH_ESCAPES"))
+	return refuseMySQLLocks(query, mode)
 }
 
 // mySQLWords is query's words in upper case, outside strings, quoted names and comments, with
 // "" for each other token, as refuseMySQLLocks reads them (backslash: a backslash escapes the
-// next character in a string).
-func mySQLWords(query string, backslash bool) []string {
+// next character in a string; ansiQuotes: "..." is a name, not a string).
+func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 	var words []string
 	word := func(c byte) bool {
 		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
@@ -291,7 +293,7 @@ func mySQLWords(query string, backslash bool) []string {
 		case c == '\'' || c == '"' || c == '`':
 			j := i + 1
 			for j < len(query) {
-				if query[j] == '\\' && c != '`' && backslash {
+				if query[j] == '\\' && backslash && (c == '\'' || c == '"' && !ansiQuotes) {
 					j += 2
 					continue
 				}
