@@ -165,6 +165,9 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 		// Whatever else the URL's or the server's sql_mode holds stays, so the model's SQL reads
 		// as it does for its users (ANSI_QUOTES, PIPES_AS_CONCAT, ...).
 		mysqlNoCharPadding,
+		// SERIALIZABLE (a server's, user's or URL's default) makes InnoDB read every row as LOCK
+		// IN SHARE MODE, which kept the warehouse's writers out of what a run read until it ended.
+		"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 		"START TRANSACTION READ ONLY",
 	} {
 		if _, err := c.conn.ExecContext(ctx, s); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
 // TestMySQLLockingClausesHidden: a locking clause or GET_LOCK is refused however it is written:
@@ -123,5 +124,42 @@ func TestMySQLURLSlashInPassword(t *testing.T) {
 	}
 	if cfg.Passwd != "2024/Summer!" || cfg.Addr != "db.internal:3306" || cfg.DBName != "my@db" {
 		t.Errorf("parsed %+v", cfg)
+	}
+}
+
+// TestMySQLSerializableReadLocksNothing: a session whose default isolation is SERIALIZABLE (the
+// server's, the user's, or the URL's, as here) reads in REPEATABLE READ: under SERIALIZABLE,
+// InnoDB read every row of the model as LOCK IN SHARE MODE, so a writer waited for the whole read
+// ("Lock wait timeout exceeded" after its innodb_lock_wait_timeout).
+func TestMySQLSerializableReadLocksNothing(t *testing.T) {
+	t.Parallel()
+	url, db := warehousetest.NewMySQLDatabase(t)
+	if _, err := db.Exec(`CREATE TABLE t (id int PRIMARY KEY, v int) ENGINE=InnoDB; INSERT INTO t VALUES (1, 1), (2, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	variable := "transaction_isolation" // MySQL; MariaDB 10.11 knows tx_isolation only
+	if newMySQLIsMariaDB(t, NewMySQL(&controlplane.MySQLConfig{URL: url})) {
+		variable = "tx_isolation"
+	}
+	src := NewMySQL(&controlplane.MySQLConfig{URL: url + "?" + variable + "=%27SERIALIZABLE%27"})
+	r, err := src.Open(ctx, "select * from t", "id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.Next() {
+		t.Fatalf("no row: %v", r.Err())
+	}
+	writer, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if _, err := writer.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.ExecContext(ctx, "UPDATE t SET v = v + 1 WHERE id = 1"); err != nil {
+		t.Errorf("a write to a row the open read holds: %v", err)
 	}
 }
