@@ -32,6 +32,8 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select get_lock('x', 0) as id",
 		"select GET_LOCK /* */ ('x', 0) as id",
 		"select id from t where 1 = /*!get_lock*/('x', 0)",
+		"select load_file('/etc/mysql/debian.cnf') as id",
+		"select /*!load_file*/('/etc/passwd') as id",
 	} {
 		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ansi_quotes,NO_BACKSLASH_ESCAPES"} {
 			if err := refuseMySQLLocks(q, mode); !errors.Is(err, ErrNotReadOnly) {
@@ -78,9 +80,9 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 	src := newMySQL(t, `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)`)
 	ctx := context.Background()
 	for _, q := range []string{"select * from t /*M! lock in share mode */", "select * from t lock/*!*/in share mode",
-		"select get_lock('backflow-test', 0) as id"} {
+		"select get_lock('backflow-test', 0) as id", "select load_file('/etc/passwd') as id"} {
 		_, err := src.Describe(ctx, q)
-		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "lock") {
+		if !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)
 		}
 	}

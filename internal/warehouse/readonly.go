@@ -242,7 +242,7 @@ func FormatDuration(d time.Duration) string {
 // refuseMySQLLocks refuses SQL with a locking clause (FOR UPDATE, FOR SHARE, LOCK IN SHARE
 // MODE), which a read-only transaction still runs (MariaDB refuses FOR UPDATE in one, not LOCK IN
 // SHARE MODE; MySQL runs both), taking row locks that block the warehouse's writers for the whole
-// read, and GET_LOCK, which takes a named lock others may wait for. It reads the SQL as the
+// read, GET_LOCK, which takes a named lock others may wait for, and LOAD_FILE. It reads the SQL as the
 // server does: strings, quoted names and comments are skipped, but /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
 // "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
@@ -264,6 +264,11 @@ func refuseMySQLLocks(query, sqlMode string) error {
 		case at("GET_LOCK"):
 			return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
 				"model is read; remove it", ErrNotReadOnly)
+		case at("LOAD_FILE"):
+			// With the FILE privilege it reads any file of the server's (its configuration, its
+			// credentials) into the records sent.
+			return fmt.Errorf("%w: this SQL reads a file of the warehouse server (LOAD_FILE); a model reads tables",
+				ErrNotReadOnly)
 		}
 	}
 	return nil
