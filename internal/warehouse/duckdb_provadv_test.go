@@ -110,6 +110,8 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select coalesce(null, (select max(value) from duckdb_settings())) as id":                           "duckdb_settings",
 		"select 1 as id from (select 1) t(x) where exists (select nextval('w.s'))":                          "nextval",
 		"select 1 as id from range(1) where length(current_setting('azure_storage_connection_string')) > 0": "current_setting",
+		"select 1 as id from ducklake_cleanup_old_files('lake', cleanup_all => true)":                       "ducklake_cleanup_old_files",
+		"select 1 as id from (select * from ducklake_expire_snapshots('lake', older_than => now()))":        "ducklake_expire_snapshots",
 		"select getvariable('s3_token') as id":                                                              "getvariable",
 		"select getvariable(concat('api_', 'key')) as id":                                                   "getvariable",
 	} {

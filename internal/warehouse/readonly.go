@@ -360,9 +360,19 @@ var duckRefused = map[string]string{
 	"sqlite_attach":    "attaches a database",
 	"postgres_execute": "runs a statement on an attached Postgres database",
 	"mysql_execute":    "runs a statement on an attached MySQL database",
-	"query":            "runs SQL given as text, which Backflow cannot check: write that SQL in the model itself",
-	"getenv":           "reads the environment of the process that reads the model (which holds credentials)",
-	"duckdb_settings":  "reads the connection's settings, credentials set by init_sql among them",
+	// DuckLake's maintenance functions, which write or delete a lake's files and snapshots.
+	"ducklake_expire_snapshots":      "expires a DuckLake's snapshots",
+	"ducklake_cleanup_old_files":     "deletes a DuckLake's files",
+	"ducklake_delete_orphaned_files": "deletes a DuckLake's files",
+	"ducklake_merge_adjacent_files":  "rewrites a DuckLake's files",
+	"ducklake_rewrite_data_files":    "rewrites a DuckLake's files",
+	"ducklake_flush_inlined_data":    "writes a DuckLake's files",
+	"ducklake_add_data_files":        "adds files to a DuckLake",
+	"ducklake_set_option":            "changes a DuckLake's options",
+	"ducklake_set_commit_message":    "writes a DuckLake's commit message",
+	"query":                          "runs SQL given as text, which Backflow cannot check: write that SQL in the model itself",
+	"getenv":                         "reads the environment of the process that reads the model (which holds credentials)",
+	"duckdb_settings":                "reads the connection's settings, credentials set by init_sql among them",
 }
 
 // duckSecretSetting says whether a DuckDB setting's name is that of a credential
