@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/procenv"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/provider"
 )
@@ -28,6 +29,12 @@ const defaultAddress = "registry.terraform.io/backflowhq/backflow"
 const openTofuAddress = "registry.opentofu.org/backflowhq/backflow"
 
 func main() {
+	// A DuckDB model is described (and previewed) in this process at plan time and can read
+	// /proc/self/environ: the BACKFLOW_ and TF_VAR_ variables Terraform passed on are blanked
+	// there (internal/procenv); the provider reads its own copy of them.
+	if err := procenv.Scrub(procenv.Secret); err != nil {
+		log.Printf("warning: %v: a DuckDB model could read this process's BACKFLOW_ and TF_VAR_ variables", err)
+	}
 	opts, err := parseFlags(flag.CommandLine, os.Args[1:])
 	if err != nil {
 		log.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
+	"github.com/backflowhq/terraform-provider-backflow/internal/procenv"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -74,6 +75,11 @@ Run 'backflow-runner help <command>' (or '<command> --help') for a command's fla
 `
 
 func main() {
+	// Before anything reads a model: a DuckDB model runs in this process and can read
+	// /proc/self/environ (see internal/procenv). Go's own copy of the environment stays.
+	if err := procenv.Scrub(procenv.Secret); err != nil {
+		fmt.Fprintf(os.Stderr, "backflow-runner: warning: %v: a DuckDB model could read this process's BACKFLOW_ variables\n", err)
+	}
 	webhook.Version = version
 	applyGCPercent()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
