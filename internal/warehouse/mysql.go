@@ -440,6 +440,11 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	k := "m." + quoteMySQL(keyColumn)
 	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
 	switch codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] {
+	case myBool:
+		// A BOOL is sent as true for every value but 0 (1, 2, -1): its key is what is sent,
+		// "1" or "0", so two rows sent with the same key are one key (a duplicate), never two
+		// records a receiver cannot tell apart (a mirror's delete of one, true, named both).
+		keyText = fmt.Sprintf("CAST(CONVERT(%s <> 0 USING utf8mb4) AS BINARY)", k)
 	case myBit:
 		// A BIT's text is its raw bytes, which utf8mb4 cannot hold (b'10000000' and b'11001000'
 		// both become "?") and which are NUL for a small value: its key is its number, in

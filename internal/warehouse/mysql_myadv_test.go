@@ -1,0 +1,153 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+)
+
+// newAdvMySQL creates a database adv_my_<random> in charset (utf8mb4 when empty) on the test
+// server, runs setup in it (multiple statements), drops it at cleanup, and returns a source
+// reading it and a handle on it for fixtures.
+func newAdvMySQL(t *testing.T, charset, setup string) (*MySQL, *sql.DB, string) {
+	t.Helper()
+	if charset == "" {
+		charset = "utf8mb4"
+	}
+	admin := openAdvMySQL(t, "")
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "adv_my_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET " + charset); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin := openAdvMySQL(t, "")
+		defer admin.Close()
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	db := openAdvMySQL(t, name)
+	t.Cleanup(func() { _ = db.Close() })
+	if setup != "" {
+		if _, err := db.Exec(setup); err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+	}
+	u, _ := url.Parse(warehousetest.MySQLAdminURL())
+	u.Path = "/" + name
+	return NewMySQL(&controlplane.MySQLConfig{URL: u.String()}), db, u.String()
+}
+
+func openAdvMySQL(t *testing.T, dbName string) *sql.DB {
+	t.Helper()
+	cfg, err := ParseMySQLURL(warehousetest.MySQLAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName, cfg.MultiStatements = dbName, true
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	return db
+}
+
+// readAdvKeys reads query keyed on key and returns, per row in order, the key's text
+// ("<null>" for none), the JSON its upsert sends for the key column, and the JSON a mirror's
+// delete sends for that text (KeyJSON).
+func readAdvKeys(t *testing.T, src *MySQL, query, key string) (keys, upserts, deletes []string) {
+	t.Helper()
+	cols, err := src.Describe(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == key })
+	keyJSON := src.KeyJSON(cols[col])
+	rows, err := Read(context.Background(), src, query, key, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		up := string(rows.AppendValue(nil, col))
+		if !json.Valid([]byte(up)) {
+			t.Errorf("%s: invalid JSON %q", query, up)
+		}
+		k, null := rows.Key()
+		if null {
+			keys, upserts, deletes = append(keys, "<null>"), append(upserts, up), append(deletes, "")
+			continue
+		}
+		del := string(appendString(nil, k))
+		if keyJSON != nil {
+			del = string(keyJSON(nil, k))
+		}
+		keys, upserts, deletes = append(keys, string(k)), append(upserts, up), append(deletes, del)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return keys, upserts, deletes
+}
+
+// checkAdvKeys: every key a row is sent under (a key with a text, not repeated) is named by a
+// mirror's delete as its upsert named it, and no two keys are sent as the same JSON (a receiver
+// could not tell them apart, and a delete of one would name both).
+func checkAdvKeys(t *testing.T, what string, keys, upserts, deletes []string) {
+	t.Helper()
+	count := map[string]int{}
+	for _, k := range keys {
+		count[k]++
+	}
+	sent := map[string]string{}
+	for i, k := range keys {
+		if k == "<null>" || count[k] > 1 {
+			continue
+		}
+		if deletes[i] != upserts[i] {
+			t.Errorf("%s: key %q: its upsert sends %s, a mirror's delete %s", what, k, upserts[i], deletes[i])
+		}
+		if other, dup := sent[upserts[i]]; dup {
+			t.Errorf("%s: keys %q and %q are both sent as %s", what, other, k, upserts[i])
+		}
+		sent[upserts[i]] = k
+	}
+}
+
+// TestMySQLBoolKeys: a BOOL (TINYINT(1)) key is sent as true for every value but 0, so its key
+// is "1" or "0": rows of 1, 2 and -1 are one key (a duplicate, never sent), not three records
+// sent as true (a mirror's delete of one, true, named the others too).
+func TestMySQLBoolKeys(t *testing.T) {
+	t.Parallel()
+	src, _, _ := newAdvMySQL(t, "", `CREATE TABLE t (k bool, v int); INSERT INTO t VALUES (1, 1), (2, 2), (-1, 3), (0, 4), (NULL, 5);
+	CREATE TABLE u (k tinyint(1) unsigned, v int); INSERT INTO u VALUES (0, 1), (7, 2)`)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"select k, v from t", []string{"0", "1", "1", "1", "<null>"}},
+		{"select k, v from u", []string{"0", "1"}},
+	} {
+		keys, upserts, deletes := readAdvKeys(t, src, tc.query, "k")
+		if diff := cmp.Diff(tc.want, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", tc.query, diff)
+		}
+		checkAdvKeys(t, tc.query, keys, upserts, deletes)
+	}
+}
