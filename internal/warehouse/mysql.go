@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -439,7 +440,8 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
 	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
-	switch codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] {
+	keyCol := slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })
+	switch codecs[keyCol] {
 	case myBool:
 		// A BOOL is sent as true for every value but 0 (1, 2, -1): its key is what is sent,
 		// "1" or "0", so two rows sent with the same key are one key (a duplicate), never two
@@ -472,6 +474,11 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 		r.dest[i] = &r.raw[i]
 	}
 	r.codecs = codecs
+	if codecs[keyCol] == myBinary || codecs[keyCol] == myJSONBytes {
+		r.binaryKey = keyCol
+	} else {
+		r.binaryKey = -1
+	}
 	return r, nil
 }
 
@@ -543,6 +550,9 @@ type myRows struct {
 	err    error
 	done   bool
 	closed bool
+	// binaryKey is the key column when its value is bytes (BINARY, VARBINARY, BLOB,
+	// GEOMETRY, MariaDB's JSON of a binary argument), else -1: see Key.
+	binaryKey int
 }
 
 func (r *myRows) Columns() []controlplane.Column { return r.cols }
@@ -566,9 +576,20 @@ func (r *myRows) Next() bool {
 	return false
 }
 
+// Key is the key's text, which the ledger keeps as Postgres text: a key whose text is not
+// UTF-8 has none (NULL: the row is invalid, never sent). MariaDB's utf8mb4 holds the bytes of
+// a UTF-16 surrogate (0xEDA080, which CONVERT keeps): such a key went to the ledger, whose
+// Postgres text refuses it, and its upserts sent U+FFFD for each byte, two such keys the same
+// string. A
+// binary key has a text only when its bytes are that text: MySQL's CONVERT makes other bytes
+// NULL, MariaDB's replaced each by '?', so 0xFF alone was sent under the key "?", its upserts
+// naming it "/w==" (base64) and a mirror's delete "Pw==", and 0xFF and '?' were one key.
 func (r *myRows) Key() ([]byte, bool) {
 	v := r.raw[len(r.cols)]
-	return v, v == nil
+	if v == nil || !utf8.Valid(v) || r.binaryKey >= 0 && !bytes.Equal(r.raw[r.binaryKey], v) {
+		return nil, true
+	}
+	return v, false
 }
 
 func (r *myRows) AppendValue(buf []byte, col int) []byte {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
@@ -130,6 +131,33 @@ func checkAdvKeys(t *testing.T, what string, keys, upserts, deletes []string) {
 	}
 }
 
+// TestMySQLBinaryKeysNotUTF8: a binary key whose bytes are not UTF-8 has no text (NULL: the
+// row is invalid, never sent), on MariaDB as on MySQL; MariaDB's CONVERT replaced each such
+// byte by '?', so 0xFF alone was sent under the key "?" (upserts "/w==", a delete "Pw==") and
+// 0xFF and '?' were one key.
+func TestMySQLBinaryKeysNotUTF8(t *testing.T) {
+	t.Parallel()
+	src, _, _ := newAdvMySQL(t, "", `CREATE TABLE b (k varbinary(8), v int);
+	INSERT INTO b VALUES (0xFF, 1), ('?', 2), (0x61FE, 3), ('a', 4), (0xC3A9, 5), (0xC3, 6), (0xEDA080, 7), (NULL, 8), ('', 9);
+	CREATE TABLE bb (k blob, v int); INSERT INTO bb SELECT * FROM b;
+	CREATE TABLE bf (k binary(2), v int); INSERT INTO bf VALUES (0xFFFF, 1), ('??', 2), ('ab', 3), (0xC3A9, 4)`)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"select k, v from b", []string{"", "?", "a", "é", "<null>", "<null>", "<null>", "<null>", "<null>"}},
+		{"select k, v from bb", []string{"", "?", "a", "é", "<null>", "<null>", "<null>", "<null>", "<null>"}},
+		{"select k, v from bf", []string{"??", "ab", "é", "<null>"}},
+		{"select unhex(hex(k)) as k, v from b", []string{"", "?", "a", "é", "<null>", "<null>", "<null>", "<null>", "<null>"}},
+	} {
+		keys, upserts, deletes := readAdvKeys(t, src, tc.query, "k")
+		if diff := cmp.Diff(tc.want, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", tc.query, diff)
+		}
+		checkAdvKeys(t, tc.query, keys, upserts, deletes)
+	}
+}
+
 // TestMySQLBoolKeys: a BOOL (TINYINT(1)) key is sent as true for every value but 0, so its key
 // is "1" or "0": rows of 1, 2 and -1 are one key (a duplicate, never sent), not three records
 // sent as true (a mirror's delete of one, true, named the others too).
@@ -147,6 +175,42 @@ func TestMySQLBoolKeys(t *testing.T) {
 		keys, upserts, deletes := readAdvKeys(t, src, tc.query, "k")
 		if diff := cmp.Diff(tc.want, keys); diff != "" {
 			t.Errorf("%s: keys (-want +got):\n%s", tc.query, diff)
+		}
+		checkAdvKeys(t, tc.query, keys, upserts, deletes)
+	}
+}
+
+// TestMySQLKeysNotUTF8: a text key whose bytes are not UTF-8 (MariaDB's utf8mb4 and utf8mb3
+// hold a surrogate's, 0xEDA080, and CONVERT keeps them) has no key: the row is invalid, never
+// sent. Its text went to the ledger, whose Postgres text refuses it, and two such keys were
+// sent as one string of U+FFFD.
+func TestMySQLKeysNotUTF8(t *testing.T) {
+	t.Parallel()
+	src, _, _ := newAdvMySQL(t, "", `SET SESSION sql_mode = '';
+	CREATE TABLE t (k varchar(20) CHARACTER SET utf8mb4, v int);
+	INSERT INTO t VALUES (0xEDA080, 1), (0xEDBFBF, 2), ('x', 3), ('é', 4), (0x61EDA080, 5);
+	CREATE TABLE t3 (k varchar(20) CHARACTER SET utf8mb3, v int);
+	INSERT INTO t3 VALUES (0xEDA080, 1), ('y', 2)`)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"select k, v from t", []string{"x", "é"}},
+		{"select k, v from t3", []string{"y"}},
+		{"select convert(unhex('EDA080') using utf8mb4) as k, 1 as v union all select 'z', 2", []string{"z"}},
+	} {
+		keys, upserts, deletes := readAdvKeys(t, src, tc.query, "k")
+		var valid []string
+		for _, k := range keys {
+			if !utf8.ValidString(k) {
+				t.Errorf("%s: key %q is not UTF-8", tc.query, k)
+			}
+			if k != "<null>" {
+				valid = append(valid, k)
+			}
+		}
+		if diff := cmp.Diff(tc.want, valid); diff != "" {
+			t.Errorf("%s: keys with a text (-want +got):\n%s", tc.query, diff)
 		}
 		checkAdvKeys(t, tc.query, keys, upserts, deletes)
 	}
