@@ -89,8 +89,11 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
 	}
-	// Values are read as the server prints them (text), one statement at a time.
-	cfg.ParseTime, cfg.MultiStatements, cfg.Loc = false, false, time.UTC
+	// Values are read as the server prints them (text), one statement at a time, and columns
+	// are named as the model names them: columnsWithAlias=true named each "m.<name>" (the
+	// derived table the model runs as), which lost every model its key column and renamed
+	// every field of its records.
+	cfg.ParseTime, cfg.MultiStatements, cfg.Loc, cfg.ColumnsWithAlias = false, false, time.UTC, false
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}

@@ -79,6 +79,9 @@ func readAdvKeys(t *testing.T, src *MySQL, query, key string) (keys, upserts, de
 		t.Fatal(err)
 	}
 	col := slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == key })
+	if col < 0 {
+		t.Fatalf("%s: no column %q in %v", query, key, cols)
+	}
 	keyJSON := src.KeyJSON(cols[col])
 	rows, err := Read(context.Background(), src, query, key, nil, nil)
 	if err != nil {
@@ -213,5 +216,25 @@ func TestMySQLKeysNotUTF8(t *testing.T) {
 			t.Errorf("%s: keys with a text (-want +got):\n%s", tc.query, diff)
 		}
 		checkAdvKeys(t, tc.query, keys, upserts, deletes)
+	}
+}
+
+// TestMySQLURLColumnsWithAlias: the driver's columnsWithAlias=true in the URL named every
+// column "m.<name>" (the derived table the model runs as): the model lost its key column, and
+// a describe showed other names than the model's. The read names columns as the model does.
+func TestMySQLURLColumnsWithAlias(t *testing.T) {
+	t.Parallel()
+	_, _, u := newAdvMySQL(t, "", `CREATE TABLE t (id int, name varchar(5)); INSERT INTO t VALUES (1, 'a')`)
+	src := NewMySQL(&controlplane.MySQLConfig{URL: u + "?columnsWithAlias=true"})
+	cols, err := src.Describe(context.Background(), "select * from t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]controlplane.Column{{Name: "id", Type: "int"}, {Name: "name", Type: "varchar"}}, cols); diff != "" {
+		t.Errorf("describe (-want +got):\n%s", diff)
+	}
+	keys, upserts, _ := readAdvKeys(t, src, "select * from t", "id")
+	if diff := cmp.Diff([]string{"1"}, keys); diff != "" || upserts[0] != "1" {
+		t.Errorf("keys (-want +got):\n%s; upserts %v", diff, upserts)
 	}
 }
