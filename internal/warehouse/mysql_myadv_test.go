@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"testing"
@@ -236,5 +237,42 @@ func TestMySQLURLColumnsWithAlias(t *testing.T) {
 	keys, upserts, _ := readAdvKeys(t, src, "select * from t", "id")
 	if diff := cmp.Diff([]string{"1"}, keys); diff != "" || upserts[0] != "1" {
 		t.Errorf("keys (-want +got):\n%s; upserts %v", diff, upserts)
+	}
+}
+
+// TestMySQLKilledMidRead: a read whose query or connection is killed from another session
+// (KILL QUERY, KILL CONNECTION) while the server still streams it ends with an error, never as
+// a shorter result (which a mirror would take for deletions).
+func TestMySQLKilledMidRead(t *testing.T) {
+	t.Parallel()
+	src, db, _ := newAdvMySQL(t, "", `SET SESSION max_recursive_iterations = 100000;
+	CREATE TABLE n (id int PRIMARY KEY);
+	INSERT INTO n WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 30000) SELECT i FROM s`)
+	for _, kill := range []string{"KILL QUERY", "KILL CONNECTION"} {
+		// 30000 rows of 2 kB: more than socket buffers hold, so the server is still sending.
+		s, err := src.Open(context.Background(), "select id, repeat('x', 2000) as pad, 'kill_marker' as m from n", "id", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for s.Next() {
+			if n++; n == 2 {
+				var id int64
+				if err := db.QueryRow(`SELECT id FROM information_schema.PROCESSLIST
+					WHERE info LIKE '%kill_marker%' AND info NOT LIKE '%PROCESSLIST%'`).Scan(&id); err != nil {
+					_ = s.Close()
+					t.Fatal(err)
+				}
+				if _, err := db.Exec(fmt.Sprintf("%s %d", kill, id)); err != nil {
+					_ = s.Close()
+					t.Fatal(err)
+				}
+			}
+		}
+		err = s.Err()
+		_ = s.Close()
+		if err == nil || n >= 30000 {
+			t.Errorf("%s after 2 rows: read %d rows, error %v; want fewer and an error", kill, n, err)
+		}
 	}
 }
