@@ -39,7 +39,7 @@ import (
 // true, as MySQL's IF and WHERE read it); other integers of every width, signed or not (BIGINT
 // UNSIGNED too), DECIMAL and YEAR are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a
 // number (its bits as an unsigned integer); CHAR, VARCHAR, TEXT and ENUM strings (read as
-// utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested
+// utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB, GEOMETRY and VECTOR base64; JSON nested
 // (MySQL's JSON type; MariaDB's, a LONGTEXT with a json_valid CHECK, and JSON functions'
 // results, where the server says a column comes from one: mariadb_json.go); DATE and TIME
 // strings.
@@ -629,7 +629,7 @@ const (
 	myFloat32                  // FLOAT
 	myTimestamp                // TIMESTAMP, in the session's UTC: RFC 3339
 	myJSON                     // JSON: as is
-	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY: base64
+	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY, VECTOR: base64
 	myBit                      // BIT: an unsigned number
 	mySet                      // SET: an array of strings
 	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON, if it is UTF-8
@@ -651,7 +651,9 @@ func myCodecFor(dbType string, length uint64) myCodec {
 		return myTimestamp
 	case "JSON":
 		return myJSON
-	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY":
+	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY", "VECTOR":
+		// MySQL 9's VECTOR is its floats' bytes on the wire, which as a string were U+FFFD
+		// and stray characters: base64, as the bytes they are.
 		return myBinary
 	case "BIT":
 		return myBit

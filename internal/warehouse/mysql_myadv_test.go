@@ -276,3 +276,22 @@ func TestMySQLKilledMidRead(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLVectorIsBase64: MySQL 9's VECTOR (the driver names it "VECTOR") is its floats'
+// bytes on the wire: sent as base64 like the other binary types, as its delete names it, never
+// as a string of those bytes (U+FFFD and stray characters). No server here has the type, so the
+// codec is tested on the bytes MySQL sends for [1, -2] (little-endian float32s).
+func TestMySQLVectorIsBase64(t *testing.T) {
+	v := []byte{0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0}
+	c := myCodecFor("VECTOR", 0)
+	if got := string(c.appendJSON(nil, v)); got != `"AACAPwAAAMA="` {
+		t.Errorf("VECTOR [1, -2] is sent as %s, want \"AACAPwAAAMA=\"", got)
+	}
+	keyJSON := (&MySQL{}).KeyJSON(controlplane.Column{Name: "v", Type: "vector"})
+	if keyJSON == nil {
+		t.Fatal("a VECTOR key's delete names it as a string of its bytes, want base64")
+	}
+	if got := string(keyJSON(nil, v)); got != `"AACAPwAAAMA="` {
+		t.Errorf("a VECTOR key's delete names it %s, want \"AACAPwAAAMA=\"", got)
+	}
+}
