@@ -632,7 +632,7 @@ const (
 	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY, VECTOR: base64
 	myBit                      // BIT: an unsigned number
 	mySet                      // SET: an array of strings
-	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON, if it is UTF-8
+	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON
 )
 
 // myCodecFor is the codec of a column of that type and display length.
@@ -692,14 +692,14 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 			return append(b, 'Z', '"')
 		}
 		return appendString(b, v)
-	case myJSON:
+	case myJSON, myJSONBytes:
 		// MariaDB's JSON is text with a json_valid CHECK that a session can switch off
 		// (check_constraint_checks=0), and a SQL model's column is JSON by inference
 		// (mariadb_json.go): text that is not valid JSON is sent as a string, never as is.
-		return appendJSONOrString(b, v)
-	case myJSONBytes:
-		// A binary argument's bytes are copied into the JSON text as they are (0xFF too), and
-		// a record must be UTF-8: such a value is a string, its bad bytes U+FFFD.
+		// A record must be UTF-8, and MariaDB's JSON text need not be: a binary argument's
+		// bytes are copied into it as they are (0xFF too), and its utf8mb4 holds a UTF-16
+		// surrogate's bytes (0xEDA080), which json_valid takes. Such a value is a string, its
+		// bad bytes U+FFFD (the text went out nested, bytes and all).
 		if !utf8.Valid(v) {
 			return appendString(b, v)
 		}

@@ -295,3 +295,47 @@ func TestMySQLVectorIsBase64(t *testing.T) {
 		t.Errorf("a VECTOR key's delete names it %s, want \"AACAPwAAAMA=\"", got)
 	}
 }
+
+// TestMariaDBJSONNotUTF8: MariaDB's utf8mb4 holds a UTF-16 surrogate's bytes (0xEDA080), which
+// json_valid takes, in a JSON column or a JSON function's result: such a value is sent as a
+// string of its text, each bad byte U+FFFD, as a JSON function's of a binary argument is; it
+// went out nested, bytes and all, a record that is not UTF-8.
+func TestMariaDBJSONNotUTF8(t *testing.T) {
+	t.Parallel()
+	src, db, _ := newAdvMySQL(t, "", `CREATE TABLE t (id int PRIMARY KEY, j json); INSERT INTO t VALUES (2, '["ok"]')`)
+	if !newMySQLIsMariaDB(t, src) {
+		t.Skip("MySQL's utf8mb4 holds no surrogate")
+	}
+	if _, err := db.Exec(`SET SESSION sql_mode = ''; INSERT INTO t VALUES (1, CONCAT('["a', CONVERT(0xEDA080 USING utf8mb4), '"]'))`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"select id, j from t", []string{`"[\"a\ufffd\ufffd\ufffd\"]"`, `["ok"]`}},
+		{"select id, json_array(convert(unhex('EDA080') using utf8mb4), id) as j from t",
+			[]string{`"[\"\ufffd\ufffd\ufffd\", 1]"`, `"[\"\ufffd\ufffd\ufffd\", 2]"`}},
+	} {
+		rows, err := Read(context.Background(), src, tc.query, "id", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			v := rows.AppendValue(nil, 1)
+			if !utf8.Valid(v) || !json.Valid(v) {
+				t.Errorf("%s: j is sent as %q: not UTF-8 JSON", tc.query, v)
+			}
+			got = append(got, string(v))
+		}
+		err = rows.Err()
+		_ = rows.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: j (-want +got):\n%s", tc.query, diff)
+		}
+	}
+}
