@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -38,7 +39,7 @@ import (
 // true, as MySQL's IF and WHERE read it); other integers of every width, signed or not (BIGINT
 // UNSIGNED too), DECIMAL and YEAR are exact JSON numbers; FLOAT and DOUBLE numbers; BIT a
 // number (its bits as an unsigned integer); CHAR, VARCHAR, TEXT and ENUM strings (read as
-// utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB and GEOMETRY base64; JSON nested
+// utf8mb4); SET an array of strings; BINARY, VARBINARY, BLOB, GEOMETRY and VECTOR base64; JSON nested
 // (MySQL's JSON type; MariaDB's, a LONGTEXT with a json_valid CHECK, and JSON functions'
 // results, where the server says a column comes from one: mariadb_json.go); DATE and TIME
 // strings.
@@ -90,8 +91,11 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
 	}
-	// Values are read as the server prints them (text), one statement at a time.
-	cfg.ParseTime, cfg.MultiStatements, cfg.Loc = false, false, time.UTC
+	// Values are read as the server prints them (text), one statement at a time, and columns
+	// are named as the model names them: columnsWithAlias=true named each "m.<name>" (the
+	// derived table the model runs as), which lost every model its key column and renamed
+	// every field of its records.
+	cfg.ParseTime, cfg.MultiStatements, cfg.Loc, cfg.ColumnsWithAlias = false, false, time.UTC, false
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -383,7 +387,13 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	// the runner sorts by. It is read as an extra last column (by position: no name can collide).
 	k := "m." + quoteMySQL(keyColumn)
 	keyText := fmt.Sprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", k)
-	switch codecs[slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })] {
+	keyCol := slices.IndexFunc(cols, func(c controlplane.Column) bool { return c.Name == keyColumn })
+	switch codecs[keyCol] {
+	case myBool:
+		// A BOOL is sent as true for every value but 0 (1, 2, -1): its key is what is sent,
+		// "1" or "0", so two rows sent with the same key are one key (a duplicate), never two
+		// records a receiver cannot tell apart (a mirror's delete of one, true, named both).
+		keyText = fmt.Sprintf("CAST(CONVERT(%s <> 0 USING utf8mb4) AS BINARY)", k)
 	case myBit:
 		// A BIT's text is its raw bytes, which utf8mb4 cannot hold (b'10000000' and b'11001000'
 		// both become "?") and which are NUL for a small value: its key is its number, in
@@ -411,6 +421,11 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 		r.dest[i] = &r.raw[i]
 	}
 	r.codecs = codecs
+	if codecs[keyCol] == myBinary || codecs[keyCol] == myJSONBytes {
+		r.binaryKey = keyCol
+	} else {
+		r.binaryKey = -1
+	}
 	return r, nil
 }
 
@@ -482,6 +497,9 @@ type myRows struct {
 	err    error
 	done   bool
 	closed bool
+	// binaryKey is the key column when its value is bytes (BINARY, VARBINARY, BLOB,
+	// GEOMETRY, MariaDB's JSON of a binary argument), else -1: see Key.
+	binaryKey int
 }
 
 func (r *myRows) Columns() []controlplane.Column { return r.cols }
@@ -505,9 +523,20 @@ func (r *myRows) Next() bool {
 	return false
 }
 
+// Key is the key's text, which the ledger keeps as Postgres text: a key whose text is not
+// UTF-8 has none (NULL: the row is invalid, never sent). MariaDB's utf8mb4 holds the bytes of
+// a UTF-16 surrogate (0xEDA080, which CONVERT keeps): such a key went to the ledger, whose
+// Postgres text refuses it, and its upserts sent U+FFFD for each byte, two such keys the same
+// string. A
+// binary key has a text only when its bytes are that text: MySQL's CONVERT makes other bytes
+// NULL, MariaDB's replaced each by '?', so 0xFF alone was sent under the key "?", its upserts
+// naming it "/w==" (base64) and a mirror's delete "Pw==", and 0xFF and '?' were one key.
 func (r *myRows) Key() ([]byte, bool) {
 	v := r.raw[len(r.cols)]
-	return v, v == nil
+	if v == nil || !utf8.Valid(v) || r.binaryKey >= 0 && !bytes.Equal(r.raw[r.binaryKey], v) {
+		return nil, true
+	}
+	return v, false
 }
 
 func (r *myRows) AppendValue(buf []byte, col int) []byte {
@@ -544,10 +573,10 @@ const (
 	myFloat32                  // FLOAT
 	myTimestamp                // TIMESTAMP, in the session's UTC: RFC 3339
 	myJSON                     // JSON: as is
-	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY: base64
+	myBinary                   // BINARY, VARBINARY, BLOB, GEOMETRY, VECTOR: base64
 	myBit                      // BIT: an unsigned number
 	mySet                      // SET: an array of strings
-	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON, if it is UTF-8
+	myJSONBytes                // MariaDB's JSON text in a binary string: as myJSON
 )
 
 // myCodecFor is the codec of a column of that type and display length.
@@ -566,7 +595,9 @@ func myCodecFor(dbType string, length uint64) myCodec {
 		return myTimestamp
 	case "JSON":
 		return myJSON
-	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY":
+	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY", "VECTOR":
+		// MySQL 9's VECTOR is its floats' bytes on the wire, which as a string were U+FFFD
+		// and stray characters: base64, as the bytes they are.
 		return myBinary
 	case "BIT":
 		return myBit
@@ -605,14 +636,14 @@ func (c myCodec) appendJSON(b, v []byte) []byte {
 			return append(b, 'Z', '"')
 		}
 		return appendString(b, v)
-	case myJSON:
+	case myJSON, myJSONBytes:
 		// MariaDB's JSON is text with a json_valid CHECK that a session can switch off
 		// (check_constraint_checks=0), and a SQL model's column is JSON by inference
 		// (mariadb_json.go): text that is not valid JSON is sent as a string, never as is.
-		return appendJSONOrString(b, v)
-	case myJSONBytes:
-		// A binary argument's bytes are copied into the JSON text as they are (0xFF too), and
-		// a record must be UTF-8: such a value is a string, its bad bytes U+FFFD.
+		// A record must be UTF-8, and MariaDB's JSON text need not be: a binary argument's
+		// bytes are copied into it as they are (0xFF too), and its utf8mb4 holds a UTF-16
+		// surrogate's bytes (0xEDA080), which json_valid takes. Such a value is a string, its
+		// bad bytes U+FFFD (the text went out nested, bytes and all).
 		if !utf8.Valid(v) {
 			return appendString(b, v)
 		}
