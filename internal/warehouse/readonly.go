@@ -109,7 +109,10 @@ func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error
 	// Once a query has run, Postgres refuses to make the transaction read-write again, so the
 	// model's SQL cannot either.
 	// The output settings are pinned there too (pgtext.go says which, and why).
-	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; %s",
+	// REPEATABLE READ whatever the warehouse's default_transaction_isolation: under SERIALIZABLE
+	// a read-only transaction still takes predicate locks, which can make the warehouse's own
+	// writers fail with serialization errors, and a hot standby refuses it outright.
+	begin := fmt.Sprintf("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; %s",
 		milliseconds(c.statementTimeout), milliseconds(c.lockTimeout), pgSessionOutput)
 	if err := pg.PgConn().Exec(ctx, begin).Close(); err != nil {
 		_ = pg.Close(context.WithoutCancel(ctx))

@@ -304,3 +304,38 @@ func TestDescribedSQLIsRead(t *testing.T) {
 		}
 	}
 }
+
+// TestReadIsRepeatableReadUnderASerializableDefault: a warehouse whose default isolation is
+// SERIALIZABLE (ALTER DATABASE ... SET default_transaction_isolation) reads the model in
+// REPEATABLE READ: a SERIALIZABLE read-only transaction takes predicate locks that can fail the
+// warehouse's writers, and a hot standby refuses it.
+func TestReadIsRepeatableReadUnderASerializableDefault(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	whURL := newWarehouse(t, "CREATE TABLE users (id int PRIMARY KEY)", "INSERT INTO users VALUES (1)")
+	u, err := url.Parse(whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()+
+		" SET default_transaction_isolation = 'serializable'"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Open(ctx, &controlplane.PostgresConfig{URL: whURL},
+		"select id, current_setting('transaction_isolation') as iso from users", "id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("no row: %v", rows.Err())
+	}
+	if got := string(rows.AppendValue(nil, 1)); got != `"repeatable read"` {
+		t.Errorf("the read ran in %s, want \"repeatable read\"", got)
+	}
+}
