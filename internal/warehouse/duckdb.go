@@ -829,14 +829,17 @@ func appendDuckFormat(b []byte, t time.Time, layout string) []byte {
 	return append(b, '"')
 }
 
-// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE and BIGNUM
-// (and dates and timestamps BC or past 9999) differ from their text.
+// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE, BIGNUM and
+// DECIMAL (and dates and timestamps BC or past 9999) differ from their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
+	if strings.HasPrefix(col.Type, "decimal") {
+		return duckDecimalKeyJSON
+	}
 	switch col.Type {
 	case "float":
-		return floatKeyJSON(32)
+		return duckFloatKeyJSON(32)
 	case "double":
-		return floatKeyJSON(64)
+		return duckFloatKeyJSON(64)
 	case "bignum", "varint":
 		return NumberKeyJSON
 	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
@@ -851,4 +854,32 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil
+}
+
+// duckDecimalKeyJSON: a DECIMAL's text as the encoder writes the value, an exact JSON number.
+// DuckDB prints a DECIMAL whose width is its scale (DECIMAL(4,4), DECIMAL(38,38)) without the
+// zero before the point, ".5000" and "-.5000", which is no JSON number: the zero is put back,
+// 0.5000 and -0.5000, as its upserts carried it. Other text is as NumberKeyJSON says.
+func duckDecimalKeyJSON(dst, key []byte) []byte {
+	sign, digits := "", string(key)
+	if d, ok := strings.CutPrefix(digits, "-"); ok {
+		sign, digits = "-", d
+	}
+	if len(digits) > 1 && digits[0] == '.' {
+		key = []byte(sign + "0" + digits)
+	}
+	return NumberKeyJSON(dst, key)
+}
+
+// duckFloatKeyJSON: a FLOAT's or DOUBLE's text as floatKeyJSON says, and DuckDB's "-nan" (a NaN
+// with its sign bit set, -('nan'::DOUBLE), which Go's ParseFloat does not read) as "NaN", as
+// the encoder writes every NaN.
+func duckFloatKeyJSON(bits int) KeyJSON {
+	f := floatKeyJSON(bits)
+	return func(dst, key []byte) []byte {
+		if strings.EqualFold(string(key), "-nan") {
+			key = key[1:]
+		}
+		return f(dst, key)
+	}
 }

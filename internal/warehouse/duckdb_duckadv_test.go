@@ -1,0 +1,88 @@
+//go:build cgo
+
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// duckNumberType: the DuckDB types the runner sends a key of as a JSON number when the driver's
+// KeyJSON says nothing (runner/mapper.go's numericType).
+func duckNumberType(typ string) bool {
+	t, _, _ := strings.Cut(typ, "(")
+	switch t {
+	case "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
+		"uhugeint", "decimal", "float", "double":
+		return true
+	}
+	return false
+}
+
+// duckDeleteJSON is the JSON a mirror's delete carries for a key of col whose text is key, as
+// the runner makes it: the driver's KeyJSON, else a number type's digits, else a string.
+func duckDeleteJSON(src *DuckDB, col controlplane.Column, key []byte) []byte {
+	if f := src.KeyJSON(col); f != nil {
+		return f(nil, key)
+	}
+	if duckNumberType(col.Type) {
+		return NumberKeyJSON(nil, key)
+	}
+	return appendString(nil, key)
+}
+
+// TestDuckDBKeyJSONIsTheValue: for a key of every scalar type at its edges, the JSON a mirror's
+// delete carries (KeyJSON of the key's text) is the JSON the record's upserts carried (the
+// value), byte for byte, and both are strict JSON.
+func TestDuckDBKeyJSONIsTheValue(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	for _, e := range []string{
+		// A DECIMAL whose width is its scale: DuckDB prints ".5000", "-.5000".
+		"0.5::DECIMAL(4,4)", "-0.5::DECIMAL(4,4)", "0::DECIMAL(4,4)", "-0.5::DECIMAL(9,9)", "0.5::DECIMAL(18,18)",
+		"-0.00000000000000000000000000000000000001::DECIMAL(38,38)", "0::DECIMAL(38,38)", "0.5::DECIMAL(5,4)",
+		"-0.0::DECIMAL(3,2)", "-9999999999999999999999999999999999999.9::DECIMAL(38,1)",
+		// A NaN with its sign bit set: DuckDB prints "-nan".
+		"-('nan'::DOUBLE)", "-('nan'::FLOAT)", "'nan'::DOUBLE", "'-inf'::FLOAT", "-0.0::DOUBLE", "-0.0::FLOAT",
+		"4.9e-324::DOUBLE", "1.7976931348623157e308::DOUBLE", "1e-45::FLOAT", "3.4028235e38::FLOAT", "1e-7::DOUBLE",
+		"123456789012345678::DOUBLE",
+		"170141183460469231731687303715884105727::HUGEINT", "(-170141183460469231731687303715884105728)::HUGEINT",
+		"340282366920938463463374607431768211455::UHUGEINT", "'-123456789012345678901234567890'::BIGNUM",
+		"'290309-12-22 (BC)'::DATE", "'5881580-07-10'::DATE", "'-infinity'::DATE",
+		"'290309-12-22 (BC) 00:00:00'::TIMESTAMP", "'294247-01-10 04:00:54.775806'::TIMESTAMP",
+		"'290309-12-22 (BC) 00:00:00'::TIMESTAMP_S", "'294247-01-10 04:00:54.775'::TIMESTAMP_MS",
+		"'2262-04-11 23:47:16.854775806'::TIMESTAMP_NS", "'290309-12-22 (BC) 00:00:00+00'::TIMESTAMPTZ",
+		"'294247-01-10 04:00:54.775806+00'::TIMESTAMPTZ", "'-infinity'::TIMESTAMPTZ",
+		"'00:00:00+15:59:59'::TIMETZ", "'24:00:00-15:59:59'::TIMETZ", "'23:59:59.999999999'::TIME_NS", "TIME '24:00:00'",
+		"INTERVAL '-1 year 2 months -3 days 04:05:06'", "to_microseconds(-9223372036854775808)", "to_months(-2147483648)",
+		"'00000000-0000-0000-0000-000000000000'::UUID", "'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID",
+		"'101010101'::BIT", "''::BLOB", `'\x00\x5C\x27\xFF'::BLOB`, "true", "'a' || chr(0) || 'b'", "chr(8232) || chr(1)",
+		`'{"a":1e400, "b": "\ud83d\ude00"}'::JSON`, "'[NaN, 1]'::JSON",
+	} {
+		rows, err := Read(context.Background(), src, "SELECT "+e+" AS k", "k", nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+		col := rows.Columns()[0]
+		for rows.Next() {
+			val := rows.AppendValue(nil, 0)
+			key, null := rows.Key()
+			if null {
+				t.Errorf("%s: a NULL key", e)
+				continue
+			}
+			del := duckDeleteJSON(src, col, key)
+			if !json.Valid(val) || !json.Valid(del) || string(del) != string(val) {
+				t.Errorf("%s (%s, text %q): upserts carry %s, a delete %s", e, col.Type, key, val, del)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+		rows.Close()
+	}
+}
