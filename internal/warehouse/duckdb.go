@@ -43,10 +43,11 @@ import (
 // BOOLEAN; VARCHAR and ENUM strings; DATE "2019-12-08"; TIMESTAMP (and _S, _MS, _NS)
 // "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
-// base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
-// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (inside a
-// LIST or STRUCT too); TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member":
-// value}. A column of any other type is sent as the string DuckDB prints, BIGNUM as a number;
+// base64; LIST and ARRAY arrays; STRUCT objects, fields in their order (an unnamed one,
+// row(1, 'x'), an array, as to_json writes it); MAP an object when its keys are strings, else an
+// array of {"key", "value"} objects; JSON nested as stored (inside a LIST or STRUCT too);
+// TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member": value}. A column of any
+// other type is sent as the string DuckDB prints, BIGNUM as a number;
 // a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it,
 // each TIMESTAMPTZ in it as a UTC session writes it (duckUTCNested) (duckdb_vector.go reads the
 // others from the result's vectors). JSON's text and to_json's are sent strict
@@ -434,6 +435,17 @@ func duckKeyText(k string, id bindings.Type) string {
 	return "CAST(" + k + " AS VARCHAR)"
 }
 
+// duckUnnamedStruct: a STRUCT of lt whose fields have no names, as row(1, 'x') makes.
+func duckUnnamedStruct(lt bindings.LogicalType) bool {
+	n := bindings.StructTypeChildCount(lt)
+	for i := range n {
+		if bindings.StructTypeChildName(lt, i) != "" {
+			return false
+		}
+	}
+	return n > 0
+}
+
 func duckNested(id bindings.Type) bool {
 	switch id {
 	case bindings.TypeList, bindings.TypeArray, bindings.TypeStruct, bindings.TypeMap, bindings.TypeUnion:
@@ -494,17 +506,31 @@ func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, boo
 			return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true
 		}
 	case bindings.TypeStruct:
+		// An unnamed STRUCT (row(1, 'x')), whose fields have no names, is read and made by
+		// position: struct_extract(s, 1) and row(...); a named one by name, with struct_pack.
 		n := bindings.StructTypeChildCount(lt)
+		unnamed := duckUnnamedStruct(lt)
 		fields, changed := make([]string, n), false
 		for i := range n {
 			child := bindings.StructTypeChildType(lt, i)
 			name := bindings.StructTypeChildName(lt, i)
-			e, ok := duckUTCNested("struct_extract("+expr+", "+quoteDuckString(name)+")", child, depth)
+			field := quoteDuckString(name)
+			if unnamed {
+				field = strconv.Itoa(int(i) + 1)
+			}
+			e, ok := duckUTCNested("struct_extract("+expr+", "+field+")", child, depth)
 			bindings.DestroyLogicalType(&child)
-			fields[i], changed = quoteDuck(name)+" := "+e, changed || ok
+			if !unnamed {
+				e = quoteDuck(name) + " := " + e
+			}
+			fields[i], changed = e, changed || ok
 		}
 		if changed {
-			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE struct_pack(" + strings.Join(fields, ", ") + ") END", true
+			ctor := "struct_pack("
+			if unnamed {
+				ctor = "row("
+			}
+			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true
 		}
 	case bindings.TypeMap:
 		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)

@@ -86,3 +86,45 @@ func TestDuckDBKeyJSONIsTheValue(t *testing.T) {
 		rows.Close()
 	}
 }
+
+// TestDuckDBUnnamedStruct: an unnamed STRUCT (row(1, 'x')), whose fields have no names, is sent
+// as an array, as to_json writes it (an object's fields all named "" would be one field to a
+// receiver's parser), at any depth; one holding a TIMESTAMPTZ is read as a key and inside a value
+// read as to_json's JSON, its text in UTC whatever the session's zone.
+func TestDuckDBUnnamedStruct(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "SET TimeZone = 'Asia/Kathmandu'"})
+	for _, c := range []struct{ expr, value, key string }{
+		{"row(1, 'x')", `[1,"x"]`, "(1, x)"},
+		{"[row(1, NULL), NULL]", `[[1,null],null]`, "[(1, NULL), NULL]"},
+		{"{'a': row(2, [row(3)])}", `{"a":[2,[[3]]]}`, "{'a': (2, [(3,)])}"},
+		{"MAP {'k': row(true, 1.5)}", `{"k":[true,1.5]}`, "{k=(true, 1.5)}"},
+		{"row(TIMESTAMPTZ '2020-01-01 00:00:00+00', 1)", `["2020-01-01T00:00:00Z",1]`, "('2020-01-01 00:00:00+00', 1)"},
+		{"[row(TIMESTAMPTZ '2020-01-01 00:00:00+00')]", `[["2020-01-01T00:00:00Z"]]`, "[('2020-01-01 00:00:00+00',)]"},
+		// Holding a BIGNUM: to_json's JSON, its TIMESTAMPTZ in UTC.
+		{"{'n': '1'::BIGNUM, 'r': row(TIMESTAMPTZ '2020-01-01 00:00:00+00', 2)}", `{"n":1,"r":["2020-01-01 00:00:00+00",2]}`,
+			"{'n': 1, 'r': ('2020-01-01 00:00:00+00', 2)}"},
+		{"row('1'::BIGNUM, 'x')", `[1,"x"]`, "(1, x)"},
+	} {
+		rows, err := Read(context.Background(), src, "SELECT "+c.expr+" AS k, "+c.expr+" AS v", "k", nil, nil)
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		for rows.Next() {
+			key, _ := rows.Key()
+			for col := range 2 {
+				if v := rows.AppendValue(nil, col); string(v) != c.value || !json.Valid(v) {
+					t.Errorf("%s: sent %s, want %s", c.expr, v, c.value)
+				}
+			}
+			if string(key) != c.key {
+				t.Errorf("%s: key text %q, want %q", c.expr, key, c.key)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+		}
+		rows.Close()
+	}
+}

@@ -35,6 +35,7 @@ type duckType struct {
 	names    [][]byte      // STRUCT's field names, JSON-quoted
 	kids     []*duckType   // LIST, ARRAY: the element; STRUCT: the fields; MAP: key and value
 	size     uint64        // ARRAY's length
+	unnamed  bool          // STRUCT whose fields have no names (row(1, 'x')): an array
 	strKeys  bool          // MAP whose keys are VARCHAR: an object
 }
 
@@ -86,6 +87,7 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 			t.kids = append(t.kids, k)
 			t.names = append(t.names, appendString(nil, []byte(bindings.StructTypeChildName(lt, i))))
 		}
+		t.unnamed = duckUnnamedStruct(lt)
 	case bindings.TypeUnion:
 		n := bindings.UnionTypeMemberCount(lt)
 		for i := range n {
@@ -332,6 +334,18 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeArray:
 		return d.kids[0].appendRange(b, row*d.t.size, d.t.size)
 	case bindings.TypeStruct:
+		if d.t.unnamed {
+			// An array, as to_json writes it: an object's fields all named "" would be
+			// one field to a receiver's parser.
+			b = append(b, '[')
+			for i := range d.kids {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = d.kids[i].appendJSON(b, row)
+			}
+			return append(b, ']')
+		}
 		b = append(b, '{')
 		for i := range d.kids {
 			if i > 0 {
