@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ import (
 // Values: every integer width (HUGEINT, UHUGEINT, UBIGINT too) and DECIMAL exact JSON numbers;
 // FLOAT and DOUBLE numbers, NaN and ±Infinity the strings "NaN", "Infinity", "-Infinity";
 // BOOLEAN; VARCHAR and ENUM strings; DATE "2019-12-08"; TIMESTAMP (and _S, _MS, _NS)
-// "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
+// "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ (and _NS) RFC 3339 in UTC; TIME
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
 // base64; LIST and ARRAY arrays; STRUCT objects, fields in their order (an unnamed one,
 // row(1, 'x'), an array, as to_json writes it); MAP an object when its keys are strings, else an
@@ -273,7 +274,31 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
-	return cols, nil
+	return cols, c.nameTypes(ctx, query, cols)
+}
+
+// nameTypes names the types the database/sql driver has no name for (TIMESTAMPTZ_NS, TIME_NS:
+// it says ""), as DuckDB's DESCRIBE does ("timestamptz_ns"): KeyJSON picks a key's JSON by its
+// type's name.
+func (c *duckConn) nameTypes(ctx context.Context, query string, cols []controlplane.Column) error {
+	if !slices.ContainsFunc(cols, func(c controlplane.Column) bool { return c.Type == "" }) {
+		return nil
+	}
+	rows, err := c.conn.QueryContext(ctx, "SELECT column_type FROM (DESCRIBE SELECT * FROM "+wrapQuery(query)+")")
+	if err != nil {
+		return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	defer rows.Close()
+	for i := 0; rows.Next(); i++ {
+		var typ string
+		if err := rows.Scan(&typ); err != nil {
+			return err
+		}
+		if i < len(cols) && cols[i].Type == "" {
+			cols[i].Type = strings.ToLower(typ)
+		}
+	}
+	return rows.Err()
 }
 
 func duckStatementName(t duckdb.StmtType) string {
@@ -428,9 +453,15 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 // the value's JSON and which does not change with the zone the runner runs in, from its
 // microseconds since 1970 (make_timestamp(epoch_us(k))): timezone('UTC', k) follows Calendar
 // (SET Calendar = 'japanese' made 2020 the year 0002).
+//
+// A TIMESTAMPTZ_NS's is made so from its nanoseconds (make_timestamp_ns(epoch_ns(k))), which
+// are NULL for ±infinity (isinf does not take one): then its VARCHAR cast, "infinity".
 func duckKeyText(k string, id bindings.Type) string {
-	if id == bindings.TypeTimestampTZ {
+	switch id {
+	case bindings.TypeTimestampTZ:
 		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(make_timestamp(epoch_us(" + k + ")) AS VARCHAR) || '+00' END"
+	case bindings.TypeTimestampTZNS:
+		return "coalesce(CAST(make_timestamp_ns(epoch_ns(" + k + ")) AS VARCHAR) || '+00', CAST(" + k + " AS VARCHAR))"
 	}
 	return "CAST(" + k + " AS VARCHAR)"
 }
@@ -492,8 +523,8 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, bool) {
 	v := "e" + strconv.Itoa(depth)
 	switch bindings.GetTypeId(lt) {
-	case bindings.TypeTimestampTZ:
-		return duckKeyText(expr, bindings.TypeTimestampTZ), true
+	case bindings.TypeTimestampTZ, bindings.TypeTimestampTZNS:
+		return duckKeyText(expr, bindings.GetTypeId(lt)), true
 	case bindings.TypeList, bindings.TypeArray:
 		var child bindings.LogicalType
 		if bindings.GetTypeId(lt) == bindings.TypeList {
@@ -870,7 +901,7 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 		return NumberKeyJSON
 	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
 		return func(dst, key []byte) []byte { return appendString(dst, yearKey(key, " (BC)")) }
-	case "timestamptz":
+	case "timestamptz", "timestamptz_ns":
 		return func(dst, key []byte) []byte { return zonedKeyJSON(dst, yearKey(key, " (BC)")) }
 	case "boolean":
 		return boolKeyJSON

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
@@ -57,6 +59,8 @@ func TestDuckDBKeyJSONIsTheValue(t *testing.T) {
 		"'290309-12-22 (BC) 00:00:00'::TIMESTAMP_S", "'294247-01-10 04:00:54.775'::TIMESTAMP_MS",
 		"'2262-04-11 23:47:16.854775806'::TIMESTAMP_NS", "'290309-12-22 (BC) 00:00:00+00'::TIMESTAMPTZ",
 		"'294247-01-10 04:00:54.775806+00'::TIMESTAMPTZ", "'-infinity'::TIMESTAMPTZ",
+		"'2020-01-01 00:00:00.123456789+00'::TIMESTAMPTZ_NS", "'1677-09-22 00:00:00+00'::TIMESTAMPTZ_NS",
+		"'infinity'::TIMESTAMPTZ_NS", "'-infinity'::TIMESTAMPTZ_NS",
 		"'00:00:00+15:59:59'::TIMETZ", "'24:00:00-15:59:59'::TIMETZ", "'23:59:59.999999999'::TIME_NS", "TIME '24:00:00'",
 		"INTERVAL '-1 year 2 months -3 days 04:05:06'", "to_microseconds(-9223372036854775808)", "to_months(-2147483648)",
 		"'00000000-0000-0000-0000-000000000000'::UUID", "'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID",
@@ -126,5 +130,47 @@ func TestDuckDBUnnamedStruct(t *testing.T) {
 			t.Errorf("%s: %v", c.expr, err)
 		}
 		rows.Close()
+	}
+}
+
+// TestDuckDBZonedNanoseconds: a TIMESTAMPTZ_NS is sent as a TIMESTAMPTZ is, RFC 3339 in UTC (with
+// its nanoseconds), and its key's text is written in UTC, whatever the session's TimeZone and
+// Calendar: neither changes between runs in other zones. Its type is named (a key's delete
+// carries the value's JSON by it).
+func TestDuckDBZonedNanoseconds(t *testing.T) {
+	t.Parallel()
+	q := `SELECT * FROM (VALUES ('2020-01-01 00:00:00.123456789+00'::TIMESTAMPTZ_NS, 1),
+		('1677-09-22 00:00:00+00'::TIMESTAMPTZ_NS, 2), ('infinity'::TIMESTAMPTZ_NS, 3), (NULL::TIMESTAMPTZ_NS, 4)) AS t(k, id)`
+	wantValues := []string{`"1677-09-22T00:00:00Z"`, `"2020-01-01T00:00:00.123456789Z"`, `"infinity"`, "null"}
+	wantKeys := []string{"1677-09-22 00:00:00+00", "2020-01-01 00:00:00.123456789+00", "infinity", ""}
+	for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'",
+		"SET TimeZone = 'America/New_York'; SET Calendar = 'japanese'"} {
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+		rows, err := Read(context.Background(), src, q, "k", nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", init, err)
+		}
+		if typ := rows.Columns()[0].Type; typ != "timestamptz_ns" {
+			t.Errorf("%s: type %q, want timestamptz_ns", init, typ)
+		}
+		var values, keys []string
+		for rows.Next() {
+			key, null := rows.Key()
+			v := rows.AppendValue(nil, 0)
+			values, keys = append(values, string(v)), append(keys, string(key))
+			if del := duckDeleteJSON(src, rows.Columns()[0], key); !null && string(del) != string(v) {
+				t.Errorf("%s: upserts carry %s, a delete %s", init, v, del)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if diff := cmp.Diff(wantValues, values); diff != "" {
+			t.Errorf("%s: values (-want +got):\n%s", init, diff)
+		}
+		if diff := cmp.Diff(wantKeys, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", init, diff)
+		}
 	}
 }
