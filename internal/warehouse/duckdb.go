@@ -47,7 +47,8 @@ import (
 // base64; LIST and ARRAY arrays; STRUCT objects, fields in their order (an unnamed one,
 // row(1, 'x'), an array, as to_json writes it); MAP an object when its keys are strings, else an
 // array of {"key", "value"} objects; JSON nested as stored (inside a LIST or STRUCT too);
-// TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member": value}. A column of any
+// TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member": value}; a VARIANT the JSON
+// to_json makes of it (its text is in the session's zone). A column of any
 // other type is sent as the string DuckDB prints, BIGNUM as a number;
 // a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it,
 // each TIMESTAMPTZ in it as a UTC session writes it (duckUTCNested) (duckdb_vector.go reads the
@@ -381,7 +382,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	}
 	// Types the encoder cannot read from a vector are read as DuckDB prints them: a scalar
 	// (BIGNUM, ...) as its text, a nested type holding one as the JSON DuckDB's to_json makes
-	// of it.
+	// of it. A VARIANT is read as to_json's JSON too: its text is in the session's TimeZone
+	// (one holding a TIMESTAMPTZ), its JSON in UTC.
 	plain := make([]string, len(cols))
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
@@ -398,6 +400,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 			list = append(list, plain[i])
 		case duckNested(ids[i]):
 			list = append(list, "CAST(to_json("+utc[i]+") AS VARCHAR)")
+		case ids[i] == bindings.TypeVariant:
+			list = append(list, "CAST(to_json("+plain[i]+") AS VARCHAR)")
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
@@ -440,7 +444,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 		if i < len(cols) && types[i] == nil {
 			// Read as text: to_json's JSON and BIGNUM's digits as they are, the others strings.
-			r.types[i].raw, r.types[i].number = duckNested(ids[i]), ids[i] == bindings.TypeBigNum
+			r.types[i].raw, r.types[i].number = duckNested(ids[i]) || ids[i] == bindings.TypeVariant, ids[i] == bindings.TypeBigNum
 		}
 	}
 	return r, nil
@@ -455,13 +459,16 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 // (SET Calendar = 'japanese' made 2020 the year 0002).
 //
 // A TIMESTAMPTZ_NS's is made so from its nanoseconds (make_timestamp_ns(epoch_ns(k))), which
-// are NULL for ±infinity (isinf does not take one): then its VARCHAR cast, "infinity".
+// are NULL for ±infinity (isinf does not take one): then its VARCHAR cast, "infinity". A
+// VARIANT's is its JSON (to_json), as its value is sent: its cast is in the session's zone.
 func duckKeyText(k string, id bindings.Type) string {
 	switch id {
 	case bindings.TypeTimestampTZ:
 		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(make_timestamp(epoch_us(" + k + ")) AS VARCHAR) || '+00' END"
 	case bindings.TypeTimestampTZNS:
 		return "coalesce(CAST(make_timestamp_ns(epoch_ns(" + k + ")) AS VARCHAR) || '+00', CAST(" + k + " AS VARCHAR))"
+	case bindings.TypeVariant:
+		return "CAST(to_json(" + k + ") AS VARCHAR)"
 	}
 	return "CAST(" + k + " AS VARCHAR)"
 }
@@ -525,6 +532,10 @@ func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, boo
 	switch bindings.GetTypeId(lt) {
 	case bindings.TypeTimestampTZ, bindings.TypeTimestampTZNS:
 		return duckKeyText(expr, bindings.GetTypeId(lt)), true
+	case bindings.TypeVariant:
+		// Its JSON, which is in UTC (its VARCHAR cast is in the session's zone), nested as
+		// JSON in to_json's.
+		return "to_json(" + expr + ")", true
 	case bindings.TypeList, bindings.TypeArray:
 		var child bindings.LogicalType
 		if bindings.GetTypeId(lt) == bindings.TypeList {
@@ -907,7 +918,7 @@ func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
 		return boolKeyJSON
 	case "blob":
 		return escapedBlobKeyJSON
-	case "json":
+	case "json", "variant":
 		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil

@@ -174,3 +174,47 @@ func TestDuckDBZonedNanoseconds(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBVariant: a VARIANT is sent as the JSON DuckDB's to_json makes of it, and that JSON is
+// its key's text, whatever the session's TimeZone: its VARCHAR cast writes a TIMESTAMPTZ in it in
+// the session's zone, to_json in UTC. A nested key holding one has its JSON in its text. A
+// key's delete carries the value's JSON.
+func TestDuckDBVariant(t *testing.T) {
+	t.Parallel()
+	q := `SELECT * FROM (VALUES (1, 'x'::VARIANT), (2, 1.5::VARIANT), (3, TIMESTAMPTZ '2020-01-01 00:00:00+00'::VARIANT),
+		(4, {'a': [TIMESTAMPTZ '2020-01-01 00:00:00+00', NULL]}::VARIANT), (5, 'nan'::DOUBLE::VARIANT), (6, NULL::VARIANT)) AS t(id, v)`
+	want := map[string]string{
+		"1": `"x"`, "2": `1.5`, "3": `"2020-01-01 00:00:00+00"`, "4": `{"a":["2020-01-01 00:00:00+00",null]}`, "5": `"NaN"`, "6": "null",
+	}
+	wantKeys := []string{`"2020-01-01 00:00:00+00"`, `"x"`, `1.5`, `NaN`, `{"a":["2020-01-01 00:00:00+00",null]}`, "<null>"}
+	wantNested := []string{`["2020-01-01 00:00:00+00"]`, `["x"]`, "[1.5]", "[NULL]", "[NaN]",
+		`[{"a":["2020-01-01 00:00:00+00",null]}]`}
+	for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'"} {
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+		objs, keys := readMySQL(t, src, "SELECT v, id FROM ("+q+")", "v")
+		for i, o := range objs {
+			var row struct {
+				V  json.RawMessage
+				ID json.Number
+			}
+			if err := json.Unmarshal([]byte(o), &row); err != nil {
+				t.Fatalf("%s: %s: %v", init, o, err)
+			}
+			if string(row.V) != want[row.ID.String()] {
+				t.Errorf("%s: id %s sent %s, want %s", init, row.ID, row.V, want[row.ID.String()])
+			}
+			if keys[i] != "<null>" {
+				if del := duckDeleteJSON(src, controlplane.Column{Name: "v", Type: "variant"}, []byte(keys[i])); string(del) != string(row.V) {
+					t.Errorf("%s: upserts carry %s, a delete %s", init, row.V, del)
+				}
+			}
+		}
+		if diff := cmp.Diff(wantKeys, keys); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", init, diff)
+		}
+		_, nested := readMySQL(t, src, "SELECT [v] AS l FROM ("+q+")", "l")
+		if diff := cmp.Diff(wantNested, nested); diff != "" {
+			t.Errorf("%s: nested keys (-want +got):\n%s", init, diff)
+		}
+	}
+}
