@@ -360,6 +360,13 @@ func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimi
 // errDuckOutOfMemory: DuckDB ran out of its memory_limit.
 var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 
+// duckOutOfMemory: err is DuckDB's "Out of Memory Error: ...", or the same error as JSON,
+// {"exception_type":"Out of Memory", ...}, as init_sql's SET errors_as_json = true writes it.
+func duckOutOfMemory(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Memory Error") || strings.Contains(msg, `"exception_type":"Out of Memory"`)
+}
+
 // open runs the model once as a streaming result, in DuckDB's order: DuckDB hands the rows over
 // chunk by chunk, which are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
 // every result before its first row, so the read goes through DuckDB's C API on the same
@@ -430,7 +437,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	first, err := s.next()
 	if err != nil && err != io.EOF {
 		s.close()
-		if strings.Contains(err.Error(), "Out of Memory Error") {
+		if duckOutOfMemory(err) {
 			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
@@ -747,7 +754,7 @@ func (r *duckRows) Next() bool {
 	if err != nil {
 		r.done = true
 		if err != io.EOF {
-			if strings.Contains(err.Error(), "Out of Memory Error") {
+			if duckOutOfMemory(err) {
 				err = fmt.Errorf("%w: set a higher memory_limit in the connection's init_sql", err)
 			}
 			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
 // duckNumberType: the DuckDB types the runner sends a key of as a JSON number when the driver's
@@ -217,4 +218,26 @@ func TestDuckDBVariant(t *testing.T) {
 			t.Errorf("%s: nested keys (-want +got):\n%s", init, diff)
 		}
 	}
+}
+
+// TestDuckDBMemoryGrowsWithErrorsAsJSON: init_sql's errors_as_json writes DuckDB's errors as
+// JSON ({"exception_type":"Out of Memory", ...}); a read that runs out of Backflow's own
+// memory_limit still starts again with more.
+func TestDuckDBMemoryGrowsWithErrorsAsJSON(t *testing.T) {
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT 'k' || i AS k, repeat('x', 100) || i AS pad
+		FROM range(200000) AS r(i)`)
+	src := &DuckDB{cfg: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET errors_as_json = true"}, startMB: 4}
+	rows, err := Read(context.Background(), src, "select * from t order by pad desc", "k", nil, nil)
+	if err != nil {
+		t.Fatalf("with errors_as_json: %v", err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 200000 {
+		t.Errorf("with errors_as_json: read %d rows (%v), want 200000", n, err)
+	}
+	rows.Close()
 }
