@@ -90,6 +90,8 @@ func init() {
 			{"FLOAT", "1e20", "1"}, {"FLOAT", "0.1", "1"},
 			// DuckDB prints a DECIMAL whose width is its scale without the zero before the point
 			// (".5000", "-.5000"), which is no JSON number.
+			{"TIMESTAMPTZ_NS", "'2020-01-02 03:04:05.123456789+02'", "'2021-01-01 00:00:00+00'"},
+			{"VARIANT", "{'a': [1.5::VARIANT, 'x', TIMESTAMPTZ '2020-01-02 03:04:05+00']}::VARIANT", "'y'::VARIANT"},
 			{"DECIMAL(4,4)", "0.5", "0.25"}, {"DECIMAL(38,38)", "-0.5", "0.25"}, {"DECIMAL(18,18)", "0", "0.25"},
 			{"TIMESTAMPTZ", "'12345-01-02 03:04:05.5+00'", "'2021-01-01 00:00:00+00'"},
 			{"DATE", "'0044-03-15 (BC)'", "'2020-01-01'"}, {"DATE", "'0001-01-01 (BC)'", "'2020-01-01'"},
