@@ -467,7 +467,10 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 //
 // A TIMESTAMPTZ_NS's is made so from its nanoseconds (make_timestamp_ns(epoch_ns(k))), which
 // are NULL for ±infinity (isinf does not take one): then its VARCHAR cast, "infinity". A
-// VARIANT's is its JSON (to_json), as its value is sent: its cast is in the session's zone.
+// VARIANT's is its JSON (to_json), as its value is sent: its cast is in the session's zone. A
+// FLOAT's or DOUBLE's NaN is "nan", with its sign bit set too (its cast says "-nan"): DuckDB
+// takes every NaN for the same value, and each is sent as "NaN", so two are one key twice (a
+// duplicate), not two records the receiver cannot tell apart.
 func duckKeyText(k string, id bindings.Type) string {
 	switch id {
 	case bindings.TypeTimestampTZ:
@@ -476,6 +479,8 @@ func duckKeyText(k string, id bindings.Type) string {
 		return "coalesce(CAST(make_timestamp_ns(epoch_ns(" + k + ")) AS VARCHAR) || '+00', CAST(" + k + " AS VARCHAR))"
 	case bindings.TypeVariant:
 		return "CAST(to_json(" + k + ") AS VARCHAR)"
+	case bindings.TypeFloat, bindings.TypeDouble:
+		return "CASE WHEN isnan(" + k + ") THEN 'nan' ELSE CAST(" + k + " AS VARCHAR) END"
 	}
 	return "CAST(" + k + " AS VARCHAR)"
 }
