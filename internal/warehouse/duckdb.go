@@ -538,12 +538,17 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 // TimeZone and Calendar ("2020-01-02 08:49:05.5+05:45" in Asia/Kathmandu): a nested value the
 // encoder cannot read from vectors (one holding a BIGNUM, ...) is given to to_json so, and its
 // JSON is what a UTC session writes ("2020-01-02 03:04:05.5+00") whatever init_sql SETs. A
-// UNION is left as it is. depth names the lambdas' variables (e1, e2, ...).
+// VARIANT (or TIMESTAMPTZ_NS) in it is replaced so too, and a GEOMETRY by its text (WKT,
+// "POINT (1 2)", as one is sent alone), which to_json writes as init_sql's json_geometry_format
+// says (GeoJSON objects with 'GEOJSON'). A UNION is left as it is. depth names the lambdas'
+// variables (e1, e2, ...).
 func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, bool) {
 	v := "e" + strconv.Itoa(depth)
 	switch bindings.GetTypeId(lt) {
 	case bindings.TypeTimestampTZ, bindings.TypeTimestampTZNS:
 		return duckKeyText(expr, bindings.GetTypeId(lt)), true
+	case bindings.TypeGeometry:
+		return "CAST(" + expr + " AS VARCHAR)", true
 	case bindings.TypeVariant:
 		// Its JSON, which is in UTC (its VARCHAR cast is in the session's zone), nested as
 		// JSON in to_json's.

@@ -255,3 +255,25 @@ func TestDuckDBNaNKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBNestedGeometry: a GEOMETRY inside a LIST, STRUCT or MAP is sent as its text (WKT),
+// as one alone is, whatever init_sql's json_geometry_format (to_json writes GeoJSON objects with
+// 'GEOJSON'); and a key holding one has the same text.
+func TestDuckDBNestedGeometry(t *testing.T) {
+	t.Parallel()
+	q := `SELECT 'POINT(1 2)'::GEOMETRY AS g, ['POINT(1 2)'::GEOMETRY] AS l, {'g': 'LINESTRING(0 0, 1 1)'::GEOMETRY, 'n': '1'::BIGNUM} AS s,
+		MAP {'k': 'POINT(3 4)'::GEOMETRY} AS m`
+	want := `{"g":"POINT (1 2)","l":["POINT (1 2)"],"s":{"g":"LINESTRING (0 0, 1 1)","n":1},"m":{"k":"POINT (3 4)"}}`
+	for _, init := range []string{"", "SET json_geometry_format = 'GEOJSON'"} {
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+		objs, _ := readMySQL(t, src, q, "g")
+		if len(objs) != 1 || objs[0] != want {
+			t.Errorf("init_sql %q: sent %v, want %s", init, objs, want)
+		}
+		for key, text := range map[string]string{"l": "['POINT (1 2)']", "s": "{'g': 'LINESTRING (0 0, 1 1)', 'n': 1}"} {
+			if _, keys := readMySQL(t, src, q, key); len(keys) != 1 || keys[0] != text {
+				t.Errorf("init_sql %q: key %s's text %v, want %q", init, key, keys, text)
+			}
+		}
+	}
+}
