@@ -595,8 +595,10 @@ func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, boo
 		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
 		defer bindings.DestroyLogicalType(&key)
 		defer bindings.DestroyLogicalType(&value)
-		k, kok := duckUTCNested(v+".key", key, depth+1)
-		val, vok := duckUTCNested(v+".value", value, depth+1)
+		// struct_extract, not v.key: a model's column named as the variable (e1) would be
+		// read instead of it (its field key, or a binder error).
+		k, kok := duckUTCNested("struct_extract("+v+", 'key')", key, depth+1)
+		val, vok := duckUTCNested("struct_extract("+v+", 'value')", value, depth+1)
 		if kok || vok {
 			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" + expr +
 				"), lambda " + v + ": {'key': " + k + ", 'value': " + val + "})) END", true

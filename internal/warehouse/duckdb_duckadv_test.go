@@ -5,6 +5,7 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -275,5 +276,35 @@ func TestDuckDBNestedGeometry(t *testing.T) {
 				t.Errorf("init_sql %q: key %s's text %v, want %q", init, key, keys, text)
 			}
 		}
+	}
+}
+
+// TestDuckDBNestedRewriteColumnNames: the expressions that write a nested key's TIMESTAMPTZs in
+// UTC (and a nested value read as to_json's) name lambda variables e1, e2, ...; a model's columns
+// of those names are not read in their place: a MAP's entries were read as e1.key, which bound
+// to a column e1 holding a STRUCT with a field key (a wrong key's text, silently) or failed.
+func TestDuckDBNestedRewriteColumnNames(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "SET TimeZone = 'Asia/Kathmandu'"})
+	// A column e1 with fields key and value: the MAP key's text was made from them.
+	_, keys := readMySQL(t, src, `SELECT {'key': 'zzz', 'value': [TIMESTAMPTZ '1999-01-01 00:00:00+00']} AS e1,
+		MAP {'k': [TIMESTAMPTZ '2020-01-01 00:00:00+00']} AS mk`, "mk")
+	if want := []string{"{k=['2020-01-01 00:00:00+00']}"}; !slices.Equal(keys, want) {
+		t.Errorf("key text %q, want %q", keys, want)
+	}
+	// A column e1 without them, inside a value read as to_json's: the read failed.
+	q := `SELECT 1 AS e1, {'m': MAP {'k': TIMESTAMPTZ '2020-01-01 00:00:00+00'}, 'n': '1'::BIGNUM} AS sb`
+	rows, err := Read(context.Background(), src, q, "e1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if v, want := rows.AppendValue(nil, 1), `{"m":{"k":"2020-01-01 00:00:00+00"},"n":1}`; string(v) != want {
+			t.Errorf("sent %s, want %s", v, want)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
