@@ -88,6 +88,11 @@ func init() {
 			{"TIME", "'24:00:00'", "'12:00:00'"},
 			{"DOUBLE", "1e20", "1"}, {"DOUBLE", "1e-7", "1"}, {"DOUBLE", "0.0", "1"}, {"DOUBLE", "'nan'", "1"}, {"DOUBLE", "'-inf'", "1"},
 			{"FLOAT", "1e20", "1"}, {"FLOAT", "0.1", "1"},
+			// DuckDB prints a DECIMAL whose width is its scale without the zero before the point
+			// (".5000", "-.5000"), which is no JSON number.
+			{"TIMESTAMPTZ_NS", "'2020-01-02 03:04:05.123456789+02'", "'2021-01-01 00:00:00+00'"},
+			{"VARIANT", "{'a': [1.5::VARIANT, 'x', TIMESTAMPTZ '2020-01-02 03:04:05+00']}::VARIANT", "'y'::VARIANT"},
+			{"DECIMAL(4,4)", "0.5", "0.25"}, {"DECIMAL(38,38)", "-0.5", "0.25"}, {"DECIMAL(18,18)", "0", "0.25"},
 			{"TIMESTAMPTZ", "'12345-01-02 03:04:05.5+00'", "'2021-01-01 00:00:00+00'"},
 			{"DATE", "'0044-03-15 (BC)'", "'2020-01-01'"}, {"DATE", "'0001-01-01 (BC)'", "'2020-01-01'"},
 			{"TIMESTAMP", "'0044-03-15 (BC) 12:00:00.5'", "'2020-01-01'"},
@@ -102,26 +107,33 @@ func init() {
 			'03:04:05.5+02'::TIMETZ, INTERVAL '1 year 2 months 3 days 04:05:06.5', 0.1::FLOAT, 0.1::DOUBLE, 1.5::DECIMAL(10,3),
 			'\x01\xFF'::BLOB, [TIMESTAMPTZ '2020-01-02 03:04:05.5+00', NULL], {'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00'},
 			[TIMESTAMPTZ '2020-01-02 03:04:05.5+00']::TIMESTAMPTZ[1], '12:00:00'::TIME_NS,
-			{'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00', 'n': '1'::BIGNUM}),
+			{'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00', 'n': '1'::BIGNUM}, '2020-01-02 03:04:05.123456789+00'::TIMESTAMPTZ_NS,
+			TIMESTAMPTZ '2020-01-02 03:04:05.5+00'::VARIANT, ['POINT(1 2)'::GEOMETRY]),
 			(2, TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00', TIMESTAMP '0044-03-15 (BC) 12:00:00', DATE '0044-03-15 (BC)', TIME '24:00:00',
 			'00:00:00-05:30'::TIMETZ, INTERVAL '-1 day 02:03:04', 1.0000001::FLOAT, 1.0000000000000002::DOUBLE, -0.001::DECIMAL(10,3),
 			''::BLOB, [TIMESTAMPTZ '12345-01-01 00:00:00+00'], {'at': TIMESTAMPTZ '1999-12-31 23:30:00+00'},
 			[TIMESTAMPTZ '1999-12-31 23:30:00+00']::TIMESTAMPTZ[1], '23:59:59.999999999'::TIME_NS,
-			{'at': TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00', 'n': '2'::BIGNUM}),
+			{'at': TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00', 'n': '2'::BIGNUM}, '1677-09-22 00:00:00+00'::TIMESTAMPTZ_NS,
+			{'at': [TIMESTAMPTZ '1999-12-31 23:30:00+00']}::VARIANT, ['LINESTRING(0 0, 1 1)'::GEOMETRY, NULL]),
 			(3, 'infinity'::TIMESTAMPTZ, '-infinity'::TIMESTAMP, 'infinity'::DATE, TIME '00:00:00', '23:59:59+15:59'::TIMETZ,
 			INTERVAL '0 seconds', 1::FLOAT, 1::DOUBLE, 0::DECIMAL(10,3), '\x00'::BLOB, []::TIMESTAMPTZ[], {'at': NULL::TIMESTAMPTZ},
 			['infinity'::TIMESTAMPTZ]::TIMESTAMPTZ[1], '00:00:00'::TIME_NS,
-			{'at': NULL::TIMESTAMPTZ, 'n': '3'::BIGNUM}))
-			AS t(id, tz, ts, d, t, ttz, iv, f, db, dc, bl, tzl, st, tza, tn, sb)`,
+			{'at': NULL::TIMESTAMPTZ, 'n': '3'::BIGNUM}, 'infinity'::TIMESTAMPTZ_NS, 'x'::VARIANT, []::GEOMETRY[]))
+			AS t(id, tz, ts, d, t, ttz, iv, f, db, dc, bl, tzl, st, tza, tn, sb, tzn, vr, gl)`,
 		// sb holds a BIGNUM, so it is read as to_json's JSON, its TIMESTAMPTZ in UTC; tzl, st, tza
-		// and sb as keys: a LIST, STRUCT or ARRAY holding a TIMESTAMPTZ, its text in UTC.
-		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn", "tzl", "st", "tza", "sb"},
+		// and sb as keys: a LIST, STRUCT or ARRAY holding a TIMESTAMPTZ, its text in UTC. tzn: a
+		// TIMESTAMPTZ_NS, as a TIMESTAMPTZ; vr: a VARIANT holding a TIMESTAMPTZ, its JSON in UTC; gl:
+		// a LIST of GEOMETRY, read as to_json's JSON, each GEOMETRY its text whatever
+		// json_geometry_format.
+		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn", "tzl", "st", "tza", "sb", "tzn",
+			"vr", "gl"},
 		sessions: []sessionChange{duckInit("SET TimeZone = 'America/New_York'"), duckInit("SET TimeZone = 'Asia/Kathmandu'"),
 			duckInit("SET Calendar = 'japanese'"), duckInit("SET TimeZone = 'Pacific/Kiritimati'; SET Calendar = 'buddhist'"),
 			duckInit("SET default_collation = 'nocase.noaccent'"), duckInit("SET TimeZone = 'Europe/Paris'; SET Calendar = 'islamic'"),
 			duckInit("SET default_order = 'DESC'; SET default_null_order = 'nulls_first'"),
 			duckInit("SET threads = 8; SET preserve_insertion_order = false"),
-			duckInit("SET integer_division = true; SET errors_as_json = true")},
+			duckInit("SET integer_division = true; SET errors_as_json = true"),
+			duckInit("SET json_geometry_format = 'GEOJSON'")},
 		cursors: `CREATE TABLE cur AS SELECT i::BIGINT AS id, 1 AS v, ('2020-01-0' || i || ' 00:00:00+00')::TIMESTAMPTZ AS ts,
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,

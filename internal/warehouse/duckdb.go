@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,12 +42,14 @@ import (
 // Values: every integer width (HUGEINT, UHUGEINT, UBIGINT too) and DECIMAL exact JSON numbers;
 // FLOAT and DOUBLE numbers, NaN and ±Infinity the strings "NaN", "Infinity", "-Infinity";
 // BOOLEAN; VARCHAR and ENUM strings; DATE "2019-12-08"; TIMESTAMP (and _S, _MS, _NS)
-// "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ RFC 3339 in UTC; TIME
+// "2019-12-08 14:19:52" (fraction only when present); TIMESTAMPTZ (and _NS) RFC 3339 in UTC; TIME
 // "14:19:52"; INTERVAL as DuckDB prints it ("1 month 2 days 00:00:03"); UUID its text; BLOB
-// base64; LIST and ARRAY arrays; STRUCT objects, fields in their order; MAP an object when its
-// keys are strings, else an array of {"key", "value"} objects; JSON nested as stored (inside a
-// LIST or STRUCT too); TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member":
-// value}. A column of any other type is sent as the string DuckDB prints, BIGNUM as a number;
+// base64; LIST and ARRAY arrays; STRUCT objects, fields in their order (an unnamed one,
+// row(1, 'x'), an array, as to_json writes it); MAP an object when its keys are strings, else an
+// array of {"key", "value"} objects; JSON nested as stored (inside a LIST or STRUCT too);
+// TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member": value}; a VARIANT the JSON
+// to_json makes of it (its text is in the session's zone). A column of any
+// other type is sent as the string DuckDB prints, BIGNUM as a number;
 // a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it,
 // each TIMESTAMPTZ in it as a UTC session writes it (duckUTCNested) (duckdb_vector.go reads the
 // others from the result's vectors). JSON's text and to_json's are sent strict
@@ -284,7 +287,31 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
-	return cols, nil
+	return cols, c.nameTypes(ctx, query, cols)
+}
+
+// nameTypes names the types the database/sql driver has no name for (TIMESTAMPTZ_NS, TIME_NS:
+// it says ""), as DuckDB's DESCRIBE does ("timestamptz_ns"): KeyJSON picks a key's JSON by its
+// type's name.
+func (c *duckConn) nameTypes(ctx context.Context, query string, cols []controlplane.Column) error {
+	if !slices.ContainsFunc(cols, func(c controlplane.Column) bool { return c.Type == "" }) {
+		return nil
+	}
+	rows, err := c.conn.QueryContext(ctx, "SELECT column_type FROM (DESCRIBE SELECT * FROM "+wrapQuery(query)+")")
+	if err != nil {
+		return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	defer rows.Close()
+	for i := 0; rows.Next(); i++ {
+		var typ string
+		if err := rows.Scan(&typ); err != nil {
+			return err
+		}
+		if i < len(cols) && cols[i].Type == "" {
+			cols[i].Type = strings.ToLower(typ)
+		}
+	}
+	return rows.Err()
 }
 
 func duckStatementName(t duckdb.StmtType) string {
@@ -345,6 +372,13 @@ func (d *DuckDB) memoryLimitMB() int { return cmp.Or(d.startMB, DuckDBMemoryLimi
 // errDuckOutOfMemory: DuckDB ran out of its memory_limit.
 var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 
+// duckOutOfMemory: err is DuckDB's "Out of Memory Error: ...", or the same error as JSON,
+// {"exception_type":"Out of Memory", ...}, as init_sql's SET errors_as_json = true writes it.
+func duckOutOfMemory(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Memory Error") || strings.Contains(msg, `"exception_type":"Out of Memory"`)
+}
+
 // open runs the model once as a streaming result, in DuckDB's order: DuckDB hands the rows over
 // chunk by chunk, which are encoded from the chunk's memory (duckdb_vector.go). The database/sql driver materializes
 // every result before its first row, so the read goes through DuckDB's C API on the same
@@ -367,7 +401,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	}
 	// Types the encoder cannot read from a vector are read as DuckDB prints them: a scalar
 	// (BIGNUM, ...) as its text, a nested type holding one as the JSON DuckDB's to_json makes
-	// of it.
+	// of it. A VARIANT is read as to_json's JSON too: its text is in the session's TimeZone
+	// (one holding a TIMESTAMPTZ), its JSON in UTC.
 	plain := make([]string, len(cols))
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
@@ -384,6 +419,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 			list = append(list, plain[i])
 		case duckNested(ids[i]):
 			list = append(list, "CAST(to_json("+utc[i]+") AS VARCHAR)")
+		case ids[i] == bindings.TypeVariant:
+			list = append(list, "CAST(to_json("+plain[i]+") AS VARCHAR)")
 		default:
 			list = append(list, "CAST("+plain[i]+" AS VARCHAR)")
 		}
@@ -412,7 +449,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	first, err := s.next()
 	if err != nil && err != io.EOF {
 		s.close()
-		if strings.Contains(err.Error(), "Out of Memory Error") {
+		if duckOutOfMemory(err) {
 			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
@@ -426,7 +463,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 		if i < len(cols) && types[i] == nil {
 			// Read as text: to_json's JSON and BIGNUM's digits as they are, the others strings.
-			r.types[i].raw, r.types[i].number = duckNested(ids[i]), ids[i] == bindings.TypeBigNum
+			r.types[i].raw, r.types[i].number = duckNested(ids[i]) || ids[i] == bindings.TypeVariant, ids[i] == bindings.TypeBigNum
 		}
 	}
 	return r, nil
@@ -439,11 +476,36 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 // the value's JSON and which does not change with the zone the runner runs in, from its
 // microseconds since 1970 (make_timestamp(epoch_us(k))): timezone('UTC', k) follows Calendar
 // (SET Calendar = 'japanese' made 2020 the year 0002).
+//
+// A TIMESTAMPTZ_NS's is made so from its nanoseconds (make_timestamp_ns(epoch_ns(k))), which
+// are NULL for ±infinity (isinf does not take one): then its VARCHAR cast, "infinity". A
+// VARIANT's is its JSON (to_json), as its value is sent: its cast is in the session's zone. A
+// FLOAT's or DOUBLE's NaN is "nan", with its sign bit set too (its cast says "-nan"): DuckDB
+// takes every NaN for the same value, and each is sent as "NaN", so two are one key twice (a
+// duplicate), not two records the receiver cannot tell apart.
 func duckKeyText(k string, id bindings.Type) string {
-	if id == bindings.TypeTimestampTZ {
+	switch id {
+	case bindings.TypeTimestampTZ:
 		return "CASE WHEN isinf(" + k + ") THEN CAST(" + k + " AS VARCHAR) ELSE CAST(make_timestamp(epoch_us(" + k + ")) AS VARCHAR) || '+00' END"
+	case bindings.TypeTimestampTZNS:
+		return "coalesce(CAST(make_timestamp_ns(epoch_ns(" + k + ")) AS VARCHAR) || '+00', CAST(" + k + " AS VARCHAR))"
+	case bindings.TypeVariant:
+		return "CAST(to_json(" + k + ") AS VARCHAR)"
+	case bindings.TypeFloat, bindings.TypeDouble:
+		return "CASE WHEN isnan(" + k + ") THEN 'nan' ELSE CAST(" + k + " AS VARCHAR) END"
 	}
 	return "CAST(" + k + " AS VARCHAR)"
+}
+
+// duckUnnamedStruct: a STRUCT of lt whose fields have no names, as row(1, 'x') makes.
+func duckUnnamedStruct(lt bindings.LogicalType) bool {
+	n := bindings.StructTypeChildCount(lt)
+	for i := range n {
+		if bindings.StructTypeChildName(lt, i) != "" {
+			return false
+		}
+	}
+	return n > 0
 }
 
 func duckNested(id bindings.Type) bool {
@@ -488,12 +550,21 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 // TimeZone and Calendar ("2020-01-02 08:49:05.5+05:45" in Asia/Kathmandu): a nested value the
 // encoder cannot read from vectors (one holding a BIGNUM, ...) is given to to_json so, and its
 // JSON is what a UTC session writes ("2020-01-02 03:04:05.5+00") whatever init_sql SETs. A
-// UNION is left as it is. depth names the lambdas' variables (e1, e2, ...).
+// VARIANT (or TIMESTAMPTZ_NS) in it is replaced so too, and a GEOMETRY by its text (WKT,
+// "POINT (1 2)", as one is sent alone), which to_json writes as init_sql's json_geometry_format
+// says (GeoJSON objects with 'GEOJSON'). A UNION is left as it is. depth names the lambdas'
+// variables (e1, e2, ...).
 func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, bool) {
 	v := "e" + strconv.Itoa(depth)
 	switch bindings.GetTypeId(lt) {
-	case bindings.TypeTimestampTZ:
-		return duckKeyText(expr, bindings.TypeTimestampTZ), true
+	case bindings.TypeTimestampTZ, bindings.TypeTimestampTZNS:
+		return duckKeyText(expr, bindings.GetTypeId(lt)), true
+	case bindings.TypeGeometry:
+		return "CAST(" + expr + " AS VARCHAR)", true
+	case bindings.TypeVariant:
+		// Its JSON, which is in UTC (its VARCHAR cast is in the session's zone), nested as
+		// JSON in to_json's.
+		return "to_json(" + expr + ")", true
 	case bindings.TypeList, bindings.TypeArray:
 		var child bindings.LogicalType
 		if bindings.GetTypeId(lt) == bindings.TypeList {
@@ -506,24 +577,40 @@ func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, boo
 			return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true
 		}
 	case bindings.TypeStruct:
+		// An unnamed STRUCT (row(1, 'x')), whose fields have no names, is read and made by
+		// position: struct_extract(s, 1) and row(...); a named one by name, with struct_pack.
 		n := bindings.StructTypeChildCount(lt)
+		unnamed := duckUnnamedStruct(lt)
 		fields, changed := make([]string, n), false
 		for i := range n {
 			child := bindings.StructTypeChildType(lt, i)
 			name := bindings.StructTypeChildName(lt, i)
-			e, ok := duckUTCNested("struct_extract("+expr+", "+quoteDuckString(name)+")", child, depth)
+			field := quoteDuckString(name)
+			if unnamed {
+				field = strconv.Itoa(int(i) + 1)
+			}
+			e, ok := duckUTCNested("struct_extract("+expr+", "+field+")", child, depth)
 			bindings.DestroyLogicalType(&child)
-			fields[i], changed = quoteDuck(name)+" := "+e, changed || ok
+			if !unnamed {
+				e = quoteDuck(name) + " := " + e
+			}
+			fields[i], changed = e, changed || ok
 		}
 		if changed {
-			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE struct_pack(" + strings.Join(fields, ", ") + ") END", true
+			ctor := "struct_pack("
+			if unnamed {
+				ctor = "row("
+			}
+			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true
 		}
 	case bindings.TypeMap:
 		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
 		defer bindings.DestroyLogicalType(&key)
 		defer bindings.DestroyLogicalType(&value)
-		k, kok := duckUTCNested(v+".key", key, depth+1)
-		val, vok := duckUTCNested(v+".value", value, depth+1)
+		// struct_extract, not v.key: a model's column named as the variable (e1) would be
+		// read instead of it (its field key, or a binder error).
+		k, kok := duckUTCNested("struct_extract("+v+", 'key')", key, depth+1)
+		val, vok := duckUTCNested("struct_extract("+v+", 'value')", value, depth+1)
 		if kok || vok {
 			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" + expr +
 				"), lambda " + v + ": {'key': " + k + ", 'value': " + val + "})) END", true
@@ -691,7 +778,7 @@ func (r *duckRows) Next() bool {
 	if err != nil {
 		r.done = true
 		if err != io.EOF {
-			if strings.Contains(err.Error(), "Out of Memory Error") {
+			if duckOutOfMemory(err) {
 				err = fmt.Errorf("%w: set a higher memory_limit in the connection's init_sql", err)
 			}
 			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))
@@ -841,25 +928,28 @@ func appendDuckFormat(b []byte, t time.Time, layout string) []byte {
 	return append(b, '"')
 }
 
-// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE and BIGNUM
-// (and dates and timestamps BC or past 9999) differ from their text.
+// KeyJSON of a DuckDB key column: TIMESTAMPTZ, BOOLEAN, BLOB, JSON, FLOAT, DOUBLE, BIGNUM and
+// DECIMAL (and dates and timestamps BC or past 9999) differ from their text.
 func (d *DuckDB) KeyJSON(col controlplane.Column) KeyJSON {
+	if strings.HasPrefix(col.Type, "decimal") {
+		return duckDecimalKeyJSON
+	}
 	switch col.Type {
 	case "float":
-		return floatKeyJSON(32)
+		return duckFloatKeyJSON(32)
 	case "double":
-		return floatKeyJSON(64)
+		return duckFloatKeyJSON(64)
 	case "bignum", "varint":
 		return NumberKeyJSON
 	case "date", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns":
 		return func(dst, key []byte) []byte { return appendString(dst, yearKey(key, " (BC)")) }
-	case "timestamptz":
+	case "timestamptz", "timestamptz_ns":
 		return func(dst, key []byte) []byte { return zonedKeyJSON(dst, yearKey(key, " (BC)")) }
 	case "boolean":
 		return boolKeyJSON
 	case "blob":
 		return escapedBlobKeyJSON
-	case "json":
+	case "json", "variant":
 		return appendStrictJSON // as its value is sent: DuckDB's JSON text need not be strict
 	}
 	return nil
@@ -882,4 +972,32 @@ func (c *duckConn) oneStatement(query string) error {
 		}
 	}
 	return severalStatements(int(n))
+}
+
+// duckDecimalKeyJSON: a DECIMAL's text as the encoder writes the value, an exact JSON number.
+// DuckDB prints a DECIMAL whose width is its scale (DECIMAL(4,4), DECIMAL(38,38)) without the
+// zero before the point, ".5000" and "-.5000", which is no JSON number: the zero is put back,
+// 0.5000 and -0.5000, as its upserts carried it. Other text is as NumberKeyJSON says.
+func duckDecimalKeyJSON(dst, key []byte) []byte {
+	sign, digits := "", string(key)
+	if d, ok := strings.CutPrefix(digits, "-"); ok {
+		sign, digits = "-", d
+	}
+	if len(digits) > 1 && digits[0] == '.' {
+		key = []byte(sign + "0" + digits)
+	}
+	return NumberKeyJSON(dst, key)
+}
+
+// duckFloatKeyJSON: a FLOAT's or DOUBLE's text as floatKeyJSON says, and DuckDB's "-nan" (a NaN
+// with its sign bit set, -('nan'::DOUBLE), which Go's ParseFloat does not read) as "NaN", as
+// the encoder writes every NaN.
+func duckFloatKeyJSON(bits int) KeyJSON {
+	f := floatKeyJSON(bits)
+	return func(dst, key []byte) []byte {
+		if strings.EqualFold(string(key), "-nan") {
+			key = key[1:]
+		}
+		return f(dst, key)
+	}
 }

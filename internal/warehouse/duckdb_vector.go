@@ -35,6 +35,7 @@ type duckType struct {
 	names    [][]byte      // STRUCT's field names, JSON-quoted
 	kids     []*duckType   // LIST, ARRAY: the element; STRUCT: the fields; MAP: key and value
 	size     uint64        // ARRAY's length
+	unnamed  bool          // STRUCT whose fields have no names (row(1, 'x')): an array
 	strKeys  bool          // MAP whose keys are VARCHAR: an object
 }
 
@@ -51,7 +52,7 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 		bindings.TypeUTinyInt, bindings.TypeUSmallInt, bindings.TypeUInteger, bindings.TypeUBigInt,
 		bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeFloat, bindings.TypeDouble, bindings.TypeBlob,
 		bindings.TypeDate, bindings.TypeTime, bindings.TypeTimestamp, bindings.TypeTimestampS, bindings.TypeTimestampMS,
-		bindings.TypeTimestampNS, bindings.TypeTimestampTZ, bindings.TypeUUID, bindings.TypeInterval,
+		bindings.TypeTimestampNS, bindings.TypeTimestampTZ, bindings.TypeTimestampTZNS, bindings.TypeUUID, bindings.TypeInterval,
 		bindings.TypeSQLNull, bindings.TypeTimeTZ, bindings.TypeTimeNS, bindings.TypeBit:
 	case bindings.TypeVarchar:
 		t.raw = bindings.LogicalTypeGetAlias(lt) == "JSON"
@@ -86,6 +87,7 @@ func newDuckType(lt bindings.LogicalType) (*duckType, error) {
 			t.kids = append(t.kids, k)
 			t.names = append(t.names, appendString(nil, []byte(bindings.StructTypeChildName(lt, i))))
 		}
+		t.unnamed = duckUnnamedStruct(lt)
 	case bindings.TypeUnion:
 		n := bindings.UnionTypeMemberCount(lt)
 		for i := range n {
@@ -278,7 +280,8 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		return appendDuckTimeTZ(b, at[uint64](p, row))
 	case bindings.TypeBit:
 		return appendDuckBit(b, d.bytes(row))
-	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS:
+	case bindings.TypeTimestamp, bindings.TypeTimestampTZ, bindings.TypeTimestampS, bindings.TypeTimestampMS, bindings.TypeTimestampNS,
+		bindings.TypeTimestampTZNS:
 		v := at[int64](p, row)
 		switch {
 		case v == math.MaxInt64 || v == -math.MaxInt64:
@@ -291,6 +294,10 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 			return appendDuckTimestamp(b, v, 1, false)
 		case d.t.id == bindings.TypeTimestampMS:
 			return appendDuckTimestamp(b, v, 1000, false)
+		case d.t.id == bindings.TypeTimestampTZNS:
+			// Nanoseconds since 1970 in UTC: RFC 3339 in UTC, as a TIMESTAMPTZ, with the
+			// nanoseconds (years 1677 to 2262, four digits).
+			return appendDuckFormat(b, time.Unix(0, v), "2006-01-02T15:04:05.999999999Z07:00")
 		}
 		return appendDuckFormat(b, time.Unix(0, v), "2006-01-02 15:04:05.999999999")
 	case bindings.TypeUUID:
@@ -332,6 +339,18 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 	case bindings.TypeArray:
 		return d.kids[0].appendRange(b, row*d.t.size, d.t.size)
 	case bindings.TypeStruct:
+		if d.t.unnamed {
+			// An array, as to_json writes it: an object's fields all named "" would be
+			// one field to a receiver's parser.
+			b = append(b, '[')
+			for i := range d.kids {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = d.kids[i].appendJSON(b, row)
+			}
+			return append(b, ']')
+		}
 		b = append(b, '{')
 		for i := range d.kids {
 			if i > 0 {
