@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -434,7 +437,175 @@ func refuseDuckFunctions(ast string) error {
 		}
 	}
 	walk(tree)
+	if found != nil {
+		return found
+	}
+	return refuseDuckPaths(tree)
+}
+
+// duckAnyArguments are the table functions whose arguments may be any expression: they read no
+// file (a date spine's generate_series(current_date - 7, current_date, INTERVAL 1 DAY)). Every
+// other table function (read_csv, read_text, read_parquet, glob, an extension's scan...) may take
+// only constants, whose strings refuseDuckPaths checks: a path the query computes
+// ('/pr' || 'oc/self/environ') cannot be.
+var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "unnest": true}
+
+// refuseDuckPaths refuses a DuckDB model that reads a file under /proc, /sys or /dev, or a cloud
+// instance's metadata service: DuckDB runs inside the runner (and, at plan time, the provider)
+// with its file and network access, so read_text('/proc/self/environ') read the process's
+// environment, read_text('/proc/*/environ') that of every process of its user (a CI job's
+// secrets, at plan time), read_csv of such a file named its columns after its first line at plan
+// time, and read_text('http://169.254.169.254/...') a cloud's credentials. tree is DuckDB's parse
+// of the model (json_serialize_sql): every table function's string arguments and every table
+// named by a path (FROM '/proc/self/environ') are checked (a table function's path is its first
+// argument), and a table function other than duckAnyArguments' may take constants only.
+func refuseDuckPaths(tree any) error {
+	var found error
+	var walk func(v any)
+	walk = func(v any) {
+		if found != nil {
+			return
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			switch v["type"] {
+			case "TABLE_FUNCTION":
+				fn, _ := v["function"].(map[string]any)
+				name, _ := fn["function_name"].(string)
+				args, _ := fn["arguments"].([]any)
+				for i, a := range args {
+					arg, _ := a.(map[string]any)
+					expr, _ := arg["expression"].(map[string]any)
+					if duckAnyArguments[strings.ToLower(name)] {
+						continue
+					}
+					strs, constant := duckConstantStrings(expr, nil)
+					if !constant {
+						found = fmt.Errorf("%w: the arguments of %s() must be constants: a path the query computes "+
+							"cannot be checked (see docs/warehouses.md, DuckDB)", ErrNotReadOnly, name)
+						return
+					}
+					if i > 0 {
+						continue // the path (or list of paths) is the first argument; the others are options
+					}
+					for _, s := range strs {
+						if why := duckRefusedPath(s); why != "" {
+							found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
+								ErrNotReadOnly, s, why)
+							return
+						}
+					}
+				}
+			case "BASE_TABLE":
+				// A name that is a path (FROM '/proc/self/environ'); a table's name is not.
+				if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\`) || strings.HasPrefix(t, "~") {
+					if why := duckRefusedPath(t); why != "" {
+						found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
+							ErrNotReadOnly, t, why)
+						return
+					}
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(tree)
 	return found
+}
+
+// duckConstantStrings appends the strings of expr to out when expr is a constant: a literal, a
+// list, struct or map of constants, a cast of one, or a named parameter (header = true, which
+// DuckDB's parse writes as a comparison with a column). false when it is not.
+func duckConstantStrings(expr map[string]any, out []string) ([]string, bool) {
+	switch expr["class"] {
+	case "CONSTANT":
+		if lit, _ := expr["literal"].(map[string]any); lit != nil {
+			if text, ok := lit["text"].(string); ok && lit["kind"] == "STRING" {
+				out = append(out, text)
+			}
+		}
+		return out, true
+	case "CAST":
+		child, _ := expr["child"].(map[string]any)
+		return duckConstantStrings(child, out)
+	case "COMPARISON":
+		left, _ := expr["left"].(map[string]any)
+		right, _ := expr["right"].(map[string]any)
+		if left["class"] != "COLUMN_REF" || right == nil {
+			return out, false
+		}
+		return duckConstantStrings(right, out)
+	case "FUNCTION":
+		switch name, _ := expr["function_name"].(string); strings.ToLower(name) {
+		case "list_value", "struct_pack", "row", "map", "-", "array_value":
+		default:
+			return out, false
+		}
+		args, _ := expr["arguments"].([]any)
+		for _, a := range args {
+			arg, _ := a.(map[string]any)
+			e, _ := arg["expression"].(map[string]any)
+			var ok bool
+			if out, ok = duckConstantStrings(e, out); !ok {
+				return out, false
+			}
+		}
+		return out, true
+	}
+	return out, false
+}
+
+// duckRefusedPath says why a model may not read path ("" when it may): a local path (file:, ~
+// and relative ones resolved as DuckDB does, against the process's directory) under /proc, /sys
+// or /dev, or a pattern whose first directory is a wildcard (/*/self/environ), or an existing
+// path that is a link to one; a URL of a link-local address or a cloud's metadata host.
+func duckRefusedPath(p string) string {
+	const local = "a path under /proc, /sys or /dev (the process's environment, its memory and the machine's devices)"
+	lower := strings.ToLower(p)
+	if i := strings.Index(lower, "://"); i > 0 && !strings.HasPrefix(lower, "file://") {
+		u, err := url.Parse(p)
+		if err != nil {
+			return ""
+		}
+		host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+		if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.Equal(net.ParseIP("fd00:ec2::254"))) ||
+			host == "metadata.google.internal" || host == "metadata" {
+			return "a cloud instance's metadata service (its credentials)"
+		}
+		return ""
+	}
+	if strings.HasPrefix(lower, "file://") {
+		p = p[len("file://"):]
+	}
+	if strings.HasPrefix(p, "~") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = home + p[1:]
+		}
+	}
+	if !filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			p = filepath.Join(wd, p)
+		}
+	}
+	refused := func(p string) bool {
+		first, _, _ := strings.Cut(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "/"), "/")
+		return first == "proc" || first == "sys" || first == "dev" || strings.ContainsAny(first, "*?[{")
+	}
+	if refused(p) {
+		return local
+	}
+	if !strings.ContainsAny(p, "*?[{") {
+		if real, err := filepath.EvalSymlinks(p); err == nil && refused(real) {
+			return local + ", through a link"
+		}
+	}
+	return ""
 }
 
 // duckFirstStringArgument is the first argument of a FUNCTION node of json_serialize_sql's
