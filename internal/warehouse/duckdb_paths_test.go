@@ -26,6 +26,11 @@ func TestDuckDBModelReadsNoProcessFiles(t *testing.T) {
 	if err := os.WriteFile(csv, []byte("id|name\n1|a\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// dir/up links to /, so dir/up/../proc is /proc to the kernel (links before ".."), though
+	// dir/proc lexically.
+	if err := os.Symlink("/", filepath.Join(dir, "up")); err != nil {
+		t.Fatal(err)
+	}
 	link := filepath.Join(dir, "env")
 	if err := os.Symlink("/proc/self/environ", link); err != nil {
 		t.Fatal(err)
@@ -54,6 +59,8 @@ func TestDuckDBModelReadsNoProcessFiles(t *testing.T) {
 		"select 1 as id where exists (select 1 from read_text('/proc/self/environ'))",
 		"select content as id from read_text(['" + csv + "', '/proc/self/environ'])",
 		"select content as id from read_text('" + link + "')",
+		"select content as id from read_text('" + dir + "/up/../proc/*/environ')",
+		"select content as id from read_text('" + dir + "/up/../proc/self/environ')",
 		"select content as id from read_text('http://169.254.169.254/latest/meta-data/iam/security-credentials/')",
 		"select content as id from read_text('http://metadata.google.internal/computeMetadata/v1/')",
 		"select content as id from read_text('http://[fd00:ec2::254]/latest/meta-data/')",

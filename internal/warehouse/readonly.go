@@ -600,10 +600,15 @@ func duckRefusedPath(p string) string {
 	if refused(p) {
 		return local
 	}
-	if !strings.ContainsAny(p, "*?[{") {
-		if real, err := filepath.EvalSymlinks(p); err == nil && refused(real) {
-			return local + ", through a link"
-		}
+	// The kernel follows links before "..": /var/run/../proc is /proc where /var/run links to
+	// /run. The part before a pattern's first wildcard is resolved, the rest put back after it.
+	fixed, rest := p, ""
+	if i := strings.IndexAny(p, "*?[{"); i >= 0 {
+		cut := strings.LastIndexByte(p[:i], '/')
+		fixed, rest = p[:max(cut, 1)], p[cut+1:]
+	}
+	if real, err := filepath.EvalSymlinks(fixed); err == nil && refused(filepath.Join(real, rest)) {
+		return local + ", through a link"
 	}
 	return ""
 }
