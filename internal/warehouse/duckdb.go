@@ -860,8 +860,14 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 // cost about 8 µs, reading 1M of the bench's users from Parquet took 20-40 thousand faults
 // instead of 40-60 thousand, and a run with nothing changed 1.35 s instead of 1.58 s (median of
 // five, alternated).
+//
+// Extensions are not installed on demand: a model that calls a function of a known extension not
+// installed (read_xlsx, sqlite_scan, ...) made DuckDB download and load it, at plan time too
+// (native code from the network, written under the user's ~/.duckdb). init_sql installs what
+// the connection needs (INSTALL httpfs; LOAD httpfs), or sets this back.
 func duckDefaults(limitMB int) string {
-	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET enable_external_file_cache = false; SET temp_directory = '%s'",
+	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET enable_external_file_cache = false; "+
+		"SET autoinstall_known_extensions = false; SET temp_directory = '%s'",
 		limitMB, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
 }
 

@@ -386,8 +386,8 @@ func TestDuckDBRawConnection(t *testing.T) {
 }
 
 // TestDuckDBDefaults: every connection starts with Backflow's settings (duckDefaults): the memory
-// limit a read starts with, one thread and no external file cache; init_sql, which runs after
-// them, can set each to something else.
+// limit a read starts with, one thread, no external file cache and no extension installed on
+// demand; init_sql, which runs after them, can set each to something else.
 func TestDuckDBDefaults(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -400,16 +400,17 @@ func TestDuckDBDefaults(t *testing.T) {
 		defer c.close()
 		var got string
 		if err := c.conn.QueryRowContext(ctx, `SELECT current_setting('memory_limit') || ', threads ' ||
-			current_setting('threads') || ', external file cache ' || current_setting('enable_external_file_cache')`).Scan(&got); err != nil {
+			current_setting('threads') || ', external file cache ' || current_setting('enable_external_file_cache') ||
+			', autoinstall ' || current_setting('autoinstall_known_extensions')`).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		return got
 	}
-	if got, want := settings(""), "91.5 MiB, threads 1, external file cache false"; got != want {
+	if got, want := settings(""), "91.5 MiB, threads 1, external file cache false, autoinstall false"; got != want {
 		t.Errorf("Backflow's settings: %s, want %s", got, want)
 	}
-	if got, want := settings("SET memory_limit = '1GB'; SET threads = 2; SET enable_external_file_cache = true"),
-		"953.6 MiB, threads 2, external file cache true"; got != want {
+	if got, want := settings("SET memory_limit = '1GB'; SET threads = 2; SET enable_external_file_cache = true; "+
+		"SET autoinstall_known_extensions = true"), "953.6 MiB, threads 2, external file cache true, autoinstall true"; got != want {
 		t.Errorf("init_sql's settings: %s, want %s", got, want)
 	}
 }
