@@ -580,8 +580,22 @@ func duckRefusedPath(p string) string {
 		}
 		return ""
 	}
-	if strings.HasPrefix(lower, "file://") {
-		p = p[len("file://"):]
+	// DuckDB reads file:/p, file:///p and file://localhost/p as /p: every way a "file:" prefix
+	// may be read is checked (file:p, file://<host>/p, in any case, prefixes repeated).
+	if strings.HasPrefix(lower, "file:") {
+		rest := p[len("file:"):]
+		cands := []string{rest}
+		if strings.HasPrefix(rest, "//") {
+			cands = append(cands, rest[2:])
+			if i := strings.IndexByte(rest[2:], '/'); i >= 0 {
+				cands = append(cands, rest[2+i:])
+			}
+		}
+		for _, c := range cands {
+			if why := duckRefusedPath(c); why != "" {
+				return why
+			}
+		}
 	}
 	if strings.HasPrefix(p, "~") {
 		if home, err := os.UserHomeDir(); err == nil {
