@@ -5,6 +5,8 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -40,4 +42,56 @@ func TestDuckDBModelReadsNoProcessFileByFileURL(t *testing.T) {
 		"select content as id from read_text(['file:/sys/class/net/lo/address'])",
 		"select * from 'file:/proc/self/environ'",
 	)
+}
+
+// TestDuckDBModelReadsNoProcessFileThroughPatternLinks: a pattern reads every file it matches,
+// through links: read_text('<dir>/l*') read <dir>/link, a link to /proc/self/environ (as
+// '/etc/mt*' reads /etc/mtab, a link to /proc/mounts), though the pattern's fixed part <dir> is
+// no link. A pattern over data files, links among them, still reads.
+func TestDuckDBModelReadsNoProcessFileThroughPatternLinks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, d := range []string{"a/b", "data/x=1"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"a/b/env":     "/proc/self/environ",
+		"a/self":      "/proc/self",
+		"a/b/up":      "/",
+		"lnk":         "/proc/self/environ",
+		"data/latest": filepath.Join(dir, "data/x=1"),
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data/x=1/part.csv"), []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select content as id from read_text('"+dir+"/l*')",
+		"select content as id from read_text('"+dir+"/ln?')",
+		"select content as id from read_text('"+dir+"/[l]nk')",
+		"select content as id from read_text('"+dir+"/a/*/env')",
+		"select content as id from read_text('"+dir+"/**/env')",
+		"select content as id from read_text('"+dir+"/a/s*/environ')",
+		"select content as id from read_text('"+dir+"/a/b/u*/proc/self/environ')",
+		"select content as id from read_text('"+dir+"/a/b/u*/proc/version')",
+		"select content as id from read_text('"+dir+"/a/b/u?/etc/../proc/version')",
+		"select content as id from read_text('file:"+dir+"/**')",
+		"select * from '"+dir+"/l*'",
+	)
+	ctx := context.Background()
+	for _, q := range []string{
+		"select * from read_csv('" + dir + "/data/**/*.csv', hive_partitioning = true)",
+		"select * from read_csv('" + dir + "/data/*/*.csv')",
+		"select * from read_csv('" + dir + "/data/latest/part.csv')",
+	} {
+		if _, err := src.Describe(ctx, q); err != nil {
+			t.Errorf("describe of %q: %v, want its columns", q, err)
+		}
+	}
 }

@@ -621,10 +621,96 @@ func duckRefusedPath(p string) string {
 		cut := strings.LastIndexByte(p[:i], '/')
 		fixed, rest = p[:max(cut, 1)], p[cut+1:]
 	}
-	if real, err := filepath.EvalSymlinks(fixed); err == nil && refused(filepath.Join(real, rest)) {
+	real, err := filepath.EvalSymlinks(fixed)
+	if err == nil && refused(filepath.Join(real, rest)) {
 		return local + ", through a link"
 	}
+	// A pattern reads every file it matches, through the links it meets: '/etc/mt*' read
+	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved.
+	if err == nil && rest != "" {
+		budget := duckGlobBudget
+		if duckGlobReachesLink(real, strings.Split(rest, "/"), refused, &budget, 0) {
+			return local + ", through a link a pattern matches"
+		}
+		if budget < 0 {
+			return "a pattern matching too many files to check where they lead"
+		}
+	}
 	return ""
+}
+
+// duckGlobBudget is how many directory entries duckGlobReachesLink looks at before it gives up
+// (and the pattern is refused).
+const duckGlobBudget = 1 << 20
+
+// duckGlobReachesLink says whether a pattern's components comps, from directory dir, may reach
+// a link (or a path through one) that refused refuses, as DuckDB's glob would match them: *, ?
+// and [...] within a component, ** any number of directories. It matches more than DuckDB may
+// (a component Go cannot read as a pattern matches every name), never less. budget counts the
+// entries read; below zero the walk stopped before the end.
+func duckGlobReachesLink(dir string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+	for len(comps) > 0 && comps[0] == "" {
+		comps = comps[1:] // a doubled or trailing "/"
+	}
+	if len(comps) == 0 {
+		return false
+	}
+	if *budget < 0 || depth > 64 {
+		*budget = -1
+		return false
+	}
+	comp := comps[0]
+	if !strings.ContainsAny(comp, "*?[") {
+		next := filepath.Join(dir, comp)
+		if comp == "." || comp == ".." {
+			return duckGlobReachesLink(next, comps[1:], refused, budget, depth+1)
+		}
+		return duckGlobEntry(next, comps[1:], refused, budget, depth)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	*budget -= len(entries)
+	if comp == "**" && duckGlobReachesLink(dir, comps[1:], refused, budget, depth+1) {
+		return true
+	}
+	for _, e := range entries {
+		next := filepath.Join(dir, e.Name())
+		if comp == "**" {
+			if e.Type()&os.ModeSymlink != 0 && duckGlobEntry(next, nil, refused, budget, depth) {
+				return true
+			}
+			if e.IsDir() && duckGlobReachesLink(next, comps, refused, budget, depth+1) {
+				return true
+			}
+			continue
+		}
+		if ok, err := filepath.Match(comp, e.Name()); (ok || err != nil) && duckGlobEntry(next, comps[1:], refused, budget, depth) {
+			return true
+		}
+	}
+	return false
+}
+
+// duckGlobEntry is duckGlobReachesLink for path, a name a pattern's component matched: true
+// when path, its links resolved, is where refused refuses, else the rest of the pattern from it.
+func duckGlobEntry(path string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return false
+	}
+	if info.Mode()&os.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return false
+		}
+		path = real
+	}
+	if refused(path) {
+		return true
+	}
+	return duckGlobReachesLink(path, comps, refused, budget, depth+1)
 }
 
 // duckFirstStringArgument is the first argument of a FUNCTION node of json_serialize_sql's
