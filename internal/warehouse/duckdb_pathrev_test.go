@@ -95,3 +95,45 @@ func TestDuckDBModelReadsNoProcessFileThroughPatternLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBModelReadsNoMetadataServiceHowever: the metadata service's address written as a C
+// resolver reads it (decimal, hex, octal, short forms), IPv4-mapped or -compatible, with a
+// port, behind userinfo, or in a URL Go cannot parse ('%zz') was read. A URL of another host is
+// not refused (it fails here only because httpfs cannot be installed).
+func TestDuckDBModelReadsNoMetadataServiceHowever(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	var queries []string
+	for _, u := range []string{
+		"http://2852039166/latest/meta-data/",
+		"http://0xA9FEA9FE/latest/meta-data/",
+		"http://0xa9.0xfe.0xa9.0xfe/",
+		"http://0251.0376.0251.0376/",
+		"http://169.254.43518/",
+		"http://169.16689662/",
+		"HTTP://169.254.169.254:80/",
+		"http://169.254.169.254./",
+		"http://[::ffff:169.254.169.254]/",
+		"http://[::ffff:a9fe:a9fe]:80/",
+		"http://[::169.254.169.254]/",
+		"http://[fe80::1%25eth0]/",
+		"http://user@169.254.169.254/",
+		"http://169.254.169.254@example.com/",
+		`http://example.com\@169.254.169.254/`,
+		"http://169.254.169.254/%zz",
+		"http://169.254.169.254 /",
+		"http://100.100.100.200/latest/meta-data/",
+		"http://instance-data/latest/meta-data/",
+		"https://METADATA.GOOGLE.INTERNAL./computeMetadata/v1/",
+		"s3://169.254.169.254/x",
+	} {
+		queries = append(queries, "select content as id from read_text('"+u+"')")
+	}
+	duckRefusedQueries(t, src, queries...)
+	ctx := context.Background()
+	for _, u := range []string{"https://example.com/data.csv", "http://10.1.2.3:8080/x.csv", "https://[2001:db8::1]/x.csv"} {
+		if _, err := src.Describe(ctx, "select * from read_csv('"+u+"')"); errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("describe of read_csv(%q): %v, want it not refused", u, err)
+		}
+	}
+}

@@ -569,14 +569,26 @@ func duckRefusedPath(p string) string {
 	const local = "a path under /proc, /sys or /dev (the process's environment, its memory and the machine's devices)"
 	lower := strings.ToLower(p)
 	if i := strings.Index(lower, "://"); i > 0 && !strings.HasPrefix(lower, "file://") {
-		u, err := url.Parse(p)
-		if err != nil {
-			return ""
+		// The host as Go reads the URL, and every host the authority may name as another reader
+		// reads it (before or after a '@', the URL not being one Go can parse): each is checked.
+		hosts := []string{}
+		if u, err := url.Parse(p); err == nil {
+			hosts = append(hosts, u.Hostname())
 		}
-		host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-		if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.Equal(net.ParseIP("fd00:ec2::254"))) ||
-			host == "metadata.google.internal" || host == "metadata" {
-			return "a cloud instance's metadata service (its credentials)"
+		for _, ends := range []string{"/?#", `/?#\`} { // a backslash ends it to some readers
+			auth := p[i+3:]
+			if j := strings.IndexAny(auth, ends); j >= 0 {
+				auth = auth[:j]
+			}
+			hosts = append(hosts, auth)
+			if j := strings.LastIndexByte(auth, '@'); j >= 0 {
+				hosts = append(hosts, auth[j+1:], auth[:strings.IndexByte(auth, '@')])
+			}
+		}
+		for _, h := range hosts {
+			if duckMetadataHost(h) {
+				return "a cloud instance's metadata service (its credentials)"
+			}
 		}
 		return ""
 	}
@@ -711,6 +723,81 @@ func duckGlobEntry(path string, comps []string, refused func(string) bool, budge
 		return true
 	}
 	return duckGlobReachesLink(path, comps, refused, budget, depth+1)
+}
+
+// duckMetadataHost says whether host (a URL's, with or without a port or brackets) names a
+// cloud instance's metadata service: an address that is link-local (169.254.0.0/16, fe80::/10),
+// however written (an IPv4 address as a C resolver reads it too: 2852039166, 0xA9FEA9FE,
+// 0251.0376.0251.0376, 169.254.43518; IPv4-mapped or -compatible IPv6), fd00:ec2::254 or
+// 100.100.100.200, or a metadata host name. A DNS name that resolves to one is not seen.
+func duckMetadataHost(host string) bool {
+	host = strings.ToLower(strings.TrimSpace(host))
+	if strings.HasPrefix(host, "[") {
+		host, _, _ = strings.Cut(host[1:], "]") // [v6]:port
+	} else if strings.Count(host, ":") == 1 {
+		host, _, _ = strings.Cut(host, ":") // host:port; more colons, a bare IPv6 address
+	}
+	host = strings.TrimSuffix(host, ".")
+	if j := strings.IndexByte(host, '%'); j >= 0 {
+		host = host[:j] // an IPv6 zone, or a %-escape
+	}
+	switch host {
+	case "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal":
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		ip = duckInetAton(host)
+	}
+	if ip == nil {
+		return false
+	}
+	if v4 := ip.To4(); v4 == nil && ip[0]|ip[1]|ip[2]|ip[3]|ip[4]|ip[5]|ip[6]|ip[7]|ip[8]|ip[9]|ip[10]|ip[11] == 0 {
+		ip = net.IP(ip[12:16]) // IPv4-compatible ::a.b.c.d
+	}
+	return ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.Equal(net.ParseIP("fd00:ec2::254")) ||
+		ip.Equal(net.ParseIP("100.100.100.200"))
+}
+
+// duckInetAton reads s as the C library's inet_aton does (what a URL's host is resolved with):
+// one to four parts, each decimal, octal (0...) or hex (0x...), the last filling the remaining
+// bytes. nil when it is not such an address.
+func duckInetAton(s string) net.IP {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return nil
+	}
+	var vals []uint64
+	for _, part := range parts {
+		base, digits := 10, part
+		switch {
+		case strings.HasPrefix(part, "0x"):
+			base, digits = 16, part[2:]
+			if digits == "" {
+				digits = "0"
+			}
+		case len(part) > 1 && part[0] == '0':
+			base, digits = 8, part[1:]
+		}
+		v, err := strconv.ParseUint(digits, base, 32)
+		if err != nil || part == "" {
+			return nil
+		}
+		vals = append(vals, v)
+	}
+	var addr uint64
+	for i, v := range vals[:len(vals)-1] {
+		if v > 255 {
+			return nil
+		}
+		addr |= v << (24 - 8*i)
+	}
+	last := vals[len(vals)-1]
+	if last >= 1<<(32-8*(len(vals)-1)) {
+		return nil
+	}
+	addr |= last
+	return net.IPv4(byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr))
 }
 
 // duckFirstStringArgument is the first argument of a FUNCTION node of json_serialize_sql's
