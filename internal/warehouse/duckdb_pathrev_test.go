@@ -4,9 +4,11 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -136,4 +138,27 @@ func TestDuckDBModelReadsNoMetadataServiceHowever(t *testing.T) {
 			t.Errorf("describe of read_csv(%q): %v, want it not refused", u, err)
 		}
 	}
+}
+
+// TestDuckDBModelRunsNoSerializedSQL: json_execute_serialized_sql runs the statements of the
+// JSON it is given, which the model's parse does not show: given json_serialize_sql of a
+// read_text('/proc/self/environ'), it read the runner's environment.
+func TestDuckDBModelRunsNoSerializedSQL(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var inner string
+	if err := db.QueryRow("SELECT CAST(json_serialize_sql(?) AS VARCHAR)",
+		"select content as id from read_text('/proc/self/environ')").Scan(&inner); err != nil {
+		t.Fatal(err)
+	}
+	lit := "'" + strings.ReplaceAll(inner, "'", "''") + "'"
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select * from json_execute_serialized_sql("+lit+")",
+		"select * from (select 1) t, JSON_EXECUTE_SERIALIZED_SQL("+lit+")",
+	)
 }

@@ -472,6 +472,13 @@ func refuseDuckPaths(tree any) error {
 			case "TABLE_FUNCTION":
 				fn, _ := v["function"].(map[string]any)
 				name, _ := fn["function_name"].(string)
+				if strings.EqualFold(name, "json_execute_serialized_sql") {
+					// It runs the statements its argument, JSON, holds: a read_text('/proc/self/environ')
+					// in it is not in the model's parse.
+					found = fmt.Errorf("%w: this SQL calls %s(), which runs SQL given as JSON, which Backflow "+
+						"cannot check: write that SQL in the model itself", ErrNotReadOnly, name)
+					return
+				}
 				args, _ := fn["arguments"].([]any)
 				for i, a := range args {
 					arg, _ := a.(map[string]any)
