@@ -162,3 +162,29 @@ func TestDuckDBModelRunsNoSerializedSQL(t *testing.T) {
 		"select * from (select 1) t, JSON_EXECUTE_SERIALIZED_SQL("+lit+")",
 	)
 }
+
+// TestDuckDBModelReadsNoProcessFileByNamedArgument: a table macro reads a table named by a named
+// argument, not the first: histogram_values(col_name := 'id', source := '<dir>/env.csv') read
+// <dir>/env.csv, a link to /proc/self/environ, since only the first argument was checked.
+func TestDuckDBModelReadsNoProcessFileByNamedArgument(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := filepath.Join(dir, "env.csv")
+	if err := os.Symlink("/proc/self/environ", link); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(csv, []byte("id|day\n1|05/12/2026\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select bin::varchar as id from histogram_values(col_name := 'column0', source := '"+link+"')",
+		"select bin::varchar as id from histogram_values(col_name := 'column0', source := 'file:/proc/self/environ')",
+		"select bin::varchar as id from histogram(col_name := 'column0', source := 'http://169.254.169.254/x.csv')",
+	)
+	q := "select * from read_csv('" + csv + "', delim = '|', dateformat = '%d/%m/%Y', columns = {'id': 'INT', 'day': 'DATE'}, skip = 1)"
+	if _, err := src.Describe(context.Background(), q); err != nil {
+		t.Errorf("describe of %q: %v, want its columns", q, err)
+	}
+}

@@ -492,10 +492,13 @@ func refuseDuckPaths(tree any) error {
 							"cannot be checked (see docs/warehouses.md, DuckDB)", ErrNotReadOnly, name)
 						return
 					}
-					if i > 0 {
-						continue // the path (or list of paths) is the first argument; the others are options
-					}
 					for _, s := range strs {
+						// The path (or list of paths) is the first argument; the others are options, but
+						// a named one may be a path too (histogram_values(col_name := 'c', source :=
+						// '<path>') reads source): an option that looks like one is checked.
+						if i > 0 && !duckPathLike(s) {
+							continue
+						}
 						if why := duckRefusedPath(s); why != "" {
 							found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 								ErrNotReadOnly, s, why)
@@ -524,6 +527,13 @@ func refuseDuckPaths(tree any) error {
 	}
 	walk(tree)
 	return found
+}
+
+// duckPathLike says whether s, a table function's option, may be a path or URL: it holds a '/'
+// or '\', or starts with '~' (a date format '%d/%m/%Y' does too, which is harmless: it is checked
+// as a path relative to the process's directory).
+func duckPathLike(s string) bool {
+	return strings.ContainsAny(s, `/\`) || strings.HasPrefix(s, "~")
 }
 
 // duckConstantStrings appends the strings of expr to out when expr is a constant: a literal, a
