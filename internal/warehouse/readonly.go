@@ -472,6 +472,13 @@ func refuseDuckPaths(tree any) error {
 			case "TABLE_FUNCTION":
 				fn, _ := v["function"].(map[string]any)
 				name, _ := fn["function_name"].(string)
+				if strings.EqualFold(name, "json_execute_serialized_sql") {
+					// It runs the statements its argument, JSON, holds: a read_text('/proc/self/environ')
+					// in it is not in the model's parse.
+					found = fmt.Errorf("%w: this SQL calls %s(), which runs SQL given as JSON, which Backflow "+
+						"cannot check: write that SQL in the model itself", ErrNotReadOnly, name)
+					return
+				}
 				args, _ := fn["arguments"].([]any)
 				for i, a := range args {
 					arg, _ := a.(map[string]any)
@@ -485,10 +492,13 @@ func refuseDuckPaths(tree any) error {
 							"cannot be checked (see docs/warehouses.md, DuckDB)", ErrNotReadOnly, name)
 						return
 					}
-					if i > 0 {
-						continue // the path (or list of paths) is the first argument; the others are options
-					}
 					for _, s := range strs {
+						// The path (or list of paths) is the first argument; the others are options, but
+						// a named one may be a path too (histogram_values(col_name := 'c', source :=
+						// '<path>') reads source): an option that looks like one is checked.
+						if i > 0 && !duckPathLike(s) {
+							continue
+						}
 						if why := duckRefusedPath(s); why != "" {
 							found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 								ErrNotReadOnly, s, why)
@@ -517,6 +527,13 @@ func refuseDuckPaths(tree any) error {
 	}
 	walk(tree)
 	return found
+}
+
+// duckPathLike says whether s, a table function's option, may be a path or URL: it holds a '/'
+// or '\', or starts with '~' (a date format '%d/%m/%Y' does too, which is harmless: it is checked
+// as a path relative to the process's directory).
+func duckPathLike(s string) bool {
+	return strings.ContainsAny(s, `/\`) || strings.HasPrefix(s, "~")
 }
 
 // duckConstantStrings appends the strings of expr to out when expr is a constant: a literal, a
@@ -569,19 +586,45 @@ func duckRefusedPath(p string) string {
 	const local = "a path under /proc, /sys or /dev (the process's environment, its memory and the machine's devices)"
 	lower := strings.ToLower(p)
 	if i := strings.Index(lower, "://"); i > 0 && !strings.HasPrefix(lower, "file://") {
-		u, err := url.Parse(p)
-		if err != nil {
-			return ""
+		// The host as Go reads the URL, and every host the authority may name as another reader
+		// reads it (before or after a '@', the URL not being one Go can parse): each is checked.
+		hosts := []string{}
+		if u, err := url.Parse(p); err == nil {
+			hosts = append(hosts, u.Hostname())
 		}
-		host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-		if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.Equal(net.ParseIP("fd00:ec2::254"))) ||
-			host == "metadata.google.internal" || host == "metadata" {
-			return "a cloud instance's metadata service (its credentials)"
+		for _, ends := range []string{"/?#", `/?#\`} { // a backslash ends it to some readers
+			auth := p[i+3:]
+			if j := strings.IndexAny(auth, ends); j >= 0 {
+				auth = auth[:j]
+			}
+			hosts = append(hosts, auth)
+			if j := strings.LastIndexByte(auth, '@'); j >= 0 {
+				hosts = append(hosts, auth[j+1:], auth[:strings.IndexByte(auth, '@')])
+			}
+		}
+		for _, h := range hosts {
+			if duckMetadataHost(h) {
+				return "a cloud instance's metadata service (its credentials)"
+			}
 		}
 		return ""
 	}
-	if strings.HasPrefix(lower, "file://") {
-		p = p[len("file://"):]
+	// DuckDB reads file:/p, file:///p and file://localhost/p as /p: every way a "file:" prefix
+	// may be read is checked (file:p, file://<host>/p, in any case, prefixes repeated).
+	if strings.HasPrefix(lower, "file:") {
+		rest := p[len("file:"):]
+		cands := []string{rest}
+		if strings.HasPrefix(rest, "//") {
+			cands = append(cands, rest[2:])
+			if i := strings.IndexByte(rest[2:], '/'); i >= 0 {
+				cands = append(cands, rest[2+i:])
+			}
+		}
+		for _, c := range cands {
+			if why := duckRefusedPath(c); why != "" {
+				return why
+			}
+		}
 	}
 	if strings.HasPrefix(p, "~") {
 		if home, err := os.UserHomeDir(); err == nil {
@@ -607,10 +650,171 @@ func duckRefusedPath(p string) string {
 		cut := strings.LastIndexByte(p[:i], '/')
 		fixed, rest = p[:max(cut, 1)], p[cut+1:]
 	}
-	if real, err := filepath.EvalSymlinks(fixed); err == nil && refused(filepath.Join(real, rest)) {
+	real, err := filepath.EvalSymlinks(fixed)
+	if err == nil && refused(filepath.Join(real, rest)) {
 		return local + ", through a link"
 	}
+	// A pattern reads every file it matches, through the links it meets: '/etc/mt*' read
+	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved.
+	if err == nil && rest != "" {
+		budget := duckGlobBudget
+		if duckGlobReachesLink(real, strings.Split(rest, "/"), refused, &budget, 0) {
+			return local + ", through a link a pattern matches"
+		}
+		if budget < 0 {
+			return "a pattern matching too many files to check where they lead"
+		}
+	}
 	return ""
+}
+
+// duckGlobBudget is how many directory entries duckGlobReachesLink looks at before it gives up
+// (and the pattern is refused).
+const duckGlobBudget = 1 << 20
+
+// duckGlobReachesLink says whether a pattern's components comps, from directory dir, may reach
+// a link (or a path through one) that refused refuses, as DuckDB's glob would match them: *, ?
+// and [...] within a component, ** any number of directories. It matches more than DuckDB may
+// (a component Go cannot read as a pattern matches every name), never less. budget counts the
+// entries read; below zero the walk stopped before the end.
+func duckGlobReachesLink(dir string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+	for len(comps) > 0 && comps[0] == "" {
+		comps = comps[1:] // a doubled or trailing "/"
+	}
+	if len(comps) == 0 {
+		return false
+	}
+	if *budget < 0 || depth > 64 {
+		*budget = -1
+		return false
+	}
+	comp := comps[0]
+	if !strings.ContainsAny(comp, "*?[") {
+		next := filepath.Join(dir, comp)
+		if comp == "." || comp == ".." {
+			return duckGlobReachesLink(next, comps[1:], refused, budget, depth+1)
+		}
+		return duckGlobEntry(next, comps[1:], refused, budget, depth)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	*budget -= len(entries)
+	if comp == "**" && duckGlobReachesLink(dir, comps[1:], refused, budget, depth+1) {
+		return true
+	}
+	for _, e := range entries {
+		next := filepath.Join(dir, e.Name())
+		if comp == "**" {
+			if e.Type()&os.ModeSymlink != 0 && duckGlobEntry(next, nil, refused, budget, depth) {
+				return true
+			}
+			if e.IsDir() && duckGlobReachesLink(next, comps, refused, budget, depth+1) {
+				return true
+			}
+			continue
+		}
+		if ok, err := filepath.Match(comp, e.Name()); (ok || err != nil) && duckGlobEntry(next, comps[1:], refused, budget, depth) {
+			return true
+		}
+	}
+	return false
+}
+
+// duckGlobEntry is duckGlobReachesLink for path, a name a pattern's component matched: true
+// when path, its links resolved, is where refused refuses, else the rest of the pattern from it.
+func duckGlobEntry(path string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return false
+	}
+	if info.Mode()&os.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return false
+		}
+		path = real
+	}
+	if refused(path) {
+		return true
+	}
+	return duckGlobReachesLink(path, comps, refused, budget, depth+1)
+}
+
+// duckMetadataHost says whether host (a URL's, with or without a port or brackets) names a
+// cloud instance's metadata service: an address that is link-local (169.254.0.0/16, fe80::/10),
+// however written (an IPv4 address as a C resolver reads it too: 2852039166, 0xA9FEA9FE,
+// 0251.0376.0251.0376, 169.254.43518; IPv4-mapped or -compatible IPv6), fd00:ec2::254 or
+// 100.100.100.200, or a metadata host name. A DNS name that resolves to one is not seen.
+func duckMetadataHost(host string) bool {
+	host = strings.ToLower(strings.TrimSpace(host))
+	if strings.HasPrefix(host, "[") {
+		host, _, _ = strings.Cut(host[1:], "]") // [v6]:port
+	} else if strings.Count(host, ":") == 1 {
+		host, _, _ = strings.Cut(host, ":") // host:port; more colons, a bare IPv6 address
+	}
+	host = strings.TrimSuffix(host, ".")
+	if j := strings.IndexByte(host, '%'); j >= 0 {
+		host = host[:j] // an IPv6 zone, or a %-escape
+	}
+	switch host {
+	case "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal":
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		ip = duckInetAton(host)
+	}
+	if ip == nil {
+		return false
+	}
+	if v4 := ip.To4(); v4 == nil && ip[0]|ip[1]|ip[2]|ip[3]|ip[4]|ip[5]|ip[6]|ip[7]|ip[8]|ip[9]|ip[10]|ip[11] == 0 {
+		ip = net.IP(ip[12:16]) // IPv4-compatible ::a.b.c.d
+	}
+	return ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.Equal(net.ParseIP("fd00:ec2::254")) ||
+		ip.Equal(net.ParseIP("100.100.100.200"))
+}
+
+// duckInetAton reads s as the C library's inet_aton does (what a URL's host is resolved with):
+// one to four parts, each decimal, octal (0...) or hex (0x...), the last filling the remaining
+// bytes. nil when it is not such an address.
+func duckInetAton(s string) net.IP {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return nil
+	}
+	var vals []uint64
+	for _, part := range parts {
+		base, digits := 10, part
+		switch {
+		case strings.HasPrefix(part, "0x"):
+			base, digits = 16, part[2:]
+			if digits == "" {
+				digits = "0"
+			}
+		case len(part) > 1 && part[0] == '0':
+			base, digits = 8, part[1:]
+		}
+		v, err := strconv.ParseUint(digits, base, 32)
+		if err != nil || part == "" {
+			return nil
+		}
+		vals = append(vals, v)
+	}
+	var addr uint64
+	for i, v := range vals[:len(vals)-1] {
+		if v > 255 {
+			return nil
+		}
+		addr |= v << (24 - 8*i)
+	}
+	last := vals[len(vals)-1]
+	if last >= 1<<(32-8*(len(vals)-1)) {
+		return nil
+	}
+	addr |= last
+	return net.IPv4(byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr))
 }
 
 // duckFirstStringArgument is the first argument of a FUNCTION node of json_serialize_sql's
