@@ -12,17 +12,21 @@ import (
 )
 
 // TestModelCannotReadTheRunnersSecrets: a DuckDB model runs inside the runner, with its file
-// access, and read_text('/proc/self/environ') is a file like any other. Before procenv.Scrub the
-// record it made carried BACKFLOW_SECRET_KEY (which opens every connection's secrets) and
+// access, and read_text('/proc/self/environ') is a file like any other (models are now refused
+// it: here init_sql reads it, as a way past that rule would). Before procenv.Scrub the record it
+// made carried BACKFLOW_SECRET_KEY (which opens every connection's secrets) and
 // BACKFLOW_DATABASE_URL to the webhook; now it carries the variables' names with their values
 // blanked, and the rest of the environment as it was.
 func TestModelCannotReadTheRunnersSecrets(t *testing.T) {
 	hook := newHook(t)
 	cw := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
-		Warehouse: &controlplane.Connection{Name: "lake", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:"}},
-		HookURL:   hook.URL,
-		Model:     &controlplane.Model{SQL: "select 1 as id, content from read_text('/proc/self/environ')"},
-		Sync:      &controlplane.Sync{PrimaryKey: "id", BatchSize: 100},
+		// A model may not read /proc itself (refuseDuckPaths); init_sql, the connection owner's, may:
+		// what it reads is what any way past that rule would read.
+		Warehouse: &controlplane.Connection{Name: "lake", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:",
+			InitSQL: "CREATE TABLE env AS SELECT content FROM read_text('/proc/self/environ')"}},
+		HookURL: hook.URL,
+		Model:   &controlplane.Model{SQL: "select 1 as id, content from env"},
+		Sync:    &controlplane.Sync{PrimaryKey: "id", BatchSize: 100},
 	})
 	const token = "api-token-5f0c2e91"
 	w := &world{t: t, ctx: cw.Ctx, store: cw.Store, sync: cw.Sync, dest: cw.Destination,
