@@ -114,6 +114,11 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select 1 as id from (select * from ducklake_expire_snapshots('lake', older_than => now()))":        "ducklake_expire_snapshots",
 		"select getvariable('s3_token') as id":                                                              "getvariable",
 		"select getvariable(concat('api_', 'key')) as id":                                                   "getvariable",
+		"select * from enable_logging(storage_path := 'logs')":                                              "enable_logging",
+		"select * from enable_profiling(save_location := 'profile.json')":                                   "enable_profiling",
+		"select * from truncate_duckdb_logs()":                                                              "truncate_duckdb_logs",
+		"select name as id from duckdb_secrets()":                                                           "duckdb_secrets",
+		"select name as id from which_secret('s3://bucket/x.parquet', 's3')":                                "which_secret",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)

@@ -379,6 +379,13 @@ var duckRefused = map[string]string{
 	"query":                          "runs SQL given as text, which Backflow cannot check: write that SQL in the model itself",
 	"getenv":                         "reads the environment of the process that reads the model (which holds credentials)",
 	"duckdb_settings":                "reads the connection's settings, credentials set by init_sql among them",
+	"duckdb_secrets":                 "lists the connection's secrets",
+	"which_secret":                   "says which of the connection's secrets a path would use",
+	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
+	"disable_logging":                "changes the connection's logging",
+	"truncate_duckdb_logs":           "deletes DuckDB's log",
+	"enable_profiling":               "turns profiling on, into a file too (save_location)",
+	"disable_profiling":              "changes the connection's profiling",
 }
 
 // duckSecretSetting says whether a DuckDB setting's name is that of a credential
