@@ -413,41 +413,55 @@ func refuseDuckFunctions(ast string) error {
 	if m, ok := tree.(map[string]any); ok && m["error"] == true {
 		return nil // not a SELECT: preparing it says what it is
 	}
-	var found error
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if name, ok := v["function_name"].(string); ok && found == nil {
-				name = strings.ToLower(name)
-				if why, refused := duckRefused[name]; refused {
-					found = fmt.Errorf("%w: this SQL calls %s(), which %s; a model may not call it (init_sql may)",
-						ErrNotReadOnly, name, why)
-				} else if name == "current_setting" || name == "getvariable" {
-					// init_sql's settings and variables (SET VARIABLE) may hold credentials.
-					setting, constant := duckFirstStringArgument(v)
-					if !constant || duckSecretSetting(setting) {
-						what := map[bool]string{true: "setting", false: "variable"}[name == "current_setting"]
-						found = fmt.Errorf("%w: this SQL reads a %s that may be a credential (%s of %s); a model may only "+
-							"read one named as a constant that is not a credential's name", ErrNotReadOnly, what, name,
-							map[bool]string{true: strconv.Quote(setting), false: "a name that is not a constant"}[constant])
-					}
-				}
+	err := eachDuckNode(tree, func(v map[string]any) error {
+		name, ok := v["function_name"].(string)
+		if !ok {
+			return nil
+		}
+		name = strings.ToLower(name)
+		if why, refused := duckRefused[name]; refused {
+			return fmt.Errorf("%w: this SQL calls %s(), which %s; a model may not call it (init_sql may)",
+				ErrNotReadOnly, name, why)
+		}
+		if name == "current_setting" || name == "getvariable" {
+			// init_sql's settings and variables (SET VARIABLE) may hold credentials.
+			setting, constant := duckFirstStringArgument(v)
+			if !constant || duckSecretSetting(setting) {
+				what := map[bool]string{true: "setting", false: "variable"}[name == "current_setting"]
+				return fmt.Errorf("%w: this SQL reads a %s that may be a credential (%s of %s); a model may only "+
+					"read one named as a constant that is not a credential's name", ErrNotReadOnly, what, name,
+					map[bool]string{true: strconv.Quote(setting), false: "a name that is not a constant"}[constant])
 			}
-			for _, x := range v {
-				walk(x)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return refuseDuckPaths(tree)
+}
+
+// eachDuckNode calls visit with every object of DuckDB's parse of a model (json_serialize_sql),
+// depth first, and returns the first error it returns.
+func eachDuckNode(tree any, visit func(node map[string]any) error) error {
+	switch v := tree.(type) {
+	case map[string]any:
+		if err := visit(v); err != nil {
+			return err
+		}
+		for _, x := range v {
+			if err := eachDuckNode(x, visit); err != nil {
+				return err
 			}
-		case []any:
-			for _, x := range v {
-				walk(x)
+		}
+	case []any:
+		for _, x := range v {
+			if err := eachDuckNode(x, visit); err != nil {
+				return err
 			}
 		}
 	}
-	walk(tree)
-	if found != nil {
-		return found
-	}
-	return refuseDuckPaths(tree)
+	return nil
 }
 
 // duckAnyArguments are the table functions whose arguments may be any expression: they read no
@@ -467,73 +481,53 @@ var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "
 // named by a path (FROM '/proc/self/environ') are checked (a table function's path is its first
 // argument), and a table function other than duckAnyArguments' may take constants only.
 func refuseDuckPaths(tree any) error {
-	var found error
-	var walk func(v any)
-	walk = func(v any) {
-		if found != nil {
-			return
-		}
-		switch v := v.(type) {
-		case map[string]any:
-			switch v["type"] {
-			case "TABLE_FUNCTION":
-				fn, _ := v["function"].(map[string]any)
-				name, _ := fn["function_name"].(string)
-				if strings.EqualFold(name, "json_execute_serialized_sql") {
-					// It runs the statements its argument, JSON, holds: a read_text('/proc/self/environ')
-					// in it is not in the model's parse.
-					found = fmt.Errorf("%w: this SQL calls %s(), which runs SQL given as JSON, which Backflow "+
-						"cannot check: write that SQL in the model itself", ErrNotReadOnly, name)
-					return
+	return eachDuckNode(tree, func(v map[string]any) error {
+		switch v["type"] {
+		case "TABLE_FUNCTION":
+			fn, _ := v["function"].(map[string]any)
+			name, _ := fn["function_name"].(string)
+			if strings.EqualFold(name, "json_execute_serialized_sql") {
+				// It runs the statements its argument, JSON, holds: a read_text('/proc/self/environ')
+				// in it is not in the model's parse.
+				return fmt.Errorf("%w: this SQL calls %s(), which runs SQL given as JSON, which Backflow "+
+					"cannot check: write that SQL in the model itself", ErrNotReadOnly, name)
+			}
+			args, _ := fn["arguments"].([]any)
+			for i, a := range args {
+				arg, _ := a.(map[string]any)
+				expr, _ := arg["expression"].(map[string]any)
+				if duckAnyArguments[strings.ToLower(name)] {
+					continue
 				}
-				args, _ := fn["arguments"].([]any)
-				for i, a := range args {
-					arg, _ := a.(map[string]any)
-					expr, _ := arg["expression"].(map[string]any)
-					if duckAnyArguments[strings.ToLower(name)] {
+				strs, constant := duckConstantStrings(expr, nil)
+				if !constant {
+					return fmt.Errorf("%w: the arguments of %s() must be constants: a path the query computes "+
+						"cannot be checked (see docs/warehouses.md, DuckDB)", ErrNotReadOnly, name)
+				}
+				for _, s := range strs {
+					// The path (or list of paths) is the first argument; the others are options, but
+					// a named one may be a path too (histogram_values(col_name := 'c', source :=
+					// '<path>') reads source): an option that looks like one is checked.
+					if i > 0 && !duckPathLike(s) {
 						continue
 					}
-					strs, constant := duckConstantStrings(expr, nil)
-					if !constant {
-						found = fmt.Errorf("%w: the arguments of %s() must be constants: a path the query computes "+
-							"cannot be checked (see docs/warehouses.md, DuckDB)", ErrNotReadOnly, name)
-						return
-					}
-					for _, s := range strs {
-						// The path (or list of paths) is the first argument; the others are options, but
-						// a named one may be a path too (histogram_values(col_name := 'c', source :=
-						// '<path>') reads source): an option that looks like one is checked.
-						if i > 0 && !duckPathLike(s) {
-							continue
-						}
-						if why := duckRefusedPath(s); why != "" {
-							found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
-								ErrNotReadOnly, s, why)
-							return
-						}
-					}
-				}
-			case "BASE_TABLE":
-				// A name that is a path (FROM '/proc/self/environ'); a table's name is not.
-				if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\`) || strings.HasPrefix(t, "~") {
-					if why := duckRefusedPath(t); why != "" {
-						found = fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
-							ErrNotReadOnly, t, why)
-						return
+					if why := duckRefusedPath(s); why != "" {
+						return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
+							ErrNotReadOnly, s, why)
 					}
 				}
 			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
+		case "BASE_TABLE":
+			// A name that is a path (FROM '/proc/self/environ'); a table's name is not.
+			if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\`) || strings.HasPrefix(t, "~") {
+				if why := duckRefusedPath(t); why != "" {
+					return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
+						ErrNotReadOnly, t, why)
+				}
 			}
 		}
-	}
-	walk(tree)
-	return found
+		return nil
+	})
 }
 
 // duckPathLike says whether s, a table function's option, may be a path or URL: it holds a '/'
