@@ -161,6 +161,14 @@ func (p *Policy) Check(ip netip.Addr) error {
 	return nil
 }
 
+// AlwaysRefused reports whether ip, in any of its forms, is in a range refused whatever the
+// settings (link-local, where cloud metadata services answer, and the metadata services that
+// answer elsewhere): what a DuckDB model may not read from either (internal/warehouse).
+func AlwaysRefused(ip netip.Addr) bool {
+	_, ok := find(alwaysBlocked, addrForms(ip))
+	return ok
+}
+
 func addrForms(ip netip.Addr) []netip.Addr {
 	ip = ip.WithZone("")
 	forms := []netip.Addr{ip}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
 )
 
 // Models only read. This file is that guarantee: Connect is the only way this package reaches a
@@ -744,10 +746,11 @@ func duckGlobEntry(path string, comps []string, refused func(string) bool, budge
 }
 
 // duckMetadataHost says whether host (a URL's, with or without a port or brackets) names a
-// cloud instance's metadata service: an address that is link-local (169.254.0.0/16, fe80::/10),
-// however written (an IPv4 address as a C resolver reads it too: 2852039166, 0xA9FEA9FE,
-// 0251.0376.0251.0376, 169.254.43518; IPv4-mapped or -compatible IPv6), fd00:ec2::254 or
-// 100.100.100.200, or a metadata host name. A DNS name that resolves to one is not seen.
+// cloud instance's metadata service: an address netpolicy always refuses (link-local
+// 169.254.0.0/16 and fe80::/10, fd00:ec2::254, 100.100.100.200, ...), however written (an IPv4
+// address as a C resolver reads it too: 2852039166, 0xA9FEA9FE, 0251.0376.0251.0376,
+// 169.254.43518; IPv4-mapped or -compatible IPv6), or a metadata host name. A DNS name that
+// resolves to one is not seen.
 func duckMetadataHost(host string) bool {
 	host = strings.ToLower(strings.TrimSpace(host))
 	if strings.HasPrefix(host, "[") {
@@ -773,8 +776,9 @@ func duckMetadataHost(host string) bool {
 	if v4 := ip.To4(); v4 == nil && ip[0]|ip[1]|ip[2]|ip[3]|ip[4]|ip[5]|ip[6]|ip[7]|ip[8]|ip[9]|ip[10]|ip[11] == 0 {
 		ip = net.IP(ip[12:16]) // IPv4-compatible ::a.b.c.d
 	}
-	return ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.Equal(net.ParseIP("fd00:ec2::254")) ||
-		ip.Equal(net.ParseIP("100.100.100.200"))
+	addr, _ := netip.AddrFromSlice(ip)
+	// The ranges webhooks may never reach either (netpolicy), in every form they take.
+	return netpolicy.AlwaysRefused(addr.Unmap()) || ip.IsLinkLocalMulticast()
 }
 
 // duckInetAton reads s as the C library's inet_aton does (what a URL's host is resolved with):
