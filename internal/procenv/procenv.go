@@ -6,12 +6,12 @@
 // overwrites the values in the block the kernel shows, which C code (DuckDB's getenv) reads too.
 package procenv
 
+import "strings"
+
 // Secret reports whether the environment variable name holds what no model may read: every
 // BACKFLOW_ variable (the control plane's URL, the sealing keys, the API token, ...) and
 // Terraform's TF_VAR_ variables, which the provider inherits and never reads. Others (a cloud's
 // credentials that DuckDB's httpfs reads, HOME, TMPDIR) stay.
 func Secret(name string) bool {
-	return hasPrefix(name, "BACKFLOW_") || hasPrefix(name, "TF_VAR_")
+	return strings.HasPrefix(name, "BACKFLOW_") || strings.HasPrefix(name, "TF_VAR_")
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

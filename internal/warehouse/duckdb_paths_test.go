@@ -4,6 +4,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -85,5 +86,180 @@ func TestDuckDBModelReadsNoProcessFiles(t *testing.T) {
 		if _, err := src.Describe(ctx, q); err != nil {
 			t.Errorf("describe of %q: %v, want its columns", q, err)
 		}
+	}
+}
+
+// duckRefusedQueries fails t for each query Describe does not refuse as not read-only, and for
+// each a read of it opens.
+func duckRefusedQueries(t *testing.T, src *DuckDB, queries ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range queries {
+		if _, err := src.Describe(ctx, q); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("describe of %q: %v, want it refused as not read-only", q, err)
+		}
+		if r, err := src.Open(ctx, q, "id", nil); err == nil {
+			r.Close()
+			t.Errorf("a read of %q opened", q)
+		}
+	}
+}
+
+// TestDuckDBModelReadsNoProcessFileByFileURL: DuckDB reads file:/p and file://localhost/p as
+// /p, so read_text('file:/proc/self/environ') sent the runner's environment.
+func TestDuckDBModelReadsNoProcessFileByFileURL(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select content as id from read_text('file:/proc/self/environ')",
+		"select content as id from read_text('FILE:/proc/self/environ')",
+		"select content as id from read_text('file://localhost/proc/self/environ')",
+		"select content as id from read_text('file://LOCALHOST/proc/self/environ')",
+		"select content as id from read_text('file:file:/proc/self/environ')",
+		"select content as id from read_text(['file:/sys/class/net/lo/address'])",
+		"select * from 'file:/proc/self/environ'",
+	)
+}
+
+// TestDuckDBModelReadsNoProcessFileThroughPatternLinks: a pattern reads every file it matches,
+// through links: read_text('<dir>/l*') read <dir>/link, a link to /proc/self/environ (as
+// '/etc/mt*' reads /etc/mtab, a link to /proc/mounts), though the pattern's fixed part <dir> is
+// no link. A pattern over data files, links among them, still reads.
+func TestDuckDBModelReadsNoProcessFileThroughPatternLinks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, d := range []string{"a/b", "data/x=1"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"a/b/env":     "/proc/self/environ",
+		"a/self":      "/proc/self",
+		"a/b/up":      "/",
+		"lnk":         "/proc/self/environ",
+		"data/latest": filepath.Join(dir, "data/x=1"),
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data/x=1/part.csv"), []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select content as id from read_text('"+dir+"/l*')",
+		"select content as id from read_text('"+dir+"/ln?')",
+		"select content as id from read_text('"+dir+"/[l]nk')",
+		"select content as id from read_text('"+dir+"/a/*/env')",
+		"select content as id from read_text('"+dir+"/**/env')",
+		"select content as id from read_text('"+dir+"/a/s*/environ')",
+		"select content as id from read_text('"+dir+"/a/b/u*/proc/self/environ')",
+		"select content as id from read_text('"+dir+"/a/b/u*/proc/version')",
+		"select content as id from read_text('"+dir+"/a/b/u?/etc/../proc/version')",
+		"select content as id from read_text('file:"+dir+"/**')",
+		"select * from '"+dir+"/l*'",
+	)
+	ctx := context.Background()
+	for _, q := range []string{
+		"select * from read_csv('" + dir + "/data/**/*.csv', hive_partitioning = true)",
+		"select * from read_csv('" + dir + "/data/*/*.csv')",
+		"select * from read_csv('" + dir + "/data/latest/part.csv')",
+	} {
+		if _, err := src.Describe(ctx, q); err != nil {
+			t.Errorf("describe of %q: %v, want its columns", q, err)
+		}
+	}
+}
+
+// TestDuckDBModelReadsNoMetadataServiceHowever: the metadata service's address written as a C
+// resolver reads it (decimal, hex, octal, short forms), IPv4-mapped or -compatible, with a
+// port, behind userinfo, or in a URL Go cannot parse ('%zz') was read. A URL of another host is
+// not refused (it fails here only because httpfs cannot be installed).
+func TestDuckDBModelReadsNoMetadataServiceHowever(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	var queries []string
+	for _, u := range []string{
+		"http://2852039166/latest/meta-data/",
+		"http://0xA9FEA9FE/latest/meta-data/",
+		"http://0xa9.0xfe.0xa9.0xfe/",
+		"http://0251.0376.0251.0376/",
+		"http://169.254.43518/",
+		"http://169.16689662/",
+		"HTTP://169.254.169.254:80/",
+		"http://169.254.169.254./",
+		"http://[::ffff:169.254.169.254]/",
+		"http://[::ffff:a9fe:a9fe]:80/",
+		"http://[::169.254.169.254]/",
+		"http://[fe80::1%25eth0]/",
+		"http://user@169.254.169.254/",
+		"http://169.254.169.254@example.com/",
+		`http://example.com\@169.254.169.254/`,
+		"http://169.254.169.254/%zz",
+		"http://169.254.169.254 /",
+		"http://100.100.100.200/latest/meta-data/",
+		"http://instance-data/latest/meta-data/",
+		"https://METADATA.GOOGLE.INTERNAL./computeMetadata/v1/",
+		"s3://169.254.169.254/x",
+	} {
+		queries = append(queries, "select content as id from read_text('"+u+"')")
+	}
+	duckRefusedQueries(t, src, queries...)
+	ctx := context.Background()
+	for _, u := range []string{"https://example.com/data.csv", "http://10.1.2.3:8080/x.csv", "https://[2001:db8::1]/x.csv"} {
+		if _, err := src.Describe(ctx, "select * from read_csv('"+u+"')"); errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("describe of read_csv(%q): %v, want it not refused", u, err)
+		}
+	}
+}
+
+// TestDuckDBModelRunsNoSerializedSQL: json_execute_serialized_sql runs the statements of the
+// JSON it is given, which the model's parse does not show: given json_serialize_sql of a
+// read_text('/proc/self/environ'), it read the runner's environment.
+func TestDuckDBModelRunsNoSerializedSQL(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var inner string
+	if err := db.QueryRow("SELECT CAST(json_serialize_sql(?) AS VARCHAR)",
+		"select content as id from read_text('/proc/self/environ')").Scan(&inner); err != nil {
+		t.Fatal(err)
+	}
+	lit := "'" + strings.ReplaceAll(inner, "'", "''") + "'"
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select * from json_execute_serialized_sql("+lit+")",
+		"select * from (select 1) t, JSON_EXECUTE_SERIALIZED_SQL("+lit+")",
+	)
+}
+
+// TestDuckDBModelReadsNoProcessFileByNamedArgument: a table macro reads a table named by a named
+// argument, not the first: histogram_values(col_name := 'id', source := '<dir>/env.csv') read
+// <dir>/env.csv, a link to /proc/self/environ, since only the first argument was checked.
+func TestDuckDBModelReadsNoProcessFileByNamedArgument(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := filepath.Join(dir, "env.csv")
+	if err := os.Symlink("/proc/self/environ", link); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(csv, []byte("id|day\n1|05/12/2026\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select bin::varchar as id from histogram_values(col_name := 'column0', source := '"+link+"')",
+		"select bin::varchar as id from histogram_values(col_name := 'column0', source := 'file:/proc/self/environ')",
+		"select bin::varchar as id from histogram(col_name := 'column0', source := 'http://169.254.169.254/x.csv')",
+	)
+	q := "select * from read_csv('" + csv + "', delim = '|', dateformat = '%d/%m/%Y', columns = {'id': 'INT', 'day': 'DATE'}, skip = 1)"
+	if _, err := src.Describe(context.Background(), q); err != nil {
+		t.Errorf("describe of %q: %v, want its columns", q, err)
 	}
 }
