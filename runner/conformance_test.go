@@ -131,26 +131,31 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"bytea[]", `ARRAY['\x01ff'::bytea, 'a']`, "'{}'"}, {"jsonb[]", `ARRAY['{"a": [1]}'::jsonb, '2']`, "'{}'"},
 			{"float8[]", "'{1e20,-Infinity}'", "'{}'"}},
 		sessionTable: `SET timezone TO 'UTC';
+			CREATE TYPE sc AS (at timestamptz, iv interval, s text, a timestamptz[]);
 			CREATE TABLE ss (id int, tz timestamptz, ts timestamp, d date, t time, ttz timetz, iv interval, f4 real,
 			f8 float8, n numeric, ba bytea, m money, tza timestamptz[], tsa timestamp[], da date[], iva interval[],
 			f4a real[], f8a float8[], baa bytea[], ma money[], ttza timetz[], tr tstzrange, dr daterange, pt point, tra tstzrange[], tmr tstzmultirange,
-			tx text, rc regclass, rt regtype);
+			tx text, rc regclass, rt regtype, co sc, coa sc[]);
 			INSERT INTO ss VALUES
 			(1, '2020-01-02 03:04:05.5+00', '2020-01-02 03:04:05.5', '2020-01-02', '03:04:05.5', '03:04:05.5+02',
 			'1 year 2 mons 3 days 04:05:06.5', 0.1, 0.1, 1.50, '\x01ff', 12.34, '{"2020-01-02 03:04:05.5+00",NULL}',
 			'{"2020-01-02 03:04:05.5"}', '{2020-01-02}', '{"1 day","-02:00:00"}', '{0.1}', '{0.1,1e20}', '{"\\x01ff"}',
 			'{12.34}', '{"03:04:05+02"}', '[2020-01-01 00:00+00,2020-01-02 00:00+00)', '[2020-01-01,2020-01-05)', '(0.1,2)',
-			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}', 'é', 'ss', 'timestamptz'),
+			'{"[2020-01-01 00:00+00,2020-01-02 00:00+00)",empty}', '{[2020-01-01 00:00+00,2020-01-02 00:00+00),[2020-01-03 00:00+00,)}', 'é', 'ss', 'timestamptz',
+			ROW('2020-01-02 03:04:05.5+00', '1 year 2 mons 3 days 04:05:06.5', 'a, b', '{"2020-01-02 03:04:05.5+00",NULL}'),
+			ARRAY[ROW('0044-03-15 12:00:00+00 BC', '-1 days +02:03:04', '', NULL)::sc, NULL]),
 			(2, '0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:00 BC', '0044-03-15 BC', '24:00:00', '00:00:00-05:30',
 			'-1 days +02:03:04', 1.0000001, 1.0000000000000002, -0.001, '\x', -1234567.89, '{"0044-03-15 12:00:00+00 BC"}',
 			'{"0044-03-15 12:00:00 BC"}', '{"0044-03-15 BC",12345-01-01}', '{"-1 days +02:03:04"}', '{1.0000001}',
 			'{1.0000000000000002}', '{"\\x"}', '{-1234567.89}', '{"00:00:00-05:30"}', '[1999-12-31 23:30+00,)', 'empty', '(1.0000000000000002,-3)',
-			'{"(,2020-01-01 12:00+00]"}', '{}', 'a b', 'pg_class', 'interval'),
+			'{"(,2020-01-01 12:00+00]"}', '{}', 'a b', 'pg_class', 'interval',
+			ROW('infinity', '-1 years -2 mons +3 days -04:05:06.000001', 'q"\z', '{}'), '{}'),
 			(3, 'infinity', '-infinity', 'infinity', '00:00:00', '23:59:59.999999+14', '-1 years -2 mons +3 days -04:05:06.000001',
 			1, 1, 0, '\x00', 0, '{infinity,-infinity}', '{infinity}', '{-infinity}', '{"1 year 2 mons"}', '{1}', '{1}', '{"\\x00"}',
-			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}', '', 'pg_catalog.pg_type', 'text[]')`,
+			'{0}', '{}', '(,infinity]', '[2020-01-01,infinity)', '(1,1)', '{}', '{(,infinity]}', '', 'pg_catalog.pg_type', 'text[]',
+			ROW(NULL, NULL, NULL, NULL), ARRAY[ROW('2021-06-01 00:00+00', '1 day', '(x)', '{infinity}')::sc])`,
 		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f4", "f8", "n", "ba", "m", "tza", "tsa", "da",
-			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr", "tx", "rc", "rt"},
+			"iva", "f4a", "f8a", "baa", "ma", "ttza", "tr", "dr", "tra", "tmr", "tx", "rc", "rt", "co", "coa"},
 		// Each setting alone (the database's default, or the URL's), some together; every change
 		// is from the one before it. lc_monetary: this server has only C locales, which print
 		// money alike.

@@ -30,8 +30,9 @@ import (
 //     ISO, postgres), so a sync that ran under them sees no change.
 //
 // A range or multirange of timestamptz (tstzrange, tstzmultirange) is written so too, in UTC.
-// Types the runner still reads as their text follow the session: a composite holding a
-// timestamptz follows TimeZone, one holding an interval IntervalStyle; money follows lc_monetary,
+// A composite, an array of composites or a range type of the model's own holding a timestamptz or
+// an interval is read as its text with those parts rewritten so (pgzoned.go). Types the runner
+// still reads as their text follow the session: money follows lc_monetary,
 // which also says what its stored integer means (how many decimals it has); a regclass, regtype
 // or other reg* value is printed schema-qualified when its schema is not on the search_path,
 // which also says what the model's names mean: docs/warehouses.md says so.
@@ -305,7 +306,11 @@ func appendArrayElem(b, s []byte) []byte {
 // "[\"2020-01-01 00:00:00+00\",\"2020-01-02 00:00:00+00\")", "(,infinity]", "empty"
 // (range_out: each bound quoted when it is empty or holds a quote, a backslash, a parenthesis,
 // a bracket, a comma or a blank, its quotes and backslashes doubled).
-func appendPGZonedRange(b, v []byte) []byte {
+func appendPGZonedRange(b, v []byte) []byte { return appendRangeText(b, v, appendPGZonedText) }
+
+// appendRangeText writes a binary range as range_out does, each bound's text written by bound
+// from its binary value (appendPGZonedRange's rules).
+func appendRangeText(b, v []byte, bound func(dst, v []byte) []byte) []byte {
 	const empty, lbInc, ubInc, lbInf, ubInf = 0x01, 0x02, 0x04, 0x08, 0x10
 	if len(v) < 1 {
 		return append(b, v...)
@@ -314,7 +319,7 @@ func appendPGZonedRange(b, v []byte) []byte {
 	if flags&empty != 0 {
 		return append(b, "empty"...)
 	}
-	bound := func(inf byte) ([]byte, bool) {
+	boundOf := func(inf byte) ([]byte, bool) {
 		if flags&inf != 0 {
 			return nil, true
 		}
@@ -329,8 +334,8 @@ func appendPGZonedRange(b, v []byte) []byte {
 		p = p[4+n:]
 		return x, true
 	}
-	lower, ok1 := bound(lbInf)
-	upper, ok2 := bound(ubInf)
+	lower, ok1 := boundOf(lbInf)
+	upper, ok2 := boundOf(ubInf)
 	if !ok1 || !ok2 || len(p) != 0 {
 		return append(b, v...)
 	}
@@ -347,7 +352,7 @@ func appendPGZonedRange(b, v []byte) []byte {
 		if flags&(lbInf<<i) != 0 {
 			continue
 		}
-		t := appendPGZonedText(scratch[:0], x)
+		t := bound(scratch[:0], x)
 		quote := len(t) == 0
 		for _, c := range t {
 			switch c {
@@ -377,6 +382,12 @@ func appendPGZonedRange(b, v []byte) []byte {
 // appendPGZonedMultirange writes a binary tstzmultirange as Postgres's ::text of it in a session
 // in UTC: its ranges as appendPGZonedRange writes them, "{[...),[...)}".
 func appendPGZonedMultirange(b, v []byte) []byte {
+	return appendMultirangeText(b, v, appendPGZonedText)
+}
+
+// appendMultirangeText writes a binary multirange as multirange_out does, each range as
+// appendRangeText writes it with bound.
+func appendMultirangeText(b, v []byte, bound func(dst, v []byte) []byte) []byte {
 	if len(v) < 4 {
 		return append(b, v...)
 	}
@@ -394,7 +405,7 @@ func appendPGZonedMultirange(b, v []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPGZonedRange(b, p[4:4+size])
+		b = appendRangeText(b, p[4:4+size], bound)
 		p = p[4+size:]
 	}
 	return append(b, '}')

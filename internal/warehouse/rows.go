@@ -25,10 +25,16 @@ type Rows struct {
 	// keyBuf: for the types whose ::text follows TimeZone or IntervalStyle (pgtext.go).
 	keyText func(dst, v []byte) []byte
 	keyBuf  []byte
-	vals    [][]byte
-	err     error
-	done    bool
-	closed  bool
+	// zoned: the columns whose text zonedText rewrites (pgzoned.go), each read in binary too;
+	// keyZoned, the one of them that is the key when its text is read as a helper column (else -1).
+	zoned    []zonedCol
+	zonedBuf [][]byte
+	keyZoned int
+	types    map[uint32]pgType
+	vals     [][]byte
+	err      error
+	done     bool
+	closed   bool
 }
 
 // Open runs query on the warehouse wh and streams its rows in the warehouse's order, with the key
@@ -84,14 +90,13 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	if err != nil {
 		return nil, err
 	}
-	var wrapped string
-	if textKey || ownText {
-		wrapped = fmt.Sprintf("SELECT * FROM (\n%s\n) AS m%s", query, where)
-	} else {
-		wrapped = fmt.Sprintf("SELECT m.*, (m.%s)::text FROM (\n%s\n) AS m%s", ident, query, where)
+	sel := "m.*"
+	if !textKey && !ownText {
+		sel += fmt.Sprintf(", (m.%s)::text", ident)
 		keyIdx = len(cols)
 		nfields++
 	}
+	wrapped := fmt.Sprintf("SELECT %s FROM (\n%s\n) AS m%s", sel, query, where)
 	pc := conn.pg.PgConn()
 	sd, err := pc.Prepare(ctx, "", wrapped, nil)
 	if err != nil {
@@ -104,18 +109,50 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	for i := range cols {
 		oids[i] = sd.Fields[i].DataTypeOID
 	}
-	codecs, err := codecsFor(ctx, conn, oids)
+	codecs, types, err := codecsFor(ctx, conn, oids)
 	if err != nil {
 		return nil, err
 	}
-	formats := make([]int16, nfields)
+	// A column read as its text that holds a timestamptz or an interval inside (pgzoned.go) is
+	// read once more, in binary, after the others, and its text rewritten from it.
+	var zoned []zonedCol
+	for i, c := range codecs {
+		if c.format() == textFormat && zonedType(oids[i], types, 0) && binarySendable(oids[i], types, 0) {
+			zoned = append(zoned, zonedCol{col: i, bin: nfields + len(zoned), oid: oids[i]})
+			sel += ", m." + pgx.Identifier{cols[i].Name}.Sanitize()
+		}
+	}
+	if len(zoned) > 0 {
+		wrapped = fmt.Sprintf("SELECT %s FROM (\n%s\n) AS m%s", sel, query, where)
+		if sd, err = pc.Prepare(ctx, "", wrapped, nil); err != nil {
+			return nil, conn.rejected(err)
+		}
+		if len(sd.Fields) != nfields+len(zoned) {
+			return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
+		}
+		for _, z := range zoned {
+			if sd.Fields[z.bin].DataTypeOID != z.oid {
+				return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
+			}
+		}
+	}
+	formats := make([]int16, nfields+len(zoned))
 	for i, c := range codecs {
 		formats[i] = c.format()
 	}
 	if !textKey && !ownText {
 		formats[keyIdx] = textFormat
 	}
-	r := &Rows{conn: conn, cols: cols, codecs: codecs, keyIdx: keyIdx}
+	for _, z := range zoned {
+		formats[z.bin] = binaryFormat
+	}
+	r := &Rows{conn: conn, cols: cols, codecs: codecs, keyIdx: keyIdx, zoned: zoned, types: types, keyZoned: -1}
+	for i, z := range zoned {
+		if z.col == modelKey && keyIdx != modelKey {
+			r.keyZoned = i // the key's ::text, read after the model's columns, is the column's text
+		}
+	}
+	r.zonedBuf = make([][]byte, len(zoned))
 	if keyText := pgKeyText(codecs[modelKey]); keyText != nil && codecs[modelKey].format() == binaryFormat {
 		// A domain over such a type is read with its ::text too, which is not used.
 		r.keyText, r.keyIdx = keyText, modelKey
@@ -163,6 +200,16 @@ func (r *Rows) Next() bool {
 	}
 	if r.rr.NextRow() {
 		r.vals = r.rr.Values()
+		for i, z := range r.zoned {
+			if v := r.vals[z.col]; v != nil {
+				if t, ok := zonedText(r.zonedBuf[i][:0], z.oid, v, r.vals[z.bin], r.types, 0); ok {
+					r.zonedBuf[i], r.vals[z.col] = t, t
+					if i == r.keyZoned {
+						r.vals[r.keyIdx] = t
+					}
+				}
+			}
+		}
 		return true
 	}
 	r.vals = nil
@@ -213,8 +260,10 @@ func (r *Rows) Close() error {
 }
 
 // codecsFor chooses how each result column is requested and encoded. OIDs pgx does not know
-// (domains, enums, extension types such as citext, arrays of those) are looked up in pg_type.
-func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, error) {
+// (domains, enums, extension types such as citext, arrays of those) are looked up in pg_type,
+// with the fields of composites and the subtypes of ranges (for pgzoned.go): the types looked up
+// are returned too.
+func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, map[uint32]pgType, error) {
 	types := map[uint32]pgType{}
 	var unknown []uint32
 	for _, oid := range oids {
@@ -225,23 +274,27 @@ func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, error) 
 	// A domain's base type or an array's element type may itself be unknown: look up until
 	// everything is resolved (a few rounds at most).
 	for round := 0; len(unknown) > 0 && round < 8; round++ {
-		rows, err := conn.pg.Query(ctx, "SELECT oid, typtype, typbasetype, typelem, typcategory, typdelim FROM pg_catalog.pg_type WHERE oid = ANY($1)", unknown)
+		rows, err := conn.pg.Query(ctx, pgTypesSQL, unknown)
 		if err != nil {
-			return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+			return nil, nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
 		}
 		var next []uint32
 		for rows.Next() {
 			var t pgType
 			var typtype, category, delim byte
-			if err := rows.Scan(&t.oid, &typtype, &t.base, &t.elem, &category, &delim); err != nil {
+			if err := rows.Scan(&t.oid, &typtype, &t.base, &t.elem, &category, &delim, &t.sub, &t.attrs, &t.send); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+				return nil, nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
 			}
 			t.domain = typtype == 'd'
 			t.array = category == 'A' && t.elem != 0
 			t.delim = delim
+			t.multi = typtype == 'm'
+			if typtype != 'r' && typtype != 'm' {
+				t.sub = 0
+			}
 			types[t.oid] = t
-			for _, o := range []uint32{t.base, t.elem} {
+			for _, o := range append([]uint32{t.base, t.elem, t.sub}, t.attrs...) {
 				if o == 0 {
 					continue
 				}
@@ -255,7 +308,7 @@ func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, error) 
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
+			return nil, nil, fmt.Errorf("look up the model's column types in the warehouse: %w", err)
 		}
 		unknown = next
 	}
@@ -263,13 +316,37 @@ func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, error) 
 	for i, oid := range oids {
 		codecs[i] = resolve(oid, types, 0)
 	}
-	return codecs, nil
+	return codecs, types, nil
 }
+
+// pgTypesSQL looks up types by OID: pg_type's columns, a range's subtype (a multirange's, through
+// its range: pg_range.rngmultitypid, read through to_jsonb since Postgres before 14 has no such
+// column), a composite's field types in order, and whether the type has a binary send function.
+const pgTypesSQL = `SELECT t.oid, t.typtype, t.typbasetype, t.typelem, t.typcategory, t.typdelim,
+	coalesce((SELECT r.rngsubtype FROM pg_catalog.pg_range r
+		WHERE r.rngtypid = t.oid OR (to_jsonb(r)->>'rngmultitypid')::oid = t.oid LIMIT 1), 0),
+	coalesce((SELECT array_agg(a.atttypid ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+		WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+	t.typsend <> 0
+FROM pg_catalog.pg_type t WHERE t.oid = ANY($1)`
 
 type pgType struct {
 	oid, base, elem uint32
 	domain, array   bool
 	delim           byte
+	// For pgzoned.go: sub, a range's or multirange's subtype (multi: a multirange); attrs, a
+	// composite's field types in order; send, whether the type has a binary send function.
+	sub   uint32
+	multi bool
+	attrs []uint32
+	send  bool
+}
+
+// zonedCol is a column whose text zonedText rewrites: col, its index; bin, the index of its
+// binary value; oid, its type.
+type zonedCol struct {
+	col, bin int
+	oid      uint32
 }
 
 // resolve maps a type OID to its codec: builtins directly, domains through their base type,

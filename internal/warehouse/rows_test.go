@@ -547,42 +547,8 @@ func TestPostgresKeyTextIsPostgresText(t *testing.T) {
 		"'[3:4]={1 day,NULL}'::interval[] AS ivb FROM (VALUES " + strings.Join(rows, ", ") + ") AS t(id, z, iv)"
 	url := newWarehouse(t, table)
 	cols := []string{"z", "iv", "za", "iva", "r", "mr", "ivb"}
-	// read returns each row's key, value's JSON and ::text (the text column's JSON string, decoded).
-	read := func(url, col string) (keys, values, texts map[string]string) {
-		t.Helper()
-		keys, values, texts = map[string]string{}, map[string]string{}, map[string]string{}
-		q := fmt.Sprintf("SELECT id::text AS id, %s, %s::text AS text FROM v", col, col)
-		r, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, col, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		for r.Next() {
-			var id, text string
-			if err := json.Unmarshal(r.AppendValue(nil, 0), &id); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(r.AppendValue(nil, 2), &text); err != nil {
-				t.Fatal(err)
-			}
-			k, _ := r.Key()
-			keys[id], values[id], texts[id] = string(k), string(r.AppendValue(nil, 1)), text
-		}
-		if err := r.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return keys, values, texts
-	}
-	with := func(param, value string) string {
-		u, err := neturl.Parse(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set(param, value)
-		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads a '+' as itself
-		return u.String()
-	}
+	read := func(url, col string) (keys, values, texts map[string]string) { return readKeyValueText(t, url, col) }
+	with := func(param, value string) string { return withURLParam(t, url, param, value) }
 	other := with("options", "-c TimeZone=Asia/Kathmandu -c IntervalStyle=sql_standard -c DateStyle=SQL,DMY")
 	for _, col := range cols {
 		keys, values, texts := read(with("TimeZone", "UTC"), col)
@@ -604,4 +570,113 @@ func TestPostgresKeyTextIsPostgresText(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPostgresZonedCompositeText: the types the runner reads as their text that hold a
+// timestamptz or an interval inside (pgzoned.go) — a composite with such a field at any depth,
+// through domains and arrays, an array of such composites, a range type of the model's own over
+// timestamptz or interval — are read, key and value, as Postgres prints them in a session in UTC
+// with IntervalStyle postgres, in a session with other settings too; their other fields' texts
+// (quotes, backslashes, commas, blanks, empty strings, NULLs, "NULL") are kept as printed.
+func TestPostgresZonedCompositeText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	texts := []string{"", "NULL", `a"b`, `a\b`, "(x)", "a,b", " lead", "tab\t", "é🙂", "{}", "[1,2]", `""`}
+	lit := func(s string) string {
+		return "E'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
+	}
+	var rows []string
+	for i := range 200 {
+		us := rng.Int64N(int64(290000*365.25*86400)) - int64(4700*365.25*86400)
+		tz := fmt.Sprintf("(to_timestamp(0) + %d * interval '1 second' + %d * interval '1 microsecond')", us/1000, rng.Int64N(1000000))
+		iv := fmt.Sprintf("(make_interval(months => %d, days => %d) + %d * interval '1 microsecond')",
+			rng.Int64N(2000)-1000, rng.Int64N(2000)-1000, rng.Int64N(1<<40)-1<<39)
+		txt := lit(texts[i%len(texts)])
+		if i%7 == 3 {
+			txt, tz = "NULL", "NULL::timestamptz"
+		}
+		inner := fmt.Sprintf("ROW(%s, %s)::inner_t", tz, txt)
+		c := fmt.Sprintf("ROW(%d, %s, %s, %s, %s, ARRAY[%s, NULL], tstzrange(%s, NULL), '\\x00ff'::bytea, ARRAY[%s, NULL, ROW(NULL, NULL)::inner_t], '2020-01-02 03:04:05'::timestamp)::outer_t",
+			i, txt, iv, tz, inner, tz, tz, inner)
+		if i%11 == 5 {
+			c = "NULL::outer_t"
+		}
+		r := fmt.Sprintf("tzr(least(%s, '2000-01-01'), '2000-01-02', '[)')", tz)
+		ri := fmt.Sprintf("ivr(%s, NULL)", iv)
+		if i%5 == 0 {
+			r, ri = "'empty'::tzr", "'(,)'::ivr"
+		}
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, ROW(%d, %s)::plain_t)", i, c, r, ri, i, txt))
+	}
+	url := newWarehouse(t,
+		`CREATE TYPE inner_t AS (at timestamptz, "odd, name" text)`,
+		`CREATE DOMAIN tz_d AS timestamptz`,
+		`CREATE TYPE outer_t AS (n int, s text, iv interval, tz tz_d, inn inner_t, tza timestamptz[], r tstzrange, b bytea, inns inner_t[], ts timestamp)`,
+		`CREATE DOMAIN outer_d AS outer_t`,
+		`CREATE TYPE tzr AS RANGE (subtype = timestamptz)`,
+		`CREATE TYPE ivr AS RANGE (subtype = interval)`,
+		`CREATE TYPE plain_t AS (n int, s text)`,
+		"CREATE TABLE v AS SELECT id, c, c::outer_d AS d, ARRAY[c, NULL, c] AS ca, array_fill(NULL::outer_t, ARRAY[1], ARRAY[0]) || c AS cb, r, ri, "+
+			"tzr_multirange(r) AS mr, p FROM (VALUES "+strings.Join(rows, ", ")+") AS t(id, c, r, ri, p)")
+	other := withURLParam(t, url, "options", "-c TimeZone=Pacific/Chatham -c IntervalStyle=iso_8601 -c DateStyle=SQL,DMY")
+	for _, col := range []string{"c", "d", "ca", "cb", "r", "ri", "mr", "p"} {
+		keys, values, texts := readKeyValueText(t, withURLParam(t, url, "TimeZone", "UTC"), col)
+		if len(keys) != len(rows) {
+			t.Fatalf("%s: read %d rows, want %d", col, len(keys), len(rows))
+		}
+		for id, k := range keys {
+			if k != texts[id] {
+				t.Errorf("%s id %s: key %q, Postgres's ::text in UTC %q", col, id, k, texts[id])
+			}
+		}
+		otherKeys, otherValues, _ := readKeyValueText(t, other, col)
+		for id := range keys {
+			if otherKeys[id] != keys[id] {
+				t.Errorf("%s id %s: key %q in a session in Pacific/Chatham, iso_8601, SQL; %q in UTC", col, id, otherKeys[id], keys[id])
+			}
+			if otherValues[id] != values[id] {
+				t.Errorf("%s id %s: value %s in a session in Pacific/Chatham, iso_8601, SQL; %s in UTC", col, id, otherValues[id], values[id])
+			}
+		}
+	}
+}
+
+// readKeyValueText reads column col of table v (and its id) keyed on col: each row's key, the
+// value's JSON and Postgres's ::text of the value, by id.
+func readKeyValueText(t *testing.T, url, col string) (keys, values, texts map[string]string) {
+	t.Helper()
+	keys, values, texts = map[string]string{}, map[string]string{}, map[string]string{}
+	q := fmt.Sprintf("SELECT id::text AS id, %s, %s::text AS text FROM v", col, col)
+	r, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, col, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id, text string
+		if err := json.Unmarshal(r.AppendValue(nil, 0), &id); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(r.AppendValue(nil, 2), &text); err != nil {
+			t.Fatal(err)
+		}
+		k, _ := r.Key()
+		keys[id], values[id], texts[id] = string(k), string(r.AppendValue(nil, 1)), text
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return keys, values, texts
+}
+
+// withURLParam returns url with the query parameter param set to value.
+func withURLParam(t *testing.T, url, param, value string) string {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(param, value)
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads a '+' as itself
+	return u.String()
 }
