@@ -6,7 +6,7 @@ import (
 
 // The types whose text the runner otherwise reads as Postgres prints it but which hold a
 // timestamptz or an interval somewhere inside: a composite (a row type, or a domain over one)
-// with such a field, at any depth, an array of such composites, a range or multirange type of
+// with such a field, at any depth, or an anonymous ROW(...), an array of those, a range or multirange type of
 // the model's own over timestamptz or interval (CREATE TYPE ... AS RANGE). Their text follows
 // the session's TimeZone and IntervalStyle (pgtext.go says why that must not reach a key or a
 // record), so such a column is read twice: as its text, and as its binary value, from which
@@ -14,14 +14,22 @@ import (
 // them, keeping the rest of the text as the session printed it (its other fields' texts do not
 // depend on the session: pgSessionOutput pins what would).
 
+// anonymousRecord is the type of a ROW(...) the model's SQL makes without naming a type: its
+// fields' types are in each binary value, so such a column is always read in binary too.
+// anonymousRecordArray (record[]) is a pseudo-type in pg_type, not an array.
+const (
+	anonymousRecord      = 2249
+	anonymousRecordArray = 2287
+)
+
 // Built-in types whose text follows TimeZone or IntervalStyle, and arrays of them.
 var zonedBuiltins = map[uint32]bool{1184: true, 1186: true, 3910: true, 4534: true, 1185: true, 1187: true, 3911: true, 6153: true}
 
 // zonedType reports whether a value of type oid prints a timestamptz or an interval somewhere
 // in its text, and so needs zonedText. Only types types holds (codecsFor's lookup) are followed.
 func zonedType(oid uint32, types map[uint32]pgType, depth int) bool {
-	if zonedBuiltins[oid] {
-		return true
+	if zonedBuiltins[oid] || oid == anonymousRecord || oid == anonymousRecordArray {
+		return true // an anonymous record's fields are known only from its binary value
 	}
 	t, ok := types[oid]
 	if !ok || depth > 8 {
@@ -100,6 +108,8 @@ func zonedText(dst []byte, oid uint32, txt, bin []byte, types map[uint32]pgType,
 	}
 	t := types[oid]
 	switch {
+	case oid == anonymousRecordArray:
+		return zonedArrayText(dst, anonymousRecord, txt, bin, types, depth)
 	case t.domain:
 		return zonedText(dst, t.base, txt, bin, types, depth+1)
 	case t.array:
@@ -146,6 +156,12 @@ func zonedRecordText(dst, txt, bin []byte, types map[uint32]pgType, depth int) (
 			continue // NULL: nothing between the commas
 		}
 		if p+size > len(bin) {
+			return dst, false
+		}
+		if _, known := builtinKinds[oid]; !known && types[oid].oid != oid {
+			// A field of a type not looked up (in an anonymous record: a domain, composite or
+			// range of the model's own): what its text holds is unknown, so the whole value
+			// keeps the session's text rather than being rewritten in part.
 			return dst, false
 		}
 		if scratch, ok = zonedText(scratch[:0], oid, fields[i], bin[p:p+size], types, depth+1); !ok {

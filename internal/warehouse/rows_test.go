@@ -618,8 +618,12 @@ func TestPostgresZonedCompositeText(t *testing.T) {
 		"CREATE TABLE v AS SELECT id, c, c::outer_d AS d, ARRAY[c, NULL, c] AS ca, array_fill(NULL::outer_t, ARRAY[1], ARRAY[0]) || c AS cb, r, ri, "+
 			"tzr_multirange(r) AS mr, p FROM (VALUES "+strings.Join(rows, ", ")+") AS t(id, c, r, ri, p)")
 	other := withURLParam(t, url, "options", "-c TimeZone=Pacific/Chatham -c IntervalStyle=iso_8601 -c DateStyle=SQL,DMY")
-	for _, col := range []string{"c", "d", "ca", "cb", "r", "ri", "mr", "p"} {
-		keys, values, texts := readKeyValueText(t, withURLParam(t, url, "TimeZone", "UTC"), col)
+	// Anonymous records: their fields' types are known from each value only (here built-in
+	// types, and anonymous records of them).
+	from := "(SELECT *, ROW(id, (c).tz::timestamptz, (c).iv, (c).s, ROW((c).tza, (p).s, (c).r)) AS anon, " +
+		"ARRAY[ROW((c).tz::timestamptz, (c).s), NULL] AS anona FROM v) AS v"
+	for _, col := range []string{"c", "d", "ca", "cb", "r", "ri", "mr", "p", "anon", "anona"} {
+		keys, values, texts := readKeyValueText(t, withURLParam(t, url, "TimeZone", "UTC"), col, from)
 		if len(keys) != len(rows) {
 			t.Fatalf("%s: read %d rows, want %d", col, len(keys), len(rows))
 		}
@@ -628,7 +632,7 @@ func TestPostgresZonedCompositeText(t *testing.T) {
 				t.Errorf("%s id %s: key %q, Postgres's ::text in UTC %q", col, id, k, texts[id])
 			}
 		}
-		otherKeys, otherValues, _ := readKeyValueText(t, other, col)
+		otherKeys, otherValues, _ := readKeyValueText(t, other, col, from)
 		for id := range keys {
 			if otherKeys[id] != keys[id] {
 				t.Errorf("%s id %s: key %q in a session in Pacific/Chatham, iso_8601, SQL; %q in UTC", col, id, otherKeys[id], keys[id])
@@ -640,12 +644,12 @@ func TestPostgresZonedCompositeText(t *testing.T) {
 	}
 }
 
-// readKeyValueText reads column col of table v (and its id) keyed on col: each row's key, the
-// value's JSON and Postgres's ::text of the value, by id.
-func readKeyValueText(t *testing.T, url, col string) (keys, values, texts map[string]string) {
+// readKeyValueText reads column col of table v (or of from, when given) and its id, keyed on
+// col: each row's key, the value's JSON and Postgres's ::text of the value, by id.
+func readKeyValueText(t *testing.T, url, col string, from ...string) (keys, values, texts map[string]string) {
 	t.Helper()
 	keys, values, texts = map[string]string{}, map[string]string{}, map[string]string{}
-	q := fmt.Sprintf("SELECT id::text AS id, %s, %s::text AS text FROM v", col, col)
+	q := fmt.Sprintf("SELECT id::text AS id, %s, %s::text AS text FROM %s", col, col, append(from, "v")[0])
 	r, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, col, nil)
 	if err != nil {
 		t.Fatal(err)
