@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // What a Postgres read must not take from the session's settings. Postgres prints values by
@@ -282,11 +283,23 @@ func appendPGArrayText(b, v []byte, elem func(dst, v []byte) []byte) []byte {
 
 // appendArrayElem writes one element's text into an array's, quoted when array_out quotes it.
 func appendArrayElem(b, s []byte) []byte {
-	quote := len(s) == 0 || len(s) == 4 && (s[0]|0x20) == 'n' && (s[1]|0x20) == 'u' && (s[2]|0x20) == 'l' && (s[3]|0x20) == 'l'
+	null := len(s) == 4 && (s[0]|0x20) == 'n' && (s[1]|0x20) == 'u' && (s[2]|0x20) == 'l' && (s[3]|0x20) == 'l'
+	return appendQuotedPart(b, s, `"\{},`, '\\', null)
+}
+
+// appendQuotedPart writes s, a part of a value's text (an array's element, a record's field, a
+// range's bound), as Postgres's output function of the whole writes it: in double quotes when it
+// is empty, holds a blank or a byte of special, or quote says so; inside the quotes each quote
+// and backslash preceded by escape (array_out: a backslash), or by itself when escape is 0
+// (record_out and range_out: doubled).
+func appendQuotedPart(b, s []byte, special string, escape byte, quote bool) []byte {
+	quote = quote || len(s) == 0
 	for _, c := range s {
 		switch c {
-		case '"', '\\', '{', '}', ',', ' ', '\t', '\n', '\r', '\v', '\f':
+		case ' ', '\t', '\n', '\r', '\v', '\f':
 			quote = true
+		default:
+			quote = quote || strings.IndexByte(special, c) >= 0
 		}
 	}
 	if !quote {
@@ -295,7 +308,11 @@ func appendArrayElem(b, s []byte) []byte {
 	b = append(b, '"')
 	for _, c := range s {
 		if c == '"' || c == '\\' {
-			b = append(b, '\\')
+			if escape == 0 {
+				b = append(b, c)
+			} else {
+				b = append(b, escape)
+			}
 		}
 		b = append(b, c)
 	}
@@ -352,26 +369,7 @@ func appendRangeText(b, v []byte, bound func(dst, v []byte) []byte) []byte {
 		if flags&(lbInf<<i) != 0 {
 			continue
 		}
-		t := bound(scratch[:0], x)
-		quote := len(t) == 0
-		for _, c := range t {
-			switch c {
-			case '"', '\\', '(', ')', '[', ']', ',', ' ', '\t', '\n', '\r', '\v', '\f':
-				quote = true
-			}
-		}
-		if !quote {
-			b = append(b, t...)
-			continue
-		}
-		b = append(b, '"')
-		for _, c := range t {
-			if c == '"' || c == '\\' {
-				b = append(b, c)
-			}
-			b = append(b, c)
-		}
-		b = append(b, '"')
+		b = appendQuotedPart(b, bound(scratch[:0], x), `"\()[],`, 0, false)
 	}
 	if flags&ubInc != 0 {
 		return append(b, ']')

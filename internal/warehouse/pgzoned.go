@@ -214,26 +214,7 @@ func splitRecordText(txt []byte) ([][]byte, bool) {
 // appendRecordField writes a field's text as record_out does: in quotes when it is empty or
 // holds a quote, a backslash, a parenthesis, a comma or a blank, its quotes and backslashes
 // doubled.
-func appendRecordField(b, s []byte) []byte {
-	quote := len(s) == 0
-	for _, c := range s {
-		switch c {
-		case '"', '\\', '(', ')', ',', ' ', '\t', '\n', '\r', '\v', '\f':
-			quote = true
-		}
-	}
-	if !quote {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for _, c := range s {
-		if c == '"' || c == '\\' {
-			b = append(b, c)
-		}
-		b = append(b, c)
-	}
-	return append(b, '"')
-}
+func appendRecordField(b, s []byte) []byte { return appendQuotedPart(b, s, `"\(),`, 0, false) }
 
 // zonedArrayText rewrites an array's text element by element from its binary value: the text's
 // elements (splitArrayText) and the binary's are in the same order, NULLs in both.
