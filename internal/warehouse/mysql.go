@@ -466,6 +466,8 @@ func mySince(cols []controlplane.Column, since *Since) (string, []any, error) {
 	case CursorInteger:
 		if n, err := strconv.ParseInt(since.From, 10, 64); err == nil {
 			arg = n
+		} else if u, err := strconv.ParseUint(since.From, 10, 64); err == nil {
+			arg = u // a BIGINT UNSIGNED mark above 2^63: an integer, not a string to convert
 		}
 	}
 	return fmt.Sprintf(" WHERE (%s OR %s IS NULL)", cmp, c), []any{arg}, nil

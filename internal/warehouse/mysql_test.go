@@ -643,3 +643,38 @@ func TestMySQLSessionVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLUnsignedCursorBound: a BIGINT UNSIGNED cursor's bound above 2^63 compares as an
+// exact integer: a read from 18446744073709550615 does not read 18446744073709548615, which a
+// bound sent as a string (compared as a double, 2048 apart near 2^64) did.
+func TestMySQLUnsignedCursorBound(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, `CREATE TABLE cur (id int, c bigint unsigned);
+		INSERT INTO cur VALUES (1, 18446744073709548615), (2, 18446744073709550615), (3, 18446744073709551615), (4, NULL)`)
+	for _, tc := range []struct {
+		from string
+		want []string
+	}{
+		{"18446744073709550615", []string{"2", "3", "4"}},
+		{"18446744073709551615", []string{"3", "4"}},
+		{"9223372036854775808", []string{"1", "2", "3", "4"}},
+	} {
+		s, err := src.Open(context.Background(), "select id, c from cur", "id", &Since{Column: "c", Kind: CursorInteger, From: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for s.Next() {
+			k, _ := s.Key()
+			got = append(got, string(k))
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("read from %s: keys %v, want %v", tc.from, got, tc.want)
+		}
+	}
+}
