@@ -314,11 +314,30 @@ func checkPath(p []byte) error {
 	}
 	path, _, _ := bytes.Cut(p, []byte("?"))
 	for _, seg := range bytes.Split(path, []byte("/")) {
-		if s := string(seg); s == "." || s == ".." {
+		s := string(seg)
+		if s == "." || s == ".." {
 			return bad(fmt.Sprintf("has a %q segment, which would be resolved to another path", s))
+		}
+		if d := dotSegment(s); d != "" {
+			return fmt.Errorf("the request's path %q has a segment %q that servers read as %q and resolve to another "+
+				"path (a value that is . or .. cannot name a resource in a path, even through url_encode)",
+				truncate(string(p), 200), truncate(s, 64), d)
 		}
 	}
 	return nil
+}
+
+// dotSegment is the dot segment ("." or "..") that seg is once a server has read it, "" when it
+// is none: servers decode a path's %XX before resolving its dot segments (Go's server hands its
+// handler /a/../b for /a/%2E%2E/b; nginx resolves it to /b before choosing a location or
+// proxying), and Tomcat, and the proxies that follow it, drop a segment's ;parameters first
+// (..;x is ..). What url_encode makes of a value "." or ".." (%2E, %2E%2E) is one.
+func dotSegment(seg string) string {
+	seg, _, _ = strings.Cut(seg, ";")
+	if d, err := url.PathUnescape(seg); err == nil && (d == "." || d == "..") {
+		return d
+	}
+	return ""
 }
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the
