@@ -170,6 +170,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
+		if err := unreadable(b); err != nil {
+			return Built{}, err
+		}
 		if err := checkPath(p); err != nil {
 			return Built{}, err
 		}
@@ -184,6 +187,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		body, err := c.body.appendRender(buf, b, bodyLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
+		}
+		if err := unreadable(b); err != nil {
+			return Built{}, err
 		}
 		if IsJSON(c.ctype) {
 			if err := checkJSON(body); err != nil {
