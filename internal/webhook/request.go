@@ -303,7 +303,7 @@ func appendForm(buf []byte, records [][]byte) ([]byte, error) {
 // or ".." segment before the query (the endpoint, or a proxy, resolves it: /api/c/../../admin
 // is /admin, out of the connection's URL). The record's request cannot be built, so that record
 // alone is refused (status 0) instead of failing the run. Values put in a path through url_encode
-// always pass.
+// pass, but for those that hold a dot segment once a server decodes them (dotSegment).
 func checkPath(p []byte) error {
 	bad := func(why string) error {
 		return fmt.Errorf("the request's path %q %s: put the record's values in it through url_encode", truncate(string(p), 200), why)
@@ -333,15 +333,23 @@ func checkPath(p []byte) error {
 	return nil
 }
 
-// dotSegment is the dot segment ("." or "..") that seg is once a server has read it, "" when it
-// is none: servers decode a path's %XX before resolving its dot segments (Go's server hands its
-// handler /a/../b for /a/%2E%2E/b; nginx resolves it to /b before choosing a location or
-// proxying), and Tomcat, and the proxies that follow it, drop a segment's ;parameters first
-// (..;x is ..). What url_encode makes of a value "." or ".." (%2E, %2E%2E) is one.
+// dotSegment is the dot segment ("." or "..") that seg is, or holds, once a server has read it,
+// "" when there is none: servers decode a path's %XX before resolving its dot segments (Go's
+// server hands its handler /a/../b for /a/%2E%2E/b; nginx resolves it to /b before choosing a
+// location or proxying), a decoded %2F (and, to some, %5C or a backslash) separates segments
+// there (..%2Fadmin, what url_encode makes of "../admin", is ../admin), and Tomcat, and the
+// proxies that follow it, drop a segment's ;parameters first (..;x is ..). What url_encode
+// makes of a value "." or ".." (%2E, %2E%2E) is one.
 func dotSegment(seg string) string {
-	seg, _, _ = strings.Cut(seg, ";")
-	if d, err := url.PathUnescape(seg); err == nil && (d == "." || d == "..") {
-		return d
+	d, err := url.PathUnescape(seg)
+	if err != nil {
+		d = seg
+	}
+	for _, part := range strings.FieldsFunc(d, func(r rune) bool { return r == '/' || r == '\\' }) {
+		part, _, _ = strings.Cut(part, ";")
+		if part == "." || part == ".." {
+			return part
+		}
 	}
 	return ""
 }
