@@ -403,6 +403,13 @@ func TestRenderBudgetRangeLengthOverflow(t *testing.T) {
 			t.Errorf("%s: %q, %v; want an error saying it makes a value too large", src, got, err)
 		}
 	}
+	// At plan, for the sample record: terraform plan died the same way.
+	errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain",
+			Body: `{{ (-9223372036854775808..9223372036854775807) | last }}`}}, Vars{}, []byte(rec), []byte(rec))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "makes a value of more than") {
+		t.Errorf("plan check of a range wider than an int: %v, want one error saying it makes a value too large", errs)
+	}
 	// Ranges that fit are the lists they stand for, for every filter: size counted (1..3) as 0
 	// items and json wrote it as {} (Liquid converted a range only for filters taking a list), an
 	// empty range failed with "makeslice: cap out of range", and one ending at the largest int
