@@ -343,3 +343,52 @@ func TestDeliverGoneRecordResource(t *testing.T) {
 		}
 	}
 }
+
+// A rendered path is sent as rendered, each byte a URL cannot carry as it is percent-encoded:
+// Go's client wrote a query's bytes into the request line unescaped (a value "x HTTP/1.0" sent
+// "POST /api/c?q=x HTTP/1.0 HTTP/1.1", which Go's server refuses with 400, so the record was
+// rejected for the endpoint's answer, and another server may read as HTTP/1.0), and when a
+// path held a byte to escape (a space, a non-ASCII letter, in the template, a value or the
+// connection's URL) it escaped the decoded path, so the %2F that url_encode made of a value's
+// slash was sent as a slash: /contacts/a%2Fb/notes/x y went as /contacts/a/b/notes/x%20y, another
+// resource. A bare % in the query is sent as %25.
+func TestDeliverPathSentAsRendered(t *testing.T) {
+	var mu sync.Mutex
+	var uris []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		uris = append(uris, r.RequestURI)
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT",
+			Path: "/contacts/{{ record.id | url_encode }}/{{ record.title }}?q={{ record.q }}&n=é"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{
+		[]byte(`{"id":"a/b","title":"x y","q":"1"}`),
+		[]byte(`{"id":"c","title":"t","q":"x HTTP/1.0"}`),
+		[]byte(`{"id":"d/e","title":"zoë","q":"50% \"off\" <b>{|}^` + "`" + `\\"}`),
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/données?k=1"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("delivered %v, rejected %+v; want all three delivered", got, res.Rejected)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(uris)
+	want := []string{
+		"/donn%C3%A9es/contacts/a%2Fb/x%20y?k=1&q=1&n=%C3%A9",
+		"/donn%C3%A9es/contacts/c/t?k=1&q=x%20HTTP/1.0&n=%C3%A9",
+		"/donn%C3%A9es/contacts/d%2Fe/zo%C3%AB?k=1&q=50%25%20%22off%22%20%3Cb%3E%7B%7C%7D%5E%60%5C&n=%C3%A9",
+	}
+	if !slices.Equal(uris, want) {
+		t.Errorf("endpoint saw\n%q\nwant\n%q", uris, want)
+	}
+}

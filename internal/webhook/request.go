@@ -176,7 +176,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		if err := checkPath(p); err != nil {
 			return Built{}, err
 		}
-		out.Path = string(p)
+		out.Path = escapeURL(string(p), true)
 		if rs.perRecord {
 			out.RecordPath = rs.pathNamesRecord(c, op, p)
 			out.KeyPath = out.RecordPath && rs.pathNamesKey(c, op, p, records[0])
@@ -352,6 +352,56 @@ func dotSegment(seg string) string {
 		}
 	}
 	return ""
+}
+
+// escapeURL percent-encodes the bytes of a URL's path and query (from its first '/' or '?')
+// that a URL cannot carry as they are: all but RFC 3986's unreserved and sub-delimiter
+// characters, ':', '@', '/', '?' and an escape (% and two hex digits), which are kept; a bare
+// '%' (in a query: checkPath refuses one in a path) becomes %25 when bare is set. Go's client
+// would otherwise write a query's bytes into the request line as they are (a space ends the
+// request target there), and, for a path with a byte to escape, escape the decoded path: every
+// %2F of it (a value's slash, through url_encode) would be sent as a slash.
+func escapeURL(s string, bare bool) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b []byte // nil until a byte is escaped
+	last := 0    // s[:last] is in b
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0:
+			continue
+		case c == '%' && (!bare || i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])):
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		last = i + 1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[last:]...))
+}
+
+// baseWithEscapedPath is the connection's URL with the bytes of its path that a URL cannot carry
+// as they are percent-encoded (escapeURL; its query is left as configured), so that a rendered
+// path joined to it is sent as it is: Go escapes the whole decoded path when any byte of it needs
+// escaping, which sends a rendered %2F as a slash.
+func baseWithEscapedPath(base string) string {
+	i := strings.Index(base, "://")
+	if i < 0 {
+		return base
+	}
+	start := strings.IndexByte(base[i+3:], '/')
+	if start < 0 {
+		return base
+	}
+	start += i + 3
+	end := len(base)
+	if q := strings.IndexAny(base[start:], "?#"); q >= 0 {
+		end = start + q
+	}
+	return base[:start] + escapeURL(base[start:end], false) + base[end:]
 }
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the
