@@ -342,6 +342,11 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		for i, a := range args {
 			read += sizeOf(a)
 			if r, ok := a.(values.Range); ok {
+				// Every range is bounded here, whichever argument it is (estimate bounds those
+				// of the filters it knows no better for).
+				if err := b.value(sizeOf(r)); err != nil {
+					return nil, err
+				}
 				args[i] = rangeList(r)
 			}
 		}

@@ -397,6 +397,10 @@ func TestRenderBudgetRangeLengthOverflow(t *testing.T) {
 		`{% assign r = (record.lo..record.hi) %}{{ r | reverse | first }}`,
 		`{{ (record.one..record.big) | first }}`,
 		`{{ (record.one..record.hi) | first }}`,
+		// A range given as an argument, to a filter whose estimate measures something else.
+		`{{ record | json: (record.lo..record.hi) }}`,
+		`{{ "a" | split: (record.lo..record.hi) }}`,
+		`{{ "a" | replace: "a", (record.one..record.hi) }}`,
 	} {
 		got, err := render(t, src, rec)
 		if err == nil || !strings.Contains(err.Error(), "makes a value of more than") || got != "" {
