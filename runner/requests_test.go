@@ -357,3 +357,40 @@ func TestRequestsRenderBudgetRejectsOneRecord(t *testing.T) {
 		t.Fatalf("a render past its budget rejected as %d %q", bad.Status, bad.Body)
 	}
 }
+
+// A key that is a dot segment, or holds one between slashes ("..", "../admin"), put in a path
+// through url_encode (%2E%2E, ..%2Fadmin), would name another resource once the endpoint decodes
+// the path: DELETE /api/contacts/%2E%2E is DELETE /api to Go's server, nginx and most
+// frameworks. Its delete is rejected with the reason, never sent, counted as rejected and kept
+// with its key; the other deletes of the run go on.
+func TestRequestsDotSegmentKeyIsRejected(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorMirror, &controlplane.RequestSpec{
+		Mode:    controlplane.RequestModeRecord,
+		New:     &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactBody},
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.email | url_encode }}"},
+	})
+	f.exec(`INSERT INTO contacts VALUES ('..', 'Dots', 5), ('../admin', 'Up', 6), ('c@example.com', 'C', 1),
+		('d@example.com', 'D', 1)`)
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.Counts.Delivered != 7 {
+		t.Fatalf("round 1 counts %+v, want the 7 creates delivered", run.Counts)
+	}
+	takeLines(rest)
+
+	f.exec(`DELETE FROM contacts WHERE score >= 5 OR score = 2`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff([]string{"DELETE /api/contacts/a%2Fb%40example.com"}, takeLines(rest)); diff != "" {
+		t.Errorf("round 2 requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Deleted != 3 || run.Counts.Delivered != 1 || run.Counts.Rejected != 2 {
+		t.Errorf("round 2 counts %+v, want 3 deletes: 1 delivered, 2 rejected", run.Counts)
+	}
+	for _, key := range []string{"..", "../admin"} {
+		bad, err := f.store.GetRejected(f.ctx, f.sync.ID, key)
+		if err != nil {
+			t.Fatalf("rejection of %q: %v", key, err)
+		}
+		if bad.Status != 0 || !strings.Contains(bad.Body, "another path") {
+			t.Errorf("key %q rejected as %d %q, want status 0 and why", key, bad.Status, bad.Body)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 )
@@ -63,14 +64,76 @@ func (p *Policy) Control(network, address string, _ syscall.RawConn) error {
 	return p.Check(ap.Addr())
 }
 
+// literal is host as the IP address a proxy would read it as, false when it is a name: an IPv6 or
+// dotted-quad literal, or one of the other IPv4 forms inet_aton reads (and so getaddrinfo, which a
+// proxy resolves the host with): one to three parts before the last, which fills the bytes left
+// (169.254.43518, 2852039166), each part decimal, octal (0251) or hexadecimal (0xa9), with a
+// trailing dot or not.
+func literal(host string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, true
+	}
+	parts := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var v uint64
+	for i, p := range parts {
+		n, ok := atonPart(p)
+		// Every part but the last is one byte; the last fills the bytes left.
+		bits := 8
+		if i == len(parts)-1 {
+			bits = 8 * (4 - i)
+		}
+		if !ok || n >= 1<<bits {
+			return netip.Addr{}, false
+		}
+		v = v<<bits | n
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+}
+
+// atonPart reads one part of an inet_aton address: hexadecimal after 0x (no digit is 0), octal
+// after a leading 0, else decimal; false when it is not a number so written or passes 32 bits.
+func atonPart(p string) (uint64, bool) {
+	base := uint64(10)
+	switch {
+	case len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'):
+		base, p = 16, p[2:]
+	case len(p) >= 1 && p[0] == '0':
+		base = 8
+	case p == "":
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(p); i++ {
+		d := uint64(16)
+		switch c := p[i]; {
+		case '0' <= c && c <= '9':
+			d = uint64(c - '0')
+		case 'a' <= c && c <= 'f':
+			d = uint64(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			d = uint64(c-'A') + 10
+		}
+		if d >= base {
+			return 0, false
+		}
+		if n = n*base + d; n > 0xffffffff {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
 // ProxyFromEnvironment is http.ProxyFromEnvironment for a transport whose dialer uses Control.
 // Through a proxy the dialer connects to the proxy, and the proxy to the webhook: Control then
 // checks the proxy's address, and what the proxy reaches is up to the proxy's own rules. This
-// function closes the obvious gap: a request whose host is an IP literal the policy refuses is
-// refused before any proxy is chosen. A name that resolves to a refused address is resolved by
+// function closes the obvious gap: a request whose host is an IP literal the policy refuses, in
+// any form the proxy's resolver reads as one (literal), is refused before any proxy is chosen. A name that resolves to a refused address is resolved by
 // the proxy, which must refuse it itself.
 func ProxyFromEnvironment(req *http.Request) (*url.URL, error) {
-	if ip, err := netip.ParseAddr(req.URL.Hostname()); err == nil {
+	if ip, ok := literal(req.URL.Hostname()); ok {
 		p, err := FromEnv()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)

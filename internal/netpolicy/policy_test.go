@@ -226,3 +226,35 @@ func TestProxyFromEnvironmentRefusesLiterals(t *testing.T) {
 		t.Errorf("ProxyFromEnvironment(loopback) = %v, want no error", err)
 	}
 }
+
+// The IPv4 forms inet_aton reads besides the dotted quad (a number, octal or hexadecimal parts,
+// fewer than four parts) and a trailing dot are IP literals too, to a proxy that resolves the
+// host it is given (getaddrinfo reads them as addresses): http://2852039166/ is
+// 169.254.169.254. ProxyFromEnvironment took them for names and left them to the proxy.
+func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
+	t.Setenv(netpolicy.BlockPrivateEnv, "true")
+	t.Setenv(netpolicy.AllowedNetworksEnv, "")
+	for _, u := range []string{"http://2852039166/latest/meta-data/", "http://0xa9fea9fe/", "http://0XA9.0xFE.0xa9.0xfe/",
+		"http://0251.0376.0251.0376/", "http://169.254.43518/", "http://169.16689662/", "http://169.254.169.254./",
+		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/"} {
+		req, err := http.NewRequest(http.MethodPost, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netpolicy.ProxyFromEnvironment(req); !errors.Is(err, netpolicy.ErrRefused) {
+			t.Errorf("ProxyFromEnvironment(%s) = %v, want ErrRefused", u, err)
+		}
+	}
+	// Names, and forms inet_aton refuses, are left to the proxy; public addresses in any form pass.
+	for _, u := range []string{"http://example.com/", "http://1.2.3.com/", "http://1.2.3.4.5/", "http://256.1.1.1/",
+		"http://08.1.1.1/", "http://1_000/", "http://0b1/", "http://93.184.215.14/", "http://1572395790/",
+		"http://1.2.3/"} {
+		req, err := http.NewRequest(http.MethodPost, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netpolicy.ProxyFromEnvironment(req); err != nil {
+			t.Errorf("ProxyFromEnvironment(%s) = %v, want no error", u, err)
+		}
+	}
+}

@@ -130,7 +130,10 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	}
 	t.header = header
 	t.refresh = time.Time{}
-	if !tok.Expiry.IsZero() {
+	// A token said to have expired already (a negative expires_in) is kept as one whose lifetime
+	// is not said: refreshed at each request, it had every request wait for a fetch of its own,
+	// and hammered the token endpoint. A 401 gets a new one (Invalidate).
+	if !tok.Expiry.IsZero() && tok.Expiry.After(now) {
 		margin := min(tok.Expiry.Sub(now)/4, maxRefreshMargin)
 		t.refresh = tok.Expiry.Add(-margin)
 	}

@@ -109,6 +109,36 @@ func TestOAuth2ShortLivedTokenRefreshedAtThreeQuarters(t *testing.T) {
 	}
 }
 
+// A token endpoint that says its token has already expired (expires_in negative) made every
+// request fetch a new token, one at a time under the source's lock: a record-mode run of 10,000
+// records asked the token endpoint 10,000 times (here 5 for 5 deliveries), which may well rate
+// limit or lock the client out. Such a token is used, as one whose lifetime is not said
+// (expires_in 0 or absent), until the API refuses it (401), which gets one new token.
+func TestOAuth2TokenAlreadyExpiredIsNotFetchedPerRequest(t *testing.T) {
+	ts := newTokenServer(t, -100)
+	api, auths := newAPI(t, ts)
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(grant(ts), nil)}})
+	for range 5 {
+		if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ts.Issued(); got != 1 {
+		t.Errorf("5 deliveries fetched %d tokens, want 1", got)
+	}
+	// Another client of the same grant rotates the token: tok-1 is refused from now on.
+	if _, err := webhook.NewTokenSource(grant(ts), nil).Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+		t.Fatalf("after the API stopped taking the token: %v, want one new token and the request sent again", err)
+	}
+	if got := auths(); ts.Issued() != 3 || got[len(got)-1] != "Bearer tok-3" {
+		t.Errorf("after a 401: %d tokens issued, the last request sent with %q; want 3 (ours, the rotation, our "+
+			"refresh) and Bearer tok-3", ts.Issued(), got[len(got)-1])
+	}
+}
+
 // A token revoked before its expiry (the server rotated it): the 401 forces exactly one refresh,
 // and the request is sent again with the new token.
 func TestOAuth2UnauthorizedForcesOneRefresh(t *testing.T) {

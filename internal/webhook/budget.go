@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/bits"
 	"reflect"
 	"regexp"
@@ -338,8 +339,16 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 			return nil, err
 		}
 		read := 0
-		for _, a := range args {
+		for i, a := range args {
 			read += sizeOf(a)
+			if r, ok := a.(values.Range); ok {
+				// Every range is bounded here, whichever argument it is (estimate bounds those
+				// of the filters it knows no better for).
+				if err := b.value(sizeOf(r)); err != nil {
+					return nil, err
+				}
+				args[i] = rangeList(r)
+			}
 		}
 		out, err := call(f, args)
 		if err != nil {
@@ -377,7 +386,7 @@ func itemSteps(name string, in any) int {
 	n := 0
 	switch r, ok := in.(values.Range); {
 	case ok:
-		n, rv = max(r.Len(), 0), reflect.Value{} // integers: uniq hashes them
+		n, rv = rangeLen(r), reflect.Value{} // integers: uniq hashes them
 	case rv.Kind() == reflect.Slice:
 		n = rv.Len()
 	default:
@@ -441,10 +450,45 @@ func (b *budget) estimate(name string, args []any) int {
 	n := 0
 	for _, a := range args {
 		if r, ok := a.(values.Range); ok {
-			n = max(n, 16*r.Len())
+			n = max(n, 16*rangeLen(r))
 		}
 	}
 	return n
+}
+
+// maxRangeLen is where rangeLen stops counting: more items than any bound allows, few enough
+// that 16 bytes each still fit an int.
+const maxRangeLen = math.MaxInt / 16
+
+// rangeLen is how many integers r holds, at most maxRangeLen. Liquid's Len is e+1-b, which
+// wraps around for a range wider than an int holds: (-9223372036854775808..9223372036854775807)
+// has a Len of 0, and its AsArray then appends items until memory runs out. Its first and last
+// integers are b and b+Len-1, exact in wrapping arithmetic.
+func rangeLen(r values.Range) int {
+	b, _ := r.Index(0).(int)
+	e := b + r.Len() - 1
+	if e < b {
+		return 0
+	}
+	if span := uint64(e) - uint64(b); span < maxRangeLen {
+		return int(span) + 1
+	}
+	return maxRangeLen
+}
+
+// rangeList is r as the list a filter is given, made here rather than by Liquid, whose
+// conversion (Range.AsArray) goes on without end for a range that ends at the largest int (its
+// counter wraps around before it passes the end), fails for an empty range (5..1) with a slice
+// of negative capacity, and is skipped for filters that take any value: size counted (1..3) as
+// 0 items, json wrote it as {}. guard has refused a range too large to be a value first.
+func rangeList(r values.Range) []any {
+	n := rangeLen(r)
+	b, _ := r.Index(0).(int)
+	list := make([]any, n)
+	for i := range list {
+		list[i] = b + i
+	}
+	return list
 }
 
 // sizeOf is about how many bytes v holds at its top level: a string's length, a record's JSON,
@@ -460,7 +504,7 @@ func sizeOf(v any) int {
 	case recordDrop:
 		return len(v.r.raw)
 	case values.Range:
-		return 16 * max(v.Len(), 0)
+		return 16 * rangeLen(v)
 	case nil:
 		return 0
 	}
@@ -490,7 +534,7 @@ func deepSize(v any, limit int) int {
 		}
 		return n
 	case values.Range:
-		return 12 * max(v.Len(), 0)
+		return 12 * rangeLen(v)
 	case string:
 		return len(v) + 2
 	}

@@ -379,3 +379,54 @@ func TestRenderBudgetConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A range whose length does not fit an int, (-9223372036854775808..9223372036854775807) with a
+// record's integers or literals, has a length Liquid computes as 0 (e+1-b wraps around): the
+// guard saw a range of no items, let the filter make it a list, and Liquid's AsArray appended
+// items until the process died out of memory ("fatal error: out of memory" in
+// values.Range.AsArray): one record, or one template at plan, took down the runner with every
+// sync it serves. Such a range is now as large as it is, so refused before it is made a list;
+// a range of 2^59 items or more (whose 16 bytes an item wrapped around too) as well.
+func TestRenderBudgetRangeLengthOverflow(t *testing.T) {
+	rec := `{"lo": -9223372036854775808, "hi": 9223372036854775807, "one": 1, "big": 1152921504606846976}`
+	for _, src := range []string{
+		`{{ (record.lo..record.hi) | first }}`,
+		`{{ (record.lo..record.hi) | join: "," }}`,
+		`{{ (record.lo..record.hi) | size }}`,
+		`{{ (-9223372036854775808..9223372036854775807) | last }}`,
+		`{% assign r = (record.lo..record.hi) %}{{ r | reverse | first }}`,
+		`{{ (record.one..record.big) | first }}`,
+		`{{ (record.one..record.hi) | first }}`,
+		// A range given as an argument, to a filter whose estimate measures something else.
+		`{{ record | json: (record.lo..record.hi) }}`,
+		`{{ "a" | split: (record.lo..record.hi) }}`,
+		`{{ "a" | replace: "a", (record.one..record.hi) }}`,
+	} {
+		got, err := render(t, src, rec)
+		if err == nil || !strings.Contains(err.Error(), "makes a value of more than") || got != "" {
+			t.Errorf("%s: %q, %v; want an error saying it makes a value too large", src, got, err)
+		}
+	}
+	// At plan, for the sample record: terraform plan died the same way.
+	errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain",
+			Body: `{{ (-9223372036854775808..9223372036854775807) | last }}`}}, Vars{}, []byte(rec), []byte(rec))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "makes a value of more than") {
+		t.Errorf("plan check of a range wider than an int: %v, want one error saying it makes a value too large", errs)
+	}
+	// Ranges that fit are the lists they stand for, for every filter: size counted (1..3) as 0
+	// items and json wrote it as {} (Liquid converted a range only for filters taking a list), an
+	// empty range failed with "makeslice: cap out of range", and one ending at the largest int
+	// never ended (Liquid's counter wrapped around before it passed the end).
+	for src, want := range map[string]string{
+		`{{ (1..3) | size }} {{ (1..3) | json }} {{ (3..1) | join }}.`:   "3 [1,2,3] .",
+		`{{ (record.one..3) | inspect }} {{ (5..1) | size }}`:            "[1,2,3] 0",
+		`{{ (record.one..3) | join: "," }}`:                              "1,2,3",
+		`{{ (-9223372036854775808..-9223372036854775807) | join: "," }}`: "-9223372036854775808,-9223372036854775807",
+		`{{ (9223372036854775806..record.hi) | last }}`:                  "9223372036854775807",
+	} {
+		if got, err := render(t, src, rec); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", src, got, err, want)
+		}
+	}
+}

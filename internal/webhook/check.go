@@ -54,7 +54,11 @@ func (e Endpoint) NewRequest(ctx context.Context, id string, body []byte) (*http
 func (e Endpoint) BuildRequest(ctx context.Context, id string, b *Built) (*http.Request, error) {
 	method := cmp.Or(b.Method, e.Method, http.MethodPost)
 	body := b.Body
-	req, err := http.NewRequestWithContext(ctx, method, JoinURL(e.URL, b.Path), bytes.NewReader(body))
+	u := e.URL
+	if b.Path != "" {
+		u = JoinURL(baseWithEscapedPath(u), b.Path)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, buildError("build the webhook request", err)
 	}

@@ -32,6 +32,9 @@ const (
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
 	// reused; a larger body costs a new connection, not memory.
 	drainLimit = 64 << 10
+	// answerBodyWait is how long an answer's body is read for after its headers: a slower body
+	// costs a new connection, and a refusal keeps what came of it.
+	answerBodyWait = time.Second
 	// maxAnswerHeader bounds the headers of an answer the default client reads.
 	maxAnswerHeader = 1 << 20
 	// maxPooledBuffer keeps one huge batch from pinning its buffer in the pool forever.
@@ -485,8 +488,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 		}
-		req, err := d.Endpoint.BuildRequest(ctx, id, built)
+		// The attempt's own context: cancelled once its answer's body has been read, or has taken
+		// longer than answerBodyWait.
+		actx, cancel := context.WithCancel(ctx)
+		req, err := d.Endpoint.BuildRequest(actx, id, built)
 		if err != nil {
+			cancel()
 			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, err
 		}
@@ -505,6 +512,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		resp, err := client.Do(req)
 		elapsed := time.Since(start)
+		// The status and headers decide; the body is read only for a refusal's first KiB and to
+		// reuse the connection, so an endpoint that drips it (or never sends it) is given up on
+		// after answerBodyWait instead of holding the request until the client's timeout.
+		bodyTimer := time.AfterFunc(answerBodyWait, cancel)
 		switch {
 		case err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599):
 			// net/http takes any three digits as a status, 000 and 999 included (and refuses
@@ -544,6 +555,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
+		bodyTimer.Stop()
+		cancel()
 		if err != nil && ctx.Err() != nil {
 			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
 		} else {

@@ -144,20 +144,76 @@ func TestPercentEncodeDotSegments(t *testing.T) {
 			t.Errorf("PercentEncode(%q) = %q, want %q", in, got, want)
 		}
 	}
-	var seen string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.URL.EscapedPath() }))
+}
+
+// A path segment that is a dot segment once percent-decoded (%2E%2E, %2e., what url_encode makes
+// of a value ".."), or once a ;parameter is cut off (..;x, which Tomcat reads as ..), is refused
+// as a plain ".." is: servers decode the path before resolving it (Go's own server hands the
+// handler /api/contacts/../items for /api/contacts/%2E%2E/items, nginx resolves it to
+// /api/items before choosing a location or proxying), so the request would reach another
+// resource than the one it names: DELETE /api/contacts/%2E%2E/items deletes /api/items. The
+// record is refused alone (status 0, the reason naming the segment), never sent; the others
+// go on, and a value that only contains dots (a..b, ...) or is .. in the query is sent.
+func TestDeliverEncodedDotSegmentIsRefused(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.URL.Path+"?"+r.URL.RawQuery)
+	}))
 	defer srv.Close()
 	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
-		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.id | url_encode }}/items"}}, webhook.Vars{})
+		Deleted: &controlplane.OperationRequest{Method: "DELETE",
+			Path: "/contacts/{{ record.id | url_encode }}/items/{{ record.raw }}?q={{ record.id | url_encode }}"}}, webhook.Vars{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
-	if _, err := d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, [][]byte{[]byte(`{"id":".."}`)}); err != nil {
-		t.Fatal(err)
+	records := [][]byte{
+		[]byte(`{"id":"ok","raw":"r"}`),              // 0: sent
+		[]byte(`{"id":"..","raw":"r"}`),              // 1: %2E%2E
+		[]byte(`{"id":".","raw":"r"}`),               // 2: %2E
+		[]byte(`{"id":"ok","raw":"%2e%2E"}`),         // 3: encoded by hand, mixed case
+		[]byte(`{"id":"ok","raw":".%2e"}`),           // 4: half encoded
+		[]byte(`{"id":"ok","raw":"..;x"}`),           // 5: a dot segment with a ;parameter
+		[]byte(`{"id":"ok","raw":"%2E;x"}`),          // 6
+		[]byte(`{"id":"a..b","raw":"..."}`),          // 7: sent
+		[]byte(`{"id":"../admin","raw":"r"}`),        // 8: ..%2Fadmin, which nginx decodes to ../admin
+		[]byte(`{"id":"a/./b","raw":"r"}`),           // 9
+		[]byte(`{"id":"..\\x","raw":"r"}`),           // 10: ..%5Cx, a backslash is a separator to some servers
+		[]byte(`{"id":"dir/file.txt","raw":"v1.0"}`), // 11: sent
 	}
-	if seen != "/api/contacts/%2E%2E/items" {
-		t.Errorf("endpoint saw %q, want /api/contacts/%%2E%%2E/items", seen)
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, records)
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the bad records refused and the rest delivered", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 7, 11}) {
+		t.Errorf("delivered %v, want [0 7 11]", got)
+	}
+	var refused []int
+	for _, r := range res.Rejected {
+		refused = append(refused, r.Index)
+		if r.Status != 0 || !strings.Contains(r.Body, "segment") || !strings.Contains(r.Body, "another path") {
+			t.Errorf("rejection %+v: want status 0 and why, naming the segment", r)
+		}
+	}
+	if slices.Sort(refused); !slices.Equal(refused, []int{1, 2, 3, 4, 5, 6, 8, 9, 10}) {
+		t.Errorf("refused %v, want [1 2 3 4 5 6 8 9 10]", refused)
+	}
+	mu.Lock()
+	slices.Sort(paths)
+	if want := []string{"/api/contacts/a..b/items/...?q=a..b", "/api/contacts/dir/file.txt/items/v1.0?q=dir%2Ffile.txt",
+		"/api/contacts/ok/items/r?q=ok"}; !slices.Equal(paths, want) {
+		t.Errorf("endpoint saw %q, want %q", paths, want)
+	}
+	mu.Unlock()
+
+	errs := webhook.CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/%2E%2E/{{ record.name | url_encode }}"}}, webhook.Vars{},
+		[]byte(`{"name":"n"}`), []byte(`{"name":"n"}`))
+	if len(errs) != 1 || errs[0].Field != "path" {
+		t.Errorf("plan check of path /c/%%2E%%2E/...: %v, want one error on the path", errs)
 	}
 }
 
@@ -285,5 +341,54 @@ func TestDeliverGoneRecordResource(t *testing.T) {
 		if _, err := deliver(p); !errors.Is(err, webhook.ErrGone) {
 			t.Errorf("path %q answered 410: %v, want ErrGone", p, err)
 		}
+	}
+}
+
+// A rendered path is sent as rendered, each byte a URL cannot carry as it is percent-encoded:
+// Go's client wrote a query's bytes into the request line unescaped (a value "x HTTP/1.0" sent
+// "POST /api/c?q=x HTTP/1.0 HTTP/1.1", which Go's server refuses with 400, so the record was
+// rejected for the endpoint's answer, and another server may read as HTTP/1.0), and when a
+// path held a byte to escape (a space, a non-ASCII letter, in the template, a value or the
+// connection's URL) it escaped the decoded path, so the %2F that url_encode made of a value's
+// slash was sent as a slash: /contacts/a%2Fb/notes/x y went as /contacts/a/b/notes/x%20y, another
+// resource. A bare % in the query is sent as %25.
+func TestDeliverPathSentAsRendered(t *testing.T) {
+	var mu sync.Mutex
+	var uris []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		uris = append(uris, r.RequestURI)
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT",
+			Path: "/contacts/{{ record.id | url_encode }}/{{ record.title }}?q={{ record.q }}&n=é"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{
+		[]byte(`{"id":"a/b","title":"x y","q":"1"}`),
+		[]byte(`{"id":"c","title":"t","q":"x HTTP/1.0"}`),
+		[]byte(`{"id":"d/e","title":"zoë","q":"50% \"off\" <b>{|}^` + "`" + `\\"}`),
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/données?k=1"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("delivered %v, rejected %+v; want all three delivered", got, res.Rejected)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(uris)
+	want := []string{
+		"/donn%C3%A9es/contacts/a%2Fb/x%20y?k=1&q=1&n=%C3%A9",
+		"/donn%C3%A9es/contacts/c/t?k=1&q=x%20HTTP/1.0&n=%C3%A9",
+		"/donn%C3%A9es/contacts/d%2Fe/zo%C3%AB?k=1&q=50%25%20%22off%22%20%3Cb%3E%7B%7C%7D%5E%60%5C&n=%C3%A9",
+	}
+	if !slices.Equal(uris, want) {
+		t.Errorf("endpoint saw\n%q\nwant\n%q", uris, want)
 	}
 }

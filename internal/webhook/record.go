@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/osteele/liquid/values"
 )
@@ -22,6 +23,10 @@ type rawRecord struct {
 	err    error
 	full   sync.Once
 	value  values.Value // the whole record decoded, for anything but fields and json
+	// unread is the first field a template read that could not be decoded (a value nested
+	// deeper than encoding/json goes): the template saw it as nil, so what it rendered is not
+	// the record's, and the record is refused with this (Requests.Build).
+	unread atomic.Pointer[error]
 }
 
 type rawField struct {
@@ -61,6 +66,7 @@ func (r *rawRecord) field(key string) (any, bool) {
 		if string(f.key) == key {
 			v, err := decodeValue(f.value)
 			if err != nil {
+				r.failed(f.key, err)
 				return nil, false
 			}
 			return v, true
@@ -73,6 +79,7 @@ func (r *rawRecord) resolve() values.Value {
 	r.full.Do(func() {
 		m, err := decodeRecord(r.raw)
 		if err != nil {
+			r.failed(nil, err)
 			r.value = values.ValueOf(nil)
 			return
 		}
@@ -125,8 +132,45 @@ func (d recordDrop) Len() int {
 }
 func (d recordDrop) Index(i int) any {
 	f := d.r.fields[i]
-	v, _ := decodeValue(f.value)
+	v, err := decodeValue(f.value)
+	if err != nil {
+		d.r.failed(f.key, err)
+	}
 	return []any{string(f.key), v}
+}
+
+// failed records that the field key (nil: the record as a whole) could not be decoded for a
+// template, which then saw nil in its place; the first failure is kept.
+func (r *rawRecord) failed(key []byte, err error) {
+	what := "the record"
+	if key != nil {
+		what = fmt.Sprintf("the record's field %q", truncate(string(key), 200))
+	}
+	e := fmt.Errorf("%s could not be read by the template, which would have sent null in its place: %w", what, err)
+	r.unread.CompareAndSwap(nil, &e)
+}
+
+// unreadable is the first field of records (in bindings: `record`, or `records`) that a render
+// could not read, nil when there was none.
+func unreadable(b map[string]any) error {
+	check := func(x any) error {
+		if r := recordOf(x); r != nil {
+			if e := r.unread.Load(); e != nil {
+				return *e
+			}
+		}
+		return nil
+	}
+	if err := check(b["record"]); err != nil {
+		return err
+	}
+	list, _ := b["records"].([]any)
+	for _, x := range list {
+		if err := check(x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Value is liquid's runtime value.

@@ -170,10 +170,13 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
+		if err := unreadable(b); err != nil {
+			return Built{}, err
+		}
 		if err := checkPath(p); err != nil {
 			return Built{}, err
 		}
-		out.Path = string(p)
+		out.Path = escapeURL(string(p), true)
 		if rs.perRecord {
 			out.RecordPath = rs.pathNamesRecord(c, op, p)
 			out.KeyPath = out.RecordPath && rs.pathNamesKey(c, op, p, records[0])
@@ -184,6 +187,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		body, err := c.body.appendRender(buf, b, bodyLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's body could not be rendered: %w", err)
+		}
+		if err := unreadable(b); err != nil {
+			return Built{}, err
 		}
 		if IsJSON(c.ctype) {
 			if err := checkJSON(body); err != nil {
@@ -297,7 +303,7 @@ func appendForm(buf []byte, records [][]byte) ([]byte, error) {
 // or ".." segment before the query (the endpoint, or a proxy, resolves it: /api/c/../../admin
 // is /admin, out of the connection's URL). The record's request cannot be built, so that record
 // alone is refused (status 0) instead of failing the run. Values put in a path through url_encode
-// always pass.
+// pass, but for those that hold a dot segment once a server decodes them (dotSegment).
 func checkPath(p []byte) error {
 	bad := func(why string) error {
 		return fmt.Errorf("the request's path %q %s: put the record's values in it through url_encode", truncate(string(p), 200), why)
@@ -314,11 +320,88 @@ func checkPath(p []byte) error {
 	}
 	path, _, _ := bytes.Cut(p, []byte("?"))
 	for _, seg := range bytes.Split(path, []byte("/")) {
-		if s := string(seg); s == "." || s == ".." {
+		s := string(seg)
+		if s == "." || s == ".." {
 			return bad(fmt.Sprintf("has a %q segment, which would be resolved to another path", s))
+		}
+		if d := dotSegment(s); d != "" {
+			return fmt.Errorf("the request's path %q has a segment %q that servers read as %q and resolve to another "+
+				"path (a value that is . or .. cannot name a resource in a path, even through url_encode)",
+				truncate(string(p), 200), truncate(s, 64), d)
 		}
 	}
 	return nil
+}
+
+// dotSegment is the dot segment ("." or "..") that seg is, or holds, once a server has read it,
+// "" when there is none: servers decode a path's %XX before resolving its dot segments (Go's
+// server hands its handler /a/../b for /a/%2E%2E/b; nginx resolves it to /b before choosing a
+// location or proxying), a decoded %2F (and, to some, %5C or a backslash) separates segments
+// there (..%2Fadmin, what url_encode makes of "../admin", is ../admin), and Tomcat, and the
+// proxies that follow it, drop a segment's ;parameters first (..;x is ..). What url_encode
+// makes of a value "." or ".." (%2E, %2E%2E) is one.
+func dotSegment(seg string) string {
+	d, err := url.PathUnescape(seg)
+	if err != nil {
+		d = seg
+	}
+	for _, part := range strings.FieldsFunc(d, func(r rune) bool { return r == '/' || r == '\\' }) {
+		part, _, _ = strings.Cut(part, ";")
+		if part == "." || part == ".." {
+			return part
+		}
+	}
+	return ""
+}
+
+// escapeURL percent-encodes the bytes of a URL's path and query (from its first '/' or '?')
+// that a URL cannot carry as they are: all but RFC 3986's unreserved and sub-delimiter
+// characters, ':', '@', '/', '?' and an escape (% and two hex digits), which are kept; a bare
+// '%' (in a query: checkPath refuses one in a path) becomes %25 when bare is set. Go's client
+// would otherwise write a query's bytes into the request line as they are (a space ends the
+// request target there), and, for a path with a byte to escape, escape the decoded path: every
+// %2F of it (a value's slash, through url_encode) would be sent as a slash.
+func escapeURL(s string, bare bool) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b []byte // nil until a byte is escaped
+	last := 0    // s[:last] is in b
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0:
+			continue
+		case c == '%' && (!bare || i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])):
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		last = i + 1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[last:]...))
+}
+
+// baseWithEscapedPath is the connection's URL with the bytes of its path that a URL cannot carry
+// as they are percent-encoded (escapeURL; its query is left as configured), so that a rendered
+// path joined to it is sent as it is: Go escapes the whole decoded path when any byte of it needs
+// escaping, which sends a rendered %2F as a slash.
+func baseWithEscapedPath(base string) string {
+	i := strings.Index(base, "://")
+	if i < 0 {
+		return base
+	}
+	start := strings.IndexByte(base[i+3:], '/')
+	if start < 0 {
+		return base
+	}
+	start += i + 3
+	end := len(base)
+	if q := strings.IndexAny(base[start:], "?#"); q >= 0 {
+		end = start + q
+	}
+	return base[:start] + escapeURL(base[start:end], false) + base[end:]
 }
 
 // JoinURL appends a rendered path (which may carry a query) to the endpoint's URL, before the

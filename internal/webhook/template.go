@@ -322,8 +322,9 @@ func textOf(v any) string {
 
 // PercentEncode escapes everything but RFC 3986's unreserved characters (letters, digits, -._~),
 // as UTF-8: the result is safe as a path segment (a slash becomes %2F, a space %20) and as a
-// query value. A value that is a dot segment ("." or "..") is escaped whole (%2E, %2E%2E): as
-// it is, a client, proxy or server would resolve it and the request would name another path.
+// query value. A value that is a dot segment ("." or "..") is escaped whole (%2E, %2E%2E), so
+// that a client does not resolve it before sending; servers decode it back to a dot segment, so
+// a path refuses it (checkPath), and a query carries it.
 func PercentEncode(s string) string {
 	const hexDigits = "0123456789ABCDEF"
 	switch s {

@@ -273,3 +273,28 @@ func TestRangeFromARecordsInteger(t *testing.T) {
 		}
 	}
 }
+
+// A field nested deeper than a decoder goes (encoding/json stops at 10,000 levels; a json or
+// jsonb column can hold more) could not be decoded, and the template saw it as absent: {{
+// record.deep | json }} sent null, a loop over the record's fields gave it as null, so the
+// endpoint was sent a body that differs from the record without a word (a CRM told
+// "properties": null clears them). The record is now rejected, saying which field could not
+// be read, and a template that does not read the field renders as before.
+func TestDeepFieldIsNotReadAsNull(t *testing.T) {
+	deep := strings.Repeat("[", 20_000) + strings.Repeat("]", 20_000)
+	rec := `{"id": 7, "deep": ` + deep + `, "shallow": [[1]]}`
+	for _, src := range []string{
+		`{"d": {{ record.deep | json }}}`,
+		`{% for f in record %}{{ f[0] }}={{ f[1] | json }};{% endfor %}`,
+		`{{ record.deep | size }}`,
+		`{% if record.deep == empty %}empty{% endif %}`,
+	} {
+		got, err := render(t, src, rec)
+		if err == nil || !strings.Contains(err.Error(), `"deep"`) || !strings.Contains(err.Error(), "could not be read") {
+			t.Errorf("%s: %.100q, %v; want an error naming the field deep", src, got, err)
+		}
+	}
+	if got, err := render(t, `{{ record.id }} {{ record.shallow | json }}`, rec); err != nil || got != "7 [[1]]" {
+		t.Errorf("a template not reading the deep field: %q, %v; want \"7 [[1]]\"", got, err)
+	}
+}
