@@ -46,9 +46,10 @@ type providerData struct {
 }
 
 // previewPlan previews sync y's next run with model (nil: the stored one) and adds the result to
-// diags as a warning attached to at.
+// diags as a warning attached to at. replaced, when set, says why the plan replaces the sync: y
+// is then the new sync (ID 0), whose ledger is empty.
 func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync,
-	model *controlplane.Model, diags *diag.Diagnostics) {
+	model *controlplane.Model, replaced string, diags *diag.Diagnostics) {
 	timeout := ps.timeout
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
@@ -69,6 +70,11 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	}
 	c := p.Counts
 	var b strings.Builder
+	if replaced != "" {
+		fmt.Fprintf(&b, "The plan replaces the sync (%s): the new sync starts with an empty ledger, as a new sync does, "+
+			"and the records the old sync delivered are not deleted at the destination.\n\n",
+			replaced)
+	}
 	switch {
 	case p.Mark:
 		fmt.Fprintf(&b, "Its next run will send NOTHING: it records the model's %d records as delivered (initial = %q).",

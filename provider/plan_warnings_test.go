@@ -156,7 +156,9 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
 		('u3', 'cy@example.com', 'Cy')`)
 	d := newTFDir(t)
-	base := e.syncBase(hook.URL)
+	// A second warehouse connection and a second webhook, for plans that replace the sync.
+	base := e.syncBase(hook.URL) + e.warehouseConnection("w2", "warehouse 2") +
+		webhookConnection("hook2", "Webhook 2", hook.URL+"/2", "")
 	sync := func(mappings string) string {
 		return syncResource("s", "Users", "all", `behavior    = "mirror"
   primary_key = "unique_id"
@@ -198,6 +200,28 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	}
 	expect("mapping change", previews(d.plan(e.config(base, sync(twoMappings)))),
 		"will send 0 new, 3 changed and 0 deleted records", `changed: ["u1" "u2" "u3"]`)
+
+	// A plan that replaces the sync (a new primary_key or destination, or a model replaced by a
+	// new connection_id) previews the new sync, whose ledger is empty: all 3 records new, none
+	// deleted, not the old ledger's keys as deleted (a mirror sync: blocked by its default guard).
+	replacedBy := func(why string) []string {
+		return []string{"The plan replaces the sync (" + why + ")", "will send 3 new, 0 changed and 0 deleted records"}
+	}
+	expect("primary_key change", previews(d.plan(e.config(base, strings.Replace(sync(oneMapping),
+		`primary_key = "unique_id"`, `primary_key = "email"`, 1)))), replacedBy("its primary_key changes")...)
+	expect("destination change", previews(d.plan(e.config(base, strings.Replace(sync(oneMapping),
+		"backflow_connection.hook.id", "backflow_connection.hook2.id", 1)))), replacedBy("its destination_id changes")...)
+	moved := strings.Replace(base, "connection_id = backflow_connection.w.id\n  table", "connection_id = backflow_connection.w2.id\n  table", 1)
+	if moved == base {
+		t.Fatal("the test's base configuration no longer has the table model it moves")
+	}
+	var fromModel []string
+	for _, p := range previews(d.plan(e.config(moved, sync(oneMapping)))) {
+		if !strings.Contains(p, "Preview Unavailable") { // the sync's own: its model_id is unknown until apply
+			fromModel = append(fromModel, p)
+		}
+	}
+	expect("model connection change", fromModel, replacedBy("its model is replaced: the model's connection_id changes")...)
 
 	// The model's SQL changes in the same plan (table → a query without u3): the mirror sync's
 	// next run, with the planned SQL, deletes u3.
