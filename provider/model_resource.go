@@ -342,6 +342,12 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			if resp.Diagnostics.HasError() {
 				return
 			}
+			// For the preview of a sync of the model that the plan changes too.
+			if state.SQL.Equal(plan.SQL) && state.Table.Equal(plan.Table) {
+				r.preview.models.set(x.ID, nil)
+			} else {
+				r.preview.models.set(x.ID, x)
+			}
 		}
 		if r.preview.mode != PreviewOff && (r.preview.mode == PreviewAlways ||
 			!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
@@ -361,7 +367,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				if replaced != "" {
 					y.ID = 0
 				}
-				previewPlan(ctx, r.store, r.preview, y, x, replaced, &resp.Diagnostics)
+				previewPlan(ctx, r.store, r.preview, y, x, replaced, true, &resp.Diagnostics)
 			}
 		}
 	}

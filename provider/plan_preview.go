@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -37,6 +38,44 @@ const DefaultPreviewTimeout = 30 * time.Second
 type previewSettings struct {
 	mode    string        // "" means PreviewChanges
 	timeout time.Duration // 0 means DefaultPreviewTimeout
+	models  *plannedModels
+}
+
+// plannedModels holds, by id, the models a plan changes in place (their planned SQL or table and
+// columns), so that a sync the same plan changes is previewed with its model as planned:
+// Terraform plans a model before the syncs whose model_id names it. One provider configuration
+// serves one plan or apply.
+type plannedModels struct {
+	mu     sync.Mutex
+	byID   map[int64]*controlplane.Model
+}
+
+// set records x as planned (nil: the plan leaves model id as stored).
+func (p *plannedModels) set(id int64, x *controlplane.Model) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID == nil {
+		p.byID = map[int64]*controlplane.Model{}
+	}
+	if x == nil {
+		delete(p.byID, id)
+		return
+	}
+	c := *x
+	p.byID[id] = &c
+}
+
+// get returns model id as the plan changes it, or nil.
+func (p *plannedModels) get(id int64) *controlplane.Model {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byID[id]
 }
 
 // providerData is what the provider hands its resources and data sources.
@@ -47,9 +86,10 @@ type providerData struct {
 
 // previewPlan previews sync y's next run with model (nil: the stored one) and adds the result to
 // diags as a warning attached to at. replaced, when set, says why the plan replaces the sync: y
-// is then the new sync (ID 0), whose ledger is empty.
+// is then the new sync (ID 0), whose ledger is empty. ofModel: the preview is the model's plan's,
+// with y as stored.
 func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync,
-	model *controlplane.Model, replaced string, diags *diag.Diagnostics) {
+	model *controlplane.Model, replaced string, ofModel bool, diags *diag.Diagnostics) {
 	timeout := ps.timeout
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
@@ -94,7 +134,12 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
-	b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	if ofModel {
+		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the model as planned and the " +
+			"sync as stored (a plan that changes the sync too shows the sync's own preview, with both changes): nothing was sent.")
+	} else {
+		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	}
 	if keyOnlyHashed(y) {
 		fmt.Fprintf(&b, "\nSample keys are not shown: the sync sends its primary key %q only hashed, so the plan "+
 			"does not print it as it is.", y.PrimaryKey)

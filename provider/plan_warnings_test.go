@@ -232,6 +232,23 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	expect("model SQL change", previews(d.plan(e.config(narrowed, sync(oneMapping)))),
 		"will send 0 new, 0 changed and 1 deleted records", `deleted: ["u3"]`)
 
+	// The model's SQL and the sync change in the same plan: the sync's preview counts both (its
+	// model as planned); the model's counts the sync as stored, and says so.
+	ofSync := func(got []string) []string {
+		var out []string
+		for _, p := range got {
+			if !strings.Contains(p, "the sync as stored") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	expect("model SQL and mappings change", ofSync(previews(d.plan(e.config(narrowed, sync(twoMappings))))),
+		"will send 0 new, 2 changed and 1 deleted records", "The model returned 2 rows", `changed: ["u1" "u2"]`, `deleted: ["u3"]`)
+	// A guard the plan sets is the one the previewed run meets.
+	expect("guard change", ofSync(previews(d.plan(e.config(narrowed, sync(oneMapping+"\n  guard = { max_deleted = 0 }"))))),
+		"would be BLOCKED by its guard", "the run would delete 1 records, more than max_deleted = 0")
+
 	// preview = "off": no preview, whatever changes.
 	off := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"off\"\n", 1)
 	if got := previews(d.plan(off + base + sync(twoMappings))); len(got) != 0 {

@@ -481,7 +481,8 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		replaced = syncReplacedBy(&plan, &state)
 		changes = changes || replaced != "" || !plan.Behavior.Equal(state.Behavior) ||
 			!plan.Mappings.Equal(state.Mappings) || !plan.Initial.Equal(state.Initial) ||
-			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor)
+			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor) ||
+			!plan.Guard.Equal(state.Guard)
 	}
 	switch {
 	case !changes:
@@ -496,7 +497,8 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			// again, without the state, but shows only the first plan's warnings).
 			y.ID = 0
 		}
-		previewPlan(ctx, r.store, r.preview, y, nil, replaced, &resp.Diagnostics)
+		// A model the same plan changes in place is previewed as planned (nil: as stored).
+		previewPlan(ctx, r.store, r.preview, y, r.preview.models.get(y.ModelID), replaced, false, &resp.Diagnostics)
 	}
 }
 
