@@ -46,8 +46,8 @@ type previewSettings struct {
 // Terraform plans a model before the syncs whose model_id names it. One provider configuration
 // serves one plan or apply.
 type plannedModels struct {
-	mu     sync.Mutex
-	byID   map[int64]*controlplane.Model
+	mu   sync.Mutex
+	byID map[int64]*controlplane.Model
 }
 
 // set records x as planned (nil: the plan leaves model id as stored).
