@@ -84,19 +84,29 @@ type providerData struct {
 	preview previewSettings
 }
 
-// previewPlan previews sync y's next run with model (nil: the stored one) and adds the result to
-// diags as a warning attached to at. replaced, when set, says why the plan replaces the sync: y
-// is then the new sync (ID 0), whose ledger is empty. ofModel: the preview is the model's plan's,
-// with y as stored.
-func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync,
-	model *controlplane.Model, replaced string, ofModel bool, diags *diag.Diagnostics) {
+// planned is what a plan changes besides a sync's own definition, for previewPlan.
+type planned struct {
+	model *controlplane.Model      // the sync's model as planned; nil: as stored
+	conn  *controlplane.Connection // the model's warehouse connection as planned; nil: as stored
+	// replaced, when set, says why the plan replaces the sync: the sync previewed is then the
+	// new sync (ID 0), whose ledger is empty.
+	replaced string
+	// of names the resource whose plan shows the preview when it is not the sync's: "model" or
+	// "connection" (the sync is then as stored).
+	of string
+}
+
+// previewPlan previews sync y's next run with what the plan changes (pl) and adds the result to
+// diags as a warning.
+func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync, pl planned,
+	diags *diag.Diagnostics) {
 	timeout := ps.timeout
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	p, err := (&runner.Engine{Store: store}).Preview(pctx, y, model, false, previewSamples)
+	p, err := (&runner.Engine{Store: store}).PreviewOn(pctx, y, pl.model, pl.conn, false, previewSamples)
 	switch {
 	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
@@ -110,10 +120,10 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	}
 	c := p.Counts
 	var b strings.Builder
-	if replaced != "" {
+	if pl.replaced != "" {
 		fmt.Fprintf(&b, "The plan replaces the sync (%s): the new sync starts with an empty ledger, as a new sync does, "+
 			"and the records the old sync delivered are not deleted at the destination.\n\n",
-			replaced)
+			pl.replaced)
 	}
 	switch {
 	case p.Mark:
@@ -134,10 +144,14 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
-	if ofModel {
+	switch pl.of {
+	case "model":
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the model as planned and the " +
 			"sync as stored (a plan that changes the sync too shows the sync's own preview, with both changes): nothing was sent.")
-	} else {
+	case "connection":
+		b.WriteString(" Computed read-only from the warehouse as the plan changes the connection, and the sync's ledger, " +
+			"with the model and the sync as stored: nothing was sent.")
+	default:
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
 	}
 	if keyOnlyHashed(y) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -222,6 +224,23 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 		}
 	}
 	expect("model connection change", fromModel, replacedBy("its model is replaced: the model's connection_id changes")...)
+
+	// The warehouse connection's url changes in place, to a database where u2 and u3 are gone:
+	// nothing else in the plan changes, yet the sync's next run reads there. The connection's plan
+	// shows that run: the mirror sync's default guard blocks its 2 deletes of 3.
+	other := controlplanetest.NewDatabase(t)
+	if _, err := controlplanetest.Pool(t, other).Exec(t.Context(), `CREATE TABLE users (unique_id text PRIMARY KEY,
+		email text NOT NULL, first_name text, active boolean NOT NULL DEFAULT true, created_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := strings.Replace(base, fmt.Sprintf("url = %q", e.whURL), fmt.Sprintf("url = %q", other), 1)
+	if elsewhere == base {
+		t.Fatal("the test's base configuration no longer has the warehouse url it changes")
+	}
+	expect("warehouse url change", previews(d.plan(e.config(elsewhere, sync(oneMapping)))),
+		`Backflow Preview: Sync "Users"`, "would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it",
+		"The model returned 1 rows (0 invalid)", "as the plan changes the connection", `deleted: ["u2" "u3"]`)
 
 	// The model's SQL changes in the same plan (table → a query without u3): the mirror sync's
 	// next run, with the planned SQL, deletes u3.

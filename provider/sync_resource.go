@@ -498,7 +498,8 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			y.ID = 0
 		}
 		// A model the same plan changes in place is previewed as planned (nil: as stored).
-		previewPlan(ctx, r.store, r.preview, y, r.preview.models.get(y.ModelID), replaced, false, &resp.Diagnostics)
+		previewPlan(ctx, r.store, r.preview, y, planned{model: r.preview.models.get(y.ModelID), replaced: replaced},
+			&resp.Diagnostics)
 	}
 }
 
