@@ -437,8 +437,8 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if d1.HasError() || d2.HasError() || !c.IsWarehouse() || c.Kind() != old.Kind() {
 		return // not a warehouse updated in place (another kind replaces the connection)
 	}
-	if r.preview.mode != PreviewAlways && readsSameWarehouse(c, old) {
-		return
+	if readsSameWarehouse(c, old) {
+		return // the syncs' own previews (preview = "always") read the same
 	}
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
