@@ -217,13 +217,17 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	if moved == base {
 		t.Fatal("the test's base configuration no longer has the table model it moves")
 	}
-	var fromModel []string
+	var fromModel, fromSync []string
 	for _, p := range previews(d.plan(e.config(moved, sync(oneMapping)))) {
-		if !strings.Contains(p, "Preview Unavailable") { // the sync's own: its model_id is unknown until apply
+		if strings.Contains(p, "Preview Unavailable") { // the sync's own: its model_id is unknown until apply
+			fromSync = append(fromSync, p)
+		} else {
 			fromModel = append(fromModel, p)
 		}
 	}
 	expect("model connection change", fromModel, replacedBy("its model is replaced: the model's connection_id changes")...)
+	expect("model connection change, the sync's plan", fromSync, "The plan replaces the sync (its model_id changes)",
+		"known only after apply")
 
 	// The warehouse connection's url changes in place, to a database where u2 and u3 are gone:
 	// nothing else in the plan changes, yet the sync's next run reads there. The connection's plan

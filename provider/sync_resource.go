@@ -487,8 +487,14 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	switch {
 	case !changes:
 	case y.ModelID == 0 || y.PrimaryKey == "" || plan.Mappings.IsUnknown() || plan.Behavior.IsUnknown():
+		what := ""
+		if replaced != "" {
+			what = fmt.Sprintf("The plan replaces the sync (%s): the new sync starts with an empty ledger, so its first "+
+				"run sends its model's records as new, and the records the old sync delivered are not deleted at the "+
+				"destination. ", replaced)
+		}
 		resp.Diagnostics.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
-			"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
+			what+"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
 				"the same plan): `backflow-runner sync NAME --dry-run` shows it then.")
 	default:
 		if plan.ID.IsUnknown() || replaced != "" {
