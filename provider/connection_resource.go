@@ -379,6 +379,7 @@ const testedAtPlan = "webhook_tested_at_plan"
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.previewWarehouseChange(ctx, req, resp)
 	if resp.Private == nil {
 		return // no private state to carry the result: the apply tests
 	}
@@ -409,6 +410,61 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, []byte("true"))...)
 	}
+}
+
+// previewWarehouseChange previews the next run of every sync of a model on a warehouse connection
+// that the plan changes in place so that it reads elsewhere (its url, database or init_sql),
+// reading through the connection as planned: nothing else in the plan changes, yet those runs read
+// another warehouse (or database) than the one their ledgers were delivered from.
+func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.store == nil || r.preview.mode == PreviewOff || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state connectionModel
+	var d diag.Diagnostics
+	d.Append(req.Plan.Get(ctx, &plan)...)
+	d.Append(req.State.Get(ctx, &state)...)
+	if d.HasError() || plan.ID.IsUnknown() {
+		return
+	}
+	for _, block := range []types.Object{plan.Postgres, plan.MySQL, plan.DuckDB} {
+		if !block.IsNull() && !fullyKnown(block) {
+			return // known at apply only: a run after it shows what it sends
+		}
+	}
+	c, d1 := plan.toConnection(ctx)
+	old, d2 := state.toConnection(ctx)
+	if d1.HasError() || d2.HasError() || !c.IsWarehouse() || c.Kind() != old.Kind() {
+		return // not a warehouse updated in place (another kind replaces the connection)
+	}
+	if readsSameWarehouse(c, old) {
+		return // the syncs' own previews (preview = "always") read the same
+	}
+	syncs, err := r.store.ListSyncs(ctx)
+	if err != nil {
+		resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
+			"The syncs that read the connection could not be listed for a preview: "+err.Error())
+		return
+	}
+	for _, y := range syncs {
+		if m, err := r.store.GetModel(ctx, y.ModelID); err == nil && m.ConnectionID == c.ID {
+			previewPlan(ctx, r.store, r.preview, y, planned{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
+		}
+	}
+}
+
+// readsSameWarehouse reports whether warehouse connections a and b, of one kind, read the same
+// data: the same URL, or DuckDB database and init_sql (timeouts do not change what is read).
+func readsSameWarehouse(a, b *controlplane.Connection) bool {
+	switch {
+	case a.Postgres != nil:
+		return a.Postgres.URL == b.Postgres.URL
+	case a.MySQL != nil:
+		return a.MySQL.URL == b.MySQL.URL
+	case a.DuckDB != nil:
+		return a.DuckDB.Database == b.DuckDB.Database && a.DuckDB.InitSQL == b.DuckDB.InitSQL
+	}
+	return true
 }
 
 func mapKnown(m types.Map) bool {

@@ -342,6 +342,12 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			if resp.Diagnostics.HasError() {
 				return
 			}
+			// For the preview of a sync of the model that the plan changes too.
+			if state.SQL.Equal(plan.SQL) && state.Table.Equal(plan.Table) {
+				r.preview.models.set(x.ID, nil)
+			} else {
+				r.preview.models.set(x.ID, x)
+			}
 		}
 		if r.preview.mode != PreviewOff && (r.preview.mode == PreviewAlways ||
 			!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
@@ -351,8 +357,17 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
 					"The syncs of the model could not be listed for a preview: "+err.Error())
 			}
+			replaced := ""
+			if !state.ConnectionID.Equal(plan.ConnectionID) {
+				// A new connection_id replaces the model, and each of its syncs with it (their
+				// model_id changes): the new syncs start with empty ledgers.
+				replaced = "its model is replaced: the model's connection_id changes"
+			}
 			for _, y := range syncs {
-				previewPlan(ctx, r.store, r.preview, y, x, &resp.Diagnostics)
+				if replaced != "" {
+					y.ID = 0
+				}
+				previewPlan(ctx, r.store, r.preview, y, planned{model: x, replaced: replaced, of: "model"}, &resp.Diagnostics)
 			}
 		}
 	}

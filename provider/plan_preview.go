@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -37,6 +38,44 @@ const DefaultPreviewTimeout = 30 * time.Second
 type previewSettings struct {
 	mode    string        // "" means PreviewChanges
 	timeout time.Duration // 0 means DefaultPreviewTimeout
+	models  *plannedModels
+}
+
+// plannedModels holds, by id, the models a plan changes in place (their planned SQL or table and
+// columns), so that a sync the same plan changes is previewed with its model as planned:
+// Terraform plans a model before the syncs whose model_id names it. One provider configuration
+// serves one plan or apply.
+type plannedModels struct {
+	mu   sync.Mutex
+	byID map[int64]*controlplane.Model
+}
+
+// set records x as planned (nil: the plan leaves model id as stored).
+func (p *plannedModels) set(id int64, x *controlplane.Model) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID == nil {
+		p.byID = map[int64]*controlplane.Model{}
+	}
+	if x == nil {
+		delete(p.byID, id)
+		return
+	}
+	c := *x
+	p.byID[id] = &c
+}
+
+// get returns model id as the plan changes it, or nil.
+func (p *plannedModels) get(id int64) *controlplane.Model {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byID[id]
 }
 
 // providerData is what the provider hands its resources and data sources.
@@ -45,17 +84,29 @@ type providerData struct {
 	preview previewSettings
 }
 
-// previewPlan previews sync y's next run with model (nil: the stored one) and adds the result to
-// diags as a warning attached to at.
-func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync,
-	model *controlplane.Model, diags *diag.Diagnostics) {
+// planned is what a plan changes besides a sync's own definition, for previewPlan.
+type planned struct {
+	model *controlplane.Model      // the sync's model as planned; nil: as stored
+	conn  *controlplane.Connection // the model's warehouse connection as planned; nil: as stored
+	// replaced, when set, says why the plan replaces the sync: the sync previewed is then the
+	// new sync (ID 0), whose ledger is empty.
+	replaced string
+	// of names the resource whose plan shows the preview when it is not the sync's: "model" or
+	// "connection" (the sync is then as stored).
+	of string
+}
+
+// previewPlan previews sync y's next run with what the plan changes (pl) and adds the result to
+// diags as a warning.
+func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync, pl planned,
+	diags *diag.Diagnostics) {
 	timeout := ps.timeout
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	p, err := (&runner.Engine{Store: store}).Preview(pctx, y, model, false, previewSamples)
+	p, err := (&runner.Engine{Store: store}).PreviewOn(pctx, y, pl.model, pl.conn, false, previewSamples)
 	switch {
 	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
@@ -69,6 +120,11 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	}
 	c := p.Counts
 	var b strings.Builder
+	if pl.replaced != "" {
+		fmt.Fprintf(&b, "The plan replaces the sync (%s): the new sync starts with an empty ledger, as a new sync does, "+
+			"and the records the old sync delivered are not deleted at the destination.\n\n",
+			pl.replaced)
+	}
 	switch {
 	case p.Mark:
 		fmt.Fprintf(&b, "Its next run will send NOTHING: it records the model's %d records as delivered (initial = %q).",
@@ -88,7 +144,16 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
-	b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	switch pl.of {
+	case "model":
+		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the model as planned and the " +
+			"sync as stored (a plan that changes the sync too shows the sync's own preview, with both changes): nothing was sent.")
+	case "connection":
+		b.WriteString(" Computed read-only from the warehouse as the plan changes the connection, and the sync's ledger, " +
+			"with the model and the sync as stored: nothing was sent.")
+	default:
+		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	}
 	if keyOnlyHashed(y) {
 		fmt.Fprintf(&b, "\nSample keys are not shown: the sync sends its primary key %q only hashed, so the plan "+
 			"does not print it as it is.", y.PrimaryKey)

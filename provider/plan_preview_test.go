@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -161,5 +163,73 @@ func TestPlanPreviewHashedKey(t *testing.T) {
 	}
 	if got := plan(); !strings.Contains(got, `new: ["u1@example.com"`) {
 		t.Errorf("no mappings: %q", got)
+	}
+}
+
+// A plan writes nothing: its previews of a sync (with a cursor, its ledger, marks and intents
+// read) and of a model's syncs work on a control plane and a warehouse whose sessions may only
+// read.
+func TestPlanPreviewWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text, updated_at timestamp NOT NULL DEFAULT now());
+		INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "updated_at", Type: "timestamp"}}},
+	})
+	store, m := w.Store, w.Model
+	y := &controlplane.Sync{Name: "Users", ModelID: m.ID, DestinationID: w.Destination.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 100, Cursor: "updated_at", Initial: controlplane.InitialSkipExisting}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{w.URL, w.WarehouseURL} {
+		cfg, err := pgx.ParseConfig(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := controlplanetest.Pool(t, u)
+		if _, err := pool.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s SET default_transaction_read_only = on`,
+			pgx.Identifier{cfg.Database}.Sanitize())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Pool().Reset() // new sessions: read-only
+	if err := store.Pool().QueryRow(ctx, `SELECT 1 FROM pg_settings WHERE name = 'default_transaction_read_only' AND setting = 'on'`).Scan(new(int)); err != nil {
+		t.Fatalf("the control plane's sessions are not read-only: %v", err)
+	}
+
+	var s syncModel
+	if d := s.fromSync(ctx, y); d.HasError() {
+		t.Fatal(d)
+	}
+	cy := *y
+	cy.Mappings = []controlplane.Mapping{{From: "id", To: "id"}, {From: "email", To: "email"}}
+	var changed syncModel
+	if d := changed.fromSync(ctx, &cy); d.HasError() {
+		t.Fatal(d)
+	}
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, &s, &changed))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview: Sync "Users"`) || strings.Contains(got[0], "Unavailable") {
+		t.Fatalf("sync plan on a read-only control plane: %q", got)
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, m); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue("select * from users where id <= 3")
+	got = warnings(modifyPlan(t, &ModelResource{storeHolder{store: store}}, &ms, &mp))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview: Sync "Users"`) || strings.Contains(got[0], "Unavailable") {
+		t.Fatalf("model plan on a read-only control plane: %q", got)
+	}
+	// The test's premise: a write would have failed.
+	if err := store.CreateSync(ctx, &controlplane.Sync{Name: "Other", ModelID: m.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("a write to the read-only control plane: %v, want it refused", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -156,7 +158,9 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
 		('u3', 'cy@example.com', 'Cy')`)
 	d := newTFDir(t)
-	base := e.syncBase(hook.URL)
+	// A second warehouse connection and a second webhook, for plans that replace the sync.
+	base := e.syncBase(hook.URL) + e.warehouseConnection("w2", "warehouse 2") +
+		webhookConnection("hook2", "Webhook 2", hook.URL+"/2", "")
 	sync := func(mappings string) string {
 		return syncResource("s", "Users", "all", `behavior    = "mirror"
   primary_key = "unique_id"
@@ -199,6 +203,49 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	expect("mapping change", previews(d.plan(e.config(base, sync(twoMappings)))),
 		"will send 0 new, 3 changed and 0 deleted records", `changed: ["u1" "u2" "u3"]`)
 
+	// A plan that replaces the sync (a new primary_key or destination, or a model replaced by a
+	// new connection_id) previews the new sync, whose ledger is empty: all 3 records new, none
+	// deleted, not the old ledger's keys as deleted (a mirror sync: blocked by its default guard).
+	replacedBy := func(why string) []string {
+		return []string{"The plan replaces the sync (" + why + ")", "will send 3 new, 0 changed and 0 deleted records"}
+	}
+	expect("primary_key change", previews(d.plan(e.config(base, strings.Replace(sync(oneMapping),
+		`primary_key = "unique_id"`, `primary_key = "email"`, 1)))), replacedBy("its primary_key changes")...)
+	expect("destination change", previews(d.plan(e.config(base, strings.Replace(sync(oneMapping),
+		"backflow_connection.hook.id", "backflow_connection.hook2.id", 1)))), replacedBy("its destination_id changes")...)
+	moved := strings.Replace(base, "connection_id = backflow_connection.w.id\n  table", "connection_id = backflow_connection.w2.id\n  table", 1)
+	if moved == base {
+		t.Fatal("the test's base configuration no longer has the table model it moves")
+	}
+	var fromModel, fromSync []string
+	for _, p := range previews(d.plan(e.config(moved, sync(oneMapping)))) {
+		if strings.Contains(p, "Preview Unavailable") { // the sync's own: its model_id is unknown until apply
+			fromSync = append(fromSync, p)
+		} else {
+			fromModel = append(fromModel, p)
+		}
+	}
+	expect("model connection change", fromModel, replacedBy("its model is replaced: the model's connection_id changes")...)
+	expect("model connection change, the sync's plan", fromSync, "The plan replaces the sync (its model_id changes)",
+		"known only after apply")
+
+	// The warehouse connection's url changes in place, to a database where u2 and u3 are gone:
+	// nothing else in the plan changes, yet the sync's next run reads there. The connection's plan
+	// shows that run: the mirror sync's default guard blocks its 2 deletes of 3.
+	other := controlplanetest.NewDatabase(t)
+	if _, err := controlplanetest.Pool(t, other).Exec(t.Context(), `CREATE TABLE users (unique_id text PRIMARY KEY,
+		email text NOT NULL, first_name text, active boolean NOT NULL DEFAULT true, created_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := strings.Replace(base, fmt.Sprintf("url = %q", e.whURL), fmt.Sprintf("url = %q", other), 1)
+	if elsewhere == base {
+		t.Fatal("the test's base configuration no longer has the warehouse url it changes")
+	}
+	expect("warehouse url change", previews(d.plan(e.config(elsewhere, sync(oneMapping)))),
+		`Backflow Preview: Sync "Users"`, "would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it",
+		"The model returned 1 rows (0 invalid)", "as the plan changes the connection", `deleted: ["u2" "u3"]`)
+
 	// The model's SQL changes in the same plan (table → a query without u3): the mirror sync's
 	// next run, with the planned SQL, deletes u3.
 	narrowed := strings.Replace(base, `table = "users"`, `sql = "select * from users where unique_id <> 'u3'"`, 1)
@@ -207,6 +254,23 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	}
 	expect("model SQL change", previews(d.plan(e.config(narrowed, sync(oneMapping)))),
 		"will send 0 new, 0 changed and 1 deleted records", `deleted: ["u3"]`)
+
+	// The model's SQL and the sync change in the same plan: the sync's preview counts both (its
+	// model as planned); the model's counts the sync as stored, and says so.
+	ofSync := func(got []string) []string {
+		var out []string
+		for _, p := range got {
+			if !strings.Contains(p, "the sync as stored") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	expect("model SQL and mappings change", ofSync(previews(d.plan(e.config(narrowed, sync(twoMappings))))),
+		"will send 0 new, 2 changed and 1 deleted records", "The model returned 2 rows", `changed: ["u1" "u2"]`, `deleted: ["u3"]`)
+	// A guard the plan sets is the one the previewed run meets.
+	expect("guard change", ofSync(previews(d.plan(e.config(narrowed, sync(oneMapping+"\n  guard = { max_deleted = 0 }"))))),
+		"would be BLOCKED by its guard", "the run would delete 1 records, more than max_deleted = 0")
 
 	// preview = "off": no preview, whatever changes.
 	off := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"off\"\n", 1)

@@ -25,6 +25,9 @@ func TestAccSyncPreviewDataSource(t *testing.T) {
 	base += syncResource("c", "Users by email", "all", `behavior = "mirror"
   primary_key = "unique_id"
   cursor      = "email"`)
+	base += syncResource("h", "Users hashed", "all", `behavior = "mirror"
+  primary_key = "unique_id"
+  mappings    = [{ from = "unique_id", to = "id_sha256", hash = "sha256" }]`)
 	preview := `
 data "backflow_sync_preview" "p" {
   sync = backflow_sync.s.id
@@ -32,8 +35,11 @@ data "backflow_sync_preview" "p" {
 data "backflow_sync_preview" "c" {
   sync = backflow_sync.c.id
 }
+data "backflow_sync_preview" "h" {
+  sync = backflow_sync.h.id
+}
 `
-	const p, c = "data.backflow_sync_preview.p", "data.backflow_sync_preview.c"
+	const p, c, h = "data.backflow_sync_preview.p", "data.backflow_sync_preview.c", "data.backflow_sync_preview.h"
 	count := func(attr string, n int64) statecheck.StateCheck {
 		return statecheck.ExpectKnownValue(p, tfjsonpath.New(attr), knownvalue.Int64Exact(n))
 	}
@@ -61,6 +67,10 @@ data "backflow_sync_preview" "c" {
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_mode"), knownvalue.StringExact("full")),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_why"), knownvalue.StringExact("the sync has no cursor mark yet")),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_from"), knownvalue.Null()),
+					// A sync that sends its key only hashed: its counts, not the keys it hashes so as not
+					// to send them (state and plans would show them), as the plan's preview leaves them out.
+					statecheck.ExpectKnownValue(h, tfjsonpath.New("new"), knownvalue.Int64Exact(4)),
+					statecheck.ExpectKnownValue(h, tfjsonpath.New("new_samples"), knownvalue.ListExact(nil)),
 				},
 			},
 			{

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -298,4 +299,32 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A template's string values may hold what Terraform hides as sensitive (an API key the body
+// sets from a variable): a plan that refuses the template for the sample record says where and
+// why, without them, though the error quotes what the template rendered.
+func TestRequestTemplateErrorHidesItsStrings(t *testing.T) {
+	const key, query = "sk_live_Sup3rS3cret/+", "Qu3ryT0kenValue"
+	m := &controlplane.Model{Name: "contacts", Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}}
+	for _, spec := range []*controlplane.RequestSpec{
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST",
+			Body: `{"api_key": "` + key + `", "email": {{ record.email }}}`}},
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST",
+			Path: "/c?token=" + query + "&e={{ record.emial | url_encode }}"}},
+	} {
+		y := &controlplane.Sync{Name: "Contacts", Behavior: controlplane.BehaviorAppend, PrimaryKey: "id", Request: spec}
+		var diags diag.Diagnostics
+		checkRequestTemplates(y, m, "Webhook", &diags)
+		if len(diags.Errors()) != 1 {
+			t.Fatalf("%+v: want one error, got %v", spec.New, diags)
+		}
+		d := diags.Errors()[0].Detail()
+		if strings.Contains(d, "Sup3rS3cret") || strings.Contains(d, query) {
+			t.Errorf("the error shows a string of the template:\n%s", d)
+		}
+		if !strings.Contains(d, "line 1, column") {
+			t.Errorf("the error no longer says where:\n%s", d)
+		}
+	}
 }

@@ -474,25 +474,58 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	changes := req.State.Raw.IsNull() || r.preview.mode == PreviewAlways
-	if !changes {
+	replaced := ""
+	if !req.State.Raw.IsNull() {
 		var state syncModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		changes = !plan.Behavior.Equal(state.Behavior) || !plan.PrimaryKey.Equal(state.PrimaryKey) ||
-			!plan.Mappings.Equal(state.Mappings) || !plan.ModelID.Equal(state.ModelID) || !plan.Initial.Equal(state.Initial) ||
-			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor)
+		replaced = syncReplacedBy(&plan, &state)
+		changes = changes || replaced != "" || !plan.Behavior.Equal(state.Behavior) ||
+			!plan.Mappings.Equal(state.Mappings) || !plan.Initial.Equal(state.Initial) ||
+			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor) ||
+			!plan.Guard.Equal(state.Guard)
 	}
 	switch {
 	case !changes:
 	case y.ModelID == 0 || y.PrimaryKey == "" || plan.Mappings.IsUnknown() || plan.Behavior.IsUnknown():
+		what := ""
+		if replaced != "" {
+			what = fmt.Sprintf("The plan replaces the sync (%s): the new sync starts with an empty ledger, so its first "+
+				"run sends its model's records as new, and the records the old sync delivered are not deleted at the "+
+				"destination. ", replaced)
+		}
 		resp.Diagnostics.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
-			"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
+			what+"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
 				"the same plan): `backflow-runner sync NAME --dry-run` shows it then.")
 	default:
-		if plan.ID.IsUnknown() {
-			y.ID = 0 // a new sync: nothing delivered yet
+		if plan.ID.IsUnknown() || replaced != "" {
+			// A new sync, or one replaced by a new sync: nothing delivered yet. A replaced sync's
+			// planned id is still the old one's (Terraform asks for the replacement's plan
+			// again, without the state, but shows only the first plan's warnings).
+			y.ID = 0
 		}
-		previewPlan(ctx, r.store, r.preview, y, nil, &resp.Diagnostics)
+		// A model the same plan changes in place is previewed as planned (nil: as stored).
+		previewPlan(ctx, r.store, r.preview, y, planned{model: r.preview.models.get(y.ModelID), replaced: replaced},
+			&resp.Diagnostics)
 	}
+}
+
+// syncReplacedBy says why a plan from state to plan replaces the sync (an attribute that
+// requires replacement changes), or "" when it updates it in place. The replacement is a new
+// sync with a new, empty ledger.
+func syncReplacedBy(plan, state *syncModel) string {
+	for _, a := range []struct {
+		name    string
+		changed bool
+	}{
+		{"model_id", !plan.ModelID.Equal(state.ModelID)},
+		{"destination_id", !plan.DestinationID.Equal(state.DestinationID)},
+		{"primary_key", !plan.PrimaryKey.Equal(state.PrimaryKey)},
+	} {
+		if a.changed {
+			return "its " + a.name + " changes"
+		}
+	}
+	return ""
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL), and checks the request

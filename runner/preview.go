@@ -110,15 +110,24 @@ func sampleRequest(dest *controlplane.Connection, b webhook.Builder, meta *webho
 // (y.ID 0: a new sync, whose ledger is empty). model, when set, replaces the stored model of
 // y.ModelID (a model changed in the same plan). The destination is not needed.
 func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *controlplane.Model, full bool, samples int) (*DryRun, error) {
+	return e.PreviewOn(ctx, y, model, nil, full, samples)
+}
+
+// PreviewOn is Preview with the model read through warehouse connection wc when it is set (a
+// connection a plan changes in place), instead of the model's stored connection.
+func (e *Engine) PreviewOn(ctx context.Context, y *controlplane.Sync, model *controlplane.Model, wc *controlplane.Connection,
+	full bool, samples int) (*DryRun, error) {
 	if model == nil {
 		var err error
 		if model, err = e.Store.GetModel(ctx, y.ModelID); err != nil {
 			return nil, fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
 		}
 	}
-	wc, err := e.Store.GetConnection(ctx, model.ConnectionID)
-	if err != nil {
-		return nil, fmt.Errorf("read the model's connection %d: %w", model.ConnectionID, err)
+	if wc == nil {
+		var err error
+		if wc, err = e.Store.GetConnection(ctx, model.ConnectionID); err != nil {
+			return nil, fmt.Errorf("read the model's connection %d: %w", model.ConnectionID, err)
+		}
 	}
 	src, err := warehouse.For(wc)
 	if err != nil {
