@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -79,6 +80,15 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 				add(v)
 			}
 		}
+		// A token in the path, as Slack's, Discord's or Zapier's hook URLs carry it, echoed by an
+		// endpoint's "Cannot POST /services/T0.../B0.../XXXX" page.
+		for _, path := range []string{u.Path, u.EscapedPath()} {
+			for _, seg := range strings.Split(path, "/") {
+				if pathSecret(seg) {
+					add(seg)
+				}
+			}
+		}
 	}
 	if len(secrets) == 0 {
 		return s
@@ -97,7 +107,7 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 			}
 		}
 	}
-	if !strings.ContainsAny(s, `%\`) {
+	if !strings.ContainsAny(s, `%\&`) {
 		return s
 	}
 	// The same in the answer's text read with its escapes undone.
@@ -134,7 +144,52 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 	return s
 }
 
-// unescaped is s with its percent-encodings (%2F) and JSON escapes (\/, \\, \", \u002F) undone,
+// pathSecret reports whether a segment of the connection's URL path looks like a token rather
+// than a word or a version: 16 bytes or more, or 8 or more holding both a letter and a digit
+// ("T0ABCDEF1", a 24-letter Slack token; not "services", "webhooks" or "v2").
+func pathSecret(seg string) bool {
+	if len(seg) >= 16 {
+		return true
+	}
+	if len(seg) < minSecret {
+		return false
+	}
+	return strings.ContainsAny(seg, "0123456789") &&
+		strings.ContainsAny(strings.ToLower(seg), "abcdefghijklmnopqrstuvwxyz")
+}
+
+// htmlEntities are the named character references an HTML page escapes a secret's bytes with.
+var htmlEntities = map[string]byte{"amp": '&', "lt": '<', "gt": '>', "quot": '"', "apos": '\'', "sol": '/',
+	"equals": '=', "plus": '+', "colon": ':', "percnt": '%'}
+
+// htmlEntity reads a character reference at the start of t (&#x2F; &#47; &amp;): the byte it
+// stands for (ASCII only, which is what escapers apply to secrets) and its length; n 0 if none.
+func htmlEntity(t string) (c byte, n int) {
+	end := strings.IndexByte(t, ';')
+	if len(t) < 3 || t[0] != '&' || end < 2 || end > 10 {
+		return 0, 0
+	}
+	name := t[1:end]
+	if name[0] != '#' {
+		c, ok := htmlEntities[name]
+		if !ok {
+			return 0, 0
+		}
+		return c, end + 1
+	}
+	base, digits := 10, name[1:]
+	if len(digits) > 0 && (digits[0] == 'x' || digits[0] == 'X') {
+		base, digits = 16, digits[1:]
+	}
+	v, err := strconv.ParseUint(digits, base, 8)
+	if err != nil || digits == "" || v >= 0x80 {
+		return 0, 0
+	}
+	return byte(v), end + 1
+}
+
+// unescaped is s with its percent-encodings (%2F), JSON escapes (\/, \\, \", \u002F) and HTML
+// character references (&#x2F;, &#47;, &amp;) undone,
 // and, for each byte of it, where its text starts in s (at[len(plain)] is len(s)). An escape
 // that the end of s cuts in half (the answer's bound) is left out of plain, so that a secret
 // cut there is found by its start.
@@ -167,7 +222,15 @@ func unescaped(s string) (plain string, at []int) {
 			}
 			i += 6
 			continue
-		case partialEscape(s[i:]):
+		case c == '&':
+			if r, n := htmlEntity(s[i:]); n > 0 {
+				b.WriteByte(r)
+				at = append(at, i)
+				i += n
+				continue
+			}
+		}
+		if partialEscape(s[i:]) {
 			at = append(at, len(s))
 			return b.String(), at
 		}
@@ -180,9 +243,11 @@ func unescaped(s string) (plain string, at []int) {
 }
 
 // partialEscape reports whether t, the end of a text, is an escape cut short: %, %X, \, \u,
-// \uX, \uXX or \uXXX.
+// \uX, \uXX, \uXXX, or a character reference without its ';' (&, &#x2, &am).
 func partialEscape(t string) bool {
 	switch {
+	case len(t) <= 9 && t[0] == '&' && strings.Trim(t[1:], "#0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "":
+		return true
 	case t == "%", len(t) == 2 && t[0] == '%' && isHex(t[1]), t == "\\":
 		return true
 	case len(t) >= 2 && len(t) <= 5 && t[0] == '\\' && t[1] == 'u':

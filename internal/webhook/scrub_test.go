@@ -105,6 +105,51 @@ func TestScrubEncodedForms(t *testing.T) {
 	}
 }
 
+// A hook URL carries its token in the path (Slack's /services/T.../B.../XXXX, Discord's
+// /api/webhooks/ID/TOKEN): an endpoint's "Cannot POST /services/..." page echoed it into runs,
+// the delivery log and notifications. And an HTML page escapes what it echoes (&#x2F;, &#47;,
+// &amp;): a secret so written was kept, the OAuth2 client secret a token endpoint echoed too.
+func TestScrubURLPathAndHTMLForms(t *testing.T) {
+	slack := Endpoint{URL: "https://hooks.example.com/services/T0ABCDEF1/B0ABCDEF2/abcdEFGHijklMNOPqrstUVWX"}
+	discord := Endpoint{URL: "https://discord.example.com/api/webhooks/112233445566778899/AbC-dEf_GhIjKlMnOpQrStUvWxYz0123456789"}
+	bearer := Endpoint{URL: "https://h/hook", Headers: map[string]string{"Authorization": "Bearer sk_live/SECRET+123=&x"}}
+	client := Endpoint{Headers: map[string]string{"client_secret": "cs/9f8e7d6c5b4a"}} // as the token endpoint's errors are scrubbed
+	for _, c := range []struct {
+		ep     Endpoint
+		answer string
+		leaks  []string
+		keeps  string
+	}{
+		{slack, "<pre>Cannot POST /services/T0ABCDEF1/B0ABCDEF2/abcdEFGHijklMNOPqrstUVWX</pre>",
+			[]string{"T0ABCDEF1", "B0ABCDEF2", "abcdEFGHijklMNOPqrstUVWX"}, "Cannot POST /services/"},
+		{slack, `{"error":"no hook \/services\/T0ABCDEF1\/B0ABCDEF2\/abcdEFGHijklMNOPqrstUVWX"}`,
+			[]string{"T0ABCDEF1", "abcdEFGHijklMNOPqrstUVWX"}, `no hook \/services\/`},
+		{discord, "404 /api/webhooks/112233445566778899/AbC-dEf_GhIjKlMnOpQrStUvWxYz0123456789",
+			[]string{"AbC-dEf_GhIjKlMnOpQrStUvWxYz0123456789"}, "404 /api/webhooks/"},
+		{bearer, "<p>Bearer sk_live&#x2F;SECRET&#43;123&#61;&amp;x refused</p>", []string{"SECRET"}, "refused</p>"},
+		{bearer, "<p>got sk_live&#47;SECRET&#x2b;123&#x3D;&amp;x", []string{"SECRET"}, "<p>got "},
+		{bearer, "<p>got sk_live&#47;SECRET&#x2b;12", []string{"SECRET"}, "<p>got "}, // cut at the bound
+		{client, "invalid client_secret cs&#x2F;9f8e7d6c5b4a", []string{"9f8e7d6c5b4a"}, "invalid client_secret"},
+	} {
+		got := c.ep.Scrub(c.answer)
+		for _, l := range c.leaks {
+			if strings.Contains(got, l) {
+				t.Errorf("Scrub(%q) = %q: still shows %q", c.answer, got, l)
+			}
+		}
+		if !strings.Contains(got, c.keeps) || !strings.Contains(got, scrubbed) {
+			t.Errorf("Scrub(%q) = %q: want %q kept and a secret replaced", c.answer, got, c.keeps)
+		}
+	}
+	// Words, versions and ids of a connection's path are not tokens; HTML text stays as it is.
+	ep := Endpoint{URL: "https://h/api/v2/contacts/import?team=data", Headers: map[string]string{"Authorization": "Bearer sk_live_SECRET123"}}
+	for _, s := range []string{"Cannot POST /api/v2/contacts/import", "Tom &amp; Jerry &#x2F; &lt;b&gt;", "a &", "x &am"} {
+		if got := ep.Scrub(s); got != s {
+			t.Errorf("Scrub(%q) = %q, want it unchanged", s, got)
+		}
+	}
+}
+
 // BenchmarkScrub is what scrubbing costs per answer kept (a refusal's); a 2xx's answer is not
 // read or scrubbed, since nothing keeps it.
 func BenchmarkScrub(b *testing.B) {
