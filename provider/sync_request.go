@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -348,49 +346,10 @@ func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, destName
 		}
 		addAttributeError(diags, path.Root("request").AtName(se.Operation).AtName(se.Field), "Invalid Request Template",
 			fmt.Sprintf("The `%s` request's %s fails when rendered for a sample record of the model %q, %s: %s.",
-				se.Operation, se.Field, m.Name, sample, hideTemplateStrings(se.Err.Error(), y.Request)),
+				se.Operation, se.Field, m.Name, sample, webhook.HideTemplateStrings(se.Err.Error(), y.Request)),
 			"Fix the template: "+modeHint(y.Request.Mode)+" The other variables are operation, sync, run, model and "+
 				"connection; a record's fields are the names the mappings send. See the Destinations guide.", nil)
 	}
-}
-
-// Strings a request's templates write as they are: a JSON string value ("...", not a key: no ':'
-// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), and
-// a query value of a path (?token=...). Only those of 8 characters or more are hidden.
-var (
-	templateJSONString = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}|"((?:[^"\\\n]|\\.)*)"(\s*:)?`)
-	templateQueryValue = regexp.MustCompile(`[?&][^=&#{}%\s]+=([^&#{}%\s]{8,})`)
-)
-
-// hideTemplateStrings returns msg without the strings spec's templates write as they are: a body
-// may set an API key from a variable Terraform hides as sensitive, which the provider cannot tell
-// from other text, and msg quotes what a template rendered (or an answer that echoes the request).
-func hideTemplateStrings(msg string, spec *controlplane.RequestSpec) string {
-	if spec == nil {
-		return msg
-	}
-	var hide []string
-	for _, r := range []*controlplane.OperationRequest{spec.New, spec.Changed, spec.Deleted} {
-		if r == nil {
-			continue
-		}
-		for _, m := range templateJSONString.FindAllStringSubmatch(r.Body, -1) {
-			if len(m[1]) >= 8 && m[2] == "" { // a string value, not a key or a tag
-				hide = append(hide, m[1])
-				if v, err := strconv.Unquote(`"` + m[1] + `"`); err == nil {
-					hide = append(hide, v) // as rendered JSON decodes it
-				}
-			}
-		}
-		for _, m := range templateQueryValue.FindAllStringSubmatch(r.Path+" "+r.Body, -1) {
-			hide = append(hide, m[1])
-		}
-	}
-	for _, h := range hide {
-		q := strconv.Quote(h)
-		msg = strings.ReplaceAll(strings.ReplaceAll(msg, q[1:len(q)-1], "[template text]"), h, "[template text]")
-	}
-	return msg
 }
 
 // modeHint says which variable holds the records in mode.
@@ -419,7 +378,7 @@ func (r *SyncResource) testRequestOnSave(ctx context.Context, y *controlplane.Sy
 	case status < 200 || status > 299:
 		addAttributeError(diags, path.Root("request").AtName("test_on_save"), "Request Test Failed",
 			fmt.Sprintf("The sync %q's `new` request, rendered for the sample record %s, was answered HTTP %d %s: %q.",
-				y.Name, rec, status, http.StatusText(status), hideTemplateStrings(webhook.AnswerExcerpt(body), y.Request)),
+				y.Name, rec, status, http.StatusText(status), webhook.HideTemplateStrings(webhook.AnswerExcerpt(body), y.Request)),
 			"Fix the request (or the destination), or set test_on_save = false to save it without the test.", nil)
 	}
 }

@@ -356,7 +356,11 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	if berr != nil {
 		// Building depends only on the records, so a retry would fail the same way: the records
 		// are refused as a 4xx would refuse them, and bisection finds which.
-		out = outcome{refused: -1, body: truncate(berr.Error(), rejectionBodyLimit), bodyFree: true}
+		msg := berr.Error()
+		if rs, ok := d.builder().(*Requests); ok {
+			msg = hideStrings(msg, rs.hidden) // it may quote what a template wrote as it is
+		}
+		out = outcome{refused: -1, body: truncate(msg, rejectionBodyLimit), bodyFree: true}
 	} else {
 		rq.RecordPath, rq.KeyPath = built.RecordPath, built.KeyPath
 		rq.Method, rq.Path = built.Method, built.Path

@@ -65,6 +65,9 @@ type Requests struct {
 	perRecord bool
 	ops       map[string]*compiledRequest // by operation; nil entries: no request for it
 	vars      Vars
+	// hidden are the strings the templates write as they are (templateStrings), left out of
+	// what a record's rejection says of its rendered request.
+	hidden []string
 }
 
 type compiledRequest struct {
@@ -94,7 +97,8 @@ func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, erro
 }
 
 func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*Requests, error) {
-	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars}
+	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars,
+		hidden: templateStrings(spec)}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := spec.OperationFor(op)
 		if r == nil {

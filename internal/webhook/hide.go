@@ -1,0 +1,59 @@
+package webhook
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// Strings a request's templates write as they are: a JSON string value ("...", not a key: no ':'
+// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), and
+// a query value of a path (?token=...). Only those of 8 characters or more are hidden.
+var (
+	templateJSONString = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}|"((?:[^"\\\n]|\\.)*)"(\s*:)?`)
+	templateQueryValue = regexp.MustCompile(`[?&][^=&#{}%\s]+=([^&#{}%\s]{8,})`)
+)
+
+// HideTemplateStrings returns msg without the strings spec's templates write as they are: a body
+// may set an API key from a variable Terraform hides as sensitive, which the provider cannot tell
+// from other text, and msg quotes what a template rendered (or an answer that echoes the request).
+func HideTemplateStrings(msg string, spec *controlplane.RequestSpec) string {
+	return hideStrings(msg, templateStrings(spec))
+}
+
+// templateStrings are the strings HideTemplateStrings hides: spec's JSON string values and
+// query values of 8 characters or more, each also as JSON decodes it.
+func templateStrings(spec *controlplane.RequestSpec) []string {
+	if spec == nil {
+		return nil
+	}
+	var hide []string
+	for _, r := range []*controlplane.OperationRequest{spec.New, spec.Changed, spec.Deleted} {
+		if r == nil {
+			continue
+		}
+		for _, m := range templateJSONString.FindAllStringSubmatch(r.Body, -1) {
+			if len(m[1]) >= 8 && m[2] == "" { // a string value, not a key or a tag
+				hide = append(hide, m[1])
+				if v, err := strconv.Unquote(`"` + m[1] + `"`); err == nil {
+					hide = append(hide, v) // as rendered JSON decodes it
+				}
+			}
+		}
+		for _, m := range templateQueryValue.FindAllStringSubmatch(r.Path+" "+r.Body, -1) {
+			hide = append(hide, m[1])
+		}
+	}
+	return hide
+}
+
+// hideStrings returns msg with each of hide, as it is or as Go quotes it (%q), replaced.
+func hideStrings(msg string, hide []string) string {
+	for _, h := range hide {
+		q := strconv.Quote(h)
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, q[1:len(q)-1], "[template text]"), h, "[template text]")
+	}
+	return msg
+}

@@ -1,0 +1,35 @@
+package webhook
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// A record whose rendered body is not JSON is rejected with where it broke, quoting what was
+// rendered around it: a string the template writes as it is (an API key Terraform interpolated
+// from a sensitive variable) was quoted too, into the run's rejected records, the delivery log and
+// notifications. It is left out there as the plan's errors leave it out.
+func TestRejectionHidesTemplateStrings(t *testing.T) {
+	const key = "sk_live_ABCDEFGH12345"
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts?token=tok_98765432",
+			Body: `{"api_key": "` + key + `", "name": {{ record.name }}}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Deliverer{Endpoint: Endpoint{URL: "http://127.0.0.1:1"}, Builder: rs, MaxRetries: -1}
+	res, err := d.Deliver(context.Background(), &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"name":"Bob"}`)})
+	if err != nil || len(res.Rejected) != 1 {
+		t.Fatalf("want the record rejected: %v, %+v", err, res)
+	}
+	body := res.Rejected[0].Body
+	if !strings.Contains(body, "not valid JSON") || !strings.Contains(body, "[template text]") {
+		t.Errorf("rejection %q: want where the body broke, with the template's strings hidden", body)
+	}
+	if strings.Contains(body, key) || strings.Contains(body, "ABCDEFGH") {
+		t.Errorf("rejection %q shows the template's string %q", body, key)
+	}
+}
