@@ -118,6 +118,7 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select * from enable_profiling(save_location := 'profile.json')":                                   "enable_profiling",
 		"select * from truncate_duckdb_logs()":                                                              "truncate_duckdb_logs",
 		"select name as id from duckdb_secrets()":                                                           "duckdb_secrets",
+		"select name as id, value from duckdb_variables()":                                                  "duckdb_variables",
 		"select name as id from which_secret('s3://bucket/x.parquet', 's3')":                                "which_secret",
 	} {
 		_, derr := src.Describe(ctx, q)

@@ -382,6 +382,7 @@ var duckRefused = map[string]string{
 	"getenv":                         "reads the environment of the process that reads the model (which holds credentials)",
 	"duckdb_settings":                "reads the connection's settings, credentials set by init_sql among them",
 	"duckdb_secrets":                 "lists the connection's secrets",
+	"duckdb_variables":               "lists init_sql's variables (SET VARIABLE) with their values, credentials among them",
 	"which_secret":                   "says which of the connection's secrets a path would use",
 	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
 	"disable_logging":                "changes the connection's logging",
