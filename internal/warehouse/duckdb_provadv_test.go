@@ -119,6 +119,7 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select * from truncate_duckdb_logs()":                                                              "truncate_duckdb_logs",
 		"select name as id from duckdb_secrets()":                                                           "duckdb_secrets",
 		"select name as id, value from duckdb_variables()":                                                  "duckdb_variables",
+		"select database_name as id, path from duckdb_databases()":                                          "duckdb_databases",
 		"select name as id from which_secret('s3://bucket/x.parquet', 's3')":                                "which_secret",
 	} {
 		_, derr := src.Describe(ctx, q)
