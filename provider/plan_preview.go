@@ -125,14 +125,19 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 			"and the records the old sync delivered are not deleted at the destination.\n\n",
 			pl.replaced)
 	}
+	next := "Its next run"
+	if y.Paused {
+		b.WriteString("The sync is paused: no run sends anything until `paused = false` is applied.\n\n")
+		next = "Once resumed, its next run (as the warehouse is now)"
+	}
 	switch {
 	case p.Mark:
-		fmt.Fprintf(&b, "Its next run will send NOTHING: it records the model's %d records as delivered (initial = %q).",
-			c.New+c.Changed, y.Initial)
+		fmt.Fprintf(&b, "%s will send NOTHING: it records the model's %d records as delivered (initial = %q).",
+			next, c.New+c.Changed, y.Initial)
 	case p.Blocked != "":
-		fmt.Fprintf(&b, "Its next run would be BLOCKED by its guard and send nothing: %s.", p.Blocked)
+		fmt.Fprintf(&b, "%s would be BLOCKED by its guard and send nothing: %s.", next, p.Blocked)
 	default:
-		fmt.Fprintf(&b, "Its next run will send %d new, %d changed and %d deleted records.", c.New, c.Changed, c.Deleted)
+		fmt.Fprintf(&b, "%s will send %d new, %d changed and %d deleted records.", next, c.New, c.Changed, c.Deleted)
 	}
 	switch p.ReadMode {
 	case controlplane.ReadIncremental:

@@ -202,6 +202,10 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	}
 	expect("mapping change", previews(d.plan(e.config(base, sync(twoMappings)))),
 		"will send 0 new, 3 changed and 0 deleted records", `changed: ["u1" "u2" "u3"]`)
+	// A paused sync runs only once resumed: the preview says so before what that run would send.
+	expect("paused", previews(d.plan(e.config(base, sync(twoMappings+"\n  paused = true")))),
+		"The sync is paused: no run sends anything until `paused = false` is applied",
+		"Once resumed, its next run (as the warehouse is now) will send 0 new, 3 changed and 0 deleted records")
 
 	// A plan that replaces the sync (a new primary_key or destination, or a model replaced by a
 	// new connection_id) previews the new sync, whose ledger is empty: all 3 records new, none
