@@ -39,17 +39,18 @@ func TestResultMayHaveDelivered(t *testing.T) {
 		url    string
 		client *http.Client
 		want   bool
+		kind   error
 	}{
-		{"every attempt answered 503", refusing.URL, nil, false},
-		{"no connection could be made", closed.URL, nil, false},
-		{"the certificate was not trusted", untrusted.URL, nil, false},
-		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
+		{"every attempt answered 503", refusing.URL, nil, false, webhook.ErrRetriesExhausted},
+		{"no connection could be made", closed.URL, nil, false, webhook.ErrRetriesExhausted},
+		{"the certificate was not trusted", untrusted.URL, nil, false, webhook.ErrCertificate}, // not retried
+		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true, webhook.ErrRetriesExhausted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url}, Client: tc.client, MaxRetries: 1})
 			res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(3))
-			if !errors.Is(err, webhook.ErrRetriesExhausted) {
-				t.Fatalf("Deliver: %v, want retries exhausted", err)
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("Deliver: %v, want %v", err, tc.kind)
 			}
 			if len(res.Delivered)+len(res.Rejected) != 0 {
 				t.Fatalf("result %+v: want nothing delivered or rejected", res)
