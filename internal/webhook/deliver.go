@@ -32,8 +32,8 @@ const (
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
 	// reused; a larger body costs a new connection, not memory.
 	drainLimit = 64 << 10
-	// answerBodyWait is how long an answer's body is read for after its headers: a slower body
-	// costs a new connection, and a refusal keeps what came of it.
+	// answerBodyWait is how long an answer's body is read for after its headers (Do): a slower
+	// body costs a new connection, and a refusal keeps what came of it.
 	answerBodyWait = time.Second
 	// maxAnswerHeader bounds the headers of an answer the default client reads.
 	maxAnswerHeader = 1 << 20
@@ -514,12 +514,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 		}
-		// The attempt's own context: cancelled once its answer's body has been read, or has taken
-		// longer than answerBodyWait.
-		actx, cancel := context.WithCancel(ctx)
-		req, err := d.Endpoint.BuildRequest(actx, id, built)
+		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
-			cancel()
 			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, err
 		}
@@ -536,12 +532,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		if attempt == 1 {
 			rq.SentAt = start
 		}
-		resp, err := client.Do(req)
-		elapsed := time.Since(start)
 		// The status and headers decide; the body is read only for a refusal's first KiB and to
 		// reuse the connection, so an endpoint that drips it (or never sends it) is given up on
 		// after answerBodyWait instead of holding the request until the client's timeout.
-		bodyTimer := time.AfterFunc(answerBodyWait, cancel)
+		resp, answered, err := Do(client, req)
+		elapsed := time.Since(start)
 		switch {
 		case err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599):
 			// net/http takes any three digits as a status, 000 and 999 included (and refuses
@@ -581,8 +576,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
-		bodyTimer.Stop()
-		cancel()
+		answered()
 		if err != nil && ctx.Err() != nil {
 			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
 		} else {
@@ -667,6 +661,18 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
+}
+
+// Do sends req with client as deliveries do, and returns the answer, whose body may be read
+// for answerBodyWait after its headers came: then req's context is cancelled, and reading the
+// rest fails (what was read is kept). An endpoint that sends a status and then drips its body,
+// or never sends it, would otherwise hold the request until the client's timeout. done must be
+// called once the body has been read or closed, whatever err is.
+func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	resp, err = client.Do(req.WithContext(ctx))
+	timer := time.AfterFunc(answerBodyWait, cancel)
+	return resp, func() { timer.Stop(); cancel() }, err
 }
 
 // backoff is the full-jitter wait before retry n (0-based).
