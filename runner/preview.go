@@ -333,7 +333,8 @@ func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, meth
 	if client == nil {
 		client = webhook.DefaultClient() // checked by the network policy, as deliveries are
 	}
-	resp, err := client.Do(req)
+	resp, done, err := webhook.Do(client, req) // its answer's body bounded as a delivery's
+	defer done()
 	if err != nil {
 		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, ep.RedactError(err, req.Header.Get("Authorization")))
 	}

@@ -1,12 +1,15 @@
 package runner
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // TestTestReadsOneRow: `test` reads one record, not the whole model sorted. The model divides by
@@ -44,5 +47,43 @@ func TestTestReadsOneRow(t *testing.T) {
 	}
 	if _, err := f.engine.Test(f.ctx, f.sync.ID); err == nil || !strings.Contains(err.Error(), `lost its key column`) {
 		t.Errorf("Test without the key column: %v", err)
+	}
+}
+
+// `test` (and the provider's test_on_save of a request, SendSample) reads the answer's body for
+// at most a second after its headers, as a delivery does: an endpoint that sent a status and
+// then dripped its body held the command until the client's 30 s timeout.
+func TestTestGivesUpOnSlowAnswerBody(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) }) // before the receiver closes: it waits for its handlers
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = w.Write([]byte("invalid email"))
+		w.(http.Flusher).Flush()
+		<-stop
+		return true
+	})
+	start := time.Now()
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Test took %v, want the body given up on after a second", took.Round(time.Second))
+	}
+	if err != nil || res.Status != http.StatusUnprocessableEntity || res.Body != "invalid email" {
+		t.Errorf("Test = %+v, %v; want the 422 with what came of its body", res, err)
+	}
+	f.model.Columns = []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "email", Type: "text"}}
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	_, status, body, err := SendSample(f.ctx, f.store, f.sync)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("SendSample took %v, want the body given up on after a second", took.Round(time.Second))
+	}
+	if err != nil || status != http.StatusUnprocessableEntity || body != "invalid email" {
+		t.Errorf("SendSample = %d %q, %v; want the 422 with what came of its body", status, body, err)
 	}
 }

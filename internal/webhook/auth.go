@@ -70,6 +70,12 @@ func (e Endpoint) authorize(ctx context.Context, req *http.Request) error {
 // maxRefreshMargin, is left, so that no request leaves with a token about to expire.
 const maxRefreshMargin = time.Minute
 
+// tokenFetchTimeout bounds a token request as a whole, answer's body included (the token is in
+// it): a token endpoint that never answers, or drips its answer, fails the request it was for
+// then, not at the client's 30 s timeout, with every other request to the connection waiting
+// for the same fetch.
+var tokenFetchTimeout = 10 * time.Second
+
 // TokenSource gets and caches the bearer token of one connection's OAuth2 client-credentials
 // grant. One TokenSource serves every request to the connection in a process (a runner keeps one
 // per connection), so they share one token and one refresh. It is safe for concurrent use.
@@ -115,7 +121,13 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	if t.header != "" && (t.refresh.IsZero() || now.Before(t.refresh)) {
 		return t.header, nil
 	}
-	tok, err := t.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, t.client))
+	fetch, cancel := context.WithTimeout(ctx, tokenFetchTimeout)
+	defer cancel()
+	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
+	if err != nil && ctx.Err() == nil && fetch.Err() != nil {
+		return "", fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
+			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, tokenFetchTimeout)
+	}
 	if err != nil {
 		return "", t.fetchError(err)
 	}

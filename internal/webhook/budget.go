@@ -115,8 +115,9 @@ func (e *valueTooLarge) Error() string {
 // Names of the tags an engine adds for its budget. Nothing stops a template from using them:
 // the turn tag only spends steps, and the capture tag is capture.
 const (
-	loopTurnTag = "backflow_loop_turn"
-	captureTag  = "backflow_capture"
+	loopTurnTag     = "backflow_loop_turn"
+	captureTag      = "backflow_capture"
+	loopRangeFilter = "backflow_loop_range"
 )
 
 // engine is a Liquid engine with its budget, and the nodes its budget puts in what it parses.
@@ -154,6 +155,22 @@ func (e *engine) addBudget(filters filterSet) {
 		ctx.Set(strings.TrimSpace(ctx.TagArgs()), w.b.String())
 		return "", nil
 	})
+	// Not guarded: it hands on what it is given, and a range stays one (the loop's).
+	e.RegisterFilter(loopRangeFilter, func(v any) (any, error) {
+		r, ok := v.(values.Range)
+		if !ok {
+			return v, nil
+		}
+		lo, _ := r.Index(0).(int)
+		hi := lo + r.Len() - 1 // exact in wrapping arithmetic, as in rangeLen
+		switch {
+		case hi < lo:
+			return values.NewRange(0, -1), nil
+		case uint64(hi)-uint64(lo) >= math.MaxInt:
+			return nil, b.stop(&loopRangeTooWide{lo: lo, hi: hi})
+		}
+		return r, nil
+	})
 	protos, err := e.ParseString("{% " + loopTurnTag + " %}{% " + captureTag + " x %}{% end" + captureTag + " %}")
 	if err != nil {
 		panic(err)
@@ -177,6 +194,9 @@ func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 			}
 			switch n.Name {
 			case "for", "tablerow":
+				if g := e.guardLoopRange(n); g != nil {
+					nodes[i], n = g, g
+				}
 				turn := *e.turn
 				turn.Token = n.Token // an error is the loop's
 				line, column := n.SourceLoc.LineNo, 0
@@ -194,6 +214,108 @@ func (e *engine) instrument(src string, nodes []liquidrender.Node) {
 		}
 	}
 }
+
+// A loop over a range counts its turns with Liquid's Range.Len, e+1-b, which wraps around for
+// a range of more integers than an int holds: {% for i in (0..record.n) %} with n the largest
+// int ran no turn, and the record was sent with the loop left out (with offset: 2, its length
+// wrapped back and it ran turns of its own); a range from a large integer down to a small one
+// ((9223372036854775807..-9223372036854775808)) ran two turns where it is empty. And an empty
+// range such as (3..1) has a negative length, so its loop rendered neither a turn nor its else.
+// So each loop's collection goes through loopRangeFilter before the loop's modifiers (reversed,
+// offset, limit, cols) apply: a range too wide for its length stops the render (the record is
+// rejected, the template refused at plan), an empty one is made (0..-1), of length 0.
+
+// loopRangeTooWide is a loop over a range of more integers than Liquid can count.
+type loopRangeTooWide struct{ lo, hi int }
+
+func (e *loopRangeTooWide) Error() string {
+	return fmt.Sprintf("it loops over a range of more integers than a loop can count (%d..%d), where rendering stops (a loop up to a field's value that is far larger than expected?)", e.lo, e.hi)
+}
+
+// guardLoopRange returns n, a for or tablerow loop, with its collection given to loopRangeFilter
+// first: the same loop compiled from its arguments with the filter after the collection's
+// expression (and its filters), given n's position, body and clauses. It returns nil when n's
+// arguments are not found to have that form, which the tests say does not happen.
+func (e *engine) guardLoopRange(n *liquidrender.BlockNode) *liquidrender.BlockNode {
+	at := loopCollectionEnd(n.Args)
+	if at < 0 {
+		return nil
+	}
+	src := "{% " + n.Name + " " + n.Args[:at] + " | " + loopRangeFilter + " " + n.Args[at:] + " %}"
+	for _, c := range n.Clauses {
+		src += "{% " + c.Name + " %}"
+	}
+	src += "{% end" + n.Name + " %}"
+	t, err := e.ParseString(src)
+	if err != nil {
+		return nil
+	}
+	root, ok := t.GetRoot().(*liquidrender.SeqNode)
+	if !ok || len(root.Children) != 1 {
+		return nil
+	}
+	g, ok := root.Children[0].(*liquidrender.BlockNode)
+	if !ok || len(g.Clauses) != len(n.Clauses) {
+		return nil
+	}
+	// The loop's renderer holds the clauses it was compiled with: they are given n's bodies.
+	for i, c := range n.Clauses {
+		g.Clauses[i].Token, g.Clauses[i].Body, g.Clauses[i].Clauses = c.Token, c.Body, c.Clauses
+	}
+	out := *g
+	out.Token, out.Body = n.Token, n.Body
+	return &out
+}
+
+// loopCollectionEnd is where, in a loop's arguments (i in (1..n) | slice: 1 reversed limit: 2),
+// the collection's expression ends and its modifiers start: at the first reversed, limit:,
+// offset: or cols: outside parentheses, brackets and quotes that is not a filter's name or one
+// of its arguments (after a | , : or .); at the end when there is none. -1 when there is no in.
+func loopCollectionEnd(args string) int {
+	in := loopIn.FindStringIndex(args)
+	if in == nil {
+		return -1
+	}
+	depth := 0
+	prev := byte('|') // the last byte that is not a space: the start is no modifier's place
+	for i := in[1]; i < len(args); {
+		c := args[i]
+		switch {
+		case c == '"' || c == '\'':
+			j := strings.IndexByte(args[i+1:], c)
+			if j < 0 {
+				return -1
+			}
+			i, prev = i+j+2, c
+			continue
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			m := loopWord.FindStringSubmatch(args[i:])
+			modifier := m[1] == "reversed" && m[2] == "" || m[2] != "" && (m[1] == "limit" || m[1] == "offset" || m[1] == "cols")
+			if depth == 0 && modifier && prev != '|' && prev != ',' && prev != ':' && prev != '.' {
+				return i
+			}
+			i, prev = i+len(m[0]), 'a'
+			if m[2] != "" {
+				prev = ':'
+			}
+			continue
+		}
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			prev = c
+		}
+		i++
+	}
+	return len(args)
+}
+
+var (
+	loopIn   = regexp.MustCompile(`^\s*[A-Za-z_][\w-]*\s+in\b`)
+	loopWord = regexp.MustCompile(`^([A-Za-z_][\w-]*\??)(\s*:)?`)
+)
 
 // A loop's turn also spends steps for the values its tags and outputs read (readSteps): a
 // comparison or a contains goes through them ({% if a contains "q" %} with a split into a

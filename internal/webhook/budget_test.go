@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/osteele/liquid"
+	liquidrender "github.com/osteele/liquid/render"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -427,6 +428,89 @@ func TestRenderBudgetRangeLengthOverflow(t *testing.T) {
 	} {
 		if got, err := render(t, src, rec); err != nil || got != want {
 			t.Errorf("%s: %q, %v; want %q", src, got, err, want)
+		}
+	}
+}
+
+// A loop over a range of more integers than an int holds ran no turn (Liquid's Range length
+// wraps around), so the record was sent with the body's loop left out; one from a large integer
+// down to a small one ran two turns where it is empty. The first is refused, the second empty.
+func TestRenderLoopRangeLengthOverflow(t *testing.T) {
+	rec := `{"lo": -9223372036854775808, "hi": 9223372036854775807, "zero": 0, "three": 3, "n": 9223372036854775807}`
+	for _, src := range []string{
+		`[{% for i in (0..record.n) %}{{ i }}{% endfor %}]`,
+		`[{% for i in (record.lo..record.hi) %}{{ i }}{% endfor %}]`,
+		`[{% for i in (record.lo..record.zero) %}{{ i }}{% endfor %}]`,
+		`[{% for i in (0..record.n) limit: 3 %}{{ i }}{% endfor %}]`,
+		`[{% for i in (0..record.n) offset: 2 limit: 1 %}{{ i }}{% endfor %}]`,
+		`[{% for i in (0..record.n) reversed %}{{ i }}{% endfor %}]`,
+		`[{% for i in (0..record.n) reversed limit:record.three %}{{ i }}{% endfor %}]`,
+		`[{% for i in (0..record.n) %}{{ i }}{% else %}none{% endfor %}]`,
+		`[{% assign r = (0..record.n) %}{% for i in r %}{{ i }}{% endfor %}]`,
+		`[{% for x in (1..2) %}{% for i in (-1..record.n) %}{{ i }}{% endfor %}{% endfor %}]`,
+		`[{% tablerow i in (0..record.n) cols: 2 %}{{ i }}{% endtablerow %}]`,
+	} {
+		got, err := render(t, src, rec)
+		if err == nil || !strings.Contains(err.Error(), "loops over a range of more integers") || got != "" {
+			t.Errorf("%s: %q, %v; want an error saying the range is too wide for a loop", src, got, err)
+		}
+	}
+	// At plan, for the sample record.
+	errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", ContentType: "text/plain",
+			Body: `[{% for i in (record.lo..record.hi) %}{{ i }}{% endfor %}]`}}, Vars{}, []byte(rec), []byte(rec))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "loops over a range of more integers") {
+		t.Errorf("plan check of a loop over a range wider than an int: %v, want one error saying so", errs)
+	}
+	// Loops that fit run as they did, whatever their modifiers and filters. A range from a large
+	// integer down to a small one is empty, and so is (3..1), whose else is rendered (Liquid's
+	// length for it was -2, not 0, so it rendered neither turns nor its else).
+	for src, want := range map[string]string{
+		`{% for i in (1..5) reversed offset: 1 limit: 2 %}{{ i }}{% endfor %}`:                                                       "43",
+		`{% for i in (record.hi..record.lo) %}{{ i }}{% else %}empty{% endfor %}`:                                                    "empty",
+		`{% for i in (record.hi..record.zero) %}{{ i }}{% endfor %}.`:                                                                ".",
+		`{% for i in (3..1) %}{{ i }}{% else %}e{% endfor %}`:                                                                        "e",
+		`{% for i in (9223372036854775805..record.hi) %}{{ i }},{% endfor %}`:                                                        "9223372036854775805,9223372036854775806,9223372036854775807,",
+		`{% for i in (record.lo..-9223372036854775807) %}{{ i }},{% endfor %}`:                                                       "-9223372036854775808,-9223372036854775807,",
+		`{% for c in "a,b,c" | split: "," limit: 2 %}{{ c }}{% endfor %}`:                                                            "ab",
+		`{% for c in "a,b,c" | split: ',' | reverse offset:1 %}{{ c }}{% endfor %}`:                                                  "ba",
+		`{% assign reversed = "x" %}{% for c in "abc" | split: "" | join: reversed | split: reversed reversed %}{{ c }}{% endfor %}`: "cba",
+		`{% for i in (1..record.three) %}{{ forloop.index }}{{ forloop.rindex }}{% endfor %}`:                                        "132231",
+		`{% tablerow i in (1..3) cols: 2 limit: 2 %}{{ i }}{% endtablerow %}`:                                                        `<tr class="row1"><td class="col1">1</td><td class="col2">2</td></tr>`,
+		`{% for i in (1..3) %}{% if i == 2 %}{% break %}{% endif %}{{ i }}{% endfor %}`:                                              "1",
+		"{% for\ti\tin\t(1..2)\t%}{{ i }}{% endfor %}":                                                                               "12",
+	} {
+		if got, err := render(t, src, rec); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", src, got, err, want)
+		}
+	}
+}
+
+// Every loop's collection is guarded (guardLoopRange finds where its expression ends), whatever
+// its form: guardLoopRange leaves a loop it cannot rewrite as it was.
+func TestLoopRangeGuardFindsCollection(t *testing.T) {
+	for _, args := range []string{
+		`i in (1..5)`, `i in(1..5)`, "i\tin\t(1..2)\t", `i in (1..5) reversed offset: 1 limit: 2`,
+		`i in (0..record.n) reversed limit:record.three`, `r in records limit: 100`,
+		`c in "a,b,c" | split: "," limit: 2`, `c in "a, limit: b" | split: ", " offset: 1`,
+		`c in 'x)' | split: ')' reversed`, `c in "abc" | split: "" | join: reversed | split: reversed reversed`,
+		`x in record.arr limit: 1`, `x in record["limit"] reversed`, `x in record.limit`, `x in reversed`,
+		`x in my-list | concat: (1..3) offset: (1)`, `i in (m..5) cols: 2`,
+	} {
+		for _, tag := range []string{"for", "tablerow"} {
+			e := newEngine(false)
+			src := "{% " + tag + " " + args + " %}{{ i }}{% end" + tag + " %}"
+			if tag == "for" {
+				src = "{% for " + args + " %}{{ i }}{% else %}e{% endfor %}"
+			}
+			lt, err := e.ParseString(src)
+			if err != nil {
+				t.Fatalf("%s: %v", src, err)
+			}
+			n := lt.GetRoot().(*liquidrender.SeqNode).Children[0].(*liquidrender.BlockNode)
+			if e.guardLoopRange(n) == nil {
+				t.Errorf("%s: not guarded", src)
+			}
 		}
 	}
 }

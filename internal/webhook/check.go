@@ -168,10 +168,15 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 		return err
 	}
 	head.Header.Set("User-Agent", UserAgent())
-	resp, err := client.Do(head)
+	resp, done, err := Do(client, head)
+	defer done()
 	if errors.Is(err, netpolicy.ErrRefused) {
 		// The test request would go to the same address.
 		return fmt.Errorf("the webhook test request was not sent: %w", e.RedactError(err, head.Header.Get("Authorization")))
+	}
+	if err != nil && certificateRefused(err) {
+		// The test request would be refused the same certificate.
+		return fmt.Errorf("the webhook test request was not sent: %w", certificateError(e.RedactError(err, head.Header.Get("Authorization"))))
 	}
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -180,7 +185,8 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 			return nil
 		}
 	}
-	resp, err = client.Do(req)
+	resp, done, err = Do(client, req)
+	defer done()
 	if err != nil {
 		return fmt.Errorf("the webhook test request could not be sent: %w", e.RedactError(err, req.Header.Get("Authorization")))
 	}

@@ -32,8 +32,8 @@ const (
 	// drainLimit is how much of a response body is read past the snippet so the connection can be
 	// reused; a larger body costs a new connection, not memory.
 	drainLimit = 64 << 10
-	// answerBodyWait is how long an answer's body is read for after its headers: a slower body
-	// costs a new connection, and a refusal keeps what came of it.
+	// answerBodyWait is how long an answer's body is read for after its headers (Do): a slower
+	// body costs a new connection, and a refusal keeps what came of it.
 	answerBodyWait = time.Second
 	// maxAnswerHeader bounds the headers of an answer the default client reads.
 	maxAnswerHeader = 1 << 20
@@ -56,6 +56,11 @@ var (
 	// ErrAddressRefused: the network policy (package netpolicy) refused the address the webhook's
 	// host resolved to. Retrying cannot help, so the run fails at once; the records stay pending.
 	ErrAddressRefused = errors.New("webhook address refused by the network policy")
+	// ErrCertificate: the webhook's TLS certificate was refused (not signed by a trusted
+	// authority, not for the URL's host, expired or not yet valid). Nothing was sent, and every
+	// retry would be refused the same way until the certificate or the URL is fixed, so the run
+	// fails at once and its records stay pending.
+	ErrCertificate = errors.New("webhook TLS certificate refused")
 	// ErrWaitTooLong: the endpoint asked (Retry-After) to wait longer than pacing.MaxRetryAfter
 	// before a retry. The run fails at once instead of holding the sync that long; the records stay
 	// pending for the next run.
@@ -203,22 +208,40 @@ func (r *Result) MayHaveDelivered() bool {
 // request is written).
 func notSent(err error) bool {
 	var op *net.OpError
+	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" || certificateRefused(err)
+}
+
+// certificateRefused reports whether err, from a client's Do, is the endpoint's certificate
+// refused by the TLS handshake: not signed by a trusted authority, not for the URL's host,
+// expired or not yet valid. That lasts as long as the certificate or the URL does, unlike a
+// handshake cut short or timed out (a network error).
+func certificateRefused(err error) bool {
 	var cert *tls.CertificateVerificationError
 	var unknown x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" ||
-		errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+	return errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+}
+
+// certificateError is err (redacted: it names the URL's scheme, host and port, and what is wrong
+// with the certificate), when certificateRefused, as an error matching ErrCertificate that says
+// what to fix; nil otherwise.
+func certificateError(err error) error {
+	if !certificateRefused(err) {
+		return nil
+	}
+	return fmt.Errorf("%w: %w; fix the endpoint's certificate (the authority that signed it, the host "+
+		"names it covers, its dates), or the connection's url if it names the wrong host", ErrCertificate, err)
 }
 
 // OK reports whether the request got a 2xx.
 func (r *Request) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
 // DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
-// ErrRedirect, ErrGone, ErrUnauthorized or ErrAddressRefused, and the last network error if there
-// was one. It never holds the endpoint's URL or headers.
+// ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused or ErrCertificate, and the last
+// network error if there was one. It never holds the endpoint's URL or headers.
 type DeliveryError struct {
-	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused or ErrWaitTooLong
+	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused, ErrCertificate or ErrWaitTooLong
 	Status   int    // the last HTTP status; 0 when the last attempt got no response
 	Attempts int    // HTTP attempts made for the batch
 	Body     string // the first KiB of the last response body
@@ -239,6 +262,9 @@ func (e *DeliveryError) Error() string {
 			"token or key they carry, its oauth2 or basic_auth block) and the signing secret (response body: %q)", e.Status, e.Body)
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
+		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
+	case ErrCertificate:
+		// e.Err names the host (scheme, host and port of the URL) and what is wrong with its certificate.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
 	case ErrWaitTooLong:
 		return fmt.Sprintf("the webhook answered HTTP %d asking to wait more than the %s a run waits before a retry "+
@@ -492,12 +518,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 		}
-		// The attempt's own context: cancelled once its answer's body has been read, or has taken
-		// longer than answerBodyWait.
-		actx, cancel := context.WithCancel(ctx)
-		req, err := d.Endpoint.BuildRequest(actx, id, built)
+		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
-			cancel()
 			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, err
 		}
@@ -514,12 +536,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		if attempt == 1 {
 			rq.SentAt = start
 		}
-		resp, err := client.Do(req)
-		elapsed := time.Since(start)
 		// The status and headers decide; the body is read only for a refusal's first KiB and to
 		// reuse the connection, so an endpoint that drips it (or never sends it) is given up on
 		// after answerBodyWait instead of holding the request until the client's timeout.
-		bodyTimer := time.AfterFunc(answerBodyWait, cancel)
+		resp, answered, err := Do(client, req)
+		elapsed := time.Since(start)
 		switch {
 		case err == nil && (resp.StatusCode < 100 || resp.StatusCode > 599):
 			// net/http takes any three digits as a status, 000 and 999 included (and refuses
@@ -559,8 +580,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
-		bodyTimer.Stop()
-		cancel()
+		answered()
 		if err != nil && ctx.Err() != nil {
 			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
 		} else {
@@ -587,6 +607,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// way, so the run fails now with the policy's message.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrAddressRefused,
 				Attempts: attempt, Err: err}
+		case err != nil && certificateRefused(err):
+			// As for a refused address, every retry would be refused the same way.
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrCertificate,
+				Attempts: attempt, Err: certificateError(err)}
 		case err != nil:
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
@@ -641,6 +665,18 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
+}
+
+// Do sends req with client as deliveries do, and returns the answer, whose body may be read
+// for answerBodyWait after its headers came: then req's context is cancelled, and reading the
+// rest fails (what was read is kept). An endpoint that sends a status and then drips its body,
+// or never sends it, would otherwise hold the request until the client's timeout. done must be
+// called once the body has been read or closed, whatever err is.
+func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	resp, err = client.Do(req.WithContext(ctx))
+	timer := time.AfterFunc(answerBodyWait, cancel)
+	return resp, func() { timer.Stop(); cancel() }, err
 }
 
 // backoff is the full-jitter wait before retry n (0-based).

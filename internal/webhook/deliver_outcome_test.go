@@ -39,17 +39,18 @@ func TestResultMayHaveDelivered(t *testing.T) {
 		url    string
 		client *http.Client
 		want   bool
+		kind   error
 	}{
-		{"every attempt answered 503", refusing.URL, nil, false},
-		{"no connection could be made", closed.URL, nil, false},
-		{"the certificate was not trusted", untrusted.URL, nil, false},
-		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
+		{"every attempt answered 503", refusing.URL, nil, false, webhook.ErrRetriesExhausted},
+		{"no connection could be made", closed.URL, nil, false, webhook.ErrRetriesExhausted},
+		{"the certificate was not trusted", untrusted.URL, nil, false, webhook.ErrCertificate}, // not retried
+		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true, webhook.ErrRetriesExhausted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url}, Client: tc.client, MaxRetries: 1})
 			res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(3))
-			if !errors.Is(err, webhook.ErrRetriesExhausted) {
-				t.Fatalf("Deliver: %v, want retries exhausted", err)
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("Deliver: %v, want %v", err, tc.kind)
 			}
 			if len(res.Delivered)+len(res.Rejected) != 0 {
 				t.Fatalf("result %+v: want nothing delivered or rejected", res)
@@ -390,5 +391,76 @@ func TestDeliverPathSentAsRendered(t *testing.T) {
 	}
 	if !slices.Equal(uris, want) {
 		t.Errorf("endpoint saw\n%q\nwant\n%q", uris, want)
+	}
+}
+
+// Characters that some servers (and the frameworks and proxies before them) turn into a dot or a
+// separator after Unicode normalisation (NFKC, or a best-fit mapping to ASCII): fullwidth and
+// small full stops, the one and two dot leaders, fullwidth solidus and reverse solidus, division
+// and fraction slashes. A segment they make a dot segment of, raw or percent-encoded (what
+// url_encode makes of them), is refused as ".." is; an ordinary non-ASCII key is sent.
+func TestDeliverUnicodeDotSegmentIsRefused(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.URL.EscapedPath())
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		Deleted: &controlplane.OperationRequest{Method: "DELETE",
+			Path: "/contacts/{{ record.id | url_encode }}/items/{{ record.raw }}"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := [][]byte{
+		[]byte(`{"id":"café/notes","raw":"r"}`),           // 0: sent
+		[]byte(`{"id":"\uff0e\uff0e","raw":"r"}`),         // 1: fullwidth full stops
+		[]byte(`{"id":"\ufe52.","raw":"r"}`),              // 2: a small full stop and a dot
+		[]byte(`{"id":"\u2024\u2024","raw":"r"}`),         // 3: one dot leaders
+		[]byte(`{"id":"\u2025","raw":"r"}`),               // 4: a two dot leader
+		[]byte(`{"id":"..\uff0fadmin","raw":"r"}`),        // 5: a fullwidth solidus
+		[]byte(`{"id":"..\u2215admin","raw":"r"}`),        // 6: a division slash
+		[]byte(`{"id":"a\u2044..","raw":"r"}`),            // 7: a fraction slash
+		[]byte(`{"id":"..\uff3cadmin","raw":"r"}`),        // 8: a fullwidth reverse solidus
+		[]byte(`{"id":"ok","raw":"\uff0e\uff0e"}`),        // 9: raw, not encoded
+		[]byte(`{"id":"ok","raw":"\u2025\u2215x"}`),       // 10: raw
+		[]byte(`{"id":"ok","raw":"%EF%BC%8E%EF%BC%8E"}`),  // 11: encoded by hand
+		[]byte(`{"id":"ok","raw":"x%E2%88%95%E2%80%A5"}`), // 12
+		[]byte(`{"id":"a\uff0eb","raw":"\u2025x"}`),       // 13: sent: dots in a name, not a segment of dots
+		[]byte(`{"id":"日本/ü","raw":"naïve"}`),             // 14: sent
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpDeleted, records)
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the bad records refused and the rest delivered", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 13, 14}) {
+		t.Errorf("delivered %v, want [0 13 14]", got)
+	}
+	var refused []int
+	for _, r := range res.Rejected {
+		refused = append(refused, r.Index)
+		if r.Status != 0 || !strings.Contains(r.Body, "segment") || !strings.Contains(r.Body, "another path") {
+			t.Errorf("rejection %+v: want status 0 and why, naming the segment", r)
+		}
+	}
+	if slices.Sort(refused); !slices.Equal(refused, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
+		t.Errorf("refused %v, want [1 ... 12]", refused)
+	}
+	mu.Lock()
+	slices.Sort(paths)
+	if want := []string{"/api/contacts/%E6%97%A5%E6%9C%AC%2F%C3%BC/items/na%C3%AFve",
+		"/api/contacts/a%EF%BC%8Eb/items/%E2%80%A5x", "/api/contacts/caf%C3%A9%2Fnotes/items/r"}; !slices.Equal(paths, want) {
+		t.Errorf("endpoint saw %q, want %q", paths, want)
+	}
+	mu.Unlock()
+
+	errs := webhook.CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/\uff0e\uff0e/{{ record.name | url_encode }}"}}, webhook.Vars{},
+		[]byte(`{"name":"n"}`), []byte(`{"name":"n"}`))
+	if len(errs) != 1 || errs[0].Field != "path" {
+		t.Errorf("plan check of path /c/\uff0e\uff0e/...: %v, want one error on the path", errs)
 	}
 }

@@ -626,3 +626,44 @@ func TestHostileSlowAnswerBody(t *testing.T) {
 		}
 	}
 }
+
+// The requests outside deliveries give up on a slow answer too: test_on_save's (Check) reads a
+// refusal's first bytes for at most a second after its headers, as a delivery does, and an
+// OAuth2 token request, which needs its whole answer, is bounded as a whole (10 s; shortened
+// here). Each waited for the client's 30 s timeout.
+func TestHostileSlowAnswerOutsideDeliveries(t *testing.T) {
+	dripping := newRawServer(t, func(c net.Conn, _ int) {
+		fmt.Fprintf(c, "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 100000\r\n\r\nupstream")
+		_, _ = io.Copy(io.Discard, c) // until the client hangs up
+	})
+	start := time.Now()
+	err := webhook.Check(context.Background(), nil, webhook.Endpoint{URL: dripping.url}, "x")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Check took %v, want the body given up on after a second", took.Round(time.Second))
+	}
+	var ce *webhook.CheckError
+	if !errors.As(err, &ce) || ce.Status != 500 || ce.Body != "upstream" {
+		t.Errorf("Check: %v, want a CheckError with status 500 and the body's first bytes", err)
+	}
+
+	defer webhook.SetTokenFetchTimeout(time.Second)()
+	for _, answer := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"access_token\": \"abc", // a body that stops
+		"", // no answer at all
+	} {
+		tokens := newRawServer(t, func(c net.Conn, _ int) {
+			fmt.Fprint(c, answer)
+			_, _ = io.Copy(io.Discard, c)
+		})
+		ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: tokens.url, ClientID: "id", ClientSecret: "s3cret-value"}, nil)
+		start := time.Now()
+		_, err := ts.Token(context.Background())
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("token answer %.20q: the fetch took %v, want it given up on after its bound", answer, took.Round(time.Second))
+		}
+		if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "did not answer within 1s") ||
+			!strings.Contains(err.Error(), strings.TrimSuffix(tokens.url, "/hook")) {
+			t.Errorf("token answer %.20q: %v, want ErrTokenEndpoint saying the endpoint did not answer within 1s, naming it", answer, err)
+		}
+	}
+}

@@ -344,10 +344,26 @@ func checkPath(p []byte) error {
 // there (..%2Fadmin, what url_encode makes of "../admin", is ../admin), and Tomcat, and the
 // proxies that follow it, drop a segment's ;parameters first (..;x is ..). What url_encode
 // makes of a value "." or ".." (%2E, %2E%2E) is one.
+//
+// Some servers, and the frameworks and proxies before them, also normalise the decoded path's
+// Unicode (NFKC, or a best-fit mapping to ASCII) before they resolve it: a fullwidth full stop
+// (U+FF0E) is a dot to them, a fullwidth solidus (U+FF0F) or a division slash (U+2215) a slash.
+// Those characters are read as what they become (lookalikes), raw or percent-encoded.
 func dotSegment(seg string) string {
 	d, err := url.PathUnescape(seg)
 	if err != nil {
 		d = seg
+	}
+	if strings.ContainsFunc(d, func(r rune) bool { return lookalikes[r] != "" }) {
+		var b strings.Builder
+		for _, r := range d {
+			if l := lookalikes[r]; l != "" {
+				b.WriteString(l)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		d = b.String()
 	}
 	for _, part := range strings.FieldsFunc(d, func(r rune) bool { return r == '/' || r == '\\' }) {
 		part, _, _ = strings.Cut(part, ";")
@@ -356,6 +372,16 @@ func dotSegment(seg string) string {
 		}
 	}
 	return ""
+}
+
+// lookalikes are the characters whose NFKC normal form is only dots, slashes or backslashes,
+// and the slashes a best-fit mapping to ASCII makes slashes (U+2044, U+2215, U+29F8, and
+// U+29F5 a backslash), with what they become; the NFKC forms that hold a letter or a digit as
+// well (U+2100 a/c, U+2488 1.) cannot make a dot segment.
+var lookalikes = map[rune]string{
+	'\u2024': ".", '\u2025': "..", '\u2026': "...", '\uFE19': "...", '\uFE30': "..", '\uFE52': ".", '\uFF0E': ".",
+	'\uFF0F': "/", '\u2044': "/", '\u2215': "/", '\u29F8': "/",
+	'\uFF3C': "\\", '\uFE68': "\\", '\u29F5': "\\",
 }
 
 // escapeURL percent-encodes the bytes of a URL's path and query (from its first '/' or '?')

@@ -1,0 +1,155 @@
+package webhook_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// certServer is a TLS receiver with a certificate of its own for names (and 127.0.0.1 when
+// withIP), valid until notAfter, and a client that trusts that certificate.
+func certServer(t *testing.T, notAfter time.Time, withIP bool, names ...string) (*httptest.Server, *http.Client) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "receiver"},
+		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter, DNSNames: names, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	if withIP {
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	tr := webhook.DefaultClient().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+	return srv, &http.Client{Transport: tr, Timeout: 5 * time.Second, CheckRedirect: webhook.NoRedirects}
+}
+
+// A certificate the client refuses (not trusted, not for the URL's host, expired) fails the
+// batch at once: every retry of the run would be refused the same way. The error names the host
+// and the certificate's problem, and says what to fix.
+func TestDeliverCertificateErrorIsNotRetried(t *testing.T) {
+	policyEnv(t, "", "")
+	untrusted := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	untrusted.StartTLS()
+	defer untrusted.Close()
+	wrongName, wrongNameClient := certServer(t, time.Now().Add(time.Hour), false, "other.example")
+	expired, expiredClient := certServer(t, time.Now().Add(-time.Hour), true, "localhost")
+	for _, tc := range []struct {
+		name, url string
+		client    *http.Client
+		problem   string
+	}{
+		{"unknown authority", untrusted.URL, nil, "certificate signed by unknown authority"},
+		{"hostname mismatch", strings.Replace(wrongName.URL, "127.0.0.1", "localhost", 1), wrongNameClient, "certificate is valid for other.example, not localhost"},
+		{"expired", expired.URL, expiredClient, "certificate has expired"},
+	} {
+		obs := &observer{}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, Client: tc.client, Observer: obs})
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3))
+		var de *webhook.DeliveryError
+		if !errors.As(err, &de) || !errors.Is(err, webhook.ErrCertificate) || de.Attempts != 1 || obs.retries.Load() != 0 {
+			t.Errorf("%s: Deliver: %v (%d retries), want a DeliveryError of kind ErrCertificate after 1 attempt", tc.name, err, obs.retries.Load())
+			continue
+		}
+		host := strings.TrimPrefix(tc.url, "https://")
+		msg := err.Error()
+		for _, want := range []string{host, tc.problem, "fix the endpoint's certificate", "url"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: %q, want it to say %q", tc.name, msg, want)
+			}
+		}
+		if strings.Contains(msg, "tok3n") {
+			t.Errorf("%s: %q quotes the webhook URL", tc.name, msg)
+		} else if testing.Verbose() {
+			t.Logf("%s: %s", tc.name, msg)
+		}
+		if len(res.Delivered) != 0 || len(res.Rejected) != 0 || res.MayHaveDelivered() {
+			t.Errorf("%s: result %+v, want nothing delivered, rejected or maybe taken (the records stay pending)", tc.name, res)
+		}
+		// test_on_save says the same, at once.
+		cerr := webhook.Check(context.Background(), tc.client, webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, "x")
+		if !errors.Is(cerr, webhook.ErrCertificate) || !strings.Contains(cerr.Error(), tc.problem) || !strings.Contains(cerr.Error(), host) {
+			t.Errorf("%s: Check: %v, want ErrCertificate naming %s and %q", tc.name, cerr, host, tc.problem)
+		}
+	}
+}
+
+// A handshake that fails for the network's sake (the connection reset, or no answer within the
+// handshake timeout) is retried as any network error.
+func TestDeliverTransientTLSErrorIsRetried(t *testing.T) {
+	policyEnv(t, "", "")
+	for _, tc := range []struct {
+		name  string
+		serve func(net.Conn)
+	}{
+		{"reset during handshake", func(c net.Conn) {
+			buf := make([]byte, 16)
+			_, _ = c.Read(buf) // the ClientHello's start
+			_ = c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}},
+		{"handshake timeout", func(c net.Conn) {
+			time.Sleep(time.Second)
+			c.Close()
+		}},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go tc.serve(c)
+			}
+		}()
+		tr := webhook.DefaultClient().Transport.(*http.Transport).Clone()
+		tr.TLSHandshakeTimeout = 100 * time.Millisecond
+		obs := &observer{}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: "https://" + ln.Addr().String() + "/hooks"},
+			Client: &http.Client{Transport: tr, Timeout: 5 * time.Second}, Observer: obs, MaxRetries: 2})
+		_, err = d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		ln.Close()
+		var de *webhook.DeliveryError
+		if !errors.As(err, &de) || !errors.Is(err, webhook.ErrRetriesExhausted) || de.Attempts != 3 || errors.Is(err, webhook.ErrCertificate) {
+			t.Errorf("%s: Deliver: %v, want ErrRetriesExhausted after 3 attempts", tc.name, err)
+		}
+	}
+}
