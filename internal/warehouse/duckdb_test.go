@@ -406,7 +406,7 @@ func TestDuckDBDefaults(t *testing.T) {
 		}
 		return got
 	}
-	if got, want := settings(""), "91.5 MiB, threads 1, external file cache false, autoinstall false"; got != want {
+	if got, want := settings(""), "122.0 MiB, threads 1, external file cache false, autoinstall false"; got != want {
 		t.Errorf("Backflow's settings: %s, want %s", got, want)
 	}
 	if got, want := settings("SET memory_limit = '1GB'; SET threads = 2; SET enable_external_file_cache = true; "+
