@@ -259,7 +259,8 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if client == nil {
 		client = webhook.DefaultClient()
 	}
-	resp, err := client.Do(req)
+	resp, done, err := webhook.Do(client, req) // an answer's body is read for at most a second
+	defer done()
 	if err != nil {
 		return 0, ep.RedactError(err, req.Header.Get("Authorization"))
 	}
