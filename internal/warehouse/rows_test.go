@@ -684,3 +684,28 @@ func withURLParam(t *testing.T, url, param, value string) string {
 	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads a '+' as itself
 	return u.String()
 }
+
+// TestPostgresAnonymousRecordNotSendableInBinary: an anonymous ROW(...) holding a timestamptz and
+// a field of a type with no binary send function (aclitem; an extension's such as seg) is read,
+// as its text, rather than failing the read: its fields' types are known only once Postgres sends
+// a value, and it refuses to send one in binary (pgzoned.go reads anonymous records so).
+func TestPostgresAnonymousRecordNotSendableInBinary(t *testing.T) {
+	url := newWarehouse(t,
+		`CREATE TABLE t AS SELECT * FROM (VALUES (1, '2020-01-01 10:00:00+05'::timestamptz), (2, NULL)) AS t(id, at)`)
+	from := "(SELECT id, ROW(at, 'postgres=r/postgres'::aclitem, 'a b') AS c, " +
+		"ARRAY[ROW(at, 'postgres=r/postgres'::aclitem), NULL] AS ca, ROW(at, id) AS ok FROM t) AS v"
+	for _, col := range []string{"c", "ca", "ok"} {
+		keys, values, texts := readKeyValueText(t, withURLParam(t, url, "TimeZone", "UTC"), col, from)
+		if len(keys) != 2 {
+			t.Fatalf("%s: read %d rows, want 2", col, len(keys))
+		}
+		for id, k := range keys {
+			if k != texts[id] {
+				t.Errorf("%s id %s: key %q, Postgres's ::text %q", col, id, k, texts[id])
+			}
+			if want, _ := json.Marshal(texts[id]); values[id] != string(want) {
+				t.Errorf("%s id %s: value %s, want %s", col, id, values[id], want)
+			}
+		}
+	}
+}
