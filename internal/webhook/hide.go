@@ -57,3 +57,18 @@ func hideStrings(msg string, hide []string) string {
 	}
 	return msg
 }
+
+// hideAnswer is hideStrings for an answer's excerpt, which its bound may have cut: a string of
+// hide whose start (8 characters or more) ends it is hidden too.
+func hideAnswer(answer string, hide []string) string {
+	answer = hideStrings(answer, hide)
+	for _, h := range hide {
+		for k := len(h) - 1; k >= 8; k-- {
+			if strings.HasSuffix(answer, h[:k]) {
+				answer = answer[:len(answer)-k] + "[template text]"
+				break
+			}
+		}
+	}
+	return answer
+}
