@@ -179,7 +179,8 @@ func zonedRecordText(dst, txt, bin []byte, types map[uint32]pgType, depth int) (
 		if p+size > len(bin) {
 			return dst, false
 		}
-		if _, known := builtinKinds[oid]; !known && !plainBuiltins[oid] && types[oid].oid != oid {
+		anon := oid == anonymousRecord || oid == anonymousRecordArray // known from its value
+		if _, known := builtinKinds[oid]; !known && !anon && !plainBuiltins[oid] && types[oid].oid != oid {
 			// A field of a type not looked up (in an anonymous record: a domain, composite or
 			// range of the model's own): what its text holds is unknown, so the whole value
 			// keeps the session's text rather than being rewritten in part.
