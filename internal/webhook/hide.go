@@ -9,11 +9,16 @@ import (
 )
 
 // Strings a request's templates write as they are: a JSON string value ("...", not a key: no ':'
-// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), and
-// a query value of a path (?token=...). Only those of 8 characters or more are hidden.
+// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), a
+// query value of a path (?token=...), and a string literal in a Liquid tag. Only those of 8
+// characters or more are hidden.
 var (
 	templateJSONString = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}|"((?:[^"\\\n]|\\.)*)"(\s*:)?`)
 	templateQueryValue = regexp.MustCompile(`[?&][^=&#{}%\s]+=([^&#{}%\s]{8,})`)
+	// A Liquid tag's string literals ({{ "sk_live_..." | json }}, default: 'x'), which it may
+	// write as they are too.
+	templateTag     = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+	templateLiteral = regexp.MustCompile(`"([^"]{8,})"|'([^']{8,})'`)
 )
 
 // HideTemplateStrings returns msg without the strings spec's templates write as they are: a body
@@ -44,6 +49,11 @@ func templateStrings(spec *controlplane.RequestSpec) []string {
 		}
 		for _, m := range templateQueryValue.FindAllStringSubmatch(r.Path+" "+r.Body, -1) {
 			hide = append(hide, m[1])
+		}
+		for _, tag := range templateTag.FindAllString(r.Path+" "+r.Body, -1) {
+			for _, m := range templateLiteral.FindAllStringSubmatch(tag, -1) {
+				hide = append(hide, m[1]+m[2])
+			}
 		}
 	}
 	return hide

@@ -74,3 +74,27 @@ func TestRefusalAnswerHidesTemplateStrings(t *testing.T) {
 		}
 	}
 }
+
+// A string literal in a Liquid tag is written as it is too ({{ "sk_live_..." | json }}, a
+// default: '...'): a rejection quoting what the template rendered leaves it out as well.
+func TestRejectionHidesTagLiterals(t *testing.T) {
+	for _, body := range []string{
+		`{"api_key": {{ "sk_live_ABCDEFGH12345" | json }}, "name": {{ record.name }}}`,
+		`{"api_key": "{{ record.key | default: 'sk_live_ABCDEFGH12345' }}", "name": {{ record.name }}}`,
+		"{\"api_key\": \"{%\n  if true %}sk_live_{% endif %}{{ 'ABCDEFGH12345' }}\", \"name\": {{ record.name }}}",
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: body}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &Deliverer{Endpoint: Endpoint{URL: "http://127.0.0.1:1"}, Builder: rs, MaxRetries: -1}
+		res, err := d.Deliver(context.Background(), &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"name":"Bob"}`)})
+		if err != nil || len(res.Rejected) != 1 {
+			t.Fatalf("%s: want the record rejected: %v, %+v", body, err, res)
+		}
+		if got := res.Rejected[0].Body; strings.Contains(got, "ABCDEFGH") || !strings.Contains(got, "not valid JSON") {
+			t.Errorf("%s: rejection %q shows the tag's string", body, got)
+		}
+	}
+}
