@@ -25,6 +25,27 @@ const (
 // Built-in types whose text follows TimeZone or IntervalStyle, and arrays of them.
 var zonedBuiltins = map[uint32]bool{1184: true, 1186: true, 3910: true, 4534: true, 1185: true, 1187: true, 3911: true, 6153: true}
 
+// plainBuiltins are the built-in base, range and multirange types (and arrays of them) whose text
+// holds no timestamptz or interval, those builtinKinds does not hold included (xml, inet, box,
+// money, tsvector, int4range, ...): an anonymous record's field of such a type keeps its text as
+// the session printed it, as the same column would (a record's field of a type not looked up
+// otherwise keeps the whole record's text). Their OIDs are fixed across Postgres versions.
+var plainBuiltins = map[uint32]bool{}
+
+func init() {
+	for _, oid := range []uint32{16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 114, 142, 143, 194, 199, 271,
+		600, 601, 602, 603, 604, 628, 629, 650, 651, 700, 701, 718, 719, 774, 775, 790, 791, 829, 869,
+		1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016, 1017, 1018,
+		1019, 1020, 1021, 1022, 1027, 1028, 1033, 1034, 1040, 1041, 1042, 1043, 1082, 1083, 1114, 1115,
+		1182, 1183, 1231, 1266, 1270, 1560, 1561, 1562, 1563, 1700, 1790, 2201, 2202, 2203, 2204, 2205,
+		2206, 2207, 2208, 2209, 2210, 2211, 2949, 2950, 2951, 2970, 3220, 3221, 3361, 3402, 3614, 3615,
+		3642, 3643, 3644, 3645, 3734, 3735, 3769, 3770, 3802, 3807, 3904, 3905, 3906, 3907, 3908, 3909,
+		3912, 3913, 3926, 3927, 4072, 4073, 4089, 4090, 4096, 4097, 4191, 4192, 4451, 4532, 4533, 4535,
+		4536, 4600, 4601, 5017, 5038, 5039, 5069, 6150, 6151, 6152, 6155, 6157} {
+		plainBuiltins[oid] = true
+	}
+}
+
 // zonedType reports whether a value of type oid prints a timestamptz or an interval somewhere
 // in its text, and so needs zonedText. Only types types holds (codecsFor's lookup) are followed.
 func zonedType(oid uint32, types map[uint32]pgType, depth int) bool {
@@ -158,7 +179,8 @@ func zonedRecordText(dst, txt, bin []byte, types map[uint32]pgType, depth int) (
 		if p+size > len(bin) {
 			return dst, false
 		}
-		if _, known := builtinKinds[oid]; !known && types[oid].oid != oid {
+		anon := oid == anonymousRecord || oid == anonymousRecordArray // known from its value
+		if _, known := builtinKinds[oid]; !known && !anon && !plainBuiltins[oid] && types[oid].oid != oid {
 			// A field of a type not looked up (in an anonymous record: a domain, composite or
 			// range of the model's own): what its text holds is unknown, so the whole value
 			// keeps the session's text rather than being rewritten in part.

@@ -31,10 +31,14 @@ type Rows struct {
 	zonedBuf [][]byte
 	keyZoned int
 	types    map[uint32]pgType
-	vals     [][]byte
-	err      error
-	done     bool
-	closed   bool
+	// reread reads the rows again, anonymous records as their text only (open's anonText), when
+	// Postgres could not send one in binary before any row was read (read counts them).
+	reread func() (*Rows, error)
+	read   int
+	vals   [][]byte
+	err    error
+	done   bool
+	closed bool
 }
 
 // Open runs query on the warehouse wh and streams its rows in the warehouse's order, with the key
@@ -48,7 +52,7 @@ func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn
 	if err != nil {
 		return nil, err
 	}
-	r, err := open(ctx, conn, query, keyColumn, since)
+	r, err := open(ctx, conn, query, keyColumn, since, false)
 	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -56,7 +60,11 @@ func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn
 	return r, nil
 }
 
-func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since) (*Rows, error) {
+// anonText leaves out of the binary reads (pgzoned.go) the columns of an anonymous record type,
+// whose fields' types are not known before a value is sent: one holding a field of a type with no
+// binary send function (aclitem, an extension's such as seg) fails the read when sent in binary,
+// and is then read again with anonText, as its text only (Next).
+func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since, anonText bool) (*Rows, error) {
 	query = trimQuery(query)
 	cols, err := DescribeConn(ctx, conn, query)
 	if err != nil {
@@ -117,7 +125,8 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	// read once more, in binary, after the others, and its text rewritten from it.
 	var zoned []zonedCol
 	for i, c := range codecs {
-		if c.format() == textFormat && zonedType(oids[i], types, 0) && binarySendable(oids[i], types, 0) {
+		anon := oids[i] == anonymousRecord || oids[i] == anonymousRecordArray
+		if c.format() == textFormat && zonedType(oids[i], types, 0) && binarySendable(oids[i], types, 0) && !(anon && anonText) {
 			zoned = append(zoned, zonedCol{col: i, bin: nfields + len(zoned), oid: oids[i]})
 			sel += ", m." + pgx.Identifier{cols[i].Name}.Sanitize()
 		}
@@ -159,8 +168,34 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	} else if ownText {
 		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
 	}
+	for _, z := range zoned {
+		if z.oid == anonymousRecord || z.oid == anonymousRecordArray {
+			// Read again from here, in the same snapshot, should Postgres not send it in binary.
+			// (A statement so sent drops the unnamed prepared statement: it is prepared again.)
+			if _, err := pc.Exec(ctx, "SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
+				return nil, fmt.Errorf("read the model from the warehouse: %w", conn.explain(err))
+			}
+			if _, err := pc.Prepare(ctx, "", wrapped, nil); err != nil {
+				return nil, conn.rejected(err)
+			}
+			r.reread = func() (*Rows, error) {
+				if _, err := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
+					return nil, err
+				}
+				return open(ctx, conn, query, keyColumn, since, true)
+			}
+			break
+		}
+	}
 	r.rr = pc.ExecPrepared(ctx, "", params, nil, formats)
 	return r, nil
+}
+
+// noBinaryOutput reports whether err is Postgres refusing to send a value in binary because a
+// type in it has no send function.
+func noBinaryOutput(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42883" && strings.Contains(pe.Message, "no binary output function")
 }
 
 // pgSince is the WHERE clause of a read narrowed by since (nil: none) and its parameter, as
@@ -200,6 +235,7 @@ func (r *Rows) Next() bool {
 	}
 	if r.rr.NextRow() {
 		r.vals = r.rr.Values()
+		r.read++
 		for i, z := range r.zoned {
 			if v := r.vals[z.col]; v != nil {
 				if t, ok := zonedText(r.zonedBuf[i][:0], z.oid, v, r.vals[z.bin], r.types, 0); ok {
@@ -214,7 +250,18 @@ func (r *Rows) Next() bool {
 	}
 	r.vals = nil
 	r.done = true
-	if _, err := r.rr.Close(); err != nil {
+	_, err := r.rr.Close()
+	if err != nil && r.reread != nil && r.read == 0 && noBinaryOutput(err) {
+		// An anonymous record's field has a type Postgres cannot send in binary: its first value
+		// failed, so nothing was read yet; read the rows again, such columns as their text only.
+		nr, rerr := r.reread()
+		if rerr == nil {
+			*r = *nr
+			return r.Next()
+		}
+		err = rerr
+	}
+	if err != nil {
 		r.err = fmt.Errorf("read the model from the warehouse: %w", r.conn.explain(err))
 	}
 	return false

@@ -573,6 +573,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			if status < 200 || status >= 300 {
 				// Only a refusal's answer is kept: a 2xx's is drained unread, off the hot path.
 				snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit), req.Header.Get("Authorization"))
+				if rs, ok := d.builder().(*Requests); ok {
+					// An endpoint that prints the request it refused echoes what a template wrote.
+					snippet = hideAnswer(snippet, rs.hidden)
+				}
 			}
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()

@@ -9,11 +9,16 @@ import (
 )
 
 // Strings a request's templates write as they are: a JSON string value ("...", not a key: no ':'
-// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), and
-// a query value of a path (?token=...). Only those of 8 characters or more are hidden.
+// after it; Liquid tags are skipped whole, so that the quotes inside them pair with nothing), a
+// query value of a path (?token=...), and a string literal in a Liquid tag. Only those of 8
+// characters or more are hidden.
 var (
 	templateJSONString = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}|"((?:[^"\\\n]|\\.)*)"(\s*:)?`)
 	templateQueryValue = regexp.MustCompile(`[?&][^=&#{}%\s]+=([^&#{}%\s]{8,})`)
+	// A Liquid tag's string literals ({{ "sk_live_..." | json }}, default: 'x'), which it may
+	// write as they are too.
+	templateTag     = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+	templateLiteral = regexp.MustCompile(`"([^"]{8,})"|'([^']{8,})'`)
 )
 
 // HideTemplateStrings returns msg without the strings spec's templates write as they are: a body
@@ -45,6 +50,11 @@ func templateStrings(spec *controlplane.RequestSpec) []string {
 		for _, m := range templateQueryValue.FindAllStringSubmatch(r.Path+" "+r.Body, -1) {
 			hide = append(hide, m[1])
 		}
+		for _, tag := range templateTag.FindAllString(r.Path+" "+r.Body, -1) {
+			for _, m := range templateLiteral.FindAllStringSubmatch(tag, -1) {
+				hide = append(hide, m[1]+m[2])
+			}
+		}
 	}
 	return hide
 }
@@ -56,4 +66,19 @@ func hideStrings(msg string, hide []string) string {
 		msg = strings.ReplaceAll(strings.ReplaceAll(msg, q[1:len(q)-1], "[template text]"), h, "[template text]")
 	}
 	return msg
+}
+
+// hideAnswer is hideStrings for an answer's excerpt, which its bound may have cut: a string of
+// hide whose start (8 characters or more) ends it is hidden too.
+func hideAnswer(answer string, hide []string) string {
+	answer = hideStrings(answer, hide)
+	for _, h := range hide {
+		for k := len(h) - 1; k >= 8; k-- {
+			if strings.HasSuffix(answer, h[:k]) {
+				answer = answer[:len(answer)-k] + "[template text]"
+				break
+			}
+		}
+	}
+	return answer
 }

@@ -2,6 +2,9 @@ package webhook
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -31,5 +34,67 @@ func TestRejectionHidesTemplateStrings(t *testing.T) {
 	}
 	if strings.Contains(body, key) || strings.Contains(body, "ABCDEFGH") {
 		t.Errorf("rejection %q shows the template's string %q", body, key)
+	}
+}
+
+// TestRefusalAnswerHidesTemplateStrings: an endpoint's refusal that echoes the request it got (the
+// body the template rendered, its path's query) is kept for rejections, the delivery log and
+// notifications without the strings the template writes as they are, as the plan's test request
+// keeps it; an answer cut by its bound in the middle of one too.
+func TestRefusalAnswerHidesTemplateStrings(t *testing.T) {
+	const key = "sk_live_ABCDEFGH12345"
+	for _, cut := range []bool{false, true} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			answer := "invalid request " + r.URL.RawQuery + " " + string(b)
+			if cut {
+				answer = strings.Repeat("x", rejectionBodyLimit-len(`{"api_key": "sk_live_ABCD`)) + string(b)
+			}
+			_, _ = io.WriteString(w, answer)
+		}))
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts?token=tok_98765432",
+				Body: `{"api_key": "` + key + `", "name": {{ record.name | json }}}`}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &Deliverer{Endpoint: Endpoint{URL: srv.URL}, Builder: rs, MaxRetries: -1, Client: srv.Client()}
+		res, err := d.Deliver(context.Background(), &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"name":"Bob"}`)})
+		srv.Close()
+		if err != nil || len(res.Rejected) != 1 {
+			t.Fatalf("want the record rejected: %v, %+v", err, res)
+		}
+		body := res.Rejected[0].Body
+		if strings.Contains(body, "ABCDEFGH") || strings.Contains(body, "98765432") || !strings.Contains(body, "[template text]") {
+			t.Errorf("cut %v: rejection %q shows a template's string", cut, body)
+		}
+		if !cut && !strings.Contains(body, `"Bob"`) {
+			t.Errorf("rejection %q: want the rest of the answer kept", body)
+		}
+	}
+}
+
+// A string literal in a Liquid tag is written as it is too ({{ "sk_live_..." | json }}, a
+// default: '...'): a rejection quoting what the template rendered leaves it out as well.
+func TestRejectionHidesTagLiterals(t *testing.T) {
+	for _, body := range []string{
+		`{"api_key": {{ "sk_live_ABCDEFGH12345" | json }}, "name": {{ record.name }}}`,
+		`{"api_key": "{{ record.key | default: 'sk_live_ABCDEFGH12345' }}", "name": {{ record.name }}}`,
+		"{\"api_key\": \"{%\n  if true %}sk_live_{% endif %}{{ 'ABCDEFGH12345' }}\", \"name\": {{ record.name }}}",
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: body}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &Deliverer{Endpoint: Endpoint{URL: "http://127.0.0.1:1"}, Builder: rs, MaxRetries: -1}
+		res, err := d.Deliver(context.Background(), &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"name":"Bob"}`)})
+		if err != nil || len(res.Rejected) != 1 {
+			t.Fatalf("%s: want the record rejected: %v, %+v", body, err, res)
+		}
+		if got := res.Rejected[0].Body; strings.Contains(got, "ABCDEFGH") || !strings.Contains(got, "not valid JSON") {
+			t.Errorf("%s: rejection %q shows the tag's string", body, got)
+		}
 	}
 }

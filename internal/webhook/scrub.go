@@ -146,16 +146,34 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 
 // pathSecret reports whether a segment of the connection's URL path looks like a token rather
 // than a word or a version: 16 bytes or more, or 8 or more holding both a letter and a digit
-// ("T0ABCDEF1", a 24-letter Slack token; not "services", "webhooks" or "v2").
+// ("T0ABCDEF1", a 24-letter Slack token; not "services", "webhooks" or "v2"), but not lowercase
+// words joined by hyphens or underscores ("customer-subscriptions", "incoming_webhook"), which
+// an answer names as ordinary text.
 func pathSecret(seg string) bool {
 	if len(seg) >= 16 {
-		return true
+		return !joinedWords(seg)
 	}
 	if len(seg) < minSecret {
 		return false
 	}
 	return strings.ContainsAny(seg, "0123456789") &&
 		strings.ContainsAny(strings.ToLower(seg), "abcdefghijklmnopqrstuvwxyz")
+}
+
+// joinedWords reports whether seg is lowercase ASCII words joined by single hyphens or
+// underscores: at least two words, no digit, no other byte.
+func joinedWords(seg string) bool {
+	words := strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '_' })
+	if len(words) < 2 || strings.Contains(seg, "--") || strings.Contains(seg, "__") || strings.Contains(seg, "-_") ||
+		strings.Contains(seg, "_-") || seg[0] == '-' || seg[0] == '_' || seg[len(seg)-1] == '-' || seg[len(seg)-1] == '_' {
+		return false
+	}
+	for _, w := range words {
+		if strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // htmlEntities are the named character references an HTML page escapes a secret's bytes with.

@@ -148,6 +148,16 @@ func TestScrubURLPathAndHTMLForms(t *testing.T) {
 			t.Errorf("Scrub(%q) = %q, want it unchanged", s, got)
 		}
 	}
+	// Nor are words joined by hyphens or underscores, however long; a long token still is.
+	ep = Endpoint{URL: "https://h/v1/customer-subscriptions/incoming_webhook_events/Tok-3n_AbCdEfGhIjKlMn"}
+	for _, s := range []string{`{"error": "no route /v1/customer-subscriptions/incoming_webhook_events"}`, "customer-subscriptions are paused"} {
+		if got := ep.Scrub(s); got != s {
+			t.Errorf("Scrub(%q) = %q, want it unchanged", s, got)
+		}
+	}
+	if got := ep.Scrub("Cannot POST Tok-3n_AbCdEfGhIjKlMn"); strings.Contains(got, "AbCdEfGh") {
+		t.Errorf("Scrub kept the path's token: %q", got)
+	}
 }
 
 // BenchmarkScrub is what scrubbing costs per answer kept (a refusal's); a 2xx's answer is not
