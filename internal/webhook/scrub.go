@@ -21,6 +21,12 @@ const minSecret = 8
 // text/plain, application/json" does not make "application/json" one).
 var authSchemes = []string{"bearer", "basic", "token", "digest", "apikey", "api-key", "key", "sso-key"}
 
+// publicHeaders are the standard headers that say how a request is written, never who sends it:
+// their values ("application/json", "gzip") are in every answer that names a format, and would
+// be replaced there as if they were secrets.
+var publicHeaders = map[string]bool{"content-type": true, "accept": true, "accept-encoding": true, "accept-language": true,
+	"content-encoding": true, "content-language": true, "user-agent": true, "cache-control": true, "pragma": true}
+
 // Scrub returns s, text an endpoint answered, with the connection's secrets it may echo (an
 // endpoint that prints the request it refused) replaced: its headers' values (and a header's
 // credential after its scheme, "Bearer TOKEN"), the basic auth password and header, the
@@ -47,8 +53,10 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 			add(strings.TrimSpace(cred))
 		}
 	}
-	for _, v := range e.Headers {
-		addCredential(v)
+	for name, v := range e.Headers {
+		if !publicHeaders[strings.ToLower(name)] {
+			addCredential(v)
+		}
 	}
 	if e.SigningSecret != "" {
 		add(e.SigningSecret)

@@ -172,14 +172,17 @@ func BenchmarkScrub(b *testing.B) {
 	}
 }
 
-// Short values and the parts of a header that is not an Authorization's credential are not
-// secrets of their own: "X-Debug: true" does not replace every true of a JSON answer, nor
+// Short values, the values of standard headers that say how a request is written (Content-Type,
+// User-Agent: "application/vnd.api+json" was replaced in every answer naming the format) and the
+// parts of a header that is not an Authorization's credential are not secrets of their own: "X-Debug: true" does not replace every true of a JSON answer, nor
 // "Accept: text/plain, application/json" the media types an error names; a whole header value
 // and a credential after a known scheme still are.
 func TestScrubKeepsOrdinaryText(t *testing.T) {
 	ep := Endpoint{URL: "https://h/hook?v=2&format=json", Headers: map[string]string{
-		"X-Debug": "true", "Accept": "text/plain, application/json", "X-Api-Key": "Token abcdef123456"}}
-	answer := `{"ok": true, "error": "Content-Type must be application/json", "v": 2, "format": "json"}`
+		"X-Debug": "true", "X-Accept": "text/plain, application/json", "X-Api-Key": "Token abcdef123456",
+		"Content-Type": "application/vnd.api+json", "User-Agent": "acme-sync/2.0 (data team)"}}
+	answer := `{"ok": true, "error": "Content-Type must be application/json, not application/vnd.api+json", "v": 2, ` +
+		`"format": "json", "agent": "acme-sync/2.0 (data team)"}`
 	if got := ep.Scrub(answer); got != answer {
 		t.Errorf("Scrub changed ordinary text:\n got %s\nwant %s", got, answer)
 	}
