@@ -22,6 +22,9 @@ const (
 	anonymousRecordArray = 2287
 )
 
+// anonymous reports whether oid is record or record[].
+func anonymous(oid uint32) bool { return oid == anonymousRecord || oid == anonymousRecordArray }
+
 // Built-in types whose text follows TimeZone or IntervalStyle, and arrays of them.
 var zonedBuiltins = map[uint32]bool{1184: true, 1186: true, 3910: true, 4534: true, 1185: true, 1187: true, 3911: true, 6153: true}
 
@@ -49,7 +52,7 @@ func init() {
 // zonedType reports whether a value of type oid prints a timestamptz or an interval somewhere
 // in its text, and so needs zonedText. Only types types holds (codecsFor's lookup) are followed.
 func zonedType(oid uint32, types map[uint32]pgType, depth int) bool {
-	if zonedBuiltins[oid] || oid == anonymousRecord || oid == anonymousRecordArray {
+	if zonedBuiltins[oid] || anonymous(oid) {
 		return true // an anonymous record's fields are known only from its binary value
 	}
 	t, ok := types[oid]
@@ -179,7 +182,7 @@ func zonedRecordText(dst, txt, bin []byte, types map[uint32]pgType, depth int) (
 		if p+size > len(bin) {
 			return dst, false
 		}
-		anon := oid == anonymousRecord || oid == anonymousRecordArray // known from its value
+		anon := anonymous(oid) // known from its value
 		if _, known := builtinKinds[oid]; !known && !anon && !plainBuiltins[oid] && types[oid].oid != oid {
 			// A field of a type not looked up (in an anonymous record: a domain, composite or
 			// range of the model's own): what its text holds is unknown, so the whole value

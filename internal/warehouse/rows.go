@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -125,10 +126,18 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	// read once more, in binary, after the others, and its text rewritten from it.
 	var zoned []zonedCol
 	for i, c := range codecs {
-		anon := oids[i] == anonymousRecord || oids[i] == anonymousRecordArray
-		if c.format() == textFormat && zonedType(oids[i], types, 0) && binarySendable(oids[i], types, 0) && !(anon && anonText) {
+		if c.format() == textFormat && zonedType(oids[i], types, 0) && binarySendable(oids[i], types, 0) && !(anonText && anonymous(oids[i])) {
 			zoned = append(zoned, zonedCol{col: i, bin: nfields + len(zoned), oid: oids[i]})
 			sel += ", m." + pgx.Identifier{cols[i].Name}.Sanitize()
+		}
+	}
+	anonZoned := slices.ContainsFunc(zoned, func(z zonedCol) bool { return anonymous(z.oid) })
+	if anonZoned {
+		// Read again from here, in the same snapshot, should Postgres not send an anonymous
+		// record in binary (Next). Set before the statement is prepared: a statement sent so
+		// drops the unnamed prepared one.
+		if _, err := pc.Exec(ctx, "SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
+			return nil, fmt.Errorf("read the model from the warehouse: %w", conn.explain(err))
 		}
 	}
 	if len(zoned) > 0 {
@@ -168,23 +177,12 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	} else if ownText {
 		return nil, errors.New("the model's SQL returned other columns when read than when described: it changed while being read; try again")
 	}
-	for _, z := range zoned {
-		if z.oid == anonymousRecord || z.oid == anonymousRecordArray {
-			// Read again from here, in the same snapshot, should Postgres not send it in binary.
-			// (A statement so sent drops the unnamed prepared statement: it is prepared again.)
-			if _, err := pc.Exec(ctx, "SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
-				return nil, fmt.Errorf("read the model from the warehouse: %w", conn.explain(err))
+	if anonZoned {
+		r.reread = func() (*Rows, error) {
+			if _, err := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
+				return nil, err
 			}
-			if _, err := pc.Prepare(ctx, "", wrapped, nil); err != nil {
-				return nil, conn.rejected(err)
-			}
-			r.reread = func() (*Rows, error) {
-				if _, err := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
-					return nil, err
-				}
-				return open(ctx, conn, query, keyColumn, since, true)
-			}
-			break
+			return open(ctx, conn, query, keyColumn, since, true)
 		}
 	}
 	r.rr = pc.ExecPrepared(ctx, "", params, nil, formats)
@@ -336,10 +334,7 @@ func codecsFor(ctx context.Context, conn *Conn, oids []uint32) ([]codec, map[uin
 			t.domain = typtype == 'd'
 			t.array = category == 'A' && t.elem != 0
 			t.delim = delim
-			t.multi = typtype == 'm'
-			if typtype != 'r' && typtype != 'm' {
-				t.sub = 0
-			}
+			t.multi = typtype == 'm' // pgTypesSQL gives a subtype to ranges and multiranges only
 			types[t.oid] = t
 			for _, o := range append([]uint32{t.base, t.elem, t.sub}, t.attrs...) {
 				if o == 0 {
