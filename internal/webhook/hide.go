@@ -73,12 +73,7 @@ func hideStrings(msg string, hide []string) string {
 func hideAnswer(answer string, hide []string) string {
 	answer = hideStrings(answer, hide)
 	for _, h := range hide {
-		for k := len(h) - 1; k >= 8; k-- {
-			if strings.HasSuffix(answer, h[:k]) {
-				answer = answer[:len(answer)-k] + "[template text]"
-				break
-			}
-		}
+		answer = replaceCutEnd(answer, h, "[template text]")
 	}
 	return answer
 }

@@ -108,12 +108,7 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 	}
 	// An answer is kept up to a bound, which can cut a secret: its start at the end is one too.
 	for _, v := range secrets {
-		for k := len(v) - 1; k >= minSecret; k-- {
-			if strings.HasSuffix(s, v[:k]) {
-				s = s[:len(s)-k] + scrubbed
-				break
-			}
-		}
+		s = replaceCutEnd(s, v, scrubbed)
 	}
 	if !strings.ContainsAny(s, `%\&`) {
 		return s
@@ -147,6 +142,17 @@ func (e Endpoint) Scrub(s string, sent ...string) string {
 				plain, at = unescaped(s)
 				break
 			}
+		}
+	}
+	return s
+}
+
+// replaceCutEnd returns s with its end replaced by mark when the end is v cut short (v's first
+// minSecret bytes or more, but not all of them): an answer kept up to a bound can end inside v.
+func replaceCutEnd(s, v, mark string) string {
+	for k := len(v) - 1; k >= minSecret; k-- {
+		if strings.HasSuffix(s, v[:k]) {
+			return s[:len(s)-k] + mark
 		}
 	}
 	return s
