@@ -31,6 +31,8 @@ type pipeline struct {
 	conc     int  // delivery workers: the most requests the pacer may let be in flight
 	size     int  // records per batch
 	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
+	// noIntents: the run records no intents (see controlplane.IntentsNeeded).
+	noIntents bool
 	// splitNew: new and changed records go in batches of their own (the sync's request has one
 	// request per operation); else both go in "changed" batches, as the envelope says.
 	splitNew bool
@@ -169,7 +171,8 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 				break more
 			}
 		}
-		if ctx.Err() == nil && !p.mark { // marking sends nothing: nothing may have been delivered
+		// Marking sends nothing: nothing may have been delivered.
+		if ctx.Err() == nil && !p.mark && !p.noIntents {
 			intents = intents[:0]
 			for _, b := range pending {
 				b.seq = seq

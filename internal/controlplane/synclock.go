@@ -33,6 +33,8 @@ import (
 //     An intent left by a run that crashed or lost its lock is adopted by the next run
 //     (AdoptIntents): its keys become ledger rows with an unconfirmed hash, so they are resent,
 //     or deleted by a mirror sync whose model lost them. Nothing delivered is forgotten.
+//     A run that would adopt them to no effect records none (IntentsNeeded): a first run of a
+//     sync that deletes nothing and reads without a cursor.
 
 // ErrBusy is returned by AcquireSync when another session holds the sync's lock and the caller
 // did not ask to wait.
@@ -290,6 +292,19 @@ type Intent struct {
 	Keys  []string
 	// Packed, when set, are the keys packed as PackKeys packs them, and Keys is not read.
 	Packed []byte
+}
+
+// IntentsNeeded reports whether a run of sync y must record its batches' intents, given that it
+// found the sync's ledger (and so its intents: see ReadLedgerState) empty or not. A first run
+// (ledger empty) of a sync that is not a mirror and has no cursor records none: what adopting
+// them would make of its keys is what the ledger without them already says. The next run sends
+// a key as new whether it is missing from the ledger or adopted from an intent with nothing
+// before it (UnconfirmedNew); such a sync sends no deletes, so a key the model lost needs no
+// record; and without a cursor the next run reads the whole model (a cursor's incremental read
+// would not see keys outside its range, see FullReadOwed). What it saves is a write of every key
+// a first run sends: about a third of the control plane's work for a million new records.
+func IntentsNeeded(ledgerEmpty bool, y *Sync) bool {
+	return !ledgerEmpty || y.Behavior == BehaviorMirror || y.Cursor != ""
 }
 
 // DeletesBatch is the intent number (Intent.Batch) of the seq-th batch (from 0) of a run when
