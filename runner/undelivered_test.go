@@ -211,6 +211,8 @@ func TestFailedBatchKeepsOtherInFlightIntent(t *testing.T) {
 // the next run, not updated (PATCH) at an endpoint that never had it.
 func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
 	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
+	// A first run records no intents: the key would be absent.
+	f.notFirstRun()
 	f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
 	f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -265,18 +267,25 @@ func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
 // next run creates it again (POST), since an update (PATCH) of a record the endpoint never got
 // is refused (404) on every run and the record would never be delivered. When the endpoint did
 // take the unanswered create, the second is a duplicate, which is allowed; after it, a run with
-// nothing changed sends nothing.
+// nothing changed sends nothing. In a first run, which records no intents
+// (controlplane.IntentsNeeded), the key is left out of the ledger, with the same outcome.
 func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 	for _, c := range []struct {
-		name    string
-		created bool // the endpoint created the record before the answer was lost
+		name     string
+		created  bool // the endpoint created the record before the answer was lost
+		firstRun bool // the failed run is the sync's first
 	}{
-		{"not created, timed out", false},
-		{"created, connection dropped", true},
+		{"not created, timed out", false, false},
+		{"created, connection dropped", true, false},
+		{"first run, not created, timed out", false, true},
+		{"first run, created, connection dropped", true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const key = "a/b@example.com"
 			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
+			if !c.firstRun {
+				f.notFirstRun()
+			}
 			f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
 			f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
@@ -325,7 +334,10 @@ func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 			})
 			f.run(controlplane.RunFailed, RunOptions{})
 			k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
-			if err != nil || k.State != controlplane.KeyUnconfirmed || !k.WasAbsent {
+			switch {
+			case c.firstRun && (err != nil || k.State != controlplane.KeyAbsent):
+				t.Errorf("the unanswered key of a first run: %+v, %v; want absent", k, err)
+			case !c.firstRun && (err != nil || k.State != controlplane.KeyUnconfirmed || !k.WasAbsent):
 				t.Errorf("the unanswered key: %+v, %v; want unconfirmed, absent before", k, err)
 			}
 
