@@ -132,6 +132,7 @@ func newEngine(strict bool) *engine {
 	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
 	e.addBudget(filters)
+	e.addOutputTag()
 	return e
 }
 
@@ -356,8 +357,12 @@ func PercentEncode(s string) string {
 type template struct {
 	src    string
 	strict bool
-	mu     sync.Mutex
-	free   []*compiled
+	// path: a path's template, whose outputs are marked (markOutputs); outputs are their texts,
+	// by number.
+	path    bool
+	outputs []string
+	mu      sync.Mutex
+	free    []*compiled
 }
 
 // maxFreeCopies is how many compiled copies a template keeps for renders to come: as many
@@ -366,20 +371,34 @@ const maxFreeCopies = 64
 
 // compiled is a template parsed by an engine of its own.
 type compiled struct {
-	t *liquid.Template
-	b *budget
+	t       *liquid.Template
+	b       *budget
+	outputs []string // a path's (template.outputs)
 }
 
 // compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
 func compileTemplate(strict bool, src string) (*template, error) {
-	t := &template{src: src, strict: strict}
+	return compileKind(&template{src: src, strict: strict})
+}
+
+// compilePath is compileTemplate for a request's path: render it with renderPath, which takes
+// out the marks around what its outputs wrote.
+func compilePath(strict bool, src string) (*template, error) {
+	if err := refuseOutputMarks(src); err != nil {
+		return nil, err
+	}
+	return compileKind(&template{src: src, strict: strict, path: true})
+}
+
+func compileKind(t *template) (*template, error) {
 	c, err := t.compile()
 	if err != nil {
 		return nil, err
 	}
-	if err := findInclude(src); err != nil {
+	if err := findInclude(t.src); err != nil {
 		return nil, err
 	}
+	t.outputs = c.outputs
 	t.put(c)
 	return t, nil
 }
@@ -390,8 +409,13 @@ func (t *template) compile() (*compiled, error) {
 	if err != nil {
 		return nil, locate(t.src, err)
 	}
-	e.instrument(t.src, []liquidrender.Node{lt.GetRoot()})
-	return &compiled{t: lt, b: e.b}, nil
+	root := []liquidrender.Node{lt.GetRoot()}
+	e.instrument(t.src, root)
+	c := &compiled{t: lt, b: e.b}
+	if t.path {
+		c.outputs = e.markOutputs(root, nil)
+	}
+	return c, nil
 }
 
 // get returns a copy of t for one render; put it back after.
