@@ -138,10 +138,16 @@ func (t *template) renderPath(b map[string]any, lim limits) ([]byte, []outputSpa
 }
 
 // checkOutputs refuses path, rendered by t with its outputs' texts at spans, when a text would
-// change which resource the path names.
+// change which resource the path names: when it holds what would add a segment or a query
+// parameter, or when it is empty and the whole of its segment (/contacts/{{ record.id |
+// url_encode }} for an id "" is /contacts/, the collection).
 func (t *template) checkOutputs(path []byte, spans []outputSpan) error {
+	end := len(path) // of the path part: where the query starts (spans before it are checked first)
+	if q := bytes.IndexByte(path, '?'); q >= 0 {
+		end = q
+	}
 	for _, s := range spans {
-		query := bytes.IndexByte(path[:s.start], '?') >= 0
+		query := s.start > end
 		text := path[s.start:s.end]
 		bad := "/\\?;#"
 		if query {
@@ -150,6 +156,27 @@ func (t *template) checkOutputs(path []byte, spans []outputSpan) error {
 		if i := bytes.IndexAny(text, bad); i >= 0 {
 			return outputRefused(path, t.outputs[s.output], string(text), text[i], query)
 		}
+	}
+	// The path's segments, now that every '/' and '?' in it is the template's own: one that is
+	// empty and where an output wrote, wrote nothing.
+	k := 0 // spans before k start before the segment (spans are in the order of their start)
+	for a := 0; a <= end; {
+		b := end
+		if i := bytes.IndexByte(path[a:end], '/'); i >= 0 {
+			b = a + i
+		}
+		for k < len(spans) && spans[k].start < a {
+			k++
+		}
+		for j := k; a == b && j < len(spans) && spans[j].start == a; j++ {
+			if s := spans[j]; s.end == b {
+				return fmt.Errorf("the request's path %q: %s wrote nothing where it is a whole segment of the path, so that "+
+					"the path names another resource (an empty segment is dropped by servers that merge slashes, and "+
+					"/contacts/ is the collection, not a contact): a record whose value is empty or null cannot be named there",
+					truncate(string(path), 200), t.outputs[s.output])
+			}
+		}
+		a = b + 1
 	}
 	return nil
 }

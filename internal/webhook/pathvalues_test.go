@@ -107,3 +107,39 @@ func TestPathTemplateCannotHoldOutputMarks(t *testing.T) {
 		t.Errorf("compile: %v, want the character refused", err)
 	}
 }
+
+// A value that writes nothing where it is a path's whole segment drops that segment: a key ""
+// in /contacts/{{ record.id | url_encode }} deleted /contacts/, the collection, and a null in
+// /accounts/{{ record.account }}/contacts is /accounts//contacts, which servers that merge
+// slashes read as /accounts/contacts. The record is refused, url_encode or not; an empty value
+// beside text in its segment, or in the query, changes no resource and is sent.
+func TestPathEmptyValueCannotDropASegment(t *testing.T) {
+	for _, tc := range []struct {
+		path, record string
+		want         string // "": refused
+	}{
+		{path: "/c/{{ record.id | url_encode }}", record: `{"id":""}`},
+		{path: "/c/{{ record.id }}", record: `{"id":null}`},
+		{path: "/a/{{ record.a }}/c", record: `{"a":null}`},
+		{path: "/c/{{ record.a }}{{ record.b }}?x=1", record: `{"a":"","b":""}`},
+		{path: "{{ record.id }}", record: `{"id":""}`},
+		{path: "/{{ record.id }}", record: `{"id":""}`},
+		{path: "/c/{{ record.a }}{{ record.b }}", record: `{"a":"","b":"7"}`, want: "/c/7"},
+		{path: "/c/x{{ record.s }}", record: `{"s":""}`, want: "/c/x"},
+		{path: "/c{{ record.s }}/7", record: `{"s":""}`, want: "/c/7"},
+		{path: "/c/7?q={{ record.v }}", record: `{"v":""}`, want: "/c/7?q="},
+		{path: "/c/7/", record: `{}`, want: "/c/7/"},
+	} {
+		built, err := buildPath(t, tc.path, tc.record)
+		switch {
+		case tc.want != "" && err != nil:
+			t.Errorf("%s for %s: %v, want %s", tc.path, tc.record, err, tc.want)
+		case tc.want != "" && built.Path != tc.want:
+			t.Errorf("%s for %s: path %q, want %q", tc.path, tc.record, built.Path, tc.want)
+		case tc.want == "" && err == nil:
+			t.Errorf("%s for %s: built %q, want it refused", tc.path, tc.record, built.Path)
+		case tc.want == "" && !strings.Contains(err.Error(), "wrote nothing"):
+			t.Errorf("%s for %s: %v, want it to say the value wrote nothing", tc.path, tc.record, err)
+		}
+	}
+}
