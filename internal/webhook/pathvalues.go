@@ -60,6 +60,21 @@ func (e *engine) addOutputTag() {
 	e.output = t.GetRoot().(*liquidrender.SeqNode).Children[0].(*liquidrender.BlockNode)
 }
 
+// markBytes is how many bytes of p, a write of a path's render, are an output's marks: the block
+// writes what it rendered and its marks in one write, which Liquid passes on whole (its
+// whitespace control trims only spaces, which a mark is not).
+func markBytes(p []byte) int {
+	r, n := utf8.DecodeRune(p)
+	if r != outputOpen {
+		return 0
+	}
+	i := bytes.IndexRune(p[n:], outputNumberEnd)
+	if i < 0 {
+		return 0
+	}
+	return n + i + utf8.RuneLen(outputNumberEnd) + utf8.RuneLen(outputClose)
+}
+
 // markOutputs wraps each output of nodes (but those in a capture) in the output block, and
 // returns the outputs' texts ({{ record.id }}) by their number, appended to outputs.
 func (e *engine) markOutputs(nodes []liquidrender.Node, outputs []string) []string {

@@ -143,3 +143,17 @@ func TestPathEmptyValueCannotDropASegment(t *testing.T) {
 		}
 	}
 }
+
+// A path is bounded by what is sent (64 KiB): the marks around what its outputs write do not
+// count, so a path of many short values that fits is built, and one past the bound is not.
+func TestPathBoundCountsWhatIsSent(t *testing.T) {
+	parts := func(n int) string { return `{"parts":[` + strings.TrimSuffix(strings.Repeat(`"a",`, n), ",") + `]}` }
+	const path = "/c{% for p in record.parts %}/{{ p }}{% endfor %}"
+	built, err := buildPath(t, path, parts(20000))
+	if err != nil || len(built.Path) != 40002 {
+		t.Errorf("a path of 40002 bytes: %d bytes, %v; want it built", len(built.Path), err)
+	}
+	if _, err := buildPath(t, path, parts(40000)); err == nil || !strings.Contains(err.Error(), "renders more than 64 KiB") {
+		t.Errorf("a path of 80002 bytes: %v, want it past the bound", err)
+	}
+}

@@ -506,7 +506,7 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		return buf, err
 	}
 	c.b.reset(lim)
-	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output,
+	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output, marked: t.path,
 		over: func() error { return c.b.stop(&renderTooLarge{limit: lim.output}) }}
 	defer func() {
 		// Liquid panics on some failed writes: with the write's error where it flushes the text
@@ -544,12 +544,21 @@ type boundedBuffer struct {
 	b            *bytes.Buffer
 	start, limit int
 	over         func() error // the error of a write refused
+	// marked: a path's render, whose outputs' marks (markBytes) do not count, so that a path is
+	// bounded by what is sent.
+	marked bool
+	marks  int // bytes of marks written
 }
 
 func (w *boundedBuffer) Write(p []byte) (int, error) {
-	if w.b.Len()-w.start+len(p) > w.limit {
+	m := 0
+	if w.marked {
+		m = markBytes(p)
+	}
+	if w.b.Len()-w.start-w.marks-m+len(p) > w.limit {
 		return 0, w.over()
 	}
+	w.marks += m
 	return w.b.Write(p)
 }
 
