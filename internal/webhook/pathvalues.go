@@ -15,10 +15,11 @@ import (
 // record.email }}, sent a key x/y as DELETE /contacts/x/y and 7?force=true as DELETE
 // /contacts/7 with a parameter: another resource, deleted by a mirror sync. So in a path, what
 // an output writes may not hold a '/', a '\' (servers read it as a '/'), a '?' (it would start
-// the query), a ';' (Tomcat and Spring drop a segment's ;parameters, so /c/7;x is /c/7) or a
-// '#'; in the query, a '&' or a ';' (some servers split parameters at it too) or a '#'. An '='
-// in a query value is let through: servers split a parameter at its first '=', so it stays in
-// the value. url_encode writes none of these, so a template that follows the docs is unaffected;
+// the query) or a ';' (Tomcat and Spring drop a segment's ;parameters, so /c/7;x is /c/7); in
+// the query, a '&' or a ';' (some servers split parameters at it too). (A '#' anywhere is
+// checkPath's.) An '=' in a query value is let through: servers split a parameter at its first
+// '=', so it stays in the value. Nor may an output that is a whole segment write nothing
+// (checkOutputs). url_encode writes none of these, so a template that follows the docs is unaffected;
 // one that writes the path's own slashes inside {{ }} ({{ "/c/" | append: record.id }}) is
 // refused, at plan too, and told to write them outside.
 //
@@ -164,9 +165,9 @@ func (t *template) checkOutputs(path []byte, spans []outputSpan) error {
 	for _, s := range spans {
 		query := s.start > end
 		text := path[s.start:s.end]
-		bad := "/\\?;#"
+		bad := "/\\?;" // a '#' anywhere is checkPath's
 		if query {
-			bad = "&;#"
+			bad = "&;"
 		}
 		if i := bytes.IndexAny(text, bad); i >= 0 {
 			return outputRefused(path, t.outputs[s.output], string(text), text[i], query)
@@ -203,8 +204,6 @@ func (t *template) checkOutputs(path []byte, spans []outputSpan) error {
 func outputRefused(path []byte, tag, text string, c byte, query bool) error {
 	var why string
 	switch {
-	case c == '#':
-		why = "would end the URL there (a fragment is never sent)"
 	case query && c == '&':
 		why = "would start another query parameter"
 	case query:
