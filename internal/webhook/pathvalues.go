@@ -16,12 +16,12 @@ import (
 // /contacts/7 with a parameter: another resource, deleted by a mirror sync. So in a path, what
 // an output writes may not hold a '/', a '\' (servers read it as a '/'), a '?' (it would start
 // the query) or a ';' (Tomcat and Spring drop a segment's ;parameters, so /c/7;x is /c/7); in
-// the query, a '&' or a ';' (some servers split parameters at it too). (A '#' anywhere is
-// checkPath's.) An '=' in a query value is let through: servers split a parameter at its first
+// the query, a '&' or a ';' (some servers split parameters at it too). A '#' anywhere is
+// checkPath's. An '=' in a query value is let through: servers split a parameter at its first
 // '=', so it stays in the value. Nor may an output that is a whole segment write nothing
-// (checkOutputs). url_encode writes none of these, so a template that follows the docs is unaffected;
-// one that writes the path's own slashes inside {{ }} ({{ "/c/" | append: record.id }}) is
-// refused, at plan too, and told to write them outside.
+// (checkOutputs). url_encode writes none of these characters, so a template that follows the
+// docs is unaffected; one that writes the path's own slashes inside {{ }} ({{ "/c/" | append:
+// record.id }}) is refused, at plan too, and told to write them outside.
 //
 // Liquid has no hook on what an output writes, so in a path template each output ({{ }}, but in
 // a capture, whose text is written by the {{ }} that outputs it) is wrapped in a block
@@ -30,7 +30,8 @@ import (
 // Unicode's private use area: a path template may not hold them as text (compilePath), and a
 // value's are written percent-encoded (as escapeURL would send them), so every mark in what a
 // path renders is one of these. renderPath takes the marks out, and checkOutputs checks the texts
-// they marked.
+// they marked. Nothing stops a template from using the block itself: it only marks more text to
+// check.
 const (
 	outputTag       = "backflow_output"
 	outputOpen      = '\uE000'
