@@ -196,6 +196,9 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", newBody("{\n\n  \"e\": {{ record.nope }}\n}")), `.new. request's body.*line 3, column 8: undefined variable in \{\{ record.nope \}\}`},
 		{one("append", newBody(`{"email": {{ record.email | no_such_filter }}}`)), `.new. request's body.*line 1, column 11: .*undefined filter.*no_such_filter`},
 		{one("append", `new = { method = "POST", path = "/c/{{ recrod.email | url_encode }}" }`), `.new. request's path.*line 1, column 4`},
+		// A path that writes its own slashes inside {{ }}: a record's value there would name another resource.
+		{one("append", `new = { method = "POST", path = "{{ \"/c/\" | append: record.email }}" }`),
+			`.new. request's path.*wrote "/c/sample email", whose '/' would add a segment.*write them outside \{\{ \}\}`},
 		// Templates past the render's budget for the sample record: work, and the size of a value.
 		{one("append", newBody("{}\n{% for i in (1..2000000000) %}{% endfor %}")),
 			`.new. request's body.*line 2, column 1: it does more work than a render may \(1000000 steps`},

@@ -399,3 +399,48 @@ func TestRequestsDotSegmentKeyIsRejected(t *testing.T) {
 		}
 	}
 }
+
+// A key put in a path without url_encode cannot make the request name another resource: a
+// mirror sync whose delete path is /contacts/{{ record.email }} sent the delete of a key x/y as
+// DELETE /api/contacts/x/y and of 7?force=true as DELETE /api/contacts/7 with a parameter,
+// deleting other records than the ones gone. Such a delete is rejected with the reason (naming
+// the tag and url_encode), never sent, counted as rejected and kept with its key; the run's
+// other deletes go on. So is the delete of an empty key, which was DELETE /api/contacts/.
+func TestRequestsKeyCannotNameAnotherResource(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorMirror, &controlplane.RequestSpec{
+		Mode:    controlplane.RequestModeRecord,
+		New:     &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactBody},
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.email }}"},
+	})
+	hostile := []string{"x/y", "1/../2", "7?force=true", `a\b`, "8;x"}
+	f.exec(`INSERT INTO contacts VALUES ('x/y', 'Slash', 5), ('1/../2', 'Up', 5), ('7?force=true', 'Query', 5),
+		('a\b', 'Backslash', 5), ('8;x', 'Semicolon', 5), ('c@example.com', 'C', 6),
+		('d@example.com', 'D', 1), ('e@example.com', 'E', 1), ('f@example.com', 'F', 1), ('g@example.com', 'G', 1),
+		('', 'Empty', 5), ('h@example.com', 'H', 1)`)
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.Counts.Delivered != 15 {
+		t.Fatalf("round 1 counts %+v, want the 15 creates delivered", run.Counts)
+	}
+	takeLines(rest)
+
+	f.exec(`DELETE FROM contacts WHERE score >= 5`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if diff := cmp.Diff([]string{"DELETE /api/contacts/c@example.com"}, takeLines(rest)); diff != "" {
+		t.Errorf("round 2 requests (-want +got):\n%s", diff)
+	}
+	if run.Counts.Deleted != 7 || run.Counts.Delivered != 1 || run.Counts.Rejected != 6 {
+		t.Errorf("round 2 counts %+v, want 7 deletes: 1 delivered, 6 rejected", run.Counts)
+	}
+	// An empty key would name the collection (DELETE /api/contacts/), url_encode or not.
+	if bad, err := f.store.GetRejected(f.ctx, f.sync.ID, ""); err != nil || bad.Status != 0 || !strings.Contains(bad.Body, "wrote nothing") {
+		t.Errorf("key \"\" rejected as %+v (%v), want status 0 and why", bad, err)
+	}
+	for _, key := range hostile {
+		bad, err := f.store.GetRejected(f.ctx, f.sync.ID, key)
+		if err != nil {
+			t.Fatalf("rejection of %q: %v", key, err)
+		}
+		if bad.Status != 0 || !strings.Contains(bad.Body, "url_encode") {
+			t.Errorf("key %q rejected as %d %q, want status 0 and why, naming url_encode", key, bad.Status, bad.Body)
+		}
+	}
+}

@@ -127,6 +127,7 @@ type engine struct {
 	turn    *liquidrender.TagNode      // a loop's turn, copied into each loop
 	reads   [][]expressions.Expression // by loop: the variables its turn's tags and outputs read
 	capture *liquidrender.BlockNode    // capture, bounded; copied in place of each capture
+	output  *liquidrender.BlockNode    // marks what an output writes in a path (markOutputs)
 }
 
 // addBudget registers filters guarded by e's budget, and the budget's tags.

@@ -106,7 +106,7 @@ func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*R
 		}
 		c := &compiledRequest{r: r, format: r.EffectiveFormat(), ctype: r.EffectiveContentType()}
 		var err error
-		if c.path, err = compileTemplate(strict, r.Path); err != nil {
+		if c.path, err = compilePath(strict, r.Path); err != nil {
 			return nil, &SpecError{Operation: op, Field: "path", Err: err}
 		}
 		if c.format == controlplane.FormatJSON || c.format == controlplane.FormatRaw {
@@ -170,7 +170,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 	}
 	out := Built{Method: c.r.Method, ContentType: c.ctype, Headers: c.r.Headers}
 	if c.path.src != "" {
-		p, err := c.path.render(b, pathLimits(records))
+		p, spans, err := c.path.renderPath(b, pathLimits(records))
 		if err != nil {
 			return Built{}, fmt.Errorf("the request's path could not be rendered: %w", err)
 		}
@@ -178,6 +178,9 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 			return Built{}, err
 		}
 		if err := checkPath(p); err != nil {
+			return Built{}, err
+		}
+		if err := c.path.checkOutputs(p, spans); err != nil {
 			return Built{}, err
 		}
 		out.Path = escapeURL(string(p), true)
@@ -228,7 +231,7 @@ var emptyRecord = []byte("{}")
 // pathNamesRecord reports whether the path c renders for op depends on the record: whether p,
 // what it rendered for the record, differs from what it renders for a record without fields.
 func (rs *Requests) pathNamesRecord(c *compiledRequest, op string, p []byte) bool {
-	empty, err := c.path.render(rs.bindings(op, [][]byte{emptyRecord}), pathLimits([][]byte{emptyRecord}))
+	empty, _, err := c.path.renderPath(rs.bindings(op, [][]byte{emptyRecord}), pathLimits([][]byte{emptyRecord}))
 	return err != nil || !bytes.Equal(empty, p)
 }
 
@@ -255,7 +258,7 @@ func (rs *Requests) pathNamesKey(c *compiledRequest, op string, p, record []byte
 		rest = append(append(append(rest, name...), ':'), f.value...)
 	}
 	rest = append(rest, '}')
-	without, err := c.path.render(rs.bindings(op, [][]byte{rest}), pathLimits([][]byte{rest}))
+	without, _, err := c.path.renderPath(rs.bindings(op, [][]byte{rest}), pathLimits([][]byte{rest}))
 	return err != nil || !bytes.Equal(without, p)
 }
 
@@ -490,9 +493,12 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		c := rs.ops[controlplane.OpNew]
 		b := rs.bindings(op, records)
 		if c.path.src != "" {
-			p, err := c.path.render(b, pathLimits(records))
+			p, spans, err := c.path.renderPath(b, pathLimits(records))
 			if err == nil {
 				err = checkPath(p)
+			}
+			if err == nil {
+				err = c.path.checkOutputs(p, spans)
 			}
 			if err != nil {
 				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})

@@ -132,6 +132,7 @@ func newEngine(strict bool) *engine {
 	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
 	e.addBudget(filters)
+	e.addOutputTag()
 	return e
 }
 
@@ -356,8 +357,12 @@ func PercentEncode(s string) string {
 type template struct {
 	src    string
 	strict bool
-	mu     sync.Mutex
-	free   []*compiled
+	// path: a path's template, whose outputs are marked (markOutputs); outputs are their texts,
+	// by number.
+	path    bool
+	outputs []string
+	mu      sync.Mutex
+	free    []*compiled
 }
 
 // maxFreeCopies is how many compiled copies a template keeps for renders to come: as many
@@ -366,20 +371,34 @@ const maxFreeCopies = 64
 
 // compiled is a template parsed by an engine of its own.
 type compiled struct {
-	t *liquid.Template
-	b *budget
+	t       *liquid.Template
+	b       *budget
+	outputs []string // a path's (template.outputs)
 }
 
 // compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
 func compileTemplate(strict bool, src string) (*template, error) {
-	t := &template{src: src, strict: strict}
+	return compileKind(&template{src: src, strict: strict})
+}
+
+// compilePath is compileTemplate for a request's path: render it with renderPath, which takes
+// out the marks around what its outputs wrote.
+func compilePath(strict bool, src string) (*template, error) {
+	if err := refuseOutputMarks(src); err != nil {
+		return nil, err
+	}
+	return compileKind(&template{src: src, strict: strict, path: true})
+}
+
+func compileKind(t *template) (*template, error) {
 	c, err := t.compile()
 	if err != nil {
 		return nil, err
 	}
-	if err := findInclude(src); err != nil {
+	if err := findInclude(t.src); err != nil {
 		return nil, err
 	}
+	t.outputs = c.outputs
 	t.put(c)
 	return t, nil
 }
@@ -390,8 +409,13 @@ func (t *template) compile() (*compiled, error) {
 	if err != nil {
 		return nil, locate(t.src, err)
 	}
-	e.instrument(t.src, []liquidrender.Node{lt.GetRoot()})
-	return &compiled{t: lt, b: e.b}, nil
+	root := []liquidrender.Node{lt.GetRoot()}
+	e.instrument(t.src, root)
+	c := &compiled{t: lt, b: e.b}
+	if t.path {
+		c.outputs = e.markOutputs(root, nil)
+	}
+	return c, nil
 }
 
 // get returns a copy of t for one render; put it back after.
@@ -482,7 +506,7 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		return buf, err
 	}
 	c.b.reset(lim)
-	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output,
+	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output, marked: t.path,
 		over: func() error { return c.b.stop(&renderTooLarge{limit: lim.output}) }}
 	defer func() {
 		// Liquid panics on some failed writes: with the write's error where it flushes the text
@@ -520,12 +544,21 @@ type boundedBuffer struct {
 	b            *bytes.Buffer
 	start, limit int
 	over         func() error // the error of a write refused
+	// marked: a path's render, whose outputs' marks (markBytes) do not count, so that a path is
+	// bounded by what is sent.
+	marked bool
+	marks  int // bytes of marks written
 }
 
 func (w *boundedBuffer) Write(p []byte) (int, error) {
-	if w.b.Len()-w.start+len(p) > w.limit {
+	m := 0
+	if w.marked {
+		m = markBytes(p)
+	}
+	if w.b.Len()-w.start-w.marks-m+len(p) > w.limit {
 		return 0, w.over()
 	}
+	w.marks += m
 	return w.b.Write(p)
 }
 
