@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -44,7 +45,7 @@ func TestIntentsRecordedOnlyWhereNeeded(t *testing.T) {
 			var requests, withIntents atomic.Int32
 			f.recv.Gate(func(int) {
 				requests.Add(1)
-				if f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID) > 0 {
+				if f.keyIntents() > 0 {
 					withIntents.Add(1)
 				}
 			})
@@ -79,8 +80,11 @@ func TestFirstRunWithoutIntentsStoppedLosesNothing(t *testing.T) {
 	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
 	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
 	time.Sleep(200 * time.Millisecond) // batches queue up behind them
-	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n != 0 {
+	if n := f.keyIntents(); n != 0 {
 		t.Errorf("%d intents recorded by a first run of an update_or_create sync, want none", n)
+	}
+	if n := f.unrecordedIntents(); n != 1 {
+		t.Errorf("%d intents without keys while the first run is out, want 1 (controlplane.UnrecordedKeys)", n)
 	}
 	cancel()
 	first := <-done
@@ -89,6 +93,9 @@ func TestFirstRunWithoutIntentsStoppedLosesNothing(t *testing.T) {
 	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
 	if first.Status == controlplane.RunSucceeded {
 		t.Fatalf("the stopped run succeeded: %+v", first.Counts)
+	}
+	if n := f.unrecordedIntents(); n != 1 {
+		t.Errorf("%d intents without keys after the stopped first run, want 1", n)
 	}
 	recorded := int64(len(f.ledgerKeys()))
 	f.recv.Take("id")
@@ -114,5 +121,59 @@ func TestFirstRunWithoutIntentsStoppedLosesNothing(t *testing.T) {
 	}
 	if got := len(f.ledgerKeys()); got != 35 {
 		t.Errorf("ledger holds %d keys, want 35", got)
+	}
+}
+
+// keyIntents counts the sync's intents that hold keys.
+func (f *fixture) keyIntents() int64 {
+	return f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1 AND batch <> $2`, f.sync.ID, controlplane.UnrecordedKeys)
+}
+
+// unrecordedIntents counts the sync's intents without keys (controlplane.UnrecordedKeys).
+func (f *fixture) unrecordedIntents() int64 {
+	return f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1 AND batch = $2`, f.sync.ID, controlplane.UnrecordedKeys)
+}
+
+// A sync whose first run recorded no intents and did not finish cannot become a mirror: the keys
+// that run sent without recording them are not known, and a mirror would not delete those the
+// model lost. Once a run has succeeded it can. Before, a first run killed with requests out, then
+// the sync made a mirror and the records deleted from the warehouse, left them at the receiver.
+func TestMirrorWaitsForAFirstRunWithoutIntents(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.recv.KeyName = "id"
+	release := make(chan struct{})
+	var out atomic.Int32
+	f.recv.Gate(func(int) { out.Add(1); <-release })
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan *controlplane.Run)
+	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
+	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	mirror := *f.sync
+	mirror.Behavior = controlplane.BehaviorMirror
+	if err := f.store.UpdateSync(f.ctx, &mirror); !errors.Is(err, controlplane.ErrUnrecordedKeys) {
+		t.Errorf("made a mirror while its first run is out: %v, want ErrUnrecordedKeys", err)
+	}
+	cancel()
+	<-done
+	close(release)
+	f.recv.Gate(nil)
+	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	err := f.store.UpdateSync(f.ctx, &mirror)
+	if !errors.Is(err, controlplane.ErrUnrecordedKeys) {
+		t.Fatalf("made a mirror after its first run stopped short: %v, want ErrUnrecordedKeys", err)
+	}
+	t.Logf("refused: %v", err)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if n := f.unrecordedIntents(); n != 0 {
+		t.Errorf("%d intents without keys after a run succeeded", n)
+	}
+	if err := f.store.UpdateSync(f.ctx, &mirror); err != nil {
+		t.Fatalf("made a mirror after a run succeeded: %v", err)
+	}
+	f.sync = &mirror
+	f.exec(`DELETE FROM users`)
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if v := f.recv.View(); len(v) != 0 {
+		t.Errorf("the mirror left %d records at the receiver that the warehouse deleted: %v", len(v), v)
 	}
 }

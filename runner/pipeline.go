@@ -156,8 +156,19 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 		intents []controlplane.Intent
 		buf     []byte
 		seq     int32
+		// unrecorded: RecordUnrecordedKeys recorded that the run records no intents.
+		unrecorded bool
 	)
 	for b := range in {
+		if p.noIntents && !unrecorded && ctx.Err() == nil && !p.mark {
+			// Once, before the first batch is passed on: the run may deliver keys it does not
+			// record (a sync that became a mirror since the run started records intents).
+			recorded, err := p.lease.RecordUnrecordedKeys(ctx, p.run.ID)
+			if err != nil && ctx.Err() == nil {
+				cancel(err)
+			}
+			p.noIntents, unrecorded = recorded, recorded
+		}
 		pending = append(pending[:0], b)
 	more:
 		for len(pending) < maxIntentGroup {

@@ -314,3 +314,75 @@ func hashState(h []byte) string {
 	}
 	return "confirmed"
 }
+
+// A run that records no intents records one without keys first (RecordUnrecordedKeys), unless
+// its sync became a mirror since it read the definition: then it records nothing, and the run
+// records intents. While that intent is there the sync cannot become a mirror; the run's success
+// removes it, and so does the next run's adoption.
+func TestUnrecordedKeysKeepTheSyncFromBecomingAMirror(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	y.Behavior = controlplane.BehaviorUpdateOrCreate
+	if err := store.UpdateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	a, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	unrecorded := func() int {
+		var n int
+		if err := store.DB().QueryRow(ctx, `SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1 AND batch = $2`,
+			y.ID, controlplane.UnrecordedKeys).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.RecordUnrecordedKeys(ctx, run.ID); !ok || err != nil {
+		t.Fatalf("RecordUnrecordedKeys = %v, %v; want it recorded", ok, err)
+	}
+	mirror := *y
+	mirror.Behavior = controlplane.BehaviorMirror
+	if err := store.UpdateSync(ctx, &mirror); !errors.Is(err, controlplane.ErrUnrecordedKeys) {
+		t.Errorf("UpdateSync to a mirror with keys unrecorded: %v, want ErrUnrecordedKeys", err)
+	}
+	run.Status = controlplane.RunSucceeded
+	if err := a.Finish(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if n := unrecorded(); n != 0 {
+		t.Errorf("%d intents without keys after the run succeeded", n)
+	}
+
+	// Left by a run that stopped, then adopted by the next.
+	run, err = store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.RecordUnrecordedKeys(ctx, run.ID); !ok || err != nil {
+		t.Fatalf("RecordUnrecordedKeys = %v, %v; want it recorded", ok, err)
+	}
+	if n, err := a.AdoptIntents(ctx); n != 0 || err != nil {
+		t.Fatalf("AdoptIntents = %d, %v", n, err)
+	}
+	if n := unrecorded(); n != 0 {
+		t.Errorf("%d intents without keys after the next run adopted the intents", n)
+	}
+	if err := store.UpdateSync(ctx, &mirror); err != nil {
+		t.Fatalf("UpdateSync to a mirror: %v", err)
+	}
+
+	// A run that read the definition before the sync became a mirror records intents instead.
+	if ok, err := a.RecordUnrecordedKeys(ctx, run.ID); ok || err != nil {
+		t.Errorf("RecordUnrecordedKeys of a mirror = %v, %v; want false, nil", ok, err)
+	}
+	if n := unrecorded(); n != 0 {
+		t.Errorf("%d intents without keys recorded for a mirror", n)
+	}
+}
