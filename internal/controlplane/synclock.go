@@ -324,6 +324,15 @@ var ErrUnrecordedKeys = errors.New("its first run sends records without recordin
 	"sync that deletes nothing does not need to), and it is under way or did not finish: a mirror deletes the records " +
 	"the endpoint may have that the model lost, and the ones that run sent without recording them are not known")
 
+// HasUnrecordedKeys reports whether sync syncID has a run's intent without keys (UnrecordedKeys):
+// whether UpdateSync would refuse to make it a mirror. The provider checks it at plan.
+func (s *Store) HasUnrecordedKeys(ctx context.Context, syncID int64) (bool, error) {
+	var has bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_intents WHERE sync_id = $1 AND batch = $2)`,
+		syncID, UnrecordedKeys).Scan(&has)
+	return has, err
+}
+
 // RecordUnrecordedKeys records, before a run that records no intents (IntentsNeeded) sends, that
 // it may deliver keys its ledger will not hold (UnrecordedKeys). It records nothing and returns
 // false when the sync has become a mirror since the run read its definition: the run then records
