@@ -349,8 +349,10 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				r.preview.models.set(x.ID, x)
 			}
 		}
-		if r.preview.mode != PreviewOff && (r.preview.mode == PreviewAlways ||
-			!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
+		// With preview = "always" each sync in the plan previews itself, with its model as
+		// planned: the model previewing them too showed each twice.
+		if r.preview.mode != PreviewOff && r.preview.mode != PreviewAlways &&
+			(!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
 			// What the model's syncs will send once it reads this instead.
 			syncs, err := r.store.ListSyncsByModel(ctx, x.ID)
 			if err != nil {

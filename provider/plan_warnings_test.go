@@ -282,6 +282,14 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 		t.Fatalf(`preview = "off", yet a preview: %q`, got)
 	}
 
+	// preview = "always": each sync once, its own preview (with its model as planned), whether
+	// anything changed or not. (The model previewed its syncs too: each showed twice.)
+	always := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"always\"\n", 1)
+	expect(`preview = "always", nothing changed`, previews(d.plan(always+base+sync(oneMapping))),
+		`Backflow Preview: Sync "Users"`, "will send 0 new, 0 changed and 0 deleted records")
+	expect(`preview = "always", model SQL changed`, previews(d.plan(always+narrowed+sync(oneMapping))),
+		`Backflow Preview: Sync "Users"`, "will send 0 new, 0 changed and 1 deleted records", `deleted: ["u3"]`)
+
 	// A warehouse the preview cannot read: a warning, and the plan goes on.
 	e.execWarehouse(t, `ALTER TABLE users RENAME TO users_moved`)
 	diags := d.plan(e.config(base, sync(twoMappings)))
