@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // A first run (empty ledger) of a sync that deletes nothing and has no cursor records no
@@ -72,13 +70,7 @@ func TestFirstRunWithoutIntentsStoppedLosesNothing(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	f.recv.KeyName = "id"
 	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'U' || i FROM generate_series(11, 40) AS i`)
-	release := make(chan struct{})
-	var out atomic.Int32
-	f.recv.Gate(func(int) { out.Add(1); <-release }) // taken, answered after the run gave up
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan *controlplane.Run)
-	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
-	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	stop := f.runWithTwoOut()
 	time.Sleep(200 * time.Millisecond) // batches queue up behind them
 	if n := f.keyIntents(); n != 0 {
 		t.Errorf("%d intents recorded by a first run of an update_or_create sync, want none", n)
@@ -86,11 +78,7 @@ func TestFirstRunWithoutIntentsStoppedLosesNothing(t *testing.T) {
 	if n := f.unrecordedIntents(); n != 1 {
 		t.Errorf("%d intents without keys while the first run is out, want 1 (controlplane.UnrecordedKeys)", n)
 	}
-	cancel()
-	first := <-done
-	close(release)
-	f.recv.Gate(nil)
-	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	first := stop()
 	if first.Status == controlplane.RunSucceeded {
 		t.Fatalf("the stopped run succeeded: %+v", first.Counts)
 	}
@@ -141,23 +129,13 @@ func (f *fixture) unrecordedIntents() int64 {
 func TestMirrorWaitsForAFirstRunWithoutIntents(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	f.recv.KeyName = "id"
-	release := make(chan struct{})
-	var out atomic.Int32
-	f.recv.Gate(func(int) { out.Add(1); <-release })
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan *controlplane.Run)
-	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
-	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	stop := f.runWithTwoOut()
 	mirror := *f.sync
 	mirror.Behavior = controlplane.BehaviorMirror
 	if err := f.store.UpdateSync(f.ctx, &mirror); !errors.Is(err, controlplane.ErrUnrecordedKeys) {
 		t.Errorf("made a mirror while its first run is out: %v, want ErrUnrecordedKeys", err)
 	}
-	cancel()
-	<-done
-	close(release)
-	f.recv.Gate(nil)
-	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	stop()
 	err := f.store.UpdateSync(f.ctx, &mirror)
 	if !errors.Is(err, controlplane.ErrUnrecordedKeys) {
 		t.Fatalf("made a mirror after its first run stopped short: %v, want ErrUnrecordedKeys", err)
