@@ -128,7 +128,7 @@ func (t *template) renderPath(b map[string]any, lim limits) ([]byte, []outputSpa
 	if err != nil {
 		return nil, nil, err
 	}
-	if bytes.IndexRune(p, outputOpen) < 0 {
+	if !bytes.ContainsRune(p, outputOpen) {
 		return p, nil, nil
 	}
 	var spans []outputSpan
