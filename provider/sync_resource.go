@@ -466,7 +466,6 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	r.checkRefs(ctx, y, true, &resp.Diagnostics)
 	r.checkAfter(ctx, y, &resp.Diagnostics)
-	r.checkBecomesMirror(ctx, req, &plan, &resp.Diagnostics)
 	if !resp.Diagnostics.HasError() && y.Request != nil && y.ModelID != 0 && y.PrimaryKey != "" &&
 		fullyKnown(plan.Request) && fullyKnown(plan.Mappings) {
 		r.checkTemplates(ctx, y, &resp.Diagnostics)
@@ -644,27 +643,4 @@ func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 
 func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importRow(ctx, &r.storeHolder, req, resp, "sync", r.store.LookupSync, func(x *controlplane.Sync) int64 { return x.ID })
-}
-
-// checkBecomesMirror refuses a plan that makes a sync a mirror while a first run that recorded no
-// intents is under way or did not finish (controlplane.ErrUnrecordedKeys): apply would fail.
-func (r *SyncResource) checkBecomesMirror(ctx context.Context, req resource.ModifyPlanRequest, plan *syncModel, diags *diag.Diagnostics) {
-	if req.State.Raw.IsNull() || plan.Behavior.ValueString() != controlplane.BehaviorMirror || plan.ID.IsUnknown() {
-		return
-	}
-	var state syncModel
-	if diags.Append(req.State.Get(ctx, &state)...); diags.HasError() || state.Behavior.ValueString() == controlplane.BehaviorMirror {
-		return
-	}
-	has, err := r.store.HasUnrecordedKeys(ctx, state.ID.ValueInt64())
-	if err != nil {
-		diags.AddWarning("Backflow Check Unavailable", "Whether the sync can become a mirror could not be checked: "+err.Error())
-		return
-	}
-	if has {
-		diags.AddAttributeError(path.Root("behavior"), "Sync Cannot Become a Mirror Yet",
-			fmt.Sprintf("Sync %q cannot become a mirror yet: %s. Run the sync once more (`backflow-runner sync %q`), "+
-				"or let its schedule run it: once a run has succeeded, this plan can be applied.",
-				state.Name.ValueString(), controlplane.ErrUnrecordedKeys, state.Name.ValueString()))
-	}
 }

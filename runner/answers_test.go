@@ -731,7 +731,6 @@ func TestAnswersResendUnanswered(t *testing.T) {
 	})
 	t.Run("update after a create's 409", func(t *testing.T) {
 		f, a := crmFixture(t, controlplane.BehaviorUpdateOrCreate, crmSpec(), -1)
-		f.notFirstRun() // a first run records no intents: the key would be absent
 		const key = "a/b@example.com"
 		a.hold(key, "Bob (imported)")
 		a.dropNextMethod(http.MethodPatch, key)

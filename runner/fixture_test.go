@@ -125,15 +125,3 @@ func lines(s string) []string {
 	sort.Strings(out)
 	return out
 }
-
-// notFirstRun makes the sync's next run not a first run: a key the model does not have enters
-// its ledger, so the run records intents (a first run of a sync that deletes nothing records
-// none: controlplane.IntentsNeeded). For tests of what intents keep; a sync that is not a mirror
-// leaves the key alone.
-func (f *fixture) notFirstRun() {
-	f.t.Helper()
-	if _, err := f.store.DB().Exec(f.ctx, `INSERT INTO backflow.sync_ledger (sync_id, key, hash) VALUES ($1, $2, $3)`,
-		f.sync.ID, "~ a key the model does not have", make([]byte, controlplane.HashSize)); err != nil {
-		f.t.Fatal(err)
-	}
-}

@@ -31,8 +31,6 @@ type pipeline struct {
 	conc     int  // delivery workers: the most requests the pacer may let be in flight
 	size     int  // records per batch
 	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
-	// noIntents: the run records no intents (see controlplane.IntentsNeeded).
-	noIntents bool
 	// splitNew: new and changed records go in batches of their own (the sync's request has one
 	// request per operation); else both go in "changed" batches, as the envelope says.
 	splitNew bool
@@ -156,19 +154,8 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 		intents []controlplane.Intent
 		buf     []byte
 		seq     int32
-		// unrecorded: RecordUnrecordedKeys recorded that the run records no intents.
-		unrecorded bool
 	)
 	for b := range in {
-		if p.noIntents && !unrecorded && ctx.Err() == nil && !p.mark {
-			// Once, before the first batch is passed on: the run may deliver keys it does not
-			// record (a sync that became a mirror since the run started records intents).
-			recorded, err := p.lease.RecordUnrecordedKeys(ctx, p.run.ID)
-			if err != nil && ctx.Err() == nil {
-				cancel(err)
-			}
-			p.noIntents, unrecorded = recorded, recorded
-		}
 		pending = append(pending[:0], b)
 	more:
 		for len(pending) < maxIntentGroup {
@@ -182,8 +169,7 @@ func (p *pipeline) recordIntents(ctx context.Context, in <-chan *batch, out chan
 				break more
 			}
 		}
-		// Marking sends nothing: nothing may have been delivered.
-		if ctx.Err() == nil && !p.mark && !p.noIntents {
+		if ctx.Err() == nil && !p.mark { // marking sends nothing: nothing may have been delivered
 			intents = intents[:0]
 			for _, b := range pending {
 				b.seq = seq

@@ -53,7 +53,7 @@ func TestUndeliveredRecordsStayNew(t *testing.T) {
 	if run.Counts.New != 3 || run.Counts.Delivered != 0 {
 		t.Fatalf("failed run counts %+v: want 3 new, none delivered", run.Counts)
 	}
-	if n := f.keyIntents(); n != 0 { // a first run's intent without keys stays: controlplane.UnrecordedKeys
+	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n != 0 {
 		t.Errorf("%d intents left by a run whose every request was refused, want 0", n)
 	}
 	down.Store(false)
@@ -123,9 +123,19 @@ func TestCanceledRunKeepsInFlightIntents(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	f.recv.KeyName = "id"
 	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
-	stop := f.runWithTwoOut()
+	release := make(chan struct{})
+	var out atomic.Int32
+	f.recv.Gate(func(int) { out.Add(1); <-release }) // taken, answered after the run gave up
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan *controlplane.Run)
+	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
+	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
 	time.Sleep(300 * time.Millisecond) // batches queue up behind them
-	run := stop()
+	cancel()
+	run := <-done
+	close(release)
+	f.recv.Gate(nil)
+	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
 	got, _ := f.recv.Take("id")
 	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n != 2 {
 		t.Errorf("run %s: %d intents left, want 2 (the two batches out when it was canceled); receiver took %v", run.Status, n, got)
@@ -201,8 +211,6 @@ func TestFailedBatchKeepsOtherInFlightIntent(t *testing.T) {
 // the next run, not updated (PATCH) at an endpoint that never had it.
 func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
 	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
-	// A first run records no intents: the key would be absent.
-	f.notFirstRun()
 	f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
 	f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -257,25 +265,18 @@ func TestNeverSentRecordOfAnUnansweredBatchIsCreated(t *testing.T) {
 // next run creates it again (POST), since an update (PATCH) of a record the endpoint never got
 // is refused (404) on every run and the record would never be delivered. When the endpoint did
 // take the unanswered create, the second is a duplicate, which is allowed; after it, a run with
-// nothing changed sends nothing. In a first run, which records no intents
-// (controlplane.IntentsNeeded), the key is left out of the ledger, with the same outcome.
+// nothing changed sends nothing.
 func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 	for _, c := range []struct {
-		name     string
-		created  bool // the endpoint created the record before the answer was lost
-		firstRun bool // the failed run is the sync's first
+		name    string
+		created bool // the endpoint created the record before the answer was lost
 	}{
-		{"not created, timed out", false, false},
-		{"created, connection dropped", true, false},
-		{"first run, not created, timed out", false, true},
-		{"first run, created, connection dropped", true, true},
+		{"not created, timed out", false},
+		{"created, connection dropped", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const key = "a/b@example.com"
 			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, restSpec())
-			if !c.firstRun {
-				f.notFirstRun()
-			}
 			f.engine.MaxRetries, f.engine.Concurrency = -1, 1 // one attempt, one batch at a time
 			f.engine.Client = &http.Client{Timeout: 100 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
@@ -324,10 +325,7 @@ func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 			})
 			f.run(controlplane.RunFailed, RunOptions{})
 			k, err := f.store.LookupLedgerKey(f.ctx, f.sync.ID, key)
-			switch {
-			case c.firstRun && (err != nil || k.State != controlplane.KeyAbsent):
-				t.Errorf("the unanswered key of a first run: %+v, %v; want absent", k, err)
-			case !c.firstRun && (err != nil || k.State != controlplane.KeyUnconfirmed || !k.WasAbsent):
+			if err != nil || k.State != controlplane.KeyUnconfirmed || !k.WasAbsent {
 				t.Errorf("the unanswered key: %+v, %v; want unconfirmed, absent before", k, err)
 			}
 
@@ -355,28 +353,5 @@ func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 				t.Errorf("a run with nothing changed: counts %+v, %d requests; want nothing sent", run.Counts, requests-before)
 			}
 		})
-	}
-}
-
-// runWithTwoOut starts a run of the sync whose first two requests the receiver holds, and
-// returns once both are out. stop cancels the run, then lets the receiver take both (answered
-// after the run gave up), and returns the run.
-func (f *fixture) runWithTwoOut() (stop func() *controlplane.Run) {
-	f.t.Helper()
-	release := make(chan struct{})
-	var out atomic.Int32
-	f.recv.Gate(func(int) { out.Add(1); <-release })
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan *controlplane.Run)
-	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
-	controlplanetest.WaitFor(f.t, "two requests out", func() bool { return out.Load() == 2 })
-	return func() *controlplane.Run {
-		f.t.Helper()
-		cancel()
-		run := <-done
-		close(release)
-		f.recv.Gate(nil)
-		controlplanetest.WaitFor(f.t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
-		return run
 	}
 }

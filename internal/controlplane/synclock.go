@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -34,10 +33,6 @@ import (
 //     An intent left by a run that crashed or lost its lock is adopted by the next run
 //     (AdoptIntents): its keys become ledger rows with an unconfirmed hash, so they are resent,
 //     or deleted by a mirror sync whose model lost them. Nothing delivered is forgotten.
-//     A run that would adopt them to no effect records none (IntentsNeeded): a first run of a
-//     sync that deletes nothing and reads without a cursor. It records one intent without keys
-//     instead (RecordUnrecordedKeys), which keeps the sync from becoming a mirror (UpdateSync)
-//     until a run has recorded what it delivered: a mirror must know every key it may have sent.
 
 // ErrBusy is returned by AcquireSync when another session holds the sync's lock and the caller
 // did not ask to wait.
@@ -297,64 +292,6 @@ type Intent struct {
 	Packed []byte
 }
 
-// IntentsNeeded reports whether a run of sync y must record its batches' intents, given that it
-// found the sync's ledger (and so its intents: see ReadLedgerState) empty or not. A first run
-// (ledger empty) of a sync that is not a mirror and has no cursor records none: what adopting
-// them would make of its keys is what the ledger without them already says. The next run sends
-// a key as new whether it is missing from the ledger or adopted from an intent with nothing
-// before it (UnconfirmedNew); such a sync sends no deletes, so a key the model lost needs no
-// record; and without a cursor the next run reads the whole model (a cursor's incremental read
-// would not see keys outside its range, see FullReadOwed). What it saves is a write of every key
-// a first run sends: about a third of the control plane's work for a million new records.
-func IntentsNeeded(ledgerEmpty bool, y *Sync) bool {
-	return !ledgerEmpty || y.Behavior == BehaviorMirror || y.Cursor != ""
-}
-
-// UnrecordedKeys is the batch number of the intent without keys that a run recording no intents
-// (IntentsNeeded) records before it sends: the run may deliver keys that its ledger will not
-// hold. It goes when the run succeeds (every key delivered is in the ledger then) or when the
-// next run adopts the sync's intents. While it is there the sync cannot become a mirror
-// (UpdateSync): a mirror deletes what the endpoint may have and the model lost, and the keys such
-// a run sent without recording them are not known.
-const UnrecordedKeys int32 = math.MinInt32
-
-// ErrUnrecordedKeys is UpdateSync's error for a sync that would become a mirror while a run that
-// records no intents is under way or did not finish (see UnrecordedKeys).
-var ErrUnrecordedKeys = errors.New("its first run sends records without recording each one ahead (a first run of a " +
-	"sync that deletes nothing does not need to), and it is under way or did not finish: a mirror deletes the records " +
-	"the endpoint may have that the model lost, and the ones that run sent without recording them are not known")
-
-// HasUnrecordedKeys reports whether sync syncID has a run's intent without keys (UnrecordedKeys):
-// whether UpdateSync would refuse to make it a mirror. The provider checks it at plan.
-func (s *Store) HasUnrecordedKeys(ctx context.Context, syncID int64) (bool, error) {
-	var has bool
-	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backflow.sync_intents WHERE sync_id = $1 AND batch = $2)`,
-		syncID, UnrecordedKeys).Scan(&has)
-	return has, err
-}
-
-// RecordUnrecordedKeys records, before a run that records no intents (IntentsNeeded) sends, that
-// it may deliver keys its ledger will not hold (UnrecordedKeys). It records nothing and returns
-// false when the sync has become a mirror since the run read its definition: the run then records
-// intents. It fails with ErrLockLost once the fence moved on.
-func (l *SyncLease) RecordUnrecordedKeys(ctx context.Context, runID int64) (bool, error) {
-	recorded := false
-	err := l.fenced(ctx, func(tx pgx.Tx) error {
-		// The sync's row is read FOR SHARE: UpdateSync locks it before it looks for this intent,
-		// so either it sees the intent, or this sees the mirror.
-		tag, err := tx.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys)
-			SELECT $1, $2, $3, ''::bytea WHERE EXISTS (
-				SELECT 1 FROM backflow.syncs y WHERE y.id = $1 AND y.behavior <> $4 FOR SHARE)`,
-			l.fence.syncID, runID, UnrecordedKeys, BehaviorMirror)
-		recorded = err == nil && tag.RowsAffected() == 1
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("record that the run records no intents: %w", err)
-	}
-	return recorded, nil
-}
-
 // DeletesBatch is the intent number (Intent.Batch) of the seq-th batch (from 0) of a run when
 // it is a batch of deletes: below zero, so that an intent says what it may have done without a
 // column of its own. A key a delete may have reached is adopted as UnconfirmedNew (see
@@ -459,10 +396,9 @@ func (l *SyncLease) AdoptIntents(ctx context.Context) (int, error) {
 	var n int
 	err := l.fenced(ctx, func(tx pgx.Tx) error {
 		intents, err := readIntentKeySet(ctx, tx, l.fence.syncID)
-		if err != nil {
+		if err != nil || len(intents.keys) == 0 {
 			return err
 		}
-		// Even without keys: an intent without keys (UnrecordedKeys) goes too.
 		keys := intents.keys
 		n = len(keys)
 		// In chunks: one parameter may not exceed 1 GB, and a backlog of intents can be large.
@@ -557,15 +493,7 @@ func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
 		if err := finishRun(ctx, tx, r); err != nil {
 			return err
 		}
-		if r.Status != RunSucceeded {
-			return nil
-		}
-		// Every key it delivered is in the ledger.
-		if _, err := tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1 AND run_id = $2 AND batch = $3`,
-			l.fence.syncID, r.ID, UnrecordedKeys); err != nil {
-			return err
-		}
-		if r.NextCursor != nil {
+		if r.Status == RunSucceeded && r.NextCursor != nil {
 			return saveCursor(ctx, tx, l.fence.syncID, r.NextCursor)
 		}
 		return nil

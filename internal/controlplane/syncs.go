@@ -181,20 +181,6 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if y.Behavior == BehaviorMirror {
-			// The row is locked first: a run's RecordUnrecordedKeys reads it FOR SHARE.
-			var unrecorded bool
-			err := tx.QueryRow(ctx, `SELECT y.behavior <> $3 AND EXISTS (SELECT 1 FROM backflow.sync_intents i
-				WHERE i.sync_id = y.id AND i.batch = $2) FROM backflow.syncs y WHERE y.id = $1 FOR UPDATE`,
-				y.ID, UnrecordedKeys, BehaviorMirror).Scan(&unrecorded)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			if unrecorded {
-				return fmt.Errorf("sync %q cannot become a mirror yet: %w; run the sync once more (backflow-runner sync %q), "+
-					"and once a run has succeeded it can", y.Name, ErrUnrecordedKeys, y.Name)
-			}
-		}
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
 		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
