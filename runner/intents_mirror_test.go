@@ -1,12 +1,9 @@
 package runner
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // Why a first run of a sync that deletes nothing records intents all the same: a first run of an
@@ -20,18 +17,7 @@ func TestMirrorDeletesWhatAKilledFirstRunDelivered(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	f.recv.KeyName = "id"
 	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
-	release := make(chan struct{})
-	var out atomic.Int32
-	f.recv.Gate(func(int) { out.Add(1); <-release })
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan *controlplane.Run)
-	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
-	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
-	cancel()
-	<-done
-	close(release)
-	f.recv.Gate(nil)
-	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	f.runWithTwoOut()()
 	took := f.recv.View()
 	if len(took) == 0 {
 		t.Fatal("the receiver took no record from the stopped run")

@@ -123,19 +123,9 @@ func TestCanceledRunKeepsInFlightIntents(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
 	f.recv.KeyName = "id"
 	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
-	release := make(chan struct{})
-	var out atomic.Int32
-	f.recv.Gate(func(int) { out.Add(1); <-release }) // taken, answered after the run gave up
-	ctx, cancel := context.WithCancel(f.ctx)
-	done := make(chan *controlplane.Run)
-	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
-	controlplanetest.WaitFor(t, "two requests out", func() bool { return out.Load() == 2 })
+	stop := f.runWithTwoOut()
 	time.Sleep(300 * time.Millisecond) // batches queue up behind them
-	cancel()
-	run := <-done
-	close(release)
-	f.recv.Gate(nil)
-	controlplanetest.WaitFor(t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+	run := stop()
 	got, _ := f.recv.Take("id")
 	if n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); n != 2 {
 		t.Errorf("run %s: %d intents left, want 2 (the two batches out when it was canceled); receiver took %v", run.Status, n, got)
@@ -353,5 +343,28 @@ func TestUnansweredNewRecordIsCreatedAgain(t *testing.T) {
 				t.Errorf("a run with nothing changed: counts %+v, %d requests; want nothing sent", run.Counts, requests-before)
 			}
 		})
+	}
+}
+
+// runWithTwoOut starts a run of the sync whose first two requests the receiver holds, and
+// returns once both are out. stop cancels the run, then lets the receiver take both (answered
+// after the run gave up), and returns the run.
+func (f *fixture) runWithTwoOut() (stop func() *controlplane.Run) {
+	f.t.Helper()
+	release := make(chan struct{})
+	var out atomic.Int32
+	f.recv.Gate(func(int) { out.Add(1); <-release })
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan *controlplane.Run)
+	go func() { r, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{}); done <- r }()
+	controlplanetest.WaitFor(f.t, "two requests out", func() bool { return out.Load() == 2 })
+	return func() *controlplane.Run {
+		f.t.Helper()
+		cancel()
+		run := <-done
+		close(release)
+		f.recv.Gate(nil)
+		controlplanetest.WaitFor(f.t, "receiver took both", func() bool { return len(f.recv.Requests()) == 2 })
+		return run
 	}
 }
