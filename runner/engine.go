@@ -557,15 +557,27 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if plan.incremental() {
 		g, guardKeys = incrementalGuard(g), func() int64 { return plan.prev.LedgerKeys }
 	}
-	if !opts.AcceptGuard && !opts.MarkDelivered && guardCanTrip(g, ledState.Empty()) {
+	var accepted *controlplane.Run // the blocked run --accept-guard accepts (see acceptedRun)
+	if opts.AcceptGuard && !opts.MarkDelivered {
+		if accepted, err = e.acceptedRun(ctx, y.ID, run.ID); err != nil {
+			return nil, none, err
+		}
+	}
+	if !opts.MarkDelivered && (accepted != nil || !opts.AcceptGuard && guardCanTrip(g, ledState.Empty())) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		defer buf.close()
 		if err := d.run(ctx, rows, led, buf.add); err != nil {
 			return samplesOf(), none, err
 		}
-		if why := guardTrip(g, counters.snapshot(), guardKeys(), full); why != "" {
-			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: y.Guard == nil, full: full}
+		why, isDefault := "", y.Guard == nil
+		if accepted != nil {
+			why, isDefault = acceptedTrip(accepted, counters.snapshot()), false
+		} else {
+			why = guardTrip(g, counters.snapshot(), guardKeys(), full)
+		}
+		if why != "" {
+			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: isDefault, full: full}
 		}
 		diff = buf.replay // what is sent is exactly the diff that was checked
 	}

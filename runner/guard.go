@@ -201,6 +201,41 @@ func acceptGuardFlags(full bool) string {
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
+// acceptedRun is the run --accept-guard accepts: the sync's newest run before run runID, when
+// it was blocked by the guard; nil when it was not (--accept-guard then sends whatever the run
+// finds). The run it starts sends only if it deletes and changes no more records than that
+// blocked run said it would (acceptedTrip): the operator accepts what the blocked run showed,
+// not whatever the warehouse holds by the time they answer.
+func (e *Engine) acceptedRun(ctx context.Context, syncID, runID int64) (*controlplane.Run, error) {
+	runs, err := e.Store.ListRuns(ctx, syncID, 2)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.ID != runID {
+			if r.Status == controlplane.RunBlocked {
+				return r, nil
+			}
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+// acceptedTrip says why a run with counts c goes past what blocked run b showed, which
+// --accept-guard accepted: more deletes, or more changes; "" when it does not.
+func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts) string {
+	switch {
+	case c.Deleted > b.Counts.Deleted:
+		return fmt.Sprintf("the run would delete %d records, more than the %d of blocked run %d that --accept-guard accepts "+
+			"(the warehouse changed since)", c.Deleted, b.Counts.Deleted, b.ID)
+	case c.Changed > b.Counts.Changed:
+		return fmt.Sprintf("the run would change %d records, more than the %d of blocked run %d that --accept-guard accepts "+
+			"(the warehouse changed since)", c.Changed, b.Counts.Changed, b.ID)
+	}
+	return ""
+}
+
 // errBlocked is a run stopped by its guard; Run records it as RunBlocked.
 type errBlocked struct {
 	sync, why string

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,6 +45,39 @@ func TestGuardBlocksMassDelete(t *testing.T) {
 	got, _ := f.recv.Take("id")
 	if diff := cmp.Diff([]string{"deleted 1", "deleted 10", "deleted 2", "deleted 3", "deleted 4"}, got); diff != "" {
 		t.Errorf("--accept-guard sent (-want +got):\n%s", diff)
+	}
+}
+
+// --accept-guard accepts what the blocked run showed, not whatever the warehouse holds by the
+// time it is answered: a mirror blocked deleting 3 keys, whose model then lost 2 more, is blocked
+// again (naming the blocked run and its 3); accepting that run sends its 5 deletes. Before, the
+// accepted run deleted 5 records when the operator had looked at 3.
+func TestAcceptGuardAcceptsWhatTheBlockedRunShowed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2, 3)`)
+	blocked := f.run(controlplane.RunBlocked, RunOptions{})
+	if blocked.Counts.Deleted != 3 {
+		t.Fatalf("blocked run counts %+v, want 3 deleted", blocked.Counts)
+	}
+	f.exec(`DELETE FROM users WHERE id IN (4, 10)`) // after the operator looked
+	again := f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("--accept-guard of a run that deletes more than the blocked one showed sent %v", got)
+	}
+	if want := fmt.Sprintf("delete 5 records, more than the 3 of blocked run %d that --accept-guard accepts", blocked.ID); !strings.Contains(again.Error, want) {
+		t.Errorf("blocked again with %q, want it to say %q", again.Error, want)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	got, _ := f.recv.Take("id")
+	if diff := cmp.Diff([]string{"deleted 1", "deleted 10", "deleted 2", "deleted 3", "deleted 4"}, got); diff != "" {
+		t.Errorf("--accept-guard of the second blocked run sent (-want +got):\n%s", diff)
 	}
 }
 
