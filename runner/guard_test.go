@@ -50,8 +50,9 @@ func TestGuardBlocksMassDelete(t *testing.T) {
 
 // --accept-guard accepts what the blocked run showed, not whatever the warehouse holds by the
 // time it is answered: a mirror blocked deleting 3 keys, whose model then lost 2 more, is blocked
-// again (naming the blocked run and its 3); accepting that run sends its 5 deletes. Before, the
-// accepted run deleted 5 records when the operator had looked at 3.
+// again (naming the blocked run and its 3), a canceled run between them notwithstanding;
+// accepting that run sends its 5 deletes. Before, the accepted run deleted 5 records when the
+// operator had looked at 3.
 func TestAcceptGuardAcceptsWhatTheBlockedRunShowed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
@@ -67,6 +68,11 @@ func TestAcceptGuardAcceptsWhatTheBlockedRunShowed(t *testing.T) {
 		t.Fatalf("blocked run counts %+v, want 3 deleted", blocked.Counts)
 	}
 	f.exec(`DELETE FROM users WHERE id IN (4, 10)`) // after the operator looked
+	// A run canceled since (a daemon stopped) showed nothing to accept: it is passed over.
+	if _, err := f.store.DB().Exec(f.ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, finished_at)
+		VALUES ($1, 'canceled', 'schedule', now())`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
 	again := f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("--accept-guard of a run that deletes more than the blocked one showed sent %v", got)
