@@ -66,20 +66,7 @@ func TestStoppedFirstRunThenMirror(t *testing.T) {
 			if code, stdout, stderr := w.runCmd("sync", "Active users to webhook"); code != 0 {
 				t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			want := map[string]float64{}
-			rows, err := w.wh.Query(w.ctx, `SELECT unique_id, version FROM users`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var id int64
-				var v int
-				if err := rows.Scan(&id, &v); err != nil {
-					t.Fatal(err)
-				}
-				want[fmt.Sprint(id)] = float64(v)
-			}
-			rows.Close()
+			want := w.warehouseVersions()
 			compare := func(when string, exact bool) {
 				t.Helper()
 				view, bad := h.View(), 0

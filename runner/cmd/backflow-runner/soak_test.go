@@ -83,22 +83,7 @@ func TestSIGKILLSoak(t *testing.T) {
 				t.Fatalf("clean sync: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 
-			rows, err := w.wh.Query(w.ctx, `SELECT unique_id, version FROM users`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := map[string]float64{}
-			for rows.Next() {
-				var id int64
-				var v int
-				if err := rows.Scan(&id, &v); err != nil {
-					t.Fatal(err)
-				}
-				want[fmt.Sprint(id)] = float64(v)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
+			want := w.warehouseVersions()
 			view := h.View()
 			bad := 0
 			for k, v := range want {
@@ -124,4 +109,28 @@ func TestSIGKILLSoak(t *testing.T) {
 			t.Logf("%d kills, %d requests, %d keys, all equal", kills, h.Seen(), len(want))
 		})
 	}
+}
+
+// warehouseVersions is each warehouse user's version by key, as the receiver's view holds them
+// (JSON numbers).
+func (w *world) warehouseVersions() map[string]float64 {
+	w.t.Helper()
+	rows, err := w.wh.Query(w.ctx, `SELECT unique_id, version FROM users`)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[string]float64{}
+	for rows.Next() {
+		var id int64
+		var v int
+		if err := rows.Scan(&id, &v); err != nil {
+			w.t.Fatal(err)
+		}
+		want[fmt.Sprint(id)] = float64(v)
+	}
+	if err := rows.Err(); err != nil {
+		w.t.Fatal(err)
+	}
+	return want
 }
