@@ -559,7 +559,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	}
 	var accepted *controlplane.Run // the blocked run --accept-guard accepts (see acceptedRun)
 	if opts.AcceptGuard && !opts.MarkDelivered {
-		if accepted, err = e.acceptedRun(ctx, y.ID, run.ID); err != nil {
+		if accepted, err = e.acceptedRun(ctx, y.ID); err != nil {
 			return nil, none, err
 		}
 	}

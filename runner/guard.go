@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -201,28 +202,23 @@ func acceptGuardFlags(full bool) string {
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
-// acceptedRun is the run --accept-guard accepts: the sync's newest run before run runID that
-// ended succeeded, failed or blocked, when it was blocked by the guard; nil when it was not
-// (--accept-guard then sends whatever the run finds). Runs still queued or running, skipped or
-// canceled are passed over: they showed no counts to accept. The run it starts sends only if it
-// deletes and changes no more records than that blocked run said it would (acceptedTrip): the
-// operator accepts what the blocked run showed, not whatever the warehouse holds by the time
-// they answer.
-func (e *Engine) acceptedRun(ctx context.Context, syncID, runID int64) (*controlplane.Run, error) {
-	runs, err := e.Store.ListRuns(ctx, syncID, 50)
-	if err != nil {
+// acceptedRun is the run --accept-guard accepts: the sync's newest ended run that served its
+// schedule (controlplane.Store.NewestServedRun: runs queued, running, skipped or canceled showed
+// no counts to accept), when it was blocked by the guard; nil when it was not (--accept-guard
+// then sends whatever the run finds). The run it starts sends only if it deletes and changes no
+// more records than that blocked run said it would (acceptedTrip): the operator accepts what the
+// blocked run showed, not whatever the warehouse holds by the time they answer.
+func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.Run, error) {
+	r, err := e.Store.NewestServedRun(ctx, syncID)
+	switch {
+	case errors.Is(err, controlplane.ErrNotFound):
+		return nil, nil
+	case err != nil:
 		return nil, err
+	case r.Status != controlplane.RunBlocked:
+		return nil, nil
 	}
-	for _, r := range runs {
-		switch {
-		case r.ID >= runID:
-		case r.Status == controlplane.RunBlocked:
-			return r, nil
-		case r.Status == controlplane.RunSucceeded || r.Status == controlplane.RunFailed:
-			return nil, nil
-		}
-	}
-	return nil, nil
+	return r, nil
 }
 
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which

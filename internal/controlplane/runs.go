@@ -306,6 +306,15 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.id = $1`, id))
 }
 
+// NewestServedRun reads sync syncID's newest ended run that served its schedule (succeeded,
+// failed or blocked: endedServed), one probe of an index (newestRun); ErrNotFound if there is
+// none. Runs queued, running, skipped or canceled are passed over.
+func (s *Store) NewestServedRun(ctx context.Context, syncID int64) (*Run, error) {
+	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
+		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id
+		WHERE r.id = `+newestRun("$1", endedServed), syncID))
+}
+
 // RunOfJob reads the newest run that job jobID ran (a run queued from outside; see Run.JobID).
 func (s *Store) RunOfJob(ctx context.Context, jobID int64) (*Run, error) {
 	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
