@@ -154,6 +154,16 @@ func (t *template) renderPath(b map[string]any, lim limits) ([]byte, []outputSpa
 	return out, spans, nil
 }
 
+// checkRenderedPath refuses path, rendered by t with its outputs' texts at spans: first what a
+// URL cannot carry or a server reads as a dot segment (checkPath), then what an output wrote that
+// would name another resource (checkOutputs). Runs and plan-time checks alike call it.
+func (t *template) checkRenderedPath(path []byte, spans []outputSpan) error {
+	if err := checkPath(path); err != nil {
+		return err
+	}
+	return t.checkOutputs(path, spans)
+}
+
 // checkOutputs refuses path, rendered by t with its outputs' texts at spans, when a text would
 // change which resource the path names: when it holds what would add a segment or a query
 // parameter, or when it is empty and the whole of its segment (/contacts/{{ record.id |

@@ -177,10 +177,7 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		if err := unreadable(b); err != nil {
 			return Built{}, err
 		}
-		if err := checkPath(p); err != nil {
-			return Built{}, err
-		}
-		if err := c.path.checkOutputs(p, spans); err != nil {
+		if err := c.path.checkRenderedPath(p, spans); err != nil {
 			return Built{}, err
 		}
 		out.Path = escapeURL(string(p), true)
@@ -495,10 +492,7 @@ func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSam
 		if c.path.src != "" {
 			p, spans, err := c.path.renderPath(b, pathLimits(records))
 			if err == nil {
-				err = checkPath(p)
-			}
-			if err == nil {
-				err = c.path.checkOutputs(p, spans)
+				err = c.path.checkRenderedPath(p, spans)
 			}
 			if err != nil {
 				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})
