@@ -371,9 +371,8 @@ const maxFreeCopies = 64
 
 // compiled is a template parsed by an engine of its own.
 type compiled struct {
-	t       *liquid.Template
-	b       *budget
-	outputs []string // a path's (template.outputs)
+	t *liquid.Template
+	b *budget
 }
 
 // compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
@@ -391,31 +390,33 @@ func compilePath(strict bool, src string) (*template, error) {
 }
 
 func compileKind(t *template) (*template, error) {
-	c, err := t.compile()
+	c, outputs, err := t.compile()
 	if err != nil {
 		return nil, err
 	}
 	if err := findInclude(t.src); err != nil {
 		return nil, err
 	}
-	t.outputs = c.outputs
+	t.outputs = outputs
 	t.put(c)
 	return t, nil
 }
 
-func (t *template) compile() (*compiled, error) {
+// compile parses a copy of t, and for a path's template marks its outputs and returns their
+// texts (template.outputs: the same for every copy).
+func (t *template) compile() (*compiled, []string, error) {
 	e := newEngine(t.strict)
 	lt, err := e.ParseTemplateLocation([]byte(t.src), "", 1)
 	if err != nil {
-		return nil, locate(t.src, err)
+		return nil, nil, locate(t.src, err)
 	}
 	root := []liquidrender.Node{lt.GetRoot()}
 	e.instrument(t.src, root)
-	c := &compiled{t: lt, b: e.b}
+	var outputs []string
 	if t.path {
-		c.outputs = e.markOutputs(root, nil)
+		outputs = e.markOutputs(root, nil)
 	}
-	return c, nil
+	return &compiled{t: lt, b: e.b}, outputs, nil
 }
 
 // get returns a copy of t for one render; put it back after.
@@ -429,7 +430,8 @@ func (t *template) get() (*compiled, error) {
 		return c, nil
 	}
 	t.mu.Unlock()
-	return t.compile()
+	c, _, err := t.compile()
+	return c, err
 }
 
 // put gives back a copy that get returned, once its render is over.
