@@ -336,6 +336,8 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 	cols := x.Columns
 	if state != nil {
+		// What the model reads changes: its SQL or table (a new connection_id replaces it).
+		readsChanged := !state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table)
 		// An update in place (a new connection_id replaces the model, and its syncs with it).
 		if state.ConnectionID.Equal(plan.ConnectionID) {
 			r.checkSyncs(ctx, x, &resp.Diagnostics)
@@ -343,16 +345,16 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				return
 			}
 			// For the preview of a sync of the model that the plan changes too.
-			if state.SQL.Equal(plan.SQL) && state.Table.Equal(plan.Table) {
-				r.preview.models.set(x.ID, nil)
-			} else {
+			if readsChanged {
 				r.preview.models.set(x.ID, x)
+			} else {
+				r.preview.models.set(x.ID, nil)
 			}
 		}
 		// With preview = "always" each sync in the plan previews itself, with its model as
 		// planned: the model previewing them too showed each twice.
 		if r.preview.mode != PreviewOff && r.preview.mode != PreviewAlways &&
-			(!state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table) || !state.ConnectionID.Equal(plan.ConnectionID)) {
+			(readsChanged || !state.ConnectionID.Equal(plan.ConnectionID)) {
 			// What the model's syncs will send once it reads this instead.
 			syncs, err := r.store.ListSyncsByModel(ctx, x.ID)
 			if err != nil {
