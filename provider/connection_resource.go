@@ -446,8 +446,16 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 			"The syncs that read the connection could not be listed for a preview: "+err.Error())
 		return
 	}
+	models := map[int64]*controlplane.Model{} // read once each: syncs share models
 	for _, y := range syncs {
-		if m, err := r.store.GetModel(ctx, y.ModelID); err == nil && m.ConnectionID == c.ID {
+		m, ok := models[y.ModelID]
+		if !ok {
+			if m, err = r.store.GetModel(ctx, y.ModelID); err != nil {
+				m = nil
+			}
+			models[y.ModelID] = m
+		}
+		if m != nil && m.ConnectionID == c.ID {
 			previewPlan(ctx, r.store, r.preview, y, planned{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
