@@ -174,9 +174,9 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 		// The test request would go to the same address.
 		return fmt.Errorf("the webhook test request was not sent: %w", e.RedactError(err, head.Header.Get("Authorization")))
 	}
-	if err != nil && certificateRefused(err) {
-		// The test request would be refused the same certificate.
-		return fmt.Errorf("the webhook test request was not sent: %w", certificateError(e.RedactError(err, head.Header.Get("Authorization"))))
+	if err != nil && tlsRefused(err) != nil {
+		// The test request would be refused the same way.
+		return fmt.Errorf("the webhook test request was not sent: %w", tlsError(e.RedactError(err, head.Header.Get("Authorization"))))
 	}
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))

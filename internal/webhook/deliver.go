@@ -61,6 +61,11 @@ var (
 	// retry would be refused the same way until the certificate or the URL is fixed, so the run
 	// fails at once and its records stay pending.
 	ErrCertificate = errors.New("webhook TLS certificate refused")
+	// ErrHandshake: the webhook's endpoint answered the TLS handshake in plain HTTP (an https://
+	// URL on an http port), or refused it with an alert that a retry does not change (no TLS
+	// version or cipher in common, a client certificate required, a host name it does not serve).
+	// Nothing was sent, so the run fails at once and its records stay pending.
+	ErrHandshake = errors.New("webhook TLS handshake refused")
 	// ErrWaitTooLong: the endpoint asked (Retry-After) to wait longer than pacing.MaxRetryAfter
 	// before a retry. The run fails at once instead of holding the sync that long; the records stay
 	// pending for the next run.
@@ -204,44 +209,91 @@ func (r *Result) MayHaveDelivered() bool {
 
 // notSent reports whether err, from a client's Do, means the request never left: no connection
 // to the endpoint could be made (a dial error, the network policy refused the address, or the
-// endpoint's certificate was not trusted, which the TLS handshake finds before any byte of the
-// request is written).
+// TLS handshake failed for good — the endpoint's certificate was not trusted, the endpoint refused
+// the handshake, or answered it in plain HTTP — which happens before any byte of the request is
+// written).
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" || certificateRefused(err)
+	return errors.Is(err, netpolicy.ErrRefused) || errors.As(err, &op) && op.Op == "dial" || tlsRefused(err) != nil
 }
 
-// certificateRefused reports whether err, from a client's Do, is the endpoint's certificate
-// refused by the TLS handshake: not signed by a trusted authority, not for the URL's host,
-// expired or not yet valid. That lasts as long as the certificate or the URL does, unlike a
-// handshake cut short or timed out (a network error).
-func certificateRefused(err error) bool {
+// tlsRefused returns, for err from a client's Do, the kind of a TLS handshake that failed for a
+// reason that lasts as long as the endpoint or the URL does, unlike a handshake cut short or
+// timed out (a network error): ErrCertificate for the endpoint's certificate refused (not signed
+// by a trusted authority, not for the URL's host, expired or not yet valid), ErrHandshake for the
+// endpoint answering in plain HTTP or refusing the handshake with an alert that says why
+// (handshakeAlerts). It returns nil for any other error.
+func tlsRefused(err error) error {
 	var cert *tls.CertificateVerificationError
 	var unknown x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	return errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+	if errors.As(err, &cert) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
+		return ErrCertificate
+	}
+	if errors.Is(err, http.ErrSchemeMismatch) {
+		return ErrHandshake
+	}
+	// A received alert is a net.OpError "remote error" around crypto/tls's unexported alert type,
+	// whose text is tls.AlertError's for the same code.
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		for _, a := range handshakeAlerts {
+			if op.Err.Error() == a.Error() {
+				return ErrHandshake
+			}
+		}
+	}
+	return nil
 }
 
-// certificateError is err (redacted: it names the URL's scheme, host and port, and what is wrong
-// with the certificate), when certificateRefused, as an error matching ErrCertificate that says
-// what to fix; nil otherwise.
-func certificateError(err error) error {
-	if !certificateRefused(err) {
-		return nil
+// handshakeAlerts are the TLS alerts an endpoint sends when it refuses the handshake for a reason
+// a retry does not change: no version or cipher in common, a client certificate required or
+// refused, a host name it does not serve, access denied. (internal_error, a decode error or a
+// close are left to be retried as network errors.)
+var handshakeAlerts = []tls.AlertError{
+	40,  // handshake_failure
+	42,  // bad_certificate
+	43,  // unsupported_certificate
+	44,  // certificate_revoked
+	45,  // certificate_expired
+	46,  // certificate_unknown
+	48,  // unknown_ca
+	49,  // access_denied
+	70,  // protocol_version
+	71,  // insufficient_security
+	112, // unrecognized_name
+	116, // certificate_required
+	120, // no_application_protocol
+}
+
+// tlsError is err (redacted: it names the URL's scheme, host and port, and what failed), when
+// tlsRefused, as an error matching its kind that says what to fix; nil otherwise.
+func tlsError(err error) error {
+	switch tlsRefused(err) {
+	case ErrCertificate:
+		return fmt.Errorf("%w: %w; fix the endpoint's certificate (the authority that signed it, the host "+
+			"names it covers, its dates), or the connection's url if it names the wrong host", ErrCertificate, err)
+	case ErrHandshake:
+		if errors.Is(err, http.ErrSchemeMismatch) {
+			return fmt.Errorf("%w: %w; the url's port serves plain HTTP, not HTTPS: use the endpoint's HTTPS "+
+				"port in the connection's url", ErrHandshake, err)
+		}
+		return fmt.Errorf("%w: %w; the endpoint refused Backflow's TLS handshake (it may require a client "+
+			"certificate, a TLS version or cipher Backflow does not offer, or another host name): check the "+
+			"connection's url and what the endpoint requires", ErrHandshake, err)
 	}
-	return fmt.Errorf("%w: %w; fix the endpoint's certificate (the authority that signed it, the host "+
-		"names it covers, its dates), or the connection's url if it names the wrong host", ErrCertificate, err)
+	return nil
 }
 
 // OK reports whether the request got a 2xx.
 func (r *Request) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
 // DeliveryError is a batch that could not be delivered. It wraps one of ErrRetriesExhausted,
-// ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused or ErrCertificate, and the last
+// ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused, ErrCertificate, ErrHandshake or ErrWaitTooLong, and the last
 // network error if there was one. It never holds the endpoint's URL or headers.
 type DeliveryError struct {
-	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused, ErrCertificate or ErrWaitTooLong
+	Kind     error  // ErrRetriesExhausted, ErrRedirect, ErrGone, ErrUnauthorized, ErrAddressRefused, ErrCertificate, ErrHandshake or ErrWaitTooLong
 	Status   int    // the last HTTP status; 0 when the last attempt got no response
 	Attempts int    // HTTP attempts made for the batch
 	Body     string // the first KiB of the last response body
@@ -263,8 +315,8 @@ func (e *DeliveryError) Error() string {
 	case ErrAddressRefused:
 		// e.Err names the refused address and the setting that allows it.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
-	case ErrCertificate:
-		// e.Err names the host (scheme, host and port of the URL) and what is wrong with its certificate.
+	case ErrCertificate, ErrHandshake:
+		// e.Err names the host (scheme, host and port of the URL) and what failed.
 		return fmt.Sprintf("the batch was not sent, and its records stay pending: %v", e.Err)
 	case ErrWaitTooLong:
 		return fmt.Sprintf("the webhook answered HTTP %d asking to wait more than the %s a run waits before a retry "+
@@ -611,10 +663,10 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// way, so the run fails now with the policy's message.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrAddressRefused,
 				Attempts: attempt, Err: err}
-		case err != nil && certificateRefused(err):
+		case err != nil && tlsRefused(err) != nil:
 			// As for a refused address, every retry would be refused the same way.
-			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrCertificate,
-				Attempts: attempt, Err: certificateError(err)}
+			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: tlsRefused(err),
+				Attempts: attempt, Err: tlsError(err)}
 		case err != nil:
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:

@@ -153,3 +153,57 @@ func TestDeliverTransientTLSErrorIsRetried(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint that answers the TLS handshake in plain HTTP (an https:// URL on an http port), or
+// refuses the handshake with an alert a retry does not change (no TLS version in common, a client
+// certificate required), fails the batch at once, as a refused certificate does: nothing was
+// sent, the records stay pending, and the error says what to fix. Before, each was retried as a
+// network error until the retries ran out.
+func TestDeliverRefusedHandshakeIsNotRetried(t *testing.T) {
+	policyEnv(t, "", "")
+	plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer plain.Close()
+	tls13, tls13Client := certServer(t, time.Now().Add(time.Hour), true, "localhost")
+	tls13.TLS.MinVersion = tls.VersionTLS13
+	oldClient := &http.Client{Transport: tls13Client.Transport.(*http.Transport).Clone(), Timeout: 5 * time.Second}
+	oldClient.Transport.(*http.Transport).TLSClientConfig.MaxVersion = tls.VersionTLS12
+	mtls, mtlsClient := certServer(t, time.Now().Add(time.Hour), true, "localhost")
+	mtls.TLS.ClientAuth = tls.RequireAnyClientCert
+	for _, tc := range []struct {
+		name, url string
+		client    *http.Client
+		says      []string
+	}{
+		{"plain HTTP on an https URL", strings.Replace(plain.URL, "http://", "https://", 1), nil,
+			[]string{"server gave HTTP response to HTTPS client", "serves plain HTTP, not HTTPS", "HTTPS port"}},
+		{"no TLS version in common", tls13.URL, oldClient, []string{"protocol version", "refused Backflow's TLS handshake"}},
+		{"a client certificate required", mtls.URL, mtlsClient, []string{"certificate required", "client certificate"}},
+	} {
+		obs := &observer{}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, Client: tc.client, Observer: obs})
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3))
+		var de *webhook.DeliveryError
+		if !errors.As(err, &de) || !errors.Is(err, webhook.ErrHandshake) || de.Attempts != 1 || obs.retries.Load() != 0 {
+			t.Errorf("%s: Deliver: %v (%d retries), want a DeliveryError of kind ErrHandshake after 1 attempt", tc.name, err, obs.retries.Load())
+			continue
+		}
+		msg := err.Error()
+		for _, want := range append([]string{strings.TrimPrefix(tc.url, "https://"), "records stay pending"}, tc.says...) {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: %q, want it to say %q", tc.name, msg, want)
+			}
+		}
+		if strings.Contains(msg, "tok3n") {
+			t.Errorf("%s: %q quotes the webhook URL", tc.name, msg)
+		} else if testing.Verbose() {
+			t.Logf("%s: %s", tc.name, msg)
+		}
+		if len(res.Delivered) != 0 || len(res.Rejected) != 0 || res.MayHaveDelivered() {
+			t.Errorf("%s: result %+v, want nothing delivered, rejected or maybe taken (the records stay pending)", tc.name, res)
+		}
+		cerr := webhook.Check(context.Background(), tc.client, webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, "x")
+		if !errors.Is(cerr, webhook.ErrHandshake) || !strings.Contains(cerr.Error(), tc.says[0]) {
+			t.Errorf("%s: Check: %v, want ErrHandshake saying %q", tc.name, cerr, tc.says[0])
+		}
+	}
+}
