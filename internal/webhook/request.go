@@ -203,7 +203,11 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		out.Body = body
 	case controlplane.FormatNDJSON:
 		for _, r := range records {
-			buf = append(append(buf, r...), '\n')
+			if hasLineBreak(r) {
+				buf = append(appendOneLine(buf, r), '\n')
+			} else {
+				buf = append(append(buf, r...), '\n')
+			}
 		}
 		out.Body = buf
 	case controlplane.FormatForm:
