@@ -376,9 +376,11 @@ func (r *SyncResource) testRequestOnSave(ctx context.Context, y *controlplane.Sy
 			fmt.Sprintf("The sync %q's `new` request, rendered for a sample record, could not be sent.", y.Name),
 			"Check the connection's url and the request's path, or set test_on_save = false.", err)
 	case status < 200 || status > 299:
+		// The template's strings are hidden in the whole answer, before it is cut to an excerpt: a
+		// string the excerpt's bound falls inside, followed by its "…", is no longer found.
 		addAttributeError(diags, path.Root("request").AtName("test_on_save"), "Request Test Failed",
 			fmt.Sprintf("The sync %q's `new` request, rendered for the sample record %s, was answered HTTP %d %s: %q.",
-				y.Name, rec, status, http.StatusText(status), webhook.HideTemplateStrings(webhook.AnswerExcerpt(body), y.Request)),
+				y.Name, rec, status, http.StatusText(status), webhook.AnswerExcerpt(webhook.HideTemplateStrings(body, y.Request))),
 			"Fix the request (or the destination), or set test_on_save = false to save it without the test.", nil)
 	}
 }

@@ -278,6 +278,39 @@ func TestAccSyncRequestTestOnSaveShowsAnExcerpt(t *testing.T) {
 	})
 }
 
+// The excerpt leaves out the template's strings (an API key the body sets) as the rest of the
+// message does, even where its bound cuts one: an endpoint that echoes the request it refused
+// showed the key up to the cut, which the hiding, done on the excerpt, no longer found whole.
+func TestAccSyncRequestTestOnSaveExcerptHidesTemplateStrings(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	const key = "sk_live_0123456789abcdef"
+	prefix := strings.Repeat("x", 37) + " " // the excerpt's 64 bytes end inside the key
+	hook.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.Path == "/" {
+			return false // the connection's own test: answered 200
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, prefix+string(r.Body))
+		return true
+	})
+	body := `{"api_key": "` + key + `", "email": {{ record.email | json }}}`
+	excerpt := webhook.AnswerExcerpt(prefix + `{"api_key": "[template text]", "email": "sample email"}`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(e.syncBase(hook.URL), syncResource("s", "Contacts", "active", fmt.Sprintf(`behavior = "append"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", body = %s }
+    test_on_save = true
+  }`, hclString(body)))),
+			ExpectError: expectErr(`Request Test Failed.*answered HTTP 400 Bad Request: ` + regexp.QuoteMeta(strconv.Quote(excerpt)) + `\.`),
+		}},
+	})
+}
+
 // `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
 // keep the configured empty map, or every plan after the apply shows it being added again.
 func TestAccEmptyHeadersNoDrift(t *testing.T) {
