@@ -39,10 +39,16 @@ func sampleValue(c controlplane.Column) []byte {
 	switch {
 	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "[]"):
 		return []byte(`["sample"]`)
-	case strings.Contains(t, "bool") || t == "bit":
+	case strings.Contains(t, "bool") || t == "bit" || t == "tinyint(1)": // MySQL's BOOL is TINYINT(1), sent as a boolean
 		return []byte("true")
+	case strings.Contains(t, "interval") || strings.Contains(t, "range") || strings.Contains(t, "point"):
+		// Named with "int" but not integers: a run sends them as text ("1 year 2 mons ...").
 	case strings.Contains(t, "int"):
 		return []byte("42")
+	case t == "year": // MySQL's YEAR: a number
+		return []byte("2024")
+	case t == "datetime": // MySQL's DATETIME, without a zone, as Postgres's timestamp
+		return []byte(`"2024-01-02 03:04:05"`)
 	case strings.Contains(t, "numeric") || strings.Contains(t, "decimal") || strings.Contains(t, "float") ||
 		strings.Contains(t, "double") || t == "real":
 		return []byte("12.5")
