@@ -332,9 +332,10 @@ func checkRequestSpec(spec *controlplane.RequestSpec, behavior string) []request
 }
 
 // checkRequestTemplates renders spec's templates against a sample record of the model's columns
-// for the sync y, and reports each failure with its position.
-func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, destName string, diags *diag.Diagnostics) {
-	rec, del, err := runner.SampleRecord(m.Columns, y)
+// (of a warehouse of kind, "" when unknown: runner.SampleRecordOf) for the sync y, and reports
+// each failure with its position.
+func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, kind, destName string, diags *diag.Diagnostics) {
+	rec, del, err := runner.SampleRecordOf(kind, m.Columns, y)
 	if err != nil {
 		return // checkRefs reports unknown columns
 	}

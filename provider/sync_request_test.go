@@ -351,7 +351,7 @@ func TestRequestTemplateErrorHidesItsStrings(t *testing.T) {
 	} {
 		y := &controlplane.Sync{Name: "Contacts", Behavior: controlplane.BehaviorAppend, PrimaryKey: "id", Request: spec}
 		var diags diag.Diagnostics
-		checkRequestTemplates(y, m, "Webhook", &diags)
+		checkRequestTemplates(y, m, "", "Webhook", &diags)
 		if len(diags.Errors()) != 1 {
 			t.Fatalf("%+v: want one error, got %v", spec.New, diags)
 		}

@@ -13,13 +13,21 @@ import (
 // mappings add is in it); and the record a `deleted` request carries for its key. Plan-time
 // checks render request templates against them.
 func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
+	return SampleRecordOf("", cols, y)
+}
+
+// SampleRecordOf is SampleRecord for a model of a warehouse of kind (controlplane.KindPostgres,
+// KindMySQL, KindDuckDB; "" when unknown), whose values the sample's follow where the type's
+// name alone cannot tell: a `timestamp` is sent without a zone by Postgres and DuckDB, and in
+// RFC 3339 by MySQL (its TIMESTAMP is in UTC).
+func SampleRecordOf(kind string, cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
 	m, err := newMapper(cols, y.Mappings, y.PrimaryKey)
 	if err != nil {
 		return nil, nil, err
 	}
 	src := &sampleSource{cols: cols}
 	for _, c := range cols {
-		v := sampleValue(c)
+		v := sampleValue(kind, c)
 		src.values = append(src.values, v)
 		if c.Name == y.PrimaryKey {
 			src.key = v
@@ -33,8 +41,9 @@ func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, del
 	return record, m.appendMetadata(m.appendDeleted(nil, nil), kindDeleted), nil
 }
 
-// sampleValue is a JSON value of column c's type, as a warehouse would encode one.
-func sampleValue(c controlplane.Column) []byte {
+// sampleValue is a JSON value of column c's type, as a warehouse of kind ("" when unknown) would
+// encode one.
+func sampleValue(kind string, c controlplane.Column) []byte {
 	t := strings.ToLower(c.Type)
 	switch {
 	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "[]"):
@@ -54,7 +63,10 @@ func sampleValue(c controlplane.Column) []byte {
 		return []byte("12.5")
 	case strings.Contains(t, "json") || strings.Contains(t, "struct") || strings.Contains(t, "map"):
 		return []byte(`{"sample":"value"}`)
-	case strings.Contains(t, "timestamp") || strings.Contains(t, "datetime"):
+	case strings.Contains(t, "timestamp") && !strings.Contains(t, "tz") && !strings.Contains(t, "with time zone") &&
+		(kind == controlplane.KindPostgres || kind == controlplane.KindDuckDB):
+		return []byte(`"2024-01-02 03:04:05"`)
+	case strings.Contains(t, "timestamp"):
 		return []byte(`"2024-01-02T03:04:05Z"`)
 	case t == "date":
 		return []byte(`"2024-01-02"`)

@@ -66,3 +66,28 @@ func TestSampleValueIsWhatARunSends(t *testing.T) {
 		}
 	}
 }
+
+// A `timestamp` column is sent without a zone by Postgres and DuckDB ("2019-12-08 14:19:52") and
+// in RFC 3339 by MySQL, whose TIMESTAMP is in UTC: the sample follows the model's warehouse, so
+// that test_on_save sends what runs send (an endpoint that checks for RFC 3339 passed the test and
+// refused every record of a Postgres timestamp column).
+func TestSampleTimestampFollowsTheWarehouse(t *testing.T) {
+	for _, tc := range []struct{ kind, typ, want string }{
+		{controlplane.KindPostgres, "timestamp", `"2024-01-02 03:04:05"`},
+		{controlplane.KindDuckDB, "timestamp", `"2024-01-02 03:04:05"`},
+		{controlplane.KindDuckDB, "timestamp_ns", `"2024-01-02 03:04:05"`},
+		{controlplane.KindMySQL, "timestamp", `"2024-01-02T03:04:05Z"`},
+		{controlplane.KindPostgres, "timestamptz", `"2024-01-02T03:04:05Z"`},
+		{controlplane.KindDuckDB, "timestamp with time zone", `"2024-01-02T03:04:05Z"`},
+		{"", "timestamp", `"2024-01-02T03:04:05Z"`},
+	} {
+		cols := []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "v", Type: tc.typ}}
+		rec, _, err := SampleRecordOf(tc.kind, cols, &controlplane.Sync{PrimaryKey: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := `{"id":42,"v":` + tc.want + `}`; string(rec) != w {
+			t.Errorf("%s %s: sample %s, want %s", tc.kind, tc.typ, rec, w)
+		}
+	}
+}
