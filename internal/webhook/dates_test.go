@@ -45,3 +45,12 @@ func TestDatesDoNotDependOnTheMachinesZone(t *testing.T) {
 		}
 	}
 }
+
+// A number keeps its text: -0 (a float column's negative zero, as the warehouse sends it) was read
+// as the integer 0, and sent so by json and by an output, its sign lost.
+func TestNegativeZeroKeepsItsText(t *testing.T) {
+	got, err := render(t, `{{ record.z | json }} {{ record.z }} {{ record | json }} {{ record.i | json }}`, `{"z":-0,"i":-7}`)
+	if want := `-0 -0 {"z":-0,"i":-7} -7`; err != nil || got != want {
+		t.Errorf("rendered %q (%v), want %q", got, err, want)
+	}
+}

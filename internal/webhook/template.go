@@ -701,7 +701,9 @@ func decodeRecord(rec []byte) (map[string]any, error) {
 // int, not an int64: Liquid's ranges take ints only, so (1..record.count) failed with "can't
 // convert int64(3) to type int" for a record's integer.
 func integer(n json.Number) any {
-	if i, err := strconv.ParseInt(string(n), 10, strconv.IntSize); err == nil {
+	// -0 (a float's negative zero, as the warehouse writes it) is not the integer 0: kept as
+	// text, it keeps its sign.
+	if i, err := strconv.ParseInt(string(n), 10, strconv.IntSize); err == nil && (i != 0 || n[0] != '-') {
 		return int(i)
 	}
 	return n
