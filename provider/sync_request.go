@@ -340,7 +340,7 @@ func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, kind, de
 		return // checkRefs reports unknown columns
 	}
 	vars := webhook.Vars{SyncID: y.ID, SyncName: y.Name, RunStartedAt: time.Now(), ModelName: m.Name, ConnectionName: destName}
-	for _, se := range webhook.CheckRequests(y.Request, vars, rec, del) {
+	for _, se := range webhook.CheckRequestsFor(y.Behavior, y.Request, vars, rec, del) {
 		sample := rec
 		if se.Operation == controlplane.OpDeleted {
 			sample = del
