@@ -400,9 +400,15 @@ func (templateValidator) ValidateString(_ context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := webhook.ParseTemplate(req.ConfigValue.ValueString()); err != nil {
+	src := req.ConfigValue.ValueString()
+	if err := webhook.ParseTemplate(src); err != nil {
+		// The error quotes the tag it failed at, which can hold a string the template writes as it
+		// is: left out, as the plan's other refusals of a template leave it out (the template is a
+		// path or a body: its strings are found as both would hold them).
+		hidden := webhook.HideTemplateStrings(err.Error(), &controlplane.RequestSpec{
+			New: &controlplane.OperationRequest{Path: src, Body: src}})
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Request Template",
-			fmt.Sprintf("The template does not parse: %v.", err),
+			fmt.Sprintf("The template does not parse: %s.", hidden),
 			"Liquid outputs are {{ ... }} and tags {% ... %}; see the Destinations guide for the variables and filters.", nil)
 	}
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -361,6 +365,29 @@ func TestRequestTemplateErrorHidesItsStrings(t *testing.T) {
 		}
 		if !strings.Contains(d, "line 1, column") {
 			t.Errorf("the error no longer says where:\n%s", d)
+		}
+	}
+}
+
+// A template that does not parse is refused with the tag it failed at, which can hold a string
+// the template writes as it is (an API key from a sensitive variable, as a Liquid literal): the
+// message leaves it out, as the plan's other refusals of a template do.
+func TestTemplateParseErrorHidesItsStrings(t *testing.T) {
+	for _, src := range []string{
+		`{"api_key": {{ "sk_live_ABCDEF123456" | }}}`,
+		`{"api_key": {% assign k = "sk_live_ABCDEF123456" x %}}`,
+		`/contacts?token=tok_ABCDEF123456&x={{ record.x | }}`,
+	} {
+		resp := &validator.StringResponse{}
+		templateValidator{}.ValidateString(context.Background(),
+			validator.StringRequest{Path: path.Root("body"), ConfigValue: types.StringValue(src)}, resp)
+		if !resp.Diagnostics.HasError() {
+			t.Fatalf("%s: want a parse error", src)
+		}
+		for _, d := range resp.Diagnostics.Errors() {
+			if msg := d.Detail(); strings.Contains(msg, "ABCDEF") {
+				t.Errorf("%s: %q shows the template's string", src, msg)
+			}
 		}
 	}
 }
