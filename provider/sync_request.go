@@ -332,14 +332,15 @@ func checkRequestSpec(spec *controlplane.RequestSpec, behavior string) []request
 }
 
 // checkRequestTemplates renders spec's templates against a sample record of the model's columns
-// for the sync y, and reports each failure with its position.
-func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, destName string, diags *diag.Diagnostics) {
-	rec, del, err := runner.SampleRecord(m.Columns, y)
+// (of a warehouse of kind, "" when unknown: runner.SampleRecordOf) for the sync y, and reports
+// each failure with its position.
+func checkRequestTemplates(y *controlplane.Sync, m *controlplane.Model, kind, destName string, diags *diag.Diagnostics) {
+	rec, del, err := runner.SampleRecordOf(kind, m.Columns, y)
 	if err != nil {
 		return // checkRefs reports unknown columns
 	}
 	vars := webhook.Vars{SyncID: y.ID, SyncName: y.Name, RunStartedAt: time.Now(), ModelName: m.Name, ConnectionName: destName}
-	for _, se := range webhook.CheckRequests(y.Request, vars, rec, del) {
+	for _, se := range webhook.CheckRequestsFor(y.Behavior, y.Request, vars, rec, del) {
 		sample := rec
 		if se.Operation == controlplane.OpDeleted {
 			sample = del
@@ -376,9 +377,11 @@ func (r *SyncResource) testRequestOnSave(ctx context.Context, y *controlplane.Sy
 			fmt.Sprintf("The sync %q's `new` request, rendered for a sample record, could not be sent.", y.Name),
 			"Check the connection's url and the request's path, or set test_on_save = false.", err)
 	case status < 200 || status > 299:
+		// The template's strings are hidden in the whole answer, before it is cut to an excerpt: a
+		// string the excerpt's bound falls inside, followed by its "…", is no longer found.
 		addAttributeError(diags, path.Root("request").AtName("test_on_save"), "Request Test Failed",
 			fmt.Sprintf("The sync %q's `new` request, rendered for the sample record %s, was answered HTTP %d %s: %q.",
-				y.Name, rec, status, http.StatusText(status), webhook.HideTemplateStrings(webhook.AnswerExcerpt(body), y.Request)),
+				y.Name, rec, status, http.StatusText(status), webhook.AnswerExcerpt(webhook.HideTemplateStrings(body, y.Request))),
 			"Fix the request (or the destination), or set test_on_save = false to save it without the test.", nil)
 	}
 }
@@ -397,9 +400,15 @@ func (templateValidator) ValidateString(_ context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := webhook.ParseTemplate(req.ConfigValue.ValueString()); err != nil {
+	src := req.ConfigValue.ValueString()
+	if err := webhook.ParseTemplate(src); err != nil {
+		// The error quotes the tag it failed at, which can hold a string the template writes as it
+		// is: left out, as the plan's other refusals of a template leave it out (the template is a
+		// path or a body: its strings are found as both would hold them).
+		hidden := webhook.HideTemplateStrings(err.Error(), &controlplane.RequestSpec{
+			New: &controlplane.OperationRequest{Path: src, Body: src}})
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Request Template",
-			fmt.Sprintf("The template does not parse: %v.", err),
+			fmt.Sprintf("The template does not parse: %s.", hidden),
 			"Liquid outputs are {{ ... }} and tags {% ... %}; see the Destinations guide for the variables and filters.", nil)
 	}
 }

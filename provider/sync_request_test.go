@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -278,6 +282,39 @@ func TestAccSyncRequestTestOnSaveShowsAnExcerpt(t *testing.T) {
 	})
 }
 
+// The excerpt leaves out the template's strings (an API key the body sets) as the rest of the
+// message does, even where its bound cuts one: an endpoint that echoes the request it refused
+// showed the key up to the cut, which the hiding, done on the excerpt, no longer found whole.
+func TestAccSyncRequestTestOnSaveExcerptHidesTemplateStrings(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	const key = "sk_live_0123456789abcdef"
+	prefix := strings.Repeat("x", 37) + " " // the excerpt's 64 bytes end inside the key
+	hook.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.Path == "/" {
+			return false // the connection's own test: answered 200
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, prefix+string(r.Body))
+		return true
+	})
+	body := `{"api_key": "` + key + `", "email": {{ record.email | json }}}`
+	excerpt := webhook.AnswerExcerpt(prefix + `{"api_key": "[template text]", "email": "sample email"}`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(e.syncBase(hook.URL), syncResource("s", "Contacts", "active", fmt.Sprintf(`behavior = "append"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", body = %s }
+    test_on_save = true
+  }`, hclString(body)))),
+			ExpectError: expectErr(`Request Test Failed.*answered HTTP 400 Bad Request: ` + regexp.QuoteMeta(strconv.Quote(excerpt)) + `\.`),
+		}},
+	})
+}
+
 // `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
 // keep the configured empty map, or every plan after the apply shows it being added again.
 func TestAccEmptyHeadersNoDrift(t *testing.T) {
@@ -318,7 +355,7 @@ func TestRequestTemplateErrorHidesItsStrings(t *testing.T) {
 	} {
 		y := &controlplane.Sync{Name: "Contacts", Behavior: controlplane.BehaviorAppend, PrimaryKey: "id", Request: spec}
 		var diags diag.Diagnostics
-		checkRequestTemplates(y, m, "Webhook", &diags)
+		checkRequestTemplates(y, m, "", "Webhook", &diags)
 		if len(diags.Errors()) != 1 {
 			t.Fatalf("%+v: want one error, got %v", spec.New, diags)
 		}
@@ -328,6 +365,29 @@ func TestRequestTemplateErrorHidesItsStrings(t *testing.T) {
 		}
 		if !strings.Contains(d, "line 1, column") {
 			t.Errorf("the error no longer says where:\n%s", d)
+		}
+	}
+}
+
+// A template that does not parse is refused with the tag it failed at, which can hold a string
+// the template writes as it is (an API key from a sensitive variable, as a Liquid literal): the
+// message leaves it out, as the plan's other refusals of a template do.
+func TestTemplateParseErrorHidesItsStrings(t *testing.T) {
+	for _, src := range []string{
+		`{"api_key": {{ "sk_live_ABCDEF123456" | }}}`,
+		`{"api_key": {% assign k = "sk_live_ABCDEF123456" x %}}`,
+		`/contacts?token=tok_ABCDEF123456&x={{ record.x | }}`,
+	} {
+		resp := &validator.StringResponse{}
+		templateValidator{}.ValidateString(context.Background(),
+			validator.StringRequest{Path: path.Root("body"), ConfigValue: types.StringValue(src)}, resp)
+		if !resp.Diagnostics.HasError() {
+			t.Fatalf("%s: want a parse error", src)
+		}
+		for _, d := range resp.Diagnostics.Errors() {
+			if msg := d.Detail(); strings.Contains(msg, "ABCDEF") {
+				t.Errorf("%s: %q shows the template's string", src, msg)
+			}
 		}
 	}
 }

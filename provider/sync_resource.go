@@ -568,7 +568,11 @@ func (r *SyncResource) checkTemplates(ctx context.Context, y *controlplane.Sync,
 			dest = c.Name
 		}
 	}
-	checkRequestTemplates(y, m, dest, diags)
+	kind := "" // the warehouse's, whose values the sample record's follow
+	if c, err := r.store.GetConnection(ctx, m.ConnectionID); err == nil {
+		kind = c.Kind()
+	}
+	checkRequestTemplates(y, m, kind, dest, diags)
 }
 
 func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -315,7 +315,11 @@ func SendSample(ctx context.Context, store *controlplane.Store, y *controlplane.
 	if err != nil {
 		return nil, 0, "", err
 	}
-	if rec, _, err = SampleRecord(j.model.Columns, y); err != nil {
+	kind := "" // the warehouse's, whose values the sample record's follow
+	if wc, err := e.Store.GetConnection(ctx, j.model.ConnectionID); err == nil {
+		kind = wc.Kind()
+	}
+	if rec, _, err = SampleRecordOf(kind, j.model.Columns, y); err != nil {
 		return nil, 0, "", err
 	}
 	status, _, body, err = e.send(ctx, j, rec)

@@ -13,13 +13,21 @@ import (
 // mappings add is in it); and the record a `deleted` request carries for its key. Plan-time
 // checks render request templates against them.
 func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
+	return SampleRecordOf("", cols, y)
+}
+
+// SampleRecordOf is SampleRecord for a model of a warehouse of kind (controlplane.KindPostgres,
+// KindMySQL, KindDuckDB; "" when unknown), whose values the sample's follow where the type's
+// name alone cannot tell: a `timestamp` is sent without a zone by Postgres and DuckDB, and in
+// RFC 3339 by MySQL (its TIMESTAMP is in UTC).
+func SampleRecordOf(kind string, cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
 	m, err := newMapper(cols, y.Mappings, y.PrimaryKey)
 	if err != nil {
 		return nil, nil, err
 	}
 	src := &sampleSource{cols: cols}
 	for _, c := range cols {
-		v := sampleValue(c)
+		v := sampleValue(kind, c)
 		src.values = append(src.values, v)
 		if c.Name == y.PrimaryKey {
 			src.key = v
@@ -33,22 +41,32 @@ func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, del
 	return record, m.appendMetadata(m.appendDeleted(nil, nil), kindDeleted), nil
 }
 
-// sampleValue is a JSON value of column c's type, as a warehouse would encode one.
-func sampleValue(c controlplane.Column) []byte {
+// sampleValue is a JSON value of column c's type, as a warehouse of kind ("" when unknown) would
+// encode one.
+func sampleValue(kind string, c controlplane.Column) []byte {
 	t := strings.ToLower(c.Type)
 	switch {
 	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "[]"):
 		return []byte(`["sample"]`)
-	case strings.Contains(t, "bool") || t == "bit":
+	case strings.Contains(t, "bool") || t == "bit" || t == "tinyint(1)": // MySQL's BOOL is TINYINT(1), sent as a boolean
 		return []byte("true")
+	case strings.Contains(t, "interval") || strings.Contains(t, "range") || strings.Contains(t, "point"):
+		// Named with "int" but not integers: a run sends them as text ("1 year 2 mons ...").
 	case strings.Contains(t, "int"):
 		return []byte("42")
+	case t == "year": // MySQL's YEAR: a number
+		return []byte("2024")
+	case t == "datetime": // MySQL's DATETIME, without a zone, as Postgres's timestamp
+		return []byte(`"2024-01-02 03:04:05"`)
 	case strings.Contains(t, "numeric") || strings.Contains(t, "decimal") || strings.Contains(t, "float") ||
 		strings.Contains(t, "double") || t == "real":
 		return []byte("12.5")
 	case strings.Contains(t, "json") || strings.Contains(t, "struct") || strings.Contains(t, "map"):
 		return []byte(`{"sample":"value"}`)
-	case strings.Contains(t, "timestamp") || strings.Contains(t, "datetime"):
+	case strings.Contains(t, "timestamp") && !strings.Contains(t, "tz") && !strings.Contains(t, "with time zone") &&
+		(kind == controlplane.KindPostgres || kind == controlplane.KindDuckDB):
+		return []byte(`"2024-01-02 03:04:05"`)
+	case strings.Contains(t, "timestamp"):
 		return []byte(`"2024-01-02T03:04:05Z"`)
 	case t == "date":
 		return []byte(`"2024-01-02"`)

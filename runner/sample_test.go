@@ -43,3 +43,51 @@ func TestSampleRecordDeletedKey(t *testing.T) {
 		}
 	}
 }
+
+// A sample value is of the JSON type a run sends for the column, so that a template the plan
+// passes for the sample renders the same kind of text at run time. Types whose name holds "int"
+// without being integers (interval, ranges, point) were sampled as 42, which a run never sends
+// for them (an interval is "1 year 2 mons ..."): `{"d": {{ record.d }}}` passed the plan and
+// was invalid JSON for every record at run. MySQL's TINYINT(1) is sent as a boolean, YEAR as a
+// number, and DATETIME without a zone ("2019-12-08 14:19:52").
+func TestSampleValueIsWhatARunSends(t *testing.T) {
+	for typ, want := range map[string]string{
+		"interval": `"sample v"`, "int4range": `"sample v"`, "int8range": `"sample v"`, "tstzrange": `"sample v"`,
+		"point": `"sample v"`, "tinyint(1)": `true`, "year": `2024`, "datetime": `"2024-01-02 03:04:05"`,
+		"int4": `42`, "bigint unsigned": `42`, "hugeint": `42`, "tinyint": `42`, "timestamptz": `"2024-01-02T03:04:05Z"`,
+	} {
+		cols := []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "v", Type: typ}}
+		rec, _, err := SampleRecord(cols, &controlplane.Sync{PrimaryKey: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := `{"id":42,"v":` + want + `}`; string(rec) != w {
+			t.Errorf("%s: sample %s, want %s", typ, rec, w)
+		}
+	}
+}
+
+// A `timestamp` column is sent without a zone by Postgres and DuckDB ("2019-12-08 14:19:52") and
+// in RFC 3339 by MySQL, whose TIMESTAMP is in UTC: the sample follows the model's warehouse, so
+// that test_on_save sends what runs send (an endpoint that checks for RFC 3339 passed the test and
+// refused every record of a Postgres timestamp column).
+func TestSampleTimestampFollowsTheWarehouse(t *testing.T) {
+	for _, tc := range []struct{ kind, typ, want string }{
+		{controlplane.KindPostgres, "timestamp", `"2024-01-02 03:04:05"`},
+		{controlplane.KindDuckDB, "timestamp", `"2024-01-02 03:04:05"`},
+		{controlplane.KindDuckDB, "timestamp_ns", `"2024-01-02 03:04:05"`},
+		{controlplane.KindMySQL, "timestamp", `"2024-01-02T03:04:05Z"`},
+		{controlplane.KindPostgres, "timestamptz", `"2024-01-02T03:04:05Z"`},
+		{controlplane.KindDuckDB, "timestamp with time zone", `"2024-01-02T03:04:05Z"`},
+		{"", "timestamp", `"2024-01-02T03:04:05Z"`},
+	} {
+		cols := []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "v", Type: tc.typ}}
+		rec, _, err := SampleRecordOf(tc.kind, cols, &controlplane.Sync{PrimaryKey: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := `{"id":42,"v":` + tc.want + `}`; string(rec) != w {
+			t.Errorf("%s %s: sample %s, want %s", tc.kind, tc.typ, rec, w)
+		}
+	}
+}

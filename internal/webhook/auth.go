@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -176,14 +177,19 @@ func (t *TokenSource) fetchError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		said := ""
+		// Each text is scrubbed whole, before it is cut to an excerpt: a secret the cut ends
+		// inside, followed by the excerpt's "…", is no longer one the scrub finds by its start.
+		excerpt := func(s string) string {
+			return printableExcerpt(strings.NewReader(t.scrub(truncate(s, 4<<10))), checkBodyLimit)
+		}
 		switch {
 		case re.ErrorCode != "":
-			said = ": " + printableExcerpt(strings.NewReader(re.ErrorCode), checkBodyLimit)
+			said = ": " + excerpt(re.ErrorCode)
 			if re.ErrorDescription != "" {
-				said += " (" + printableExcerpt(strings.NewReader(re.ErrorDescription), checkBodyLimit) + ")"
+				said += " (" + excerpt(re.ErrorDescription) + ")"
 			}
 		case len(re.Body) > 0:
-			said = fmt.Sprintf(", body %q", printableExcerpt(strings.NewReader(string(re.Body)), checkBodyLimit))
+			said = fmt.Sprintf(", body %q", excerpt(string(re.Body)))
 		}
 		status := "an error"
 		if re.Response != nil {
@@ -203,7 +209,15 @@ func (t *TokenSource) fetchError(err error) error {
 // request's form), even cut short or escaped, as Endpoint.Scrub does a connection's secrets.
 func (t *TokenSource) scrub(s string) string { return t.secrets().Scrub(s) }
 
-// secrets is the client secret as an Endpoint's secret, for Scrub and RedactError.
+// secrets is the client secret as an Endpoint's secret, for Scrub and RedactError: as it is, as
+// the token request's form writes it, and as its basic Authorization header carries it (the
+// OAuth2 client sends the client ID and secret, each form-escaped, as HTTP basic auth first, and
+// keeps doing so once that worked), which an answer that echoes the request's headers shows.
 func (t *TokenSource) secrets() Endpoint {
-	return Endpoint{Headers: map[string]string{"client_secret": t.cfg.ClientSecret}}
+	id, secret := t.cfg.ClientID, t.cfg.ClientSecret
+	return Endpoint{Headers: map[string]string{
+		"client_secret":         secret,
+		"client_secret_escaped": url.QueryEscape(secret),
+		"authorization":         "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret))),
+	}, BasicAuth: &controlplane.BasicAuth{Username: id, Password: secret}}
 }

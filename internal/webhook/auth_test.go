@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -388,5 +389,68 @@ func TestAnswerScrubbedOfTheTokenSentAfterARefresh(t *testing.T) {
 	}
 	if body := res.Rejected[0].Body; strings.Contains(body, "tok-1") || !strings.Contains(body, "refused") {
 		t.Errorf("the rejection shows the token the request carried: %q", body)
+	}
+}
+
+// The token request carries the client secret in its Authorization header (HTTP basic, as the
+// OAuth2 client sends it first and keeps using once it worked), base64-encoded: a token endpoint
+// whose error answer echoes the request's headers shows the secret in that form, which the error
+// (bound for run errors, logs and notifications) must not keep any more than the secret itself.
+func TestOAuth2TokenEndpointEchoOfBasicCredentialIsScrubbed(t *testing.T) {
+	const secret = "s3cret client/value"
+	for _, tc := range []struct {
+		name string
+		echo func(auth string) (ctype, body string)
+	}{
+		{"text", func(auth string) (string, string) {
+			return "text/plain", auth + " refused"
+		}},
+		{"oauth2 error", func(auth string) (string, string) {
+			return "application/json", `{"error":"server_error","error_description":"could not check ` + auth + `"}`
+		}},
+		// The secret itself, where the excerpt's bound cuts it.
+		{"cut", func(string) (string, string) {
+			return "application/json", `{"error":"server_error","error_description":"` + strings.Repeat("x", 50) +
+				" " + secret + `"}`
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			fetches := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				fetches++
+				n := fetches
+				mu.Unlock()
+				if n == 1 {
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprint(w, `{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}`)
+					return
+				}
+				ctype, body := tc.echo(r.Header.Get("Authorization"))
+				w.Header().Set("Content-Type", ctype)
+				w.WriteHeader(http.StatusInternalServerError)
+				fmt.Fprint(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+				ClientID: testClientID, ClientSecret: secret}, nil)
+			now := time.Now()
+			ts.SetClock(func() time.Time { return now })
+			if _, err := ts.Token(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(2 * time.Hour)
+			_, err := ts.Token(context.Background())
+			if !errors.Is(err, webhook.ErrTokenEndpoint) {
+				t.Fatalf("err = %v, want ErrTokenEndpoint", err)
+			}
+			req, _ := http.NewRequest("POST", srv.URL, nil)
+			req.SetBasicAuth(url.QueryEscape(testClientID), url.QueryEscape(secret))
+			basic := strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+			if msg := err.Error(); strings.Contains(msg, basic[:16]) || strings.Contains(msg, "s3cret") {
+				t.Errorf("error %q shows the client secret, or its basic credential %q", msg, basic)
+			}
+		})
 	}
 }

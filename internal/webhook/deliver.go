@@ -512,7 +512,11 @@ func (e Endpoint) boundError(err error, sent ...string) error {
 	if err == nil {
 		return nil
 	}
-	return &answerError{text: e.Scrub(cutText(err.Error(), errTextLimit), sent...), err: err}
+	// Scrubbed before it is cut to the bound: cut first, a secret the cut fell inside ended with
+	// the cut's "…", and the scrub, which finds a cut secret by its start at the end, missed it.
+	// The text is scrubbed up to a few times the bound (cut there without a mark, so a secret the
+	// first cut falls inside is found by its start).
+	return &answerError{text: cutText(e.Scrub(truncate(err.Error(), 4*errTextLimit), sent...), errTextLimit), err: err}
 }
 
 // cutText cuts s to at most n bytes on a rune boundary, marking the cut with "…".

@@ -59,13 +59,55 @@ func templateStrings(spec *controlplane.RequestSpec) []string {
 	return hide
 }
 
-// hideStrings returns msg with each of hide, as it is or as Go quotes it (%q), replaced.
+// hideStrings returns msg with each of hide, as it is or as Go quotes it (%q), replaced; and
+// with the start of one (8 bytes or more) that a cut ends replaced too (hideCutStart): msg
+// quotes what a template rendered up to a bound (a path up to 200 bytes), which a record's
+// value, of any length, can put inside a string of hide.
 func hideStrings(msg string, hide []string) string {
 	for _, h := range hide {
 		q := strconv.Quote(h)
 		msg = strings.ReplaceAll(strings.ReplaceAll(msg, q[1:len(q)-1], "[template text]"), h, "[template text]")
 	}
+	for _, h := range hide {
+		q := strconv.Quote(h)
+		msg = hideCutStart(hideCutStart(msg, q[1:len(q)-1]), h)
+	}
 	return msg
+}
+
+// hideCutStart returns msg with each start of h, 8 bytes or more but not all of it, that ends
+// where a cut would: at msg's end, before a quote (the end of a quoted text: "…", \"), a
+// backslash (the quote escaped) or a "…".
+func hideCutStart(msg, h string) string {
+	const minStart = 8
+	if len(h) <= minStart {
+		return msg
+	}
+	var b strings.Builder
+	done := 0
+	for i := 0; ; {
+		j := strings.Index(msg[i:], h[:minStart])
+		if j < 0 {
+			break
+		}
+		j += i
+		n := minStart
+		for n < len(h) && j+n < len(msg) && msg[j+n] == h[n] {
+			n++
+		}
+		rest := msg[j+n:]
+		if n < len(h) && (rest == "" || rest[0] == '"' || rest[0] == '\\' || strings.HasPrefix(rest, "…")) {
+			b.WriteString(msg[done:j])
+			b.WriteString("[template text]")
+			done = j + n
+		}
+		i = j + n
+	}
+	if done == 0 {
+		return msg
+	}
+	b.WriteString(msg[done:])
+	return b.String()
 }
 
 // hideAnswer is hideStrings for an answer's excerpt, which its bound may have cut: a string of

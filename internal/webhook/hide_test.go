@@ -98,3 +98,26 @@ func TestRejectionHidesTagLiterals(t *testing.T) {
 		}
 	}
 }
+
+// A rejected path is quoted up to 200 bytes: a record's value (its length the warehouse's) can
+// put that bound inside a query value the template writes, which the rejection must still leave
+// out. It was hidden after the cut, when what was left of it no longer matched.
+func TestRejectedPathCutInsideATemplateString(t *testing.T) {
+	const token = "tok_98765432abcdef"
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.id }}?token=" + token}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 160; n <= 200; n++ {
+		id := strings.Repeat("a", n) + "/b" // a slash a {{ }} writes: refused
+		d := &Deliverer{Endpoint: Endpoint{URL: "http://127.0.0.1:1"}, Builder: rs, MaxRetries: -1}
+		res, err := d.Deliver(context.Background(), &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id":"` + id + `"}`)})
+		if err != nil || len(res.Rejected) != 1 {
+			t.Fatalf("want the record rejected: %v, %+v", err, res)
+		}
+		if body := res.Rejected[0].Body; strings.Contains(body, "tok_9876") {
+			t.Errorf("id of %d bytes: rejection %q shows the start of the path's token", n+2, body)
+		}
+	}
+}

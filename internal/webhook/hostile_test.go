@@ -667,3 +667,23 @@ func TestHostileSlowAnswerOutsideDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// The bound can fall inside a secret the answer echoed: what is kept of the error must not end
+// with the secret's first bytes (followed by the "…" of the cut), whichever byte the cut falls
+// on. The error used to be cut first and scrubbed after, when the cut secret no longer ended it.
+func TestHostileErrorTextCutInsideASecret(t *testing.T) {
+	for pad := 860; pad <= 920; pad += 3 {
+		raw := "HTTP/1.1 200 OK\r\n" + strings.Repeat("x", pad) + " Bearer s3cr3t-bearer-token\r\n\r\n"
+		s := newRawServer(t, func(c net.Conn, _ int) { _, _ = io.WriteString(c, raw) })
+		d := fast(&webhook.Deliverer{Endpoint: hostileEndpoint(s.url), MaxRetries: -1, Client: oneConnectionEach})
+		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+		if err == nil {
+			t.Fatalf("pad %d: delivered", pad)
+		}
+		for _, text := range []string{err.Error(), res.Requests[0].Err} {
+			if i := strings.Index(text, "Bearer s3cr3t"); i >= 0 {
+				t.Errorf("pad %d: %q holds the start of the bearer token", pad, text[i:])
+			}
+		}
+	}
+}

@@ -45,7 +45,32 @@ func newRawRecord(raw []byte) (*rawRecord, error) {
 	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
 		return nil, errors.New("the record is not a JSON object")
 	}
+	if hasLineBreak(t) {
+		t = appendOneLine(nil, t)
+	}
 	return &rawRecord{raw: t}, nil
+}
+
+// hasLineBreak reports whether a record's JSON holds a CR or an LF.
+func hasLineBreak(b []byte) bool {
+	return bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0
+}
+
+// appendOneLine appends rec, a record's JSON, to dst without its line breaks (CR and LF). A
+// record can hold them between its tokens: the runner copies a json column's text as the
+// database keeps it (Postgres's json, DuckDB's JSON: as written), and valid JSON has them
+// nowhere else (a string escapes them). Copied as it is, a record is several lines of a body of
+// one record per line (ndjson, or `{{ r | json }}` per line), each of which the endpoint reads
+// as a record of its own (a value of the record's, `{"id": 2}`, among them) or refuses.
+func appendOneLine(dst, rec []byte) []byte {
+	for {
+		i := bytes.IndexAny(rec, "\r\n")
+		if i < 0 {
+			return append(dst, rec...)
+		}
+		dst = append(dst, rec[:i]...)
+		rec = rec[i+1:]
+	}
 }
 
 func (r *rawRecord) MarshalJSON() ([]byte, error) { return r.raw, nil }

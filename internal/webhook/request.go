@@ -203,7 +203,11 @@ func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (
 		out.Body = body
 	case controlplane.FormatNDJSON:
 		for _, r := range records {
-			buf = append(append(buf, r...), '\n')
+			if hasLineBreak(r) {
+				buf = append(appendOneLine(buf, r), '\n')
+			} else {
+				buf = append(append(buf, r...), '\n')
+			}
 		}
 		out.Body = buf
 	case controlplane.FormatForm:
@@ -463,49 +467,94 @@ func JoinURL(base, path string) string {
 // CheckRequests is the plan-time check of spec: its templates compiled strictly (an undefined
 // variable is an error) and each operation's request rendered for sample, a mapped record
 // (deleted: for deletedSample, the key alone, as deletes carry it), in record mode or as a batch
-// of two. It returns every problem, at most one per operation and field.
+// of two. It returns every problem, at most one per operation and field. It is CheckRequestsFor
+// with the sync's behavior unknown.
 func CheckRequests(spec *controlplane.RequestSpec, vars Vars, sample, deletedSample []byte) []*SpecError {
+	return CheckRequestsFor("", spec, vars, sample, deletedSample)
+}
+
+// CheckRequestsFor is CheckRequests for a sync of behavior (controlplane.BehaviorAppend, ...; ""
+// when unknown). The request given for only one of `new` and `changed` is sent for both
+// (OperationFor), its templates seeing `operation` as the record's: it is rendered for the other
+// operation too, where the behavior sends it (`changed` records: under update_or_create and
+// mirror), so that a template that fails only there is refused at plan rather than for every
+// record of that operation at run. Such a problem is the given request's (SpecError.Operation),
+// saying which operation it was rendered for.
+func CheckRequestsFor(behavior string, spec *controlplane.RequestSpec, vars Vars, sample, deletedSample []byte) []*SpecError {
 	var out []*SpecError
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := opRequest(spec, op)
 		if r == nil {
 			continue
 		}
-		one := &controlplane.RequestSpec{Mode: spec.Mode, New: r}
-		rs, err := compileRequests(one, vars, true)
-		if err != nil {
-			se := err.(*SpecError)
-			se.Operation = op
-			out = append(out, se)
-			continue
-		}
 		rec := sample
 		if op == controlplane.OpDeleted {
 			rec = deletedSample
 		}
-		records := [][]byte{rec}
-		if !rs.perRecord {
-			records = append(records, rec)
+		out = append(out, checkRequest(spec.Mode, r, op, op, vars, rec)...)
+	}
+	given, as := "", ""
+	switch {
+	case spec.New == nil && spec.Changed != nil:
+		given, as = controlplane.OpChanged, controlplane.OpNew
+	case spec.Changed == nil && spec.New != nil &&
+		(behavior == controlplane.BehaviorUpdateOrCreate || behavior == controlplane.BehaviorMirror):
+		given, as = controlplane.OpNew, controlplane.OpChanged
+	}
+	if given != "" {
+	next:
+		for _, se := range checkRequest(spec.Mode, opRequest(spec, given), given, as, vars, sample) {
+			for _, o := range out {
+				if o.Operation == se.Operation && o.Field == se.Field {
+					continue next // at most one per operation and field
+				}
+			}
+			out = append(out, se)
 		}
-		c := rs.ops[controlplane.OpNew]
-		b := rs.bindings(op, records)
-		if c.path.src != "" {
-			p, spans, err := c.path.renderPath(b, pathLimits(records))
-			if err == nil {
-				err = c.path.checkRenderedPath(p, spans)
-			}
-			if err != nil {
-				out = append(out, &SpecError{Operation: op, Field: "path", Err: err})
-			}
+	}
+	return out
+}
+
+// checkRequest is CheckRequestsFor's check of r, the request spec gives for operation given,
+// rendered for rec as a record of operation as (given, unless r is sent for another operation too).
+func checkRequest(mode string, r *controlplane.OperationRequest, given, as string, vars Vars, rec []byte) []*SpecError {
+	one := &controlplane.RequestSpec{Mode: mode, New: r}
+	rs, err := compileRequests(one, vars, true)
+	if err != nil {
+		se := err.(*SpecError)
+		se.Operation = given
+		return []*SpecError{se}
+	}
+	records := [][]byte{rec}
+	if !rs.perRecord {
+		records = append(records, rec)
+	}
+	var out []*SpecError
+	fail := func(field string, err error) {
+		if as != given {
+			err = fmt.Errorf("rendered for a %s record (the %s request is sent for %s records too, with operation %q): %w",
+				as, given, as, as, err)
 		}
-		if c.body != nil {
-			body, err := c.body.render(b, bodyLimits(records))
-			if err == nil && IsJSON(c.ctype) {
-				err = checkJSON(body)
-			}
-			if err != nil {
-				out = append(out, &SpecError{Operation: op, Field: "body", Err: err})
-			}
+		out = append(out, &SpecError{Operation: given, Field: field, Err: err})
+	}
+	c := rs.ops[controlplane.OpNew]
+	b := rs.bindings(as, records)
+	if c.path.src != "" {
+		p, spans, err := c.path.renderPath(b, pathLimits(records))
+		if err == nil {
+			err = c.path.checkRenderedPath(p, spans)
+		}
+		if err != nil {
+			fail("path", err)
+		}
+	}
+	if c.body != nil {
+		body, err := c.body.render(b, bodyLimits(records))
+		if err == nil && IsJSON(c.ctype) {
+			err = checkJSON(body)
+		}
+		if err != nil {
+			fail("body", err)
 		}
 	}
 	return out

@@ -129,8 +129,39 @@ func newEngine(strict bool) *engine {
 			return sortRecords(list, key, func(l []any) (any, error) { return values.Call(liquidSort, []any{l, key}) })
 		})
 	}
-	filters.AddFilter("iso8601", func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
-	filters.AddFilter("unix", func(t time.Time) int64 { return t.Unix() })
+	// Dates are read by dateOf, not by Liquid (which reads a timestamp without a zone in the
+	// zone of the machine rendering it, and null as the year 1); null gives nothing.
+	liquidDate := filters["date"].(func(time.Time, func(string) string) (string, error))
+	filters.AddFilter("date", func(v any, format func(string) string) (any, error) {
+		if err := given("date", v); err != nil || v == nil {
+			return nil, err
+		}
+		t, err := dateOf(v)
+		if err != nil {
+			return nil, err
+		}
+		return liquidDate(t, format)
+	})
+	filters.AddFilter("iso8601", func(v any) (any, error) {
+		if err := given("iso8601", v); err != nil || v == nil {
+			return nil, err
+		}
+		t, err := dateOf(v)
+		if err != nil {
+			return nil, err
+		}
+		return t.UTC().Format(time.RFC3339Nano), nil
+	})
+	filters.AddFilter("unix", func(v any) (any, error) {
+		if err := given("unix", v); err != nil || v == nil {
+			return nil, err
+		}
+		t, err := dateOf(v)
+		if err != nil {
+			return nil, err
+		}
+		return t.Unix(), nil
+	})
 	e.addBudget(filters)
 	e.addOutputTag()
 	return e
@@ -231,6 +262,40 @@ func truncateWords(s string, n int, el string, liquid func(string, func(int) int
 		return s[:end] + el
 	}
 	return s
+}
+
+// dateLayouts are the layouts Liquid reads a date or timestamp's text with (its
+// values.ParseDate's), in its order.
+var dateLayouts = []string{
+	time.ANSIC, time.UnixDate, time.RubyDate, time.RFC822, time.RFC822Z, time.RFC850, time.RFC1123, time.RFC1123Z,
+	time.RFC3339, "2006-01-02T15:04:05-07:00", "2006-01-02T15:04:05Z", "2006-01-02", "20060102T150405Z",
+	"Mon, 02 Jan 2006 15:04:05 -0700", "02 January 2006", "02 Jan 2006", "2006-01-02 15:04:05 -07:00",
+	"2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05 MST", "2006-01-02 15:04:05", "2006-01-02 15:04",
+	"January 2, 2006", "January 2 2006", "Jan 2, 2006", "Jan 2 2006",
+}
+
+// dateOf reads v as a date or timestamp for the date, iso8601 and unix filters, as Liquid does
+// but for the zone: a text without one (a `timestamp` column's "2019-12-08 14:19:52", a date) is
+// UTC, as the envelope and the sample record at plan have it, not the zone of the machine
+// rendering the template (Liquid's time.Local: the runner's, or terraform plan's), which shifted
+// iso8601 and unix by its offset, made a date the day before east of Greenwich, and moved an hour
+// of a DST gap. "now" is the current time, in UTC too.
+func dateOf(v any) (time.Time, error) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, nil
+	case string:
+		if v == "now" {
+			return time.Now().UTC(), nil
+		}
+		for _, layout := range dateLayouts {
+			if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("can't convert string(%s) to type time.Time", truncate(v, 64))
+	}
+	return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: it is not a date or a timestamp", truncate(textOf(v), 64))
 }
 
 // filterSet collects filters by name: Liquid's standard ones, and ours in place of some.
@@ -636,7 +701,9 @@ func decodeRecord(rec []byte) (map[string]any, error) {
 // int, not an int64: Liquid's ranges take ints only, so (1..record.count) failed with "can't
 // convert int64(3) to type int" for a record's integer.
 func integer(n json.Number) any {
-	if i, err := strconv.ParseInt(string(n), 10, strconv.IntSize); err == nil {
+	// -0 (a float's negative zero, as the warehouse writes it) is not the integer 0: kept as
+	// text, it keeps its sign.
+	if i, err := strconv.ParseInt(string(n), 10, strconv.IntSize); err == nil && (i != 0 || n[0] != '-') {
 		return int(i)
 	}
 	return n
