@@ -298,3 +298,19 @@ func TestDeepFieldIsNotReadAsNull(t *testing.T) {
 		t.Errorf("a template not reading the deep field: %q, %v; want \"7 [[1]]\"", got, err)
 	}
 }
+
+// Decimals and floats keep their exact text, so Liquid compares them as text; `| plus: 0` makes
+// a number of one, which compares as a number (docs/destinations.md, Variables, says so).
+func TestDecimalComparedAfterPlusZero(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`{% assign n = record.n | plus: 0 %}{% if n > 100 %}big{% else %}small{% endif %}`, "big"},
+		{`{% assign n = record.n | plus: 0 %}{% if n == 150.25 %}eq{% endif %}`, "eq"},
+		{`{% assign m = record.m | plus: 0 %}{% if m < 100 %}small{% endif %}`, "small"},
+		{`{{ record.n }} {{ record.m | json }}`, "150.250 12.50"},
+	} {
+		got, err := render(t, tc.src, `{"n": 150.250, "m": 12.50}`)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+}
