@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // SampleRecord is the record the sync y would send for a row of a model with columns cols, each
@@ -62,7 +63,7 @@ func sampleValue(kind string, c controlplane.Column) []byte {
 		strings.Contains(t, "double") || t == "real":
 		return []byte("12.5")
 	case strings.Contains(t, "json") || strings.Contains(t, "struct") || strings.Contains(t, "map"):
-		return []byte(`{"sample":"value"}`)
+		return []byte(webhook.SampleObject)
 	case strings.Contains(t, "timestamp") && !strings.Contains(t, "tz") && !strings.Contains(t, "with time zone") &&
 		(kind == controlplane.KindPostgres || kind == controlplane.KindDuckDB):
 		return []byte(`"2024-01-02 03:04:05"`)

@@ -23,6 +23,8 @@ type rawRecord struct {
 	err    error
 	full   sync.Once
 	value  values.Value // the whole record decoded, for anything but fields and json
+	// sample: a plan-time sample record, whose fields holding SampleObject are anyValue.
+	sample bool
 	// unread is the first field a template read that could not be decoded (a value nested
 	// deeper than encoding/json goes): the template saw it as nil, so what it rendered is not
 	// the record's, and the record is refused with this (Requests.Build).
@@ -89,6 +91,9 @@ func (r *rawRecord) field(key string) (any, bool) {
 	}
 	for _, f := range r.fields {
 		if string(f.key) == key {
+			if r.sample && string(f.value) == SampleObject {
+				return anyValue{}, true
+			}
 			v, err := decodeValue(f.value)
 			if err != nil {
 				r.failed(f.key, err)
@@ -140,6 +145,34 @@ func (r *rawRecord) PropertyValue(k Value) Value {
 	}
 	return values.ValueOf(nil)
 }
+
+// SampleObject is the value a plan-time sample record holds for a column whose JSON's shape the
+// plan cannot know (json, jsonb, a STRUCT or a MAP: runner.SampleRecordOf). A template reading
+// into it ({{ record.payload.customer_id | json }}, a loop over record.payload.items) reads
+// anyValue there, so the strict checks do not take a field of a real record's JSON for a typo.
+const SampleObject = `{"sample":"value"}`
+
+// anyValue is a field of a sample record that stands for any JSON (SampleObject): each of its
+// properties and items is another anyValue, a loop over it turns once (on an anyValue), an
+// output prints 1 (valid as a JSON number, inside a JSON string and as a path segment) and json
+// gives SampleObject. It equals nothing and orders before nothing, so neither branch of a
+// condition on it is taken for granted. Only plan-time checks see it; runs read records' values.
+type anyValue struct{}
+
+var _ values.Value = anyValue{}
+
+func (anyValue) Interface() any               { return anyValue{} }
+func (anyValue) Int() int                     { return 1 }
+func (anyValue) Equal(Value) bool             { return false }
+func (anyValue) Less(Value) bool              { return false }
+func (anyValue) Contains(Value) bool          { return false }
+func (anyValue) IndexValue(Value) Value       { return anyValue{} }
+func (anyValue) PropertyValue(Value) Value    { return anyValue{} }
+func (anyValue) Test() bool                   { return true }
+func (anyValue) Len() int                     { return 1 } // a loop over it (Liquid's iterable)
+func (anyValue) Index(int) any                { return anyValue{} }
+func (anyValue) String() string               { return "1" }
+func (anyValue) MarshalJSON() ([]byte, error) { return []byte(SampleObject), nil }
 
 // recordDrop is a record handed to a filter, a loop or an output: json copies its bytes
 // (jsonText), an output prints them, a loop sees its fields in order as [name, value] pairs (as

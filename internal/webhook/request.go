@@ -68,6 +68,9 @@ type Requests struct {
 	// hidden are the strings the templates write as they are (templateStrings), left out of
 	// what a record's rejection says of its rendered request.
 	hidden []string
+	// sample: the records are plan-time samples (the strict checks'), whose SampleObject values
+	// stand for any JSON (anyValue).
+	sample bool
 }
 
 type compiledRequest struct {
@@ -98,7 +101,7 @@ func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, erro
 
 func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*Requests, error) {
 	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars,
-		hidden: templateStrings(spec)}
+		hidden: templateStrings(spec), sample: strict}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := spec.OperationFor(op)
 		if r == nil {
@@ -131,6 +134,7 @@ func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
 		if err != nil {
 			return map[string]any{"error": err}
 		}
+		rec.sample = rs.sample
 		b["record"] = rec
 		return b
 	}
@@ -140,6 +144,7 @@ func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
 		if err != nil {
 			return map[string]any{"error": err}
 		}
+		rec.sample = rs.sample
 		list[i] = rec
 	}
 	b["records"] = list
