@@ -47,8 +47,18 @@ func SampleRecordOf(kind string, cols []controlplane.Column, y *controlplane.Syn
 func sampleValue(kind string, c controlplane.Column) []byte {
 	t := strings.ToLower(c.Type)
 	switch {
-	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "[]"):
+	case strings.HasPrefix(t, "_") || strings.HasSuffix(t, "]"):
+		// Postgres's arrays (_int4, text[]), DuckDB's LIST (INTEGER[]) and ARRAY (INTEGER[3]).
+		elem := strings.TrimPrefix(t, "_")
+		if i := strings.LastIndexByte(elem, '['); i >= 0 {
+			elem = elem[:i]
+		}
+		if shapeUnknown(elem) {
+			return []byte("[" + webhook.SampleObject + "]")
+		}
 		return []byte(`["sample"]`)
+	case shapeUnknown(t):
+		return []byte(webhook.SampleObject)
 	case strings.Contains(t, "bool") || t == "bit" || t == "tinyint(1)": // MySQL's BOOL is TINYINT(1), sent as a boolean
 		return []byte("true")
 	case strings.Contains(t, "interval") || strings.Contains(t, "range") || strings.Contains(t, "point"):
@@ -62,8 +72,6 @@ func sampleValue(kind string, c controlplane.Column) []byte {
 	case strings.Contains(t, "numeric") || strings.Contains(t, "decimal") || strings.Contains(t, "float") ||
 		strings.Contains(t, "double") || t == "real":
 		return []byte("12.5")
-	case strings.Contains(t, "json") || strings.Contains(t, "struct") || strings.Contains(t, "map"):
-		return []byte(webhook.SampleObject)
 	case strings.Contains(t, "timestamp") && !strings.Contains(t, "tz") && !strings.Contains(t, "with time zone") &&
 		(kind == controlplane.KindPostgres || kind == controlplane.KindDuckDB):
 		return []byte(`"2024-01-02 03:04:05"`)
@@ -76,6 +84,13 @@ func sampleValue(kind string, c controlplane.Column) []byte {
 	}
 	b, _ := json.Marshal(fmt.Sprintf("sample %s", c.Name))
 	return b
+}
+
+// shapeUnknown reports whether a value of type t (lower case) is JSON whose shape the plan cannot
+// know: json, jsonb, and DuckDB's STRUCT and MAP (whose type names hold their fields' types, so
+// "struct(a integer)" must not be taken for an integer).
+func shapeUnknown(t string) bool {
+	return strings.HasPrefix(t, "struct") || strings.HasPrefix(t, "map") || strings.Contains(t, "json")
 }
 
 // sampleSource is one row of sample values: a source for the mapper.

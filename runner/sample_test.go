@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // The sample record plan-time checks render templates against holds what a run's records hold:
@@ -88,6 +90,44 @@ func TestSampleTimestampFollowsTheWarehouse(t *testing.T) {
 		}
 		if w := `{"id":42,"v":` + tc.want + `}`; string(rec) != w {
 			t.Errorf("%s %s: sample %s, want %s", tc.kind, tc.typ, rec, w)
+		}
+	}
+}
+
+// A JSON-shaped column's sample value (a list of them for a list: `[` SampleObject `]`) reaches the plan's checks as webhook.SampleObject exactly,
+// mapped or not, whatever the warehouse: the strict checks read inside that value as anyValue
+// (webhook's TestPlanReadsIntoAJSONColumn), and only if the bytes are the same.
+func TestSampleJSONColumnIsSampleObject(t *testing.T) {
+	for _, kind := range []string{"", controlplane.KindPostgres, controlplane.KindMySQL, controlplane.KindDuckDB} {
+		for _, typ := range []string{"jsonb", "json", "JSON", "STRUCT(a INTEGER)", "MAP(VARCHAR, INTEGER)", "_jsonb", "jsonb[]",
+			"STRUCT(a INTEGER)[]", "STRUCT(a INTEGER[])[3]"} {
+			cols := []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "payload", Type: typ}}
+			for _, y := range []*controlplane.Sync{{PrimaryKey: "id"}, {PrimaryKey: "id", Mappings: []controlplane.Mapping{
+				{From: "id", To: "id"}, {From: "payload", To: "properties"}}}} {
+				rec, _, err := SampleRecordOf(kind, cols, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(rec), `:`+webhook.SampleObject) && !strings.Contains(string(rec), `:[`+webhook.SampleObject+`]`) {
+					t.Errorf("%s %s: sample %s does not hold %s", kind, typ, rec, webhook.SampleObject)
+				}
+			}
+		}
+	}
+}
+
+// A DuckDB STRUCT or MAP holds its fields' types in its name, and an ARRAY its size: each is
+// sampled as what a run sends (an object, a list), not as the number an "integer" in the name
+// suggested (STRUCT(a INTEGER) was sampled as 42, so {{ record.s.a | json }} was refused at plan).
+func TestSampleCompositeTypes(t *testing.T) {
+	for typ, want := range map[string]string{
+		"STRUCT(a INTEGER)": webhook.SampleObject, "MAP(VARCHAR, BIGINT)": webhook.SampleObject,
+		"INTEGER[]": `["sample"]`, "INTEGER[3]": `["sample"]`, "_int4": `["sample"]`, "text[]": `["sample"]`,
+		"STRUCT(a INTEGER)[]": "[" + webhook.SampleObject + "]", "_jsonb": "[" + webhook.SampleObject + "]",
+		"integer": "42", "jsonb": webhook.SampleObject,
+	} {
+		if got := string(sampleValue(controlplane.KindDuckDB, controlplane.Column{Name: "c", Type: typ})); got != want {
+			t.Errorf("%s: sample %s, want %s", typ, got, want)
 		}
 	}
 }

@@ -91,8 +91,13 @@ func (r *rawRecord) field(key string) (any, bool) {
 	}
 	for _, f := range r.fields {
 		if string(f.key) == key {
-			if r.sample && string(f.value) == SampleObject {
-				return anyValue{}, true
+			if r.sample {
+				switch string(f.value) {
+				case SampleObject:
+					return anyValue{}, true
+				case "[" + SampleObject + "]": // a list of them (jsonb[], a STRUCT(...)[])
+					return []any{anyValue{}}, true
+				}
 			}
 			v, err := decodeValue(f.value)
 			if err != nil {

@@ -44,3 +44,14 @@ func TestPlanReadsIntoAJSONColumn(t *testing.T) {
 		t.Errorf("a run's render = %q (%v), want %q", got, err, "null "+SampleObject)
 	}
 }
+
+// A list of JSON-shaped values (jsonb[], a DuckDB STRUCT(...)[]) is sampled as a list of one
+// SampleObject, which the strict checks read as a list of one anyValue.
+func TestPlanReadsIntoAListOfJSON(t *testing.T) {
+	sample := []byte(`{"id":42,"lines":[` + SampleObject + `]}`)
+	r := &controlplane.OperationRequest{Method: "POST", Path: "/c",
+		Body: `{"skus": [{% for l in record.lines %}{{ l.sku | json }}{% unless forloop.last %},{% endunless %}{% endfor %}], "first": {{ record.lines.first.price }}}`}
+	if errs := CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord, New: r}, Vars{}, sample, []byte(`{"id":42}`)); len(errs) > 0 {
+		t.Errorf("refused at plan: %v", errs[0])
+	}
+}
