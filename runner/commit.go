@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -195,6 +196,7 @@ loop:
 				continue
 			}
 			e.apply(cur, counters, o)
+			p.pinRejected(o)
 			p.batches.put(o.b)
 			if cur.size() >= every {
 				handoff()
@@ -268,6 +270,25 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 		g.d.Narrowed = append(g.d.Narrowed, controlplane.Intent{Batch: o.b.seq, Packed: packed})
 	}
 	// else: every key may have been delivered; the intent stays as it is.
+}
+
+// pinRejected keeps in p.pin the lowest cursor value of the records (not deletes) the endpoint
+// rejected in outcome o and before: the run's next mark goes no higher (nextCursor), so the next
+// run, incremental or not, reads them again and retries them, as it does without a cursor. A value
+// that cannot be a mark (validMark) pins nothing: no incremental read could read it.
+func (p *pipeline) pinRejected(o outcome) {
+	if p.cursorKind == warehouse.CursorNone || o.b.op == webhook.OpDeleted {
+		return
+	}
+	for _, r := range o.res.Rejected {
+		v, ok := o.b.cursor(r.Index)
+		if !ok || !validMark(p.cursorKind, v) {
+			continue
+		}
+		if p.pin == nil || cursorLess(p.cursorKind, v, p.pin) {
+			p.pin = append(make([]byte, 0, len(v)), v...)
+		}
+	}
 }
 
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {

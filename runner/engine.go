@@ -542,7 +542,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
-		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y),
+		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	samplesOf := func() json.RawMessage {
@@ -589,7 +589,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	committed, err := p.execute(ctx, diff, mode)
 	e.notePace(ctx, j.dest, pacer, run)
 	if err == nil {
-		run.NextCursor = nextCursor(plan, tracker, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+		run.NextCursor = nextCursor(plan, tracker, p.pin, run.StartedAt, counters.snapshot(), d.ledgerKeys)
 	}
 	return samplesOf(), committed, err
 }

@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// TestCursorRejectedRecordIsRetried: a record of a cursor sync refused with a 4xx is retried by
+// the next run (README: "recorded as rejected and retried next run"), even when the mark moved
+// past its cursor value in the run that rejected it: the endpoint, fixed since, then holds the
+// warehouse's current version.
+func TestCursorRejectedRecordIsRetried(t *testing.T) {
+	t.Parallel()
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixture(t, behavior)
+			f.recv.KeyName = "id"
+			f.sync.BatchSize = 1
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			// Bob changes and the endpoint refuses him; Fay, written later, moves the mark past him.
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				if bytes.Contains(q.Body, []byte(`"name":"Bobby"`)) {
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					return true
+				}
+				return false
+			})
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Rejected != 1 || run.Counts.Delivered != 1 {
+				t.Fatalf("run with a refusal: counts %+v, want 1 delivered, 1 rejected", run.Counts)
+			}
+			f.recv.Take("id")
+			// The endpoint is fixed: the next run retries Bob.
+			f.recv.Handle(nil)
+			run = f.run(controlplane.RunSucceeded, RunOptions{})
+			got, _ := f.recv.Take("id")
+			if !cmp.Equal(got, []string{"changed 2"}) {
+				t.Errorf("the run after the refusal (read %s from %q) sent %v; want [changed 2] (the rejected record retried)",
+					run.ReadMode, run.ReadFrom, got)
+			}
+			if v := f.recv.View()["2"]; v == nil || v["name"] != "Bobby" {
+				t.Errorf("the receiver holds key 2 as %v; want name Bobby", v)
+			}
+			if run.ReadFrom != "2023-01-01 23:55:00" {
+				t.Errorf("the run after the refusal read from %q; want from the rejected record's cursor minus the lookback", run.ReadFrom)
+			}
+			noneRejected(t, f, "after the retry")
+			// Delivered, it no longer holds the mark.
+			if run = f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadFrom != "2023-01-31 23:55:00" {
+				t.Errorf("the run after the retry read from %q; want 2023-01-31 23:55:00", run.ReadFrom)
+			}
+		})
+	}
+}
+
+// TestGuardBufferKeepsCursorValues: a guarded run's buffered records, in memory and spilled,
+// come back with their cursor values (an empty text one included), which a rejection pins the
+// next mark with.
+func TestGuardBufferKeepsCursorValues(t *testing.T) {
+	old := maxGuardBuffer
+	maxGuardBuffer = 40
+	t.Cleanup(func() { maxGuardBuffer = old })
+	recs := []record{
+		{kind: kindChanged, key: []byte("1"), obj: []byte(`{"id":1}`), cursor: []byte("2020-01-01 00:00:00")},
+		{kind: kindNew, key: []byte("2"), obj: []byte(`{"id":2}`)},
+		{kind: kindChanged, stored: true, key: []byte("3"), obj: []byte(`{"id":3}`), cursor: []byte{}},
+		{kind: kindChanged, stored: true, key: []byte("4"), obj: []byte(`{"id":4}`), cursor: []byte("2021-01-01 00:00:00")},
+		{kind: kindNew, key: []byte("5"), obj: []byte(`{"id":5}`)},
+	}
+	g := new(guardBuffer)
+	defer g.close()
+	for i := range recs {
+		if err := g.add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.file == nil {
+		t.Fatal("nothing spilled")
+	}
+	i := 0
+	err := g.replay(t.Context(), func(r *record) error {
+		w := recs[i]
+		if r.kind != w.kind || r.stored != w.stored || string(r.key) != string(w.key) || string(r.obj) != string(w.obj) ||
+			(r.cursor == nil) != (w.cursor == nil) || string(r.cursor) != string(w.cursor) {
+			t.Errorf("record %d came back as %+v; want %+v", i, *r, w)
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(recs) {
+		t.Fatalf("replayed %d records, %v", i, err)
+	}
+}
