@@ -24,6 +24,9 @@ type outcome struct {
 	// creates (created), creates answered 409 (present) and deletes answered 404 (absent).
 	again                             *resent
 	updated, created, present, absent int
+	// presentAt are the indexes of the present records: the endpoint holds some version of
+	// each, maybe not this one, so the ledger records them with presentHash.
+	presentAt []int
 	// unproven: a record of this `deleted` batch (batch mode) was refused 404 on a route no
 	// request of the run had got a 2xx on when reread read it (answers.recheck).
 	unproven bool
@@ -291,6 +294,14 @@ func (p *pipeline) pinRejected(o outcome) {
 	}
 }
 
+// presentHash is the ledger hash of a record an append sync's create found present (a 409 after
+// an attempt that may have delivered it: answers.present): delivered, so append sends it no more,
+// but in a version the run cannot know (the lost attempt's, perhaps an older one), so it equals
+// no record's hash and the sync, made update_or_create or mirror, sends the record's current
+// version as changed.
+var presentHash = [controlplane.HashSize]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	// Its intent goes with the commit once every record of the batch is delivered, or when the
 	// records not delivered cannot have reached the endpoint (every attempt carrying them
@@ -314,6 +325,13 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 		delivered = g.order
 	}
 	newBefore := len(p.NewKeys)
+	var present []bool
+	if len(o.presentAt) > 0 {
+		present = make([]bool, b.len())
+		for _, i := range o.presentAt {
+			present[i] = true
+		}
+	}
 	for _, i := range delivered {
 		if b.op == webhook.OpDeleted {
 			p.Deleted = append(p.Deleted, b.keys[i])
@@ -322,6 +340,9 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 		n := len(g.hashes)
 		g.hashes = append(g.hashes, b.hashes[i*controlplane.HashSize:(i+1)*controlplane.HashSize]...)
 		h := g.hashes[n : n+controlplane.HashSize : n+controlplane.HashSize]
+		if present != nil && present[i] {
+			copy(h, presentHash[:])
+		}
 		if b.isNew[i] {
 			p.NewKeys = append(p.NewKeys, b.keys[i])
 			p.NewHashes = append(p.NewHashes, h)

@@ -104,3 +104,39 @@ func TestGuardBufferKeepsCursorValues(t *testing.T) {
 		t.Fatalf("replayed %d records, %v", i, err)
 	}
 }
+
+// TestAppendPresentThenUpdateOrCreate: an append sync's create whose answer was lost (the CRM
+// applied it), then the record changes and the next create is answered 409: append counts it
+// delivered (present on conflict), though the CRM holds the version the lost create carried.
+// When the sync then becomes update_or_create (or mirror), its runs must bring the CRM to the
+// warehouse's version: the ledger must not say that version was delivered.
+func TestAppendPresentThenUpdateOrCreate(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			spec := crmSpec()
+			f, a := crmFixture(t, controlplane.BehaviorAppend, spec, -1)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+			a.dropNext(answersKey)
+			f.run(controlplane.RunFailed, RunOptions{}) // applied, its answer lost
+			f.exec(`UPDATE contacts SET name = 'Newer' WHERE email = $1`, answersKey)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := answersOf(t, f, run.ID); got != [4]int64{0, 0, 1, 0} {
+				t.Fatalf("the append run's answers %v, want 1 present on a conflict", got)
+			}
+			if got := a.state()[answersKey]; got != "New" {
+				t.Fatalf("the CRM holds %q after the append runs; want New (append sends no change)", got)
+			}
+			f.sync.Behavior = behavior
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			a.takeSent()
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			a.check(t, f, "after a run as "+behavior)
+			if t.Failed() {
+				t.Logf("sent: %v", a.takeSent())
+			}
+		})
+	}
+}
