@@ -140,3 +140,29 @@ func TestAppendPresentThenUpdateOrCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedKeyOfAKeyMappedTwice: a primary key mapped twice, hashed and as it is, is sent in a
+// `deleted` record under the name keyName gives it (the last of its mappings) with that mapping's
+// value: as it is under external_id, whatever the order of the mappings; hashed under a hashing
+// mapping's name.
+func TestDeletedKeyOfAKeyMappedTwice(t *testing.T) {
+	cols := []controlplane.Column{{Name: "unique_id", Type: "text"}}
+	hashed := controlplane.Mapping{From: "unique_id", To: "email_sha256", Hash: "sha256", Normalize: []string{"trim", "lowercase"}}
+	plain := controlplane.Mapping{From: "unique_id", To: "external_id"}
+	for _, tc := range []struct {
+		mappings []controlplane.Mapping
+		want     string
+	}{
+		{[]controlplane.Mapping{hashed, plain}, `{"external_id":"Ada@Example.com"}`},
+		{[]controlplane.Mapping{plain, hashed}, `{"email_sha256":`},
+	} {
+		m, err := newMapper(cols, tc.mappings, "unique_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := string(m.appendDeleted(nil, []byte("Ada@Example.com")))
+		if len(got) < len(tc.want) || got[:len(tc.want)] != tc.want {
+			t.Errorf("mappings %v: deleted %s, want %s...", tc.mappings, got, tc.want)
+		}
+	}
+}
