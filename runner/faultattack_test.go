@@ -2,7 +2,10 @@ package runner
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -164,5 +167,114 @@ func TestDeletedKeyOfAKeyMappedTwice(t *testing.T) {
 		if len(got) < len(tc.want) || got[:len(tc.want)] != tc.want {
 			t.Errorf("mappings %v: deleted %s, want %s...", tc.mappings, got, tc.want)
 		}
+	}
+}
+
+// TestAppliedThen5xx: an endpoint (behind a gateway) that applies a batch and answers 502 or
+// 504, on every attempt, has the records: a 5xx says the request failed, not that nothing of it
+// was done. A mirror sync must delete such a record once the warehouse loses it, and an
+// update_or_create sync must not leave the endpoint with the version it took when the warehouse
+// goes back to the version delivered before.
+func TestAppliedThen5xx(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
+		t.Run(fmt.Sprintf("mirror %d", status), func(t *testing.T) {
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.engine.MaxRetries = 1
+			applied := map[string]bool{}
+			var mu sync.Mutex
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-01-01 00:00:00')`)
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				applied["5"] = true // the gateway's backend took it
+				w.WriteHeader(status)
+				return true
+			})
+			f.run(controlplane.RunFailed, RunOptions{})
+			f.recv.Handle(nil)
+			f.exec(`DELETE FROM users WHERE id = 5`)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			got, _ := f.recv.Take("id")
+			if !cmp.Equal(got, []string{"deleted 5"}) {
+				t.Errorf("after a batch applied and answered %d, key 5 then deleted in the warehouse, the run sent %v; want [deleted 5]",
+					status, got)
+			}
+		})
+	}
+	t.Run("update_or_create back to the delivered version", func(t *testing.T) {
+		f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+		f.recv.KeyName = "id"
+		f.engine.MaxRetries = 1
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.exec(`UPDATE users SET name = 'Bobby' WHERE id = 2`)
+		held := map[string]any{}
+		var mu sync.Mutex
+		f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if q.Envelope != nil {
+				for _, d := range q.Envelope.Data {
+					if bytes.Contains(d, []byte(`"Bobby"`)) {
+						held["2"] = "Bobby" // applied behind the gateway
+					}
+				}
+			}
+			w.WriteHeader(http.StatusGatewayTimeout)
+			return true
+		})
+		f.run(controlplane.RunFailed, RunOptions{})
+		f.recv.Handle(nil)
+		f.exec(`UPDATE users SET name = 'Bob' WHERE id = 2`)
+		f.recv.Take("id")
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		got, _ := f.recv.Take("id")
+		if held["2"] == "Bobby" && !cmp.Equal(got, []string{"changed 2"}) {
+			t.Errorf("the endpoint took Bobby behind a 504, the warehouse went back to Bob: the run sent %v; want [changed 2]", got)
+		}
+	})
+}
+
+// TestAppendCreateAppliedThen504: an append sync's create applied behind a gateway that answers
+// 504, whose retry is answered 409: the CRM has the record, so it is delivered (present on
+// conflict), not rejected by this run and every later one.
+func TestAppendCreateAppliedThen504(t *testing.T) {
+	spec := &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactBody}}
+	f, rest := restFixture(t, controlplane.BehaviorAppend, spec)
+	f.engine.MaxRetries, f.engine.Concurrency = 2, 1
+	var mu sync.Mutex
+	have := map[string]bool{}
+	gateway := false
+	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var c struct{ Email string }
+		_ = json.Unmarshal(req.Body, &c)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case have[c.Email]:
+			w.WriteHeader(http.StatusConflict)
+		case gateway:
+			have[c.Email], gateway = true, false
+			w.WriteHeader(http.StatusGatewayTimeout)
+		default:
+			have[c.Email] = true
+			w.WriteHeader(http.StatusCreated)
+		}
+		return true
+	})
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+	mu.Lock()
+	gateway = true
+	mu.Unlock()
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if run.Counts.Rejected != 0 || run.Counts.Delivered != 1 {
+		t.Errorf("counts %+v, want 1 delivered, nothing rejected", run.Counts)
+	}
+	noneRejected(t, f, "after the run")
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.Counts.New != 0 {
+		t.Errorf("the next run counts %+v; want nothing new", run.Counts)
 	}
 }
