@@ -278,3 +278,21 @@ func TestAppendCreateAppliedThen504(t *testing.T) {
 		t.Errorf("the next run counts %+v; want nothing new", run.Counts)
 	}
 }
+
+// TestCursorColumnAddedWithoutAnApply: a column added to a table model's table (by a migration
+// in the warehouse, before any terraform apply describes the model again) changes every record
+// of a sync that sends every column, without moving a cursor: the next run must send every
+// record with it, not only those whose cursor moved.
+func TestCursorColumnAddedWithoutAnApply(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.recv.KeyName = "id"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT 'gold'`)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	for k, v := range f.recv.View() {
+		if v["tier"] != "gold" {
+			t.Errorf("the receiver holds key %s without the new column: %v", k, v)
+		}
+	}
+}
