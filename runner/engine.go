@@ -625,6 +625,9 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	e.notePace(ctx, j.dest, pacer, run)
 	if err == nil {
 		run.NextCursor = nextCursor(plan, tracker, p.pin, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+		// Every rejected record the model still has to send was sent again (a new or changed one,
+		// or a mirror's delete): those it did not send are no longer rejected.
+		run.RetriedEveryRejected = hadRejected && !plan.incremental() && !full && !opts.MarkDelivered
 	}
 	return samplesOf(), committed, err
 }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -294,5 +298,145 @@ func TestCursorColumnAddedWithoutAnApply(t *testing.T) {
 		if v["tier"] != "gold" {
 			t.Errorf("the receiver holds key %s without the new column: %v", k, v)
 		}
+	}
+}
+
+// TestRandomFaultsRequestMirror: random changes to the warehouse and random faults at a REST
+// CRM (a request applied and its answer lost, applied and answered 504, refused 503, refused
+// 422), with a `request` block in record or batch mode, under update_or_create then mirror:
+// once the faults stop, runs bring the CRM to exactly the warehouse.
+func TestRandomFaultsRequestMirror(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			rnd := rand.New(rand.NewPCG(uint64(seed), 7))
+			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, crmSpec())
+			f.engine.MaxRetries, f.engine.Concurrency = 1, 1+int(seed%2)
+			f.sync.BatchSize = 1 + int(seed%3)
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			have := map[string]string{}
+			faulty := true
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				var c struct{ Email, Name string }
+				_ = json.Unmarshal(req.Body, &c)
+				p, _, _ := strings.Cut(req.Path, "?")
+				if strings.HasPrefix(p, "/api/contacts/") {
+					c.Email, _ = url.PathUnescape(strings.TrimPrefix(p, "/api/contacts/"))
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				fault := 0
+				if faulty {
+					fault = rnd.IntN(8) // 0..3 none
+				}
+				switch fault {
+				case 4:
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				case 5:
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					return true
+				}
+				_, held := have[c.Email]
+				status := http.StatusOK
+				switch req.Method {
+				case http.MethodPost:
+					if held {
+						status = http.StatusConflict
+					} else {
+						have[c.Email], status = c.Name, http.StatusCreated
+					}
+				case http.MethodPatch:
+					if !held {
+						status = http.StatusNotFound
+					} else {
+						have[c.Email] = c.Name
+					}
+				case http.MethodDelete:
+					if !held {
+						status = http.StatusNotFound
+					} else {
+						delete(have, c.Email)
+						status = http.StatusNoContent
+					}
+				}
+				switch {
+				case fault == 6 && status < 300:
+					if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+						_ = conn.Close()
+					}
+					return true
+				case fault == 7 && status < 300:
+					status = http.StatusGatewayTimeout
+				}
+				w.WriteHeader(status)
+				return true
+			})
+			for round := range 14 {
+				if round == 7 {
+					f.sync.Behavior = controlplane.BehaviorMirror
+					if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for range 1 + rnd.IntN(3) {
+					k := fmt.Sprintf("u%d@example.com", rnd.IntN(8))
+					switch rnd.IntN(3) {
+					case 0:
+						f.exec(`INSERT INTO contacts VALUES ($1, $2, 0) ON CONFLICT (email) DO UPDATE SET name = excluded.name`,
+							k, fmt.Sprintf("n%d", rnd.IntN(3)))
+					case 1:
+						f.exec(`UPDATE contacts SET name = $2 WHERE email = $1`, k, fmt.Sprintf("n%d", rnd.IntN(3)))
+					case 2:
+						f.exec(`DELETE FROM contacts WHERE email = $1`, k)
+					}
+				}
+				_, _ = f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+			}
+			mu.Lock()
+			faulty = false
+			mu.Unlock()
+			for range 2 {
+				if _, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); err != nil {
+					t.Fatalf("a run without faults: %v", err)
+				}
+			}
+			mu.Lock()
+			got := maps.Clone(have)
+			mu.Unlock()
+			if want := f.warehouseContacts(); !cmp.Equal(got, want) {
+				t.Errorf("the CRM holds %v, the warehouse %v (-want +got)\n%s", got, want, cmp.Diff(want, got))
+			}
+			noneRejected(t, f, "after the runs without faults")
+		})
+	}
+}
+
+// TestRejectedThenDeletedInTheWarehouse: a record refused (422) and then deleted from the
+// warehouse is nothing to retry: once a run has read the whole model without it, it is no longer
+// listed as rejected (runs, records, the status page), whatever the behavior.
+func TestRejectedThenDeletedInTheWarehouse(t *testing.T) {
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			f, a := crmFixture(t, behavior, crmSpec(), 0)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.exec(`INSERT INTO contacts VALUES ($1, 'New', 9)`, answersKey)
+			f.exec(`UPDATE contacts SET name = 'Bobby' WHERE email = 'a/b@example.com'`)
+			a.breakAPI()
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			a.mu.Lock()
+			a.broken = false
+			a.mu.Unlock()
+			f.exec(`DELETE FROM contacts WHERE email IN ($1, 'a/b@example.com')`, answersKey)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if behavior == controlplane.BehaviorMirror {
+				a.check(t, f, "after the deletes")
+			} else {
+				noneRejected(t, f, "after the deletes")
+			}
+		})
 	}
 }
