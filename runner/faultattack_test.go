@@ -440,3 +440,121 @@ func TestRejectedThenDeletedInTheWarehouse(t *testing.T) {
 		})
 	}
 }
+
+// TestRandomFaultsCursorMirror: a mirror sync with a cursor, random inserts, updates (the cursor
+// moving forward) and deletes, and random faults at the receiver (applied and answer lost,
+// applied and 504, 503, 422): once the faults stop, incremental runs and then a full read bring
+// the receiver to exactly the warehouse.
+func TestRandomFaultsCursorMirror(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			rnd := rand.New(rand.NewPCG(uint64(seed), 11))
+			f := cursorFixture(t, controlplane.BehaviorMirror)
+			f.engine.MaxRetries, f.engine.Concurrency = 1, 1+int(seed%2)
+			f.sync.BatchSize = 1 + int(seed%3)
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			have := map[string]string{}
+			faulty := true
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				fault := 0
+				if faulty {
+					fault = rnd.IntN(8)
+				}
+				switch fault {
+				case 4:
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				case 5:
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					return true
+				}
+				for _, d := range q.Envelope.Data {
+					var m map[string]any
+					_ = json.Unmarshal(d, &m)
+					k := fmt.Sprint(m["id"])
+					if q.Envelope.Operation == "deleted" {
+						delete(have, k)
+					} else {
+						have[k] = fmt.Sprint(m["name"])
+					}
+				}
+				switch fault {
+				case 6:
+					if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+						_ = conn.Close()
+					}
+				case 7:
+					w.WriteHeader(http.StatusGatewayTimeout)
+				default:
+					w.WriteHeader(http.StatusOK)
+				}
+				return true
+			})
+			clock := 0
+			for range 14 {
+				for range 1 + rnd.IntN(3) {
+					clock++
+					k, at := 1+rnd.IntN(12), fmt.Sprintf("2024-01-01 00:%02d:%02d", clock/60, clock%60)
+					name := fmt.Sprintf("n%d", rnd.IntN(3))
+					switch rnd.IntN(3) {
+					case 0:
+						f.exec(`INSERT INTO users (id, name, updated_at) VALUES ($1, $2, $3)
+							ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`, k, name, at)
+					case 1:
+						f.exec(`UPDATE users SET name = $2, updated_at = $3 WHERE id = $1`, k, name, at)
+					case 2:
+						f.exec(`DELETE FROM users WHERE id = $1`, k)
+					}
+				}
+				_, _ = f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+			}
+			mu.Lock()
+			faulty = false
+			mu.Unlock()
+			for range 2 {
+				if _, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); err != nil {
+					t.Fatalf("a run without faults: %v", err)
+				}
+			}
+			want := map[string]string{}
+			rows, err := f.wh.Query(f.ctx, `SELECT id, coalesce(name, '<nil>') FROM users`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int64
+				var name string
+				if err := rows.Scan(&id, &name); err != nil {
+					t.Fatal(err)
+				}
+				want[fmt.Sprint(id)] = name
+			}
+			rows.Close()
+			// Incremental runs send no deletes: compare what is in the warehouse first.
+			mu.Lock()
+			for k, v := range want {
+				if have[k] != v {
+					t.Errorf("after incremental runs the receiver holds %s as %q, the warehouse as %q", k, have[k], v)
+				}
+			}
+			mu.Unlock()
+			expireFullRead(t, f.store, f.sync.ID)
+			if _, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true}); err != nil {
+				t.Fatalf("the full read: %v", err)
+			}
+			mu.Lock()
+			got := maps.Clone(have)
+			mu.Unlock()
+			if !cmp.Equal(got, want) {
+				t.Errorf("after a full read the receiver holds %v, the warehouse %v (-want +got)\n%s", got, want, cmp.Diff(want, got))
+			}
+			noneRejected(t, f, "after the runs without faults")
+		})
+	}
+}
