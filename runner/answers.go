@@ -133,6 +133,7 @@ func (p *pipeline) reread(ctx context.Context, o *outcome) {
 		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.present && mayHaveBeenDelivered(b, res, r.Index):
 			res.Delivered = append(res.Delivered, r.Index)
 			o.present++
+			o.presentAt = append(o.presentAt, r.Index)
 		case b.op == controlplane.OpNew && r.Status == http.StatusConflict && a.swap,
 			b.op == controlplane.OpChanged && r.Status == http.StatusNotFound && a.swap && namesRecord(res, r.Index):
 			swapped = append(swapped, r.Index)

@@ -17,9 +17,13 @@ type batch struct {
 	ends   []int
 	hashes []byte // HashSize bytes per record; empty for deletes
 	isNew  []bool // the key was not in the ledger
-	recs   [][]byte
-	seq    int32 // the batch's number within its run: its intent's
-	intent bool  // its intent was recorded (seq names it); false for a batch the run passed on without one
+	// cursors are the records' cursor values back to back (record.cursor), cursorEnds each
+	// one's end, -1 for a record without one; empty for a sync without a cursor.
+	cursors    []byte
+	cursorEnds []int
+	recs       [][]byte
+	seq        int32 // the batch's number within its run: its intent's
+	intent     bool  // its intent was recorded (seq names it); false for a batch the run passed on without one
 
 	// packed are the keys packed in order, keyAt each key's start and end in packed. packed is
 	// never written once the batch is sealed: the delivery log keeps it, so a batch gets a new
@@ -61,7 +65,7 @@ func (bp batchPool) put(b *batch) {
 	clear(b.keys)
 	clear(b.recs)
 	b.buf, b.ends, b.keys, b.hashes, b.recs = b.buf[:0], b.ends[:0], b.keys[:0], b.hashes[:0], b.recs[:0]
-	b.isNew, b.keyAt = b.isNew[:0], b.keyAt[:0]
+	b.isNew, b.keyAt, b.cursors, b.cursorEnds = b.isNew[:0], b.keyAt[:0], b.cursors[:0], b.cursorEnds[:0]
 	// packed belongs to the delivery log now: only its size is kept.
 	b.packedHint = max(b.packedHint, len(b.packed))
 	b.packed, b.first, b.last = nil, "", ""
@@ -85,6 +89,28 @@ func (b *batch) add(r *record) {
 		b.hashes = append(b.hashes, r.hash[:]...)
 	}
 	b.isNew = append(b.isNew, !r.stored)
+	if r.cursor != nil {
+		for len(b.cursorEnds) < len(b.ends)-1 {
+			b.cursorEnds = append(b.cursorEnds, -1)
+		}
+		b.cursors = append(b.cursors, r.cursor...)
+		b.cursorEnds = append(b.cursorEnds, len(b.cursors))
+	}
+}
+
+// cursor is record i's cursor value; ok false when it has none.
+func (b *batch) cursor(i int) (v []byte, ok bool) {
+	if i >= len(b.cursorEnds) || b.cursorEnds[i] < 0 {
+		return nil, false
+	}
+	start := 0
+	for j := i - 1; j >= 0; j-- {
+		if b.cursorEnds[j] >= 0 {
+			start = b.cursorEnds[j]
+			break
+		}
+	}
+	return b.cursors[start:b.cursorEnds[i]], true
 }
 
 // seal sets the batch's keys once every record is added.

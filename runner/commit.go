@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -23,6 +24,9 @@ type outcome struct {
 	// creates (created), creates answered 409 (present) and deletes answered 404 (absent).
 	again                             *resent
 	updated, created, present, absent int
+	// presentAt are the indexes of the present records: the endpoint holds some version of
+	// each, maybe not this one, so the ledger records them with presentHash.
+	presentAt []int
 	// unproven: a record of this `deleted` batch (batch mode) was refused 404 on a route no
 	// request of the run had got a 2xx on when reread read it (answers.recheck).
 	unproven bool
@@ -195,6 +199,7 @@ loop:
 				continue
 			}
 			e.apply(cur, counters, o)
+			p.pinRejected(o)
 			p.batches.put(o.b)
 			if cur.size() >= every {
 				handoff()
@@ -270,6 +275,33 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 	// else: every key may have been delivered; the intent stays as it is.
 }
 
+// pinRejected keeps in p.pin the lowest cursor value of the records (not deletes) the endpoint
+// rejected in outcome o and before: the run's next mark goes no higher (nextCursor), so the next
+// run, incremental or not, reads them again and retries them, as it does without a cursor. A value
+// that cannot be a mark (validMark) pins nothing: no incremental read could read it.
+func (p *pipeline) pinRejected(o outcome) {
+	if p.cursorKind == warehouse.CursorNone || o.b.op == webhook.OpDeleted {
+		return
+	}
+	for _, r := range o.res.Rejected {
+		v, ok := o.b.cursor(r.Index)
+		if !ok || !validMark(p.cursorKind, v) {
+			continue
+		}
+		if p.pin == nil || cursorLess(p.cursorKind, v, p.pin) {
+			p.pin = append(make([]byte, 0, len(v)), v...)
+		}
+	}
+}
+
+// presentHash is the ledger hash of a record an append sync's create found present (a 409 after
+// an attempt that may have delivered it: answers.present): delivered, so append sends it no more,
+// but in a version the run cannot know (the lost attempt's, perhaps an older one), so it equals
+// no record's hash and the sync, made update_or_create or mirror, sends the record's current
+// version as changed.
+var presentHash = [controlplane.HashSize]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
 func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	// Its intent goes with the commit once every record of the batch is delivered, or when the
 	// records not delivered cannot have reached the endpoint (every attempt carrying them
@@ -293,6 +325,13 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 		delivered = g.order
 	}
 	newBefore := len(p.NewKeys)
+	var present []bool
+	if len(o.presentAt) > 0 {
+		present = make([]bool, b.len())
+		for _, i := range o.presentAt {
+			present[i] = true
+		}
+	}
 	for _, i := range delivered {
 		if b.op == webhook.OpDeleted {
 			p.Deleted = append(p.Deleted, b.keys[i])
@@ -301,6 +340,9 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 		n := len(g.hashes)
 		g.hashes = append(g.hashes, b.hashes[i*controlplane.HashSize:(i+1)*controlplane.HashSize]...)
 		h := g.hashes[n : n+controlplane.HashSize : n+controlplane.HashSize]
+		if present != nil && present[i] {
+			copy(h, presentHash[:])
+		}
 		if b.isNew[i] {
 			p.NewKeys = append(p.NewKeys, b.keys[i])
 			p.NewHashes = append(p.NewHashes, h)

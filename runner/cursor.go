@@ -270,6 +270,11 @@ type cursorTracker struct {
 	max  []byte // in cursorText's form
 	have bool
 	buf  []byte
+	// row is the cursor value of the row observed last (in cursorText's form, valid until the
+	// next observe), rowOK false when it has none: the diff keeps it with the record it sends,
+	// so that a record the endpoint rejects holds the next mark (pipeline.pinRejected).
+	row   []byte
+	rowOK bool
 }
 
 func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, error) {
@@ -291,6 +296,7 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 func (t *cursorTracker) observe(src source) {
 	t.buf = src.AppendValue(t.buf[:0], t.col)
 	v, ok := cursorText(t.kind, t.buf)
+	t.row, t.rowOK = v, ok
 	if !ok {
 		return
 	}
@@ -434,9 +440,11 @@ func cursorLess(kind warehouse.CursorKind, a, b []byte) bool {
 
 // nextCursor is the cursor state a run that read by plan p leaves if it succeeds. The mark is
 // the highest value read (for an incremental read, never below the mark it started from: rows
-// below it were not read); a full read also restarts the full_read_every clock and counts the
+// below it were not read), but no higher than pin, when set: the lowest cursor value of the
+// records the endpoint rejected in the run (pipeline.pinRejected), which the next run must read
+// again to retry them. A full read also restarts the full_read_every clock and counts the
 // ledger's keys.
-func nextCursor(p *readPlan, t *cursorTracker, start time.Time, c controlplane.RunCounts, ledgerKeys int64) *controlplane.CursorState {
+func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c controlplane.RunCounts, ledgerKeys int64) *controlplane.CursorState {
 	if p == nil || p.cursor == "" || t == nil {
 		return nil
 	}
@@ -450,6 +458,9 @@ func nextCursor(p *readPlan, t *cursorTracker, start time.Time, c controlplane.R
 		if !t.have || cursorLess(p.kind, t.max, []byte(p.prev.Mark)) {
 			next.Mark, next.HasMark = p.prev.Mark, true
 		}
+	}
+	if pin != nil && (!next.HasMark || cursorLess(p.kind, pin, []byte(next.Mark))) {
+		next.Mark, next.HasMark = string(pin), true
 	}
 	return next
 }

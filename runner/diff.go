@@ -46,6 +46,9 @@ type record struct {
 	key    []byte
 	obj    []byte
 	hash   [controlplane.HashSize]byte
+	// cursor is the row's cursor value (cursorTracker.row), nil when the sync has no cursor or
+	// the row has no value that can be a mark.
+	cursor []byte
 }
 
 // maxInvalidSamples bounds the samples kept in a run record.
@@ -112,8 +115,11 @@ type lookupChunk struct {
 }
 
 type chunkRecord struct {
-	keyEnd, objEnd int // key: arena[previous objEnd:keyEnd], object: arena[keyEnd:objEnd]
-	hash           [controlplane.HashSize]byte
+	// key: arena[previous objEnd:keyEnd], cursor value: arena[keyEnd:cursorEnd], object:
+	// arena[cursorEnd:objEnd]
+	keyEnd, cursorEnd, objEnd int
+	hasCursor                 bool
+	hash                      [controlplane.HashSize]byte
 }
 
 // Bounds of a lookup chunk: keys per ledger lookup, and bytes of records held; and how many
@@ -158,7 +164,7 @@ func (d *differ) emitKind(r *record, kind int, emit func(*record) error) error {
 }
 
 // hold adds a record to the chunk being filled, and starts its lookup once it is full.
-func (d *differ) hold(ctx context.Context, key, obj []byte, hash [controlplane.HashSize]byte, emit func(*record) error) error {
+func (d *differ) hold(ctx context.Context, key, cursor, obj []byte, hash [controlplane.HashSize]byte, emit func(*record) error) error {
 	q := &d.lookups
 	c := q.cur
 	if c == nil {
@@ -171,8 +177,10 @@ func (d *differ) hold(ctx context.Context, key, obj []byte, hash [controlplane.H
 	}
 	c.arena = append(c.arena, key...)
 	keyEnd := len(c.arena)
+	c.arena = append(c.arena, cursor...)
+	cursorEnd := len(c.arena)
 	c.arena = append(c.arena, obj...)
-	c.recs = append(c.recs, chunkRecord{keyEnd: keyEnd, objEnd: len(c.arena), hash: hash})
+	c.recs = append(c.recs, chunkRecord{keyEnd: keyEnd, cursorEnd: cursorEnd, objEnd: len(c.arena), hasCursor: cursor != nil, hash: hash})
 	if len(c.recs) >= lookupChunkKeys || len(c.arena) >= lookupChunkBytes {
 		return d.startLookup(ctx, emit)
 	}
@@ -240,7 +248,10 @@ func (d *differ) emitLookedUp(emit func(*record) error) error {
 	for i, r := range c.recs {
 		found, hash := c.found[i], c.hashes[i]
 		rec = record{stored: found, key: c.arena[start:r.keyEnd], hash: r.hash}
-		obj := c.arena[r.keyEnd:r.objEnd]
+		if r.hasCursor {
+			rec.cursor = c.arena[r.keyEnd:r.cursorEnd:r.cursorEnd]
+		}
+		obj := c.arena[r.cursorEnd:r.objEnd]
 		start = r.objEnd
 		kind, send := d.classify(found, hash, &r.hash)
 		if !send {
@@ -290,6 +301,8 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		cur      record // the pending model row: sent only once the next key shows it is not duplicated
 		curKey   []byte
 		curObj   []byte
+		curCur   = make([]byte, 0, 32) // its cursor value, when curCurOK (never nil: "" is a value)
+		curCurOK bool
 		havecur  bool
 		curDup   bool
 		ledValid bool
@@ -339,10 +352,14 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		if curDup {
 			return nil // a duplicated key is invalid: none of its rows go, and it is not a deletion
 		}
-		if d.lookup != nil {
-			return d.hold(ctx, curKey, curObj, cur.hash, emit)
+		var cursor []byte
+		if curCurOK {
+			cursor = curCur[:len(curCur):len(curCur)]
 		}
-		cur.stored = inLedger
+		if d.lookup != nil {
+			return d.hold(ctx, curKey, cursor, curObj, cur.hash, emit)
+		}
+		cur.stored, cur.cursor = inLedger, cursor
 		if !send {
 			return nil
 		}
@@ -398,6 +415,10 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 			}
 		}
 		curKey = append(curKey[:0], key...)
+		curCurOK = d.cursor != nil && d.cursor.rowOK
+		if curCurOK {
+			curCur = append(curCur[:0], d.cursor.row...)
+		}
 		curObj = d.m.appendRecord(curObj[:0], src)
 		cur.hash = xxh3.Hash128(curObj).Bytes()
 		havecur, curDup = true, false

@@ -380,6 +380,39 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 	return rows, m, nil
 }
 
+// openPlanned opens the read plan says, with openModel. An incremental read whose result's columns
+// are not model's as last described (a column added, dropped or renamed in the warehouse since
+// the last terraform apply) is reopened as a full read, and plan says so: such a change changes
+// rows without moving their cursors (a column added reaches every record of a sync that sends
+// every column), and the mark, valid for the described columns, says nothing of them.
+func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, model *controlplane.Model,
+	fetched *atomic.Int64) (warehouse.Stream, *mapper, error) {
+	rows, m, err := j.openModel(ctx, query, plan.since, fetched)
+	if err != nil || !plan.incremental() || sameColumnNames(rows.Columns(), model.Columns) {
+		return rows, m, err
+	}
+	plan.mode, plan.since = controlplane.ReadFull, nil
+	plan.why = fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s): "+
+		"a terraform apply describes them again", columnList(rows.Columns()), columnList(model.Columns))
+	_ = rows.Close()
+	if fetched != nil {
+		fetched.Store(0)
+	}
+	return j.openModel(ctx, query, nil, fetched)
+}
+
+func sameColumnNames(a, b []controlplane.Column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
 // connPacer is a connection's pacer and the URL it paces: another URL is another endpoint.
 type connPacer struct {
 	pacer *pacing.Pacer
@@ -482,6 +515,13 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if err != nil {
 		return nil, none, err
 	}
+	// Opened before the read is recorded: an incremental read of columns other than those
+	// described becomes a full one (openPlanned). Nothing is sent before it is recorded.
+	rows, m, err := j.openPlanned(ctx, query, plan, j.model, &counters.Fetched)
+	if err != nil {
+		return nil, none, err
+	}
+	defer rows.Close()
 	run.ReadMode = plan.mode
 	if plan.incremental() {
 		run.ReadFrom = plan.since.From
@@ -498,11 +538,6 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			e.logger().Info("reading the whole model", "sync", y.Name, "why", plan.why)
 		}
 	}
-	rows, m, err := j.openModel(ctx, query, plan.since, &counters.Fetched)
-	if err != nil {
-		return nil, none, err
-	}
-	defer rows.Close()
 	m.setRun(run.ID, run.StartedAt, y.ID)
 	tracker, err := newCursorTracker(plan, rows.Columns())
 	if err != nil {
@@ -542,7 +577,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
-		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y),
+		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	samplesOf := func() json.RawMessage {
@@ -589,7 +624,10 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	committed, err := p.execute(ctx, diff, mode)
 	e.notePace(ctx, j.dest, pacer, run)
 	if err == nil {
-		run.NextCursor = nextCursor(plan, tracker, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+		run.NextCursor = nextCursor(plan, tracker, p.pin, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+		// Every rejected record the model still has to send was sent again (a new or changed one,
+		// or a mirror's delete): those it did not send are no longer rejected.
+		run.RetriedEveryRejected = hadRejected && !plan.incremental() && !full && !opts.MarkDelivered
 	}
 	return samplesOf(), committed, err
 }

@@ -53,19 +53,24 @@ type guardBuffer struct {
 }
 
 type bufferedRecord struct {
-	kind   int
-	stored bool
-	keyEnd int // key: arena[previous objEnd:keyEnd], object: arena[keyEnd:objEnd]
-	objEnd int
-	hash   [controlplane.HashSize]byte
+	kind      int
+	stored    bool
+	hasCursor bool
+	keyEnd    int // key: arena[previous objEnd:keyEnd], cursor: arena[keyEnd:cursorEnd], object: arena[cursorEnd:objEnd]
+	cursorEnd int
+	objEnd    int
+	hash      [controlplane.HashSize]byte
 }
 
 func (g *guardBuffer) add(r *record) error {
-	if g.file == nil && len(g.arena)+len(r.key)+len(r.obj) <= maxGuardBuffer {
+	if g.file == nil && len(g.arena)+len(r.key)+len(r.cursor)+len(r.obj) <= maxGuardBuffer {
 		g.arena = append(g.arena, r.key...)
 		keyEnd := len(g.arena)
+		g.arena = append(g.arena, r.cursor...)
+		cursorEnd := len(g.arena)
 		g.arena = append(g.arena, r.obj...)
-		g.recs = append(g.recs, bufferedRecord{kind: r.kind, stored: r.stored, keyEnd: keyEnd, objEnd: len(g.arena), hash: r.hash})
+		g.recs = append(g.recs, bufferedRecord{kind: r.kind, stored: r.stored, hasCursor: r.cursor != nil, keyEnd: keyEnd,
+			cursorEnd: cursorEnd, objEnd: len(g.arena), hash: r.hash})
 		return nil
 	}
 	if g.file == nil {
@@ -75,14 +80,20 @@ func (g *guardBuffer) add(r *record) error {
 		}
 		g.file, g.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
-	// kind, stored, hash, uvarint key length, key, uvarint object length, object
+	// kind, stored (bit 0) and has a cursor value (bit 1), hash, uvarint key length, key, uvarint
+	// cursor value length, cursor value, uvarint object length, object
 	e := append(g.enc[:0], byte(r.kind), 0)
 	if r.stored {
-		e[1] = 1
+		e[1] |= 1
+	}
+	if r.cursor != nil {
+		e[1] |= 2
 	}
 	e = append(e, r.hash[:]...)
 	e = binary.AppendUvarint(e, uint64(len(r.key)))
 	e = append(e, r.key...)
+	e = binary.AppendUvarint(e, uint64(len(r.cursor)))
+	e = append(e, r.cursor...)
 	e = binary.AppendUvarint(e, uint64(len(r.obj)))
 	g.enc = e
 	if _, err := g.w.Write(e); err != nil {
@@ -102,7 +113,10 @@ func (g *guardBuffer) replay(ctx context.Context, emit func(*record) error) erro
 		if i&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r = record{kind: b.kind, stored: b.stored, key: g.arena[start:b.keyEnd], obj: g.arena[b.keyEnd:b.objEnd], hash: b.hash}
+		r = record{kind: b.kind, stored: b.stored, key: g.arena[start:b.keyEnd], obj: g.arena[b.cursorEnd:b.objEnd], hash: b.hash}
+		if b.hasCursor {
+			r.cursor = g.arena[b.keyEnd:b.cursorEnd:b.cursorEnd]
+		}
 		start = b.objEnd
 		if err := emit(&r); err != nil {
 			return err
@@ -119,7 +133,7 @@ func (g *guardBuffer) replay(ctx context.Context, emit func(*record) error) erro
 	}
 	br := bufio.NewReaderSize(g.file, 1<<20)
 	var head [2 + controlplane.HashSize]byte
-	var key, obj []byte
+	var key, cursor, obj []byte
 	for i := 0; ; i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -133,10 +147,19 @@ func (g *guardBuffer) replay(ctx context.Context, emit func(*record) error) erro
 		if key, err = readChunk(br, key); err != nil {
 			return err
 		}
+		if cursor, err = readChunk(br, cursor); err != nil {
+			return err
+		}
 		if obj, err = readChunk(br, obj); err != nil {
 			return err
 		}
-		r = record{kind: int(head[0]), stored: head[1] == 1, key: key, obj: obj}
+		r = record{kind: int(head[0]), stored: head[1]&1 != 0, key: key, obj: obj}
+		if head[1]&2 != 0 {
+			r.cursor = cursor[:len(cursor):len(cursor)]
+			if r.cursor == nil { // never nil: "" is a value
+				r.cursor = []byte{}
+			}
+		}
 		copy(r.hash[:], head[2:])
 		if err := emit(&r); err != nil {
 			return err

@@ -124,9 +124,14 @@ func newMapper(cols []controlplane.Column, mappings []controlplane.Mapping, prim
 				m.plain = m.plain && f.hash == ""
 			}
 			m.fields = append(m.fields, f)
-			// Deletes carry the key under the name the key column is mapped to (keyName).
-			if mp.From == primaryKey && mp.Constant == nil && f.hash != "" {
-				keyIdx = len(m.fields) - 1
+			// Deletes carry the key under the name the key column is mapped to (keyName: its
+			// last mapping), hashed when that mapping hashes it: a key mapped twice, hashed and
+			// as it is, is sent as the mapping whose name it goes under says.
+			if mp.From == primaryKey && mp.Constant == nil {
+				keyIdx = -1
+				if f.hash != "" {
+					keyIdx = len(m.fields) - 1
+				}
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -37,6 +38,10 @@ type pipeline struct {
 	answers  *answers // how the request block's 409s and 404s are read; nil for the envelope
 	dlog     *deliveryLog
 	batches  batchPool
+	// cursorKind is how the sync's cursor compares (CursorNone without one); pin the lowest
+	// cursor value of the records rejected so far (pinRejected), nil for none.
+	cursorKind warehouse.CursorKind
+	pin        []byte
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that

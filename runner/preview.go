@@ -152,7 +152,7 @@ func (e *Engine) PreviewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, err
 	}
-	rows, m, err := j.openModel(ctx, query, plan.since, nil)
+	rows, m, err := j.openPlanned(ctx, query, plan, model, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,12 @@ type Run struct {
 	// NextCursor, set by the runner, is stored with the run's end if the run succeeded (see
 	// SyncLease.Finish): a failed run leaves the sync's mark as it was.
 	NextCursor *CursorState
+	// RetriedEveryRejected, set by the runner, says the run sent again every record listed as
+	// rejected that it still had to send (it read every record and diffed them all: no
+	// incremental, --full or marking run): if it succeeded, the rejections earlier runs recorded
+	// that it did not record again are of records it did not send (gone from the model, or back
+	// to the version delivered), and SyncLease.Finish removes them.
+	RetriedEveryRejected bool
 }
 
 // PaceText says the pace the run's requests ended at (pacing.Describe); "" when it sent nothing.

@@ -493,6 +493,12 @@ func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
 		if err := finishRun(ctx, tx, r); err != nil {
 			return err
 		}
+		if r.Status == RunSucceeded && r.RetriedEveryRejected {
+			if _, err := tx.Exec(ctx, `DELETE FROM backflow.rejected_records
+				WHERE sync_id = $1 AND (run_id IS NULL OR run_id < $2)`, l.fence.syncID, r.ID); err != nil {
+				return fmt.Errorf("remove the rejections of records the run no longer sends: %w", err)
+			}
+		}
 		if r.Status == RunSucceeded && r.NextCursor != nil {
 			return saveCursor(ctx, tx, l.fence.syncID, r.NextCursor)
 		}

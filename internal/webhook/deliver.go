@@ -179,9 +179,11 @@ type Request struct {
 	Body         string        // the first KiB of the last answer when it was not a 2xx
 	Err          string        // why the last attempt got no response (free of the URL), or why sending stopped
 	// Unanswered counts the attempts that may have reached the endpoint and got no answer (a
-	// timeout, a connection lost or a run stopped while the request was out): the endpoint may
-	// have taken its records. Attempts that never left (no connection could be made, or the
-	// endpoint's certificate was not trusted) do not count.
+	// timeout, a connection lost or a run stopped while the request was out), or an answer that
+	// does not say the records were not taken (TakenAfterAll: a 500, or a gateway's 502 or 504,
+	// may come after the server or the gateway's backend took them): the endpoint may have taken
+	// its records. Attempts that never left (no connection could be made, or the endpoint's
+	// certificate was not trusted) do not count.
 	Unanswered int
 	// RecordPath: the request is one record's and its path names that record's resource
 	// (Built.RecordPath), so a 404 or a 410 to it is about that record.
@@ -192,6 +194,15 @@ type Request struct {
 	// Method and Path are the request's as built (Built.Method and Built.Path; "" when the
 	// request could not be built): its route, which a 2xx proves exists.
 	Method, Path string
+}
+
+// TakenAfterAll reports whether an answer with status may come after the endpoint took the
+// request's records: a 5xx other than 503. A 500 says the server failed while handling the
+// request, perhaps after applying some of it; a 502 or a 504 comes from a gateway whose backend
+// may have applied it before its answer was lost or late. A 503 (the server is unavailable) and
+// a 4xx, 429 included, say the request was not handled.
+func TakenAfterAll(status int) bool {
+	return status >= 500 && status <= 599 && status != http.StatusServiceUnavailable
 }
 
 // MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
@@ -654,6 +665,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			}
 		} else if status < 200 || status >= 300 {
 			rq.Body = snippet
+			if TakenAfterAll(status) {
+				rq.Unanswered++
+			}
 		}
 		if d.Observer != nil {
 			d.Observer.Request(status, err, elapsed)
