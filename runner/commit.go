@@ -278,14 +278,18 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 // pinRejected keeps in p.pin the lowest cursor value of the records (not deletes) the endpoint
 // rejected in outcome o and before: the run's next mark goes no higher (nextCursor), so the next
 // run, incremental or not, reads them again and retries them, as it does without a cursor. A value
-// that cannot be a mark (validMark) pins nothing: no incremental read could read it.
+// that cannot be a mark (validMark) pins nothing: no incremental read could read it. Nor does one
+// at or below the mark the run started from (p.pinAbove): such a row was there for the run before,
+// which read it (a record rejected again after a pin, or an old row a full read found refused),
+// and pinning it again would hold every later incremental read at it for as long as the endpoint
+// refuses it; the next full read retries it.
 func (p *pipeline) pinRejected(o outcome) {
 	if p.cursorKind == warehouse.CursorNone || o.b.op == webhook.OpDeleted {
 		return
 	}
 	for _, r := range o.res.Rejected {
 		v, ok := o.b.cursor(r.Index)
-		if !ok || !validMark(p.cursorKind, v) {
+		if !ok || !validMark(p.cursorKind, v) || p.pinAbove != nil && !cursorLess(p.cursorKind, p.pinAbove, v) {
 			continue
 		}
 		if p.pin == nil || cursorLess(p.cursorKind, v, p.pin) {

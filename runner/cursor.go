@@ -438,6 +438,14 @@ func cursorLess(kind warehouse.CursorKind, a, b []byte) bool {
 	return bytes.Compare(a, b) < 0
 }
 
+// startMark is the mark the run starts from, as the cursor compares it; nil when there is none.
+func (p *readPlan) startMark() []byte {
+	if p == nil || p.prev == nil || !p.prev.HasMark {
+		return nil
+	}
+	return []byte(p.prev.Mark)
+}
+
 // nextCursor is the cursor state a run that read by plan p leaves if it succeeds. The mark is
 // the highest value read (for an incremental read, never below the mark it started from: rows
 // below it were not read), but no higher than pin, when set: the lowest cursor value of the

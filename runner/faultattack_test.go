@@ -73,6 +73,53 @@ func TestCursorRejectedRecordIsRetried(t *testing.T) {
 	}
 }
 
+// TestCursorRefusedForGoodPinsOnce: a record the endpoint refuses on every run is retried by the
+// next run (its cursor value pins the mark), and not by every later one: pinned again, each
+// incremental read would start at it for as long as the endpoint refuses it (a CRM refusing one
+// malformed email would hold a sync of millions of rows at that email's day). It waits for the
+// next full read or a change of its row.
+func TestCursorRefusedForGoodPinsOnce(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.recv.KeyName = "id"
+	f.sync.BatchSize = 1
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if bytes.Contains(q.Body, []byte(`"name":"Bobby"`)) {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return true
+		}
+		return false
+	})
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	// Refused again by the retry: the mark is no longer held at Bob.
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if run.Counts.Rejected != 1 || run.ReadFrom != "2023-01-01 23:55:00" {
+		t.Fatalf("the retry read from %q, counts %+v; want from 2023-01-01 23:55:00 and Bob rejected again", run.ReadFrom, run.Counts)
+	}
+	f.recv.Take("id")
+	if run = f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadFrom != "2023-01-31 23:55:00" {
+		t.Errorf("the run after Bob was refused twice read from %q; want 2023-01-31 23:55:00 (the mark past him)", run.ReadFrom)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("that run sent %v; want nothing", got)
+	}
+	// A change of his row brings him back into the incremental reads, refused or not.
+	f.recv.Handle(nil)
+	f.exec(`UPDATE users SET name = 'Robert', updated_at = '2023-03-01 00:00:00' WHERE id = 2`)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2"}) {
+		t.Errorf("after Bob's row changed, the run sent %v; want [changed 2]", got)
+	}
+}
+
 // TestGuardBufferKeepsCursorValues: a guarded run's buffered records, in memory and spilled,
 // come back with their cursor values (an empty text one included), which a rejection pins the
 // next mark with.

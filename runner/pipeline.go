@@ -39,9 +39,11 @@ type pipeline struct {
 	dlog     *deliveryLog
 	batches  batchPool
 	// cursorKind is how the sync's cursor compares (CursorNone without one); pin the lowest
-	// cursor value of the records rejected so far (pinRejected), nil for none.
+	// cursor value of the records rejected so far (pinRejected), nil for none; pinAbove the mark
+	// the run started from (nil: none), at or below which a rejected record pins nothing.
 	cursorKind warehouse.CursorKind
 	pin        []byte
+	pinAbove   []byte
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
