@@ -101,3 +101,62 @@ func TestStopIsNotFailedRecords(t *testing.T) {
 		t.Errorf("backflow_records_total after a run refused with 503: %v; want records failed", got)
 	}
 }
+
+// recordsByOutcome is backflow_records_total summed over operations, by outcome.
+func recordsByOutcome(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "backflow_records_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					got[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return got
+}
+
+// A run whose ledger write failed counts as delivered only what the ledger recorded (runs,
+// the status page and notifications show those counters): backflow_records_total says the same.
+// Records that got a 2xx in a group whose commit failed are resent by the next run: the run
+// record counts them failed, and the metric counted them delivered, so that the metric showed
+// every record sent as delivered and none failed for a failed run whose record said fewer
+// delivered and the rest failed.
+func TestRecordsTotalAgreesWithRunAfterCommitFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
+	if _, err := f.store.Pool().Exec(f.ctx, `
+		CREATE FUNCTION backflow.refuse_page_40() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.first_key <= '40' AND NEW.last_key >= '40' THEN RAISE EXCEPTION 'key 40 refused by the test'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_page_40 BEFORE INSERT ON backflow.sync_ledger_pages
+			FOR EACH ROW EXECUTE FUNCTION backflow.refuse_page_40()`); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	sent, _ := f.recv.Take("id")
+	got := recordsByOutcome(t, reg)
+	// Every record the endpoint took is counted: delivered if the ledger recorded it, else
+	// failed (with those of requests the failure cut short, which the endpoint may not have
+	// seen; the records the run never sent are not in the metric, as for any failed run).
+	if got["delivered"] != float64(run.Counts.Delivered) || got["rejected"] != float64(run.Counts.Rejected) ||
+		got["failed"] < float64(int64(len(sent))-run.Counts.Delivered) {
+		t.Errorf("backflow_records_total after a run whose commit failed: %v; the run's counts %+v, %d records taken by the endpoint; "+
+			"want delivered %d, rejected %d, failed at least %d", got, run.Counts, len(sent), run.Counts.Delivered, run.Counts.Rejected,
+			int64(len(sent))-run.Counts.Delivered)
+	}
+}
