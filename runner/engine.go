@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
@@ -282,6 +283,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		if run.Status != controlplane.RunBlocked { // a blocked run sent nothing: nothing failed
 			c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
 		}
+		runErr = boundRunError(runErr)
 		run.Error = runErr.Error()
 	}
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
@@ -639,3 +641,37 @@ func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pa
 			"connection", dest.Name, "err", err)
 	}
 }
+
+// maxRunError bounds the text of a run's error: what is stored, printed by runs, shown on the
+// status page, sent in notifications and logged. A model can fail on a value the warehouse quotes
+// whole (Postgres's "invalid input syntax for type integer: ..." of a text of megabytes).
+const maxRunError = 8 << 10
+
+// boundRunError is err with its text cut to maxRunError bytes: its start and its end (where a
+// warehouse's error says its code, "(SQLSTATE 22P02)"), around what it leaves out. errors.Is and
+// errors.As still see err.
+func boundRunError(err error) error {
+	text := err.Error()
+	if len(text) <= maxRunError {
+		return err
+	}
+	const tail = 1 << 10
+	head := maxRunError - tail - 64
+	for head > 0 && !utf8.RuneStart(text[head]) {
+		head--
+	}
+	end := len(text) - tail
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	return &cutError{text: fmt.Sprintf("%s… (%d bytes left out) …%s", text[:head], end-head, text[end:]), err: err}
+}
+
+// cutError is an error whose text is cut (boundRunError).
+type cutError struct {
+	text string
+	err  error
+}
+
+func (e *cutError) Error() string { return e.text }
+func (e *cutError) Unwrap() error { return e.err }

@@ -69,3 +69,27 @@ func TestHostileAnswerKeepsIntents(t *testing.T) {
 		})
 	}
 }
+
+// A run's error is kept to a bound, its start and its end: a model that fails on a large value
+// (Postgres quotes the whole value in "invalid input syntax for type integer: ...") made a run
+// error of megabytes, stored, printed by `runs`, shown for each of the last 30 runs on the
+// status page, and sent whole in every notification event of the run (run.error), where an
+// endpoint's body limit refused the alert about that failure.
+func TestHugeRunErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`ALTER TABLE users ADD COLUMN note text; UPDATE users SET note = repeat('x', 2000000) WHERE id = 2`)
+	f.model.Table, f.model.SQL = "", "select id, email, note::int AS n from users"
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if len(run.Error) > 8<<10 {
+		t.Errorf("the run's error is %d bytes, want at most 8 KiB", len(run.Error))
+	}
+	for _, want := range []string{`read the model`, `invalid input syntax for type integer: "xxx`, `(SQLSTATE 22P02)`} {
+		if !strings.Contains(run.Error, want) {
+			t.Errorf("the run's error lacks %q: %.300s ... %.300s", want, run.Error, run.Error[max(len(run.Error)-300, 0):])
+		}
+	}
+}
