@@ -643,7 +643,8 @@ func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pa
 }
 
 // maxRunError bounds the text of a run's error: what is stored, printed by runs, shown on the
-// status page, sent in notifications and logged. A model can fail on a value the warehouse quotes
+// status page, sent in notifications and logged; and of a preview's or a test's (a plan's
+// warning, the dry run's and test's output). A model can fail on a value the warehouse quotes
 // whole (Postgres's "invalid input syntax for type integer: ..." of a text of megabytes).
 const maxRunError = 8 << 10
 

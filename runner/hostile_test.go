@@ -93,3 +93,29 @@ func TestHugeRunErrorIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A preview (the plan's, the data source's, `sync --dry-run`) and a test of a model that fails on
+// a large value say so within the bound of a run's error, as a run does: the plan's warning
+// quoted the 2 MB value whole.
+func TestHugePreviewErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`ALTER TABLE users ADD COLUMN note text; UPDATE users SET note = repeat('x', 2000000)`)
+	f.model.Table, f.model.SQL = "", "select id, email, note::int AS n from users"
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	_, dryErr := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	_, previewErr := f.engine.Preview(f.ctx, f.sync, nil, false, 3)
+	_, testErr := f.engine.Test(f.ctx, f.sync.ID)
+	for name, err := range map[string]error{"dry run": dryErr, "preview": previewErr, "test": testErr} {
+		switch {
+		case err == nil:
+			t.Errorf("%s: no error", name)
+		case len(err.Error()) > 8<<10:
+			t.Errorf("%s: the error is %d bytes, want at most 8 KiB", name, len(err.Error()))
+		case !strings.Contains(err.Error(), "(SQLSTATE 22P02)"):
+			t.Errorf("%s: the error lacks its SQLSTATE: ...%s", name, err.Error()[max(len(err.Error())-300, 0):])
+		}
+	}
+}
