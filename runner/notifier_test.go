@@ -327,3 +327,42 @@ func TestNotificationTemplates(t *testing.T) {
 		t.Errorf("runs: %+v", runs)
 	}
 }
+
+// An attempt that used the whole of its timeout (an endpoint that does not answer, at the
+// default 10 s) is recorded: its attempt counts and its retry waits for the backoff. The record
+// was written under a 10 s deadline started before the attempt's own 10 s, so it always failed
+// ('could not record a failed notification attempt'): the event was taken again when its lease
+// ended, every 20 s for ever, its attempts at 0, never given up; and an answer in the last moment
+// of the attempt was not recorded as sent, so the event was sent again.
+func TestNotificationAttemptThatTimesOutIsRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) }) // first: Close waits for the handler
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{URL: hang.URL + "/events", Method: "POST"}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunSucceeded}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), client: &http.Client{}} // the default attempt timeout
+	n.pass(f.ctx)
+	var attempts int
+	var lastError *string
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT attempts, last_error FROM backflow.notification_events`).Scan(&attempts, &lastError); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 1 || lastError == nil {
+		t.Errorf("after an attempt that timed out: attempts %d, last error %v; want 1 attempt recorded with its error", attempts, lastError)
+	}
+}
