@@ -308,7 +308,7 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 			flags = "--full --accept-guard"
 		}
 		fmt.Fprintf(e.stdout, "%s would be BLOCKED by the sync's guard and send nothing: %s; "+
-			"`backflow-runner sync %q %s` would send it\n", now, dr.Blocked, y.Name, flags)
+			"`backflow-runner sync %s %s` would send it\n", now, dr.Blocked, printable.ShellWord(y.Name), flags)
 	}
 	return nil
 }
