@@ -387,12 +387,18 @@ type PendingEvent struct {
 
 // ClaimEvents takes up to limit events that are due, and holds them for lease (another daemon
 // does not take them before it ends): the caller reports each with EventSent or EventFailed.
+// A sync's events go to a notification in the order they were queued, retries included: only
+// the oldest of a notification's events about a sync that are still to be sent can be taken, so
+// that a run.failed waiting for its retry is not overtaken by the run.recovered that follows it
+// (a chat would end on "failed"). The events still to be sent are few (notification_events_due).
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
 	rows, err := s.db.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
 		FROM backflow.notifications n
 		WHERE n.id = e.notification_id AND e.id IN (
 			SELECT id FROM backflow.notification_events
-			WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+			WHERE id IN (SELECT DISTINCT ON (notification_id, sync_id) id FROM backflow.notification_events
+					WHERE sent_at IS NULL AND given_up_at IS NULL ORDER BY notification_id, sync_id, id)
+				AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type`, limit, lease)
 	if err != nil {
