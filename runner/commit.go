@@ -83,18 +83,19 @@ func (t *recordTally) add(o outcome) {
 // count adds t to m. recorded says whether the ledger recorded t's records; when it did not,
 // what the endpoint took or refused is resent by the next run, and the run record counts it
 // failed (Run: "Delivered and rejected are what the ledger recorded"): so does the metric, but
-// for a run that lost its sync's lock, whose records are cut short as a stop's are.
+// for a run that lost its sync's lock, whose answered records are cut short as a stop's are.
 func (t *recordTally) count(m *Metrics, recorded, lockLost bool) {
 	if m == nil {
 		return
 	}
 	for op, name := range []string{webhook.OpChanged, webhook.OpDeleted} {
 		n := t[op]
-		if !recorded {
+		switch {
+		case recorded:
+		case lockLost:
+			n = [3]int{tallyFailed: n[tallyFailed]}
+		default:
 			n = [3]int{tallyFailed: n[tallyDelivered] + n[tallyRejected] + n[tallyFailed]}
-			if lockLost {
-				n[tallyFailed] = 0
-			}
 		}
 		m.records(name, "delivered", n[tallyDelivered])
 		m.records(name, "rejected", n[tallyRejected])
