@@ -342,11 +342,11 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	case EventRunBlocked:
 		b.Text = fmt.Sprintf("Backflow: sync %s was blocked by its guard (run %d): %s", name, r.ID, shorten(r.Error, 300))
 	case EventRunRecovered:
-		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%d delivered)", name, r.ID,
-			*b.PreviousStatus, r.Counts.Delivered)
+		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%s)", name, r.ID,
+			*b.PreviousStatus, deliveredText(r))
 	case EventRunSucceeded:
-		b.Text = fmt.Sprintf("Backflow: sync %s succeeded (run %d): %d delivered, %d rejected", name, r.ID,
-			r.Counts.Delivered, r.Counts.Rejected)
+		b.Text = fmt.Sprintf("Backflow: sync %s succeeded (run %d): %s, %d rejected", name, r.ID,
+			deliveredText(r), r.Counts.Rejected)
 	case EventSyncPaused:
 		b.PausedReason = pausedReason
 		b.Text = fmt.Sprintf("Backflow: sync %s is paused: %s", name, shorten(pausedReason, 300))
@@ -356,6 +356,15 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	}
 	b.Text = chatEscaper.Replace(b.Text)
 	return b
+}
+
+// deliveredText says what a run delivered, in an event's text: a marking run (TriggerMark)
+// recorded its records as delivered without sending any, which "5 delivered" would not say.
+func deliveredText(r *Run) string {
+	if r.Trigger == TriggerMark {
+		return fmt.Sprintf("recorded %d records as delivered without sending them (trigger mark)", r.Counts.Delivered)
+	}
+	return fmt.Sprintf("%d delivered", r.Counts.Delivered)
 }
 
 // chatEscaper escapes what a chat reads as markup in an event's text, as Slack asks of the text of
