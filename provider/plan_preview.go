@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -111,7 +112,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
 			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s, the provider's preview_timeout; "+
-				"the plan goes on without it. `backflow-runner sync %q --dry-run` computes it after apply.", timeout, y.Name))
+				"the plan goes on without it. `backflow-runner sync %s --dry-run` computes it after apply.", timeout, printable.ShellWord(y.Name)))
 		return
 	case err != nil:
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),

@@ -42,6 +42,9 @@ type group struct {
 	hashes []byte // backing store of d.Hashes
 	order  []int  // scratch: a batch's delivered indexes, sorted
 	counts controlplane.RunCounts
+	// records is what the group's outcomes add to backflow_records_total, counted once its
+	// commit says whether the ledger recorded them (recordTally.count).
+	records recordTally
 	// prev is closed once the group before this one is committed (or failed); done, once this
 	// one is. Groups are written concurrently but committed in order, so the run's counters and
 	// the ledger move together, as if one transaction followed the other.
@@ -51,6 +54,57 @@ type group struct {
 func (g *group) reset() {
 	g.d.Reset()
 	g.hashes = g.hashes[:0]
+	g.records = recordTally{}
+}
+
+// recordTally is records of delivered batches by operation (changed, deleted) and outcome
+// (delivered, rejected, failed), for backflow_records_total.
+type recordTally [2][3]int
+
+const (
+	tallyDelivered = iota
+	tallyRejected
+	tallyFailed
+)
+
+// add counts o's records: what the endpoint took, refused, and did not take (unless the run
+// was stopped while o was out: those are not failed, the next run sends them).
+func (t *recordTally) add(o outcome) {
+	if o.marked || o.unsent {
+		return
+	}
+	op := 0
+	if o.b.op == webhook.OpDeleted {
+		op = 1
+	}
+	t[op][tallyDelivered] += len(o.res.Delivered)
+	t[op][tallyRejected] += len(o.res.Rejected)
+	if failed := o.b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 && !o.stopped {
+		t[op][tallyFailed] += failed
+	}
+}
+
+// count adds t to m. recorded says whether the ledger recorded t's records; when it did not,
+// what the endpoint took or refused is resent by the next run, and the run record counts it
+// failed (Run: "Delivered and rejected are what the ledger recorded"): so does the metric, but
+// for a run that lost its sync's lock, whose answered records are cut short as a stop's are.
+func (t *recordTally) count(m *Metrics, recorded, lockLost bool) {
+	if m == nil {
+		return
+	}
+	for op, name := range []string{webhook.OpChanged, webhook.OpDeleted} {
+		n := t[op]
+		switch {
+		case recorded:
+		case lockLost:
+			n = [3]int{tallyFailed: n[tallyFailed]}
+		default:
+			n = [3]int{tallyFailed: n[tallyDelivered] + n[tallyRejected] + n[tallyFailed]}
+		}
+		m.records(name, "delivered", n[tallyDelivered])
+		m.records(name, "rejected", n[tallyRejected])
+		m.records(name, "failed", n[tallyFailed])
+	}
 }
 
 func (g *group) size() int {
@@ -161,8 +215,13 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 						errMu.Lock()
 						committed = g.counts
 						errMu.Unlock()
+						g.records.count(e.Metrics, true, false)
+						g.records = recordTally{}
 					}
 					cancel()
+				}
+				if err := loadErr(); err != nil {
+					g.records.count(e.Metrics, false, errors.Is(err, controlplane.ErrLockLost))
 				}
 				close(g.done)
 				g.reset()
@@ -176,6 +235,9 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 	close(last)
 	handoff := func() {
 		if cur.size() == 0 {
+			// Nothing for the ledger: no record of it was delivered or refused.
+			cur.records.count(e.Metrics, true, false)
+			cur.records = recordTally{}
 			return
 		}
 		cur.counts = counters.snapshot()
@@ -195,7 +257,11 @@ loop:
 				break loop
 			}
 			if failed {
-				p.batches.put(o.b) // a commit failed: what is delivered now is resent by the next run
+				// A commit failed: what is delivered now is resent by the next run.
+				var t recordTally
+				t.add(o)
+				t.count(e.Metrics, false, errors.Is(loadErr(), controlplane.ErrLockLost))
+				p.batches.put(o.b)
 				continue
 			}
 			e.apply(cur, counters, o)
@@ -217,6 +283,9 @@ loop:
 	}
 	if !failed {
 		handoff()
+	} else {
+		// Applied, never handed off: not recorded.
+		cur.records.count(e.Metrics, false, errors.Is(loadErr(), controlplane.ErrLockLost))
 	}
 	close(toCommit)
 	wg.Wait()
@@ -370,15 +439,11 @@ func (e *Engine) apply(g *group, counters *Counters, o outcome) {
 	counters.Created.Add(int64(o.created))
 	counters.Present.Add(int64(o.present))
 	counters.Absent.Add(int64(o.absent))
+	g.records.add(o)
 	if e.Metrics != nil && !o.marked && !o.unsent {
-		e.Metrics.records(webhook.EnvelopeOperation(b.op), "delivered", len(o.res.Delivered))
-		e.Metrics.records(webhook.EnvelopeOperation(b.op), "rejected", len(o.res.Rejected))
 		e.Metrics.answered(answerResentAfterConflict, o.updated)
 		e.Metrics.answered(answerResentAfterNotFound, o.created)
 		e.Metrics.answered(answerPresentOnConflict, o.present)
 		e.Metrics.answered(answerAbsentOnDelete, o.absent)
-		if failed := b.len() - len(o.res.Delivered) - len(o.res.Rejected); failed > 0 && !o.stopped {
-			e.Metrics.records(webhook.EnvelopeOperation(b.op), "failed", failed)
-		}
 	}
 }

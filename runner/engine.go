@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
@@ -282,22 +283,26 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		if run.Status != controlplane.RunBlocked { // a blocked run sent nothing: nothing failed
 			c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
 		}
+		runErr = boundRunError(runErr)
 		run.Error = runErr.Error()
 	}
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	ended := run.Status // as its record ends
 	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
-		// The runner that took the sync over closed this run's record already.
+		// The runner that took the sync over closed this run's record already, as canceled
+		// (AbandonRuns): the metric counts it so, as runs and the status page show it.
 		log.Warn("the run's end is not recorded: the sync's lock was lost", "err", err)
 		if runErr == nil {
 			runErr = err
 		}
+		ended = controlplane.RunCanceled
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
 	}
-	e.Metrics.runFinished(run)
+	e.Metrics.runFinished(ended)
 	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
 		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
 		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,
@@ -675,3 +680,38 @@ func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pa
 			"connection", dest.Name, "err", err)
 	}
 }
+
+// maxRunError bounds the text of a run's error: what is stored, printed by runs, shown on the
+// status page, sent in notifications and logged; and of a preview's or a test's (a plan's
+// warning, the dry run's and test's output). A model can fail on a value the warehouse quotes
+// whole (Postgres's "invalid input syntax for type integer: ..." of a text of megabytes).
+const maxRunError = 8 << 10
+
+// boundRunError is err with its text cut to maxRunError bytes: its start and its end (where a
+// warehouse's error says its code, "(SQLSTATE 22P02)"), around what it leaves out. errors.Is and
+// errors.As still see err.
+func boundRunError(err error) error {
+	text := err.Error()
+	if len(text) <= maxRunError {
+		return err
+	}
+	const tail = 1 << 10
+	head := maxRunError - tail - 64
+	for head > 0 && !utf8.RuneStart(text[head]) {
+		head--
+	}
+	end := len(text) - tail
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	return &cutError{text: fmt.Sprintf("%s… (%d bytes left out) …%s", text[:head], end-head, text[end:]), err: err}
+}
+
+// cutError is an error whose text is cut (boundRunError).
+type cutError struct {
+	text string
+	err  error
+}
+
+func (e *cutError) Error() string { return e.text }
+func (e *cutError) Unwrap() error { return e.err }

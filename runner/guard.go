@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/tempfile"
 )
 
@@ -271,8 +272,8 @@ func (e *errBlocked) Error() string {
 	if e.isDefault {
 		b.WriteString(" (the default guard of a mirror sync; set guard on the sync to change it)")
 	}
-	fmt.Fprintf(&b, ". If this is what you want, send it once with `backflow-runner sync %q %s`, "+
-		"or change the sync's guard", e.sync, acceptGuardFlags(e.full))
+	fmt.Fprintf(&b, ". If this is what you want, send it once with `backflow-runner sync %s %s`, "+
+		"or change the sync's guard", printable.ShellWord(e.sync), acceptGuardFlags(e.full))
 	return b.String()
 }
 

@@ -3,6 +3,8 @@ package runner
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -298,5 +300,40 @@ func TestGuardMinModelRowsCountsValidRows(t *testing.T) {
 	run := f.run(controlplane.RunBlocked, RunOptions{})
 	if !strings.Contains(run.Error, "2 rows with a valid key") {
 		t.Errorf("blocked run's error: %q", run.Error)
+	}
+}
+
+// The command a blocked run's error says to run names the sync as a shell reads it back: a
+// sync named with $( ) or backquotes (a name may hold them: names are printable text) was put
+// in double quotes, where the shell runs them, so pasting the command ran what the name said.
+// Read by sh, the suggested command's argument is the name, and nothing runs.
+func TestBlockedRunCommandQuotesTheName(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	marker := t.TempDir() + "/ran"
+	for _, name := range []string{
+		"users $(touch " + marker + ")", "users `touch " + marker + "`", `it's "quoted" \ $HOME !x`, "Active users to webhook",
+	} {
+		f.sync.Name = name
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		f.exec(`INSERT INTO users (id) VALUES (100) ON CONFLICT DO NOTHING`)
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.exec(`DELETE FROM users`)
+		run := f.run(controlplane.RunBlocked, RunOptions{})
+		_, rest, _ := strings.Cut(run.Error, "`backflow-runner sync ")
+		arg, _, ok := strings.Cut(rest, " --accept-guard`")
+		if !ok {
+			t.Fatalf("%q: no command in the error %q", name, run.Error)
+		}
+		out, err := exec.Command("sh", "-c", "printf '%s' "+arg).Output()
+		if err != nil || string(out) != name {
+			t.Errorf("%q: the command's argument %s reads back as %q (%v)", name, arg, out, err)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%q: the command's argument %s ran a command", name, arg)
+		}
+		f.exec(`INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com'), (3, 'c@example.com')`)
 	}
 }

@@ -69,3 +69,53 @@ func TestHostileAnswerKeepsIntents(t *testing.T) {
 		})
 	}
 }
+
+// A run's error is kept to a bound, its start and its end: a model that fails on a large value
+// (Postgres quotes the whole value in "invalid input syntax for type integer: ...") made a run
+// error of megabytes, stored, printed by `runs`, shown for each of the last 30 runs on the
+// status page, and sent whole in every notification event of the run (run.error), where an
+// endpoint's body limit refused the alert about that failure.
+func TestHugeRunErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`ALTER TABLE users ADD COLUMN note text; UPDATE users SET note = repeat('x', 2000000) WHERE id = 2`)
+	f.model.Table, f.model.SQL = "", "select id, email, note::int AS n from users"
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if len(run.Error) > 8<<10 {
+		t.Errorf("the run's error is %d bytes, want at most 8 KiB", len(run.Error))
+	}
+	for _, want := range []string{`read the model`, `invalid input syntax for type integer: "xxx`, `(SQLSTATE 22P02)`} {
+		if !strings.Contains(run.Error, want) {
+			t.Errorf("the run's error lacks %q: %.300s ... %.300s", want, run.Error, run.Error[max(len(run.Error)-300, 0):])
+		}
+	}
+}
+
+// A preview (the plan's, the data source's, `sync --dry-run`) and a test of a model that fails on
+// a large value say so within the bound of a run's error, as a run does: the plan's warning
+// quoted the 2 MB value whole.
+func TestHugePreviewErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`ALTER TABLE users ADD COLUMN note text; UPDATE users SET note = repeat('x', 2000000)`)
+	f.model.Table, f.model.SQL = "", "select id, email, note::int AS n from users"
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	_, dryErr := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	_, previewErr := f.engine.Preview(f.ctx, f.sync, nil, false, 3)
+	_, testErr := f.engine.Test(f.ctx, f.sync.ID)
+	for name, err := range map[string]error{"dry run": dryErr, "preview": previewErr, "test": testErr} {
+		switch {
+		case err == nil:
+			t.Errorf("%s: no error", name)
+		case len(err.Error()) > 8<<10:
+			t.Errorf("%s: the error is %d bytes, want at most 8 KiB", name, len(err.Error()))
+		case !strings.Contains(err.Error(), "(SQLSTATE 22P02)"):
+			t.Errorf("%s: the error lacks its SQLSTATE: ...%s", name, err.Error()[max(len(err.Error())-300, 0):])
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,7 +22,7 @@ import (
 func TestRunsTotalHasEveryEndStatus(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	m.runFinished(&controlplane.Run{Status: controlplane.RunSucceeded})
+	m.runFinished(controlplane.RunSucceeded)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -99,5 +100,126 @@ func TestStopIsNotFailedRecords(t *testing.T) {
 	f.run(controlplane.RunFailed, RunOptions{})
 	if got := records(); got["failed"] == 0 {
 		t.Errorf("backflow_records_total after a run refused with 503: %v; want records failed", got)
+	}
+}
+
+// recordsByOutcome is backflow_records_total summed over operations, by outcome.
+func recordsByOutcome(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "backflow_records_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					got[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return got
+}
+
+// A run whose ledger write failed counts as delivered only what the ledger recorded (runs,
+// the status page and notifications show those counters): backflow_records_total says the same.
+// Records that got a 2xx in a group whose commit failed are resent by the next run: the run
+// record counts them failed, and the metric counted them delivered, so that the metric showed
+// every record sent as delivered and none failed for a failed run whose record said fewer
+// delivered and the rest failed.
+func TestRecordsTotalAgreesWithRunAfterCommitFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
+	if _, err := f.store.Pool().Exec(f.ctx, `
+		CREATE FUNCTION backflow.refuse_page_40() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.first_key <= '40' AND NEW.last_key >= '40' THEN RAISE EXCEPTION 'key 40 refused by the test'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_page_40 BEFORE INSERT ON backflow.sync_ledger_pages
+			FOR EACH ROW EXECUTE FUNCTION backflow.refuse_page_40()`); err != nil {
+		t.Fatal(err)
+	}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	sent, _ := f.recv.Take("id")
+	got := recordsByOutcome(t, reg)
+	// Every record the endpoint took is counted: delivered if the ledger recorded it, else
+	// failed (with those of requests the failure cut short, which the endpoint may not have
+	// seen; the records the run never sent are not in the metric, as for any failed run).
+	if got["delivered"] != float64(run.Counts.Delivered) || got["rejected"] != float64(run.Counts.Rejected) ||
+		got["failed"] < float64(int64(len(sent))-run.Counts.Delivered) {
+		t.Errorf("backflow_records_total after a run whose commit failed: %v; the run's counts %+v, %d records taken by the endpoint; "+
+			"want delivered %d, rejected %d, failed at least %d", got, run.Counts, len(sent), run.Counts.Delivered, run.Counts.Rejected,
+			int64(len(sent))-run.Counts.Delivered)
+	}
+}
+
+// runsByStatus is backflow_runs_total by status, without the statuses at 0.
+func runsByStatus(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "backflow_runs_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if v := m.GetCounter().GetValue(); v != 0 {
+				got[m.GetLabel()[0].GetValue()] += v
+			}
+		}
+	}
+	return got
+}
+
+// A run whose sync another runner took over ends as that runner records it: canceled (the
+// taking runner closes it, Engine.Run's AbandonRuns), which `runs` and the status page show and
+// which causes no notification. backflow_runs_total counted it under the status the losing
+// runner had worked out and could not record (failed), so an alert on failed runs fired for a
+// run every other place shows as canceled.
+func TestRunsTotalCountsATakenOverRunAsItsRecord(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	var once sync.Once
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		once.Do(func() {
+			// Another runner takes the sync (its fence moves on) and closes the run left running.
+			if _, err := f.store.Pool().Exec(context.Background(),
+				`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
+				t.Errorf("bump the fence: %v", err)
+			}
+			if _, err := f.store.AbandonRuns(context.Background(), f.sync.ID, "taken over by the test"); err != nil {
+				t.Errorf("abandon the run: %v", err)
+			}
+		})
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || err == nil {
+		t.Fatalf("run %+v, %v; want it stopped by the lost lock", run, err)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != controlplane.RunCanceled {
+		t.Fatalf("the stored run is %s, want canceled (closed by the runner that took the sync)", stored.Status)
+	}
+	if diff := cmp.Diff(map[string]float64{stored.Status: 1}, runsByStatus(t, reg)); diff != "" {
+		t.Errorf("backflow_runs_total for a run taken over (-its record +metric):\n%s", diff)
 	}
 }

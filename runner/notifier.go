@@ -147,21 +147,28 @@ func (n *notifier) reachable() {
 func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more bool, unanswered time.Time) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+	// Each record has its own 10 s from when it is written, after the attempt: a deadline set
+	// before the attempt had passed when an attempt used its whole timeout, so the attempt was
+	// never recorded (the event taken again at its lease's end, for ever, never given up), nor
+	// an answer at its last moment (the event sent again).
+	record := func(write func(context.Context) error) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return write(rctx)
+	}
 	body, err := eventRequestBody(ev)
 	if err != nil {
 		// Rendering again gives the same answer: given up at once, with the reason.
 		n.metrics.notification(notifyGivenUp)
 		log.Error("a notification event is given up: its body template failed (the syncs are not affected)", "err", err)
-		if rerr := n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}); rerr != nil {
+		if rerr := record(func(rctx context.Context) error { return n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}) }); rerr != nil {
 			log.Warn("could not record a failed notification attempt", "err", rerr)
 		}
 		return true, time.Time{}
 	}
 	status, err := n.post(ctx, ev, body)
 	if err == nil {
-		if err := n.store.EventSent(rctx, ev.ID, status); err != nil {
+		if err := record(func(rctx context.Context) error { return n.store.EventSent(rctx, ev.ID, status) }); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
 			return true, time.Time{}
 		}
@@ -200,7 +207,9 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more
 		log.Error("a notification event could not be delivered and is given up (the syncs are not affected)",
 			"attempts", attempt, "err", err)
 	}
-	if rerr := n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt); rerr != nil {
+	if rerr := record(func(rctx context.Context) error {
+		return n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt)
+	}); rerr != nil {
 		log.Warn("could not record a failed notification attempt", "err", rerr)
 	}
 	if status == 0 {

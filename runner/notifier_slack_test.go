@@ -54,3 +54,35 @@ func TestEventTextCannotMentionOrLink(t *testing.T) {
 		t.Errorf("run.error is not the run's error as it is: %+v", ev.Run)
 	}
 }
+
+// A run that recorded the model's records as delivered without sending them (--mark-delivered,
+// or initial = "skip_existing") says so in its event's text: 'succeeded (run 1): 5 delivered'
+// told the channel that five records had been sent when none was.
+func TestMarkRunEventTextSaysNothingWasSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "runs", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunSucceeded}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{MarkDelivered: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the marking run sent %v", got)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
+	n.pass(f.ctx)
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.events) != 1 {
+		t.Fatalf("events: %d, want the run.succeeded", len(sink.events))
+	}
+	if text := sink.events[0].Text; !strings.Contains(text, "5 records as delivered without sending them") || strings.Contains(text, "5 delivered") {
+		t.Errorf("the marking run's event says: %s", text)
+	}
+}

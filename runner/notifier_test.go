@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -172,7 +173,7 @@ func TestNotifications(t *testing.T) {
 	}
 	f.recv.Handle(nil)
 	sink.mu.Lock()
-	sink.fail = func(attempt int) int { // the first attempt of each of the two events
+	sink.fail = func(attempt int) int { // the first two attempts: of the first of the two events
 		if attempt <= 2 {
 			return 503
 		}
@@ -189,15 +190,21 @@ func TestNotifications(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := evs[len(evs)-1]
-	if last.Event != controlplane.EventRunRecovered && last.Event != controlplane.EventRunSucceeded || last.Attempts != 1 ||
-		last.LastStatus != 503 || !last.SentAt.IsZero() {
-		t.Errorf("the refused event: %+v", last)
+	// The sync's second event waits behind the first (ClaimEvents keeps a sync's order).
+	refused, waiting := evs[len(evs)-2], evs[len(evs)-1]
+	if refused.Event != controlplane.EventRunSucceeded || refused.Attempts != 1 || refused.LastStatus != 503 || !refused.SentAt.IsZero() ||
+		waiting.Event != controlplane.EventRunRecovered || waiting.Attempts != 0 {
+		t.Errorf("the refused event: %+v; the one after it: %+v", refused, waiting)
 	}
 	// The notifier takes events one at a time: with a backoff of a nanosecond it would retry them
-	// within the pass. The first retry waits half the backoff to all of it.
+	// within the pass. The first retry waits half the backoff to all of it, the second twice that.
 	time.Sleep(retryBackoff + 50*time.Millisecond)
-	n.pass(f.ctx) // the retries are due
+	n.pass(f.ctx) // the retry is due, and refused again
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("an event was accepted on a refused attempt: %v", got)
+	}
+	time.Sleep(2*retryBackoff + 50*time.Millisecond)
+	n.pass(f.ctx) // the second retry is due
 	if got := sink.take(); len(got) != 2 {
 		t.Errorf("after the retry: events %v, want recovered and succeeded once each", got)
 	}
@@ -325,5 +332,89 @@ func TestNotificationTemplates(t *testing.T) {
 	}
 	if len(runs) != 1 || runs[0].Status != controlplane.RunSucceeded {
 		t.Errorf("runs: %+v", runs)
+	}
+}
+
+// An attempt that used the whole of its timeout (an endpoint that does not answer, at the
+// default 10 s) is recorded: its attempt counts and its retry waits for the backoff. The record
+// was written under a 10 s deadline started before the attempt's own 10 s, so it always failed
+// ('could not record a failed notification attempt'): the event was taken again when its lease
+// ended, every 20 s for ever, its attempts at 0, never given up; and an answer in the last moment
+// of the attempt was not recorded as sent, so the event was sent again.
+func TestNotificationAttemptThatTimesOutIsRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) }) // first: Close waits for the handler
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{URL: hang.URL + "/events", Method: "POST"}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunSucceeded}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), client: &http.Client{}} // the default attempt timeout
+	n.pass(f.ctx)
+	var attempts int
+	var lastError *string
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT attempts, last_error FROM backflow.notification_events`).Scan(&attempts, &lastError); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 1 || lastError == nil {
+		t.Errorf("after an attempt that timed out: attempts %d, last error %v; want 1 attempt recorded with its error", attempts, lastError)
+	}
+}
+
+// A sync's events reach a notification's endpoint in the order its runs happened, retries
+// included: while an event of the sync waits for its retry, the sync's later events wait behind
+// it. A run.failed refused once (a chat's 503 or 429) was retried after run.succeeded and
+// run.recovered of the next run had been sent, so the channel's last word was that the sync
+// failed, when it had recovered.
+func TestNotificationRetryKeepsTheSyncsOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: controlplane.Events}); err != nil {
+		t.Fatal(err)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: 3 * time.Second}
+	sink.mu.Lock()
+	sink.fail = func(attempt int) int { // the first attempt: the run.failed event's
+		if attempt == 1 {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}
+	sink.mu.Unlock()
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool { w.WriteHeader(503); return true })
+	f.engine.MaxRetries = -1
+	f.run(controlplane.RunFailed, RunOptions{})
+	n.pass(f.ctx) // run.failed is refused, to be retried
+	f.recv.Handle(nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	var got []string
+	controlplanetest.WaitFor(t, "three events", func() bool {
+		n.pass(f.ctx)
+		got = append(got, sink.take()...)
+		return len(got) >= 3
+	})
+	want := []string{controlplane.EventRunFailed, controlplane.EventRunSucceeded, controlplane.EventRunRecovered}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the events in the order the endpoint took them (-want +got):\n%s", diff)
 	}
 }

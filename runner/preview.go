@@ -117,6 +117,16 @@ func (e *Engine) Preview(ctx context.Context, y *controlplane.Sync, model *contr
 // connection a plan changes in place), instead of the model's stored connection.
 func (e *Engine) PreviewOn(ctx context.Context, y *controlplane.Sync, model *controlplane.Model, wc *controlplane.Connection,
 	full bool, samples int) (*DryRun, error) {
+	dr, err := e.previewOn(ctx, y, model, wc, full, samples)
+	if err != nil {
+		// Shown in a plan's warning or printed by the dry run: bounded as a run's error is.
+		return nil, boundRunError(err)
+	}
+	return dr, nil
+}
+
+func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *controlplane.Model, wc *controlplane.Connection,
+	full bool, samples int) (*DryRun, error) {
 	if model == nil {
 		var err error
 		if model, err = e.Store.GetModel(ctx, y.ModelID); err != nil {
@@ -272,6 +282,14 @@ func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec []byte) 
 // particular order) to its destination as a real `changed` envelope, or with a request spec as
 // its `new` request, and returns the answer. Nothing is recorded: the ledger does not move.
 func (e *Engine) Test(ctx context.Context, syncID int64) (*TestResult, error) {
+	res, err := e.test(ctx, syncID)
+	if err != nil {
+		return nil, boundRunError(err) // printed: bounded as a run's error is
+	}
+	return res, nil
+}
+
+func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	y, err := e.Store.GetSync(ctx, syncID)
 	if err != nil {
 		return nil, fmt.Errorf("read sync %d: %w", syncID, err)

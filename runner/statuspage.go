@@ -377,8 +377,14 @@ func newChart(runs []*controlplane.Run) chart {
 }
 
 // sent is how many of a run's records reached the endpoint and got an answer: delivered or
-// rejected.
-func sent(r *controlplane.Run) int64 { return r.Counts.Delivered + r.Counts.Rejected }
+// rejected; none for a run that recorded them as delivered without sending them (trigger mark),
+// as backflow_records_total counts it.
+func sent(r *controlplane.Run) int64 {
+	if r.Trigger == controlplane.TriggerMark {
+		return 0
+	}
+	return r.Counts.Delivered + r.Counts.Rejected
+}
 
 func formatWhen(t time.Time) string {
 	if t.IsZero() {

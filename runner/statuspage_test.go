@@ -453,3 +453,20 @@ func TestStatusPageState(t *testing.T) {
 		}
 	}
 }
+
+// The chart's bars are records sent: a run that recorded the model's records as delivered
+// without sending them (trigger mark) sent none. Its bar counted its 5 'delivered' as sent
+// ('run 2 (succeeded): 5 sent'), though backflow_records_total, which counts records sent,
+// showed none.
+func TestStatusPageChartMarkRunSentNothing(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := newChart([]*controlplane.Run{
+		{ID: 2, Status: controlplane.RunSucceeded, Trigger: controlplane.TriggerMark, StartedAt: start, FinishedAt: start.Add(time.Second),
+			Counts: controlplane.RunCounts{Extracted: 5, New: 5, Delivered: 5}},
+		{ID: 1, Status: controlplane.RunSucceeded, Trigger: controlplane.TriggerManual, StartedAt: start, FinishedAt: start.Add(time.Second),
+			Counts: controlplane.RunCounts{Extracted: 3, New: 3, Delivered: 3}},
+	})
+	if len(c.Bars) != 2 || !strings.HasPrefix(c.Bars[1].Title, "run 2 (succeeded): 0 sent") || c.MaxSent != 3 {
+		t.Errorf("the chart of a marking run: %+v", c)
+	}
+}

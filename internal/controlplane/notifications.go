@@ -342,11 +342,11 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	case EventRunBlocked:
 		b.Text = fmt.Sprintf("Backflow: sync %s was blocked by its guard (run %d): %s", name, r.ID, shorten(r.Error, 300))
 	case EventRunRecovered:
-		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%d delivered)", name, r.ID,
-			*b.PreviousStatus, r.Counts.Delivered)
+		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%s)", name, r.ID,
+			*b.PreviousStatus, deliveredText(r))
 	case EventRunSucceeded:
-		b.Text = fmt.Sprintf("Backflow: sync %s succeeded (run %d): %d delivered, %d rejected", name, r.ID,
-			r.Counts.Delivered, r.Counts.Rejected)
+		b.Text = fmt.Sprintf("Backflow: sync %s succeeded (run %d): %s, %d rejected", name, r.ID,
+			deliveredText(r), r.Counts.Rejected)
 	case EventSyncPaused:
 		b.PausedReason = pausedReason
 		b.Text = fmt.Sprintf("Backflow: sync %s is paused: %s", name, shorten(pausedReason, 300))
@@ -356,6 +356,15 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	}
 	b.Text = chatEscaper.Replace(b.Text)
 	return b
+}
+
+// deliveredText says what a run delivered, in an event's text: a marking run (TriggerMark)
+// recorded its records as delivered without sending any, which "5 delivered" would not say.
+func deliveredText(r *Run) string {
+	if r.Trigger == TriggerMark {
+		return fmt.Sprintf("recorded %d records as delivered without sending them (trigger mark)", r.Counts.Delivered)
+	}
+	return fmt.Sprintf("%d delivered", r.Counts.Delivered)
 }
 
 // chatEscaper escapes what a chat reads as markup in an event's text, as Slack asks of the text of
@@ -387,12 +396,18 @@ type PendingEvent struct {
 
 // ClaimEvents takes up to limit events that are due, and holds them for lease (another daemon
 // does not take them before it ends): the caller reports each with EventSent or EventFailed.
+// A sync's events go to a notification in the order they were queued, retries included: only
+// the oldest of a notification's events about a sync that are still to be sent can be taken, so
+// that a run.failed waiting for its retry is not overtaken by the run.recovered that follows it
+// (a chat would end on "failed"). The events still to be sent are few (notification_events_due).
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
 	rows, err := s.db.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
 		FROM backflow.notifications n
 		WHERE n.id = e.notification_id AND e.id IN (
 			SELECT id FROM backflow.notification_events
-			WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+			WHERE id IN (SELECT DISTINCT ON (notification_id, sync_id) id FROM backflow.notification_events
+					WHERE sent_at IS NULL AND given_up_at IS NULL ORDER BY notification_id, sync_id, id)
+				AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type`, limit, lease)
 	if err != nil {

@@ -15,6 +15,7 @@ package printable
 
 import (
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -140,3 +141,14 @@ func (p *Writer) Write(b []byte) (int, error) {
 
 // Unwrap is the writer written to (to ask whether it is a terminal).
 func (p *Writer) Unwrap() io.Writer { return p.W }
+
+// ShellWord is s written as one word that a POSIX shell (sh, bash, zsh) reads back as s, for
+// a command printed to be pasted: in double quotes as %q writes it ("Active users to webhook")
+// when the shell takes that as it is, else in single quotes, each ' written '\” — inside double
+// quotes a shell still runs $( ) and `…`, expands $NAME and reads \ (and bash's ! in a terminal).
+func ShellWord(s string) string {
+	if q := strconv.Quote(s); q == `"`+s+`"` && !strings.ContainsAny(s, "$`!") {
+		return q
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

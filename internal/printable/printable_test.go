@@ -104,3 +104,18 @@ func TestWriter(t *testing.T) {
 		t.Errorf("decoded %q, want %q", back, want)
 	}
 }
+
+func TestShellWord(t *testing.T) {
+	for s, want := range map[string]string{
+		"Active users to webhook": `"Active users to webhook"`,
+		"users $(id)":             `'users $(id)'`,
+		"a `b`":                   "'a `b`'",
+		`it's "x" \ !`:            `'it'\''s "x" \ !'`,
+		"$HOME":                   `'$HOME'`,
+		"":                        `""`,
+	} {
+		if got := ShellWord(s); got != want {
+			t.Errorf("ShellWord(%q) = %s, want %s", s, got, want)
+		}
+	}
+}

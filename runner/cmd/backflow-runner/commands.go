@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -253,6 +254,14 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	}
 	c := dr.Counts
 	fmt.Fprintf(e.stdout, "dry run of sync %q (%s): nothing was sent, the ledger did not move\n", y.Name, y.Behavior)
+	now := "a run now"
+	if y.Paused {
+		// As the plan's preview of a paused sync: no run sends this until the sync is resumed
+		// (`sync NAME` refuses it), which the counts alone do not say.
+		fmt.Fprintf(e.stdout, "the sync is paused (%s): a run now sends nothing; set paused = false on the sync to run it. "+
+			"What follows is what a run would send once resumed, as the warehouse is now\n", cmp.Or(y.PausedReason, "paused in its definition"))
+		now = "once resumed, a run"
+	}
 	if s := readText(dr.ReadMode, dr.ReadFrom); s != "" {
 		if dr.ReadWhy != "" {
 			s += " (" + dr.ReadWhy + ")"
@@ -291,15 +300,15 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	}
 	switch {
 	case dr.Mark:
-		fmt.Fprintf(e.stdout, "a run now would record these records as delivered WITHOUT sending them "+
-			"(initial = %q: its runs mark until one succeeds)\n", y.Initial)
+		fmt.Fprintf(e.stdout, "%s would record these records as delivered WITHOUT sending them "+
+			"(initial = %q: its runs mark until one succeeds)\n", now, y.Initial)
 	case dr.Blocked != "":
 		flags := "--accept-guard" // a --full run's: --full too, as a run without it diffs
 		if full {
 			flags = "--full --accept-guard"
 		}
-		fmt.Fprintf(e.stdout, "a run now would be BLOCKED by the sync's guard and send nothing: %s; "+
-			"`backflow-runner sync %q %s` would send it\n", dr.Blocked, y.Name, flags)
+		fmt.Fprintf(e.stdout, "%s would be BLOCKED by the sync's guard and send nothing: %s; "+
+			"`backflow-runner sync %s %s` would send it\n", now, dr.Blocked, printable.ShellWord(y.Name), flags)
 	}
 	return nil
 }

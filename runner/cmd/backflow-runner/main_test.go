@@ -609,3 +609,22 @@ func TestDryRunOfABlockedFullRun(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunOfAPausedSync: the dry run of a paused sync says first that a run now sends nothing
+// (`sync NAME` refuses it), then what a run would send once resumed, as the plan's preview says
+// of a paused sync. It said 'changed 3' with nothing about the pause, though no run sends them
+// until the sync is resumed.
+func TestDryRunOfAPausedSync(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 3, "http://127.0.0.1:1/hook", 100)
+	if err := w.store.PauseSync(w.ctx, w.sync.ID, "the endpoint answered HTTP 410 Gone"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.runCmd("sync", "Active users to webhook", "--dry-run")
+	for _, want := range []string{"the sync is paused (the endpoint answered HTTP 410 Gone): a run now sends nothing",
+		"set paused = false", "once resumed", "changed    3"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("sync --dry-run of a paused sync: exit %d, want %q in:\n%s\n%s", code, want, out, errOut)
+		}
+	}
+}

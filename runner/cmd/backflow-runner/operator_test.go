@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
@@ -261,5 +262,14 @@ func TestDaemonLogs(t *testing.T) {
 	}
 	if nextDue != 1 {
 		t.Errorf("the next due time was logged %d times, want once:\n%s", nextDue, out.String())
+	}
+}
+
+// The names "did you mean" suggests are written as a shell reads them back, to be pasted into
+// the command: "users $(id)" in double quotes ran id.
+func TestSuggestSyncsQuotesForTheShell(t *testing.T) {
+	got := suggestSyncs("users", []*controlplane.Sync{{Name: "users $(id)"}})
+	if want := `; did you mean 'users $(id)'?`; got != want {
+		t.Errorf("suggestSyncs = %s, want %s", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 )
 
 // findSync looks a sync up by the NAME|ID argument, by the control plane's rules for a reference
@@ -42,7 +43,7 @@ func suggestSyncs(ref string, syncs []*controlplane.Sync) string {
 	var same, near, all []string
 	want := strings.ToLower(strings.TrimSpace(ref))
 	for _, y := range syncs {
-		q := fmt.Sprintf("%q", y.Name)
+		q := printable.ShellWord(y.Name) // to be pasted into a command
 		all = append(all, q)
 		switch name := strings.ToLower(y.Name); {
 		case name == want:
