@@ -16,7 +16,9 @@ import (
 // /contacts/7 with a parameter: another resource, deleted by a mirror sync. So in a path, what
 // an output writes may not hold a '/', a '\' (servers read it as a '/'), a '?' (it would start
 // the query) or a ';' (Tomcat and Spring drop a segment's ;parameters, so /c/7;x is /c/7); in
-// the query, a '&' or a ';' (some servers split parameters at it too). A '#' anywhere is
+// the query, a '&' or a ';' (some servers split parameters at it too), or a '+' (servers read a
+// query's '+' as a space: DELETE /contacts?email=a+b@x.com looked up "a b@x.com", whose 404 counted
+// the delete done while the endpoint kept the record). A '#' anywhere is
 // checkPath's. An '=' in a query value is let through: servers split a parameter at its first
 // '=', so it stays in the value. Nor may an output that is a whole segment write nothing
 // (checkOutputs). url_encode writes none of these characters, so a template that follows the
@@ -178,7 +180,7 @@ func (t *template) checkOutputs(path []byte, spans []outputSpan) error {
 		text := path[s.start:s.end]
 		bad := "/\\?;" // a '#' anywhere is checkPath's
 		if query {
-			bad = "&;"
+			bad = "&;+"
 		}
 		if i := bytes.IndexAny(text, bad); i >= 0 {
 			return outputRefused(path, t.outputs[s.output], string(text), text[i], query)
@@ -217,6 +219,8 @@ func outputRefused(path []byte, tag, text string, c byte, query bool) error {
 	switch {
 	case query && c == '&':
 		why = "would start another query parameter"
+	case query && c == '+':
+		why = "is read as a space by servers (form encoding), so the endpoint is asked for another value"
 	case query:
 		why = "is read as '&' by some servers, starting another query parameter"
 	case c == '/':

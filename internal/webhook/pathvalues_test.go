@@ -40,6 +40,10 @@ func TestPathValueCannotNameAnotherResource(t *testing.T) {
 		{path: "/c/{{ record.id }}?q={{ record.v }}", record: `{"id":"7","v":"v&admin=1"}`,
 			refused: `{{ record.v }} wrote "v&admin=1", whose '&'`},
 		{path: "/c/{{ record.id }}?q={{ record.v }}", record: `{"id":"7","v":"v;admin=1"}`, refused: `whose ';'`},
+		// A query's '+' is a space to servers: the lookup (or delete) of a+b@x.com asked for "a b@x.com".
+		{path: "/contacts?email={{ record.email }}", record: `{"email":"a+b@x.com"}`, refused: `wrote "a+b@x.com", whose '+' is read as a space`},
+		{path: "/contacts?email={{ record.email | url_encode }}", record: `{"email":"a+b@x.com"}`, want: "/contacts?email=a%2Bb%40x.com"},
+		{path: "/c/{{ record.id }}", record: `{"id":"a+b"}`, want: "/c/a+b"}, // a path's '+' is a '+'
 		{path: "/c/{{ record.id }}", record: `{"id":7}`, want: "/c/7"},
 		{path: "/c/{{ record.id }}/notes?q={{ record.v }}", record: `{"id":"7","v":"a/b?c=d"}`, want: "/c/7/notes?q=a/b?c=d"},
 		{path: "/c/ {{- record.id -}} /n", record: `{"id":"7"}`, want: "/c/7/n"},
