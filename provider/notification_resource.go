@@ -94,8 +94,9 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Id of the webhook connection events are sent to, with its method, headers and " +
 					"signing secret (events are signed as batches are: Standard Webhooks, the event id as `webhook-id`). " +
 					"Changing it to another existing connection updates the notification in place; a plan that replaces " +
-					"the connection it sends to replaces the notification too (the connection cannot be deleted while " +
-					"the notification uses it), which drops the events still queued for it.",
+					"the connection it sends to (or points it at a connection the same plan creates) replaces the " +
+					"notification too, since a connection cannot be deleted while a notification uses it: the events " +
+					"still queued for the old notification are dropped.",
 				Required: true,
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(destinationReplaced,
 					"Replaced when the connection it sends to is replaced.",
