@@ -240,6 +240,16 @@ func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return
 	}
+	refuseTakenName(ctx, req, &resp.Diagnostics, "notification", func(ctx context.Context, name string) (int64, error) {
+		x, err := r.store.GetNotificationByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	})
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	var plan notificationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
