@@ -379,6 +379,18 @@ const testedAtPlan = "webhook_tested_at_plan"
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.store != nil {
+		refuseTakenName(ctx, req, &resp.Diagnostics, "connection", func(ctx context.Context, name string) (int64, error) {
+			x, err := r.store.GetConnectionByName(ctx, name)
+			if err != nil {
+				return 0, err
+			}
+			return x.ID, nil
+		})
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	r.previewWarehouseChange(ctx, req, resp)
 	if resp.Private == nil {
 		return // no private state to carry the result: the apply tests

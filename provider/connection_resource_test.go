@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -760,6 +761,32 @@ resource "backflow_connection" "b" {
 				ImportStateIdFunc: withPrefix("backflow_connection.b", "name:", "name")},
 			{ResourceName: "backflow_connection.a", ImportState: true, ImportStateVerify: true,
 				ImportStateIdFunc: withPrefix("backflow_connection.a", "id:", "id")},
+		},
+	})
+}
+
+// A rename to a name another row already has is refused at plan: the apply failed on it only
+// after applying what came before it. A resource replaced (here tainted) keeps its name, and is
+// not refused: Terraform plans its replacement as a create, while its old row still has the name.
+func TestAccNameTakenRefusedAtPlan(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	taken := webhookConnection("a", "Name taken at plan", hook.URL+"/a", "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(taken, webhookConnection("b", "Name free at plan", hook.URL+"/b", ""))},
+			{
+				Config:   e.config(taken, webhookConnection("b", "Name taken at plan", hook.URL+"/b", "")),
+				PlanOnly: true,
+				ExpectError: regexp.MustCompile(`(?s)Name Already Taken.*connection cannot be renamed to "Name\s+taken\s+at\s+plan".*` +
+					`another\s+connection`),
+			},
+			{
+				Config: e.config(taken, webhookConnection("b", "Name free at plan", hook.URL+"/b", "")),
+				Taint:  []string{"backflow_connection.a"},
+			},
 		},
 	})
 }

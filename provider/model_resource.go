@@ -293,6 +293,16 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return // destroy, or no store yet: Create/Update describe again
 	}
+	refuseTakenName(ctx, req, &resp.Diagnostics, "model", func(ctx context.Context, name string) (int64, error) {
+		x, err := r.store.GetModelByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	})
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	var plan modelModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {

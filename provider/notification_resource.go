@@ -92,8 +92,16 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"destination_id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the webhook connection events are sent to, with its method, headers and " +
-					"signing secret (events are signed as batches are: Standard Webhooks, the event id as `webhook-id`).",
+					"signing secret (events are signed as batches are: Standard Webhooks, the event id as `webhook-id`). " +
+					"Changing it to another existing connection updates the notification in place; a plan that replaces " +
+					"the connection it sends to (or points it at a connection the same plan creates) replaces the " +
+					"notification too, since a connection cannot be deleted while a notification uses it: the events " +
+					"still queued for the old notification are dropped.",
 				Required: true,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(destinationReplaced,
+					"Replaced when the connection it sends to is replaced.",
+					"Replaced when the connection it sends to is replaced."),
+				},
 			},
 			"events": schema.SetAttribute{
 				MarkdownDescription: "The events to send:" + eventsMarkdown(),
@@ -141,6 +149,14 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 		},
 	}
+}
+
+// destinationReplaced replaces a notification whose destination's id is not known at plan while
+// it had one: its connection is being replaced (or created anew). Terraform deletes a replaced
+// connection before it updates what uses it, and the control plane refuses to delete a connection
+// a notification sends to; a notification replaced with it is deleted first, as syncs are.
+func destinationReplaced(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull() && req.PlanValue.IsUnknown()
 }
 
 func (r *NotificationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -222,6 +238,16 @@ func checkBody(n *controlplane.Notification, diags *diag.Diagnostics) {
 
 func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.store == nil {
+		return
+	}
+	refuseTakenName(ctx, req, &resp.Diagnostics, "notification", func(ctx context.Context, name string) (int64, error) {
+		x, err := r.store.GetNotificationByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	})
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	var plan notificationModel

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -184,6 +185,50 @@ func TestAccNotificationBody(t *testing.T) {
   content_type = "text/plain; charset=utf-8"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("content_type"), knownvalue.StringExact("text/plain; charset=utf-8")),
+				},
+			},
+		},
+	})
+}
+
+// A webhook connection that is replaced (-replace, a taint) is deleted before its replacement is
+// created; a notification sending to it was updated only after that, so the delete found it still
+// in use and the apply failed ("Still In Use"). The notification is now replaced with it, as
+// syncs are; a destination changed to another existing connection stays an update in place.
+func TestAccNotificationDestinationReplaced(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_notification.n"
+	config := e.config(webhookConnection("alerts", "Alerts replaced", hook.URL+"/alerts", ""),
+		webhookConnection("other", "Alerts other", hook.URL+"/other", ""))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config + notificationResource("replaced with its destination", `events = ["run.failed"]`)},
+			{
+				Config: config + notificationResource("replaced with its destination", `events = ["run.failed"]`),
+				Taint:  []string{"backflow_connection.alerts"},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValuePairs(addr, tfjsonpath.New("destination_id"), "backflow_connection.alerts",
+						tfjsonpath.New("id"), compare.ValuesSame()),
+				},
+			},
+			{
+				Config: config + `
+resource "backflow_notification" "n" {
+  name           = "replaced with its destination"
+  destination_id = backflow_connection.other.id
+  events         = ["run.failed"]
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
 		},

@@ -112,3 +112,31 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
 }
+
+// refuseTakenName refuses, at plan, a rename to a name another row of the kind already has: the
+// apply would fail on it, after applying what came before it. Only a rename: a new resource's
+// plan cannot be told from a replacement's (Terraform plans a replacement as a create, while the
+// row it replaces still holds the name), so the apply reports a new resource's taken name. A
+// name that cannot be looked up is left to the apply too.
+func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
+	lookup func(context.Context, string) (int64, error)) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var name, prior types.String
+	var own types.Int64
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	diags.Append(req.State.GetAttribute(ctx, path.Root("name"), &prior)...)
+	diags.Append(req.State.GetAttribute(ctx, path.Root("id"), &own)...)
+	if diags.HasError() || name.IsNull() || name.IsUnknown() || prior.Equal(name) {
+		return
+	}
+	id, err := lookup(ctx, name.ValueString())
+	if err != nil || id == own.ValueInt64() {
+		return
+	}
+	addAttributeError(diags, path.Root("name"), "Name Already Taken",
+		fmt.Sprintf("This %s cannot be renamed to %q: another %s in the control plane (id %d) already has that name; "+
+			"names are unique.", kind, name.ValueString(), kind, id),
+		"Choose another name, or rename or delete the other one first.", nil)
+}

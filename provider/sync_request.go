@@ -95,7 +95,9 @@ var requestDescriptions = map[string]string{
 	"operation": "The request sent for %s records.",
 	"method":    "The HTTP method: one of " + quoteList(controlplane.RequestMethods) + ".",
 	"path": "A Liquid template appended to the connection's `url` (a query in it is merged with the URL's), " +
-		"e.g. `/contacts/{{ record.email | url_encode }}`. Omitted: the connection's `url` itself.",
+		"e.g. `/contacts/{{ record.email | url_encode }}`. Omitted: the connection's `url` itself. Not sensitive: " +
+		"a query parameter named like a credential (containing token, secret, password, key or auth) with a " +
+		"value written out is refused; put it in the connection's `url` or `headers`, which are sealed.",
 	"body": "A Liquid template of the body (formats `" + controlplane.FormatJSON + "` and `" +
 		controlplane.FormatRaw + "`), e.g. `{\"email\": {{ record.email | json }}}`; use `file(\"contact.liquid\")` " +
 		"for a long one.",
@@ -114,7 +116,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"method": schema.StringAttribute{MarkdownDescription: requestDescriptions["method"], Required: true,
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.RequestMethods...)}},
 			"path": schema.StringAttribute{MarkdownDescription: requestDescriptions["path"], Optional: true,
-				Validators: []validator.String{templateValidator{}}},
+				Validators: []validator.String{templateValidator{}, requestPathValidator{}}},
 			"format": schema.StringAttribute{MarkdownDescription: formatMarkdown(), Optional: true,
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.Formats...)}},
 			"body": schema.StringAttribute{MarkdownDescription: requestDescriptions["body"], Optional: true,
@@ -410,6 +412,36 @@ func (templateValidator) ValidateString(_ context.Context, req validator.StringR
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Request Template",
 			fmt.Sprintf("The template does not parse: %s.", hidden),
 			"Liquid outputs are {{ ... }} and tags {% ... %}; see the Destinations guide for the variables and filters.", nil)
+	}
+}
+
+// requestPathValidator refuses a credential written in a request path's query (?api_key=...): the
+// path is neither sensitive nor sealed. A value the template writes ({{ record.key }}) is the
+// record's, not a credential of the configuration. Its message never shows the value.
+type requestPathValidator struct{}
+
+var _ validator.String = requestPathValidator{}
+
+func (requestPathValidator) Description(context.Context) string {
+	return "must not carry a credential in its query: that belongs in the connection's url or headers, which are sensitive and sealed"
+}
+func (v requestPathValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (requestPathValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	written := func(value string) bool {
+		return value != "" && !strings.Contains(value, "{{") && !strings.Contains(value, "{%")
+	}
+	if shown, ok := credentialParam(req.ConfigValue.ValueString(), written); ok {
+		addAttributeError(&resp.Diagnostics, req.Path, "Credential in Request Path",
+			fmt.Sprintf("The path's query carries %s, which looks like a credential; a request's path is neither "+
+				"sensitive nor sealed: plans and the state show it. Its value is not shown here.", shown),
+			"Remove it from the path and put it in the webhook connection's url (its query is merged with the "+
+				"path's) or headers, which are sensitive and sealed in the control plane.", nil)
 	}
 }
 

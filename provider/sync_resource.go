@@ -433,6 +433,18 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	if r.store != nil {
+		refuseTakenName(ctx, req, &resp.Diagnostics, "sync", func(ctx context.Context, name string) (int64, error) {
+			x, err := r.store.GetSyncByName(ctx, name)
+			if err != nil {
+				return 0, err
+			}
+			return x.ID, nil
+		})
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	var plan syncModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {

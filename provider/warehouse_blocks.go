@@ -170,31 +170,38 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	_, params, ok := strings.Cut(req.ConfigValue.ValueString(), "?")
-	if !ok {
-		return
-	}
-	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == '&' || r == ';' }) {
-		name, _, _ := strings.Cut(kv, "=")
-		// The driver reads the parameters as a URL's query: motherduck%5Ftoken is motherduck_token.
-		decoded, err := url.QueryUnescape(name)
-		if err != nil {
-			decoded = name
-		}
-		if !credentialHeader(name) && !credentialHeader(decoded) {
-			continue
-		}
-		shown := name
-		if len(shown) > 64 || strings.ContainsFunc(shown, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			shown = "a parameter"
-		} else {
-			shown = fmt.Sprintf("the parameter %q", shown)
-		}
+	if shown, ok := credentialParam(req.ConfigValue.ValueString(), nil); ok {
 		addAttributeError(&resp.Diagnostics, req.Path, "Credential in DuckDB Database",
 			fmt.Sprintf("The DuckDB database carries %s, which looks like a credential; `database` is not sensitive: "+
 				"plans and outputs show it. Its value is not shown here.", shown),
 			"Remove it from `database` and set it in `init_sql`, which is sensitive and sealed, e.g. "+
 				"`SET motherduck_token = '...'` for MotherDuck (then `database = \"md:name\"`).", nil)
-		return
 	}
+}
+
+// credentialParam finds, among the parameters after s's first '?' (separated by '&' or ';'), the
+// first whose name looks like a credential's (credentialHeader), as written or percent-decoded
+// (what reads them as a URL's query decodes them: motherduck%5Ftoken is motherduck_token), and
+// whose value counts (counts nil: every value). It returns how a message may name it: "the
+// parameter \"x\"", or "a parameter" for a name too long or unprintable to show.
+func credentialParam(s string, counts func(value string) bool) (string, bool) {
+	_, params, ok := strings.Cut(s, "?")
+	if !ok {
+		return "", false
+	}
+	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, value, _ := strings.Cut(kv, "=")
+		decoded, err := url.QueryUnescape(name)
+		if err != nil {
+			decoded = name
+		}
+		if !credentialHeader(name) && !credentialHeader(decoded) || counts != nil && !counts(value) {
+			continue
+		}
+		if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return "a parameter", true
+		}
+		return fmt.Sprintf("the parameter %q", name), true
+	}
+	return "", false
 }

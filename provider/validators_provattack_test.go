@@ -1,0 +1,65 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// validateAttribute runs every validator of a string attribute of the schema, as a plan does.
+func validateAttribute(t *testing.T, a schema.Attribute, value string) []string {
+	t.Helper()
+	s, ok := a.(schema.StringAttribute)
+	if !ok {
+		t.Fatalf("%T is not a string attribute", a)
+	}
+	var out []string
+	for _, v := range s.Validators {
+		resp := &validator.StringResponse{}
+		v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: types.StringValue(value)}, resp)
+		for _, d := range resp.Diagnostics.Errors() {
+			if _, query, ok := strings.Cut(value, "?"); ok && strings.Contains(d.Detail(), query) {
+				t.Errorf("the error shows the query: %s", d.Detail())
+			}
+			out = append(out, d.Summary())
+		}
+	}
+	return out
+}
+
+// A credential written in a request's path (?api_key=...) is shown in every plan and kept in the
+// state and the control plane in clear (the path is neither sensitive nor sealed), as a request
+// header's would be: refused at plan, as credential headers are, without echoing the value. A
+// value written by the template ({{ record.x }}) is the record's, not the configuration's.
+func TestCredentialInRequestPathRefused(t *testing.T) {
+	reqPath := operationRequestSchema("new").Attributes["path"]
+	tests := []struct {
+		name  string
+		attr  schema.Attribute
+		value string
+		want  string // the summary of the one error, "" for none
+	}{
+		{"path api_key", reqPath, "/contacts?api_key=sk_live_51Hx", "Credential in Request Path"},
+		{"path access_token second", reqPath, "/contacts/{{ record.id }}?full=1&access_token=ya29.a0Af", "Credential in Request Path"},
+		{"path encoded name", reqPath, "/contacts?access%5Ftoken=ya29.a0Af", "Credential in Request Path"},
+		{"path templated value", reqPath, "/contacts?api_key={{ record.tenant_key }}", ""},
+		{"path no credential", reqPath, "/contacts?sort=name&email={{ record.email | url_encode }}", ""},
+		{"path no query", reqPath, "/contacts/{{ record.email | url_encode }}", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := validateAttribute(t, tt.attr, tt.value)
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("%q refused: %v", tt.value, got)
+			case tt.want != "" && (len(got) != 1 || got[0] != tt.want):
+				t.Errorf("%q: errors %v, want one %q", tt.value, got, tt.want)
+			}
+		})
+	}
+}
