@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -436,13 +437,54 @@ func (requestPathValidator) ValidateString(_ context.Context, req validator.Stri
 	written := func(value string) bool {
 		return value != "" && !strings.Contains(value, "{{") && !strings.Contains(value, "{%")
 	}
-	if shown, ok := credentialParam(req.ConfigValue.ValueString(), written); ok {
+	if shown, ok := credentialParam(req.ConfigValue.ValueString(), credentialQueryParam, written); ok {
 		addAttributeError(&resp.Diagnostics, req.Path, "Credential in Request Path",
 			fmt.Sprintf("The path's query carries %s, which looks like a credential; a request's path is neither "+
 				"sensitive nor sealed: plans and the state show it. Its value is not shown here.", shown),
 			"Remove it from the path and put it in the webhook connection's url (its query is merged with the "+
 				"path's) or headers, which are sensitive and sealed in the control plane.", nil)
 	}
+}
+
+// credentialQueryParam reports whether a request path's query parameter is named as a credential:
+// one of its words (split at '_', '-', '.' and before an upper-case letter that follows a
+// lower-case one: apiKey is api, key) is token, secret, password, auth, signature and the like,
+// or it is key alone or after api, access, secret, private, client, subscription and the like
+// (Google's ?key=, Azure's subscription-key). Words, not substrings: sort_key, keyword, author
+// and tokenizer name no credential, and a path may carry them.
+func credentialQueryParam(name string) bool {
+	var words []string
+	start := 0
+	for i, r := range name {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			words = append(words, strings.ToLower(name[start:i]))
+			start = i + 1
+		case unicode.IsUpper(r) && i > start && unicode.IsLower(rune(name[i-1])):
+			words = append(words, strings.ToLower(name[start:i]))
+			start = i
+		}
+	}
+	words = append(words, strings.ToLower(name[start:]))
+	for i, w := range words {
+		switch w {
+		case "token", "secret", "password", "passwd", "pwd", "auth", "authorization", "signature", "sig",
+			"apikey", "accesstoken", "credential", "credentials", "jwt", "bearer", "sessionid", "passphrase":
+			return true
+		case "key":
+			if len(words) == 1 {
+				return true
+			}
+			if i > 0 {
+				switch words[i-1] {
+				case "api", "access", "secret", "private", "client", "subscription", "signing", "master", "license",
+					"app", "developer", "consumer", "auth", "account", "service", "write", "read":
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // requestHeadersValidator refuses credentials in a request's headers, which are not sealed.

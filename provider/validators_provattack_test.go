@@ -49,6 +49,13 @@ func TestCredentialInRequestPathRefused(t *testing.T) {
 		{"path encoded name", reqPath, "/contacts?access%5Ftoken=ya29.a0Af", "Credential in Request Path"},
 		{"path templated value", reqPath, "/contacts?api_key={{ record.tenant_key }}", ""},
 		{"path no credential", reqPath, "/contacts?sort=name&email={{ record.email | url_encode }}", ""},
+		// Words that hold "key" or "auth" without naming a credential are a path's to carry.
+		{"path sort_key", reqPath, "/contacts?sort_key=created_at&keyword=acme&author=bob&monkey=1&keys=a,b", ""},
+		{"path google key", reqPath, "/geocode?key=AIzaSyA", "Credential in Request Path"},
+		{"path camel apiKey", reqPath, "/contacts?apiKey=abc123", "Credential in Request Path"},
+		{"path subscription-key", reqPath, "/v1/x?subscription-key=abc123", "Credential in Request Path"},
+		{"path auth_token", reqPath, "/v1/x?auth_token=abc", "Credential in Request Path"},
+		{"path sig", reqPath, "/v1/x?expires=1&sig=abc", "Credential in Request Path"},
 		{"path no query", reqPath, "/contacts/{{ record.email | url_encode }}", ""},
 	}
 	for _, tt := range tests {

@@ -170,7 +170,7 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if shown, ok := credentialParam(req.ConfigValue.ValueString(), nil); ok {
+	if shown, ok := credentialParam(req.ConfigValue.ValueString(), credentialHeader, nil); ok {
 		addAttributeError(&resp.Diagnostics, req.Path, "Credential in DuckDB Database",
 			fmt.Sprintf("The DuckDB database carries %s, which looks like a credential; `database` is not sensitive: "+
 				"plans and outputs show it. Its value is not shown here.", shown),
@@ -180,11 +180,11 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 }
 
 // credentialParam finds, among the parameters after s's first '?' (separated by '&' or ';'), the
-// first whose name looks like a credential's (credentialHeader), as written or percent-decoded
+// first whose name looks like a credential's (isCredential), as written or percent-decoded
 // (what reads them as a URL's query decodes them: motherduck%5Ftoken is motherduck_token), and
 // whose value counts (counts nil: every value). It returns how a message may name it: "the
 // parameter \"x\"", or "a parameter" for a name too long or unprintable to show.
-func credentialParam(s string, counts func(value string) bool) (string, bool) {
+func credentialParam(s string, isCredential func(name string) bool, counts func(value string) bool) (string, bool) {
 	_, params, ok := strings.Cut(s, "?")
 	if !ok {
 		return "", false
@@ -195,7 +195,7 @@ func credentialParam(s string, counts func(value string) bool) (string, bool) {
 		if err != nil {
 			decoded = name
 		}
-		if !credentialHeader(name) && !credentialHeader(decoded) || counts != nil && !counts(value) {
+		if !isCredential(name) && !isCredential(decoded) || counts != nil && !counts(value) {
 			continue
 		}
 		if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
