@@ -63,6 +63,11 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				positive("delivery-retention", *retention), positive("run-retention", *runRetention), positive("rescue-after", *rescue)); err != nil {
 				return usageError(err.Error())
 			}
+			// A token of whitespace only would lock everyone out of the status page and the API
+			// (tokens are compared without surrounding whitespace) while the log said the API is on.
+			if tok := os.Getenv(runner.APITokenEnv); tok != "" && strings.TrimSpace(tok) == "" {
+				return fmt.Errorf("%s holds only whitespace: set it to a long random value (openssl rand -hex 32), or unset it", runner.APITokenEnv)
+			}
 			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
 			if err != nil {
 				return err
