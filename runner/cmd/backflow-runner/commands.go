@@ -410,11 +410,20 @@ its body; that is the default when stdout is not a terminal (--compact=false pri
 			if len(args) > 0 {
 				return usageError("receive takes no arguments")
 			}
+			source := "--secret"
 			if *secret == "" {
-				*secret = os.Getenv(receiveSecretEnv)
+				*secret, source = os.Getenv(receiveSecretEnv), receiveSecretEnv
 			} else {
 				fmt.Fprintf(e.stderr, "warning: --secret shows the signing secret to every user of this machine (ps); "+
 					"set %s instead\n", receiveSecretEnv)
+			}
+			// A secret read from a file keeps its final newline: it is not part of the secret.
+			// One that cannot verify anything is refused now, not at every request (401).
+			*secret = strings.TrimSpace(*secret)
+			if *secret != "" {
+				if _, err := webhook.ParseSigningSecret(*secret); err != nil {
+					return fmt.Errorf("%s: %w", source, err)
+				}
 			}
 			ln, err := net.Listen("tcp", *listen)
 			if err != nil {
