@@ -413,11 +413,8 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 		}
 		return nil, err
 	}
-	if badRuntimeParam(cfg.ConnConfig.RuntimeParams) {
-		return nil, errors.New("the control-plane URL is not a valid Postgres URL: it does not start with postgres:// or " +
-			"postgresql://, so it is read as key=value settings, and one setting's name is not a name (a URL of another " +
-			"form, such as postgresql+psycopg:// or jdbc:postgresql://?); its form is postgres://user:password@host:port/database?option=value " +
-			"(the URL is not shown, it may hold a password)")
+	if controlplane.HasBadSettingName(cfg.ConnConfig.RuntimeParams) {
+		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
 	}
 	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
 		cfg.MaxConns = int32(maxConns)
@@ -431,20 +428,6 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 		return nil, err
 	}
 	return controlplane.New(pool, sealer), nil
-}
-
-// badRuntimeParam reports whether a setting pgx would send the server at connect has a name no
-// Postgres setting has (they are letters, digits, _ and . ). pgx reads a string that is not a
-// postgres:// URL as key=value settings, and sends those it does not know to the server, whose
-// refusal quotes the name: for "postgresql+psycopg://user:PASSWORD@host/db?sslmode=disable" the
-// name is the URL up to "?sslmode", password and all.
-func badRuntimeParam(params map[string]string) bool {
-	for k := range params {
-		if k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // parseConfigProblem says what is wrong with a control-plane URL pgx refused, without its text:
