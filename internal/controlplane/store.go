@@ -96,6 +96,8 @@ const BadSettingNameProblem = "it does not start with postgres:// or postgresql:
 
 // Open connects to the control plane at url, applies pending migrations and returns a Store.
 func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
+	// A URL read from a file (the provider's file()) keeps its final newline: it is not part of it.
+	url = strings.TrimSpace(url)
 	if url == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s (or the provider's database_url) "+
 			"to a Postgres URL such as postgres://user@host:5432/db", DatabaseURLEnv)

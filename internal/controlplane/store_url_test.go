@@ -23,3 +23,14 @@ func TestOpenURLOfAnotherForm(t *testing.T) {
 		t.Errorf("%s: %v", u, err)
 	}
 }
+
+// TestOpenURLSurroundingWhitespace: the provider's database_url read with file() keeps the
+// file's final newline; it is not part of the URL (pgx read "sslmode=disable\n" and the URL was
+// refused as invalid). Nothing listens on port 1: the URL parses, and the connect fails.
+func TestOpenURLSurroundingWhitespace(t *testing.T) {
+	u := "postgres://u@127.0.0.1:1/db?sslmode=disable\n"
+	_, err := Open(context.Background(), u, nil)
+	if err == nil || strings.Contains(err.Error(), "not a valid Postgres URL") {
+		t.Errorf("Open(%q): %v", u, err)
+	}
+}

@@ -391,7 +391,7 @@ func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error
 // pending migrations, the control plane's and then River's (controlplane.Migrate, the one entry
 // point the provider uses too). needKey: the command reads connection secrets.
 func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*controlplane.Store, error) {
-	if e.databaseURL == "" {
+	if strings.TrimSpace(e.databaseURL) == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s or --database-url to a Postgres URL such as "+
 			"postgres://user@host:5432/db", controlplane.DatabaseURLEnv)
 	}
