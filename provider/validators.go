@@ -523,8 +523,14 @@ func postgresURLProblem(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "is blank"
 	}
-	_, err := pgx.ParseConfig(s)
+	cfg, err := pgx.ParseConfig(s)
 	if err == nil {
+		if controlplane.HasBadSettingName(cfg.RuntimeParams) {
+			// The runner refuses it (a server would quote the setting's name, the URL and its
+			// password, in its refusal).
+			return "does not start with postgres:// or postgresql://, so it is read as keyword/value settings, and one " +
+				"setting's name is not a name (a URL of another form, such as postgresql+psycopg:// or jdbc:postgresql://?)"
+		}
 		return ""
 	}
 	text := err.Error()

@@ -26,10 +26,16 @@ type apiToken struct {
 	signInKey []byte
 }
 
-// newAPIToken returns the check of token; nil when token is empty (no token set).
+// newAPIToken returns the check of token; nil when token is empty (no token set). The token is
+// its value without surrounding whitespace, as BACKFLOW_SECRET_KEY is: one read from a file or a
+// Kubernetes Secret often ends with a newline, which no client can send (HTTP trims a header
+// value). A token of whitespace only stays as it is, so that nothing matches it (run refuses it).
 func newAPIToken(token string) *apiToken {
 	if token == "" {
 		return nil
+	}
+	if t := strings.TrimSpace(token); t != "" {
+		token = t
 	}
 	d := sha256.Sum256([]byte(token))
 	k := hmac.New(sha256.New, []byte(token))
@@ -39,9 +45,10 @@ func newAPIToken(token string) *apiToken {
 
 func apiTokenFromEnv() *apiToken { return newAPIToken(os.Getenv(APITokenEnv)) }
 
-// matches reports whether tok is the token.
+// matches reports whether tok, without surrounding whitespace (a token pasted in the sign-in
+// form), is the token.
 func (t *apiToken) matches(tok string) bool {
-	d := sha256.Sum256([]byte(tok))
+	d := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	return subtle.ConstantTimeCompare(d[:], t.digest) == 1
 }
 

@@ -74,8 +74,30 @@ func New(db DB, sealer *Sealer) *Store {
 	return &Store{db: db, pool: pool, sealer: sealer}
 }
 
+// HasBadSettingName reports whether a setting pgx would send the server at connect has a name no
+// Postgres setting has (they are letters, digits, _ and .). pgx reads a string that is not a
+// postgres:// URL as key=value settings and sends those it does not know to the server, whose
+// refusal quotes the name: for "postgresql+psycopg://user:PASSWORD@host/db?sslmode=disable" the
+// name is the URL up to "?sslmode", password and all. Check a parsed config with it before
+// connecting, and refuse it with BadSettingNameProblem.
+func HasBadSettingName(params map[string]string) bool {
+	for k := range params {
+		if k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// BadSettingNameProblem says why a URL HasBadSettingName refuses is refused, without its text.
+const BadSettingNameProblem = "it does not start with postgres:// or postgresql://, so it is read as key=value settings, " +
+	"and one setting's name is not a name (a URL of another form, such as postgresql+psycopg:// or jdbc:postgresql://?); " +
+	"its form is postgres://user:password@host:port/database?option=value (the URL is not shown, it may hold a password)"
+
 // Open connects to the control plane at url, applies pending migrations and returns a Store.
 func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
+	// A URL read from a file (the provider's file()) keeps its final newline: it is not part of it.
+	url = strings.TrimSpace(url)
 	if url == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s (or the provider's database_url) "+
 			"to a Postgres URL such as postgres://user@host:5432/db", DatabaseURLEnv)
@@ -83,6 +105,9 @@ func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("the control-plane URL is not a valid Postgres URL: %w", redactErr(err))
+	}
+	if HasBadSettingName(cfg.ConnConfig.RuntimeParams) {
+		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + BadSettingNameProblem)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -95,6 +95,9 @@ func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error
 		}
 		return nil, err
 	}
+	if controlplane.HasBadSettingName(cfg.RuntimeParams) {
+		return nil, errors.New("the warehouse URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
+	}
 	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
 	cfg.RuntimeParams["client_encoding"] = "UTF8"
 	// The model's rows come in 8 KB chunks (Postgres's send buffer) as fast as the warehouse

@@ -63,6 +63,11 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 				positive("delivery-retention", *retention), positive("run-retention", *runRetention), positive("rescue-after", *rescue)); err != nil {
 				return usageError(err.Error())
 			}
+			// A token of whitespace only would lock everyone out of the status page and the API
+			// (tokens are compared without surrounding whitespace) while the log said the API is on.
+			if tok := os.Getenv(runner.APITokenEnv); tok != "" && strings.TrimSpace(tok) == "" {
+				return fmt.Errorf("%s holds only whitespace: set it to a long random value (openssl rand -hex 32), or unset it", runner.APITokenEnv)
+			}
 			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
 			if err != nil {
 				return err
@@ -405,11 +410,20 @@ its body; that is the default when stdout is not a terminal (--compact=false pri
 			if len(args) > 0 {
 				return usageError("receive takes no arguments")
 			}
+			source := "--secret"
 			if *secret == "" {
-				*secret = os.Getenv(receiveSecretEnv)
+				*secret, source = os.Getenv(receiveSecretEnv), receiveSecretEnv
 			} else {
 				fmt.Fprintf(e.stderr, "warning: --secret shows the signing secret to every user of this machine (ps); "+
 					"set %s instead\n", receiveSecretEnv)
+			}
+			// A secret read from a file keeps its final newline: it is not part of the secret.
+			// One that cannot verify anything is refused now, not at every request (401).
+			*secret = strings.TrimSpace(*secret)
+			if *secret != "" {
+				if _, err := webhook.ParseSigningSecret(*secret); err != nil {
+					return fmt.Errorf("%s: %w", source, err)
+				}
 			}
 			ln, err := net.Listen("tcp", *listen)
 			if err != nil {

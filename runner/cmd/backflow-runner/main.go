@@ -391,7 +391,7 @@ func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error
 // pending migrations, the control plane's and then River's (controlplane.Migrate, the one entry
 // point the provider uses too). needKey: the command reads connection secrets.
 func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*controlplane.Store, error) {
-	if e.databaseURL == "" {
+	if strings.TrimSpace(e.databaseURL) == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s or --database-url to a Postgres URL such as "+
 			"postgres://user@host:5432/db", controlplane.DatabaseURLEnv)
 	}
@@ -402,7 +402,9 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 			return nil, err
 		}
 	}
-	cfg, err := pgxpool.ParseConfig(e.databaseURL)
+	// A URL read from a file or a Kubernetes Secret keeps its final newline: it is not part of
+	// the URL (pgx would read "sslmode=disable\n", or a database name ending in a newline).
+	cfg, err := pgxpool.ParseConfig(strings.TrimSpace(e.databaseURL))
 	if err != nil {
 		var pe *pgconn.ParseConfigError
 		if errors.As(err, &pe) {
@@ -410,6 +412,9 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 				parseConfigProblem(pe))
 		}
 		return nil, err
+	}
+	if controlplane.HasBadSettingName(cfg.ConnConfig.RuntimeParams) {
+		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
 	}
 	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
 		cfg.MaxConns = int32(maxConns)
