@@ -79,7 +79,7 @@ bash scripts/docs.sh --check || docs_ok=0
 step "go test"
 log="${BACKFLOW_TEST_LOG:-$(mktemp "${TMPDIR:-/tmp}/backflow-test.XXXXXX")}"
 set +e
-go test -count=1 -timeout 30m -v ${BACKFLOW_TEST_RUN:+-run "$BACKFLOW_TEST_RUN"} ${BACKFLOW_TEST_PKGS:-./...} 2>&1 | tee "$log" | grep --line-buffered -v -E '^\s*=== (RUN|PAUSE|CONT|NAME)'
+go test -count=1 -timeout 60m -v ${BACKFLOW_TEST_RUN:+-run "$BACKFLOW_TEST_RUN"} ${BACKFLOW_TEST_PKGS:-./...} 2>&1 | tee "$log" | grep --line-buffered -v -E '^\s*=== (RUN|PAUSE|CONT|NAME)'
 status=${PIPESTATUS[0]}
 set -e
 
