@@ -22,29 +22,36 @@ import (
 // the next run (README: "recorded as rejected and retried next run"), even when the mark moved
 // past its cursor value in the run that rejected it: the endpoint, fixed since, then holds the
 // warehouse's current version.
+// bobbyRefused is a cursor sync of behavior, one record per batch, after its first run: then Bob
+// changes (to Bobby, at 2023-01-02) and the endpoint refuses him, and Fay, written later
+// (2023-02-01), moves the mark past him. The next run is the caller's.
+func bobbyRefused(t *testing.T, behavior string) *fixture {
+	f := cursorFixture(t, behavior)
+	f.recv.KeyName = "id"
+	f.sync.BatchSize = 1
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
+	f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if bytes.Contains(q.Body, []byte(`"name":"Bobby"`)) {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return true
+		}
+		return false
+	})
+	return f
+}
+
 func TestCursorRejectedRecordIsRetried(t *testing.T) {
 	t.Parallel()
 	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
 		t.Run(behavior, func(t *testing.T) {
 			t.Parallel()
-			f := cursorFixture(t, behavior)
-			f.recv.KeyName = "id"
-			f.sync.BatchSize = 1
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
-			f.run(controlplane.RunSucceeded, RunOptions{})
-			f.recv.Take("id")
-			// Bob changes and the endpoint refuses him; Fay, written later, moves the mark past him.
-			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
-			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
-			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
-				if bytes.Contains(q.Body, []byte(`"name":"Bobby"`)) {
-					w.WriteHeader(http.StatusUnprocessableEntity)
-					return true
-				}
-				return false
-			})
+			f := bobbyRefused(t, behavior)
 			run := f.run(controlplane.RunSucceeded, RunOptions{})
 			if run.Counts.Rejected != 1 || run.Counts.Delivered != 1 {
 				t.Fatalf("run with a refusal: counts %+v, want 1 delivered, 1 rejected", run.Counts)
@@ -80,23 +87,7 @@ func TestCursorRejectedRecordIsRetried(t *testing.T) {
 // next full read or a change of its row.
 func TestCursorRefusedForGoodPinsOnce(t *testing.T) {
 	t.Parallel()
-	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
-	f.recv.KeyName = "id"
-	f.sync.BatchSize = 1
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.recv.Take("id")
-	f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2023-01-02 00:00:00' WHERE id = 2`)
-	f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
-	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
-		if bytes.Contains(q.Body, []byte(`"name":"Bobby"`)) {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			return true
-		}
-		return false
-	})
+	f := bobbyRefused(t, controlplane.BehaviorUpdateOrCreate)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.recv.Take("id")
 	// Refused again by the retry: the mark is no longer held at Bob.
