@@ -77,34 +77,7 @@ func TestDeliverCertificateErrorIsNotRetried(t *testing.T) {
 		{"hostname mismatch", strings.Replace(wrongName.URL, "127.0.0.1", "localhost", 1), wrongNameClient, "certificate is valid for other.example, not localhost"},
 		{"expired", expired.URL, expiredClient, "certificate has expired"},
 	} {
-		obs := &observer{}
-		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, Client: tc.client, Observer: obs})
-		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3))
-		var de *webhook.DeliveryError
-		if !errors.As(err, &de) || !errors.Is(err, webhook.ErrCertificate) || de.Attempts != 1 || obs.retries.Load() != 0 {
-			t.Errorf("%s: Deliver: %v (%d retries), want a DeliveryError of kind ErrCertificate after 1 attempt", tc.name, err, obs.retries.Load())
-			continue
-		}
-		host := strings.TrimPrefix(tc.url, "https://")
-		msg := err.Error()
-		for _, want := range []string{host, tc.problem, "fix the endpoint's certificate", "url"} {
-			if !strings.Contains(msg, want) {
-				t.Errorf("%s: %q, want it to say %q", tc.name, msg, want)
-			}
-		}
-		if strings.Contains(msg, "tok3n") {
-			t.Errorf("%s: %q quotes the webhook URL", tc.name, msg)
-		} else if testing.Verbose() {
-			t.Logf("%s: %s", tc.name, msg)
-		}
-		if len(res.Delivered) != 0 || len(res.Rejected) != 0 || res.MayHaveDelivered() {
-			t.Errorf("%s: result %+v, want nothing delivered, rejected or maybe taken (the records stay pending)", tc.name, res)
-		}
-		// test_on_save says the same, at once.
-		cerr := webhook.Check(context.Background(), tc.client, webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, "x")
-		if !errors.Is(cerr, webhook.ErrCertificate) || !strings.Contains(cerr.Error(), tc.problem) || !strings.Contains(cerr.Error(), host) {
-			t.Errorf("%s: Check: %v, want ErrCertificate naming %s and %q", tc.name, cerr, host, tc.problem)
-		}
+		refusedAtOnce(t, tc.name, tc.url, tc.client, webhook.ErrCertificate, tc.problem, "fix the endpoint's certificate", "url")
 	}
 }
 
@@ -179,31 +152,42 @@ func TestDeliverRefusedHandshakeIsNotRetried(t *testing.T) {
 		{"no TLS version in common", tls13.URL, oldClient, []string{"protocol version", "refused Backflow's TLS handshake"}},
 		{"a client certificate required", mtls.URL, mtlsClient, []string{"certificate required", "client certificate"}},
 	} {
-		obs := &observer{}
-		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, Client: tc.client, Observer: obs})
-		res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3))
-		var de *webhook.DeliveryError
-		if !errors.As(err, &de) || !errors.Is(err, webhook.ErrHandshake) || de.Attempts != 1 || obs.retries.Load() != 0 {
-			t.Errorf("%s: Deliver: %v (%d retries), want a DeliveryError of kind ErrHandshake after 1 attempt", tc.name, err, obs.retries.Load())
-			continue
+		refusedAtOnce(t, tc.name, tc.url, tc.client, webhook.ErrHandshake, tc.says[0], append(tc.says[1:], "records stay pending")...)
+	}
+}
+
+// refusedAtOnce checks that a batch and test_on_save to url (an https:// URL whose TLS handshake
+// client's refused for good) fail after one attempt with an error of kind that names url's host
+// and says problem (Check's too) and each of says, without quoting the URL's path, nothing
+// delivered, rejected or maybe taken.
+func refusedAtOnce(t *testing.T, name, url string, client *http.Client, kind error, problem string, says ...string) {
+	t.Helper()
+	obs := &observer{}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: url + "/hooks/tok3n"}, Client: client, Observer: obs})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(3))
+	var de *webhook.DeliveryError
+	if !errors.As(err, &de) || !errors.Is(err, kind) || de.Attempts != 1 || obs.retries.Load() != 0 {
+		t.Errorf("%s: Deliver: %v (%d retries), want a DeliveryError of kind %v after 1 attempt", name, err, obs.retries.Load(), kind)
+		return
+	}
+	host := strings.TrimPrefix(url, "https://")
+	msg := err.Error()
+	for _, want := range append([]string{host, problem}, says...) {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%s: %q, want it to say %q", name, msg, want)
 		}
-		msg := err.Error()
-		for _, want := range append([]string{strings.TrimPrefix(tc.url, "https://"), "records stay pending"}, tc.says...) {
-			if !strings.Contains(msg, want) {
-				t.Errorf("%s: %q, want it to say %q", tc.name, msg, want)
-			}
-		}
-		if strings.Contains(msg, "tok3n") {
-			t.Errorf("%s: %q quotes the webhook URL", tc.name, msg)
-		} else if testing.Verbose() {
-			t.Logf("%s: %s", tc.name, msg)
-		}
-		if len(res.Delivered) != 0 || len(res.Rejected) != 0 || res.MayHaveDelivered() {
-			t.Errorf("%s: result %+v, want nothing delivered, rejected or maybe taken (the records stay pending)", tc.name, res)
-		}
-		cerr := webhook.Check(context.Background(), tc.client, webhook.Endpoint{URL: tc.url + "/hooks/tok3n"}, "x")
-		if !errors.Is(cerr, webhook.ErrHandshake) || !strings.Contains(cerr.Error(), tc.says[0]) {
-			t.Errorf("%s: Check: %v, want ErrHandshake saying %q", tc.name, cerr, tc.says[0])
-		}
+	}
+	if strings.Contains(msg, "tok3n") {
+		t.Errorf("%s: %q quotes the webhook URL", name, msg)
+	} else if testing.Verbose() {
+		t.Logf("%s: %s", name, msg)
+	}
+	if len(res.Delivered) != 0 || len(res.Rejected) != 0 || res.MayHaveDelivered() {
+		t.Errorf("%s: result %+v, want nothing delivered, rejected or maybe taken (the records stay pending)", name, res)
+	}
+	// test_on_save says the same, at once.
+	cerr := webhook.Check(context.Background(), client, webhook.Endpoint{URL: url + "/hooks/tok3n"}, "x")
+	if !errors.Is(cerr, kind) || !strings.Contains(cerr.Error(), problem) || !strings.Contains(cerr.Error(), host) {
+		t.Errorf("%s: Check: %v, want %v naming %s and saying %q", name, cerr, kind, host, problem)
 	}
 }
