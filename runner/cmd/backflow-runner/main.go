@@ -391,7 +391,10 @@ func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error
 // pending migrations, the control plane's and then River's (controlplane.Migrate, the one entry
 // point the provider uses too). needKey: the command reads connection secrets.
 func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*controlplane.Store, error) {
-	if strings.TrimSpace(e.databaseURL) == "" {
+	// A URL read from a file or a Kubernetes Secret keeps its final newline: it is not part of
+	// the URL (pgx would read "sslmode=disable\n", or a database name ending in a newline).
+	dbURL := strings.TrimSpace(e.databaseURL)
+	if dbURL == "" {
 		return nil, fmt.Errorf("no control-plane database: set %s or --database-url to a Postgres URL such as "+
 			"postgres://user@host:5432/db", controlplane.DatabaseURLEnv)
 	}
@@ -402,9 +405,7 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 			return nil, err
 		}
 	}
-	// A URL read from a file or a Kubernetes Secret keeps its final newline: it is not part of
-	// the URL (pgx would read "sslmode=disable\n", or a database name ending in a newline).
-	cfg, err := pgxpool.ParseConfig(strings.TrimSpace(e.databaseURL))
+	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		var pe *pgconn.ParseConfigError
 		if errors.As(err, &pe) {
