@@ -386,19 +386,23 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 }
 
 // openPlanned opens the read plan says, with openModel. An incremental read whose result's columns
-// are not model's as last described (a column added, dropped or renamed in the warehouse since
-// the last terraform apply) is reopened as a full read, and plan says so: such a change changes
-// rows without moving their cursors (a column added reaches every record of a sync that sends
-// every column), and the mark, valid for the described columns, says nothing of them.
+// are not model's as last described (a column added, dropped, renamed or retyped in the warehouse
+// since the last terraform apply) is reopened as a full read, and plan says so: such a change
+// changes rows without moving their cursors (a column added reaches every record of a sync that
+// sends every column; a column retyped may change every record's value, as a boolean read as
+// text), and the mark, valid for the described columns, says nothing of them.
 func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, model *controlplane.Model,
 	fetched *atomic.Int64) (warehouse.Stream, *mapper, error) {
 	rows, m, err := j.openModel(ctx, query, plan.since, fetched)
-	if err != nil || !plan.incremental() || sameColumnNames(rows.Columns(), model.Columns) {
+	if err != nil || !plan.incremental() {
 		return rows, m, err
 	}
+	why := columnsChanged(rows.Columns(), model.Columns)
+	if why == "" {
+		return rows, m, nil
+	}
 	plan.mode, plan.since = controlplane.ReadFull, nil
-	plan.why = fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s): "+
-		"a terraform apply describes them again", columnList(rows.Columns()), columnList(model.Columns))
+	plan.why = why + ": a terraform apply describes them again"
 	_ = rows.Close()
 	if fetched != nil {
 		fetched.Store(0)
@@ -406,16 +410,27 @@ func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, mod
 	return j.openModel(ctx, query, nil, fetched)
 }
 
-func sameColumnNames(a, b []controlplane.Column) bool {
-	if len(a) != len(b) {
-		return false
+// columnsChanged says how the columns a read returned (got) differ from those described
+// (described), or "" if they do not: the same names in the same order, each of the same type
+// (a column described before its type was recorded has none, and any type matches it).
+func columnsChanged(got, described []controlplane.Column) string {
+	if len(got) != len(described) {
+		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
+			columnList(got), columnList(described))
 	}
-	for i := range a {
-		if a[i].Name != b[i].Name {
-			return false
+	for i := range got {
+		if got[i].Name != described[i].Name {
+			return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
+				columnList(got), columnList(described))
 		}
 	}
-	return true
+	for i := range got {
+		if described[i].Type != "" && got[i].Type != described[i].Type {
+			return fmt.Sprintf("the model's column %q is of type %s in the warehouse, last described as %s",
+				got[i].Name, got[i].Type, described[i].Type)
+		}
+	}
+	return ""
 }
 
 // connPacer is a connection's pacer and the URL it paces: another URL is another endpoint.

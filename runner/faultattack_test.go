@@ -339,6 +339,27 @@ func TestCursorColumnAddedWithoutAnApply(t *testing.T) {
 	}
 }
 
+// TestCursorColumnRetypedWithoutAnApply: a column retyped in the warehouse under the same name
+// (vip boolean → text, by a migration before any terraform apply describes the model again)
+// changes every record's value without moving a cursor: the next run must send every record
+// with the new value, not only those whose cursor moved.
+func TestCursorColumnRetypedWithoutAnApply(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.recv.KeyName = "id"
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`ALTER TABLE users ALTER COLUMN vip TYPE text USING coalesce(vip::text, 'unknown')`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after vip was retyped read %q, want a full read", run.ReadMode)
+	}
+	for k, v := range f.recv.View() {
+		if s, ok := v["vip"].(string); !ok || (s != "true" && s != "false" && s != "unknown") {
+			t.Errorf("the receiver holds key %s with vip %#v, want the retyped text", k, v["vip"])
+		}
+	}
+}
+
 // TestRandomFaultsRequestMirror: random changes to the warehouse and random faults at a REST
 // CRM (a request applied and its answer lost, applied and answered 504, refused 503, refused
 // 422), with a `request` block in record or batch mode, under update_or_create then mirror:
