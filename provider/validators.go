@@ -26,7 +26,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
-// cronValidator refuses expressions robfig/cron's standard parser refuses.
+// cronValidator refuses expressions schedule.ParseCron refuses, as the runner does.
 type cronValidator struct{}
 
 var _ validator.String = cronValidator{}
@@ -44,7 +44,8 @@ func (cronValidator) ValidateString(_ context.Context, req validator.StringReque
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Cron Schedule",
 			fmt.Sprintf("%q is not a valid cron expression.", req.ConfigValue.ValueString()),
 			"Use five fields, minute hour day-of-month month day-of-week, evaluated in UTC: e.g. \"0 * * * *\" "+
-				"for every hour, \"30 6 * * 1-5\" for 06:30 UTC on weekdays.", err)
+				"for every hour, \"30 6 * * 1-5\" for 06:30 UTC on weekdays (Sunday is 0 or 7; names such as "+
+				"MON and JAN work too).", err)
 	}
 }
 
