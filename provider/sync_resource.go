@@ -160,7 +160,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					},
 					"cron": schema.StringAttribute{
 						MarkdownDescription: "A five-field cron expression (minute hour day-of-month month day-of-week), " +
-							"evaluated in UTC, e.g. `0 * * * *`. Conflicts with `every`.",
+							"evaluated in UTC, e.g. `0 * * * *`; Sunday is `0` or `7`, and names such as `MON` and `JAN` work. Conflicts with `every`.",
 						Optional:   true,
 						Validators: []validator.String{cronValidator{}},
 					},

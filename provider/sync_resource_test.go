@@ -245,6 +245,7 @@ func TestAccSyncRefused(t *testing.T) {
 			step(ok+`schedule = { cron = "TZ=Europe/Paris 0 * * * *" }`, `Invalid Cron Schedule.*UTC`),
 			step(ok+`schedule = { cron = "@every 1s" }`, `Invalid Cron Schedule.*use schedule.every`),
 			step(ok+`schedule = { cron = "0 0 31 2 *" }`, `Invalid Cron Schedule.*never fires`),
+			step(ok+`schedule = { cron = "*/61 * * * *" }`, `step of 61 is longer than the 60 values of the field`),
 			step(ok+`schedule = { every = "30s" }`, `Invalid Schedule Interval.*shorter than the minimum of 1m0s`),
 			step(ok+`schedule = { every = "often" }`, `Invalid Schedule Interval`),
 			step(ok+`schedule = { every = "1h", cron = "0 * * * *" }`, `Invalid Attribute Combination`),

@@ -21,12 +21,13 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
-// cronValidator refuses expressions robfig/cron's standard parser refuses.
+// cronValidator refuses expressions schedule.ParseCron refuses, as the runner does.
 type cronValidator struct{}
 
 var _ validator.String = cronValidator{}
@@ -44,7 +45,8 @@ func (cronValidator) ValidateString(_ context.Context, req validator.StringReque
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Cron Schedule",
 			fmt.Sprintf("%q is not a valid cron expression.", req.ConfigValue.ValueString()),
 			"Use five fields, minute hour day-of-month month day-of-week, evaluated in UTC: e.g. \"0 * * * *\" "+
-				"for every hour, \"30 6 * * 1-5\" for 06:30 UTC on weekdays.", err)
+				"for every hour, \"30 6 * * 1-5\" for 06:30 UTC on weekdays (Sunday is 0 or 7; names such as "+
+				"MON and JAN work too).", err)
 	}
 }
 
@@ -263,18 +265,19 @@ func firstUnprintable(s string) (int, rune) {
 }
 
 // nameRule describes nameValidator in the resources' documentation.
-var nameRule = fmt.Sprintf("Not blank, no control or bidirectional control characters, at most %d characters.",
+var nameRule = fmt.Sprintf("Not blank, no control, bidirectional control or invisible characters (such as U+200B or U+FEFF), at most %d characters.",
 	controlplane.MaxNameLength)
 
-// nameValidator is the rule for the `name` of connections, models and syncs: not blank, no
-// control or bidirectional control characters, at most controlplane.MaxNameLength characters. Names travel in webhook envelopes, logs and CLI arguments, and Postgres
-// cannot store a NUL.
+// nameValidator is the rule for the `name` of connections, models, syncs and notifications: not
+// blank, no control, bidirectional control or invisible characters (printable.Bidi,
+// printable.Invisible), at most controlplane.MaxNameLength characters. Names travel in webhook
+// envelopes, logs, plans and CLI arguments, and Postgres cannot store a NUL.
 type nameValidator struct{}
 
 var _ validator.String = nameValidator{}
 
 func (nameValidator) Description(context.Context) string {
-	return fmt.Sprintf("must not be blank or contain control or bidirectional control characters, and have at most %d characters",
+	return fmt.Sprintf("must not be blank or contain control, bidirectional control or invisible characters, and have at most %d characters",
 		controlplane.MaxNameLength)
 }
 func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
@@ -286,7 +289,8 @@ func (nameValidator) ValidateString(_ context.Context, req validator.StringReque
 	if problem := nameProblem(req.ConfigValue.ValueString()); problem != "" {
 		addAttributeError(&resp.Diagnostics, req.Path, "Invalid Name", "The name "+problem+".",
 			"Use printable text, e.g. \"Active users to webhook\": names appear in webhook envelopes, logs and "+
-				"the runner's command line. Spaces are fine; tabs, line breaks and other control characters are not.", nil)
+				"the runner's command line. Spaces are fine; tabs, line breaks, other control characters and "+
+				"characters shown as nothing (zero width spaces and joiners, U+FEFF, soft hyphens) are not.", nil)
 	}
 }
 
@@ -300,12 +304,17 @@ func nameProblem(s string) string {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
 		}
-		// Embeddings, overrides and isolates reorder how the rest of a line is shown: in a plan, a
-		// name could pass for another. The runner escapes them (internal/printable); Terraform
+		// Embeddings, overrides and isolates reorder how the rest of a line is shown, and
+		// invisible characters are not shown at all: in a plan, a name could pass for another
+		// ("users\u200b" for "users"). The runner escapes them (internal/printable); Terraform
 		// does not.
-		if r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
+		if printable.Bidi(r) {
 			return fmt.Sprintf("contains a bidirectional control character (%U at character %d), which "+
 				"changes how the text around it is shown", r, i+1)
+		}
+		if printable.Invisible(r) {
+			return fmt.Sprintf("contains an invisible character (%U at character %d), which is not shown: "+
+				"the name would look like one without it", r, i+1)
 		}
 		i++
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -47,6 +48,9 @@ func TestStringValidators(t *testing.T) {
 		{"cron @every", cronValidator{}, types.StringValue("@every 1s"), []string{"Invalid Cron Schedule"}},
 		{"cron never", cronValidator{}, types.StringValue("0 0 31 2 *"), []string{"Invalid Cron Schedule"}},
 		{"cron null", cronValidator{}, types.StringNull(), nil},
+		{"cron Sunday as 7", cronValidator{}, types.StringValue("0 6 * * 5-7"), nil},
+		{"cron step longer than the field", cronValidator{}, types.StringValue("*/61 * * * *"), []string{"Invalid Cron Schedule"}},
+		{"cron empty list item", cronValidator{}, types.StringValue("1,,2 * * * *"), []string{"Invalid Cron Schedule"}},
 		{"cron unknown", cronValidator{}, types.StringUnknown(), nil},
 		{"every ok", everyValidator{}, types.StringValue("1m"), nil},
 		{"every short", everyValidator{}, types.StringValue("59s"), []string{"Invalid Schedule Interval"}},
@@ -205,6 +209,19 @@ func TestNameValidator(t *testing.T) {
 		"Users to \u202ekooh", "lre\u202a", "pdf\u202c", "isolate\u2066x\u2069", "fsi\u2068"} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
 			t.Errorf("%q: %v, want Invalid Name", s, got)
+		}
+	}
+	// Characters shown as nothing: "users\u200b" would pass in a plan for "users". The message
+	// names the character and where it is.
+	for _, r := range []rune{'\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u2060', '\u2061', '\u2062', '\u2063',
+		'\u2064', '\u061c', '\ufeff', '\u180e', '\u00ad', '\u034f', '\u115f', '\u1160', '\u3164', '\uffa0', '\ufe0f',
+		'\U000e0001', '\U000e0041', '\U000e0100'} {
+		s := "users" + string(r)
+		resp := &validator.StringResponse{}
+		nameValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("name"), ConfigValue: types.StringValue(s)}, resp)
+		want := fmt.Sprintf("The name contains an invisible character (%U at character 6)", r)
+		if !resp.Diagnostics.HasError() || resp.Diagnostics[0].Summary() != "Invalid Name" || !strings.Contains(resp.Diagnostics[0].Detail(), want) {
+			t.Errorf("%q: %v, want Invalid Name: %s", s, resp.Diagnostics, want)
 		}
 	}
 }

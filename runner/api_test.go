@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
@@ -243,5 +245,23 @@ func TestAPISyncRefRules(t *testing.T) {
 	var n int
 	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.river_job`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("jobs queued: %d (%v), want the 2 of id: and name:", n, err)
+	}
+}
+
+// A queued run whose sync another runner took over while it ran ends canceled: the runner that
+// took the sync closed its record (AbandonRuns), and the daemon that lost the lock completed the
+// job (runJob: the run it returns is not canceled, so the job is not handed back). GET
+// /v1/runs/{id} and `trigger --wait` answer the record's status, done (docs/runner.md).
+func TestQueuedRunTakenOverEndsCanceled(t *testing.T) {
+	t.Parallel()
+	job := &rivertype.JobRow{ID: 42, State: rivertype.JobStateCompleted, EncodedArgs: []byte(`{"sync_id":7}`)}
+	run := &controlplane.Run{ID: 3, SyncID: 7, SyncName: "users", Status: controlplane.RunCanceled,
+		Error: "the run was taken over by another runner"}
+	q, err := queuedFromJob(context.Background(), nil, job, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Status != controlplane.RunCanceled || !q.Done() || q.Error != run.Error || q.SyncName != "users" {
+		t.Errorf("queued run %+v, want canceled, done, with the run's error", q)
 	}
 }

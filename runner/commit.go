@@ -84,14 +84,12 @@ func (t *recordTally) add(o outcome) {
 	}
 }
 
-// count adds t to m. recorded says whether the ledger recorded t's records; when it did not,
-// what the endpoint took or refused is resent by the next run, and the run record counts it
-// failed (Run: "Delivered and rejected are what the ledger recorded"): so does the metric, but
-// for a run that lost its sync's lock, whose answered records are cut short as a stop's are.
-func (t *recordTally) count(m *Metrics, recorded, lockLost bool) {
-	if m == nil {
-		return
-	}
+// count adds t to m, and its failed records to c (Counters.failed). recorded says whether the
+// ledger recorded t's records; when it did not, what the endpoint took or refused is resent by
+// the next run, and the run record counts it failed (Run: "Delivered and rejected are what the
+// ledger recorded"): so does the metric, but for a run that lost its sync's lock, whose answered
+// records are cut short as a stop's are.
+func (t *recordTally) count(m *Metrics, c *Counters, recorded, lockLost bool) {
 	for op, name := range []string{webhook.OpChanged, webhook.OpDeleted} {
 		n := t[op]
 		switch {
@@ -101,6 +99,7 @@ func (t *recordTally) count(m *Metrics, recorded, lockLost bool) {
 		default:
 			n = [3]int{tallyFailed: n[tallyDelivered] + n[tallyRejected] + n[tallyFailed]}
 		}
+		c.failed.Add(int64(n[tallyFailed]))
 		m.records(name, "delivered", n[tallyDelivered])
 		m.records(name, "rejected", n[tallyRejected])
 		m.records(name, "failed", n[tallyFailed])
@@ -215,13 +214,13 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 						errMu.Lock()
 						committed = g.counts
 						errMu.Unlock()
-						g.records.count(e.Metrics, true, false)
+						g.records.count(e.Metrics, counters, true, false)
 						g.records = recordTally{}
 					}
 					cancel()
 				}
 				if err := loadErr(); err != nil {
-					g.records.count(e.Metrics, false, errors.Is(err, controlplane.ErrLockLost))
+					g.records.count(e.Metrics, counters, false, errors.Is(err, controlplane.ErrLockLost))
 				}
 				close(g.done)
 				g.reset()
@@ -236,7 +235,7 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 	handoff := func() {
 		if cur.size() == 0 {
 			// Nothing for the ledger: no record of it was delivered or refused.
-			cur.records.count(e.Metrics, true, false)
+			cur.records.count(e.Metrics, counters, true, false)
 			cur.records = recordTally{}
 			return
 		}
@@ -260,7 +259,7 @@ loop:
 				// A commit failed: what is delivered now is resent by the next run.
 				var t recordTally
 				t.add(o)
-				t.count(e.Metrics, false, errors.Is(loadErr(), controlplane.ErrLockLost))
+				t.count(e.Metrics, counters, false, errors.Is(loadErr(), controlplane.ErrLockLost))
 				p.batches.put(o.b)
 				continue
 			}
@@ -285,7 +284,7 @@ loop:
 		handoff()
 	} else {
 		// Applied, never handed off: not recorded.
-		cur.records.count(e.Metrics, false, errors.Is(loadErr(), controlplane.ErrLockLost))
+		cur.records.count(e.Metrics, counters, false, errors.Is(loadErr(), controlplane.ErrLockLost))
 	}
 	close(toCommit)
 	wg.Wait()

@@ -29,8 +29,18 @@ func checkCountsMatchLedger(t *testing.T, f *fixture, run *controlplane.Run) {
 	if c.Delivered != n {
 		t.Errorf("run says %d delivered, the ledger holds %d keys (counts %+v)", c.Delivered, n, c)
 	}
-	if want := c.New + c.Changed + c.Deleted - c.Delivered - c.Rejected; c.Failed != want || want <= 0 {
-		t.Errorf("failed = %d, want %d (counts %+v)", c.Failed, want, c)
+	pending := c.New + c.Changed + c.Deleted - c.Delivered - c.Rejected
+	switch {
+	case pending <= 0:
+		t.Errorf("nothing left to send (counts %+v): the test proves nothing", c)
+	case stored.Status == controlplane.RunCanceled:
+		// Cut short: what the stop left is pending, sent by the next run, not failed (nothing
+		// refused it), as backflow_records_total counts it.
+		if c.Failed != 0 {
+			t.Errorf("failed = %d for a canceled run, want 0 (counts %+v)", c.Failed, c)
+		}
+	case c.Failed != pending:
+		t.Errorf("failed = %d, want %d (counts %+v)", c.Failed, pending, c)
 	}
 	if stored.Counts != run.Counts {
 		t.Errorf("stored counts %+v differ from returned %+v", stored.Counts, run.Counts)

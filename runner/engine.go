@@ -130,6 +130,11 @@ type Counters struct {
 	// deletes answered 404 (Absent). The run record has them (RunCounts.ResentAfterConflict, ...).
 	Updated, Created, Present, Absent atomic.Int64
 
+	// failed counts the records backflow_records_total counts failed (recordTally.count): not
+	// taken after the retries, or taken but not recorded by the ledger. A run cut short counts
+	// these as its Failed, not the records the stop left pending.
+	failed atomic.Int64
+
 	retry retryState                   // see Retrying
 	pacer atomic.Pointer[pacing.Pacer] // see Pace
 }
@@ -280,7 +285,11 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	if run.Status != controlplane.RunSucceeded {
 		c := &run.Counts
-		if run.Status != controlplane.RunBlocked { // a blocked run sent nothing: nothing failed
+		switch {
+		case run.Status == controlplane.RunBlocked: // a blocked run sent nothing: nothing failed
+		case run.Status == controlplane.RunCanceled:
+			c.Failed = cutShortFailed(counters)
+		default:
 			c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
 		}
 		runErr = boundRunError(runErr)
@@ -298,6 +307,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 			runErr = err
 		}
 		ended = controlplane.RunCanceled
+		run.Counts.Failed = cutShortFailed(counters)
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
@@ -323,6 +333,13 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	return run, runErr
 }
+
+// cutShortFailed is the Failed of a run cut short (a stop, or a sync taken over): the records
+// that did fail before (as backflow_records_total counts them), not the ones the stop left
+// unsent or unanswered, which were not refused and which the next run sends. Counting those
+// showed "failed N" in `runs` and on the status page for a canceled run whose metric counted
+// none.
+func cutShortFailed(c *Counters) int64 { return c.failed.Load() }
 
 // job is what a run needs, loaded from the control plane.
 type job struct {

@@ -91,6 +91,15 @@ func TestStopIsNotFailedRecords(t *testing.T) {
 	if got := records(); got["failed"] != 0 || got["delivered"] != 0 {
 		t.Errorf("backflow_records_total after a stop: %v; want nothing failed, nothing delivered", got)
 	}
+	// `runs` and the status page show the run's record: it says the same (it said failed N, all
+	// the new records the stop left pending).
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := stored.Counts; c.Failed != 0 || c.Delivered != 0 || c.New == 0 || run.Counts != c {
+		t.Errorf("the canceled run's record counts %+v (returned %+v); want some new, none delivered, none failed", c, run.Counts)
+	}
 
 	f.engine.MaxRetries = -1
 	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
@@ -221,5 +230,12 @@ func TestRunsTotalCountsATakenOverRunAsItsRecord(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]float64{stored.Status: 1}, runsByStatus(t, reg)); diff != "" {
 		t.Errorf("backflow_runs_total for a run taken over (-its record +metric):\n%s", diff)
+	}
+	// The takeover cut the run short (the 503 was not retried: the fence had moved on): nothing
+	// failed, in its record (`runs`, the status page), in its own account (its log line,
+	// `sync`'s output) and in backflow_records_total alike, whatever it left pending.
+	if got := recordsByOutcome(t, reg)["failed"]; run.Counts.Failed != 0 || stored.Counts.Failed != 0 || got != 0 || run.Counts.New == 0 {
+		t.Errorf("the taken-over run counts %d failed (counts %+v), its record %d; backflow_records_total counts %v; want none failed",
+			run.Counts.Failed, run.Counts, stored.Counts.Failed, got)
 	}
 }

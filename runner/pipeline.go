@@ -242,7 +242,9 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
-				o.stopped = ctx.Err() != nil
+				// A batch whose retries the sync's takeover stopped (its fence moved on) is
+				// cut short as a stopped run's is: not refused, the next run sends it.
+				o.stopped = ctx.Err() != nil || p.lease.Err() != nil
 				if o.unproven {
 					// Held back until the run's last batch is sent: a 2xx on the same route
 					// later in the run delivers its deletes answered 404 (answers.recheck).

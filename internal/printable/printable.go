@@ -5,9 +5,13 @@
 // escape \uXXXX as text (ESC is shown as `\u001b`, BEL as `\u0007`, U+009B as `\u009b`), and a
 // byte that is not UTF-8 by U+FFFD (�). Those characters are the C0 controls (U+0000–U+001F)
 // but tab and newline, DEL (U+007F), the C1 controls (U+0080–U+009F, which some terminals obey
-// as ESC sequences) and the bidirectional embeddings, overrides and isolates
-// (U+202A–U+202E, U+2066–U+2069, which reorder what is shown). Every other character, é, 例 or
-// an emoji, is kept as it is. The escape is valid inside a JSON string, so JSON printed through
+// as ESC sequences), and the characters shown as nothing (Invisible): the bidirectional
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, which reorder what is
+// shown), zero width spaces and joiners, U+FEFF, the soft hyphen, the Hangul fillers, the
+// variation selectors and the other format (Cf) and default-ignorable characters, with which a
+// name would pass for another ("users\u200b" for "users"). Every other character, é, 例 or an
+// emoji, is kept as it is (an emoji's joiner U+200D or selector U+FE0F shows as its escape).
+// Beyond U+FFFF, the escape is a UTF-16 surrogate pair, as in JSON. The escape is valid inside a JSON string, so JSON printed through
 // a Writer stays valid and decodes to the same value (encoding/json never writes those
 // characters outside a string). A backslash already in the text is not doubled: `\u001b` in
 // the output may also be those six characters of the text itself.
@@ -17,18 +21,34 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// unsafe says whether r, written to a terminal, could act on it instead of showing.
+// unsafe says whether r, written to a terminal, could act on it instead of showing, or would
+// not be seen.
 func unsafe(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
 	}
-	return false
+	return r >= 0xa0 && Invisible(r)
+}
+
+// Bidi says whether r is a bidirectional embedding, override or isolate (U+202A–U+202E,
+// U+2066–U+2069): it reorders how the text after it is shown.
+func Bidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+}
+
+// Invisible says whether r is shown as nothing, or not at all, though it is part of the text:
+// Unicode's format characters (category Cf: the bidirectional controls, zero width space,
+// non-joiner and joiner, the marks LRM, RLM and ALM, word joiner, U+FEFF, the soft hyphen...)
+// and the other default-ignorable code points (U+034F, the Hangul fillers U+115F, U+1160,
+// U+3164 and U+FFA0, the variation selectors...). "users\u200b" is shown as "users".
+func Invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // appendText appends s to dst with the unsafe characters escaped and invalid UTF-8 replaced;
@@ -58,8 +78,14 @@ func appendText(dst []byte, s string, layout bool) []byte {
 	return dst
 }
 
+// appendEscape appends r as JSON writes it: \uXXXX, or a UTF-16 surrogate pair of two beyond
+// U+FFFF (such as the tags U+E0020–U+E007F).
 func appendEscape(dst []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
+	if r > 0xffff {
+		hi, lo := utf16.EncodeRune(r)
+		return appendEscape(appendEscape(dst, hi), lo)
+	}
 	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }
 

@@ -32,6 +32,12 @@ func TestText(t *testing.T) {
 		{"bidi \u202eevil\u2066\u2069", `bidi \u202eevil\u2066\u2069`},
 		{"bad \xff\xfe utf8 \xe2\x82", "bad \ufffd\ufffd utf8 \ufffd\ufffd"},
 		{"nul\x00", `nul\u0000`},
+		// Shown as nothing: "users\u200b" would pass for "users".
+		{"users\u200b", `users\u200b`},
+		{"zw \u200b\u200c\u200d\u200e\u200f \u2060\u2061\u2062\u2063\u2064 \u061c \ufeff \u180e \u00ad \u034f",
+			`zw \u200b\u200c\u200d\u200e\u200f \u2060\u2061\u2062\u2063\u2064 \u061c \ufeff \u180e \u00ad \u034f`},
+		{"hangul \u115f\u1160\u3164\uffa0 vs a\ufe0f", `hangul \u115f\u1160\u3164\uffa0 vs a\ufe0f`},
+		{"tag \U000e0001 vs \U000e0100", `tag \udb40\udc01 vs \udb40\udd00`}, // beyond U+FFFF: a surrogate pair, as JSON writes it
 	} {
 		got := Text(c.in)
 		if got != c.want {
@@ -88,7 +94,7 @@ func TestWriter(t *testing.T) {
 	}
 
 	buf.Reset()
-	v := map[string]string{"body": hostile, "name": "é 例 🎉"}
+	v := map[string]string{"body": hostile, "name": "é 例 🎉", "hidden": "users\u200b\ufeff\U000e0041"}
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +104,9 @@ func TestWriter(t *testing.T) {
 		t.Fatalf("JSON through a Writer is not valid: %v\n%s", err, buf.String())
 	}
 	// encoding/json already makes invalid UTF-8 U+FFFD and escapes C0; the Writer escapes DEL,
-	// C1 and bidi characters as \u escapes, which decode to the same characters.
+	// C1, bidi and invisible characters as \u escapes, which decode to the same characters.
 	want := string([]rune(hostile)) // each invalid byte as U+FFFD
-	if back["name"] != v["name"] || back["body"] != want {
+	if back["name"] != v["name"] || back["body"] != want || back["hidden"] != v["hidden"] {
 		t.Errorf("decoded %q, want %q", back, want)
 	}
 }

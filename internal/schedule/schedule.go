@@ -19,9 +19,10 @@ const MinEvery = time.Minute
 // plus descriptors such as @hourly. Schedules run in UTC.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a five-field cron expression evaluated in UTC. It refuses `@every`, which
-// the descriptor syntax would accept with any interval (bypassing MinEvery), and schedules that
-// never fire, such as "0 0 31 2 *".
+// ParseCron parses a five-field cron expression evaluated in UTC. Day-of-week 7 is Sunday, as in
+// standard cron. It refuses `@every`, which the descriptor syntax would accept with any interval
+// (bypassing MinEvery), schedules that never fire, such as "0 0 31 2 *", and fields robfig/cron
+// would read as something else than written (checkCronFields), such as the step of "*/61".
 func ParseCron(expr string) (cron.Schedule, error) {
 	e := strings.TrimSpace(expr)
 	if strings.HasPrefix(e, "TZ=") || strings.HasPrefix(e, "CRON_TZ=") {
@@ -32,6 +33,12 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	}
 	if strings.HasPrefix(strings.ToLower(e), "@every") {
 		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
+	}
+	if !strings.HasPrefix(e, "@") {
+		var err error
+		if e, err = checkCronFields(e); err != nil {
+			return nil, err
+		}
 	}
 	s, err := cronParser.Parse(e)
 	if err != nil {
@@ -84,7 +91,12 @@ func NextDue(every, cronExpr string, created, base, now time.Time) (due time.Tim
 			base = created
 		}
 		due = s.Next(base.UTC())
-		if due.IsZero() || due.After(now) {
+		if due.IsZero() {
+			// robfig/cron looks 5 years ahead: a zero slot is none found, not one due now.
+			return time.Time{}, false, fmt.Errorf("schedule cron %q: no slot within 5 years after %s",
+				cronExpr, base.UTC().Format(time.RFC3339))
+		}
+		if due.After(now) {
 			return due, true, nil
 		}
 		return latestSlot(s, due, now.UTC()), true, nil

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,10 @@ func TestNextDue(t *testing.T) {
 			want: slot.Add(5 * time.Minute), wantOK: true},
 		{name: "bad every", every: "soon", wantError: true},
 		{name: "bad cron", cron: "61 * * * *", wantError: true},
+		// robfig/cron finds no slot more than 5 years ahead: 29 February 2100 is no leap day.
+		// The sync is not due (it was, at the zero time: queued at every poll).
+		{name: "cron, no slot within 5 years", cron: "0 0 29 2 *", last: time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC),
+			now: time.Date(2097, 3, 2, 0, 0, 0, 0, time.UTC), wantError: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,6 +130,87 @@ func TestNextDueFarBehind(t *testing.T) {
 			if !due.Equal(c.want) {
 				t.Errorf("cron %q, %s behind, polled at +%s: due %s, want %s", c.cron, now.Sub(base).Round(time.Hour), poll, due, c.want)
 			}
+		}
+	}
+}
+
+// Day-of-week 7 is Sunday, as in standard cron; fields robfig/cron would read as something else
+// than written are refused, saying what is wrong and what to write: a step longer than its
+// field meant only the field's first value ("*/61" minutes was hourly).
+func TestParseCronFields(t *testing.T) {
+	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) // a Tuesday
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
+	for expr, want := range map[string][]time.Time{
+		"0 0 * * 7":       {day(6), day(13)},
+		"0 0 * * 0":       {day(6), day(13)},
+		"0 0 * * SUN":     {day(6), day(13)},
+		"0 0 * * 5-7":     {day(4), day(5), day(6), day(11)},
+		"0 0 * * fri-7":   {day(4), day(5), day(6), day(11)},
+		"0 0 * * 1,7":     {day(6), day(7), day(13)},
+		"0 0 * * 0-7":     {day(2), day(3), day(4)},
+		"0 0 * * 3-7/2":   {day(2), day(4), day(6), day(9)},
+		"0 0 * * */7":     {day(6), day(13)},
+		"0 0 * * 7/3":     {day(6), day(13)},
+		"0 0 1,15 * ?":    {day(1).Add(24 * time.Hour * 14), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"0 0 1 jan-MAR *": {time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)},
+		"*/60 * * * *":    {day(1).Add(time.Hour), day(1).Add(2 * time.Hour)},
+		"5/20 * * * *":    {day(1).Add(5 * time.Minute), day(1).Add(25 * time.Minute), day(1).Add(45 * time.Minute)},
+	} {
+		s, err := ParseCron(expr)
+		if err != nil {
+			t.Errorf("ParseCron(%q) = %v, want ok", expr, err)
+			continue
+		}
+		got, at := []time.Time{}, from
+		for range want {
+			at = s.Next(at)
+			got = append(got, at)
+		}
+		if !slices.EqualFunc(got, want, time.Time.Equal) {
+			t.Errorf("ParseCron(%q) fires at %v, want %v", expr, got, want)
+		}
+	}
+	for expr, want := range map[string]string{
+		"*/61 * * * *":        `the minute field "*/61": a step of 61 is longer than the 60 values of the field (0-59), so it would only ever mean 0: write 0, or a step of at most 60`,
+		"0 */25 * * *":        `the hour field "*/25": a step of 25 is longer than the 24 values`,
+		"0 0 */32 * *":        `the day-of-month field "*/32": a step of 32 is longer than the 31 values of the field (1-31), so it would only ever mean 1`,
+		"0 0 1 */13 *":        `the month field "*/13": a step of 13 is longer than the 12 values`,
+		"0 0 * * */8":         `the day-of-week field "*/8": a step of 8 is longer than the 7 values`,
+		"10-20/61 * * * *":    "only ever mean 10: write 10",
+		"*/0 * * * *":         "a step of 0 never advances",
+		"*/ * * * *":          `the step "" is not a whole number`,
+		"*/-5 * * * *":        `the step "-5" is not a whole number`,
+		"10-5 * * * *":        "the range 10-5 runs backwards: write it low-high, e.g. 10-59,0-5 for one that wraps around",
+		"0 0 * * 6-1":         "e.g. 6,0-1",
+		"0 0 * * 7-1":         "e.g. 0-1",
+		"0 0 * * fri-mon":     "the range 5-1 runs backwards",
+		"60 * * * *":          "60 is outside 0-59",
+		"0 24 * * *":          "24 is outside 0-23",
+		"0 0 0 * *":           "0 is outside 1-31",
+		"0 0 32 * *":          "32 is outside 1-31",
+		"0 0 * 0 *":           "0 is outside 1-12",
+		"0 0 * 13 *":          "13 is outside 1-12",
+		"0 0 * * 8":           "8 is outside 0-7",
+		"0 * * *":             "expected 5 fields (minute hour day-of-month month day-of-week), found 4",
+		"0 0 * * * *":         "found 6",
+		"0 0 * * MONDAY":      `"MONDAY" is neither a number nor a name such as MON`,
+		"0 0 * MON *":         `"MON" is neither a number nor a name such as JAN`,
+		"0 0 JAN * *":         `"JAN" is not a number`,
+		"*-5 * * * *":         `"*" is not a number`,
+		"1,,2 * * * *":        `the minute field "1,,2": "": an empty item in a list`,
+		", * * * *":           "an empty item in a list",
+		"1, * * * *":          "an empty item in a list",
+		"+5 * * * *":          `"+5" is not a number`,
+		"-5 * * * *":          `"" is not a number`,
+		"1-2-3 * * * *":       `"2-3" is not a number`,
+		"*/2/3 * * * *":       `the step "2/3" is not a whole number`,
+		"? * * * *":           "? is for the day-of-month and day-of-week fields only: write * instead",
+		"0 0 1 ? *":           "? is for the day-of-month and day-of-week fields only",
+		"99999999999 * * * *": `"99999999999" is not a number`,
+	} {
+		_, err := ParseCron(expr)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseCron(%q) = %v, want an error containing %q", expr, err, want)
 		}
 	}
 }
