@@ -34,6 +34,10 @@ import (
 //     definition, so the mark stays invalid when the definition comes back to the mark's (a
 //     mark of a release before 5 Dec 2026, whose digest had no columns, holds while the model
 //     was not written since the last full read: legacyMarkHolds);
+//   - the model's warehouse connection was written since the last full read started (its URL,
+//     database or init_sql changed in place, or only a timeout or its name: Connection.UpdatedAt
+//     does not say which): another database with the same table holds other rows below the mark,
+//     and rows the old one had that it lacks (a mirror's deletes);
 //   - its ledger is empty (a first run, or after the destination changed);
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;
@@ -163,10 +167,12 @@ func columnList(cols []controlplane.Column) string {
 	return b.String()
 }
 
-// planRead decides what a run of y reads. ledgerEmpty: the sync has delivered nothing (or its
-// ledger was reset). full: a --full resend or a marking run. now is the run's start.
-func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, query string,
-	ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
+// planRead decides what a run of y reads. warehouseAt: when m's warehouse connection was last
+// written (zero for one a plan changes, not stored yet). ledgerEmpty: the sync has delivered
+// nothing (or its ledger was reset). full: a --full resend or a marking run. now is the run's
+// start.
+func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, warehouseAt time.Time,
+	query string, ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
 	p := &readPlan{cursor: y.Cursor}
 	if y.Cursor == "" {
 		return p, nil
@@ -200,6 +206,8 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 		p.why = "the sync has no cursor mark yet"
 	case prev.Definition != p.markDefinition:
 		p.why = "the sync's definition changed since its last mark"
+	case !unchangedSinceFullRead(prev, warehouseAt):
+		p.why = "the model's warehouse connection changed since the last full read (it may read another database)"
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
 	default:

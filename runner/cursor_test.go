@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
@@ -831,5 +832,48 @@ func checkReadInFullAsAFullRead(t *testing.T, f *fixture, state map[string]map[s
 	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
 		t.Errorf("the run after %s read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
 			what, run.ReadMode, controlplane.ReadFull, diff)
+	}
+}
+
+// TestCursorWarehouseChangedReadsInFull: a model's warehouse connection changed in place to
+// another database with the same table (a warehouse moved, restored from a backup) holds other
+// rows below the mark: the next run reads in full, sending what differs from the ledger and
+// (mirror) deleting what the new database lacks, and its dry run says so.
+func TestCursorWarehouseChangedReadsInFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	state := map[string]map[string]any{}
+	_, recs := f.recv.Take("id")
+	receiverState(state, recs)
+	// The other database: Bob as a backup holds him (another name, a cursor below the mark), Di
+	// absent.
+	other := controlplanetest.NewDatabase(t)
+	db := controlplanetest.Pool(t, other)
+	if _, err := db.Exec(f.ctx, usersTable+`;
+		UPDATE users SET name = 'Robert' WHERE id = 2; DELETE FROM users WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc.Postgres.URL = other
+	if err := f.store.UpdateConnection(f.ctx, wc); err != nil {
+		t.Fatal(err)
+	}
+	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 0); err != nil {
+		t.Errorf("dry run after the warehouse changed: %v", err)
+	} else if dr.ReadMode != controlplane.ReadFull || !strings.Contains(dr.ReadWhy, "connection") {
+		t.Errorf("dry run after the warehouse changed: read %q (%q); want a full read naming the connection",
+			dr.ReadMode, dr.ReadWhy)
+	}
+	checkReadInFullAsAFullRead(t, f, state, "the warehouse connection changed")
+	if state["2"]["name"] != "Robert" || state["4"] != nil {
+		t.Errorf("the receiver holds Bob as %v and Di as %v; want Robert and no Di", state["2"], state["4"])
+	}
+	// The full read took a mark of the new database: the next run reads incrementally.
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after the full read read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
 	}
 }
