@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ import (
 //     does not say which): another database with the same table holds other rows below the mark,
 //     and rows the old one had that it lacks (a mirror's deletes);
 //   - its ledger is empty (a first run, or after the destination changed);
+//   - the mark minus the lookback is before year 1 (errBoundBeforeYearOne);
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;
 //   - keys that a run reading every record (a --full run, a scheduled full read, a first run, or
@@ -236,6 +238,10 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 		p.why = "no row read so far had a cursor value"
 	default:
 		from, err := cursorBound(p.kind, prev.Mark, lookback)
+		if errors.Is(err, errBoundBeforeYearOne) {
+			p.why = err.Error()
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("sync %q: %w", y.Name, err)
 		}
@@ -252,7 +258,8 @@ const cursorTimeLayout = "2006-01-02 15:04:05.999999999"
 
 // cursorBound is the lower bound of an incremental read: the mark minus the lookback for a time
 // or a date cursor (a date's rounded down to the day), the mark itself for an integer or text
-// cursor (they have no lookback).
+// cursor (they have no lookback). errBoundBeforeYearOne when the mark minus the lookback is
+// before 0001-01-01: the run reads in full instead.
 func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration) (string, error) {
 	switch kind {
 	case warehouse.CursorTime:
@@ -260,16 +267,31 @@ func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration)
 		if err != nil {
 			return "", fmt.Errorf("the cursor's mark %q is not a time: %w", mark, err)
 		}
-		return t.Add(-lookback).Format("2006-01-02 15:04:05.999999"), nil
+		if t = t.Add(-lookback); t.Year() < 1 {
+			return "", errBoundBeforeYearOne
+		}
+		return t.Format("2006-01-02 15:04:05.999999"), nil
 	case warehouse.CursorDate:
 		t, err := time.Parse("2006-01-02", mark)
 		if err != nil {
 			return "", fmt.Errorf("the cursor's mark %q is not a date: %w", mark, err)
 		}
-		return t.Add(-lookback).Format("2006-01-02"), nil
+		if t = t.Add(-lookback); t.Year() < 1 {
+			return "", errBoundBeforeYearOne
+		}
+		return t.Format("2006-01-02"), nil
 	}
 	return mark, nil
 }
+
+// errBoundBeforeYearOne: the cursor's mark minus its lookback is before year 1 (a mark of
+// 0001-01-01 00:00:00, the zero time.Time or .NET's DateTime.MinValue that applications write for
+// "never"). Postgres refuses such a bound ("date/time field value out of range": it has no year
+// 0), and the year before (a MySQL mark in year 0) Go prints "-0001", which no warehouse reads as
+// a time: every run failed until a full read found a higher value. A read from before the first
+// instant is a read of every row: the run reads the whole model.
+var errBoundBeforeYearOne = errors.New("the cursor's mark minus cursor_lookback is before year 1, " +
+	"so every row is at or after it")
 
 // cursorTracker finds the highest cursor value of the rows a run reads (its next mark).
 type cursorTracker struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -875,5 +876,47 @@ func TestCursorWarehouseChangedReadsInFull(t *testing.T) {
 	// The full read took a mark of the new database: the next run reads incrementally.
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
 		t.Errorf("the run after the full read read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
+
+// TestCursorMarkAtTheFirstInstant: every row's cursor the first instant Postgres has (Go's zero
+// time.Time, .NET's DateTime.MinValue, "0001-01-01 00:00:00", written for "never updated"): the
+// mark minus the lookback is before year 1, which Postgres refuses as a timestamp or a date. The
+// next runs read in full (they read no less than from there) rather than fail until a full read.
+func TestCursorMarkAtTheFirstInstant(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"timestamp", "timestamptz", "date"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ + `; UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
+			cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.model.Columns = cols
+			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+				t.Fatal(err)
+			}
+			f.sync.Cursor = "updated_at"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2020-05-05' WHERE id = 2; DELETE FROM users WHERE id = 4`)
+			run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+			if err != nil || run.Status != controlplane.RunSucceeded {
+				t.Fatalf("the run after a mark of 0001-01-01: %v", err)
+			}
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2", "deleted 4"}) || run.ReadMode != controlplane.ReadFull {
+				t.Errorf("the run after a mark of 0001-01-01 read %q and sent %q; want a full read sending Bob's change and Di's delete",
+					run.ReadMode, got)
+			}
+			// The mark moved to 2020-05-05: the next run reads incrementally.
+			if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+				t.Errorf("the run after that read %q, want incremental", run.ReadMode)
+			}
+		})
 	}
 }
