@@ -208,12 +208,10 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 		p.why = "the sync has no cursor mark yet"
 	case prev.Definition != p.markDefinition:
 		p.why = "the sync's definition changed since its last mark"
-	case !unchangedSinceFullRead(prev, warehouseAt):
-		p.why = "the model's warehouse connection changed since the last full read (it may read another database)"
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
 	default:
-		if err := e.planIncremental(ctx, p, y, lookback, every, now); err != nil {
+		if err := e.planIncremental(ctx, p, y, warehouseAt, lookback, every, now); err != nil {
 			return nil, err
 		}
 	}
@@ -221,8 +219,9 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 }
 
 // planIncremental completes plan p of a run of y whose mark is valid: it reads incrementally
-// unless a full read is owed or due, or no row read so far had a cursor value.
-func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync,
+// unless a full read is owed or due, the model's warehouse connection was written (at
+// warehouseAt) since the last full read, or no row read so far had a cursor value.
+func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync, warehouseAt time.Time,
 	lookback, every time.Duration, now time.Time) error {
 	owed, err := e.Store.FullReadOwed(ctx, y.ID, p.prev)
 	if err != nil {
@@ -234,6 +233,8 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 	case !now.Before(prev.FullReadAt.Add(every)):
 		p.why = fmt.Sprintf("the last full read was %s ago (full_read_every = %s)",
 			now.Sub(prev.FullReadAt).Round(time.Second), every)
+	case !unchangedSinceFullRead(prev, warehouseAt):
+		p.why = "the model's warehouse connection changed since the last full read (it may read another database)"
 	case !prev.HasMark:
 		p.why = "no row read so far had a cursor value"
 	default:
