@@ -860,6 +860,16 @@ func TestCursorWarehouseChangedReadsInFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	wc.Postgres.URL = other
+	// A plan that changes the connection so previews the sync through it as planned (not stored
+	// yet): a full read, which sends Robert and deletes Di.
+	planned := *wc
+	planned.UpdatedAt = time.Time{}
+	if dr, err := f.engine.PreviewOn(f.ctx, f.sync, nil, &planned, false, 0); err != nil {
+		t.Errorf("preview of the planned connection: %v", err)
+	} else if dr.ReadMode != controlplane.ReadFull || dr.Counts.Changed != 1 || dr.Counts.Deleted != 1 {
+		t.Errorf("preview of the planned connection: read %q (%q), counts %+v; want a full read, 1 changed and 1 deleted",
+			dr.ReadMode, dr.ReadWhy, dr.Counts)
+	}
 	if err := f.store.UpdateConnection(f.ctx, wc); err != nil {
 		t.Fatal(err)
 	}
