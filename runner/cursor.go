@@ -288,9 +288,10 @@ func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration)
 // errBoundBeforeYearOne: the cursor's mark minus its lookback is before year 1 (a mark of
 // 0001-01-01 00:00:00, the zero time.Time or .NET's DateTime.MinValue that applications write for
 // "never"). Postgres refuses such a bound ("date/time field value out of range": it has no year
-// 0), and the year before (a MySQL mark in year 0) Go prints "-0001", which no warehouse reads as
-// a time: every run failed until a full read found a higher value. A read from before the first
-// instant is a read of every row: the run reads the whole model.
+// 0), so every run failed until a full read found a higher value; and the year before it (a
+// MySQL mark in year 0) Go prints "-0001", which MySQL reads as no time ("Incorrect datetime
+// value"; it compares the column with it as text). A read from before the first instant is a
+// read of every row: the run reads the whole model.
 var errBoundBeforeYearOne = errors.New("the cursor's mark minus cursor_lookback is before year 1, " +
 	"so every row is at or after it")
 
