@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,7 +35,12 @@ import (
 //     definition, so the mark stays invalid when the definition comes back to the mark's (a
 //     mark of a release before 5 Dec 2026, whose digest had no columns, holds while the model
 //     was not written since the last full read: legacyMarkHolds);
+//   - the model's warehouse connection was written since the last full read started (its URL,
+//     database or init_sql changed in place, or only a timeout or its name: Connection.UpdatedAt
+//     does not say which): another database with the same table holds other rows below the mark,
+//     and rows the old one had that it lacks (a mirror's deletes);
 //   - its ledger is empty (a first run, or after the destination changed);
+//   - the mark minus the lookback is before year 1 (errBoundBeforeYearOne);
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;
 //   - keys that a run reading every record (a --full run, a scheduled full read, a first run, or
@@ -163,10 +169,12 @@ func columnList(cols []controlplane.Column) string {
 	return b.String()
 }
 
-// planRead decides what a run of y reads. ledgerEmpty: the sync has delivered nothing (or its
-// ledger was reset). full: a --full resend or a marking run. now is the run's start.
-func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, query string,
-	ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
+// planRead decides what a run of y reads. warehouseAt: when m's warehouse connection was last
+// written (zero for one a plan changes, not stored yet). ledgerEmpty: the sync has delivered
+// nothing (or its ledger was reset). full: a --full resend or a marking run. now is the run's
+// start.
+func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, warehouseAt time.Time,
+	query string, ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
 	p := &readPlan{cursor: y.Cursor}
 	if y.Cursor == "" {
 		return p, nil
@@ -203,7 +211,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
 	default:
-		if err := e.planIncremental(ctx, p, y, lookback, every, now); err != nil {
+		if err := e.planIncremental(ctx, p, y, warehouseAt, lookback, every, now); err != nil {
 			return nil, err
 		}
 	}
@@ -211,8 +219,9 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 }
 
 // planIncremental completes plan p of a run of y whose mark is valid: it reads incrementally
-// unless a full read is owed or due, or no row read so far had a cursor value.
-func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync,
+// unless a full read is owed or due, the model's warehouse connection was written (at
+// warehouseAt) since the last full read, or no row read so far had a cursor value.
+func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlplane.Sync, warehouseAt time.Time,
 	lookback, every time.Duration, now time.Time) error {
 	owed, err := e.Store.FullReadOwed(ctx, y.ID, p.prev)
 	if err != nil {
@@ -224,10 +233,16 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 	case !now.Before(prev.FullReadAt.Add(every)):
 		p.why = fmt.Sprintf("the last full read was %s ago (full_read_every = %s)",
 			now.Sub(prev.FullReadAt).Round(time.Second), every)
+	case !unchangedSinceFullRead(prev, warehouseAt):
+		p.why = "the model's warehouse connection changed since the last full read (it may read another database)"
 	case !prev.HasMark:
 		p.why = "no row read so far had a cursor value"
 	default:
 		from, err := cursorBound(p.kind, prev.Mark, lookback)
+		if errors.Is(err, errBoundBeforeYearOne) {
+			p.why = err.Error()
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("sync %q: %w", y.Name, err)
 		}
@@ -244,7 +259,8 @@ const cursorTimeLayout = "2006-01-02 15:04:05.999999999"
 
 // cursorBound is the lower bound of an incremental read: the mark minus the lookback for a time
 // or a date cursor (a date's rounded down to the day), the mark itself for an integer or text
-// cursor (they have no lookback).
+// cursor (they have no lookback). errBoundBeforeYearOne when the mark minus the lookback is
+// before 0001-01-01: the run reads in full instead.
 func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration) (string, error) {
 	switch kind {
 	case warehouse.CursorTime:
@@ -252,16 +268,32 @@ func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration)
 		if err != nil {
 			return "", fmt.Errorf("the cursor's mark %q is not a time: %w", mark, err)
 		}
-		return t.Add(-lookback).Format("2006-01-02 15:04:05.999999"), nil
+		if t = t.Add(-lookback); t.Year() < 1 {
+			return "", errBoundBeforeYearOne
+		}
+		return t.Format("2006-01-02 15:04:05.999999"), nil
 	case warehouse.CursorDate:
 		t, err := time.Parse("2006-01-02", mark)
 		if err != nil {
 			return "", fmt.Errorf("the cursor's mark %q is not a date: %w", mark, err)
 		}
-		return t.Add(-lookback).Format("2006-01-02"), nil
+		if t = t.Add(-lookback); t.Year() < 1 {
+			return "", errBoundBeforeYearOne
+		}
+		return t.Format("2006-01-02"), nil
 	}
 	return mark, nil
 }
+
+// errBoundBeforeYearOne: the cursor's mark minus its lookback is before year 1 (a mark of
+// 0001-01-01 00:00:00, the zero time.Time or .NET's DateTime.MinValue that applications write for
+// "never"). Postgres refuses such a bound ("date/time field value out of range": it has no year
+// 0), so every run failed until a full read found a higher value; and the year before it (a
+// MySQL mark in year 0) Go prints "-0001", which MySQL reads as no time ("Incorrect datetime
+// value"; it compares the column with it as text). A read from before the first instant is a
+// read of every row: the run reads the whole model.
+var errBoundBeforeYearOne = errors.New("the cursor's mark minus cursor_lookback is before year 1, " +
+	"so every row is at or after it")
 
 // cursorTracker finds the highest cursor value of the rows a run reads (its next mark).
 type cursorTracker struct {

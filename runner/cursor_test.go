@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
@@ -831,5 +833,100 @@ func checkReadInFullAsAFullRead(t *testing.T, f *fixture, state map[string]map[s
 	if diff := cmp.Diff(full, state); diff != "" || run.ReadMode != controlplane.ReadFull {
 		t.Errorf("the run after %s read %q (want %q); the receiver's state differs from a full read's (-full +got):\n%s",
 			what, run.ReadMode, controlplane.ReadFull, diff)
+	}
+}
+
+// TestCursorWarehouseChangedReadsInFull: a model's warehouse connection changed in place to
+// another database with the same table (a warehouse moved, restored from a backup) holds other
+// rows below the mark: the next run reads in full, sending what differs from the ledger and
+// (mirror) deleting what the new database lacks, and its dry run says so.
+func TestCursorWarehouseChangedReadsInFull(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	state := map[string]map[string]any{}
+	_, recs := f.recv.Take("id")
+	receiverState(state, recs)
+	// The other database: Bob as a backup holds him (another name, a cursor below the mark), Di
+	// absent.
+	other := controlplanetest.NewDatabase(t)
+	db := controlplanetest.Pool(t, other)
+	if _, err := db.Exec(f.ctx, usersTable+`;
+		UPDATE users SET name = 'Robert' WHERE id = 2; DELETE FROM users WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := f.store.GetConnection(f.ctx, f.model.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc.Postgres.URL = other
+	// A plan that changes the connection so previews the sync through it as planned (not stored
+	// yet): a full read, which sends Robert and deletes Di.
+	planned := *wc
+	planned.UpdatedAt = time.Time{}
+	if dr, err := f.engine.PreviewOn(f.ctx, f.sync, nil, &planned, false, 0); err != nil {
+		t.Errorf("preview of the planned connection: %v", err)
+	} else if dr.ReadMode != controlplane.ReadFull || dr.Counts.Changed != 1 || dr.Counts.Deleted != 1 {
+		t.Errorf("preview of the planned connection: read %q (%q), counts %+v; want a full read, 1 changed and 1 deleted",
+			dr.ReadMode, dr.ReadWhy, dr.Counts)
+	}
+	if err := f.store.UpdateConnection(f.ctx, wc); err != nil {
+		t.Fatal(err)
+	}
+	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 0); err != nil {
+		t.Errorf("dry run after the warehouse changed: %v", err)
+	} else if dr.ReadMode != controlplane.ReadFull || !strings.Contains(dr.ReadWhy, "connection") {
+		t.Errorf("dry run after the warehouse changed: read %q (%q); want a full read naming the connection",
+			dr.ReadMode, dr.ReadWhy)
+	}
+	checkReadInFullAsAFullRead(t, f, state, "the warehouse connection changed")
+	if state["2"]["name"] != "Robert" || state["4"] != nil {
+		t.Errorf("the receiver holds Bob as %v and Di as %v; want Robert and no Di", state["2"], state["4"])
+	}
+	// The full read took a mark of the new database: the next run reads incrementally.
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after the full read read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
+
+// TestCursorMarkAtTheFirstInstant: every row's cursor the first instant Postgres has (Go's zero
+// time.Time, .NET's DateTime.MinValue, "0001-01-01 00:00:00", written for "never updated"): the
+// mark minus the lookback is before year 1, which Postgres refuses as a timestamp or a date. The
+// next runs read in full (they read no less than from there) rather than fail until a full read.
+func TestCursorMarkAtTheFirstInstant(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"timestamp", "timestamptz", "date"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ + `; UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
+			cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.model.Columns = cols
+			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+				t.Fatal(err)
+			}
+			f.sync.Cursor = "updated_at"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2020-05-05' WHERE id = 2; DELETE FROM users WHERE id = 4`)
+			run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+			if err != nil || run.Status != controlplane.RunSucceeded {
+				t.Fatalf("the run after a mark of 0001-01-01: %v", err)
+			}
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2", "deleted 4"}) || run.ReadMode != controlplane.ReadFull {
+				t.Errorf("the run after a mark of 0001-01-01 read %q and sent %q; want a full read sending Bob's change and Di's delete",
+					run.ReadMode, got)
+			}
+			// The mark moved to 2020-05-05: the next run reads incrementally.
+			if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+				t.Errorf("the run after that read %q, want incremental", run.ReadMode)
+			}
+		})
 	}
 }

@@ -345,6 +345,7 @@ func cutShortFailed(c *Counters) int64 { return c.failed.Load() }
 type job struct {
 	sync  *controlplane.Sync
 	model *controlplane.Model
+	wc    *controlplane.Connection // the model's warehouse connection
 	src   modelSource
 	dest  *controlplane.Connection
 }
@@ -369,7 +370,7 @@ func (e *Engine) load(ctx context.Context, y *controlplane.Sync) (*job, error) {
 	if dest.Webhook == nil {
 		return nil, fmt.Errorf("the sync's destination %q is not a webhook connection", dest.Name)
 	}
-	return &job{sync: y, model: m, src: src, dest: dest}, nil
+	return &job{sync: y, model: m, wc: wc, src: src, dest: dest}, nil
 }
 
 func (j *job) meta(runAt time.Time) *webhook.Meta {
@@ -548,7 +549,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return nil, none, err
 	}
 	query := modelQuery(j.src, j.model)
-	plan, err := e.planRead(ctx, y, j.model, query, ledState.Empty(), full || opts.MarkDelivered, run.StartedAt)
+	plan, err := e.planRead(ctx, y, j.model, j.wc.UpdatedAt, query, ledState.Empty(), full || opts.MarkDelivered, run.StartedAt)
 	if err != nil {
 		return nil, none, err
 	}

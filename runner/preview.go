@@ -143,7 +143,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, fmt.Errorf("the model %q cannot be read: %w", model.Name, err)
 	}
-	j := &job{sync: y, model: model, src: src}
+	j := &job{sync: y, model: model, wc: wc, src: src}
 	ledgerEmpty := true // a sync not stored yet has delivered nothing
 	if y.ID != 0 {
 		st, err := e.Store.ReadLedgerState(ctx, y.ID)
@@ -158,7 +158,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.planRead(ctx, y, model, query, ledgerEmpty, full || marking, time.Now())
+	plan, err := e.planRead(ctx, y, model, wc.UpdatedAt, query, ledgerEmpty, full || marking, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -250,6 +250,23 @@ func setConnection(t *testing.T, store *controlplane.Store, name string, set fun
 	}
 }
 
+// standInConnection is setConnection for a warehouse connection that a test points at a database
+// standing in for the one the dump's runs read: the connection keeps the time it was last written,
+// as if it had always read that database (a connection written since a cursor sync's last full
+// read makes its next run read in full).
+func standInConnection(t *testing.T, store *controlplane.Store, name string, set func(c *controlplane.Connection)) {
+	t.Helper()
+	ctx := context.Background()
+	was, err := store.GetConnectionByName(ctx, name)
+	if err != nil {
+		t.Fatalf("connection %q: %v", name, err)
+	}
+	setConnection(t, store, name, set)
+	if _, err := store.Pool().Exec(ctx, `UPDATE backflow.connections SET updated_at = $2 WHERE id = $1`, was.ID, was.UpdatedAt); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -262,7 +279,7 @@ func newUpgradeWorld(t *testing.T, fixture string) *upgradeWorld {
 		t.Fatal(err)
 	}
 	recv := refusingReceiver(t, "rej6@")
-	setConnection(t, store, "warehouse", func(c *controlplane.Connection) { c.Postgres.URL = whURL })
+	standInConnection(t, store, "warehouse", func(c *controlplane.Connection) { c.Postgres.URL = whURL })
 	setConnection(t, store, "hook", func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" })
 	return &upgradeWorld{t: t, ctx: ctx, store: store, recv: recv, engine: newTestEngine(store)}
 }
@@ -414,12 +431,12 @@ func TestUpgradeTypesFromVersion16(t *testing.T) {
 	if _, err := pg.Exec(ctx, read("types-postgres.sql")); err != nil {
 		t.Fatal(err)
 	}
-	setConnection(t, store, "postgres", func(c *controlplane.Connection) { c.Postgres.URL = pgURL })
+	standInConnection(t, store, "postgres", func(c *controlplane.Connection) { c.Postgres.URL = pgURL })
 	myURL, my := warehousetest.NewMySQLDatabase(t)
 	if _, err := my.ExecContext(ctx, read("types-mysql.sql")); err != nil {
 		t.Fatal(err)
 	}
-	setConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
+	standInConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
 	csv := filepath.Join(t.TempDir(), "types.csv")
 	if err := os.WriteFile(csv, []byte(read("types.csv")), 0o600); err != nil {
 		t.Fatal(err)
@@ -525,12 +542,12 @@ func TestUpgradeMoreTypesFromVersion16(t *testing.T) {
 	if _, err := controlplanetest.Pool(t, pgURL).Exec(ctx, read("more-types-postgres.sql")); err != nil {
 		t.Fatal(err)
 	}
-	setConnection(t, store, "postgres", func(c *controlplane.Connection) { c.Postgres.URL = pgURL })
+	standInConnection(t, store, "postgres", func(c *controlplane.Connection) { c.Postgres.URL = pgURL })
 	myURL, my := warehousetest.NewMySQLDatabase(t)
 	if _, err := my.ExecContext(ctx, read("more-types-mysql.sql")); err != nil {
 		t.Fatal(err)
 	}
-	setConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
+	standInConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
 	recv := newReceiver(t)
 	setConnection(t, store, "hook", func(c *controlplane.Connection) { c.Webhook.URL = recv.URL + "/hook" })
 	engine := newTestEngine(store)
@@ -582,7 +599,7 @@ func TestUpgradeCursorsFromVersion16(t *testing.T) {
 		UPDATE users SET name = 's3', updated_at = '2026-11-06 00:00:03' WHERE id = 3;`); err != nil {
 		t.Fatal(err)
 	}
-	setConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
+	standInConnection(t, store, "mysql", func(c *controlplane.Connection) { c.MySQL.URL = myURL })
 	// The DuckDB model reads testdata/upgrade/cursors.csv (from the package's directory, where
 	// tests run): types.csv with users 2 and 3 changed so.
 	recv := newReceiver(t)
