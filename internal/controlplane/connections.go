@@ -438,7 +438,12 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		if oldKind != kind {
 			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, oldKind, kind)
 		}
-		err = tx.QueryRow(ctx, `UPDATE backflow.connections SET name = $2, config = $3, sealed_secrets = $4, updated_at = now()
+		// clock_timestamp(), not now() (this transaction's start): a run that starts while this
+		// transaction is open reads the connection as it was, and a cursor sync's full read by
+		// that run must not pass for one of the connection written here (runner's planRead
+		// compares the two times). Only a run starting between this statement and the commit,
+		// a fraction of a millisecond, still can.
+		err = tx.QueryRow(ctx, `UPDATE backflow.connections SET name = $2, config = $3, sealed_secrets = $4, updated_at = clock_timestamp()
 			WHERE id = $1 RETURNING updated_at`, c.ID, c.Name, config, sealed).Scan(&c.UpdatedAt)
 		if err != nil {
 			return nameTaken(err, "connection", c.Name)
