@@ -125,6 +125,13 @@ func (r *Run) Duration() time.Duration {
 	return r.FinishedAt.Sub(r.StartedAt)
 }
 
+// Served reports whether the run ended having done its work: succeeded, failed or blocked, as
+// endedServed says in SQL. A canceled run (a stop handed its work back, or its runner died) did
+// not, nor one still running.
+func (r *Run) Served() bool {
+	return r.Status == RunSucceeded || r.Status == RunFailed || r.Status == RunBlocked
+}
+
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
 	r.resent_after_conflict, r.resent_after_not_found, r.present_on_conflict, r.absent_on_delete,

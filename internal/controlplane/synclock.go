@@ -66,7 +66,7 @@ var servedRun = `(` + endedServed + ` OR ` + runningServed + `)`
 
 // endedServed is true for the ended runs that served their sync's schedule (see servedRun). The
 // per-sync lookups by it are served by partial indexes on the same condition (migration 017):
-// keep its text as it is there.
+// keep its text as it is there. Run.Served says the same in Go.
 const endedServed = `r.status IN ('succeeded', 'failed', 'blocked')`
 
 // runningServed is true for the running runs whose runner holds the sync's lock (see servedRun).
