@@ -580,7 +580,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	p := &pipeline{
 		e: e, lease: lease, sync: y, run: run, counters: counters,
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
-		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
+		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name, dest: j.dest,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
 		pinAbove: plan.startMark(),

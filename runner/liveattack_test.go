@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,5 +80,57 @@ func TestRescuedQueuedRunRunsOnce(t *testing.T) {
 	}
 	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Errorf("the endpoint received %d records (%v), want the 5 users once", len(got), got)
+	}
+}
+
+// TestGoneFromARetiredURLDoesNotPause: a terraform apply moves the destination connection to a new
+// URL while a run is under way, and the old endpoint, retired, answers the run's requests 410
+// Gone. The 410 is about the URL the run read at its start, not the connection's: the sync must
+// not be paused (it would never run again until someone unpauses it), the run says why, and the
+// next run delivers to the new URL. A 410 from the URL the connection still has pauses the sync.
+func TestGoneFromARetiredURLDoesNotPause(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	var moved sync.Once
+	f.recv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.Path != "/hook" {
+			return false
+		}
+		moved.Do(func() {
+			dest := *f.dest
+			wh := *dest.Webhook
+			wh.URL = strings.TrimSuffix(wh.URL, "/hook") + "/new-hook"
+			dest.Webhook = &wh
+			if err := f.store.UpdateConnection(f.ctx, &dest); err != nil {
+				t.Errorf("move the connection: %v", err)
+			}
+		})
+		w.WriteHeader(http.StatusGone)
+		return true
+	})
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if !strings.Contains(run.Error, "410") || !strings.Contains(run.Error, "not paused") {
+		t.Errorf("run error = %q, want the 410 and that the sync is not paused", run.Error)
+	}
+	if y, err := f.store.GetSync(f.ctx, f.sync.ID); err != nil || y.Paused {
+		t.Fatalf("a 410 from the URL the connection left paused the sync (%v): %+v", err, y)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("the new URL received %v, want the 5 users", got)
+	}
+
+	// The new URL retired in turn, the connection unchanged: the sync is paused.
+	f.exec(`UPDATE users SET name = 'Ada B' WHERE id = 1`)
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusGone)
+		return true
+	})
+	run = f.run(controlplane.RunFailed, RunOptions{})
+	if y, err := f.store.GetSync(f.ctx, f.sync.ID); err != nil || !y.Paused || !strings.Contains(y.PausedReason, "410") {
+		t.Errorf("a 410 from the connection's URL: sync %+v (%v), want paused for the 410", y, err)
+	}
+	if !strings.Contains(run.Error, "the sync is paused") {
+		t.Errorf("run error = %q, want that the sync is paused", run.Error)
 	}
 }

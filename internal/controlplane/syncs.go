@@ -221,6 +221,27 @@ func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
+// PauseForGone pauses the lease's sync y after its destination dest answered 410 Gone to a run,
+// recording why, as PauseSync does; but only if the lease still holds the sync and neither y nor
+// dest was written since the run read them (their updated_at are those the run read): a 410 to
+// a request built from a definition that a terraform apply has changed since (the connection's
+// url moved off an endpoint that was then retired, the sync's request path changed) says
+// nothing of the endpoint the next run sends to, and pausing for it would stop a sync that works.
+// It reports whether it paused the sync. One statement, which locks the sync's row before it
+// reads the fence (without holding it), in the order DeleteSync takes them: a fenced transaction
+// (the fence held, then the sync's row) could deadlock with a deletion of the sync.
+func (l *SyncLease) PauseForGone(ctx context.Context, y *Sync, dest *Connection, reason string) (bool, error) {
+	tag, err := l.store.db.Exec(ctx, `UPDATE backflow.syncs SET paused = true, paused_reason = $2, updated_at = now()
+		WHERE id = $1 AND updated_at = $3
+			AND EXISTS (SELECT FROM backflow.connections c WHERE c.id = $4 AND c.updated_at = $5)
+			AND EXISTS (SELECT FROM backflow.sync_fences f WHERE f.sync_id = $1 AND f.token = $6)`,
+		y.ID, reason, y.UpdatedAt, dest.ID, dest.UpdatedAt, l.fence.token)
+	if err != nil {
+		return false, fmt.Errorf("pause sync %q: %w", y.Name, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
 // parents (schedule.after) of the syncs that run after it.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
