@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -132,5 +133,69 @@ func TestGoneFromARetiredURLDoesNotPause(t *testing.T) {
 	}
 	if !strings.Contains(run.Error, "the sync is paused") {
 		t.Errorf("run error = %q, want that the sync is paused", run.Error)
+	}
+}
+
+// TestDeleteSyncDuringACommit: terraform destroys (or replaces) a sync while its run commits a
+// group of delivered records. The deletion must succeed; the run, whose sync is gone, fails.
+func TestDeleteSyncDuringACommit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	pool := controlplanetest.Pool(t, f.cpURL)
+	// The first run stores its ledger as pages: its first commit holds the fence, then waits here.
+	hold, err := pool.Begin(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(f.ctx) }()
+	if _, err := hold.Exec(f.ctx, `LOCK TABLE backflow.sync_ledger_pages IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(what string, sessions int) {
+		controlplanetest.WaitFor(t, what, func() bool {
+			var n int
+			err := pool.QueryRow(f.ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+				AND datname = current_database()`).Scan(&n)
+			return err == nil && n >= sessions
+		})
+	}
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	ran := make(chan result, 1)
+	go func() {
+		r, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+		ran <- result{r, err}
+	}()
+	waiting("the run's commit to wait on the pages", 1)
+	deleted := make(chan error, 1)
+	go func() { deleted <- f.store.DeleteSync(f.ctx, f.sync.ID) }()
+	waiting("the deletion to wait on the run's commit", 2)
+	if err := hold.Rollback(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-deleted:
+		if err != nil {
+			t.Errorf("deleting the sync while its run commits: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the deletion still waits")
+	}
+	select {
+	case r := <-ran:
+		if r.err == nil {
+			t.Errorf("the run of a sync deleted under it succeeded: %+v", r.run)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run still runs")
+	}
+	// Nothing of the sync is left behind (the ledger's tables have no foreign key).
+	for _, table := range []string{"sync_ledger", "sync_ledger_pages", "sync_intents"} {
+		var n int
+		if err := pool.QueryRow(f.ctx, `SELECT count(*) FROM backflow.`+table+` WHERE sync_id = $1`, f.sync.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s: %d rows of the deleted sync (%v)", table, n, err)
+		}
 	}
 }

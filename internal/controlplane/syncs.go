@@ -244,13 +244,24 @@ func (l *SyncLease) PauseForGone(ctx context.Context, y *Sync, dest *Connection,
 
 // DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
 // parents (schedule.after) of the syncs that run after it.
+//
+// It takes the sync's fence first, as a run's fenced writes do (SyncLease.fenced), and so waits
+// for the one in flight: deleting the sync first locked its row and its runs, then waited for the
+// fence that a run's commit held while it waited in turn for its run's row, a deadlock that
+// Postgres broke by failing the deletion (a terraform destroy, or the replacement of a sync, while
+// it ran). The run's next fenced write finds the fence gone, and the run stops.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
-	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("sync %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT FROM backflow.sync_fences WHERE sync_id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("sync %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
 }
