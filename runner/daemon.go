@@ -75,14 +75,20 @@ const busySnooze = 15 * time.Second
 
 func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) error {
 	// A run that started after this job became due (a foreground `sync`, or a twin job queued
-	// when the sync changed) has served it, unless it was canceled (handed back on a stop) or
-	// its runner died: LastRunStart counts only runs that ended succeeded or failed, or that
-	// are running under a held lock.
-	last, err := w.engine.Store.LastRunStart(jobCtx, job.Args.SyncID)
+	// when the sync changed) has served it, unless it was canceled (handed back on a stop, or a
+	// foreground `sync` stopped with Ctrl-C) or its runner died: LastRunServing counts only runs
+	// that ended succeeded, failed or blocked, or that are running under a held lock. One still
+	// running serves the job once it ends so: until then the job waits, as for a busy sync
+	// (completed now, the job would leave its slot served by nothing if that run were canceled:
+	// the daemon queues a slot's job once).
+	last, running, err := w.engine.Store.LastRunServing(jobCtx, job.Args.SyncID)
 	if err != nil {
 		return err
 	}
 	if !last.Before(job.Args.Due) {
+		if running {
+			return river.JobSnooze(busySnooze)
+		}
 		return nil
 	}
 	opts := RunOptions{Trigger: controlplane.TriggerSchedule, Due: job.Args.Due}

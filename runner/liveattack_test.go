@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -197,5 +198,78 @@ func TestDeleteSyncDuringACommit(t *testing.T) {
 		if err := pool.QueryRow(f.ctx, `SELECT count(*) FROM backflow.`+table+` WHERE sync_id = $1`, f.sync.ID).Scan(&n); err != nil || n != 0 {
 			t.Errorf("%s: %d rows of the deleted sync (%v)", table, n, err)
 		}
+	}
+}
+
+// TestScheduledJobNotServedByARunThatIsCanceled: a scheduled run's job comes due while a run started
+// by hand (a foreground `sync`) runs: that run serves the job only if it ends having done its
+// work. Stopped (Ctrl-C), it is canceled: the job must still run the sync. (Completing the job
+// when it saw the run under way left the slot served by nothing: the daemon queues a slot's job
+// once, so the sync waited a whole interval for its next slot.)
+func TestScheduledJobNotServedByARunThatIsCanceled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(-time.Second)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	started := make(chan struct{}, 1)
+	f.recv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.N == 1 {
+			started <- struct{}{}
+			<-release
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	fgCtx, stopForeground := context.WithCancel(f.ctx)
+	defer stopForeground()
+	foreground := make(chan *controlplane.Run, 1)
+	go func() {
+		r, _ := f.engine.Run(fgCtx, f.sync.ID, RunOptions{Trigger: controlplane.TriggerManual})
+		foreground <- r
+	}()
+	select {
+	case <-started:
+	case <-time.After(45 * time.Second):
+		t.Fatal("the foreground run did not start")
+	}
+	w := &syncWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	job := &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1},
+		Args: SyncArgs{SyncID: f.sync.ID, Due: due, Version: f.sync.UpdatedAt}}
+	var snooze *river.JobSnoozeError
+	if err := w.Work(f.ctx, job); !errors.As(err, &snooze) {
+		t.Fatalf("the job, while a run started after it came due runs: %v, want a snooze until that run ends", err)
+	}
+	stopForeground() // Ctrl-C
+	unblock()
+	if r := <-foreground; r == nil || r.Status != controlplane.RunCanceled {
+		t.Fatalf("the foreground run: %+v, want canceled", r)
+	}
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("the job after the run was canceled: %v", err)
+	}
+	runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Status != controlplane.RunSucceeded || runs[0].Trigger != controlplane.TriggerSchedule {
+		for _, r := range runs {
+			t.Logf("run %d: %s trigger %s", r.ID, r.Status, r.Trigger)
+		}
+		t.Errorf("want the canceled foreground run, then the scheduled run, succeeded")
+	}
+	// A run that ends having done its work serves the job: it is not run again.
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("the job once served: %v", err)
+	}
+	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 10); len(runs) != 2 {
+		t.Errorf("the served job ran the sync again: %d runs", len(runs))
 	}
 }
