@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,5 +272,31 @@ func TestScheduledJobNotServedByARunThatIsCanceled(t *testing.T) {
 	}
 	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 10); len(runs) != 2 {
 		t.Errorf("the served job ran the sync again: %d runs", len(runs))
+	}
+}
+
+// TestGoneToRequestsInFlightTogether: an endpoint retired answers 410 to the requests in flight
+// at once. The sync is paused, and the run says so: the second 410 does not find the sync
+// "changed since the run started" because the first paused it.
+func TestGoneToRequestsInFlightTogether(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	var n atomic.Int32
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		if n.Add(1) <= 2 {
+			arrived.Done()
+			arrived.Wait() // both requests (--concurrency 2) are in flight
+		}
+		w.WriteHeader(http.StatusGone)
+		return true
+	})
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if y, err := f.store.GetSync(f.ctx, f.sync.ID); err != nil || !y.Paused {
+		t.Errorf("sync %+v (%v), want paused", y, err)
+	}
+	if !strings.Contains(run.Error, "so the sync is paused") || strings.Contains(run.Error, "not paused") {
+		t.Errorf("run error = %q, want that the sync is paused", run.Error)
 	}
 }

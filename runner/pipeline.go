@@ -45,6 +45,9 @@ type pipeline struct {
 	cursorKind warehouse.CursorKind
 	pin        []byte
 	pinAbove   []byte
+	// gone decides once whether a 410 pauses the sync; goneNotPaused says why it did not ("": it did).
+	gone          sync.Once
+	goneNotPaused string
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
@@ -271,21 +274,29 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 // pauseForGone pauses the sync after its destination answered 410 Gone (err), unless the sync or
 // its destination connection changed since the run read them (controlplane.SyncLease.PauseForGone):
 // then, or when the sync could not be paused, it returns an error that says the sync is not paused.
+// The first 410 of the run decides, once: the requests in flight at that moment are usually
+// answered 410 together, and a second pause would find the sync written since the run read it
+// (by the first) and say, wrongly, that it is not paused.
 func (p *pipeline) pauseForGone(ctx context.Context, err error) error {
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	paused, perr := p.lease.PauseForGone(pctx, p.sync, p.dest, err.Error())
-	switch {
-	case perr != nil:
-		p.log.Error("could not pause the sync after a 410", "err", perr)
-		return &goneNotPausedError{err: err, why: "it could not be paused (" + perr.Error() + ")"}
-	case !paused:
-		p.log.Warn("the destination answered 410 Gone, but the sync or its destination connection changed since the run "+
-			"started: the sync is not paused, and its next run sends as they are now", "err", err)
-		return &goneNotPausedError{err: err, why: "the sync or its destination connection changed since the run started " +
-			"(a terraform apply), so the next run sends as they are now"}
+	p.gone.Do(func() {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		paused, perr := p.lease.PauseForGone(pctx, p.sync, p.dest, err.Error())
+		switch {
+		case perr != nil:
+			p.log.Error("could not pause the sync after a 410", "err", perr)
+			p.goneNotPaused = "it could not be paused (" + perr.Error() + ")"
+		case !paused:
+			p.log.Warn("the destination answered 410 Gone, but the sync or its destination connection changed since the run "+
+				"started: the sync is not paused, and its next run sends as they are now", "err", err)
+			p.goneNotPaused = "the sync or its destination connection changed since the run started " +
+				"(a terraform apply), so the next run sends as they are now"
+		}
+	})
+	if p.goneNotPaused == "" {
+		return err
 	}
-	return err
+	return &goneNotPausedError{err: err, why: p.goneNotPaused}
 }
 
 // goneNotPausedError is a 410 Gone that did not pause the sync (pipeline.pauseForGone): its text
