@@ -153,12 +153,13 @@ func TestDeleteSyncDuringACommit(t *testing.T) {
 	if _, err := hold.Exec(f.ctx, `LOCK TABLE backflow.sync_ledger_pages IN SHARE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	waiting := func(what string, sessions int) {
+	// waiting waits for a session waiting on a lock whose query is (or, with not, is not) like like.
+	waiting := func(what, like string, not bool) {
 		controlplanetest.WaitFor(t, what, func() bool {
 			var n int
 			err := pool.QueryRow(f.ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-				AND datname = current_database()`).Scan(&n)
-			return err == nil && n >= sessions
+				AND datname = current_database() AND (query LIKE $1) <> $2`, like, not).Scan(&n)
+			return err == nil && n > 0
 		})
 	}
 	type result struct {
@@ -170,10 +171,10 @@ func TestDeleteSyncDuringACommit(t *testing.T) {
 		r, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
 		ran <- result{r, err}
 	}()
-	waiting("the run's commit to wait on the pages", 1)
+	waiting("the run's commit to wait on the pages", "%sync_ledger_pages%", false)
 	deleted := make(chan error, 1)
 	go func() { deleted <- f.store.DeleteSync(f.ctx, f.sync.ID) }()
-	waiting("the deletion to wait on the run's commit", 2)
+	waiting("the deletion to wait on the run's commit", "%sync_ledger_pages%", true)
 	if err := hold.Rollback(f.ctx); err != nil {
 		t.Fatal(err)
 	}
