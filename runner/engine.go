@@ -290,9 +290,14 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	ended := run.Status // as its record ends
+	if errors.Is(runErr, controlplane.ErrLockLost) {
+		runErr = e.lostToDeletion(fctx, y, runErr)
+	}
 	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
 		// The runner that took the sync over closed this run's record already, as canceled
-		// (AbandonRuns): the metric counts it so, as runs and the status page show it.
+		// (AbandonRuns): the metric counts it so, as runs and the status page show it. (A sync
+		// deleted under its run took the record with it.)
+		err = e.lostToDeletion(fctx, y, err)
 		log.Warn("the run's end is not recorded: the sync's lock was lost", "err", err)
 		if runErr == nil {
 			runErr = err
@@ -323,6 +328,29 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	return run, runErr
 }
+
+// lostToDeletion is err, a run's ErrLockLost, said as what it is when sync y no longer exists: a
+// terraform destroy, or the sync's replacement (a new destination_id, model_id or primary_key),
+// deleted it while the run went on; not another runner running it, as ErrLockLost says.
+func (e *Engine) lostToDeletion(ctx context.Context, y *controlplane.Sync, err error) error {
+	if _, gerr := e.Store.GetSync(ctx, y.ID); !errors.Is(gerr, controlplane.ErrNotFound) {
+		return err
+	}
+	return &syncDeletedError{sync: y.Name, err: err}
+}
+
+// syncDeletedError is a run's ErrLockLost (which errors.Is still sees) whose sync was deleted.
+type syncDeletedError struct {
+	sync string
+	err  error
+}
+
+func (e *syncDeletedError) Error() string {
+	return fmt.Sprintf("sync %q was deleted while this run went on (a terraform destroy, or the sync's replacement): "+
+		"the run stopped and recorded nothing more", e.sync)
+}
+
+func (e *syncDeletedError) Unwrap() error { return e.err }
 
 // job is what a run needs, loaded from the control plane.
 type job struct {

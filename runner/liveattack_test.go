@@ -190,6 +190,9 @@ func TestDeleteSyncDuringACommit(t *testing.T) {
 	case r := <-ran:
 		if r.err == nil {
 			t.Errorf("the run of a sync deleted under it succeeded: %+v", r.run)
+		} else if !strings.Contains(r.err.Error(), "was deleted while this run went on") ||
+			!errors.Is(r.err, controlplane.ErrLockLost) {
+			t.Errorf("the run of a sync deleted under it: %v, want it said so (and errors.Is ErrLockLost)", r.err)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the run still runs")
