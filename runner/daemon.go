@@ -152,8 +152,10 @@ func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions
 		// closes any run left running) and records its own.
 		return river.JobSnooze(endNotRecordedSnooze)
 	case run != nil && run.Status == controlplane.RunCanceled:
-		// Stopping: hand the job back, to be worked at once by a replica that is still running
-		// (or by this one when it starts again); snoozing does not use up attempts.
+		// Stopping, or the sync was taken over by another runner while this run went on (its
+		// record closed as canceled): hand the job back, to be worked at once by a replica that
+		// is still running (or by this one when it starts again), which finds whether a run
+		// since has served it; snoozing does not use up attempts.
 		return river.JobSnooze(0)
 	case run != nil:
 		return nil // recorded as failed; the next schedule tries again

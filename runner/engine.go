@@ -289,25 +289,25 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	ended := run.Status // as its record ends
 	if errors.Is(runErr, controlplane.ErrLockLost) {
 		runErr = e.lostToDeletion(fctx, y, runErr)
 	}
 	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
 		// The runner that took the sync over closed this run's record already, as canceled
-		// (AbandonRuns): the metric counts it so, as runs and the status page show it. (A sync
-		// deleted under its run took the record with it.)
+		// (AbandonRuns): the run returned, and the metric, say so too, as runs and the status
+		// page do; a daemon hands its job back (runJob), the work not done. (A sync deleted under
+		// its run took the record with it.)
 		err = e.lostToDeletion(fctx, y, err)
 		log.Warn("the run's end is not recorded: the sync's lock was lost", "err", err)
 		if runErr == nil {
 			runErr = err
 		}
-		ended = controlplane.RunCanceled
+		run.Status = controlplane.RunCanceled
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
 	}
-	e.Metrics.runFinished(ended)
+	e.Metrics.runFinished(run.Status)
 	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
 		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
 		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,

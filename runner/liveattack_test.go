@@ -304,3 +304,52 @@ func TestGoneToRequestsInFlightTogether(t *testing.T) {
 		t.Errorf("run error = %q, want that the sync is paused", run.Error)
 	}
 }
+
+// TestQueuedRunTakenOverIsRunAgain: a queued full run (`trigger --full`) whose sync another runner
+// takes over mid-run (its lock's session was cut off unseen; the other runner bumped the fence and
+// closed the run as canceled) did not do its work: its job is handed back and runs the sync again,
+// so the queued run ends succeeded, not canceled with half of the full resend never sent.
+func TestQueuedRunTakenOverIsRunAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var takeover sync.Once
+	f.recv.Handle(func(r *webhooktest.Request, _ http.ResponseWriter) bool {
+		takeover.Do(func() {
+			// What a runner taking the sync over does (AcquireSync, then AbandonRuns).
+			if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`,
+				f.sync.ID); err != nil {
+				t.Errorf("bump the fence: %v", err)
+			}
+			if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
+				error = 'taken over' WHERE sync_id = $1 AND status = 'running'`, f.sync.ID); err != nil {
+				t.Errorf("close the run: %v", err)
+			}
+		})
+		return false
+	})
+	w := &triggerWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	job := &river.Job[TriggerArgs]{JobRow: &rivertype.JobRow{ID: q.ID, Attempt: 1}, Args: TriggerArgs{SyncID: f.sync.ID, Full: true}}
+	var snooze *river.JobSnoozeError
+	if err := w.Work(f.ctx, job); !errors.As(err, &snooze) {
+		t.Fatalf("the job whose run was taken over: %v, want it handed back (a snooze)", err)
+	}
+	f.recv.Take("id")
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("the job handed back: %v", err)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("the job handed back sent %v, want the 5 users (a full run)", got)
+	}
+	run, err := f.store.RunOfJob(f.ctx, q.ID)
+	if err != nil || run.Status != controlplane.RunSucceeded || run.Trigger != controlplane.TriggerFull {
+		t.Errorf("the queued run's run: %+v (%v), want a full run succeeded", run, err)
+	}
+}
