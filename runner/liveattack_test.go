@@ -19,6 +19,12 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
+// testJobRunner is what a daemon's workers share, for tests that call a worker's Work as River
+// would (an attempt, a snoozed job worked again).
+func testJobRunner(f *fixture) jobRunner {
+	return jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}
+}
+
 // TestRescuedQueuedRunRunsOnce: a queued run (`trigger --full`) that outlives --rescue-after is
 // alive, not dead: River's rescuer hands its job to a second attempt anyway, which finds the sync
 // busy and snoozes. Once the first attempt's run has ended, the job's work is done: the second
@@ -46,7 +52,7 @@ func TestRescuedQueuedRunRunsOnce(t *testing.T) {
 		}
 		return false
 	})
-	w := &triggerWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	w := &triggerWorker{jobRunner: testJobRunner(f)}
 	job := func(attempt int) *river.Job[TriggerArgs] {
 		return &river.Job[TriggerArgs]{JobRow: &rivertype.JobRow{ID: q.ID, Attempt: attempt},
 			Args: TriggerArgs{SyncID: f.sync.ID, Full: true}}
@@ -245,7 +251,7 @@ func TestScheduledJobNotServedByARunThatIsCanceled(t *testing.T) {
 	case <-time.After(45 * time.Second):
 		t.Fatal("the foreground run did not start")
 	}
-	w := &syncWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	w := &syncWorker{jobRunner: testJobRunner(f)}
 	job := &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1},
 		Args: SyncArgs{SyncID: f.sync.ID, Due: due, Version: f.sync.UpdatedAt}}
 	var snooze *river.JobSnoozeError
@@ -335,7 +341,7 @@ func TestQueuedRunTakenOverIsRunAgain(t *testing.T) {
 		})
 		return false
 	})
-	w := &triggerWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	w := &triggerWorker{jobRunner: testJobRunner(f)}
 	job := &river.Job[TriggerArgs]{JobRow: &rivertype.JobRow{ID: q.ID, Attempt: 1}, Args: TriggerArgs{SyncID: f.sync.ID, Full: true}}
 	var snooze *river.JobSnoozeError
 	if err := w.Work(f.ctx, job); !errors.As(err, &snooze) {
