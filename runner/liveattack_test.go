@@ -359,3 +359,36 @@ func TestQueuedRunTakenOverIsRunAgain(t *testing.T) {
 		t.Errorf("the queued run's run: %+v (%v), want a full run succeeded", run, err)
 	}
 }
+
+// TestSyncDeletedWhileWaitingForItsLock: a foreground `sync` waits for the lock another runner
+// holds; meanwhile terraform destroys (or replaces) the sync. When the lock comes, the run must
+// say the sync was deleted, not that "a referenced connection or model does not exist".
+func TestSyncDeletedWhileWaitingForItsLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{}) // the sync has a fence
+	other, err := f.store.AcquireSync(f.ctx, f.sync.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Wait: true, OnWait: func() { close(waiting) }})
+		done <- err
+	}()
+	<-waiting
+	if err := f.store.DeleteSync(f.ctx, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	other.Release()
+	select {
+	case err := <-done:
+		if !errors.Is(err, controlplane.ErrNotFound) || !strings.Contains(err.Error(), "was deleted") ||
+			strings.Contains(err.Error(), "connection or model") {
+			t.Errorf("the run of a sync deleted while it waited for the lock: %v, want it said the sync was deleted", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run still waits")
+	}
+}
