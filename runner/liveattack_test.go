@@ -377,11 +377,17 @@ func TestSyncDeletedWhileWaitingForItsLock(t *testing.T) {
 		_, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Wait: true, OnWait: func() { close(waiting) }})
 		done <- err
 	}()
-	<-waiting
-	if err := f.store.DeleteSync(f.ctx, f.sync.ID); err != nil {
+	select {
+	case <-waiting:
+	case err := <-done:
+		other.Release()
+		t.Fatalf("the run did not wait for the lock: %v", err)
+	}
+	err = f.store.DeleteSync(f.ctx, f.sync.ID)
+	other.Release()
+	if err != nil {
 		t.Fatal(err)
 	}
-	other.Release()
 	select {
 	case err := <-done:
 		if !errors.Is(err, controlplane.ErrNotFound) || !strings.Contains(err.Error(), "was deleted") ||
