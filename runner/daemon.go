@@ -75,14 +75,20 @@ const busySnooze = 15 * time.Second
 
 func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) error {
 	// A run that started after this job became due (a foreground `sync`, or a twin job queued
-	// when the sync changed) has served it, unless it was canceled (handed back on a stop) or
-	// its runner died: LastRunStart counts only runs that ended succeeded or failed, or that
-	// are running under a held lock.
-	last, err := w.engine.Store.LastRunStart(jobCtx, job.Args.SyncID)
+	// when the sync changed) has served it, unless it was canceled (handed back on a stop, or a
+	// foreground `sync` stopped with Ctrl-C) or its runner died: LastRunServing counts only runs
+	// that ended succeeded, failed or blocked, or that are running under a held lock. One still
+	// running serves the job once it ends so: until then the job waits, as for a busy sync
+	// (completed now, the job would leave its slot served by nothing if that run were canceled:
+	// the daemon queues a slot's job once).
+	last, running, err := w.engine.Store.LastRunServing(jobCtx, job.Args.SyncID)
 	if err != nil {
 		return err
 	}
 	if !last.Before(job.Args.Due) {
+		if running {
+			return river.JobSnooze(busySnooze)
+		}
 		return nil
 	}
 	opts := RunOptions{Trigger: controlplane.TriggerSchedule, Due: job.Args.Due}
@@ -146,8 +152,10 @@ func (w *jobRunner) runJob(jobCtx context.Context, syncID int64, opts RunOptions
 		// closes any run left running) and records its own.
 		return river.JobSnooze(endNotRecordedSnooze)
 	case run != nil && run.Status == controlplane.RunCanceled:
-		// Stopping: hand the job back, to be worked at once by a replica that is still running
-		// (or by this one when it starts again); snoozing does not use up attempts.
+		// Stopping, or the sync was taken over by another runner while this run went on (its
+		// record closed as canceled): hand the job back, to be worked at once by a replica that
+		// is still running (or by this one when it starts again), which finds whether a run
+		// since has served it; snoozing does not use up attempts.
 		return river.JobSnooze(0)
 	case run != nil:
 		return nil // recorded as failed; the next schedule tries again

@@ -298,21 +298,26 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	ended := run.Status // as its record ends
+	if errors.Is(runErr, controlplane.ErrLockLost) {
+		runErr = e.lostToDeletion(fctx, y, runErr)
+	}
 	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
 		// The runner that took the sync over closed this run's record already, as canceled
-		// (AbandonRuns): the metric counts it so, as runs and the status page show it.
+		// (AbandonRuns): the run returned, and the metric, say so too, as runs and the status
+		// page do; a daemon hands its job back (runJob), the work not done. (A sync deleted under
+		// its run took the record with it.)
+		err = e.lostToDeletion(fctx, y, err)
 		log.Warn("the run's end is not recorded: the sync's lock was lost", "err", err)
 		if runErr == nil {
 			runErr = err
 		}
-		ended = controlplane.RunCanceled
+		run.Status = controlplane.RunCanceled
 		run.Counts.Failed = cutShortFailed(counters)
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
 	}
-	e.Metrics.runFinished(ended)
+	e.Metrics.runFinished(run.Status)
 	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
 		"extracted", run.Counts.Extracted, "invalid", run.Counts.Invalid, "new", run.Counts.New,
 		"changed", run.Counts.Changed, "deleted", run.Counts.Deleted, "delivered", run.Counts.Delivered,
@@ -340,6 +345,29 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 // showed "failed N" in `runs` and on the status page for a canceled run whose metric counted
 // none.
 func cutShortFailed(c *Counters) int64 { return c.failed.Load() }
+
+// lostToDeletion is err, a run's ErrLockLost, said as what it is when sync y no longer exists: a
+// terraform destroy, or the sync's replacement (a new destination_id, model_id or primary_key),
+// deleted it while the run went on; not another runner running it, as ErrLockLost says.
+func (e *Engine) lostToDeletion(ctx context.Context, y *controlplane.Sync, err error) error {
+	if _, gerr := e.Store.GetSync(ctx, y.ID); !errors.Is(gerr, controlplane.ErrNotFound) {
+		return err
+	}
+	return &syncDeletedError{sync: y.Name, err: err}
+}
+
+// syncDeletedError is a run's ErrLockLost (which errors.Is still sees) whose sync was deleted.
+type syncDeletedError struct {
+	sync string
+	err  error
+}
+
+func (e *syncDeletedError) Error() string {
+	return fmt.Sprintf("sync %q was deleted while this run went on (a terraform destroy, or the sync's replacement): "+
+		"the run stopped and recorded nothing more", e.sync)
+}
+
+func (e *syncDeletedError) Unwrap() error { return e.err }
 
 // job is what a run needs, loaded from the control plane.
 type job struct {
@@ -613,7 +641,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	p := &pipeline{
 		e: e, lease: lease, sync: y, run: run, counters: counters,
 		log:  e.logger().With("sync", y.Name, "run", run.ID),
-		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name,
+		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name, dest: j.dest,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
 		pinAbove: plan.startMark(),

@@ -29,9 +29,10 @@ type pipeline struct {
 	meta     *webhook.Meta
 	dl       *webhook.Deliverer
 	destName string
-	conc     int  // delivery workers: the most requests the pacer may let be in flight
-	size     int  // records per batch
-	mark     bool // record the batches as delivered without sending them (RunOptions.MarkDelivered)
+	dest     *controlplane.Connection // as the run read it (pauseForGone)
+	conc     int                      // delivery workers: the most requests the pacer may let be in flight
+	size     int                      // records per batch
+	mark     bool                     // record the batches as delivered without sending them (RunOptions.MarkDelivered)
 	// splitNew: new and changed records go in batches of their own (the sync's request has one
 	// request per operation); else both go in "changed" batches, as the envelope says.
 	splitNew bool
@@ -44,6 +45,9 @@ type pipeline struct {
 	cursorKind warehouse.CursorKind
 	pin        []byte
 	pinAbove   []byte
+	// gone decides once whether a 410 pauses the sync; goneNotPaused says why it did not ("": it did).
+	gone          sync.Once
+	goneNotPaused string
 }
 
 // execute runs the stages and returns the run's counters as last committed and the error that
@@ -234,11 +238,7 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				}
 				if err := o.err; err != nil && runCtx.Err() == nil {
 					if errors.Is(err, webhook.ErrGone) {
-						pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-						if perr := p.e.Store.PauseSync(pctx, p.sync.ID, err.Error()); perr != nil {
-							p.log.Error("could not pause the sync after a 410", "err", perr)
-						}
-						pcancel()
+						err = p.pauseForGone(ctx, err)
 					}
 					cancel(fmt.Errorf("deliver to %q: %w", p.destName, err))
 				}
@@ -272,6 +272,54 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 		out <- o
 	}
 }
+
+// pauseForGone pauses the sync after its destination answered 410 Gone (err), unless the sync or
+// its destination connection changed since the run read them (controlplane.SyncLease.PauseForGone):
+// then, or when the sync could not be paused, it returns an error that says the sync is not paused.
+// The first 410 of the run decides, once: the requests in flight at that moment are usually
+// answered 410 together, and a second pause would find the sync written since the run read it
+// (by the first) and say, wrongly, that it is not paused.
+func (p *pipeline) pauseForGone(ctx context.Context, err error) error {
+	p.gone.Do(func() {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		paused, perr := p.lease.PauseForGone(pctx, p.sync, p.dest, err.Error())
+		switch {
+		case perr != nil:
+			p.log.Error("could not pause the sync after a 410", "err", perr)
+			p.goneNotPaused = "it could not be paused (" + perr.Error() + ")"
+		case !paused:
+			p.log.Warn("the destination answered 410 Gone, but the sync or its destination connection changed since the run "+
+				"started: the sync is not paused, and its next run sends as they are now", "err", err)
+			p.goneNotPaused = "the sync or its destination connection changed since the run started " +
+				"(a terraform apply), so the next run sends as they are now"
+		}
+	})
+	if p.goneNotPaused == "" {
+		return err
+	}
+	return &goneNotPausedError{err: err, why: p.goneNotPaused}
+}
+
+// goneNotPausedError is a 410 Gone that did not pause the sync (pipeline.pauseForGone): its text
+// says so instead of the webhook package's "so the sync is paused"; errors.Is still sees
+// webhook.ErrGone.
+type goneNotPausedError struct {
+	err error
+	why string
+}
+
+func (e *goneNotPausedError) Error() string {
+	var body string
+	if de := (*webhook.DeliveryError)(nil); errors.As(e.err, &de) {
+		body = de.Body
+	}
+	return fmt.Sprintf("the endpoint answered 410 Gone to a request of this run, which it built from the sync and its "+
+		"destination connection as they were when it started; the sync is not paused: %s; the records stay pending "+
+		"(response body: %q)", e.why, body)
+}
+
+func (e *goneNotPausedError) Unwrap() error { return e.err }
 
 // maxHeldOutcomes bounds the outcomes the deliverer holds back for answers.recheck: beyond it,
 // the oldest is read as it stands and committed.

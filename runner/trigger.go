@@ -43,7 +43,21 @@ type triggerWorker struct {
 func (w *triggerWorker) Timeout(*river.Job[TriggerArgs]) time.Duration { return w.rescueAfter }
 
 func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) error {
-	err := w.runJob(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerQueued, Full: job.Args.Full, JobID: job.ID})
+	// A run of this job that ended (succeeded, failed or blocked) did its work: this is a later
+	// attempt that River's rescuer started while that run, alive but longer than --rescue-after,
+	// still ran (it found the sync busy and snoozed). Running again would repeat the run (a
+	// second full resend of every record, for trigger --full). A run canceled (a stop) or left
+	// running by a runner that died did not: it is run again.
+	run, err := w.engine.Store.RunOfJob(ctx, job.ID)
+	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+		return err
+	}
+	if run != nil && run.Served() {
+		w.log.Info("queued run already done by an earlier attempt of its job", "sync_id", job.Args.SyncID, "run", run.ID,
+			"status", run.Status)
+		return nil
+	}
+	err = w.runJob(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerQueued, Full: job.Args.Full, JobID: job.ID})
 	if errors.Is(err, ErrPaused) || errors.Is(err, controlplane.ErrNotFound) {
 		// Canceled with the reason, which the job keeps: its status answers "skipped" with it.
 		w.log.Info("queued run skipped", "sync_id", job.Args.SyncID, "reason", err)

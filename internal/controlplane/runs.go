@@ -125,6 +125,13 @@ func (r *Run) Duration() time.Duration {
 	return r.FinishedAt.Sub(r.StartedAt)
 }
 
+// Served reports whether the run ended having done its work: succeeded, failed or blocked, as
+// endedServed says in SQL. A canceled run (a stop handed its work back, or its runner died) did
+// not, nor one still running.
+func (r *Run) Served() bool {
+	return r.Status == RunSucceeded || r.Status == RunFailed || r.Status == RunBlocked
+}
+
 const runColumns = `r.id, r.sync_id, coalesce(s.name, ''), r.status, r.trigger, r.started_at, r.finished_at,
 	r.extracted, r.invalid, r.new, r.changed, r.deleted, r.delivered, r.rejected, r.failed,
 	r.resent_after_conflict, r.resent_after_not_found, r.present_on_conflict, r.absent_on_delete,
@@ -397,15 +404,22 @@ const runBase = `coalesce(r.scheduled_for, r.started_at)`
 // LastRunStart is when sync syncID's newest run that served its schedule started (see
 // servedRun), as SequenceState.LastStart; zero if there is none.
 func (s *Store) LastRunStart(ctx context.Context, syncID int64) (time.Time, error) {
-	var t time.Time
-	err := s.db.QueryRow(ctx, lastRunStartSQL, syncID).Scan(&t)
+	t, _, err := s.LastRunServing(ctx, syncID)
+	return t, err
+}
+
+// LastRunServing is LastRunStart, and whether that run is still running (its runner holds the
+// sync's lock): it serves a job that came due before it started only if it ends so (succeeded,
+// failed or blocked), not if it is canceled.
+func (s *Store) LastRunServing(ctx context.Context, syncID int64) (start time.Time, running bool, err error) {
+	err = s.db.QueryRow(ctx, lastRunStartSQL, syncID).Scan(&start, &running)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return time.Time{}, nil
+		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
+		return time.Time{}, false, fmt.Errorf("read the last run of sync %d: %w", syncID, err)
 	}
-	return t, nil
+	return start, running, nil
 }
 
 // newestRun is a query of the id of sync's newest run for which pred holds (SQL on a run r), no
@@ -423,7 +437,7 @@ func newestRun(sync, pred string) string {
 // lastRunStartSQL is LastRunStart's statement ($1: the sync): its newest ended run that served
 // its schedule (one probe of sync_runs_served; see newestRun) or its running ones that do (few),
 // whichever is newer.
-var lastRunStartSQL = `SELECT r.started_at FROM backflow.sync_runs r WHERE r.id = (SELECT max(k.id) FROM (
+var lastRunStartSQL = `SELECT r.started_at, r.status = 'running' FROM backflow.sync_runs r WHERE r.id = (SELECT max(k.id) FROM (
 	` + newestRun("$1", endedServed) + `
 	UNION ALL
 	SELECT r.id FROM backflow.sync_runs r WHERE r.sync_id = $1 AND ` + runningServed + `) k)`

@@ -66,7 +66,7 @@ var servedRun = `(` + endedServed + ` OR ` + runningServed + `)`
 
 // endedServed is true for the ended runs that served their sync's schedule (see servedRun). The
 // per-sync lookups by it are served by partial indexes on the same condition (migration 017):
-// keep its text as it is there.
+// keep its text as it is there. Run.Served says the same in Go.
 const endedServed = `r.status IN ('succeeded', 'failed', 'blocked')`
 
 // runningServed is true for the running runs whose runner holds the sync's lock (see servedRun).
@@ -177,7 +177,13 @@ func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait
 	}
 	if err != nil {
 		closeConn()
-		return nil, fmt.Errorf("take the sync's fence: %w", refErr(err))
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23503" {
+			// The fence's sync is gone: deleted (a terraform destroy, or its replacement) while
+			// this runner waited for its lock, or since it read the sync.
+			return nil, fmt.Errorf("sync %d was deleted while this runner waited for it (a terraform destroy, or the "+
+				"sync's replacement): %w", syncID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("take the sync's fence: %w", err)
 	}
 	wctx, stop := context.WithCancel(context.Background())
 	l := &SyncLease{store: s, conn: conn, fence: fence{syncID, token}, key: key, stop: stop,

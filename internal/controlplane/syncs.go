@@ -221,15 +221,47 @@ func (s *Store) PauseSync(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
+// PauseForGone pauses the lease's sync y after its destination dest answered 410 Gone to a run,
+// recording why, as PauseSync does; but only if the lease still holds the sync and neither y nor
+// dest was written since the run read them (their updated_at are those the run read): a 410 to
+// a request built from a definition that a terraform apply has changed since (the connection's
+// url moved off an endpoint that was then retired, the sync's request path changed) says
+// nothing of the endpoint the next run sends to, and pausing for it would stop a sync that works.
+// It reports whether it paused the sync. One statement, which locks the sync's row before it
+// reads the fence (without holding it), in the order DeleteSync takes them: a fenced transaction
+// (the fence held, then the sync's row) could deadlock with a deletion of the sync.
+func (l *SyncLease) PauseForGone(ctx context.Context, y *Sync, dest *Connection, reason string) (bool, error) {
+	tag, err := l.store.db.Exec(ctx, `UPDATE backflow.syncs SET paused = true, paused_reason = $2, updated_at = now()
+		WHERE id = $1 AND updated_at = $3
+			AND EXISTS (SELECT FROM backflow.connections c WHERE c.id = $4 AND c.updated_at = $5)
+			AND EXISTS (SELECT FROM backflow.sync_fences f WHERE f.sync_id = $1 AND f.token = $6)`,
+		y.ID, reason, y.UpdatedAt, dest.ID, dest.UpdatedAt, l.fence.token)
+	if err != nil {
+		return false, fmt.Errorf("pause sync %q: %w", y.Name, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
 // parents (schedule.after) of the syncs that run after it.
+//
+// It takes the sync's fence first, as a run's fenced writes do (SyncLease.fenced), and so waits
+// for the one in flight: deleting the sync first locked its row and its runs, then waited for the
+// fence that a run's commit held while it waited in turn for its run's row, a deadlock that
+// Postgres broke by failing the deletion (a terraform destroy, or the replacement of a sync, while
+// it ran). The run's next fenced write finds the fence gone, and the run stops.
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
-	tag, err := s.db.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("sync %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT FROM backflow.sync_fences WHERE sync_id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("sync %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
 }
