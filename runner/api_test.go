@@ -248,11 +248,11 @@ func TestAPISyncRefRules(t *testing.T) {
 	}
 }
 
-// A queued run whose sync another runner took over while it ran ends canceled: the runner that
-// took the sync closed its record (AbandonRuns), and the daemon that lost the lock completed the
-// job (runJob: the run it returns is not canceled, so the job is not handed back). GET
-// /v1/runs/{id} and `trigger --wait` answer the record's status, done (docs/runner.md).
-func TestQueuedRunTakenOverEndsCanceled(t *testing.T) {
+// A job done with a canceled run (a daemon of a release before 5 Dec 2026 completed the job of a
+// run whose sync another runner took over; since then the job is handed back and run again:
+// TestQueuedRunTakenOverIsRunAgain) answers the record's status, done: GET /v1/runs/{id} and
+// `trigger --wait` say canceled rather than wait for a run that will not come.
+func TestQueuedJobDoneWithACanceledRun(t *testing.T) {
 	t.Parallel()
 	job := &rivertype.JobRow{ID: 42, State: rivertype.JobStateCompleted, EncodedArgs: []byte(`{"sync_id":7}`)}
 	run := &controlplane.Run{ID: 3, SyncID: 7, SyncName: "users", Status: controlplane.RunCanceled,

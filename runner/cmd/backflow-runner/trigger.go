@@ -26,9 +26,8 @@ var triggerCommand = command{
 Queues a run of the sync for the daemons (backflow-runner run) and prints the queued run's id;
 the first free daemon replica runs it, through the same queue as its scheduled runs. It returns at
 once. With --wait it waits for the run to end, prints it, and exits 0 when it succeeded and 1
-when it failed, was blocked by the sync's guard, was canceled (another runner took the sync over
-while it ran), or was skipped (the sync was paused or deleted before a daemon took it), or when
---timeout passed first (the run stays queued).
+when it failed, was blocked by the sync's guard, or was skipped (the sync was paused or deleted
+before a daemon took it), or when --timeout passed first (the run stays queued).
 
 A paused sync is refused. A daemon's API queues the same way (POST /v1/syncs/{id or name}/runs),
 and GET /v1/runs/{id} answers with the id printed here.
