@@ -501,14 +501,14 @@ func TestDaemonStopCancelsRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Failed counts what the diff had found but was not delivered; the diff streams, so it had
-	// not read the whole model.
+	// What the stop left unsent is pending, not failed (nothing refused it; the next run sends
+	// it), as backflow_records_total counts it: the diff had found more than the 20 delivered.
 	if len(runs) != 1 || runs[0].Status != controlplane.RunCanceled || runs[0].Counts.Delivered != 20 ||
-		runs[0].Counts.Failed != runs[0].Counts.New-20 || runs[0].Counts.Failed == 0 {
+		runs[0].Counts.Failed != 0 || runs[0].Counts.New <= 20 {
 		for _, r := range runs {
 			t.Logf("run %d: %s %+v %q", r.ID, r.Status, r.Counts, r.Error)
 		}
-		t.Fatalf("want one canceled run with 20 delivered and the rest failed\n%s", logs.String())
+		t.Fatalf("want one canceled run with 20 delivered, more found, none failed\n%s", logs.String())
 	}
 	if n := w.ledgerCount(); n != 20 {
 		t.Errorf("ledger has %d keys, want the 20 delivered", n)
