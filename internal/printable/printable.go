@@ -51,6 +51,47 @@ func Invisible(r rune) bool {
 	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
+// joinerScripts are the scripts whose spelling needs the zero width non-joiner U+200C and joiner
+// U+200D between two of their letters: Arabic script's Persian, Urdu, Kurdish and Pashto (the ZWNJ
+// of "های" after a word), Syriac, N'Ko and Mongolian, and the Brahmic scripts, where a joiner
+// after a virama picks a half form or keeps a conjunct apart (Marathi's eyelash ra, Sinhala's
+// yansaya). There the joiner changes how the word is shown, and names are written with it.
+var joinerScripts = []*unicode.RangeTable{unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
+	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya, unicode.Tamil,
+	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala, unicode.Myanmar, unicode.Khmer}
+
+// JoinerInWord reports whether s[i:], which starts with U+200C or U+200D, is such a joiner inside
+// a word of a script that needs it (joinerScripts): the letter or mark before it (its own
+// combining marks of no script, such as Arabic's vowel marks, skipped) and the one after it are
+// of one such script. A joiner elsewhere ("users\u200d", between Latin letters) is shown as
+// nothing, and Invisible. (Unlike IDNA's CONTEXTJ rule, it does not look at joining types: a
+// non-joiner after an Arabic letter that never joins the next shows as nothing too.)
+func JoinerInWord(s string, i int) bool {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r != '\u200c' && r != '\u200d' {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(s[i+size:])
+	prev := utf8.RuneError
+	for j := i; j > 0; {
+		p, n := utf8.DecodeLastRuneInString(s[:j])
+		j -= n
+		if !unicode.Is(unicode.Inherited, p) {
+			prev = p
+			break
+		}
+	}
+	if !unicode.In(prev, unicode.L, unicode.M) || !unicode.In(next, unicode.L, unicode.M) {
+		return false
+	}
+	for _, script := range joinerScripts {
+		if unicode.Is(script, prev) && unicode.Is(script, next) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendText appends s to dst with the unsafe characters escaped and invalid UTF-8 replaced;
 // tab and newline are kept when layout is set.
 func appendText(dst []byte, s string, layout bool) []byte {
