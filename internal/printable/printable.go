@@ -10,7 +10,9 @@
 // shown), zero width spaces and joiners, U+FEFF, the soft hyphen, the Hangul fillers, the
 // variation selectors and the other format (Cf) and default-ignorable characters, with which a
 // name would pass for another ("users\u200b" for "users"). Every other character, é, 例 or an
-// emoji, is kept as it is (an emoji's joiner U+200D or selector U+FE0F shows as its escape).
+// emoji, is kept as it is (an emoji's joiner U+200D or selector U+FE0F shows as its escape), and
+// so is a zero width non-joiner or joiner inside a word of a script whose spelling needs it
+// (JoinerInWord: Persian's "گزارش‌های", Devanagari's "र्‍य"), which changes how the word is shown.
 // Beyond U+FFFF, the escape is a UTF-16 surrogate pair, as in JSON. The escape is valid inside a JSON string, so JSON printed through
 // a Writer stays valid and decodes to the same value (encoding/json never writes those
 // characters outside a string). A backslash already in the text is not doubled: `\u001b` in
@@ -96,27 +98,33 @@ func JoinerInWord(s string, i int) bool {
 // tab and newline are kept when layout is set.
 func appendText(dst []byte, s string, layout bool) []byte {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := rune(c), 1
-		if c >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		case unsafe(r):
-			dst = appendEscape(dst, r)
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
+		var size int
+		dst, size = appendAt(dst, s, i, layout)
 		i += size
 	}
 	return dst
+}
+
+// appendAt appends the character of s at byte i as appendText does, and returns its size. s is
+// the whole text: a joiner inside a word (JoinerInWord) is kept.
+func appendAt(dst []byte, s string, i int, layout bool) ([]byte, int) {
+	c := s[i]
+	if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
+		return append(dst, c), 1
+	}
+	r, size := rune(c), 1
+	if c >= utf8.RuneSelf {
+		r, size = utf8.DecodeRuneInString(s[i:])
+	}
+	switch {
+	case r == utf8.RuneError && size == 1:
+		dst = utf8.AppendRune(dst, utf8.RuneError)
+	case unsafe(r) && !JoinerInWord(s, i):
+		dst = appendEscape(dst, r)
+	default:
+		dst = append(dst, s[i:i+size]...)
+	}
+	return dst, size
 }
 
 // appendEscape appends r as JSON writes it: \uXXXX, or a UTF-16 surrogate pair of two beyond
@@ -141,7 +149,7 @@ func clean(s string, layout bool) bool {
 			return false
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || unsafe(r) {
+		if r == utf8.RuneError && size == 1 || unsafe(r) && !JoinerInWord(s, i) {
 			return false
 		}
 		i += size - 1
@@ -174,10 +182,12 @@ func OneLine(s string, n int) string {
 	out := make([]byte, 0, len(s))
 	fit := -1 // out's length at the last character that ended within n bytes
 	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		out = appendText(out, s[i:i+size], false)
+		var size int
+		out, size = appendAt(out, s, i, false)
+		// Not cut after a joiner kept inside a word: before "..." it would be shown as nothing.
+		inWord := JoinerInWord(s, i)
 		i += size
-		if n >= 0 && len(out) <= n {
+		if n >= 0 && len(out) <= n && !inWord {
 			fit = len(out)
 		}
 	}
