@@ -207,9 +207,6 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if y, err = e.Store.GetSync(ctx, syncID); err != nil {
 		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
 	}
-	if y.Paused {
-		return nil, pausedErr(y)
-	}
 	// A queued job's attempt checked its job's run before taking the lock (triggerWorker.Work);
 	// that run, alive then, may have ended since and let go of the lock. Holding the lock, its
 	// status is final: one that served the job is not repeated (before AbandonRuns, which closes
@@ -220,6 +217,9 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		} else if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
 			return nil, err
 		}
+	}
+	if y.Paused {
+		return nil, pausedErr(y)
 	}
 	// Holding the lock, any run still marked running lost its runner.
 	if n, err := lease.AbandonRuns(ctx, "the runner executing this run stopped before finishing it "+
