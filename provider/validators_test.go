@@ -238,6 +238,7 @@ func TestNameValidatorScripts(t *testing.T) {
 		"\u0645\u06cc\u200c\u0634\u0648\u062f",                                            // Persian: می‌شود
 		"\u0930\u094d\u200d\u092f \u0915\u094d\u200c\u0937",                               // Marathi: र्‍य, क्‌ष
 		"\u0dc1\u0dca\u200d\u0dbb\u0dd3 \u0dbd\u0d82\u0d9a\u0dcf",                         // Sinhala: ශ්‍රී ලංකා
+		"\u0d05\u0d35\u0d28\u0d4d\u200d \u0d15",                                           // Malayalam: അവന്‍ (a chillu written with a virama and a joiner)
 		"\u0645\u064e\u200c\u0647"} {                                                      // a joiner after an Arabic letter's vowel mark
 		if got := validateString(nameValidator{}, types.StringValue(s)); got != nil {
 			t.Errorf("%q: %v, want no diagnostics", s, got)
@@ -245,7 +246,7 @@ func TestNameValidatorScripts(t *testing.T) {
 	}
 	for _, s := range []string{"users\u200c", "us\u200ders", "\u200c\u06af\u0632", "\u06af\u0632\u200c",
 		"\u06af\u0632\u200c\u200c\u0647\u0627", "\u06af\u0632\u200cusers", "users\u200d\u06af\u0632",
-		"\u0915\u094d\u200d\u06af", "\u06af\u0632\u200c \u0647\u0627", "\u0301\u200d\u0915"} {
+		"\u0915\u200d\u06af", "\u06af\u0632\u200c \u0647\u0627", "\u0301\u200d\u0915"} {
 		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
 			t.Errorf("%q: %v, want Invalid Name", s, got)
 		}

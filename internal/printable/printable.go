@@ -62,10 +62,16 @@ var joinerScripts = []*unicode.RangeTable{unicode.Arabic, unicode.Syriac, unicod
 	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya, unicode.Tamil,
 	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala, unicode.Myanmar, unicode.Khmer}
 
+// viramas are the viramas of the Brahmic scripts of joinerScripts (Unicode's combining class 9,
+// which package unicode does not have): a joiner after one picks the form of the consonant before
+// it.
+var viramas = map[rune]bool{0x094d: true, 0x09cd: true, 0x0a4d: true, 0x0acd: true, 0x0b4d: true, 0x0bcd: true,
+	0x0c4d: true, 0x0ccd: true, 0x0d3b: true, 0x0d3c: true, 0x0d4d: true, 0x0dca: true, 0x1039: true, 0x103a: true, 0x17d2: true}
+
 // JoinerInWord reports whether s[i:], which starts with U+200C or U+200D, is such a joiner inside
 // a word of a script that needs it (joinerScripts): the letter or mark before it (its own
 // combining marks of no script, such as Arabic's vowel marks, skipped) and the one after it are
-// of one such script. A joiner elsewhere ("users\u200d", between Latin letters) is shown as
+// of one such script, or the one before it is a virama of one (viramas). A joiner elsewhere ("users\u200d", between Latin letters) is shown as
 // nothing, and Invisible. (Unlike IDNA's CONTEXTJ rule, it does not look at joining types: a
 // non-joiner after an Arabic letter that never joins the next shows as nothing too.)
 func JoinerInWord(s string, i int) bool {
@@ -82,6 +88,10 @@ func JoinerInWord(s string, i int) bool {
 			prev = p
 			break
 		}
+	}
+	if viramas[prev] {
+		// After a virama, even at a word's end: Malayalam's chillu written ന്‍ (IDNA's rule too).
+		return true
 	}
 	if !unicode.In(prev, unicode.L, unicode.M) || !unicode.In(next, unicode.L, unicode.M) {
 		return false
