@@ -265,7 +265,7 @@ func firstUnprintable(s string) (int, rune) {
 }
 
 // nameRule describes nameValidator in the resources' documentation.
-var nameRule = fmt.Sprintf("Not blank, no control, bidirectional control or invisible characters (such as U+200B or U+FEFF), at most %d characters.",
+var nameRule = fmt.Sprintf("Not blank, no control, bidirectional control or invisible characters (such as U+200B or U+FEFF; a zero width joiner or non-joiner inside a word of a script that spells with it, such as Persian or Devanagari, is fine), at most %d characters.",
 	controlplane.MaxNameLength)
 
 // nameValidator is the rule for the `name` of connections, models, syncs and notifications: not
@@ -300,7 +300,7 @@ func nameProblem(s string) string {
 		return "is blank"
 	}
 	i := 0
-	for _, r := range s {
+	for at, r := range s {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return fmt.Sprintf("contains a control character (%U at character %d)", r, i+1)
 		}
@@ -312,7 +312,9 @@ func nameProblem(s string) string {
 			return fmt.Sprintf("contains a bidirectional control character (%U at character %d), which "+
 				"changes how the text around it is shown", r, i+1)
 		}
-		if printable.Invisible(r) {
+		// A joiner inside a Persian or Devanagari word is part of its spelling
+		// (printable.JoinerInWord): it changes how the word is shown.
+		if printable.Invisible(r) && !printable.JoinerInWord(s, at) {
 			return fmt.Sprintf("contains an invisible character (%U at character %d), which is not shown: "+
 				"the name would look like one without it", r, i+1)
 		}

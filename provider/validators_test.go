@@ -226,6 +226,33 @@ func TestNameValidator(t *testing.T) {
 	}
 }
 
+// TestNameValidatorScripts: names people write in their own script are accepted: accented
+// letters in NFD (a letter and its combining mark), CJK, Hebrew, Arabic with its vowel marks, and
+// the zero width non-joiner and joiner inside a word of a script whose spelling needs them
+// (Persian's "های" suffix, Marathi's eyelash ra, Sinhala's "ශ්‍රී"); a joiner anywhere else is shown
+// as nothing, and refused.
+func TestNameValidatorScripts(t *testing.T) {
+	for _, s := range []string{"Gru\u0308\u00dfe an CRM", "Cafe\u0301 users", "用户同步", "משתמשים פעילים",
+		"\u0627\u0644\u0645\u064f\u0633\u062a\u062e\u062f\u0645\u064a\u0646",              // Arabic, with a damma
+		"\u06af\u0632\u0627\u0631\u0634\u200c\u0647\u0627\u06cc \u0641\u0631\u0648\u0634", // Persian: گزارش‌های فروش
+		"\u0645\u06cc\u200c\u0634\u0648\u062f",                                            // Persian: می‌شود
+		"\u0930\u094d\u200d\u092f \u0915\u094d\u200c\u0937",                               // Marathi: र्‍य, क्‌ष
+		"\u0dc1\u0dca\u200d\u0dbb\u0dd3 \u0dbd\u0d82\u0d9a\u0dcf",                         // Sinhala: ශ්‍රී ලංකා
+		"\u0d05\u0d35\u0d28\u0d4d\u200d \u0d15",                                           // Malayalam: അവന്‍ (a chillu written with a virama and a joiner)
+		"\u0645\u064e\u200c\u0647"} {                                                      // a joiner after an Arabic letter's vowel mark
+		if got := validateString(nameValidator{}, types.StringValue(s)); got != nil {
+			t.Errorf("%q: %v, want no diagnostics", s, got)
+		}
+	}
+	for _, s := range []string{"users\u200c", "us\u200ders", "\u200c\u06af\u0632", "\u06af\u0632\u200c",
+		"\u06af\u0632\u200c\u200c\u0647\u0627", "\u06af\u0632\u200cusers", "users\u200d\u06af\u0632",
+		"\u0915\u200d\u06af", "\u06af\u0632\u200c \u0647\u0627", "\u0301\u200d\u0915"} {
+		if got := validateString(nameValidator{}, types.StringValue(s)); !cmp.Equal(got, []string{"Invalid Name"}) {
+			t.Errorf("%q: %v, want Invalid Name", s, got)
+		}
+	}
+}
+
 func TestSigningSecretValidator(t *testing.T) {
 	const ok = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	if got := validateString(signingSecretValidator{}, types.StringValue(ok)); got != nil {

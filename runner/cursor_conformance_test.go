@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -101,10 +102,55 @@ func (c *conformance) describe() {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if m.Columns, err = src.Describe(c.ctx, m.SQL); err != nil {
+	query := m.SQL
+	if query == "" {
+		query = src.TableQuery(m.Table)
+	}
+	if m.Columns, err = src.Describe(c.ctx, query); err != nil {
 		c.t.Fatal(err)
 	}
 	if err := c.store.UpdateModel(c.ctx, m); err != nil {
 		c.t.Fatal(err)
+	}
+}
+
+// conformCursorTypes: a cursor sync of a model of every value type the warehouse has (its types
+// table, read as a table and as SQL; on Postgres also an enum, a domain, varchar(n), numeric(p,s),
+// an array of an enum and a composite type), described as the provider describes it, reads
+// incrementally on its second run: the types a run reads are those described, so an unchanged
+// model is not read in full at every run (openPlanned, columnsChanged).
+func conformCursorTypes(t *testing.T, w conformanceWarehouse) {
+	table := "types"
+	setup := w.types
+	if w.name == controlplane.KindPostgres {
+		table = "rich"
+		setup += `;
+			CREATE TYPE mood AS ENUM ('sad', 'ok');
+			CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+			CREATE TYPE pair AS (a int, b text);
+			CREATE TABLE rich AS SELECT t.*, 'ok'::mood AS mo, 5::posint AS po, 'x'::varchar(10) AS vc,
+				1.25::numeric(10,2) AS np, '{sad,ok}'::mood[] AS ma, ROW(1, 'x')::pair AS pa,
+				'10.0.0.1'::inet AS ip, '1 day'::interval AS iv, 'a'::char(3) AS ch, '{"a":1}'::json AS js,
+				'a:1'::tsvector AS tv, int4range(1, 5) AS rg, '<a/>'::xml AS x, B'101'::bit(3) AS bi,
+				12::oid AS o, 'abc'::name AS nm, 1::money AS mn
+			FROM types AS t`
+	}
+	for _, m := range []controlplane.Model{{Table: table}, {SQL: "select * from " + table}} {
+		t.Run(fmt.Sprintf("table %q sql %q", m.Table, m.SQL), func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec(setup)
+			c.modelOf(&m, "id", controlplane.BehaviorUpdateOrCreate, 10)
+			c.describe()
+			c.sync.Cursor = "id"
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			if run, _ := c.run(controlplane.RunSucceeded); run.ReadMode != controlplane.ReadFull {
+				t.Errorf("first run read %q, want full", run.ReadMode)
+			}
+			if run, _ := c.run(controlplane.RunSucceeded); run.ReadMode != controlplane.ReadIncremental {
+				t.Errorf("second run of an unchanged model read %q, want incremental", run.ReadMode)
+			}
+		})
 	}
 }

@@ -930,3 +930,28 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorRekeyKeepsIncremental: `backflow-runner rekey` re-seals every connection's secrets
+// under a new key without changing what they say: the warehouse connection's updated_at stays,
+// and a cursor sync's next run still reads incrementally (unchangedSinceFullRead).
+func TestCursorRekeyKeepsIncremental(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	oldKey, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := controlplane.ParseKey(controlplanetest.NewKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.RekeyConnections(f.ctx, oldKey, newKey); err != nil {
+		t.Fatal(err)
+	}
+	f.store = controlplane.New(f.store.Pool(), newKey)
+	f.engine = newTestEngine(f.store)
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after a rekey read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}

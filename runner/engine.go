@@ -30,6 +30,9 @@ var (
 	// ErrEndNotRecorded: the run's end could not be written to the control plane (it went away),
 	// so its record still says running until a later run of the sync closes it.
 	ErrEndNotRecorded = errors.New("the run's end could not be recorded in the control plane")
+	// ErrJobServed: RunOptions.JobID's job was served by a run of an earlier attempt of it, which
+	// ended succeeded, failed or blocked (controlplane.Run.Served): nothing was run.
+	ErrJobServed = errors.New("the queued run's job was already served by a run of an earlier attempt")
 )
 
 // Defaults of Engine's zero fields. Each commit group costs the control plane a transaction, a
@@ -203,6 +206,17 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	// It may have changed (or been paused) while we waited for the lock.
 	if y, err = e.Store.GetSync(ctx, syncID); err != nil {
 		return nil, fmt.Errorf("read sync %d: %w", syncID, err)
+	}
+	// A queued job's attempt checked its job's run before taking the lock (triggerWorker.Work);
+	// that run, alive then, may have ended since and let go of the lock. Holding the lock, its
+	// status is final: one that served the job is not repeated (before AbandonRuns, which closes
+	// one left running by a runner that died, to be run again).
+	if opts.JobID != 0 {
+		if done, err := e.Store.RunOfJob(ctx, opts.JobID); err == nil && done.Served() {
+			return nil, fmt.Errorf("sync %q: %w (run %d, %s)", y.Name, ErrJobServed, done.ID, done.Status)
+		} else if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+			return nil, err
+		}
 	}
 	if y.Paused {
 		return nil, pausedErr(y)

@@ -398,3 +398,39 @@ func TestSyncDeletedWhileWaitingForItsLock(t *testing.T) {
 		t.Fatal("the run still waits")
 	}
 }
+
+// TestQueuedJobServedWhileTakingTheLock: a rescued attempt of a queued job reads the job's run
+// as still running (so not served), and that run ends, succeeded, and lets go of the sync's lock
+// before the attempt takes it: holding the lock, the attempt must see that the job's work is done
+// and run nothing (a second full resend of every record, for trigger --full). Engine.Run, asked
+// for a job whose run already served it, runs nothing and says ErrJobServed; the worker completes
+// the job.
+func TestQueuedJobServedWhileTakingTheLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &triggerWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	if err := w.Work(f.ctx, &river.Job[TriggerArgs]{JobRow: &rivertype.JobRow{ID: q.ID, Attempt: 1},
+		Args: TriggerArgs{SyncID: f.sync.ID, Full: true}}); err != nil {
+		t.Fatalf("first attempt: %v", err)
+	}
+	f.recv.Take("id")
+	// The second attempt, past its check of the job's run: it takes the lock and runs.
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Trigger: controlplane.TriggerQueued, Full: true, JobID: q.ID})
+	if !errors.Is(err, ErrJobServed) || run != nil {
+		t.Errorf("a run for a job its first run served: run %v, %v; want none, ErrJobServed", run, err)
+	}
+	if runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10); err != nil || len(runs) != 1 {
+		t.Errorf("one queued full run made %d runs (%v), want 1", len(runs), err)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("the endpoint received %d records again, want none", len(got))
+	}
+}

@@ -58,6 +58,11 @@ func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) e
 		return nil
 	}
 	err = w.runJob(ctx, job.Args.SyncID, RunOptions{Trigger: controlplane.TriggerQueued, Full: job.Args.Full, JobID: job.ID})
+	if errors.Is(err, ErrJobServed) {
+		// The same, found holding the sync's lock: that run ended after the check above.
+		w.log.Info("queued run already done by an earlier attempt of its job", "sync_id", job.Args.SyncID, "reason", err)
+		return nil
+	}
 	if errors.Is(err, ErrPaused) || errors.Is(err, controlplane.ErrNotFound) {
 		// Canceled with the reason, which the job keeps: its status answers "skipped" with it.
 		w.log.Info("queued run skipped", "sync_id", job.Args.SyncID, "reason", err)

@@ -10,7 +10,9 @@
 // shown), zero width spaces and joiners, U+FEFF, the soft hyphen, the Hangul fillers, the
 // variation selectors and the other format (Cf) and default-ignorable characters, with which a
 // name would pass for another ("users\u200b" for "users"). Every other character, é, 例 or an
-// emoji, is kept as it is (an emoji's joiner U+200D or selector U+FE0F shows as its escape).
+// emoji, is kept as it is (an emoji's joiner U+200D or selector U+FE0F shows as its escape), and
+// so is a zero width non-joiner or joiner inside a word of a script whose spelling needs it
+// (JoinerInWord: Persian's "گزارش‌های", Devanagari's "र्‍य"), which changes how the word is shown.
 // Beyond U+FFFF, the escape is a UTF-16 surrogate pair, as in JSON. The escape is valid inside a JSON string, so JSON printed through
 // a Writer stays valid and decodes to the same value (encoding/json never writes those
 // characters outside a string). A backslash already in the text is not doubled: `\u001b` in
@@ -51,31 +53,88 @@ func Invisible(r rune) bool {
 	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
+// joinerScripts are the scripts whose spelling needs the zero width non-joiner U+200C and joiner
+// U+200D between two of their letters: Arabic script's Persian, Urdu, Kurdish and Pashto (the ZWNJ
+// of "های" after a word), Syriac, N'Ko and Mongolian, and the Brahmic scripts, where a joiner
+// after a virama picks a half form or keeps a conjunct apart (Marathi's eyelash ra, Sinhala's
+// yansaya). There the joiner changes how the word is shown, and names are written with it.
+var joinerScripts = []*unicode.RangeTable{unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
+	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya, unicode.Tamil,
+	unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala, unicode.Myanmar, unicode.Khmer}
+
+// viramas are the viramas of the Brahmic scripts of joinerScripts (Unicode's combining class 9,
+// which package unicode does not have): a joiner after one picks the form of the consonant before
+// it.
+var viramas = map[rune]bool{0x094d: true, 0x09cd: true, 0x0a4d: true, 0x0acd: true, 0x0b4d: true, 0x0bcd: true,
+	0x0c4d: true, 0x0ccd: true, 0x0d3b: true, 0x0d3c: true, 0x0d4d: true, 0x0dca: true, 0x1039: true, 0x103a: true, 0x17d2: true}
+
+// JoinerInWord reports whether s[i:], which starts with U+200C or U+200D, is such a joiner inside
+// a word of a script that needs it (joinerScripts): the letter or mark before it (its own
+// combining marks of no script, such as Arabic's vowel marks, skipped) and the one after it are
+// of one such script, or the one before it is a virama of one (viramas). A joiner elsewhere ("users\u200d", between Latin letters) is shown as
+// nothing, and Invisible. (Unlike IDNA's CONTEXTJ rule, it does not look at joining types: a
+// non-joiner after an Arabic letter that never joins the next shows as nothing too.)
+func JoinerInWord(s string, i int) bool {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r != '\u200c' && r != '\u200d' {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(s[i+size:])
+	prev := utf8.RuneError
+	for j := i; j > 0; {
+		p, n := utf8.DecodeLastRuneInString(s[:j])
+		j -= n
+		if !unicode.Is(unicode.Inherited, p) {
+			prev = p
+			break
+		}
+	}
+	if viramas[prev] {
+		// After a virama, even at a word's end: Malayalam's chillu written ന്‍ (IDNA's rule too).
+		return true
+	}
+	if !unicode.In(prev, unicode.L, unicode.M) || !unicode.In(next, unicode.L, unicode.M) {
+		return false
+	}
+	for _, script := range joinerScripts {
+		if unicode.Is(script, prev) && unicode.Is(script, next) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendText appends s to dst with the unsafe characters escaped and invalid UTF-8 replaced;
 // tab and newline are kept when layout is set.
 func appendText(dst []byte, s string, layout bool) []byte {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := rune(c), 1
-		if c >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		case unsafe(r):
-			dst = appendEscape(dst, r)
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
+		var size int
+		dst, size = appendAt(dst, s, i, layout)
 		i += size
 	}
 	return dst
+}
+
+// appendAt appends the character of s at byte i as appendText does, and returns its size. s is
+// the whole text: a joiner inside a word (JoinerInWord) is kept.
+func appendAt(dst []byte, s string, i int, layout bool) ([]byte, int) {
+	c := s[i]
+	if c >= 0x20 && c < 0x7f || layout && (c == '\n' || c == '\t') {
+		return append(dst, c), 1
+	}
+	r, size := rune(c), 1
+	if c >= utf8.RuneSelf {
+		r, size = utf8.DecodeRuneInString(s[i:])
+	}
+	switch {
+	case r == utf8.RuneError && size == 1:
+		dst = utf8.AppendRune(dst, utf8.RuneError)
+	case unsafe(r) && !JoinerInWord(s, i):
+		dst = appendEscape(dst, r)
+	default:
+		dst = append(dst, s[i:i+size]...)
+	}
+	return dst, size
 }
 
 // appendEscape appends r as JSON writes it: \uXXXX, or a UTF-16 surrogate pair of two beyond
@@ -100,7 +159,7 @@ func clean(s string, layout bool) bool {
 			return false
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || unsafe(r) {
+		if r == utf8.RuneError && size == 1 || unsafe(r) && !JoinerInWord(s, i) {
 			return false
 		}
 		i += size - 1
@@ -133,10 +192,12 @@ func OneLine(s string, n int) string {
 	out := make([]byte, 0, len(s))
 	fit := -1 // out's length at the last character that ended within n bytes
 	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		out = appendText(out, s[i:i+size], false)
+		var size int
+		out, size = appendAt(out, s, i, false)
+		// Not cut after a joiner kept inside a word: before "..." it would be shown as nothing.
+		inWord := JoinerInWord(s, i)
 		i += size
-		if n >= 0 && len(out) <= n {
+		if n >= 0 && len(out) <= n && !inWord {
 			fit = len(out)
 		}
 	}

@@ -34,6 +34,9 @@ func TestText(t *testing.T) {
 		{"nul\x00", `nul\u0000`},
 		// Shown as nothing: "users\u200b" would pass for "users".
 		{"users\u200b", `users\u200b`},
+		// A joiner inside a word of a script that spells with it is kept; elsewhere escaped.
+		{"\u06af\u0632\u0627\u0631\u0634\u200c\u0647\u0627\u06cc \u0930\u094d\u200d\u092f", "\u06af\u0632\u0627\u0631\u0634\u200c\u0647\u0627\u06cc \u0930\u094d\u200d\u092f"},
+		{"users\u200c \u06af\u0632\u200c \u0632\u200cx", "users\\u200c \u06af\u0632\\u200c \u0632\\u200cx"},
 		{"zw \u200b\u200c\u200d\u200e\u200f \u2060\u2061\u2062\u2063\u2064 \u061c \ufeff \u180e \u00ad \u034f",
 			`zw \u200b\u200c\u200d\u200e\u200f \u2060\u2061\u2062\u2063\u2064 \u061c \ufeff \u180e \u00ad \u034f`},
 		{"hangul \u115f\u1160\u3164\uffa0 vs a\ufe0f", `hangul \u115f\u1160\u3164\uffa0 vs a\ufe0f`},
@@ -62,6 +65,8 @@ func TestOneLine(t *testing.T) {
 		{"ab\x1bcd", 4, "ab..."}, // the escape is not cut in two
 		{"ab\x1bcd", 8, `ab\u001b...`},
 		{"\xffx", 10, "\ufffdx"},
+		{"\u0634\u200c\u0647 x\u200cy", -1, "\u0634\u200c\u0647 x\\u200cy"},
+		{"\u0634\u200c\u0647", 5, "\u0634..."}, // not cut after the joiner, shown as nothing before "..."
 		{"a\n  b\tc", 10, "a b c"},
 		// Text from a webhook's answer or the warehouse cannot act on the terminal.
 		{"\x1b[2J\x1b]0;PWNED\x07 fake: run 1 succeeded\r", 100, `\u001b[2J\u001b]0;PWNED\u0007 fake: run 1 succeeded`},

@@ -1,0 +1,43 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+)
+
+// FuzzParseCronAsRobfig: an expression both ParseCron and robfig/cron accept means the same
+// slots to both (checkCronFields only refuses, or rewrites a day-of-week 7, which robfig/cron
+// refuses), and neither panics.
+func FuzzParseCronAsRobfig(f *testing.F) {
+	for _, s := range []string{"0 * * * *", "*/15 * * * *", "30 6 * * 1-5", "0 0 1 1 *", "@hourly", "5/10 * * * *",
+		"0 0 * * MON-FRI", "0 0 ? * sun", "0-59/7 1,2,3 1-31/2 JAN-dec/3 1-6/2", "0 0 L * *", "0 0 * * 7",
+		"*/60 */24 */31 */12 */7", "1-5/10 * * * *", "00 007 01 1 0", "0  0\t* * *", "@weekly", "@midnight",
+		"0 0 29 2 *", "59 23 31 12 6", "0 0 1,15 * 1", "*/1 * * * ?"} {
+		f.Add(s)
+	}
+	base := []time.Time{time.Date(2026, 12, 5, 15, 4, 5, 0, time.UTC), time.Date(2028, 2, 28, 23, 59, 0, 0, time.UTC),
+		time.Date(2031, 12, 31, 23, 0, 0, 0, time.UTC)}
+	f.Fuzz(func(t *testing.T, expr string) {
+		ours, err := ParseCron(expr)
+		if err != nil {
+			return
+		}
+		theirs, err := cronParser.Parse(expr)
+		if err != nil {
+			return // day-of-week 7, or something robfig/cron refuses that ParseCron accepts
+		}
+		for _, b := range base {
+			at := b
+			for range 5 {
+				a, r := ours.Next(at), theirs.Next(at)
+				if !a.Equal(r) {
+					t.Fatalf("ParseCron(%q).Next(%s) = %s, robfig/cron says %s", expr, at, a, r)
+				}
+				if a.IsZero() {
+					break
+				}
+				at = a
+			}
+		}
+	})
+}
