@@ -47,7 +47,17 @@ func oneBatchCursorFixture(t *testing.T, behavior string) *fixture {
 // stored, as the provider stores them).
 func cursorFixture(t *testing.T, behavior string) *fixture {
 	t.Helper()
+	return cursorFixtureOfType(t, behavior, "")
+}
+
+// cursorFixtureOfType is cursorFixture with the cursor column users.updated_at of Postgres type
+// typ ("": timestamp, as usersTable makes it).
+func cursorFixtureOfType(t *testing.T, behavior, typ string) *fixture {
+	t.Helper()
 	f := newFixture(t, behavior, nil)
+	if typ != "" {
+		f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ)
+	}
 	cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
 	if err != nil {
 		t.Fatal(err)
@@ -898,20 +908,8 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 	for _, typ := range []string{"timestamp", "timestamptz", "date"} {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, controlplane.BehaviorMirror, nil)
-			f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ + `; UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
-			cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.model.Columns = cols
-			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
-				t.Fatal(err)
-			}
-			f.sync.Cursor = "updated_at"
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
+			f := cursorFixtureOfType(t, controlplane.BehaviorMirror, typ)
+			f.exec(`UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
 			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2020-05-05' WHERE id = 2; DELETE FROM users WHERE id = 4`)
@@ -926,6 +924,78 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 			// The mark moved to 2020-05-05: the next run reads incrementally.
 			if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
 				t.Errorf("the run after that read %q, want incremental", run.ReadMode)
+			}
+		})
+	}
+}
+
+// TestCursorValueInTheFuture: one row's cursor in the future (a typo's year 2999). The mark a
+// run saves stops at its start (a timestamptz's), at its start + 14 hours (a timestamp's, a
+// local time in a zone up to UTC+14) or at that date (a date's), so the next incremental read
+// finds Bob's change, made after the first run (a timestamp's and a date's written in UTC+14);
+// it had read from 2998-12-31 23:55 and missed it until the next full read. The run's log names
+// the row's value. A mark in the future that an earlier release saved makes the next run read
+// in full.
+func TestCursorValueInTheFuture(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		typ, now string        // now: Bob's cursor value after the first run
+		cap      time.Duration // the cap's distance from the run's start
+	}{
+		{"timestamptz", "now()", 0},
+		{"timestamp", "now() AT TIME ZONE 'Pacific/Kiritimati'", 14 * time.Hour},
+		{"date", "(now() AT TIME ZONE 'Pacific/Kiritimati')::date", 14 * time.Hour},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
+			var logged syncBuffer
+			f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+			f.exec(`INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
+			first := f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			from := first.StartedAt.UTC().Truncate(time.Second).Add(c.cap).Add(-5 * time.Minute).Format("2006-01-02 15:04:05")
+			if c.typ == "date" {
+				from = first.StartedAt.UTC().Add(c.cap).AddDate(0, 0, -1).Format("2006-01-02")
+			}
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2"}) || run.ReadMode != controlplane.ReadIncremental ||
+				run.ReadFrom != from {
+				t.Errorf("the run after one with a cursor in 2999 read %q from %q and sent %q; want incremental from %q, sending Bob's change",
+					run.ReadMode, run.ReadFrom, got, from)
+			}
+			// The row in the future is read by every run, and not sent again.
+			if run.Counts.Extracted != 2 {
+				t.Errorf("the incremental run read %d rows, want 2 (Bob's and the one in the future)", run.Counts.Extracted)
+			}
+			high := map[string]string{"date": "highest=2999-01-01"}[c.typ]
+			if high == "" {
+				high = `highest="2999-01-01 00:00:00"`
+			}
+			if n := strings.Count(logged.String(), "cursor value is in the future"); n != 2 || !strings.Contains(logged.String(), high) ||
+				!strings.Contains(logged.String(), "cursor=updated_at") {
+				t.Errorf("the runs' log says %d times that a cursor value is in the future, want 2 (once a run), naming %s:\n%s",
+					n, high, logged.String())
+			}
+
+			// A mark an earlier release saved from that row: the next run reads in full.
+			mark := map[string]string{"date": "2999-01-01"}[c.typ]
+			if mark == "" {
+				mark = "2999-01-01 00:00:00"
+			}
+			if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = $1 WHERE sync_id = $2`, mark, f.sync.ID); err != nil {
+				t.Fatal(err)
+			}
+			f.exec(`UPDATE users SET name = 'Cyd', updated_at = ` + c.now + ` WHERE id = 3`)
+			if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+				t.Errorf("the run after a mark in 2999 read %q, want full", run.ReadMode)
+			}
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 3"}) {
+				t.Errorf("the run after a mark in 2999 sent %q, want Cyd's change", got)
+			}
+			if !strings.Contains(logged.String(), `why="the cursor's mark `+mark+` is in the future`) {
+				t.Errorf("the run's log does not say why it read in full:\n%s", logged.String())
 			}
 		})
 	}

@@ -158,7 +158,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.planRead(ctx, y, model, wc.UpdatedAt, query, ledgerEmpty, full || marking, time.Now())
+	plan, err := e.planRead(ctx, y, model, wc, query, ledgerEmpty, full || marking, time.Now())
 	if err != nil {
 		return nil, err
 	}
