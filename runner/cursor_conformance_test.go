@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -106,5 +108,65 @@ func (c *conformance) describe() {
 	}
 	if err := c.store.UpdateModel(c.ctx, m); err != nil {
 		c.t.Fatal(err)
+	}
+}
+
+// futureCursors creates fut(id, v, tz, lt, d) in each warehouse: tz a time with a time zone
+// (MySQL's TIMESTAMP, whose range ends in 2038), lt one without, of whole seconds (where a bound
+// with a fraction would be rounded), d a date; row 3's values are in the future.
+var futureCursors = map[string]string{
+	controlplane.KindPostgres: `CREATE TABLE fut (id bigint, v int, tz timestamptz, lt timestamp(0), d date);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00+00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00+00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00+00', '2999-01-01 00:00:00', '2999-01-01')`,
+	controlplane.KindMySQL: `CREATE TABLE fut (id bigint, v int, tz timestamp NULL, lt datetime, d date);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00', '2999-01-01 00:00:00', '2999-01-01')`,
+	controlplane.KindDuckDB: `CREATE TABLE fut (id BIGINT, v INT, tz TIMESTAMPTZ, lt TIMESTAMP_S, d DATE);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00+00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00+00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00+00', '2999-01-01 00:00:00', '2999-01-01')`,
+}
+
+// conformCursorInTheFuture: a row whose time or date cursor is in the future does not hold the
+// mark: it stops at the first run's start for a time with a time zone, 14 hours after it for
+// one without, at that date for a date; the warehouse compares the bound below it with the
+// column as the mark says (whole seconds, in UTC), so the next incremental read finds row 2,
+// changed after the first run (its zone-less values a local time in UTC+14), and sends only it.
+func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
+	now := map[string]string{controlplane.KindPostgres: "now()", controlplane.KindMySQL: "NOW()", controlplane.KindDuckDB: "now()"}[w.name]
+	for _, col := range []string{"tz", "lt", "d"} {
+		t.Run(col, func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec(futureCursors[w.name])
+			c.model("select * from fut", "id", controlplane.BehaviorUpdateOrCreate, 2)
+			c.describe()
+			c.sync.Cursor = col
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			first, _ := c.run(controlplane.RunSucceeded)
+			c.sent("id")
+			local := time.Now().UTC().Add(14 * time.Hour) // in UTC+14
+			value := map[string]string{"tz": now, "lt": local.Format("'2006-01-02 15:04:05'"), "d": local.Format("'2006-01-02'")}[col]
+			c.exec(fmt.Sprintf(`UPDATE fut SET v = 2, %s = %s WHERE id = 2`, col, value))
+			run, _ := c.run(controlplane.RunSucceeded)
+			start := first.StartedAt.UTC().Truncate(time.Second)
+			from := map[string]string{
+				"tz": start.Add(-5 * time.Minute).Format("2006-01-02 15:04:05"),
+				"lt": start.Add(14*time.Hour - 5*time.Minute).Format("2006-01-02 15:04:05"),
+				"d":  start.Add(14*time.Hour).AddDate(0, 0, -1).Format("2006-01-02"),
+			}[col]
+			if diff := cmp.Diff([]string{"changed 2"}, c.sent("id")); diff != "" || run.ReadMode != controlplane.ReadIncremental ||
+				run.ReadFrom != from || run.Counts.Extracted != 2 {
+				t.Errorf("the run after one that read a cursor in the future read %q from %q (%d rows), sent (-want +got):\n%s"+
+					"want incremental from %q, 2 rows (2 and 3)", run.ReadMode, run.ReadFrom, run.Counts.Extracted, diff, from)
+			}
+			// Row 3 is read again by the next run, and not sent again.
+			if run, _ := c.run(controlplane.RunSucceeded); run.ReadMode != controlplane.ReadIncremental || len(c.sent("id")) != 0 {
+				t.Errorf("the third run read %q and sent records; want incremental, nothing sent", run.ReadMode)
+			}
+		})
 	}
 }
