@@ -1000,3 +1000,54 @@ func TestCursorValueInTheFuture(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorMarkCap: the cap of a run's start, per cursor kind (capTime), compared as instants.
+func TestCursorMarkCap(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 5, 15, 23, 40, 987654321, time.FixedZone("UTC+2", 2*3600))
+	for _, tc := range []struct {
+		p        readPlan
+		cap      string   // "": none
+		above    []string // values above it
+		notAbove []string
+	}{
+		{readPlan{kind: warehouse.CursorTime, instants: true}, "2026-12-05 13:23:40",
+			[]string{"2026-12-05 13:23:40.000001", "2999-01-01 00:00:00", "9999-12-31 23:59:59.999999"},
+			[]string{"2026-12-05 13:23:40", "2026-12-05 13:23:40.000000", "2026-12-05 13:23:39.999999999", "0001-01-01 00:00:00", "x"}},
+		{readPlan{kind: warehouse.CursorTime}, "2026-12-06 03:23:40",
+			[]string{"2026-12-06 03:23:41", "2999-01-01 00:00:00"},
+			[]string{"2026-12-06 03:23:40.000", "2026-12-06 03:00:00"}},
+		{readPlan{kind: warehouse.CursorDate}, "2026-12-06", []string{"2026-12-07", "9999-12-31"}, []string{"2026-12-06", "2026-12-05"}},
+		{readPlan{kind: warehouse.CursorInteger}, "", nil, []string{"99999999999999999999"}},
+		{readPlan{kind: warehouse.CursorText}, "", nil, []string{"zzz", "2999-01-01"}},
+	} {
+		if got := string(markCap(&tc.p, start)); got != tc.cap {
+			t.Errorf("markCap(%s, instants %v) = %q, want %q", tc.p.kind, tc.p.instants, got, tc.cap)
+		}
+		if tc.cap != "" && !validMark(tc.p.kind, []byte(tc.cap)) {
+			t.Errorf("the cap %q is no valid mark", tc.cap)
+		}
+		for _, v := range tc.above {
+			if !aboveCap(&tc.p, []byte(v), start) {
+				t.Errorf("%s %q: want above the cap %q", tc.p.kind, v, tc.cap)
+			}
+		}
+		for _, v := range tc.notAbove {
+			if aboveCap(&tc.p, []byte(v), start) {
+				t.Errorf("%s %q: want not above the cap %q", tc.p.kind, v, tc.cap)
+			}
+		}
+	}
+	for _, tc := range []struct{ kind, typ string }{{"postgres", "timestamptz"}, {"postgres", "timestamp with time zone"},
+		{"duckdb", "TIMESTAMP WITH TIME ZONE"}, {"mysql", "TIMESTAMP"}, {"mysql", "timestamp(6)"}} {
+		if !warehouse.CursorInstants(tc.kind, tc.typ) {
+			t.Errorf("CursorInstants(%s, %s) = false, want true", tc.kind, tc.typ)
+		}
+	}
+	for _, tc := range []struct{ kind, typ string }{{"postgres", "timestamp"}, {"duckdb", "TIMESTAMP"}, {"duckdb", "timestamp_s"},
+		{"mysql", "DATETIME"}, {"mysql", "datetime(6)"}, {"postgres", "date"}} {
+		if warehouse.CursorInstants(tc.kind, tc.typ) {
+			t.Errorf("CursorInstants(%s, %s) = true, want false", tc.kind, tc.typ)
+		}
+	}
+}
