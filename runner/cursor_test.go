@@ -954,6 +954,18 @@ func TestCursorValueInTheFuture(t *testing.T) {
 			f.exec(`INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
 			first := f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
+			high := map[string]string{"date": "2999-01-01"}[c.typ]
+			if high == "" {
+				high = "2999-01-01 00:00:00"
+			}
+			// The dry run says so too.
+			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dr.FutureCursor != high || dr.MarkCap == "" {
+				t.Errorf("dry run: future cursor %q, cap %q; want %q and the cap", dr.FutureCursor, dr.MarkCap, high)
+			}
 			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
 			run := f.run(controlplane.RunSucceeded, RunOptions{})
 			from := first.StartedAt.UTC().Truncate(time.Second).Add(c.cap).Add(-5 * time.Minute).Format("2006-01-02 15:04:05")
@@ -969,10 +981,10 @@ func TestCursorValueInTheFuture(t *testing.T) {
 			if run.Counts.Extracted != 2 {
 				t.Errorf("the incremental run read %d rows, want 2 (Bob's and the one in the future)", run.Counts.Extracted)
 			}
-			high := map[string]string{"date": "highest=2999-01-01"}[c.typ]
-			if high == "" {
-				high = `highest="2999-01-01 00:00:00"`
+			if c.typ != "date" {
+				high = `"` + high + `"`
 			}
+			high = "highest=" + high
 			if n := strings.Count(logged.String(), "cursor value is in the future"); n != 2 || !strings.Contains(logged.String(), high) ||
 				!strings.Contains(logged.String(), "cursor=updated_at") {
 				t.Errorf("the runs' log says %d times that a cursor value is in the future, want 2 (once a run), naming %s:\n%s",
