@@ -53,9 +53,9 @@ import (
 //
 // The mark moves only with a successful run, in the transaction that records its end
 // (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was. A time or date
-// cursor's mark is no higher than the cap of the run's start (markCap): one row's cursor in the
-// future (a typo's year 2999, a sentinel such as 9999-12-31) would otherwise be the mark, and
-// every later incremental read would start from it and miss every real change.
+// cursor's mark leaves out the values above the cap of the run's start (capTime): one row's
+// cursor in the future (a typo's year 2999, a sentinel such as 9999-12-31) would otherwise be
+// the mark, and every later incremental read would start from it and miss every real change.
 
 // readPlan is what a run of a sync reads: the whole model or, for an incremental read, the rows
 // at or after a cursor value.
@@ -63,6 +63,7 @@ type readPlan struct {
 	cursor     string // the cursor column; "" for a sync without one
 	kind       warehouse.CursorKind
 	instants   bool             // a time cursor's values are instants (warehouse.CursorInstants)
+	start      time.Time        // the run's start, which the mark's cap is of (capTime)
 	mode       string           // controlplane.ReadFull or ReadIncremental; "" without a cursor
 	since      *warehouse.Since // set for an incremental read
 	why        string           // why a cursor sync reads the whole model
@@ -181,7 +182,7 @@ func columnList(cols []controlplane.Column) string {
 // ledger was reset). full: a --full resend or a marking run. now is the run's start.
 func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, wc *controlplane.Connection,
 	query string, ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
-	p := &readPlan{cursor: y.Cursor}
+	p := &readPlan{cursor: y.Cursor, start: now}
 	if y.Cursor == "" {
 		return p, nil
 	}
@@ -306,13 +307,17 @@ func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration)
 var errBoundBeforeYearOne = errors.New("the cursor's mark minus cursor_lookback is before year 1, " +
 	"so every row is at or after it")
 
-// cursorTracker finds the highest cursor value of the rows a run reads (its next mark).
+// cursorTracker finds the highest cursor value of the rows a run reads (its next mark), leaving
+// out those above the cap of the run's start (capTime): future holds the highest of those.
 type cursorTracker struct {
-	kind warehouse.CursorKind
-	col  int    // the cursor's column in the rows
-	max  []byte // in cursorText's form
-	have bool
-	buf  []byte
+	kind   warehouse.CursorKind
+	col    int    // the cursor's column in the rows
+	max    []byte // in cursorText's form
+	have   bool
+	buf    []byte
+	plan   *readPlan
+	cap    []byte // markCap of the run's start; nil: none
+	future []byte // the highest value above cap; empty: none
 	// row is the cursor value of the row observed last (in cursorText's form, valid until the
 	// next observe), rowOK false when it has none: the diff keeps it with the record it sends,
 	// so that a record the endpoint rejects holds the next mark (pipeline.pinRejected).
@@ -326,21 +331,28 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 	}
 	for i, c := range cols {
 		if c.Name == p.cursor {
-			return &cursorTracker{kind: p.kind, col: i}, nil
+			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start)}, nil
 		}
 	}
 	return nil, fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
 		"add the column back to the model's SQL or change the sync's cursor", p.cursor, columnList(cols))
 }
 
-// observe takes the current row's cursor value into account. NULL, and values that are no
-// instant or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), do
-// not move the mark.
+// observe takes the current row's cursor value into account. NULL, values that are no instant
+// or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), and values
+// above the cap (in the future: aboveCap; the bytes of those in cursorText's form sort after the
+// cap's) do not move the mark.
 func (t *cursorTracker) observe(src source) {
 	t.buf = src.AppendValue(t.buf[:0], t.col)
 	v, ok := cursorText(t.kind, t.buf)
 	t.row, t.rowOK = v, ok
 	if !ok {
+		return
+	}
+	if t.cap != nil && bytes.Compare(v, t.cap) > 0 && aboveCap(t.plan, v, t.plan.start) {
+		if len(t.future) == 0 || cursorLess(t.kind, t.future, v) {
+			t.future = append(t.future[:0], v...)
+		}
 		return
 	}
 	if (!t.have || cursorLess(t.kind, t.max, v)) && validMark(t.kind, v) {
@@ -503,6 +515,9 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0)}
 	if t.have {
 		next.Mark, next.HasMark = string(t.max), true
+	} else if len(t.future) > 0 {
+		// Every value read is in the future: the mark is the cap, which the next run reads from.
+		next.Mark, next.HasMark = string(markCap(p, start)), true
 	}
 	if p.incremental() {
 		next.FullReadAt, next.LedgerKeys = p.prev.FullReadAt, p.prev.LedgerKeys+c.New
@@ -513,7 +528,7 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 	if pin != nil && (!next.HasMark || cursorLess(p.kind, pin, []byte(next.Mark))) {
 		next.Mark, next.HasMark = string(pin), true
 	}
-	if next.HasMark && aboveCap(p, []byte(next.Mark), start) {
+	if next.HasMark && aboveCap(p, []byte(next.Mark), start) { // a pin, or a mark an earlier release saved
 		next.Mark = string(markCap(p, start))
 	}
 	return next
@@ -522,23 +537,26 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 // maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14).
 const maxZoneOffset = 14 * time.Hour
 
-// capTime is the highest mark a run of plan p that started at start (the control plane's clock,
-// Run.StartedAt) saves, as a time in UTC; false for a cursor that has none (an integer or a
-// text: nothing says which of its values are in the future, so docs/runner.md says to keep them
-// out of the column). The cap binds only on a value ahead of the run's start; capped, the mark
-// is lower than the highest value read, so the next read starts earlier and reads more, never
-// less: the rows above the cap are read by each run again (the ledger keeps the unchanged ones
-// from being resent) until the cap passes them, and none changed since is missed for them.
+// capTime is the cap of the mark of a run of plan p that started at start (the control plane's
+// clock, Run.StartedAt), as a time in UTC: the mark is the highest value read at or below it
+// (the cap itself when every value read is above it); false for a cursor that has none (an
+// integer or a text: nothing says which of its values are in the future, so docs/runner.md says
+// to keep them out of the column). The cap binds only on values ahead of the run's start; the
+// mark it leaves is lower than the highest value read, so the next read starts earlier and
+// reads more, never less: the rows above the cap are read by each run again (the ledger keeps
+// the unchanged ones from being resent) until the cap passes them, and a change to any row is
+// found as if they were not there.
 //   - A time cursor whose values are instants (p.instants): start, to the second below. A
 //     warehouse whose clock is behind the control plane's writes values below it: they are not
 //     capped, the mark is the highest value read as without a cap, and the lookback covers
 //     that skew as it covers a late commit. One whose clock is ahead writes its newest values
-//     above start: they are capped, and read again by the next run, whose cap is higher.
+//     above start: they are left out of the mark, and read again by the next run, whose cap is
+//     higher.
 //   - A time without a time zone (Postgres's timestamp, MySQL's DATETIME, DuckDB's TIMESTAMP):
 //     a local time in a zone no one states, up to UTC+14: start + 14h, so that no local time
-//     east of UTC is capped. A value in the future holds incremental reads back 14 hours at
-//     most (rows changed then are read by the runs 14 hours later), where it held them until
-//     the next full read.
+//     east of UTC is left out. A value less than 14 hours ahead of UTC is not (a writer's clock
+//     hours ahead): as the mark, it holds the incremental reads of a writer in UTC back until
+//     its values reach it.
 //   - A date: the date of start + 14h, as a date without a time zone.
 //
 // Whole seconds: every warehouse compares the bound (the cap minus the lookback) with a column
@@ -585,12 +603,11 @@ func aboveCap(p *readPlan, v []byte, start time.Time) bool {
 	return err == nil && t.After(c)
 }
 
-// futureCursor is the highest cursor value tracker t read, when it is above the cap of a run of
-// plan p that started at start (aboveCap): a row's cursor in the future, which the run's
-// warning names; "" when there is none.
-func futureCursor(p *readPlan, t *cursorTracker, start time.Time) string {
-	if t == nil || !t.have || !aboveCap(p, t.max, start) {
+// futureCursor is the highest cursor value tracker t read above the cap (a row's cursor in the
+// future), which the run's warning names; "" when there is none.
+func futureCursor(t *cursorTracker) string {
+	if t == nil {
 		return ""
 	}
-	return string(t.max)
+	return string(t.future)
 }

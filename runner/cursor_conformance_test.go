@@ -129,11 +129,12 @@ var futureCursors = map[string]string{
 		(3, 1, '2037-12-31 00:00:00+00', '2999-01-01 00:00:00', '2999-01-01')`,
 }
 
-// conformCursorInTheFuture: a row whose time or date cursor is in the future does not hold the
-// mark: it stops at the first run's start for a time with a time zone, 14 hours after it for
-// one without, at that date for a date; the warehouse compares the bound below it with the
-// column as the mark says (whole seconds, in UTC), so the next incremental read finds row 2,
-// changed after the first run (its zone-less values a local time in UTC+14), and sends only it.
+// conformCursorInTheFuture: a row whose time or date cursor is in the future is left out of the
+// mark (above the first run's start for a time with a time zone, 14 hours after it for one
+// without, that date for a date), so the next incremental read reads from row 2's value and
+// finds row 2 changed after the first run (written in UTC); it reads row 3 again and does not
+// send it. A model whose every cursor is in the future has the cap as its mark: the warehouse
+// compares the bound below it with the column as the mark says (whole seconds, in UTC).
 func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
 	now := map[string]string{controlplane.KindPostgres: "now()", controlplane.KindMySQL: "NOW()", controlplane.KindDuckDB: "now()"}[w.name]
 	for _, col := range []string{"tz", "lt", "d"} {
@@ -146,26 +147,42 @@ func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
 			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
 				t.Fatal(err)
 			}
-			first, _ := c.run(controlplane.RunSucceeded)
+			c.run(controlplane.RunSucceeded)
 			c.sent("id")
-			local := time.Now().UTC().Add(14 * time.Hour) // in UTC+14
-			value := map[string]string{"tz": now, "lt": local.Format("'2006-01-02 15:04:05'"), "d": local.Format("'2006-01-02'")}[col]
+			utc := time.Now().UTC()
+			value := map[string]string{"tz": now, "lt": utc.Format("'2006-01-02 15:04:05'"), "d": utc.Format("'2006-01-02'")}[col]
 			c.exec(fmt.Sprintf(`UPDATE fut SET v = 2, %s = %s WHERE id = 2`, col, value))
 			run, _ := c.run(controlplane.RunSucceeded)
+			// Read: 2 and 3 (and 1 for the date: the lookback rounds the bound down to its day).
+			from, rows := "2020-01-01 23:55:00", int64(2)
+			if col == "d" {
+				from, rows = "2020-01-01", 3
+			}
+			if diff := cmp.Diff([]string{"changed 2"}, c.sent("id")); diff != "" || run.ReadMode != controlplane.ReadIncremental ||
+				run.ReadFrom != from || run.Counts.Extracted != rows {
+				t.Errorf("the run after one that read a cursor in the future read %q from %q (%d rows), sent (-want +got):\n%s"+
+					"want incremental from %q, %d rows", run.ReadMode, run.ReadFrom, run.Counts.Extracted, diff, from, rows)
+			}
+
+			// Only row 3, in the future: the mark is the cap.
+			c.model("select * from fut where id = 3", "id", controlplane.BehaviorUpdateOrCreate, 2)
+			c.describe()
+			c.sync.Cursor = col
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			first, _ := c.run(controlplane.RunSucceeded)
+			c.sent("id")
 			start := first.StartedAt.UTC().Truncate(time.Second)
-			from := map[string]string{
+			from = map[string]string{
 				"tz": start.Add(-5 * time.Minute).Format("2006-01-02 15:04:05"),
 				"lt": start.Add(14*time.Hour - 5*time.Minute).Format("2006-01-02 15:04:05"),
 				"d":  start.Add(14*time.Hour).AddDate(0, 0, -1).Format("2006-01-02"),
 			}[col]
-			if diff := cmp.Diff([]string{"changed 2"}, c.sent("id")); diff != "" || run.ReadMode != controlplane.ReadIncremental ||
-				run.ReadFrom != from || run.Counts.Extracted != 2 {
-				t.Errorf("the run after one that read a cursor in the future read %q from %q (%d rows), sent (-want +got):\n%s"+
-					"want incremental from %q, 2 rows (2 and 3)", run.ReadMode, run.ReadFrom, run.Counts.Extracted, diff, from)
-			}
-			// Row 3 is read again by the next run, and not sent again.
-			if run, _ := c.run(controlplane.RunSucceeded); run.ReadMode != controlplane.ReadIncremental || len(c.sent("id")) != 0 {
-				t.Errorf("the third run read %q and sent records; want incremental, nothing sent", run.ReadMode)
+			run, _ = c.run(controlplane.RunSucceeded)
+			if run.ReadMode != controlplane.ReadIncremental || run.ReadFrom != from || run.Counts.Extracted != 1 || len(c.sent("id")) != 0 {
+				t.Errorf("the run after one that read only a cursor in the future read %q from %q (%d rows); "+
+					"want incremental from %q, row 3 read again and not sent", run.ReadMode, run.ReadFrom, run.Counts.Extracted, from)
 			}
 		})
 	}

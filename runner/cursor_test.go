@@ -930,29 +930,30 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 }
 
 // TestCursorValueInTheFuture: one row's cursor in the future (a typo's year 2999). The mark a
-// run saves stops at its start (a timestamptz's), at its start + 14 hours (a timestamp's, a
-// local time in a zone up to UTC+14) or at that date (a date's), so the next incremental read
-// finds Bob's change, made after the first run (a timestamp's and a date's written in UTC+14);
-// it had read from 2998-12-31 23:55 and missed it until the next full read. The run's log names
-// the row's value. A mark in the future that an earlier release saved makes the next run read
-// in full.
+// run saves leaves out the values above its start (a timestamptz's), above its start + 14 hours
+// (a timestamp's, a local time in a zone up to UTC+14) or that date (a date's), so the next
+// incremental read reads from the highest other value and finds Bob's change, made after the
+// first run (written in UTC); it had read from 2998-12-31 23:55 and missed it until the next
+// full read. The runs' log and the dry run name the row's value. A mark in the future that an
+// earlier release saved makes the next run read in full.
 func TestCursorValueInTheFuture(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		typ, now string        // now: Bob's cursor value after the first run
-		cap      time.Duration // the cap's distance from the run's start
+		typ, now string // now: Bob's cursor value after the first run
+		from     string // the mark (Ada's) minus the lookback
 	}{
-		{"timestamptz", "now()", 0},
-		{"timestamp", "now() AT TIME ZONE 'Pacific/Kiritimati'", 14 * time.Hour},
-		{"date", "(now() AT TIME ZONE 'Pacific/Kiritimati')::date", 14 * time.Hour},
+		{"timestamptz", "now()", "2022-04-04 03:59:04"},
+		{"timestamp", "now() AT TIME ZONE 'UTC'", "2022-04-04 03:59:04"},
+		{"date", "(now() AT TIME ZONE 'UTC')::date", "2022-04-03"},
 	} {
 		t.Run(c.typ, func(t *testing.T) {
 			t.Parallel()
 			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
 			var logged syncBuffer
 			f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
-			f.exec(`INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
-			first := f.run(controlplane.RunSucceeded, RunOptions{})
+			f.exec(`SET TimeZone = 'UTC'; UPDATE users SET updated_at = (CASE id WHEN 1 THEN '2022-04-04 04:04:04+00' ELSE '2020-01-01 00:00:00+00' END)::timestamptz;
+				INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
+			f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
 			high := map[string]string{"date": "2999-01-01"}[c.typ]
 			if high == "" {
@@ -968,18 +969,14 @@ func TestCursorValueInTheFuture(t *testing.T) {
 			}
 			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
 			run := f.run(controlplane.RunSucceeded, RunOptions{})
-			from := first.StartedAt.UTC().Truncate(time.Second).Add(c.cap).Add(-5 * time.Minute).Format("2006-01-02 15:04:05")
-			if c.typ == "date" {
-				from = first.StartedAt.UTC().Add(c.cap).AddDate(0, 0, -1).Format("2006-01-02")
-			}
 			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2"}) || run.ReadMode != controlplane.ReadIncremental ||
-				run.ReadFrom != from {
+				run.ReadFrom != c.from {
 				t.Errorf("the run after one with a cursor in 2999 read %q from %q and sent %q; want incremental from %q, sending Bob's change",
-					run.ReadMode, run.ReadFrom, got, from)
+					run.ReadMode, run.ReadFrom, got, c.from)
 			}
 			// The row in the future is read by every run, and not sent again.
-			if run.Counts.Extracted != 2 {
-				t.Errorf("the incremental run read %d rows, want 2 (Bob's and the one in the future)", run.Counts.Extracted)
+			if run.Counts.Extracted != 3 {
+				t.Errorf("the incremental run read %d rows, want 3 (Ada's at the mark, Bob's and the one in the future)", run.Counts.Extracted)
 			}
 			if c.typ != "date" {
 				high = `"` + high + `"`

@@ -692,10 +692,10 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	e.notePace(ctx, j.dest, pacer, run)
 	if err == nil {
 		run.NextCursor = nextCursor(plan, tracker, p.pin, run.StartedAt, counters.snapshot(), d.ledgerKeys)
-		if v := futureCursor(plan, tracker, run.StartedAt); v != "" {
+		if v := futureCursor(tracker); v != "" {
 			// Once a run: the on-call engineer finds the row by its value and corrects it.
-			e.logger().Warn("a row's cursor value is in the future: the sync's mark stops at the cap, and every run "+
-				"reads the rows above it again until their cursor is corrected", "sync", y.Name, "run", run.ID,
+			e.logger().Warn("a row's cursor value is in the future: the sync's mark leaves out the values above the cap, "+
+				"and every run reads their rows again until their cursor is corrected", "sync", y.Name, "run", run.ID,
 				"cursor", y.Cursor, "highest", v, "cap", string(markCap(plan, run.StartedAt)))
 		}
 		// Every rejected record the model still has to send was sent again (a new or changed one,
