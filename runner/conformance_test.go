@@ -376,6 +376,7 @@ func TestConformance(t *testing.T) {
 			t.Run("columns change", func(t *testing.T) { t.Parallel(); conformColumns(t, w) })
 			t.Run("cursor", func(t *testing.T) { t.Parallel(); conformCursor(t, w) })
 			t.Run("cursor types", func(t *testing.T) { t.Parallel(); conformCursorTypes(t, w) })
+			t.Run("cursor in the future", func(t *testing.T) { t.Parallel(); conformCursorInTheFuture(t, w) })
 			t.Run("number keys", func(t *testing.T) { t.Parallel(); conformNumberKeys(t, w) })
 			t.Run("other keys", func(t *testing.T) { t.Parallel(); conformOtherKeys(t, w) })
 			t.Run("session settings", func(t *testing.T) { t.Parallel(); conformSessions(t, w) })

@@ -41,6 +41,9 @@ import (
 //     and rows the old one had that it lacks (a mirror's deletes);
 //   - its ledger is empty (a first run, or after the destination changed);
 //   - the mark minus the lookback is before year 1 (errBoundBeforeYearOne);
+//   - the mark is above the cap of the run's start (markCap; a mark a release before 6 Dec
+//     2026 saved from a cursor value in the future): the rows changed since it was taken were
+//     read from it, so not at all;
 //   - the run is a --full resend or a marking run (they are about every record);
 //   - full_read_every has passed since the last successful full read;
 //   - keys that a run reading every record (a --full run, a scheduled full read, a first run, or
@@ -49,13 +52,18 @@ import (
 //     it, and theirs can be outside the cursor's range.
 //
 // The mark moves only with a successful run, in the transaction that records its end
-// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was.
+// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was. A time or date
+// cursor's mark leaves out the values above the cap of the run's start (capTime): one row's
+// cursor in the future (a typo's year 2999, a sentinel such as 9999-12-31) would otherwise be
+// the mark, and every later incremental read would start from it and miss every real change.
 
 // readPlan is what a run of a sync reads: the whole model or, for an incremental read, the rows
 // at or after a cursor value.
 type readPlan struct {
 	cursor     string // the cursor column; "" for a sync without one
 	kind       warehouse.CursorKind
+	instants   bool             // a time cursor's values are instants (warehouse.CursorInstants)
+	start      time.Time        // the run's start, which the mark's cap is of (capTime)
 	mode       string           // controlplane.ReadFull or ReadIncremental; "" without a cursor
 	since      *warehouse.Since // set for an incremental read
 	why        string           // why a cursor sync reads the whole model
@@ -139,22 +147,22 @@ func legacyMarkHolds(prev *controlplane.CursorState, kind warehouse.CursorKind, 
 		(!prev.HasMark || validMark(kind, []byte(prev.Mark))) && prev.Definition == legacyCursorDefinition(y, query)
 }
 
-// cursorKind is how sync y's cursor compares, from the model's described columns; an error
-// when the column is not a model column or cannot be a cursor (the provider refuses both at
-// plan time; this catches a model changed since).
-func cursorKind(y *controlplane.Sync, m *controlplane.Model) (warehouse.CursorKind, error) {
+// cursorKind is how sync y's cursor compares, from the model's described columns, and the
+// column's type; an error when the column is not a model column or cannot be a cursor (the
+// provider refuses both at plan time; this catches a model changed since).
+func cursorKind(y *controlplane.Sync, m *controlplane.Model) (warehouse.CursorKind, string, error) {
 	for _, c := range m.Columns {
 		if c.Name == y.Cursor {
 			k := warehouse.CursorKindOf(c.Type)
 			if k == warehouse.CursorNone {
-				return k, fmt.Errorf("sync %q: its cursor %q is a column of type %s%s, which cannot be a cursor "+
+				return k, "", fmt.Errorf("sync %q: its cursor %q is a column of type %s%s, which cannot be a cursor "+
 					"(a timestamp, date, integer or text column can): change the sync's cursor", y.Name, y.Cursor, c.Type,
 					warehouse.CursorTypeNote(c.Type))
 			}
-			return k, nil
+			return k, c.Type, nil
 		}
 	}
-	return warehouse.CursorNone, fmt.Errorf("sync %q: its cursor %q is not a column of the model %q (%s): "+
+	return warehouse.CursorNone, "", fmt.Errorf("sync %q: its cursor %q is not a column of the model %q (%s): "+
 		"change the sync's cursor or the model", y.Name, y.Cursor, m.Name, columnList(m.Columns))
 }
 
@@ -169,20 +177,21 @@ func columnList(cols []controlplane.Column) string {
 	return b.String()
 }
 
-// planRead decides what a run of y reads. warehouseAt: when m's warehouse connection was last
-// written (zero for one a plan changes, not stored yet). ledgerEmpty: the sync has delivered
-// nothing (or its ledger was reset). full: a --full resend or a marking run. now is the run's
-// start.
-func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, warehouseAt time.Time,
+// planRead decides what a run of y reads. wc: m's warehouse connection (its UpdatedAt zero for
+// one a plan changes, not stored yet). ledgerEmpty: the sync has delivered nothing (or its
+// ledger was reset). full: a --full resend or a marking run. now is the run's start.
+func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlplane.Model, wc *controlplane.Connection,
 	query string, ledgerEmpty, full bool, now time.Time) (*readPlan, error) {
-	p := &readPlan{cursor: y.Cursor}
+	p := &readPlan{cursor: y.Cursor, start: now}
 	if y.Cursor == "" {
 		return p, nil
 	}
 	var err error
-	if p.kind, err = cursorKind(y, m); err != nil {
+	var typ string
+	if p.kind, typ, err = cursorKind(y, m); err != nil {
 		return nil, err
 	}
+	p.instants = p.kind == warehouse.CursorTime && warehouse.CursorInstants(wc.Kind(), typ)
 	lookback, err := controlplane.ParseCursorLookback(y.CursorLookback)
 	if err != nil {
 		return nil, fmt.Errorf("sync %q: %w", y.Name, err)
@@ -211,7 +220,7 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
 	default:
-		if err := e.planIncremental(ctx, p, y, warehouseAt, lookback, every, now); err != nil {
+		if err := e.planIncremental(ctx, p, y, wc.UpdatedAt, lookback, every, now); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +246,9 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 		p.why = "the model's warehouse connection changed since the last full read (it may read another database)"
 	case !prev.HasMark:
 		p.why = "no row read so far had a cursor value"
+	case aboveCap(p, []byte(prev.Mark), now):
+		p.why = fmt.Sprintf("the cursor's mark %s is in the future (after %s): an incremental read from it "+
+			"would miss the rows changed since", prev.Mark, markCap(p, now))
 	default:
 		from, err := cursorBound(p.kind, prev.Mark, lookback)
 		if errors.Is(err, errBoundBeforeYearOne) {
@@ -295,13 +307,17 @@ func cursorBound(kind warehouse.CursorKind, mark string, lookback time.Duration)
 var errBoundBeforeYearOne = errors.New("the cursor's mark minus cursor_lookback is before year 1, " +
 	"so every row is at or after it")
 
-// cursorTracker finds the highest cursor value of the rows a run reads (its next mark).
+// cursorTracker finds the highest cursor value of the rows a run reads (its next mark), leaving
+// out those above the cap of the run's start (capTime): future holds the highest of those.
 type cursorTracker struct {
-	kind warehouse.CursorKind
-	col  int    // the cursor's column in the rows
-	max  []byte // in cursorText's form
-	have bool
-	buf  []byte
+	kind   warehouse.CursorKind
+	col    int    // the cursor's column in the rows
+	max    []byte // in cursorText's form
+	have   bool
+	buf    []byte
+	plan   *readPlan
+	cap    []byte // markCap of the run's start; nil: none
+	future []byte // the highest value above cap; empty: none
 	// row is the cursor value of the row observed last (in cursorText's form, valid until the
 	// next observe), rowOK false when it has none: the diff keeps it with the record it sends,
 	// so that a record the endpoint rejects holds the next mark (pipeline.pinRejected).
@@ -315,21 +331,28 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 	}
 	for i, c := range cols {
 		if c.Name == p.cursor {
-			return &cursorTracker{kind: p.kind, col: i}, nil
+			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start)}, nil
 		}
 	}
 	return nil, fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
 		"add the column back to the model's SQL or change the sync's cursor", p.cursor, columnList(cols))
 }
 
-// observe takes the current row's cursor value into account. NULL, and values that are no
-// instant or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), do
-// not move the mark.
+// observe takes the current row's cursor value into account. NULL, values that are no instant
+// or number (Postgres's infinity, years before 1 or after 9999, MySQL's zero dates), and values
+// above the cap (in the future: aboveCap; the bytes of those in cursorText's form sort after the
+// cap's) do not move the mark.
 func (t *cursorTracker) observe(src source) {
 	t.buf = src.AppendValue(t.buf[:0], t.col)
 	v, ok := cursorText(t.kind, t.buf)
 	t.row, t.rowOK = v, ok
 	if !ok {
+		return
+	}
+	if t.cap != nil && bytes.Compare(v, t.cap) > 0 && aboveCap(t.plan, v, t.plan.start) {
+		if len(t.future) == 0 || cursorLess(t.kind, t.future, v) {
+			t.future = append(t.future[:0], v...)
+		}
 		return
 	}
 	if (!t.have || cursorLess(t.kind, t.max, v)) && validMark(t.kind, v) {
@@ -492,6 +515,9 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0)}
 	if t.have {
 		next.Mark, next.HasMark = string(t.max), true
+	} else if len(t.future) > 0 {
+		// Every value read is in the future: the mark is the cap, which the next run reads from.
+		next.Mark, next.HasMark = string(markCap(p, start)), true
 	}
 	if p.incremental() {
 		next.FullReadAt, next.LedgerKeys = p.prev.FullReadAt, p.prev.LedgerKeys+c.New
@@ -502,5 +528,86 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 	if pin != nil && (!next.HasMark || cursorLess(p.kind, pin, []byte(next.Mark))) {
 		next.Mark, next.HasMark = string(pin), true
 	}
+	if next.HasMark && aboveCap(p, []byte(next.Mark), start) { // a pin, or a mark an earlier release saved
+		next.Mark = string(markCap(p, start))
+	}
 	return next
+}
+
+// maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14).
+const maxZoneOffset = 14 * time.Hour
+
+// capTime is the cap of the mark of a run of plan p that started at start (the control plane's
+// clock, Run.StartedAt), as a time in UTC: the mark is the highest value read at or below it
+// (the cap itself when every value read is above it); false for a cursor that has none (an
+// integer or a text: nothing says which of its values are in the future, so docs/runner.md says
+// to keep them out of the column). The cap binds only on values ahead of the run's start; the
+// mark it leaves is lower than the highest value read, so the next read starts earlier and
+// reads more, never less: the rows above the cap are read by each run again (the ledger keeps
+// the unchanged ones from being resent) until the cap passes them, and a change to any row is
+// found as if they were not there.
+//   - A time cursor whose values are instants (p.instants): start, to the second below. A
+//     warehouse whose clock is behind the control plane's writes values below it: they are not
+//     capped, the mark is the highest value read as without a cap, and the lookback covers
+//     that skew as it covers a late commit. One whose clock is ahead writes its newest values
+//     above start: they are left out of the mark, and read again by the next run, whose cap is
+//     higher.
+//   - A time without a time zone (Postgres's timestamp, MySQL's DATETIME, DuckDB's TIMESTAMP):
+//     a local time in a zone no one states, up to UTC+14: start + 14h, so that no local time
+//     east of UTC is left out. A value less than 14 hours ahead of UTC is not (a writer's clock
+//     hours ahead): as the mark, it holds the incremental reads of a writer in UTC back until
+//     its values reach it.
+//   - A date: the date of start + 14h, as a date without a time zone.
+//
+// Whole seconds: every warehouse compares the bound (the cap minus the lookback) with a column
+// of every time type (MySQL's DATETIME, DuckDB's TIMESTAMP_S) without rounding it.
+func capTime(p *readPlan, start time.Time) (time.Time, bool) {
+	if p == nil || p.kind != warehouse.CursorTime && p.kind != warehouse.CursorDate || start.IsZero() {
+		return time.Time{}, false
+	}
+	c := start.UTC().Truncate(time.Second)
+	if !p.instants {
+		c = c.Add(maxZoneOffset)
+	}
+	if p.kind == warehouse.CursorDate {
+		c = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return c, true
+}
+
+// markCap is capTime in cursorText's form (a mark); nil for a cursor without a cap.
+func markCap(p *readPlan, start time.Time) []byte {
+	c, ok := capTime(p, start)
+	if !ok {
+		return nil
+	}
+	if p.kind == warehouse.CursorDate {
+		return []byte(c.Format("2006-01-02"))
+	}
+	return []byte(c.Format(cursorTimeLayout))
+}
+
+// aboveCap reports whether cursor value v (in cursorText's form) is above the cap of a run of
+// plan p that started at start (capTime), as instants: "2026-12-05 10:00:00.000000", as MySQL
+// prints a DATETIME(6), is not above "2026-12-05 10:00:00", though its bytes sort after it.
+func aboveCap(p *readPlan, v []byte, start time.Time) bool {
+	c, ok := capTime(p, start)
+	if !ok {
+		return false
+	}
+	layout := cursorTimeLayout
+	if p.kind == warehouse.CursorDate {
+		layout = "2006-01-02"
+	}
+	t, err := time.Parse(layout, string(v))
+	return err == nil && t.After(c)
+}
+
+// futureCursor is the highest cursor value tracker t read above the cap (a row's cursor in the
+// future), which the run's warning names; "" when there is none.
+func futureCursor(t *cursorTracker) string {
+	if t == nil {
+		return ""
+	}
+	return string(t.future)
 }

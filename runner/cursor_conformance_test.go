@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -111,6 +112,83 @@ func (c *conformance) describe() {
 	}
 	if err := c.store.UpdateModel(c.ctx, m); err != nil {
 		c.t.Fatal(err)
+	}
+}
+
+// futureCursors creates fut(id, v, tz, lt, d) in each warehouse: tz a time with a time zone
+// (MySQL's TIMESTAMP, whose range ends in 2038), lt one without, of whole seconds (where a bound
+// with a fraction would be rounded), d a date; row 3's values are in the future.
+var futureCursors = map[string]string{
+	controlplane.KindPostgres: `CREATE TABLE fut (id bigint, v int, tz timestamptz, lt timestamp(0), d date);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00+00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00+00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00+00', '2999-01-01 00:00:00', '2999-01-01')`,
+	controlplane.KindMySQL: `CREATE TABLE fut (id bigint, v int, tz timestamp NULL, lt datetime, d date);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00', '2999-01-01 00:00:00', '2999-01-01')`,
+	controlplane.KindDuckDB: `CREATE TABLE fut (id BIGINT, v INT, tz TIMESTAMPTZ, lt TIMESTAMP_S, d DATE);
+		INSERT INTO fut VALUES (1, 1, '2020-01-01 00:00:00+00', '2020-01-01 00:00:00', '2020-01-01'),
+		(2, 1, '2020-01-02 00:00:00+00', '2020-01-02 00:00:00', '2020-01-02'),
+		(3, 1, '2037-12-31 00:00:00+00', '2999-01-01 00:00:00', '2999-01-01')`,
+}
+
+// conformCursorInTheFuture: a row whose time or date cursor is in the future is left out of the
+// mark (above the first run's start for a time with a time zone, 14 hours after it for one
+// without, that date for a date), so the next incremental read reads from row 2's value and
+// finds row 2 changed after the first run (written in UTC); it reads row 3 again and does not
+// send it. A model whose every cursor is in the future has the cap as its mark: the warehouse
+// compares the bound below it with the column as the mark says (whole seconds, in UTC).
+func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
+	now := map[string]string{controlplane.KindPostgres: "now()", controlplane.KindMySQL: "NOW()", controlplane.KindDuckDB: "now()"}[w.name]
+	for _, col := range []string{"tz", "lt", "d"} {
+		t.Run(col, func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec(futureCursors[w.name])
+			c.model("select * from fut", "id", controlplane.BehaviorUpdateOrCreate, 2)
+			c.describe()
+			c.sync.Cursor = col
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			c.run(controlplane.RunSucceeded)
+			c.sent("id")
+			utc := time.Now().UTC()
+			value := map[string]string{"tz": now, "lt": utc.Format("'2006-01-02 15:04:05'"), "d": utc.Format("'2006-01-02'")}[col]
+			c.exec(fmt.Sprintf(`UPDATE fut SET v = 2, %s = %s WHERE id = 2`, col, value))
+			run, _ := c.run(controlplane.RunSucceeded)
+			// Read: 2 and 3 (and 1 for the date: the lookback rounds the bound down to its day).
+			from, rows := "2020-01-01 23:55:00", int64(2)
+			if col == "d" {
+				from, rows = "2020-01-01", 3
+			}
+			if diff := cmp.Diff([]string{"changed 2"}, c.sent("id")); diff != "" || run.ReadMode != controlplane.ReadIncremental ||
+				run.ReadFrom != from || run.Counts.Extracted != rows {
+				t.Errorf("the run after one that read a cursor in the future read %q from %q (%d rows), sent (-want +got):\n%s"+
+					"want incremental from %q, %d rows", run.ReadMode, run.ReadFrom, run.Counts.Extracted, diff, from, rows)
+			}
+
+			// Only row 3, in the future: the mark is the cap.
+			c.model("select * from fut where id = 3", "id", controlplane.BehaviorUpdateOrCreate, 2)
+			c.describe()
+			c.sync.Cursor = col
+			if err := c.store.UpdateSync(c.ctx, c.sync); err != nil {
+				t.Fatal(err)
+			}
+			first, _ := c.run(controlplane.RunSucceeded)
+			c.sent("id")
+			start := first.StartedAt.UTC().Truncate(time.Second)
+			from = map[string]string{
+				"tz": start.Add(-5 * time.Minute).Format("2006-01-02 15:04:05"),
+				"lt": start.Add(14*time.Hour - 5*time.Minute).Format("2006-01-02 15:04:05"),
+				"d":  start.Add(14*time.Hour).AddDate(0, 0, -1).Format("2006-01-02"),
+			}[col]
+			run, _ = c.run(controlplane.RunSucceeded)
+			if run.ReadMode != controlplane.ReadIncremental || run.ReadFrom != from || run.Counts.Extracted != 1 || len(c.sent("id")) != 0 {
+				t.Errorf("the run after one that read only a cursor in the future read %q from %q (%d rows); "+
+					"want incremental from %q, row 3 read again and not sent", run.ReadMode, run.ReadFrom, run.Counts.Extracted, from)
+			}
+		})
 	}
 }
 

@@ -47,7 +47,17 @@ func oneBatchCursorFixture(t *testing.T, behavior string) *fixture {
 // stored, as the provider stores them).
 func cursorFixture(t *testing.T, behavior string) *fixture {
 	t.Helper()
+	return cursorFixtureOfType(t, behavior, "")
+}
+
+// cursorFixtureOfType is cursorFixture with the cursor column users.updated_at of Postgres type
+// typ ("": timestamp, as usersTable makes it).
+func cursorFixtureOfType(t *testing.T, behavior, typ string) *fixture {
+	t.Helper()
 	f := newFixture(t, behavior, nil)
+	if typ != "" {
+		f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ)
+	}
 	cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
 	if err != nil {
 		t.Fatal(err)
@@ -898,20 +908,8 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 	for _, typ := range []string{"timestamp", "timestamptz", "date"} {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, controlplane.BehaviorMirror, nil)
-			f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ + `; UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
-			cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.model.Columns = cols
-			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
-				t.Fatal(err)
-			}
-			f.sync.Cursor = "updated_at"
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
+			f := cursorFixtureOfType(t, controlplane.BehaviorMirror, typ)
+			f.exec(`UPDATE users SET updated_at = '0001-01-01 00:00:00+00'`)
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			f.recv.Take("id")
 			f.exec(`UPDATE users SET name = 'Bobby', updated_at = '2020-05-05' WHERE id = 2; DELETE FROM users WHERE id = 4`)
@@ -928,6 +926,138 @@ func TestCursorMarkAtTheFirstInstant(t *testing.T) {
 				t.Errorf("the run after that read %q, want incremental", run.ReadMode)
 			}
 		})
+	}
+}
+
+// TestCursorValueInTheFuture: one row's cursor in the future (a typo's year 2999). The mark a
+// run saves leaves out the values above its start (a timestamptz's), above its start + 14 hours
+// (a timestamp's, a local time in a zone up to UTC+14) or that date (a date's), so the next
+// incremental read reads from the highest other value and finds Bob's change, made after the
+// first run (written in UTC); it had read from 2998-12-31 23:55 and missed it until the next
+// full read. The runs' log and the dry run name the row's value. A mark in the future that an
+// earlier release saved makes the next run read in full.
+func TestCursorValueInTheFuture(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		typ, now string // now: Bob's cursor value after the first run
+		from     string // the mark (Ada's) minus the lookback
+	}{
+		{"timestamptz", "now()", "2022-04-04 03:59:04"},
+		{"timestamp", "now() AT TIME ZONE 'UTC'", "2022-04-04 03:59:04"},
+		{"date", "(now() AT TIME ZONE 'UTC')::date", "2022-04-03"},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
+			var logged syncBuffer
+			f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+			f.exec(`SET TimeZone = 'UTC'; UPDATE users SET updated_at = (CASE id WHEN 1 THEN '2022-04-04 04:04:04+00' ELSE '2020-01-01 00:00:00+00' END)::timestamptz;
+				INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			high := map[string]string{"date": "2999-01-01"}[c.typ]
+			if high == "" {
+				high = "2999-01-01 00:00:00"
+			}
+			// The dry run says so too.
+			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dr.FutureCursor != high || dr.MarkCap == "" {
+				t.Errorf("dry run: future cursor %q, cap %q; want %q and the cap", dr.FutureCursor, dr.MarkCap, high)
+			}
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2"}) || run.ReadMode != controlplane.ReadIncremental ||
+				run.ReadFrom != c.from {
+				t.Errorf("the run after one with a cursor in 2999 read %q from %q and sent %q; want incremental from %q, sending Bob's change",
+					run.ReadMode, run.ReadFrom, got, c.from)
+			}
+			// The row in the future is read by every run, and not sent again.
+			if run.Counts.Extracted != 3 {
+				t.Errorf("the incremental run read %d rows, want 3 (Ada's at the mark, Bob's and the one in the future)", run.Counts.Extracted)
+			}
+			if c.typ != "date" {
+				high = `"` + high + `"`
+			}
+			high = "highest=" + high
+			if n := strings.Count(logged.String(), "cursor value is in the future"); n != 2 || !strings.Contains(logged.String(), high) ||
+				!strings.Contains(logged.String(), "cursor=updated_at") {
+				t.Errorf("the runs' log says %d times that a cursor value is in the future, want 2 (once a run), naming %s:\n%s",
+					n, high, logged.String())
+			}
+
+			// A mark an earlier release saved from that row: the next run reads in full.
+			mark := map[string]string{"date": "2999-01-01"}[c.typ]
+			if mark == "" {
+				mark = "2999-01-01 00:00:00"
+			}
+			if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = $1 WHERE sync_id = $2`, mark, f.sync.ID); err != nil {
+				t.Fatal(err)
+			}
+			f.exec(`UPDATE users SET name = 'Cyd', updated_at = ` + c.now + ` WHERE id = 3`)
+			if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+				t.Errorf("the run after a mark in 2999 read %q, want full", run.ReadMode)
+			}
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 3"}) {
+				t.Errorf("the run after a mark in 2999 sent %q, want Cyd's change", got)
+			}
+			if !strings.Contains(logged.String(), `why="the cursor's mark `+mark+` is in the future`) {
+				t.Errorf("the run's log does not say why it read in full:\n%s", logged.String())
+			}
+		})
+	}
+}
+
+// TestCursorMarkCap: the cap of a run's start, per cursor kind (capTime), compared as instants.
+func TestCursorMarkCap(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 5, 15, 23, 40, 987654321, time.FixedZone("UTC+2", 2*3600))
+	for _, tc := range []struct {
+		p        readPlan
+		cap      string   // "": none
+		above    []string // values above it
+		notAbove []string
+	}{
+		{readPlan{kind: warehouse.CursorTime, instants: true}, "2026-12-05 13:23:40",
+			[]string{"2026-12-05 13:23:40.000001", "2999-01-01 00:00:00", "9999-12-31 23:59:59.999999"},
+			[]string{"2026-12-05 13:23:40", "2026-12-05 13:23:40.000000", "2026-12-05 13:23:39.999999999", "0001-01-01 00:00:00", "x"}},
+		{readPlan{kind: warehouse.CursorTime}, "2026-12-06 03:23:40",
+			[]string{"2026-12-06 03:23:41", "2999-01-01 00:00:00"},
+			[]string{"2026-12-06 03:23:40.000", "2026-12-06 03:00:00"}},
+		{readPlan{kind: warehouse.CursorDate}, "2026-12-06", []string{"2026-12-07", "9999-12-31"}, []string{"2026-12-06", "2026-12-05"}},
+		{readPlan{kind: warehouse.CursorInteger}, "", nil, []string{"99999999999999999999"}},
+		{readPlan{kind: warehouse.CursorText}, "", nil, []string{"zzz", "2999-01-01"}},
+	} {
+		if got := string(markCap(&tc.p, start)); got != tc.cap {
+			t.Errorf("markCap(%s, instants %v) = %q, want %q", tc.p.kind, tc.p.instants, got, tc.cap)
+		}
+		if tc.cap != "" && !validMark(tc.p.kind, []byte(tc.cap)) {
+			t.Errorf("the cap %q is no valid mark", tc.cap)
+		}
+		for _, v := range tc.above {
+			if !aboveCap(&tc.p, []byte(v), start) {
+				t.Errorf("%s %q: want above the cap %q", tc.p.kind, v, tc.cap)
+			}
+		}
+		for _, v := range tc.notAbove {
+			if aboveCap(&tc.p, []byte(v), start) {
+				t.Errorf("%s %q: want not above the cap %q", tc.p.kind, v, tc.cap)
+			}
+		}
+	}
+	for _, tc := range []struct{ kind, typ string }{{"postgres", "timestamptz"}, {"postgres", "timestamp with time zone"},
+		{"duckdb", "TIMESTAMP WITH TIME ZONE"}, {"mysql", "TIMESTAMP"}, {"mysql", "timestamp(6)"}} {
+		if !warehouse.CursorInstants(tc.kind, tc.typ) {
+			t.Errorf("CursorInstants(%s, %s) = false, want true", tc.kind, tc.typ)
+		}
+	}
+	for _, tc := range []struct{ kind, typ string }{{"postgres", "timestamp"}, {"duckdb", "TIMESTAMP"}, {"duckdb", "timestamp_s"},
+		{"mysql", "DATETIME"}, {"mysql", "datetime(6)"}, {"postgres", "date"}} {
+		if warehouse.CursorInstants(tc.kind, tc.typ) {
+			t.Errorf("CursorInstants(%s, %s) = true, want false", tc.kind, tc.typ)
+		}
 	}
 }
 

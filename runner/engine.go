@@ -591,7 +591,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		return nil, none, err
 	}
 	query := modelQuery(j.src, j.model)
-	plan, err := e.planRead(ctx, y, j.model, j.wc.UpdatedAt, query, ledState.Empty(), full || opts.MarkDelivered, run.StartedAt)
+	plan, err := e.planRead(ctx, y, j.model, j.wc, query, ledState.Empty(), full || opts.MarkDelivered, run.StartedAt)
 	if err != nil {
 		return nil, none, err
 	}
@@ -706,6 +706,12 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	e.notePace(ctx, j.dest, pacer, run)
 	if err == nil {
 		run.NextCursor = nextCursor(plan, tracker, p.pin, run.StartedAt, counters.snapshot(), d.ledgerKeys)
+		if v := futureCursor(tracker); v != "" {
+			// Once a run: the on-call engineer finds the row by its value and corrects it.
+			e.logger().Warn("a row's cursor value is in the future: the sync's mark leaves out the values above the cap, "+
+				"and every run reads their rows again until their cursor is corrected", "sync", y.Name, "run", run.ID,
+				"cursor", y.Cursor, "highest", v, "cap", string(markCap(plan, run.StartedAt)))
+		}
 		// Every rejected record the model still has to send was sent again (a new or changed one,
 		// or a mirror's delete): those it did not send are no longer rejected.
 		run.RetriedEveryRejected = hadRejected && !plan.incremental() && !full && !opts.MarkDelivered

@@ -32,6 +32,10 @@ type DryRun struct {
 	// ReadMode and ReadFrom: what a run of a sync with a cursor would read (see Run.ReadMode);
 	// its counts are over the rows it would read. ReadWhy says why it would read the whole model.
 	ReadMode, ReadFrom, ReadWhy string
+	// FutureCursor is the highest cursor value read above the cap of the preview's start
+	// (capTime: in the future), as a run's warning names it; MarkCap that cap, whose values
+	// above it a run's mark leaves out.
+	FutureCursor, MarkCap string
 	// Requests are the requests the samples would be sent in, when the sync has a request spec
 	// (DryRun only): in record mode one per sample record, in batch mode one per operation.
 	Requests []SampleRequest
@@ -158,7 +162,8 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.planRead(ctx, y, model, wc.UpdatedAt, query, ledgerEmpty, full || marking, time.Now())
+	start := time.Now()
+	plan, err := e.planRead(ctx, y, model, wc, query, ledgerEmpty, full || marking, start)
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +220,9 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		return nil, err
 	}
 	out.Counts = counters.snapshot()
+	if out.FutureCursor = futureCursor(tracker); out.FutureCursor != "" {
+		out.MarkCap = string(markCap(plan, start))
+	}
 	// As Run decides: a marking run sends nothing and is not guarded; else the guard.
 	out.Mark = marking
 	g, guardKeys := y.EffectiveGuard(), d.ledgerKeys

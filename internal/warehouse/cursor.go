@@ -76,6 +76,19 @@ func zoned(typ string) bool {
 	return t == "timestamptz" || t == "timestamp with time zone"
 }
 
+// CursorInstants reports whether the values of a time cursor column of type typ (as Describe
+// names it) in a warehouse of kind warehouseKind are instants, read in UTC: Postgres's and
+// DuckDB's timestamptz, and MySQL's TIMESTAMP (the session's time_zone is UTC, mysql.go). The
+// other time types (Postgres's timestamp, MySQL's DATETIME, DuckDB's TIMESTAMP and its _S, _MS
+// and _NS) hold a local time in a zone no one states.
+func CursorInstants(warehouseKind, typ string) bool {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	if i := strings.IndexByte(t, '('); i >= 0 { // timestamp(6)
+		t = strings.TrimSpace(t[:i])
+	}
+	return zoned(t) || warehouseKind == controlplane.KindMySQL && t == "timestamp"
+}
+
 // Since narrows a read to the rows whose Column is at or after From, and the rows where it is
 // NULL (every read has those: a NULL cursor cannot be compared with a mark). Each driver pushes
 // the condition into the query it sends, with From as a parameter, so that the warehouse scans

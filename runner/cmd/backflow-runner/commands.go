@@ -273,6 +273,10 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 		}
 		fmt.Fprintf(e.stdout, "  read       %s\n", s)
 	}
+	if dr.FutureCursor != "" {
+		fmt.Fprintf(e.stdout, "  cursor     a row's %s is in the future (%s, above %s): the mark leaves it out, and every run "+
+			"reads it again until it is corrected\n", y.Cursor, dr.FutureCursor, dr.MarkCap)
+	}
 	fmt.Fprintf(e.stdout, "  extracted  %d\n  invalid    %d\n", c.Extracted, c.Invalid)
 	fmt.Fprintf(e.stdout, "  changed    %d (new %d, changed %d)\n  deleted    %d\n", c.New+c.Changed, c.New, c.Changed, c.Deleted)
 	for _, op := range []string{webhook.OpChanged, webhook.OpDeleted} {

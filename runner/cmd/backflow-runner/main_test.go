@@ -23,6 +23,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -626,5 +627,41 @@ func TestDryRunOfAPausedSync(t *testing.T) {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("sync --dry-run of a paused sync: exit %d, want %q in:\n%s\n%s", code, want, out, errOut)
 		}
+	}
+}
+
+// TestDryRunOfAFutureCursor: the dry run of a cursor sync one of whose rows has a cursor value
+// in the future names it and the cap the mark stops at, as a run's warning does.
+func TestDryRunOfAFutureCursor(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 3, "http://127.0.0.1:1/hook", 100)
+	w.exec(`ALTER TABLE users ADD COLUMN updated_at timestamptz DEFAULT '2020-01-01 00:00:00+00';
+		UPDATE users SET updated_at = '2999-01-01 00:00:00+00' WHERE unique_id = 2`)
+	m, err := w.store.GetModel(w.ctx, w.sync.ModelID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc, err := w.store.GetConnection(w.ctx, m.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := warehouse.For(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Columns, err = src.Describe(w.ctx, m.SQL); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.UpdateModel(w.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	w.sync.Cursor = "updated_at"
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.runCmd("sync", "Active users to webhook", "--dry-run")
+	if want := "cursor     a row's updated_at is in the future (2999-01-01 00:00:00, above "; code != 0 ||
+		!strings.Contains(out, want) {
+		t.Errorf("sync --dry-run: exit %d, want %q in:\n%s\n%s", code, want, out, errOut)
 	}
 }
