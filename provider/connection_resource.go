@@ -450,8 +450,11 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 		return // not a warehouse updated in place (another kind replaces the connection)
 	}
 	if readsSameWarehouse(c, old) {
+		r.preview.conns.set(c.ID, nil)
 		return // the syncs' own previews (preview = "always") read the same
 	}
+	// For the previews of the syncs and models the plan changes too: they read through c.
+	r.preview.conns.set(c.ID, c)
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
 		resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
@@ -468,7 +471,7 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 			models[y.ModelID] = m
 		}
 		if m != nil && m.ConnectionID == c.ID {
-			previewPlan(ctx, r.store, r.preview, y, planned{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
+			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"preview": schema.StringAttribute{
 				MarkdownDescription: "Counts in the plan: `" + PreviewChanges + "` (the default) previews, as a warning on " +
-					"the resource, the next run of every sync the plan creates, replaces or changes what it sends (behavior, " +
+					"the resource, the next run of every sync the plan creates, replaces, resumes (`paused = false`) or changes what it sends (behavior, " +
 					"primary key, destination, mappings, model, guard, backfill policy, the model's SQL or table, or the url, " +
 					"database or init_sql of the warehouse connection it reads): how many records it " +
 					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that sends its primary key only " +
@@ -161,7 +161,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 				", and that the database is reachable.", err)
 		return
 	}
-	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &plannedModels{}}}
+	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}}}
 	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
 		data.preview.timeout = d
 	}

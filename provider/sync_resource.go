@@ -494,7 +494,10 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		changes = changes || replaced != "" || !plan.Behavior.Equal(state.Behavior) ||
 			!plan.Mappings.Equal(state.Mappings) || !plan.Initial.Equal(state.Initial) ||
 			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor) ||
-			!plan.Guard.Equal(state.Guard)
+			!plan.Guard.Equal(state.Guard) ||
+			// Resumed: its next run sends what changed while it was paused (or since the runner
+			// paused it), however much that is.
+			state.Paused.ValueBool() && !plan.Paused.IsUnknown() && !plan.Paused.ValueBool()
 	}
 	switch {
 	case !changes:
@@ -516,7 +519,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			y.ID = 0
 		}
 		// A model the same plan changes in place is previewed as planned (nil: as stored).
-		previewPlan(ctx, r.store, r.preview, y, planned{model: r.preview.models.get(y.ModelID), replaced: replaced},
+		previewPlan(ctx, r.store, r.preview, y, plannedFor{model: r.preview.models.get(y.ModelID), replaced: replaced},
 			&resp.Diagnostics)
 	}
 }
