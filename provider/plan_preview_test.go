@@ -138,9 +138,10 @@ func TestPlanPreviewHashedKey(t *testing.T) {
 			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
 	})
 	syncRes := &SyncResource{storeHolder{store: w.Store}}
+	behavior := controlplane.BehaviorMirror
 	plan := func(mappings ...controlplane.Mapping) string {
 		y := &controlplane.Sync{Name: "Audience", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
-			Behavior: controlplane.BehaviorMirror, PrimaryKey: "email", BatchSize: 100, Mappings: mappings}
+			Behavior: behavior, PrimaryKey: "email", BatchSize: 100, Mappings: mappings}
 		var s syncModel
 		if d := s.fromSync(ctx, y); d.HasError() {
 			t.Fatal(d)
@@ -163,6 +164,23 @@ func TestPlanPreviewHashedKey(t *testing.T) {
 	}
 	if got := plan(); !strings.Contains(got, `new: ["u1@example.com"`) {
 		t.Errorf("no mappings: %q", got)
+	}
+	// A key no mapping sends: a mirror sync sends it as it is in its deletes, so the plan shows
+	// it; an update_or_create or append sync never sends it, so the plan does not either (a
+	// sync keyed on a national id number that sends only names and e-mail addresses).
+	id := controlplane.Mapping{From: "id", To: "id"}
+	if got := plan(id); !strings.Contains(got, `new: ["u1@example.com"`) {
+		t.Errorf("mirror, key not mapped (sent in its deletes): %q", got)
+	}
+	for _, behavior = range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorAppend} {
+		got := plan(id)
+		if strings.Contains(got, "@example.com") ||
+			!strings.Contains(got, `Sample keys are not shown: the sync never sends its primary key "email"`) {
+			t.Errorf("%s, key not mapped: %q", behavior, got)
+		}
+		if got := plan(hashed, id); strings.Contains(got, "@example.com") {
+			t.Errorf("%s, key sent only hashed: %q", behavior, got)
+		}
 	}
 }
 
