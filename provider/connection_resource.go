@@ -455,6 +455,9 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	}
 	// For the previews of the syncs and models the plan changes too: they read through c.
 	r.preview.conns.set(c.ID, c)
+	if r.preview.mode == PreviewAlways {
+		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
+	}
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
 		resp.Diagnostics.AddWarning("Backflow Preview Unavailable",

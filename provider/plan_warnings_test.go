@@ -396,6 +396,12 @@ func TestAccPlanPreviewResumedAndMovedWarehouse(t *testing.T) {
 	one("warehouse url and model SQL change, the model's preview", ofModel,
 		"The model returned 1 rows (0 invalid)", "through its warehouse connection as the plan changes it",
 		"would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it")
+
+	// preview = "always": each sync once, its own preview, through the connection as planned.
+	always := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"always\"\n", 1)
+	one(`preview = "always", warehouse url change`, previews(d.plan(always+elsewhere+sync(""))),
+		"with the planned definition", "The model returned 1 rows (0 invalid)",
+		"through its warehouse connection as the plan changes it", "delete 2 of the 3 keys delivered before it")
 	if err := d.tf.Destroy(t.Context(), tfexec.Reattach(d.reattach)); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
