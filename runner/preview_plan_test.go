@@ -3,6 +3,7 @@ package runner
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
@@ -61,6 +62,18 @@ func TestPreviewOfAPlannedChangeIsWhatTheRunSends(t *testing.T) {
 			sync: func(y *controlplane.Sync) { p := 80.0; y.Guard = &controlplane.Guard{MaxDeletedPercent: &p} }},
 		{name: "paused, then resumed", behavior: mirror, before: `DELETE FROM users WHERE id = 4`,
 			sync: func(y *controlplane.Sync) { y.Paused = false }},
+		{name: "cursor sync, omit_nulls", behavior: mirror, cursor: true, before: `UPDATE users SET name = 'Adele', updated_at = '2030-01-01' WHERE id = 1`,
+			sync: func(y *controlplane.Sync) { y.OmitNulls = true }},
+		{name: "cursor sync, model SQL filters rows out", behavior: mirror, cursor: true, model: func(m *controlplane.Model) {
+			m.Table, m.SQL = "", "select * from users where id <> 4"
+		}, wantCount: func(c controlplane.RunCounts) bool { return c.Deleted == 1 }},
+		{name: "cursor sync, guard lowered", behavior: mirror, cursor: true,
+			before:  `UPDATE users SET email = 'x' || email, updated_at = '2030-01-01' WHERE id IN (1, 2, 3)`,
+			sync:    func(y *controlplane.Sync) { p := 10.0; y.Guard = &controlplane.Guard{MaxChangedPercent: &p} },
+			blocked: "more than max_changed_percent = 10"},
+		{name: "cursor sync, lookback", behavior: mirror, cursor: true,
+			before: `UPDATE users SET name = 'Adele', updated_at = '2022-04-04 04:00:00' WHERE id = 1`,
+			sync:   func(y *controlplane.Sync) { y.CursorLookback = "1h" }},
 		{name: "skip_existing on a sync that sent", behavior: mirror, before: `UPDATE users SET name = 'Adele' WHERE id = 1`,
 			sync: func(y *controlplane.Sync) { y.Initial = controlplane.InitialSkipExisting }},
 	}
@@ -96,12 +109,15 @@ func TestPreviewOfAPlannedChangeIsWhatTheRunSends(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// As the provider plans it: a definition not stored yet, written by the apply.
+			y.UpdatedAt, y.CreatedAt = time.Time{}, time.Time{}
 			var m *controlplane.Model
 			if tc.sync != nil {
 				tc.sync(y)
 			}
 			if tc.model != nil {
 				c := *f.model
+				c.UpdatedAt = time.Time{} // as the provider plans it, as y
 				tc.model(&c)
 				if c.Columns, err = warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, c.Query()); err != nil {
 					t.Fatal(err)
