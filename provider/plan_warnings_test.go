@@ -402,6 +402,30 @@ func TestAccPlanPreviewResumedAndMovedWarehouse(t *testing.T) {
 	one(`preview = "always", warehouse url change`, previews(d.plan(always+elsewhere+sync(""))),
 		"with the planned definition", "The model returned 1 rows (0 invalid)",
 		"through its warehouse connection as the plan changes it", "delete 2 of the 3 keys delivered before it")
+
+	// A sync with a cursor, caught up by an incremental read; u3 deleted since, which incremental
+	// reads do not see. A plan that only renames the warehouse connection writes it: the next run
+	// reads the whole model, and deletes u3. The plan says so.
+	withCursor := sync("\n  cursor = \"created_at\"")
+	d.apply(e.config(base, withCursor))
+	for i, want := range []string{"full", "incremental"} {
+		run, err := (&runner.Engine{Store: e.store}).Run(t.Context(), id, runner.RunOptions{})
+		if err != nil || run.ReadMode != want {
+			t.Fatalf("run %d of the sync with a cursor: read %q, %v; want %q", i+1, run.ReadMode, err, want)
+		}
+	}
+	e.execWarehouse(t, `DELETE FROM users WHERE unique_id = 'u3'`)
+	renamed := strings.Replace(base, `name     = "warehouse"`, `name     = "warehouse (renamed)"`, 1)
+	if renamed == base {
+		t.Fatal("the test's base configuration no longer has the warehouse name it changes")
+	}
+	one("warehouse renamed, a sync with a cursor", previews(d.plan(e.config(renamed, withCursor))),
+		"will send 0 new, 0 changed and 1 deleted records", "It reads the whole model (the model's warehouse connection changed",
+		`deleted: ["u3"]`)
+	d.apply(e.config(renamed, sync("")))
+	if got := previews(d.plan(e.config(strings.Replace(renamed, "(renamed)", "(renamed again)", 1), sync("")))); len(got) != 0 {
+		t.Fatalf("warehouse renamed, a sync without a cursor (it reads in full anyway): %q", got)
+	}
 	if err := d.tf.Destroy(t.Context(), tfexec.Reattach(d.reattach)); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
