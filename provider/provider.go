@@ -72,7 +72,8 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"preview": schema.StringAttribute{
 				MarkdownDescription: "Counts in the plan: `" + PreviewChanges + "` (the default) previews, as a warning on " +
 					"the resource, the next run of every sync the plan creates, replaces, resumes (`paused = false`) or changes what it sends (behavior, " +
-					"primary key, destination, mappings, model, guard, backfill policy, the model's SQL or table, or the url, " +
+					"primary key, destination, mappings, model, guard, backfill policy, cursor_lookback, full_read_every, the model's SQL " +
+					"or table, or the url, " +
 					"database or init_sql of the warehouse connection it reads, or for a sync with a cursor any change of it in place, " +
 					"which makes it read its whole model): how many records it " +
 					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that never sends its primary key " +

@@ -495,6 +495,9 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			!plan.Mappings.Equal(state.Mappings) || !plan.Initial.Equal(state.Initial) ||
 			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor) ||
 			!plan.Guard.Equal(state.Guard) ||
+			// How a sync with a cursor reads: a shorter full_read_every can make its next run read
+			// the whole model, and send the deletes its incremental reads did not see.
+			!plan.CursorLookback.Equal(state.CursorLookback) || !plan.FullReadEvery.Equal(state.FullReadEvery) ||
 			// Resumed: its next run sends what changed while it was paused (or since the runner
 			// paused it), however much that is.
 			state.Paused.ValueBool() && !plan.Paused.IsUnknown() && !plan.Paused.ValueBool()
