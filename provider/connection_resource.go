@@ -427,7 +427,8 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 // previewWarehouseChange previews the next run of every sync of a model on a warehouse connection
 // that the plan changes in place so that it reads elsewhere (its url, database or init_sql),
 // reading through the connection as planned: nothing else in the plan changes, yet those runs read
-// another warehouse (or database) than the one their ledgers were delivered from.
+// another warehouse (or database) than the one their ledgers were delivered from. A change that
+// reads the same data (a timeout, the name) previews the syncs with a cursor: they read in full.
 func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.store == nil || r.preview.mode == PreviewOff || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
@@ -449,8 +450,18 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if d1.HasError() || d2.HasError() || !c.IsWarehouse() || c.Kind() != old.Kind() {
 		return // not a warehouse updated in place (another kind replaces the connection)
 	}
-	if readsSameWarehouse(c, old) {
-		return // the syncs' own previews (preview = "always") read the same
+	if req.Plan.Raw.Equal(req.State.Raw) {
+		r.preview.conns.set(c.ID, nil)
+		return // not written by the apply
+	}
+	// Written by the apply, even when it reads the same data (only a timeout or the name changes):
+	// a sync with a cursor then reads its whole model once (its runs cannot tell what changed), so
+	// it sends the deletes and changes its incremental reads missed. For the previews of the syncs
+	// and models the plan changes too: they read through c, as planned (not written yet).
+	same := readsSameWarehouse(c, old)
+	r.preview.conns.set(c.ID, c)
+	if r.preview.mode == PreviewAlways {
+		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
 	}
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
@@ -467,8 +478,10 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 			}
 			models[y.ModelID] = m
 		}
-		if m != nil && m.ConnectionID == c.ID {
-			previewPlan(ctx, r.store, r.preview, y, planned{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
+		// A sync without a cursor reads the whole model at every run: reading the same data, it
+		// sends what it would have.
+		if m != nil && m.ConnectionID == c.ID && (!same || y.Cursor != "") {
+			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
 }

@@ -381,7 +381,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				if replaced != "" {
 					y.ID = 0
 				}
-				previewPlan(ctx, r.store, r.preview, y, planned{model: x, replaced: replaced, of: "model"}, &resp.Diagnostics)
+				previewPlan(ctx, r.store, r.preview, y, plannedFor{model: x, replaced: replaced, of: "model"}, &resp.Diagnostics)
 			}
 		}
 	}

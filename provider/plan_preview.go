@@ -39,27 +39,29 @@ const DefaultPreviewTimeout = 30 * time.Second
 type previewSettings struct {
 	mode    string        // "" means PreviewChanges
 	timeout time.Duration // 0 means DefaultPreviewTimeout
-	models  *plannedModels
+	models  *planned[controlplane.Model]
+	conns   *planned[controlplane.Connection]
 }
 
-// plannedModels holds, by id, the models a plan changes in place (their planned SQL or table and
-// columns), so that a sync the same plan changes is previewed with its model as planned:
-// Terraform plans a model before the syncs whose model_id names it. One provider configuration
-// serves one plan or apply.
-type plannedModels struct {
+// planned holds, by id, the models (their planned SQL or table and columns) or the warehouse
+// connections (their planned url, database or init_sql) a plan changes in place, so that a sync
+// the same plan changes, or a model's syncs, are previewed reading what the plan makes them read:
+// Terraform plans a connection before the models whose connection_id names it, and a model before
+// the syncs whose model_id names it. One provider configuration serves one plan or apply.
+type planned[T any] struct {
 	mu   sync.Mutex
-	byID map[int64]*controlplane.Model
+	byID map[int64]*T
 }
 
-// set records x as planned (nil: the plan leaves model id as stored).
-func (p *plannedModels) set(id int64, x *controlplane.Model) {
+// set records x as planned (nil: the plan leaves id as stored).
+func (p *planned[T]) set(id int64, x *T) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.byID == nil {
-		p.byID = map[int64]*controlplane.Model{}
+		p.byID = map[int64]*T{}
 	}
 	if x == nil {
 		delete(p.byID, id)
@@ -69,8 +71,8 @@ func (p *plannedModels) set(id int64, x *controlplane.Model) {
 	p.byID[id] = &c
 }
 
-// get returns model id as the plan changes it, or nil.
-func (p *plannedModels) get(id int64) *controlplane.Model {
+// get returns id as the plan changes it, or nil.
+func (p *planned[T]) get(id int64) *T {
 	if p == nil {
 		return nil
 	}
@@ -85,10 +87,12 @@ type providerData struct {
 	preview previewSettings
 }
 
-// planned is what a plan changes besides a sync's own definition, for previewPlan.
-type planned struct {
-	model *controlplane.Model      // the sync's model as planned; nil: as stored
-	conn  *controlplane.Connection // the model's warehouse connection as planned; nil: as stored
+// plannedFor is what a plan changes besides a sync's own definition, for previewPlan.
+type plannedFor struct {
+	model *controlplane.Model // the sync's model as planned; nil: as stored
+	// conn is the model's warehouse connection as planned; nil: as the settings' conns have it
+	// (a connection the same plan changes in place), else as stored.
+	conn *controlplane.Connection
 	// replaced, when set, says why the plan replaces the sync: the sync previewed is then the
 	// new sync (ID 0), whose ledger is empty.
 	replaced string
@@ -99,8 +103,20 @@ type planned struct {
 
 // previewPlan previews sync y's next run with what the plan changes (pl) and adds the result to
 // diags as a warning.
-func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync, pl planned,
+func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSettings, y *controlplane.Sync, pl plannedFor,
 	diags *diag.Diagnostics) {
+	throughPlanned := false // read through a connection the plan changes, which the text says
+	if pl.conn == nil {
+		// The model's warehouse connection as the same plan changes it: the next run reads there.
+		m := pl.model
+		if m == nil {
+			m, _ = store.GetModel(ctx, y.ModelID) // an error: PreviewOn reports it
+		}
+		if m != nil {
+			pl.conn = ps.conns.get(m.ConnectionID)
+			throughPlanned = pl.conn != nil
+		}
+	}
 	timeout := ps.timeout
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
@@ -150,6 +166,9 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		fmt.Fprintf(&b, "\n\nThe model returned %d rows (%d invalid).", c.Extracted, c.Invalid)
 	}
+	if throughPlanned {
+		b.WriteString(" The model is read through its warehouse connection as the plan changes it.")
+	}
 	switch pl.of {
 	case "model":
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the model as planned and the " +
@@ -160,9 +179,8 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
 	}
-	if keyOnlyHashed(y) {
-		fmt.Fprintf(&b, "\nSample keys are not shown: the sync sends its primary key %q only hashed, so the plan "+
-			"does not print it as it is.", y.PrimaryKey)
+	if why := keyWithheld(y); why != "" {
+		fmt.Fprintf(&b, "\nSample keys are not shown: %s, so the plan does not print it as it is.", why)
 		diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
 		return
 	}
@@ -174,19 +192,32 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
 }
 
-// keyOnlyHashed reports whether sync y sends its primary key column only hashed: some mapping
-// hashes it and none sends it as it is. Its keys are then what the sync keeps from its
-// destination, and a plan's sample keys (which are the column's text) do not show them.
-func keyOnlyHashed(y *controlplane.Sync) bool {
+// keyWithheld says why sync y never sends its primary key column as it is, so that a plan or
+// state, which the keys would otherwise be printed in, does not show them either; "" when it
+// sends it (every column, no mappings; a mapping that sends it as it is; or a mirror's deletes,
+// which carry it under its own name when no mapping names it). A key sent only hashed (e-mail
+// addresses for ad matching) is what the sync hashes so as not to send it; a key no mapping
+// sends (a national id number keying a sync of names) never leaves the warehouse otherwise.
+func keyWithheld(y *controlplane.Sync) string {
+	if len(y.Mappings) == 0 {
+		return ""
+	}
 	hashed := false
 	for _, m := range y.Mappings {
 		if m.Constant != nil || m.Metadata != "" || m.From != y.PrimaryKey {
 			continue
 		}
 		if m.Hash == "" {
-			return false
+			return ""
 		}
 		hashed = true
 	}
-	return hashed
+	switch {
+	case hashed:
+		return fmt.Sprintf("the sync sends its primary key %q only hashed", y.PrimaryKey)
+	case y.Behavior == controlplane.BehaviorMirror:
+		return "" // its deletes carry the key as it is
+	}
+	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
+		y.PrimaryKey, y.Behavior)
 }

@@ -138,9 +138,10 @@ func TestPlanPreviewHashedKey(t *testing.T) {
 			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
 	})
 	syncRes := &SyncResource{storeHolder{store: w.Store}}
+	behavior := controlplane.BehaviorMirror
 	plan := func(mappings ...controlplane.Mapping) string {
 		y := &controlplane.Sync{Name: "Audience", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
-			Behavior: controlplane.BehaviorMirror, PrimaryKey: "email", BatchSize: 100, Mappings: mappings}
+			Behavior: behavior, PrimaryKey: "email", BatchSize: 100, Mappings: mappings}
 		var s syncModel
 		if d := s.fromSync(ctx, y); d.HasError() {
 			t.Fatal(d)
@@ -163,6 +164,23 @@ func TestPlanPreviewHashedKey(t *testing.T) {
 	}
 	if got := plan(); !strings.Contains(got, `new: ["u1@example.com"`) {
 		t.Errorf("no mappings: %q", got)
+	}
+	// A key no mapping sends: a mirror sync sends it as it is in its deletes, so the plan shows
+	// it; an update_or_create or append sync never sends it, so the plan does not either (a
+	// sync keyed on a national id number that sends only names and e-mail addresses).
+	id := controlplane.Mapping{From: "id", To: "id"}
+	if got := plan(id); !strings.Contains(got, `new: ["u1@example.com"`) {
+		t.Errorf("mirror, key not mapped (sent in its deletes): %q", got)
+	}
+	for _, behavior = range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorAppend} {
+		got := plan(id)
+		if strings.Contains(got, "@example.com") ||
+			!strings.Contains(got, `Sample keys are not shown: the sync never sends its primary key "email"`) {
+			t.Errorf("%s, key not mapped: %q", behavior, got)
+		}
+		if got := plan(hashed, id); strings.Contains(got, "@example.com") {
+			t.Errorf("%s, key sent only hashed: %q", behavior, got)
+		}
 	}
 }
 
@@ -231,5 +249,66 @@ func TestPlanPreviewWritesNothing(t *testing.T) {
 	if err := store.CreateSync(ctx, &controlplane.Sync{Name: "Other", ModelID: m.ID, DestinationID: w.Destination.ID,
 		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a write to the read-only control plane: %v, want it refused", err)
+	}
+}
+
+// A plan that changes how a sync with a cursor reads (full_read_every, cursor_lookback) shows its
+// next run: a full_read_every shorter than the time since the last full read makes that run read
+// the whole model, and send the deletes its incremental reads did not see.
+func TestPlanPreviewReadPolicy(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text, updated_at timestamp NOT NULL DEFAULT now());
+		INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "updated_at", Type: "timestamp"}}},
+	})
+	store := w.Store
+	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 100, Cursor: "updated_at"}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{controlplane.ReadFull, controlplane.ReadIncremental} {
+		run, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: want == controlplane.ReadFull})
+		if err != nil || run.ReadMode != want {
+			t.Fatalf("run: read %q, %v; want %q", run.ReadMode, err, want)
+		}
+	}
+	if _, err := w.WarehouseDB.Exec(ctx, `DELETE FROM users WHERE id = 5`); err != nil {
+		t.Fatal(err)
+	}
+	// The last full read 2 hours ago, of a warehouse connection written before it.
+	if _, err := store.Pool().Exec(ctx, `UPDATE backflow.sync_cursors SET full_read_at = now() - interval '2 hours' WHERE sync_id = $1`,
+		y.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `UPDATE backflow.connections SET updated_at = now() - interval '3 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	var state, planned syncModel
+	if d := state.fromSync(ctx, y); d.HasError() {
+		t.Fatal(d)
+	}
+	py := *y
+	py.FullReadEvery = "1h"
+	if d := planned.fromSync(ctx, &py); d.HasError() {
+		t.Fatal(d)
+	}
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, &state, &planned))
+	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 1 deleted records") ||
+		!strings.Contains(got[0], "It reads the whole model (the last full read was") {
+		t.Fatalf("full_read_every shortened: %q", got)
+	}
+	py = *y
+	py.CursorLookback = "1h"
+	if d := planned.fromSync(ctx, &py); d.HasError() {
+		t.Fatal(d)
+	}
+	got = warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, &state, &planned))
+	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 0 deleted records") ||
+		!strings.Contains(got[0], "It reads incrementally") {
+		t.Fatalf("cursor_lookback changed: %q", got)
 	}
 }

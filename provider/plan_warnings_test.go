@@ -311,3 +311,122 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 		t.Fatalf("destroy: %v", err)
 	}
 }
+
+// What the next run sends is what the plan shows, also when the plan resumes a paused sync (it
+// then sends everything that changed while it was paused), and when it changes the warehouse
+// connection's url in place together with a sync or a model that reads it: their own previews
+// read through the connection as planned, as their next runs will.
+func TestAccPlanPreviewResumedAndMovedWarehouse(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
+		('u3', 'cy@example.com', 'Cy')`)
+	d := newTFDir(t)
+	base := e.syncBase(hook.URL)
+	sync := func(body string) string {
+		return syncResource("s", "Users", "all", `behavior    = "mirror"
+  primary_key = "unique_id"
+  mappings    = [{ from = "email", to = "email" }]`+body)
+	}
+	d.apply(e.config(base, sync("")))
+	var id int64
+	if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs WHERE name = 'Users'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), id, runner.RunOptions{}); err != nil {
+		t.Fatalf("run the sync: %v", err)
+	}
+	one := func(step string, got []string, want ...string) {
+		t.Helper()
+		if len(got) != 1 {
+			t.Fatalf("%s: want one preview warning, got %d: %q", step, len(got), got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got[0], w) {
+				t.Fatalf("%s: the preview warning lacks %q:\n%s", step, w, got[0])
+			}
+		}
+	}
+
+	// Paused, u1 changes meanwhile; the plan that resumes it shows what its next run sends.
+	d.apply(e.config(base, sync("\n  paused = true")))
+	e.execWarehouse(t, `UPDATE users SET email = 'alycia@example.org' WHERE unique_id = 'u1'`)
+	one("resumed", previews(d.plan(e.config(base, sync("")))),
+		`Backflow Preview: Sync "Users"`, "Its next run will send 0 new, 1 changed and 0 deleted records", `changed: ["u1"]`)
+	d.apply(e.config(base, sync("")))
+
+	// The warehouse url moves to a database that has only u1, and the same plan changes the
+	// sync's mappings: the sync's own preview is its next run's, which reads the new database
+	// (u2 and u3 deleted: blocked by the mirror's default guard), not the old one.
+	other := controlplanetest.NewDatabase(t)
+	if _, err := controlplanetest.Pool(t, other).Exec(t.Context(), `CREATE TABLE users (unique_id text PRIMARY KEY,
+		email text NOT NULL, first_name text, active boolean NOT NULL DEFAULT true, created_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO users (unique_id, email, first_name) VALUES ('u1', 'alycia@example.com', 'Alycia')`); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := strings.Replace(base, fmt.Sprintf("url = %q", e.whURL), fmt.Sprintf("url = %q", other), 1)
+	if elsewhere == base {
+		t.Fatal("the test's base configuration no longer has the warehouse url it changes")
+	}
+	var ofSync, ofModel []string
+	split := func(got []string) {
+		ofSync, ofModel = nil, nil
+		for _, p := range got {
+			switch {
+			case strings.Contains(p, "as the plan changes the connection, and the sync's ledger"): // the connection's own
+			case strings.Contains(p, "with the model as planned and the sync as stored"):
+				ofModel = append(ofModel, p)
+			default:
+				ofSync = append(ofSync, p)
+			}
+		}
+	}
+	all := previews(d.plan(e.config(elsewhere, sync("\n  send_nulls = false"))))
+	split(all)
+	one("warehouse url and sync change, the sync's preview", ofSync, "with the planned definition",
+		"The model returned 1 rows (0 invalid)", "through its warehouse connection as the plan changes it",
+		"would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it")
+
+	// The same with the model's SQL: the model's preview of its sync reads the new database too.
+	narrowed := strings.Replace(elsewhere, `table = "users"`, `sql = "select * from users where unique_id <> 'u3'"`, 1)
+	if narrowed == elsewhere {
+		t.Fatal("the test's base configuration no longer has the table model it narrows")
+	}
+	split(previews(d.plan(e.config(narrowed, sync("")))))
+	one("warehouse url and model SQL change, the model's preview", ofModel,
+		"The model returned 1 rows (0 invalid)", "through its warehouse connection as the plan changes it",
+		"would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it")
+
+	// preview = "always": each sync once, its own preview, through the connection as planned.
+	always := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"always\"\n", 1)
+	one(`preview = "always", warehouse url change`, previews(d.plan(always+elsewhere+sync(""))),
+		"with the planned definition", "The model returned 1 rows (0 invalid)",
+		"through its warehouse connection as the plan changes it", "delete 2 of the 3 keys delivered before it")
+
+	// A sync with a cursor, caught up by an incremental read; u3 deleted since, which incremental
+	// reads do not see. A plan that only renames the warehouse connection writes it: the next run
+	// reads the whole model, and deletes u3. The plan says so.
+	withCursor := sync("\n  cursor = \"created_at\"")
+	d.apply(e.config(base, withCursor))
+	for i, want := range []string{"full", "incremental"} {
+		run, err := (&runner.Engine{Store: e.store}).Run(t.Context(), id, runner.RunOptions{})
+		if err != nil || run.ReadMode != want {
+			t.Fatalf("run %d of the sync with a cursor: read %q, %v; want %q", i+1, run.ReadMode, err, want)
+		}
+	}
+	e.execWarehouse(t, `DELETE FROM users WHERE unique_id = 'u3'`)
+	renamed := strings.Replace(base, `name     = "warehouse"`, `name     = "warehouse (renamed)"`, 1)
+	if renamed == base {
+		t.Fatal("the test's base configuration no longer has the warehouse name it changes")
+	}
+	one("warehouse renamed, a sync with a cursor", previews(d.plan(e.config(renamed, withCursor))),
+		"will send 0 new, 0 changed and 1 deleted records", "It reads the whole model (the model's warehouse connection changed",
+		`deleted: ["u3"]`)
+	d.apply(e.config(renamed, sync("")))
+	if got := previews(d.plan(e.config(strings.Replace(renamed, "(renamed)", "(renamed again)", 1), sync("")))); len(got) != 0 {
+		t.Fatalf("warehouse renamed, a sync without a cursor (it reads in full anyway): %q", got)
+	}
+	if err := d.tf.Destroy(t.Context(), tfexec.Reattach(d.reattach)); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}

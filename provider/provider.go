@@ -71,11 +71,13 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"preview": schema.StringAttribute{
 				MarkdownDescription: "Counts in the plan: `" + PreviewChanges + "` (the default) previews, as a warning on " +
-					"the resource, the next run of every sync the plan creates, replaces or changes what it sends (behavior, " +
-					"primary key, destination, mappings, model, guard, backfill policy, the model's SQL or table, or the url, " +
-					"database or init_sql of the warehouse connection it reads): how many records it " +
-					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that sends its primary key only " +
-					"hashed). It reads the model read-only and " +
+					"the resource, the next run of every sync the plan creates, replaces, resumes (`paused = false`) or changes what it sends (behavior, " +
+					"primary key, destination, mappings, model, guard, backfill policy, cursor_lookback, full_read_every, the model's SQL " +
+					"or table, or the url, " +
+					"database or init_sql of the warehouse connection it reads, or for a sync with a cursor any change of it in place, " +
+					"which makes it read its whole model): how many records it " +
+					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that never sends its primary key " +
+					"as it is: hashed, or not mapped by an update_or_create or append sync). It reads the model read-only and " +
 					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan; `" +
 					PreviewOff + "` none.",
 				Optional:   true,
@@ -161,7 +163,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 				", and that the database is reachable.", err)
 		return
 	}
-	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &plannedModels{}}}
+	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}}}
 	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
 		data.preview.timeout = d
 	}

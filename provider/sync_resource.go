@@ -494,7 +494,13 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		changes = changes || replaced != "" || !plan.Behavior.Equal(state.Behavior) ||
 			!plan.Mappings.Equal(state.Mappings) || !plan.Initial.Equal(state.Initial) ||
 			!plan.SendNulls.Equal(state.SendNulls) || !plan.Cursor.Equal(state.Cursor) ||
-			!plan.Guard.Equal(state.Guard)
+			!plan.Guard.Equal(state.Guard) ||
+			// How a sync with a cursor reads: a shorter full_read_every can make its next run read
+			// the whole model, and send the deletes its incremental reads did not see.
+			!plan.CursorLookback.Equal(state.CursorLookback) || !plan.FullReadEvery.Equal(state.FullReadEvery) ||
+			// Resumed: its next run sends what changed while it was paused (or since the runner
+			// paused it), however much that is.
+			state.Paused.ValueBool() && !plan.Paused.IsUnknown() && !plan.Paused.ValueBool()
 	}
 	switch {
 	case !changes:
@@ -516,7 +522,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			y.ID = 0
 		}
 		// A model the same plan changes in place is previewed as planned (nil: as stored).
-		previewPlan(ctx, r.store, r.preview, y, planned{model: r.preview.models.get(y.ModelID), replaced: replaced},
+		previewPlan(ctx, r.store, r.preview, y, plannedFor{model: r.preview.models.get(y.ModelID), replaced: replaced},
 			&resp.Diagnostics)
 	}
 }
