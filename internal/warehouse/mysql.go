@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math"
 	"net"
 	"net/url"
@@ -132,7 +133,16 @@ type myConn struct {
 	conn                          *sql.Conn
 	statementTimeout, lockTimeout time.Duration
 	mariadb                       bool
+	// id is the session's CONNECTION_ID(), which killQuery stops; unwatch stops the kill of a
+	// canceled context (context.AfterFunc), and killed is closed once that kill, when it ran,
+	// is over.
+	id      uint64
+	unwatch func() bool
+	killed  chan struct{}
 }
+
+// myKillTimeout bounds killQuery: connecting to the server and its KILL QUERY.
+const myKillTimeout = 5 * time.Second
 
 func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	cfg, err := ParseMySQLURL(m.cfg.URL)
@@ -151,10 +161,18 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 		return nil, fmt.Errorf("connect to the warehouse: %w", err)
 	}
 	var version string
-	if err := c.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+	if err := c.conn.QueryRowContext(ctx, "SELECT VERSION(), CONNECTION_ID()").Scan(&version, &c.id); err != nil {
 		c.close()
 		return nil, fmt.Errorf("connect to the warehouse: %w", err)
 	}
+	// A canceled context makes the driver drop its connection, and nothing more: MySQL and
+	// MariaDB see a client gone only when they next write to it, so a sort or a scan went on
+	// until it sent its first rows, or until the statement timeout, after the read had ended.
+	c.killed = make(chan struct{})
+	c.unwatch = context.AfterFunc(ctx, func() {
+		defer close(c.killed)
+		c.killQuery()
+	})
 	statement := fmt.Sprintf("max_execution_time = %d", milliseconds(c.statementTimeout))
 	if c.mariadb = strings.Contains(strings.ToLower(version), "mariadb"); c.mariadb {
 		statement = fmt.Sprintf("max_statement_time = %.3f", float64(milliseconds(c.statementTimeout))/1000)
@@ -196,8 +214,26 @@ const mysqlNoCharPadding = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CO
 	"',PAD_CHAR_TO_FULL_LENGTH,', ','))"
 
 func (c *myConn) close() {
+	if c.unwatch != nil && !c.unwatch() {
+		<-c.killed // the context was canceled: its kill runs, on c.db
+	}
 	_ = c.conn.Close()
 	_ = c.db.Close()
+}
+
+// killQuery stops the statement the session runs, if any, from a connection of its own, after
+// the session's read was canceled or closed before its end. It is called only while the
+// session is open (between connect and close), so the id is this session's, and KILL QUERY
+// stops a statement and leaves the session (dropped by the driver already) as it is. It needs
+// no privilege: a user may kill its own sessions' statements. It is bounded by myKillTimeout;
+// its errors (a server out of reach, a statement over already) change nothing the read
+// returns, and are logged at debug.
+func (c *myConn) killQuery() {
+	ctx, cancel := context.WithTimeout(context.Background(), myKillTimeout)
+	defer cancel()
+	if _, err := c.db.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", c.id)); err != nil {
+		slog.Debug("stop a canceled read's statement on the MySQL server", "connection_id", c.id, "error", err)
+	}
 }
 
 func (m *MySQL) Ping(ctx context.Context) error {
@@ -499,6 +535,8 @@ type myRows struct {
 	err    error
 	done   bool
 	closed bool
+	// ended: the server ended the statement (its last row read, or its error).
+	ended bool
 	// binaryKey is the key column when its value is bytes (BINARY, VARBINARY, BLOB,
 	// GEOMETRY, MariaDB's JSON of a binary argument), else -1: see Key.
 	binaryKey int
@@ -518,7 +556,7 @@ func (r *myRows) Next() bool {
 		}
 		return true
 	}
-	r.done = true
+	r.done, r.ended = true, true
 	if err := r.rows.Err(); err != nil {
 		r.err = fmt.Errorf("read the model from the warehouse: %w", r.c.explain(err))
 	}
@@ -551,8 +589,9 @@ func (r *myRows) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
 
 func (r *myRows) Err() error { return r.err }
 
-// Close stops reading. Canceling the query's context makes the driver drop the connection,
-// which the server treats as the end of the query, instead of draining the rows left.
+// Close stops reading. Canceling the query's context makes the driver drop the connection
+// instead of draining the rows left; the server, which would go on computing them until it
+// next wrote to the connection, is told to stop the statement when it has not ended.
 func (r *myRows) Close() error {
 	if r.closed {
 		return nil
@@ -560,6 +599,9 @@ func (r *myRows) Close() error {
 	r.closed, r.done = true, true
 	r.cancel()
 	_ = r.rows.Close()
+	if !r.ended {
+		r.c.killQuery()
+	}
 	r.c.close()
 	return nil
 }

@@ -678,3 +678,95 @@ func TestMySQLUnsignedCursorBound(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLCancelStopsTheQuery: a read whose context is canceled (a preview's timeout, a run
+// stopped or canceled) or that is closed before its end stops on the server too. The driver
+// only drops its connection, and MySQL and MariaDB do not notice a client gone until they
+// next write to it: a slow sort or scan went on for as long as it took, or until the
+// statement timeout, after the runner had walked away.
+func TestMySQLCancelStopsTheQuery(t *testing.T) {
+	t.Parallel()
+	url, db := warehousetest.NewMySQLDatabase(t)
+	src := NewMySQL(&controlplane.MySQLConfig{URL: url, StatementTimeout: time.Minute})
+	// running counts the server's statements that hold marker, other than this count's own.
+	running := func(t *testing.T, marker string) int {
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "+
+			"AND COMMAND = 'Query' AND INSTR(INFO, CONCAT(?, ?)) > 0", marker[:4], marker[4:]).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stopped := func(t *testing.T, marker string) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); running(t, marker) > 0; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the read's query %s still runs on the server 3s after the read was canceled", marker)
+			}
+		}
+	}
+	started := func(t *testing.T, marker string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); running(t, marker) == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the read's query %s never started", marker)
+			}
+		}
+	}
+
+	t.Run("canceled", func(t *testing.T) {
+		marker := "slow_canceled"
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			rows, err := Read(ctx, src, "SELECT 1 AS id, SLEEP(30) AS "+marker, "id", nil, nil)
+			if err == nil {
+				rows.Close()
+			}
+			done <- err
+		}()
+		started(t, marker)
+		// Another session's statement, running meanwhile, is not stopped: SLEEP returns 1
+		// when interrupted.
+		other := make(chan error, 1)
+		go func() {
+			var interrupted int
+			err := db.QueryRow("SELECT SLEEP(1)").Scan(&interrupted)
+			if err == nil && interrupted != 0 {
+				err = errors.New("interrupted")
+			}
+			other <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		if err := <-done; err == nil {
+			t.Fatal("a canceled read succeeded")
+		}
+		stopped(t, marker)
+		if err := <-other; err != nil {
+			t.Errorf("another session's statement: %v", err)
+		}
+	})
+
+	t.Run("closed", func(t *testing.T) {
+		marker := "slow_closed"
+		// The first row is larger than the server's network buffer, so it is sent before the
+		// second is computed.
+		if _, err := db.Exec("CREATE TABLE t (id int PRIMARY KEY, pad longtext)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("INSERT INTO t VALUES (1, REPEAT('x', 1000000)), (2, '')"); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := src.Open(context.Background(), "SELECT id, pad, SLEEP(IF(id = 2, 30, 0)) AS "+marker+" FROM t", "id", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows.Next() {
+			t.Fatalf("no first row: %v", rows.Err())
+		}
+		started(t, marker)
+		rows.Close()
+		stopped(t, marker)
+	})
+}
