@@ -312,3 +312,63 @@ func TestPlanPreviewReadPolicy(t *testing.T) {
 		t.Fatalf("cursor_lookback changed: %q", got)
 	}
 }
+
+// With preview = "always", a sync the plan leaves as it is previews the run that follows, which
+// reads incrementally on a mark a release before 5 Dec 2026 saved (its send_nulls = false left
+// out of the mark's digest) when the sync was not written since the last full read: the preview
+// said "full read", the planned sync having no time it was written.
+func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text, updated_at timestamp NOT NULL DEFAULT now());
+		INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "updated_at", Type: "timestamp"}}},
+	})
+	store := w.Store
+	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 100, Cursor: "updated_at"}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The mark as an earlier release saved it for a sync with send_nulls = false: its digest
+	// without omit_nulls; the sync, its model and its connection written before the full read.
+	for _, q := range []string{
+		`UPDATE backflow.syncs SET omit_nulls = true, updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.models SET updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.connections SET updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.sync_cursors SET full_read_at = now() - interval '2 hours'`,
+	} {
+		if _, err := store.Pool().Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dr, err := (&runner.Engine{Store: store}).DryRun(ctx, y.ID, false, 3)
+	if err != nil || dr.ReadMode != controlplane.ReadIncremental {
+		t.Fatalf("dry run: read %q, %v; want %q", dr.ReadMode, err, controlplane.ReadIncremental)
+	}
+	stored, err := store.GetSync(ctx, y.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state syncModel
+	if d := state.fromSync(ctx, stored); d.HasError() {
+		t.Fatal(d)
+	}
+	always := &SyncResource{storeHolder{store: store, preview: previewSettings{mode: PreviewAlways}}}
+	got := warnings(modifyPlan(t, always, &state, &state))
+	if len(got) != 1 || !strings.Contains(got[0], "It reads incrementally") {
+		t.Fatalf("unchanged sync, preview = always: %q", got)
+	}
+	// A plan that changes the sync (its batch_size) writes it: the run after apply reads in full.
+	planned := state
+	planned.BatchSize = types.Int64Value(50)
+	got = warnings(modifyPlan(t, always, &state, &planned))
+	if len(got) != 1 || !strings.Contains(got[0], "It reads the whole model") {
+		t.Fatalf("changed sync, preview = always: %q", got)
+	}
+}
