@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -370,5 +371,54 @@ func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
 	got = warnings(modifyPlan(t, always, &state, &planned))
 	if len(got) != 1 || !strings.Contains(got[0], "It reads the whole model") {
 		t.Fatalf("changed sync, preview = always: %q", got)
+	}
+}
+
+// The previews of one plan together read the warehouse for at most the provider's
+// preview_budget: a model change previewed every sync of the model in turn, each reading the
+// model again for up to preview_timeout (40 syncs of a slow model: 20 minutes of plan). Once the
+// budget is used, the previews left say they were skipped, why, and how to see them.
+func TestPlanPreviewBudget(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+	store, m := w.Store, w.Model
+	for i := range 4 {
+		y := &controlplane.Sync{Name: fmt.Sprintf("Users %d", i), ModelID: m.ID, DestinationID: w.Destination.ID,
+			Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}
+		if err := store.CreateSync(ctx, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, m); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue("select u.* from users u, pg_sleep(0.6)") // each read takes 0.6s
+	budget := &previewBudget{limit: time.Second}
+	modelRes := &ModelResource{storeHolder{store: store, preview: previewSettings{timeout: 30 * time.Second, budget: budget}}}
+	start := time.Now()
+	got := warnings(modifyPlan(t, modelRes, &ms, &mp))
+	took := time.Since(start)
+	if len(got) != 4 || !strings.Contains(got[0], `Backflow Preview: Sync "Users 0"`) {
+		t.Fatalf("previews: %q", got)
+	}
+	for _, g := range got[2:] {
+		if !strings.Contains(g, "Backflow Preview Skipped") || !strings.Contains(g, "preview_budget") ||
+			!strings.Contains(g, "--dry-run") {
+			t.Errorf("a preview past the budget: %q", g)
+		}
+	}
+	if !strings.Contains(got[1], "preview_budget") {
+		t.Errorf("the preview the budget ran out in: %q", got[1])
+	}
+	if took > 5*time.Second {
+		t.Errorf("the plan took %s, over its budget of 1s", took)
 	}
 }
