@@ -422,3 +422,37 @@ func TestPlanPreviewBudget(t *testing.T) {
 		t.Errorf("the plan took %s, over its budget of 1s", took)
 	}
 }
+
+// A preview the warehouse refuses over a value (a model casting a text column) does not print
+// that value in the plan: Postgres quotes it in its error ("invalid input syntax for type
+// integer: "<value>""), and plans are printed where the warehouse's data is not (CI logs, pull
+// requests). The error says what failed and where, with the value left out.
+func TestPlanPreviewHidesQuotedValue(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users VALUES (1, 'alice.secret@example.com')`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}
+	if err := w.Store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, w.Model); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue(`select id, email::int AS "n" from users`)
+	got := warnings(modifyPlan(t, &ModelResource{storeHolder{store: w.Store}}, &ms, &mp))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview Unavailable: Sync "Users"`) ||
+		!strings.Contains(got[0], "invalid input syntax for type integer") || !strings.Contains(got[0], "SQLSTATE 22P02") {
+		t.Fatalf("previews: %q", got)
+	}
+	if strings.Contains(got[0], "alice") || !strings.Contains(got[0], `integer: "[value not shown]"`) {
+		t.Errorf("the plan prints the value the warehouse quoted: %q", got[0])
+	}
+}
