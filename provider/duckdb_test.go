@@ -154,3 +154,34 @@ func TestDuckDBInitSQLNotShown(t *testing.T) {
 		t.Errorf("preview of a sync whose model's init_sql fails: %q", got)
 	}
 }
+
+// A DuckDB model that fails on a value (a cast of a text): the plan's preview says so without
+// the value DuckDB quotes ("Could not convert string '<value>' to INT32").
+func TestDuckDBPreviewHidesQuotedValue(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t)
+	conn := &controlplane.Connection{Name: "lake", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "CREATE TABLE users AS SELECT 1 AS id, 'alice.secret@example.com' AS email"}}
+	hook := &controlplane.Connection{Name: "hook", Webhook: &controlplane.WebhookConfig{URL: "http://127.0.0.1:1/x", Method: "POST"}}
+	for _, c := range []*controlplane.Connection{conn, hook} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &controlplane.Model{Name: "users", ConnectionID: conn.ID, SQL: "SELECT id, email::INTEGER AS n FROM users",
+		Columns: []controlplane.Column{{Name: "id", Type: "INTEGER"}, {Name: "n", Type: "INTEGER"}}}
+	if err := store.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var s syncModel
+	if d := s.fromSync(ctx, &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
+		t.Fatal(d)
+	}
+	s.ID = types.Int64Unknown()
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, &s))
+	if len(got) != 1 || !strings.Contains(got[0], "Backflow Preview Unavailable") ||
+		!strings.Contains(got[0], "'[value not shown]'") || strings.Contains(got[0], "alice") {
+		t.Errorf("preview of a model that fails on a value: %q", got)
+	}
+}

@@ -13,13 +13,15 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 // Counts in the plan: when a plan creates a sync or changes what it sends (its behavior, primary
 // key, mappings, model, backfill policy, or its model's SQL or table), the provider previews the
 // sync's next run with the planned definition, read-only, and shows the counts and a few keys as
-// a warning on the resource. A preview that cannot be made, or takes too long, is a warning too:
+// a warning on the resource. A preview that cannot be made, or takes too long (preview_timeout;
+// the previews of a plan together: preview_budget), is a warning too:
 // it never fails a plan.
 
 // Preview modes (the provider's `preview`), the default first.
@@ -35,12 +37,47 @@ var PreviewModes = []string{PreviewChanges, PreviewAlways, PreviewOff}
 // DefaultPreviewTimeout bounds one plan-time preview.
 const DefaultPreviewTimeout = 30 * time.Second
 
+// DefaultPreviewBudgetTimeouts is the provider's default preview_budget, in preview_timeouts.
+const DefaultPreviewBudgetTimeouts = 4
+
 // previewSettings are the provider's preview settings.
 type previewSettings struct {
 	mode    string        // "" means PreviewChanges
 	timeout time.Duration // 0 means DefaultPreviewTimeout
+	budget  *previewBudget
 	models  *planned[controlplane.Model]
 	conns   *planned[controlplane.Connection]
+}
+
+// previewBudget bounds how long the previews of one plan (one provider process) read the
+// warehouse together: a model or warehouse connection change previews every sync that reads it,
+// each reading the model again, so that the previews of a plan, each within preview_timeout,
+// could together take hours. Once used, the previews left are skipped, and say so. A nil budget
+// bounds nothing.
+type previewBudget struct {
+	limit time.Duration
+	mu    sync.Mutex
+	used  time.Duration
+}
+
+// left is what is left of the budget (above zero), or false when it is used.
+func (b *previewBudget) left() (time.Duration, bool) {
+	if b == nil {
+		return 0, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit - b.used, b.used < b.limit
+}
+
+// spend records d as used.
+func (b *previewBudget) spend(d time.Duration) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used += d
 }
 
 // planned holds, by id, the models (their planned SQL or table and columns) or the warehouse
@@ -121,18 +158,36 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
 	}
+	dryRun := fmt.Sprintf("`backflow-runner sync %s --dry-run`", printable.ShellWord(y.Name))
+	left, ok := ps.budget.left()
+	if !ok {
+		diags.AddWarning(fmt.Sprintf("Backflow Preview Skipped: Sync %q", y.Name),
+			fmt.Sprintf("The plan's previews have together read the warehouse for %s, the provider's preview_budget: "+
+				"the preview of this sync's next run is skipped, and the plan goes on without it. %s computes it "+
+				"after apply; a larger preview_budget shows it in the plan.", warehouse.FormatDuration(ps.budget.limit), dryRun))
+		return
+	}
+	cutBy, raise := fmt.Sprintf("%s, the provider's preview_timeout", timeout), ""
+	if ps.budget != nil && left < timeout {
+		timeout = left
+		cutBy = fmt.Sprintf("what was left (%s) of the provider's preview_budget of %s, which the plan's previews share",
+			warehouse.FormatDuration(left.Round(time.Millisecond)), warehouse.FormatDuration(ps.budget.limit))
+		raise = "; a larger preview_budget shows it in the plan"
+	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := time.Now()
 	p, err := (&runner.Engine{Store: store}).PreviewOn(pctx, y, pl.model, pl.conn, false, previewSamples)
+	ps.budget.spend(time.Since(start))
 	switch {
 	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
-			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s, the provider's preview_timeout; "+
-				"the plan goes on without it. `backflow-runner sync %s --dry-run` computes it after apply.", timeout, printable.ShellWord(y.Name)))
+			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s; "+
+				"the plan goes on without it. %s computes it after apply%s.", cutBy, dryRun, raise))
 		return
 	case err != nil:
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
-			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
+			"The next run of the sync could not be previewed (the plan goes on without it): "+warehouse.HideQuotedValue(err).Error())
 		return
 	}
 	c := p.Counts

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -310,5 +311,148 @@ func TestPlanPreviewReadPolicy(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 0 deleted records") ||
 		!strings.Contains(got[0], "It reads incrementally") {
 		t.Fatalf("cursor_lookback changed: %q", got)
+	}
+}
+
+// With preview = "always", a sync the plan leaves as it is previews the run that follows, which
+// reads incrementally on a mark a release before 5 Dec 2026 saved (its send_nulls = false left
+// out of the mark's digest) when the sync was not written since the last full read: the preview
+// said "full read", the planned sync having no time it was written.
+func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text, updated_at timestamp NOT NULL DEFAULT now());
+		INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}, {Name: "updated_at", Type: "timestamp"}}},
+	})
+	store := w.Store
+	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID, Behavior: controlplane.BehaviorMirror,
+		PrimaryKey: "id", BatchSize: 100, Cursor: "updated_at"}
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The mark as an earlier release saved it for a sync with send_nulls = false: its digest
+	// without omit_nulls; the sync, its model and its connection written before the full read.
+	for _, q := range []string{
+		`UPDATE backflow.syncs SET omit_nulls = true, updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.models SET updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.connections SET updated_at = now() - interval '3 hours'`,
+		`UPDATE backflow.sync_cursors SET full_read_at = now() - interval '2 hours'`,
+	} {
+		if _, err := store.Pool().Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dr, err := (&runner.Engine{Store: store}).DryRun(ctx, y.ID, false, 3)
+	if err != nil || dr.ReadMode != controlplane.ReadIncremental {
+		t.Fatalf("dry run: read %q, %v; want %q", dr.ReadMode, err, controlplane.ReadIncremental)
+	}
+	stored, err := store.GetSync(ctx, y.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state syncModel
+	if d := state.fromSync(ctx, stored); d.HasError() {
+		t.Fatal(d)
+	}
+	always := &SyncResource{storeHolder{store: store, preview: previewSettings{mode: PreviewAlways}}}
+	got := warnings(modifyPlan(t, always, &state, &state))
+	if len(got) != 1 || !strings.Contains(got[0], "It reads incrementally") {
+		t.Fatalf("unchanged sync, preview = always: %q", got)
+	}
+	// A plan that changes the sync (its batch_size) writes it: the run after apply reads in full.
+	planned := state
+	planned.BatchSize = types.Int64Value(50)
+	got = warnings(modifyPlan(t, always, &state, &planned))
+	if len(got) != 1 || !strings.Contains(got[0], "It reads the whole model") {
+		t.Fatalf("changed sync, preview = always: %q", got)
+	}
+}
+
+// The previews of one plan together read the warehouse for at most the provider's
+// preview_budget: a model change previewed every sync of the model in turn, each reading the
+// model again for up to preview_timeout (40 syncs of a slow model: 20 minutes of plan). Once the
+// budget is used, the previews left say they were skipped, why, and how to see them.
+func TestPlanPreviewBudget(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+	store, m := w.Store, w.Model
+	for i := range 4 {
+		y := &controlplane.Sync{Name: fmt.Sprintf("Users %d", i), ModelID: m.ID, DestinationID: w.Destination.ID,
+			Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}
+		if err := store.CreateSync(ctx, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, m); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue("select u.* from users u, pg_sleep(0.6)") // each read takes 0.6s
+	budget := &previewBudget{limit: time.Second}
+	modelRes := &ModelResource{storeHolder{store: store, preview: previewSettings{timeout: 30 * time.Second, budget: budget}}}
+	start := time.Now()
+	got := warnings(modifyPlan(t, modelRes, &ms, &mp))
+	took := time.Since(start)
+	if len(got) != 4 || !strings.Contains(got[0], `Backflow Preview: Sync "Users 0"`) {
+		t.Fatalf("previews: %q", got)
+	}
+	for _, g := range got[2:] {
+		if !strings.Contains(g, "Backflow Preview Skipped") || !strings.Contains(g, "preview_budget") ||
+			!strings.Contains(g, "--dry-run") {
+			t.Errorf("a preview past the budget: %q", g)
+		}
+	}
+	if !strings.Contains(got[1], "preview_budget") {
+		t.Errorf("the preview the budget ran out in: %q", got[1])
+	}
+	if took > 5*time.Second {
+		t.Errorf("the plan took %s, over its budget of 1s", took)
+	}
+}
+
+// A preview the warehouse refuses over a value (a model casting a text column) does not print
+// that value in the plan: Postgres quotes it in its error ("invalid input syntax for type
+// integer: "<value>""), and plans are printed where the warehouse's data is not (CI logs, pull
+// requests). The error says what failed and where, with the value left out.
+func TestPlanPreviewHidesQuotedValue(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users VALUES (1, 'alice.secret@example.com')`,
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 100}
+	if err := w.Store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, w.Model); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringValue(`select id, email::int AS "n" from users`)
+	got := warnings(modifyPlan(t, &ModelResource{storeHolder{store: w.Store}}, &ms, &mp))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview Unavailable: Sync "Users"`) ||
+		!strings.Contains(got[0], "invalid input syntax for type integer") || !strings.Contains(got[0], "SQLSTATE 22P02") {
+		t.Fatalf("previews: %q", got)
+	}
+	if strings.Contains(got[0], "alice") || !strings.Contains(got[0], `integer: "[value not shown]"`) {
+		t.Errorf("the plan prints the value the warehouse quoted: %q", got[0])
 	}
 }

@@ -290,6 +290,12 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 	expect(`preview = "always", model SQL changed`, previews(d.plan(always+narrowed+sync(oneMapping))),
 		`Backflow Preview: Sync "Users"`, "will send 0 new, 0 changed and 1 deleted records", `deleted: ["u3"]`)
 
+	// preview_budget: the previews of the plan together read for at most that long; the one
+	// the budget runs out in says so, and how to see it.
+	budget := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview_budget = \"1ms\"\n", 1)
+	expect("preview_budget used", previews(d.plan(budget+narrowed+sync(oneMapping))),
+		`Backflow Preview Cut Short: Sync "Users"`, "the provider's preview_budget of 1ms", "`backflow-runner sync \"Users\" --dry-run` computes it after apply")
+
 	// A warehouse the preview cannot read: a warning, and the plan goes on.
 	e.execWarehouse(t, `ALTER TABLE users RENAME TO users_moved`)
 	diags := d.plan(e.config(base, sync(twoMappings)))

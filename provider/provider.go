@@ -3,8 +3,10 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 var _ provider.Provider = &BackflowProvider{}
@@ -39,6 +42,7 @@ type providerModel struct {
 	SecretKey      types.String `tfsdk:"secret_key"`
 	Preview        types.String `tfsdk:"preview"`
 	PreviewTimeout types.String `tfsdk:"preview_timeout"`
+	PreviewBudget  types.String `tfsdk:"preview_budget"`
 }
 
 // Metadata names the provider.
@@ -88,6 +92,16 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"the preview was cut short and goes on. Defaults to `" + DefaultPreviewTimeout.String() + "`.",
 				Optional:   true,
 				Validators: []validator.String{timeoutValidator{max: time.Hour}},
+			},
+			"preview_budget": schema.StringAttribute{
+				MarkdownDescription: "How long the previews of one plan may read the warehouse together, as a Go duration " +
+					"(a change of a model or of a warehouse connection previews every sync that reads it, each reading the " +
+					"model again): once used, the plan says which previews it skipped and goes on; " +
+					"`backflow-runner sync NAME --dry-run` shows them after apply. Defaults to " +
+					fmt.Sprint(DefaultPreviewBudgetTimeouts) + " times `preview_timeout` (`" +
+					warehouse.FormatDuration(DefaultPreviewBudgetTimeouts*DefaultPreviewTimeout) + "` by default).",
+				Optional:   true,
+				Validators: []validator.String{timeoutValidator{max: 24 * time.Hour}},
 			},
 		},
 	}
@@ -166,6 +180,11 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}}}
 	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
 		data.preview.timeout = d
+	}
+	// One provider process serves one plan: its previews share one budget.
+	data.preview.budget = &previewBudget{limit: DefaultPreviewBudgetTimeouts * cmp.Or(data.preview.timeout, DefaultPreviewTimeout)}
+	if d, err := ParseTimeout(cfg.PreviewBudget.ValueString(), 24*time.Hour); err == nil && !cfg.PreviewBudget.IsNull() {
+		data.preview.budget.limit = d
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -520,6 +520,14 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			// planned id is still the old one's (Terraform asks for the replacement's plan
 			// again, without the state, but shows only the first plan's warnings).
 			y.ID = 0
+		} else if req.Plan.Raw.Equal(req.State.Raw) {
+			// A plan that leaves the sync as it is (preview = "always") does not write it: its
+			// next run sees the time it was last written, which decides whether a mark an
+			// earlier release saved holds (the planned sync has none: a sync written since
+			// reads in full).
+			if stored, err := r.store.GetSync(ctx, y.ID); err == nil {
+				y.UpdatedAt = stored.UpdatedAt
+			}
 		}
 		// A model the same plan changes in place is previewed as planned (nil: as stored).
 		previewPlan(ctx, r.store, r.preview, y, plannedFor{model: r.preview.models.get(y.ModelID), replaced: replaced},

@@ -2,9 +2,12 @@ package warehouse
 
 import (
 	"cmp"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // hiddenText stands in an error's text for what a connection keeps secret.
@@ -79,4 +82,52 @@ func hideInitSQL(initSQL string, err error) error {
 		return err
 	}
 	return &textHidden{text: text, err: err}
+}
+
+// duckConversionError starts the text of DuckDB's conversion errors.
+const duckConversionError = "Conversion Error: "
+
+// valueHidden stands in an error's text for a data value the warehouse quoted.
+const valueHidden = "[value not shown]"
+
+// HideQuotedValue returns err with the data value the warehouse quoted in its text left out: a
+// Postgres data exception (SQLSTATE class 22: `invalid input syntax for type integer: "<value>"`,
+// `value "<value>" is out of range for type integer`) or a DuckDB conversion error (`Could not
+// convert string '<value>' to INT32`), which a model that casts a column fails on. What failed,
+// and the error's code, stay; err is returned as it is when it quotes no value (a cut error
+// still hides the value: its quotes are in its start and its end). For what prints an error
+// where the warehouse's data is not shown: a plan. errors.Is and errors.As still see err.
+func HideQuotedValue(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	start, end, quote := -1, len(text), byte('"')
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22"):
+		head, _, _ := strings.Cut(pe.Message, `"`)
+		start = strings.Index(text, pe.Severity+": "+head)
+		if e := strings.LastIndex(text, " (SQLSTATE "); e > start {
+			end = e
+		}
+	case strings.Contains(text, duckConversionError):
+		// DuckDB's reader returns its errors as text (its C API's): by their type's prefix.
+		start, quote = strings.Index(text, duckConversionError), '\''
+		if e := strings.Index(text[max(start, 0):], "\nLINE "); start >= 0 && e >= 0 {
+			end = start + e // its context quotes the SQL, not a value
+		}
+	}
+	if start < 0 {
+		return err
+	}
+	region := text[start:end]
+	q1, q2 := strings.IndexByte(region, quote), strings.LastIndexByte(region, quote)
+	switch {
+	case q1 < 0:
+		return err
+	case q2 == q1: // left open (cut): to the end of the message
+		q2 = len(region)
+	}
+	return &textHidden{text: text[:start+q1+1] + valueHidden + text[start+q2:], err: err}
 }
