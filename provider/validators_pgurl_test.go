@@ -35,7 +35,7 @@ func TestPostgresURLTakingTheHostsFiles(t *testing.T) {
 	for u, want := range map[string]string{
 		"postgres://reader:" + pw + "@db.example.com/analytics?passfile=/root/.pgpass": "passfile",
 		"postgres://reader:" + pw + "@db.example.com/analytics?sslkey=/etc/ssl/k.pem":  "sslkey",
-		"postgres://reader:" + pw + "@%2Fvar%2Frun%2Fpostgresql/analytics":            "Unix socket",
+		"postgres://reader:" + pw + "@%2Fvar%2Frun%2Fpostgresql/analytics":             "Unix socket",
 		"user=reader password=" + pw + " dbname=analytics":                             "no host",
 	} {
 		p := postgresURLProblem(u)
