@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // passwordCatcher is a server that speaks Postgres's protocol as far as asking for the password
@@ -145,5 +146,30 @@ func TestParsePostgresURLRefusesTheRunnersFiles(t *testing.T) {
 		if _, err := ParsePostgresURL(u); err != nil {
 			t.Errorf("%s: %v", u, err)
 		}
+	}
+}
+
+// TestConnectOptionsCannotUndoTheReadGuarantees: options=-c ... in the URL (startup settings)
+// cannot make the read's transaction read-write nor lift its timeouts: they are set inside it.
+func TestConnectOptionsCannotUndoTheReadGuarantees(t *testing.T) {
+	u := strings.ReplaceAll(withParams(t, controlplanetest.AdminURL(), "options", // pgx reads a '+' as itself
+		"-c default_transaction_read_only=off -c statement_timeout=0 -c lock_timeout=0 -c default_transaction_isolation=serializable"), "+", "%20")
+	ctx := context.Background()
+	c, err := Connect(ctx, &controlplane.PostgresConfig{URL: u, StatementTimeout: 7 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var ro, st, lt, iso, def string
+	if err := c.pg.QueryRow(ctx, "SELECT current_setting('transaction_read_only'), current_setting('statement_timeout'), "+
+		"current_setting('lock_timeout'), current_setting('transaction_isolation'), "+
+		"current_setting('default_transaction_isolation')").Scan(&ro, &st, &lt, &iso, &def); err != nil {
+		t.Fatal(err)
+	}
+	if def != "serializable" {
+		t.Fatalf("the URL's options were not applied (default_transaction_isolation %s): the test checks nothing", def)
+	}
+	if ro != "on" || st != "7s" || lt != "10s" || iso != "repeatable read" {
+		t.Errorf("read-only %s, statement_timeout %s, lock_timeout %s, isolation %s", ro, st, lt, iso)
 	}
 }
