@@ -3,6 +3,8 @@ package warehouse
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -70,6 +72,11 @@ func ParsePostgresURL(s string) (*pgx.ConnConfig, error) {
 		if why := pgRefusedKeys[k]; why != "" {
 			return nil, fmt.Errorf("%w: %s", ErrPostgresURLRefused, why)
 		}
+		if k == "sslrootcert" {
+			if why := pgRootCertProblem(s); why != "" {
+				return nil, fmt.Errorf("%w: sslrootcert %s", ErrPostgresURLRefused, why)
+			}
+		}
 		keys[k] = true
 	}
 }
@@ -121,4 +128,138 @@ func pgNotAllowedKey(err error) (string, bool) {
 	}
 	k, uerr := strconv.Unquote(text[i+len(phrase)-1 : len(text)-len(end)+1])
 	return k, uerr == nil
+}
+
+// pgRootCertProblem says why the sslrootcert of connection string s is refused, "" if it is not.
+// pgx reads the whole file it names (os.ReadFile), before connecting: a FIFO or /dev/stdin hung
+// the plan and the runner, /dev/zero or /dev/urandom grew until they ran out of memory. It must
+// be "system" or a regular file of at most 1 MiB outside /proc, /sys and /dev (a missing file is
+// left to pgx, which says it cannot read it). pgx does not say a setting's value, so every way
+// s may be read (pgValues) is checked: any candidate refused, or none found, refuses it.
+func pgRootCertProblem(s string) string {
+	vals := pgValues(s, "sslrootcert")
+	if len(vals) == 0 {
+		return "could not be read to check it; write it as sslrootcert=/path/to/ca.pem or sslrootcert=system"
+	}
+	for _, v := range vals {
+		if v == "" || v == "system" {
+			continue
+		}
+		info, err := os.Stat(v)
+		if err != nil {
+			continue
+		}
+		real, rerr := filepath.EvalSymlinks(v)
+		if rerr != nil {
+			real = v
+		}
+		if abs, err := filepath.Abs(real); err == nil {
+			real = abs
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(filepath.ToSlash(real), "/"), "/")
+		switch {
+		case first == "proc" || first == "sys" || first == "dev":
+			return "names a file under /proc, /sys or /dev; name a CA certificate file, or system"
+		case !info.Mode().IsRegular():
+			return "names something that is not a regular file (a FIFO or a device would hang or exhaust the process that reads it); name a CA certificate file, or system"
+		case info.Size() > 1<<20:
+			return "names a file larger than 1 MiB, which is no CA certificate file; name one, or system"
+		}
+	}
+	return ""
+}
+
+// pgValues is every value key may have in connection string s as pgx reads it (a postgres://
+// URL's query, percent-decoded, or keyword/value settings with libpq's quotes and backslashes),
+// the raw and decoded text of each occurrence both.
+func pgValues(s, key string) []string {
+	var vals []string
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		_, query, _ := strings.Cut(s, "?")
+		queries := []string{query}
+		if q, _, ok := strings.Cut(query, "#"); ok {
+			queries = append(queries, q)
+		}
+		for _, query := range queries {
+			for _, pair := range strings.Split(query, "&") {
+				k, v, _ := strings.Cut(pair, "=")
+				if strings.Trim(pgPercentDecode(k), " ") == key {
+					d := pgPercentDecode(v)
+					vals = append(vals, v, d, strings.Trim(d, " "))
+				}
+			}
+		}
+		return vals
+	}
+	// libpq's keyword/value rules, as pgx's parseKeywordValueSettings reads them.
+	const blanks = " \t\n\r\v\f"
+	unescape := func(v string) string {
+		var b strings.Builder
+		for i := 0; i < len(v); i++ {
+			if v[i] == '\\' {
+				i++
+				if i == len(v) {
+					break
+				}
+			}
+			b.WriteByte(v[i])
+		}
+		return b.String()
+	}
+	rest := strings.TrimLeft(s, blanks)
+	for rest != "" {
+		eq := strings.IndexByte(rest, '=')
+		if eq < 0 {
+			break
+		}
+		k := strings.Trim(rest[:eq], blanks)
+		rest = strings.TrimLeft(rest[eq+1:], blanks)
+		var v string
+		switch {
+		case rest == "":
+		case rest[0] != '\'':
+			end := 0
+			for ; end < len(rest) && !strings.ContainsRune(blanks, rune(rest[end])); end++ {
+				if rest[end] == '\\' {
+					end++
+					if end == len(rest) {
+						break
+					}
+				}
+			}
+			end = min(end, len(rest))
+			v, rest = unescape(rest[:end]), strings.TrimLeft(rest[end:], blanks)
+		default:
+			rest = rest[1:]
+			end := 0
+			for ; end < len(rest) && rest[end] != '\''; end++ {
+				if rest[end] == '\\' {
+					end++
+				}
+			}
+			end = min(end, len(rest))
+			v = unescape(rest[:end])
+			rest = strings.TrimLeft(rest[min(end+1, len(rest)):], blanks)
+		}
+		if k == key {
+			vals = append(vals, v)
+		}
+	}
+	return vals
+}
+
+// pgPercentDecode decodes %XX escapes as pgx's URL parser does; other text is kept.
+func pgPercentDecode(raw string) string {
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '%' && i+2 < len(raw) {
+			if c, err := strconv.ParseUint(raw[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(c))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(raw[i])
+	}
+	return b.String()
 }

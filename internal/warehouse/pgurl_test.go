@@ -2,10 +2,12 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,5 +173,49 @@ func TestConnectOptionsCannotUndoTheReadGuarantees(t *testing.T) {
 	}
 	if ro != "on" || st != "7s" || lt != "10s" || iso != "repeatable read" {
 		t.Errorf("read-only %s, statement_timeout %s, lock_timeout %s, isolation %s", ro, st, lt, iso)
+	}
+}
+
+// TestParsePostgresURLRootCertIsAFile: sslrootcert naming a FIFO hung the plan and the runner
+// (pgx reads the whole file: /dev/zero or /dev/urandom grew until the process ran out of
+// memory). It must be "system" or a regular file of at most 1 MiB outside /proc, /sys and /dev.
+func TestParsePostgresURLRootCertIsAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.pem")
+	if err := os.WriteFile(big, nil, 0o600); err != nil || os.Truncate(big, 2<<20) != nil {
+		t.Fatal("big file")
+	}
+	for _, u := range []string{
+		"postgres://u:p@h/db?sslmode=verify-full&sslrootcert=" + fifo,
+		"postgres://u:p@h/db?sslmode=verify-full&sslrootcert=" + strings.ReplaceAll(fifo, "/", "%2F"),
+		"host=h user=u sslmode=verify-full sslrootcert='" + fifo + "'",
+		"host=h user=u sslmode=verify-full sslrootcert = " + fifo,
+		"postgres://u:p@h/db?sslrootcert=" + big,
+		"postgres://u:p@h/db?sslrootcert=/proc/self/environ",
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := ParsePostgresURL(u); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrPostgresURLRefused) || !strings.Contains(err.Error(), "sslrootcert") {
+				t.Errorf("%s: %v", u, err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Errorf("%s: still parsing after 3s (pgx reads the FIFO)", u)
+		}
+	}
+	ca := filepath.Join(dir, "root.crt")
+	if err := os.WriteFile(ca, []byte("not a PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"postgres://u:p@h/db?sslmode=verify-full&sslrootcert=system",
+		"postgres://u:p@h/db?sslmode=verify-full&sslrootcert=" + ca} {
+		if _, err := ParsePostgresURL(u); errors.Is(err, ErrPostgresURLRefused) {
+			t.Errorf("%s: %v", u, err)
+		}
 	}
 }
