@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"mime"
@@ -17,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
@@ -534,15 +534,18 @@ func postgresURLProblem(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "is blank"
 	}
-	cfg, err := pgx.ParseConfig(s)
-	if err == nil {
-		if controlplane.HasBadSettingName(cfg.RuntimeParams) {
-			// The runner refuses it (a server would quote the setting's name, the URL and its
-			// password, in its refusal).
-			return "does not start with postgres:// or postgresql://, so it is read as keyword/value settings, and one " +
-				"setting's name is not a name (a URL of another form, such as postgresql+psycopg:// or jdbc:postgresql://?)"
-		}
+	// The runner's own check: what a warehouse URL may not take from the host Backflow runs on.
+	_, err := warehouse.ParsePostgresURL(s)
+	switch {
+	case err == nil:
 		return ""
+	case errors.Is(err, warehouse.ErrPostgresURLOfAnotherForm):
+		// The runner refuses it (a server would quote the setting's name, the URL and its
+		// password, in its refusal).
+		return "does not start with postgres:// or postgresql://, so it is read as keyword/value settings, and one " +
+			"setting's name is not a name (a URL of another form, such as postgresql+psycopg:// or jdbc:postgresql://?)"
+	case errors.Is(err, warehouse.ErrPostgresURLRefused):
+		return "is refused: " + strings.TrimPrefix(err.Error(), warehouse.ErrPostgresURLRefused.Error()+": ")
 	}
 	text := err.Error()
 	for _, k := range []struct{ phrase, problem string }{

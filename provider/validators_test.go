@@ -463,3 +463,21 @@ func TestCheckCursorTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBDatabaseUnsignedExtensions: a database whose parameters set allow_unsigned_extensions
+// (init_sql could then LOAD native code nobody signed into the provider and the runner) passed
+// plan; the runner refuses it, and plan says so first.
+func TestDuckDBDatabaseUnsignedExtensions(t *testing.T) {
+	resp := &resource.SchemaResponse{}
+	NewConnectionResource().Schema(context.Background(), resource.SchemaRequest{}, resp)
+	database := resp.Schema.Attributes["duckdb"].(rschema.SingleNestedAttribute).Attributes["database"].(rschema.StringAttribute)
+	for _, s := range []string{":memory:?allow_unsigned_extensions=true", "/data/lake.duckdb?threads=2&Allow_Unsigned_Extensions=1"} {
+		vresp := &validator.StringResponse{}
+		for _, v := range database.Validators {
+			v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("database"), ConfigValue: types.StringValue(s)}, vresp)
+		}
+		if !vresp.Diagnostics.HasError() || !strings.Contains(vresp.Diagnostics[0].Detail(), "allow_unsigned_extensions") {
+			t.Errorf("%q: %v, want allow_unsigned_extensions refused", s, vresp.Diagnostics)
+		}
+	}
+}

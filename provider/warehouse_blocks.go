@@ -177,6 +177,10 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 			"Remove it from `database` and set it in `init_sql`, which is sensitive and sealed, e.g. "+
 				"`SET motherduck_token = '...'` for MotherDuck (then `database = \"md:name\"`).", nil)
 	}
+	if problem := warehouse.DuckDBDatabaseProblem(req.ConfigValue.ValueString()); problem != "" {
+		addAttributeError(&resp.Diagnostics, req.Path, "Refused DuckDB Setting", "The DuckDB database "+problem+".",
+			"Use extensions DuckDB signs (INSTALL and LOAD them in `init_sql`).", nil)
+	}
 }
 
 // credentialParam finds, among the parameters after s's first '?' (separated by '&' or ';'), the

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -140,6 +141,9 @@ func (d *DuckDB) connect(ctx context.Context) (*duckConn, error) {
 
 // connectWith connects with DuckDB's memory_limit at limitMB (unless init_sql sets it).
 func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error) {
+	if problem := DuckDBDatabaseProblem(d.cfg.Database); problem != "" {
+		return nil, errors.New("the DuckDB database is refused: it " + problem)
+	}
 	initSQL := d.cfg.InitSQL
 	var setsMemory bool
 	connector, err := duckdb.NewConnector(d.duckDSN(), func(execer driver.ExecerContext) error {
@@ -1011,4 +1015,25 @@ func duckFloatKeyJSON(bits int) KeyJSON {
 		}
 		return f(dst, key)
 	}
+}
+
+// DuckDBDatabaseProblem says why a DuckDB connection's database is refused, "" if it is not:
+// its parameters (after '?', which DuckDB takes as settings at start) may not set
+// allow_unsigned_extensions, with which init_sql could LOAD an extension nobody signed, native
+// code run inside the runner (and the provider, at plan time) with its files and secrets.
+// DuckDB refuses the setting once it runs, so init_sql cannot set it. The provider's validator
+// and every connection check it.
+func DuckDBDatabaseProblem(db string) string {
+	_, params, _ := strings.Cut(db, "?")
+	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, _, _ := strings.Cut(kv, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if strings.EqualFold(strings.TrimSpace(name), "allow_unsigned_extensions") {
+			return "sets allow_unsigned_extensions, with which init_sql could load an extension nobody signed " +
+				"(native code run inside Backflow, with the files and secrets of the host it runs on); remove it"
+		}
+	}
+	return ""
 }

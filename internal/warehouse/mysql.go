@@ -83,6 +83,12 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		return nil, fmt.Errorf("%w: a parameter after '?' is not one the MySQL driver (github.com/go-sql-driver/mysql) "+
 			"knows, or its value is invalid", errMySQLURL)
 	}
+	if cfg.AllowAllFiles {
+		// The driver then sends the server any file of the host it asks for (LOAD DATA LOCAL
+		// INFILE), in answer to any query: the server is whoever the configuration names.
+		return nil, errors.New("the warehouse URL is refused: allowAllFiles=true would let the server read any file of " +
+			"the host Backflow runs on (LOAD DATA LOCAL INFILE); remove it (its text is not shown, it may hold a password)")
+	}
 	host := u.Host
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "3306")

@@ -770,3 +770,19 @@ func TestMySQLCancelStopsTheQuery(t *testing.T) {
 		stopped(t, marker)
 	})
 }
+
+// TestMySQLURLAllowAllFiles: allowAllFiles=true let the server the URL names answer any query
+// with a LOAD DATA LOCAL INFILE request for a file of the runner's host (or the provider's, at
+// plan time), which the driver then sent it: ~/.pgpass, the TLS keys, /proc/self/environ with
+// BACKFLOW_SECRET_KEY. It is refused, at plan time and by the runner, without the URL.
+func TestMySQLURLAllowAllFiles(t *testing.T) {
+	for _, u := range []string{"mysql://u:secret@h/db?allowAllFiles=true", "mysql://u:secret@h/db?tls=true&allowAllFiles=1"} {
+		_, err := ParseMySQLURL(u)
+		if err == nil || !strings.Contains(err.Error(), "allowAllFiles") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if _, err := ParseMySQLURL("mysql://u:secret@h/db?allowAllFiles=false"); err != nil {
+		t.Error(err)
+	}
+}

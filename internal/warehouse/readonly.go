@@ -87,16 +87,16 @@ type Conn struct {
 
 // Connect opens a read-only connection to a Postgres warehouse. Errors never echo the URL.
 func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error) {
-	cfg, err := pgx.ParseConfig(wh.URL)
+	cfg, err := ParsePostgresURL(wh.URL)
+	if errors.Is(err, ErrPostgresURLRefused) || errors.Is(err, ErrPostgresURLOfAnotherForm) {
+		return nil, err
+	}
 	if err != nil {
 		var pe *pgconn.ParseConfigError
 		if errors.As(err, &pe) {
 			return nil, errors.New("the warehouse URL is not a valid Postgres URL (its text is not shown, it may hold a password)")
 		}
 		return nil, err
-	}
-	if controlplane.HasBadSettingName(cfg.RuntimeParams) {
-		return nil, errors.New("the warehouse URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
 	}
 	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
 	cfg.RuntimeParams["client_encoding"] = "UTF8"
