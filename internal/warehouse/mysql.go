@@ -145,6 +145,9 @@ type myConn struct {
 	id      uint64
 	unwatch func() bool
 	killed  chan struct{}
+	// abandoned: a read was closed before the server ended its statement; close ends the
+	// session on the server.
+	abandoned bool
 }
 
 // myKillTimeout bounds killQuery: connecting to the server and its KILL QUERY.
@@ -220,10 +223,17 @@ const mysqlNoCharPadding = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CO
 	"',PAD_CHAR_TO_FULL_LENGTH,', ','))"
 
 func (c *myConn) close() {
-	if c.unwatch != nil && !c.unwatch() {
+	canceled := c.unwatch != nil && !c.unwatch()
+	if canceled {
 		<-c.killed // the context was canceled: its kill runs, on c.db
 	}
 	_ = c.conn.Close()
+	if canceled || c.abandoned {
+		// A statement the driver sent just as the context was canceled can reach the server
+		// after the first kill found the session idle, and then runs on: end the session, which
+		// the driver has dropped, whatever it runs by now.
+		c.kill("KILL CONNECTION")
+	}
 	_ = c.db.Close()
 }
 
@@ -234,10 +244,14 @@ func (c *myConn) close() {
 // no privilege: a user may kill its own sessions' statements. It is bounded by myKillTimeout;
 // its errors (a server out of reach, a statement over already) change nothing the read
 // returns, and are logged at debug.
-func (c *myConn) killQuery() {
+func (c *myConn) killQuery() { c.kill("KILL QUERY") }
+
+// kill sends kill (KILL QUERY, or KILL CONNECTION once the driver has dropped the session) for
+// this session's id, as killQuery says.
+func (c *myConn) kill(kill string) {
 	ctx, cancel := context.WithTimeout(context.Background(), myKillTimeout)
 	defer cancel()
-	if _, err := c.db.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", c.id)); err != nil {
+	if _, err := c.db.ExecContext(ctx, fmt.Sprintf("%s %d", kill, c.id)); err != nil {
 		slog.Debug("stop a canceled read's statement on the MySQL server", "connection_id", c.id, "error", err)
 	}
 }
@@ -607,6 +621,7 @@ func (r *myRows) Close() error {
 	_ = r.rows.Close()
 	if !r.ended {
 		r.c.killQuery()
+		r.c.abandoned = true
 	}
 	r.c.close()
 	return nil
