@@ -180,7 +180,9 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	p, err := (&runner.Engine{Store: store}).PreviewOn(pctx, y, pl.model, pl.conn, false, previewSamples)
 	ps.budget.spend(time.Since(start))
 	switch {
-	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
+	// Past the deadline, whatever the error says: a connect cut by it fails with the dialer's
+	// "i/o timeout", which can come back before the context's own timer has marked it done.
+	case err != nil && (errors.Is(pctx.Err(), context.DeadlineExceeded) || pastDeadline(pctx)):
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
 			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s; "+
 				"the plan goes on without it. %s computes it after apply%s.", cutBy, dryRun, raise))
@@ -275,4 +277,11 @@ func keyWithheld(y *controlplane.Sync) string {
 	}
 	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
 		y.PrimaryKey, y.Behavior)
+}
+
+// pastDeadline reports whether ctx's deadline has passed, even if its timer has not yet marked
+// it done.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
