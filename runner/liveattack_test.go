@@ -25,12 +25,9 @@ func testJobRunner(f *fixture) jobRunner {
 	return jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}
 }
 
-// TestRescuedQueuedRunRunsOnce: a queued run (`trigger --full`) that outlives --rescue-after is
-// alive, not dead: River's rescuer hands its job to a second attempt anyway, which finds the sync
-// busy and snoozes. Once the first attempt's run has ended, the job's work is done: the second
-// attempt must not run the sync again (a second full resend of every record).
-func TestRescuedQueuedRunRunsOnce(t *testing.T) {
-	t.Parallel()
+// queuedFullRun is a fixture with a full run of its sync queued (`trigger --full`), not worked yet.
+func queuedFullRun(t *testing.T) (*fixture, *QueuedRun) {
+	t.Helper()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	queue, err := NewRunQueue(f.store, nil)
 	if err != nil {
@@ -40,6 +37,16 @@ func TestRescuedQueuedRunRunsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, q
+}
+
+// TestRescuedQueuedRunRunsOnce: a queued run (`trigger --full`) that outlives --rescue-after is
+// alive, not dead: River's rescuer hands its job to a second attempt anyway, which finds the sync
+// busy and snoozes. Once the first attempt's run has ended, the job's work is done: the second
+// attempt must not run the sync again (a second full resend of every record).
+func TestRescuedQueuedRunRunsOnce(t *testing.T) {
+	t.Parallel()
+	f, q := queuedFullRun(t)
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
@@ -317,15 +324,7 @@ func TestGoneToRequestsInFlightTogether(t *testing.T) {
 // so the queued run ends succeeded, not canceled with half of the full resend never sent.
 func TestQueuedRunTakenOverIsRunAgain(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, q := queuedFullRun(t)
 	var takeover sync.Once
 	f.recv.Handle(func(r *webhooktest.Request, _ http.ResponseWriter) bool {
 		takeover.Do(func() {
@@ -407,16 +406,8 @@ func TestSyncDeletedWhileWaitingForItsLock(t *testing.T) {
 // the job.
 func TestQueuedJobServedWhileTakingTheLock(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &triggerWorker{jobRunner: jobRunner{engine: f.engine, log: slog.New(slog.DiscardHandler), rescueAfter: time.Minute}}
+	f, q := queuedFullRun(t)
+	w := &triggerWorker{jobRunner: testJobRunner(f)}
 	if err := w.Work(f.ctx, &river.Job[TriggerArgs]{JobRow: &rivertype.JobRow{ID: q.ID, Attempt: 1},
 		Args: TriggerArgs{SyncID: f.sync.ID, Full: true}}); err != nil {
 		t.Fatalf("first attempt: %v", err)
