@@ -474,15 +474,13 @@ func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, mod
 // (described), or "" if they do not: the same names in the same order, each of the same type
 // (a column described before its type was recorded has none, and any type matches it).
 func columnsChanged(got, described []controlplane.Column) string {
-	if len(got) != len(described) {
+	sameNames := len(got) == len(described)
+	for i := 0; sameNames && i < len(got); i++ {
+		sameNames = got[i].Name == described[i].Name
+	}
+	if !sameNames {
 		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
 			columnList(got), columnList(described))
-	}
-	for i := range got {
-		if got[i].Name != described[i].Name {
-			return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
-				columnList(got), columnList(described))
-		}
 	}
 	for i := range got {
 		if described[i].Type != "" && got[i].Type != described[i].Type {
