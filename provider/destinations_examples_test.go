@@ -18,6 +18,80 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
+// exampleCase is one directory of examples/ applied as a user would: its main.tf unchanged but
+// for the provider block, with only the variables a user sets, and its syncs run by the runner
+// engine against a local receiver.
+type exampleCase struct {
+	dir string // under examples/
+	// setup makes the data the example reads (by the commands its header gives, where it gives
+	// them) and returns its variables; hook is the receiver's URL.
+	setup func(t *testing.T, e *testEnv, hook string) config.Variables
+	syncs []string // the syncs to run, by name, in order; none: the example's only sync
+	// check gets, per sync run, the requests it made and the envelope records they carried.
+	check func(t *testing.T, got map[string]exampleRun)
+}
+
+// exampleRun is what the receiver got from one sync's run.
+type exampleRun struct {
+	reqs []webhooktest.Request
+	recs []webhooktest.Delivery
+}
+
+// testExample applies tc's example, runs its syncs, checks what they sent, and destroys it.
+func testExample(t *testing.T, tc exampleCase) {
+	t.Helper()
+	e := newTestEnv(t)
+	api := webhooktest.New(t)
+	dir := filepath.Join("..", "examples", tc.dir)
+	vars := tc.setup(t, e, api.URL)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config:          exampleConfig(t, e, dir),
+			ConfigVariables: vars,
+			Check: func(*terraform.State) error {
+				syncs, err := e.store.ListSyncs(t.Context())
+				if err != nil {
+					return err
+				}
+				names := tc.syncs
+				if names == nil {
+					if len(syncs) != 1 {
+						return fmt.Errorf("%d syncs, want 1", len(syncs))
+					}
+					names = []string{syncs[0].Name}
+				}
+				api.Take("") // the connection tests of the apply
+				got := map[string]exampleRun{}
+				for _, name := range names {
+					s, err := e.store.GetSyncByName(t.Context(), name)
+					if err != nil {
+						return fmt.Errorf("sync %q: %v", name, err)
+					}
+					run, err := (&runner.Engine{Store: e.store}).Run(t.Context(), s.ID, runner.RunOptions{})
+					if err != nil || run.Status != controlplane.RunSucceeded {
+						return fmt.Errorf("run of %q %+v: %v", name, run, err)
+					}
+					reqs := api.Requests()
+					_, recs := api.Take("")
+					got[name] = exampleRun{reqs, recs}
+				}
+				tc.check(t, got)
+				return nil
+			},
+		}},
+	})
+}
+
+// only is the one run of got, for examples with one sync.
+func only(got map[string]exampleRun) exampleRun {
+	for _, r := range got {
+		return r
+	}
+	return exampleRun{}
+}
+
 // The examples of docs/destinations.md apply, and their syncs deliver to local receivers what
 // the guide says.
 func TestAccDestinationExamples(t *testing.T) {
@@ -79,41 +153,27 @@ func TestAccDestinationExamples(t *testing.T) {
 		},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.execWarehouse(t, `CREATE TABLE contacts (email text PRIMARY KEY, first_name text, last_name text, plan text,
-				mrr numeric, signed_up_at timestamptz);
-				INSERT INTO contacts VALUES ('ada+crm@example.com', 'Ada "the Countess"', 'Lovelace', 'pro', 99.5, '2024-12-10 09:00:00+00'),
-					('bob/x@example.com', NULL, 'Builder', 'free', 0, '2024-12-11 10:00:00+00')`)
-			api := webhooktest.New(t)
-			cfg := exampleConfig(t, e, filepath.Join("..", "examples", "destinations", tc.dir))
-			vars := config.Variables{"warehouse_url": config.StringVariable(e.whURL), tc.urlVar: config.StringVariable(api.URL + "/v1")}
-			for k, v := range tc.secrets {
-				vars[k] = config.StringVariable(v)
-			}
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				CheckDestroy:             e.checkDestroyed,
-				Steps: []resource.TestStep{{
-					Config:          cfg,
-					ConfigVariables: vars,
-					Check: func(*terraform.State) error {
-						syncs, err := e.store.ListSyncs(t.Context())
-						if err != nil || len(syncs) != 1 {
-							return fmt.Errorf("syncs %v: %v", syncs, err)
-						}
-						run, err := (&runner.Engine{Store: e.store}).Run(t.Context(), syncs[0].ID, runner.RunOptions{})
-						if err != nil || run.Status != controlplane.RunSucceeded {
-							return fmt.Errorf("run %+v: %v", run, err)
-						}
-						var got, bodies []string
-						for _, r := range api.Requests() {
-							got = append(got, r.Method+" "+r.Path)
-							bodies = append(bodies, string(r.Body))
-						}
-						tc.check(t, got, bodies)
-						return nil
-					},
-				}},
+			testExample(t, exampleCase{
+				dir: filepath.Join("destinations", tc.dir),
+				setup: func(t *testing.T, e *testEnv, hook string) config.Variables {
+					e.execWarehouse(t, `CREATE TABLE contacts (email text PRIMARY KEY, first_name text, last_name text, plan text,
+						mrr numeric, signed_up_at timestamptz);
+						INSERT INTO contacts VALUES ('ada+crm@example.com', 'Ada "the Countess"', 'Lovelace', 'pro', 99.5, '2024-12-10 09:00:00+00'),
+							('bob/x@example.com', NULL, 'Builder', 'free', 0, '2024-12-11 10:00:00+00')`)
+					vars := config.Variables{"warehouse_url": config.StringVariable(e.whURL), tc.urlVar: config.StringVariable(hook + "/v1")}
+					for k, v := range tc.secrets {
+						vars[k] = config.StringVariable(v)
+					}
+					return vars
+				},
+				check: func(t *testing.T, got map[string]exampleRun) {
+					var reqs, bodies []string
+					for _, r := range only(got).reqs {
+						reqs = append(reqs, r.Method+" "+r.Path)
+						bodies = append(bodies, string(r.Body))
+					}
+					tc.check(t, reqs, bodies)
+				},
 			})
 		})
 	}
