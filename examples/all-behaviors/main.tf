@@ -1,4 +1,16 @@
 # One model, one webhook, the three sync behaviors side by side.
+#
+#   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export TF_VAR_warehouse_url=postgres://backflow@127.0.0.1:5432/analytics   # holds public.users
+#   export TF_VAR_webhook_url=http://127.0.0.1:8085/hooks/backflow
+#   backflow-runner receive --listen 127.0.0.1:8085 &
+#   terraform apply
+#   backflow-runner sync "Users: update or create"
+#   backflow-runner sync "Users: signups"
+#
+# public.users is README.md's (its walkthrough's step 0 creates it). "Users: mirror" is paused:
+# `backflow-runner sync` refuses it until `paused = false` is applied.
 
 terraform {
   required_providers {

@@ -10,6 +10,8 @@
 #   terraform apply
 #   backflow-runner sync "Audience members"
 #
+# public.users is README.md's (its walkthrough's step 0 creates it).
+#
 # Without a token endpoint (trying it against `backflow-runner receive`, which accepts any
 # credentials), the connection uses basic auth. With one, set
 # TF_VAR_token_url, TF_VAR_client_id and TF_VAR_client_secret: the runner then gets a token

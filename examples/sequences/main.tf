@@ -1,16 +1,36 @@
 # A sequence: contacts are sent only after both accounts and plans have succeeded, so the CRM
 # never receives a contact whose account or plan it does not know yet. Only the parents have a
-# clock; the child follows them. Start a run of the whole sequence from outside (dbt, Airflow, CI)
-# by triggering the parents:
+# clock; the child follows them, run by the daemon (`backflow-runner run`) once both parents
+# have succeeded.
+#
+#   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export TF_VAR_warehouse_url=postgres://backflow@127.0.0.1:5432/analytics   # holds the tables below
+#   export TF_VAR_crm_webhook_url=http://127.0.0.1:8085/crm
+#   backflow-runner receive --listen 127.0.0.1:8085 &
+#   terraform apply
+#   backflow-runner run &                                 # the daemon: runs the schedules and queued runs
+#
+# Start a run of the whole sequence from outside (dbt, Airflow, CI) by triggering the parents
+# (trigger queues a run for the daemon; without one running, --wait waits for ever):
 #
 #   backflow-runner trigger "Accounts to CRM" --wait && backflow-runner trigger "Plans to CRM" --wait
 #
-# or over a daemon's API (BACKFLOW_API_TOKEN set on `backflow-runner run`):
+# or over the daemon's API (BACKFLOW_API_TOKEN set on `backflow-runner run`):
 #
 #   curl -sf -X POST -H "Authorization: Bearer $BACKFLOW_API_TOKEN" \
 #     http://127.0.0.1:9464/v1/syncs/Accounts%20to%20CRM/runs
 #
 # `backflow-runner runs "Contacts to CRM"` shows, for each run, the parent runs that started it.
+#
+# The tables it reads, for trying it out:
+#   CREATE TABLE public.accounts (account_id bigint PRIMARY KEY, name text);
+#   CREATE TABLE public.plans (plan_id text PRIMARY KEY, price numeric);
+#   CREATE TABLE public.contacts (email text, account_id bigint, plan_id text, first_name text);
+#   INSERT INTO public.accounts VALUES (1, 'Acme'), (2, 'Globex');
+#   INSERT INTO public.plans VALUES ('free', 0), ('pro', 49);
+#   INSERT INTO public.contacts VALUES ('ada@acme.com', 1, 'pro', 'Ada'), ('bob@globex.com', 2, 'free', 'Bob'),
+#     (NULL, 1, 'free', 'Nobody');
 
 terraform {
   required_providers {
