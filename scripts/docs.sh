@@ -59,6 +59,22 @@ grep -q '"backflow":' "$work/schema.json" || {
   exit 1
 }
 
+# The snippets tfplugindocs puts on the resource and data source pages are one configuration a
+# user may copy whole: the provider's, every resource's and every data source's, each file naming
+# what the others declare. `validate` checks them against the schema just read (no database):
+# an attribute renamed or removed, a duplicate name, a reference to nothing.
+echo ">> validating the snippets of examples/provider, examples/resources and examples/data-sources" >&2
+mkdir -p "$work/snippets"
+for f in examples/provider/provider.tf examples/resources/*/resource.tf examples/data-sources/*/data-source.tf; do
+  cp "$f" "$work/snippets/$(tr / _ <<<"${f#examples/}")"
+done
+if ! TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1 "$cli" -chdir="$work/snippets" validate -no-color \
+  >"$work/validate.out" 2>&1; then
+  cat "$work/validate.out" >&2
+  echo "docs.sh: the examples' snippets are not a valid configuration (output above)" >&2
+  exit 1
+fi
+
 generate() { # generate PROVIDER_DIR
   "$tfplugindocs" generate --provider-dir "$1" --provider-name backflow \
     --rendered-provider-name Backflow --providers-schema "$work/schema.json" >"$work/tfplugindocs.log" 2>&1 || {

@@ -58,7 +58,7 @@ variable "webhook_signing_secret" {
 
 # A webhook that authenticates with an OAuth2 client-credentials token (or basic_auth = {
 # username, password }): at most one of oauth2, basic_auth and an Authorization header.
-resource "backflow_connection" "crm" {
+resource "backflow_connection" "crm_oauth" {
   name = "CRM API"
   webhook = {
     url = "https://api.example.com/v1/contacts/batch"

@@ -16,6 +16,13 @@ resource "backflow_model" "users" {
   table         = "public.users"
 }
 
+# A table with an updated_at column, which a sync can read by cursor (see backflow_sync).
+resource "backflow_model" "orders" {
+  name          = "orders"
+  connection_id = backflow_connection.warehouse.id
+  table         = "public.orders"
+}
+
 # The columns are discovered from the warehouse when planning.
 output "active_users_columns" {
   value = backflow_model.active_users.columns

@@ -36,3 +36,13 @@ resource "backflow_notification" "slack" {
   EOT
   content_type   = "application/json" # the default
 }
+
+variable "alerts_webhook_url" {
+  type      = string
+  sensitive = true
+}
+
+variable "alerts_signing_secret" {
+  type      = string
+  sensitive = true
+}
