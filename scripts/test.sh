@@ -93,7 +93,7 @@ if [[ $status -ne 0 && $failed -eq 0 ]]; then
   failed=$pkgfail
   [[ $failed -eq 0 ]] && failed=1
 fi
-[[ $docs_ok -eq 1 ]] || echo "docs/ is stale: run make docs"
+[[ $docs_ok -eq 1 ]] || echo "docs check failed: docs/ is stale (run make docs) or the examples' snippets are invalid (the docs step above says which)"
 summary="$passed passed, $failed failed"
 [[ $skipped -gt 0 ]] && summary+=", $skipped skipped"
 echo "$summary"
