@@ -22,7 +22,8 @@ import (
 // for the provider block, with only the variables a user sets, and its syncs run by the runner
 // engine against a local receiver.
 type exampleCase struct {
-	dir string // under examples/
+	dir  string // under examples/
+	name string // the subtest's; default dir
 	// setup makes the data the example reads (by the commands its header gives, where it gives
 	// them) and returns its variables; hook is the receiver's URL.
 	setup func(t *testing.T, e *testEnv, hook string) config.Variables

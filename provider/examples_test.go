@@ -67,6 +67,23 @@ var exampleCases = []exampleCase{
 		},
 	},
 	{
+		dir: "hashed-audience", name: "hashed-audience-oauth2", // with TF_VAR_token_url, TF_VAR_client_id, TF_VAR_client_secret
+		setup: func(t *testing.T, e *testEnv, hook string) config.Variables {
+			e.readmeUsers(t, 20)
+			ts := webhooktest.NewTokenServer(t, "reverse-etl", "s3cret", 3600)
+			return config.Variables{"warehouse_url": config.StringVariable(e.whURL), "api_url": config.StringVariable(hook + "/audiences/members"),
+				"token_url": config.StringVariable(ts.URL + "/oauth/token"), "client_id": config.StringVariable("reverse-etl"),
+				"client_secret": config.StringVariable("s3cret")}
+		},
+		check: func(t *testing.T, got map[string]exampleRun) {
+			r := only(got)
+			checkRecords(t, "hashed-audience-oauth2", r.recs, 20, "changed", "email_sha256 external_id name operation run_id")
+			if a := r.reqs[0].Header.Get("Authorization"); !strings.HasPrefix(a, "Bearer tok-") { // the apply's connection test took one too
+				t.Errorf("hashed-audience-oauth2: Authorization %q, want the token server's", a)
+			}
+		},
+	},
+	{
 		dir: "mysql",
 		setup: func(t *testing.T, e *testEnv, hook string) config.Variables {
 			url, db := warehousetest.NewMySQLDatabase(t)
@@ -107,7 +124,11 @@ var exampleCases = []exampleCase{
 // data its header (or README.md's walkthrough) makes, and its syncs deliver what it says.
 func TestAccExamples(t *testing.T) {
 	for _, tc := range exampleCases {
-		t.Run(tc.dir, func(t *testing.T) {
+		name := tc.name
+		if name == "" {
+			name = tc.dir
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			testExample(t, tc)
 		})
