@@ -154,6 +154,7 @@ func TestAccDestinationExamples(t *testing.T) {
 		},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
+			t.Parallel()
 			testExample(t, exampleCase{
 				dir: filepath.Join("destinations", tc.dir),
 				setup: func(t *testing.T, e *testEnv, hook string) config.Variables {
