@@ -42,3 +42,21 @@ func init() {
 		},
 	})
 }
+
+// Every configuration directly under examples/ is one of exampleCases (here, where the Parquet
+// one is too): a new example is applied by TestAccExamples, or this fails.
+func TestExamplesAllCovered(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*", "main.tf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("examples/*/main.tf: %v %v", files, err)
+	}
+	covered := map[string]bool{}
+	for _, tc := range exampleCases {
+		covered[tc.dir] = true
+	}
+	for _, f := range files {
+		if dir := filepath.Base(filepath.Dir(f)); !covered[dir] {
+			t.Errorf("examples/%s is not in exampleCases: TestAccExamples does not apply it", dir)
+		}
+	}
+}
