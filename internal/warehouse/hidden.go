@@ -107,12 +107,12 @@ func hidePostgresValues(err error) error {
 	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") {
 		return err
 	}
-	return replaceMessage(err, pe.Message, hideQuoted(pe.Message, '"', nil))
+	return replaceMessage(err, pe.Message, hideQuoted(pe.Message, '"', namePrefixes))
 }
 
-// mysqlNamePrefixes introduce a name, not a value, quoted in a MySQL data exception: `Incorrect
-// integer value: '<value>' for column 'n' at row 1`.
-var mysqlNamePrefixes = []string{"column ", "function "}
+// namePrefixes introduce a name, not a value, quoted in a data exception: MySQL's `Incorrect
+// integer value: '<value>' for column 'n' at row 1`, DuckDB's `Error when converting column "n"`.
+var namePrefixes = []string{"column ", "function "}
 
 // hideMySQLValues is the rule for MySQL and MariaDB: the quoted values of a data exception
 // (`Incorrect integer value: '<value>' for column 'n' at row 1`, `Truncated incorrect DOUBLE
@@ -123,7 +123,7 @@ func hideMySQLValues(err error) error {
 	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" {
 		return err
 	}
-	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', mysqlNamePrefixes))
+	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', namePrefixes))
 }
 
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
@@ -134,11 +134,15 @@ var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Ou
 // can't be cast`, `Overflow in multiplication of INT32 (2147483647 * 2)!`.
 var duckUnquotedValue = regexp.MustCompile(`(with value )(.+?)( can't be cast)|(Overflow in [a-z]+ of [A-Za-z0-9_]+ \()(.*)(\)!)`)
 
+// duckValueLine starts a line of a DuckDB data exception that is a value of the data: a CSV
+// reader's "Original Line: 2,alice@example.com".
+const duckValueLine = "Original Line: "
+
 // hideDuckDBValues is the rule for DuckDB: the values of a data exception, quoted (`Could not
 // convert string '<value>' to INT32`, `invalid date field format: "<value>"`, `Input:
-// "<value>"`) or not (`with value <value> can't be cast`), and the lines under its first that
-// repeat the value (a strptime's: the value, a caret, "Error: ..."), up to the LINE context,
-// which quotes the model's SQL and stays.
+// "<value>"`) or not (`with value <value> can't be cast`), a CSV reader's original line, and the
+// line a caret points into (a strptime's value); its other lines (what it expected, a CSV
+// reader's column, file and options) stay, as does the LINE context, which quotes the model's SQL.
 func hideDuckDBValues(err error) error {
 	if err == nil {
 		return err
@@ -157,13 +161,22 @@ func hideDuckDBValues(err error) error {
 	if e := strings.Index(text[start:], "\nLINE "); e >= 0 {
 		end = start + e
 	}
-	first, rest, _ := strings.Cut(text[start:end], "\n")
-	msg := duckUnquotedValue.ReplaceAllString(hideQuoted(hideQuoted(first, '\'', nil), '"', nil), "${1}${4}"+valueHidden+"${3}${6}")
-	for _, l := range strings.Split(rest, "\n") {
-		if strings.HasPrefix(l, "Error: ") || strings.TrimSpace(l) == "" {
-			msg += "\n" + l // what DuckDB says is wrong, not the value
+	lines := strings.Split(text[start:end], "\n")
+	out := lines[:0:0]
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case i+1 < len(lines) && strings.Contains(lines[i+1], "^") && strings.Trim(lines[i+1], " ^") == "":
+			l, i = valueHidden, i+1 // the caret line under it goes too
+		case strings.HasPrefix(l, duckValueLine):
+			l = duckValueLine + valueHidden
+		default:
+			l = hideQuoted(hideQuoted(l, '\'', namePrefixes), '"', namePrefixes)
+			l = duckUnquotedValue.ReplaceAllString(l, "${1}${4}"+valueHidden+"${3}${6}")
 		}
+		out = append(out, l)
 	}
+	msg := strings.Join(out, "\n")
 	if msg == text[start:end] {
 		return err
 	}

@@ -57,7 +57,11 @@ func TestHideValues(t *testing.T) {
 		{"duckdb unquoted", hideDuckDBValues, duck("Conversion Error: Type INT64 with value 99999999999 can't be cast because the value is out of range for the destination type INT32\n\nLINE 2: select 1"),
 			"Type INT64 with value [value not shown] can't be cast because", "9999"},
 		{"duckdb strptime", hideDuckDBValues, duck("Invalid Input Error: Could not parse string \"alice\" according to format specifier \"%Y\"\nalice\n^\nError: Expected a number"),
-			"Could not parse string \"[value not shown]\" according to format specifier \"[value not shown]\"\nError: Expected a number", "alice"},
+			"Could not parse string \"[value not shown]\" according to format specifier \"[value not shown]\"\n[value not shown]\nError: Expected a number", "alice"},
+		{"duckdb csv", hideDuckDBValues, duck("Conversion Error: CSV Error on Line: 3\nOriginal Line: 2,alice\nError when converting column \"n\". Could not convert string \"alice\" to 'INTEGER'\n\nColumn n is being converted as type INTEGER"),
+			"CSV Error on Line: 3\nOriginal Line: [value not shown]\nError when converting column \"n\". Could not convert string \"[value not shown]\" to '[value not shown]'\n\nColumn n is being converted as type INTEGER", "alice"},
+		{"duckdb overflow", hideDuckDBValues, duck("Out of Range Error: Overflow in multiplication of INT32 (2147483647 * 2)!"),
+			"Overflow in multiplication of INT32 ([value not shown])!", "2147483647"},
 		{"duckdb binder error", hideDuckDBValues, duck("Binder Error: Referenced column \"emial\" not found in FROM clause!\nCandidate bindings: \"email\""),
 			"Referenced column \"emial\" not found in FROM clause!\nCandidate bindings: \"email\"", "not shown"},
 	} {
