@@ -205,7 +205,10 @@ func replaceMessage(err error, original, message string) error {
 // starts a word (after the start, a space, '(', ':' or '='), and closes it where it ends one
 // (before the end, a space or punctuation): the value runs to the last such closing quote before
 // the next quote that opens another (`invalid value "<value>" for "YYYY"`), and a quote that
-// opens one and is never closed (a message cut short) runs to the end.
+// opens one and is never closed (a message cut short) runs to the end. A value after ": " is
+// the last thing of its message but for a name (`integer: "<value>"`, `value: '<value>' for
+// column 'n' at row 1`): it runs to the message's last quote, or to the last quote before
+// " for " and a name, whatever quotes and spaces it holds.
 func hideQuoted(msg string, quote byte, keep []string) string {
 	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,", msg[i-1]) >= 0 }
 	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]", msg[i+1]) >= 0 }
@@ -224,6 +227,18 @@ func hideQuoted(msg string, quote byte, keep []string) string {
 				end = j
 			} else if end >= 0 && opens(j) {
 				break
+			}
+		}
+		if strings.HasSuffix(msg[:i], ": ") {
+			last := -1
+			for _, k := range keep {
+				last = max(last, strings.LastIndex(msg, string(quote)+" for "+k))
+			}
+			if last < 0 && msg[len(msg)-1] == quote {
+				last = len(msg) - 1
+			}
+			if last > i {
+				end = last
 			}
 		}
 		kept := false
