@@ -2,7 +2,11 @@ package runner
 
 import (
 	"encoding/json"
+	"html"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,10 +17,10 @@ import (
 
 // A run that fails on a value of the warehouse's data (a model that casts a text column) records
 // and sends its error without that value, which Postgres quotes in it: the run's stored error
-// (the runs CLI, the status page and the dry run read it), the run.failed event a notification
-// sends to a third party (its text and its run's error), and the dry run's error.
+// (the runs CLI reads it), the status page, the run.failed event a notification sends to a third
+// party (its text and its run's error), and the dry run's error.
 func TestFailedRunHidesQuotedValue(t *testing.T) {
-	t.Parallel()
+	t.Setenv(APITokenEnv, "") // the status page, on localhost
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	const secret = "bob@example.com"
 	f.exec(`ALTER TABLE users RENAME TO users_raw;
@@ -40,6 +44,15 @@ func TestFailedRunHidesQuotedValue(t *testing.T) {
 	const want = `invalid input syntax for type integer: "[value not shown]" (SQLSTATE 22P02)`
 	if strings.Contains(stored.Error, secret) || !strings.Contains(stored.Error, want) {
 		t.Errorf("the stored run's error: %q; want it to say %q without the value", stored.Error, want)
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "/syncs/"+strconv.FormatInt(f.sync.ID, 10), nil)
+	req.Host = "localhost"
+	rec := httptest.NewRecorder()
+	Handler(f.store, nil, nil).ServeHTTP(rec, req)
+	if page := html.UnescapeString(rec.Body.String()); rec.Code != http.StatusOK || strings.Contains(page, secret) ||
+		!strings.Contains(page, `integer: "[value not shown]"`) {
+		t.Errorf("the sync's status page (%d) shows the value, or not the error: %.2000s", rec.Code, page)
 	}
 
 	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), metrics: NewMetrics(prometheus.NewRegistry())}
