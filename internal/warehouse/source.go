@@ -192,8 +192,3 @@ type streamValuesHidden struct {
 
 func (s *streamValuesHidden) Err() error   { return s.hide(s.Stream.Err()) }
 func (s *streamValuesHidden) Close() error { return s.hide(s.Stream.Close()) }
-
-// AppendObject is the driver's own (not appendObject over this wrapper's AppendValue).
-func (s *streamValuesHidden) AppendObject(buf []byte, cols []int, names [][]byte) []byte {
-	return s.Stream.AppendObject(buf, cols, names)
-}
