@@ -189,7 +189,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		return
 	case err != nil:
 		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
-			"The next run of the sync could not be previewed (the plan goes on without it): "+warehouse.HideQuotedValue(err).Error())
+			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
 		return
 	}
 	c := p.Counts

@@ -71,7 +71,7 @@ type DuckDB struct {
 }
 
 func init() {
-	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} })
+	register(controlplane.KindDuckDB, func(c *controlplane.Connection) Source { return &DuckDB{cfg: c.DuckDB} }, hideDuckDBValues)
 }
 
 // NewDuckDB returns the source of a DuckDB database.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -84,50 +85,176 @@ func hideInitSQL(initSQL string, err error) error {
 	return &textHidden{text: text, err: err}
 }
 
-// duckConversionError starts the text of DuckDB's conversion errors.
-const duckConversionError = "Conversion Error: "
-
 // valueHidden stands in an error's text for a data value the warehouse quoted.
 const valueHidden = "[value not shown]"
 
-// HideQuotedValue returns err with the data value the warehouse quoted in its text left out: a
-// Postgres data exception (SQLSTATE class 22: `invalid input syntax for type integer: "<value>"`,
-// `value "<value>" is out of range for type integer`) or a DuckDB conversion error (`Could not
-// convert string '<value>' to INT32`), which a model that casts a column fails on. What failed,
-// and the error's code, stay; err is returned as it is when it quotes no value (a cut error
-// still hides the value: its quotes are in its start and its end). For what prints an error
-// where the warehouse's data is not shown: a plan. errors.Is and errors.As still see err.
-func HideQuotedValue(err error) error {
+// The rule, one home per warehouse: a value of the warehouse's data that the warehouse quotes in
+// an error (a model that casts a text column fails on "alice@example.com") is customer data, and
+// errors go where the data does not: plans, run records, the status page, notifications to
+// Slack or a webhook, logs. So every error a driver returns (Describe, Open, Ping, a stream's
+// Err and Close) goes through its warehouse's function below, applied once by For: what failed
+// (the type, the column, the row, DuckDB's LINE context of the SQL) and the error's code stay,
+// each quoted value gives way to valueHidden. Only the warehouses' data exceptions are touched:
+// Postgres's and MySQL's SQLSTATE class 22, DuckDB's Conversion, Invalid Input and Out of Range
+// errors. Errors about the SQL (a syntax error, an unknown column) quote the model's SQL, which is
+// configuration, and stay whole. errors.Is and errors.As still see the original error.
+
+// hidePostgresValues is the rule for Postgres: the quoted values of a data exception
+// (`invalid input syntax for type integer: "<value>"`, `value "<value>" is out of range for type
+// integer`, `invalid value "<value>" for "<format>"`).
+func hidePostgresValues(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") {
+		return err
+	}
+	return replaceMessage(err, pe.Message, hideQuoted(pe.Message, '"', namePrefixes))
+}
+
+// namePrefixes introduce a name, not a value, quoted in a data exception: MySQL's `Incorrect
+// integer value: '<value>' for column 'n' at row 1`, DuckDB's `Error when converting column "n"`.
+var namePrefixes = []string{"column ", "function "}
+
+// hideMySQLValues is the rule for MySQL and MariaDB: the quoted values of a data exception
+// (`Incorrect integer value: '<value>' for column 'n' at row 1`, `Truncated incorrect DOUBLE
+// value: '<value>'`), which a stored function the model calls fails with in strict mode; the
+// column's and the function's names stay.
+func hideMySQLValues(err error) error {
+	var me *mysql.MySQLError
+	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" {
+		return err
+	}
+	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', namePrefixes))
+}
+
+// duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
+// (its C API's): they are known by their type's prefix.
+var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: "}
+
+// duckUnquotedValue is a value DuckDB names without quotes: `Type INT64 with value 99999999999
+// can't be cast`, `Overflow in multiplication of INT32 (2147483647 * 2)!`.
+var duckUnquotedValue = regexp.MustCompile(`(with value )(.+?)( can't be cast)|(Overflow in [a-z]+ of [A-Za-z0-9_]+ \()(.*)(\)!)`)
+
+// duckValueLine starts a line of a DuckDB data exception that is a value of the data: a CSV
+// reader's "Original Line: 2,alice@example.com".
+const duckValueLine = "Original Line: "
+
+// hideDuckDBValues is the rule for DuckDB: the values of a data exception, quoted (`Could not
+// convert string '<value>' to INT32`, `invalid date field format: "<value>"`, `Input:
+// "<value>"`) or not (`with value <value> can't be cast`), a CSV reader's original line, and the
+// line a caret points into (a strptime's value); its other lines (what it expected, a CSV
+// reader's column, file and options) stay, as does the LINE context, which quotes the model's SQL.
+func hideDuckDBValues(err error) error {
 	if err == nil {
-		return nil
+		return err
 	}
 	text := err.Error()
-	start, end, quote := -1, len(text), byte('"')
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22"):
-		head, _, _ := strings.Cut(pe.Message, `"`)
-		start = strings.Index(text, pe.Severity+": "+head)
-		if e := strings.LastIndex(text, " (SQLSTATE "); e > start {
-			end = e
-		}
-	case strings.Contains(text, duckConversionError):
-		// DuckDB's reader returns its errors as text (its C API's): by their type's prefix.
-		start, quote = strings.Index(text, duckConversionError), '\''
-		if e := strings.Index(text[max(start, 0):], "\nLINE "); start >= 0 && e >= 0 {
-			end = start + e // its context quotes the SQL, not a value
+	start := -1
+	for _, p := range duckDataErrors {
+		if i := strings.Index(text, p); i >= 0 && (start < 0 || i < start) {
+			start = i
 		}
 	}
 	if start < 0 {
 		return err
 	}
-	region := text[start:end]
-	q1, q2 := strings.IndexByte(region, quote), strings.LastIndexByte(region, quote)
-	switch {
-	case q1 < 0:
-		return err
-	case q2 == q1: // left open (cut): to the end of the message
-		q2 = len(region)
+	end := len(text)
+	if e := strings.Index(text[start:], "\nLINE "); e >= 0 {
+		end = start + e
 	}
-	return &textHidden{text: text[:start+q1+1] + valueHidden + text[start+q2:], err: err}
+	lines := strings.Split(text[start:end], "\n")
+	out := lines[:0:0]
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case i+1 < len(lines) && strings.Contains(lines[i+1], "^") && strings.Trim(lines[i+1], " ^") == "":
+			l, i = valueHidden, i+1 // the caret line under it goes too
+		case strings.HasPrefix(l, duckValueLine):
+			l = duckValueLine + valueHidden
+		default:
+			l = hideQuoted(hideQuoted(l, '\'', namePrefixes), '"', namePrefixes)
+			l = duckUnquotedValue.ReplaceAllString(l, "${1}${4}"+valueHidden+"${3}${6}")
+		}
+		out = append(out, l)
+	}
+	msg := strings.Join(out, "\n")
+	if msg == text[start:end] {
+		return err
+	}
+	return &textHidden{text: text[:start] + msg + text[end:], err: err}
+}
+
+// replaceMessage returns err with message, where its text has it, in place of the warehouse's
+// original one; where it has not (a wrapper that reworded it), every quoted value of its text
+// gives way.
+func replaceMessage(err error, original, message string) error {
+	if message == original {
+		return err
+	}
+	text := err.Error()
+	if i := strings.LastIndex(text, original); i >= 0 {
+		text = text[:i] + message + text[i+len(original):]
+	} else {
+		text = hideQuoted(hideQuoted(text, '"', nil), '\'', nil)
+	}
+	return &textHidden{text: text, err: err}
+}
+
+// hideQuoted returns msg with each value it quotes with quote given way to valueHidden, and the
+// text between the values as it is; a value after one of keep ("column ") is a name and stays.
+// Warehouses quote a value without escaping the quotes in it, so a quote opens a value where it
+// starts a word (after the start, a space, '(', ':' or '='), and closes it where it ends one
+// (before the end, a space or punctuation): the value runs to the last such closing quote before
+// the next quote that opens another (`invalid value "<value>" for "YYYY"`), and a quote that
+// opens one and is never closed (a message cut short) runs to the end. A value after ": " is
+// the last thing of its message but for a name (`integer: "<value>"`, `value: '<value>' for
+// column 'n' at row 1`): it runs to the message's last quote, or to the last quote before
+// " for " and a name, whatever quotes and spaces it holds.
+func hideQuoted(msg string, quote byte, keep []string) string {
+	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,", msg[i-1]) >= 0 }
+	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]", msg[i+1]) >= 0 }
+	var b strings.Builder
+	last := 0 // msg[:last] is written
+	for i := 0; i < len(msg); i++ {
+		if msg[i] != quote || !opens(i) {
+			continue
+		}
+		end := -1
+		for j := i + 1; j < len(msg); j++ {
+			if msg[j] != quote {
+				continue
+			}
+			if closes(j) {
+				end = j
+			} else if end >= 0 && opens(j) {
+				break
+			}
+		}
+		if strings.HasSuffix(msg[:i], ": ") {
+			last := -1
+			for _, k := range keep {
+				last = max(last, strings.LastIndex(msg, string(quote)+" for "+k))
+			}
+			if last < 0 && msg[len(msg)-1] == quote {
+				last = len(msg) - 1
+			}
+			if last > i {
+				end = last
+			}
+		}
+		kept := false
+		for _, k := range keep {
+			kept = kept || strings.HasSuffix(msg[:i], k)
+		}
+		if end < 0 {
+			end = len(msg)
+		}
+		if !kept {
+			b.WriteString(msg[last : i+1])
+			b.WriteString(valueHidden)
+			last = end
+		}
+		i = end
+	}
+	b.WriteString(msg[last:])
+	return b.String()
 }

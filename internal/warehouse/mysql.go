@@ -51,7 +51,7 @@ import (
 type MySQL struct{ cfg *controlplane.MySQLConfig }
 
 func init() {
-	register(controlplane.KindMySQL, func(c *controlplane.Connection) Source { return &MySQL{cfg: c.MySQL} })
+	register(controlplane.KindMySQL, func(c *controlplane.Connection) Source { return &MySQL{cfg: c.MySQL} }, hideMySQLValues)
 	// The driver logs connection errors to stderr itself; they are returned too, and the
 	// runner logs them once, with the run.
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))

@@ -17,7 +17,7 @@ import (
 type Postgres struct{ cfg *controlplane.PostgresConfig }
 
 func init() {
-	register(controlplane.KindPostgres, func(c *controlplane.Connection) Source { return &Postgres{cfg: c.Postgres} })
+	register(controlplane.KindPostgres, func(c *controlplane.Connection) Source { return &Postgres{cfg: c.Postgres} }, hidePostgresValues)
 }
 
 // NewPostgres returns the source of a Postgres warehouse.

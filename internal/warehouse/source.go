@@ -104,13 +104,20 @@ func appendObject(s Stream, buf []byte, cols []int, names [][]byte) []byte {
 
 // drivers maps a connection kind to the driver that reads it: a new warehouse is one file
 // that registers itself here (in its init) and a line in the conformance suite.
-var drivers = map[string]func(*controlplane.Connection) Source{}
+var drivers = map[string]registered{}
 
-func register(kind string, open func(*controlplane.Connection) Source) {
+// registered is a warehouse driver: how to open it, and its rule for the data values its errors
+// quote (hidden.go).
+type registered struct {
+	open       func(*controlplane.Connection) Source
+	hideValues func(error) error
+}
+
+func register(kind string, open func(*controlplane.Connection) Source, hideValues func(error) error) {
 	if _, dup := drivers[kind]; dup {
 		panic("warehouse: driver registered twice for " + kind)
 	}
-	drivers[kind] = open
+	drivers[kind] = registered{open, hideValues}
 }
 
 // Kinds lists the connection kinds this build can read from, sorted.
@@ -123,12 +130,13 @@ func Kinds() []string {
 	return out
 }
 
-// For returns the source of a warehouse connection, by its kind. A webhook connection, or a kind
+// For returns the source of a warehouse connection, by its kind, whose errors leave out the data
+// values the warehouse quotes in them (hidden.go states the rule). A webhook connection, or a kind
 // this build has no driver for, is an error that says so.
 func For(c *controlplane.Connection) (Source, error) {
 	kind := c.Kind()
-	if open, ok := drivers[kind]; ok {
-		return open(c), nil
+	if d, ok := drivers[kind]; ok {
+		return &valuesHidden{Source: d.open(c), hide: d.hideValues}, nil
 	}
 	if kind == controlplane.KindWebhook {
 		return nil, fmt.Errorf("connection %q is a webhook connection, not a warehouse: a model reads from a %s connection",
@@ -153,3 +161,34 @@ func selectTable(table string, quote func(string) string) string {
 func wrapQuery(query string) string {
 	return "(\n" + trimQuery(query) + "\n) AS m"
 }
+
+// valuesHidden is a driver's Source whose errors go through its warehouse's hideValues: the one
+// place every error a warehouse returns passes, whatever then shows, stores or sends it.
+type valuesHidden struct {
+	Source
+	hide func(error) error
+}
+
+func (s *valuesHidden) Describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+	cols, err := s.Source.Describe(ctx, query)
+	return cols, s.hide(err)
+}
+
+func (s *valuesHidden) Open(ctx context.Context, query, keyColumn string, since *Since) (Stream, error) {
+	st, err := s.Source.Open(ctx, query, keyColumn, since)
+	if err != nil {
+		return nil, s.hide(err)
+	}
+	return &streamValuesHidden{Stream: st, hide: s.hide}, nil
+}
+
+func (s *valuesHidden) Ping(ctx context.Context) error { return s.hide(s.Source.Ping(ctx)) }
+
+// streamValuesHidden is a Stream of valuesHidden.
+type streamValuesHidden struct {
+	Stream
+	hide func(error) error
+}
+
+func (s *streamValuesHidden) Err() error   { return s.hide(s.Stream.Err()) }
+func (s *streamValuesHidden) Close() error { return s.hide(s.Stream.Close()) }
