@@ -31,8 +31,10 @@ var (
 	// so its record still says running until a later run of the sync closes it.
 	ErrEndNotRecorded = errors.New("the run's end could not be recorded in the control plane")
 	// ErrJobServed: RunOptions.JobID's job was served by a run of an earlier attempt of it, which
-	// ended succeeded, failed or blocked (controlplane.Run.Served): nothing was run.
-	ErrJobServed = errors.New("the queued run's job was already served by a run of an earlier attempt")
+	// ended succeeded, failed or blocked (controlplane.Run.Served), or RunOptions.Due's slot by a
+	// run that started at or after it and ended so (controlplane.Store.LastRunServing): nothing
+	// was run.
+	ErrJobServed = errors.New("the job was already served by another run")
 )
 
 // Defaults of Engine's zero fields. Each commit group costs the control plane a transaction, a
@@ -228,6 +230,19 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		return nil, err
 	} else if n > 0 {
 		e.logger().Warn("closed runs left unfinished by a runner that stopped", "sync", y.Name, "runs", n)
+	}
+	// The same for a scheduled job's attempt (or a job of a sync with parents), which checked
+	// that no run served its slot before taking the lock (syncWorker.Work): a run that started
+	// after the slot came due (a foreground sync, the twin job of a changed sync) may have ended
+	// since and let go of the lock. Holding the lock, and with the runs of dead runners closed,
+	// a run still marked running is none.
+	if !opts.Due.IsZero() {
+		if last, _, err := e.Store.LastRunServing(ctx, y.ID); err != nil {
+			return nil, err
+		} else if !last.Before(opts.Due) {
+			return nil, fmt.Errorf("sync %q: %w (a run started at %s, after its slot %s)", y.Name, ErrJobServed,
+				last.UTC().Format(time.RFC3339Nano), opts.Due.UTC().Format(time.RFC3339Nano))
+		}
 	}
 
 	trigger := opts.Trigger
