@@ -52,7 +52,9 @@ import (
 //     it, and theirs can be outside the cursor's range.
 //
 // The mark moves only with a successful run, in the transaction that records its end
-// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was. A time or date
+// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was, and the next
+// incremental read starts no later than it read (CursorState.ReadFrom), whatever the lookback is
+// by then: the keys it may have delivered are resent only by a run that reads them. A time or date
 // cursor's mark leaves out the values above the cap of the run's start (capTime): one row's
 // cursor in the future (a typo's year 2999, a sentinel such as 9999-12-31) would otherwise be
 // the mark, and every later incremental read would start from it and miss every real change.
@@ -257,6 +259,13 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 		}
 		if err != nil {
 			return fmt.Errorf("sync %q: %w", y.Name, err)
+		}
+		// Not later than a run since the last successful one read from (a shorter lookback
+		// since): the keys it may have delivered are resent only by a run that reads them.
+		for _, f := range prev.ReadFrom {
+			if cursorLess(p.kind, []byte(f), []byte(from)) {
+				from = f
+			}
 		}
 		p.mode = controlplane.ReadIncremental
 		p.since = &warehouse.Since{Column: y.Cursor, Kind: p.kind, From: from}

@@ -156,6 +156,12 @@ func TestCursorFailedRunKeepsMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// It says where the failed run read from (the next one reads from no later).
+	if after != nil && !cmp.Equal(after.ReadFrom, []string{"2022-04-04 03:59:04"}) {
+		t.Errorf("the cursor after a failed run reads from %q; want [2022-04-04 03:59:04]", after.ReadFrom)
+	} else if after != nil {
+		after.ReadFrom = nil
+	}
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Fatalf("a failed run moved the cursor (-before +after):\n%s", diff)
 	}
@@ -1083,5 +1089,74 @@ func TestCursorRekeyKeepsIncremental(t *testing.T) {
 	f.engine = newTestEngine(f.store)
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
 		t.Errorf("the run after a rekey read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
+
+// TestCursorLookbackShrunkAfterACrashedRun: an incremental run whose requests went unanswered
+// leaves intents for keys it read within its lookback (an hour); cursor_lookback is then shrunk
+// (to 5m). The next run adopts those keys as unconfirmed, which only a run that reads them
+// resends: it must read from as far back as the crashed run did, not from the mark minus the new
+// lookback, which leaves the late row out until the next full read; and so must the run after it
+// when that one fails too, after adopting them, without leaving intents (they are no intents any
+// more).
+func TestCursorLookbackShrunkAfterACrashedRun(t *testing.T) {
+	t.Parallel()
+	for _, crashAgain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash again %v", crashAgain), func(t *testing.T) {
+			t.Parallel()
+			f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+			f.sync.CursorLookback = "1h"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`INSERT INTO users VALUES (20, 'zed@example.com', 'Zed', true, '2022-04-04 03:30:00')`) // late, within the hour
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+			retries, client := f.engine.MaxRetries, f.engine.Client
+			crash := func(what string) {
+				unanswered(f)
+				if run, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); run == nil || run.Status != controlplane.RunFailed ||
+					run.ReadMode != controlplane.ReadIncremental {
+					t.Fatalf("%s: %+v; want failed, an incremental read", what, run)
+				}
+				f.engine.MaxRetries, f.engine.Client = retries, client
+				f.recv.Handle(nil)
+				f.recv.Take("id")
+			}
+			crash("the unanswered run")
+			f.sync.CursorLookback = "5m"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			if crashAgain {
+				// It adopts the intents, and fails without leaving any: the endpoint refuses it (401).
+				f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+					w.WriteHeader(http.StatusUnauthorized)
+					return true
+				})
+				if run, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); run == nil || run.Status != controlplane.RunFailed {
+					t.Fatalf("the refused run after the lookback shrank: %+v; want failed", run)
+				}
+				var n int
+				if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`,
+					f.sync.ID).Scan(&n); err != nil || n != 0 {
+					t.Fatalf("the refused run left %d intents (%v); want none", n, err)
+				}
+				f.recv.Handle(nil)
+				f.recv.Take("id")
+			}
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			got, _ := f.recv.Take("id")
+			slices.Sort(got)
+			if !cmp.Equal(got, []string{"changed 20", "changed 5"}) {
+				t.Errorf("the run after the lookback shrank (%s read from %q) sent %v; want both unconfirmed keys resent",
+					run.ReadMode, run.ReadFrom, got)
+			}
+			// Then from the mark minus the new lookback.
+			if run = f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadFrom != "2023-01-31 23:55:00" {
+				t.Errorf("the run after that read from %q; want 2023-01-31 23:55:00", run.ReadFrom)
+			}
+		})
 	}
 }

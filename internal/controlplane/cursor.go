@@ -65,6 +65,12 @@ type CursorState struct {
 	FullReadAt time.Time
 	// LedgerKeys is how many keys the ledger held after that run.
 	LedgerKeys int64
+	// ReadFrom holds the bounds (read_from) the incremental runs since the sync's last
+	// successful one read from: runs that failed, were blocked or canceled, or stopped with
+	// their runner. The mark has not moved since they read; cursor_lookback may have been
+	// shortened, and their unconfirmed keys (intents, adopted or not) are resent only by a run
+	// that reads them: the runner reads from no later than the lowest.
+	ReadFrom []string
 }
 
 // GetCursorState reads sync syncID's cursor state; nil when it has none.
@@ -81,6 +87,18 @@ func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState,
 	}
 	if mark != nil {
 		c.Mark, c.HasMark = *mark, true
+	}
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT r.read_from FROM backflow.sync_runs r WHERE r.sync_id = $1
+		AND r.id > coalesce(`+newestRun("$1", "r.status = 'succeeded'")+`, 0) AND r.read_mode = 'incremental'
+		AND r.read_from IS NOT NULL`, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("read the runs of sync %d since its last success: %w", syncID, err)
+	}
+	if c.ReadFrom, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return nil, fmt.Errorf("read the runs of sync %d since its last success: %w", syncID, err)
+	}
+	if len(c.ReadFrom) == 0 {
+		c.ReadFrom = nil
 	}
 	return &c, nil
 }
