@@ -525,8 +525,9 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 	if t.have {
 		next.Mark, next.HasMark = string(t.max), true
 	} else if len(t.future) > 0 {
-		// Every value read is in the future: the mark is the cap, which the next run reads from.
-		next.Mark, next.HasMark = string(markCap(p, start)), true
+		// Every value read is in the future: the mark is the earliest value a row written
+		// after the run's start can have (markFloor), which the next run reads from.
+		next.Mark, next.HasMark = string(markFloor(p, start)), true
 	}
 	if p.incremental() {
 		next.FullReadAt, next.LedgerKeys = p.prev.FullReadAt, p.prev.LedgerKeys+c.New
@@ -538,17 +539,21 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		next.Mark, next.HasMark = string(pin), true
 	}
 	if next.HasMark && aboveCap(p, []byte(next.Mark), start) { // a pin, or a mark an earlier release saved
-		next.Mark = string(markCap(p, start))
+		next.Mark = string(markFloor(p, start))
 	}
 	return next
 }
 
-// maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14).
-const maxZoneOffset = 14 * time.Hour
+// maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14); minZoneOffset
+// how far west (Baker Island's UTC-12).
+const (
+	maxZoneOffset = 14 * time.Hour
+	minZoneOffset = -12 * time.Hour
+)
 
 // capTime is the cap of the mark of a run of plan p that started at start (the control plane's
 // clock, Run.StartedAt), as a time in UTC: the mark is the highest value read at or below it
-// (the cap itself when every value read is above it); false for a cursor that has none (an
+// (markFloor when every value read is above it); false for a cursor that has none (an
 // integer or a text: nothing says which of its values are in the future, so docs/runner.md says
 // to keep them out of the column). The cap binds only on values ahead of the run's start; the
 // mark it leaves is lower than the highest value read, so the next read starts earlier and
@@ -564,8 +569,8 @@ const maxZoneOffset = 14 * time.Hour
 //   - A time without a time zone (Postgres's timestamp, MySQL's DATETIME, DuckDB's TIMESTAMP):
 //     a local time in a zone no one states, up to UTC+14: start + 14h, so that no local time
 //     east of UTC is left out. A value less than 14 hours ahead of UTC is not (a writer's clock
-//     hours ahead): as the mark, it holds the incremental reads of a writer in UTC back until
-//     its values reach it.
+//     hours ahead): as the mark, it leaves the rows a writer in UTC writes below it until its
+//     values reach it to the next full read (docs/runner.md says so).
 //   - A date: the date of start + 14h, as a date without a time zone.
 //
 // Whole seconds: every warehouse compares the bound (the cap minus the lookback) with a column
@@ -590,10 +595,35 @@ func markCap(p *readPlan, start time.Time) []byte {
 	if !ok {
 		return nil
 	}
+	return markText(p, c)
+}
+
+func markText(p *readPlan, t time.Time) []byte {
 	if p.kind == warehouse.CursorDate {
-		return []byte(c.Format("2006-01-02"))
+		return []byte(t.Format("2006-01-02"))
 	}
-	return []byte(c.Format(cursorTimeLayout))
+	return []byte(t.Format(cursorTimeLayout))
+}
+
+// markFloor is the mark of a run of plan p that started at start whose every value read is above
+// the cap (or a mark above it: nextCursor), in cursorText's form: the earliest value a row
+// written after start can have, so that the next incremental read finds those rows. For
+// instants, the cap (start, to the second); for a time without a time zone, a local time as
+// far west as UTC-12 (start - 12h): the cap, start + 14h, is above the values a writer in UTC
+// writes for the next 14 hours, which an incremental read from it missed until the next full
+// read. For a date, the date of that. Nil for a cursor without a cap.
+func markFloor(p *readPlan, start time.Time) []byte {
+	c, ok := capTime(p, start)
+	if !ok {
+		return nil
+	}
+	if !p.instants {
+		c = start.UTC().Truncate(time.Second).Add(minZoneOffset)
+		if p.kind == warehouse.CursorDate {
+			c = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
+		}
+	}
+	return markText(p, c)
 }
 
 // aboveCap reports whether cursor value v (in cursorText's form) is above the cap of a run of

@@ -1160,3 +1160,31 @@ func TestCursorLookbackShrunkAfterACrashedRun(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorEveryValueInTheFuture: a full read whose every cursor value is in the future (a
+// sentinel 2999 on every row) keeps as its mark the earliest value a row written after the run's
+// start can have, so that the next incremental read finds it. For a type without a time zone
+// that is a local time as far west as UTC-12, not the cap (the start plus 14 hours), which the
+// rows a writer in UTC writes next are below for 14 hours: they waited for the next full read.
+func TestCursorEveryValueInTheFuture(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ typ, now string }{
+		{"timestamptz", "now()"},
+		{"timestamp", "now() AT TIME ZONE 'UTC'"},
+		{"date", "(now() AT TIME ZONE 'UTC')::date"},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
+			f.exec(`UPDATE users SET updated_at = '2999-01-01 00:00:00+00'`)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2"}) || run.ReadMode != controlplane.ReadIncremental {
+				t.Errorf("the run after one whose every cursor was in 2999 read %q from %q and sent %q; want incremental, sending Bob's change",
+					run.ReadMode, run.ReadFrom, got)
+			}
+		})
+	}
+}
