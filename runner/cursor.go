@@ -29,7 +29,8 @@ import (
 //     described: a column added, dropped or of another type changes rows without moving their
 //     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
 //     values; a type as Describe names it, so not a change of precision alone, MySQL's
-//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A
+//     DATETIME to DATETIME(6)), or the columns an incremental read returns are not those the
+//     run that saved the mark read (openPlanned): the mark says nothing about the new definition's records. A
 //     run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's (a
@@ -332,6 +333,8 @@ type cursorTracker struct {
 	// so that a record the endpoint rejects holds the next mark (pipeline.pinRejected).
 	row   []byte
 	rowOK bool
+	// cols are the columns the read returned, which the mark keeps (CursorState.Columns).
+	cols []controlplane.Column
 }
 
 func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, error) {
@@ -340,7 +343,7 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 	}
 	for i, c := range cols {
 		if c.Name == p.cursor {
-			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start)}, nil
+			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start), cols: cols}, nil
 		}
 	}
 	return nil, fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
@@ -521,7 +524,7 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		return nil
 	}
 	next := &controlplane.CursorState{Definition: p.definition, FullReadAt: start,
-		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0)}
+		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0), Columns: t.cols}
 	if t.have {
 		next.Mark, next.HasMark = string(t.max), true
 	} else if len(t.future) > 0 {

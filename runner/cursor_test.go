@@ -1188,3 +1188,49 @@ func TestCursorEveryValueInTheFuture(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorTypeNamedOtherwise: a model described by a release that names a column's type
+// otherwise than this runner reads it (as MySQL's BOOL and tinyint(1); here "boolean" for
+// Postgres's bool) reads in full once (no mark), and then incrementally: the runs compare the
+// columns they read with those the run that saved the mark read, not with the described ones,
+// which made every run a full read until the next apply. A column retyped in the warehouse
+// since the mark still makes the next run a full read (TestCursorColumnRetypedWithoutAnApply),
+// and so does a mark without columns (a release before them) whose described columns differ.
+func TestCursorTypeNamedOtherwise(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	renamed := false
+	for i, c := range f.model.Columns {
+		if c.Name == "vip" {
+			f.model.Columns[i].Type, renamed = "boolean", c.Type != "boolean"
+		}
+	}
+	if !renamed {
+		t.Fatalf("the model's columns %+v have no vip other than boolean", f.model.Columns)
+	}
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Fatalf("the first run read %q, want full", run.ReadMode)
+	}
+	for i := range 2 {
+		if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+			t.Errorf("run %d after the first read %q, want incremental", i+2, run.ReadMode)
+		}
+	}
+	// A mark without the columns read (saved by an earlier release, or rewritten by one since):
+	// the described ones stand for them.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = mark WHERE sync_id = $1`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.store.GetCursorState(f.ctx, f.sync.ID); err != nil || st.Columns != nil {
+		t.Fatalf("a mark rewritten without its columns: %+v, %v; want no columns", st, err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after the mark lost its columns read %q, want full (the described vip is boolean)", run.ReadMode)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after that read %q, want incremental", run.ReadMode)
+	}
+}

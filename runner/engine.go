@@ -461,23 +461,30 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 }
 
 // openPlanned opens the read plan says, with openModel. An incremental read whose result's columns
-// are not model's as last described (a column added, dropped, renamed or retyped in the warehouse
-// since the last terraform apply) is reopened as a full read, and plan says so: such a change
-// changes rows without moving their cursors (a column added reaches every record of a sync that
-// sends every column; a column retyped may change every record's value, as a boolean read as
-// text), and the mark, valid for the described columns, says nothing of them.
+// are not those the run that saved the mark read (CursorState.Columns; model's as last described
+// for a mark that has none: a column added, dropped, renamed or retyped in the warehouse since) is
+// reopened as a full read, and plan says so: such a change changes rows without moving their
+// cursors (a column added reaches every record of a sync that sends every column; a column
+// retyped may change every record's value, as a boolean read as text), and the mark, valid for
+// the columns it was read with, says nothing of them. The columns read, not the described ones:
+// a runner release that names a type otherwise than the one that described the model (MySQL's
+// BOOL and tinyint(1)) reads in full once, not at every run until the next apply.
 func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, model *controlplane.Model,
 	fetched *atomic.Int64) (warehouse.Stream, *mapper, error) {
 	rows, m, err := j.openModel(ctx, query, plan.since, fetched)
 	if err != nil || !plan.incremental() {
 		return rows, m, err
 	}
-	why := columnsChanged(rows.Columns(), model.Columns)
+	before, as := model.Columns, "last described"
+	if plan.prev != nil && plan.prev.Columns != nil {
+		before, as = plan.prev.Columns, "read by the run that saved the mark"
+	}
+	why := columnsChanged(rows.Columns(), before, as)
 	if why == "" {
 		return rows, m, nil
 	}
 	plan.mode, plan.since = controlplane.ReadFull, nil
-	plan.why = why + ": a terraform apply describes them again"
+	plan.why = why
 	_ = rows.Close()
 	if fetched != nil {
 		fetched.Store(0)
@@ -485,22 +492,23 @@ func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, mod
 	return j.openModel(ctx, query, nil, fetched)
 }
 
-// columnsChanged says how the columns a read returned (got) differ from those described
-// (described), or "" if they do not: the same names in the same order, each of the same type
-// (a column described before its type was recorded has none, and any type matches it).
-func columnsChanged(got, described []controlplane.Column) string {
-	sameNames := len(got) == len(described)
+// columnsChanged says how the columns a read returned (got) differ from those before (described,
+// or read by an earlier run: as says which), or "" if they do not: the same names in the same
+// order, each of the same type (a column described before its type was recorded has none, and
+// any type matches it).
+func columnsChanged(got, before []controlplane.Column, as string) string {
+	sameNames := len(got) == len(before)
 	for i := 0; sameNames && i < len(got); i++ {
-		sameNames = got[i].Name == described[i].Name
+		sameNames = got[i].Name == before[i].Name
 	}
 	if !sameNames {
-		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
-			columnList(got), columnList(described))
+		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those %s (%s)",
+			columnList(got), as, columnList(before))
 	}
 	for i := range got {
-		if described[i].Type != "" && got[i].Type != described[i].Type {
-			return fmt.Sprintf("the model's column %q is of type %s in the warehouse, last described as %s",
-				got[i].Name, got[i].Type, described[i].Type)
+		if before[i].Type != "" && got[i].Type != before[i].Type {
+			return fmt.Sprintf("the model's column %q is of type %s in the warehouse, %s as %s",
+				got[i].Name, got[i].Type, as, before[i].Type)
 		}
 	}
 	return ""
