@@ -264,7 +264,7 @@ loop:
 				continue
 			}
 			e.apply(cur, counters, o)
-			p.pinRejected(o)
+			p.pinRejected(cctx, o)
 			p.batches.put(o.b)
 			if cur.size() >= every {
 				handoff()
@@ -345,23 +345,50 @@ func (e *Engine) settleIntent(g *group, o outcome) {
 
 // pinRejected keeps in p.pin the lowest cursor value of the records (not deletes) the endpoint
 // rejected in outcome o and before: the run's next mark goes no higher (nextCursor), so the next
-// run, incremental or not, reads them again and retries them, as it does without a cursor. A value
-// that cannot be a mark (validMark) pins nothing: no incremental read could read it. Nor does one
-// at or below the mark the run started from (p.pinAbove): such a row was there for the run before,
-// which read it (a record rejected again after a pin, or an old row a full read found refused),
-// and pinning it again would hold every later incremental read at it for as long as the endpoint
-// refuses it; the next full read retries it.
-func (p *pipeline) pinRejected(o outcome) {
+// run, incremental or not, reads them again and retries them, as it does without a cursor,
+// wherever their values are (above the mark the run started from, at it, in the lookback below
+// it, or below that, a row a full read found changed). A value that cannot be a mark (validMark)
+// pins nothing: no incremental read could read it. Nor does a record refused again by its retry:
+// its key was rejected by an earlier run (p.hadRejected, and the control plane still holds that
+// rejection) and its value is at or below the mark the run started from (p.pinAbove), so that
+// row was there for the earlier run, which read it and pinned it once (or it is an old row a
+// full read found refused again). Pinning it again would hold every later incremental read at
+// it for as long as the endpoint refuses it; the next full read, or a change of its row, retries
+// it. ctx is the commit's (it outlives a stop).
+func (p *pipeline) pinRejected(ctx context.Context, o outcome) {
 	if p.cursorKind == warehouse.CursorNone || o.b.op == webhook.OpDeleted {
 		return
 	}
-	for _, r := range o.res.Rejected {
+	var retried []int // indexes of o.res.Rejected that may be retries refused again
+	for i, r := range o.res.Rejected {
 		v, ok := o.b.cursor(r.Index)
-		if !ok || !validMark(p.cursorKind, v) || p.pinAbove != nil && !cursorLess(p.cursorKind, p.pinAbove, v) {
+		if !ok || !validMark(p.cursorKind, v) || p.pin != nil && !cursorLess(p.cursorKind, v, p.pin) {
 			continue
 		}
-		if p.pin == nil || cursorLess(p.cursorKind, v, p.pin) {
-			p.pin = append(make([]byte, 0, len(v)), v...)
+		if p.hadRejected && (p.pinAbove == nil || !cursorLess(p.cursorKind, p.pinAbove, v)) {
+			retried = append(retried, i)
+			continue
+		}
+		p.pin = append(p.pin[:0:0], v...)
+	}
+	if len(retried) == 0 {
+		return
+	}
+	keys := make([]string, len(retried))
+	for j, i := range retried {
+		keys[j] = o.b.keys[o.res.Rejected[i].Index]
+	}
+	before, err := p.e.Store.RejectedBefore(ctx, p.sync.ID, p.run.ID, keys)
+	if err != nil {
+		// Pinned all the same: the next run reads more, never less.
+		p.log.Warn("could not read which rejected records an earlier run rejected; they hold the next mark", "err", err)
+	}
+	for j, i := range retried {
+		if before[keys[j]] {
+			continue
+		}
+		if v, _ := o.b.cursor(o.res.Rejected[i].Index); p.pin == nil || cursorLess(p.cursorKind, v, p.pin) {
+			p.pin = append(p.pin[:0:0], v...)
 		}
 	}
 }

@@ -29,7 +29,8 @@ import (
 //     described: a column added, dropped or of another type changes rows without moving their
 //     cursor, and a mark of a cursor column whose type changed is no bound for the new type's
 //     values; a type as Describe names it, so not a change of precision alone, MySQL's
-//     DATETIME to DATETIME(6)): the mark says nothing about the new definition's records. A
+//     DATETIME to DATETIME(6)), or the columns an incremental read returns are not those the
+//     run that saved the mark read (openPlanned): the mark says nothing about the new definition's records. A
 //     run of another definition, or without a cursor, drops the
 //     mark when it plans its read (SyncLease.RecordRead): it writes the ledger under its own
 //     definition, so the mark stays invalid when the definition comes back to the mark's (a
@@ -52,7 +53,9 @@ import (
 //     it, and theirs can be outside the cursor's range.
 //
 // The mark moves only with a successful run, in the transaction that records its end
-// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was. A time or date
+// (SyncLease.Finish): a failed, blocked or canceled run leaves it where it was, and the next
+// incremental read starts no later than it read (CursorState.ReadFrom), whatever the lookback is
+// by then: the keys it may have delivered are resent only by a run that reads them. A time or date
 // cursor's mark leaves out the values above the cap of the run's start (capTime): one row's
 // cursor in the future (a typo's year 2999, a sentinel such as 9999-12-31) would otherwise be
 // the mark, and every later incremental read would start from it and miss every real change.
@@ -258,6 +261,13 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 		if err != nil {
 			return fmt.Errorf("sync %q: %w", y.Name, err)
 		}
+		// Not later than a run since the last successful one read from (a shorter lookback
+		// since): the keys it may have delivered are resent only by a run that reads them.
+		for _, f := range prev.ReadFrom {
+			if cursorLess(p.kind, []byte(f), []byte(from)) {
+				from = f
+			}
+		}
 		p.mode = controlplane.ReadIncremental
 		p.since = &warehouse.Since{Column: y.Cursor, Kind: p.kind, From: from}
 	}
@@ -323,6 +333,8 @@ type cursorTracker struct {
 	// so that a record the endpoint rejects holds the next mark (pipeline.pinRejected).
 	row   []byte
 	rowOK bool
+	// cols are the columns the read returned, which the mark keeps (CursorState.Columns).
+	cols []controlplane.Column
 }
 
 func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, error) {
@@ -331,7 +343,7 @@ func newCursorTracker(p *readPlan, cols []controlplane.Column) (*cursorTracker, 
 	}
 	for i, c := range cols {
 		if c.Name == p.cursor {
-			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start)}, nil
+			return &cursorTracker{kind: p.kind, col: i, plan: p, cap: markCap(p, p.start), cols: cols}, nil
 		}
 	}
 	return nil, fmt.Errorf("the model lost its cursor column: its result has no column %q (it has %s); "+
@@ -512,12 +524,13 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		return nil
 	}
 	next := &controlplane.CursorState{Definition: p.definition, FullReadAt: start,
-		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0)}
+		LedgerKeys: max(ledgerKeys+c.New-c.Deleted, 0), Columns: t.cols}
 	if t.have {
 		next.Mark, next.HasMark = string(t.max), true
 	} else if len(t.future) > 0 {
-		// Every value read is in the future: the mark is the cap, which the next run reads from.
-		next.Mark, next.HasMark = string(markCap(p, start)), true
+		// Every value read is in the future: the mark is the earliest value a row written
+		// after the run's start can have (markFloor), which the next run reads from.
+		next.Mark, next.HasMark = string(markFloor(p, start)), true
 	}
 	if p.incremental() {
 		next.FullReadAt, next.LedgerKeys = p.prev.FullReadAt, p.prev.LedgerKeys+c.New
@@ -529,17 +542,21 @@ func nextCursor(p *readPlan, t *cursorTracker, pin []byte, start time.Time, c co
 		next.Mark, next.HasMark = string(pin), true
 	}
 	if next.HasMark && aboveCap(p, []byte(next.Mark), start) { // a pin, or a mark an earlier release saved
-		next.Mark = string(markCap(p, start))
+		next.Mark = string(markFloor(p, start))
 	}
 	return next
 }
 
-// maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14).
-const maxZoneOffset = 14 * time.Hour
+// maxZoneOffset is how far east of UTC a local time can be (Kiribati's UTC+14); minZoneOffset
+// how far west (Baker Island's UTC-12).
+const (
+	maxZoneOffset = 14 * time.Hour
+	minZoneOffset = -12 * time.Hour
+)
 
 // capTime is the cap of the mark of a run of plan p that started at start (the control plane's
 // clock, Run.StartedAt), as a time in UTC: the mark is the highest value read at or below it
-// (the cap itself when every value read is above it); false for a cursor that has none (an
+// (markFloor when every value read is above it); false for a cursor that has none (an
 // integer or a text: nothing says which of its values are in the future, so docs/runner.md says
 // to keep them out of the column). The cap binds only on values ahead of the run's start; the
 // mark it leaves is lower than the highest value read, so the next read starts earlier and
@@ -555,8 +572,8 @@ const maxZoneOffset = 14 * time.Hour
 //   - A time without a time zone (Postgres's timestamp, MySQL's DATETIME, DuckDB's TIMESTAMP):
 //     a local time in a zone no one states, up to UTC+14: start + 14h, so that no local time
 //     east of UTC is left out. A value less than 14 hours ahead of UTC is not (a writer's clock
-//     hours ahead): as the mark, it holds the incremental reads of a writer in UTC back until
-//     its values reach it.
+//     hours ahead): as the mark, it leaves the rows a writer in UTC writes below it until its
+//     values reach it to the next full read (docs/runner.md says so).
 //   - A date: the date of start + 14h, as a date without a time zone.
 //
 // Whole seconds: every warehouse compares the bound (the cap minus the lookback) with a column
@@ -581,10 +598,35 @@ func markCap(p *readPlan, start time.Time) []byte {
 	if !ok {
 		return nil
 	}
+	return markText(p, c)
+}
+
+func markText(p *readPlan, t time.Time) []byte {
 	if p.kind == warehouse.CursorDate {
-		return []byte(c.Format("2006-01-02"))
+		return []byte(t.Format("2006-01-02"))
 	}
-	return []byte(c.Format(cursorTimeLayout))
+	return []byte(t.Format(cursorTimeLayout))
+}
+
+// markFloor is the mark of a run of plan p that started at start whose every value read is above
+// the cap (or a mark above it: nextCursor), in cursorText's form: the earliest value a row
+// written after start can have, so that the next incremental read finds those rows. For
+// instants, the cap (start, to the second); for a time without a time zone, a local time as
+// far west as UTC-12 (start - 12h): the cap, start + 14h, is above the values a writer in UTC
+// writes for the next 14 hours, which an incremental read from it missed until the next full
+// read. For a date, the date of that. Nil for a cursor without a cap.
+func markFloor(p *readPlan, start time.Time) []byte {
+	c, ok := capTime(p, start)
+	if !ok {
+		return nil
+	}
+	if !p.instants {
+		c = start.UTC().Truncate(time.Second).Add(minZoneOffset)
+		if p.kind == warehouse.CursorDate {
+			c = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
+		}
+	}
+	return markText(p, c)
 }
 
 // aboveCap reports whether cursor value v (in cursorText's form) is above the cap of a run of

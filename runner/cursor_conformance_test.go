@@ -137,8 +137,10 @@ var futureCursors = map[string]string{
 // mark (above the first run's start for a time with a time zone, 14 hours after it for one
 // without, that date for a date), so the next incremental read reads from row 2's value and
 // finds row 2 changed after the first run (written in UTC); it reads row 3 again and does not
-// send it. A model whose every cursor is in the future has the cap as its mark: the warehouse
-// compares the bound below it with the column as the mark says (whole seconds, in UTC).
+// send it. A model whose every cursor is in the future has as its mark the earliest value a row
+// written after the run's start can have (the start for a time with a time zone, 12 hours before
+// it for one without, that date for a date): the warehouse compares the bound below it with the
+// column as the mark says (whole seconds, in UTC).
 func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
 	now := map[string]string{controlplane.KindPostgres: "now()", controlplane.KindMySQL: "NOW()", controlplane.KindDuckDB: "now()"}[w.name]
 	for _, col := range []string{"tz", "lt", "d"} {
@@ -168,7 +170,8 @@ func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
 					"want incremental from %q, %d rows", run.ReadMode, run.ReadFrom, run.Counts.Extracted, diff, from, rows)
 			}
 
-			// Only row 3, in the future: the mark is the cap.
+			// Only row 3, in the future: the mark is the earliest value a row written after the
+			// run's start can have (markFloor).
 			c.model("select * from fut where id = 3", "id", controlplane.BehaviorUpdateOrCreate, 2)
 			c.describe()
 			c.sync.Cursor = col
@@ -180,8 +183,8 @@ func conformCursorInTheFuture(t *testing.T, w conformanceWarehouse) {
 			start := first.StartedAt.UTC().Truncate(time.Second)
 			from = map[string]string{
 				"tz": start.Add(-5 * time.Minute).Format("2006-01-02 15:04:05"),
-				"lt": start.Add(14*time.Hour - 5*time.Minute).Format("2006-01-02 15:04:05"),
-				"d":  start.Add(14*time.Hour).AddDate(0, 0, -1).Format("2006-01-02"),
+				"lt": start.Add(-12*time.Hour - 5*time.Minute).Format("2006-01-02 15:04:05"),
+				"d":  start.Add(-12*time.Hour).AddDate(0, 0, -1).Format("2006-01-02"),
 			}[col]
 			run, _ = c.run(controlplane.RunSucceeded)
 			if run.ReadMode != controlplane.ReadIncremental || run.ReadFrom != from || run.Counts.Extracted != 1 || len(c.sent("id")) != 0 {

@@ -156,6 +156,12 @@ func TestCursorFailedRunKeepsMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// It says where the failed run read from (the next one reads from no later).
+	if after != nil && !cmp.Equal(after.ReadFrom, []string{"2022-04-04 03:59:04"}) {
+		t.Errorf("the cursor after a failed run reads from %q; want [2022-04-04 03:59:04]", after.ReadFrom)
+	} else if after != nil {
+		after.ReadFrom = nil
+	}
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Fatalf("a failed run moved the cursor (-before +after):\n%s", diff)
 	}
@@ -1083,5 +1089,148 @@ func TestCursorRekeyKeepsIncremental(t *testing.T) {
 	f.engine = newTestEngine(f.store)
 	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
 		t.Errorf("the run after a rekey read %q, want %q", run.ReadMode, controlplane.ReadIncremental)
+	}
+}
+
+// TestCursorLookbackShrunkAfterACrashedRun: an incremental run whose requests went unanswered
+// leaves intents for keys it read within its lookback (an hour); cursor_lookback is then shrunk
+// (to 5m). The next run adopts those keys as unconfirmed, which only a run that reads them
+// resends: it must read from as far back as the crashed run did, not from the mark minus the new
+// lookback, which leaves the late row out until the next full read; and so must the run after it
+// when that one fails too, after adopting them, without leaving intents (they are no intents any
+// more).
+func TestCursorLookbackShrunkAfterACrashedRun(t *testing.T) {
+	t.Parallel()
+	for _, crashAgain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash again %v", crashAgain), func(t *testing.T) {
+			t.Parallel()
+			f := oneBatchCursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+			f.sync.CursorLookback = "1h"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`INSERT INTO users VALUES (20, 'zed@example.com', 'Zed', true, '2022-04-04 03:30:00')`) // late, within the hour
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+			retries, client := f.engine.MaxRetries, f.engine.Client
+			crash := func(what string) {
+				unanswered(f)
+				if run, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); run == nil || run.Status != controlplane.RunFailed ||
+					run.ReadMode != controlplane.ReadIncremental {
+					t.Fatalf("%s: %+v; want failed, an incremental read", what, run)
+				}
+				f.engine.MaxRetries, f.engine.Client = retries, client
+				f.recv.Handle(nil)
+				f.recv.Take("id")
+			}
+			crash("the unanswered run")
+			f.sync.CursorLookback = "5m"
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			if crashAgain {
+				// It adopts the intents, and fails without leaving any: the endpoint refuses it (401).
+				f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+					w.WriteHeader(http.StatusUnauthorized)
+					return true
+				})
+				if run, _ := f.engine.Run(f.ctx, f.sync.ID, RunOptions{}); run == nil || run.Status != controlplane.RunFailed {
+					t.Fatalf("the refused run after the lookback shrank: %+v; want failed", run)
+				}
+				var n int
+				if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`,
+					f.sync.ID).Scan(&n); err != nil || n != 0 {
+					t.Fatalf("the refused run left %d intents (%v); want none", n, err)
+				}
+				f.recv.Handle(nil)
+				f.recv.Take("id")
+			}
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			got, _ := f.recv.Take("id")
+			slices.Sort(got)
+			if !cmp.Equal(got, []string{"changed 20", "changed 5"}) {
+				t.Errorf("the run after the lookback shrank (%s read from %q) sent %v; want both unconfirmed keys resent",
+					run.ReadMode, run.ReadFrom, got)
+			}
+			// Then from the mark minus the new lookback.
+			if run = f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadFrom != "2023-01-31 23:55:00" {
+				t.Errorf("the run after that read from %q; want 2023-01-31 23:55:00", run.ReadFrom)
+			}
+		})
+	}
+}
+
+// TestCursorEveryValueInTheFuture: a full read whose every cursor value is in the future (a
+// sentinel 2999 on every row) keeps as its mark the earliest value a row written after the run's
+// start can have, so that the next incremental read finds it. For a type without a time zone
+// that is a local time as far west as UTC-12, not the cap (the start plus 14 hours), which the
+// rows a writer in UTC writes next are below for 14 hours: they waited for the next full read.
+func TestCursorEveryValueInTheFuture(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ typ, now string }{
+		{"timestamptz", "now()"},
+		{"timestamp", "now() AT TIME ZONE 'UTC'"},
+		{"date", "(now() AT TIME ZONE 'UTC')::date"},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
+			f.exec(`UPDATE users SET updated_at = '2999-01-01 00:00:00+00'`)
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`UPDATE users SET name = 'Bobby', updated_at = ` + c.now + ` WHERE id = 2`)
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 2"}) || run.ReadMode != controlplane.ReadIncremental {
+				t.Errorf("the run after one whose every cursor was in 2999 read %q from %q and sent %q; want incremental, sending Bob's change",
+					run.ReadMode, run.ReadFrom, got)
+			}
+		})
+	}
+}
+
+// TestCursorTypeNamedOtherwise: a model described by a release that names a column's type
+// otherwise than this runner reads it (as MySQL's BOOL and tinyint(1); here "boolean" for
+// Postgres's bool) reads in full once (no mark), and then incrementally: the runs compare the
+// columns they read with those the run that saved the mark read, not with the described ones,
+// which made every run a full read until the next apply. A column retyped in the warehouse
+// since the mark still makes the next run a full read (TestCursorColumnRetypedWithoutAnApply),
+// and so does a mark without columns (a release before them) whose described columns differ.
+func TestCursorTypeNamedOtherwise(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+	renamed := false
+	for i, c := range f.model.Columns {
+		if c.Name == "vip" {
+			f.model.Columns[i].Type, renamed = "boolean", c.Type != "boolean"
+		}
+	}
+	if !renamed {
+		t.Fatalf("the model's columns %+v have no vip other than boolean", f.model.Columns)
+	}
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Fatalf("the first run read %q, want full", run.ReadMode)
+	}
+	for i := range 2 {
+		if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+			t.Errorf("run %d after the first read %q, want incremental", i+2, run.ReadMode)
+		}
+	}
+	// A mark without the columns read (saved by an earlier release, or rewritten by one since):
+	// the described ones stand for them.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = mark WHERE sync_id = $1`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.store.GetCursorState(f.ctx, f.sync.ID); err != nil || st.Columns != nil {
+		t.Fatalf("a mark rewritten without its columns: %+v, %v; want no columns", st, err)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after the mark lost its columns read %q, want full (the described vip is boolean)", run.ReadMode)
+	}
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadIncremental {
+		t.Errorf("the run after that read %q, want incremental", run.ReadMode)
 	}
 }

@@ -96,6 +96,11 @@ func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) erro
 		opts = RunOptions{Trigger: controlplane.TriggerAfter, Due: job.Args.Due, ParentRuns: job.Args.ParentRuns}
 	}
 	err = w.runJob(jobCtx, job.Args.SyncID, opts)
+	if errors.Is(err, ErrJobServed) {
+		// The same, found holding the sync's lock: that run ended after the check above.
+		w.log.Info("scheduled run already served by another run", "sync_id", job.Args.SyncID, "reason", err)
+		return nil
+	}
 	if errors.Is(err, ErrPaused) || errors.Is(err, controlplane.ErrNotFound) {
 		w.log.Info("scheduled run skipped", "sync_id", job.Args.SyncID, "reason", err)
 		return nil

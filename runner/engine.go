@@ -31,8 +31,10 @@ var (
 	// so its record still says running until a later run of the sync closes it.
 	ErrEndNotRecorded = errors.New("the run's end could not be recorded in the control plane")
 	// ErrJobServed: RunOptions.JobID's job was served by a run of an earlier attempt of it, which
-	// ended succeeded, failed or blocked (controlplane.Run.Served): nothing was run.
-	ErrJobServed = errors.New("the queued run's job was already served by a run of an earlier attempt")
+	// ended succeeded, failed or blocked (controlplane.Run.Served), or RunOptions.Due's slot by a
+	// run that started at or after it and ended so (controlplane.Store.LastRunServing): nothing
+	// was run.
+	ErrJobServed = errors.New("the job was already served by another run")
 )
 
 // Defaults of Engine's zero fields. Each commit group costs the control plane a transaction, a
@@ -228,6 +230,19 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		return nil, err
 	} else if n > 0 {
 		e.logger().Warn("closed runs left unfinished by a runner that stopped", "sync", y.Name, "runs", n)
+	}
+	// The same for a scheduled job's attempt (or a job of a sync with parents), which checked
+	// that no run served its slot before taking the lock (syncWorker.Work): a run that started
+	// after the slot came due (a foreground sync, the twin job of a changed sync) may have ended
+	// since and let go of the lock. Holding the lock, and with the runs of dead runners closed,
+	// a run still marked running is none.
+	if !opts.Due.IsZero() {
+		if last, _, err := e.Store.LastRunServing(ctx, y.ID); err != nil {
+			return nil, err
+		} else if !last.Before(opts.Due) {
+			return nil, fmt.Errorf("sync %q: %w (a run started at %s, after its slot %s)", y.Name, ErrJobServed,
+				last.UTC().Format(time.RFC3339Nano), opts.Due.UTC().Format(time.RFC3339Nano))
+		}
 	}
 
 	trigger := opts.Trigger
@@ -446,23 +461,30 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 }
 
 // openPlanned opens the read plan says, with openModel. An incremental read whose result's columns
-// are not model's as last described (a column added, dropped, renamed or retyped in the warehouse
-// since the last terraform apply) is reopened as a full read, and plan says so: such a change
-// changes rows without moving their cursors (a column added reaches every record of a sync that
-// sends every column; a column retyped may change every record's value, as a boolean read as
-// text), and the mark, valid for the described columns, says nothing of them.
+// are not those the run that saved the mark read (CursorState.Columns; model's as last described
+// for a mark that has none: a column added, dropped, renamed or retyped in the warehouse since) is
+// reopened as a full read, and plan says so: such a change changes rows without moving their
+// cursors (a column added reaches every record of a sync that sends every column; a column
+// retyped may change every record's value, as a boolean read as text), and the mark, valid for
+// the columns it was read with, says nothing of them. The columns read, not the described ones:
+// a runner release that names a type otherwise than the one that described the model (MySQL's
+// BOOL and tinyint(1)) reads in full once, not at every run until the next apply.
 func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, model *controlplane.Model,
 	fetched *atomic.Int64) (warehouse.Stream, *mapper, error) {
 	rows, m, err := j.openModel(ctx, query, plan.since, fetched)
 	if err != nil || !plan.incremental() {
 		return rows, m, err
 	}
-	why := columnsChanged(rows.Columns(), model.Columns)
+	before, as := model.Columns, "last described"
+	if plan.prev != nil && plan.prev.Columns != nil {
+		before, as = plan.prev.Columns, "read by the run that saved the mark"
+	}
+	why := columnsChanged(rows.Columns(), before, as)
 	if why == "" {
 		return rows, m, nil
 	}
 	plan.mode, plan.since = controlplane.ReadFull, nil
-	plan.why = why + ": a terraform apply describes them again"
+	plan.why = why
 	_ = rows.Close()
 	if fetched != nil {
 		fetched.Store(0)
@@ -470,22 +492,23 @@ func (j *job) openPlanned(ctx context.Context, query string, plan *readPlan, mod
 	return j.openModel(ctx, query, nil, fetched)
 }
 
-// columnsChanged says how the columns a read returned (got) differ from those described
-// (described), or "" if they do not: the same names in the same order, each of the same type
-// (a column described before its type was recorded has none, and any type matches it).
-func columnsChanged(got, described []controlplane.Column) string {
-	sameNames := len(got) == len(described)
+// columnsChanged says how the columns a read returned (got) differ from those before (described,
+// or read by an earlier run: as says which), or "" if they do not: the same names in the same
+// order, each of the same type (a column described before its type was recorded has none, and
+// any type matches it).
+func columnsChanged(got, before []controlplane.Column, as string) string {
+	sameNames := len(got) == len(before)
 	for i := 0; sameNames && i < len(got); i++ {
-		sameNames = got[i].Name == described[i].Name
+		sameNames = got[i].Name == before[i].Name
 	}
 	if !sameNames {
-		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those last described (%s)",
-			columnList(got), columnList(described))
+		return fmt.Sprintf("the model's columns in the warehouse (%s) are not those %s (%s)",
+			columnList(got), as, columnList(before))
 	}
 	for i := range got {
-		if described[i].Type != "" && got[i].Type != described[i].Type {
-			return fmt.Sprintf("the model's column %q is of type %s in the warehouse, last described as %s",
-				got[i].Name, got[i].Type, described[i].Type)
+		if before[i].Type != "" && got[i].Type != before[i].Type {
+			return fmt.Sprintf("the model's column %q is of type %s in the warehouse, %s as %s",
+				got[i].Name, got[i].Type, as, before[i].Type)
 		}
 	}
 	return ""
@@ -656,7 +679,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name, dest: j.dest,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
-		pinAbove: plan.startMark(),
+		pinAbove: plan.startMark(), hadRejected: hadRejected,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	samplesOf := func() json.RawMessage {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -616,4 +617,73 @@ func TestRandomFaultsCursorMirror(t *testing.T) {
 			noneRejected(t, f, "after the runs without faults")
 		})
 	}
+}
+
+// TestCursorRejectedOnceIsRetriedWherever: a record refused once (a 422, then accepted) is
+// retried by the next run (DESIGN: "retried on the next run") wherever its cursor value is: above
+// the mark the rejecting run started from (TestCursorRejectedRecordIsRetried), at it (a row that
+// arrived late with the mark's value), inside the lookback below it (a row that arrived late), and
+// below the lookback (a row whose cursor did not move, which a full read found changed). In the
+// same run Fay, written later, moves the mark past it. Each time the record was there for no
+// earlier run, so it is not one refused again by its retry, which does not hold the mark
+// (TestCursorRefusedForGoodPinsOnce).
+func TestCursorRejectedOnceIsRetriedWherever(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, write, want string
+		full              bool // the rejecting run reads the whole model (its full_read_every passed)
+	}{
+		{name: "at the mark", write: `INSERT INTO users VALUES (20, 'zed@example.com', 'Zed', true, '2022-04-04 04:04:04')`,
+			want: "changed 20"},
+		{name: "inside the lookback", write: `INSERT INTO users VALUES (20, 'zed@example.com', 'Zed', true, '2022-04-04 04:01:00')`,
+			want: "changed 20"},
+		{name: "below the lookback", write: `UPDATE users SET name = 'Zed' WHERE id = 2`, want: "changed 2", full: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := cursorFixture(t, controlplane.BehaviorUpdateOrCreate)
+			f.recv.KeyName = "id"
+			f.sync.BatchSize = 1
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(c.write)
+			f.exec(`INSERT INTO users VALUES (5, 'fay@example.com', 'Fay', true, '2023-02-01 00:00:00')`)
+			if c.full {
+				expireFullRead(t, f.store, f.sync.ID)
+			}
+			var refused atomic.Bool
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				if bytes.Contains(q.Body, []byte(`"name":"Zed"`)) && refused.CompareAndSwap(false, true) {
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					return true
+				}
+				return false
+			})
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Rejected != 1 || wantMode(c.full) != run.ReadMode {
+				t.Fatalf("the run with a refusal: %s read, counts %+v; want a %s read and 1 rejected", run.ReadMode, run.Counts, wantMode(c.full))
+			}
+			f.recv.Take("id")
+			run = f.run(controlplane.RunSucceeded, RunOptions{})
+			if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{c.want}) {
+				t.Errorf("the run after the refusal (%s read from %q) sent %v; want [%s] (the rejected record retried)",
+					run.ReadMode, run.ReadFrom, got, c.want)
+			}
+			noneRejected(t, f, "after the retry")
+			// Delivered, it no longer holds the mark.
+			if run = f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadFrom != "2023-01-31 23:55:00" {
+				t.Errorf("the run after the retry read from %q; want 2023-01-31 23:55:00", run.ReadFrom)
+			}
+		})
+	}
+}
+
+func wantMode(full bool) string {
+	if full {
+		return controlplane.ReadFull
+	}
+	return controlplane.ReadIncremental
 }

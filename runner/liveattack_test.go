@@ -425,3 +425,33 @@ func TestQueuedJobServedWhileTakingTheLock(t *testing.T) {
 		t.Errorf("the endpoint received %d records again, want none", len(got))
 	}
 }
+
+// TestScheduledSlotServedWhileTakingTheLock: a scheduled job's attempt checks that no run has
+// served its slot (syncWorker.Work: LastRunServing), and a run that started after the slot (a
+// foreground `sync`, or the twin job of a changed sync) then ends and lets go of the sync's lock
+// before the attempt takes it. Holding the lock, the attempt must see that the slot is served and
+// run nothing, as a queued job's does (TestQueuedJobServedWhileTakingTheLock): Engine.Run says
+// ErrJobServed, and the worker completes the job.
+func TestScheduledSlotServedWhileTakingTheLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	served := f.run(controlplane.RunSucceeded, RunOptions{Trigger: controlplane.TriggerManual})
+	f.recv.Take("id")
+	due := served.StartedAt // the slot came due as that run started: it serves it
+	// The attempt, past its check (made before that run started): it takes the lock and runs.
+	for _, opts := range []RunOptions{{Trigger: controlplane.TriggerSchedule, Due: due},
+		{Trigger: controlplane.TriggerAfter, Due: due, ParentRuns: []int64{served.ID}}} {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, opts)
+		if !errors.Is(err, ErrJobServed) || run != nil {
+			t.Errorf("a %s run for a slot a run served: run %v, %v; want none, ErrJobServed", opts.Trigger, run, err)
+		}
+	}
+	if runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10); err != nil || len(runs) != 1 {
+		t.Errorf("one slot made %d runs (%v), want 1", len(runs), err)
+	}
+	// A slot after that run's start is not served by it.
+	if _, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Trigger: controlplane.TriggerSchedule,
+		Due: due.Add(time.Millisecond)}); err != nil {
+		t.Errorf("a run for a later slot: %v", err)
+	}
+}

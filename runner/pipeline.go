@@ -41,10 +41,12 @@ type pipeline struct {
 	batches  batchPool
 	// cursorKind is how the sync's cursor compares (CursorNone without one); pin the lowest
 	// cursor value of the records rejected so far (pinRejected), nil for none; pinAbove the mark
-	// the run started from (nil: none), at or below which a rejected record pins nothing.
-	cursorKind warehouse.CursorKind
-	pin        []byte
-	pinAbove   []byte
+	// the run started from (nil: none), at or below which a record an earlier run rejected pins
+	// nothing; hadRejected: the sync had rejected records when the run started.
+	cursorKind  warehouse.CursorKind
+	pin         []byte
+	pinAbove    []byte
+	hadRejected bool
 	// gone decides once whether a 410 pauses the sync; goneNotPaused says why it did not ("": it did).
 	gone          sync.Once
 	goneNotPaused string

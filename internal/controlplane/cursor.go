@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -65,14 +66,24 @@ type CursorState struct {
 	FullReadAt time.Time
 	// LedgerKeys is how many keys the ledger held after that run.
 	LedgerKeys int64
+	// ReadFrom holds the bounds (read_from) the incremental runs since the sync's last
+	// successful one read from: runs that failed, were blocked or canceled, or stopped with
+	// their runner. The mark has not moved since they read; cursor_lookback may have been
+	// shortened, and their unconfirmed keys (intents, adopted or not) are resent only by a run
+	// that reads them: the runner reads from no later than the lowest.
+	ReadFrom []string
+	// Columns are the model's columns (names and types, as the runner reads them) the run that
+	// saved the mark read; nil for a mark saved by a release before 6 Dec 2026 (or rewritten by
+	// one: see migration 020), which the model's described columns stand for.
+	Columns []Column
 }
 
 // GetCursorState reads sync syncID's cursor state; nil when it has none.
 func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState, error) {
 	var c CursorState
 	var mark *string
-	err := s.db.QueryRow(ctx, `SELECT definition, mark, full_read_at, ledger_keys FROM backflow.sync_cursors
-		WHERE sync_id = $1`, syncID).Scan(&c.Definition, &mark, &c.FullReadAt, &c.LedgerKeys)
+	err := s.db.QueryRow(ctx, `SELECT definition, mark, full_read_at, ledger_keys, columns FROM backflow.sync_cursors
+		WHERE sync_id = $1`, syncID).Scan(&c.Definition, &mark, &c.FullReadAt, &c.LedgerKeys, &c.Columns)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -81,6 +92,18 @@ func (s *Store) GetCursorState(ctx context.Context, syncID int64) (*CursorState,
 	}
 	if mark != nil {
 		c.Mark, c.HasMark = *mark, true
+	}
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT r.read_from FROM backflow.sync_runs r WHERE r.sync_id = $1
+		AND r.id > coalesce(`+newestRun("$1", "r.status = 'succeeded'")+`, 0) AND r.read_mode = 'incremental'
+		AND r.read_from IS NOT NULL`, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("read the runs of sync %d since its last success: %w", syncID, err)
+	}
+	if c.ReadFrom, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return nil, fmt.Errorf("read the runs of sync %d since its last success: %w", syncID, err)
+	}
+	if len(c.ReadFrom) == 0 {
+		c.ReadFrom = nil
 	}
 	return &c, nil
 }
@@ -116,16 +139,24 @@ const intentsOfFullReads = `EXISTS (SELECT 1 FROM backflow.sync_intents i LEFT J
 var fullReadOwedAt = time.Unix(0, 0).UTC()
 
 // saveCursor stores a succeeded run's cursor state (Run.NextCursor), in the transaction that
-// records its end.
-func saveCursor(ctx context.Context, tx pgx.Tx, syncID int64, c *CursorState) error {
+// records its end (of run runID, which columns_run names).
+func saveCursor(ctx context.Context, tx pgx.Tx, syncID, runID int64, c *CursorState) error {
 	var mark *string
 	if c.HasMark {
 		mark = &c.Mark
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO backflow.sync_cursors (sync_id, definition, mark, full_read_at, ledger_keys)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sync_id) DO UPDATE SET definition = excluded.definition,
-		mark = excluded.mark, full_read_at = excluded.full_read_at, ledger_keys = excluded.ledger_keys`,
-		syncID, c.Definition, mark, c.FullReadAt, c.LedgerKeys)
+	var cols []byte
+	if c.Columns != nil {
+		var err error
+		if cols, err = json.Marshal(c.Columns); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO backflow.sync_cursors (sync_id, definition, mark, full_read_at, ledger_keys, columns, columns_run)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sync_id) DO UPDATE SET definition = excluded.definition,
+		mark = excluded.mark, full_read_at = excluded.full_read_at, ledger_keys = excluded.ledger_keys,
+		columns = excluded.columns, columns_run = excluded.columns_run`,
+		syncID, c.Definition, mark, c.FullReadAt, c.LedgerKeys, cols, runID)
 	if err != nil {
 		return fmt.Errorf("record the cursor of sync %d: %w", syncID, err)
 	}

@@ -92,3 +92,23 @@ func (s *Store) GetRejected(ctx context.Context, syncID int64, key string) (*Rej
 	}
 	return &r, nil
 }
+
+// RejectedBefore reports which of keys sync syncID holds as rejected by a run other than runID
+// (an earlier one, or one since deleted): refused before, and not delivered since.
+func (s *Store) RejectedBefore(ctx context.Context, syncID, runID int64, keys []string) (map[string]bool, error) {
+	rows, err := s.db.Query(ctx, `SELECT r.key FROM backflow.rejected_records r JOIN unnest($2::text[]) AS k (key)
+		ON r.sync_id = $1 AND r.key = k.key WHERE r.run_id IS DISTINCT FROM $3`, syncID, keys, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the rejected records of sync %d: %w", syncID, err)
+	}
+	defer rows.Close()
+	out := make(map[string]bool)
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}

@@ -506,7 +506,7 @@ func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
 			}
 		}
 		if r.Status == RunSucceeded && r.NextCursor != nil {
-			return saveCursor(ctx, tx, l.fence.syncID, r.NextCursor)
+			return saveCursor(ctx, tx, l.fence.syncID, r.ID, r.NextCursor)
 		}
 		return nil
 	})
