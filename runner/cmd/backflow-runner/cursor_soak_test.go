@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -489,7 +490,10 @@ func TestSIGKILLSoakCursor(t *testing.T) {
 							if err != nil {
 								t.Fatal(err)
 							}
-							if *after != *st {
+							// ReadFrom is not the stored mark's: it gains the killed run's bound.
+							a, b := *after, *st
+							a.ReadFrom, b.ReadFrom = nil, nil
+							if !reflect.DeepEqual(a, b) {
 								t.Fatalf("%s: a run killed while it stored its end left the cursor %+v, it was %+v", when, after, st)
 							}
 							for _, r := range w.runsAfter(lastRun) {
