@@ -379,6 +379,7 @@ const testedAtPlan = "webhook_tested_at_plan"
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if r.store != nil {
 		refuseTakenName(ctx, req, &resp.Diagnostics, "connection", func(ctx context.Context, name string) (int64, error) {
 			x, err := r.store.GetConnectionByName(ctx, name)

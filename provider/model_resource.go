@@ -290,6 +290,7 @@ func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, d
 
 // ModifyPlan discovers the columns at plan time, so SQL the warehouse rejects fails the plan.
 func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return // destroy, or no store yet: Create/Update describe again
 	}
