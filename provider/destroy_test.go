@@ -10,6 +10,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -231,5 +236,41 @@ func TestAccDestroyWhenGone(t *testing.T) {
 				}
 			},
 		}, false)
+	})
+}
+
+// An update that changes nothing the webhook test sends (the name, the rate limit) neither tests
+// the webhook nor fails when its endpoint is down: at plan, at apply, or in the refresh of a
+// destroy with such a change. One that changes the url does, and its error says how to destroy.
+func TestAccConnectionUpdateEndpointDown(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	const addr = "backflow_connection.hook"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(webhookConnection("hook", "hook", hook.URL, ""))},
+			{
+				PreConfig: hook.Close,
+				Config:    e.config(webhookConnection("hook", "renamed hook", hook.URL, "max_requests_per_second = 5")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("renamed hook")),
+				},
+			},
+			{
+				Config:      e.config(webhookConnection("hook", "renamed hook", hook.URL+"/v2", "max_requests_per_second = 5")),
+				PlanOnly:    true,
+				ExpectError: expectErr("Webhook Test Failed.*connection refused.*run `terraform destroy -refresh=false`"),
+			},
+			{
+				// The configuration the destroy plans first renames it again: nothing to test.
+				Config:  e.config(webhookConnection("hook", "hook", hook.URL, "")),
+				Destroy: true,
+			},
+		},
 	})
 }
