@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	neturl "net/url"
@@ -190,6 +191,10 @@ func testDestroyWhenGone(t *testing.T, w goneWorld, refreshFalse bool) {
 	}
 	if n := e.countNamed(t, "notifications", "failures"); n != 0 {
 		t.Fatalf("%d notifications left after destroy", n)
+	}
+	// The run in progress records nothing more: its sync is gone.
+	if err := lease.CheckFence(t.Context()); !errors.Is(err, controlplane.ErrLockLost) {
+		t.Fatalf("the run of the destroyed sync: CheckFence = %v, want ErrLockLost", err)
 	}
 }
 
