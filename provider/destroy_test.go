@@ -279,3 +279,41 @@ func TestAccConnectionUpdateEndpointDown(t *testing.T) {
 		},
 	})
 }
+
+// A backflow_sync_preview data source is read by every plan, the refresh of a destroy too: with
+// its warehouse gone it fails them (a policy gate on its counts must not pass on nothing), and
+// says how to destroy anyway; -refresh=false does not read it.
+func TestAccDestroySyncPreviewWarehouseGone(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	d := newTFDir(t)
+	cfg := e.config(e.syncBase(hook.URL), syncResource("s", "Users", "all", `behavior = "mirror"
+  primary_key = "unique_id"`), `
+data "backflow_sync_preview" "p" {
+  sync = backflow_sync.s.id
+}
+output "deleted" {
+  value = data.backflow_sync_preview.p.deleted
+}
+`)
+	d.apply(cfg)
+	e.execWarehouse(t, `DROP TABLE users`)
+	diags, err := d.tryPlan(cfg)
+	if err == nil {
+		t.Fatalf("the preview of a model whose table is gone planned: %+v", diags)
+	}
+	for _, dg := range diags {
+		if dg.Severity == "error" && !strings.Contains(dg.Detail, destroyHint) {
+			t.Errorf("%s: the error does not say how to destroy anyway:\n%s: %s", dg.Address, dg.Summary, dg.Detail)
+		}
+	}
+	if err := d.destroy(cfg); err == nil || !expectErr("Cannot Preview the Sync.*run `terraform destroy -refresh=false`").MatchString(err.Error()) {
+		t.Fatalf("terraform destroy: want a refusal that says to use -refresh=false, got %v", err)
+	}
+	if err := d.destroy(cfg, tfexec.Refresh(false)); err != nil {
+		t.Fatalf("destroy -refresh=false: %v", err)
+	}
+	if err := e.checkDestroyed(nil); err != nil {
+		t.Fatal(err)
+	}
+}
