@@ -317,3 +317,38 @@ output "deleted" {
 		t.Fatal(err)
 	}
 }
+
+// A model renamed while its warehouse cannot describe it: the plan and the apply keep its stored
+// columns, with a warning; they used to plan them unknown, and the apply failed on the describe.
+func TestAccModelRenamedWarehouseGone(t *testing.T) {
+	e := newTestEnv(t)
+	const addr = "backflow_model.m"
+	stored := columns("unique_id", "text", "email", "text")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(e.warehouseConnection("w", "warehouse"), model("m", "users", "w", `sql = "select unique_id, email from users"`))},
+			{
+				PreConfig: func() { e.execWarehouse(t, `DROP TABLE users`) },
+				Config:    e.config(e.warehouseConnection("w", "warehouse"), model("m", "renamed", "w", `sql = "select unique_id, email from users"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), stored),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("renamed")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), stored),
+				},
+			},
+			{
+				// The SQL changes: it must be described, and cannot be.
+				Config:      e.config(e.warehouseConnection("w", "warehouse"), model("m", "renamed", "w", `sql = "select email from users"`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Invalid Model Query.*relation "users" does not exist.*run .terraform destroy -refresh=false.`),
+			},
+		},
+	})
+}
