@@ -360,3 +360,30 @@ func TestAccModelRenamedWarehouseGone(t *testing.T) {
 		},
 	})
 }
+
+// A model in the configuration but not in the state (its create failed, or it was added since)
+// is planned as a create by the refresh of a destroy: with its table gone that plan fails too,
+// and says how to destroy what the state holds.
+func TestAccDestroyModelNeverCreated(t *testing.T) {
+	e := newTestEnv(t)
+	d := newTFDir(t)
+	applied := e.config(e.warehouseConnection("w", "warehouse"), model("m", "users", "w", `table = "users"`))
+	d.apply(applied)
+	e.execWarehouse(t, `DROP TABLE users`)
+	withNew := applied + model("n", "new users", "w", `sql = "select unique_id from users"`)
+	diags, err := d.tryPlan(withNew)
+	if err == nil {
+		t.Fatalf("a new model on a dropped table planned: %+v", diags)
+	}
+	for _, dg := range diags {
+		if dg.Severity == "error" && !strings.Contains(dg.Detail, destroyHint) {
+			t.Errorf("%s: the error does not say how to destroy anyway:\n%s: %s", dg.Address, dg.Summary, dg.Detail)
+		}
+	}
+	if err := d.destroy(withNew, tfexec.Refresh(false)); err != nil {
+		t.Fatalf("destroy -refresh=false: %v", err)
+	}
+	if err := e.checkDestroyed(nil); err != nil {
+		t.Fatal(err)
+	}
+}

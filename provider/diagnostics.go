@@ -156,7 +156,7 @@ func lookupError(diags *diag.Diagnostics, kind, name string, err error) {
 
 func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
 
-// destroyHint ends an error a plan raises for a resource already in the state. `terraform
+// destroyHint ends an error a plan raises for a resource (not its deletion). `terraform
 // destroy` first plans the configuration, to refresh the state, and stops on that plan's errors;
 // the provider cannot tell that plan from any other. So an endpoint or warehouse that is gone,
 // with a configuration changed since the last apply, would otherwise keep its resources from
@@ -166,10 +166,11 @@ const destroyHint = "If this stops a `terraform destroy` (it plans the configura
 	"configuration."
 
 // hintDestroy appends destroyHint to the errors added to resp since it held from diagnostics,
-// when the plan is for a resource already in the state and not its deletion. Every ModifyPlan
-// defers it: what fails a plan of a changed configuration fails the refresh of a destroy.
+// unless the plan is the resource's deletion. Every ModifyPlan defers it: what fails a plan of a
+// changed configuration fails the refresh of a destroy, a create's too (a resource in the
+// configuration whose create failed before, against a warehouse now gone).
 func hintDestroy(req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, from int) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	for i := from; i < len(resp.Diagnostics); i++ {
