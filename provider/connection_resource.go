@@ -376,8 +376,8 @@ const testedAtPlan = "webhook_tested_at_plan"
 
 // ModifyPlan runs test_on_save at plan time when the plan changes what a webhook connection's
 // test sends (its url, method, headers, signing secret or auth, or turns test_on_save on) in
-// place and every value the test uses is known then. A refusal then fails the plan, before anything is
-// applied: a refused apply would leave the state with the refused configuration's sensitivity
+// place and every value the test uses is known then. A refusal then fails the plan, before
+// anything is applied: a refused apply would leave the state with the refused configuration's sensitivity
 // marks (Terraform saves the planned marks even when an apply fails), and the next plan of the
 // good configuration would show an in-place update with no visible change. A new connection is
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
