@@ -175,12 +175,15 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					},
 					"rate_limit": rateLimitAttribute(),
 					"test_on_save": schema.BoolAttribute{
-						MarkdownDescription: "Test the webhook on every create and update, as Census does: a `HEAD` to the URL " +
+						MarkdownDescription: "Test the webhook when it is created, and on every update that changes what the test sends " +
+							"(`url`, `method`, `headers`, `signing_secret`, `oauth2` or `basic_auth`) or turns `test_on_save` " +
+							"on, as Census does: a `HEAD` to the URL " +
 							"with the connection's headers; if that is not answered 200, a request with the connection's " +
 							"method (signed, with its headers) carrying the envelope with operation `test` and empty `data`. " +
 							"Anything but 200 to that request refuses the change: an update is tested at plan time (so a " +
 							"refusal changes nothing, not even the state), a new connection, or values known only after " +
-							"apply, at apply time. Defaults to `true`.",
+							"apply, at apply time. An update that changes none of the values the test sends (a new `name` or rate " +
+							"limit) is not tested, so an endpoint that is down does not fail it. Defaults to `true`.",
 						Optional: true,
 						Computed: true,
 						Default:  booldefault.StaticBool(true),
@@ -367,18 +370,20 @@ func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {
 	return !wh.Headers.IsNull() && !wh.Headers.IsUnknown() && len(wh.Headers.Elements()) == 0
 }
 
-// testedAtPlan is the private-state key ModifyPlan sets when it tested the webhook with the
-// planned values, so the apply does not test it again.
+// testedAtPlan is the private-state key ModifyPlan sets when the apply need not test the
+// webhook: the plan tested it with the planned values, or changes nothing the test sends.
 const testedAtPlan = "webhook_tested_at_plan"
 
-// ModifyPlan runs test_on_save at plan time when the plan changes a webhook connection in place
-// and every value the test uses is known then. A refusal then fails the plan, before anything is
-// applied: a refused apply would leave the state with the refused configuration's sensitivity
+// ModifyPlan runs test_on_save at plan time when the plan changes what a webhook connection's
+// test sends (its url, method, headers, signing secret or auth, or turns test_on_save on) in
+// place and every value the test uses is known then. A refusal then fails the plan, before
+// anything is applied: a refused apply would leave the state with the refused configuration's sensitivity
 // marks (Terraform saves the planned marks even when an apply fails), and the next plan of the
 // good configuration would show an in-place update with no visible change. A new connection is
 // tested at apply, as before: a refused create leaves nothing in the state, and the framework
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if r.store != nil {
 		refuseTakenName(ctx, req, &resp.Diagnostics, "connection", func(ctx context.Context, name string) (int64, error) {
 			x, err := r.store.GetConnectionByName(ctx, name)
@@ -412,6 +417,18 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() || !wh.TestOnSave.ValueBool() || wh.URL.IsUnknown() || wh.Method.IsUnknown() ||
 		wh.SigningSecret.IsUnknown() || !mapKnown(wh.Headers) || !fullyKnown(wh.OAuth2) || !fullyKnown(wh.BasicAuth) {
 		return // not asked for, or known only at apply, which tests then
+	}
+	var was webhookModel
+	resp.Diagnostics.Append(state.Webhook.As(ctx, &was, objectAsOptions)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if was.TestOnSave.ValueBool() && sameEndpoint(wh, was) {
+		// Nothing the test sends changes (a new name, a rate limit): these values passed it
+		// when saved. Tested again, an endpoint down now would fail a plan it has no part in
+		// (and the refresh of a destroy); a run reports it.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, testedAtPlan, []byte("true"))...)
+		return
 	}
 	c, d := plan.toConnection(ctx)
 	resp.Diagnostics.Append(d...)
@@ -484,6 +501,13 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
+}
+
+// sameEndpoint reports whether webhooks a and b send the test (and every request) to the same
+// endpoint the same way: url, method, headers, signing secret and auth.
+func sameEndpoint(a, b webhookModel) bool {
+	return a.URL.Equal(b.URL) && a.Method.Equal(b.Method) && a.Headers.Equal(b.Headers) &&
+		a.SigningSecret.Equal(b.SigningSecret) && a.OAuth2.Equal(b.OAuth2) && a.BasicAuth.Equal(b.BasicAuth)
 }
 
 // readsSameWarehouse reports whether warehouse connections a and b, of one kind, read the same

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
@@ -154,3 +155,34 @@ func lookupError(diags *diag.Diagnostics, kind, name string, err error) {
 }
 
 func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
+
+// destroyHint ends an error a plan raises for a resource (not its deletion). `terraform
+// destroy` first plans the configuration, to refresh the state, and stops on that plan's errors;
+// the provider cannot tell that plan from any other. So an endpoint or warehouse that is gone,
+// with a configuration changed since the last apply, would otherwise keep its resources from
+// being destroyed.
+const destroyHint = "If this stops a `terraform destroy` (it plans the configuration first, to refresh the " +
+	"state), run `terraform destroy -refresh=false`: it destroys what the state holds without planning the " +
+	"configuration."
+
+// hintDestroy appends destroyHint to the errors added to resp since it held from diagnostics,
+// unless the plan is the resource's deletion. Every ModifyPlan defers it: what fails a plan of a
+// changed configuration fails the refresh of a destroy, a create's too (a resource in the
+// configuration whose create failed before, against a warehouse now gone).
+func hintDestroy(req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, from int) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	for i := from; i < len(resp.Diagnostics); i++ {
+		d := resp.Diagnostics[i]
+		if d.Severity() != diag.SeverityError || strings.Contains(d.Detail(), destroyHint) {
+			continue
+		}
+		detail := strings.TrimRight(d.Detail(), "\n") + "\n\n" + destroyHint
+		if p, ok := d.(diag.DiagnosticWithPath); ok && !p.Path().Equal(path.Empty()) {
+			resp.Diagnostics[i] = diag.NewAttributeErrorDiagnostic(p.Path(), d.Summary(), detail)
+		} else {
+			resp.Diagnostics[i] = diag.NewErrorDiagnostic(d.Summary(), detail)
+		}
+	}
+}

@@ -290,6 +290,7 @@ func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, d
 
 // ModifyPlan discovers the columns at plan time, so SQL the warehouse rejects fails the plan.
 func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return // destroy, or no store yet: Create/Update describe again
 	}
@@ -328,13 +329,10 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		var d diag.Diagnostics
 		x.Columns = r.describe(ctx, x, &d)
 		if d.HasError() {
-			var cause strings.Builder
-			for _, e := range d.Errors() {
-				fmt.Fprintf(&cause, "\n\n%s: %s", e.Summary(), e.Detail())
-			}
-			resp.Diagnostics.AddAttributeWarning(path.Root("columns"), fmt.Sprintf("Backflow Model Not Refreshed: %q", x.Name),
-				"The model's columns could not be read from its warehouse, so the plan keeps the stored ones; "+
-					"its syncs' runs will fail until the warehouse answers."+cause.String())
+			notRefreshed(&resp.Diagnostics, x.Name, "plan", d)
+			// As stored, also when something else changes (its name): not unknown, which the
+			// apply could not resolve either.
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), state.Columns)...)
 			return
 		}
 		resp.Diagnostics.Append(d...)
@@ -390,9 +388,35 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), v)...)
 }
 
-func (r *ModelResource) save(ctx context.Context, plan *modelModel, create bool, diags *diag.Diagnostics) {
+// notRefreshed warns that model name's columns could not be read (d holds why), so the plan or
+// the apply (what) keeps the stored ones.
+func notRefreshed(diags *diag.Diagnostics, name, what string, d diag.Diagnostics) {
+	var cause strings.Builder
+	for _, e := range d.Errors() {
+		fmt.Fprintf(&cause, "\n\n%s: %s", e.Summary(), e.Detail())
+	}
+	diags.AddAttributeWarning(path.Root("columns"), fmt.Sprintf("Backflow Model Not Refreshed: %q", name),
+		"The model's columns could not be read from its warehouse, so the "+what+" keeps the stored ones; "+
+			"its syncs' runs will fail until the warehouse answers."+cause.String())
+}
+
+// save describes the model and writes it. stored is its state for an update, nil for a create:
+// an update that does not change what the model reads (its name changes) keeps the stored
+// columns, with a warning, when the warehouse cannot describe it, as the plan did.
+func (r *ModelResource) save(ctx context.Context, plan *modelModel, stored *modelModel, diags *diag.Diagnostics) {
+	create := stored == nil
 	x := plan.toModel()
-	x.Columns = r.describe(ctx, x, diags)
+	var d diag.Diagnostics
+	x.Columns = r.describe(ctx, x, &d)
+	if d.HasError() && !create && stored.SQL.Equal(plan.SQL) && stored.Table.Equal(plan.Table) &&
+		stored.ConnectionID.Equal(plan.ConnectionID) {
+		old, err := r.store.GetModel(ctx, x.ID)
+		if err == nil {
+			notRefreshed(diags, x.Name, "apply", d)
+			x.Columns, d = old.Columns, nil
+		}
+	}
+	diags.Append(d...)
 	if diags.HasError() {
 		return
 	}
@@ -413,7 +437,6 @@ func (r *ModelResource) save(ctx context.Context, plan *modelModel, create bool,
 		}
 	}
 	plan.ID = types.Int64Value(x.ID)
-	var d diag.Diagnostics
 	plan.Columns, d = columnsValue(ctx, x.Columns)
 	diags.Append(d...)
 }
@@ -424,7 +447,7 @@ func (r *ModelResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if resp.Diagnostics.HasError() || !r.ready(&resp.Diagnostics) {
 		return
 	}
-	r.save(ctx, &plan, true, &resp.Diagnostics)
+	r.save(ctx, &plan, nil, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -453,7 +476,7 @@ func (r *ModelResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		return
 	}
 	plan.ID = state.ID
-	r.save(ctx, &plan, false, &resp.Diagnostics)
+	r.save(ctx, &plan, &state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

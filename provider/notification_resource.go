@@ -167,8 +167,11 @@ func (m *notificationModel) toNotification(ctx context.Context, diags *diag.Diag
 	n := &controlplane.Notification{ID: m.ID.ValueInt64(), Name: m.Name.ValueString(),
 		DestinationID: m.DestinationID.ValueInt64(), Send: m.Send.ValueString(), Body: m.Body.ValueString(),
 		ContentType: m.ContentType.ValueString()}
-	diags.Append(m.Events.ElementsAs(ctx, &n.Events, false)...)
-	if !m.SyncIDs.IsNull() && !m.SyncIDs.IsUnknown() {
+	if fullyKnown(m.Events) {
+		diags.Append(m.Events.ElementsAs(ctx, &n.Events, false)...)
+	}
+	// At plan time a sync created in the same apply is an unknown element of a known set.
+	if !m.SyncIDs.IsNull() && fullyKnown(m.SyncIDs) {
 		diags.Append(m.SyncIDs.ElementsAs(ctx, &n.SyncIDs, false)...)
 	}
 	slices.Sort(n.Events)
@@ -237,6 +240,7 @@ func checkBody(n *controlplane.Notification, diags *diag.Diagnostics) {
 }
 
 func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return
 	}
@@ -255,10 +259,10 @@ func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !plan.Events.IsUnknown() && !plan.Body.IsUnknown() && !plan.ContentType.IsUnknown() {
+	if fullyKnown(plan.Events) && !plan.Body.IsUnknown() && !plan.ContentType.IsUnknown() {
 		checkBody(plan.toNotification(ctx, &resp.Diagnostics), &resp.Diagnostics)
 	}
-	if resp.Diagnostics.HasError() || plan.DestinationID.IsUnknown() || plan.SyncIDs.IsUnknown() || plan.Events.IsUnknown() ||
+	if resp.Diagnostics.HasError() || plan.DestinationID.IsUnknown() || !fullyKnown(plan.SyncIDs) || !fullyKnown(plan.Events) ||
 		plan.Body.IsUnknown() || plan.ContentType.IsUnknown() {
 		return
 	}

@@ -234,3 +234,35 @@ resource "backflow_notification" "n" {
 		},
 	})
 }
+
+// A notification whose sync_ids name a sync created in the same apply: at plan time the set is
+// known, its element is not. The plan used to fail converting it ("Value Conversion Error:
+// Received unknown value, however the target type cannot handle unknown values").
+func TestAccNotificationWithNewSync(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_notification.n"
+	cfg := e.config(e.syncBase(hook.URL), syncResource("s", "users", "active", `behavior = "update_or_create"
+  primary_key = "unique_id"`), webhookConnection("alerts", "Alerts", hook.URL+"/alerts", ""),
+		notificationResource("failures", `events = ["run.failed"]
+  sync_ids = [backflow_sync.s.id]`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if n := e.countNamed(t, "notifications", "failures"); n != 0 {
+				return fmt.Errorf("%d notifications left after destroy", n)
+			}
+			return e.checkDestroyed(s)
+		},
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.CompareValuePairs(addr, tfjsonpath.New("sync_ids").AtSliceIndex(0),
+					"backflow_sync.s", tfjsonpath.New("id"), compare.ValuesSame()),
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		}},
+	})
+}

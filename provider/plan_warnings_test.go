@@ -116,11 +116,19 @@ type planDiag struct {
 // the test.
 func (d *tfDir) plan(hcl string) []planDiag {
 	d.t.Helper()
+	diags, err := d.tryPlan(hcl)
+	if err != nil {
+		d.t.Fatalf("plan: %v\n%+v", err, diags)
+	}
+	return diags
+}
+
+// tryPlan plans hcl (nothing is applied) and returns the plan's diagnostics and its error.
+func (d *tfDir) tryPlan(hcl string) ([]planDiag, error) {
+	d.t.Helper()
 	d.write(hcl)
 	var out bytes.Buffer
-	if _, err := d.tf.PlanJSON(d.t.Context(), &out, tfexec.Reattach(d.reattach)); err != nil {
-		d.t.Fatalf("plan: %v\n%s", err, out.String())
-	}
+	_, planErr := d.tf.PlanJSON(d.t.Context(), &out, tfexec.Reattach(d.reattach))
 	var diags []planDiag
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
@@ -136,7 +144,7 @@ func (d *tfDir) plan(hcl string) []planDiag {
 	if err := sc.Err(); err != nil {
 		d.t.Fatal(err)
 	}
-	return diags
+	return diags, planErr
 }
 
 // previews keeps the Backflow preview warnings among diags, as "summary: detail".

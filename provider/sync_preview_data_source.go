@@ -74,7 +74,9 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"read-only when Terraform reads the data source (the model is read in a read-only transaction and diffed " +
 			"against the sync's ledger; nothing is sent and nothing moves), as `backflow-runner sync NAME --dry-run` " +
 			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). Reading a large model takes as " +
-			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails.",
+			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails. A preview that fails (its " +
+			"warehouse unreachable, its table gone) fails the plan, so that a policy on the counts cannot pass on " +
+			"nothing, and the refresh `terraform destroy` starts with: `terraform destroy -refresh=false` does not read it.",
 		Attributes: map[string]schema.Attribute{
 			"sync": schema.StringAttribute{MarkdownDescription: "The sync's id or name; `id:N` or `name:TEXT` " +
 				"says which (needed when a name is all digits and another sync's id).", Required: true,
@@ -142,8 +144,9 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 		if errors.Is(pctx.Err(), context.DeadlineExceeded) {
 			detail = fmt.Sprintf("Previewing sync %q took longer than %s.", y.Name, previewTimeout)
 		}
+		// An error, not a warning with null counts: a policy on them must not pass on nothing.
 		resp.Diagnostics.AddError("Cannot Preview the Sync", detail+" Check that its model and warehouse can be read "+
-			"(`backflow-runner sync NAME --dry-run` shows the same): "+err.Error())
+			"(`backflow-runner sync NAME --dry-run` shows the same): "+err.Error()+"\n\n"+destroyHint)
 		return
 	}
 	m.ID = types.Int64Value(y.ID)

@@ -430,6 +430,7 @@ func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, dia
 
 // ModifyPlan plans paused_reason and checks references and columns against the control plane.
 func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() {
 		return
 	}

@@ -200,6 +200,8 @@ func fullyKnown(v attr.Value) bool {
 		}
 	case basetypes.ListValue:
 		elems = x.Elements()
+	case basetypes.SetValue:
+		elems = x.Elements()
 	case basetypes.MapValue:
 		for _, e := range x.Elements() {
 			elems = append(elems, e)
