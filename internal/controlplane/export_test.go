@@ -10,6 +10,9 @@ import (
 // LedgerHashes's statement, for the test of its plan (ledger_lookup_test.go).
 const LedgerLookupSQL = ledgerLookupSQL
 
+// RejectedBefore's statement, for the test of its plan (ledger_lookup_test.go).
+const RejectedBeforeSQL = rejectedBeforeSQL
+
 // The migration lock, for a test that holds it while another caller migrates (migrate_test.go).
 const MigrationLockID = migrationLockID
 

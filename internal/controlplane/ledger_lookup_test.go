@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -32,30 +33,62 @@ func TestLedgerLookupProbesPerKey(t *testing.T) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%09d", i*7)
 	}
-	for name, sql := range map[string]string{"lookup": controlplane.LedgerLookupSQL} {
-		var plan string
-		rows, err := db.Query(ctx, "EXPLAIN "+sql, y.ID, keys)
-		if err != nil {
+	probesPerKey(t, db, "lookup", controlplane.LedgerLookupSQL, y.ID, keys)
+}
+
+// probesPerKey fails t unless statement sql (named name) with args plans as nested loops of index
+// probes, with no hash, scan or merge of every row of the sync.
+func probesPerKey(t *testing.T, db controlplane.DB, name, sql string, args ...any) {
+	t.Helper()
+	var plan string
+	rows, err := db.Query(context.Background(), "EXPLAIN "+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan += line + "\n"
+		plan += line + "\n"
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"Hash", "Seq Scan", "Bitmap", "Merge Join"} {
+		if strings.Contains(plan, bad) {
+			t.Errorf("the %s statement's plan has a %s, want only index probes per key:\n%s", name, bad, plan)
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, bad := range []string{"Hash", "Seq Scan", "Bitmap", "Merge Join"} {
-			if strings.Contains(plan, bad) {
-				t.Errorf("the %s statement's plan has a %s, want only index probes per key:\n%s", name, bad, plan)
-			}
-		}
-		if !strings.Contains(plan, "Nested Loop") {
-			t.Errorf("the %s statement's plan is not a nested loop:\n%s", name, plan)
-		}
+	}
+	if !strings.Contains(plan, "Nested Loop") {
+		t.Errorf("the %s statement's plan is not a nested loop:\n%s", name, plan)
+	}
+}
+
+// A run that retries records an earlier run rejected asks which were (Store.RejectedBefore) for
+// each batch with a rejection, inside its commit loop: one index probe per key, whatever the
+// planner believes of the sync's rejected records (here, 30,000 just written), not a read of
+// every one of them per batch.
+func TestRejectedBeforeProbesPerKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	db := store.DB()
+	if _, err := db.Exec(ctx, `INSERT INTO backflow.rejected_records (sync_id, key, status, body)
+		SELECT $1, lpad(i::text, 9, '0'), 422, 'refused' FROM generate_series(1, 30000) AS i`, y.ID); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%09d", i*7)
+	}
+	probesPerKey(t, db, "rejected-before", controlplane.RejectedBeforeSQL, y.ID, keys, int64(0))
+	got, err := store.RejectedBefore(ctx, y.ID, 0, []string{"000000007", "x", "000030001", "000029999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]bool{"000000007": true, "000029999": true}; !maps.Equal(got, want) {
+		t.Errorf("RejectedBefore = %v, want %v", got, want)
 	}
 }
 

@@ -93,11 +93,19 @@ func (s *Store) GetRejected(ctx context.Context, syncID int64, key string) (*Rej
 	return &r, nil
 }
 
+// rejectedBeforeSQL is RejectedBefore's statement: one index probe per key, as ledgerLookupSQL's,
+// whatever the planner believes of the sync's rejected records. A run that rejected many writes
+// them just before the next one asks: with statistics that make the sync look small, a plain join
+// of the keys with rejected_records is planned as a read of every rejected record of the sync
+// into a hash table, for each batch (1.2 s a batch at a million rejected records).
+const rejectedBeforeSQL = `SELECT d.k FROM unnest($2::text[]) AS d (k)
+	CROSS JOIN LATERAL (SELECT 1 FROM backflow.rejected_records r
+		WHERE r.sync_id = $1 AND r.key = d.k AND r.run_id IS DISTINCT FROM $3 LIMIT 1) r`
+
 // RejectedBefore reports which of keys sync syncID holds as rejected by a run other than runID
 // (an earlier one, or one since deleted): refused before, and not delivered since.
 func (s *Store) RejectedBefore(ctx context.Context, syncID, runID int64, keys []string) (map[string]bool, error) {
-	rows, err := s.db.Query(ctx, `SELECT r.key FROM backflow.rejected_records r JOIN unnest($2::text[]) AS k (key)
-		ON r.sync_id = $1 AND r.key = k.key WHERE r.run_id IS DISTINCT FROM $3`, syncID, keys, runID)
+	rows, err := s.db.Query(ctx, rejectedBeforeSQL, syncID, keys, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read the rejected records of sync %d: %w", syncID, err)
 	}
