@@ -20,8 +20,11 @@ func TestForHidesQuotedValues(t *testing.T) {
 	pg := &controlplane.Connection{Name: "pg", Postgres: &controlplane.PostgresConfig{URL: newWarehouse(t,
 		"CREATE TABLE u (id int, email text)", "INSERT INTO u VALUES (1, '1'), (2, '"+secret+"')")}}
 	myURL, db := warehousetest.NewMySQLDatabase(t)
-	if _, err := db.Exec("CREATE FUNCTION f(x text) RETURNS int DETERMINISTIC RETURN x"); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"CREATE FUNCTION f(x text) RETURNS int DETERMINISTIC RETURN x",
+		"CREATE FUNCTION fd(x text) RETURNS datetime DETERMINISTIC RETURN str_to_date(x, '%Y-%m-%d')"} {
+		if _, err := db.Exec(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := db.Exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES'; CREATE TABLE u (id int, email text); INSERT INTO u VALUES (1, '1'), (2, '" + secret + "')"); err != nil {
 		t.Fatal(err)
@@ -29,6 +32,7 @@ func TestForHidesQuotedValues(t *testing.T) {
 	my := &controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL}}
 	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT * FROM (VALUES (1, '1'), (2, '"+secret+"')) v(id, email)")
 	duck := &controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path}}
+	duckJSON := &controlplane.Connection{Name: "duck errors_as_json", DuckDB: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET errors_as_json = true"}}
 	for _, c := range []struct {
 		conn      *controlplane.Connection
 		query     string
@@ -36,11 +40,20 @@ func TestForHidesQuotedValues(t *testing.T) {
 	}{
 		{pg, "select id, email::int as n from u", `integer: "[value not shown]" (SQLSTATE 22P02)`, secret},
 		{pg, "select id, to_date(email, 'YYYY-MM-DD') as n from u", `invalid value "[value not shown]" for "[value not shown]"`, "alic"},
+		{pg, "select id, email::regproc as n from u where id = 2", `schema "[value not shown]" does not exist (SQLSTATE 3F000)`, "alice"},
+		{pg, "select id, current_setting(email) as n from u where id = 2", `parameter "[value not shown]" (SQLSTATE 42704)`, "alice"},
+		{pg, "select id, convert_from(decode(md5(email), 'hex'), 'UTF8') as n from u where id = 2", `encoding "UTF8": [value not shown] (SQLSTATE 22021)`, "0x"},
+		{pg, "select id, 'nosuch'::regclass as n from u", `relation "nosuch" does not exist (SQLSTATE 42P01)`, "not shown"},
 		{pg, "select id, 'a' || 'b from u", `unterminated quoted string at or near "'b from u"`, "not shown"},
 		{my, "select id, f(email) as n from u", "Incorrect integer value: '[value not shown]' for column", secret},
+		{my, "select id, fd(email) as n from u", "Error 1411 (HY000): Incorrect datetime value: '[value not shown]' for function str_to_date", secret},
 		{my, "select id, 'ab from u", "near ''ab from u", "not shown"},
 		{duck, "select id, email::int as n from u", "Could not convert string '[value not shown]' to INT32", secret},
 		{duck, "select id, strptime(email, '%Y') as n from u", `Could not parse string "[value not shown]"`, "alice"},
+		{duck, "select id, (id * 1000)::decimal(4,2) as n from u", "Could not cast value [value not shown] to DECIMAL(4,2)", "000 to"},
+		{duck, "select id, make_date(2020, 1, length(email) + 20) as n from u", "Date out of range: [value not shown]", "2020-1"},
+		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
+		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},
 		{duck, "select id, emial from u", `Referenced column "emial" not found`, "not shown"},
 	} {
 		src, err := For(c.conn)
