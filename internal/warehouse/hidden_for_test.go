@@ -44,9 +44,13 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{pg, "select id, current_setting(email) as n from u where id = 2", `parameter "[value not shown]" (SQLSTATE 42704)`, "alice"},
 		{pg, "select id, convert_from(decode(md5(email), 'hex'), 'UTF8') as n from u where id = 2", `encoding "UTF8": [value not shown] (SQLSTATE 22021)`, "0x"},
 		{pg, "select id, 'nosuch'::regclass as n from u", `relation "nosuch" does not exist (SQLSTATE 42P01)`, "not shown"},
+		{pg, "select id, emial from u", `column "emial" does not exist (SQLSTATE 42703)`, "not shown"},
+		{pg, "select id, email from nosuch.u", `relation "nosuch.u" does not exist (SQLSTATE 42P01)`, "not shown"},
+		{pg, "select id, email::nosuchtype from u", `type "nosuchtype" does not exist (SQLSTATE 42704)`, "not shown"},
 		{pg, "select id, 'a' || 'b from u", `unterminated quoted string at or near "'b from u"`, "not shown"},
 		{my, "select id, f(email) as n from u", "Incorrect integer value: '[value not shown]' for column", secret},
 		{my, "select id, fd(email) as n from u", "Error 1411 (HY000): Incorrect datetime value: '[value not shown]' for function str_to_date", secret},
+		{my, "select id, emial from u", "Unknown column 'emial' in", "not shown"},
 		{my, "select id, 'ab from u", "near ''ab from u", "not shown"},
 		{duck, "select id, email::int as n from u", "Could not convert string '[value not shown]' to INT32", secret},
 		{duck, "select id, strptime(email, '%Y') as n from u", `Could not parse string "[value not shown]"`, "alice"},
@@ -54,6 +58,8 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{duck, "select id, make_date(2020, 1, length(email) + 20) as n from u", "Date out of range: [value not shown]", "2020-1"},
 		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
 		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},
+		{duck, "select 1 as id from read_parquet('/tmp/backflow-no-such-file.parquet')", `No files found that match the pattern "/tmp/backflow-no-such-file.parquet"`, "not shown"},
+		{duck, "select id, email::nosuchtype as n from u", "Type with name nosuchtype does not exist", "not shown"},
 		{duck, "select id, emial from u", `Referenced column "emial" not found`, "not shown"},
 	} {
 		src, err := For(c.conn)
