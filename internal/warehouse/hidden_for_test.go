@@ -4,8 +4,10 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
@@ -78,6 +80,56 @@ func TestForHidesQuotedValues(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.not) {
 			t.Errorf("%s: %s: %v; want it to say %q, and not %q", c.conn.Name, c.query, err, c.want, c.not)
+		}
+	}
+}
+
+// The errors For's sources return keep what the callers classify them by (errors.Is): a statement
+// timeout, a refused write, a canceled read, whether or not a value was hidden in them.
+func TestForKeepsErrorIdentity(t *testing.T) {
+	t.Parallel()
+	myURL, _ := warehousetest.NewMySQLDatabase(t)
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT 1 AS id")
+	const timeout = 300 * time.Millisecond
+	for _, c := range []struct {
+		conn        *controlplane.Connection
+		slow, write string
+	}{
+		{&controlplane.Connection{Name: "pg", Postgres: &controlplane.PostgresConfig{URL: newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id"),
+			StatementTimeout: timeout}}, "select 1 as id, pg_sleep(5) as n", "select 1 as id; delete from u"},
+		{&controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL, StatementTimeout: time.Second}},
+			"select 1 as id, sleep(5) as n", "select 1 as id from dual for update"},
+		{&controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path, StatementTimeout: timeout}},
+			"select sum(i) as id from range(1000000000000) AS r(i)", "select 1 as id; delete from u"},
+	} {
+		src, err := For(c.conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(ctx context.Context, q string) error {
+			if _, err := src.Describe(ctx, q); err != nil {
+				return err
+			}
+			rows, err := Read(ctx, src, q, "id", nil, nil)
+			if err == nil {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				rows.Close()
+			}
+			return err
+		}
+		if err := read(context.Background(), c.slow); !errors.Is(err, ErrStatementTimeout) {
+			t.Errorf("%s: a read past its statement timeout: %v, want ErrStatementTimeout", c.conn.Name, err)
+		}
+		if err := read(context.Background(), c.write); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%s: SQL that writes: %v, want ErrNotReadOnly", c.conn.Name, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err = read(ctx, strings.Replace(c.slow, "5", "30", 1))
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrStatementTimeout) {
+			t.Errorf("%s: a read whose context ends: %v, want the context's error", c.conn.Name, err)
 		}
 	}
 }
