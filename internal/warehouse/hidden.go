@@ -132,7 +132,12 @@ var postgresBytes = regexp.MustCompile(`0x[0-9a-f]{2}( 0x[0-9a-f]{2})*`)
 // exist`), not by the SQL: such an error points at no position of the SQL, nor at a function's
 // body (a name the SQL gives, even a literal cast, points at its position). A FATAL error is the
 // connection's (`unrecognized configuration parameter "x"` of the URL's options), not a value's.
+// A text cast to regtype that does not parse is a syntax error in the value (`syntax error at or
+// near "@"`), whose context names it (`invalid type name "<value>"`) and whose position is in it.
 func postgresNamedByValue(pe *pgconn.PgError) bool {
+	if strings.HasPrefix(pe.Where, "invalid type name ") {
+		return true
+	}
 	switch pe.Code[:min(2, len(pe.Code))] {
 	case "42", "3F", "58": // syntax error or access rule violation, invalid schema name, system error
 		return pe.Position == 0 && pe.InternalQuery == "" && pe.Where == "" && cmp.Or(pe.SeverityUnlocalized, pe.Severity) == "ERROR"

@@ -45,6 +45,7 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{pg, "select id, email::regproc as n from u where id = 2", `schema "[value not shown]" does not exist (SQLSTATE 3F000)`, "alice"},
 		{pg, "select id, current_setting(email) as n from u where id = 2", `parameter "[value not shown]" (SQLSTATE 42704)`, "alice"},
 		{pg, "select id, convert_from(decode(md5(email), 'hex'), 'UTF8') as n from u where id = 2", `encoding "UTF8": [value not shown] (SQLSTATE 22021)`, "0x"},
+		{pg, "select id, email::regtype as n from u where id = 2", `syntax error at or near "[value not shown]" (SQLSTATE 42601)`, "@"},
 		{pg, "select id, 'nosuch'::regclass as n from u", `relation "nosuch" does not exist (SQLSTATE 42P01)`, "not shown"},
 		{pg, "select id, emial from u", `column "emial" does not exist (SQLSTATE 42703)`, "not shown"},
 		{pg, "select id, email from nosuch.u", `relation "nosuch.u" does not exist (SQLSTATE 42P01)`, "not shown"},
