@@ -113,7 +113,11 @@ func hidePostgresValues(err error) error {
 	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && !postgresNamedByValue(pe) {
 		return err
 	}
-	msg := hideQuoted(pe.Message, '"', postgresNamePrefixes)
+	keep := postgresNamePrefixes
+	if !strings.HasPrefix(pe.Code, "22") {
+		keep = nil // `column "<value>" of relation "u"`: a name may be a value
+	}
+	msg := hideQuoted(pe.Message, '"', keep)
 	if pe.Code == "22021" || pe.Code == "22P05" { // character_not_in_repertoire, untranslatable_character
 		msg = postgresBytes.ReplaceAllString(msg, valueHidden)
 	}
@@ -126,10 +130,11 @@ var postgresNamePrefixes = slices.Concat(namePrefixes, []string{"encoding "})
 // postgresBytes are the bytes of a value Postgres's encoding errors print: `0xe9 0x80`.
 var postgresBytes = regexp.MustCompile(`0x[0-9a-f]{2}( 0x[0-9a-f]{2})*`)
 
-// postgresNamedByValue: pe is an error about an object (a relation, a schema, a setting, a file)
-// named by a value while the query ran (a text column cast to regclass or regproc, current_setting
-// or pg_read_file of a column: `relation "<value>" does not exist`, `schema "<value>" does not
-// exist`), not by the SQL: such an error points at no position of the SQL, nor at a function's
+// postgresNamedByValue: pe is an error about an object (a relation, a schema, a database, a
+// setting, a file) named by a value while the query ran (a text column cast to regclass or
+// regproc, current_setting, pg_database_size or pg_read_file of a column: `relation "<value>" does
+// not exist`, `schema "<value>" does not exist`), or a query a value holds (query_to_xml), not by
+// the SQL: such an error points at no position of the SQL, nor has the context of a function's
 // body (a name the SQL gives, even a literal cast, points at its position). A FATAL error is the
 // connection's (`unrecognized configuration parameter "x"` of the URL's options), not a value's.
 // A text cast to regtype that does not parse is a syntax error in the value (`syntax error at or
@@ -139,8 +144,8 @@ func postgresNamedByValue(pe *pgconn.PgError) bool {
 		return true
 	}
 	switch pe.Code[:min(2, len(pe.Code))] {
-	case "42", "3F", "58": // syntax error or access rule violation, invalid schema name, system error
-		return pe.Position == 0 && pe.InternalQuery == "" && pe.Where == "" && cmp.Or(pe.SeverityUnlocalized, pe.Severity) == "ERROR"
+	case "42", "3D", "3F", "58": // syntax error or access rule violation, invalid catalog name, invalid schema name, system error
+		return pe.Position == 0 && pe.Where == "" && cmp.Or(pe.SeverityUnlocalized, pe.Severity) == "ERROR"
 	}
 	return false
 }

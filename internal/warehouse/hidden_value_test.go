@@ -51,6 +51,8 @@ func TestHideValues(t *testing.T) {
 			`ERROR: relation "users" does not exist (SQLSTATE 42P01)`, "not shown"},
 		{"postgres connection's setting", hidePostgresValues, pgErr(&pgconn.PgError{Severity: "FATAL", Code: "42704", Message: `unrecognized configuration parameter "nosuch"`}),
 			`FATAL: unrecognized configuration parameter "nosuch" (SQLSTATE 42704)`, "not shown"},
+		{"postgres connection's database", hidePostgresValues, pgErr(&pgconn.PgError{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: "3D000", Message: `database "analytcs" does not exist`}),
+			`FATAL: database "analytcs" does not exist (SQLSTATE 3D000)`, "not shown"},
 		{"postgres encoding's bytes", hidePostgresValues, pg("22021", `invalid byte sequence for encoding "UTF8": 0xe9 0x80`),
 			`ERROR: invalid byte sequence for encoding "UTF8": [value not shown] (SQLSTATE 22021)`, "0xe9"},
 		{"postgres syntax error", hidePostgresValues, pgErr(&pgconn.PgError{Severity: "ERROR", Code: "42601", Message: `unterminated quoted string at or near "'b from u"`, Position: 17}),
