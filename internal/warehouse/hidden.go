@@ -177,6 +177,11 @@ var mySQLNamePrefixes = slices.Concat(namePrefixes, []string{"key "})
 // temporary table of its GROUP BY.
 var mySQLValueErrors = map[uint16]bool{1062: true, 1300: true, 1366: true, 1411: true, 1525: true}
 
+// duckNamePrefixes are namePrefixes and what DuckDB quotes of the SQL in a data exception: the
+// type converted to (a CSV reader's `Could not convert string "<value>" to 'INTEGER'`, an enum's
+// `to ENUM('happy')`), a CSV reader's `nullstr = ”`.
+var duckNamePrefixes = slices.Concat(namePrefixes, []string{"to ", "ENUM(", "nullstr = "})
+
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
 // (its C API's): they are known by their type's prefix.
 var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: "}
@@ -185,8 +190,13 @@ var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Ou
 // `Type INT64 with value 99999999999 can't be cast`, `Overflow in multiplication of INT32
 // (2147483647 * 2)!`, `Could not cast value 1000 to DECIMAL(4,2)`, `Date out of range:
 // 2020-1-37` (make_date), `Interval value 200000000 years out of range`, `Invalid input for hex
-// digit: l` (unhex).
+// digit: l` (unhex), and the JSON of a value its JSON functions and casts could not transform
+// (`Object {"b":"<value>"} does not have key "a"`, `Expected OBJECT, but got ARRAY: [...]`,
+// `Failed to cast value to numerical: <value>`).
 var duckUnquotedValues = []*regexp.Regexp{
+	regexp.MustCompile(`(Object )(.+?)( (?:has unknown key|does not have key|has duplicate key) |$)`),
+	regexp.MustCompile(`(Expected [A-Za-z0-9_]+, but got [A-Za-z0-9_]+: )(.+)()`),
+	regexp.MustCompile(`(Failed to cast value to [A-Za-z0-9_ ]+: )(.+)()`),
 	regexp.MustCompile(`(with value )(.+?)( can't be cast)`),
 	regexp.MustCompile(`(Overflow in [a-z]+ of [A-Za-z0-9_]+ \()(.*)(\)!)`),
 	regexp.MustCompile(`(Could not cast value )(.+?)( to [A-Z])`),
@@ -299,10 +309,10 @@ func hideDuckDBMessage(msg string) string {
 		case strings.HasPrefix(l, duckValueLine):
 			l = duckValueLine + valueHidden
 		default:
-			l = hideQuoted(hideQuoted(l, '\'', namePrefixes), '"', namePrefixes)
-			for _, re := range duckUnquotedValues {
+			for _, re := range duckUnquotedValues { // first: what they hide may hold quotes
 				l = re.ReplaceAllString(l, "${1}"+valueHidden+"${3}")
 			}
+			l = hideQuoted(hideQuoted(l, '\'', duckNamePrefixes), '"', duckNamePrefixes)
 		}
 		out = append(out, l)
 	}

@@ -32,7 +32,8 @@ func TestForHidesQuotedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	my := &controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL}}
-	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT * FROM (VALUES (1, '1'), (2, '"+secret+"')) v(id, email)")
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT * FROM (VALUES (1, '1'), (2, '"+secret+"')) v(id, email); "+
+		"CREATE TYPE mood AS ENUM ('happy')")
 	duck := &controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path}}
 	duckJSON := &controlplane.Connection{Name: "duck errors_as_json", DuckDB: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET errors_as_json = true"}}
 	for _, c := range []struct {
@@ -62,6 +63,9 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{duck, "select id, strptime(email, '%Y') as n from u", `Could not parse string "[value not shown]"`, "alice"},
 		{duck, "select id, (id * 1000)::decimal(4,2) as n from u", "Could not cast value [value not shown] to DECIMAL(4,2)", "000 to"},
 		{duck, "select id, make_date(2020, 1, length(email) + 20) as n from u", "Date out of range: [value not shown]", "2020-1"},
+		{duck, `select id, json_transform_strict('["' || email || '"]', '{"a":"VARCHAR"}') as n from u`, "but got ARRAY: [value not shown]", "alice"},
+		{duck, `select id, ('{"b": ' || (id * 1000) || '}')::json::struct(a int) as n from u`, "Object [value not shown] has unknown key", "000}"},
+		{duck, "select id, email::mood as n from u where id = 2", "Could not convert string '[value not shown]' to ENUM('happy')", "alice"},
 		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
 		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},
 		{duck, "select 1 as id from read_parquet('/tmp/backflow-no-such-file.parquet')", `No files found that match the pattern "/tmp/backflow-no-such-file.parquet"`, "not shown"},
