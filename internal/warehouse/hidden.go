@@ -160,11 +160,17 @@ var namePrefixes = []string{"column ", "function "}
 // mySQLValueErrors; the column's and the function's names stay.
 func hideMySQLValues(err error) error {
 	var me *mysql.MySQLError
-	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" && !mySQLValueErrors[me.Number] {
+	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" && !mySQLValueErrors[me.Number] ||
+		me.Number == mySQLOutOfRangeIn {
 		return err
 	}
 	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', mySQLNamePrefixes))
 }
+
+// mySQLOutOfRangeIn is MySQL's and MariaDB's ER_DATA_OUT_OF_RANGE, a data exception (22003) that
+// quotes the expression of the SQL, not a value: `BIGINT value is out of range in
+// '(9223372036854775807 + `+"`u`.`id`"+`)'`. It stays whole, to tell which expression to fix.
+const mySQLOutOfRangeIn = 1690
 
 // mySQLNamePrefixes are namePrefixes and MySQL's key: `for key 'group_key'`.
 var mySQLNamePrefixes = slices.Concat(namePrefixes, []string{"key "})

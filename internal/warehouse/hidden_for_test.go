@@ -58,6 +58,7 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{my, "select id, f(email) as n from u", "Incorrect integer value: '[value not shown]' for column", secret},
 		{my, "select id, fd(email) as n from u", "Error 1411 (HY000): Incorrect datetime value: '[value not shown]' for function str_to_date", secret},
 		{my, "select id, emial from u", "Unknown column 'emial' in", "not shown"},
+		{my, "select id, 9223372036854775807 + id as n from u", "BIGINT value is out of range in '9223372036854775807 + `", "not shown"},
 		{my, "select id, 'ab from u", "near ''ab from u", "not shown"},
 		{duck, "select id, email::int as n from u", "Could not convert string '[value not shown]' to INT32", secret},
 		{duck, "select id, strptime(email, '%Y') as n from u", `Could not parse string "[value not shown]"`, "alice"},

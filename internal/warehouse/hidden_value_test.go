@@ -71,6 +71,8 @@ func TestHideValues(t *testing.T) {
 			"Error 1411 (HY000): Incorrect datetime value: '[value not shown]' for function str_to_date", "alice"},
 		{"mysql GROUP BY's temporary table", hideMySQLValues, my(1062, "23000", "Duplicate entry 'alice@example.com1' for key 'group_key'"),
 			"Error 1062 (23000): Duplicate entry '[value not shown]' for key 'group_key'", "alice"},
+		{"mysql out of range in an expression", hideMySQLValues, my(1690, "22003", "BIGINT value is out of range in '(9223372036854775807 + `db`.`u`.`id`)'"),
+			"Error 1690 (22003): BIGINT value is out of range in '(9223372036854775807 + `db`.`u`.`id`)'", "not shown"},
 		{"mysql syntax error", hideMySQLValues, my(1064, "42000", "You have an error in your SQL syntax; check the manual near ''ab from dual' at line 2"),
 			"near ''ab from dual' at line 2", "not shown"},
 		{"duckdb conversion", hideDuckDBValues, duck("Conversion Error: Could not convert string 'alice' to INT32 when casting from source column email\n\nLINE 1: select email::int from 'users'"),
