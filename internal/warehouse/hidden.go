@@ -105,23 +105,36 @@ const valueHidden = "[value not shown]"
 
 // hidePostgresValues is the rule for Postgres: the quoted values of a data exception
 // (`invalid input syntax for type integer: "<value>"`, `value "<value>" is out of range for type
-// integer`, `invalid value "<value>" for "<format>"`), and the bytes of an encoding's
-// (`invalid byte sequence for encoding "UTF8": 0xe9 0x80`); the names of a value's object
-// (postgresNamedByValue).
+// integer`, `invalid value "<value>" for "<format>"`), the unquoted ones (postgresUnquotedValues),
+// and the bytes of an encoding's (`invalid byte sequence for encoding "UTF8": 0xe9 0x80`); the
+// names of a value's object (postgresNamedByValue).
 func hidePostgresValues(err error) error {
 	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && !postgresNamedByValue(pe) {
+	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && pe.Code != "54000" && !postgresNamedByValue(pe) {
 		return err
+	}
+	msg := pe.Message
+	for _, re := range postgresUnquotedValues {
+		msg = re.ReplaceAllString(msg, "${1}"+valueHidden)
 	}
 	keep := postgresNamePrefixes
 	if !strings.HasPrefix(pe.Code, "22") {
 		keep = nil // `column "<value>" of relation "u"`: a name may be a value
 	}
-	msg := hideQuoted(pe.Message, '"', keep)
+	msg = hideQuoted(msg, '"', keep)
 	if pe.Code == "22021" || pe.Code == "22P05" { // character_not_in_repertoire, untranslatable_character
 		msg = postgresBytes.ReplaceAllString(msg, valueHidden)
 	}
 	return replaceMessage(err, pe.Message, msg)
+}
+
+// postgresUnquotedValues are the values Postgres names without quotes, each the second of two
+// groups: make_date's, make_timestamp's and make_time's `date field value out of range:
+// 2020-13-17` (22008; a text cast's is quoted), chr's `requested character too large for
+// encoding: 1700000` (54000, program_limit_exceeded).
+var postgresUnquotedValues = []*regexp.Regexp{
+	regexp.MustCompile(`((?:date|time) field value out of range: )([^"].*)`),
+	regexp.MustCompile(`(requested character too large for encoding: )(.+)`),
 }
 
 // postgresNamePrefixes are namePrefixes and Postgres's encoding: `for encoding "UTF8"`.
