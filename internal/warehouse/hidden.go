@@ -181,8 +181,9 @@ func hideMySQLValues(err error) error {
 }
 
 // mySQLOutOfRangeIn is MySQL's and MariaDB's ER_DATA_OUT_OF_RANGE, a data exception (22003) that
-// quotes the expression of the SQL, not a value: `BIGINT value is out of range in
-// '(9223372036854775807 + `+"`u`.`id`"+`)'`. It stays whole, to tell which expression to fix.
+// quotes the model's expression, not a value (`BIGINT value is out of range in '<expression>'`,
+// the expression written with its columns' names, also those of a one-row table): it stays
+// whole, to tell which expression to fix.
 const mySQLOutOfRangeIn = 1690
 
 // mySQLNamePrefixes are namePrefixes and MySQL's key: `for key 'group_key'`.
@@ -198,7 +199,7 @@ var mySQLValueErrors = map[uint16]bool{1062: true, 1300: true, 1366: true, 1411:
 
 // duckNamePrefixes are namePrefixes and what DuckDB quotes of the SQL in a data exception: the
 // type converted to (a CSV reader's `Could not convert string "<value>" to 'INTEGER'`, an enum's
-// `to ENUM('happy')`), a CSV reader's `nullstr = ”`.
+// `to ENUM('happy')`), a CSV reader's null string (`nullstr = '<the option>'`).
 var duckNamePrefixes = slices.Concat(namePrefixes, []string{"to ", "ENUM(", "nullstr = "})
 
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
