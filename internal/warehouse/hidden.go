@@ -210,7 +210,9 @@ var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Ou
 // `Type INT64 with value 99999999999 can't be cast`, `Overflow in multiplication of INT32
 // (2147483647 * 2)!`, `Could not cast value 1000 to DECIMAL(4,2)`, `Date out of range:
 // 2020-1-37` (make_date), `Interval value 200000000 years out of range`, `Invalid input for hex
-// digit: l` (unhex), and the JSON of a value its JSON functions and casts could not transform
+// digit: l` (unhex), the part of a regular expression RE2 could not compile (`missing ): (<value>`,
+// a pattern a column gives: a literal's is hidden too), and the JSON of a value its JSON
+// functions and casts could not transform
 // (`Object {"b":"<value>"} does not have key "a"`, `Expected OBJECT, but got ARRAY: [...]`,
 // `Failed to cast value to numerical: <value>`).
 var duckUnquotedValues = []*regexp.Regexp{
@@ -223,6 +225,9 @@ var duckUnquotedValues = []*regexp.Regexp{
 	regexp.MustCompile(`(Date out of range: )(.+)()`),
 	regexp.MustCompile(`(Interval value )(.+?)( out of range)`),
 	regexp.MustCompile(`(Invalid input for hex digit: )(.+)()`),
+	regexp.MustCompile(`(^(?:Invalid Input Error: )?(?:missing [\])]|unexpected \)|trailing \\|no argument for repetition operator|` +
+		`invalid repetition size|bad repetition operator|invalid perl operator|invalid UTF-8|invalid named capture group|` +
+		`invalid escape sequence|invalid character class(?: range)?): )(.+)()`),
 }
 
 // duckValueLine starts a line of a DuckDB data exception that is a value of the data: a CSV

@@ -70,6 +70,7 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{duck, "select id, make_date(2020, 1, length(email) + 20) as n from u", "Date out of range: [value not shown]", "2020-1"},
 		{duck, `select id, json_transform_strict('["' || email || '"]', '{"a":"VARCHAR"}') as n from u`, "but got ARRAY: [value not shown]", "alice"},
 		{duck, `select id, ('{"b": ' || (id * 1000) || '}')::json::struct(a int) as n from u`, "Object [value not shown] has unknown key", "000}"},
+		{duck, "select id, regexp_matches('x', '(' || email) as n from u where id = 2", "missing ): [value not shown]", "alice"},
 		{duck, "select id, email::mood as n from u where id = 2", "Could not convert string '[value not shown]' to ENUM('happy')", "alice"},
 		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
 		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},

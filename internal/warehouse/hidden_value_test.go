@@ -94,6 +94,7 @@ func TestHideValues(t *testing.T) {
 		{"duckdb make_date", hideDuckDBValues, duck("Conversion Error: Date out of range: 2020-1-37"), "Date out of range: [value not shown]", "2020"},
 		{"duckdb interval", hideDuckDBValues, duck("Out of Range Error: Interval value 200000000 years out of range"),
 			"Interval value [value not shown] out of range", "2000"},
+		{"duckdb regexp", hideDuckDBValues, duck("Invalid Input Error: invalid escape sequence: \\q@example.com"), "Invalid Input Error: invalid escape sequence: [value not shown]", "example"},
 		{"duckdb unhex", hideDuckDBValues, duck("Invalid Input Error: Invalid input for hex digit: l"), "hex digit: [value not shown]", "digit: l"},
 		{"duckdb errors_as_json", hideDuckDBValues, duck(`{"exception_type":"Conversion","exception_message":"Could not convert string 'al\"ice' to INT32 when casting from source column email","location":"[69,5]","position":"69"} after`),
 			`{"exception_type":"Conversion","exception_message":"Could not convert string '[value not shown]' to INT32 when casting from source column email","location":"[69,5]","position":"69"} after`, "alice"},
