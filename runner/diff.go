@@ -408,7 +408,10 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 				d.counts.Invalid.Add(1)
 				continue
 			case c < 0:
-				return fmt.Errorf("the warehouse returned the key %q after %q: the model's rows are not in key order", key, curKey)
+				// Not the keys themselves: they are the model's data, and a run's error goes where
+				// the data does not (docs/warehouses.md, "Errors leave the data out").
+				return fmt.Errorf("the warehouse returned the model's row %d with a key that sorts before the key of the row before it "+
+					"(byte by byte; the keys are not shown, they are the model's data): the model's rows are not in key order", n+1)
 			}
 			if err := flush(); err != nil {
 				return err

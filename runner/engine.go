@@ -785,8 +785,9 @@ func (e *Engine) notePace(ctx context.Context, dest *controlplane.Connection, pa
 
 // maxRunError bounds the text of a run's error: what is stored, printed by runs, shown on the
 // status page, sent in notifications and logged; and of a preview's or a test's (a plan's
-// warning, the dry run's and test's output). A model can fail on a value the warehouse quotes
-// whole (Postgres's "invalid input syntax for type integer: ..." of a text of megabytes).
+// warning, the dry run's and test's output). A model's error can be long: the values a
+// warehouse quotes are hidden (internal/warehouse/hidden.go), but not the SQL it quotes (a syntax
+// error near a model of megabytes) nor a destination's answer.
 const maxRunError = 8 << 10
 
 // boundRunError is err with its text cut to maxRunError bytes: its start and its end (where a

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
@@ -94,20 +95,72 @@ const valueHidden = "[value not shown]"
 // Slack or a webhook, logs. So every error a driver returns (Describe, Open, Ping, a stream's
 // Err and Close) goes through its warehouse's function below, applied once by For: what failed
 // (the type, the column, the row, DuckDB's LINE context of the SQL) and the error's code stay,
-// each quoted value gives way to valueHidden. Only the warehouses' data exceptions are touched:
-// Postgres's and MySQL's SQLSTATE class 22, DuckDB's Conversion, Invalid Input and Out of Range
-// errors. Errors about the SQL (a syntax error, an unknown column) quote the model's SQL, which is
-// configuration, and stay whole. errors.Is and errors.As still see the original error.
+// each quoted value gives way to valueHidden. Only the errors a value causes are touched:
+// Postgres's and MySQL's data exceptions (SQLSTATE class 22), the errors of a name a value gives
+// (Postgres's text cast to regclass, current_setting(email)) and the errors MySQL gives another
+// SQLSTATE (mySQLValueErrors), DuckDB's Conversion, Invalid Input and Out of Range errors, as text
+// or as the JSON of its errors_as_json. Errors about the SQL (a syntax error, an unknown column)
+// quote the model's SQL, which is configuration, and stay whole. errors.Is and errors.As still
+// see the original error.
 
 // hidePostgresValues is the rule for Postgres: the quoted values of a data exception
 // (`invalid input syntax for type integer: "<value>"`, `value "<value>" is out of range for type
-// integer`, `invalid value "<value>" for "<format>"`).
+// integer`, `invalid value "<value>" for "<format>"`), the unquoted ones (postgresUnquotedValues),
+// and the bytes of an encoding's (`invalid byte sequence for encoding "UTF8": 0xe9 0x80`); the
+// names of a value's object (postgresNamedByValue).
 func hidePostgresValues(err error) error {
 	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") {
+	if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "22") && pe.Code != "54000" && !postgresNamedByValue(pe) {
 		return err
 	}
-	return replaceMessage(err, pe.Message, hideQuoted(pe.Message, '"', namePrefixes))
+	msg := pe.Message
+	for _, re := range postgresUnquotedValues {
+		msg = re.ReplaceAllString(msg, "${1}"+valueHidden)
+	}
+	keep := postgresNamePrefixes
+	if !strings.HasPrefix(pe.Code, "22") {
+		keep = nil // `column "<value>" of relation "u"`: a name may be a value
+	}
+	msg = hideQuoted(msg, '"', keep)
+	if pe.Code == "22021" || pe.Code == "22P05" { // character_not_in_repertoire, untranslatable_character
+		msg = postgresBytes.ReplaceAllString(msg, valueHidden)
+	}
+	return replaceMessage(err, pe.Message, msg)
+}
+
+// postgresUnquotedValues are the values Postgres names without quotes, each the second of two
+// groups: make_date's, make_timestamp's and make_time's `date field value out of range:
+// 2020-13-17` (22008; a text cast's is quoted), chr's `requested character too large for
+// encoding: 1700000` (54000, program_limit_exceeded).
+var postgresUnquotedValues = []*regexp.Regexp{
+	regexp.MustCompile(`((?:date|time) field value out of range: )([^"].*)`),
+	regexp.MustCompile(`(requested character too large for encoding: )(.+)`),
+}
+
+// postgresNamePrefixes are namePrefixes and Postgres's encoding: `for encoding "UTF8"`.
+var postgresNamePrefixes = slices.Concat(namePrefixes, []string{"encoding "})
+
+// postgresBytes are the bytes of a value Postgres's encoding errors print: `0xe9 0x80`.
+var postgresBytes = regexp.MustCompile(`0x[0-9a-f]{2}( 0x[0-9a-f]{2})*`)
+
+// postgresNamedByValue: pe is an error about an object (a relation, a schema, a database, a
+// setting, a file) named by a value while the query ran (a text column cast to regclass or
+// regproc, current_setting, pg_database_size or pg_read_file of a column: `relation "<value>" does
+// not exist`, `schema "<value>" does not exist`), or a query a value holds (query_to_xml), not by
+// the SQL: such an error points at no position of the SQL, nor has the context of a function's
+// body (a name the SQL gives, even a literal cast, points at its position). A FATAL error is the
+// connection's (`unrecognized configuration parameter "x"` of the URL's options), not a value's.
+// A text cast to regtype that does not parse is a syntax error in the value (`syntax error at or
+// near "@"`), whose context names it (`invalid type name "<value>"`) and whose position is in it.
+func postgresNamedByValue(pe *pgconn.PgError) bool {
+	if strings.HasPrefix(pe.Where, "invalid type name ") {
+		return true
+	}
+	switch pe.Code[:min(2, len(pe.Code))] {
+	case "42", "3D", "3F", "58": // syntax error or access rule violation, invalid catalog name, invalid schema name, system error
+		return pe.Position == 0 && pe.Where == "" && cmp.Or(pe.SeverityUnlocalized, pe.Severity) == "ERROR"
+	}
+	return false
 }
 
 // namePrefixes introduce a name, not a value, quoted in a data exception: MySQL's `Incorrect
@@ -116,23 +169,66 @@ var namePrefixes = []string{"column ", "function "}
 
 // hideMySQLValues is the rule for MySQL and MariaDB: the quoted values of a data exception
 // (`Incorrect integer value: '<value>' for column 'n' at row 1`, `Truncated incorrect DOUBLE
-// value: '<value>'`), which a stored function the model calls fails with in strict mode; the
-// column's and the function's names stay.
+// value: '<value>'`), which a stored function the model calls fails with in strict mode, and of
+// mySQLValueErrors; the column's and the function's names stay.
 func hideMySQLValues(err error) error {
 	var me *mysql.MySQLError
-	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" {
+	if err == nil || !errors.As(err, &me) || string(me.SQLState[:2]) != "22" && !mySQLValueErrors[me.Number] ||
+		me.Number == mySQLOutOfRangeIn {
 		return err
 	}
-	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', namePrefixes))
+	return replaceMessage(err, me.Message, hideQuoted(me.Message, '\'', mySQLNamePrefixes))
 }
+
+// mySQLOutOfRangeIn is MySQL's and MariaDB's ER_DATA_OUT_OF_RANGE, a data exception (22003) that
+// quotes the model's expression, not a value (`BIGINT value is out of range in '<expression>'`,
+// the expression written with its columns' names, also those of a one-row table): it stays
+// whole, to tell which expression to fix.
+const mySQLOutOfRangeIn = 1690
+
+// mySQLNamePrefixes are namePrefixes and MySQL's key: `for key 'group_key'`.
+var mySQLNamePrefixes = slices.Concat(namePrefixes, []string{"key "})
+
+// mySQLValueErrors are the errors that quote a value which MySQL or MariaDB give a SQLSTATE of
+// another class than 22 (HY000, 23000): Oracle MySQL's 1366 `Incorrect integer value: '<value>'
+// for column` (MariaDB's is 22007), 1411 `Incorrect datetime value: '<value>' for function
+// str_to_date`, 1525 `Incorrect DATE value: '<value>'`, 1300 `Invalid utf8mb4 character string:
+// '<value>'`, and 1062 `Duplicate entry '<value>' for key`, which a read only gets from the
+// temporary table of its GROUP BY.
+var mySQLValueErrors = map[uint16]bool{1062: true, 1300: true, 1366: true, 1411: true, 1525: true}
+
+// duckNamePrefixes are namePrefixes and what DuckDB quotes of the SQL in a data exception: the
+// type converted to (a CSV reader's `Could not convert string "<value>" to 'INTEGER'`, an enum's
+// `to ENUM('happy')`), a CSV reader's null string (`nullstr = '<the option>'`).
+var duckNamePrefixes = slices.Concat(namePrefixes, []string{"to ", "ENUM(", "nullstr = "})
 
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
 // (its C API's): they are known by their type's prefix.
 var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: "}
 
-// duckUnquotedValue is a value DuckDB names without quotes: `Type INT64 with value 99999999999
-// can't be cast`, `Overflow in multiplication of INT32 (2147483647 * 2)!`.
-var duckUnquotedValue = regexp.MustCompile(`(with value )(.+?)( can't be cast)|(Overflow in [a-z]+ of [A-Za-z0-9_]+ \()(.*)(\)!)`)
+// duckUnquotedValues are the values DuckDB names without quotes, each the second of three groups:
+// `Type INT64 with value 99999999999 can't be cast`, `Overflow in multiplication of INT32
+// (2147483647 * 2)!`, `Could not cast value 1000 to DECIMAL(4,2)`, `Date out of range:
+// 2020-1-37` (make_date), `Interval value 200000000 years out of range`, `Invalid input for hex
+// digit: l` (unhex), the part of a regular expression RE2 could not compile (`missing ): (<value>`,
+// a pattern a column gives: a literal's is hidden too), and the JSON of a value its JSON
+// functions and casts could not transform
+// (`Object {"b":"<value>"} does not have key "a"`, `Expected OBJECT, but got ARRAY: [...]`,
+// `Failed to cast value to numerical: <value>`).
+var duckUnquotedValues = []*regexp.Regexp{
+	regexp.MustCompile(`(Object )(.+?)( (?:has unknown key|does not have key|has duplicate key) |$)`),
+	regexp.MustCompile(`(Expected [A-Za-z0-9_]+, but got [A-Za-z0-9_]+: )(.+)()`),
+	regexp.MustCompile(`(Failed to cast value to [A-Za-z0-9_ ]+: )(.+)()`),
+	regexp.MustCompile(`(with value )(.+?)( can't be cast)`),
+	regexp.MustCompile(`(Overflow in [a-z]+ of [A-Za-z0-9_]+ \()(.*)(\)!)`),
+	regexp.MustCompile(`(Could not cast value )(.+?)( to [A-Z])`),
+	regexp.MustCompile(`(Date out of range: )(.+)()`),
+	regexp.MustCompile(`(Interval value )(.+?)( out of range)`),
+	regexp.MustCompile(`(Invalid input for hex digit: )(.+)()`),
+	regexp.MustCompile(`(^(?:Invalid Input Error: )?(?:missing [\])]|unexpected \)|trailing \\|no argument for repetition operator|` +
+		`invalid repetition size|bad repetition operator|invalid perl operator|invalid UTF-8|invalid named capture group|` +
+		`invalid escape sequence|invalid character class(?: range)?): )(.+)()`),
+}
 
 // duckValueLine starts a line of a DuckDB data exception that is a value of the data: a CSV
 // reader's "Original Line: 2,alice@example.com".
@@ -143,11 +239,19 @@ const duckValueLine = "Original Line: "
 // "<value>"`) or not (`with value <value> can't be cast`), a CSV reader's original line, and the
 // line a caret points into (a strptime's value); its other lines (what it expected, a CSV
 // reader's column, file and options) stay, as does the LINE context, which quotes the model's SQL.
+// A connection whose init_sql sets errors_as_json gets its errors as JSON
+// ({"exception_type":"Conversion","exception_message":"..."}): the same goes for its message.
 func hideDuckDBValues(err error) error {
 	if err == nil {
 		return err
 	}
 	text := err.Error()
+	if i := strings.Index(text, duckJSONError); i >= 0 {
+		if hidden, ok := hideDuckDBJSON(text[i:]); ok {
+			return &textHidden{text: text[:i] + hidden, err: err}
+		}
+		return err
+	}
 	start := -1
 	for _, p := range duckDataErrors {
 		if i := strings.Index(text, p); i >= 0 && (start < 0 || i < start) {
@@ -161,7 +265,66 @@ func hideDuckDBValues(err error) error {
 	if e := strings.Index(text[start:], "\nLINE "); e >= 0 {
 		end = start + e
 	}
-	lines := strings.Split(text[start:end], "\n")
+	msg := hideDuckDBMessage(text[start:end])
+	if msg == text[start:end] {
+		return err
+	}
+	return &textHidden{text: text[:start] + msg + text[end:], err: err}
+}
+
+// duckJSONError starts the JSON of a DuckDB error under errors_as_json.
+const duckJSONError = `{"exception_type":"`
+
+// hideDuckDBJSON returns text, which starts with the JSON of a DuckDB error, with the values of
+// its exception_message hidden when its exception_type is a data exception's (duckDataErrors),
+// its other fields as they are; ok is whether anything was hidden.
+func hideDuckDBJSON(text string) (hidden string, ok bool) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return text, false
+	}
+	var typ, msg string
+	var from, to int // text[from:to] is exception_message's JSON string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return text, false
+		}
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return text, false
+		}
+		switch t {
+		case "exception_type":
+			_ = json.Unmarshal(raw, &typ)
+		case "exception_message":
+			to = int(dec.InputOffset())
+			from = to - len(raw)
+			if json.Unmarshal(raw, &msg) != nil {
+				return text, false
+			}
+		}
+	}
+	if to == 0 || !slices.Contains(duckDataErrors, typ+" Error: ") {
+		return text, false
+	}
+	h := hideDuckDBMessage(msg)
+	if h == msg {
+		return text, false
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(h) != nil {
+		return text, false
+	}
+	return text[:from] + strings.TrimSuffix(b.String(), "\n") + text[to:], true
+}
+
+// hideDuckDBMessage returns msg, the message of a DuckDB data exception without its LINE
+// context, with its values hidden (hideDuckDBValues).
+func hideDuckDBMessage(msg string) string {
+	lines := strings.Split(msg, "\n")
 	out := lines[:0:0]
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
@@ -171,16 +334,14 @@ func hideDuckDBValues(err error) error {
 		case strings.HasPrefix(l, duckValueLine):
 			l = duckValueLine + valueHidden
 		default:
-			l = hideQuoted(hideQuoted(l, '\'', namePrefixes), '"', namePrefixes)
-			l = duckUnquotedValue.ReplaceAllString(l, "${1}${4}"+valueHidden+"${3}${6}")
+			for _, re := range duckUnquotedValues { // first: what they hide may hold quotes
+				l = re.ReplaceAllString(l, "${1}"+valueHidden+"${3}")
+			}
+			l = hideQuoted(hideQuoted(l, '\'', duckNamePrefixes), '"', duckNamePrefixes)
 		}
 		out = append(out, l)
 	}
-	msg := strings.Join(out, "\n")
-	if msg == text[start:end] {
-		return err
-	}
-	return &textHidden{text: text[:start] + msg + text[end:], err: err}
+	return strings.Join(out, "\n")
 }
 
 // replaceMessage returns err with message, where its text has it, in place of the warehouse's

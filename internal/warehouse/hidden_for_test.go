@@ -4,8 +4,10 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
@@ -20,15 +22,20 @@ func TestForHidesQuotedValues(t *testing.T) {
 	pg := &controlplane.Connection{Name: "pg", Postgres: &controlplane.PostgresConfig{URL: newWarehouse(t,
 		"CREATE TABLE u (id int, email text)", "INSERT INTO u VALUES (1, '1'), (2, '"+secret+"')")}}
 	myURL, db := warehousetest.NewMySQLDatabase(t)
-	if _, err := db.Exec("CREATE FUNCTION f(x text) RETURNS int DETERMINISTIC RETURN x"); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"CREATE FUNCTION f(x text) RETURNS int DETERMINISTIC RETURN x",
+		"CREATE FUNCTION fd(x text) RETURNS datetime DETERMINISTIC RETURN str_to_date(x, '%Y-%m-%d')"} {
+		if _, err := db.Exec(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := db.Exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES'; CREATE TABLE u (id int, email text); INSERT INTO u VALUES (1, '1'), (2, '" + secret + "')"); err != nil {
 		t.Fatal(err)
 	}
 	my := &controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL}}
-	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT * FROM (VALUES (1, '1'), (2, '"+secret+"')) v(id, email)")
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT * FROM (VALUES (1, '1'), (2, '"+secret+"')) v(id, email); "+
+		"CREATE TYPE mood AS ENUM ('happy')")
 	duck := &controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path}}
+	duckJSON := &controlplane.Connection{Name: "duck errors_as_json", DuckDB: &controlplane.DuckDBConfig{Database: path, InitSQL: "SET errors_as_json = true"}}
 	for _, c := range []struct {
 		conn      *controlplane.Connection
 		query     string
@@ -36,11 +43,39 @@ func TestForHidesQuotedValues(t *testing.T) {
 	}{
 		{pg, "select id, email::int as n from u", `integer: "[value not shown]" (SQLSTATE 22P02)`, secret},
 		{pg, "select id, to_date(email, 'YYYY-MM-DD') as n from u", `invalid value "[value not shown]" for "[value not shown]"`, "alic"},
+		{pg, "select id, email::regproc as n from u where id = 2", `schema "[value not shown]" does not exist (SQLSTATE 3F000)`, "alice"},
+		{pg, "select id, current_setting(email) as n from u where id = 2", `parameter "[value not shown]" (SQLSTATE 42704)`, "alice"},
+		{pg, "select id, convert_from(decode(md5(email), 'hex'), 'UTF8') as n from u where id = 2", `encoding "UTF8": [value not shown] (SQLSTATE 22021)`, "0x"},
+		{pg, "select id, email::regtype as n from u where id = 2", `syntax error at or near "[value not shown]" (SQLSTATE 42601)`, "@"},
+		{pg, "select id, pg_database_size(email) as n from u where id = 2", `database "[value not shown]" does not exist (SQLSTATE 3D000)`, "alice"},
+		{pg, "select id, has_column_privilege('u', email, 'select') as n from u where id = 2", `column "[value not shown]" of relation`, "alice"},
+		{pg, "select id, query_to_xml(email, true, true, '') as n from u where id = 2", `syntax error at or near "[value not shown]" (SQLSTATE 42601)`, "alice"},
+		{pg, "select id, make_date(2020, 13, length(email)) as n from u where id = 2", "date field value out of range: [value not shown] (SQLSTATE 22008)", "2020-13"},
+		{pg, "select id, make_time(length(email) + 10, 0, 0) as n from u where id = 2", "time field value out of range: [value not shown] (SQLSTATE 22008)", "27:00"},
+		{pg, "select id, chr(length(email) * 100000) as n from u where id = 2", "too large for encoding: [value not shown] (SQLSTATE 54000)", "1700000"},
+		{pg, "select id, ('2020-13-' || length(email))::date as n from u where id = 2", `date/time field value out of range: "[value not shown]" (SQLSTATE 22008)`, "2020-13"},
+		{pg, "select id, 'nosuch'::regclass as n from u", `relation "nosuch" does not exist (SQLSTATE 42P01)`, "not shown"},
+		{pg, "select id, emial from u", `column "emial" does not exist (SQLSTATE 42703)`, "not shown"},
+		{pg, "select id, email from nosuch.u", `relation "nosuch.u" does not exist (SQLSTATE 42P01)`, "not shown"},
+		{pg, "select id, email::nosuchtype from u", `type "nosuchtype" does not exist (SQLSTATE 42704)`, "not shown"},
 		{pg, "select id, 'a' || 'b from u", `unterminated quoted string at or near "'b from u"`, "not shown"},
 		{my, "select id, f(email) as n from u", "Incorrect integer value: '[value not shown]' for column", secret},
+		{my, "select id, fd(email) as n from u", "Error 1411 (HY000): Incorrect datetime value: '[value not shown]' for function str_to_date", secret},
+		{my, "select id, emial from u", "Unknown column 'emial' in", "not shown"},
+		{my, "select id, 9223372036854775807 + id as n from u", "BIGINT value is out of range in '9223372036854775807 + `", "not shown"},
 		{my, "select id, 'ab from u", "near ''ab from u", "not shown"},
 		{duck, "select id, email::int as n from u", "Could not convert string '[value not shown]' to INT32", secret},
 		{duck, "select id, strptime(email, '%Y') as n from u", `Could not parse string "[value not shown]"`, "alice"},
+		{duck, "select id, (id * 1000)::decimal(4,2) as n from u", "Could not cast value [value not shown] to DECIMAL(4,2)", "000 to"},
+		{duck, "select id, make_date(2020, 1, length(email) + 20) as n from u", "Date out of range: [value not shown]", "2020-1"},
+		{duck, `select id, json_transform_strict('["' || email || '"]', '{"a":"VARCHAR"}') as n from u`, "but got ARRAY: [value not shown]", "alice"},
+		{duck, `select id, ('{"b": ' || (id * 1000) || '}')::json::struct(a int) as n from u`, "Object [value not shown] has unknown key", "000}"},
+		{duck, "select id, regexp_matches('x', '(' || email) as n from u where id = 2", "missing ): [value not shown]", "alice"},
+		{duck, "select id, email::mood as n from u where id = 2", "Could not convert string '[value not shown]' to ENUM('happy')", "alice"},
+		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
+		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},
+		{duck, "select 1 as id from read_parquet('/tmp/backflow-no-such-file.parquet')", `No files found that match the pattern "/tmp/backflow-no-such-file.parquet"`, "not shown"},
+		{duck, "select id, email::nosuchtype as n from u", "Type with name nosuchtype does not exist", "not shown"},
 		{duck, "select id, emial from u", `Referenced column "emial" not found`, "not shown"},
 	} {
 		src, err := For(c.conn)
@@ -59,6 +94,56 @@ func TestForHidesQuotedValues(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.not) {
 			t.Errorf("%s: %s: %v; want it to say %q, and not %q", c.conn.Name, c.query, err, c.want, c.not)
+		}
+	}
+}
+
+// The errors For's sources return keep what the callers classify them by (errors.Is): a statement
+// timeout, a refused write, a canceled read, whether or not a value was hidden in them.
+func TestForKeepsErrorIdentity(t *testing.T) {
+	t.Parallel()
+	myURL, _ := warehousetest.NewMySQLDatabase(t)
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE u AS SELECT 1 AS id")
+	const timeout = 300 * time.Millisecond
+	for _, c := range []struct {
+		conn        *controlplane.Connection
+		slow, write string
+	}{
+		{&controlplane.Connection{Name: "pg", Postgres: &controlplane.PostgresConfig{URL: newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id"),
+			StatementTimeout: timeout}}, "select 1 as id, pg_sleep(5) as n", "select 1 as id; delete from u"},
+		{&controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL, StatementTimeout: time.Second}},
+			"select 1 as id, sleep(5) as n", "select 1 as id from dual for update"},
+		{&controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path, StatementTimeout: timeout}},
+			"select sum(i) as id from range(1000000000000) AS r(i)", "select 1 as id; delete from u"},
+	} {
+		src, err := For(c.conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(ctx context.Context, q string) error {
+			if _, err := src.Describe(ctx, q); err != nil {
+				return err
+			}
+			rows, err := Read(ctx, src, q, "id", nil, nil)
+			if err == nil {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				rows.Close()
+			}
+			return err
+		}
+		if err := read(context.Background(), c.slow); !errors.Is(err, ErrStatementTimeout) {
+			t.Errorf("%s: a read past its statement timeout: %v, want ErrStatementTimeout", c.conn.Name, err)
+		}
+		if err := read(context.Background(), c.write); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%s: SQL that writes: %v, want ErrNotReadOnly", c.conn.Name, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err = read(ctx, strings.Replace(c.slow, "5", "30", 1))
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrStatementTimeout) {
+			t.Errorf("%s: a read whose context ends: %v, want the context's error", c.conn.Name, err)
 		}
 	}
 }
