@@ -26,11 +26,7 @@ func TestFailedRunHidesQuotedValue(t *testing.T) {
 	f.exec(`ALTER TABLE users RENAME TO users_raw;
 		CREATE VIEW users AS SELECT id, (CASE WHEN id = 2 THEN email ELSE '1' END)::int AS email, name, vip, updated_at FROM users_raw`)
 	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(sink.srv.URL + "/events")
 	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
 		Events: controlplane.Events}); err != nil {
 		t.Fatal(err)

@@ -101,11 +101,7 @@ func TestStopDuringNotificationIsNotAnAttempt(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(srv.URL + "/events")
 	not := &controlplane.Notification{Name: "runs", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded}}
 	if err := f.store.CreateNotification(f.ctx, not); err != nil {
 		t.Fatal(err)
@@ -137,11 +133,7 @@ func TestWrongSecretKeyKeepsNotificationEvents(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(sink.srv.URL + "/events")
 	not := &controlplane.Notification{Name: "runs", DestinationID: hook.ID, Events: []string{controlplane.EventRunSucceeded}}
 	if err := f.store.CreateNotification(f.ctx, not); err != nil {
 		t.Fatal(err)

@@ -34,6 +34,18 @@ type eventSink struct {
 	fail     func(attempt int) int
 }
 
+// alertsConnection creates the webhook connection "Alerts", posting events signed with
+// eventsSecret to url, for the fixture's notifications.
+func (f *fixture) alertsConnection(url string) *controlplane.Connection {
+	f.t.Helper()
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: url, Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		f.t.Fatal(err)
+	}
+	return hook
+}
+
 func newEventSink(t *testing.T) *eventSink {
 	s := &eventSink{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,11 +95,7 @@ func TestNotifications(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(sink.srv.URL + "/events")
 	onChange := &controlplane.Notification{Name: "on change", DestinationID: hook.ID, Events: controlplane.Events}
 	if err := f.store.CreateNotification(f.ctx, onChange); err != nil {
 		t.Fatal(err)
@@ -383,11 +391,7 @@ func TestNotificationRetryKeepsTheSyncsOrder(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(sink.srv.URL + "/events")
 	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
 		Events: controlplane.Events}); err != nil {
 		t.Fatal(err)

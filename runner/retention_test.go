@@ -71,11 +71,7 @@ func TestRetentionDeletesOldNotificationEvents(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
 	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
+	hook := f.alertsConnection(sink.srv.URL + "/events")
 	not := &controlplane.Notification{Name: "every run", DestinationID: hook.ID,
 		Events: []string{controlplane.EventRunSucceeded}, Send: controlplane.SendEveryTime}
 	if err := f.store.CreateNotification(f.ctx, not); err != nil {
