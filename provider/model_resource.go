@@ -330,9 +330,15 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		x.Columns = r.describe(ctx, x, &d)
 		if d.HasError() {
 			notRefreshed(&resp.Diagnostics, x.Name, "plan", d)
-			// As stored, also when something else changes (its name): not unknown, which the
-			// apply could not resolve either.
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), state.Columns)...)
+			// As stored when nothing else changes. When something does (its name), the apply
+			// describes the model again, maybe through a connection this apply moves to another
+			// warehouse: it keeps the stored columns only if that fails too (save), so the plan
+			// cannot promise them (Terraform refuses an apply that differs from a known plan).
+			cols := state.Columns
+			if !state.Name.Equal(plan.Name) {
+				cols = types.ListUnknown(columnsType.ElemType)
+			}
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), cols)...)
 			return
 		}
 		resp.Diagnostics.Append(d...)
