@@ -447,7 +447,7 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 // another warehouse (or database) than the one their ledgers were delivered from. A change that
 // reads the same data (a timeout, the name) previews the syncs with a cursor: they read in full.
 func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.store == nil || r.preview.mode == PreviewOff || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if r.store == nil || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
 	var plan, state connectionModel
@@ -476,7 +476,10 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	// it sends the deletes and changes its incremental reads missed. For the previews of the syncs
 	// and models the plan changes too: they read through c, as planned (not written yet).
 	same := readsSameWarehouse(c, old)
-	r.preview.conns.set(c.ID, c)
+	r.preview.conns.set(c.ID, c) // also for the models' describe (ModelResource.describe), whatever the preview mode
+	if r.preview.mode == PreviewOff {
+		return
+	}
 	if r.preview.mode == PreviewAlways {
 		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
 	}

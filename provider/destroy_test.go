@@ -431,6 +431,29 @@ resource "backflow_connection" "w" {
 						columns("unique_id", "text", "email", "text", "plan", "text")),
 				},
 			},
+			{
+				// Both warehouses answer: the plan describes the new SQL through the connection as
+				// planned (s3), as the apply does, not as stored (s2, where plan is text).
+				PreConfig: func() { e.execWarehouse(t, `CREATE SCHEMA s3; CREATE TABLE s3.people (unique_id text, plan bigint)`) },
+				Config:    e.config(in("s3"), model("m", "renamed", "w", `sql = "select unique_id, plan from people"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "int8")),
+				},
+			},
+			{
+				// The model unchanged, its connection moved back to s2: the plan updates its columns
+				// now, rather than keep the ones s3 described until the next plan.
+				Config: e.config(in("s2"), model("m", "renamed", "w", `sql = "select unique_id, plan from people"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+				},
+			},
 		},
 	})
 }

@@ -157,7 +157,14 @@ func columnsValue(ctx context.Context, cols []controlplane.Column) (types.List, 
 
 // describe checks the model's connection and asks the warehouse for the model's columns.
 func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) []controlplane.Column {
-	conn, err := r.store.GetConnection(ctx, x.ConnectionID)
+	// Through the connection as the plan changes it, when it does: the apply describes the model
+	// again once the connection is written, and a plan that described it through the stored one
+	// (another warehouse) would promise columns the apply does not find.
+	conn := r.preview.conns.get(x.ConnectionID)
+	var err error
+	if conn == nil {
+		conn, err = r.store.GetConnection(ctx, x.ConnectionID)
+	}
 	if err != nil {
 		refReadError(diags, path.Root("connection_id"), "Connection Not Found", "connection", x.ConnectionID,
 			fmt.Sprintf("The model %q", x.Name), "Point connection_id at an existing postgres connection.", err)
