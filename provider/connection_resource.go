@@ -457,8 +457,12 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if d.HasError() || plan.ID.IsUnknown() {
 		return
 	}
+	id := plan.ID.ValueInt64()
+	r.preview.later.set(id, nil)
 	for _, block := range []types.Object{plan.Postgres, plan.MySQL, plan.DuckDB} {
 		if !block.IsNull() && !fullyKnown(block) {
+			r.preview.conns.set(id, nil)
+			r.preview.later.set(id, &struct{}{})
 			return // known at apply only: a run after it shows what it sends
 		}
 	}

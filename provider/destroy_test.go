@@ -457,3 +457,54 @@ resource "backflow_connection" "w" {
 		},
 	})
 }
+
+// A connection whose url is known only at apply (here from a terraform_data changed in the same
+// apply): the plan cannot describe its models through it, so it leaves their columns known after
+// apply rather than promise the ones the stored url describes.
+func TestAccModelConnectionURLKnownAtApply(t *testing.T) {
+	e := newTestEnv(t)
+	const addr = "backflow_model.m"
+	e.execWarehouse(t, `CREATE SCHEMA a1; CREATE TABLE a1.people (unique_id text, plan text);
+		CREATE SCHEMA a2; CREATE TABLE a2.people (unique_id text, plan bigint)`)
+	u, err := neturl.Parse(e.whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(schema, sql string) string {
+		v := *u
+		q := v.Query()
+		q.Set("search_path", schema)
+		v.RawQuery = q.Encode()
+		return e.config(fmt.Sprintf(`
+resource "terraform_data" "url" {
+  input = %q
+}
+resource "backflow_connection" "w" {
+  name     = "warehouse"
+  postgres = { url = terraform_data.url.output }
+}
+`, v.String()), model("m", "people", "w", sql))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		ExternalProviders:        map[string]resource.ExternalProvider{"terraform": {Source: "terraform.io/builtin/terraform"}},
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: in("a1", `sql = "select unique_id, plan from people"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+				},
+			},
+			{
+				Config: in("a2", `sql = "select plan, unique_id from people"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue(addr, tfjsonpath.New("columns"))},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("plan", "int8", "unique_id", "text")),
+				},
+			},
+		},
+	})
+}

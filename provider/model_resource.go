@@ -316,7 +316,8 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() {
+	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() ||
+		r.preview.later.get(plan.ConnectionID.ValueInt64()) != nil { // its connection's url is known at apply only
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
 		return
 	}

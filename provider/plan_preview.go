@@ -47,6 +47,9 @@ type previewSettings struct {
 	budget  *previewBudget
 	models  *planned[controlplane.Model]
 	conns   *planned[controlplane.Connection]
+	// later holds the warehouse connections a plan changes to values known only at apply (a url
+	// from another resource): their models' columns are known after apply too.
+	later *planned[struct{}]
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the
