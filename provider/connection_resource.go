@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -154,7 +155,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						ElementType: types.StringType,
 						Optional:    true,
 						Sensitive:   true,
-						Validators:  []validator.Map{headersValidator{}},
+						Validators:  []validator.Map{mapvalidator.NoNullValues(), headersValidator{}},
 					},
 					"signing_secret": schema.StringAttribute{
 						MarkdownDescription: fmt.Sprintf("Standard Webhooks signing secret: `%s` followed by the standard "+
