@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -154,7 +155,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						ElementType: types.StringType,
 						Optional:    true,
 						Sensitive:   true,
-						Validators:  []validator.Map{headersValidator{}},
+						Validators:  []validator.Map{mapvalidator.NoNullValues(), headersValidator{}},
 					},
 					"signing_secret": schema.StringAttribute{
 						MarkdownDescription: fmt.Sprintf("Standard Webhooks signing secret: `%s` followed by the standard "+
@@ -447,7 +448,7 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 // another warehouse (or database) than the one their ledgers were delivered from. A change that
 // reads the same data (a timeout, the name) previews the syncs with a cursor: they read in full.
 func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.store == nil || r.preview.mode == PreviewOff || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if r.store == nil || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
 	var plan, state connectionModel
@@ -457,8 +458,12 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if d.HasError() || plan.ID.IsUnknown() {
 		return
 	}
+	id := plan.ID.ValueInt64()
+	r.preview.later.set(id, nil)
 	for _, block := range []types.Object{plan.Postgres, plan.MySQL, plan.DuckDB} {
 		if !block.IsNull() && !fullyKnown(block) {
+			r.preview.conns.set(id, nil)
+			r.preview.later.set(id, &struct{}{})
 			return // known at apply only: a run after it shows what it sends
 		}
 	}
@@ -476,7 +481,10 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	// it sends the deletes and changes its incremental reads missed. For the previews of the syncs
 	// and models the plan changes too: they read through c, as planned (not written yet).
 	same := readsSameWarehouse(c, old)
-	r.preview.conns.set(c.ID, c)
+	r.preview.conns.set(c.ID, c) // also for the models' describe (ModelResource.describe), whatever the preview mode
+	if r.preview.mode == PreviewOff {
+		return
+	}
 	if r.preview.mode == PreviewAlways {
 		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
 	}

@@ -343,7 +343,7 @@ func TestAccModelRenamedWarehouseGone(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), stored),
+						plancheck.ExpectUnknownValue(addr, tfjsonpath.New("columns")),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -386,4 +386,125 @@ func TestAccDestroyModelNeverCreated(t *testing.T) {
 	if err := e.checkDestroyed(nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A model renamed in the apply that moves its connection to another warehouse, while the one it
+// read is gone: the plan cannot describe the model (it describes through the connection as
+// stored), so it cannot promise the stored columns; the apply describes through the new url.
+func TestAccModelRenamedConnectionMoved(t *testing.T) {
+	e := newTestEnv(t)
+	const addr = "backflow_model.m"
+	e.execWarehouse(t, `CREATE SCHEMA s1; CREATE TABLE s1.people (unique_id text, email text);
+		CREATE SCHEMA s2; CREATE TABLE s2.people (unique_id text, email text, plan text)`)
+	u, err := neturl.Parse(e.whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(schema string) string {
+		v := *u
+		q := v.Query()
+		q.Set("search_path", schema)
+		v.RawQuery = q.Encode()
+		return fmt.Sprintf(`
+resource "backflow_connection" "w" {
+  name     = "warehouse"
+  postgres = { url = %q }
+}
+`, v.String())
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(in("s1"), model("m", "people", "w", `sql = "select * from people"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "email", "text")),
+				},
+			},
+			{
+				PreConfig: func() { e.execWarehouse(t, `DROP SCHEMA s1 CASCADE`) },
+				Config:    e.config(in("s2"), model("m", "renamed", "w", `sql = "select * from people"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("renamed")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"),
+						columns("unique_id", "text", "email", "text", "plan", "text")),
+				},
+			},
+			{
+				// Both warehouses answer: the plan describes the new SQL through the connection as
+				// planned (s3), as the apply does, not as stored (s2, where plan is text).
+				PreConfig: func() { e.execWarehouse(t, `CREATE SCHEMA s3; CREATE TABLE s3.people (unique_id text, plan bigint)`) },
+				Config:    e.config(in("s3"), model("m", "renamed", "w", `sql = "select unique_id, plan from people"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "int8")),
+				},
+			},
+			{
+				// The model unchanged, its connection moved back to s2: the plan updates its columns
+				// now, rather than keep the ones s3 described until the next plan.
+				Config: e.config(in("s2"), model("m", "renamed", "w", `sql = "select unique_id, plan from people"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+				},
+			},
+		},
+	})
+}
+
+// A connection whose url is known only at apply (here from a terraform_data changed in the same
+// apply): the plan cannot describe its models through it, so it leaves their columns known after
+// apply rather than promise the ones the stored url describes.
+func TestAccModelConnectionURLKnownAtApply(t *testing.T) {
+	e := newTestEnv(t)
+	const addr = "backflow_model.m"
+	e.execWarehouse(t, `CREATE SCHEMA a1; CREATE TABLE a1.people (unique_id text, plan text);
+		CREATE SCHEMA a2; CREATE TABLE a2.people (unique_id text, plan bigint)`)
+	u, err := neturl.Parse(e.whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(schema, sql string) string {
+		v := *u
+		q := v.Query()
+		q.Set("search_path", schema)
+		v.RawQuery = q.Encode()
+		return e.config(fmt.Sprintf(`
+resource "terraform_data" "url" {
+  input = %q
+}
+resource "backflow_connection" "w" {
+  name     = "warehouse"
+  postgres = { url = terraform_data.url.output }
+}
+`, v.String()), model("m", "people", "w", sql))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		ExternalProviders:        map[string]resource.ExternalProvider{"terraform": {Source: "terraform.io/builtin/terraform"}},
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: in("a1", `sql = "select unique_id, plan from people"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("unique_id", "text", "plan", "text")),
+				},
+			},
+			{
+				Config: in("a2", `sql = "select plan, unique_id from people"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue(addr, tfjsonpath.New("columns"))},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("columns"), columns("plan", "int8", "unique_id", "text")),
+				},
+			},
+		},
+	})
 }

@@ -157,7 +157,14 @@ func columnsValue(ctx context.Context, cols []controlplane.Column) (types.List, 
 
 // describe checks the model's connection and asks the warehouse for the model's columns.
 func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, diags *diag.Diagnostics) []controlplane.Column {
-	conn, err := r.store.GetConnection(ctx, x.ConnectionID)
+	// Through the connection as the plan changes it, when it does: the apply describes the model
+	// again once the connection is written, and a plan that described it through the stored one
+	// (another warehouse) would promise columns the apply does not find.
+	conn := r.preview.conns.get(x.ConnectionID)
+	var err error
+	if conn == nil {
+		conn, err = r.store.GetConnection(ctx, x.ConnectionID)
+	}
 	if err != nil {
 		refReadError(diags, path.Root("connection_id"), "Connection Not Found", "connection", x.ConnectionID,
 			fmt.Sprintf("The model %q", x.Name), "Point connection_id at an existing postgres connection.", err)
@@ -309,7 +316,8 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() {
+	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() ||
+		r.preview.later.get(plan.ConnectionID.ValueInt64()) != nil { // its connection's url is known at apply only
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
 		return
 	}
@@ -330,9 +338,15 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		x.Columns = r.describe(ctx, x, &d)
 		if d.HasError() {
 			notRefreshed(&resp.Diagnostics, x.Name, "plan", d)
-			// As stored, also when something else changes (its name): not unknown, which the
-			// apply could not resolve either.
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), state.Columns)...)
+			// As stored when nothing else changes. When something does (its name), the apply
+			// describes the model again, maybe through a connection this apply moves to another
+			// warehouse: it keeps the stored columns only if that fails too (save), so the plan
+			// cannot promise them (Terraform refuses an apply that differs from a known plan).
+			cols := state.Columns
+			if !state.Name.Equal(plan.Name) {
+				cols = types.ListUnknown(columnsType.ElemType)
+			}
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), cols)...)
 			return
 		}
 		resp.Diagnostics.Append(d...)

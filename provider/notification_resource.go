@@ -108,6 +108,7 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Required:            true,
 				ElementType:         types.StringType,
 				Validators: []validator.Set{
+					setvalidator.NoNullValues(),
 					setvalidator.SizeAtLeast(1),
 					setvalidator.ValueStringsAre(stringvalidator.OneOf(controlplane.Events...)),
 				},
@@ -118,6 +119,7 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Computed:            true,
 				ElementType:         types.Int64Type,
 				Default:             setdefault.StaticValue(types.SetValueMust(types.Int64Type, []attr.Value{})),
+				Validators:          []validator.Set{setvalidator.NoNullValues()},
 			},
 			"send": schema.StringAttribute{
 				MarkdownDescription: "When run events are sent: `" + controlplane.SendOnChange + "` (the default) only when a " +

@@ -266,3 +266,20 @@ func TestAccNotificationWithNewSync(t *testing.T) {
 		}},
 	})
 }
+
+// sync_ids = [null] is refused as a configuration error, not a "Value Conversion Error" that
+// blames the provider (TestCollectionsRefuseNullElements checks every collection has the validator).
+func TestAccNotificationNullSyncID(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(webhookConnection("alerts", "Alerts", hook.URL+"/alerts", ""),
+				notificationResource("failures", `events = ["run.failed"]
+  sync_ids = [null]`)),
+			ExpectError: expectErr(`Null Set Value`),
+		}},
+	})
+}

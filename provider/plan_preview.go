@@ -47,6 +47,9 @@ type previewSettings struct {
 	budget  *previewBudget
 	models  *planned[controlplane.Model]
 	conns   *planned[controlplane.Connection]
+	// later holds the warehouse connections a plan changes to values known only at apply (a url
+	// from another resource): their models' columns are known after apply too.
+	later *planned[struct{}]
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the
@@ -84,7 +87,9 @@ func (b *previewBudget) spend(d time.Duration) {
 // connections (their planned url, database or init_sql) a plan changes in place, so that a sync
 // the same plan changes, or a model's syncs, are previewed reading what the plan makes them read:
 // Terraform plans a connection before the models whose connection_id names it, and a model before
-// the syncs whose model_id names it. One provider configuration serves one plan or apply.
+// the syncs whose model_id names it. A model is described through its connection as planned too
+// (ModelResource.describe), so conns holds the connections a plan changes whatever the preview
+// mode. One provider configuration serves one plan or apply.
 type planned[T any] struct {
 	mu   sync.Mutex
 	byID map[int64]*T

@@ -117,6 +117,7 @@ func mappingsSchema() schema.ListNestedAttribute {
 					ElementType:         types.StringType,
 					Optional:            true,
 					Validators: []validator.List{
+						listvalidator.NoNullValues(),
 						listvalidator.SizeAtLeast(1),
 						listvalidator.ValueStringsAre(stringvalidator.OneOf(controlplane.Normalizations...)),
 						listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("hash")),

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -125,7 +126,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"content_type": schema.StringAttribute{MarkdownDescription: requestDescriptions["content_type"], Optional: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}}},
 			"headers": schema.MapAttribute{MarkdownDescription: requestDescriptions["headers"], Optional: true,
-				ElementType: types.StringType, Validators: []validator.Map{headersValidator{}, requestHeadersValidator{}}},
+				ElementType: types.StringType, Validators: []validator.Map{mapvalidator.NoNullValues(), headersValidator{}, requestHeadersValidator{}}},
 		},
 	}
 }

@@ -176,7 +176,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"(a plan shows it as drift).",
 						ElementType: types.Int64Type,
 						Optional:    true,
-						Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},
+						Validators:  []validator.Set{setvalidator.NoNullValues(), setvalidator.SizeAtLeast(1)},
 					},
 				},
 			},

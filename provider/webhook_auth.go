@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -85,7 +86,7 @@ func oauth2Schema() schema.SingleNestedAttribute {
 				MarkdownDescription: "Scopes asked for (sent space-separated as `scope`). Omitted: none.",
 				ElementType:         types.StringType,
 				Optional:            true,
-				Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(
+				Validators: []validator.List{listvalidator.NoNullValues(), listvalidator.ValueStringsAre(stringvalidator.RegexMatches(
 					regexp.MustCompile(`^[!#-\[\]-~]+$`), "must be a scope token: printable ASCII without spaces, \" or \\"))},
 			},
 			"parameters": schema.MapAttribute{
@@ -94,7 +95,7 @@ func oauth2Schema() schema.SingleNestedAttribute {
 					" are set by the attributes above.",
 				ElementType: types.StringType,
 				Optional:    true,
-				Validators:  []validator.Map{oauth2ParametersValidator{}},
+				Validators:  []validator.Map{mapvalidator.NoNullValues(), oauth2ParametersValidator{}},
 			},
 		},
 	}
