@@ -183,8 +183,9 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 							"method (signed, with its headers) carrying the envelope with operation `test` and empty `data`. " +
 							"Anything but 200 to that request refuses the change: an update is tested at plan time (so a " +
 							"refusal changes nothing, not even the state), a new connection, or values known only after " +
-							"apply, at apply time. An update that changes none of the values the test sends (a new `name` or rate " +
-							"limit) is not tested, so an endpoint that is down does not fail it. Defaults to `true`.",
+							"apply, at apply time. An update that changes only the `name` (which the test's envelope carries as " +
+							"`connection_name`, as every delivery does) or the rate limit is not tested, so an endpoint that is down " +
+							"does not fail it. Defaults to `true`.",
 						Optional: true,
 						Computed: true,
 						Default:  booldefault.StaticBool(true),
@@ -372,7 +373,8 @@ func priorHasEmptyHeaders(ctx context.Context, prior *connectionModel) bool {
 }
 
 // testedAtPlan is the private-state key ModifyPlan sets when the apply need not test the
-// webhook: the plan tested it with the planned values, or changes nothing the test sends.
+// webhook: the plan tested it with the planned values, or changes only what the test does not
+// depend on (the name, which its envelope carries as connection_name; the rate limit).
 const testedAtPlan = "webhook_tested_at_plan"
 
 // ModifyPlan runs test_on_save at plan time when the plan changes what a webhook connection's
