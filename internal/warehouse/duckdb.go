@@ -83,8 +83,8 @@ func (d *DuckDB) Timeouts() (statement, lock time.Duration) {
 }
 
 // bounded is ctx limited by the statement timeout, and explain, which turns an error the limit
-// caused into ErrStatementTimeout (and leaves others, including the end of ctx itself, as they
-// are).
+// caused into ErrStatementTimeout, and an error that came after ctx itself ended into one that
+// wraps ctx's error; others are left as they are.
 func (d *DuckDB) bounded(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
 	statement, _ := d.Timeouts()
 	qctx, cancel := context.WithTimeout(ctx, statement)
@@ -92,6 +92,12 @@ func (d *DuckDB) bounded(ctx context.Context) (context.Context, context.CancelFu
 		if err != nil && ctx.Err() == nil && errors.Is(qctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("%w (%s): make the query faster, or raise the connection's statement_timeout: %w",
 				ErrStatementTimeout, FormatDuration(statement), err)
+		}
+		// The caller's context ended: DuckDB says only "INTERRUPT Error: Interrupted!" (under
+		// "the warehouse rejected the model's SQL"), which callers must tell from a refusal, as
+		// they do the other warehouses' errors (errors.Is(err, context.Canceled)).
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			return fmt.Errorf("the read was stopped (%w) before DuckDB answered: %w", context.Cause(ctx), err)
 		}
 		return err
 	}

@@ -214,8 +214,18 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 		err = r.Err()
 		r.Close()
 	}
-	if err == nil || errors.Is(err, ErrStatementTimeout) {
-		t.Errorf("a read whose context was canceled: %v, want an error that is not ErrStatementTimeout", err)
+	if err == nil || errors.Is(err, ErrStatementTimeout) || !errors.Is(err, context.Canceled) {
+		t.Errorf("a read whose context was canceled: %v, want context.Canceled, not ErrStatementTimeout", err)
+	}
+	// DuckDB's own word for a statement its caller stopped ("INTERRUPT Error: Interrupted!",
+	// which a describe under load returned) carries the context's error, as the other
+	// warehouses' errors do.
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	_, release, explain := long.bounded(done)
+	release()
+	if err := explain(errors.New("INTERRUPT Error: Interrupted!")); !errors.Is(err, context.Canceled) {
+		t.Errorf("DuckDB's interrupt after the context ended: %v, want context.Canceled", err)
 	}
 	if s, _ := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"}).Timeouts(); s != DefaultStatementTimeout {
 		t.Errorf("default statement timeout %v, want %v", s, DefaultStatementTimeout)
