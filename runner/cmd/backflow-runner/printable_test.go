@@ -118,9 +118,10 @@ func TestOutsideTextCannotRewriteTheTerminal(t *testing.T) {
 	mustBePrintable(t, "test", out)
 	testing200.Store(false)
 
-	// A model whose SQL fails with a value in its error; a sync whose name holds controls.
+	// A model whose SQL fails with a name it holds in its error (a value would be hidden: the
+	// warehouse's rule); a sync whose name holds controls.
 	if _, err := w.store.Pool().Exec(w.ctx, `UPDATE backflow.models SET sql =
-		'select unique_id, (''BOOM''||chr(27)||''[2J''||chr(27)||'']0;OWNED''||chr(7)||chr(155)||''31m'')::int AS n from users'`); err != nil {
+		'select unique_id, "BOOM'||chr(27)||'[2J'||chr(27)||']0;OWNED'||chr(7)||chr(155)||'31m" AS n from users'`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.store.Pool().Exec(w.ctx, `UPDATE backflow.syncs SET name = 'evil'||chr(27)||'[2J'||chr(155)||'name' WHERE id = $1`,
