@@ -34,12 +34,7 @@ func TestAccNotification(t *testing.T) {
   primary_key = "unique_id"`) + webhookConnection("alerts", "Alerts", hook.URL+"/alerts", "")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if n := e.countNamed(t, "notifications", "failures"); n != 0 {
-				return fmt.Errorf("%d notifications left after destroy", n)
-			}
-			return e.checkDestroyed(s)
-		},
+		CheckDestroy:             e.checkNotificationDestroyed(t, "failures"),
 		Steps: []resource.TestStep{
 			{
 				Config: e.config(base, notificationResource("failures", `events = ["run.failed", "run.recovered"]`)),
@@ -139,12 +134,7 @@ func TestAccNotificationBody(t *testing.T) {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if n := e.countNamed(t, "notifications", "templated"); n != 0 {
-				return fmt.Errorf("%d notifications left after destroy", n)
-			}
-			return e.checkDestroyed(s)
-		},
+		CheckDestroy:             e.checkNotificationDestroyed(t, "templated"),
 		Steps: []resource.TestStep{
 			bad(`{"text": {{ event.sync.name | json }}`, `(?s)Invalid Notification Body Template.*not valid JSON.*line 1`),
 			bad("{\n  \"text\": \"{{ event.run.error }}\"\n}", `(?s)sample run\.failed event.*not valid JSON.*line 2, column`),
@@ -248,12 +238,7 @@ func TestAccNotificationWithNewSync(t *testing.T) {
   sync_ids = [backflow_sync.s.id]`))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			if n := e.countNamed(t, "notifications", "failures"); n != 0 {
-				return fmt.Errorf("%d notifications left after destroy", n)
-			}
-			return e.checkDestroyed(s)
-		},
+		CheckDestroy:             e.checkNotificationDestroyed(t, "failures"),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
@@ -282,4 +267,14 @@ func TestAccNotificationNullSyncID(t *testing.T) {
 			ExpectError: expectErr(`Null Set Value`),
 		}},
 	})
+}
+
+// checkNotificationDestroyed is checkDestroyed, and no notification named name is left.
+func (e *testEnv) checkNotificationDestroyed(t *testing.T, name string) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		if n := e.countNamed(t, "notifications", name); n != 0 {
+			return fmt.Errorf("%d notifications left after destroy", n)
+		}
+		return e.checkDestroyed(s)
+	}
 }

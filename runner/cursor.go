@@ -621,10 +621,7 @@ func markFloor(p *readPlan, start time.Time) []byte {
 		return nil
 	}
 	if !p.instants {
-		c = start.UTC().Truncate(time.Second).Add(minZoneOffset)
-		if p.kind == warehouse.CursorDate {
-			c = time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
-		}
+		c = start.UTC().Truncate(time.Second).Add(minZoneOffset) // markText keeps a date's date
 	}
 	return markText(p, c)
 }
