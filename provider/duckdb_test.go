@@ -142,13 +142,8 @@ func TestDuckDBInitSQLNotShown(t *testing.T) {
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	var s syncModel
-	if d := s.fromSync(ctx, &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
-		t.Fatal(d)
-	}
-	s.ID = types.Int64Unknown()
-	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, &s))
+	s := newSyncPlan(t, m.ID, hook.ID)
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, s))
 	if len(got) != 1 || !strings.Contains(got[0], "Backflow Preview Unavailable") || !strings.Contains(got[0], "init_sql failed") ||
 		strings.Contains(got[0], secret) || strings.Contains(got[0], "SELEC 1") {
 		t.Errorf("preview of a sync whose model's init_sql fails: %q", got)
@@ -173,13 +168,8 @@ func TestDuckDBPreviewHidesQuotedValue(t *testing.T) {
 	if err := store.CreateModel(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	var s syncModel
-	if d := s.fromSync(ctx, &controlplane.Sync{Name: "s", ModelID: m.ID, DestinationID: hook.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
-		t.Fatal(d)
-	}
-	s.ID = types.Int64Unknown()
-	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, &s))
+	s := newSyncPlan(t, m.ID, hook.ID)
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, nil, s))
 	if len(got) != 1 || !strings.Contains(got[0], "Backflow Preview Unavailable") ||
 		!strings.Contains(got[0], "'[value not shown]'") || strings.Contains(got[0], "alice") {
 		t.Errorf("preview of a model that fails on a value: %q", got)

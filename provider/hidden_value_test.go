@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -19,7 +18,6 @@ import (
 // preview says so without the value MySQL quotes ("Incorrect integer value: '<value>' for
 // column ..."), as it does for Postgres and DuckDB.
 func TestMySQLPreviewHidesQuotedValue(t *testing.T) {
-	ctx := context.Background()
 	const secret = "alice.secret@example.com"
 	url, db := warehousetest.NewMySQLDatabase(t)
 	for _, s := range []string{"CREATE FUNCTION to_int(x text) RETURNS int DETERMINISTIC RETURN x",
@@ -34,13 +32,8 @@ func TestMySQLPreviewHidesQuotedValue(t *testing.T) {
 		Model: &controlplane.Model{Name: "users", SQL: "select id, to_int(email) as n from users",
 			Columns: []controlplane.Column{{Name: "id", Type: "INT"}, {Name: "n", Type: "INT"}}},
 	})
-	var s syncModel
-	if d := s.fromSync(ctx, &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
-		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
-		t.Fatal(d)
-	}
-	s.ID = types.Int64Unknown()
-	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: w.Store}}, nil, &s))
+	s := newSyncPlan(t, w.Model.ID, w.Destination.ID)
+	got := warnings(modifyPlan(t, &SyncResource{storeHolder{store: w.Store}}, nil, s))
 	if len(got) != 1 || !strings.Contains(got[0], "Backflow Preview Unavailable") ||
 		!strings.Contains(got[0], "Incorrect integer value: '[value not shown]' for column") || strings.Contains(got[0], "alice") {
 		t.Errorf("preview of a model that fails on a value: %q", got)

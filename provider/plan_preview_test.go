@@ -131,13 +131,7 @@ func TestPlanPreview(t *testing.T) {
 // not to send it.
 func TestPlanPreviewHashedKey(t *testing.T) {
 	ctx := context.Background()
-	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
-		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
-		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 3) AS i`,
-		HookURL: "http://127.0.0.1:1/x",
-		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
-			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
-	})
+	w := emailUsersWorld(t, 3)
 	syncRes := &SyncResource{storeHolder{store: w.Store}}
 	behavior := controlplane.BehaviorMirror
 	plan := func(mappings ...controlplane.Mapping) string {
@@ -380,13 +374,7 @@ func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
 // budget is used, the previews left say they were skipped, why, and how to see them.
 func TestPlanPreviewBudget(t *testing.T) {
 	ctx := context.Background()
-	w := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
-		Users: `CREATE TABLE users (id int PRIMARY KEY, email text);
-		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 5) AS i`,
-		HookURL: "http://127.0.0.1:1/x",
-		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
-			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
-	})
+	w := emailUsersWorld(t, 5)
 	store, m := w.Store, w.Model
 	for i := range 4 {
 		y := &controlplane.Sync{Name: fmt.Sprintf("Users %d", i), ModelID: m.ID, DestinationID: w.Destination.ID,
@@ -455,4 +443,28 @@ func TestPlanPreviewHidesQuotedValue(t *testing.T) {
 	if strings.Contains(got[0], "alice") || !strings.Contains(got[0], `integer: "[value not shown]"`) {
 		t.Errorf("the plan prints the value the warehouse quoted: %q", got[0])
 	}
+}
+
+// emailUsersWorld is a world whose warehouse holds n users (id, and email u<id>@example.com),
+// its model reading them all, and a webhook that does not answer.
+func emailUsersWorld(t *testing.T, n int) *controlplanetest.World {
+	return controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+		Users: fmt.Sprintf(`CREATE TABLE users (id int PRIMARY KEY, email text);
+		INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, %d) AS i`, n),
+		HookURL: "http://127.0.0.1:1/x",
+		Model: &controlplane.Model{Name: "users", SQL: "select * from users",
+			Columns: []controlplane.Column{{Name: "id", Type: "int4"}, {Name: "email", Type: "text"}}},
+	})
+}
+
+// newSyncPlan is the plan of a new update_or_create sync "s" keyed on id, of model modelID to
+// connection destID.
+func newSyncPlan(t *testing.T, modelID, destID int64) *syncModel {
+	var s syncModel
+	if d := s.fromSync(context.Background(), &controlplane.Sync{Name: "s", ModelID: modelID, DestinationID: destID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}); d.HasError() {
+		t.Fatal(d)
+	}
+	s.ID = types.Int64Unknown()
+	return &s
 }
