@@ -326,8 +326,8 @@ output "deleted" {
 	}
 }
 
-// A model renamed while its warehouse cannot describe it: the plan and the apply keep its stored
-// columns, with a warning; they used to plan them unknown, and the apply failed on the describe.
+// A model renamed while its warehouse cannot describe it: the plan leaves its columns known after
+// apply, with a warning, and the apply keeps the stored ones (it failed on the describe).
 func TestAccModelRenamedWarehouseGone(t *testing.T) {
 	e := newTestEnv(t)
 	const addr = "backflow_model.m"
@@ -389,8 +389,8 @@ func TestAccDestroyModelNeverCreated(t *testing.T) {
 }
 
 // A model renamed in the apply that moves its connection to another warehouse, while the one it
-// read is gone: the plan cannot describe the model (it describes through the connection as
-// stored), so it cannot promise the stored columns; the apply describes through the new url.
+// read is gone: the plan describes the model through the connection as planned (it described
+// through the one stored, and the apply, through the new url, found other columns).
 func TestAccModelRenamedConnectionMoved(t *testing.T) {
 	e := newTestEnv(t)
 	const addr = "backflow_model.m"
