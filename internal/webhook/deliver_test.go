@@ -299,7 +299,11 @@ func TestDeliverHonoursRetryAfter(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}})
+	// The wait the deliverer chose before the retry, as OnRetry is told it: the wait itself is
+	// sleep's, whatever it is asked.
+	var waits []time.Duration
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL},
+		OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
 	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
@@ -307,9 +311,8 @@ func TestDeliverHonoursRetryAfter(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("server saw %d requests, want 2", len(got))
 	}
-	// A lower bound the endpoint asked for, not a cap on how long anything takes.
-	if gap := got[1].at.Sub(got[0].at); gap < 2*time.Second {
-		t.Errorf("retry came %v after the 429, want at least the 2s of Retry-After", gap)
+	if len(waits) != 1 || waits[0] < 2*time.Second {
+		t.Errorf("waits before the retries: %v, want one of at least the 2s of Retry-After", waits)
 	}
 	if got[0].header.Get("webhook-id") != got[1].header.Get("webhook-id") {
 		t.Errorf("retry changed the webhook-id")
@@ -697,7 +700,7 @@ func expectCanceled(t *testing.T, done <-chan deliverOutcome) {
 		if len(out.res.Delivered) != 0 {
 			t.Errorf("delivered %v after cancel, want none", out.res.Delivered)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Deliver did not return after its context was canceled")
+	case <-time.After(time.Minute):
+		t.Fatal("Deliver hung a minute after its context was canceled")
 	}
 }

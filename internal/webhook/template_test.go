@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -152,13 +151,11 @@ func TestRenderIsBounded(t *testing.T) {
 	// Whitespace control makes Liquid panic on a failed write, in two ways.
 	for _, src := range []string{loop, `{% for i in (1..1000000000) -%} 0123456789 {%- endfor %}`,
 		"{% for i in (1..1000000000) %}{{ i }}\n  {%- endfor %}"} {
-		start := time.Now()
+		// That rendering stops there, rather than going on with its writes refused, shows in the
+		// error: a loop that went on would end on the budget's steps, saying so instead.
 		got, err := render(t, src, `{"k": 1}`)
 		if err == nil || !strings.Contains(err.Error(), "renders more than 1 MiB") || len(got) > renderFloor {
 			t.Errorf("unbounded body %s: %d bytes, %v; want an error saying it renders more than 1 MiB", src, len(got), err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("%s took %v to stop", src, d)
 		}
 	}
 	// Within the bound, a large body renders: eight times the records' size, however small the floor.
