@@ -336,7 +336,11 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 // first 4 KiB: the provider's test_on_save of a request. rec is nil when no request could be
 // built (the sync's model, destination or mappings are not usable), err then says why.
 func SendSample(ctx context.Context, store *controlplane.Store, y *controlplane.Sync) (rec []byte, status int, body string, err error) {
-	e := &Engine{Store: store}
+	return (&Engine{Store: store}).sendSample(ctx, y)
+}
+
+// sendSample is SendSample with e's client (tests give one).
+func (e *Engine) sendSample(ctx context.Context, y *controlplane.Sync) (rec []byte, status int, body string, err error) {
 	j, err := e.load(ctx, y)
 	if err != nil {
 		return nil, 0, "", err
