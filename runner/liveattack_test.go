@@ -68,8 +68,8 @@ func TestRescuedQueuedRunRunsOnce(t *testing.T) {
 	go func() { first <- w.Work(f.ctx, job(1)) }()
 	select {
 	case <-started:
-	case <-time.After(45 * time.Second):
-		t.Fatal("the queued run did not start")
+	case <-time.After(time.Minute):
+		t.Fatal("the queued run did not start: hung a minute")
 	}
 	// The rescuer's second attempt, while the first still runs: the sync is busy.
 	var snooze *river.JobSnoozeError
@@ -255,8 +255,8 @@ func TestScheduledJobNotServedByARunThatIsCanceled(t *testing.T) {
 	}()
 	select {
 	case <-started:
-	case <-time.After(45 * time.Second):
-		t.Fatal("the foreground run did not start")
+	case <-time.After(time.Minute):
+		t.Fatal("the foreground run did not start: hung a minute")
 	}
 	w := &syncWorker{jobRunner: testJobRunner(f)}
 	job := &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1},

@@ -687,7 +687,9 @@ func TestMySQLUnsignedCursorBound(t *testing.T) {
 func TestMySQLCancelStopsTheQuery(t *testing.T) {
 	t.Parallel()
 	url, db := warehousetest.NewMySQLDatabase(t)
-	src := NewMySQL(&controlplane.MySQLConfig{URL: url, StatementTimeout: time.Minute})
+	// The reads sleep 10 minutes, under a statement timeout as long: a query not stopped runs on,
+	// and the waits below, far shorter but far longer than a stop takes, only end that hang.
+	src := NewMySQL(&controlplane.MySQLConfig{URL: url, StatementTimeout: 10 * time.Minute})
 	// running counts the server's statements that hold marker, other than this count's own.
 	running := func(t *testing.T, marker string) int {
 		var n int
@@ -699,17 +701,17 @@ func TestMySQLCancelStopsTheQuery(t *testing.T) {
 	}
 	stopped := func(t *testing.T, marker string) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); running(t, marker) > 0; time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(2 * time.Minute); running(t, marker) > 0; time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the read's query %s still runs on the server 10s after the read was canceled", marker)
+				t.Fatalf("the read's query %s still runs on the server 2m after the read was canceled: it was not stopped", marker)
 			}
 		}
 	}
 	started := func(t *testing.T, marker string) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); running(t, marker) == 0; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); running(t, marker) == 0; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the read's query %s never started", marker)
+				t.Fatalf("the read's query %s never started: hung a minute", marker)
 			}
 		}
 	}
@@ -719,7 +721,7 @@ func TestMySQLCancelStopsTheQuery(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			rows, err := Read(ctx, src, "SELECT 1 AS id, SLEEP(30) AS "+marker, "id", nil, nil)
+			rows, err := Read(ctx, src, "SELECT 1 AS id, SLEEP(600) AS "+marker, "id", nil, nil)
 			if err == nil {
 				rows.Close()
 			}
@@ -758,7 +760,7 @@ func TestMySQLCancelStopsTheQuery(t *testing.T) {
 		if _, err := db.Exec("INSERT INTO t VALUES (1, REPEAT('x', 1000000)), (2, '')"); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := src.Open(context.Background(), "SELECT id, pad, SLEEP(IF(id = 2, 30, 0)) AS "+marker+" FROM t", "id", nil)
+		rows, err := src.Open(context.Background(), "SELECT id, pad, SLEEP(IF(id = 2, 600, 0)) AS "+marker+" FROM t", "id", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,8 +41,8 @@ func TestStoppedFirstRunThenMirror(t *testing.T) {
 			for n := tc.answers; n > 0; n-- {
 				select {
 				case <-h.Answered():
-				case <-time.After(10 * time.Second):
-					t.Fatal("no answer from the endpoint")
+				case <-time.After(time.Minute):
+					t.Fatal("no answer from the endpoint: hung a minute")
 				}
 			}
 			if err := c.Process.Signal(tc.sig); err != nil {

@@ -248,7 +248,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "(PUT)") || !strings.Contains(out, "status: 200") {
 		t.Fatalf("test with a request: exit %d\n%s\n%s", code, out, errOut)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !regexp.MustCompile(`PUT /\S*bulk`).MatchString(recvOut.String()); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); !regexp.MustCompile(`PUT /\S*bulk`).MatchString(recvOut.String()); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the receiver did not print the test request:\n%s", recvOut.String())
 		}

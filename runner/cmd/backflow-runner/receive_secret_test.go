@@ -80,9 +80,9 @@ func TestReceiveSecretFromFile(t *testing.T) {
 		if err == nil || !strings.Contains(out.String(), "BACKFLOW_RECEIVE_SECRET") || strings.Contains(out.String(), "not*base64") {
 			t.Errorf("receive with a bad secret: %v\n%s", err, out.String())
 		}
-	case <-time.After(20 * time.Second): // a bound, not an assertion: it never stops by itself
+	case <-time.After(time.Minute): // a bound, not an assertion: it never stops by itself
 		_ = c.Process.Kill()
 		<-exited
-		t.Errorf("receive with a bad secret started and listens:\n%s", out.String())
+		t.Errorf("receive with a bad secret still runs a minute on (it started and listens):\n%s", out.String())
 	}
 }
