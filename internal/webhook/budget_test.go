@@ -195,7 +195,7 @@ func TestGuardedFiltersAgreeWithLiquid(t *testing.T) {
 		`{{ "a,b,,c" | split: "," | join }}|{{ "a b" | split: " " | join: "-" }}|{{ nothing | default: "d" }}|{{ "" | default: 3 }}`,
 		`{{ "Hello World" | truncate: 8 }}|{{ "Hello World" | truncate: 8, "" }}|{{ "a b c d" | truncatewords: 2 }}`,
 		`{{ "abcabc" | replace: "b", "xy" }}|{{ "abc" | replace: "", "-" }}|{{ "abcabc" | replace_first: "b", "y" }}|{{ "abc" | remove: "b" }}`,
-		`{{ 3 | plus: 4 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4 }}|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ -3 | abs }}`,
+		`{{ 3 | plus: 4 }}|{{ 10 | divided_by: 4 }}|{{ 10.0 | divided_by: 4.0 }}|{{ 7 | modulo: 3 }}|{{ 2.5 | round }}|{{ -3 | abs }}`,
 		`{{ "c,a,b,a" | split: "," | sort | uniq | reverse | join: "" }}|{{ "x,y" | split: "," | first }}{{ "x,y" | split: "," | last }}|{{ "abc" | size }}`,
 		`{{ "2024-02-29T10:00:00Z" | date: "%Y/%m/%d %H" }}|{{ "<a>" | escape }}|{{ "a\nb" | newline_to_br }}|{{ " a " | strip }}!`,
 		`{{ "hello" | slice: 1, 3 }}|{{ "hello" | capitalize }}|{{ "a" | append: "b" | prepend: "c" }}|{{ (1..3) | join: "+" }}`,

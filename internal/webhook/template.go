@@ -85,6 +85,9 @@ func newEngine(strict bool) *engine {
 	}
 	filters := filterSet{}
 	liquidfilters.AddStandardFilters(filters)
+	for name, fn := range arithmeticFilters() {
+		filters.AddFilter(name, fn)
+	}
 	filters.AddFilter("json", func(v any) (string, error) {
 		if err := given("json", v); err != nil {
 			return "", err
@@ -372,7 +375,9 @@ func textOf(v any) string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		return strconv.FormatFloat(v, 'f', -1, 64) // never with an exponent: 1e+06 in a URL is not 1000000
+	case liquidFloat:
+		return v.String()
 	case bool:
 		return strconv.FormatBool(v)
 	case *rawRecord:

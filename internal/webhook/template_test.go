@@ -314,3 +314,45 @@ func TestDecimalComparedAfterPlusZero(t *testing.T) {
 		}
 	}
 }
+
+// Arithmetic is exact, as in Shopify's Liquid: integers stay integers of any size and print
+// without an exponent, decimals are computed as written, integer division and modulo floor. The
+// Liquid library computed in float64 and printed 1500001 as 1.500001e+06.
+func TestArithmeticIsExact(t *testing.T) {
+	rec := `{"n": 1500000, "t": "2024-02-29T23:59:59Z", "i": 9007199254740993, "big": 12345678901234567890,
+		"max": 9223372036854775807, "price": 19.99, "d": 0.1, "neg": -7, "half": -2.5, "s": "12", "z": null,
+		"avg": 33.3333333333333333}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.n | plus: 1 }} {{ 1000 | times: 1000 }} {{ record.t | unix | times: 1000 }}`, "1500001 1000000 1709251199000"},
+		{`{{ record.i | plus: 1 }} {{ record.big | plus: 1 }} {{ record.max | plus: 1 }} {{ record.max | plus: 1 | minus: 1 }}`,
+			"9007199254740994 12345678901234567891 9223372036854775808 9223372036854775807"},
+		{`{{ record.big | divided_by: 10 }} {{ record.big | ceil }} {{ record.big | floor }} {{ record.big | minus: 1 | abs }}`,
+			"1234567890123456789 12345678901234567890 12345678901234567890 12345678901234567889"},
+		{`{{ record.price | times: 100 }} {{ record.d | plus: 0.2 }} {{ record.n | minus: 0.5 }} {{ record.price | times: 3 }}`,
+			"1999 0.3 1499999.5 59.97"},
+		{`{{ record.neg | divided_by: 2 }} {{ record.neg | modulo: 2 }} {{ 10.0 | divided_by: 4 }} {{ 1 | divided_by: 3.0 }}`,
+			"-4 1 2.5 0.3333333333333333"},
+		{`{{ record.half | round }} {{ 2.5 | round }} {{ record.price | round: 1 }} {{ 1234.5678 | round: 2 }} {{ 1234.5 | round: -2 }}`,
+			"-3 3 20 1234.57 1200"},
+		{`{{ record.price | ceil }} {{ record.price | floor }} {{ -1.5 | ceil }} {{ record.s | plus: 1 }} {{ record.z | plus: 1 }}`,
+			"20 19 -1 13 1"},
+		// The results are numbers to a condition, and as JSON and in a URL print as they do.
+		{`{% assign p = record.price | plus: 0 %}{% if p > 100 %}big{% else %}small{% endif %} {{ record.n | plus: 0.5 | json }} {{ record.n | plus: 1 | url_encode }}`,
+			"small 1500000.5 1500001"},
+		{`{% assign a = record.avg | plus: 0 %}{% if a > 10 %}big{% endif %}{% if 10 < a %} big{% endif %} {{ a }}`, "big big 33.333333333333336"},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	// What cannot be computed is an error of the template, never a wrong number.
+	for _, src := range []string{
+		`{{ 5 | divided_by: 0 }}`, `{{ 5 | modulo: 0 }}`, `{{ "abc" | plus: 1 }}`, `{{ true | plus: 1 }}`,
+		`{% assign x = 10 %}{% for i in (1..20) %}{% assign x = x | times: x %}{% endfor %}{{ x }}`,
+	} {
+		if got, err := render(t, src, `{}`); err == nil {
+			t.Errorf("%s = %q, want an error", src, got)
+		}
+	}
+}
