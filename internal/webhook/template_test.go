@@ -356,3 +356,42 @@ func TestArithmeticIsExact(t *testing.T) {
 		}
 	}
 }
+
+// A read of a field the record does not have is refused at plan wherever it is: in a branch the
+// sample record does not take, through a filter that makes text of nothing (downcase, default,
+// append), in a loop over a batch. A run renders it as nothing for every record (the fields are
+// the same for all: the mappings' names), so it is a misspelt field.
+func TestCheckRequestsRefusesMisspeltFieldsAnywhere(t *testing.T) {
+	sample := []byte(`{"id":42,"status":"active","email":"sample email","first-name":"x"}`)
+	check := func(mode, body string) []*SpecError {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: body}
+		return CheckRequests(&controlplane.RequestSpec{Mode: mode, New: r}, Vars{}, sample, []byte(`{"id":42}`))
+	}
+	for _, tc := range []struct{ mode, body, want string }{
+		{"record", `{"x": "{% if record.status == "gone" %}{{ record.typo }}{% endif %}"}`,
+			`line 1, column 40: undefined variable in {{ record.typo }}: record.typo names no field (the record's fields are id, status, email, first-name)`},
+		{"record", "{\n\"x\": \"{% if record.id > 1000 %}{{ record.emial }}{% else %}{{ record.email }}{% endif %}\"}", "line 2, column 32: "},
+		{"record", `{"h": "{{ record.emial | downcase | sha256 }}"}`, "record.emial names no field"},
+		{"record", `{"x": "{{ record["e mail"] | default: "n" }}"}`, `record["e mail"] names no field`},
+		{"record", `{"x": "{{ record.id | append: record.typo }}"}`, "record.typo names no field"},
+		{"record", `{"x": "{% unless record.phnoe %}none{% endunless %}"}`, "record.phnoe names no field"},
+		{"batch", `[{% for r in records %}{{ r.emial | json }}{% endfor %}]`, "r.emial names no field"},
+		{"batch", `[{{ records.first.idd | json }}, {{ records[0].typo | json }}]`, "records.first.idd names no field"},
+	} {
+		errs := check(tc.mode, tc.body)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+			t.Errorf("%s: %v, want it refused saying %q", tc.body, errs, tc.want)
+		}
+	}
+	// Fields, strings, comments and names the template sets are not reads of a missing field.
+	for _, tc := range []struct{ mode, body string }{
+		{"record", `{"x": "{{ "record.typo" }} {{ record.size }} {{ record.first-name }} {{ record['email'] }}"}`},
+		{"record", "{% comment %}{{ record.typo }}{% endcomment %}{}"},
+		{"record", `{% for record in record.items %}{{ record.sku }}{% endfor %}{}`},
+		{"batch", `[{% for r in records %}{{ r.email | json }},{% endfor %}{{ records.size }}, {{ records | size }}]`},
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+}
