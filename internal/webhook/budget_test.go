@@ -107,8 +107,12 @@ func TestRenderBudgetReads(t *testing.T) {
 	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
 	renderFloor, stepFloor = 1<<20, 50_000
 	long := strings.Repeat("x", 100_000)
-	rec := `{"n": "` + long + `", "m": "` + long + `y", "arr": [` + strings.Repeat("1,", 20_000) + `1]}`
+	// A number's text is read as a string's is (a Postgres numeric may have 131,072 digits).
+	rec := `{"n": "` + long + `", "m": "` + long + `y", "arr": [` + strings.Repeat("1,", 20_000) + `1], "big": ` +
+		strings.Repeat("9", 100_000) + `}`
 	for _, src := range []string{
+		`{% for i in (1..10000) %}{% if record.big == 1 %}{% endif %}{% endfor %}`,
+		`{% for i in (1..10000) %}{% assign s = record.big | size %}{% endfor %}`,
 		`{% for i in (1..10000) %}{% if record.n == record.m %}{% endif %}{% endfor %}`,
 		`{% for i in (1..10000) %}{% if record.n contains "q" %}{% endif %}{% endfor %}`,
 		`{% for i in (1..1000) %}{% unless record.arr contains 2 %}{% endunless %}{% endfor %}`,
