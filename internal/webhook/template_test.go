@@ -350,6 +350,7 @@ func TestArithmeticIsExact(t *testing.T) {
 	for _, src := range []string{
 		`{{ 5 | divided_by: 0 }}`, `{{ 5 | modulo: 0 }}`, `{{ "abc" | plus: 1 }}`, `{{ true | plus: 1 }}`,
 		`{% assign x = 10 %}{% for i in (1..20) %}{% assign x = x | times: x %}{% endfor %}{{ x }}`,
+		`{{ "` + strings.Repeat("9", 1001) + `" | plus: 1 }}`,
 	} {
 		if got, err := render(t, src, `{}`); err == nil {
 			t.Errorf("%s = %q, want an error", src, got)
