@@ -745,6 +745,12 @@ func JSONPosition(text []byte, offset int64) (line, col int, lineText string) {
 	return line, col, string(text[start : start+end])
 }
 
+// jsonHint says what to do about a body that is not valid JSON. It comes before the rendered line
+// quoted after it, which can be long, so that a rejection's first KiB holds it: a value written
+// between quotes without json ("{{ record.name }}") breaks the body only for the records whose
+// value holds a quote, a backslash or a control character, which the plan's sample does not.
+const jsonHint = " (put each value in it through the json filter, {{ ... | json }}, which quotes and escapes it)"
+
 // checkJSON says where body is not valid JSON, nil if it is.
 func checkJSON(body []byte) error {
 	// gjson's validator first: several times faster than encoding/json's state machine (a
@@ -759,7 +765,7 @@ func checkJSON(body []byte) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col, text := JSONPosition(body, se.Offset)
-		return fmt.Errorf("the rendered body is not valid JSON: %v at line %d, column %d of what it rendered: %q", se, line, col, text)
+		return fmt.Errorf("the rendered body is not valid JSON%s: %v at line %d, column %d of what it rendered: %q", jsonHint, se, line, col, text)
 	}
-	return fmt.Errorf("the rendered body is not valid JSON: %v", err)
+	return fmt.Errorf("the rendered body is not valid JSON%s: %v", jsonHint, err)
 }

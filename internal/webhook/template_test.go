@@ -396,3 +396,18 @@ func TestCheckRequestsRefusesMisspeltFieldsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// A JSON body made invalid by a value says what to do, within the first KiB a rejection keeps,
+// before the rendered line it quotes: a value written between quotes without json breaks the
+// body only for the records whose value holds a quote, a backslash or a control character.
+func TestInvalidJSONBodySaysToUseJSON(t *testing.T) {
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Body: `{"pad": "{{ record.pad }}", "name": "{{ record.name }}"}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"pad": "` + strings.Repeat("x", 2000) + `", "name": "say \"hi\""}`)})
+	if err == nil || !strings.Contains(truncate(err.Error(), rejectionBodyLimit), "through the json filter, {{ ... | json }}") {
+		t.Errorf("error %.300q…, want it to say, within its first KiB, to put values in through json", err)
+	}
+}
