@@ -411,3 +411,32 @@ func TestInvalidJSONBodySaysToUseJSON(t *testing.T) {
 		t.Errorf("error %.300q…, want it to say, within its first KiB, to put values in through json", err)
 	}
 }
+
+// sort orders numbers as numbers: a decimal field (its exact text) and an integer past an int
+// were compared as text by Liquid (9.5, 10.25, 10 sorted as 10.25, 9.5, 10), and against an
+// integer not at all. Records, a JSON column's objects and a list of numbers are sorted so, each
+// kept as it is.
+func TestSortComparesNumbersAsNumbers(t *testing.T) {
+	recs := [][]byte{[]byte(`{"id":1,"price":9.5}`), []byte(`{"id":2,"price":10.25}`), []byte(`{"id":3,"price":10}`),
+		[]byte(`{"id":4,"price":-1.5}`), []byte(`{"id":5,"price":100}`), []byte(`{"id":6,"price":99999999999999999999}`)}
+	for _, tc := range []struct{ src, want string }{
+		{`{{ records | sort: "price" | map: "id" | join: "," }}`, "4,1,3,2,5,6"},
+		{`{{ records | map: "price" | sort | json }}`, "[-1.5,9.5,10,10.25,100,99999999999999999999]"},
+		{`{{ records | sort: "id" | map: "id" | join: "," }} {{ "c,a,b" | split: "," | sort | join }}`, "1,2,3,4,5,6 a b c"},
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: tc.src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, recs)
+		if err != nil || string(b.Body) != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, b.Body, err, tc.want)
+		}
+	}
+	got, err := render(t, `{{ record.items | sort: "price" | map: "sku" | join: "," }}`,
+		`{"items": [{"sku": "a", "price": 10.5}, {"sku": "b", "price": 9.99}, {"sku": "c", "price": 10}]}`)
+	if want := "b,c,a"; err != nil || got != want {
+		t.Errorf("a JSON column's objects sorted by price = %q (%v), want %q", got, err, want)
+	}
+}
