@@ -196,7 +196,7 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", newBody("{\n  \"a\": {% if record.email %}1\n}")), `Invalid Request Template.*line 2, column 8: unterminated "if" block`},
 		{one("append", newBody(`{"a": {% for %}{% endfor %}}`)), `Invalid Request Template.*line 1, column 7`},
 		// Templates that fail for the sample record.
-		{one("append", newBody(`{"email": {{ record.emial | json }}}`)), `.new. request's body.*line 1, column 11: .*undefined value.*record.emial`},
+		{one("append", newBody(`{"email": {{ record.emial | json }}}`)), `.new. request's body.*line 1, column 11: undefined variable in \{\{ record.emial \| json \}\}: record.emial names no field`},
 		{one("append", newBody("{\n\n  \"e\": {{ record.nope }}\n}")), `.new. request's body.*line 3, column 8: undefined variable in \{\{ record.nope \}\}`},
 		{one("append", newBody(`{"email": {{ record.email | no_such_filter }}}`)), `.new. request's body.*line 1, column 11: .*undefined filter.*no_such_filter`},
 		{one("append", `new = { method = "POST", path = "/c/{{ recrod.email | url_encode }}" }`), `.new. request's path.*line 1, column 4`},
@@ -212,7 +212,7 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", newBody(`{"email": {{ record.email }}}`)), `.new. request's body.*not valid JSON.*line 1, column 11 of what it rendered.*sample email`},
 		{one("append", `new = { method = "POST", format = "raw", content_type = "application/vnd.api+json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},
 		{one("mirror", newBody(contactTemplate)+"\n"+`deleted = { method = "DELETE", path = "/c/{{ record.first_name | url_encode }}" }`),
-			`.deleted. request's path.*line 1, column 4.*undefined value`},
+			`.deleted. request's path.*line 1, column 4: undefined variable.*record.first_name names no field`},
 		// Blocks whose parts do not fit together.
 		{one("append", `new = { method = "POST", format = "form" }
     mode = "batch"`), `Invalid Request.*form body carries one record.*mode is .batch.`},

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/bits"
@@ -396,6 +397,8 @@ func readSteps(v any, limit int) int {
 	switch v := v.(type) {
 	case string:
 		return len(v) >> 10
+	case json.Number: // a numeric column's text, of any length
+		return len(v) >> 10
 	case []byte:
 		return len(v) >> 10
 	case recordDrop:
@@ -619,6 +622,8 @@ func rangeList(r values.Range) []any {
 func sizeOf(v any) int {
 	switch v := v.(type) {
 	case string:
+		return len(v)
+	case json.Number: // a number's text, of any length
 		return len(v)
 	case []byte:
 		return len(v)

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+
+	liquidparser "github.com/osteele/liquid/parser"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -545,24 +548,139 @@ func checkRequest(mode string, r *controlplane.OperationRequest, given, as strin
 	c := rs.ops[controlplane.OpNew]
 	b := rs.bindings(as, records)
 	if c.path.src != "" {
-		p, spans, err := c.path.renderPath(b, pathLimits(records))
+		err := missingField(c.path.src, rs.perRecord, rec)
 		if err == nil {
-			err = c.path.checkRenderedPath(p, spans)
+			var p []byte
+			var spans []outputSpan
+			p, spans, err = c.path.renderPath(b, pathLimits(records))
+			if err == nil {
+				err = c.path.checkRenderedPath(p, spans)
+			}
 		}
 		if err != nil {
 			fail("path", err)
 		}
 	}
 	if c.body != nil {
-		body, err := c.body.render(b, bodyLimits(records))
-		if err == nil && IsJSON(c.ctype) {
-			err = checkJSON(body)
+		err := missingField(c.body.src, rs.perRecord, rec)
+		if err == nil {
+			var body []byte
+			body, err = c.body.render(b, bodyLimits(records))
+			if err == nil && IsJSON(c.ctype) {
+				err = checkJSON(body)
+			}
 		}
 		if err != nil {
 			fail("body", err)
 		}
 	}
 	return out
+}
+
+// fieldRef is a template's read of a record's field by name: record.email, record["email"], and
+// in batch mode the same of a loop's variable over records ({% for r in records %}{{ r.email }}),
+// of records[0] or of records.first and records.last. Strings are matched first, so that text in
+// one is not taken for a read. The record's name is group 1, the field's group 2, 3 or 4.
+var fieldRef = regexp.MustCompile(`"[^"]*"|'[^']*'|\b(records\s*\[\s*-?[0-9]+\s*\]|records\.(?:first|last)|[A-Za-z_][\w-]*)\s*` +
+	`(?:\.\s*([A-Za-z_][\w-]*\??)|\[\s*(?:"([^"]*)"|'([^']*)')\s*\])`)
+
+// loopOverRecords is a for or tablerow tag's arguments that loop over the batch's records, its
+// variable in group 1.
+var loopOverRecords = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)\s+in\s+records\b`)
+
+// setsVariable is an assign, capture, for or tablerow tag's arguments, the variable it sets in group 1.
+var setsVariable = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)`)
+
+// missingField finds, anywhere in src (but raw and comment blocks), a read of a field that rec,
+// the sample record, does not have: a misspelt field ({{ record.emial | downcase }}), which a run
+// renders as nothing for every record. The render of the sample checks only the branches it
+// takes, and lets a filter given nothing (downcase, default, append) make text of it. A record's
+// fields are the same for every record of a run (the mappings' names, null when the value is),
+// so the read is wrong for all of them. A name the template sets itself (assign record = ...) is
+// not checked; size is a record's count of fields.
+func missingField(src string, perRecord bool, rec []byte) error {
+	fields, err := scanObject(rec)
+	if err != nil {
+		return nil
+	}
+	has := map[string]bool{"size": true}
+	for _, f := range fields {
+		has[string(f.key)] = true
+	}
+	records := map[string]bool{} // the names that hold a record
+	if perRecord {
+		records["record"] = true
+	}
+	toks := liquidparser.Scan(src, liquidparser.SourceLoc{LineNo: 1}, nil)
+	set := map[string]bool{} // the names the template sets otherwise
+	for _, tok := range toks {
+		if tok.Type != liquidparser.TagTokenType {
+			continue
+		}
+		switch tok.Name {
+		case "for", "tablerow":
+			if m := loopOverRecords.FindStringSubmatch(tok.Args); m != nil && !perRecord {
+				records[m[1]] = true
+				continue
+			}
+			fallthrough
+		case "assign", "capture":
+			if m := setsVariable.FindStringSubmatch(tok.Args); m != nil {
+				set[m[1]] = true
+			}
+		}
+	}
+	for name := range set {
+		delete(records, name) // a name that also holds something else: not checked
+	}
+	skip, at := "", 0
+	for _, tok := range toks {
+		start := at
+		at += len(tok.Source)
+		switch {
+		case tok.Type == liquidparser.TextTokenType:
+			continue
+		case skip != "":
+			if tok.Type == liquidparser.TagTokenType && tok.Name == skip {
+				skip = ""
+			}
+			continue
+		case tok.Type == liquidparser.TagTokenType && (tok.Name == "raw" || tok.Name == "comment"):
+			skip = "end" + tok.Name
+			continue
+		}
+		for _, m := range fieldRef.FindAllStringSubmatchIndex(tok.Source, -1) {
+			if m[2] < 0 {
+				continue // a string
+			}
+			base := tok.Source[m[2]:m[3]]
+			if !records[base] && !strings.HasPrefix(base, "records") {
+				continue
+			}
+			if strings.HasPrefix(base, "records") && (perRecord || !strings.ContainsAny(base, "[.")) {
+				continue
+			}
+			field := ""
+			for g := 4; g <= 8; g += 2 {
+				if m[g] >= 0 {
+					field = tok.Source[m[g]:m[g+1]]
+					break
+				}
+			}
+			if has[field] {
+				continue
+			}
+			names := make([]string, 0, len(fields))
+			for _, f := range fields {
+				names = append(names, string(f.key))
+			}
+			// Where the tag or output is, as the render's errors say.
+			return &TemplateError{Line: tok.SourceLoc.LineNo, Column: 1 + start - (strings.LastIndexByte(src[:start], '\n') + 1),
+				Msg: fmt.Sprintf("undefined variable in %s: %s names no field (the record's fields are %s)",
+					cutText(tok.Source, 200), truncate(tok.Source[m[0]:m[1]], 64), cutText(strings.Join(names, ", "), 512))}
+		}
+	}
+	return nil
 }
 
 // opRequest is the request the spec itself gives for op (without OperationFor's fallback).

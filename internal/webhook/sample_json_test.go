@@ -23,10 +23,11 @@ func TestPlanReadsIntoAJSONColumn(t *testing.T) {
 		{controlplane.RequestModeRecord, "", "/c/{{ record.payload.account.id | url_encode }}", `{"n": {{ record.payload.amount }}, "s": "{{ record.payload.name }}"}`, ""},
 		{controlplane.RequestModeRecord, "", "/c", `{"items": [{% for i in record.payload.items %}{"sku": {{ i.sku | json }}, "q": {{ i.qty }}}{% unless forloop.last %},{% endunless %}{% endfor %}]}`, ""},
 		{controlplane.RequestModeRecord, "", "/c", `{"h": "{{ record.payload.email | downcase | sha256 }}", "t": {{ record.tags | json }}}`, ""},
+		{controlplane.RequestModeRecord, "", "/c/{{ record.payload.n | plus: 1 }}", `{"cents": {{ record.payload.amount | times: 100 | round }}}`, ""},
 		{controlplane.RequestModeBatch, "", "/c", `[{% for r in records %}{{ r.payload.a.b.c | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]`, ""},
 		// A typo in a field of the record itself is still a typo.
-		{controlplane.RequestModeRecord, "", "/c", `{"p": {{ record.paylaod.customer_id | json }}}`, "undefined value"},
-		{controlplane.RequestModeRecord, "", "/c", `{"i": {{ record.idd | json }}}`, "undefined value"},
+		{controlplane.RequestModeRecord, "", "/c", `{"p": {{ record.paylaod.customer_id | json }}}`, "record.paylaod names no field"},
+		{controlplane.RequestModeRecord, "", "/c", `{"i": {{ record.idd | json }}}`, "record.idd names no field"},
 	} {
 		r := &controlplane.OperationRequest{Method: "POST", Path: tc.path, Body: tc.body}
 		errs := CheckRequests(&controlplane.RequestSpec{Mode: tc.mode, New: r}, Vars{}, sample, deleted)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +86,9 @@ func newEngine(strict bool) *engine {
 	}
 	filters := filterSet{}
 	liquidfilters.AddStandardFilters(filters)
+	for name, fn := range arithmeticFilters() {
+		filters.AddFilter(name, fn)
+	}
 	filters.AddFilter("json", func(v any) (string, error) {
 		if err := given("json", v); err != nil {
 			return "", err
@@ -125,8 +129,9 @@ func newEngine(strict bool) *engine {
 	})
 	for _, name := range []string{"sort", "sort_natural"} {
 		liquidSort := reflect.ValueOf(filters[name])
+		numeric := name == "sort" // sort_natural compares texts
 		filters.AddFilter(name, func(list []any, key any) (any, error) {
-			return sortRecords(list, key, func(l []any) (any, error) { return values.Call(liquidSort, []any{l, key}) })
+			return sortRecords(list, key, numeric, func(l []any, k any) (any, error) { return values.Call(liquidSort, []any{l, k}) })
 		})
 	}
 	// Dates are read by dateOf, not by Liquid (which reads a timestamp without a zone in the
@@ -169,28 +174,62 @@ func newEngine(strict bool) *engine {
 
 // sortRecords sorts a list of records by the field key, as liquidSort (Liquid's sort or
 // sort_natural) sorts objects: Liquid reads the key of maps only, and a record is not one, so it
-// left a batch in its order ({{ records | sort: "name" }}). Each record is given to it as an
-// object of that field (and its place, under another key), and the records are put in the order
-// it sorts those in. A list of something else, or no key, is liquidSort's.
-func sortRecords(list []any, key any, liquidSort func([]any) (any, error)) (any, error) {
+// left a batch in its order ({{ records | sort: "name" }}). Each record (or object) is given to it
+// as an object of that field (and its place, under another key), and the records are put in the
+// order it sorts those in. For sort (numeric), a number that is its exact text (a decimal, an
+// integer past an int: json.Number) is given as a float64, so that it is compared as a number:
+// as text, Liquid sorted 9.5, 10.25, 10 as 10.25, 9.5, 10, and a decimal against an integer not
+// at all. A list of such numbers ({{ records | map: "price" | sort }}) is sorted the same way,
+// each kept as it is. Anything else is liquidSort's.
+func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) (any, error)) (any, error) {
+	if len(list) == 0 {
+		return liquidSort(list, key)
+	}
+	sortable := func(v any) any {
+		if !numeric {
+			return v
+		}
+		switch n := v.(type) {
+		case json.Number:
+			f, _ := strconv.ParseFloat(string(n), 64) // past float64's range: ±Inf, still in order
+			return f
+		case liquidFloat:
+			return float64(n)
+		}
+		return v
+	}
+	const value = "\x00value"
 	k, ok := key.(string)
-	if !ok || len(list) == 0 {
-		return liquidSort(list)
+	if !ok {
+		// A list of values: proxies only when a number needs one.
+		if key != nil || !numeric || !slices.ContainsFunc(list, func(x any) bool { return sortable(x) != x }) {
+			return liquidSort(list, key)
+		}
+		k = value
 	}
 	place := k + "\x00place"
 	proxies := make([]any, len(list))
 	for i, x := range list {
-		r := recordOf(x)
-		if r == nil {
-			return liquidSort(list)
-		}
 		m := map[string]any{place: i}
-		if v, ok := r.field(k); ok {
-			m[k] = v
+		switch {
+		case k == value:
+			m[k] = sortable(x)
+		case recordOf(x) != nil:
+			if v, ok := recordOf(x).field(k); ok {
+				m[k] = sortable(v)
+			}
+		default:
+			o, ok := x.(map[string]any)
+			if !ok {
+				return liquidSort(list, key)
+			}
+			if v, ok := o[k]; ok {
+				m[k] = sortable(v)
+			}
 		}
 		proxies[i] = m
 	}
-	sorted, err := liquidSort(proxies)
+	sorted, err := liquidSort(proxies, k)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +411,9 @@ func textOf(v any) string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		return strconv.FormatFloat(v, 'f', -1, 64) // never with an exponent: 1e+06 in a URL is not 1000000
+	case liquidFloat:
+		return v.String()
 	case bool:
 		return strconv.FormatBool(v)
 	case *rawRecord:
@@ -740,6 +781,12 @@ func JSONPosition(text []byte, offset int64) (line, col int, lineText string) {
 	return line, col, string(text[start : start+end])
 }
 
+// jsonHint says what to do about a body that is not valid JSON. It comes before the rendered line
+// quoted after it, which can be long, so that a rejection's first KiB holds it: a value written
+// between quotes without json ("{{ record.name }}") breaks the body only for the records whose
+// value holds a quote, a backslash or a control character, which the plan's sample does not.
+const jsonHint = " (put each value in it through the json filter, {{ ... | json }}, which quotes and escapes it)"
+
 // checkJSON says where body is not valid JSON, nil if it is.
 func checkJSON(body []byte) error {
 	// gjson's validator first: several times faster than encoding/json's state machine (a
@@ -754,7 +801,7 @@ func checkJSON(body []byte) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col, text := JSONPosition(body, se.Offset)
-		return fmt.Errorf("the rendered body is not valid JSON: %v at line %d, column %d of what it rendered: %q", se, line, col, text)
+		return fmt.Errorf("the rendered body is not valid JSON%s: %v at line %d, column %d of what it rendered: %q", jsonHint, se, line, col, text)
 	}
-	return fmt.Errorf("the rendered body is not valid JSON: %v", err)
+	return fmt.Errorf("the rendered body is not valid JSON%s: %v", jsonHint, err)
 }

@@ -311,3 +311,129 @@ func TestDecimalComparedAfterPlusZero(t *testing.T) {
 		}
 	}
 }
+
+// Arithmetic is exact, as in Shopify's Liquid: integers stay integers of any size and print
+// without an exponent, decimals are computed as written, integer division and modulo floor. The
+// Liquid library computed in float64 and printed 1500001 as 1.500001e+06.
+func TestArithmeticIsExact(t *testing.T) {
+	rec := `{"n": 1500000, "t": "2024-02-29T23:59:59Z", "i": 9007199254740993, "big": 12345678901234567890,
+		"max": 9223372036854775807, "price": 19.99, "d": 0.1, "neg": -7, "half": -2.5, "s": "12", "z": null,
+		"avg": 33.3333333333333333}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.n | plus: 1 }} {{ 1000 | times: 1000 }} {{ record.t | unix | times: 1000 }}`, "1500001 1000000 1709251199000"},
+		{`{{ record.i | plus: 1 }} {{ record.big | plus: 1 }} {{ record.max | plus: 1 }} {{ record.max | plus: 1 | minus: 1 }}`,
+			"9007199254740994 12345678901234567891 9223372036854775808 9223372036854775807"},
+		{`{{ record.big | divided_by: 10 }} {{ record.big | ceil }} {{ record.big | floor }} {{ record.big | minus: 1 | abs }}`,
+			"1234567890123456789 12345678901234567890 12345678901234567890 12345678901234567889"},
+		{`{{ record.price | times: 100 }} {{ record.d | plus: 0.2 }} {{ record.n | minus: 0.5 }} {{ record.price | times: 3 }}`,
+			"1999 0.3 1499999.5 59.97"},
+		{`{{ record.neg | divided_by: 2 }} {{ record.neg | modulo: 2 }} {{ 10.0 | divided_by: 4 }} {{ 1 | divided_by: 3.0 }}`,
+			"-4 1 2.5 0.3333333333333333"},
+		{`{{ record.half | round }} {{ 2.5 | round }} {{ record.price | round: 1 }} {{ 1234.5678 | round: 2 }} {{ 1234.5 | round: -2 }}`,
+			"-3 3 20 1234.57 1200"},
+		{`{{ record.price | ceil }} {{ record.price | floor }} {{ -1.5 | ceil }} {{ record.s | plus: 1 }} {{ record.z | plus: 1 }}`,
+			"20 19 -1 13 1"},
+		// The results are numbers to a condition, and as JSON and in a URL print as they do.
+		{`{% assign p = record.price | plus: 0 %}{% if p > 100 %}big{% else %}small{% endif %} {{ record.n | plus: 0.5 | json }} {{ record.n | plus: 1 | url_encode }}`,
+			"small 1500000.5 1500001"},
+		{`{% assign a = record.avg | plus: 0 %}{% if a > 10 %}big{% endif %}{% if 10 < a %} big{% endif %} {{ a }}`, "big big 33.333333333333336"},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	// What cannot be computed is an error of the template, never a wrong number.
+	for _, src := range []string{
+		`{{ 5 | divided_by: 0 }}`, `{{ 5 | modulo: 0 }}`, `{{ "abc" | plus: 1 }}`, `{{ true | plus: 1 }}`,
+		`{% assign x = 10 %}{% for i in (1..20) %}{% assign x = x | times: x %}{% endfor %}{{ x }}`,
+		`{{ "` + strings.Repeat("9", 1001) + `" | plus: 1 }}`,
+	} {
+		if got, err := render(t, src, `{}`); err == nil {
+			t.Errorf("%s = %q, want an error", src, got)
+		}
+	}
+}
+
+// A read of a field the record does not have is refused at plan wherever it is: in a branch the
+// sample record does not take, through a filter that makes text of nothing (downcase, default,
+// append), in a loop over a batch. A run renders it as nothing for every record (the fields are
+// the same for all: the mappings' names), so it is a misspelt field.
+func TestCheckRequestsRefusesMisspeltFieldsAnywhere(t *testing.T) {
+	sample := []byte(`{"id":42,"status":"active","email":"sample email","first-name":"x"}`)
+	check := func(mode, body string) []*SpecError {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: body}
+		return CheckRequests(&controlplane.RequestSpec{Mode: mode, New: r}, Vars{}, sample, []byte(`{"id":42}`))
+	}
+	for _, tc := range []struct{ mode, body, want string }{
+		{"record", `{"x": "{% if record.status == "gone" %}{{ record.typo }}{% endif %}"}`,
+			`line 1, column 40: undefined variable in {{ record.typo }}: record.typo names no field (the record's fields are id, status, email, first-name)`},
+		{"record", "{\n\"x\": \"{% if record.id > 1000 %}{{ record.emial }}{% else %}{{ record.email }}{% endif %}\"}", "line 2, column 32: "},
+		{"record", `{"h": "{{ record.emial | downcase | sha256 }}"}`, "record.emial names no field"},
+		{"record", `{"x": "{{ record["e mail"] | default: "n" }}"}`, `record["e mail"] names no field`},
+		{"record", `{"x": "{{ record.id | append: record.typo }}"}`, "record.typo names no field"},
+		{"record", `{"x": "{% unless record.phnoe %}none{% endunless %}"}`, "record.phnoe names no field"},
+		{"batch", `[{% for r in records %}{{ r.emial | json }}{% endfor %}]`, "r.emial names no field"},
+		{"batch", `[{{ records.first.idd | json }}, {{ records[0].typo | json }}]`, "records.first.idd names no field"},
+	} {
+		errs := check(tc.mode, tc.body)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+			t.Errorf("%s: %v, want it refused saying %q", tc.body, errs, tc.want)
+		}
+	}
+	// Fields, strings, comments and names the template sets are not reads of a missing field.
+	for _, tc := range []struct{ mode, body string }{
+		{"record", `{"x": "{{ "record.typo" }} {{ record.size }} {{ record.first-name }} {{ record['email'] }}"}`},
+		{"record", "{% comment %}{{ record.typo }}{% endcomment %}{}"},
+		{"record", `{% for record in record.items %}{{ record.sku }}{% endfor %}{}`},
+		{"batch", `[{% for r in records %}{{ r.email | json }},{% endfor %}{{ records.size }}, {{ records | size }}]`},
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+}
+
+// A JSON body made invalid by a value says what to do, within the first KiB a rejection keeps,
+// before the rendered line it quotes: a value written between quotes without json breaks the
+// body only for the records whose value holds a quote, a backslash or a control character.
+func TestInvalidJSONBodySaysToUseJSON(t *testing.T) {
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Body: `{"pad": "{{ record.pad }}", "name": "{{ record.name }}"}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"pad": "` + strings.Repeat("x", 2000) + `", "name": "say \"hi\""}`)})
+	if err == nil || !strings.Contains(truncate(err.Error(), rejectionBodyLimit), "through the json filter, {{ ... | json }}") {
+		t.Errorf("error %.300q…, want it to say, within its first KiB, to put values in through json", err)
+	}
+}
+
+// sort orders numbers as numbers: a decimal field (its exact text) and an integer past an int
+// were compared as text by Liquid (9.5, 10.25, 10 sorted as 10.25, 9.5, 10), and against an
+// integer not at all. Records, a JSON column's objects and a list of numbers are sorted so, each
+// kept as it is.
+func TestSortComparesNumbersAsNumbers(t *testing.T) {
+	recs := [][]byte{[]byte(`{"id":1,"price":9.5}`), []byte(`{"id":2,"price":10.25}`), []byte(`{"id":3,"price":10}`),
+		[]byte(`{"id":4,"price":-1.5}`), []byte(`{"id":5,"price":100}`), []byte(`{"id":6,"price":99999999999999999999}`)}
+	for _, tc := range []struct{ src, want string }{
+		{`{{ records | sort: "price" | map: "id" | join: "," }}`, "4,1,3,2,5,6"},
+		{`{{ records | map: "price" | sort | json }}`, "[-1.5,9.5,10,10.25,100,99999999999999999999]"},
+		{`{{ records | sort: "id" | map: "id" | join: "," }} {{ "c,a,b" | split: "," | sort | join }}`, "1,2,3,4,5,6 a b c"},
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: tc.src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, recs)
+		if err != nil || string(b.Body) != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, b.Body, err, tc.want)
+		}
+	}
+	got, err := render(t, `{{ record.items | sort: "price" | map: "sku" | join: "," }}`,
+		`{"items": [{"sku": "a", "price": 10.5}, {"sku": "b", "price": 9.99}, {"sku": "c", "price": 10}]}`)
+	if want := "b,c,a"; err != nil || got != want {
+		t.Errorf("a JSON column's objects sorted by price = %q (%v), want %q", got, err, want)
+	}
+}
