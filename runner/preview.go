@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -310,9 +311,10 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rec []byte
+	var rec, key []byte
 	if rows.Next() {
-		if _, isNull := rows.Key(); !isNull {
+		if k, isNull := rows.Key(); !isNull {
+			key = bytes.Clone(k)
 			rec = m.appendMetadata(m.appendRecord(nil, rows), kindChanged) // sent as the envelope's `changed`
 		}
 	}
@@ -323,6 +325,16 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
+	}
+	// A key a run counts invalid (diff.go) it never sends, nor could the ledger hold it.
+	if len(key) > controlplane.MaxKeyBytes || bytes.IndexByte(key, 0) >= 0 {
+		return nil, fmt.Errorf("the model %q's record to send has a %s that runs count invalid (longer than %d bytes, "+
+			"or with a NUL byte) and never send", j.model.Name, y.PrimaryKey, controlplane.MaxKeyBytes)
+	}
+	// The record reaches the endpoint outside any run: the next run resends the key's current
+	// version, or deletes it (mirror) if its row is gone by then (Store.RecordTestIntent).
+	if err := e.Store.RecordTestIntent(ctx, y.ID, key); err != nil {
+		return nil, err
 	}
 	status, method, body, err := e.send(ctx, j, rec)
 	if err != nil {
