@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -307,6 +308,16 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Held from the read to the answer, as a run's: the record's key is recorded as a run's
+	// batch's are (RecordTestIntent), and no run adopts it while the request is in flight.
+	lease, err := e.Store.AcquireSync(ctx, y.ID, false, nil, e.lockCheck)
+	if errors.Is(err, controlplane.ErrBusy) {
+		return nil, fmt.Errorf("sync %q is running: test it once its run ends (%w)", y.Name, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
 	rows, m, err := j.openOneRecord(ctx)
 	if err != nil {
 		return nil, err
@@ -332,8 +343,8 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 			"or with a NUL byte) and never send", j.model.Name, y.PrimaryKey, controlplane.MaxKeyBytes)
 	}
 	// The record reaches the endpoint outside any run: the next run resends the key's current
-	// version, or deletes it (mirror) if its row is gone by then (Store.RecordTestIntent).
-	if err := e.Store.RecordTestIntent(ctx, y.ID, key); err != nil {
+	// version, or deletes it (mirror) if its row is gone by then (SyncLease.RecordTestIntent).
+	if err := lease.RecordTestIntent(ctx, key); err != nil {
 		return nil, err
 	}
 	status, method, body, err := e.send(ctx, j, rec)

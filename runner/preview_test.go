@@ -1,9 +1,13 @@
 package runner
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +156,66 @@ func TestTestRecordIsTrackedWithACursor(t *testing.T) {
 	got, _ := f.recv.Take("id")
 	if !slices.Contains(got, "deleted 0") {
 		t.Errorf("the run after a test of a row deleted since sent %v, want its deleted", got)
+	}
+}
+
+// TestTestHoldsTheSync: the record `test` sends was read before a run and received after it (a
+// slow endpoint): the endpoint held the version the test read, older than the one the run
+// delivered, and the ledger said the newer one was delivered, so no later run resent it. The
+// test holds the sync's lock from its read to its answer, as a run does: a run meanwhile is busy,
+// and the next one resends the key's current version.
+func TestTestHoldsTheSync(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	var mu sync.Mutex
+	have := map[string]string{}
+	var hold chan struct{}   // set: the next request is the test's, held until it is closed
+	got := make(chan string) // the key of the test's request, once it arrived
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		mu.Lock()
+		h := hold
+		hold = nil
+		mu.Unlock()
+		var m map[string]any
+		_ = json.Unmarshal(q.Envelope.Data[0], &m)
+		if h != nil {
+			got <- fmt.Sprint(m["id"])
+			<-h
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range q.Envelope.Data {
+			_ = json.Unmarshal(d, &m)
+			have[fmt.Sprint(m["id"])] = fmt.Sprint(m["name"])
+		}
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	release := make(chan struct{})
+	mu.Lock()
+	hold = release
+	mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.engine.Test(f.ctx, f.sync.ID)
+		done <- err
+	}()
+	key := <-got
+	f.exec(`UPDATE users SET name = 'Newer' WHERE id = $1`, key)
+	_, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	close(release)
+	if !errors.Is(err, controlplane.ErrBusy) {
+		t.Errorf("a run while a test's request is in flight: %v, want it busy", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	mu.Lock()
+	defer mu.Unlock()
+	if have[key] != "Newer" {
+		t.Errorf("after the test and a run the endpoint holds %s as %q (the test's), want %q", key, have[key], "Newer")
 	}
 }

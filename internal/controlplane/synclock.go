@@ -394,25 +394,19 @@ func appendArrayHeader(buf []byte, oid uint32, n int) []byte {
 // so the next run's FullReadOwed finds it of a run whose read is unknown.
 const TestIntentRun = 0
 
-// RecordTestIntent durably records, before `backflow-runner test` sends the record of key to sync
-// syncID's destination, that the key may have been delivered. The test holds no lock and moves no
-// ledger row; the next run adopts the intent as it adopts a crashed run's (AdoptIntents): it
+// RecordTestIntent durably records, before `backflow-runner test` sends the record of key to
+// the sync's destination outside any run, that the key may have been delivered (fenced, as a
+// run's intents are). The test holds the sync's lock while it reads and sends, so the next run
+// adopts the intent (AdoptIntents) only once the test's request was answered or given up on: it
 // resends the key's current version, or, for a mirror sync whose model lost the key, sends its
 // `deleted`. Without it, a key the ledger did not hold (a sync not run yet, a row added since the
-// last run) stayed at the receiver after its row was deleted, and a test's record read before a
-// concurrent run's and received after it stayed stale. It first takes the sync's fence row (made
-// if no lock took it yet) FOR UPDATE, as the bump of a new lock holder does: an adoption in
-// flight, which holds it FOR SHARE, reads and deletes the sync's intents before this one is
-// written, or after it is committed, never between the two.
-func (s *Store) RecordTestIntent(ctx context.Context, syncID int64, key []byte) error {
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_fences (sync_id, token) VALUES ($1, 0)
-			ON CONFLICT (sync_id) DO UPDATE SET token = backflow.sync_fences.token`, syncID); err != nil {
-			return err
-		}
+// last run) stayed at the receiver after its row was deleted, and a test's record received
+// after a run's stayed stale.
+func (l *SyncLease) RecordTestIntent(ctx context.Context, key []byte) error {
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys) VALUES ($1, $2, 0, $3)
 			ON CONFLICT (sync_id, run_id, batch) DO UPDATE SET keys = backflow.sync_intents.keys || EXCLUDED.keys`,
-			syncID, TestIntentRun, AppendPackedKey(nil, key))
+			l.fence.syncID, TestIntentRun, AppendPackedKey(nil, key))
 		return err
 	})
 	if err != nil {
