@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -306,13 +308,24 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Held from the read to the answer, as a run's: the record's key is recorded as a run's
+	// batch's are (RecordTestIntent), and no run adopts it while the request is in flight.
+	lease, err := e.Store.AcquireSync(ctx, y.ID, false, nil, e.lockCheck)
+	if errors.Is(err, controlplane.ErrBusy) {
+		return nil, fmt.Errorf("sync %q is running: test it once its run ends (%w)", y.Name, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
 	rows, m, err := j.openOneRecord(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var rec []byte
+	var rec, key []byte
 	if rows.Next() {
-		if _, isNull := rows.Key(); !isNull {
+		if k, isNull := rows.Key(); !isNull {
+			key = bytes.Clone(k)
 			rec = m.appendMetadata(m.appendRecord(nil, rows), kindChanged) // sent as the envelope's `changed`
 		}
 	}
@@ -323,6 +336,16 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	if rec == nil {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
+	}
+	// A key a run counts invalid (diff.go) it never sends, nor could the ledger hold it.
+	if len(key) > controlplane.MaxKeyBytes || bytes.IndexByte(key, 0) >= 0 {
+		return nil, fmt.Errorf("the model %q's record to send has a %s that runs count invalid (longer than %d bytes, "+
+			"or with a NUL byte) and never send", j.model.Name, y.PrimaryKey, controlplane.MaxKeyBytes)
+	}
+	// The record reaches the endpoint outside any run: the next run resends the key's current
+	// version, or deletes it (mirror) if its row is gone by then (SyncLease.RecordTestIntent).
+	if err := lease.RecordTestIntent(ctx, key); err != nil {
+		return nil, err
 	}
 	status, method, body, err := e.send(ctx, j, rec)
 	if err != nil {

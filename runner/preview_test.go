@@ -2,8 +2,13 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +99,132 @@ func TestTestGivesUpOnSlowAnswerBody(t *testing.T) {
 	}
 	if err != nil || status != http.StatusUnprocessableEntity || body != "invalid email" {
 		t.Errorf("SendSample = %d %q, %v; want the 422 with what came of its body", status, body, err)
+	}
+}
+
+// TestTestRecordIsTracked: the record `test` sends reaches the endpoint outside any run, so the
+// next run treats its key as one that may have been delivered. A mirror sync tested before its
+// first run, whose tested row is then deleted, sends its `deleted`: the test's record stayed at
+// the endpoint for good, since no run knew it was ever sent. A tested key whose row is still
+// there is resent by the next run (its current version), once.
+func TestTestRecordIsTracked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if err != nil || res.Status != 200 {
+		t.Fatalf("test: %+v, %v", res, err)
+	}
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 1"}) {
+		t.Fatalf("test sent %v", got)
+	}
+	f.exec(`DELETE FROM users WHERE id = 1`)
+	// The one key the endpoint may hold is gone: the mirror's default guard asks to accept it.
+	run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 10", "changed 2", "changed 3", "changed 4", "deleted 1"}) {
+		t.Errorf("the run after a test of a row deleted since sent %v (counts %+v), want the others and the deleted tested key",
+			got, run.Counts)
+	}
+	if _, err := f.engine.Test(f.ctx, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2"}) {
+		t.Fatalf("test sent %v", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2"}) {
+		t.Errorf("the run after a test of a row still there sent %v, want it resent", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %v", got)
+	}
+}
+
+// TestTestRecordIsTrackedWithACursor: a cursor sync's run after a test reads in full (the tested
+// key may be anywhere in the cursor's range), so a mirror sends the `deleted` of a tested row gone
+// since, whatever its cursor.
+func TestTestRecordIsTrackedWithACursor(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`INSERT INTO users (id, email, name, updated_at) VALUES (0, 'new@example.com', 'New', '2001-01-01')`)
+	f.exec(`DELETE FROM users WHERE id <> 0`) // so that test sends the new row, whose cursor is far below the mark
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if err != nil || res.Status != 200 {
+		t.Fatalf("test: %+v, %v", res, err)
+	}
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 0"}) {
+		t.Fatalf("test sent %v", got)
+	}
+	f.exec(`DELETE FROM users WHERE id = 0`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if run.ReadMode != controlplane.ReadFull {
+		t.Errorf("the run after a test read %q, want it full", run.ReadMode)
+	}
+	got, _ := f.recv.Take("id")
+	if !slices.Contains(got, "deleted 0") {
+		t.Errorf("the run after a test of a row deleted since sent %v, want its deleted", got)
+	}
+}
+
+// TestTestHoldsTheSync: the record `test` sends was read before a run and received after it (a
+// slow endpoint): the endpoint held the version the test read, older than the one the run
+// delivered, and the ledger said the newer one was delivered, so no later run resent it. The
+// test holds the sync's lock from its read to its answer, as a run does: a run meanwhile is busy,
+// and the next one resends the key's current version.
+func TestTestHoldsTheSync(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	var mu sync.Mutex
+	have := map[string]string{}
+	var hold chan struct{}   // set: the next request is the test's, held until it is closed
+	got := make(chan string) // the key of the test's request, once it arrived
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		mu.Lock()
+		h := hold
+		hold = nil
+		mu.Unlock()
+		var m map[string]any
+		_ = json.Unmarshal(q.Envelope.Data[0], &m)
+		if h != nil {
+			got <- fmt.Sprint(m["id"])
+			<-h
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range q.Envelope.Data {
+			_ = json.Unmarshal(d, &m)
+			have[fmt.Sprint(m["id"])] = fmt.Sprint(m["name"])
+		}
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	release := make(chan struct{})
+	mu.Lock()
+	hold = release
+	mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.engine.Test(f.ctx, f.sync.ID)
+		done <- err
+	}()
+	key := <-got
+	f.exec(`UPDATE users SET name = 'Newer' WHERE id = $1`, key)
+	_, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	close(release)
+	if !errors.Is(err, controlplane.ErrBusy) {
+		t.Errorf("a run while a test's request is in flight: %v, want it busy", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	mu.Lock()
+	defer mu.Unlock()
+	if have[key] != "Newer" {
+		t.Errorf("after the test and a run the endpoint holds %s as %q (the test's), want %q", key, have[key], "Newer")
 	}
 }

@@ -32,7 +32,8 @@ import (
 //     the batch is sent, and the intent is deleted in the commit that records the batch's outcome.
 //     An intent left by a run that crashed or lost its lock is adopted by the next run
 //     (AdoptIntents): its keys become ledger rows with an unconfirmed hash, so they are resent,
-//     or deleted by a mirror sync whose model lost them. Nothing delivered is forgotten.
+//     or deleted by a mirror sync whose model lost them. Nothing delivered is forgotten. A record
+//     `backflow-runner test` sends outside any run is recorded so too (RecordTestIntent).
 
 // ErrBusy is returned by AcquireSync when another session holds the sync's lock and the caller
 // did not ask to wait.
@@ -387,6 +388,31 @@ func appendArrayHeader(buf []byte, oid uint32, n int) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, oid)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(n))
 	return binary.BigEndian.AppendUint32(buf, 1) // lower bound
+}
+
+// TestIntentRun is the run_id of the intent RecordTestIntent records: no run's (ids start at 1),
+// so the next run's FullReadOwed finds it of a run whose read is unknown.
+const TestIntentRun = 0
+
+// RecordTestIntent durably records, before `backflow-runner test` sends the record of key to
+// the sync's destination outside any run, that the key may have been delivered (fenced, as a
+// run's intents are). The test holds the sync's lock while it reads and sends, so the next run
+// adopts the intent (AdoptIntents) only once the test's request was answered or given up on: it
+// resends the key's current version, or, for a mirror sync whose model lost the key, sends its
+// `deleted`. Without it, a key the ledger did not hold (a sync not run yet, a row added since the
+// last run) stayed at the receiver after its row was deleted, and a test's record received
+// after a run's stayed stale.
+func (l *SyncLease) RecordTestIntent(ctx context.Context, key []byte) error {
+	err := l.fenced(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO backflow.sync_intents (sync_id, run_id, batch, keys) VALUES ($1, $2, 0, $3)
+			ON CONFLICT (sync_id, run_id, batch) DO UPDATE SET keys = backflow.sync_intents.keys || EXCLUDED.keys`,
+			l.fence.syncID, TestIntentRun, AppendPackedKey(nil, key))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record the key about to be sent: %w", err)
+	}
+	return nil
 }
 
 // adoptChunk is how many keys AdoptIntents writes per statement.
