@@ -423,6 +423,10 @@ func refuseDuckFunctions(ast string) error {
 		return nil // not a SELECT: preparing it says what it is
 	}
 	err := eachDuckNode(tree, func(v map[string]any) error {
+		if fn := duckRefusedView(v); fn != "" {
+			return fmt.Errorf("%w: this SQL reads %s, which calls %s(), which %s; a model may not read it (init_sql may)",
+				ErrNotReadOnly, duckViewName(v), fn, duckRefused[fn])
+		}
 		name, ok := v["function_name"].(string)
 		if !ok {
 			return nil
@@ -448,6 +452,51 @@ func refuseDuckFunctions(ast string) error {
 		return err
 	}
 	return refuseDuckPaths(tree)
+}
+
+// duckRefusedViews are DuckDB's built-in views, and SHOW statements, over a function of
+// duckRefused, each with that function: a model that names one reads what the function would
+// (pg_settings every setting's value, http_proxy_password and an extension's credentials among
+// them; pragma_database_list and duckdb_databases, without parentheses, each attached
+// database's path; SHOW VARIABLES init_sql's variables), whether it selects from it, SUMMARIZEs
+// it or reads it through a subquery. TestDuckDBRefusedViewsAreEveryView checks that every
+// built-in view over such a function is here.
+var duckRefusedViews = map[string]string{
+	"pg_settings":          "duckdb_settings",
+	"duckdb_databases":     "duckdb_databases",
+	"pragma_database_list": "duckdb_databases",
+	"duckdb_settings":      "duckdb_settings",
+	"duckdb_secrets":       "duckdb_secrets",
+	"duckdb_variables":     "duckdb_variables",
+}
+
+// duckRefusedShows are the names DuckDB reads SHOW <name> as a function call for (SHOW_SPECIAL),
+// each with the function: SHOW VARIABLES is duckdb_variables().
+var duckRefusedShows = map[string]string{"variables": "duckdb_variables"}
+
+// duckRefusedView is the function of duckRefused that node reads when it is a table named as one
+// of duckRefusedViews (whatever its schema or catalog: system.main.pg_settings too), or a SHOW of
+// duckRefusedShows; "" otherwise.
+func duckRefusedView(node map[string]any) string {
+	name, _ := node["table_name"].(string)
+	switch node["type"] {
+	case "BASE_TABLE":
+		return duckRefusedViews[strings.ToLower(name)]
+	case "SHOW_REF":
+		if node["show_type"] == "SHOW_SPECIAL" {
+			return duckRefusedShows[strings.ToLower(strings.Trim(name, `"`))]
+		}
+	}
+	return ""
+}
+
+// duckViewName names the view or SHOW of duckRefusedView in an error.
+func duckViewName(node map[string]any) string {
+	name, _ := node["table_name"].(string)
+	if node["type"] == "SHOW_REF" {
+		return "SHOW " + strings.ToUpper(strings.Trim(name, `"`))
+	}
+	return name
 }
 
 // eachDuckNode calls visit with every object of DuckDB's parse of a model (json_serialize_sql),
