@@ -343,6 +343,42 @@ func duckStatementName(t duckdb.StmtType) string {
 		return "CREATE"
 	case duckdb.STATEMENT_TYPE_EXPLAIN:
 		return "EXPLAIN"
+	case duckdb.STATEMENT_TYPE_PREPARE:
+		return "PREPARE"
+	case duckdb.STATEMENT_TYPE_EXECUTE:
+		return "EXECUTE"
+	case duckdb.STATEMENT_TYPE_ALTER:
+		return "ALTER"
+	case duckdb.STATEMENT_TYPE_TRANSACTION:
+		return "a transaction's BEGIN, COMMIT or ROLLBACK"
+	case duckdb.STATEMENT_TYPE_COPY:
+		return "COPY"
+	case duckdb.STATEMENT_TYPE_ANALYZE:
+		return "ANALYZE"
+	case duckdb.STATEMENT_TYPE_VARIABLE_SET, duckdb.STATEMENT_TYPE_SET:
+		return "SET, RESET or USE"
+	case duckdb.STATEMENT_TYPE_CREATE_FUNC:
+		return "CREATE FUNCTION"
+	case duckdb.STATEMENT_TYPE_DROP:
+		return "DROP"
+	case duckdb.STATEMENT_TYPE_EXPORT:
+		return "EXPORT DATABASE"
+	case duckdb.STATEMENT_TYPE_PRAGMA:
+		return "PRAGMA"
+	case duckdb.STATEMENT_TYPE_VACUUM:
+		return "VACUUM or ANALYZE"
+	case duckdb.STATEMENT_TYPE_CALL:
+		return "CALL or CHECKPOINT"
+	case duckdb.STATEMENT_TYPE_LOAD:
+		return "INSTALL or LOAD"
+	case duckdb.STATEMENT_TYPE_ATTACH:
+		return "ATTACH"
+	case duckdb.STATEMENT_TYPE_DETACH:
+		return "DETACH"
+	case duckdb.STATEMENT_TYPE_MULTI:
+		// PIVOT without IN (...) creates an ENUM of the values it finds before its query.
+		return "several statements in one: a PIVOT without IN (...) creates a type of its values first; " +
+			"name them: PIVOT ... ON col IN ('a', 'b')"
 	}
 	return "type " + strconv.Itoa(int(t))
 }

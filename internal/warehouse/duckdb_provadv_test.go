@@ -76,6 +76,39 @@ func TestDuckDBSeveralStatementsRunNothing(t *testing.T) {
 	}
 }
 
+// TestDuckDBStatementKindNamed: a model that is one statement other than a SELECT is refused
+// naming its kind (it said "type 25" for ATTACH, "type 27" for a PIVOT without IN (...), which
+// DuckDB makes two statements of), and a PIVOT with IN (...) is a query like any other.
+func TestDuckDBStatementKindNamed(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	ctx := context.Background()
+	for q, kind := range map[string]string{
+		"attach ':memory:' as x":           "ATTACH",
+		"detach x":                         "DETACH",
+		"copy (select 1 as id) to 'x.csv'": "COPY",
+		"export database 'x'":              "EXPORT DATABASE",
+		"set threads = 2":                  "SET",
+		"use memory":                       "USE",
+		"call pragma_version()":            "CALL",
+		"checkpoint":                       "CHECKPOINT",
+		"install httpfs":                   "INSTALL",
+		"load httpfs":                      "LOAD",
+		"vacuum":                           "VACUUM",
+		"begin":                            "BEGIN",
+		"prepare p as select 1 as id":      "PREPARE",
+		"select 1 as id, * from (pivot (select 1 a, 'x' b) on b using sum(a))": "PIVOT ... ON col IN",
+	} {
+		_, err := src.Describe(ctx, q)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(fmtErr(err), kind) || strings.Contains(fmtErr(err), "(type ") {
+			t.Errorf("%q: %v, want ErrNotReadOnly naming %s", q, err, kind)
+		}
+	}
+	if _, err := src.Describe(ctx, "select 1 as id, * from (pivot (select 1 a, 'x' b) on b in ('x', 'y') using sum(a))"); err != nil {
+		t.Errorf("a PIVOT with IN (...): %v", err)
+	}
+}
+
 func fmtErr(err error) string {
 	if err == nil {
 		return ""
