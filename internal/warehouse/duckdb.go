@@ -246,12 +246,20 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 	if err := refuseDuckFunctions(ast); err != nil {
 		return nil, err
 	}
-	err := c.conn.Raw(func(dc any) error {
+	conn, err := c.raw()
+	if err != nil {
+		return nil, err
+	}
+	err = c.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("the DuckDB driver cannot prepare statements")
 		}
-		st, err := pc.PrepareContext(ctx, query)
+		var st driver.Stmt
+		err := interruptible(ctx, conn, func() (err error) {
+			st, err = pc.PrepareContext(ctx, query)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 		}
@@ -335,6 +343,42 @@ func duckStatementName(t duckdb.StmtType) string {
 		return "CREATE"
 	case duckdb.STATEMENT_TYPE_EXPLAIN:
 		return "EXPLAIN"
+	case duckdb.STATEMENT_TYPE_PREPARE:
+		return "PREPARE"
+	case duckdb.STATEMENT_TYPE_EXECUTE:
+		return "EXECUTE"
+	case duckdb.STATEMENT_TYPE_ALTER:
+		return "ALTER"
+	case duckdb.STATEMENT_TYPE_TRANSACTION:
+		return "a transaction's BEGIN, COMMIT or ROLLBACK"
+	case duckdb.STATEMENT_TYPE_COPY:
+		return "COPY"
+	case duckdb.STATEMENT_TYPE_ANALYZE:
+		return "ANALYZE"
+	case duckdb.STATEMENT_TYPE_VARIABLE_SET, duckdb.STATEMENT_TYPE_SET:
+		return "SET, RESET or USE"
+	case duckdb.STATEMENT_TYPE_CREATE_FUNC:
+		return "CREATE FUNCTION"
+	case duckdb.STATEMENT_TYPE_DROP:
+		return "DROP"
+	case duckdb.STATEMENT_TYPE_EXPORT:
+		return "EXPORT DATABASE"
+	case duckdb.STATEMENT_TYPE_PRAGMA:
+		return "PRAGMA"
+	case duckdb.STATEMENT_TYPE_VACUUM:
+		return "VACUUM or ANALYZE"
+	case duckdb.STATEMENT_TYPE_CALL:
+		return "CALL or CHECKPOINT"
+	case duckdb.STATEMENT_TYPE_LOAD:
+		return "INSTALL or LOAD"
+	case duckdb.STATEMENT_TYPE_ATTACH:
+		return "ATTACH"
+	case duckdb.STATEMENT_TYPE_DETACH:
+		return "DETACH"
+	case duckdb.STATEMENT_TYPE_MULTI:
+		// PIVOT without IN (...) creates an ENUM of the values it finds before its query.
+		return "several statements in one: a PIVOT without IN (...) creates a type of its values first; " +
+			"name them: PIVOT ... ON col IN ('a', 'b')"
 	}
 	return "type " + strconv.Itoa(int(t))
 }
@@ -416,7 +460,13 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
 	}
-	types, ids, utc, err := duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+	var types []*duckType
+	var ids []bindings.Type
+	var utc []string
+	err = interruptible(ctx, conn, func() (err error) {
+		types, ids, utc, err = duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -655,6 +705,28 @@ func (c *duckConn) raw() (bindings.Connection, error) {
 		return nil
 	})
 	return conn, err
+}
+
+// interruptible runs fn, which prepares a statement on conn, with the end of ctx interrupting it
+// (duckdb_interrupt), and does not start it once ctx has ended. DuckDB evaluates a model's
+// constant expressions while it prepares it, and the driver interrupts its queries when their
+// context ends but not its PrepareContext: a model whose one row computes for long (a lambda
+// over a large list) ran each prepare to its end, 26 s under a statement_timeout of 2 s, one
+// after the other (a describe and a read prepare the model several times).
+func interruptible(ctx context.Context, conn bindings.Connection, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stopped := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(stopped)
+		bindings.Interrupt(conn)
+	})
+	err := fn()
+	if !stop() {
+		<-stopped // no interrupt may outlive fn: the next statement would be the one interrupted
+	}
+	return err
 }
 
 // duckStream is a streaming result of DuckDB's C API, with the chunk being read.

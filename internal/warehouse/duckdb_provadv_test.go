@@ -4,6 +4,7 @@ package warehouse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,6 +76,39 @@ func TestDuckDBSeveralStatementsRunNothing(t *testing.T) {
 	}
 }
 
+// TestDuckDBStatementKindNamed: a model that is one statement other than a SELECT is refused
+// naming its kind (it said "type 25" for ATTACH, "type 27" for a PIVOT without IN (...), which
+// DuckDB makes two statements of), and a PIVOT with IN (...) is a query like any other.
+func TestDuckDBStatementKindNamed(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	ctx := context.Background()
+	for q, kind := range map[string]string{
+		"attach ':memory:' as x":           "ATTACH",
+		"detach x":                         "DETACH",
+		"copy (select 1 as id) to 'x.csv'": "COPY",
+		"export database 'x'":              "EXPORT DATABASE",
+		"set threads = 2":                  "SET",
+		"use memory":                       "USE",
+		"call pragma_version()":            "CALL",
+		"checkpoint":                       "CHECKPOINT",
+		"install httpfs":                   "INSTALL",
+		"load httpfs":                      "LOAD",
+		"vacuum":                           "VACUUM",
+		"begin":                            "BEGIN",
+		"prepare p as select 1 as id":      "PREPARE",
+		"select 1 as id, * from (pivot (select 1 a, 'x' b) on b using sum(a))": "PIVOT ... ON col IN",
+	} {
+		_, err := src.Describe(ctx, q)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(fmtErr(err), kind) || strings.Contains(fmtErr(err), "(type ") {
+			t.Errorf("%q: %v, want ErrNotReadOnly naming %s", q, err, kind)
+		}
+	}
+	if _, err := src.Describe(ctx, "select 1 as id, * from (pivot (select 1 a, 'x' b) on b in ('x', 'y') using sum(a))"); err != nil {
+		t.Errorf("a PIVOT with IN (...): %v", err)
+	}
+}
+
 func fmtErr(err error) string {
 	if err == nil {
 		return ""
@@ -121,6 +155,16 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select name as id, value from duckdb_variables()":                                                  "duckdb_variables",
 		"select database_name as id, path from duckdb_databases()":                                          "duckdb_databases",
 		"select name as id from which_secret('s3://bucket/x.parquet', 's3')":                                "which_secret",
+		// DuckDB's views over them, and SHOW VARIABLES, read the same: pg_settings sent
+		// http_proxy_password's value, pragma_database_list an attached database's path.
+		"select name as id, setting from pg_settings":                         "duckdb_settings",
+		"select name as id, setting from system.pg_catalog.\"PG_SETTINGS\"":   "duckdb_settings",
+		"select database_name as id, path from duckdb_databases":              "duckdb_databases",
+		"select name as id, file from pragma_database_list":                   "duckdb_databases",
+		"select column_name as id, max from (summarize pragma_database_list)": "duckdb_databases",
+		"select 1 as id where exists (select * from pg_catalog.pg_settings)":  "duckdb_settings",
+		"select name as id, value from (show variables)":                      "duckdb_variables",
+		"select name as id, value from (SHOW \"Variables\")":                  "duckdb_variables",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)
@@ -145,6 +189,9 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select getvariable('since') as id",
 		"select 1 as id /* duckdb_settings() */",
 		"select * from query_table('w.s') limit 0",
+		"select database_name as id from (show databases)",
+		"select name as id from (show tables)",
+		"select database_name as id from pg_database",
 	} {
 		if _, err := src.Describe(ctx, q); errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("%q: %v", q, err)
@@ -189,6 +236,35 @@ func TestDuckDBInitSQLErrorHidesItInAnyCase(t *testing.T) {
 			t.Errorf("init_sql %q: no error", init)
 		} else if strings.Contains(strings.ToLower(err.Error()), "abcsecret12") {
 			t.Errorf("init_sql %q: the error shows it: %v", init, err)
+		}
+	}
+}
+
+// TestDuckDBRefusedViewsAreEveryView: every view DuckDB defines itself (duckdb_views()'s
+// internal ones) that calls a function a model may not call is refused as that function is
+// (duckRefusedViews): a new DuckDB that adds one fails here rather than letting a model read a
+// credential through it.
+func TestDuckDBRefusedViewsAreEveryView(t *testing.T) {
+	t.Parallel()
+	objs, _ := readMySQL(t, NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"}),
+		"select view_name as id, lower(sql) as sql from duckdb_views() where internal", "id")
+	if len(objs) == 0 {
+		t.Fatal("no internal views")
+	}
+	for _, obj := range objs {
+		var o struct{ ID, SQL string }
+		if err := json.Unmarshal([]byte(obj), &o); err != nil {
+			t.Fatal(err)
+		}
+		name, sql := o.ID, o.SQL
+		// pg_database selects only duckdb_databases()'s names, as SHOW DATABASES does.
+		if name == "pg_database" && !strings.Contains(sql, "path") {
+			continue
+		}
+		for fn := range duckRefused {
+			if strings.Contains(sql, fn+"(") && duckRefusedViews[name] == "" {
+				t.Errorf("the view %s calls %s(), and a model may read it: %s", name, fn, sql)
+			}
 		}
 	}
 }

@@ -232,6 +232,43 @@ func TestDuckDBStatementTimeout(t *testing.T) {
 	}
 }
 
+// TestDuckDBStatementTimeoutWhilePreparing: DuckDB evaluates a model's constant expressions
+// while it prepares the model, which the driver does not interrupt when its context ends: a
+// model whose one row computes for hours (a lambda over a list of a million elements, each a
+// sum over another million) held the plan's describe and the run's read until each prepare
+// ended, whatever the statement timeout (26 s for each of them with a list of 20,000 under a
+// 2 s timeout). Both now stop at the timeout.
+func TestDuckDBStatementTimeoutWhilePreparing(t *testing.T) {
+	t.Parallel()
+	const slow = "select 1 as id, list_sum(list_transform(range(1000000), lambda x: " +
+		"list_sum(list_transform(range(1000000), lambda y: x * y)))) as s"
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", StatementTimeout: 300 * time.Millisecond})
+	for what, read := range map[string]func() error{
+		"describe": func() error { _, err := src.Describe(context.Background(), slow); return err },
+		"read": func() error {
+			r, err := src.Open(context.Background(), slow, "id", nil)
+			if err == nil {
+				for r.Next() {
+				}
+				err = r.Err()
+				r.Close()
+			}
+			return err
+		},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- read() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrStatementTimeout) {
+				t.Errorf("%s past the statement timeout: %v, want ErrStatementTimeout", what, err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s hung two minutes past its statement timeout of 300ms (DuckDB preparing the model, not interrupted)", what)
+		}
+	}
+}
+
 // TestDuckDBVectorValues: the values the encoder reads from DuckDB's vectors, beyond
 // TestDuckDBValues: every integer width, DECIMALs of each storage width, time units, nested
 // types holding them, types read as text, and INTERVAL, UUID and DECIMAL exactly as DuckDB

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,7 +153,7 @@ type planNode struct {
 // has been prepared already, so it is one statement the warehouse accepts.
 func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	// The extended protocol: one statement, whatever the text holds.
-	res := c.pg.PgConn().ExecParams(ctx, "EXPLAIN (FORMAT JSON)\n"+query, nil, nil, nil, nil).Read()
+	res := c.pg.PgConn().ExecParams(ctx, "EXPLAIN (VERBOSE, FORMAT JSON)\n"+query, nil, nil, nil, nil).Read()
 	if res.Err != nil {
 		var pe *pgconn.PgError
 		if errors.As(res.Err, &pe) && pe.Code == "42601" { // syntax_error: not a plannable query
@@ -175,7 +176,74 @@ func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 			return err
 		}
 	}
+	var verbose any
+	if err := json.Unmarshal(res.Rows[0][0], &verbose); err != nil {
+		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
+	}
+	return refuseAdvisoryLocks(verbose)
+}
+
+// pgAdvisoryLock is a call of one of Postgres's advisory lock functions in an expression of a
+// plan, as EXPLAIN VERBOSE writes it (pg_advisory_lock('42'::bigint)).
+var pgAdvisoryLock = regexp.MustCompile(`(?i)\bpg_(try_)?advisory_(xact_)?lock(_shared)?\(`)
+
+// refuseAdvisoryLocks refuses a plan (EXPLAIN (VERBOSE, FORMAT JSON)) whose expressions call
+// pg_advisory_lock or one of its kin, anywhere (a filter, an output, a subquery's): it takes a
+// named lock that other sessions wait for while the model is read (a session lock until the
+// read's connection closes), as MySQL's GET_LOCK, which the MySQL driver refuses; the read-only
+// transaction allows it. A function that calls one is not seen. Quoted literals do not count.
+func refuseAdvisoryLocks(plan any) error {
+	switch v := plan.(type) {
+	case string:
+		if m := pgAdvisoryLock.FindString(pgWithoutLiterals(v)); m != "" {
+			return fmt.Errorf("%w: this SQL takes an advisory lock (%s), which other sessions wait for while the "+
+				"model is read; remove it", ErrNotReadOnly, strings.TrimSuffix(m, "("))
+		}
+	case []any:
+		for _, x := range v {
+			if err := refuseAdvisoryLocks(x); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, x := range v {
+			if err := refuseAdvisoryLocks(x); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// pgWithoutLiterals is an expression as EXPLAIN VERBOSE writes it with each quoted literal
+// ('...', E'...') and quoted name ("...") replaced by a blank.
+func pgWithoutLiterals(expr string) string {
+	var b strings.Builder
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		if c != '\'' && c != '"' {
+			b.WriteByte(c)
+			continue
+		}
+		escapes := c == '\'' && i > 0 && (expr[i-1] == 'E' || expr[i-1] == 'e')
+		j := i + 1
+		for ; j < len(expr); j++ {
+			if escapes && expr[j] == '\\' {
+				j++
+				continue
+			}
+			if expr[j] == c {
+				if j+1 < len(expr) && expr[j+1] == c {
+					j++
+					continue
+				}
+				break
+			}
+		}
+		b.WriteByte(' ')
+		i = j
+	}
+	return b.String()
 }
 
 func refuseWrites(n *planNode) error {
@@ -423,6 +491,10 @@ func refuseDuckFunctions(ast string) error {
 		return nil // not a SELECT: preparing it says what it is
 	}
 	err := eachDuckNode(tree, func(v map[string]any) error {
+		if fn := duckRefusedView(v); fn != "" {
+			return fmt.Errorf("%w: this SQL reads %s, which calls %s(), which %s; a model may not read it (init_sql may)",
+				ErrNotReadOnly, duckViewName(v), fn, duckRefused[fn])
+		}
 		name, ok := v["function_name"].(string)
 		if !ok {
 			return nil
@@ -448,6 +520,51 @@ func refuseDuckFunctions(ast string) error {
 		return err
 	}
 	return refuseDuckPaths(tree)
+}
+
+// duckRefusedViews are DuckDB's built-in views, and SHOW statements, over a function of
+// duckRefused, each with that function: a model that names one reads what the function would
+// (pg_settings every setting's value, http_proxy_password and an extension's credentials among
+// them; pragma_database_list and duckdb_databases, without parentheses, each attached
+// database's path; SHOW VARIABLES init_sql's variables), whether it selects from it, SUMMARIZEs
+// it or reads it through a subquery. TestDuckDBRefusedViewsAreEveryView checks that every
+// built-in view over such a function is here.
+var duckRefusedViews = map[string]string{
+	"pg_settings":          "duckdb_settings",
+	"duckdb_databases":     "duckdb_databases",
+	"pragma_database_list": "duckdb_databases",
+	"duckdb_settings":      "duckdb_settings",
+	"duckdb_secrets":       "duckdb_secrets",
+	"duckdb_variables":     "duckdb_variables",
+}
+
+// duckRefusedShows are the names DuckDB reads SHOW <name> as a function call for (SHOW_SPECIAL),
+// each with the function: SHOW VARIABLES is duckdb_variables().
+var duckRefusedShows = map[string]string{"variables": "duckdb_variables"}
+
+// duckRefusedView is the function of duckRefused that node reads when it is a table named as one
+// of duckRefusedViews (whatever its schema or catalog: system.main.pg_settings too), or a SHOW of
+// duckRefusedShows; "" otherwise.
+func duckRefusedView(node map[string]any) string {
+	name, _ := node["table_name"].(string)
+	switch node["type"] {
+	case "BASE_TABLE":
+		return duckRefusedViews[strings.ToLower(name)]
+	case "SHOW_REF":
+		if node["show_type"] == "SHOW_SPECIAL" {
+			return duckRefusedShows[strings.ToLower(strings.Trim(name, `"`))]
+		}
+	}
+	return ""
+}
+
+// duckViewName names the view or SHOW of duckRefusedView in an error.
+func duckViewName(node map[string]any) string {
+	name, _ := node["table_name"].(string)
+	if node["type"] == "SHOW_REF" {
+		return "SHOW " + strings.ToUpper(strings.Trim(name, `"`))
+	}
+	return name
 }
 
 // eachDuckNode calls visit with every object of DuckDB's parse of a model (json_serialize_sql),

@@ -140,6 +140,13 @@ func TestRefuseSQLThatWrites(t *testing.T) {
 		{"explain select * from users", "cannot plan as a query"},
 		{"select * into copied from users", "returns no columns"},
 		{"create table copied as select * from users", "returns no columns"},
+		// An advisory lock, which others wait for while the model is read (MySQL's GET_LOCK is
+		// refused so): the read-only transaction allowed it.
+		{"select * from users where pg_advisory_lock(42) is not null", "takes an advisory lock (pg_advisory_lock)"},
+		{"select id, pg_try_advisory_xact_lock_shared(id) as l from users", "pg_try_advisory_xact_lock_shared"},
+		{"select * from users where id in (select id from users where PG_CATALOG.pg_advisory_lock(1, id) is null)",
+			"pg_advisory_lock"},
+		{"with l as (select pg_advisory_xact_lock(7)) select u.* from users u, l", "pg_advisory_xact_lock"},
 	}
 	for _, tt := range tests {
 		_, err := Describe(ctx, wh, tt.sql)
@@ -154,6 +161,8 @@ func TestRefuseSQLThatWrites(t *testing.T) {
 	for _, q := range []string{
 		"values (1, 'a')", "table users", "(select id from users)", "select * from users; ",
 		"with x as (select * from users) select * from x", "with recursive r(id) as (select 1 union all select id + 1 from r where id < 3) select * from r",
+		"select id, email from users where email <> 'pg_advisory_lock(1)' and email <> E'it\\'s pg_advisory_lock('",
+		`select id, email as "pg_advisory_lock(" from users`, "select id, pg_advisory_unlock_all() as u from users",
 	} {
 		if _, err := Describe(ctx, wh, q); err != nil {
 			t.Errorf("Describe(%q): %v", q, err)
