@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -137,6 +138,48 @@ func TestTestRecordIsTracked(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Errorf("a run with nothing changed sent %v", got)
+	}
+}
+
+// TestTestThenFirstRunWritesPages: the first run after a `test` (Census's workflow: test, then
+// run) finds the tested key in the ledger as a row. It still writes the keys it delivers as
+// pages, as a first run does, not a row per key (a million rows cost the control plane about
+// 1.6 µs of CPU each and every later run reads them). Later runs override the pages as usual.
+func TestTestThenFirstRunWritesPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	if _, err := f.engine.Test(f.ctx, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	tested, _ := f.recv.Take("id")
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Fatalf("the first run after a test (%v) sent %v, want the 5 users", tested, got)
+	}
+	pages, err := controlplanetest.LedgerPageCount(f.ctx, f.store, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := controlplanetest.LedgerRowCount(f.ctx, f.store, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages == 0 || rows != 1 {
+		t.Errorf("after the first run following a test: %d pages and %d rows, want pages for the 4 keys not tested "+
+			"and a row for the tested one", pages, rows)
+	}
+	f.exec(`DELETE FROM users WHERE id IN (1, 3)`)
+	f.exec(`UPDATE users SET name = 'Robert' WHERE id = 2`)
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 2", "deleted 1", "deleted 3"}) {
+		t.Errorf("the next run sent %v, want changed 2, deleted 1 and 3", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("a run with nothing changed sent %v", got)
+	}
+	if got := f.ledgerKeys(); !cmp.Equal(got, []string{"10", "2", "4"}) {
+		t.Errorf("ledger keys %v, want the model's 10, 2, 4", got)
 	}
 }
 

@@ -275,13 +275,14 @@ type LedgerState struct {
 func (st LedgerState) Empty() bool { return !st.Rows && !st.Pages }
 
 // WriteMode is how a run writes the ledger it found in this state (the one place this is
-// decided): a run that finds it empty (a first run) writes pages, one per delivered batch, since
-// its batches cover disjoint key ranges (the model is read in key order); a run that finds
-// anything there, even a few pages a first run left when it stopped, writes rows, with
-// tombstones for deleted keys when there are pages to hide them in. clearRejected: the sync had
-// rejected records when the run started.
+// decided): a run that finds no pages (a first run, or one after a `test`, whose key is a row)
+// writes its new keys as pages, one per delivered batch, since its batches cover disjoint key
+// ranges (the model is read in key order), and the keys the ledger held as rows (rows override
+// pages); a run that finds pages, even a few a first run left when it stopped, writes rows, with
+// tombstones for deleted keys to hide them in the pages. clearRejected: the sync had rejected
+// records when the run started.
 func (st LedgerState) WriteMode(clearRejected bool) Delivered {
-	return Delivered{ClearRejected: clearRejected, Pages: st.Empty(), Tombstones: st.Pages}
+	return Delivered{ClearRejected: clearRejected, Pages: !st.Pages, Tombstones: st.Pages}
 }
 
 // ReadLedgerState reports whether a sync's ledger has per-key rows and whether it has pages.
