@@ -355,20 +355,20 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	if y.ModelID == 0 {
 		return
 	}
-	m, err := r.store.GetModel(ctx, y.ModelID)
+	m, asPlanned, err := r.modelAt(ctx, y.ModelID, atPlan)
 	if err != nil {
 		refReadError(diags, path.Root("model_id"), "Model Not Found", "model", y.ModelID,
 			fmt.Sprintf("The sync %q", y.Name), "Point model_id at an existing model.", err)
 		return
 	}
 	todo := "Use one of the model's columns, or change the model's SQL to return it."
-	if atPlan {
-		// The plan can only see the model as stored: a model changed in the same apply is not saved yet.
+	stored := atPlan && !asPlanned // a change to the model whose columns the plan cannot know yet
+	if stored {
 		todo += " If this configuration also changes the model to return it, apply the model first " +
 			"(terraform apply -target=backflow_model.<name>)."
 	}
 	if attribute, problem, fix := checkCursor(m, y); attribute != "" {
-		if atPlan && attribute == "cursor" {
+		if stored && attribute == "cursor" {
 			fix += " If this configuration also changes the model, apply the model first (terraform apply -target=backflow_model.<name>)."
 		}
 		addAttributeError(diags, path.Root(attribute), "Invalid Cursor", problem, fix, nil)
@@ -383,6 +383,20 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 				p.Attribute, p.Column, m.Name, columnNames(m.Columns)),
 			todo, nil)
 	}
+}
+
+// modelAt returns the sync's model: at plan, as the same plan changes its SQL or table in place
+// (asPlanned; Terraform plans a model before the syncs whose model_id names it), so that a sync
+// moved to a column the model returns only with this change, as a rename needs, is checked
+// against the columns the apply will store first; else as stored.
+func (r *SyncResource) modelAt(ctx context.Context, id int64, atPlan bool) (m *controlplane.Model, asPlanned bool, err error) {
+	if atPlan {
+		if m := r.preview.models.get(id); m != nil {
+			return m, true, nil
+		}
+	}
+	m, err = r.store.GetModel(ctx, id)
+	return m, false, err
 }
 
 // checkAfter checks, at plan time, that the known parents in schedule.after exist and that they
@@ -585,7 +599,7 @@ func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.Validate
 
 // checkTemplates renders the planned request's templates for a sample record of the model.
 func (r *SyncResource) checkTemplates(ctx context.Context, y *controlplane.Sync, diags *diag.Diagnostics) {
-	m, err := r.store.GetModel(ctx, y.ModelID)
+	m, _, err := r.modelAt(ctx, y.ModelID, true)
 	if err != nil {
 		return // checkRefs reported it
 	}
