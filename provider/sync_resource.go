@@ -519,7 +519,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	switch {
 	case !changes:
-	case y.ModelID == 0 || y.PrimaryKey == "" || plan.Mappings.IsUnknown() || plan.Behavior.IsUnknown():
+	case y.ModelID == 0 || y.PrimaryKey == "" || !previewKnown(&plan):
 		what := ""
 		if replaced != "" {
 			what = fmt.Sprintf("The plan replaces the sync (%s): the new sync starts with an empty ledger, so its first "+
@@ -548,6 +548,20 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		previewPlan(ctx, r.store, r.preview, y, plannedFor{model: r.preview.models.get(y.ModelID), replaced: replaced},
 			&resp.Diagnostics)
 	}
+}
+
+// previewKnown reports whether every attribute a preview reads besides the model and the key
+// (checked apart) is known in plan: a value another resource's attribute gives is known only
+// after apply, and a preview with a stand-in for it (an unknown guard limit read as 0, an unknown
+// initial as send_all, an unknown mapping name as "") would show what the apply may not make.
+func previewKnown(plan *syncModel) bool {
+	for _, v := range []attr.Value{plan.Behavior, plan.Mappings, plan.SendNulls, plan.Guard, plan.Initial,
+		plan.Cursor, plan.CursorLookback, plan.FullReadEvery, plan.Paused} {
+		if !fullyKnown(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // syncReplacedBy says why a plan from state to plan replaces the sync (an attribute that
