@@ -326,6 +326,9 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() ||
 		r.preview.later.get(plan.ConnectionID.ValueInt64()) != nil { // its connection's url is known at apply only
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
+		if !plan.ID.IsUnknown() {
+			r.preview.laterModels.set(plan.ID.ValueInt64(), &struct{}{})
+		}
 		return
 	}
 	x := plan.toModel()

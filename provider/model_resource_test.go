@@ -252,8 +252,8 @@ func TestAccModelColumnRenamedWithItsSyncs(t *testing.T) {
 	e := newTestEnv(t)
 	hook := newReceiver(t, http.StatusOK, "ok")
 	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "")
-	config := func(sql, col string) string {
-		return e.config(conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql)), fmt.Sprintf(`
+	config := func(sql, col string, extra ...string) string {
+		return e.config(append(extra, conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql)), fmt.Sprintf(`
 resource "backflow_sync" "s" {
   name           = "users to hook"
   model_id       = backflow_model.m.id
@@ -274,7 +274,7 @@ resource "backflow_sync" "t" {
     new = { method = "POST", path = "/users", body = %[2]s }
   }
 }
-`, col, hclString(fmt.Sprintf(`{"name": {{ record.%s | json }}}`, col))))
+`, col, hclString(fmt.Sprintf(`{"name": {{ record.%s | json }}}`, col))))...)
 	}
 	names := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
@@ -315,6 +315,21 @@ resource "backflow_sync" "t" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+			},
+			{
+				// The model's SQL is known only at apply (it names a connection created in this
+				// apply): its columns are checked then, not refused at plan as the stored model's.
+				Config: config("select unique_id, email, first_name as given_name, created_at as given_name_at, "+
+					"first_name as nick, created_at as nick_at from users where ${backflow_connection.w2.id} > 0", "nick",
+					e.warehouseConnection("w2", "warehouse 2")),
+				Check: names("nick"),
+			},
+			{
+				// So at apply, a sync moved to a column the model does not return is refused.
+				Config: config("select unique_id, email, first_name as nick, created_at as nick_at "+
+					"from users where ${backflow_connection.w3.id} > 0", "nickname",
+					e.warehouseConnection("w2", "warehouse 2"), e.warehouseConnection("w3", "warehouse 3")),
+				ExpectError: expectErr(`Unknown Model Column.*mappings\[1\]\.from is "nickname"`),
 			},
 		},
 	})

@@ -361,16 +361,16 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 			fmt.Sprintf("The sync %q", y.Name), "Point model_id at an existing model.", err)
 		return
 	}
+	if atPlan && r.preview.laterModels.get(y.ModelID) != nil {
+		return // the plan changes the model to columns known only at apply: Create and Update check them
+	}
+	// The model as this plan changes it, if it does, whose columns the apply stores before it
+	// saves the sync (its model_id names the model).
 	todo := "Use one of the model's columns, or change the model's SQL to return it."
-	stored := atPlan && !asPlanned // a change to the model whose columns the plan cannot know yet
-	if stored {
-		todo += " If this configuration also changes the model to return it, apply the model first " +
-			"(terraform apply -target=backflow_model.<name>)."
+	if asPlanned {
+		todo = "Use one of the columns the model returns as this plan changes it, or change the model's SQL to return it."
 	}
 	if attribute, problem, fix := checkCursor(m, y); attribute != "" {
-		if stored && attribute == "cursor" {
-			fix += " If this configuration also changes the model, apply the model first (terraform apply -target=backflow_model.<name>)."
-		}
 		addAttributeError(diags, path.Root(attribute), "Invalid Cursor", problem, fix, nil)
 	}
 	for _, p := range checkColumns(m, y.PrimaryKey, y.Mappings) {
@@ -612,7 +612,12 @@ func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.Validate
 }
 
 // checkTemplates renders the planned request's templates for a sample record of the model.
+// A model the plan changes to columns known only at apply is skipped: the plan Terraform makes
+// again while applying, once the model is saved, checks them.
 func (r *SyncResource) checkTemplates(ctx context.Context, y *controlplane.Sync, diags *diag.Diagnostics) {
+	if r.preview.laterModels.get(y.ModelID) != nil {
+		return
+	}
 	m, _, err := r.modelAt(ctx, y.ModelID, true)
 	if err != nil {
 		return // checkRefs reported it
