@@ -526,3 +526,45 @@ func TestPlanPreviewPartlyUnknownSync(t *testing.T) {
 	})
 	unavailable("unknown guard", warnings(modifyPlan(t, syncRes, &state, &plan)))
 }
+
+// A sync changed in a plan that also changes its model's SQL to one known only at apply is not
+// previewed reading the model as stored: that is not what its next run reads.
+func TestPlanPreviewModelKnownAtApply(t *testing.T) {
+	ctx := context.Background()
+	w := emailUsersWorld(t, 10)
+	ps := previewSettings{models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{},
+		later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}}
+	modelRes := &ModelResource{storeHolder{store: w.Store, preview: ps}}
+	syncRes := &SyncResource{storeHolder{store: w.Store, preview: ps}}
+	y := &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}
+	if err := w.Store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: w.Store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, w.Model); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringUnknown() // e.g. "select * from users where id < ${terraform_data.x.output}"
+	if d := modifyPlan(t, modelRes, &ms, &mp); d.HasError() {
+		t.Fatal(d)
+	}
+	var state, plan syncModel
+	changed := *y
+	changed.Mappings = []controlplane.Mapping{{From: "id", To: "id"}}
+	if d := state.fromSync(ctx, y); d.HasError() {
+		t.Fatal(d)
+	}
+	if d := plan.fromSync(ctx, &changed); d.HasError() {
+		t.Fatal(d)
+	}
+	got := warnings(modifyPlan(t, syncRes, &state, &plan))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview Unavailable: Sync "s"`) ||
+		!strings.Contains(got[0], "depends on values known only after apply") {
+		t.Errorf("%q, want the preview unavailable until apply, not the model as stored", got)
+	}
+}

@@ -519,7 +519,11 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	switch {
 	case !changes:
-	case y.ModelID == 0 || y.PrimaryKey == "" || !previewKnown(&plan):
+	case y.ModelID == 0 || y.PrimaryKey == "" || !previewKnown(&plan) ||
+		// The plan changes the model to read what is known only at apply (its SQL names another
+		// resource's attribute, or its connection's url does): the model as stored is not what the
+		// next run reads.
+		r.preview.laterModels.get(y.ModelID) != nil:
 		what := ""
 		if replaced != "" {
 			what = fmt.Sprintf("The plan replaces the sync (%s): the new sync starts with an empty ledger, so its first "+
