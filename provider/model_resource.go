@@ -278,8 +278,7 @@ func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, d
 					what = fmt.Sprintf("With this change the sync %q could no longer use its %s. %s", y.Name, attribute, problem)
 				}
 				addAttributeError(diags, at, "Model Change Breaks a Sync", what,
-					"Keep the column as it is, or first change the sync's cursor (apply that alone with -target), then "+
-						"change the model.", nil)
+					"Keep the column as it is, or move the sync to another cursor first: "+renameAdvice(y.Cursor), nil)
 			}
 		}
 		for _, p := range checkColumns(x, y.PrimaryKey, y.Mappings) {
@@ -289,10 +288,18 @@ func (r *ModelResource) checkSyncs(ctx context.Context, x *controlplane.Model, d
 			addAttributeError(diags, at, "Model Change Breaks a Sync",
 				fmt.Sprintf("With this change the model %q no longer returns the column %q, which the sync %q uses "+
 					"as its %s. The model would return: %s.", x.Name, p.Column, y.Name, p.Attribute, columnNames(x.Columns)),
-				"Keep returning the column, or first change the sync so it no longer uses it (apply that alone with "+
-					"-target), then change the model.", nil)
+				"Keep returning the column, or move the sync off it first: "+renameAdvice(p.Column), nil)
 		}
 	}
+}
+
+// renameAdvice says how to stop a sync using column col of a model in two applies: a sync is
+// checked against the model as the same plan changes it, and the model against its syncs as
+// stored (a change to a sync that names the model, even with -target, plans the model too).
+func renameAdvice(col string) string {
+	return fmt.Sprintf("in one apply, have the model return the column the sync will use as well as %q (to "+
+		"rename %q, return it under both its old and its new name) and change the sync to use it; in the next "+
+		"apply, drop %q from the model.", col, col, col)
 }
 
 // ModifyPlan discovers the columns at plan time, so SQL the warehouse rejects fails the plan.
@@ -319,6 +326,9 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() || plan.Table.IsUnknown() || plan.Name.IsUnknown() ||
 		r.preview.later.get(plan.ConnectionID.ValueInt64()) != nil { // its connection's url is known at apply only
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), types.ListUnknown(columnsType.ElemType))...)
+		if !plan.ID.IsUnknown() {
+			r.preview.laterModels.set(plan.ID.ValueInt64(), &struct{}{})
+		}
 		return
 	}
 	x := plan.toModel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -237,6 +238,98 @@ resource "backflow_connection" "nul" {
 			{
 				PreConfig: func() { e.execControlPlane(t, `DELETE FROM backflow.syncs`) },
 				Config:    e.config(conns),
+			},
+		},
+	})
+}
+
+// A column a sync uses renamed: one plan cannot both drop the old name (the model's check refuses
+// it while the stored sync uses it) and move the sync to the new one, so the refusal says how in
+// two applies; and in the first, the sync is checked against the model as the same plan changes
+// it: its mapping, its cursor and its request's template may name the column the model returns
+// only from this apply on (they were refused: "has no such column ... apply the model first").
+func TestAccModelColumnRenamedWithItsSyncs(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	conns := e.warehouseConnection("w", "warehouse") + webhookConnection("hook", "Webhook Test", hook.URL, "")
+	config := func(sql, col string, extra ...string) string {
+		return e.config(append(extra, conns, model("m", "users", "w", fmt.Sprintf("sql = %q", sql)), fmt.Sprintf(`
+resource "backflow_sync" "s" {
+  name           = "users to hook"
+  model_id       = backflow_model.m.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "update_or_create"
+  primary_key    = "unique_id"
+  mappings       = [{ from = "email", to = "email" }, { from = %[1]q, to = "name" }]
+}
+
+resource "backflow_sync" "t" {
+  name           = "users by cursor"
+  model_id       = backflow_model.m.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "append"
+  primary_key    = "unique_id"
+  cursor         = "%[1]s_at"
+  request = {
+    new = { method = "POST", path = "/users", body = %[2]s }
+  }
+}
+`, col, hclString(fmt.Sprintf(`{"name": {{ record.%s | json }}}`, col))))...)
+	}
+	names := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			var got string
+			err := e.cp.QueryRow(t.Context(), `SELECT string_agg(concat_ws(',', mappings::text, cursor_column, request::text), ';' ORDER BY name)
+				FROM backflow.syncs`).Scan(&got)
+			if err != nil {
+				return err
+			}
+			if n := strings.Count(got, want); n != 3 {
+				return fmt.Errorf("stored syncs name %q %d times, want 3 (mapping, cursor, template): %s", want, n, got)
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config("select unique_id, email, first_name, created_at as first_name_at from users", "first_name"),
+				Check:  names("first_name"),
+			},
+			{
+				// The rename in one step: refused, saying how in two.
+				Config:      config("select unique_id, email, first_name as given_name, created_at as given_name_at from users", "given_name"),
+				PlanOnly:    true,
+				ExpectError: expectErr(`Model Change Breaks a Sync.*no longer returns the column "first_name".*in one apply, have the model return the column the sync will use as well as "first_name".*return it under both its old and its new name.*in the next apply, drop "first_name" from the model`),
+			},
+			{
+				Config: config("select unique_id, email, first_name, created_at as first_name_at, first_name as given_name, "+
+					"created_at as given_name_at from users", "given_name"),
+				Check: names("given_name"),
+			},
+			{
+				Config: config("select unique_id, email, first_name as given_name, created_at as given_name_at from users", "given_name"),
+				Check:  names("given_name"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// The model's SQL is known only at apply (it names a connection created in this
+				// apply): its columns are checked then, not refused at plan as the stored model's.
+				Config: config("select unique_id, email, first_name as given_name, created_at as given_name_at, "+
+					"first_name as nick, created_at as nick_at from users where ${backflow_connection.w2.id} > 0", "nick",
+					e.warehouseConnection("w2", "warehouse 2")),
+				Check: names("nick"),
+			},
+			{
+				// So at apply, a sync moved to a column the model does not return is refused.
+				Config: config("select unique_id, email, first_name as nick, created_at as nick_at "+
+					"from users where ${backflow_connection.w3.id} > 0", "nickname",
+					e.warehouseConnection("w2", "warehouse 2"), e.warehouseConnection("w3", "warehouse 3")),
+				ExpectError: expectErr(`Unknown Model Column.*mappings\[1\]\.from is "nickname"`),
 			},
 		},
 	})

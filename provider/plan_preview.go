@@ -50,6 +50,10 @@ type previewSettings struct {
 	// later holds the warehouse connections a plan changes to values known only at apply (a url
 	// from another resource): their models' columns are known after apply too.
 	later *planned[struct{}]
+	// laterModels holds the models a plan changes in place whose columns are known only at apply
+	// (their SQL names another resource's attribute, or their connection is in later): their
+	// syncs' columns are checked then.
+	laterModels *planned[struct{}]
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -465,4 +466,105 @@ func newSyncPlan(t *testing.T, modelID, destID int64) *syncModel {
 	}
 	s.ID = types.Int64Unknown()
 	return &s
+}
+
+// A sync whose guard, initial or a mapping is known only after apply (it names another
+// resource's attribute) is not previewed with a stand-in for it: an unknown max_changed_percent
+// read as 0 said the next run "would be BLOCKED by its guard", an unknown initial read as
+// send_all that it sends every record, though the apply may set neither so.
+func TestPlanPreviewPartlyUnknownSync(t *testing.T) {
+	ctx := context.Background()
+	w := emailUsersWorld(t, 10)
+	syncRes := &SyncResource{storeHolder{store: w.Store}}
+	unavailable := func(what string, got []string) {
+		t.Helper()
+		if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview Unavailable: Sync "s"`) ||
+			!strings.Contains(got[0], "depends on values known only after apply") {
+			t.Errorf("%s: %q, want the preview unavailable until apply", what, got)
+		}
+	}
+
+	// A new sync whose initial is unknown: skip_existing would send nothing.
+	planned := newSyncPlan(t, w.Model.ID, w.Destination.ID)
+	planned.Initial = types.StringUnknown()
+	unavailable("unknown initial", warnings(modifyPlan(t, syncRes, nil, planned)))
+
+	// A new sync with a mapping whose name is unknown.
+	planned = newSyncPlan(t, w.Model.ID, w.Destination.ID)
+	mappings, d := types.ListValue(mappingType, []attr.Value{types.ObjectValueMust(mappingType.AttrTypes, map[string]attr.Value{
+		"from": types.StringValue("email"), "to": types.StringUnknown(), "constant": types.StringNull(),
+		"metadata": types.StringNull(), "hash": types.StringNull(), "normalize": types.ListNull(types.StringType),
+	})})
+	if d.HasError() {
+		t.Fatal(d)
+	}
+	planned.Mappings = mappings
+	unavailable("unknown mapping", warnings(modifyPlan(t, syncRes, nil, planned)))
+
+	// A sync delivered once whose mappings change every record, with a guard known at apply.
+	y := &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}
+	if err := w.Store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: w.Store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	var state syncModel
+	if d := state.fromSync(ctx, y); d.HasError() {
+		t.Fatal(d)
+	}
+	changed := *y
+	changed.Mappings = []controlplane.Mapping{{From: "id", To: "id"}}
+	var plan syncModel
+	if d := plan.fromSync(ctx, &changed); d.HasError() {
+		t.Fatal(d)
+	}
+	plan.Guard = types.ObjectValueMust(guardAttrTypes, map[string]attr.Value{
+		"max_deleted": types.Int64Null(), "max_deleted_percent": types.Float64Null(),
+		"max_changed_percent": types.Float64Unknown(), "min_model_rows": types.Int64Null(),
+	})
+	unavailable("unknown guard", warnings(modifyPlan(t, syncRes, &state, &plan)))
+}
+
+// A sync changed in a plan that also changes its model's SQL to one known only at apply is not
+// previewed reading the model as stored: that is not what its next run reads.
+func TestPlanPreviewModelKnownAtApply(t *testing.T) {
+	ctx := context.Background()
+	w := emailUsersWorld(t, 10)
+	ps := previewSettings{models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{},
+		later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}}
+	modelRes := &ModelResource{storeHolder{store: w.Store, preview: ps}}
+	syncRes := &SyncResource{storeHolder{store: w.Store, preview: ps}}
+	y := &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}
+	if err := w.Store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: w.Store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	var ms modelModel
+	if d := ms.fromModel(ctx, w.Model); d.HasError() {
+		t.Fatal(d)
+	}
+	mp := ms
+	mp.SQL = types.StringUnknown() // e.g. "select * from users where id < ${terraform_data.x.output}"
+	if d := modifyPlan(t, modelRes, &ms, &mp); d.HasError() {
+		t.Fatal(d)
+	}
+	var state, plan syncModel
+	changed := *y
+	changed.Mappings = []controlplane.Mapping{{From: "id", To: "id"}}
+	if d := state.fromSync(ctx, y); d.HasError() {
+		t.Fatal(d)
+	}
+	if d := plan.fromSync(ctx, &changed); d.HasError() {
+		t.Fatal(d)
+	}
+	got := warnings(modifyPlan(t, syncRes, &state, &plan))
+	if len(got) != 1 || !strings.Contains(got[0], `Backflow Preview Unavailable: Sync "s"`) ||
+		!strings.Contains(got[0], "depends on values known only after apply") {
+		t.Errorf("%q, want the preview unavailable until apply, not the model as stored", got)
+	}
 }

@@ -355,22 +355,22 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	if y.ModelID == 0 {
 		return
 	}
-	m, err := r.store.GetModel(ctx, y.ModelID)
+	m, asPlanned, err := r.modelAt(ctx, y.ModelID, atPlan)
 	if err != nil {
 		refReadError(diags, path.Root("model_id"), "Model Not Found", "model", y.ModelID,
 			fmt.Sprintf("The sync %q", y.Name), "Point model_id at an existing model.", err)
 		return
 	}
+	if atPlan && r.preview.laterModels.get(y.ModelID) != nil {
+		return // the plan changes the model to columns known only at apply: Create and Update check them
+	}
+	// The model as this plan changes it, if it does, whose columns the apply stores before it
+	// saves the sync (its model_id names the model).
 	todo := "Use one of the model's columns, or change the model's SQL to return it."
-	if atPlan {
-		// The plan can only see the model as stored: a model changed in the same apply is not saved yet.
-		todo += " If this configuration also changes the model to return it, apply the model first " +
-			"(terraform apply -target=backflow_model.<name>)."
+	if asPlanned {
+		todo = "Use one of the columns the model returns as this plan changes it, or change the model's SQL to return it."
 	}
 	if attribute, problem, fix := checkCursor(m, y); attribute != "" {
-		if atPlan && attribute == "cursor" {
-			fix += " If this configuration also changes the model, apply the model first (terraform apply -target=backflow_model.<name>)."
-		}
 		addAttributeError(diags, path.Root(attribute), "Invalid Cursor", problem, fix, nil)
 	}
 	for _, p := range checkColumns(m, y.PrimaryKey, y.Mappings) {
@@ -383,6 +383,20 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 				p.Attribute, p.Column, m.Name, columnNames(m.Columns)),
 			todo, nil)
 	}
+}
+
+// modelAt returns the sync's model: at plan, as the same plan changes its SQL or table in place
+// (asPlanned; Terraform plans a model before the syncs whose model_id names it), so that a sync
+// moved to a column the model returns only with this change, as a rename needs, is checked
+// against the columns the apply will store first; else as stored.
+func (r *SyncResource) modelAt(ctx context.Context, id int64, atPlan bool) (m *controlplane.Model, asPlanned bool, err error) {
+	if atPlan {
+		if m := r.preview.models.get(id); m != nil {
+			return m, true, nil
+		}
+	}
+	m, err = r.store.GetModel(ctx, id)
+	return m, false, err
 }
 
 // checkAfter checks, at plan time, that the known parents in schedule.after exist and that they
@@ -505,7 +519,11 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	switch {
 	case !changes:
-	case y.ModelID == 0 || y.PrimaryKey == "" || plan.Mappings.IsUnknown() || plan.Behavior.IsUnknown():
+	case y.ModelID == 0 || y.PrimaryKey == "" || !previewKnown(&plan) ||
+		// The plan changes the model to read what is known only at apply (its SQL names another
+		// resource's attribute, or its connection's url does): the model as stored is not what the
+		// next run reads.
+		r.preview.laterModels.get(y.ModelID) != nil:
 		what := ""
 		if replaced != "" {
 			what = fmt.Sprintf("The plan replaces the sync (%s): the new sync starts with an empty ledger, so its first "+
@@ -534,6 +552,20 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		previewPlan(ctx, r.store, r.preview, y, plannedFor{model: r.preview.models.get(y.ModelID), replaced: replaced},
 			&resp.Diagnostics)
 	}
+}
+
+// previewKnown reports whether every attribute a preview reads besides the model and the key
+// (checked apart) is known in plan: a value another resource's attribute gives is known only
+// after apply, and a preview with a stand-in for it (an unknown guard limit read as 0, an unknown
+// initial as send_all, an unknown mapping name as "") would show what the apply may not make.
+func previewKnown(plan *syncModel) bool {
+	for _, v := range []attr.Value{plan.Behavior, plan.Mappings, plan.SendNulls, plan.Guard, plan.Initial,
+		plan.Cursor, plan.CursorLookback, plan.FullReadEvery, plan.Paused} {
+		if !fullyKnown(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // syncReplacedBy says why a plan from state to plan replaces the sync (an attribute that
@@ -584,8 +616,13 @@ func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.Validate
 }
 
 // checkTemplates renders the planned request's templates for a sample record of the model.
+// A model the plan changes to columns known only at apply is skipped: the plan Terraform makes
+// again while applying, once the model is saved, checks them.
 func (r *SyncResource) checkTemplates(ctx context.Context, y *controlplane.Sync, diags *diag.Diagnostics) {
-	m, err := r.store.GetModel(ctx, y.ModelID)
+	if r.preview.laterModels.get(y.ModelID) != nil {
+		return
+	}
+	m, _, err := r.modelAt(ctx, y.ModelID, true)
 	if err != nil {
 		return // checkRefs reported it
 	}
