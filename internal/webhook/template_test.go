@@ -437,3 +437,18 @@ func TestSortComparesNumbersAsNumbers(t *testing.T) {
 		t.Errorf("a JSON column's objects sorted by price = %q (%v), want %q", got, err, want)
 	}
 }
+
+// A JSON column's key named record (or records) is not a record: {{ record.payload.record.id }}
+// reads the field payload, and was refused as a read of a field id the record does not have.
+func TestMissingFieldIgnoresNestedKeysNamedRecord(t *testing.T) {
+	sample := []byte(`{"id":42,"payload":{"record":{"sku":"s"},"records":[{"sku":"t"}]}}`)
+	for _, tc := range []struct{ mode, body string }{
+		{"record", `{"x": {{ record.payload.record.sku | json }}, "y": {{ record.payload.record["sku"] | json }}}`},
+		{"batch", `[{% for r in records %}{{ r.payload.records[0].sku | json }},{% endfor %}0]`},
+	} {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: tc.body}
+		if errs := CheckRequests(&controlplane.RequestSpec{Mode: tc.mode, New: r}, Vars{}, sample, []byte(`{"id":42}`)); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+}
