@@ -452,3 +452,18 @@ func TestMissingFieldIgnoresNestedKeysNamedRecord(t *testing.T) {
 		}
 	}
 }
+
+// A number in the template that Liquid's lexer cannot read (an integer past 2⁶³) is an error of
+// the template: it made the lexer panic, which took terraform plan, or the runner, down.
+func TestTemplateLargeIntegerLiteralIsAnError(t *testing.T) {
+	for _, src := range []string{`{{ 99999999999999999999 | plus: 1 }}`, `{% if record.n > 99999999999999999999 %}x{% endif %}`} {
+		_, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: src}}, Vars{})
+		if err == nil || !strings.Contains(err.Error(), "between quotes") {
+			t.Errorf("%s: %v, want an error saying to write it between quotes", src, err)
+		}
+	}
+	if got, err := render(t, `{{ "99999999999999999999" | plus: 1 }}`, `{}`); err != nil || got != "100000000000000000000" {
+		t.Errorf("a large integer between quotes: %q, %v", got, err)
+	}
+}
