@@ -344,8 +344,12 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	}
 	// The record reaches the endpoint outside any run: the next run resends the key's current
 	// version, or deletes it (mirror) if its row is gone by then (SyncLease.RecordTestIntent).
-	if err := lease.RecordTestIntent(ctx, key); err != nil {
-		return nil, err
+	// An append sync sends a key once and never its changes nor its deletion: a key it appended
+	// already would be appended again, one it did not yet is appended by the next run anyway.
+	if y.Behavior != controlplane.BehaviorAppend {
+		if err := lease.RecordTestIntent(ctx, key); err != nil {
+			return nil, err
+		}
 	}
 	status, method, body, err := e.send(ctx, j, rec)
 	if err != nil {

@@ -271,3 +271,35 @@ func TestTestHoldsTheSync(t *testing.T) {
 		t.Errorf("after the test and a run the endpoint holds %s as %q (the test's), want %q", key, have[key], "Newer")
 	}
 }
+
+// TestTestOfAnAppendSyncAppendsNothingMore: an append sync sends each key once and never its
+// changes or deletions, so the key `test` sends is not one a later run needs to resend: the run
+// after a test of a key already appended appended it again (a second duplicate at the endpoint,
+// the test's own being the first), as a key whose delivery was never confirmed. A key not
+// appended yet is still appended by the next run.
+func TestTestOfAnAppendSyncAppendsNothingMore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorAppend, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	if res, err := f.engine.Test(f.ctx, f.sync.ID); err != nil || res.Status != 200 {
+		t.Fatalf("test: %+v, %v", res, err)
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 1 {
+		t.Fatalf("test sent %v", got)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("the run after a test of an appended key sent %v, want nothing", got)
+	}
+	f.exec(`INSERT INTO users (id, email, name, updated_at) VALUES (0, 'new@example.com', 'New', '2001-01-01')`)
+	f.exec(`DELETE FROM users WHERE id <> 0`) // so that test sends the new row
+	if _, err := f.engine.Test(f.ctx, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.recv.Take("id")
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); !cmp.Equal(got, []string{"changed 0"}) { // append sends `changed`, as the first run did
+		t.Errorf("the run after a test of a key not appended yet sent %v, want it appended", got)
+	}
+}

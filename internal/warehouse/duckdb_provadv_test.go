@@ -165,6 +165,10 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select 1 as id where exists (select * from pg_catalog.pg_settings)":  "duckdb_settings",
 		"select name as id, value from (show variables)":                      "duckdb_variables",
 		"select name as id, value from (SHOW \"Variables\")":                  "duckdb_variables",
+		// query_table reads a view named as text as naming it does.
+		"select name as id, setting from query_table('pg_settings')":               "duckdb_settings",
+		"select path as id from query_table(['system.main.\"DUCKDB_DATABASES\"'])": "duckdb_databases",
+		"select 1 as id from query_table(concat('pg_', 'settings'))":               "query_table",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)
@@ -189,6 +193,7 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select getvariable('since') as id",
 		"select 1 as id /* duckdb_settings() */",
 		"select * from query_table('w.s') limit 0",
+		"select * from query_table(['w.s', 'w.s']) limit 0",
 		"select database_name as id from (show databases)",
 		"select name as id from (show tables)",
 		"select database_name as id from pg_database",

@@ -504,6 +504,22 @@ func refuseDuckFunctions(ast string) error {
 			return fmt.Errorf("%w: this SQL calls %s(), which %s; a model may not call it (init_sql may)",
 				ErrNotReadOnly, name, why)
 		}
+		if name == "query_table" {
+			// query_table('pg_settings') reads a view as naming it does (duckRefusedView).
+			tables, constant := duckQueryTableNames(v)
+			if !constant {
+				return fmt.Errorf("%w: this SQL calls query_table() with tables named by an expression Backflow "+
+					"cannot check; name them as constants ('tbl' or ['a', 'b'])", ErrNotReadOnly)
+			}
+			for _, table := range tables {
+				parts := strings.Split(table, ".")
+				view := strings.ToLower(strings.Trim(strings.TrimSpace(parts[len(parts)-1]), `"`))
+				if fn := duckRefusedViews[view]; fn != "" {
+					return fmt.Errorf("%w: this SQL reads %s through query_table(), which calls %s(), which %s; a model "+
+						"may not read it (init_sql may)", ErrNotReadOnly, table, fn, duckRefused[fn])
+				}
+			}
+		}
 		if name == "current_setting" || name == "getvariable" {
 			// init_sql's settings and variables (SET VARIABLE) may hold credentials.
 			setting, constant := duckFirstStringArgument(v)
@@ -964,6 +980,36 @@ func duckFirstStringArgument(fn map[string]any) (string, bool) {
 	lit, _ := expr["literal"].(map[string]any)
 	text, ok := lit["text"].(string)
 	return text, ok && lit["kind"] == "STRING"
+}
+
+// duckQueryTableNames is the names of the tables a call of query_table reads (its first
+// argument: a constant text, or a list of them), and whether they are all constants.
+func duckQueryTableNames(fn map[string]any) ([]string, bool) {
+	if name, ok := duckFirstStringArgument(fn); ok {
+		return []string{name}, true
+	}
+	args, _ := fn["arguments"].([]any)
+	if len(args) == 0 {
+		return nil, false
+	}
+	arg, _ := args[0].(map[string]any)
+	list, _ := arg["expression"].(map[string]any)
+	if list == nil {
+		list = arg
+	}
+	if list["class"] != "FUNCTION" || list["function_name"] != "list_value" {
+		return nil, false
+	}
+	items, _ := list["arguments"].([]any)
+	var names []string
+	for _, item := range items {
+		name, ok := duckFirstStringArgument(map[string]any{"arguments": []any{item}})
+		if !ok {
+			return nil, false
+		}
+		names = append(names, name)
+	}
+	return names, true
 }
 
 // duckReadOnlyFile is the DSN of a DuckDB database file opened read-only: its parameters with

@@ -461,7 +461,7 @@ func (b *budget) guard(name string, fn any) func(any, ...any) (any, error) {
 		if err := b.value(b.estimate(name, args)); err != nil {
 			return nil, err
 		}
-		if err := b.spend(itemSteps(name, in), 0, 0); err != nil {
+		if err := b.spend(itemSteps(name, in)+arithmeticSteps(name, args), 0, 0); err != nil {
 			return nil, err
 		}
 		read := 0

@@ -518,3 +518,24 @@ func TestLoopRangeGuardFindsCollection(t *testing.T) {
 		}
 	}
 }
+
+// Arithmetic on numbers of hundreds of digits spends steps as it costs: a round, a division, a
+// modulo of two numbers of 1,000 digits takes tens of microseconds (a step is one to a few), and
+// spent a step for the KiB it read, so a loop of them ran a render for over ten minutes within
+// its budget ({% for i in (1..100000000) %}{% assign y = x | round: 900 %}{% endfor %}).
+// Arithmetic on the numbers a record holds spends nothing more.
+func TestArithmeticOnLargeNumbersSpendsSteps(t *testing.T) {
+	defer func(f, s int) { renderFloor, stepFloor = f, s }(renderFloor, stepFloor)
+	renderFloor, stepFloor = 1<<20, 20_000
+	x := `{% assign x = "0.` + strings.Repeat("3", 999) + `" %}{% assign n = "` + strings.Repeat("7", 999) + `" %}`
+	for _, op := range []string{`x | round: 900`, `x | plus: x`, `n | modulo: 7`, `n | divided_by: 7`, `n | abs`} {
+		src := x + `{% for i in (1..2000) %}{% assign y = ` + op + ` %}{% endfor %}`
+		if got, err := render(t, src, `{}`); err == nil || !strings.Contains(err.Error(), tooMuchWorkMsg) {
+			t.Errorf("2,000 turns of %s on 1,000 digits: %.40q, %v; want it stopped past the budget", op, got, err)
+		}
+	}
+	src := `{% for i in (1..2000) %}{% assign y = record.price | times: i | plus: 0.01 | round: 2 | modulo: 7 %}{% endfor %}{{ y }}`
+	if got, err := render(t, src, `{"price": 19.99}`); err != nil || got != "3.01" {
+		t.Errorf("2,000 turns of arithmetic on a price: %q, %v; want 3.01", got, err)
+	}
+}

@@ -654,6 +654,9 @@ func missingField(src string, perRecord bool, rec []byte) error {
 				continue // a string
 			}
 			base := tok.Source[m[2]:m[3]]
+			if strings.HasSuffix(strings.TrimRight(tok.Source[:m[2]], " \t\r\n"), ".") {
+				continue // a key of a value (record.payload.record.id): not a record
+			}
 			if !records[base] && !strings.HasPrefix(base, "records") {
 				continue
 			}

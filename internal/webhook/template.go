@@ -512,9 +512,9 @@ func compileKind(t *template) (*template, error) {
 // texts (template.outputs: the same for every copy).
 func (t *template) compile() (*compiled, []string, error) {
 	e := newEngine(t.strict)
-	lt, err := e.ParseTemplateLocation([]byte(t.src), "", 1)
+	lt, err := parse(e, t.src)
 	if err != nil {
-		return nil, nil, locate(t.src, err)
+		return nil, nil, err
 	}
 	root := []liquidrender.Node{lt.GetRoot()}
 	e.instrument(t.src, root)
@@ -523,6 +523,28 @@ func (t *template) compile() (*compiled, []string, error) {
 		outputs = e.markOutputs(root, nil)
 	}
 	return &compiled{t: lt, b: e.b}, outputs, nil
+}
+
+// parse parses src with e. A number Liquid's lexer cannot read ({{ 99999999999999999999 }}, an
+// integer past 2⁶³ written in the template) makes it panic, which took the runner, or terraform
+// plan, down: it is an error of the template instead.
+func parse(e *engine, src string) (lt *liquid.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var ne *strconv.NumError
+			if re, ok := r.(error); ok && errors.As(re, &ne) {
+				err = &TemplateError{Line: 1, Msg: fmt.Sprintf("the number %s cannot be read (%v): write a number "+
+					"of more than 18 digits between quotes (\"123…\" | plus: 1)", truncate(ne.Num, 64), ne.Err)}
+				return
+			}
+			err = &TemplateError{Line: 1, Msg: fmt.Sprintf("the template cannot be parsed: %v", r)}
+		}
+	}()
+	lt, serr := e.ParseTemplateLocation([]byte(src), "", 1)
+	if serr != nil {
+		return nil, locate(src, serr)
+	}
+	return lt, nil
 }
 
 // get returns a copy of t for one render; put it back after.

@@ -437,3 +437,33 @@ func TestSortComparesNumbersAsNumbers(t *testing.T) {
 		t.Errorf("a JSON column's objects sorted by price = %q (%v), want %q", got, err, want)
 	}
 }
+
+// A JSON column's key named record (or records) is not a record: {{ record.payload.record.id }}
+// reads the field payload, and was refused as a read of a field id the record does not have.
+func TestMissingFieldIgnoresNestedKeysNamedRecord(t *testing.T) {
+	sample := []byte(`{"id":42,"payload":{"record":{"sku":"s"},"records":[{"sku":"t"}]}}`)
+	for _, tc := range []struct{ mode, body string }{
+		{"record", `{"x": {{ record.payload.record.sku | json }}, "y": {{ record.payload.record["sku"] | json }}}`},
+		{"batch", `[{% for r in records %}{{ r.payload.records[0].sku | json }},{% endfor %}0]`},
+	} {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: tc.body}
+		if errs := CheckRequests(&controlplane.RequestSpec{Mode: tc.mode, New: r}, Vars{}, sample, []byte(`{"id":42}`)); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+}
+
+// A number in the template that Liquid's lexer cannot read (an integer past 2⁶³) is an error of
+// the template: it made the lexer panic, which took terraform plan, or the runner, down.
+func TestTemplateLargeIntegerLiteralIsAnError(t *testing.T) {
+	for _, src := range []string{`{{ 99999999999999999999 | plus: 1 }}`, `{% if record.n > 99999999999999999999 %}x{% endif %}`} {
+		_, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: src}}, Vars{})
+		if err == nil || !strings.Contains(err.Error(), "between quotes") {
+			t.Errorf("%s: %v, want an error saying to write it between quotes", src, err)
+		}
+	}
+	if got, err := render(t, `{{ "99999999999999999999" | plus: 1 }}`, `{}`); err != nil || got != "100000000000000000000" {
+		t.Errorf("a large integer between quotes: %q, %v", got, err)
+	}
+}
