@@ -604,7 +604,7 @@ func TestPlanPreviewKeyHashedInRequest(t *testing.T) {
 			Body: `[{% for r in records %}{% if forloop.index > 1 %},{% endif %}{{ r.email | sha256 | json }}{% endfor %}]`}},
 	} {
 		if got := plan(req); strings.Contains(got, "@example.com") ||
-			!strings.Contains(got, `Sample keys are not shown: the sync's requests never carry its primary key "email" as it is`) {
+			!strings.Contains(got, `Sample keys are not shown: the sync's requests never carry its primary key "email" whole`) {
 			t.Errorf("%s: %q", name, got)
 		}
 	}

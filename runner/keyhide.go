@@ -70,8 +70,8 @@ func KeyWithheld(y *controlplane.Sync, cols []controlplane.Column, kind string) 
 
 // requestsWithhold is KeyWithheld for a sync with a request spec.
 func requestsWithhold(y *controlplane.Sync, cols []controlplane.Column, kind string) string {
-	why := fmt.Sprintf("the sync's requests never carry its primary key %q as it is (their templates hash, encode or "+
-		"leave out the key)", y.PrimaryKey)
+	why := fmt.Sprintf("the sync's requests never carry its primary key %q whole (their templates hash it, send "+
+		"a part of it or leave it out)", y.PrimaryKey)
 	found := false
 	var keyCol controlplane.Column
 	for _, c := range cols {
