@@ -245,7 +245,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
 	}
-	if why := keyWithheld(y); why != "" {
+	if why := p.KeyWithheld; why != "" { // its sample keys are left out (runner.KeyWithheld)
 		fmt.Fprintf(&b, "\nSample keys are not shown: %s, so the plan does not print it as it is.", why)
 		diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
 		return
@@ -256,36 +256,6 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		}
 	}
 	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
-}
-
-// keyWithheld says why sync y never sends its primary key column as it is, so that a plan or
-// state, which the keys would otherwise be printed in, does not show them either; "" when it
-// sends it (every column, no mappings; a mapping that sends it as it is; or a mirror's deletes,
-// which carry it under its own name when no mapping names it). A key sent only hashed (e-mail
-// addresses for ad matching) is what the sync hashes so as not to send it; a key no mapping
-// sends (a national id number keying a sync of names) never leaves the warehouse otherwise.
-func keyWithheld(y *controlplane.Sync) string {
-	if len(y.Mappings) == 0 {
-		return ""
-	}
-	hashed := false
-	for _, m := range y.Mappings {
-		if m.Constant != nil || m.Metadata != "" || m.From != y.PrimaryKey {
-			continue
-		}
-		if m.Hash == "" {
-			return ""
-		}
-		hashed = true
-	}
-	switch {
-	case hashed:
-		return fmt.Sprintf("the sync sends its primary key %q only hashed", y.PrimaryKey)
-	case y.Behavior == controlplane.BehaviorMirror:
-		return "" // its deletes carry the key as it is
-	}
-	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
-		y.PrimaryKey, y.Behavior)
 }
 
 // pastDeadline reports whether ctx's deadline has passed, even if its timer has not yet marked

@@ -568,3 +568,56 @@ func TestPlanPreviewModelKnownAtApply(t *testing.T) {
 		t.Errorf("%q, want the preview unavailable until apply, not the model as stored", got)
 	}
 }
+
+// A sync with no mappings whose request templates hash its key (an e-mail hashed for an ad
+// audience) sends the key only hashed, as a `hash` mapping does: the plan does not show the
+// keys either, nor when they send a part of it. A template that sends it whole and recognisably
+// (as it is, url_encoded, downcased, upcased, appended to) does.
+func TestPlanPreviewKeyHashedInRequest(t *testing.T) {
+	ctx := context.Background()
+	w := emailUsersWorld(t, 3)
+	syncRes := &SyncResource{storeHolder{store: w.Store}}
+	plan := func(req *controlplane.RequestSpec) string {
+		y := &controlplane.Sync{Name: "Audience", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
+			Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "email", BatchSize: 100, Request: req}
+		var s syncModel
+		if d := s.fromSync(ctx, y); d.HasError() {
+			t.Fatal(d)
+		}
+		s.ID = types.Int64Unknown()
+		d := modifyPlan(t, syncRes, nil, &s)
+		got := warnings(d)
+		if len(got) != 1 || !strings.Contains(got[0], "will send 3 new, 0 changed and 0 deleted records") {
+			t.Fatalf("preview: %q %v", got, d)
+		}
+		return got[0]
+	}
+	record := func(op controlplane.OperationRequest) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord, New: &op}
+	}
+	for name, req := range map[string]*controlplane.RequestSpec{
+		"body sha256":  record(controlplane.OperationRequest{Method: "POST", Body: `{"h": {{ record.email | sha256 | json }}}`}),
+		"body part":    record(controlplane.OperationRequest{Method: "POST", Body: `{"user": {{ record.email | split: "@" | first | json }}}`}),
+		"path sha256":  record(controlplane.OperationRequest{Method: "PUT", Path: `/members/{{ record.email | downcase | sha256 }}`}),
+		"key left out": record(controlplane.OperationRequest{Method: "POST", Body: `{"id": {{ record.id }}}`}),
+		"batch sha256": {Mode: controlplane.RequestModeBatch, New: &controlplane.OperationRequest{Method: "POST",
+			Body: `[{% for r in records %}{% if forloop.index > 1 %},{% endif %}{{ r.email | sha256 | json }}{% endfor %}]`}},
+	} {
+		if got := plan(req); strings.Contains(got, "@example.com") ||
+			!strings.Contains(got, `Sample keys are not shown: the sync's requests never carry its primary key "email" whole`) {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+	for name, req := range map[string]*controlplane.RequestSpec{
+		"body as it is": record(controlplane.OperationRequest{Method: "POST", Body: `{"e": {{ record.email | json }}}`}),
+		"body downcase": record(controlplane.OperationRequest{Method: "POST", Body: `{"e": {{ record.email | downcase | json }}}`}),
+		"body upcase":   record(controlplane.OperationRequest{Method: "POST", Body: `{"e": {{ record.email | upcase | append: "!" | json }}}`}),
+		"path":          record(controlplane.OperationRequest{Method: "PUT", Path: `/members/{{ record.email | url_encode }}`}),
+		"batch": {Mode: controlplane.RequestModeBatch, New: &controlplane.OperationRequest{Method: "POST",
+			Body: `{"emails": {{ records | map: "email" | json }}}`}},
+	} {
+		if got := plan(req); !strings.Contains(got, `new: ["u1@example.com"`) {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+}

@@ -66,7 +66,8 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 		return schema.ListAttribute{ElementType: types.StringType, Computed: true,
 			MarkdownDescription: fmt.Sprintf("Up to %d keys of the %s records, in key order. Empty for a sync that "+
 				"never sends its primary key as it is: a `hash` mapping of it and none sending it as it is, or, for an "+
-				"`update_or_create` or `append` sync, mappings none of which sends it (a `mirror` sync's deletes carry it). "+
+				"`update_or_create` or `append` sync, mappings none of which sends it (a `mirror` sync's deletes carry it), "+
+				"or a `request` whose templates never render the key whole (they hash it, or send a part of it). "+
 				"State and plans would show what the sync hashes or withholds so as not to send it.", previewSamples, kind)}
 	}
 	resp.Schema = schema.Schema{
@@ -159,7 +160,7 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 	c := p.Counts
 	m.Extracted, m.Invalid = types.Int64Value(c.Extracted), types.Int64Value(c.Invalid)
 	m.New, m.Changed, m.Deleted = types.Int64Value(c.New), types.Int64Value(c.Changed), types.Int64Value(c.Deleted)
-	hidden := keyWithheld(y) != "" // as in the plan's preview: not keys the sync does not send as they are
+	hidden := p.KeyWithheld != "" // as in the plan's preview: not keys the sync does not send as they are (runner.KeyWithheld)
 	for kind, dst := range map[string]*types.List{"new": &m.NewSamples, "changed": &m.ChangedSamples, "deleted": &m.DeletedSamples} {
 		keys := p.SampleKeys[kind]
 		if keys == nil || hidden {

@@ -28,6 +28,13 @@ func TestAccSyncPreviewDataSource(t *testing.T) {
 	base += syncResource("h", "Users hashed", "all", `behavior = "mirror"
   primary_key = "unique_id"
   mappings    = [{ from = "unique_id", to = "id_sha256", hash = "sha256" }]`)
+	// The same without mappings: its request templates hash the key.
+	base += syncResource("t", "Users hashed in requests", "all", `behavior = "mirror"
+  primary_key = "unique_id"
+  request = {
+    new     = { method = "POST", path = "/members", body = `+hclString(`{"h": {{ record.unique_id | sha256 | json }}}`)+` }
+    deleted = { method = "DELETE", path = "/members/{{ record.unique_id | sha256 }}" }
+  }`)
 	preview := `
 data "backflow_sync_preview" "p" {
   sync = backflow_sync.s.id
@@ -38,8 +45,12 @@ data "backflow_sync_preview" "c" {
 data "backflow_sync_preview" "h" {
   sync = backflow_sync.h.id
 }
+data "backflow_sync_preview" "t" {
+  sync = backflow_sync.t.id
+}
 `
-	const p, c, h = "data.backflow_sync_preview.p", "data.backflow_sync_preview.c", "data.backflow_sync_preview.h"
+	const p, c, h, tq = "data.backflow_sync_preview.p", "data.backflow_sync_preview.c", "data.backflow_sync_preview.h",
+		"data.backflow_sync_preview.t"
 	count := func(attr string, n int64) statecheck.StateCheck {
 		return statecheck.ExpectKnownValue(p, tfjsonpath.New(attr), knownvalue.Int64Exact(n))
 	}
@@ -71,6 +82,8 @@ data "backflow_sync_preview" "h" {
 					// to send them (state and plans would show them), as the plan's preview leaves them out.
 					statecheck.ExpectKnownValue(h, tfjsonpath.New("new"), knownvalue.Int64Exact(4)),
 					statecheck.ExpectKnownValue(h, tfjsonpath.New("new_samples"), knownvalue.ListExact(nil)),
+					statecheck.ExpectKnownValue(tq, tfjsonpath.New("new"), knownvalue.Int64Exact(4)),
+					statecheck.ExpectKnownValue(tq, tfjsonpath.New("new_samples"), knownvalue.ListExact(nil)),
 				},
 			},
 			{

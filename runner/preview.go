@@ -24,7 +24,10 @@ type DryRun struct {
 	Samples map[string][]json.RawMessage
 	// SampleKeys holds the keys of up to the asked number of records per kind: "new" (never
 	// delivered), "changed", "deleted".
-	SampleKeys     map[string][]string
+	SampleKeys map[string][]string
+	// KeyWithheld says why the preview shows no sample keys, and no key in its sample records
+	// (KeyWithheld): the sync never sends its primary key as it is. "" when it shows them.
+	KeyWithheld    string
 	InvalidSamples json.RawMessage
 	// Mark: the run would record these records as delivered without sending them (a
 	// skip_existing sync's first runs). Blocked: why the sync's guard would stop the run, which
@@ -200,7 +203,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		led = l
 	}
 	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{},
-		ReadMode: plan.mode, ReadWhy: plan.why}
+		ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: KeyWithheld(y, rows.Columns(), wc.Kind())}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
 	}
@@ -210,10 +213,16 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 			op = webhook.OpDeleted
 		}
 		if len(out.Samples[op]) < samples {
-			out.Samples[op] = append(out.Samples[op], append(json.RawMessage(nil), r.obj...))
+			rec := append(json.RawMessage(nil), r.obj...)
+			if out.KeyWithheld != "" {
+				rec = withholdSample(rec, r.key)
+			}
+			out.Samples[op] = append(out.Samples[op], rec)
 		}
-		if kind := kindNames[r.kind]; len(out.SampleKeys[kind]) < samples {
-			out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
+		if kind := kindNames[r.kind]; len(out.byKind[kind]) < samples {
+			if out.KeyWithheld == "" {
+				out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
+			}
 			out.byKind[kind] = append(out.byKind[kind], append(json.RawMessage(nil), r.obj...))
 		}
 		return nil

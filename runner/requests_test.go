@@ -444,3 +444,37 @@ func TestRequestsKeyCannotNameAnotherResource(t *testing.T) {
 		}
 	}
 }
+
+// A dry run of a sync whose request templates hash its key (an ad audience's e-mail addresses,
+// no mappings) shows neither its sample keys nor the key in its sample records, as a sync whose
+// `hash` mapping hashes the key does: what it prints is printed where the warehouse's data is
+// not. Its sample requests are what the sync sends: hashed. A template that sends the key (here
+// url_encoded in the path) shows them.
+func TestDryRunWithholdsKeyHashedInRequests(t *testing.T) {
+	hashed := &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{"h": {{ record.email | downcase | sha256 | json }}, "name": {{ record.name | json }}}`}}
+	f, _ := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashed)
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fmt.Sprintf("%q %s %+v", dr.SampleKeys, dr.Samples, dr.Requests)
+	if !strings.Contains(dr.KeyWithheld, `never carry its primary key "email"`) || len(dr.SampleKeys["new"]) != 0 ||
+		len(dr.Samples["changed"]) != 3 || len(dr.Requests) != 3 || strings.Contains(out, "example.com") || strings.Contains(out, "例え") ||
+		!strings.Contains(string(dr.Samples["changed"][0]), `"email":"(withheld)"`) {
+		t.Fatalf("withheld %q: %s", dr.KeyWithheld, out)
+	}
+
+	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts/{{ record.email | url_encode }}"}}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, true, 3); err != nil {
+		t.Fatal(err)
+	}
+	if dr.KeyWithheld != "" || len(dr.SampleKeys["new"]) != 3 || !strings.Contains(string(dr.Samples["changed"][0]), "example.com") {
+		t.Fatalf("sent in the path: withheld %q, %q %s", dr.KeyWithheld, dr.SampleKeys, dr.Samples)
+	}
+}

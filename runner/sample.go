@@ -22,6 +22,11 @@ func SampleRecord(cols []controlplane.Column, y *controlplane.Sync) (record, del
 // name alone cannot tell: a `timestamp` is sent without a zone by Postgres and DuckDB, and in
 // RFC 3339 by MySQL (its TIMESTAMP is in UTC).
 func SampleRecordOf(kind string, cols []controlplane.Column, y *controlplane.Sync) (record, deleted []byte, err error) {
+	return sampleRecordWithKey(kind, cols, y, nil)
+}
+
+// sampleRecordWithKey is SampleRecordOf with the key column's value key (JSON) when it is set.
+func sampleRecordWithKey(kind string, cols []controlplane.Column, y *controlplane.Sync, key []byte) (record, deleted []byte, err error) {
 	m, err := newMapper(cols, y.Mappings, y.PrimaryKey)
 	if err != nil {
 		return nil, nil, err
@@ -29,10 +34,13 @@ func SampleRecordOf(kind string, cols []controlplane.Column, y *controlplane.Syn
 	src := &sampleSource{cols: cols}
 	for _, c := range cols {
 		v := sampleValue(kind, c)
-		src.values = append(src.values, v)
 		if c.Name == y.PrimaryKey {
+			if key != nil {
+				v = key
+			}
 			src.key = v
 		}
+		src.values = append(src.values, v)
 	}
 	// Metadata fields as a run fills them, so that templates may name them.
 	m.run = runMeta{id: 1, at: []byte(`"2024-01-02T03:04:05Z"`), syncID: max(y.ID, 1)}

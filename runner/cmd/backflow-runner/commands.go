@@ -284,6 +284,9 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 			continue
 		}
 		fmt.Fprintf(e.stdout, "sample %q records:\n", op)
+		if dr.KeyWithheld != "" {
+			fmt.Fprintf(e.stdout, "  (the key's value shown as \"(withheld)\": %s)\n", dr.KeyWithheld)
+		}
 		for _, s := range dr.Samples[op] {
 			fmt.Fprintf(e.stdout, "  %s\n", s)
 		}

@@ -1,0 +1,171 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+)
+
+// keyMarker is the key value KeyWithheld renders a sync's requests for: text no template writes
+// by itself, which downcase, upcase, json, append and url_encode (undone when looked for) keep
+// whole, and whose punctuation makes a template that sends only a part of the key (split at "@",
+// ".", "-", "+" or "_", slice, truncate) lose it. keyMarkerNumber is the one for a key column
+// of a numeric type.
+const (
+	keyMarker       = "bf.key-marker_7q3z+x9@example"
+	keyMarkerNumber = "739104825561"
+)
+
+// KeyWithheld says why sync y never sends its primary key column as it is, so that a preview (a
+// plan's warning, backflow_sync_preview's state, a dry run's output), which the keys would
+// otherwise be printed in, does not show them either; "" when it sends it. It is the one home of
+// that rule. cols are the model's columns (nil when unknown: the key column alone is assumed)
+// and kind the warehouse's kind ("" when unknown).
+//
+// Without a request spec, the sync sends the mapped records in its envelope: it sends the key
+// with every column (no mappings), with a mapping that sends it as it is, or in a mirror's
+// deletes (under its own name when no mapping names it). A key sent only hashed (e-mail
+// addresses for ad matching) is what the sync hashes so as not to send it; a key no mapping
+// sends (a national id number keying a sync of names) never leaves the warehouse otherwise.
+//
+// With a request spec, the sync sends only what its templates render: the key is sent as it is
+// when the requests rendered for a record whose key is a marker value carry that marker
+// whole, in any letter case, in the path, a header or the body (as written, or JSON- or
+// URL-decoded) of any operation. So a template that sends the key as it is, downcased,
+// upcased, url_encoded, json-encoded or appended to sends it; one that hashes it (sha256, a
+// `hash` mapping), sends only a part of it (split, slice, truncate), or never names it,
+// withholds it: the rule errs on the side of not printing.
+func KeyWithheld(y *controlplane.Sync, cols []controlplane.Column, kind string) string {
+	if y.Request != nil {
+		return requestsWithhold(y, cols, kind)
+	}
+	if len(y.Mappings) == 0 {
+		return ""
+	}
+	hashed := false
+	for _, m := range y.Mappings {
+		if m.Constant != nil || m.Metadata != "" || m.From != y.PrimaryKey {
+			continue
+		}
+		if m.Hash == "" {
+			return ""
+		}
+		hashed = true
+	}
+	switch {
+	case hashed:
+		return fmt.Sprintf("the sync sends its primary key %q only hashed", y.PrimaryKey)
+	case y.Behavior == controlplane.BehaviorMirror:
+		return "" // its deletes carry the key as it is
+	}
+	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
+		y.PrimaryKey, y.Behavior)
+}
+
+// requestsWithhold is KeyWithheld for a sync with a request spec.
+func requestsWithhold(y *controlplane.Sync, cols []controlplane.Column, kind string) string {
+	why := fmt.Sprintf("the sync's requests never carry its primary key %q whole (their templates hash it, send "+
+		"a part of it or leave it out)", y.PrimaryKey)
+	found := false
+	var keyCol controlplane.Column
+	for _, c := range cols {
+		if c.Name == y.PrimaryKey {
+			keyCol, found = c, true
+		}
+	}
+	if !found {
+		keyCol = controlplane.Column{Name: y.PrimaryKey, Type: "text"}
+		cols = append(append([]controlplane.Column(nil), cols...), keyCol)
+	}
+	marker := keyMarker
+	if v := sampleValue(kind, keyCol); len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+		marker = keyMarkerNumber // a numeric key: templates may compute with it
+	}
+	keyJSON, _ := json.Marshal(marker)
+	if marker == keyMarkerNumber {
+		keyJSON = []byte(marker)
+	}
+	rec, del, err := sampleRecordWithKey(kind, cols, y, keyJSON)
+	if err != nil {
+		return why // the sync cannot map a record: it sends none
+	}
+	b, err := webhook.CompileRequests(y.Request, webhook.Vars{
+		SyncID: max(y.ID, 1), SyncName: y.Name, RunID: 1, RunStartedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Key: keyName(y.Mappings, y.PrimaryKey),
+	})
+	if err != nil {
+		return why // no request is sent with a spec that does not compile
+	}
+	meta := &webhook.Meta{SyncID: max(y.ID, 1), SyncName: y.Name, SyncRunAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
+		r := rec
+		if op == controlplane.OpDeleted {
+			r = del
+		}
+		built, err := b.Build(nil, meta, op, [][]byte{r})
+		if err != nil {
+			continue // rejected, never sent
+		}
+		if carries(built, marker) {
+			return ""
+		}
+	}
+	return why
+}
+
+// carries reports whether request built holds marker as it is, or escaped for a URL or JSON.
+func carries(built webhook.Built, marker string) bool {
+	texts := []string{built.Path, string(built.Body)}
+	for k, v := range built.Headers {
+		texts = append(texts, k, v)
+	}
+	for _, t := range texts {
+		t = strings.ToLower(t)
+		if strings.Contains(t, marker) {
+			return true
+		}
+		if u, err := url.PathUnescape(t); err == nil && strings.Contains(u, marker) {
+			return true
+		}
+		if u, err := url.QueryUnescape(t); err == nil && strings.Contains(u, marker) {
+			return true
+		}
+		var s string
+		if json.Unmarshal([]byte(`"`+t+`"`), &s) == nil && strings.Contains(s, marker) {
+			return true
+		}
+	}
+	return false
+}
+
+// withholdSample rewrites sample record rec (a JSON object) so that no top-level field holds the
+// raw key value key: such a field's value is replaced by the text "(withheld)". rec is returned
+// as it is when it holds none or is not an object.
+func withholdSample(rec json.RawMessage, key []byte) json.RawMessage {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(rec, &obj) != nil {
+		return rec
+	}
+	changed := false
+	for k, v := range obj {
+		var s string
+		if json.Unmarshal(v, &s) == nil && s == string(key) || bytes.Equal(bytes.TrimSpace(v), key) {
+			obj[k] = json.RawMessage(`"(withheld)"`)
+			changed = true
+		}
+	}
+	if !changed {
+		return rec
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return rec
+	}
+	return out
+}

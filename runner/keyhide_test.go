@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// KeyWithheld with a request spec: the key counts as sent when a request of any operation carries
+// it whole (in any letter case, URL- or JSON-escaped), in any body format, record or batch mode;
+// not when the templates hash it, send a part of it or never name it.
+func TestKeyWithheldByRequests(t *testing.T) {
+	cols := []controlplane.Column{{Name: "email", Type: "text"}, {Name: "id", Type: "int4"}, {Name: "name", Type: "text"}}
+	rec := func(r controlplane.OperationRequest) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord, New: &r}
+	}
+	batch := func(r controlplane.OperationRequest) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch, New: &r}
+	}
+	hashed := controlplane.Mapping{From: "email", To: "email_sha256", Hash: "sha256"}
+	for _, tc := range []struct {
+		name     string
+		key      string
+		spec     *controlplane.RequestSpec
+		mappings []controlplane.Mapping
+		behavior string
+		withheld bool
+	}{
+		{name: "body as it is", spec: rec(controlplane.OperationRequest{Method: "POST", Body: `{"e": {{ record.email | json }}}`})},
+		{name: "path url_encode", spec: rec(controlplane.OperationRequest{Method: "PUT", Path: "/m/{{ record.email | url_encode }}"})},
+		{name: "query", spec: rec(controlplane.OperationRequest{Method: "PUT", Path: "/m?e={{ record.email | url_encode }}"})},
+		{name: "upcase append", spec: rec(controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw,
+			Body: `{{ record.email | upcase | append: ";" }}`})},
+		{name: "form", spec: rec(controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatForm})},
+		{name: "ndjson", spec: batch(controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatNDJSON})},
+		{name: "envelope", spec: batch(controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatEnvelope})},
+		{name: "batch whole records", spec: batch(controlplane.OperationRequest{Method: "POST", Body: `{{ records | json }}`})},
+		{name: "only the delete sends it", behavior: controlplane.BehaviorMirror, spec: &controlplane.RequestSpec{
+			Mode:    controlplane.RequestModeRecord,
+			New:     &controlplane.OperationRequest{Method: "POST", Body: `{"h": {{ record.email | sha256 | json }}}`},
+			Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/m/{{ record.email | url_encode }}"}}},
+		{name: "numeric key with arithmetic", key: "id", spec: rec(controlplane.OperationRequest{Method: "POST",
+			Body: `{"id": {{ record.id }}, "next": {{ record.id | plus: 1 }}}`})},
+
+		{name: "sha256", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST",
+			Body: `{"h": {{ record.email | downcase | sha256 | json }}}`})},
+		{name: "path sha256", withheld: true, spec: rec(controlplane.OperationRequest{Method: "PUT", Path: "/m/{{ record.email | sha256 }}"})},
+		{name: "a part", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST",
+			Body: `{"u": {{ record.email | split: "@" | first | json }}}`})},
+		{name: "truncated", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST",
+			Body: `{"u": {{ record.email | slice: 0, 5 | json }}}`})},
+		{name: "never named", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST", Body: `{"n": {{ record.name | json }}}`})},
+		{name: "no body", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST", Path: "/ping"})},
+		{name: "hash mapping sent whole", withheld: true, mappings: []controlplane.Mapping{hashed},
+			spec: batch(controlplane.OperationRequest{Method: "POST", Body: `{{ records | json }}`})},
+		{name: "hash mapping, form", withheld: true, mappings: []controlplane.Mapping{hashed, {From: "name", To: "name"}},
+			spec: rec(controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatForm})},
+		{name: "template error", withheld: true, spec: rec(controlplane.OperationRequest{Method: "POST",
+			Body: `{"e": {{ record.email | plus: 1 }}}`})},
+	} {
+		y := &controlplane.Sync{Name: "s", Behavior: tc.behavior, PrimaryKey: tc.key, Mappings: tc.mappings, Request: tc.spec}
+		if y.Behavior == "" {
+			y.Behavior = controlplane.BehaviorUpdateOrCreate
+		}
+		if y.PrimaryKey == "" {
+			y.PrimaryKey = "email"
+		}
+		if why := KeyWithheld(y, cols, controlplane.KindPostgres); (why != "") != tc.withheld {
+			t.Errorf("%s: withheld %q, want withheld %v", tc.name, why, tc.withheld)
+		}
+	}
+}
