@@ -588,7 +588,19 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
 			paced(pacing.NotSent)
-			return outcome{bodyFree: open.Load() == 0}, err
+			if !transientToken(err) || ctx.Err() != nil {
+				return outcome{bodyFree: open.Load() == 0}, err
+			}
+			if attempt > maxRetries {
+				return outcome{bodyFree: open.Load() == 0}, fmt.Errorf("%w (tried %d times)", err, attempt)
+			}
+			// The OAuth2 token endpoint failed in a way a later fetch may not (no answer, 408,
+			// 429, 5xx): the batch, not sent, is tried again after the same backoff as a failed
+			// attempt, within the same number of attempts.
+			if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, 0, err, 0); serr != nil {
+				return outcome{bodyFree: open.Load() == 0}, serr
+			}
+			continue
 		}
 		// The transport may still be reading the body after Do returns (when the server answers
 		// before reading it all); tracking closes keeps the pooled buffer from being reused then.
@@ -722,23 +734,30 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
 				Status: status, Attempts: attempt, Body: snippet, Err: err}
 		}
-		if d.Observer != nil {
-			d.Observer.Retry()
-		}
-		wait := max(d.backoff(attempt-1), retryAfter)
-		var waited func()
-		if d.OnRetry != nil {
-			waited = d.OnRetry(Retry{WebhookID: id, Records: rq.Count, Attempt: attempt, MaxAttempts: maxRetries + 1,
-				Status: status, Err: err, Wait: wait})
-		}
-		serr := sleep(ctx, wait)
-		if waited != nil {
-			waited()
-		}
-		if serr != nil {
+		if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, status, err, retryAfter); serr != nil {
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
+}
+
+// retryWait counts and announces a retry of a batch's attempt, which failed with status or err,
+// and waits the backoff before it (at least retryAfter), or until ctx is done.
+func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, maxRetries, status int, err error,
+	retryAfter time.Duration) error {
+	if d.Observer != nil {
+		d.Observer.Retry()
+	}
+	wait := max(d.backoff(attempt-1), retryAfter)
+	var waited func()
+	if d.OnRetry != nil {
+		waited = d.OnRetry(Retry{WebhookID: id, Records: records, Attempt: attempt, MaxAttempts: maxRetries + 1,
+			Status: status, Err: err, Wait: wait})
+	}
+	serr := sleep(ctx, wait)
+	if waited != nil {
+		waited()
+	}
+	return serr
 }
 
 // Do sends req with client as deliveries do, and returns the answer, whose body may be read
