@@ -588,3 +588,23 @@ func TestOAuth2TokenRetryStopsWhenCancelled(t *testing.T) {
 		t.Errorf("%d token requests, %d sent; want 2 (one fetch) and none", got, len(api.seen()))
 	}
 }
+
+// A try that failed at the token endpoint sent nothing: the request's log shows its HTTP
+// attempts and when the first of them left, not the tries.
+func TestOAuth2TokenRetryIsNotAnHTTPAttempt(t *testing.T) {
+	tokenURL, _ := flakyTokenServer(t, fetches(http.StatusServiceUnavailable, http.StatusServiceUnavailable)...)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+		&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)}})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Requests) != 1 {
+		t.Fatalf("%d requests logged, want 1", len(res.Requests))
+	}
+	if rq := res.Requests[0]; rq.Attempts != 1 || rq.SentAt.IsZero() || rq.Status != http.StatusOK {
+		t.Errorf("request logged with %d attempts, sent at %v, status %d; want 1 attempt, its time, 200",
+			rq.Attempts, rq.SentAt, rq.Status)
+	}
+}

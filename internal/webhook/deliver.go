@@ -574,6 +574,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 	rq.WebhookID = id
 	var open atomic.Int32 // request bodies the transport has not closed yet
 	refreshed := false    // the OAuth2 token was refreshed after a 401
+	// sent counts the HTTP attempts; attempt counts the tries, which include those that failed
+	// before sending, at the OAuth2 token endpoint.
+	sent := 0
 	for attempt := 1; ; attempt++ {
 		paced, err := d.pace(ctx)
 		if err != nil {
@@ -612,7 +615,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 
 		start := time.Now()
-		if attempt == 1 {
+		sent++
+		if sent == 1 {
 			rq.SentAt = start
 		}
 		// The status and headers decide; the body is read only for a refusal's first KiB and to
@@ -669,7 +673,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		} else {
 			paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
 		}
-		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
+		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = sent, status, elapsed, "", ""
 		if err != nil {
 			rq.Err = err.Error()
 			if !notSent(err) {
@@ -692,21 +696,21 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// The address, not the endpoint, is the problem: every retry would be refused the same
 			// way, so the run fails now with the policy's message.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrAddressRefused,
-				Attempts: attempt, Err: err}
+				Attempts: sent, Err: err}
 		case err != nil && tlsRefused(err) != nil:
 			// As for a refused address, every retry would be refused the same way.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: tlsRefused(err),
-				Attempts: attempt, Err: tlsError(err)}
+				Attempts: sent, Err: tlsError(err)}
 		case err != nil:
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
 			return outcome{bodyFree: open.Load() == 0}, nil
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
-				Attempts: attempt, Body: snippet, Location: location}
+				Attempts: sent, Body: snippet, Location: location}
 		case status == http.StatusGone && !built.RecordPath:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
-				Attempts: attempt, Body: snippet}
+				Attempts: sent, Body: snippet}
 		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:
 			// The token was revoked or rotated before its expiry: one new token and, at once, one
 			// more attempt; a second 401 is handled as below.
@@ -720,11 +724,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// "succeed" having delivered nothing. Failing the run keeps the records pending and says
 			// what to fix.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrUnauthorized, Status: status,
-				Attempts: attempt, Body: snippet}
+				Attempts: sent, Body: snippet}
 		case (status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500) &&
 			retryAfter > pacing.MaxRetryAfter:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrWaitTooLong, Status: status,
-				Attempts: attempt, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
+				Attempts: sent, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
 		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 			// Transient: retried below.
 		case status >= 400:
@@ -732,7 +736,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		if attempt > maxRetries {
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
-				Status: status, Attempts: attempt, Body: snippet, Err: err}
+				Status: status, Attempts: sent, Body: snippet, Err: err}
 		}
 		if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, status, err, retryAfter); serr != nil {
 			return outcome{bodyFree: open.Load() == 0}, serr
