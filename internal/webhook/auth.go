@@ -16,6 +16,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // How a webhook connection's requests prove who sends them, besides its headers: an OAuth2
@@ -30,14 +31,20 @@ var ErrTokenEndpoint = errors.New("the OAuth2 token endpoint did not issue a tok
 // not answer (a network error, a reset, the fetch's timeout) or answered 408, 429 or 5xx. A
 // delivery retries it as it retries such an answer from the webhook itself (sendBatch); a 4xx
 // (wrong credentials) or an answer without a usable token is not retried.
-type transientTokenError struct{ error }
+type transientTokenError struct {
+	error
+	retryAfter time.Duration // the endpoint's Retry-After, as a delivery reads it; 0 without one
+}
 
 func (e transientTokenError) Unwrap() error { return e.error }
 
 // transientToken says whether err is a token fetch failure worth retrying.
-func transientToken(err error) bool {
+func transientToken(err error) (retryAfter time.Duration, ok bool) {
 	var te transientTokenError
-	return errors.As(err, &te)
+	if !errors.As(err, &te) {
+		return 0, false
+	}
+	return te.retryAfter, true
 }
 
 // CheckAuth says what is wrong with a connection's ways of authenticating, nil if nothing: at
@@ -141,7 +148,7 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	defer cancel()
 	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
 	if err != nil && ctx.Err() == nil && fetch.Err() != nil {
-		return "", transientTokenError{fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
+		return "", transientTokenError{error: fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
 			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, tokenFetchTimeout)}
 	}
 	if err != nil {
@@ -213,7 +220,8 @@ func (t *TokenSource) fetchError(err error) error {
 		}
 		if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
 			return transientTokenError{fmt.Errorf("%w: %s answered %s%s; check that the token endpoint is up "+
-				"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said))}
+				"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said)),
+				pacing.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)}
 		}
 		return fmt.Errorf("%w: %s answered %s%s; check the connection's oauth2 token_url, client_id and client_secret "+
 			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said))
@@ -227,7 +235,7 @@ func (t *TokenSource) fetchError(err error) error {
 		// Refused by the network policy or the TLS handshake: every retry would be refused alike.
 		return wrapped
 	}
-	return transientTokenError{wrapped}
+	return transientTokenError{error: wrapped}
 }
 
 // scrub replaces the client secret in what the token endpoint said (an answer may echo the

@@ -608,3 +608,52 @@ func TestOAuth2TokenRetryIsNotAnHTTPAttempt(t *testing.T) {
 			rq.Attempts, rq.SentAt, rq.Status)
 	}
 }
+
+// A token endpoint's Retry-After is waited for, as a webhook's is; one past the longest a run
+// waits fails the run at once.
+func TestOAuth2TokenEndpointRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		retryAfter string
+		wantErr    bool
+	}{{"1", false}, {"7200", true}} {
+		t.Run(tc.retryAfter, func(t *testing.T) {
+			var mu sync.Mutex
+			n := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				i := n
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				if i <= 2 { // the first fetch, credentials in the header then in the form
+					w.Header().Set("Retry-After", tc.retryAfter)
+					w.WriteHeader(http.StatusTooManyRequests)
+					fmt.Fprint(w, `{"error":"slow_down"}`)
+					return
+				}
+				fmt.Fprint(w, `{"access_token":"tok-ok","token_type":"bearer","expires_in":3600}`)
+			}))
+			t.Cleanup(srv.Close)
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+			var waits []time.Duration
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+				&controlplane.OAuth2Config{TokenURL: srv.URL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)},
+				OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
+			_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.wantErr {
+				if !errors.Is(err, webhook.ErrTokenEndpoint) || len(waits) != 0 || n != 2 {
+					t.Errorf("err = %v after %d retries, %d token requests; want ErrTokenEndpoint at once", err, len(waits), n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(waits) != 1 || waits[0] < time.Second {
+				t.Errorf("retry waits %v, want one of at least the Retry-After's 1s", waits)
+			}
+		})
+	}
+}

@@ -591,7 +591,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
 			paced(pacing.NotSent)
-			if !transientToken(err) || ctx.Err() != nil {
+			tokenRetryAfter, transient := transientToken(err)
+			if !transient || ctx.Err() != nil || tokenRetryAfter > pacing.MaxRetryAfter {
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
 			if attempt > maxRetries {
@@ -599,8 +600,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			}
 			// The OAuth2 token endpoint failed in a way a later fetch may not (no answer, 408,
 			// 429, 5xx): the batch, not sent, is tried again after the same backoff as a failed
-			// attempt, within the same number of attempts.
-			if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, 0, err, 0); serr != nil {
+			// attempt (at least the endpoint's Retry-After; one past MaxRetryAfter fails the run
+			// now), within the same number of attempts.
+			if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, 0, err, tokenRetryAfter); serr != nil {
 				return outcome{bodyFree: open.Load() == 0}, serr
 			}
 			continue
