@@ -60,8 +60,9 @@ func oauth2Schema() schema.SingleNestedAttribute {
 			"sends it as `Authorization: Bearer ...`. A runner keeps one token per connection for all its syncs, " +
 			"gets a new one before the current one expires (when a quarter of its lifetime, at most a minute, is " +
 			"left) and once after a request is answered 401, then retries that request once; a second 401 fails the " +
-			"run as without oauth2. A token endpoint that does not issue a token fails the run (its error names " +
-			"the token URL's host) and the records stay pending. The network policy applies to the token " +
+			"run as without oauth2. A token endpoint that does not answer or answers 408, 429 or 5xx is asked " +
+			"again with a delivery's backoff and attempts; one that still fails, or answers another 4xx (wrong " +
+			"credentials), fails the run (its error names the token URL's host) and the records stay pending. The network policy applies to the token " +
 			"endpoint as to the webhook. `test_on_save` and `backflow-runner test` use the token too. Conflicts " +
 			"with `basic_auth` and an `Authorization` header.",
 		Optional: true,

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 )
 
 // How a webhook connection's requests prove who sends them, besides its headers: an OAuth2
@@ -24,6 +26,26 @@ import (
 // ErrTokenEndpoint: the OAuth2 token endpoint did not issue a token. The request was not sent;
 // the run fails and its records stay pending.
 var ErrTokenEndpoint = errors.New("the OAuth2 token endpoint did not issue a token")
+
+// transientTokenError is an ErrTokenEndpoint that a later fetch may not get: the endpoint did
+// not answer (a network error, a reset, the fetch's timeout) or answered 408, 429 or 5xx. A
+// delivery retries it as it retries such an answer from the webhook itself (sendBatch); a 4xx
+// (wrong credentials) or an answer without a usable token is not retried.
+type transientTokenError struct {
+	error
+	retryAfter time.Duration // the endpoint's Retry-After, as a delivery reads it; 0 without one
+}
+
+func (e transientTokenError) Unwrap() error { return e.error }
+
+// transientToken says whether err is a token fetch failure worth retrying.
+func transientToken(err error) (retryAfter time.Duration, ok bool) {
+	var te transientTokenError
+	if !errors.As(err, &te) {
+		return 0, false
+	}
+	return te.retryAfter, true
+}
 
 // CheckAuth says what is wrong with a connection's ways of authenticating, nil if nothing: at
 // most one of an OAuth2 grant, basic auth and an Authorization header, since each sets that
@@ -126,8 +148,8 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	defer cancel()
 	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
 	if err != nil && ctx.Err() == nil && fetch.Err() != nil {
-		return "", fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
-			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, tokenFetchTimeout)
+		return "", transientTokenError{error: fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
+			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, tokenFetchTimeout)}
 	}
 	if err != nil {
 		return "", t.fetchError(err)
@@ -191,9 +213,15 @@ func (t *TokenSource) fetchError(err error) error {
 		case len(re.Body) > 0:
 			said = fmt.Sprintf(", body %q", excerpt(string(re.Body)))
 		}
-		status := "an error"
+		status, code := "an error", 0
 		if re.Response != nil {
-			status = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
+			code = re.Response.StatusCode
+			status = fmt.Sprintf("HTTP %d", code)
+		}
+		if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
+			return transientTokenError{fmt.Errorf("%w: %s answered %s%s; check that the token endpoint is up "+
+				"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said)),
+				pacing.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)}
 		}
 		return fmt.Errorf("%w: %s answered %s%s; check the connection's oauth2 token_url, client_id and client_secret "+
 			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said))
@@ -201,8 +229,13 @@ func (t *TokenSource) fetchError(err error) error {
 	// The transport's error can quote the token endpoint's answer, of any length (boundError),
 	// and that answer can echo the client secret.
 	cause := t.secrets().RedactError(err)
-	return fmt.Errorf("%w: the request to %s failed (the request was not sent, and its records stay pending): %w",
+	wrapped := fmt.Errorf("%w: the request to %s failed (the request was not sent, and its records stay pending): %w",
 		ErrTokenEndpoint, t.where, cause)
+	if errors.Is(err, netpolicy.ErrRefused) || tlsRefused(err) != nil {
+		// Refused by the network policy or the TLS handshake: every retry would be refused alike.
+		return wrapped
+	}
+	return transientTokenError{error: wrapped}
 }
 
 // scrub replaces the client secret in what the token endpoint said (an answer may echo the

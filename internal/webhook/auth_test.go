@@ -454,3 +454,206 @@ func TestOAuth2TokenEndpointEchoOfBasicCredentialIsScrubbed(t *testing.T) {
 		})
 	}
 }
+
+// flakyTokenServer is a token endpoint whose first len(fails) requests fail as fails says
+// (an HTTP status, or 0: the connection closed without an answer) and whose later requests get
+// a token. Until a fetch worked, the OAuth2 client makes each fetch twice (the credentials in
+// the Authorization header, then in the form): fetches repeats each failure for both.
+func fetches(fails ...int) []int {
+	var out []int
+	for _, f := range fails {
+		out = append(out, f, f)
+	}
+	return out
+}
+
+func flakyTokenServer(t *testing.T, fails ...int) (url string, requests func() int) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		i := n
+		n++
+		mu.Unlock()
+		if i < len(fails) {
+			if fails[i] == 0 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(fails[i])
+			fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"tok-ok","token_type":"bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/oauth/token", func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+func TestOAuth2TokenEndpointTransientFailureIsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fails []int
+	}{
+		{"503 once", fetches(http.StatusServiceUnavailable)},
+		{"429 then 502", fetches(http.StatusTooManyRequests, http.StatusBadGateway)},
+		{"connection closed once", fetches(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tokenURL, requests := flakyTokenServer(t, tc.fails...)
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) {
+				if r.header.Get("Authorization") != "Bearer tok-ok" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			})
+			var retries []webhook.Retry
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+				&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)},
+				OnRetry: func(r webhook.Retry) func() { retries = append(retries, r); return nil }})
+			res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+			if err != nil {
+				t.Fatalf("Deliver: %v; want the token fetch retried and the batch delivered", err)
+			}
+			if len(res.Delivered) != 2 || len(api.seen()) != 1 {
+				t.Errorf("%d delivered in %d requests, want 2 in 1", len(res.Delivered), len(api.seen()))
+			}
+			if got := requests(); got != len(tc.fails)+1 {
+				t.Errorf("%d token requests, want %d", got, len(tc.fails)+1)
+			}
+			if len(retries) != len(tc.fails)/2 {
+				t.Fatalf("%d retries announced, want %d", len(retries), len(tc.fails)/2)
+			}
+			for _, r := range retries {
+				if !errors.Is(r.Err, webhook.ErrTokenEndpoint) || strings.Contains(r.Cause(), testClientSecret) {
+					t.Errorf("retry cause %q: want the token endpoint's failure, without the secret", r.Cause())
+				}
+			}
+		})
+	}
+}
+
+func TestOAuth2TokenEndpointRetriesAreBounded(t *testing.T) {
+	tokenURL, requests := flakyTokenServer(t, fetches(503, 503, 503, 503)...)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	d := fast(&webhook.Deliverer{MaxRetries: 2, Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+		&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)}})
+	_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "HTTP 503") || !strings.Contains(err.Error(), "tried 3 times") {
+		t.Fatalf("err = %v, want ErrTokenEndpoint saying HTTP 503", err)
+	}
+	if got := requests(); got != 6 || len(api.seen()) != 0 {
+		t.Errorf("%d token requests, %d sent; want 6 (3 fetches: MaxRetries 2) and none", got, len(api.seen()))
+	}
+}
+
+func TestOAuth2TokenEndpointClientErrorIsNotRetried(t *testing.T) {
+	for _, status := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			tokenURL, requests := flakyTokenServer(t, fetches(status, status, status)...)
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+				&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)}})
+			_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+			if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), fmt.Sprintf("HTTP %d", status)) {
+				t.Fatalf("err = %v, want ErrTokenEndpoint saying HTTP %d", err, status)
+			}
+			if got := requests(); got != 2 {
+				t.Errorf("%d token requests, want 2 (one fetch): bad credentials fail fast", got)
+			}
+		})
+	}
+}
+
+func TestOAuth2TokenRetryStopsWhenCancelled(t *testing.T) {
+	tokenURL, requests := flakyTokenServer(t, fetches(503, 503, 503)...)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := &webhook.Deliverer{BaseBackoff: time.Hour, MaxBackoff: time.Hour, Endpoint: webhook.Endpoint{URL: api.URL,
+		OAuth2: webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID,
+			ClientSecret: testClientSecret}, nil)},
+		OnRetry: func(webhook.Retry) func() { cancel(); return nil }}
+	_, err := d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(2))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the cancellation", err)
+	}
+	if got := requests(); got != 2 || len(api.seen()) != 0 {
+		t.Errorf("%d token requests, %d sent; want 2 (one fetch) and none", got, len(api.seen()))
+	}
+}
+
+// A try that failed at the token endpoint sent nothing: the request's log shows its HTTP
+// attempts and when the first of them left, not the tries.
+func TestOAuth2TokenRetryIsNotAnHTTPAttempt(t *testing.T) {
+	tokenURL, _ := flakyTokenServer(t, fetches(http.StatusServiceUnavailable, http.StatusServiceUnavailable)...)
+	api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+		&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)}})
+	res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Requests) != 1 {
+		t.Fatalf("%d requests logged, want 1", len(res.Requests))
+	}
+	if rq := res.Requests[0]; rq.Attempts != 1 || rq.SentAt.IsZero() || rq.Status != http.StatusOK {
+		t.Errorf("request logged with %d attempts, sent at %v, status %d; want 1 attempt, its time, 200",
+			rq.Attempts, rq.SentAt, rq.Status)
+	}
+}
+
+// A token endpoint's Retry-After is waited for, as a webhook's is; one past the longest a run
+// waits fails the run at once.
+func TestOAuth2TokenEndpointRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		retryAfter string
+		wantErr    bool
+	}{{"1", false}, {"7200", true}} {
+		t.Run(tc.retryAfter, func(t *testing.T) {
+			var mu sync.Mutex
+			n := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				i := n
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				if i <= 2 { // the first fetch, credentials in the header then in the form
+					w.Header().Set("Retry-After", tc.retryAfter)
+					w.WriteHeader(http.StatusTooManyRequests)
+					fmt.Fprint(w, `{"error":"slow_down"}`)
+					return
+				}
+				fmt.Fprint(w, `{"access_token":"tok-ok","token_type":"bearer","expires_in":3600}`)
+			}))
+			t.Cleanup(srv.Close)
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+			var waits []time.Duration
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+				&controlplane.OAuth2Config{TokenURL: srv.URL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)},
+				OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
+			_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.wantErr {
+				if !errors.Is(err, webhook.ErrTokenEndpoint) || len(waits) != 0 || n != 2 {
+					t.Errorf("err = %v after %d retries, %d token requests; want ErrTokenEndpoint at once", err, len(waits), n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(waits) != 1 || waits[0] < time.Second {
+				t.Errorf("retry waits %v, want one of at least the Retry-After's 1s", waits)
+			}
+		})
+	}
+}

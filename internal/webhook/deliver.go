@@ -574,6 +574,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 	rq.WebhookID = id
 	var open atomic.Int32 // request bodies the transport has not closed yet
 	refreshed := false    // the OAuth2 token was refreshed after a 401
+	// sent counts the HTTP attempts; attempt counts the tries, which include those that failed
+	// before sending, at the OAuth2 token endpoint.
+	sent := 0
 	for attempt := 1; ; attempt++ {
 		paced, err := d.pace(ctx)
 		if err != nil {
@@ -588,7 +591,21 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		req, err := d.Endpoint.BuildRequest(ctx, id, built)
 		if err != nil {
 			paced(pacing.NotSent)
-			return outcome{bodyFree: open.Load() == 0}, err
+			tokenRetryAfter, transient := transientToken(err)
+			if !transient || ctx.Err() != nil || tokenRetryAfter > pacing.MaxRetryAfter {
+				return outcome{bodyFree: open.Load() == 0}, err
+			}
+			if attempt > maxRetries {
+				return outcome{bodyFree: open.Load() == 0}, fmt.Errorf("%w (tried %d times)", err, attempt)
+			}
+			// The OAuth2 token endpoint failed in a way a later fetch may not (no answer, 408,
+			// 429, 5xx): the batch, not sent, is tried again after the same backoff as a failed
+			// attempt (at least the endpoint's Retry-After; one past MaxRetryAfter fails the run
+			// now), within the same number of attempts.
+			if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, 0, err, tokenRetryAfter); serr != nil {
+				return outcome{bodyFree: open.Load() == 0}, serr
+			}
+			continue
 		}
 		// The transport may still be reading the body after Do returns (when the server answers
 		// before reading it all); tracking closes keeps the pooled buffer from being reused then.
@@ -600,7 +617,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 
 		start := time.Now()
-		if attempt == 1 {
+		sent++
+		if sent == 1 {
 			rq.SentAt = start
 		}
 		// The status and headers decide; the body is read only for a refusal's first KiB and to
@@ -657,7 +675,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		} else {
 			paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
 		}
-		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = attempt, status, elapsed, "", ""
+		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = sent, status, elapsed, "", ""
 		if err != nil {
 			rq.Err = err.Error()
 			if !notSent(err) {
@@ -680,21 +698,21 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// The address, not the endpoint, is the problem: every retry would be refused the same
 			// way, so the run fails now with the policy's message.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrAddressRefused,
-				Attempts: attempt, Err: err}
+				Attempts: sent, Err: err}
 		case err != nil && tlsRefused(err) != nil:
 			// As for a refused address, every retry would be refused the same way.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: tlsRefused(err),
-				Attempts: attempt, Err: tlsError(err)}
+				Attempts: sent, Err: tlsError(err)}
 		case err != nil:
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
 			return outcome{bodyFree: open.Load() == 0}, nil
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
-				Attempts: attempt, Body: snippet, Location: location}
+				Attempts: sent, Body: snippet, Location: location}
 		case status == http.StatusGone && !built.RecordPath:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrGone, Status: status,
-				Attempts: attempt, Body: snippet}
+				Attempts: sent, Body: snippet}
 		case status == http.StatusUnauthorized && d.Endpoint.OAuth2 != nil && !refreshed:
 			// The token was revoked or rotated before its expiry: one new token and, at once, one
 			// more attempt; a second 401 is handled as below.
@@ -708,11 +726,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// "succeed" having delivered nothing. Failing the run keeps the records pending and says
 			// what to fix.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrUnauthorized, Status: status,
-				Attempts: attempt, Body: snippet}
+				Attempts: sent, Body: snippet}
 		case (status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500) &&
 			retryAfter > pacing.MaxRetryAfter:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrWaitTooLong, Status: status,
-				Attempts: attempt, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
+				Attempts: sent, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
 		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 			// Transient: retried below.
 		case status >= 400:
@@ -720,25 +738,32 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 		if attempt > maxRetries {
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
-				Status: status, Attempts: attempt, Body: snippet, Err: err}
+				Status: status, Attempts: sent, Body: snippet, Err: err}
 		}
-		if d.Observer != nil {
-			d.Observer.Retry()
-		}
-		wait := max(d.backoff(attempt-1), retryAfter)
-		var waited func()
-		if d.OnRetry != nil {
-			waited = d.OnRetry(Retry{WebhookID: id, Records: rq.Count, Attempt: attempt, MaxAttempts: maxRetries + 1,
-				Status: status, Err: err, Wait: wait})
-		}
-		serr := sleep(ctx, wait)
-		if waited != nil {
-			waited()
-		}
-		if serr != nil {
+		if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, status, err, retryAfter); serr != nil {
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
+}
+
+// retryWait counts and announces a retry of a batch's attempt, which failed with status or err,
+// and waits the backoff before it (at least retryAfter), or until ctx is done.
+func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, maxRetries, status int, err error,
+	retryAfter time.Duration) error {
+	if d.Observer != nil {
+		d.Observer.Retry()
+	}
+	wait := max(d.backoff(attempt-1), retryAfter)
+	var waited func()
+	if d.OnRetry != nil {
+		waited = d.OnRetry(Retry{WebhookID: id, Records: records, Attempt: attempt, MaxAttempts: maxRetries + 1,
+			Status: status, Err: err, Wait: wait})
+	}
+	serr := sleep(ctx, wait)
+	if waited != nil {
+		waited()
+	}
+	return serr
 }
 
 // Do sends req with client as deliveries do, and returns the answer, whose body may be read

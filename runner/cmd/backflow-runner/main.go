@@ -82,8 +82,10 @@ func main() {
 	}
 	webhook.Version = version
 	applyGCPercent()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first SIGINT or SIGTERM stops gracefully; once it has, the signals get their default
+	// SIGHUP too: a daemon started from a terminal that hangs up (an ssh session that drops)
+	// stopped at once by default, its runs left to their leases, as after a kill.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// The first SIGINT, SIGTERM or SIGHUP stops gracefully; once it has, the signals get their default
 	// action again, so a second one ends the process at once (a stop that waits on a control
 	// plane that does not answer can take minutes). What a killed run delivered without recording
 	// it is resent by the next run (its intents), as after any kill.
