@@ -81,12 +81,7 @@ func TestPlanPreview(t *testing.T) {
 	}
 
 	// Stored and run once; then a plan that maps fewer columns changes every record.
-	if err := store.CreateSync(ctx, y); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
-		t.Fatal(err)
-	}
+	storeMarked(t, store, y)
 	state := asModel(y)
 	changed := *y
 	changed.Mappings = []controlplane.Mapping{{From: "id", To: "id"}, {From: "email", To: "email"}}
@@ -325,12 +320,7 @@ func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
 	store := w.Store
 	y := &controlplane.Sync{Name: "Users", ModelID: w.Model.ID, DestinationID: w.Destination.ID, Behavior: controlplane.BehaviorMirror,
 		PrimaryKey: "id", BatchSize: 100, Cursor: "updated_at"}
-	if err := store.CreateSync(ctx, y); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
-		t.Fatal(err)
-	}
+	storeMarked(t, store, y)
 	// The mark as an earlier release saved it for a sync with send_nulls = false: its digest
 	// without omit_nulls; the sync, its model and its connection written before the full read.
 	for _, q := range []string{
@@ -446,6 +436,19 @@ func TestPlanPreviewHidesQuotedValue(t *testing.T) {
 	}
 }
 
+// storeMarked stores sync y and records its model's records as delivered (--mark-delivered): a
+// sync that has run once, whose next run sends only what changes.
+func storeMarked(t *testing.T, store *controlplane.Store, y *controlplane.Sync) {
+	t.Helper()
+	ctx := context.Background()
+	if err := store.CreateSync(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&runner.Engine{Store: store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // emailUsersWorld is a world whose warehouse holds n users (id, and email u<id>@example.com),
 // its model reading them all, and a webhook that does not answer.
 func emailUsersWorld(t *testing.T, n int) *controlplanetest.World {
@@ -506,12 +509,7 @@ func TestPlanPreviewPartlyUnknownSync(t *testing.T) {
 	// A sync delivered once whose mappings change every record, with a guard known at apply.
 	y := &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
 		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}
-	if err := w.Store.CreateSync(ctx, y); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&runner.Engine{Store: w.Store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
-		t.Fatal(err)
-	}
+	storeMarked(t, w.Store, y)
 	var state syncModel
 	if d := state.fromSync(ctx, y); d.HasError() {
 		t.Fatal(d)
@@ -540,12 +538,7 @@ func TestPlanPreviewModelKnownAtApply(t *testing.T) {
 	syncRes := &SyncResource{storeHolder{store: w.Store, preview: ps}}
 	y := &controlplane.Sync{Name: "s", ModelID: w.Model.ID, DestinationID: w.Destination.ID,
 		Behavior: controlplane.BehaviorUpdateOrCreate, PrimaryKey: "id", BatchSize: 100}
-	if err := w.Store.CreateSync(ctx, y); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&runner.Engine{Store: w.Store}).Run(ctx, y.ID, runner.RunOptions{MarkDelivered: true}); err != nil {
-		t.Fatal(err)
-	}
+	storeMarked(t, w.Store, y)
 	var ms modelModel
 	if d := ms.fromModel(ctx, w.Model); d.HasError() {
 		t.Fatal(d)
