@@ -355,12 +355,14 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	// version, or deletes it (mirror) if its row is gone by then (SyncLease.RecordTestIntent).
 	// An append sync sends a key once and never its changes nor its deletion: a key it appended
 	// already would be appended again, one it did not yet is appended by the next run anyway.
-	if y.Behavior != controlplane.BehaviorAppend {
-		if err := lease.RecordTestIntent(ctx, key); err != nil {
-			return nil, err
+	// Recorded once the request is built: a record whose request cannot be built is not sent.
+	record := func() error {
+		if y.Behavior == controlplane.BehaviorAppend {
+			return nil
 		}
+		return lease.RecordTestIntent(ctx, key)
 	}
-	status, method, body, err := e.send(ctx, j, rec)
+	status, method, body, err := e.send(ctx, j, rec, record)
 	if err != nil {
 		return nil, err
 	}
@@ -388,16 +390,21 @@ func (e *Engine) sendSample(ctx context.Context, y *controlplane.Sync) (rec []by
 	if rec, _, err = SampleRecordOf(kind, j.model.Columns, y); err != nil {
 		return nil, 0, "", err
 	}
-	status, _, body, err = e.send(ctx, j, rec)
+	status, _, body, err = e.send(ctx, j, rec, nil)
 	return rec, status, body, err
 }
 
-// send sends the test request for rec.
-func (e *Engine) send(ctx context.Context, j *job, rec []byte) (status int, method, body string, err error) {
+// send sends the test request for rec, calling beforeSend (if any) once it is built.
+func (e *Engine) send(ctx context.Context, j *job, rec []byte, beforeSend func() error) (status int, method, body string, err error) {
 	ep := endpoint(j.dest, &e.tokens, e.Client)
 	req, err := j.testRequest(ctx, ep, rec)
 	if err != nil {
 		return 0, "", "", err
+	}
+	if beforeSend != nil {
+		if err := beforeSend(); err != nil {
+			return 0, "", "", err
+		}
 	}
 	client := e.Client
 	if client == nil {

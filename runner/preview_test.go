@@ -183,6 +183,34 @@ func TestTestThenFirstRunWritesPages(t *testing.T) {
 	}
 }
 
+// TestTestUnbuiltRequestRecordsNothing: a test whose request cannot be built for its record (a
+// value that would add a segment to the path) sends nothing, so it records no intent: the next
+// run would otherwise resend that key as one the endpoint may hold.
+func TestTestUnbuiltRequestRecordsNothing(t *testing.T) {
+	t.Parallel()
+	f, rest := restFixture(t, controlplane.BehaviorMirror, &controlplane.RequestSpec{
+		Mode:    controlplane.RequestModeRecord,
+		New:     &controlplane.OperationRequest{Method: "PATCH", Path: "/contacts/{{ record.name }}", Body: contactBody},
+		Changed: &controlplane.OperationRequest{Method: "PATCH", Path: "/contacts/{{ record.name }}", Body: contactBody},
+		Deleted: &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.name | url_encode }}"},
+	})
+	f.exec(`UPDATE contacts SET name = 'a/' || name`)
+	if res, err := f.engine.Test(f.ctx, f.sync.ID); err == nil || !strings.Contains(err.Error(), "segment") {
+		t.Fatalf("test of a record whose path cannot be built: %+v, %v; want its error", res, err)
+	}
+	if got, _ := rest.take(); len(got) != 0 {
+		t.Fatalf("the test sent %v", got)
+	}
+	var intents int
+	if err := f.store.DB().QueryRow(f.ctx, `SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`,
+		f.sync.ID).Scan(&intents); err != nil {
+		t.Fatal(err)
+	}
+	if intents != 0 {
+		t.Errorf("a test that sent nothing left %d intents, want none", intents)
+	}
+}
+
 // TestTestRecordIsTrackedWithACursor: a cursor sync's run after a test reads in full (the tested
 // key may be anywhere in the cursor's range), so a mirror sends the `deleted` of a tested row gone
 // since, whatever its cursor.
