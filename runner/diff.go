@@ -382,7 +382,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		// The ledger keeps keys as Postgres text, which holds at most MaxKeyBytes (its index's
 		// limit) and no NUL byte (MySQL's and DuckDB's text can hold one): such a key would fail
 		// the commit of every run that changes it, so it is invalid, like a NULL one.
-		if isNull || len(key) > controlplane.MaxKeyBytes || bytes.IndexByte(key, 0) >= 0 {
+		if isNull || !controlplane.StorableKey(key) {
 			d.counts.Invalid.Add(1)
 			if len(d.samples) < maxInvalidSamples {
 				rowObj = d.m.appendRecord(rowObj[:0], src)

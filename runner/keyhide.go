@@ -95,14 +95,15 @@ func requestsWithhold(y *controlplane.Sync, cols []controlplane.Column, kind str
 	if err != nil {
 		return why // the sync cannot map a record: it sends none
 	}
+	runAt := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC) // any run's: the key is what is looked for
 	b, err := webhook.CompileRequests(y.Request, webhook.Vars{
-		SyncID: max(y.ID, 1), SyncName: y.Name, RunID: 1, RunStartedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		SyncID: max(y.ID, 1), SyncName: y.Name, RunID: 1, RunStartedAt: runAt,
 		Key: keyName(y.Mappings, y.PrimaryKey),
 	})
 	if err != nil {
 		return why // no request is sent with a spec that does not compile
 	}
-	meta := &webhook.Meta{SyncID: max(y.ID, 1), SyncName: y.Name, SyncRunAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	meta := &webhook.Meta{SyncID: max(y.ID, 1), SyncName: y.Name, SyncRunAt: runAt}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := rec
 		if op == controlplane.OpDeleted {

@@ -347,7 +347,7 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 		return nil, fmt.Errorf("the model %q has no record with a %s to send", j.model.Name, y.PrimaryKey)
 	}
 	// A key a run counts invalid (diff.go) it never sends, nor could the ledger hold it.
-	if len(key) > controlplane.MaxKeyBytes || bytes.IndexByte(key, 0) >= 0 {
+	if !controlplane.StorableKey(key) {
 		return nil, fmt.Errorf("the model %q's record to send has a %s that runs count invalid (longer than %d bytes, "+
 			"or with a NUL byte) and never send", j.model.Name, y.PrimaryKey, controlplane.MaxKeyBytes)
 	}

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,6 +22,12 @@ const HashSize = 16
 // fit in a third of an 8 kB page, and the ledger indexes keys. A record whose key is longer is
 // invalid: counted, sampled, never sent.
 const MaxKeyBytes = 2048
+
+// StorableKey reports whether the ledger can hold key: at most MaxKeyBytes, and no NUL byte
+// (Postgres text holds none; MySQL's and DuckDB's can). A record whose key is not is invalid.
+func StorableKey(key []byte) bool {
+	return len(key) <= MaxKeyBytes && bytes.IndexByte(key, 0) < 0
+}
 
 var errCorruptEntry = errors.New("a packed ledger entry runs past its end")
 
