@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -156,15 +155,7 @@ func TestTestThenFirstRunWritesPages(t *testing.T) {
 	if got, _ := f.recv.Take("id"); len(got) != 5 {
 		t.Fatalf("the first run after a test (%v) sent %v, want the 5 users", tested, got)
 	}
-	pages, err := controlplanetest.LedgerPageCount(f.ctx, f.store, f.sync.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := controlplanetest.LedgerRowCount(f.ctx, f.store, f.sync.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pages == 0 || rows != 1 {
+	if pages, rows := f.ledgerSize(); pages == 0 || rows != 1 {
 		t.Errorf("after the first run following a test: %d pages and %d rows, want pages for the 4 keys not tested "+
 			"and a row for the tested one", pages, rows)
 	}
@@ -201,12 +192,7 @@ func TestTestUnbuiltRequestRecordsNothing(t *testing.T) {
 	if got, _ := rest.take(); len(got) != 0 {
 		t.Fatalf("the test sent %v", got)
 	}
-	var intents int
-	if err := f.store.DB().QueryRow(f.ctx, `SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`,
-		f.sync.ID).Scan(&intents); err != nil {
-		t.Fatal(err)
-	}
-	if intents != 0 {
+	if intents := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID); intents != 0 {
 		t.Errorf("a test that sent nothing left %d intents, want none", intents)
 	}
 }
