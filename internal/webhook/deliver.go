@@ -387,6 +387,7 @@ var defaultClient = func() *http.Client {
 		return wholeBodyConn{c}, nil
 	}
 	t.Proxy = netpolicy.ProxyFromEnvironment
+	t.TLSClientConfig = &tls.Config{GetClientCertificate: noClientCertificate}
 	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: NoRedirects, Transport: t}
 }()
 
@@ -771,11 +772,36 @@ func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, 
 // rest fails (what was read is kept). An endpoint that sends a status and then drips its body,
 // or never sends it, would otherwise hold the request until the client's timeout. done must be
 // called once the body has been read or closed, whatever err is.
+//
+// With DefaultClient, a request that got no answer on a connection whose TLS handshake asked for
+// a client certificate says so in its error (Backflow sends none): a TLS 1.2 endpoint refusing
+// the handshake for it sends only "handshake failure", and in TLS 1.3 the endpoint refuses after
+// the handshake, its alert often lost to the connection reset that follows (the error names the
+// reset, not the alert, and the attempt is retried).
 func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
-	ctx, cancel := context.WithCancel(req.Context())
+	asked := new(atomic.Bool)
+	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
 	resp, err = client.Do(req.WithContext(ctx))
+	var ue *url.Error
+	if err != nil && asked.Load() && tlsRefused(err) != ErrCertificate && errors.As(err, &ue) {
+		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
+			"sends none: an endpoint that requires one closes the connection this way)", ue.Err)
+	}
 	timer := time.AfterFunc(answerBodyWait, cancel)
 	return resp, func() { timer.Stop(); cancel() }, err
+}
+
+// clientCertAskedKey is the request context's key for the flag DefaultClient's TLS handshakes set
+// when the endpoint asks for a client certificate.
+type clientCertAskedKey struct{}
+
+// noClientCertificate is DefaultClient's answer to an endpoint asking for a client certificate:
+// none, as without the callback, noted in the handshake's context for Do.
+func noClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	if asked, ok := cri.Context().Value(clientCertAskedKey{}).(*atomic.Bool); ok {
+		asked.Store(true)
+	}
+	return &tls.Certificate{}, nil
 }
 
 // backoff is the full-jitter wait before retry n (0-based).
