@@ -127,7 +127,7 @@ func (r *rawRecord) resolve() values.Value {
 func (r *rawRecord) Interface() any { return recordDrop{r} }
 func (r *rawRecord) Int() int       { return r.resolve().Int() }
 func (r *rawRecord) Equal(o Value) bool {
-	if o, ok := o.(*rawRecord); ok {
+	if o := recordOf(o); o != nil {
 		return bytes.Equal(r.raw, o.raw)
 	}
 	return r.resolve().Equal(o)
@@ -182,8 +182,21 @@ func (anyValue) MarshalJSON() ([]byte, error) { return []byte(SampleObject), nil
 // recordDrop is a record handed to a filter, a loop or an output: json copies its bytes
 // (jsonText), an output prints them, a loop sees its fields in order as [name, value] pairs (as
 // a loop over a hash does). It is not a Liquid drop on purpose: Liquid would decode a drop for
-// every filter it is given, json included.
+// every filter it is given, json included. It is a Liquid value, the record's own: a variable
+// assigned a record ({% assign r = record %}, {% assign f = records | first %}) reads its fields
+// as the record does (as a Go struct, each field read nothing, and the request sent it empty).
 type recordDrop struct{ r *rawRecord }
+
+var _ values.Value = recordDrop{}
+
+func (d recordDrop) Interface() any              { return d }
+func (d recordDrop) Int() int                    { return d.r.Int() }
+func (d recordDrop) Equal(o Value) bool          { return d.r.Equal(o) }
+func (d recordDrop) Less(o Value) bool           { return d.r.Less(o) }
+func (d recordDrop) Contains(o Value) bool       { return d.r.Contains(o) }
+func (d recordDrop) IndexValue(i Value) Value    { return d.r.IndexValue(i) }
+func (d recordDrop) PropertyValue(k Value) Value { return d.r.PropertyValue(k) }
+func (d recordDrop) Test() bool                  { return true }
 
 func (d recordDrop) String() string               { return string(d.r.raw) }
 func (d recordDrop) MarshalJSON() ([]byte, error) { return d.r.raw, nil }

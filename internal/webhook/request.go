@@ -588,6 +588,11 @@ var fieldRef = regexp.MustCompile(`"[^"]*"|'[^']*'|\b(records\s*\[\s*-?[0-9]+\s*
 // variable in group 1.
 var loopOverRecords = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)\s+in\s+records\b`)
 
+// assignsRecord is an assign tag's arguments that may give a variable (group 1) a record: another
+// name, or one of the batch's records (group 2).
+var assignsRecord = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)\s*=\s*(records\s*\[\s*-?[0-9]+\s*\]|records\.(?:first|last)|` +
+	`records\s*\|\s*(?:first|last)|[A-Za-z_][\w-]*)\s*$`)
+
 // setsVariable is an assign, capture, for or tablerow tag's arguments, the variable it sets in group 1.
 var setsVariable = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)`)
 
@@ -613,6 +618,7 @@ func missingField(src string, perRecord bool, rec []byte) error {
 	}
 	toks := liquidparser.Scan(src, liquidparser.SourceLoc{LineNo: 1}, nil)
 	set := map[string]bool{} // the names the template sets otherwise
+	var aliases [][2]string  // assign name = another name, or a record of the batch
 	for _, tok := range toks {
 		if tok.Type != liquidparser.TagTokenType {
 			continue
@@ -625,9 +631,29 @@ func missingField(src string, perRecord bool, rec []byte) error {
 			}
 			fallthrough
 		case "assign", "capture":
+			if m := assignsRecord.FindStringSubmatch(tok.Args); m != nil && tok.Name == "assign" {
+				aliases = append(aliases, [2]string{m[1], m[2]})
+				continue
+			}
 			if m := setsVariable.FindStringSubmatch(tok.Args); m != nil {
 				set[m[1]] = true
 			}
+		}
+	}
+	// A name assigned a record (assign r = record, f = records | first, z = a loop's record)
+	// holds one: its fields are checked too, unless it is also set to something else.
+	for changed := true; changed; {
+		changed = false
+		for _, a := range aliases {
+			name, from := a[0], a[1]
+			if !records[name] && (records[from] || !perRecord && strings.HasPrefix(from, "records")) {
+				records[name], changed = true, true
+			}
+		}
+	}
+	for _, a := range aliases {
+		if !records[a[0]] {
+			set[a[0]] = true
 		}
 	}
 	for name := range set {

@@ -127,6 +127,38 @@ func newEngine(strict bool) *engine {
 	filters.AddFilter("truncatewords", func(s string, length func(int) int, ellipsis func(string) string) string {
 		return truncateWords(s, length(15), ellipsis("..."), liquidTruncateWords)
 	})
+	// Liquid's size counts a list's items and a text's characters, and gives 0 for anything
+	// else: a record, or an object of a JSON column, has as many as it has keys (Shopify's).
+	filters.AddFilter("size", func(v any) int {
+		switch v := v.(type) {
+		case recordDrop:
+			return v.Len()
+		case map[string]any:
+			return len(v)
+		}
+		return values.Length(v)
+	})
+	// Shopify's where, which Liquid lacks: the items of a list (records, or objects) whose field
+	// prop equals value, or, without a value, whose field is neither null nor false.
+	filters.AddFilter("where", func(list []any, prop string, value func(any) any) ([]any, error) {
+		want, has := value(nil), true
+		if want == nil {
+			has = false
+		}
+		var out []any
+		for _, x := range list {
+			var v any
+			if r := recordOf(x); r != nil {
+				v, _ = r.field(prop)
+			} else if o, ok := x.(map[string]any); ok {
+				v = o[prop]
+			}
+			if has && values.ValueOf(v).Equal(values.ValueOf(want)) || !has && values.ValueOf(v).Test() {
+				out = append(out, x)
+			}
+		}
+		return out, nil
+	})
 	for _, name := range []string{"sort", "sort_natural"} {
 		liquidSort := reflect.ValueOf(filters[name])
 		numeric := name == "sort" // sort_natural compares texts

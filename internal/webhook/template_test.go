@@ -375,6 +375,11 @@ func TestCheckRequestsRefusesMisspeltFieldsAnywhere(t *testing.T) {
 		{"record", `{"x": "{% unless record.phnoe %}none{% endunless %}"}`, "record.phnoe names no field"},
 		{"batch", `[{% for r in records %}{{ r.emial | json }}{% endfor %}]`, "r.emial names no field"},
 		{"batch", `[{{ records.first.idd | json }}, {{ records[0].typo | json }}]`, "records.first.idd names no field"},
+		// A name assigned a record reads its fields as the record does.
+		{"record", `{% assign r = record %}{"x": "{{ r.emial }}"}`, "r.emial names no field"},
+		{"record", `{% assign r = record %}{% assign s = r %}{"x": "{{ s.emial }}"}`, "s.emial names no field"},
+		{"batch", `{% assign f = records | first %}{"x": "{{ f.emial }}"}`, "f.emial names no field"},
+		{"batch", `[{% for r in records %}{% assign z = r %}{{ z.emial | json }}{% endfor %}]`, "z.emial names no field"},
 	} {
 		errs := check(tc.mode, tc.body)
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
@@ -387,6 +392,8 @@ func TestCheckRequestsRefusesMisspeltFieldsAnywhere(t *testing.T) {
 		{"record", "{% comment %}{{ record.typo }}{% endcomment %}{}"},
 		{"record", `{% for record in record.items %}{{ record.sku }}{% endfor %}{}`},
 		{"batch", `[{% for r in records %}{{ r.email | json }},{% endfor %}{{ records.size }}, {{ records | size }}]`},
+		{"record", `{% assign r = record.email %}{"x": "{{ r.size }}"}`},
+		{"record", `{% assign r = record %}{"x": "{{ r.email }} {{ r.size }}"}`},
 	} {
 		if errs := check(tc.mode, tc.body); len(errs) > 0 {
 			t.Errorf("%s: refused: %v", tc.body, errs)
@@ -465,5 +472,42 @@ func TestTemplateLargeIntegerLiteralIsAnError(t *testing.T) {
 	}
 	if got, err := render(t, `{{ "99999999999999999999" | plus: 1 }}`, `{}`); err != nil || got != "100000000000000000000" {
 		t.Errorf("a large integer between quotes: %q, %v", got, err)
+	}
+}
+
+// A variable assigned a record reads its fields as the record does. Before, it was a Go struct to
+// Liquid, each of its fields read nothing, and the request sent them empty:
+// {% assign r = record %}{{ r.name }} rendered "".
+func TestAssignedRecordReadsItsFields(t *testing.T) {
+	rec := `{"id": 7, "name": "Ann", "o": {"x": 1, "y": 2}}`
+	for _, tc := range []struct{ src, want string }{
+		{`{% assign r = record %}{{ r.name }} {{ r.id | plus: 1 }} {{ r["name"] }} {{ r.o.x }}`, "Ann 8 Ann 1"},
+		{`{% assign r = record %}{% if r == record %}same{% endif %} {% if r.name == "Ann" %}Ann{% endif %}`, "same Ann"},
+		{`{% assign r = record %}{{ r | json }}`, rec},
+		// size counts a record's, and an object's, keys (Liquid gave 0).
+		{`{{ record | size }} {{ record.o | size }} {{ record.name | size }}`, "3 2 3"},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	a, b := `{"id": 1, "name": "Ann", "status": "active"}`, `{"id": 2, "name": "Bob", "status": null}`
+	for _, tc := range []struct{ src, want string }{
+		{`{% assign f = records | first %}{{ f.name }} {% assign l = records.last %}{{ l.name }}`, "Ann Bob"},
+		{`{% for r in records %}{% assign z = r %}{{ z.name }};{% endfor %}`, "Ann;Bob;"},
+		// Shopify's where, which Liquid lacks.
+		{`{{ records | where: "status", "active" | map: "name" | join: "," }}`, "Ann"},
+		{`{{ records | where: "id", 2 | map: "name" | join: "," }} {{ records | where: "status" | size }}`, "Bob 1"},
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: tc.src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(a), []byte(b)})
+		if err != nil || string(got.Body) != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got.Body, err, tc.want)
+		}
 	}
 }
