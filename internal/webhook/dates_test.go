@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,9 +40,36 @@ func TestDatesDoNotDependOnTheMachinesZone(t *testing.T) {
 		}
 	}
 	// What cannot be read as a date stays an error, which says so.
-	for _, src := range []string{`{{ record.s | unix }}`, `{{ record.n | date: "%Y" }}`, `{{ record.b | iso8601 }}`} {
-		if got, err := render(t, src, `{"s": "garbage", "n": 12.5, "b": true}`); err == nil {
+	for _, src := range []string{`{{ record.s | unix }}`, `{{ record.n | date: "%Y" }}`, `{{ record.b | iso8601 }}`, `{{ record.o | unix }}`} {
+		if got, err := render(t, src, `{"s": "garbage", "n": 12.5, "b": true, "o": {"a": 1}}`); err == nil {
 			t.Errorf("%s = %q, want an error", src, got)
+		}
+	}
+}
+
+// A whole number is seconds since 1970, as in Shopify's Liquid ({{ 1709251199 | date: "%Y" }});
+// before, date, iso8601 and unix refused it. Milliseconds, a fraction or a text of digits are
+// errors that say what to write, not a date millennia away or a day in 1970.
+func TestNumberIsSecondsSince1970(t *testing.T) {
+	rec := `{"ts": 1709251199, "ms": 1709251199000, "f": 1709251199.5, "digits": "20240229", "neg": -86400}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.ts | date: "%Y-%m-%d %H:%M:%S" }} {{ record.ts | iso8601 }} {{ record.ts | unix }}`,
+			"2024-02-29 23:59:59 2024-02-29T23:59:59Z 1709251199"},
+		{`{{ record.ms | divided_by: 1000 | iso8601 }} {{ record.neg | iso8601 }} {{ 0 | date: "%Y" }}`,
+			"2024-02-29T23:59:59Z 1969-12-31T00:00:00Z 1970"},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, says string }{
+		{`{{ record.ms | date: "%Y" }}`, "divided_by: 1000"},
+		{`{{ record.f | iso8601 }}`, "whole seconds"},
+		{`{{ record.digits | unix }}`, "string(20240229)"},
+	} {
+		if got, err := render(t, tc.src, rec); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s = %q (%v), want an error saying %q", tc.src, got, err, tc.says)
 		}
 	}
 }

@@ -217,24 +217,31 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 	if len(list) == 0 {
 		return liquidSort(list, key)
 	}
-	sortable := func(v any) any {
+	// sortable is v as liquidSort compares it, and whether that is not v itself.
+	sortable := func(v any) (any, bool) {
 		if !numeric {
-			return v
+			// sort_natural compares texts: a number by its text (Liquid's failed on anything but
+			// a string: "interface conversion: interface {} is int, not string").
+			switch v.(type) {
+			case string, nil, map[string]any, []any, recordDrop, *rawRecord:
+				return v, false
+			}
+			return textOf(v), true
 		}
 		switch n := v.(type) {
 		case json.Number:
 			f, _ := strconv.ParseFloat(string(n), 64) // past float64's range: ±Inf, still in order
-			return f
+			return f, true
 		case liquidFloat:
-			return float64(n)
+			return float64(n), true
 		}
-		return v
+		return v, false
 	}
 	const value = "\x00value"
 	k, ok := key.(string)
 	if !ok {
-		// A list of values: proxies only when a number needs one.
-		if key != nil || !numeric || !slices.ContainsFunc(list, func(x any) bool { return sortable(x) != x }) {
+		// A list of values: proxies only when a value needs one.
+		if key != nil || !slices.ContainsFunc(list, func(x any) bool { _, proxy := sortable(x); return proxy }) {
 			return liquidSort(list, key)
 		}
 		k = value
@@ -245,10 +252,10 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 		m := map[string]any{place: i}
 		switch {
 		case k == value:
-			m[k] = sortable(x)
+			m[k], _ = sortable(x)
 		case recordOf(x) != nil:
 			if v, ok := recordOf(x).field(k); ok {
-				m[k] = sortable(v)
+				m[k], _ = sortable(v)
 			}
 		default:
 			o, ok := x.(map[string]any)
@@ -256,7 +263,7 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 				return liquidSort(list, key)
 			}
 			if v, ok := o[k]; ok {
-				m[k] = sortable(v)
+				m[k], _ = sortable(v)
 			}
 		}
 		proxies[i] = m
@@ -365,9 +372,31 @@ func dateOf(v any) (time.Time, error) {
 			}
 		}
 		return time.Time{}, fmt.Errorf("can't convert string(%s) to type time.Time", truncate(v, 64))
+	case bool, nil, []any, map[string]any, recordDrop, *rawRecord:
+	default:
+		// A number is seconds since 1970, as in Shopify's Liquid (a text of digits stays a text:
+		// "20240229" is not 1970-08-23).
+		n, isInt, err := exactNumber(v)
+		if err == nil && isInt {
+			if !n.Num().IsInt64() || n.Num().Int64() < minUnixSeconds || n.Num().Int64() > maxUnixSeconds {
+				return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: as seconds since 1970 it is not "+
+					"between the years 1 and 9999 (milliseconds? divide them first: | divided_by: 1000)", truncate(textOf(v), 64))
+			}
+			return time.Unix(n.Num().Int64(), 0).UTC(), nil
+		}
+		if err == nil {
+			return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: a number is read as whole seconds "+
+				"since 1970 (round it first: | round)", truncate(textOf(v), 64))
+		}
 	}
-	return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: it is not a date or a timestamp", truncate(textOf(v), 64))
+	return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: it is not a date, a timestamp or seconds since 1970", truncate(textOf(v), 64))
 }
+
+// The seconds since 1970 of 0001-01-01 and 9999-12-31T23:59:59Z: the dates a number can stand for.
+const (
+	minUnixSeconds = -62135596800
+	maxUnixSeconds = 253402300799
+)
 
 // filterSet collects filters by name: Liquid's standard ones, and ours in place of some.
 type filterSet map[string]any

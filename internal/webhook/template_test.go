@@ -511,3 +511,19 @@ func TestAssignedRecordReadsItsFields(t *testing.T) {
 		}
 	}
 }
+
+// sort_natural compares texts, a number by its text, as Shopify's does. Before, a list or a field
+// holding a number failed the render: "interface conversion: interface {} is int, not string".
+func TestSortNaturalOfNumbers(t *testing.T) {
+	rec := `{"list": [3.5, 10, "b", "A"], "nums": [10, 9, 100], "objs": [{"n": 2}, {"n": 10}]}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.list | sort_natural | json }}`, `[10,3.5,"A","b"]`},
+		{`{{ record.nums | sort_natural | json }} {{ record.nums | sort | json }}`, `[10,100,9] [9,10,100]`},
+		{`{{ record.objs | sort_natural: "n" | map: "n" | join: "," }}`, `10,2`},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+}
