@@ -656,7 +656,8 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		e.logger().Warn("keys whose delivery an earlier run did not record will be resent (or deleted, for a mirror sync)",
 			"sync", y.Name, "keys", n)
 	}
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker}
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker,
+		withhold: KeyWithheld(y, rows.Columns(), j.wc.Kind()) != ""}
 	var led ledger
 	if plan.incremental() {
 		e.lookUpKeys(d, y.ID, controlplane.IntentKeys{})

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -66,6 +67,37 @@ func KeyWithheld(y *controlplane.Sync, cols []controlplane.Column, kind string) 
 	}
 	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
 		y.PrimaryKey, y.Behavior)
+}
+
+// withheldValue is what is shown in place of a key KeyWithheld withholds.
+const withheldValue = "(withheld)"
+
+// StoredKeyWithheld is KeyWithheld for stored sync y, with its model's columns and its
+// warehouse's kind as the control plane holds them: for what is shown of the keys of its records
+// outside a run or a preview (the delivery log's requests, its rejected records). The sync's
+// definition now decides, whatever the one those requests were sent under.
+func StoredKeyWithheld(ctx context.Context, store *controlplane.Store, y *controlplane.Sync) (string, error) {
+	if y.Request == nil && len(y.Mappings) == 0 {
+		return "", nil // sends every column: no need to read the model
+	}
+	m, err := store.GetModel(ctx, y.ModelID)
+	if err != nil {
+		return "", fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
+	}
+	kind := ""
+	if wc, err := store.GetConnection(ctx, m.ConnectionID); err == nil {
+		kind = wc.Kind()
+	}
+	return KeyWithheld(y, m.Columns, kind), nil
+}
+
+// ShownKey is key as it is shown of a record of a sync whose key KeyWithheld withholds for
+// reason why: "(withheld)" when why is not "", else key.
+func ShownKey(why, key string) string {
+	if why != "" {
+		return withheldValue
+	}
+	return key
 }
 
 // requestsWithhold is KeyWithheld for a sync with a request spec.
@@ -157,7 +189,7 @@ func withholdSample(rec json.RawMessage, key []byte) json.RawMessage {
 	for k, v := range obj {
 		var s string
 		if json.Unmarshal(v, &s) == nil && s == string(key) || bytes.Equal(bytes.TrimSpace(v), key) {
-			obj[k] = json.RawMessage(`"(withheld)"`)
+			obj[k], _ = json.Marshal(withheldValue)
 			changed = true
 		}
 	}
