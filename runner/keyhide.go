@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,25 @@ func ShownKey(why, key string) string {
 		return withheldValue
 	}
 	return key
+}
+
+// withholdText returns msg, a text about one record (why its request could not be built, or an
+// answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
+// quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
+// strings are hidden): a shorter one would be found inside other words and numbers.
+func withholdText(msg, key string) string {
+	if key == "" {
+		return msg
+	}
+	q := strconv.Quote(key)
+	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	if j, err := json.Marshal(key); err == nil {
+		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
+	}
+	if len(key) >= 8 {
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, key, withheldValue), q[1:len(q)-1], withheldValue)
+	}
+	return msg
 }
 
 // requestsWithhold is KeyWithheld for a sync with a request spec.

@@ -32,18 +32,22 @@ func TestTestWithholdsKeyHashedInRequests(t *testing.T) {
 		t.Errorf("tested a sync that sends its key hashed: record %s, withheld %q; want the key withheld", res.Record, res.KeyWithheld)
 	}
 
-	// Not valid JSON once rendered ("name": Bob): the request is not built, and the error
-	// quotes the record.
-	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
-		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
-			Body: `{"h": {{ record.email | sha256 | json }}, "name": {{ record.name }}}`}}
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.engine.Test(f.ctx, f.sync.ID)
-	if err == nil || !strings.Contains(err.Error(), "could not be built for the record") || strings.Contains(err.Error(), "@") ||
-		!strings.Contains(err.Error(), `"email":"(withheld)"`) {
-		t.Errorf("a request that cannot be built: %v; want the record quoted with its key withheld", err)
+	// Requests that are not built: not valid JSON once rendered ("name": Bob), and the key
+	// given to a filter that quotes it in its error. The error quotes the record, and why.
+	for _, body := range []string{
+		`{"h": {{ record.email | sha256 | json }}, "name": {{ record.name }}}`,
+		`{"h": {{ record.email | sha256 | json }}, "d": {{ record.email | date: "%Y" | json }}}`,
+	} {
+		f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: body}}
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.engine.Test(f.ctx, f.sync.ID)
+		if err == nil || !strings.Contains(err.Error(), "could not be built for the record") || strings.Contains(err.Error(), "@") ||
+			!strings.Contains(err.Error(), `"email":"(withheld)"`) {
+			t.Errorf("a request that cannot be built (%s): %v; want the record quoted with its key withheld", body, err)
+		}
 	}
 
 	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
@@ -118,5 +122,40 @@ func TestStatusPageWithholdsKeyHashedInRequests(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, "audience full") || !strings.Contains(body, "(withheld)") ||
 		strings.Contains(body, "@example.com") || strings.Contains(body, "@例え") {
 		t.Errorf("the sync's page: %d, want its failed requests without their keys:\n%s", rec.Code, body)
+	}
+}
+
+// A record whose request cannot be built is rejected with why, which may quote what a template
+// was given (here the key, to a date filter); for a sync whose templates only send its key
+// hashed the rejection is recorded with "(withheld)" in its place (`runs show` and `records`
+// print it), and the dry run's sample request says why without it.
+func TestRejectionWithholdsKeyHashedInRequests(t *testing.T) {
+	f, _ := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{"h": {{ record.email | sha256 | json }}, "d": {{ record.email | date: "%Y" | json }}}`}})
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dr.Requests) != 3 {
+		t.Fatalf("dry run: %d sample requests, want 3: %+v", len(dr.Requests), dr.Requests)
+	}
+	for _, r := range dr.Requests {
+		if strings.Contains(r.Err, "@") || !strings.Contains(r.Err, "(withheld)") {
+			t.Errorf("dry run: a sample request not built: %q; want why, without the key", r.Err)
+		}
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	rejected, err := f.store.ListRejected(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejected) != 3 {
+		t.Fatalf("%d records rejected, want the 3: %+v", len(rejected), rejected)
+	}
+	for _, r := range rejected {
+		if r.Status != 0 || strings.Contains(r.Body, "@") || !strings.Contains(r.Body, "(withheld)") {
+			t.Errorf("the rejection of a record: %d %q; want why it was not built, without its key", r.Status, r.Body)
+		}
 	}
 }

@@ -46,6 +46,7 @@ type DryRun struct {
 	Requests []SampleRequest
 
 	byKind map[string][]json.RawMessage // sample records by kind, as SampleKeys
+	keysOf map[string][]string          // their keys, as they are
 }
 
 // SampleRequest is a request a dry run rendered: the connection's URL redacted (scheme and host
@@ -94,8 +95,18 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 				groups = append(groups, recs[i:i+1])
 			}
 		}
-		for _, g := range groups {
-			dr.Requests = append(dr.Requests, sampleRequest(j.dest, b, meta, op, g))
+		for i, g := range groups {
+			sr := sampleRequest(j.dest, b, meta, op, g)
+			if dr.KeyWithheld != "" { // why it is not built may quote the keys
+				keys := dr.keysOf[op]
+				if b.PerRecord() {
+					keys = keys[i : i+1]
+				}
+				for _, k := range keys {
+					sr.Err = withholdText(sr.Err, k)
+				}
+			}
+			dr.Requests = append(dr.Requests, sr)
 		}
 	}
 	return dr, nil
@@ -204,7 +215,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		led = l
 	}
 	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{},
-		ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
+		keysOf: map[string][]string{}, ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
 	}
@@ -225,6 +236,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 				out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
 			}
 			out.byKind[kind] = append(out.byKind[kind], append(json.RawMessage(nil), r.obj...))
+			out.keysOf[kind] = append(out.keysOf[kind], string(r.key))
 		}
 		return nil
 	})
@@ -287,8 +299,9 @@ type TestResult struct {
 }
 
 // testRequest is the request Test sends for rec: its `changed` envelope, or with a request spec
-// its `new` request, rendered for rec. An error quotes the record as shown.
-func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, shown []byte) (*http.Request, error) {
+// its `new` request, rendered for rec. An error quotes the record, without its key when
+// withheld (its key, which KeyWithheld withholds; nil when it does not) is set.
+func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, withheld []byte) (*http.Request, error) {
 	now := time.Now()
 	b, err := j.builder(0, now)
 	if err != nil {
@@ -296,7 +309,11 @@ func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, shown [
 	}
 	built, err := b.Build(nil, j.meta(now), controlplane.OpNew, [][]byte{rec})
 	if err != nil {
-		return nil, fmt.Errorf("the test request could not be built for the record %s: %w", shown, err)
+		if withheld != nil {
+			return nil, fmt.Errorf("the test request could not be built for the record %s: %s",
+				withholdSample(rec, withheld), withholdText(err.Error(), string(withheld)))
+		}
+		return nil, fmt.Errorf("the test request could not be built for the record %s: %w", rec, err)
 	}
 	return ep.BuildRequest(ctx, webhook.NewMessageID(), &built)
 }
@@ -369,11 +386,11 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 		}
 		return lease.RecordTestIntent(ctx, key)
 	}
-	shown := json.RawMessage(rec)
+	shown, withheldKey := json.RawMessage(rec), []byte(nil)
 	if withheld != "" {
-		shown = withholdSample(rec, key)
+		shown, withheldKey = withholdSample(rec, key), key
 	}
-	status, method, body, err := e.send(ctx, j, rec, shown, record)
+	status, method, body, err := e.send(ctx, j, rec, withheldKey, record)
 	if err != nil {
 		return nil, err
 	}
@@ -401,15 +418,15 @@ func (e *Engine) sendSample(ctx context.Context, y *controlplane.Sync) (rec []by
 	if rec, _, err = SampleRecordOf(kind, j.model.Columns, y); err != nil {
 		return nil, 0, "", err
 	}
-	status, _, body, err = e.send(ctx, j, rec, rec, nil)
+	status, _, body, err = e.send(ctx, j, rec, nil, nil)
 	return rec, status, body, err
 }
 
 // send sends the test request for rec, calling beforeSend (if any) once it is built; an error
-// quotes the record as shown.
-func (e *Engine) send(ctx context.Context, j *job, rec, shown []byte, beforeSend func() error) (status int, method, body string, err error) {
+// quotes the record, without its key when withheld is set (see testRequest).
+func (e *Engine) send(ctx context.Context, j *job, rec, withheld []byte, beforeSend func() error) (status int, method, body string, err error) {
 	ep := endpoint(j.dest, &e.tokens, e.Client)
-	req, err := j.testRequest(ctx, ep, rec, shown)
+	req, err := j.testRequest(ctx, ep, rec, withheld)
 	if err != nil {
 		return 0, "", "", err
 	}
