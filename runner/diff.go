@@ -77,6 +77,9 @@ type differ struct {
 	// ledgerKeys counts the ledger's entries the diff went through: the keys delivered before
 	// the run (what guards measure percentages against).
 	ledgerKeys int64
+	// withhold: the sync never sends its key as it is (KeyWithheld), so invalid samples show
+	// neither it nor a field holding it.
+	withhold bool
 	// cursor, when set, sees every row read (for the next mark).
 	cursor *cursorTracker
 	// lookup, when set, makes the diff partial (an incremental read: the model's rows are some
@@ -269,16 +272,28 @@ func (d *differ) emitLookedUp(emit func(*record) error) error {
 	return nil
 }
 
-func (d *differ) sample(reason string, key []byte, isNull bool, obj []byte) {
+// sample keeps an invalid record's sample: its key's first show bytes (all of it when show is
+// 0) and its record. For a sync whose key KeyWithheld withholds (d.withhold), both show
+// "(withheld)" in its place, as a preview's sample records do.
+func (d *differ) sample(reason string, key []byte, show int, isNull bool, obj []byte) {
 	if len(d.samples) >= maxInvalidSamples {
 		return
 	}
 	s := invalidSample{Reason: reason}
 	if !isNull {
 		k := string(key)
+		if show > 0 {
+			k = string(key[:min(len(key), show)])
+		}
+		if d.withhold {
+			k = withheldValue
+		}
 		s.Key = &k
 	}
 	if obj != nil {
+		if d.withhold && !isNull {
+			obj = withholdSample(obj, key) // before it is cut: a cut record is a string
+		}
 		s.Record = sampleRecord(obj)
 	}
 	d.samples = append(d.samples, s)
@@ -388,11 +403,11 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 				rowObj = d.m.appendRecord(rowObj[:0], src)
 				switch {
 				case isNull:
-					d.sample("null key", nil, true, rowObj)
+					d.sample("null key", nil, 0, true, rowObj)
 				case len(key) > controlplane.MaxKeyBytes:
-					d.sample(fmt.Sprintf("key longer than %d bytes", controlplane.MaxKeyBytes), key[:64], false, rowObj)
+					d.sample(fmt.Sprintf("key longer than %d bytes", controlplane.MaxKeyBytes), key, 64, false, rowObj)
 				default:
-					d.sample("key with a NUL byte", key[:min(len(key), 64)], false, rowObj)
+					d.sample("key with a NUL byte", key, 64, false, rowObj)
 				}
 			}
 			continue
@@ -403,7 +418,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 				if !curDup {
 					curDup = true
 					d.counts.Invalid.Add(1) // the first row of the key, found invalid only now
-					d.sample("duplicate key", curKey, false, nil)
+					d.sample("duplicate key", curKey, 0, false, nil)
 				}
 				d.counts.Invalid.Add(1)
 				continue

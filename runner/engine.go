@@ -656,7 +656,8 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		e.logger().Warn("keys whose delivery an earlier run did not record will be resent (or deleted, for a mirror sync)",
 			"sync", y.Name, "keys", n)
 	}
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker}
+	withheld := KeyWithheld(y, rows.Columns(), j.wc.Kind()) != ""
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker, withhold: withheld}
 	var led ledger
 	if plan.incremental() {
 		e.lookUpKeys(d, y.ID, controlplane.IntentKeys{})
@@ -679,7 +680,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		meta: j.meta(run.StartedAt), dl: e.deliverer(j.dest, pacer, builder), destName: j.dest.Name, dest: j.dest,
 		conc: pacer.MaxConcurrency(), size: y.BatchSize, // within controlplane.MinBatchSize..MaxBatchSize: the schema checks it
 		mark: opts.MarkDelivered, splitNew: y.Request != nil, answers: answersFor(y), cursorKind: plan.kind,
-		pinAbove: plan.startMark(), hadRejected: hadRejected,
+		pinAbove: plan.startMark(), hadRejected: hadRejected, keyWithheld: withheld,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
 	samplesOf := func() json.RawMessage {

@@ -2,9 +2,11 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +68,56 @@ func KeyWithheld(y *controlplane.Sync, cols []controlplane.Column, kind string) 
 	}
 	return fmt.Sprintf("the sync never sends its primary key %q (no mapping sends it, and an %s sync sends no deletes)",
 		y.PrimaryKey, y.Behavior)
+}
+
+// withheldValue is what is shown in place of a key KeyWithheld withholds.
+const withheldValue = "(withheld)"
+
+// StoredKeyWithheld is KeyWithheld for stored sync y, with its model's columns and its
+// warehouse's kind as the control plane holds them: for what is shown of the keys of its records
+// outside a run or a preview (the delivery log's requests, its rejected records). The sync's
+// definition now decides, whatever the one those requests were sent under.
+func StoredKeyWithheld(ctx context.Context, store *controlplane.Store, y *controlplane.Sync) (string, error) {
+	if y.Request == nil && len(y.Mappings) == 0 {
+		return "", nil // sends every column: no need to read the model
+	}
+	m, err := store.GetModel(ctx, y.ModelID)
+	if err != nil {
+		return "", fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
+	}
+	kind := ""
+	if wc, err := store.GetConnection(ctx, m.ConnectionID); err == nil {
+		kind = wc.Kind()
+	}
+	return KeyWithheld(y, m.Columns, kind), nil
+}
+
+// ShownKey is key as it is shown of a record of a sync whose key KeyWithheld withholds for
+// reason why: "(withheld)" when why is not "", else key.
+func ShownKey(why, key string) string {
+	if why != "" {
+		return withheldValue
+	}
+	return key
+}
+
+// withholdText returns msg, a text about one record (why its request could not be built, or an
+// answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
+// quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
+// strings are hidden): a shorter one would be found inside other words and numbers.
+func withholdText(msg, key string) string {
+	if key == "" {
+		return msg
+	}
+	q := strconv.Quote(key)
+	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	if j, err := json.Marshal(key); err == nil {
+		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
+	}
+	if len(key) >= 8 {
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, key, withheldValue), q[1:len(q)-1], withheldValue)
+	}
+	return msg
 }
 
 // requestsWithhold is KeyWithheld for a sync with a request spec.
@@ -157,7 +209,7 @@ func withholdSample(rec json.RawMessage, key []byte) json.RawMessage {
 	for k, v := range obj {
 		var s string
 		if json.Unmarshal(v, &s) == nil && s == string(key) || bytes.Equal(bytes.TrimSpace(v), key) {
-			obj[k] = json.RawMessage(`"(withheld)"`)
+			obj[k], _ = json.Marshal(withheldValue)
 			changed = true
 		}
 	}

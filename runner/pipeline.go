@@ -47,6 +47,9 @@ type pipeline struct {
 	pin         []byte
 	pinAbove    []byte
 	hadRejected bool
+	// keyWithheld: the sync never sends its key as it is (KeyWithheld), so the answers of its
+	// rejected records are recorded without it (withholdText).
+	keyWithheld bool
 	// gone decides once whether a 410 pauses the sync; goneNotPaused says why it did not ("": it did).
 	gone          sync.Once
 	goneNotPaused string
@@ -235,6 +238,12 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				}
 				p.dlog.add(b, b.op, &o.res, nil)
 				p.reread(runCtx, &o)
+				if p.keyWithheld {
+					for i := range o.res.Rejected {
+						r := &o.res.Rejected[i]
+						r.Body = withholdText(r.Body, b.keys[r.Index])
+					}
+				}
 				if o.again != nil {
 					p.dlog.add(b, o.again.op, &o.again.res, o.again.idx)
 				}

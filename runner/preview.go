@@ -46,6 +46,7 @@ type DryRun struct {
 	Requests []SampleRequest
 
 	byKind map[string][]json.RawMessage // sample records by kind, as SampleKeys
+	keysOf map[string][]string          // their keys, as they are
 }
 
 // SampleRequest is a request a dry run rendered: the connection's URL redacted (scheme and host
@@ -94,8 +95,18 @@ func (e *Engine) DryRun(ctx context.Context, syncID int64, full bool, samples in
 				groups = append(groups, recs[i:i+1])
 			}
 		}
-		for _, g := range groups {
-			dr.Requests = append(dr.Requests, sampleRequest(j.dest, b, meta, op, g))
+		for i, g := range groups {
+			sr := sampleRequest(j.dest, b, meta, op, g)
+			if dr.KeyWithheld != "" { // why it is not built may quote the keys
+				keys := dr.keysOf[op]
+				if b.PerRecord() {
+					keys = keys[i : i+1]
+				}
+				for _, k := range keys {
+					sr.Err = withholdText(sr.Err, k)
+				}
+			}
+			dr.Requests = append(dr.Requests, sr)
 		}
 	}
 	return dr, nil
@@ -184,7 +195,8 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		return nil, err
 	}
 	var counters Counters
-	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters, cursor: tracker}
+	withheld := KeyWithheld(y, rows.Columns(), wc.Kind())
+	d := &differ{behavior: y.Behavior, full: full, m: m, counts: &counters, cursor: tracker, withhold: withheld != ""}
 	var led ledger
 	switch {
 	case plan.incremental():
@@ -203,7 +215,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		led = l
 	}
 	out := &DryRun{Samples: map[string][]json.RawMessage{}, SampleKeys: map[string][]string{}, byKind: map[string][]json.RawMessage{},
-		ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: KeyWithheld(y, rows.Columns(), wc.Kind())}
+		keysOf: map[string][]string{}, ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
 	}
@@ -224,6 +236,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 				out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
 			}
 			out.byKind[kind] = append(out.byKind[kind], append(json.RawMessage(nil), r.obj...))
+			out.keysOf[kind] = append(out.keysOf[kind], string(r.key))
 		}
 		return nil
 	})
@@ -276,15 +289,19 @@ func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, err
 
 // TestResult is the endpoint's answer to a test request.
 type TestResult struct {
-	Record json.RawMessage // the record sent
-	Method string
-	Status int
-	Body   string // the first 4 KiB
+	// Record is the record sent; for a sync whose key KeyWithheld withholds (KeyWithheld, why),
+	// with "(withheld)" for the key's value, as a preview's sample records.
+	Record      json.RawMessage
+	KeyWithheld string
+	Method      string
+	Status      int
+	Body        string // the first 4 KiB
 }
 
 // testRequest is the request Test sends for rec: its `changed` envelope, or with a request spec
-// its `new` request, rendered for rec.
-func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec []byte) (*http.Request, error) {
+// its `new` request, rendered for rec. An error quotes the record, without its key when
+// withheld (its key, which KeyWithheld withholds; nil when it does not) is set.
+func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, withheld []byte) (*http.Request, error) {
 	now := time.Now()
 	b, err := j.builder(0, now)
 	if err != nil {
@@ -292,6 +309,10 @@ func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec []byte) 
 	}
 	built, err := b.Build(nil, j.meta(now), controlplane.OpNew, [][]byte{rec})
 	if err != nil {
+		if withheld != nil {
+			return nil, fmt.Errorf("the test request could not be built for the record %s: %s",
+				withholdSample(rec, withheld), withholdText(err.Error(), string(withheld)))
+		}
 		return nil, fmt.Errorf("the test request could not be built for the record %s: %w", rec, err)
 	}
 	return ep.BuildRequest(ctx, webhook.NewMessageID(), &built)
@@ -331,6 +352,9 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As a preview shows it: the record printed, or quoted by an error, without a key the sync
+	// never sends as it is.
+	withheld := KeyWithheld(y, rows.Columns(), j.wc.Kind())
 	var rec, key []byte
 	if rows.Next() {
 		if k, isNull := rows.Key(); !isNull {
@@ -362,11 +386,15 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 		}
 		return lease.RecordTestIntent(ctx, key)
 	}
-	status, method, body, err := e.send(ctx, j, rec, record)
+	shown, withheldKey := json.RawMessage(rec), []byte(nil)
+	if withheld != "" {
+		shown, withheldKey = withholdSample(rec, key), key
+	}
+	status, method, body, err := e.send(ctx, j, rec, withheldKey, record)
 	if err != nil {
 		return nil, err
 	}
-	return &TestResult{Record: rec, Method: method, Status: status, Body: body}, nil
+	return &TestResult{Record: shown, KeyWithheld: withheld, Method: method, Status: status, Body: body}, nil
 }
 
 // SendSample sends sync y's test request (see Test) for a sample record of its model's column
@@ -390,14 +418,15 @@ func (e *Engine) sendSample(ctx context.Context, y *controlplane.Sync) (rec []by
 	if rec, _, err = SampleRecordOf(kind, j.model.Columns, y); err != nil {
 		return nil, 0, "", err
 	}
-	status, _, body, err = e.send(ctx, j, rec, nil)
+	status, _, body, err = e.send(ctx, j, rec, nil, nil)
 	return rec, status, body, err
 }
 
-// send sends the test request for rec, calling beforeSend (if any) once it is built.
-func (e *Engine) send(ctx context.Context, j *job, rec []byte, beforeSend func() error) (status int, method, body string, err error) {
+// send sends the test request for rec, calling beforeSend (if any) once it is built; an error
+// quotes the record, without its key when withheld is set (see testRequest).
+func (e *Engine) send(ctx context.Context, j *job, rec, withheld []byte, beforeSend func() error) (status int, method, body string, err error) {
 	ep := endpoint(j.dest, &e.tokens, e.Client)
-	req, err := j.testRequest(ctx, ep, rec)
+	req, err := j.testRequest(ctx, ep, rec, withheld)
 	if err != nil {
 		return 0, "", "", err
 	}

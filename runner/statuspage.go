@@ -292,6 +292,14 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
+	withheld, err := StoredKeyWithheld(ctx, p.store, s)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	for i := range failed {
+		failed[i].FirstKey, failed[i].LastKey = ShownKey(withheld, failed[i].FirstKey), ShownKey(withheld, failed[i].LastKey)
+	}
 	names := map[int64]string{}
 	for _, id := range s.After {
 		if y, err := p.store.GetSync(ctx, id); err == nil {

@@ -110,7 +110,12 @@ type TokenSource struct {
 	// now is the clock expiries are compared with; tests move it forward.
 	now func() time.Time
 
-	mu      sync.Mutex // held while fetching, so that concurrent callers wait for one fetch
+	// fetching is held (a value in it) while a token is fetched, so that concurrent callers wait
+	// for one fetch; a channel, not a mutex, so that a caller stops waiting when its context is
+	// done (a run stopped while another fetch hangs on a slow token endpoint).
+	fetching chan struct{}
+
+	mu      sync.Mutex // guards header and refresh; never held during a fetch
 	header  string     // "Bearer <token>"; "" when none is cached
 	refresh time.Time  // when to fetch the next one; zero: the token does not say when it expires
 }
@@ -128,22 +133,32 @@ func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSou
 	return &TokenSource{
 		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
 			Scopes: c.Scopes, EndpointParams: params},
-		where:  RedactedURL(c.TokenURL),
-		client: client,
-		now:    time.Now,
+		where:    RedactedURL(c.TokenURL),
+		client:   client,
+		now:      time.Now,
+		fetching: make(chan struct{}, 1),
 	}
 }
 
 // Token returns the Authorization header value of a valid token ("Bearer ..."), fetching a new
 // token when none is cached or the cached one is due for refresh. A failure is an error matching
 // ErrTokenEndpoint that names the token URL's host, never the client secret.
+//
+// A caller waiting for another's fetch stops waiting, with ctx's error, when ctx is done.
 func (t *TokenSource) Token(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if t.header != "" && (t.refresh.IsZero() || now.Before(t.refresh)) {
-		return t.header, nil
+	if h, ok := t.cached(); ok {
+		return h, nil
 	}
+	select {
+	case t.fetching <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-t.fetching }()
+	if h, ok := t.cached(); ok { // fetched by the caller waited for
+		return h, nil
+	}
+	now := t.now()
 	fetch, cancel := context.WithTimeout(ctx, tokenFetchTimeout)
 	defer cancel()
 	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
@@ -163,6 +178,8 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%w: %s issued a token that cannot be sent (its access_token or token_type): %w",
 			ErrTokenEndpoint, t.where, err)
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.header = header
 	t.refresh = time.Time{}
 	// A token said to have expired already (a negative expires_in) is kept as one whose lifetime
@@ -173,6 +190,17 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 		t.refresh = tok.Expiry.Add(-margin)
 	}
 	return t.header, nil
+}
+
+// cached is the Authorization header value of the cached token, and whether there is one not yet
+// due for refresh.
+func (t *TokenSource) cached() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.header != "" && (t.refresh.IsZero() || t.now().Before(t.refresh)) {
+		return t.header, true
+	}
+	return "", false
 }
 
 // current is the Authorization header value of the cached token; "" when none is cached.

@@ -657,3 +657,76 @@ func TestOAuth2TokenEndpointRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// A caller waiting for another caller's token fetch stops waiting when its own context is done:
+// a run stopped while another run's fetch hangs on a slow token endpoint does not hang with it.
+func TestOAuth2TokenWaitStopsWhenCancelled(t *testing.T) {
+	defer webhook.SetTokenFetchTimeout(time.Hour)() // only release ends the hanging fetch
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"tok-1","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	var once sync.Once
+	unhang := func() { once.Do(func() { close(release) }) }
+	defer unhang() // before srv.Close, which waits for the handler
+	tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+		ClientID: testClientID, ClientSecret: testClientSecret}, nil)
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := tokens.Token(context.Background())
+		first <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the first caller's token request never reached the endpoint")
+	}
+
+	for _, tc := range []struct {
+		name   string
+		cancel func(context.CancelFunc) // when the second caller's context is cancelled
+	}{
+		{"cancelled before it calls", func(cancel context.CancelFunc) { cancel() }},
+		{"cancelled while it waits", func(cancel context.CancelFunc) { go cancel() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			second := make(chan error, 1)
+			tc.cancel(cancel)
+			go func() {
+				_, err := tokens.Token(ctx)
+				second <- err
+			}()
+			select {
+			case err := <-second:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("second caller: err = %v, want its context's cancellation", err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the cancelled caller hung waiting for the other caller's token fetch")
+			}
+		})
+	}
+
+	unhang()
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Errorf("first caller: %v, want the token", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the first caller hung after the token endpoint answered")
+	}
+	if h, err := tokens.Token(context.Background()); err != nil || h != "Bearer tok-1" {
+		t.Errorf("after the fetch: %q, %v; want the fetched token, cached", h, err)
+	}
+}

@@ -349,8 +349,11 @@ does not move, so the next run still sends the record. Exits non-zero unless the
 			if body == "" {
 				body = "(empty)"
 			}
-			fmt.Fprintf(e.stdout, "sent 1 record of sync %q (%s):\n  %s\nstatus: %d %s\nbody:\n%s\n", y.Name, res.Method, res.Record,
-				res.Status, http.StatusText(res.Status), body)
+			fmt.Fprintf(e.stdout, "sent 1 record of sync %q (%s):\n  %s\n", y.Name, res.Method, res.Record)
+			if res.KeyWithheld != "" {
+				fmt.Fprintf(e.stdout, "  (the key's value shown as \"(withheld)\": %s)\n", res.KeyWithheld)
+			}
+			fmt.Fprintf(e.stdout, "status: %d %s\nbody:\n%s\n", res.Status, http.StatusText(res.Status), body)
 			if res.Status < 200 || res.Status > 299 {
 				return fmt.Errorf("the endpoint answered HTTP %d, not 2xx", res.Status)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 // The delivery log's commands: `deliveries` lists a sync's requests, `records --key` answers for
@@ -48,10 +49,14 @@ daemon keeps the log for --delivery-retention (14 days by default).
 			if err != nil {
 				return err
 			}
+			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			if err != nil {
+				return err
+			}
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
 				for i := range ds {
-					if err := enc.Encode(deliveryJSON(&ds[i])); err != nil {
+					if err := enc.Encode(deliveryJSON(&ds[i], withheld)); err != nil {
 						return err
 					}
 				}
@@ -68,12 +73,16 @@ daemon keeps the log for --delivery-retention (14 days by default).
 				fmt.Fprintf(e.stdout, "no %s of sync %q in the delivery log\n", what, y.Name)
 				return nil
 			}
+			if withheld != "" {
+				fmt.Fprintf(e.stdout, "(keys shown as \"(withheld)\": %s)\n", withheld)
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tFIRST KEY\tLAST KEY\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
 			for i := range ds {
 				d := &ds[i]
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
-					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, printable.OneLine(strconv.Quote(d.FirstKey), 40), printable.OneLine(strconv.Quote(d.LastKey), 40),
+					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, printable.OneLine(strconv.Quote(runner.ShownKey(withheld, d.FirstKey)), 40),
+					printable.OneLine(strconv.Quote(runner.ShownKey(withheld, d.LastKey)), 40),
 					statusText(d.Status), d.Attempts, latency(d.Latency), printable.OneLine(answer(d), 100))
 			}
 			return tw.Flush()
@@ -121,8 +130,13 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			if err != nil {
 				return err
 			}
+			// The key asked about is the caller's; the other keys of its requests are not shown.
+			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			if err != nil {
+				return err
+			}
 			if *asJSON {
-				return json.NewEncoder(e.stdout).Encode(recordJSON(y, *key, state, rej, ds))
+				return json.NewEncoder(e.stdout).Encode(recordJSON(y, *key, state, rej, ds, withheld))
 			}
 			printRecord(e.stdout, y, *key, state, rej, ds)
 			return nil
@@ -228,9 +242,11 @@ type deliveryOut struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func deliveryJSON(d *controlplane.Delivery) deliveryOut {
+// deliveryJSON is d as JSON; its keys shown as runner.ShownKey shows them for withheld, the
+// sync's runner.StoredKeyWithheld.
+func deliveryJSON(d *controlplane.Delivery, withheld string) deliveryOut {
 	return deliveryOut{ID: d.ID, Run: d.RunID, WebhookID: d.WebhookID, Operation: d.Operation, Records: d.Records,
-		FirstKey: d.FirstKey, LastKey: d.LastKey, SentAt: d.SentAt.UTC(), Attempts: d.Attempts, Status: d.Status,
+		FirstKey: runner.ShownKey(withheld, d.FirstKey), LastKey: runner.ShownKey(withheld, d.LastKey), SentAt: d.SentAt.UTC(), Attempts: d.Attempts, Status: d.Status,
 		LatencyMS: float64(d.Latency.Microseconds()) / 1000, Body: d.Body, Error: d.Error}
 }
 
@@ -254,7 +270,8 @@ type recordOut struct {
 	Requests  []deliveryOut `json:"requests"`
 }
 
-func recordJSON(y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery) recordOut {
+func recordJSON(y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery,
+	withheld string) recordOut {
 	out := recordOut{Sync: y.Name, SyncID: y.ID, Key: key, Ledger: string(st.State), Where: st.Where,
 		WasAbsent: st.WasAbsent, Hash: hex.EncodeToString(st.Hash), Requests: []deliveryOut{}}
 	if rej != nil {
@@ -262,7 +279,7 @@ func recordJSON(y *controlplane.Sync, key string, st controlplane.LedgerKey, rej
 			Body: rej.Body, RejectedAt: rej.RejectedAt.UTC()}
 	}
 	for i := range ds {
-		out.Requests = append(out.Requests, deliveryJSON(&ds[i]))
+		out.Requests = append(out.Requests, deliveryJSON(&ds[i], withheld))
 	}
 	return out
 }

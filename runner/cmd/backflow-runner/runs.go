@@ -172,9 +172,20 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	withheld := ""
+	if len(all) > 0 {
+		y, err := store.GetSync(ctx, r.SyncID)
+		if err != nil {
+			return err
+		}
+		if withheld, err = runner.StoredKeyWithheld(ctx, store, y); err != nil {
+			return err
+		}
+	}
 	var rejected []controlplane.Rejected
 	for _, rj := range all {
 		if rj.RunID == r.ID {
+			rj.Key = runner.ShownKey(withheld, rj.Key)
 			rejected = append(rejected, rj)
 		}
 	}
@@ -218,6 +229,9 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	}
 	if len(rejected) > 0 {
 		fmt.Fprintf(w, "rejected records still refused (%d, retried by the next run):\n", len(rejected))
+		if withheld != "" {
+			fmt.Fprintf(w, "  (keys shown as \"(withheld)\": %s)\n", withheld)
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  KEY\tSTATUS\tANSWER")
 		for _, rj := range rejected {

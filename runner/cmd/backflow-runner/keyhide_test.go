@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// A sync keyed by e-mail address whose request templates only send it hashed (an ad audience)
+// shows its keys nowhere its preview would not: `test`'s record, `deliveries`' first and last
+// keys, `runs show`'s rejected records and `records`' other requests show "(withheld)" instead,
+// as its dry run does (runner.KeyWithheld).
+func TestKeysWithheldFromListings(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	h.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprint(w, `{"error":"audience full"}`)
+		return true
+	})
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
+			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+				`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	noKeys := func(what, out string) {
+		t.Helper()
+		if strings.Contains(out, "@example.com") || !strings.Contains(out, "(withheld)") {
+			t.Errorf("%s shows the keys, or not \"(withheld)\":\n%s", what, out)
+		}
+	}
+
+	code, out, errOut := w.runCmd("test", name)
+	if code == 0 || !strings.Contains(out, "status: 422") {
+		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
+	}
+	noKeys("test", out)
+
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 1)
+	if err != nil || len(runs) != 1 || runs[0].Counts.Rejected != 3 {
+		t.Fatalf("runs: %+v, %v; want one run with 3 records rejected", runs, err)
+	}
+	for _, args := range [][]string{
+		{"deliveries", name}, {"deliveries", name, "--json"},
+		{"runs", "show", fmt.Sprint(runs[0].ID)}, {"runs", "show", fmt.Sprint(runs[0].ID), "--json"},
+	} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		noKeys(strings.Join(args, " "), out)
+	}
+
+	// records --key: the key asked about is shown, not the others its requests carried.
+	code, out, errOut = w.runCmd("records", name, "--key", "user2@example.com", "--json")
+	if code != 0 {
+		t.Fatalf("records: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var a struct {
+		Key      string `json:"key"`
+		Requests []struct {
+			FirstKey string `json:"first_key"`
+			LastKey  string `json:"last_key"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Key != "user2@example.com" || len(a.Requests) == 0 {
+		t.Fatalf("records --key user2@example.com: %s", out)
+	}
+	for _, r := range a.Requests {
+		if r.FirstKey != "(withheld)" || r.LastKey != "(withheld)" {
+			t.Errorf("records --key user2@example.com: a request's keys %q and %q, want them withheld", r.FirstKey, r.LastKey)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package runner
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+)
+
+// hashedRequests sends the contacts' e-mail addresses (their key) only hashed: KeyWithheld
+// withholds them.
+var hashedRequests = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+	New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+		Body: `{"h": {{ record.email | downcase | sha256 | json }}, "name": {{ record.name | json }}}`}}
+
+// The record `test` sends, as it prints it, shows the key's value of a sync whose templates
+// only send it hashed as its dry run does, "(withheld)"; so does the error of a record whose
+// request could not be built. A sync that sends its key shows it.
+func TestTestWithholdsKeyHashedInRequests(t *testing.T) {
+	f, _ := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.KeyWithheld, `never carry its primary key "email"`) || strings.Contains(string(res.Record), "@") ||
+		!strings.Contains(string(res.Record), `"email":"(withheld)"`) {
+		t.Errorf("tested a sync that sends its key hashed: record %s, withheld %q; want the key withheld", res.Record, res.KeyWithheld)
+	}
+
+	// Requests that are not built: not valid JSON once rendered ("name": Bob), and the key
+	// given to a filter that quotes it in its error. The error quotes the record, and why.
+	for _, body := range []string{
+		`{"h": {{ record.email | sha256 | json }}, "name": {{ record.name }}}`,
+		`{"h": {{ record.email | sha256 | json }}, "d": {{ record.email | date: "%Y" | json }}}`,
+	} {
+		f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: body}}
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.engine.Test(f.ctx, f.sync.ID)
+		if err == nil || !strings.Contains(err.Error(), "could not be built for the record") || strings.Contains(err.Error(), "@") ||
+			!strings.Contains(err.Error(), `"email":"(withheld)"`) {
+			t.Errorf("a request that cannot be built (%s): %v; want the record quoted with its key withheld", body, err)
+		}
+	}
+
+	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: contactBody}}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = f.engine.Test(f.ctx, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res.KeyWithheld != "" || !strings.Contains(string(res.Record), "@example.com") {
+		t.Errorf("tested a sync that sends its key: record %s, withheld %q; want the key shown", res.Record, res.KeyWithheld)
+	}
+}
+
+// A run's invalid samples (and a dry run's) show neither the key nor a field holding it of a
+// sync whose templates only send it hashed, as its preview does: a run records them, and
+// `runs show`, the API and the status page print them.
+func TestInvalidSamplesWithholdKeyHashedInRequests(t *testing.T) {
+	f, _ := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+	long := strings.Repeat("x", controlplane.MaxKeyBytes) + "@example.com"
+	f.exec(`ALTER TABLE contacts DROP CONSTRAINT contacts_pkey`)
+	f.exec(`INSERT INTO contacts VALUES ('a/b@example.com', 'Bob again', 5), ($1, 'Long', 6)`, long)
+	check := func(what string, samples json.RawMessage) {
+		t.Helper()
+		var got []invalidSample
+		if err := json.Unmarshal(samples, &got); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, samples)
+		}
+		s := string(samples)
+		if len(got) != 2 || strings.Contains(s, "@") || strings.Contains(s, "xxxxxxxx") {
+			t.Errorf("%s: invalid samples %s; want the two, without their keys", what, s)
+		}
+		for _, g := range got {
+			if g.Key == nil || *g.Key != "(withheld)" {
+				t.Errorf("%s: a sample's key is not shown as (withheld): %s", what, s)
+			}
+		}
+	}
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("dry run", dr.InvalidSamples)
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil {
+		t.Fatalf("run not recorded: %v", err)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("run", stored.InvalidSamples)
+}
+
+// The status page's failed requests show the first and last keys of a sync whose templates
+// only send its key hashed as "(withheld)", as its preview would.
+func TestStatusPageWithholdsKeyHashedInRequests(t *testing.T) {
+	t.Setenv(APITokenEnv, "")
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+	rest.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = w.Write([]byte("audience full"))
+		return true
+	})
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	req := httptest.NewRequest(http.MethodGet, "/syncs/"+strconv.FormatInt(f.sync.ID, 10), nil)
+	req.Host = "127.0.0.1"
+	rec := httptest.NewRecorder()
+	Handler(f.store, nil, nil).ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "audience full") || !strings.Contains(body, "(withheld)") ||
+		strings.Contains(body, "@example.com") || strings.Contains(body, "@例え") {
+		t.Errorf("the sync's page: %d, want its failed requests without their keys:\n%s", rec.Code, body)
+	}
+}
+
+// A record whose request cannot be built is rejected with why, which may quote what a template
+// was given (here the key, to a date filter); for a sync whose templates only send its key
+// hashed the rejection is recorded with "(withheld)" in its place (`runs show` and `records`
+// print it), and the dry run's sample request says why without it.
+func TestRejectionWithholdsKeyHashedInRequests(t *testing.T) {
+	f, _ := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{"h": {{ record.email | sha256 | json }}, "d": {{ record.email | date: "%Y" | json }}}`}})
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dr.Requests) != 3 {
+		t.Fatalf("dry run: %d sample requests, want 3: %+v", len(dr.Requests), dr.Requests)
+	}
+	for _, r := range dr.Requests {
+		if strings.Contains(r.Err, "@") || !strings.Contains(r.Err, "(withheld)") {
+			t.Errorf("dry run: a sample request not built: %q; want why, without the key", r.Err)
+		}
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	rejected, err := f.store.ListRejected(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejected) != 3 {
+		t.Fatalf("%d records rejected, want the 3: %+v", len(rejected), rejected)
+	}
+	for _, r := range rejected {
+		if r.Status != 0 || strings.Contains(r.Body, "@") || !strings.Contains(r.Body, "(withheld)") {
+			t.Errorf("the rejection of a record: %d %q; want why it was not built, without its key", r.Status, r.Body)
+		}
+	}
+}
