@@ -455,6 +455,8 @@ var duckRefused = map[string]string{
 	"duckdb_secrets":                 "lists the connection's secrets",
 	"duckdb_variables":               "lists init_sql's variables (SET VARIABLE) with their values, credentials among them",
 	"duckdb_databases":               "lists the attached databases' paths, which for a Postgres, MySQL or MotherDuck database is its connection string, password or token included",
+	"duckdb_views":                   "lists the views with their SQL, init_sql's among them (a connection string it wrote, password included)",
+	"duckdb_functions":               "lists the macros with their SQL, init_sql's among them (a connection string it wrote, password included)",
 	"database_list":                  "lists the attached databases' paths (see duckdb_databases)",
 	"show_databases":                 "lists the attached databases (see duckdb_databases)",
 	"which_secret":                   "says which of the connection's secrets a path would use",
@@ -513,8 +515,15 @@ func refuseDuckFunctions(ast string) error {
 			}
 			for _, table := range tables {
 				parts := strings.Split(table, ".")
-				view := strings.ToLower(strings.Trim(strings.TrimSpace(parts[len(parts)-1]), `"`))
-				if fn := duckRefusedViews[view]; fn != "" {
+				for i := range parts {
+					parts[i] = strings.ToLower(strings.Trim(strings.TrimSpace(parts[i]), `"`))
+				}
+				view := parts[len(parts)-1]
+				fn := duckRefusedViews[view]
+				if len(parts) > 1 && fn == "" {
+					fn = duckRefusedSchemaViews[parts[len(parts)-2]+"."+view]
+				}
+				if fn != "" {
 					return fmt.Errorf("%w: this SQL reads %s through query_table(), which calls %s(), which %s; a model "+
 						"may not read it (init_sql may)", ErrNotReadOnly, table, fn, duckRefused[fn])
 				}
@@ -552,7 +561,16 @@ var duckRefusedViews = map[string]string{
 	"duckdb_settings":      "duckdb_settings",
 	"duckdb_secrets":       "duckdb_secrets",
 	"duckdb_variables":     "duckdb_variables",
+	"duckdb_views":         "duckdb_views",
+	"pg_views":             "duckdb_views",
+	"duckdb_functions":     "duckdb_functions",
+	"pg_proc":              "duckdb_functions",
 }
+
+// duckRefusedSchemaViews are views of duckRefusedViews whose name alone is a common table's
+// (information_schema.views' is "views"): refused when named with their schema, which they
+// need (information_schema is not on DuckDB's search path).
+var duckRefusedSchemaViews = map[string]string{"information_schema.views": "duckdb_views"}
 
 // duckRefusedShows are the names DuckDB reads SHOW <name> as a function call for (SHOW_SPECIAL),
 // each with the function: SHOW VARIABLES is duckdb_variables().
@@ -565,6 +583,10 @@ func duckRefusedView(node map[string]any) string {
 	name, _ := node["table_name"].(string)
 	switch node["type"] {
 	case "BASE_TABLE":
+		schema, _ := node["schema_name"].(string)
+		if fn := duckRefusedSchemaViews[strings.ToLower(schema+"."+name)]; fn != "" {
+			return fn
+		}
 		return duckRefusedViews[strings.ToLower(name)]
 	case "SHOW_REF":
 		if node["show_type"] == "SHOW_SPECIAL" {
