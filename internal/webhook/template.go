@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -706,7 +707,13 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		// (a bound passed) is that.
 		if r := recover(); r != nil {
 			if c.b.stopped == nil {
-				panic(r)
+				re := runtimeError(r)
+				if re == nil {
+					panic(r)
+				}
+				out, err = buf, &TemplateError{Line: 1, Msg: failedMessage(re)}
+				t.put(c)
+				return
 			}
 			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 		}
@@ -727,6 +734,33 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		return buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 	}
 	return w.b.Bytes(), nil
+}
+
+// runtimeError is the Go runtime's error a render panicked with (Liquid re-panics it, wrapped, from
+// an expression: {% if record.o == record.m %} compares two objects with Go's ==, which panics on
+// maps), or nil for any other panic. It took the runner, or terraform plan, down; it is the
+// template's error instead, as a filter's panic is (budget.go's call).
+func runtimeError(r any) runtime.Error {
+	err, _ := r.(error)
+	for err != nil {
+		if re, ok := err.(runtime.Error); ok {
+			return re
+		}
+		if c, ok := err.(interface{ Cause() error }); ok && c.Cause() != err {
+			err = c.Cause()
+			continue
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
+}
+
+// failedMessage says why a render that panicked with re failed.
+func failedMessage(re runtime.Error) string {
+	if strings.Contains(re.Error(), "comparing uncomparable") {
+		return "an object (or a list holding one) cannot be compared with ==, !=, contains or when: compare its fields (" + re.Error() + ")"
+	}
+	return "the template failed: " + re.Error()
 }
 
 // boundedBuffer is a buffer that refuses to take more than limit bytes past start. It has no

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -525,5 +526,48 @@ func TestSortNaturalOfNumbers(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
 		}
+	}
+}
+
+// Comparing two objects (or lists holding one) with ==, contains or case/when made Go's == panic
+// on maps inside Liquid, which took the runner, or terraform plan, down; since a variable
+// assigned a record holds it, {% assign r = record %}{% if r == record.o %} did too. It is the
+// template's error instead, at run and at plan.
+func TestComparingObjectsIsAnError(t *testing.T) {
+	rec := `{"id": 7, "o": {"x": 1}, "m": {"x": 1}, "l": [{"a": 1}]}`
+	for _, src := range []string{
+		`{% if record.o == record.m %}EQ{% endif %}`,
+		`{% if record == record.o %}EQ{% endif %}`,
+		`{% assign r = record %}{% if r == record.o %}EQ{% endif %}`,
+		`{% if record.l == record.l %}EQ{% endif %}`,
+		`{% if record.l contains record.o %}C{% endif %}`,
+		`{% case record.o %}{% when record.m %}W{% endcase %}`,
+	} {
+		var got string
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			got, err = render(t, src, rec)
+		}()
+		if err == nil || !strings.Contains(err.Error(), "cannot be compared") {
+			t.Errorf("%s = %q (%v), want an error saying an object cannot be compared", src, got, err)
+		}
+	}
+	r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: `{% if record.o == record.m %}{% endif %}{}`}
+	var errs []*SpecError
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("plan: panic: %v", r)
+			}
+		}()
+		errs = CheckRequests(&controlplane.RequestSpec{Mode: "record", New: r}, Vars{}, []byte(rec), []byte(`{"id":7}`))
+	}()
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "cannot be compared") {
+		t.Errorf("plan: %v, want the template refused saying an object cannot be compared", errs)
 	}
 }
