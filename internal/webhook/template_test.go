@@ -571,3 +571,36 @@ func TestComparingObjectsIsAnError(t *testing.T) {
 		t.Errorf("plan: %v, want the template refused saying an object cannot be compared", errs)
 	}
 }
+
+// A name that holds something besides a record is not read as one at plan: records itself (the
+// list) assigned to a name, a name assigned a record and elsewhere a list's item, an alias of a
+// loop's item, a loop over a list a record holds (records.first.items). Each was refused as a
+// misspelt field ("rs.first names no field") though it renders what it should.
+func TestCheckRequestsAcceptsNamesThatHoldNoRecord(t *testing.T) {
+	sample := []byte(`{"id":42,"status":"active","email":"sample email","items":[{"sku":"a"}]}`)
+	check := func(mode, body string) []*SpecError {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: body}
+		return CheckRequests(&controlplane.RequestSpec{Mode: mode, New: r}, Vars{}, sample, []byte(`{"id":42}`))
+	}
+	for _, tc := range []struct{ mode, body string }{
+		{"batch", `{% assign rs = records %}[{{ rs.first.email | json }}, {{ rs[0].email | json }}, {{ rs.last.id }}]`},
+		{"batch", `{% assign records_active = records | where: "status", "active" %}{% assign a = records_active %}[{{ a.first.email | json }}]`},
+		{"record", `{% assign r = record %}{% for r in record.items %}{% assign s = r %}{{ s.sku | json }}{% endfor %}`},
+		{"record", `{% assign r = record %}[{{ r.id }}{% for item in record.items %}{% assign r = item %}, {{ r.sku | json }}{% endfor %}]`},
+		{"batch", `[{% for x in records.first.items %}{{ x.sku | json }}{% endfor %}]`},
+		{"batch", `[{% for r in records %}{% assign z = r %}{{ z.email | json }}, {% endfor %}{% for r in records.first.items %}{% assign z = r %}{{ z.sku | json }}{% endfor %}]`},
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+	// The aliases of a record are still checked.
+	for _, tc := range []struct{ mode, body, want string }{
+		{"batch", `[{% for r in records limit: 2 %}{% assign z = r %}{{ z.emial | json }}{% endfor %}]`, "z.emial names no field"},
+		{"batch", `{% assign f = records | first %}{% assign g = f %}[{{ g.emial | json }}]`, "g.emial names no field"},
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.body, errs, tc.want)
+		}
+	}
+}
