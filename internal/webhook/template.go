@@ -223,8 +223,12 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 		if !numeric {
 			// sort_natural compares texts: a number by its text (Liquid's failed on anything but
 			// a string: "interface conversion: interface {} is int, not string").
+			// Null (and a missing field) is "", as Liquid's reads any other value by a key: it
+			// failed on null in a list ("interface {} is nil, not string").
 			switch v.(type) {
-			case string, nil, map[string]any, []any, recordDrop, *rawRecord:
+			case nil:
+				return "", true
+			case string, map[string]any, []any, recordDrop, *rawRecord:
 				return v, false
 			}
 			return textOf(v), true
@@ -251,6 +255,11 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 	proxies := make([]any, len(list))
 	for i, x := range list {
 		m := map[string]any{place: i}
+		if !numeric {
+			// Liquid's sort_natural fails on an object without the key ("reflect: call of
+			// reflect.Value.CanInterface on zero Value"): a missing field sorts as null does.
+			m[k] = ""
+		}
 		switch {
 		case k == value:
 			m[k], _ = sortable(x)

@@ -604,3 +604,32 @@ func TestCheckRequestsAcceptsNamesThatHoldNoRecord(t *testing.T) {
 		}
 	}
 }
+
+// sort_natural of a list holding null, or by a field some records or objects lack or hold null
+// in (a nullable column, a json column's objects), failed the render ("interface conversion:
+// interface {} is nil, not string", "reflect: call of reflect.Value.CanInterface on zero
+// Value"): the whole batch was rejected. Null and a missing field sort first, as sort puts them.
+func TestSortNaturalOfNull(t *testing.T) {
+	rec := `{"l": ["b", null, "A"], "n": [null, "b"], "o": [{"k": "b"}, {"k": null}, {"x": 1}, {"k": "a"}]}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.l | sort_natural | json }}`, `[null,"A","b"]`},
+		{`{{ record.n | sort_natural | json }}`, `[null,"b"]`},
+		{`{{ record.o | sort_natural: "k" | map: "k" | json }}`, `[null,null,"a","b"]`},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw,
+			Body: `{{ records | sort_natural: "name" | map: "id" | join: "," }}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id": 1, "name": "bo"}`),
+		[]byte(`{"id": 2, "name": null}`), []byte(`{"id": 3}`), []byte(`{"id": 4, "name": "Al"}`)})
+	if err != nil || string(got.Body) != "2,3,4,1" {
+		t.Errorf("records sorted by a field some hold null in or lack: %q (%v), want 2,3,4,1", got.Body, err)
+	}
+}
