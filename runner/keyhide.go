@@ -101,6 +101,17 @@ func ShownKey(why, key string) string {
 	return key
 }
 
+// ShownText is msg, a text about the record of key (why its request could not be built, an
+// answer refusing it), as it is shown of a sync whose key KeyWithheld withholds for reason why:
+// without the key (withholdText) when why is not "", else msg. A text recorded while the sync
+// still sent its key as it is was recorded with it.
+func ShownText(why, msg, key string) string {
+	if why != "" {
+		return withholdText(msg, key)
+	}
+	return msg
+}
+
 // withholdText returns msg, a text about one record (why its request could not be built, or an
 // answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
 // quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
