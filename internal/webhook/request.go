@@ -648,18 +648,21 @@ func missingField(src string, perRecord bool, rec []byte) error {
 	for name := range set {
 		delete(records, name) // a name that also holds something else: not checked
 	}
-	for _, a := range aliases {
-		if !set[a[0]] {
-			records[a[0]] = true
-		}
-	}
 	isRecord := func(from string) bool {
 		if strings.HasPrefix(from, "records") && strings.ContainsAny(from, "[.|") {
 			return !perRecord // records[0], records.first, records | first
 		}
 		return records[from]
 	}
-	for changed := true; changed; {
+	for changed := true; changed; { // the names some assign gives a record, through others
+		changed = false
+		for _, a := range aliases {
+			if !set[a[0]] && !records[a[0]] && isRecord(a[1]) {
+				records[a[0]], changed = true, true
+			}
+		}
+	}
+	for changed := true; changed; { // less those another assign gives something else
 		changed = false
 		for _, a := range aliases {
 			if records[a[0]] && !isRecord(a[1]) {

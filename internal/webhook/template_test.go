@@ -589,6 +589,7 @@ func TestCheckRequestsAcceptsNamesThatHoldNoRecord(t *testing.T) {
 		{"record", `{% assign r = record %}[{{ r.id }}{% for item in record.items %}{% assign r = item %}, {{ r.sku | json }}{% endfor %}]`},
 		{"batch", `[{% for x in records.first.items %}{{ x.sku | json }}{% endfor %}]`},
 		{"batch", `[{% for r in records %}{% assign z = r %}{{ z.email | json }}, {% endfor %}{% for r in records.first.items %}{% assign z = r %}{{ z.sku | json }}{% endfor %}]`},
+		{"record", `{% assign a = b %}{% assign b = a %}{% if a.foo %}x{% endif %}{}`}, // names that never hold a record
 	} {
 		if errs := check(tc.mode, tc.body); len(errs) > 0 {
 			t.Errorf("%s: refused: %v", tc.body, errs)
