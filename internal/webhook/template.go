@@ -141,11 +141,21 @@ func newEngine(strict bool) *engine {
 	})
 	// Shopify's where, which Liquid lacks: the items of a list (records, or objects) whose field
 	// prop equals value, or, without a value, whose field is neither null nor false.
-	filters.AddFilter("where", func(list []any, prop string, value func(any) any) ([]any, error) {
-		want, has := value(nil), true
-		if want == nil {
-			has = false
+	// (value is variadic so that nil can be given: Liquid cannot make nil a default argument's
+	// value, and where: "f", nil failed as Shopify's is where: "f".)
+	filters.AddFilter("where", func(list []any, prop string, value ...any) ([]any, error) {
+		var want any
+		switch {
+		case len(value) > 1:
+			return nil, fmt.Errorf("where takes a field's name and at most one value to compare it with, not %d", len(value))
+		case len(value) == 1:
+			want = value[0]
 		}
+		switch want.(type) {
+		case map[string]any, []any, recordDrop, *rawRecord:
+			return nil, errors.New("where compares a field with a text, a number, true, false or nil, not an object or a list")
+		}
+		has := want != nil
 		var out []any
 		for _, x := range list {
 			var v any

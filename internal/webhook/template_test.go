@@ -634,3 +634,25 @@ func TestSortNaturalOfNull(t *testing.T) {
 		t.Errorf("records sorted by a field some hold null in or lack: %q (%v), want 2,3,4,1", got.Body, err)
 	}
 }
+
+// where: "f", nil is where: "f" (Shopify's), which Liquid failed to call ("can't convert
+// <nil>(<nil>) to type interface {}"); an object or a list to compare with is refused saying so,
+// not with Go's "comparing uncomparable type".
+func TestWhereNilAndObjects(t *testing.T) {
+	a, b := `{"id": 1, "status": "active", "o": {"x": 1}}`, `{"id": 2, "status": null, "o": {"x": 1}}`
+	for _, tc := range []struct{ src, want, err string }{
+		{`{{ records | where: "status", nil | map: "id" | join: "," }}`, "1", ""},
+		{`{{ records | where: "o", records.first.o | size }}`, "", "not an object or a list"},
+		{`{{ records | where: "id", 1, 2 | size }}`, "", "at most one value"},
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: tc.src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(a), []byte(b)})
+		if tc.err == "" && (err != nil || string(got.Body) != tc.want) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s = %q (%v), want %q %s", tc.src, got.Body, err, tc.want, tc.err)
+		}
+	}
+}
