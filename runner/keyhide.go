@@ -101,6 +101,17 @@ func ShownKey(why, key string) string {
 	return key
 }
 
+// ShownText is msg, a text about the record of key (why its request could not be built, an
+// answer refusing it), as it is shown of a sync whose key KeyWithheld withholds for reason why:
+// without the key (withholdText) when why is not "", else msg. A text recorded while the sync
+// still sent its key as it is was recorded with it.
+func ShownText(why, msg, key string) string {
+	if why != "" {
+		return withholdText(msg, key)
+	}
+	return msg
+}
+
 // withholdText returns msg, a text about one record (why its request could not be built, or an
 // answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
 // quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
@@ -117,8 +128,35 @@ func withholdText(msg, key string) string {
 	if len(key) >= 8 {
 		msg = strings.ReplaceAll(strings.ReplaceAll(msg, key, withheldValue), q[1:len(q)-1], withheldValue)
 	}
+	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
+	// the start of a longer key, as it is or quoted, is withheld too.
+	for _, k := range []string{key, q[1 : len(q)-1]} {
+		if len(k) < keyStartShown {
+			continue
+		}
+		var b strings.Builder
+		for {
+			i := strings.Index(msg, k[:keyStartShown])
+			if i < 0 {
+				break
+			}
+			n := keyStartShown
+			for n < len(k) && i+n < len(msg) && msg[i+n] == k[n] {
+				n++
+			}
+			b.WriteString(msg[:i])
+			b.WriteString(withheldValue)
+			msg = msg[i+n:]
+		}
+		b.WriteString(msg)
+		msg = b.String()
+	}
 	return msg
 }
+
+// keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one
+// says little of the key, and would be found in other words.
+const keyStartShown = 16
 
 // requestsWithhold is KeyWithheld for a sync with a request spec.
 func requestsWithhold(y *controlplane.Sync, cols []controlplane.Column, kind string) string {

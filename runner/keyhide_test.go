@@ -1,9 +1,12 @@
 package runner
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
 // KeyWithheld with a request spec: the key counts as sent when a request of any operation carries
@@ -67,6 +70,32 @@ func TestKeyWithheldByRequests(t *testing.T) {
 		}
 		if why := KeyWithheld(y, cols, controlplane.KindPostgres); (why != "") != tc.withheld {
 			t.Errorf("%s: withheld %q, want withheld %v", tc.name, why, tc.withheld)
+		}
+	}
+}
+
+// Why a record's request was not built quotes a value given to a filter cut to its first 64
+// bytes (can't convert string(…) to type time.Time): for a key longer than that, its start is
+// withheld as the whole key is.
+func TestWithholdTextHidesTheStartOfALongKey(t *testing.T) {
+	for _, key := range []string{
+		"customer-4f1c2e9a8b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f@example.com",
+		"ünïcödé-ķëŷ-" + strings.Repeat("ž", 40) + "@example.com", // cut inside a character
+	} {
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw,
+				Body: `{{ record.email | sha256 }} {{ record.email | date: "%Y" }}`}}, webhook.Vars{SyncName: "s"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := json.Marshal(map[string]string{"email": key})
+		_, err = rs.Build(nil, &webhook.Meta{}, controlplane.OpNew, [][]byte{rec})
+		if err == nil {
+			t.Fatal("built, want the date filter's error")
+		}
+		msg := withholdText(err.Error(), key)
+		if strings.Contains(msg, key[:16]) || !strings.Contains(msg, withheldValue) {
+			t.Errorf("%q, want the key's start withheld", msg)
 		}
 	}
 }

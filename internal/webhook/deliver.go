@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/netpolicy"
@@ -783,12 +784,30 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
 	resp, err = client.Do(req.WithContext(ctx))
 	var ue *url.Error
-	if err != nil && asked.Load() && tlsRefused(err) != ErrCertificate && errors.As(err, &ue) {
+	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
 		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
 			"sends none: an endpoint that requires one closes the connection this way)", ue.Err)
 	}
 	timer := time.AfterFunc(answerBodyWait, cancel)
 	return resp, func() { timer.Stop(); cancel() }, err
+}
+
+// closedOrRefused is whether err, from a client's Do, is the way an endpoint refusing a missing
+// client certificate makes a request fail: a handshake refused with an alert, or the connection
+// closed or reset under it. A timeout, a stopped request, an answer too large or malformed are
+// not (the hint would send whoever reads the error after a certificate an endpoint that merely
+// asks for one does not need).
+func closedOrRefused(err error) bool {
+	var ne net.Error
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	if tlsRefused(err) != nil {
+		return tlsRefused(err) == ErrHandshake && !errors.Is(err, http.ErrSchemeMismatch)
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		strings.Contains(err.Error(), "server closed idle connection") // net/http's errServerClosedIdle
 }
 
 // clientCertAskedKey is the request context's key for the flag DefaultClient's TLS handshakes set

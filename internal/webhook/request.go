@@ -586,7 +586,9 @@ var fieldRef = regexp.MustCompile(`"[^"]*"|'[^']*'|\b(records\s*\[\s*-?[0-9]+\s*
 
 // loopOverRecords is a for or tablerow tag's arguments that loop over the batch's records, its
 // variable in group 1.
-var loopOverRecords = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)\s+in\s+records\b`)
+// (records itself: not records.first.items, a list one of them holds; limit, offset and
+// reversed may follow).
+var loopOverRecords = regexp.MustCompile(`^\s*([A-Za-z_][\w-]*)\s+in\s+records(?:\s|$)`)
 
 // assignsRecord is an assign tag's arguments that may give a variable (group 1) a record: another
 // name, or one of the batch's records (group 2).
@@ -641,23 +643,33 @@ func missingField(src string, perRecord bool, rec []byte) error {
 		}
 	}
 	// A name assigned a record (assign r = record, f = records | first, z = a loop's record)
-	// holds one: its fields are checked too, unless it is also set to something else.
-	for changed := true; changed; {
+	// holds one: its fields are checked too, unless it is also set to something else (a loop's
+	// item, a capture, another name that holds no record, records itself: the list).
+	for name := range set {
+		delete(records, name) // a name that also holds something else: not checked
+	}
+	isRecord := func(from string) bool {
+		if strings.HasPrefix(from, "records") && strings.ContainsAny(from, "[.|") {
+			return !perRecord // records[0], records.first, records | first
+		}
+		return records[from]
+	}
+	for changed := true; changed; { // the names some assign gives a record, through others
 		changed = false
 		for _, a := range aliases {
-			name, from := a[0], a[1]
-			if !records[name] && (records[from] || !perRecord && strings.HasPrefix(from, "records")) {
-				records[name], changed = true, true
+			if !set[a[0]] && !records[a[0]] && isRecord(a[1]) {
+				records[a[0]], changed = true, true
 			}
 		}
 	}
-	for _, a := range aliases {
-		if !records[a[0]] {
-			set[a[0]] = true
+	for changed := true; changed; { // less those another assign gives something else
+		changed = false
+		for _, a := range aliases {
+			if records[a[0]] && !isRecord(a[1]) {
+				delete(records, a[0])
+				changed = true
+			}
 		}
-	}
-	for name := range set {
-		delete(records, name) // a name that also holds something else: not checked
 	}
 	skip, at := "", 0
 	for _, tok := range toks {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,11 +141,21 @@ func newEngine(strict bool) *engine {
 	})
 	// Shopify's where, which Liquid lacks: the items of a list (records, or objects) whose field
 	// prop equals value, or, without a value, whose field is neither null nor false.
-	filters.AddFilter("where", func(list []any, prop string, value func(any) any) ([]any, error) {
-		want, has := value(nil), true
-		if want == nil {
-			has = false
+	// (value is variadic so that nil can be given: Liquid cannot make nil a default argument's
+	// value, and where: "f", nil failed as Shopify's is where: "f".)
+	filters.AddFilter("where", func(list []any, prop string, value ...any) ([]any, error) {
+		var want any
+		switch {
+		case len(value) > 1:
+			return nil, fmt.Errorf("where takes a field's name and at most one value to compare it with, not %d", len(value))
+		case len(value) == 1:
+			want = value[0]
 		}
+		switch want.(type) {
+		case map[string]any, []any, recordDrop, *rawRecord:
+			return nil, errors.New("where compares a field with a text, a number, true, false or nil, not an object or a list")
+		}
+		has := want != nil
 		var out []any
 		for _, x := range list {
 			var v any
@@ -222,8 +233,12 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 		if !numeric {
 			// sort_natural compares texts: a number by its text (Liquid's failed on anything but
 			// a string: "interface conversion: interface {} is int, not string").
+			// Null (and a missing field) is "", as Liquid's reads any other value by a key: it
+			// failed on null in a list ("interface {} is nil, not string").
 			switch v.(type) {
-			case string, nil, map[string]any, []any, recordDrop, *rawRecord:
+			case nil:
+				return "", true
+			case string, map[string]any, []any, recordDrop, *rawRecord:
 				return v, false
 			}
 			return textOf(v), true
@@ -250,6 +265,11 @@ func sortRecords(list []any, key any, numeric bool, liquidSort func([]any, any) 
 	proxies := make([]any, len(list))
 	for i, x := range list {
 		m := map[string]any{place: i}
+		if !numeric {
+			// Liquid's sort_natural fails on an object without the key ("reflect: call of
+			// reflect.Value.CanInterface on zero Value"): a missing field sorts as null does.
+			m[k] = ""
+		}
 		switch {
 		case k == value:
 			m[k], _ = sortable(x)
@@ -706,7 +726,13 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		// (a bound passed) is that.
 		if r := recover(); r != nil {
 			if c.b.stopped == nil {
-				panic(r)
+				re := runtimeError(r)
+				if re == nil {
+					panic(r)
+				}
+				out, err = buf, &TemplateError{Line: 1, Msg: failedMessage(re)}
+				t.put(c)
+				return
 			}
 			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 		}
@@ -727,6 +753,33 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		return buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
 	}
 	return w.b.Bytes(), nil
+}
+
+// runtimeError is the Go runtime's error a render panicked with (Liquid re-panics it, wrapped, from
+// an expression: {% if record.o == record.m %} compares two objects with Go's ==, which panics on
+// maps), or nil for any other panic. It took the runner, or terraform plan, down; it is the
+// template's error instead, as a filter's panic is (budget.go's call).
+func runtimeError(r any) runtime.Error {
+	err, _ := r.(error)
+	for err != nil {
+		if re, ok := err.(runtime.Error); ok {
+			return re
+		}
+		if c, ok := err.(interface{ Cause() error }); ok && c.Cause() != err {
+			err = c.Cause()
+			continue
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
+}
+
+// failedMessage says why a render that panicked with re failed.
+func failedMessage(re runtime.Error) string {
+	if strings.Contains(re.Error(), "comparing uncomparable") {
+		return "an object (or a list holding one) cannot be compared with ==, !=, contains or when: compare its fields (" + re.Error() + ")"
+	}
+	return "the template failed: " + re.Error()
 }
 
 // boundedBuffer is a buffer that refuses to take more than limit bytes past start. It has no

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -524,6 +525,134 @@ func TestSortNaturalOfNumbers(t *testing.T) {
 		got, err := render(t, tc.src, rec)
 		if err != nil || got != tc.want {
 			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+}
+
+// Comparing two objects (or lists holding one) with ==, contains or case/when made Go's == panic
+// on maps inside Liquid, which took the runner, or terraform plan, down; since a variable
+// assigned a record holds it, {% assign r = record %}{% if r == record.o %} did too. It is the
+// template's error instead, at run and at plan.
+func TestComparingObjectsIsAnError(t *testing.T) {
+	rec := `{"id": 7, "o": {"x": 1}, "m": {"x": 1}, "l": [{"a": 1}]}`
+	for _, src := range []string{
+		`{% if record.o == record.m %}EQ{% endif %}`,
+		`{% if record == record.o %}EQ{% endif %}`,
+		`{% assign r = record %}{% if r == record.o %}EQ{% endif %}`,
+		`{% if record.l == record.l %}EQ{% endif %}`,
+		`{% if record.l contains record.o %}C{% endif %}`,
+		`{% case record.o %}{% when record.m %}W{% endcase %}`,
+	} {
+		var got string
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			got, err = render(t, src, rec)
+		}()
+		if err == nil || !strings.Contains(err.Error(), "cannot be compared") {
+			t.Errorf("%s = %q (%v), want an error saying an object cannot be compared", src, got, err)
+		}
+	}
+	r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: `{% if record.o == record.m %}{% endif %}{}`}
+	var errs []*SpecError
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("plan: panic: %v", r)
+			}
+		}()
+		errs = CheckRequests(&controlplane.RequestSpec{Mode: "record", New: r}, Vars{}, []byte(rec), []byte(`{"id":7}`))
+	}()
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "cannot be compared") {
+		t.Errorf("plan: %v, want the template refused saying an object cannot be compared", errs)
+	}
+}
+
+// A name that holds something besides a record is not read as one at plan: records itself (the
+// list) assigned to a name, a name assigned a record and elsewhere a list's item, an alias of a
+// loop's item, a loop over a list a record holds (records.first.items). Each was refused as a
+// misspelt field ("rs.first names no field") though it renders what it should.
+func TestCheckRequestsAcceptsNamesThatHoldNoRecord(t *testing.T) {
+	sample := []byte(`{"id":42,"status":"active","email":"sample email","items":[{"sku":"a"}]}`)
+	check := func(mode, body string) []*SpecError {
+		r := &controlplane.OperationRequest{Method: "POST", Path: "/c", Body: body}
+		return CheckRequests(&controlplane.RequestSpec{Mode: mode, New: r}, Vars{}, sample, []byte(`{"id":42}`))
+	}
+	for _, tc := range []struct{ mode, body string }{
+		{"batch", `{% assign rs = records %}[{{ rs.first.email | json }}, {{ rs[0].email | json }}, {{ rs.last.id }}]`},
+		{"batch", `{% assign records_active = records | where: "status", "active" %}{% assign a = records_active %}[{{ a.first.email | json }}]`},
+		{"record", `{% assign r = record %}{% for r in record.items %}{% assign s = r %}{{ s.sku | json }}{% endfor %}`},
+		{"record", `{% assign r = record %}[{{ r.id }}{% for item in record.items %}{% assign r = item %}, {{ r.sku | json }}{% endfor %}]`},
+		{"batch", `[{% for x in records.first.items %}{{ x.sku | json }}{% endfor %}]`},
+		{"batch", `[{% for r in records %}{% assign z = r %}{{ z.email | json }}, {% endfor %}{% for r in records.first.items %}{% assign z = r %}{{ z.sku | json }}{% endfor %}]`},
+		{"record", `{% assign a = b %}{% assign b = a %}{% if a.foo %}x{% endif %}{}`}, // names that never hold a record
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) > 0 {
+			t.Errorf("%s: refused: %v", tc.body, errs)
+		}
+	}
+	// The aliases of a record are still checked.
+	for _, tc := range []struct{ mode, body, want string }{
+		{"batch", `[{% for r in records limit: 2 %}{% assign z = r %}{{ z.emial | json }}{% endfor %}]`, "z.emial names no field"},
+		{"batch", `{% assign f = records | first %}{% assign g = f %}[{{ g.emial | json }}]`, "g.emial names no field"},
+	} {
+		if errs := check(tc.mode, tc.body); len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.body, errs, tc.want)
+		}
+	}
+}
+
+// sort_natural of a list holding null, or by a field some records or objects lack or hold null
+// in (a nullable column, a json column's objects), failed the render ("interface conversion:
+// interface {} is nil, not string", "reflect: call of reflect.Value.CanInterface on zero
+// Value"): the whole batch was rejected. Null and a missing field sort first, as sort puts them.
+func TestSortNaturalOfNull(t *testing.T) {
+	rec := `{"l": ["b", null, "A"], "n": [null, "b"], "o": [{"k": "b"}, {"k": null}, {"x": 1}, {"k": "a"}]}`
+	for _, tc := range []struct{ src, want string }{
+		{`{{ record.l | sort_natural | json }}`, `[null,"A","b"]`},
+		{`{{ record.n | sort_natural | json }}`, `[null,"b"]`},
+		{`{{ record.o | sort_natural: "k" | map: "k" | json }}`, `[null,null,"a","b"]`},
+	} {
+		got, err := render(t, tc.src, rec)
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.src, got, err, tc.want)
+		}
+	}
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw,
+			Body: `{{ records | sort_natural: "name" | map: "id" | join: "," }}`}}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id": 1, "name": "bo"}`),
+		[]byte(`{"id": 2, "name": null}`), []byte(`{"id": 3}`), []byte(`{"id": 4, "name": "Al"}`)})
+	if err != nil || string(got.Body) != "2,3,4,1" {
+		t.Errorf("records sorted by a field some hold null in or lack: %q (%v), want 2,3,4,1", got.Body, err)
+	}
+}
+
+// where: "f", nil is where: "f" (Shopify's), which Liquid failed to call ("can't convert
+// <nil>(<nil>) to type interface {}"); an object or a list to compare with is refused saying so,
+// not with Go's "comparing uncomparable type".
+func TestWhereNilAndObjects(t *testing.T) {
+	a, b := `{"id": 1, "status": "active", "o": {"x": 1}}`, `{"id": 2, "status": null, "o": {"x": 1}}`
+	for _, tc := range []struct{ src, want, err string }{
+		{`{{ records | where: "status", nil | map: "id" | join: "," }}`, "1", ""},
+		{`{{ records | where: "o", records.first.o | size }}`, "", "not an object or a list"},
+		{`{{ records | where: "id", 1, 2 | size }}`, "", "at most one value"},
+	} {
+		rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, Body: tc.src}}, Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(a), []byte(b)})
+		if tc.err == "" && (err != nil || string(got.Body) != tc.want) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s = %q (%v), want %q %s", tc.src, got.Body, err, tc.want, tc.err)
 		}
 	}
 }

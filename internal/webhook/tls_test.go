@@ -237,3 +237,61 @@ func refusedAtOnce(t *testing.T, name, url string, client *http.Client, kind err
 		t.Errorf("%s: Check: %v, want %v naming %s and saying %q", name, cerr, kind, host, problem)
 	}
 }
+
+// An endpoint that asks for a client certificate without requiring one (nginx's
+// ssl_verify_client optional) and then fails a request some other way is not said to have
+// refused the connection for the certificate: a timeout, a stopped run or an answer too large is
+// what the error names, with no word of a client certificate.
+func TestOptionalClientCertificateFailureHasNoHint(t *testing.T) {
+	policyEnv(t, "", "")
+	release := make(chan struct{})
+	defer close(release)
+	entered := make(chan struct{}, 8)
+	srv, client := certServer(t, time.Now().Add(time.Hour), true, "localhost")
+	srv.TLS.ClientAuth = tls.RequestClientCert
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big/tok3n" {
+			for i := 0; i < 20; i++ { // past DefaultClient's 1 MiB
+				w.Header().Add("X-Pad", strings.Repeat("x", 64<<10))
+			}
+			return
+		}
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	const hint = "client certificate"
+	// A stopped run: the request's context is cancelled while the endpoint holds the answer.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-entered:
+		case <-time.After(time.Minute):
+		}
+		cancel()
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/hooks/tok3n", strings.NewReader("{}"))
+	_, done, err := webhook.Do(client, req)
+	done()
+	if err == nil || strings.Contains(err.Error(), hint) {
+		t.Errorf("stopped while waiting for the answer: %v, want context canceled without a word of %q", err, hint)
+	}
+	// The client's timeout.
+	slow := *client
+	slow.Timeout = 300 * time.Millisecond
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/hooks/tok3n", strings.NewReader("{}"))
+	_, done, err = webhook.Do(&slow, req)
+	done()
+	if err == nil || strings.Contains(err.Error(), hint) {
+		t.Errorf("timed out waiting for the answer: %v, want the timeout without a word of %q", err, hint)
+	}
+	// An answer whose headers are over the limit.
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/big/tok3n", strings.NewReader("{}"))
+	_, done, err = webhook.Do(client, req)
+	done()
+	if err == nil || strings.Contains(err.Error(), hint) {
+		t.Errorf("answer headers too large: %v, want that said without a word of %q", err, hint)
+	}
+}

@@ -88,3 +88,40 @@ func TestKeysWithheldFromListings(t *testing.T) {
 		}
 	}
 }
+
+// A rejection recorded while the sync still sent its key as it is (why a record's request was not
+// built quotes what a template was given: its key) is shown without the key once the sync sends it
+// only hashed: the sync's definition now decides, for the rejection's text as for its key.
+func TestRejectionTextWithheldAfterTheSyncHashesItsKey(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{"e": {{ record.email | json }}{% if record.email contains "user" %}, "d": {{ record.email | date: "%Y" | json }}{% endif %}}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 1)
+	if err != nil || len(runs) != 1 || runs[0].Counts.Rejected != 3 {
+		t.Fatalf("runs: %+v, %v; want one run with 3 records rejected", runs, err)
+	}
+	w.sync.Request.New.Body = `{"h": {{ record.email | downcase | sha256 | json }}}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"runs", "show", fmt.Sprint(runs[0].ID)}, {"runs", "show", fmt.Sprint(runs[0].ID), "--json"}} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "@example.com") || !strings.Contains(out, "(withheld)") || !strings.Contains(out, "date") {
+			t.Errorf("%s shows the keys, or not \"(withheld)\", or not why:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}

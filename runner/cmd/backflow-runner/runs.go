@@ -185,6 +185,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 	var rejected []controlplane.Rejected
 	for _, rj := range all {
 		if rj.RunID == r.ID {
+			rj.Body = runner.ShownText(withheld, rj.Body, rj.Key)
 			rj.Key = runner.ShownKey(withheld, rj.Key)
 			rejected = append(rejected, rj)
 		}
