@@ -1,0 +1,109 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// outage makes the fixture's control plane unreachable as a server restart does, on its own
+// database only (never the shared server): the database takes no new connection, and every session
+// of it, the pool's and the sync lock's, is ended. end lets connections in again; it is also
+// called at cleanup.
+func (f *fixture) outage() (end func()) {
+	f.t.Helper()
+	var db string
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT current_database()`).Scan(&db); err != nil {
+		f.t.Fatal(err)
+	}
+	admin, err := pgx.Connect(context.Background(), controlplanetest.AdminURL())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	exec := func(sql string, args ...any) {
+		if _, err := admin.Exec(context.Background(), sql, args...); err != nil {
+			f.t.Errorf("%s: %v", sql, err)
+		}
+	}
+	exec(`ALTER DATABASE ` + pgx.Identifier{db}.Sanitize() + ` ALLOW_CONNECTIONS false`)
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db)
+	ended := false
+	end = func() {
+		if !ended {
+			ended = true
+			exec(`ALTER DATABASE ` + pgx.Identifier{db}.Sanitize() + ` ALLOW_CONNECTIONS true`)
+			_ = admin.Close(context.Background())
+		}
+	}
+	f.t.Cleanup(end)
+	return end
+}
+
+// TestRunEndRecordedAcrossAnOutage: the control plane goes away (a restart, a failover) as a run
+// that delivered everything records its end, and comes back a second later. The end is written
+// once it is back: the run was recorded as running, then closed as canceled by the next run,
+// "the runner executing this run stopped", for a run that succeeded, and a daemon ran its job a
+// second time; backflow_runs_total counted it succeeded.
+func TestRunEndRecordedAcrossAnOutage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	f.engine.beforeFinish = func() {
+		end := f.outage()
+		time.AfterFunc(time.Second, end)
+	}
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if err != nil || run == nil || run.Status != controlplane.RunSucceeded {
+		t.Fatalf("run %+v: %v; want it succeeded, its end recorded once the control plane was back", run, err)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != controlplane.RunSucceeded || stored.Counts != run.Counts {
+		t.Errorf("stored run %s %+v, want succeeded %+v", stored.Status, stored.Counts, run.Counts)
+	}
+	if diff := cmp.Diff(map[string]float64{controlplane.RunSucceeded: 1}, runsByStatus(t, reg)); diff != "" {
+		t.Errorf("backflow_runs_total (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunsTotalCountsAnUnrecordedEndAsItsRecord: a control plane that stays away longer than
+// the run gives its end leaves the run's record running; the next run closes it as canceled.
+// backflow_runs_total counts it so too: it counted the status the run could not record
+// (succeeded), which `runs`, the status page and the notifications never showed.
+func TestRunsTotalCountsAnUnrecordedEndAsItsRecord(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	f.engine.finishTimeout = time.Second
+	var end func()
+	f.engine.beforeFinish = func() { end = f.outage() }
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if !errors.Is(err, ErrEndNotRecorded) || run == nil {
+		t.Fatalf("run %+v: %v; want ErrEndNotRecorded", run, err)
+	}
+	end()
+	f.engine.beforeFinish = nil
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != controlplane.RunCanceled || run.Status != stored.Status {
+		t.Errorf("the run whose end was not recorded: returned %s, stored %s; want both canceled", run.Status, stored.Status)
+	}
+	if diff := cmp.Diff(map[string]float64{stored.Status: 1, controlplane.RunSucceeded: 1}, runsByStatus(t, reg)); diff != "" {
+		t.Errorf("backflow_runs_total (-the runs' records +metric):\n%s", diff)
+	}
+}
