@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"errors"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // outage makes the fixture's control plane unreachable as a server restart does, on its own
@@ -105,5 +108,42 @@ func TestRunsTotalCountsAnUnrecordedEndAsItsRecord(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]float64{stored.Status: 1, controlplane.RunSucceeded: 1}, runsByStatus(t, reg)); diff != "" {
 		t.Errorf("backflow_runs_total (-the runs' records +metric):\n%s", diff)
+	}
+}
+
+// TestRunOutlivesItsPoolsConnectionsEnded: the control plane ends the sessions of the runner's
+// connection pool (not of the sync's lock) in the middle of a run, as pg_terminate_backend by an
+// operator, an idle-session timeout or a proxy recycling its connections does: the server is up,
+// and the run goes on, on new connections. It failed, "record delivered records in the ledger of
+// sync 1: FATAL: terminating connection due to administrator command", for a write that found its
+// pooled connection ended: the records the endpoint took were counted failed and sent again by the
+// next run, and a failure alert went out.
+func TestRunOutlivesItsPoolsConnectionsEnded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
+	var once sync.Once
+	killed := 0
+	f.recv.Handle(func(q *webhooktest.Request, _ http.ResponseWriter) bool {
+		if q.N == 5 {
+			once.Do(func() {
+				if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+					WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'backflow-runner sync lock'`).
+					Scan(&killed); err != nil {
+					t.Errorf("end the pool's sessions: %v", err)
+				}
+			})
+		}
+		return false
+	})
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if killed == 0 {
+		t.Fatal("no session of the pool was ended: the test tests nothing")
+	}
+	if run.Counts.Delivered != 55 || run.Counts.Failed != 0 {
+		t.Errorf("counts %+v, want 55 delivered", run.Counts)
+	}
+	if keys := f.ledgerKeys(); len(keys) != 55 {
+		t.Errorf("the ledger holds %d keys, want 55", len(keys))
 	}
 }
