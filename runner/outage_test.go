@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -118,32 +119,49 @@ func TestRunsTotalCountsAnUnrecordedEndAsItsRecord(t *testing.T) {
 // sync 1: FATAL: terminating connection due to administrator command", for a write that found its
 // pooled connection ended: the records the endpoint took were counted failed and sent again by the
 // next run, and a failure alert went out.
+//
+// With a 503 to the request during which they are ended, the first statement on them is the
+// check of the sync's fence before the retry: it failed the run, "check the sync's fence: FATAL".
 func TestRunOutlivesItsPoolsConnectionsEnded(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
-	var once sync.Once
-	killed := 0
-	f.recv.Handle(func(q *webhooktest.Request, _ http.ResponseWriter) bool {
-		if q.N == 5 {
-			once.Do(func() {
-				if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-					WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'backflow-runner sync lock'`).
-					Scan(&killed); err != nil {
-					t.Errorf("end the pool's sessions: %v", err)
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refused %v", refuse), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+			f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
+			// One request at a time, and no write of the log or the ledger meanwhile: after the
+			// 503, the retry's check of the fence is the first statement on an ended session.
+			f.engine.Concurrency, f.engine.NoDeliveryLog, f.engine.CommitEvery, f.engine.CommitInterval = 1, true, 1000, time.Minute
+			admin := controlplanetest.Pool(t, f.cpURL)
+			var once sync.Once
+			killed := 0
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				if q.N != 5 {
+					return false
 				}
+				once.Do(func() {
+					// From a session of its own: one of the pool's would be left alive, and next used.
+					if err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+						WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'backflow-runner sync lock'`).
+						Scan(&killed); err != nil {
+						t.Errorf("end the pool's sessions: %v", err)
+					}
+				})
+				if refuse {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+				return refuse
 			})
-		}
-		return false
-	})
-	run := f.run(controlplane.RunSucceeded, RunOptions{})
-	if killed == 0 {
-		t.Fatal("no session of the pool was ended: the test tests nothing")
-	}
-	if run.Counts.Delivered != 55 || run.Counts.Failed != 0 {
-		t.Errorf("counts %+v, want 55 delivered", run.Counts)
-	}
-	if keys := f.ledgerKeys(); len(keys) != 55 {
-		t.Errorf("the ledger holds %d keys, want 55", len(keys))
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if killed == 0 {
+				t.Fatal("no session of the pool was ended: the test tests nothing")
+			}
+			if run.Counts.Delivered != 55 || run.Counts.Failed != 0 {
+				t.Errorf("counts %+v, want 55 delivered", run.Counts)
+			}
+			if keys := f.ledgerKeys(); len(keys) != 55 {
+				t.Errorf("the ledger holds %d keys, want 55", len(keys))
+			}
+		})
 	}
 }

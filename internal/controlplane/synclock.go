@@ -557,7 +557,9 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 		return err
 	}
 	var token int64
-	err := l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	err := l.store.onLiveSession(ctx, func() (bool, error) { // a read: tried again on another connection
+		return true, l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	})
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != l.fence.token {
 		return l.noteLoss(ErrLockLost)
 	}
