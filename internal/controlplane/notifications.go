@@ -440,9 +440,17 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 }
 
 // EventSent records that an event was delivered.
+//
+// The records of an attempt (EventSent, EventFailed, PostponeEvent) are made again on another
+// connection when the control plane ended the session of the pool's (onLiveSession): an event
+// delivered but not recorded so is sent again once its lease ends.
 func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
-		last_status = $2, last_error = NULL WHERE id = $1`, id, status)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		// Once: a record made again after one that was applied changes nothing.
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
+			last_status = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`, id, status)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("record notification event %d as sent: %w", id, err)
 	}
@@ -452,8 +460,11 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 // PostponeEvent makes an event that is still to be sent due at until, without counting an
 // attempt: the daemon's notifier postpones the events of a destination that just did not answer.
 func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
-		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
+			WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("postpone notification event %d: %w", id, err)
 	}
@@ -467,9 +478,12 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 	if !retryAt.IsZero() {
 		at = &retryAt
 	}
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
-		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
-		WHERE id = $1`, id, status, truncateBody(cause), at)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
+			last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
+			WHERE id = $1`, id, status, truncateBody(cause), at)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
 	}
