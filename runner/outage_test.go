@@ -165,3 +165,52 @@ func TestRunOutlivesItsPoolsConnectionsEnded(t *testing.T) {
 		})
 	}
 }
+
+// A run whose sync another runner takes over after some of its groups were committed: the record
+// the taking runner closes (AbandonRuns) counts as failed what the run had counted failed, as
+// `runs` documents for a canceled run and as the run's own account and backflow_records_total
+// count it, not every record it had not delivered yet: it said "failed 45" for a run that the
+// metric, its log line and `sync` counted none failed (the next run sends them).
+func TestTakenOverRunsRecordCountsFailedAsItsMetric(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 60) AS i`)
+	reg := prometheus.NewRegistry()
+	f.engine.Metrics = NewMetrics(reg)
+	f.engine.Concurrency, f.engine.CommitEvery = 1, 1
+	var once sync.Once
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N < 6 {
+			return false
+		}
+		once.Do(func() {
+			controlplanetest.WaitFor(t, "a group of the run committed", func() bool { return len(f.ledgerKeys()) > 0 })
+			// What a runner taking the sync over does (AcquireSync, then AbandonRuns).
+			if _, err := f.store.Pool().Exec(context.Background(),
+				`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
+				t.Errorf("bump the fence: %v", err)
+			}
+			if _, err := f.store.AbandonRuns(context.Background(), f.sync.ID, "taken over by the test"); err != nil {
+				t.Errorf("abandon the run: %v", err)
+			}
+		})
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+	if run == nil || err == nil || run.Status != controlplane.RunCanceled {
+		t.Fatalf("run %+v, %v; want it canceled by the takeover", run, err)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Counts.Delivered == 0 {
+		t.Fatalf("the record counts nothing delivered (%+v): the takeover came before any commit, the test tests nothing", stored.Counts)
+	}
+	metric := recordsByOutcome(t, reg)["failed"]
+	if stored.Counts.Failed != run.Counts.Failed || float64(stored.Counts.Failed) != metric {
+		t.Errorf("failed: %d in the record (%+v), %d in the run's account, %v in backflow_records_total; want them equal",
+			stored.Counts.Failed, stored.Counts, run.Counts.Failed, metric)
+	}
+}
