@@ -240,6 +240,9 @@ func (p *pipeline) commit(ctx context.Context, mode controlplane.Delivered, outc
 			return
 		}
 		cur.counts = counters.snapshot()
+		// The records that failed so far: what the record keeps if the run never ends it (its
+		// runner killed, or the sync taken over), as a canceled run counts them (cutShortFailed).
+		cur.counts.Failed = cutShortFailed(counters)
 		cur.prev, cur.done = last, make(chan struct{})
 		last = cur.done
 		toCommit <- cur

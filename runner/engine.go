@@ -4,6 +4,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,6 +86,11 @@ type Engine struct {
 	// beforeCommit, when set (by tests), is called with the run's context before each group of
 	// delivered records is committed.
 	beforeCommit func(ctx context.Context)
+	// beforeFinish, when set (by tests), is called before the run's end is recorded.
+	beforeFinish func()
+	// finishTimeout is how long a run's end is tried while the control plane is unreachable
+	// (see finish); 0: 30 s.
+	finishTimeout time.Duration
 
 	pacersMu sync.Mutex
 	pacers   map[int64]connPacer // per destination connection, shared by its runs
@@ -325,12 +331,15 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		run.Error = runErr.Error()
 	}
 	// The run's end is recorded even when ctx was canceled (a graceful stop).
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(e.finishTimeout, 30*time.Second))
 	defer cancel()
+	if e.beforeFinish != nil {
+		e.beforeFinish()
+	}
 	if errors.Is(runErr, controlplane.ErrLockLost) {
 		runErr = e.lostToDeletion(fctx, y, runErr)
 	}
-	if err := lease.Finish(fctx, run); errors.Is(err, controlplane.ErrLockLost) {
+	if err := e.finish(fctx, lease, run, log); errors.Is(err, controlplane.ErrLockLost) {
 		// The runner that took the sync over closed this run's record already, as canceled
 		// (AbandonRuns): the run returned, and the metric, say so too, as runs and the status
 		// page do; a daemon hands its job back (runJob), the work not done. (A sync deleted under
@@ -345,6 +354,9 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	} else if err != nil {
 		log.Error("could not record the end of the run", "err", err)
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", ErrEndNotRecorded, err))
+		// Its record says running until the sync's next run closes it as canceled (AbandonRuns):
+		// the run returned, and the metric, say so too, as `runs` and the status page will.
+		run.Status = controlplane.RunCanceled
 	}
 	e.Metrics.runFinished(run.Status)
 	attrs := []any{"status", run.Status, "duration", run.Duration().Round(time.Millisecond),
@@ -366,6 +378,28 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		log.Info("run finished", attrs...)
 	}
 	return run, runErr
+}
+
+// finish records run's end, and while the control plane is unreachable (a restart, a failover:
+// controlplane.Unreachable) tries again until ctx ends, so that a run that did its work is not
+// left recorded as running, to be closed as canceled by the next run and run again, by an outage
+// of a few seconds. Trying again is safe: the write is fenced (a runner that took the sync over
+// meanwhile gets it ErrLockLost) and writes the same values again.
+func (e *Engine) finish(ctx context.Context, lease *controlplane.SyncLease, run *controlplane.Run, log *slog.Logger) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := lease.Finish(ctx, run)
+		if !controlplane.Unreachable(err) || ctx.Err() != nil {
+			return err
+		}
+		log.Warn("could not record the end of the run; trying again", "err", err, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // cutShortFailed is the Failed of a run cut short (a stop, or a sync taken over): the records

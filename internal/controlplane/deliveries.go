@@ -144,13 +144,30 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.Query(ctx, deliverySelect+` WHERE sync_id = $1 AND ($2 = 0 OR run_id = $2)
-		AND (NOT $3 OR status NOT BETWEEN 200 AND 299) ORDER BY id DESC LIMIT $4`, f.SyncID, f.RunID, f.Failed, limit)
+	sql, args := listDeliveriesSQL(f, limit)
+	rows, err := s.db.Query(ctx, sql, args...)
 	ds, err := collect(rows, err, scanDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("list the delivery log of sync %d: %w", f.SyncID, err)
 	}
 	return ds, nil
+}
+
+// listDeliveriesSQL is ListDeliveries's statement for filter f: written for the filters it has,
+// so that each is planned as an index probe of the sync's newest rows (sync_deliveries_recent,
+// sync_deliveries_failed, sync_deliveries_run_id), not as a walk of every sync's rows that filters
+// on what was left as a parameter (`$2 = 0 OR run_id = $2`).
+func listDeliveriesSQL(f DeliveryFilter, limit int) (string, []any) {
+	sql, args := deliverySelect+` WHERE sync_id = $1`, []any{f.SyncID}
+	if f.RunID != 0 {
+		args = append(args, f.RunID)
+		sql += fmt.Sprintf(` AND run_id = $%d`, len(args))
+	}
+	if f.Failed {
+		sql += ` AND status NOT BETWEEN 200 AND 299` // the predicate of sync_deliveries_failed, as it is there
+	}
+	args = append(args, limit)
+	return sql + fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args
 }
 
 // KeyDeliveries returns the logged requests of a sync that carried key, oldest first.

@@ -28,3 +28,6 @@ func MigrateWith(ctx context.Context, pool *pgxpool.Pool, ms []Migration) (appli
 
 // DeleteOldRuns's and LastRunStart's statements, for the test of its plan (runs_retention_test.go).
 var DeleteOldRunsSQL, LastRunStartSQL = deleteOldRunsSQL, lastRunStartSQL
+
+// ListDeliveries's statement, for the test of its plans (deliveries_test.go).
+var ListDeliveriesSQL = listDeliveriesSQL

@@ -96,7 +96,11 @@ func (s *Store) commitDelivered(ctx context.Context, f fence, run *Run, d *Deliv
 
 func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Delivered, upsertNew bool) error {
 	syncID := f.syncID
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	// Idempotent, so run again after a commit that failed with its session (Store.inTx): a new key
+	// already in the ledger fails it with a unique violation, and commitDelivered then upserts (a
+	// page already stored overlaps, and its keys are upserted as rows); the other writes upsert,
+	// delete or set the run's counters to the values they hold.
+	return s.inTx(ctx, s.db, true, func(tx pgx.Tx) error {
 		if err := f.check(ctx, tx); err != nil {
 			return err
 		}

@@ -399,15 +399,22 @@ type PendingEvent struct {
 // A sync's events go to a notification in the order they were queued, retries included: only
 // the oldest of a notification's events about a sync that are still to be sent can be taken, so
 // that a run.failed waiting for its retry is not overtaken by the run.recovered that follows it
-// (a chat would end on "failed"). The events still to be sent are few (notification_events_due).
+// (a chat would end on "failed"). The order is the runs', not the queue's: replicas queue the
+// events of a backlog of runs at once (QueueRunEvents), each the runs the other does not hold, so
+// a later run's events can be queued first; and none of a sync's events is taken while a finished
+// run of the sync before it is still to be turned into events (another replica is queueing it).
+// The events still to be sent are few (notification_events_due), as are the runs still to be
+// turned into events (sync_runs_to_notify).
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
 	rows, err := s.db.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
 		FROM backflow.notifications n
 		WHERE n.id = e.notification_id AND e.id IN (
-			SELECT id FROM backflow.notification_events
+			SELECT id FROM backflow.notification_events q
 			WHERE id IN (SELECT DISTINCT ON (notification_id, sync_id) id FROM backflow.notification_events
-					WHERE sent_at IS NULL AND given_up_at IS NULL ORDER BY notification_id, sync_id, id)
+					WHERE sent_at IS NULL AND given_up_at IS NULL ORDER BY notification_id, sync_id, run_id, id)
 				AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+				AND NOT EXISTS (SELECT 1 FROM backflow.sync_runs r WHERE r.notified_at IS NULL AND r.status <> 'running'
+					AND r.sync_id = q.sync_id AND r.id < q.run_id)
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type`, limit, lease)
 	if err != nil {
@@ -433,9 +440,17 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 }
 
 // EventSent records that an event was delivered.
+//
+// The records of an attempt (EventSent, EventFailed, PostponeEvent) are made again on another
+// connection when the control plane ended the session of the pool's (onLiveSession): an event
+// delivered but not recorded so is sent again once its lease ends.
 func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
-		last_status = $2, last_error = NULL WHERE id = $1`, id, status)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		// Once: a record made again after one that was applied changes nothing.
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
+			last_status = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`, id, status)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("record notification event %d as sent: %w", id, err)
 	}
@@ -445,8 +460,11 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 // PostponeEvent makes an event that is still to be sent due at until, without counting an
 // attempt: the daemon's notifier postpones the events of a destination that just did not answer.
 func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
-		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
+			WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("postpone notification event %d: %w", id, err)
 	}
@@ -460,9 +478,12 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 	if !retryAt.IsZero() {
 		at = &retryAt
 	}
-	_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
-		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
-		WHERE id = $1`, id, status, truncateBody(cause), at)
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
+			last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
+			WHERE id = $1`, id, status, truncateBody(cause), at)
+		return true, err
+	})
 	if err != nil {
 		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
 	}

@@ -360,8 +360,10 @@ func (s *Store) AbandonRuns(ctx context.Context, syncID int64, reason string) (i
 }
 
 func abandonRuns(ctx context.Context, q execQuerier, syncID int64, reason string) (int64, error) {
-	tag, err := q.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(),
-		failed = greatest(new + changed + deleted - delivered - rejected, 0), error = $2
+	// failed stays what the run's last commit counted (the records not taken after the retries
+	// by then), as a canceled run counts it (`runs`) and its runner's metric did: what the run
+	// left unsent or unanswered is pending, sent by the next run, not failed.
+	tag, err := q.Exec(ctx, `UPDATE backflow.sync_runs SET status = 'canceled', finished_at = now(), error = $2
 		WHERE sync_id = $1 AND status = 'running'`, syncID, reason)
 	if err != nil {
 		return 0, fmt.Errorf("close abandoned runs of sync %d: %w", syncID, err)

@@ -267,9 +267,14 @@ func (l *SyncLease) Release() {
 }
 
 // fenced runs fn in a transaction that holds the fence, and marks the lease lost when the fence
-// moved on.
+// moved on. A transaction that a session ended (a pooled connection the server terminated) is
+// run again on another connection (Store.inTx); one whose commit failed only when idempotent.
 func (l *SyncLease) fenced(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, l.store.db, func(tx pgx.Tx) error {
+	return l.fencedTx(ctx, false, fn)
+}
+
+func (l *SyncLease) fencedTx(ctx context.Context, idempotent bool, fn func(tx pgx.Tx) error) error {
+	err := l.store.inTx(ctx, l.store.db, idempotent, func(tx pgx.Tx) error {
 		if err := l.fence.check(ctx, tx); err != nil {
 			return err
 		}
@@ -343,13 +348,17 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	}
 	values := [][]byte{buf[params : params+8], buf[params+8 : params+16], buf[params+16 : batches], buf[batches:keys], buf[keys:]}
 	var tag pgconn.CommandTag
-	err := l.store.onConn(ctx, func(c *pgx.Conn) error {
-		sd, err := c.Prepare(ctx, recordIntentsStmt, recordIntentsSQL)
-		if err != nil {
+	// A pooled connection the server ended fails the statement: it is sent again on another
+	// (Store.onLiveSession). Had it been applied, the retry fails on the intents' primary key.
+	err := l.store.onLiveSession(ctx, func() (bool, error) {
+		return true, l.store.onConn(ctx, func(c *pgx.Conn) error {
+			sd, err := c.Prepare(ctx, recordIntentsStmt, recordIntentsSQL)
+			if err != nil {
+				return err
+			}
+			tag, err = c.PgConn().ExecPrepared(ctx, sd.Name, values, binaryParams[:], nil).Close()
 			return err
-		}
-		tag, err = c.PgConn().ExecPrepared(ctx, sd.Name, values, binaryParams[:], nil).Close()
-		return err
+		})
 	})
 	if err != nil {
 		return buf, fmt.Errorf("record the keys about to be sent: %w", err)
@@ -521,7 +530,8 @@ func (l *SyncLease) StartRun(ctx context.Context, st RunStart) (*Run, error) {
 // succeeded run's NextCursor becomes the sync's cursor state in the same transaction, so the
 // mark moves only with a successful run whose end is recorded.
 func (l *SyncLease) Finish(ctx context.Context, r *Run) error {
-	return l.fenced(ctx, func(tx pgx.Tx) error {
+	// Idempotent: it writes the run's end, its cursor and the rejections it clears as they are.
+	return l.fencedTx(ctx, true, func(tx pgx.Tx) error {
 		if err := finishRun(ctx, tx, r); err != nil {
 			return err
 		}
@@ -547,7 +557,9 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 		return err
 	}
 	var token int64
-	err := l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	err := l.store.onLiveSession(ctx, func() (bool, error) { // a read: tried again on another connection
+		return true, l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
+	})
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != l.fence.token {
 		return l.noteLoss(ErrLockLost)
 	}

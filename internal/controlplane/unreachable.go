@@ -1,0 +1,84 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Unreachable reports whether err says the control plane could not be reached or dropped the
+// session (a restart, a failover, a terminated backend, a network cut), rather than refusing what
+// was asked: the same request may succeed once the server is back. ErrLockLost is not: the sync
+// belongs to another runner, however often it is asked.
+func Unreachable(err error) bool {
+	if err == nil || errors.Is(err, ErrLockLost) {
+		return false
+	}
+	if errors.As(err, new(*pgconn.ConnectError)) {
+		return true // the server refused or did not take a new connection: starting up, down, full
+	}
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
+		// 08: connection exception; 57P01-57P03: the session was terminated or the server is
+		// shutting down or starting; 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
+	}
+	return errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, new(net.Error))
+}
+
+// beginner begins transactions: a DB, or snapshots.
+type beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// inTx runs fn in a transaction of db, as pgx.BeginFunc does, and runs it again in a new
+// transaction when it failed because the control plane had ended the session (Unreachable): a
+// pooled connection the server terminated (pg_terminate_backend, an idle-session timeout, a proxy
+// recycling its connections) fails the first statement sent on it, and the next connection, or a
+// new one, works. A transaction whose session ended before its commit did not commit, so running
+// fn again writes nothing twice. One that ended at its commit may have committed: it is run again
+// only when idempotent says that running it twice leaves what running it once does. It tries as
+// many times as the pool has connections, then once more: the pool drops each dead one as it
+// fails, so the last try is on a new connection. fn must be safe to run again (what it writes
+// comes from its arguments, not from what an earlier try did).
+func (s *Store) inTx(ctx context.Context, db beginner, idempotent bool, fn func(pgx.Tx) error) error {
+	return s.onLiveSession(ctx, func() (bool, error) {
+		committing, err := runTx(ctx, db, fn)
+		return !committing || idempotent, err
+	})
+}
+
+// onLiveSession calls try until it succeeds, or fails otherwise than because the control plane
+// ended the session it ran on (Unreachable), or says that it may not be tried again, or it was
+// tried once per connection of the pool and once more (see inTx).
+func (s *Store) onLiveSession(ctx context.Context, try func() (again bool, err error)) error {
+	tries := 1
+	if s.pool != nil {
+		tries += int(s.pool.Config().MaxConns)
+	}
+	for {
+		tries--
+		again, err := try()
+		if err == nil || !again || tries <= 0 || ctx.Err() != nil || !Unreachable(err) {
+			return err
+		}
+	}
+}
+
+// runTx is pgx.BeginFunc, saying whether the error is the commit's.
+func runTx(ctx context.Context, db beginner, fn func(pgx.Tx) error) (committing bool, err error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after fn's error; a no-op after the commit
+	if err := fn(tx); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
+}
