@@ -321,7 +321,7 @@ func sortByKey(ctx context.Context, in Stream, fetched *atomic.Int64) (Stream, e
 
 // sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
 func sortByKeyIn(ctx context.Context, in Stream, bufBytes int, fetched *atomic.Int64) (*sortedStream, error) {
-	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched}
+	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched, keyJSON: StreamKeyJSON(in)}
 	err := s.fill(ctx, in)
 	if cerr := in.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -345,8 +345,11 @@ type sortedStream struct {
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
-	moved    bool // Next has returned a row: the top run is to move on first
+	moved    bool    // Next has returned a row: the top run is to move on first
+	keyJSON  KeyJSON // the read stream's (StreamKeyJSON)
 }
+
+func (s *sortedStream) streamKeyJSON() KeyJSON { return s.keyJSON }
 
 // sortedRow is the current row: its key and its columns' JSON.
 type sortedRow struct {
