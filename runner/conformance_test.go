@@ -70,6 +70,10 @@ type conformanceWarehouse struct {
 	sessionTable string
 	sessionKeys  []string
 	sessions     []sessionChange
+	// upsertSessionKeys are the sessionKeys a mirror sync cannot key on (a DuckDB LIST or STRUCT,
+	// whose text does not say its JSON): synced by update_or_create, whose runs send a record
+	// whose key's text changed as a new one.
+	upsertSessionKeys []string
 }
 
 const bigRows = 10000

@@ -452,7 +452,11 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
-	keyJSON := warehouse.StreamKeyJSON(rows) // what the read knows of the key beyond its type
+	keyJSON, err := warehouse.StreamKeyJSON(rows) // what the read knows of the key beyond its type
+	if err != nil && j.sync.Behavior == controlplane.BehaviorMirror {
+		_ = rows.Close()
+		return nil, nil, fmt.Errorf("mirror sync %q: %w", j.sync.Name, err)
+	}
 	if keyJSON == nil {
 		keyJSON = j.src.KeyJSON(m.keyCol)
 	}

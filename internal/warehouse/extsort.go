@@ -321,7 +321,8 @@ func sortByKey(ctx context.Context, in Stream, fetched *atomic.Int64) (Stream, e
 
 // sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
 func sortByKeyIn(ctx context.Context, in Stream, bufBytes int, fetched *atomic.Int64) (*sortedStream, error) {
-	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched, keyJSON: StreamKeyJSON(in)}
+	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched}
+	s.keyJSON, s.keyJSONErr = StreamKeyJSON(in)
 	err := s.fill(ctx, in)
 	if cerr := in.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -345,11 +346,13 @@ type sortedStream struct {
 	runs     []*sortRun // a heap by current key while merging
 	err      error
 	cur      sortedRow
-	moved    bool    // Next has returned a row: the top run is to move on first
-	keyJSON  KeyJSON // the read stream's (StreamKeyJSON)
+	moved    bool // Next has returned a row: the top run is to move on first
+	// keyJSON and keyJSONErr: the read stream's (StreamKeyJSON).
+	keyJSON    KeyJSON
+	keyJSONErr error
 }
 
-func (s *sortedStream) streamKeyJSON() KeyJSON { return s.keyJSON }
+func (s *sortedStream) streamKeyJSON() (KeyJSON, error) { return s.keyJSON, s.keyJSONErr }
 
 // sortedRow is the current row: its key and its columns' JSON.
 type sortedRow struct {

@@ -320,16 +320,20 @@ func paddedKeyJSON(n int) KeyJSON {
 }
 
 // keyJSONStream is a Stream that knows its key's JSON better than its column's type says
-// (Source.KeyJSON): from the column's declared length, say.
+// (Source.KeyJSON): from the column's declared length, say; or knows that its key's text
+// cannot say it (an error).
 type keyJSONStream interface {
-	streamKeyJSON() KeyJSON
+	streamKeyJSON() (KeyJSON, error)
 }
 
 // StreamKeyJSON returns the JSON of s's key from its text when s knows it better than
-// Source.KeyJSON does from the key column's type (a Postgres character(n) key), else nil.
-func StreamKeyJSON(s Stream) KeyJSON {
+// Source.KeyJSON does from the key column's type (a Postgres character(n) key), else nil; and
+// an error when the key's text cannot name the record as its upserts did (a DuckDB LIST,
+// ARRAY, STRUCT, MAP or UNION key): a mirror's deletes, which have only the text, would name
+// records the endpoint never had.
+func StreamKeyJSON(s Stream) (KeyJSON, error) {
 	if k, ok := s.(keyJSONStream); ok {
 		return k.streamKeyJSON()
 	}
-	return nil
+	return nil, nil
 }

@@ -285,7 +285,7 @@ func (r *Rows) Key() (key []byte, isNull bool) {
 	return v, v == nil
 }
 
-func (r *Rows) streamKeyJSON() KeyJSON { return r.keyJSON }
+func (r *Rows) streamKeyJSON() (KeyJSON, error) { return r.keyJSON, nil }
 
 // AppendValue appends the JSON encoding of column col of the current row to buf.
 func (r *Rows) AppendValue(buf []byte, col int) []byte {
