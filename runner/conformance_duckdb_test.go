@@ -5,6 +5,7 @@ package runner
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -127,6 +128,7 @@ func init() {
 		// json_geometry_format.
 		sessionKeys: []string{"id", "tz", "ts", "d", "t", "ttz", "iv", "f", "db", "dc", "bl", "tn", "tzl", "st", "tza", "sb", "tzn",
 			"vr", "gl"},
+		upsertSessionKeys: []string{"tzl", "st", "tza", "sb", "gl"},
 		sessions: []sessionChange{duckInit("SET TimeZone = 'America/New_York'"), duckInit("SET TimeZone = 'Asia/Kathmandu'"),
 			duckInit("SET Calendar = 'japanese'"), duckInit("SET TimeZone = 'Pacific/Kiritimati'; SET Calendar = 'buddhist'"),
 			duckInit("SET default_collation = 'nocase.noaccent'"), duckInit("SET TimeZone = 'Europe/Paris'; SET Calendar = 'islamic'"),
@@ -138,4 +140,42 @@ func init() {
 			(i * 10)::BIGINT AS n, 'a0' || i AS s FROM range(1, 5) AS r(i);
 			INSERT INTO cur VALUES (5, 1, NULL, NULL, NULL)`,
 	})
+}
+
+// TestDuckDBMirrorRefusesNestedKey: a LIST, ARRAY, STRUCT, MAP or UNION key's text is DuckDB's
+// cast of it, which a mirror's delete sent as a string ("{'a': 1, 'b': NULL}") where its upserts
+// sent JSON ({"a":1,"b":null}): the endpoint kept every record deleted from the model. A mirror
+// sync keyed so fails, saying why, and sends nothing; an update_or_create sync, which sends no
+// deletes, runs as before.
+func TestDuckDBMirrorRefusesNestedKey(t *testing.T) {
+	var w conformanceWarehouse
+	for _, cw := range conformanceWarehouses {
+		if cw.name == controlplane.KindDuckDB {
+			w = cw
+		}
+	}
+	for _, k := range [][3]string{{"STRUCT(a INTEGER, b VARCHAR)", "{'a': 1, 'b': NULL}", "{'a': 2, 'b': 'x'}"},
+		{"INTEGER[]", "[1, 2]", "[]"}, {"INTEGER[2]", "[1, 2]", "[3, 4]"}, {"MAP(VARCHAR, INTEGER)", "MAP {'k': 1}", "MAP {}"},
+		{"UNION(n INTEGER, s VARCHAR)", "1::UNION(n INTEGER, s VARCHAR)", "'x'::UNION(n INTEGER, s VARCHAR)"},
+		{"STRUCT(t TIMESTAMPTZ)[]", "[{'t': TIMESTAMPTZ '2020-01-02 03:04:05+00'}]", "[]"}} {
+		t.Run(k[0], func(t *testing.T) {
+			c := newConformance(t, w)
+			c.exec("CREATE TABLE nk (id " + k[0] + ", v INTEGER)")
+			c.exec("INSERT INTO nk VALUES (" + k[1] + ", 1), (" + k[2] + ", 2)")
+			c.model("select * from nk", "id", controlplane.BehaviorMirror, 2)
+			_, err := c.run(controlplane.RunFailed)
+			if err == nil || !strings.Contains(err.Error(), `its key column "id" is a DuckDB `) ||
+				!strings.Contains(err.Error(), "a mirror's deletes have only the key's text") {
+				t.Errorf("the mirror run's error does not say its key cannot be deleted: %v", err)
+			}
+			if got := c.sent("id"); len(got) != 0 {
+				t.Errorf("the mirror run sent %v", got)
+			}
+			c.model("select * from nk", "id", controlplane.BehaviorUpdateOrCreate, 2)
+			c.run(controlplane.RunSucceeded)
+			if got := c.sent("id"); len(got) != 2 {
+				t.Errorf("the update_or_create run sent %v, want both records", got)
+			}
+		})
+	}
 }

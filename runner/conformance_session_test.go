@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,8 @@ type sessionChange struct {
 
 // conformSessions: what a run reads (each record's JSON, each key's text, a mirror's deletes)
 // does not depend on the session's output settings (time zone, date and interval styles, float
-// digits, ...). Every key column of ss is synced by a mirror, and the whole table by an
+// digits, ...). Every key column of ss is synced by a mirror (or by update_or_create:
+// upsertSessionKeys), and the whole table by an
 // update_or_create sync keyed on id; after a first run, each of the warehouse's session changes
 // in turn, a run of every sync sends nothing: nothing new, changed or deleted, no invalid row.
 func conformSessions(t *testing.T, w conformanceWarehouse) {
@@ -35,7 +37,11 @@ func conformSessions(t *testing.T, w conformanceWarehouse) {
 	}
 	var syncs []keyed
 	for _, key := range w.sessionKeys {
-		c.model("select * from ss", key, controlplane.BehaviorMirror, 100)
+		if slices.Contains(w.upsertSessionKeys, key) {
+			c.model("select * from ss", key, controlplane.BehaviorUpdateOrCreate, 100)
+		} else {
+			c.model("select * from ss", key, controlplane.BehaviorMirror, 100)
+		}
 		syncs = append(syncs, keyed{c.sync, key})
 	}
 	c.model("select * from ss", "id", controlplane.BehaviorUpdateOrCreate, 100)

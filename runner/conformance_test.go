@@ -70,6 +70,10 @@ type conformanceWarehouse struct {
 	sessionTable string
 	sessionKeys  []string
 	sessions     []sessionChange
+	// upsertSessionKeys are the sessionKeys a mirror sync cannot key on (a DuckDB LIST or STRUCT,
+	// whose text does not say its JSON): synced by update_or_create, whose runs send a record
+	// whose key's text changed as a new one.
+	upsertSessionKeys []string
 }
 
 const bigRows = 10000
@@ -129,7 +133,9 @@ var conformanceWarehouses = []conformanceWarehouse{
 			{"text[]", `'{"a b","x,y","NULL","","q\"\\z",plain}'`, "'{c}'"}, {"numeric[]", "'{1.50,NaN,-0.0}'", "'{1}'"},
 			{"bool[]", "'{t,f}'", "'{t}'"}, {"timestamptz[]", "'{\"2020-01-02 03:04:05.5+02\"}'", "'{}'"},
 			{"bytea[]", `ARRAY['\x01ff'::bytea, 'a']`, "'{}'"}, {"jsonb[]", `ARRAY['{"a": [1]}'::jsonb, '2']`, "'{}'"},
-			{"float8[]", "'{1e20,-Infinity}'", "'{}'"}},
+			{"float8[]", "'{1e20,-Infinity}'", "'{}'"},
+			// Sent padded to its length, a character(n)'s ::text drops the blanks.
+			{"character(5)", "'é'", "'b'"}, {"char(3)", "'a b'", "'c'"}, {"character(1)", "'x'", "'y'"}},
 		sessionTable: `SET timezone TO 'UTC';
 			CREATE TYPE sc AS (at timestamptz, iv interval, s text, a timestamptz[]);
 			CREATE TABLE ss (id int, tz timestamptz, ts timestamp, d date, t time, ttz timetz, iv interval, f4 real,

@@ -486,7 +486,15 @@ func (j *job) openModel(ctx context.Context, query string, since *warehouse.Sinc
 		_ = rows.Close()
 		return nil, nil, fmt.Errorf("sync %q: %w", j.sync.Name, err)
 	}
-	if keyJSON := j.src.KeyJSON(m.keyCol); keyJSON != nil {
+	keyJSON, err := warehouse.StreamKeyJSON(rows) // what the read knows of the key beyond its type
+	if err != nil && j.sync.Behavior == controlplane.BehaviorMirror {
+		_ = rows.Close()
+		return nil, nil, fmt.Errorf("mirror sync %q: %w", j.sync.Name, err)
+	}
+	if keyJSON == nil {
+		keyJSON = j.src.KeyJSON(m.keyCol)
+	}
+	if keyJSON != nil {
 		m.keyJSON = keyJSON // else a number type's, or none (newMapper)
 	}
 	m.setOmitNulls(j.sync.OmitNulls)

@@ -491,6 +491,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// usual one) is read as it is; any other is read as its text too, an extra last column (a
 	// nested one's with its TIMESTAMPTZs in UTC: duckUTCNested).
 	k := "m." + quoteDuck(keyColumn)
+	modelKey := keyAt
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
 		if k = duckKeyText(k, ids[keyAt]); duckNested(ids[keyAt]) {
 			k = "CAST(" + utc[keyAt] + " AS VARCHAR)"
@@ -513,8 +514,11 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
 	}
-	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
+	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, nestedKey: -1, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
 		primed: first, done: err == io.EOF}
+	if duckNested(ids[modelKey]) {
+		r.nestedKey = modelKey
+	}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -838,10 +842,12 @@ type duckRows struct {
 	types   []*duckType // the columns', then the key's text unless the key is a VARCHAR column
 	vecs    []duckVec   // the current chunk's vectors
 	key     int         // the vector of the key's text
-	primed  bool        // the first chunk is fetched and not yet read
-	err     error
-	done    bool
-	closed  bool
+	// nestedKey: the key column, when it is a LIST, ARRAY, STRUCT, MAP or UNION (streamKeyJSON); else -1.
+	nestedKey int
+	primed    bool // the first chunk is fetched and not yet read
+	err       error
+	done      bool
+	closed    bool
 }
 
 func (r *duckRows) Columns() []controlplane.Column { return r.cols }
@@ -881,6 +887,20 @@ func (r *duckRows) Key() ([]byte, bool) {
 		return nil, true
 	}
 	return v.bytes(r.s.row), false
+}
+
+// streamKeyJSON: a nested key's text is DuckDB's cast of it (['a', NULL], {'a': 1}), while its
+// records carry its JSON (["a",null], {"a":1}), which that text does not always say (a string
+// and a number print alike): a mirror's deletes, which have only the text, cannot name such a
+// key, and so a mirror sync cannot key on one (the runner fails its runs, saying so).
+func (r *duckRows) streamKeyJSON() (KeyJSON, error) {
+	if r.nestedKey >= 0 {
+		col := r.cols[r.nestedKey]
+		return nil, fmt.Errorf("its key column %q is a DuckDB %s: a mirror's deletes have only the key's text, DuckDB's VARCHAR cast of it, "+
+			"and cannot name the record as its upserts did (as JSON): key the sync on a column of text instead, such as CAST(to_json(%s) AS VARCHAR)",
+			col.Name, strings.ToUpper(col.Type), quoteDuck(col.Name))
+	}
+	return nil, nil
 }
 
 func (r *duckRows) AppendValue(buf []byte, col int) []byte {

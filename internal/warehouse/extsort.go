@@ -322,6 +322,7 @@ func sortByKey(ctx context.Context, in Stream, fetched *atomic.Int64) (Stream, e
 // sortByKeyIn is sortByKey with buffers of bufBytes (tests make many runs of a few rows).
 func sortByKeyIn(ctx context.Context, in Stream, bufBytes int, fetched *atomic.Int64) (*sortedStream, error) {
 	s := &sortedStream{cols: in.Columns(), bufBytes: bufBytes, fetched: fetched}
+	s.keyJSON, s.keyJSONErr = StreamKeyJSON(in)
 	err := s.fill(ctx, in)
 	if cerr := in.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -346,7 +347,12 @@ type sortedStream struct {
 	err      error
 	cur      sortedRow
 	moved    bool // Next has returned a row: the top run is to move on first
+	// keyJSON and keyJSONErr: the read stream's (StreamKeyJSON).
+	keyJSON    KeyJSON
+	keyJSONErr error
 }
+
+func (s *sortedStream) streamKeyJSON() (KeyJSON, error) { return s.keyJSON, s.keyJSONErr }
 
 // sortedRow is the current row: its key and its columns' JSON.
 type sortedRow struct {

@@ -1,12 +1,14 @@
 package warehouse
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A mirror's delete has only the key's canonical text (Stream.Key, which the ledger keeps), and
@@ -301,4 +303,37 @@ func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
 		}
 		s = s[1:]
 	}
+}
+
+// bpcharOID is Postgres's character(n).
+const bpcharOID = 1042
+
+// paddedKeyJSON: a character(n) key's text, which Postgres's ::text prints without the blanks
+// that pad its value to n characters, as its value is sent: padded back to n characters.
+func paddedKeyJSON(n int) KeyJSON {
+	return func(dst, key []byte) []byte {
+		if pad := n - utf8.RuneCount(key); pad > 0 {
+			key = append(append(make([]byte, 0, len(key)+pad), key...), bytes.Repeat([]byte{' '}, pad)...)
+		}
+		return appendString(dst, key)
+	}
+}
+
+// keyJSONStream is a Stream that knows its key's JSON better than its column's type says
+// (Source.KeyJSON): from the column's declared length, say; or knows that its key's text
+// cannot say it (an error).
+type keyJSONStream interface {
+	streamKeyJSON() (KeyJSON, error)
+}
+
+// StreamKeyJSON returns the JSON of s's key from its text when s knows it better than
+// Source.KeyJSON does from the key column's type (a Postgres character(n) key), else nil; and
+// an error when the key's text cannot name the record as its upserts did (a DuckDB LIST,
+// ARRAY, STRUCT, MAP or UNION key): a mirror's deletes, which have only the text, would name
+// records the endpoint never had.
+func StreamKeyJSON(s Stream) (KeyJSON, error) {
+	if k, ok := s.(keyJSONStream); ok {
+		return k.streamKeyJSON()
+	}
+	return nil, nil
 }

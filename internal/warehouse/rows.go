@@ -26,6 +26,9 @@ type Rows struct {
 	// keyBuf: for the types whose ::text follows TimeZone or IntervalStyle (pgtext.go).
 	keyText func(dst, v []byte) []byte
 	keyBuf  []byte
+	// keyJSON, when set, is the key's JSON from its text where the column's type alone does not
+	// say it (streamKeyJSON): a character(n) key's, padded to its n characters.
+	keyJSON KeyJSON
 	// zoned: the columns whose text zonedText rewrites (pgzoned.go), each read in binary too;
 	// keyZoned, the one of them that is the key when its text is read as a helper column (else -1).
 	zoned    []zonedCol
@@ -171,6 +174,11 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 		}
 	}
 	r.zonedBuf = make([][]byte, len(zoned))
+	// A character(n) key's ::text, which the ledger keeps, drops the blanks that pad it to n
+	// characters; its value, which upserts send, keeps them: its deletes pad it back.
+	if f := sd.Fields[modelKey]; f.DataTypeOID == bpcharOID && f.TypeModifier > 4 {
+		r.keyJSON = paddedKeyJSON(int(f.TypeModifier - 4))
+	}
 	if keyText := pgKeyText(codecs[modelKey]); keyText != nil && codecs[modelKey].format() == binaryFormat {
 		// A domain over such a type is read with its ::text too, which is not used.
 		r.keyText, r.keyIdx = keyText, modelKey
@@ -276,6 +284,8 @@ func (r *Rows) Key() (key []byte, isNull bool) {
 	}
 	return v, v == nil
 }
+
+func (r *Rows) streamKeyJSON() (KeyJSON, error) { return r.keyJSON, nil }
 
 // AppendValue appends the JSON encoding of column col of the current row to buf.
 func (r *Rows) AppendValue(buf []byte, col int) []byte {

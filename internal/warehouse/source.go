@@ -190,5 +190,7 @@ type streamValuesHidden struct {
 	hide func(error) error
 }
 
+func (s *streamValuesHidden) streamKeyJSON() (KeyJSON, error) { return StreamKeyJSON(s.Stream) }
+
 func (s *streamValuesHidden) Err() error   { return s.hide(s.Stream.Err()) }
 func (s *streamValuesHidden) Close() error { return s.hide(s.Stream.Close()) }
