@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	neturl "net/url"
 	"strings"
 	"testing"
@@ -23,18 +22,6 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
-
-// closedAddr is a local host:port nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // destroy runs terraform destroy with hcl as the configuration.
 func (d *tfDir) destroy(hcl string, opts ...tfexec.DestroyOption) error {
@@ -131,7 +118,7 @@ func testDestroyWhenGone(t *testing.T, w goneWorld, refreshFalse bool) {
 	tokens := webhooktest.NewTokenServer(t, "id", "secret", 3600)
 	d := newTFDir(t)
 	applied := e.goneConfig(w, w.url, hook.URL, alerts.URL, tokens.URL, "users")
-	changed := e.goneConfig(w, w.dead, "http://"+closedAddr(t)+"/hook", alerts.URL+"/v2", "http://"+closedAddr(t)+"/token", "gone")
+	changed := e.goneConfig(w, w.dead, "http://"+webhooktest.ClosedAddr+"/hook", alerts.URL+"/v2", "http://"+webhooktest.ClosedAddr+"/token", "gone")
 	d.apply(applied)
 
 	// A run of the sync in progress: a runner holds its lock.
@@ -223,7 +210,7 @@ func TestAccDestroyWhenGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		testDestroyWhenGone(t, goneWorld{
-			block: "postgres = { url = %q }", url: url, dead: "postgres://reader:pw@" + closedAddr(t) + "/analytics",
+			block: "postgres = { url = %q }", url: url, dead: "postgres://reader:pw@" + webhooktest.ClosedAddr + "/analytics",
 			gone: func() {
 				pool.Close()
 				admin, err := pgx.Connect(context.Background(), controlplanetest.AdminURL())
@@ -249,7 +236,7 @@ func TestAccDestroyWhenGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		testDestroyWhenGone(t, goneWorld{
-			block: "mysql = { url = %q }", url: url, dead: "mysql://reader:pw@" + closedAddr(t) + "/analytics",
+			block: "mysql = { url = %q }", url: url, dead: "mysql://reader:pw@" + webhooktest.ClosedAddr + "/analytics",
 			gone: func() {
 				if _, err := db.Exec(`DROP TABLE users`); err != nil {
 					t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 func TestCheck(t *testing.T) {
@@ -83,9 +84,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckUnreachableHidesURL(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL + "/secret-token-path"
-	srv.Close()
+	u := "http://" + webhooktest.ClosedAddr + "/secret-token-path"
 	err := webhook.Check(context.Background(), nil, webhook.Endpoint{URL: u}, "x")
 	if err == nil || strings.Contains(err.Error(), "secret-token-path") {
 		t.Fatalf("Check on a closed server: %v (must fail without echoing the URL)", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // MayHaveDelivered tells records the endpoint may have taken (a request it did not answer) from
@@ -23,8 +24,6 @@ func TestResultMayHaveDelivered(t *testing.T) {
 	refusing := newServer(t, func(w http.ResponseWriter, _ request, _ int) {
 		http.Error(w, "upstream down", http.StatusServiceUnavailable)
 	})
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
 	release := make(chan struct{})
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer hanging.Close()
@@ -42,7 +41,7 @@ func TestResultMayHaveDelivered(t *testing.T) {
 		kind   error
 	}{
 		{"every attempt answered 503", refusing.URL, nil, false, webhook.ErrRetriesExhausted},
-		{"no connection could be made", closed.URL, nil, false, webhook.ErrRetriesExhausted},
+		{"no connection could be made", "http://" + webhooktest.ClosedAddr, nil, false, webhook.ErrRetriesExhausted},
 		{"the certificate was not trusted", untrusted.URL, nil, false, webhook.ErrCertificate}, // not retried
 		{"attempts that timed out", hanging.URL, &http.Client{Timeout: 50 * time.Millisecond}, true, webhook.ErrRetriesExhausted},
 	} {

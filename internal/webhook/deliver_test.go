@@ -26,6 +26,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // verifyStandardWebhooks checks a request the way a receiver using any Standard Webhooks library
@@ -356,9 +357,7 @@ func TestDeliverRetriesExhausted(t *testing.T) {
 }
 
 func TestDeliverUnreachableEndpoint(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL + "/s3cr3t-path"
-	srv.Close()
+	u := "http://" + webhooktest.ClosedAddr + "/s3cr3t-path"
 	obs := &observer{}
 	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: u}, MaxRetries: 2, Observer: obs})
 	_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
