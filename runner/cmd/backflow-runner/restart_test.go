@@ -1,8 +1,8 @@
 package main
 
 import (
-	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,13 +23,17 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 	t.Setenv(controlplanetest.URLEnv, url)
 	h := newHook(t)
 	w := newWorld(t, 20, h.URL, 5)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	d, out := w.start("run", "--listen", addr, "--poll-interval", "1s")
+	// The daemon binds a port of its own and says which: a free port looked up beforehand may be
+	// taken by another test's server before the daemon binds it.
+	d, out := w.start("run", "--listen", "127.0.0.1:0", "--poll-interval", "1s")
+	var addr string
+	controlplanetest.WaitFor(t, "the daemon to listen", func() bool {
+		m := regexp.MustCompile(`"listen":"([^"]+)"`).FindStringSubmatch(out.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
 	healthz := func() int {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
