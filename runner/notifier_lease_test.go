@@ -26,12 +26,16 @@ import (
 func TestSlowNotificationEndpointSendsEachEventOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	const timeout = 400 * time.Millisecond
+	// Six events of half the timeout each take three timeouts, past the lease of two that a batch
+	// taken at once had. The other half of each attempt's timeout is the margin a loaded machine
+	// needs: an attempt that timed out marked the endpoint down and postponed the other events
+	// (at 3/4 of a 400 ms timeout, "1 distinct events delivered, want 6" under -race -cpu 1).
+	const timeout = time.Second
 	var mu sync.Mutex
 	got := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadAll(r.Body)
-		time.Sleep(timeout * 3 / 4) // slow, but within the timeout
+		time.Sleep(timeout / 2) // slow, but well within the timeout
 		mu.Lock()
 		got[r.Header.Get(webhook.HeaderID)]++
 		mu.Unlock()
@@ -47,9 +51,15 @@ func TestSlowNotificationEndpointSendsEachEventOnce(t *testing.T) {
 		Events: []string{controlplane.EventRunSucceeded}, Send: controlplane.SendEveryTime}); err != nil {
 		t.Fatal(err)
 	}
+	// Each run of a sync of its own: a sync's events are taken one at a time, the next once the
+	// one before it is sent (ClaimEvents keeps a sync's order), so that the runs of one sync
+	// left nothing a batch could hold past its lease, and the test passed with batches.
 	const runs = 6
-	for range runs {
-		f.run(controlplane.RunSucceeded, RunOptions{})
+	for i := range runs {
+		y := f.world.NewSync(controlplane.Sync{Name: fmt.Sprintf("sync %d", i), BatchSize: 10})
+		if run, err := f.engine.Run(f.ctx, y.ID, RunOptions{}); err != nil || run.Status != controlplane.RunSucceeded {
+			t.Fatalf("run of %s: %+v, %v", y.Name, run, err)
+		}
 	}
 	newNotifier := func() *notifier {
 		return &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour, timeout: timeout}
@@ -158,7 +168,8 @@ func TestWrongSecretKeyKeepsNotificationEvents(t *testing.T) {
 		t.Fatalf("the event under a wrong key: attempts %d, last error %q, given up %v; want it waiting, no attempt used",
 			e.Attempts, e.LastError, !e.GivenUpAt.IsZero())
 	}
-	right := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond, timeout: 50 * time.Millisecond}
+	// The default timeout: this send must succeed (in 50 ms it could time out on a loaded machine).
+	right := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Nanosecond}
 	right.pass(f.ctx)
 	if got := sink.take(); len(got) != 1 {
 		t.Errorf("with the right key: events %v, want the one that waited", got)
@@ -172,13 +183,17 @@ func TestWrongSecretKeyKeepsNotificationEvents(t *testing.T) {
 func TestDeadNotificationEndpointDoesNotHoldUpOthers(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	const timeout = 300 * time.Millisecond
+	// The healthy endpoint's send must succeed within the timeout, a loaded machine's margin
+	// included; the dead endpoint's uses it all.
+	const timeout = time.Second
 	var mu sync.Mutex
 	deadHits := 0
 	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		deadHits++
 		mu.Unlock()
+		// Read, so that the server sees the client give up (r.Context() ends).
+		_, _ = io.ReadAll(r.Body)
 		select { // never answers within the timeout
 		case <-r.Context().Done():
 		case <-time.After(10 * timeout):
