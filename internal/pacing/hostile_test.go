@@ -95,8 +95,9 @@ func TestQuotaResetTooFar(t *testing.T) {
 			t.Fatal(err)
 		}
 		done(Answer{Status: 200, Latency: time.Millisecond, Header: h})
-		// The refusal is at once; the timeout only ends the wait a pacer without it would make.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		// The refusal is at once; the timeout (a minute, far above any load's delay) only ends the
+		// wait a pacer without it would make.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		_, _, err = p.Acquire(ctx)
 		cancel()
 		var qe *QuotaError

@@ -492,7 +492,7 @@ func TestHostileQuotaSpent(t *testing.T) {
 			t.Fatalf("reset %s: first batch: %v, %+v; want it delivered", reset, err, res)
 		}
 		// The refusal is at once; the timeout only ends the wait a pacer without it would make.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 		res, err = d.Deliver(ctx, testMeta(), webhook.OpChanged, makeRecords(1))
 		cancel()
 		var qe *pacing.QuotaError
