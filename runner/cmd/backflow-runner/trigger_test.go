@@ -111,11 +111,18 @@ func TestTriggerWaitOutlastsLostConnection(t *testing.T) {
 func TestTriggerTimeoutWhileRunning(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
+	w := newWorld(t, 5, h.URL, 100)
+	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
+	// A first run, waited for (a minute only ends a hang), so that the daemon is up and taking
+	// runs before the 3 s start: its start (a process, its connections, its queue) counted in
+	// them, and on a loaded machine the run could still be queued at the timeout.
+	if code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "60s"); code != 0 {
+		t.Fatalf("the first run: exit %d\n%s%s\ndaemon:\n%s", code, out, errOut, logs.String())
+	}
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	h.Gate(func(int) { <-release })
-	w := newWorld(t, 5, h.URL, 100)
-	_, logs := w.start("run", "--listen", "", "--poll-interval", "100ms")
+	w.exec(`UPDATE users SET version = version + 1`) // the next run has records to send
 	code, out, errOut := w.runCmd("trigger", w.sync.Name, "--wait", "--timeout", "3s")
 	if code != 1 || !strings.Contains(errOut, "is still running after --timeout 3s") || strings.Contains(errOut, "is a daemon running") ||
 		strings.Contains(errOut, "stays queued") {
