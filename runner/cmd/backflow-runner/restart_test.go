@@ -106,9 +106,17 @@ func TestDaemonSurvivesControlPlaneRestart(t *testing.T) {
 }
 
 // privatePostgres starts a throwaway Postgres cluster of its own with scripts/ensure-postgres.sh
-// (in a new directory, on a free port from 56432; Debian's postgresql is installed if there is
-// no initdb), stopped and removed at cleanup. It returns the cluster's URL and a function that
-// restarts it on the same port. It fails, never skips, when no cluster can be started.
+// (in a new directory, on a free port from privatePort; Debian's postgresql is installed if
+// there is no initdb), stopped and removed at cleanup. It returns the cluster's URL and a
+// function that restarts it on the same port. It fails, never skips, when no cluster can be
+// started.
+//
+// privatePort is below Linux's ephemeral range (32768 to 60999): while the cluster is down for
+// a restart, a client's connection (another test's, in a parallel run) can take a port of that
+// range as its local port, and the cluster could not come back on it, where the daemon under
+// test looks for it. The first start moves on from a taken port; a restart cannot.
+const privatePort = "26432"
+
 func privatePostgres(t *testing.T) (url string, restart func()) {
 	t.Helper()
 	run := controlplanetest.PrivateCluster(t, "backflow-pg-restart-")
@@ -120,11 +128,11 @@ func privatePostgres(t *testing.T) (url string, restart func()) {
 		}
 		return out
 	}
-	url = mustRun("56432")
+	url = mustRun(privatePort)
 	port := strings.TrimSuffix(url[strings.LastIndex(url, ":")+1:], "/postgres?sslmode=disable")
 	return url, func() {
 		t.Helper()
-		mustRun("56432", "--stop")
+		mustRun(privatePort, "--stop")
 		if again := mustRun(port); again != url {
 			t.Fatalf("the private cluster came back at %s, not %s", again, url)
 		}
