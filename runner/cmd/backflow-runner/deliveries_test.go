@@ -223,7 +223,11 @@ func TestDeliveryRetention(t *testing.T) {
 		t.Errorf("run --delivery-retention 0s: exit %d\n%s", code, errOut)
 	}
 	d, out := w.start("run", "--delivery-retention", "1s", "--listen", "", "--log-level", "debug")
-	controlplanetest.WaitFor(t, "the daemon to delete the old rows", func() bool { return count() == 0 })
+	// Until it says so too: a stop sent once the rows are gone, before the daemon had read its
+	// DELETE's answer, would end the statement with the stop's error, and nothing said.
+	controlplanetest.WaitFor(t, "the daemon to delete the old rows and say so", func() bool {
+		return count() == 0 && strings.Contains(out.String(), "deleted old delivery-log rows")
+	})
 	_ = d.Process.Signal(syscall.SIGTERM)
 	if err := d.Wait(); err != nil {
 		var ee *exec.ExitError
@@ -258,7 +262,9 @@ func TestRunRetention(t *testing.T) {
 		_, err := w.store.GetRun(w.ctx, id)
 		return errors.Is(err, controlplane.ErrNotFound)
 	}
-	controlplanetest.WaitFor(t, "the daemon to delete the old runs", func() bool { return gone(runs[1].ID) && gone(runs[2].ID) })
+	controlplanetest.WaitFor(t, "the daemon to delete the old runs and say so", func() bool {
+		return gone(runs[1].ID) && gone(runs[2].ID) && strings.Contains(out.String(), "deleted old runs")
+	})
 	_ = d.Process.Signal(syscall.SIGTERM)
 	if err := d.Wait(); err != nil {
 		t.Errorf("daemon: %v\n%s", err, out.String())
