@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if isHelp(args[0]) {
 		if len(args) > 1 && !isHelp(args[1]) {
 			// help COMMAND is COMMAND --help.
-			if _, ok := findCommand(args[1]); !ok {
+			if _, ok := findCommand(args[1]); !ok && args[1] != "version" {
 				fmt.Fprintf(stderr, "backflow-runner help: unknown command %q\n\n%s", args[1], usage)
 				return 2
 			}
@@ -151,6 +151,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
+		if len(args) == 2 && isHelp(args[1]) {
+			fmt.Fprint(stdout, "Usage: backflow-runner version\n\nPrints the runner's version.\n")
+			return 0
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "backflow-runner version: takes no arguments, got %q\n", strings.Join(args[1:], " "))
 			return 2
