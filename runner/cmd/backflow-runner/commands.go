@@ -367,9 +367,9 @@ var migrateCommand = command{
 	usage: `Usage: backflow-runner migrate [flags]
 
 Applies pending control-plane migrations, then the job queue's (River's, in the same schema).
-Safe to run from several places at once. The provider and the run, sync, test and runs commands
-apply both themselves when they connect, through the same code; run migrate in a deploy step if
-you prefer the schema changed before the new binaries start.
+Safe to run from several places at once. The provider and every command that opens the control
+plane apply both themselves when they connect, through the same code; run migrate in a deploy step
+if you prefer the schema changed before the new binaries start.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
