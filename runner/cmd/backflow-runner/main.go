@@ -48,6 +48,7 @@ Commands:
                              queue a run for the daemons; --wait waits for it and exits non-zero if it failed
   test NAME|ID               send one record of the sync's model as a real request; print the answer
   runs [NAME|ID]             list recent runs with their counters and errors
+  runs show RUN_ID           one run: its counters, error, invalid samples and refused records
   deliveries NAME|ID [--run ID] [--failed]
                              list the requests a sync's runs made, from the delivery log
   records NAME|ID --key KEY  one record's ledger state, rejection, and every request that carried it
