@@ -396,9 +396,10 @@ var receiveCommand = command{
 	noDatabase: true,
 	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [--json | --compact] [flags]
 
-A local webhook receiver for trying things out: it answers 200 to every request and prints it.
-With a signing secret it verifies Standard Webhooks signatures and answers 401 to those that
-fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
+A local webhook receiver for trying things out: it prints every request and answers 200 to each
+webhook envelope (a sync without a request block sends them) and to HEAD, 400 to a body that is
+not an envelope, 405 to other methods. With a signing secret it verifies Standard Webhooks
+signatures and answers 401 to those that fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
 visible to every user in ps.
 
 When it listens it prints "listening on http://ADDR" to stderr, with the address it bound: with
