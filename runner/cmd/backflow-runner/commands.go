@@ -31,11 +31,12 @@ var runCommand = command{
 
 Runs the daemon: every sync with a schedule (every or cron, UTC) runs when due; manual and paused
 syncs do not. Several replicas against one control plane are safe: jobs go through River in the
-control plane, and a sync never runs twice at once. SIGTERM or SIGINT stops gracefully: running
-syncs get --stop-timeout to finish, then are canceled (recorded as canceled; the next run resends
-what they had not delivered); a second signal ends the process at once. Syncs with parents (schedule.after) run once every parent has
-succeeded since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon
-as a replica is free.
+control plane, and a sync never runs twice at once. SIGTERM, SIGINT or SIGHUP (a terminal that
+hangs up) stops gracefully: running syncs get --stop-timeout to finish, then are canceled
+(recorded as canceled; the next run resends what they had not delivered); a second signal ends
+the process at once. Syncs with parents (schedule.after) run once every parent has succeeded
+since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon as a
+replica is free.
 
 On --listen: /healthz, Prometheus /metrics, the status page (GET /), and with
 BACKFLOW_API_TOKEN set the API: POST /v1/syncs/{id or name}/runs and GET /v1/runs/{id}, which
