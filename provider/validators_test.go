@@ -527,3 +527,25 @@ func TestTimeoutLimitsDescribed(t *testing.T) {
 		walk(md.TypeName, sr.Schema.Attributes)
 	}
 }
+
+// TestScheduleConflictsDescribed: a schedule sets exactly one of every, cron and after, and each
+// one's description names both others as conflicting (not only the one it was written beside).
+func TestScheduleConflictsDescribed(t *testing.T) {
+	var sr resource.SchemaResponse
+	NewSyncResource().Schema(context.Background(), resource.SchemaRequest{}, &sr)
+	sched := sr.Schema.Attributes["schedule"].(rschema.SingleNestedAttribute)
+	kinds := []string{"every", "cron", "after"}
+	for _, k := range kinds {
+		desc := sched.Attributes[k].GetMarkdownDescription()
+		_, conflicts, ok := strings.Cut(desc, "Conflicts with ")
+		if !ok {
+			t.Errorf("schedule.%s: no \"Conflicts with\" in %q", k, desc)
+			continue
+		}
+		for _, other := range kinds {
+			if other != k && !strings.Contains(conflicts, "`"+other+"`") {
+				t.Errorf("schedule.%s: conflicts with %s, but its description says only %q", k, other, conflicts)
+			}
+		}
+	}
+}
