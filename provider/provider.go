@@ -88,8 +88,9 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Validators: []validator.String{stringvalidator.OneOf(PreviewModes...)},
 			},
 			"preview_timeout": schema.StringAttribute{
-				MarkdownDescription: "How long one preview may read the warehouse, as a Go duration; then the plan says " +
-					"the preview was cut short and goes on. Defaults to `" + DefaultPreviewTimeout.String() + "`.",
+				MarkdownDescription: "How long one preview may read the warehouse, as a Go duration (above zero, at most `" +
+					warehouse.FormatDuration(time.Hour) + "`); then the plan says the preview was cut short and goes on. " +
+					"Defaults to `" + DefaultPreviewTimeout.String() + "`.",
 				Optional:   true,
 				Validators: []validator.String{timeoutValidator{max: time.Hour}},
 			},
@@ -99,7 +100,7 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"model again): once used, the plan says which previews it skipped and goes on; " +
 					"`backflow-runner sync NAME --dry-run` shows them after apply. Defaults to " +
 					fmt.Sprint(DefaultPreviewBudgetTimeouts) + " times `preview_timeout` (`" +
-					warehouse.FormatDuration(DefaultPreviewBudgetTimeouts*DefaultPreviewTimeout) + "` by default).",
+					warehouse.FormatDuration(DefaultPreviewBudgetTimeouts*DefaultPreviewTimeout) + "` by default); above zero, at most `" + warehouse.FormatDuration(24*time.Hour) + "`.",
 				Optional:   true,
 				Validators: []validator.String{timeoutValidator{max: 24 * time.Hour}},
 			},

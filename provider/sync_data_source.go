@@ -44,8 +44,8 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 				MarkdownDescription: "Its schedule; null when it only runs by hand.",
 				Computed:            true,
 				Attributes: map[string]schema.Attribute{
-					"every": computed("Interval as a Go duration; null for a cron schedule."),
-					"cron":  computed("Five-field cron expression in UTC; null for an interval."),
+					"every": computed("Interval as a Go duration; null for a cron or `after` schedule."),
+					"cron":  computed("Five-field cron expression in UTC; null for an interval or an `after` schedule."),
 					"after": schema.SetAttribute{
 						MarkdownDescription: "Ids of the syncs it runs after (it runs once all of them succeeded since its last run); null otherwise.",
 						ElementType:         types.Int64Type,

@@ -150,7 +150,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Attributes: map[string]schema.Attribute{
 					"every": schema.StringAttribute{
 						MarkdownDescription: "An interval as a Go duration, at least `" + schedule.MinEvery.String() +
-							"`, e.g. `15m` or `1h30m`. Conflicts with `cron`.",
+							"`, e.g. `15m` or `1h30m`. Conflicts with `cron` and `after`.",
 						Optional: true,
 						Validators: []validator.String{
 							everyValidator{},
@@ -160,7 +160,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					},
 					"cron": schema.StringAttribute{
 						MarkdownDescription: "A five-field cron expression (minute hour day-of-month month day-of-week), " +
-							"evaluated in UTC, e.g. `0 * * * *`; Sunday is `0` or `7`, and names such as `MON` and `JAN` work. What cron libraries read in a way nobody means is refused, with what to write instead: a step longer than its field (`*/61`), an empty list item (`1,,2`), `*-5`. A schedule stored before 5 Dec 2026 that is now refused stops its sync: the runner logs `sync has a bad schedule` at each poll until an apply corrects it. Conflicts with `every`.",
+							"evaluated in UTC, e.g. `0 * * * *`; Sunday is `0` or `7`, and names such as `MON` and `JAN` work. What cron libraries read in a way nobody means is refused, with what to write instead: a step longer than its field (`*/61`), an empty list item (`1,,2`), `*-5`. A schedule stored before 5 Dec 2026 that is now refused stops its sync: the runner logs `sync has a bad schedule` at each poll until an apply corrects it. Conflicts with `every` and `after`.",
 						Optional:   true,
 						Validators: []validator.String{cronValidator{}},
 					},

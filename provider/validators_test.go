@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -478,6 +479,73 @@ func TestDuckDBDatabaseUnsignedExtensions(t *testing.T) {
 		}
 		if !vresp.Diagnostics.HasError() || !strings.Contains(vresp.Diagnostics[0].Detail(), "allow_unsigned_extensions") {
 			t.Errorf("%q: %v, want allow_unsigned_extensions refused", s, vresp.Diagnostics)
+		}
+	}
+}
+
+// TestTimeoutLimitsDescribed: every duration attribute with an upper bound (timeoutValidator),
+// of the provider and of every resource, nested ones included, says that bound in its
+// description, the one the docs show: a user learns it there, not from a refused plan.
+func TestTimeoutLimitsDescribed(t *testing.T) {
+	ctx := context.Background()
+	check := func(where, desc string, vs []validator.String) {
+		for _, v := range vs {
+			if tv, ok := v.(timeoutValidator); ok {
+				if want := "at most `" + warehouse.FormatDuration(tv.max) + "`"; !strings.Contains(desc, want) {
+					t.Errorf("%s: description does not say %s: %s", where, want, desc)
+				}
+			}
+		}
+	}
+	p := New("test")()
+	var pr provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &pr)
+	for name, a := range pr.Schema.Attributes {
+		if s, ok := a.(pschema.StringAttribute); ok {
+			check("provider."+name, s.MarkdownDescription, s.Validators)
+		}
+	}
+	var walk func(where string, attrs map[string]rschema.Attribute)
+	walk = func(where string, attrs map[string]rschema.Attribute) {
+		for name, a := range attrs {
+			switch n := a.(type) {
+			case rschema.StringAttribute:
+				check(where+"."+name, n.MarkdownDescription, n.Validators)
+			case rschema.SingleNestedAttribute:
+				walk(where+"."+name, n.Attributes)
+			case rschema.ListNestedAttribute:
+				walk(where+"."+name, n.NestedObject.Attributes)
+			}
+		}
+	}
+	for _, f := range p.Resources(ctx) {
+		r := f()
+		var md resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "backflow"}, &md)
+		var sr resource.SchemaResponse
+		r.Schema(ctx, resource.SchemaRequest{}, &sr)
+		walk(md.TypeName, sr.Schema.Attributes)
+	}
+}
+
+// TestScheduleConflictsDescribed: a schedule sets exactly one of every, cron and after, and each
+// one's description names both others as conflicting (not only the one it was written beside).
+func TestScheduleConflictsDescribed(t *testing.T) {
+	var sr resource.SchemaResponse
+	NewSyncResource().Schema(context.Background(), resource.SchemaRequest{}, &sr)
+	sched := sr.Schema.Attributes["schedule"].(rschema.SingleNestedAttribute)
+	kinds := []string{"every", "cron", "after"}
+	for _, k := range kinds {
+		desc := sched.Attributes[k].GetMarkdownDescription()
+		_, conflicts, ok := strings.Cut(desc, "Conflicts with ")
+		if !ok {
+			t.Errorf("schedule.%s: no \"Conflicts with\" in %q", k, desc)
+			continue
+		}
+		for _, other := range kinds {
+			if other != k && !strings.Contains(conflicts, "`"+other+"`") {
+				t.Errorf("schedule.%s: conflicts with %s, but its description says only %q", k, other, conflicts)
+			}
 		}
 	}
 }

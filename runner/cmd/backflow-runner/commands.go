@@ -31,11 +31,12 @@ var runCommand = command{
 
 Runs the daemon: every sync with a schedule (every or cron, UTC) runs when due; manual and paused
 syncs do not. Several replicas against one control plane are safe: jobs go through River in the
-control plane, and a sync never runs twice at once. SIGTERM or SIGINT stops gracefully: running
-syncs get --stop-timeout to finish, then are canceled (recorded as canceled; the next run resends
-what they had not delivered); a second signal ends the process at once. Syncs with parents (schedule.after) run once every parent has
-succeeded since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon
-as a replica is free.
+control plane, and a sync never runs twice at once. SIGTERM, SIGINT or SIGHUP (a terminal that
+hangs up) stops gracefully: running syncs get --stop-timeout to finish, then are canceled
+(recorded as canceled; the next run resends what they had not delivered); a second signal ends
+the process at once. Syncs with parents (schedule.after) run once every parent has succeeded
+since their last run, and runs queued by 'backflow-runner trigger' or the API run as soon as a
+replica is free.
 
 On --listen: /healthz, Prometheus /metrics, the status page (GET /), and with
 BACKFLOW_API_TOKEN set the API: POST /v1/syncs/{id or name}/runs and GET /v1/runs/{id}, which
@@ -367,9 +368,9 @@ var migrateCommand = command{
 	usage: `Usage: backflow-runner migrate [flags]
 
 Applies pending control-plane migrations, then the job queue's (River's, in the same schema).
-Safe to run from several places at once. The provider and the run, sync, test and runs commands
-apply both themselves when they connect, through the same code; run migrate in a deploy step if
-you prefer the schema changed before the new binaries start.
+Safe to run from several places at once. The provider and every command that opens the control
+plane apply both themselves when they connect, through the same code; run migrate in a deploy step
+if you prefer the schema changed before the new binaries start.
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		return func(ctx context.Context, e *env, args []string) error {
@@ -396,9 +397,10 @@ var receiveCommand = command{
 	noDatabase: true,
 	usage: `Usage: backflow-runner receive --listen ADDR [--secret whsec_...] [--json | --compact] [flags]
 
-A local webhook receiver for trying things out: it answers 200 to every request and prints it.
-With a signing secret it verifies Standard Webhooks signatures and answers 401 to those that
-fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
+A local webhook receiver for trying things out: it prints every request and answers 200 to each
+webhook envelope (a sync without a request block sends them) and to HEAD, 400 to a body that is
+not an envelope, 405 to other methods. With a signing secret it verifies Standard Webhooks
+signatures and answers 401 to those that fail. Give the secret in ` + receiveSecretEnv + `: --secret works too, but a command line is
 visible to every user in ps.
 
 When it listens it prints "listening on http://ADDR" to stderr, with the address it bound: with

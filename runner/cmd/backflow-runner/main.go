@@ -48,6 +48,7 @@ Commands:
                              queue a run for the daemons; --wait waits for it and exits non-zero if it failed
   test NAME|ID               send one record of the sync's model as a real request; print the answer
   runs [NAME|ID]             list recent runs with their counters and errors
+  runs show RUN_ID           one run: its counters, error, invalid samples and refused records
   deliveries NAME|ID [--run ID] [--failed]
                              list the requests a sync's runs made, from the delivery log
   records NAME|ID --key KEY  one record's ledger state, rejection, and every request that carried it
@@ -141,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if isHelp(args[0]) {
 		if len(args) > 1 && !isHelp(args[1]) {
 			// help COMMAND is COMMAND --help.
-			if _, ok := findCommand(args[1]); !ok {
+			if _, ok := findCommand(args[1]); !ok && args[1] != "version" {
 				fmt.Fprintf(stderr, "backflow-runner help: unknown command %q\n\n%s", args[1], usage)
 				return 2
 			}
@@ -151,6 +152,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
+		if len(args) == 2 && isHelp(args[1]) {
+			fmt.Fprint(stdout, "Usage: backflow-runner version\n\nPrints the runner's version.\n")
+			return 0
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "backflow-runner version: takes no arguments, got %q\n", strings.Join(args[1:], " "))
 			return 2

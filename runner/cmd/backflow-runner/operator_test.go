@@ -273,3 +273,29 @@ func TestSuggestSyncsQuotesForTheShell(t *testing.T) {
 		t.Errorf("suggestSyncs = %s, want %s", got, want)
 	}
 }
+
+// Every command the usage lists answers 'help COMMAND' and 'COMMAND --help' with its usage on
+// stdout and exit 0, as the usage's last line promises: version too.
+func TestHelpEveryListedCommand(t *testing.T) {
+	t.Parallel()
+	_, list, _ := strings.Cut(usage, "Commands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	var names []string
+	for _, line := range strings.Split(list, "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") {
+			names = append(names, strings.Fields(line)[0])
+		}
+	}
+	if len(names) < 10 {
+		t.Fatalf("found only %v in the usage's commands", names)
+	}
+	for _, name := range names {
+		for _, args := range [][]string{{"help", name}, {name, "--help"}} {
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), args, &stdout, &stderr)
+			if code != 0 || !strings.Contains(stdout.String(), "Usage: backflow-runner "+name) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+			}
+		}
+	}
+}
