@@ -659,7 +659,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			status, header = resp.StatusCode, resp.Header
 			if status < 200 || status >= 300 {
 				// Only a refusal's answer is kept: a 2xx's is drained unread, off the hot path.
-				snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit), req.Header.Get("Authorization"))
+				snippet = d.Endpoint.Scrub(AnswerSnippet(resp, rejectionBodyLimit), req.Header.Get("Authorization"))
 				if rs, ok := d.builder().(*Requests); ok {
 					// An endpoint that prints the request it refused echoes what a template wrote.
 					snippet = hideAnswer(snippet, rs.hidden)
