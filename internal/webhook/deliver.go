@@ -147,7 +147,7 @@ func (r Retry) Cause() string {
 }
 
 // Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429, or
-// a 410 to a path naming the record: Built.RecordPath), or whose request could not be built (a
+// a 410 or 300 to a path naming the record: Built.RecordPath), or whose request could not be built (a
 // template that failed for it: Status 0, never sent).
 type Rejection struct {
 	Index  int    // into the records given to Deliver
@@ -551,7 +551,7 @@ func truncate(s string, n int) string {
 
 // outcome is how a batch ended when sendBatch returned no error.
 type outcome struct {
-	refused  int    // the 4xx status that refused the batch; 0 when it was delivered, -1 when it could not be built
+	refused  int    // the 4xx (or 300) status that refused the batch; 0 when it was delivered, -1 when it could not be built
 	body     string // the first KiB of the refusing response
 	bodyFree bool   // the transport is done with the request body, so its buffer may be reused
 }
@@ -709,6 +709,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
 			return outcome{bodyFree: open.Load() == 0}, nil
+		case status == http.StatusMultipleChoices && built.RecordPath:
+			// A path naming one record that names several resources at the endpoint (Salesforce's
+			// upsert by an external id held by more than one of its records), which applied
+			// nothing: that record is refused alone, as a 4xx refuses it. Failing the run as a
+			// redirect would fail every run on the same record.
+			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
 				Attempts: sent, Body: snippet, Location: location}
