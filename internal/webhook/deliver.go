@@ -335,12 +335,15 @@ func (e *DeliveryError) Error() string {
 			"(Retry-After: %q): the run stops and its records stay pending for the next run (response body: %q)",
 			e.Status, pacing.MaxRetryAfter, e.RetryAfter, e.Body)
 	case ErrRedirect:
-		to := e.Location
-		if to == "" {
-			to = "an unknown location"
+		if e.Location == "" {
+			// No Location: not a redirect to follow, and the body is all that says what the
+			// endpoint meant (a 300 Multiple Choices lists the resources the path matched).
+			return fmt.Sprintf("the webhook answered HTTP %d %s without a Location, which a delivery cannot take as "+
+				"done: the records stay pending; check the connection's url and the request's path (response body: %q)",
+				e.Status, http.StatusText(e.Status), e.Body)
 		}
 		return fmt.Sprintf("the webhook answered HTTP %d redirecting to %s, and redirects are not followed: "+
-			"set the connection's url to the final address", e.Status, to)
+			"set the connection's url to the final address", e.Status, e.Location)
 	}
 	var last string
 	if e.Status == 0 {

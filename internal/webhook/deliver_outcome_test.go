@@ -387,9 +387,14 @@ func TestDeliverMultipleChoicesForOneRecord(t *testing.T) {
 		!strings.Contains(res.Rejected[0].Body, "003B") {
 		t.Errorf("rejected %+v, want record 1 with 300 and the matches", res.Rejected)
 	}
-	for _, p := range []string{"/list", "/moved/{{ record.id | url_encode }}"} {
-		if _, err := deliver(p); !errors.Is(err, webhook.ErrRedirect) {
-			t.Errorf("path %q answered 3xx: %v, want ErrRedirect", p, err)
+	for _, tc := range []struct{ path, says string }{
+		// Without a Location, the run's error says what the endpoint answered, not a redirect.
+		{"/list", `HTTP 300 Multiple Choices without a Location, which a delivery cannot take as done: the records ` +
+			`stay pending; check the connection's url and the request's path (response body: "[\"/sobjects/Contact/003A\",`},
+		{"/moved/{{ record.id | url_encode }}", "HTTP 301 redirecting to https://elsewhere.example/…"},
+	} {
+		if _, err := deliver(tc.path); !errors.Is(err, webhook.ErrRedirect) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("path %q answered 3xx: %v, want ErrRedirect saying %s", tc.path, err, tc.says)
 		}
 	}
 }
