@@ -106,6 +106,12 @@ type Deliverer struct {
 	// Pacer paces every HTTP attempt, retries included, and learns from its answer; share one
 	// among the Deliverers and goroutines that talk to the same connection. nil: not paced.
 	Pacer Pacer
+	// RecordConcurrency is how many of the records given to one Deliver may be in flight at once
+	// when the Builder sends one request per record (PerRecord); 0 or 1: one after the other. A
+	// runner sets it to the pacer's most, which then bounds what is in flight on the connection:
+	// otherwise a run's batch of batch_size records went one request at a time, whatever the
+	// concurrency, and a run of fewer records than batch_size × concurrency sent below it.
+	RecordConcurrency int
 	// MaxRetries is how many times a batch is retried after its first attempt: 0 means
 	// DefaultMaxRetries, a negative value means never.
 	MaxRetries int
@@ -405,8 +411,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // OpDeleted; the envelope says "changed" for new records), in requests the Builder builds — one
 // per batch, or one per record — as docs/design.md "Delivery rules" says: 2xx delivers them all;
 // network errors, timeouts, 408, 429 and 5xx are retried with the same webhook-id; a 3xx, a 401,
-// a 403 or a 410 stops (but a 410 to a path naming the record, Built.RecordPath, refuses that
-// record alone); any other 4xx splits the batch in halves, each a new batch with a new
+// a 403 or a 410 stops (but a 410 or 300 to a path naming the record, Built.RecordPath, refuses
+// that record alone); any other 4xx splits the batch in halves, each a new batch with a new
 // webhook-id, until the refused records stand alone and are rejected. Records whose request cannot
 // be built are rejected the same way, without a request. On error the Result still lists what was
 // delivered or rejected before it. No records, no request.
@@ -416,15 +422,60 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 		return res, nil
 	}
 	if d.builder().PerRecord() {
-		for i := range records {
-			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &res, false); err != nil {
-				return res, err
-			}
-		}
-		return res, nil
+		err := d.deliverRecords(ctx, meta, op, records, &res)
+		return res, err
 	}
 	err := d.deliverRange(ctx, meta, op, records, 0, &res, false)
 	return res, err
+}
+
+// deliverRecords sends each record in a request of its own, up to RecordConcurrency of them at
+// once (the Pacer bounds what is in flight on the connection). After an error no more records
+// are started; those in flight end, and are listed, before the first error is returned.
+func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, records [][]byte, res *Result) error {
+	width := min(max(d.RecordConcurrency, 1), len(records))
+	if width == 1 {
+		for i := range records {
+			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		mu    sync.Mutex
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for range width {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if first != nil || next == len(records) {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				var one Result
+				err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false)
+				mu.Lock()
+				res.Delivered = append(res.Delivered, one.Delivered...)
+				res.Rejected = append(res.Rejected, one.Rejected...)
+				res.Requests = append(res.Requests, one.Requests...)
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 func (d *Deliverer) builder() Builder {
