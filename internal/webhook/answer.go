@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,6 +43,9 @@ func AnswerSnippet(resp *http.Response, n int) string {
 	default:
 		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding), which Backflow does not decode: "+
 			"remove the Accept-Encoding header that asks for it from the connection's headers)", truncate(coding, 64))
+	}
+	if errors.Is(err, io.EOF) {
+		return "" // no body at all, which some servers still label with their coding
 	}
 	if err != nil {
 		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding) and does not decode: %v)", coding, err)

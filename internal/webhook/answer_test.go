@@ -26,6 +26,8 @@ func compress(t *testing.T, coding, s string) []byte {
 		w = gzip.NewWriter(&b)
 	case "deflate":
 		w = zlib.NewWriter(&b)
+	case "empty":
+		return nil
 	case "raw-deflate":
 		w, _ = flate.NewWriter(&b, flate.DefaultCompression)
 	default:
@@ -57,6 +59,8 @@ func TestDeliverDecodesACompressedRefusal(t *testing.T) {
 		{"raw-deflate", "deflate", `{"success":false,"errors":["email is invalid"],"echo":"[secret]"}`},
 		{"", "br", "(the answer's body is br-encoded (Content-Encoding), which Backflow does not decode: " +
 			"remove the Accept-Encoding header that asks for it from the connection's headers)"},
+		// An empty body labeled gzip (nginx does so) is an empty body.
+		{"empty", "gzip", ""},
 		{"", "gzip", "(the answer's body is gzip-encoded (Content-Encoding) and does not decode: gzip: invalid header)"},
 	} {
 		t.Run(tc.coding+"/"+tc.header, func(t *testing.T) {
