@@ -624,7 +624,7 @@ func (j *job) builder(runID int64, startedAt time.Time) (webhook.Builder, error)
 func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer, b webhook.Builder) *webhook.Deliverer {
 	d := &webhook.Deliverer{
 		Endpoint: endpoint(c, &e.tokens, e.Client), Builder: b,
-		Client: e.Client, Pacer: pacer,
+		Client: e.Client, Pacer: pacer, RecordConcurrency: pacer.MaxConcurrency(),
 		MaxRetries: e.MaxRetries, BaseBackoff: e.BaseBackoff, MaxBackoff: e.MaxBackoff,
 	}
 	if e.Metrics != nil {

@@ -275,7 +275,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		snippet := ep.Scrub(webhook.BodySnippet(resp.Body, 256), req.Header.Get("Authorization"))
+		snippet := ep.Scrub(webhook.AnswerSnippet(resp, 256), req.Header.Get("Authorization"))
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return resp.StatusCode, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
 	}

@@ -445,7 +445,7 @@ func (e *Engine) send(ctx context.Context, j *job, rec, withheld []byte, beforeS
 		return 0, "", "", fmt.Errorf("the test request to %q could not be sent: %w", j.dest.Name, ep.RedactError(err, req.Header.Get("Authorization")))
 	}
 	defer resp.Body.Close()
-	body = ep.Scrub(webhook.BodySnippet(resp.Body, 4096), req.Header.Get("Authorization"))
+	body = ep.Scrub(webhook.AnswerSnippet(resp, 4096), req.Header.Get("Authorization"))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, req.Method, body, nil
 }

@@ -192,7 +192,7 @@ func Check(ctx context.Context, client *http.Client, e Endpoint, connectionName 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		answer := e.Scrub(BodySnippet(resp.Body, checkBodyLimit+1), req.Header.Get("Authorization"))
+		answer := e.Scrub(AnswerSnippet(resp, checkBodyLimit+1), req.Header.Get("Authorization"))
 		return &CheckError{Method: req.Method, Status: resp.StatusCode, Body: printableExcerpt(strings.NewReader(answer), checkBodyLimit)}
 	}
 	return nil

@@ -106,6 +106,12 @@ type Deliverer struct {
 	// Pacer paces every HTTP attempt, retries included, and learns from its answer; share one
 	// among the Deliverers and goroutines that talk to the same connection. nil: not paced.
 	Pacer Pacer
+	// RecordConcurrency is how many of the records given to one Deliver may be in flight at once
+	// when the Builder sends one request per record (PerRecord); 0 or 1: one after the other. A
+	// runner sets it to the pacer's most, which then bounds what is in flight on the connection:
+	// otherwise a run's batch of batch_size records went one request at a time, whatever the
+	// concurrency, and a run of fewer records than batch_size × concurrency sent below it.
+	RecordConcurrency int
 	// MaxRetries is how many times a batch is retried after its first attempt: 0 means
 	// DefaultMaxRetries, a negative value means never.
 	MaxRetries int
@@ -147,7 +153,7 @@ func (r Retry) Cause() string {
 }
 
 // Rejection is one record the endpoint refused on its own (a 4xx other than 408, 410 and 429, or
-// a 410 to a path naming the record: Built.RecordPath), or whose request could not be built (a
+// a 410 or 300 to a path naming the record: Built.RecordPath), or whose request could not be built (a
 // template that failed for it: Status 0, never sent).
 type Rejection struct {
 	Index  int    // into the records given to Deliver
@@ -335,12 +341,15 @@ func (e *DeliveryError) Error() string {
 			"(Retry-After: %q): the run stops and its records stay pending for the next run (response body: %q)",
 			e.Status, pacing.MaxRetryAfter, e.RetryAfter, e.Body)
 	case ErrRedirect:
-		to := e.Location
-		if to == "" {
-			to = "an unknown location"
+		if e.Location == "" {
+			// No Location: not a redirect to follow, and the body is all that says what the
+			// endpoint meant (a 300 Multiple Choices lists the resources the path matched).
+			return fmt.Sprintf("the webhook answered HTTP %d %s without a Location, which a delivery cannot take as "+
+				"done: the records stay pending; check the connection's url and the request's path (response body: %q)",
+				e.Status, http.StatusText(e.Status), e.Body)
 		}
 		return fmt.Sprintf("the webhook answered HTTP %d redirecting to %s, and redirects are not followed: "+
-			"set the connection's url to the final address", e.Status, to)
+			"set the connection's url to the final address", e.Status, e.Location)
 	}
 	var last string
 	if e.Status == 0 {
@@ -402,8 +411,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // OpDeleted; the envelope says "changed" for new records), in requests the Builder builds — one
 // per batch, or one per record — as docs/design.md "Delivery rules" says: 2xx delivers them all;
 // network errors, timeouts, 408, 429 and 5xx are retried with the same webhook-id; a 3xx, a 401,
-// a 403 or a 410 stops (but a 410 to a path naming the record, Built.RecordPath, refuses that
-// record alone); any other 4xx splits the batch in halves, each a new batch with a new
+// a 403 or a 410 stops (but a 410 or 300 to a path naming the record, Built.RecordPath, refuses
+// that record alone); any other 4xx splits the batch in halves, each a new batch with a new
 // webhook-id, until the refused records stand alone and are rejected. Records whose request cannot
 // be built are rejected the same way, without a request. On error the Result still lists what was
 // delivered or rejected before it. No records, no request.
@@ -413,15 +422,60 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 		return res, nil
 	}
 	if d.builder().PerRecord() {
-		for i := range records {
-			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &res, false); err != nil {
-				return res, err
-			}
-		}
-		return res, nil
+		err := d.deliverRecords(ctx, meta, op, records, &res)
+		return res, err
 	}
 	err := d.deliverRange(ctx, meta, op, records, 0, &res, false)
 	return res, err
+}
+
+// deliverRecords sends each record in a request of its own, up to RecordConcurrency of them at
+// once (the Pacer bounds what is in flight on the connection). After an error no more records
+// are started; those in flight end, and are listed, before the first error is returned.
+func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, records [][]byte, res *Result) error {
+	width := min(max(d.RecordConcurrency, 1), len(records))
+	if width == 1 {
+		for i := range records {
+			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		mu    sync.Mutex
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for range width {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if first != nil || next == len(records) {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				var one Result
+				err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false)
+				mu.Lock()
+				res.Delivered = append(res.Delivered, one.Delivered...)
+				res.Rejected = append(res.Rejected, one.Rejected...)
+				res.Requests = append(res.Requests, one.Requests...)
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 func (d *Deliverer) builder() Builder {
@@ -551,7 +605,7 @@ func truncate(s string, n int) string {
 
 // outcome is how a batch ended when sendBatch returned no error.
 type outcome struct {
-	refused  int    // the 4xx status that refused the batch; 0 when it was delivered, -1 when it could not be built
+	refused  int    // the 4xx (or 300) status that refused the batch; 0 when it was delivered, -1 when it could not be built
 	body     string // the first KiB of the refusing response
 	bodyFree bool   // the transport is done with the request body, so its buffer may be reused
 }
@@ -659,7 +713,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			status, header = resp.StatusCode, resp.Header
 			if status < 200 || status >= 300 {
 				// Only a refusal's answer is kept: a 2xx's is drained unread, off the hot path.
-				snippet = d.Endpoint.Scrub(BodySnippet(resp.Body, rejectionBodyLimit), req.Header.Get("Authorization"))
+				snippet = d.Endpoint.Scrub(AnswerSnippet(resp, rejectionBodyLimit), req.Header.Get("Authorization"))
 				if rs, ok := d.builder().(*Requests); ok {
 					// An endpoint that prints the request it refused echoes what a template wrote.
 					snippet = hideAnswer(snippet, rs.hidden)
@@ -709,6 +763,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// Network errors and timeouts: retried below.
 		case status >= 200 && status < 300:
 			return outcome{bodyFree: open.Load() == 0}, nil
+		case status == http.StatusMultipleChoices && built.RecordPath:
+			// A path naming one record that names several resources at the endpoint (Salesforce's
+			// upsert by an external id held by more than one of its records), which applied
+			// nothing: that record is refused alone, as a 4xx refuses it. Failing the run as a
+			// redirect would fail every run on the same record.
+			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
 		case status >= 300 && status < 400:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRedirect, Status: status,
 				Attempts: sent, Body: snippet, Location: location}

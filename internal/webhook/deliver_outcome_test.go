@@ -344,6 +344,60 @@ func TestDeliverGoneRecordResource(t *testing.T) {
 	}
 }
 
+// In record mode, a 300 Multiple Choices to a request whose path names the record says that path
+// names several resources: Salesforce answers an upsert by external id (PATCH
+// /sobjects/Contact/Ext_Id__c/{{ record.id }}) so when the id is on more than one of its records,
+// and applies nothing. It is about that record: the record is refused alone with the answer (the
+// list of the matches), and the others go on. Before, it failed the run as a redirect, and since
+// the record stayed pending every run failed on it. Other 3xx, and a 300 to a path the same for
+// every record, still fail the run: they say where the route went.
+func TestDeliverMultipleChoicesForOneRecord(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/contacts/2", "/api/list":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMultipleChoices)
+			_, _ = w.Write([]byte(`["/sobjects/Contact/003A","/sobjects/Contact/003B"]`))
+		case "/api/moved/2":
+			w.Header().Set("Location", "https://elsewhere.example/contacts/2")
+			w.WriteHeader(http.StatusMovedPermanently)
+		}
+	}))
+	defer srv.Close()
+	records := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`)}
+	deliver := func(path string) (webhook.Result, error) {
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "PATCH", Path: path, Body: `{"id": {{ record.id }}}`}},
+			webhook.Vars{SyncID: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/api"}, Builder: rs})
+		return d.Deliver(context.Background(), testMeta(), controlplane.OpNew, records)
+	}
+	res, err := deliver("/contacts/{{ record.id | url_encode }}")
+	if err != nil {
+		t.Fatalf("Deliver: %v, want the record with several matches refused alone", err)
+	}
+	if got := sorted(res.Delivered); !slices.Equal(got, []int{0, 2}) {
+		t.Errorf("delivered %v, want [0 2]", got)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Index != 1 || res.Rejected[0].Status != http.StatusMultipleChoices ||
+		!strings.Contains(res.Rejected[0].Body, "003B") {
+		t.Errorf("rejected %+v, want record 1 with 300 and the matches", res.Rejected)
+	}
+	for _, tc := range []struct{ path, says string }{
+		// Without a Location, the run's error says what the endpoint answered, not a redirect.
+		{"/list", `HTTP 300 Multiple Choices without a Location, which a delivery cannot take as done: the records ` +
+			`stay pending; check the connection's url and the request's path (response body: "[\"/sobjects/Contact/003A\",`},
+		{"/moved/{{ record.id | url_encode }}", "HTTP 301 redirecting to https://elsewhere.example/…"},
+	} {
+		if _, err := deliver(tc.path); !errors.Is(err, webhook.ErrRedirect) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("path %q answered 3xx: %v, want ErrRedirect saying %s", tc.path, err, tc.says)
+		}
+	}
+}
+
 // A rendered path is sent as rendered, each byte a URL cannot carry as it is percent-encoded:
 // Go's client wrote a query's bytes into the request line unescaped (a value "x HTTP/1.0" sent
 // "POST /api/c?q=x HTTP/1.0 HTTP/1.1", which Go's server refuses with 400, so the record was

@@ -5,12 +5,17 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -116,5 +121,73 @@ func TestDeliverOnRetry(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), "connection refused"); n != 1 {
 		t.Errorf("the cause is repeated %d times: %s", n, err)
+	}
+}
+
+// Record mode with RecordConcurrency sends a batch's records that many at once, and reports each
+// as sequential sending did: a refused record rejected alone, the others delivered, every request
+// listed. After an error no record is started, and those in flight are still listed.
+func TestDeliverRecordsConcurrently(t *testing.T) {
+	var mu sync.Mutex
+	inflight, most := 0, 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inflight++
+		most = max(most, inflight)
+		if inflight == 3 {
+			close(release)
+		}
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-time.After(time.Minute):
+			t.Errorf("hung: a request waited a minute for three in flight")
+		}
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/c/4":
+			http.Error(w, "bad record", http.StatusUnprocessableEntity)
+		case "/c/7":
+			http.Error(w, "no", http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.unique_id }}"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Builder: rs, RecordConcurrency: 3})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != 3 || !slices.Equal(sorted(res.Delivered), []int{0, 1, 2, 3, 5, 6}) || len(res.Rejected) != 1 ||
+		res.Rejected[0].Index != 4 || len(res.Requests) != 7 {
+		t.Errorf("at most %d in flight, delivered %v, rejected %+v, %d requests; want 3, all but 4, 4, 7",
+			most, sorted(res.Delivered), res.Rejected, len(res.Requests))
+	}
+
+	// Record 7 is refused for the credentials: the run stops, and nothing after the records in
+	// flight then is sent.
+	res, err = d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(40))
+	if !errors.Is(err, webhook.ErrUnauthorized) {
+		t.Fatalf("Deliver: %v, want ErrUnauthorized", err)
+	}
+	seen := map[int]bool{}
+	for _, r := range res.Requests {
+		seen[r.First] = true
+	}
+	for _, i := range res.Delivered {
+		if !seen[i] {
+			t.Errorf("record %d delivered without a request listed", i)
+		}
+	}
+	if len(res.Requests) >= 40 || !seen[7] || len(res.Delivered)+len(res.Rejected) != len(res.Requests)-1 {
+		t.Errorf("%d requests, %d delivered, %d rejected: want fewer than 40, record 7's listed, all but it answered",
+			len(res.Requests), len(res.Delivered), len(res.Rejected))
 	}
 }

@@ -457,9 +457,9 @@ func JoinURL(base, path string) string {
 	base, _, _ = strings.Cut(base, "#")
 	b, bq, _ := strings.Cut(base, "?")
 	p, pq, _ := strings.Cut(path, "?")
-	u := strings.TrimRight(b, "/")
+	u := b // a path that is only a query leaves the URL's path as it is, a trailing slash included
 	if p != "" {
-		u += "/" + strings.TrimLeft(p, "/")
+		u = strings.TrimRight(b, "/") + "/" + strings.TrimLeft(p, "/")
 	}
 	switch {
 	case bq != "" && pq != "":

@@ -48,6 +48,12 @@ func TestJoinURL(t *testing.T) {
 		{"https://h/api?k=1", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
 		{"https://h", "contacts?x=2", "https://h/contacts?x=2"},
 		{"https://h/api?k=1", "?x=2", "https://h/api?k=1&x=2"},
+		// A path that is only a query leaves the URL's path as it is, its trailing slash included:
+		// servers that tell /events/ from /events answer the other one with a redirect (Django,
+		// FastAPI) or a 404.
+		{"https://h/api/events/", "?x=2", "https://h/api/events/?x=2"},
+		{"https://h/api/events/?k=1", "?x=2", "https://h/api/events/?k=1&x=2"},
+		{"https://h/api/events/", "/", "https://h/api/events/"},
 		// The URL's fragment is never sent: it must not swallow the path or query joined to it.
 		{"https://h/api#top", "/contacts/7", "https://h/api/contacts/7"},
 		{"https://h/api?k=1#top", "/contacts/7?x=2", "https://h/api/contacts/7?k=1&x=2"},
