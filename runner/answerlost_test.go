@@ -180,3 +180,25 @@ func TestNotificationFailedAttemptCountedOnceWhenItsAnswerIsLost(t *testing.T) {
 		t.Errorf("2 failed attempts recorded, each answer lost once, counted %d times", attempts)
 	}
 }
+
+// A run's intents that the server recorded but whose answer was lost (the connection cut after
+// the commit) are sent again on another connection (onLiveSession), which finds them recorded:
+// the run goes on, as it does when the session ended before the statement ran. It failed, its
+// records unsent, on the intents' primary key.
+func TestRunIntentsRecordedOnceWhenTheirAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	p := newAnswerCutter(t, f.cpURL, "INSERT INTO backflow.sync_intents", "INSERT 0 ")
+	sealer, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.engine = newTestEngine(controlplane.New(controlplanetest.Pool(t, p.URL), sealer))
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if p.cuts() != 1 {
+		t.Fatalf("the proxy lost %d answers, want 1: the test does not test", p.cuts())
+	}
+	if run.Counts.Delivered != 5 {
+		t.Errorf("the run delivered %d records, want the model's 5", run.Counts.Delivered)
+	}
+}
