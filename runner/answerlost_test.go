@@ -27,6 +27,8 @@ type answerCutter struct {
 	mu   sync.Mutex
 	cut  int  // answers dropped
 	done bool // one was dropped: the proxy only forwards from now on
+	// onCut, when set, is called once the answer is dropped, before the client hears of it.
+	onCut func()
 }
 
 func newAnswerCutter(t *testing.T, dbURL, marker, answer string) *answerCutter {
@@ -109,6 +111,9 @@ func newAnswerCutter(t *testing.T, dbURL, marker, answer string) *answerCutter {
 						}
 						p.mu.Unlock()
 						if dropping {
+							if p.onCut != nil {
+								p.onCut()
+							}
 							_ = client.Close() // the server's side stays: it reads on, and commits
 						} else if _, werr := client.Write(buf[:n]); werr != nil {
 							return
@@ -200,5 +205,42 @@ func TestRunIntentsRecordedOnceWhenTheirAnswerIsLost(t *testing.T) {
 	}
 	if run.Counts.Delivered != 5 {
 		t.Errorf("the run delivered %d records, want the model's 5", run.Counts.Delivered)
+	}
+}
+
+// A run's end that the server recorded but whose answer was lost (the connection cut after the
+// commit), while another runner took the sync over (the fence moved on before the end was tried
+// again, which then finds the lock lost), is the end its record has: the run returned canceled
+// and counted so in backflow_runs_total, and handed its job back to be run again, when its record
+// says succeeded.
+func TestRunEndRecordedThoughItsAnswerIsLostAndTheSyncTakenOver(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	p := newAnswerCutter(t, f.cpURL, "resent_after_conflict = $17", "COMMIT\x00")
+	admin := controlplanetest.Pool(t, f.cpURL)
+	p.onCut = func() {
+		if _, err := admin.Exec(context.Background(), `UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`,
+			f.sync.ID); err != nil {
+			t.Errorf("move the fence on: %v", err)
+		}
+	}
+	sealer, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEngine(controlplane.New(controlplanetest.Pool(t, p.URL), sealer))
+	run, runErr := e.Run(f.ctx, f.sync.ID, RunOptions{})
+	if p.cuts() != 1 {
+		t.Fatalf("the proxy lost %d answers, want 1: the test does not test", p.cuts())
+	}
+	if run == nil {
+		t.Fatalf("no run: %v", runErr)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != stored.Status || (runErr == nil) != (stored.Status == controlplane.RunSucceeded) {
+		t.Errorf("returned %s (error %v), stored %s", run.Status, runErr, stored.Status)
 	}
 }
