@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,4 +175,43 @@ func TestDuckDBPreviewHidesQuotedValue(t *testing.T) {
 		!strings.Contains(got[0], "'[value not shown]'") || strings.Contains(got[0], "alice") {
 		t.Errorf("preview of a model that fails on a value: %q", got)
 	}
+}
+
+// A mirror sync keyed on a DuckDB LIST, ARRAY, STRUCT, MAP or UNION column is refused at plan:
+// its deletes have only the key's text, which does not say the JSON its records carry, and its
+// runs fail, saying so; the plan applied, and every run failed. An update_or_create sync, which
+// sends no deletes, keys on one.
+func TestAccDuckDBMirrorRefusesNestedKey(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE nk AS SELECT {'a': i} AS s, [i] AS l, [i, i]::INTEGER[2] AS a, "+
+		"MAP {'k': i} AS m, i::INTEGER::UNION(n INTEGER, s VARCHAR) AS u, i AS n FROM range(1, 3) AS r(i)")
+	base := duckdbConnection("d", "lake", path, "") + webhookConnection("hook", "Webhook Test", hook.URL, "") +
+		model("nk", "nk", "d", `table = "nk"`)
+	step := func(behavior, key, pattern string) resource.TestStep {
+		st := resource.TestStep{
+			Config:   e.config(base, syncResource("s", "s", "nk", fmt.Sprintf("behavior = %q\n  primary_key = %q", behavior, key))),
+			PlanOnly: true,
+		}
+		if pattern == "" {
+			st.ExpectNonEmptyPlan = true
+		} else {
+			st.ExpectError = expectErr(pattern)
+		}
+		return st
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(base)},
+			step("mirror", "s", `Mirror Sync Keyed on a Nested Column.*primary_key is "s", a DuckDB struct\("a" bigint\)`),
+			step("mirror", "l", `Mirror Sync Keyed on a Nested Column.*primary_key is "l"`),
+			step("mirror", "a", `Mirror Sync Keyed on a Nested Column.*primary_key is "a"`),
+			step("mirror", "m", `Mirror Sync Keyed on a Nested Column.*primary_key is "m"`),
+			step("mirror", "u", `Mirror Sync Keyed on a Nested Column.*primary_key is "u"`),
+			step("update_or_create", "s", ""),
+			step("mirror", "n", ""),
+		},
+	})
 }

@@ -373,6 +373,7 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	if attribute, problem, fix := checkCursor(m, y); attribute != "" {
 		addAttributeError(diags, path.Root(attribute), "Invalid Cursor", problem, fix, nil)
 	}
+	checkMirrorKey(ctx, r.store, m, y, diags)
 	for _, p := range checkColumns(m, y.PrimaryKey, y.Mappings) {
 		at := path.Root("primary_key")
 		if p.Index >= 0 {
@@ -711,4 +712,28 @@ func (r *SyncResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 
 func (r *SyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importRow(ctx, &r.storeHolder, req, resp, "sync", r.store.LookupSync, func(x *controlplane.Sync) int64 { return x.ID })
+}
+
+// checkMirrorKey refuses a mirror sync keyed on a DuckDB LIST, ARRAY, STRUCT, MAP or UNION
+// column: its deletes have only the key's text, DuckDB's VARCHAR cast of it, which does not say
+// the JSON its records carry, and its runs fail, saying so (as the plan now does).
+func checkMirrorKey(ctx context.Context, store *controlplane.Store, m *controlplane.Model, y *controlplane.Sync, diags *diag.Diagnostics) {
+	if y.Behavior != controlplane.BehaviorMirror || y.PrimaryKey == "" {
+		return
+	}
+	for _, c := range m.Columns {
+		if c.Name != y.PrimaryKey || !warehouse.DuckNestedType(c.Type) {
+			continue
+		}
+		if conn, err := store.GetConnection(ctx, m.ConnectionID); err != nil || conn.Kind() != controlplane.KindDuckDB {
+			return
+		}
+		addAttributeError(diags, path.Root("primary_key"), "Mirror Sync Keyed on a Nested Column",
+			fmt.Sprintf("primary_key is %q, a DuckDB %s column of the model %q. A mirror's deletes have only the key's text, "+
+				"DuckDB's VARCHAR cast of it, and cannot name the record as its upserts do (as JSON): the sync's runs fail.",
+				c.Name, c.Type, m.Name),
+			fmt.Sprintf("Key the sync on a text column the model returns, such as CAST(to_json(%s) AS VARCHAR), "+
+				"or use behavior update_or_create or append, which send no deletes.", c.Name), nil)
+		return
+	}
 }

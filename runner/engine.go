@@ -389,6 +389,17 @@ func (e *Engine) finish(ctx context.Context, lease *controlplane.SyncLease, run 
 	wait := 100 * time.Millisecond
 	for {
 		err := lease.Finish(ctx, run)
+		if errors.Is(err, controlplane.ErrLockLost) {
+			// A try whose answer was lost (a connection cut after its commit; tried again here
+			// or on another connection, Store.inTx) may have recorded the end before another
+			// runner took the sync over: then the end is recorded, as the run has it (canceled is also
+			// what the runner that took it over writes: not told apart, it is left as lost).
+			if rec, gerr := e.Store.GetRun(ctx, run.ID); gerr == nil && rec.Status == run.Status && rec.Status != controlplane.RunCanceled &&
+				!rec.FinishedAt.IsZero() {
+				run.FinishedAt = rec.FinishedAt
+				return nil
+			}
+		}
 		if !controlplane.Unreachable(err) || ctx.Err() != nil {
 			return err
 		}

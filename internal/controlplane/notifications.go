@@ -479,9 +479,13 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 		at = &retryAt
 	}
 	err := s.onLiveSession(ctx, func() (bool, error) {
+		// Once: a record made again after one that was applied, its answer lost, finds the event
+		// given up or due at retryAt already, and changes nothing (attempts would count it twice,
+		// and the event be given up after half its attempts).
 		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
 			last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
-			WHERE id = $1`, id, status, truncateBody(cause), at)
+			WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at IS DISTINCT FROM $4::timestamptz`,
+			id, status, truncateBody(cause), at)
 		return true, err
 	})
 	if err != nil {

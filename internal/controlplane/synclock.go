@@ -349,9 +349,13 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	values := [][]byte{buf[params : params+8], buf[params+8 : params+16], buf[params+16 : batches], buf[batches:keys], buf[keys:]}
 	var tag pgconn.CommandTag
 	// A pooled connection the server ended fails the statement: it is sent again on another
-	// (Store.onLiveSession). Had it been applied, the retry fails on the intents' primary key.
+	// (Store.onLiveSession). One that was applied, its answer lost (a connection cut after the
+	// commit), recorded them all, fence held: the retry then fails on the intents' primary key,
+	// which says so.
+	tries, recorded := 0, false
 	err := l.store.onLiveSession(ctx, func() (bool, error) {
-		return true, l.store.onConn(ctx, func(c *pgx.Conn) error {
+		tries++
+		err := l.store.onConn(ctx, func(c *pgx.Conn) error {
 			sd, err := c.Prepare(ctx, recordIntentsStmt, recordIntentsSQL)
 			if err != nil {
 				return err
@@ -359,11 +363,16 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 			tag, err = c.PgConn().ExecPrepared(ctx, sd.Name, values, binaryParams[:], nil).Close()
 			return err
 		})
+		if pgErr := (*pgconn.PgError)(nil); tries > 1 && errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+			pgErr.ConstraintName == "sync_intents_pkey" {
+			recorded, err = true, nil
+		}
+		return true, err
 	})
 	if err != nil {
 		return buf, fmt.Errorf("record the keys about to be sent: %w", err)
 	}
-	if tag.RowsAffected() != int64(len(intents)) {
+	if !recorded && tag.RowsAffected() != int64(len(intents)) {
 		return buf, l.noteLoss(ErrLockLost)
 	}
 	return buf, nil

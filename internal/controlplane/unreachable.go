@@ -19,11 +19,16 @@ func Unreachable(err error) bool {
 	if err == nil || errors.Is(err, ErrLockLost) {
 		return false
 	}
+	pgErr := (*pgconn.PgError)(nil)
+	isPg := errors.As(err, &pgErr)
 	if errors.As(err, new(*pgconn.ConnectError)) {
-		return true // the server refused or did not take a new connection: starting up, down, full
+		// The server did not take a new connection: down, starting up, full, not accepting
+		// connections to the database for now; but one that refuses the role, its password, the
+		// database (that does not exist) or the right to connect to it answers so again.
+		return !isPg || !strings.HasPrefix(pgErr.Code, "28") && pgErr.Code != "3D000" && pgErr.Code != "42501"
 	}
-	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
-		// 08: connection exception; 57P01-57P03: the session was terminated or the server is
+	if isPg {
+		// 08: connection exception; 57P01-57P05: the session was terminated or the server is
 		// shutting down or starting; 53300: too many connections.
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
 	}

@@ -898,7 +898,7 @@ func (r *duckRows) streamKeyJSON() (KeyJSON, error) {
 		col := r.cols[r.nestedKey]
 		return nil, fmt.Errorf("its key column %q is a DuckDB %s: a mirror's deletes have only the key's text, DuckDB's VARCHAR cast of it, "+
 			"and cannot name the record as its upserts did (as JSON): key the sync on a column of text instead, such as CAST(to_json(%s) AS VARCHAR)",
-			col.Name, strings.ToUpper(col.Type), quoteDuck(col.Name))
+			col.Name, col.Type, quoteDuck(col.Name))
 	}
 	return nil, nil
 }

@@ -337,3 +337,12 @@ func StreamKeyJSON(s Stream) (KeyJSON, error) {
 	}
 	return nil, nil
 }
+
+// DuckNestedType reports whether t, a DuckDB column's type as a model's columns have it
+// ("integer[]", "struct(a integer)"), is a LIST, ARRAY, STRUCT, MAP or UNION: a key that a
+// mirror's deletes cannot name (duckRows.streamKeyJSON), which the provider refuses at plan.
+func DuckNestedType(t string) bool {
+	t = strings.ToLower(strings.TrimSpace(t))
+	return strings.HasSuffix(t, "]") || strings.HasPrefix(t, "struct(") || strings.HasPrefix(t, "map(") ||
+		strings.HasPrefix(t, "union(")
+}

@@ -1,0 +1,246 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// answerCutter is a TCP proxy in front of the control plane that loses the answer to one
+// statement the server carried out: once a client sends a statement holding marker, the
+// server's reply holding answer is dropped and that client's connection closed (a network cut,
+// a proxy recycling connections, after the server applied and committed the statement). Other
+// connections, and that one's server side, go on as usual.
+type answerCutter struct {
+	URL    string // the control plane's URL, through the proxy
+	marker []byte
+	answer []byte
+
+	mu   sync.Mutex
+	cut  int  // answers dropped
+	done bool // one was dropped: the proxy only forwards from now on
+	// onCut, when set, is called once the answer is dropped, before the client hears of it.
+	onCut func()
+}
+
+func newAnswerCutter(t *testing.T, dbURL, marker, answer string) *answerCutter {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	u.Host = ln.Addr().String()
+	p := &answerCutter{URL: u.String(), marker: []byte(marker), answer: []byte(answer)}
+	var conns sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = client.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, client, server)
+			mu.Unlock()
+			var armed sync.Mutex
+			sent := false
+			conns.Add(2)
+			go func() { // client to server
+				defer conns.Done()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := client.Read(buf)
+					if n > 0 {
+						if bytes.Contains(buf[:n], p.marker) {
+							armed.Lock()
+							sent = true
+							armed.Unlock()
+						}
+						if _, werr := server.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						_ = server.Close()
+						return
+					}
+				}
+			}()
+			go func() { // server to client
+				defer conns.Done()
+				buf := make([]byte, 64<<10)
+				dropping := false
+				for {
+					n, err := server.Read(buf)
+					if n > 0 && !dropping {
+						armed.Lock()
+						hit := sent && bytes.Contains(buf[:n], p.answer)
+						armed.Unlock()
+						p.mu.Lock()
+						if hit && !p.done {
+							p.done, dropping = true, true
+							p.cut++
+						}
+						p.mu.Unlock()
+						if dropping {
+							if p.onCut != nil {
+								p.onCut()
+							}
+							_ = client.Close() // the server's side stays: it reads on, and commits
+						} else if _, werr := client.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						_ = client.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// cuts returns how many answers the proxy dropped.
+func (p *answerCutter) cuts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut
+}
+
+// A failed notification attempt whose record the server made but whose answer was lost (the
+// connection cut after the commit) is recorded again on another connection (onLiveSession): it
+// must still count one attempt, not two, or the event is given up after half its attempts.
+func TestNotificationFailedAttemptCountedOnceWhenItsAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := f.alertsConnection(sink.srv.URL + "/events")
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: controlplane.Events}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if _, err := f.store.QueueRunEvents(f.ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.store.ClaimEvents(f.ctx, 10, time.Minute)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("claimed %d events (%v), want 1", len(evs), err)
+	}
+	for _, c := range []struct {
+		name    string
+		retryAt time.Time
+	}{{"retried", time.Now().Add(time.Hour)}, {"given up", time.Time{}}} {
+		p := newAnswerCutter(t, f.cpURL, "attempts = attempts + 1", "UPDATE 1")
+		store := controlplane.New(controlplanetest.Pool(t, p.URL), nil)
+		ctx, cancel := context.WithTimeout(f.ctx, time.Minute)
+		err := store.EventFailed(ctx, evs[0].ID, 503, "boom", c.retryAt)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: EventFailed hung", c.name)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p.cuts() != 1 {
+			t.Fatalf("%s: the proxy lost %d answers, want 1: the test does not test", c.name, p.cuts())
+		}
+	}
+	var attempts int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT attempts FROM backflow.notification_events WHERE id = $1`,
+		evs[0].ID).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 2 {
+		t.Errorf("2 failed attempts recorded, each answer lost once, counted %d times", attempts)
+	}
+}
+
+// A run's intents that the server recorded but whose answer was lost (the connection cut after
+// the commit) are sent again on another connection (onLiveSession), which finds them recorded:
+// the run goes on, as it does when the session ended before the statement ran. It failed, its
+// records unsent, on the intents' primary key.
+func TestRunIntentsRecordedOnceWhenTheirAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	p := newAnswerCutter(t, f.cpURL, "INSERT INTO backflow.sync_intents", "INSERT 0 ")
+	sealer, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.engine = newTestEngine(controlplane.New(controlplanetest.Pool(t, p.URL), sealer))
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if p.cuts() != 1 {
+		t.Fatalf("the proxy lost %d answers, want 1: the test does not test", p.cuts())
+	}
+	if run.Counts.Delivered != 5 {
+		t.Errorf("the run delivered %d records, want the model's 5", run.Counts.Delivered)
+	}
+}
+
+// A run's end that the server recorded but whose answer was lost (the connection cut after the
+// commit), while another runner took the sync over (the fence moved on before the end was tried
+// again, which then finds the lock lost), is the end its record has: the run returned canceled
+// and counted so in backflow_runs_total, and handed its job back to be run again, when its record
+// says succeeded.
+func TestRunEndRecordedThoughItsAnswerIsLostAndTheSyncTakenOver(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	p := newAnswerCutter(t, f.cpURL, "resent_after_conflict = $17", "COMMIT\x00")
+	admin := controlplanetest.Pool(t, f.cpURL)
+	p.onCut = func() {
+		if _, err := admin.Exec(context.Background(), `UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`,
+			f.sync.ID); err != nil {
+			t.Errorf("move the fence on: %v", err)
+		}
+	}
+	sealer, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEngine(controlplane.New(controlplanetest.Pool(t, p.URL), sealer))
+	run, runErr := e.Run(f.ctx, f.sync.ID, RunOptions{})
+	if p.cuts() != 1 {
+		t.Fatalf("the proxy lost %d answers, want 1: the test does not test", p.cuts())
+	}
+	if run == nil {
+		t.Fatalf("no run: %v", runErr)
+	}
+	stored, err := f.store.GetRun(f.ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != stored.Status || (runErr == nil) != (stored.Status == controlplane.RunSucceeded) {
+		t.Errorf("returned %s (error %v), stored %s", run.Status, runErr, stored.Status)
+	}
+}
