@@ -425,9 +425,18 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 		err := d.deliverRecords(ctx, meta, op, records, &res)
 		return res, err
 	}
-	err := d.deliverRange(ctx, meta, op, records, 0, &res, false)
+	err := d.deliverRange(ctx, meta, op, records, 0, &res, false, nil)
 	return res, err
 }
+
+// halt stops the requests of one Deliver's records once one of them failed (deliverRecords): a
+// request waiting for the pacer, or to be retried, is then not sent. The failing request sets it
+// before it gives its pacer slot back, so no request the slot lets go is sent after the failure.
+type halt struct{ stopped atomic.Bool }
+
+// errHalted ends a record's request that another record's failure stopped before it was sent
+// (halt); Deliver returns the failure, never this.
+var errHalted = errors.New("webhook delivery stopped: another record's request of the batch failed, so no more were sent")
 
 // deliverRecords sends each record in a request of its own, up to RecordConcurrency of them at
 // once (the Pacer bounds what is in flight on the connection). After an error no more records
@@ -436,7 +445,7 @@ func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, r
 	width := min(max(d.RecordConcurrency, 1), len(records))
 	if width == 1 {
 		for i := range records {
-			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false); err != nil {
+			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false, nil); err != nil {
 				return err
 			}
 		}
@@ -447,6 +456,7 @@ func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, r
 		next  int
 		first error
 		wg    sync.WaitGroup
+		stop  halt
 	)
 	for range width {
 		wg.Add(1)
@@ -454,7 +464,7 @@ func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, r
 			defer wg.Done()
 			for {
 				mu.Lock()
-				if first != nil || next == len(records) {
+				if first != nil || stop.stopped.Load() || next == len(records) {
 					mu.Unlock()
 					return
 				}
@@ -462,12 +472,12 @@ func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, r
 				next++
 				mu.Unlock()
 				var one Result
-				err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false)
+				err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false, &stop)
 				mu.Lock()
 				res.Delivered = append(res.Delivered, one.Delivered...)
 				res.Rejected = append(res.Rejected, one.Rejected...)
 				res.Requests = append(res.Requests, one.Requests...)
-				if err != nil && first == nil {
+				if err != nil && first == nil && !errors.Is(err, errHalted) {
 					first = err
 				}
 				mu.Unlock()
@@ -486,8 +496,10 @@ func (d *Deliverer) builder() Builder {
 }
 
 // deliverRange delivers records, which start at index base of the caller's slice.
-// bisected: records are a half of a batch being bisected.
-func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool) error {
+// bisected: records are a half of a batch being bisected. stop, when not nil, is the halt of
+// the records sent alongside these.
+func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool,
+	stop *halt) error {
 	bp := bufPool.Get().(*[]byte)
 	if need := bodySizeHint(records); cap(*bp) < need && need <= maxPooledBuffer {
 		// Sized once: the pool is emptied by garbage collections, and a body grown by appends
@@ -509,7 +521,7 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	} else {
 		rq.RecordPath, rq.KeyPath = built.RecordPath, built.KeyPath
 		rq.Method, rq.Path = built.Method, built.Path
-		out, err = d.sendBatch(ctx, &built, &rq, bisected)
+		out, err = d.sendBatch(ctx, &built, &rq, bisected, stop)
 	}
 	switch body := built.Body; {
 	case body == nil:
@@ -541,10 +553,10 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	// A refusal is about the batch's content, so halving finds the culprits in about
 	// 2·k·log₂(n) requests for k bad records among n, and the good ones still go through.
 	half := len(records) / 2
-	if err := d.deliverRange(ctx, meta, op, records[:half], base, res, true); err != nil {
+	if err := d.deliverRange(ctx, meta, op, records[:half], base, res, true, stop); err != nil {
 		return err
 	}
-	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true)
+	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true, stop)
 }
 
 // bodySizeHint is about the size of a body that carries records: their bytes, a comma each, and
@@ -613,8 +625,9 @@ type outcome struct {
 // sendBatch posts body until it is delivered, refused, or fails for good. Every attempt carries the
 // same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp. It fills rq
 // with the request's identity and its last attempt. fenceFirst: the first attempt is checked
-// with Fence too.
-func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fenceFirst bool) (outcome, error) {
+// with Fence too. stop, when not nil, is set when it returns an error, before its pacer slot is
+// given back, and once set no attempt of it is sent (errHalted).
+func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fenceFirst bool, stop *halt) (_ outcome, ferr error) {
 	body := built.Body
 	client := d.Client
 	if client == nil {
@@ -633,10 +646,25 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 	// sent counts the HTTP attempts; attempt counts the tries, which include those that failed
 	// before sending, at the OAuth2 token endpoint.
 	sent := 0
+	// release gives back the pacer slot of the attempt answered last, with what it learned: on
+	// return, after stop is set, so that a request the slot lets go sees it.
+	var release func()
+	defer func() {
+		if ferr != nil && stop != nil {
+			stop.stopped.Store(true)
+		}
+		if release != nil {
+			release()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		paced, err := d.pace(ctx)
 		if err != nil {
 			return outcome{bodyFree: open.Load() == 0}, err
+		}
+		if stop != nil && stop.stopped.Load() {
+			paced(pacing.NotSent)
+			return outcome{bodyFree: open.Load() == 0}, errHalted
 		}
 		if d.Fence != nil && (attempt > 1 || fenceFirst) {
 			if err := d.Fence(ctx); err != nil {
@@ -726,11 +754,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			location = redactLocation(resp.Header.Get("Location"))
 		}
 		answered()
+		answer := pacing.Answer{Status: status, Latency: elapsed, Header: header}
 		if err != nil && ctx.Err() != nil {
-			paced(pacing.NotSent) // stopped, not an answer: nothing to learn from it
-		} else {
-			paced(pacing.Answer{Status: status, Latency: elapsed, Header: header})
+			answer = pacing.NotSent // stopped, not an answer: nothing to learn from it
 		}
+		release = func() { paced(answer) }
 		rq.Attempts, rq.Status, rq.Latency, rq.Body, rq.Err = sent, status, elapsed, "", ""
 		if err != nil {
 			rq.Err = err.Error()
@@ -780,6 +808,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// more attempt; a second 401 is handled as below.
 			refreshed = true
 			d.Endpoint.OAuth2.Invalidate(req.Header.Get("Authorization"))
+			release()
+			release = nil
 			continue
 		case status == http.StatusUnauthorized, status == http.StatusForbidden:
 			// Deviation from the design contract ("other 4xx: the batch is split in halves"): 401 and 403 are
@@ -802,6 +832,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrRetriesExhausted,
 				Status: status, Attempts: sent, Body: snippet, Err: err}
 		}
+		release()
+		release = nil
 		if serr := d.retryWait(ctx, id, rq.Count, attempt, maxRetries, status, err, retryAfter); serr != nil {
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}

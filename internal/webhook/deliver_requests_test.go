@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -190,4 +191,98 @@ func TestDeliverRecordsConcurrently(t *testing.T) {
 		t.Errorf("%d requests, %d delivered, %d rejected: want fewer than 40, record 7's listed, all but it answered",
 			len(res.Requests), len(res.Delivered), len(res.Rejected))
 	}
+}
+
+// In record mode, once a record's request fails the delivery (a 401, 403, 3xx or 410 to a path
+// the same for every record), no other request of the batch is sent: neither the records
+// waiting for the pacer nor a retry. Their records stay pending, and the failure is returned.
+func TestDeliverRecordsStopAfterAFailure(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		kind   error
+	}{
+		{http.StatusUnauthorized, webhook.ErrUnauthorized},
+		{http.StatusForbidden, webhook.ErrUnauthorized},
+		{http.StatusGone, webhook.ErrGone},
+		{http.StatusMultipleChoices, webhook.ErrRedirect},
+		{http.StatusFound, webhook.ErrRedirect},
+	} {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			var mu sync.Mutex
+			var paths []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				paths = append(paths, r.URL.RawQuery)
+				mu.Unlock()
+				if tc.status == http.StatusFound {
+					w.Header().Set("Location", "https://elsewhere.example/c")
+				}
+				w.WriteHeader(tc.status)
+			}))
+			defer srv.Close()
+			rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+				New: &controlplane.OperationRequest{Method: "POST", Path: "/c"}}, webhook.Vars{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One request in flight on the connection; four records of the batch taken at once,
+			// three of them waiting for the pacer when the first is answered.
+			pacer := pacing.NewPacer(pacing.Limits{MaxConcurrency: 1}, pacing.State{}, 1, nil)
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Builder: rs, Pacer: pacer,
+				RecordConcurrency: 4})
+			res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(8))
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("Deliver: %v, want %v", err, tc.kind)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(paths) != 1 || len(res.Requests) != 1 || len(res.Delivered) != 0 || len(res.Rejected) != 0 {
+				t.Errorf("%d requests sent after HTTP %d, %d listed, delivered %v, rejected %+v: want the one answered %d, "+
+					"and no other", len(paths), tc.status, len(res.Requests), res.Delivered, res.Rejected, tc.status)
+			}
+		})
+	}
+
+	// A record being retried when another's request fails is not sent again: it ends listed,
+	// its last answer kept, and the run's failure is the other's.
+	t.Run("retry", func(t *testing.T) {
+		answered := make(chan struct{}) // record 0's first attempt was answered
+		var once sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/c/1" {
+				select {
+				case <-answered:
+				case <-time.After(time.Minute):
+					t.Error("hung: record 1's request waited a minute for record 0's answer")
+				}
+				http.Error(w, "no", http.StatusUnauthorized)
+				return
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			once.Do(func() { close(answered) })
+		}))
+		defer srv.Close()
+		rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.unique_id }}"}}, webhook.Vars{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Builder: rs, RecordConcurrency: 2,
+			MaxRetries: 1000})
+		res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(2))
+		if !errors.Is(err, webhook.ErrUnauthorized) {
+			t.Fatalf("Deliver: %v, want the 401", err)
+		}
+		var zero *webhook.Request
+		for i := range res.Requests {
+			if res.Requests[i].First == 0 {
+				zero = &res.Requests[i]
+			}
+		}
+		if zero == nil || zero.Attempts > 1000 || !strings.Contains(zero.Err, "another record's request") ||
+			len(res.Delivered)+len(res.Rejected) != 0 {
+			t.Errorf("record 0's request: %+v, delivered %v, rejected %+v: want it stopped after record 1's 401, "+
+				"its record pending", zero, res.Delivered, res.Rejected)
+		}
+	})
 }
