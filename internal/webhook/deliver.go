@@ -425,7 +425,7 @@ func (d *Deliverer) Deliver(ctx context.Context, meta *Meta, op string, records 
 		err := d.deliverRecords(ctx, meta, op, records, &res)
 		return res, err
 	}
-	err := d.deliverRange(ctx, meta, op, records, 0, &res, false, nil)
+	err := d.deliverRange(ctx, meta, op, records, 0, &res, false, nil, nil)
 	return res, err
 }
 
@@ -439,13 +439,15 @@ type halt struct{ stopped atomic.Bool }
 var errHalted = errors.New("webhook delivery stopped: another record's request of the batch failed, so no more were sent")
 
 // deliverRecords sends each record in a request of its own, up to RecordConcurrency of them at
-// once (the Pacer bounds what is in flight on the connection). After an error no more records
+// once (the Pacer bounds what is in flight on the connection). A record is taken, and its body
+// built, once the pacer lets its request go: taken before, each of the RecordConcurrency records
+// of each of the batches sent at once held a body while waiting. After an error no more records
 // are started; those in flight end, and are listed, before the first error is returned.
 func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, records [][]byte, res *Result) error {
 	width := min(max(d.RecordConcurrency, 1), len(records))
 	if width == 1 {
 		for i := range records {
-			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false, nil); err != nil {
+			if err := d.deliverRange(ctx, meta, op, records[i:i+1], i, res, false, nil, nil); err != nil {
 				return err
 			}
 		}
@@ -458,29 +460,56 @@ func (d *Deliverer) deliverRecords(ctx context.Context, meta *Meta, op string, r
 		wg    sync.WaitGroup
 		stop  halt
 	)
+	// take takes the next record to send (look: only says whether there is one); false: none
+	// is left, or one failed.
+	take := func(look bool) (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil || stop.stopped.Load() || next == len(records) {
+			return 0, false
+		}
+		if look {
+			return next, true
+		}
+		next++
+		return next - 1, true
+	}
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil && !errors.Is(err, errHalted) {
+			first = err
+		}
+	}
 	for range width {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				mu.Lock()
-				if first != nil || stop.stopped.Load() || next == len(records) {
-					mu.Unlock()
+				// A record is taken once the pacer lets its request go.
+				if _, more := take(true); !more {
 					return
 				}
-				i := next
-				next++
-				mu.Unlock()
+				paced, err := d.pace(ctx)
+				if err != nil {
+					fail(err)
+					return
+				}
+				i, more := take(false)
+				if !more {
+					paced(pacing.NotSent)
+					return
+				}
 				var one Result
-				err := d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false, &stop)
+				err = d.deliverRange(ctx, meta, op, records[i:i+1], i, &one, false, &stop, paced)
 				mu.Lock()
 				res.Delivered = append(res.Delivered, one.Delivered...)
 				res.Rejected = append(res.Rejected, one.Rejected...)
 				res.Requests = append(res.Requests, one.Requests...)
-				if err != nil && first == nil && !errors.Is(err, errHalted) {
-					first = err
-				}
 				mu.Unlock()
+				if err != nil {
+					fail(err)
+				}
 			}
 		}()
 	}
@@ -497,9 +526,10 @@ func (d *Deliverer) builder() Builder {
 
 // deliverRange delivers records, which start at index base of the caller's slice.
 // bisected: records are a half of a batch being bisected. stop, when not nil, is the halt of
-// the records sent alongside these.
+// the records sent alongside these. held, when not nil, is the pacer slot its first attempt
+// already holds (Pacer.Acquire's done).
 func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, records [][]byte, base int, res *Result, bisected bool,
-	stop *halt) error {
+	stop *halt, held func(pacing.Answer)) error {
 	bp := bufPool.Get().(*[]byte)
 	if need := bodySizeHint(records); cap(*bp) < need && need <= maxPooledBuffer {
 		// Sized once: the pool is emptied by garbage collections, and a body grown by appends
@@ -518,10 +548,13 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 			msg = hideStrings(msg, rs.hidden) // it may quote what a template wrote as it is
 		}
 		out = outcome{refused: -1, body: truncate(msg, rejectionBodyLimit), bodyFree: true}
+		if held != nil {
+			held(pacing.NotSent)
+		}
 	} else {
 		rq.RecordPath, rq.KeyPath = built.RecordPath, built.KeyPath
 		rq.Method, rq.Path = built.Method, built.Path
-		out, err = d.sendBatch(ctx, &built, &rq, bisected, stop)
+		out, err = d.sendBatch(ctx, &built, &rq, bisected, stop, held)
 	}
 	switch body := built.Body; {
 	case body == nil:
@@ -553,10 +586,10 @@ func (d *Deliverer) deliverRange(ctx context.Context, meta *Meta, op string, rec
 	// A refusal is about the batch's content, so halving finds the culprits in about
 	// 2·k·log₂(n) requests for k bad records among n, and the good ones still go through.
 	half := len(records) / 2
-	if err := d.deliverRange(ctx, meta, op, records[:half], base, res, true, stop); err != nil {
+	if err := d.deliverRange(ctx, meta, op, records[:half], base, res, true, stop, nil); err != nil {
 		return err
 	}
-	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true, stop)
+	return d.deliverRange(ctx, meta, op, records[half:], base+half, res, true, stop, nil)
 }
 
 // bodySizeHint is about the size of a body that carries records: their bytes, a comma each, and
@@ -626,8 +659,10 @@ type outcome struct {
 // same webhook-id so the endpoint can deduplicate, and a fresh signature timestamp. It fills rq
 // with the request's identity and its last attempt. fenceFirst: the first attempt is checked
 // with Fence too. stop, when not nil, is set when it returns an error, before its pacer slot is
-// given back, and once set no attempt of it is sent (errHalted).
-func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fenceFirst bool, stop *halt) (_ outcome, ferr error) {
+// given back, and once set no attempt of it is sent (errHalted). held, when not nil, is the
+// pacer slot the first attempt holds already.
+func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fenceFirst bool, stop *halt,
+	held func(pacing.Answer)) (_ outcome, ferr error) {
 	body := built.Body
 	client := d.Client
 	if client == nil {
@@ -658,7 +693,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 		}
 	}()
 	for attempt := 1; ; attempt++ {
-		paced, err := d.pace(ctx)
+		paced, err := held, error(nil)
+		if held == nil {
+			paced, err = d.pace(ctx)
+		}
+		held = nil
 		if err != nil {
 			return outcome{bodyFree: open.Load() == 0}, err
 		}

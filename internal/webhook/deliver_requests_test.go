@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,4 +286,53 @@ func TestDeliverRecordsStopAfterAFailure(t *testing.T) {
 				"its record pending", zero, res.Delivered, res.Rejected)
 		}
 	})
+}
+
+// countingPacer counts the slots its pacer gave.
+type countingPacer struct {
+	webhook.Pacer
+	given atomic.Int32
+}
+
+func (p *countingPacer) Acquire(ctx context.Context) (func(pacing.Answer), time.Duration, error) {
+	done, waited, err := p.Pacer.Acquire(ctx)
+	if err == nil {
+		p.given.Add(1)
+	}
+	return done, waited, err
+}
+
+// slotBuilder fails the test when a request's body is built before the pacer gave it a slot.
+type slotBuilder struct {
+	webhook.Builder
+	t      *testing.T
+	pacer  *countingPacer
+	builds atomic.Int32
+}
+
+func (b *slotBuilder) Build(buf []byte, meta *webhook.Meta, op string, records [][]byte) (webhook.Built, error) {
+	if n, given := b.builds.Add(1), b.pacer.given.Load(); n > given {
+		b.t.Errorf("body %d built with %d pacer slots given: a record's body waits for the pacer", n, given)
+	}
+	return b.Builder.Build(buf, meta, op, records)
+}
+
+// The records of a batch sent at once are built once the pacer lets each go: built before, each
+// batch sent at once (a runner sends the pacer's most) held that many bodies waiting, its most
+// squared on the connection (64 × 64 pooled buffers of 64 KiB on an adaptive connection).
+func TestDeliverRecordsBuiltOnceThePacerLetsThemGo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rs, err := webhook.CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "PUT", Path: "/c/{{ record.unique_id }}"}}, webhook.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pacer := &countingPacer{Pacer: pacing.NewPacer(pacing.Limits{MaxConcurrency: 2}, pacing.State{}, 2, nil)}
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL}, Pacer: pacer, RecordConcurrency: 8,
+		Builder: &slotBuilder{Builder: rs, t: t, pacer: pacer}})
+	res, err := d.Deliver(context.Background(), testMeta(), controlplane.OpNew, makeRecords(20))
+	if err != nil || !slices.Equal(sorted(res.Delivered), upTo(20)) || len(res.Requests) != 20 {
+		t.Errorf("Deliver: %v, delivered %v, %d requests: want all 20", err, sorted(res.Delivered), len(res.Requests))
+	}
 }
