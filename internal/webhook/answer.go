@@ -23,18 +23,24 @@ import (
 // that expands without bound costs n), and one in another coding, or that does not decode, says
 // so instead of showing its bytes.
 func AnswerSnippet(resp *http.Response, n int) string {
+	const maxEncodedAnswer = drainLimit
 	coding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
 	if resp.Uncompressed || coding == "" || coding == "identity" {
 		return BodySnippet(resp.Body, n)
 	}
 	var r io.Reader
 	var err error
+	// What is read of the encoded body is bounded too: a stream that decodes to nothing (empty
+	// gzip members, empty deflate blocks, one after the other) was read for as long as it came.
+	br := bufio.NewReader(io.LimitReader(resp.Body, maxEncodedAnswer))
+	if _, perr := br.Peek(1); errors.Is(perr, io.EOF) {
+		return "" // no body at all, which some servers still label with their coding
+	}
 	switch coding {
 	case "gzip", "x-gzip":
-		r, err = gzip.NewReader(resp.Body)
+		r, err = gzip.NewReader(br)
 	case "deflate":
 		// RFC 9110's deflate is zlib's format; some servers send the raw deflate stream instead.
-		br := bufio.NewReader(resp.Body)
 		if h, perr := br.Peek(2); perr == nil && h[0]&0x0f == 8 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 {
 			r, err = zlib.NewReader(br)
 		} else {
@@ -43,9 +49,6 @@ func AnswerSnippet(resp *http.Response, n int) string {
 	default:
 		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding), which Backflow does not decode: "+
 			"remove the Accept-Encoding header that asks for it from the connection's headers)", truncate(coding, 64))
-	}
-	if errors.Is(err, io.EOF) {
-		return "" // no body at all, which some servers still label with their coding
 	}
 	if err != nil {
 		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding) and does not decode: %v)", coding, err)

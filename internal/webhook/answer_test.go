@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -61,6 +62,7 @@ func TestDeliverDecodesACompressedRefusal(t *testing.T) {
 			"remove the Accept-Encoding header that asks for it from the connection's headers)"},
 		// An empty body labeled gzip (nginx does so) is an empty body.
 		{"empty", "gzip", ""},
+		{"empty", "deflate", ""},
 		{"", "gzip", "(the answer's body is gzip-encoded (Content-Encoding) and does not decode: gzip: invalid header)"},
 	} {
 		t.Run(tc.coding+"/"+tc.header, func(t *testing.T) {
@@ -92,6 +94,57 @@ func TestDeliverDecodesACompressedRefusal(t *testing.T) {
 			var ce *webhook.CheckError
 			if !errors.As(err, &ce) || !strings.HasPrefix(tc.want, strings.TrimSuffix(ce.Body, "…")) {
 				t.Errorf("Check: %v, want the start of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// repeated repeats one piece of an encoded stream for ever, counting what was read of it.
+type repeated struct {
+	piece []byte
+	at    int
+	read  int
+}
+
+func (e *repeated) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], e.piece[e.at:])
+		n += c
+		e.at = (e.at + c) % len(e.piece)
+	}
+	e.read += n
+	return n, nil
+}
+
+// What AnswerSnippet reads of an encoded answer is bounded, not only what it decodes: an answer
+// that decodes to nothing (empty gzip members, empty deflate blocks) was read for as long as it
+// came (a second for a delivery, which its Do bounds; for ever for another caller).
+func TestAnswerSnippetBoundsWhatItReads(t *testing.T) {
+	var member bytes.Buffer
+	w := gzip.NewWriter(&member)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		coding string
+		piece  []byte
+	}{
+		{"gzip", member.Bytes()},
+		{"deflate", []byte{0, 0, 0, 0xff, 0xff}}, // an empty stored block, not the last
+	} {
+		t.Run(tc.coding, func(t *testing.T) {
+			body := &repeated{piece: tc.piece}
+			resp := &http.Response{Header: http.Header{"Content-Encoding": {tc.coding}}, Body: io.NopCloser(body)}
+			got := make(chan string, 1)
+			go func() { got <- webhook.AnswerSnippet(resp, 1024) }()
+			select {
+			case s := <-got:
+				if body.read > 1<<20 {
+					t.Errorf("AnswerSnippet read %d bytes of the answer (%q): want at most 1 MiB", body.read, s)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("hung: AnswerSnippet read an answer that decodes to nothing for a minute")
 			}
 		})
 	}
