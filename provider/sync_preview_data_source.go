@@ -102,7 +102,8 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"` (only the rows at or after `read_from`, and those with a NULL cursor: the counts are over those, " +
 				"and it would delete nothing); null for a sync without a cursor."},
 			"read_from": schema.StringAttribute{Computed: true, MarkdownDescription: "The cursor value an incremental " +
-				"read would start from (the mark minus the lookback), as the warehouse prints it; null otherwise."},
+				"read would start from (the mark minus the lookback), as the warehouse prints it; `(withheld)` when the " +
+				"cursor is the primary key column of a sync that never sends it as it is (see the samples); null otherwise."},
 			"read_why": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a run of a sync with a `cursor` " +
 				"would read the whole model (`read_mode = \"" + controlplane.ReadFull + "\"`), as the run's log and " +
 				"`sync --dry-run` say it: e.g. `the sync's definition changed since its last mark`, or that " +
