@@ -491,9 +491,6 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if r.preview.mode == PreviewOff {
 		return
 	}
-	if r.preview.mode == PreviewAlways {
-		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
-	}
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
 		resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
@@ -512,6 +509,7 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 		// A sync without a cursor reads the whole model at every run: reading the same data, it
 		// sends what it would have.
 		if m != nil && m.ConnectionID == c.ID && (!same || y.Cursor != "") {
+			r.preview.shown.set(y.ID, &struct{}{}) // also with preview = "always" (previewSettings.shown)
 			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
