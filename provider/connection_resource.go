@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -400,6 +403,7 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 	r.previewWarehouseChange(ctx, req, resp)
+	r.warnDestinationMoved(ctx, req, resp)
 	if resp.Private == nil {
 		return // no private state to carry the result: the apply tests
 	}
@@ -487,9 +491,6 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 	if r.preview.mode == PreviewOff {
 		return
 	}
-	if r.preview.mode == PreviewAlways {
-		return // each sync in the plan previews itself, through c: previewed here too, it showed twice
-	}
 	syncs, err := r.store.ListSyncs(ctx)
 	if err != nil {
 		resp.Diagnostics.AddWarning("Backflow Preview Unavailable",
@@ -508,9 +509,69 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 		// A sync without a cursor reads the whole model at every run: reading the same data, it
 		// sends what it would have.
 		if m != nil && m.ConnectionID == c.ID && (!same || y.Cursor != "") {
+			r.preview.shown.set(y.ID, &struct{}{}) // also with preview = "always" (previewSettings.shown)
 			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}
+}
+
+// warnDestinationMoved says, when the plan changes a webhook connection's url in place, that the
+// syncs which send there keep their ledgers: the new url receives only what changes from their
+// next runs on, none of what they delivered before. The url is sensitive, so the plan shows only
+// that it changes; the warning says whether its host does, never the url.
+func (r *ConnectionResource) warnDestinationMoved(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.store == nil || r.preview.mode == PreviewOff || req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state connectionModel
+	var d diag.Diagnostics
+	d.Append(req.Plan.Get(ctx, &plan)...)
+	d.Append(req.State.Get(ctx, &state)...)
+	if d.HasError() || plan.ID.IsUnknown() || plan.Webhook.IsNull() || plan.Webhook.IsUnknown() || state.Webhook.IsNull() {
+		return
+	}
+	var wh, was webhookModel
+	d.Append(plan.Webhook.As(ctx, &wh, objectAsOptions)...)
+	d.Append(state.Webhook.As(ctx, &was, objectAsOptions)...)
+	if d.HasError() || wh.URL.Equal(was.URL) {
+		return
+	}
+	where := "to a url known only after apply"
+	if !wh.URL.IsUnknown() {
+		where = "to another host"
+		a, errA := url.Parse(wh.URL.ValueString())
+		b, errB := url.Parse(was.URL.ValueString())
+		switch {
+		case errA != nil || errB != nil || !strings.EqualFold(a.Hostname(), b.Hostname()):
+		case strings.EqualFold(a.Host, b.Host) && strings.EqualFold(a.Scheme, b.Scheme):
+			where = "on the same host (another path or query)"
+		default:
+			where = "to the same host name on another scheme or port"
+		}
+	}
+	syncs, err := r.store.ListSyncs(ctx)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, y := range syncs {
+		if y.DestinationID == plan.ID.ValueInt64() {
+			names = append(names, strconv.Quote(y.Name))
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	name := state.Name.ValueString()
+	if !plan.Name.IsUnknown() {
+		name = plan.Name.ValueString()
+	}
+	resp.Diagnostics.AddAttributeWarning(path.Root("webhook").AtName("url"), fmt.Sprintf("Backflow Destination Moved: Connection %q", name),
+		fmt.Sprintf("The plan changes the connection's url in place, %s (the url is sensitive: it is not shown). "+
+			"The syncs that send there (%s) keep their ledgers: the new url receives only what their next runs find "+
+			"new, changed or deleted, none of the records they delivered before. To send everything there, point the "+
+			"syncs at a new connection (destination_id), or run `backflow-runner sync NAME --full` after apply.",
+			where, strings.Join(names, ", ")))
 }
 
 // sameEndpoint reports whether webhooks a and b send the test (and every request) to the same

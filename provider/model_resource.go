@@ -383,10 +383,10 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				r.preview.models.set(x.ID, nil)
 			}
 		}
-		// With preview = "always" each sync in the plan previews itself, with its model as
-		// planned: the model previewing them too showed each twice.
-		if r.preview.mode != PreviewOff && r.preview.mode != PreviewAlways &&
-			(readsChanged || !state.ConnectionID.Equal(plan.ConnectionID)) {
+		// Whatever the mode but off, also "always": the model's syncs that another configuration
+		// manages have no resource in this plan to preview them. A sync in the plan that it leaves
+		// as it is then does not show the same preview again (previewSettings.shown).
+		if r.preview.mode != PreviewOff && (readsChanged || !state.ConnectionID.Equal(plan.ConnectionID)) {
 			// What the model's syncs will send once it reads this instead.
 			syncs, err := r.store.ListSyncsByModel(ctx, x.ID)
 			if err != nil {
@@ -400,6 +400,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				replaced = "its model is replaced: the model's connection_id changes"
 			}
 			for _, y := range syncs {
+				r.preview.shown.set(y.ID, &struct{}{})
 				if replaced != "" {
 					y.ID = 0
 				}

@@ -54,6 +54,11 @@ type previewSettings struct {
 	// (their SQL names another resource's attribute, or their connection is in later): their
 	// syncs' columns are checked then.
 	laterModels *planned[struct{}]
+	// shown holds the syncs a model's or a warehouse connection's plan previewed (as stored, with
+	// the model or connection as planned): with preview = "always", a sync the plan leaves as it
+	// is then does not show the same preview again. Those previews reach every sync of the model,
+	// also those another configuration manages, which no sync resource of this plan previews.
+	shown *planned[struct{}]
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the

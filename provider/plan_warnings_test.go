@@ -290,8 +290,8 @@ func TestAccPlanPreviewWarnings(t *testing.T) {
 		t.Fatalf(`preview = "off", yet a preview: %q`, got)
 	}
 
-	// preview = "always": each sync once, its own preview (with its model as planned), whether
-	// anything changed or not. (The model previewed its syncs too: each showed twice.)
+	// preview = "always": each sync once, whether anything changed or not (its own preview, or
+	// its model's of it when the model changes and the sync does not).
 	always := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"always\"\n", 1)
 	expect(`preview = "always", nothing changed`, previews(d.plan(always+base+sync(oneMapping))),
 		`Backflow Preview: Sync "Users"`, "will send 0 new, 0 changed and 0 deleted records")
@@ -411,11 +411,12 @@ func TestAccPlanPreviewResumedAndMovedWarehouse(t *testing.T) {
 		"The model returned 1 rows (0 invalid)", "through its warehouse connection as the plan changes it",
 		"would be BLOCKED by its guard", "delete 2 of the 3 keys delivered before it")
 
-	// preview = "always": each sync once, its own preview, through the connection as planned.
+	// preview = "always": each sync once, through the connection as planned (the connection's
+	// preview of it, which reaches the syncs no resource of the plan has too).
 	always := strings.Replace(e.provider(), "provider \"backflow\" {\n", "provider \"backflow\" {\n  preview = \"always\"\n", 1)
 	one(`preview = "always", warehouse url change`, previews(d.plan(always+elsewhere+sync(""))),
-		"with the planned definition", "The model returned 1 rows (0 invalid)",
-		"through its warehouse connection as the plan changes it", "delete 2 of the 3 keys delivered before it")
+		"as the plan changes the connection", "The model returned 1 rows (0 invalid)",
+		"delete 2 of the 3 keys delivered before it")
 
 	// A sync with a cursor, caught up by an incremental read; u3 deleted since, which incremental
 	// reads do not see. A plan that only renames the warehouse connection writes it: the next run

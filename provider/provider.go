@@ -82,7 +82,8 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"which makes it read its whole model): how many records it " +
 					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that never sends its primary key " +
 					"as it is: hashed, or not mapped by an update_or_create or append sync). It reads the model read-only and " +
-					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan; `" +
+					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan, and as `" +
+					PreviewChanges + "` the syncs another configuration manages of a model or warehouse connection the plan changes; `" +
 					PreviewOff + "` none.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(PreviewModes...)},
@@ -178,7 +179,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 				", and that the database is reachable.", err)
 		return
 	}
-	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}, later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}}}
+	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}, later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}, shown: &planned[struct{}]{}}}
 	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
 		data.preview.timeout = d
 	}

@@ -74,7 +74,11 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 		MarkdownDescription: "What a sync's next run would send: counts and sample keys per operation, computed " +
 			"read-only when Terraform reads the data source (the model is read in a read-only transaction and diffed " +
 			"against the sync's ledger; nothing is sent and nothing moves), as `backflow-runner sync NAME --dry-run` " +
-			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). Reading a large model takes as " +
+			"computes it. For outputs and policy checks on a plan (OPA, Sentinel). It previews the sync as stored, " +
+			"not as the plan changes it: referenced as `backflow_sync.X.id`, Terraform reads it only during apply when " +
+			"the plan changes the sync or what it references (its values are unknown in the plan: a policy should fail " +
+			"on unknown); given as a literal name, it is read at plan time with the stored definition, whatever the " +
+			"plan changes. The plan's `Backflow Preview` warning shows the change's counts. Reading a large model takes as " +
 			"long as a run's read; a preview longer than " + previewTimeout.String() + " fails. A preview that fails (its " +
 			"warehouse unreachable, its table gone) fails the plan, so that a policy on the counts cannot pass on " +
 			"nothing, and the refresh `terraform destroy` starts with: `terraform destroy -refresh=false` does not read it.",
@@ -102,7 +106,8 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"` (only the rows at or after `read_from`, and those with a NULL cursor: the counts are over those, " +
 				"and it would delete nothing); null for a sync without a cursor."},
 			"read_from": schema.StringAttribute{Computed: true, MarkdownDescription: "The cursor value an incremental " +
-				"read would start from (the mark minus the lookback), as the warehouse prints it; null otherwise."},
+				"read would start from (the mark minus the lookback), as the warehouse prints it; `(withheld)` when the " +
+				"cursor is the primary key column of a sync that never sends it as it is (see the samples); null otherwise."},
 			"read_why": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a run of a sync with a `cursor` " +
 				"would read the whole model (`read_mode = \"" + controlplane.ReadFull + "\"`), as the run's log and " +
 				"`sync --dry-run` say it: e.g. `the sync's definition changed since its last mark`, or that " +

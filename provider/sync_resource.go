@@ -501,7 +501,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if resp.Diagnostics.HasError() || r.preview.mode == PreviewOff {
 		return
 	}
-	changes := req.State.Raw.IsNull() || r.preview.mode == PreviewAlways
+	changes := req.State.Raw.IsNull()
 	replaced := ""
 	if !req.State.Raw.IsNull() {
 		var state syncModel
@@ -518,6 +518,9 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			// paused it), however much that is.
 			state.Paused.ValueBool() && !plan.Paused.IsUnknown() && !plan.Paused.ValueBool()
 	}
+	// preview = "always": every sync, unless the plan leaves it as it is and its model's or
+	// warehouse connection's plan showed its preview already (previewSettings.shown).
+	changes = changes || r.preview.mode == PreviewAlways && (plan.ID.IsUnknown() || r.preview.shown.get(plan.ID.ValueInt64()) == nil)
 	switch {
 	case !changes:
 	case y.ModelID == 0 || y.PrimaryKey == "" || !previewKnown(&plan) ||
