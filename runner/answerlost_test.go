@@ -143,12 +143,7 @@ func (p *answerCutter) cuts() int {
 func TestNotificationFailedAttemptCountedOnceWhenItsAnswerIsLost(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := f.alertsConnection(sink.srv.URL + "/events")
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
-		Events: controlplane.Events}); err != nil {
-		t.Fatal(err)
-	}
+	f.alertsSink()
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if _, err := f.store.QueueRunEvents(f.ctx, 10); err != nil {
 		t.Fatal(err)

@@ -25,12 +25,7 @@ func TestFailedRunHidesQuotedValue(t *testing.T) {
 	const secret = "bob@example.com"
 	f.exec(`ALTER TABLE users RENAME TO users_raw;
 		CREATE VIEW users AS SELECT id, (CASE WHEN id = 2 THEN email ELSE '1' END)::int AS email, name, vip, updated_at FROM users_raw`)
-	sink := newEventSink(t)
-	hook := f.alertsConnection(sink.srv.URL + "/events")
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
-		Events: controlplane.Events}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.alertsSink()
 
 	run := f.run(controlplane.RunFailed, RunOptions{})
 	stored, err := f.store.GetRun(f.ctx, run.ID)

@@ -21,12 +21,7 @@ import (
 func TestNotificationOrderAcrossReplicasQueueing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := f.alertsConnection(sink.srv.URL + "/events")
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
-		Events: controlplane.Events}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.alertsSink()
 	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool { w.WriteHeader(503); return true })
 	f.engine.MaxRetries = -1
 	failed := f.run(controlplane.RunFailed, RunOptions{})
@@ -70,12 +65,7 @@ func TestNotificationOrderAcrossReplicasQueueing(t *testing.T) {
 func TestNotificationSentRecordedAfterPoolSessionsEnded(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := f.alertsConnection(sink.srv.URL + "/events")
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
-		Events: controlplane.Events}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.alertsSink()
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	admin := controlplanetest.Pool(t, f.cpURL)
 	sink.mu.Lock()

@@ -46,6 +46,18 @@ func (f *fixture) alertsConnection(url string) *controlplane.Connection {
 	return hook
 }
 
+// alertsSink is a sink for events and a notification "alerts" of every event to it.
+func (f *fixture) alertsSink() *eventSink {
+	f.t.Helper()
+	sink := newEventSink(f.t)
+	hook := f.alertsConnection(sink.srv.URL + "/events")
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: controlplane.Events}); err != nil {
+		f.t.Fatal(err)
+	}
+	return sink
+}
+
 func newEventSink(t *testing.T) *eventSink {
 	s := &eventSink{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -390,12 +402,7 @@ func TestNotificationAttemptThatTimesOutIsRecorded(t *testing.T) {
 func TestNotificationRetryKeepsTheSyncsOrder(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := f.alertsConnection(sink.srv.URL + "/events")
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
-		Events: controlplane.Events}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.alertsSink()
 	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: 3 * time.Second}
 	sink.mu.Lock()
 	sink.fail = func(attempt int) int { // the first attempt: the run.failed event's
