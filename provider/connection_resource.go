@@ -154,7 +154,8 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 							"`basic_auth`). Names are " +
 							"RFC 9110 tokens (letters, digits and ``!#$%&'*+-.^_`|~``), each name once whatever its case; " +
 							"values are one line (no CR, LF, NUL or other control characters but tab). The runner sets " +
-							quoteAll(webhook.ReservedHeaders) + " itself, so these cannot be set here. Sensitive.",
+							quoteAll(webhook.ReservedHeaders) + " itself, so these cannot be set here; nor can " +
+							"`Content-Encoding` other than `identity`: bodies are sent uncompressed. Sensitive.",
 						ElementType: types.StringType,
 						Optional:    true,
 						Sensitive:   true,

@@ -72,6 +72,12 @@ func CheckHeaderValue(name, value string) *HeaderError {
 		return &HeaderError{Name: name, Problem: fmt.Sprintf("has a value that %s (%s at byte %d; the value is not shown)",
 			problem, describeByte(c), i+1)}
 	}
+	if strings.EqualFold(name, "Content-Encoding") && !strings.EqualFold(strings.TrimSpace(value), "identity") {
+		// Bodies are sent as they are: labelled gzip (or any coding), each would fail to decode
+		// at the endpoint, and every record be refused.
+		return &HeaderError{Name: name, Problem: "says the request body is encoded (compressed), but the runner " +
+			"sends bodies as they are, so the endpoint would fail to decode every request: remove the header"}
+	}
 	return nil
 }
 
