@@ -46,7 +46,7 @@ type DryRun struct {
 	Requests []SampleRequest
 
 	byKind map[string][]json.RawMessage // sample records by kind, as SampleKeys
-	keysOf map[string][]string          // their keys, as they are
+	keysOf map[string][]string          // their keys, as they are (SampleKeys unless withheld)
 }
 
 // SampleRequest is a request a dry run rendered: the connection's URL redacted (scheme and host
@@ -232,9 +232,6 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 			out.Samples[op] = append(out.Samples[op], rec)
 		}
 		if kind := kindNames[r.kind]; len(out.byKind[kind]) < samples {
-			if out.KeyWithheld == "" {
-				out.SampleKeys[kind] = append(out.SampleKeys[kind], string(r.key))
-			}
 			out.byKind[kind] = append(out.byKind[kind], append(json.RawMessage(nil), r.obj...))
 			out.keysOf[kind] = append(out.keysOf[kind], string(r.key))
 		}
@@ -242,6 +239,9 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	})
 	if err != nil {
 		return nil, err
+	}
+	if withheld == "" {
+		out.SampleKeys = out.keysOf // else none is shown
 	}
 	out.Counts = counters.snapshot()
 	if out.FutureCursor = futureCursor(tracker); out.FutureCursor != "" {
