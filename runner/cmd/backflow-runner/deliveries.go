@@ -130,12 +130,13 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			if err != nil {
 				return err
 			}
-			// The key asked about is the caller's; the other keys of its requests are not shown.
-			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
-			if err != nil {
-				return err
-			}
 			if *asJSON {
+				// The key asked about is the caller's; the other keys of its requests (which
+				// only the JSON shows) are not shown.
+				withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+				if err != nil {
+					return err
+				}
 				return json.NewEncoder(e.stdout).Encode(recordJSON(y, *key, state, rej, ds, withheld))
 			}
 			printRecord(e.stdout, y, *key, state, rej, ds)
