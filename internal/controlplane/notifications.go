@@ -445,12 +445,9 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 // connection when the control plane ended the session of the pool's (onLiveSession): an event
 // delivered but not recorded so is sent again once its lease ends.
 func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
-	err := s.onLiveSession(ctx, func() (bool, error) {
-		// Once: a record made again after one that was applied changes nothing.
-		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
-			last_status = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`, id, status)
-		return true, err
-	})
+	// Once: a record made again after one that was applied changes nothing.
+	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET sent_at = now(), attempts = attempts + 1,
+		last_status = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`, id, status)
 	if err != nil {
 		return fmt.Errorf("record notification event %d as sent: %w", id, err)
 	}
@@ -460,11 +457,8 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 // PostponeEvent makes an event that is still to be sent due at until, without counting an
 // attempt: the daemon's notifier postpones the events of a destination that just did not answer.
 func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
-	err := s.onLiveSession(ctx, func() (bool, error) {
-		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
-			WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
-		return true, err
-	})
+	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
 	if err != nil {
 		return fmt.Errorf("postpone notification event %d: %w", id, err)
 	}
@@ -478,16 +472,13 @@ func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause str
 	if !retryAt.IsZero() {
 		at = &retryAt
 	}
-	err := s.onLiveSession(ctx, func() (bool, error) {
-		// Once: a record made again after one that was applied, its answer lost, finds the event
-		// given up or due at retryAt already, and changes nothing (attempts would count it twice,
-		// and the event be given up after half its attempts).
-		_, err := s.db.Exec(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
-			last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
-			WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at IS DISTINCT FROM $4::timestamptz`,
-			id, status, truncateBody(cause), at)
-		return true, err
-	})
+	// Once: a record made again after one that was applied, its answer lost, finds the event
+	// given up or due at retryAt already, and changes nothing (attempts would count it twice,
+	// and the event be given up after half its attempts).
+	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
+		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at IS DISTINCT FROM $4::timestamptz`,
+		id, status, truncateBody(cause), at)
 	if err != nil {
 		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
 	}

@@ -75,6 +75,14 @@ func (s *Store) onLiveSession(ctx context.Context, try func() (again bool, err e
 	}
 }
 
+// execOnLiveSession runs one statement, which must be safe to run twice, with onLiveSession.
+func (s *Store) execOnLiveSession(ctx context.Context, sql string, args ...any) error {
+	return s.onLiveSession(ctx, func() (bool, error) {
+		_, err := s.db.Exec(ctx, sql, args...)
+		return true, err
+	})
+}
+
 // runTx is pgx.BeginFunc, saying whether the error is the commit's.
 func runTx(ctx context.Context, db beginner, fn func(pgx.Tx) error) (committing bool, err error) {
 	tx, err := db.Begin(ctx)

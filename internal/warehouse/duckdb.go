@@ -721,16 +721,26 @@ func interruptible(ctx context.Context, conn bindings.Connection, fn func() erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stopped := make(chan struct{})
+	wait := interruptOnDone(ctx, conn)
+	err := fn()
+	wait() // no interrupt may outlive fn: the next statement would be the one interrupted
+	return err
+}
+
+// interruptOnDone makes the end of ctx interrupt what runs on conn (duckdb_interrupt) until the
+// wait it returns is called; wait returns once no interrupt runs or will run on conn, which may
+// then run another statement or be closed. Call wait once.
+func interruptOnDone(ctx context.Context, conn bindings.Connection) (wait func()) {
+	stopped := make(chan struct{}) // closed once an interrupt that started has returned
 	stop := context.AfterFunc(ctx, func() {
 		defer close(stopped)
 		bindings.Interrupt(conn)
 	})
-	err := fn()
-	if !stop() {
-		<-stopped // no interrupt may outlive fn: the next statement would be the one interrupted
+	return func() {
+		if !stop() {
+			<-stopped
+		}
 	}
-	return err
 }
 
 // duckStream is a streaming result of DuckDB's C API, with the chunk being read.
@@ -739,19 +749,16 @@ type duckStream struct {
 	res       bindings.Result
 	chunk     bindings.DataChunk
 	size, row uint64
-	stop      func() bool   // stops the interrupt on the context's end
-	stopped   chan struct{} // closed once an interrupt that started has returned
-	closed    bool
+	// wait makes sure no interrupt is running or will run on the connection, which may be closed
+	// next (interruptOnDone).
+	wait   func()
+	closed bool
 }
 
 // startDuckStream runs q as a streaming result. The end of ctx interrupts it (duckdb_interrupt)
 // while it runs or is read.
 func startDuckStream(ctx context.Context, conn bindings.Connection, q string, args ...string) (*duckStream, error) {
-	s := &duckStream{conn: conn, stopped: make(chan struct{})}
-	s.stop = context.AfterFunc(ctx, func() {
-		defer close(s.stopped)
-		bindings.Interrupt(conn)
-	})
+	s := &duckStream{conn: conn, wait: interruptOnDone(ctx, conn)}
 	var st bindings.PreparedStatement
 	if bindings.Prepare(conn, q, &st) == bindings.StateError {
 		err := errors.New(bindings.PrepareError(st))
@@ -822,14 +829,6 @@ func (s *duckStream) close() {
 	}
 	bindings.DestroyResult(&s.res)
 	s.wait()
-}
-
-// wait makes sure no interrupt is running or will run on the connection, which may be closed
-// next.
-func (s *duckStream) wait() {
-	if !s.stop() {
-		<-s.stopped
-	}
 }
 
 // duckRows streams a DuckDB model in DuckDB's order.

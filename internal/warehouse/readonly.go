@@ -518,12 +518,11 @@ func refuseDuckFunctions(ast string) error {
 				for i := range parts {
 					parts[i] = strings.ToLower(strings.Trim(strings.TrimSpace(parts[i]), `"`))
 				}
-				view := parts[len(parts)-1]
-				fn := duckRefusedViews[view]
-				if len(parts) > 1 && fn == "" {
-					fn = duckRefusedSchemaViews[parts[len(parts)-2]+"."+view]
+				schema := ""
+				if len(parts) > 1 {
+					schema = parts[len(parts)-2]
 				}
-				if fn != "" {
+				if fn := duckRefusedTable(schema, parts[len(parts)-1]); fn != "" {
 					return fmt.Errorf("%w: this SQL reads %s through query_table(), which calls %s(), which %s; a model "+
 						"may not read it (init_sql may)", ErrNotReadOnly, table, fn, duckRefused[fn])
 				}
@@ -584,16 +583,22 @@ func duckRefusedView(node map[string]any) string {
 	switch node["type"] {
 	case "BASE_TABLE":
 		schema, _ := node["schema_name"].(string)
-		if fn := duckRefusedSchemaViews[strings.ToLower(schema+"."+name)]; fn != "" {
-			return fn
-		}
-		return duckRefusedViews[strings.ToLower(name)]
+		return duckRefusedTable(schema, name)
 	case "SHOW_REF":
 		if node["show_type"] == "SHOW_SPECIAL" {
 			return duckRefusedShows[strings.ToLower(strings.Trim(name, `"`))]
 		}
 	}
 	return ""
+}
+
+// duckRefusedTable is the function of duckRefused that the table schema.name reads when it is
+// one of duckRefusedViews or duckRefusedSchemaViews (names compared case-insensitively); "" otherwise.
+func duckRefusedTable(schema, name string) string {
+	if fn := duckRefusedSchemaViews[strings.ToLower(schema+"."+name)]; fn != "" {
+		return fn
+	}
+	return duckRefusedViews[strings.ToLower(name)]
 }
 
 // duckViewName names the view or SHOW of duckRefusedView in an error.
