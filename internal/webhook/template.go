@@ -725,16 +725,15 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		// the error of a node that has no position. A panic after the budget stopped the render
 		// (a bound passed) is that.
 		if r := recover(); r != nil {
-			if c.b.stopped == nil {
-				re := runtimeError(r)
-				if re == nil {
-					panic(r)
-				}
-				out, err = buf, &TemplateError{Line: 1, Msg: failedMessage(re)}
-				t.put(c)
-				return
+			var msg string
+			if c.b.stopped != nil {
+				msg = c.b.stopped.Error()
+			} else if re := runtimeError(r); re != nil {
+				msg = failedMessage(re)
+			} else {
+				panic(r)
 			}
-			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
+			out, err = buf, &TemplateError{Line: 1, Msg: msg}
 		}
 		t.put(c)
 	}()
