@@ -246,7 +246,7 @@ func (t *TokenSource) fetchError(err error) error {
 			code = re.Response.StatusCode
 			status = fmt.Sprintf("HTTP %d", code)
 		}
-		if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
+		if transientStatus(code) {
 			return transientTokenError{fmt.Errorf("%w: %s answered %s%s; check that the token endpoint is up "+
 				"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said)),
 				pacing.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)}
