@@ -938,8 +938,8 @@ func closedOrRefused(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return false
 	}
-	if tlsRefused(err) != nil {
-		return tlsRefused(err) == ErrHandshake && !errors.Is(err, http.ErrSchemeMismatch)
+	if kind := tlsRefused(err); kind != nil {
+		return kind == ErrHandshake && !errors.Is(err, http.ErrSchemeMismatch)
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
