@@ -155,7 +155,7 @@ func newEngine(strict bool) *engine {
 		case map[string]any, []any, recordDrop, *rawRecord:
 			return nil, errors.New("where compares a field with a text, a number, true, false or nil, not an object or a list")
 		}
-		has := want != nil
+		has, wanted := want != nil, values.ValueOf(want)
 		var out []any
 		for _, x := range list {
 			var v any
@@ -164,7 +164,7 @@ func newEngine(strict bool) *engine {
 			} else if o, ok := x.(map[string]any); ok {
 				v = o[prop]
 			}
-			if has && values.ValueOf(v).Equal(values.ValueOf(want)) || !has && values.ValueOf(v).Test() {
+			if has && values.ValueOf(v).Equal(wanted) || !has && values.ValueOf(v).Test() {
 				out = append(out, x)
 			}
 		}
