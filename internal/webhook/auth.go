@@ -246,13 +246,17 @@ func (t *TokenSource) fetchError(err error) error {
 			code = re.Response.StatusCode
 			status = fmt.Sprintf("HTTP %d", code)
 		}
-		if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
-			return transientTokenError{fmt.Errorf("%w: %s answered %s%s; check that the token endpoint is up "+
-				"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said)),
-				pacing.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(), pacing.MaxRetryAfter+time.Second)}
+		check := "the connection's oauth2 token_url, client_id and client_secret"
+		if transientStatus(code) {
+			check = "that the token endpoint is up"
 		}
-		return fmt.Errorf("%w: %s answered %s%s; check the connection's oauth2 token_url, client_id and client_secret "+
-			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, status, t.scrub(said))
+		err := fmt.Errorf("%w: %s answered %s%s; check %s (the request was not sent, and its records stay pending)",
+			ErrTokenEndpoint, t.where, status, t.scrub(said), check)
+		if transientStatus(code) {
+			return transientTokenError{err, pacing.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(),
+				pacing.MaxRetryAfter+time.Second)}
+		}
+		return err
 	}
 	// The transport's error can quote the token endpoint's answer, of any length (boundError),
 	// and that answer can echo the client secret.

@@ -858,12 +858,11 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			// what to fix.
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrUnauthorized, Status: status,
 				Attempts: sent, Body: snippet}
-		case (status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500) &&
-			retryAfter > pacing.MaxRetryAfter:
+		case transientStatus(status) && retryAfter > pacing.MaxRetryAfter:
 			return outcome{bodyFree: open.Load() == 0}, &DeliveryError{Kind: ErrWaitTooLong, Status: status,
 				Attempts: sent, Body: snippet, RetryAfter: truncate(header.Get("Retry-After"), 64)}
-		case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
-			// Transient: retried below.
+		case transientStatus(status):
+			// Retried below.
 		case status >= 400:
 			return outcome{refused: status, body: snippet, bodyFree: open.Load() == 0}, nil
 		}
@@ -877,6 +876,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			return outcome{bodyFree: open.Load() == 0}, serr
 		}
 	}
+}
+
+// transientStatus is whether an answer's status may not be the next attempt's: 408, 429 or a
+// 5xx. A delivery retries it, from the webhook or from its OAuth2 token endpoint (transientTokenError).
+func transientStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 // retryWait counts and announces a retry of a batch's attempt, which failed with status or err,
@@ -933,8 +938,8 @@ func closedOrRefused(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return false
 	}
-	if tlsRefused(err) != nil {
-		return tlsRefused(err) == ErrHandshake && !errors.Is(err, http.ErrSchemeMismatch)
+	if kind := tlsRefused(err); kind != nil {
+		return kind == ErrHandshake && !errors.Is(err, http.ErrSchemeMismatch)
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||

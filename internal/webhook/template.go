@@ -155,7 +155,7 @@ func newEngine(strict bool) *engine {
 		case map[string]any, []any, recordDrop, *rawRecord:
 			return nil, errors.New("where compares a field with a text, a number, true, false or nil, not an object or a list")
 		}
-		has := want != nil
+		has, wanted := want != nil, values.ValueOf(want)
 		var out []any
 		for _, x := range list {
 			var v any
@@ -164,7 +164,7 @@ func newEngine(strict bool) *engine {
 			} else if o, ok := x.(map[string]any); ok {
 				v = o[prop]
 			}
-			if has && values.ValueOf(v).Equal(values.ValueOf(want)) || !has && values.ValueOf(v).Test() {
+			if has && values.ValueOf(v).Equal(wanted) || !has && values.ValueOf(v).Test() {
 				out = append(out, x)
 			}
 		}
@@ -725,16 +725,15 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		// the error of a node that has no position. A panic after the budget stopped the render
 		// (a bound passed) is that.
 		if r := recover(); r != nil {
-			if c.b.stopped == nil {
-				re := runtimeError(r)
-				if re == nil {
-					panic(r)
-				}
-				out, err = buf, &TemplateError{Line: 1, Msg: failedMessage(re)}
-				t.put(c)
-				return
+			var msg string
+			if c.b.stopped != nil {
+				msg = c.b.stopped.Error()
+			} else if re := runtimeError(r); re != nil {
+				msg = failedMessage(re)
+			} else {
+				panic(r)
 			}
-			out, err = buf, &TemplateError{Line: 1, Msg: c.b.stopped.Error()}
+			out, err = buf, &TemplateError{Line: 1, Msg: msg}
 		}
 		t.put(c)
 	}()
