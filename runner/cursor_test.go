@@ -58,19 +58,32 @@ func cursorFixtureOfType(t *testing.T, behavior, typ string) *fixture {
 	if typ != "" {
 		f.exec(`ALTER TABLE users ALTER COLUMN updated_at TYPE ` + typ)
 	}
+	f.describeModel()
+	f.useCursor("updated_at")
+	return f
+}
+
+// describeModel stores the model's columns as the warehouse describes them (a cursor's type is
+// read from them).
+func (f *fixture) describeModel() {
+	f.t.Helper()
 	cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	f.model.Columns = cols
 	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f.sync.Cursor = "updated_at"
+}
+
+// useCursor makes column the sync's cursor.
+func (f *fixture) useCursor(column string) {
+	f.t.Helper()
+	f.sync.Cursor = column
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	return f
 }
 
 // receiverState applies what the receiver accepted, in order, to state (key → record).

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 )
 
 // TestPreviewWithholdsCursorThatIsTheKey: a sync with a cursor on its primary key column (an
@@ -17,18 +16,8 @@ func TestPreviewWithholdsCursorThatIsTheKey(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
 		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
-	cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.model.Columns = cols
-	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
-		t.Fatal(err)
-	}
-	f.sync.Cursor = "id"
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
+	f.describeModel()
+	f.useCursor("id")
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
 	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)

@@ -81,19 +81,9 @@ func TestPreviewOfAPlannedChangeIsWhatTheRunSends(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.behavior, []controlplane.Mapping{{From: "email", To: "email"}, {From: "vip", To: "vip"},
 				{From: "updated_at", To: "updated_at"}})
-			cols, err := warehouse.Describe(f.ctx, &controlplane.PostgresConfig{URL: f.whURL}, f.model.Query())
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.model.Columns = cols
-			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
-				t.Fatal(err)
-			}
+			f.describeModel()
 			if tc.cursor {
-				f.sync.Cursor = "updated_at"
-				if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-					t.Fatal(err)
-				}
+				f.useCursor("updated_at")
 			}
 			f.run(controlplane.RunSucceeded, RunOptions{})
 			if tc.before != "" {
