@@ -112,8 +112,15 @@ func TestStopIsNotFailedRecords(t *testing.T) {
 	}
 }
 
-// recordsByOutcome is backflow_records_total summed over operations, by outcome.
+// recordsByOutcome is backflow_records_total summed over operations, by outcome, without the
+// outcomes at 0.
 func recordsByOutcome(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	return counterBy(t, reg, "backflow_records_total", "outcome")
+}
+
+// counterBy is counter name's values summed by the value of its label, without those at 0.
+func counterBy(t *testing.T, reg *prometheus.Registry, name, label string) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -121,13 +128,13 @@ func recordsByOutcome(t *testing.T, reg *prometheus.Registry) map[string]float64
 	}
 	got := map[string]float64{}
 	for _, mf := range mfs {
-		if mf.GetName() != "backflow_records_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "outcome" {
-					got[l.GetValue()] += m.GetCounter().GetValue()
+				if v := m.GetCounter().GetValue(); l.GetName() == label && v != 0 {
+					got[l.GetValue()] += v
 				}
 			}
 		}
@@ -174,22 +181,7 @@ func TestRecordsTotalAgreesWithRunAfterCommitFailure(t *testing.T) {
 // runsByStatus is backflow_runs_total by status, without the statuses at 0.
 func runsByStatus(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != "backflow_runs_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if v := m.GetCounter().GetValue(); v != 0 {
-				got[m.GetLabel()[0].GetValue()] += v
-			}
-		}
-	}
-	return got
+	return counterBy(t, reg, "backflow_runs_total", "status")
 }
 
 // A run whose sync another runner took over ends as that runner records it: canceled (the
