@@ -2,9 +2,9 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -189,45 +189,89 @@ func runsByStatus(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 // which causes no notification. backflow_runs_total counted it under the status the losing
 // runner had worked out and could not record (failed), so an alert on failed runs fired for a
 // run every other place shows as canceled.
+//
+// The taking runner bumps the fence (AcquireSync), then closes the run (AbandonRuns): the losing
+// run may end between the two, as soon as any of its fenced writes (intents, a commit) finds the
+// fence moved, without waiting for the answer of the request whose handler took the sync over.
+// Its record says running until AbandonRuns: the test reads it once the takeover is done. It read
+// it as soon as the run returned, and once found it running (a run whose intents of a later batch
+// were recorded after the bump, under load). Both orders are tried: the run taken over while it
+// waits for its answer, and the run ended before the taking runner closes it.
 func TestRunsTotalCountsATakenOverRunAsItsRecord(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	reg := prometheus.NewRegistry()
-	f.engine.Metrics = NewMetrics(reg)
-	var once sync.Once
-	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
-		once.Do(func() {
-			// Another runner takes the sync (its fence moves on) and closes the run left running.
-			if _, err := f.store.Pool().Exec(context.Background(),
-				`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
-				t.Errorf("bump the fence: %v", err)
+	for _, tc := range []struct {
+		name string
+		// closedAfterEnd: the taking runner closes the run only once the run returned; the
+		// requests after the one that took the sync over are answered 200 once the fence moved,
+		// so the run learns of the loss from its next commit.
+		closedAfterEnd bool
+	}{
+		{name: "closed while it waits for an answer"},
+		{name: "closed after it ended", closedAfterEnd: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+			reg := prometheus.NewRegistry()
+			f.engine.Metrics = NewMetrics(reg)
+			if tc.closedAfterEnd {
+				// Enough batches that requests are answered, and commits written, after the fence
+				// moved.
+				f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 40) AS i`)
 			}
-			if _, err := f.store.AbandonRuns(context.Background(), f.sync.ID, "taken over by the test"); err != nil {
-				t.Errorf("abandon the run: %v", err)
+			var taker atomic.Bool
+			bumped, ended, taken := make(chan struct{}), make(chan struct{}), make(chan struct{})
+			f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+				if !taker.CompareAndSwap(false, true) {
+					if tc.closedAfterEnd {
+						<-bumped
+						return false // 200
+					}
+					<-taken // not answered before the takeover
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				}
+				defer close(taken)
+				// Another runner takes the sync (its fence moves on) and closes the run left running.
+				if _, err := f.store.Pool().Exec(context.Background(),
+					`UPDATE backflow.sync_fences SET token = token + 1 WHERE sync_id = $1`, f.sync.ID); err != nil {
+					t.Errorf("bump the fence: %v", err)
+				}
+				close(bumped)
+				if tc.closedAfterEnd {
+					<-ended
+				}
+				if _, err := f.store.AbandonRuns(context.Background(), f.sync.ID, "taken over by the test"); err != nil {
+					t.Errorf("abandon the run: %v", err)
+				}
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return true
+			})
+			run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+			close(ended)
+			if run == nil || !errors.Is(err, controlplane.ErrLockLost) {
+				t.Fatalf("run %+v, %v; want it stopped by the lost lock", run, err)
+			}
+			// The fence moved (the run lost its lock): the taking runner closes the run.
+			<-taken
+			stored, err := f.store.GetRun(f.ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Status != controlplane.RunCanceled {
+				t.Fatalf("the stored run is %s, want canceled (closed by the runner that took the sync)", stored.Status)
+			}
+			if diff := cmp.Diff(map[string]float64{stored.Status: 1}, runsByStatus(t, reg)); diff != "" {
+				t.Errorf("backflow_runs_total for a run taken over (-its record +metric):\n%s", diff)
+			}
+			// The takeover cut the run short (the 503 was not retried: the fence had moved on;
+			// what was answered 200 after it is not recorded, and resent by the next run): nothing
+			// failed, in its record (`runs`, the status page), in its own account (its log line,
+			// `sync`'s output) and in backflow_records_total alike, whatever it left pending.
+			if got := recordsByOutcome(t, reg)["failed"]; run.Counts.Failed != 0 || stored.Counts.Failed != 0 || got != 0 || run.Counts.New == 0 {
+				t.Errorf("the taken-over run counts %d failed (counts %+v), its record %d; backflow_records_total counts %v; want none failed",
+					run.Counts.Failed, run.Counts, stored.Counts.Failed, got)
 			}
 		})
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return true
-	})
-	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
-	if run == nil || err == nil {
-		t.Fatalf("run %+v, %v; want it stopped by the lost lock", run, err)
-	}
-	stored, err := f.store.GetRun(f.ctx, run.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stored.Status != controlplane.RunCanceled {
-		t.Fatalf("the stored run is %s, want canceled (closed by the runner that took the sync)", stored.Status)
-	}
-	if diff := cmp.Diff(map[string]float64{stored.Status: 1}, runsByStatus(t, reg)); diff != "" {
-		t.Errorf("backflow_runs_total for a run taken over (-its record +metric):\n%s", diff)
-	}
-	// The takeover cut the run short (the 503 was not retried: the fence had moved on): nothing
-	// failed, in its record (`runs`, the status page), in its own account (its log line,
-	// `sync`'s output) and in backflow_records_total alike, whatever it left pending.
-	if got := recordsByOutcome(t, reg)["failed"]; run.Counts.Failed != 0 || stored.Counts.Failed != 0 || got != 0 || run.Counts.New == 0 {
-		t.Errorf("the taken-over run counts %d failed (counts %+v), its record %d; backflow_records_total counts %v; want none failed",
-			run.Counts.Failed, run.Counts, stored.Counts.Failed, got)
 	}
 }
