@@ -351,6 +351,10 @@ func TestQueuedRunTakenOverIsRunAgain(t *testing.T) {
 	if err := w.Work(f.ctx, job); !errors.As(err, &snooze) {
 		t.Fatalf("the job whose run was taken over: %v, want it handed back (a snooze)", err)
 	}
+	// The run may have learnt of the takeover from a fenced write of its own (the intents of a
+	// later batch) and given up on its requests while the receiver still handled them (the first
+	// one is the takeover): accepted after this Take, they were counted as the next run's.
+	controlplanetest.WaitFor(t, "the taken-over run's requests handled", func() bool { return f.recv.InFlight() == 0 })
 	f.recv.Take("id")
 	if err := w.Work(f.ctx, job); err != nil {
 		t.Fatalf("the job handed back: %v", err)

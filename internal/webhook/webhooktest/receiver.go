@@ -182,6 +182,14 @@ func (r *Receiver) Seen() int {
 	return r.n
 }
 
+// InFlight is how many requests the receiver is handling: arrived, and not yet answered and
+// recorded (a Handler may still run for one whose client gave up on it).
+func (r *Receiver) InFlight() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inFlight
+}
+
 // Overlaps is how many requests arrived while another was being answered.
 func (r *Receiver) Overlaps() int {
 	r.mu.Lock()
