@@ -179,11 +179,13 @@ func TestTakenOverRunsRecordCountsFailedAsItsMetric(t *testing.T) {
 	f.engine.Metrics = NewMetrics(reg)
 	f.engine.Concurrency, f.engine.CommitEvery = 1, 1
 	var once sync.Once
+	taken := make(chan struct{})
 	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
 		if q.N < 6 {
 			return false
 		}
 		once.Do(func() {
+			defer close(taken)
 			controlplanetest.WaitFor(t, "a group of the run committed", func() bool { return len(f.ledgerKeys()) > 0 })
 			// What a runner taking the sync over does (AcquireSync, then AbandonRuns).
 			if _, err := f.store.Pool().Exec(context.Background(),
@@ -198,9 +200,13 @@ func TestTakenOverRunsRecordCountsFailedAsItsMetric(t *testing.T) {
 		return true
 	})
 	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
-	if run == nil || err == nil || run.Status != controlplane.RunCanceled {
+	if run == nil || !errors.Is(err, controlplane.ErrLockLost) || run.Status != controlplane.RunCanceled {
 		t.Fatalf("run %+v, %v; want it canceled by the takeover", run, err)
 	}
+	// The run may end between the takeover's two statements (a fenced write of its own, a
+	// commit or intents, found the fence moved): its record is read once the taking runner closed
+	// it, and the handler does not outlive the test (its AbandonRuns on the closed store).
+	<-taken
 	stored, err := f.store.GetRun(f.ctx, run.ID)
 	if err != nil {
 		t.Fatal(err)
