@@ -154,6 +154,48 @@ func withholdText(msg, key string) string {
 	return msg
 }
 
+// withholdKeys is withholdText for each of keys: a text about a request of several records (an
+// endpoint's answer to it, why it failed) without any of their keys.
+func withholdKeys(msg string, keys []string) string {
+	for _, k := range keys {
+		if msg == "" {
+			break
+		}
+		msg = withholdText(msg, k)
+	}
+	return msg
+}
+
+// withholdErr is err, which ended the sending of records keys (a webhook.DeliveryError quoting
+// an endpoint's answer), with its text without their keys (withholdKeys). A DeliveryError is
+// copied with its fields withheld, so that what reads them (errors.As) does not find the keys
+// either; any other error's text is replaced, errors.Is and errors.As still seeing it.
+func withholdErr(err error, keys []string) error {
+	if err == nil {
+		return nil
+	}
+	if de, ok := err.(*webhook.DeliveryError); ok {
+		c := *de
+		c.Body, c.RetryAfter = withholdKeys(c.Body, keys), withholdKeys(c.RetryAfter, keys)
+		c.Err = withholdErr(c.Err, keys)
+		return &c
+	}
+	text := err.Error()
+	if w := withholdKeys(text, keys); w != text {
+		return &withheldError{text: w, err: err}
+	}
+	return err
+}
+
+// withheldError is an error whose text is given without the keys it quoted (withholdErr).
+type withheldError struct {
+	text string
+	err  error
+}
+
+func (e *withheldError) Error() string { return e.text }
+func (e *withheldError) Unwrap() error { return e.err }
+
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one
 // says little of the key, and would be found in other words.
 const keyStartShown = 16
