@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -99,6 +100,64 @@ func ShownKey(why, key string) string {
 		return withheldValue
 	}
 	return key
+}
+
+// ShownCursor is v, a cursor value of sync y (the bound an incremental read starts from, a
+// run's next mark), as it is shown when KeyWithheld withholds y's key for reason why:
+// "(withheld)" when y's cursor is its primary key column (the bound of an integer or text cursor
+// is the highest key an earlier run read), else v. Only what is shown: the cursor reads the
+// run's read_from back as it is stored.
+func ShownCursor(why string, y *controlplane.Sync, v string) string {
+	if why != "" && v != "" && y.Cursor != "" && y.Cursor == y.PrimaryKey {
+		return withheldValue
+	}
+	return v
+}
+
+// ShownRun is run r of sync y as it is shown (`runs`, `runs show`, the API, a run's output)
+// when KeyWithheld withholds y's key for reason why: its read_from as ShownCursor shows it. r
+// itself is not changed.
+func ShownRun(why string, y *controlplane.Sync, r *controlplane.Run) *controlplane.Run {
+	if r == nil || ShownCursor(why, y, r.ReadFrom) == r.ReadFrom {
+		return r
+	}
+	c := *r
+	c.ReadFrom = withheldValue
+	return &c
+}
+
+// StoredRunsShown is runs as ShownRun shows them, each by its sync's definition as the control
+// plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown as it is.
+func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*controlplane.Run) ([]*controlplane.Run, error) {
+	type shown struct {
+		y   *controlplane.Sync
+		why string
+	}
+	syncs := map[int64]*shown{}
+	out := make([]*controlplane.Run, len(runs))
+	for i, r := range runs {
+		s, ok := syncs[r.SyncID]
+		if !ok && r.ReadFrom != "" {
+			y, err := store.GetSync(ctx, r.SyncID)
+			switch {
+			case errors.Is(err, controlplane.ErrNotFound):
+			case err != nil:
+				return nil, err
+			default:
+				why, err := StoredKeyWithheld(ctx, store, y)
+				if err != nil {
+					return nil, err
+				}
+				s = &shown{y: y, why: why}
+			}
+			syncs[r.SyncID] = s
+		}
+		out[i] = r
+		if s != nil {
+			out[i] = ShownRun(s.why, s.y, r)
+		}
+	}
+	return out, nil
 }
 
 // ShownText is msg, a text about the record of key (why its request could not be built, an
