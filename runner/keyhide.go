@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -173,19 +175,28 @@ func ShownText(why, msg, key string) string {
 
 // withholdText returns msg, a text about one record (why its request could not be built, or an
 // answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
-// quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
-// strings are hidden): a shorter one would be found inside other words and numbers.
+// quotes it) whatever its length; as it is (or as Go or JSON escapes it) wherever it is when it
+// is 8 bytes or more (as the templates' strings are hidden); and a shorter one where it stands
+// as a value (withholdValue: quoted in any way, also inside a quoted JSON body, a JSON number,
+// after "=" or ":", a path segment), not inside other words and numbers, where it would be found
+// in texts that do not quote it ("user 42 refused" keeps a key 42, as "HTTP 422" does).
 func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
 	q := strconv.Quote(key)
 	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	forms := []string{key, q[1 : len(q)-1]}
 	if j, err := json.Marshal(key); err == nil {
 		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
+		forms = append(forms, string(j[1:len(j)-1]))
 	}
-	if len(key) >= 8 {
-		msg = strings.ReplaceAll(strings.ReplaceAll(msg, key, withheldValue), q[1:len(q)-1], withheldValue)
+	for _, k := range forms {
+		if len(key) >= 8 {
+			msg = strings.ReplaceAll(msg, k, withheldValue)
+		} else {
+			msg = withholdValue(msg, k)
+		}
 	}
 	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
 	// the start of a longer key, as it is or quoted, is withheld too.
@@ -254,6 +265,50 @@ type withheldError struct {
 
 func (e *withheldError) Error() string { return e.text }
 func (e *withheldError) Unwrap() error { return e.err }
+
+// withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
+// quote (", ' or `), "=", ":" or "/", or by "=" or ":" and a space, and followed by no letter or
+// digit.
+func withholdValue(msg, k string) string {
+	var b strings.Builder
+	done := 0
+	for i := 0; i <= len(msg); {
+		j := strings.Index(msg[i:], k)
+		if j < 0 {
+			break
+		}
+		start, end := i+j, i+j+len(k)
+		if !standsAsValue(msg, start, end) {
+			i = start + 1
+			continue
+		}
+		b.WriteString(msg[done:start])
+		b.WriteString(withheldValue)
+		done, i = end, end
+	}
+	if done == 0 {
+		return msg
+	}
+	b.WriteString(msg[done:])
+	return b.String()
+}
+
+// standsAsValue reports whether msg[start:end] stands as a value (withholdValue).
+func standsAsValue(msg string, start, end int) bool {
+	if r, _ := utf8.DecodeRuneInString(msg[end:]); end < len(msg) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+		return false
+	}
+	if start == 0 {
+		return false
+	}
+	switch msg[start-1] {
+	case '"', '\'', '`', '=', ':', '/':
+		return true
+	case ' ':
+		return start >= 2 && (msg[start-2] == '=' || msg[start-2] == ':')
+	}
+	return false
+}
 
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one
 // says little of the key, and would be found in other words.

@@ -99,3 +99,24 @@ func TestWithholdTextHidesTheStartOfALongKey(t *testing.T) {
 		}
 	}
 }
+
+// withholdText: a key of fewer than 8 bytes is withheld where it stands as a value (quoted in any
+// way, a JSON number, after "=" or ":", a path segment), not inside other words and numbers.
+func TestWithholdTextShortKey(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`{"error":"user 42 invalid","id":42}`, "42", `{"error":"user 42 invalid","id":(withheld)}`},
+		{`{"id": 42, "n": 420}`, "42", `{"id": (withheld), "n": 420}`},
+		{`"{\"email\":\"ab@x.io\"}"`, "ab@x.io", `"{\"email\":\"(withheld)\"}"`},
+		{`response body: "{\"id\":\"ab12\",\"ok\":false}"`, "ab12", `response body: "{\"id\":\"(withheld)\",\"ok\":false}"`},
+		{`id=ab12&x=ab123`, "ab12", `id=(withheld)&x=ab123`},
+		{`no such user: ab12`, "ab12", `no such user: (withheld)`},
+		{`GET /users/ab12 answered 404`, "ab12", `GET /users/(withheld) answered 404`},
+		{`key 'ab12' taken`, "ab12", `key '(withheld)' taken`},
+		{`HTTP 422, 1042 records`, "42", `HTTP 422, 1042 records`},
+		{`contact ab12 refused`, "ab12", `contact ab12 refused`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+}
