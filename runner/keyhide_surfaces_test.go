@@ -222,3 +222,17 @@ func TestDeliveryLogWithholdsKeyHashedInRequests(t *testing.T) {
 		}
 	}
 }
+
+// The answer `test` prints of a sync whose templates only send its key hashed does not quote
+// the key the endpoint echoes, as the record it prints does not.
+func TestTestAnswerWithholdsKeyHashedInRequests(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+	rest.Handle(echoKeyHandler(t, http.StatusUnprocessableEntity))
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusUnprocessableEntity || strings.Contains(res.Body, "@") || !strings.Contains(res.Body, "(withheld)") {
+		t.Errorf("test: answer %d %q; want the 422 without the key", res.Status, res.Body)
+	}
+}

@@ -394,6 +394,9 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 		shown, withheldKey = withholdSample(rec, key), key
 	}
 	status, method, body, err := e.send(ctx, j, rec, withheldKey, record)
+	if withheld != "" { // the endpoint's answer, or why there was none, may quote the key
+		body, err = withholdText(body, string(key)), withholdErr(err, []string{string(key)})
+	}
 	if err != nil {
 		return nil, err
 	}
