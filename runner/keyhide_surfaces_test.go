@@ -201,12 +201,16 @@ func TestDeliveryLogWithholdsKeyHashedInRequests(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		want   string
-	}{{http.StatusUnprocessableEntity, controlplane.RunSucceeded}, {http.StatusServiceUnavailable, controlplane.RunFailed}} {
+	}{{http.StatusUnprocessableEntity, controlplane.RunSucceeded}, {http.StatusServiceUnavailable, controlplane.RunFailed},
+		{http.StatusGone, controlplane.RunFailed}} {
 		f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
 		rest.Handle(echoKeyHandler(t, tc.status))
 		run := f.run(tc.want, RunOptions{})
 		if leaks(run.Error) {
 			t.Errorf("%d: the run's error quotes a key: %s", tc.status, run.Error)
+		}
+		if y, err := f.store.GetSync(f.ctx, f.sync.ID); err != nil || leaks(y.PausedReason) {
+			t.Errorf("%d: the sync's pause reason quotes a key: %q, %v", tc.status, y.PausedReason, err)
 		}
 		ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID})
 		if err != nil {
