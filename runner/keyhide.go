@@ -104,6 +104,22 @@ func ShownKey(why, key string) string {
 	return key
 }
 
+// ShownDelivery is d, a request of the delivery log of a sync whose key KeyWithheld withholds
+// for reason why, as it is shown (`deliveries`, `records --key --json`, the status page): its
+// first and last keys as ShownKey shows them, its answer and error without them (ShownText);
+// d as it is when why is "". A run that withholds the keys records the answers without any of
+// the request's keys already; this is for those recorded while the sync still sent its key.
+func ShownDelivery(why string, d controlplane.Delivery) controlplane.Delivery {
+	if why == "" {
+		return d
+	}
+	for _, k := range []string{d.FirstKey, d.LastKey} {
+		d.Body, d.Error = ShownText(why, d.Body, k), ShownText(why, d.Error, k)
+	}
+	d.FirstKey, d.LastKey = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey)
+	return d
+}
+
 // ShownCursor is v, a cursor value of sync y (the bound an incremental read starts from, a
 // run's next mark), as it is shown when KeyWithheld withholds y's key for reason why:
 // "(withheld)" when y's cursor is its primary key column (the bound of an integer or text cursor

@@ -178,3 +178,42 @@ func TestCursorThatIsTheKeyWithheldFromRuns(t *testing.T) {
 		}
 	}
 }
+
+// The delivery log's answers recorded while the sync still sent its key as it is (an endpoint
+// that echoes it) are shown without the key once the sync sends it only hashed, as its
+// rejections are: the sync's definition now decides.
+func TestDeliveryAnswersWithheldAfterTheSyncHashesItsKey(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ E string }
+		_ = json.Unmarshal(req.Body, &body)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"%s is not a customer"}`, body.E)
+		return true
+	})
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: `{"e": {{ record.email | json }}}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.sync.Request.New.Body = `{"h": {{ record.email | downcase | sha256 | json }}}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"deliveries", name}, {"deliveries", name, "--json"}} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "@example.com") || !strings.Contains(out, "is not a customer") {
+			t.Errorf("%s shows the keys, or not the answers:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
