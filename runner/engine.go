@@ -788,7 +788,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			// Once a run: the on-call engineer finds the row by its value and corrects it.
 			e.logger().Warn("a row's cursor value is in the future: the sync's mark leaves out the values above the cap, "+
 				"and every run reads their rows again until their cursor is corrected", "sync", y.Name, "run", run.ID,
-				"cursor", y.Cursor, "highest", v, "cap", string(markCap(plan, run.StartedAt)))
+				"cursor", y.Cursor, "highest", ShownCursor(keyWhy, y, v), "cap", string(markCap(plan, run.StartedAt)))
 		}
 		// Every rejected record the model still has to send was sent again (a new or changed one,
 		// or a mirror's delete): those it did not send are no longer rejected.

@@ -1,7 +1,11 @@
 package runner
 
 import (
+	"bytes"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -34,4 +38,39 @@ func TestPreviewWithholdsCursorThatIsTheKey(t *testing.T) {
 	if dr.Counts.New != 1 {
 		t.Errorf("preview counted %d new, want 1", dr.Counts.New)
 	}
+}
+
+// TestRunLogWithholdsFutureCursorThatIsTheKey: a sync keyed by a time column, its cursor, that it
+// sends only hashed. A row whose key is in the future is logged once a run (its highest value,
+// for the on-call engineer), which for this sync is a key it withholds: the log says
+// "(withheld)", as the preview's future cursor does.
+func TestRunLogWithholdsFutureCursorThatIsTheKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
+		{From: "updated_at", To: "at_hash", Hash: "sha256"}, {From: "email", To: "email"}})
+	f.exec(`UPDATE users SET updated_at = '2999-01-02 03:04:05' WHERE id = 10`)
+	f.sync.PrimaryKey = "updated_at"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.describeModel()
+	f.useCursor("updated_at")
+	var logged bytes.Buffer
+	f.engine.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "cursor value is in the future") {
+		t.Errorf("the run's log shows the future key, or not the warning:\n%s", out)
+	}
+}
+
+// syncWriter serializes writes to w (a run logs from more than one goroutine).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
