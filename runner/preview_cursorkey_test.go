@@ -61,6 +61,25 @@ func TestRunLogWithholdsFutureCursorThatIsTheKey(t *testing.T) {
 	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "cursor value is in the future") {
 		t.Errorf("the run's log shows the future key, or not the warning:\n%s", out)
 	}
+
+	// A mark in the future (an earlier release saved it): the run reads in full, and says why
+	// without the mark, as the dry run does.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = '2999-01-02 03:04:05' WHERE sync_id = $1`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dr.ReadWhy, "2999") || !strings.Contains(dr.ReadWhy, "in the future") {
+		t.Errorf("dry run on a future mark that is a key: read_why %q; want why without the mark", dr.ReadWhy)
+	}
+	logged.Reset()
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "is in the future") {
+		t.Errorf("the run on a future mark that is a key logs the mark, or not why it reads in full:\n%s", out)
+	}
 }
 
 // syncWriter serializes writes to w (a run logs from more than one goroutine).
