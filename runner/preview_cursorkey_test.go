@@ -2,13 +2,16 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // TestPreviewWithholdsCursorThatIsTheKey: a sync with a cursor on its primary key column (an
@@ -92,4 +95,47 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// A queued run of a sync whose cursor is its withheld key, as GET /v1/runs/{id} and `trigger`
+// read it (RunQueue.Status): its read_from is "(withheld)", as `runs show` shows it; the run's
+// record keeps it, for the next run's plan.
+func TestQueuedRunWithholdsCursorThatIsTheKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
+		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
+	f.describeModel()
+	f.useCursor("id")
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var got *QueuedRun
+	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
+		got, err = queue.Status(f.ctx, q.ID)
+		return err == nil && got.Done()
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	if got.Run == nil || got.Run.ReadMode != controlplane.ReadIncremental {
+		t.Fatalf("queued run: %+v, want an incremental run", got.Run)
+	}
+	if got.Run.ReadFrom != withheldValue {
+		t.Errorf("queued run read_from %q, want %q", got.Run.ReadFrom, withheldValue)
+	}
+	if stored, err := f.store.GetRun(f.ctx, got.Run.ID); err != nil || stored.ReadFrom != "10" {
+		t.Errorf("the run's record: read_from %q (%v), want \"10\" kept", stored.ReadFrom, err)
+	}
 }
