@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -191,8 +193,8 @@ func ShownText(why, msg, key string) string {
 
 // withholdText returns msg, a text about one record (why its request could not be built, or an
 // answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
-// quotes it) whatever its length; as it is (or as Go or JSON escapes it) wherever it is when it
-// is 8 bytes or more (as the templates' strings are hidden); and a shorter one where it stands
+// quotes it) whatever its length; as it is (or as Go or a JSON encoder escapes it: keyForms)
+// wherever it is when it is 8 bytes or more (as the templates' strings are hidden); and a shorter one where it stands
 // as a value (withholdValue: quoted in any way, also inside a quoted JSON body, a JSON number,
 // after "=" or ":", a path segment), not inside other words and numbers, where it would be found
 // in texts that do not quote it ("user 42 refused" keeps a key 42, as "HTTP 422" does).
@@ -202,10 +204,9 @@ func withholdText(msg, key string) string {
 	}
 	q := strconv.Quote(key)
 	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
-	forms := []string{key, q[1 : len(q)-1]}
+	forms := keyForms(key, q[1:len(q)-1])
 	if j, err := json.Marshal(key); err == nil {
 		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
-		forms = append(forms, string(j[1:len(j)-1]))
 	}
 	for _, k := range forms {
 		if len(key) >= 8 {
@@ -216,7 +217,7 @@ func withholdText(msg, key string) string {
 	}
 	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
 	// the start of a longer key, as it is or quoted, is withheld too.
-	for _, k := range []string{key, q[1 : len(q)-1]} {
+	for _, k := range forms {
 		if len(k) < keyStartShown {
 			continue
 		}
@@ -281,6 +282,49 @@ type withheldError struct {
 
 func (e *withheldError) Error() string { return e.text }
 func (e *withheldError) Unwrap() error { return e.err }
+
+// keyForms are the texts key is written as in a message, without their quotes: as it is, as Go
+// quotes it (goQuoted), and as JSON encoders write it: Go's (which escapes <, > and &), and
+// others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
+// json_encode; in lower or upper case hex) or "/" as "\/" (PHP). Each once.
+func keyForms(key, goQuoted string) []string {
+	forms := []string{key, goQuoted}
+	goJSON := key
+	if j, err := json.Marshal(key); err == nil {
+		goJSON = string(j[1 : len(j)-1])
+		forms = append(forms, goJSON)
+	}
+	for _, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
+		var b strings.Builder
+		for _, r := range goJSON { // its escapes kept
+			if r < utf8.RuneSelf {
+				b.WriteRune(r)
+				continue
+			}
+			u := []rune{r}
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				u = []rune{r1, r2}
+			}
+			for _, c := range u {
+				b.WriteString(`\u`)
+				for shift := 12; shift >= 0; shift -= 4 {
+					b.WriteByte(digits[(c>>shift)&0xf])
+				}
+			}
+		}
+		forms = append(forms, b.String())
+	}
+	for _, f := range forms {
+		if strings.Contains(f, "/") {
+			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))
+		}
+	}
+	slices.Sort(forms)
+	forms = slices.Compact(forms)
+	// The longest first: a form that holds another is replaced whole.
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
+}
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
 // quote (", ' or `), "=", ":" or "/", or by "=" or ":" and a space, and followed by no letter or

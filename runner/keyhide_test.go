@@ -120,3 +120,19 @@ func TestWithholdTextShortKey(t *testing.T) {
 		}
 	}
 }
+
+// withholdText finds a key as the JSON encoders of other languages write it: non-ASCII as \u
+// escapes (Python's json.dumps, PHP's json_encode, in either case of hex) and "/" as "\/" (PHP).
+func TestWithholdTextOtherJSONEncoders(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`{"error":"zo\u00eb@\u4f8b\u3048.jp refused"}`, "zoë@例え.jp", `{"error":"(withheld) refused"}`},
+		{`{"error":"ZO\u00EB@\u4F8B\u3048.JP"}`, "ZOë@例え.JP", `{"error":"(withheld)"}`},
+		{`{"email":"a\/b@example.com"}`, "a/b@example.com", `{"email":"(withheld)"}`},
+		{`{"email":"a\/\u00e9"}`, "a/é", `{"email":"(withheld)"}`},
+		{`{"k":"\ud83d\ude00x"}`, "😀x", `{"k":"(withheld)"}`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+}
