@@ -135,15 +135,59 @@ func ShownCursor(why string, y *controlplane.Sync, v string) string {
 }
 
 // ShownRun is run r of sync y as it is shown (`runs`, `runs show`, the API, a run's output)
-// when KeyWithheld withholds y's key for reason why: its read_from as ShownCursor shows it. r
-// itself is not changed.
+// when KeyWithheld withholds y's key for reason why: its read_from as ShownCursor shows it, and
+// its invalid samples without their keys (shownSamples). r itself is not changed.
 func ShownRun(why string, y *controlplane.Sync, r *controlplane.Run) *controlplane.Run {
-	if r == nil || ShownCursor(why, y, r.ReadFrom) == r.ReadFrom {
+	if r == nil || why == "" {
+		return r
+	}
+	from, samples := ShownCursor(why, y, r.ReadFrom), shownSamples(r.InvalidSamples)
+	if from == r.ReadFrom && bytes.Equal(samples, r.InvalidSamples) {
 		return r
 	}
 	c := *r
-	c.ReadFrom = withheldValue
+	c.ReadFrom, c.InvalidSamples = from, samples
 	return &c
+}
+
+// shownSamples is a run's invalid samples (JSON, invalidSample) with each key "(withheld)" and
+// withheld from its record (withholdSample, withholdText): a run that withholds the keys records
+// them so already; this is for those recorded while the sync still sent its key. Samples that do
+// not decode are shown as "[]".
+func shownSamples(samples json.RawMessage) json.RawMessage {
+	if len(samples) == 0 {
+		return samples
+	}
+	var ss []invalidSample
+	if json.Unmarshal(samples, &ss) != nil {
+		return json.RawMessage("[]")
+	}
+	changed := false
+	for i := range ss {
+		s := &ss[i]
+		if s.Key == nil || *s.Key == withheldValue {
+			continue
+		}
+		k := *s.Key // a long key's start (diff.go): withholdText withholds it where it starts
+		if s.Record != nil {
+			t := withholdText(string(withholdSample(s.Record, []byte(k))), k)
+			if json.Valid([]byte(t)) {
+				s.Record = json.RawMessage(t)
+			} else { // a short key withheld as a JSON number: the record shown as text
+				s.Record, _ = json.Marshal(t)
+			}
+		}
+		w := withheldValue
+		s.Key, changed = &w, true
+	}
+	if !changed {
+		return samples
+	}
+	out, err := json.Marshal(ss)
+	if err != nil {
+		return json.RawMessage("[]")
+	}
+	return out
 }
 
 // StoredRunsShown is runs as ShownRun shows them, each by its sync's definition as the control
@@ -157,7 +201,7 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 	out := make([]*controlplane.Run, len(runs))
 	for i, r := range runs {
 		s, ok := syncs[r.SyncID]
-		if !ok && r.ReadFrom != "" {
+		if !ok && (r.ReadFrom != "" || hasSamples(r)) {
 			y, err := store.GetSync(ctx, r.SyncID)
 			switch {
 			case errors.Is(err, controlplane.ErrNotFound):
@@ -178,6 +222,11 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 		}
 	}
 	return out, nil
+}
+
+// hasSamples reports whether run r recorded invalid samples (which ShownRun may withhold).
+func hasSamples(r *controlplane.Run) bool {
+	return len(bytes.TrimSpace(r.InvalidSamples)) > len("[]")
 }
 
 // ShownText is msg, a text about the record of key (why its request could not be built, an

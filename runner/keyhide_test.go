@@ -136,3 +136,20 @@ func TestWithholdTextOtherJSONEncoders(t *testing.T) {
 		}
 	}
 }
+
+// shownSamples withholds the keys of samples recorded while the sync still sent them, from the
+// key and the record, keeping valid JSON (a short numeric key in a record makes it text).
+func TestShownSamplesWithholdsRecordedKeys(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`[{"reason":"duplicate key","key":"bob@example.com","record":{"email":"bob@example.com","n":"bob@example.com!"}}]`,
+			`[{"reason":"duplicate key","key":"(withheld)","record":{"email":"(withheld)","n":"(withheld)!"}}]`},
+		{`[{"reason":"r","key":"42","record":{"id":42,"n":420}}]`,
+			`[{"reason":"r","key":"(withheld)","record":{"id":"(withheld)","n":420}}]`},
+		{`[{"reason":"r","key":null}]`, `[{"reason":"r","key":null}]`},
+		{`[{"reason":"r","key":"(withheld)"}]`, `[{"reason":"r","key":"(withheld)"}]`},
+	} {
+		if got := string(shownSamples(json.RawMessage(c.in))); got != c.want {
+			t.Errorf("shownSamples(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}

@@ -176,7 +176,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		return err
 	}
 	withheld := ""
-	if len(all) > 0 || r.ReadFrom != "" {
+	if len(all) > 0 || r.ReadFrom != "" || len(r.InvalidSamples) > len("[]") {
 		y, err := store.GetSync(ctx, r.SyncID)
 		if err != nil {
 			return err
