@@ -219,10 +219,16 @@ func TestDeliveryLogWithholdsKeyHashedInRequests(t *testing.T) {
 		if len(ds) == 0 {
 			t.Fatalf("%d: no delivery logged", tc.status)
 		}
+		withheld := false
 		for _, d := range ds {
-			if leaks(d.Body) || leaks(d.Error) || !strings.Contains(d.Body, "(withheld)") {
+			// A request stopped in its first attempt (the run ending) has no answer.
+			if leaks(d.Body) || leaks(d.Error) || d.Body != "" && !strings.Contains(d.Body, "(withheld)") {
 				t.Errorf("%d: a delivery logged with body %q, error %q; want the key withheld", tc.status, d.Body, d.Error)
 			}
+			withheld = withheld || strings.Contains(d.Body, "(withheld)")
+		}
+		if !withheld {
+			t.Errorf("%d: no answer logged with the key withheld: %+v", tc.status, ds)
 		}
 	}
 }
