@@ -223,9 +223,18 @@ func (e *Engine) planRead(ctx context.Context, y *controlplane.Sync, m *controlp
 	case ledgerEmpty:
 		p.why = "the sync's ledger is empty"
 	default:
-		if err := e.planIncremental(ctx, p, y, wc.UpdatedAt, lookback, every, now); err != nil {
-			return nil, err
+		err = e.planIncremental(ctx, p, y, wc.UpdatedAt, lookback, every, now)
+	}
+	if p.prev != nil && p.prev.HasMark && y.Cursor == y.PrimaryKey {
+		// Why the run reads in full, or why it cannot read, may quote the mark: a key, which
+		// is shown as ShownCursor shows it (a run's log, its error, a preview's read_why).
+		if keyWhy := KeyWithheld(y, m.Columns, wc.Kind()); ShownCursor(keyWhy, y, p.prev.Mark) != p.prev.Mark {
+			p.why = withholdText(p.why, p.prev.Mark)
+			err = withholdErr(err, []string{p.prev.Mark})
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }

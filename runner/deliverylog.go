@@ -59,9 +59,22 @@ func (l *deliveryLog) add(b *batch, op string, res *webhook.Result, idx []int) {
 		case r.First != 0 || r.Count != b.len():
 			packed, first, last = controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
 		}
+		body, errText := r.Body, r.Err
+		if l.p.keyWithheld && (body != "" || errText != "") {
+			// An answer, or why there was none, may quote the keys of the request's records.
+			keys := make([]string, r.Count)
+			for j := range keys {
+				if idx != nil {
+					keys[j] = b.keys[idx[r.First+j]]
+				} else {
+					keys[j] = b.keys[r.First+j]
+				}
+			}
+			body, errText = withholdKeys(body, keys), withholdKeys(errText, keys)
+		}
 		l.in <- controlplane.Delivery{
 			SyncID: l.p.sync.ID, RunID: l.p.run.ID, WebhookID: r.WebhookID, Operation: op, Records: r.Count,
-			SentAt: r.SentAt, Attempts: r.Attempts, Status: r.Status, Latency: r.Latency, Body: r.Body, Error: r.Err,
+			SentAt: r.SentAt, Attempts: r.Attempts, Status: r.Status, Latency: r.Latency, Body: body, Error: errText,
 			Packed: packed, FirstKey: first, LastKey: last,
 		}
 	}

@@ -290,7 +290,8 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	if e.ProgressEvery > 0 {
 		stopProgress = logProgress(log, counters, e.ProgressEvery)
 	}
-	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts, counters)
+	readFrom := "" // run.ReadFrom as the log shows it (ShownCursor)
+	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts, counters, &readFrom)
 	stopProgress()
 	cancelRun(nil)
 
@@ -365,8 +366,8 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		"rejected", run.Counts.Rejected, "failed", run.Counts.Failed}
 	if run.ReadMode != "" {
 		attrs = append(attrs, "read", run.ReadMode)
-		if run.ReadFrom != "" {
-			attrs = append(attrs, "read_from", run.ReadFrom)
+		if readFrom != "" {
+			attrs = append(attrs, "read_from", readFrom)
 		}
 	}
 	logAnswers(log, counters)
@@ -647,7 +648,7 @@ func (e *Engine) deliverer(c *controlplane.Connection, pacer *pacing.Pacer, b we
 // execute reads, diffs, delivers and commits. It returns the run's invalid samples (JSON), the
 // run's counters as last committed with the ledger, and the error that ended it.
 func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *controlplane.Sync, run *controlplane.Run,
-	opts RunOptions, counters *Counters) (json.RawMessage, controlplane.RunCounts, error) {
+	opts RunOptions, counters *Counters, readFrom *string) (json.RawMessage, controlplane.RunCounts, error) {
 	full := opts.Full
 	var none controlplane.RunCounts
 	j, err := e.load(ctx, y)
@@ -683,9 +684,11 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	if err := lease.RecordRead(ctx, run, plan.markDefinition); err != nil {
 		return nil, none, err
 	}
+	keyWhy := KeyWithheld(y, rows.Columns(), j.wc.Kind())
+	*readFrom = ShownCursor(keyWhy, y, run.ReadFrom) // the run's record keeps it: the next run's plan reads it
 	if plan.mode != "" {
 		if plan.incremental() {
-			e.logger().Info("reading the model incrementally", "sync", y.Name, "cursor", y.Cursor, "from", plan.since.From)
+			e.logger().Info("reading the model incrementally", "sync", y.Name, "cursor", y.Cursor, "from", *readFrom)
 		} else {
 			// A sync with a cursor that reads every record says why, as its dry run does: an
 			// on-call engineer sees what a full read of a large model is for.
@@ -709,7 +712,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		e.logger().Warn("keys whose delivery an earlier run did not record will be resent (or deleted, for a mirror sync)",
 			"sync", y.Name, "keys", n)
 	}
-	withheld := KeyWithheld(y, rows.Columns(), j.wc.Kind()) != ""
+	withheld := keyWhy != ""
 	d := &differ{behavior: y.Behavior, full: full, m: m, counts: counters, cursor: tracker, withhold: withheld}
 	var led ledger
 	if plan.incremental() {
@@ -785,7 +788,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			// Once a run: the on-call engineer finds the row by its value and corrects it.
 			e.logger().Warn("a row's cursor value is in the future: the sync's mark leaves out the values above the cap, "+
 				"and every run reads their rows again until their cursor is corrected", "sync", y.Name, "run", run.ID,
-				"cursor", y.Cursor, "highest", v, "cap", string(markCap(plan, run.StartedAt)))
+				"cursor", y.Cursor, "highest", ShownCursor(keyWhy, y, v), "cap", string(markCap(plan, run.StartedAt)))
 		}
 		// Every rejected record the model still has to send was sent again (a new or changed one,
 		// or a mirror's delete): those it did not send are no longer rejected.

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -101,6 +106,129 @@ func ShownKey(why, key string) string {
 	return key
 }
 
+// ShownDelivery is d, a request of the delivery log of a sync whose key KeyWithheld withholds
+// for reason why, as it is shown (`deliveries`, `records --key --json`, the status page): its
+// first and last keys as ShownKey shows them, its answer and error without them (ShownText);
+// d as it is when why is "". A run that withholds the keys records the answers without any of
+// the request's keys already; this is for those recorded while the sync still sent its key.
+func ShownDelivery(why string, d controlplane.Delivery) controlplane.Delivery {
+	if why == "" {
+		return d
+	}
+	for _, k := range []string{d.FirstKey, d.LastKey} {
+		d.Body, d.Error = ShownText(why, d.Body, k), ShownText(why, d.Error, k)
+	}
+	d.FirstKey, d.LastKey = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey)
+	return d
+}
+
+// ShownCursor is v, a cursor value of sync y (the bound an incremental read starts from, a
+// run's next mark), as it is shown when KeyWithheld withholds y's key for reason why:
+// "(withheld)" when y's cursor is its primary key column (the bound of an integer or text cursor
+// is the highest key an earlier run read), else v. Only what is shown: the cursor reads the
+// run's read_from back as it is stored.
+func ShownCursor(why string, y *controlplane.Sync, v string) string {
+	if why != "" && v != "" && y.Cursor != "" && y.Cursor == y.PrimaryKey {
+		return withheldValue
+	}
+	return v
+}
+
+// ShownRun is run r of sync y as it is shown (`runs`, `runs show`, the API, a run's output)
+// when KeyWithheld withholds y's key for reason why: its read_from as ShownCursor shows it, and
+// its invalid samples without their keys (shownSamples). r itself is not changed.
+func ShownRun(why string, y *controlplane.Sync, r *controlplane.Run) *controlplane.Run {
+	if r == nil || why == "" {
+		return r
+	}
+	from, samples := ShownCursor(why, y, r.ReadFrom), shownSamples(r.InvalidSamples)
+	if from == r.ReadFrom && bytes.Equal(samples, r.InvalidSamples) {
+		return r
+	}
+	c := *r
+	c.ReadFrom, c.InvalidSamples = from, samples
+	return &c
+}
+
+// shownSamples is a run's invalid samples (JSON, invalidSample) with each key "(withheld)" and
+// withheld from its record (withholdSample, withholdText): a run that withholds the keys records
+// them so already; this is for those recorded while the sync still sent its key. Samples that do
+// not decode are shown as "[]".
+func shownSamples(samples json.RawMessage) json.RawMessage {
+	if len(samples) == 0 {
+		return samples
+	}
+	var ss []invalidSample
+	if json.Unmarshal(samples, &ss) != nil {
+		return json.RawMessage("[]")
+	}
+	changed := false
+	for i := range ss {
+		s := &ss[i]
+		if s.Key == nil || *s.Key == withheldValue {
+			continue
+		}
+		k := *s.Key // a long key's start (diff.go): withholdText withholds it where it starts
+		if s.Record != nil {
+			t := withholdText(string(withholdSample(s.Record, []byte(k))), k)
+			if json.Valid([]byte(t)) {
+				s.Record = json.RawMessage(t)
+			} else { // a short key withheld as a JSON number: the record shown as text
+				s.Record, _ = json.Marshal(t)
+			}
+		}
+		w := withheldValue
+		s.Key, changed = &w, true
+	}
+	if !changed {
+		return samples
+	}
+	out, err := json.Marshal(ss)
+	if err != nil {
+		return json.RawMessage("[]")
+	}
+	return out
+}
+
+// StoredRunsShown is runs as ShownRun shows them, each by its sync's definition as the control
+// plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown as it is.
+func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*controlplane.Run) ([]*controlplane.Run, error) {
+	type shown struct {
+		y   *controlplane.Sync
+		why string
+	}
+	syncs := map[int64]*shown{}
+	out := make([]*controlplane.Run, len(runs))
+	for i, r := range runs {
+		s, ok := syncs[r.SyncID]
+		if !ok && (r.ReadFrom != "" || hasSamples(r)) {
+			y, err := store.GetSync(ctx, r.SyncID)
+			switch {
+			case errors.Is(err, controlplane.ErrNotFound):
+			case err != nil:
+				return nil, err
+			default:
+				why, err := StoredKeyWithheld(ctx, store, y)
+				if err != nil {
+					return nil, err
+				}
+				s = &shown{y: y, why: why}
+			}
+			syncs[r.SyncID] = s
+		}
+		out[i] = r
+		if s != nil {
+			out[i] = ShownRun(s.why, s.y, r)
+		}
+	}
+	return out, nil
+}
+
+// hasSamples reports whether run r recorded invalid samples (which ShownRun may withhold).
+func hasSamples(r *controlplane.Run) bool {
+	return len(bytes.TrimSpace(r.InvalidSamples)) > len("[]")
+}
+
 // ShownText is msg, a text about the record of key (why its request could not be built, an
 // answer refusing it), as it is shown of a sync whose key KeyWithheld withholds for reason why:
 // without the key (withholdText) when why is not "", else msg. A text recorded while the sync
@@ -114,23 +242,31 @@ func ShownText(why, msg, key string) string {
 
 // withholdText returns msg, a text about one record (why its request could not be built, or an
 // answer refusing it), with the record's key replaced by "(withheld)": quoted (as Go or JSON
-// quotes it) whatever its length, and as it is when it is 8 bytes or more (as the templates'
-// strings are hidden): a shorter one would be found inside other words and numbers.
+// quotes it) whatever its length; as it is (or as Go or a JSON encoder escapes it: keyForms)
+// wherever it is when it is 8 bytes or more (as the templates' strings are hidden); and a shorter one where it stands
+// as a value (withholdValue: quoted in any way, also inside a quoted JSON body, a JSON number,
+// after "=" or ":", a path segment), not inside other words and numbers, where it would be found
+// in texts that do not quote it ("user 42 refused" keeps a key 42, as "HTTP 422" does).
 func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
 	q := strconv.Quote(key)
 	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	forms := keyForms(key, q[1:len(q)-1])
 	if j, err := json.Marshal(key); err == nil {
 		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
 	}
-	if len(key) >= 8 {
-		msg = strings.ReplaceAll(strings.ReplaceAll(msg, key, withheldValue), q[1:len(q)-1], withheldValue)
+	for _, k := range forms {
+		if len(key) >= 8 {
+			msg = strings.ReplaceAll(msg, k, withheldValue)
+		} else {
+			msg = withholdValue(msg, k)
+		}
 	}
 	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
 	// the start of a longer key, as it is or quoted, is withheld too.
-	for _, k := range []string{key, q[1 : len(q)-1]} {
+	for _, k := range forms {
 		if len(k) < keyStartShown {
 			continue
 		}
@@ -152,6 +288,135 @@ func withholdText(msg, key string) string {
 		msg = b.String()
 	}
 	return msg
+}
+
+// withholdKeys is withholdText for each of keys: a text about a request of several records (an
+// endpoint's answer to it, why it failed) without any of their keys.
+func withholdKeys(msg string, keys []string) string {
+	for _, k := range keys {
+		if msg == "" {
+			break
+		}
+		msg = withholdText(msg, k)
+	}
+	return msg
+}
+
+// withholdErr is err, which ended the sending of records keys (a webhook.DeliveryError quoting
+// an endpoint's answer), with its text without their keys (withholdKeys). A DeliveryError is
+// copied with its fields withheld, so that what reads them (errors.As) does not find the keys
+// either; any other error's text is replaced, errors.Is and errors.As still seeing it.
+func withholdErr(err error, keys []string) error {
+	if err == nil {
+		return nil
+	}
+	if de, ok := err.(*webhook.DeliveryError); ok {
+		c := *de
+		c.Body, c.RetryAfter = withholdKeys(c.Body, keys), withholdKeys(c.RetryAfter, keys)
+		c.Err = withholdErr(c.Err, keys)
+		return &c
+	}
+	text := err.Error()
+	if w := withholdKeys(text, keys); w != text {
+		return &withheldError{text: w, err: err}
+	}
+	return err
+}
+
+// withheldError is an error whose text is given without the keys it quoted (withholdErr).
+type withheldError struct {
+	text string
+	err  error
+}
+
+func (e *withheldError) Error() string { return e.text }
+func (e *withheldError) Unwrap() error { return e.err }
+
+// keyForms are the texts key is written as in a message, without their quotes: as it is, as Go
+// quotes it (goQuoted), and as JSON encoders write it: Go's (which escapes <, > and &), and
+// others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
+// json_encode; in lower or upper case hex) or "/" as "\/" (PHP). Each once.
+func keyForms(key, goQuoted string) []string {
+	forms := []string{key, goQuoted}
+	goJSON := key
+	if j, err := json.Marshal(key); err == nil {
+		goJSON = string(j[1 : len(j)-1])
+		forms = append(forms, goJSON)
+	}
+	for _, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
+		var b strings.Builder
+		for _, r := range goJSON { // its escapes kept
+			if r < utf8.RuneSelf {
+				b.WriteRune(r)
+				continue
+			}
+			u := []rune{r}
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				u = []rune{r1, r2}
+			}
+			for _, c := range u {
+				b.WriteString(`\u`)
+				for shift := 12; shift >= 0; shift -= 4 {
+					b.WriteByte(digits[(c>>shift)&0xf])
+				}
+			}
+		}
+		forms = append(forms, b.String())
+	}
+	for _, f := range forms {
+		if strings.Contains(f, "/") {
+			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))
+		}
+	}
+	slices.Sort(forms)
+	forms = slices.Compact(forms)
+	// The longest first: a form that holds another is replaced whole.
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
+}
+
+// withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
+// quote (", ' or `), "=", ":" or "/", or by "=" or ":" and a space, and followed by no letter or
+// digit.
+func withholdValue(msg, k string) string {
+	var b strings.Builder
+	done := 0
+	for i := 0; i <= len(msg); {
+		j := strings.Index(msg[i:], k)
+		if j < 0 {
+			break
+		}
+		start, end := i+j, i+j+len(k)
+		if !standsAsValue(msg, start, end) {
+			i = start + 1
+			continue
+		}
+		b.WriteString(msg[done:start])
+		b.WriteString(withheldValue)
+		done, i = end, end
+	}
+	if done == 0 {
+		return msg
+	}
+	b.WriteString(msg[done:])
+	return b.String()
+}
+
+// standsAsValue reports whether msg[start:end] stands as a value (withholdValue).
+func standsAsValue(msg string, start, end int) bool {
+	if r, _ := utf8.DecodeRuneInString(msg[end:]); end < len(msg) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+		return false
+	}
+	if start == 0 {
+		return false
+	}
+	switch msg[start-1] {
+	case '"', '\'', '`', '=', ':', '/':
+		return true
+	case ' ':
+		return start >= 2 && (msg[start-2] == '=' || msg[start-2] == ':')
+	}
+	return false
 }
 
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one

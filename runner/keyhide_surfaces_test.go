@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -157,5 +159,90 @@ func TestRejectionWithholdsKeyHashedInRequests(t *testing.T) {
 		if r.Status != 0 || strings.Contains(r.Body, "@") || !strings.Contains(r.Body, "(withheld)") {
 			t.Errorf("the rejection of a record: %d %q; want why it was not built, without its key", r.Status, r.Body)
 		}
+	}
+}
+
+// echoKeyHandler answers each request of hashedRequests with status and a body that quotes the
+// record's key, as an endpoint that knows its contacts by their hashed address does: JSON-quoted
+// and as it is.
+func echoKeyHandler(t *testing.T, status int) func(*webhooktest.Request, http.ResponseWriter) bool {
+	byHash := map[string]string{}
+	for _, k := range []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp"} {
+		sum := sha256.Sum256([]byte(strings.ToLower(k)))
+		byHash[hex.EncodeToString(sum[:])] = k
+	}
+	return func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ H string }
+		if err := json.Unmarshal(req.Body, &body); err != nil || byHash[body.H] == "" {
+			t.Errorf("a request the test does not know: %s", req.Body)
+		}
+		k := byHash[body.H]
+		j, _ := json.Marshal(map[string]string{"error": "contact " + k + " refused", "email": k})
+		w.WriteHeader(status)
+		_, _ = w.Write(j)
+		return true
+	}
+}
+
+// An endpoint's answer that quotes the key of a sync whose templates only send it hashed is
+// stored in the delivery log without it (`deliveries` prints it, text and --json, and the
+// status page), as the rejection of its record is: an answer refusing the record (422) and one
+// the run ends on (503, its retries spent, which the run's error quotes too).
+func TestDeliveryLogWithholdsKeyHashedInRequests(t *testing.T) {
+	keys := []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp", "a\\/b@example.com", `zo\u00eb`}
+	leaks := func(s string) bool {
+		for _, k := range keys {
+			if strings.Contains(s, k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		status int
+		want   string
+	}{{http.StatusUnprocessableEntity, controlplane.RunSucceeded}, {http.StatusServiceUnavailable, controlplane.RunFailed},
+		{http.StatusGone, controlplane.RunFailed}} {
+		f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+		rest.Handle(echoKeyHandler(t, tc.status))
+		run := f.run(tc.want, RunOptions{})
+		if leaks(run.Error) {
+			t.Errorf("%d: the run's error quotes a key: %s", tc.status, run.Error)
+		}
+		if y, err := f.store.GetSync(f.ctx, f.sync.ID); err != nil || leaks(y.PausedReason) {
+			t.Errorf("%d: the sync's pause reason quotes a key: %q, %v", tc.status, y.PausedReason, err)
+		}
+		ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 0 {
+			t.Fatalf("%d: no delivery logged", tc.status)
+		}
+		withheld := false
+		for _, d := range ds {
+			// A request stopped in its first attempt (the run ending) has no answer.
+			if leaks(d.Body) || leaks(d.Error) || d.Body != "" && !strings.Contains(d.Body, "(withheld)") {
+				t.Errorf("%d: a delivery logged with body %q, error %q; want the key withheld", tc.status, d.Body, d.Error)
+			}
+			withheld = withheld || strings.Contains(d.Body, "(withheld)")
+		}
+		if !withheld {
+			t.Errorf("%d: no answer logged with the key withheld: %+v", tc.status, ds)
+		}
+	}
+}
+
+// The answer `test` prints of a sync whose templates only send its key hashed does not quote
+// the key the endpoint echoes, as the record it prints does not.
+func TestTestAnswerWithholdsKeyHashedInRequests(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, hashedRequests)
+	rest.Handle(echoKeyHandler(t, http.StatusUnprocessableEntity))
+	res, err := f.engine.Test(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusUnprocessableEntity || strings.Contains(res.Body, "@") || !strings.Contains(res.Body, "(withheld)") {
+		t.Errorf("test: answer %d %q; want the 422 without the key", res.Status, res.Body)
 	}
 }

@@ -99,3 +99,57 @@ func TestWithholdTextHidesTheStartOfALongKey(t *testing.T) {
 		}
 	}
 }
+
+// withholdText: a key of fewer than 8 bytes is withheld where it stands as a value (quoted in any
+// way, a JSON number, after "=" or ":", a path segment), not inside other words and numbers.
+func TestWithholdTextShortKey(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`{"error":"user 42 invalid","id":42}`, "42", `{"error":"user 42 invalid","id":(withheld)}`},
+		{`{"id": 42, "n": 420}`, "42", `{"id": (withheld), "n": 420}`},
+		{`"{\"email\":\"ab@x.io\"}"`, "ab@x.io", `"{\"email\":\"(withheld)\"}"`},
+		{`response body: "{\"id\":\"ab12\",\"ok\":false}"`, "ab12", `response body: "{\"id\":\"(withheld)\",\"ok\":false}"`},
+		{`id=ab12&x=ab123`, "ab12", `id=(withheld)&x=ab123`},
+		{`no such user: ab12`, "ab12", `no such user: (withheld)`},
+		{`GET /users/ab12 answered 404`, "ab12", `GET /users/(withheld) answered 404`},
+		{`key 'ab12' taken`, "ab12", `key '(withheld)' taken`},
+		{`HTTP 422, 1042 records`, "42", `HTTP 422, 1042 records`},
+		{`contact ab12 refused`, "ab12", `contact ab12 refused`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+}
+
+// withholdText finds a key as the JSON encoders of other languages write it: non-ASCII as \u
+// escapes (Python's json.dumps, PHP's json_encode, in either case of hex) and "/" as "\/" (PHP).
+func TestWithholdTextOtherJSONEncoders(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`{"error":"zo\u00eb@\u4f8b\u3048.jp refused"}`, "zoë@例え.jp", `{"error":"(withheld) refused"}`},
+		{`{"error":"ZO\u00EB@\u4F8B\u3048.JP"}`, "ZOë@例え.JP", `{"error":"(withheld)"}`},
+		{`{"email":"a\/b@example.com"}`, "a/b@example.com", `{"email":"(withheld)"}`},
+		{`{"email":"a\/\u00e9"}`, "a/é", `{"email":"(withheld)"}`},
+		{`{"k":"\ud83d\ude00x"}`, "😀x", `{"k":"(withheld)"}`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+}
+
+// shownSamples withholds the keys of samples recorded while the sync still sent them, from the
+// key and the record, keeping valid JSON (a short numeric key in a record makes it text).
+func TestShownSamplesWithholdsRecordedKeys(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`[{"reason":"duplicate key","key":"bob@example.com","record":{"email":"bob@example.com","n":"bob@example.com!"}}]`,
+			`[{"reason":"duplicate key","key":"(withheld)","record":{"email":"(withheld)","n":"(withheld)!"}}]`},
+		{`[{"reason":"r","key":"42","record":{"id":42,"n":420}}]`,
+			`[{"reason":"r","key":"(withheld)","record":{"id":"(withheld)","n":420}}]`},
+		{`[{"reason":"r","key":null}]`, `[{"reason":"r","key":null}]`},
+		{`[{"reason":"r","key":"(withheld)"}]`, `[{"reason":"r","key":"(withheld)"}]`},
+	} {
+		if got := string(shownSamples(json.RawMessage(c.in))); got != c.want {
+			t.Errorf("shownSamples(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}

@@ -48,7 +48,8 @@ type pipeline struct {
 	pinAbove    []byte
 	hadRejected bool
 	// keyWithheld: the sync never sends its key as it is (KeyWithheld), so the answers of its
-	// rejected records are recorded without it (withholdText).
+	// rejected records, the delivery log's answers and errors, and the error that ends the run
+	// are recorded without it (withholdText, withholdKeys, withholdErr).
 	keyWithheld bool
 	// gone decides once whether a 410 pauses the sync; goneNotPaused says why it did not ("": it did).
 	gone          sync.Once
@@ -236,13 +237,16 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				} else {
 					o.res, o.err = p.dl.Deliver(runCtx, p.meta, b.op, b.records())
 				}
-				p.dlog.add(b, b.op, &o.res, nil)
+				p.dlog.add(b, b.op, &o.res, nil) // withholds the keys itself
 				p.reread(runCtx, &o)
 				if p.keyWithheld {
 					for i := range o.res.Rejected {
 						r := &o.res.Rejected[i]
 						r.Body = withholdText(r.Body, b.keys[r.Index])
 					}
+					// The run's error, which quotes the answer it ended on, is stored, logged,
+					// shown and sent in notifications.
+					o.err = withholdErr(o.err, b.keys)
 				}
 				if o.again != nil {
 					p.dlog.add(b, o.again.op, &o.again.res, o.again.idx)

@@ -249,14 +249,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	}
 	// A cursor on the key column: its bound is the highest key read (an integer or text cursor
 	// has no lookback), its future value a key. Withheld as the sample keys are.
-	if out.KeyWithheld != "" && y.Cursor == y.PrimaryKey {
-		if out.ReadFrom != "" {
-			out.ReadFrom = withheldValue
-		}
-		if out.FutureCursor != "" {
-			out.FutureCursor = withheldValue
-		}
-	}
+	out.ReadFrom, out.FutureCursor = ShownCursor(out.KeyWithheld, y, out.ReadFrom), ShownCursor(out.KeyWithheld, y, out.FutureCursor)
 	// As Run decides: a marking run sends nothing and is not guarded; else the guard.
 	out.Mark = marking
 	g, guardKeys := y.EffectiveGuard(), d.ledgerKeys
@@ -401,6 +394,9 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 		shown, withheldKey = withholdSample(rec, key), key
 	}
 	status, method, body, err := e.send(ctx, j, rec, withheldKey, record)
+	if withheld != "" { // the endpoint's answer, or why there was none, may quote the key
+		body, err = withholdText(body, string(key)), withholdErr(err, []string{string(key)})
+	}
 	if err != nil {
 		return nil, err
 	}

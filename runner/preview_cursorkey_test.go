@@ -1,10 +1,17 @@
 package runner
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // TestPreviewWithholdsCursorThatIsTheKey: a sync with a cursor on its primary key column (an
@@ -33,5 +40,102 @@ func TestPreviewWithholdsCursorThatIsTheKey(t *testing.T) {
 	}
 	if dr.Counts.New != 1 {
 		t.Errorf("preview counted %d new, want 1", dr.Counts.New)
+	}
+}
+
+// TestRunLogWithholdsFutureCursorThatIsTheKey: a sync keyed by a time column, its cursor, that it
+// sends only hashed. A row whose key is in the future is logged once a run (its highest value,
+// for the on-call engineer), which for this sync is a key it withholds: the log says
+// "(withheld)", as the preview's future cursor does.
+func TestRunLogWithholdsFutureCursorThatIsTheKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
+		{From: "updated_at", To: "at_hash", Hash: "sha256"}, {From: "email", To: "email"}})
+	f.exec(`UPDATE users SET updated_at = '2999-01-02 03:04:05' WHERE id = 10`)
+	f.sync.PrimaryKey = "updated_at"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.describeModel()
+	f.useCursor("updated_at")
+	var logged bytes.Buffer
+	f.engine.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "cursor value is in the future") {
+		t.Errorf("the run's log shows the future key, or not the warning:\n%s", out)
+	}
+
+	// A mark in the future (an earlier release saved it): the run reads in full, and says why
+	// without the mark, as the dry run does.
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.sync_cursors SET mark = '2999-01-02 03:04:05' WHERE sync_id = $1`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dr.ReadWhy, "2999") || !strings.Contains(dr.ReadWhy, "in the future") {
+		t.Errorf("dry run on a future mark that is a key: read_why %q; want why without the mark", dr.ReadWhy)
+	}
+	logged.Reset()
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "is in the future") {
+		t.Errorf("the run on a future mark that is a key logs the mark, or not why it reads in full:\n%s", out)
+	}
+}
+
+// syncWriter serializes writes to w (a run logs from more than one goroutine).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// A queued run of a sync whose cursor is its withheld key, as GET /v1/runs/{id} and `trigger`
+// read it (RunQueue.Status): its read_from is "(withheld)", as `runs show` shows it; the run's
+// record keeps it, for the next run's plan.
+func TestQueuedRunWithholdsCursorThatIsTheKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
+		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
+	f.describeModel()
+	f.useCursor("id")
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var got *QueuedRun
+	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
+		got, err = queue.Status(f.ctx, q.ID)
+		return err == nil && got.Done()
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	if got.Run == nil || got.Run.ReadMode != controlplane.ReadIncremental {
+		t.Fatalf("queued run: %+v, want an incremental run", got.Run)
+	}
+	if got.Run.ReadFrom != withheldValue {
+		t.Errorf("queued run read_from %q, want %q", got.Run.ReadFrom, withheldValue)
+	}
+	if stored, err := f.store.GetRun(f.ctx, got.Run.ID); err != nil || stored.ReadFrom != "10" {
+		t.Errorf("the run's record: read_from %q (%v), want \"10\" kept", stored.ReadFrom, err)
 	}
 }

@@ -298,7 +298,7 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range failed {
-		failed[i].FirstKey, failed[i].LastKey = ShownKey(withheld, failed[i].FirstKey), ShownKey(withheld, failed[i].LastKey)
+		failed[i] = ShownDelivery(withheld, failed[i])
 	}
 	names := map[int64]string{}
 	for _, id := range s.After {

@@ -142,6 +142,13 @@ func (q *RunQueue) Status(ctx context.Context, id int64) (*QueuedRun, error) {
 	if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
 		return nil, err
 	}
+	if run != nil { // what is read here is shown (the API, trigger): its read_from as ShownRun shows it
+		runs, err := StoredRunsShown(ctx, q.store, []*controlplane.Run{run})
+		if err != nil {
+			return nil, err
+		}
+		run = runs[0]
+	}
 	job, jerr := q.client.JobGet(ctx, id)
 	if errors.Is(jerr, river.ErrNotFound) {
 		if run == nil {

@@ -150,10 +150,13 @@ func appendPagesCopy(buf []byte, syncID int64, d *Delivered) ([]byte, error) {
 		for i, k := range keys {
 			if i > 0 && keys[i-1] >= k {
 				// Readers merge pages by key: a page out of order would corrupt the ledger.
-				return nil, fmt.Errorf("a ledger page's keys are not in order: %q before %q", keys[i-1], k)
+				// Where, not which keys: a run's error leaves the model's data out (a sync may
+				// withhold its keys), as the differ's order check does.
+				return nil, fmt.Errorf("a ledger page's keys are not in order: new key %d does not sort after the one "+
+					"before it (the keys are not shown)", start-len(keys)+i)
 			}
 			if len(hashes[i]) != HashSize {
-				return nil, fmt.Errorf("key %q has a %d-byte hash, want %d", k, len(hashes[i]), HashSize)
+				return nil, fmt.Errorf("new key %d has a %d-byte hash, want %d", start-len(keys)+i, len(hashes[i]), HashSize)
 			}
 			buf = appendEntry(buf, k, hashes[i])
 		}

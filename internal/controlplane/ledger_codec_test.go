@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,20 @@ func TestCopyBuffersGrowOnce(t *testing.T) {
 	}
 	if want := len(copyHeader) + 2 + len(d.NewKeys)*(2+4+8+4+4+HashSize) + keyBytes(d.NewKeys); len(rows) != want {
 		t.Errorf("appendLedgerCopy appended %d bytes, want %d", len(rows), want)
+	}
+}
+
+// The errors of a ledger page that cannot be written say where, not which keys: they end a run,
+// whose error is stored, shown, logged and sent in notifications, and a sync's keys may be
+// what it withholds (runner.KeyWithheld), as the model's data stays out of run errors.
+func TestPagesCopyErrorsLeaveTheKeysOut(t *testing.T) {
+	for _, d := range []*Delivered{
+		{Pages: true, NewKeys: []string{"b@example.com", "a@example.com"}, NewHashes: [][]byte{make([]byte, HashSize), make([]byte, HashSize)}, PageEnds: []int{2}},
+		{Pages: true, NewKeys: []string{"a@example.com", "b@example.com"}, NewHashes: [][]byte{make([]byte, HashSize), {1}}, PageEnds: []int{2}},
+	} {
+		_, err := appendPagesCopy(nil, 7, d)
+		if err == nil || strings.Contains(err.Error(), "@example.com") {
+			t.Errorf("appendPagesCopy of keys %q: %v; want an error without the keys", d.NewKeys, err)
+		}
 	}
 }

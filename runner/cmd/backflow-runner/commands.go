@@ -174,7 +174,11 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 			if run == nil {
 				return err
 			}
-			printRun(e.stdout, run)
+			why, werr := runner.StoredKeyWithheld(ctx, store, y)
+			if werr != nil {
+				why = werr.Error() // not known: shown as if withheld
+			}
+			printRun(e.stdout, runner.ShownRun(why, y, run))
 			if err != nil && run.Error == "" {
 				// The run ended well but its end could not be recorded (its lock was lost).
 				fmt.Fprintf(e.stdout, "error:\n%s", wrap(err.Error(), errorWidth, "  "))

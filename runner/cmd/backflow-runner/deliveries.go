@@ -80,9 +80,10 @@ daemon keeps the log for --delivery-retention (14 days by default).
 			fmt.Fprintln(tw, "SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tFIRST KEY\tLAST KEY\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
 			for i := range ds {
 				d := &ds[i]
+				*d = runner.ShownDelivery(withheld, *d)
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID,
-					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, printable.OneLine(strconv.Quote(runner.ShownKey(withheld, d.FirstKey)), 40),
-					printable.OneLine(strconv.Quote(runner.ShownKey(withheld, d.LastKey)), 40),
+					printable.Line(d.WebhookID), printable.Line(d.Operation), d.Records, printable.OneLine(strconv.Quote(d.FirstKey), 40),
+					printable.OneLine(strconv.Quote(d.LastKey), 40),
 					statusText(d.Status), d.Attempts, latency(d.Latency), printable.OneLine(answer(d), 100))
 			}
 			return tw.Flush()
@@ -243,11 +244,13 @@ type deliveryOut struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// deliveryJSON is d as JSON; its keys shown as runner.ShownKey shows them for withheld, the
-// sync's runner.StoredKeyWithheld.
+// deliveryJSON is d as JSON, as runner.ShownDelivery shows it for withheld, the sync's
+// runner.StoredKeyWithheld.
 func deliveryJSON(d *controlplane.Delivery, withheld string) deliveryOut {
+	shown := runner.ShownDelivery(withheld, *d)
+	d = &shown
 	return deliveryOut{ID: d.ID, Run: d.RunID, WebhookID: d.WebhookID, Operation: d.Operation, Records: d.Records,
-		FirstKey: runner.ShownKey(withheld, d.FirstKey), LastKey: runner.ShownKey(withheld, d.LastKey), SentAt: d.SentAt.UTC(), Attempts: d.Attempts, Status: d.Status,
+		FirstKey: d.FirstKey, LastKey: d.LastKey, SentAt: d.SentAt.UTC(), Attempts: d.Attempts, Status: d.Status,
 		LatencyMS: float64(d.Latency.Microseconds()) / 1000, Body: d.Body, Error: d.Error}
 }
 

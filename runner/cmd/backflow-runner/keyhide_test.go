@@ -103,25 +103,120 @@ func TestRejectionTextWithheldAfterTheSyncHashesItsKey(t *testing.T) {
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
+	// A key twice: the run's invalid samples quote it, and the record.
+	w.exec(`INSERT INTO users (unique_id, email, first_name) VALUES (4, 'user1@example.com', 'Again')`)
 	const name = "Active users to webhook"
 	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
 	}
 	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 1)
-	if err != nil || len(runs) != 1 || runs[0].Counts.Rejected != 3 {
-		t.Fatalf("runs: %+v, %v; want one run with 3 records rejected", runs, err)
+	if err != nil || len(runs) != 1 || runs[0].Counts.Rejected != 2 || !strings.Contains(string(runs[0].InvalidSamples), "user1@example.com") {
+		t.Fatalf("runs: %+v, %v; want one run with 2 records rejected, the key twice sampled", runs, err)
 	}
 	w.sync.Request.New.Body = `{"h": {{ record.email | downcase | sha256 | json }}}`
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"runs", "show", fmt.Sprint(runs[0].ID)}, {"runs", "show", fmt.Sprint(runs[0].ID), "--json"}} {
+	for _, args := range [][]string{{"runs", "show", fmt.Sprint(runs[0].ID)}, {"runs", "show", fmt.Sprint(runs[0].ID), "--json"},
+		{"runs", name, "--json"}} {
 		code, out, errOut := w.runCmd(args...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
 		}
-		if strings.Contains(out, "@example.com") || !strings.Contains(out, "(withheld)") || !strings.Contains(out, "date") {
+		if strings.Contains(out, "@example.com") || !strings.Contains(out, "(withheld)") || args[1] == "show" && !strings.Contains(out, "date") {
 			t.Errorf("%s shows the keys, or not \"(withheld)\", or not why:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
+
+// A sync whose cursor is its primary key column (an append-only id), which it sends only hashed:
+// an incremental run reads from the highest key an earlier run read. The run's record keeps that
+// bound (the next run's plan reads it back), but `sync`, `runs`, `runs show` (text and --json)
+// and the log lines show it "(withheld)", as the sync's dry run does.
+func TestCursorThatIsTheKeyWithheldFromRuns(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.Mappings = []controlplane.Mapping{{From: "unique_id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}}
+	w.sync.Cursor = "unique_id"
+	m, err := w.store.GetModel(w.ctx, w.sync.ModelID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Columns = []controlplane.Column{{Name: "unique_id", Type: "bigint"}, {Name: "email", Type: "text"},
+		{Name: "first_name", Type: "text"}, {Name: "version", Type: "integer"}}
+	if err := w.store.UpdateModel(w.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name, key = "Active users to webhook", "48151623"
+	w.exec(`INSERT INTO users (unique_id, email, first_name) VALUES (` + key + `, 'k@example.com', 'K')`)
+	if code, out, errOut := w.runCmd("sync", name); code != 0 {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.exec(`INSERT INTO users (unique_id, email, first_name) VALUES (` + key + `9, 'l@example.com', 'L')`)
+	code, out, errOut := w.runCmd("sync", name)
+	if code != 0 || !strings.Contains(out+errOut, "incremental") {
+		t.Fatalf("sync: exit %d, want an incremental run\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, key) || !strings.Contains(out, "(withheld)") {
+		t.Errorf("sync shows the key it read from, or not \"(withheld)\":\n%s\n%s", out, errOut)
+	}
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 1)
+	if err != nil || len(runs) != 1 || runs[0].ReadFrom != key {
+		t.Fatalf("runs: %+v, %v; want the last one recorded as read from %s", runs, err, key)
+	}
+	for _, args := range [][]string{
+		{"runs", name}, {"runs", name, "--json"}, {"runs", "--json"},
+		{"runs", "show", fmt.Sprint(runs[0].ID)}, {"runs", "show", fmt.Sprint(runs[0].ID), "--json"},
+	} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out+errOut, key) {
+			t.Errorf("%s shows the key the run read from:\n%s\n%s", strings.Join(args, " "), out, errOut)
+		}
+	}
+}
+
+// The delivery log's answers recorded while the sync still sent its key as it is (an endpoint
+// that echoes it) are shown without the key once the sync sends it only hashed, as its
+// rejections are: the sync's definition now decides.
+func TestDeliveryAnswersWithheldAfterTheSyncHashesItsKey(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ E string }
+		_ = json.Unmarshal(req.Body, &body)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"%s is not a customer"}`, body.E)
+		return true
+	})
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts", Body: `{"e": {{ record.email | json }}}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.sync.Request.New.Body = `{"h": {{ record.email | downcase | sha256 | json }}}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"deliveries", name}, {"deliveries", name, "--json"}} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "@example.com") || !strings.Contains(out, "is not a customer") {
+			t.Errorf("%s shows the keys, or not the answers:\n%s", strings.Join(args, " "), out)
 		}
 	}
 }

@@ -66,6 +66,9 @@ the records the destination refused in it (rejected), with the status and the st
 			if err != nil {
 				return err
 			}
+			if runs, err = runner.StoredRunsShown(ctx, store, runs); err != nil {
+				return err
+			}
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
 				for _, r := range runs {
@@ -173,7 +176,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		return err
 	}
 	withheld := ""
-	if len(all) > 0 {
+	if len(all) > 0 || r.ReadFrom != "" || len(r.InvalidSamples) > len("[]") {
 		y, err := store.GetSync(ctx, r.SyncID)
 		if err != nil {
 			return err
@@ -181,6 +184,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		if withheld, err = runner.StoredKeyWithheld(ctx, store, y); err != nil {
 			return err
 		}
+		r = runner.ShownRun(withheld, y, r)
 	}
 	var rejected []controlplane.Rejected
 	for _, rj := range all {
