@@ -1,0 +1,84 @@
+//go:build cgo
+
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+func init() {
+	soakWarehouses = append(soakWarehouses, struct {
+		kind string
+		new  func() soakWarehouse
+	}{controlplane.KindDuckDB, func() soakWarehouse { return &duckdbSoak{} }})
+}
+
+// duckdbSoak is a DuckDB warehouse as a data lake is one: a ":memory:" connection whose model
+// reads a Parquet file. The test keeps the users in a DuckDB database of its own and writes
+// them to the file after each change, to a temporary file renamed over it: a run, killed or
+// not, reads one version of the file whole (the runner never opens the test's database, so
+// no file lock is shared).
+type duckdbSoak struct {
+	t       *testing.T
+	db      *sql.DB
+	parquet string
+}
+
+func (d *duckdbSoak) newWorld(t *testing.T, n int, hookURL string, batchSize int) *world {
+	t.Helper()
+	d.t = t
+	d.parquet = filepath.Join(t.TempDir(), "users.parquet")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1) // one in-memory database, whatever the driver does per connection
+	t.Cleanup(func() { _ = db.Close() })
+	d.db = db
+	d.exec(`CREATE TABLE users (unique_id BIGINT, email VARCHAR, first_name VARCHAR, version INTEGER NOT NULL DEFAULT 1)`)
+	d.exec(`INSERT INTO users (unique_id, email, first_name) VALUES ` + usersValues(1, n))
+	d.write()
+	return newWorldOf(t, controlplanetest.WorldOpts{
+		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
+			DuckDB: &controlplane.DuckDBConfig{Database: ":memory:"}},
+		Model: &controlplane.Model{SQL: fmt.Sprintf("select * from read_parquet('%s')", d.parquet)},
+	}, hookURL, batchSize)
+}
+
+func (d *duckdbSoak) exec(q string) {
+	d.t.Helper()
+	if _, err := d.db.Exec(q); err != nil {
+		d.t.Fatalf("warehouse: %s: %v", q, err)
+	}
+}
+
+// write replaces the Parquet file with the users, atomically.
+func (d *duckdbSoak) write() {
+	d.t.Helper()
+	tmp := d.parquet + ".tmp"
+	d.exec(fmt.Sprintf("COPY users TO '%s' (FORMAT parquet)", tmp))
+	if err := os.Rename(tmp, d.parquet); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *duckdbSoak) change(next int) {
+	d.exec(`UPDATE users SET version = version + 1 WHERE random() < 0.05`)
+	d.exec(`DELETE FROM users WHERE random() < 0.02`)
+	d.exec(`INSERT INTO users (unique_id, email, first_name) VALUES ` + usersValues(next, 20))
+	d.write()
+}
+
+func (d *duckdbSoak) versions() map[string]float64 {
+	d.t.Helper()
+	return scanVersions(d.t, d.db)
+}
