@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,25 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior string) {
 		t.Fatalf("%d keys differ after %d kills (%d requests received)", bad, kills, h.Seen())
 	}
 	t.Logf("%d kills, %d requests, %d keys, all equal", kills, h.Seen(), len(want))
+	// Nothing stale in the ledger either: no run is left running, and a second clean run finds
+	// nothing to send.
+	runs, err := w.store.ListRuns(w.ctx, w.sync.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]int{}
+	for _, r := range runs {
+		statuses[r.Status]++
+	}
+	if statuses[controlplane.RunRunning] > 0 {
+		t.Errorf("runs left running after the clean run: %v", statuses)
+	}
+	seen := h.Seen()
+	code, stdout, stderr = w.runCmd("sync", "Active users to webhook")
+	if code != 0 || h.Seen() != seen || !regexp.MustCompile(`new\s+0\n\s+changed\s+0\n\s+deleted\s+0\n\s+delivered\s+0\n`).MatchString(stdout) {
+		t.Errorf("a second clean sync: exit %d, %d more requests\n%s\n%s", code, h.Seen()-seen, stdout, stderr)
+	}
+	t.Logf("runs by status: %v", statuses)
 }
 
 // warehouseVersions is each warehouse user's version by key, as the receiver's view holds them
