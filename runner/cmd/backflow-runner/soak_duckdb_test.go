@@ -13,13 +13,13 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
 func init() {
-	soakWarehouses = append(soakWarehouses, struct {
-		kind string
-		new  func() soakWarehouse
-	}{controlplane.KindDuckDB, func() soakWarehouse { return &duckdbSoak{} }})
+	soakWarehouses = append(soakWarehouses,
+		soakKind{controlplane.KindDuckDB + "_parquet", func() soakWarehouse { return &duckdbSoak{} }},
+		soakKind{controlplane.KindDuckDB + "_file", func() soakWarehouse { return &duckdbFileSoak{} }})
 }
 
 // duckdbSoak is a DuckDB warehouse as a data lake is one: a ":memory:" connection whose model
@@ -81,4 +81,55 @@ func (d *duckdbSoak) change(next int) {
 func (d *duckdbSoak) versions() map[string]float64 {
 	d.t.Helper()
 	return scanVersions(d.t, d.db)
+}
+
+// duckdbFileSoak is a DuckDB database file, which the runner opens read-only. The test opens it
+// writable only between runs, for each change, and closes it before the next run starts: DuckDB
+// lets no reader open a file a writer holds.
+type duckdbFileSoak struct {
+	t    *testing.T
+	path string
+}
+
+func (d *duckdbFileSoak) newWorld(t *testing.T, n int, hookURL string, batchSize int) *world {
+	t.Helper()
+	d.t = t
+	d.path, _ = warehousetest.NewDuckDBFile(t,
+		`CREATE TABLE users (unique_id BIGINT, email VARCHAR, first_name VARCHAR, version INTEGER NOT NULL DEFAULT 1)`,
+		`INSERT INTO users (unique_id, email, first_name) VALUES `+usersValues(1, n))
+	return newWorldOf(t, controlplanetest.WorldOpts{
+		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
+			DuckDB: &controlplane.DuckDBConfig{Database: d.path}},
+		Model: &controlplane.Model{SQL: "select * from users"},
+	}, hookURL, batchSize)
+}
+
+// open opens the database file writable; the caller closes it.
+func (d *duckdbFileSoak) open() *sql.DB {
+	d.t.Helper()
+	db, err := sql.Open("duckdb", d.path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return db
+}
+
+func (d *duckdbFileSoak) change(next int) {
+	d.t.Helper()
+	db := d.open()
+	defer db.Close()
+	for _, q := range []string{`UPDATE users SET version = version + 1 WHERE random() < 0.05`,
+		`DELETE FROM users WHERE random() < 0.02`,
+		`INSERT INTO users (unique_id, email, first_name) VALUES ` + usersValues(next, 20)} {
+		if _, err := db.Exec(q); err != nil {
+			d.t.Fatalf("warehouse: %s: %v", q, err)
+		}
+	}
+}
+
+func (d *duckdbFileSoak) versions() map[string]float64 {
+	d.t.Helper()
+	db := d.open()
+	defer db.Close()
+	return scanVersions(d.t, db)
 }

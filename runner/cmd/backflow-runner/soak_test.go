@@ -42,14 +42,17 @@ type soakWarehouse interface {
 	versions() map[string]float64
 }
 
-// soakWarehouses are the warehouses TestSIGKILLSoak runs on, by kind; DuckDB's is added by
-// soak_duckdb_test.go in cgo builds.
-var soakWarehouses = []struct {
-	kind string
-	new  func() soakWarehouse
-}{
+// soakWarehouses are the warehouses TestSIGKILLSoak runs on, by kind; DuckDB's two (a Parquet
+// file, a database file) are added by soak_duckdb_test.go in cgo builds.
+var soakWarehouses = []soakKind{
 	{controlplane.KindPostgres, func() soakWarehouse { return &postgresSoak{} }},
 	{controlplane.KindMySQL, func() soakWarehouse { return &mysqlSoak{} }},
+}
+
+// soakKind names a soakWarehouse's kind, and makes one.
+type soakKind struct {
+	kind string
+	new  func() soakWarehouse
 }
 
 // TestSIGKILLSoak kills `backflow-runner sync` at random points of 24 runs while the warehouse
@@ -57,8 +60,8 @@ var soakWarehouses = []struct {
 // receiver's view, rebuilt in arrival order, must equal the warehouse exactly (mirror), or hold
 // the current version of every warehouse key (update_or_create). A crash between a 2xx and the
 // ledger commit must lose no delete: the next run adopts the batch's intent. It runs on each
-// warehouse kind: Postgres, MariaDB (BACKFLOW_TEST_MYSQL_URL) and, in cgo builds, DuckDB
-// reading a Parquet file the test rewrites between runs.
+// warehouse kind: Postgres, MariaDB (BACKFLOW_TEST_MYSQL_URL) and, in cgo builds, DuckDB reading
+// a Parquet file or a database file that the test rewrites between runs.
 func TestSIGKILLSoak(t *testing.T) {
 	for _, wk := range soakWarehouses {
 		t.Run(wk.kind, func(t *testing.T) {
