@@ -95,18 +95,32 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior string) {
 			next += 20
 		}
 		c := w.cmd("sync", "Active users to webhook", "--concurrency", "3")
-		c.Stdout, c.Stderr = io.Discard, io.Discard
+		c.Stderr = io.Discard
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// exited is closed when the process has exited (its stdout closed): a run that ended
+		// sends nothing more, so there is nothing left to wait for before the kill, which then
+		// lands after the end of the run, as it would later.
+		exited := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, stdout); close(exited) }()
 		if i%2 == 0 {
 			// Anywhere from before the first request to after the end of the run.
-			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+			select {
+			case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
+			case <-exited:
+			}
 		} else {
 			// Right after a 2xx: most likely before the run recorded it.
 			for n := 1 + rng.IntN(6); n > 0; n-- {
 				select {
 				case <-h.Answered():
+				case <-exited:
+					n = 0
 				case <-time.After(5 * time.Second):
 					n = 0
 				}
@@ -114,6 +128,11 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior string) {
 		}
 		if c.Process.Kill() == nil {
 			kills++
+		}
+		select {
+		case <-exited:
+		case <-time.After(time.Minute):
+			t.Fatal("the killed runner's stdout is still open a minute later")
 		}
 		_ = c.Wait()
 	}
