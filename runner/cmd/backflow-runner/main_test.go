@@ -56,6 +56,8 @@ type world struct {
 	wh    *pgxpool.Pool
 	sync  *controlplane.Sync
 	dest  *controlplane.Connection
+	model *controlplane.Model      // the sync's model
+	whc   *controlplane.Connection // the model's warehouse
 }
 
 // newWorld creates n users and a sync named "Active users to webhook" to hookURL.
@@ -76,6 +78,7 @@ func newWorldOf(t *testing.T, opts controlplanetest.WorldOpts, hookURL string, b
 	opts.Sync = &controlplane.Sync{PrimaryKey: "unique_id", BatchSize: batchSize}
 	cw := controlplanetest.NewWorld(t, opts)
 	return &world{t: t, ctx: cw.Ctx, store: cw.Store, wh: cw.WarehouseDB, sync: cw.Sync, dest: cw.Destination,
+		model: cw.Model, whc: cw.Warehouse,
 		env: append(os.Environ(), controlplane.DatabaseURLEnv+"="+cw.URL, controlplane.SecretKeyEnv+"="+cw.Key)}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -36,7 +37,8 @@ type soakWarehouse interface {
 	// them, synced to hookURL.
 	newWorld(t *testing.T, n int, hookURL string, batchSize int) *world
 	// change adds 1 to the version of about 5% of the users, deletes about 2%, and inserts the
-	// 20 users from next: all of it seen by the next run that starts.
+	// 20 users from next: all of it seen by the next run that starts. With soakKind.seq, the
+	// rows it updates or inserts get seq next.
 	change(next int)
 	// versions is each user's version by key, as the receiver's view holds them (JSON numbers).
 	versions() map[string]float64
@@ -45,14 +47,17 @@ type soakWarehouse interface {
 // soakWarehouses are the warehouses TestSIGKILLSoak runs on, by kind; DuckDB's two (a Parquet
 // file, a database file) are added by soak_duckdb_test.go in cgo builds.
 var soakWarehouses = []soakKind{
-	{controlplane.KindPostgres, func() soakWarehouse { return &postgresSoak{} }},
-	{controlplane.KindMySQL, func() soakWarehouse { return &mysqlSoak{} }},
+	{controlplane.KindPostgres, false, func() soakWarehouse { return &postgresSoak{} }},
+	{controlplane.KindMySQL, true, func() soakWarehouse { return &mysqlSoak{} }},
 }
 
 // soakKind names a soakWarehouse's kind, and makes one.
 type soakKind struct {
 	kind string
-	new  func() soakWarehouse
+	// seq: its users have a column seq that change sets, on the rows it updates or inserts, to
+	// a value higher than any before: a cursor. (TestSIGKILLSoakCursor soaks Postgres's cursors.)
+	seq bool
+	new func() soakWarehouse
 }
 
 // TestSIGKILLSoak kills `backflow-runner sync` at random points of 24 runs while the warehouse
@@ -61,7 +66,8 @@ type soakKind struct {
 // the current version of every warehouse key (update_or_create). A crash between a 2xx and the
 // ledger commit must lose no delete: the next run adopts the batch's intent. It runs on each
 // warehouse kind: Postgres, MariaDB (BACKFLOW_TEST_MYSQL_URL) and, in cgo builds, DuckDB reading
-// a Parquet file or a database file that the test rewrites between runs.
+// a Parquet file or a database file that the test rewrites between runs; on MariaDB and DuckDB's
+// Parquet, an update_or_create sync with a cursor too.
 func TestSIGKILLSoak(t *testing.T) {
 	for _, wk := range soakWarehouses {
 		t.Run(wk.kind, func(t *testing.T) {
@@ -69,21 +75,43 @@ func TestSIGKILLSoak(t *testing.T) {
 			for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
 				t.Run(behavior, func(t *testing.T) {
 					t.Parallel()
-					soakSIGKILL(t, wk.new(), behavior)
+					soakSIGKILL(t, wk.new(), behavior, "")
+				})
+			}
+			if wk.seq {
+				// Incremental reads: a run reads the rows whose seq is at least the mark the last
+				// successful run left, so every change is read (no deletes: a cursor's runs see none).
+				t.Run(controlplane.BehaviorUpdateOrCreate+"_cursor", func(t *testing.T) {
+					t.Parallel()
+					soakSIGKILL(t, wk.new(), controlplane.BehaviorUpdateOrCreate, "seq")
 				})
 			}
 		})
 	}
 }
 
-// soakSIGKILL is one TestSIGKILLSoak: behavior's sync of wh's users.
-func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior string) {
+// soakSIGKILL is one TestSIGKILLSoak: behavior's sync of wh's users, its cursor the column
+// cursor ("": none).
+func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	h := newViewHook(t)
 	w := wh.newWorld(t, 2000, h.URL, 25)
 	w.sync.Behavior = behavior
+	if cursor != "" {
+		src, err := warehouse.For(w.whc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.model.Columns, err = src.Describe(w.ctx, w.model.Query()); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.store.UpdateModel(w.ctx, w.model); err != nil {
+			t.Fatal(err)
+		}
+		w.sync.Cursor = cursor
+	}
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +211,8 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior string) {
 	}
 	seen := h.Seen()
 	code, stdout, stderr = w.runCmd("sync", "Active users to webhook")
-	if code != 0 || h.Seen() != seen || !regexp.MustCompile(`new\s+0\n\s+changed\s+0\n\s+deleted\s+0\n\s+delivered\s+0\n`).MatchString(stdout) {
+	nothing := regexp.MustCompile(`new\s+0\n\s+changed\s+0\n\s+deleted\s+0\n\s+delivered\s+0\n`)
+	if code != 0 || h.Seen() != seen || !nothing.MatchString(stdout) {
 		t.Errorf("a second clean sync: exit %d, %d more requests\n%s\n%s", code, h.Seen()-seen, stdout, stderr)
 	}
 	t.Logf("runs by status: %v", statuses)
@@ -242,8 +271,8 @@ func (m *mysqlSoak) newWorld(t *testing.T, n int, hookURL string, batchSize int)
 	m.t = t
 	url, m.db = warehousetest.NewMySQLDatabase(t)
 	m.exec(`CREATE TABLE users (unique_id BIGINT PRIMARY KEY, email VARCHAR(255), first_name VARCHAR(255),
-		version INT NOT NULL DEFAULT 1)`)
-	m.exec(`INSERT INTO users (unique_id, email, first_name) VALUES ` + usersValues(1, n))
+		version INT NOT NULL DEFAULT 1, seq BIGINT NOT NULL)`)
+	m.exec(`INSERT INTO users (unique_id, email, first_name, seq) VALUES ` + usersValues(1, n, 0))
 	return newWorldOf(t, controlplanetest.WorldOpts{
 		Warehouse: &controlplane.Connection{Name: controlplanetest.DefaultWarehouseName,
 			MySQL: &controlplane.MySQLConfig{URL: url}},
@@ -259,9 +288,9 @@ func (m *mysqlSoak) exec(q string) {
 }
 
 func (m *mysqlSoak) change(next int) {
-	m.exec(`UPDATE users SET version = version + 1 WHERE RAND() < 0.05`)
+	m.exec(fmt.Sprintf(`UPDATE users SET version = version + 1, seq = %d WHERE RAND() < 0.05`, next))
 	m.exec(`DELETE FROM users WHERE RAND() < 0.02`)
-	m.exec(`INSERT INTO users (unique_id, email, first_name) VALUES ` + usersValues(next, 20))
+	m.exec(`INSERT INTO users (unique_id, email, first_name, seq) VALUES ` + usersValues(next, 20, next))
 }
 
 func (m *mysqlSoak) versions() map[string]float64 {
@@ -269,15 +298,15 @@ func (m *mysqlSoak) versions() map[string]float64 {
 	return scanVersions(m.t, m.db)
 }
 
-// usersValues is the VALUES list (unique_id, email, first_name) of the n users from first, as
-// newWorld's users are.
-func usersValues(first, n int) string {
+// usersValues is the VALUES list (unique_id, email, first_name, seq) of the n users from first,
+// as newWorld's users are, their seq seq.
+func usersValues(first, n, seq int) string {
 	var b strings.Builder
 	for i := first; i < first+n; i++ {
 		if i > first {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "(%d, 'user%d@example.com', 'User %d')", i, i, i)
+		fmt.Fprintf(&b, "(%d, 'user%d@example.com', 'User %d', %d)", i, i, i, seq)
 	}
 	return b.String()
 }
