@@ -16,13 +16,14 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
-// The database file's users have a seq too, but its soak has no cursor subtest: a cursor's read
-// differs from the Parquet one's only in its FROM, and the subtest would add its time to every
-// `make test`.
+// The database file's soak is a mirror's only, for time (every soak adds to `make test`'s): a
+// mirror's checks hold an update_or_create's, and what else an update_or_create or a cursor does
+// is the same over a database file as over a Parquet file.
 func init() {
 	soakWarehouses = append(soakWarehouses,
-		soakKind{controlplane.KindDuckDB + "_parquet", true, func() soakWarehouse { return &duckdbSoak{} }},
-		soakKind{controlplane.KindDuckDB + "_file", false, func() soakWarehouse { return &duckdbFileSoak{} }})
+		soakKind{controlplane.KindDuckDB + "_parquet", []string{soakMirror, soakUpdateOrCreate, soakCursor},
+			func() soakWarehouse { return &duckdbSoak{} }},
+		soakKind{controlplane.KindDuckDB + "_file", []string{soakMirror}, func() soakWarehouse { return &duckdbFileSoak{} }})
 }
 
 const duckUsersTable = `CREATE TABLE users (unique_id BIGINT, email VARCHAR, first_name VARCHAR,

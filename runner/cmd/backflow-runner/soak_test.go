@@ -47,18 +47,28 @@ type soakWarehouse interface {
 // soakWarehouses are the warehouses TestSIGKILLSoak runs on, by kind; DuckDB's two (a Parquet
 // file, a database file) are added by soak_duckdb_test.go in cgo builds.
 var soakWarehouses = []soakKind{
-	{controlplane.KindPostgres, false, func() soakWarehouse { return &postgresSoak{} }},
-	{controlplane.KindMySQL, true, func() soakWarehouse { return &mysqlSoak{} }},
+	{controlplane.KindPostgres, []string{soakMirror, soakUpdateOrCreate}, func() soakWarehouse { return &postgresSoak{} }},
+	{controlplane.KindMySQL, []string{soakMirror, soakUpdateOrCreate, soakCursor},
+		func() soakWarehouse { return &mysqlSoak{} }},
 }
 
-// soakKind names a soakWarehouse's kind, and makes one.
+// soakKind names a soakWarehouse's kind, says which soaks run on it, and makes one.
 type soakKind struct {
-	kind string
-	// seq: its users have a column seq that change sets, on the rows it updates or inserts, to
-	// a value higher than any before: a cursor. (TestSIGKILLSoakCursor soaks Postgres's cursors.)
-	seq bool
-	new func() soakWarehouse
+	kind  string
+	soaks []string // soakMirror, soakUpdateOrCreate, soakCursor
+	new   func() soakWarehouse
 }
+
+// The soaks of TestSIGKILLSoak, named as its subtests. soakCursor is an update_or_create sync
+// whose cursor is seq: the warehouse's users have a column seq that change sets, on the rows it
+// updates or inserts, to a value higher than any before, so a run that reads from the mark the
+// last successful run left reads every change (and no delete: a cursor's runs see none).
+// (TestSIGKILLSoakCursor soaks Postgres's cursors.)
+const (
+	soakMirror         = controlplane.BehaviorMirror
+	soakUpdateOrCreate = controlplane.BehaviorUpdateOrCreate
+	soakCursor         = controlplane.BehaviorUpdateOrCreate + "_cursor"
+)
 
 // TestSIGKILLSoak kills `backflow-runner sync` at random points of 24 runs while the warehouse
 // gets inserts, updates and deletes between them, then runs the sync to completion: the
@@ -72,18 +82,14 @@ func TestSIGKILLSoak(t *testing.T) {
 	for _, wk := range soakWarehouses {
 		t.Run(wk.kind, func(t *testing.T) {
 			t.Parallel()
-			for _, behavior := range []string{controlplane.BehaviorMirror, controlplane.BehaviorUpdateOrCreate} {
-				t.Run(behavior, func(t *testing.T) {
+			for _, soak := range wk.soaks {
+				t.Run(soak, func(t *testing.T) {
 					t.Parallel()
-					soakSIGKILL(t, wk.new(), behavior, "")
-				})
-			}
-			if wk.seq {
-				// Incremental reads: a run reads the rows whose seq is at least the mark the last
-				// successful run left, so every change is read (no deletes: a cursor's runs see none).
-				t.Run(controlplane.BehaviorUpdateOrCreate+"_cursor", func(t *testing.T) {
-					t.Parallel()
-					soakSIGKILL(t, wk.new(), controlplane.BehaviorUpdateOrCreate, "seq")
+					if soak == soakCursor {
+						soakSIGKILL(t, wk.new(), controlplane.BehaviorUpdateOrCreate, "seq")
+					} else {
+						soakSIGKILL(t, wk.new(), soak, "")
+					}
 				})
 			}
 		})
