@@ -56,19 +56,29 @@ type world struct {
 	wh    *pgxpool.Pool
 	sync  *controlplane.Sync
 	dest  *controlplane.Connection
+	model *controlplane.Model      // the sync's model
+	whc   *controlplane.Connection // the model's warehouse
 }
 
 // newWorld creates n users and a sync named "Active users to webhook" to hookURL.
 func newWorld(t *testing.T, n int, hookURL string, batchSize int) *world {
 	t.Helper()
-	cw := controlplanetest.NewWorld(t, controlplanetest.WorldOpts{
+	return newWorldOf(t, controlplanetest.WorldOpts{
 		Users: fmt.Sprintf(`CREATE TABLE users (unique_id bigint PRIMARY KEY, email text, first_name text, version int NOT NULL DEFAULT 1);
 			INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, %d) AS i`, n),
-		HookURL: hookURL,
-		Model:   &controlplane.Model{SQL: "select * from users"},
-		Sync:    &controlplane.Sync{PrimaryKey: "unique_id", BatchSize: batchSize},
-	})
+		Model: &controlplane.Model{SQL: "select * from users"},
+	}, hookURL, batchSize)
+}
+
+// newWorldOf is newWorld on the warehouse and model opts says: its sync of the model, keyed by
+// unique_id, to hookURL. Its wh is nil unless NewWorld made the (Postgres) warehouse database.
+func newWorldOf(t *testing.T, opts controlplanetest.WorldOpts, hookURL string, batchSize int) *world {
+	t.Helper()
+	opts.HookURL = hookURL
+	opts.Sync = &controlplane.Sync{PrimaryKey: "unique_id", BatchSize: batchSize}
+	cw := controlplanetest.NewWorld(t, opts)
 	return &world{t: t, ctx: cw.Ctx, store: cw.Store, wh: cw.WarehouseDB, sync: cw.Sync, dest: cw.Destination,
+		model: cw.Model, whc: cw.Warehouse,
 		env: append(os.Environ(), controlplane.DatabaseURLEnv+"="+cw.URL, controlplane.SecretKeyEnv+"="+cw.Key)}
 }
 
