@@ -108,17 +108,17 @@ func ShownKey(why, key string) string {
 
 // ShownDelivery is d, a request of the delivery log of a sync whose key KeyWithheld withholds
 // for reason why, as it is shown (`deliveries`, `records --key --json`, the status page): its
-// first and last keys as ShownKey shows them, its answer and error without them (ShownText);
+// first and last keys as ShownKey shows them, its answer and error without them, nor any other
+// of its keys read back with it (d.Keys: controlplane.DeliveryFilter.Keys, KeyDeliveries) (ShownText);
 // d as it is when why is "". A run that withholds the keys records the answers without any of
 // the request's keys already; this is for those recorded while the sync still sent its key.
 func ShownDelivery(why string, d controlplane.Delivery) controlplane.Delivery {
 	if why == "" {
 		return d
 	}
-	for _, k := range []string{d.FirstKey, d.LastKey} {
-		d.Body, d.Error = ShownText(why, d.Body, k), ShownText(why, d.Error, k)
-	}
-	d.FirstKey, d.LastKey = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey)
+	keys := append([]string{d.FirstKey, d.LastKey}, d.Keys...)
+	d.Body, d.Error = withholdKeys(d.Body, keys), withholdKeys(d.Error, keys)
+	d.FirstKey, d.LastKey, d.Keys = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey), nil
 	return d
 }
 

@@ -45,11 +45,13 @@ daemon keeps the log for --delivery-retention (14 days by default).
 				return err
 			}
 			defer store.Close()
-			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit})
+			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
 			if err != nil {
 				return err
 			}
-			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			// Each request's keys, withheld from its answer (runner.ShownDelivery).
+			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit,
+				Keys: withheld != ""})
 			if err != nil {
 				return err
 			}
