@@ -251,6 +251,12 @@ func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
+	if plainKey(key) && !strings.Contains(msg, key[:min(len(key), keyStartShown)]) {
+		// Every form of a plain key is the key itself, and every replacement below needs it
+		// (or its start) in msg: a request's answer is looked through once per key of the
+		// request (withholdKeys), thousands for a batch, most of them in no answer.
+		return msg
+	}
 	q := strconv.Quote(key)
 	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
 	forms := keyForms(key, q[1:len(q)-1])
@@ -288,6 +294,18 @@ func withholdText(msg, key string) string {
 		msg = b.String()
 	}
 	return msg
+}
+
+// plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
+// printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&', c == '/':
+			return false
+		}
+	}
+	return true
 }
 
 // withholdKeys is withholdText for each of keys: a text about a request of several records (an
