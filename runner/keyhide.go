@@ -258,16 +258,16 @@ func withholdText(msg, key string) string {
 		return msg
 	}
 	q := strconv.Quote(key)
-	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
 	forms := keyForms(key, q[1:len(q)-1])
 	if j, err := json.Marshal(key); err == nil {
-		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
+		msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, string(j), strconv.Quote(withheldValue)) })
 	}
 	for _, k := range forms {
 		if len(key) >= 8 {
-			msg = strings.ReplaceAll(msg, k, withheldValue)
+			msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, k, withheldValue) })
 		} else {
-			msg = withholdValue(msg, k)
+			msg = outsideWithheld(msg, func(m string) string { return withholdValue(m, k) })
 		}
 	}
 	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
@@ -276,24 +276,45 @@ func withholdText(msg, key string) string {
 		if len(k) < keyStartShown {
 			continue
 		}
-		var b strings.Builder
-		for {
-			i := strings.Index(msg, k[:keyStartShown])
-			if i < 0 {
-				break
-			}
-			n := keyStartShown
-			for n < len(k) && i+n < len(msg) && msg[i+n] == k[n] {
-				n++
-			}
-			b.WriteString(msg[:i])
-			b.WriteString(withheldValue)
-			msg = msg[i+n:]
-		}
-		b.WriteString(msg)
-		msg = b.String()
+		msg = outsideWithheld(msg, func(m string) string { return withholdStart(m, k) })
 	}
 	return msg
+}
+
+// outsideWithheld is replace applied to each part of msg outside the "(withheld)" it holds
+// already (a key withheld by an earlier step, or of another record): a key that is a part of
+// that text ("withheld"), or that a part of it starts or ends ("held) x"), is not found there,
+// where it would make "((withheld))" of it.
+func outsideWithheld(msg string, replace func(string) string) string {
+	if !strings.Contains(msg, withheldValue) {
+		return replace(msg)
+	}
+	parts := strings.Split(msg, withheldValue)
+	for i, p := range parts {
+		parts[i] = replace(p)
+	}
+	return strings.Join(parts, withheldValue)
+}
+
+// withholdStart replaces in msg each start of k (its first keyStartShown bytes or more) by
+// "(withheld)" (withholdText).
+func withholdStart(msg, k string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, k[:keyStartShown])
+		if i < 0 {
+			break
+		}
+		n := keyStartShown
+		for n < len(k) && i+n < len(msg) && msg[i+n] == k[n] {
+			n++
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(withheldValue)
+		msg = msg[i+n:]
+	}
+	b.WriteString(msg)
+	return b.String()
 }
 
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):

@@ -175,3 +175,20 @@ func TestWithholdKeysAbsentKeysAllocateNothing(t *testing.T) {
 		t.Errorf("withholdKeys: %s", got)
 	}
 }
+
+// "(withheld)" in a text, put there for a key or for another key of the request, is not taken
+// for a key that is a part of it, or that it starts or ends: it stays "(withheld)".
+func TestWithholdTextKeepsWithheldWhole(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{`the key "withheld" exists; (withheld)`, `the key "(withheld)" exists; (withheld)`},
+		{`members withheld, user-000001@example.com`, `members (withheld), (withheld)`},
+		{`{"e":"(withheld)","f":"withheld"}`, `{"e":"(withheld)","f":"(withheld)"}`},
+	} {
+		if got := withholdKeys(c.msg, []string{"user-000001@example.com", "withheld"}); got != c.want {
+			t.Errorf("withholdKeys(%q):\n got %s\nwant %s", c.msg, got, c.want)
+		}
+	}
+	if got := withholdText(`(withheld) was refused`, "held) was"); got != `(withheld) was refused` {
+		t.Errorf("a key that a part of \"(withheld)\" starts: %s", got)
+	}
+}
