@@ -415,8 +415,8 @@ func keyForms(key, goQuoted string) []string {
 }
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
-// quote (", ' or `), "=", ":" or "/", or by "=" or ":" and a space, and followed by no letter or
-// digit.
+// quote (", ' or `), "=", ":" or "/" (":" and "/" not after a digit, ":" or "]": a time, a date, a
+// port), or by "=" or ":" and a space, and followed by no letter or digit, nor by "." and a digit.
 func withholdValue(msg, k string) string {
 	var b strings.Builder
 	done := 0
@@ -446,17 +446,25 @@ func standsAsValue(msg string, start, end int) bool {
 	if r, _ := utf8.DecodeRuneInString(msg[end:]); end < len(msg) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 		return false
 	}
+	if end+1 < len(msg) && msg[end] == '.' && isDigit(msg[end+1]) {
+		return false // a number's integer part (1.5, HTTP/1.1, an IP address's)
+	}
 	if start == 0 {
 		return false
 	}
 	switch msg[start-1] {
-	case '"', '\'', '`', '=', ':', '/':
+	case ':', '/':
+		// Not a part of a time (12:30:45), a date (2024/12/25), a port (10.0.0.1:443, [::1]).
+		return start < 2 || !isDigit(msg[start-2]) && msg[start-2] != ':' && msg[start-2] != ']'
+	case '"', '\'', '`', '=':
 		return true
 	case ' ':
 		return start >= 2 && (msg[start-2] == '=' || msg[start-2] == ':')
 	}
 	return false
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one
 // says little of the key, and would be found in other words.

@@ -115,6 +115,19 @@ func TestWithholdTextShortKey(t *testing.T) {
 		{`key 'ab12' taken`, "ab12", `key '(withheld)' taken`},
 		{`HTTP 422, 1042 records`, "42", `HTTP 422, 1042 records`},
 		{`contact ab12 refused`, "ab12", `contact ab12 refused`},
+		// Numbers a short numeric key is a part of, not the key.
+		{`{"retry_at":"2024-05-06T12:30:45Z"}`, "30", `{"retry_at":"2024-05-06T12:30:45Z"}`},
+		{`{"retry_at":"2024-05-06T12:30:45Z"}`, "45", `{"retry_at":"2024-05-06T12:30:45Z"}`},
+		{`dial tcp 10.0.0.1:443: connect: connection refused`, "443", `dial tcp 10.0.0.1:443: connect: connection refused`},
+		{`dial tcp [::1]:8080: i/o timeout`, "1", `dial tcp [::1]:8080: i/o timeout`},
+		{`dial tcp [::1]:8080: i/o timeout`, "8080", `dial tcp [::1]:8080: i/o timeout`},
+		{`<p>HTTP/1.1 502 Bad Gateway</p>`, "1", `<p>HTTP/1.1 502 Bad Gateway</p>`},
+		{`{"price":1.5}`, "1", `{"price":1.5}`},
+		{`due 2024/12/25`, "12", `due 2024/12/25`},
+		{`due 2024/12/25`, "25", `due 2024/12/25`},
+		{`{"id":30,"at":"12:30"}`, "30", `{"id":(withheld),"at":"12:30"}`},
+		{`GET /users/30 answered 404`, "30", `GET /users/(withheld) answered 404`},
+		{`id: 30, x=30.`, "30", `id: (withheld), x=(withheld).`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
 			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
