@@ -251,11 +251,15 @@ func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
-	if plainKey(key) && !strings.Contains(msg, key[:min(len(key), keyStartShown)]) {
+	if plainKey(key) {
 		// Every form of a plain key is the key itself, and every replacement below needs it
-		// (or its start) in msg: a request's answer is looked through once per key of the
-		// request (withholdKeys), thousands for a batch, most of them in no answer.
-		return msg
+		// (or its start; a long one in any ASCII letter case) in msg: a request's answer is
+		// looked through once per key of the request (withholdKeys), thousands for a batch,
+		// most of them in no answer.
+		start := key[:min(len(key), keyStartShown)]
+		if len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0 {
+			return msg
+		}
 	}
 	q := strconv.Quote(key)
 	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
@@ -265,7 +269,9 @@ func withholdText(msg, key string) string {
 	}
 	for _, k := range forms {
 		if len(key) >= 8 {
-			msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, k, withheldValue) })
+			// In any ASCII letter case: an endpoint may echo an e-mail address as it holds it
+			// (downcased), not as the warehouse does.
+			msg = outsideWithheld(msg, func(m string) string { return replaceFold(m, k) })
 		} else {
 			msg = outsideWithheld(msg, func(m string) string { return withholdValue(m, k) })
 		}
@@ -315,6 +321,72 @@ func withholdStart(msg, k string) string {
 	}
 	b.WriteString(msg)
 	return b.String()
+}
+
+// indexFold is the index of the first instance of k in msg, ASCII letters in either case, or -1.
+func indexFold(msg, k string) int {
+	if k == "" {
+		return 0
+	}
+	lo, up := lowerASCII(k[0]), upperASCII(k[0])
+	for i := 0; i+len(k) <= len(msg); i++ {
+		// The next byte that may start it, in either case (IndexByte is fast).
+		rest := msg[i : len(msg)-len(k)+1]
+		j := strings.IndexByte(rest, lo)
+		if up != lo {
+			if j < 0 {
+				j = strings.IndexByte(rest, up)
+			} else if u := strings.IndexByte(rest[:j], up); u >= 0 {
+				j = u
+			}
+		}
+		if j < 0 {
+			return -1
+		}
+		if i += j; equalFoldASCII(msg[i:i+len(k)], k) {
+			return i
+		}
+	}
+	return -1
+}
+
+// replaceFold replaces each instance of k in msg, ASCII letters in either case, by "(withheld)".
+func replaceFold(msg, k string) string {
+	i := indexFold(msg, k)
+	if i < 0 {
+		return msg
+	}
+	var b strings.Builder
+	for ; i >= 0; i = indexFold(msg, k) {
+		b.WriteString(msg[:i])
+		b.WriteString(withheldValue)
+		msg = msg[i+len(k):]
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):

@@ -205,3 +205,27 @@ func TestWithholdTextKeepsWithheldWhole(t *testing.T) {
 		t.Errorf("a key that a part of \"(withheld)\" starts: %s", got)
 	}
 }
+
+// An endpoint may echo an e-mail address as it holds it, downcased or upcased: a key of 8 bytes
+// or more is withheld in any ASCII letter case (a shorter one only as it is).
+func TestWithholdTextKeyInAnotherCase(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`{"error":"contact alice.smith@example.com is unsubscribed"}`, "Alice.Smith@Example.com",
+			`{"error":"contact (withheld) is unsubscribed"}`},
+		{`{"error":"ALICE.SMITH@EXAMPLE.COM"}`, "alice.smith@example.com", `{"error":"(withheld)"}`},
+		{`{"e":"zoë@exAMPLE.com"}`, "Zoë@example.com", `{"e":"(withheld)"}`},
+		{`{"id":"Ab12"}`, "ab12", `{"id":"Ab12"}`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		msg, k string
+		want   int
+	}{{"xxAbC", "abc", 2}, {"ab", "abc", -1}, {"aXbABC", "abc", 3}, {"a-B", "A-b", 0}, {"12-3", "-3", 2}, {"", "a", -1}} {
+		if got := indexFold(c.msg, c.k); got != c.want {
+			t.Errorf("indexFold(%q, %q) = %d, want %d", c.msg, c.k, got, c.want)
+		}
+	}
+}
