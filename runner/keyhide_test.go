@@ -229,3 +229,26 @@ func TestWithholdTextKeyInAnotherCase(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWithholdKeys withholds the 10,000 keys of a batch from an answer that holds none of
+// them: the delivery log does so for every failed request of a withholding sync. Answers are cut
+// at 1 KiB (`test`'s at 4 KiB); 1 MiB shows how it grows with the text.
+func BenchmarkWithholdKeys(b *testing.B) {
+	for _, size := range []int{1 << 10, 1 << 20} {
+		body := strings.Repeat(`{"error":"invalid","field":"email"},`, size/36+1)[:size]
+		for _, kind := range []string{"email", "integer"} {
+			keys := make([]string, 10000)
+			for i := range keys {
+				keys[i] = fmt.Sprint(i)
+				if kind == "email" {
+					keys[i] = fmt.Sprintf("User-%06d@Example.com", i)
+				}
+			}
+			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
+				for range b.N {
+					withholdKeys(body, keys)
+				}
+			})
+		}
+	}
+}
