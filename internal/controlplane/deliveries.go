@@ -135,12 +135,8 @@ const deliverySelect = `SELECT id, sync_id, run_id, webhook_id, operation, recor
 const deliverySelectKeys = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
 	attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys FROM backflow.sync_deliveries`
 
-func scanDelivery(row pgx.Row) (Delivery, error) {
-	return scanDeliveryKeys(row, false)
-}
-
-// scanDeliveryKeys is scanDelivery of a row that ends with the request's keys when withKeys
-// (deliverySelectKeys), read into Delivery.Keys.
+// scanDeliveryKeys reads a row of deliverySelect, or of deliverySelectKeys when withKeys (the
+// request's keys read into Delivery.Keys).
 func scanDeliveryKeys(row pgx.Row, withKeys bool) (Delivery, error) {
 	var d Delivery
 	var records, attempts, status int32
