@@ -487,7 +487,7 @@ func keyForms(key, goQuoted string) []string {
 }
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
-// quote (", ' or `), "=", ":" or "/" (":" and "/" not after a digit, ":" or "]": a time, a date, a
+// quote (", ' or `), "=", ":" or "/" (":" and "/" not after a number, ":" or "]": a time, a date, a
 // port), or by "=" or ":" and a space, and followed by no letter or digit, nor by "." and a digit.
 func withholdValue(msg, k string) string {
 	var b strings.Builder
@@ -527,7 +527,7 @@ func standsAsValue(msg string, start, end int) bool {
 	switch msg[start-1] {
 	case ':', '/':
 		// Not a part of a time (12:30:45), a date (2024/12/25), a port (10.0.0.1:443, [::1]).
-		return start < 2 || !isDigit(msg[start-2]) && msg[start-2] != ':' && msg[start-2] != ']'
+		return start < 2 || !numberBefore(msg, start-1) && msg[start-2] != ':' && msg[start-2] != ']'
 	case '"', '\'', '`', '=':
 		return true
 	case ' ':
@@ -537,6 +537,23 @@ func standsAsValue(msg string, start, end int) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// numberBefore reports whether msg[:i] ends with a number: digits not after a letter (the 12 of
+// 12:30 and of 2024-05-06T12:30, the 2024 of 2024/12, not the v1 of /v1/42).
+func numberBefore(msg string, i int) bool {
+	j := i
+	for j > 0 && isDigit(msg[j-1]) {
+		j--
+	}
+	if j == i {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(msg[:j])
+	if r == 'T' && j >= 2 && isDigit(msg[j-2]) {
+		return true // an RFC 3339 time's hour (2024-05-06T12:30)
+	}
+	return j == 0 || !unicode.IsLetter(r)
+}
 
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one
 // says little of the key, and would be found in other words.

@@ -127,6 +127,8 @@ func TestWithholdTextShortKey(t *testing.T) {
 		{`due 2024/12/25`, "25", `due 2024/12/25`},
 		{`{"id":30,"at":"12:30"}`, "30", `{"id":(withheld),"at":"12:30"}`},
 		{`GET /users/30 answered 404`, "30", `GET /users/(withheld) answered 404`},
+		{`GET /v1/30 answered 404`, "30", `GET /v1/(withheld) answered 404`},
+		{`no contact id:v2:30`, "30", `no contact id:v2:(withheld)`},
 		{`id: 30, x=30.`, "30", `id: (withheld), x=(withheld).`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
