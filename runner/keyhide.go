@@ -108,17 +108,17 @@ func ShownKey(why, key string) string {
 
 // ShownDelivery is d, a request of the delivery log of a sync whose key KeyWithheld withholds
 // for reason why, as it is shown (`deliveries`, `records --key --json`, the status page): its
-// first and last keys as ShownKey shows them, its answer and error without them (ShownText);
+// first and last keys as ShownKey shows them, its answer and error without them, nor any other
+// of its keys read back with it (d.Keys: controlplane.DeliveryFilter.Keys, KeyDeliveries) (ShownText);
 // d as it is when why is "". A run that withholds the keys records the answers without any of
 // the request's keys already; this is for those recorded while the sync still sent its key.
 func ShownDelivery(why string, d controlplane.Delivery) controlplane.Delivery {
 	if why == "" {
 		return d
 	}
-	for _, k := range []string{d.FirstKey, d.LastKey} {
-		d.Body, d.Error = ShownText(why, d.Body, k), ShownText(why, d.Error, k)
-	}
-	d.FirstKey, d.LastKey = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey)
+	keys := append([]string{d.FirstKey, d.LastKey}, d.Keys...)
+	d.Body, d.Error = withholdKeys(d.Body, keys), withholdKeys(d.Error, keys)
+	d.FirstKey, d.LastKey, d.Keys = ShownKey(why, d.FirstKey), ShownKey(why, d.LastKey), nil
 	return d
 }
 
@@ -251,17 +251,29 @@ func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
+	if plainKey(key) {
+		// Every form of a plain key is the key itself, and every replacement below needs it
+		// (or its start; a long one in any ASCII letter case) in msg: a request's answer is
+		// looked through once per key of the request (withholdKeys), thousands for a batch,
+		// most of them in no answer.
+		start := key[:min(len(key), keyStartShown)]
+		if len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0 {
+			return msg
+		}
+	}
 	q := strconv.Quote(key)
-	msg = strings.ReplaceAll(msg, q, strconv.Quote(withheldValue))
+	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
 	forms := keyForms(key, q[1:len(q)-1])
 	if j, err := json.Marshal(key); err == nil {
-		msg = strings.ReplaceAll(msg, string(j), strconv.Quote(withheldValue))
+		msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, string(j), strconv.Quote(withheldValue)) })
 	}
 	for _, k := range forms {
 		if len(key) >= 8 {
-			msg = strings.ReplaceAll(msg, k, withheldValue)
+			// In any ASCII letter case: an endpoint may echo an e-mail address as it holds it
+			// (downcased), not as the warehouse does.
+			msg = outsideWithheld(msg, func(m string) string { return replaceFold(m, k) })
 		} else {
-			msg = withholdValue(msg, k)
+			msg = outsideWithheld(msg, func(m string) string { return withholdValue(m, k) })
 		}
 	}
 	// A message cuts what it quotes of a value (the templates' filters quote its first 64 bytes):
@@ -270,24 +282,123 @@ func withholdText(msg, key string) string {
 		if len(k) < keyStartShown {
 			continue
 		}
-		var b strings.Builder
-		for {
-			i := strings.Index(msg, k[:keyStartShown])
-			if i < 0 {
-				break
-			}
-			n := keyStartShown
-			for n < len(k) && i+n < len(msg) && msg[i+n] == k[n] {
-				n++
-			}
-			b.WriteString(msg[:i])
-			b.WriteString(withheldValue)
-			msg = msg[i+n:]
-		}
-		b.WriteString(msg)
-		msg = b.String()
+		msg = outsideWithheld(msg, func(m string) string { return withholdStart(m, k) })
 	}
 	return msg
+}
+
+// outsideWithheld is replace applied to each part of msg outside the "(withheld)" it holds
+// already (a key withheld by an earlier step, or of another record): a key that is a part of
+// that text ("withheld"), or that a part of it starts or ends ("held) x"), is not found there,
+// where it would make "((withheld))" of it.
+func outsideWithheld(msg string, replace func(string) string) string {
+	if !strings.Contains(msg, withheldValue) {
+		return replace(msg)
+	}
+	parts := strings.Split(msg, withheldValue)
+	for i, p := range parts {
+		parts[i] = replace(p)
+	}
+	return strings.Join(parts, withheldValue)
+}
+
+// withholdStart replaces in msg each start of k (its first keyStartShown bytes or more) by
+// "(withheld)" (withholdText).
+func withholdStart(msg, k string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, k[:keyStartShown])
+		if i < 0 {
+			break
+		}
+		n := keyStartShown
+		for n < len(k) && i+n < len(msg) && msg[i+n] == k[n] {
+			n++
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(withheldValue)
+		msg = msg[i+n:]
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+// indexFold is the index of the first instance of k in msg, ASCII letters in either case, or -1.
+func indexFold(msg, k string) int {
+	if k == "" {
+		return 0
+	}
+	lo, up := lowerASCII(k[0]), upperASCII(k[0])
+	for i := 0; i+len(k) <= len(msg); i++ {
+		// The next byte that may start it, in either case (IndexByte is fast).
+		rest := msg[i : len(msg)-len(k)+1]
+		j := strings.IndexByte(rest, lo)
+		if up != lo {
+			if j < 0 {
+				j = strings.IndexByte(rest, up)
+			} else if u := strings.IndexByte(rest[:j], up); u >= 0 {
+				j = u
+			}
+		}
+		if j < 0 {
+			return -1
+		}
+		if i += j; equalFoldASCII(msg[i:i+len(k)], k) {
+			return i
+		}
+	}
+	return -1
+}
+
+// replaceFold replaces each instance of k in msg, ASCII letters in either case, by "(withheld)".
+func replaceFold(msg, k string) string {
+	i := indexFold(msg, k)
+	if i < 0 {
+		return msg
+	}
+	var b strings.Builder
+	for ; i >= 0; i = indexFold(msg, k) {
+		b.WriteString(msg[:i])
+		b.WriteString(withheldValue)
+		msg = msg[i+len(k):]
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
+// printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&', c == '/':
+			return false
+		}
+	}
+	return true
 }
 
 // withholdKeys is withholdText for each of keys: a text about a request of several records (an
@@ -376,8 +487,8 @@ func keyForms(key, goQuoted string) []string {
 }
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a
-// quote (", ' or `), "=", ":" or "/", or by "=" or ":" and a space, and followed by no letter or
-// digit.
+// quote (", ' or `), "=", ":" or "/" (":" and "/" not after a number, ":" or "]": a time, a date, a
+// port), or by "=" or ":" and a space, and followed by no letter or digit, nor by "." and a digit.
 func withholdValue(msg, k string) string {
 	var b strings.Builder
 	done := 0
@@ -407,16 +518,41 @@ func standsAsValue(msg string, start, end int) bool {
 	if r, _ := utf8.DecodeRuneInString(msg[end:]); end < len(msg) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 		return false
 	}
+	if end+1 < len(msg) && msg[end] == '.' && isDigit(msg[end+1]) {
+		return false // a number's integer part (1.5, HTTP/1.1, an IP address's)
+	}
 	if start == 0 {
 		return false
 	}
 	switch msg[start-1] {
-	case '"', '\'', '`', '=', ':', '/':
+	case ':', '/':
+		// Not a part of a time (12:30:45), a date (2024/12/25), a port (10.0.0.1:443, [::1]).
+		return start < 2 || !numberBefore(msg, start-1) && msg[start-2] != ':' && msg[start-2] != ']'
+	case '"', '\'', '`', '=':
 		return true
 	case ' ':
 		return start >= 2 && (msg[start-2] == '=' || msg[start-2] == ':')
 	}
 	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// numberBefore reports whether msg[:i] ends with a number: digits not after a letter (the 12 of
+// 12:30 and of 2024-05-06T12:30, the 2024 of 2024/12, not the v1 of /v1/42).
+func numberBefore(msg string, i int) bool {
+	j := i
+	for j > 0 && isDigit(msg[j-1]) {
+		j--
+	}
+	if j == i {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(msg[:j])
+	if r == 'T' && j >= 2 && isDigit(msg[j-2]) {
+		return true // an RFC 3339 time's hour (2024-05-06T12:30)
+	}
+	return j == 0 || !unicode.IsLetter(r)
 }
 
 // keyStartShown is how long a start of a key withholdText leaves in a message: a shorter one

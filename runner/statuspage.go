@@ -287,12 +287,14 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
-	failed, err := p.store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: id, Failed: true, Limit: statusFailedDeliveries})
+	withheld, err := StoredKeyWithheld(ctx, p.store, s)
 	if err != nil {
 		p.unavailable(w)
 		return
 	}
-	withheld, err := StoredKeyWithheld(ctx, p.store, s)
+	// Each request's keys, withheld from its answer (ShownDelivery).
+	failed, err := p.store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: id, Failed: true, Limit: statusFailedDeliveries,
+		Keys: withheld != ""})
 	if err != nil {
 		p.unavailable(w)
 		return

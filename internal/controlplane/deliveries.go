@@ -37,7 +37,9 @@ type Delivery struct {
 	Error             string // why the last attempt got no response, or why sending stopped
 	// Keys are the request's keys, or else Packed holds them as PackKeys packs them (with
 	// FirstKey and LastKey set): a writer that holds many rows keeps one buffer per row then, not
-	// a string per key. Neither is set when read back by ListDeliveries or KeyDeliveries.
+	// a string per key. Read back, Packed is never set, and Keys only by KeyDeliveries and by
+	// ListDeliveries with DeliveryFilter.Keys: for what is shown of a request of a sync that
+	// withholds its keys (an answer recorded before it did may quote any of them).
 	Keys   []string
 	Packed []byte
 }
@@ -123,18 +125,35 @@ type DeliveryFilter struct {
 	RunID  int64 // 0: every run
 	Failed bool  // only requests that did not get a 2xx
 	Limit  int   // 0: 100
+	Keys   bool  // read each request's keys too (Delivery.Keys)
 }
 
 const deliverySelect = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
 	attempts, status, latency_us, coalesce(body, ''), coalesce(error, '') FROM backflow.sync_deliveries`
 
-func scanDelivery(row pgx.Row) (Delivery, error) {
+// deliverySelectKeys is deliverySelect with each request's keys (DeliveryFilter.Keys).
+const deliverySelectKeys = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
+	attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys FROM backflow.sync_deliveries`
+
+// scanDeliveryKeys reads a row of deliverySelect, or of deliverySelectKeys when withKeys (the
+// request's keys read into Delivery.Keys).
+func scanDeliveryKeys(row pgx.Row, withKeys bool) (Delivery, error) {
 	var d Delivery
 	var records, attempts, status int32
 	var latency int64
-	err := row.Scan(&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
-		&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error)
+	dest := []any{&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
+		&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error}
+	var packed []byte
+	if withKeys {
+		dest = append(dest, &packed)
+	}
+	err := row.Scan(dest...)
 	d.Records, d.Attempts, d.Status, d.Latency = int(records), int(attempts), int(status), time.Duration(latency)*time.Microsecond
+	if err == nil && withKeys {
+		if err = decodeKeyList(packed, func(k []byte) { d.Keys = append(d.Keys, string(k)) }); err != nil {
+			err = fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, d.SyncID, err)
+		}
+	}
 	return d, err
 }
 
@@ -146,7 +165,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	}
 	sql, args := listDeliveriesSQL(f, limit)
 	rows, err := s.db.Query(ctx, sql, args...)
-	ds, err := collect(rows, err, scanDelivery)
+	ds, err := collect(rows, err, func(row pgx.Row) (Delivery, error) { return scanDeliveryKeys(row, f.Keys) })
 	if err != nil {
 		return nil, fmt.Errorf("list the delivery log of sync %d: %w", f.SyncID, err)
 	}
@@ -158,7 +177,11 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 // sync_deliveries_failed, sync_deliveries_run_id), not as a walk of every sync's rows that filters
 // on what was left as a parameter (`$2 = 0 OR run_id = $2`).
 func listDeliveriesSQL(f DeliveryFilter, limit int) (string, []any) {
-	sql, args := deliverySelect+` WHERE sync_id = $1`, []any{f.SyncID}
+	sel := deliverySelect
+	if f.Keys {
+		sel = deliverySelectKeys
+	}
+	sql, args := sel+` WHERE sync_id = $1`, []any{f.SyncID}
 	if f.RunID != 0 {
 		args = append(args, f.RunID)
 		sql += fmt.Sprintf(` AND run_id = $%d`, len(args))
@@ -195,6 +218,8 @@ func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]
 			return nil, fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, syncID, err)
 		}
 		if found {
+			// Its keys, for what is shown of it (Delivery.Keys): decoded only for a row kept.
+			_ = decodeKeyList(packed, func(k []byte) { d.Keys = append(d.Keys, string(k)) })
 			out = append(out, d)
 		}
 	}

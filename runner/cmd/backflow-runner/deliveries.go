@@ -45,11 +45,13 @@ daemon keeps the log for --delivery-retention (14 days by default).
 				return err
 			}
 			defer store.Close()
-			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit})
+			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
 			if err != nil {
 				return err
 			}
-			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			// Each request's keys, withheld from its answer (runner.ShownDelivery).
+			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit,
+				Keys: withheld != ""})
 			if err != nil {
 				return err
 			}
@@ -131,16 +133,16 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			if err != nil {
 				return err
 			}
+			// The key asked about is the caller's; the other keys of its requests (the JSON's
+			// first and last keys, and those their answers quote) are not shown.
+			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			if err != nil {
+				return err
+			}
 			if *asJSON {
-				// The key asked about is the caller's; the other keys of its requests (which
-				// only the JSON shows) are not shown.
-				withheld, err := runner.StoredKeyWithheld(ctx, store, y)
-				if err != nil {
-					return err
-				}
 				return json.NewEncoder(e.stdout).Encode(recordJSON(y, *key, state, rej, ds, withheld))
 			}
-			printRecord(e.stdout, y, *key, state, rej, ds)
+			printRecord(e.stdout, y, *key, state, rej, ds, withheld)
 			return nil
 		}
 	},
@@ -197,7 +199,10 @@ func stateMeaning(st controlplane.LedgerKey) string {
 	return "not in the ledger: never delivered (or refused), or its deletion was delivered"
 }
 
-func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery) {
+// printRecord prints what `records --key` finds of key; its requests' answers as
+// runner.ShownDelivery shows them for withheld, the sync's runner.StoredKeyWithheld.
+func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.LedgerKey, rej *controlplane.Rejected, ds []controlplane.Delivery,
+	withheld string) {
 	fmt.Fprintf(w, "sync %q, key %q\n", y.Name, key)
 	fmt.Fprintf(w, "ledger: %s (%s)\n", st.State, stateMeaning(st))
 	if rej != nil {
@@ -214,7 +219,8 @@ func printRecord(w io.Writer, y *controlplane.Sync, key string, st controlplane.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SENT\tRUN\tWEBHOOK-ID\tOPERATION\tRECORDS\tSTATUS\tATTEMPTS\tLATENCY\tANSWER")
 	for i := range ds {
-		d := &ds[i]
+		shown := runner.ShownDelivery(withheld, ds[i])
+		d := &shown
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.SentAt.UTC().Format(time.RFC3339), d.RunID, printable.Line(d.WebhookID),
 			printable.Line(d.Operation), d.Records, statusText(d.Status), d.Attempts, latency(d.Latency), printable.OneLine(answer(d), 100))
 	}

@@ -220,3 +220,100 @@ func TestDeliveryAnswersWithheldAfterTheSyncHashesItsKey(t *testing.T) {
 		}
 	}
 }
+
+// `records --key`'s text shows the answers of the requests that carried the key as its --json
+// does: without the other keys of those requests (runner.ShownDelivery), here those of a batch
+// answered while the sync still sent its keys as they are, whose answer quotes them all.
+func TestRecordTextWithholdsOtherKeysOfItsRequests(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ Members []string }
+		_ = json.Unmarshal(req.Body, &body)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"unknown members: %s"}`, strings.Join(body.Members, ", "))
+		return true
+	})
+	w := newWorld(t, 3, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
+			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+				`{{ r.email | json }}{% endfor %}]}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.sync.Request.New.Body = `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+		`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"records", name, "--key", "user2@example.com"}, {"records", name, "--key", "user2@example.com", "--json"}} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if !strings.Contains(out, "unknown members") {
+			t.Fatalf("%s shows no answer:\n%s", strings.Join(args, " "), out)
+		}
+		for _, other := range []string{"user1@example.com", "user3@example.com"} {
+			if strings.Contains(out, other) {
+				t.Errorf("%s shows another key of its requests, %s:\n%s", strings.Join(args, " "), other, out)
+			}
+		}
+	}
+}
+
+// The answer to a batch recorded while the sync still sent its keys as they are quotes the keys
+// between its first and its last too: `deliveries` (text, --json) and `records --key` withhold
+// every key of the request from it, not only its first and last.
+func TestDeliveryAnswersWithholdEveryKeyOfTheRequest(t *testing.T) {
+	t.Parallel()
+	h := webhooktest.New(t)
+	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ Members []string }
+		_ = json.Unmarshal(req.Body, &body)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"unknown members: %s"}`, strings.Join(body.Members, ", "))
+		return true
+	})
+	w := newWorld(t, 5, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
+			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+				`{{ r.email | json }}{% endfor %}]}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.sync.Request.New.Body = `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+		`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"deliveries", name}, {"deliveries", name, "--json"},
+		{"records", name, "--key", "user2@example.com"}, {"records", name, "--key", "user2@example.com", "--json"},
+	} {
+		code, out, errOut := w.runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if !strings.Contains(out, "unknown members") {
+			t.Fatalf("%s shows no answer:\n%s", strings.Join(args, " "), out)
+		}
+		for _, other := range []string{"user1@", "user3@", "user4@", "user5@"} {
+			if strings.Contains(out, other) {
+				t.Errorf("%s shows a key of its requests, %sexample.com:\n%s", strings.Join(args, " "), other, out)
+			}
+		}
+	}
+}
