@@ -226,32 +226,7 @@ func TestDeliveryAnswersWithheldAfterTheSyncHashesItsKey(t *testing.T) {
 // answered while the sync still sent its keys as they are, whose answer quotes them all.
 func TestRecordTextWithholdsOtherKeysOfItsRequests(t *testing.T) {
 	t.Parallel()
-	h := webhooktest.New(t)
-	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
-		var body struct{ Members []string }
-		_ = json.Unmarshal(req.Body, &body)
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		fmt.Fprintf(w, `{"error":"unknown members: %s"}`, strings.Join(body.Members, ", "))
-		return true
-	})
-	w := newWorld(t, 3, h.URL, 10)
-	w.sync.PrimaryKey = "email"
-	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
-		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
-			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
-				`{{ r.email | json }}{% endfor %}]}`}}
-	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
-		t.Fatal(err)
-	}
-	const name = "Active users to webhook"
-	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
-		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
-	}
-	w.sync.Request.New.Body = `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
-		`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`
-	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
-		t.Fatal(err)
-	}
+	w, name := batchSentThenHashed(t, 3)
 	for _, args := range [][]string{{"records", name, "--key", "user2@example.com"}, {"records", name, "--key", "user2@example.com", "--json"}} {
 		code, out, errOut := w.runCmd(args...)
 		if code != 0 {
@@ -273,32 +248,7 @@ func TestRecordTextWithholdsOtherKeysOfItsRequests(t *testing.T) {
 // every key of the request from it, not only its first and last.
 func TestDeliveryAnswersWithholdEveryKeyOfTheRequest(t *testing.T) {
 	t.Parallel()
-	h := webhooktest.New(t)
-	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
-		var body struct{ Members []string }
-		_ = json.Unmarshal(req.Body, &body)
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		fmt.Fprintf(w, `{"error":"unknown members: %s"}`, strings.Join(body.Members, ", "))
-		return true
-	})
-	w := newWorld(t, 5, h.URL, 10)
-	w.sync.PrimaryKey = "email"
-	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
-		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
-			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
-				`{{ r.email | json }}{% endfor %}]}`}}
-	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
-		t.Fatal(err)
-	}
-	const name = "Active users to webhook"
-	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
-		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
-	}
-	w.sync.Request.New.Body = `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
-		`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`
-	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
-		t.Fatal(err)
-	}
+	w, name := batchSentThenHashed(t, 5)
 	for _, args := range [][]string{
 		{"deliveries", name}, {"deliveries", name, "--json"},
 		{"records", name, "--key", "user2@example.com"}, {"records", name, "--key", "user2@example.com", "--json"},
@@ -316,4 +266,38 @@ func TestDeliveryAnswersWithholdEveryKeyOfTheRequest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// batchSentThenHashed is a world of n users whose sync sends their emails, its key, as they are
+// in one batch to a receiver that answers 422 quoting the batch's members; it has run once (all
+// rejected), and its template now hashes them. It returns the world and the sync's name.
+func batchSentThenHashed(t *testing.T, n int) (*world, string) {
+	t.Helper()
+	h := webhooktest.New(t)
+	h.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		var body struct{ Members []string }
+		_ = json.Unmarshal(req.Body, &body)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"unknown members: %s"}`, strings.Join(body.Members, ", "))
+		return true
+	})
+	w := newWorld(t, n, h.URL, 10)
+	w.sync.PrimaryKey = "email"
+	w.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/audience",
+			Body: `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+				`{{ r.email | json }}{% endfor %}]}`}}
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	const name = "Active users to webhook"
+	if code, out, errOut := w.runCmd("sync", name); !strings.Contains(out, "rejected") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.sync.Request.New.Body = `{"members": [{% for r in records %}{% unless forloop.first %},{% endunless %}` +
+		`{{ r.email | downcase | sha256 | json }}{% endfor %}]}`
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	return w, name
 }
