@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
@@ -190,28 +190,10 @@ func TestCursorFailedRunKeepsMark(t *testing.T) {
 
 // TestCursorReadsInFull: a --full resend, a changed definition and an emptied ledger each read
 // the whole model.
-// syncBuffer is a log's buffer that a run's goroutines write at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestCursorReadsInFull(t *testing.T) {
 	t.Parallel()
 	f := cursorFixture(t, controlplane.BehaviorMirror)
-	var logged syncBuffer
+	var logged lockedbuf.Buffer
 	f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if run := f.run(controlplane.RunSucceeded, RunOptions{Full: true}); run.ReadMode != controlplane.ReadFull {
@@ -968,7 +950,7 @@ func TestCursorValueInTheFuture(t *testing.T) {
 		t.Run(c.typ, func(t *testing.T) {
 			t.Parallel()
 			f := cursorFixtureOfType(t, controlplane.BehaviorUpdateOrCreate, c.typ)
-			var logged syncBuffer
+			var logged lockedbuf.Buffer
 			f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 			f.exec(`SET TimeZone = 'UTC'; UPDATE users SET updated_at = (CASE id WHEN 1 THEN '2022-04-04 04:04:04+00' ELSE '2020-01-01 00:00:00+00' END)::timestamptz;
 				INSERT INTO users VALUES (7, 'zed@example.com', 'Zed', false, '2999-01-01 00:00:00+00')`)
