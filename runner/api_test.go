@@ -173,14 +173,7 @@ func TestAPIQueuesRuns(t *testing.T) {
 func TestQueuedRunSkippedWhenPaused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	queue, q := f.enqueue(false)
 	f.sync.Paused = true
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
@@ -188,19 +181,7 @@ func TestQueuedRunSkippedWhenPaused(t *testing.T) {
 	if _, err := queue.Enqueue(f.ctx, f.sync, false); !errors.Is(err, ErrPaused) {
 		t.Errorf("queueing a run of a paused sync: %v, want ErrPaused", err)
 	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	var got *QueuedRun
-	controlplanetest.WaitFor(t, "the queued run to be taken", func() bool {
-		got, err = queue.Status(f.ctx, q.ID)
-		return err == nil && got.Done()
-	})
-	cancel()
-	if err := <-errc; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
+	got := f.workQueued(queue, q)
 	if got.Status != QueuedStatusSkipped || !strings.Contains(got.Error, "sync is paused") || got.Run != nil {
 		t.Errorf("queued run of a sync paused since: %+v, want skipped because it is paused", got)
 	}

@@ -103,6 +103,42 @@ func (f *fixture) run(wantStatus string, opts RunOptions) *controlplane.Run {
 	return run
 }
 
+// enqueue makes a RunQueue on f's control plane and queues a run of f.sync on it (full: a
+// `trigger --full`), not worked yet.
+func (f *fixture) enqueue(full bool) (*RunQueue, *QueuedRun) {
+	f.t.Helper()
+	queue, err := NewRunQueue(f.store, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	q, err := queue.Enqueue(f.ctx, f.sync, full)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return queue, q
+}
+
+// workQueued runs a Daemon on f's engine until the queued run q is done, stops it, and returns
+// q's status then; the daemon must stop without an error.
+func (f *fixture) workQueued(queue *RunQueue, q *QueuedRun) *QueuedRun {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(f.ctx)
+	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var got *QueuedRun
+	controlplanetest.WaitFor(f.t, "the queued run to end", func() bool {
+		var err error
+		got, err = queue.Status(f.ctx, q.ID)
+		return err == nil && got.Done()
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		f.t.Errorf("daemon: %v", err)
+	}
+	return got
+}
+
 func (f *fixture) ledgerKeys() []string {
 	f.t.Helper()
 	m, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID)

@@ -29,14 +29,7 @@ func testJobRunner(f *fixture) jobRunner {
 func queuedFullRun(t *testing.T) (*fixture, *QueuedRun) {
 	t.Helper()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, q := f.enqueue(true)
 	return f, q
 }
 

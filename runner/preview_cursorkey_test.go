@@ -1,17 +1,12 @@
 package runner
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
-	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // TestPreviewWithholdsCursorThatIsTheKey: a sync with a cursor on its primary key column (an
@@ -21,12 +16,7 @@ import (
 // withholds, as its sample keys are withheld.
 func TestPreviewWithholdsCursorThatIsTheKey(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
-		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
-	f.describeModel()
-	f.useCursor("id")
-	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
+	f := cursorIsHashedKey(t)
 	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +48,8 @@ func TestRunLogWithholdsFutureCursorThatIsTheKey(t *testing.T) {
 	}
 	f.describeModel()
 	f.useCursor("updated_at")
-	var logged bytes.Buffer
-	f.engine.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
+	var logged lockedbuf.Buffer
+	f.engine.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	if out := logged.String(); strings.Contains(out, "2999") || !strings.Contains(out, "cursor value is in the future") {
 		t.Errorf("the run's log shows the future key, or not the warning:\n%s", out)
@@ -85,16 +75,17 @@ func TestRunLogWithholdsFutureCursorThatIsTheKey(t *testing.T) {
 	}
 }
 
-// syncWriter serializes writes to w (a run logs from more than one goroutine).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+// cursorIsHashedKey is a fixture whose sync sends its key, id, only hashed and reads by a cursor
+// on it: it has run once (its mark is 10, the highest id), and a row with id 11 has come since.
+func cursorIsHashedKey(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
+		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
+	f.describeModel()
+	f.useCursor("id")
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
+	return f
 }
 
 // A queued run of a sync whose cursor is its withheld key, as GET /v1/runs/{id} and `trigger`
@@ -102,33 +93,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // record keeps it, for the next run's plan.
 func TestQueuedRunWithholdsCursorThatIsTheKey(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, []controlplane.Mapping{
-		{From: "id", To: "id_hash", Hash: "sha256"}, {From: "email", To: "email"}})
-	f.describeModel()
-	f.useCursor("id")
-	f.run(controlplane.RunSucceeded, RunOptions{})
-	f.exec(`INSERT INTO users (id, email) VALUES (11, 'fy@example.com')`)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	var got *QueuedRun
-	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
-		got, err = queue.Status(f.ctx, q.ID)
-		return err == nil && got.Done()
-	})
-	cancel()
-	if err := <-errc; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
+	f := cursorIsHashedKey(t)
+	queue, q := f.enqueue(false)
+	got := f.workQueued(queue, q)
 	if got.Run == nil || got.Run.ReadMode != controlplane.ReadIncremental {
 		t.Fatalf("queued run: %+v, want an incremental run", got.Run)
 	}

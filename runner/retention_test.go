@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -191,27 +190,8 @@ func TestRetentionKeepsTheRunsSyncsNeed(t *testing.T) {
 func TestRetentionKeepsQueuedRunsWhileTheirJobIs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	d := &Daemon{Engine: f.engine, PollInterval: time.Minute, StopTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	var got *QueuedRun
-	controlplanetest.WaitFor(t, "the queued run to end", func() bool {
-		got, err = queue.Status(f.ctx, q.ID)
-		return err == nil && got.Done()
-	})
-	cancel()
-	if err := <-errc; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
+	queue, q := f.enqueue(false)
+	got := f.workQueued(queue, q)
 	if got.Status != controlplane.RunSucceeded || got.Run == nil {
 		t.Fatalf("queued run: %+v, want succeeded", got)
 	}

@@ -106,14 +106,7 @@ func TestRunnerRefusesQueuedRunOnNewerSchema(t *testing.T) {
 		controlplane.LatestVersion()+1); err != nil {
 		t.Fatal(err)
 	}
-	queue, err := NewRunQueue(f.store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Enqueue(f.ctx, f.sync, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	queue, q := f.enqueue(false)
 	waitSchemaTooNew(t, done, "the daemon still runs after a queued run met a control plane migrated past the versions it knows")
 	if runs, err := f.store.ListRuns(f.ctx, f.sync.ID, 10); err != nil || len(runs) != 0 {
 		t.Errorf("runs recorded on the newer schema: %d (%v), want none", len(runs), err)
