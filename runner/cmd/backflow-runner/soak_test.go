@@ -233,19 +233,7 @@ func (w *world) warehouseVersions() map[string]float64 {
 		w.t.Fatal(err)
 	}
 	defer rows.Close()
-	want := map[string]float64{}
-	for rows.Next() {
-		var id int64
-		var v int
-		if err := rows.Scan(&id, &v); err != nil {
-			w.t.Fatal(err)
-		}
-		want[fmt.Sprint(id)] = float64(v)
-	}
-	if err := rows.Err(); err != nil {
-		w.t.Fatal(err)
-	}
-	return want
+	return collectVersions(w.t, rows)
 }
 
 // postgresSoak is the Postgres warehouse of newWorld.
@@ -325,6 +313,20 @@ func scanVersions(t *testing.T, db *sql.DB) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	return collectVersions(t, rows)
+}
+
+// versionRows is what collectVersions reads: pgx's rows or database/sql's.
+type versionRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// collectVersions is each user's version by key of rows of (unique_id, version), as the
+// receiver's view holds them (JSON numbers).
+func collectVersions(t *testing.T, rows versionRows) map[string]float64 {
+	t.Helper()
 	want := map[string]float64{}
 	for rows.Next() {
 		var id int64
