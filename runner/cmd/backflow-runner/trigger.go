@@ -27,7 +27,9 @@ Queues a run of the sync for the daemons (backflow-runner run) and prints the qu
 the first free daemon replica runs it, through the same queue as its scheduled runs. It returns at
 once. With --wait it waits for the run to end, prints it, and exits 0 when it succeeded and 1
 when it failed, was blocked by the sync's guard, or was skipped (the sync was paused or deleted
-before a daemon took it), or when --timeout passed first (the run stays queued).
+before a daemon took it), or when --timeout passed first (the run stays queued, or goes on if it
+had started). At --timeout it reads the run once more: a run that ended by then is reported as
+it ended, with its exit code.
 
 A paused sync is refused. A daemon's API queues the same way (POST /v1/syncs/{id or name}/runs),
 and GET /v1/runs/{id} answers with the id printed here.
@@ -74,36 +76,49 @@ and GET /v1/runs/{id} answers with the id printed here.
 			if !*wait {
 				return nil
 			}
-			return waitQueued(ctx, e, queue, q, *timeout, *asJSON)
+			return waitQueued(ctx, e, queue, q, *timeout, triggerPoll, *asJSON)
 		}
 	},
 }
 
-// waitQueued polls queued run q until it ends (or timeout, when above 0), then prints it.
-func waitQueued(ctx context.Context, e *env, queue *runner.RunQueue, q *runner.QueuedRun, timeout time.Duration, asJSON bool) error {
+// queuedStatus reads a queued run's state: a *runner.RunQueue.
+type queuedStatus interface {
+	Status(ctx context.Context, id int64) (*runner.QueuedRun, error)
+}
+
+// waitQueued polls queued run q every poll until it ends (or timeout, when above 0), then prints
+// it. At the timeout it reads the run once more and reports that state, not its last poll's
+// (up to poll old: the run may have started or ended since).
+func waitQueued(ctx context.Context, e *env, queue queuedStatus, q *runner.QueuedRun, timeout, poll time.Duration, asJSON bool) error {
+	parent := ctx
+	var deadline time.Time
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+		deadline, _ = ctx.Deadline()
 	}
-	tick := time.NewTicker(triggerPoll)
-	defer tick.Stop()
+	timer := time.NewTimer(poll)
+	defer timer.Stop()
 	running := false
 	var failingSince time.Time // when the polls began to fail; zero while they answer
 	warned := false
 	for !q.Done() {
+		// The next poll, or the deadline if it comes first: no sleep goes past it.
+		wait := poll
+		if !deadline.IsZero() {
+			wait = min(wait, time.Until(deadline))
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				if q.Status == controlplane.RunRunning {
-					return fmt.Errorf("run #%d is still running after --timeout %s; it goes on (backflow-runner runs shows it)",
-						q.ID, timeout)
-				}
-				return fmt.Errorf("run #%d is still %s after --timeout %s (is a daemon running? backflow-runner run); "+
-					"it stays queued", q.ID, q.Status, timeout)
-			}
-			return fmt.Errorf("stopped waiting; run #%d stays queued: %w", q.ID, ctx.Err())
-		case <-tick.C:
+		case <-timer.C:
+		}
+		if err := parent.Err(); err != nil {
+			return fmt.Errorf("stopped waiting; run #%d stays queued: %w", q.ID, err)
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return timedOut(parent, e, queue, q, timeout, asJSON)
 		}
 		next, err := queue.Status(ctx, q.ID)
 		if err != nil {
@@ -135,6 +150,40 @@ func waitQueued(ctx context.Context, e *env, queue *runner.RunQueue, q *runner.Q
 			e.log.Info("queued run started", "queued_run", q.ID, "run", q.Run.ID)
 		}
 	}
+	return printWaited(e, q, asJSON)
+}
+
+// triggerLastRead bounds the read of a queued run at trigger --wait's --timeout.
+const triggerLastRead = 10 * time.Second
+
+// timedOut reports queued run q when --timeout passed: from a read made now, since the last
+// poll may be up to triggerPoll old (the run started, or ended, since). When that read fails,
+// from the last poll.
+func timedOut(ctx context.Context, e *env, queue queuedStatus, q *runner.QueuedRun, timeout time.Duration, asJSON bool) error {
+	rctx, cancel := context.WithTimeout(ctx, triggerLastRead)
+	defer cancel()
+	if next, err := queue.Status(rctx, q.ID); err == nil {
+		q = next
+	} else if errors.Is(err, controlplane.ErrNotFound) {
+		return err
+	} else {
+		e.log.Warn("could not read the queued run at --timeout; reporting its last read state", "queued_run", q.ID,
+			"status", q.Status, "err", err)
+	}
+	switch {
+	case q.Done():
+		return printWaited(e, q, asJSON)
+	case q.Status == controlplane.RunRunning:
+		return fmt.Errorf("run #%d is still running after --timeout %s; it goes on (backflow-runner runs shows it)",
+			q.ID, timeout)
+	default:
+		return fmt.Errorf("run #%d is still %s after --timeout %s (is a daemon running? backflow-runner run); "+
+			"it stays queued", q.ID, q.Status, timeout)
+	}
+}
+
+// printWaited prints queued run q, ended, and returns nil only when it succeeded.
+func printWaited(e *env, q *runner.QueuedRun, asJSON bool) error {
 	if asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(runner.NewQueuedRunJSON(q)); err != nil {
 			return err
