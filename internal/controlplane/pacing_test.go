@@ -284,3 +284,42 @@ func TestLeaseSlotsAtTheLimitGrantWhatIsAsked(t *testing.T) {
 		}
 	}
 }
+
+// A lease asked on a pooled session the control plane ended (pg_terminate_backend, an
+// idle-session timeout, a proxy recycling its connections) is asked again on another one, as
+// the run's other writes are: it failed the run's request that waited for it ("lease request
+// slots of connection …: FATAL: terminating connection due to administrator command").
+func TestLeaseSlotsAfterPoolSessionsEnded(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, dbURL, _ := controlplanetest.NewStore(t)
+	hook := webhookConn("Lease on an ended session")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	interval := pacing.Interval(200)
+	if _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); err != nil {
+		t.Fatal(err)
+	}
+	admin := controlplanetest.Pool(t, dbURL)
+	var ended []int32
+	if err := admin.QueryRow(ctx, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, ended); err != nil {
+		t.Fatalf("end the pool's sessions: %v", err)
+	}
+	if len(ended) == 0 {
+		t.Fatal("no session of the store's pool to end")
+	}
+	controlplanetest.WaitFor(t, "the ended sessions to exit", func() bool {
+		var left int
+		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)`, ended).Scan(&left)
+		return err == nil && left == 0
+	})
+	if _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); err != nil {
+		t.Fatalf("a lease asked after the pool's sessions were ended: %v", err)
+	}
+}
