@@ -103,8 +103,10 @@ func (t slotSource) Lease(ctx context.Context, n int, interval, lead time.Durati
 func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, error) {
 	var rate *float64
 	var conc *int32
-	err := s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
-		WHERE connection_id = $1`, connID).Scan(&rate, &conc)
+	err := s.onLiveSession(ctx, func() (bool, error) { // a read: asked again on another session
+		return true, s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
+			WHERE connection_id = $1`, connID).Scan(&rate, &conc)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pacing.State{}, nil
 	}
@@ -124,8 +126,11 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
 // run of any sync to it. learnedFor is the connection's UpdatedAt as the run read it: when the
 // connection changed since (its URL may now be another endpoint's), nothing is recorded.
+//
+// Asked again on another session when the control plane ended the one it was asked on
+// (execOnLiveSession): recording the same pace twice leaves what recording it once does.
 func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, learnedFor time.Time, st pacing.State) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
+	err := s.execOnLiveSession(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
 		SELECT $1, $2, $3, now() FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4
 		ON CONFLICT (connection_id) DO UPDATE

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
@@ -288,21 +290,43 @@ func TestLeaseSlotsAtTheLimitGrantWhatIsAsked(t *testing.T) {
 // A lease asked on a pooled session the control plane ended (pg_terminate_backend, an
 // idle-session timeout, a proxy recycling its connections) is asked again on another one, as
 // the run's other writes are: it failed the run's request that waited for it ("lease request
-// slots of connection …: FATAL: terminating connection due to administrator command").
-func TestLeaseSlotsAfterPoolSessionsEnded(t *testing.T) {
+// slots of connection …: FATAL: terminating connection due to administrator command"). So are
+// the read of the pace learned, which an adaptive run starts from (it failed the run), and its
+// record at the run's end (lost, with a warning).
+func TestPacingAfterPoolSessionsEnded(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	store, dbURL, _ := controlplanetest.NewStore(t)
-	hook := webhookConn("Lease on an ended session")
+	hook := webhookConn("Pacing on an ended session")
 	if err := store.CreateConnection(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
 	interval := pacing.Interval(200)
-	if _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); err != nil {
-		t.Fatal(err)
-	}
 	admin := controlplanetest.Pool(t, dbURL)
+	for name, call := range map[string]func() error{
+		"lease": func() error { _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); return err },
+		"record the pace learned": func() error {
+			return store.SaveLearnedPacing(ctx, hook.ID, hook.UpdatedAt, pacing.State{Rate: 5, Concurrency: 2})
+		},
+		"read the pace learned": func() error {
+			_, err := store.LearnedPacing(ctx, hook.ID)
+			return err
+		},
+	} {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+		endSessions(ctx, t, admin)
+		if err := call(); err != nil {
+			t.Errorf("%s after the pool's sessions were ended: %v", name, err)
+		}
+	}
+}
+
+// endSessions ends every other session of admin's database, and waits until they are gone.
+func endSessions(ctx context.Context, t *testing.T, admin *pgxpool.Pool) {
+	t.Helper()
 	var ended []int32
 	if err := admin.QueryRow(ctx, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil {
@@ -319,7 +343,4 @@ func TestLeaseSlotsAfterPoolSessionsEnded(t *testing.T) {
 		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)`, ended).Scan(&left)
 		return err == nil && left == 0
 	})
-	if _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); err != nil {
-		t.Fatalf("a lease asked after the pool's sessions were ended: %v", err)
-	}
 }
