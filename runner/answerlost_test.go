@@ -239,3 +239,41 @@ func TestRunEndRecordedThoughItsAnswerIsLostAndTheSyncTakenOver(t *testing.T) {
 		t.Errorf("returned %s (error %v), stored %s", run.Status, runErr, stored.Status)
 	}
 }
+
+// A lease of shared-pacing slots that the server granted but whose answer was lost (the
+// connection cut after the commit) is asked again on another connection (onLiveSession) and
+// granted again, after the lost one: the lease is not idempotent, and the lost lease's slots go
+// by unused, as a dead runner's do, but no slot is granted twice and the lease does not fail
+// the run's request waiting for it.
+func TestSlotLeaseGrantedAfterTheLostOneWhenItsAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	p := newAnswerCutter(t, f.cpURL, "INSERT INTO backflow.connection_pacing AS p (connection_id, next_slot)", "INSERT 0 1")
+	store := controlplane.New(controlplanetest.Pool(t, p.URL), nil)
+	ctx, cancel := context.WithTimeout(f.ctx, time.Minute)
+	defer cancel()
+	// A lease as long as one may be: the one asked again comes well within it.
+	n, interval := 600, 100*time.Millisecond
+	l, err := store.SlotSource(f.dest.ID).Lease(ctx, n, interval, 0)
+	if err != nil {
+		t.Fatalf("a lease whose answer was lost: %v", err)
+	}
+	if p.cuts() != 1 {
+		t.Fatalf("the proxy lost %d answers, want 1: the test does not test", p.cuts())
+	}
+	span := time.Duration(n) * interval
+	// The lost lease ran from before the one granted again was asked to where it starts.
+	if lost := l.First.Add(-span); lost.After(l.Now) {
+		t.Errorf("the lease granted again starts at %v, more than a lease after its grant at %v: it did not follow the lost one", l.First, l.Now)
+	}
+	if !l.First.After(l.Now) {
+		t.Errorf("the lease granted again starts at %v, at its grant (%v): inside the lost lease, whose slots it gave twice", l.First, l.Now)
+	}
+	next, err := f.store.LeaseSlots(ctx, f.dest.ID, 1, interval, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end := l.First.Add(span); !next.First.Equal(end) {
+		t.Errorf("the lease after it starts at %v, want where it ends, %v", next.First, end)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -163,6 +164,70 @@ func TestRunOutlivesItsPoolsConnectionsEnded(t *testing.T) {
 				t.Errorf("the ledger holds %d keys, want 55", len(keys))
 			}
 		})
+	}
+}
+
+// A run pacing its requests by the limit every runner shares leases its slots on the runner's
+// pool: when the control plane ends the pool's sessions (pg_terminate_backend, an idle-session
+// timeout, a proxy recycling its connections), the lease is asked again on another connection,
+// as the run's other writes are. The run failed, "lease request slots of connection 1: FATAL:
+// terminating connection due to administrator command", its records pending for the next run.
+func TestSharedPacingOutlivesItsPoolsConnectionsEnded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.exec(`INSERT INTO users (id, email) SELECT i, 'u' || i || '@example.com' FROM generate_series(11, 20) AS i`)
+	// 10 a second: a lease of one slot (pacing's 100 ms block) per request, 8 requests.
+	f.dest.Webhook.MaxRequestsPerSecond = 10
+	if err := f.store.UpdateConnection(f.ctx, f.dest); err != nil {
+		t.Fatal(err)
+	}
+	// One request at a time, and no write of the log or the ledger meanwhile: the next lease is
+	// the first statement on an ended session.
+	f.engine.Concurrency, f.engine.NoDeliveryLog, f.engine.CommitEvery, f.engine.CommitInterval = 1, true, 1000, time.Minute
+	admin := controlplanetest.Pool(t, f.cpURL)
+	var mu sync.Mutex
+	killed := 0
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if q.N < 2 {
+			return false
+		}
+		// During every request from the second: sessions enough in the pool that the lease the
+		// next request starts on its way (its failure ignored: the request after it leases
+		// again) is not the only one to find its session ended, then all of them ended. With one
+		// request at a time, a lease a request waits for is asked once the request before it
+		// was answered: after the sessions were ended.
+		var open []*pgxpool.Conn
+		for range 3 {
+			c, err := f.store.Pool().Acquire(context.Background())
+			if err != nil {
+				t.Errorf("open a session of the pool: %v", err)
+				break
+			}
+			open = append(open, c)
+		}
+		for _, c := range open {
+			c.Release()
+		}
+		var n int
+		// From a session of its own: one of the pool's would be left alive, and next used.
+		if err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'backflow-runner sync lock'`).
+			Scan(&n); err != nil {
+			t.Errorf("end the pool's sessions: %v", err)
+		}
+		mu.Lock()
+		killed += n
+		mu.Unlock()
+		return false
+	})
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	mu.Lock()
+	defer mu.Unlock()
+	if killed == 0 {
+		t.Fatal("no session of the pool was ended: the test tests nothing")
+	}
+	if run.Counts.Delivered != 15 || run.Counts.Failed != 0 {
+		t.Errorf("counts %+v, want 15 delivered", run.Counts)
 	}
 }
 

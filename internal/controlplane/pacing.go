@@ -52,7 +52,15 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, l
 	// s: the limit as Pacing reads it (rate_limit's, else the top-level field); g: the interval,
 	// at least pacing.Interval of it, computed as it does (1 s + Jitter in nanoseconds over the
 	// rate, truncated, then rounded up to a microsecond); b: the slots, spanning no more than asked.
-	err := s.db.QueryRow(ctx, `WITH s AS (
+	//
+	// Asked again on another session when the control plane ended the one it was asked on
+	// (onLiveSession), though the lease is no idempotent write: one that committed and whose
+	// answer was lost is granted twice, the second after the first, and the first's slots go by
+	// unused, as a dead runner's do (TestLeaseSlotsOfADeadRunnerExpire). Slots are granted once
+	// each, never closer than the limit; the cost is the runners' throughput for one lease's
+	// span (at most pacing.MaxLeaseSpan), where failing the lease would fail the run.
+	err := s.onLiveSession(ctx, func() (bool, error) {
+		return true, s.db.QueryRow(ctx, `WITH s AS (
 			SELECT (SELECT CASE WHEN jsonb_typeof(c.config->'rate_limit') = 'object'
 					THEN c.config->'rate_limit'->>'max_requests_per_second'
 					ELSE c.config->>'max_requests_per_second' END::float8
@@ -69,8 +77,9 @@ func (s *Store) LeaseSlots(ctx context.Context, connID int64, n int, interval, l
 		ON CONFLICT (connection_id) DO UPDATE
 			SET next_slot = greatest(p.next_slot, clock_timestamp() + $4::interval) + (SELECT span FROM b)
 		RETURNING p.next_slot - (SELECT span FROM b), clock_timestamp(), (SELECT n FROM b), (SELECT iv FROM b)`,
-		connID, interval.Microseconds(), n, pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true},
-		float64(time.Second+pacing.Jitter)).Scan(&l.First, &l.Now, &gotN, &gotInterval)
+			connID, interval.Microseconds(), n, pgtype.Interval{Microseconds: lead.Microseconds(), Valid: true},
+			float64(time.Second+pacing.Jitter)).Scan(&l.First, &l.Now, &gotN, &gotInterval)
+	})
 	if err != nil {
 		return pacing.Lease{}, fmt.Errorf("lease request slots of connection %d: %w", connID, refErr(err))
 	}
@@ -94,8 +103,10 @@ func (t slotSource) Lease(ctx context.Context, n int, interval, lead time.Durati
 func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, error) {
 	var rate *float64
 	var conc *int32
-	err := s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
-		WHERE connection_id = $1`, connID).Scan(&rate, &conc)
+	err := s.onLiveSession(ctx, func() (bool, error) { // a read: asked again on another session
+		return true, s.db.QueryRow(ctx, `SELECT learned_rate, learned_concurrency FROM backflow.connection_pacing
+			WHERE connection_id = $1`, connID).Scan(&rate, &conc)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pacing.State{}, nil
 	}
@@ -115,8 +126,11 @@ func (s *Store) LearnedPacing(ctx context.Context, connID int64) (pacing.State, 
 // SaveLearnedPacing records what adaptive pacing learned about connection connID, for the next
 // run of any sync to it. learnedFor is the connection's UpdatedAt as the run read it: when the
 // connection changed since (its URL may now be another endpoint's), nothing is recorded.
+//
+// Asked again on another session when the control plane ended the one it was asked on
+// (execOnLiveSession): recording the same pace twice leaves what recording it once does.
 func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, learnedFor time.Time, st pacing.State) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO backflow.connection_pacing AS p
+	err := s.execOnLiveSession(ctx, `INSERT INTO backflow.connection_pacing AS p
 			(connection_id, learned_rate, learned_concurrency, learned_at)
 		SELECT $1, $2, $3, now() FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $4
 		ON CONFLICT (connection_id) DO UPDATE

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
@@ -283,4 +285,62 @@ func TestLeaseSlotsAtTheLimitGrantWhatIsAsked(t *testing.T) {
 			t.Errorf("%d/s: asked %d slots %v apart, granted %d %v apart", rate, n, interval, l.N, l.Interval)
 		}
 	}
+}
+
+// A lease asked on a pooled session the control plane ended (pg_terminate_backend, an
+// idle-session timeout, a proxy recycling its connections) is asked again on another one, as
+// the run's other writes are: it failed the run's request that waited for it ("lease request
+// slots of connection …: FATAL: terminating connection due to administrator command"). So are
+// the read of the pace learned, which an adaptive run starts from (it failed the run), and its
+// record at the run's end (lost, with a warning).
+func TestPacingAfterPoolSessionsEnded(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, dbURL, _ := controlplanetest.NewStore(t)
+	hook := webhookConn("Pacing on an ended session")
+	if err := store.CreateConnection(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	interval := pacing.Interval(200)
+	admin := controlplanetest.Pool(t, dbURL)
+	for name, call := range map[string]func() error{
+		"lease": func() error { _, err := store.LeaseSlots(ctx, hook.ID, 10, interval, 0); return err },
+		"record the pace learned": func() error {
+			return store.SaveLearnedPacing(ctx, hook.ID, hook.UpdatedAt, pacing.State{Rate: 5, Concurrency: 2})
+		},
+		"read the pace learned": func() error {
+			_, err := store.LearnedPacing(ctx, hook.ID)
+			return err
+		},
+	} {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+		endSessions(ctx, t, admin)
+		if err := call(); err != nil {
+			t.Errorf("%s after the pool's sessions were ended: %v", name, err)
+		}
+	}
+}
+
+// endSessions ends every other session of admin's database, and waits until they are gone.
+func endSessions(ctx context.Context, t *testing.T, admin *pgxpool.Pool) {
+	t.Helper()
+	var ended []int32
+	if err := admin.QueryRow(ctx, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, ended); err != nil {
+		t.Fatalf("end the pool's sessions: %v", err)
+	}
+	if len(ended) == 0 {
+		t.Fatal("no session of the store's pool to end")
+	}
+	controlplanetest.WaitFor(t, "the ended sessions to exit", func() bool {
+		var left int
+		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)`, ended).Scan(&left)
+		return err == nil && left == 0
+	})
 }
