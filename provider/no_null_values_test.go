@@ -56,13 +56,7 @@ func TestCollectionsRefuseNullElements(t *testing.T) {
 			}
 		}
 	}
-	p := New("test")()
-	for _, f := range p.Resources(ctx) {
-		r := f()
-		var m resource.MetadataResponse
-		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "backflow"}, &m)
-		var s resource.SchemaResponse
-		r.Schema(ctx, resource.SchemaRequest{}, &s)
-		walk(m.TypeName, "", s.Schema.Attributes)
-	}
+	eachResourceSchema(ctx, New("test")(), func(typeName string, s resource.SchemaResponse) {
+		walk(typeName, "", s.Schema.Attributes)
+	})
 }

@@ -139,20 +139,15 @@ func TestSchemasDescribed(t *testing.T) {
 			t.Errorf("provider attribute %s has no MarkdownDescription", name)
 		}
 	}
-	for _, f := range p.Resources(ctx) {
-		r := f()
-		var md resource.MetadataResponse
-		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "backflow"}, &md)
-		var sr resource.SchemaResponse
-		r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	eachResourceSchema(ctx, p, func(typeName string, sr resource.SchemaResponse) {
 		if sr.Diagnostics.HasError() {
-			t.Fatalf("%s schema: %v", md.TypeName, sr.Diagnostics)
+			t.Fatalf("%s schema: %v", typeName, sr.Diagnostics)
 		}
 		if sr.Schema.MarkdownDescription == "" {
-			t.Errorf("%s has no MarkdownDescription", md.TypeName)
+			t.Errorf("%s has no MarkdownDescription", typeName)
 		}
-		checkDescribed(t, md.TypeName, sr.Schema.Attributes)
-		if md.TypeName == "backflow_sync" {
+		checkDescribed(t, typeName, sr.Schema.Attributes)
+		if typeName == "backflow_sync" {
 			desc := sr.Schema.Attributes["behavior"].GetMarkdownDescription()
 			for _, b := range controlplane.Behaviors {
 				if !strings.Contains(desc, "`"+b+"`") {
@@ -160,7 +155,7 @@ func TestSchemasDescribed(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 	for _, f := range p.DataSources(ctx) {
 		d := f()
 		var md datasource.MetadataResponse
@@ -518,13 +513,21 @@ func TestTimeoutLimitsDescribed(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range p.Resources(ctx) {
-		r := f()
+	eachResourceSchema(ctx, p, func(typeName string, sr resource.SchemaResponse) {
+		walk(typeName, sr.Schema.Attributes)
+	})
+}
+
+// eachResourceSchema calls f with the type name and the schema response of each of p's
+// resources, in the order p lists them.
+func eachResourceSchema(ctx context.Context, p provider.Provider, f func(typeName string, sr resource.SchemaResponse)) {
+	for _, newResource := range p.Resources(ctx) {
+		r := newResource()
 		var md resource.MetadataResponse
 		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "backflow"}, &md)
 		var sr resource.SchemaResponse
 		r.Schema(ctx, resource.SchemaRequest{}, &sr)
-		walk(md.TypeName, sr.Schema.Attributes)
+		f(md.TypeName, sr)
 	}
 }
 
