@@ -128,33 +128,50 @@ type DeliveryFilter struct {
 	Keys   bool  // read each request's keys too (Delivery.Keys)
 }
 
-const deliverySelect = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
-	attempts, status, latency_us, coalesce(body, ''), coalesce(error, '') FROM backflow.sync_deliveries`
+const deliverySelectColumns = `id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
+	attempts, status, latency_us, coalesce(body, ''), coalesce(error, '')`
+
+const deliverySelect = `SELECT ` + deliverySelectColumns + ` FROM backflow.sync_deliveries`
 
 // deliverySelectKeys is deliverySelect with each request's keys (DeliveryFilter.Keys).
-const deliverySelectKeys = `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key, sent_at,
-	attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys FROM backflow.sync_deliveries`
+const deliverySelectKeys = `SELECT ` + deliverySelectColumns + `, keys FROM backflow.sync_deliveries`
 
 // scanDeliveryKeys reads a row of deliverySelect, or of deliverySelectKeys when withKeys (the
 // request's keys read into Delivery.Keys).
 func scanDeliveryKeys(row pgx.Row, withKeys bool) (Delivery, error) {
+	if !withKeys {
+		return scanDelivery(row, nil)
+	}
+	var packed []byte
+	d, err := scanDelivery(row, &packed)
+	if err == nil {
+		err = d.decodeKeys(packed)
+	}
+	return d, err
+}
+
+// scanDelivery reads a row of deliverySelect, or of deliverySelectKeys when packed is not nil
+// (the request's keys as stored, into *packed).
+func scanDelivery(row pgx.Row, packed *[]byte) (Delivery, error) {
 	var d Delivery
 	var records, attempts, status int32
 	var latency int64
 	dest := []any{&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
 		&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error}
-	var packed []byte
-	if withKeys {
-		dest = append(dest, &packed)
+	if packed != nil {
+		dest = append(dest, packed)
 	}
 	err := row.Scan(dest...)
 	d.Records, d.Attempts, d.Status, d.Latency = int(records), int(attempts), int(status), time.Duration(latency)*time.Microsecond
-	if err == nil && withKeys {
-		if err = decodeKeyList(packed, func(k []byte) { d.Keys = append(d.Keys, string(k)) }); err != nil {
-			err = fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, d.SyncID, err)
-		}
-	}
 	return d, err
+}
+
+// decodeKeys reads the request's keys as stored (packed) into d.Keys.
+func (d *Delivery) decodeKeys(packed []byte) error {
+	if err := decodeKeyList(packed, func(k []byte) { d.Keys = append(d.Keys, string(k)) }); err != nil {
+		return fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, d.SyncID, err)
+	}
+	return nil
 }
 
 // ListDeliveries returns a sync's logged requests, newest first.
@@ -195,9 +212,8 @@ func listDeliveriesSQL(f DeliveryFilter, limit int) (string, []any) {
 
 // KeyDeliveries returns the logged requests of a sync that carried key, oldest first.
 func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]Delivery, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, sync_id, run_id, webhook_id, operation, records, first_key, last_key,
-		sent_at, attempts, status, latency_us, coalesce(body, ''), coalesce(error, ''), keys
-		FROM backflow.sync_deliveries WHERE sync_id = $1 AND first_key <= $2 AND last_key >= $2 ORDER BY id`, syncID, key)
+	rows, err := s.db.Query(ctx, deliverySelectKeys+` WHERE sync_id = $1 AND first_key <= $2 AND last_key >= $2
+		ORDER BY id`, syncID, key)
 	if err != nil {
 		return nil, fmt.Errorf("read the delivery log of sync %d: %w", syncID, err)
 	}
@@ -205,21 +221,17 @@ func (s *Store) KeyDeliveries(ctx context.Context, syncID int64, key string) ([]
 	var out []Delivery
 	for rows.Next() {
 		var packed []byte
-		var records, attempts, status int32
-		var latency int64
-		var d Delivery
-		if err := rows.Scan(&d.ID, &d.SyncID, &d.RunID, &d.WebhookID, &d.Operation, &records, &d.FirstKey, &d.LastKey,
-			&d.SentAt, &attempts, &status, &latency, &d.Body, &d.Error, &packed); err != nil {
+		d, err := scanDelivery(rows, &packed)
+		if err != nil {
 			return nil, err
 		}
-		d.Records, d.Attempts, d.Status, d.Latency = int(records), int(attempts), int(status), time.Duration(latency)*time.Microsecond
 		found := false
 		if err := decodeKeyList(packed, func(k []byte) { found = found || string(k) == key }); err != nil {
 			return nil, fmt.Errorf("delivery-log row %d of sync %d is corrupt: %w", d.ID, syncID, err)
 		}
 		if found {
 			// Its keys, for what is shown of it (Delivery.Keys): decoded only for a row kept.
-			_ = decodeKeyList(packed, func(k []byte) { d.Keys = append(d.Keys, string(k)) })
+			_ = d.decodeKeys(packed)
 			out = append(out, d)
 		}
 	}

@@ -491,10 +491,11 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// usual one) is read as it is; any other is read as its text too, an extra last column (a
 	// nested one's with its TIMESTAMPTZs in UTC: duckUTCNested).
 	k := "m." + quoteDuck(keyColumn)
-	modelKey := keyAt
+	nestedKey := -1 // duckRows.nestedKey
 	if t := types[keyAt]; t == nil || t.id != bindings.TypeVarchar || t.raw {
 		if k = duckKeyText(k, ids[keyAt]); duckNested(ids[keyAt]) {
 			k = "CAST(" + utc[keyAt] + " AS VARCHAR)"
+			nestedKey = keyAt
 		}
 		list = append(list, k)
 		keyAt = len(cols)
@@ -514,11 +515,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
 	}
-	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, nestedKey: -1, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
+	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, nestedKey: nestedKey, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
 		primed: first, done: err == io.EOF}
-	if duckNested(ids[modelKey]) {
-		r.nestedKey = modelKey
-	}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()

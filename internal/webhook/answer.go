@@ -50,12 +50,11 @@ func AnswerSnippet(resp *http.Response, n int) string {
 		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding), which Backflow does not decode: "+
 			"remove the Accept-Encoding header that asks for it from the connection's headers)", truncate(coding, 64))
 	}
-	if err != nil {
-		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding) and does not decode: %v)", coding, err)
+	if err == nil {
+		var b []byte
+		if b, err = io.ReadAll(io.LimitReader(r, int64(n))); err == nil || len(b) > 0 {
+			return string(b)
+		}
 	}
-	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
-	if err != nil && len(b) == 0 {
-		return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding) and does not decode: %v)", coding, err)
-	}
-	return string(b)
+	return fmt.Sprintf("(the answer's body is %s-encoded (Content-Encoding) and does not decode: %v)", coding, err)
 }
