@@ -49,26 +49,23 @@ func (l *deliveryLog) add(b *batch, op string, res *webhook.Result, idx []int) {
 		// One buffer per row waits for the writer, not a string per key: the batch's packed keys
 		// (its intent's), or for a part that bisection split off, its keys packed here.
 		packed, first, last := b.packed, b.first, b.last
+		var keys []string // the request's keys, when they are needed
 		switch {
 		case idx != nil:
-			keys := make([]string, r.Count)
+			keys = make([]string, r.Count)
 			for j := range keys {
 				keys[j] = b.keys[idx[r.First+j]]
 			}
 			packed, first, last = controlplane.PackKeys(nil, keys)
 		case r.First != 0 || r.Count != b.len():
-			packed, first, last = controlplane.PackKeys(nil, b.keys[r.First:r.First+r.Count])
+			keys = b.keys[r.First : r.First+r.Count]
+			packed, first, last = controlplane.PackKeys(nil, keys)
 		}
 		body, errText := r.Body, r.Err
 		if l.p.keyWithheld && (body != "" || errText != "") {
 			// An answer, or why there was none, may quote the keys of the request's records.
-			keys := make([]string, r.Count)
-			for j := range keys {
-				if idx != nil {
-					keys[j] = b.keys[idx[r.First+j]]
-				} else {
-					keys[j] = b.keys[r.First+j]
-				}
+			if keys == nil {
+				keys = b.keys[r.First : r.First+r.Count]
 			}
 			body, errText = withholdKeys(body, keys), withholdKeys(errText, keys)
 		}

@@ -264,7 +264,7 @@ func withholdText(msg, key string) string {
 	q := strconv.Quote(key)
 	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
 	forms := keyForms(key, q[1:len(q)-1])
-	if j, err := json.Marshal(key); err == nil {
+	if j, err := json.Marshal(key); err == nil && string(j) != q { // else the same text as q
 		msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, string(j), strconv.Quote(withheldValue)) })
 	}
 	for _, k := range forms {
