@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -99,9 +100,7 @@ func TestSIGKILLSoak(t *testing.T) {
 // soakSIGKILL is one TestSIGKILLSoak: behavior's sync of wh's users, its cursor the column
 // cursor ("": none).
 func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := rand.New(rand.NewPCG(soakSeed(t), 1))
 	h := newViewHook(t)
 	w := wh.newWorld(t, 2000, h.URL, 25)
 	w.sync.Behavior = behavior
@@ -222,6 +221,18 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
 		t.Errorf("a second clean sync: exit %d, %d more requests\n%s\n%s", code, h.Seen()-seen, stdout, stderr)
 	}
 	t.Logf("runs by status: %v", statuses)
+}
+
+// soakSeed is a soak's seed: BACKFLOW_SOAK_SEED's, to replay a failure's, else a new one. It is
+// logged, with how to replay it.
+func soakSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := strings.TrimSpace(os.Getenv("BACKFLOW_SOAK_SEED")); s != "" {
+		_, _ = fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d (BACKFLOW_SOAK_SEED=%d replays it)", seed, seed)
+	return seed
 }
 
 // warehouseVersions is each warehouse user's version by key, as the receiver's view holds them
