@@ -14,7 +14,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -105,16 +104,7 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
 	w := wh.newWorld(t, 2000, h.URL, 25)
 	w.sync.Behavior = behavior
 	if cursor != "" {
-		src, err := warehouse.For(w.whc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.model.Columns, err = src.Describe(w.ctx, w.model.Query()); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.store.UpdateModel(w.ctx, w.model); err != nil {
-			t.Fatal(err)
-		}
+		w.describeModel()
 		w.sync.Cursor = cursor
 	}
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
