@@ -97,6 +97,22 @@ func (w *world) ledgerCount() int64 {
 	return n
 }
 
+// describeModel stores the columns of the world's model as its warehouse describes them, as a
+// plan does: a sync's cursor must be one of them.
+func (w *world) describeModel() {
+	w.t.Helper()
+	src, err := warehouse.For(w.whc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if w.model.Columns, err = src.Describe(w.ctx, w.model.Query()); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.store.UpdateModel(w.ctx, w.model); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // cmd prepares backflow-runner with args in the world's environment.
 func (w *world) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(binary, args...)
@@ -658,24 +674,7 @@ func TestDryRunOfAFutureCursor(t *testing.T) {
 	w := newWorld(t, 3, "http://127.0.0.1:1/hook", 100)
 	w.exec(`ALTER TABLE users ADD COLUMN updated_at timestamptz DEFAULT '2020-01-01 00:00:00+00';
 		UPDATE users SET updated_at = '2999-01-01 00:00:00+00' WHERE unique_id = 2`)
-	m, err := w.store.GetModel(w.ctx, w.sync.ModelID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc, err := w.store.GetConnection(w.ctx, m.ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := warehouse.For(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Columns, err = src.Describe(w.ctx, m.SQL); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.store.UpdateModel(w.ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	w.describeModel()
 	w.sync.Cursor = "updated_at"
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
 		t.Fatal(err)

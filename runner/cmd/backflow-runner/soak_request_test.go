@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -356,11 +355,7 @@ func soakRequests(t *testing.T, mode string, variants ...string) {
 }
 
 func soakRequest(t *testing.T, mode, variant, behavior string) {
-	seed := uint64(time.Now().UnixNano())
-	if s := strings.TrimSpace(os.Getenv("BACKFLOW_SOAK_SEED")); s != "" {
-		_, _ = fmt.Sscan(s, &seed)
-	}
-	t.Logf("seed %d (BACKFLOW_SOAK_SEED=%d replays it)", seed, seed)
+	seed := soakSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	crm := newStrictCRM(t)
 	batchSize, answers := 25, 150 // a run's first answers, most of a first run in record mode

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
-	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
@@ -99,23 +99,12 @@ func TestSIGKILLSoak(t *testing.T) {
 // soakSIGKILL is one TestSIGKILLSoak: behavior's sync of wh's users, its cursor the column
 // cursor ("": none).
 func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := rand.New(rand.NewPCG(soakSeed(t), 1))
 	h := newViewHook(t)
 	w := wh.newWorld(t, 2000, h.URL, 25)
 	w.sync.Behavior = behavior
 	if cursor != "" {
-		src, err := warehouse.For(w.whc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.model.Columns, err = src.Describe(w.ctx, w.model.Query()); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.store.UpdateModel(w.ctx, w.model); err != nil {
-			t.Fatal(err)
-		}
+		w.describeModel()
 		w.sync.Cursor = cursor
 	}
 	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
@@ -222,6 +211,18 @@ func soakSIGKILL(t *testing.T, wh soakWarehouse, behavior, cursor string) {
 		t.Errorf("a second clean sync: exit %d, %d more requests\n%s\n%s", code, h.Seen()-seen, stdout, stderr)
 	}
 	t.Logf("runs by status: %v", statuses)
+}
+
+// soakSeed is a soak's seed: BACKFLOW_SOAK_SEED's, to replay a failure's, else a new one. It is
+// logged, with how to replay it.
+func soakSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := strings.TrimSpace(os.Getenv("BACKFLOW_SOAK_SEED")); s != "" {
+		_, _ = fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d (BACKFLOW_SOAK_SEED=%d replays it)", seed, seed)
+	return seed
 }
 
 // warehouseVersions is each warehouse user's version by key, as the receiver's view holds them
