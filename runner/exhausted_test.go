@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -69,5 +70,32 @@ func TestRunErrorSaysWhatRanOut(t *testing.T) {
 				t.Errorf("%s: the error does not say %q: %s", tc.name, w, got)
 			}
 		}
+	}
+}
+
+// emfileTransport fails every request as a dial does once the process has no file descriptor
+// left.
+type emfileTransport struct{}
+
+func (emfileTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}
+}
+
+// TestRunOutOfFileDescriptorsSaysSo: the engine puts explainExhausted's words in the run's
+// record (what `sync`, `runs show` and the notifications show), and the run sends nothing more
+// than it could; the next run, with descriptors back, sends every record.
+func TestRunOutOfFileDescriptorsSaysSo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.engine.Client = &http.Client{Transport: emfileTransport{}}
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if !strings.Contains(run.Error, "too many open files") || !strings.Contains(run.Error, "; the runner is out of file descriptors") ||
+		run.Counts.Delivered != 0 {
+		t.Errorf("run out of file descriptors: delivered %d, error %q", run.Counts.Delivered, run.Error)
+	}
+	f.engine.Client = nil
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("the run after sent %d records, want the 5 of the model", len(got))
 	}
 }
