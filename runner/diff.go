@@ -321,15 +321,23 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		havecur  bool
 		curDup   bool
 		ledValid bool
+		ledErr   error // what ended the ledger's stream early, once it did
 		delRec   record
 		delObj   []byte
 	)
+	// A ledger whose stream fails (its session ended: a statement timeout, a terminated backend,
+	// a failover) must stop the diff at once: every model key past it would look new, and be
+	// sent though delivered before and unchanged (an append sync's keys sent twice).
 	nextLedger := func() {
 		d.ledgerKeys++
-		ledValid = led.Next()
+		if ledValid = led.Next(); !ledValid {
+			ledErr = led.Err()
+		}
 	}
 	if led != nil {
-		ledValid = led.Next()
+		if ledValid = led.Next(); !ledValid {
+			ledErr = led.Err()
+		}
 	}
 	// advanceLedgerBelow passes the ledger's keys below key (all of them: all), which the model
 	// does not have. (An empty key is a key like any other: "all" is not spelt nil.)
@@ -354,6 +362,9 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		havecur = false
 		if err := advanceLedgerBelow(curKey, false); err != nil {
 			return err
+		}
+		if ledErr != nil {
+			return ledErr
 		}
 		inLedger := ledValid && bytes.Equal(led.Key(), curKey)
 		var stored []byte

@@ -328,7 +328,7 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		default:
 			c.Failed = max(c.New+c.Changed+c.Deleted-c.Delivered-c.Rejected, 0)
 		}
-		runErr = boundRunError(runErr)
+		runErr = boundRunError(e.explainExhausted(runErr))
 		run.Error = runErr.Error()
 	}
 	// The run's end is recorded even when ctx was canceled (a graceful stop).

@@ -77,7 +77,7 @@ func (g *guardBuffer) add(r *record) error {
 	if g.file == nil {
 		f, err := tempfile.Create("backflow-guard-*")
 		if err != nil {
-			return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+			return spillErr(err)
 		}
 		g.file, g.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
@@ -98,12 +98,18 @@ func (g *guardBuffer) add(r *record) error {
 	e = binary.AppendUvarint(e, uint64(len(r.obj)))
 	g.enc = e
 	if _, err := g.w.Write(e); err != nil {
-		return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+		return spillErr(err)
 	}
 	if _, err := g.w.Write(r.obj); err != nil {
-		return fmt.Errorf("spill a guarded run's diff to a temporary file: %w", err)
+		return spillErr(err)
 	}
 	return nil
+}
+
+// spillErr is an error in writing a guarded run's diff to its temporary file.
+func spillErr(err error) error {
+	return tempfile.Explain(fmt.Sprintf("a guarded run keeps the records it is to send beyond the first %d MB in a temporary file as large as them",
+		maxGuardBuffer>>20), err)
 }
 
 // replay emits the buffered records in the order the diff found them.
@@ -127,7 +133,7 @@ func (g *guardBuffer) replay(ctx context.Context, emit func(*record) error) erro
 		return nil
 	}
 	if err := g.w.Flush(); err != nil {
-		return fmt.Errorf("read back a guarded run's diff: %w", err)
+		return spillErr(err)
 	}
 	if _, err := g.file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("read back a guarded run's diff: %w", err)

@@ -181,6 +181,38 @@ func TestGuardLargeDiffSpills(t *testing.T) {
 	}
 }
 
+// A guarded diff that cannot be spilled (TMPDIR full, read-only or gone) fails the run with an
+// error that says where the file was to go and what to do, as the sort by key's does, sends
+// nothing, and the run after TMPDIR is fixed sends the whole diff. Before, the run's error was
+// "spill a guarded run's diff to a temporary file: open /tmp/x/backflow-guard-1: no such file
+// or directory", naming neither TMPDIR nor a remedy.
+func TestGuardSpillFailureSaysTMPDIR(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	old := maxGuardBuffer
+	maxGuardBuffer = 200 // a few records
+	t.Cleanup(func() { maxGuardBuffer = old })
+	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 60) AS i`)
+	f.run(controlplane.RunSucceeded, RunOptions{}) // a first run: the ledger was empty, no guard
+	f.recv.Take("id")
+	f.exec(`UPDATE users SET name = 'v2'`)
+	missing := t.TempDir() + "/missing"
+	t.Setenv("TMPDIR", missing)
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	for _, want := range []string{missing + " (TMPDIR sets it)", "point TMPDIR at a writable directory"} {
+		if !strings.Contains(run.Error, want) {
+			t.Errorf("the run's error does not say %q: %s", want, run.Error)
+		}
+	}
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("a run whose guarded diff could not be spilled sent %v", got)
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 55 {
+		t.Errorf("the run after TMPDIR was fixed sent %d records, want the 55 changed", len(got))
+	}
+}
+
 // A skip_existing sync's first run records the model's records as delivered without sending
 // them; later runs send only what changed. --mark-delivered does the same for an existing sync.
 func TestSkipExistingAndMarkDelivered(t *testing.T) {

@@ -86,3 +86,46 @@ func TestMarkRunEventTextSaysNothingWasSent(t *testing.T) {
 		t.Errorf("the marking run's event says: %s", text)
 	}
 }
+
+// An event's text quotes the run's error on one line, with its end: where a run's error says
+// what to do (the TMPDIR to fix, the memory_limit to raise), so that a chat shows it. The text
+// kept the error's first 300 bytes, and a DuckDB model out of memory showed the channel "...
+// Possible solutions:\n* Reducing the number of threads (SET threads=X)\n* ... * Increasing the
+// …", the hint Backflow adds at the end cut off, and the text on several lines.
+func TestEventTextKeepsTheErrorsEnd(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "failures", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunFailed}}); err != nil {
+		t.Fatal(err)
+	}
+	// A long error with its remedy at its end, and a line break: a guarded diff that cannot be
+	// spilled to a TMPDIR that is gone, from a directory whose name is long and holds one.
+	old := maxGuardBuffer
+	maxGuardBuffer = 200
+	t.Cleanup(func() { maxGuardBuffer = old })
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`UPDATE users SET name = name || ' v2'`)
+	t.Setenv("TMPDIR", t.TempDir()+"/"+strings.Repeat("a", 150)+"\nmissing")
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	if len(run.Error) < 400 || !strings.HasSuffix(run.Error, "with room for it") {
+		t.Fatalf("the run's error is not the long one the test needs: %s", run.Error)
+	}
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
+	n.pass(f.ctx)
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.events) != 1 {
+		t.Fatalf("events: %d, want the run.failed", len(sink.events))
+	}
+	text := sink.events[0].Text
+	if !strings.HasPrefix(text, `Backflow: sync "`) || !strings.HasSuffix(text, "point TMPDIR at a writable directory with room for it") ||
+		strings.Contains(text, "\n") || len(text) > 600 {
+		t.Errorf("the event's text is not the error's start and end on one line: %q", text)
+	}
+}

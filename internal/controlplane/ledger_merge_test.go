@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,15 +11,22 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// fakeRows is a ledger statement's result: (key, hash, entries) raw values.
+// fakeRows is a ledger statement's result: (key, hash, entries) raw values, then err (nil: the
+// result's end).
 type fakeRows struct {
 	pgx.Rows // methods the merge does not call
 	rows     [][][]byte
 	i        int
+	err      error
 }
 
-func (r *fakeRows) Close()                                       {}
-func (r *fakeRows) Err() error                                   { return nil }
+func (r *fakeRows) Close() {}
+func (r *fakeRows) Err() error {
+	if r.i > len(r.rows) {
+		return r.err
+	}
+	return nil
+}
 func (r *fakeRows) CommandTag() pgconn.CommandTag                { return pgconn.CommandTag{} }
 func (r *fakeRows) FieldDescriptions() []pgconn.FieldDescription { return nil }
 func (r *fakeRows) Next() bool                                   { r.i++; return r.i <= len(r.rows) }
@@ -99,5 +107,21 @@ func TestLedgerMergeCorruptPage(t *testing.T) {
 	}
 	if l.Err() == nil || n != 1 {
 		t.Errorf("read %d entries, err %v; want 1 and an error", n, l.Err())
+	}
+}
+
+// TestLedgerEndsAtItsStatementsError: a ledger whose statement fails mid-stream (its session
+// ended) ends there, with that error, before the intents beyond: an entry after the failure
+// would let the diff take the keys the statement did not return for absent from the ledger.
+func TestLedgerEndsAtItsStatementsError(t *testing.T) {
+	cut := errors.New("canceling statement due to statement timeout (SQLSTATE 57014)")
+	l := &LedgerRows{rows: &fakeRows{rows: [][][]byte{row("a:1"), row("b:2")}, err: cut}, consumed: true,
+		intents: []intentKey{{key: []byte("z")}}}
+	var got []string
+	for l.Next() {
+		got = append(got, string(l.Key()))
+	}
+	if strings.Join(got, " ") != "a b" || !errors.Is(l.Err(), cut) {
+		t.Errorf("read %q, then %v; want a and b, then the statement's error", got, l.Err())
 	}
 }

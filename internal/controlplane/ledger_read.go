@@ -160,6 +160,12 @@ func (l *LedgerRows) Next() bool {
 	if !l.bfetched {
 		l.bvalid, l.bfetched = l.nextBase(), true
 	}
+	if !l.bvalid && (l.err != nil || l.rows.Err() != nil) {
+		// The statement failed (its session ended) or a page is corrupt: the ledger ends here,
+		// intents and all, and Err says why. An entry past it would let the diff take every key
+		// the statement did not return for one the ledger does not hold, and send it as new.
+		return false
+	}
 	haveIntent := l.ii < len(l.intents)
 	c := -1 // the base entry comes first
 	switch {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -338,9 +339,9 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	name := fmt.Sprintf("%q", r.SyncName)
 	switch event {
 	case EventRunFailed:
-		b.Text = fmt.Sprintf("Backflow: sync %s failed (run %d): %s", name, r.ID, shorten(r.Error, 300))
+		b.Text = fmt.Sprintf("Backflow: sync %s failed (run %d): %s", name, r.ID, shorten(r.Error, eventTextError))
 	case EventRunBlocked:
-		b.Text = fmt.Sprintf("Backflow: sync %s was blocked by its guard (run %d): %s", name, r.ID, shorten(r.Error, 300))
+		b.Text = fmt.Sprintf("Backflow: sync %s was blocked by its guard (run %d): %s", name, r.ID, shorten(r.Error, eventTextError))
 	case EventRunRecovered:
 		b.Text = fmt.Sprintf("Backflow: sync %s recovered: run %d succeeded after a %s run (%s)", name, r.ID,
 			*b.PreviousStatus, deliveredText(r))
@@ -349,7 +350,7 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 			deliveredText(r), r.Counts.Rejected)
 	case EventSyncPaused:
 		b.PausedReason = pausedReason
-		b.Text = fmt.Sprintf("Backflow: sync %s is paused: %s", name, shorten(pausedReason, 300))
+		b.Text = fmt.Sprintf("Backflow: sync %s is paused: %s", name, shorten(pausedReason, eventTextError))
 	case EventRecordsRejected:
 		b.Text = fmt.Sprintf("Backflow: the destination of sync %s refused %d records in run %d "+
 			"(backflow-runner runs show %d)", name, r.Counts.Rejected, r.ID, r.ID)
@@ -357,6 +358,9 @@ func eventBody(event string, n *Notification, r *Run, prev *Run, pausedReason st
 	b.Text = chatEscaper.Replace(b.Text)
 	return b
 }
+
+// eventTextError is about how much of a run's error (or a pause's reason) an event's text quotes.
+const eventTextError = 500
 
 // deliveredText says what a run delivered, in an event's text: a marking run (TriggerMark)
 // recorded its records as delivered without sending any, which "5 delivered" would not say.
@@ -373,11 +377,22 @@ func deliveredText(r *Run) string {
 // someone else's choosing. The event's other fields (run.error) are left as they are.
 var chatEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
+// shorten is s on one line (each run of white space one space), cut to about n bytes around the
+// middle: a run's error says what to do at its end (the setting to change, the directory to free),
+// and a chat shows the text as it is.
 func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) <= n {
-		return s
+		return storableText(s)
 	}
-	return truncateBody(s[:n]) + "…"
+	head, end := n*3/5, len(s)-n*2/5
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for end < len(s) && !utf8.RuneStart(s[end]) {
+		end++
+	}
+	return storableText(s[:head] + " … " + s[end:])
 }
 
 // PendingEvent is a queued event taken to be sent.

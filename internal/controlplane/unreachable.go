@@ -36,6 +36,20 @@ func Unreachable(err error) bool {
 		errors.As(err, new(net.Error))
 }
 
+// OutOfConnections reports whether err is this store's server refusing a new connection for want
+// of a free slot (SQLSTATE 53300: max_connections reached, or the CONNECTION LIMIT of the role or
+// the database), rather than another server's, such as a warehouse's on another host. Unreachable
+// counts it too: the slots free up.
+func (s *Store) OutOfConnections(err error) bool {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	if s.pool == nil || !errors.As(err, &ce) || ce.Config == nil || !errors.As(ce, &pe) || pe.Code != "53300" {
+		return false
+	}
+	cc := s.pool.Config().ConnConfig
+	return ce.Config.Host == cc.Host && ce.Config.Port == cc.Port && ce.Config.Database == cc.Database
+}
+
 // beginner begins transactions: a DB, or snapshots.
 type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)

@@ -2,7 +2,12 @@
 // key's runs.
 package tempfile
 
-import "os"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
 
 // File is a temporary file that is gone once closed, and gone at once where the system allows
 // it: removed right after it is created, so that a runner that is killed leaves nothing behind.
@@ -33,4 +38,16 @@ func (f *File) Close() error {
 		f.removeAtClose = ""
 	}
 	return err
+}
+
+// Explain wraps err, an error in making, writing or reading a File, with where the file is and
+// what to do: what says what the file holds and how large it grows. The runner's scratch files
+// share TMPDIR, so each of them says it the same way. Out of file descriptors (EMFILE, ENFILE),
+// the directory is not at fault: the run's error says what is (runner.explainExhausted).
+func Explain(what string, err error) error {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s, in %s (TMPDIR sets it): %w; free space there, or point TMPDIR at a writable directory with room for it",
+		what, os.TempDir(), err)
 }

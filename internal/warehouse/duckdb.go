@@ -409,7 +409,7 @@ func (d *DuckDB) Open(ctx context.Context, query, keyColumn string, since *Since
 				if c.setsMemory {
 					how = "the memory_limit init_sql sets"
 				}
-				err = fmt.Errorf("%w (%s): set a higher memory_limit in the connection's init_sql", err, how)
+				err = fmt.Errorf("%w (%s): %s", err, how, duckOutOfMemoryHint(err))
 			}
 			cancel()
 			return nil, explain(err)
@@ -430,6 +430,18 @@ var errDuckOutOfMemory = errors.New("DuckDB ran out of memory")
 func duckOutOfMemory(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "Out of Memory Error") || strings.Contains(msg, `"exception_type":"Out of Memory"`)
+}
+
+// duckOutOfMemoryHint says what to do about a read that ran out of DuckDB's memory_limit: set a
+// higher one, or, when DuckDB could not spill what did not fit either (its temp_directory full:
+// the disk's free space, or max_temp_directory_size), make room there.
+func duckOutOfMemoryHint(err error) string {
+	if strings.Contains(err.Error(), "max_temp_directory_size") {
+		return fmt.Sprintf("DuckDB spills what does not fit its memory_limit to its temp_directory, %s unless init_sql sets "+
+			"another (TMPDIR sets where it is), and that is full: free space there, point TMPDIR at a directory with room "+
+			"for it, or set a higher memory_limit in the connection's init_sql", duckTempDirectory())
+	}
+	return "set a higher memory_limit in the connection's init_sql"
 }
 
 // open runs the model once as a streaming result, in DuckDB's order: DuckDB hands the rows over
@@ -863,7 +875,7 @@ func (r *duckRows) Next() bool {
 		r.done = true
 		if err != io.EOF {
 			if duckOutOfMemory(err) {
-				err = fmt.Errorf("%w: set a higher memory_limit in the connection's init_sql", err)
+				err = fmt.Errorf("%w: %s", err, duckOutOfMemoryHint(err))
 			}
 			r.err = fmt.Errorf("read the model from the warehouse: %w", r.explain(err))
 		}
@@ -971,8 +983,12 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 func duckDefaults(limitMB int) string {
 	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET enable_external_file_cache = false; "+
 		"SET autoinstall_known_extensions = false; SET temp_directory = '%s'",
-		limitMB, DuckDBThreads, strings.ReplaceAll(filepath.Join(os.TempDir(), "backflow-duckdb"), "'", "''"))
+		limitMB, DuckDBThreads, strings.ReplaceAll(duckTempDirectory(), "'", "''"))
 }
+
+// duckTempDirectory is the temp_directory Backflow gives DuckDB: in the system's temporary
+// directory, with the runner's own scratch files (TMPDIR sets it).
+func duckTempDirectory() string { return filepath.Join(os.TempDir(), "backflow-duckdb") }
 
 // DuckDB's memory_limit and threads on Backflow's connections, unless init_sql sets others; a
 // read whose sort runs out of memory starts again with four times the limit, up to

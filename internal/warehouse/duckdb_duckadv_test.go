@@ -5,6 +5,8 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -241,6 +243,34 @@ func TestDuckDBMemoryGrowsWithErrorsAsJSON(t *testing.T) {
 		t.Errorf("with errors_as_json: read %d rows (%v), want 200000", n, err)
 	}
 	rows.Close()
+}
+
+// TestDuckDBTempDirectoryFull: a model that runs out of DuckDB's memory_limit spills to its
+// temp_directory; when that is full too (its disk, or max_temp_directory_size) the error says
+// so and where it is, not only "set a higher memory_limit". Before, it said: "DuckDB ran out of
+// memory: Out of Memory Error: failed to offload data block of size 64.0 KiB (26.9 MiB/27.0 MiB
+// used). This limit was set by the 'max_temp_directory_size' setting. ... (the memory_limit
+// init_sql sets): set a higher memory_limit in the connection's init_sql", though the disk was
+// what had run out (TMPDIR on a 30 MB tmpfs).
+func TestDuckDBTempDirectoryFull(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "SET memory_limit = '20MB'; SET max_temp_directory_size = '1MB'"})
+	rows, err := Read(context.Background(), src, "select 'k' || i as k, repeat('x', 100) || i as pad from range(400000) as r(i) order by pad desc", "k", nil, nil)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if err == nil {
+		t.Fatal("a model larger than memory_limit and max_temp_directory_size together was read")
+	}
+	for _, want := range []string{"temp_directory", filepath.Join(os.TempDir(), "backflow-duckdb"), "TMPDIR", "memory_limit"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
 }
 
 // TestDuckDBNaNKeys: a NaN with its sign bit set (DuckDB prints "-nan") is the same key as NaN:

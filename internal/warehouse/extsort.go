@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -546,9 +545,7 @@ func (b *sortBuf) readLength(e *sortEntry) {
 }
 
 func diskErr(err error) error {
-	return fmt.Errorf("the runner sorts the model's rows by key in a temporary file as large as the rows' JSON, in %s (TMPDIR sets it): %w; "+
-		"free space there, or point TMPDIR at a writable directory with room for it",
-		os.TempDir(), err)
+	return tempfile.Explain("the runner sorts the model's rows by key in a temporary file as large as the rows' JSON", err)
 }
 
 // sortRun is one sorted run: the last buffer, in memory, or a section of the runs' file read

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -298,6 +299,31 @@ func TestSortByKeyFails(t *testing.T) {
 	in = &sliceStream{rows: rows}
 	if _, err := sortByKeyIn(ctx, in, 500, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v, want context.Canceled", err)
+	}
+}
+
+// TestSortByKeyNoTMPDIR: a sort that cannot make its file (TMPDIR missing, read-only, full)
+// fails with an error that names the directory, TMPDIR and what to do, and closes the
+// warehouse's stream, as the runner's own runs showed with TMPDIR on a full tmpfs.
+func TestSortByKeyNoTMPDIR(t *testing.T) {
+	missing := t.TempDir() + "/missing"
+	t.Setenv("TMPDIR", missing)
+	rows := make([][][]byte, 5000)
+	for i := range rows {
+		rows[i] = [][]byte{[]byte(strconv.Itoa(i)), []byte(`"x"`), []byte("1")}
+	}
+	in := &sliceStream{rows: rows}
+	_, err := sortByKeyIn(context.Background(), in, 500, nil)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a sort with TMPDIR missing: %v, want the error of its file", err)
+	}
+	for _, want := range []string{"in " + missing + " (TMPDIR sets it)", "point TMPDIR at a writable directory with room for it"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if !in.closed {
+		t.Error("the warehouse's stream is still open")
 	}
 }
 

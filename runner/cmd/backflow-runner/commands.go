@@ -179,16 +179,42 @@ non-zero when the run failed. Progress goes to stderr on a terminal, else to the
 				why = werr.Error() // not known: shown as if withheld
 			}
 			printRun(e.stdout, runner.ShownRun(why, y, run))
-			if err != nil && run.Error == "" {
-				// The run ended well but its end could not be recorded (its lock was lost).
-				fmt.Fprintf(e.stdout, "error:\n%s", wrap(err.Error(), errorWidth, "  "))
-			}
+			printUnrecorded(e.stdout, run, err)
 			if err != nil {
 				return errReported
 			}
 			return nil
 		}
 	},
+}
+
+// printUnrecorded prints what err, a foreground run's error, says that the run's record does not:
+// that its end could not be recorded (the control plane away, or out of connection slots, for
+// longer than the run waits), after the run's own error if it failed too.
+func printUnrecorded(w io.Writer, run *controlplane.Run, err error) {
+	if end := endNotRecorded(err); end != nil {
+		fmt.Fprintf(w, "not recorded:\n%s", wrap(end.Error()+"; `runs` shows it running until the sync's next run "+
+			"closes it as canceled", errorWidth, "  "))
+	} else if err != nil && run.Error == "" {
+		// The run ended well but its end could not be recorded (its lock was lost).
+		fmt.Fprintf(w, "error:\n%s", wrap(err.Error(), errorWidth, "  "))
+	}
+}
+
+// endNotRecorded is the part of err, as Engine.Run returns it (errors.Join of the run's error
+// and this one), that says the run's end was not recorded; nil if none does.
+func endNotRecorded(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if errors.Is(e, runner.ErrEndNotRecorded) {
+				return e
+			}
+		}
+	}
+	if errors.Is(err, runner.ErrEndNotRecorded) {
+		return err
+	}
+	return nil
 }
 
 // Usage of the pacing flags, shared by the commands that deliver.
