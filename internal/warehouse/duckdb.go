@@ -239,9 +239,9 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 		return nil, err
 	}
 	// Its functions, from DuckDB's parse (nothing bound nor run yet).
-	var ast string
-	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	ast, err := c.parse(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	if err := refuseDuckFunctions(ast); err != nil {
 		return nil, err
@@ -305,6 +305,15 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	return cols, c.nameTypes(ctx, query, cols)
+}
+
+// parse is DuckDB's parse of query, as JSON (json_serialize_sql): nothing bound nor run.
+func (c *duckConn) parse(ctx context.Context, query string) (string, error) {
+	var ast string
+	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
+		return "", fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	return ast, nil
 }
 
 // nameTypes names the types the database/sql driver has no name for (TIMESTAMPTZ_NS, TIME_NS:
@@ -501,6 +510,11 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		keyAt = len(cols)
 	}
 	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where
+	// The files the read opens, looked at again once it has ended (duckFiles).
+	files, err := c.modelFiles(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
@@ -508,15 +522,18 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// The first chunk is fetched here: a model that sorts or aggregates does so before it,
 	// which is when it may run out of memory (Open then tries again with more).
 	first, err := s.next()
-	if err != nil && err != io.EOF {
+	if err != nil {
 		s.close()
+		err = c.ended(ctx, files, err)
+	}
+	if err != nil && err != io.EOF {
 		if duckOutOfMemory(err) {
 			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
 	}
-	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, nestedKey: nestedKey, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
-		primed: first, done: err == io.EOF}
+	r := &duckRows{c: c, s: s, ctx: ctx, files: files, cols: cols, key: keyAt, nestedKey: nestedKey,
+		types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)), primed: first, done: err == io.EOF}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -833,6 +850,8 @@ func (s *duckStream) close() {
 type duckRows struct {
 	c       *duckConn
 	s       *duckStream
+	ctx     context.Context // the read's, under which its files are looked at again at its end
+	files   *duckFiles
 	cancel  context.CancelFunc
 	explain func(error) error // names a statement timeout
 	cols    []controlplane.Column
@@ -858,6 +877,10 @@ func (r *duckRows) Next() bool {
 		r.primed = false
 	} else {
 		fetched, err = r.s.next()
+	}
+	if err != nil {
+		r.s.close()
+		err = r.c.ended(r.ctx, r.files, err)
 	}
 	if err != nil {
 		r.done = true
