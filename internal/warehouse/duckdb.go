@@ -172,16 +172,28 @@ func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+		return nil, duckOpenError(err)
 	}
 	db := sql.OpenDB(connector)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		_ = db.Close()
 		_ = connector.Close()
-		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+		return nil, duckOpenError(err)
 	}
 	return &duckConn{db: db, conn: conn, setsMemory: setsMemory}, nil
+}
+
+// duckOpenError is err, which opening the database returned. A database file another process
+// holds open for writing cannot be opened, read-only too (DuckDB's lock on the file): DuckDB says
+// which process holds it, and this says what it means for runs.
+func duckOpenError(err error) error {
+	if strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("open the DuckDB database: another process has the database file open for writing, and DuckDB "+
+			"lets no other process read it meanwhile: this read fails, and the next one reads the file once that process "+
+			"has closed it (have it close the file between writes, or write a copy and rename it into place): %w", err)
+	}
+	return fmt.Errorf("open the DuckDB database: %w", err)
 }
 
 // duckMemoryLimit reads DuckDB's memory_limit on a connection being set up.

@@ -3,12 +3,15 @@
 package warehouse
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
 // TestDuckDBFileChangedDuringRead: a file a model reads that changes while the read goes on
@@ -236,4 +240,108 @@ func (w *duckFileWriter) remove(name string) {
 	if err := os.Remove(filepath.Join(w.dir, name)); err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// TestDuckDBFileHeldByWriter: a DuckDB database file that another process holds open for writing
+// (this test's binary, run again as the writer) fails a read as it opens the file, saying what
+// that means; once the writer has closed it, the next read reads what it wrote. While a read has
+// the file open, a writer cannot open it.
+func TestDuckDBFileHeldByWriter(t *testing.T) {
+	if path := os.Getenv("BACKFLOW_TEST_DUCKDB_WRITER"); path != "" {
+		duckWriter(path)
+		return
+	}
+	t.Parallel()
+	path, _ := warehousetest.NewDuckDBFile(t, "CREATE TABLE users (id INTEGER, v INTEGER); INSERT INTO users VALUES (1, 1), (2, 1)")
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	ctx := context.Background()
+
+	w := startDuckWriter(t, path)
+	if got := w.line(); got != "wrote" {
+		t.Fatalf("the writer said %q", got)
+	}
+	_, err := src.Open(ctx, "select * from users", "id", nil)
+	if err == nil || !strings.Contains(err.Error(), "another process has the database file open for writing") ||
+		!strings.Contains(err.Error(), "the next one reads the file once that process has closed it") ||
+		!strings.Contains(err.Error(), "Conflicting lock is held in") {
+		t.Errorf("a read while another process writes the file: %v", err)
+	}
+	w.stop()
+	if _, keys := readMySQL(t, src, "select * from users", "id"); len(keys) != 3 {
+		t.Errorf("the read after the writer closed the file read keys %v, want the writer's third", keys)
+	}
+
+	s, err := src.Open(ctx, "select * from users", "id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w = startDuckWriter(t, path)
+	if got := w.line(); !strings.Contains(got, "Could not set lock on file") {
+		t.Errorf("a writer while a read has the file open said %q", got)
+	}
+	w.stop()
+}
+
+// duckWriter is TestDuckDBFileHeldByWriter's writer process: it adds a user to the database file
+// at path and says "wrote" (or its error) on a line, then holds the file until its input closes.
+func duckWriter(path string) {
+	db, err := sql.Open("duckdb", path)
+	if err == nil {
+		defer db.Close()
+		_, err = db.Exec("INSERT INTO users VALUES (3, 1)")
+	}
+	if err != nil {
+		fmt.Println(strings.ReplaceAll(err.Error(), "\n", " "))
+	} else {
+		fmt.Println("wrote")
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+type duckWriterProcess struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines *bufio.Reader
+}
+
+func startDuckWriter(t *testing.T, path string) *duckWriterProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDuckDBFileHeldByWriter$")
+	cmd.Env = append(os.Environ(), "BACKFLOW_TEST_DUCKDB_WRITER="+path)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &duckWriterProcess{t: t, cmd: cmd, in: in, lines: bufio.NewReader(out)}
+	t.Cleanup(w.stop)
+	return w
+}
+
+// line is the writer's first line of output.
+func (w *duckWriterProcess) line() string {
+	w.t.Helper()
+	l, err := w.lines.ReadString('\n')
+	if err != nil {
+		w.t.Fatalf("the writer process said nothing: %v", err)
+	}
+	return strings.TrimSpace(l)
+}
+
+// stop closes the writer's input, and so the file, and waits for it to exit.
+func (w *duckWriterProcess) stop() {
+	if w.cmd.ProcessState != nil {
+		return
+	}
+	_ = w.in.Close()
+	_, _ = io.Copy(io.Discard, w.lines)
+	_ = w.cmd.Wait()
 }
