@@ -34,8 +34,10 @@ var ErrFileChanged = errors.New("a file the model reads changed during the read"
 //
 // So a read looks at its files just before it starts and once DuckDB has handed over its last
 // row, and fails when they differ: which files its patterns match, and for each whether it is
-// the same file (os.SameFile: not renamed over), of the same size and modification time. That
-// costs a glob and a stat per file, twice a run, nothing per row. The files are those the
+// the same file (os.SameFile: not renamed over), of the same size and modification time (a
+// rewrite to the same size that the timestamps cannot tell apart, within the kernel's clock tick
+// of a few milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
+// stat per file, twice a run, nothing per row. The files are those the
 // model's own SQL names (table functions' paths, FROM 'file.parquet'), constants
 // (refuseDuckPaths): not those a view of init_sql's reads, nor remote ones (s3://, https://),
 // which Backflow does not look at.
@@ -68,15 +70,16 @@ func (c *duckConn) look(ctx context.Context, patterns []string) (map[string]fs.F
 			return nil, err
 		}
 		for _, name := range names {
-			fi, _ := os.Stat(duckHome(name)) // gone since the glob: nil, as after a removal
+			fi, _ := os.Stat(name) // gone since the glob: nil, as after a removal
 			seen[name] = fi
 		}
 	}
 	return seen, nil
 }
 
-// glob is the files pattern matches, as DuckDB's glob() says (a path without wildcards: itself,
-// when it is a file; a file: URL: its path).
+// glob is the files pattern matches, as DuckDB's glob() says: a path without wildcards itself,
+// when it is a file; a file: URL its path; ~ and a relative path resolved as DuckDB reads them
+// (home_directory, file_search_path).
 func (c *duckConn) glob(ctx context.Context, pattern string) ([]string, error) {
 	rows, err := c.conn.QueryContext(ctx, "SELECT file FROM glob(?)", pattern)
 	if err != nil {
@@ -95,16 +98,6 @@ func (c *duckConn) glob(ctx context.Context, pattern string) ([]string, error) {
 		return nil, fmt.Errorf("list the files the model reads (%s): %w", pattern, err)
 	}
 	return names, nil
-}
-
-// duckHome is name with a leading ~ read as the user's home, as DuckDB reads it.
-func duckHome(name string) string {
-	if rest, ok := strings.CutPrefix(name, "~"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return home + rest
-		}
-	}
-	return name
 }
 
 // duckLocalPaths are the paths and patterns of local files in tree, DuckDB's parse of a model:
@@ -154,8 +147,8 @@ func duckLocalPaths(tree any) []string {
 // open file", which the error of the change then ends with. The read's result must be closed:
 // the files are listed on its connection.
 func (c *duckConn) ended(ctx context.Context, files *duckFiles, err error) error {
-	if ctx.Err() != nil {
-		return err
+	if err != io.EOF && ctx.Err() != nil {
+		return err // stopped, as DuckDB's error says; a read that reached its end is looked at all the same
 	}
 	cerr := c.unchanged(ctx, files)
 	switch {
