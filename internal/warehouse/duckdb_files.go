@@ -37,28 +37,120 @@ var ErrFileChanged = errors.New("a file the model reads changed during the read"
 // the same file (os.SameFile: not renamed over), of the same size and modification time (a
 // rewrite to the same size that the timestamps cannot tell apart, within the kernel's clock tick
 // of a few milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
-// stat per file, twice a run, nothing per row. The files are those the
-// model's own SQL names (table functions' paths, FROM 'file.parquet'), constants
-// (refuseDuckPaths): not those a view of init_sql's reads, nor remote ones (s3://, https://),
-// which Backflow does not look at.
+// stat per file, twice a run, nothing per row. The files are those the model's own SQL names
+// (table functions' paths, FROM 'file.parquet'), constants (refuseDuckPaths), and those the
+// views it reads name (viewPaths); not those init_sql itself reads (CREATE TABLE ... AS, as the
+// connection opens), nor remote ones (s3://, https://), which Backflow does not look at.
 type duckFiles struct {
 	patterns []string               // duckLocalPaths
 	seen     map[string]fs.FileInfo // by name; nil: matched, but could not be looked at
 }
 
-// modelFiles looks at the local files query's SQL names.
+// modelFiles looks at the local files query's SQL names, and those of the views it reads.
 func (c *duckConn) modelFiles(ctx context.Context, query string) (*duckFiles, error) {
-	ast, err := c.parse(ctx, trimQuery(query))
+	paths, tables, err := c.localPaths(ctx, trimQuery(query))
 	if err != nil {
 		return nil, err
 	}
-	var tree any
-	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
-		return nil, fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
+	more, err := c.viewPaths(ctx, tables)
+	if err != nil {
+		return nil, err
 	}
-	f := &duckFiles{patterns: duckLocalPaths(tree)}
+	f := &duckFiles{patterns: slices.Concat(paths, more)}
 	f.seen, err = c.look(ctx, f.patterns)
 	return f, err
+}
+
+// localPaths are duckLocalPaths of query, DuckDB's parse of it.
+func (c *duckConn) localPaths(ctx context.Context, query string) (paths, tables []string, err error) {
+	ast, err := c.parse(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tree any
+	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
+		return nil, nil, fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
+	}
+	paths, tables = duckLocalPaths(tree)
+	return paths, tables, nil
+}
+
+// viewPaths are the paths of local files that the views among tables read, views they read
+// included, at any depth: a view of init_sql's (on :memory:) or of the database file's, such as
+// dbt-duckdb's external materializations write, over read_parquet('users.parquet'). A view is
+// known by its name alone, in any schema (one of another schema is looked into for nothing); a
+// view whose SQL duckViewQuery cannot read is not looked into.
+func (c *duckConn) viewPaths(ctx context.Context, tables []string) ([]string, error) {
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	views := map[string][]string{} // the views' queries by their names, in lower case
+	rows, err := c.conn.QueryContext(ctx, "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal")
+	if err != nil {
+		return nil, fmt.Errorf("list the views the model may read: %w", err)
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		if q, ok := duckViewQuery(def); ok {
+			views[strings.ToLower(name)] = append(views[strings.ToLower(name)], q)
+		}
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the views the model may read: %w", err)
+	}
+	var paths []string
+	seen := map[string]bool{}
+	for len(tables) > 0 {
+		name := strings.ToLower(tables[0])
+		tables = tables[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, q := range views[name] {
+			p, t, err := c.localPaths(ctx, q)
+			if err != nil {
+				return nil, fmt.Errorf("read the SQL of the view %q: %w", name, err)
+			}
+			paths, tables = append(paths, p...), append(tables, t...)
+		}
+	}
+	return paths, nil
+}
+
+// duckViewQuery is the query of a view, from its SQL as duckdb_views() writes it: "CREATE [TEMP]
+// VIEW name [(columns)] AS query;", the name and columns quoted where they need it. false when
+// def is not so.
+func duckViewQuery(def string) (string, bool) {
+	rest, ok := strings.CutPrefix(def, "CREATE VIEW ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(def, "CREATE TEMP VIEW "); !ok {
+			return "", false
+		}
+	}
+	depth := 0
+	for i := 0; i < len(rest); i++ {
+		switch {
+		case rest[i] == '"': // a quoted name, "" a quote in it
+			for i++; i < len(rest) && (rest[i] != '"' || strings.HasPrefix(rest[i:], `""`)); i++ {
+				if rest[i] == '"' {
+					i++
+				}
+			}
+		case rest[i] == '(':
+			depth++
+		case rest[i] == ')':
+			depth--
+		case depth == 0 && strings.HasPrefix(rest[i:], " AS "):
+			return strings.TrimSuffix(strings.TrimSpace(rest[i+len(" AS "):]), ";"), true
+		}
+	}
+	return "", false
 }
 
 // look stats the files patterns match, as DuckDB's glob expands them.
@@ -100,12 +192,11 @@ func (c *duckConn) glob(ctx context.Context, pattern string) ([]string, error) {
 	return names, nil
 }
 
-// duckLocalPaths are the paths and patterns of local files in tree, DuckDB's parse of a model:
-// each table function's first argument (a path or a list of them: range's and the like's are
-// no paths and match no file) and each table named by a path (FROM 'users.parquet'), but URLs
-// other than file: ones.
-func duckLocalPaths(tree any) []string {
-	var paths []string
+// duckLocalPaths are the paths and patterns of local files in tree, DuckDB's parse of a model,
+// and the names of the tables it reads (views among them, and CTEs): each table function's
+// first argument (a path or a list of them: range's and the like's are no paths and match no
+// file) and each table named by a path (FROM 'users.parquet'), but URLs other than file: ones.
+func duckLocalPaths(tree any) (paths, tables []string) {
 	add := func(p string) {
 		if scheme, _, ok := strings.Cut(p, "://"); ok && !strings.EqualFold(scheme, "file") {
 			return
@@ -129,15 +220,18 @@ func duckLocalPaths(tree any) []string {
 				add(s)
 			}
 		case "BASE_TABLE":
-			// A table's name matches no file, unless a file of that name is in the runner's
-			// directory, which is then looked at for nothing.
-			if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\.`) || strings.HasPrefix(t, "~") {
+			// A name that may be a file's (a table's matches no file, unless one of that name is
+			// in the runner's directory, which is then looked at for nothing).
+			t, _ := v["table_name"].(string)
+			if strings.ContainsAny(t, `/\.`) || strings.HasPrefix(t, "~") {
 				add(t)
+			} else if !slices.Contains(tables, t) {
+				tables = append(tables, t)
 			}
 		}
 		return nil
 	})
-	return paths
+	return paths, tables
 }
 
 // ended is err, which ended a read of files (io.EOF: DuckDB handed over its last row), unless a

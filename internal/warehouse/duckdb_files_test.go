@@ -37,13 +37,14 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 		files       map[string]string // written with v = 1 before the read: name and the condition on its users' ids
 		change      func(w *duckFileWriter)
 		want        string // the file, then how it changed
+		init        string // the connection's init_sql, %s the test's directory
 	}{
 		{"parquet rewritten in place", "read_parquet('%s/users.parquet')", map[string]string{"users.parquet": "i < 50000"},
-			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
 		{"csv rewritten in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
-			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 50000") }, `users.csv" was rewritten in place`},
+			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 50000") }, `users.csv" was rewritten in place`, ""},
 		{"csv truncated in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
-			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 10") }, `users.csv" was rewritten in place`},
+			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 10") }, `users.csv" was rewritten in place`, ""},
 		// Keys 40000-40999 move from the last file to the first, each published by a rename: the
 		// first is being read (old), the last is not opened yet (new), so neither holds them.
 		{"keys moved between files of a pattern", "read_parquet('%s/part-*.parquet')",
@@ -51,18 +52,22 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) {
 				w.renamed("part-3.parquet", "i BETWEEN 41000 AND 59999")
 				w.renamed("part-1.parquet", "i < 20000 OR i BETWEEN 40000 AND 40999")
-			}, `part-1.parquet" was replaced by another file`},
+			}, `part-1.parquet" was replaced by another file`, ""},
 		{"a file added to a pattern", "read_parquet('%s/part-*.parquet')",
 			map[string]string{"part-1.parquet": "i < 20000", "part-2.parquet": "i BETWEEN 20000 AND 39999"},
-			func(w *duckFileWriter) { w.renamed("part-0.parquet", "i BETWEEN 40000 AND 40009") }, `part-0.parquet" was added`},
+			func(w *duckFileWriter) { w.renamed("part-0.parquet", "i BETWEEN 40000 AND 40009") }, `part-0.parquet" was added`, ""},
 		{"a file of a pattern removed", "read_parquet('%s/part-*.parquet')",
 			map[string]string{"part-1.parquet": "i < 20000", "part-2.parquet": "i BETWEEN 20000 AND 39999", "part-3.parquet": "i BETWEEN 40000 AND 59999"},
-			func(w *duckFileWriter) { w.remove("part-3.parquet") }, `part-3.parquet" was removed`},
+			func(w *duckFileWriter) { w.remove("part-3.parquet") }, `part-3.parquet" was removed`, ""},
 		{"a file of a list rewritten in place", "read_csv(['%[1]s/a.csv', '%[1]s/b.csv'], buffer_size = 65536)",
 			map[string]string{"a.csv": "i < 20000", "b.csv": "i BETWEEN 20000 AND 39999"},
-			func(w *duckFileWriter) { w.inPlace("b.csv", "i BETWEEN 20000 AND 39999") }, `b.csv" was rewritten in place`},
+			func(w *duckFileWriter) { w.inPlace("b.csv", "i BETWEEN 20000 AND 39999") }, `b.csv" was rewritten in place`, ""},
 		{"a file named as a table rewritten in place", "'%s/users.parquet'", map[string]string{"users.parquet": "i < 50000"},
-			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
+		{"a file a view of init_sql reads, through another view", "everyone", map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
+			`CREATE SCHEMA lake; CREATE VIEW lake."Users" AS SELECT * FROM read_parquet('%s/users.parquet');
+			CREATE VIEW everyone AS WITH u AS (SELECT * FROM lake.users) SELECT * FROM u`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -74,24 +79,47 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			// DuckDB computes up to streaming_buffer_size ahead of the rows handed over (976 KB by
 			// default, every row of these files): a smaller one makes these reads read most of their
 			// files after the change, as a larger file's read does.
-			src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: "SET streaming_buffer_size = '16KB'"})
-			s, err := src.Open(context.Background(), "select id, v from "+fmt.Sprintf(c.model, w.dir), "id", nil)
-			if err != nil {
-				t.Fatal(err)
+			src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+				InitSQL: "SET streaming_buffer_size = '16KB'; " + strings.ReplaceAll(c.init, "%s", w.dir)})
+			model := c.model
+			if strings.Contains(model, "%") {
+				model = fmt.Sprintf(model, w.dir)
 			}
-			defer s.Close()
-			n, versions := 0, map[string]int{}
-			for s.Next() {
-				if n++; n == 4096 {
-					c.change(w)
-				}
-				versions[string(s.AppendValue(nil, 1))]++
-			}
-			err = s.Err()
-			if !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("read %d rows (by v: %v), error %v; want it to fail with %q", n, versions, err, c.want)
-			}
+			readChanging(t, src, "select id, v from "+model, func() { c.change(w) }, c.want)
 		})
+	}
+}
+
+// TestDuckDBFileChangedUnderAViewOfTheDatabase: a view of the database file over a Parquet file,
+// as dbt-duckdb's external materializations write, whose file is rewritten in place during a read.
+func TestDuckDBFileChangedUnderAViewOfTheDatabase(t *testing.T) {
+	t.Parallel()
+	w := newDuckFileWriter(t)
+	w.write("users.parquet", "i < 50000", 1)
+	w.age()
+	path, _ := warehousetest.NewDuckDBFile(t, fmt.Sprintf("CREATE VIEW users AS SELECT * FROM read_parquet('%s/users.parquet')", w.dir))
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path, InitSQL: "SET streaming_buffer_size = '16KB'"})
+	readChanging(t, src, "select id, v from users", func() { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`)
+}
+
+// readChanging reads query (id, v) on src, calls change once 4096 rows are read, reads the rest,
+// and fails t unless the read failed with ErrFileChanged saying want.
+func readChanging(t *testing.T, src *DuckDB, query string, change func(), want string) {
+	t.Helper()
+	s, err := src.Open(context.Background(), query, "id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, versions := 0, map[string]int{}
+	for s.Next() {
+		if n++; n == 4096 {
+			change()
+		}
+		versions[string(s.AppendValue(nil, 1))]++
+	}
+	if err := s.Err(); !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("read %d rows (by v: %v), error %v; want it to fail with %q", n, versions, err, want)
 	}
 }
 
@@ -132,16 +160,17 @@ func TestDuckLocalPaths(t *testing.T) {
 	}
 	defer c.close()
 	for _, tc := range []struct {
-		query string
-		want  []string
+		query         string
+		paths, tables []string
 	}{
-		{"select * from read_parquet('/d/a.parquet')", []string{"/d/a.parquet"}},
-		{"select * from read_csv(['/d/a.csv', 'b.csv'], header = true, dateformat = '%d/%m/%Y')", []string{"/d/a.csv", "b.csv"}},
-		{"select * from 'users.parquet' join read_json('~/x/*.json') using (id)", []string{"users.parquet", "~/x/*.json"}},
+		{"select * from read_parquet('/d/a.parquet')", []string{"/d/a.parquet"}, nil},
+		{"select * from read_csv(['/d/a.csv', 'b.csv'], header = true, dateformat = '%d/%m/%Y')", []string{"/d/a.csv", "b.csv"}, nil},
+		{"select * from 'users.parquet' join read_json('~/x/*.json') using (id)", []string{"users.parquet", "~/x/*.json"}, nil},
 		{"select * from read_parquet('s3://bucket/*.parquet') union all select * from read_parquet('file:///d/a.parquet')",
-			[]string{"file:///d/a.parquet"}},
-		{"with t as (select * from read_parquet('/d/a.parquet')) select * from t, range(3) join users using (id)", []string{"/d/a.parquet"}},
-		{"select * from main.users", nil},
+			[]string{"file:///d/a.parquet"}, nil},
+		{"with t as (select * from read_parquet('/d/a.parquet')) select * from t, range(3) join users using (id)",
+			[]string{"/d/a.parquet"}, []string{"t", "users"}},
+		{"select * from main.users", nil, []string{"users"}},
 	} {
 		ast, err := c.parse(context.Background(), tc.query)
 		if err != nil {
@@ -151,11 +180,35 @@ func TestDuckLocalPaths(t *testing.T) {
 		if err := json.Unmarshal([]byte(ast), &tree); err != nil {
 			t.Fatal(err)
 		}
-		got := duckLocalPaths(tree)
-		slices.Sort(got)
-		slices.Sort(tc.want)
-		if diff := cmp.Diff(tc.want, got); diff != "" {
+		paths, tables := duckLocalPaths(tree)
+		slices.Sort(paths)
+		slices.Sort(tables)
+		slices.Sort(tc.paths)
+		if diff := cmp.Diff(tc.paths, paths); diff != "" {
 			t.Errorf("%s: paths (-want +got):\n%s", tc.query, diff)
+		}
+		if diff := cmp.Diff(tc.tables, tables); diff != "" {
+			t.Errorf("%s: tables (-want +got):\n%s", tc.query, diff)
+		}
+	}
+}
+
+// TestDuckViewQuery: a view's query, from its SQL as duckdb_views() writes it, whatever its name
+// and columns hold.
+func TestDuckViewQuery(t *testing.T) {
+	t.Parallel()
+	for def, want := range map[string]string{
+		"CREATE VIEW users AS SELECT * FROM read_parquet('/d/*.parquet');":    "SELECT * FROM read_parquet('/d/*.parquet')",
+		`CREATE VIEW "we ird AS x" (a, b) AS SELECT 1, 2 FROM "/d/y.csv";`:    `SELECT 1, 2 FROM "/d/y.csv"`,
+		`CREATE VIEW "x""y" ("a)b", "c "" AS d", e) AS SELECT 1, 2, 3;`:       "SELECT 1, 2, 3",
+		`CREATE VIEW Users2 AS SELECT 1 AS "AS";`:                             `SELECT 1 AS "AS"`,
+		"CREATE VIEW s.v AS WITH t AS (SELECT * FROM users) SELECT * FROM t;": "WITH t AS (SELECT * FROM users) SELECT * FROM t",
+		"CREATE TEMP VIEW tv AS SELECT 1 AS a;":                               "SELECT 1 AS a",
+		"CREATE TABLE t AS SELECT 1;":                                         "",
+	} {
+		got, ok := duckViewQuery(def)
+		if got != want || ok != (want != "") {
+			t.Errorf("duckViewQuery(%q) = %q, %v; want %q", def, got, ok, want)
 		}
 	}
 }
