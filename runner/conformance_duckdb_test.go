@@ -4,11 +4,17 @@ package runner
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
@@ -142,18 +148,25 @@ func init() {
 	})
 }
 
+// duckConformance is DuckDB's conformanceWarehouse.
+func duckConformance(t *testing.T) conformanceWarehouse {
+	t.Helper()
+	for _, w := range conformanceWarehouses {
+		if w.name == controlplane.KindDuckDB {
+			return w
+		}
+	}
+	t.Fatal("DuckDB is not in the conformance suite")
+	return conformanceWarehouse{}
+}
+
 // TestDuckDBMirrorRefusesNestedKey: a LIST, ARRAY, STRUCT, MAP or UNION key's text is DuckDB's
 // cast of it, which a mirror's delete sent as a string ("{'a': 1, 'b': NULL}") where its upserts
 // sent JSON ({"a":1,"b":null}): the endpoint kept every record deleted from the model. A mirror
 // sync keyed so fails, saying why, and sends nothing; an update_or_create sync, which sends no
 // deletes, runs as before.
 func TestDuckDBMirrorRefusesNestedKey(t *testing.T) {
-	var w conformanceWarehouse
-	for _, cw := range conformanceWarehouses {
-		if cw.name == controlplane.KindDuckDB {
-			w = cw
-		}
-	}
+	w := duckConformance(t)
 	for _, k := range [][3]string{{"STRUCT(a INTEGER, b VARCHAR)", "{'a': 1, 'b': NULL}", "{'a': 2, 'b': 'x'}"},
 		{"INTEGER[]", "[1, 2]", "[]"}, {"INTEGER[2]", "[1, 2]", "[3, 4]"}, {"MAP(VARCHAR, INTEGER)", "MAP {'k': 1}", "MAP {}"},
 		{"UNION(n INTEGER, s VARCHAR)", "1::UNION(n INTEGER, s VARCHAR)", "'x'::UNION(n INTEGER, s VARCHAR)"},
@@ -177,5 +190,88 @@ func TestDuckDBMirrorRefusesNestedKey(t *testing.T) {
 				t.Errorf("the update_or_create run sent %v, want both records", got)
 			}
 		})
+	}
+}
+
+// TestDuckDBMirrorFilesChangedDuringRun: keys that move from one file of a model's pattern to
+// another, each file published whole by a rename, while a mirror's run reads the files. Before 6
+// Dec 2026 the run read the first file old and the last new, held neither version of the moved
+// keys, succeeded and sent `deleted` for each (1000 keys both versions hold). Now a run whose
+// files changed while it read them fails, naming the file, and sends nothing; the next run sends
+// what changed. A run that read every file before the renames landed (a slow machine) sends
+// nothing either, and the next one the same changes.
+func TestDuckDBMirrorFilesChangedDuringRun(t *testing.T) {
+	w := duckConformance(t)
+	// DuckDB computes up to streaming_buffer_size ahead of the rows handed over (976 KB by
+	// default, all of these files): a small one keeps the read in the first file while the test
+	// renames, as a larger file's read is.
+	w.open = func(t *testing.T) (*controlplane.Connection, func(string, ...any)) {
+		return &controlplane.Connection{Name: "warehouse", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:",
+			InitSQL: "SET streaming_buffer_size = '16KB'"}}, nil
+	}
+	c := newConformance(t, w)
+	dir := t.TempDir()
+	files, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	write := func(name, cond string, v int) {
+		t.Helper()
+		if _, err := files.Exec(fmt.Sprintf(`COPY (SELECT i AS id, %d AS v FROM range(60000) AS r(i) WHERE %s)
+			TO '%s' (FORMAT parquet, ROW_GROUP_SIZE 2048)`, v, cond, filepath.Join(dir, name))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("part-1.parquet", "i < 20000", 1)
+	write("part-2.parquet", "i BETWEEN 20000 AND 39999", 1)
+	write("part-3.parquet", "i BETWEEN 40000 AND 59999", 1)
+	c.model(fmt.Sprintf("select id, v from read_parquet('%s/part-*.parquet')", dir), "id", controlplane.BehaviorMirror, 5000)
+	c.run(controlplane.RunSucceeded)
+	if got := len(c.sent("id")); got != 60000 {
+		t.Fatalf("the first run sent %d records, want 60000", got)
+	}
+	// The next version moves keys 40000-40999 from part-3 to part-1 (and every record's v is 2).
+	write("next-3", "i BETWEEN 41000 AND 59999", 2)
+	write("next-1", "i < 20000 OR i BETWEEN 40000 AND 40999", 2)
+	counters := new(Counters)
+	done := make(chan struct{})
+	var run *controlplane.Run
+	go func() {
+		defer close(done)
+		run, err = c.engine.Run(c.ctx, c.sync.ID, RunOptions{Counters: counters})
+	}()
+	for counters.Fetched.Load() == 0 { // the first 1024 rows are read: the read is in part-1
+		select {
+		case <-done:
+			t.Fatalf("the run ended before it read a row: %v", err)
+		case <-time.After(100 * time.Microsecond):
+		}
+	}
+	for _, f := range []string{"3", "1"} {
+		if err := os.Rename(filepath.Join(dir, "next-"+f), filepath.Join(dir, "part-"+f+".parquet")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	t.Logf("the run whose files changed while it read them: %s (%v)", run.Status, err)
+	sent := c.sent("id")
+	switch {
+	case run.Status == controlplane.RunFailed:
+		if !errors.Is(err, warehouse.ErrFileChanged) || !strings.Contains(err.Error(), `part-1.parquet" was replaced by another file`) {
+			t.Errorf("the run failed with %v, want it to say part-1.parquet was replaced", err)
+		}
+	case run.Status != controlplane.RunSucceeded:
+		t.Fatalf("the run's status is %s (%v)", run.Status, err)
+	}
+	if len(sent) != 0 {
+		deleted := slices.DeleteFunc(slices.Clone(sent), func(s string) bool { return !strings.HasPrefix(s, "deleted ") })
+		t.Fatalf("the run whose files changed while it read them (%s) sent %d records, %d of them deletes (%v ...)",
+			run.Status, len(sent), len(deleted), deleted[:min(3, len(deleted))])
+	}
+	c.run(controlplane.RunSucceeded)
+	sent = c.sent("id")
+	if len(sent) != 40000 || slices.ContainsFunc(sent, func(s string) bool { return !strings.HasPrefix(s, "changed ") }) {
+		t.Errorf("the next run sent %d records (%v ...), want the 40000 records of version 2, none deleted", len(sent), sent[:min(3, len(sent))])
 	}
 }

@@ -172,16 +172,28 @@ func (d *DuckDB) connectWith(ctx context.Context, limitMB int) (*duckConn, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+		return nil, duckOpenError(err)
 	}
 	db := sql.OpenDB(connector)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		_ = db.Close()
 		_ = connector.Close()
-		return nil, fmt.Errorf("open the DuckDB database: %w", err)
+		return nil, duckOpenError(err)
 	}
 	return &duckConn{db: db, conn: conn, setsMemory: setsMemory}, nil
+}
+
+// duckOpenError is err, which opening the database returned. A database file another process
+// holds open for writing cannot be opened, read-only too (DuckDB's lock on the file): DuckDB says
+// which process holds it, and this says what it means for runs.
+func duckOpenError(err error) error {
+	if strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("open the DuckDB database: another process has the database file open for writing, and DuckDB "+
+			"lets no other process read it meanwhile: this read fails, and the next one reads the file once that process "+
+			"has closed it (have it close the file between writes, or write a copy and rename it into place): %w", err)
+	}
+	return fmt.Errorf("open the DuckDB database: %w", err)
 }
 
 // duckMemoryLimit reads DuckDB's memory_limit on a connection being set up.
@@ -239,9 +251,9 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 		return nil, err
 	}
 	// Its functions, from DuckDB's parse (nothing bound nor run yet).
-	var ast string
-	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	ast, err := c.parse(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	if err := refuseDuckFunctions(ast); err != nil {
 		return nil, err
@@ -305,6 +317,15 @@ func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.C
 		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	return cols, c.nameTypes(ctx, query, cols)
+}
+
+// parse is DuckDB's parse of query, as JSON (json_serialize_sql): nothing bound nor run.
+func (c *duckConn) parse(ctx context.Context, query string) (string, error) {
+	var ast string
+	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
+		return "", fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	}
+	return ast, nil
 }
 
 // nameTypes names the types the database/sql driver has no name for (TIMESTAMPTZ_NS, TIME_NS:
@@ -513,6 +534,11 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		keyAt = len(cols)
 	}
 	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where
+	// The files the read opens, looked at again once it has ended (duckFiles).
+	files, err := c.modelFiles(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	s, err := startDuckStream(ctx, conn, q, sinceArgs...)
 	if err != nil {
 		return nil, err
@@ -520,15 +546,18 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// The first chunk is fetched here: a model that sorts or aggregates does so before it,
 	// which is when it may run out of memory (Open then tries again with more).
 	first, err := s.next()
-	if err != nil && err != io.EOF {
+	if err != nil {
 		s.close()
+		err = c.ended(ctx, files, err)
+	}
+	if err != nil && err != io.EOF {
 		if duckOutOfMemory(err) {
 			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
 	}
-	r := &duckRows{c: c, s: s, cols: cols, key: keyAt, nestedKey: nestedKey, types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)),
-		primed: first, done: err == io.EOF}
+	r := &duckRows{c: c, s: s, ctx: ctx, files: files, cols: cols, key: keyAt, nestedKey: nestedKey,
+		types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)), primed: first, done: err == io.EOF}
 	for i := range r.types {
 		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
 			s.close()
@@ -845,6 +874,8 @@ func (s *duckStream) close() {
 type duckRows struct {
 	c       *duckConn
 	s       *duckStream
+	ctx     context.Context // the read's, under which its files are looked at again at its end
+	files   *duckFiles
 	cancel  context.CancelFunc
 	explain func(error) error // names a statement timeout
 	cols    []controlplane.Column
@@ -870,6 +901,10 @@ func (r *duckRows) Next() bool {
 		r.primed = false
 	} else {
 		fetched, err = r.s.next()
+	}
+	if err != nil {
+		r.s.close()
+		err = r.c.ended(r.ctx, r.files, err)
 	}
 	if err != nil {
 		r.done = true
