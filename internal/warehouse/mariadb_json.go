@@ -79,7 +79,9 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 			note = message
 		}
 	}
-	if err := rows.Close(); err != nil {
+	// Err says how the statement ended, not Close: database/sql closes the rows itself when a row
+	// fails (a KILL QUERY), and Close then returns nil; the note not read, no column was JSON.
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("find the model's JSON columns (SHOW WARNINGS): %w", err)
 	}
 	// Under ANSI_QUOTES (the URL's or the server's sql_mode), MariaDB prints names in the note
