@@ -90,9 +90,12 @@ func StoredKeyWithheld(ctx context.Context, store *controlplane.Store, y *contro
 	if err != nil {
 		return "", fmt.Errorf("read the sync's model %d: %w", y.ModelID, err)
 	}
-	kind := ""
-	if wc, err := store.GetConnection(ctx, m.ConnectionID); err == nil {
-		kind = wc.Kind()
+	// The connection's kind picks the sample values the request is tried with; read without its
+	// secrets (the commands that show runs need no BACKFLOW_SECRET_KEY), and not guessed when it
+	// cannot be read: the callers show the key as withheld, or nothing, on an error.
+	kind, err := store.ConnectionKind(ctx, m.ConnectionID)
+	if err != nil {
+		return "", fmt.Errorf("read the kind of the model's connection %d: %w", m.ConnectionID, err)
 	}
 	return KeyWithheld(y, m.Columns, kind), nil
 }

@@ -254,3 +254,28 @@ func BenchmarkWithholdKeys(b *testing.B) {
 		}
 	}
 }
+
+// TestStoredKeyWithheldWithoutTheSecretKey: the commands that show runs (runs, deliveries,
+// records) run without BACKFLOW_SECRET_KEY, and decide whether a sync withholds its key as its
+// runs do, with its model's connection's kind, which picks the sample values its requests are
+// tried with (a Postgres timestamp reads "2024-01-02 03:04:05", one of unknown kind
+// "2024-01-02T03:04:05Z").
+func TestStoredKeyWithheldWithoutTheSecretKey(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.PrimaryKey = "email"
+	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST",
+		Body: `{% if record.updated_at contains "T" %}{{ record.email | json }}{% else %}{{ record.email | sha256 | json }}{% endif %}`}}
+	f.model.Columns = []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "email", Type: "text"}, {Name: "updated_at", Type: "timestamp"}}
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	want := KeyWithheld(f.sync, f.model.Columns, controlplane.KindPostgres)
+	if want == "" {
+		t.Fatal("the sync's runs send its key: the test needs one that withholds it")
+	}
+	for name, store := range map[string]*controlplane.Store{"with the key": f.store, "without it": controlplane.New(f.store.Pool(), nil)} {
+		if why, err := StoredKeyWithheld(f.ctx, store, f.sync); err != nil || why != want {
+			t.Errorf("%s: withheld %q, error %v; want %q, as its runs decide", name, why, err, want)
+		}
+	}
+}

@@ -460,6 +460,17 @@ func (s *Store) GetConnection(ctx context.Context, id int64) (*Connection, error
 	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE id = $1`, id))
 }
 
+// ConnectionKind reads the kind of connection id (KindPostgres, KindWebhook, ...) without its
+// secrets: commands that only show what runs did need no BACKFLOW_SECRET_KEY.
+func (s *Store) ConnectionKind(ctx context.Context, id int64) (string, error) {
+	var kind string
+	err := s.db.QueryRow(ctx, `SELECT kind FROM backflow.connections WHERE id = $1`, id).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("connection %d: %w", id, ErrNotFound)
+	}
+	return kind, err
+}
+
 // GetConnectionByName reads a connection by name.
 func (s *Store) GetConnectionByName(ctx context.Context, name string) (*Connection, error) {
 	return s.scanConnection(s.db.QueryRow(ctx, `SELECT `+connectionColumns+` FROM backflow.connections WHERE name = $1`, name))
