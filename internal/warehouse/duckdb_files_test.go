@@ -68,6 +68,10 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
 			`CREATE SCHEMA lake; CREATE VIEW lake."Users" AS SELECT * FROM read_parquet('%s/users.parquet');
 			CREATE VIEW everyone AS WITH u AS (SELECT * FROM lake.users) SELECT * FROM u`},
+		{"a file a table macro of init_sql reads, through a view", "everyone()", map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
+			`CREATE VIEW users AS SELECT * FROM read_parquet('%s/users.parquet');
+			CREATE MACRO everyone() AS TABLE SELECT * FROM users`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -170,6 +174,7 @@ func TestDuckLocalPaths(t *testing.T) {
 			[]string{"file:///d/a.parquet"}, nil},
 		{"with t as (select * from read_parquet('/d/a.parquet')) select * from t, range(3) join users using (id)",
 			[]string{"/d/a.parquet"}, []string{"t", "users"}},
+		{"select * from users(3) join read_xlsx('/d/a.xlsx') using (id)", []string{"/d/a.xlsx"}, []string{"read_xlsx()", "users()"}},
 		{"select * from main.users", nil, []string{"users"}},
 	} {
 		ast, err := c.parse(context.Background(), tc.query)
