@@ -290,8 +290,8 @@ func (c *duckConn) ended(ctx context.Context, files *duckFiles, err error) error
 }
 
 // unchanged looks at the files again, once the read has ended, and says which changed since
-// before (ErrFileChanged): a file removed, added (matched by a pattern), renamed over, or of
-// another size or modification time.
+// before (ErrFileChanged): a file removed, added (matched by a pattern), renamed over, grown
+// (appended to, as a log is, or rewritten longer), or of another size or modification time.
 func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 	before := f.seen
 	after, err := c.look(ctx, f.patterns)
@@ -314,6 +314,8 @@ func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 		case b == nil: // could not be looked at, before nor after
 		case !os.SameFile(b, a):
 			what = "was replaced by another file (renamed over it)"
+		case a.Size() > b.Size():
+			what = fmt.Sprintf("grew from %d to %d bytes (appended to, or rewritten in place)", b.Size(), a.Size())
 		case b.Size() != a.Size() || !b.ModTime().Equal(a.ModTime()):
 			what = fmt.Sprintf("was rewritten in place (%d bytes modified at %s, then %d bytes modified at %s)",
 				b.Size(), b.ModTime().UTC().Format(time.RFC3339Nano), a.Size(), a.ModTime().UTC().Format(time.RFC3339Nano))
@@ -332,7 +334,15 @@ func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 	if len(changed) > 1 {
 		others = fmt.Sprintf(" (and %d other files changed too)", len(changed)-1)
 	}
+	do := "Write each file whole under another name and rename it into place (DuckDB's COPY ... TO does so)"
+	if strings.HasPrefix(how, "grew") {
+		// A log another process appends to all the time would fail every run, each the same way.
+		do = "A file another process keeps appending to (a log) fails every run during which it grows: have the " +
+			"model read only files the writer has finished (renamed, when it starts a new one, to names the model's " +
+			"pattern matches and the file it writes does not), or a copy made between runs; any other file, write it whole under another name and " +
+			"rename it into place"
+	}
 	return fmt.Errorf("%w: %q %s while the run read it%s, so the rows read may mix two versions of the files: "+
-		"the run sends nothing, and the next one reads them again. Write each file whole under another name and "+
-		"rename it into place (DuckDB's COPY ... TO does so): see docs/warehouses.md, DuckDB", ErrFileChanged, changed[0], how, others)
+		"the run sends nothing, and the next one reads them again. %s: see docs/warehouses.md, DuckDB",
+		ErrFileChanged, changed[0], how, others, do)
 }

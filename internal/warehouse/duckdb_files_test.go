@@ -59,6 +59,9 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 		{"a file of a pattern removed", "read_parquet('%s/part-*.parquet')",
 			map[string]string{"part-1.parquet": "i < 20000", "part-2.parquet": "i BETWEEN 20000 AND 39999", "part-3.parquet": "i BETWEEN 40000 AND 59999"},
 			func(w *duckFileWriter) { w.remove("part-3.parquet") }, `part-3.parquet" was removed`, ""},
+		// A log another process appends to: the read may take a line half written.
+		{"csv appended to", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
+			func(w *duckFileWriter) { w.appended("users.csv", "50000,2,x\n") }, `users.csv" grew from`, ""},
 		{"a file of a list rewritten in place", "read_csv(['%[1]s/a.csv', '%[1]s/b.csv'], buffer_size = 65536)",
 			map[string]string{"a.csv": "i < 20000", "b.csv": "i BETWEEN 20000 AND 39999"},
 			func(w *duckFileWriter) { w.inPlace("b.csv", "i BETWEEN 20000 AND 39999") }, `b.csv" was rewritten in place`, ""},
@@ -289,6 +292,21 @@ func (w *duckFileWriter) renamed(name, cond string) {
 	next := "next" + filepath.Ext(name)
 	w.write(next, cond, 2)
 	if err := os.Rename(filepath.Join(w.dir, next), filepath.Join(w.dir, name)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// appended appends text to name, the same file, as a process writing a log does.
+func (w *duckFileWriter) appended(name, text string) {
+	w.t.Helper()
+	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		w.t.Fatal(err)
 	}
 }
