@@ -35,9 +35,10 @@ var ErrFileChanged = errors.New("a file the model reads changed during the read"
 //
 // So a read looks at its files just before it starts and once DuckDB has handed over its last
 // row, and fails when they differ: which files its patterns match, and for each whether it is
-// the same file (os.SameFile: not renamed over), of the same size and modification time (a
-// rewrite to the same size that the timestamps cannot tell apart, within the kernel's clock tick
-// of a few milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
+// the same file (os.SameFile: not renamed over), of the same size, modification time and change
+// time (changeTime: cp -p and rsync --inplace --times set the modification time back; a rewrite
+// to the same size that the timestamps cannot tell apart, within the kernel's clock tick of a few
+// milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
 // stat per file, twice a run, nothing per row. The files are those the model's own SQL names
 // (table functions' paths, FROM 'file.parquet'), constants (refuseDuckPaths), and those the
 // views and table macros it reads name (viewPaths); not those init_sql itself reads (CREATE TABLE ... AS, as the
@@ -261,6 +262,15 @@ func duckLocalPaths(tree any) (paths, tables []string) {
 	return paths, tables
 }
 
+// changedSince says whether a, the same file as b, looked at later, changed since by its change
+// time (changeTime): written to though of the same size and modification time, the latter set
+// back.
+func changedSince(b, a fs.FileInfo) bool {
+	bt, ok := changeTime(b)
+	at, ok2 := changeTime(a)
+	return ok && ok2 && !bt.Equal(at)
+}
+
 // duckOwnTableFunctions are DuckDB's table functions that models call most, which are no table
 // macros: listing the macros (duckdb_functions(), which lists every function) takes tens of
 // milliseconds, which a model that calls only these does not spend.
@@ -319,6 +329,9 @@ func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 		case b.Size() != a.Size() || !b.ModTime().Equal(a.ModTime()):
 			what = fmt.Sprintf("was rewritten in place (%d bytes modified at %s, then %d bytes modified at %s)",
 				b.Size(), b.ModTime().UTC().Format(time.RFC3339Nano), a.Size(), a.ModTime().UTC().Format(time.RFC3339Nano))
+		case changedSince(b, a):
+			what = "was rewritten in place, its modification time then set back (as cp -p and rsync --inplace --times do), " +
+				"or its owner or permissions changed"
 		}
 		if what != "" {
 			if how == "" {

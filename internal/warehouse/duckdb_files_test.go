@@ -43,6 +43,10 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
 		{"csv rewritten in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
 			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 50000") }, `users.csv" was rewritten in place`, ""},
+		// As cp -p and rsync --inplace --times do: a file of the same size, its modification time
+		// set back to what it was.
+		{"parquet rewritten in place, its times kept", "read_parquet('%s/users.parquet')", map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlaceKeepingTimes("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
 		{"csv truncated in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
 			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 10") }, `users.csv" was rewritten in place`, ""},
 		// Keys 40000-40999 move from the last file to the first, each published by a rename: the
@@ -281,6 +285,19 @@ func (w *duckFileWriter) inPlace(name, cond string) {
 		w.t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(w.dir, name), b, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// inPlaceKeepingTimes is inPlace, then the file's modification time set back to what it was.
+func (w *duckFileWriter) inPlaceKeepingTimes(name, cond string) {
+	w.t.Helper()
+	fi, err := os.Stat(filepath.Join(w.dir, name))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.inPlace(name, cond)
+	if err := os.Chtimes(filepath.Join(w.dir, name), fi.ModTime(), fi.ModTime()); err != nil {
 		w.t.Fatal(err)
 	}
 }
