@@ -296,6 +296,25 @@ func (w *duckFileWriter) inPlaceKeepingTimes(name, cond string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	// The rewrite is to change the file's change time, which the kernel takes from a clock that
+	// moves in ticks of milliseconds: first, until a file written now has a later one.
+	was, _ := changeTime(fi)
+	probe := filepath.Join(w.t.TempDir(), "probe")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if err := os.WriteFile(probe, nil, 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+		p, err := os.Stat(probe)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if now, ok := changeTime(p); !ok || now.After(was) {
+			break
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("a file written now has the change time of %s, written before", name)
+		}
+	}
 	w.inPlace(name, cond)
 	if err := os.Chtimes(filepath.Join(w.dir, name), fi.ModTime(), fi.ModTime()); err != nil {
 		w.t.Fatal(err)

@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build linux || openbsd
 
 package warehouse
 
@@ -10,7 +10,7 @@ import (
 
 // changeTime is when fi's file last changed (its data, or its metadata: its modification time
 // set, its owner or permissions), which, unlike the modification time, no process can set
-// back; false where it is not known.
+// back; false where it is not known (duckdb_files_noctime.go).
 func changeTime(fi fs.FileInfo) (time.Time, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
