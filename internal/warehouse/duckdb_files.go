@@ -4,6 +4,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,19 +35,21 @@ var ErrFileChanged = errors.New("a file the model reads changed during the read"
 //
 // So a read looks at its files just before it starts and once DuckDB has handed over its last
 // row, and fails when they differ: which files its patterns match, and for each whether it is
-// the same file (os.SameFile: not renamed over), of the same size and modification time (a
-// rewrite to the same size that the timestamps cannot tell apart, within the kernel's clock tick
-// of a few milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
+// the same file (os.SameFile: not renamed over), of the same size, modification time and change
+// time (changeTime: cp -p and rsync --inplace --times set the modification time back; a rewrite
+// to the same size that the timestamps cannot tell apart, within the kernel's clock tick of a few
+// milliseconds, or a second on some file systems, goes unseen). That costs a glob and a
 // stat per file, twice a run, nothing per row. The files are those the model's own SQL names
 // (table functions' paths, FROM 'file.parquet'), constants (refuseDuckPaths), and those the
-// views it reads name (viewPaths); not those init_sql itself reads (CREATE TABLE ... AS, as the
+// views and table macros it reads name (viewPaths); not those init_sql itself reads (CREATE TABLE ... AS, as the
 // connection opens), nor remote ones (s3://, https://), which Backflow does not look at.
 type duckFiles struct {
 	patterns []string               // duckLocalPaths
 	seen     map[string]fs.FileInfo // by name; nil: matched, but could not be looked at
 }
 
-// modelFiles looks at the local files query's SQL names, and those of the views it reads.
+// modelFiles looks at the local files query's SQL names, and those of the views and table macros
+// it reads.
 func (c *duckConn) modelFiles(ctx context.Context, query string) (*duckFiles, error) {
 	paths, tables, err := c.localPaths(ctx, trimQuery(query))
 	if err != nil {
@@ -75,33 +78,50 @@ func (c *duckConn) localPaths(ctx context.Context, query string) (paths, tables 
 	return paths, tables, nil
 }
 
-// viewPaths are the paths of local files that the views among tables read, views they read
-// included, at any depth: a view of init_sql's (on :memory:) or of the database file's, such as
-// dbt-duckdb's external materializations write, over read_parquet('users.parquet'). A view is
-// known by its name alone, in any schema (one of another schema is looked into for nothing); a
-// view whose SQL duckViewQuery cannot read is not looked into.
+// viewPaths are the paths of local files that the views and table macros among tables read
+// (duckLocalPaths' names), those they read included, at any depth: a view of init_sql's (on
+// :memory:) or of the database file's, such as dbt-duckdb's external materializations write, over
+// read_parquet('users.parquet'), or a table macro of init_sql's over one (CREATE MACRO users() AS
+// TABLE ...). A view or macro is known by its name alone, in any schema (one of another schema is
+// looked into for nothing); a view whose SQL duckViewQuery cannot read is not looked into. Each
+// kind is listed only when the model names one that may be of it.
 func (c *duckConn) viewPaths(ctx context.Context, tables []string) ([]string, error) {
-	if len(tables) == 0 {
-		return nil, nil
-	}
-	views := map[string][]string{} // the views' queries by their names, in lower case
-	rows, err := c.conn.QueryContext(ctx, "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal")
-	if err != nil {
-		return nil, fmt.Errorf("list the views the model may read: %w", err)
-	}
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			_ = rows.Close()
-			return nil, err
+	defs := map[string][]string{} // the queries of views, and of macros ("name()"), by their names in lower case
+	listed := map[bool]bool{}     // by whether macros
+	list := func(macros bool) error {
+		if listed[macros] {
+			return nil
 		}
-		if q, ok := duckViewQuery(def); ok {
-			views[strings.ToLower(name)] = append(views[strings.ToLower(name)], q)
+		listed[macros] = true
+		q, what := "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal", "views"
+		if macros {
+			q, what = "SELECT function_name, macro_definition FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal", "table macros"
 		}
-	}
-	_ = rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list the views the model may read: %w", err)
+		rows, err := c.conn.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("list the %s the model may read: %w", what, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			var def sql.NullString
+			if err := rows.Scan(&name, &def); err != nil {
+				return err
+			}
+			q, ok := def.String, def.Valid
+			if name = strings.ToLower(name); macros {
+				name += "()"
+			} else {
+				q, ok = duckViewQuery(def.String)
+			}
+			if ok {
+				defs[name] = append(defs[name], q)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list the %s the model may read: %w", what, err)
+		}
+		return nil
 	}
 	var paths []string
 	seen := map[string]bool{}
@@ -112,10 +132,13 @@ func (c *duckConn) viewPaths(ctx context.Context, tables []string) ([]string, er
 			continue
 		}
 		seen[name] = true
-		for _, q := range views[name] {
+		if err := list(strings.HasSuffix(name, "()")); err != nil {
+			return nil, err
+		}
+		for _, q := range defs[name] {
 			p, t, err := c.localPaths(ctx, q)
 			if err != nil {
-				return nil, fmt.Errorf("read the SQL of the view %q: %w", name, err)
+				return nil, fmt.Errorf("read the SQL of the view or macro %q: %w", name, err)
 			}
 			paths, tables = append(paths, p...), append(tables, t...)
 		}
@@ -193,7 +216,8 @@ func (c *duckConn) glob(ctx context.Context, pattern string) ([]string, error) {
 }
 
 // duckLocalPaths are the paths and patterns of local files in tree, DuckDB's parse of a model,
-// and the names of the tables it reads (views among them, and CTEs): each table function's
+// and the names of the tables it reads (views among them, and CTEs) and of its table functions
+// with "()" after them (table macros among them): each table function's
 // first argument (a path or a list of them: range's and the like's are no paths and match no
 // file) and each table named by a path (FROM 'users.parquet'), but URLs other than file: ones.
 func duckLocalPaths(tree any) (paths, tables []string) {
@@ -210,7 +234,11 @@ func duckLocalPaths(tree any) (paths, tables []string) {
 		case "TABLE_FUNCTION":
 			fn, _ := v["function"].(map[string]any)
 			args, _ := fn["arguments"].([]any)
-			if name, _ := fn["function_name"].(string); len(args) == 0 || duckAnyArguments[strings.ToLower(name)] {
+			name, _ := fn["function_name"].(string)
+			if !duckOwnTableFunctions[strings.ToLower(name)] && !slices.Contains(tables, name+"()") { // a table macro's, perhaps
+				tables = append(tables, name+"()")
+			}
+			if len(args) == 0 || duckAnyArguments[strings.ToLower(name)] {
 				return nil
 			}
 			arg, _ := args[0].(map[string]any)
@@ -234,6 +262,23 @@ func duckLocalPaths(tree any) (paths, tables []string) {
 	return paths, tables
 }
 
+// changedSince says whether a, the same file as b, looked at later, changed since by its change
+// time (changeTime): written to though of the same size and modification time, the latter set
+// back.
+func changedSince(b, a fs.FileInfo) bool {
+	bt, ok := changeTime(b)
+	at, ok2 := changeTime(a)
+	return ok && ok2 && !bt.Equal(at)
+}
+
+// duckOwnTableFunctions are DuckDB's table functions that models call most, which are no table
+// macros: listing the macros (duckdb_functions(), which lists every function) takes tens of
+// milliseconds, which a model that calls only these does not spend.
+var duckOwnTableFunctions = map[string]bool{"read_parquet": true, "parquet_scan": true, "read_csv": true,
+	"read_csv_auto": true, "read_json": true, "read_json_auto": true, "read_ndjson": true, "read_ndjson_auto": true,
+	"read_json_objects": true, "read_text": true, "read_blob": true, "glob": true, "range": true,
+	"generate_series": true, "unnest": true}
+
 // ended is err, which ended a read of files (io.EOF: DuckDB handed over its last row), unless a
 // file changed during the read (ErrFileChanged), which may also be why DuckDB failed: a Parquet
 // file rewritten smaller in place failed the read with "TProtocolException: Invalid data", a
@@ -255,8 +300,8 @@ func (c *duckConn) ended(ctx context.Context, files *duckFiles, err error) error
 }
 
 // unchanged looks at the files again, once the read has ended, and says which changed since
-// before (ErrFileChanged): a file removed, added (matched by a pattern), renamed over, or of
-// another size or modification time.
+// before (ErrFileChanged): a file removed, added (matched by a pattern), renamed over, grown
+// (appended to, as a log is, or rewritten longer), or of another size or modification time.
 func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 	before := f.seen
 	after, err := c.look(ctx, f.patterns)
@@ -279,9 +324,14 @@ func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 		case b == nil: // could not be looked at, before nor after
 		case !os.SameFile(b, a):
 			what = "was replaced by another file (renamed over it)"
+		case a.Size() > b.Size():
+			what = fmt.Sprintf("grew from %d to %d bytes (appended to, or rewritten in place)", b.Size(), a.Size())
 		case b.Size() != a.Size() || !b.ModTime().Equal(a.ModTime()):
 			what = fmt.Sprintf("was rewritten in place (%d bytes modified at %s, then %d bytes modified at %s)",
 				b.Size(), b.ModTime().UTC().Format(time.RFC3339Nano), a.Size(), a.ModTime().UTC().Format(time.RFC3339Nano))
+		case changedSince(b, a):
+			what = "was rewritten in place, its modification time then set back (as cp -p and rsync --inplace --times do), " +
+				"or its owner or permissions changed"
 		}
 		if what != "" {
 			if how == "" {
@@ -297,7 +347,15 @@ func (c *duckConn) unchanged(ctx context.Context, f *duckFiles) error {
 	if len(changed) > 1 {
 		others = fmt.Sprintf(" (and %d other files changed too)", len(changed)-1)
 	}
+	do := "Write each file whole under another name and rename it into place (DuckDB's COPY ... TO does so)"
+	if strings.HasPrefix(how, "grew") {
+		// A log another process appends to all the time would fail every run, each the same way.
+		do = "A file another process keeps appending to (a log) fails every run during which it grows: have the " +
+			"model read only files the writer has finished (renamed, when it starts a new one, to names the model's " +
+			"pattern matches and the file it writes does not), or a copy made between runs; any other file, write it whole under another name and " +
+			"rename it into place"
+	}
 	return fmt.Errorf("%w: %q %s while the run read it%s, so the rows read may mix two versions of the files: "+
-		"the run sends nothing, and the next one reads them again. Write each file whole under another name and "+
-		"rename it into place (DuckDB's COPY ... TO does so): see docs/warehouses.md, DuckDB", ErrFileChanged, changed[0], how, others)
+		"the run sends nothing, and the next one reads them again. %s: see docs/warehouses.md, DuckDB",
+		ErrFileChanged, changed[0], how, others, do)
 }

@@ -43,6 +43,10 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
 		{"csv rewritten in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
 			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 50000") }, `users.csv" was rewritten in place`, ""},
+		// As cp -p and rsync --inplace --times do: a file of the same size, its modification time
+		// set back to what it was.
+		{"parquet rewritten in place, its times kept", "read_parquet('%s/users.parquet')", map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlaceKeepingTimes("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`, ""},
 		{"csv truncated in place", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
 			func(w *duckFileWriter) { w.inPlace("users.csv", "i < 10") }, `users.csv" was rewritten in place`, ""},
 		// Keys 40000-40999 move from the last file to the first, each published by a rename: the
@@ -59,6 +63,9 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 		{"a file of a pattern removed", "read_parquet('%s/part-*.parquet')",
 			map[string]string{"part-1.parquet": "i < 20000", "part-2.parquet": "i BETWEEN 20000 AND 39999", "part-3.parquet": "i BETWEEN 40000 AND 59999"},
 			func(w *duckFileWriter) { w.remove("part-3.parquet") }, `part-3.parquet" was removed`, ""},
+		// A log another process appends to: the read may take a line half written.
+		{"csv appended to", "read_csv('%s/users.csv', buffer_size = 65536)", map[string]string{"users.csv": "i < 50000"},
+			func(w *duckFileWriter) { w.appended("users.csv", "50000,2,x\n") }, `users.csv" grew from`, ""},
 		{"a file of a list rewritten in place", "read_csv(['%[1]s/a.csv', '%[1]s/b.csv'], buffer_size = 65536)",
 			map[string]string{"a.csv": "i < 20000", "b.csv": "i BETWEEN 20000 AND 39999"},
 			func(w *duckFileWriter) { w.inPlace("b.csv", "i BETWEEN 20000 AND 39999") }, `b.csv" was rewritten in place`, ""},
@@ -68,6 +75,10 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
 			`CREATE SCHEMA lake; CREATE VIEW lake."Users" AS SELECT * FROM read_parquet('%s/users.parquet');
 			CREATE VIEW everyone AS WITH u AS (SELECT * FROM lake.users) SELECT * FROM u`},
+		{"a file a table macro of init_sql reads, through a view", "everyone()", map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
+			`CREATE VIEW users AS SELECT * FROM read_parquet('%s/users.parquet');
+			CREATE MACRO everyone() AS TABLE SELECT * FROM users`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -170,6 +181,7 @@ func TestDuckLocalPaths(t *testing.T) {
 			[]string{"file:///d/a.parquet"}, nil},
 		{"with t as (select * from read_parquet('/d/a.parquet')) select * from t, range(3) join users using (id)",
 			[]string{"/d/a.parquet"}, []string{"t", "users"}},
+		{"select * from users(3) join read_xlsx('/d/a.xlsx') using (id)", []string{"/d/a.xlsx"}, []string{"read_xlsx()", "users()"}},
 		{"select * from main.users", nil, []string{"users"}},
 	} {
 		ast, err := c.parse(context.Background(), tc.query)
@@ -277,6 +289,38 @@ func (w *duckFileWriter) inPlace(name, cond string) {
 	}
 }
 
+// inPlaceKeepingTimes is inPlace, then the file's modification time set back to what it was.
+func (w *duckFileWriter) inPlaceKeepingTimes(name, cond string) {
+	w.t.Helper()
+	fi, err := os.Stat(filepath.Join(w.dir, name))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	// The rewrite is to change the file's change time, which the kernel takes from a clock that
+	// moves in ticks of milliseconds: first, until a file written now has a later one.
+	was, _ := changeTime(fi)
+	probe := filepath.Join(w.t.TempDir(), "probe")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if err := os.WriteFile(probe, nil, 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+		p, err := os.Stat(probe)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if now, ok := changeTime(p); !ok || now.After(was) {
+			break
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("a file written now has the change time of %s, written before", name)
+		}
+	}
+	w.inPlace(name, cond)
+	if err := os.Chtimes(filepath.Join(w.dir, name), fi.ModTime(), fi.ModTime()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // renamed publishes name with the users cond matches, of version 2: written whole, then renamed
 // into place.
 func (w *duckFileWriter) renamed(name, cond string) {
@@ -284,6 +328,21 @@ func (w *duckFileWriter) renamed(name, cond string) {
 	next := "next" + filepath.Ext(name)
 	w.write(next, cond, 2)
 	if err := os.Rename(filepath.Join(w.dir, next), filepath.Join(w.dir, name)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// appended appends text to name, the same file, as a process writing a log does.
+func (w *duckFileWriter) appended(name, text string) {
+	w.t.Helper()
+	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		w.t.Fatal(err)
 	}
 }
