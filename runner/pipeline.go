@@ -114,7 +114,8 @@ var (
 	requestBatchOps  = [...]string{kindNew: controlplane.OpNew, kindChanged: controlplane.OpChanged, kindDeleted: controlplane.OpDeleted}
 )
 
-// produce runs the diff and groups the records to send into batches of one operation each.
+// produce runs the diff and groups the records to send into batches of one operation each, of
+// batch_size records, or fewer when their JSON would pass controlplane.MaxBatchBytes (batch.full).
 func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
 	var open [3]*batch // by operation's kind: new (when split), changed, deleted
 	bufHint := 0       // the largest batch's records so far, and an eighth more
@@ -124,7 +125,10 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 	}
 	send := func(b *batch) error {
 		b.seal()
-		bufHint = max(bufHint, len(b.buf)+len(b.buf)/8)
+		// A record wider than MaxBatchBytes, alone in its batch, does not make every later batch
+		// start with its size.
+		const most = controlplane.MaxBatchBytes + controlplane.MaxBatchBytes/8
+		bufHint = min(max(bufHint, len(b.buf)+len(b.buf)/8), most)
 		select {
 		case out <- b:
 			return nil
@@ -137,11 +141,19 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		if i == kindNew && !p.splitNew {
 			i = kindChanged
 		}
+		if open[i] != nil && open[i].full(p.size, len(r.obj)) {
+			// Sealed before r joins it: r would take it past MaxBatchBytes.
+			b := open[i]
+			open[i] = nil
+			if err := send(b); err != nil {
+				return err
+			}
+		}
 		if open[i] == nil {
 			open[i] = p.batches.get(op, p.size, bufHint)
 		}
 		open[i].add(r)
-		if open[i].len() >= p.size {
+		if open[i].full(p.size, 1) {
 			b := open[i]
 			open[i] = nil
 			return send(b)
