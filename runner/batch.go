@@ -25,6 +25,7 @@ type batch struct {
 	recs       [][]byte
 	seq        int32 // the batch's number within its run: its intent's
 	intent     bool  // its intent was recorded (seq names it); false for a batch the run passed on without one
+	gated      int   // the bytes it holds of its run's byteGate
 
 	// packed are the keys packed in order, keyAt each key's start and end in packed. packed is
 	// never written once the batch is sealed: the delivery log keeps it, so a batch gets a new

@@ -39,6 +39,7 @@ type pipeline struct {
 	answers  *answers // how the request block's 409s and 404s are read; nil for the envelope
 	dlog     *deliveryLog
 	batches  batchPool
+	inFlight byteGate // the bytes of the batches sealed and not yet back in batches
 	// cursorKind is how the sync's cursor compares (CursorNone without one); pin the lowest
 	// cursor value of the records rejected so far (pinRejected), nil for none; pinAbove the mark
 	// the run started from (nil: none), at or below which a record an earlier run rejected pins
@@ -129,10 +130,14 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		// start with its size.
 		const most = controlplane.MaxBatchBytes + controlplane.MaxBatchBytes/8
 		bufHint = min(max(bufHint, len(b.buf)+len(b.buf)/8), most)
+		if err := p.inFlight.acquire(ctx, b); err != nil {
+			return err
+		}
 		select {
 		case out <- b:
 			return nil
 		case <-ctx.Done():
+			p.inFlight.release(b)
 			return context.Cause(ctx)
 		}
 	}
@@ -275,6 +280,8 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				if o.unproven {
 					// Held back until the run's last batch is sent: a 2xx on the same route
 					// later in the run delivers its deletes answered 404 (answers.recheck).
+					// Its bytes are released, or the run's later batches might wait for it.
+					p.inFlight.release(b)
 					heldMu.Lock()
 					held = append(held, o)
 					var release []outcome
