@@ -89,7 +89,8 @@ var requestDescriptions = map[string]string{
 	"mode": "How many records one request carries: one of " + quoteList(controlplane.RequestModes) + ". `" +
 		controlplane.RequestModeRecord + "` (the default) sends one request per record, rendered with `record`; a " +
 		"4xx rejects that record. `" + controlplane.RequestModeBatch + "` sends one request per batch " +
-		"(`batch_size` records), rendered with `records`; a 4xx splits the batch as for the envelope.",
+		"(up to `batch_size` records, as `batch_size` says), rendered with `records`; a 4xx splits the batch as for " +
+		"the envelope.",
 	"test_on_save": "When `true`, creating the sync or changing its `request` sends the `new` request rendered " +
 		"for a sample record (built from the model's column types) to the destination, and fails the apply " +
 		"unless it answers 2xx. Off by default: a sample record may create a real object at the destination. " +

@@ -36,6 +36,11 @@ var (
 	_ resource.ResourceWithValidateConfig = &SyncResource{}
 )
 
+// batchBytesMarkdown is batch_size's other bound (controlplane.MaxBatchBytes), for the resource
+// and the data source.
+var batchBytesMarkdown = fmt.Sprintf("A request also carries at most %d MiB of the records' JSON: wide records go "+
+	"fewer to a request than `batch_size`, and a record wider than that alone.", controlplane.MaxBatchBytes>>20)
+
 // SyncResource is backflow_sync: a model's records sent to a webhook connection.
 type SyncResource struct{ storeHolder }
 
@@ -181,8 +186,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				},
 			},
 			"batch_size": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Records per request, %d to %d. Defaults to %d.",
-					controlplane.MinBatchSize, controlplane.MaxBatchSize, controlplane.DefaultBatchSize),
+				MarkdownDescription: fmt.Sprintf("Records per request, %d to %d. Defaults to %d. ",
+					controlplane.MinBatchSize, controlplane.MaxBatchSize, controlplane.DefaultBatchSize) + batchBytesMarkdown,
 				Optional:   true,
 				Computed:   true,
 				Default:    int64default.StaticInt64(controlplane.DefaultBatchSize),

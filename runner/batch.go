@@ -6,11 +6,12 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
 
-// batch is up to batch_size records of one operation, encoded once. Its keys are packed once too,
-// as intents and the delivery log store them (controlplane.PackKeys), as the records are added:
-// the packed keys are the batch's intent and its delivery-log row, and its keys (as strings) are
-// substrings of them. Batches are reused through their pipeline's batchPool once the
-// committer has taken what it needs from them.
+// batch is up to batch_size records of one operation, and up to controlplane.MaxBatchBytes of
+// their JSON (batch.full), encoded once. Its keys are packed once too, as intents and the
+// delivery log store them (controlplane.PackKeys), as the records are added: the packed keys are
+// the batch's intent and its delivery-log row, and its keys (as strings) are substrings of them.
+// Batches are reused through their pipeline's batchPool once the committer has taken what it
+// needs from them.
 type batch struct {
 	op     string
 	buf    []byte // the records' JSON objects, back to back
@@ -24,6 +25,7 @@ type batch struct {
 	recs       [][]byte
 	seq        int32 // the batch's number within its run: its intent's
 	intent     bool  // its intent was recorded (seq names it); false for a batch the run passed on without one
+	gated      int   // the bytes it holds of its run's byteGate
 
 	// packed are the keys packed in order, keyAt each key's start and end in packed. packed is
 	// never written once the batch is sealed: the delivery log keeps it, so a batch gets a new
@@ -69,8 +71,8 @@ func (bp batchPool) put(b *batch) {
 	// packed belongs to the delivery log now: only its size is kept.
 	b.packedHint = max(b.packedHint, len(b.packed))
 	b.packed, b.first, b.last = nil, "", ""
-	if cap(b.buf) > 64<<20 || bp == nil {
-		return // one huge batch should not pin its buffer
+	if cap(b.buf) > 2*controlplane.MaxBatchBytes || bp == nil {
+		return // a record wider than MaxBatchBytes, alone in its batch, should not pin its buffer
 	}
 	select {
 	case bp <- b:
@@ -79,6 +81,13 @@ func (bp batchPool) put(b *batch) {
 }
 
 func (b *batch) len() int { return len(b.ends) }
+
+// full reports whether b, a batch of at most size records, takes no record of next bytes of JSON
+// more: it holds size records, or its records' JSON with the next one's would pass
+// controlplane.MaxBatchBytes. An empty batch takes any record, however wide.
+func (b *batch) full(size, next int) bool {
+	return b.len() >= size || b.len() > 0 && len(b.buf)+next > controlplane.MaxBatchBytes
+}
 
 func (b *batch) add(r *record) {
 	b.buf = append(b.buf, r.obj...)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -61,5 +62,79 @@ func BenchmarkBatch(b *testing.B) {
 		}
 		bt.seal()
 		pool.put(bt)
+	}
+}
+
+// A batch is bounded by the bytes of its records as well as by batch_size: wide records go in
+// more, smaller requests, each carrying at most controlplane.MaxBatchBytes of records' JSON, every record
+// exactly once, and a record wider than that goes alone. Bounded by batch_size alone, the twelve
+// records went in one request of 4.5 MB. The envelope and a batch request's template
+// (`{{ records | json }}`) send a batch's records as the runner encoded them.
+func TestWideRecordsAreBatchedByBytes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		spec *controlplane.RequestSpec
+	}{
+		{"envelope", nil},
+		{"batch request", &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Body: `{{ records | json }}`}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+			// Ten records of a third of the bound less a little (three to a batch), one of
+			// more than the bound, one narrow.
+			f.exec(`CREATE TABLE wide (id bigint PRIMARY KEY, body text)`)
+			f.exec(`INSERT INTO wide SELECT i, repeat('x', $1) FROM generate_series(1, 10) AS i
+				UNION ALL VALUES (11, repeat('y', $2)), (12, 'z')`, controlplane.MaxBatchBytes/3-100, controlplane.MaxBatchBytes+1000)
+			f.model.Table = "public.wide"
+			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+				t.Fatal(err)
+			}
+			f.sync.BatchSize, f.sync.Request = 1000, tc.spec
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Delivered != 12 {
+				t.Fatalf("delivered %d records, want 12", run.Counts.Delivered)
+			}
+
+			seen := map[float64]int{}
+			reqs := f.recv.Requests()
+			for _, q := range reqs {
+				var recs []json.RawMessage
+				if q.Envelope != nil {
+					recs = q.Envelope.Data
+				} else if err := json.Unmarshal(q.Body, &recs); err != nil {
+					t.Fatalf("request %d: %v", q.N, err)
+				}
+				size := 0
+				for _, r := range recs {
+					size += len(r)
+					var rec struct{ ID float64 }
+					if err := json.Unmarshal(r, &rec); err != nil {
+						t.Fatal(err)
+					}
+					seen[rec.ID]++
+					if rec.ID == 11 && len(recs) != 1 {
+						t.Errorf("request %d: the record wider than the bound went with %d others", q.N, len(recs)-1)
+					}
+				}
+				if len(recs) > 1 && size > controlplane.MaxBatchBytes {
+					t.Errorf("request %d: %d records of %d bytes of JSON, over the bound of %d", q.N, len(recs), size, controlplane.MaxBatchBytes)
+				}
+			}
+			for id := 1.0; id <= 12; id++ {
+				if seen[id] != 1 {
+					t.Errorf("record %v sent %d times, want once", id, seen[id])
+				}
+			}
+			// 3, 3, 3 and 1 of the ten, 11 alone, 12 with one of them or alone.
+			if len(reqs) < 5 {
+				t.Errorf("%d requests, want at least 5", len(reqs))
+			}
+		})
 	}
 }

@@ -263,12 +263,12 @@ loop:
 				var t recordTally
 				t.add(o)
 				t.count(e.Metrics, counters, false, errors.Is(loadErr(), controlplane.ErrLockLost))
-				p.batches.put(o.b)
+				p.putBack(o.b)
 				continue
 			}
 			e.apply(cur, counters, o)
 			p.pinRejected(cctx, o)
-			p.batches.put(o.b)
+			p.putBack(o.b)
 			if cur.size() >= every {
 				handoff()
 			}

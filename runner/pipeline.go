@@ -39,6 +39,7 @@ type pipeline struct {
 	answers  *answers // how the request block's 409s and 404s are read; nil for the envelope
 	dlog     *deliveryLog
 	batches  batchPool
+	inFlight byteGate // the bytes of the batches sealed and not yet back in batches
 	// cursorKind is how the sync's cursor compares (CursorNone without one); pin the lowest
 	// cursor value of the records rejected so far (pinRejected), nil for none; pinAbove the mark
 	// the run started from (nil: none), at or below which a record an earlier run rejected pins
@@ -114,7 +115,8 @@ var (
 	requestBatchOps  = [...]string{kindNew: controlplane.OpNew, kindChanged: controlplane.OpChanged, kindDeleted: controlplane.OpDeleted}
 )
 
-// produce runs the diff and groups the records to send into batches of one operation each.
+// produce runs the diff and groups the records to send into batches of one operation each, of
+// batch_size records, or fewer when their JSON would pass controlplane.MaxBatchBytes (batch.full).
 func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
 	var open [3]*batch // by operation's kind: new (when split), changed, deleted
 	bufHint := 0       // the largest batch's records so far, and an eighth more
@@ -124,11 +126,18 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 	}
 	send := func(b *batch) error {
 		b.seal()
-		bufHint = max(bufHint, len(b.buf)+len(b.buf)/8)
+		// A record wider than MaxBatchBytes, alone in its batch, does not make every later batch
+		// start with its size.
+		const most = controlplane.MaxBatchBytes + controlplane.MaxBatchBytes/8
+		bufHint = min(max(bufHint, len(b.buf)+len(b.buf)/8), most)
+		if err := p.inFlight.acquire(ctx, b); err != nil {
+			return err
+		}
 		select {
 		case out <- b:
 			return nil
 		case <-ctx.Done():
+			p.inFlight.release(b)
 			return context.Cause(ctx)
 		}
 	}
@@ -137,11 +146,19 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		if i == kindNew && !p.splitNew {
 			i = kindChanged
 		}
+		if open[i] != nil && open[i].full(p.size, len(r.obj)) {
+			// Sealed before r joins it: r would take it past MaxBatchBytes.
+			b := open[i]
+			open[i] = nil
+			if err := send(b); err != nil {
+				return err
+			}
+		}
 		if open[i] == nil {
 			open[i] = p.batches.get(op, p.size, bufHint)
 		}
 		open[i].add(r)
-		if open[i].len() >= p.size {
+		if open[i].full(p.size, 1) {
 			b := open[i]
 			open[i] = nil
 			return send(b)
@@ -263,6 +280,8 @@ func (p *pipeline) deliver(ctx, runCtx context.Context, in <-chan *batch, out ch
 				if o.unproven {
 					// Held back until the run's last batch is sent: a 2xx on the same route
 					// later in the run delivers its deletes answered 404 (answers.recheck).
+					// Its bytes are released, or the run's later batches might wait for it.
+					p.inFlight.release(b)
 					heldMu.Lock()
 					held = append(held, o)
 					var release []outcome
