@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -54,5 +55,29 @@ func TestScheduleOnTheControlPlanesClock(t *testing.T) {
 					tc.skew, tc.lastSlot, queued, tc.want)
 			}
 		})
+	}
+}
+
+// A failed notification is retried after its backoff on the control plane's clock, which
+// decides when an event is due (ClaimEvents: next_attempt_at <= now()). The retry time was the
+// runner's clock plus the backoff: a runner an hour behind set it an hour in the past, took the
+// event again at once, and gave it up after its 8 attempts within one pass, seconds into an
+// endpoint's outage (a lost notification); one ahead held it back by its skew.
+func TestNotificationRetryOnTheControlPlanesClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := f.alertsSink()
+	sink.fail = func(int) int { return http.StatusServiceUnavailable }
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), clock: func() time.Time { return time.Now().Add(-time.Hour) }}
+	n.pass(f.ctx)
+	var events, attempts, givenUp, due int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*), coalesce(max(attempts), 0), count(given_up_at),
+		count(*) FILTER (WHERE next_attempt_at <= now()) FROM backflow.notification_events`).Scan(&events, &attempts, &givenUp, &due); err != nil {
+		t.Fatal(err)
+	}
+	if events == 0 || attempts != 1 || givenUp != 0 || due != 0 {
+		t.Errorf("after one pass against a 503, with the runner's clock an hour behind: %d events, up to %d attempts, "+
+			"%d given up, %d due now; want each tried once and waiting for its retry", events, attempts, givenUp, due)
 	}
 }
