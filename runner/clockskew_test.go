@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +43,8 @@ func TestScheduleOnTheControlPlanesClock(t *testing.T) {
 				t.Fatal(err)
 			}
 			var queued []SyncArgs
-			d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler),
+			var logged bytes.Buffer
+			d := &Daemon{Engine: f.engine, Logger: slog.New(slog.NewTextHandler(&logged, nil)),
 				clock: func() time.Time { return time.Now().Add(tc.skew) }}
 			d.insert = func(_ context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {
 				queued = append(queued, args)
@@ -53,6 +56,13 @@ func TestScheduleOnTheControlPlanesClock(t *testing.T) {
 			if got := len(queued) > 0; got != tc.want {
 				t.Errorf("with the runner's clock %s off and the last slot %s ago, queued %+v; want due = %v",
 					tc.skew, tc.lastSlot, queued, tc.want)
+			}
+			// The skew is said, once: the signatures' webhook-timestamp is still the runner's.
+			if err := d.schedule(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(logged.String(), "the runner's clock is off the control plane's"); n != 1 {
+				t.Errorf("two passes with the runner's clock %s off warned %d times, want once:\n%s", tc.skew, n, logged.String())
 			}
 		})
 	}
