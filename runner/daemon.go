@@ -203,13 +203,43 @@ type Daemon struct {
 	notifyBackoff time.Duration
 	// nextDue is when each sync was last logged as next due (schedule's goroutine only).
 	nextDue map[int64]time.Time
-	// earliest is the earliest due time after now the last scheduling pass found (zero: none).
+	// earliest is the earliest due time after passAt the last scheduling pass found (zero: none).
 	earliest time.Time
 	// polled, when set (by tests), gets a value after each scheduling pass, if there is room:
 	// tests wait on it instead of sleeping to prove that a pass did not queue something.
 	polled chan struct{}
 	// wake asks for a scheduling pass now (see poke).
 	wake chan struct{}
+	// passAt is the control plane's clock when the last scheduling pass read it.
+	passAt time.Time
+	// clock is the runner's own clock (nil: time.Now; tests skew it). No decision reads it: it
+	// is only compared with the control plane's, to warn of a skew (checkClock).
+	clock func() time.Time
+	// skewWarned is when the runner's clock was last said to be off (by the runner's clock).
+	skewWarned time.Time
+}
+
+// MaxClockSkew is how far the runner's clock may be from the control plane's before the daemon
+// warns. Its decisions are on the control plane's clock, but the webhook-timestamp it signs
+// with is its own, which Standard Webhooks receivers refuse beyond 5 minutes.
+const MaxClockSkew = time.Minute
+
+// checkClock warns, once an hour while it lasts, when the runner's clock is more than
+// MaxClockSkew from cpNow, the control plane's clock just read.
+func (d *Daemon) checkClock(cpNow time.Time) {
+	local := time.Now()
+	if d.clock != nil {
+		local = d.clock()
+	}
+	skew := local.Sub(cpNow)
+	if skew.Abs() <= MaxClockSkew || !d.skewWarned.IsZero() && time.Since(d.skewWarned) < time.Hour {
+		return
+	}
+	d.skewWarned = time.Now()
+	d.logger().Warn("the runner's clock is off the control plane's (said once an hour while it lasts): schedules, "+
+		"retention and notification retries follow the control plane's clock, but receivers that check the "+
+		"webhook-timestamp of signed requests (Standard Webhooks allows 5 minutes) may refuse this runner's; "+
+		"sync the clock (NTP)", "skew", skew.Round(time.Second).String())
 }
 
 // poke asks for a scheduling pass at once: a run succeeded, and syncs that run after it may be
@@ -314,7 +344,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}
 		if !d.earliest.IsZero() {
-			wake.Reset(min(poll, max(time.Until(d.earliest), 0)))
+			wake.Reset(min(poll, max(d.earliest.Sub(d.passAt), 0)))
 		}
 		select {
 		case <-ctx.Done():
@@ -361,7 +391,15 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		return err
 	}
 	d.earliest = time.Time{}
-	now := time.Now()
+	// Due times count from the control plane's clock (a run's slot or start), so they are
+	// judged on it: on the runner's, a runner ahead ran each slot early by its skew, and one
+	// behind ran none until its clock caught up.
+	now, err := store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	d.passAt = now
+	d.checkClock(now)
 	failed := 0
 	for _, y := range syncs {
 		if y.Paused {
@@ -375,7 +413,7 @@ func (d *Daemon) schedule(ctx context.Context) error {
 			continue
 		}
 		if ok && due.After(now) {
-			d.noteNextDue(y, due)
+			d.noteNextDue(y, due, now)
 			if d.earliest.IsZero() || due.Before(d.earliest) {
 				d.earliest = due
 			}
@@ -455,7 +493,7 @@ func (d *Daemon) scheduleSequences(ctx context.Context, syncs []*controlplane.Sy
 }
 
 // noteNextDue logs at debug when sync y is next due, once per due time (not at every poll).
-func (d *Daemon) noteNextDue(y *controlplane.Sync, due time.Time) {
+func (d *Daemon) noteNextDue(y *controlplane.Sync, due, now time.Time) {
 	if d.nextDue == nil {
 		d.nextDue = make(map[int64]time.Time)
 	}
@@ -463,7 +501,7 @@ func (d *Daemon) noteNextDue(y *controlplane.Sync, due time.Time) {
 		return
 	}
 	d.nextDue[y.ID] = due
-	d.logger().Debug("sync next due", "sync", y.Name, "due", due.UTC().Format(time.RFC3339), "in", time.Until(due).Round(time.Second).String())
+	d.logger().Debug("sync next due", "sync", y.Name, "due", due.UTC().Format(time.RFC3339), "in", due.Sub(now).Round(time.Second).String())
 }
 
 // Handler serves /healthz (the control plane answers), when metrics is non-nil /metrics, the

@@ -43,6 +43,15 @@ type notifier struct {
 	down map[int64]time.Time
 	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
 	unreachableLogged time.Time
+	// clock is the runner's own clock; nil: time.Now (tests skew it).
+	clock func() time.Time
+}
+
+func (n *notifier) now() time.Time {
+	if n.clock != nil {
+		return n.clock()
+	}
+	return time.Now()
 }
 
 func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
@@ -88,7 +97,7 @@ func (n *notifier) pass(ctx context.Context) {
 		n.down = map[int64]time.Time{}
 	}
 	for dest, until := range n.down {
-		if !time.Now().Before(until) {
+		if !n.now().Before(until) {
 			delete(n.down, dest)
 		}
 	}
@@ -108,7 +117,7 @@ func (n *notifier) pass(ctx context.Context) {
 		}
 		ev := evs[0]
 		if until, ok := n.down[ev.DestinationID]; ok {
-			if err := n.store.PostponeEvent(context.WithoutCancel(ctx), ev.ID, until); err != nil {
+			if err := n.store.PostponeEvent(context.WithoutCancel(ctx), ev.ID, until.Sub(n.now())); err != nil {
 				n.log.Warn("could not postpone a notification event", "event_id", ev.EventID, "err", err)
 			}
 			continue
@@ -161,7 +170,9 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more
 		// Rendering again gives the same answer: given up at once, with the reason.
 		n.metrics.notification(notifyGivenUp)
 		log.Error("a notification event is given up: its body template failed (the syncs are not affected)", "err", err)
-		if rerr := record(func(rctx context.Context) error { return n.store.EventFailed(rctx, ev.ID, 0, err.Error(), time.Time{}) }); rerr != nil {
+		if rerr := record(func(rctx context.Context) error {
+			return n.store.EventFailed(rctx, ev.ID, ev.Attempts, 0, err.Error(), 0)
+		}); rerr != nil {
 			log.Warn("could not record a failed notification attempt", "err", rerr)
 		}
 		return true, time.Time{}
@@ -196,24 +207,24 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more
 		return true, time.Time{}
 	}
 	attempt := ev.Attempts + 1
-	var retryAt time.Time
+	var retryIn time.Duration
 	if attempt < NotifyMaxAttempts {
 		n.metrics.notification(notifyRetried)
-		retryAt = time.Now().Add(n.backoff(attempt))
+		retryIn = n.backoff(attempt)
 		log.Warn("a notification event could not be delivered; retrying later (the syncs are not affected)",
-			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_at", retryAt.UTC().Format(time.RFC3339))
+			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_in", retryIn.Round(time.Second).String())
 	} else {
 		n.metrics.notification(notifyGivenUp)
 		log.Error("a notification event could not be delivered and is given up (the syncs are not affected)",
 			"attempts", attempt, "err", err)
 	}
 	if rerr := record(func(rctx context.Context) error {
-		return n.store.EventFailed(rctx, ev.ID, status, err.Error(), retryAt)
+		return n.store.EventFailed(rctx, ev.ID, ev.Attempts, status, err.Error(), retryIn)
 	}); rerr != nil {
 		log.Warn("could not record a failed notification attempt", "err", rerr)
 	}
 	if status == 0 {
-		return true, cmp.Or(retryAt, time.Now().Add(n.backoff(1)))
+		return true, n.now().Add(cmp.Or(retryIn, n.backoff(1)))
 	}
 	return true, time.Time{}
 }

@@ -178,7 +178,13 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
+	// A run plans its read at its start on the control plane's clock (Run.StartedAt), which
+	// the mark's cap and full_read_every are of: so does the preview, wherever it runs (a
+	// laptop's plan, a runner whose clock is off).
+	start, err := e.Store.Now(ctx)
+	if err != nil {
+		return nil, err
+	}
 	plan, err := e.planRead(ctx, y, model, wc, query, ledgerEmpty, full || marking, start)
 	if err != nil {
 		return nil, err

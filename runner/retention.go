@@ -61,8 +61,23 @@ const retentionBatch = 1000
 // longer than runs ago and that nothing needs any more (controlplane.Store.DeleteOldRuns), the
 // oldest first, in statements of batch rows, each committed: one DELETE of a large backlog could
 // outlast its timeout and roll back whole, every time.
+//
+// The cutoffs are on the control plane's clock, which the rows' times are on (a run's end, an
+// event's creation; a delivery-log row's is its sending runner's): a runner whose clock was
+// ahead deleted early by its skew, and one far behind (a VM resumed from suspend) deleted
+// nothing.
 func (r *retention) sweep(ctx context.Context) {
-	before := time.Now().Add(-r.keep)
+	now, err := r.store.Now(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("could not delete old rows; trying again later", "err", err)
+		}
+		if r.swept != nil {
+			r.swept(0)
+		}
+		return
+	}
+	before := now.Add(-r.keep)
 	n := r.deleteAll(ctx, "delivery-log rows", before, r.store.DeleteOldestDeliveriesBefore)
 	if n > 0 {
 		r.log.Debug("deleted old delivery-log rows", "rows", n, "older_than", before.UTC().Format(time.RFC3339))
@@ -74,7 +89,7 @@ func (r *retention) sweep(ctx context.Context) {
 		r.log.Debug("deleted old notification events", "events", e, "older_than", before.UTC().Format(time.RFC3339))
 	}
 	if r.runs > 0 {
-		before := time.Now().Add(-r.runs)
+		before := now.Add(-r.runs)
 		if n := r.deleteAll(ctx, "runs", before, r.store.DeleteOldRuns); n > 0 {
 			r.log.Debug("deleted old runs", "runs", n, "ended_before", before.UTC().Format(time.RFC3339))
 		}

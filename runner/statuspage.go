@@ -54,7 +54,9 @@ type statusPage struct {
 	store *controlplane.Store
 	// token is BACKFLOW_API_TOKEN's check; nil: the page is open.
 	token *apiToken
-	now   func() time.Time
+	// now is the runner's clock, which the sign-in cookie's expiry is on; the page's times (a
+	// sync's next slot, the page's own) are the control plane's, as the daemon's schedule is.
+	now func() time.Time
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
@@ -200,7 +202,8 @@ loop:
 	return stateOK, time.Time{}
 }
 
-func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run, names map[int64]string) syncStatus {
+func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run, names map[int64]string,
+	now time.Time) syncStatus {
 	st := syncStatus{Sync: s, Chart: newChart(runs)}
 	for _, id := range s.After {
 		st.Parents = append(st.Parents, cmp.Or(names[id], fmt.Sprintf("sync %d", id)))
@@ -210,7 +213,7 @@ func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, run
 		st.Last = runs[0]
 	}
 	if !s.Paused {
-		due, ok, err := schedule.NextDue(s.ScheduleEvery, s.ScheduleCron, s.CreatedAt, bases[s.ID], p.now())
+		due, ok, err := schedule.NextDue(s.ScheduleEvery, s.ScheduleCron, s.CreatedAt, bases[s.ID], now)
 		switch {
 		case err != nil:
 			st.NextErr = err.Error()
@@ -238,7 +241,12 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
-	v := overviewView{Now: p.now()}
+	now, err := p.store.Now(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	v := overviewView{Now: now}
 	names := make(map[int64]string, len(syncs))
 	for _, s := range syncs {
 		names[s.ID] = s.Name
@@ -249,7 +257,7 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 			p.unavailable(w)
 			return
 		}
-		v.Syncs = append(v.Syncs, p.status(s, bases, runs, names))
+		v.Syncs = append(v.Syncs, p.status(s, bases, runs, names, now))
 	}
 	p.render(w, http.StatusOK, "overview", v)
 }
@@ -308,7 +316,12 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 			names[id] = y.Name
 		}
 	}
-	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names), Runs: runs, Failed: failed, Now: p.now()})
+	now, err := p.store.Now(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names, now), Runs: runs, Failed: failed, Now: now})
 }
 
 func (p *statusPage) unavailable(w http.ResponseWriter) {

@@ -469,31 +469,36 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 	return nil
 }
 
-// PostponeEvent makes an event that is still to be sent due at until, without counting an
+// PostponeEvent makes an event that is still to be sent due in wait, without counting an
 // attempt: the daemon's notifier postpones the events of a destination that just did not answer.
-func (s *Store) PostponeEvent(ctx context.Context, id int64, until time.Time) error {
-	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET next_attempt_at = $2
-		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, until)
+// A wait, not a time: it is added to the control plane's clock, which ClaimEvents compares
+// next_attempt_at with, not to the runner's.
+func (s *Store) PostponeEvent(ctx context.Context, id int64, wait time.Duration) error {
+	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET next_attempt_at = now() + $2::interval
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL`, id, max(wait, 0))
 	if err != nil {
 		return fmt.Errorf("postpone notification event %d: %w", id, err)
 	}
 	return nil
 }
 
-// EventFailed records a failed attempt: the event is tried again at retryAt, or given up when
-// retryAt is zero.
-func (s *Store) EventFailed(ctx context.Context, id int64, status int, cause string, retryAt time.Time) error {
-	var at *time.Time
-	if !retryAt.IsZero() {
-		at = &retryAt
+// EventFailed records a failed attempt of an event that had attempts before it: the event is
+// tried again in retryIn, or given up when retryIn is zero. A wait, not a time, for the reason
+// PostponeEvent says: a retry time on a runner's clock an hour behind was an hour past, and the
+// event used up its attempts at once.
+func (s *Store) EventFailed(ctx context.Context, id int64, attempts, status int, cause string, retryIn time.Duration) error {
+	var in *time.Duration
+	if retryIn > 0 {
+		in = &retryIn
 	}
-	// Once: a record made again after one that was applied, its answer lost, finds the event
-	// given up or due at retryAt already, and changes nothing (attempts would count it twice,
-	// and the event be given up after half its attempts).
+	// Once: a record made again after one that was applied, its answer lost, finds the attempts
+	// counted already, and changes nothing (attempts would count it twice, and the event be
+	// given up after half its attempts).
 	err := s.execOnLiveSession(ctx, `UPDATE backflow.notification_events SET attempts = attempts + 1, last_status = nullif($2, 0),
-		last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), given_up_at = CASE WHEN $4::timestamptz IS NULL THEN now() END
-		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at IS DISTINCT FROM $4::timestamptz`,
-		id, status, truncateBody(cause), at)
+		last_error = $3, next_attempt_at = coalesce(now() + $4::interval, next_attempt_at),
+		given_up_at = CASE WHEN $4::interval IS NULL THEN now() END
+		WHERE id = $1 AND sent_at IS NULL AND given_up_at IS NULL AND attempts = $5`,
+		id, status, truncateBody(cause), in, attempts)
 	if err != nil {
 		return fmt.Errorf("record a failed attempt of notification event %d: %w", id, err)
 	}

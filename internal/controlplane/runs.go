@@ -117,10 +117,12 @@ type RunStart struct {
 	JobID      int64
 }
 
-// Duration is how long the run took, or has taken so far.
+// Duration is how long the run took, or has taken so far: for a running run, on the reader's
+// clock against the control plane's start, so off by their skew, and never below zero (a
+// reader whose clock is behind).
 func (r *Run) Duration() time.Duration {
 	if r.FinishedAt.IsZero() {
-		return time.Since(r.StartedAt)
+		return max(time.Since(r.StartedAt), 0)
 	}
 	return r.FinishedAt.Sub(r.StartedAt)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -152,6 +153,18 @@ func (s *Store) Ping(ctx context.Context) error {
 		return errNoPool
 	}
 	return s.pool.Ping(ctx)
+}
+
+// Now is the control plane's clock: the one clock every time a decision compares is on (a
+// schedule's slots, a retention's cutoff, a notification's retry), since the times it compares
+// them with are the control plane's (now() of the runs it records). A runner's own clock can be
+// minutes or hours off (a VM resumed from suspend, NTP not yet synced).
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	if err := s.db.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("read the control plane's clock: %w", err)
+	}
+	return t, nil
 }
 
 // RiverDriver is the driver River's client runs on: the store's pool, whose migrations (Migrate)

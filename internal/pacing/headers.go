@@ -30,9 +30,11 @@ func (q Quota) known() bool { return q.Limit >= 0 || q.Remaining >= 0 || q.Reset
 //   - the common X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset, whose reset is
 //     delta seconds, or a Unix time in seconds or milliseconds (GitHub's form) when it is that large.
 //
-// It reports ok false when the answer carries none of them. now converts Unix-time resets.
+// It reports ok false when the answer carries none of them. now, the runner's clock, converts
+// Unix-time resets when the answer has no Date (AnswerNow).
 func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 	q = Quota{Limit: -1, Remaining: -1, Reset: -1, Window: -1}
+	now = AnswerNow(h, now)
 	if len(h) == 0 {
 		return q, false
 	}
@@ -199,6 +201,20 @@ func seconds(n float64) time.Duration {
 		return -1
 	}
 	return time.Duration(min(n, 86400) * float64(time.Second))
+}
+
+// AnswerNow is the now that the times an answer with header h states (a Retry-After date, a
+// rate limit's reset as a Unix time) are relative to: its Date, the endpoint's clock as it
+// answered, when it has a valid one; else local, the runner's clock. The endpoint's clock is not
+// the runner's: read against the runner's, a Retry-After date from an endpoint whose clock is
+// behind was past, and the retry went at once, refused again; from one ahead it waited the skew
+// too. Date is to the second, and a little older than the answer: the wait read so is at most a
+// second longer.
+func AnswerNow(h http.Header, local time.Time) time.Time {
+	if t, err := http.ParseTime(get(h, "Date")); err == nil {
+		return t
+	}
+	return local
 }
 
 // RetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent, invalid or

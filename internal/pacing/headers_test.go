@@ -2,6 +2,7 @@ package pacing
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -84,5 +85,18 @@ func TestRetryAfter(t *testing.T) {
 		if got := RetryAfter(tc.header, now, MaxRetryAfter); got != tc.want {
 			t.Errorf("RetryAfter(%q) = %v, want %v", tc.header, got, tc.want)
 		}
+	}
+}
+
+// A rate limit's reset given as a Unix time is on the endpoint's clock: it is read against the
+// answer's Date, not the runner's clock (here an hour ahead of the endpoint's, which read the
+// reset as past: no wait at all).
+func TestQuotaResetOnTheEndpointsClock(t *testing.T) {
+	endpoint := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h := http.Header{"Date": {endpoint.Format(http.TimeFormat)}, "X-Ratelimit-Remaining": {"0"},
+		"X-Ratelimit-Reset": {strconv.FormatInt(endpoint.Add(40*time.Second).Unix(), 10)}}
+	q, ok := ParseQuota(h, endpoint.Add(time.Hour))
+	if !ok || q.Reset != 40*time.Second {
+		t.Errorf("ParseQuota(%v) = %+v, %v; want a reset in 40s", h, q, ok)
 	}
 }

@@ -703,3 +703,30 @@ func expectCanceled(t *testing.T, done <-chan deliverOutcome) {
 		t.Fatal("Deliver hung a minute after its context was canceled")
 	}
 }
+
+// A Retry-After given as an HTTP date is on the endpoint's clock: it is read against the
+// answer's Date (that clock's now), not the runner's. Read against the runner's, an endpoint
+// whose clock was behind it by more than the wait asked for a date already past, and the
+// runner retried at once, each retry refused again, until the run failed; one ahead of it
+// held the retry back by its skew (up to the bound, and past it the run failed).
+func TestDeliverRetryAfterDateOnTheEndpointsClock(t *testing.T) {
+	behind := time.Now().Add(-time.Hour)
+	srv := newServer(t, func(w http.ResponseWriter, _ request, n int) {
+		if n == 1 {
+			w.Header().Set("Date", behind.UTC().Format(http.TimeFormat))
+			w.Header().Set("Retry-After", behind.Add(30*time.Second).UTC().Format(http.TimeFormat))
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	var waits []time.Duration
+	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL},
+		OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
+	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if len(waits) != 1 || waits[0] < 29*time.Second {
+		t.Errorf("waits before the retries: %v, want one of the 30s its Retry-After date is after its Date", waits)
+	}
+}
