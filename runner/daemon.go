@@ -382,6 +382,10 @@ func (d *Daemon) stop() error {
 // schedule inserts a unique job for every sync that is due.
 func (d *Daemon) schedule(ctx context.Context) error {
 	store := d.Engine.Store
+	// Cleared first: a pass that fails (the control plane unreachable) leaves none, and the
+	// loop waits its poll interval, not the last pass's gap to its earliest due time, again
+	// and again for the whole outage.
+	d.earliest = time.Time{}
 	syncs, err := store.ListSyncs(ctx)
 	if err != nil {
 		return err
@@ -390,7 +394,6 @@ func (d *Daemon) schedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.earliest = time.Time{}
 	// Due times count from the control plane's clock (a run's slot or start), so they are
 	// judged on it: on the runner's, a runner ahead ran each slot early by its skew, and one
 	// behind ran none until its clock caught up.

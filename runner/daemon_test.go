@@ -174,6 +174,38 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 	}
 }
 
+// A scheduling pass that cannot reach the control plane forgets the earliest due time the last
+// one found: the loop waits for it (less the last pass's clock) when it is set, and a pass that
+// failed before clearing it had the loop wait that same gap again and again, however short,
+// for the whole outage (before the control plane's clock, the gap to a time since past: none).
+func TestFailedPassForgetsTheEarliestDueTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "15m"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs
+		(sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
+		VALUES ($1, 'succeeded', 'schedule', now() - interval '1 minute', now(), now() - interval '1 minute', now())`,
+		f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
+	if err := d.schedule(f.ctx); err != nil || d.earliest.IsZero() {
+		t.Fatalf("a pass with a slot 14 minutes ahead: %v, earliest due %v; want it set", err, d.earliest)
+	}
+	d.Engine = newTestEngine(controlplane.New(controlplanetest.Pool(t,
+		"postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2"), nil))
+	if err := d.schedule(f.ctx); err == nil {
+		t.Fatal("a pass with the control plane unreachable succeeded")
+	}
+	if !d.earliest.IsZero() {
+		t.Errorf("a pass with the control plane unreachable kept the earliest due time %v of the pass before it; "+
+			"want none, the loop waiting its poll interval", d.earliest)
+	}
+}
+
 // TestUnauthorizedFailsRun: a 401 fails the run (not bisected into rejections) and leaves the
 // records pending.
 func TestUnauthorizedFailsRun(t *testing.T) {

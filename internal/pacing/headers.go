@@ -28,7 +28,8 @@ func (q Quota) known() bool { return q.Limit >= 0 || q.Remaining >= 0 || q.Reset
 //     `"default";q=100;w=60`; with several policies the tightest counts; one whose quota unit
 //     `qu` is not "requests", content bytes or concurrent requests, is not a rate and is ignored);
 //   - the common X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset, whose reset is
-//     delta seconds, or a Unix time in seconds or milliseconds (GitHub's form) when it is that large.
+//     delta seconds, or a Unix time in seconds or milliseconds (GitHub's form) when it is that large;
+//     either is bounded at a day.
 //
 // It reports ok false when the answer carries none of them. now, the runner's clock, converts
 // Unix-time resets when the answer has no Date (AnswerNow).
@@ -122,11 +123,14 @@ func ParseQuota(h http.Header, now time.Time) (q Quota, ok bool) {
 		}
 		if q.Reset < 0 {
 			if n := number(get(h, names[2])); n >= 0 {
+				// A Unix time is bounded as delta seconds are: read against a Date far from it
+				// (an endpoint's broken clock, or a hostile one), it was decades of nothing left,
+				// every run of the connection in the process failing until it restarted.
 				switch {
 				case n > 1e12: // Unix milliseconds (bounded: a float past int64 converts to anything)
-					q.Reset = max(time.UnixMilli(int64(min(n, 1e18))).Sub(now), 0)
+					q.Reset = seconds(max(time.UnixMilli(int64(min(n, 1e18))).Sub(now).Seconds(), 0))
 				case n > 1e9: // Unix seconds
-					q.Reset = max(time.Unix(int64(n), 0).Sub(now), 0)
+					q.Reset = seconds(max(time.Unix(int64(n), 0).Sub(now).Seconds(), 0))
 				default:
 					q.Reset = seconds(n)
 				}

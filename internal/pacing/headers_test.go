@@ -100,3 +100,19 @@ func TestQuotaResetOnTheEndpointsClock(t *testing.T) {
 		t.Errorf("ParseQuota(%v) = %+v, %v; want a reset in 40s", h, q, ok)
 	}
 }
+
+// A Unix-time reset read against a Date far from it (an endpoint whose Date is broken, or
+// hostile) is bounded as a delta reset is, a day: unbounded, decades of nothing left made every
+// run of the connection in the process fail until it restarted (QuotaError).
+func TestQuotaResetAgainstAFarDateIsBounded(t *testing.T) {
+	local := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, date := range []string{"Sat, 01 Jan 2000 00:00:00 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"} {
+		for _, reset := range []string{strconv.FormatInt(local.Add(time.Minute).Unix(), 10),
+			strconv.FormatInt(local.Add(time.Minute).UnixMilli(), 10)} {
+			h := http.Header{"Date": {date}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {reset}}
+			if q, ok := ParseQuota(h, local); !ok || q.Reset > 24*time.Hour {
+				t.Errorf("ParseQuota(%v) = %+v, %v; want a reset of at most a day", h, q, ok)
+			}
+		}
+	}
+}
