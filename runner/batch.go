@@ -83,10 +83,10 @@ func (bp batchPool) put(b *batch) {
 func (b *batch) len() int { return len(b.ends) }
 
 // full reports whether b, a batch of at most size records, takes no record of next bytes of JSON
-// more: it holds size records, or its records' JSON with the next one's would pass
-// controlplane.MaxBatchBytes. An empty batch takes any record, however wide.
-func (b *batch) full(size, next int) bool {
-	return b.len() >= size || b.len() > 0 && len(b.buf)+next > controlplane.MaxBatchBytes
+// more: it holds size records, or its records' JSON with the next one's, and a comma between
+// each two, would pass room (pipeline.batchRoom). An empty batch takes any record, however wide.
+func (b *batch) full(size, room, next int) bool {
+	return b.len() >= size || b.len() > 0 && len(b.buf)+b.len()+next > room
 }
 
 func (b *batch) add(r *record) {

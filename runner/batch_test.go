@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
 // A batch packs its keys once, as an intent and the delivery log store them, and a reused batch
@@ -134,6 +137,63 @@ func TestWideRecordsAreBatchedByBytes(t *testing.T) {
 			// 3, 3, 3 and 1 of the ten, 11 alone, 12 with one of them or alone.
 			if len(reqs) < 5 {
 				t.Errorf("%d requests, want at least 5", len(reqs))
+			}
+		})
+	}
+}
+
+// A full batch's envelope is within controlplane.MaxBatchBytes, the commas between its records
+// and the envelope's other fields included, so an endpoint behind nginx's default
+// client_max_body_size (1 MiB, answering 413 to a larger body) takes each request as it comes,
+// whether the envelope is the default body or a batch request's (format "envelope"). Bounded by
+// the records' JSON alone, 5,000 narrow records at batch_size 10000 made a body a little over
+// 1 MiB: every full batch was answered 413 and split in two.
+func TestFullBatchEnvelopeIsWithinTheBound(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		spec *controlplane.RequestSpec
+	}{
+		{"envelope", nil},
+		{"batch request", &controlplane.RequestSpec{Mode: controlplane.RequestModeBatch,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatEnvelope}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+			f.exec(`CREATE TABLE narrow (id bigint PRIMARY KEY, body text)`)
+			f.exec(`INSERT INTO narrow SELECT i, repeat('x', 180) FROM generate_series(1, 12000) AS i`)
+			f.model.Table = "public.narrow"
+			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+				t.Fatal(err)
+			}
+			f.sync.BatchSize, f.sync.Request = controlplane.MaxBatchSize, tc.spec
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var over []int
+			f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+				if len(q.Body) <= controlplane.MaxBatchBytes {
+					return false
+				}
+				mu.Lock()
+				over = append(over, len(q.Body))
+				mu.Unlock()
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				return true
+			})
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Delivered != 12000 {
+				t.Errorf("delivered %d records, want 12000", run.Counts.Delivered)
+			}
+			if n := len(f.recv.Requests()); n < 3 {
+				t.Errorf("%d requests accepted, want at least 3 (12,000 records of 200 bytes)", n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(over) > 0 {
+				t.Errorf("%d requests of %v bytes, over the bound of %d", len(over), over, controlplane.MaxBatchBytes)
 			}
 		})
 	}

@@ -3,8 +3,10 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -70,5 +72,46 @@ func TestRunHoldsBoundedBytesOfBatches(t *testing.T) {
 	}
 	if most+len(wide) <= maxBytesInFlight {
 		t.Errorf("at most %d bytes were held: produce waited with room for another batch", most)
+	}
+}
+
+// A run stopped (or failed: its context canceled with the cause) while produce waits for bytes
+// ends produce with the cause, and the batch it could not pass on holds none of the gate's: a
+// stop that left produce waiting would leave the run, and its daemon's sync, running for good.
+func TestProduceWaitingForBytesEndsWithTheRun(t *testing.T) {
+	t.Parallel()
+	p := &pipeline{size: 1000, batches: newBatchPool(0)}
+	wide := append([]byte(`{"v":"`), bytes.Repeat([]byte("x"), controlplane.MaxBatchBytes-8)...)
+	wide = append(wide, `"}`...)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	out := make(chan *batch, 1000)
+	done := make(chan error, 1)
+	go func() {
+		done <- p.produce(ctx, func(ctx context.Context, emit func(*record) error) error {
+			for i := 0; ; i++ {
+				if err := emit(&record{kind: kindNew, key: []byte(fmt.Sprint(i)), obj: wide}); err != nil {
+					return err
+				}
+			}
+		}, out)
+	}()
+	controlplanetest.WaitFor(t, "produce to wait for bytes", p.inFlight.waiting)
+	stop := errors.New("the run was stopped")
+	cancel(stop)
+	select {
+	case err := <-done:
+		if !errors.Is(err, stop) {
+			t.Errorf("produce ended with %v, want %v", err, stop)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("stuck: produce still waits for bytes a minute after the run was stopped")
+	}
+	held := 0
+	for range len(out) {
+		held += len((<-out).buf)
+	}
+	if p.inFlight.held != held {
+		t.Errorf("the gate holds %d bytes, want %d: those of the %d batches passed on", p.inFlight.held, held, held/len(wide))
 	}
 }

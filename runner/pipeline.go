@@ -116,7 +116,8 @@ var (
 )
 
 // produce runs the diff and groups the records to send into batches of one operation each, of
-// batch_size records, or fewer when their JSON would pass controlplane.MaxBatchBytes (batch.full).
+// batch_size records, or fewer when their JSON would pass controlplane.MaxBatchBytes (batch.full,
+// batchRoom).
 func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(*record) error) error, out chan<- *batch) error {
 	var open [3]*batch // by operation's kind: new (when split), changed, deleted
 	bufHint := 0       // the largest batch's records so far, and an eighth more
@@ -124,6 +125,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 	if p.splitNew {
 		ops = requestBatchOps
 	}
+	room := p.batchRoom()
 	send := func(b *batch) error {
 		b.seal()
 		// A record wider than MaxBatchBytes, alone in its batch, does not make every later batch
@@ -146,7 +148,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		if i == kindNew && !p.splitNew {
 			i = kindChanged
 		}
-		if open[i] != nil && open[i].full(p.size, len(r.obj)) {
+		if open[i] != nil && open[i].full(p.size, room, len(r.obj)) {
 			// Sealed before r joins it: r would take it past MaxBatchBytes.
 			b := open[i]
 			open[i] = nil
@@ -158,7 +160,7 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 			open[i] = p.batches.get(op, p.size, bufHint)
 		}
 		open[i].add(r)
-		if open[i].full(p.size, 1) {
+		if open[i].full(p.size, room, 1) {
 			b := open[i]
 			open[i] = nil
 			return send(b)
@@ -171,6 +173,20 @@ func (p *pipeline) produce(ctx context.Context, diff func(context.Context, func(
 		}
 	}
 	return err
+}
+
+// batchRoom is the bytes a batch's records' JSON may take, a comma between each two included
+// (batch.full): controlplane.MaxBatchBytes, less the rest of the envelope (its operation, the
+// run's metadata, the brackets around the records), so that a full batch's envelope is within
+// the bound too, and an endpoint whose limit is 1 MiB (nginx's default client_max_body_size) does
+// not answer 413 to it and have it split. A batch request's body is what its template makes of
+// the records (format "envelope" is that envelope), and is left the same room.
+func (p *pipeline) batchRoom() int {
+	if p.meta == nil {
+		return controlplane.MaxBatchBytes
+	}
+	// "changed" is as long as "deleted".
+	return controlplane.MaxBatchBytes - len(p.meta.AppendEnvelope(nil, webhook.OpChanged, nil))
 }
 
 // maxQueuedBatches bounds each queue between the pipeline's stages.

@@ -35,7 +35,8 @@ const (
 // of 3,000 of them peaked at 2.3 GB. 1 MiB keeps a run's batches at the default concurrency near
 // 40 MB, well within the runner's 200 MB, and a body within the limits endpoints commonly set
 // (nginx's default client_max_body_size is 1 MiB, API gateways' 1 to 10 MB), where a larger one
-// would cost a 413 and a split. Records narrower than 1 KiB still go batch_size to a request at
+// would cost a 413 and a split: an envelope's commas and other fields count too (the runner's
+// pipeline.batchRoom). Records narrower than 1 KiB still go batch_size to a request at
 // batch_size 1000 (the bench's are 222 bytes); wider ones go in more, smaller requests, which
 // the pacer counts as any other. Fixed, not an attribute: batch_size is the knob users have for
 // fewer records per request, and no endpoint needs larger bodies to be correct.
