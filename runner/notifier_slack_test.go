@@ -65,9 +65,7 @@ func TestEventTextKeepsTheErrorsEnd(t *testing.T) {
 	sink := f.slackSink("failures", controlplane.EventRunFailed)
 	// A long error with its remedy at its end, and a line break: a guarded diff that cannot be
 	// spilled to a TMPDIR that is gone, from a directory whose name is long and holds one.
-	old := maxGuardBuffer
-	maxGuardBuffer = 200
-	t.Cleanup(func() { maxGuardBuffer = old })
+	lowerGuardBuffer(t, 200)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.exec(`UPDATE users SET name = name || ' v2'`)
 	t.Setenv("TMPDIR", t.TempDir()+"/"+strings.Repeat("a", 150)+"\nmissing")
