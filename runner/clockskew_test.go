@@ -32,16 +32,7 @@ func TestScheduleOnTheControlPlanesClock(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-			f.sync.ScheduleEvery = "15m"
-			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs
-				(sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
-				VALUES ($1, 'succeeded', 'schedule', now() - $2::interval, now() - $2::interval, now() - $2::interval, now())`,
-				f.sync.ID, tc.lastSlot); err != nil {
-				t.Fatal(err)
-			}
+			f.every15mServed(tc.lastSlot)
 			var queued []SyncArgs
 			var logged bytes.Buffer
 			d := &Daemon{Engine: f.engine, Logger: slog.New(slog.NewTextHandler(&logged, nil)),

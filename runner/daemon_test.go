@@ -174,6 +174,22 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 	}
 }
 
+// every15mServed schedules the fixture's sync every 15 minutes and records a run that served
+// its slot ago (an interval) before the control plane's now, as a scheduled run that succeeded.
+func (f *fixture) every15mServed(ago string) {
+	f.t.Helper()
+	f.sync.ScheduleEvery = "15m"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs
+		(sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
+		VALUES ($1, 'succeeded', 'schedule', now() - $2::interval, now() - $2::interval, now() - $2::interval, now())`,
+		f.sync.ID, ago); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // A scheduling pass that cannot reach the control plane forgets the earliest due time the last
 // one found: the loop waits for it (less the last pass's clock) when it is set, and a pass that
 // failed before clearing it had the loop wait that same gap again and again, however short,
@@ -181,16 +197,7 @@ func TestScheduleContinuesAfterInsertError(t *testing.T) {
 func TestFailedPassForgetsTheEarliestDueTime(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	f.sync.ScheduleEvery = "15m"
-	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs
-		(sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
-		VALUES ($1, 'succeeded', 'schedule', now() - interval '1 minute', now(), now() - interval '1 minute', now())`,
-		f.sync.ID); err != nil {
-		t.Fatal(err)
-	}
+	f.every15mServed("1 minute")
 	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
 	if err := d.schedule(f.ctx); err != nil || d.earliest.IsZero() {
 		t.Fatalf("a pass with a slot 14 minutes ahead: %v, earliest due %v; want it set", err, d.earliest)

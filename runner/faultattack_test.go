@@ -116,9 +116,7 @@ func TestCursorRefusedForGoodPinsOnce(t *testing.T) {
 // come back with their cursor values (an empty text one included), which a rejection pins the
 // next mark with.
 func TestGuardBufferKeepsCursorValues(t *testing.T) {
-	old := maxGuardBuffer
-	maxGuardBuffer = 40
-	t.Cleanup(func() { maxGuardBuffer = old })
+	lowerGuardBuffer(t, 40)
 	recs := []record{
 		{kind: kindChanged, key: []byte("1"), obj: []byte(`{"id":1}`), cursor: []byte("2020-01-01 00:00:00")},
 		{kind: kindNew, key: []byte("2"), obj: []byte(`{"id":2}`)},

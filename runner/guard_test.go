@@ -155,9 +155,7 @@ func TestGuardTurnedOff(t *testing.T) {
 // (it is read once).
 func TestGuardLargeDiffSpills(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
-	old := maxGuardBuffer
-	maxGuardBuffer = 200 // a few records
-	t.Cleanup(func() { maxGuardBuffer = old })
+	lowerGuardBuffer(t, 200) // a few records
 	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 60) AS i`)
 	f.run(controlplane.RunSucceeded, RunOptions{}) // a first run: the ledger was empty
 	first, _ := f.recv.Take("id")
@@ -188,9 +186,7 @@ func TestGuardLargeDiffSpills(t *testing.T) {
 // or directory", naming neither TMPDIR nor a remedy.
 func TestGuardSpillFailureSaysTMPDIR(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
-	old := maxGuardBuffer
-	maxGuardBuffer = 200 // a few records
-	t.Cleanup(func() { maxGuardBuffer = old })
+	lowerGuardBuffer(t, 200) // a few records
 	f.exec(`INSERT INTO users (id, email, name) SELECT i, 'u' || i || '@example.com', 'v1' FROM generate_series(11, 60) AS i`)
 	f.run(controlplane.RunSucceeded, RunOptions{}) // a first run: the ledger was empty, no guard
 	f.recv.Take("id")
@@ -368,4 +364,12 @@ func TestBlockedRunCommandQuotesTheName(t *testing.T) {
 		}
 		f.exec(`INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com'), (3, 'c@example.com')`)
 	}
+}
+
+// lowerGuardBuffer has guarded runs spill their diffs past n bytes for the rest of t (not in
+// parallel with other tests: the bound is the package's).
+func lowerGuardBuffer(t *testing.T, n int) {
+	old := maxGuardBuffer
+	maxGuardBuffer = n
+	t.Cleanup(func() { maxGuardBuffer = old })
 }

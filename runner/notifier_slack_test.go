@@ -19,16 +19,7 @@ import (
 func TestEventTextCannotMentionOrLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "failures", DestinationID: hook.ID,
-		Events: []string{controlplane.EventRunFailed}}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.slackSink("failures", controlplane.EventRunFailed)
 	const answer = `<!channel> urgent: <https://evil.example/login|re-enter your Backflow token> & more`
 	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
 		w.WriteHeader(503)
@@ -39,14 +30,7 @@ func TestEventTextCannotMentionOrLink(t *testing.T) {
 	if !strings.Contains(run.Error, "<!channel>") {
 		t.Fatalf("the run's error does not quote the answer (the test needs it to): %s", run.Error)
 	}
-	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
-	n.pass(f.ctx)
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if len(sink.events) != 1 {
-		t.Fatalf("events: %d, want the run.failed", len(sink.events))
-	}
-	ev := sink.events[0]
+	ev := f.slackEvent(sink)
 	if strings.ContainsAny(ev.Text, "<>") || !strings.Contains(ev.Text, "&lt;!channel&gt;") || !strings.Contains(ev.Text, "&amp; more") {
 		t.Errorf("the event's text can mention or link in a chat: %s", ev.Text)
 	}
@@ -61,28 +45,12 @@ func TestEventTextCannotMentionOrLink(t *testing.T) {
 func TestMarkRunEventTextSaysNothingWasSent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
-	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "runs", DestinationID: hook.ID,
-		Events: []string{controlplane.EventRunSucceeded}}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.slackSink("runs", controlplane.EventRunSucceeded)
 	f.run(controlplane.RunSucceeded, RunOptions{MarkDelivered: true})
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("the marking run sent %v", got)
 	}
-	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
-	n.pass(f.ctx)
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if len(sink.events) != 1 {
-		t.Fatalf("events: %d, want the run.succeeded", len(sink.events))
-	}
-	if text := sink.events[0].Text; !strings.Contains(text, "5 records as delivered without sending them") || strings.Contains(text, "5 delivered") {
+	if text := f.slackEvent(sink).Text; !strings.Contains(text, "5 records as delivered without sending them") || strings.Contains(text, "5 delivered") {
 		t.Errorf("the marking run's event says: %s", text)
 	}
 }
@@ -94,21 +62,10 @@ func TestMarkRunEventTextSaysNothingWasSent(t *testing.T) {
 // …", the hint Backflow adds at the end cut off, and the text on several lines.
 func TestEventTextKeepsTheErrorsEnd(t *testing.T) {
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
-	sink := newEventSink(t)
-	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
-		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
-	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "failures", DestinationID: hook.ID,
-		Events: []string{controlplane.EventRunFailed}}); err != nil {
-		t.Fatal(err)
-	}
+	sink := f.slackSink("failures", controlplane.EventRunFailed)
 	// A long error with its remedy at its end, and a line break: a guarded diff that cannot be
 	// spilled to a TMPDIR that is gone, from a directory whose name is long and holds one.
-	old := maxGuardBuffer
-	maxGuardBuffer = 200
-	t.Cleanup(func() { maxGuardBuffer = old })
+	lowerGuardBuffer(t, 200)
 	f.run(controlplane.RunSucceeded, RunOptions{})
 	f.exec(`UPDATE users SET name = name || ' v2'`)
 	t.Setenv("TMPDIR", t.TempDir()+"/"+strings.Repeat("a", 150)+"\nmissing")
@@ -116,16 +73,39 @@ func TestEventTextKeepsTheErrorsEnd(t *testing.T) {
 	if len(run.Error) < 400 || !strings.HasSuffix(run.Error, "with room for it") {
 		t.Fatalf("the run's error is not the long one the test needs: %s", run.Error)
 	}
+	text := f.slackEvent(sink).Text
+	if !strings.HasPrefix(text, `Backflow: sync "`) || !strings.HasSuffix(text, "point TMPDIR at a writable directory with room for it") ||
+		strings.Contains(text, "\n") || len(text) > 600 {
+		t.Errorf("the event's text is not the error's start and end on one line: %q", text)
+	}
+}
+
+// slackSink is a sink for events, a connection "Slack" posting to it at an incoming webhook's
+// path, and a notification name of event to that connection.
+func (f *fixture) slackSink(name, event string) *eventSink {
+	f.t.Helper()
+	sink := newEventSink(f.t)
+	hook := &controlplane.Connection{Name: "Slack", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/services/T/B/X", Method: "POST", SigningSecret: eventsSecret}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: name, DestinationID: hook.ID,
+		Events: []string{event}}); err != nil {
+		f.t.Fatal(err)
+	}
+	return sink
+}
+
+// slackEvent sends the events due and returns the one sink accepted.
+func (f *fixture) slackEvent(sink *eventSink) controlplane.EventBody {
+	f.t.Helper()
 	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), baseBackoff: time.Hour}
 	n.pass(f.ctx)
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	if len(sink.events) != 1 {
-		t.Fatalf("events: %d, want the run.failed", len(sink.events))
+		f.t.Fatalf("events: %d, want the one the run made", len(sink.events))
 	}
-	text := sink.events[0].Text
-	if !strings.HasPrefix(text, `Backflow: sync "`) || !strings.HasSuffix(text, "point TMPDIR at a writable directory with room for it") ||
-		strings.Contains(text, "\n") || len(text) > 600 {
-		t.Errorf("the event's text is not the error's start and end on one line: %q", text)
-	}
+	return sink.events[0]
 }

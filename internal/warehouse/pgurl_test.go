@@ -21,50 +21,24 @@ import (
 // in clear, as any server the configuration names may, and keeps what it was sent.
 func passwordCatcher(t *testing.T) (addr string, got chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
 	got = make(chan string, 16)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-				be := pgproto3.NewBackend(conn, conn)
-				msg, err := be.ReceiveStartupMessage()
-				if err != nil {
-					return
-				}
-				if _, ok := msg.(*pgproto3.SSLRequest); ok {
-					_, _ = conn.Write([]byte("N"))
-					if _, err := be.ReceiveStartupMessage(); err != nil {
-						return
-					}
-				}
-				be.Send(&pgproto3.AuthenticationCleartextPassword{})
-				if err := be.Flush(); err != nil {
-					return
-				}
-				be.SetAuthType(pgproto3.AuthTypeCleartextPassword)
-				m, err := be.Receive()
-				if err != nil {
-					return
-				}
-				if pw, ok := m.(*pgproto3.PasswordMessage); ok {
-					got <- pw.Password
-				}
-				be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "28P01", Message: "password authentication failed"})
-				_ = be.Flush()
-			}()
+	addr = controlplanetest.FakeServer(t, func(be *pgproto3.Backend) {
+		be.Send(&pgproto3.AuthenticationCleartextPassword{})
+		if err := be.Flush(); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String(), got
+		be.SetAuthType(pgproto3.AuthTypeCleartextPassword)
+		m, err := be.Receive()
+		if err != nil {
+			return
+		}
+		if pw, ok := m.(*pgproto3.PasswordMessage); ok {
+			got <- pw.Password
+		}
+		be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "28P01", Message: "password authentication failed"})
+		_ = be.Flush()
+	})
+	return addr, got
 }
 
 // TestConnectSendsNoPasswordOfTheRunners: a warehouse URL without a password (the server the

@@ -291,23 +291,31 @@ func TestDeliverRetriesTransientFailures(t *testing.T) {
 	}
 }
 
-func TestDeliverHonoursRetryAfter(t *testing.T) {
+// deliverAfter429 delivers a record to an endpoint that answers its first request 429 with the
+// headers set sets, and the next 200. It returns the waits the deliverer chose before its
+// retries, as OnRetry is told them (the wait itself is sleep's, whatever it is asked), and the
+// endpoint.
+func deliverAfter429(t *testing.T, set func(h http.Header)) ([]time.Duration, *server) {
+	t.Helper()
 	srv := newServer(t, func(w http.ResponseWriter, _ request, n int) {
 		if n == 1 {
-			w.Header().Set("Retry-After", "2")
+			set(w.Header())
 			http.Error(w, "slow down", http.StatusTooManyRequests)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	// The wait the deliverer chose before the retry, as OnRetry is told it: the wait itself is
-	// sleep's, whatever it is asked.
 	var waits []time.Duration
 	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL},
 		OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
 	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
+	return waits, srv
+}
+
+func TestDeliverHonoursRetryAfter(t *testing.T) {
+	waits, srv := deliverAfter429(t, func(h http.Header) { h.Set("Retry-After", "2") })
 	got := srv.seen()
 	if len(got) != 2 {
 		t.Fatalf("server saw %d requests, want 2", len(got))
@@ -711,21 +719,10 @@ func expectCanceled(t *testing.T, done <-chan deliverOutcome) {
 // held the retry back by its skew (up to the bound, and past it the run failed).
 func TestDeliverRetryAfterDateOnTheEndpointsClock(t *testing.T) {
 	behind := time.Now().Add(-time.Hour)
-	srv := newServer(t, func(w http.ResponseWriter, _ request, n int) {
-		if n == 1 {
-			w.Header().Set("Date", behind.UTC().Format(http.TimeFormat))
-			w.Header().Set("Retry-After", behind.Add(30*time.Second).UTC().Format(http.TimeFormat))
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
+	waits, _ := deliverAfter429(t, func(h http.Header) {
+		h.Set("Date", behind.UTC().Format(http.TimeFormat))
+		h.Set("Retry-After", behind.Add(30*time.Second).UTC().Format(http.TimeFormat))
 	})
-	var waits []time.Duration
-	d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL},
-		OnRetry: func(r webhook.Retry) func() { waits = append(waits, r.Wait); return nil }})
-	if _, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1)); err != nil {
-		t.Fatalf("Deliver: %v", err)
-	}
 	if len(waits) != 1 || waits[0] < 29*time.Second {
 		t.Errorf("waits before the retries: %v, want one of the 30s its Retry-After date is after its Date", waits)
 	}

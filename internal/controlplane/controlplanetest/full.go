@@ -14,6 +14,19 @@ import (
 // other test using it.
 func FullServer(t testing.TB) string {
 	t.Helper()
+	addr := FakeServer(t, func(be *pgproto3.Backend) {
+		be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "53300", Message: "sorry, too many clients already"})
+		_ = be.Flush()
+	})
+	return "postgres://backflow@" + addr + "/backflow?sslmode=disable"
+}
+
+// FakeServer is the host:port of a server that speaks Postgres's protocol as far as the startup
+// message (refusing TLS, so a client's sslmode=prefer goes on in clear) and then hands each
+// connection to answer, which says the rest; the connection closes when answer returns. It is
+// for what a real server cannot be made to do on demand without taking it from other tests.
+func FakeServer(t testing.TB, answer func(be *pgproto3.Backend)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -39,10 +52,9 @@ func FullServer(t testing.TB) string {
 						return
 					}
 				}
-				be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "53300", Message: "sorry, too many clients already"})
-				_ = be.Flush()
+				answer(be)
 			}()
 		}
 	}()
-	return "postgres://backflow@" + ln.Addr().String() + "/backflow?sslmode=disable"
+	return ln.Addr().String()
 }

@@ -759,6 +759,15 @@ func soakSIGKILLCursor(t *testing.T, wh cursorSoakWarehouse, cursor, behavior st
 			}
 		}
 	}
+	// killOrFinish kills c after a few answers, or lets it run to its end, by a coin's toss.
+	killOrFinish := func(c *exec.Cmd, when, what string) {
+		if rng.IntN(2) == 0 {
+			answers(1 + rng.IntN(4))
+			kill(c)
+		} else if err := c.Wait(); err != nil {
+			t.Logf("%s: %s: %v", when, what, err)
+		}
+	}
 	for i := 0; i < 18; i++ {
 		mode := rng.IntN(7)
 		// Mode 6: cursor values taken before the step's changes.
@@ -823,12 +832,7 @@ func soakSIGKILLCursor(t *testing.T, wh cursorSoakWarehouse, cursor, behavior st
 			a, b := start(), start()
 			answers(1 + rng.IntN(4))
 			kill(a)
-			if rng.IntN(2) == 0 {
-				answers(1 + rng.IntN(4))
-				kill(b)
-			} else if err := b.Wait(); err != nil {
-				t.Logf("%s: the runner that took over: %v", when, err)
-			}
+			killOrFinish(b, when, "the runner that took over")
 		case 5: // a --full resend, killed after a few 2xx: a full read is owed
 			c := start("--full")
 			answers(1 + rng.IntN(8))
@@ -862,12 +866,7 @@ func soakSIGKILLCursor(t *testing.T, wh cursorSoakWarehouse, cursor, behavior st
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 			tx.commit()
 			w.committed(racing, nil)
-			if rng.IntN(2) == 0 {
-				answers(1 + rng.IntN(4))
-				kill(c)
-			} else if err := c.Wait(); err != nil {
-				t.Logf("%s: the run a transaction committed during: %v", when, err)
-			}
+			killOrFinish(c, when, "the run a transaction committed during")
 			settle(when)
 			if m, ok := w.mark(); ok && lowest != nil && w.atOrBelow(lowest, m) {
 				racingRead++
@@ -881,12 +880,7 @@ func soakSIGKILLCursor(t *testing.T, wh cursorSoakWarehouse, cursor, behavior st
 			b := start()
 			time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
 			kill(a)
-			if rng.IntN(2) == 0 {
-				answers(1 + rng.IntN(4))
-				kill(b)
-			} else if err := b.Wait(); err != nil {
-				t.Logf("%s: the runner that took over: %v", when, err)
-			}
+			killOrFinish(b, when, "the runner that took over")
 		}
 		if rng.IntN(5) < 2 {
 			// A run to its end after the killed one: it must send what that one read
