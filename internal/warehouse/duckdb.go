@@ -546,12 +546,9 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	// The first chunk is fetched here: a model that sorts or aggregates does so before it,
 	// which is when it may run out of memory (Open then tries again with more).
 	first, err := s.next()
-	if err != nil {
-		s.close()
-		err = c.ended(ctx, files, err)
-	}
 	if err != nil && err != io.EOF {
-		if duckOutOfMemory(err) {
+		s.close()
+		if err = c.ended(ctx, files, err); duckOutOfMemory(err) {
 			return nil, fmt.Errorf("%w: %w", errDuckOutOfMemory, err)
 		}
 		return nil, fmt.Errorf("read the model from the warehouse: %w", err)
@@ -559,13 +556,21 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	r := &duckRows{c: c, s: s, ctx: ctx, files: files, cols: cols, key: keyAt, nestedKey: nestedKey,
 		types: make([]*duckType, len(list)), vecs: make([]duckVec, len(list)), primed: first, done: err == io.EOF}
 	for i := range r.types {
-		if r.types[i], err = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); err != nil {
+		// The result's column types, read before a read of no rows closes it below.
+		var terr error
+		if r.types[i], terr = newDuckType(bindings.ColumnLogicalType(&s.res, bindings.IdxT(i))); terr != nil {
 			s.close()
-			return nil, fmt.Errorf("column %q: %w", cols[min(i, len(cols)-1)].Name, err)
+			return nil, fmt.Errorf("column %q: %w", cols[min(i, len(cols)-1)].Name, terr)
 		}
 		if i < len(cols) && types[i] == nil {
 			// Read as text: to_json's JSON and BIGNUM's digits as they are, the others strings.
 			r.types[i].raw, r.types[i].number = duckNested(ids[i]) || ids[i] == bindings.TypeVariant, ids[i] == bindings.TypeBigNum
+		}
+	}
+	if err == io.EOF { // no rows: the files are looked at now (the result closed first: ended)
+		s.close()
+		if err := c.ended(ctx, files, io.EOF); err != io.EOF {
+			return nil, fmt.Errorf("read the model from the warehouse: %w", err)
 		}
 	}
 	return r, nil

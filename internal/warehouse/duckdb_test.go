@@ -77,6 +77,37 @@ func TestDuckDBFiles(t *testing.T) {
 	}
 }
 
+// TestDuckDBEmptyRead: a model that returns no rows (an empty table, a filter that keeps none,
+// an empty Parquet file; a run whose incremental read finds nothing new) is read as no rows, with
+// a VARCHAR key and with one read as its text, from a table and from a file the read looks at.
+func TestDuckDBEmptyRead(t *testing.T) {
+	t.Parallel()
+	parquet := filepath.Join(t.TempDir(), "none.parquet")
+	path, _ := warehousetest.NewDuckDBFile(t, `CREATE TABLE t AS SELECT 'k' || i AS k, i AS v FROM range(10) AS r(i)`,
+		`COPY (SELECT * FROM t WHERE false) TO '`+parquet+`' (FORMAT parquet)`)
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: path})
+	for _, tc := range []struct{ query, key string }{
+		{"select * from t where false", "k"},
+		{"select * from t where false", "v"},
+		{"select * from read_parquet('" + parquet + "')", "k"},
+		{"select * from read_parquet('" + parquet + "')", "v"},
+		{"select * from t where v > 100", "v"},
+	} {
+		rows, err := Read(context.Background(), src, tc.query, tc.key, nil, nil)
+		if err != nil {
+			t.Errorf("%s keyed on %s: %v; want no rows", tc.query, tc.key, err)
+			continue
+		}
+		if rows.Next() {
+			t.Errorf("%s keyed on %s: a row", tc.query, tc.key)
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("%s keyed on %s: %v", tc.query, tc.key, err)
+		}
+		rows.Close()
+	}
+}
+
 func TestDuckDBKeyOrder(t *testing.T) {
 	t.Parallel()
 	keys := []string{"", " ", "  ", "\t", "A", "a", "B", "b", "Z", "z", "_", "-", "é", "É", "e\u0301", "日本", "𝄞", "🙂",
