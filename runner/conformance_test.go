@@ -390,8 +390,8 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// conformBehaviors: each behavior over three rounds (first run; an insert, an update and a
-// delete; nothing changed) sends exactly its delta. A NULL key and a duplicated key are invalid,
+// conformBehaviors: each behavior over four rounds (first run; an insert, an update and a
+// delete; nothing changed; every row deleted, which a mirror's guard stops) sends exactly its delta. A NULL key and a duplicated key are invalid,
 // counted, never sent.
 func conformBehaviors(t *testing.T, w conformanceWarehouse) {
 	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorAppend, controlplane.BehaviorMirror} {
@@ -421,6 +421,17 @@ func conformBehaviors(t *testing.T, w conformanceWarehouse) {
 			c.run(controlplane.RunSucceeded)
 			if got := c.sent("id"); len(got) != 0 {
 				t.Errorf("a run with nothing changed sent %v", got)
+			}
+			// A model that returns no rows is read as none: nothing to send, and for a mirror every
+			// key to delete, which its default guard (max_deleted_percent 50) stops.
+			c.exec(`DELETE FROM items`)
+			if behavior != controlplane.BehaviorMirror {
+				c.run(controlplane.RunSucceeded)
+			} else if _, err := c.run(controlplane.RunBlocked); err == nil || !strings.Contains(err.Error(), "delete 5 of the 5 keys") {
+				t.Errorf("a mirror whose model returns no rows: %v; want its guard to stop the deletion of the 5 keys", err)
+			}
+			if got := c.sent("id"); len(got) != 0 {
+				t.Errorf("after every row was deleted, sent %v", got)
 			}
 		})
 	}
