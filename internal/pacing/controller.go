@@ -204,7 +204,7 @@ func (c *Controller) Observe(now time.Time, a Answer) {
 	lat := a.Latency.Seconds()
 	switch {
 	case a.Status == http.StatusTooManyRequests || a.Status == http.StatusServiceUnavailable:
-		if ra := RetryAfter(get(a.Header, "Retry-After"), AnswerNow(a.Header, now), MaxRetryAfter); ra > shortRetryAfter && now.Add(ra).After(c.pauseUntil) {
+		if ra := AnswerRetryAfter(a.Header, now, MaxRetryAfter); ra > shortRetryAfter && now.Add(ra).After(c.pauseUntil) {
 			c.pauseUntil = now.Add(ra)
 		}
 		c.cut(now, false)

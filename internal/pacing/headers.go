@@ -221,6 +221,12 @@ func AnswerNow(h http.Header, local time.Time) time.Time {
 	return local
 }
 
+// AnswerRetryAfter is RetryAfter of the Retry-After of an answer with header h, whose date is
+// read against the answer's Date (AnswerNow; local when it has none).
+func AnswerRetryAfter(h http.Header, local time.Time, maxWait time.Duration) time.Duration {
+	return RetryAfter(get(h, "Retry-After"), AnswerNow(h, local), maxWait)
+}
+
 // RetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent, invalid or
 // past. It is capped at max.
 func RetryAfter(v string, now time.Time, maxWait time.Duration) time.Duration {

@@ -253,8 +253,7 @@ func (t *TokenSource) fetchError(err error) error {
 		err := fmt.Errorf("%w: %s answered %s%s; check %s (the request was not sent, and its records stay pending)",
 			ErrTokenEndpoint, t.where, status, t.scrub(said), check)
 		if transientStatus(code) {
-			return transientTokenError{err, pacing.RetryAfter(re.Response.Header.Get("Retry-After"), pacing.AnswerNow(re.Response.Header, time.Now()),
-				pacing.MaxRetryAfter+time.Second)}
+			return transientTokenError{err, pacing.AnswerRetryAfter(re.Response.Header, time.Now(), pacing.MaxRetryAfter+time.Second)}
 		}
 		return err
 	}

@@ -789,7 +789,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 			resp.Body.Close()
 			// Read with room past the bound, to tell an endpoint that asks for more than it.
-			retryAfter = pacing.RetryAfter(resp.Header.Get("Retry-After"), pacing.AnswerNow(resp.Header, time.Now()), pacing.MaxRetryAfter+time.Second)
+			retryAfter = pacing.AnswerRetryAfter(resp.Header, time.Now(), pacing.MaxRetryAfter+time.Second)
 			location = redactLocation(resp.Header.Get("Location"))
 		}
 		answered()
