@@ -238,26 +238,33 @@ func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Col
 		return nil, explain(err)
 	}
 	defer c.close()
-	cols, err := c.describe(ctx, query)
+	cols, _, err := c.describe(ctx, query)
 	return cols, explain(err)
 }
 
 // describe checks that query is one SELECT (DuckDB prepares it and says what it is), then
-// reads the columns of its result with LIMIT 0.
-func (c *duckConn) describe(ctx context.Context, query string) ([]controlplane.Column, error) {
+// reads the columns of its result with LIMIT 0. ast is DuckDB's parse of query (parse), which a
+// read looks at the model's files in (modelFiles).
+func (c *duckConn) describe(ctx context.Context, query string) (cols []controlplane.Column, ast string, err error) {
 	query = trimQuery(query)
 	// The driver's PrepareContext runs every statement but the last: count them first.
 	if err := c.oneStatement(query); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// Its functions, from DuckDB's parse (nothing bound nor run yet).
-	ast, err := c.parse(ctx, query)
-	if err != nil {
-		return nil, err
+	if ast, err = c.parse(ctx, query); err != nil {
+		return nil, "", err
 	}
 	if err := refuseDuckFunctions(ast); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	cols, err = c.columns(ctx, query)
+	return cols, ast, err
+}
+
+// columns reads the columns of query's result, once describe has checked it is one SELECT that
+// calls no function refused.
+func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Column, error) {
 	conn, err := c.raw()
 	if err != nil {
 		return nil, err
@@ -470,7 +477,7 @@ func duckOutOfMemoryHint(err error) string {
 // every result before its first row, so the read goes through DuckDB's C API on the same
 // connection (duckRawConn).
 func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Since) (*duckRows, error) {
-	cols, err := c.describe(ctx, query)
+	cols, ast, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +542,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	}
 	q := "SELECT " + strings.Join(list, ", ") + " FROM " + wrapQuery(query) + " WHERE " + where
 	// The files the read opens, looked at again once it has ended (duckFiles).
-	files, err := c.modelFiles(ctx, query)
+	files, err := c.modelFiles(ctx, ast)
 	if err != nil {
 		return nil, err
 	}

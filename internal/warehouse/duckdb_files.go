@@ -48,10 +48,10 @@ type duckFiles struct {
 	seen     map[string]fs.FileInfo // by name; nil: matched, but could not be looked at
 }
 
-// modelFiles looks at the local files query's SQL names, and those of the views and table macros
-// it reads.
-func (c *duckConn) modelFiles(ctx context.Context, query string) (*duckFiles, error) {
-	paths, tables, err := c.localPaths(ctx, trimQuery(query))
+// modelFiles looks at the local files a model's SQL names, and those of the views and table
+// macros it reads; ast is DuckDB's parse of the SQL, as describe made it.
+func (c *duckConn) modelFiles(ctx context.Context, ast string) (*duckFiles, error) {
+	paths, tables, err := astPaths(ast)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,11 @@ func (c *duckConn) localPaths(ctx context.Context, query string) (paths, tables 
 	if err != nil {
 		return nil, nil, err
 	}
+	return astPaths(ast)
+}
+
+// astPaths are duckLocalPaths of ast, DuckDB's parse of a query as JSON.
+func astPaths(ast string) (paths, tables []string, err error) {
 	var tree any
 	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
 		return nil, nil, fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
