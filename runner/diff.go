@@ -328,16 +328,17 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 	// A ledger whose stream fails (its session ended: a statement timeout, a terminated backend,
 	// a failover) must stop the diff at once: every model key past it would look new, and be
 	// sent though delivered before and unchanged (an append sync's keys sent twice).
-	nextLedger := func() {
-		d.ledgerKeys++
+	readLedger := func() {
 		if ledValid = led.Next(); !ledValid {
 			ledErr = led.Err()
 		}
 	}
+	nextLedger := func() {
+		d.ledgerKeys++
+		readLedger()
+	}
 	if led != nil {
-		if ledValid = led.Next(); !ledValid {
-			ledErr = led.Err()
-		}
+		readLedger()
 	}
 	// advanceLedgerBelow passes the ledger's keys below key (all of them: all), which the model
 	// does not have. (An empty key is a key like any other: "all" is not spelt nil.)
