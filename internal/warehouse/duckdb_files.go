@@ -255,10 +255,12 @@ func duckLocalPaths(tree any) (paths, tables []string) {
 		case "BASE_TABLE":
 			// A name that may be a file's (a table's matches no file, unless one of that name is
 			// in the runner's directory, which is then looked at for nothing).
+			// A name with a dot may be a view's too (FROM "lake.users", a quoted name): both.
 			t, _ := v["table_name"].(string)
 			if strings.ContainsAny(t, `/\.`) || strings.HasPrefix(t, "~") {
 				add(t)
-			} else if !slices.Contains(tables, t) {
+			}
+			if !strings.ContainsAny(t, `/\`) && !strings.HasPrefix(t, "~") && !slices.Contains(tables, t) {
 				tables = append(tables, t)
 			}
 		}

@@ -75,6 +75,9 @@ func TestDuckDBFileChangedDuringRead(t *testing.T) {
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
 			`CREATE SCHEMA lake; CREATE VIEW lake."Users" AS SELECT * FROM read_parquet('%s/users.parquet');
 			CREATE VIEW everyone AS WITH u AS (SELECT * FROM lake.users) SELECT * FROM u`},
+		{"a file a view with a dot in its name reads", `"lake.users"`, map[string]string{"users.parquet": "i < 50000"},
+			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
+			`CREATE VIEW "lake.users" AS SELECT * FROM read_parquet('%s/users.parquet')`},
 		{"a file a table macro of init_sql reads, through a view", "everyone()", map[string]string{"users.parquet": "i < 50000"},
 			func(w *duckFileWriter) { w.inPlace("users.parquet", "i < 50000") }, `users.parquet" was rewritten in place`,
 			`CREATE VIEW users AS SELECT * FROM read_parquet('%s/users.parquet');
@@ -176,13 +179,14 @@ func TestDuckLocalPaths(t *testing.T) {
 	}{
 		{"select * from read_parquet('/d/a.parquet')", []string{"/d/a.parquet"}, nil},
 		{"select * from read_csv(['/d/a.csv', 'b.csv'], header = true, dateformat = '%d/%m/%Y')", []string{"/d/a.csv", "b.csv"}, nil},
-		{"select * from 'users.parquet' join read_json('~/x/*.json') using (id)", []string{"users.parquet", "~/x/*.json"}, nil},
+		{"select * from 'users.parquet' join read_json('~/x/*.json') using (id)", []string{"users.parquet", "~/x/*.json"}, []string{"users.parquet"}},
 		{"select * from read_parquet('s3://bucket/*.parquet') union all select * from read_parquet('file:///d/a.parquet')",
 			[]string{"file:///d/a.parquet"}, nil},
 		{"with t as (select * from read_parquet('/d/a.parquet')) select * from t, range(3) join users using (id)",
 			[]string{"/d/a.parquet"}, []string{"t", "users"}},
 		{"select * from users(3) join read_xlsx('/d/a.xlsx') using (id)", []string{"/d/a.xlsx"}, []string{"read_xlsx()", "users()"}},
 		{"select * from main.users", nil, []string{"users"}},
+		{`select * from "lake.users" join 'u.csv' using (id)`, []string{"lake.users", "u.csv"}, []string{"lake.users", "u.csv"}},
 	} {
 		ast, err := c.parse(context.Background(), tc.query)
 		if err != nil {
