@@ -255,12 +255,12 @@ func withholdText(msg, key string) string {
 		return msg
 	}
 	if plainKey(key) {
-		// Every form of a plain key is the key itself, and every replacement below needs it
-		// (or its start; a long one in any ASCII letter case) in msg: a request's answer is
-		// looked through once per key of the request (withholdKeys), thousands for a batch,
-		// most of them in no answer.
-		start := key[:min(len(key), keyStartShown)]
-		if len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0 {
+		// Every form of a plain key starts as the key does, up to its first byte a URL writes
+		// escaped (urlSafeStart), and every replacement below needs that start (a long key's in
+		// any ASCII letter case) in msg: a request's answer is looked through once per key of
+		// the request (withholdKeys), thousands for a batch, most of them in no answer.
+		if start := key[:urlSafeStart(key, keyStartShown)]; start != "" &&
+			(len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0) {
 			return msg
 		}
 	}
@@ -392,6 +392,23 @@ func upperASCII(c byte) byte {
 	return c
 }
 
+// urlSafeStart is the length of key's start, at most n bytes, that every form of it (keyForms)
+// starts with: up to its first byte that is not a letter, a digit, "-", ".", "_" or "~", which
+// url_encode and a form body write escaped (webhook.URLForms).
+func urlSafeStart(key string, n int) int {
+	i := 0
+	for ; i < len(key) && i < n; i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			break
+		}
+	}
+	if i == len(key) && (key == "." || key == "..") {
+		return 0 // url_encode writes these as %2E
+	}
+	return i
+}
+
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
 // printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
 func plainKey(key string) bool {
@@ -447,9 +464,11 @@ func (e *withheldError) Error() string { return e.text }
 func (e *withheldError) Unwrap() error { return e.err }
 
 // keyForms are the texts key is written as in a message, without their quotes: as it is, as Go
-// quotes it (goQuoted), and as JSON encoders write it: Go's (which escapes <, > and &), and
+// quotes it (goQuoted), as JSON encoders write it: Go's (which escapes <, > and &), and
 // others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
-// json_encode; in lower or upper case hex) or "/" as "\/" (PHP). Each once.
+// json_encode; in lower or upper case hex) or "/" as "\/" (PHP), and as the runner writes it
+// into a request's URL or form body (webhook.URLForms: url_encode's %40, a form's + for a space),
+// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"). Each once.
 func keyForms(key, goQuoted string) []string {
 	forms := []string{key, goQuoted}
 	goJSON := key
@@ -477,6 +496,7 @@ func keyForms(key, goQuoted string) []string {
 		}
 		forms = append(forms, b.String())
 	}
+	forms = append(forms, webhook.URLForms(key)...)
 	for _, f := range forms {
 		if strings.Contains(f, "/") {
 			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))

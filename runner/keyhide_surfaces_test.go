@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -244,5 +246,49 @@ func TestTestAnswerWithholdsKeyHashedInRequests(t *testing.T) {
 	}
 	if res.Status != http.StatusUnprocessableEntity || strings.Contains(res.Body, "@") || !strings.Contains(res.Body, "(withheld)") {
 		t.Errorf("test: answer %d %q; want the 422 without the key", res.Status, res.Body)
+	}
+}
+
+// A sync that sent its key as the runner writes it into a request (url_encode in a path, a form
+// body), then was changed to send it only hashed, shows the answers and errors its delivery log
+// recorded before without the key in those encodings too: an endpoint echoes the path it was
+// asked for percent-encoded (Express's "Cannot POST /contacts/a%2Fb%40example.com") and a form
+// body as it got it ("ada+lovelace%40example.com").
+func TestDeliveryLogWithholdsKeyEchoedURLEncoded(t *testing.T) {
+	for _, spec := range []*controlplane.RequestSpec{
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST",
+			Path: "/contacts/{{ record.email | url_encode }}", Body: `{"name": {{ record.name | json }}}`}},
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Format: controlplane.FormatForm}},
+	} {
+		f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, spec)
+		rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = w.Write([]byte("Cannot " + req.Method + " " + req.Path + " with " + string(req.Body)))
+			return true
+		})
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.sync.Request = hashedRequests
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		why, err := StoredKeyWithheld(f.ctx, f.store, f.sync)
+		if err != nil || why == "" {
+			t.Fatalf("the sync now hashes its key: withheld %q, %v", why, err)
+		}
+		ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID})
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("no delivery logged: %v", err)
+		}
+		for _, d := range ds {
+			shown := ShownDelivery(why, d)
+			for _, k := range []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp"} {
+				for _, form := range []string{webhook.PercentEncode(k), url.QueryEscape(k), url.PathEscape(k)} {
+					if strings.Contains(shown.Body, form) || strings.Contains(shown.Error, form) {
+						t.Errorf("%s: a delivery shown with the key %q as %q: body %q, error %q", spec.New.Path, k, form, shown.Body, shown.Error)
+					}
+				}
+			}
+		}
 	}
 }
