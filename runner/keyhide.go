@@ -193,8 +193,72 @@ func shownSamples(samples json.RawMessage) json.RawMessage {
 	return out
 }
 
-// StoredRunsShown is runs as ShownRun shows them, each by its sync's definition as the control
-// plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown as it is.
+// StoredRunShown is ShownRun with run r's error also without the keys of r's failed requests
+// (runFailedKeys), which the answer r ended on may quote: a run that withholds the keys records
+// its error without them already; this is for an error recorded while sync y still sent its key.
+// Read from store only when why is not "" and r has an error.
+func StoredRunShown(ctx context.Context, store *controlplane.Store, why string, y *controlplane.Sync, r *controlplane.Run) (*controlplane.Run, error) {
+	shown := ShownRun(why, y, r)
+	if why == "" || r == nil || r.Error == "" {
+		return shown, nil
+	}
+	keys, err := runFailedKeys(ctx, store, r.SyncID, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if text := withholdKeys(r.Error, keys); text != r.Error {
+		c := *shown
+		c.Error = text
+		shown = &c
+	}
+	return shown, nil
+}
+
+// StoredDeliveriesShown is ds, requests of the delivery log of a sync whose key KeyWithheld
+// withholds for reason why, each with its error also without the keys of its run's other failed
+// requests (runFailedKeys): a request stopped by the answer that ended its run was recorded with
+// that answer as its error, which quotes the keys of another request (ShownDelivery withholds
+// the request's own). ds is changed in place; as it is when why is "".
+func StoredDeliveriesShown(ctx context.Context, store *controlplane.Store, why string, ds []controlplane.Delivery) error {
+	if why == "" {
+		return nil
+	}
+	byRun := map[int64][]string{}
+	for i := range ds {
+		d := &ds[i]
+		if d.Error == "" {
+			continue
+		}
+		keys, ok := byRun[d.RunID]
+		if !ok {
+			var err error
+			if keys, err = runFailedKeys(ctx, store, d.SyncID, d.RunID); err != nil {
+				return err
+			}
+			byRun[d.RunID] = keys
+		}
+		d.Error = withholdKeys(d.Error, keys)
+	}
+	return nil
+}
+
+// runFailedKeys are the keys of the failed requests of run runID of sync syncID the delivery log
+// holds (the newest 100): those of the answer the run ended on among them.
+func runFailedKeys(ctx context.Context, store *controlplane.Store, syncID, runID int64) ([]string, error) {
+	ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: syncID, RunID: runID, Failed: true, Keys: true})
+	if err != nil {
+		return nil, fmt.Errorf("read the failed requests of run %d: %w", runID, err)
+	}
+	var keys []string
+	for _, d := range ds {
+		keys = append(append(keys, d.FirstKey, d.LastKey), d.Keys...)
+	}
+	return keys, nil
+}
+
+// StoredRunsShown is runs as StoredRunShown shows them, each by its sync's definition as the
+// control plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown
+// as it is.
 func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*controlplane.Run) ([]*controlplane.Run, error) {
 	type shown struct {
 		y   *controlplane.Sync
@@ -204,7 +268,7 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 	out := make([]*controlplane.Run, len(runs))
 	for i, r := range runs {
 		s, ok := syncs[r.SyncID]
-		if !ok && (r.ReadFrom != "" || hasSamples(r)) {
+		if !ok && (r.ReadFrom != "" || hasSamples(r) || r.Error != "") {
 			y, err := store.GetSync(ctx, r.SyncID)
 			switch {
 			case errors.Is(err, controlplane.ErrNotFound):
@@ -221,7 +285,11 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 		}
 		out[i] = r
 		if s != nil {
-			out[i] = ShownRun(s.why, s.y, r)
+			shown, err := StoredRunShown(ctx, store, s.why, s.y, r)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = shown
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -289,6 +290,80 @@ func TestDeliveryLogWithholdsKeyEchoedURLEncoded(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// A run's error recorded while the sync sent its key (an answer the run ended on that echoes the
+// record's path) is shown without the key once the sync sends it only hashed, as the delivery
+// log's answer to that request is: `runs`, `runs show`, the API and the status page.
+func TestRunErrorWithholdsKeyRecordedBeforeHashing(t *testing.T) {
+	t.Setenv(APITokenEnv, "")
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts/{{ record.email | url_encode }}",
+			Body: `{"email": {{ record.email | json }}}`}})
+	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte("token refused for " + req.Path + " " + string(req.Body)))
+		return true
+	})
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	keys := []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp"}
+	leaked := func(s string) string {
+		for _, k := range keys {
+			for _, form := range append([]string{k}, webhook.URLForms(k)...) {
+				if strings.Contains(s, form) {
+					return form
+				}
+			}
+		}
+		return ""
+	}
+	if leaked(run.Error) == "" {
+		t.Fatalf("the run's error quotes no key while the sync sends it: %s", run.Error)
+	}
+	f.sync.Request = hashedRequests
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := StoredRunsShown(f.ctx, f.store, []*controlplane.Run{run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := leaked(shown[0].Error); k != "" {
+		t.Errorf("the run's error is shown with the key %q: %s", k, shown[0].Error)
+	}
+	if !strings.Contains(shown[0].Error, "(withheld)") {
+		t.Errorf("the run's error is shown without its key withheld: %s", shown[0].Error)
+	}
+	// The delivery log as `deliveries` and `records --key` show it: a request the 401 stopped
+	// was recorded with the run's error, which quotes another request's key.
+	why, err := StoredKeyWithheld(f.ctx, f.store, f.sync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID, Keys: true})
+	if err == nil {
+		err = StoredDeliveriesShown(f.ctx, f.store, why, ds)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d = ShownDelivery(why, d); leaked(d.Body) != "" || leaked(d.Error) != "" {
+			t.Errorf("a delivery shown with a key: body %q, error %q", d.Body, d.Error)
+		}
+	}
+	// The status page's runs and failed requests, on the overview and the sync's page.
+	for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(f.sync.ID, 10)} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "127.0.0.1"
+		rec := httptest.NewRecorder()
+		Handler(f.store, nil, nil).ServeHTTP(rec, req)
+		body := html.UnescapeString(rec.Body.String())
+		if k := leaked(body); rec.Code != http.StatusOK || k != "" {
+			i := strings.Index(body, k)
+			t.Errorf("the status page %s: %d, with the key %q: …%s…", path, rec.Code, k, body[max(0, i-300):min(len(body), i+100)])
 		}
 	}
 }
