@@ -252,10 +252,7 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		names[s.ID] = s.Name
 	}
 	for _, s := range syncs {
-		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns)
-		if err == nil { // as `runs` shows them: a key an error recorded before the sync withheld it quotes
-			runs, err = StoredRunsShown(ctx, p.store, runs)
-		}
+		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns) // their errors are not shown here
 		if err != nil {
 			p.unavailable(w)
 			return
