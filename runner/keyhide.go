@@ -323,12 +323,12 @@ func withholdText(msg, key string) string {
 		return msg
 	}
 	if plainKey(key) {
-		// Every form of a plain key starts as the key does, up to its first byte a URL writes
-		// escaped (urlSafeStart), and every replacement below needs that start (a long key's in
-		// any ASCII letter case) in msg: a request's answer is looked through once per key of
-		// the request (withholdKeys), thousands for a batch, most of them in no answer.
-		if start := key[:urlSafeStart(key, keyStartShown)]; start != "" &&
-			(len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0) {
+		// Every replacement below needs a part of the key that all its forms hold as it is
+		// (fastNeedle; a long key's in any ASCII letter case) in msg: a request's answer is
+		// looked through once per key of the request (withholdKeys), thousands for a batch, most
+		// of them in no answer.
+		if part := fastNeedle(key); part != "" &&
+			(len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0) {
 			return msg
 		}
 	}
@@ -460,21 +460,27 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// urlSafeStart is the length of key's start, at most n bytes, that every form of it (keyForms)
-// starts with: up to its first byte that is not a letter, a digit, "-", ".", "_" or "~", which
-// url_encode and a form body write escaped (webhook.URLForms).
-func urlSafeStart(key string, n int) int {
-	i := 0
-	for ; i < len(key) && i < n; i++ {
-		c := key[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
-			break
-		}
+// fastNeedle is a part of plain key (plainKey) that each of its forms (keyForms) holds as it is,
+// within its first keyStartShown bytes (what withholdStart looks for): the run of letters,
+// digits, "-", ".", "_" and "~" (which no form escapes) at its start, or after its first byte
+// when that one is escaped ("+15551234567", "@handle": 6 bytes at most, JSON's \u0026), cut so
+// as to end within those bytes. "" when there is none: every form is then computed.
+func fastNeedle(key string) string {
+	safe := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 	}
-	if i == len(key) && (key == "." || key == "..") {
-		return 0 // url_encode writes these as %2E
+	start, n := 0, keyStartShown
+	if len(key) > 0 && !safe(key[0]) {
+		start, n = 1, keyStartShown-6
 	}
-	return i
+	end := start
+	for end < len(key) && end-start < n && safe(key[end]) {
+		end++
+	}
+	if key == "." || key == ".." {
+		return "" // url_encode writes these as %2E
+	}
+	return key[start:end]
 }
 
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):

@@ -164,6 +164,9 @@ func TestWithholdTextURLEncoded(t *testing.T) {
 		{`/u/zo%C3%AB%40%E4%BE%8B%E3%81%88.jp`, "zoë@例え.jp", `/u/(withheld)`},
 		{`GET /users/a%2Bb answered 404`, "a+b", `GET /users/(withheld) answered 404`},
 		{`q=a+b&x=1`, "a b", `q=(withheld)&x=1`},
+		{`GET /users/%2B15551234567 answered 404`, "+15551234567", `GET /users/(withheld) answered 404`},
+		{`{"phone":"+15551234567"}`, "+15551234567", `{"phone":"(withheld)"}`},
+		{`path /u/%2B15551234567890123456…`, "+15551234567890123456789", `path /u/(withheld)…`},
 		{`{"path":"/users/a%2Fb%40example.com"}`, "a/b@example.com", `{"path":"/users/(withheld)"}`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
@@ -195,9 +198,13 @@ func TestShownSamplesWithholdsRecordedKeys(t *testing.T) {
 func TestWithholdKeysAbsentKeysAllocateNothing(t *testing.T) {
 	keys := make([]string, 1000)
 	for i := range keys {
-		keys[i] = fmt.Sprintf("user-%06d@example.com", i)
-		if i%2 == 1 {
+		switch i % 3 {
+		case 0:
+			keys[i] = fmt.Sprintf("user-%06d@example.com", i)
+		case 1:
 			keys[i] = fmt.Sprint(i) // short keys too
+		default:
+			keys[i] = fmt.Sprintf("+1555%07d", i) // a phone number, whose "+" a URL escapes
 		}
 	}
 	answer := strings.Repeat(`{"error":"invalid","field":"email"},`, 30)
