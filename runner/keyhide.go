@@ -193,8 +193,72 @@ func shownSamples(samples json.RawMessage) json.RawMessage {
 	return out
 }
 
-// StoredRunsShown is runs as ShownRun shows them, each by its sync's definition as the control
-// plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown as it is.
+// StoredRunShown is ShownRun with run r's error also without the keys of r's failed requests
+// (runFailedKeys), which the answer r ended on may quote: a run that withholds the keys records
+// its error without them already; this is for an error recorded while sync y still sent its key.
+// Read from store only when why is not "" and r has an error.
+func StoredRunShown(ctx context.Context, store *controlplane.Store, why string, y *controlplane.Sync, r *controlplane.Run) (*controlplane.Run, error) {
+	shown := ShownRun(why, y, r)
+	if why == "" || r == nil || r.Error == "" {
+		return shown, nil
+	}
+	keys, err := runFailedKeys(ctx, store, r.SyncID, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if text := withholdKeys(r.Error, keys); text != r.Error {
+		c := *shown
+		c.Error = text
+		shown = &c
+	}
+	return shown, nil
+}
+
+// StoredDeliveriesShown is ds, requests of the delivery log of a sync whose key KeyWithheld
+// withholds for reason why, each with its error also without the keys of its run's other failed
+// requests (runFailedKeys): a request stopped by the answer that ended its run was recorded with
+// that answer as its error, which quotes the keys of another request (ShownDelivery withholds
+// the request's own). ds is changed in place; as it is when why is "".
+func StoredDeliveriesShown(ctx context.Context, store *controlplane.Store, why string, ds []controlplane.Delivery) error {
+	if why == "" {
+		return nil
+	}
+	byRun := map[int64][]string{}
+	for i := range ds {
+		d := &ds[i]
+		if d.Error == "" {
+			continue
+		}
+		keys, ok := byRun[d.RunID]
+		if !ok {
+			var err error
+			if keys, err = runFailedKeys(ctx, store, d.SyncID, d.RunID); err != nil {
+				return err
+			}
+			byRun[d.RunID] = keys
+		}
+		d.Error = withholdKeys(d.Error, keys)
+	}
+	return nil
+}
+
+// runFailedKeys are the keys of the failed requests of run runID of sync syncID the delivery log
+// holds (the newest 100): those of the answer the run ended on among them.
+func runFailedKeys(ctx context.Context, store *controlplane.Store, syncID, runID int64) ([]string, error) {
+	ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: syncID, RunID: runID, Failed: true, Keys: true})
+	if err != nil {
+		return nil, fmt.Errorf("read the failed requests of run %d: %w", runID, err)
+	}
+	var keys []string
+	for _, d := range ds {
+		keys = append(append(keys, d.FirstKey, d.LastKey), d.Keys...)
+	}
+	return keys, nil
+}
+
+// StoredRunsShown is runs as StoredRunShown shows them, each by its sync's definition as the
+// control plane now holds it (StoredKeyWithheld); a run whose sync is no longer stored is shown
+// as it is.
 func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*controlplane.Run) ([]*controlplane.Run, error) {
 	type shown struct {
 		y   *controlplane.Sync
@@ -204,7 +268,7 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 	out := make([]*controlplane.Run, len(runs))
 	for i, r := range runs {
 		s, ok := syncs[r.SyncID]
-		if !ok && (r.ReadFrom != "" || hasSamples(r)) {
+		if !ok && (r.ReadFrom != "" || hasSamples(r) || r.Error != "") {
 			y, err := store.GetSync(ctx, r.SyncID)
 			switch {
 			case errors.Is(err, controlplane.ErrNotFound):
@@ -221,7 +285,11 @@ func StoredRunsShown(ctx context.Context, store *controlplane.Store, runs []*con
 		}
 		out[i] = r
 		if s != nil {
-			out[i] = ShownRun(s.why, s.y, r)
+			shown, err := StoredRunShown(ctx, store, s.why, s.y, r)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = shown
 		}
 	}
 	return out, nil
@@ -255,12 +323,12 @@ func withholdText(msg, key string) string {
 		return msg
 	}
 	if plainKey(key) {
-		// Every form of a plain key is the key itself, and every replacement below needs it
-		// (or its start; a long one in any ASCII letter case) in msg: a request's answer is
-		// looked through once per key of the request (withholdKeys), thousands for a batch,
-		// most of them in no answer.
-		start := key[:min(len(key), keyStartShown)]
-		if len(key) < 8 && !strings.Contains(msg, start) || len(key) >= 8 && indexFold(msg, start) < 0 {
+		// Every replacement below needs a part of the key that all its forms hold as it is
+		// (fastNeedle; a long key's in any ASCII letter case) in msg: a request's answer is
+		// looked through once per key of the request (withholdKeys), thousands for a batch, most
+		// of them in no answer.
+		if part := fastNeedle(key); part != "" &&
+			(len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0) {
 			return msg
 		}
 	}
@@ -392,6 +460,29 @@ func upperASCII(c byte) byte {
 	return c
 }
 
+// fastNeedle is a part of plain key (plainKey) that each of its forms (keyForms) holds as it is,
+// within its first keyStartShown bytes (what withholdStart looks for): the run of letters,
+// digits, "-", ".", "_" and "~" (which no form escapes) at its start, or after its first byte
+// when that one is escaped ("+15551234567", "@handle": 6 bytes at most, JSON's \u0026), cut so
+// as to end within those bytes. "" when there is none: every form is then computed.
+func fastNeedle(key string) string {
+	safe := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+	}
+	start, n := 0, keyStartShown
+	if len(key) > 0 && !safe(key[0]) {
+		start, n = 1, keyStartShown-6
+	}
+	end := start
+	for end < len(key) && end-start < n && safe(key[end]) {
+		end++
+	}
+	if key == "." || key == ".." {
+		return "" // url_encode writes these as %2E
+	}
+	return key[start:end]
+}
+
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
 // printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
 func plainKey(key string) bool {
@@ -447,9 +538,11 @@ func (e *withheldError) Error() string { return e.text }
 func (e *withheldError) Unwrap() error { return e.err }
 
 // keyForms are the texts key is written as in a message, without their quotes: as it is, as Go
-// quotes it (goQuoted), and as JSON encoders write it: Go's (which escapes <, > and &), and
+// quotes it (goQuoted), as JSON encoders write it: Go's (which escapes <, > and &), and
 // others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
-// json_encode; in lower or upper case hex) or "/" as "\/" (PHP). Each once.
+// json_encode; in lower or upper case hex) or "/" as "\/" (PHP), and as the runner writes it
+// into a request's URL or form body (webhook.URLForms: url_encode's %40, a form's + for a space),
+// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"). Each once.
 func keyForms(key, goQuoted string) []string {
 	forms := []string{key, goQuoted}
 	goJSON := key
@@ -477,6 +570,7 @@ func keyForms(key, goQuoted string) []string {
 		}
 		forms = append(forms, b.String())
 	}
+	forms = append(forms, webhook.URLForms(key)...)
 	for _, f := range forms {
 		if strings.Contains(f, "/") {
 			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))

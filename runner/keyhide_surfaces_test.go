@@ -4,13 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -244,5 +247,123 @@ func TestTestAnswerWithholdsKeyHashedInRequests(t *testing.T) {
 	}
 	if res.Status != http.StatusUnprocessableEntity || strings.Contains(res.Body, "@") || !strings.Contains(res.Body, "(withheld)") {
 		t.Errorf("test: answer %d %q; want the 422 without the key", res.Status, res.Body)
+	}
+}
+
+// A sync that sent its key as the runner writes it into a request (url_encode in a path, a form
+// body), then was changed to send it only hashed, shows the answers and errors its delivery log
+// recorded before without the key in those encodings too: an endpoint echoes the path it was
+// asked for percent-encoded (Express's "Cannot POST /contacts/a%2Fb%40example.com") and a form
+// body as it got it ("ada+lovelace%40example.com").
+func TestDeliveryLogWithholdsKeyEchoedURLEncoded(t *testing.T) {
+	for _, spec := range []*controlplane.RequestSpec{
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST",
+			Path: "/contacts/{{ record.email | url_encode }}", Body: `{"name": {{ record.name | json }}}`}},
+		{Mode: controlplane.RequestModeRecord, New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Format: controlplane.FormatForm}},
+	} {
+		f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, spec)
+		rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = w.Write([]byte("Cannot " + req.Method + " " + req.Path + " with " + string(req.Body)))
+			return true
+		})
+		f.run(controlplane.RunSucceeded, RunOptions{})
+		f.sync.Request = hashedRequests
+		if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+			t.Fatal(err)
+		}
+		why, err := StoredKeyWithheld(f.ctx, f.store, f.sync)
+		if err != nil || why == "" {
+			t.Fatalf("the sync now hashes its key: withheld %q, %v", why, err)
+		}
+		ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID})
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("no delivery logged: %v", err)
+		}
+		for _, d := range ds {
+			shown := ShownDelivery(why, d)
+			for _, k := range []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp"} {
+				for _, form := range []string{webhook.PercentEncode(k), url.QueryEscape(k), url.PathEscape(k)} {
+					if strings.Contains(shown.Body, form) || strings.Contains(shown.Error, form) {
+						t.Errorf("%s: a delivery shown with the key %q as %q: body %q, error %q", spec.New.Path, k, form, shown.Body, shown.Error)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A run's error recorded while the sync sent its key (an answer the run ended on that echoes the
+// record's path) is shown without the key once the sync sends it only hashed, as the delivery
+// log's answer to that request is: `runs`, `runs show`, the API and the status page.
+func TestRunErrorWithholdsKeyRecordedBeforeHashing(t *testing.T) {
+	t.Setenv(APITokenEnv, "")
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts/{{ record.email | url_encode }}",
+			Body: `{"email": {{ record.email | json }}}`}})
+	rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte("token refused for " + req.Path + " " + string(req.Body)))
+		return true
+	})
+	run := f.run(controlplane.RunFailed, RunOptions{})
+	keys := []string{"ada lovelace@example.com", "a/b@example.com", "zoë@例え.jp"}
+	leaked := func(s string) string {
+		for _, k := range keys {
+			for _, form := range append([]string{k}, webhook.URLForms(k)...) {
+				if strings.Contains(s, form) {
+					return form
+				}
+			}
+		}
+		return ""
+	}
+	if leaked(run.Error) == "" {
+		t.Fatalf("the run's error quotes no key while the sync sends it: %s", run.Error)
+	}
+	f.sync.Request = hashedRequests
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := StoredRunsShown(f.ctx, f.store, []*controlplane.Run{run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := leaked(shown[0].Error); k != "" {
+		t.Errorf("the run's error is shown with the key %q: %s", k, shown[0].Error)
+	}
+	if !strings.Contains(shown[0].Error, "(withheld)") {
+		t.Errorf("the run's error is shown without its key withheld: %s", shown[0].Error)
+	}
+	// The delivery log as `deliveries` and `records --key` show it: a request the 401 stopped
+	// was recorded with the run's error, which quotes another request's key.
+	why, err := StoredKeyWithheld(f.ctx, f.store, f.sync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.store.ListDeliveries(f.ctx, controlplane.DeliveryFilter{SyncID: f.sync.ID, Keys: true})
+	if err == nil {
+		err = StoredDeliveriesShown(f.ctx, f.store, why, ds)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d = ShownDelivery(why, d); leaked(d.Body) != "" || leaked(d.Error) != "" {
+			t.Errorf("a delivery shown with a key: body %q, error %q", d.Body, d.Error)
+		}
+	}
+	// The status page's runs and failed requests, on the overview and the sync's page.
+	for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(f.sync.ID, 10)} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "127.0.0.1"
+		rec := httptest.NewRecorder()
+		Handler(f.store, nil, nil).ServeHTTP(rec, req)
+		body := html.UnescapeString(rec.Body.String())
+		if k := leaked(body); rec.Code != http.StatusOK || k != "" {
+			i := strings.Index(body, k)
+			t.Errorf("the status page %s: %d, with the key %q: …%s…", path, rec.Code, k, body[max(0, i-300):min(len(body), i+100)])
+		}
 	}
 }

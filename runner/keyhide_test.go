@@ -153,6 +153,28 @@ func TestWithholdTextOtherJSONEncoders(t *testing.T) {
 	}
 }
 
+// withholdText finds a key as the runner writes it into a request's URL or form body, which an
+// endpoint echoes: url_encode's escapes (in either case of hex, for a long key), a form's "+" for
+// a space, a path's escapes of a value rendered without url_encode; a short key where it stands.
+func TestWithholdTextURLEncoded(t *testing.T) {
+	for _, c := range []struct{ msg, key, want string }{
+		{`Cannot POST /api/contacts/ada%20lovelace%40example.com`, "ada lovelace@example.com", `Cannot POST /api/contacts/(withheld)`},
+		{`email=ada+lovelace%40example.com&name=Ada`, "ada lovelace@example.com", `email=(withheld)&name=Ada`},
+		{`/u/zo%c3%ab@x.io not found`, "zoë@x.io", `/u/(withheld) not found`},
+		{`/u/zo%C3%AB%40%E4%BE%8B%E3%81%88.jp`, "zoë@例え.jp", `/u/(withheld)`},
+		{`GET /users/a%2Bb answered 404`, "a+b", `GET /users/(withheld) answered 404`},
+		{`q=a+b&x=1`, "a b", `q=(withheld)&x=1`},
+		{`GET /users/%2B15551234567 answered 404`, "+15551234567", `GET /users/(withheld) answered 404`},
+		{`{"phone":"+15551234567"}`, "+15551234567", `{"phone":"(withheld)"}`},
+		{`path /u/%2B15551234567890123456…`, "+15551234567890123456789", `path /u/(withheld)…`},
+		{`{"path":"/users/a%2Fb%40example.com"}`, "a/b@example.com", `{"path":"/users/(withheld)"}`},
+	} {
+		if got := withholdText(c.msg, c.key); got != c.want {
+			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
+		}
+	}
+}
+
 // shownSamples withholds the keys of samples recorded while the sync still sent them, from the
 // key and the record, keeping valid JSON (a short numeric key in a record makes it text).
 func TestShownSamplesWithholdsRecordedKeys(t *testing.T) {
@@ -176,9 +198,13 @@ func TestShownSamplesWithholdsRecordedKeys(t *testing.T) {
 func TestWithholdKeysAbsentKeysAllocateNothing(t *testing.T) {
 	keys := make([]string, 1000)
 	for i := range keys {
-		keys[i] = fmt.Sprintf("user-%06d@example.com", i)
-		if i%2 == 1 {
+		switch i % 3 {
+		case 0:
+			keys[i] = fmt.Sprintf("user-%06d@example.com", i)
+		case 1:
 			keys[i] = fmt.Sprint(i) // short keys too
+		default:
+			keys[i] = fmt.Sprintf("+1555%07d", i) // a phone number, whose "+" a URL escapes
 		}
 	}
 	answer := strings.Repeat(`{"error":"invalid","field":"email"},`, 30)

@@ -252,7 +252,7 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		names[s.ID] = s.Name
 	}
 	for _, s := range syncs {
-		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns)
+		runs, err := p.store.ListRuns(ctx, s.ID, statusRuns) // their errors are not shown here
 		if err != nil {
 			p.unavailable(w)
 			return
@@ -300,10 +300,20 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
+	for i, r := range runs { // as `runs` shows them (StoredRunsShown)
+		if runs[i], err = StoredRunShown(ctx, p.store, withheld, s, r); err != nil {
+			p.unavailable(w)
+			return
+		}
+	}
 	// Each request's keys, withheld from its answer (ShownDelivery).
 	failed, err := p.store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: id, Failed: true, Limit: statusFailedDeliveries,
 		Keys: withheld != ""})
 	if err != nil {
+		p.unavailable(w)
+		return
+	}
+	if err := StoredDeliveriesShown(ctx, p.store, withheld, failed); err != nil {
 		p.unavailable(w)
 		return
 	}

@@ -203,8 +203,10 @@ var mySQLValueErrors = map[uint16]bool{1062: true, 1300: true, 1366: true, 1411:
 var duckNamePrefixes = slices.Concat(namePrefixes, []string{"to ", "ENUM(", "nullstr = "})
 
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
-// (its C API's): they are known by their type's prefix.
-var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: "}
+// (its C API's): they are known by their type's prefix. A Not implemented error is one too: a
+// time zone a column gives (timezone(tz, ts), AT TIME ZONE, make_timestamptz) that ICU does not
+// know fails with `Unknown TimeZone '<value>'!` and the names of the zones nearest to it.
+var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: ", "Not implemented Error: "}
 
 // duckUnquotedValues are the values DuckDB names without quotes, each the second of three groups:
 // `Type INT64 with value 99999999999 can't be cast`, `Overflow in multiplication of INT32

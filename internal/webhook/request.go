@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	liquidparser "github.com/osteele/liquid/parser"
@@ -423,6 +424,21 @@ func escapeURL(s string, bare bool) string {
 		return s
 	}
 	return string(append(b, s[last:]...))
+}
+
+// URLForms are the texts value is written as when the runner puts it into a request's URL or
+// form body, other than as it is: through url_encode (PercentEncode), in a form body
+// (url.QueryEscape: a space as "+"), and as a path or query sends a value rendered without
+// url_encode (escapeURL). Each once, none equal to value. What shows an endpoint's answer without
+// a value looks for these too: an endpoint echoes the path or the form it was sent.
+func URLForms(value string) []string {
+	var forms []string
+	for _, f := range []string{PercentEncode(value), url.QueryEscape(value), escapeURL(value, false), escapeURL(value, true)} {
+		if f != value && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }
 
 // baseWithEscapedPath is the connection's URL with the bytes of its path that a URL cannot carry

@@ -52,6 +52,9 @@ daemon keeps the log for --delivery-retention (14 days by default).
 			// Each request's keys, withheld from its answer (runner.ShownDelivery).
 			ds, err := store.ListDeliveries(ctx, controlplane.DeliveryFilter{SyncID: y.ID, RunID: *runID, Failed: *failed, Limit: *limit,
 				Keys: withheld != ""})
+			if err == nil {
+				err = runner.StoredDeliveriesShown(ctx, store, withheld, ds)
+			}
 			if err != nil {
 				return err
 			}
@@ -136,6 +139,9 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 			// The key asked about is the caller's; the other keys of its requests (the JSON's
 			// first and last keys, and those their answers quote) are not shown.
 			withheld, err := runner.StoredKeyWithheld(ctx, store, y)
+			if err == nil {
+				err = runner.StoredDeliveriesShown(ctx, store, withheld, ds)
+			}
 			if err != nil {
 				return err
 			}

@@ -176,7 +176,7 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		return err
 	}
 	withheld := ""
-	if len(all) > 0 || r.ReadFrom != "" || len(r.InvalidSamples) > len("[]") {
+	if len(all) > 0 || r.ReadFrom != "" || len(r.InvalidSamples) > len("[]") || r.Error != "" {
 		y, err := store.GetSync(ctx, r.SyncID)
 		if err != nil {
 			return err
@@ -184,7 +184,9 @@ func showRun(ctx context.Context, e *env, id int64, asJSON bool) error {
 		if withheld, err = runner.StoredKeyWithheld(ctx, store, y); err != nil {
 			return err
 		}
-		r = runner.ShownRun(withheld, y, r)
+		if r, err = runner.StoredRunShown(ctx, store, withheld, y, r); err != nil {
+			return err
+		}
 	}
 	var rejected []controlplane.Rejected
 	for _, rj := range all {
