@@ -134,7 +134,7 @@ func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSou
 		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
 			Scopes: c.Scopes, EndpointParams: params},
 		where:    RedactedURL(c.TokenURL),
-		client:   client,
+		client:   unfollowed(client), // a token endpoint's redirect fails the fetch as it came
 		now:      time.Now,
 		fetching: make(chan struct{}, 1),
 	}

@@ -790,7 +790,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			resp.Body.Close()
 			// Read with room past the bound, to tell an endpoint that asks for more than it.
 			retryAfter = pacing.AnswerRetryAfter(resp.Header, time.Now(), pacing.MaxRetryAfter+time.Second)
-			location = redactLocation(resp.Header.Get("Location"))
+			// The endpoint writes it: the connection's secrets it may echo are scrubbed, as from its body.
+			location = d.Endpoint.Scrub(redactLocation(resp.Header.Get("Location")), req.Header.Get("Authorization"))
 		}
 		answered()
 		answer := pacing.Answer{Status: status, Latency: elapsed, Header: header}
@@ -915,10 +916,18 @@ func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, 
 // the handshake for it sends only "handshake failure", and in TLS 1.3 the endpoint refuses after
 // the handshake, its alert often lost to the connection reset that follows (the error names the
 // reset, not the alert, and the attempt is retried).
+//
+// A redirect is never followed, and is returned as it came whatever its Location (see unfollowed).
 func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
 	asked := new(atomic.Bool)
 	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
-	resp, err = client.Do(req.WithContext(ctx))
+	resp, err = unfollowed(client).Do(req.WithContext(ctx))
+	if resp != nil {
+		if v, ok := resp.Header[heldLocation]; ok {
+			delete(resp.Header, heldLocation)
+			resp.Header["Location"] = v
+		}
+	}
 	var ue *url.Error
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
 		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
@@ -926,6 +935,44 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 	}
 	timer := time.AfterFunc(answerBodyWait, cancel)
 	return resp, func() { timer.Stop(); cancel() }, err
+}
+
+// heldLocation is the header a client from unfollowed keeps a redirect's Location in.
+const heldLocation = "Backflow-Unfollowed-Location"
+
+// unfollowed is client, which should not follow redirects (CheckRedirect: NoRedirects), made
+// to return every redirect as it came. net/http's client parses the Location of a 301, 302,
+// 303, 307 or 308 before it asks CheckRedirect whether to follow it, and one that does not
+// parse (a "%" that starts no escape, a port that is not a number) made the answer an error,
+// "failed to parse Location header" quoting it: a redirect the endpoint answered was taken for
+// no answer at all, retried as a network error up to the batch's attempts, and its records kept
+// as perhaps taken; a token endpoint's was retried too. Its transport moves a 3xx's Location
+// aside (heldLocation), so the client, seeing none, returns the answer as it is; Do puts it back.
+func unfollowed(client *http.Client) *http.Client {
+	if _, ok := client.Transport.(holdLocation); ok {
+		return client
+	}
+	c := *client
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = holdLocation{rt}
+	return &c
+}
+
+// holdLocation is the transport of a client from unfollowed.
+type holdLocation struct{ http.RoundTripper }
+
+func (h holdLocation) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := h.RoundTripper.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if v, ok := resp.Header["Location"]; ok {
+			delete(resp.Header, "Location")
+			resp.Header[heldLocation] = v
+		}
+	}
+	return resp, err
 }
 
 // closedOrRefused is whether err, from a client's Do, is the way an endpoint refusing a missing
@@ -1006,12 +1053,17 @@ func redactLocation(loc string) string {
 		return ""
 	}
 	u, err := url.Parse(loc)
-	if err != nil || u.Host == "" {
+	switch {
+	case err != nil:
+		return "a location that is not a valid URL"
+	case u.Host == "":
 		return "a relative location on the same host"
 	}
 	// A host name has at most 253 characters: a longer one is an endpoint's padding, cut
-	// (the Location header can run to the limit of an answer's headers).
-	return cutText(u.Scheme, 16) + "://" + cutText(u.Host, 260) + "/…"
+	// (the Location header can run to the limit of an answer's headers). It is kept printable:
+	// url.Parse lets through a host's non-ASCII characters, controls that reorder or hide the text
+	// around them (U+202E) among them.
+	return cutText(u.Scheme, 16) + "://" + printableExcerpt(strings.NewReader(u.Host), 260) + "/…"
 }
 
 // trackedBody is a request body that counts itself open until the transport closes it.

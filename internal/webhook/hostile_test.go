@@ -401,6 +401,14 @@ func TestHostileRedirects(t *testing.T) {
 		{"metadata address", false, func(string) string { return "http://169.254.169.254/latest/meta-data/" }},
 		{"itself", false, func(self string) string { return self }},
 		{"relative", false, func(string) string { return "/elsewhere" }},
+		// net/http's client parses these before it asks CheckRedirect: one that does not parse
+		// was an error, "got no response", retried as a network error.
+		{"not a URL (a port)", false, func(string) string { return "http://evil.example:s3cr3t-api-key-value/" }},
+		{"not a URL (an escape)", false, func(string) string { return "/offers/50%off" }},
+		// The host is shown: not the connection's secrets an endpoint echoes in it, nor characters
+		// that reorder or hide the text around them.
+		{"secret in the host", false, func(string) string { return "http://s3cr3t-api-key-value.evil.example/" }},
+		{"bidi control in the host", false, func(string) string { return "http://a\u202eelpmaxe.b/" }},
 	} {
 		for _, code := range []int{301, 302, 303, 307, 308} {
 			var hits atomic.Int64
@@ -430,6 +438,9 @@ func TestHostileRedirects(t *testing.T) {
 			}
 			if err != nil {
 				checkNoSecret(t, "error", err.Error())
+				if strings.ContainsRune(err.Error(), '\u202e') {
+					t.Errorf("%s, %d: the error %q holds a bidirectional control", tc.name, code, err)
+				}
 			}
 			srv.Close()
 		}
@@ -453,6 +464,26 @@ func TestHostileRedirects(t *testing.T) {
 	}
 	if err != nil {
 		checkNoSecret(t, "error", err.Error())
+	}
+
+	// A token endpoint redirecting to a Location that does not parse answered all the same: the
+	// fetch fails at once, as for any 3xx, rather than as a network error retried (two requests:
+	// the OAuth2 client tries the credentials in the form after a refusal of them in a header).
+	var tokenHits atomic.Int64
+	badTokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokenHits.Add(1)
+		w.Header().Set("Location", "/token/50%off")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer badTokens.Close()
+	ts = webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: badTokens.URL, ClientID: "id",
+		ClientSecret: "s3cr3t-client-secret"}, nil)
+	d = fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL, OAuth2: ts}, MaxRetries: 2})
+	res, err = d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "HTTP 302") || len(res.Delivered) != 0 ||
+		len(srv.seen()) != 0 || tokenHits.Load() > 2 {
+		t.Errorf("token endpoint redirecting to a Location that does not parse: %v, result %+v, %d deliveries, "+
+			"%d token requests: want the 302 failing the fetch at once, nothing sent", err, res, len(srv.seen()), tokenHits.Load())
 	}
 }
 
