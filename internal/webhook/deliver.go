@@ -760,14 +760,6 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			err = &url.Error{Op: req.Method, URL: req.URL.String(),
 				Err: fmt.Errorf("malformed HTTP status code %03d: not between 100 and 599", resp.StatusCode)}
 			resp = nil
-		case err == nil && resp.StatusCode < 200:
-			// net/http reads past informational answers but returns a 101 (Switching Protocols),
-			// whose body is the connection itself: reading it would wait for whatever the
-			// endpoint sends next. No upgrade was asked for, so it answers nothing either.
-			resp.Body.Close()
-			err = &url.Error{Op: req.Method, URL: req.URL.String(),
-				Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
-			resp = nil
 		}
 		var status int
 		var snippet string
@@ -927,6 +919,16 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 			delete(resp.Header, heldLocation)
 			resp.Header["Location"] = v
 		}
+	}
+	if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 {
+		// net/http reads past informational answers but returns a 101 (Switching Protocols),
+		// whose body is the connection itself, handed over: neither ctx, nor the client's
+		// timeout, nor answerBodyWait reaches it, and reading it waited for whatever the
+		// endpoint sent next, for as long as it kept the connection open. No upgrade was asked
+		// for, so it answers nothing either: the request got no answer.
+		resp.Body.Close()
+		resp, err = nil, &url.Error{Op: req.Method, URL: req.URL.String(),
+			Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
 	}
 	var ue *url.Error
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {

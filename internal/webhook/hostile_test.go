@@ -719,6 +719,46 @@ func TestHostileSlowAnswerOutsideDeliveries(t *testing.T) {
 	}
 }
 
+// A 101 Switching Protocols to a request that asked for no upgrade is no answer, wherever it is
+// sent from. net/http hands the connection over as the answer's body, which neither the
+// request's context, nor the client's timeout, nor the second Do gives a body reach: a test
+// (test_on_save, `backflow-runner test`) or a notification reading it waited for as long as the
+// endpoint kept the connection open, for ever if it wished. The endpoint here keeps it for
+// hangLimit.
+func TestHostileUpgradeOutsideDeliveries(t *testing.T) {
+	var held atomic.Bool
+	upgraded := newRawServer(t, func(c net.Conn, _ int) {
+		fmt.Fprint(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(hangLimit))
+		var ne net.Error
+		if _, err := io.Copy(io.Discard, c); errors.As(err, &ne) && ne.Timeout() {
+			held.Store(true) // the client never hung up
+		}
+	})
+	ctx, _ := untilHung(t)
+	err := webhook.Check(ctx, nil, webhook.Endpoint{URL: upgraded.url}, "x")
+	if held.Load() {
+		t.Fatalf("Check waited %v on a 101's connection", hangLimit)
+	}
+	if err == nil || !strings.Contains(err.Error(), "101") {
+		t.Errorf("Check: %v, want an error saying the endpoint answered 101", err)
+	}
+	// As a notification and `backflow-runner test` read an answer.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, upgraded.url, strings.NewReader("{}"))
+	resp, done, err := webhook.Do(webhook.DefaultClient(), req)
+	if err == nil {
+		_ = webhook.AnswerSnippet(resp, 256)
+		resp.Body.Close()
+	}
+	done()
+	if held.Load() {
+		t.Fatalf("reading the answer to Do waited %v on a 101's connection", hangLimit)
+	}
+	if err == nil || !strings.Contains(err.Error(), "101") {
+		t.Errorf("Do: %v, want an error saying the endpoint answered 101", err)
+	}
+}
+
 // The bound can fall inside a secret the answer echoed: what is kept of the error must not end
 // with the secret's first bytes (followed by the "…" of the cut), whichever byte the cut falls
 // on. The error used to be cut first and scrubbed after, when the cut secret no longer ended it.
