@@ -909,7 +909,8 @@ func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, 
 // the handshake, its alert often lost to the connection reset that follows (the error names the
 // reset, not the alert, and the attempt is retried).
 //
-// A redirect is never followed, and is returned as it came whatever its Location (see unfollowed).
+// A redirect is never followed, and is returned as it came whatever its Location; a 101 is an
+// error (see unfollowed).
 func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
 	asked := new(atomic.Bool)
 	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
@@ -919,16 +920,6 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 			delete(resp.Header, heldLocation)
 			resp.Header["Location"] = v
 		}
-	}
-	if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 {
-		// net/http reads past informational answers but returns a 101 (Switching Protocols),
-		// whose body is the connection itself, handed over: neither ctx, nor the client's
-		// timeout, nor answerBodyWait reaches it, and reading it waited for whatever the
-		// endpoint sent next, for as long as it kept the connection open. No upgrade was asked
-		// for, so it answers nothing either: the request got no answer.
-		resp.Body.Close()
-		resp, err = nil, &url.Error{Op: req.Method, URL: req.URL.String(),
-			Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
 	}
 	var ue *url.Error
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
@@ -942,16 +933,26 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 // heldLocation is the header a client from unfollowed keeps a redirect's Location in.
 const heldLocation = "Backflow-Unfollowed-Location"
 
-// unfollowed is client, which should not follow redirects (CheckRedirect: NoRedirects), made
-// to return every redirect as it came. net/http's client parses the Location of a 301, 302,
-// 303, 307 or 308 before it asks CheckRedirect whether to follow it, and one that does not
-// parse (a "%" that starts no escape, a port that is not a number) made the answer an error,
-// "failed to parse Location header" quoting it: a redirect the endpoint answered was taken for
-// no answer at all, retried as a network error up to the batch's attempts, and its records kept
-// as perhaps taken; a token endpoint's was retried too. Its transport moves a 3xx's Location
-// aside (heldLocation), so the client, seeing none, returns the answer as it is; Do puts it back.
+// unfollowed is client, which should not follow redirects (CheckRedirect: NoRedirects), made to
+// return what net/http's client would otherwise act on, or wait on, as the endpoint's answer (or
+// as no answer): every request to a webhook (Do) and to its OAuth2 token endpoint (TokenSource)
+// is sent with it.
+//
+//   - A redirect is returned as it came. net/http's client parses the Location of a 301, 302,
+//     303, 307 or 308 before it asks CheckRedirect whether to follow it, and one that does not
+//     parse (a "%" that starts no escape, a port that is not a number) made the answer an error,
+//     "failed to parse Location header" quoting it: a redirect the endpoint answered was taken
+//     for no answer, retried as a network error up to the batch's attempts, and its records kept
+//     as perhaps taken; a token endpoint's was retried too. Its transport moves a 3xx's Location
+//     aside (heldLocation), so the client, seeing none, returns the answer; Do puts it back.
+//   - A 1xx final answer is an error. net/http reads past informational answers but returns a
+//     101 (Switching Protocols), whose body is the connection itself, handed over: neither the
+//     request's context, nor the client's timeout, nor answerBodyWait reaches it, and reading it
+//     (a test's or a notification's answer, a token endpoint's) waited for whatever the endpoint
+//     sent next, for as long as it kept the connection open; a token fetch blocked so kept every
+//     later fetch of its connection waiting. No upgrade is ever asked for, so it answers nothing.
 func unfollowed(client *http.Client) *http.Client {
-	if _, ok := client.Transport.(holdLocation); ok {
+	if _, ok := client.Transport.(asAnswered); ok {
 		return client
 	}
 	c := *client
@@ -959,22 +960,29 @@ func unfollowed(client *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.Transport = holdLocation{rt}
+	c.Transport = asAnswered{rt}
 	return &c
 }
 
-// holdLocation is the transport of a client from unfollowed.
-type holdLocation struct{ http.RoundTripper }
+// asAnswered is the transport of a client from unfollowed.
+type asAnswered struct{ http.RoundTripper }
 
-func (h holdLocation) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := h.RoundTripper.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+func (a asAnswered) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.RoundTripper.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode >= 100 && resp.StatusCode < 200:
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		if v, ok := resp.Header["Location"]; ok {
 			delete(resp.Header, "Location")
 			resp.Header[heldLocation] = v
 		}
 	}
-	return resp, err
+	return resp, nil
 }
 
 // closedOrRefused is whether err, from a client's Do, is the way an endpoint refusing a missing

@@ -723,7 +723,8 @@ func TestHostileSlowAnswerOutsideDeliveries(t *testing.T) {
 // sent from. net/http hands the connection over as the answer's body, which neither the
 // request's context, nor the client's timeout, nor the second Do gives a body reach: a test
 // (test_on_save, `backflow-runner test`) or a notification reading it waited for as long as the
-// endpoint kept the connection open, for ever if it wished. The endpoint here keeps it for
+// endpoint kept the connection open, for ever if it wished; a token fetch, past its own timeout,
+// with every later fetch of its connection waiting for it. The endpoint here keeps it for
 // hangLimit.
 func TestHostileUpgradeOutsideDeliveries(t *testing.T) {
 	var held atomic.Bool
@@ -756,6 +757,19 @@ func TestHostileUpgradeOutsideDeliveries(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "101") {
 		t.Errorf("Do: %v, want an error saying the endpoint answered 101", err)
+	}
+
+	// A token endpoint's: its fetch's timeout did not reach the connection either, and every
+	// later fetch of the connection waited for that one.
+	defer webhook.SetTokenFetchTimeout(time.Second)()
+	ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: upgraded.url, ClientID: "id",
+		ClientSecret: "s3cret-value"}, nil)
+	_, err = ts.Token(ctx)
+	if held.Load() {
+		t.Fatalf("a token fetch waited %v on a 101's connection", hangLimit)
+	}
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "101") {
+		t.Errorf("token fetch: %v, want ErrTokenEndpoint saying the endpoint answered 101", err)
 	}
 }
 
