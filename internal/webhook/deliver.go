@@ -913,7 +913,12 @@ func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, 
 // error (see unfollowed).
 func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
 	asked := new(atomic.Bool)
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
+	parent, stop := context.WithValue(req.Context(), clientCertAskedKey{}, asked), context.CancelFunc(func() {})
+	if client.Timeout > 0 {
+		// Applied here, as the client would: the client from unfollowed has none.
+		parent, stop = context.WithTimeout(parent, client.Timeout)
+	}
+	ctx, cancel := context.WithCancel(parent)
 	resp, err = unfollowed(client).Do(req.WithContext(ctx))
 	if resp != nil {
 		if v, ok := resp.Header[heldLocation]; ok {
@@ -927,7 +932,7 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 			"sends none: an endpoint that requires one closes the connection this way)", ue.Err)
 	}
 	timer := time.AfterFunc(answerBodyWait, cancel)
-	return resp, func() { timer.Stop(); cancel() }, err
+	return resp, func() { timer.Stop(); cancel(); stop() }, err
 }
 
 // heldLocation is the header a client from unfollowed keeps a redirect's Location in.
@@ -951,11 +956,16 @@ const heldLocation = "Backflow-Unfollowed-Location"
 //     (a test's or a notification's answer, a token endpoint's) waited for whatever the endpoint
 //     sent next, for as long as it kept the connection open; a token fetch blocked so kept every
 //     later fetch of its connection waiting. No upgrade is ever asked for, so it answers nothing.
+//
+// Its Timeout is 0: the caller's context applies client's (Do's, a token fetch's), since net/http
+// times out a request through a transport it does not know with a goroutine and a timer of its
+// own per request.
 func unfollowed(client *http.Client) *http.Client {
 	if _, ok := client.Transport.(asAnswered); ok {
 		return client
 	}
 	c := *client
+	c.Timeout = 0
 	rt := c.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
