@@ -927,6 +927,10 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 		}
 	}
 	var ue *url.Error
+	if err != nil && parent.Err() != nil && req.Context().Err() == nil && errors.As(err, &ue) {
+		// As net/http says it of its own Client.Timeout.
+		ue.Err = fmt.Errorf("%w (no answer within the client's timeout of %s)", ue.Err, client.Timeout)
+	}
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
 		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
 			"sends none: an endpoint that requires one closes the connection this way)", ue.Err)
