@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -770,6 +772,35 @@ func TestHostileUpgradeOutsideDeliveries(t *testing.T) {
 	}
 	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "101") {
 		t.Errorf("token fetch: %v, want ErrTokenEndpoint saying the endpoint answered 101", err)
+	}
+}
+
+// Bytes an endpoint sends on a connection between requests (here a 204 with a body that echoes
+// the request) are logged by net/http's Transport with the standard log package, quoted up to
+// 4 KiB: the runner's and the provider's logs got the connection's credentials as the endpoint
+// echoed them. HideUnsolicitedAnswers keeps the line without them.
+func TestHostileUnsolicitedBytesAreNotLogged(t *testing.T) {
+	var logged lockedbuf.Buffer
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(&logged)
+	webhook.HideUnsolicitedAnswers()
+	log.Print("another line") // written as it is
+	s := newRawServer(t, func(c net.Conn, _ int) {
+		_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\nyour request: Authorization: Bearer s3cr3t-bearer-token\r\n")
+	})
+	if res, err := deliverTo(t, s.url, nil); err != nil || len(res.Delivered) != 1 {
+		t.Fatalf("Deliver: %v, %+v: want the record delivered by the 204", err, res)
+	}
+	// net/http logs when its connection's reader finds the bytes, after the answer was read.
+	for deadline := time.Now().Add(hangLimit); !strings.Contains(logged.String(), "idle HTTP channel"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("net/http logged nothing in %v: %q", hangLimit, logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	checkNoSecret(t, "the standard log", logged.String())
+	if !strings.Contains(logged.String(), "another line\n") {
+		t.Errorf("the standard log %q lost another line", logged.String())
 	}
 }
 
