@@ -40,6 +40,7 @@ func main() {
 		log.Fatal(err)
 	}
 	webhook.Version = version
+	webhook.HideUnsolicitedAnswers() // net/http's log line would quote what an endpoint sent (test_on_save)
 	if err := providerserver.Serve(context.Background(), provider.New(version), opts); err != nil {
 		log.Fatal(err)
 	}

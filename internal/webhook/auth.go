@@ -106,6 +106,9 @@ type TokenSource struct {
 	cfg    clientcredentials.Config
 	where  string       // the token URL's scheme and host, for errors
 	client *http.Client // fetches tokens: the network policy applies to the token endpoint too
+	// timeout is the given client's Timeout, which client (from unfollowed) leaves to the fetch's
+	// context; 0: none.
+	timeout time.Duration
 
 	// now is the clock expiries are compared with; tests move it forward.
 	now func() time.Time
@@ -134,7 +137,8 @@ func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSou
 		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
 			Scopes: c.Scopes, EndpointParams: params},
 		where:    RedactedURL(c.TokenURL),
-		client:   client,
+		client:   unfollowed(client), // a token endpoint's redirect fails the fetch as it came
+		timeout:  client.Timeout,
 		now:      time.Now,
 		fetching: make(chan struct{}, 1),
 	}
@@ -159,12 +163,16 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 		return h, nil
 	}
 	now := t.now()
-	fetch, cancel := context.WithTimeout(ctx, tokenFetchTimeout)
+	limit := tokenFetchTimeout
+	if t.timeout > 0 {
+		limit = min(limit, t.timeout)
+	}
+	fetch, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
 	if err != nil && ctx.Err() == nil && fetch.Err() != nil {
 		return "", transientTokenError{error: fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
-			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, tokenFetchTimeout)}
+			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, limit)}
 	}
 	if err != nil {
 		return "", t.fetchError(err)

@@ -760,14 +760,6 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			err = &url.Error{Op: req.Method, URL: req.URL.String(),
 				Err: fmt.Errorf("malformed HTTP status code %03d: not between 100 and 599", resp.StatusCode)}
 			resp = nil
-		case err == nil && resp.StatusCode < 200:
-			// net/http reads past informational answers but returns a 101 (Switching Protocols),
-			// whose body is the connection itself: reading it would wait for whatever the
-			// endpoint sends next. No upgrade was asked for, so it answers nothing either.
-			resp.Body.Close()
-			err = &url.Error{Op: req.Method, URL: req.URL.String(),
-				Err: fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)}
-			resp = nil
 		}
 		var status int
 		var snippet string
@@ -790,7 +782,8 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			resp.Body.Close()
 			// Read with room past the bound, to tell an endpoint that asks for more than it.
 			retryAfter = pacing.AnswerRetryAfter(resp.Header, time.Now(), pacing.MaxRetryAfter+time.Second)
-			location = redactLocation(resp.Header.Get("Location"))
+			// The endpoint writes it: the connection's secrets it may echo are scrubbed, as from its body.
+			location = d.Endpoint.Scrub(redactLocation(resp.Header.Get("Location")), req.Header.Get("Authorization"))
 		}
 		answered()
 		answer := pacing.Answer{Status: status, Latency: elapsed, Header: header}
@@ -915,17 +908,95 @@ func (d *Deliverer) retryWait(ctx context.Context, id string, records, attempt, 
 // the handshake for it sends only "handshake failure", and in TLS 1.3 the endpoint refuses after
 // the handshake, its alert often lost to the connection reset that follows (the error names the
 // reset, not the alert, and the attempt is retried).
+//
+// A redirect is never followed, and is returned as it came whatever its Location; a 101 is an
+// error (see unfollowed).
 func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(), err error) {
 	asked := new(atomic.Bool)
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), clientCertAskedKey{}, asked))
-	resp, err = client.Do(req.WithContext(ctx))
+	parent, stop := context.WithValue(req.Context(), clientCertAskedKey{}, asked), context.CancelFunc(func() {})
+	if client.Timeout > 0 {
+		// Applied here, as the client would: the client from unfollowed has none.
+		parent, stop = context.WithTimeout(parent, client.Timeout)
+	}
+	ctx, cancel := context.WithCancel(parent)
+	resp, err = unfollowed(client).Do(req.WithContext(ctx))
+	if resp != nil {
+		if v, ok := resp.Header[heldLocation]; ok {
+			delete(resp.Header, heldLocation)
+			resp.Header["Location"] = v
+		}
+	}
 	var ue *url.Error
+	if err != nil && parent.Err() != nil && req.Context().Err() == nil && errors.As(err, &ue) {
+		// As net/http says it of its own Client.Timeout.
+		ue.Err = fmt.Errorf("%w (no answer within the client's timeout of %s)", ue.Err, client.Timeout)
+	}
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
 		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
 			"sends none: an endpoint that requires one closes the connection this way)", ue.Err)
 	}
 	timer := time.AfterFunc(answerBodyWait, cancel)
-	return resp, func() { timer.Stop(); cancel() }, err
+	return resp, func() { timer.Stop(); cancel(); stop() }, err
+}
+
+// heldLocation is the header a client from unfollowed keeps a redirect's Location in.
+const heldLocation = "Backflow-Unfollowed-Location"
+
+// unfollowed is client, which should not follow redirects (CheckRedirect: NoRedirects), made to
+// return what net/http's client would otherwise act on, or wait on, as the endpoint's answer (or
+// as no answer): every request to a webhook (Do) and to its OAuth2 token endpoint (TokenSource)
+// is sent with it.
+//
+//   - A redirect is returned as it came. net/http's client parses the Location of a 301, 302,
+//     303, 307 or 308 before it asks CheckRedirect whether to follow it, and one that does not
+//     parse (a "%" that starts no escape, a port that is not a number) made the answer an error,
+//     "failed to parse Location header" quoting it: a redirect the endpoint answered was taken
+//     for no answer, retried as a network error up to the batch's attempts, and its records kept
+//     as perhaps taken; a token endpoint's was retried too. Its transport moves a 3xx's Location
+//     aside (heldLocation), so the client, seeing none, returns the answer; Do puts it back.
+//   - A 1xx final answer is an error. net/http reads past informational answers but returns a
+//     101 (Switching Protocols), whose body is the connection itself, handed over: neither the
+//     request's context, nor the client's timeout, nor answerBodyWait reaches it, and reading it
+//     (a test's or a notification's answer, a token endpoint's) waited for whatever the endpoint
+//     sent next, for as long as it kept the connection open; a token fetch blocked so kept every
+//     later fetch of its connection waiting. No upgrade is ever asked for, so it answers nothing.
+//
+// Its Timeout is 0: the caller's context applies client's (Do's, a token fetch's), since net/http
+// times out a request through a transport it does not know with a goroutine and a timer of its
+// own per request.
+func unfollowed(client *http.Client) *http.Client {
+	if _, ok := client.Transport.(asAnswered); ok {
+		return client
+	}
+	c := *client
+	c.Timeout = 0
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = asAnswered{rt}
+	return &c
+}
+
+// asAnswered is the transport of a client from unfollowed.
+type asAnswered struct{ http.RoundTripper }
+
+func (a asAnswered) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.RoundTripper.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode >= 100 && resp.StatusCode < 200:
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %d as the final answer to a request that asked for no upgrade", resp.StatusCode)
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		if v, ok := resp.Header["Location"]; ok {
+			delete(resp.Header, "Location")
+			resp.Header[heldLocation] = v
+		}
+	}
+	return resp, nil
 }
 
 // closedOrRefused is whether err, from a client's Do, is the way an endpoint refusing a missing
@@ -1006,12 +1077,17 @@ func redactLocation(loc string) string {
 		return ""
 	}
 	u, err := url.Parse(loc)
-	if err != nil || u.Host == "" {
+	switch {
+	case err != nil:
+		return "a location that is not a valid URL"
+	case u.Host == "":
 		return "a relative location on the same host"
 	}
 	// A host name has at most 253 characters: a longer one is an endpoint's padding, cut
-	// (the Location header can run to the limit of an answer's headers).
-	return cutText(u.Scheme, 16) + "://" + cutText(u.Host, 260) + "/…"
+	// (the Location header can run to the limit of an answer's headers). It is kept printable:
+	// url.Parse lets through a host's non-ASCII characters, controls that reorder or hide the text
+	// around them (U+202E) among them.
+	return cutText(u.Scheme, 16) + "://" + printableExcerpt(strings.NewReader(u.Host), 260) + "/…"
 }
 
 // trackedBody is a request body that counts itself open until the transport closes it.

@@ -57,6 +57,10 @@ func TestResultMayHaveDelivered(t *testing.T) {
 			if got := res.MayHaveDelivered(); got != tc.want {
 				t.Errorf("MayHaveDelivered = %v, want %v (requests %+v)", got, tc.want, res.Requests)
 			}
+			// Do applies the client's timeout itself, and says so as net/http would.
+			if tc.client != nil && !strings.Contains(err.Error(), "no answer within the client's timeout of 50ms") {
+				t.Errorf("Deliver: %v, want it to say no answer came within the client's timeout", err)
+			}
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -401,6 +403,14 @@ func TestHostileRedirects(t *testing.T) {
 		{"metadata address", false, func(string) string { return "http://169.254.169.254/latest/meta-data/" }},
 		{"itself", false, func(self string) string { return self }},
 		{"relative", false, func(string) string { return "/elsewhere" }},
+		// net/http's client parses these before it asks CheckRedirect: one that does not parse
+		// was an error, "got no response", retried as a network error.
+		{"not a URL (a port)", false, func(string) string { return "http://evil.example:s3cr3t-api-key-value/" }},
+		{"not a URL (an escape)", false, func(string) string { return "/offers/50%off" }},
+		// The host is shown: not the connection's secrets an endpoint echoes in it, nor characters
+		// that reorder or hide the text around them.
+		{"secret in the host", false, func(string) string { return "http://s3cr3t-api-key-value.evil.example/" }},
+		{"bidi control in the host", false, func(string) string { return "http://a\u202eelpmaxe.b/" }},
 	} {
 		for _, code := range []int{301, 302, 303, 307, 308} {
 			var hits atomic.Int64
@@ -430,6 +440,9 @@ func TestHostileRedirects(t *testing.T) {
 			}
 			if err != nil {
 				checkNoSecret(t, "error", err.Error())
+				if strings.ContainsRune(err.Error(), '\u202e') {
+					t.Errorf("%s, %d: the error %q holds a bidirectional control", tc.name, code, err)
+				}
 			}
 			srv.Close()
 		}
@@ -453,6 +466,26 @@ func TestHostileRedirects(t *testing.T) {
 	}
 	if err != nil {
 		checkNoSecret(t, "error", err.Error())
+	}
+
+	// A token endpoint redirecting to a Location that does not parse answered all the same: the
+	// fetch fails at once, as for any 3xx, rather than as a network error retried (two requests:
+	// the OAuth2 client tries the credentials in the form after a refusal of them in a header).
+	var tokenHits atomic.Int64
+	badTokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokenHits.Add(1)
+		w.Header().Set("Location", "/token/50%off")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer badTokens.Close()
+	ts = webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: badTokens.URL, ClientID: "id",
+		ClientSecret: "s3cr3t-client-secret"}, nil)
+	d = fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL, OAuth2: ts}, MaxRetries: 2})
+	res, err = d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(1))
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "HTTP 302") || len(res.Delivered) != 0 ||
+		len(srv.seen()) != 0 || tokenHits.Load() > 2 {
+		t.Errorf("token endpoint redirecting to a Location that does not parse: %v, result %+v, %d deliveries, "+
+			"%d token requests: want the 302 failing the fetch at once, nothing sent", err, res, len(srv.seen()), tokenHits.Load())
 	}
 }
 
@@ -685,6 +718,89 @@ func TestHostileSlowAnswerOutsideDeliveries(t *testing.T) {
 			!strings.Contains(err.Error(), strings.TrimSuffix(tokens.url, "/hook")) {
 			t.Errorf("token answer %.20q: %v, want ErrTokenEndpoint saying the endpoint did not answer within 1s, naming it", answer, err)
 		}
+	}
+}
+
+// A 101 Switching Protocols to a request that asked for no upgrade is no answer, wherever it is
+// sent from. net/http hands the connection over as the answer's body, which neither the
+// request's context, nor the client's timeout, nor the second Do gives a body reach: a test
+// (test_on_save, `backflow-runner test`) or a notification reading it waited for as long as the
+// endpoint kept the connection open, for ever if it wished; a token fetch, past its own timeout,
+// with every later fetch of its connection waiting for it. The endpoint here keeps it for
+// hangLimit.
+func TestHostileUpgradeOutsideDeliveries(t *testing.T) {
+	var held atomic.Bool
+	upgraded := newRawServer(t, func(c net.Conn, _ int) {
+		fmt.Fprint(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(hangLimit))
+		var ne net.Error
+		if _, err := io.Copy(io.Discard, c); errors.As(err, &ne) && ne.Timeout() {
+			held.Store(true) // the client never hung up
+		}
+	})
+	ctx, _ := untilHung(t)
+	err := webhook.Check(ctx, nil, webhook.Endpoint{URL: upgraded.url}, "x")
+	if held.Load() {
+		t.Fatalf("Check waited %v on a 101's connection", hangLimit)
+	}
+	if err == nil || !strings.Contains(err.Error(), "101") {
+		t.Errorf("Check: %v, want an error saying the endpoint answered 101", err)
+	}
+	// As a notification and `backflow-runner test` read an answer.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, upgraded.url, strings.NewReader("{}"))
+	resp, done, err := webhook.Do(webhook.DefaultClient(), req)
+	if err == nil {
+		_ = webhook.AnswerSnippet(resp, 256)
+		resp.Body.Close()
+	}
+	done()
+	if held.Load() {
+		t.Fatalf("reading the answer to Do waited %v on a 101's connection", hangLimit)
+	}
+	if err == nil || !strings.Contains(err.Error(), "101") {
+		t.Errorf("Do: %v, want an error saying the endpoint answered 101", err)
+	}
+
+	// A token endpoint's: its fetch's timeout did not reach the connection either, and every
+	// later fetch of the connection waited for that one.
+	defer webhook.SetTokenFetchTimeout(time.Second)()
+	ts := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: upgraded.url, ClientID: "id",
+		ClientSecret: "s3cret-value"}, nil)
+	_, err = ts.Token(ctx)
+	if held.Load() {
+		t.Fatalf("a token fetch waited %v on a 101's connection", hangLimit)
+	}
+	if !errors.Is(err, webhook.ErrTokenEndpoint) || !strings.Contains(err.Error(), "101") {
+		t.Errorf("token fetch: %v, want ErrTokenEndpoint saying the endpoint answered 101", err)
+	}
+}
+
+// Bytes an endpoint sends on a connection between requests (here a 204 with a body that echoes
+// the request) are logged by net/http's Transport with the standard log package, quoted up to
+// 4 KiB: the runner's and the provider's logs got the connection's credentials as the endpoint
+// echoed them. HideUnsolicitedAnswers keeps the line without them.
+func TestHostileUnsolicitedBytesAreNotLogged(t *testing.T) {
+	var logged lockedbuf.Buffer
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(&logged)
+	webhook.HideUnsolicitedAnswers()
+	log.Print("another line") // written as it is
+	s := newRawServer(t, func(c net.Conn, _ int) {
+		_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\nyour request: Authorization: Bearer s3cr3t-bearer-token\r\n")
+	})
+	if res, err := deliverTo(t, s.url, nil); err != nil || len(res.Delivered) != 1 {
+		t.Fatalf("Deliver: %v, %+v: want the record delivered by the 204", err, res)
+	}
+	// net/http logs when its connection's reader finds the bytes, after the answer was read.
+	for deadline := time.Now().Add(hangLimit); !strings.Contains(logged.String(), "idle HTTP channel"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("net/http logged nothing in %v: %q", hangLimit, logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	checkNoSecret(t, "the standard log", logged.String())
+	if !strings.Contains(logged.String(), "another line\n") {
+		t.Errorf("the standard log %q lost another line", logged.String())
 	}
 }
 

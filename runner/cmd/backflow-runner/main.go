@@ -82,6 +82,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "backflow-runner: warning: %v: a DuckDB model could read this process's BACKFLOW_ variables\n", err)
 	}
 	webhook.Version = version
+	webhook.HideUnsolicitedAnswers() // net/http's log line would quote what an endpoint sent
 	applyGCPercent()
 	// SIGHUP too: a daemon started from a terminal that hangs up (an ssh session that drops)
 	// stopped at once by default, its runs left to their leases, as after a kill.
