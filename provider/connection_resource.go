@@ -155,7 +155,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 							"RFC 9110 tokens (letters, digits and ``!#$%&'*+-.^_`|~``), each name once whatever its case; " +
 							"values are one line (no CR, LF, NUL or other control characters but tab). The runner sets " +
 							quoteAll(webhook.ReservedHeaders) + " itself, so these cannot be set here; nor can " +
-							"`Content-Encoding` other than `identity`: bodies are sent uncompressed. Sensitive.",
+							"`Content-Encoding` other than `identity`: bodies are sent uncompressed; nor a header whose name holds `Idempotency` (`Idempotency-Key`): one value for every request would make such an API answer each later request with the first one's saved answer (each request carries its own `webhook-id` instead). Sensitive.",
 						ElementType: types.StringType,
 						Optional:    true,
 						Sensitive:   true,

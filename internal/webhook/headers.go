@@ -46,6 +46,15 @@ func CheckHeaderName(name string) *HeaderError {
 		return &HeaderError{Name: name, Problem: "is set by the runner on every request and cannot be configured: " +
 			"the runner sets " + strings.Join(ReservedHeaders, ", ")}
 	}
+	if strings.Contains(strings.ToLower(name), "idempotency") {
+		// A configured header has one value for every request: an API that honours it (Stripe's
+		// Idempotency-Key, and the like) answers every request after the first with the first
+		// one's saved answer or refuses it, and a 2xx would record records never applied.
+		return &HeaderError{Name: name, Problem: "would carry the same value on every request, and an API that " +
+			"honours idempotency keys answers each request after the first with the first one's saved answer (its " +
+			"records counted delivered without being applied) or refuses it: remove the header. Every request " +
+			"carries its own " + HeaderID + ", kept across its retries, for an endpoint to deduplicate on"}
+	}
 	if isReserved(name, framingHeaders) {
 		return &HeaderError{Name: name, Problem: "is written by the HTTP client from the request body and cannot be " +
 			"configured (neither can " + strings.Join(framingHeaders, " or ") + ")"}

@@ -53,6 +53,9 @@ func TestCheckHeaders(t *testing.T) {
 		// Bodies are never compressed: a coding would make every request undecodable.
 		{"Content-Encoding", "gzip", "sends bodies as they are"},
 		{"content-encoding", "br", "sends bodies as they are"},
+		// One value for every request: an API that honours it answers the later ones with the first's answer.
+		{"Idempotency-Key", headerSecret, "same value on every request"},
+		{"x-idempotency-key", headerSecret, "same value on every request"},
 	} {
 		errs := webhook.CheckHeaders(map[string]string{tc.name: tc.value})
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
