@@ -50,9 +50,10 @@ import (
 // TIMETZ, TIME_NS and BIT the string DuckDB prints; a UNION {"member": value}; a VARIANT the JSON
 // to_json makes of it (its text is in the session's zone). A column of any
 // other type is sent as the string DuckDB prints, BIGNUM as a number;
-// a LIST, ARRAY, STRUCT or MAP holding such a type as the JSON DuckDB's to_json makes of it,
-// each TIMESTAMPTZ in it as a UTC session writes it (duckUTCNested) (duckdb_vector.go reads the
-// others from the result's vectors). JSON's text and to_json's are sent strict
+// a LIST, ARRAY, STRUCT or MAP holding such a type (or a VARIANT) with each such value as it is
+// sent alone and the others by these rules (duckReadableNested), or, holding one in a MAP's key
+// or a UNION, as the JSON DuckDB's to_json makes of it, each TIMESTAMPTZ in it as a UTC session
+// writes it (duckUTCNested) (duckdb_vector.go reads the others from the result's vectors). JSON's text and to_json's are sent strict
 // (appendStrictJSON): DuckDB's JSON may hold NaN and infinities (to_json writes a DOUBLE's so),
 // sent as the strings "NaN", "Infinity", "-Infinity", and trailing commas, for which the text is
 // sent as a string. A TIME of 24:00:00 is "24:00:00", as DuckDB prints it (appendDuckTime).
@@ -493,18 +494,20 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		return nil, err
 	}
 	// Types the encoder cannot read from a vector are read as DuckDB prints them: a scalar
-	// (BIGNUM, ...) as its text, a nested type holding one as the JSON DuckDB's to_json makes
-	// of it. A VARIANT is read as to_json's JSON too: its text is in the session's TimeZone
-	// (one holding a TIMESTAMPTZ), its JSON in UTC.
+	// (BIGNUM, ...) as its text; a nested type holding one with each such value in it made one
+	// the encoder reads as that value alone is sent (duckReadableNested), else (a MAP key or a
+	// UNION member holding one) as the JSON DuckDB's to_json makes of it. A VARIANT is read as
+	// to_json's JSON too: its text is in the session's TimeZone (one holding a TIMESTAMPTZ), its
+	// JSON in UTC.
 	plain := make([]string, len(cols))
 	for i, col := range cols {
 		plain[i] = "m." + quoteDuck(col.Name)
 	}
 	var types []*duckType
 	var ids []bindings.Type
-	var utc []string
+	var utc, readable []string
 	err = interruptible(ctx, conn, func() (err error) {
-		types, ids, utc, err = duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
+		types, ids, utc, readable, err = duckResultTypes(conn, plain, "SELECT "+strings.Join(plain, ", ")+" FROM "+wrapQuery(query)+" LIMIT 0")
 		return err
 	})
 	if err != nil {
@@ -516,6 +519,8 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 		switch {
 		case t != nil:
 			list = append(list, plain[i])
+		case readable[i] != "":
+			list = append(list, readable[i])
 		case duckNested(ids[i]):
 			list = append(list, "CAST(to_json("+utc[i]+") AS VARCHAR)")
 		case ids[i] == bindings.TypeVariant:
@@ -569,7 +574,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 			s.close()
 			return nil, fmt.Errorf("column %q: %w", cols[min(i, len(cols)-1)].Name, terr)
 		}
-		if i < len(cols) && types[i] == nil {
+		if i < len(cols) && types[i] == nil && readable[i] == "" {
 			// Read as text: to_json's JSON and BIGNUM's digits as they are, the others strings.
 			r.types[i].raw, r.types[i].number = duckNested(ids[i]) || ids[i] == bindings.TypeVariant, ids[i] == bindings.TypeBigNum
 		}
@@ -633,17 +638,19 @@ func duckNested(id bindings.Type) bool {
 // duckResultTypes prepares q, whose columns are exprs, and returns its columns' types and type
 // ids; the type is nil for one the encoder cannot read from a vector. utc[i], for a nested
 // column, is exprs[i] with its TIMESTAMPTZs written in UTC (duckUTCNested): what to_json is
-// given for one the encoder cannot read, and what a nested key's text is cast from.
-func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types []*duckType, ids []bindings.Type, utc []string, err error) {
+// given for one the encoder cannot read, and what a nested key's text is cast from. readable[i],
+// for a nested column the encoder cannot read, is exprs[i] made one it reads
+// (duckReadableNested), or "" when it cannot be.
+func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types []*duckType, ids []bindings.Type, utc, readable []string, err error) {
 	var st bindings.PreparedStatement
 	if bindings.Prepare(conn, q, &st) == bindings.StateError {
 		err := errors.New(bindings.PrepareError(st))
 		bindings.DestroyPrepare(&st)
-		return nil, nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	defer bindings.DestroyPrepare(&st)
 	n := bindings.PreparedStatementColumnCount(st)
-	types, ids, utc = make([]*duckType, n), make([]bindings.Type, n), make([]string, n)
+	types, ids, utc, readable = make([]*duckType, n), make([]bindings.Type, n), make([]string, n), make([]string, n)
 	for i := range n {
 		ids[i] = bindings.PreparedStatementColumnType(st, i)
 		if t, err := newDuckType(bindings.PreparedStatementColumnLogicalType(st, i)); err == nil {
@@ -652,10 +659,105 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 		if int(i) < len(exprs) && duckNested(ids[i]) {
 			lt := bindings.PreparedStatementColumnLogicalType(st, i)
 			utc[i], _ = duckUTCNested(exprs[i], lt, 1)
+			if types[i] == nil {
+				if e, _, ok := duckReadableNested(exprs[i], lt, 1); ok {
+					readable[i] = e
+				}
+			}
 			bindings.DestroyLogicalType(&lt)
 		}
 	}
-	return types, ids, utc, nil
+	return types, ids, utc, readable, nil
+}
+
+// duckReadableNested returns expr, a LIST, ARRAY, STRUCT or MAP of type lt, with each value in
+// it (at any depth) of a type the encoder cannot read from a vector replaced by one it reads
+// and sends as that value alone is sent: a BIGNUM by its digits as JSON (an exact number), a
+// VARIANT by its to_json (as JSON), a GEOMETRY by its text (WKT); whether it changed anything;
+// and false when it cannot (such a value in a MAP's key or in a UNION). Every other value in it
+// is then read from vectors and sent by the type table's rules, as it is outside the nested
+// value: read whole as to_json's JSON, a BLOB beside a BIGNUM was "\xFF" (not base64), a FLOAT
+// 0.10000000149011612, a TIMESTAMPTZ not RFC 3339, a date BC "0044-03-15 (BC)", a MAP of
+// INTEGER keys an object. depth names the lambdas' variables (e1, e2, ...), as duckUTCNested's.
+func duckReadableNested(expr string, lt bindings.LogicalType, depth int) (string, bool, bool) {
+	v := "e" + strconv.Itoa(depth)
+	switch bindings.GetTypeId(lt) {
+	case bindings.TypeBigNum:
+		return "CAST(CAST(" + expr + " AS VARCHAR) AS JSON)", true, true
+	case bindings.TypeVariant:
+		return "to_json(" + expr + ")", true, true
+	case bindings.TypeGeometry:
+		return "CAST(" + expr + " AS VARCHAR)", true, true
+	case bindings.TypeAny, bindings.TypeInvalid, bindings.TypeStringLiteral, bindings.TypeIntegerLiteral:
+		return expr, false, false
+	case bindings.TypeList, bindings.TypeArray:
+		var child bindings.LogicalType
+		if bindings.GetTypeId(lt) == bindings.TypeList {
+			child = bindings.ListTypeChildType(lt)
+		} else {
+			child = bindings.ArrayTypeChildType(lt)
+		}
+		defer bindings.DestroyLogicalType(&child)
+		e, changed, ok := duckReadableNested(v, child, depth+1)
+		if !ok || !changed {
+			return expr, false, ok
+		}
+		return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true, true
+	case bindings.TypeStruct:
+		n := bindings.StructTypeChildCount(lt)
+		unnamed := duckUnnamedStruct(lt)
+		fields, changed := make([]string, n), false
+		for i := range n {
+			child := bindings.StructTypeChildType(lt, i)
+			name := bindings.StructTypeChildName(lt, i)
+			field := quoteDuckString(name)
+			if unnamed {
+				field = strconv.Itoa(int(i) + 1)
+			}
+			e, ch, ok := duckReadableNested("struct_extract("+expr+", "+field+")", child, depth)
+			bindings.DestroyLogicalType(&child)
+			if !ok {
+				return expr, false, false
+			}
+			if !unnamed {
+				e = quoteDuck(name) + " := " + e
+			}
+			fields[i], changed = e, changed || ch
+		}
+		if !changed {
+			return expr, false, true
+		}
+		ctor := "struct_pack("
+		if unnamed {
+			ctor = "row("
+		}
+		return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true, true
+	case bindings.TypeMap:
+		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
+		defer bindings.DestroyLogicalType(&key)
+		defer bindings.DestroyLogicalType(&value)
+		// A key made text would make the MAP an object (of string keys), not what its type says.
+		if _, changed, ok := duckReadableNested("k", key, depth+1); !ok || changed {
+			return expr, false, false
+		}
+		val, changed, ok := duckReadableNested("struct_extract("+v+", 'value')", value, depth+1)
+		if !ok || !changed {
+			return expr, false, ok
+		}
+		return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" + expr +
+			"), lambda " + v + ": {'key': struct_extract(" + v + ", 'key'), 'value': " + val + "})) END", true, true
+	case bindings.TypeUnion:
+		n := bindings.UnionTypeMemberCount(lt)
+		for i := range n {
+			m := bindings.UnionTypeMemberType(lt, i)
+			_, changed, ok := duckReadableNested("m", m, depth+1)
+			bindings.DestroyLogicalType(&m)
+			if !ok || changed {
+				return expr, false, false
+			}
+		}
+	}
+	return expr, false, true
 }
 
 // duckUTCNested returns expr, of type lt, with every TIMESTAMPTZ in it (in a LIST, ARRAY,

@@ -109,8 +109,8 @@ func TestDuckDBUnnamedStruct(t *testing.T) {
 		{"MAP {'k': row(true, 1.5)}", `{"k":[true,1.5]}`, "{k=(true, 1.5)}"},
 		{"row(TIMESTAMPTZ '2020-01-01 00:00:00+00', 1)", `["2020-01-01T00:00:00Z",1]`, "('2020-01-01 00:00:00+00', 1)"},
 		{"[row(TIMESTAMPTZ '2020-01-01 00:00:00+00')]", `[["2020-01-01T00:00:00Z"]]`, "[('2020-01-01 00:00:00+00',)]"},
-		// Holding a BIGNUM: to_json's JSON, its TIMESTAMPTZ in UTC.
-		{"{'n': '1'::BIGNUM, 'r': row(TIMESTAMPTZ '2020-01-01 00:00:00+00', 2)}", `{"n":1,"r":["2020-01-01 00:00:00+00",2]}`,
+		// Holding a BIGNUM: its TIMESTAMPTZ as one alone is sent, in UTC.
+		{"{'n': '1'::BIGNUM, 'r': row(TIMESTAMPTZ '2020-01-01 00:00:00+00', 2)}", `{"n":1,"r":["2020-01-01T00:00:00Z",2]}`,
 			"{'n': 1, 'r': ('2020-01-01 00:00:00+00', 2)}"},
 		{"row('1'::BIGNUM, 'x')", `[1,"x"]`, "(1, x)"},
 	} {
@@ -322,15 +322,20 @@ func TestDuckDBNestedRewriteColumnNames(t *testing.T) {
 	if want := []string{"{k=['2020-01-01 00:00:00+00']}"}; !slices.Equal(keys, want) {
 		t.Errorf("key text %q, want %q", keys, want)
 	}
-	// A column e1 without them, inside a value read as to_json's: the read failed.
-	q := `SELECT 1 AS e1, {'m': MAP {'k': TIMESTAMPTZ '2020-01-01 00:00:00+00'}, 'n': '1'::BIGNUM} AS sb`
+	// A column e1 without them, inside a value read as to_json's (the read failed), or made one
+	// the encoder reads (duckReadableNested, whose lambdas name e1, e2 too).
+	q := `SELECT 1 AS e1, {'m': MAP {'k': TIMESTAMPTZ '2020-01-01 00:00:00+00'}, 'n': '1'::BIGNUM, 'l': MAP {'k': ['2'::BIGNUM]}} AS sb,
+		{'m': MAP {'k': TIMESTAMPTZ '2020-01-01 00:00:00+00'}, 'j': MAP {'3'::BIGNUM: [1]}} AS sj`
 	rows, err := Read(context.Background(), src, q, "e1", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if v, want := rows.AppendValue(nil, 1), `{"m":{"k":"2020-01-01 00:00:00+00"},"n":1}`; string(v) != want {
+		if v, want := rows.AppendValue(nil, 1), `{"m":{"k":"2020-01-01T00:00:00Z"},"n":1,"l":{"k":[2]}}`; string(v) != want {
+			t.Errorf("sent %s, want %s", v, want)
+		}
+		if v, want := rows.AppendValue(nil, 2), `{"m":{"k":"2020-01-01 00:00:00+00"},"j":{"3":[1]}}`; string(v) != want {
 			t.Errorf("sent %s, want %s", v, want)
 		}
 	}

@@ -295,26 +295,30 @@ func offset(off int64) string {
 	return fmt.Sprintf("%s%02d:%02d:%02d", sign, off/3600, off/60%60, off%60)
 }
 
-// TestDuckDBNestedZonedJSON: a nested value the encoder cannot read from vectors (one holding a
-// BIGNUM) is sent as the JSON to_json makes of it, and a TIMESTAMPTZ in it, at any depth (in a
-// STRUCT, LIST, ARRAY, MAP key or value), is the text a UTC session writes, whatever TimeZone
-// init_sql sets: to_json writes the session's ("2020-01-02 08:49:05.5+05:45" in
+// TestDuckDBNestedZonedJSON: a TIMESTAMPTZ in a nested value holding a BIGNUM, at any depth (in a
+// STRUCT, LIST, ARRAY, MAP key or value), is sent in UTC whatever TimeZone init_sql sets: as
+// RFC 3339, as one alone is (TestDuckDBNestedBesideUnreadable); and in one the encoder cannot
+// read from vectors (a MAP keyed on a BIGNUM), sent as the JSON to_json makes of it, as the
+// text a UTC session writes: to_json writes the session's ("2020-01-02 08:49:05.5+05:45" in
 // Asia/Kathmandu), so changing the zone sent every such record again.
 func TestDuckDBNestedZonedJSON(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ expr, want string }{
-		{`{'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00', 'n': '1'::BIGNUM}`, `{"at":"2020-01-02 03:04:05.5+00","n":1}`},
+		{`{'at': TIMESTAMPTZ '2020-01-02 03:04:05.5+00', 'n': '1'::BIGNUM}`, `{"at":"2020-01-02T03:04:05.5Z","n":1}`},
 		{`[{'at': TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00', 'n': '1'::BIGNUM}, NULL]`,
-			`[{"at":"0044-03-15 (BC) 12:00:00+00","n":1},null]`},
-		{`MAP {TIMESTAMPTZ '2020-01-02 03:04:05.5+00': '1'::BIGNUM}`, `{"2020-01-02 03:04:05.5+00":1}`},
+			`[{"at":"-000043-03-15T12:00:00Z","n":1},null]`},
+		{`MAP {TIMESTAMPTZ '2020-01-02 03:04:05.5+00': '1'::BIGNUM}`, `[{"key":"2020-01-02T03:04:05.5Z","value":1}]`},
 		{`{'a''b "c': [TIMESTAMPTZ 'infinity', NULL, TIMESTAMPTZ '-infinity'], 'n': '2'::BIGNUM,
 			'm': MAP {'k': {'t': TIMESTAMPTZ '12345-01-02 03:04:05.5+00', 'n': '3'::BIGNUM}}}`,
-			`{"a'b \"c":["infinity",null,"-infinity"],"n":2,"m":{"k":{"t":"12345-01-02 03:04:05.5+00","n":3}}}`},
+			`{"a'b \"c":["infinity",null,"-infinity"],"n":2,"m":{"k":{"t":"+012345-01-02T03:04:05.5Z","n":3}}}`},
 		{`{'x': [[TIMESTAMPTZ '1969-12-31 23:59:59.999999+00', NULL]::TIMESTAMPTZ[2]], 'n': '1'::BIGNUM}`,
-			`{"x":[["1969-12-31 23:59:59.999999+00",null]],"n":1}`},
+			`{"x":[["1969-12-31T23:59:59.999999Z",null]],"n":1}`},
 		{`NULL::STRUCT(ts TIMESTAMPTZ, n BIGNUM)`, `null`},
 		{`{'at': NULL::TIMESTAMPTZ, 's': NULL::STRUCT(ts TIMESTAMPTZ), 'n': '1'::BIGNUM}`, `{"at":null,"s":null,"n":1}`},
 		{`[]::STRUCT(ts TIMESTAMPTZ, n BIGNUM)[]`, `[]`},
+		// Read as to_json's JSON.
+		{`MAP {'1'::BIGNUM: [TIMESTAMPTZ '2020-01-02 03:04:05.5+00', NULL]}`, `{"1":["2020-01-02 03:04:05.5+00",null]}`},
+		{`{'m': MAP {'1'::BIGNUM: {'t': TIMESTAMPTZ '0044-03-15 (BC) 12:00:00+00'}}}`, `{"m":{"1":{"t":"0044-03-15 (BC) 12:00:00+00"}}}`},
 	}
 	for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'", "SET TimeZone = 'America/St_Johns'"} {
 		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
@@ -327,6 +331,49 @@ func TestDuckDBNestedZonedJSON(t *testing.T) {
 			got, okSuffix := strings.CutSuffix(got, "}")
 			if !okPrefix || !okSuffix || got != c.want || !json.Valid([]byte(objs[0])) {
 				t.Errorf("init_sql %s: %s: sent %s, want %s", init, c.expr, got, c.want)
+			}
+		}
+	}
+}
+
+// TestDuckDBNestedBesideUnreadable: a LIST, STRUCT or MAP holding a value the encoder cannot
+// read from vectors (a BIGNUM, VARIANT or GEOMETRY) sends every other value in it by the type
+// table's rules, as that value alone or in another nested value is sent, whatever the session's
+// zone; the BIGNUM, VARIANT or GEOMETRY as it is sent alone. Such a value was read whole as
+// to_json's JSON: a BLOB beside it was "\xFF" (not base64), a FLOAT 0.10000000149011612, a
+// TIMESTAMPTZ "2020-01-01 00:00:00+00", a date BC "0044-03-15 (BC)", a MAP of INTEGER keys an
+// object, a JSON value rewritten ("2.50" became "2.5"). Where it cannot be read so (a MAP keyed
+// on a BIGNUM, a UNION holding one) it is still to_json's JSON.
+func TestDuckDBNestedBesideUnreadable(t *testing.T) {
+	t.Parallel()
+	beside := `'b': '\xff'::BLOB, 'r': 0.1::FLOAT, 'tz': TIMESTAMPTZ '2020-01-01 00:00:00+00', 'm': MAP {1: 2},
+		'dbc': '0044-03-15 (BC)'::DATE, 'j': '[2.50]'::JSON`
+	sent := `"b":"/w==","r":0.1,"tz":"2020-01-01T00:00:00Z","m":[{"key":1,"value":2}],"dbc":"-000043-03-15","j":[2.50]`
+	cases := []struct{ expr, want string }{
+		{`{` + beside + `}`, `{` + sent + `}`}, // nothing unreadable: the rules this test holds the others to
+		{`{'n': '-12345678901234567890123456789'::BIGNUM, ` + beside + `}`, `{"n":-12345678901234567890123456789,` + sent + `}`},
+		{`{'v': {'a': [1, 2]}::VARIANT, ` + beside + `}`, `{"v":{"a":[1,2]},` + sent + `}`},
+		{`{'g': 'POINT(1 2)'::GEOMETRY, ` + beside + `}`, `{"g":"POINT (1 2)",` + sent + `}`},
+		{`[{'n': [NULL, '1'::BIGNUM]::BIGNUM[2], ` + beside + `}, NULL]`, `[{"n":[null,1],` + sent + `},null]`},
+		{`row('1'::BIGNUM, '\xff'::BLOB)`, `[1,"/w=="]`},
+		{`MAP {'k': {'n': '1'::BIGNUM, 'b': '\xff'::BLOB}}`, `{"k":{"n":1,"b":"/w=="}}`},
+		{`MAP {1: ['x'::VARIANT]}`, `[{"key":1,"value":["x"]}]`},
+		{`NULL::STRUCT(n BIGNUM, b BLOB)`, `null`},
+		// Not readable so: to_json's.
+		{`MAP {'1'::BIGNUM: '\xff'::BLOB}`, `{"1":"\\xFF"}`},
+		{`[union_value(n := '1'::BIGNUM)]`, `[{"n":1}]`},
+	}
+	for _, init := range []string{"SET TimeZone = 'UTC'", "SET TimeZone = 'Asia/Kathmandu'"} {
+		src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init})
+		for _, c := range cases {
+			objs, _ := readMySQL(t, src, "select 1 as id, "+c.expr+" as v", "id")
+			if len(objs) != 1 {
+				t.Fatalf("%s: %d rows", c.expr, len(objs))
+			}
+			got, okPrefix := strings.CutPrefix(objs[0], `{"id":1,"v":`)
+			got, okSuffix := strings.CutSuffix(got, "}")
+			if !okPrefix || !okSuffix || got != c.want || !json.Valid([]byte(objs[0])) {
+				t.Errorf("init_sql %s: %s:\n sent %s\n want %s", init, c.expr, got, c.want)
 			}
 		}
 	}
