@@ -928,8 +928,8 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 	}
 	var ue *url.Error
 	if err != nil && parent.Err() != nil && req.Context().Err() == nil && errors.As(err, &ue) {
-		// As net/http says it of its own Client.Timeout.
-		ue.Err = fmt.Errorf("%w (no answer within the client's timeout of %s)", ue.Err, client.Timeout)
+		// As net/http says it of its own Client.Timeout, and still a timeout (ue.Timeout()).
+		ue.Err = clientTimeout{fmt.Errorf("%w (no answer within the client's timeout of %s)", ue.Err, client.Timeout)}
 	}
 	if err != nil && asked.Load() && closedOrRefused(err) && errors.As(err, &ue) {
 		ue.Err = fmt.Errorf("%w (the endpoint asked for a client certificate in the TLS handshake and Backflow "+
@@ -938,6 +938,15 @@ func Do(client *http.Client, req *http.Request) (resp *http.Response, done func(
 	timer := time.AfterFunc(answerBodyWait, cancel)
 	return resp, func() { timer.Stop(); cancel(); stop() }, err
 }
+
+// clientTimeout is the error of a request Do's client timeout ended: a timeout, as net/http's
+// own Client.Timeout error is (*url.Error's Timeout reads it from its Err, which a wrapped error
+// alone would hide).
+type clientTimeout struct{ error }
+
+func (e clientTimeout) Unwrap() error { return e.error }
+func (clientTimeout) Timeout() bool   { return true }
+func (clientTimeout) Temporary() bool { return true }
 
 // heldLocation is the header a client from unfollowed keeps a redirect's Location in.
 const heldLocation = "Backflow-Unfollowed-Location"

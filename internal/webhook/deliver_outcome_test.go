@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -62,6 +63,33 @@ func TestResultMayHaveDelivered(t *testing.T) {
 				t.Errorf("Deliver: %v, want it to say no answer came within the client's timeout", err)
 			}
 		})
+	}
+}
+
+// A request the client's timeout ended is a timeout, as net/http's Client.Timeout made it: its
+// *url.Error says Timeout() (what a caller tells a timeout by), and it matches
+// context.DeadlineExceeded, the wording saying which timeout it was.
+func TestDoClientTimeoutIsATimeout(t *testing.T) {
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hanging.Close()
+	defer close(release)
+	client := *webhook.DefaultClient()
+	client.Timeout = 50 * time.Millisecond
+	req, _ := http.NewRequest(http.MethodPost, hanging.URL, strings.NewReader("{}"))
+	_, done, err := webhook.Do(&client, req)
+	done()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("Do: %v (%T), want a net.Error whose Timeout() is true", err, err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || err == nil || !strings.Contains(err.Error(), "no answer within the client's timeout of 50ms") {
+		t.Errorf("Do: %v, want context.DeadlineExceeded saying the client's timeout ended it", err)
 	}
 }
 
