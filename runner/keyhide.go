@@ -323,12 +323,11 @@ func withholdText(msg, key string) string {
 		return msg
 	}
 	if plainKey(key) {
-		// Every replacement below needs a part of the key that all its forms hold as it is
-		// (fastNeedle; a long key's in any ASCII letter case) in msg: a request's answer is
+		// Every replacement below needs the parts of the key that all its forms hold as they
+		// are (mayHoldKey; a long key's in any ASCII letter case) in msg: a request's answer is
 		// looked through once per key of the request (withholdKeys), thousands for a batch, most
 		// of them in no answer.
-		if part := fastNeedle(key); part != "" &&
-			(len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0) {
+		if !mayHoldKey(msg, key) {
 			return msg
 		}
 	}
@@ -460,27 +459,40 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// fastNeedle is a part of plain key (plainKey) that each of its forms (keyForms) holds as it is,
-// within its first keyStartShown bytes (what withholdStart looks for): the run of letters,
-// digits, "-", ".", "_" and "~" (which no form escapes) at its start, or after its first byte
-// when that one is escaped ("+15551234567", "@handle": 6 bytes at most, JSON's \u0026), cut so
-// as to end within those bytes. "" when there is none: every form is then computed.
-func fastNeedle(key string) string {
+// mayHoldKey reports whether msg may hold plain key (plainKey) in one of its forms (keyForms),
+// or the start of one (withholdStart): whether it holds each of the parts of the key that every
+// form holds as it is within its first keyStartShown bytes. Those are the runs of letters,
+// digits, "-", ".", "_" and "~" (which no form escapes), each cut so as to end within those bytes
+// in a form that escapes each byte before it into 3 ("%2B", "%20"); in any ASCII letter case
+// when the key is 8 bytes or more (withholdText). A key with such a run only after a byte a URL
+// escapes ("+1 555 010 0042", "ACME Corp 42") is not looked for by that byte's neighbour alone
+// ("1", "ACME"), which most answers hold: that computed every key's forms for every answer.
+// A key without any such run (".", "..", which url_encode writes as %2E) may be anywhere.
+func mayHoldKey(msg, key string) bool {
+	if key == "." || key == ".." {
+		return true
+	}
 	safe := func(c byte) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 	}
-	start, n := 0, keyStartShown
-	if len(key) > 0 && !safe(key[0]) {
-		start, n = 1, keyStartShown-6
+	shift := 0 // how much further on key[i] may be in a form: 2 for each byte escaped before it
+	for i := 0; i < len(key) && i+shift < keyStartShown; {
+		if !safe(key[i]) {
+			shift += 2
+			i++
+			continue
+		}
+		j := i
+		for j < len(key) && safe(key[j]) {
+			j++
+		}
+		part := key[i:min(j, keyStartShown-shift)]
+		if len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0 {
+			return false
+		}
+		i = j
 	}
-	end := start
-	for end < len(key) && end-start < n && safe(key[end]) {
-		end++
-	}
-	if key == "." || key == ".." {
-		return "" // url_encode writes these as %2E
-	}
-	return key[start:end]
+	return true
 }
 
 // plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
