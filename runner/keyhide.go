@@ -463,8 +463,8 @@ func upperASCII(c byte) byte {
 // or the start of one (withholdStart): whether it holds each of the parts of the key that every
 // form holds as it is within its first keyStartShown bytes. Those are the runs of letters,
 // digits, "-", ".", "_" and "~" (which no form escapes), each cut so as to end within those bytes
-// in a form that escapes each byte before it into 3 ("%2B", "%20"); in any ASCII letter case
-// when the key is 8 bytes or more (withholdText). A key with such a run only after a byte a URL
+// in a form that escapes each byte before it into 3 ("%2B", "%20"; a "'" into 6, "&#x27;"); in
+// any ASCII letter case when the key is 8 bytes or more (withholdText). A key with such a run only after a byte a URL
 // escapes ("+1 555 010 0042", "ACME Corp 42") is not looked for by that byte's neighbour alone
 // ("1", "ACME"), which most answers hold: that computed every key's forms for every answer.
 // A key without any such run (".", "..", which url_encode writes as %2E) may be anywhere.
@@ -475,10 +475,13 @@ func mayHoldKey(msg, key string) bool {
 	safe := func(c byte) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 	}
-	shift := 0 // how much further on key[i] may be in a form: 2 for each byte escaped before it
+	shift := 0 // how much further on key[i] may be in a form: 2 for each byte escaped before it (5 for "'")
 	for i := 0; i < len(key) && i+shift < keyStartShown; {
 		if !safe(key[i]) {
 			shift += 2
+			if key[i] == '\'' {
+				shift += 3
+			}
 			i++
 			continue
 		}
@@ -554,7 +557,8 @@ func (e *withheldError) Unwrap() error { return e.err }
 // others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
 // json_encode; in lower or upper case hex) or "/" as "\/" (PHP), and as the runner writes it
 // into a request's URL or form body (webhook.URLForms: url_encode's %40, a form's + for a space),
-// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"). Each once.
+// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"), a short key's with its
+// escapes' hex in lower case too; and each of those with a "'" HTML-escaped. Each once.
 func keyForms(key, goQuoted string) []string {
 	forms := []string{key, goQuoted}
 	goJSON := key
@@ -582,7 +586,21 @@ func keyForms(key, goQuoted string) []string {
 		}
 		forms = append(forms, b.String())
 	}
-	forms = append(forms, webhook.URLForms(key)...)
+	urlForms := webhook.URLForms(key)
+	forms = append(forms, urlForms...)
+	if len(key) < 8 { // a longer key's are found in any letter case already (withholdText)
+		for _, f := range urlForms {
+			// As an endpoint that escapes the URL again writes them (.NET's "%c3%a9").
+			forms = append(forms, lowerHexEscapes(f))
+		}
+	}
+	for _, f := range forms {
+		if strings.Contains(f, "'") {
+			// As an answer in HTML escapes a "'" it echoes (Express's "Cannot POST
+			// /contacts/o&#39;brien@example.com"): Go's html and npm's escape-html, Python's html.
+			forms = append(forms, strings.ReplaceAll(f, "'", "&#39;"), strings.ReplaceAll(f, "'", "&#x27;"))
+		}
+	}
 	for _, f := range forms {
 		if strings.Contains(f, "/") {
 			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))
@@ -593,6 +611,22 @@ func keyForms(key, goQuoted string) []string {
 	// The longest first: a form that holds another is replaced whole.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	return forms
+}
+
+// lowerHexEscapes is f with the hex digits of its escapes ("%C3%A9") in lower case.
+func lowerHexEscapes(f string) string {
+	b := []byte(f)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' && isHexDigit(b[i+1]) && isHexDigit(b[i+2]) {
+			b[i+1], b[i+2] = lowerASCII(b[i+1]), lowerASCII(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a

@@ -175,6 +175,15 @@ func TestWithholdTextURLEncoded(t *testing.T) {
 		{`/c/%2B1%20555%20010… (cut)`, "+1 555 010 0042", `/c/(withheld)… (cut)`},
 		{`{"name":"ACME Corp 42"} /c/ACME%20Corp%2042`, "ACME Corp 42", `{"name":"(withheld)"} /c/(withheld)`},
 		{`/c/%20%20%20%20%20%20%20%20x`, "        x", `/c/(withheld)`},
+		// A short key as an endpoint that escapes the URL again writes it, in lower-case hex.
+		{`Cannot POST /u/Jos%c3%a9`, "José", `Cannot POST /u/(withheld)`},
+		{`{"path":"/p/%e2%82%ac5"}`, "€5", `{"path":"/p/(withheld)"}`},
+		// A "'" HTML-escaped by an answer in HTML, which echoes the path (Express's 404 page).
+		{`<pre>Cannot POST /contacts/o&#39;brien@example.com</pre>`, "o'brien@example.com", `<pre>Cannot POST /contacts/(withheld)</pre>`},
+		{`Not found: /contacts/o&#x27;brien@example.com`, "o'brien@example.com", `Not found: /contacts/(withheld)`},
+		{`<pre>Cannot POST /c/&#39;&#39;&#39;&#39;0123456789…</pre>`, "''''0123456789abcdef", `<pre>Cannot POST /c/(withheld)…</pre>`},
+		{`<pre>Cannot POST /c/it&#39;s</pre>`, "it's", `<pre>Cannot POST /c/(withheld)</pre>`},
+		{`Cannot POST /c/&#x27;abcdefghij…`, "'abcdefghijklmnop", `Cannot POST /c/(withheld)…`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
 			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
