@@ -322,14 +322,12 @@ func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
-	if plainKey(key) {
-		// Every replacement below needs the parts of the key that all its forms hold as they
-		// are (mayHoldKey; a long key's in any ASCII letter case) in msg: a request's answer is
-		// looked through once per key of the request (withholdKeys), thousands for a batch, most
-		// of them in no answer.
-		if !mayHoldKey(msg, key) {
-			return msg
-		}
+	// Every replacement below needs the parts of the key that all its forms hold as they are
+	// (mayHoldKey; a long key's in any ASCII letter case) in msg: a request's answer is looked
+	// through once per key of the request (withholdKeys), thousands for a batch, most of them in
+	// no answer.
+	if !mayHoldKey(msg, key) {
+		return msg
 	}
 	q := strconv.Quote(key)
 	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
@@ -459,15 +457,17 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// mayHoldKey reports whether msg may hold plain key (plainKey) in one of its forms (keyForms),
-// or the start of one (withholdStart): whether it holds each of the parts of the key that every
-// form holds as it is within its first keyStartShown bytes. Those are the runs of letters,
-// digits, "-", ".", "_" and "~" (which no form escapes), each cut so as to end within those bytes
-// in a form that escapes each byte before it into 3 ("%2B", "%20"; a "'" into 6, "&#x27;"); in
-// any ASCII letter case when the key is 8 bytes or more (withholdText). A key with such a run only after a byte a URL
-// escapes ("+1 555 010 0042", "ACME Corp 42") is not looked for by that byte's neighbour alone
-// ("1", "ACME"), which most answers hold: that computed every key's forms for every answer.
-// A key without any such run (".", "..", which url_encode writes as %2E) may be anywhere.
+// mayHoldKey reports whether msg may hold key in one of its forms (keyForms), or the start of
+// one (withholdStart): whether it holds each of the parts of the key that every form holds as it
+// is within its first keyStartShown bytes. Those are the runs of ASCII letters, digits, "-", ".",
+// "_" and "~" (which no form escapes), each cut so as to end within those bytes in a form that
+// writes each byte before it in as many as any form may: 3 ("%2B", "%20", "\/"), or 6 for a
+// "'", "<", ">", "&", a control or non-ASCII byte ("&#x27;", "\u003c", "\u0001", "\ufffd" for a
+// byte not UTF-8); in any ASCII letter case when the key is 8 bytes or more (withholdText). A key
+// with such a run only after a byte a URL escapes ("+1 555 010 0042", "ACME Corp 42") is not
+// looked for by that byte's neighbour alone ("1", "ACME"), which most answers hold: that computed
+// every key's forms for every answer. A key without any such run (".", "..", which url_encode
+// writes as %2E) may be anywhere.
 func mayHoldKey(msg, key string) bool {
 	if key == "." || key == ".." {
 		return true
@@ -475,12 +475,13 @@ func mayHoldKey(msg, key string) bool {
 	safe := func(c byte) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 	}
-	shift := 0 // how much further on key[i] may be in a form: 2 for each byte escaped before it (5 for "'")
+	shift := 0 // how much further on key[i] may be in a form than in key
 	for i := 0; i < len(key) && i+shift < keyStartShown; {
-		if !safe(key[i]) {
-			shift += 2
-			if key[i] == '\'' {
-				shift += 3
+		if c := key[i]; !safe(c) {
+			if c < 0x20 || c >= 0x7f || strings.IndexByte("'<>&", c) >= 0 {
+				shift += 5
+			} else {
+				shift += 2
 			}
 			i++
 			continue
@@ -494,18 +495,6 @@ func mayHoldKey(msg, key string) bool {
 			return false
 		}
 		i = j
-	}
-	return true
-}
-
-// plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
-// printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
-func plainKey(key string) bool {
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&', c == '/':
-			return false
-		}
 	}
 	return true
 }
@@ -588,7 +577,9 @@ func keyForms(key, goQuoted string) []string {
 	}
 	urlForms := webhook.URLForms(key)
 	forms = append(forms, urlForms...)
-	if len(key) < 8 { // a longer key's are found in any letter case already (withholdText)
+	// A longer key's are found in any letter case already (withholdText); a "%" of the key itself
+	// is not an escape (escapeURL keeps it).
+	if len(key) < 8 && !strings.Contains(key, "%") {
 		for _, f := range urlForms {
 			// As an endpoint that escapes the URL again writes them (.NET's "%c3%a9").
 			forms = append(forms, lowerHexEscapes(f))

@@ -184,6 +184,12 @@ func TestWithholdTextURLEncoded(t *testing.T) {
 		{`<pre>Cannot POST /c/&#39;&#39;&#39;&#39;0123456789…</pre>`, "''''0123456789abcdef", `<pre>Cannot POST /c/(withheld)…</pre>`},
 		{`<pre>Cannot POST /c/it&#39;s</pre>`, "it's", `<pre>Cannot POST /c/(withheld)</pre>`},
 		{`Cannot POST /c/&#x27;abcdefghij…`, "'abcdefghijklmnop", `Cannot POST /c/(withheld)…`},
+		// A key Go's or a JSON encoder's quoting escapes, its start cut, in the form that writes
+		// each of its escaped bytes longest before its first part.
+		{`{"e":"\u00e9\u00e9\u00e9\u00e9abcdefgh…"}`, "éééé" + "abcdefghijklmnop", `{"e":"(withheld)…"}`},
+		{`{"e":"\u003c\u003cabcdefgh…"}`, "<<abcdefghijklmnop", `{"e":"(withheld)…"}`},
+		{`/u/Zo%C3%AB-000042%40exa…`, "Zoë-000042@example.com", `/u/(withheld)…`},
+		{`{"e":"acct\/000042"}`, "acct/000042", `{"e":"(withheld)"}`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
 			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
@@ -238,6 +244,15 @@ func TestWithholdKeysAbsentKeysAllocateNothing(t *testing.T) {
 	answer = `{"error":"ACME rejected 1 record","code":1001,"line":1}`
 	if allocs := testing.AllocsPerRun(5, func() { withholdKeys(answer, spaced) }); allocs != 0 {
 		t.Errorf("withholdKeys of an answer that holds none of %d keys split by spaces: %v allocations, want 0", len(spaced), allocs)
+	}
+	// Keys that Go's or a JSON encoder's quoting escapes: non-ASCII, "/", "<", "&", a quote.
+	escaped := make([]string, 1000)
+	for i := range escaped {
+		escaped[i] = []string{"Zoë-%06d@example.com", "acct/%06d", "<%06d>", "a&b %06d", `say "%06d"`}[i%5]
+		escaped[i] = fmt.Sprintf(escaped[i], i)
+	}
+	if allocs := testing.AllocsPerRun(5, func() { withholdKeys(answer, escaped) }); allocs != 0 {
+		t.Errorf("withholdKeys of an answer that holds none of %d keys quoting escapes: %v allocations, want 0", len(escaped), allocs)
 	}
 	// Still withheld where it stands.
 	if got := withholdKeys(`{"e":"user-000042@example.com","n":7}`, append(keys, "7")); got != `{"e":"(withheld)","n":(withheld)}` {
