@@ -322,15 +322,12 @@ func withholdText(msg, key string) string {
 	if key == "" {
 		return msg
 	}
-	if plainKey(key) {
-		// Every replacement below needs a part of the key that all its forms hold as it is
-		// (fastNeedle; a long key's in any ASCII letter case) in msg: a request's answer is
-		// looked through once per key of the request (withholdKeys), thousands for a batch, most
-		// of them in no answer.
-		if part := fastNeedle(key); part != "" &&
-			(len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0) {
-			return msg
-		}
+	// Every replacement below needs the parts of the key that all its forms hold as they are
+	// (mayHoldKey; a long key's in any ASCII letter case) in msg: a request's answer is looked
+	// through once per key of the request (withholdKeys), thousands for a batch, most of them in
+	// no answer.
+	if !mayHoldKey(msg, key) {
+		return msg
 	}
 	q := strconv.Quote(key)
 	msg = outsideWithheld(msg, func(m string) string { return strings.ReplaceAll(m, q, strconv.Quote(withheldValue)) })
@@ -460,37 +457,44 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// fastNeedle is a part of plain key (plainKey) that each of its forms (keyForms) holds as it is,
-// within its first keyStartShown bytes (what withholdStart looks for): the run of letters,
-// digits, "-", ".", "_" and "~" (which no form escapes) at its start, or after its first byte
-// when that one is escaped ("+15551234567", "@handle": 6 bytes at most, JSON's \u0026), cut so
-// as to end within those bytes. "" when there is none: every form is then computed.
-func fastNeedle(key string) string {
+// mayHoldKey reports whether msg may hold key in one of its forms (keyForms), or the start of
+// one (withholdStart): whether it holds each of the parts of the key that every form holds as it
+// is within its first keyStartShown bytes. Those are the runs of ASCII letters, digits, "-", ".",
+// "_" and "~" (which no form escapes), each cut so as to end within those bytes in a form that
+// writes each byte before it in as many as any form may: 3 ("%2B", "%20", "\/"), or 6 for a
+// "'", "<", ">", "&", a control or non-ASCII byte ("&#x27;", "\u003c", "\u0001", "\ufffd" for a
+// byte not UTF-8); in any ASCII letter case when the key is 8 bytes or more (withholdText). A key
+// with such a run only after a byte a URL escapes ("+1 555 010 0042", "ACME Corp 42") is not
+// looked for by that byte's neighbour alone ("1", "ACME"), which most answers hold: that computed
+// every key's forms for every answer. A key without any such run (".", "..", which url_encode
+// writes as %2E) may be anywhere.
+func mayHoldKey(msg, key string) bool {
+	if key == "." || key == ".." {
+		return true
+	}
 	safe := func(c byte) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 	}
-	start, n := 0, keyStartShown
-	if len(key) > 0 && !safe(key[0]) {
-		start, n = 1, keyStartShown-6
-	}
-	end := start
-	for end < len(key) && end-start < n && safe(key[end]) {
-		end++
-	}
-	if key == "." || key == ".." {
-		return "" // url_encode writes these as %2E
-	}
-	return key[start:end]
-}
-
-// plainKey reports whether key is written as it is by Go's and JSON encoders' quoting (keyForms):
-// printable ASCII without a quote, a backslash, "<", ">", "&" or "/".
-func plainKey(key string) bool {
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&', c == '/':
+	shift := 0 // how much further on key[i] may be in a form than in key
+	for i := 0; i < len(key) && i+shift < keyStartShown; {
+		if c := key[i]; !safe(c) {
+			if c < 0x20 || c >= 0x7f || strings.IndexByte("'<>&", c) >= 0 {
+				shift += 5
+			} else {
+				shift += 2
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(key) && safe(key[j]) {
+			j++
+		}
+		part := key[i:min(j, keyStartShown-shift)]
+		if len(key) < 8 && !strings.Contains(msg, part) || len(key) >= 8 && indexFold(msg, part) < 0 {
 			return false
 		}
+		i = j
 	}
 	return true
 }
@@ -542,7 +546,8 @@ func (e *withheldError) Unwrap() error { return e.err }
 // others' that escape every non-ASCII character as \uXXXX (Python's json.dumps, PHP's
 // json_encode; in lower or upper case hex) or "/" as "\/" (PHP), and as the runner writes it
 // into a request's URL or form body (webhook.URLForms: url_encode's %40, a form's + for a space),
-// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"). Each once.
+// which an endpoint echoes (Express's "Cannot POST /contacts/a%40b.com"), a short key's with its
+// escapes' hex in lower case too; and each of those with a "'" HTML-escaped. Each once.
 func keyForms(key, goQuoted string) []string {
 	forms := []string{key, goQuoted}
 	goJSON := key
@@ -570,7 +575,23 @@ func keyForms(key, goQuoted string) []string {
 		}
 		forms = append(forms, b.String())
 	}
-	forms = append(forms, webhook.URLForms(key)...)
+	urlForms := webhook.URLForms(key)
+	forms = append(forms, urlForms...)
+	// A longer key's are found in any letter case already (withholdText); a "%" of the key itself
+	// is not an escape (escapeURL keeps it).
+	if len(key) < 8 && !strings.Contains(key, "%") {
+		for _, f := range urlForms {
+			// As an endpoint that escapes the URL again writes them (.NET's "%c3%a9").
+			forms = append(forms, lowerHexEscapes(f))
+		}
+	}
+	for _, f := range forms {
+		if strings.Contains(f, "'") {
+			// As an answer in HTML escapes a "'" it echoes (Express's "Cannot POST
+			// /contacts/o&#39;brien@example.com"): Go's html and npm's escape-html, Python's html.
+			forms = append(forms, strings.ReplaceAll(f, "'", "&#39;"), strings.ReplaceAll(f, "'", "&#x27;"))
+		}
+	}
 	for _, f := range forms {
 		if strings.Contains(f, "/") {
 			forms = append(forms, strings.ReplaceAll(f, "/", `\/`))
@@ -581,6 +602,22 @@ func keyForms(key, goQuoted string) []string {
 	// The longest first: a form that holds another is replaced whole.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	return forms
+}
+
+// lowerHexEscapes is f with the hex digits of its escapes ("%C3%A9") in lower case.
+func lowerHexEscapes(f string) string {
+	b := []byte(f)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' && isHexDigit(b[i+1]) && isHexDigit(b[i+2]) {
+			b[i+1], b[i+2] = lowerASCII(b[i+1]), lowerASCII(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // withholdValue replaces each k in msg that stands as a value by "(withheld)": preceded by a

@@ -168,6 +168,28 @@ func TestWithholdTextURLEncoded(t *testing.T) {
 		{`{"phone":"+15551234567"}`, "+15551234567", `{"phone":"(withheld)"}`},
 		{`path /u/%2B15551234567890123456…`, "+15551234567890123456789", `path /u/(withheld)…`},
 		{`{"path":"/users/a%2Fb%40example.com"}`, "a/b@example.com", `{"path":"/users/(withheld)"}`},
+		// A key whose parts are split by bytes a URL escapes, as each form writes it and cut.
+		{`GET /c/%2B1%20555%20010%200042 answered 404`, "+1 555 010 0042", `GET /c/(withheld) answered 404`},
+		{`phone=%2b1+555+010+0042&x=1`, "+1 555 010 0042", `phone=(withheld)&x=1`},
+		{`/c/+1%20555%20010%200042`, "+1 555 010 0042", `/c/(withheld)`},
+		{`/c/%2B1%20555%20010… (cut)`, "+1 555 010 0042", `/c/(withheld)… (cut)`},
+		{`{"name":"ACME Corp 42"} /c/ACME%20Corp%2042`, "ACME Corp 42", `{"name":"(withheld)"} /c/(withheld)`},
+		{`/c/%20%20%20%20%20%20%20%20x`, "        x", `/c/(withheld)`},
+		// A short key as an endpoint that escapes the URL again writes it, in lower-case hex.
+		{`Cannot POST /u/Jos%c3%a9`, "José", `Cannot POST /u/(withheld)`},
+		{`{"path":"/p/%e2%82%ac5"}`, "€5", `{"path":"/p/(withheld)"}`},
+		// A "'" HTML-escaped by an answer in HTML, which echoes the path (Express's 404 page).
+		{`<pre>Cannot POST /contacts/o&#39;brien@example.com</pre>`, "o'brien@example.com", `<pre>Cannot POST /contacts/(withheld)</pre>`},
+		{`Not found: /contacts/o&#x27;brien@example.com`, "o'brien@example.com", `Not found: /contacts/(withheld)`},
+		{`<pre>Cannot POST /c/&#39;&#39;&#39;&#39;0123456789…</pre>`, "''''0123456789abcdef", `<pre>Cannot POST /c/(withheld)…</pre>`},
+		{`<pre>Cannot POST /c/it&#39;s</pre>`, "it's", `<pre>Cannot POST /c/(withheld)</pre>`},
+		{`Cannot POST /c/&#x27;abcdefghij…`, "'abcdefghijklmnop", `Cannot POST /c/(withheld)…`},
+		// A key Go's or a JSON encoder's quoting escapes, its start cut, in the form that writes
+		// each of its escaped bytes longest before its first part.
+		{`{"e":"\u00e9\u00e9\u00e9\u00e9abcdefgh…"}`, "éééé" + "abcdefghijklmnop", `{"e":"(withheld)…"}`},
+		{`{"e":"\u003c\u003cabcdefgh…"}`, "<<abcdefghijklmnop", `{"e":"(withheld)…"}`},
+		{`/u/Zo%C3%AB-000042%40exa…`, "Zoë-000042@example.com", `/u/(withheld)…`},
+		{`{"e":"acct\/000042"}`, "acct/000042", `{"e":"(withheld)"}`},
 	} {
 		if got := withholdText(c.msg, c.key); got != c.want {
 			t.Errorf("withholdText(%q, %q) = %q, want %q", c.msg, c.key, got, c.want)
@@ -210,6 +232,27 @@ func TestWithholdKeysAbsentKeysAllocateNothing(t *testing.T) {
 	answer := strings.Repeat(`{"error":"invalid","field":"email"},`, 30)
 	if allocs := testing.AllocsPerRun(5, func() { withholdKeys(answer, keys) }); allocs != 0 {
 		t.Errorf("withholdKeys of an answer that holds none of %d keys: %v allocations, want 0", len(keys), allocs)
+	}
+	// Keys whose first part is a byte or a word most answers hold, before a byte a URL escapes.
+	spaced := make([]string, 1000)
+	for i := range spaced {
+		spaced[i] = fmt.Sprintf("+1 555 %03d %04d", i%7, i)
+		if i%2 == 1 {
+			spaced[i] = fmt.Sprintf("ACME Corp %06d", i)
+		}
+	}
+	answer = `{"error":"ACME rejected 1 record","code":1001,"line":1}`
+	if allocs := testing.AllocsPerRun(5, func() { withholdKeys(answer, spaced) }); allocs != 0 {
+		t.Errorf("withholdKeys of an answer that holds none of %d keys split by spaces: %v allocations, want 0", len(spaced), allocs)
+	}
+	// Keys that Go's or a JSON encoder's quoting escapes: non-ASCII, "/", "<", "&", a quote.
+	escaped := make([]string, 1000)
+	for i := range escaped {
+		escaped[i] = []string{"Zoë-%06d@example.com", "acct/%06d", "<%06d>", "a&b %06d", `say "%06d"`}[i%5]
+		escaped[i] = fmt.Sprintf(escaped[i], i)
+	}
+	if allocs := testing.AllocsPerRun(5, func() { withholdKeys(answer, escaped) }); allocs != 0 {
+		t.Errorf("withholdKeys of an answer that holds none of %d keys quoting escapes: %v allocations, want 0", len(escaped), allocs)
 	}
 	// Still withheld where it stands.
 	if got := withholdKeys(`{"e":"user-000042@example.com","n":7}`, append(keys, "7")); got != `{"e":"(withheld)","n":(withheld)}` {

@@ -203,10 +203,13 @@ var mySQLValueErrors = map[uint16]bool{1062: true, 1300: true, 1366: true, 1411:
 var duckNamePrefixes = slices.Concat(namePrefixes, []string{"to ", "ENUM(", "nullstr = "})
 
 // duckDataErrors start the text of DuckDB's data exceptions. DuckDB returns its errors as text
-// (its C API's): they are known by their type's prefix. A Not implemented error is one too: a
-// time zone a column gives (timezone(tz, ts), AT TIME ZONE, make_timestamptz) that ICU does not
-// know fails with `Unknown TimeZone '<value>'!` and the names of the zones nearest to it.
-var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: ", "Not implemented Error: "}
+// (its C API's): they are known by their type's prefix. One Not implemented error is one too, known
+// by its message's start: a time zone a column gives (timezone(tz, ts), AT TIME ZONE,
+// make_timestamptz) that ICU does not know fails with `Unknown TimeZone '<value>'!` and the names
+// of the zones nearest to it. Its others quote the model's SQL, not data, and say what to write
+// instead (`Enum value: unrecognized value "FOO" for enum "OrderType"` and its candidates, of
+// list_sort([...], 'FOO')): they stay.
+var duckDataErrors = []string{"Conversion Error: ", "Invalid Input Error: ", "Out of Range Error: ", "Not implemented Error: Unknown TimeZone "}
 
 // duckUnquotedValues are the values DuckDB names without quotes, each the second of three groups:
 // `Type INT64 with value 99999999999 can't be cast`, `Overflow in multiplication of INT32
@@ -278,8 +281,8 @@ func hideDuckDBValues(err error) error {
 const duckJSONError = `{"exception_type":"`
 
 // hideDuckDBJSON returns text, which starts with the JSON of a DuckDB error, with the values of
-// its exception_message hidden when its exception_type is a data exception's (duckDataErrors),
-// its other fields as they are; ok is whether anything was hidden.
+// its exception_message hidden when its exception_type and message start as a data exception's
+// (duckDataErrors), its other fields as they are; ok is whether anything was hidden.
 func hideDuckDBJSON(text string) (hidden string, ok bool) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -307,7 +310,7 @@ func hideDuckDBJSON(text string) (hidden string, ok bool) {
 			}
 		}
 	}
-	if to == 0 || !slices.Contains(duckDataErrors, typ+" Error: ") {
+	if full := typ + " Error: " + msg; to == 0 || !slices.ContainsFunc(duckDataErrors, func(p string) bool { return strings.HasPrefix(full, p) }) {
 		return text, false
 	}
 	h := hideDuckDBMessage(msg)

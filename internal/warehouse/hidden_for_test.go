@@ -75,6 +75,9 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{duck, "select id, timezone(email, now()) as n from u where id = 2", "Unknown TimeZone '[value not shown]'", "alice"},
 		{duck, "select id, now() at time zone email as n from u where id = 2", "Unknown TimeZone '[value not shown]'", "alice"},
 		{duckJSON, "select id, timezone(email, now()) as n from u where id = 2", "Unknown TimeZone '[value not shown]'", "alice"},
+		// DuckDB's other Not implemented errors quote the model's SQL, and say what it may hold.
+		{duck, "select id, list_sort([id], 'FOO') as n from u", `Not implemented Error: Enum value: unrecognized value "FOO" for enum "OrderType"`, "not shown"},
+		{duckJSON, "select id, list_sort([id], 'FOO') as n from u", `unrecognized value \"FOO\" for enum \"OrderType\"`, "not shown"},
 		{duckJSON, "select id, email::int as n from u", `"exception_message":"Could not convert string '[value not shown]' to INT32`, secret},
 		{duckJSON, "select id, emial from u", `Referenced column \"emial\" not found`, "not shown"},
 		{duck, "select 1 as id from read_parquet('/tmp/backflow-no-such-file.parquet')", `No files found that match the pattern "/tmp/backflow-no-such-file.parquet"`, "not shown"},
