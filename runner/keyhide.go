@@ -478,7 +478,7 @@ func mayHoldKey(msg, key string) bool {
 	shift := 0 // how much further on key[i] may be in a form than in key
 	for i := 0; i < len(key) && i+shift < keyStartShown; {
 		if c := key[i]; !safe(c) {
-			if c < 0x20 || c >= 0x7f || strings.IndexByte("'<>&", c) >= 0 {
+			if c < 0x20 || c >= 0x7f || strings.IndexByte("'<>&\"", c) >= 0 {
 				shift += 5
 			} else {
 				shift += 2
@@ -586,10 +586,12 @@ func keyForms(key, goQuoted string) []string {
 		}
 	}
 	for _, f := range forms {
-		if strings.Contains(f, "'") {
-			// As an answer in HTML escapes a "'" it echoes (Express's "Cannot POST
-			// /contacts/o&#39;brien@example.com"): Go's html and npm's escape-html, Python's html.
-			forms = append(forms, strings.ReplaceAll(f, "'", "&#39;"), strings.ReplaceAll(f, "'", "&#x27;"))
+		if strings.ContainsAny(f, `'"&<>`) {
+			// As an answer in HTML escapes what it echoes (Express's "Cannot POST
+			// /contacts/o&#39;brien@example.com"): Go's html, npm's escape-html, Python's html.
+			for _, r := range htmlEscapers {
+				forms = append(forms, r.Replace(f))
+			}
 		}
 	}
 	for _, f := range forms {
@@ -602,6 +604,14 @@ func keyForms(key, goQuoted string) []string {
 	// The longest first: a form that holds another is replaced whole.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	return forms
+}
+
+// htmlEscapers write text as HTML escapers of endpoints' answers do: Go's html.EscapeString,
+// npm's escape-html (Express's error pages), Python's html.escape.
+var htmlEscapers = []*strings.Replacer{
+	strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;"),
+	strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;"),
+	strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;"),
 }
 
 // lowerHexEscapes is f with the hex digits of its escapes ("%C3%A9") in lower case.

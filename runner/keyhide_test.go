@@ -184,6 +184,13 @@ func TestWithholdTextURLEncoded(t *testing.T) {
 		{`<pre>Cannot POST /c/&#39;&#39;&#39;&#39;0123456789…</pre>`, "''''0123456789abcdef", `<pre>Cannot POST /c/(withheld)…</pre>`},
 		{`<pre>Cannot POST /c/it&#39;s</pre>`, "it's", `<pre>Cannot POST /c/(withheld)</pre>`},
 		{`Cannot POST /c/&#x27;abcdefghij…`, "'abcdefghijklmnop", `Cannot POST /c/(withheld)…`},
+		// "&", "<", ">" and '"' HTML-escaped, as Go's html, npm's escape-html and Python's html write them.
+		{`<p>No contact Tom &amp; Jerry &lt;tj@example.com&gt;</p>`, "Tom & Jerry <tj@example.com>", `<p>No contact (withheld)</p>`},
+		{`<p>unknown &quot;abcdefgh&quot;</p>`, `"abcdefgh"`, `<p>unknown (withheld)</p>`},
+		{`<p>id=&quot;ab&quot;</p>`, `"ab"`, `<p>id=(withheld)</p>`},
+		{`<p>unknown &#34;abcdefgh&#34; &#39;</p>`, `"abcdefgh"`, `<p>unknown (withheld) &#39;</p>`},
+		{`<p>unknown &quot;&quot;&quot;&quot;abcdefghij…</p>`, `""""abcdefghijklmnop`, `<p>unknown (withheld)…</p>`},
+		{`<p>R&amp;D-000042</p>`, "R&D-000042", `<p>(withheld)</p>`},
 		// A key Go's or a JSON encoder's quoting escapes, its start cut, in the form that writes
 		// each of its escaped bytes longest before its first part.
 		{`{"e":"\u00e9\u00e9\u00e9\u00e9abcdefgh…"}`, "éééé" + "abcdefghijklmnop", `{"e":"(withheld)…"}`},
