@@ -1096,7 +1096,11 @@ func redactLocation(loc string) string {
 	// (the Location header can run to the limit of an answer's headers). It is kept printable:
 	// url.Parse lets through a host's non-ASCII characters, controls that reorder or hide the text
 	// around them (U+202E) among them.
-	return cutText(u.Scheme, 16) + "://" + printableExcerpt(strings.NewReader(u.Host), 260) + "/…"
+	scheme := cutText(u.Scheme, 16) + ":" // "//host/x": the request's scheme
+	if u.Scheme == "" {
+		scheme = ""
+	}
+	return scheme + "//" + printableExcerpt(strings.NewReader(u.Host), 260) + "/…"
 }
 
 // trackedBody is a request body that counts itself open until the transport closes it.

@@ -20,3 +20,18 @@ func TestBackoffStaysWithinItsCeiling(t *testing.T) {
 		t.Fatalf("default backoff(100) = %v, want within [0, %v]", b, DefaultMaxBackoff)
 	}
 }
+
+// TestRedactLocation: a redirect's Location as a run's error shows it, its host and nothing after.
+func TestRedactLocation(t *testing.T) {
+	for loc, want := range map[string]string{
+		"":                             "",
+		"https://other.example/a?t=s3": "https://other.example/…",
+		"//other.example/a?t=s3":       "//other.example/…",
+		"/elsewhere":                   "a relative location on the same host",
+		"/offers/50%off":               "a location that is not a valid URL",
+	} {
+		if got := redactLocation(loc); got != want {
+			t.Errorf("redactLocation(%q) = %q, want %q", loc, got, want)
+		}
+	}
+}
