@@ -806,12 +806,23 @@ func duckRefusedPath(p string) string {
 			p = filepath.Join(wd, p)
 		}
 	}
-	refused := func(p string) bool {
+	// refused says why a model may not read p ("" when it may): where it is (local), or what it
+	// is: a FIFO, a socket or a device outside /dev, a file DuckDB's read waits on forever (a
+	// FIFO no process writes to hung the plan, and the run whatever its statement timeout:
+	// DuckDB's interrupt does not end a wait inside open or read) or never reaches the end of.
+	refused := func(p string) string {
 		first, _, _ := strings.Cut(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "/"), "/")
-		return first == "proc" || first == "sys" || first == "dev" || strings.ContainsAny(first, "*?[{")
+		if first == "proc" || first == "sys" || first == "dev" || strings.ContainsAny(first, "*?[{") {
+			return local
+		}
+		if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() && !info.IsDir() {
+			return "not a regular file but a FIFO, a socket or a device, which a read waits on forever " +
+				"whatever the statement timeout, or never reaches the end of"
+		}
+		return ""
 	}
-	if refused(p) {
-		return local
+	if why := refused(p); why != "" {
+		return why
 	}
 	// The kernel follows links before "..": /var/run/../proc is /proc where /var/run links to
 	// /run. The part before a pattern's first wildcard is resolved, the rest put back after it.
@@ -821,15 +832,20 @@ func duckRefusedPath(p string) string {
 		fixed, rest = p[:max(cut, 1)], p[cut+1:]
 	}
 	real, err := filepath.EvalSymlinks(fixed)
-	if err == nil && refused(filepath.Join(real, rest)) {
-		return local + ", through a link"
+	if err == nil {
+		if why := refused(filepath.Join(real, rest)); why != "" {
+			return why + ", through a link"
+		}
 	}
 	// A pattern reads every file it matches, through the links it meets: '/etc/mt*' read
-	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved.
+	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved, and each
+	// file it matches that is no regular file nor directory looked at.
 	if err == nil && rest != "" {
 		budget := duckGlobBudget
-		if duckGlobReachesLink(real, strings.Split(rest, "/"), refused, &budget, 0) {
+		if why := duckGlobReaches(real, strings.Split(rest, "/"), refused, &budget, 0); why == local {
 			return local + ", through a link a pattern matches"
+		} else if why != "" {
+			return why + ", in a file the pattern matches"
 		}
 		if budget < 0 {
 			return "a pattern matching too many files to check where they lead"
@@ -838,78 +854,89 @@ func duckRefusedPath(p string) string {
 	return ""
 }
 
-// duckGlobBudget is how many directory entries duckGlobReachesLink looks at before it gives up
+// duckGlobBudget is how many directory entries duckGlobReaches looks at before it gives up
 // (and the pattern is refused).
 const duckGlobBudget = 1 << 20
 
-// duckGlobReachesLink says whether a pattern's components comps, from directory dir, may reach
-// a link (or a path through one) that refused refuses, as DuckDB's glob would match them: *, ?
-// and [...] within a component, ** any number of directories. It matches more than DuckDB may
-// (a component Go cannot read as a pattern matches every name), never less. budget counts the
-// entries read; below zero the walk stopped before the end.
-func duckGlobReachesLink(dir string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+// duckGlobReaches says why refused refuses a path a pattern's components comps, from directory
+// dir, may reach ("" when none): a link (or a path through one), or a file that is no regular
+// file nor directory, as DuckDB's glob would match them: *, ? and [...] within a component, **
+// any number of directories. It matches more than DuckDB may (a component Go cannot read as a
+// pattern matches every name), never less. budget counts the entries read; below zero the walk
+// stopped before the end.
+func duckGlobReaches(dir string, comps []string, refused func(string) string, budget *int, depth int) string {
 	for len(comps) > 0 && comps[0] == "" {
 		comps = comps[1:] // a doubled or trailing "/"
 	}
 	if len(comps) == 0 {
-		return false
+		return ""
 	}
 	if *budget < 0 || depth > 64 {
 		*budget = -1
-		return false
+		return ""
 	}
 	comp := comps[0]
 	if !strings.ContainsAny(comp, "*?[") {
 		next := filepath.Join(dir, comp)
 		if comp == "." || comp == ".." {
-			return duckGlobReachesLink(next, comps[1:], refused, budget, depth+1)
+			return duckGlobReaches(next, comps[1:], refused, budget, depth+1)
 		}
 		return duckGlobEntry(next, comps[1:], refused, budget, depth)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return ""
 	}
 	*budget -= len(entries)
-	if comp == "**" && duckGlobReachesLink(dir, comps[1:], refused, budget, depth+1) {
-		return true
+	if comp == "**" {
+		if why := duckGlobReaches(dir, comps[1:], refused, budget, depth+1); why != "" {
+			return why
+		}
 	}
 	for _, e := range entries {
 		next := filepath.Join(dir, e.Name())
 		if comp == "**" {
-			if e.Type()&os.ModeSymlink != 0 && duckGlobEntry(next, nil, refused, budget, depth) {
-				return true
+			// ** matches every file below dir: a link's target, or one that is no regular file
+			// nor directory (a FIFO), is looked at; a regular file needs no look.
+			if !e.IsDir() && !e.Type().IsRegular() {
+				if why := duckGlobEntry(next, nil, refused, budget, depth); why != "" {
+					return why
+				}
 			}
-			if e.IsDir() && duckGlobReachesLink(next, comps, refused, budget, depth+1) {
-				return true
+			if e.IsDir() {
+				if why := duckGlobReaches(next, comps, refused, budget, depth+1); why != "" {
+					return why
+				}
 			}
 			continue
 		}
-		if ok, err := filepath.Match(comp, e.Name()); (ok || err != nil) && duckGlobEntry(next, comps[1:], refused, budget, depth) {
-			return true
+		if ok, err := filepath.Match(comp, e.Name()); ok || err != nil {
+			if why := duckGlobEntry(next, comps[1:], refused, budget, depth); why != "" {
+				return why
+			}
 		}
 	}
-	return false
+	return ""
 }
 
-// duckGlobEntry is duckGlobReachesLink for path, a name a pattern's component matched: true
-// when path, its links resolved, is where refused refuses, else the rest of the pattern from it.
-func duckGlobEntry(path string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+// duckGlobEntry is duckGlobReaches for path, a name a pattern's component matched: why refused
+// refuses path, its links resolved, else what the rest of the pattern from it reaches.
+func duckGlobEntry(path string, comps []string, refused func(string) string, budget *int, depth int) string {
 	info, err := os.Lstat(path)
 	if err != nil {
-		return false
+		return ""
 	}
 	if info.Mode()&os.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return false
+			return ""
 		}
 		path = real
 	}
-	if refused(path) {
-		return true
+	if why := refused(path); why != "" {
+		return why
 	}
-	return duckGlobReachesLink(path, comps, refused, budget, depth+1)
+	return duckGlobReaches(path, comps, refused, budget, depth+1)
 }
 
 // duckMetadataHost says whether host (a URL's, with or without a port or brackets) names a
