@@ -322,7 +322,8 @@ func FormatDuration(d time.Duration) string {
 // MODE), which a read-only transaction still runs (MariaDB refuses FOR UPDATE in one, not LOCK IN
 // SHARE MODE; MySQL runs both), taking row locks that block the warehouse's writers for the whole
 // read, GET_LOCK, which takes a named lock others may wait for, and LOAD_FILE. It reads the SQL as the
-// server does: strings, quoted names and comments are skipped, but /*! ... */ and MariaDB's
+// server does: strings and comments are skipped, a quoted name is no keyword but calls the
+// function it names when a '(' follows (`load_file`('/etc/passwd') read the file), /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
 // "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
 // character, and a backslash escapes a quote in a string unless the session's sql_mode has
@@ -336,14 +337,17 @@ func refuseMySQLLocks(query, sqlMode string) error {
 		at := func(w ...string) bool {
 			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
 		}
+		// calls says whether the SQL calls the function name here: its name, or its name quoted
+		// and then called (a column named `get_lock` is not refused).
+		calls := func(name string) bool { return at(name) || at("`"+name, "(") }
 		switch {
 		case at("FOR", "UPDATE") || at("FOR", "SHARE") || at("LOCK", "IN", "SHARE", "MODE"):
 			return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
 				"remove the locking clause", ErrNotReadOnly)
-		case at("GET_LOCK"):
+		case calls("GET_LOCK"):
 			return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
 				"model is read; remove it", ErrNotReadOnly)
-		case at("LOAD_FILE"):
+		case calls("LOAD_FILE"):
 			// With the FILE privilege it reads any file of the server's (its configuration, its
 			// credentials) into the records sent.
 			return fmt.Errorf("%w: this SQL reads a file of the warehouse server (LOAD_FILE); a model reads tables",
@@ -363,8 +367,9 @@ func (c *myConn) refuseLocks(ctx context.Context, query string) error {
 	return refuseMySQLLocks(query, mode)
 }
 
-// mySQLWords is query's words in upper case, outside strings, quoted names and comments, with
-// "" for each other token, as refuseMySQLLocks reads them (backslash: a backslash escapes the
+// mySQLWords is query's words in upper case, outside strings and comments, a quoted name as
+// "`" and the name in upper case, "" for a string and each other character on its own, as
+// refuseMySQLLocks reads them (backslash: a backslash escapes the
 // next character in a string; ansiQuotes: "..." is a name, not a string).
 func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 	var words []string
@@ -390,8 +395,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 				}
 				j++
 			}
+			// A quoted name is "`" and the name, upper-cased: `load_file`('/etc/passwd') calls
+			// LOAD_FILE as load_file(...) does (and "load_file"(...) under ANSI_QUOTES). A string
+			// is "".
+			if c == '`' || c == '"' && ansiQuotes {
+				name := strings.ReplaceAll(query[i+1:min(j, len(query))], string([]byte{c, c}), string(c))
+				words = append(words, "`"+strings.ToUpper(name))
+			} else {
+				words = append(words, "")
+			}
 			i = j + 1
-			words = append(words, "")
 		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "--") && (i+2 == len(query) || query[i+2] <= ' '):
 			for i < len(query) && query[i] != '\n' {
 				i++
@@ -420,7 +433,7 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			i = j
 		default:
 			if c > ' ' {
-				words = append(words, "")
+				words = append(words, string(c))
 			}
 			i++
 		}
