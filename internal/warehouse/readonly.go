@@ -180,34 +180,58 @@ func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	if err := json.Unmarshal(res.Rows[0][0], &verbose); err != nil {
 		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
 	}
-	return refuseAdvisoryLocks(verbose)
+	return refusePlanCalls(verbose)
 }
 
-// pgAdvisoryLock is a call of one of Postgres's advisory lock functions in an expression of a
-// plan, as EXPLAIN VERBOSE writes it (pg_advisory_lock('42'::bigint)).
-var pgAdvisoryLock = regexp.MustCompile(`(?i)\bpg_(try_)?advisory_(xact_)?lock(_shared)?\(`)
+// pgRefusedCalls are the functions a model may not call, as the expressions of a plan (EXPLAIN
+// VERBOSE) name them ("pg_advisory_lock('42'::bigint)", "public.dblink_exec(...)"), each with
+// what it does that the read-only transaction neither refuses nor undoes: %s is the name.
+var pgRefusedCalls = []struct {
+	call *regexp.Regexp
+	does string
+}{
+	{pgCall(`pg_(try_)?advisory_(xact_)?lock(_shared)?`), "takes an advisory lock (%s), which other sessions wait " +
+		"for while the model is read"},
+	// Found on Postgres 15 with the extensions installed, each from a SELECT in a READ ONLY
+	// transaction: dblink_exec(...) inserted rows, lo_export wrote a file on the server,
+	// pg_create_physical_replication_slot left a slot that holds the server's WAL until dropped.
+	{pgCall(`dblink\w*`), "runs SQL on another connection (%s), outside the read-only transaction, where it may write"},
+	{pgCall(`lo_export|pg_file_(write|rename|unlink|sync)`), "writes a file of the warehouse server (%s)"},
+	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
+	{pgCall(`pg_(create|drop|copy)_\w*replication_slot|pg_replication_slot_advance|` +
+		`pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)`),
+		"changes the server's replication state (%s), which outlives the read"},
+	{pgCall(`pg_reload_conf|pg_rotate_logfile\w*|pg_switch_(wal|xlog)|pg_create_restore_point|pg_promote|` +
+		`pg_(wal|xlog)_replay_(pause|resume)|pg_(start|stop)_backup|pg_backup_(start|stop)|pg_stat_reset\w*|` +
+		`pg_log_backend_memory_contexts`), "acts on the warehouse server (%s), which outlives the read"},
+}
 
-// refuseAdvisoryLocks refuses a plan (EXPLAIN (VERBOSE, FORMAT JSON)) whose expressions call
-// pg_advisory_lock or one of its kin, anywhere (a filter, an output, a subquery's): it takes a
-// named lock that other sessions wait for while the model is read (a session lock until the
-// read's connection closes), as MySQL's GET_LOCK, which the MySQL driver refuses; the read-only
-// transaction allows it. A function that calls one is not seen. Quoted literals do not count.
-func refuseAdvisoryLocks(plan any) error {
+// pgCall matches a call of a function whose name matches name, in an expression of a plan.
+func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + name + `)\(`) }
+
+// refusePlanCalls refuses a plan (EXPLAIN (VERBOSE, FORMAT JSON)) whose expressions call a
+// function of pgRefusedCalls, anywhere (a filter, an output, a subquery's, a FROM's function): a
+// named lock, as MySQL's GET_LOCK, which the MySQL driver refuses, another connection, a file or
+// the server's state, which the read-only transaction allows. A function that calls one is not
+// seen. Quoted literals do not count.
+func refusePlanCalls(plan any) error {
 	switch v := plan.(type) {
 	case string:
-		if m := pgAdvisoryLock.FindString(pgWithoutLiterals(v)); m != "" {
-			return fmt.Errorf("%w: this SQL takes an advisory lock (%s), which other sessions wait for while the "+
-				"model is read; remove it", ErrNotReadOnly, strings.TrimSuffix(m, "("))
+		expr := pgWithoutLiterals(v)
+		for _, r := range pgRefusedCalls {
+			if m := r.call.FindStringSubmatch(expr); m != nil {
+				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, m[1])
+			}
 		}
 	case []any:
 		for _, x := range v {
-			if err := refuseAdvisoryLocks(x); err != nil {
+			if err := refusePlanCalls(x); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
 		for _, x := range v {
-			if err := refuseAdvisoryLocks(x); err != nil {
+			if err := refusePlanCalls(x); err != nil {
 				return err
 			}
 		}
