@@ -197,6 +197,11 @@ var pgRefusedCalls = []struct {
 	// pg_create_physical_replication_slot left a slot that holds the server's WAL until dropped.
 	{pgCall(`dblink\w*`), "runs SQL on another connection (%s), outside the read-only transaction, where it may write"},
 	{pgCall(`lo_export|pg_file_(write|rename|unlink|sync)`), "writes a file of the warehouse server (%s)"},
+	// As MySQL's LOAD_FILE, which the MySQL driver refuses: with the privilege (a superuser,
+	// pg_read_server_files) they read any file of the server's, its configuration and
+	// credentials, into the records sent; lo_import(...) read by lo_get in the same query.
+	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_stat_file|lo_import`), "reads a file of the warehouse " +
+		"server (%s); a model reads tables"},
 	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
 	{pgCall(`pg_(create|drop|copy)_\w*replication_slot|pg_replication_slot_advance|` +
 		`pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)`),

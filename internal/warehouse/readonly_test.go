@@ -321,7 +321,8 @@ func checkDescribedSQLIsRead(t *testing.T, sources map[string]Source) {
 // TestRefuseCallsOutsideTheTransaction: functions the READ ONLY transaction lets a SELECT call
 // and does not undo are refused from the plan, at plan time and by every read: dblink_exec (an
 // installed dblink) inserted rows through its own connection, lo_export wrote a file of the
-// server, a replication slot outlived the read, pg_cancel_backend reached other sessions. The
+// server, a replication slot outlived the read, pg_cancel_backend reached other sessions; and, as
+// MySQL's LOAD_FILE, pg_read_file and lo_import read the server's files into the records. The
 // calls here are harmless ones of each kind, but dblink's, which writes without the check.
 func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 	t.Parallel()
@@ -344,6 +345,9 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		{"select id, " + insert + " as x from users", "runs SQL on another connection (dblink_exec)"},
 		{"select * from users where " + insert + " is not null", "dblink_exec"},
 		{"select id, lo_export(0, '/nonexistent/backflow') as x from users", "writes a file of the warehouse server (lo_export)"},
+		{"select id, pg_read_file('/etc/hostname') as x from users", "reads a file of the warehouse server (pg_read_file)"},
+		{"select id, lo_get(lo_import('/etc/hostname')) as x from users", "reads a file of the warehouse server (lo_import)"},
+		{"select u.id, f from users u, pg_ls_dir('/') f", "reads a file of the warehouse server (pg_ls_dir)"},
 		{"select id, pg_catalog.pg_cancel_backend(0) as x from users", "ends or cancels another session's work (pg_cancel_backend)"},
 		{"select id from users where id in (select 1 where pg_drop_replication_slot('backflow_no_such_slot') is null)",
 			"changes the server's replication state (pg_drop_replication_slot)"},
