@@ -199,7 +199,7 @@ var pgRefusedCalls = []struct {
 	{pgCall(`lo_export|pg_file_(write|rename|unlink|sync)`), "writes a file of the warehouse server (%s)"},
 	// As MySQL's LOAD_FILE, which the MySQL driver refuses: with the privilege (a superuser,
 	// pg_read_server_files) they read any file of the server's, its configuration and
-	// credentials, into the records sent; lo_import(...) read by lo_get in the same query.
+	// credentials, into the records sent; lo_import a file into a large object.
 	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_stat_file|lo_import`), "reads a file of the warehouse " +
 		"server (%s); a model reads tables"},
 	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
