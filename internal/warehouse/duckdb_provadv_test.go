@@ -292,3 +292,41 @@ func TestDuckDBRefusedViewsAreEveryView(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBModelReadsNoLog: once init_sql turns DuckDB's log on (CALL enable_logging(), to
+// debug an S3 read), the log holds init_sql's own statements, a CREATE SECRET's key among them:
+// "select message from duckdb_logs" sent it. duckdb_logs, as a view or a function, or through
+// query_table, is refused as duckdb_secrets() is.
+func TestDuckDBModelReadsNoLog(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "CALL enable_logging(level = 'debug'); CREATE SECRET s (TYPE http, BEARER_TOKEN 'tok-6c1f'); SELECT 1"})
+	ctx := context.Background()
+	for _, q := range []string{
+		"select message as id from duckdb_logs",
+		"select message as id from duckdb_logs()",
+		"select message as id from system.main.duckdb_logs",
+		"select message as id from query_table('duckdb_logs')",
+		"select string_agg(message, ' ') as id from (select * from duckdb_logs where type = 'QueryLog')",
+	} {
+		_, derr := src.Describe(ctx, q)
+		r, oerr := src.Open(ctx, q, "id", nil)
+		if oerr == nil {
+			for r.Next() {
+				if v := string(r.AppendValue(nil, 0)); strings.Contains(v, "tok-6c1f") {
+					t.Errorf("a read of %q sent init_sql's secret: %s", q, v)
+				}
+			}
+			oerr = r.Err()
+			r.Close()
+			if oerr == nil {
+				oerr = errors.New("read without an error")
+			}
+		}
+		for what, err := range map[string]error{"describe": derr, "read": oerr} {
+			if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "duckdb_logs") {
+				t.Errorf("%s of %q: %v, want ErrNotReadOnly naming duckdb_logs", what, q, err)
+			}
+		}
+	}
+}

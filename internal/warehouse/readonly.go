@@ -502,6 +502,7 @@ var duckRefused = map[string]string{
 	"database_list":                  "lists the attached databases' paths (see duckdb_databases)",
 	"show_databases":                 "lists the attached databases (see duckdb_databases)",
 	"which_secret":                   "says which of the connection's secrets a path would use",
+	"duckdb_logs":                    "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
 	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
 	"disable_logging":                "changes the connection's logging",
 	"truncate_duckdb_logs":           "deletes DuckDB's log",
@@ -606,6 +607,7 @@ var duckRefusedViews = map[string]string{
 	"pg_views":             "duckdb_views",
 	"duckdb_functions":     "duckdb_functions",
 	"pg_proc":              "duckdb_functions",
+	"duckdb_logs":          "duckdb_logs",
 }
 
 // duckRefusedSchemaViews are views of duckRefusedViews whose name alone is a common table's
