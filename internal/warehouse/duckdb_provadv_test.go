@@ -122,7 +122,8 @@ func fmtErr(err error) string {
 // getenv), wherever the call is: a CTE, a subquery, a join, a function's argument. Each is
 // refused at describe (plan time) and by a read, naming the function; a mention in a string, a
 // quoted name or a comment is not a call. Before, they were all read: a run of
-// "select nextval('w.s') as id" advanced the attached database's sequence, and
+// "select nextval('w.s') as id" advanced the attached database's sequence (dbgen(sf = 0,
+// catalog = 'w') created its TPC-H tables, until 6 Dec 2026), and
 // "select value as id from duckdb_settings()" sent every setting's value.
 func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 	t.Parallel()
@@ -135,6 +136,8 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select 1 as id from (select * from force_checkpoint('w'))":                                         "force_checkpoint",
 		"with x as (select nextval('w.s') as id) select * from x":                                           "nextval",
 		"select * from query('select 1 as id')":                                                             "query",
+		"select 1 as id from dbgen(sf = 0, catalog = 'w')":                                                  "dbgen",
+		"select 1 as id from (select 1) t, dsdgen(sf = 0, catalog = 'w', overwrite = true)":                 "dsdgen",
 		"select 1 as id where 1 in (select 1 from QUERY('select 2'))":                                       "query",
 		"select current_setting('s3_secret_access_key') as id":                                              "current_setting",
 		"select current_setting('motherduck_token') as id":                                                  "current_setting",
