@@ -122,8 +122,8 @@ func fmtErr(err error) string {
 // getenv), wherever the call is: a CTE, a subquery, a join, a function's argument. Each is
 // refused at describe (plan time) and by a read, naming the function; a mention in a string, a
 // quoted name or a comment is not a call. Before, they were all read: a run of
-// "select nextval('w.s') as id" advanced the attached database's sequence (dbgen(sf = 0,
-// catalog = 'w') created its TPC-H tables, until 6 Dec 2026), and
+// "select nextval('w.s') as id" advanced the attached database's sequence (setval('w.s', 100)
+// set it, and dbgen(sf = 0, catalog = 'w') created its TPC-H tables, until 6 Dec 2026), and
 // "select value as id from duckdb_settings()" sent every setting's value.
 func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 	t.Parallel()
@@ -137,6 +137,7 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"with x as (select nextval('w.s') as id) select * from x":                                           "nextval",
 		"select * from query('select 1 as id')":                                                             "query",
 		"select 1 as id from dbgen(sf = 0, catalog = 'w')":                                                  "dbgen",
+		"select setval('w.s', 100) as id":                                                                   "setval",
 		"select 1 as id from (select 1) t, dsdgen(sf = 0, catalog = 'w', overwrite = true)":                 "dsdgen",
 		"select 1 as id where 1 in (select 1 from QUERY('select 2'))":                                       "query",
 		"select current_setting('s3_secret_access_key') as id":                                              "current_setting",

@@ -478,6 +478,7 @@ var duckRefused = map[string]string{
 	"checkpoint":       "writes the database's changes to its file",
 	"force_checkpoint": "writes the database's changes to its file",
 	"nextval":          "advances a sequence",
+	"setval":           "sets a sequence's value",
 	"dbgen":            "creates the TPC-H tables in a database (an attached one init_sql opened read-write too), replacing those of their names with overwrite",
 	"dsdgen":           "creates the TPC-DS tables in a database (an attached one init_sql opened read-write too), replacing those of their names with overwrite",
 	"sqlite_attach":    "attaches a database",
