@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -171,6 +173,52 @@ func TestDuckDBModelReadsNoProcessFileThroughPatternLinks(t *testing.T) {
 			t.Errorf("describe of %q: %v, want its columns", q, err)
 		}
 	}
+}
+
+// TestDuckDBModelReadsNoFIFO: a model reading a FIFO (or a socket, or a device outside /dev)
+// hung the plan (read_csv's sniffing, as the model was described) and the run (read_text),
+// whatever the statement timeout: DuckDB waits inside open(2) for a writer, where its interrupt
+// does not reach. Named, through a link, matched by a pattern or by **, it is refused. The
+// writer here ends each such wait (it opens the FIFO once a reader has, and closes it) so that
+// the test ends without the check too, failing.
+func TestDuckDBModelReadsNoFIFO(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data/sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "data/sub/users.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(fifo, filepath.Join(dir, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			// Fails (ENXIO) until a reader has the FIFO open.
+			if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				f.Close()
+			}
+		}
+	}()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	duckRefusedQueries(t, src,
+		"select * from read_csv('"+fifo+"')",
+		"select content as id from read_text('"+fifo+"')",
+		"select content as id from read_text('"+dir+"/link.csv')",
+		"select content as id from read_text('"+dir+"/data/*/*.csv')",
+		"select content as id from read_text('"+dir+"/data/**')",
+		"select content as id from read_text('file:"+dir+"/data/**/users.csv')",
+		"select * from '"+dir+"/link.csv'",
+	)
 }
 
 // TestDuckDBModelReadsNoMetadataServiceHowever: the metadata service's address written as a C

@@ -122,7 +122,8 @@ func fmtErr(err error) string {
 // getenv), wherever the call is: a CTE, a subquery, a join, a function's argument. Each is
 // refused at describe (plan time) and by a read, naming the function; a mention in a string, a
 // quoted name or a comment is not a call. Before, they were all read: a run of
-// "select nextval('w.s') as id" advanced the attached database's sequence, and
+// "select nextval('w.s') as id" advanced the attached database's sequence (setval('w.s', 100)
+// set it, and dbgen(sf = 0, catalog = 'w') created its TPC-H tables, until 6 Dec 2026), and
 // "select value as id from duckdb_settings()" sent every setting's value.
 func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 	t.Parallel()
@@ -135,6 +136,9 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select 1 as id from (select * from force_checkpoint('w'))":                                         "force_checkpoint",
 		"with x as (select nextval('w.s') as id) select * from x":                                           "nextval",
 		"select * from query('select 1 as id')":                                                             "query",
+		"select 1 as id from dbgen(sf = 0, catalog = 'w')":                                                  "dbgen",
+		"select setval('w.s', 100) as id":                                                                   "setval",
+		"select 1 as id from (select 1) t, dsdgen(sf = 0, catalog = 'w', overwrite = true)":                 "dsdgen",
 		"select 1 as id where 1 in (select 1 from QUERY('select 2'))":                                       "query",
 		"select current_setting('s3_secret_access_key') as id":                                              "current_setting",
 		"select current_setting('motherduck_token') as id":                                                  "current_setting",
@@ -288,6 +292,44 @@ func TestDuckDBRefusedViewsAreEveryView(t *testing.T) {
 		for fn := range duckRefused {
 			if strings.Contains(sql, fn+"(") && duckRefusedViews[name] == "" && duckRefusedSchemaViews[name] == "" {
 				t.Errorf("the view %s calls %s(), and a model may read it: %s", name, fn, sql)
+			}
+		}
+	}
+}
+
+// TestDuckDBModelReadsNoLog: once init_sql turns DuckDB's log on (CALL enable_logging(), to
+// debug an S3 read), the log holds init_sql's own statements, a CREATE SECRET's key among them:
+// "select message from duckdb_logs" sent it. duckdb_logs, as a view or a function, or through
+// query_table, is refused as duckdb_secrets() is.
+func TestDuckDBModelReadsNoLog(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "CALL enable_logging(level = 'debug'); CREATE SECRET s (TYPE http, BEARER_TOKEN 'tok-6c1f'); SELECT 1"})
+	ctx := context.Background()
+	for _, q := range []string{
+		"select message as id from duckdb_logs",
+		"select message as id from duckdb_logs()",
+		"select message as id from system.main.duckdb_logs",
+		"select message as id from query_table('duckdb_logs')",
+		"select string_agg(message, ' ') as id from (select * from duckdb_logs where type = 'QueryLog')",
+	} {
+		_, derr := src.Describe(ctx, q)
+		r, oerr := src.Open(ctx, q, "id", nil)
+		if oerr == nil {
+			for r.Next() {
+				if v := string(r.AppendValue(nil, 0)); strings.Contains(v, "tok-6c1f") {
+					t.Errorf("a read of %q sent init_sql's secret: %s", q, v)
+				}
+			}
+			oerr = r.Err()
+			r.Close()
+			if oerr == nil {
+				oerr = errors.New("read without an error")
+			}
+		}
+		for what, err := range map[string]error{"describe": derr, "read": oerr} {
+			if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "duckdb_logs") {
+				t.Errorf("%s of %q: %v, want ErrNotReadOnly naming duckdb_logs", what, q, err)
 			}
 		}
 	}

@@ -34,6 +34,10 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select id from t where 1 = /*!get_lock*/('x', 0)",
 		"select load_file('/etc/mysql/debian.cnf') as id",
 		"select /*!load_file*/('/etc/passwd') as id",
+		"select `load_file`('/etc/passwd') as id",
+		"select `LOAD_FILE` /* */ ('/etc/passwd') as id",
+		"select `get_lock`('x', 0) as id",
+		"select /*!`get_lock`*/('x', 0) as id",
 	} {
 		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ansi_quotes,NO_BACKSLASH_ESCAPES"} {
 			if err := refuseMySQLLocks(q, mode); !errors.Is(err, ErrNotReadOnly) {
@@ -55,6 +59,10 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 	if q := `select 1 as "a\", id from t for update -- "`; !errors.Is(refuseMySQLLocks(q, "ANSI_QUOTES"), ErrNotReadOnly) {
 		t.Errorf("%q under ANSI_QUOTES: not refused", q)
 	}
+	// Under ANSI_QUOTES "load_file"(...) is a call of LOAD_FILE too; otherwise a string.
+	if q := `select "load_file"('/etc/passwd') as id`; !errors.Is(refuseMySQLLocks(q, "ANSI_QUOTES"), ErrNotReadOnly) {
+		t.Errorf("%q under ANSI_QUOTES: not refused", q)
+	}
 	if err := refuseMySQLLocks(`select 'don\'t' as a, 'for update' as b`, ""); err != nil {
 		t.Errorf("an escaped quote before a string mentioning a locking clause: %v", err)
 	}
@@ -64,6 +72,8 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select 1 as id --x\n, 2 as for_update",
 		"select id, 'get_lock' as get_locked from t # get_lock(",
 		"select 10--1 as id",
+		"select `get_lock`, `load_file` as `for`, `update` from t",
+		"select `for` `update` from t",
 	} {
 		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"} {
 			if err := refuseMySQLLocks(q, mode); err != nil {
@@ -80,7 +90,8 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 	src := newMySQL(t, `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)`)
 	ctx := context.Background()
 	for _, q := range []string{"select * from t /*M! lock in share mode */", "select * from t lock/*!*/in share mode",
-		"select get_lock('backflow-test', 0) as id", "select load_file('/etc/passwd') as id"} {
+		"select get_lock('backflow-test', 0) as id", "select load_file('/etc/passwd') as id",
+		"select `load_file`('/etc/passwd') as id", "select `get_lock`('backflow-test', 0) as id"} {
 		_, err := src.Describe(ctx, q)
 		if !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)

@@ -180,34 +180,63 @@ func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	if err := json.Unmarshal(res.Rows[0][0], &verbose); err != nil {
 		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
 	}
-	return refuseAdvisoryLocks(verbose)
+	return refusePlanCalls(verbose)
 }
 
-// pgAdvisoryLock is a call of one of Postgres's advisory lock functions in an expression of a
-// plan, as EXPLAIN VERBOSE writes it (pg_advisory_lock('42'::bigint)).
-var pgAdvisoryLock = regexp.MustCompile(`(?i)\bpg_(try_)?advisory_(xact_)?lock(_shared)?\(`)
+// pgRefusedCalls are the functions a model may not call, as the expressions of a plan (EXPLAIN
+// VERBOSE) name them ("pg_advisory_lock('42'::bigint)", "public.dblink_exec(...)"), each with
+// what it does that the read-only transaction neither refuses nor undoes: %s is the name.
+var pgRefusedCalls = []struct {
+	call *regexp.Regexp
+	does string
+}{
+	{pgCall(`pg_(try_)?advisory_(xact_)?lock(_shared)?`), "takes an advisory lock (%s), which other sessions wait " +
+		"for while the model is read"},
+	// Found on Postgres 15 with the extensions installed, each from a SELECT in a READ ONLY
+	// transaction: dblink_exec(...) inserted rows, lo_export wrote a file on the server,
+	// pg_create_physical_replication_slot left a slot that holds the server's WAL until dropped.
+	{pgCall(`dblink\w*`), "runs SQL on another connection (%s), outside the read-only transaction, where it may write"},
+	{pgCall(`lo_export|pg_file_(write|rename|unlink|sync)`), "writes a file of the warehouse server (%s)"},
+	// As MySQL's LOAD_FILE, which the MySQL driver refuses: with the privilege (a superuser,
+	// pg_read_server_files) they read any file of the server's, its configuration and
+	// credentials, into the records sent; lo_import a file into a large object.
+	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_stat_file|lo_import`), "reads a file of the warehouse " +
+		"server (%s); a model reads tables"},
+	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
+	{pgCall(`pg_(create|drop|copy)_\w*replication_slot|pg_replication_slot_advance|` +
+		`pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)`),
+		"changes the server's replication state (%s), which outlives the read"},
+	{pgCall(`pg_reload_conf|pg_rotate_logfile\w*|pg_switch_(wal|xlog)|pg_create_restore_point|pg_promote|` +
+		`pg_(wal|xlog)_replay_(pause|resume)|pg_(start|stop)_backup|pg_backup_(start|stop)|pg_stat_reset\w*|` +
+		`pg_log_backend_memory_contexts`), "acts on the warehouse server (%s), which outlives the read"},
+}
 
-// refuseAdvisoryLocks refuses a plan (EXPLAIN (VERBOSE, FORMAT JSON)) whose expressions call
-// pg_advisory_lock or one of its kin, anywhere (a filter, an output, a subquery's): it takes a
-// named lock that other sessions wait for while the model is read (a session lock until the
-// read's connection closes), as MySQL's GET_LOCK, which the MySQL driver refuses; the read-only
-// transaction allows it. A function that calls one is not seen. Quoted literals do not count.
-func refuseAdvisoryLocks(plan any) error {
+// pgCall matches a call of a function whose name matches name, in an expression of a plan.
+func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + name + `)\(`) }
+
+// refusePlanCalls refuses a plan (EXPLAIN (VERBOSE, FORMAT JSON)) whose expressions call a
+// function of pgRefusedCalls, anywhere (a filter, an output, a subquery's, a FROM's function): a
+// named lock, as MySQL's GET_LOCK, which the MySQL driver refuses, another connection, a file or
+// the server's state, which the read-only transaction allows. A function that calls one is not
+// seen. Quoted literals do not count.
+func refusePlanCalls(plan any) error {
 	switch v := plan.(type) {
 	case string:
-		if m := pgAdvisoryLock.FindString(pgWithoutLiterals(v)); m != "" {
-			return fmt.Errorf("%w: this SQL takes an advisory lock (%s), which other sessions wait for while the "+
-				"model is read; remove it", ErrNotReadOnly, strings.TrimSuffix(m, "("))
+		expr := pgWithoutLiterals(v)
+		for _, r := range pgRefusedCalls {
+			if m := r.call.FindStringSubmatch(expr); m != nil {
+				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, m[1])
+			}
 		}
 	case []any:
 		for _, x := range v {
-			if err := refuseAdvisoryLocks(x); err != nil {
+			if err := refusePlanCalls(x); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
 		for _, x := range v {
-			if err := refuseAdvisoryLocks(x); err != nil {
+			if err := refusePlanCalls(x); err != nil {
 				return err
 			}
 		}
@@ -322,7 +351,8 @@ func FormatDuration(d time.Duration) string {
 // MODE), which a read-only transaction still runs (MariaDB refuses FOR UPDATE in one, not LOCK IN
 // SHARE MODE; MySQL runs both), taking row locks that block the warehouse's writers for the whole
 // read, GET_LOCK, which takes a named lock others may wait for, and LOAD_FILE. It reads the SQL as the
-// server does: strings, quoted names and comments are skipped, but /*! ... */ and MariaDB's
+// server does: strings and comments are skipped, a quoted name is no keyword but calls the
+// function it names when a '(' follows (`load_file`('/etc/passwd') read the file), /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
 // "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
 // character, and a backslash escapes a quote in a string unless the session's sql_mode has
@@ -336,14 +366,17 @@ func refuseMySQLLocks(query, sqlMode string) error {
 		at := func(w ...string) bool {
 			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
 		}
+		// calls says whether the SQL calls the function name here: its name, or its name quoted
+		// and then called (a column named `get_lock` is not refused).
+		calls := func(name string) bool { return at(name) || at("`"+name, "(") }
 		switch {
 		case at("FOR", "UPDATE") || at("FOR", "SHARE") || at("LOCK", "IN", "SHARE", "MODE"):
 			return fmt.Errorf("%w: this SQL locks the rows it reads (FOR UPDATE, FOR SHARE or LOCK IN SHARE MODE); "+
 				"remove the locking clause", ErrNotReadOnly)
-		case at("GET_LOCK"):
+		case calls("GET_LOCK"):
 			return fmt.Errorf("%w: this SQL takes a named lock (GET_LOCK), which other sessions wait for while the "+
 				"model is read; remove it", ErrNotReadOnly)
-		case at("LOAD_FILE"):
+		case calls("LOAD_FILE"):
 			// With the FILE privilege it reads any file of the server's (its configuration, its
 			// credentials) into the records sent.
 			return fmt.Errorf("%w: this SQL reads a file of the warehouse server (LOAD_FILE); a model reads tables",
@@ -363,8 +396,9 @@ func (c *myConn) refuseLocks(ctx context.Context, query string) error {
 	return refuseMySQLLocks(query, mode)
 }
 
-// mySQLWords is query's words in upper case, outside strings, quoted names and comments, with
-// "" for each other token, as refuseMySQLLocks reads them (backslash: a backslash escapes the
+// mySQLWords is query's words in upper case, outside strings and comments, a quoted name as
+// "`" and the name in upper case, "" for a string and each other character on its own, as
+// refuseMySQLLocks reads them (backslash: a backslash escapes the
 // next character in a string; ansiQuotes: "..." is a name, not a string).
 func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 	var words []string
@@ -390,8 +424,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 				}
 				j++
 			}
+			// A quoted name is "`" and the name, upper-cased: `load_file`('/etc/passwd') calls
+			// LOAD_FILE as load_file(...) does (and "load_file"(...) under ANSI_QUOTES). A string
+			// is "".
+			if c == '`' || c == '"' && ansiQuotes {
+				name := strings.ReplaceAll(query[i+1:min(j, len(query))], string([]byte{c, c}), string(c))
+				words = append(words, "`"+strings.ToUpper(name))
+			} else {
+				words = append(words, "")
+			}
 			i = j + 1
-			words = append(words, "")
 		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "--") && (i+2 == len(query) || query[i+2] <= ' '):
 			for i < len(query) && query[i] != '\n' {
 				i++
@@ -420,7 +462,7 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			i = j
 		default:
 			if c > ' ' {
-				words = append(words, "")
+				words = append(words, string(c))
 			}
 			i++
 		}
@@ -436,6 +478,9 @@ var duckRefused = map[string]string{
 	"checkpoint":       "writes the database's changes to its file",
 	"force_checkpoint": "writes the database's changes to its file",
 	"nextval":          "advances a sequence",
+	"setval":           "sets a sequence's value",
+	"dbgen":            "creates the TPC-H tables in a database (an attached one init_sql opened read-write too), replacing those of their names with overwrite",
+	"dsdgen":           "creates the TPC-DS tables in a database (an attached one init_sql opened read-write too), replacing those of their names with overwrite",
 	"sqlite_attach":    "attaches a database",
 	"postgres_execute": "runs a statement on an attached Postgres database",
 	"mysql_execute":    "runs a statement on an attached MySQL database",
@@ -460,6 +505,7 @@ var duckRefused = map[string]string{
 	"database_list":                  "lists the attached databases' paths (see duckdb_databases)",
 	"show_databases":                 "lists the attached databases (see duckdb_databases)",
 	"which_secret":                   "says which of the connection's secrets a path would use",
+	"duckdb_logs":                    "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
 	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
 	"disable_logging":                "changes the connection's logging",
 	"truncate_duckdb_logs":           "deletes DuckDB's log",
@@ -564,6 +610,7 @@ var duckRefusedViews = map[string]string{
 	"pg_views":             "duckdb_views",
 	"duckdb_functions":     "duckdb_functions",
 	"pg_proc":              "duckdb_functions",
+	"duckdb_logs":          "duckdb_logs",
 }
 
 // duckRefusedSchemaViews are views of duckRefusedViews whose name alone is a common table's
@@ -806,12 +853,23 @@ func duckRefusedPath(p string) string {
 			p = filepath.Join(wd, p)
 		}
 	}
-	refused := func(p string) bool {
+	// refused says why a model may not read p ("" when it may): where it is (local), or what it
+	// is: a FIFO, a socket or a device outside /dev, a file DuckDB's read waits on forever (a
+	// FIFO no process writes to hung the plan, and the run whatever its statement timeout:
+	// DuckDB's interrupt does not end a wait inside open or read) or never reaches the end of.
+	refused := func(p string) string {
 		first, _, _ := strings.Cut(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "/"), "/")
-		return first == "proc" || first == "sys" || first == "dev" || strings.ContainsAny(first, "*?[{")
+		if first == "proc" || first == "sys" || first == "dev" || strings.ContainsAny(first, "*?[{") {
+			return local
+		}
+		if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() && !info.IsDir() {
+			return "not a regular file but a FIFO, a socket or a device, which a read waits on forever " +
+				"whatever the statement timeout, or never reaches the end of"
+		}
+		return ""
 	}
-	if refused(p) {
-		return local
+	if why := refused(p); why != "" {
+		return why
 	}
 	// The kernel follows links before "..": /var/run/../proc is /proc where /var/run links to
 	// /run. The part before a pattern's first wildcard is resolved, the rest put back after it.
@@ -821,15 +879,20 @@ func duckRefusedPath(p string) string {
 		fixed, rest = p[:max(cut, 1)], p[cut+1:]
 	}
 	real, err := filepath.EvalSymlinks(fixed)
-	if err == nil && refused(filepath.Join(real, rest)) {
-		return local + ", through a link"
+	if err == nil {
+		if why := refused(filepath.Join(real, rest)); why != "" {
+			return why + ", through a link"
+		}
 	}
 	// A pattern reads every file it matches, through the links it meets: '/etc/mt*' read
-	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved.
+	// /etc/mtab, a link to /proc/mounts. Each link the pattern may reach is resolved, and each
+	// file it matches that is no regular file nor directory looked at.
 	if err == nil && rest != "" {
 		budget := duckGlobBudget
-		if duckGlobReachesLink(real, strings.Split(rest, "/"), refused, &budget, 0) {
+		if why := duckGlobReaches(real, strings.Split(rest, "/"), refused, &budget, 0); why == local {
 			return local + ", through a link a pattern matches"
+		} else if why != "" {
+			return why + ", in a file the pattern matches"
 		}
 		if budget < 0 {
 			return "a pattern matching too many files to check where they lead"
@@ -838,78 +901,89 @@ func duckRefusedPath(p string) string {
 	return ""
 }
 
-// duckGlobBudget is how many directory entries duckGlobReachesLink looks at before it gives up
+// duckGlobBudget is how many directory entries duckGlobReaches looks at before it gives up
 // (and the pattern is refused).
 const duckGlobBudget = 1 << 20
 
-// duckGlobReachesLink says whether a pattern's components comps, from directory dir, may reach
-// a link (or a path through one) that refused refuses, as DuckDB's glob would match them: *, ?
-// and [...] within a component, ** any number of directories. It matches more than DuckDB may
-// (a component Go cannot read as a pattern matches every name), never less. budget counts the
-// entries read; below zero the walk stopped before the end.
-func duckGlobReachesLink(dir string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+// duckGlobReaches says why refused refuses a path a pattern's components comps, from directory
+// dir, may reach ("" when none): a link (or a path through one), or a file that is no regular
+// file nor directory, as DuckDB's glob would match them: *, ? and [...] within a component, **
+// any number of directories. It matches more than DuckDB may (a component Go cannot read as a
+// pattern matches every name), never less. budget counts the entries read; below zero the walk
+// stopped before the end.
+func duckGlobReaches(dir string, comps []string, refused func(string) string, budget *int, depth int) string {
 	for len(comps) > 0 && comps[0] == "" {
 		comps = comps[1:] // a doubled or trailing "/"
 	}
 	if len(comps) == 0 {
-		return false
+		return ""
 	}
 	if *budget < 0 || depth > 64 {
 		*budget = -1
-		return false
+		return ""
 	}
 	comp := comps[0]
 	if !strings.ContainsAny(comp, "*?[") {
 		next := filepath.Join(dir, comp)
 		if comp == "." || comp == ".." {
-			return duckGlobReachesLink(next, comps[1:], refused, budget, depth+1)
+			return duckGlobReaches(next, comps[1:], refused, budget, depth+1)
 		}
 		return duckGlobEntry(next, comps[1:], refused, budget, depth)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return ""
 	}
 	*budget -= len(entries)
-	if comp == "**" && duckGlobReachesLink(dir, comps[1:], refused, budget, depth+1) {
-		return true
+	if comp == "**" {
+		if why := duckGlobReaches(dir, comps[1:], refused, budget, depth+1); why != "" {
+			return why
+		}
 	}
 	for _, e := range entries {
 		next := filepath.Join(dir, e.Name())
 		if comp == "**" {
-			if e.Type()&os.ModeSymlink != 0 && duckGlobEntry(next, nil, refused, budget, depth) {
-				return true
+			// ** matches every file below dir: a link's target, or one that is no regular file
+			// nor directory (a FIFO), is looked at; a regular file needs no look.
+			if !e.IsDir() && !e.Type().IsRegular() {
+				if why := duckGlobEntry(next, nil, refused, budget, depth); why != "" {
+					return why
+				}
 			}
-			if e.IsDir() && duckGlobReachesLink(next, comps, refused, budget, depth+1) {
-				return true
+			if e.IsDir() {
+				if why := duckGlobReaches(next, comps, refused, budget, depth+1); why != "" {
+					return why
+				}
 			}
 			continue
 		}
-		if ok, err := filepath.Match(comp, e.Name()); (ok || err != nil) && duckGlobEntry(next, comps[1:], refused, budget, depth) {
-			return true
+		if ok, err := filepath.Match(comp, e.Name()); ok || err != nil {
+			if why := duckGlobEntry(next, comps[1:], refused, budget, depth); why != "" {
+				return why
+			}
 		}
 	}
-	return false
+	return ""
 }
 
-// duckGlobEntry is duckGlobReachesLink for path, a name a pattern's component matched: true
-// when path, its links resolved, is where refused refuses, else the rest of the pattern from it.
-func duckGlobEntry(path string, comps []string, refused func(string) bool, budget *int, depth int) bool {
+// duckGlobEntry is duckGlobReaches for path, a name a pattern's component matched: why refused
+// refuses path, its links resolved, else what the rest of the pattern from it reaches.
+func duckGlobEntry(path string, comps []string, refused func(string) string, budget *int, depth int) string {
 	info, err := os.Lstat(path)
 	if err != nil {
-		return false
+		return ""
 	}
 	if info.Mode()&os.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return false
+			return ""
 		}
 		path = real
 	}
-	if refused(path) {
-		return true
+	if why := refused(path); why != "" {
+		return why
 	}
-	return duckGlobReachesLink(path, comps, refused, budget, depth+1)
+	return duckGlobReaches(path, comps, refused, budget, depth+1)
 }
 
 // duckMetadataHost says whether host (a URL's, with or without a port or brackets) names a

@@ -318,6 +318,63 @@ func checkDescribedSQLIsRead(t *testing.T, sources map[string]Source) {
 	}
 }
 
+// TestRefuseCallsOutsideTheTransaction: functions the READ ONLY transaction lets a SELECT call
+// and does not undo are refused from the plan, at plan time and by every read: dblink_exec (an
+// installed dblink) inserted rows through its own connection, lo_export wrote a file of the
+// server, a replication slot outlived the read, pg_cancel_backend reached other sessions; and, as
+// MySQL's LOAD_FILE, pg_read_file and lo_import read the server's files into the records. The
+// calls here are harmless ones of each kind, but dblink's, which writes without the check.
+func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
+	t.Parallel()
+	whURL := newWarehouse(t, usersWithCleanup...)
+	wh := &controlplane.PostgresConfig{URL: whURL}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, whURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION dblink"); err != nil {
+		// Not installed on this server: a function of that name stands in for it.
+		if _, err := conn.Exec(ctx, "CREATE FUNCTION dblink_exec(text, text) RETURNS text LANGUAGE sql AS $$ SELECT $2 $$"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert := "dblink_exec(" + quoteLiteral(whURL) + ", 'INSERT INTO users VALUES (66, ''z@x'')')"
+	tests := []struct{ sql, want string }{
+		{"select id, " + insert + " as x from users", "runs SQL on another connection (dblink_exec)"},
+		{"select * from users where " + insert + " is not null", "dblink_exec"},
+		{"select id, lo_export(0, '/nonexistent/backflow') as x from users", "writes a file of the warehouse server (lo_export)"},
+		{"select id, pg_read_file('/etc/hostname') as x from users", "reads a file of the warehouse server (pg_read_file)"},
+		{"select id, lo_get(lo_import('/etc/hostname')) as x from users", "reads a file of the warehouse server (lo_import)"},
+		{"select u.id, f from users u, pg_ls_dir('/') f", "reads a file of the warehouse server (pg_ls_dir)"},
+		{"select id, pg_catalog.pg_cancel_backend(0) as x from users", "ends or cancels another session's work (pg_cancel_backend)"},
+		{"select id from users where id in (select 1 where pg_drop_replication_slot('backflow_no_such_slot') is null)",
+			"changes the server's replication state (pg_drop_replication_slot)"},
+		{"with r as (select pg_rotate_logfile() as r) select u.* from users u, r", "acts on the warehouse server (pg_rotate_logfile)"},
+	}
+	for _, tt := range tests {
+		_, err := Describe(ctx, wh, tt.sql)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Describe(%q) = %v, want ErrNotReadOnly with %q", tt.sql, err, tt.want)
+		}
+		if err := readAll(ctx, wh, tt.sql, "id"); !errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("Open(%q) = %v, want ErrNotReadOnly", tt.sql, err)
+		}
+	}
+	if n := countUsers(t, whURL); n != 3 {
+		t.Errorf("users has %d rows, want 3: a model wrote through dblink_exec", n)
+	}
+	for _, q := range []string{"select id, 'dblink_exec(1)' as x, pg_backend_pid() as p from users", `select id as "lo_export(" from users`} {
+		if _, err := Describe(ctx, wh, q); err != nil {
+			t.Errorf("Describe(%q): %v", q, err)
+		}
+	}
+}
+
+// quoteLiteral is s as a Postgres string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // TestReadIsRepeatableReadUnderASerializableDefault: a warehouse whose default isolation is
 // SERIALIZABLE (ALTER DATABASE ... SET default_transaction_isolation) reads the model in
 // REPEATABLE READ: a SERIALIZABLE read-only transaction takes predicate locks that can fail the
