@@ -1127,11 +1127,15 @@ func duckSince(cols []controlplane.Column, since *Since) (string, []string, erro
 //
 // Extensions are not installed on demand: a model that calls a function of a known extension not
 // installed (read_xlsx, sqlite_scan, ...) made DuckDB download and load it, at plan time too
-// (native code from the network, written under the user's ~/.duckdb). init_sql installs what
-// the connection needs (INSTALL httpfs; LOAD httpfs), or sets this back.
+// (native code from the network, written under the user's ~/.duckdb). Nor loaded on demand: one
+// that anything on the runner's host installed (postgres, sqlite, mysql) was loaded for a model
+// that named its function, whose own connection string could then reach what the host reaches
+// (postgres_scan('host=/var/run/postgresql ...'): a local server by its socket, which a
+// warehouse URL may not name). init_sql installs and loads what the connection needs (INSTALL
+// httpfs; LOAD httpfs), or sets these back.
 func duckDefaults(limitMB int) string {
 	return fmt.Sprintf("SET memory_limit = '%dMB'; SET threads = %d; SET enable_external_file_cache = false; "+
-		"SET autoinstall_known_extensions = false; SET temp_directory = '%s'",
+		"SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; SET temp_directory = '%s'",
 		limitMB, DuckDBThreads, strings.ReplaceAll(duckTempDirectory(), "'", "''"))
 }
 

@@ -464,8 +464,8 @@ func TestDuckDBRawConnection(t *testing.T) {
 }
 
 // TestDuckDBDefaults: every connection starts with Backflow's settings (duckDefaults): the memory
-// limit a read starts with, one thread, no external file cache and no extension installed on
-// demand; init_sql, which runs after them, can set each to something else.
+// limit a read starts with, one thread, no external file cache and no extension installed or
+// loaded on demand; init_sql, which runs after them, can set each to something else.
 func TestDuckDBDefaults(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -479,16 +479,18 @@ func TestDuckDBDefaults(t *testing.T) {
 		var got string
 		if err := c.conn.QueryRowContext(ctx, `SELECT current_setting('memory_limit') || ', threads ' ||
 			current_setting('threads') || ', external file cache ' || current_setting('enable_external_file_cache') ||
-			', autoinstall ' || current_setting('autoinstall_known_extensions')`).Scan(&got); err != nil {
+			', autoinstall ' || current_setting('autoinstall_known_extensions') ||
+			', autoload ' || current_setting('autoload_known_extensions')`).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		return got
 	}
-	if got, want := settings(""), "122.0 MiB, threads 1, external file cache false, autoinstall false"; got != want {
+	if got, want := settings(""), "122.0 MiB, threads 1, external file cache false, autoinstall false, autoload false"; got != want {
 		t.Errorf("Backflow's settings: %s, want %s", got, want)
 	}
 	if got, want := settings("SET memory_limit = '1GB'; SET threads = 2; SET enable_external_file_cache = true; "+
-		"SET autoinstall_known_extensions = true"), "953.6 MiB, threads 2, external file cache true, autoinstall true"; got != want {
+		"SET autoinstall_known_extensions = true; SET autoload_known_extensions = true"),
+		"953.6 MiB, threads 2, external file cache true, autoinstall true, autoload true"; got != want {
 		t.Errorf("init_sql's settings: %s, want %s", got, want)
 	}
 }
