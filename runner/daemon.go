@@ -374,7 +374,8 @@ func (d *Daemon) stop() error {
 	cctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel2()
 	if err := d.client.StopAndCancel(cctx); err != nil {
-		return fmt.Errorf("stop the job queue: %w", err)
+		return fmt.Errorf("stop the job queue: running syncs had not ended 30s after they were canceled (a control plane "+
+			"that does not answer holds their last writes); the next run closes what they left running: %w", err)
 	}
 	return nil
 }
