@@ -531,6 +531,21 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	return mux
 }
 
+// controlPlaneWait bounds how long a request of the status page or the API waits for the control
+// plane: one that stopped answering (a hung server, a network that drops packets) does not fail
+// a call, it never answers it, and these requests (a CI step without a timeout of its own, a
+// browser) waited with it for ever instead of getting the 503 they are promised.
+var controlPlaneWait = 15 * time.Second
+
+// boundedByControlPlane runs next with a context that ends controlPlaneWait from now.
+func boundedByControlPlane(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), controlPlaneWait)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
+}
+
 // pingControlPlane pings the control plane through the store's pool. After the server restarted,
 // the pool's idle connections are dead, and a ping on one fails (the pool checks only those idle
 // for over a second, and a daemon's are busier than that): it is dropped, and the ping is tried on
