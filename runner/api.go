@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,8 @@ import (
 //	GET  /v1/runs/{id}                 200 QueuedRunJSON
 //
 // Errors answer {"error": "..."}: 400 bad body, 401 no or wrong token (nothing more said), 404
-// unknown sync or run, 409 paused sync, 503 control plane unreachable.
+// unknown sync or run, 409 paused sync, 503 control plane unreachable (or not answering within
+// controlPlaneWait).
 
 // QueuedRunJSON is a queued run as the API and `backflow-runner trigger --json` print it.
 type QueuedRunJSON struct {
@@ -113,8 +115,8 @@ func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue,
 		return
 	}
 	a := &api{store: store, queue: queue, token: token}
-	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(a.queueRun))
-	mux.HandleFunc("GET /v1/runs/{id}", a.authed(a.queuedRun))
+	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(a.queueRun)))
+	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(a.queuedRun)))
 }
 
 func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
@@ -173,6 +175,11 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrPaused):
 		writeJSONError(w, http.StatusConflict, err.Error())
+		return
+	case errors.Is(err, context.DeadlineExceeded):
+		// The insert may have been taken, its answer lost: a retry could queue a second run.
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot tell whether the run was queued: the control plane did not answer in time; "+
+			"see `backflow-runner runs` before trying again")
 		return
 	case err != nil:
 		writeJSONError(w, http.StatusServiceUnavailable, "cannot queue the run: the control plane did not take it")

@@ -381,7 +381,11 @@ func (p *pipeline) pinRejected(ctx context.Context, o outcome) {
 	for j, i := range retried {
 		keys[j] = o.b.keys[o.res.Rejected[i].Index]
 	}
-	before, err := p.e.Store.RejectedBefore(ctx, p.sync.ID, p.run.ID, keys)
+	// ctx outlives the run's (see commit): bounded as a commit is, so that a control plane that
+	// stopped answering cannot hold the run for ever.
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	before, err := p.e.Store.RejectedBefore(rctx, p.sync.ID, p.run.ID, keys)
 	if err != nil {
 		// Pinned all the same: the next run reads more, never less.
 		p.log.Warn("could not read which rejected records an earlier run rejected; they hold the next mark", "err", err)

@@ -374,7 +374,8 @@ func (d *Daemon) stop() error {
 	cctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel2()
 	if err := d.client.StopAndCancel(cctx); err != nil {
-		return fmt.Errorf("stop the job queue: %w", err)
+		return fmt.Errorf("stop the job queue: running syncs had not ended 30s after they were canceled (a control plane "+
+			"that does not answer holds their last writes); the next run closes what they left running: %w", err)
 	}
 	return nil
 }
@@ -528,6 +529,21 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 	registerStatusPage(mux, store, token)
 	registerAPI(mux, store, queue, token)
 	return mux
+}
+
+// controlPlaneWait bounds how long a request of the status page or the API waits for the control
+// plane: one that stopped answering (a hung server, a network that drops packets) does not fail
+// a call, it never answers it, and these requests (a CI step without a timeout of its own, a
+// browser) waited with it for ever instead of getting the 503 they are promised.
+var controlPlaneWait = 15 * time.Second
+
+// boundedByControlPlane runs next with a context that ends controlPlaneWait from now.
+func boundedByControlPlane(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), controlPlaneWait)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
 }
 
 // pingControlPlane pings the control plane through the store's pool. After the server restarted,

@@ -117,7 +117,12 @@ func (n *notifier) pass(ctx context.Context) {
 		}
 		ev := evs[0]
 		if until, ok := n.down[ev.DestinationID]; ok {
-			if err := n.store.PostponeEvent(context.WithoutCancel(ctx), ev.ID, until.Sub(n.now())); err != nil {
+			// Like a send's records (send), even when ctx ends, and bounded: a control plane that
+			// stopped answering held the notifier, and the daemon's stop that waits for it, for ever.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := n.store.PostponeEvent(pctx, ev.ID, until.Sub(n.now()))
+			cancel()
+			if err != nil {
 				n.log.Warn("could not postpone a notification event", "event_id", ev.EventID, "err", err)
 			}
 			continue

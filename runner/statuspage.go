@@ -70,8 +70,8 @@ func (p *statusPage) register(mux *http.ServeMux) {
 	if p.token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
-	mux.HandleFunc("GET /{$}", p.authed(p.overview))
-	mux.HandleFunc("GET /syncs/{id}", p.authed(p.syncPage))
+	mux.HandleFunc("GET /{$}", p.authed(boundedByControlPlane(p.overview)))
+	mux.HandleFunc("GET /syncs/{id}", p.authed(boundedByControlPlane(p.syncPage)))
 }
 
 // authed lets a request through when it carries the token as "Authorization: Bearer TOKEN" or

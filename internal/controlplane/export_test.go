@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,3 +32,11 @@ var DeleteOldRunsSQL, LastRunStartSQL = deleteOldRunsSQL, lastRunStartSQL
 
 // ListDeliveries's statement, for the test of its plans (deliveries_test.go).
 var ListDeliveriesSQL = listDeliveriesSQL
+
+// SetCleanupTimeout sets how long a rollback or an unlock after its caller's end waits for the
+// control plane (cleanupTimeout), until the test ends.
+func SetCleanupTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := cleanupTimeout
+	cleanupTimeout = d
+	t.Cleanup(func() { cleanupTimeout = old })
+}

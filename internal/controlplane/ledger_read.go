@@ -95,7 +95,9 @@ func (s *Store) ReadLedger(ctx context.Context, syncID int64) (*LedgerRows, erro
 	}
 	l := &LedgerRows{tx: tx, consumed: true}
 	fail := func(err error) (*LedgerRows, error) {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		_ = tx.Rollback(rctx)
 		return nil, fmt.Errorf("read the ledger of sync %d: %w", syncID, err)
 	}
 	if l.intents, err = readIntentKeys(ctx, tx, syncID); err != nil {
@@ -267,8 +269,11 @@ func (l *LedgerRows) Err() error {
 // Close releases the connection.
 func (l *LedgerRows) Close() {
 	l.rows.Close()
-	// Read-only: ending it either way is the same; a broken connection is dropped by the pool.
-	_ = l.tx.Rollback(context.Background())
+	// Read-only: ending it either way is the same; a broken connection (one that did not answer
+	// in time, too) is dropped by the pool.
+	ctx, cancel := cleanupContext(context.Background())
+	defer cancel()
+	_ = l.tx.Rollback(ctx)
 }
 
 // LedgerState says what a sync's ledger is made of.

@@ -171,13 +171,20 @@ func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockNa
 	if err != nil {
 		return fmt.Errorf("connect to the control plane: %w", redactErr(err))
 	}
-	// A fresh context: the caller's may be cancelled, and the lock must not outlive us.
-	defer conn.Close(context.WithoutCancel(ctx))
+	// A fresh context: the caller's may be cancelled, and the lock must not outlive us (closing
+	// the session frees it too, should the unlock not be answered in time).
+	defer func() {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		return fmt.Errorf("take %s: %w", lockName, err)
 	}
 	defer func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		_, _ = conn.Exec(cctx, "SELECT pg_advisory_unlock($1)", key)
 	}()
 	return fn(conn)
 }

@@ -171,6 +171,17 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 // created River's tables in the control-plane schema.
 func (s *Store) RiverDriver() *riverpgxv5.Driver { return riverpgxv5.New(s.pool) }
 
+// cleanupTimeout bounds a control-plane call that ends something once its caller's context may
+// have ended (a rollback, an unlock): without a deadline, such a call on a control plane that
+// stopped answering (a hung server, a network that drops packets) waited for ever, and with it
+// the run that made it, and a daemon's stop (SIGTERM) that waited for that run.
+var cleanupTimeout = 10 * time.Second
+
+// cleanupContext is the context of such a call: ctx's values, not its end, and cleanupTimeout.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
 // Close closes the pool; a store over a transaction leaves it to its owner.
 func (s *Store) Close() {
 	if s.pool != nil {

@@ -137,7 +137,11 @@ func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait
 	if err != nil {
 		return nil, fmt.Errorf("connect to the control plane for the sync's lock: %w", err)
 	}
-	closeConn := func() { _ = conn.Close(context.WithoutCancel(ctx)) }
+	closeConn := func() {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}
 	key := SyncLockKey(syncID)
 	var ok bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::int8)`, key).Scan(&ok); err != nil {
@@ -260,7 +264,7 @@ func (l *SyncLease) Token() int64 { return l.fence.token }
 func (l *SyncLease) Release() {
 	l.stop()
 	<-l.done
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := cleanupContext(context.Background())
 	defer cancel()
 	_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int8)`, l.key)
 	_ = l.conn.Close(ctx)

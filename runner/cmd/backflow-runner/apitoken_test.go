@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
@@ -23,5 +24,40 @@ func TestRunRefusesBlankAPIToken(t *testing.T) {
 		}
 	case <-time.After(time.Minute): // a bound, not an assertion: it never stops by itself
 		t.Errorf("run with BACKFLOW_API_TOKEN=%q still runs a minute on (it started and serves):\n%s", " \n", out)
+	}
+}
+
+// TestRunWarnsOfAnOpenStatusPageBeyondLoopback: a daemon that listens beyond loopback without
+// BACKFLOW_API_TOKEN (`--listen :9464`, as a container's health checks need) serves its status
+// page, sync errors and endpoints' answers included, to whoever reaches the address by IP: its
+// Host check stops web pages, not hosts. It said nothing of it; it warns now, and only then.
+func TestRunWarnsOfAnOpenStatusPageBeyondLoopback(t *testing.T) {
+	w := newWorld(t, 1, "http://127.0.0.1:1", 10)
+	var env []string
+	for _, e := range w.env {
+		if !strings.HasPrefix(e, runner.APITokenEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	for _, c := range []struct {
+		listen, token string
+		warns         bool
+	}{
+		{"0.0.0.0:0", "", true},
+		{"127.0.0.1:0", "", false},
+		{"0.0.0.0:0", "a-long-random-token", false},
+	} {
+		w.env = env
+		if c.token != "" {
+			w.env = append(append([]string(nil), env...), runner.APITokenEnv+"="+c.token)
+		}
+		d, out := w.start("run", "--listen", c.listen, "--poll-interval", "1h")
+		controlplanetest.WaitFor(t, "the daemon to listen", func() bool { return strings.Contains(out.String(), `"runner started"`) })
+		_ = d.Process.Kill()
+		_ = d.Wait()
+		if warned := strings.Contains(out.String(), "the status page answers without a token"); warned != c.warns {
+			t.Errorf("run --listen %s with a token %t: warned of an open status page %t, want %t\n%s", c.listen, c.token != "", warned,
+				c.warns, out)
+		}
 	}
 }

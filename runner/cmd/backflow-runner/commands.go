@@ -97,6 +97,14 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 					api = "on (/v1/, bearer token " + runner.APITokenEnv + ")"
 				}
 				e.log.Info("serving /healthz, /metrics and the status page", "listen", ln.Addr().String(), "api", api)
+				if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && os.Getenv(runner.APITokenEnv) == "" {
+					// Its Host check stops web pages (DNS rebinding), not the hosts that reach this
+					// address: an operator who listens beyond loopback for the health checks (as in
+					// a container) may not know they opened the page to them.
+					e.log.Warn("the status page answers without a token on an address beyond loopback: whoever reaches "+
+						ln.Addr().String()+" by IP address reads the syncs' errors and their endpoints' answers; set "+
+						runner.APITokenEnv+" to ask for a token, or listen on 127.0.0.1", "listen", ln.Addr().String())
+				}
 			}
 			d := &runner.Daemon{
 				Engine: &runner.Engine{Store: store, Concurrency: *conc, LocalPacing: *localPacing, Metrics: metrics, Logger: e.log,

@@ -1,0 +1,117 @@
+package controlplanetest
+
+import (
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+)
+
+// StallProxy is a TCP proxy in front of the control plane that can stall: once stalled, it
+// keeps every connection open and passes nothing on, and takes new ones without answering
+// them, as a control plane that hangs (a stuck server, a network that drops packets) does.
+// Unlike a stopped server, whose connections fail at once, it makes every call without a
+// deadline wait for ever.
+type StallProxy struct {
+	ln      net.Listener
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	stalled bool
+	conns   []net.Conn
+	closed  bool
+}
+
+// NewStallProxy proxies to the server of dbURL and returns dbURL through the proxy, closed at
+// cleanup (Close).
+func NewStallProxy(t testing.TB, dbURL string) (*StallProxy, string) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &StallProxy{ln: ln}
+	t.Cleanup(p.Close)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !p.keep(c) || p.isStalled() {
+				continue // held open, unanswered, until cleanup
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil || !p.keep(s) {
+				_ = c.Close()
+				continue
+			}
+			p.wg.Add(2)
+			go func() { defer p.wg.Done(); p.copy(s, c) }()
+			go func() { defer p.wg.Done(); p.copy(c, s) }()
+		}
+	}()
+	u.Host = ln.Addr().String()
+	return p, u.String()
+}
+
+// Close closes the proxy and every connection through it (at cleanup, or sooner: a test closes
+// it before a pool on it, whose stalled connections then close at once).
+func (p *StallProxy) Close() {
+	_ = p.ln.Close()
+	p.mu.Lock()
+	p.closed = true
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// Stall makes the proxy pass nothing on from now on.
+func (p *StallProxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+}
+
+func (p *StallProxy) isStalled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stalled
+}
+
+// keep records c, to be closed at cleanup; false (c closed) when cleanup has begun.
+func (p *StallProxy) keep(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = c.Close()
+		return false
+	}
+	p.conns = append(p.conns, c)
+	return true
+}
+
+// copy copies from src to dst until either fails; what it reads once the proxy stalled it drops.
+func (p *StallProxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.isStalled() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

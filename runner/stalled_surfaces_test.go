@@ -1,0 +1,67 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+)
+
+// TestSurfacesAnswerWhenControlPlaneStalls: with a control plane that stops answering (a hung
+// server, a network that drops packets; not one that refuses connections, which fails at once),
+// the API and the status page answer 503, as /healthz does, rather than never: a CI step calling
+// the API without a timeout of its own waited for ever. Found by stalling a TCP proxy between a
+// daemon and its control plane: POST /v1/syncs/1/runs, GET /v1/runs/1, / and /syncs/1 had not
+// answered after 40 s, while /healthz answered 503 after 5 s.
+func TestSurfacesAnswerWhenControlPlaneStalls(t *testing.T) {
+	const token = "stalled-token"
+	t.Setenv(APITokenEnv, token)
+	old := controlPlaneWait
+	controlPlaneWait = 200 * time.Millisecond
+	t.Cleanup(func() { controlPlaneWait = old })
+	_, dbURL, key := controlplanetest.NewStore(t)
+	proxy, proxied := controlplanetest.NewStallProxy(t, dbURL)
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := controlplane.Open(context.Background(), proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last first: the proxy's connections close before the pool's.
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	queue, err := NewRunQueue(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Handler(store, nil, queue)
+	proxy.Stall()
+	for _, req := range []struct{ method, path string }{
+		{"POST", "/v1/syncs/1/runs"}, {"GET", "/v1/runs/1"}, {"GET", "/"}, {"GET", "/syncs/1"},
+	} {
+		r := httptest.NewRequest(req.method, "http://127.0.0.1"+req.path, nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			h.ServeHTTP(rec, r)
+		}()
+		select {
+		case <-served:
+		case <-time.After(time.Minute): // a bound, not an assertion: without a deadline it never answers
+			t.Fatalf("%s %s on a control plane that stopped answering: no answer a minute on", req.method, req.path)
+		}
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s %s on a control plane that stopped answering = %d %s, want 503", req.method, req.path, rec.Code,
+				strings.TrimSpace(rec.Body.String()))
+		}
+	}
+}
