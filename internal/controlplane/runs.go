@@ -352,6 +352,28 @@ func (s *Store) ListRuns(ctx context.Context, syncID int64, limit int) ([]*Run, 
 	return runs, nil
 }
 
+// RecentRuns returns every sync's newest runs (at most limit each, newest first), by sync id, in
+// one query: one round trip to the control plane however many syncs there are (the status page's
+// overview reads them all, within a bound on its wait). A sync without runs is absent.
+func (s *Store) RecentRuns(ctx context.Context, limit int) (map[int64][]*Run, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+runColumns+`
+		FROM backflow.syncs s CROSS JOIN LATERAL (SELECT * FROM backflow.sync_runs r
+			WHERE r.sync_id = s.id ORDER BY r.id DESC LIMIT $1) r
+		ORDER BY r.sync_id, r.id DESC`, limit)
+	runs, err := collect(rows, err, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("list recent runs: %w", err)
+	}
+	bySync := make(map[int64][]*Run)
+	for _, r := range runs {
+		bySync[r.SyncID] = append(bySync[r.SyncID], r)
+	}
+	return bySync, nil
+}
+
 // AbandonRuns marks a sync's runs still recorded as running as canceled with reason. The runner
 // calls it once it holds the sync's lock: any run still "running" then belonged to a runner that
 // died (its lock died with its session). Such a run is recorded canceled, not failed: like a run

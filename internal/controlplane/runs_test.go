@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -400,6 +401,36 @@ func TestRunLookupsReadFewRuns(t *testing.T) {
 		}
 		if n := read() - before; n > 100 {
 			t.Errorf("%s read %d runs or index entries of runs; want a few per sync, not every run", c.name, n)
+		}
+	}
+}
+
+// TestRecentRunsAsListRuns: RecentRuns (the status page's overview, in one query) returns for
+// each sync what ListRuns returns for it: its newest runs, at most limit, newest first, and
+// nothing for a sync without runs.
+func TestRecentRunsAsListRuns(t *testing.T) {
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, runnerSync(true))
+	busy := w.NewSync(controlplane.Sync{Name: "busy", Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 10})
+	idle := w.NewSync(controlplane.Sync{Name: "idle", Behavior: controlplane.BehaviorMirror, PrimaryKey: "id", BatchSize: 10})
+	// Interleaved: busy's runs outnumber the limit, w.Sync's do not.
+	if _, err := w.Store.DB().Exec(ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger)
+		SELECT CASE WHEN g % 3 = 0 THEN $1::int8 ELSE $2::int8 END, 'succeeded', 'schedule' FROM generate_series(1, 20) g`,
+		w.Sync.ID, busy.ID); err != nil {
+		t.Fatal(err)
+	}
+	const limit = 5
+	got, err := w.Store.RecentRuns(ctx, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, y := range []*controlplane.Sync{w.Sync, busy, idle} {
+		want, err := w.Store.ListRuns(ctx, y.ID, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got[y.ID], cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("RecentRuns of sync %q differ from its ListRuns (-want +got):\n%s", y.Name, diff)
 		}
 	}
 }

@@ -19,6 +19,7 @@ type StallProxy struct {
 	stalled bool
 	conns   []net.Conn
 	closed  bool
+	trips   int
 }
 
 // NewStallProxy proxies to the server of dbURL and returns dbURL through the proxy, closed at
@@ -53,8 +54,8 @@ func NewStallProxy(t testing.TB, dbURL string) (*StallProxy, string) {
 				continue
 			}
 			p.wg.Add(2)
-			go func() { defer p.wg.Done(); p.copy(s, c) }()
-			go func() { defer p.wg.Done(); p.copy(c, s) }()
+			go func() { defer p.wg.Done(); p.copy(s, c, true) }()
+			go func() { defer p.wg.Done(); p.copy(c, s, false) }()
 		}
 	}()
 	u.Host = ln.Addr().String()
@@ -100,11 +101,26 @@ func (p *StallProxy) keep(c net.Conn) bool {
 	return true
 }
 
-// copy copies from src to dst until either fails; what it reads once the proxy stalled it drops.
-func (p *StallProxy) copy(dst, src net.Conn) {
+// Trips says how many times a client of the proxy has sent something on since it began: a
+// client waits for the answer to a query before it sends the next, so each round trip to the
+// control plane counts at least one (a query the client sends in pieces counts more).
+func (p *StallProxy) Trips() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.trips
+}
+
+// copy copies from src to dst until either fails; what it reads once the proxy stalled it
+// drops. fromClient counts src's reads in Trips.
+func (p *StallProxy) copy(dst, src net.Conn, fromClient bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && fromClient {
+			p.mu.Lock()
+			p.trips++
+			p.mu.Unlock()
+		}
 		if n > 0 && !p.isStalled() {
 			if _, err := dst.Write(buf[:n]); err != nil {
 				return
