@@ -2,7 +2,6 @@ package runner
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -176,10 +177,11 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrPaused):
 		writeJSONError(w, http.StatusConflict, err.Error())
 		return
-	case errors.Is(err, context.DeadlineExceeded):
+	case err != nil && queuedUnknown(err):
 		// The insert may have been taken, its answer lost: a retry could queue a second run.
-		writeJSONError(w, http.StatusServiceUnavailable, "cannot tell whether the run was queued: the control plane did not answer in time; "+
-			"see `backflow-runner runs` before trying again")
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot tell whether the run was queued: the control plane did not answer "+
+			"(in time, or at all) once asked to queue it; `backflow-runner runs SYNC` lists it (trigger `queued #ID`) once a "+
+			"daemon has started it: look there before trying again")
 		return
 	case err != nil:
 		writeJSONError(w, http.StatusServiceUnavailable, "cannot queue the run: the control plane did not take it")
@@ -232,4 +234,16 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// queuedUnknown says whether err, from queueing a run, leaves it unknown whether the run was
+// queued: any failure but one known to have come before the control plane was asked (no
+// connection, nothing sent) or one it answered (an error of its own: the insert rolled back).
+// A deadline, a connection lost once the insert or its commit was sent: the commit may have
+// been taken, its answer lost. Not only the deadline: a failover that cuts the connection
+// mid-commit leaves the same doubt.
+func queuedUnknown(err error) bool {
+	var pgErr *pgconn.PgError
+	var connErr *pgconn.ConnectError
+	return !errors.As(err, &pgErr) && !errors.As(err, &connErr) && !pgconn.SafeToRetry(err)
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,5 +64,52 @@ func TestSurfacesAnswerWhenControlPlaneStalls(t *testing.T) {
 			t.Errorf("%s %s on a control plane that stopped answering = %d %s, want 503", req.method, req.path, rec.Code,
 				strings.TrimSpace(rec.Body.String()))
 		}
+	}
+}
+
+// TestAPIQueueSaysItCannotTellWhenTheCommitsAnswerIsLost: POST /v1/syncs/{sync}/runs whose
+// connection to the control plane dropped once the insert's commit had left (a failover, a
+// network that fails) answered "the control plane did not take it", though the run was queued:
+// a client trusting it retried, and queued a second run. Only a deadline said "cannot tell". Found
+// by cutting a proxy's connection just after the commit passed: the job was in the queue. It
+// says "cannot tell" for every failure not known to have come before the insert or been answered.
+func TestAPIQueueSaysItCannotTellWhenTheCommitsAnswerIsLost(t *testing.T) {
+	const token = "cut-token"
+	t.Setenv(APITokenEnv, token)
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	proxy, proxied := controlplanetest.NewStallProxy(t, f.cpURL)
+	sealer, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := controlplane.Open(f.ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last first: the proxy's connections close before the pool's (whose cut one
+	// otherwise holds its Close 15 s).
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	queue, err := NewRunQueue(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.CutAfterSending("commit")
+	r := httptest.NewRequest("POST", fmt.Sprintf("http://127.0.0.1/v1/syncs/%d/runs", f.sync.ID), nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	Handler(store, nil, queue).ServeHTTP(rec, r)
+	var queued int
+	if err := controlplanetest.Pool(t, f.cpURL).QueryRow(f.ctx, `SELECT count(*) FROM backflow.river_job WHERE kind = $1`,
+		(TriggerArgs{}).Kind()).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 1 {
+		t.Fatalf("the commit cut after it left: %d runs queued, want 1 (the proxy did not cut where meant); answer %d %s", queued,
+			rec.Code, rec.Body)
+	}
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "cannot tell whether the run was queued") {
+		t.Errorf("POST whose commit was taken, its answer lost = %d %s, want 503 saying it cannot tell whether the run was queued",
+			rec.Code, strings.TrimSpace(rec.Body.String()))
 	}
 }

@@ -1,6 +1,7 @@
 package controlplanetest
 
 import (
+	"bytes"
 	"net"
 	"net/url"
 	"sync"
@@ -20,6 +21,7 @@ type StallProxy struct {
 	conns   []net.Conn
 	closed  bool
 	trips   int
+	cut     []byte
 }
 
 // NewStallProxy proxies to the server of dbURL and returns dbURL through the proxy, closed at
@@ -83,6 +85,27 @@ func (p *StallProxy) Stall() {
 	p.stalled = true
 }
 
+// CutAfterSending makes the proxy pass on the next message a client sends that holds marker
+// (say "commit"), then close that client's connection at once, as a network that fails (a
+// failover) just after a statement left does: the server runs it, its answer is lost.
+func (p *StallProxy) CutAfterSending(marker string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = []byte(marker)
+}
+
+// cutNow says whether what a client sent, just passed on, holds the marker of CutAfterSending,
+// and forgets the marker if so.
+func (p *StallProxy) cutNow(sent []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut == nil || !bytes.Contains(sent, p.cut) {
+		return false
+	}
+	p.cut = nil
+	return true
+}
+
 func (p *StallProxy) isStalled() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -123,6 +146,10 @@ func (p *StallProxy) copy(dst, src net.Conn, fromClient bool) {
 		}
 		if n > 0 && !p.isStalled() {
 			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+			if fromClient && p.cutNow(buf[:n]) {
+				_ = src.Close() // the server's side stays open: it runs what it was sent
 				return
 			}
 		}
