@@ -45,6 +45,10 @@ func TestRunWarnsOfAnOpenStatusPageBeyondLoopback(t *testing.T) {
 	}{
 		{"0.0.0.0:0", "", true},
 		{"127.0.0.1:0", "", false},
+		{":0", "", true}, // every address, IPv6's too
+		{"[::1]:0", "", false},
+		{"localhost:0", "", false},
+		{"127.0.0.2:0", "", false}, // all of 127/8 is loopback
 		{"0.0.0.0:0", "a-long-random-token", false},
 	} {
 		w.env = env
