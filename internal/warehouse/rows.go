@@ -98,7 +98,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	modelKey := keyIdx
 	ownText := pgKeyTextTypes[cols[keyIdx].Type]
 	nfields := len(cols)
-	where, params, err := pgSince(cols, since)
+	where, params, err := pgSince(cols, since, conn.pg.PgConn().ParameterStatus("server_encoding"))
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +206,9 @@ func noBinaryOutput(err error) bool {
 
 // pgSince is the WHERE clause of a read narrowed by since (nil: none) and its parameter, as
 // text that Postgres parses as the column's type. The planner pushes the condition into the
-// model's query, so an index on the column serves it.
-func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error) {
+// model's query, so an index on the column serves it. serverEncoding is the database's
+// (server_encoding).
+func pgSince(cols []controlplane.Column, since *Since, serverEncoding string) (string, [][]byte, error) {
 	if since == nil {
 		return "", nil, nil
 	}
@@ -220,10 +221,31 @@ func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error)
 	switch {
 	case since.Kind == CursorText:
 		c += ` COLLATE "C"`
+		if !strings.EqualFold(serverEncoding, "UTF8") {
+			from = asciiPrefix(from)
+		}
 	case since.Kind == CursorTime && zoned(typ):
 		from += "+00"
 	}
 	return fmt.Sprintf(" WHERE (%s >= $1 OR %s IS NULL)", c, c), [][]byte{[]byte(from)}, nil
+}
+
+// asciiPrefix is text s up to its first character beyond ASCII: the bound of a text cursor in a
+// database whose encoding is not UTF-8 (LATIN1, WIN1252, EUC_JP, SQL_ASCII...). COLLATE "C"
+// compares the bytes of the database's encoding, and the mark is the highest value by the bytes
+// of its UTF-8 (CursorText): in WIN1252, '€' (0x80) sorts before 'ÿ' (0xFF), in UTF-8 after it,
+// so a row whose cursor went from 'ÿ' to '€' was above the mark and below the bound, and never
+// read again until a full read. ASCII is the same bytes in every encoding Postgres serves, and
+// each of them writes every other character with bytes above ASCII's: a text at or after the
+// mark in UTF-8 is at or after its ASCII prefix in the database's encoding too, so the read
+// starts there (the same bound for the ASCII marks most text cursors have).
+func asciiPrefix(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 // trimQuery drops trailing semicolons and blanks so the query can be wrapped in a subquery.
