@@ -37,6 +37,14 @@ func TestCursorAttackPostgres(t *testing.T) {
 		{name: "year 10000 and BC", create: `CREATE TABLE cur (id int, v int, c timestamp);
 			INSERT INTO cur VALUES (1, 1, '0044-03-15 12:00:00 BC'), (2, 1, '10000-01-01')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = '2020-01-03' WHERE id = 1`}},
+		// A char(n) is read padded with blanks, and compared without them: 'b' read after the
+		// mark 'b\t' is before it compared.
+		{name: "char(n) with a control character", create: `CREATE TABLE cur (id int, v int, c char(3));
+			INSERT INTO cur VALUES (1, 1, E'b\t'), (2, 1, 'a')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'b')`, `UPDATE cur SET v = 2 WHERE id = 3`}},
+		{name: "char(n)", create: `CREATE TABLE cur (id int, v int, c char(5));
+			INSERT INTO cur VALUES (1, 1, 'b'), (2, 1, 'a')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'b')`, `UPDATE cur SET v = 2 WHERE id = 3`, `INSERT INTO cur VALUES (4, 1, 'b x')`}},
 		{name: "timestamp(0) rounding", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c timestamp(0));
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00.4'), (2, 1, '2020-01-01 00:00:00.6')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.5')`, `UPDATE cur SET v = 2, c = '2020-01-01 00:00:01.4' WHERE id = 1`}},

@@ -222,7 +222,10 @@ func pgSince(cols []controlplane.Column, since *Since, serverEncoding string) (s
 	case since.Kind == CursorText:
 		c += ` COLLATE "C"`
 		if !strings.EqualFold(serverEncoding, "UTF8") {
-			from = asciiPrefix(from)
+			from = textBefore(from, func(b byte) bool { return b >= 0x80 })
+		}
+		if typ == "bpchar" {
+			from = textBefore(from, func(b byte) bool { return b < ' ' })
 		}
 	case since.Kind == CursorTime && zoned(typ):
 		from += "+00"
@@ -230,18 +233,25 @@ func pgSince(cols []controlplane.Column, since *Since, serverEncoding string) (s
 	return fmt.Sprintf(" WHERE (%s >= $1 OR %s IS NULL)", c, c), [][]byte{[]byte(from)}, nil
 }
 
-// asciiPrefix is text s up to its first character beyond ASCII: the bound of a text cursor in a
-// database whose encoding is not UTF-8 (LATIN1, WIN1252, EUC_JP, SQL_ASCII...). COLLATE "C"
-// compares the bytes of the database's encoding, and the mark is the highest value by the bytes
-// of its UTF-8 (CursorText): in WIN1252, '€' (0x80) sorts before 'ÿ' (0xFF), in UTF-8 after it,
-// so a row whose cursor went from 'ÿ' to '€' was above the mark and below the bound, and never
-// read again until a full read. ASCII is the same bytes in every encoding Postgres serves, and
-// each of them writes every other character with bytes above ASCII's: a text at or after the
-// mark in UTF-8 is at or after its ASCII prefix in the database's encoding too, so the read
-// starts there (the same bound for the ASCII marks most text cursors have).
-func asciiPrefix(s string) string {
+// textBefore is text s up to its first byte that stop is true of: the bound of a Postgres text
+// cursor whose mark (the highest value by the bytes of its UTF-8, CursorText) the column's
+// comparison may put after a value the mark is below, which the read would then miss until a
+// full read; the bound is then a prefix of the mark, which every such value is at or after:
+//   - In a database whose encoding is not UTF-8 (LATIN1, WIN1252, EUC_JP, SQL_ASCII...),
+//     COLLATE "C" compares the bytes of that encoding: in WIN1252, '€' (0x80) sorts before 'ÿ'
+//     (0xFF), in UTF-8 after it. ASCII is the same bytes in every encoding Postgres serves, and
+//     each writes every other character with bytes above ASCII's: a text at or after the mark in
+//     UTF-8 is at or after its ASCII prefix in the database's encoding too.
+//   - A char(n) (bpchar) is read padded with blanks to n, and compared without its trailing
+//     blanks: 'b' is after 'b\t' read as 'b  ' and 'b\t ', before it compared. Up to the
+//     mark's first byte below the blank, a value after the mark read padded is after the bound
+//     compared.
+//
+// ASCII marks without control characters (most text cursors: ISO strings, ULIDs) are their own
+// bound.
+func textBefore(s string, stop func(byte) bool) string {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
+		if stop(s[i]) {
 			return s[:i]
 		}
 	}
