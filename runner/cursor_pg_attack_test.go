@@ -45,6 +45,13 @@ func TestCursorAttackPostgres(t *testing.T) {
 		{name: "char(n)", create: `CREATE TABLE cur (id int, v int, c char(5));
 			INSERT INTO cur VALUES (1, 1, 'b'), (2, 1, 'a')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, 'b')`, `UPDATE cur SET v = 2 WHERE id = 3`, `INSERT INTO cur VALUES (4, 1, 'b x')`}},
+		// Postgres's one-byte "char" has no collation, and its bytes beyond ASCII are read as an
+		// octal escape ("\351"), which sorts before the letters the byte is after.
+		{name: `"char"`, create: `CREATE TABLE cur (id int, v int, c "char");
+			INSERT INTO cur VALUES (1, 1, 'a'), (2, 1, 'b')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'c')`, `UPDATE cur SET v = 2, c = 'd' WHERE id = 1`,
+			`UPDATE cur SET v = 3, c = E'\\351' WHERE id = 2`, `UPDATE cur SET v = 3, c = E'\\352' WHERE id = 1`,
+			`UPDATE cur SET v = 4, c = 'e' WHERE id = 3`}},
 		{name: "timestamp(0) rounding", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c timestamp(0));
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00.4'), (2, 1, '2020-01-01 00:00:00.6')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.5')`, `UPDATE cur SET v = 2, c = '2020-01-01 00:00:01.4' WHERE id = 1`}},

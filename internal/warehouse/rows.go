@@ -219,6 +219,13 @@ func pgSince(cols []controlplane.Column, since *Since, serverEncoding string) (s
 	c := "m." + pgx.Identifier{since.Column}.Sanitize()
 	from := since.From
 	switch {
+	case since.Kind == CursorText && typ == "char":
+		// Postgres's one-byte "char" (pg_class.relkind's type, not char(n): bpchar) has no
+		// collation (COLLATE "C" failed every incremental read) and compares as the byte's
+		// value: as the mark's bytes, for ASCII; other bytes are read as an octal escape
+		// ("\351"), whose backslash sorts before the letters that the byte is after. Up to the
+		// first of either, the bound is at or below every value after the mark.
+		from = textBefore(from, func(b byte) bool { return b == '\\' || b >= 0x80 })
 	case since.Kind == CursorText:
 		c += ` COLLATE "C"`
 		if !strings.EqualFold(serverEncoding, "UTF8") {
