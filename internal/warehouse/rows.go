@@ -98,7 +98,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	modelKey := keyIdx
 	ownText := pgKeyTextTypes[cols[keyIdx].Type]
 	nfields := len(cols)
-	where, params, err := pgSince(cols, since)
+	where, params, err := pgSince(cols, since, conn.pg.PgConn().ParameterStatus("server_encoding"))
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +206,9 @@ func noBinaryOutput(err error) bool {
 
 // pgSince is the WHERE clause of a read narrowed by since (nil: none) and its parameter, as
 // text that Postgres parses as the column's type. The planner pushes the condition into the
-// model's query, so an index on the column serves it.
-func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error) {
+// model's query, so an index on the column serves it. serverEncoding is the database's
+// (server_encoding).
+func pgSince(cols []controlplane.Column, since *Since, serverEncoding string) (string, [][]byte, error) {
 	if since == nil {
 		return "", nil, nil
 	}
@@ -218,12 +219,50 @@ func pgSince(cols []controlplane.Column, since *Since) (string, [][]byte, error)
 	c := "m." + pgx.Identifier{since.Column}.Sanitize()
 	from := since.From
 	switch {
+	case since.Kind == CursorText && typ == "char":
+		// Postgres's one-byte "char" (pg_class.relkind's type, not char(n): bpchar) has no
+		// collation (COLLATE "C" failed every incremental read) and compares as the byte's
+		// value: as the mark's bytes, for ASCII; other bytes are read as an octal escape
+		// ("\351"), whose backslash sorts before the letters that the byte is after. Up to the
+		// first of either, the bound is at or below every value after the mark.
+		from = textBefore(from, func(b byte) bool { return b == '\\' || b >= 0x80 })
 	case since.Kind == CursorText:
 		c += ` COLLATE "C"`
+		if !strings.EqualFold(serverEncoding, "UTF8") {
+			from = textBefore(from, func(b byte) bool { return b >= 0x80 })
+		}
+		if typ == "bpchar" {
+			from = textBefore(from, func(b byte) bool { return b < ' ' })
+		}
 	case since.Kind == CursorTime && zoned(typ):
 		from += "+00"
 	}
 	return fmt.Sprintf(" WHERE (%s >= $1 OR %s IS NULL)", c, c), [][]byte{[]byte(from)}, nil
+}
+
+// textBefore is text s up to its first byte that stop is true of: the bound of a Postgres text
+// cursor whose mark (the highest value by the bytes of its UTF-8, CursorText) the column's
+// comparison may put after a value the mark is below, which the read would then miss until a
+// full read; the bound is then a prefix of the mark, which every such value is at or after:
+//   - In a database whose encoding is not UTF-8 (LATIN1, WIN1252, EUC_JP, SQL_ASCII...),
+//     COLLATE "C" compares the bytes of that encoding: in WIN1252, '€' (0x80) sorts before 'ÿ'
+//     (0xFF), in UTF-8 after it. ASCII is the same bytes in every encoding Postgres serves, and
+//     each writes every other character with bytes above ASCII's: a text at or after the mark in
+//     UTF-8 is at or after its ASCII prefix in the database's encoding too.
+//   - A char(n) (bpchar) is read padded with blanks to n, and compared without its trailing
+//     blanks: 'b' is after 'b\t' read as 'b  ' and 'b\t ', before it compared. Up to the
+//     mark's first byte below the blank, a value after the mark read padded is after the bound
+//     compared.
+//
+// ASCII marks without control characters (most text cursors: ISO strings, ULIDs) are their own
+// bound.
+func textBefore(s string, stop func(byte) bool) string {
+	for i := 0; i < len(s); i++ {
+		if stop(s[i]) {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 // trimQuery drops trailing semicolons and blanks so the query can be wrapped in a subquery.

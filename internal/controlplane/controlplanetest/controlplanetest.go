@@ -47,8 +47,16 @@ func NewDatabase(t testing.TB) string {
 	return newDatabase(t, "")
 }
 
-// newDatabase creates a database for this test, a copy of template when it is not empty.
-func newDatabase(t testing.TB, template string) string {
+// NewDatabaseEncoded is NewDatabase with the server encoding given (such as "WIN1252"), and the
+// C collation (other encodings than the server's default need one).
+func NewDatabaseEncoded(t testing.TB, encoding string) string {
+	t.Helper()
+	return newDatabase(t, "", " ENCODING '"+encoding+"' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+}
+
+// newDatabase creates a database for this test, a copy of template when it is not empty, and
+// options (the rest of CREATE DATABASE) added.
+func newDatabase(t testing.TB, template string, options ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -65,6 +73,7 @@ func newDatabase(t testing.TB, template string) string {
 	if template != "" {
 		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
 	}
+	create += strings.Join(options, "")
 	if _, err := admin.Exec(ctx, create); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
