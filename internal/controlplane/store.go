@@ -110,6 +110,7 @@ func Open(ctx context.Context, url string, sealer *Sealer) (*Store, error) {
 	if HasBadSettingName(cfg.ConnConfig.RuntimeParams) {
 		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + BadSettingNameProblem)
 	}
+	BoundConnect(&cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the control plane: %w", err)
@@ -170,6 +171,20 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 // RiverDriver is the driver River's client runs on: the store's pool, whose migrations (Migrate)
 // created River's tables in the control-plane schema.
 func (s *Store) RiverDriver() *riverpgxv5.Driver { return riverpgxv5.New(s.pool) }
+
+// ConnectTimeout bounds making a connection to a Postgres server, the control plane's or a
+// warehouse's (TCP, TLS and the login), whose URL sets no connect_timeout: without it a server,
+// or a proxy or load balancer in front of it, that takes the connection and never answers held a
+// command (`runs`, `trigger`), a plan or a run for ever, pgx waiting as long as its context, which
+// has no end there. 10 s, as the MySQL driver's dial timeout (warehouse.NewMySQL).
+var ConnectTimeout = 10 * time.Second
+
+// BoundConnect gives cfg ConnectTimeout unless its URL set a connect_timeout.
+func BoundConnect(cfg *pgconn.Config) {
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+}
 
 // cleanupTimeout bounds a control-plane call that ends something once its caller's context may
 // have ended (a rollback, an unlock): without a deadline, such a call on a control plane that

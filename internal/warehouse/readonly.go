@@ -99,6 +99,7 @@ func Connect(ctx context.Context, wh *controlplane.PostgresConfig) (*Conn, error
 		}
 		return nil, err
 	}
+	controlplane.BoundConnect(&cfg.Config)
 	// Text values are copied into JSON as they come: ask for UTF-8 whatever the URL says.
 	cfg.RuntimeParams["client_encoding"] = "UTF8"
 	// The model's rows come in 8 KB chunks (Postgres's send buffer) as fast as the warehouse

@@ -425,6 +425,7 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 	if controlplane.HasBadSettingName(cfg.ConnConfig.RuntimeParams) {
 		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
 	}
+	controlplane.BoundConnect(&cfg.ConnConfig.Config)
 	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
 		cfg.MaxConns = int32(maxConns)
 	}
