@@ -200,8 +200,15 @@ var pgRefusedCalls = []struct {
 	// As MySQL's LOAD_FILE, which the MySQL driver refuses: with the privilege (a superuser,
 	// pg_read_server_files) they read any file of the server's, its configuration and
 	// credentials, into the records sent; lo_import a file into a large object.
-	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_stat_file|lo_import`), "reads a file of the warehouse " +
+	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_logdir_ls|pg_stat_file|lo_import`), "reads a file of the warehouse " +
 		"server (%s); a model reads tables"},
+	// The SQL they run is a literal of the plan, which this table never sees: through
+	// query_to_xml('select dblink_exec(...)') dblink's insert ran, through
+	// ts_stat('select to_tsvector(pg_read_file(...))') the file was read (Postgres 15).
+	{pgCall(`query_to_xml\w*|ts_stat`), "runs SQL given as text (%s), whose calls the warehouse's plan does not " +
+		"show (write that SQL as the model's own)"},
+	{pgCall(`ts_rewrite`), "runs SQL given as text (%s of a query and a SELECT), whose calls the warehouse's " +
+		"plan does not show (give it the rewrite's queries themselves)"},
 	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
 	{pgCall(`pg_(create|drop|copy)_\w*replication_slot|pg_replication_slot_advance|` +
 		`pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)`),
@@ -210,6 +217,10 @@ var pgRefusedCalls = []struct {
 		`pg_(wal|xlog)_replay_(pause|resume)|pg_(start|stop)_backup|pg_backup_(start|stop)|pg_stat_reset\w*|` +
 		`pg_log_backend_memory_contexts`), "acts on the warehouse server (%s), which outlives the read"},
 }
+
+// pgRefusedArgs are the functions of pgRefusedCalls refused only called with this many
+// arguments: ts_rewrite(query, 'select ...') runs SQL, ts_rewrite of three queries does not.
+var pgRefusedArgs = map[string]int{"ts_rewrite": 2}
 
 // pgCall matches a call of a function whose name matches name, in an expression of a plan.
 func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + name + `)\(`) }
@@ -224,8 +235,11 @@ func refusePlanCalls(plan any) error {
 	case string:
 		expr := pgWithoutLiterals(v)
 		for _, r := range pgRefusedCalls {
-			if m := r.call.FindStringSubmatch(expr); m != nil {
-				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, m[1])
+			for _, m := range r.call.FindAllStringSubmatchIndex(expr, -1) {
+				name := expr[m[2]:m[3]]
+				if n, ok := pgRefusedArgs[strings.ToLower(name)]; !ok || pgArgs(expr[m[1]:]) == n {
+					return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, name)
+				}
 			}
 		}
 	case []any:
@@ -242,6 +256,32 @@ func refusePlanCalls(plan any) error {
 		}
 	}
 	return nil
+}
+
+// pgArgs is the number of arguments of a call whose '(' ends before args, an expression of
+// pgWithoutLiterals (no quote left to hide a parenthesis or a comma).
+func pgArgs(args string) int {
+	n, depth := 0, 0
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				n++
+			}
+		default:
+			if n == 0 && args[i] > ' ' {
+				n = 1
+			}
+		}
+	}
+	return n
 }
 
 // pgWithoutLiterals is an expression as EXPLAIN VERBOSE writes it with each quoted literal
