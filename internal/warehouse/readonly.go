@@ -542,15 +542,18 @@ var duckRefused = map[string]string{
 	"duckdb_databases":               "lists the attached databases' paths, which for a Postgres, MySQL or MotherDuck database is its connection string, password or token included",
 	"duckdb_views":                   "lists the views with their SQL, init_sql's among them (a connection string it wrote, password included)",
 	"duckdb_functions":               "lists the macros with their SQL, init_sql's among them (a connection string it wrote, password included)",
-	"database_list":                  "lists the attached databases' paths (see duckdb_databases)",
-	"show_databases":                 "lists the attached databases (see duckdb_databases)",
-	"which_secret":                   "says which of the connection's secrets a path would use",
-	"duckdb_logs":                    "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
-	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
-	"disable_logging":                "changes the connection's logging",
-	"truncate_duckdb_logs":           "deletes DuckDB's log",
-	"enable_profiling":               "turns profiling on, into a file too (save_location)",
-	"disable_profiling":              "changes the connection's profiling",
+	// Built-in macros over those (TestDuckDBRefusedMacrosAreEveryMacro).
+	"pg_get_viewdef":       "reads a view's SQL (see duckdb_views), init_sql's among them (a connection string it wrote, password included)",
+	"duckdb_logs_parsed":   "reads DuckDB's log (see duckdb_logs), which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
+	"database_list":        "lists the attached databases' paths (see duckdb_databases)",
+	"show_databases":       "lists the attached databases (see duckdb_databases)",
+	"which_secret":         "says which of the connection's secrets a path would use",
+	"duckdb_logs":          "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
+	"enable_logging":       "turns DuckDB's log on, into files too (storage_path)",
+	"disable_logging":      "changes the connection's logging",
+	"truncate_duckdb_logs": "deletes DuckDB's log",
+	"enable_profiling":     "turns profiling on, into a file too (save_location)",
+	"disable_profiling":    "changes the connection's profiling",
 }
 
 // duckSecretSetting says whether a DuckDB setting's name is that of a credential
