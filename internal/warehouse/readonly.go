@@ -573,7 +573,7 @@ func duckSecretSetting(name string) bool {
 // subquery, a table function's argument. ast is DuckDB's own parse of the model
 // (json_serialize_sql), so nothing in a string, a quoted name or a comment counts, and every
 // call does.
-func refuseDuckFunctions(ast string) error {
+func refuseDuckFunctions(ast string, paths duckPaths) error {
 	var tree any
 	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
 		return fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
@@ -632,7 +632,7 @@ func refuseDuckFunctions(ast string) error {
 	if err != nil {
 		return err
 	}
-	return refuseDuckPaths(tree)
+	return refuseDuckPaths(tree, paths)
 }
 
 // duckRefusedViews are DuckDB's built-in views, and SHOW statements, over a function of
@@ -730,6 +730,14 @@ func eachDuckNode(tree any, visit func(node map[string]any) error) error {
 // ('/pr' || 'oc/self/environ') cannot be.
 var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "unnest": true}
 
+// duckPaths is where DuckDB reads a model's paths from beyond the process's own working
+// directory and $HOME: init_sql's home_directory ("~"; "" is $HOME) and file_search_path (the
+// directories a relative path is read from too), which duckConn.paths reads.
+type duckPaths struct {
+	home   string
+	search []string
+}
+
 // refuseDuckPaths refuses a DuckDB model that reads a file under /proc, /sys or /dev, or a cloud
 // instance's metadata service: DuckDB runs inside the runner (and, at plan time, the provider)
 // with its file and network access, so read_text('/proc/self/environ') read the process's
@@ -739,7 +747,7 @@ var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "
 // of the model (json_serialize_sql): every table function's string arguments and every table
 // named by a path (FROM '/proc/self/environ') are checked (a table function's path is its first
 // argument), and a table function other than duckAnyArguments' may take constants only.
-func refuseDuckPaths(tree any) error {
+func refuseDuckPaths(tree any, paths duckPaths) error {
 	return eachDuckNode(tree, func(v map[string]any) error {
 		switch v["type"] {
 		case "TABLE_FUNCTION":
@@ -770,7 +778,7 @@ func refuseDuckPaths(tree any) error {
 					if i > 0 && !duckPathLike(s) {
 						continue
 					}
-					if why := duckRefusedPath(s); why != "" {
+					if why := duckRefusedPath(s, paths); why != "" {
 						return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 							ErrNotReadOnly, s, why)
 					}
@@ -779,7 +787,7 @@ func refuseDuckPaths(tree any) error {
 		case "BASE_TABLE":
 			// A name that is a path (FROM '/proc/self/environ'); a table's name is not.
 			if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\`) || strings.HasPrefix(t, "~") {
-				if why := duckRefusedPath(t); why != "" {
+				if why := duckRefusedPath(t, paths); why != "" {
 					return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 						ErrNotReadOnly, t, why)
 				}
@@ -842,7 +850,7 @@ func duckConstantStrings(expr map[string]any, out []string) ([]string, bool) {
 // and relative ones resolved as DuckDB does, against the process's directory) under /proc, /sys
 // or /dev, or a pattern whose first directory is a wildcard (/*/self/environ), or an existing
 // path that is a link to one; a URL of a link-local address or a cloud's metadata host.
-func duckRefusedPath(p string) string {
+func duckRefusedPath(p string, paths duckPaths) string {
 	const local = "a path under /proc, /sys or /dev (the process's environment, its memory and the machine's devices)"
 	lower := strings.ToLower(p)
 	if i := strings.Index(lower, "://"); i > 0 && !strings.HasPrefix(lower, "file://") {
@@ -881,18 +889,31 @@ func duckRefusedPath(p string) string {
 			}
 		}
 		for _, c := range cands {
-			if why := duckRefusedPath(c); why != "" {
+			if why := duckRefusedPath(c, paths); why != "" {
 				return why
 			}
 		}
 	}
 	if strings.HasPrefix(p, "~") {
-		if home, err := os.UserHomeDir(); err == nil {
+		if paths.home != "" {
+			p = paths.home + p[1:]
+		} else if home, err := os.UserHomeDir(); err == nil {
 			p = home + p[1:]
 		}
 	}
 	if !filepath.IsAbs(p) {
-		if wd, err := os.Getwd(); err == nil {
+		wd, err := os.Getwd()
+		// DuckDB reads a relative path from each directory of file_search_path too: with
+		// init_sql's SET file_search_path = '/data', '../proc/self/environ' was /proc/self/environ.
+		for _, dir := range paths.search {
+			if !filepath.IsAbs(dir) && err == nil {
+				dir = filepath.Join(wd, dir)
+			}
+			if why := duckRefusedPath(filepath.Join(dir, p), duckPaths{}); why != "" {
+				return why + ", from file_search_path's " + dir
+			}
+		}
+		if err == nil {
 			p = filepath.Join(wd, p)
 		}
 	}
