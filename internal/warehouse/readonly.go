@@ -394,17 +394,34 @@ func FormatDuration(d time.Duration) string {
 // server does: strings and comments are skipped, a quoted name is no keyword but calls the
 // function it names when a '(' follows (`load_file`('/etc/passwd') read the file), /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
-// "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
+// "for/*!*/update" is FOR UPDATE), and read as a comment too when the server may skip it (a
+// version, /*!99999 ... */, above the server's, or /*M!, which MySQL skips), "--" starts a comment only before a blank or a control
 // character, and a backslash escapes a quote in a string unless the session's sql_mode has
 // NO_BACKSLASH_ESCAPES, and in a "..." string only (under ANSI_QUOTES "..." is a name, where a
 // backslash is a character): sqlMode is the session's (refuseLocks asks it). A stored function
 // that calls GET_LOCK is not seen.
 func refuseMySQLLocks(query, sqlMode string) error {
 	mode := strings.Split(strings.ToUpper(sqlMode), ",")
-	words := mySQLWords(query, !slices.Contains(mode, "NO_BACKSLASH_ESCAPES"), slices.Contains(mode, "ANSI_QUOTES"))
+	words, maybe := mySQLWords(query, !slices.Contains(mode, "NO_BACKSLASH_ESCAPES"), slices.Contains(mode, "ANSI_QUOTES"))
 	for i := range words {
+		// at says whether the words w start here, read with every comment's text, or without a
+		// comment the server may skip (maybe): `load_file` /*!99999 x */ (...) is a call of
+		// LOAD_FILE to a server below version 9.99.99, and for /*!99999 x */ update FOR UPDATE.
 		at := func(w ...string) bool {
-			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
+			if words[i] != w[0] {
+				return false
+			}
+			j := i + 1
+			for _, next := range w[1:] {
+				for j < len(words) && words[j] != next && maybe[j] {
+					j++
+				}
+				if j == len(words) || words[j] != next {
+					return false
+				}
+				j++
+			}
+			return true
 		}
 		// calls says whether the SQL calls the function name here: its name, or its name quoted
 		// and then called (a column named `get_lock` is not refused).
@@ -440,8 +457,14 @@ func (c *myConn) refuseLocks(ctx context.Context, query string) error {
 // "`" and the name in upper case, "" for a string and each other character on its own, as
 // refuseMySQLLocks reads them (backslash: a backslash escapes the
 // next character in a string; ansiQuotes: "..." is a name, not a string).
-func mySQLWords(query string, backslash, ansiQuotes bool) []string {
-	var words []string
+func mySQLWords(query string, backslash, ansiQuotes bool) (words []string, maybe []bool) {
+	// maybe[k] says whether words[k] is in a comment the server reads or not as its version says:
+	// /*!<version> ... */, and /*M! ... */, which MySQL does not read.
+	inMaybe := false
+	add := func(w string) {
+		words = append(words, w)
+		maybe = append(maybe, inMaybe)
+	}
 	word := func(c byte) bool {
 		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 	}
@@ -469,9 +492,9 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			// is "".
 			if c == '`' || c == '"' && ansiQuotes {
 				name := strings.ReplaceAll(query[i+1:min(j, len(query))], string([]byte{c, c}), string(c))
-				words = append(words, "`"+strings.ToUpper(name))
+				add("`" + strings.ToUpper(name))
 			} else {
-				words = append(words, "")
+				add("")
 			}
 			i = j + 1
 		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "--") && (i+2 == len(query) || query[i+2] <= ' '):
@@ -480,12 +503,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			}
 		case strings.HasPrefix(query[i:], "/*!") || strings.HasPrefix(query[i:], "/*M!"):
 			// An executable comment: its text is read; the marker and a version number are not.
+			mariaDB := query[i+2] == 'M'
 			i += strings.IndexByte(query[i:], '!') + 1
+			version := i
 			for i < len(query) && query[i] >= '0' && query[i] <= '9' {
 				i++
 			}
+			inMaybe = mariaDB || i > version
 		case strings.HasPrefix(query[i:], "*/"):
 			i += 2 // the end of an executable comment
+			inMaybe = false
 		case strings.HasPrefix(query[i:], "/*"):
 			end := strings.Index(query[i+2:], "*/")
 			if end < 0 {
@@ -498,16 +525,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			for j < len(query) && (word(query[j]) || query[j] >= '0' && query[j] <= '9') {
 				j++
 			}
-			words = append(words, strings.ToUpper(query[i:j]))
+			add(strings.ToUpper(query[i:j]))
 			i = j
 		default:
 			if c > ' ' {
-				words = append(words, string(c))
+				add(string(c))
 			}
 			i++
 		}
 	}
-	return words
+	return words, maybe
 }
 
 // duckRefused are the DuckDB functions a model may not call, each with why: a model only reads
