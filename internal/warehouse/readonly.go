@@ -180,7 +180,17 @@ func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	if err := json.Unmarshal(res.Rows[0][0], &verbose); err != nil {
 		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
 	}
-	return refusePlanCalls(verbose)
+	if err := refusePlanCalls(verbose); err != nil {
+		return err
+	}
+	// The plan shows no LIMIT, OFFSET or FETCH count, no row of a VALUES list of several, no
+	// window frame's offset (Postgres 15): `limit length(dblink_exec(...))` wrote, and
+	// `values (pg_read_file(...)), (...)` sent the file. The SQL's own calls are read too.
+	calls, err := pgSQLCalls(query, c.pg.PgConn().ParameterStatus("standard_conforming_strings") != "off")
+	if err != nil {
+		return err
+	}
+	return refuseCalls(calls)
 }
 
 // pgRefusedCalls are the functions a model may not call, as the expressions of a plan (EXPLAIN
@@ -233,15 +243,7 @@ func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + 
 func refusePlanCalls(plan any) error {
 	switch v := plan.(type) {
 	case string:
-		expr := pgWithoutLiterals(v)
-		for _, r := range pgRefusedCalls {
-			for _, m := range r.call.FindAllStringSubmatchIndex(expr, -1) {
-				name := expr[m[2]:m[3]]
-				if n, ok := pgRefusedArgs[strings.ToLower(name)]; !ok || pgArgs(expr[m[1]:]) == n {
-					return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, name)
-				}
-			}
-		}
+		return refuseCalls(pgWithoutLiterals(v))
 	case []any:
 		for _, x := range v {
 			if err := refusePlanCalls(x); err != nil {
@@ -256,6 +258,185 @@ func refusePlanCalls(plan any) error {
 		}
 	}
 	return nil
+}
+
+// refuseCalls refuses an expression, without literals, that calls a function of pgRefusedCalls.
+func refuseCalls(expr string) error {
+	for _, r := range pgRefusedCalls {
+		for _, m := range r.call.FindAllStringSubmatchIndex(expr, -1) {
+			name := expr[m[2]:m[3]]
+			if n, ok := pgRefusedArgs[strings.ToLower(name)]; !ok || pgArgs(expr[m[1]:]) == n {
+				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, name)
+			}
+		}
+	}
+	return nil
+}
+
+// pgSQLCalls is a model's SQL as refuseCalls reads it, as Postgres's lexer reads it: without
+// comments (nested /* */ too), each string ('...', E'...', U&'...', $tag$...$tag$) a "0", a
+// quoted name by its name ("pg_read_file"(...) and U&"\0070g_read_file"(...) call
+// pg_read_file), blanks before a '(' dropped. scs is the session's standard_conforming_strings
+// (off: a backslash escapes in '...' too). UESCAPE, which changes a U& name's escape, is refused.
+func pgSQLCalls(sql string, scs bool) (string, error) {
+	var b strings.Builder
+	ident := func(c byte) bool {
+		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+	}
+	// quoted is the end of the quoted text from sql[i] (a quote), and its text with each doubled
+	// quote one (and each backslash escape kept, when backslash).
+	quoted := func(i int, backslash bool) (int, string) {
+		q := sql[i]
+		var t strings.Builder
+		j := i + 1
+		for ; j < len(sql); j++ {
+			if backslash && sql[j] == '\\' && j+1 < len(sql) {
+				t.WriteByte(sql[j])
+				t.WriteByte(sql[j+1])
+				j++
+				continue
+			}
+			if sql[j] == q {
+				if j+1 < len(sql) && sql[j+1] == q {
+					t.WriteByte(q)
+					j++
+					continue
+				}
+				break
+			}
+			t.WriteByte(sql[j])
+		}
+		return j + 1, t.String()
+	}
+	name := func(n string) {
+		for i := 0; i < len(n); i++ {
+			if !ident(n[i]) {
+				b.WriteString(" q ") // no function of pgRefusedCalls
+				return
+			}
+		}
+		b.WriteString(" " + n)
+	}
+	prevIdent := func(i int) bool { return i > 0 && ident(sql[i-1]) }
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case strings.HasPrefix(sql[i:], "--"):
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case strings.HasPrefix(sql[i:], "/*"):
+			depth := 0
+			for i < len(sql) {
+				if strings.HasPrefix(sql[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(sql[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+			b.WriteByte(' ')
+		case (c == 'u' || c == 'U') && !prevIdent(i) && strings.HasPrefix(sql[i+1:], "&\""):
+			j, n := quoted(i+2, false)
+			name(pgUnicodeName(n))
+			i = j
+		case (c == 'u' || c == 'U') && !prevIdent(i) && strings.HasPrefix(sql[i+1:], "&'"):
+			j, _ := quoted(i+2, false)
+			b.WriteString(" 0 ")
+			i = j
+		case (c == 'e' || c == 'E') && !prevIdent(i) && i+1 < len(sql) && sql[i+1] == '\'':
+			j, _ := quoted(i+1, true)
+			b.WriteString(" 0 ")
+			i = j
+		case c == '\'':
+			j, _ := quoted(i, !scs)
+			b.WriteString(" 0 ")
+			i = j
+		case c == '"':
+			j, n := quoted(i, false)
+			name(n)
+			i = j
+		case c == '$' && !prevIdent(i):
+			// $tag$...$tag$ (a tag is a name, or nothing); $1 is a parameter.
+			j := i + 1
+			for j < len(sql) && ident(sql[j]) && sql[j] != '$' {
+				j++
+			}
+			if j < len(sql) && sql[j] == '$' && (j == i+1 || sql[i+1] < '0' || sql[i+1] > '9') {
+				tag := sql[i : j+1]
+				end := strings.Index(sql[j+1:], tag)
+				if end < 0 {
+					i = len(sql)
+				} else {
+					i = j + 1 + end + len(tag)
+				}
+				b.WriteString(" 0 ")
+				continue
+			}
+			b.WriteByte(c)
+			i++
+		case ident(c):
+			j := i
+			for j < len(sql) && ident(sql[j]) {
+				j++
+			}
+			if strings.EqualFold(sql[i:j], "uescape") {
+				return "", fmt.Errorf("%w: this SQL changes a Unicode name's or string's escape (UESCAPE), which "+
+					"Backflow does not read; write the name or string without it", ErrNotReadOnly)
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '(':
+			out := strings.TrimRight(b.String(), " \t\r\n")
+			b.Reset()
+			b.WriteString(out)
+			b.WriteByte('(')
+			i++
+		case c <= ' ':
+			b.WriteByte(' ')
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// pgUnicodeName is a U&"..." name's text with its escapes (\XXXX, \+XXXXXX, \\) read; an
+// escape it cannot read is left as it is.
+func pgUnicodeName(n string) string {
+	var b strings.Builder
+	for i := 0; i < len(n); i++ {
+		if n[i] != '\\' || i+1 == len(n) {
+			b.WriteByte(n[i])
+			continue
+		}
+		if n[i+1] == '\\' {
+			b.WriteByte('\\')
+			i++
+			continue
+		}
+		digits, at := 4, i+1
+		if n[i+1] == '+' {
+			digits, at = 6, i+2
+		}
+		if at+digits <= len(n) {
+			if r, err := strconv.ParseUint(n[at:at+digits], 16, 32); err == nil {
+				b.WriteRune(rune(r))
+				i = at + digits - 1
+				continue
+			}
+		}
+		b.WriteByte(n[i])
+	}
+	return b.String()
 }
 
 // pgArgs is the number of arguments of a call whose '(' ends before args, an expression of

@@ -361,6 +361,14 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		{"select id, ts_rewrite('a'::tsquery, 'select ''a''::tsquery, ''b''::tsquery from pg_ls_dir(''/'')') as x from users",
 			"runs SQL given as text (ts_rewrite of a query and a SELECT)"},
 		{"select id, pg_catalog.query_to_xmlschema('select 1', true, false, '') as x from users", "query_to_xmlschema"},
+		// Where EXPLAIN VERBOSE shows no expression: LIMIT, OFFSET, FETCH, a VALUES list of
+		// several rows, a window's frame offset. The insert ran, and the VALUES sent the file.
+		{"select id from users limit 10 + length(" + insert + ")", "dblink_exec"},
+		{"select id from users order by id offset length(pg_read_file('/etc/hostname')) - 100", "pg_read_file"},
+		{"select * from (values (1, pg_read_file('/etc/hostname')), (2, 'x')) v(id, x)", "pg_read_file"},
+		{"select id, sum(id) over (order by id rows between length(\"pg_read_file\" /* */ ('/etc/hostname')) preceding and current row) as x from users",
+			"pg_read_file"},
+		{"select id from users fetch first length(U&\"\\0070g_read_file\"('/etc/hostname')) rows only", "pg_read_file"},
 	}
 	for _, tt := range tests {
 		_, err := Describe(ctx, wh, tt.sql)
@@ -375,6 +383,8 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		t.Errorf("users has %d rows, want 3: a model wrote through dblink_exec", n)
 	}
 	for _, q := range []string{"select id, 'dblink_exec(1)' as x, pg_backend_pid() as p from users", `select id as "lo_export(" from users`,
+		"select id, 'pg_read_file(1)' as \"dblink(\", $$lo_import($$ as y /* lo_export( */ from users -- pg_ls_dir(\n limit 2",
+		"select id, $q$ ' $q$ as x from users limit 1 + length('it''s lo_export(')",
 		// ts_rewrite of three queries runs no SQL.
 		"select id, ts_rewrite(to_tsquery('a & b'), 'a'::tsquery, ('c' || id)::tsquery) as x from users"} {
 		if _, err := Describe(ctx, wh, q); err != nil {
@@ -438,5 +448,38 @@ func TestRefusePlanCallsArguments(t *testing.T) {
 		if got := errors.Is(err, ErrNotReadOnly); got != refused {
 			t.Errorf("refusePlanCalls(%q) = %v, want refused %v", expr, err, refused)
 		}
+	}
+}
+
+// TestPgSQLCalls: the model's own SQL is read as Postgres's lexer reads it, the session's
+// standard_conforming_strings deciding what a backslash does in '...'.
+func TestPgSQLCalls(t *testing.T) {
+	for _, tt := range []struct {
+		sql     string
+		scs     bool
+		refused bool
+	}{
+		{`select 'a\'' , pg_read_file('/etc/hostname'), '' as x`, false, true},
+		{`select 'a\'' , pg_read_file('/etc/hostname'), '' as x`, true, false},
+		{`select E'a\'' , pg_read_file('/etc/hostname'), '' as x`, true, true},
+		{`select e'\\' as x, lo_import ('/etc/hostname')`, true, true},
+		{`select /* /* */ pg_read_file( */ 1 as x`, true, false},
+		{`select $a$ $b$ pg_read_file( $a$ as x, $1`, true, false},
+		{`select pg_catalog . "pg_read_file" -- x` + "\n" + `('/etc/hostname') as x`, true, true},
+		{`select U&"\0070g_ls_dir"('/') as x`, true, true},
+		{`select U&"\+000070g_ls_dir"('/') as x`, true, true},
+		{`select "pg_read_file" as x, "lo_export(" from t`, true, false},
+		{`select a$b, x$1 from t where dblink_x is null`, true, false},
+	} {
+		calls, err := pgSQLCalls(tt.sql, tt.scs)
+		if err == nil {
+			err = refuseCalls(calls)
+		}
+		if got := errors.Is(err, ErrNotReadOnly); got != tt.refused {
+			t.Errorf("%q (standard_conforming_strings %v): %v (read as %q), want refused %v", tt.sql, tt.scs, err, calls, tt.refused)
+		}
+	}
+	if _, err := pgSQLCalls(`select U&"d!0061t!+000061" UESCAPE '!' as x`, true); !errors.Is(err, ErrNotReadOnly) {
+		t.Errorf("UESCAPE: %v, want ErrNotReadOnly", err)
 	}
 }
