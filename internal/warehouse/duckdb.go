@@ -256,7 +256,11 @@ func (c *duckConn) describe(ctx context.Context, query string) (cols []controlpl
 	if ast, err = c.parse(ctx, query); err != nil {
 		return nil, "", err
 	}
-	if err := refuseDuckFunctions(ast); err != nil {
+	paths, err := c.paths(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := refuseDuckFunctions(ast, paths); err != nil {
 		return nil, "", err
 	}
 	cols, err = c.columns(ctx, query)
@@ -334,6 +338,25 @@ func (c *duckConn) parse(ctx context.Context, query string) (string, error) {
 		return "", fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 	}
 	return ast, nil
+}
+
+// paths is where the connection reads a model's paths from, as init_sql set it (duckPaths).
+func (c *duckConn) paths(ctx context.Context) (duckPaths, error) {
+	var p duckPaths
+	var search string
+	if err := c.conn.QueryRowContext(ctx, "SELECT current_setting('home_directory'), current_setting('file_search_path')").
+		Scan(&p.home, &search); err != nil {
+		return p, fmt.Errorf("read the connection's home_directory and file_search_path: %w", err)
+	}
+	for _, dir := range strings.Split(search, ",") {
+		// As written and without blanks around it: each is checked, whichever DuckDB reads.
+		for _, d := range []string{dir, strings.TrimSpace(dir)} {
+			if d != "" && !slices.Contains(p.search, d) {
+				p.search = append(p.search, d)
+			}
+		}
+	}
+	return p, nil
 }
 
 // nameTypes names the types the database/sql driver has no name for (TIMESTAMPTZ_NS, TIME_NS:

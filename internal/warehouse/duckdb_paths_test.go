@@ -311,3 +311,36 @@ func TestDuckDBModelReadsNoProcessFileByNamedArgument(t *testing.T) {
 		t.Errorf("describe of %q: %v, want its columns", q, err)
 	}
 }
+
+// TestDuckDBModelReadsNoProcessFileFromSearchPath: DuckDB reads a relative path from each
+// directory of file_search_path too, and "~" as home_directory says, settings init_sql may make
+// (SET file_search_path = '/data', where a model's files are): with them,
+// read_text('../../proc/self/environ') and (home_directory '/') read_text('~/proc/self/environ') sent the runner's
+// environment, the check having resolved them from the working directory and $HOME. A relative
+// path to a data file there stays readable.
+func TestDuckDBModelReadsNoProcessFileFromSearchPath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() // its depth is / and one or more names
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// From dir, up is /; from the working directory (deeper here) it is not. "~" is / to DuckDB,
+	// $HOME to the check.
+	up := strings.Repeat("../", strings.Count(dir, "/"))
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "SET file_search_path = '/nonexistent/backflow," + dir + "'; SET home_directory = '/'"})
+	ctx := context.Background()
+	for _, q := range []string{
+		"select content as id from read_text('" + up + "proc/self/environ')",
+		"select content as id from read_text('~/proc/self/environ')",
+		"select content as id from read_text('" + up + "proc/self/*')",
+	} {
+		_, err := src.Describe(ctx, q)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "/proc") {
+			t.Errorf("describe of %q: %v, want it refused as reading under /proc", q, err)
+		}
+	}
+	if _, err := src.Describe(ctx, "select id from read_csv('users.csv')"); err != nil {
+		t.Errorf("a data file of file_search_path: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,6 +182,8 @@ func TestDuckDBModelFunctionsThatWriteOrReadSecrets(t *testing.T) {
 		"select function_name as id, macro_definition from duckdb_functions()":   "duckdb_functions",
 		"select proname as id, prosqlbody from pg_catalog.pg_proc":               "duckdb_functions",
 		"select view_name as id, sql from duckdb_views":                          "duckdb_views",
+		// A built-in macro over duckdb_views(): a view's SQL by its oid, pg_class's.
+		"select pg_get_viewdef(oid) as id from pg_class": "pg_get_viewdef",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)
@@ -297,6 +300,37 @@ func TestDuckDBRefusedViewsAreEveryView(t *testing.T) {
 	}
 }
 
+// TestDuckDBRefusedMacrosAreEveryMacro: a built-in macro is SQL over other functions, which a
+// model's parse names only as the macro: every one that calls a function of duckRefused is in
+// duckRefused itself (duckdb_logs_parsed read the log, init_sql's CREATE SECRET in it, and
+// pg_get_viewdef a view's SQL, until 6 Dec 2026).
+func TestDuckDBRefusedMacrosAreEveryMacro(t *testing.T) {
+	t.Parallel()
+	objs, _ := readMySQL(t, NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:",
+		InitSQL: "create temp table internal_macros as select distinct function_name, lower(macro_definition) as sql " +
+			"from duckdb_functions() where internal and function_type in ('macro', 'table_macro')"}),
+		"select function_name as id, sql from internal_macros", "id")
+	if len(objs) == 0 {
+		t.Fatal("no internal macros")
+	}
+	for _, obj := range objs {
+		var o struct{ ID, SQL string }
+		if err := json.Unmarshal([]byte(obj), &o); err != nil {
+			t.Fatal(err)
+		}
+		// It selects only the profiling settings' names and values from duckdb_settings().
+		if o.ID == "duckdb_profiling_settings" {
+			continue
+		}
+		for fn := range duckRefused {
+			// A call of fn, not of a name that ends as it does (current_query's "query(").
+			if regexp.MustCompile(`(^|[^a-z0-9_])`+fn+`\(`).MatchString(o.SQL) && duckRefused[o.ID] == "" {
+				t.Errorf("the macro %s calls %s(), and a model may call it: %s", o.ID, fn, o.SQL)
+			}
+		}
+	}
+}
+
 // TestDuckDBModelReadsNoLog: once init_sql turns DuckDB's log on (CALL enable_logging(), to
 // debug an S3 read), the log holds init_sql's own statements, a CREATE SECRET's key among them:
 // "select message from duckdb_logs" sent it. duckdb_logs, as a view or a function, or through
@@ -312,6 +346,8 @@ func TestDuckDBModelReadsNoLog(t *testing.T) {
 		"select message as id from system.main.duckdb_logs",
 		"select message as id from query_table('duckdb_logs')",
 		"select string_agg(message, ' ') as id from (select * from duckdb_logs where type = 'QueryLog')",
+		// A built-in table macro over duckdb_logs.
+		"select message as id from duckdb_logs_parsed('QueryLog')",
 	} {
 		_, derr := src.Describe(ctx, q)
 		r, oerr := src.Open(ctx, q, "id", nil)

@@ -38,6 +38,12 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select `LOAD_FILE` /* */ ('/etc/passwd') as id",
 		"select `get_lock`('x', 0) as id",
 		"select /*!`get_lock`*/('x', 0) as id",
+		// A version the server is below makes the comment one: the server read `load_file`(...)
+		// and FOR UPDATE, the check "`load_file` x (" and FOR X UPDATE.
+		"select `load_file` /*!99999 x */ ('/etc/passwd') as id",
+		"select `get_lock` /*M!999999 x */ /*!10000 ( */ 'x', 0) as id",
+		"select * from t for /*!99999 x */ update",
+		"select * from t lock /*M!999999 x */ in /*!99999 ( */ share mode",
 	} {
 		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ansi_quotes,NO_BACKSLASH_ESCAPES"} {
 			if err := refuseMySQLLocks(q, mode); !errors.Is(err, ErrNotReadOnly) {
@@ -74,6 +80,7 @@ func TestMySQLLockingClausesHidden(t *testing.T) {
 		"select 10--1 as id",
 		"select `get_lock`, `load_file` as `for`, `update` from t",
 		"select `for` `update` from t",
+		"select `load_file` /*!99999 x */, 1 as id from t",
 	} {
 		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"} {
 			if err := refuseMySQLLocks(q, mode); err != nil {
@@ -91,7 +98,8 @@ func TestMySQLLockingClausesHiddenOnTheServer(t *testing.T) {
 	ctx := context.Background()
 	for _, q := range []string{"select * from t /*M! lock in share mode */", "select * from t lock/*!*/in share mode",
 		"select get_lock('backflow-test', 0) as id", "select load_file('/etc/passwd') as id",
-		"select `load_file`('/etc/passwd') as id", "select `get_lock`('backflow-test', 0) as id"} {
+		"select `load_file`('/etc/passwd') as id", "select `get_lock`('backflow-test', 0) as id",
+		"select `load_file` /*!99999 x */ ('/etc/passwd') as id", "select * from t lock /*!99999 x */ in share mode"} {
 		_, err := src.Describe(ctx, q)
 		if !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("%q: %v, want ErrNotReadOnly", q, err)

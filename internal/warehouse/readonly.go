@@ -181,7 +181,17 @@ func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	if err := json.Unmarshal(res.Rows[0][0], &verbose); err != nil {
 		return fmt.Errorf("read the warehouse's plan of the model's SQL: %w", err)
 	}
-	return refusePlanCalls(verbose)
+	if err := refusePlanCalls(verbose); err != nil {
+		return err
+	}
+	// The plan shows no LIMIT, OFFSET or FETCH count, no row of a VALUES list of several, no
+	// window frame's offset (Postgres 15): `limit length(dblink_exec(...))` wrote, and
+	// `values (pg_read_file(...)), (...)` sent the file. The SQL's own calls are read too.
+	calls, err := pgSQLCalls(query, c.pg.PgConn().ParameterStatus("standard_conforming_strings") != "off")
+	if err != nil {
+		return err
+	}
+	return refuseCalls(calls)
 }
 
 // pgRefusedCalls are the functions a model may not call, as the expressions of a plan (EXPLAIN
@@ -201,8 +211,15 @@ var pgRefusedCalls = []struct {
 	// As MySQL's LOAD_FILE, which the MySQL driver refuses: with the privilege (a superuser,
 	// pg_read_server_files) they read any file of the server's, its configuration and
 	// credentials, into the records sent; lo_import a file into a large object.
-	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_stat_file|lo_import`), "reads a file of the warehouse " +
+	{pgCall(`pg_read_(binary_)?file|pg_ls_\w*dir|pg_logdir_ls|pg_stat_file|lo_import`), "reads a file of the warehouse " +
 		"server (%s); a model reads tables"},
+	// The SQL they run is a literal of the plan, which this table never sees: through
+	// query_to_xml('select dblink_exec(...)') dblink's insert ran, through
+	// ts_stat('select to_tsvector(pg_read_file(...))') the file was read (Postgres 15).
+	{pgCall(`query_to_xml\w*|ts_stat`), "runs SQL given as text (%s), whose calls the warehouse's plan does not " +
+		"show (write that SQL as the model's own)"},
+	{pgCall(`ts_rewrite`), "runs SQL given as text (%s of a query and a SELECT), whose calls the warehouse's " +
+		"plan does not show (give it the rewrite's queries themselves)"},
 	{pgCall(`pg_(terminate|cancel)_backend`), "ends or cancels another session's work (%s)"},
 	{pgCall(`pg_(create|drop|copy)_\w*replication_slot|pg_replication_slot_advance|` +
 		`pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)`),
@@ -211,6 +228,10 @@ var pgRefusedCalls = []struct {
 		`pg_(wal|xlog)_replay_(pause|resume)|pg_(start|stop)_backup|pg_backup_(start|stop)|pg_stat_reset\w*|` +
 		`pg_log_backend_memory_contexts`), "acts on the warehouse server (%s), which outlives the read"},
 }
+
+// pgRefusedArgs are the functions of pgRefusedCalls refused only called with this many
+// arguments: ts_rewrite(query, 'select ...') runs SQL, ts_rewrite of three queries does not.
+var pgRefusedArgs = map[string]int{"ts_rewrite": 2}
 
 // pgCall matches a call of a function whose name matches name, in an expression of a plan.
 func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + name + `)\(`) }
@@ -223,12 +244,7 @@ func pgCall(name string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b(` + 
 func refusePlanCalls(plan any) error {
 	switch v := plan.(type) {
 	case string:
-		expr := pgWithoutLiterals(v)
-		for _, r := range pgRefusedCalls {
-			if m := r.call.FindStringSubmatch(expr); m != nil {
-				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, m[1])
-			}
-		}
+		return refuseCalls(pgWithoutLiterals(v))
 	case []any:
 		for _, x := range v {
 			if err := refusePlanCalls(x); err != nil {
@@ -243,6 +259,211 @@ func refusePlanCalls(plan any) error {
 		}
 	}
 	return nil
+}
+
+// refuseCalls refuses an expression, without literals, that calls a function of pgRefusedCalls.
+func refuseCalls(expr string) error {
+	for _, r := range pgRefusedCalls {
+		for _, m := range r.call.FindAllStringSubmatchIndex(expr, -1) {
+			name := expr[m[2]:m[3]]
+			if n, ok := pgRefusedArgs[strings.ToLower(name)]; !ok || pgArgs(expr[m[1]:]) == n {
+				return fmt.Errorf("%w: this SQL "+r.does+"; remove it", ErrNotReadOnly, name)
+			}
+		}
+	}
+	return nil
+}
+
+// pgSQLCalls is a model's SQL as refuseCalls reads it, as Postgres's lexer reads it: without
+// comments (nested /* */ too), each string ('...', E'...', U&'...', $tag$...$tag$) a "0", a
+// quoted name by its name ("pg_read_file"(...) and U&"\0070g_read_file"(...) call
+// pg_read_file), blanks before a '(' dropped. scs is the session's standard_conforming_strings
+// (off: a backslash escapes in '...' too). UESCAPE, which changes a U& name's escape, is refused.
+func pgSQLCalls(sql string, scs bool) (string, error) {
+	var b strings.Builder
+	ident := func(c byte) bool {
+		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+	}
+	// quoted is the end of the quoted text from sql[i] (a quote), and its text with each doubled
+	// quote one (and each backslash escape kept, when backslash).
+	quoted := func(i int, backslash bool) (int, string) {
+		q := sql[i]
+		var t strings.Builder
+		j := i + 1
+		for ; j < len(sql); j++ {
+			if backslash && sql[j] == '\\' && j+1 < len(sql) {
+				t.WriteByte(sql[j])
+				t.WriteByte(sql[j+1])
+				j++
+				continue
+			}
+			if sql[j] == q {
+				if j+1 < len(sql) && sql[j+1] == q {
+					t.WriteByte(q)
+					j++
+					continue
+				}
+				break
+			}
+			t.WriteByte(sql[j])
+		}
+		return j + 1, t.String()
+	}
+	name := func(n string) {
+		for i := 0; i < len(n); i++ {
+			if !ident(n[i]) {
+				b.WriteString(" q ") // no function of pgRefusedCalls
+				return
+			}
+		}
+		b.WriteString(" " + n)
+	}
+	prevIdent := func(i int) bool { return i > 0 && ident(sql[i-1]) }
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case strings.HasPrefix(sql[i:], "--"):
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case strings.HasPrefix(sql[i:], "/*"):
+			depth := 0
+			for i < len(sql) {
+				if strings.HasPrefix(sql[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(sql[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+			b.WriteByte(' ')
+		case (c == 'u' || c == 'U') && !prevIdent(i) && strings.HasPrefix(sql[i+1:], "&\""):
+			j, n := quoted(i+2, false)
+			name(pgUnicodeName(n))
+			i = j
+		case (c == 'u' || c == 'U') && !prevIdent(i) && strings.HasPrefix(sql[i+1:], "&'"):
+			j, _ := quoted(i+2, false)
+			b.WriteString(" 0 ")
+			i = j
+		case (c == 'e' || c == 'E') && !prevIdent(i) && i+1 < len(sql) && sql[i+1] == '\'':
+			j, _ := quoted(i+1, true)
+			b.WriteString(" 0 ")
+			i = j
+		case c == '\'':
+			j, _ := quoted(i, !scs)
+			b.WriteString(" 0 ")
+			i = j
+		case c == '"':
+			j, n := quoted(i, false)
+			name(n)
+			i = j
+		case c == '$' && !prevIdent(i):
+			// $tag$...$tag$ (a tag is a name, or nothing); $1 is a parameter.
+			j := i + 1
+			for j < len(sql) && ident(sql[j]) && sql[j] != '$' {
+				j++
+			}
+			if j < len(sql) && sql[j] == '$' && (j == i+1 || sql[i+1] < '0' || sql[i+1] > '9') {
+				tag := sql[i : j+1]
+				end := strings.Index(sql[j+1:], tag)
+				if end < 0 {
+					i = len(sql)
+				} else {
+					i = j + 1 + end + len(tag)
+				}
+				b.WriteString(" 0 ")
+				continue
+			}
+			b.WriteByte(c)
+			i++
+		case ident(c):
+			j := i
+			for j < len(sql) && ident(sql[j]) {
+				j++
+			}
+			if strings.EqualFold(sql[i:j], "uescape") {
+				return "", fmt.Errorf("%w: this SQL changes a Unicode name's or string's escape (UESCAPE), which "+
+					"Backflow does not read; write the name or string without it", ErrNotReadOnly)
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '(':
+			out := strings.TrimRight(b.String(), " \t\r\n")
+			b.Reset()
+			b.WriteString(out)
+			b.WriteByte('(')
+			i++
+		case c <= ' ':
+			b.WriteByte(' ')
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// pgUnicodeName is a U&"..." name's text with its escapes (\XXXX, \+XXXXXX, \\) read; an
+// escape it cannot read is left as it is.
+func pgUnicodeName(n string) string {
+	var b strings.Builder
+	for i := 0; i < len(n); i++ {
+		if n[i] != '\\' || i+1 == len(n) {
+			b.WriteByte(n[i])
+			continue
+		}
+		if n[i+1] == '\\' {
+			b.WriteByte('\\')
+			i++
+			continue
+		}
+		digits, at := 4, i+1
+		if n[i+1] == '+' {
+			digits, at = 6, i+2
+		}
+		if at+digits <= len(n) {
+			if r, err := strconv.ParseUint(n[at:at+digits], 16, 32); err == nil {
+				b.WriteRune(rune(r))
+				i = at + digits - 1
+				continue
+			}
+		}
+		b.WriteByte(n[i])
+	}
+	return b.String()
+}
+
+// pgArgs is the number of arguments of a call whose '(' ends before args, an expression of
+// pgWithoutLiterals (no quote left to hide a parenthesis or a comma).
+func pgArgs(args string) int {
+	n, depth := 0, 0
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				n++
+			}
+		default:
+			if n == 0 && args[i] > ' ' {
+				n = 1
+			}
+		}
+	}
+	return n
 }
 
 // pgWithoutLiterals is an expression as EXPLAIN VERBOSE writes it with each quoted literal
@@ -355,17 +576,34 @@ func FormatDuration(d time.Duration) string {
 // server does: strings and comments are skipped, a quoted name is no keyword but calls the
 // function it names when a '(' follows (`load_file`('/etc/passwd') read the file), /*! ... */ and MariaDB's
 // /*M! ... */ are not comments, their text is read as if the markers were not there (so
-// "for/*!*/update" is FOR UPDATE), "--" starts a comment only before a blank or a control
+// "for/*!*/update" is FOR UPDATE), and read as a comment too when the server may skip it (a
+// version, /*!99999 ... */, above the server's, or /*M!, which MySQL skips), "--" starts a comment only before a blank or a control
 // character, and a backslash escapes a quote in a string unless the session's sql_mode has
 // NO_BACKSLASH_ESCAPES, and in a "..." string only (under ANSI_QUOTES "..." is a name, where a
 // backslash is a character): sqlMode is the session's (refuseLocks asks it). A stored function
 // that calls GET_LOCK is not seen.
 func refuseMySQLLocks(query, sqlMode string) error {
 	mode := strings.Split(strings.ToUpper(sqlMode), ",")
-	words := mySQLWords(query, !slices.Contains(mode, "NO_BACKSLASH_ESCAPES"), slices.Contains(mode, "ANSI_QUOTES"))
+	words, maybe := mySQLWords(query, !slices.Contains(mode, "NO_BACKSLASH_ESCAPES"), slices.Contains(mode, "ANSI_QUOTES"))
 	for i := range words {
+		// at says whether the words w start here, read with every comment's text, or without a
+		// comment the server may skip (maybe): `load_file` /*!99999 x */ (...) is a call of
+		// LOAD_FILE to a server below version 9.99.99, and for /*!99999 x */ update FOR UPDATE.
 		at := func(w ...string) bool {
-			return i+len(w) <= len(words) && slices.Equal(words[i:i+len(w)], w)
+			if words[i] != w[0] {
+				return false
+			}
+			j := i + 1
+			for _, next := range w[1:] {
+				for j < len(words) && words[j] != next && maybe[j] {
+					j++
+				}
+				if j == len(words) || words[j] != next {
+					return false
+				}
+				j++
+			}
+			return true
 		}
 		// calls says whether the SQL calls the function name here: its name, or its name quoted
 		// and then called (a column named `get_lock` is not refused).
@@ -401,8 +639,14 @@ func (c *myConn) refuseLocks(ctx context.Context, query string) error {
 // "`" and the name in upper case, "" for a string and each other character on its own, as
 // refuseMySQLLocks reads them (backslash: a backslash escapes the
 // next character in a string; ansiQuotes: "..." is a name, not a string).
-func mySQLWords(query string, backslash, ansiQuotes bool) []string {
-	var words []string
+func mySQLWords(query string, backslash, ansiQuotes bool) (words []string, maybe []bool) {
+	// maybe[k] says whether words[k] is in a comment the server reads or not as its version says:
+	// /*!<version> ... */, and /*M! ... */, which MySQL does not read.
+	inMaybe := false
+	add := func(w string) {
+		words = append(words, w)
+		maybe = append(maybe, inMaybe)
+	}
 	word := func(c byte) bool {
 		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 	}
@@ -430,9 +674,9 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			// is "".
 			if c == '`' || c == '"' && ansiQuotes {
 				name := strings.ReplaceAll(query[i+1:min(j, len(query))], string([]byte{c, c}), string(c))
-				words = append(words, "`"+strings.ToUpper(name))
+				add("`" + strings.ToUpper(name))
 			} else {
-				words = append(words, "")
+				add("")
 			}
 			i = j + 1
 		case c == '#' || c == '-' && strings.HasPrefix(query[i:], "--") && (i+2 == len(query) || query[i+2] <= ' '):
@@ -441,12 +685,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			}
 		case strings.HasPrefix(query[i:], "/*!") || strings.HasPrefix(query[i:], "/*M!"):
 			// An executable comment: its text is read; the marker and a version number are not.
+			mariaDB := query[i+2] == 'M'
 			i += strings.IndexByte(query[i:], '!') + 1
+			version := i
 			for i < len(query) && query[i] >= '0' && query[i] <= '9' {
 				i++
 			}
+			inMaybe = mariaDB || i > version
 		case strings.HasPrefix(query[i:], "*/"):
 			i += 2 // the end of an executable comment
+			inMaybe = false
 		case strings.HasPrefix(query[i:], "/*"):
 			end := strings.Index(query[i+2:], "*/")
 			if end < 0 {
@@ -459,16 +707,16 @@ func mySQLWords(query string, backslash, ansiQuotes bool) []string {
 			for j < len(query) && (word(query[j]) || query[j] >= '0' && query[j] <= '9') {
 				j++
 			}
-			words = append(words, strings.ToUpper(query[i:j]))
+			add(strings.ToUpper(query[i:j]))
 			i = j
 		default:
 			if c > ' ' {
-				words = append(words, string(c))
+				add(string(c))
 			}
 			i++
 		}
 	}
-	return words
+	return words, maybe
 }
 
 // duckRefused are the DuckDB functions a model may not call, each with why: a model only reads
@@ -503,15 +751,18 @@ var duckRefused = map[string]string{
 	"duckdb_databases":               "lists the attached databases' paths, which for a Postgres, MySQL or MotherDuck database is its connection string, password or token included",
 	"duckdb_views":                   "lists the views with their SQL, init_sql's among them (a connection string it wrote, password included)",
 	"duckdb_functions":               "lists the macros with their SQL, init_sql's among them (a connection string it wrote, password included)",
-	"database_list":                  "lists the attached databases' paths (see duckdb_databases)",
-	"show_databases":                 "lists the attached databases (see duckdb_databases)",
-	"which_secret":                   "says which of the connection's secrets a path would use",
-	"duckdb_logs":                    "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
-	"enable_logging":                 "turns DuckDB's log on, into files too (storage_path)",
-	"disable_logging":                "changes the connection's logging",
-	"truncate_duckdb_logs":           "deletes DuckDB's log",
-	"enable_profiling":               "turns profiling on, into a file too (save_location)",
-	"disable_profiling":              "changes the connection's profiling",
+	// Built-in macros over those (TestDuckDBRefusedMacrosAreEveryMacro).
+	"pg_get_viewdef":       "reads a view's SQL (see duckdb_views), init_sql's among them (a connection string it wrote, password included)",
+	"duckdb_logs_parsed":   "reads DuckDB's log (see duckdb_logs), which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
+	"database_list":        "lists the attached databases' paths (see duckdb_databases)",
+	"show_databases":       "lists the attached databases (see duckdb_databases)",
+	"which_secret":         "says which of the connection's secrets a path would use",
+	"duckdb_logs":          "reads DuckDB's log, which once init_sql turns it on holds init_sql's statements (a CREATE SECRET's key among them)",
+	"enable_logging":       "turns DuckDB's log on, into files too (storage_path)",
+	"disable_logging":      "changes the connection's logging",
+	"truncate_duckdb_logs": "deletes DuckDB's log",
+	"enable_profiling":     "turns profiling on, into a file too (save_location)",
+	"disable_profiling":    "changes the connection's profiling",
 }
 
 // duckSecretSetting says whether a DuckDB setting's name is that of a credential
@@ -531,7 +782,7 @@ func duckSecretSetting(name string) bool {
 // subquery, a table function's argument. ast is DuckDB's own parse of the model
 // (json_serialize_sql), so nothing in a string, a quoted name or a comment counts, and every
 // call does.
-func refuseDuckFunctions(ast string) error {
+func refuseDuckFunctions(ast string, paths duckPaths) error {
 	var tree any
 	if err := json.Unmarshal([]byte(ast), &tree); err != nil {
 		return fmt.Errorf("read DuckDB's parse of the model's SQL: %w", err)
@@ -590,7 +841,7 @@ func refuseDuckFunctions(ast string) error {
 	if err != nil {
 		return err
 	}
-	return refuseDuckPaths(tree)
+	return refuseDuckPaths(tree, paths)
 }
 
 // duckRefusedViews are DuckDB's built-in views, and SHOW statements, over a function of
@@ -688,6 +939,14 @@ func eachDuckNode(tree any, visit func(node map[string]any) error) error {
 // ('/pr' || 'oc/self/environ') cannot be.
 var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "unnest": true}
 
+// duckPaths is where DuckDB reads a model's paths from beyond the process's own working
+// directory and $HOME: init_sql's home_directory ("~"; "" is $HOME) and file_search_path (the
+// directories a relative path is read from too), which duckConn.paths reads.
+type duckPaths struct {
+	home   string
+	search []string
+}
+
 // refuseDuckPaths refuses a DuckDB model that reads a file under /proc, /sys or /dev, or a cloud
 // instance's metadata service: DuckDB runs inside the runner (and, at plan time, the provider)
 // with its file and network access, so read_text('/proc/self/environ') read the process's
@@ -697,7 +956,7 @@ var duckAnyArguments = map[string]bool{"range": true, "generate_series": true, "
 // of the model (json_serialize_sql): every table function's string arguments and every table
 // named by a path (FROM '/proc/self/environ') are checked (a table function's path is its first
 // argument), and a table function other than duckAnyArguments' may take constants only.
-func refuseDuckPaths(tree any) error {
+func refuseDuckPaths(tree any, paths duckPaths) error {
 	return eachDuckNode(tree, func(v map[string]any) error {
 		switch v["type"] {
 		case "TABLE_FUNCTION":
@@ -728,7 +987,7 @@ func refuseDuckPaths(tree any) error {
 					if i > 0 && !duckPathLike(s) {
 						continue
 					}
-					if why := duckRefusedPath(s); why != "" {
+					if why := duckRefusedPath(s, paths); why != "" {
 						return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 							ErrNotReadOnly, s, why)
 					}
@@ -737,7 +996,7 @@ func refuseDuckPaths(tree any) error {
 		case "BASE_TABLE":
 			// A name that is a path (FROM '/proc/self/environ'); a table's name is not.
 			if t, _ := v["table_name"].(string); strings.ContainsAny(t, `/\`) || strings.HasPrefix(t, "~") {
-				if why := duckRefusedPath(t); why != "" {
+				if why := duckRefusedPath(t, paths); why != "" {
 					return fmt.Errorf("%w: this SQL reads %q, %s; a model reads data files and tables only",
 						ErrNotReadOnly, t, why)
 				}
@@ -800,7 +1059,7 @@ func duckConstantStrings(expr map[string]any, out []string) ([]string, bool) {
 // and relative ones resolved as DuckDB does, against the process's directory) under /proc, /sys
 // or /dev, or a pattern whose first directory is a wildcard (/*/self/environ), or an existing
 // path that is a link to one; a URL of a link-local address or a cloud's metadata host.
-func duckRefusedPath(p string) string {
+func duckRefusedPath(p string, paths duckPaths) string {
 	const local = "a path under /proc, /sys or /dev (the process's environment, its memory and the machine's devices)"
 	lower := strings.ToLower(p)
 	if i := strings.Index(lower, "://"); i > 0 && !strings.HasPrefix(lower, "file://") {
@@ -839,18 +1098,31 @@ func duckRefusedPath(p string) string {
 			}
 		}
 		for _, c := range cands {
-			if why := duckRefusedPath(c); why != "" {
+			if why := duckRefusedPath(c, paths); why != "" {
 				return why
 			}
 		}
 	}
 	if strings.HasPrefix(p, "~") {
-		if home, err := os.UserHomeDir(); err == nil {
+		if paths.home != "" {
+			p = paths.home + p[1:]
+		} else if home, err := os.UserHomeDir(); err == nil {
 			p = home + p[1:]
 		}
 	}
 	if !filepath.IsAbs(p) {
-		if wd, err := os.Getwd(); err == nil {
+		wd, err := os.Getwd()
+		// DuckDB reads a relative path from each directory of file_search_path too: with
+		// init_sql's SET file_search_path = '/data', '../proc/self/environ' was /proc/self/environ.
+		for _, dir := range paths.search {
+			if !filepath.IsAbs(dir) && err == nil {
+				dir = filepath.Join(wd, dir)
+			}
+			if why := duckRefusedPath(filepath.Join(dir, p), duckPaths{}); why != "" {
+				return why + ", from file_search_path's " + dir
+			}
+		}
+		if err == nil {
 			p = filepath.Join(wd, p)
 		}
 	}

@@ -352,6 +352,23 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		{"select id from users where id in (select 1 where pg_drop_replication_slot('backflow_no_such_slot') is null)",
 			"changes the server's replication state (pg_drop_replication_slot)"},
 		{"with r as (select pg_rotate_logfile() as r) select u.* from users u, r", "acts on the warehouse server (pg_rotate_logfile)"},
+		// SQL given as text, which the plan shows as a literal: each of these ran it, the calls
+		// above among them (dblink_exec's insert, pg_read_file's file).
+		{"select id, query_to_xml(" + quoteLiteral("select "+insert) + ", true, false, '') as x from users",
+			"runs SQL given as text (query_to_xml)"},
+		{"select u.id, s.word as x from users u, ts_stat('select to_tsvector(pg_read_file(''/etc/hostname''))') s",
+			"runs SQL given as text (ts_stat)"},
+		{"select id, ts_rewrite('a'::tsquery, 'select ''a''::tsquery, ''b''::tsquery from pg_ls_dir(''/'')') as x from users",
+			"runs SQL given as text (ts_rewrite of a query and a SELECT)"},
+		{"select id, pg_catalog.query_to_xmlschema('select 1', true, false, '') as x from users", "query_to_xmlschema"},
+		// Where EXPLAIN VERBOSE shows no expression: LIMIT, OFFSET, FETCH, a VALUES list of
+		// several rows, a window's frame offset. The insert ran, and the VALUES sent the file.
+		{"select id from users limit 10 + length(" + insert + ")", "dblink_exec"},
+		{"select id from users order by id offset length(pg_read_file('/etc/hostname')) - 100", "pg_read_file"},
+		{"select * from (values (1, pg_read_file('/etc/hostname')), (2, 'x')) v(id, x)", "pg_read_file"},
+		{"select id, sum(id) over (order by id rows between length(\"pg_read_file\" /* */ ('/etc/hostname')) preceding and current row) as x from users",
+			"pg_read_file"},
+		{"select id from users fetch first length(U&\"\\0070g_read_file\"('/etc/hostname')) rows only", "pg_read_file"},
 	}
 	for _, tt := range tests {
 		_, err := Describe(ctx, wh, tt.sql)
@@ -365,7 +382,11 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 	if n := countUsers(t, whURL); n != 3 {
 		t.Errorf("users has %d rows, want 3: a model wrote through dblink_exec", n)
 	}
-	for _, q := range []string{"select id, 'dblink_exec(1)' as x, pg_backend_pid() as p from users", `select id as "lo_export(" from users`} {
+	for _, q := range []string{"select id, 'dblink_exec(1)' as x, pg_backend_pid() as p from users", `select id as "lo_export(" from users`,
+		"select id, 'pg_read_file(1)' as \"dblink(\", $$lo_import($$ as y /* lo_export( */ from users -- pg_ls_dir(\n limit 2",
+		"select id, $q$ ' $q$ as x from users limit 1 + length('it''s lo_export(')",
+		// ts_rewrite of three queries runs no SQL.
+		"select id, ts_rewrite(to_tsquery('a & b'), 'a'::tsquery, ('c' || id)::tsquery) as x from users"} {
 		if _, err := Describe(ctx, wh, q); err != nil {
 			t.Errorf("Describe(%q): %v", q, err)
 		}
@@ -407,5 +428,58 @@ func TestReadIsRepeatableReadUnderASerializableDefault(t *testing.T) {
 	}
 	if got := string(rows.AppendValue(nil, 1)); got != `"repeatable read"` {
 		t.Errorf("the read ran in %s, want \"repeatable read\"", got)
+	}
+}
+
+// TestRefusePlanCallsArguments: a call is read from EXPLAIN VERBOSE's expressions as the server
+// writes them, ts_rewrite refused in its form that runs a SELECT only, whatever its arguments
+// hold (nested calls, brackets, literals with commas), and adminpack's pg_logdir_ls (a log
+// directory's listing, as pg_ls_logdir) with the other readers of the server's files.
+func TestRefusePlanCallsArguments(t *testing.T) {
+	for expr, refused := range map[string]bool{
+		"ts_rewrite('a'::tsquery, 'select 1, 2'::text)":                                       true,
+		"ts_rewrite(to_tsquery('a & b'::text), ('x'::text || (t.q)::text))":                   true,
+		"ts_rewrite(to_tsquery('a & b'::text), 'a'::tsquery, (('c'::text || t.id))::tsquery)": false,
+		"ts_rewrite(t.q, (ARRAY['a'::tsquery, 'b'::tsquery])[1], t.r)":                        false,
+		"TS_REWRITE(t.q, t.sql)": true,
+		"pg_logdir_ls()":         true,
+	} {
+		err := refusePlanCalls(map[string]any{"Output": []any{expr}})
+		if got := errors.Is(err, ErrNotReadOnly); got != refused {
+			t.Errorf("refusePlanCalls(%q) = %v, want refused %v", expr, err, refused)
+		}
+	}
+}
+
+// TestPgSQLCalls: the model's own SQL is read as Postgres's lexer reads it, the session's
+// standard_conforming_strings deciding what a backslash does in '...'.
+func TestPgSQLCalls(t *testing.T) {
+	for _, tt := range []struct {
+		sql     string
+		scs     bool
+		refused bool
+	}{
+		{`select 'a\'' , pg_read_file('/etc/hostname'), '' as x`, false, true},
+		{`select 'a\'' , pg_read_file('/etc/hostname'), '' as x`, true, false},
+		{`select E'a\'' , pg_read_file('/etc/hostname'), '' as x`, true, true},
+		{`select e'\\' as x, lo_import ('/etc/hostname')`, true, true},
+		{`select /* /* */ pg_read_file( */ 1 as x`, true, false},
+		{`select $a$ $b$ pg_read_file( $a$ as x, $1`, true, false},
+		{`select pg_catalog . "pg_read_file" -- x` + "\n" + `('/etc/hostname') as x`, true, true},
+		{`select U&"\0070g_ls_dir"('/') as x`, true, true},
+		{`select U&"\+000070g_ls_dir"('/') as x`, true, true},
+		{`select "pg_read_file" as x, "lo_export(" from t`, true, false},
+		{`select a$b, x$1 from t where dblink_x is null`, true, false},
+	} {
+		calls, err := pgSQLCalls(tt.sql, tt.scs)
+		if err == nil {
+			err = refuseCalls(calls)
+		}
+		if got := errors.Is(err, ErrNotReadOnly); got != tt.refused {
+			t.Errorf("%q (standard_conforming_strings %v): %v (read as %q), want refused %v", tt.sql, tt.scs, err, calls, tt.refused)
+		}
+	}
+	if _, err := pgSQLCalls(`select U&"d!0061t!+000061" UESCAPE '!' as x`, true); !errors.Is(err, ErrNotReadOnly) {
+		t.Errorf("UESCAPE: %v, want ErrNotReadOnly", err)
 	}
 }
