@@ -103,7 +103,7 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 	// derived table the model runs as), which lost every model its key column and renamed
 	// every field of its records.
 	cfg.ParseTime, cfg.MultiStatements, cfg.Loc, cfg.ColumnsWithAlias = false, false, time.UTC, false
-	if cfg.Timeout == 0 {
+	if cfg.Timeout <= 0 { // none, 0 or negative: as a Postgres URL's connect_timeout=0
 		cfg.Timeout = 10 * time.Second
 	}
 	return cfg, nil
@@ -165,14 +165,26 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 	db := sql.OpenDB(connector)
 	c := &myConn{db: db}
 	c.statementTimeout, c.lockTimeout = m.Timeouts()
-	if c.conn, err = db.Conn(ctx); err != nil {
+	// The driver's timeout bounds only the dial: a server (or a proxy in front of one that is
+	// gone) that took the connection and never answered held the plan or the run for as long
+	// as its context, which a run's has no end. It bounds the whole connect here, up to the
+	// read-only transaction, as a Postgres warehouse's connect_timeout does.
+	cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	silent := func(err error) error {
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("the server took the connection but did not answer within %s (the URL's timeout=, 10s when it sets none): is it up, and is the address a MySQL server's?: %w", cfg.Timeout, err)
+		}
+		return err
+	}
+	if c.conn, err = db.Conn(cctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("connect to the warehouse: %w", err)
+		return nil, fmt.Errorf("connect to the warehouse: %w", silent(err))
 	}
 	var version string
-	if err := c.conn.QueryRowContext(ctx, "SELECT VERSION(), CONNECTION_ID()").Scan(&version, &c.id); err != nil {
+	if err := c.conn.QueryRowContext(cctx, "SELECT VERSION(), CONNECTION_ID()").Scan(&version, &c.id); err != nil {
 		c.close()
-		return nil, fmt.Errorf("connect to the warehouse: %w", err)
+		return nil, fmt.Errorf("connect to the warehouse: %w", silent(err))
 	}
 	// A canceled context makes the driver drop its connection, and nothing more: MySQL and
 	// MariaDB see a client gone only when they next write to it, so a sort or a scan went on
@@ -201,9 +213,9 @@ func (m *MySQL) connect(ctx context.Context) (*myConn, error) {
 		"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 		"START TRANSACTION READ ONLY",
 	} {
-		if _, err := c.conn.ExecContext(ctx, s); err != nil {
+		if _, err := c.conn.ExecContext(cctx, s); err != nil {
 			c.close()
-			return nil, fmt.Errorf("start a read-only transaction on the warehouse: %w", err)
+			return nil, fmt.Errorf("start a read-only transaction on the warehouse: %w", silent(err))
 		}
 	}
 	return c, nil

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
@@ -182,5 +184,40 @@ func TestMySQLSerializableReadLocksNothing(t *testing.T) {
 	}
 	if _, err := writer.ExecContext(ctx, "UPDATE t SET v = v + 1 WHERE id = 1"); err != nil {
 		t.Errorf("a write to a row the open read holds: %v", err)
+	}
+}
+
+// TestMySQLGivesUpOnASilentServer: a MySQL server that takes the connection and never answers (a
+// hung server, a proxy in front of one that is gone) fails the connect after the URL's timeout
+// (10 s when it sets none), as a Postgres warehouse's does after its connect_timeout, instead of
+// holding the plan, the test_on_save or the run for as long as its context: the driver's timeout
+// bounded only the dial, which the proxy answers, not the server's handshake it then waited for.
+func TestMySQLGivesUpOnASilentServer(t *testing.T) {
+	t.Parallel()
+	p, u := controlplanetest.NewStallProxy(t, warehousetest.MySQLAdminURL())
+	p.Stall()
+	if strings.Contains(u, "?") {
+		u += "&timeout=300ms"
+	} else {
+		u += "?timeout=300ms"
+	}
+	// A bound only for a test that would otherwise never end: long after the URL's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m := NewMySQL(&controlplane.MySQLConfig{URL: u})
+	for name, call := range map[string]func() error{
+		"Ping":     func() error { return m.Ping(ctx) },
+		"Describe": func() error { _, err := m.Describe(ctx, "SELECT 1 AS id"); return err },
+	} {
+		err := call()
+		if err == nil || ctx.Err() != nil {
+			t.Fatalf("%s on a server that never answers: %v (the test's own bound ended: %v); want it to give up by itself", name, err, ctx.Err())
+		}
+		if !strings.Contains(err.Error(), "connect to the warehouse") || !strings.Contains(err.Error(), "timeout") {
+			t.Errorf("%s: error %q does not say the connect timed out", name, err)
+		}
+		if testing.Verbose() {
+			t.Logf("%s: %v", name, err)
+		}
 	}
 }
