@@ -413,7 +413,8 @@ func pgSQLCalls(sql string, scs bool) (string, error) {
 // pgNamesNotCalled is calls, pgSQLCalls' reading of a model, with each name before a '(' that
 // calls nothing made "q": an alias's column list (`generate_series(1, 2) AS ts_stat(n)`) and a
 // WITH query's (`ts_stat(word, n) AS (SELECT ...)`), which named like a function of
-// pgRefusedCalls were refused. After AS a name is never called; a function in FROM with a
+// pgRefusedCalls were refused. After AS, or right after a ')' (`unnest(x) lo_import(n)`: no
+// operator, so no expression goes on), a name is never called; a function in FROM with a
 // column definition list (`dblink(...) AS (a int)`) is not a WITH query: its list does not
 // start with SELECT, WITH, TABLE or '(' (VALUES may, a name there, but a FROM's call is a
 // node of the plan, which refusePlanCalls reads).
@@ -443,18 +444,18 @@ func pgNamesNotCalled(calls string) string {
 		return calls[i], i
 	}
 	out := []byte(calls)
-	prev := "" // the name before this one, "" after anything else
+	prev := "" // the name or character before this one
 	for i := 0; i < len(calls); {
 		if !ident(calls[i]) {
 			if calls[i] != ' ' {
-				prev = ""
+				prev = string(calls[i])
 			}
 			i++
 			continue
 		}
 		w, j := word(i)
 		if j < len(calls) && calls[j] == '(' {
-			notCalled := prev == "as"
+			notCalled := prev == "as" || prev == ")"
 			if !notCalled {
 				// The end of its parentheses, then AS [NOT] [MATERIALIZED] ( and a query.
 				depth, k := 0, j

@@ -389,7 +389,8 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		"select id, ts_rewrite(to_tsquery('a & b'), 'a'::tsquery, ('c' || id)::tsquery) as x from users",
 		// Column lists of a WITH query and of an alias, named as a refused function.
 		"with ts_stat(id, n) as (select id, 1 from users) select id, n from ts_stat",
-		"select id, n from users, generate_series(1, 2) as lo_import(n)"} {
+		"select id, n from users, generate_series(1, 2) as lo_import(n)",
+		"select id, n from users, generate_series(1, 2) dblink_n(n)"} {
 		if _, err := Describe(ctx, wh, q); err != nil {
 			t.Errorf("Describe(%q): %v", q, err)
 		}
@@ -479,6 +480,9 @@ func TestPgSQLCalls(t *testing.T) {
 		{`with recursive lo_import(n) as materialized (values (1) union all select n + 1 from lo_import where n < 3) select n from lo_import`, true, false},
 		{`select n from generate_series(1, 2) as ts_stat(n), lateral (select 1) AS "lo_import" (x)`, true, false},
 		{`select x from dblink('c', 'select 1') as (x int)`, true, true},
+		{`select t.n from users u cross join lateral unnest(u.tags) dblink_tags(n)`, true, false},
+		{`select (1) + dblink_exec('c', 'insert')`, true, true},
+		{`select x from t where (a) in (dblink_exec('c', 'insert'))`, true, true},
 		{`select ts_stat('select 1') as x, 1 as y`, true, true},
 		{`select 1 as x from t limit length(lo_import('/etc/hostname')) as`, true, true},
 	} {
