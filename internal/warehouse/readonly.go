@@ -407,7 +407,92 @@ func pgSQLCalls(sql string, scs bool) (string, error) {
 			i++
 		}
 	}
-	return b.String(), nil
+	return pgNamesNotCalled(b.String()), nil
+}
+
+// pgNamesNotCalled is calls, pgSQLCalls' reading of a model, with each name before a '(' that
+// calls nothing made "q": an alias's column list (`generate_series(1, 2) AS ts_stat(n)`) and a
+// WITH query's (`ts_stat(word, n) AS (SELECT ...)`), which named like a function of
+// pgRefusedCalls were refused. After AS, or right after a ')' (`unnest(x) lo_import(n)`: no
+// operator, so no expression goes on), a name is never called; a function in FROM with a
+// column definition list (`dblink(...) AS (a int)`) is not a WITH query: its list does not
+// start with SELECT, WITH, TABLE or '(' (VALUES may, a name there, but a FROM's call is a
+// node of the plan, which refusePlanCalls reads).
+func pgNamesNotCalled(calls string) string {
+	ident := func(c byte) bool {
+		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+	}
+	// word is the name at i and where it ends, after blanks.
+	word := func(i int) (string, int) {
+		for i < len(calls) && calls[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(calls) && ident(calls[j]) {
+			j++
+		}
+		return strings.ToLower(calls[i:j]), j
+	}
+	// next is the character at i, after blanks, and where it is.
+	next := func(i int) (byte, int) {
+		for i < len(calls) && calls[i] == ' ' {
+			i++
+		}
+		if i == len(calls) {
+			return 0, i
+		}
+		return calls[i], i
+	}
+	out := []byte(calls)
+	prev := "" // the name or character before this one
+	for i := 0; i < len(calls); {
+		if !ident(calls[i]) {
+			if calls[i] != ' ' {
+				prev = string(calls[i])
+			}
+			i++
+			continue
+		}
+		w, j := word(i)
+		if j < len(calls) && calls[j] == '(' {
+			notCalled := prev == "as" || prev == ")"
+			if !notCalled {
+				// The end of its parentheses, then AS [NOT] [MATERIALIZED] ( and a query.
+				depth, k := 0, j
+				for ; k < len(calls); k++ {
+					if calls[k] == '(' {
+						depth++
+					} else if calls[k] == ')' {
+						if depth--; depth == 0 {
+							break
+						}
+					}
+				}
+				a, k := word(k + 1)
+				if a == "as" {
+					if n, e := word(k); n == "not" {
+						k = e
+					}
+					if m, e := word(k); m == "materialized" {
+						k = e
+					}
+					if c, e := next(k); c == '(' {
+						q, _ := word(e + 1)
+						c, _ = next(e + 1)
+						notCalled = c == '(' || q == "select" || q == "with" || q == "values" || q == "table"
+					}
+				}
+			}
+			if notCalled {
+				for k := i; k < j; k++ {
+					out[k] = 'q'
+				}
+			}
+		}
+		prev = w
+		i = j
+	}
+	return string(out)
 }
 
 // pgUnicodeName is a U&"..." name's text with its escapes (\XXXX, \+XXXXXX, \\) read; an

@@ -386,7 +386,11 @@ func TestRefuseCallsOutsideTheTransaction(t *testing.T) {
 		"select id, 'pg_read_file(1)' as \"dblink(\", $$lo_import($$ as y /* lo_export( */ from users -- pg_ls_dir(\n limit 2",
 		"select id, $q$ ' $q$ as x from users limit 1 + length('it''s lo_export(')",
 		// ts_rewrite of three queries runs no SQL.
-		"select id, ts_rewrite(to_tsquery('a & b'), 'a'::tsquery, ('c' || id)::tsquery) as x from users"} {
+		"select id, ts_rewrite(to_tsquery('a & b'), 'a'::tsquery, ('c' || id)::tsquery) as x from users",
+		// Column lists of a WITH query and of an alias, named as a refused function.
+		"with ts_stat(id, n) as (select id, 1 from users) select id, n from ts_stat",
+		"select id, n from users, generate_series(1, 2) as lo_import(n)",
+		"select id, n from users, generate_series(1, 2) dblink_n(n)"} {
 		if _, err := Describe(ctx, wh, q); err != nil {
 			t.Errorf("Describe(%q): %v", q, err)
 		}
@@ -470,6 +474,17 @@ func TestPgSQLCalls(t *testing.T) {
 		{`select U&"\+000070g_ls_dir"('/') as x`, true, true},
 		{`select "pg_read_file" as x, "lo_export(" from t`, true, false},
 		{`select a$b, x$1 from t where dblink_x is null`, true, false},
+		// A WITH query's or an alias's column list calls nothing; a call stays one.
+		{`with ts_stat(word, n) as (select 'a', 1) select * from ts_stat`, true, false},
+		{`with a as (select 1), dblink_usage (id) as not materialized ((select 1)) select * from dblink_usage`, true, false},
+		{`with recursive lo_import(n) as materialized (values (1) union all select n + 1 from lo_import where n < 3) select n from lo_import`, true, false},
+		{`select n from generate_series(1, 2) as ts_stat(n), lateral (select 1) AS "lo_import" (x)`, true, false},
+		{`select x from dblink('c', 'select 1') as (x int)`, true, true},
+		{`select t.n from users u cross join lateral unnest(u.tags) dblink_tags(n)`, true, false},
+		{`select (1) + dblink_exec('c', 'insert')`, true, true},
+		{`select x from t where (a) in (dblink_exec('c', 'insert'))`, true, true},
+		{`select ts_stat('select 1') as x, 1 as y`, true, true},
+		{`select 1 as x from t limit length(lo_import('/etc/hostname')) as`, true, true},
 	} {
 		calls, err := pgSQLCalls(tt.sql, tt.scs)
 		if err == nil {
