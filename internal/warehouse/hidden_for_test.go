@@ -49,7 +49,8 @@ func TestForHidesQuotedValues(t *testing.T) {
 		{pg, "select id, email::regtype as n from u where id = 2", `syntax error at or near "[value not shown]" (SQLSTATE 42601)`, "@"},
 		{pg, "select id, pg_database_size(email) as n from u where id = 2", `database "[value not shown]" does not exist (SQLSTATE 3D000)`, "alice"},
 		{pg, "select id, has_column_privilege('u', email, 'select') as n from u where id = 2", `column "[value not shown]" of relation`, "alice"},
-		{pg, "select id, query_to_xml(email, true, true, '') as n from u where id = 2", `syntax error at or near "[value not shown]" (SQLSTATE 42601)`, "alice"},
+		// SQL given as text is refused before it runs (pgRefusedCalls), so the value is never quoted.
+		{pg, "select id, query_to_xml(email, true, true, '') as n from u where id = 2", "runs SQL given as text (query_to_xml)", "alice"},
 		{pg, "select id, make_date(2020, 13, length(email)) as n from u where id = 2", "date field value out of range: [value not shown] (SQLSTATE 22008)", "2020-13"},
 		{pg, "select id, make_time(length(email) + 10, 0, 0) as n from u where id = 2", "time field value out of range: [value not shown] (SQLSTATE 22008)", "27:00"},
 		{pg, "select id, chr(length(email) * 100000) as n from u where id = 2", "too large for encoding: [value not shown] (SQLSTATE 54000)", "1700000"},
