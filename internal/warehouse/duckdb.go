@@ -727,34 +727,9 @@ func duckReadableNested(expr string, lt bindings.LogicalType, depth int) (string
 		}
 		return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true, true
 	case bindings.TypeStruct:
-		n := bindings.StructTypeChildCount(lt)
-		unnamed := duckUnnamedStruct(lt)
-		fields, changed := make([]string, n), false
-		for i := range n {
-			child := bindings.StructTypeChildType(lt, i)
-			name := bindings.StructTypeChildName(lt, i)
-			field := quoteDuckString(name)
-			if unnamed {
-				field = strconv.Itoa(int(i) + 1)
-			}
-			e, ch, ok := duckReadableNested("struct_extract("+expr+", "+field+")", child, depth)
-			bindings.DestroyLogicalType(&child)
-			if !ok {
-				return expr, false, false
-			}
-			if !unnamed {
-				e = quoteDuck(name) + " := " + e
-			}
-			fields[i], changed = e, changed || ch
-		}
-		if !changed {
-			return expr, false, true
-		}
-		ctor := "struct_pack("
-		if unnamed {
-			ctor = "row("
-		}
-		return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true, true
+		return duckStructRewritten(expr, lt, func(field string, child bindings.LogicalType) (string, bool, bool) {
+			return duckReadableNested(field, child, depth)
+		})
 	case bindings.TypeMap:
 		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
 		defer bindings.DestroyLogicalType(&key)
@@ -781,6 +756,43 @@ func duckReadableNested(expr string, lt bindings.LogicalType, depth int) (string
 		}
 	}
 	return expr, false, true
+}
+
+// duckStructRewritten is expr, a STRUCT of type lt, made again of its fields each as rewrite
+// returns it (given the field's expression and type), when rewrite changed any; expr itself
+// when none changed, or when rewrite could not (its third result false). An unnamed STRUCT
+// (row(1, 'x')), whose fields have no names, is read and made by position: struct_extract(s, 1)
+// and row(...); a named one by name, with struct_pack.
+func duckStructRewritten(expr string, lt bindings.LogicalType,
+	rewrite func(field string, child bindings.LogicalType) (string, bool, bool)) (string, bool, bool) {
+	n := bindings.StructTypeChildCount(lt)
+	unnamed := duckUnnamedStruct(lt)
+	fields, changed := make([]string, n), false
+	for i := range n {
+		child := bindings.StructTypeChildType(lt, i)
+		name := bindings.StructTypeChildName(lt, i)
+		field := quoteDuckString(name)
+		if unnamed {
+			field = strconv.Itoa(int(i) + 1)
+		}
+		e, ch, ok := rewrite("struct_extract("+expr+", "+field+")", child)
+		bindings.DestroyLogicalType(&child)
+		if !ok {
+			return expr, false, false
+		}
+		if !unnamed {
+			e = quoteDuck(name) + " := " + e
+		}
+		fields[i], changed = e, changed || ch
+	}
+	if !changed {
+		return expr, false, true
+	}
+	ctor := "struct_pack("
+	if unnamed {
+		ctor = "row("
+	}
+	return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true, true
 }
 
 // duckUTCNested returns expr, of type lt, with every TIMESTAMPTZ in it (in a LIST, ARRAY,
@@ -816,32 +828,11 @@ func duckUTCNested(expr string, lt bindings.LogicalType, depth int) (string, boo
 			return "list_transform(" + expr + ", lambda " + v + ": " + e + ")", true
 		}
 	case bindings.TypeStruct:
-		// An unnamed STRUCT (row(1, 'x')), whose fields have no names, is read and made by
-		// position: struct_extract(s, 1) and row(...); a named one by name, with struct_pack.
-		n := bindings.StructTypeChildCount(lt)
-		unnamed := duckUnnamedStruct(lt)
-		fields, changed := make([]string, n), false
-		for i := range n {
-			child := bindings.StructTypeChildType(lt, i)
-			name := bindings.StructTypeChildName(lt, i)
-			field := quoteDuckString(name)
-			if unnamed {
-				field = strconv.Itoa(int(i) + 1)
-			}
-			e, ok := duckUTCNested("struct_extract("+expr+", "+field+")", child, depth)
-			bindings.DestroyLogicalType(&child)
-			if !unnamed {
-				e = quoteDuck(name) + " := " + e
-			}
-			fields[i], changed = e, changed || ok
-		}
-		if changed {
-			ctor := "struct_pack("
-			if unnamed {
-				ctor = "row("
-			}
-			return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE " + ctor + strings.Join(fields, ", ") + ") END", true
-		}
+		e, changed, _ := duckStructRewritten(expr, lt, func(field string, child bindings.LogicalType) (string, bool, bool) {
+			e, changed := duckUTCNested(field, child, depth)
+			return e, changed, true
+		})
+		return e, changed
 	case bindings.TypeMap:
 		key, value := bindings.MapTypeKeyType(lt), bindings.MapTypeValueType(lt)
 		defer bindings.DestroyLogicalType(&key)
