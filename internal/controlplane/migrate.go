@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -278,11 +277,12 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
 
 // migrateRiver applies River's migrations to its tables in the control-plane schema. River's
 // migrator runs on the pool, not on the lock's connection: some of its migrations cannot share
-// one transaction. Its warnings go to stderr, as stdout is the commands' output.
+// one transaction. Its warnings go to slog's default logger (the runner's own, in its format;
+// stderr otherwise), as stdout is the commands' output; its info lines are left out.
 func migrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{
 		Schema: Schema,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(warningsOnly{slog.Default().Handler()}),
 	})
 	if err != nil {
 		return fmt.Errorf("prepare the job-queue migrations: %w", err)
@@ -291,4 +291,17 @@ func migrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("apply the job-queue (River) migrations: %w", err)
 	}
 	return nil
+}
+
+// warningsOnly is a slog handler that keeps only warnings and errors.
+type warningsOnly struct{ slog.Handler }
+
+func (h warningsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+func (h warningsOnly) WithAttrs(as []slog.Attr) slog.Handler {
+	return warningsOnly{h.Handler.WithAttrs(as)}
+}
+func (h warningsOnly) WithGroup(name string) slog.Handler {
+	return warningsOnly{h.Handler.WithGroup(name)}
 }

@@ -83,6 +83,7 @@ func main() {
 	}
 	webhook.Version = version
 	webhook.HideUnsolicitedAnswers() // net/http's log line would quote what an endpoint sent
+	logStandardLog = true
 	applyGCPercent()
 	// SIGHUP too: a daemon started from a terminal that hangs up (an ssh session that drops)
 	// stopped at once by default, its runs left to their leases, as after a kill.
@@ -213,6 +214,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, "backflow-runner:", err)
 			return 2
+		}
+		if logStandardLog {
+			routeStandardLog(e.log)
 		}
 		if err := do(ctx, e, pos); err != nil {
 			var ue usageError
@@ -366,6 +370,21 @@ func fitColumns(s string, n int) string {
 	}
 	runes := []rune(s)
 	return string(runes[:n-1]) + "…"
+}
+
+// logStandardLog is set by main: the process's standard log (and slog's default) is then the
+// command's logger. Tests that call run in their own process leave it alone.
+var logStandardLog bool
+
+// routeStandardLog makes l the logger of the standard library's log package and of slog's
+// default, which net/http (a server's TLS handshake errors, an endpoint's bytes after its
+// answer) and River's migrations write to: their lines were plain text among the JSON lines of
+// --log-format json. They are records of l at WARN, net/http's bytes from an endpoint still left
+// out (webhook.HideUnsolicitedAnswers).
+func routeStandardLog(l *slog.Logger) {
+	slog.SetLogLoggerLevel(slog.LevelWarn)
+	slog.SetDefault(l)
+	webhook.HideUnsolicitedAnswers()
 }
 
 func newLogger(w io.Writer, tty bool, format, level string) (*slog.Logger, error) {
