@@ -139,8 +139,27 @@ func (p *statusPage) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: p.token.signIn(p.now().Add(signInLifetime)), Path: "/",
-		MaxAge: int(signInLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		MaxAge: int(signInLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || forwardedHTTPS(r)})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// forwardedHTTPS reports whether the proxy in front of the daemon says the browser's request
+// came over HTTPS (X-Forwarded-Proto, or the proto of RFC 7239's Forwarded, the nearest client's
+// first): the cookie is then Secure, as the docs' advice is to put a page beyond loopback behind
+// a proxy that terminates TLS. A client can send the header itself, but it can only make its own
+// cookie stricter.
+func forwardedHTTPS(r *http.Request) bool {
+	if p, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ","); p != "" {
+		return strings.EqualFold(strings.TrimSpace(p), "https")
+	}
+	first, _, _ := strings.Cut(r.Header.Get("Forwarded"), ",")
+	for _, pair := range strings.Split(first, ";") {
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "proto") {
+			return strings.EqualFold(strings.Trim(strings.TrimSpace(v), `"`), "https")
+		}
+	}
+	return false
 }
 
 // maxLoginBody bounds a sign-in form's body.

@@ -470,3 +470,44 @@ func TestStatusPageChartMarkRunSentNothing(t *testing.T) {
 		t.Errorf("the chart of a marking run: %+v", c)
 	}
 }
+
+// Behind a proxy that terminates TLS (the docs' advice for a page beyond loopback) the request
+// reaches the daemon over plain HTTP, and the sign-in cookie was set without Secure: a browser
+// then sent it over plain HTTP too, to any http:// address of the same host. The proxy's
+// X-Forwarded-Proto or Forwarded header saying https now makes it Secure (a header that lies
+// can only make the cookie stricter).
+func TestStatusPageSignInCookieSecureBehindTLSProxy(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	mux := http.NewServeMux()
+	(&statusPage{store: f.store, token: newAPIToken("s3cret-token"), now: time.Now}).register(mux)
+	for _, tc := range []struct {
+		header, value string
+		secure        bool
+	}{
+		{"X-Forwarded-Proto", "https", true},
+		{"X-Forwarded-Proto", "HTTPS", true},
+		{"X-Forwarded-Proto", "https, http", true},
+		{"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43", true},
+		{"Forwarded", `for="[2001:db8:cafe::17]:4711"; Proto=HTTPS`, true},
+		{"X-Forwarded-Proto", "http", false},
+		{"Forwarded", "for=192.0.2.60;proto=http", false},
+		{"", "", false},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"token": {"s3cret-token"}, "next": {"/"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.header != "" {
+			req.Header.Set(tc.header, tc.value)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		var secure, found bool
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == tokenCookie {
+				found, secure = true, c.Secure
+			}
+		}
+		if !found || secure != tc.secure {
+			t.Errorf("%s: %s: cookie set %t, Secure %t; want Secure %t", tc.header, tc.value, found, secure, tc.secure)
+		}
+	}
+}
