@@ -120,7 +120,9 @@ func TestForKeepsErrorIdentity(t *testing.T) {
 			StatementTimeout: timeout}}, "select 1 as id, pg_sleep(5) as n", "select 1 as id; delete from u"},
 		{&controlplane.Connection{Name: "my", MySQL: &controlplane.MySQLConfig{URL: myURL, StatementTimeout: time.Second}},
 			"select 1 as id, sleep(5) as n", "select 1 as id from dual for update"},
-		{&controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path, StatementTimeout: timeout}},
+		// DuckDB's timeout bounds opening the database too: 300 ms failed the write case with a
+		// timeout on a loaded machine (CI beside other tests), so it gets longer than an open.
+		{&controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: path, StatementTimeout: 5 * time.Second}},
 			"select sum(i) as id from range(1000000000000) AS r(i)", "select 1 as id; delete from u"},
 	} {
 		src, err := For(c.conn)
