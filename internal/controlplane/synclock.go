@@ -81,11 +81,22 @@ var runningServed = fmt.Sprintf(`(r.status = 'running' AND EXISTS (
 // fence is the token a run got when its runner took the sync's lock.
 type fence struct{ syncID, token int64 }
 
+// FencedIdleTimeout is how long the server lets a fenced transaction wait for its runner's next
+// statement (idle_in_transaction_session_timeout, set for that transaction only) before it ends
+// its session. Such a transaction holds the fence FOR SHARE, which the next holder's bump waits
+// for: a runner stopped mid-transaction (SIGSTOP, a frozen VM or container) or cut off from the
+// control plane would otherwise keep every other runner from the sync until it runs again, or
+// until the server's TCP keepalives (hours, by default) end its session.
+const FencedIdleTimeout = 30 * time.Second
+
 // check reads the fence in tx, holding it (FOR SHARE) until tx ends, and returns ErrLockLost when
-// the token moved on.
+// the token moved on. It bounds how long tx may wait for its client (FencedIdleTimeout).
 func (f fence) check(ctx context.Context, tx pgx.Tx) error {
 	var token int64
-	err := tx.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`, f.syncID).Scan(&token)
+	var idle string
+	err := tx.QueryRow(ctx, `SELECT token, set_config('idle_in_transaction_session_timeout', $2, true)
+		FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`,
+		f.syncID, fmt.Sprint(FencedIdleTimeout.Milliseconds())).Scan(&token, &idle)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != f.token {
 		return ErrLockLost
 	}
