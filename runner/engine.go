@@ -739,6 +739,8 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		pinAbove: plan.startMark(), hadRejected: hadRejected, keyWithheld: withheld,
 	}
 	p.dl.Fence = lease.CheckFence // no retry or bisected half after the sync was taken over
+	// Nor a first attempt after a pause during which it was (the intent was recorded before).
+	p.dl.FenceFirst = lease.CheckFenceRecent
 	samplesOf := func() json.RawMessage {
 		if len(d.samples) == 0 {
 			return json.RawMessage("[]")

@@ -40,3 +40,9 @@ func SetCleanupTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
 	cleanupTimeout = d
 	t.Cleanup(func() { cleanupTimeout = old })
 }
+
+// Fenced runs fn in one of the lease's fenced transactions, for a test of a runner that stops
+// in the middle of one (synclock_test.go).
+func (l *SyncLease) Fenced(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return l.fenced(ctx, fn)
+}

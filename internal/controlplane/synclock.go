@@ -81,11 +81,22 @@ var runningServed = fmt.Sprintf(`(r.status = 'running' AND EXISTS (
 // fence is the token a run got when its runner took the sync's lock.
 type fence struct{ syncID, token int64 }
 
+// FencedIdleTimeout is how long the server lets a fenced transaction wait for its runner's next
+// statement (idle_in_transaction_session_timeout, set for that transaction only) before it ends
+// its session. Such a transaction holds the fence FOR SHARE, which the next holder's bump waits
+// for: a runner stopped mid-transaction (SIGSTOP, a frozen VM or container) or cut off from the
+// control plane would otherwise keep every other runner from the sync until it runs again, or
+// until the server's TCP keepalives (hours, by default) end its session.
+const FencedIdleTimeout = 30 * time.Second
+
 // check reads the fence in tx, holding it (FOR SHARE) until tx ends, and returns ErrLockLost when
-// the token moved on.
+// the token moved on. It bounds how long tx may wait for its client (FencedIdleTimeout).
 func (f fence) check(ctx context.Context, tx pgx.Tx) error {
 	var token int64
-	err := tx.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`, f.syncID).Scan(&token)
+	var idle string
+	err := tx.QueryRow(ctx, `SELECT token, set_config('idle_in_transaction_session_timeout', $2, true)
+		FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`,
+		f.syncID, fmt.Sprint(FencedIdleTimeout.Milliseconds())).Scan(&token, &idle)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != f.token {
 		return ErrLockLost
 	}
@@ -111,6 +122,12 @@ type SyncLease struct {
 	lost   chan struct{}
 	lostMu sync.Mutex
 	cause  error
+	// confirmed is when the lease was last known to hold the sync (lostMu): the start of the last
+	// statement that found the fence still the lease's, or of a ping its session answered.
+	confirmed time.Time
+	// recentMu lets one CheckFenceRecent query the fence at a time: the others then find the
+	// lease confirmed by it.
+	recentMu sync.Mutex
 }
 
 // AcquireSync takes sync syncID's lock and bumps its fence. When another session holds the lock
@@ -170,6 +187,7 @@ func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait
 	// upgrade): this binary's runs would write the new schema by the old rules, so it starts none
 	// and touches nothing of the sync (not even the runs left running, or the intents).
 	var token int64
+	bumped := time.Now()
 	err = conn.QueryRow(ctx, `INSERT INTO backflow.sync_fences (sync_id, token)
 		SELECT $1, 1 WHERE (SELECT coalesce(max(version), 0) FROM `+Schema+`.schema_migrations) <= $2
 		ON CONFLICT (sync_id) DO UPDATE SET token = backflow.sync_fences.token + 1 RETURNING token`, syncID, LatestVersion()).Scan(&token)
@@ -192,7 +210,7 @@ func (s *Store) AcquireSync(ctx context.Context, syncID int64, wait bool, onWait
 	}
 	wctx, stop := context.WithCancel(context.Background())
 	l := &SyncLease{store: s, conn: conn, fence: fence{syncID, token}, key: key, stop: stop,
-		done: make(chan struct{}), lost: make(chan struct{})}
+		done: make(chan struct{}), lost: make(chan struct{}), confirmed: bumped}
 	go l.watch(wctx, cmpOr(pingEvery, DefaultLockPingEvery))
 	return l, nil
 }
@@ -222,12 +240,14 @@ func (l *SyncLease) watch(ctx context.Context, every time.Duration) {
 		}
 		if pgconn.Timeout(err) {
 			pctx, pcancel := context.WithTimeout(ctx, DefaultLockPingTimeout)
+			pinged := time.Now()
 			err = l.conn.Ping(pctx)
 			pcancel()
 			if ctx.Err() != nil {
 				return
 			}
 			if err == nil {
+				l.confirm(pinged) // the session, and so the lock, was alive then
 				continue
 			}
 		}
@@ -243,6 +263,31 @@ func (l *SyncLease) markLost(cause error) {
 		l.cause = cause
 		close(l.lost)
 	}
+}
+
+// confirm records that the lease held the sync at `at`.
+func (l *SyncLease) confirm(at time.Time) {
+	l.lostMu.Lock()
+	defer l.lostMu.Unlock()
+	if at.After(l.confirmed) {
+		l.confirmed = at
+	}
+}
+
+// FenceRecent is how recently a lease must have been confirmed for CheckFenceRecent to take it as
+// still held without asking the control plane.
+const FenceRecent = 100 * time.Millisecond
+
+// confirmedWithin is true when the lease was confirmed less than d ago, measured on both the
+// monotonic clock and the wall clock: the monotonic clock stops while the machine sleeps, and a
+// wall clock set back counts as long ago.
+func (l *SyncLease) confirmedWithin(d time.Duration) bool {
+	l.lostMu.Lock()
+	c := l.confirmed
+	l.lostMu.Unlock()
+	now := time.Now()
+	wall := now.Round(0).Sub(c.Round(0))
+	return now.Sub(c) < d && wall >= 0 && wall < d
 }
 
 // Lost is closed once the lease is known to be lost; Err then says why.
@@ -278,12 +323,17 @@ func (l *SyncLease) fenced(ctx context.Context, fn func(tx pgx.Tx) error) error 
 }
 
 func (l *SyncLease) fencedTx(ctx context.Context, idempotent bool, fn func(tx pgx.Tx) error) error {
+	var checked time.Time
 	err := l.store.inTx(ctx, l.store.db, idempotent, func(tx pgx.Tx) error {
+		checked = time.Now()
 		if err := l.fence.check(ctx, tx); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
+	if err == nil {
+		l.confirm(checked)
+	}
 	return l.noteLoss(err)
 }
 
@@ -297,7 +347,12 @@ func (l *SyncLease) noteLoss(err error) error {
 // Commit records a group of delivered batches in the ledger with the run's counters, in one
 // transaction that holds the fence (see Delivered).
 func (l *SyncLease) Commit(ctx context.Context, run *Run, d *Delivered) error {
-	return l.noteLoss(l.store.commitDelivered(ctx, l.fence, run, d))
+	start := time.Now()
+	err := l.store.commitDelivered(ctx, l.fence, run, d)
+	if err == nil {
+		l.confirm(start)
+	}
+	return l.noteLoss(err)
 }
 
 // Intent is one batch's keys, recorded before the batch is sent.
@@ -357,6 +412,7 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	// commit), recorded them all, fence held: the retry then fails on the intents' primary key,
 	// which says so.
 	tries, recorded := 0, false
+	start := time.Now()
 	err := l.store.onLiveSession(ctx, func() (bool, error) {
 		tries++
 		err := l.store.onConn(ctx, func(c *pgx.Conn) error {
@@ -379,6 +435,7 @@ func (l *SyncLease) RecordIntents(ctx context.Context, runID int64, intents []In
 	if !recorded && tag.RowsAffected() != int64(len(intents)) {
 		return buf, l.noteLoss(ErrLockLost)
 	}
+	l.confirm(start)
 	return buf, nil
 }
 
@@ -570,6 +627,7 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 		return err
 	}
 	var token int64
+	start := time.Now()
 	err := l.store.onLiveSession(ctx, func() (bool, error) { // a read: tried again on another connection
 		return true, l.store.db.QueryRow(ctx, `SELECT token FROM backflow.sync_fences WHERE sync_id = $1`, l.fence.syncID).Scan(&token)
 	})
@@ -579,5 +637,28 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check the sync's fence: %w", err)
 	}
+	l.confirm(start)
 	return nil
+}
+
+// CheckFenceRecent is CheckFence for a request whose keys' intent this lease recorded: it asks
+// the control plane only when the lease was last confirmed FenceRecent ago or more. A runner
+// calls it before a batch's first attempt. A running runner learns of a lost session at once
+// (Lost), but one that did not run for a while (stopped with SIGSTOP, a frozen VM or container,
+// a machine asleep) may resume with a batch read and recorded before the pause, and send it
+// before it learns that another runner took the sync over meanwhile and sent newer versions of
+// its keys: the receiver would keep the old ones, which the ledger says it has the new ones of.
+func (l *SyncLease) CheckFenceRecent(ctx context.Context) error {
+	if err := l.Err(); err != nil {
+		return err
+	}
+	if l.confirmedWithin(FenceRecent) {
+		return nil
+	}
+	l.recentMu.Lock()
+	defer l.recentMu.Unlock()
+	if l.confirmedWithin(FenceRecent) {
+		return l.Err()
+	}
+	return l.CheckFence(ctx)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -313,4 +314,42 @@ func hashState(h []byte) string {
 		return "unconfirmed"
 	}
 	return "confirmed"
+}
+
+// TestTakeoverOfARunnerStoppedInATransaction: runner A stops (SIGSTOP, a frozen VM) in the middle
+// of a fenced transaction, which holds the fence FOR SHARE, and its lock's session ends (the
+// server's keepalives, an operator): runner B takes the lock, and its bump of the fence must not
+// wait for A to run again. A, resumed, commits nothing.
+func TestTakeoverOfARunnerStoppedInATransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, y := newRunnerSync(t) // NewStore: it takes the sync's lock and commits under leases
+	a, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	inTx, resume := make(chan struct{}), make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- a.Fenced(ctx, func(tx pgx.Tx) error {
+			close(inTx)
+			<-resume // stopped: the server sees the transaction idle
+			_, err := tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, y.ID)
+			return err
+		})
+	}()
+	<-inTx
+	terminateLock(t, store, y.ID)
+	bctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	b, err := store.AcquireSync(bctx, y.ID, true, nil, 0)
+	close(resume)
+	if err != nil {
+		t.Fatalf("runner B could not take the sync over from a runner stopped in a transaction: %v", err)
+	}
+	defer b.Release()
+	if err := <-aDone; err == nil {
+		t.Error("runner A's transaction committed after the takeover")
+	}
 }

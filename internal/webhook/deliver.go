@@ -125,6 +125,11 @@ type Deliverer struct {
 	// A runner checks there that it still holds the sync, so that a run that lost it starts no
 	// request (its first attempts are checked when their intents are recorded).
 	Fence func(ctx context.Context) error
+	// FenceFirst, when set, is called before a batch's first attempt (once it holds its pacer
+	// slot, right before the request is built): an error stops the delivery without sending. A
+	// runner checks there that it was lately known to hold the sync, so that a runner that did
+	// not run for a while (paused) starts no request after the sync was taken over.
+	FenceFirst func(ctx context.Context) error
 	// OnRetry, when set, is called each time a failed attempt is to be retried, before the wait;
 	// the function it returns (may be nil) is called when the wait ends. Calls may be concurrent.
 	OnRetry func(r Retry) (waited func())
@@ -705,8 +710,12 @@ func (d *Deliverer) sendBatch(ctx context.Context, built *Built, rq *Request, fe
 			paced(pacing.NotSent)
 			return outcome{bodyFree: open.Load() == 0}, errHalted
 		}
-		if d.Fence != nil && (attempt > 1 || fenceFirst) {
-			if err := d.Fence(ctx); err != nil {
+		fence := d.FenceFirst
+		if attempt > 1 || fenceFirst {
+			fence = d.Fence
+		}
+		if fence != nil {
+			if err := fence(ctx); err != nil {
 				paced(pacing.NotSent)
 				return outcome{bodyFree: open.Load() == 0}, err
 			}
