@@ -95,4 +95,3 @@ func TestDescribeInterruptedIsNotARejectedSQL(t *testing.T) {
 		_ = holder.Close()
 	}
 }
-
