@@ -232,6 +232,13 @@ func describeError(diags *diag.Diagnostics, x *controlplane.Model, conn *control
 			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q took longer than the "+
 				"connection's statement_timeout (%s) to plan %s.", x.Name, conn.Name, warehouse.FormatDuration(statement), reads),
 			"Simplify the query, or raise statement_timeout in the connection's "+kind+" block.", err)
+	case errors.Is(err, warehouse.ErrInterrupted):
+		// Not the query's fault: say so, rather than blame the SQL.
+		addAttributeError(diags, at, "Warehouse Query Interrupted",
+			fmt.Sprintf("The model %q could not be described: the warehouse of connection %q ended the query or its "+
+				"session while it prepared %s (a restart, an administrator canceling queries or ending sessions, "+
+				"or the network).", x.Name, conn.Name, reads),
+			"Plan again; nothing is wrong with the model's SQL as far as this says.", err)
 	case x.Table != "":
 		addAttributeError(diags, at, "Invalid Model Query",
 			fmt.Sprintf("The warehouse of connection %q refused to read the table %q.", conn.Name, x.Table),

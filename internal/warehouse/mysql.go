@@ -403,7 +403,37 @@ func (c *myConn) rejected(err error) error {
 	if e := c.explain(err); e != err {
 		return e
 	}
+	if e := interrupted(err, myInterrupted(err)); e != nil {
+		return e
+	}
 	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+}
+
+// MySQL and MariaDB error numbers of a query or session ended by the server.
+const (
+	myServerShutdown   = 1053 // ER_SERVER_SHUTDOWN
+	myQueryInterrupted = 1317 // ER_QUERY_INTERRUPTED: KILL QUERY
+	myConnectionKilled = 1927 // MariaDB: ER_CONNECTION_KILLED
+	myClientInterrupt  = 4031 // MySQL 8: ER_CLIENT_INTERACTION_TIMEOUT (the session was ended)
+)
+
+// myInterrupted reports whether err, from a statement, says MySQL or MariaDB ended the statement
+// or its session rather than refused the statement: an error of the connection (no MySQLError:
+// the driver's invalid connection, an EOF), or the server shutting down or killing the query or
+// the session (a statement timeout is told apart before).
+func myInterrupted(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return true
+	}
+	switch me.Number {
+	case myServerShutdown, myQueryInterrupted, myConnectionKilled, myClientInterrupt:
+		return true
+	}
+	return false
 }
 
 func (c *myConn) explain(err error) error {

@@ -50,7 +50,21 @@ var (
 	ErrNotReadOnly      = errors.New("a model must be a query that only reads")
 	ErrLockTimeout      = errors.New("a table the model reads is locked")
 	ErrStatementTimeout = errors.New("the warehouse stopped the model's query at the statement timeout")
+	// ErrInterrupted: the warehouse ended the model's query or its session (a restart, an
+	// administrator canceling or ending it, the network) while it prepared the model; not a fault
+	// of the model's SQL.
+	ErrInterrupted = errors.New("the warehouse ended the model's query or its session")
 )
+
+// interrupted is the error for err when it says the warehouse ended the query or its session
+// rather than refused the model's SQL (ended tells which), nil otherwise.
+func interrupted(err error, ended bool) error {
+	if !ended {
+		return nil
+	}
+	return fmt.Errorf("%w (a restart, an administrator canceling queries or ending sessions, or the network): "+
+		"the model's SQL was not at fault; try again: %w", ErrInterrupted, err)
+}
 
 // severalStatements is the error for a model whose SQL the warehouse's own parser reads as n
 // statements, when n is not one (nil when it is). Every warehouse refuses it before any of the
@@ -616,7 +630,32 @@ func (c *Conn) rejected(err error) error {
 	if e := c.explain(err); e != err {
 		return e
 	}
+	if e := interrupted(err, pgInterrupted(err)); e != nil {
+		return e
+	}
 	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+}
+
+// pgInterrupted reports whether err, from a statement, says Postgres ended the statement or its
+// session rather than refused the statement: an error of the connection (no PgError: a closed
+// socket, an EOF), the server's connection exceptions (08), a cancel (57014; a statement timeout
+// is told apart before), its administrator or a crash ending the session (57P01-57P05), too many
+// connections (53300) or a system error (58).
+func pgInterrupted(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return true
+	}
+	switch {
+	case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "58"), pe.Code == "53300":
+		return true
+	case strings.HasPrefix(pe.Code, "57P"), pe.Code == "57014":
+		return true
+	}
+	return false
 }
 
 // explain adds what to do to the warehouse errors the read guarantees cause, keeping the

@@ -1,0 +1,97 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
+)
+
+// A warehouse session ended while it prepared the model (a restart, an administrator ending
+// sessions or canceling queries) was reported as "the warehouse rejected the model's SQL", which
+// the provider showed as "Invalid Model Query: fix the query": a user debugged SQL that was fine.
+// Here each describe waits on a table another session holds locked, and a third ends it.
+func TestDescribeInterruptedIsNotARejectedSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil || !errors.Is(err, ErrInterrupted) || strings.Contains(err.Error(), "rejected the model's SQL") {
+			t.Errorf("%s: %v; want ErrInterrupted, not a rejected SQL", what, err)
+		}
+	}
+
+	url := newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id")
+	for _, end := range []string{"pg_terminate_backend", "pg_cancel_backend"} {
+		holder, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := holder.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE u IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			// End the session that waits for the lock (the describe's), as an administrator would.
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				var n int
+				admin, err := pgx.Connect(ctx, url)
+				if err != nil {
+					return
+				}
+				_ = admin.QueryRow(ctx, `SELECT count(`+end+`(pid)) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+				_ = admin.Close(ctx)
+				if n > 0 {
+					return
+				}
+			}
+		}()
+		src := NewPostgres(&controlplane.PostgresConfig{URL: url, LockTimeout: time.Minute})
+		_, err = src.Describe(ctx, "select id from u")
+		check("Postgres, "+end, err)
+		_ = tx.Rollback(ctx)
+		_ = holder.Close(ctx)
+	}
+
+	myURL, db := warehousetest.NewMySQLDatabase(t)
+	if _, err := db.Exec("CREATE TABLE u (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, end := range []string{"KILL CONNECTION", "KILL QUERY"} {
+		holder, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := holder.ExecContext(ctx, "LOCK TABLES u WRITE"); err != nil {
+			t.Fatal(err)
+		}
+		go func(db *sql.DB) {
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				var id int64
+				err := db.QueryRowContext(ctx, `SELECT id FROM information_schema.processlist
+					WHERE db = DATABASE() AND state LIKE '%metadata lock%' LIMIT 1`).Scan(&id)
+				if err == nil {
+					_, _ = db.ExecContext(ctx, end+" "+strconv.FormatInt(id, 10))
+					return
+				}
+			}
+		}(db)
+		src := NewMySQL(&controlplane.MySQLConfig{URL: myURL, LockTimeout: time.Minute})
+		_, err = src.Describe(ctx, "select id from u")
+		check("MySQL, "+end, err)
+		_, _ = holder.ExecContext(ctx, "UNLOCK TABLES")
+		_ = holder.Close()
+	}
+}
