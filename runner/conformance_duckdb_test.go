@@ -89,6 +89,10 @@ func init() {
 		dropKey:    `ALTER TABLE items DROP COLUMN id`,
 		numberKeys: []string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
 			"UBIGINT", "UHUGEINT", "DECIMAL(10,2)", "FLOAT", "DOUBLE"},
+
+		keyTypesKept:    [][2]string{{"INTEGER", "BIGINT"}, {"INTEGER", "HUGEINT"}, {"INTEGER", "DECIMAL(10,0)"}, {"FLOAT", "DOUBLE"}},
+		keyTypesAltered: [][2]string{{"INTEGER", "DOUBLE"}, {"DECIMAL(10,1)", "DECIMAL(10,2)"}},
+
 		otherKeys: [][3]string{{"TIMESTAMPTZ", "'2020-01-02 03:04:05.5+02'", "'2021-01-01 00:00:00+00'"},
 			{"BOOLEAN", "false", "true"}, {"BLOB", `'\xFF\x00\x5C\x27"x\x7F'::BLOB`, "'abc'::BLOB"},
 			{"JSON", `'{"b": 1,  "a": [2]}'`, "'3'"}, {"JSON", `'[NaN, -Infinity]'`, "'3'"}, {"JSON", `'[1,]'`, "'3'"},

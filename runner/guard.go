@@ -209,15 +209,35 @@ func guardTrip(g controlplane.Guard, c controlplane.RunCounts, ledgerKeys int64,
 		return fmt.Sprintf("the model returned %d rows with a valid key (%d rows, %d invalid), fewer than min_model_rows = %d",
 			c.Extracted-c.Invalid, c.Extracted, c.Invalid, *g.MinModelRows)
 	case g.MaxDeleted != nil && c.Deleted > *g.MaxDeleted:
-		return fmt.Sprintf("the run would delete %d records, more than max_deleted = %d", c.Deleted, *g.MaxDeleted)
+		return fmt.Sprintf("the run would delete %d records, more than max_deleted = %d", c.Deleted, *g.MaxDeleted) +
+			noKeyInCommon(c, ledgerKeys)
 	case g.MaxDeletedPercent != nil && c.Deleted > 0 && pct(c.Deleted) > *g.MaxDeletedPercent:
 		return fmt.Sprintf("the run would delete %d of the %d keys delivered before it (%s%%), more than max_deleted_percent = %s",
-			c.Deleted, ledgerKeys, num(round1(pct(c.Deleted))), num(*g.MaxDeletedPercent))
+			c.Deleted, ledgerKeys, num(round1(pct(c.Deleted))), num(*g.MaxDeletedPercent)) + noKeyInCommon(c, ledgerKeys)
 	case g.MaxChangedPercent != nil && !full && c.Changed > 0 && pct(c.Changed) > *g.MaxChangedPercent:
 		return fmt.Sprintf("the run would change %d of the %d keys delivered before it (%s%%), more than max_changed_percent = %s",
 			c.Changed, ledgerKeys, num(round1(pct(c.Changed))), num(*g.MaxChangedPercent))
 	}
 	return ""
+}
+
+// noKeyInCommon says, of a run whose deletes a guard stopped, when the model has rows and not
+// one of their keys was delivered before while every key delivered before is gone: what a
+// change of the key's text looks like (its column's type altered, integer to numeric(10,2): 1 is
+// now 1.00; or the model computing it otherwise), as well as a model whose rows were all
+// replaced. Accepting such a run deletes every record and creates it again under its new key, in
+// separate requests in no set order, so a receiver that reads both keys as one value may end
+// without it (docs/warehouses.md, "Keys are their text"). "" otherwise.
+func noKeyInCommon(c controlplane.RunCounts, ledgerKeys int64) string {
+	valid := c.Extracted - c.Invalid
+	if valid <= 0 || ledgerKeys <= 0 || c.New != valid || c.Deleted != ledgerKeys {
+		return ""
+	}
+	return fmt.Sprintf("; none of the model's %d keys is among the %d delivered before: if they are the same rows, "+
+		"their key's text changed (the key column's type: 1 became 1.00; or the model's SQL for it), and accepting this run "+
+		"deletes every record and creates it again under its new key, in no set order, so the endpoint may end without it: "+
+		"make the model's key text what it was (id::bigint), or take the new keys as delivered without sending anything "+
+		"(a run with --mark-delivered --yes)", valid, ledgerKeys)
 }
 
 // acceptGuardFlags are the flags of the run that sends what a blocked run (or a dry run) would

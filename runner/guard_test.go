@@ -373,3 +373,49 @@ func lowerGuardBuffer(t *testing.T, n int) {
 	maxGuardBuffer = n
 	t.Cleanup(func() { maxGuardBuffer = old })
 }
+
+// A mirror whose key's text changed (its column altered from bigint to numeric(10,2): 1 is now
+// 1.00) finds none of its keys delivered and every delivered key gone. The default guard stops
+// it, and says what the counts show and what to do instead of --accept-guard, which would delete
+// every record at the endpoint and create it again (in no set order: a receiver that reads 1 and
+// 1.00 as one value may end without it). A model that lost its rows, or kept some keys, is not
+// told so.
+func TestGuardSaysWhenNoKeyIsInCommon(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`ALTER TABLE users ALTER COLUMN id TYPE numeric(10,2)`)
+	const hint = "none of the model's 5 keys is among the 5 delivered before"
+	if dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || !strings.Contains(dr.Blocked, hint) {
+		t.Fatalf("the dry run does not say that no key is in common: %+v, %v", dr, err)
+	}
+	run := f.run(controlplane.RunBlocked, RunOptions{})
+	for _, want := range []string{hint, "--mark-delivered --yes", "delete 5 of the 5 keys"} {
+		if !strings.Contains(run.Error, want) {
+			t.Errorf("blocked run's error %q does not say %q", run.Error, want)
+		}
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{MarkDelivered: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("--mark-delivered sent %v", got)
+	}
+	if diff := cmp.Diff([]string{"1.00", "10.00", "2.00", "3.00", "4.00"}, f.ledgerKeys()); diff != "" {
+		t.Errorf("ledger after --mark-delivered (-want +got):\n%s", diff)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the run after --mark-delivered sent %v", got)
+	}
+
+	// Some keys in common (4 of 5 rows replaced), and no rows at all: blocked, without the hint.
+	f.exec(`DELETE FROM users WHERE id <> 1`)
+	f.exec(`INSERT INTO users (id) VALUES (5), (6), (7), (8)`)
+	if run := f.run(controlplane.RunBlocked, RunOptions{}); strings.Contains(run.Error, "none of the model's") {
+		t.Errorf("a run that keeps a key says none is in common: %q", run.Error)
+	}
+	f.exec(`DELETE FROM users`)
+	if run := f.run(controlplane.RunBlocked, RunOptions{}); strings.Contains(run.Error, "none of the model's") {
+		t.Errorf("a run of an empty model says none of its keys is in common: %q", run.Error)
+	}
+}

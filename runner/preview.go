@@ -282,16 +282,8 @@ func (j *job) openOneRecord(ctx context.Context) (warehouse.Stream, *mapper, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
-	names := make([]string, len(cols))
-	found := false
-	for i, c := range cols {
-		names[i] = c.Name
-		found = found || c.Name == j.sync.PrimaryKey
-	}
-	if !found {
-		return nil, nil, fmt.Errorf("read the model %q: the model lost its key column: its result has no column %q "+
-			"(it has %s); add the column back to the model's SQL or change the sync's primary_key",
-			j.model.Name, j.sync.PrimaryKey, strings.Join(names, ", "))
+	if err := warehouse.HasKey(cols, j.sync.PrimaryKey); err != nil {
+		return nil, nil, fmt.Errorf("read the model %q: %w", j.model.Name, err)
 	}
 	return j.openModel(ctx, j.src.OneKeyedRow(q, j.sync.PrimaryKey), nil, nil)
 }

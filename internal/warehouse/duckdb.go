@@ -505,7 +505,7 @@ func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Sin
 	if err != nil {
 		return nil, err
 	}
-	if err := hasKey(cols, keyColumn); err != nil {
+	if err := HasKey(cols, keyColumn); err != nil {
 		return nil, err
 	}
 	where, sinceArgs, err := duckSince(cols, since)

@@ -474,7 +474,7 @@ func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since
 	if err != nil {
 		return nil, err
 	}
-	if err := hasKey(cols, keyColumn); err != nil {
+	if err := HasKey(cols, keyColumn); err != nil {
 		return nil, err
 	}
 	where, args, err := mySince(cols, since)
@@ -572,18 +572,6 @@ func mySince(cols []controlplane.Column, since *Since) (string, []any, error) {
 }
 
 // hasKey is the error for a model whose result lost the sync's key column.
-func hasKey(cols []controlplane.Column, keyColumn string) error {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		if c.Name == keyColumn {
-			return nil
-		}
-		names[i] = c.Name
-	}
-	return fmt.Errorf("the model lost its key column: its result has no column %q (it has %s); add the column back to the model's SQL or change the sync's primary_key",
-		keyColumn, strings.Join(names, ", "))
-}
-
 // myRows streams a MySQL result. The driver reads rows off the socket as Next asks for them
 // (nothing is buffered client-side); the values are the text protocol's bytes.
 type myRows struct {

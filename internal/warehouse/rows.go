@@ -82,12 +82,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 		}
 	}
 	if keyIdx < 0 {
-		names := make([]string, len(cols))
-		for i, c := range cols {
-			names[i] = c.Name
-		}
-		return nil, fmt.Errorf("the model lost its key column: its result has no column %q (it has %s); add the column back to the model's SQL or change the sync's primary_key",
-			keyColumn, strings.Join(names, ", "))
+		return nil, HasKey(cols, keyColumn)
 	}
 
 	// A text or varchar key is its own text form, read in place; a timestamptz or an interval

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -194,3 +195,19 @@ func (s *streamValuesHidden) streamKeyJSON() (KeyJSON, error) { return StreamKey
 
 func (s *streamValuesHidden) Err() error   { return s.hide(s.Stream.Err()) }
 func (s *streamValuesHidden) Close() error { return s.hide(s.Stream.Close()) }
+
+// HasKey says, when the model's result columns cols have no column keyColumn, that the model
+// lost its key column, naming the columns it has, each quoted as the key is: a name may hold a
+// comma or a blank (a CSV whose delimiter DuckDB no longer finds has one column named "id,v").
+// nil when it has the column.
+func HasKey(cols []controlplane.Column, keyColumn string) error {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		if c.Name == keyColumn {
+			return nil
+		}
+		names[i] = strconv.Quote(c.Name)
+	}
+	return fmt.Errorf("the model lost its key column: its result has no column %q (it has %s); "+
+		"add the column back to the model's SQL or change the sync's primary_key", keyColumn, strings.Join(names, ", "))
+}
