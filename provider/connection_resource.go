@@ -320,7 +320,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if w.MaxRequestsPerSecond > 0 {
 			wh.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(w.MaxRequestsPerSecond))
 		}
-		if len(w.Headers) > 0 || priorHasEmptyHeaders(ctx, prior) {
+		if w.Headers != nil || priorHasEmptyHeaders(ctx, prior) { // stored {} is `headers = {}` (an import has no prior)
 			headers := w.Headers
 			if headers == nil {
 				headers = map[string]string{} // MapValueFrom makes a nil map null

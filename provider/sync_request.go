@@ -246,7 +246,7 @@ func fromRequest(ctx context.Context, spec *controlplane.RequestSpec, prior type
 		}
 		headers := types.MapNull(types.StringType)
 		switch {
-		case len(r.Headers) > 0:
+		case r.Headers != nil: // stored {} is `headers = {}` (an import has no prior)
 			var d diag.Diagnostics
 			headers, d = types.MapValueFrom(ctx, types.StringType, r.Headers)
 			diags.Append(d...)

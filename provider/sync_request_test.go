@@ -315,8 +315,20 @@ func TestAccSyncRequestTestOnSaveExcerptHidesTemplateStrings(t *testing.T) {
 	})
 }
 
+// requiredBackflow names this provider's source, which a step importing with an import block needs.
+const requiredBackflow = `
+terraform {
+  required_providers {
+    backflow = { source = "backflowhq/backflow" }
+  }
+}
+`
+
 // `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
-// keep the configured empty map, or every plan after the apply shows it being added again.
+// keep the configured empty map, or every plan after the apply shows it being added again. An
+// import too: it has no prior state to keep it from, so the store keeps {} apart from no headers
+// (the plan after a correct import added them again, and its apply rewrote the sync, whose next
+// run then read its whole model had it a cursor).
 func TestAccEmptyHeadersNoDrift(t *testing.T) {
 	e := newTestEnv(t)
 	hook := webhooktest.New(t)
@@ -337,6 +349,11 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
+			// An import block's plan must be a no-op import.
+			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_connection.hook", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
+			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_sync.s", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
 		},
 	})
 }

@@ -175,8 +175,10 @@ type oauth2Settings struct {
 var connectionSecretsAAD = []byte("backflow connection secrets")
 
 type connectionSecrets struct {
-	URL           string            `json:"url"`
-	Headers       map[string]string `json:"headers,omitempty"`
+	URL string `json:"url"`
+	// omitzero: no headers (nil) are left out, and `headers = {}` is kept as {}, so that an
+	// import reads back the configuration's empty map rather than none.
+	Headers       map[string]string `json:"headers,omitzero"`
 	SigningSecret string            `json:"signing_secret,omitempty"`
 	InitSQL       string            `json:"init_sql,omitempty"`
 	// OAuth2ClientSecret and BasicAuthPassword are a webhook's auth secrets.
