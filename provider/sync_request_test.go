@@ -408,3 +408,40 @@ func TestTemplateParseErrorHidesItsStrings(t *testing.T) {
 		}
 	}
 }
+
+// An empty string where leaving the attribute out means the same (a request's `path`, a duckdb
+// connection's `init_sql`) is refused at plan, as an empty `body` or `cursor` is: the store keeps
+// it as unset, so it was applied and every later plan showed it being set again (`+ path = ""`),
+// an update whose apply rewrote the sync or the warehouse connection each time.
+func TestAccEmptyStringsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	base := e.syncBase(hook.URL)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(base)},
+			{
+				Config: e.config(base, syncResource("s", "empty path", "all", `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "", body = "{}" }
+  }`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`request.new.path.*at least 1`),
+			},
+			{
+				Config: e.config(base, `
+resource "backflow_connection" "d" {
+  name   = "empty init_sql"
+  duckdb = { database = ":memory:", init_sql = "" }
+}
+`),
+				PlanOnly:    true,
+				ExpectError: expectErr(`init_sql.*at least 1`),
+			},
+			{Config: e.config(base)}, // what the destroy after the test plans
+		},
+	})
+}
