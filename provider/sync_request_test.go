@@ -339,6 +339,8 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
   request = {
     new = { method = "POST", path = "/contacts", body = "{}", headers = {} }
   }`)
+	oauth := webhookConnection("oauth", "OAuth2 empty", hook.URL+"/oauth", `test_on_save = false
+    oauth2 = { token_url = "`+hook.URL+`/token", client_id = "c", client_secret = "s", scopes = [], parameters = {} }`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
@@ -351,6 +353,10 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
 			},
 			// An import block's plan must be a no-op import.
 			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_connection.hook", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
+			// So with an OAuth2 block's `scopes = []` and `parameters = {}`.
+			{Config: e.config(base, sync, oauth)},
+			{Config: e.config(requiredBackflow, base, sync, oauth), ResourceName: "backflow_connection.oauth", ImportState: true,
 				ImportStateKind: resource.ImportBlockWithID},
 			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_sync.s", ImportState: true,
 				ImportStateKind: resource.ImportBlockWithID},

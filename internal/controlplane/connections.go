@@ -165,10 +165,12 @@ type webhookSettings struct {
 
 // oauth2Settings are an OAuth2Config's settings that are not secret.
 type oauth2Settings struct {
-	TokenURL   string            `json:"token_url"`
-	ClientID   string            `json:"client_id"`
-	Scopes     []string          `json:"scopes,omitempty"`
-	Parameters map[string]string `json:"parameters,omitempty"`
+	TokenURL string `json:"token_url"`
+	ClientID string `json:"client_id"`
+	// omitzero: none (nil) is left out, `scopes = []` and `parameters = {}` are kept as [] and
+	// {}, so that an import reads back what the configuration says.
+	Scopes     []string          `json:"scopes,omitzero"`
+	Parameters map[string]string `json:"parameters,omitzero"`
 }
 
 // connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
