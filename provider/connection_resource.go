@@ -215,22 +215,25 @@ func (m *connectionModel) toConnection(ctx context.Context) (*controlplane.Conne
 	if !m.Postgres.IsNull() && !m.Postgres.IsUnknown() {
 		var pg postgresModel
 		diags.Append(m.Postgres.As(ctx, &pg, objectAsOptions)...)
-		c.Postgres = &controlplane.PostgresConfig{URL: pg.URL.ValueString()}
-		c.Postgres.StatementTimeout = timeoutValue(pg.StatementTimeout, MaxStatementTimeout, &diags)
-		c.Postgres.LockTimeout = timeoutValue(pg.LockTimeout, MaxLockTimeout, &diags)
+		c.Postgres = &controlplane.PostgresConfig{URL: pg.URL.ValueString(),
+			StatementTimeout: timeoutValue(pg.StatementTimeout, MaxStatementTimeout, &diags),
+			LockTimeout:      timeoutValue(pg.LockTimeout, MaxLockTimeout, &diags),
+			Spelled:          controlplane.TimeoutSpelling{StatementTimeout: pg.StatementTimeout.ValueString(), LockTimeout: pg.LockTimeout.ValueString()}}
 	}
 	if !m.MySQL.IsNull() && !m.MySQL.IsUnknown() {
 		var my postgresModel // the same attributes
 		diags.Append(m.MySQL.As(ctx, &my, objectAsOptions)...)
 		c.MySQL = &controlplane.MySQLConfig{URL: my.URL.ValueString(),
 			StatementTimeout: timeoutValue(my.StatementTimeout, MaxStatementTimeout, &diags),
-			LockTimeout:      timeoutValue(my.LockTimeout, MaxLockTimeout, &diags)}
+			LockTimeout:      timeoutValue(my.LockTimeout, MaxLockTimeout, &diags),
+			Spelled:          controlplane.TimeoutSpelling{StatementTimeout: my.StatementTimeout.ValueString(), LockTimeout: my.LockTimeout.ValueString()}}
 	}
 	if !m.DuckDB.IsNull() && !m.DuckDB.IsUnknown() {
 		var dd duckdbModel
 		diags.Append(m.DuckDB.As(ctx, &dd, objectAsOptions)...)
 		c.DuckDB = &controlplane.DuckDBConfig{Database: dd.Database.ValueString(), InitSQL: dd.InitSQL.ValueString(),
-			StatementTimeout: timeoutValue(dd.StatementTimeout, MaxStatementTimeout, &diags)}
+			StatementTimeout: timeoutValue(dd.StatementTimeout, MaxStatementTimeout, &diags),
+			Spelled:          controlplane.TimeoutSpelling{StatementTimeout: dd.StatementTimeout.ValueString()}}
 	}
 	if !m.Webhook.IsNull() && !m.Webhook.IsUnknown() {
 		var wh webhookModel
@@ -275,8 +278,8 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if prior != nil && !prior.Postgres.IsNull() && !prior.Postgres.IsUnknown() {
 			diags.Append(prior.Postgres.As(ctx, &priorPG, objectAsOptions)...)
 		}
-		pg.StatementTimeout = timeoutText(c.Postgres.StatementTimeout, priorPG.StatementTimeout)
-		pg.LockTimeout = timeoutText(c.Postgres.LockTimeout, priorPG.LockTimeout)
+		pg.StatementTimeout = timeoutText(c.Postgres.StatementTimeout, priorPG.StatementTimeout, c.Postgres.Spelled.StatementTimeout)
+		pg.LockTimeout = timeoutText(c.Postgres.LockTimeout, priorPG.LockTimeout, c.Postgres.Spelled.LockTimeout)
 		m.Postgres, d = types.ObjectValueFrom(ctx, postgresAttrTypes, pg)
 		diags.Append(d...)
 	case c.MySQL != nil:
@@ -285,8 +288,8 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if prior != nil && !prior.MySQL.IsNull() && !prior.MySQL.IsUnknown() {
 			diags.Append(prior.MySQL.As(ctx, &priorMy, objectAsOptions)...)
 		}
-		my.StatementTimeout = timeoutText(c.MySQL.StatementTimeout, priorMy.StatementTimeout)
-		my.LockTimeout = timeoutText(c.MySQL.LockTimeout, priorMy.LockTimeout)
+		my.StatementTimeout = timeoutText(c.MySQL.StatementTimeout, priorMy.StatementTimeout, c.MySQL.Spelled.StatementTimeout)
+		my.LockTimeout = timeoutText(c.MySQL.LockTimeout, priorMy.LockTimeout, c.MySQL.Spelled.LockTimeout)
 		m.MySQL, d = types.ObjectValueFrom(ctx, postgresAttrTypes, my)
 		diags.Append(d...)
 	case c.DuckDB != nil:
@@ -298,7 +301,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if prior != nil && !prior.DuckDB.IsNull() && !prior.DuckDB.IsUnknown() {
 			diags.Append(prior.DuckDB.As(ctx, &priorDD, objectAsOptions)...)
 		}
-		dd.StatementTimeout = timeoutText(c.DuckDB.StatementTimeout, priorDD.StatementTimeout)
+		dd.StatementTimeout = timeoutText(c.DuckDB.StatementTimeout, priorDD.StatementTimeout, c.DuckDB.Spelled.StatementTimeout)
 		m.DuckDB, d = types.ObjectValueFrom(ctx, duckdbAttrTypes, dd)
 		diags.Append(d...)
 	case c.Webhook != nil:
@@ -317,7 +320,7 @@ func (m *connectionModel) fromConnection(ctx context.Context, c *controlplane.Co
 		if w.MaxRequestsPerSecond > 0 {
 			wh.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(w.MaxRequestsPerSecond))
 		}
-		if len(w.Headers) > 0 || priorHasEmptyHeaders(ctx, prior) {
+		if w.Headers != nil || priorHasEmptyHeaders(ctx, prior) { // stored {} is `headers = {}` (an import has no prior)
 			headers := w.Headers
 			if headers == nil {
 				headers = map[string]string{} // MapValueFrom makes a nil map null
@@ -352,8 +355,10 @@ func timeoutValue(v types.String, max time.Duration, diags *diag.Diagnostics) ti
 
 // timeoutText is a stored timeout as the state shows it: null when zero (unset, so configurations
 // written before the attribute existed plan no change), the prior text when it means the same
-// duration ("300s" stays "300s"), else formatDuration's.
-func timeoutText(d time.Duration, prior types.String) types.String {
+// duration ("300s" stays "300s"), else the text the configuration that stored it wrote (spelled,
+// which the store keeps only while it means d: an import reads "90s" back as "90s"), else
+// FormatDuration's (a connection stored before its spelling was kept).
+func timeoutText(d time.Duration, prior types.String, spelled string) types.String {
 	if d <= 0 {
 		return types.StringNull()
 	}
@@ -361,6 +366,9 @@ func timeoutText(d time.Duration, prior types.String) types.String {
 		if p, err := time.ParseDuration(prior.ValueString()); err == nil && p == d {
 			return prior
 		}
+	}
+	if spelled != "" {
+		return types.StringValue(spelled)
 	}
 	return types.StringValue(warehouse.FormatDuration(d))
 }

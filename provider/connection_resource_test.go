@@ -629,6 +629,11 @@ resource "backflow_connection" "w" {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("postgres").AtMapKey("lock_timeout"), knownvalue.StringExact("2500ms")),
 				},
 			},
+			// Imported as written too: a state read with no prior text ("1m30s" for "90s") made the
+			// plan after a correct import change the connection, and applying it made every sync
+			// with a cursor on the warehouse read its whole model.
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateIdFunc: importByName(addr)},
 			{Config: cfg(`statement_timeout = "2h"
     lock_timeout = "5s"`), ConfigPlanChecks: emptyAfter, Check: stored(7_200_000, 5_000)},
 			{ResourceName: addr, ImportState: true, ImportStateVerify: true},

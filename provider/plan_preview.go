@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -172,10 +173,13 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	if timeout <= 0 {
 		timeout = DefaultPreviewTimeout
 	}
-	dryRun := fmt.Sprintf("`backflow-runner sync %s --dry-run`", printable.ShellWord(y.Name))
+	dryRun := "`backflow-runner sync NAME --dry-run`"
+	if y.Name != "" {
+		dryRun = fmt.Sprintf("`backflow-runner sync %s --dry-run`", printable.ShellWord(y.Name))
+	}
 	left, ok := ps.budget.left()
 	if !ok {
-		diags.AddWarning(fmt.Sprintf("Backflow Preview Skipped: Sync %q", y.Name),
+		diags.AddWarning("Backflow Preview Skipped: "+syncTitle(y.Name),
 			fmt.Sprintf("The plan's previews have together read the warehouse for %s, the provider's preview_budget: "+
 				"the preview of this sync's next run is skipped, and the plan goes on without it. %s computes it "+
 				"after apply; a larger preview_budget shows it in the plan.", warehouse.FormatDuration(ps.budget.limit), dryRun))
@@ -197,12 +201,12 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	// Past the deadline, whatever the error says: a connect cut by it fails with the dialer's
 	// "i/o timeout", which can come back before the context's own timer has marked it done.
 	case err != nil && (errors.Is(pctx.Err(), context.DeadlineExceeded) || pastDeadline(pctx)):
-		diags.AddWarning(fmt.Sprintf("Backflow Preview Cut Short: Sync %q", y.Name),
+		diags.AddWarning("Backflow Preview Cut Short: "+syncTitle(y.Name),
 			fmt.Sprintf("Reading the model for a preview of the next run took longer than %s; "+
 				"the plan goes on without it. %s computes it after apply%s.", cutBy, dryRun, raise))
 		return
 	case err != nil:
-		diags.AddWarning(fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
+		diags.AddWarning("Backflow Preview Unavailable: "+syncTitle(y.Name),
 			"The next run of the sync could not be previewed (the plan goes on without it): "+err.Error())
 		return
 	}
@@ -252,7 +256,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	}
 	if why := p.KeyWithheld; why != "" { // its sample keys are left out (runner.KeyWithheld)
 		fmt.Fprintf(&b, "\nSample keys are not shown: %s, so the plan does not print it as it is.", why)
-		diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+		diags.AddAttributeWarning(path.Root("name"), "Backflow Preview: "+syncTitle(y.Name), b.String())
 		return
 	}
 	for _, kind := range []string{"new", "changed", "deleted"} {
@@ -260,7 +264,7 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 			fmt.Fprintf(&b, "\n%s: %q", kind, keys)
 		}
 	}
-	diags.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview: Sync %q", y.Name), b.String())
+	diags.AddAttributeWarning(path.Root("name"), "Backflow Preview: "+syncTitle(y.Name), b.String())
 }
 
 // pastDeadline reports whether ctx's deadline has passed, even if its timer has not yet marked
@@ -268,4 +272,18 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 func pastDeadline(ctx context.Context) bool {
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
+}
+
+// syncTitle names a sync in a preview's title: `Sync "NAME"`, or `Sync (its name known after
+// apply)`, as syncName says.
+func syncTitle(name string) string { return "Sync " + syncName(name) }
+
+// syncName is a sync's name quoted, for what the plan says of it, or, for a sync whose name is
+// known only after apply (another resource's attribute: the plan's sync has none yet, and a name
+// is never blank), says so rather than show an empty name.
+func syncName(name string) string {
+	if name == "" {
+		return "(its name known after apply)"
+	}
+	return strconv.Quote(name)
 }

@@ -445,3 +445,52 @@ func TestAccPlanPreviewResumedAndMovedWarehouse(t *testing.T) {
 		t.Fatalf("destroy: %v", err)
 	}
 }
+
+// A sync whose name is known only after apply (another resource's attribute) is previewed, or
+// said to be unpreviewable, under a title that says so: it was `Sync ""`, a name it does not have.
+func TestAccPlanPreviewNameKnownAtApply(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	d := newTFDir(t)
+	base := e.syncBase(hook.URL)
+	d.apply(e.config(base))
+	later := `
+resource "terraform_data" "later" {
+  input = { name = "Users named later", key = "unique_id" }
+}
+`
+	for _, key := range []string{`"unique_id"`, `terraform_data.later.output.key`} {
+		got := previews(d.plan(e.config(base, later, `
+resource "backflow_sync" "s" {
+  name           = terraform_data.later.output.name
+  model_id       = backflow_model.all.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "update_or_create"
+  primary_key    = `+key+`
+}
+`)))
+		if len(got) != 1 || strings.Contains(got[0], `Sync ""`) || !strings.Contains(got[0], "Sync (its name known after apply)") {
+			t.Fatalf("primary_key = %s, the name known after apply: want one preview titled for a name known after apply, got %q", key, got)
+		}
+	}
+	// A refusal at plan names it so too.
+	diags, err := d.tryPlan(e.config(base, later, `
+resource "backflow_sync" "s" {
+  name           = terraform_data.later.output.name
+  model_id       = backflow_model.all.id
+  destination_id = backflow_connection.hook.id
+  behavior       = "update_or_create"
+  primary_key    = "unique_id"
+  schedule       = { after = [987654321] }
+}
+`))
+	var refused []string
+	for _, g := range diags {
+		if g.Severity == "error" {
+			refused = append(refused, g.Summary+": "+g.Detail)
+		}
+	}
+	if err == nil || len(refused) != 1 || !strings.Contains(refused[0], "The sync (its name known after apply) runs after sync 987654321") {
+		t.Fatalf("a parent that does not exist, the name known after apply: want it refused naming the sync so, got %v %q", err, refused)
+	}
+}

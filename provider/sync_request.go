@@ -119,7 +119,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"method": schema.StringAttribute{MarkdownDescription: requestDescriptions["method"], Required: true,
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.RequestMethods...)}},
 			"path": schema.StringAttribute{MarkdownDescription: requestDescriptions["path"], Optional: true,
-				Validators: []validator.String{templateValidator{}, requestPathValidator{}}},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), templateValidator{}, requestPathValidator{}}},
 			"format": schema.StringAttribute{MarkdownDescription: formatMarkdown(), Optional: true,
 				Validators: []validator.String{stringvalidator.OneOf(controlplane.Formats...)}},
 			"body": schema.StringAttribute{MarkdownDescription: requestDescriptions["body"], Optional: true,
@@ -246,7 +246,7 @@ func fromRequest(ctx context.Context, spec *controlplane.RequestSpec, prior type
 		}
 		headers := types.MapNull(types.StringType)
 		switch {
-		case len(r.Headers) > 0:
+		case r.Headers != nil: // stored {} is `headers = {}` (an import has no prior)
 			var d diag.Diagnostics
 			headers, d = types.MapValueFrom(ctx, types.StringType, r.Headers)
 			diags.Append(d...)

@@ -315,8 +315,20 @@ func TestAccSyncRequestTestOnSaveExcerptHidesTemplateStrings(t *testing.T) {
 	})
 }
 
+// requiredBackflow names this provider's source, which a step importing with an import block needs.
+const requiredBackflow = `
+terraform {
+  required_providers {
+    backflow = { source = "backflowhq/backflow" }
+  }
+}
+`
+
 // `headers = {}` (a connection's, or a request's) is stored as no headers; reading it back must
-// keep the configured empty map, or every plan after the apply shows it being added again.
+// keep the configured empty map, or every plan after the apply shows it being added again. An
+// import too: it has no prior state to keep it from, so the store keeps {} apart from no headers
+// (the plan after a correct import added them again, and its apply rewrote the sync, whose next
+// run then read its whole model had it a cursor).
 func TestAccEmptyHeadersNoDrift(t *testing.T) {
 	e := newTestEnv(t)
 	hook := webhooktest.New(t)
@@ -327,6 +339,8 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
   request = {
     new = { method = "POST", path = "/contacts", body = "{}", headers = {} }
   }`)
+	oauth := webhookConnection("oauth", "OAuth2 empty", hook.URL+"/oauth", `test_on_save = false
+    oauth2 = { token_url = "`+hook.URL+`/token", client_id = "c", client_secret = "s", scopes = [], parameters = {} }`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkDestroyed,
@@ -337,6 +351,15 @@ func TestAccEmptyHeadersNoDrift(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
+			// An import block's plan must be a no-op import.
+			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_connection.hook", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
+			// So with an OAuth2 block's `scopes = []` and `parameters = {}`.
+			{Config: e.config(base, sync, oauth)},
+			{Config: e.config(requiredBackflow, base, sync, oauth), ResourceName: "backflow_connection.oauth", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
+			{Config: e.config(requiredBackflow, base, sync), ResourceName: "backflow_sync.s", ImportState: true,
+				ImportStateKind: resource.ImportBlockWithID},
 		},
 	})
 }
@@ -390,4 +413,41 @@ func TestTemplateParseErrorHidesItsStrings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// An empty string where leaving the attribute out means the same (a request's `path`, a duckdb
+// connection's `init_sql`) is refused at plan, as an empty `body` or `cursor` is: the store keeps
+// it as unset, so it was applied and every later plan showed it being set again (`+ path = ""`),
+// an update whose apply rewrote the sync or the warehouse connection each time.
+func TestAccEmptyStringsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	base := e.syncBase(hook.URL)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: e.config(base)},
+			{
+				Config: e.config(base, syncResource("s", "empty path", "all", `behavior    = "update_or_create"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "", body = "{}" }
+  }`)),
+				PlanOnly:    true,
+				ExpectError: expectErr(`request.new.path.*at least 1`),
+			},
+			{
+				Config: e.config(base, `
+resource "backflow_connection" "d" {
+  name   = "empty init_sql"
+  duckdb = { database = ":memory:", init_sql = "" }
+}
+`),
+				PlanOnly:    true,
+				ExpectError: expectErr(`init_sql.*at least 1`),
+			},
+			{Config: e.config(base)}, // what the destroy after the test plans
+		},
+	})
 }

@@ -349,7 +349,7 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 		switch {
 		case err != nil:
 			refReadError(diags, path.Root("destination_id"), "Destination Not Found", "connection", y.DestinationID,
-				fmt.Sprintf("The sync %q", y.Name), "Point destination_id at an existing webhook connection.", err)
+				"The sync "+syncName(y.Name), "Point destination_id at an existing webhook connection.", err)
 		case c.Webhook == nil:
 			addAttributeError(diags, path.Root("destination_id"), "Not a Webhook Connection",
 				fmt.Sprintf("Connection %q (id %d) is a %s connection; a sync delivers to a webhook connection.",
@@ -363,7 +363,7 @@ func (r *SyncResource) checkRefs(ctx context.Context, y *controlplane.Sync, atPl
 	m, asPlanned, err := r.modelAt(ctx, y.ModelID, atPlan)
 	if err != nil {
 		refReadError(diags, path.Root("model_id"), "Model Not Found", "model", y.ModelID,
-			fmt.Sprintf("The sync %q", y.Name), "Point model_id at an existing model.", err)
+			"The sync "+syncName(y.Name), "Point model_id at an existing model.", err)
 		return
 	}
 	if atPlan && r.preview.laterModels.get(y.ModelID) != nil {
@@ -417,7 +417,7 @@ func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, dia
 	all, err := r.store.ListSyncs(ctx)
 	if err != nil {
 		addAttributeError(diags, at, "Cannot Read the Syncs",
-			fmt.Sprintf("Could not read the syncs to check the parents of sync %q.", y.Name),
+			"Could not read the syncs to check the parents of sync "+syncName(y.Name)+".",
 			"Check that the control-plane database is reachable.", err)
 		return
 	}
@@ -430,7 +430,7 @@ func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, dia
 	for _, p := range y.After {
 		if _, ok := names[p]; !ok {
 			addAttributeError(diags, at, "Parent Sync Not Found",
-				fmt.Sprintf("The sync %q runs after sync %d, which does not exist in the control plane.", y.Name, p),
+				fmt.Sprintf("The sync %s runs after sync %d, which does not exist in the control plane.", syncName(y.Name), p),
 				"List ids of existing syncs in schedule.after, e.g. backflow_sync.<name>.id.", nil)
 		}
 	}
@@ -539,7 +539,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 				"run sends its model's records as new, and the records the old sync delivered are not deleted at the "+
 				"destination. ", replaced)
 		}
-		resp.Diagnostics.AddAttributeWarning(path.Root("name"), fmt.Sprintf("Backflow Preview Unavailable: Sync %q", y.Name),
+		resp.Diagnostics.AddAttributeWarning(path.Root("name"), "Backflow Preview Unavailable: "+syncTitle(y.Name),
 			what+"What the sync's next run will send depends on values known only after apply (e.g. a model created in "+
 				"the same plan): `backflow-runner sync NAME --dry-run` shows it then.")
 	default:

@@ -129,6 +129,8 @@ func duckdbBlock(replaceOnKind planmodifier.Object) schema.SingleNestedAttribute
 					"database file it runs read-only. Sensitive and sealed: it may hold credentials.",
 				Optional:  true,
 				Sensitive: true,
+				// Not empty: the store keeps "" as unset, so it would be planned again on every plan.
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"statement_timeout": timeoutAttributes("DuckDB has no such setting: a read still running when it "+
 				"expires is interrupted (`duckdb_interrupt`) and fails. ", "")["statement_timeout"],

@@ -159,11 +159,11 @@ func (wh *webhookModel) fromAuth(ctx context.Context, w *controlplane.WebhookCon
 		m := oauth2Model{TokenURL: types.StringValue(o.TokenURL), ClientID: types.StringValue(o.ClientID),
 			ClientSecret: types.StringValue(o.ClientSecret), Scopes: types.ListNull(types.StringType),
 			Parameters: types.MapNull(types.StringType)}
-		if len(o.Scopes) > 0 || (!priorO.Scopes.IsNull() && !priorO.Scopes.IsUnknown() && len(priorO.Scopes.Elements()) == 0) {
+		if o.Scopes != nil || (!priorO.Scopes.IsNull() && !priorO.Scopes.IsUnknown() && len(priorO.Scopes.Elements()) == 0) {
 			m.Scopes, d = types.ListValueFrom(ctx, types.StringType, nonNil(o.Scopes))
 			diags.Append(d...)
 		}
-		if len(o.Parameters) > 0 || (!priorO.Parameters.IsNull() && !priorO.Parameters.IsUnknown() && len(priorO.Parameters.Elements()) == 0) {
+		if o.Parameters != nil || (!priorO.Parameters.IsNull() && !priorO.Parameters.IsUnknown() && len(priorO.Parameters.Elements()) == 0) {
 			params := o.Parameters
 			if params == nil {
 				params = map[string]string{}

@@ -61,6 +61,16 @@ type PostgresConfig struct {
 	// warehouse package's defaults.
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
+	// Spelled is how the configuration wrote the timeouts ("90s" rather than "1m30s"): stored
+	// beside them so that an import reads back what the configuration says, and a plan after
+	// it is empty. A spelling that does not mean the stored timeout is not kept.
+	Spelled TimeoutSpelling
+}
+
+// TimeoutSpelling is the text a configuration wrote a warehouse's timeouts in; empty: none kept.
+type TimeoutSpelling struct {
+	StatementTimeout string
+	LockTimeout      string
 }
 
 // MySQLConfig is a MySQL or MariaDB warehouse. Its timeouts mean what PostgresConfig's do.
@@ -68,6 +78,7 @@ type MySQLConfig struct {
 	URL              string // secret: mysql://user:password@host:3306/database?params
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
+	Spelled          TimeoutSpelling
 }
 
 // DuckDBConfig is a DuckDB database: a file path, ":memory:" or "md:..." (MotherDuck), and SQL
@@ -78,12 +89,39 @@ type DuckDBConfig struct {
 	Database         string // secret
 	InitSQL          string // secret
 	StatementTimeout time.Duration
+	Spelled          TimeoutSpelling // its StatementTimeout only
 }
 
-// postgresSettings are the non-secret settings of postgres, mysql and duckdb connections.
+// postgresSettings are the non-secret settings of postgres, mysql and duckdb connections: the
+// timeouts in milliseconds, and as the configuration spelled them.
 type postgresSettings struct {
-	StatementTimeoutMS int64 `json:"statement_timeout_ms,omitempty"`
-	LockTimeoutMS      int64 `json:"lock_timeout_ms,omitempty"`
+	StatementTimeoutMS int64  `json:"statement_timeout_ms,omitempty"`
+	LockTimeoutMS      int64  `json:"lock_timeout_ms,omitempty"`
+	StatementTimeout   string `json:"statement_timeout,omitempty"`
+	LockTimeout        string `json:"lock_timeout,omitempty"`
+}
+
+// newPostgresSettings are the settings of timeouts st and lt, spelled as sp says where that
+// means the same duration (a spelling of another duration, or of an unset timeout, is dropped).
+func newPostgresSettings(st, lt time.Duration, sp TimeoutSpelling) postgresSettings {
+	return postgresSettings{StatementTimeoutMS: st.Milliseconds(), LockTimeoutMS: lt.Milliseconds(),
+		StatementTimeout: spelling(sp.StatementTimeout, st), LockTimeout: spelling(sp.LockTimeout, lt)}
+}
+
+// spelled is the spelling of the settings' timeouts that still means them.
+func (ps postgresSettings) spelled() TimeoutSpelling {
+	return TimeoutSpelling{
+		StatementTimeout: spelling(ps.StatementTimeout, time.Duration(ps.StatementTimeoutMS)*time.Millisecond),
+		LockTimeout:      spelling(ps.LockTimeout, time.Duration(ps.LockTimeoutMS)*time.Millisecond),
+	}
+}
+
+// spelling is text when it is a duration equal to d (above zero), else empty.
+func spelling(text string, d time.Duration) string {
+	if p, err := time.ParseDuration(text); err != nil || d <= 0 || p != d {
+		return ""
+	}
+	return text
 }
 
 // WebhookConfig is a webhook destination.
@@ -127,18 +165,22 @@ type webhookSettings struct {
 
 // oauth2Settings are an OAuth2Config's settings that are not secret.
 type oauth2Settings struct {
-	TokenURL   string            `json:"token_url"`
-	ClientID   string            `json:"client_id"`
-	Scopes     []string          `json:"scopes,omitempty"`
-	Parameters map[string]string `json:"parameters,omitempty"`
+	TokenURL string `json:"token_url"`
+	ClientID string `json:"client_id"`
+	// omitzero: none (nil) is left out, `scopes = []` and `parameters = {}` are kept as [] and
+	// {}, so that an import reads back what the configuration says.
+	Scopes     []string          `json:"scopes,omitzero"`
+	Parameters map[string]string `json:"parameters,omitzero"`
 }
 
 // connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
 var connectionSecretsAAD = []byte("backflow connection secrets")
 
 type connectionSecrets struct {
-	URL           string            `json:"url"`
-	Headers       map[string]string `json:"headers,omitempty"`
+	URL string `json:"url"`
+	// omitzero: no headers (nil) are left out, and `headers = {}` is kept as {}, so that an
+	// import reads back the configuration's empty map rather than none.
+	Headers       map[string]string `json:"headers,omitzero"`
 	SigningSecret string            `json:"signing_secret,omitempty"`
 	InitSQL       string            `json:"init_sql,omitempty"`
 	// OAuth2ClientSecret and BasicAuthPassword are a webhook's auth secrets.
@@ -162,25 +204,22 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		return "", nil, nil, errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
 	case c.Postgres != nil:
 		kind = KindPostgres
-		config, err = json.Marshal(postgresSettings{
-			StatementTimeoutMS: c.Postgres.StatementTimeout.Milliseconds(), LockTimeoutMS: c.Postgres.LockTimeout.Milliseconds(),
-		})
+		config, err = json.Marshal(newPostgresSettings(c.Postgres.StatementTimeout, c.Postgres.LockTimeout, c.Postgres.Spelled))
 		if err != nil {
 			return "", nil, nil, err
 		}
 		secrets.URL = c.Postgres.URL
 	case c.MySQL != nil:
 		kind = KindMySQL
-		config, err = json.Marshal(postgresSettings{
-			StatementTimeoutMS: c.MySQL.StatementTimeout.Milliseconds(), LockTimeoutMS: c.MySQL.LockTimeout.Milliseconds(),
-		})
+		config, err = json.Marshal(newPostgresSettings(c.MySQL.StatementTimeout, c.MySQL.LockTimeout, c.MySQL.Spelled))
 		if err != nil {
 			return "", nil, nil, err
 		}
 		secrets.URL = c.MySQL.URL
 	case c.DuckDB != nil:
 		kind = KindDuckDB
-		config, err = json.Marshal(postgresSettings{StatementTimeoutMS: c.DuckDB.StatementTimeout.Milliseconds()})
+		config, err = json.Marshal(newPostgresSettings(c.DuckDB.StatementTimeout, 0,
+			TimeoutSpelling{StatementTimeout: c.DuckDB.Spelled.StatementTimeout}))
 		if err != nil {
 			return "", nil, nil, err
 		}
@@ -239,7 +278,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 		}
 		c.Postgres = &PostgresConfig{URL: secrets.URL,
 			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
-			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
+			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond, Spelled: ps.spelled()}
 	case KindMySQL:
 		var ps postgresSettings
 		if err := json.Unmarshal(config, &ps); err != nil {
@@ -247,14 +286,15 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 		}
 		c.MySQL = &MySQLConfig{URL: secrets.URL,
 			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
-			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond}
+			LockTimeout:      time.Duration(ps.LockTimeoutMS) * time.Millisecond, Spelled: ps.spelled()}
 	case KindDuckDB:
 		var ps postgresSettings
 		if err := json.Unmarshal(config, &ps); err != nil {
 			return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
 		}
 		c.DuckDB = &DuckDBConfig{Database: secrets.URL, InitSQL: secrets.InitSQL,
-			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond}
+			StatementTimeout: time.Duration(ps.StatementTimeoutMS) * time.Millisecond,
+			Spelled:          TimeoutSpelling{StatementTimeout: ps.spelled().StatementTimeout}}
 	case KindWebhook:
 		var ws webhookSettings
 		if err := json.Unmarshal(config, &ws); err != nil {

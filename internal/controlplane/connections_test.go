@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -108,5 +109,47 @@ func TestLongestNameFits(t *testing.T) {
 		PrimaryKey: "id", BatchSize: 100}
 	if err := store.CreateSync(ctx, y); err != nil {
 		t.Fatalf("a sync named with %d characters: %v", controlplane.MaxNameLength, err)
+	}
+}
+
+// A warehouse's timeouts come back spelled as they were written ("90s", not "1m30s"), for every
+// kind, so that an import reads what the configuration says; a spelling that does not mean the
+// stored timeout (the milliseconds written by another hand) is dropped, never shown for it.
+func TestTimeoutSpellingKept(t *testing.T) {
+	ctx := context.Background()
+	store, _ := controlplanetest.NewTxStore(t)
+	sp := controlplane.TimeoutSpelling{StatementTimeout: "90s", LockTimeout: "2500ms"}
+	conns := []*controlplane.Connection{
+		{Name: "pg (" + t.Name() + ")", Postgres: &controlplane.PostgresConfig{URL: "postgres://h/db",
+			StatementTimeout: 90 * time.Second, LockTimeout: 2500 * time.Millisecond, Spelled: sp}},
+		{Name: "my (" + t.Name() + ")", MySQL: &controlplane.MySQLConfig{URL: "mysql://h/db",
+			StatementTimeout: 90 * time.Second, LockTimeout: 2500 * time.Millisecond, Spelled: sp}},
+		{Name: "dd (" + t.Name() + ")", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:",
+			StatementTimeout: 90 * time.Second, Spelled: controlplane.TimeoutSpelling{StatementTimeout: "90s"}}},
+		// Spelled as another duration, or for a timeout left unset: not kept.
+		{Name: "wrong (" + t.Name() + ")", Postgres: &controlplane.PostgresConfig{URL: "postgres://h/db",
+			StatementTimeout: time.Minute, Spelled: sp}},
+	}
+	want := []controlplane.TimeoutSpelling{sp, sp, {StatementTimeout: "90s"}, {}}
+	for i, c := range conns {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.LookupConnection(ctx, c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spelled controlplane.TimeoutSpelling
+		switch {
+		case got.Postgres != nil:
+			spelled = got.Postgres.Spelled
+		case got.MySQL != nil:
+			spelled = got.MySQL.Spelled
+		case got.DuckDB != nil:
+			spelled = got.DuckDB.Spelled
+		}
+		if spelled != want[i] {
+			t.Errorf("%s: read back spelled %+v, want %+v", c.Name, spelled, want[i])
+		}
 	}
 }

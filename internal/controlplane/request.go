@@ -66,9 +66,11 @@ type OperationRequest struct {
 	// Format is one of Formats; empty: FormatJSON when Body is set, else FormatNone.
 	Format string `json:"format,omitempty"`
 	// Body is a Liquid template (FormatJSON and FormatRaw only).
-	Body        string            `json:"body,omitempty"`
-	ContentType string            `json:"content_type,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
+	Body        string `json:"body,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	// Headers: nil is none; an empty map (a configuration's `headers = {}`) is stored as {}
+	// (omitzero), so that an import reads back what the configuration says.
+	Headers map[string]string `json:"headers,omitzero"`
 }
 
 // EffectiveFormat is Format, or its default.
