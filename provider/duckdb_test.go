@@ -132,6 +132,10 @@ func TestDuckDBInitSQLNotShown(t *testing.T) {
 		if !strings.Contains(e.Detail(), "init_sql failed") {
 			t.Errorf("%s: the detail does not say init_sql failed:\n%s", e.Summary(), e.Detail())
 		}
+		// An embedded database is opened, not reached: no host or port to check.
+		if e.Summary() != "Cannot Open the Warehouse" || strings.Contains(e.Detail(), "host, port") {
+			t.Errorf("%s: want \"Cannot Open the Warehouse\" without a host or port to check:\n%s", e.Summary(), e.Detail())
+		}
 	}
 
 	// A sync's plan-time preview of a model on that connection (stored when its init_sql worked).

@@ -180,6 +180,15 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 	}
 	if err := src.Ping(ctx); err != nil {
 		// Not the query's fault: say so, rather than blame the SQL.
+		if conn.DuckDB != nil {
+			// Embedded: nothing to reach; the database file (or MotherDuck) and init_sql are what fail.
+			addAttributeError(diags, path.Root("connection_id"), "Cannot Open the Warehouse",
+				fmt.Sprintf("The model %q could not be checked: the DuckDB database of connection %q could not be opened "+
+					"or its init_sql failed.", x.Name, conn.Name),
+				"Check the connection's duckdb settings (the database's path or md: name, and each statement of "+
+					"init_sql; the error below says which) from where Terraform runs.", err)
+			return nil
+		}
 		addAttributeError(diags, path.Root("connection_id"), "Cannot Reach the Warehouse",
 			fmt.Sprintf("The model %q could not be checked: the warehouse of connection %q did not accept a connection.",
 				x.Name, conn.Name),
