@@ -353,3 +353,38 @@ func TestTakeoverOfARunnerStoppedInATransaction(t *testing.T) {
 		t.Error("runner A's transaction committed after the takeover")
 	}
 }
+
+// TestCommitWaitingForAnEarlierGroupIsNotIdle: a commit whose BeforeCommit waits (a runner's
+// group waits for the group before it to commit, which may take long) while the runner runs
+// must not have its transaction ended as idle (FencedIdleTimeout): that bound is for a runner
+// that stopped answering, and the run would fail with what it delivered unrecorded.
+func TestCommitWaitingForAnEarlierGroupIsNotIdle(t *testing.T) {
+	controlplane.SetFencedIdleTimeout(t, 500*time.Millisecond) // not parallel: it sets a package variable
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	lease, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bytes.Repeat([]byte{1}, controlplane.HashSize)
+	waits := 0
+	d := &controlplane.Delivered{NewKeys: []string{"a"}, NewHashes: [][]byte{h}, Intents: []int32{1},
+		BeforeCommit: func(ctx context.Context) error {
+			waits++
+			if waits == 1 { // the earlier group's commit, slow: four idle timeouts
+				time.Sleep(2 * time.Second)
+			}
+			return nil
+		}}
+	if err := lease.Commit(ctx, run, d); err != nil {
+		t.Fatalf("a commit that waited for an earlier group failed: %v", err)
+	}
+	if waits != 1 {
+		t.Errorf("the commit was made %d times: its transaction was ended while it waited", waits)
+	}
+}
