@@ -349,8 +349,8 @@ func TestTakeoverOfARunnerStoppedInATransaction(t *testing.T) {
 		t.Fatalf("runner B could not take the sync over from a runner stopped in a transaction: %v", err)
 	}
 	defer b.Release()
-	if err := <-aDone; err == nil {
-		t.Error("runner A's transaction committed after the takeover")
+	if err := <-aDone; !errors.Is(err, controlplane.ErrLockLost) {
+		t.Errorf("runner A's transaction, resumed after the takeover: %v, want ErrLockLost", err)
 	}
 }
 
@@ -386,5 +386,35 @@ func TestCommitWaitingForAnEarlierGroupIsNotIdle(t *testing.T) {
 	}
 	if waits != 1 {
 		t.Errorf("the commit was made %d times: its transaction was ended while it waited", waits)
+	}
+}
+
+// TestRunnerPausedInATransactionGoesOn: a runner paused (SIGSTOP, a frozen VM) in a fenced
+// transaction for longer than FencedIdleTimeout, whose sync nobody took over meanwhile, finds
+// its transaction's session ended by the server when it resumes: the write is made again on
+// another connection, as after any session the control plane ended, and the run goes on.
+func TestRunnerPausedInATransactionGoesOn(t *testing.T) {
+	controlplane.SetFencedIdleTimeout(t, 300*time.Millisecond) // not parallel: it sets a package variable
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	lease, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	tries := 0
+	err = lease.Fenced(ctx, func(tx pgx.Tx) error {
+		tries++
+		if tries == 1 {
+			time.Sleep(2 * time.Second) // paused: the server sees the transaction idle
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, y.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a runner paused in a transaction, its sync not taken over, failed its write: %v", err)
+	}
+	if err := lease.Err(); err != nil {
+		t.Errorf("the lease counts as lost: %v", err)
 	}
 }
