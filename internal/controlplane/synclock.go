@@ -651,6 +651,8 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 // a machine asleep) may resume with a batch read and recorded before the pause, and send it
 // before it learns that another runner took the sync over meanwhile and sent newer versions of
 // its keys: the receiver would keep the old ones, which the ledger says it has the new ones of.
+// A pause that neither of the runner's clocks counts (a virtual machine whose hypervisor stops its
+// guest's clocks while it is paused, as KVM's kvm-clock does) is not seen: only a query would.
 func (l *SyncLease) CheckFenceRecent(ctx context.Context) error {
 	if err := l.Err(); err != nil {
 		return err
