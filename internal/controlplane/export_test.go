@@ -46,3 +46,10 @@ func SetCleanupTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
 func (l *SyncLease) Fenced(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return l.fenced(ctx, fn)
 }
+
+// SetFencedIdleTimeout shortens FencedIdleTimeout for t.
+func SetFencedIdleTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := fencedIdleTimeout
+	fencedIdleTimeout = d
+	t.Cleanup(func() { fencedIdleTimeout = old })
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -172,7 +173,7 @@ func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Del
 			}
 		}
 		if d.BeforeCommit != nil {
-			if err := d.BeforeCommit(ctx); err != nil {
+			if err := waitInTx(ctx, tx, d.BeforeCommit); err != nil {
 				return err
 			}
 		}
@@ -191,6 +192,28 @@ func (s *Store) commitDeliveredTx(ctx context.Context, f fence, run *Run, d *Del
 		_, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; "+setRunCounts(run.ID, run.Counts))
 		return err
 	})
+}
+
+// waitInTx calls wait (a Delivered's BeforeCommit, which may wait long for an earlier group's
+// commit) while tx is open, and meanwhile sends tx a statement every third of fencedIdleTimeout:
+// the server ends a fenced transaction idle that long (fence.check), which is meant for a runner
+// that stopped answering, not for one that is waiting. A runner stopped or cut off while it waits
+// sends nothing, and its transaction is still ended.
+func waitInTx(ctx context.Context, tx pgx.Tx, wait func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- wait(ctx) }()
+	tick := time.NewTicker(fencedIdleTimeout / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if _, err := tx.Exec(ctx, `SELECT`); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // writeLedgerPages stores d's new keys as pages, or as rows when a page would overlap one

@@ -89,6 +89,9 @@ type fence struct{ syncID, token int64 }
 // until the server's TCP keepalives (hours, by default) end its session.
 const FencedIdleTimeout = 30 * time.Second
 
+// fencedIdleTimeout is FencedIdleTimeout, shortened by tests.
+var fencedIdleTimeout = FencedIdleTimeout
+
 // check reads the fence in tx, holding it (FOR SHARE) until tx ends, and returns ErrLockLost when
 // the token moved on. It bounds how long tx may wait for its client (FencedIdleTimeout).
 func (f fence) check(ctx context.Context, tx pgx.Tx) error {
@@ -96,7 +99,7 @@ func (f fence) check(ctx context.Context, tx pgx.Tx) error {
 	var idle string
 	err := tx.QueryRow(ctx, `SELECT token, set_config('idle_in_transaction_session_timeout', $2, true)
 		FROM backflow.sync_fences WHERE sync_id = $1 FOR SHARE`,
-		f.syncID, fmt.Sprint(FencedIdleTimeout.Milliseconds())).Scan(&token, &idle)
+		f.syncID, fmt.Sprint(fencedIdleTimeout.Milliseconds())).Scan(&token, &idle)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && token != f.token {
 		return ErrLockLost
 	}
@@ -648,6 +651,8 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 // a machine asleep) may resume with a batch read and recorded before the pause, and send it
 // before it learns that another runner took the sync over meanwhile and sent newer versions of
 // its keys: the receiver would keep the old ones, which the ledger says it has the new ones of.
+// A pause that neither of the runner's clocks counts (a virtual machine whose hypervisor stops its
+// guest's clocks while it is paused, as KVM's kvm-clock does) is not seen: only a query would.
 func (l *SyncLease) CheckFenceRecent(ctx context.Context) error {
 	if err := l.Err(); err != nil {
 		return err

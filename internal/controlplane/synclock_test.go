@@ -349,7 +349,72 @@ func TestTakeoverOfARunnerStoppedInATransaction(t *testing.T) {
 		t.Fatalf("runner B could not take the sync over from a runner stopped in a transaction: %v", err)
 	}
 	defer b.Release()
-	if err := <-aDone; err == nil {
-		t.Error("runner A's transaction committed after the takeover")
+	if err := <-aDone; !errors.Is(err, controlplane.ErrLockLost) {
+		t.Errorf("runner A's transaction, resumed after the takeover: %v, want ErrLockLost", err)
+	}
+}
+
+// TestCommitWaitingForAnEarlierGroupIsNotIdle: a commit whose BeforeCommit waits (a runner's
+// group waits for the group before it to commit, which may take long) while the runner runs
+// must not have its transaction ended as idle (FencedIdleTimeout): that bound is for a runner
+// that stopped answering, and the run would fail with what it delivered unrecorded.
+func TestCommitWaitingForAnEarlierGroupIsNotIdle(t *testing.T) {
+	controlplane.SetFencedIdleTimeout(t, 500*time.Millisecond) // not parallel: it sets a package variable
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	lease, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	run, err := store.StartRun(ctx, y.ID, controlplane.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bytes.Repeat([]byte{1}, controlplane.HashSize)
+	waits := 0
+	d := &controlplane.Delivered{NewKeys: []string{"a"}, NewHashes: [][]byte{h}, Intents: []int32{1},
+		BeforeCommit: func(ctx context.Context) error {
+			waits++
+			if waits == 1 { // the earlier group's commit, slow: four idle timeouts
+				time.Sleep(2 * time.Second)
+			}
+			return nil
+		}}
+	if err := lease.Commit(ctx, run, d); err != nil {
+		t.Fatalf("a commit that waited for an earlier group failed: %v", err)
+	}
+	if waits != 1 {
+		t.Errorf("the commit was made %d times: its transaction was ended while it waited", waits)
+	}
+}
+
+// TestRunnerPausedInATransactionGoesOn: a runner paused (SIGSTOP, a frozen VM) in a fenced
+// transaction for longer than FencedIdleTimeout, whose sync nobody took over meanwhile, finds
+// its transaction's session ended by the server when it resumes: the write is made again on
+// another connection, as after any session the control plane ended, and the run goes on.
+func TestRunnerPausedInATransactionGoesOn(t *testing.T) {
+	controlplane.SetFencedIdleTimeout(t, 300*time.Millisecond) // not parallel: it sets a package variable
+	ctx := context.Background()
+	store, y := newRunnerSync(t)
+	lease, err := store.AcquireSync(ctx, y.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	tries := 0
+	err = lease.Fenced(ctx, func(tx pgx.Tx) error {
+		tries++
+		if tries == 1 {
+			time.Sleep(2 * time.Second) // paused: the server sees the transaction idle
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM backflow.sync_intents WHERE sync_id = $1`, y.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a runner paused in a transaction, its sync not taken over, failed its write: %v", err)
+	}
+	if err := lease.Err(); err != nil {
+		t.Errorf("the lease counts as lost: %v", err)
 	}
 }

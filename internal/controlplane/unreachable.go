@@ -29,8 +29,11 @@ func Unreachable(err error) bool {
 	}
 	if isPg {
 		// 08: connection exception; 57P01-57P05: the session was terminated or the server is
-		// shutting down or starting; 53300: too many connections.
-		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
+		// shutting down or starting; 25P03: the server ended a session left idle in a transaction
+		// (a fenced transaction's runner paused or cut off longer than FencedIdleTimeout);
+		// 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "25P03" ||
+			pgErr.Code == "53300"
 	}
 	return errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.As(err, new(net.Error))
