@@ -95,3 +95,20 @@ func TestDescribeInterruptedIsNotARejectedSQL(t *testing.T) {
 		_ = holder.Close()
 	}
 }
+
+// A model with a parameter ($1) is SQL the warehouse refuses: Postgres answers the describe's
+// EXPLAIN, bound with no values, with a protocol violation (SQLSTATE 08P01), a code of the
+// connection-exception class that ends no session. It was reported as ErrInterrupted, "the
+// model's SQL was not at fault; try again", and the plan said to plan again, forever.
+func TestDescribeParameterIsARejectedSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id")
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, q := range []string{"select id from u where id = $1", "select $1::int as id"} {
+		_, err := src.Describe(ctx, q)
+		if err == nil || errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "rejected the model's SQL") {
+			t.Errorf("%q: %v; want the warehouse's refusal of the SQL, not ErrInterrupted", q, err)
+		}
+	}
+}
