@@ -95,3 +95,42 @@ func TestDescribeInterruptedIsNotARejectedSQL(t *testing.T) {
 		_ = holder.Close()
 	}
 }
+
+// A model with a parameter ($1) is SQL the warehouse refuses: Postgres answers the describe's
+// EXPLAIN, bound with no values, with a protocol violation (SQLSTATE 08P01), a code of the
+// connection-exception class that ends no session. It was reported as ErrInterrupted, "the
+// model's SQL was not at fault; try again", and the plan said to plan again, forever.
+func TestDescribeParameterIsARejectedSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id")
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, q := range []string{"select id from u where id = $1", "select $1::int as id"} {
+		_, err := src.Describe(ctx, q)
+		if err == nil || errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "rejected the model's SQL") {
+			t.Errorf("%q: %v; want the warehouse's refusal of the SQL, not ErrInterrupted", q, err)
+		}
+	}
+}
+
+// A model calling a function whose shared library the warehouse no longer has (PostGIS upgraded
+// on the server, "$libdir/postgis-2.5" gone) fails to plan with SQLSTATE 58P01, of the
+// system-error class 58 that ends no session: trying again fails again until the warehouse's
+// installation is fixed. It was reported as ErrInterrupted, "the model's SQL was not at fault;
+// try again". (The function is made here with a library that exists, then pointed at one that
+// does not, as an upgrade leaves it.)
+func TestDescribeMissingLibraryIsARejectedSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newWarehouse(t,
+		`CREATE FUNCTION f(int) RETURNS int AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE C IMMUTABLE STRICT`,
+		`UPDATE pg_proc SET probin = '$libdir/postgis-2.5' WHERE proname = 'f'`)
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, q := range []string{"select f(1) as id", "select f(x) as id from generate_series(1, 2) x"} {
+		_, err := src.Describe(ctx, q)
+		if err == nil || errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "rejected the model's SQL") ||
+			!strings.Contains(err.Error(), "58P01") {
+			t.Errorf("%q: %v; want the warehouse's refusal (58P01), not ErrInterrupted", q, err)
+		}
+	}
+}

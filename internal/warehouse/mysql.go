@@ -571,7 +571,6 @@ func mySince(cols []controlplane.Column, since *Since) (string, []any, error) {
 	return fmt.Sprintf(" WHERE (%s OR %s IS NULL)", cmp, c), []any{arg}, nil
 }
 
-// hasKey is the error for a model whose result lost the sync's key column.
 // myRows streams a MySQL result. The driver reads rows off the socket as Next asks for them
 // (nothing is buffered client-side); the values are the text protocol's bytes.
 type myRows struct {

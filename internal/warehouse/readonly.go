@@ -638,9 +638,12 @@ func (c *Conn) rejected(err error) error {
 
 // pgInterrupted reports whether err, from a statement, says Postgres ended the statement or its
 // session rather than refused the statement: an error of the connection (no PgError: a closed
-// socket, an EOF), the server's connection exceptions (08), a cancel (57014; a statement timeout
-// is told apart before), its administrator or a crash ending the session (57P01-57P05), too many
-// connections (53300) or a system error (58).
+// socket, an EOF), the server's connection exceptions (08) but a protocol violation (08P01: a
+// model with a parameter such as $1, which a describe binds with no value; it ends no session),
+// a cancel (57014; a statement timeout is told apart before), its administrator or a crash
+// ending the session (57P01-57P05), too many connections (53300) or a system error (58) but a
+// file the server lacks or has twice (58P01, 58P02: a function's shared library gone after an
+// upgrade of the server's extensions fails every plan of the model until it is installed again).
 func pgInterrupted(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -650,6 +653,8 @@ func pgInterrupted(err error) bool {
 		return true
 	}
 	switch {
+	case pe.Code == "08P01", pe.Code == "58P01", pe.Code == "58P02":
+		return false
 	case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "58"), pe.Code == "53300":
 		return true
 	case strings.HasPrefix(pe.Code, "57P"), pe.Code == "57014":
