@@ -105,7 +105,12 @@ func (n *notifier) pass(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		evs, err := n.store.ClaimEvents(ctx, 1, 2*n.attemptTimeout())
+		// The lease ends, as the control plane counts it, no sooner than its length after the
+		// claim was asked for: leaseEnd, on the runner's monotonic clock, whatever the two
+		// clocks say (send starts no attempt that could outlast it).
+		lease := 2 * n.attemptTimeout()
+		leaseEnd := time.Now().Add(lease)
+		evs, err := n.store.ClaimEvents(ctx, 1, lease)
 		if err != nil {
 			if ctx.Err() == nil {
 				n.unreachable("could not read the notification events that are due; trying again every second", err)
@@ -127,7 +132,7 @@ func (n *notifier) pass(ctx context.Context) {
 			}
 			continue
 		}
-		more, unanswered := n.send(ctx, ev)
+		more, unanswered := n.send(ctx, ev, leaseEnd)
 		if !more {
 			return
 		}
@@ -155,10 +160,16 @@ func (n *notifier) reachable() {
 	}
 }
 
+// errLeaseEnding is post's refusal to start an attempt that could end after the event's lease:
+// another replica may take the event once the lease ends, and would send it a second time.
+var errLeaseEnding = errors.New("the event's lease could end before an attempt does")
+
 // send sends ev once and records the outcome. more is false when the pass should stop (the key
 // cannot open the destination's secrets, which no other event of the pass is likely to fare
 // better with); unanswered, when the destination gave no answer, is when to try it again.
-func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more bool, unanswered time.Time) {
+// leaseEnd is when ev's lease may end (on the runner's monotonic clock): an attempt is started
+// only if it ends before then.
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, leaseEnd time.Time) (more bool, unanswered time.Time) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	// Each record has its own 10 s from when it is written, after the attempt: a deadline set
@@ -182,7 +193,7 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more
 		}
 		return true, time.Time{}
 	}
-	status, err := n.post(ctx, ev, body)
+	status, err := n.post(ctx, ev, body, leaseEnd)
 	if err == nil {
 		if err := record(func(rctx context.Context) error { return n.store.EventSent(rctx, ev.ID, status) }); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
@@ -202,6 +213,14 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent) (more
 			log.Error("notification events are waiting: the secret key cannot open their destination; "+
 				"give the daemon the right "+controlplane.SecretKeyEnv+" (the events are sent then)", "err", err)
 		}
+		return false, time.Time{}
+	}
+	if errors.Is(err, errLeaseEnding) {
+		// The control plane was slow to answer since the event was taken (it hung, or a lock held
+		// the destination's read): the event is not sent, and is not an attempt. Once its lease
+		// ends, a replica, or this one, takes it and sends it; sent now, it could be sent twice.
+		log.Warn("a notification event was not sent: the control plane was too slow to answer since it was taken; "+
+			"it is sent once its lease ends", "err", err)
 		return false, time.Time{}
 	}
 	if ctx.Err() != nil {
@@ -260,14 +279,26 @@ func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
 
 // post sends the event's body once to its notification's destination, signed as the runner's
 // batches are, with the event id as the webhook-id. It returns the HTTP status (0 without an
-// answer).
-func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built) (int, error) {
-	dest, err := n.store.GetConnection(ctx, ev.DestinationID)
+// answer). It reads the destination before leaseEnd, and starts the attempt (at most
+// attemptTimeout, an OAuth2 token's request included) only if it ends half a timeout before
+// leaseEnd (the time to record it), else returns errLeaseEnding: a read of the destination that
+// the control plane held up past the event's lease, once it answered, sent the event that
+// another replica had taken and sent.
+func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built, leaseEnd time.Time) (int, error) {
+	gctx, gcancel := context.WithDeadline(ctx, leaseEnd)
+	dest, err := n.store.GetConnection(gctx, ev.DestinationID)
+	gcancel()
+	if err != nil && ctx.Err() == nil && !time.Now().Before(leaseEnd) {
+		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, errors.Join(errLeaseEnding, err))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, err)
 	}
 	if dest.Webhook == nil {
 		return 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
+	}
+	if time.Until(leaseEnd) < n.attemptTimeout()*3/2 {
+		return 0, errLeaseEnding
 	}
 	rctx, cancel := context.WithTimeout(ctx, n.attemptTimeout())
 	defer cancel()
