@@ -129,8 +129,10 @@ type SyncLease struct {
 	// statement that found the fence still the lease's, or of a ping its session answered.
 	confirmed time.Time
 	// recentMu lets one CheckFenceRecent query the fence at a time: the others then find the
-	// lease confirmed by it.
-	recentMu sync.Mutex
+	// lease confirmed by it. recentStart and recentEnd (recentMu) are when the last of its
+	// queries that found the fence the lease's began and returned.
+	recentMu               sync.Mutex
+	recentStart, recentEnd time.Time
 }
 
 // AcquireSync takes sync syncID's lock and bumps its fence. When another session holds the lock
@@ -288,9 +290,14 @@ func (l *SyncLease) confirmedWithin(d time.Duration) bool {
 	l.lostMu.Lock()
 	c := l.confirmed
 	l.lostMu.Unlock()
+	return within(c, d)
+}
+
+// within is true when t is less than d ago on both the monotonic clock and the wall clock.
+func within(t time.Time, d time.Duration) bool {
 	now := time.Now()
-	wall := now.Round(0).Sub(c.Round(0))
-	return now.Sub(c) < d && wall >= 0 && wall < d
+	wall := now.Round(0).Sub(t.Round(0))
+	return now.Sub(t) < d && wall >= 0 && wall < d
 }
 
 // Lost is closed once the lease is known to be lost; Err then says why.
@@ -653,6 +660,10 @@ func (l *SyncLease) CheckFence(ctx context.Context) error {
 // its keys: the receiver would keep the old ones, which the ledger says it has the new ones of.
 // A pause that neither of the runner's clocks counts (a virtual machine whose hypervisor stops its
 // guest's clocks while it is paused, as KVM's kvm-clock does) is not seen: only a query would.
+// Callers that ask together share one query: a query that began after a caller asked, and
+// returned less than FenceRecent ago, answers for it as its own would. (With a control plane a
+// round trip of FenceRecent or more away, a query is older than that when it returns: each
+// caller's own, one after another, let a run start one request per round trip.)
 func (l *SyncLease) CheckFenceRecent(ctx context.Context) error {
 	if err := l.Err(); err != nil {
 		return err
@@ -660,10 +671,16 @@ func (l *SyncLease) CheckFenceRecent(ctx context.Context) error {
 	if l.confirmedWithin(FenceRecent) {
 		return nil
 	}
+	asked := time.Now()
 	l.recentMu.Lock()
 	defer l.recentMu.Unlock()
-	if l.confirmedWithin(FenceRecent) {
+	if l.confirmedWithin(FenceRecent) || !l.recentStart.Before(asked) && within(l.recentEnd, FenceRecent) {
 		return l.Err()
 	}
-	return l.CheckFence(ctx)
+	start := time.Now()
+	if err := l.CheckFence(ctx); err != nil {
+		return err
+	}
+	l.recentStart, l.recentEnd = start, time.Now()
+	return nil
 }

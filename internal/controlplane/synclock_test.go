@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
 
 // terminateLock ends the session that holds sync syncID's lock.
@@ -416,5 +417,57 @@ func TestRunnerPausedInATransactionGoesOn(t *testing.T) {
 	}
 	if err := lease.Err(); err != nil {
 		t.Errorf("the lease counts as lost: %v", err)
+	}
+}
+
+// TestCheckFenceRecentSharesOneCheck: a run's batches that start together after a pause each
+// ask CheckFenceRecent, which lets one of them query the fence at a time. With a control plane
+// farther than FenceRecent away (a round trip of more than 100 ms: another region), the check
+// that one of them made is already older than FenceRecent when it returns, so each of the
+// others made its own, one after the other: a run could start no more than one request per
+// round trip. A check that began after a caller asked answers for it too.
+func TestCheckFenceRecentSharesOneCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := controlplanetest.NewWorld(t, runnerSync(false))
+	proxy, proxied := controlplanetest.NewStallProxy(t, w.URL)
+	sealer, err := controlplane.ParseKey(w.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := controlplane.Open(ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	lease, err := store.AcquireSync(ctx, w.Sync.ID, false, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	// Each round trip now takes longer than FenceRecent; the lease's last confirmation (its
+	// bump) is older than that once the first answer comes back.
+	proxy.Delay(2 * controlplane.FenceRecent)
+	if err := lease.CheckFence(ctx); err != nil { // a connection of the pool, ready
+		t.Fatal(err)
+	}
+	const batches = 16
+	before := proxy.Trips()
+	start := make(chan struct{})
+	errs := make(chan error, batches)
+	for range batches {
+		go func() {
+			<-start
+			errs <- lease.CheckFenceRecent(ctx)
+		}()
+	}
+	close(start)
+	for range batches {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if trips := proxy.Trips() - before; trips >= batches/2 {
+		t.Errorf("%d batches that asked together made %d round trips to the control plane, want one or two checks", batches, trips)
 	}
 }

@@ -46,9 +46,13 @@ func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane
 	// A run reads the model as a derived table (open; the other warehouses describe it so):
 	// SQL that prepares alone but not so would pass here and fail every run.
 	if _, err := conn.pg.Prepare(ctx, "", "SELECT * FROM "+wrapQuery(query)); err != nil {
+		err = conn.rejected(err)
+		if errors.Is(err, ErrInterrupted) { // not the derived table's fault either
+			return nil, err
+		}
 		return nil, fmt.Errorf("the model's SQL runs alone but not as a run reads it, as the derived table m of "+
 			"SELECT * FROM (<the SQL>) AS m (is there a comment after its last ';'? is it a statement such as "+
-			"EXPLAIN or SHOW, which is not a query?): %w", conn.rejected(err))
+			"EXPLAIN or SHOW, which is not a query?): %w", err)
 	}
 	cols := make([]controlplane.Column, len(sd.Fields))
 	seen := make(map[string]bool, len(sd.Fields))

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse/warehousetest"
 )
 
@@ -132,5 +133,20 @@ func TestDescribeMissingLibraryIsARejectedSQL(t *testing.T) {
 			!strings.Contains(err.Error(), "58P01") {
 			t.Errorf("%q: %v; want the warehouse's refusal (58P01), not ErrInterrupted", q, err)
 		}
+	}
+}
+
+// The describe prepares the model twice, alone and as the derived table a run reads. A session
+// ended at the second (the network cut here just after it left) was reported as ErrInterrupted
+// under "the model's SQL runs alone but not as a run reads it ... (is there a comment after its
+// last ';'?)": a fault of the SQL and "the model's SQL was not at fault" in one message.
+func TestDescribeInterruptedAtItsDerivedTable(t *testing.T) {
+	t.Parallel()
+	url := newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id")
+	proxy, proxied := controlplanetest.NewStallProxy(t, url)
+	proxy.CutAfterSending("SELECT * FROM (")
+	_, err := NewPostgres(&controlplane.PostgresConfig{URL: proxied}).Describe(context.Background(), "select id from u")
+	if !errors.Is(err, ErrInterrupted) || strings.Contains(err.Error(), "not as a run reads it") {
+		t.Errorf("%v; want ErrInterrupted, not a fault of the SQL", err)
 	}
 }

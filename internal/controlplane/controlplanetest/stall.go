@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // StallProxy is a TCP proxy in front of the control plane that can stall: once stalled, it
@@ -22,6 +23,7 @@ type StallProxy struct {
 	closed  bool
 	trips   int
 	cut     []byte
+	delay   time.Duration
 }
 
 // NewStallProxy proxies to the server of dbURL and returns dbURL through the proxy, closed at
@@ -106,6 +108,14 @@ func (p *StallProxy) cutNow(sent []byte) bool {
 	return true
 }
 
+// Delay makes the proxy hold each answer of the server for d before it passes it on, as a
+// control plane far away (another region) does: every round trip takes d more.
+func (p *StallProxy) Delay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
 func (p *StallProxy) isStalled() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -143,6 +153,12 @@ func (p *StallProxy) copy(dst, src net.Conn, fromClient bool) {
 			p.mu.Lock()
 			p.trips++
 			p.mu.Unlock()
+		}
+		if n > 0 && !fromClient {
+			p.mu.Lock()
+			d := p.delay
+			p.mu.Unlock()
+			time.Sleep(d)
 		}
 		if n > 0 && !p.isStalled() {
 			if _, err := dst.Write(buf[:n]); err != nil {
