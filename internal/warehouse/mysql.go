@@ -403,7 +403,7 @@ func (c *myConn) rejected(err error) error {
 	if e := c.explain(err); e != err {
 		return e
 	}
-	if e := interrupted(err, myInterrupted(err)); e != nil {
+	if e := interrupted(err, myEnded); e != nil {
 		return e
 	}
 	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
@@ -417,18 +417,10 @@ const (
 	myClientInterrupt  = 4031 // MySQL 8: ER_CLIENT_INTERACTION_TIMEOUT (the session was ended)
 )
 
-// myInterrupted reports whether err, from a statement, says MySQL or MariaDB ended the statement
-// or its session rather than refused the statement: an error of the connection (no MySQLError:
-// the driver's invalid connection, an EOF), or the server shutting down or killing the query or
-// the session (a statement timeout is told apart before).
-func myInterrupted(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) {
-		return true
-	}
+// myEnded reports whether a MySQL or MariaDB error says the server ended the statement or its
+// session rather than refused the statement: shutting down, or killing the query or the session
+// (a statement timeout is told apart before).
+func myEnded(me *mysql.MySQLError) bool {
 	switch me.Number {
 	case myServerShutdown, myQueryInterrupted, myConnectionKilled, myClientInterrupt:
 		return true

@@ -56,10 +56,16 @@ var (
 	ErrInterrupted = errors.New("the warehouse ended the model's query or its session")
 )
 
-// interrupted is the error for err when it says the warehouse ended the query or its session
-// rather than refused the model's SQL (ended tells which), nil otherwise.
-func interrupted(err error, ended bool) error {
-	if !ended {
+// interrupted is the error for err, a warehouse's answer to a statement, when it says the
+// warehouse ended the query or its session rather than refused the model's SQL, nil otherwise:
+// an error that is not the warehouse's own (not an E, its driver's error from the server: a
+// closed socket, an EOF, the driver's invalid connection) unless the context ended, or one that
+// ended says is the server ending it.
+func interrupted[E error](err error, ended func(E) bool) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	if se, ok := errors.AsType[E](err); ok && !ended(se) {
 		return nil
 	}
 	return fmt.Errorf("%w (a restart, an administrator canceling queries or ending sessions, or the network): "+
@@ -630,28 +636,19 @@ func (c *Conn) rejected(err error) error {
 	if e := c.explain(err); e != err {
 		return e
 	}
-	if e := interrupted(err, pgInterrupted(err)); e != nil {
+	if e := interrupted(err, pgEnded); e != nil {
 		return e
 	}
 	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 }
 
-// pgInterrupted reports whether err, from a statement, says Postgres ended the statement or its
-// session rather than refused the statement: an error of the connection (no PgError: a closed
-// socket, an EOF), the server's connection exceptions (08) but a protocol violation (08P01: a
-// model with a parameter such as $1, which a describe binds with no value; it ends no session),
-// a cancel (57014; a statement timeout is told apart before), its administrator or a crash
-// ending the session (57P01-57P05), too many connections (53300) or a system error (58) but a
-// file the server lacks or has twice (58P01, 58P02: a function's shared library gone after an
-// upgrade of the server's extensions fails every plan of the model until it is installed again).
-func pgInterrupted(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return true
-	}
+// pgEnded reports whether a Postgres error says the server ended the statement or its session
+// rather than refused the statement: its connection exceptions (08, but a protocol violation,
+// 08P01: a model with a parameter), a cancel (57014; a statement timeout is told apart before),
+// its administrator or a crash ending the session (57P01-57P05), too many connections (53300) or
+// a system error (58, but a file the SQL needs missing or there twice, 58P01 and 58P02: a
+// function whose library is gone).
+func pgEnded(pe *pgconn.PgError) bool {
 	switch {
 	case pe.Code == "08P01", pe.Code == "58P01", pe.Code == "58P02":
 		return false
