@@ -662,3 +662,19 @@ func TestWhereNilAndObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordSizeOfAFieldNamedSize pins what docs/destinations.md says of record.size: a field
+// named size is read as that field, and `| size` counts the fields.
+func TestRecordSizeOfAFieldNamedSize(t *testing.T) {
+	for src, want := range map[string]string{
+		`{{ record.size }} {{ record | size }}`: "99 2",
+		`{{ record.id }} {{ record | size }}`:   "1 2",
+	} {
+		if got, err := buildFmt(t, "raw", src, `{"id": 1, "size": 99}`); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
+	}
+	if got, err := buildFmt(t, "raw", `{{ record.size }}`, `{"id": 1, "n": 2}`); err != nil || got != "2" {
+		t.Errorf("record.size without a size field = %q, %v; want 2", got, err)
+	}
+}
