@@ -678,3 +678,15 @@ func TestRecordSizeOfAFieldNamedSize(t *testing.T) {
 		t.Errorf("record.size without a size field = %q, %v; want 2", got, err)
 	}
 }
+
+// TestArithmeticOfANumberPastFloat64 says why a number written with an exponent past float64's
+// range (1e400, which a json column can hold) cannot be computed with, instead of calling it
+// "not a number".
+func TestArithmeticOfANumberPastFloat64(t *testing.T) {
+	for _, n := range []string{"1e400", "-1E+400"} {
+		_, err := buildFmt(t, "raw", `{{ record.p.n | plus: 1 }}`, `{"p": {"n": `+n+`}}`)
+		if err == nil || strings.Contains(err.Error(), "is not a number") || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s | plus: 1: %v; want it said too large", n, err)
+		}
+	}
+}
