@@ -504,3 +504,41 @@ func TestRequestsBodyNotUTF8RejectsOneRecord(t *testing.T) {
 		t.Fatalf("rejected as %d %q", bad.Status, bad.Body)
 	}
 }
+
+// The status decides, never the answer's body (docs/destinations.md): a 207 Multi-Status whose
+// body lists a failure, a 202 and a 204 each deliver every record their request carried.
+func TestRequestsAnySuccessStatusDelivers(t *testing.T) {
+	for _, status := range []int{http.StatusMultiStatus, http.StatusAccepted, http.StatusNoContent} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{
+				Mode: controlplane.RequestModeBatch,
+				New:  &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: `{"records": {{ records | json }}, "n": {{ records | size }}}`},
+			})
+			var mu sync.Mutex
+			n := 0
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				mu.Lock()
+				n++
+				mu.Unlock()
+				w.WriteHeader(status)
+				if status != http.StatusNoContent {
+					_, _ = io.WriteString(w, `{"success": false, "results": [{"status": 400, "error": "invalid"}]}`)
+				}
+				return true
+			})
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Delivered != 3 || run.Counts.Rejected != 0 {
+				t.Fatalf("counts %+v", run.Counts)
+			}
+			sent := func() int { mu.Lock(); defer mu.Unlock(); return n }
+			first := sent()
+			if first == 0 {
+				t.Fatal("no request")
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := sent(); got != first {
+				t.Fatalf("%d requests after a second run, want the first run's %d: its records were sent again", got, first)
+			}
+		})
+	}
+}
