@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -476,5 +477,68 @@ func TestDryRunWithholdsKeyHashedInRequests(t *testing.T) {
 	}
 	if dr.KeyWithheld != "" || len(dr.SampleKeys["new"]) != 3 || !strings.Contains(string(dr.Samples["changed"][0]), "example.com") {
 		t.Fatalf("sent in the path: withheld %q, %q %s", dr.KeyWithheld, dr.SampleKeys, dr.Samples)
+	}
+}
+
+// A record whose value url_decode turns into bytes that are not UTF-8 (a Latin-1 escape) is
+// rejected alone, saying so, instead of sent in a body that is not JSON; the others go.
+func TestRequestsBodyNotUTF8RejectsOneRecord(t *testing.T) {
+	f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{
+		Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Path: "/contacts",
+			Body: `{"email": {{ record.email | json }}, "name": "{{ record.name | url_decode }}"}`},
+	})
+	f.exec(`UPDATE contacts SET name = 'caf%E9' WHERE score = 2`)
+	run := f.run(controlplane.RunSucceeded, RunOptions{})
+	if got := takeLines(rest); len(got) != 2 || slices.ContainsFunc(got, func(s string) bool { return !utf8.ValidString(s) }) {
+		t.Fatalf("delivered %q, want Ada's and Zoë's", got)
+	}
+	if run.Counts.Delivered != 2 || run.Counts.Rejected != 1 {
+		t.Fatalf("counts %+v", run.Counts)
+	}
+	bad, err := f.store.GetRejected(f.ctx, f.sync.ID, "a/b@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.Status != 0 || !strings.Contains(bad.Body, "not UTF-8") {
+		t.Fatalf("rejected as %d %q", bad.Status, bad.Body)
+	}
+}
+
+// The status decides, never the answer's body (docs/destinations.md): a 207 Multi-Status whose
+// body lists a failure, a 202 and a 204 each deliver every record their request carried.
+func TestRequestsAnySuccessStatusDelivers(t *testing.T) {
+	for _, status := range []int{http.StatusMultiStatus, http.StatusAccepted, http.StatusNoContent} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			f, rest := restFixture(t, controlplane.BehaviorUpdateOrCreate, &controlplane.RequestSpec{
+				Mode: controlplane.RequestModeBatch,
+				New:  &controlplane.OperationRequest{Method: "POST", Path: "/bulk", Body: `{"records": {{ records | json }}, "n": {{ records | size }}}`},
+			})
+			var mu sync.Mutex
+			n := 0
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				mu.Lock()
+				n++
+				mu.Unlock()
+				w.WriteHeader(status)
+				if status != http.StatusNoContent {
+					_, _ = io.WriteString(w, `{"success": false, "results": [{"status": 400, "error": "invalid"}]}`)
+				}
+				return true
+			})
+			run := f.run(controlplane.RunSucceeded, RunOptions{})
+			if run.Counts.Delivered != 3 || run.Counts.Rejected != 0 {
+				t.Fatalf("counts %+v", run.Counts)
+			}
+			sent := func() int { mu.Lock(); defer mu.Unlock(); return n }
+			first := sent()
+			if first == 0 {
+				t.Fatal("no request")
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			if got := sent(); got != first {
+				t.Fatalf("%d requests after a second run, want the first run's %d: its records were sent again", got, first)
+			}
+		})
 	}
 }

@@ -70,6 +70,9 @@ func exactNumber(v any) (*big.Rat, bool, error) {
 		}
 		// An exponent (a float column's 1e+30) is read as a float64, which bounds it.
 		f, err := strconv.ParseFloat(s, 64)
+		if err != nil && math.IsInf(f, 0) {
+			return nil, false, fmt.Errorf("%q is too large to compute with (a number with an exponent is read as a float64, of at most about 1.8e308)", truncate(s, 64))
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("%q is not a number", truncate(s, 64))
 		}

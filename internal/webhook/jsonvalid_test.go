@@ -83,3 +83,20 @@ func tooDeep(b []byte) bool {
 	}
 	return false
 }
+
+// TestJSONBodyMustBeUTF8: JSON is UTF-8 (RFC 8259 8.1), and a body that holds other bytes is
+// not valid JSON, though encoding/json's and gjson's validators take it. Liquid's url_decode
+// makes such bytes of a Latin-1 escape (caf%E9), so a json body that renders them is refused,
+// saying where, as the other bodies that are not JSON are.
+func TestJSONBodyMustBeUTF8(t *testing.T) {
+	for _, src := range []string{`{"q": "{{ record.q | url_decode }}"}`, `{"q": "caf{{ "%C3" | url_decode }}"}`} {
+		got, err := buildFmt(t, "json", src, `{"q": "caf%E9"}`)
+		if err == nil || !strings.Contains(err.Error(), "not UTF-8") || !strings.Contains(err.Error(), "line 1, column 11") {
+			t.Errorf("%s rendered %q, err %v; want it refused as not UTF-8 at line 1, column 11", src, got, err)
+		}
+	}
+	// Through json, such a byte is U+FFFD, and the body is sent.
+	if got, err := buildFmt(t, "json", `{"q": {{ record.q | url_decode | json }}}`, `{"q": "caf%E9"}`); err != nil || got != `{"q": "caf\ufffd"}` {
+		t.Errorf("json of a decoded Latin-1 escape = %q, %v", got, err)
+	}
+}

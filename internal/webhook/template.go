@@ -929,7 +929,13 @@ func checkJSON(body []byte) error {
 	// (TestValidJSONAgreesWithEncodingJSON). Its refusals are confirmed by encoding/json, whose
 	// error says where.
 	if gjson.ValidBytes(body) || json.Valid(body) {
-		return nil
+		// Both validators take bytes that are not UTF-8 in a string, which JSON's text may not
+		// hold (RFC 8259, 8.1): url_decode makes them of a Latin-1 escape (caf%E9).
+		if utf8.Valid(body) {
+			return nil
+		}
+		line, col, text := JSONPosition(body, int64(firstInvalidUTF8(body))+1)
+		return fmt.Errorf("the rendered body is not valid JSON%s: it holds a byte that is not UTF-8 (the json filter writes such a byte as U+FFFD) at line %d, column %d of what it rendered: %q", jsonHint, line, col, text)
 	}
 	var v any
 	err := json.Unmarshal(body, &v)
@@ -939,4 +945,17 @@ func checkJSON(body []byte) error {
 		return fmt.Errorf("the rendered body is not valid JSON%s: %v at line %d, column %d of what it rendered: %q", jsonHint, se, line, col, text)
 	}
 	return fmt.Errorf("the rendered body is not valid JSON%s: %v", jsonHint, err)
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that does not start a valid UTF-8
+// character, len(b) if there is none.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

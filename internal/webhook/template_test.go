@@ -662,3 +662,31 @@ func TestWhereNilAndObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordSizeOfAFieldNamedSize pins what docs/destinations.md says of record.size: a field
+// named size is read as that field, and `| size` counts the fields.
+func TestRecordSizeOfAFieldNamedSize(t *testing.T) {
+	for src, want := range map[string]string{
+		`{{ record.size }} {{ record | size }}`: "99 2",
+		`{{ record.id }} {{ record | size }}`:   "1 2",
+	} {
+		if got, err := buildFmt(t, "raw", src, `{"id": 1, "size": 99}`); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
+	}
+	if got, err := buildFmt(t, "raw", `{{ record.size }}`, `{"id": 1, "n": 2}`); err != nil || got != "2" {
+		t.Errorf("record.size without a size field = %q, %v; want 2", got, err)
+	}
+}
+
+// TestArithmeticOfANumberPastFloat64 says why a number written with an exponent past float64's
+// range (1e400, which a json column can hold) cannot be computed with, instead of calling it
+// "not a number".
+func TestArithmeticOfANumberPastFloat64(t *testing.T) {
+	for _, n := range []string{"1e400", "-1E+400"} {
+		_, err := buildFmt(t, "raw", `{{ record.p.n | plus: 1 }}`, `{"p": {"n": `+n+`}}`)
+		if err == nil || strings.Contains(err.Error(), "is not a number") || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s | plus: 1: %v; want it said too large", n, err)
+		}
+	}
+}
