@@ -401,36 +401,11 @@ func mariaTokens(s string, quote byte) []mariaToken {
 			}
 			i += end + 4
 		case c == quote:
-			var b strings.Builder
-			j := i + 1
-			for ; j < len(s); j++ {
-				if s[j] == quote {
-					if j+1 < len(s) && s[j+1] == quote {
-						b.WriteByte(quote)
-						j++
-						continue
-					}
-					break
-				}
-				b.WriteByte(s[j])
-			}
-			toks = append(toks, mariaToken{text: b.String(), ident: true})
+			j := quotedEnd(s, i, false)
+			toks = append(toks, mariaToken{text: undoubled(s[i+1:j], quote), ident: true})
 			i = j + 1
 		case c == '\'' || c == '"':
-			j := i + 1
-			for ; j < len(s); j++ {
-				if s[j] == '\\' {
-					j++
-					continue
-				}
-				if s[j] == c {
-					if j+1 < len(s) && s[j+1] == c {
-						j++
-						continue
-					}
-					break
-				}
-			}
+			j := quotedEnd(s, i, true)
 			toks = append(toks, mariaToken{text: s[i:min(j+1, len(s))]})
 			i = j + 1
 		case c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80:

@@ -294,6 +294,34 @@ func refuseCalls(expr string) error {
 	return nil
 }
 
+// quotedEnd is the index in s of the quote that closes the quoted text (a string or a quoted
+// name) that s[i], a quote, opens, len(s) when none does: a doubled quote inside is one, and,
+// when backslash, a backslash escapes the byte after it. The lexers of the models' SQL
+// (pgSQLCalls, mySQLWords) and of MariaDB's notes (mariaTokens) read quotes with it.
+func quotedEnd(s string, i int, backslash bool) int {
+	q := s[i]
+	j := i + 1
+	for ; j < len(s); j++ {
+		if backslash && s[j] == '\\' && j+1 < len(s) {
+			j++
+			continue
+		}
+		if s[j] == q {
+			if j+1 < len(s) && s[j+1] == q {
+				j++
+				continue
+			}
+			break
+		}
+	}
+	return j
+}
+
+// undoubled is quoted text (a name) with each doubled quote q one.
+func undoubled(text string, q byte) string {
+	return strings.ReplaceAll(text, string([]byte{q, q}), string(q))
+}
+
 // pgSQLCalls is a model's SQL as refuseCalls reads it, as Postgres's lexer reads it: without
 // comments (nested /* */ too), each string ('...', E'...', U&'...', $tag$...$tag$) a "0", a
 // quoted name by its name ("pg_read_file"(...) and U&"\0070g_read_file"(...) call
@@ -305,29 +333,10 @@ func pgSQLCalls(sql string, scs bool) (string, error) {
 		return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 	}
 	// quoted is the end of the quoted text from sql[i] (a quote), and its text with each doubled
-	// quote one (and each backslash escape kept, when backslash).
+	// quote one (its text is read only of names, which have no backslash escapes).
 	quoted := func(i int, backslash bool) (int, string) {
-		q := sql[i]
-		var t strings.Builder
-		j := i + 1
-		for ; j < len(sql); j++ {
-			if backslash && sql[j] == '\\' && j+1 < len(sql) {
-				t.WriteByte(sql[j])
-				t.WriteByte(sql[j+1])
-				j++
-				continue
-			}
-			if sql[j] == q {
-				if j+1 < len(sql) && sql[j+1] == q {
-					t.WriteByte(q)
-					j++
-					continue
-				}
-				break
-			}
-			t.WriteByte(sql[j])
-		}
-		return j + 1, t.String()
+		j := quotedEnd(sql, i, backslash)
+		return j + 1, undoubled(sql[i+1:j], sql[i])
 	}
 	name := func(n string) {
 		for i := 0; i < len(n); i++ {
@@ -780,26 +789,12 @@ func mySQLWords(query string, backslash, ansiQuotes bool) (words []string, maybe
 		c := query[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
-			j := i + 1
-			for j < len(query) {
-				if query[j] == '\\' && backslash && (c == '\'' || c == '"' && !ansiQuotes) {
-					j += 2
-					continue
-				}
-				if query[j] == c {
-					if j+1 < len(query) && query[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
+			j := quotedEnd(query, i, backslash && (c == '\'' || c == '"' && !ansiQuotes))
 			// A quoted name is "`" and the name, upper-cased: `load_file`('/etc/passwd') calls
 			// LOAD_FILE as load_file(...) does (and "load_file"(...) under ANSI_QUOTES). A string
 			// is "".
 			if c == '`' || c == '"' && ansiQuotes {
-				name := strings.ReplaceAll(query[i+1:min(j, len(query))], string([]byte{c, c}), string(c))
+				name := undoubled(query[i+1:j], c)
 				add("`" + strings.ToUpper(name))
 			} else {
 				add("")
