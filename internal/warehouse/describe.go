@@ -28,6 +28,7 @@ func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string
 // DescribeConn is Describe on an open connection.
 func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane.Column, error) {
 	query = trimQuery(query)
+	conn.send()
 	sd, err := conn.pg.Prepare(ctx, "", query)
 	if err != nil {
 		var pe *pgconn.PgError
@@ -45,6 +46,7 @@ func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane
 	}
 	// A run reads the model as a derived table (open; the other warehouses describe it so):
 	// SQL that prepares alone but not so would pass here and fail every run.
+	conn.send()
 	if _, err := conn.pg.Prepare(ctx, "", "SELECT * FROM "+wrapQuery(query)); err != nil {
 		err = conn.rejected(err)
 		if errors.Is(err, ErrInterrupted) { // not the derived table's fault either

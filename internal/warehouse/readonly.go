@@ -104,6 +104,26 @@ func Timeouts(wh *controlplane.PostgresConfig) (statement, lock time.Duration) {
 type Conn struct {
 	pg                            *pgx.Conn
 	statementTimeout, lockTimeout time.Duration
+	// sent is when the statement running last was sent (send): a cancel that comes a
+	// statement timeout after it is the timeout's (timedOut).
+	sent time.Time
+}
+
+// send notes that a statement is about to be sent to the warehouse.
+func (c *Conn) send() { c.sent = time.Now() }
+
+// timedOut reports whether a cancel (57014, query_canceled) is the statement timeout's rather
+// than a cancel by pg_cancel_backend or an administrator. Postgres tells them apart only in the
+// message's text, which is in the server's lc_messages language (English: "canceling statement
+// due to statement timeout"); whatever the language, a statement the timeout ended had run for
+// at least the timeout since it was sent (the server starts its timer on receiving it), while
+// another cancel came before it. Seen late (rows read slowly after a cancel), an administrator's
+// cancel on a server not in English can still be called the timeout's.
+func (c *Conn) timedOut(pe *pgconn.PgError) bool {
+	if strings.Contains(pe.Message, "statement timeout") {
+		return true
+	}
+	return !c.sent.IsZero() && time.Since(c.sent) >= c.statementTimeout
 }
 
 // Connect opens a read-only connection to a Postgres warehouse. Errors never echo the URL.
@@ -174,6 +194,7 @@ type planNode struct {
 // has been prepared already, so it is one statement the warehouse accepts.
 func (c *Conn) checkReadsOnly(ctx context.Context, query string) error {
 	// The extended protocol: one statement, whatever the text holds.
+	c.send()
 	res := c.pg.PgConn().ExecParams(ctx, "EXPLAIN (VERBOSE, FORMAT JSON)\n"+query, nil, nil, nil, nil).Read()
 	if res.Err != nil {
 		var pe *pgconn.PgError
@@ -681,7 +702,7 @@ func (c *Conn) explain(err error) error {
 		return fmt.Errorf("%w by another session, which did not release it within the connection's lock_timeout "+
 			"(%s): try again once that session is done (an ALTER TABLE, VACUUM FULL, REINDEX or LOCK TABLE holds such "+
 			"locks), or raise lock_timeout: %w", ErrLockTimeout, FormatDuration(c.lockTimeout), err)
-	case pe.Code == "57014" && strings.Contains(pe.Message, "statement timeout"): // query_canceled
+	case pe.Code == "57014" && c.timedOut(pe): // query_canceled
 		return fmt.Errorf("%w (%s): make the query faster, or raise statement_timeout: %w",
 			ErrStatementTimeout, FormatDuration(c.statementTimeout), err)
 	case pe.Code == "25006": // read_only_sql_transaction

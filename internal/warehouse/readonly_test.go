@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 )
@@ -247,6 +248,29 @@ func TestStatementTimeout(t *testing.T) {
 	})
 	if !errors.Is(err, ErrStatementTimeout) || !strings.Contains(err.Error(), "(200ms)") {
 		t.Errorf("slow read: %v", err)
+	}
+}
+
+// TestStatementTimeoutInAnyLanguage: a server whose lc_messages is not English says "canceling
+// statement due to statement timeout" in its own language, with the same SQLSTATE (57014) as a
+// cancel by an administrator. Such a timeout was reported as an interrupted session ("try again"),
+// which fails the same way every time, instead of "raise statement_timeout".
+func TestStatementTimeoutInAnyLanguage(t *testing.T) {
+	// German (de.po of Postgres 15); this machine's servers have no other locale to test with.
+	timeout := &pgconn.PgError{Severity: "FEHLER", Code: "57014", Message: "storniere Anfrage wegen Zeitüberschreitung der Anfrage"}
+	cancel := &pgconn.PgError{Severity: "FEHLER", Code: "57014", Message: "storniere Anfrage wegen Benutzeraufforderung"}
+	c := &Conn{statementTimeout: 200 * time.Millisecond, sent: time.Now().Add(-300 * time.Millisecond)}
+	if err := c.rejected(timeout); !errors.Is(err, ErrStatementTimeout) || !strings.Contains(err.Error(), "raise statement_timeout") {
+		t.Errorf("a cancel %s after the statement was sent, its timeout 200ms: %v; want ErrStatementTimeout", time.Since(c.sent), err)
+	}
+	c.send()
+	if err := c.rejected(cancel); errors.Is(err, ErrStatementTimeout) || !errors.Is(err, ErrInterrupted) {
+		t.Errorf("a cancel right after the statement was sent, its timeout 200ms: %v; want ErrInterrupted", err)
+	}
+	// English text says which it is, however long the statement ran.
+	english := &pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}
+	if err := c.rejected(english); !errors.Is(err, ErrStatementTimeout) {
+		t.Errorf("an English statement timeout: %v; want ErrStatementTimeout", err)
 	}
 }
 

@@ -105,6 +105,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	}
 	wrapped := fmt.Sprintf("SELECT %s FROM (\n%s\n) AS m%s", sel, query, where)
 	pc := conn.pg.PgConn()
+	conn.send()
 	sd, err := pc.Prepare(ctx, "", wrapped, nil)
 	if err != nil {
 		return nil, conn.rejected(err)
@@ -140,6 +141,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	}
 	if len(zoned) > 0 {
 		wrapped = fmt.Sprintf("SELECT %s FROM (\n%s\n) AS m%s", sel, query, where)
+		conn.send()
 		if sd, err = pc.Prepare(ctx, "", wrapped, nil); err != nil {
 			return nil, conn.rejected(err)
 		}
@@ -188,6 +190,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 			return open(ctx, conn, query, keyColumn, since, true)
 		}
 	}
+	conn.send()
 	r.rr = pc.ExecPrepared(ctx, "", params, nil, formats)
 	return r, nil
 }
