@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: builds backflow-runner from this tree (or times BENCH_RUNNER) and measures it
-# against the design's performance targets (README, "Performance"). For each size in
+# against the design's performance targets (docs/performance.md; how to run it: README, "Performance"). For each size in
 # BENCH_ROWS (default: 100000 and 1000000) it recreates the databases backflow_bench_cp and
 # backflow_bench_wh (BENCH_DB_PREFIX, default backflow_bench, names them) on BACKFLOW_DATABASE_URL's server (default
 # postgres://postgres@127.0.0.1:5432/postgres), fills a users table shaped like the Census guide's,
