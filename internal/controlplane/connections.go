@@ -173,8 +173,18 @@ type oauth2Settings struct {
 	Parameters map[string]string `json:"parameters,omitzero"`
 }
 
-// connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
-var connectionSecretsAAD = []byte("backflow connection secrets")
+// legacyConnectionSecretsAAD is the additional data of connection secrets sealed by releases
+// before connectionAAD: the same for every connection, so such sealed bytes copied into another
+// connection's row opened there. They are still opened; every write and every rekey seals anew
+// with connectionAAD.
+var legacyConnectionSecretsAAD = []byte("backflow connection secrets")
+
+// connectionAAD is the additional data a connection's secrets are sealed with: its id and kind.
+// Sealed bytes moved to another connection's row (swapped, copied) do not open there, so a
+// runner never sends one connection's records with another's URL and credentials.
+func connectionAAD(id int64, kind string) []byte {
+	return fmt.Appendf(nil, "backflow connection secrets\x00%s\x00%d", kind, id)
+}
 
 type connectionSecrets struct {
 	URL string `json:"url"`
@@ -188,7 +198,9 @@ type connectionSecrets struct {
 	BasicAuthPassword  string `json:"basic_auth_password,omitempty"`
 }
 
-func (s *Store) sealConnection(c *Connection) (kind string, config []byte, sealed []byte, err error) {
+// connectionParts splits c into its kind, its settings that are not secret (config) and the
+// JSON of its secrets, which sealSecrets seals once its id is known.
+func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plain []byte, err error) {
 	if err := s.needSealer(); err != nil {
 		return "", nil, nil, err
 	}
@@ -241,11 +253,11 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 			return "", nil, nil, err
 		}
 	}
-	plain, err := json.Marshal(secrets)
+	plain, err = json.Marshal(secrets)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	return kind, config, s.sealer.Seal(plain, connectionSecretsAAD), nil
+	return kind, config, plain, nil
 }
 
 const connectionColumns = `id, name, kind, config, sealed_secrets, created_at, updated_at`
@@ -266,7 +278,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	if err := s.needSealer(); err != nil {
 		return nil, err
 	}
-	secrets, err := s.openSecrets(sealed)
+	secrets, err := s.openSecrets(c.ID, kind, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
 	}
@@ -319,7 +331,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 
 // CreateConnection stores a new connection and fills in its id and timestamps.
 func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
-	kind, config, sealed, err := s.sealConnection(c)
+	kind, config, plain, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
@@ -327,8 +339,14 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
-			VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
+		// The id first: the secrets are sealed with it (connectionAAD).
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('backflow.connections', 'id'))`).Scan(&id); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (id, name, kind, config, sealed_secrets)
+			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
+			id, c.Name, kind, config, s.sealer.Seal(plain, connectionAAD(id, kind))).
 			Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
 		return nameTaken(err, "connection", c.Name)
 	})
@@ -353,18 +371,20 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("lock the connections: %w", err)
 	}
 	// The most recently written first: the one most likely under the current key.
-	rows, err := tx.Query(ctx, `SELECT sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
+	rows, err := tx.Query(ctx, `SELECT id, kind, sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
+		var id int64
+		var kind string
 		var sealed []byte
-		if err := rows.Scan(&sealed); err != nil {
+		if err := rows.Scan(&id, &kind, &sealed); err != nil {
 			return err
 		}
-		if s.opens(sealed) {
+		if s.opens(id, kind, sealed) {
 			return nil
 		}
 		n++
@@ -379,10 +399,21 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
-// openSecrets opens a connection's sealed secrets with the store's key.
-func (s *Store) openSecrets(sealed []byte) (connectionSecrets, error) {
+// openConnectionSecrets opens the sealed secrets of connection id (of kind) with key: sealed
+// with its id and kind, or by an earlier release with legacyConnectionSecretsAAD (legacy true).
+// Sealed bytes of another connection do not open: ErrWrongKey.
+func openConnectionSecrets(key *Sealer, id int64, kind string, sealed []byte) (plain []byte, legacy bool, err error) {
+	if plain, err := key.Open(sealed, connectionAAD(id, kind)); err == nil {
+		return plain, false, nil
+	}
+	plain, err = key.Open(sealed, legacyConnectionSecretsAAD)
+	return plain, err == nil, err
+}
+
+// openSecrets opens the sealed secrets of connection id (of kind) with the store's key.
+func (s *Store) openSecrets(id int64, kind string, sealed []byte) (connectionSecrets, error) {
 	var secrets connectionSecrets
-	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	plain, _, err := openConnectionSecrets(s.sealer, id, kind, sealed)
 	if err != nil {
 		return secrets, err
 	}
@@ -394,14 +425,14 @@ func (s *Store) openSecrets(sealed []byte) (connectionSecrets, error) {
 
 // sealedURL is the URL in a connection's sealed secrets; "" when the store's key does not open
 // them.
-func (s *Store) sealedURL(sealed []byte) string {
-	secrets, _ := s.openSecrets(sealed)
+func (s *Store) sealedURL(id int64, kind string, sealed []byte) string {
+	secrets, _ := s.openSecrets(id, kind, sealed)
 	return secrets.URL
 }
 
 // opens reports whether the store's key opens a connection's sealed secrets.
-func (s *Store) opens(sealed []byte) bool {
-	_, err := s.sealer.Open(sealed, connectionSecretsAAD)
+func (s *Store) opens(id int64, kind string, sealed []byte) bool {
+	_, _, err := openConnectionSecrets(s.sealer, id, kind, sealed)
 	return err == nil
 }
 
@@ -427,7 +458,7 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	if err := s.needSealer(); err != nil {
 		return KeyCheck{}, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.sealed_secrets FROM backflow.connections c
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.kind, c.sealed_secrets FROM backflow.connections c
 		WHERE c.id IN (SELECT m.connection_id FROM backflow.syncs y JOIN backflow.models m ON m.id = y.model_id)
 		   OR c.id IN (SELECT y.destination_id FROM backflow.syncs y)
 		   OR c.id IN (SELECT n.destination_id FROM backflow.notifications n WHERE EXISTS (SELECT FROM backflow.syncs y
@@ -440,12 +471,13 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	var kc KeyCheck
 	for rows.Next() {
 		var c NamedConnection
+		var kind string
 		var sealed []byte
-		if err := rows.Scan(&c.ID, &c.Name, &sealed); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &kind, &sealed); err != nil {
 			return KeyCheck{}, err
 		}
 		kc.InUse++
-		if !s.opens(sealed) {
+		if !s.opens(c.ID, kind, sealed) {
 			kc.Unopened = append(kc.Unopened, c)
 		}
 	}
@@ -457,10 +489,11 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
 func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
-	kind, config, sealed, err := s.sealConnection(c)
+	kind, config, plain, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
+	sealed := s.sealer.Seal(plain, connectionAAD(c.ID, kind))
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
@@ -488,7 +521,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		if err != nil {
 			return nameTaken(err, "connection", c.Name)
 		}
-		if c.Webhook != nil && s.sealedURL(oldSealed) != c.Webhook.URL {
+		if c.Webhook != nil && s.sealedURL(c.ID, oldKind, oldSealed) != c.Webhook.URL {
 			return forgetLearnedPacing(ctx, tx, c.ID)
 		}
 		return nil

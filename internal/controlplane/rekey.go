@@ -51,18 +51,19 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock the connections: %w", err)
 		}
-		rows, err := tx.Query(ctx, `SELECT id, name, sealed_secrets FROM backflow.connections ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT id, name, kind, sealed_secrets FROM backflow.connections ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		type sealedRow struct {
 			id     int64
 			name   string
+			kind   string
 			sealed []byte
 		}
 		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedRow, error) {
 			var c sealedRow
-			err := r.Scan(&c.id, &c.name, &c.sealed)
+			err := r.Scan(&c.id, &c.name, &c.kind, &c.sealed)
 			return c, err
 		})
 		if err != nil {
@@ -71,16 +72,22 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		var ids []int64
 		var resealed [][]byte
 		for _, c := range all {
-			plain, err := oldKey.Open(c.sealed, connectionSecretsAAD)
+			plain, _, err := openConnectionSecrets(oldKey, c.id, c.kind, c.sealed)
 			if err != nil {
-				if _, err := newKey.Open(c.sealed, connectionSecretsAAD); err == nil {
+				newPlain, legacy, err := openConnectionSecrets(newKey, c.id, c.kind, c.sealed)
+				if err != nil {
+					return &RekeyError{Connection: c.name}
+				}
+				if !legacy {
 					res.AlreadyNew++
 					continue
 				}
-				return &RekeyError{Connection: c.name}
+				// Under the new key but sealed by an earlier release, without its id: sealed
+				// anew with it.
+				plain = newPlain
 			}
 			ids = append(ids, c.id)
-			resealed = append(resealed, newKey.Seal(plain, connectionSecretsAAD))
+			resealed = append(resealed, newKey.Seal(plain, connectionAAD(c.id, c.kind)))
 		}
 		if len(ids) == 0 {
 			return nil
