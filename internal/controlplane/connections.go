@@ -174,16 +174,44 @@ type oauth2Settings struct {
 }
 
 // legacyConnectionSecretsAAD is the additional data of connection secrets sealed by releases
-// before connectionAAD: the same for every connection, so such sealed bytes copied into another
+// before sealedFor: the same for every connection, so such sealed bytes copied into another
 // connection's row opened there. They are still opened; every write and every rekey seals anew
-// with connectionAAD.
+// with sealedFor.
 var legacyConnectionSecretsAAD = []byte("backflow connection secrets")
 
-// connectionAAD is the additional data a connection's secrets are sealed with: its id and kind.
-// Sealed bytes moved to another connection's row (swapped, copied) do not open there, so a
-// runner never sends one connection's records with another's URL and credentials.
-func connectionAAD(id int64, kind string) []byte {
-	return fmt.Appendf(nil, "backflow connection secrets\x00%s\x00%d", kind, id)
+// sealedFor is what a connection's sealed secrets are bound to (AES-GCM additional data): its
+// id, its kind and, for a webhook with oauth2, the token URL its client secret is sent to (a
+// setting stored in the clear). Sealed bytes moved to another connection's row (swapped,
+// copied) do not open there, so a runner never sends one connection's records with another's
+// URL and credentials; nor does a token URL changed in the control plane receive the client
+// secret.
+type sealedFor struct {
+	id       int64
+	kind     string
+	tokenURL string
+}
+
+// sealedForColumns reads a sealedFor from a connections row (scanned into id, kind, tokenURL);
+// CheckKeyInUse spells them out for its alias.
+const sealedForColumns = `id, kind, coalesce(config->'oauth2'->>'token_url', '')`
+
+func (f sealedFor) aad() []byte {
+	return fmt.Appendf(nil, "backflow connection secrets\x00%s\x00%d\x00%s", f.kind, f.id, f.tokenURL)
+}
+
+// tokenURLOf is the oauth2 token URL of a webhook connection's settings (config), "" without.
+func tokenURLOf(kind string, config []byte) (string, error) {
+	if kind != KindWebhook {
+		return "", nil
+	}
+	var ws webhookSettings
+	if err := json.Unmarshal(config, &ws); err != nil {
+		return "", err
+	}
+	if ws.OAuth2 == nil {
+		return "", nil
+	}
+	return ws.OAuth2.TokenURL, nil
 }
 
 type connectionSecrets struct {
@@ -199,10 +227,10 @@ type connectionSecrets struct {
 }
 
 // connectionParts splits c into its kind, its settings that are not secret (config) and the
-// JSON of its secrets, which sealSecrets seals once its id is known.
-func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plain []byte, err error) {
+// JSON of its secrets (plain), sealed once its id is known with sealedFor{id, kind, tokenURL}.
+func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plain []byte, tokenURL string, err error) {
 	if err := s.needSealer(); err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, "", err
 	}
 	var secrets connectionSecrets
 	set := 0
@@ -213,19 +241,19 @@ func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plai
 	}
 	switch {
 	case set != 1:
-		return "", nil, nil, errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
+		return "", nil, nil, "", errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
 	case c.Postgres != nil:
 		kind = KindPostgres
 		config, err = json.Marshal(newPostgresSettings(c.Postgres.StatementTimeout, c.Postgres.LockTimeout, c.Postgres.Spelled))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets.URL = c.Postgres.URL
 	case c.MySQL != nil:
 		kind = KindMySQL
 		config, err = json.Marshal(newPostgresSettings(c.MySQL.StatementTimeout, c.MySQL.LockTimeout, c.MySQL.Spelled))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets.URL = c.MySQL.URL
 	case c.DuckDB != nil:
@@ -233,7 +261,7 @@ func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plai
 		config, err = json.Marshal(newPostgresSettings(c.DuckDB.StatementTimeout, 0,
 			TimeoutSpelling{StatementTimeout: c.DuckDB.Spelled.StatementTimeout}))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets = connectionSecrets{URL: c.DuckDB.Database, InitSQL: c.DuckDB.InitSQL}
 	default:
@@ -244,20 +272,21 @@ func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plai
 		if o := w.OAuth2; o != nil {
 			ws.OAuth2 = &oauth2Settings{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Parameters: o.Parameters}
 			secrets.OAuth2ClientSecret = o.ClientSecret
+			tokenURL = o.TokenURL
 		}
 		if b := w.BasicAuth; b != nil {
 			ws.BasicAuthUsername = &b.Username
 			secrets.BasicAuthPassword = b.Password
 		}
 		if config, err = json.Marshal(ws); err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 	}
 	plain, err = json.Marshal(secrets)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, "", err
 	}
-	return kind, config, plain, nil
+	return kind, config, plain, tokenURL, nil
 }
 
 const connectionColumns = `id, name, kind, config, sealed_secrets, created_at, updated_at`
@@ -278,7 +307,11 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	if err := s.needSealer(); err != nil {
 		return nil, err
 	}
-	secrets, err := s.openSecrets(c.ID, kind, sealed)
+	tokenURL, err := tokenURLOf(kind, config)
+	if err != nil {
+		return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+	}
+	secrets, err := s.openSecrets(sealedFor{c.ID, kind, tokenURL}, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
 	}
@@ -331,7 +364,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 
 // CreateConnection stores a new connection and fills in its id and timestamps.
 func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
-	kind, config, plain, err := s.connectionParts(c)
+	kind, config, plain, tokenURL, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
@@ -339,14 +372,14 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		// The id first: the secrets are sealed with it (connectionAAD).
+		// The id first: the secrets are sealed with it (sealedFor).
 		var id int64
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('backflow.connections', 'id'))`).Scan(&id); err != nil {
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (id, name, kind, config, sealed_secrets)
 			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
-			id, c.Name, kind, config, s.sealer.Seal(plain, connectionAAD(id, kind))).
+			id, c.Name, kind, config, s.sealer.Seal(plain, sealedFor{id, kind, tokenURL}.aad())).
 			Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
 		return nameTaken(err, "connection", c.Name)
 	})
@@ -371,20 +404,19 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("lock the connections: %w", err)
 	}
 	// The most recently written first: the one most likely under the current key.
-	rows, err := tx.Query(ctx, `SELECT id, kind, sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
+	rows, err := tx.Query(ctx, `SELECT `+sealedForColumns+`, sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var id int64
-		var kind string
+		var f sealedFor
 		var sealed []byte
-		if err := rows.Scan(&id, &kind, &sealed); err != nil {
+		if err := rows.Scan(&f.id, &f.kind, &f.tokenURL, &sealed); err != nil {
 			return err
 		}
-		if s.opens(id, kind, sealed) {
+		if s.opens(f, sealed) {
 			return nil
 		}
 		n++
@@ -399,21 +431,21 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
-// openConnectionSecrets opens the sealed secrets of connection id (of kind) with key: sealed
-// with its id and kind, or by an earlier release with legacyConnectionSecretsAAD (legacy true).
-// Sealed bytes of another connection do not open: ErrWrongKey.
-func openConnectionSecrets(key *Sealer, id int64, kind string, sealed []byte) (plain []byte, legacy bool, err error) {
-	if plain, err := key.Open(sealed, connectionAAD(id, kind)); err == nil {
+// openConnectionSecrets opens a connection's sealed secrets with key: sealed for f, or by an
+// earlier release with legacyConnectionSecretsAAD (legacy true). Sealed bytes of another
+// connection do not open: ErrWrongKey.
+func openConnectionSecrets(key *Sealer, f sealedFor, sealed []byte) (plain []byte, legacy bool, err error) {
+	if plain, err := key.Open(sealed, f.aad()); err == nil {
 		return plain, false, nil
 	}
 	plain, err = key.Open(sealed, legacyConnectionSecretsAAD)
 	return plain, err == nil, err
 }
 
-// openSecrets opens the sealed secrets of connection id (of kind) with the store's key.
-func (s *Store) openSecrets(id int64, kind string, sealed []byte) (connectionSecrets, error) {
+// openSecrets opens a connection's sealed secrets with the store's key.
+func (s *Store) openSecrets(f sealedFor, sealed []byte) (connectionSecrets, error) {
 	var secrets connectionSecrets
-	plain, _, err := openConnectionSecrets(s.sealer, id, kind, sealed)
+	plain, _, err := openConnectionSecrets(s.sealer, f, sealed)
 	if err != nil {
 		return secrets, err
 	}
@@ -425,14 +457,14 @@ func (s *Store) openSecrets(id int64, kind string, sealed []byte) (connectionSec
 
 // sealedURL is the URL in a connection's sealed secrets; "" when the store's key does not open
 // them.
-func (s *Store) sealedURL(id int64, kind string, sealed []byte) string {
-	secrets, _ := s.openSecrets(id, kind, sealed)
+func (s *Store) sealedURL(f sealedFor, sealed []byte) string {
+	secrets, _ := s.openSecrets(f, sealed)
 	return secrets.URL
 }
 
 // opens reports whether the store's key opens a connection's sealed secrets.
-func (s *Store) opens(id int64, kind string, sealed []byte) bool {
-	_, _, err := openConnectionSecrets(s.sealer, id, kind, sealed)
+func (s *Store) opens(f sealedFor, sealed []byte) bool {
+	_, _, err := openConnectionSecrets(s.sealer, f, sealed)
 	return err == nil
 }
 
@@ -458,7 +490,7 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	if err := s.needSealer(); err != nil {
 		return KeyCheck{}, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.kind, c.sealed_secrets FROM backflow.connections c
+	rows, err := s.db.Query(ctx, `SELECT c.name, c.id, c.kind, coalesce(c.config->'oauth2'->>'token_url', ''), c.sealed_secrets FROM backflow.connections c
 		WHERE c.id IN (SELECT m.connection_id FROM backflow.syncs y JOIN backflow.models m ON m.id = y.model_id)
 		   OR c.id IN (SELECT y.destination_id FROM backflow.syncs y)
 		   OR c.id IN (SELECT n.destination_id FROM backflow.notifications n WHERE EXISTS (SELECT FROM backflow.syncs y
@@ -471,13 +503,14 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	var kc KeyCheck
 	for rows.Next() {
 		var c NamedConnection
-		var kind string
+		var f sealedFor
 		var sealed []byte
-		if err := rows.Scan(&c.ID, &c.Name, &kind, &sealed); err != nil {
+		if err := rows.Scan(&c.Name, &f.id, &f.kind, &f.tokenURL, &sealed); err != nil {
 			return KeyCheck{}, err
 		}
+		c.ID = f.id
 		kc.InUse++
-		if !s.opens(c.ID, kind, sealed) {
+		if !s.opens(f, sealed) {
 			kc.Unopened = append(kc.Unopened, c)
 		}
 	}
@@ -489,27 +522,27 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
 func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
-	kind, config, plain, err := s.connectionParts(c)
+	kind, config, plain, tokenURL, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
-	sealed := s.sealer.Seal(plain, connectionAAD(c.ID, kind))
+	sealed := s.sealer.Seal(plain, sealedFor{c.ID, kind, tokenURL}.aad())
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		var oldKind string
+		var old sealedFor
 		var oldSealed []byte
-		err := tx.QueryRow(ctx, `SELECT kind, sealed_secrets FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).
-			Scan(&oldKind, &oldSealed)
+		err := tx.QueryRow(ctx, `SELECT `+sealedForColumns+`, sealed_secrets FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).
+			Scan(&old.id, &old.kind, &old.tokenURL, &oldSealed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
-		if oldKind != kind {
-			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, oldKind, kind)
+		if old.kind != kind {
+			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, old.kind, kind)
 		}
 		// clock_timestamp(), not now() (this transaction's start): a run that starts while this
 		// transaction is open reads the connection as it was, and a cursor sync's full read by
@@ -521,7 +554,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		if err != nil {
 			return nameTaken(err, "connection", c.Name)
 		}
-		if c.Webhook != nil && s.sealedURL(c.ID, oldKind, oldSealed) != c.Webhook.URL {
+		if c.Webhook != nil && s.sealedURL(old, oldSealed) != c.Webhook.URL {
 			return forgetLearnedPacing(ctx, tx, c.ID)
 		}
 		return nil

@@ -194,3 +194,45 @@ func TestSealedSecretsAreBoundToTheirConnection(t *testing.T) {
 		t.Fatalf("a warehouse with a webhook's sealed secrets: %+v, %v; want ErrWrongKey", got, err)
 	}
 }
+
+// The token URL, stored in the clear, is where the runner sends the client secret: one changed in
+// the control plane does not get it. The scopes are not bound (an edit of them outside Terraform
+// is drift the plan shows).
+func TestOAuth2TokenURLIsBoundToTheClientSecret(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: the test rewrites rows with the pool
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := store.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.CreateConnection(ctx, webhookConn("other hook")); err != nil {
+		t.Fatal(err)
+	}
+	crm := webhookConn("crm")
+	crm.Webhook.Headers = nil
+	crm.Webhook.OAuth2 = &controlplane.OAuth2Config{TokenURL: "https://auth.example.test/token", ClientID: "id",
+		ClientSecret: "client-secret-1234", Scopes: []string{"a"}}
+	if err := store.CreateConnection(ctx, crm); err != nil {
+		t.Fatal(err)
+	}
+	exec(`UPDATE backflow.connections SET config = jsonb_set(config, '{oauth2,scopes}', '["b"]') WHERE id = $1`, crm.ID)
+	if got, err := store.GetConnection(ctx, crm.ID); err != nil || got.Webhook.OAuth2.Scopes[0] != "b" {
+		t.Fatalf("after an edit of the scopes: %+v, %v; want them read", got, err)
+	}
+	exec(`UPDATE backflow.connections SET config = jsonb_set(config, '{oauth2,token_url}', '"https://evil.example.test/token"')
+		WHERE id = $1`, crm.ID)
+	if got, err := store.GetConnection(ctx, crm.ID); !errors.Is(err, controlplane.ErrWrongKey) ||
+		!strings.Contains(err.Error(), `connection "crm"`) {
+		t.Fatalf("a connection whose token URL was changed in the control plane: %+v, %v; want ErrWrongKey naming it", got, err)
+	}
+	// Written again through the store (what an apply does), it opens with its new token URL.
+	crm.Webhook.OAuth2.TokenURL = "https://auth2.example.test/token"
+	if err := store.UpdateConnection(ctx, crm); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.GetConnection(ctx, crm.ID); err != nil || got.Webhook.OAuth2.TokenURL != crm.Webhook.OAuth2.TokenURL {
+		t.Fatalf("after an update of the token URL: %+v, %v", got, err)
+	}
+}

@@ -54,10 +54,10 @@ func SetFencedIdleTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
 	t.Cleanup(func() { fencedIdleTimeout = old })
 }
 
-// SealLegacy seals c's secrets as releases before connectionAAD did: with the same additional
+// SealLegacy seals c's secrets as releases before sealedFor did: with the same additional
 // data for every connection (rekey_test.go).
 func (s *Store) SealLegacy(c *Connection) ([]byte, error) {
-	_, _, plain, err := s.connectionParts(c)
+	_, _, plain, _, err := s.connectionParts(c)
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +66,9 @@ func (s *Store) SealLegacy(c *Connection) ([]byte, error) {
 
 // SealFor is the sealed secrets UpdateConnection writes for c (rekey_test.go).
 func (s *Store) SealFor(c *Connection) ([]byte, error) {
-	kind, _, plain, err := s.connectionParts(c)
+	kind, _, plain, tokenURL, err := s.connectionParts(c)
 	if err != nil {
 		return nil, err
 	}
-	return s.sealer.Seal(plain, connectionAAD(c.ID, kind)), nil
+	return s.sealer.Seal(plain, sealedFor{c.ID, kind, tokenURL}.aad()), nil
 }

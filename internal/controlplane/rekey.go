@@ -51,19 +51,18 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock the connections: %w", err)
 		}
-		rows, err := tx.Query(ctx, `SELECT id, name, kind, sealed_secrets FROM backflow.connections ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT name, `+sealedForColumns+`, sealed_secrets FROM backflow.connections ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		type sealedRow struct {
-			id     int64
 			name   string
-			kind   string
+			f      sealedFor
 			sealed []byte
 		}
 		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedRow, error) {
 			var c sealedRow
-			err := r.Scan(&c.id, &c.name, &c.kind, &c.sealed)
+			err := r.Scan(&c.name, &c.f.id, &c.f.kind, &c.f.tokenURL, &c.sealed)
 			return c, err
 		})
 		if err != nil {
@@ -72,9 +71,9 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		var ids []int64
 		var resealed [][]byte
 		for _, c := range all {
-			plain, _, err := openConnectionSecrets(oldKey, c.id, c.kind, c.sealed)
+			plain, _, err := openConnectionSecrets(oldKey, c.f, c.sealed)
 			if err != nil {
-				newPlain, legacy, err := openConnectionSecrets(newKey, c.id, c.kind, c.sealed)
+				newPlain, legacy, err := openConnectionSecrets(newKey, c.f, c.sealed)
 				if err != nil {
 					return &RekeyError{Connection: c.name}
 				}
@@ -82,12 +81,12 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 					res.AlreadyNew++
 					continue
 				}
-				// Under the new key but sealed by an earlier release, without its id: sealed
-				// anew with it.
+				// Under the new key but sealed by an earlier release, not bound to its
+				// connection: sealed anew, bound.
 				plain = newPlain
 			}
-			ids = append(ids, c.id)
-			resealed = append(resealed, newKey.Seal(plain, connectionAAD(c.id, c.kind)))
+			ids = append(ids, c.f.id)
+			resealed = append(resealed, newKey.Seal(plain, c.f.aad()))
 		}
 		if len(ids) == 0 {
 			return nil
