@@ -475,6 +475,10 @@ type KeyCheck struct {
 	InUse int
 	// Unopened are those the store's key cannot open, by id.
 	Unopened []NamedConnection
+	// Unbound are those it opens that an earlier release sealed without binding them to their
+	// connection (sealedFor): until written again or resealed by a rekey, their sealed bytes
+	// would also open in another connection's row.
+	Unbound []NamedConnection
 }
 
 // NamedConnection is a connection's id and name.
@@ -510,8 +514,11 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 		}
 		c.ID = f.id
 		kc.InUse++
-		if !s.opens(f, sealed) {
+		switch _, legacy, err := openConnectionSecrets(s.sealer, f, sealed); {
+		case err != nil:
 			kc.Unopened = append(kc.Unopened, c)
+		case legacy:
+			kc.Unbound = append(kc.Unbound, c)
 		}
 	}
 	if err := rows.Err(); err != nil {
