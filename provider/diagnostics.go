@@ -76,9 +76,12 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 func wrongKeyError(diags *diag.Diagnostics, err error) {
 	addError(diags, "Cannot Decrypt Connection Secrets",
 		"The control plane's connection secrets could not be decrypted with the provider's key: they were "+
-			"sealed with another key.",
+			"sealed with another key, or altered in the control plane (each connection's sealed value opens only in its own row).",
 		"Set `secret_key` in the provider block (or the "+controlplane.SecretKeyEnv+" environment variable) to "+
-			"the key the control plane was written with, the one the runner uses.", err)
+			"the key the control plane was written with, the one the runner uses. If it is already, the sealed "+
+			"value of the connection the error names was altered in the control plane: restore that row from a "+
+			"backup, or replace the connection (`terraform apply -refresh=false -replace=ADDRESS`; the plan shows "+
+			"what is replaced with it).", err)
 }
 
 // updateError reports a failed update. gone is whether the row itself no longer exists: then it

@@ -569,18 +569,35 @@ func pingControlPlane(ctx context.Context, store *controlplane.Store) error {
 // syncs (their warehouses and destinations, and the destinations of their notifications), naming
 // them: with a wrong BACKFLOW_SECRET_KEY every run of theirs fails, and the alerts cannot say so.
 // It changes nothing: the daemon runs, since syncs whose connections it opens still work.
+//
+// It warns of connections sealed by an earlier release without being bound to their row
+// (controlplane.KeyCheck.Unbound), which a rekey to the same key binds.
 func (d *Daemon) checkSecretKey(ctx context.Context) {
 	kc, err := d.Engine.Store.CheckKeyInUse(ctx)
-	if err != nil || len(kc.Unopened) == 0 {
-		return // an error: the scheduling pass reports it
+	if err != nil {
+		return // the scheduling pass reports it
 	}
-	ids := make([]string, len(kc.Unopened))
-	names := make([]string, len(kc.Unopened))
-	for i, c := range kc.Unopened {
-		ids[i], names[i] = strconv.FormatInt(c.ID, 10), strconv.Quote(c.Name)
+	named := func(cs []controlplane.NamedConnection) (ids, names string) {
+		is := make([]string, len(cs))
+		ns := make([]string, len(cs))
+		for i, c := range cs {
+			is[i], ns[i] = strconv.FormatInt(c.ID, 10), strconv.Quote(c.Name)
+		}
+		return strings.Join(is, ","), strings.Join(ns, ",")
 	}
-	d.logger().Error(controlplane.SecretKeyEnv+" cannot open the secrets of connections the syncs use: their runs, and "+
-		"notifications sent through them, fail until the daemon has the key they were sealed with (see Rotating the secret key)",
-		"connections", fmt.Sprintf("%d of %d", len(kc.Unopened), kc.InUse), "connection_ids", strings.Join(ids, ","),
-		"connection_names", strings.Join(names, ","), "err", controlplane.ErrWrongKey)
+	if len(kc.Unopened) > 0 {
+		ids, names := named(kc.Unopened)
+		d.logger().Error(controlplane.SecretKeyEnv+" cannot open the secrets of connections the syncs use: their runs, and "+
+			"notifications sent through them, fail until the daemon has the key they were sealed with (see Rotating the secret key)",
+			"connections", fmt.Sprintf("%d of %d", len(kc.Unopened), kc.InUse), "connection_ids", ids,
+			"connection_names", names, "err", controlplane.ErrWrongKey)
+	}
+	if len(kc.Unbound) > 0 {
+		ids, names := named(kc.Unbound)
+		d.logger().Warn("connections the syncs use have secrets sealed by an earlier release, not bound to their connection: "+
+			"sealed bytes copied into another connection's row would open there. Run `backflow-runner rekey` once with "+
+			controlplane.SecretKeyEnv+" as the new key too, or apply them again",
+			"connections", fmt.Sprintf("%d of %d", len(kc.Unbound), kc.InUse), "connection_ids", ids,
+			"connection_names", names)
+	}
 }

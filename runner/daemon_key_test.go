@@ -84,3 +84,44 @@ func TestDaemonKeyCheckCoversNotificationDestinations(t *testing.T) {
 		t.Errorf("the daemon's log does not name the notification's destination alone as one its key cannot open:\n%s", out)
 	}
 }
+
+// A daemon warns at start of connections whose secrets an earlier release sealed without binding
+// them to their connection (they still open, and run), naming them, and says how to bind them.
+func TestDaemonWarnsOfUnboundSealedSecrets(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	key, err := controlplane.ParseKey(f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As releases before the binding sealed it: the same additional data for every connection.
+	legacy := key.Seal([]byte(fmt.Sprintf(`{"url":%q}`, f.whURL)), []byte("backflow connection secrets"))
+	if _, err := f.store.Pool().Exec(f.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`,
+		f.world.Warehouse.ID, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.store.GetConnection(f.ctx, f.world.Warehouse.ID); err != nil || got.Postgres.URL != f.whURL {
+		t.Fatalf("a connection sealed by an earlier release: %v; want it read", err)
+	}
+	var logs lockedbuf.Buffer
+	d := &Daemon{Engine: f.engine, Logger: slog.New(slog.NewTextHandler(&logs, nil)), PollInterval: time.Hour,
+		StopTimeout: 5 * time.Second, polled: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(f.ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	select {
+	case <-d.polled:
+	case <-time.After(time.Minute):
+		t.Fatal("the daemon did not schedule")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "backflow-runner rekey") ||
+		!strings.Contains(out, `connections="1 of 2"`) || !strings.Contains(out, f.world.Warehouse.Name) ||
+		strings.Contains(out, "level=ERROR") {
+		t.Errorf("the daemon's log does not warn of the one connection sealed unbound:\n%s", out)
+	}
+}

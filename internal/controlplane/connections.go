@@ -173,8 +173,46 @@ type oauth2Settings struct {
 	Parameters map[string]string `json:"parameters,omitzero"`
 }
 
-// connectionSecretsAAD binds sealed connection secrets to their column (rekey.go reseals them).
-var connectionSecretsAAD = []byte("backflow connection secrets")
+// legacyConnectionSecretsAAD is the additional data of connection secrets sealed by releases
+// before sealedFor: the same for every connection, so such sealed bytes copied into another
+// connection's row opened there. They are still opened; every write and every rekey seals anew
+// with sealedFor.
+var legacyConnectionSecretsAAD = []byte("backflow connection secrets")
+
+// sealedFor is what a connection's sealed secrets are bound to (AES-GCM additional data): its
+// id, its kind and, for a webhook with oauth2, the token URL its client secret is sent to (a
+// setting stored in the clear). Sealed bytes moved to another connection's row (swapped,
+// copied) do not open there, so a runner never sends one connection's records with another's
+// URL and credentials; nor does a token URL changed in the control plane receive the client
+// secret.
+type sealedFor struct {
+	id       int64
+	kind     string
+	tokenURL string
+}
+
+// sealedForColumns reads a sealedFor from a connections row (scanned into id, kind, tokenURL);
+// CheckKeyInUse spells them out for its alias.
+const sealedForColumns = `id, kind, coalesce(config->'oauth2'->>'token_url', '')`
+
+func (f sealedFor) aad() []byte {
+	return fmt.Appendf(nil, "backflow connection secrets\x00%s\x00%d\x00%s", f.kind, f.id, f.tokenURL)
+}
+
+// tokenURLOf is the oauth2 token URL of a webhook connection's settings (config), "" without.
+func tokenURLOf(kind string, config []byte) (string, error) {
+	if kind != KindWebhook {
+		return "", nil
+	}
+	var ws webhookSettings
+	if err := json.Unmarshal(config, &ws); err != nil {
+		return "", err
+	}
+	if ws.OAuth2 == nil {
+		return "", nil
+	}
+	return ws.OAuth2.TokenURL, nil
+}
 
 type connectionSecrets struct {
 	URL string `json:"url"`
@@ -188,9 +226,11 @@ type connectionSecrets struct {
 	BasicAuthPassword  string `json:"basic_auth_password,omitempty"`
 }
 
-func (s *Store) sealConnection(c *Connection) (kind string, config []byte, sealed []byte, err error) {
+// connectionParts splits c into its kind, its settings that are not secret (config) and the
+// JSON of its secrets (plain), sealed once its id is known with sealedFor{id, kind, tokenURL}.
+func (s *Store) connectionParts(c *Connection) (kind string, config []byte, plain []byte, tokenURL string, err error) {
 	if err := s.needSealer(); err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, "", err
 	}
 	var secrets connectionSecrets
 	set := 0
@@ -201,19 +241,19 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 	}
 	switch {
 	case set != 1:
-		return "", nil, nil, errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
+		return "", nil, nil, "", errors.New("a connection needs exactly one of postgres, mysql, duckdb and webhook")
 	case c.Postgres != nil:
 		kind = KindPostgres
 		config, err = json.Marshal(newPostgresSettings(c.Postgres.StatementTimeout, c.Postgres.LockTimeout, c.Postgres.Spelled))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets.URL = c.Postgres.URL
 	case c.MySQL != nil:
 		kind = KindMySQL
 		config, err = json.Marshal(newPostgresSettings(c.MySQL.StatementTimeout, c.MySQL.LockTimeout, c.MySQL.Spelled))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets.URL = c.MySQL.URL
 	case c.DuckDB != nil:
@@ -221,7 +261,7 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		config, err = json.Marshal(newPostgresSettings(c.DuckDB.StatementTimeout, 0,
 			TimeoutSpelling{StatementTimeout: c.DuckDB.Spelled.StatementTimeout}))
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 		secrets = connectionSecrets{URL: c.DuckDB.Database, InitSQL: c.DuckDB.InitSQL}
 	default:
@@ -232,20 +272,21 @@ func (s *Store) sealConnection(c *Connection) (kind string, config []byte, seale
 		if o := w.OAuth2; o != nil {
 			ws.OAuth2 = &oauth2Settings{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Parameters: o.Parameters}
 			secrets.OAuth2ClientSecret = o.ClientSecret
+			tokenURL = o.TokenURL
 		}
 		if b := w.BasicAuth; b != nil {
 			ws.BasicAuthUsername = &b.Username
 			secrets.BasicAuthPassword = b.Password
 		}
 		if config, err = json.Marshal(ws); err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, "", err
 		}
 	}
-	plain, err := json.Marshal(secrets)
+	plain, err = json.Marshal(secrets)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, "", err
 	}
-	return kind, config, s.sealer.Seal(plain, connectionSecretsAAD), nil
+	return kind, config, plain, tokenURL, nil
 }
 
 const connectionColumns = `id, name, kind, config, sealed_secrets, created_at, updated_at`
@@ -266,7 +307,11 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 	if err := s.needSealer(); err != nil {
 		return nil, err
 	}
-	secrets, err := s.openSecrets(sealed)
+	tokenURL, err := tokenURLOf(kind, config)
+	if err != nil {
+		return nil, fmt.Errorf("connection %q: settings are not valid JSON: %w", c.Name, err)
+	}
+	secrets, err := s.openSecrets(sealedFor{c.ID, kind, tokenURL}, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", c.Name, err)
 	}
@@ -319,7 +364,7 @@ func (s *Store) scanConnection(row pgx.Row) (*Connection, error) {
 
 // CreateConnection stores a new connection and fills in its id and timestamps.
 func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
-	kind, config, sealed, err := s.sealConnection(c)
+	kind, config, plain, tokenURL, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
@@ -327,8 +372,14 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
-			VALUES ($1, $2, $3, $4) RETURNING id, created_at, updated_at`, c.Name, kind, config, sealed).
+		// The id first: the secrets are sealed with it (sealedFor).
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('backflow.connections', 'id'))`).Scan(&id); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (id, name, kind, config, sealed_secrets)
+			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
+			id, c.Name, kind, config, s.sealer.Seal(plain, sealedFor{id, kind, tokenURL}.aad())).
 			Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
 		return nameTaken(err, "connection", c.Name)
 	})
@@ -353,18 +404,19 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("lock the connections: %w", err)
 	}
 	// The most recently written first: the one most likely under the current key.
-	rows, err := tx.Query(ctx, `SELECT sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
+	rows, err := tx.Query(ctx, `SELECT `+sealedForColumns+`, sealed_secrets FROM backflow.connections ORDER BY updated_at DESC, id DESC`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
+		var f sealedFor
 		var sealed []byte
-		if err := rows.Scan(&sealed); err != nil {
+		if err := rows.Scan(&f.id, &f.kind, &f.tokenURL, &sealed); err != nil {
 			return err
 		}
-		if s.opens(sealed) {
+		if s.opens(f, sealed) {
 			return nil
 		}
 		n++
@@ -379,10 +431,21 @@ func (s *Store) checkKey(ctx context.Context, tx pgx.Tx) error {
 		"(during a key rotation, give it the key `backflow-runner rekey` moved to): %w", n, ErrWrongKey)
 }
 
+// openConnectionSecrets opens a connection's sealed secrets with key: sealed for f, or by an
+// earlier release with legacyConnectionSecretsAAD (legacy true). Sealed bytes of another
+// connection do not open: ErrWrongKey.
+func openConnectionSecrets(key *Sealer, f sealedFor, sealed []byte) (plain []byte, legacy bool, err error) {
+	if plain, err := key.Open(sealed, f.aad()); err == nil {
+		return plain, false, nil
+	}
+	plain, err = key.Open(sealed, legacyConnectionSecretsAAD)
+	return plain, err == nil, err
+}
+
 // openSecrets opens a connection's sealed secrets with the store's key.
-func (s *Store) openSecrets(sealed []byte) (connectionSecrets, error) {
+func (s *Store) openSecrets(f sealedFor, sealed []byte) (connectionSecrets, error) {
 	var secrets connectionSecrets
-	plain, err := s.sealer.Open(sealed, connectionSecretsAAD)
+	plain, _, err := openConnectionSecrets(s.sealer, f, sealed)
 	if err != nil {
 		return secrets, err
 	}
@@ -394,14 +457,14 @@ func (s *Store) openSecrets(sealed []byte) (connectionSecrets, error) {
 
 // sealedURL is the URL in a connection's sealed secrets; "" when the store's key does not open
 // them.
-func (s *Store) sealedURL(sealed []byte) string {
-	secrets, _ := s.openSecrets(sealed)
+func (s *Store) sealedURL(f sealedFor, sealed []byte) string {
+	secrets, _ := s.openSecrets(f, sealed)
 	return secrets.URL
 }
 
 // opens reports whether the store's key opens a connection's sealed secrets.
-func (s *Store) opens(sealed []byte) bool {
-	_, err := s.sealer.Open(sealed, connectionSecretsAAD)
+func (s *Store) opens(f sealedFor, sealed []byte) bool {
+	_, _, err := openConnectionSecrets(s.sealer, f, sealed)
 	return err == nil
 }
 
@@ -412,6 +475,10 @@ type KeyCheck struct {
 	InUse int
 	// Unopened are those the store's key cannot open, by id.
 	Unopened []NamedConnection
+	// Unbound are those it opens that an earlier release sealed without binding them to their
+	// connection (sealedFor): until written again or resealed by a rekey, their sealed bytes
+	// would also open in another connection's row.
+	Unbound []NamedConnection
 }
 
 // NamedConnection is a connection's id and name.
@@ -427,7 +494,7 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	if err := s.needSealer(); err != nil {
 		return KeyCheck{}, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.sealed_secrets FROM backflow.connections c
+	rows, err := s.db.Query(ctx, `SELECT c.name, c.id, c.kind, coalesce(c.config->'oauth2'->>'token_url', ''), c.sealed_secrets FROM backflow.connections c
 		WHERE c.id IN (SELECT m.connection_id FROM backflow.syncs y JOIN backflow.models m ON m.id = y.model_id)
 		   OR c.id IN (SELECT y.destination_id FROM backflow.syncs y)
 		   OR c.id IN (SELECT n.destination_id FROM backflow.notifications n WHERE EXISTS (SELECT FROM backflow.syncs y
@@ -440,13 +507,18 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 	var kc KeyCheck
 	for rows.Next() {
 		var c NamedConnection
+		var f sealedFor
 		var sealed []byte
-		if err := rows.Scan(&c.ID, &c.Name, &sealed); err != nil {
+		if err := rows.Scan(&c.Name, &f.id, &f.kind, &f.tokenURL, &sealed); err != nil {
 			return KeyCheck{}, err
 		}
+		c.ID = f.id
 		kc.InUse++
-		if !s.opens(sealed) {
+		switch _, legacy, err := openConnectionSecrets(s.sealer, f, sealed); {
+		case err != nil:
 			kc.Unopened = append(kc.Unopened, c)
+		case legacy:
+			kc.Unbound = append(kc.Unbound, c)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -457,26 +529,27 @@ func (s *Store) CheckKeyInUse(ctx context.Context) (KeyCheck, error) {
 
 // UpdateConnection rewrites connection c.ID. Its kind may not change.
 func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
-	kind, config, sealed, err := s.sealConnection(c)
+	kind, config, plain, tokenURL, err := s.connectionParts(c)
 	if err != nil {
 		return err
 	}
+	sealed := s.sealer.Seal(plain, sealedFor{c.ID, kind, tokenURL}.aad())
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		var oldKind string
+		var old sealedFor
 		var oldSealed []byte
-		err := tx.QueryRow(ctx, `SELECT kind, sealed_secrets FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).
-			Scan(&oldKind, &oldSealed)
+		err := tx.QueryRow(ctx, `SELECT `+sealedForColumns+`, sealed_secrets FROM backflow.connections WHERE id = $1 FOR UPDATE`, c.ID).
+			Scan(&old.id, &old.kind, &old.tokenURL, &oldSealed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("connection %d: %w", c.ID, ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
-		if oldKind != kind {
-			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, oldKind, kind)
+		if old.kind != kind {
+			return fmt.Errorf("connection %q is a %s connection and cannot become a %s one in place: replace it", c.Name, old.kind, kind)
 		}
 		// clock_timestamp(), not now() (this transaction's start): a run that starts while this
 		// transaction is open reads the connection as it was, and a cursor sync's full read by
@@ -488,7 +561,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		if err != nil {
 			return nameTaken(err, "connection", c.Name)
 		}
-		if c.Webhook != nil && s.sealedURL(oldSealed) != c.Webhook.URL {
+		if c.Webhook != nil && s.sealedURL(old, oldSealed) != c.Webhook.URL {
 			return forgetLearnedPacing(ctx, tx, c.ID)
 		}
 		return nil

@@ -153,3 +153,86 @@ func TestTimeoutSpellingKept(t *testing.T) {
 		}
 	}
 }
+
+// A connection's sealed secrets open only in its own row: sealed bytes swapped between two
+// connections, or copied into another, are refused naming the connection, never read as the
+// other's URL and credentials (a runner would have sent one sync's records, with another
+// destination's token, to that destination).
+func TestSealedSecretsAreBoundToTheirConnection(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: the test rewrites rows with the pool
+	a, b := webhookConn("hook A"), webhookConn("hook B")
+	b.Webhook.URL = "https://other.example.test/b-path"
+	b.Webhook.Headers = map[string]string{"Authorization": "Bearer b-token-1234"}
+	wh := &controlplane.Connection{Name: "warehouse", Postgres: &controlplane.PostgresConfig{URL: "postgres://u:pw-secret@h/db"}}
+	for _, c := range []*controlplane.Connection{a, b, wh} {
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := store.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE backflow.connections c SET sealed_secrets = o.sealed_secrets FROM backflow.connections o
+		WHERE (c.id, o.id) IN (($1, $2), ($2, $1))`, a.ID, b.ID)
+	for _, c := range []*controlplane.Connection{a, b} {
+		got, err := store.GetConnection(ctx, c.ID)
+		if err == nil {
+			t.Fatalf("connection %q with the other hook's sealed secrets read as %s %v; want it refused",
+				c.Name, got.Webhook.URL, got.Webhook.Headers)
+		}
+		if !errors.Is(err, controlplane.ErrWrongKey) || !strings.Contains(err.Error(), `connection "`+c.Name+`"`) {
+			t.Fatalf("connection %q with the other hook's sealed secrets: %v; want ErrWrongKey naming it", c.Name, err)
+		}
+	}
+	exec(`UPDATE backflow.connections SET sealed_secrets = (SELECT sealed_secrets FROM backflow.connections WHERE id = $2)
+		WHERE id = $1`, wh.ID, a.ID)
+	if got, err := store.GetConnection(ctx, wh.ID); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("a warehouse with a webhook's sealed secrets: %+v, %v; want ErrWrongKey", got, err)
+	}
+}
+
+// The token URL, stored in the clear, is where the runner sends the client secret: one changed in
+// the control plane does not get it. The scopes are not bound (an edit of them outside Terraform
+// is drift the plan shows).
+func TestOAuth2TokenURLIsBoundToTheClientSecret(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: the test rewrites rows with the pool
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := store.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.CreateConnection(ctx, webhookConn("other hook")); err != nil {
+		t.Fatal(err)
+	}
+	crm := webhookConn("crm")
+	crm.Webhook.Headers = nil
+	crm.Webhook.OAuth2 = &controlplane.OAuth2Config{TokenURL: "https://auth.example.test/token", ClientID: "id",
+		ClientSecret: "client-secret-1234", Scopes: []string{"a"}}
+	if err := store.CreateConnection(ctx, crm); err != nil {
+		t.Fatal(err)
+	}
+	exec(`UPDATE backflow.connections SET config = jsonb_set(config, '{oauth2,scopes}', '["b"]') WHERE id = $1`, crm.ID)
+	if got, err := store.GetConnection(ctx, crm.ID); err != nil || got.Webhook.OAuth2.Scopes[0] != "b" {
+		t.Fatalf("after an edit of the scopes: %+v, %v; want them read", got, err)
+	}
+	exec(`UPDATE backflow.connections SET config = jsonb_set(config, '{oauth2,token_url}', '"https://evil.example.test/token"')
+		WHERE id = $1`, crm.ID)
+	if got, err := store.GetConnection(ctx, crm.ID); !errors.Is(err, controlplane.ErrWrongKey) ||
+		!strings.Contains(err.Error(), `connection "crm"`) {
+		t.Fatalf("a connection whose token URL was changed in the control plane: %+v, %v; want ErrWrongKey naming it", got, err)
+	}
+	// Written again through the store (what an apply does), it opens with its new token URL.
+	crm.Webhook.OAuth2.TokenURL = "https://auth2.example.test/token"
+	if err := store.UpdateConnection(ctx, crm); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.GetConnection(ctx, crm.ID); err != nil || got.Webhook.OAuth2.TokenURL != crm.Webhook.OAuth2.TokenURL {
+		t.Fatalf("after an update of the token URL: %+v, %v", got, err)
+	}
+}

@@ -53,3 +53,22 @@ func SetFencedIdleTimeout(t interface{ Cleanup(func()) }, d time.Duration) {
 	fencedIdleTimeout = d
 	t.Cleanup(func() { fencedIdleTimeout = old })
 }
+
+// SealLegacy seals c's secrets as releases before sealedFor did: with the same additional
+// data for every connection (rekey_test.go).
+func (s *Store) SealLegacy(c *Connection) ([]byte, error) {
+	_, _, plain, _, err := s.connectionParts(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.sealer.Seal(plain, legacyConnectionSecretsAAD), nil
+}
+
+// SealFor is the sealed secrets UpdateConnection writes for c (rekey_test.go).
+func (s *Store) SealFor(c *Connection) ([]byte, error) {
+	kind, _, plain, tokenURL, err := s.connectionParts(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.sealer.Seal(plain, sealedFor{c.ID, kind, tokenURL}.aad()), nil
+}

@@ -51,18 +51,18 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		if _, err := tx.Exec(ctx, `LOCK TABLE backflow.connections IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock the connections: %w", err)
 		}
-		rows, err := tx.Query(ctx, `SELECT id, name, sealed_secrets FROM backflow.connections ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT name, `+sealedForColumns+`, sealed_secrets FROM backflow.connections ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		type sealedRow struct {
-			id     int64
 			name   string
+			f      sealedFor
 			sealed []byte
 		}
 		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedRow, error) {
 			var c sealedRow
-			err := r.Scan(&c.id, &c.name, &c.sealed)
+			err := r.Scan(&c.name, &c.f.id, &c.f.kind, &c.f.tokenURL, &c.sealed)
 			return c, err
 		})
 		if err != nil {
@@ -71,16 +71,22 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		var ids []int64
 		var resealed [][]byte
 		for _, c := range all {
-			plain, err := oldKey.Open(c.sealed, connectionSecretsAAD)
+			plain, _, err := openConnectionSecrets(oldKey, c.f, c.sealed)
 			if err != nil {
-				if _, err := newKey.Open(c.sealed, connectionSecretsAAD); err == nil {
+				newPlain, legacy, err := openConnectionSecrets(newKey, c.f, c.sealed)
+				if err != nil {
+					return &RekeyError{Connection: c.name}
+				}
+				if !legacy {
 					res.AlreadyNew++
 					continue
 				}
-				return &RekeyError{Connection: c.name}
+				// Under the new key but sealed by an earlier release, not bound to its
+				// connection: sealed anew, bound.
+				plain = newPlain
 			}
-			ids = append(ids, c.id)
-			resealed = append(resealed, newKey.Seal(plain, connectionSecretsAAD))
+			ids = append(ids, c.f.id)
+			resealed = append(resealed, newKey.Seal(plain, c.f.aad()))
 		}
 		if len(ids) == 0 {
 			return nil

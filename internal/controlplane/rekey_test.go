@@ -123,13 +123,18 @@ func TestRekeyRoundTrip(t *testing.T) {
 		t.Fatalf("a write under the old key after the rekey: %v; want ErrWrongKey", err)
 	}
 	// One that an earlier release let through (a copy of the first connection, under the old
-	// key): running the rekey again reseals just that one.
+	// key, sealed as releases before the connection's id was bound did): running the rekey
+	// again reseals just that one.
 	copied := *s.conns[0]
 	late = &copied
 	late.Name = "Late hook"
+	legacy, err := s.old.SealLegacy(late)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.old.Pool().QueryRow(s.ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
 		SELECT $1, kind, config, $2 FROM backflow.connections WHERE id = $3 RETURNING id`,
-		late.Name, []byte(before[s.conns[0].Name]), s.conns[0].ID).Scan(&late.ID); err != nil {
+		late.Name, legacy, s.conns[0].ID).Scan(&late.ID); err != nil {
 		t.Fatal(err)
 	}
 	s.conns = append(s.conns, late)
@@ -196,11 +201,12 @@ func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
 // left under the old key, and the two do not deadlock.
 func TestRekeyWaitsForAnApply(t *testing.T) {
 	s := newRekeySetup(t) // NewStore: see newRekeySetup
-	// What the apply writes, sealed under the old key: another connection's sealed secrets
-	// (the additional data does not name the row).
-	changed := webhookConn("Scratch")
+	// What the apply writes, sealed under the old key.
+	changed := webhookConn(s.conns[0].Name)
+	changed.ID = s.conns[0].ID
 	changed.Webhook.URL = "https://hooks.example.test/changed-during-rekey"
-	if err := s.old.CreateConnection(s.ctx, changed); err != nil {
+	written, err := s.old.SealFor(changed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	tx, err := s.old.Pool().Begin(s.ctx)
@@ -238,19 +244,66 @@ func TestRekeyWaitsForAnApply(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := tx.Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets =
-		(SELECT sealed_secrets FROM backflow.connections WHERE id = $2) WHERE id = $1`, s.conns[0].ID, changed.ID); err != nil {
+	if _, err := tx.Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`, s.conns[0].ID, written); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(s.ctx); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done
-	if r.err != nil || r.res != (controlplane.RekeyResult{Resealed: 3}) {
-		t.Fatalf("rekey: %+v, %v; want 3 resealed", r.res, r.err)
+	if r.err != nil || r.res != (controlplane.RekeyResult{Resealed: 2}) {
+		t.Fatalf("rekey: %+v, %v; want 2 resealed", r.res, r.err)
 	}
 	got, err := s.newStore.GetConnection(s.ctx, s.conns[0].ID)
 	if err != nil || got.Webhook.URL != changed.Webhook.URL {
 		t.Fatalf("the apply's write after the rekey: %v; want it resealed under the new key", err)
+	}
+}
+
+// Connections sealed by releases before the connection's id was bound (the same additional data
+// for every row) still open, and a rekey, even to the same key, seals them with their id: their
+// sealed bytes then no longer open in another connection's row.
+func TestRekeyBindsLegacySealedSecrets(t *testing.T) {
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
+	for _, c := range s.conns {
+		legacy, err := s.old.SealLegacy(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`, c.ID, legacy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.readsAll(t, s.old)
+	// A write checks its key against them as against any.
+	if err := s.old.CreateConnection(s.ctx, webhookConn("another hook")); err != nil {
+		t.Fatalf("a write with the key of legacy sealed secrets: %v", err)
+	}
+	res, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.oldKey)
+	if err != nil || res != (controlplane.RekeyResult{Resealed: 3}) {
+		t.Fatalf("rekey to the same key: %+v, %v; want 3 resealed", res, err)
+	}
+	s.readsAll(t, s.old)
+	// Legacy sealed bytes already under the new key are sealed with their id too, not skipped.
+	for _, c := range s.conns[:1] {
+		legacy, err := s.newStore.SealLegacy(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`, c.ID, legacy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey)
+	if err != nil || res != (controlplane.RekeyResult{Resealed: 3}) {
+		t.Fatalf("rekey: %+v, %v; want 3 resealed (one of them legacy under the new key)", res, err)
+	}
+	s.readsAll(t, s.newStore)
+	if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets =
+		(SELECT sealed_secrets FROM backflow.connections WHERE id = $2) WHERE id = $1`, s.conns[1].ID, s.conns[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.newStore.GetConnection(s.ctx, s.conns[1].ID); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("after the rekey, another connection's sealed secrets: %v; want ErrWrongKey", err)
 	}
 }

@@ -21,9 +21,10 @@ const DatabaseURLEnv = "BACKFLOW_DATABASE_URL"
 // ErrNoSecretKey means no key was configured.
 var ErrNoSecretKey = errors.New(SecretKeyEnv + " is not set")
 
-// ErrWrongKey means sealed data could not be opened: it was sealed under another key, or altered.
+// ErrWrongKey means sealed data could not be opened: it was sealed under another key, altered,
+// or (a connection's) sealed for another connection.
 var ErrWrongKey = errors.New("secret could not be decrypted: " + SecretKeyEnv +
-	" is not the key the control plane's secrets were sealed with")
+	" is not the key the control plane's secrets were sealed with (or the sealed value was altered, or copied from another connection)")
 
 // Sealer seals and opens secrets with AES-256-GCM.
 type Sealer struct {
