@@ -178,7 +178,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"has succeeded once. Conflicts with `every` and `cron`: schedule the parents instead. A sync " +
 							"cannot run after itself, nor after a sync that runs after it: cycles are refused at plan " +
 							"(and, for parents changed in the same apply, when applying). A deleted parent leaves the set " +
-							"(a plan shows it as drift).",
+							"(a plan shows it as drift), and holds the sync until its `after` is applied again: replacing " +
+							"a parent deletes it before this sync names the new one, and the sync does not run after its " +
+							"other parents alone meanwhile, nor after an apply that failed in between.",
 						ElementType: types.Int64Type,
 						Optional:    true,
 						Validators:  []validator.Set{setvalidator.NoNullValues(), setvalidator.SizeAtLeast(1)},

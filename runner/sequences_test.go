@@ -216,3 +216,64 @@ func TestStatusPageShowsParents(t *testing.T) {
 		}
 	}
 }
+
+// TestSequenceParentReplacedHoldsChild: Terraform replaces a parent (a new primary_key, model or
+// destination) by deleting it, creating the new one, then writing the child's `after` with the new
+// id. Between the deletion and that write (and for good when the apply fails in between: the new
+// parent refused), the child must not run on its other parents alone: a child after a and b, b's
+// latest run failed, ran as soon as b was deleted, because a had succeeded since its last run:
+// out of the order the sequence exists for. The child is held until its `after` is written again.
+func TestSequenceParentReplacedHoldsChild(t *testing.T) {
+	t.Parallel()
+	s := newSequence(t)
+	d, _ := s.startDaemon()
+	a1 := s.runParent(s.a, controlplane.RunSucceeded)
+	b1 := s.runParent(s.b, controlplane.RunSucceeded)
+	s.waitChildRun(1, a1.ID, b1.ID)
+
+	s.exec(`UPDATE users SET name = name || '!' WHERE id = 1`)
+	a2 := s.runParent(s.a, controlplane.RunSucceeded)
+	s.failB.Store(true)
+	s.runParent(s.b, controlplane.RunFailed) // b holds the child
+	passes(t, d)
+
+	// The replacement's first step: b is deleted.
+	if err := s.store.DeleteSync(s.ctx, s.b.ID); err != nil {
+		t.Fatal(err)
+	}
+	passes(t, d)
+	if n := s.childJobs(s.c.ID); n != 1 {
+		t.Fatalf("with parent b deleted (its latest run failed), the child was queued %d times, want once: "+
+			"it ran after parent a alone (runs %d)", n, len(s.childRuns()))
+	}
+
+	// The apply goes on: the new b is created and the child's after written with its id.
+	b := s.world.NewSync(controlplane.Sync{Name: "parent b", BatchSize: 10})
+	s.c.After = []int64{s.a.ID, b.ID}
+	if err := s.store.UpdateSync(s.ctx, s.c); err != nil {
+		t.Fatal(err)
+	}
+	passes(t, d)
+	if n := s.childJobs(s.c.ID); n != 1 {
+		t.Fatalf("the child was queued %d times before the new parent b ran, want once", n)
+	}
+	bNew := s.runParent(b, controlplane.RunSucceeded)
+	s.waitChildRun(2, a2.ID, bNew.ID)
+}
+
+// TestSequenceParentRemovedRunsChild: a parent removed on purpose (Terraform writes the child's
+// after without it, then deletes it) does not hold the child: it runs after its other parents.
+func TestSequenceParentRemovedRunsChild(t *testing.T) {
+	t.Parallel()
+	s := newSequence(t)
+	s.startDaemon()
+	s.c.After = []int64{s.a.ID}
+	if err := s.store.UpdateSync(s.ctx, s.c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.DeleteSync(s.ctx, s.b.ID); err != nil {
+		t.Fatal(err)
+	}
+	a1 := s.runParent(s.a, controlplane.RunSucceeded)
+	s.waitChildRun(1, a1.ID)
+}

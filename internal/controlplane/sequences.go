@@ -98,6 +98,10 @@ func setAfter(ctx context.Context, tx pgx.Tx, y *Sync) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM backflow.sync_after WHERE sync_id = $1`, y.ID); err != nil {
 		return err
 	}
+	// Its after written, y is no longer held by a deleted parent (Store.DeleteSync).
+	if _, err := tx.Exec(ctx, `DELETE FROM backflow.sync_after_held WHERE sync_id = $1`, y.ID); err != nil {
+		return err
+	}
 	if len(y.After) == 0 {
 		return nil
 	}
@@ -182,7 +186,10 @@ func (s SequenceState) Ready() (runs []int64, since time.Time, ok bool) {
 	return runs, since, true
 }
 
-// SequenceStates returns the state of every sync that has parents, by sync id.
+// SequenceStates returns the state of every sync that has parents, by sync id; but those held
+// since a parent of theirs was deleted, until their after is written again (Store.DeleteSync): a
+// parent Terraform replaces is deleted before the child's after names the new one, and the child
+// must not run after its other parents alone meanwhile.
 func (s *Store) SequenceStates(ctx context.Context) ([]SequenceState, error) {
 	rows, err := s.db.Query(ctx, `SELECT a.sync_id, a.parent_id, coalesce(p.id, 0), coalesce(p.status, ''),
 			p.finished_at, c.started_at
@@ -191,6 +198,7 @@ func (s *Store) SequenceStates(ctx context.Context) ([]SequenceState, error) {
 			WHERE r.sync_id = a.parent_id AND `+servedRun+` ORDER BY r.id DESC LIMIT 1) p ON true
 		LEFT JOIN LATERAL (SELECT r.started_at FROM backflow.sync_runs r
 			WHERE r.sync_id = a.sync_id AND `+servedRun+` ORDER BY r.id DESC LIMIT 1) c ON true
+		WHERE NOT EXISTS (SELECT FROM backflow.sync_after_held h WHERE h.sync_id = a.sync_id)
 		ORDER BY a.sync_id, a.parent_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read the syncs' parents and their runs: %w", err)

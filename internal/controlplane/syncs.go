@@ -258,7 +258,9 @@ func (l *SyncLease) PauseForGone(ctx context.Context, y *Sync, dest *Connection,
 }
 
 // DeleteSync deletes a sync with its runs, ledger and rejected records, and removes it from the
-// parents (schedule.after) of the syncs that run after it.
+// parents (schedule.after) of the syncs that run after it, which are held until their after is
+// written again (SequenceStates): Terraform replaces a parent by deleting it, then writes its
+// children's after with the new one's id.
 //
 // It takes the sync's fence first, as a run's fenced writes do (SyncLease.fenced), and so waits
 // for the one in flight: deleting the sync first locked its row and its runs, then waited for the
@@ -268,6 +270,16 @@ func (l *SyncLease) PauseForGone(ctx context.Context, y *Sync, dest *Connection,
 func (s *Store) DeleteSync(ctx context.Context, id int64) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT FROM backflow.sync_fences WHERE sync_id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		// Its children are held until their after is written again (see migration 024); but a
+		// child being deleted at the same time (its row locked FOR UPDATE), which the foreign key
+		// check would wait for and then fail this deletion on.
+		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_after_held (sync_id, parent_id, parent_name)
+			SELECT c.id, p.id, p.name FROM backflow.sync_after a
+				JOIN backflow.syncs p ON p.id = a.parent_id JOIN backflow.syncs c ON c.id = a.sync_id
+			WHERE a.parent_id = $1 FOR KEY SHARE OF c SKIP LOCKED
+			ON CONFLICT DO NOTHING`, id); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM backflow.syncs WHERE id = $1`, id)
