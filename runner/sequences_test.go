@@ -246,6 +246,18 @@ func TestSequenceParentReplacedHoldsChild(t *testing.T) {
 		t.Fatalf("with parent b deleted (its latest run failed), the child was queued %d times, want once: "+
 			"it ran after parent a alone (runs %d)", n, len(s.childRuns()))
 	}
+	base := serveStatus(t, s.store)
+	for _, path := range []string{"/", "/syncs/" + strconv.FormatInt(s.c.ID, 10)} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := "held: parent parent b deleted; apply the sync's schedule.after again"; !strings.Contains(string(body), want) {
+			t.Errorf("GET %s lacks %q:\n%s", path, want, body)
+		}
+	}
 
 	// The apply goes on: the new b is created and the child's after written with its id.
 	b := s.world.NewSync(controlplane.Sync{Name: "parent b", BatchSize: 10})

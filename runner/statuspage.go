@@ -190,7 +190,10 @@ type syncStatus struct {
 	NextErr string
 	// Parents are the names of the syncs it runs after (schedule.after); empty: none.
 	Parents []string
-	Chart   chart
+	// Held are the names of deleted parents that hold it until its after is applied again
+	// (controlplane.Store.AfterHeld); empty: none.
+	Held  []string
+	Chart chart
 }
 
 // stateOf works out a sync's state from its runs, newest first. Running and canceled runs say
@@ -222,8 +225,8 @@ loop:
 }
 
 func (p *statusPage) status(s *controlplane.Sync, bases map[int64]time.Time, runs []*controlplane.Run, names map[int64]string,
-	now time.Time) syncStatus {
-	st := syncStatus{Sync: s, Chart: newChart(runs)}
+	held map[int64][]string, now time.Time) syncStatus {
+	st := syncStatus{Sync: s, Chart: newChart(runs), Held: held[s.ID]}
 	for _, id := range s.After {
 		st.Parents = append(st.Parents, cmp.Or(names[id], fmt.Sprintf("sync %d", id)))
 	}
@@ -277,8 +280,13 @@ func (p *statusPage) overview(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w)
 		return
 	}
+	held, err := p.store.AfterHeld(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
 	for _, s := range syncs {
-		v.Syncs = append(v.Syncs, p.status(s, bases, runs[s.ID], names, now))
+		v.Syncs = append(v.Syncs, p.status(s, bases, runs[s.ID], names, held, now))
 	}
 	p.render(w, http.StatusOK, "overview", v)
 }
@@ -347,12 +355,17 @@ func (p *statusPage) syncPage(w http.ResponseWriter, r *http.Request) {
 			names[id] = y.Name
 		}
 	}
+	held, err := p.store.AfterHeld(ctx)
+	if err != nil {
+		p.unavailable(w)
+		return
+	}
 	now, err := p.store.Now(ctx)
 	if err != nil {
 		p.unavailable(w)
 		return
 	}
-	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names, now), Runs: runs, Failed: failed, Now: now})
+	p.render(w, http.StatusOK, "sync", syncView{syncStatus: p.status(s, bases, runs, names, held, now), Runs: runs, Failed: failed, Now: now})
 }
 
 func (p *statusPage) unavailable(w http.ResponseWriter) {

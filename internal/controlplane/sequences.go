@@ -226,3 +226,23 @@ func (s *Store) SequenceStates(ctx context.Context) ([]SequenceState, error) {
 	}
 	return out, rows.Err()
 }
+
+// AfterHeld returns, by sync id, the names of the deleted parents that hold each sync held since
+// (Store.DeleteSync): its runs after its parents wait until its after is written again.
+func (s *Store) AfterHeld(ctx context.Context) (map[int64][]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT sync_id, parent_name FROM backflow.sync_after_held ORDER BY sync_id, parent_name`)
+	if err != nil {
+		return nil, fmt.Errorf("read the syncs held by a deleted parent: %w", err)
+	}
+	defer rows.Close()
+	held := map[int64][]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		held[id] = append(held[id], name)
+	}
+	return held, rows.Err()
+}
