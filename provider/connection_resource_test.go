@@ -795,3 +795,33 @@ func TestAccNameTakenRefusedAtPlan(t *testing.T) {
 		},
 	})
 }
+
+// TestAccConnectionReplacedBeforeDestroyNameTaken: a connection replaced (another kind) with
+// `create_before_destroy` is created while the one it replaces still holds its name. The refusal
+// told the user to import "the existing one", which is this very resource's: it must say that the
+// replacement needs a name of its own.
+func TestAccConnectionReplacedBeforeDestroyNameTaken(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	conn := func(body string) string {
+		return e.config(fmt.Sprintf(`
+resource "backflow_connection" "c" {
+  name = "replaced before destroyed"
+  %s
+  lifecycle {
+    create_before_destroy = true
+  }
+}`, body))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: conn(fmt.Sprintf(`webhook = { url = %q }`, hook.URL))},
+			{
+				Config:      conn(fmt.Sprintf(`postgres = { url = %q }`, e.whURL)),
+				ExpectError: expectErr(`Name Already Taken.*create_before_destroy.*a name of its own`),
+			},
+		},
+	})
+}

@@ -58,7 +58,9 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	case errors.Is(err, controlplane.ErrNameTaken):
 		addAttributeError(diags, path.Root("name"), "Name Already Taken",
 			fmt.Sprintf("Another %s in the control plane is already named %q; names are unique.", kind, name),
-			"Choose another name, or import the existing one with `terraform import`.", err)
+			"Choose another name, or import the existing one with `terraform import`. A replacement made with "+
+				"`lifecycle { create_before_destroy = true }` is created while the one it replaces still holds the "+
+				"name: give the replacement a name of its own (e.g. with a version suffix).", err)
 	case errors.Is(err, controlplane.ErrWrongKey):
 		wrongKeyError(diags, err)
 	case errors.Is(err, controlplane.ErrNotFound):
