@@ -273,19 +273,30 @@ func TestSequenceParentReplacedHoldsChild(t *testing.T) {
 	s.waitChildRun(2, a2.ID, bNew.ID)
 }
 
-// TestSequenceParentRemovedRunsChild: a parent removed on purpose (Terraform writes the child's
-// after without it, then deletes it) does not hold the child: it runs after its other parents.
+// TestSequenceParentRemovedRunsChild: a parent removed on purpose holds the child only until its
+// after is written without it: Terraform deletes the parent, then writes the child (seen with
+// terraform 1.x), or the child was written first. Either way the child then runs after its other
+// parents.
 func TestSequenceParentRemovedRunsChild(t *testing.T) {
 	t.Parallel()
-	s := newSequence(t)
-	s.startDaemon()
-	s.c.After = []int64{s.a.ID}
-	if err := s.store.UpdateSync(s.ctx, s.c); err != nil {
-		t.Fatal(err)
+	for _, childFirst := range []bool{false, true} {
+		s := newSequence(t)
+		s.startDaemon()
+		s.c.After = []int64{s.a.ID}
+		if childFirst {
+			if err := s.store.UpdateSync(s.ctx, s.c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.store.DeleteSync(s.ctx, s.b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !childFirst {
+			if err := s.store.UpdateSync(s.ctx, s.c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a1 := s.runParent(s.a, controlplane.RunSucceeded)
+		s.waitChildRun(1, a1.ID)
 	}
-	if err := s.store.DeleteSync(s.ctx, s.b.ID); err != nil {
-		t.Fatal(err)
-	}
-	a1 := s.runParent(s.a, controlplane.RunSucceeded)
-	s.waitChildRun(1, a1.ID)
 }
