@@ -19,9 +19,9 @@ const MinEvery = time.Minute
 // plus descriptors such as @hourly. Schedules run in UTC.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a five-field cron expression evaluated in UTC. Day-of-week 7 is Sunday, as in
-// standard cron. It refuses `@every`, which the descriptor syntax would accept with any interval
-// (bypassing MinEvery), schedules that never fire, such as "0 0 31 2 *", and fields robfig/cron
+// ParseCron parses a five-field cron expression evaluated in UTC. Day-of-week 7 is Sunday, and the
+// days it runs on are those Linux cron runs it on (linuxDays). It refuses `@every`, which the
+// descriptor syntax would accept with any interval (bypassing MinEvery), schedules that never fire, such as "0 0 31 2 *", and fields robfig/cron
 // would read as something else than written (checkCronFields), such as the step of "*/61".
 func ParseCron(expr string) (cron.Schedule, error) {
 	e := strings.TrimSpace(expr)
@@ -34,7 +34,9 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if strings.HasPrefix(strings.ToLower(e), "@every") {
 		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
 	}
+	var written []string // the fields as written, before checkCronFields rewrites them for robfig/cron
 	if !strings.HasPrefix(e, "@") {
+		written = strings.Fields(e)
 		var err error
 		if e, err = checkCronFields(e); err != nil {
 			return nil, err
@@ -44,10 +46,34 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec, ok := s.(*cron.SpecSchedule); ok && written != nil {
+		linuxDays(spec, written[2], written[4])
+	}
 	if s.Next(time.Now().UTC()).IsZero() {
 		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
 	}
 	return s, nil
+}
+
+// starBit marks a day field of a cron.SpecSchedule as unrestricted: robfig/cron's own (unexported)
+// flag, which only its day matching reads.
+const starBit = 1 << 63
+
+// linuxDays makes spec, parsed from a five-field expression whose day-of-month and day-of-week
+// fields were written dom and dow, pick its days as Vixie cron and cronie (the cron of Linux
+// distributions, which crontab.guru explains) do: when both fields are restricted a day matches
+// either, but a field whose first character is * (here, or ?) counts as unrestricted, and then
+// a day must match both. robfig/cron counts a * with a step (*/2) as restricted, and a list
+// with a * anywhere (10,*) as not: "0 0 */2 * MON" ran on every odd day and every Monday, where Linux cron
+// runs on the odd days that are Mondays.
+func linuxDays(spec *cron.SpecSchedule, dom, dow string) {
+	star := func(bits uint64, field string) uint64 {
+		if strings.HasPrefix(field, "*") || strings.HasPrefix(field, "?") {
+			return bits | starBit
+		}
+		return bits &^ starBit
+	}
+	spec.Dom, spec.Dow = star(spec.Dom, dom), star(spec.Dow, dow)
 }
 
 // ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.

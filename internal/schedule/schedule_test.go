@@ -214,3 +214,53 @@ func TestParseCronFields(t *testing.T) {
 		}
 	}
 }
+
+// TestCronDayFieldsAsLinuxCron: with both day fields restricted, a day runs when either matches,
+// unless one of them starts with * (or ?), then only when both do: the rule of Vixie cron and
+// cronie (the cron of Linux distributions, which crontab.guru explains), which decides by the
+// field's first character. robfig/cron reads a * with a step (*/2) as restricted, so
+// "0 0 */2 * MON" ran on every odd day and every Monday, not on the odd days that are Mondays.
+func TestCronDayFieldsAsLinuxCron(t *testing.T) {
+	from := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC) // a Monday
+	day := func(m time.Month, d int) time.Time {
+		return time.Date(2026+int(m-1)/12, (m-1)%12+1, d, 0, 0, 0, 0, time.UTC)
+	}
+	for expr, want := range map[string][]time.Time{
+		// Both: odd days that are Mondays.
+		"0 0 */2 * MON": {day(12, 7), day(12, 21), day(13, 11), day(13, 25)},
+		"0 0 ?/2 * 1":   {day(12, 7), day(12, 21), day(13, 11), day(13, 25)},
+		// Both: the 1st of months that start on a Sunday, Tuesday, Thursday or Saturday.
+		"0 0 1 * */2": {day(12, 1), day(16, 1)},
+		// Either: unchanged.
+		"0 0 1-31/2 * MON": {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		"0 0 1,15 * 5":     {day(12, 1), day(12, 4), day(12, 11), day(12, 15)},
+		"0 0 * * MON":      {day(12, 7), day(12, 14), day(12, 21), day(12, 28)},
+		"0 0 */2 * *":      {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		"0 0 */2 * ?":      {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		// By the first character, as Linux cron: "*,10" is a * (both), "10,*" is not (either).
+		"0 0 *,10 * 2": {day(12, 1), day(12, 8), day(12, 15), day(12, 22)},
+		"0 0 10,* * 2": {day(12, 1), day(12, 2), day(12, 3), day(12, 4)},
+	} {
+		s, err := ParseCron(expr)
+		if err != nil {
+			t.Errorf("ParseCron(%q) = %v", expr, err)
+			continue
+		}
+		var got []time.Time
+		for at := from; len(got) < len(want); {
+			at = s.Next(at)
+			got = append(got, at)
+		}
+		if !slices.EqualFunc(got, want, time.Time.Equal) {
+			t.Errorf("%q after %s runs %v, want %v (as Linux cron)", expr, from.Format(time.DateOnly), dates(got), dates(want))
+		}
+	}
+}
+
+func dates(ts []time.Time) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Format(time.DateOnly)
+	}
+	return out
+}
