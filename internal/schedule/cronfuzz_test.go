@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzParseCronAsRobfig: an expression both ParseCron and robfig/cron accept means the same
-// slots to both, robfig/cron's with the day rule of Linux cron (linuxDays; checkCronFields only
-// refuses, or rewrites a day-of-week 7, which robfig/cron refuses), and neither panics.
+// slots to both, robfig/cron's with the day rule of Linux cron (linuxDays) and looking past 5 years
+// (farSchedule): checkCronFields only refuses, or rewrites a day-of-week 7, which robfig/cron
+// refuses. Neither panics.
 func FuzzParseCronAsRobfig(f *testing.F) {
 	for _, s := range []string{"0 * * * *", "*/15 * * * *", "30 6 * * 1-5", "0 0 1 1 *", "@hourly", "5/10 * * * *",
 		"0 0 * * MON-FRI", "0 0 ? * sun", "0-59/7 1,2,3 1-31/2 JAN-dec/3 1-6/2", "0 0 L * *", "0 0 * * 7",
@@ -34,6 +35,7 @@ func FuzzParseCronAsRobfig(f *testing.F) {
 			if f := strings.Fields(expr); len(f) == 5 {
 				linuxDays(spec, f[2], f[4])
 			}
+			theirs = farSchedule{spec}
 		}
 		for _, b := range base {
 			at := b

@@ -46,13 +46,40 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec, ok := s.(*cron.SpecSchedule); ok && written != nil {
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a schedule of fields", expr) // robfig/cron parses none other
+	}
+	if written != nil {
 		linuxDays(spec, written[2], written[4])
 	}
+	s = farSchedule{spec}
 	if s.Next(time.Now().UTC()).IsZero() {
 		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
 	}
 	return s, nil
+}
+
+// farSchedule is a schedule whose Next looks as far ahead as the calendar repeats: robfig/cron's
+// looks 5 years ahead, and answers zero (no slot) for a slot further: 29 February after 2096
+// (2100 is no leap year), or 1 February when it is a Wednesday (0 0 */29 2 WED), 11 years apart.
+type farSchedule struct{ *cron.SpecSchedule }
+
+// calendarYears is how long the Gregorian calendar takes to repeat: a schedule with no slot
+// within them has none.
+const calendarYears = 400
+
+// Next is the first slot after t, zero if there is none.
+func (s farSchedule) Next(t time.Time) time.Time {
+	for from := t; from.Year() <= t.Year()+calendarYears; {
+		if next := s.SpecSchedule.Next(from); !next.IsZero() {
+			return next
+		}
+		// robfig/cron looked through the end of the 5th year after from's: go on from the next
+		// year's first instant (Next starts at the second after the time it is given).
+		from = time.Date(from.Year()+6, 1, 1, 0, 0, 0, 0, from.Location()).Add(-time.Nanosecond)
+	}
+	return time.Time{}
 }
 
 // starBit marks a day field of a cron.SpecSchedule as unrestricted: robfig/cron's own (unexported)
@@ -118,8 +145,8 @@ func NextDue(every, cronExpr string, created, base, now time.Time) (due time.Tim
 		}
 		due = s.Next(base.UTC())
 		if due.IsZero() {
-			// robfig/cron looks 5 years ahead: a zero slot is none found, not one due now.
-			return time.Time{}, false, fmt.Errorf("schedule cron %q: no slot within 5 years after %s",
+			// A zero slot is none found (ParseCron refuses a schedule without one), not one due now.
+			return time.Time{}, false, fmt.Errorf("schedule cron %q: no slot after %s",
 				cronExpr, base.UTC().Format(time.RFC3339))
 		}
 		if due.After(now) {

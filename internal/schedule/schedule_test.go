@@ -78,10 +78,10 @@ func TestNextDue(t *testing.T) {
 			want: slot.Add(5 * time.Minute), wantOK: true},
 		{name: "bad every", every: "soon", wantError: true},
 		{name: "bad cron", cron: "61 * * * *", wantError: true},
-		// robfig/cron finds no slot more than 5 years ahead: 29 February 2100 is no leap day.
-		// The sync is not due (it was, at the zero time: queued at every poll).
+		// 29 February 2100 is no leap day: the next is in 2104, 7 years on (robfig/cron looks 5
+		// years ahead only). The sync is not due (at the zero time it was: queued at every poll).
 		{name: "cron, no slot within 5 years", cron: "0 0 29 2 *", last: time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC),
-			now: time.Date(2097, 3, 2, 0, 0, 0, 0, time.UTC), wantError: true},
+			now: time.Date(2097, 3, 2, 0, 0, 0, 0, time.UTC), want: time.Date(2104, 2, 29, 0, 0, 0, 0, time.UTC), wantOK: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,4 +263,28 @@ func dates(ts []time.Time) []string {
 		out[i] = t.Format(time.DateOnly)
 	}
 	return out
+}
+
+// TestCronSlotsYearsApart: a schedule's next slot may be more than 5 years ahead, as far as robfig/cron
+// looks: it is found, not taken for a schedule that never fires. "0 0 */29 2 WED" runs on 1
+// February when it is a Wednesday (the day fields limit each other, as in Linux cron): 2023, then
+// 2034.
+func TestCronSlotsYearsApart(t *testing.T) {
+	s, err := ParseCron("0 0 */29 2 WED")
+	if err != nil {
+		t.Fatalf("ParseCron: %v, want ok: it runs on 1 February 2034", err)
+	}
+	from := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	if got, want := s.Next(from), time.Date(2034, 2, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next slot after %s: %s, want %s", from, got, want)
+	}
+	due, ok, err := NextDue("", "0 0 */29 2 WED", from, from, from)
+	if err != nil || !ok || !due.Equal(time.Date(2034, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("NextDue = %v, %v, %v; want 2034-02-01", due, ok, err)
+	}
+	for _, expr := range []string{"0 0 30 2 *", "0 0 31 4,6,9,11 *"} {
+		if _, err := ParseCron(expr); err == nil || !strings.Contains(err.Error(), "never fires") {
+			t.Errorf("ParseCron(%q) = %v, want never fires", expr, err)
+		}
+	}
 }
