@@ -165,7 +165,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					},
 					"cron": schema.StringAttribute{
 						MarkdownDescription: "A five-field cron expression (minute hour day-of-month month day-of-week), " +
-							"evaluated in UTC, e.g. `0 * * * *`; Sunday is `0` or `7`, and names such as `MON` and `JAN` work. What cron libraries read in a way nobody means is refused, with what to write instead: a step longer than its field (`*/61`), an empty list item (`1,,2`), `*-5`. A schedule stored before 5 Dec 2026 that is now refused stops its sync: the runner logs `sync has a bad schedule` at each poll until an apply corrects it. Conflicts with `every` and `after`.",
+							"evaluated in UTC, e.g. `0 * * * *`; Sunday is `0` or `7`, and names such as `MON` and `JAN` work. With both day fields set (`0 0 1,15 * MON`), a day runs when either matches, but a day field that starts with `*` (`0 0 */2 * MON`) limits the other: a day runs when both match, as Linux cron (and crontab.guru) reads it; before 6 Dec 2026 such a `*/2` ran on the days either matches. What cron libraries read in a way nobody means is refused, with what to write instead: a step longer than its field (`*/61`), an empty list item (`1,,2`), `*-5`. A schedule stored before 5 Dec 2026 that is now refused stops its sync: the runner logs `sync has a bad schedule` at each poll until an apply corrects it. Conflicts with `every` and `after`.",
 						Optional:   true,
 						Validators: []validator.String{cronValidator{}},
 					},

@@ -22,7 +22,7 @@ import (
 // SyncArgs is the River job that runs one sync once, when its schedule or its parents make it
 // due. Due (when the run became due), Version (the sync's updated_at) and ParentRuns make the
 // job unique: replicas that compute the same due run insert one job between them, and a changed
-// or unpaused sync gets a fresh one.
+// or unpaused sync gets a fresh one (a job of an older version runs nothing: see Work).
 type SyncArgs struct {
 	SyncID  int64     `json:"sync_id"`
 	Due     time.Time `json:"due"`
@@ -74,8 +74,26 @@ func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return w.resc
 const busySnooze = 15 * time.Second
 
 func (w *syncWorker) Work(jobCtx context.Context, job *river.Job[SyncArgs]) error {
-	// A run that started after this job became due (a foreground `sync`, or a twin job queued
-	// when the sync changed) has served it, unless it was canceled (handed back on a stop, or a
+	// The job was queued for the sync as it was (Version): one changed since (its schedule
+	// removed or changed, or any setting: an apply) may no longer be due. The job is dropped; the
+	// daemon's next pass queues a run for the sync as it now is if its schedule or parents make
+	// one due (the slot is still unserved), so a change that keeps the schedule loses no run.
+	// Worked late (behind a busy sync, or a long queue), the job ran the old schedule once more.
+	y, err := w.engine.Store.GetSync(jobCtx, job.Args.SyncID)
+	if errors.Is(err, controlplane.ErrNotFound) {
+		w.log.Info("scheduled run skipped", "sync_id", job.Args.SyncID, "reason", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !y.UpdatedAt.Equal(job.Args.Version) {
+		w.log.Info("scheduled run dropped: the sync changed since it was queued; the next scheduling pass queues a run "+
+			"if the sync is due", "sync", y.Name, "due", job.Args.Due, "queued_for", job.Args.Version, "changed_at", y.UpdatedAt)
+		return nil
+	}
+	// A run that started after this job became due (a foreground `sync`, a run queued by
+	// `trigger`) has served it, unless it was canceled (handed back on a stop, or a
 	// foreground `sync` stopped with Ctrl-C) or its runner died: LastRunServing counts only runs
 	// that ended succeeded, failed or blocked, or that are running under a held lock. One still
 	// running serves the job once it ends so: until then the job waits, as for a busy sync

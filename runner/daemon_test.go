@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -311,5 +312,77 @@ func redoneAfterStop(t *testing.T, f *fixture) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Errorf("daemon: %v", err)
+	}
+}
+
+// TestJobOfAnOlderVersionOfTheSyncIsDropped: a scheduled run's job is queued for the sync as it
+// was (SyncArgs.Version); one worked after the sync changed (queued behind a long run, snoozing
+// while the sync was busy) ran the sync as if its old schedule still held: an apply that removed
+// the schedule still got one more scheduled run. The job is dropped instead, and the next pass
+// queues one for the sync as it now is, if its schedule makes a run due: a change that keeps the
+// schedule (here the batch size) loses no run.
+func TestJobOfAnOlderVersionOfTheSyncIsDropped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.ScheduleEvery = "1h"
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Pool().Exec(f.ctx, `INSERT INTO backflow.sync_runs
+		(sync_id, status, trigger, started_at, finished_at, scheduled_for, notified_at)
+		VALUES ($1, 'succeeded', 'schedule', now() - interval '2 hours', now() - interval '2 hours',
+			now() - interval '2 hours', now())`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() []SyncArgs {
+		t.Helper()
+		var args []SyncArgs
+		d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
+		d.insert = func(_ context.Context, a SyncArgs) (*rivertype.JobInsertResult, error) {
+			args = append(args, a)
+			return &rivertype.JobInsertResult{}, nil
+		}
+		if err := d.schedule(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		return args
+	}
+	old := queued()
+	if len(old) != 1 {
+		t.Fatalf("a pass with the sync an hour overdue queued %v, want its run", old)
+	}
+	w := &syncWorker{jobRunner: testJobRunner(f)}
+	job := &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1}, Args: old[0]}
+
+	// A change that keeps the schedule: the old job runs nothing, the next pass queues the run.
+	f.sync.BatchSize = 3
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("the job of the sync before its batch size changed: %v", err)
+	}
+	again := queued()
+	if len(again) != 1 || !again[0].Due.Equal(old[0].Due) || again[0].Version.Equal(old[0].Version) {
+		t.Fatalf("the pass after the change queued %v, want the same slot %s for the sync as it now is", again, old[0].Due)
+	}
+
+	// The schedule removed: the job of the scheduled sync runs nothing, and nothing is queued.
+	f.sync.ScheduleEvery = ""
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	job.Args = again[0]
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("the job of the sync before its schedule was removed: %v", err)
+	}
+	if runs, _ := f.store.ListRuns(f.ctx, f.sync.ID, 10); len(runs) != 1 {
+		for _, r := range runs {
+			t.Logf("run %d: %s trigger %s", r.ID, r.Status, r.Trigger)
+		}
+		t.Errorf("the sync, its schedule removed, ran for a job queued before: %d runs, want only the one recorded before", len(runs))
+	}
+	if q := queued(); len(q) != 0 {
+		t.Errorf("a pass queued %v for the sync without a schedule", q)
 	}
 }

@@ -19,9 +19,9 @@ const MinEvery = time.Minute
 // plus descriptors such as @hourly. Schedules run in UTC.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a five-field cron expression evaluated in UTC. Day-of-week 7 is Sunday, as in
-// standard cron. It refuses `@every`, which the descriptor syntax would accept with any interval
-// (bypassing MinEvery), schedules that never fire, such as "0 0 31 2 *", and fields robfig/cron
+// ParseCron parses a five-field cron expression evaluated in UTC. Day-of-week 7 is Sunday, and the
+// days it runs on are those Linux cron runs it on (linuxDays). It refuses `@every`, which the
+// descriptor syntax would accept with any interval (bypassing MinEvery), schedules that never fire, such as "0 0 31 2 *", and fields robfig/cron
 // would read as something else than written (checkCronFields), such as the step of "*/61".
 func ParseCron(expr string) (cron.Schedule, error) {
 	e := strings.TrimSpace(expr)
@@ -34,7 +34,9 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if strings.HasPrefix(strings.ToLower(e), "@every") {
 		return nil, fmt.Errorf("@every is not supported in cron: use schedule.every instead (at least %s)", MinEvery)
 	}
+	var written []string // the fields as written, before checkCronFields rewrites them for robfig/cron
 	if !strings.HasPrefix(e, "@") {
+		written = strings.Fields(e)
 		var err error
 		if e, err = checkCronFields(e); err != nil {
 			return nil, err
@@ -44,10 +46,61 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a schedule of fields", expr) // robfig/cron parses none other
+	}
+	if written != nil {
+		linuxDays(spec, written[2], written[4])
+	}
+	s = farSchedule{spec}
 	if s.Next(time.Now().UTC()).IsZero() {
 		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
 	}
 	return s, nil
+}
+
+// farSchedule is a schedule whose Next looks as far ahead as the calendar repeats: robfig/cron's
+// looks 5 years ahead, and answers zero (no slot) for a slot further: 29 February after 2096
+// (2100 is no leap year), or 1 February when it is a Wednesday (0 0 */29 2 WED), 11 years apart.
+type farSchedule struct{ *cron.SpecSchedule }
+
+// calendarYears is how long the Gregorian calendar takes to repeat: a schedule with no slot
+// within them has none.
+const calendarYears = 400
+
+// Next is the first slot after t, zero if there is none.
+func (s farSchedule) Next(t time.Time) time.Time {
+	for from := t; from.Year() <= t.Year()+calendarYears; {
+		if next := s.SpecSchedule.Next(from); !next.IsZero() {
+			return next
+		}
+		// robfig/cron looked through the end of the 5th year after from's: go on from the next
+		// year's first instant (Next starts at the second after the time it is given).
+		from = time.Date(from.Year()+6, 1, 1, 0, 0, 0, 0, from.Location()).Add(-time.Nanosecond)
+	}
+	return time.Time{}
+}
+
+// starBit marks a day field of a cron.SpecSchedule as unrestricted: robfig/cron's own (unexported)
+// flag, which only its day matching reads.
+const starBit = 1 << 63
+
+// linuxDays makes spec, parsed from a five-field expression whose day-of-month and day-of-week
+// fields were written dom and dow, pick its days as Vixie cron and cronie (the cron of Linux
+// distributions, which crontab.guru explains) do: when both fields are restricted a day matches
+// either, but a field whose first character is * (here, or ?) counts as unrestricted, and then
+// a day must match both. robfig/cron counts a * with a step (*/2) as restricted, and a list
+// with a * anywhere (10,*) as not: "0 0 */2 * MON" ran on every odd day and every Monday, where Linux cron
+// runs on the odd days that are Mondays.
+func linuxDays(spec *cron.SpecSchedule, dom, dow string) {
+	star := func(bits uint64, field string) uint64 {
+		if strings.HasPrefix(field, "*") || strings.HasPrefix(field, "?") {
+			return bits | starBit
+		}
+		return bits &^ starBit
+	}
+	spec.Dom, spec.Dow = star(spec.Dom, dom), star(spec.Dow, dow)
 }
 
 // ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.
@@ -92,8 +145,8 @@ func NextDue(every, cronExpr string, created, base, now time.Time) (due time.Tim
 		}
 		due = s.Next(base.UTC())
 		if due.IsZero() {
-			// robfig/cron looks 5 years ahead: a zero slot is none found, not one due now.
-			return time.Time{}, false, fmt.Errorf("schedule cron %q: no slot within 5 years after %s",
+			// A zero slot is none found (ParseCron refuses a schedule without one), not one due now.
+			return time.Time{}, false, fmt.Errorf("schedule cron %q: no slot after %s",
 				cronExpr, base.UTC().Format(time.RFC3339))
 		}
 		if due.After(now) {

@@ -78,10 +78,10 @@ func TestNextDue(t *testing.T) {
 			want: slot.Add(5 * time.Minute), wantOK: true},
 		{name: "bad every", every: "soon", wantError: true},
 		{name: "bad cron", cron: "61 * * * *", wantError: true},
-		// robfig/cron finds no slot more than 5 years ahead: 29 February 2100 is no leap day.
-		// The sync is not due (it was, at the zero time: queued at every poll).
+		// 29 February 2100 is no leap day: the next is in 2104, 7 years on (robfig/cron looks 5
+		// years ahead only). The sync is not due (at the zero time it was: queued at every poll).
 		{name: "cron, no slot within 5 years", cron: "0 0 29 2 *", last: time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC),
-			now: time.Date(2097, 3, 2, 0, 0, 0, 0, time.UTC), wantError: true},
+			now: time.Date(2097, 3, 2, 0, 0, 0, 0, time.UTC), want: time.Date(2104, 2, 29, 0, 0, 0, 0, time.UTC), wantOK: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,6 +211,80 @@ func TestParseCronFields(t *testing.T) {
 		_, err := ParseCron(expr)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseCron(%q) = %v, want an error containing %q", expr, err, want)
+		}
+	}
+}
+
+// TestCronDayFieldsAsLinuxCron: with both day fields restricted, a day runs when either matches,
+// unless one of them starts with * (or ?), then only when both do: the rule of Vixie cron and
+// cronie (the cron of Linux distributions, which crontab.guru explains), which decides by the
+// field's first character. robfig/cron reads a * with a step (*/2) as restricted, so
+// "0 0 */2 * MON" ran on every odd day and every Monday, not on the odd days that are Mondays.
+func TestCronDayFieldsAsLinuxCron(t *testing.T) {
+	from := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC) // a Monday
+	day := func(m time.Month, d int) time.Time {
+		return time.Date(2026+int(m-1)/12, (m-1)%12+1, d, 0, 0, 0, 0, time.UTC)
+	}
+	for expr, want := range map[string][]time.Time{
+		// Both: odd days that are Mondays.
+		"0 0 */2 * MON": {day(12, 7), day(12, 21), day(13, 11), day(13, 25)},
+		"0 0 ?/2 * 1":   {day(12, 7), day(12, 21), day(13, 11), day(13, 25)},
+		// Both: the 1st of months that start on a Sunday, Tuesday, Thursday or Saturday.
+		"0 0 1 * */2": {day(12, 1), day(16, 1)},
+		// Either: unchanged.
+		"0 0 1-31/2 * MON": {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		"0 0 1,15 * 5":     {day(12, 1), day(12, 4), day(12, 11), day(12, 15)},
+		"0 0 * * MON":      {day(12, 7), day(12, 14), day(12, 21), day(12, 28)},
+		"0 0 */2 * *":      {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		"0 0 */2 * ?":      {day(12, 1), day(12, 3), day(12, 5), day(12, 7)},
+		// By the first character, as Linux cron: "*,10" is a * (both), "10,*" is not (either).
+		"0 0 *,10 * 2": {day(12, 1), day(12, 8), day(12, 15), day(12, 22)},
+		"0 0 10,* * 2": {day(12, 1), day(12, 2), day(12, 3), day(12, 4)},
+	} {
+		s, err := ParseCron(expr)
+		if err != nil {
+			t.Errorf("ParseCron(%q) = %v", expr, err)
+			continue
+		}
+		var got []time.Time
+		for at := from; len(got) < len(want); {
+			at = s.Next(at)
+			got = append(got, at)
+		}
+		if !slices.EqualFunc(got, want, time.Time.Equal) {
+			t.Errorf("%q after %s runs %v, want %v (as Linux cron)", expr, from.Format(time.DateOnly), dates(got), dates(want))
+		}
+	}
+}
+
+func dates(ts []time.Time) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Format(time.DateOnly)
+	}
+	return out
+}
+
+// TestCronSlotsYearsApart: a schedule's next slot may be more than 5 years ahead, as far as robfig/cron
+// looks: it is found, not taken for a schedule that never fires. "0 0 */29 2 WED" runs on 1
+// February when it is a Wednesday (the day fields limit each other, as in Linux cron): 2023, then
+// 2034.
+func TestCronSlotsYearsApart(t *testing.T) {
+	s, err := ParseCron("0 0 */29 2 WED")
+	if err != nil {
+		t.Fatalf("ParseCron: %v, want ok: it runs on 1 February 2034", err)
+	}
+	from := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	if got, want := s.Next(from), time.Date(2034, 2, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next slot after %s: %s, want %s", from, got, want)
+	}
+	due, ok, err := NextDue("", "0 0 */29 2 WED", from, from, from)
+	if err != nil || !ok || !due.Equal(time.Date(2034, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("NextDue = %v, %v, %v; want 2034-02-01", due, ok, err)
+	}
+	for _, expr := range []string{"0 0 30 2 *", "0 0 31 4,6,9,11 *"} {
+		if _, err := ParseCron(expr); err == nil || !strings.Contains(err.Error(), "never fires") {
+			t.Errorf("ParseCron(%q) = %v, want never fires", expr, err)
 		}
 	}
 }
