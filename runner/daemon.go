@@ -613,8 +613,9 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 	if len(kc.Unbound) > 0 {
 		ids, names := named(kc.Unbound)
 		d.logger().Warn("connections the syncs use have secrets sealed by an earlier release, not bound to their connection: "+
-			"sealed bytes copied into another connection's row would open there. Run `backflow-runner rekey` once with "+
-			controlplane.SecretKeyEnv+" as the new key too, or apply them again",
+			"their sealed bytes, and any copy of them (a backup or dump of the control plane), open in another connection's "+
+			"row too. Run `backflow-runner rekey` to a new key to bind them and retire those copies (see Rotating the secret "+
+			"key); a rekey to the same key binds them, but copies taken before still open under it",
 			"connections", fmt.Sprintf("%d of %d", len(kc.Unbound), kc.InUse), "connection_ids", ids,
 			"connection_names", names)
 	}

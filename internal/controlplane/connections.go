@@ -372,16 +372,20 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}
-		// The id first: the secrets are sealed with it (sealedFor).
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('backflow.connections', 'id'))`).Scan(&id); err != nil {
-			return err
-		}
-		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (id, name, kind, config, sealed_secrets)
-			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
-			id, c.Name, kind, config, s.sealer.Seal(plain, sealedFor{id, kind, tokenURL}.aad())).
+		// The id first: the secrets are sealed with it (sealedFor). The row is inserted with
+		// no sealed secrets (which open for no key) and given them before the transaction
+		// commits, so no other session sees it so. Not nextval on the id's sequence: identity
+		// columns need no privilege on it, and a role that may only read and write the tables
+		// created connections before.
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.connections (name, kind, config, sealed_secrets)
+			VALUES ($1, $2, $3, '') RETURNING id, created_at, updated_at`, c.Name, kind, config).
 			Scan(&c.ID, &c.CreatedAt, &c.UpdatedAt)
-		return nameTaken(err, "connection", c.Name)
+		if err != nil {
+			return nameTaken(err, "connection", c.Name)
+		}
+		_, err = tx.Exec(ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`,
+			c.ID, s.sealer.Seal(plain, sealedFor{c.ID, kind, tokenURL}.aad()))
+		return err
 	})
 }
 

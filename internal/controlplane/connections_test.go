@@ -236,3 +236,29 @@ func TestOAuth2TokenURLIsBoundToTheClientSecret(t *testing.T) {
 		t.Fatalf("after an update of the token URL: %+v, %v", got, err)
 	}
 }
+
+// A row inserted with its own id (or restored without its id sequence's value) past the
+// sequence: the next create draws that id and is refused. That is not the name's fault: the
+// error says the sequence is behind and how to set it, not "already exists: import it" about a
+// name no row has.
+func TestCreateAfterARowInsertedWithItsOwnID(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := controlplanetest.NewStore(t) // NewStore: the test inserts a row with the pool
+	first := webhookConn("first")
+	if err := store.CreateConnection(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO backflow.connections (id, name, kind, config, sealed_secrets)
+		OVERRIDING SYSTEM VALUE SELECT $1, 'restored', kind, config, sealed_secrets FROM backflow.connections WHERE id = $2`,
+		first.ID+1, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := store.CreateConnection(ctx, webhookConn("second"))
+	if err == nil || errors.Is(err, controlplane.ErrNameTaken) || !strings.Contains(err.Error(), "setval(pg_get_serial_sequence('backflow.connections', 'id')") {
+		t.Fatalf("a create whose id a row inserted with its own id took: %v; want the id sequence named as behind, not the name as taken", err)
+	}
+	// The name is still refused as taken.
+	if err := store.CreateConnection(ctx, webhookConn("first")); !errors.Is(err, controlplane.ErrNameTaken) {
+		t.Fatalf("a second connection named first: %v; want ErrNameTaken", err)
+	}
+}

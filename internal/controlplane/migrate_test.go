@@ -163,6 +163,23 @@ func TestMigrateWithSchemaPrivilegesOnly(t *testing.T) {
 	if _, err := controlplane.Migrate(ctx, as(migrator)); err != nil {
 		t.Fatalf("migrate as a role that may create tables in the schema only: %v", err)
 	}
+	// The role that may only read and write the tables (no privilege on their id sequences,
+	// which identity columns do not need) writes and reads connections: one's id is known
+	// before its secrets are sealed with it without calling nextval.
+	key, err := controlplane.ParseKey(controlplanetest.NewKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := controlplane.New(as(user), key)
+	for _, name := range []string{"first hook", "second hook"} {
+		c := webhookConn(name)
+		if err := store.CreateConnection(ctx, c); err != nil {
+			t.Fatalf("create a connection as a role that may only read and write the tables: %v", err)
+		}
+		if got, err := store.GetConnection(ctx, c.ID); err != nil || got.Webhook.URL != c.Webhook.URL {
+			t.Fatalf("read back %q: %+v, %v", name, got, err)
+		}
+	}
 	if _, err := admin.Exec(ctx, `INSERT INTO backflow.schema_migrations (version, name) VALUES ($1, 'future')`,
 		controlplane.LatestVersion()+1); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,11 @@ type RekeyResult struct {
 	// AlreadyNew connections were already sealed with the new key (an earlier rekey, or a
 	// provider already given the new key) and were left as they were.
 	AlreadyNew int
+	// Bound of the Resealed had been sealed by an earlier release, not bound to their
+	// connection (sealedFor), and are now. Copies of what they were (a backup, a dump of the
+	// control plane) still open, in any connection's row, under the key they were sealed with:
+	// only a rekey to another key retires them.
+	Bound int
 }
 
 // RekeyError names the connection whose secrets neither key opens. The rekey changed nothing.
@@ -71,9 +76,10 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 		var ids []int64
 		var resealed [][]byte
 		for _, c := range all {
-			plain, _, err := openConnectionSecrets(oldKey, c.f, c.sealed)
+			plain, legacy, err := openConnectionSecrets(oldKey, c.f, c.sealed)
 			if err != nil {
-				newPlain, legacy, err := openConnectionSecrets(newKey, c.f, c.sealed)
+				var newPlain []byte
+				newPlain, legacy, err = openConnectionSecrets(newKey, c.f, c.sealed)
 				if err != nil {
 					return &RekeyError{Connection: c.name}
 				}
@@ -84,6 +90,9 @@ func (s *Store) RekeyConnections(ctx context.Context, oldKey, newKey *Sealer) (R
 				// Under the new key but sealed by an earlier release, not bound to its
 				// connection: sealed anew, bound.
 				plain = newPlain
+			}
+			if legacy {
+				res.Bound++
 			}
 			ids = append(ids, c.f.id)
 			resealed = append(resealed, newKey.Seal(plain, c.f.aad()))

@@ -139,8 +139,8 @@ func TestRekeyRoundTrip(t *testing.T) {
 	}
 	s.conns = append(s.conns, late)
 	res, err = s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey)
-	if err != nil || res != (controlplane.RekeyResult{Resealed: 1, AlreadyNew: 2}) {
-		t.Fatalf("rekey after a late write: %+v, %v; want 1 resealed, 2 already under the new key", res, err)
+	if err != nil || res != (controlplane.RekeyResult{Resealed: 1, AlreadyNew: 2, Bound: 1}) {
+		t.Fatalf("rekey after a late write: %+v, %v; want 1 resealed (and bound), 2 already under the new key", res, err)
 	}
 	s.readsAll(t, s.newStore)
 
@@ -280,8 +280,8 @@ func TestRekeyBindsLegacySealedSecrets(t *testing.T) {
 		t.Fatalf("a write with the key of legacy sealed secrets: %v", err)
 	}
 	res, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.oldKey)
-	if err != nil || res != (controlplane.RekeyResult{Resealed: 3}) {
-		t.Fatalf("rekey to the same key: %+v, %v; want 3 resealed", res, err)
+	if err != nil || res != (controlplane.RekeyResult{Resealed: 3, Bound: 2}) {
+		t.Fatalf("rekey to the same key: %+v, %v; want 3 resealed, the 2 legacy ones bound", res, err)
 	}
 	s.readsAll(t, s.old)
 	// Legacy sealed bytes already under the new key are sealed with their id too, not skipped.
@@ -295,8 +295,8 @@ func TestRekeyBindsLegacySealedSecrets(t *testing.T) {
 		}
 	}
 	res, err = s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey)
-	if err != nil || res != (controlplane.RekeyResult{Resealed: 3}) {
-		t.Fatalf("rekey: %+v, %v; want 3 resealed (one of them legacy under the new key)", res, err)
+	if err != nil || res != (controlplane.RekeyResult{Resealed: 3, Bound: 1}) {
+		t.Fatalf("rekey: %+v, %v; want 3 resealed (one of them legacy under the new key, bound)", res, err)
 	}
 	s.readsAll(t, s.newStore)
 	if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets =
@@ -305,5 +305,50 @@ func TestRekeyBindsLegacySealedSecrets(t *testing.T) {
 	}
 	if _, err := s.newStore.GetConnection(s.ctx, s.conns[1].ID); !errors.Is(err, controlplane.ErrWrongKey) {
 		t.Fatalf("after the rekey, another connection's sealed secrets: %v; want ErrWrongKey", err)
+	}
+}
+
+// A rekey to the same key binds what an earlier release sealed, but a copy of the earlier sealed
+// bytes (a backup, a dump, bytes read before the rekey) still opens in any connection's row under
+// that key: only a rekey to another key retires them (what the daemon's warning and rekey say).
+func TestLegacyCopiesOpenUntilARekeyToAnotherKey(t *testing.T) {
+	s := newRekeySetup(t) // NewStore: see newRekeySetup
+	dest, wh := s.conns[0], s.conns[1]
+	legacy, err := s.old.SealLegacy(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`, dest.ID, legacy); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.oldKey)
+	if err != nil || res.Bound != 1 {
+		t.Fatalf("rekey to the same key: %+v, %v; want the legacy one bound", res, err)
+	}
+	// The earlier sealed bytes, copied into the warehouse's row (a webhook's, into a webhook
+	// connection's row, would read as that row's URL and credentials).
+	copyIn := func() {
+		t.Helper()
+		if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET kind = 'webhook', config = (SELECT config FROM backflow.connections WHERE id = $3),
+			sealed_secrets = $2 WHERE id = $1`, wh.ID, legacy, dest.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyIn()
+	if got, err := s.old.GetConnection(s.ctx, wh.ID); err != nil || got.Webhook == nil || got.Webhook.URL != dest.Webhook.URL {
+		t.Fatalf("after a rekey to the same key, a copy of the legacy sealed bytes in another row: %+v, %v; want it read (still under the key)", got, err)
+	}
+	if _, err := s.old.Pool().Exec(s.ctx, `UPDATE backflow.connections SET kind = 'postgres', config = '{}' WHERE id = $1`, wh.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.old.UpdateConnection(s.ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.old.RekeyConnections(s.ctx, s.oldKey, s.newKey); err != nil {
+		t.Fatal(err)
+	}
+	copyIn()
+	if _, err := s.newStore.GetConnection(s.ctx, wh.ID); !errors.Is(err, controlplane.ErrWrongKey) {
+		t.Fatalf("after a rekey to another key, a copy of the legacy sealed bytes: %v; want ErrWrongKey", err)
 	}
 }

@@ -239,9 +239,19 @@ func redactErr(err error) error {
 	return err
 }
 
-// nameTaken turns a unique violation on name into ErrNameTaken.
+// nameTaken turns a unique violation on name into ErrNameTaken. One on the id (the table's
+// primary key, "<table>_pkey") is not about the name: a new row's id, from the table's id
+// sequence, was taken by a row that sequence did not count (inserted with its own id, or
+// restored without the sequence's value), and the name is free.
 func nameTaken(err error, kind, name string) error {
 	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && strings.HasSuffix(pgErr.ConstraintName, "_pkey") {
+		table := strings.TrimSuffix(pgErr.ConstraintName, "_pkey")
+		return fmt.Errorf("the id the control plane gave the new %s %q is already another row's: the id sequence of "+
+			"backflow.%s is behind that table (a row inserted with its own id, or restored without the sequence's value); "+
+			"set it past the largest id (SELECT setval(pg_get_serial_sequence('backflow.%s', 'id'), max(id)) FROM "+
+			"backflow.%s) and try again: %w", kind, name, table, table, table, err)
+	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return fmt.Errorf("a %s named %q already exists: choose another name or import the existing one: %w",
 			kind, name, ErrNameTaken)

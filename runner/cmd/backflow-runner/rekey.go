@@ -79,6 +79,12 @@ open connection secrets. The runner guide has the whole procedure ("Rotating the
 			}
 			fmt.Fprintln(e.stdout)
 			if same {
+				if res.Bound > 0 {
+					// Still under the same key, any copy of what they were opens anywhere.
+					fmt.Fprintf(e.stdout, "%d of them, sealed by an earlier release, are now bound to their connection. Copies of "+
+						"their earlier sealed values (a backup or dump of the control plane) still open in any connection's "+
+						"row under this key: rekey to a new key to retire them.\n", res.Bound)
+				}
 				return nil
 			}
 			fmt.Fprintf(e.stdout, `Next:

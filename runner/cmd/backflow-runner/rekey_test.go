@@ -221,3 +221,30 @@ func TestRekeyWrongOldKeyChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A rekey to the same key binds what an earlier release sealed, and says that copies of the
+// earlier sealed values still open in any connection's row under that key until a rekey to a
+// new key: the daemon's warning sends users here, and "bound" alone would promise more.
+func TestRekeyToTheSameKeySaysLegacyCopiesStillOpen(t *testing.T) {
+	t.Parallel()
+	w := newRekeyWorld(t)
+	// As releases before the binding sealed it: the same additional data for every connection.
+	legacy := mustKey(t, w.old).Seal([]byte(`{"url":"postgres://u:pw-secret@h/db"}`), []byte("backflow connection secrets"))
+	if _, err := w.store.Pool().Exec(w.ctx, `UPDATE backflow.connections SET sealed_secrets = $2 WHERE id = $1`,
+		w.conns[1].ID, legacy); err != nil {
+		t.Fatal(err)
+	}
+	same := []string{controlplane.SecretKeyEnv + "=" + w.old, newSecretKeyEnv + "=" + w.old}
+	code, out, errOut := w.rekey(same)
+	w.noSecrets("rekey", out+errOut, w.old)
+	if code != 0 || !strings.Contains(out, "1 of them, sealed by an earlier release, are now bound") ||
+		!strings.Contains(out, "rekey to a new key to retire them") {
+		t.Fatalf("rekey to the same key of a legacy sealed connection: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.readsAll(w.old)
+	// Run again: nothing is legacy any more, nothing said.
+	code, out, errOut = w.rekey(same)
+	if code != 0 || strings.Contains(out, "earlier release") {
+		t.Fatalf("second rekey to the same key: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
