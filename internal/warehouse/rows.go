@@ -135,6 +135,7 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 		// Read again from here, in the same snapshot, should Postgres not send an anonymous
 		// record in binary (Next). Set before the statement is prepared: a statement sent so
 		// drops the unnamed prepared one.
+		conn.send()
 		if _, err := pc.Exec(ctx, "SAVEPOINT backflow_anonymous_record").ReadAll(); err != nil {
 			return nil, fmt.Errorf("read the model from the warehouse: %w", conn.explain(err))
 		}
