@@ -426,9 +426,11 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				replaced = "its model is replaced: the model's connection_id changes"
 			}
 			for _, y := range syncs {
-				if !readsChanged && replaced == "" && y.Cursor == "" {
+				if !readsChanged && replaced == "" && (y.Cursor == "" || r.preview.shown.get(y.ID) != nil) {
 					// Only the columns change: a sync without a cursor reads the whole model at
-					// every run, and sends what it would have without the apply.
+					// every run, and sends what it would have without the apply; one with a
+					// cursor whose warehouse connection the plan changes too was previewed by the
+					// connection's plan, reading in full as here.
 					continue
 				}
 				r.preview.shown.set(y.ID, &struct{}{})

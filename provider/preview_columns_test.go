@@ -55,6 +55,16 @@ func TestAccPlanPreviewModelColumnsChange(t *testing.T) {
 		t.Fatalf("the model's columns change (a column added to its table): want one preview of the full read "+
 			"that deletes u3, got %q", got)
 	}
+	// The same plan renames the warehouse connection, which makes the sync read in full too: the
+	// connection's plan previews it, and the model's does not again.
+	renamed := strings.Replace(base, `name     = "warehouse"`, `name     = "warehouse (renamed)"`, 1)
+	if renamed == base {
+		t.Fatal("the test's base configuration no longer has the warehouse name it changes")
+	}
+	got = previews(d.plan(e.config(renamed, sync(""))))
+	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 1 deleted records") {
+		t.Fatalf("the model's columns change and its warehouse connection is renamed: want one preview, got %q", got)
+	}
 	// The same plan changes the sync too: its own preview reads the model as planned.
 	var ofSync []string
 	for _, p := range previews(d.plan(e.config(base, sync("\n  guard = { max_deleted_percent = 100 }")))) {
