@@ -383,9 +383,19 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		}
 	}
 	cols := x.Columns
+	v, d := columnsValue(ctx, cols)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if state != nil {
 		// What the model reads changes: its SQL or table (a new connection_id replaces it).
 		readsChanged := !state.SQL.Equal(plan.SQL) || !state.Table.Equal(plan.Table)
+		// Or only its columns, as the warehouse now returns them (a column added to the table
+		// it reads, or retyped): the apply writes them, and a sync with a cursor, whose mark is
+		// valid for the model's columns as stored (runner's cursorDefinition), then reads its
+		// whole model once, sending the deletes and changes its incremental reads missed.
+		columnsChanged := !v.Equal(state.Columns)
 		// An update in place (a new connection_id replaces the model, and its syncs with it).
 		if state.ConnectionID.Equal(plan.ConnectionID) {
 			r.checkSyncs(ctx, x, &resp.Diagnostics)
@@ -393,7 +403,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				return
 			}
 			// For the preview of a sync of the model that the plan changes too.
-			if readsChanged {
+			if readsChanged || columnsChanged {
 				r.preview.models.set(x.ID, x)
 			} else {
 				r.preview.models.set(x.ID, nil)
@@ -402,7 +412,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		// Whatever the mode but off, also "always": the model's syncs that another configuration
 		// manages have no resource in this plan to preview them. A sync in the plan that it leaves
 		// as it is then does not show the same preview again (previewSettings.shown).
-		if r.preview.mode != PreviewOff && (readsChanged || !state.ConnectionID.Equal(plan.ConnectionID)) {
+		if r.preview.mode != PreviewOff && (readsChanged || columnsChanged || !state.ConnectionID.Equal(plan.ConnectionID)) {
 			// What the model's syncs will send once it reads this instead.
 			syncs, err := r.store.ListSyncsByModel(ctx, x.ID)
 			if err != nil {
@@ -416,6 +426,13 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				replaced = "its model is replaced: the model's connection_id changes"
 			}
 			for _, y := range syncs {
+				if !readsChanged && replaced == "" && (y.Cursor == "" || r.preview.shown.get(y.ID) != nil) {
+					// Only the columns change: a sync without a cursor reads the whole model at
+					// every run, and sends what it would have without the apply; one with a
+					// cursor whose warehouse connection the plan changes too was previewed by the
+					// connection's plan, reading in full as here.
+					continue
+				}
 				r.preview.shown.set(y.ID, &struct{}{})
 				if replaced != "" {
 					y.ID = 0
@@ -424,8 +441,6 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			}
 		}
 	}
-	v, d := columnsValue(ctx, cols)
-	resp.Diagnostics.Append(d...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("columns"), v)...)
 }
 

@@ -79,7 +79,7 @@ func (p *BackflowProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"primary key, destination, mappings, model, guard, backfill policy, cursor_lookback, full_read_every, the model's SQL " +
 					"or table, or the url, " +
 					"database or init_sql of the warehouse connection it reads, or for a sync with a cursor any change of it in place, " +
-					"which makes it read its whole model): how many records it " +
+					"or a change of its model's columns alone, which makes it read its whole model): how many records it " +
 					"will send as new, changed and deleted, with up to 3 keys each (none for a sync that never sends its primary key " +
 					"as it is: hashed, or not mapped by an update_or_create or append sync). It reads the model read-only and " +
 					"the sync's ledger; nothing is sent. `" + PreviewAlways + "` previews every sync in the plan, and as `" +
