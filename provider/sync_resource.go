@@ -180,7 +180,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"(and, for parents changed in the same apply, when applying). A deleted parent leaves the set " +
 							"(a plan shows it as drift), and holds the sync until its `after` is applied again: replacing " +
 							"a parent deletes it before this sync names the new one, and the sync does not run after its " +
-							"other parents alone meanwhile, nor after an apply that failed in between.",
+							"other parents alone meanwhile, nor after an apply that failed in between. Until then the " +
+							"deleted parent's id stays in the set as read, so the next plan writes it even when the " +
+							"parent was removed from the configuration on purpose.",
 						ElementType: types.Int64Type,
 						Optional:    true,
 						Validators:  []validator.Set{setvalidator.NoNullValues(), setvalidator.SizeAtLeast(1)},
@@ -678,6 +680,14 @@ func (r *SyncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if !ok {
 		return
 	}
+	// A deleted parent that holds the sync (controlplane.Store.DeleteSync) stays in its after until
+	// an apply writes it, which releases it: the stored after may already be the configured one.
+	held, err := r.store.HeldBy(ctx, y.ID)
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "sync", y.Name, err)
+		return
+	}
+	y.After = controlplane.NormalizeAfter(append(y.After, held...))
 	var state syncModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
