@@ -248,7 +248,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
-					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
+					"410 Gone; that shows as drift here, and applying `paused = false` resumes it (an apply planned " +
+					"before the pause keeps it). Defaults to `false`.",
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
@@ -706,6 +707,9 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	plan.ID = state.ID
 	y := plan.toSync(ctx, &resp.Diagnostics)
+	// Paused stays as planned (false to false): a pause the runner made since the plan (a 410) is
+	// kept, and the next plan shows it as drift.
+	y.KeepPause = !y.Paused && !state.Paused.ValueBool()
 	r.checkRefs(ctx, y, false, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -719,9 +723,13 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		updateError(&resp.Diagnostics, "sync", y.Name, y.ID, errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "sync", y.ID), err)
 		return
 	}
-	plan.PausedReason = types.StringNull()
-	if y.PausedReason != "" {
-		plan.PausedReason = types.StringValue(y.PausedReason)
+	// The state is the plan's (paused_reason as planned, but unknown): a pause kept (KeepPause)
+	// shows as drift at the next refresh.
+	if plan.PausedReason.IsUnknown() {
+		plan.PausedReason = types.StringNull()
+		if y.PausedReason != "" && y.Paused == plan.Paused.ValueBool() {
+			plan.PausedReason = types.StringValue(y.PausedReason)
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

@@ -98,8 +98,13 @@ type Sync struct {
 	FullReadEvery  string
 	Paused         bool
 	PausedReason   string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// KeepPause, for UpdateSync with Paused false: a pause the sync got since the caller read it
+	// (the runner's, PauseForGone) and its reason are kept rather than undone. The provider sets it
+	// when its plan does not change paused: an apply planned before the runner paused the sync did
+	// not mean to resume it.
+	KeepPause bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
@@ -188,7 +193,8 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	})
 }
 
-// UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
+// UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it; but with
+// y.KeepPause, a pause is kept (and y.Paused says so).
 func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	y.Initial = cmp.Or(y.Initial, InitialSendAll)
 	mappings, guard, request, err := syncArgs(y)
@@ -198,12 +204,12 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
-		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
+		paused = $11 OR ($19 AND paused), paused_reason = CASE WHEN $11 OR ($19 AND paused) THEN paused_reason END, guard = $12,
 		initial = $13, omit_nulls = $14, request = $15, cursor_column = $16, cursor_lookback = $17, full_read_every = $18, updated_at = now()
-		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
+		WHERE id = $1 RETURNING paused, coalesce(paused_reason, ''), updated_at`,
 			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
 			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request,
-			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery)).Scan(&y.PausedReason, &y.UpdatedAt)
+			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery), y.KeepPause).Scan(&y.Paused, &y.PausedReason, &y.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 		}
