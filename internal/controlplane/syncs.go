@@ -278,13 +278,15 @@ func (s *Store) DeleteSync(ctx context.Context, id int64) error {
 		if _, err := tx.Exec(ctx, `SELECT FROM backflow.sync_fences WHERE sync_id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		// Its children are held until their after is written again (see migration 024); but a
-		// child being deleted at the same time (its row locked FOR UPDATE), which the foreign key
-		// check would wait for and then fail this deletion on.
+		// Its children are held until their after is written again (see migration 024). A child
+		// whose row another transaction holds FOR UPDATE (its deletion, or a rename: the name is a
+		// key) is waited for: one deleted is then left out (its row gone, it is not locked, and the
+		// foreign key check does not fail this deletion), one that stays is held. Skipping it
+		// (SKIP LOCKED) left a child whose rename or deletion rolled back unheld.
 		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_after_held (sync_id, parent_id, parent_name)
 			SELECT c.id, p.id, p.name FROM backflow.sync_after a
 				JOIN backflow.syncs p ON p.id = a.parent_id JOIN backflow.syncs c ON c.id = a.sync_id
-			WHERE a.parent_id = $1 FOR KEY SHARE OF c SKIP LOCKED
+			WHERE a.parent_id = $1 FOR KEY SHARE OF c
 			ON CONFLICT DO NOTHING`, id); err != nil {
 			return err
 		}
