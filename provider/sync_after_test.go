@@ -142,3 +142,62 @@ data "backflow_sync" "c" { name = "seq c" }
 		},
 	})
 }
+
+// TestAccSyncAfterHeldShowsInThePlan: Terraform deletes a parent removed from the configuration
+// before it writes the child's after without it, and the deletion holds the child
+// (controlplane.Store.DeleteSync) until its after is written. An apply stopped in between (here:
+// the deletion made without Terraform, as that apply made it) left the child held for good: its
+// stored after already matched the configuration, the next plan had no changes, and nothing
+// wrote the after that releases it. The deleted parent that holds it stays in after as read, so
+// the plan writes it.
+func TestAccSyncAfterHeldShowsInThePlan(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	const ok = `behavior = "append"
+  primary_key = "unique_id"
+  `
+	const child = "backflow_sync.c"
+	both := e.config(base, syncResource("a", "held a", "active", ok)+syncResource("b", "held b", "active", ok)+
+		syncResource("c", "held c", "active", ok+`schedule = { after = [backflow_sync.a.id, backflow_sync.b.id] }`))
+	onlyB := e.config(base, syncResource("b", "held b", "active", ok)+
+		syncResource("c", "held c", "active", ok+`schedule = { after = [backflow_sync.b.id] }`))
+	held := func(*terraform.State) error {
+		h, err := e.store.AfterHeld(t.Context())
+		if err != nil {
+			return err
+		}
+		if len(h) != 0 {
+			return fmt.Errorf("after the apply, syncs held by a deleted parent: %v; want none", h)
+		}
+		return nil
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: both},
+			{
+				// The apply that removes a deleted a, and stopped before it wrote c.
+				PreConfig: func() {
+					a, err := e.store.GetSyncByName(t.Context(), "held a")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := e.store.DeleteSync(t.Context(), a.ID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: onlyB,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(child, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(child, tfjsonpath.New("schedule").AtMapKey("after"), knownvalue.SetSizeExact(1)),
+				},
+				Check: held,
+			},
+		},
+	})
+}

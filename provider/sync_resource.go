@@ -180,7 +180,9 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 							"(and, for parents changed in the same apply, when applying). A deleted parent leaves the set " +
 							"(a plan shows it as drift), and holds the sync until its `after` is applied again: replacing " +
 							"a parent deletes it before this sync names the new one, and the sync does not run after its " +
-							"other parents alone meanwhile, nor after an apply that failed in between.",
+							"other parents alone meanwhile, nor after an apply that failed in between. Until then the " +
+							"deleted parent's id stays in the set as read, so the next plan writes it even when the " +
+							"parent was removed from the configuration on purpose.",
 						ElementType: types.Int64Type,
 						Optional:    true,
 						Validators:  []validator.Set{setvalidator.NoNullValues(), setvalidator.SizeAtLeast(1)},
@@ -246,7 +248,8 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "A paused sync is not scheduled. The runner pauses a sync whose webhook answers " +
-					"410 Gone; that shows as drift here, and applying `paused = false` resumes it. Defaults to `false`.",
+					"410 Gone; that shows as drift here, and applying `paused = false` resumes it (an apply planned " +
+					"before the pause keeps it). Defaults to `false`.",
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
@@ -678,6 +681,14 @@ func (r *SyncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if !ok {
 		return
 	}
+	// A deleted parent that holds the sync (controlplane.Store.DeleteSync) stays in its after until
+	// an apply writes it, which releases it: the stored after may already be the configured one.
+	held, err := r.store.HeldBy(ctx, y.ID)
+	if err != nil {
+		storeError(&resp.Diagnostics, "read", "sync", y.Name, err)
+		return
+	}
+	y.After = controlplane.NormalizeAfter(append(y.After, held...))
 	var state syncModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -696,6 +707,9 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	plan.ID = state.ID
 	y := plan.toSync(ctx, &resp.Diagnostics)
+	// Paused stays as planned (false to false): a pause the runner made since the plan (a 410) is
+	// kept, and the next plan shows it as drift.
+	y.KeepPause = !y.Paused && !state.Paused.ValueBool()
 	r.checkRefs(ctx, y, false, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -709,9 +723,13 @@ func (r *SyncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		updateError(&resp.Diagnostics, "sync", y.Name, y.ID, errors.Is(err, controlplane.ErrNotFound) && r.rowGone(ctx, "sync", y.ID), err)
 		return
 	}
-	plan.PausedReason = types.StringNull()
-	if y.PausedReason != "" {
-		plan.PausedReason = types.StringValue(y.PausedReason)
+	// The state is the plan's (paused_reason as planned, but unknown): a pause kept (KeepPause)
+	// shows as drift at the next refresh.
+	if plan.PausedReason.IsUnknown() {
+		plan.PausedReason = types.StringNull()
+		if y.PausedReason != "" && y.Paused == plan.Paused.ValueBool() {
+			plan.PausedReason = types.StringValue(y.PausedReason)
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

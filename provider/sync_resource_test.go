@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -435,6 +436,72 @@ func TestAccSyncCursor(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cursor"), knownvalue.Null()),
 				},
 				Check: stored(""),
+			},
+		},
+	})
+}
+
+// planHook is a plan check that runs fn between the plan and the apply, for what happens
+// meanwhile in the control plane.
+type planHook func()
+
+func (f planHook) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	f()
+}
+
+// TestAccSyncKeepsAPauseMadeAfterThePlan: the runner pauses a sync whose webhook answered 410 Gone
+// (PauseForGone) while an apply planned before is under way. The apply, which did not plan to
+// change paused, wrote paused = false over it and lost the pause and its reason. It keeps them
+// now; the next plan shows them as drift, as for any pause of the runner's.
+func TestAccSyncKeepsAPauseMadeAfterThePlan(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	const addr = "backflow_sync.s"
+	cfg := func(batch int) string {
+		return e.config(e.syncBase(hook.URL), syncResource("s", "users", "active", fmt.Sprintf(`behavior = "update_or_create"
+  primary_key = "unique_id"
+  batch_size = %d`, batch)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg(100)},
+			{
+				Config: cfg(50),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{planHook(func() {
+						e.execControlPlane(t, `UPDATE backflow.syncs SET paused = true, paused_reason = 'the webhook answered 410 Gone'`)
+					})},
+				},
+				ExpectNonEmptyPlan: true,
+				Check: func(*terraform.State) error {
+					var paused bool
+					var reason *string
+					var batch int
+					err := e.cp.QueryRow(t.Context(), `SELECT paused, paused_reason, batch_size FROM backflow.syncs`).Scan(&paused, &reason, &batch)
+					if err != nil || !paused || reason == nil || batch != 50 {
+						return fmt.Errorf("after an apply that changed batch_size: paused = %v, reason = %v, batch_size = %d (%v); "+
+							"want the runner's pause kept, and batch_size 50", paused, reason, batch, err)
+					}
+					return nil
+				},
+			},
+			{
+				// Applying paused = false, the drift shown, resumes it.
+				Config: cfg(50),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					var paused bool
+					err := e.cp.QueryRow(t.Context(), `SELECT paused FROM backflow.syncs`).Scan(&paused)
+					if err != nil || paused {
+						return fmt.Errorf("after applying paused = false: paused = %v (%v)", paused, err)
+					}
+					return nil
+				},
 			},
 		},
 	})

@@ -246,3 +246,16 @@ func (s *Store) AfterHeld(ctx context.Context) (map[int64][]string, error) {
 	}
 	return held, rows.Err()
 }
+
+// HeldBy returns the ids of the deleted parents that hold sync id (Store.DeleteSync), sorted;
+// none when its after was written since. The provider reads them into the sync's after, so that a
+// plan writes it: a child whose stored after already matches its configuration (its parent
+// removed on purpose, and the apply stopped between the deletion and the child's write) would
+// otherwise plan no change and stay held.
+func (s *Store) HeldBy(ctx context.Context, id int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT parent_id FROM backflow.sync_after_held WHERE sync_id = $1 ORDER BY parent_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read the deleted parents that hold sync %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}

@@ -98,8 +98,13 @@ type Sync struct {
 	FullReadEvery  string
 	Paused         bool
 	PausedReason   string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// KeepPause, for UpdateSync with Paused false: a pause the sync got since the caller read it
+	// (the runner's, PauseForGone) and its reason are kept rather than undone. The provider sets it
+	// when its plan does not change paused: an apply planned before the runner paused the sync did
+	// not mean to resume it.
+	KeepPause bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 const syncColumns = `id, name, model_id, destination_id, behavior, primary_key, mappings,
@@ -188,7 +193,8 @@ func (s *Store) CreateSync(ctx context.Context, y *Sync) error {
 	})
 }
 
-// UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it.
+// UpdateSync rewrites sync y.ID. Unpausing clears the reason the runner paused it; but with
+// y.KeepPause, a pause is kept (and y.Paused says so).
 func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	y.Initial = cmp.Or(y.Initial, InitialSendAll)
 	mappings, guard, request, err := syncArgs(y)
@@ -198,12 +204,12 @@ func (s *Store) UpdateSync(ctx context.Context, y *Sync) error {
 	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err = tx.QueryRow(ctx, `UPDATE backflow.syncs SET name = $2, model_id = $3, destination_id = $4,
 		behavior = $5, primary_key = $6, mappings = $7, schedule_every = $8, schedule_cron = $9, batch_size = $10,
-		paused = $11, paused_reason = CASE WHEN $11 THEN paused_reason END, guard = $12,
+		paused = $11 OR ($19 AND paused), paused_reason = CASE WHEN $11 OR ($19 AND paused) THEN paused_reason END, guard = $12,
 		initial = $13, omit_nulls = $14, request = $15, cursor_column = $16, cursor_lookback = $17, full_read_every = $18, updated_at = now()
-		WHERE id = $1 RETURNING coalesce(paused_reason, ''), updated_at`,
+		WHERE id = $1 RETURNING paused, coalesce(paused_reason, ''), updated_at`,
 			y.ID, y.Name, y.ModelID, y.DestinationID, y.Behavior, y.PrimaryKey, mappings, nullable(y.ScheduleEvery),
 			nullable(y.ScheduleCron), y.BatchSize, y.Paused, guard, y.Initial, y.OmitNulls, request,
-			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery)).Scan(&y.PausedReason, &y.UpdatedAt)
+			nullable(y.Cursor), nullable(y.CursorLookback), nullable(y.FullReadEvery), y.KeepPause).Scan(&y.Paused, &y.PausedReason, &y.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("sync %d: %w", y.ID, ErrNotFound)
 		}
@@ -272,13 +278,15 @@ func (s *Store) DeleteSync(ctx context.Context, id int64) error {
 		if _, err := tx.Exec(ctx, `SELECT FROM backflow.sync_fences WHERE sync_id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		// Its children are held until their after is written again (see migration 024); but a
-		// child being deleted at the same time (its row locked FOR UPDATE), which the foreign key
-		// check would wait for and then fail this deletion on.
+		// Its children are held until their after is written again (see migration 024). A child
+		// whose row another transaction holds FOR UPDATE (its deletion, or a rename: the name is a
+		// key) is waited for: one deleted is then left out (its row gone, it is not locked, and the
+		// foreign key check does not fail this deletion), one that stays is held. Skipping it
+		// (SKIP LOCKED) left a child whose rename or deletion rolled back unheld.
 		if _, err := tx.Exec(ctx, `INSERT INTO backflow.sync_after_held (sync_id, parent_id, parent_name)
 			SELECT c.id, p.id, p.name FROM backflow.sync_after a
 				JOIN backflow.syncs p ON p.id = a.parent_id JOIN backflow.syncs c ON c.id = a.sync_id
-			WHERE a.parent_id = $1 FOR KEY SHARE OF c SKIP LOCKED
+			WHERE a.parent_id = $1 FOR KEY SHARE OF c
 			ON CONFLICT DO NOTHING`, id); err != nil {
 			return err
 		}
