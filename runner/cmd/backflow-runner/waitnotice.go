@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // A control-plane query that waits says so. Without this, a command whose query waited for a
@@ -156,6 +157,11 @@ func (t *waitTracer) report(pid uint32, what string, waited time.Duration) {
 				"holder_transaction_age", (time.Duration(age) * time.Second).String())
 			return
 		}
+	}
+	if !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded) {
+		// The server answered, with an error (too many connections, a privilege): it is not
+		// hung, and the query may merely be slow or streaming its rows.
+		return
 	}
 	t.log.Warn("still waiting for a control-plane query: the control plane does not answer it, nor a new "+
 		"connection that asked what it waits for (a hung server or proxy, a network that drops packets?); "+
