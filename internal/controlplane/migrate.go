@@ -177,8 +177,27 @@ func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockNa
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+	// Another process that holds the lock is migrating: say so before waiting for it, which
+	// lasts as long as its migrations do (a migration behind another session's lock waits for
+	// that too), instead of waiting silent.
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
 		return fmt.Errorf("take %s: %w", lockName, err)
+	}
+	if !got {
+		var pid int64
+		var app string
+		_ = conn.QueryRow(ctx, `SELECT l.pid, coalesce(a.application_name, '')
+			FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND ((l.classid::int8 << 32) | l.objid::int8) = $1
+			LIMIT 1`, key).Scan(&pid, &app)
+		slog.Default().Info("waiting for "+lockName+": another process is migrating the control plane; "+
+			"this one goes on once it is done", "holder_pid", pid, "holder_application", app)
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+			return fmt.Errorf("take %s: %w", lockName, err)
+		}
 	}
 	defer func() {
 		cctx, cancel := cleanupContext(ctx)
@@ -252,6 +271,7 @@ func migrateControlPlane(ctx context.Context, conn *pgx.Conn, ms []Migration) (a
 // applyMigration applies m and records it, in one transaction, retrying while its locks are not
 // granted within migrationLockTimeout (see there) or it is ended by a deadlock.
 func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
+	var noticed time.Time // when the wait was last reported
 	for {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, migrationLockTimeout.Milliseconds())); err != nil {
@@ -267,12 +287,55 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m Migration) error {
 		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" && pgErr.Code != "40P01" { // lock_not_available, deadlock_detected
 			return err
 		}
+		if noticed.IsZero() || time.Since(noticed) >= migrationWaitNoticeEvery {
+			noticed = time.Now()
+			noticeMigrationWait(ctx, conn, m)
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for other sessions' locks on the control plane's tables: %w", ctx.Err())
 		case <-time.After(migrationRetryWait):
 		}
 	}
+}
+
+// migrationWaitNoticeEvery is how often a migration that waits for other sessions' locks says so.
+const migrationWaitNoticeEvery = 30 * time.Second
+
+// noticeMigrationWait warns (on slog's default logger: the runner's own, stderr otherwise) that
+// migration m waits for locks other sessions hold, naming the session with the oldest
+// transaction that holds a lock on the schema's tables, the likeliest to be in its way. Without
+// it, a migration behind a long transaction (a session idle in transaction, a LOCK TABLE) was
+// tried again every second for as long as that lasted, and `migrate`, or any command that
+// migrates, printed nothing.
+func noticeMigrationWait(ctx context.Context, conn *pgx.Conn, m Migration) {
+	msg := fmt.Sprintf("migration %03d_%s waits for locks other sessions hold on the control plane's tables "+
+		"(a long transaction, a LOCK TABLE); it is tried again every %s until they are released", m.Version, m.Name, migrationRetryWait)
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var (
+		pid           int64
+		app, user, st string
+		age           float64
+		tables        string
+	)
+	err := conn.QueryRow(qctx, `SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
+			coalesce(a.state, ''), coalesce(extract(epoch FROM now() - a.xact_start)::float8, 0),
+			string_agg(DISTINCT l.relation::regclass::text, ', ')
+		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+			AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = $1::regnamespace)
+		GROUP BY 1, 2, 3, 4, 5, a.xact_start
+		ORDER BY a.xact_start NULLS LAST
+		LIMIT 1`, Schema).Scan(&pid, &app, &user, &st, &age, &tables)
+	if err != nil {
+		slog.Default().Warn(msg)
+		return
+	}
+	slog.Default().Warn(msg+"; the oldest transaction holding a lock on them is the holder's (end it, or "+
+		"SELECT pg_terminate_backend(holder_pid), if it is stuck)",
+		"holder_pid", pid, "holder_application", app, "holder_user", user, "holder_state", st,
+		"holder_transaction_age", (time.Duration(age) * time.Second).String(), "holder_tables", tables)
 }
 
 // migrateRiver applies River's migrations to its tables in the control-plane schema. River's

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 )
 
 // TestMigrateAppliesRiverToo: the one migration entry point leaves River's tables in the
@@ -458,5 +461,100 @@ func waitForMigrationOnALock(t *testing.T, ctx context.Context, pool *pgxpool.Po
 		if time.Now().After(deadline) {
 			t.Fatal(timedOut)
 		}
+	}
+}
+
+// TestMigrationSaysWhatItWaitsFor: a migration that waits for another session's lock (a long
+// transaction on a table it alters) says so while it waits, naming that session, instead of
+// trying again every second in silence for as long as the session lasts.
+func TestMigrationSaysWhatItWaitsFor(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	next := controlplane.LatestVersion() + 1
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: next, Name: "probe",
+		SQL: `ALTER TABLE backflow.sync_runs ADD COLUMN probe integer`})
+	holder, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	var pid int64
+	if err := holder.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `LOCK TABLE backflow.sync_runs IN ACCESS SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	logs := new(lockedbuf.Buffer)
+	defer func(l *slog.Logger) { slog.SetDefault(l) }(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	done := make(chan error, 1)
+	go func() {
+		_, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- err
+	}()
+	controlplanetest.WaitFor(t, "the migration to say it waits for a lock", func() bool {
+		return strings.Contains(logs.String(), "waits for locks")
+	})
+	for _, want := range []string{fmt.Sprintf("holder_pid=%d", pid), "backflow.sync_runs"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the migration waiting for a lock logs %q, which lacks %s", logs.String(), want)
+		}
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("migrate once the lock is released: %v", err)
+	}
+}
+
+// TestMigrationSaysItWaitsForAnotherMigrator: a process that finds another one migrating (it
+// holds the migration lock) says that it waits for it, naming it, instead of waiting silent
+// for as long as the other's migrations last; it migrates once the lock is free.
+func TestMigrationSaysItWaitsForAnotherMigrator(t *testing.T) {
+	ctx := context.Background()
+	dbURL := controlplanetest.NewDatabase(t)
+	pool := controlplanetest.Pool(t, dbURL)
+	if _, err := controlplane.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	ms := append(controlplane.Migrations(), controlplane.Migration{Version: controlplane.LatestVersion() + 1,
+		Name: "probe", SQL: `ALTER TABLE backflow.syncs ADD COLUMN probe integer`})
+	other, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	var pid int64
+	if err := other.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock($1)`, controlplane.MigrationLockID); err != nil {
+		t.Fatal(err)
+	}
+	logs := new(lockedbuf.Buffer)
+	defer func(l *slog.Logger) { slog.SetDefault(l) }(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	done := make(chan error, 1)
+	go func() {
+		_, err := controlplane.MigrateWith(ctx, pool, ms)
+		done <- err
+	}()
+	controlplanetest.WaitFor(t, "the migration to say it waits for another migrator", func() bool {
+		return strings.Contains(logs.String(), "another process is migrating")
+	})
+	if want := fmt.Sprintf("holder_pid=%d", pid); !strings.Contains(logs.String(), want) {
+		t.Errorf("the migration waiting for another logs %q, which lacks %s", logs.String(), want)
+	}
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_unlock($1)`, controlplane.MigrationLockID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("migrate once the other is done: %v", err)
 	}
 }

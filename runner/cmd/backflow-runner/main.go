@@ -445,6 +445,9 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 		return nil, errors.New("the control-plane URL is not a valid Postgres URL: " + controlplane.BadSettingNameProblem)
 	}
 	controlplane.BoundConnect(&cfg.ConnConfig.Config)
+	if e.log != nil { // a query that waits says what for: waitnotice.go
+		cfg.ConnConfig.Tracer = newWaitTracer(cfg.ConnConfig, e.log)
+	}
 	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
 		cfg.MaxConns = int32(maxConns)
 	}

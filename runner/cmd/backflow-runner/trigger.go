@@ -16,8 +16,9 @@ import (
 const triggerPoll = 500 * time.Millisecond
 
 // triggerUnreachable is how long trigger --wait goes on asking a control plane that does not
-// answer before it gives up (exit 1).
-const triggerUnreachable = 2 * time.Minute
+// answer before it gives up (exit 1), counted from the first poll that failed or has not
+// answered; a variable for tests.
+var triggerUnreachable = 2 * time.Minute
 
 var triggerCommand = command{
 	name: "trigger",
@@ -120,7 +121,16 @@ func waitQueued(ctx context.Context, e *env, queue queuedStatus, q *runner.Queue
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return timedOut(parent, e, queue, q, timeout, asJSON)
 		}
-		next, err := queue.Status(ctx, q.ID)
+		// A poll is bounded too: on a control plane that takes the query and never answers (a
+		// hung server or proxy, a network that drops packets) it waited for ever, and with it
+		// trigger --wait, silent, past triggerUnreachable.
+		since := failingSince
+		if since.IsZero() {
+			since = time.Now()
+		}
+		pctx, pcancel := context.WithDeadline(ctx, since.Add(triggerUnreachable))
+		next, err := queue.Status(pctx, q.ID)
+		pcancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				continue // reported above, at the next turn
@@ -130,9 +140,7 @@ func waitQueued(ctx context.Context, e *env, queue queuedStatus, q *runner.Queue
 			}
 			// The control plane dropped the connection (a restart, a failover) or did not answer:
 			// the run goes on without us; ask again, and give up only when it stays unreachable.
-			if failingSince.IsZero() {
-				failingSince = time.Now()
-			}
+			failingSince = since
 			if time.Since(failingSince) >= triggerUnreachable {
 				return fmt.Errorf("run #%d: the control plane has not answered for %s: %w (the run goes on; "+
 					"backflow-runner runs shows it)", q.ID, triggerUnreachable, err)

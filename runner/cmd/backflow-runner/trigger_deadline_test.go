@@ -81,3 +81,32 @@ func TestTriggerWaitReadsAtDeadline(t *testing.T) {
 		})
 	}
 }
+
+// hungRun is a queued run's status source on a control plane that takes each read and never
+// answers: a read ends only with its context.
+type hungRun struct{}
+
+func (hungRun) Status(ctx context.Context, id int64) (*runner.QueuedRun, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestTriggerWaitGivesUpOnAHungControlPlane: trigger --wait whose polls get no answer (a hung
+// server or proxy after the connection was made) gives up after triggerUnreachable, as the docs
+// say, instead of waiting for ever in its poll, silent: its polls had no deadline, and only one
+// that failed counted.
+func TestTriggerWaitGivesUpOnAHungControlPlane(t *testing.T) {
+	defer func(d time.Duration) { triggerUnreachable = d }(triggerUnreachable)
+	triggerUnreachable = 100 * time.Millisecond
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	q := &runner.QueuedRun{ID: 42, SyncID: 1, SyncName: "s", Status: runner.QueuedStatusQueued}
+	// A bound only for a test that would otherwise never end.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := waitQueued(ctx, e, hungRun{}, q, 0, 10*time.Millisecond, false)
+	if ctx.Err() != nil || err == nil || !strings.Contains(err.Error(), "has not answered") {
+		t.Fatalf("trigger --wait on a control plane that never answers: err %v (the test's own bound ended: %v); "+
+			"want it to give up by itself, saying the control plane has not answered", err, ctx.Err())
+	}
+}
