@@ -517,8 +517,8 @@ func (r *ConnectionResource) previewWarehouseChange(ctx context.Context, req res
 		}
 		// A sync without a cursor reads the whole model at every run: reading the same data, it
 		// sends what it would have.
-		if m != nil && m.ConnectionID == c.ID && (!same || y.Cursor != "") {
-			r.preview.shown.set(y.ID, &struct{}{}) // also with preview = "always" (previewSettings.shown)
+		// Also with preview = "always" (previewSettings.shown); not a sync the plan deletes.
+		if m != nil && m.ConnectionID == c.ID && (!same || y.Cursor != "") && r.preview.previewOf(y.ID) {
 			previewPlan(ctx, r.store, r.preview, y, plannedFor{model: m, conn: c, of: "connection"}, &resp.Diagnostics)
 		}
 	}

@@ -433,7 +433,9 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 					// connection's plan, reading in full as here.
 					continue
 				}
-				r.preview.shown.set(y.ID, &struct{}{})
+				if !r.preview.previewOf(y.ID) {
+					continue // the plan deletes it: it runs no more (SyncResource.planDeletion)
+				}
 				if replaced != "" {
 					y.ID = 0
 				}

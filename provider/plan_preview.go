@@ -60,6 +60,9 @@ type previewSettings struct {
 	// is then does not show the same preview again. Those previews reach every sync of the model,
 	// also those another configuration manages, which no sync resource of this plan previews.
 	shown *planned[struct{}]
+	// deleted holds the syncs the plan deletes (their resource left the configuration): a
+	// model's or a warehouse connection's plan does not preview a run of them.
+	deleted *planned[struct{}]
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the
@@ -121,6 +124,38 @@ func (p *planned[T]) set(id int64, x *T) {
 	}
 	c := *x
 	p.byID[id] = &c
+}
+
+// previewOf records that a model's or a warehouse connection's plan previews sync id (shown),
+// unless the plan deletes the sync (deleted): false then, and the caller previews nothing. One
+// step with deletedSync, so that whichever of the two plans Terraform runs first (or both at
+// once), a preview of a deleted sync's next run is either not shown or followed by the sync's
+// own word that it is deleted.
+func (ps previewSettings) previewOf(id int64) bool {
+	if ps.deleted != nil {
+		ps.deleted.mu.Lock()
+		defer ps.deleted.mu.Unlock()
+		if ps.deleted.byID[id] != nil {
+			return false
+		}
+	}
+	ps.shown.set(id, &struct{}{})
+	return true
+}
+
+// deletedSync records that the plan deletes sync id, and reports whether a model's or a warehouse
+// connection's plan previewed it already (previewOf).
+func (ps previewSettings) deletedSync(id int64) (previewed bool) {
+	if ps.deleted == nil {
+		return ps.shown.get(id) != nil
+	}
+	ps.deleted.mu.Lock()
+	defer ps.deleted.mu.Unlock()
+	if ps.deleted.byID == nil {
+		ps.deleted.byID = map[int64]*struct{}{}
+	}
+	ps.deleted.byID[id] = &struct{}{}
+	return ps.shown.get(id) != nil
 }
 
 // get returns id as the plan changes it, or nil.

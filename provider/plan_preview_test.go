@@ -616,3 +616,21 @@ func TestPlanPreviewKeyHashedInRequest(t *testing.T) {
 		}
 	}
 }
+
+// A model's or a warehouse connection's plan and the deletion of one of their syncs may be
+// planned in either order: the preview of a deleted sync's next run is not shown, or the sync's
+// own plan says it is deleted (previewOf, deletedSync).
+func TestPreviewOfADeletedSyncEitherOrder(t *testing.T) {
+	ps := previewSettings{shown: &planned[struct{}]{}, deleted: &planned[struct{}]{}}
+	if !ps.previewOf(1) || !ps.deletedSync(1) {
+		t.Error("the model planned first: its preview is shown, and the deletion must say it does not apply")
+	}
+	if ps.deletedSync(2) || ps.previewOf(2) {
+		t.Error("the deletion planned first: the model must not preview the deleted sync")
+	}
+	for i := range 2 {
+		if !ps.previewOf(3) {
+			t.Errorf("a sync not deleted is previewed, by the model's or connection's plan %d", i+1)
+		}
+	}
+}

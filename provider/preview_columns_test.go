@@ -90,3 +90,60 @@ func TestAccPlanPreviewModelColumnsChange(t *testing.T) {
 		t.Fatalf("destroy: %v", err)
 	}
 }
+
+// A plan that deletes a sync (its resource left the configuration) and changes what it reads (its
+// model's columns, its model's SQL, its warehouse connection) previewed the sync's next run by the
+// model's or the connection's plan: "will send ... 1 deleted records" of a sync that runs no more.
+func TestAccPlanPreviewOfADeletedSync(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	e.execWarehouse(t, `INSERT INTO users (unique_id, email, first_name) VALUES ('u2', 'bob@example.com', 'Bob'),
+		('u3', 'cy@example.com', 'Cy')`)
+	d := newTFDir(t)
+	base := e.syncBase(hook.URL)
+	sync := syncResource("s", "Users", "all", `behavior    = "mirror"
+  primary_key = "unique_id"
+  cursor      = "created_at"
+  mappings    = [{ from = "email", to = "email" }]`)
+	d.apply(e.config(base, sync))
+	var id int64
+	if err := e.cp.QueryRow(t.Context(), `SELECT id FROM backflow.syncs WHERE name = 'Users'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := (&runner.Engine{Store: e.store}).Run(t.Context(), id, runner.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.execWarehouse(t, `ALTER TABLE users ADD COLUMN nickname text`)
+	e.execWarehouse(t, `DELETE FROM users WHERE unique_id = 'u3'`)
+	// Without the sync: no preview of its next run, or one the sync's own says does not apply.
+	check := func(what, hcl string) {
+		t.Helper()
+		got := previews(d.plan(hcl))
+		var runs, deleted int
+		for _, p := range got {
+			if strings.Contains(p, "will send") {
+				runs++
+			}
+			if strings.Contains(p, "The plan deletes the sync") {
+				deleted++
+			}
+		}
+		if runs > deleted {
+			t.Errorf("%s, the sync deleted in the same plan: want no preview of its next run (or one the sync's own "+
+				"says does not apply), got %q", what, got)
+		}
+	}
+	check("the model's columns change", e.config(base))
+	renamed := strings.Replace(base, `name     = "warehouse"`, `name     = "warehouse (renamed)"`, 1)
+	check("the warehouse connection is renamed", e.config(renamed))
+	check("the model's table changes", e.config(strings.Replace(base, `table = "users"`, `sql = "select * from users"`, 1)))
+	// Kept, the sync is previewed as before.
+	if got := previews(d.plan(e.config(base, sync))); len(got) != 1 || !strings.Contains(got[0], "1 deleted records") {
+		t.Errorf("the sync kept: want its preview, got %q", got)
+	}
+	if err := d.tf.Destroy(t.Context(), tfexec.Reattach(d.reattach)); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}

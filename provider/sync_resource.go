@@ -454,9 +454,31 @@ func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, dia
 }
 
 // ModifyPlan plans paused_reason and checks references and columns against the control plane.
+// planDeletion records that the plan deletes the sync (its resource left the configuration), so
+// that its model's or warehouse connection's plan, when it changes what the sync reads, does not
+// preview a run of it. Terraform may have planned that model or connection first (the sync's
+// state depends on them): then its preview of the sync's next run is already shown, and the
+// sync's own preview says that the plan deletes the sync instead, as a plan that changes the sync
+// shows its own preview.
+func (r *SyncResource) planDeletion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || r.preview.mode == PreviewOff {
+		return
+	}
+	var state syncModel
+	if d := req.State.Get(ctx, &state); d.HasError() || state.ID.IsUnknown() || state.ID.IsNull() {
+		return
+	}
+	if r.preview.deletedSync(state.ID.ValueInt64()) {
+		resp.Diagnostics.AddWarning("Backflow Preview: "+syncTitle(state.Name.ValueString()),
+			"The plan deletes the sync: it runs no more, so the preview above of its next run (with its model or "+
+				"warehouse connection as planned) does not apply. The records it delivered stay at the destination.")
+	}
+}
+
 func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() {
+		r.planDeletion(ctx, req, resp)
 		return
 	}
 	if r.store != nil {

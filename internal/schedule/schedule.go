@@ -55,6 +55,13 @@ func ParseCron(expr string) (cron.Schedule, error) {
 	}
 	s = farSchedule{spec}
 	if s.Next(time.Now().UTC()).IsZero() {
+		if written != nil && dayFieldsLimitEachOther(written[2], written[4]) {
+			// A schedule that ran before 6 Dec 2026 (robfig/cron read "0 0 31 2 */2" as either).
+			return nil, fmt.Errorf("the schedule never fires: a day field that starts with * (here %q) limits the other "+
+				"(%q), as in Linux cron, so a day must match both, and none does; to run on the days either matches, "+
+				"write the * field as a range (e.g. 1-31/2 for */2 of the day of month, 0-6/2 of the day of week)",
+				starred(written[2], written[4]), unstarred(written[2], written[4]))
+		}
 		return nil, errors.New("the schedule never fires: no date matches it (e.g. the 31st of a month that has 30 days or fewer)")
 	}
 	return s, nil
@@ -95,12 +102,36 @@ const starBit = 1 << 63
 // runs on the odd days that are Mondays.
 func linuxDays(spec *cron.SpecSchedule, dom, dow string) {
 	star := func(bits uint64, field string) uint64 {
-		if strings.HasPrefix(field, "*") || strings.HasPrefix(field, "?") {
+		if isStar(field) {
 			return bits | starBit
 		}
 		return bits &^ starBit
 	}
 	spec.Dom, spec.Dow = star(spec.Dom, dom), star(spec.Dow, dow)
+}
+
+// dayFieldsLimitEachOther reports whether exactly one of the day fields dom and dow, as written,
+// starts with * or ? (linuxDays) without being just that (*/2, not *), and the other is
+// restricted: a day then runs when both match, where it ran when either did before 6 Dec 2026.
+func dayFieldsLimitEachOther(dom, dow string) bool {
+	s := starred(dom, dow)
+	return isStar(dom) != isStar(dow) && s != "*" && s != "?"
+}
+
+func isStar(field string) bool { return strings.HasPrefix(field, "*") || strings.HasPrefix(field, "?") }
+
+func starred(dom, dow string) string {
+	if isStar(dom) {
+		return dom
+	}
+	return dow
+}
+
+func unstarred(dom, dow string) string {
+	if isStar(dom) {
+		return dow
+	}
+	return dom
 }
 
 // ParseEvery parses an `every` schedule: a Go duration of at least MinEvery.

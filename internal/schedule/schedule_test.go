@@ -288,3 +288,27 @@ func TestCronSlotsYearsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestCronNeverFiresWithAStarredDayField: "0 0 31 2 */2" ran before 6 Dec 2026 (robfig/cron read
+// a day matching either field), and reads as Linux cron does now: 31 February on the days of
+// week */2 picks, never. Refused, the error said only "e.g. the 31st of a month that has 30 days
+// or fewer", which a user whose schedule ran until then cannot act on: it says which field limits
+// the other, and how to write the days either matches.
+func TestCronNeverFiresWithAStarredDayField(t *testing.T) {
+	for _, expr := range []string{"0 0 31 2 */2", "0 0 */2 2 SUN"} {
+		_, err := ParseCron(expr)
+		if expr == "0 0 */2 2 SUN" {
+			if err != nil {
+				t.Errorf("ParseCron(%q) = %v, want ok (odd days of February that are Sundays)", expr, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "never fires") || !strings.Contains(err.Error(), "limits the other") ||
+			!strings.Contains(err.Error(), "0-6/2") {
+			t.Errorf("ParseCron(%q) = %v, want never fires, saying the * day field limits the other and how to write either", expr, err)
+		}
+	}
+	if _, err := ParseCron("0 0 31 2 *"); err == nil || strings.Contains(err.Error(), "limits the other") {
+		t.Errorf("ParseCron(0 0 31 2 *) = %v, want the plain never fires", err)
+	}
+}
