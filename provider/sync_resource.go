@@ -453,7 +453,6 @@ func (r *SyncResource) checkAfter(ctx context.Context, y *controlplane.Sync, dia
 	}
 }
 
-// ModifyPlan plans paused_reason and checks references and columns against the control plane.
 // planDeletion records that the plan deletes the sync (its resource left the configuration), so
 // that its model's or warehouse connection's plan, when it changes what the sync reads, does not
 // preview a run of it. Terraform may have planned that model or connection first (the sync's
@@ -475,6 +474,7 @@ func (r *SyncResource) planDeletion(ctx context.Context, req resource.ModifyPlan
 	}
 }
 
+// ModifyPlan plans paused_reason and checks references and columns against the control plane.
 func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() {
