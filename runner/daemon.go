@@ -423,6 +423,7 @@ func (d *Daemon) schedule(ctx context.Context) error {
 	d.passAt = now
 	d.checkClock(now)
 	failed := 0
+	var lag time.Duration // of the sync furthest behind: backflow_schedule_lag_seconds
 	for _, y := range syncs {
 		if y.Paused {
 			continue
@@ -433,6 +434,13 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		if err != nil {
 			d.logger().Error("sync has a bad schedule", "sync", y.Name, "err", err)
 			continue
+		}
+		if ok && !due.After(now) {
+			// Behind since its first slot no run has started for (NextDue as of its base), which
+			// may be older than the slot due now: a run is due at its latest slot only.
+			if first, _, err := schedule.NextDue(y.ScheduleEvery, y.ScheduleCron, y.CreatedAt, bases[y.ID], bases[y.ID]); err == nil {
+				lag = max(lag, now.Sub(first))
+			}
 		}
 		if ok && due.After(now) {
 			d.noteNextDue(y, due, now)
@@ -458,6 +466,7 @@ func (d *Daemon) schedule(ctx context.Context) error {
 			d.logger().Debug("queued a scheduled run", "sync", y.Name, "due", due)
 		}
 	}
+	d.Engine.Metrics.scheduled(lag)
 	n, err := d.scheduleSequences(ctx, syncs)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -188,6 +189,47 @@ func (f *fixture) every15mServed(ago string) {
 		VALUES ($1, 'succeeded', 'schedule', now() - $2::interval, now() - $2::interval, now() - $2::interval, now())`,
 		f.sync.ID, ago); err != nil {
 		f.t.Fatal(err)
+	}
+}
+
+// backflow_schedule_lag_seconds says how long the sync furthest behind its schedule has waited
+// for a run, from its first slot no run started for. Without it, syncs that fell behind (every
+// worker busy with long runs, --max-syncs reached, a runner that was down) said so nowhere: no
+// log line, no metric, until someone compared the runs' times with the schedules.
+func TestScheduleLagMetric(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		served   string // the slot the last run served, that long ago; every 15m
+		min, max time.Duration
+	}{
+		{"50 minutes", 34 * time.Minute, 36 * time.Minute}, // slots 35 and 20 minutes ago unserved
+		{"6 minutes", 0, 0}, // the next slot is 9 minutes ahead
+	} {
+		f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+		f.every15mServed(tc.served)
+		reg := prometheus.NewRegistry()
+		f.engine.Metrics = NewMetrics(reg)
+		d := &Daemon{Engine: f.engine, Logger: slog.New(slog.DiscardHandler)}
+		d.insert = func(context.Context, SyncArgs) (*rivertype.JobInsertResult, error) {
+			return &rivertype.JobInsertResult{}, nil
+		}
+		if err := d.schedule(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lag := time.Duration(-1)
+		for _, mf := range mfs {
+			if mf.GetName() == "backflow_schedule_lag_seconds" {
+				lag = time.Duration(mf.GetMetric()[0].GetGauge().GetValue() * float64(time.Second))
+			}
+		}
+		if lag < tc.min || lag > tc.max {
+			t.Errorf("every 15m, its last slot served %s ago: backflow_schedule_lag_seconds = %s, want %s to %s",
+				tc.served, lag, tc.min, tc.max)
+		}
 	}
 }
 

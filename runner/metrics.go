@@ -20,6 +20,7 @@ type Metrics struct {
 	rateWaitTotal prometheus.Counter
 	notifications *prometheus.CounterVec
 	answers       *prometheus.CounterVec
+	scheduleLag   prometheus.Gauge
 }
 
 // The answers of backflow_answers_total: delivered records a `request` block's answers delivered
@@ -64,7 +65,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"resent_after_not_found (an update answered 404, sent again as the new request), present_on_conflict (append: a create answered 409 " +
 			"after an attempt that may have delivered it), absent_on_delete (a delete answered 404).",
 	}, []string{"answer"})
-	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal, m.notifications, m.answers)
+	m.scheduleLag = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "backflow_schedule_lag_seconds",
+		Help: "How long the sync furthest behind its schedule (every or cron; not paused) has waited for a run, from its " +
+			"first slot that no run has started for, at this runner's latest scheduling pass; near 0 while every sync runs on time.",
+	})
+	reg.MustRegister(m.runs, m.recordsTotal, m.requests, m.retries, m.rateWaits, m.rateWaitTotal, m.notifications, m.answers, m.scheduleLag)
 	for _, a := range []string{answerResentAfterConflict, answerResentAfterNotFound, answerPresentOnConflict, answerAbsentOnDelete} {
 		m.answers.WithLabelValues(a)
 	}
@@ -83,6 +89,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}
 	}
 	return m
+}
+
+// scheduled records a scheduling pass's lag: how long the sync furthest behind has waited.
+func (m *Metrics) scheduled(lag time.Duration) {
+	if m == nil {
+		return
+	}
+	m.scheduleLag.Set(lag.Seconds())
 }
 
 // runFinished counts a run that ended with status, as its record holds it.
