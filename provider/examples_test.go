@@ -111,11 +111,11 @@ var exampleCases = []exampleCase{
 			}
 			return config.Variables{"warehouse_url": config.StringVariable(e.whURL), "crm_webhook_url": config.StringVariable(hook + "/crm")}
 		},
-		syncs: []string{"Accounts to CRM", "Plans to CRM", "Contacts to CRM"},
+		syncs: []string{"Accounts to CRM", "Plans to CRM", "Contacts to CRM (sequences)"},
 		check: func(t *testing.T, got map[string]exampleRun) {
 			checkRecords(t, "accounts", got["Accounts to CRM"].recs, 2, "changed", "account_id name")
 			checkRecords(t, "plans", got["Plans to CRM"].recs, 2, "changed", "plan_id price")
-			checkRecords(t, "contacts", got["Contacts to CRM"].recs, 2, "changed", "account_id email first_name plan_id") // not the one without an email
+			checkRecords(t, "contacts", got["Contacts to CRM (sequences)"].recs, 2, "changed", "account_id email first_name plan_id") // not the one without an email
 		},
 	},
 }

@@ -15,7 +15,8 @@
 # backends, the receiver) and the top of the runner's CPU profile. Then the pacing cases (bench/cmd/benchctl/pacing.go; BENCH_PACING=0 skips
 # them): adaptive pacing against a receiver with a hidden limit and against a slow one, and two
 # runners sharing one limit. It prints a table and writes bench/results.json. The databases are dropped at
-# the end (BENCH_KEEP=1 keeps them).
+# the end (BENCH_KEEP=1 keeps them). A bench that fails writes what it measured to
+# bench/results.partial.json and leaves bench/results.json as it was.
 #
 #   make bench                                   # builds what it times
 #   BENCH_ROWS=100000 make bench

@@ -1,7 +1,7 @@
 # One model, one webhook, the three sync behaviors side by side.
 #
 #   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
-#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)   # or the key the control plane already has (the walkthrough's)
 #   export TF_VAR_warehouse_url=postgres://backflow@127.0.0.1:5432/analytics   # holds public.users
 #   export TF_VAR_webhook_url=http://127.0.0.1:8085/hooks/backflow
 #   backflow-runner receive --listen 127.0.0.1:8085 &
@@ -33,7 +33,7 @@ variable "webhook_url" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (all-behaviors)"
   postgres = { url = var.warehouse_url }
 }
 

@@ -3,7 +3,7 @@
 # to an API that takes an OAuth2 client-credentials token. NULL values are left out.
 #
 #   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
-#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)   # or the key the control plane already has (the walkthrough's)
 #   export TF_VAR_warehouse_url=postgres://backflow@127.0.0.1:5432/analytics   # holds public.users
 #   export TF_VAR_api_url=http://127.0.0.1:8085/audiences/members
 #   backflow-runner receive --listen 127.0.0.1:8085 &
@@ -56,7 +56,7 @@ variable "client_secret" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (hashed-audience)"
   postgres = { url = var.warehouse_url }
 }
 
@@ -80,7 +80,7 @@ resource "backflow_connection" "audience_api" {
 }
 
 resource "backflow_model" "users" {
-  name          = "users"
+  name          = "users (hashed-audience)"
   connection_id = backflow_connection.warehouse.id
   table         = "public.users"
 }

@@ -1,12 +1,16 @@
 # A MySQL or MariaDB table to a webhook.
 #
 #   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
-#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)   # or the key the control plane already has (the walkthrough's)
 #   export TF_VAR_mysql_url='mysql://backflow:secret@127.0.0.1:3306/shop'     # GRANT SELECT ON shop.* TO backflow
 #   export TF_VAR_webhook_url=http://127.0.0.1:8085/hooks/backflow
 #   backflow-runner receive --listen 127.0.0.1:8085 &
 #   terraform apply
 #   backflow-runner sync "Customers to webhook"
+#
+# The database and its read-only user, for trying it out (as the server's root):
+#   CREATE DATABASE shop;
+#   CREATE USER 'backflow'@'%' IDENTIFIED BY 'secret'; GRANT SELECT ON shop.* TO 'backflow'@'%';
 #
 # The table it reads, for trying it out:
 #   CREATE TABLE shop.customers (id bigint unsigned PRIMARY KEY, email varchar(255), plan enum('free','paid'),
@@ -43,7 +47,7 @@ resource "backflow_connection" "shop" {
 }
 
 resource "backflow_connection" "hook" {
-  name = "Webhook"
+  name = "Webhook (mysql)"
   webhook = {
     url          = var.webhook_url
     test_on_save = false

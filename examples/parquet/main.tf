@@ -1,7 +1,7 @@
 # A Parquet file to a webhook, through DuckDB (embedded in Backflow: no server to run).
 #
 #   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
-#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)   # or the key the control plane already has (the walkthrough's)
 #   export TF_VAR_parquet_path=$PWD/users.parquet     # any Parquet file with a unique_id column
 #   export TF_VAR_webhook_url=http://127.0.0.1:8085/hooks/backflow
 #   backflow-runner receive --listen 127.0.0.1:8085 &
@@ -43,7 +43,7 @@ resource "backflow_connection" "lake" {
 }
 
 resource "backflow_connection" "hook" {
-  name = "Webhook"
+  name = "Webhook (parquet)"
   webhook = {
     url          = var.webhook_url
     test_on_save = false

@@ -4,7 +4,7 @@
 # have succeeded.
 #
 #   export BACKFLOW_DATABASE_URL=postgres://backflow@127.0.0.1:5432/backflow   # the control plane
-#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)
+#   export BACKFLOW_SECRET_KEY=$(openssl rand -base64 32)   # or the key the control plane already has (the walkthrough's)
 #   export TF_VAR_warehouse_url=postgres://backflow@127.0.0.1:5432/analytics   # holds the tables below
 #   export TF_VAR_crm_webhook_url=http://127.0.0.1:8085/crm
 #   backflow-runner receive --listen 127.0.0.1:8085 &
@@ -21,7 +21,7 @@
 #   curl -sf -X POST -H "Authorization: Bearer $BACKFLOW_API_TOKEN" \
 #     http://127.0.0.1:9464/v1/syncs/Accounts%20to%20CRM/runs
 #
-# `backflow-runner runs "Contacts to CRM"` shows, for each run, the parent runs that started it.
+# `backflow-runner runs "Contacts to CRM (sequences)"` shows, for each run, the parent runs that started it.
 #
 # The tables it reads, for trying it out:
 #   CREATE TABLE public.accounts (account_id bigint PRIMARY KEY, name text);
@@ -53,12 +53,12 @@ variable "crm_webhook_url" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (sequences)"
   postgres = { url = var.warehouse_url }
 }
 
 resource "backflow_connection" "crm" {
-  name    = "CRM webhook"
+  name    = "CRM webhook (sequences)"
   webhook = { url = var.crm_webhook_url, method = "POST" }
 }
 
@@ -75,7 +75,7 @@ resource "backflow_model" "plans" {
 }
 
 resource "backflow_model" "contacts" {
-  name          = "contacts"
+  name          = "contacts (sequences)"
   connection_id = backflow_connection.warehouse.id
   sql           = "select email, account_id, plan_id, first_name from contacts where email is not null"
 }
@@ -101,7 +101,7 @@ resource "backflow_sync" "plans" {
 # Runs once both parents have succeeded since its last run. A failed parent holds it until that
 # parent succeeds again.
 resource "backflow_sync" "contacts" {
-  name           = "Contacts to CRM"
+  name           = "Contacts to CRM (sequences)"
   model_id       = backflow_model.contacts.id
   destination_id = backflow_connection.crm.id
   behavior       = "mirror"

@@ -324,17 +324,42 @@ func run(ctx context.Context, cfg config) error {
 		rep.Pacing, failed = runPacing(ctx, cfg)
 	}
 	printTable(os.Stdout, rep)
-	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(cfg.out, append(b, '\n'), 0o644); err != nil {
+	written, err := writeReport(cfg.out, rep, failed)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("\nwrote %s\n", cfg.out)
+	if failed != nil {
+		fmt.Printf("\nwrote what was measured before the failure to %s (%s is left as it was)\n", written, cfg.out)
+	} else {
+		fmt.Printf("\nwrote %s\n", written)
+	}
 	if !cfg.keep {
 		if err := dropDatabases(ctx, cfg.baseURL); err != nil {
 			logf("drop the bench databases: %v", err)
 		}
 	}
 	return failed
+}
+
+// writeReport writes rep to out, or, when the bench failed, to partialPath(out): a failed
+// invocation (a role that may not create the bench databases, a server that went away) measured
+// little or nothing, and must not replace the results a complete one wrote (bench/results.json
+// is committed).
+func writeReport(out string, rep report, failed error) (string, error) {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if failed != nil {
+		out = partialPath(out)
+	}
+	return out, os.WriteFile(out, append(b, '\n'), 0o644)
+}
+
+// partialPath is where a failed bench writes what it measured: results.json -> results.partial.json.
+func partialPath(out string) string {
+	ext := filepath.Ext(out)
+	return strings.TrimSuffix(out, ext) + ".partial" + ext
 }
 
 func describeMachine(ctx context.Context, base string) (machine, error) {

@@ -28,7 +28,7 @@ variable "api_key" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (bulk-json)"
   postgres = { url = var.warehouse_url }
 }
 
@@ -42,7 +42,7 @@ resource "backflow_connection" "api" {
 }
 
 resource "backflow_model" "contacts" {
-  name          = "contacts"
+  name          = "contacts (bulk-json)"
   connection_id = backflow_connection.warehouse.id
   sql           = "select email, first_name, last_name, plan, mrr, signed_up_at from contacts"
 }

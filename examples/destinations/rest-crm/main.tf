@@ -28,7 +28,7 @@ variable "crm_token" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (rest-crm)"
   postgres = { url = var.warehouse_url }
 }
 

@@ -23,7 +23,7 @@ variable "slack_webhook_url" {
 }
 
 resource "backflow_connection" "warehouse" {
-  name     = "Analytics warehouse"
+  name     = "Analytics warehouse (slack)"
   postgres = { url = var.warehouse_url }
 }
 
