@@ -119,14 +119,13 @@ type TokenSource struct {
 	// now is the clock expiries are compared with; tests move it forward.
 	now func() time.Time
 
-	// fetching is held (a value in it) while a token is fetched, so that concurrent callers wait
-	// for one fetch; a channel, not a mutex, so that a caller stops waiting when its context is
-	// done (a run stopped while another fetch hangs on a slow token endpoint).
-	fetching chan struct{}
-
-	mu      sync.Mutex // guards header and refresh; never held during a fetch
-	header  string     // "Bearer <token>"; "" when none is cached
-	refresh time.Time  // when to fetch the next one; zero: the token does not say when it expires
+	mu sync.Mutex // guards flight, header and refresh; never held during a fetch
+	// flight is the fetch under way, nil when none is: concurrent callers wait for it and take
+	// its outcome, its failure too (a token endpoint that does not answer is asked once for all
+	// of them, not once more by each in turn).
+	flight  *tokenFlight
+	header  string    // "Bearer <token>"; "" when none is cached
+	refresh time.Time // when to fetch the next one; zero: the token does not say when it expires
 }
 
 // NewTokenSource returns a TokenSource for grant c. A nil client means DefaultClient(): no
@@ -142,32 +141,70 @@ func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSou
 	return &TokenSource{
 		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
 			Scopes: c.Scopes, EndpointParams: params},
-		where:    RedactedURL(c.TokenURL),
-		client:   tokenClient(client),
-		timeout:  client.Timeout,
-		now:      time.Now,
-		fetching: make(chan struct{}, 1),
+		where:   RedactedURL(c.TokenURL),
+		client:  tokenClient(client),
+		timeout: client.Timeout,
+		now:     time.Now,
 	}
+}
+
+// tokenFlight is one token fetch, which the callers that come while it is under way wait for.
+type tokenFlight struct {
+	done   chan struct{} // closed when the fetch ended, header and err set
+	header string
+	err    error
+	// stopped: the fetch ended because its caller's context was done, which is not the token
+	// endpoint's failure: a caller that waited for it fetches again.
+	stopped bool
 }
 
 // Token returns the Authorization header value of a valid token ("Bearer ..."), fetching a new
 // token when none is cached or the cached one is due for refresh. A failure is an error matching
-// ErrTokenEndpoint that names the token URL's host, never the client secret.
+// ErrTokenEndpoint that names the token URL's host, never the client secret. Callers that come
+// while a fetch is under way wait for it and get its token or its failure.
 //
 // A caller waiting for another's fetch stops waiting, with ctx's error, when ctx is done.
 func (t *TokenSource) Token(ctx context.Context) (string, error) {
-	if h, ok := t.cached(); ok {
-		return h, nil
+	for {
+		t.mu.Lock()
+		if h, ok := t.cachedLocked(); ok {
+			t.mu.Unlock()
+			return h, nil
+		}
+		if f := t.flight; f != nil {
+			t.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+			if f.stopped {
+				continue
+			}
+			return f.header, f.err
+		}
+		f := &tokenFlight{done: make(chan struct{}), stopped: true} // stopped until it returns
+		t.flight = f
+		t.mu.Unlock()
+		return t.fly(ctx, f)
 	}
-	select {
-	case t.fetching <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-t.fetching }()
-	if h, ok := t.cached(); ok { // fetched by the caller waited for
-		return h, nil
-	}
+}
+
+// fly makes the fetch of flight f, whose callers wait for it.
+func (t *TokenSource) fly(ctx context.Context, f *tokenFlight) (string, error) {
+	defer func() {
+		t.mu.Lock()
+		t.flight = nil
+		t.mu.Unlock()
+		close(f.done)
+	}()
+	f.header, f.err = t.fetch(ctx)
+	f.stopped = f.err != nil && ctx.Err() != nil
+	return f.header, f.err
+}
+
+// fetch gets a new token from the endpoint and caches it; only the caller of a flight calls it.
+func (t *TokenSource) fetch(ctx context.Context) (string, error) {
 	now := t.now()
 	limit := tokenFetchTimeout
 	if t.timeout > 0 {
@@ -212,6 +249,11 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 func (t *TokenSource) cached() (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.cachedLocked()
+}
+
+// cachedLocked is cached, with t.mu held.
+func (t *TokenSource) cachedLocked() (string, bool) {
 	if t.header != "" && (t.refresh.IsZero() || t.now().Before(t.refresh)) {
 		return t.header, true
 	}

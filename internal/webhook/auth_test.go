@@ -831,3 +831,98 @@ func TestOAuth2TokenAnswerWithoutAUsableTokenIsNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// Callers that wait for a token fetch that fails get its failure, as they would have got its
+// token: each fetched again after it, one at a time, so that a token endpoint that never
+// answers held the Nth request in flight for N fetch timeouts (8 in flight: a fetch every 10 s,
+// a run that took half an hour to fail; 64 in adaptive mode).
+func TestOAuth2CallersWaitingForAFailedFetchShareItsFailure(t *testing.T) {
+	defer webhook.SetTokenFetchTimeout(200 * time.Millisecond)()
+	var mu sync.Mutex
+	requests := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		select { // hangs past the fetch timeout
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+		ClientID: testClientID, ClientSecret: testClientSecret}, nil)
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := tokens.Token(context.Background())
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; !errors.Is(err, webhook.ErrTokenEndpoint) {
+			t.Errorf("err = %v, want ErrTokenEndpoint", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests >= callers {
+		t.Errorf("%d token requests for %d callers at once, want the callers that waited to share the failed fetch",
+			requests, callers)
+	}
+}
+
+// A caller whose run stops while it fetches a token does not fail the callers that wait for it:
+// one of them fetches the token.
+func TestOAuth2FetchStoppedWithItsCallerIsNotAFailure(t *testing.T) {
+	defer webhook.SetTokenFetchTimeout(time.Hour)()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			entered <- struct{}{}
+			select { // the first request hangs until its caller stops
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"tok-2","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	defer close(release)
+	tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+		ClientID: testClientID, ClientSecret: testClientSecret}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := tokens.Token(ctx)
+		first <- err
+	}()
+	<-entered
+	second := make(chan string, 1)
+	go func() {
+		h, err := tokens.Token(context.Background())
+		if err != nil {
+			h = err.Error()
+		}
+		second <- h
+	}()
+	time.Sleep(50 * time.Millisecond) // the second caller waits for the first's fetch
+	cancel()
+	if err := <-first; err == nil {
+		t.Errorf("the stopped caller got a token")
+	}
+	if h := <-second; h != "Bearer tok-2" {
+		t.Errorf("the waiting caller got %q, want Bearer tok-2 (a fetch of its own)", h)
+	}
+}
