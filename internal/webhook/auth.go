@@ -244,15 +244,8 @@ func (t *TokenSource) fetch(ctx context.Context) (string, error) {
 	return t.header, nil
 }
 
-// cached is the Authorization header value of the cached token, and whether there is one not yet
-// due for refresh.
-func (t *TokenSource) cached() (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cachedLocked()
-}
-
-// cachedLocked is cached, with t.mu held.
+// cachedLocked is the Authorization header value of the cached token, and whether there is one
+// not yet due for refresh; t.mu is held.
 func (t *TokenSource) cachedLocked() (string, bool) {
 	if t.header != "" && (t.refresh.IsZero() || t.now().Before(t.refresh)) {
 		return t.header, true
