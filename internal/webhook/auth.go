@@ -1,12 +1,18 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,14 +119,13 @@ type TokenSource struct {
 	// now is the clock expiries are compared with; tests move it forward.
 	now func() time.Time
 
-	// fetching is held (a value in it) while a token is fetched, so that concurrent callers wait
-	// for one fetch; a channel, not a mutex, so that a caller stops waiting when its context is
-	// done (a run stopped while another fetch hangs on a slow token endpoint).
-	fetching chan struct{}
-
-	mu      sync.Mutex // guards header and refresh; never held during a fetch
-	header  string     // "Bearer <token>"; "" when none is cached
-	refresh time.Time  // when to fetch the next one; zero: the token does not say when it expires
+	mu sync.Mutex // guards flight, header and refresh; never held during a fetch
+	// flight is the fetch under way, nil when none is: concurrent callers wait for it and take
+	// its outcome, its failure too (a token endpoint that does not answer is asked once for all
+	// of them, not once more by each in turn).
+	flight  *tokenFlight
+	header  string    // "Bearer <token>"; "" when none is cached
+	refresh time.Time // when to fetch the next one; zero: the token does not say when it expires
 }
 
 // NewTokenSource returns a TokenSource for grant c. A nil client means DefaultClient(): no
@@ -136,32 +141,70 @@ func NewTokenSource(c *controlplane.OAuth2Config, client *http.Client) *TokenSou
 	return &TokenSource{
 		cfg: clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
 			Scopes: c.Scopes, EndpointParams: params},
-		where:    RedactedURL(c.TokenURL),
-		client:   unfollowed(client), // a token endpoint's redirect fails the fetch as it came
-		timeout:  client.Timeout,
-		now:      time.Now,
-		fetching: make(chan struct{}, 1),
+		where:   RedactedURL(c.TokenURL),
+		client:  tokenClient(client),
+		timeout: client.Timeout,
+		now:     time.Now,
 	}
+}
+
+// tokenFlight is one token fetch, which the callers that come while it is under way wait for.
+type tokenFlight struct {
+	done   chan struct{} // closed when the fetch ended, header and err set
+	header string
+	err    error
+	// stopped: the fetch ended because its caller's context was done, which is not the token
+	// endpoint's failure: a caller that waited for it fetches again.
+	stopped bool
 }
 
 // Token returns the Authorization header value of a valid token ("Bearer ..."), fetching a new
 // token when none is cached or the cached one is due for refresh. A failure is an error matching
-// ErrTokenEndpoint that names the token URL's host, never the client secret.
+// ErrTokenEndpoint that names the token URL's host, never the client secret. Callers that come
+// while a fetch is under way wait for it and get its token or its failure.
 //
 // A caller waiting for another's fetch stops waiting, with ctx's error, when ctx is done.
 func (t *TokenSource) Token(ctx context.Context) (string, error) {
-	if h, ok := t.cached(); ok {
-		return h, nil
+	for {
+		t.mu.Lock()
+		if h, ok := t.cachedLocked(); ok {
+			t.mu.Unlock()
+			return h, nil
+		}
+		if f := t.flight; f != nil {
+			t.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+			if f.stopped {
+				continue
+			}
+			return f.header, f.err
+		}
+		f := &tokenFlight{done: make(chan struct{}), stopped: true} // stopped until it returns
+		t.flight = f
+		t.mu.Unlock()
+		return t.fly(ctx, f)
 	}
-	select {
-	case t.fetching <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-t.fetching }()
-	if h, ok := t.cached(); ok { // fetched by the caller waited for
-		return h, nil
-	}
+}
+
+// fly makes the fetch of flight f, whose callers wait for it.
+func (t *TokenSource) fly(ctx context.Context, f *tokenFlight) (string, error) {
+	defer func() {
+		t.mu.Lock()
+		t.flight = nil
+		t.mu.Unlock()
+		close(f.done)
+	}()
+	f.header, f.err = t.fetch(ctx)
+	f.stopped = f.err != nil && ctx.Err() != nil
+	return f.header, f.err
+}
+
+// fetch gets a new token from the endpoint and caches it; only the caller of a flight calls it.
+func (t *TokenSource) fetch(ctx context.Context) (string, error) {
 	now := t.now()
 	limit := tokenFetchTimeout
 	if t.timeout > 0 {
@@ -169,13 +212,14 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	}
 	fetch, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	tok, err := t.cfg.Token(context.WithValue(fetch, oauth2.HTTPClient, t.client))
+	answer := &tokenAnswer{}
+	tok, err := t.cfg.Token(context.WithValue(context.WithValue(fetch, tokenAnswerKey{}, answer), oauth2.HTTPClient, t.client))
 	if err != nil && ctx.Err() == nil && fetch.Err() != nil {
 		return "", transientTokenError{error: fmt.Errorf("%w: %s did not answer within %s (the request was not sent, and its records stay pending); "+
 			"check the connection's oauth2 token_url, and that the token endpoint is up", ErrTokenEndpoint, t.where, limit)}
 	}
 	if err != nil {
-		return "", t.fetchError(err)
+		return "", t.fetchError(err, answer)
 	}
 	if tok.AccessToken == "" {
 		return "", fmt.Errorf("%w: %s answered without an access_token", ErrTokenEndpoint, t.where)
@@ -200,11 +244,9 @@ func (t *TokenSource) Token(ctx context.Context) (string, error) {
 	return t.header, nil
 }
 
-// cached is the Authorization header value of the cached token, and whether there is one not yet
-// due for refresh.
-func (t *TokenSource) cached() (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// cachedLocked is the Authorization header value of the cached token, and whether there is one
+// not yet due for refresh; t.mu is held.
+func (t *TokenSource) cachedLocked() (string, bool) {
 	if t.header != "" && (t.refresh.IsZero() || t.now().Before(t.refresh)) {
 		return t.header, true
 	}
@@ -231,7 +273,7 @@ func (t *TokenSource) Invalidate(header string) {
 
 // fetchError explains a failed token request without the secret: where it went, and what the
 // endpoint said (its OAuth2 error code and description, or the first bytes of its answer).
-func (t *TokenSource) fetchError(err error) error {
+func (t *TokenSource) fetchError(err error, answer *tokenAnswer) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		said := ""
@@ -265,6 +307,20 @@ func (t *TokenSource) fetchError(err error) error {
 		}
 		return err
 	}
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		// Not the transport's: the OAuth2 client could not use what the endpoint answered (not
+		// JSON, no access_token, a field of the wrong type), which the next fetch would get too.
+		said := ""
+		if answer.status != 0 {
+			said = fmt.Sprintf(" answered HTTP %d", answer.status)
+			if b := answer.excerpt(); b != "" {
+				said += fmt.Sprintf(", body %q,", printableExcerpt(strings.NewReader(t.scrub(b)), 2*checkBodyLimit))
+			}
+		}
+		return fmt.Errorf("%w: %s%s without a token the runner can use (%s); check the connection's oauth2 token_url "+
+			"(the request was not sent, and its records stay pending)", ErrTokenEndpoint, t.where, said, t.scrub(err.Error()))
+	}
 	// The transport's error can quote the token endpoint's answer, of any length (boundError),
 	// and that answer can echo the client secret.
 	cause := t.secrets().RedactError(err)
@@ -292,4 +348,130 @@ func (t *TokenSource) secrets() Endpoint {
 		"client_secret_escaped": url.QueryEscape(secret),
 		"authorization":         "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret))),
 	}, BasicAuth: &controlplane.BasicAuth{Username: id, Password: secret}}
+}
+
+// tokenAnswerKey is the key of a token fetch's context whose value is the *tokenAnswer its
+// transport fills.
+type tokenAnswerKey struct{}
+
+// tokenAnswer is the last answer a token fetch got: its status and body, for the error of an
+// answer the OAuth2 client could not take a token from. A fetch is one goroutine's.
+type tokenAnswer struct {
+	status int
+	ctype  string
+	body   []byte
+}
+
+// excerpt is the answer's body with the values of its token fields (access_token, refresh_token,
+// id_token, ...) left out, when it is a JSON object or a form: an answer can hold a token the
+// OAuth2 client could not read (a number), and the error goes to logs and the control plane.
+func (a *tokenAnswer) excerpt() string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(a.body, &obj) == nil && obj != nil {
+		for k := range obj {
+			if strings.Contains(strings.ToLower(k), "token") && k != "token_type" {
+				obj[k] = json.RawMessage(`"(hidden)"`)
+			}
+		}
+		if b, err := json.Marshal(obj); err == nil {
+			return string(b)
+		}
+	}
+	if formAnswer(a.ctype) {
+		if vals, err := url.ParseQuery(string(a.body)); err == nil {
+			for k := range vals {
+				if strings.Contains(strings.ToLower(k), "token") && k != "token_type" {
+					vals[k] = []string{"(hidden)"}
+				}
+			}
+			return vals.Encode()
+		}
+	}
+	return truncate(string(a.body), 4<<10)
+}
+
+// formAnswer is whether a token answer of content type ctype is read as a form, as the OAuth2
+// client reads it.
+func formAnswer(ctype string) bool {
+	mt, _, _ := mime.ParseMediaType(ctype)
+	return mt == "application/x-www-form-urlencoded" || mt == "text/plain"
+}
+
+// tokenAnswerLimit is how much of a token answer is read, as the OAuth2 client reads it.
+const tokenAnswerLimit = 1 << 20
+
+// tokenClient is the client a TokenSource fetches with: client, following no redirect (a token
+// endpoint's redirect fails the fetch as it came), through tokenTransport.
+func tokenClient(client *http.Client) *http.Client {
+	c := *unfollowed(client)
+	c.Transport = tokenTransport{c.Transport}
+	return &c
+}
+
+// tokenTransport reads each token answer whole, keeps it in the fetch's tokenAnswer, and gives
+// the OAuth2 client a JSON answer's expires_in as a whole number of seconds, the only form it
+// reads: a fraction (3599.87, as a Python server's timedelta.total_seconds() writes it), an
+// exponent or a number past its range failed the whole answer, and so every fetch and every run,
+// with a usable token in it. One that is no number at all ("never", true) is left out: the
+// token's lifetime is not said, and a 401 gets a new one.
+type tokenTransport struct{ http.RoundTripper }
+
+func (tt tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := tt.RoundTripper.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, tokenAnswerLimit))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if a, ok := req.Context().Value(tokenAnswerKey{}).(*tokenAnswer); ok {
+		*a = tokenAnswer{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 && !formAnswer(resp.Header.Get("Content-Type")) {
+		body = wholeExpiresIn(body)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// wholeExpiresIn is body, a JSON token answer, with its expires_in written as the OAuth2 client
+// reads it (see tokenTransport); body as it is when it is not a JSON object or its expires_in
+// already reads.
+func wholeExpiresIn(body []byte) []byte {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil || obj == nil {
+		return body
+	}
+	raw, ok := obj["expires_in"]
+	if !ok || string(raw) == "null" {
+		return body
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		if _, err := n.Int64(); err == nil {
+			return body
+		}
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	switch {
+	case n == "" || err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f):
+		delete(obj, "expires_in")
+	case f >= math.MaxInt32:
+		obj["expires_in"] = json.RawMessage(strconv.Itoa(math.MaxInt32))
+	case f <= math.MinInt32:
+		obj["expires_in"] = json.RawMessage("-1")
+	case f > 0 && f < 1:
+		obj["expires_in"] = json.RawMessage("1") // 0 would read as a lifetime not said
+	default:
+		obj["expires_in"] = json.RawMessage(strconv.FormatInt(int64(math.Floor(f)), 10))
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return body
+	}
+	return out
 }

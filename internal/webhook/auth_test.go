@@ -730,3 +730,199 @@ func TestOAuth2TokenWaitStopsWhenCancelled(t *testing.T) {
 		t.Errorf("after the fetch: %q, %v; want the fetched token, cached", h, err)
 	}
 }
+
+// answeringTokenServer is a token endpoint that answers every request 200 with body, of content
+// type ctype, and counts them.
+func answeringTokenServer(t *testing.T, ctype, body string) (url string, requests func() int) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		w.Header().Set("Content-Type", ctype)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/oauth/token", func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// A token endpoint's expires_in that is not a whole number of seconds (3599.87, as a Python
+// server's timedelta.total_seconds() writes it; a numeric string with a fraction; an exponent;
+// one past int64) is read as what it says, and one that is no number at all as a lifetime not
+// said: the token is usable either way. The OAuth2 client could not parse such an answer, so
+// every fetch failed, was retried as if the endpoint were down, and every run failed.
+func TestOAuth2TokenLifetimeInAnyNumberFormat(t *testing.T) {
+	for _, tc := range []struct {
+		expiresIn string
+		refreshed bool // the token is due for refresh after an hour
+	}{
+		{`3599.87`, true}, {`"3599.5"`, true}, {`3.6e3`, true}, {`99999999999999999999`, false},
+		{`"never"`, false}, {`true`, false}, {`{}`, false}, {`0.4`, true}, {`-2.5`, false},
+		{`3600`, true}, {`"3600"`, true}, {`null`, false},
+	} {
+		t.Run(tc.expiresIn, func(t *testing.T) {
+			tokenURL, requests := answeringTokenServer(t, "application/json; charset=utf-8",
+				`{"access_token":"tok-ok","token_type":"Bearer","scope":"a b","expires_in":`+tc.expiresIn+`}`)
+			now := time.Now()
+			tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID,
+				ClientSecret: testClientSecret}, nil)
+			tokens.SetClock(func() time.Time { return now })
+			h, err := tokens.Token(context.Background())
+			if err != nil || h != "Bearer tok-ok" {
+				t.Fatalf("Token = %q, %v; want Bearer tok-ok", h, err)
+			}
+			if got := requests(); got != 1 {
+				t.Errorf("%d token requests, want 1", got)
+			}
+			now = now.Add(time.Hour + time.Minute)
+			if _, err := tokens.Token(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := requests() == 2, tc.refreshed; got != want {
+				t.Errorf("an hour on, refreshed: %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// A token endpoint that answers 200 without a token the runner can use (a login page, an answer
+// without access_token) fails the fetch at once, saying what it answered: each such answer was
+// retried as if the endpoint were down (eight fetches of two requests each, with backoff), and
+// the error said only that the request failed.
+func TestOAuth2TokenAnswerWithoutAUsableTokenIsNotRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name, ctype, body string
+		want, hidden      []string
+	}{
+		{"html", "text/html", "<html><body>Sign in</body></html>", []string{"HTTP 200", "Sign in"}, nil},
+		{"no access_token", "application/json", `{"token_type":"bearer","expires_in":3600,"refresh_token":"rt-SECRET1"}`,
+			[]string{"HTTP 200", "access_token", "expires_in"}, []string{"rt-SECRET1"}},
+		{"numeric access_token", "application/json", `{"access_token":987654321012,"token_type":"bearer"}`,
+			[]string{"HTTP 200", "cannot parse"}, []string{"987654321012"}},
+		{"echoed secret", "application/json", `{"oops":"client_secret=` + testClientSecret + `"}`,
+			[]string{"HTTP 200"}, []string{testClientSecret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tokenURL, requests := answeringTokenServer(t, tc.ctype, tc.body)
+			api := newServer(t, func(w http.ResponseWriter, r request, n int) { w.WriteHeader(http.StatusOK) })
+			d := fast(&webhook.Deliverer{Endpoint: webhook.Endpoint{URL: api.URL, OAuth2: webhook.NewTokenSource(
+				&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID, ClientSecret: testClientSecret}, nil)}})
+			_, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, makeRecords(2))
+			if !errors.Is(err, webhook.ErrTokenEndpoint) {
+				t.Fatalf("err = %v, want ErrTokenEndpoint", err)
+			}
+			if got := requests(); got != 2 {
+				t.Errorf("%d token requests, want 2 (one fetch, not retried): %v", got, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q should say %q", err, w)
+				}
+			}
+			for _, h := range tc.hidden {
+				if strings.Contains(err.Error(), h) {
+					t.Errorf("error %q shows %q", err, h)
+				}
+			}
+			if len(api.seen()) != 0 {
+				t.Errorf("%d requests sent, want none", len(api.seen()))
+			}
+		})
+	}
+}
+
+// Callers that wait for a token fetch that fails get its failure, as they would have got its
+// token: each fetched again after it, one at a time, so that a token endpoint that never
+// answers held the Nth request in flight for N fetch timeouts (8 in flight: a fetch every 10 s,
+// a run that took half an hour to fail; 64 in adaptive mode).
+func TestOAuth2CallersWaitingForAFailedFetchShareItsFailure(t *testing.T) {
+	defer webhook.SetTokenFetchTimeout(200 * time.Millisecond)()
+	var mu sync.Mutex
+	requests := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		select { // hangs past the fetch timeout
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+		ClientID: testClientID, ClientSecret: testClientSecret}, nil)
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := tokens.Token(context.Background())
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; !errors.Is(err, webhook.ErrTokenEndpoint) {
+			t.Errorf("err = %v, want ErrTokenEndpoint", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests >= callers {
+		t.Errorf("%d token requests for %d callers at once, want the callers that waited to share the failed fetch",
+			requests, callers)
+	}
+}
+
+// A caller whose run stops while it fetches a token does not fail the callers that wait for it:
+// one of them fetches the token.
+func TestOAuth2FetchStoppedWithItsCallerIsNotAFailure(t *testing.T) {
+	defer webhook.SetTokenFetchTimeout(time.Hour)()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			entered <- struct{}{}
+			select { // the first request hangs until its caller stops
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"tok-2","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	defer close(release)
+	tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: srv.URL + "/oauth/token",
+		ClientID: testClientID, ClientSecret: testClientSecret}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := tokens.Token(ctx)
+		first <- err
+	}()
+	<-entered
+	second := make(chan string, 1)
+	go func() {
+		h, err := tokens.Token(context.Background())
+		if err != nil {
+			h = err.Error()
+		}
+		second <- h
+	}()
+	time.Sleep(50 * time.Millisecond) // the second caller waits for the first's fetch
+	cancel()
+	if err := <-first; err == nil {
+		t.Errorf("the stopped caller got a token")
+	}
+	if h := <-second; h != "Bearer tok-2" {
+		t.Errorf("the waiting caller got %q, want Bearer tok-2 (a fetch of its own)", h)
+	}
+}
