@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -387,7 +388,37 @@ func (a *tokenAnswer) excerpt() string {
 			return vals.Encode()
 		}
 	}
-	return truncate(string(a.body), 4<<10)
+	// An answer that does not parse whole (cut at tokenAnswerLimit, a trailing comma, a byte
+	// order mark, a bad escape in a form) can still hold a live token: its token fields are
+	// found in the raw text, as a JSON member or a form field.
+	return truncate(hideTokenFields(string(a.body)), 4<<10)
+}
+
+// tokenMember is a JSON member or a form field of a token answer that may not parse: its name,
+// and what follows it up to its value (1: a JSON name, 3: a form name), and its value (2, 4),
+// a JSON string possibly cut short or any other JSON value's first run of characters.
+var tokenMember = regexp.MustCompile(`("[^"\\]*"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]*)|((?:^|&)[^&="{]*=)([^&]*)`)
+
+// hideTokenFields is s, a token answer's raw text, with the values of its fields whose name
+// holds "token" (but token_type) replaced by "(hidden)".
+func hideTokenFields(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range tokenMember.FindAllStringSubmatchIndex(s, -1) {
+		nameEnd, valStart, valEnd, quote := m[3], m[4], m[5], `"`
+		if m[2] < 0 {
+			nameEnd, valStart, valEnd, quote = m[7], m[8], m[9], ""
+		}
+		name := strings.ToLower(s[m[0]:nameEnd])
+		if !strings.Contains(name, "token") || strings.Contains(name, "token_type") {
+			continue
+		}
+		b.WriteString(s[last:valStart])
+		b.WriteString(quote + "(hidden)" + quote)
+		last = valEnd
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // formAnswer is whether a token answer of content type ctype is read as a form, as the OAuth2

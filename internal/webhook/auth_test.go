@@ -802,6 +802,16 @@ func TestOAuth2TokenAnswerWithoutAUsableTokenIsNotRetried(t *testing.T) {
 			[]string{"HTTP 200", "cannot parse"}, []string{"987654321012"}},
 		{"echoed secret", "application/json", `{"oops":"client_secret=` + testClientSecret + `"}`,
 			[]string{"HTTP 200"}, []string{testClientSecret}},
+		// Answers that do not parse whole still hide their token fields: the excerpt is of the
+		// raw text then, which showed a live access token to the logs and the control plane.
+		{"trailing comma", "application/json", `{"access_token":"at-SECRET2","token_type":"bearer","expires_in":3600,}`,
+			[]string{"HTTP 200", "token_type", "bearer"}, []string{"at-SECRET2"}},
+		{"byte order mark", "application/json", "\ufeff" + `{"access_token":"at-SECRET3","token_type":"bearer"}`,
+			[]string{"HTTP 200"}, []string{"at-SECRET3"}},
+		{"cut at 1 MiB", "application/json", `{"Access_Token" : "at-SECRET4", "id_token":12345678, "pad":"` +
+			strings.Repeat("x", 1<<20) + `"}`, []string{"HTTP 200"}, []string{"at-SECRET4", "12345678"}},
+		{"form that does not parse", "text/plain", "access_token=at-SECRET5&token_type=bearer&bad=%zz",
+			[]string{"HTTP 200", "token_type=bearer"}, []string{"at-SECRET5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tokenURL, requests := answeringTokenServer(t, tc.ctype, tc.body)
