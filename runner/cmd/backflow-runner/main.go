@@ -446,7 +446,7 @@ func (e *env) openStore(ctx context.Context, needKey bool, maxConns int) (*contr
 	}
 	controlplane.BoundConnect(&cfg.ConnConfig.Config)
 	if e.log != nil { // a query that waits says what for: waitnotice.go
-		cfg.ConnConfig.Tracer = newWaitTracer(cfg.ConnConfig, e.log)
+		watchPool(cfg, e.log)
 	}
 	if maxConns > 0 && int(cfg.MaxConns) < maxConns {
 		cfg.MaxConns = int32(maxConns)

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // A control-plane query that waits says so. Without this, a command whose query waited for a
@@ -37,12 +39,47 @@ const (
 type waitTracer struct {
 	cfg *pgx.ConnConfig // for the connection that asks, without this tracer
 	log *slog.Logger
+
+	// watches is each connection's watched call. pgx ends a CopyFrom whose statement
+	// description fails (its context done, the connection lost, a table that is gone) without
+	// TraceCopyFromEnd, so a watch can outlive its call: the connection's next call, or its
+	// close (forget, the pool's BeforeClose), stops it. Such a watch, never stopped, asked what a
+	// dead or idle session waits for, on a connection of its own, every waitNoticeEvery for as
+	// long as the process ran, one more for each such CopyFrom.
+	mu      sync.Mutex
+	watches map[*pgx.Conn]*waitWatch
+	live    atomic.Int64 // watches not stopped, for tests
 }
 
 func newWaitTracer(cfg *pgx.ConnConfig, log *slog.Logger) *waitTracer {
 	c := cfg.Copy()
 	c.Tracer = nil
-	return &waitTracer{cfg: c, log: log}
+	return &waitTracer{cfg: c, log: log, watches: map[*pgx.Conn]*waitWatch{}}
+}
+
+// watchPool sets cfg's tracer to a waitTracer logging to log, and returns it.
+func watchPool(cfg *pgxpool.Config, log *slog.Logger) *waitTracer {
+	t := newWaitTracer(cfg.ConnConfig, log)
+	cfg.ConnConfig.Tracer = t
+	before := cfg.BeforeClose
+	cfg.BeforeClose = func(c *pgx.Conn) {
+		t.forget(c)
+		if before != nil {
+			before(c)
+		}
+	}
+	return t
+}
+
+// forget stops the watch of conn, which is being closed.
+func (t *waitTracer) forget(conn *pgx.Conn) {
+	t.mu.Lock()
+	w := t.watches[conn]
+	delete(t.watches, conn)
+	t.mu.Unlock()
+	if w != nil {
+		w.stop()
+	}
 }
 
 type waitKey struct{}
@@ -52,11 +89,15 @@ type waitWatch struct {
 	mu    sync.Mutex
 	done  bool
 	timer *time.Timer
+	live  *atomic.Int64
 }
 
 func (w *waitWatch) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !w.done {
+		w.live.Add(-1)
+	}
 	w.done = true
 	if w.timer != nil {
 		w.timer.Stop()
@@ -68,7 +109,15 @@ func (t *waitTracer) start(ctx context.Context, conn *pgx.Conn, what string) con
 		return ctx
 	}
 	pid := conn.PgConn().PID()
-	w := &waitWatch{}
+	w := &waitWatch{live: &t.live}
+	t.live.Add(1)
+	t.mu.Lock()
+	prev := t.watches[conn]
+	t.watches[conn] = w
+	t.mu.Unlock()
+	if prev != nil {
+		prev.stop() // a call pgx ended without saying so: a connection makes one call at a time
+	}
 	started := time.Now()
 	var check func()
 	check = func() {
@@ -85,9 +134,14 @@ func (t *waitTracer) start(ctx context.Context, conn *pgx.Conn, what string) con
 	return context.WithValue(ctx, waitKey{}, w)
 }
 
-func (t *waitTracer) end(ctx context.Context) {
+func (t *waitTracer) end(ctx context.Context, conn *pgx.Conn) {
 	if w, ok := ctx.Value(waitKey{}).(*waitWatch); ok {
 		w.stop()
+		t.mu.Lock()
+		if t.watches[conn] == w {
+			delete(t.watches, conn)
+		}
+		t.mu.Unlock()
 	}
 }
 
@@ -95,16 +149,16 @@ func (t *waitTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data p
 	return t.start(ctx, conn, data.SQL)
 }
 
-func (t *waitTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
-	t.end(ctx)
+func (t *waitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryEndData) {
+	t.end(ctx, conn)
 }
 
 func (t *waitTracer) TraceCopyFromStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceCopyFromStartData) context.Context {
 	return t.start(ctx, conn, "COPY "+data.TableName.Sanitize())
 }
 
-func (t *waitTracer) TraceCopyFromEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceCopyFromEndData) {
-	t.end(ctx)
+func (t *waitTracer) TraceCopyFromEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceCopyFromEndData) {
+	t.end(ctx, conn)
 }
 
 // waitQuery names the locks pid waits for and the oldest session that holds one of them.

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -79,5 +85,45 @@ func TestCommandSaysTheControlPlaneDoesNotAnswer(t *testing.T) {
 	})
 	if c.ProcessState != nil {
 		t.Fatalf("trigger --wait ended:\n%s", out.String())
+	}
+}
+
+// TestWaitWatchOfAFailedCopyFromStops: pgx ends a CopyFrom whose statement description fails
+// (a table that is gone, its context done, the connection lost) without TraceCopyFromEnd. The
+// watch it started was never stopped: every 30 s for as long as the process ran, it opened a
+// connection to ask what a session long done with that COPY waited for, one more such watch for
+// each such CopyFrom. The connection's next query, or its close, now stops it.
+func TestWaitWatchOfAFailedCopyFromStops(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(controlplanetest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	tracer := watchPool(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	copyGone := func() {
+		t.Helper()
+		_, err := pool.CopyFrom(ctx, pgx.Identifier{"no_such_table"}, []string{"a"}, pgx.CopyFromRows([][]any{{1}}))
+		if err == nil {
+			t.Fatal("CopyFrom into a table that does not exist succeeded")
+		}
+	}
+	copyGone()
+	if _, err := pool.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if n := tracer.live.Load(); n != 0 {
+		t.Errorf("%d watches left running after a failed CopyFrom and the connection's next query, want 0", n)
+	}
+	copyGone()
+	pool.Close()
+	if n := tracer.live.Load(); n != 0 {
+		t.Errorf("%d watches left running after a failed CopyFrom and the pool's close, want 0", n)
 	}
 }
