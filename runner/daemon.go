@@ -437,9 +437,12 @@ func (d *Daemon) schedule(ctx context.Context) error {
 		}
 		if ok && !due.After(now) {
 			// Behind since its first slot no run has started for (NextDue as of its base), which
-			// may be older than the slot due now: a run is due at its latest slot only.
+			// may be older than the slot due now: a run is due at its latest slot only. Not
+			// before the sync was last changed (created, unpaused, its schedule set): the slots
+			// of a pause, or of a schedule it no longer has, are not a wait for a run, and
+			// counted so, a sync resumed after a pause of an hour said it had waited an hour.
 			if first, _, err := schedule.NextDue(y.ScheduleEvery, y.ScheduleCron, y.CreatedAt, bases[y.ID], bases[y.ID]); err == nil {
-				lag = max(lag, now.Sub(first))
+				lag = max(lag, now.Sub(later(first, y.UpdatedAt)))
 			}
 		}
 		if ok && due.After(now) {
@@ -628,4 +631,12 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 			"connections", fmt.Sprintf("%d of %d", len(kc.Unbound), kc.InUse), "connection_ids", ids,
 			"connection_names", names)
 	}
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
