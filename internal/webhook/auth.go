@@ -370,7 +370,7 @@ func (a *tokenAnswer) excerpt() string {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(a.body, &obj) == nil && obj != nil {
 		for k := range obj {
-			if strings.Contains(strings.ToLower(k), "token") && k != "token_type" {
+			if tokenField(k) {
 				obj[k] = json.RawMessage(`"(hidden)"`)
 			}
 		}
@@ -381,7 +381,7 @@ func (a *tokenAnswer) excerpt() string {
 	if formAnswer(a.ctype) {
 		if vals, err := url.ParseQuery(string(a.body)); err == nil {
 			for k := range vals {
-				if strings.Contains(strings.ToLower(k), "token") && k != "token_type" {
+				if tokenField(k) {
 					vals[k] = []string{"(hidden)"}
 				}
 			}
@@ -392,6 +392,13 @@ func (a *tokenAnswer) excerpt() string {
 	// order mark, a bad escape in a form) can still hold a live token: its token fields are
 	// found in the raw text, as a JSON member or a form field.
 	return truncate(hideTokenFields(string(a.body)), 4<<10)
+}
+
+// tokenField is whether a token answer's field named name may hold a token (access_token,
+// refresh_token, id_token, ...): its name holds "token", but token_type.
+func tokenField(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "token") && !strings.Contains(n, "token_type")
 }
 
 // tokenMember is a JSON member or a form field of a token answer that may not parse: its name,
@@ -409,8 +416,7 @@ func hideTokenFields(s string) string {
 		if m[2] < 0 {
 			nameEnd, valStart, valEnd, quote = m[7], m[8], m[9], ""
 		}
-		name := strings.ToLower(s[m[0]:nameEnd])
-		if !strings.Contains(name, "token") || strings.Contains(name, "token_type") {
+		if !tokenField(s[m[0]:nameEnd]) {
 			continue
 		}
 		b.WriteString(s[last:valStart])
