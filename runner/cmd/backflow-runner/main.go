@@ -191,11 +191,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(fs.Output(), c.usage, "\nFlags:\n")
 			printFlags(fs)
 		}
-		for _, a := range args[1:] {
-			if isHelp(a) {
+		// --help anywhere among the flags and names asks for help; not a flag's value (`records
+		// X --key help`), nor what follows `--` (names, not flags: a sync named -h).
+		for i := 1; i < len(args) && args[i] != "--"; i++ {
+			if isHelp(args[i]) {
 				fs.SetOutput(stdout)
 				fs.Usage()
 				return 0
+			}
+			if takesValue(fs, args[i]) {
+				i++
 			}
 		}
 		pos, err := parseInterleaved(fs, args[1:])
@@ -294,20 +299,40 @@ func positive(flag string, d time.Duration) error {
 // errReported is returned by commands that already printed why they failed.
 var errReported = errors.New("reported")
 
-// parseInterleaved parses flags that come before or after positional arguments.
+// parseInterleaved parses flags that come before or after positional arguments. After `--`
+// every argument is positional (`sync -- -x --full` names two syncs), as a script writes
+// `sync -- "$NAME"` for a name that may begin with a dash.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" && (n == 1 || !takesValue(fs, args[n-2])) {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
+}
+
+// takesValue reports whether arg is a flag of fs that takes the next argument as its value
+// (`--key --`: that "--" is the key, not the end of the flags).
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok || name == "" || name == "-" || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(strings.TrimPrefix(name, "-"))
+	if f == nil {
+		return false
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return !isBool || !b.IsBoolFlag()
 }
 
 func isTerminal(w io.Writer) bool {
