@@ -128,7 +128,8 @@ var syncCommand = command{
 
 Runs one sync now, in the foreground, through the same engine and coordination as the daemon:
 if another runner is running the sync, it waits for it. It prints the run's counters and exits
-non-zero when the run failed. Progress goes to stderr on a terminal, else to the log.
+0 when the run succeeded (rejected records included), 1 when it failed, was blocked or canceled
+or could not start, 2 on a usage error. Progress goes to stderr on a terminal, else to the log.
 
   --full          resend every current record (sends no deletes)
   --accept-guard  run even if the run exceeds the sync's guard (this run only); a run that
