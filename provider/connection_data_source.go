@@ -86,7 +86,7 @@ func (d *ConnectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 						Attributes: map[string]schema.Attribute{
 							"mode":                    schema.StringAttribute{MarkdownDescription: "One of " + quoteList(pacing.Modes) + ".", Computed: true},
 							"max_requests_per_second": schema.NumberAttribute{MarkdownDescription: "Most requests per second; null when unset.", Computed: true},
-							"max_concurrency":         schema.Int64Attribute{MarkdownDescription: "Most requests in flight; null when unset.", Computed: true},
+							"max_concurrency":         schema.NumberAttribute{MarkdownDescription: "Most requests in flight; null when unset.", Computed: true},
 						},
 					},
 					"auth": schema.StringAttribute{

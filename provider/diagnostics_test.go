@@ -109,7 +109,7 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 		ID: types.Int64Value(missing), Name: types.StringValue("gone"), ModelID: types.Int64Value(m.ID),
 		DestinationID: types.Int64Value(hook.ID), Behavior: types.StringValue("append"), PrimaryKey: types.StringValue("id"),
 		Mappings: types.ListNull(mappingType), Schedule: types.ObjectNull(scheduleAttrTypes),
-		BatchSize: types.Int64Value(100), Paused: types.BoolValue(false), PausedReason: types.StringNull(),
+		BatchSize: wholeNumberValue(100), Paused: types.BoolValue(false), PausedReason: types.StringNull(),
 		Guard: types.ObjectNull(guardAttrTypes), Request: types.ObjectNull(requestAttrTypes), Initial: types.StringValue("send_all"),
 	}
 	if got := summaries(updateResource(t, &SyncResource{storeHolder{store: store}}, &sync)); len(got) != 1 ||

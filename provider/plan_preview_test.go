@@ -352,7 +352,7 @@ func TestPlanPreviewAlwaysUnchangedSyncLegacyMark(t *testing.T) {
 	}
 	// A plan that changes the sync (its batch_size) writes it: the run after apply reads in full.
 	planned := state
-	planned.BatchSize = types.Int64Value(50)
+	planned.BatchSize = wholeNumberValue(50)
 	got = warnings(modifyPlan(t, always, &state, &planned))
 	if len(got) != 1 || !strings.Contains(got[0], "It reads the whole model") {
 		t.Fatalf("changed sync, preview = always: %q", got)
@@ -521,8 +521,8 @@ func TestPlanPreviewPartlyUnknownSync(t *testing.T) {
 		t.Fatal(d)
 	}
 	plan.Guard = types.ObjectValueMust(guardAttrTypes, map[string]attr.Value{
-		"max_deleted": types.Int64Null(), "max_deleted_percent": types.Float64Null(),
-		"max_changed_percent": types.Float64Unknown(), "min_model_rows": types.Int64Null(),
+		"max_deleted": types.NumberNull(), "max_deleted_percent": types.Float64Null(),
+		"max_changed_percent": types.Float64Unknown(), "min_model_rows": types.NumberNull(),
 	})
 	unavailable("unknown guard", warnings(modifyPlan(t, syncRes, &state, &plan)))
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -24,11 +23,11 @@ import (
 type rateLimitModel struct {
 	Mode                 types.String `tfsdk:"mode"`
 	MaxRequestsPerSecond types.Number `tfsdk:"max_requests_per_second"`
-	MaxConcurrency       types.Int64  `tfsdk:"max_concurrency"`
+	MaxConcurrency       types.Number `tfsdk:"max_concurrency"`
 }
 
 var rateLimitAttrTypes = map[string]attr.Type{
-	"mode": types.StringType, "max_requests_per_second": types.NumberType, "max_concurrency": types.Int64Type,
+	"mode": types.StringType, "max_requests_per_second": types.NumberType, "max_concurrency": types.NumberType,
 }
 
 var rateLimitType = types.ObjectType{AttrTypes: rateLimitAttrTypes}
@@ -56,12 +55,12 @@ func rateLimitAttribute() schema.SingleNestedAttribute {
 				Optional:   true,
 				Validators: []validator.Number{maxRequestsPerSecondValidator{}},
 			},
-			"max_concurrency": schema.Int64Attribute{
+			"max_concurrency": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("Most requests in flight to this webhook from one runner, 1 to %d. Unset: "+
 					"the runner's `--concurrency` (default 4) in fixed mode, %d in adaptive mode.",
 					pacing.MaxConcurrency, pacing.DefaultAdaptiveConcurrency),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(1, pacing.MaxConcurrency)},
+				Validators: []validator.Number{wholeNumberValidator{1, pacing.MaxConcurrency}},
 			},
 		},
 		Validators: []validator.Object{
@@ -77,7 +76,7 @@ func rateLimitValue(ctx context.Context, v types.Object, diags *diag.Diagnostics
 	}
 	var m rateLimitModel
 	diags.Append(v.As(ctx, &m, objectAsOptions)...)
-	rl := &controlplane.RateLimit{Mode: m.Mode.ValueString(), MaxConcurrency: m.MaxConcurrency.ValueInt64()}
+	rl := &controlplane.RateLimit{Mode: m.Mode.ValueString(), MaxConcurrency: wholeNumber(m.MaxConcurrency)}
 	if !m.MaxRequestsPerSecond.IsNull() && !m.MaxRequestsPerSecond.IsUnknown() {
 		// The validator admits whole numbers from 1 to pacing.MaxRequestsPerSecond only.
 		rl.MaxRequestsPerSecond, _ = m.MaxRequestsPerSecond.ValueBigFloat().Int64()
@@ -90,12 +89,12 @@ func rateLimitObject(ctx context.Context, rl *controlplane.RateLimit, diags *dia
 	if rl == nil {
 		return types.ObjectNull(rateLimitAttrTypes)
 	}
-	m := rateLimitModel{Mode: types.StringValue(rl.Mode), MaxRequestsPerSecond: types.NumberNull(), MaxConcurrency: types.Int64Null()}
+	m := rateLimitModel{Mode: types.StringValue(rl.Mode), MaxRequestsPerSecond: types.NumberNull(), MaxConcurrency: types.NumberNull()}
 	if rl.MaxRequestsPerSecond > 0 {
 		m.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(rl.MaxRequestsPerSecond))
 	}
 	if rl.MaxConcurrency > 0 {
-		m.MaxConcurrency = types.Int64Value(rl.MaxConcurrency)
+		m.MaxConcurrency = wholeNumberValue(rl.MaxConcurrency)
 	}
 	o, d := types.ObjectValueFrom(ctx, rateLimitAttrTypes, m)
 	diags.Append(d...)

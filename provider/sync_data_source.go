@@ -53,7 +53,7 @@ func (d *SyncDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 					},
 				},
 			},
-			"batch_size":      schema.Int64Attribute{MarkdownDescription: "Records per request. " + batchBytesMarkdown, Computed: true},
+			"batch_size":      schema.NumberAttribute{MarkdownDescription: "Records per request. " + batchBytesMarkdown, Computed: true},
 			"guard":           guardDataSourceSchema(),
 			"request":         requestDataSourceSchema(),
 			"initial":         computed("Its backfill policy: what its first run does with the records the model already has."),

@@ -2,9 +2,9 @@ package provider
 
 import (
 	"context"
+	"math"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -18,15 +18,15 @@ import (
 // A sync's guard (controlplane.Guard): the bounds one run may not exceed.
 
 type guardModel struct {
-	MaxDeleted        types.Int64   `tfsdk:"max_deleted"`
+	MaxDeleted        types.Number  `tfsdk:"max_deleted"`
 	MaxDeletedPercent types.Float64 `tfsdk:"max_deleted_percent"`
 	MaxChangedPercent types.Float64 `tfsdk:"max_changed_percent"`
-	MinModelRows      types.Int64   `tfsdk:"min_model_rows"`
+	MinModelRows      types.Number  `tfsdk:"min_model_rows"`
 }
 
 var guardAttrTypes = map[string]attr.Type{
-	"max_deleted": types.Int64Type, "max_deleted_percent": types.Float64Type,
-	"max_changed_percent": types.Float64Type, "min_model_rows": types.Int64Type,
+	"max_deleted": types.NumberType, "max_deleted_percent": types.Float64Type,
+	"max_changed_percent": types.Float64Type, "min_model_rows": types.NumberType,
 }
 
 // guardDescriptions describe the guard's attributes, for the resource and the data source.
@@ -46,18 +46,18 @@ const guardMarkdown = "Bounds one run may not exceed. A run that would exceed an
 
 func guardSchema() schema.SingleNestedAttribute {
 	percent := []validator.Float64{float64validator.Between(0, 100)}
-	count := []validator.Int64{int64validator.AtLeast(0)}
+	count := []validator.Number{wholeNumberValidator{0, math.MaxInt64}}
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: guardMarkdown,
 		Optional:            true,
 		Attributes: map[string]schema.Attribute{
-			"max_deleted": schema.Int64Attribute{MarkdownDescription: guardDescriptions["max_deleted"],
+			"max_deleted": schema.NumberAttribute{MarkdownDescription: guardDescriptions["max_deleted"],
 				Optional: true, Validators: count},
 			"max_deleted_percent": schema.Float64Attribute{MarkdownDescription: guardDescriptions["max_deleted_percent"],
 				Optional: true, Validators: percent},
 			"max_changed_percent": schema.Float64Attribute{MarkdownDescription: guardDescriptions["max_changed_percent"],
 				Optional: true, Validators: percent},
-			"min_model_rows": schema.Int64Attribute{MarkdownDescription: guardDescriptions["min_model_rows"],
+			"min_model_rows": schema.NumberAttribute{MarkdownDescription: guardDescriptions["min_model_rows"],
 				Optional: true, Validators: count},
 		},
 	}
@@ -68,10 +68,10 @@ func guardDataSourceSchema() datasourceschema.SingleNestedAttribute {
 		MarkdownDescription: "The guard its definition sets; null when none (a mirror sync then has the default one).",
 		Computed:            true,
 		Attributes: map[string]datasourceschema.Attribute{
-			"max_deleted":         datasourceschema.Int64Attribute{MarkdownDescription: guardDescriptions["max_deleted"], Computed: true},
+			"max_deleted":         datasourceschema.NumberAttribute{MarkdownDescription: guardDescriptions["max_deleted"], Computed: true},
 			"max_deleted_percent": datasourceschema.Float64Attribute{MarkdownDescription: guardDescriptions["max_deleted_percent"], Computed: true},
 			"max_changed_percent": datasourceschema.Float64Attribute{MarkdownDescription: guardDescriptions["max_changed_percent"], Computed: true},
-			"min_model_rows":      datasourceschema.Int64Attribute{MarkdownDescription: guardDescriptions["min_model_rows"], Computed: true},
+			"min_model_rows":      datasourceschema.NumberAttribute{MarkdownDescription: guardDescriptions["min_model_rows"], Computed: true},
 		},
 	}
 }
@@ -84,8 +84,8 @@ func toGuard(ctx context.Context, o types.Object, diags *diag.Diagnostics) *cont
 	var g guardModel
 	diags.Append(o.As(ctx, &g, objectAsOptions)...)
 	return &controlplane.Guard{
-		MaxDeleted: g.MaxDeleted.ValueInt64Pointer(), MaxDeletedPercent: g.MaxDeletedPercent.ValueFloat64Pointer(),
-		MaxChangedPercent: g.MaxChangedPercent.ValueFloat64Pointer(), MinModelRows: g.MinModelRows.ValueInt64Pointer(),
+		MaxDeleted: wholeNumberPointer(g.MaxDeleted), MaxDeletedPercent: g.MaxDeletedPercent.ValueFloat64Pointer(),
+		MaxChangedPercent: g.MaxChangedPercent.ValueFloat64Pointer(), MinModelRows: wholeNumberPointer(g.MinModelRows),
 	}
 }
 
@@ -95,7 +95,7 @@ func fromGuard(ctx context.Context, g *controlplane.Guard) (types.Object, diag.D
 		return types.ObjectNull(guardAttrTypes), nil
 	}
 	return types.ObjectValueFrom(ctx, guardAttrTypes, guardModel{
-		MaxDeleted: types.Int64PointerValue(g.MaxDeleted), MaxDeletedPercent: types.Float64PointerValue(g.MaxDeletedPercent),
-		MaxChangedPercent: types.Float64PointerValue(g.MaxChangedPercent), MinModelRows: types.Int64PointerValue(g.MinModelRows),
+		MaxDeleted: wholeNumberPointerValue(g.MaxDeleted), MaxDeletedPercent: types.Float64PointerValue(g.MaxDeletedPercent),
+		MaxChangedPercent: types.Float64PointerValue(g.MaxChangedPercent), MinModelRows: wholeNumberPointerValue(g.MinModelRows),
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -15,13 +14,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/numberdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"math/big"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
@@ -57,7 +57,7 @@ type syncModel struct {
 	Mappings       types.List   `tfsdk:"mappings"`
 	SendNulls      types.Bool   `tfsdk:"send_nulls"`
 	Schedule       types.Object `tfsdk:"schedule"`
-	BatchSize      types.Int64  `tfsdk:"batch_size"`
+	BatchSize      types.Number `tfsdk:"batch_size"`
 	Guard          types.Object `tfsdk:"guard"`
 	Request        types.Object `tfsdk:"request"`
 	Initial        types.String `tfsdk:"initial"`
@@ -189,13 +189,13 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					},
 				},
 			},
-			"batch_size": schema.Int64Attribute{
+			"batch_size": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("Records per request, %d to %d. Defaults to %d. ",
 					controlplane.MinBatchSize, controlplane.MaxBatchSize, controlplane.DefaultBatchSize) + batchBytesMarkdown,
 				Optional:   true,
 				Computed:   true,
-				Default:    int64default.StaticInt64(controlplane.DefaultBatchSize),
-				Validators: []validator.Int64{int64validator.Between(controlplane.MinBatchSize, controlplane.MaxBatchSize)},
+				Default:    numberdefault.StaticBigFloat(big.NewFloat(controlplane.DefaultBatchSize)),
+				Validators: []validator.Number{wholeNumberValidator{controlplane.MinBatchSize, controlplane.MaxBatchSize}},
 			},
 			"guard":   guardSchema(),
 			"request": requestSchema(),
@@ -272,7 +272,7 @@ func (m *syncModel) toSync(ctx context.Context, diags *diag.Diagnostics) *contro
 		DestinationID: m.DestinationID.ValueInt64(), Behavior: m.Behavior.ValueString(),
 		PrimaryKey: m.PrimaryKey.ValueString(), Mappings: toMappings(ctx, m.Mappings, diags),
 		OmitNulls: !m.SendNulls.IsNull() && !m.SendNulls.IsUnknown() && !m.SendNulls.ValueBool(),
-		BatchSize: int(m.BatchSize.ValueInt64()), Paused: m.Paused.ValueBool(),
+		BatchSize: int(wholeNumber(m.BatchSize)), Paused: m.Paused.ValueBool(),
 		Guard: toGuard(ctx, m.Guard, diags), Initial: m.Initial.ValueString(),
 		Request: toRequest(ctx, m.Request, diags),
 		Cursor:  stringOrEmpty(m.Cursor), CursorLookback: stringOrEmpty(m.CursorLookback), FullReadEvery: stringOrEmpty(m.FullReadEvery),
@@ -311,7 +311,7 @@ func (m *syncModel) fromSync(ctx context.Context, y *controlplane.Sync) diag.Dia
 	m.DestinationID = types.Int64Value(y.DestinationID)
 	m.Behavior = types.StringValue(y.Behavior)
 	m.PrimaryKey = types.StringValue(y.PrimaryKey)
-	m.BatchSize = types.Int64Value(int64(y.BatchSize))
+	m.BatchSize = wholeNumberValue(int64(y.BatchSize))
 	m.Paused = types.BoolValue(y.Paused)
 	m.PausedReason = types.StringNull()
 	if y.PausedReason != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"mime"
 	"net/url"
@@ -606,4 +607,77 @@ func configPath(p *tftypes.AttributePath) string {
 		}
 	}
 	return b.String()
+}
+
+// wholeNumberValidator checks a count: a whole number from min to max (math.MaxInt64: no bound
+// but int64's).
+// Counts are Number attributes, not Int64 ones (as max_requests_per_second above), so that a
+// value such as 2.5 (e.g. local.rows / 4) or 1e30 gets this message naming the attribute and what
+// to write, rather than the framework's conversion error ("This is always an error in the
+// provider. Please report ...") and, inside a block, a second error about the block as if unset.
+type wholeNumberValidator struct{ min, max int64 }
+
+var _ validator.Number = wholeNumberValidator{}
+
+func (v wholeNumberValidator) Description(context.Context) string {
+	if v.max < math.MaxInt64 {
+		return fmt.Sprintf("a whole number between %d and %d", v.min, v.max)
+	}
+	return fmt.Sprintf("a whole number, at least %d", v.min)
+}
+func (v wholeNumberValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v wholeNumberValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	f := req.ConfigValue.ValueBigFloat()
+	var problem string
+	switch {
+	case !f.IsInt():
+		problem = "is not a whole number"
+	case f.Cmp(new(big.Float).SetInt64(v.min)) < 0:
+		problem = "is below the minimum"
+	case f.Cmp(new(big.Float).SetInt64(v.max)) > 0:
+		problem = "is above the maximum"
+		if v.max == math.MaxInt64 {
+			problem = fmt.Sprintf("is above the maximum of %d", v.max)
+		}
+	default:
+		return
+	}
+	addAttributeError(&resp.Diagnostics, req.Path, "Invalid Attribute Value",
+		fmt.Sprintf("`%s` = %s %s.", req.Path, f.Text('g', -1), problem),
+		fmt.Sprintf("Set `%s` to %s.", req.Path, v.Description(ctx)), nil)
+}
+
+// wholeNumber is the int64 of a Number that wholeNumberValidator admitted (0 when null or unknown).
+func wholeNumber(n types.Number) int64 {
+	if n.IsNull() || n.IsUnknown() {
+		return 0
+	}
+	i, _ := n.ValueBigFloat().Int64()
+	return i
+}
+
+// wholeNumberPointer is wholeNumber, nil when null or unknown.
+func wholeNumberPointer(n types.Number) *int64 {
+	if n.IsNull() || n.IsUnknown() {
+		return nil
+	}
+	i := wholeNumber(n)
+	return &i
+}
+
+// wholeNumberValue is the Terraform value of a count.
+func wholeNumberValue(i int64) types.Number { return types.NumberValue(new(big.Float).SetInt64(i)) }
+
+// wholeNumberPointerValue is wholeNumberValue, null for nil.
+func wholeNumberPointerValue(i *int64) types.Number {
+	if i == nil {
+		return types.NumberNull()
+	}
+	return wholeNumberValue(*i)
 }
