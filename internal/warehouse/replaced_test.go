@@ -68,6 +68,7 @@ func TestOpenTableReplacedWhileReadStarts(t *testing.T) {
 		// REFRESH writes its rows frozen, seen by every snapshot.
 		{"refresh", "SELECT * FROM users_mv", []string{"REFRESH MATERIALIZED VIEW users_mv"}, 1000},
 		{"view replaced", "SELECT * FROM users_v", []string{"DROP VIEW users_v", "CREATE VIEW users_v AS SELECT * FROM users"}, 1000},
+		{"view over a new table", "SELECT * FROM users_v", []string{"CREATE TABLE users_new AS SELECT * FROM users", "CREATE OR REPLACE VIEW users_v AS SELECT * FROM users_new"}, 0},
 		// Last: it drops the views over users.
 		{"dbt rename", "SELECT * FROM users", []string{"CREATE TABLE users_tmp AS SELECT * FROM users", "ALTER TABLE users RENAME TO users_backup",
 			"ALTER TABLE users_tmp RENAME TO users", "DROP TABLE users_backup CASCADE"}, 0},
