@@ -1548,3 +1548,53 @@ func duckReadOnlyFile(db string) string {
 	}
 	return path + "?" + strings.Join(kept, "&")
 }
+
+// pgReplaced lists the tables this transaction has locked (those the model's describe planned:
+// its tables and partitions, those of the views it reads) that its snapshot does not see as they
+// are: a table truncated, reloaded into a new table put in its place (dbt's rename), rewritten by
+// ALTER TABLE (or VACUUM FULL, CLUSTER) after the snapshot was taken. pg_class is read in the
+// transaction's snapshot; pg_relation_filenode, pg_get_indexdef, pg_get_viewdef and the lock
+// table as they are now. Indexes and views are left out: a read through either takes its rows
+// from the tables, in the snapshot. So are materialized views: REFRESH writes its rows frozen,
+// which every snapshot sees.
+const pgReplaced = `SELECT l.relation::regclass::text
+FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+  AND CASE WHEN c.oid IS NULL
+    THEN pg_catalog.pg_get_indexdef(l.relation) IS NULL AND pg_catalog.pg_get_viewdef(l.relation) IS NULL
+      AND pg_catalog.pg_relation_filenode(l.relation) IS NOT NULL
+    ELSE c.relkind IN ('r', 't') AND c.relfilenode <> 0
+      AND c.relfilenode IS DISTINCT FROM pg_catalog.pg_relation_filenode(l.relation) END
+ORDER BY 1`
+
+// checkNotReplaced fails a read that would see a table the model reads as empty because it was
+// truncated or replaced between the moment the transaction's snapshot was taken and the moment
+// the read locked the table. TRUNCATE and a table created (or rewritten) in place of another
+// are not MVCC-safe: a REPEATABLE READ snapshot taken before they
+// commit sees the new table empty, and a snapshot is taken before the locks, which wait for the
+// reload's own. A run that started while an ETL reloaded a table (BEGIN; TRUNCATE; INSERT ...;
+// COMMIT) read no rows from it without an error, and a mirror sent deleted for them. The run
+// fails instead; the next one reads the reloaded table. Called once the model's relations are
+// locked (after the describe's EXPLAIN), so none can be replaced after it.
+func (c *Conn) checkNotReplaced(ctx context.Context) error {
+	c.send()
+	res := c.pg.PgConn().ExecParams(ctx, pgReplaced, nil, nil, nil, nil).Read()
+	if res.Err != nil {
+		return fmt.Errorf("check the model's tables on the warehouse: %w", c.explain(res.Err))
+	}
+	if len(res.Rows) == 0 {
+		return nil
+	}
+	names := make([]string, len(res.Rows))
+	for i, r := range res.Rows {
+		names[i] = string(r[0])
+	}
+	return fmt.Errorf("%w: %s was truncated or replaced (TRUNCATE, a new table renamed in its place, "+
+		"a rewrite by ALTER TABLE, VACUUM FULL or CLUSTER) while this read started, which would read it as empty; "+
+		"nothing was sent: the next run reads it as it is now", ErrReplacedWhileRead, strings.Join(names, ", "))
+}
+
+// ErrReplacedWhileRead is a read that found a table of the model truncated or replaced after
+// its snapshot was taken (checkNotReplaced).
+var ErrReplacedWhileRead = errors.New("a table the model reads changed under the read")

@@ -74,6 +74,11 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	if err != nil {
 		return nil, err
 	}
+	// The describe (EXPLAIN) has locked every relation the model reads, until the transaction
+	// ends: none can be truncated or replaced any more. Before it got them, one could have been.
+	if err := conn.checkNotReplaced(ctx); err != nil {
+		return nil, err
+	}
 	keyIdx := -1
 	for i, c := range cols {
 		if c.Name == keyColumn {
