@@ -176,7 +176,7 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 							"whole number from 1 to %d. Unset: not paced. The same as `rate_limit = { mode = \"fixed\", "+
 							"max_requests_per_second = ... }`.", pacing.MaxRequestsPerSecond),
 						Optional:   true,
-						Validators: []validator.Number{maxRequestsPerSecondValidator{}},
+						Validators: []validator.Number{maxRequestsPerSecondValidator},
 					},
 					"rate_limit": rateLimitAttribute(),
 					"test_on_save": schema.BoolAttribute{

@@ -53,14 +53,14 @@ func rateLimitAttribute() schema.SingleNestedAttribute {
 				MarkdownDescription: fmt.Sprintf("Most requests per second, a whole number from 1 to %d: fixed mode's "+
 					"rate (unset: not paced), adaptive mode's ceiling (unset: %d).", pacing.MaxRequestsPerSecond, pacing.MaxRequestsPerSecond),
 				Optional:   true,
-				Validators: []validator.Number{maxRequestsPerSecondValidator{}},
+				Validators: []validator.Number{maxRequestsPerSecondValidator},
 			},
 			"max_concurrency": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("Most requests in flight to this webhook from one runner, 1 to %d. Unset: "+
 					"the runner's `--concurrency` (default 4) in fixed mode, %d in adaptive mode.",
 					pacing.MaxConcurrency, pacing.DefaultAdaptiveConcurrency),
 				Optional:   true,
-				Validators: []validator.Number{wholeNumberValidator{1, pacing.MaxConcurrency}},
+				Validators: []validator.Number{wholeNumberValidator{min: 1, max: pacing.MaxConcurrency}},
 			},
 		},
 		Validators: []validator.Object{

@@ -46,7 +46,7 @@ const guardMarkdown = "Bounds one run may not exceed. A run that would exceed an
 
 func guardSchema() schema.SingleNestedAttribute {
 	percent := []validator.Float64{float64validator.Between(0, 100)}
-	count := []validator.Number{wholeNumberValidator{0, math.MaxInt64}}
+	count := []validator.Number{wholeNumberValidator{min: 0, max: math.MaxInt64}}
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: guardMarkdown,
 		Optional:            true,

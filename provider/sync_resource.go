@@ -195,7 +195,7 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional:   true,
 				Computed:   true,
 				Default:    numberdefault.StaticBigFloat(big.NewFloat(controlplane.DefaultBatchSize)),
-				Validators: []validator.Number{wholeNumberValidator{controlplane.MinBatchSize, controlplane.MaxBatchSize}},
+				Validators: []validator.Number{wholeNumberValidator{min: controlplane.MinBatchSize, max: controlplane.MaxBatchSize}},
 			},
 			"guard":   guardSchema(),
 			"request": requestSchema(),

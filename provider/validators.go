@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -422,41 +423,6 @@ func contentTypeProblem(s string) string {
 	return ""
 }
 
-// maxRequestsPerSecondValidator accepts whole numbers from 1 to pacing.MaxRequestsPerSecond. The
-// attribute is a Number, not an Int64, so that 1.5 gets this message rather than the framework's
-// conversion error.
-type maxRequestsPerSecondValidator struct{}
-
-var _ validator.Number = maxRequestsPerSecondValidator{}
-
-func (maxRequestsPerSecondValidator) Description(context.Context) string {
-	return fmt.Sprintf("a whole number from 1 to %d", pacing.MaxRequestsPerSecond)
-}
-func (v maxRequestsPerSecondValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v maxRequestsPerSecondValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	f := req.ConfigValue.ValueBigFloat()
-	var problem string
-	switch {
-	case !f.IsInt():
-		problem = "is not a whole number"
-	case f.Cmp(big.NewFloat(1)) < 0:
-		problem = "is below the minimum: it must be at least 1"
-	case f.Cmp(big.NewFloat(pacing.MaxRequestsPerSecond)) > 0:
-		problem = fmt.Sprintf("is above the maximum of %d", pacing.MaxRequestsPerSecond)
-	default:
-		return
-	}
-	addAttributeError(&resp.Diagnostics, req.Path, "Invalid Request Rate",
-		fmt.Sprintf("`max_requests_per_second` = %s %s.", f.Text('g', -1), problem),
-		fmt.Sprintf("Set %s, or leave it unset for no pacing.", v.Description(ctx)), nil)
-}
-
 // Bounds of a postgres connection's statement_timeout and lock_timeout. They are stored in whole
 // milliseconds (as Postgres takes them), so a finer duration would read back as another value.
 const (
@@ -610,14 +576,22 @@ func configPath(p *tftypes.AttributePath) string {
 }
 
 // wholeNumberValidator checks a count: a whole number from min to max (math.MaxInt64: no bound
-// but int64's).
-// Counts are Number attributes, not Int64 ones (as max_requests_per_second above), so that a
-// value such as 2.5 (e.g. local.rows / 4) or 1e30 gets this message naming the attribute and what
-// to write, rather than the framework's conversion error ("This is always an error in the
-// provider. Please report ...") and, inside a block, a second error about the block as if unset.
-type wholeNumberValidator struct{ min, max int64 }
+// but int64's). Counts are Number attributes, not Int64 ones, so that a value such as 2.5 (e.g.
+// local.rows / 4) or 1e30 gets this message naming the attribute and what to write, rather than
+// the framework's conversion error ("This is always an error in the provider. Please report
+// ...") and, inside a block, a second error about the block as if unset. title is the error's
+// summary ("Invalid Attribute Value" when empty); unset, when set, says what leaving the
+// attribute out does.
+type wholeNumberValidator struct {
+	min, max     int64
+	title, unset string
+}
 
 var _ validator.Number = wholeNumberValidator{}
+
+// maxRequestsPerSecondValidator checks a rate_limit's max_requests_per_second.
+var maxRequestsPerSecondValidator = wholeNumberValidator{min: 1, max: pacing.MaxRequestsPerSecond,
+	title: "Invalid Request Rate", unset: "no pacing"}
 
 func (v wholeNumberValidator) Description(context.Context) string {
 	if v.max < math.MaxInt64 {
@@ -639,18 +613,18 @@ func (v wholeNumberValidator) ValidateNumber(ctx context.Context, req validator.
 	case !f.IsInt():
 		problem = "is not a whole number"
 	case f.Cmp(new(big.Float).SetInt64(v.min)) < 0:
-		problem = "is below the minimum"
+		problem = fmt.Sprintf("is below the minimum: it must be at least %d", v.min)
 	case f.Cmp(new(big.Float).SetInt64(v.max)) > 0:
-		problem = "is above the maximum"
-		if v.max == math.MaxInt64 {
-			problem = fmt.Sprintf("is above the maximum of %d", v.max)
-		}
+		problem = fmt.Sprintf("is above the maximum of %d", v.max)
 	default:
 		return
 	}
-	addAttributeError(&resp.Diagnostics, req.Path, "Invalid Attribute Value",
-		fmt.Sprintf("`%s` = %s %s.", req.Path, f.Text('g', -1), problem),
-		fmt.Sprintf("Set `%s` to %s.", req.Path, v.Description(ctx)), nil)
+	detail := fmt.Sprintf("Set `%s` to %s.", req.Path, v.Description(ctx))
+	if v.unset != "" {
+		detail = fmt.Sprintf("Set `%s` to %s, or leave it unset for %s.", req.Path, v.Description(ctx), v.unset)
+	}
+	addAttributeError(&resp.Diagnostics, req.Path, cmp.Or(v.title, "Invalid Attribute Value"),
+		fmt.Sprintf("`%s` = %s %s.", req.Path, f.Text('g', -1), problem), detail, nil)
 }
 
 // wholeNumber is the int64 of a Number that wholeNumberValidator admitted (0 when null or unknown).

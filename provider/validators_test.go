@@ -324,7 +324,7 @@ func TestHeadersValidator(t *testing.T) {
 func TestMaxRequestsPerSecondValidator(t *testing.T) {
 	validate := func(f *big.Float) []string {
 		resp := &validator.NumberResponse{}
-		maxRequestsPerSecondValidator{}.ValidateNumber(context.Background(),
+		maxRequestsPerSecondValidator.ValidateNumber(context.Background(),
 			validator.NumberRequest{Path: path.Root("max_requests_per_second"), ConfigValue: types.NumberValue(f)}, resp)
 		var out []string
 		for _, d := range resp.Diagnostics.Errors() {
