@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -76,12 +75,8 @@ func rateLimitValue(ctx context.Context, v types.Object, diags *diag.Diagnostics
 	}
 	var m rateLimitModel
 	diags.Append(v.As(ctx, &m, objectAsOptions)...)
-	rl := &controlplane.RateLimit{Mode: m.Mode.ValueString(), MaxConcurrency: wholeNumber(m.MaxConcurrency)}
-	if !m.MaxRequestsPerSecond.IsNull() && !m.MaxRequestsPerSecond.IsUnknown() {
-		// The validator admits whole numbers from 1 to pacing.MaxRequestsPerSecond only.
-		rl.MaxRequestsPerSecond, _ = m.MaxRequestsPerSecond.ValueBigFloat().Int64()
-	}
-	return rl
+	return &controlplane.RateLimit{Mode: m.Mode.ValueString(), MaxConcurrency: wholeNumber(m.MaxConcurrency),
+		MaxRequestsPerSecond: wholeNumber(m.MaxRequestsPerSecond)}
 }
 
 // rateLimitObject is the Terraform value of the store's rate_limit (null when unset).
@@ -91,7 +86,7 @@ func rateLimitObject(ctx context.Context, rl *controlplane.RateLimit, diags *dia
 	}
 	m := rateLimitModel{Mode: types.StringValue(rl.Mode), MaxRequestsPerSecond: types.NumberNull(), MaxConcurrency: types.NumberNull()}
 	if rl.MaxRequestsPerSecond > 0 {
-		m.MaxRequestsPerSecond = types.NumberValue(new(big.Float).SetInt64(rl.MaxRequestsPerSecond))
+		m.MaxRequestsPerSecond = wholeNumberValue(rl.MaxRequestsPerSecond)
 	}
 	if rl.MaxConcurrency > 0 {
 		m.MaxConcurrency = wholeNumberValue(rl.MaxConcurrency)

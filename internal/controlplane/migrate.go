@@ -189,10 +189,7 @@ func withAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, key int64, lockNa
 		var app string
 		_ = conn.QueryRow(ctx, `SELECT l.pid, coalesce(a.application_name, '')
 			FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND ((l.classid::int8 << 32) | l.objid::int8) = $1
-			LIMIT 1`, key).Scan(&pid, &app)
+			WHERE `+advisoryHeld("$1")+` LIMIT 1`, key).Scan(&pid, &app)
 		slog.Default().Info("waiting for "+lockName+": another process is migrating the control plane; "+
 			"this one goes on once it is done", "holder_pid", pid, "holder_application", app)
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {

@@ -71,12 +71,17 @@ var servedRun = `(` + endedServed + ` OR ` + runningServed + `)`
 const endedServed = `r.status IN ('succeeded', 'failed', 'blocked')`
 
 // runningServed is true for the running runs whose runner holds the sync's lock (see servedRun).
-// pg_locks shows a bigint advisory key as classid (high half), objid (low half) and objsubid 1.
-var runningServed = fmt.Sprintf(`(r.status = 'running' AND EXISTS (
-	SELECT 1 FROM pg_locks l
-	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+var runningServed = `(r.status = 'running' AND EXISTS (
+	SELECT 1 FROM pg_locks l WHERE ` + advisoryHeld(fmt.Sprintf("(%d::int8 # r.sync_id)", syncLockNamespace)) + `))`
+
+// advisoryHeld is a condition on a row l of pg_locks: it is the granted lock of the bigint
+// advisory key that the SQL expression key gives, in this database. pg_locks shows such a key as
+// classid (its high half), objid (its low half) and objsubid 1.
+func advisoryHeld(key string) string {
+	return `l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND ((l.classid::int8 << 32) | l.objid::int8) = (%d::int8 # r.sync_id)))`, syncLockNamespace)
+		AND ((l.classid::int8 << 32) | l.objid::int8) = ` + key
+}
 
 // fence is the token a run got when its runner took the sync's lock.
 type fence struct{ syncID, token int64 }
