@@ -71,7 +71,7 @@ func watchPool(cfg *pgxpool.Config, log *slog.Logger) *waitTracer {
 	return t
 }
 
-// forget stops the watch of conn, which is being closed.
+// forget stops the watch of conn's call: the call ended, or conn is being closed.
 func (t *waitTracer) forget(conn *pgx.Conn) {
 	t.mu.Lock()
 	w := t.watches[conn]
@@ -81,8 +81,6 @@ func (t *waitTracer) forget(conn *pgx.Conn) {
 		w.stop()
 	}
 }
-
-type waitKey struct{}
 
 // waitWatch is one query being watched.
 type waitWatch struct {
@@ -131,34 +129,25 @@ func (t *waitTracer) start(ctx context.Context, conn *pgx.Conn, what string) con
 	w.mu.Lock()
 	w.timer = time.AfterFunc(waitNoticeAfter, check)
 	w.mu.Unlock()
-	return context.WithValue(ctx, waitKey{}, w)
-}
-
-func (t *waitTracer) end(ctx context.Context, conn *pgx.Conn) {
-	if w, ok := ctx.Value(waitKey{}).(*waitWatch); ok {
-		w.stop()
-		t.mu.Lock()
-		if t.watches[conn] == w {
-			delete(t.watches, conn)
-		}
-		t.mu.Unlock()
-	}
+	return ctx
 }
 
 func (t *waitTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	return t.start(ctx, conn, data.SQL)
 }
 
-func (t *waitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryEndData) {
-	t.end(ctx, conn)
+// TraceQueryEnd stops the call's watch: a connection makes one call at a time, so the watch
+// of conn is that call's.
+func (t *waitTracer) TraceQueryEnd(_ context.Context, conn *pgx.Conn, _ pgx.TraceQueryEndData) {
+	t.forget(conn)
 }
 
 func (t *waitTracer) TraceCopyFromStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceCopyFromStartData) context.Context {
 	return t.start(ctx, conn, "COPY "+data.TableName.Sanitize())
 }
 
-func (t *waitTracer) TraceCopyFromEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceCopyFromEndData) {
-	t.end(ctx, conn)
+func (t *waitTracer) TraceCopyFromEnd(_ context.Context, conn *pgx.Conn, _ pgx.TraceCopyFromEndData) {
+	t.forget(conn)
 }
 
 // waitQuery names the locks pid waits for and the oldest session that holds one of them.
