@@ -445,8 +445,8 @@ func tokenClient(client *http.Client) *http.Client {
 	return &c
 }
 
-// tokenTransport reads each token answer whole, keeps it in the fetch's tokenAnswer, and gives
-// the OAuth2 client a JSON answer's expires_in as a whole number of seconds, the only form it
+// tokenTransport reads each token answer whole, keeps it in the fetch's tokenAnswer, drops a
+// byte order mark before a 2xx answer, and gives the OAuth2 client a JSON answer's expires_in as a whole number of seconds, the only form it
 // reads: a fraction (3599.87, as a Python server's timedelta.total_seconds() writes it), an
 // exponent or a number past its range failed the whole answer, and so every fetch and every run,
 // with a usable token in it. One that is no number at all ("never", true) is left out: the
@@ -466,8 +466,13 @@ func (tt tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if a, ok := req.Context().Value(tokenAnswerKey{}).(*tokenAnswer); ok {
 		*a = tokenAnswer{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body}
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 && !formAnswer(resp.Header.Get("Content-Type")) {
-		body = wholeExpiresIn(body)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// A byte order mark before the answer (as some .NET and Windows servers write one) made
+		// the OAuth2 client read no JSON, or a form whose first field is not access_token.
+		body = bytes.TrimPrefix(body, []byte("\ufeff"))
+		if !formAnswer(resp.Header.Get("Content-Type")) {
+			body = wholeExpiresIn(body)
+		}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))

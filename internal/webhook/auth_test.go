@@ -786,6 +786,30 @@ func TestOAuth2TokenLifetimeInAnyNumberFormat(t *testing.T) {
 	}
 }
 
+// A token answer that starts with a byte order mark (as some .NET and Windows servers write
+// one) gives its token, JSON or form: the OAuth2 client read no JSON from it, or a form whose
+// first field was not access_token, and every fetch and every run failed.
+func TestOAuth2TokenAnswerWithAByteOrderMark(t *testing.T) {
+	for _, tc := range []struct{ ctype, body string }{
+		{"application/json", "\ufeff" + `{"access_token":"tok-bom","token_type":"Bearer","expires_in":3600}`},
+		{"application/x-www-form-urlencoded", "\ufeffaccess_token=tok-bom&token_type=bearer&expires_in=3600"},
+		{"text/plain", "\ufeffaccess_token=tok-bom&token_type=bearer"},
+	} {
+		t.Run(tc.ctype, func(t *testing.T) {
+			tokenURL, requests := answeringTokenServer(t, tc.ctype, tc.body)
+			tokens := webhook.NewTokenSource(&controlplane.OAuth2Config{TokenURL: tokenURL, ClientID: testClientID,
+				ClientSecret: testClientSecret}, nil)
+			h, err := tokens.Token(context.Background())
+			if err != nil || h != "Bearer tok-bom" {
+				t.Fatalf("Token = %q, %v; want Bearer tok-bom", h, err)
+			}
+			if got := requests(); got != 1 {
+				t.Errorf("%d token requests, want 1", got)
+			}
+		})
+	}
+}
+
 // A token endpoint that answers 200 without a token the runner can use (a login page, an answer
 // without access_token) fails the fetch at once, saying what it answered: each such answer was
 // retried as if the endpoint were down (eight fetches of two requests each, with backoff), and
@@ -806,7 +830,7 @@ func TestOAuth2TokenAnswerWithoutAUsableTokenIsNotRetried(t *testing.T) {
 		// raw text then, which showed a live access token to the logs and the control plane.
 		{"trailing comma", "application/json", `{"access_token":"at-SECRET2","token_type":"bearer","expires_in":3600,}`,
 			[]string{"HTTP 200", "token_type", "bearer"}, []string{"at-SECRET2"}},
-		{"byte order mark", "application/json", "\ufeff" + `{"access_token":"at-SECRET3","token_type":"bearer"}`,
+		{"byte order mark before no JSON", "application/json", "\ufeff" + `{"access_token":"at-SECRET3","token_type":"bearer",}`,
 			[]string{"HTTP 200"}, []string{"at-SECRET3"}},
 		{"cut at 1 MiB", "application/json", `{"Access_Token" : "at-SECRET4", "id_token":12345678, "pad":"` +
 			strings.Repeat("x", 1<<20) + `"}`, []string{"HTTP 200"}, []string{"at-SECRET4", "12345678"}},
