@@ -129,7 +129,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"content_type": schema.StringAttribute{MarkdownDescription: requestDescriptions["content_type"], Optional: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}}},
 			"headers": schema.MapAttribute{MarkdownDescription: requestDescriptions["headers"], Optional: true,
-				ElementType: types.StringType, Validators: []validator.Map{mapvalidator.NoNullValues(), headersValidator{}, requestHeadersValidator{}}},
+				ElementType: types.StringType, Validators: []validator.Map{mapvalidator.NoNullValues(), headersValidator{request: true}, requestHeadersValidator{}}},
 		},
 	}
 }
