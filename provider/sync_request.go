@@ -99,8 +99,10 @@ var requestDescriptions = map[string]string{
 	"method":    "The HTTP method: one of " + quoteList(controlplane.RequestMethods) + ".",
 	"path": "A Liquid template appended to the connection's `url` (a query in it is merged with the URL's), " +
 		"e.g. `/contacts/{{ record.email | url_encode }}`. Omitted: the connection's `url` itself. Not sensitive: " +
-		"a query parameter named like a credential (containing token, secret, password, key or auth) with a " +
-		"value written out is refused; put it in the connection's `url` or `headers`, which are sealed.",
+		"a query parameter named as a credential with a value written out is refused (by its words: one of them " +
+		"is token, secret, password, auth or signature, or it is key alone or after api, access, client and the " +
+		"like, so `?api_key=...` and `?auth_token=...` are refused, `?sort_key=` and `?keyword=` are not); put it " +
+		"in the connection's `url` or `headers`, which are sealed.",
 	"body": "A Liquid template of the body (formats `" + controlplane.FormatJSON + "` and `" +
 		controlplane.FormatRaw + "`), e.g. `{\"email\": {{ record.email | json }}}`; use `file(\"contact.liquid\")` " +
 		"for a long one.",
