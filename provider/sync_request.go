@@ -99,13 +99,17 @@ var requestDescriptions = map[string]string{
 	"method":    "The HTTP method: one of " + quoteList(controlplane.RequestMethods) + ".",
 	"path": "A Liquid template appended to the connection's `url` (a query in it is merged with the URL's), " +
 		"e.g. `/contacts/{{ record.email | url_encode }}`. Omitted: the connection's `url` itself. Not sensitive: " +
-		"a query parameter named like a credential (containing token, secret, password, key or auth) with a " +
-		"value written out is refused; put it in the connection's `url` or `headers`, which are sealed.",
+		"a query parameter named as a credential with a value written out is refused (by its words: one of them " +
+		"is token, secret, password, auth or signature, or it is key alone or after api, access, client and the " +
+		"like, so `?api_key=...` and `?auth_token=...` are refused, `?sort_key=` and `?keyword=` are not); put it " +
+		"in the connection's `url` or `headers`, which are sealed.",
 	"body": "A Liquid template of the body (formats `" + controlplane.FormatJSON + "` and `" +
 		controlplane.FormatRaw + "`), e.g. `{\"email\": {{ record.email | json }}}`; use `file(\"contact.liquid\")` " +
 		"for a long one.",
 	"content_type": "The Content-Type header: a media type such as `application/json` or `text/plain; charset=utf-8`, " +
-		"on one line. Omitted: the format's (`application/json` for `json`).",
+		"on one line. Omitted: the format's (`application/json` for `json`). For `json` and `envelope` a JSON type " +
+		"(application/json or a +json type), for `form` application/x-www-form-urlencoded (parameters such as " +
+		"charset are free).",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
 		"Authorization, Cookie or ones containing token, secret, password or key are refused here.",
@@ -127,7 +131,7 @@ func operationRequestSchema(op string) schema.SingleNestedAttribute {
 			"content_type": schema.StringAttribute{MarkdownDescription: requestDescriptions["content_type"], Optional: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1), contentTypeValidator{}}},
 			"headers": schema.MapAttribute{MarkdownDescription: requestDescriptions["headers"], Optional: true,
-				ElementType: types.StringType, Validators: []validator.Map{mapvalidator.NoNullValues(), headersValidator{}, requestHeadersValidator{}}},
+				ElementType: types.StringType, Validators: []validator.Map{mapvalidator.NoNullValues(), headersValidator{request: true}, requestHeadersValidator{}}},
 		},
 	}
 }
@@ -331,9 +335,25 @@ func checkRequestSpec(spec *controlplane.RequestSpec, behavior string) []request
 		case f == controlplane.FormatJSON && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `json` format is sent as JSON, but content_type is %q.", r.ContentType),
 				"Use a JSON content type (application/json or a +json type), or format = \"raw\" for other bodies."})
+		case f == controlplane.FormatEnvelope && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
+			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `envelope` format sends the Census envelope, JSON, but content_type is %q.", r.ContentType),
+				"Use a JSON content type (application/json or a +json type), or remove content_type."})
+		case f == controlplane.FormatForm && r.ContentType != "" && !isFormType(r.ContentType):
+			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `form` format sends the record's fields "+
+				"application/x-www-form-urlencoded, but content_type is %q: the endpoint would read every request as that type "+
+				"and refuse it.", r.ContentType),
+				"Remove content_type (or give application/x-www-form-urlencoded, with parameters such as charset=utf-8 if the API " +
+					"wants them), or use format = \"raw\" with a `body` template for another type."})
 		}
 	}
 	return out
+}
+
+// isFormType reports whether a content type is application/x-www-form-urlencoded, whatever its
+// case and parameters (charset=utf-8).
+func isFormType(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }
 
 // checkRequestTemplates renders spec's templates against a sample record of the model's columns

@@ -451,3 +451,38 @@ resource "backflow_connection" "d" {
 		},
 	})
 }
+
+// A format that builds its own body (form, envelope) sent with a content_type that says another
+// type is refused at plan: the endpoint would read every request as that type and refuse every
+// record. Its valid neighbours (the format's own type, in any case, with parameters) are not.
+func TestCheckRequestSpecBuiltBodyContentType(t *testing.T) {
+	for _, c := range []struct {
+		format, mode, contentType string
+		refused                   bool
+	}{
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "application/json", true},
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "multipart/form-data", true},
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "text/plain", true},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "text/plain", true},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/x-www-form-urlencoded", true},
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "", false},
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "application/x-www-form-urlencoded", false},
+		{controlplane.FormatForm, controlplane.RequestModeRecord, "Application/X-WWW-Form-URLEncoded; charset=UTF-8", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/json; charset=utf-8", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/vnd.census+json", false},
+		// ndjson is left to the endpoint: some read it as application/json (Elasticsearch's _bulk).
+		{controlplane.FormatNDJSON, controlplane.RequestModeBatch, "application/json", false},
+	} {
+		spec := &controlplane.RequestSpec{Mode: c.mode,
+			New: &controlplane.OperationRequest{Method: "POST", Format: c.format, ContentType: c.contentType}}
+		problems := checkRequestSpec(spec, controlplane.BehaviorAppend)
+		if got := len(problems) > 0; got != c.refused {
+			t.Errorf("format %s, content_type %q: refused %v, want %v (%v)", c.format, c.contentType, got, c.refused, problems)
+			continue
+		}
+		if c.refused && (problems[0].at.String() != "request.new.content_type" || !strings.Contains(problems[0].what, strconv.Quote(c.contentType))) {
+			t.Errorf("format %s, content_type %q: %s: %s, want it at request.new.content_type, naming the type", c.format, c.contentType, problems[0].at, problems[0].what)
+		}
+	}
+}

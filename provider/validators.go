@@ -357,8 +357,9 @@ func (signingSecretValidator) ValidateString(_ context.Context, req validator.St
 
 // headersValidator applies webhook.CheckHeaders, the rule the request builder applies: RFC 9110
 // names, values without control characters, none of the headers the runner sets itself. It names
-// headers and never shows their values.
-type headersValidator struct{}
+// headers and never shows their values. request is set for a sync request's headers, whose
+// Content-Type its content_type sets.
+type headersValidator struct{ request bool }
 
 var _ validator.Map = headersValidator{}
 
@@ -368,7 +369,7 @@ func (headersValidator) Description(context.Context) string {
 }
 func (v headersValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (headersValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+func (v headersValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
@@ -380,10 +381,19 @@ func (headersValidator) ValidateMap(_ context.Context, req validator.MapRequest,
 		}
 	}
 	for _, he := range webhook.CheckHeaders(headers) {
-		addAttributeError(&resp.Diagnostics, req.Path.AtMapKey(he.Name), "Invalid Webhook Header",
-			"The "+he.Error()+".",
-			"Header names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110); values are one line of text. "+
-				"The runner sets "+strings.Join(webhook.ReservedHeaders, ", ")+" on every request itself.", nil)
+		do := "Header names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110); values are one line of text. " +
+			"The runner sets " + strings.Join(webhook.ReservedHeaders, ", ") + " on every request itself."
+		if strings.EqualFold(he.Name, "Content-Type") {
+			// The one of them a configuration does choose: told only that it cannot be set, a
+			// user whose API wants another type than the format's looks no further.
+			do = "Remove it from headers. A sync's request sets its Content-Type with `content_type`, beside `headers` " +
+				"(content_type = \"application/vnd.api+json\"); without it, the body format's type is sent."
+			if !v.request {
+				do = "Remove it from headers. The envelope is sent as application/json; a sync's `request` block sends " +
+					"another body, with the Content-Type of its `content_type`."
+			}
+		}
+		addAttributeError(&resp.Diagnostics, req.Path.AtMapKey(he.Name), "Invalid Webhook Header", "The "+he.Error()+".", do, nil)
 	}
 }
 

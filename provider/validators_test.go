@@ -552,3 +552,24 @@ func TestScheduleConflictsDescribed(t *testing.T) {
 		}
 	}
 }
+
+// Content-Type is refused in headers, as the other headers the runner sets, but a request's
+// content_type sets it: the refusal says so, where "cannot be configured" alone sent a user whose
+// API wants application/vnd.api+json away. A connection's says what a request block does.
+func TestHeadersValidatorContentTypeSaysContentType(t *testing.T) {
+	for _, v := range []headersValidator{{request: true}, {}} {
+		resp := &validator.MapResponse{}
+		v.ValidateMap(context.Background(), validator.MapRequest{Path: path.Root("headers"),
+			ConfigValue: types.MapValueMust(types.StringType, map[string]attr.Value{"content-type": types.StringValue("application/vnd.api+json")})}, resp)
+		if len(resp.Diagnostics) != 1 || !strings.Contains(resp.Diagnostics[0].Detail(), "`content_type`") {
+			t.Errorf("request %v: %v, want one error pointing to content_type", v.request, resp.Diagnostics)
+		}
+	}
+	// The other headers the runner sets keep their message.
+	resp := &validator.MapResponse{}
+	headersValidator{request: true}.ValidateMap(context.Background(), validator.MapRequest{Path: path.Root("headers"),
+		ConfigValue: types.MapValueMust(types.StringType, map[string]attr.Value{"Host": types.StringValue("h")})}, resp)
+	if len(resp.Diagnostics) != 1 || strings.Contains(resp.Diagnostics[0].Detail(), "content_type") {
+		t.Errorf("Host: %v, want one error, without content_type", resp.Diagnostics)
+	}
+}

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
@@ -90,7 +89,7 @@ func sampleValue(kind string, c controlplane.Column) []byte {
 	case t == "uuid":
 		return []byte(`"123e4567-e89b-12d3-a456-426614174000"`)
 	}
-	b, _ := json.Marshal(fmt.Sprintf("sample %s", c.Name))
+	b, _ := json.Marshal(webhook.SampleText(c.Name))
 	return b
 }
 

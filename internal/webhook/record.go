@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -156,6 +157,23 @@ func (r *rawRecord) PropertyValue(k Value) Value {
 // into it ({{ record.payload.customer_id | json }}, a loop over record.payload.items) reads
 // anyValue there, so the strict checks do not take a field of a real record's JSON for a typo.
 const SampleObject = `{"sample":"value"}`
+
+// sampleTextPrefix starts the value a plan-time sample record holds for a text column (and any
+// other column it sends as a text it cannot foresee): "sample email" (SampleText).
+const sampleTextPrefix = "sample "
+
+// SampleText is the value of a plan-time sample record for the text column name.
+func SampleText(name string) string { return sampleTextPrefix + name }
+
+// IsSampleText reports whether v is a text made of a sample record's text (SampleText), whatever
+// the filters that made it kept of it ({{ record.code | strip | upcase }}, a prefix appended):
+// it stands for any text the column holds, so a filter that reads a number or a date of it at
+// plan (plus, round, date, unix, ...) reads one (sampleNumber, sampleDate) instead of failing for
+// every template that reads a number or a date from a text column.
+func IsSampleText(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(strings.ToLower(s), sampleTextPrefix)
+}
 
 // anyValue is a field of a sample record that stands for any JSON (SampleObject): each of its
 // properties and items is another anyValue, a loop over it turns once (on an anyValue), an

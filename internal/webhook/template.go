@@ -87,7 +87,7 @@ func newEngine(strict bool) *engine {
 	}
 	filters := filterSet{}
 	liquidfilters.AddStandardFilters(filters)
-	for name, fn := range arithmeticFilters() {
+	for name, fn := range arithmeticFilters(strict) {
 		filters.AddFilter(name, fn)
 	}
 	filters.AddFilter("json", func(v any) (string, error) {
@@ -177,6 +177,10 @@ func newEngine(strict bool) *engine {
 			return sortRecords(list, key, numeric, func(l []any, k any) (any, error) { return values.Call(liquidSort, []any{l, k}) })
 		})
 	}
+	date := dateOf
+	if strict {
+		date = sampleDate
+	}
 	// Dates are read by dateOf, not by Liquid (which reads a timestamp without a zone in the
 	// zone of the machine rendering it, and null as the year 1); null gives nothing.
 	liquidDate := filters["date"].(func(time.Time, func(string) string) (string, error))
@@ -184,7 +188,7 @@ func newEngine(strict bool) *engine {
 		if err := given("date", v); err != nil || v == nil {
 			return nil, err
 		}
-		t, err := dateOf(v)
+		t, err := date(v)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +198,7 @@ func newEngine(strict bool) *engine {
 		if err := given("iso8601", v); err != nil || v == nil {
 			return nil, err
 		}
-		t, err := dateOf(v)
+		t, err := date(v)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +208,7 @@ func newEngine(strict bool) *engine {
 		if err := given("unix", v); err != nil || v == nil {
 			return nil, err
 		}
-		t, err := dateOf(v)
+		t, err := date(v)
 		if err != nil {
 			return nil, err
 		}
@@ -410,6 +414,16 @@ func dateOf(v any) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: it is not a date, a timestamp or seconds since 1970", truncate(textOf(v), 64))
+}
+
+// sampleDate is dateOf for a plan-time check, where a sample record's text (IsSampleText) stands
+// for any text its column holds, dates among them (a text column of "2024-01-02"): it is the
+// sample record's timestamp, 2024-01-02T03:04:05Z, as sampleNumber reads such a text as a number.
+func sampleDate(v any) (time.Time, error) {
+	if IsSampleText(v) {
+		return time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), nil
+	}
+	return dateOf(v)
 }
 
 // The seconds since 1970 of 0001-01-01 and 9999-12-31T23:59:59Z: the dates a number can stand for.

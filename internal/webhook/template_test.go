@@ -690,3 +690,51 @@ func TestArithmeticOfANumberPastFloat64(t *testing.T) {
 		}
 	}
 }
+
+// A text column's value is not known at plan: its sample text ("sample code") stands for any
+// text the column holds, numbers and dates among them, so a template that reads a number or a
+// date from it passes the plan (it failed there for every such template: "\"sample code\" is
+// not a number"), through filters that keep the text (strip, upcase, remove, append) too. What
+// is no sample text is still refused, and a run reads the record's real text as before.
+func TestCheckRequestsSampleTextIsAnyNumberOrDate(t *testing.T) {
+	sample := []byte(`{"id":"sample id","code":"sample code","n":42}`)
+	check := func(body string) []*SpecError {
+		return CheckRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Body: body}}, Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`))
+	}
+	for _, body := range []string{
+		`{"n": {{ record.code | plus: 0 }}}`,
+		`{"n": {{ record.code | strip | remove: "ID-" | times: 100 }}}`,
+		`{"n": {{ 10 | minus: record.code }}}`,
+		`{"n": {{ record.code | round: 2 }}, "m": {{ record.code | abs }}}`,
+		`{% assign c = record.code | upcase | plus: 0 %}{"big": {% if c > 100 %}true{% else %}false{% endif %}}`,
+		`{"d": {{ record.code | date: "%Y-%m-%d" | json }}, "t": {{ record.code | unix }}, "i": {{ record.code | iso8601 | json }}}`,
+		`{"d": {{ "ID-" | append: record.code | remove: "ID-" | date: "%Y" }}}`,
+	} {
+		if errs := check(body); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+	}
+	for body, want := range map[string]string{
+		`{"n": {{ "abc" | plus: 0 }}}`:                     `abc\" is not a number`,
+		`{"d": {{ "yesterday" | date: "%Y" }}}`:            `can't convert string(yesterday)`,
+		`{"n": {{ record.code | slice: 0, 3 | plus: 1 }}}`: `sam\" is not a number`,
+	} {
+		errs := check(body)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+			t.Errorf("%s: %v, want an error saying %s", body, errs, want)
+		}
+	}
+	// A run renders the record's own text: one that is no number is still an error of the record.
+	rs, err := CompileRequests(&controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Body: `{"n": {{ record.code | plus: 0 }}}`}}, Vars{Key: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id":"a","code":" 0042 "}`)}); err != nil || string(b.Body) != `{"n": 42}` {
+		t.Errorf("code \" 0042 \": %q, %v, want {\"n\": 42}", b.Body, err)
+	}
+	if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id":"a","code":"sample code"}`)}); err == nil || !strings.Contains(err.Error(), "is not a number") {
+		t.Errorf("a run's text \"sample code\": %v, want it refused as no number", err)
+	}
+}
