@@ -112,7 +112,8 @@ var requestDescriptions = map[string]string{
 		"charset are free).",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
-		"Authorization, Cookie or ones containing token, secret, password or key are refused here.",
+		"Authorization, Cookie, and names whose words (a leading X- set aside) name a credential as the path's " +
+		"query rule says (`X-Api-Key`, `X-Auth-Token`) are refused here; `X-Partition-Key` and `X-Author` are not.",
 }
 
 func operationRequestSchema(op string) schema.SingleNestedAttribute {
@@ -535,13 +536,27 @@ func (requestHeadersValidator) ValidateMap(_ context.Context, req validator.MapR
 	}
 }
 
-// credentialHeader reports whether a header name conventionally carries a credential.
+// credentialHeader reports whether a header name conventionally carries a credential:
+// Authorization, Proxy-Authorization, Cookie, or a name that credentialQueryParam's words call a
+// credential once a leading X- is set aside (X-Api-Key, X-Auth-Token, X-Key, Ocp-Apim-Subscription-Key,
+// X-Amz-Security-Token). Words, not substrings: X-Partition-Key, X-Author and X-Tokenizer name no
+// credential, and a request may send them.
 func credentialHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
+	switch strings.ToLower(name) {
 	case "authorization", "proxy-authorization", "cookie":
 		return true
 	}
+	if len(name) > 2 && strings.EqualFold(name[:2], "x-") {
+		name = name[2:]
+	}
+	return credentialQueryParam(name)
+}
+
+// credentialSubstring reports whether a name holds token, secret, password, key or auth
+// anywhere: the wider rule for a DuckDB database's few parameters, where nothing else is
+// expected.
+func credentialSubstring(name string) bool {
+	n := strings.ToLower(name)
 	for _, w := range []string{"token", "secret", "password", "key", "auth"} {
 		if strings.Contains(n, w) {
 			return true

@@ -70,3 +70,20 @@ func TestCredentialInRequestPathRefused(t *testing.T) {
 		})
 	}
 }
+
+// A request's header is refused as a credential by the words of its name, as a path's query
+// parameter is: X-Partition-Key, X-Author and X-Tokenizer were refused ("looks like it carries
+// a credential") for holding key, auth or token, and a request could not send them.
+func TestCredentialRequestHeaderByWords(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "Cookie": true, "X-Api-Key": true, "x-api-key": true,
+		"X-Auth-Token": true, "X-Key": true, "Key": true, "Ocp-Apim-Subscription-Key": true, "X-Amz-Security-Token": true,
+		"X-Shopify-Access-Token": true, "X-Client-Secret": true, "apikey": true, "X-Password": true, "Private-Token": true,
+		"X-Partition-Key": false, "X-Author": false, "X-Tokenizer": false, "X-Sort-Key": false, "X-Keyword": false,
+		"X-Request-Id": false, "Accept": false, "X-Monkey": false,
+	} {
+		if got := credentialHeader(name); got != want {
+			t.Errorf("credentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -172,7 +172,7 @@ func (duckDBDatabaseValidator) ValidateString(_ context.Context, req validator.S
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if shown, ok := credentialParam(req.ConfigValue.ValueString(), credentialHeader, nil); ok {
+	if shown, ok := credentialParam(req.ConfigValue.ValueString(), credentialSubstring, nil); ok {
 		addAttributeError(&resp.Diagnostics, req.Path, "Credential in DuckDB Database",
 			fmt.Sprintf("The DuckDB database carries %s, which looks like a credential; `database` is not sensitive: "+
 				"plans and outputs show it. Its value is not shown here.", shown),
