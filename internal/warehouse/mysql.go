@@ -77,7 +77,10 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		// (mysql://app:2024/pw@db read as the host app:2024 and the database pw@db).
 		return nil, fmt.Errorf("%w: percent-encode a '/' or '@' in the user name, password or database (%%2F, %%40)", errMySQLURL)
 	}
-	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
+	// The driver's DSN ends its address at its last '/', so a '/' the query holds as it is
+	// (?time_zone=%27Europe/Paris%27, which a URL may) is given to it encoded, as it decodes a
+	// parameter's value.
+	cfg, err := mysql.ParseDSN("/?" + strings.ReplaceAll(u.RawQuery, "/", "%2F"))
 	if err != nil {
 		// The driver's message quotes the parameter's value, which may be a secret.
 		return nil, fmt.Errorf("%w: a parameter after '?' is not one the MySQL driver (github.com/go-sql-driver/mysql) "+

@@ -531,6 +531,20 @@ func TestMySQLURL(t *testing.T) {
 	if cfg.User != "reader" || cfg.Passwd != "p@ss" || cfg.Addr != "db.example.com:3306" || cfg.DBName != "analytics" || cfg.TLSConfig != "true" {
 		t.Errorf("parsed %+v", cfg)
 	}
+	// A '/' in a parameter's value, which a URL's query may hold as it is: a zone's name, a
+	// program's version. Percent-encoded or not, it is the same value.
+	for _, q := range []string{"time_zone=%27Europe/Paris%27&loc=America/New_York&connectionAttributes=program_name:etl/2",
+		"time_zone=%27Europe%2FParis%27&loc=America%2FNew_York&connectionAttributes=program_name:etl%2F2"} {
+		cfg, err := ParseMySQLURL("mysql://reader:secret@db.example.com/analytics?" + q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if cfg.DBName != "analytics" || cfg.Addr != "db.example.com:3306" || cfg.Params["time_zone"] != "'Europe/Paris'" ||
+			cfg.ConnectionAttributes != "program_name:etl/2" {
+			t.Errorf("%s: parsed %+v", q, cfg)
+		}
+	}
 }
 
 func TestMySQLStatementTimeout(t *testing.T) {
