@@ -96,17 +96,20 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 
 // explainNote is the model as the server resolved it: the note (1003) of EXPLAIN EXTENDED
 // (MariaDB) or EXPLAIN (MySQL, and a server that no longer takes EXTENDED), "" when the server
-// gives none (a view the user may not SHOW VIEW). The model must be known to be one query that
-// only reads: EXPLAIN runs it as it is, not as a derived table.
+// gives none (a view the user may not SHOW VIEW). On MariaDB it explains the model as it is,
+// not as a derived table, whose WITH clause MariaDB leaves out of the note: the model must be
+// known to be one query that only reads (describe ran it wrapped). On MySQL it explains the
+// model as every read runs it, a derived table, where optimizer hints that set the statement's
+// timeouts (/*+ SET_VAR(lock_wait_timeout=...) */, MAX_EXECUTION_TIME) do not apply.
 func (c *myConn) explainNote(ctx context.Context, query string) (string, error) {
-	explain := "EXPLAIN "
+	explain, q := "EXPLAIN ", "SELECT * FROM "+wrapQuery(query)
 	if c.mariadb {
-		explain = "EXPLAIN EXTENDED "
+		explain, q = "EXPLAIN EXTENDED ", trimQuery(query)
 	}
-	_, err := c.conn.ExecContext(ctx, explain+trimQuery(query))
+	_, err := c.conn.ExecContext(ctx, explain+q)
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == erParse && c.mariadb {
-		_, err = c.conn.ExecContext(ctx, "EXPLAIN "+trimQuery(query))
+		_, err = c.conn.ExecContext(ctx, "EXPLAIN "+q)
 	}
 	if err != nil {
 		if errors.As(err, &me) && me.Number == erViewNoExplain {
