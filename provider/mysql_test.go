@@ -106,7 +106,7 @@ data "backflow_connection" "w" {
 			},
 			{
 				Config:      base("", `sql = "delete from users"`),
-				ExpectError: expectErr(`Invalid Model Query`),
+				ExpectError: expectErr(`Model Must Only Read.*is a DELETE statement, not a query`),
 			},
 			{
 				Config: e.config(mysqlConnection("w", "mysql warehouse", "mysql://reader:s3cret-pw@h/db?tls=bogus", ""),

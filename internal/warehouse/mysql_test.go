@@ -802,3 +802,32 @@ func TestMySQLURLAllowAllFiles(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMySQLNotAQuery: a statement that is not a query (SHOW, CALL, SET, DO, HANDLER, LOAD DATA)
+// is refused as one, naming its kind; a query with a mistake in it, and every form of a query,
+// are not.
+func TestMySQLNotAQuery(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+	for _, c := range []struct{ sql, kind string }{
+		{"SHOW TABLES", "SHOW"}, {"call p()", "CALL"}, {"SET @a = 1", "SET"}, {"DO SLEEP(0)", "DO"},
+		{"HANDLER t OPEN", "HANDLER"}, {"LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t", "LOAD"},
+		{"/* a comment */ show databases;", "SHOW"}, {"EXPLAIN SELECT 1", "EXPLAIN"},
+	} {
+		_, err := src.Describe(context.Background(), c.sql)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "is a "+c.kind+" statement, not a query") {
+			t.Errorf("%s: %v", c.sql, err)
+		}
+	}
+	for _, q := range []string{"selct id from t", "select id frm t"} {
+		if _, err := src.Describe(context.Background(), q); err == nil || errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%s: %v, want the server's syntax error alone", q, err)
+		}
+	}
+	for _, q := range []string{"select id from t", "  (select id from t)", "with c as (select id from t) select * from c",
+		"values (1)", "/* c */ select id from t;", "table t"} {
+		if _, err := src.Describe(context.Background(), q); err != nil && !(q == "table t" && strings.Contains(err.Error(), "1064")) {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
