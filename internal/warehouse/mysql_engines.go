@@ -74,7 +74,7 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 	}
 	rows, err := c.conn.QueryContext(ctx, `SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.ENGINE
 		FROM information_schema.TABLES t JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE
-		WHERE t.TABLE_TYPE = 'BASE TABLE' AND e.TRANSACTIONS <> 'YES' AND (`+strings.Join(where, " OR ")+`)
+		WHERE t.TABLE_TYPE <> 'SYSTEM VIEW' AND e.TRANSACTIONS <> 'YES' AND (`+strings.Join(where, " OR ")+`)
 		ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the engines of the model's tables from information_schema: %w", err)

@@ -29,7 +29,8 @@ func TestMySQLTablesWithoutTransactions(t *testing.T) {
 	if mariaDB {
 		aria = "aria"
 		setup += `CREATE TABLE aria (id int PRIMARY KEY, v int) ENGINE=Aria; INSERT INTO aria VALUES (1, 1), (2, 2);
-		CREATE SEQUENCE seq;`
+		CREATE SEQUENCE seq;
+		CREATE TABLE versioned (id int PRIMARY KEY, v int) ENGINE=MyISAM WITH SYSTEM VERSIONING; INSERT INTO versioned VALUES (1, 1), (2, 2);`
 	}
 	if _, err := conn.Exec(setup + "CREATE VIEW over_aria AS SELECT id, v FROM " + aria); err != nil {
 		t.Fatal(err)
@@ -69,6 +70,12 @@ func TestMySQLTablesWithoutTransactions(t *testing.T) {
 		}
 		if diff := cmp.Diff(c.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.sql, diff)
+		}
+	}
+	if mariaDB { // a system-versioned table (not a 'BASE TABLE' in information_schema) of MyISAM
+		got, err := TablesWithoutTransactions(context.Background(), src, "select id, v from versioned")
+		if want := []string{db + ".versioned (MyISAM)"}; err != nil || !cmp.Equal(got, want) {
+			t.Errorf("system-versioned MyISAM table: %v, %v; want %v", got, err, want)
 		}
 	}
 	if mariaDB { // a SEQUENCE's engine has transactions
