@@ -402,6 +402,15 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			if resp.Diagnostics.HasError() {
 				return
 			}
+			if readsChanged {
+				// Its mirror syncs read what it reads now.
+				syncs, _ := r.store.ListSyncsByModel(ctx, x.ID) // an error: checkSyncs reported it
+				for _, y := range syncs {
+					if y.Behavior == controlplane.BehaviorMirror && r.preview.deleted.get(y.ID) == nil {
+						warnTablesWithoutTransactions(ctx, r.store, r.preview, x, y, &resp.Diagnostics)
+					}
+				}
+			}
 			// For the preview of a sync of the model that the plan changes too.
 			if readsChanged || columnsChanged {
 				r.preview.models.set(x.ID, x)

@@ -106,7 +106,7 @@ data "backflow_connection" "w" {
 			},
 			{
 				Config:      base("", `sql = "delete from users"`),
-				ExpectError: expectErr(`Invalid Model Query`),
+				ExpectError: expectErr(`Model Must Only Read.*is a DELETE statement, not a query`),
 			},
 			{
 				Config: e.config(mysqlConnection("w", "mysql warehouse", "mysql://reader:s3cret-pw@h/db?tls=bogus", ""),
@@ -122,4 +122,66 @@ data "backflow_connection" "w" {
 			},
 		},
 	})
+}
+
+// TestAccMySQLMirrorTablesWithoutTransactions: the plan of a mirror sync whose model reads a
+// MyISAM or MEMORY table warns, naming the tables, once (not again when nothing about the sync
+// changes); a mirror of InnoDB tables, and an update_or_create sync of the MyISAM table, do not.
+func TestAccMySQLMirrorTablesWithoutTransactions(t *testing.T) {
+	e := newTestEnv(t)
+	url, db := warehousetest.NewMySQLDatabase(t)
+	if _, err := db.Exec(`CREATE TABLE users (id int PRIMARY KEY, email varchar(100)) ENGINE=MyISAM;
+		CREATE TABLE plans (id int PRIMARY KEY, plan varchar(20)) ENGINE=MEMORY;
+		CREATE TABLE orders (id int PRIMARY KEY, total int) ENGINE=InnoDB;
+		INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com'); INSERT INTO plans VALUES (1, 'pro'), (2, 'free');
+		INSERT INTO orders VALUES (1, 5), (2, 7)`); err != nil {
+		t.Fatal(err)
+	}
+	dbName := url[strings.LastIndex(url, "/")+1:]
+	hook := newReceiver(t, 200, "")
+	base := e.config(mysqlConnection("w", "mysql warehouse", url, ""), webhookConnection("hook", "Webhook Test", hook.URL, ""),
+		model("isam", "users", "w", `sql = "select u.id, u.email, p.plan from users u join plans p using (id)"`),
+		model("inno", "orders", "w", `table = "orders"`))
+	warnings := func(diags []planDiag) []string {
+		var got []string
+		for _, d := range diags {
+			if d.Severity == "warning" && strings.HasPrefix(d.Summary, "Backflow Mirror Reads Tables Without Transactions") {
+				got = append(got, d.Summary+": "+d.Detail)
+			}
+		}
+		return got
+	}
+	d := newTFDir(t)
+	d.apply(base)
+	mirror := syncResource("s", "Users", "isam", `behavior = "mirror"
+  primary_key = "id"`)
+	got := warnings(d.plan(base + mirror))
+	if len(got) != 1 || !strings.Contains(got[0], `Sync "Users"`) ||
+		!strings.Contains(got[0], fmt.Sprintf("reads %s.plans (MEMORY), %s.users (MyISAM)", dbName, dbName)) ||
+		!strings.Contains(got[0], "RENAME TABLE") {
+		t.Fatalf("mirror of MyISAM and MEMORY tables: want one warning naming both, got %q", got)
+	}
+	d.apply(base + mirror)
+	if got := warnings(d.plan(base + mirror)); len(got) != 0 {
+		t.Errorf("nothing changed, yet the warning again: %q", got)
+	}
+	if got := warnings(d.plan(base + syncResource("s", "Users", "isam", `behavior = "update_or_create"
+  primary_key = "id"`))); len(got) != 0 {
+		t.Errorf("update_or_create: %q", got)
+	}
+	if got := warnings(d.plan(base + syncResource("s", "Users", "inno", `behavior = "mirror"
+  primary_key = "id"`))); len(got) != 0 {
+		t.Errorf("mirror of an InnoDB table: %q", got)
+	}
+	// The model of a mirror sync changes to read only InnoDB tables: nothing to warn of; back
+	// to a MyISAM table, the model's plan warns for its mirror sync.
+	inno := e.config(mysqlConnection("w", "mysql warehouse", url, ""), webhookConnection("hook", "Webhook Test", hook.URL, ""),
+		model("isam", "users", "w", `sql = "select id, total as email from orders"`), model("inno", "orders", "w", `table = "orders"`))
+	if got := warnings(d.plan(inno + mirror)); len(got) != 0 {
+		t.Errorf("model changed to read an InnoDB table: %q", got)
+	}
+	d.apply(inno + mirror)
+	if got := warnings(d.plan(base + mirror)); len(got) != 1 || !strings.Contains(got[0], "users (MyISAM)") {
+		t.Errorf("model changed to read a MyISAM table: want one warning, got %q", got)
+	}
 }

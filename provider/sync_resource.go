@@ -530,6 +530,20 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		fullyKnown(plan.Request) && fullyKnown(plan.Mappings) {
 		r.checkTemplates(ctx, y, &resp.Diagnostics)
 	}
+	if !resp.Diagnostics.HasError() && y.Behavior == controlplane.BehaviorMirror && y.ModelID != 0 &&
+		r.preview.laterModels.get(y.ModelID) == nil {
+		// Once, when the sync becomes a mirror of this model: created so, made a mirror, or
+		// pointed at another model.
+		becomes := req.State.Raw.IsNull()
+		if !becomes {
+			var state syncModel
+			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+			becomes = !plan.Behavior.Equal(state.Behavior) || !plan.ModelID.Equal(state.ModelID)
+		}
+		if becomes {
+			warnTablesWithoutTransactions(ctx, r.store, r.preview, nil, y, &resp.Diagnostics)
+		}
+	}
 	if resp.Diagnostics.HasError() || r.preview.mode == PreviewOff {
 		return
 	}

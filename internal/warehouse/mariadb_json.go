@@ -2,11 +2,8 @@ package warehouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // MariaDB's JSON columns. MariaDB's JSON type is LONGTEXT with a CHECK (json_valid(column))
@@ -49,40 +46,11 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 		return nil, nil
 	}
 	// The model itself, not wrapped as a derived table: MariaDB leaves a derived table's WITH
-	// clause out of the note. EXPLAIN plans the query without running it, in the read-only
-	// transaction; the model is already known to be one SELECT (describe ran it wrapped).
-	_, err := c.conn.ExecContext(ctx, "EXPLAIN EXTENDED "+trimQuery(query))
-	var me *mysql.MySQLError
-	if errors.As(err, &me) && me.Number == erParse {
-		// A server that no longer takes EXTENDED prints the note for EXPLAIN alone (as MySQL 8 does).
-		_, err = c.conn.ExecContext(ctx, "EXPLAIN "+trimQuery(query))
-	}
+	// clause out of the note. The model is already known to be one SELECT (describe ran it
+	// wrapped).
+	note, err := c.explainNote(ctx, query)
 	if err != nil {
-		if errors.As(err, &me) && me.Number == erViewNoExplain {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find the model's JSON columns (EXPLAIN EXTENDED): %w", c.rejected(err))
-	}
-	var note string
-	rows, err := c.conn.QueryContext(ctx, "SHOW WARNINGS")
-	if err != nil {
-		return nil, fmt.Errorf("find the model's JSON columns (SHOW WARNINGS): %w", err)
-	}
-	for rows.Next() {
-		var level, message string
-		var code int
-		if err := rows.Scan(&level, &code, &message); err != nil {
-			_ = rows.Close()
-			return nil, fmt.Errorf("find the model's JSON columns (SHOW WARNINGS): %w", err)
-		}
-		if code == 1003 {
-			note = message
-		}
-	}
-	// Err says how the statement ended, not Close: database/sql closes the rows itself when a row
-	// fails (a KILL QUERY), and Close then returns nil; the note not read, no column was JSON.
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, fmt.Errorf("find the model's JSON columns (SHOW WARNINGS): %w", err)
+		return nil, fmt.Errorf("find the model's JSON columns: %w", err)
 	}
 	// Under ANSI_QUOTES (the URL's or the server's sql_mode), MariaDB prints names in the note
 	// and in CHECK clauses in double quotes instead of backticks.

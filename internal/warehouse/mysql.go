@@ -77,7 +77,10 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 		// (mysql://app:2024/pw@db read as the host app:2024 and the database pw@db).
 		return nil, fmt.Errorf("%w: percent-encode a '/' or '@' in the user name, password or database (%%2F, %%40)", errMySQLURL)
 	}
-	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
+	// The driver's DSN ends its address at its last '/', so a '/' the query holds as it is
+	// (?time_zone=%27Europe/Paris%27, which a URL may) is given to it encoded, as it decodes a
+	// parameter's value.
+	cfg, err := mysql.ParseDSN("/?" + strings.ReplaceAll(u.RawQuery, "/", "%2F"))
 	if err != nil {
 		// The driver's message quotes the parameter's value, which may be a secret.
 		return nil, fmt.Errorf("%w: a parameter after '?' is not one the MySQL driver (github.com/go-sql-driver/mysql) "+
@@ -301,6 +304,9 @@ func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Col
 		}
 		rows, err := qc.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0", nil)
 		if err != nil {
+			if e := notAQuery(query, err); e != nil {
+				return e
+			}
 			return c.rejected(err)
 		}
 		defer rows.Close()
@@ -345,6 +351,39 @@ func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Col
 		cols[i] = controlplane.Column{Name: f.name, Type: typ}
 	}
 	return cols, codecs, nil
+}
+
+// notAQuery is the error for SQL the server could not read as a derived table (err, a syntax
+// error) when its first word is one of myStatements (SHOW, CALL, SET, DO, HANDLER, LOAD DATA,
+// ...): it says so, rather than only the syntax error near the wrapping's ") AS m", which names
+// neither the statement nor what a model must be. nil otherwise (a query with a mistake in it,
+// "selct": the server's own message says where).
+func notAQuery(query string, err error) error {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != erParse {
+		return nil
+	}
+	words, _ := mySQLWords(query, true, false)
+	if len(words) == 0 {
+		return nil
+	}
+	if first := words[0]; myStatements[first] {
+		return fmt.Errorf("%w: the model's SQL is a %s statement, not a query; a model is one SELECT (or WITH ... "+
+			"SELECT, or VALUES) that returns the records to send: %w", ErrNotReadOnly, first, err)
+	}
+	return nil
+}
+
+// myStatements are the first words of MySQL's and MariaDB's statements that are not queries.
+var myStatements = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`ALTER ANALYZE BACKUP BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM COMMIT CREATE
+		DEALLOCATE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN FLUSH GET GRANT HANDLER HELP INSERT INSTALL KILL LOAD
+		LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPLACE RESET RESIGNAL REVOKE ROLLBACK SAVEPOINT SET SHOW
+		SHUTDOWN SIGNAL START TRUNCATE UNINSTALL UNLOCK UPDATE USE XA`) {
+		myStatements[w] = true
+	}
 }
 
 // myField is a result column as the protocol describes it.

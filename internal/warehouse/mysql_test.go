@@ -531,6 +531,20 @@ func TestMySQLURL(t *testing.T) {
 	if cfg.User != "reader" || cfg.Passwd != "p@ss" || cfg.Addr != "db.example.com:3306" || cfg.DBName != "analytics" || cfg.TLSConfig != "true" {
 		t.Errorf("parsed %+v", cfg)
 	}
+	// A '/' in a parameter's value, which a URL's query may hold as it is: a zone's name, a
+	// program's version. Percent-encoded or not, it is the same value.
+	for _, q := range []string{"time_zone=%27Europe/Paris%27&loc=America/New_York&connectionAttributes=program_name:etl/2",
+		"time_zone=%27Europe%2FParis%27&loc=America%2FNew_York&connectionAttributes=program_name:etl%2F2"} {
+		cfg, err := ParseMySQLURL("mysql://reader:secret@db.example.com/analytics?" + q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if cfg.DBName != "analytics" || cfg.Addr != "db.example.com:3306" || cfg.Params["time_zone"] != "'Europe/Paris'" ||
+			cfg.ConnectionAttributes != "program_name:etl/2" {
+			t.Errorf("%s: parsed %+v", q, cfg)
+		}
+	}
 }
 
 func TestMySQLStatementTimeout(t *testing.T) {
@@ -786,5 +800,34 @@ func TestMySQLURLAllowAllFiles(t *testing.T) {
 	}
 	if _, err := ParseMySQLURL("mysql://u:secret@h/db?allowAllFiles=false"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMySQLNotAQuery: a statement that is not a query (SHOW, CALL, SET, DO, HANDLER, LOAD DATA)
+// is refused as one, naming its kind; a query with a mistake in it, and every form of a query,
+// are not.
+func TestMySQLNotAQuery(t *testing.T) {
+	t.Parallel()
+	src := newMySQL(t, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+	for _, c := range []struct{ sql, kind string }{
+		{"SHOW TABLES", "SHOW"}, {"call p()", "CALL"}, {"SET @a = 1", "SET"}, {"DO SLEEP(0)", "DO"},
+		{"HANDLER t OPEN", "HANDLER"}, {"LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE t", "LOAD"},
+		{"/* a comment */ show databases;", "SHOW"}, {"EXPLAIN SELECT 1", "EXPLAIN"},
+	} {
+		_, err := src.Describe(context.Background(), c.sql)
+		if !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "is a "+c.kind+" statement, not a query") {
+			t.Errorf("%s: %v", c.sql, err)
+		}
+	}
+	for _, q := range []string{"selct id from t", "select id frm t"} {
+		if _, err := src.Describe(context.Background(), q); err == nil || errors.Is(err, ErrNotReadOnly) {
+			t.Errorf("%s: %v, want the server's syntax error alone", q, err)
+		}
+	}
+	for _, q := range []string{"select id from t", "  (select id from t)", "with c as (select id from t) select * from c",
+		"values (1)", "/* c */ select id from t;", "table t"} {
+		if _, err := src.Describe(context.Background(), q); err != nil && !(q == "table t" && strings.Contains(err.Error(), "1064")) {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }
