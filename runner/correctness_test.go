@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -270,5 +271,60 @@ func TestRetriesCheckTheFence(t *testing.T) {
 	// Concurrency 2: the other batch's attempt may have been on its way when the fence moved.
 	if afterBump > 1 {
 		t.Errorf("%d attempts started after the sync was taken over", afterBump)
+	}
+}
+
+// A run whose lock is lost while it reads the model (before it sends anything) says so: its error
+// is the lost lock, not what the cut-off read returned ("read the model from the warehouse:
+// context canceled", or with MySQL "the warehouse rejected the model's SQL: context canceled"),
+// which sends the operator to the warehouse or the model's SQL.
+func TestLostLockWhileReadingTheModelSaysSo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	// The model's read waits for the lock on its table that the test holds.
+	hold, err := f.wh.Begin(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(context.Background()) }()
+	if _, err := hold.Exec(f.ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{})
+		done <- result{run, err}
+	}()
+	controlplanetest.WaitFor(t, "the model's read to wait for the test's lock", func() bool {
+		var n int
+		_ = f.wh.QueryRow(f.ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND wait_event = 'relation' AND query LIKE '%users%'`).Scan(&n)
+		select {
+		case r := <-done:
+			t.Fatalf("run ended before its read waited: %+v, %v", r.run, r.err)
+		default:
+		}
+		return n > 0
+	})
+	var killed bool
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT bool_or(pg_terminate_backend(l.pid))
+		FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((l.classid::int8 << 32) | l.objid::int8) = $1`, controlplane.SyncLockKey(f.sync.ID)).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate the run's lock session: %v, %v", killed, err)
+	}
+	r := <-done
+	if !errors.Is(r.err, controlplane.ErrLockLost) {
+		t.Fatalf("run: %v; want the lost lock", r.err)
+	}
+	if r.run == nil || !strings.Contains(r.run.Error, "lock was lost") {
+		t.Fatalf("run's record: %+v; want its error to say the lock was lost", r.run)
+	}
+	if n := len(f.recv.Requests()); n != 0 {
+		t.Fatalf("%d requests; want none", n)
 	}
 }

@@ -293,6 +293,12 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	readFrom := "" // run.ReadFrom as the log shows it (ShownCursor)
 	samples, committed, runErr := e.execute(runCtx, lease, y, run, opts, counters, &readFrom)
 	stopProgress()
+	if runErr != nil && ctx.Err() == nil && runCtx.Err() != nil && !errors.Is(runErr, controlplane.ErrLockLost) {
+		// The lost lock cut the run off wherever it was (a stage that says only "context
+		// canceled", a warehouse read that calls its cancel a rejection of the model's SQL):
+		// the run ended because it lost its sync, and says so.
+		runErr = context.Cause(runCtx)
+	}
 	cancelRun(nil)
 
 	// Delivered and rejected are what the ledger recorded (the last successful commit), not
