@@ -285,7 +285,7 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+			return modelSQLRejected(err)
 		}
 		defer st.Close()
 		ds, ok := st.(*duckdb.Stmt)
@@ -307,7 +307,7 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 	}
 	rows, err := c.conn.QueryContext(ctx, "SELECT * FROM "+wrapQuery(query)+" LIMIT 0")
 	if err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, modelSQLRejected(err)
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
@@ -326,7 +326,7 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 	for rows.Next() {
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, modelSQLRejected(err)
 	}
 	return cols, c.nameTypes(ctx, query, cols)
 }
@@ -335,7 +335,7 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 func (c *duckConn) parse(ctx context.Context, query string) (string, error) {
 	var ast string
 	if err := c.conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?) AS VARCHAR)", query).Scan(&ast); err != nil {
-		return "", fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return "", modelSQLRejected(err)
 	}
 	return ast, nil
 }
@@ -368,7 +368,7 @@ func (c *duckConn) nameTypes(ctx context.Context, query string, cols []controlpl
 	}
 	rows, err := c.conn.QueryContext(ctx, "SELECT column_type FROM (DESCRIBE SELECT * FROM "+wrapQuery(query)+")")
 	if err != nil {
-		return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return modelSQLRejected(err)
 	}
 	defer rows.Close()
 	for i := 0; rows.Next(); i++ {
@@ -669,7 +669,7 @@ func duckResultTypes(conn bindings.Connection, exprs []string, q string) (types 
 	if bindings.Prepare(conn, q, &st) == bindings.StateError {
 		err := errors.New(bindings.PrepareError(st))
 		bindings.DestroyPrepare(&st)
-		return nil, nil, nil, nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, nil, nil, nil, modelSQLRejected(err)
 	}
 	defer bindings.DestroyPrepare(&st)
 	n := bindings.PreparedStatementColumnCount(st)
@@ -931,7 +931,7 @@ func startDuckStream(ctx context.Context, conn bindings.Connection, q string, ar
 		err := errors.New(bindings.PrepareError(st))
 		bindings.DestroyPrepare(&st)
 		s.close()
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, modelSQLRejected(err)
 	}
 	defer bindings.DestroyPrepare(&st)
 	for i, a := range args {
@@ -945,7 +945,7 @@ func startDuckStream(ctx context.Context, conn bindings.Connection, q string, ar
 		err := errors.New(bindings.PendingError(pending))
 		bindings.DestroyPending(&pending)
 		s.close()
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, modelSQLRejected(err)
 	}
 	state := bindings.ExecutePending(pending, &s.res)
 	bindings.DestroyPending(&pending)
@@ -954,7 +954,7 @@ func startDuckStream(ctx context.Context, conn bindings.Connection, q string, ar
 		bindings.DestroyResult(&s.res)
 		s.closed = true
 		s.wait()
-		return nil, fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+		return nil, modelSQLRejected(err)
 	}
 	return s, nil
 }

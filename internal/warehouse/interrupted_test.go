@@ -150,3 +150,44 @@ func TestDescribeInterruptedAtItsDerivedTable(t *testing.T) {
 		t.Errorf("%v; want ErrInterrupted, not a fault of the SQL", err)
 	}
 }
+
+// A describe or read its caller ends (a Ctrl-C, the runner losing the sync's lock) was reported
+// as "the warehouse rejected the model's SQL: context canceled", which sends an operator to the
+// model's SQL. Here the model waits on a table another session holds locked, and the caller's
+// context ends.
+func TestCanceledReadIsNotARejectedSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newWarehouse(t, "CREATE TABLE u AS SELECT 1 AS id")
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Close(ctx) })
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE u IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for what, call := range map[string]func(context.Context) error{
+		"describe": func(ctx context.Context) error { _, err := src.Describe(ctx, "SELECT id FROM u"); return err },
+		"open": func(ctx context.Context) error {
+			rows, err := src.Open(ctx, "SELECT id FROM u", "id", nil)
+			if err == nil {
+				rows.Close()
+			}
+			return err
+		},
+	} {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond) // ends while the lock is awaited
+		err := call(cctx)
+		cancel()
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) ||
+			strings.Contains(err.Error(), "rejected") {
+			t.Errorf("%s ended by its caller: %v; want the context's error, not a rejected SQL", what, err)
+		}
+	}
+}

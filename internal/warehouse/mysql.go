@@ -445,7 +445,7 @@ func (c *myConn) rejected(err error) error {
 	if e := interrupted(err, myEnded); e != nil {
 		return e
 	}
-	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
+	return modelSQLRejected(err)
 }
 
 // MySQL and MariaDB error numbers of a query or session ended by the server.

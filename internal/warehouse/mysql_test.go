@@ -755,8 +755,13 @@ func TestMySQLCancelStopsTheQuery(t *testing.T) {
 		}()
 		time.Sleep(100 * time.Millisecond)
 		cancel()
-		if err := <-done; err == nil {
+		err := <-done
+		if err == nil {
 			t.Fatal("a canceled read succeeded")
+		}
+		// The read's own caller ended it: not the model's SQL at fault.
+		if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "rejected") {
+			t.Errorf("canceled read: %v; want context.Canceled, not a rejected SQL", err)
 		}
 		stopped(t, marker)
 		if err := <-other; err != nil {

@@ -669,6 +669,16 @@ func (c *Conn) rejected(err error) error {
 	if e := interrupted(err, pgEnded); e != nil {
 		return e
 	}
+	return modelSQLRejected(err)
+}
+
+// modelSQLRejected is the error for the model's SQL a warehouse refused to prepare, plan or run.
+// A context that ended (the caller's cancel, a lost lock, a timeout of the caller's) is no
+// refusal: its error is returned as it is, which the caller tells apart.
+func modelSQLRejected(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	return fmt.Errorf("the warehouse rejected the model's SQL: %w", err)
 }
 
