@@ -472,8 +472,9 @@ func (requestPathValidator) ValidateString(_ context.Context, req validator.Stri
 // credentialQueryParam reports whether a request path's query parameter is named as a credential:
 // one of its words (split at '_', '-', '.' and before an upper-case letter that follows a
 // lower-case one: apiKey is api, key) is token, secret, password, auth, signature and the like,
-// or it is key alone or after api, access, secret, private, client, subscription and the like
-// (Google's ?key=, Azure's subscription-key). Words, not substrings: sort_key, keyword, author
+// or it is key alone or after api, access, secret, private, client, subscription, application and
+// the like (Google's ?key=, Azure's subscription-key, Datadog's application_key), or id after
+// session. Words, not substrings: sort_key, keyword, author
 // and tokenizer name no credential, and a path may carry them.
 func credentialQueryParam(name string) bool {
 	var words []string
@@ -501,9 +502,17 @@ func credentialQueryParam(name string) bool {
 			if i > 0 {
 				switch words[i-1] {
 				case "api", "access", "secret", "private", "client", "subscription", "signing", "master", "license",
-					"app", "developer", "consumer", "auth", "account", "service", "write", "read":
+					"app", "developer", "consumer", "auth", "account", "service", "write", "read",
+					// Datadog's DD-APPLICATION-KEY, Azure Functions' X-Functions-Key, New Relic's
+					// X-Insert-Key and X-Query-Key, RapidAPI's X-Mashape-Key, 3scale's user_key.
+					"application", "functions", "insert", "query", "ingest", "integration", "mashape", "user",
+					"admin", "encryption", "session":
 					return true
 				}
+			}
+		case "id":
+			if i > 0 && words[i-1] == "session" { // session_id, X-Session-Id, as sessionid
+				return true
 			}
 		}
 	}

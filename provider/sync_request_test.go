@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -485,4 +487,45 @@ func TestCheckRequestSpecBuiltBodyContentType(t *testing.T) {
 			t.Errorf("format %s, content_type %q: %s: %s, want it at request.new.content_type, naming the type", c.format, c.contentType, problems[0].at, problems[0].what)
 		}
 	}
+}
+
+// test_on_save sends the sample record's request as the plan checked it: a template reading a
+// number of a text column ({{ record.first_name | plus: 0 }}, which the plan passes) is built
+// and sent, and the apply succeeds (it failed: "\"sample first_name\" is not a number").
+func TestAccSyncRequestTestOnSaveReadsSampleTextAsThePlan(t *testing.T) {
+	e := newTestEnv(t)
+	hook := webhooktest.New(t)
+	var bodies []string
+	var mu sync.Mutex
+	hook.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		if r.Path == "/" {
+			return false // the connection's own test: answered 200
+		}
+		mu.Lock()
+		bodies = append(bodies, string(r.Body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	body := hclString(`{"n": {{ record.first_name | plus: 0 }}, "y": {{ record.first_name | date: "%Y" | json }}}`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(e.syncBase(hook.URL), syncResource("s", "Contacts", "active", `behavior = "update_or_create"
+  primary_key = "unique_id"
+  request = {
+    new          = { method = "POST", path = "/contacts", body = `+body+` }
+    test_on_save = true
+  }`)),
+			Check: func(*terraform.State) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if want := []string{`{"n": 1, "y": "2024"}`}; !slices.Equal(bodies, want) {
+					return fmt.Errorf("test_on_save sent %q, want %q", bodies, want)
+				}
+				return nil
+			},
+		}},
+	})
 }

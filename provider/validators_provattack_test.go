@@ -87,3 +87,29 @@ func TestCredentialRequestHeaderByWords(t *testing.T) {
 		}
 	}
 }
+
+// Names real APIs give their credentials that the word rule let through once it replaced the
+// substring rule: Datadog's DD-APPLICATION-KEY (and ?application_key=), Azure Functions'
+// X-Functions-Key, New Relic's X-Insert-Key and X-Query-Key, RapidAPI's old X-Mashape-Key, a
+// session's id or key, an admin or encryption key. Their neighbours that name no credential
+// are still sent.
+func TestCredentialNamesOfRealAPIs(t *testing.T) {
+	for name, want := range map[string]bool{
+		"DD-APPLICATION-KEY": true, "DD-API-KEY": true, "X-Functions-Key": true, "X-Insert-Key": true, "X-Query-Key": true,
+		"X-Mashape-Key": true, "X-Session-Id": true, "X-Session-Key": true, "Session-Id": true, "X-Admin-Key": true,
+		"X-Encryption-Key": true, "X-Ingest-Key": true, "X-Integration-Key": true, "X-User-Key": true,
+		"Idempotency-Key": false, "X-Idempotency-Key": false, "X-Routing-Key": false, "X-Cache-Key": false,
+		"X-Partition-Key": false, "X-Session-Timeout": false, "X-Application-Id": false, "X-User-Id": false,
+		"X-Query-Id": false, "X-Admin-Email": false,
+	} {
+		if got := credentialHeader(name); got != want {
+			t.Errorf("credentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"application_key": true, "applicationKey": true, "session_id": true, "user_key": true,
+		"sort_key": false, "user_id": false, "session_timeout": false} {
+		if got := credentialQueryParam(name); got != want {
+			t.Errorf("credentialQueryParam(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -621,6 +621,13 @@ func (e *Engine) pacer(ctx context.Context, c *controlplane.Connection) (*pacing
 // builder is how the sync's requests are built for run runID started at startedAt: the Census
 // envelope, or its request spec's templates compiled once for the run.
 func (j *job) builder(runID int64, startedAt time.Time) (webhook.Builder, error) {
+	return j.builderOf(runID, startedAt, webhook.CompileRequests)
+}
+
+// builderOf is builder with the request spec compiled by compile (webhook.CompileSampleRequests
+// for a sample record's).
+func (j *job) builderOf(runID int64, startedAt time.Time,
+	compile func(*controlplane.RequestSpec, webhook.Vars) (*webhook.Requests, error)) (webhook.Builder, error) {
 	spec := j.sync.Request
 	if spec == nil {
 		return webhook.EnvelopeBuilder{}, nil
@@ -629,7 +636,7 @@ func (j *job) builder(runID int64, startedAt time.Time) (webhook.Builder, error)
 		return nil, fmt.Errorf("sync %q is a mirror sync whose request has no `deleted` request: add one "+
 			"(e.g. deleted = { method = \"DELETE\", path = \"/items/{{ record.id | url_encode }}\" })", j.sync.Name)
 	}
-	b, err := webhook.CompileRequests(spec, webhook.Vars{
+	b, err := compile(spec, webhook.Vars{
 		SyncID: j.sync.ID, SyncName: j.sync.Name, RunID: runID, RunStartedAt: startedAt,
 		ModelName: j.model.Name, ConnectionName: j.dest.Name, Key: keyName(j.sync.Mappings, j.sync.PrimaryKey),
 	})

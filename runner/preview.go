@@ -301,10 +301,15 @@ type TestResult struct {
 
 // testRequest is the request Test sends for rec: its `changed` envelope, or with a request spec
 // its `new` request, rendered for rec. An error quotes the record, without its key when
-// withheld (its key, which KeyWithheld withholds; nil when it does not) is set.
-func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, withheld []byte) (*http.Request, error) {
+// withheld (its key, which KeyWithheld withholds; nil when it does not) is set. A sample record
+// (SampleRecordOf) is rendered as the plan's check renders it (webhook.CompileSampleRequests).
+func (j *job) testRequest(ctx context.Context, ep webhook.Endpoint, rec, withheld []byte, sample bool) (*http.Request, error) {
 	now := time.Now()
-	b, err := j.builder(0, now)
+	compile := webhook.CompileRequests
+	if sample {
+		compile = webhook.CompileSampleRequests
+	}
+	b, err := j.builderOf(0, now, compile)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +396,7 @@ func (e *Engine) test(ctx context.Context, syncID int64) (*TestResult, error) {
 	if withheld != "" {
 		shown, withheldKey = withholdSample(rec, key), key
 	}
-	status, method, body, err := e.send(ctx, j, rec, withheldKey, record)
+	status, method, body, err := e.send(ctx, j, rec, withheldKey, false, record)
 	if withheld != "" { // the endpoint's answer, or why there was none, may quote the key
 		body, err = withholdText(body, string(key)), withholdErr(err, []string{string(key)})
 	}
@@ -422,15 +427,16 @@ func (e *Engine) sendSample(ctx context.Context, y *controlplane.Sync) (rec []by
 	if rec, _, err = SampleRecordOf(kind, j.model.Columns, y); err != nil {
 		return nil, 0, "", err
 	}
-	status, _, body, err = e.send(ctx, j, rec, nil, nil)
+	status, _, body, err = e.send(ctx, j, rec, nil, true, nil)
 	return rec, status, body, err
 }
 
-// send sends the test request for rec, calling beforeSend (if any) once it is built; an error
-// quotes the record, without its key when withheld is set (see testRequest).
-func (e *Engine) send(ctx context.Context, j *job, rec, withheld []byte, beforeSend func() error) (status int, method, body string, err error) {
+// send sends the test request for rec (a sample record when sample is set), calling beforeSend
+// (if any) once it is built; an error quotes the record, without its key when withheld is set
+// (see testRequest).
+func (e *Engine) send(ctx context.Context, j *job, rec, withheld []byte, sample bool, beforeSend func() error) (status int, method, body string, err error) {
 	ep := endpoint(j.dest, &e.tokens, e.Client)
-	req, err := j.testRequest(ctx, ep, rec, withheld)
+	req, err := j.testRequest(ctx, ep, rec, withheld, sample)
 	if err != nil {
 		return 0, "", "", err
 	}

@@ -317,3 +317,42 @@ func TestTestOfAnAppendSyncAppendsNothingMore(t *testing.T) {
 		t.Errorf("the run after a test of a key not appended yet sent %v, want it appended", got)
 	}
 }
+
+// test_on_save's request (SendSample) renders the sample record as the plan's check does: a text
+// column's sample text stands for a number or a date there (4fc3738), so a template that reads
+// one ({{ record.name | plus: 0 }}, | date) passed the plan and then failed every apply, its
+// test request not built: "\"sample name\" is not a number". `test`, of a real record, renders
+// it as a run does.
+func TestSendSampleReadsSampleTextAsThePlanDoes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.sync.Request = &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+		New: &controlplane.OperationRequest{Method: "POST", Body: `{"id": {{ record.id }}, "n": {{ record.name | plus: 0 }}, "y": {{ record.name | date: "%Y" | json }}}`}}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.model.Columns = []controlplane.Column{{Name: "id", Type: "int8"}, {Name: "name", Type: "text"}}
+	if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	f.recv.Handle(func(r *webhooktest.Request, w http.ResponseWriter) bool {
+		got = append(got, string(r.Body))
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	if _, status, _, err := f.engine.sendSample(f.ctx, f.sync); err != nil || status != http.StatusOK {
+		t.Fatalf("SendSample: %d, %v", status, err)
+	}
+	if want := []string{`{"id": 42, "n": 1, "y": "2024"}`}; !cmp.Equal(got, want) {
+		t.Errorf("sent %q, want %q", got, want)
+	}
+	// A real record's text that is no number is the test's error, as a run's.
+	got = nil
+	if _, err := f.engine.Test(f.ctx, f.sync.ID); err == nil || !strings.Contains(err.Error(), "is not a number") {
+		t.Errorf("test of a real record whose name is no number: %v, want it refused as no number", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("test sent %q", got)
+	}
+}

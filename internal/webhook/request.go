@@ -103,6 +103,14 @@ func CompileRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, erro
 	return compileRequests(spec, vars, false)
 }
 
+// CompileSampleRequests compiles spec's templates for a plan-time sample record
+// (runner.SampleRecordOf), rendered as the plan's check renders it (CheckRequests): strictly, a
+// text column's sample text standing for any number or date, and a JSON column's sample for any
+// JSON. test_on_save's request is built so: a template the plan passed is built there too.
+func CompileSampleRequests(spec *controlplane.RequestSpec, vars Vars) (*Requests, error) {
+	return compileRequests(spec, vars, true)
+}
+
 func compileRequests(spec *controlplane.RequestSpec, vars Vars, strict bool) (*Requests, error) {
 	rs := &Requests{perRecord: spec.Mode != controlplane.RequestModeBatch, ops: map[string]*compiledRequest{}, vars: vars,
 		hidden: templateStrings(spec), sample: strict}

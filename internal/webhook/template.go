@@ -214,9 +214,52 @@ func newEngine(strict bool) *engine {
 		}
 		return t.Unix(), nil
 	})
+	if strict {
+		// A text these filters cut from a sample text (a slice, a word of split, what remove or
+		// replace leaves of it) stands for any text too, as the sample text does: "12 units" gives
+		// the number 12 where "sample code" gives "sample", which sampleNumber and sampleDate
+		// would read as no number and no date.
+		for _, name := range []string{"slice", "split", "truncate", "truncatewords", "remove", "remove_first",
+			"replace", "replace_first", "strip_html", "strip_newlines", "url_decode"} {
+			filters.AddFilter(name, keepingSampleText(filters[name]))
+		}
+	}
 	e.addBudget(filters)
 	e.addOutputTag()
 	return e
+}
+
+// keepingSampleText is the text filter fn for a plan-time check: given a sample text
+// (IsSampleText), what it gives that is no longer one (a text, or each text of a list) is that
+// sample text instead, which stands for any text the column holds; else fn's own result.
+func keepingSampleText(fn any) any {
+	f := reflect.ValueOf(fn)
+	return reflect.MakeFunc(f.Type(), func(args []reflect.Value) []reflect.Value {
+		out := f.Call(args)
+		if len(args) == 0 || len(out) == 0 || !args[0].CanInterface() {
+			return out
+		}
+		in, ok := args[0].Interface().(string)
+		if !ok || !IsSampleText(in) {
+			return out
+		}
+		switch v := out[0].Interface().(type) {
+		case string:
+			if !IsSampleText(v) {
+				out[0] = reflect.ValueOf(in).Convert(out[0].Type())
+			}
+		case []string:
+			kept := make([]string, len(v))
+			for i, s := range v {
+				kept[i] = s
+				if !IsSampleText(s) {
+					kept[i] = in
+				}
+			}
+			out[0] = reflect.ValueOf(kept).Convert(out[0].Type())
+		}
+		return out
+	}).Interface()
 }
 
 // sortRecords sorts a list of records by the field key, as liquidSort (Liquid's sort or

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -716,9 +717,8 @@ func TestCheckRequestsSampleTextIsAnyNumberOrDate(t *testing.T) {
 		}
 	}
 	for body, want := range map[string]string{
-		`{"n": {{ "abc" | plus: 0 }}}`:                     `abc\" is not a number`,
-		`{"d": {{ "yesterday" | date: "%Y" }}}`:            `can't convert string(yesterday)`,
-		`{"n": {{ record.code | slice: 0, 3 | plus: 1 }}}`: `sam\" is not a number`,
+		`{"n": {{ "abc" | plus: 0 }}}`:          `abc\" is not a number`,
+		`{"d": {{ "yesterday" | date: "%Y" }}}`: `can't convert string(yesterday)`,
 	} {
 		errs := check(body)
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
@@ -736,5 +736,48 @@ func TestCheckRequestsSampleTextIsAnyNumberOrDate(t *testing.T) {
 	}
 	if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id":"a","code":"sample code"}`)}); err == nil || !strings.Contains(err.Error(), "is not a number") {
 		t.Errorf("a run's text \"sample code\": %v, want it refused as no number", err)
+	}
+}
+
+// A text a text filter cuts from a sample text (slice, truncate, a word of split, what remove or
+// replace leaves) stands for any text as the sample text does: the column's real text "12 units"
+// gives the number "12" where "sample code" gives "sample". The plan refused each of these
+// templates, which render every record whose text holds the number or the date.
+func TestCheckRequestsTextCutFromSampleText(t *testing.T) {
+	sample := []byte(`{"id":"sample id","code":"sample code","n":42}`)
+	spec := func(body string) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
+	}
+	for body, code := range map[string]string{
+		`{{ record.code | slice: 0, 3 | plus: 1 }}`:                     "12345",
+		`{{ record.code | split: " " | first | plus: 0 }}`:              "12 units",
+		`{{ record.code | split: " " | last | times: 2 }}`:              "qty 12",
+		`{{ record.code | split: "," | join: "" | plus: 0 }}`:           "1,200",
+		`{{ record.code | remove: " " | plus: 0 }}`:                     "1 200",
+		`{{ record.code | replace: " ", "" | round }}`:                  "1 200.5",
+		`{{ record.code | remove_first: "EUR " | plus: 0 }}`:            "EUR 12",
+		`{{ record.code | truncate: 10, "" | date: "%Y" }}`:             "2024-01-02T03:04:05Z",
+		`{{ record.code | slice: -10, 10 | unix }}`:                     "due 2024-01-02",
+		`{{ record.code | truncatewords: 1, "" | iso8601 }}`:            "2024-01-02 later",
+		`{{ record.code | strip_newlines | url_decode | abs }}`:         "-7",
+		`{% assign p = record.code | split: "-" %}{{ p[0] | plus: 0 }}`: "7-a",
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+		rs, err := CompileRequests(spec(body), Vars{Key: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := json.Marshal(map[string]string{"id": "a", "code": code})
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{rec}); err != nil {
+			t.Errorf("%s of %q: %v", body, code, err)
+		}
+	}
+	// What a filter makes of a text that is no sample text is read as it is.
+	errs := CheckRequests(spec(`{{ "abc def" | split: " " | first | plus: 0 }}`), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `abc\" is not a number`) {
+		t.Errorf("a literal's word: %v, want it refused as no number", errs)
 	}
 }
