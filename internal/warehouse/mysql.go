@@ -64,6 +64,9 @@ func NewMySQL(cfg *controlplane.MySQLConfig) *MySQL { return &MySQL{cfg: cfg} }
 var errMySQLURL = errors.New("the warehouse URL is not a valid MySQL URL of the form " +
 	"mysql://user:password@host:3306/database?param=value (its text is not shown, it may hold a password)")
 
+// dsnQuery encodes what a URL's query holds as it is and the driver's DSN would read otherwise.
+var dsnQuery = strings.NewReplacer("/", "%2F", "+", "%2B")
+
 // ParseMySQLURL reads mysql://user:password@host[:port]/database?params into the driver's
 // configuration; the params are the driver's (tls=true, ...). Errors never echo the URL.
 func ParseMySQLURL(raw string) (*mysql.Config, error) {
@@ -79,8 +82,9 @@ func ParseMySQLURL(raw string) (*mysql.Config, error) {
 	}
 	// The driver's DSN ends its address at its last '/', so a '/' the query holds as it is
 	// (?time_zone=%27Europe/Paris%27, which a URL may) is given to it encoded, as it decodes a
-	// parameter's value.
-	cfg, err := mysql.ParseDSN("/?" + strings.ReplaceAll(u.RawQuery, "/", "%2F"))
+	// parameter's value; and it decodes a value as a form's, a '+' as a space, so a '+' (an
+	// offset zone, time_zone='+05:30') is given to it encoded too.
+	cfg, err := mysql.ParseDSN("/?" + dsnQuery.Replace(u.RawQuery))
 	if err != nil {
 		// The driver's message quotes the parameter's value, which may be a secret.
 		return nil, fmt.Errorf("%w: a parameter after '?' is not one the MySQL driver (github.com/go-sql-driver/mysql) "+

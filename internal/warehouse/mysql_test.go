@@ -545,6 +545,14 @@ func TestMySQLURL(t *testing.T) {
 			t.Errorf("%s: parsed %+v", q, cfg)
 		}
 	}
+	// A '+' in a parameter's value is a plus, as a URL's query holds it (an offset time zone):
+	// the driver's decoding read it as a space, and the server refused the zone ' 05:30'.
+	for _, q := range []string{"time_zone=%27+05:30%27", "time_zone=%27%2B05:30%27", "time_zone='+05:30'"} {
+		cfg, err := ParseMySQLURL("mysql://reader:secret@db.example.com/analytics?" + q)
+		if err != nil || cfg.Params["time_zone"] != "'+05:30'" {
+			t.Errorf("%s: time_zone %q, %v; want '+05:30'", q, cfg.Params["time_zone"], err)
+		}
+	}
 }
 
 func TestMySQLStatementTimeout(t *testing.T) {
