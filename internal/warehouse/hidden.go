@@ -33,7 +33,8 @@ var initSQLLiteral = regexp.MustCompile(`'[^'\n]*'?|"[^"\n]*"?`)
 // credentials: CREATE SECRET, SET s3_secret_access_key) left out, wherever DuckDB quoted it: the
 // "LINE n: ..." context of its parser errors (and the caret line under it), whole lines of it,
 // its quoted literals, and its words of 8 characters or more (a key given bare, or a literal
-// cut by DuckDB's "..."). err is returned as it is when nothing needs hiding. Every error
+// cut by DuckDB's "..."); a line or literal shorter than that where it stands as a word of the
+// error (not inside one: 'x' in "exist"). err is returned as it is when nothing needs hiding. Every error
 // DuckDB returns for init_sql goes through it, so that no plan, run record, log line or
 // notification shows it.
 func hideInitSQL(initSQL string, err error) error {
@@ -77,6 +78,17 @@ func hideInitSQL(initSQL string, err error) error {
 		quoted := make([]string, len(parts))
 		for i, p := range parts {
 			quoted[i] = regexp.QuoteMeta(p)
+			// A part shorter than a word of 8 (a literal 'x', 'UTC', a line "LOAD json") only
+			// where it stands as a word: inside the error's own words ("context deadline
+			// exceeded", "Table with name"), each of its letters was left out.
+			if len(p) < 8 {
+				if isWordByte(p[0]) {
+					quoted[i] = `\b` + quoted[i]
+				}
+				if isWordByte(p[len(p)-1]) {
+					quoted[i] += `\b`
+				}
+			}
 		}
 		text = regexp.MustCompile("(?i)"+strings.Join(quoted, "|")).ReplaceAllLiteralString(text, hiddenText)
 	}
@@ -84,6 +96,11 @@ func hideInitSQL(initSQL string, err error) error {
 		return err
 	}
 	return &textHidden{text: text, err: err}
+}
+
+// isWordByte: c is a letter, a digit or '_', as regexp's \b reads a word.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
 // valueHidden stands in an error's text for a data value the warehouse quoted.
