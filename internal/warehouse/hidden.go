@@ -256,6 +256,11 @@ var duckUnquotedValues = []*regexp.Regexp{
 // reader's "Original Line: 2,alice@example.com".
 const duckValueLine = "Original Line: "
 
+// duckCSVReasons start the line after a CSV reader's original line, which says what is wrong
+// with it (DuckDB's CSVError).
+var duckCSVReasons = []string{"Error when converting column ", "Expected Number of Columns: ", "Value with unterminated quote",
+	"Invalid unicode", "Maximum line size of ", "The CSV Parser state machine", "The parallel scanner"}
+
 // hideDuckDBValues is the rule for DuckDB: the values of a data exception, quoted (`Could not
 // convert string '<value>' to INT32`, `invalid date field format: "<value>"`, `Input:
 // "<value>"`) or not (`with value <value> can't be cast`), a CSV reader's original line, and the
@@ -354,8 +359,21 @@ func hideDuckDBMessage(msg string) string {
 		case i+1 < len(lines) && strings.Contains(lines[i+1], "^") && strings.Trim(lines[i+1], " ^") == "":
 			l, i = valueHidden, i+1 // the caret line under it goes too
 		case strings.HasPrefix(l, duckValueLine):
+			// The row runs to the line that says what is wrong with it: DuckDB 1.4 and later
+			// start it on the next line, and a quoted field's line break (a CRLF file's row
+			// too) spans it over several. None such: the rest of the message.
 			l = duckValueLine + valueHidden
+			for i+1 < len(lines) && !slices.ContainsFunc(duckCSVReasons, func(p string) bool { return strings.HasPrefix(lines[i+1], p) }) {
+				i++
+			}
 		default:
+			// A value holding a line break (a CSV field's, "Could not convert string "a
+			// b" to 'INTEGER'") leaves a quote open at the end of its line: its lines are
+			// hidden as one.
+			for i+1 < len(lines) && (strings.Count(l, `"`)%2 == 1 || strings.Count(l, "'")%2 == 1) {
+				i++
+				l += "\n" + lines[i]
+			}
 			for _, re := range duckUnquotedValues { // first: what they hide may hold quotes
 				l = re.ReplaceAllString(l, "${1}"+valueHidden+"${3}")
 			}
@@ -393,8 +411,8 @@ func replaceMessage(err error, original, message string) error {
 // column 'n' at row 1`): it runs to the message's last quote, or to the last quote before
 // " for " and a name, whatever quotes and spaces it holds.
 func hideQuoted(msg string, quote byte, keep []string) string {
-	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,", msg[i-1]) >= 0 }
-	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]", msg[i+1]) >= 0 }
+	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,\n", msg[i-1]) >= 0 }
+	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]\r\n", msg[i+1]) >= 0 }
 	var b strings.Builder
 	last := 0 // msg[:last] is written
 	for i := 0; i < len(msg); i++ {
