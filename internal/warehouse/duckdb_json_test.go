@@ -378,3 +378,55 @@ func TestDuckDBNestedBesideUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBDeepJSON: JSON text nested deeper than encoding/json reads (10,000 levels) is sent
+// as a string of itself, as other text a strict parser refuses is; at 10,000 levels and below it
+// is sent as it is, its NaN as the string too. Before, text nested 10,001 levels deep was sent
+// as it was, which encoding/json refuses, and text 12 million levels deep crashed the runner
+// (and the provider's plan) with a stack overflow in the check of it, which no recover catches.
+func TestDuckDBDeepJSON(t *testing.T) {
+	t.Parallel()
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	deep := func(n int, inner string) string {
+		return strings.Repeat("[", n) + inner + strings.Repeat("]", n)
+	}
+	for _, c := range []struct {
+		depth  int
+		inner  string
+		string bool // sent as a string of the text
+		want   string
+	}{
+		{depth: 10000, want: deep(10000, "")},
+		{depth: 9999, inner: "NaN", want: deep(9999, `"NaN"`)},
+		{depth: 10001, string: true},
+		{depth: 10001, inner: "NaN", string: true},
+	} {
+		text := deep(c.depth, c.inner)
+		objs, _ := readMySQL(t, src, fmt.Sprintf("select 1 as id, (repeat('[', %d) || '%s' || repeat(']', %d))::JSON as v", c.depth, c.inner, c.depth), "id")
+		if len(objs) != 1 {
+			t.Fatalf("depth %d: %d rows", c.depth, len(objs))
+		}
+		got := strings.TrimSuffix(strings.TrimPrefix(objs[0], `{"id":1,"v":`), "}")
+		if !json.Valid([]byte(got)) {
+			t.Errorf("depth %d %s: sent %.80s..., which encoding/json cannot read", c.depth, c.inner, got)
+			continue
+		}
+		if c.string {
+			var s string
+			if err := json.Unmarshal([]byte(got), &s); err != nil || s != text {
+				t.Errorf("depth %d %s: sent %.80s..., not a string of the text", c.depth, c.inner, got)
+			}
+		} else if got != c.want {
+			t.Errorf("depth %d %s: sent %.80s..., want %.80s...", c.depth, c.inner, got, c.want)
+		}
+	}
+	// 12 million levels, which DuckDB takes too, straight to the encoders of DuckDB's and
+	// MySQL's JSON (a read of it through DuckDB takes half a minute).
+	text := []byte(deep(12_000_000, ""))
+	for name, f := range map[string]func(b, v []byte) []byte{"appendStrictJSON": appendStrictJSON, "appendJSONOrString": appendJSONOrString} {
+		var s string
+		if err := json.Unmarshal(f(nil, text), &s); err != nil || s != string(text) {
+			t.Errorf("%s: 12 million levels not sent as a string of the text (%v)", name, err)
+		}
+	}
+}

@@ -659,6 +659,30 @@ func TestDuckDBInitSQLErrorHidesIt(t *testing.T) {
 	}
 }
 
+// TestDuckDBInitSQLErrorKeepsWords: a short literal or line of init_sql is left out of an error
+// where it stands as a word, not inside the error's own words: with a literal 'x' in init_sql,
+// a statement timeout read "conte[init_sql, not shown]t deadline e[init_sql, not shown]ceeded",
+// and any error of DuckDB's was cut up so.
+func TestDuckDBInitSQLErrorKeepsWords(t *testing.T) {
+	t.Parallel()
+	init := "SET TimeZone = 'UTC'; SELECT 'x' AS x, 'ab' AS y; LOAD json; SELECT * FROM missing_x_table"
+	err := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:", InitSQL: init}).Ping(context.Background())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"init_sql failed", "Catalog Error", "does not exist", "Table with name " + hiddenText} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("init_sql %q failed with:\n%s\nwant it to say %q", init, msg, want)
+		}
+	}
+	// As a word, a literal is left out (a one-letter secret, SECRET 'x').
+	err = hideInitSQL("CREATE SECRET s (TYPE s3, KEY_ID 'ab', SECRET 'x')", errors.New("Invalid secret x, key ab exists; ab-1, x.y"))
+	if got, want := err.Error(), "Invalid secret "+hiddenText+", key "+hiddenText+" exists; "+hiddenText+"-1, "+hiddenText+".y"; got != want {
+		t.Errorf("hid %q, want %q", got, want)
+	}
+}
+
 // TestDuckDBNestedZonedKeys: a nested key holding a TIMESTAMPTZ (a LIST, ARRAY, STRUCT or MAP,
 // at any depth) has the text a UTC session's VARCHAR cast writes, whatever TimeZone init_sql
 // sets: before, it was the session's (['2020-01-02 08:49:05.5+05:45']), so changing the zone

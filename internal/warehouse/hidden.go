@@ -33,7 +33,8 @@ var initSQLLiteral = regexp.MustCompile(`'[^'\n]*'?|"[^"\n]*"?`)
 // credentials: CREATE SECRET, SET s3_secret_access_key) left out, wherever DuckDB quoted it: the
 // "LINE n: ..." context of its parser errors (and the caret line under it), whole lines of it,
 // its quoted literals, and its words of 8 characters or more (a key given bare, or a literal
-// cut by DuckDB's "..."). err is returned as it is when nothing needs hiding. Every error
+// cut by DuckDB's "..."); a line or literal shorter than that where it stands as a word of the
+// error (not inside one: 'x' in "exist"). err is returned as it is when nothing needs hiding. Every error
 // DuckDB returns for init_sql goes through it, so that no plan, run record, log line or
 // notification shows it.
 func hideInitSQL(initSQL string, err error) error {
@@ -77,6 +78,17 @@ func hideInitSQL(initSQL string, err error) error {
 		quoted := make([]string, len(parts))
 		for i, p := range parts {
 			quoted[i] = regexp.QuoteMeta(p)
+			// A part shorter than a word of 8 (a literal 'x', 'UTC', a line "LOAD json") only
+			// where it stands as a word: inside the error's own words ("context deadline
+			// exceeded", "Table with name"), each of its letters was left out.
+			if len(p) < 8 {
+				if isWordByte(p[0]) {
+					quoted[i] = `\b` + quoted[i]
+				}
+				if isWordByte(p[len(p)-1]) {
+					quoted[i] += `\b`
+				}
+			}
 		}
 		text = regexp.MustCompile("(?i)"+strings.Join(quoted, "|")).ReplaceAllLiteralString(text, hiddenText)
 	}
@@ -84,6 +96,11 @@ func hideInitSQL(initSQL string, err error) error {
 		return err
 	}
 	return &textHidden{text: text, err: err}
+}
+
+// isWordByte: c is a letter, a digit or '_', as regexp's \b reads a word.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
 // valueHidden stands in an error's text for a data value the warehouse quoted.
@@ -239,6 +256,11 @@ var duckUnquotedValues = []*regexp.Regexp{
 // reader's "Original Line: 2,alice@example.com".
 const duckValueLine = "Original Line: "
 
+// duckCSVReasons start the line after a CSV reader's original line, which says what is wrong
+// with it (DuckDB's CSVError).
+var duckCSVReasons = []string{"Error when converting column ", "Expected Number of Columns: ", "Value with unterminated quote",
+	"Invalid unicode", "Maximum line size of ", "The CSV Parser state machine", "The parallel scanner"}
+
 // hideDuckDBValues is the rule for DuckDB: the values of a data exception, quoted (`Could not
 // convert string '<value>' to INT32`, `invalid date field format: "<value>"`, `Input:
 // "<value>"`) or not (`with value <value> can't be cast`), a CSV reader's original line, and the
@@ -337,8 +359,21 @@ func hideDuckDBMessage(msg string) string {
 		case i+1 < len(lines) && strings.Contains(lines[i+1], "^") && strings.Trim(lines[i+1], " ^") == "":
 			l, i = valueHidden, i+1 // the caret line under it goes too
 		case strings.HasPrefix(l, duckValueLine):
+			// The row runs to the line that says what is wrong with it: DuckDB 1.4 and later
+			// start it on the next line, and a quoted field's line break (a CRLF file's row
+			// too) spans it over several. None such: the rest of the message.
 			l = duckValueLine + valueHidden
+			for i+1 < len(lines) && !slices.ContainsFunc(duckCSVReasons, func(p string) bool { return strings.HasPrefix(lines[i+1], p) }) {
+				i++
+			}
 		default:
+			// A value holding a line break (a CSV field's, "Could not convert string "a
+			// b" to 'INTEGER'") leaves a quote open at the end of its line: its lines are
+			// hidden as one.
+			for i+1 < len(lines) && (strings.Count(l, `"`)%2 == 1 || strings.Count(l, "'")%2 == 1) {
+				i++
+				l += "\n" + lines[i]
+			}
 			for _, re := range duckUnquotedValues { // first: what they hide may hold quotes
 				l = re.ReplaceAllString(l, "${1}"+valueHidden+"${3}")
 			}
@@ -376,8 +411,8 @@ func replaceMessage(err error, original, message string) error {
 // column 'n' at row 1`): it runs to the message's last quote, or to the last quote before
 // " for " and a name, whatever quotes and spaces it holds.
 func hideQuoted(msg string, quote byte, keep []string) string {
-	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,", msg[i-1]) >= 0 }
-	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]", msg[i+1]) >= 0 }
+	opens := func(i int) bool { return i == 0 || strings.IndexByte(" (:=,\n", msg[i-1]) >= 0 }
+	closes := func(i int) bool { return i == len(msg)-1 || strings.IndexByte(" ,.;:)!]\r\n", msg[i+1]) >= 0 }
 	var b strings.Builder
 	last := 0 // msg[:last] is written
 	for i := 0; i < len(msg); i++ {

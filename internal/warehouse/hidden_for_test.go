@@ -5,6 +5,8 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +155,53 @@ func TestForKeepsErrorIdentity(t *testing.T) {
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrStatementTimeout) {
 			t.Errorf("%s: a read whose context ends: %v, want the context's error", c.conn.Name, err)
+		}
+	}
+}
+
+// TestForHidesDuckDBMultilineValues: a value that spans lines is hidden whole in DuckDB's errors:
+// a CSV reader's original line (on the lines after "Original Line: " in DuckDB 1.4 and later,
+// and a quoted field holding a line break, or a CRLF file's line, spans several), and the string
+// a cast could not convert. Before, only the rest of the "Original Line: " line was hidden (with
+// DuckDB 1.4, nothing), and of a value holding a line break only its first line.
+func TestForHidesDuckDBMultilineValues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	files := map[string]string{
+		"quoted.csv": "id,n\n1,2\n2,\"alice\nmultiline, value\"\n",
+		"crlf.csv":   "\xef\xbb\xbfid,n\r\n1,2\r\n2,\"alice\r\nsecond, line\"\r\n",
+		"long.csv":   "id,n\n1,2\n2,\"alice\nmultiline, value\"\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := For(&controlplane.Connection{Name: "duck", DuckDB: &controlplane.DuckDBConfig{Database: ":memory:"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"select * from read_csv('" + dir + "/quoted.csv', columns={'id': 'INT', 'n': 'INT'}, header=true)",
+			"Original Line: [value not shown]\nError when converting column \"n\". Could not convert string \"[value not shown]\" to 'INTEGER'"},
+		{"select * from read_csv('" + dir + "/crlf.csv', columns={'id': 'INT', 'n': 'INT'}, header=true)", "Original Line: [value not shown]\nError when converting column"},
+		{"select * from read_csv('" + dir + "/long.csv', max_line_size=8)", "Original Line: [value not shown]\nMaximum line size of 8 bytes"},
+		{"select id, concat(n, '!')::int as n from read_csv('" + dir + "/quoted.csv', all_varchar=true)", "Could not convert string '[value not shown]' to INT32"},
+	} {
+		_, err := src.Describe(ctx, c.query)
+		if err == nil {
+			var rows Stream
+			if rows, err = Read(ctx, src, c.query, "id", nil, nil); err == nil {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				rows.Close()
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "alice") ||
+			strings.Contains(err.Error(), "multiline") || strings.Contains(err.Error(), "second") {
+			t.Errorf("%s: %v\nwant it to say %q, and no value", c.query, err, c.want)
 		}
 	}
 }

@@ -8,25 +8,63 @@ import "github.com/tidwall/gjson"
 // -NaN too) and trailing commas, and its to_json writes a NaN or infinite DOUBLE as NaN,
 // Infinity or -Infinity.
 
+// maxJSONDepth is how deeply text a database gave as JSON may nest its arrays and objects to be
+// sent as JSON: encoding/json's limit, past which Go's parser (the runner's own body templates
+// among its users) refuses a document, as most parsers do well before. Deeper text is sent as a
+// string of itself, as other text a strict parser refuses is. It also keeps the text from
+// gjson's check, which recurses per level: 12 million levels (24 MB of brackets, which DuckDB's
+// JSON takes) overflowed the goroutine's stack, a fatal error that no recover catches, which
+// ended the runner and the provider's plan.
+const maxJSONDepth = 10000
+
+// validJSON: v is JSON (RFC 8259) nested at most maxJSONDepth levels.
+func validJSON(v []byte) bool {
+	return jsonDepthWithin(v, maxJSONDepth) && gjson.ValidBytes(v)
+}
+
+// jsonDepthWithin: no array or object in v nests deeper than limit levels, brackets in strings
+// aside (a scan of its bytes, no recursion, whatever v holds).
+func jsonDepthWithin(v []byte, limit int) bool {
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if depth++; depth > limit {
+				return false
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return true
+}
+
 // appendStrictJSON appends v, text a database gave as JSON, as strict JSON: as it is when it is
 // valid (checked once, which is all valid text pays); when its only fault is NaN or infinity
 // tokens in place of values, with each of them the string a float's is sent as ("NaN",
-// "Infinity", "-Infinity"); otherwise as a JSON string of the text.
+// "Infinity", "-Infinity"); otherwise (text nested deeper than maxJSONDepth too) as a JSON
+// string of the text.
 func appendStrictJSON(b, v []byte) []byte {
-	if gjson.ValidBytes(v) {
+	if validJSON(v) {
 		return append(b, v...)
 	}
-	if out, ok := appendNonFiniteAsStrings(b, v); ok && gjson.ValidBytes(out[len(b):]) {
+	if out, ok := appendNonFiniteAsStrings(b, v); ok && validJSON(out[len(b):]) {
 		return out
 	}
 	return appendString(b, v)
 }
 
 // appendJSONOrString appends v, text a database gave as JSON, as it is when it is valid JSON
-// (a lone surrogate's escape as "\ufffd": appendJSONText) and else as a JSON string of the
-// text: never as is.
+// (a lone surrogate's escape as "\ufffd": appendJSONText) and else (nested deeper than
+// maxJSONDepth too) as a JSON string of the text: never as is.
 func appendJSONOrString(b, v []byte) []byte {
-	if !gjson.ValidBytes(v) {
+	if !validJSON(v) {
 		return appendString(b, v)
 	}
 	return appendJSONText(b, v)
