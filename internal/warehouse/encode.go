@@ -147,9 +147,15 @@ func appendScalar(b, v []byte, k kind) []byte {
 	case kText, kTextBin:
 		return appendString(b, v)
 	case kJSON, kJSONBin:
+		if !jsonDepthWithin(v, maxJSONDepth) {
+			return appendString(b, v) // Postgres takes deeper JSON than parsers do (as rawKeyJSON)
+		}
 		return appendJSONText(b, v)
 	case kJSONBBin:
 		if len(v) > 0 && v[0] == 1 {
+			if !jsonDepthWithin(v[1:], maxJSONDepth) {
+				return appendString(b, v[1:])
+			}
 			return append(b, v[1:]...)
 		}
 		return appendString(b, v)

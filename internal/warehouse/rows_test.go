@@ -740,3 +740,50 @@ func TestPostgresAnonymousRecordOfOtherBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresDeepJSONIsAString: Postgres's json and jsonb take values nested deeper than JSON
+// parsers do (Go's encoding/json stops at 10,000 levels); such a value was sent as it is, a body
+// a receiver's parser refuses whole, while a mirror's delete of it as a key named it as a string.
+// Both are now the string of its text, as DuckDB's and MySQL's are.
+func TestPostgresDeepJSONIsAString(t *testing.T) {
+	t.Parallel()
+	url := newWarehouse(t)
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
+	shallow := strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth)
+	for _, typ := range []string{"json", "jsonb"} {
+		q := fmt.Sprintf("SELECT k::%s AS k FROM (VALUES ('%s'), ('%s')) AS v(k)", typ, deep, shallow)
+		cols, err := src.Describe(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyJSON := src.KeyJSON(cols[0])
+		rows, err := Open(context.Background(), &controlplane.PostgresConfig{URL: url}, q, "k", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			key, _ := rows.Key()
+			upsert := rows.AppendValue(nil, 0)
+			if !json.Valid(upsert) {
+				t.Errorf("%s of %d bytes: sent as JSON no parser takes", typ, len(key))
+			}
+			if del := keyJSON(nil, key); !bytes.Equal(del, upsert) {
+				t.Errorf("%s of %d bytes: a delete names it differently from its upserts", typ, len(key))
+			}
+			var s string
+			if want := len(key) == len(deep); want != (json.Unmarshal(upsert, &s) == nil) {
+				t.Errorf("%s of %d bytes: sent as a string %v, want %v", typ, len(key), !want, want)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if n != 2 {
+			t.Errorf("%s: %d rows, want 2", typ, n)
+		}
+	}
+}
