@@ -324,6 +324,9 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return // destroy, or no store yet: Create/Update describe again
 	}
+	if r.preview.kinds.check(ctx, req, modelConnectionRef, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	refuseTakenName(ctx, req, &resp.Diagnostics, "model", func(ctx context.Context, name string) (int64, error) {
 		x, err := r.store.GetModelByName(ctx, name)
 		if err != nil {
