@@ -27,12 +27,19 @@ type kindPlans struct {
 	mu sync.Mutex
 	// replaced holds, by their current id, the connections the plan replaces with another kind.
 	replaced map[int64]kindChange
-	// fresh holds the kinds of the connections the plan creates or replaces: their ids are known
-	// only after apply ("": a kind known only after apply).
-	fresh map[string]bool
+	// fresh holds, by kind, the names of the connections the plan creates or replaces: their ids
+	// are known only after apply ("": a kind known only after apply). By name, since Terraform
+	// plans a replacement twice: as a replacement, then as the create it makes.
+	fresh   map[string]map[string]bool
+	unnamed int // connections planned with a name known only after apply
 }
 
-type kindChange struct{ name, from, to string }
+// kindChange is a connection the plan replaces with another kind: its name, its kinds, and the
+// new connection as planned (nil when some of its values are known only after apply).
+type kindChange struct {
+	name, from, to string
+	conn           *controlplane.Connection
+}
 
 // planConnection records what a connection's plan does to its kind.
 func (k *kindPlans) planConnection(ctx context.Context, req resource.ModifyPlanRequest) {
@@ -47,7 +54,7 @@ func (k *kindPlans) planConnection(ctx context.Context, req resource.ModifyPlanR
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if req.State.Raw.IsNull() {
-		k.addFresh(to)
+		k.addFresh(to, plan.Name)
 		return
 	}
 	var state connectionModel
@@ -58,7 +65,7 @@ func (k *kindPlans) planConnection(ctx context.Context, req resource.ModifyPlanR
 	if to == from {
 		return
 	}
-	k.addFresh(to)
+	k.addFresh(to, plan.Name)
 	if k.replaced == nil {
 		k.replaced = map[int64]kindChange{}
 	}
@@ -66,14 +73,51 @@ func (k *kindPlans) planConnection(ctx context.Context, req resource.ModifyPlanR
 	if !plan.Name.IsUnknown() {
 		name = plan.Name.ValueString()
 	}
-	k.replaced[state.ID.ValueInt64()] = kindChange{name: name, from: from, to: to}
+	sw := kindChange{name: name, from: from, to: to}
+	if to != "" && !plan.Name.IsUnknown() && fullyKnown(plan.Postgres) && fullyKnown(plan.MySQL) && fullyKnown(plan.DuckDB) &&
+		fullyKnown(plan.Webhook) {
+		if c, d := plan.toConnection(ctx); !d.HasError() {
+			c.ID = 0 // known after apply
+			sw.conn = c
+		}
+	}
+	k.replaced[state.ID.ValueInt64()] = sw
 }
 
-func (k *kindPlans) addFresh(kind string) {
+func (k *kindPlans) addFresh(kind string, name types.String) {
 	if k.fresh == nil {
-		k.fresh = map[string]bool{}
+		k.fresh = map[string]map[string]bool{}
 	}
-	k.fresh[kind] = true
+	if k.fresh[kind] == nil {
+		k.fresh[kind] = map[string]bool{}
+	}
+	key := name.ValueString()
+	if name.IsUnknown() {
+		k.unnamed++
+		key = fmt.Sprintf("\x00%d", k.unnamed) // no name holds a NUL (refuseNUL)
+	}
+	k.fresh[kind][key] = true
+}
+
+// replacedWarehouse is the new warehouse connection as planned, when the plan replaces
+// connection id with one of another warehouse kind, its values are known, and it is the only
+// warehouse connection the plan makes (so that a model whose connection_id was id and is now
+// known only after apply reads it).
+func (k *kindPlans) replacedWarehouse(id int64) (kindChange, bool) {
+	if k == nil {
+		return kindChange{}, false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	sw, ok := k.replaced[id]
+	if !ok || sw.conn == nil || !sw.conn.IsWarehouse() {
+		return kindChange{}, false
+	}
+	n := len(k.fresh[""])
+	for _, kind := range controlplane.WarehouseKinds {
+		n += len(k.fresh[kind])
+	}
+	return sw, n == 1
 }
 
 // plannedKind is the kind a connection's blocks say, "" when one is unknown.
@@ -148,9 +192,9 @@ func (k *kindPlans) check(ctx context.Context, req resource.ModifyPlanRequest, r
 	}
 	k.mu.Lock()
 	sw, ok := k.replaced[was.ValueInt64()]
-	other := k.fresh[""]
+	other := len(k.fresh[""]) > 0
 	for _, kind := range ref.kinds {
-		other = other || k.fresh[kind]
+		other = other || len(k.fresh[kind]) > 0
 	}
 	k.mu.Unlock()
 	if !ok || sw.to == "" || slices.Contains(ref.kinds, sw.to) {

@@ -86,14 +86,25 @@ resource "backflow_connection" "hook" {
 		t.Fatalf("a refused plan changed the control plane:\nbefore %s\nafter  %s", before, after)
 	}
 
-	// Valid neighbours: a warehouse replaced by another warehouse kind is applied (its models
-	// can read it) ...
+	// The warehouse becomes a DuckDB database without the models' table: the models, replaced
+	// with it, are checked through it as planned, and refused before anything is deleted.
 	toDuck := strings.Replace(e.syncBase(hook.URL), e.warehouseConnection("w", "warehouse"), `
 resource "backflow_connection" "w" {
   name   = "warehouse"
   duckdb = { database = ":memory:" }
 }
 `, 1)
+	err = d.tryApply(e.config(toDuck, sync, notification))
+	if err == nil || !strings.Contains(strings.Join(strings.Fields(err.Error()), " "),
+		`The plan replaces connection "warehouse" (id 1) with a duckdb connection, and with it the model "all users"`) {
+		t.Fatalf("a plan that moves the models to a warehouse that refuses their SQL: want the refusal, got %v", err)
+	}
+	if after := ids(); after != before {
+		t.Fatalf("a refused plan changed the control plane:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// Valid neighbours: a warehouse replaced by another warehouse kind that reads the models is
+	// planned ...
 	toDuck = strings.Replace(toDuck, `table = "users"`, `sql = "select 'u1' as unique_id, 'a@example.com' as email"`, 1)
 	toDuck = strings.Replace(toDuck, `sql = "select unique_id, email, first_name from users where active"`, `sql = "select 1 as id"`, 1)
 	diags, err := d.tryPlan(e.config(toDuck, sync, notification))
