@@ -105,7 +105,10 @@ func (r *ConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A connection: a warehouse that models read from (`postgres`, `mysql` for MySQL and " +
 			"MariaDB, or `duckdb` for DuckDB and the files it reads), or a webhook that syncs deliver to (`webhook`). Exactly one of them is set. Secrets are " +
-			"sealed in the control plane with the provider's `secret_key`.",
+			"sealed in the control plane with the provider's `secret_key`. Switching to another block replaces the connection, " +
+			"and what names it by id with it. A plan that makes a webhook that syncs or notifications send to a warehouse, or " +
+			"a warehouse that models read a webhook, is refused: Terraform would delete them (a sync with its ledger, so " +
+			"that its next run resends everything) before finding that they cannot use the new connection.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the connection in the control plane.",
@@ -399,6 +402,7 @@ const testedAtPlan = "webhook_tested_at_plan"
 // gives Create no way to know the plan tested it.
 func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	defer hintDestroy(req, resp, len(resp.Diagnostics))
+	r.preview.kinds.planConnection(ctx, req)
 	if r.store != nil {
 		refuseTakenName(ctx, req, &resp.Diagnostics, "connection", func(ctx context.Context, name string) (int64, error) {
 			x, err := r.store.GetConnectionByName(ctx, name)

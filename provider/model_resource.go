@@ -78,7 +78,10 @@ func (r *ModelResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"connection_id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the warehouse connection (`postgres`, `mysql` or `duckdb`) the model reads from; a webhook " +
-					"connection is refused at plan time. Changing it replaces the model.",
+					"connection is refused at plan time. Changing it replaces the model, and its syncs with it (new ledgers: their first runs " +
+					"send every record). A plan that replaces its connection with another warehouse kind checks the model through the new " +
+					"connection as planned (when it is the one warehouse connection the plan makes), and is refused if that warehouse " +
+					"refuses the model, before anything is deleted.",
 				Required:      true,
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
@@ -170,6 +173,11 @@ func (r *ModelResource) describe(ctx context.Context, x *controlplane.Model, dia
 			fmt.Sprintf("The model %q", x.Name), "Point connection_id at an existing postgres connection.", err)
 		return nil
 	}
+	return r.describeWith(ctx, x, conn, diags)
+}
+
+// describeWith asks the warehouse of conn for the model's columns.
+func (r *ModelResource) describeWith(ctx context.Context, x *controlplane.Model, conn *controlplane.Connection, diags *diag.Diagnostics) []controlplane.Column {
 	src, err := warehouse.For(conn)
 	if err != nil {
 		addAttributeError(diags, path.Root("connection_id"), "Not a Warehouse Connection",
@@ -323,6 +331,12 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	if req.Plan.Raw.IsNull() || r.store == nil {
 		return // destroy, or no store yet: Create/Update describe again
+	}
+	if r.preview.kinds.check(ctx, req, modelConnectionRef, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if r.checkReplacedWarehouse(ctx, req, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
 	}
 	refuseTakenName(ctx, req, &resp.Diagnostics, "model", func(ctx context.Context, name string) (int64, error) {
 		x, err := r.store.GetModelByName(ctx, name)
@@ -561,4 +575,38 @@ func (r *ModelResource) ImportState(ctx context.Context, req resource.ImportStat
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).
 func (r *ModelResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	refuseNUL(req.Config, &resp.Diagnostics)
+}
+
+// checkReplacedWarehouse describes, through the new connection as planned, a model whose
+// warehouse connection the plan replaces with another warehouse kind (postgres to mysql): the
+// model is replaced with it, and Terraform deletes its syncs (with their ledgers) and the model
+// before it creates them again, so a query the new warehouse refuses would be found only once
+// they are gone. Such a plan is refused instead. Only when the new connection is the one
+// warehouse connection the plan makes, so that the model's unknown connection_id is its id.
+func (r *ModelResource) checkReplacedWarehouse(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) {
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state modelModel
+	if d := req.Plan.Get(ctx, &plan); d.HasError() || !plan.ConnectionID.IsUnknown() || plan.SQL.IsUnknown() ||
+		plan.Table.IsUnknown() || plan.Name.IsUnknown() {
+		return
+	}
+	if d := req.State.Get(ctx, &state); d.HasError() || state.ConnectionID.IsNull() || state.ConnectionID.IsUnknown() {
+		return
+	}
+	sw, ok := r.preview.kinds.replacedWarehouse(state.ConnectionID.ValueInt64())
+	if !ok {
+		return
+	}
+	x := plan.toModel()
+	var d diag.Diagnostics
+	r.describeWith(ctx, x, sw.conn, &d)
+	for _, e := range d.Errors() {
+		diags.AddAttributeError(path.Root("connection_id"), e.Summary(), fmt.Sprintf("The plan replaces connection %q "+
+			"(id %d) with a %s connection, and with it the model %q and its syncs; checked through the new connection "+
+			"as planned:\n\n%s\n\nApplied, Terraform would delete the model's syncs (with their ledgers: created again, "+
+			"they would resend every record) and the model before the new warehouse refused the model.",
+			sw.name, state.ConnectionID.ValueInt64(), sw.to, x.Name, strings.TrimRight(e.Detail(), "\n")))
+	}
 }

@@ -63,6 +63,9 @@ type previewSettings struct {
 	// deleted holds the syncs the plan deletes (their resource left the configuration): a
 	// model's or a warehouse connection's plan does not preview a run of them.
 	deleted *planned[struct{}]
+	// kinds holds the connections the plan replaces with another kind, for the plans of what
+	// names them (kind_switch.go). Checked whatever the preview mode.
+	kinds *kindPlans
 }
 
 // previewBudget bounds how long the previews of one plan (one provider process) read the

@@ -481,6 +481,9 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		r.planDeletion(ctx, req, resp)
 		return
 	}
+	if r.preview.kinds.check(ctx, req, syncDestinationRef, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if r.store != nil {
 		refuseTakenName(ctx, req, &resp.Diagnostics, "sync", func(ctx context.Context, name string) (int64, error) {
 			x, err := r.store.GetSyncByName(ctx, name)
