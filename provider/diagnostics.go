@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,11 +68,22 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 		addError(diags, "Reference Not Found",
 			fmt.Sprintf("Could not %s the %s %q: something it refers to does not exist.", action, kind, name),
 			"Check the ids it refers to; they may have been deleted outside Terraform.", err)
+	case errors.Is(err, context.Canceled):
+		canceledError(diags, fmt.Sprintf("Could not %s the %s %q: Terraform stopped the call (an interrupt, "+
+			"Ctrl-C) before the control plane answered.", action, kind, name), err)
 	default:
 		addError(diags, "Control-Plane Error",
 			fmt.Sprintf("Could not %s the %s %q in the control plane.", action, kind, name),
 			"Check that the control-plane database is reachable and `secret_key` is the key it was written with.", err)
 	}
+}
+
+// canceledError reports a call Terraform stopped (its context canceled: an interrupt): neither
+// the control plane's reachability nor the key is at fault, as the other errors' hints say.
+func canceledError(diags *diag.Diagnostics, what string, err error) {
+	addError(diags, "Interrupted", what,
+		"Run the plan again when you mean to: it reads the control plane and shows what this apply wrote "+
+			"and what remains.", err)
 }
 
 // wrongKeyError reports sealed secrets the provider's key cannot open.
@@ -109,6 +121,9 @@ func refReadError(diags *diag.Diagnostics, at path.Path, notFound, kind string, 
 			fmt.Sprintf("%s refers to %s %d, which does not exist in the control plane.", who, kind, id), todo, err)
 	case errors.Is(err, controlplane.ErrWrongKey):
 		wrongKeyError(diags, err)
+	case errors.Is(err, context.Canceled):
+		canceledError(diags, fmt.Sprintf("%s refers to %s %d, which was not read: Terraform stopped the call "+
+			"(an interrupt, Ctrl-C) before the control plane answered.", who, kind, id), err)
 	default:
 		addAttributeError(diags, at, "Cannot Read "+titleKind(kind),
 			fmt.Sprintf("%s refers to %s %d, which could not be read from the control plane.", who, kind, id),

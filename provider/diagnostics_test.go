@@ -35,6 +35,8 @@ func TestRefReadError(t *testing.T) {
 		{fmt.Errorf("connection 7: %w", controlplane.ErrNotFound), "Connection Not Found"},
 		{fmt.Errorf("open secrets: %w", controlplane.ErrWrongKey), "Cannot Decrypt Connection Secrets"},
 		{errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), "Cannot Read Connection"},
+		// Terraform's interrupt (Ctrl-C) is no unreachable database, as the hint said.
+		{fmt.Errorf("read connection 7: %w", context.Canceled), "Interrupted"},
 	} {
 		var diags diag.Diagnostics
 		refReadError(&diags, path.Root("connection_id"), "Connection Not Found", "connection", 7, `The model "m"`,
@@ -46,6 +48,12 @@ func TestRefReadError(t *testing.T) {
 		if d := diags.Errors()[0].Detail(); !strings.Contains(d, tt.err.Error()) {
 			t.Errorf("%v: the detail does not carry the original error:\n%s", tt.err, d)
 		}
+	}
+	var canceled diag.Diagnostics
+	storeError(&canceled, "create", "sync", "s", fmt.Errorf("insert: %w", context.Canceled))
+	if got := summaries(canceled); len(got) != 1 || got[0] != "Interrupted" ||
+		strings.Contains(canceled.Errors()[0].Detail(), "reachable") {
+		t.Errorf("a canceled create: %v %v, want [Interrupted] without the reachability hint", got, canceled)
 	}
 	var diags diag.Diagnostics
 	storeError(&diags, "read", "connection", "hook", fmt.Errorf("x: %w", controlplane.ErrWrongKey))
