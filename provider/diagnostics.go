@@ -61,7 +61,10 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 			fmt.Sprintf("Another %s in the control plane is already named %q; names are unique.", kind, name),
 			"Choose another name, or import the existing one with `terraform import`. A replacement made with "+
 				"`lifecycle { create_before_destroy = true }` is created while the one it replaces still holds the "+
-				"name: give the replacement a name of its own (e.g. with a version suffix).", err)
+				"name: give the replacement a name of its own (e.g. with a version suffix). Two resources of this "+
+				"configuration that trade names (a `count` list that lost an element shifts the names of the ones "+
+				"after it) meet the same refusal: key them by name with `for_each`, with `moved` blocks from the "+
+				"old addresses.", err)
 	case errors.Is(err, controlplane.ErrWrongKey):
 		wrongKeyError(diags, err)
 	case errors.Is(err, controlplane.ErrNotFound):
