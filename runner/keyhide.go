@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -730,15 +729,14 @@ func requestsWithhold(y *controlplane.Sync, cols []controlplane.Column, kind str
 	if err != nil {
 		return why // the sync cannot map a record: it sends none
 	}
-	runAt := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC) // any run's: the key is what is looked for
 	b, err := webhook.CompileRequests(y.Request, webhook.Vars{
-		SyncID: max(y.ID, 1), SyncName: y.Name, RunID: 1, RunStartedAt: runAt,
+		SyncID: max(y.ID, 1), SyncName: y.Name, RunID: 1, RunStartedAt: webhook.SampleTime, // any run's: the key is what is looked for
 		Key: keyName(y.Mappings, y.PrimaryKey),
 	})
 	if err != nil {
 		return why // no request is sent with a spec that does not compile
 	}
-	meta := &webhook.Meta{SyncID: max(y.ID, 1), SyncName: y.Name, SyncRunAt: runAt}
+	meta := &webhook.Meta{SyncID: max(y.ID, 1), SyncName: y.Name, SyncRunAt: webhook.SampleTime}
 	for _, op := range []string{controlplane.OpNew, controlplane.OpChanged, controlplane.OpDeleted} {
 		r := rec
 		if op == controlplane.OpDeleted {

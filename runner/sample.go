@@ -2,7 +2,9 @@ package runner
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
@@ -42,12 +44,20 @@ func sampleRecordWithKey(kind string, cols []controlplane.Column, y *controlplan
 		src.values = append(src.values, v)
 	}
 	// Metadata fields as a run fills them, so that templates may name them.
-	m.run = runMeta{id: 1, at: []byte(`"2024-01-02T03:04:05Z"`), syncID: max(y.ID, 1)}
+	m.run = runMeta{id: 1, at: []byte(sampleInstant), syncID: max(y.ID, 1)}
 	record = m.appendMetadata(m.appendRecord(nil, src), kindNew)
 	// A run's delete names the key as its upserts did (a driver's KeyJSON): here, the sample value.
 	m.keyJSON = func(dst, _ []byte) []byte { return append(dst, src.key...) }
 	return record, m.appendMetadata(m.appendDeleted(nil, nil), kindDeleted), nil
 }
+
+// A sample record's times as JSON (webhook.SampleTime): a timestamp with a zone, one without,
+// a date.
+var (
+	sampleInstant = strconv.Quote(webhook.SampleTime.Format(time.RFC3339))
+	sampleLocal   = strconv.Quote(webhook.SampleTime.Format(time.DateTime))
+	sampleDay     = strconv.Quote(webhook.SampleTime.Format(time.DateOnly))
+)
 
 // sampleValue is a JSON value of column c's type, as a warehouse of kind ("" when unknown) would
 // encode one.
@@ -73,19 +83,19 @@ func sampleValue(kind string, c controlplane.Column) []byte {
 	case strings.Contains(t, "int"):
 		return []byte("42")
 	case t == "year": // MySQL's YEAR: a number
-		return []byte("2024")
+		return []byte(strconv.Itoa(webhook.SampleTime.Year()))
 	case t == "datetime": // MySQL's DATETIME, without a zone, as Postgres's timestamp
-		return []byte(`"2024-01-02 03:04:05"`)
+		return []byte(sampleLocal)
 	case strings.Contains(t, "numeric") || strings.Contains(t, "decimal") || strings.Contains(t, "float") ||
 		strings.Contains(t, "double") || t == "real":
 		return []byte("12.5")
 	case strings.Contains(t, "timestamp") && !strings.Contains(t, "tz") && !strings.Contains(t, "with time zone") &&
 		(kind == controlplane.KindPostgres || kind == controlplane.KindDuckDB):
-		return []byte(`"2024-01-02 03:04:05"`)
+		return []byte(sampleLocal)
 	case strings.Contains(t, "timestamp"):
-		return []byte(`"2024-01-02T03:04:05Z"`)
+		return []byte(sampleInstant)
 	case t == "date":
-		return []byte(`"2024-01-02"`)
+		return []byte(sampleDay)
 	case t == "uuid":
 		return []byte(`"123e4567-e89b-12d3-a456-426614174000"`)
 	}

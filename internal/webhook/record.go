@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/osteele/liquid/values"
 )
@@ -161,6 +162,10 @@ const SampleObject = `{"sample":"value"}`
 // sampleTextPrefix starts the value a plan-time sample record holds for a text column (and any
 // other column it sends as a text it cannot foresee): "sample email" (SampleText).
 const sampleTextPrefix = "sample "
+
+// SampleTime is the time a plan-time sample record's dates and timestamps hold, and the start of
+// its run.
+var SampleTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // SampleText is the value of a plan-time sample record for the text column name.
 func SampleText(name string) string { return sampleTextPrefix + name }

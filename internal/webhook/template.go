@@ -461,10 +461,10 @@ func dateOf(v any) (time.Time, error) {
 
 // sampleDate is dateOf for a plan-time check, where a sample record's text (IsSampleText) stands
 // for any text its column holds, dates among them (a text column of "2024-01-02"): it is the
-// sample record's timestamp, 2024-01-02T03:04:05Z, as sampleNumber reads such a text as a number.
+// sample record's time (SampleTime), as sampleNumber reads such a text as a number.
 func sampleDate(v any) (time.Time, error) {
 	if IsSampleText(v) {
-		return time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), nil
+		return SampleTime, nil
 	}
 	return dateOf(v)
 }
