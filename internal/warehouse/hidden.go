@@ -361,10 +361,25 @@ func hideDuckDBMessage(msg string) string {
 		case strings.HasPrefix(l, duckValueLine):
 			// The row runs to the line that says what is wrong with it: DuckDB 1.4 and later
 			// start it on the next line, and a quoted field's line break (a CRLF file's row
-			// too) spans it over several. None such: the rest of the message.
+			// too) spans it over several. The row's own lines may read as such a line
+			// ("Error when converting column x"), so it is the last of them; a conversion's
+			// reason quotes the value after it, up to the last `" to '` (its type). None such:
+			// the rest of the message.
 			l = duckValueLine + valueHidden
-			for i+1 < len(lines) && !slices.ContainsFunc(duckCSVReasons, func(p string) bool { return strings.HasPrefix(lines[i+1], p) }) {
-				i++
+			rest := strings.Join(lines[i+1:], "\n")
+			at := -1
+			for _, p := range duckCSVReasons {
+				at = max(at, strings.LastIndex("\n"+rest, "\n"+p))
+			}
+			var tail string
+			if to := strings.LastIndex(rest, `" to '`); to > at {
+				tail = `Could not convert string "` + valueHidden + rest[to:]
+			} else if at >= 0 {
+				tail = rest[at:]
+			}
+			lines = append(lines[:i+1:i+1], strings.Split(tail, "\n")...)
+			if tail == "" {
+				lines = lines[:i+1]
 			}
 		default:
 			// A value holding a line break (a CSV field's, "Could not convert string "a

@@ -84,7 +84,7 @@ func TestHideValues(t *testing.T) {
 		{"duckdb strptime", hideDuckDBValues, duck("Invalid Input Error: Could not parse string \"alice\" according to format specifier \"%Y\"\nalice\n^\nError: Expected a number"),
 			"Could not parse string \"[value not shown]\" according to format specifier \"[value not shown]\"\n[value not shown]\nError: Expected a number", "alice"},
 		{"duckdb csv", hideDuckDBValues, duck("Conversion Error: CSV Error on Line: 3\nOriginal Line: 2,alice\nError when converting column \"n\". Could not convert string \"alice\" to 'INTEGER'\n\nColumn n is being converted as type INTEGER"),
-			"CSV Error on Line: 3\nOriginal Line: [value not shown]\nError when converting column \"n\". Could not convert string \"[value not shown]\" to 'INTEGER'\n\nColumn n is being converted as type INTEGER", "alice"},
+			"CSV Error on Line: 3\nOriginal Line: [value not shown]\nCould not convert string \"[value not shown]\" to 'INTEGER'\n\nColumn n is being converted as type INTEGER", "alice"},
 		{"duckdb enum", hideDuckDBValues, duck("Conversion Error: Could not convert string 'alice' to ENUM('happy') when casting from source column email"),
 			"Could not convert string '[value not shown]' to ENUM('happy') when casting", "alice"},
 		{"duckdb overflow", hideDuckDBValues, duck("Out of Range Error: Overflow in multiplication of INT32 (2147483647 * 2)!"),

@@ -1,6 +1,10 @@
 package warehouse
 
-import "github.com/tidwall/gjson"
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
+)
 
 // Strict JSON out of text a database hands over as JSON. Every record the runner sends is strict
 // JSON (README: JSON rules), but a database's JSON text need not be: DuckDB's JSON type keeps the
@@ -9,40 +13,16 @@ import "github.com/tidwall/gjson"
 // Infinity or -Infinity.
 
 // maxJSONDepth is how deeply text a database gave as JSON may nest its arrays and objects to be
-// sent as JSON: encoding/json's limit, past which Go's parser (the runner's own body templates
-// among its users) refuses a document, as most parsers do well before. Deeper text is sent as a
-// string of itself, as other text a strict parser refuses is. It also keeps the text from
-// gjson's check, which recurses per level: 12 million levels (24 MB of brackets, which DuckDB's
-// JSON takes) overflowed the goroutine's stack, a fatal error that no recover catches, which
-// ended the runner and the provider's plan.
-const maxJSONDepth = 10000
+// sent as JSON: encoding/json's limit (jsondepth.Max). Deeper text is sent as a string of itself,
+// as other text a strict parser refuses is. It also keeps the text from gjson's check, which
+// recurses per level: 12 million levels (24 MB of brackets, which DuckDB's JSON takes)
+// overflowed the goroutine's stack, a fatal error that no recover catches, which ended the
+// runner and the provider's plan.
+const maxJSONDepth = jsondepth.Max
 
 // validJSON: v is JSON (RFC 8259) nested at most maxJSONDepth levels.
 func validJSON(v []byte) bool {
-	return jsonDepthWithin(v, maxJSONDepth) && gjson.ValidBytes(v)
-}
-
-// jsonDepthWithin: no array or object in v nests deeper than limit levels, brackets in strings
-// aside (a scan of its bytes, no recursion, whatever v holds).
-func jsonDepthWithin(v []byte, limit int) bool {
-	depth := 0
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '"':
-			for i++; i < len(v) && v[i] != '"'; i++ {
-				if v[i] == '\\' {
-					i++
-				}
-			}
-		case '[', '{':
-			if depth++; depth > limit {
-				return false
-			}
-		case ']', '}':
-			depth = max(depth-1, 0)
-		}
-	}
-	return true
+	return jsondepth.Within(v, maxJSONDepth) && gjson.ValidBytes(v)
 }
 
 // appendStrictJSON appends v, text a database gave as JSON, as strict JSON: as it is when it is

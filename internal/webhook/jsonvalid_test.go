@@ -100,3 +100,31 @@ func TestJSONBodyMustBeUTF8(t *testing.T) {
 		t.Errorf("json of a decoded Latin-1 escape = %q, %v", got, err)
 	}
 }
+
+// TestCheckJSONDeepBody: a body template that writes a text value without the json filter
+// ({"k": {{ record.k }}}) renders what the value holds; a value of 12 million '[' (24 MB, within
+// a body's render limit) made checkJSON's first validator, which recurses per level, overflow
+// the goroutine's stack, a fatal error that ended the runner (every sync) and the provider's
+// plan. Text nested deeper than encoding/json's 10,000 levels is still JSON when it is (as
+// TestValidJSONAgreesWithEncodingJSON has it), and refused as such when it is not.
+func TestCheckJSONDeepBody(t *testing.T) {
+	open := strings.Repeat("[", 12_000_000)
+	if err := checkJSON([]byte(`{"k": ` + open + `}`)); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Errorf("a body of 12 million '[': %v, want it refused as not valid JSON", err)
+	}
+	deep := strings.Repeat("[", 20000) + `{"a":"]]\"[[","b":[1,-2.5e3,true,null]}` + strings.Repeat("]", 20000)
+	for _, c := range []struct {
+		body  string
+		valid bool
+	}{
+		{deep, true}, {" " + deep + "\n", true}, {`{"k":` + deep + `}`, true},
+		{deep + "]", false}, {deep + " 1", false}, {deep + "{}", false}, {deep[:len(deep)-1], false},
+		{strings.Replace(deep, `"a"`, `a`, 1), false}, {strings.Replace(deep, `,"b"`, `"b"`, 1), false},
+		{strings.Replace(deep, `-2.5e3`, `-2.5e`, 1), false}, {deep[:len(deep)-2] + "}]", false},
+		{strings.Replace(deep, `"a"`, "\"a\x01\"", 1), false}, {strings.Replace(deep, `"a"`, "\"a\xff\"", 1), false},
+	} {
+		if err := checkJSON([]byte(c.body)); (err == nil) != c.valid {
+			t.Errorf("%.30q...%.30q: checkJSON %v, want valid %v", c.body, c.body[len(c.body)-30:], err, c.valid)
+		}
+	}
+}

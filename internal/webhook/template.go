@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -24,6 +25,8 @@ import (
 	liquidparser "github.com/osteele/liquid/parser"
 	liquidrender "github.com/osteele/liquid/render"
 	"github.com/osteele/liquid/values"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // Liquid templates of a sync's requests (controlplane.RequestSpec): the engine, its filters, the
@@ -984,8 +987,20 @@ func checkJSON(body []byte) error {
 	// gjson's validator first: several times faster than encoding/json's state machine (a
 	// function call per byte), with its rules but for encoding/json's nesting bound of 10000
 	// (TestValidJSONAgreesWithEncodingJSON). Its refusals are confirmed by encoding/json, whose
-	// error says where.
-	if gjson.ValidBytes(body) || json.Valid(body) {
+	// error says where. A body nested deeper than that bound (which checkJSON lets through) is
+	// read token by token instead: gjson's validator recurses per level, and a value of
+	// millions of '[' written without the json filter overflowed the goroutine's stack, a
+	// fatal error that ended the runner.
+	var err error
+	switch {
+	case !jsondepth.Within(body, jsondepth.Max):
+		err = deepJSON(body)
+	case gjson.ValidBytes(body) || json.Valid(body):
+	default:
+		var v any
+		err = json.Unmarshal(body, &v)
+	}
+	if err == nil {
 		// Both validators take bytes that are not UTF-8 in a string, which JSON's text may not
 		// hold (RFC 8259, 8.1): url_decode makes them of a Latin-1 escape (caf%E9).
 		if utf8.Valid(body) {
@@ -994,14 +1009,41 @@ func checkJSON(body []byte) error {
 		line, col, text := JSONPosition(body, int64(firstInvalidUTF8(body))+1)
 		return fmt.Errorf("the rendered body is not valid JSON%s: it holds a byte that is not UTF-8 (the json filter writes such a byte as U+FFFD) at line %d, column %d of what it rendered: %q", jsonHint, line, col, text)
 	}
-	var v any
-	err := json.Unmarshal(body, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col, text := JSONPosition(body, se.Offset)
 		return fmt.Errorf("the rendered body is not valid JSON%s: %v at line %d, column %d of what it rendered: %q", jsonHint, se, line, col, text)
 	}
 	return fmt.Errorf("the rendered body is not valid JSON%s: %v", jsonHint, err)
+}
+
+// deepJSON says why body, JSON nested deeper than encoding/json's bound, is not valid JSON, nil
+// if it is: its tokens read in turn (encoding/json's Decoder bounds the nesting of a value it
+// decodes, not of its tokens), one value and nothing after it; nothing recurses per level.
+func deepJSON(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for depth := 0; ; {
+		t, err := dec.Token()
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		} else if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid character after top-level value")
+	}
+	return nil
 }
 
 // firstInvalidUTF8 is the offset of the first byte of b that does not start a valid UTF-8

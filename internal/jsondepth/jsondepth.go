@@ -1,0 +1,31 @@
+// Package jsondepth bounds how deeply JSON text nests, by a scan without recursion: the one
+// check that keeps text of any depth from a validator that recurses per level (gjson's), whose
+// stack overflow on millions of levels is a fatal error no recover catches.
+package jsondepth
+
+// Max is encoding/json's bound on nesting, past which Go's parser (the runner's own body
+// templates among its users) refuses a document, as most parsers do well before.
+const Max = 10000
+
+// Within: no array or object in v nests deeper than limit levels, brackets in strings aside (a
+// scan of its bytes, no recursion, whatever v holds).
+func Within(v []byte, limit int) bool {
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if depth++; depth > limit {
+				return false
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return true
+}
