@@ -48,19 +48,9 @@ func (c *myConn) mariaJSONColumns(ctx context.Context, query string) (map[string
 	// The model itself, not wrapped as a derived table: MariaDB leaves a derived table's WITH
 	// clause out of the note. The model is already known to be one SELECT (describe ran it
 	// wrapped).
-	note, err := c.explainNote(ctx, query)
+	note, quote, err := c.explainNote(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("find the model's JSON columns: %w", err)
-	}
-	// Under ANSI_QUOTES (the URL's or the server's sql_mode), MariaDB prints names in the note
-	// and in CHECK clauses in double quotes instead of backticks.
-	quote := byte('`')
-	var ansi bool
-	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%'").Scan(&ansi); err != nil {
-		return nil, fmt.Errorf("find the model's JSON columns (sql_mode): %w", err)
-	}
-	if ansi {
-		quote = '"'
 	}
 	origins := mariaOrigins(note, quote)
 	out := map[string]bool{}

@@ -39,17 +39,9 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 	if _, _, err := c.describe(ctx, query); err != nil {
 		return nil, err
 	}
-	note, err := c.explainNote(ctx, query)
+	note, quote, err := c.explainNote(ctx, query)
 	if err != nil || note == "" {
 		return nil, err
-	}
-	var ansi bool
-	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%'").Scan(&ansi); err != nil {
-		return nil, fmt.Errorf("find the model's tables (sql_mode): %w", err)
-	}
-	quote := byte('`')
-	if ansi {
-		quote = '"'
 	}
 	var where []string
 	var args []any
@@ -100,41 +92,52 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 // not as a derived table, whose WITH clause MariaDB leaves out of the note: the model must be
 // known to be one query that only reads (describe ran it wrapped). On MySQL it explains the
 // model as every read runs it, a derived table, where optimizer hints that set the statement's
-// timeouts (/*+ SET_VAR(lock_wait_timeout=...) */, MAX_EXECUTION_TIME) do not apply.
-func (c *myConn) explainNote(ctx context.Context, query string) (string, error) {
+// timeouts (/*+ SET_VAR(lock_wait_timeout=...) */, MAX_EXECUTION_TIME) do not apply. quote is
+// the character names are quoted with in the note (and in CHECK clauses): '"' under ANSI_QUOTES
+// (the URL's or the server's sql_mode), else '`'.
+func (c *myConn) explainNote(ctx context.Context, query string) (note string, quote byte, err error) {
 	explain, q := "EXPLAIN ", "SELECT * FROM "+wrapQuery(query)
 	if c.mariadb {
 		explain, q = "EXPLAIN EXTENDED ", trimQuery(query)
 	}
-	_, err := c.conn.ExecContext(ctx, explain+q)
+	_, err = c.conn.ExecContext(ctx, explain+q)
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == erParse && c.mariadb {
 		_, err = c.conn.ExecContext(ctx, "EXPLAIN "+q)
 	}
 	if err != nil {
 		if errors.As(err, &me) && me.Number == erViewNoExplain {
-			return "", nil
+			return "", '`', nil
 		}
-		return "", fmt.Errorf("explain the model: %w", c.rejected(err))
+		return "", 0, fmt.Errorf("explain the model: %w", c.rejected(err))
 	}
 	rows, err := c.conn.QueryContext(ctx, "SHOW WARNINGS")
 	if err != nil {
-		return "", fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
+		return "", 0, fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
 	}
-	var note string
 	for rows.Next() {
 		var level, message string
 		var code int
 		if err := rows.Scan(&level, &code, &message); err != nil {
 			_ = rows.Close()
-			return "", fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
+			return "", 0, fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
 		}
 		if code == 1003 {
 			note = message
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return "", fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
+		return "", 0, fmt.Errorf("explain the model (SHOW WARNINGS): %w", err)
 	}
-	return note, nil
+	if note == "" {
+		return "", '`', nil
+	}
+	var ansi bool
+	if err := c.conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%'").Scan(&ansi); err != nil {
+		return "", 0, fmt.Errorf("explain the model (sql_mode): %w", err)
+	}
+	if ansi {
+		return note, '"', nil
+	}
+	return note, '`', nil
 }
