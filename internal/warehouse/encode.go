@@ -149,13 +149,13 @@ func appendScalar(b, v []byte, k kind) []byte {
 	case kText, kTextBin:
 		return appendString(b, v)
 	case kJSON, kJSONBin:
-		if !jsondepth.Within(v, maxJSONDepth) {
+		if !jsondepth.Within(v, jsondepth.Max) {
 			return appendString(b, v) // Postgres takes deeper JSON than parsers do (as rawKeyJSON)
 		}
 		return appendJSONText(b, v)
 	case kJSONBBin:
 		if len(v) > 0 && v[0] == 1 {
-			if !jsondepth.Within(v[1:], maxJSONDepth) {
+			if !jsondepth.Within(v[1:], jsondepth.Max) {
 				return appendString(b, v[1:])
 			}
 			return append(b, v[1:]...)

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // newWarehouse creates a warehouse database whose sessions run in a non-UTC time zone (so
@@ -749,8 +750,8 @@ func TestPostgresDeepJSONIsAString(t *testing.T) {
 	t.Parallel()
 	url := newWarehouse(t)
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
-	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
-	shallow := strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth)
+	deep := strings.Repeat("[", jsondepth.Max+1) + strings.Repeat("]", jsondepth.Max+1)
+	shallow := strings.Repeat("[", jsondepth.Max) + strings.Repeat("]", jsondepth.Max)
 	for _, typ := range []string{"json", "jsonb"} {
 		q := fmt.Sprintf("SELECT k::%s AS k FROM (VALUES ('%s'), ('%s')) AS v(k)", typ, deep, shallow)
 		cols, err := src.Describe(context.Background(), q)

@@ -12,23 +12,22 @@ import (
 // -NaN too) and trailing commas, and its to_json writes a NaN or infinite DOUBLE as NaN,
 // Infinity or -Infinity.
 
-// maxJSONDepth is how deeply text a database gave as JSON may nest its arrays and objects to be
-// sent as JSON: encoding/json's limit (jsondepth.Max). Deeper text is sent as a string of itself,
-// as other text a strict parser refuses is. It also keeps the text from gjson's check, which
+// Text a database gave as JSON is sent as JSON only when its arrays and objects nest at most
+// jsondepth.Max levels (encoding/json's bound); deeper text is sent as a string of itself, as other
+// text a strict parser refuses is. The bound also keeps the text from gjson's check, which
 // recurses per level: 12 million levels (24 MB of brackets, which DuckDB's JSON takes)
 // overflowed the goroutine's stack, a fatal error that no recover catches, which ended the
 // runner and the provider's plan.
-const maxJSONDepth = jsondepth.Max
 
-// validJSON: v is JSON (RFC 8259) nested at most maxJSONDepth levels.
+// validJSON: v is JSON (RFC 8259) nested at most jsondepth.Max levels.
 func validJSON(v []byte) bool {
-	return jsondepth.Within(v, maxJSONDepth) && gjson.ValidBytes(v)
+	return jsondepth.Within(v, jsondepth.Max) && gjson.ValidBytes(v)
 }
 
 // appendStrictJSON appends v, text a database gave as JSON, as strict JSON: as it is when it is
 // valid (checked once, which is all valid text pays); when its only fault is NaN or infinity
 // tokens in place of values, with each of them the string a float's is sent as ("NaN",
-// "Infinity", "-Infinity"); otherwise (text nested deeper than maxJSONDepth too) as a JSON
+// "Infinity", "-Infinity"); otherwise (text nested deeper than jsondepth.Max too) as a JSON
 // string of the text.
 func appendStrictJSON(b, v []byte) []byte {
 	if validJSON(v) {
@@ -42,7 +41,7 @@ func appendStrictJSON(b, v []byte) []byte {
 
 // appendJSONOrString appends v, text a database gave as JSON, as it is when it is valid JSON
 // (a lone surrogate's escape as "\ufffd": appendJSONText) and else (nested deeper than
-// maxJSONDepth too) as a JSON string of the text: never as is.
+// jsondepth.Max too) as a JSON string of the text: never as is.
 func appendJSONOrString(b, v []byte) []byte {
 	if !validJSON(v) {
 		return appendString(b, v)
