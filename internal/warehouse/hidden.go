@@ -100,7 +100,7 @@ func hideInitSQL(initSQL string, err error) error {
 
 // isWordByte: c is a letter, a digit or '_', as regexp's \b reads a word.
 func isWordByte(c byte) bool {
-	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+	return c == '_' || c >= '0' && c <= '9' || isLetter(c)
 }
 
 // valueHidden stands in an error's text for a data value the warehouse quoted.
