@@ -417,11 +417,16 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 				return
 			}
 			if readsChanged {
-				// Its mirror syncs read what it reads now.
+				// Its mirror syncs read what it reads now: its tables are looked up once for all.
 				syncs, _ := r.store.ListSyncsByModel(ctx, x.ID) // an error: checkSyncs reported it
+				var tables []string
+				looked := false
 				for _, y := range syncs {
 					if y.Behavior == controlplane.BehaviorMirror && r.preview.deleted.get(y.ID) == nil {
-						warnTablesWithoutTransactions(ctx, r.store, r.preview, x, y, &resp.Diagnostics)
+						if !looked {
+							tables, looked = modelTablesWithoutTransactions(ctx, r.store, r.preview, x), true
+						}
+						mirrorTablesWarning(x, y, tables, &resp.Diagnostics)
 					}
 				}
 			}

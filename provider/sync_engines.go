@@ -12,13 +12,8 @@ import (
 )
 
 // warnTablesWithoutTransactions warns when mirror sync y's model m (nil: as the plan changes it,
-// else as stored) reads MySQL or MariaDB tables of an engine without transactions (MyISAM, Aria,
-// MEMORY...): a reload of such a table is applied statement by statement whatever START
-// TRANSACTION says, so a run that overlaps it reads the table empty or partly loaded, and the
-// mirror sends deleted for the rest (docs/warehouses.md). It is a warning, not a refusal: a
-// table only ever appended to, or replaced by RENAME TABLE, is read whole. What cannot be
-// checked (the model or its warehouse out of reach, which their own plans report) warns of
-// nothing.
+// else as stored) reads MySQL or MariaDB tables of an engine without transactions
+// (modelTablesWithoutTransactions, mirrorTablesWarning).
 func warnTablesWithoutTransactions(ctx context.Context, store *controlplane.Store, ps previewSettings,
 	m *controlplane.Model, y *controlplane.Sync, diags *diag.Diagnostics) {
 	if m == nil {
@@ -30,19 +25,29 @@ func warnTablesWithoutTransactions(ctx context.Context, store *controlplane.Stor
 			return
 		}
 	}
+	mirrorTablesWarning(m, y, modelTablesWithoutTransactions(ctx, store, ps, m), diags)
+}
+
+// modelTablesWithoutTransactions lists the MySQL or MariaDB tables of an engine without
+// transactions (MyISAM, Aria, MEMORY...) model m reads: a reload of such a table is applied
+// statement by statement whatever START TRANSACTION says, so a run that overlaps it reads the
+// table empty or partly loaded, and a mirror sends deleted for the rest (docs/warehouses.md).
+// What cannot be checked (the model or its warehouse out of reach, which their own plans
+// report) lists nothing.
+func modelTablesWithoutTransactions(ctx context.Context, store *controlplane.Store, ps previewSettings, m *controlplane.Model) []string {
 	conn := ps.conns.get(m.ConnectionID)
 	if conn == nil {
 		var err error
 		if conn, err = store.GetConnection(ctx, m.ConnectionID); err != nil {
-			return
+			return nil
 		}
 	}
 	if conn.MySQL == nil {
-		return
+		return nil
 	}
 	src, err := warehouse.For(conn)
 	if err != nil {
-		return
+		return nil
 	}
 	query := m.SQL
 	if query == "" {
@@ -55,7 +60,17 @@ func warnTablesWithoutTransactions(ctx context.Context, store *controlplane.Stor
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tables, err := warehouse.TablesWithoutTransactions(cctx, src, query)
-	if err != nil || len(tables) == 0 {
+	if err != nil {
+		return nil
+	}
+	return tables
+}
+
+// mirrorTablesWarning warns that mirror sync y's model m reads tables, of an engine without
+// transactions (none: no warning). It is a warning, not a refusal: a table only ever appended
+// to, or replaced by RENAME TABLE, is read whole.
+func mirrorTablesWarning(m *controlplane.Model, y *controlplane.Sync, tables []string, diags *diag.Diagnostics) {
+	if len(tables) == 0 {
 		return
 	}
 	diags.AddWarning("Backflow Mirror Reads Tables Without Transactions: "+syncTitle(y.Name),
