@@ -16,6 +16,8 @@ import (
 	"unsafe"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // DuckDB's vectors as JSON: a streamed result is read chunk by chunk (up to 2048 rows) through
@@ -211,7 +213,11 @@ func byteMask(n int) uint64 {
 }
 
 // appendJSON appends the row's value as JSON, by the README's rules (as duckdb.go lists them).
-func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
+func (d *duckVec) appendJSON(b []byte, row uint64) []byte { return d.appendJSONIn(b, row, 0) }
+
+// appendJSONIn is appendJSON for a value inside depth arrays and objects of the value sent: JSON
+// in it may nest jsondepth.Max levels less those (appendStrictJSONWithin).
+func (d *duckVec) appendJSONIn(b []byte, row uint64, depth int) []byte {
 	if d.null(row) {
 		return append(b, "null"...)
 	}
@@ -263,7 +269,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 			return appendDigits(b, d.bytes(row))
 		case d.t.raw:
 			// JSON's text, or to_json's: DuckDB's need not be strict (NaN, trailing commas).
-			return appendStrictJSON(b, d.bytes(row))
+			return appendStrictJSONWithin(b, d.bytes(row), jsondepth.Max-depth)
 		}
 		return d.appendVarchar(b, row)
 	case bindings.TypeBlob:
@@ -335,9 +341,9 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		return append(b, d.t.enum[i]...)
 	case bindings.TypeList:
 		e := at[[2]uint64](p, row) // offset, length
-		return d.kids[0].appendRange(b, e[0], e[1])
+		return d.kids[0].appendRange(b, e[0], e[1], depth+1)
 	case bindings.TypeArray:
-		return d.kids[0].appendRange(b, row*d.t.size, d.t.size)
+		return d.kids[0].appendRange(b, row*d.t.size, d.t.size, depth+1)
 	case bindings.TypeStruct:
 		if d.t.unnamed {
 			// An array, as to_json writes it: an object's fields all named "" would be
@@ -347,7 +353,7 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = d.kids[i].appendJSON(b, row)
+				b = d.kids[i].appendJSONIn(b, row, depth+1)
 			}
 			return append(b, ']')
 		}
@@ -358,12 +364,12 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 			}
 			b = append(b, d.t.names[i]...)
 			b = append(b, ':')
-			b = d.kids[i].appendJSON(b, row)
+			b = d.kids[i].appendJSONIn(b, row, depth+1)
 		}
 		return append(b, '}')
 	case bindings.TypeMap:
 		e := at[[2]uint64](p, row)
-		return d.appendMap(b, e[0], e[1])
+		return d.appendMap(b, e[0], e[1], depth+1)
 	case bindings.TypeUnion:
 		// {"member": value}, as DuckDB's to_json writes it.
 		tag := at[uint8](d.tags, row)
@@ -373,27 +379,29 @@ func (d *duckVec) appendJSON(b []byte, row uint64) []byte {
 		b = append(b, '{')
 		b = append(b, d.t.names[tag]...)
 		b = append(b, ':')
-		b = d.kids[tag].appendJSON(b, row)
+		b = d.kids[tag].appendJSONIn(b, row, depth+1)
 		return append(b, '}')
 	}
 	return append(b, "null"...) // SQLNULL; newDuckType admits no other type
 }
 
-// appendRange appends elements [offset, offset+n) as a JSON array.
-func (d *duckVec) appendRange(b []byte, offset, n uint64) []byte {
+// appendRange appends elements [offset, offset+n) as a JSON array, depth levels deep (its own
+// counted).
+func (d *duckVec) appendRange(b []byte, offset, n uint64, depth int) []byte {
 	b = append(b, '[')
 	for i := range n {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = d.appendJSON(b, offset+i)
+		b = d.appendJSONIn(b, offset+i, depth)
 	}
 	return append(b, ']')
 }
 
 // appendMap writes a MAP as an object when its keys are strings, else as an array of {"key",
-// "value"} objects; in the map's order either way.
-func (d *duckVec) appendMap(b []byte, offset, n uint64) []byte {
+// "value"} objects; in the map's order either way; depth levels deep (the object's or the
+// array's counted).
+func (d *duckVec) appendMap(b []byte, offset, n uint64, depth int) []byte {
 	key, value := &d.kids[0], &d.kids[1]
 	if d.t.strKeys {
 		b = append(b, '{')
@@ -403,7 +411,7 @@ func (d *duckVec) appendMap(b []byte, offset, n uint64) []byte {
 			}
 			b = appendString(b, key.bytes(i))
 			b = append(b, ':')
-			b = value.appendJSON(b, i)
+			b = value.appendJSONIn(b, i, depth)
 		}
 		return append(b, '}')
 	}
@@ -413,9 +421,9 @@ func (d *duckVec) appendMap(b []byte, offset, n uint64) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"key":`...)
-		b = key.appendJSON(b, i)
+		b = key.appendJSONIn(b, i, depth+1)
 		b = append(b, `,"value":`...)
-		b = value.appendJSON(b, i)
+		b = value.appendJSONIn(b, i, depth+1)
 		b = append(b, '}')
 	}
 	return append(b, ']')

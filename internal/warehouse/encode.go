@@ -137,7 +137,7 @@ func (c codec) appendJSON(b, v []byte) []byte {
 	}
 	switch c.kind {
 	case kArray:
-		return appendBinaryArray(b, v, c.elem, c.sub)
+		return appendBinaryArray(b, v, c.elem, c.sub, 0)
 	case kTextArray:
 		return appendTextArray(b, v, c.delim, c.sub)
 	}
@@ -148,19 +148,8 @@ func appendScalar(b, v []byte, k kind) []byte {
 	switch k {
 	case kText, kTextBin:
 		return appendString(b, v)
-	case kJSON, kJSONBin:
-		if !jsondepth.Within(v, jsondepth.Max) {
-			return appendString(b, v) // Postgres takes deeper JSON than parsers do (as rawKeyJSON)
-		}
-		return appendJSONText(b, v)
-	case kJSONBBin:
-		if len(v) > 0 && v[0] == 1 {
-			if !jsondepth.Within(v[1:], jsondepth.Max) {
-				return appendString(b, v[1:])
-			}
-			return append(b, v[1:]...)
-		}
-		return appendString(b, v)
+	case kJSON, kJSONBin, kJSONBBin:
+		return appendPGJSON(b, v, k, jsondepth.Max)
 	case kNumeric:
 		if len(v) > 0 && (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && len(v) > 1 && v[1] == 'I')) {
 			return appendString(b, v)
@@ -228,6 +217,27 @@ func appendScalar(b, v []byte, k kind) []byte {
 	}
 	// A binary value of an unexpected length cannot come from Postgres; keep the output valid.
 	return appendString(b, v)
+}
+
+// appendPGJSON appends v, a json value's text (k kJSON or kJSONBin) or a jsonb's binary form (k
+// kJSONBBin: a version byte, then the text), as JSON when it nests at most limit levels and else
+// as a string of its text: Postgres takes deeper JSON than parsers do. limit is jsondepth.Max
+// less the arrays the value is in, so that the whole value sent nests at most jsondepth.Max
+// levels (as pgJSONKeyJSON names such a key).
+func appendPGJSON(b, v []byte, k kind, limit int) []byte {
+	if k == kJSONBBin {
+		if len(v) == 0 || v[0] != 1 {
+			return appendString(b, v)
+		}
+		v = v[1:]
+	}
+	if !jsondepth.Within(v, limit) {
+		return appendString(b, v)
+	}
+	if k == kJSONBBin {
+		return append(b, v...) // jsonb's text has no escapes of lone surrogates
+	}
+	return appendJSONText(b, v)
 }
 
 // safe marks the ASCII bytes a JSON string holds as they are.
@@ -557,7 +567,11 @@ func appendNumericBinary(b, v []byte) []byte {
 // appendBinaryArray writes a binary array (any number of dimensions, NULL elements) as nested
 // JSON arrays. When elem is kArrayBin, each element is a binary array of its own that sub
 // writes.
-func appendBinaryArray(b, v []byte, elem kind, sub *codec) []byte {
+//
+// depth is how many arrays the array is in (an array of a domain over an array type's
+// elements are in one): its json elements may nest jsondepth.Max levels less those and its own
+// dimensions (appendPGJSON).
+func appendBinaryArray(b, v []byte, elem kind, sub *codec, depth int) []byte {
 	if len(v) < 12 {
 		return appendString(b, v)
 	}
@@ -573,14 +587,16 @@ func appendBinaryArray(b, v []byte, elem kind, sub *codec) []byte {
 		dims[i] = int(int32(binary.BigEndian.Uint32(v[12+8*i:])))
 	}
 	start := len(b)
-	b, _, ok := appendArrayDim(b, v, 12+8*ndim, dims[:ndim], elem, sub)
+	b, _, ok := appendArrayDim(b, v, 12+8*ndim, dims[:ndim], elem, sub, depth+1)
 	if !ok {
 		return appendString(b[:start], v)
 	}
 	return b
 }
 
-func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec) ([]byte, int, bool) {
+// appendArrayDim appends the array of dimensions dims at v[p:], depth levels deep in the value
+// sent (its own '[' counted).
+func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec, depth int) ([]byte, int, bool) {
 	b = append(b, '[')
 	for i := 0; i < dims[0]; i++ {
 		if i > 0 {
@@ -588,7 +604,7 @@ func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec) ([]by
 		}
 		if len(dims) > 1 {
 			var ok bool
-			b, p, ok = appendArrayDim(b, v, p, dims[1:], elem, sub)
+			b, p, ok = appendArrayDim(b, v, p, dims[1:], elem, sub, depth+1)
 			if !ok {
 				return b, p, false
 			}
@@ -606,9 +622,12 @@ func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec) ([]by
 		if p+n > len(v) {
 			return b, p, false
 		}
-		if elem == kArrayBin {
-			b = sub.appendJSON(b, v[p:p+n])
-		} else {
+		switch elem {
+		case kArrayBin: // sub is a binary array: a text one holds no json
+			b = appendBinaryArray(b, v[p:p+n], sub.elem, sub.sub, depth)
+		case kJSONBin, kJSONBBin:
+			b = appendPGJSON(b, v[p:p+n], elem, jsondepth.Max-depth)
+		default:
 			b = appendScalar(b, v[p:p+n], elem)
 		}
 		p += n

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // A mirror's delete has only the key's canonical text (Stream.Key, which the ledger keeps), and
@@ -223,30 +225,43 @@ func NumberKeyJSON(dst, key []byte) []byte {
 	return appendString(dst, key)
 }
 
-// rawKeyJSON: a json or jsonb key's text is the JSON its upserts carried, a lone surrogate's
-// escape "\ufffd" as there (appendJSONText).
-func rawKeyJSON(dst, key []byte) []byte {
-	if !json.Valid(key) {
+// jsonKeyJSON: a json or jsonb key's text, limit levels deep at most (jsondepth.Max less the
+// arrays it is in), is the JSON its upserts carried (appendPGJSON), a lone surrogate's escape
+// "\ufffd" as there (appendJSONText); deeper text a string of itself.
+func jsonKeyJSON(dst, key []byte, limit int) []byte {
+	if !jsondepth.Within(key, limit) || !json.Valid(key) {
 		return appendString(dst, key)
 	}
 	return appendJSONText(dst, key)
 }
 
+// rawKeyJSON: a json or jsonb key's text as jsonKeyJSON says, the key alone.
+func rawKeyJSON(dst, key []byte) []byte { return jsonKeyJSON(dst, key, jsondepth.Max) }
+
+// elemKeyJSON appends the JSON of an array's element from its text; depth is how many arrays
+// hold it in the value sent (a json element may nest jsondepth.Max less those).
+type elemKeyJSON func(dst, v []byte, depth int) []byte
+
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as
 // the JSON array its upserts carried, each element's text as elem says. Text it does not read
 // (an array with explicit bounds, "[0:1]={1,2}") is a string of itself.
-func pgArrayKeyJSON(elem KeyJSON) KeyJSON {
-	return func(dst, key []byte) []byte {
-		out, rest, ok := appendPGArray(dst, key, elem)
-		if !ok || len(rest) != 0 {
-			return appendString(dst, key)
-		}
-		return out
-	}
+func pgArrayKeyJSON(elem elemKeyJSON) KeyJSON {
+	return func(dst, key []byte) []byte { return appendPGArrayKey(dst, key, elem, 0) }
 }
 
-// appendPGArray appends the array at the start of s as JSON; rest is what follows it.
-func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
+// appendPGArrayKey appends key, the text of an array depth arrays deep in the value sent, as
+// pgArrayKeyJSON says.
+func appendPGArrayKey(dst, key []byte, elem elemKeyJSON, depth int) []byte {
+	out, rest, ok := appendPGArray(dst, key, elem, depth+1)
+	if !ok || len(rest) != 0 {
+		return appendString(dst, key)
+	}
+	return out
+}
+
+// appendPGArray appends the array at the start of s, depth levels deep in the value sent (its
+// own '[' counted), as JSON; rest is what follows it.
+func appendPGArray(dst, s []byte, elem elemKeyJSON, depth int) (out, rest []byte, ok bool) {
 	if len(s) == 0 || s[0] != '{' {
 		return dst, s, false
 	}
@@ -264,7 +279,7 @@ func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
 		case len(s) == 0:
 			return dst, s, false
 		case s[0] == '{':
-			if dst, s, ok = appendPGArray(dst, s, elem); !ok {
+			if dst, s, ok = appendPGArray(dst, s, elem, depth+1); !ok {
 				return dst, s, false
 			}
 		case s[0] == '"': // quoted, with backslash escapes
@@ -280,7 +295,7 @@ func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
 				return dst, s, false
 			}
 			s = s[i+1:]
-			dst = elem(dst, v)
+			dst = elem(dst, v, depth)
 		default:
 			i := 0
 			for i < len(s) && s[i] != ',' && s[i] != '}' {
@@ -289,7 +304,7 @@ func appendPGArray(dst, s []byte, elem KeyJSON) (out, rest []byte, ok bool) {
 			if string(s[:i]) == "NULL" {
 				dst = append(dst, "null"...)
 			} else {
-				dst = elem(dst, s[:i])
+				dst = elem(dst, s[:i], depth)
 			}
 			s = s[i:]
 		}

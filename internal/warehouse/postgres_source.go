@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // Postgres is the Postgres driver: the Source over this package's Connect, Describe and Open
@@ -62,30 +64,37 @@ func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(
 var pgNumberTypes = map[string]bool{"int2": true, "int4": true, "int8": true, "numeric": true}
 
 // KeyJSON of a Postgres key column: timestamptz, bool, bytea, inet, json, jsonb, float4, float8
-// (and date and timestamp BC or past 9999) and arrays of any type differ from their text.
+// (and date and timestamp BC or past 9999) and arrays of any type differ from their text. An
+// array of a domain's type ("_djb") does not say the domain's base type: its read does
+// (pgKeyTypeOf, Rows.streamKeyJSON).
 func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
-	if elemType, ok := strings.CutPrefix(col.Type, "_"); ok { // an array of elemType
-		elem := p.KeyJSON(controlplane.Column{Type: elemType})
-		switch {
-		case elemType == "bool": // an array prints its booleans as t and f
-			elem = func(dst, v []byte) []byte {
-				switch string(v) {
-				case "t":
-					return append(dst, "true"...)
-				case "f":
-					return append(dst, "false"...)
-				}
-				return appendString(dst, v)
-			}
-		case elem != nil:
-		case pgNumberTypes[elemType]:
-			elem = NumberKeyJSON
-		default:
-			elem = appendString
-		}
-		return pgArrayKeyJSON(elem)
+	return pgKeyType{name: col.Type}.keyJSON()
+}
+
+// pgKeyType is what a key's JSON depends on in its Postgres type: an array's element type
+// (elem), else the type's name, a domain's base type's through every domain ("jsonb" for a
+// domain over a domain over jsonb). name "_x" with no elem is an array of x.
+type pgKeyType struct {
+	name string
+	elem *pgKeyType
+}
+
+// element is an array's element type, ok false when t is no array.
+func (t pgKeyType) element() (e pgKeyType, ok bool) {
+	if t.elem != nil {
+		return *t.elem, true
 	}
-	switch col.Type {
+	name, ok := strings.CutPrefix(t.name, "_")
+	return pgKeyType{name: name}, ok
+}
+
+// keyJSON is the JSON of a key of type t from its text, nil where the runner's own (its text
+// as a string, or a number type's as a number) is the JSON its upserts carried.
+func (t pgKeyType) keyJSON() KeyJSON {
+	if e, ok := t.element(); ok {
+		return pgArrayKeyJSON(e.elemKeyJSON())
+	}
+	switch t.name {
 	case "float4":
 		return floatKeyJSON(32)
 	case "float8":
@@ -113,4 +122,51 @@ func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 		}
 	}
 	return nil
+}
+
+// elemKeyJSON is the JSON of an element of type t from its text in an array's.
+func (t pgKeyType) elemKeyJSON() elemKeyJSON {
+	if e, ok := t.element(); ok { // an array of a domain over an array type
+		inner := e.elemKeyJSON()
+		return func(dst, v []byte, depth int) []byte { return appendPGArrayKey(dst, v, inner, depth) }
+	}
+	switch {
+	case t.name == "bool": // an array prints its booleans as t and f
+		return func(dst, v []byte, _ int) []byte {
+			switch string(v) {
+			case "t":
+				return append(dst, "true"...)
+			case "f":
+				return append(dst, "false"...)
+			}
+			return appendString(dst, v)
+		}
+	case t.name == "json" || t.name == "jsonb":
+		return func(dst, v []byte, depth int) []byte { return jsonKeyJSON(dst, v, jsondepth.Max-depth) }
+	case pgNumberTypes[t.name]:
+		return func(dst, v []byte, _ int) []byte { return NumberKeyJSON(dst, v) }
+	}
+	if k := t.keyJSON(); k != nil {
+		return func(dst, v []byte, _ int) []byte { return k(dst, v) }
+	}
+	return func(dst, v []byte, _ int) []byte { return appendString(dst, v) }
+}
+
+// pgKeyTypeOf is the pgKeyType of type oid as a read looks it up (codecsFor's types): through
+// domains to their base types, through arrays to their elements, to a type pgx knows by name.
+// Another (an enum, citext) has the name "": its text is its JSON.
+func pgKeyTypeOf(oid uint32, types map[uint32]pgType, m *pgtype.Map, depth int) pgKeyType {
+	if t, ok := m.TypeForOID(oid); ok {
+		return pgKeyType{name: t.Name}
+	}
+	t, ok := types[oid]
+	switch {
+	case !ok || depth > 8:
+	case t.domain:
+		return pgKeyTypeOf(t.base, types, m, depth+1)
+	case t.array:
+		e := pgKeyTypeOf(t.elem, types, m, depth+1)
+		return pgKeyType{elem: &e}
+	}
+	return pgKeyType{}
 }

@@ -181,6 +181,11 @@ func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since
 	// characters; its value, which upserts send, keeps them: its deletes pad it back.
 	if f := sd.Fields[modelKey]; f.DataTypeOID == bpcharOID && f.TypeModifier > 4 {
 		r.keyJSON = paddedKeyJSON(int(f.TypeModifier - 4))
+	} else if _, named := conn.pg.TypeMap().TypeForOID(oids[modelKey]); !named {
+		// The name the model's columns give a type pgx does not know (typeName) does not say
+		// what a domain in it is over: an array of a domain over jsonb is "_djb", and its
+		// elements are sent as JSON, not as the strings a type of that name would be.
+		r.keyJSON = pgKeyTypeOf(oids[modelKey], types, conn.pg.TypeMap(), 0).keyJSON()
 	}
 	if keyText := pgKeyText(codecs[modelKey]); keyText != nil && codecs[modelKey].format() == binaryFormat {
 		// A domain over such a type is read with its ::text too, which is not used.

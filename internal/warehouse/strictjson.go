@@ -20,8 +20,11 @@ import (
 // runner and the provider's plan.
 
 // validJSON: v is JSON (RFC 8259) nested at most jsondepth.Max levels.
-func validJSON(v []byte) bool {
-	return jsondepth.Within(v, jsondepth.Max) && gjson.ValidBytes(v)
+func validJSON(v []byte) bool { return validJSONWithin(v, jsondepth.Max) }
+
+// validJSONWithin: v is JSON (RFC 8259) nested at most limit levels.
+func validJSONWithin(v []byte, limit int) bool {
+	return jsondepth.Within(v, limit) && gjson.ValidBytes(v)
 }
 
 // appendStrictJSON appends v, text a database gave as JSON, as strict JSON: as it is when it is
@@ -29,11 +32,16 @@ func validJSON(v []byte) bool {
 // tokens in place of values, with each of them the string a float's is sent as ("NaN",
 // "Infinity", "-Infinity"); otherwise (text nested deeper than jsondepth.Max too) as a JSON
 // string of the text.
-func appendStrictJSON(b, v []byte) []byte {
-	if validJSON(v) {
+func appendStrictJSON(b, v []byte) []byte { return appendStrictJSONWithin(b, v, jsondepth.Max) }
+
+// appendStrictJSONWithin is appendStrictJSON for text inside other JSON (a LIST's element): it
+// may nest limit levels, jsondepth.Max less those around it, so that the whole value sent
+// nests at most jsondepth.Max.
+func appendStrictJSONWithin(b, v []byte, limit int) []byte {
+	if validJSONWithin(v, limit) {
 		return append(b, v...)
 	}
-	if out, ok := appendNonFiniteAsStrings(b, v); ok && validJSON(out[len(b):]) {
+	if out, ok := appendNonFiniteAsStrings(b, v); ok && validJSONWithin(out[len(b):], limit) {
 		return out
 	}
 	return appendString(b, v)

@@ -1,0 +1,135 @@
+package warehouse
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// deleteKeyJSON is the JSON a mirror's delete names the current row's key with, as the runner
+// finds it (runner/engine.go openModel): what the read knows, else what the key column's type says.
+func deleteKeyJSON(t *testing.T, src Source, rows Stream, keyCol controlplane.Column, key []byte) string {
+	t.Helper()
+	keyJSON, err := StreamKeyJSON(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keyJSON == nil {
+		keyJSON = src.KeyJSON(keyCol)
+	}
+	if keyJSON == nil {
+		return "(the runner's: " + string(key) + ")"
+	}
+	return string(keyJSON(nil, key))
+}
+
+// TestPostgresDomainArrayKeyJSON: a key that is an array of a domain (its type as the model's
+// columns name it, "_djb", says nothing of the domain's base type) is named by a mirror's delete
+// as its upserts name it: for domains over jsonb, json, bool, int4, numeric, float8, text,
+// timestamptz, bytea, domains of domains, and arrays of a domain over an array type.
+func TestPostgresDomainArrayKeyJSON(t *testing.T) {
+	url := newWarehouse(t,
+		"CREATE DOMAIN djb AS jsonb", "CREATE DOMAIN dj AS json", "CREATE DOMAIN db AS bool", "CREATE DOMAIN di AS int4",
+		"CREATE DOMAIN dn AS numeric", "CREATE DOMAIN df AS float8", "CREATE DOMAIN dt AS text", "CREATE DOMAIN dz AS timestamptz",
+		"CREATE DOMAIN dby AS bytea", "CREATE DOMAIN ddjb AS djb", "CREATE DOMAIN ddb AS db", "CREATE DOMAIN dddn AS dn",
+		"CREATE DOMAIN dia AS int4[]", "CREATE DOMAIN djba AS jsonb[]", "CREATE DOMAIN dba AS bool[]")
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, expr := range []string{
+		`ARRAY['[1]', '{"a": "b c"}', '"s"', NULL]::djb[]`,
+		`ARRAY['[1, 2]', '{"a":"b"}']::dj[]`,
+		`ARRAY[true, false, NULL]::db[]`,
+		`ARRAY[1, -2]::di[]`,
+		`ARRAY[1.50, 'NaN']::dn[]`,
+		`ARRAY[1e20, 0.1, 'Infinity']::df[]`,
+		`ARRAY['a b', 'NULL', '"q"', '']::dt[]`,
+		`ARRAY['2020-01-02 03:04:05.5+00']::dz[]`,
+		`ARRAY['\x00ff']::dby[]`,
+		`ARRAY['{"x": [true]}']::ddjb[]`,
+		`ARRAY[true]::ddb[]`,
+		`ARRAY[2.5]::dddn[]`,
+		`'{"{1,2}","{3}",NULL}'::dia[]`,
+		`'{"{[1],\"{\\\"a\\\": 1}\"}"}'::djba[]`,
+		`'{"{t,f}"}'::dba[]`,
+		`'{{"[1]"},{2}}'::djb[]`,
+	} {
+		q := "SELECT " + expr + " AS k"
+		cols, err := src.Describe(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		rows, err := src.Open(context.Background(), q, "k", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if !rows.Next() {
+			t.Fatalf("%s: no row: %v", expr, rows.Err())
+		}
+		key, _ := rows.Key()
+		upsert := string(rows.AppendValue(nil, 0))
+		if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
+			t.Errorf("%s (%s) key %s: a delete names it %s, its upserts %s", expr, cols[0].Type, key, del, upsert)
+		}
+		if strings.HasPrefix(cols[0].Type, "_d") == false {
+			t.Errorf("%s: the column's type is %s", expr, cols[0].Type)
+		}
+		rows.Close()
+	}
+}
+
+// nested is n arrays one inside the other, the innermost empty: JSON n levels deep.
+func nested(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+
+// TestPostgresJSONDepthCountsTheArray: a json or jsonb value is sent as JSON when the whole
+// value sent nests at most jsondepth.Max levels, the arrays around an array's element counted,
+// and else as a string of its text; a mirror's delete names such a key as its upserts do. At
+// Max-1, Max and Max+1 levels, for a value alone, an element of a json[] and jsonb[] of one and
+// two dimensions, and of an array of a domain over jsonb[].
+func TestPostgresJSONDepthCountsTheArray(t *testing.T) {
+	url := newWarehouse(t, "CREATE DOMAIN djba AS jsonb[]")
+	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
+	for _, c := range []struct {
+		name string
+		expr string // of the element, %[1]s its text
+		dims int    // arrays around the element
+	}{
+		{"jsonb", "'%[1]s'::jsonb", 0},
+		{"json", "'%[1]s'::json", 0},
+		{"jsonb[]", "ARRAY['%[1]s'::jsonb]", 1},
+		{"json[]", "ARRAY['%[1]s'::json, NULL]", 1},
+		{"jsonb[][]", "ARRAY[ARRAY['%[1]s'::jsonb]]", 2},
+		{"djba[]", "ARRAY[ARRAY['%[1]s'::jsonb]::djba]", 2},
+	} {
+		for _, n := range []int{jsondepth.Max - 2, jsondepth.Max - 1, jsondepth.Max, jsondepth.Max + 1} {
+			elem := nested(n)
+			q := "SELECT " + strings.ReplaceAll(c.expr, "%[1]s", elem) + " AS k"
+			cols, err := src.Describe(context.Background(), q)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			rows, err := src.Open(context.Background(), q, "k", nil)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if !rows.Next() {
+				t.Fatalf("%s: no row: %v", c.name, rows.Err())
+			}
+			key, _ := rows.Key()
+			upsert := string(rows.AppendValue(nil, 0))
+			asJSON := n+c.dims <= jsondepth.Max
+			if got := strings.Contains(upsert, `"[`); got == asJSON {
+				t.Errorf("%s, an element %d levels deep in %d arrays: sent as a string: %v, want %v", c.name, n, c.dims, got, !asJSON)
+			}
+			if !jsondepth.Within([]byte(upsert), jsondepth.Max) {
+				t.Errorf("%s, an element %d levels deep in %d arrays: sent deeper than %d levels", c.name, n, c.dims, jsondepth.Max)
+			}
+			if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
+				t.Errorf("%s, an element %d levels deep in %d arrays: a delete names the key otherwise than its upserts (%d and %d bytes)", c.name, n, c.dims, len(del), len(upsert))
+			}
+			rows.Close()
+		}
+	}
+}
