@@ -27,7 +27,7 @@ func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string
 
 // DescribeConn is Describe on an open connection.
 func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane.Column, error) {
-	query = trimQuery(query)
+	query = pgLexicon.statement(query)
 	conn.send()
 	sd, err := conn.pg.Prepare(ctx, "", query)
 	if err != nil {
@@ -53,8 +53,7 @@ func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane
 			return nil, err
 		}
 		return nil, fmt.Errorf("the model's SQL runs alone but not as a run reads it, as the derived table m of "+
-			"SELECT * FROM (<the SQL>) AS m (is there a comment after its last ';'? is it a statement such as "+
-			"EXPLAIN or SHOW, which is not a query?): %w", err)
+			"SELECT * FROM (<the SQL>) AS m (is it a statement such as EXPLAIN or SHOW, which is not a query?): %w", err)
 	}
 	cols := make([]controlplane.Column, len(sd.Fields))
 	seen := make(map[string]bool, len(sd.Fields))

@@ -115,7 +115,7 @@ func (d *DuckDB) SchemaAndTable(table string) (schema, name string) {
 }
 
 func (d *DuckDB) OneKeyedRow(query, keyColumn string) string {
-	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteDuck(keyColumn))
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(duckLexicon.statement(query)), quoteDuck(keyColumn))
 }
 
 func quoteDuck(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
@@ -247,7 +247,7 @@ func (d *DuckDB) Describe(ctx context.Context, query string) ([]controlplane.Col
 // reads the columns of its result with LIMIT 0. ast is DuckDB's parse of query (parse), which a
 // read looks at the model's files in (modelFiles).
 func (c *duckConn) describe(ctx context.Context, query string) (cols []controlplane.Column, ast string, err error) {
-	query = trimQuery(query)
+	query = duckLexicon.statement(query)
 	// The driver's PrepareContext runs every statement but the last: count them first.
 	if err := c.oneStatement(query); err != nil {
 		return nil, "", err
@@ -501,6 +501,7 @@ func duckOutOfMemoryHint(err error) string {
 // every result before its first row, so the read goes through DuckDB's C API on the same
 // connection (duckRawConn).
 func (c *duckConn) open(ctx context.Context, query, keyColumn string, since *Since) (*duckRows, error) {
+	query = duckLexicon.statement(query)
 	cols, ast, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err

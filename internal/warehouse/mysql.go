@@ -135,7 +135,7 @@ func (m *MySQL) SchemaAndTable(table string) (schema, name string) {
 }
 
 func (m *MySQL) OneKeyedRow(query, keyColumn string) string {
-	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), quoteMySQL(keyColumn))
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(myLexicon.statement(query)), quoteMySQL(keyColumn))
 }
 
 func quoteMySQL(ident string) string { return "`" + strings.ReplaceAll(ident, "`", "``") + "`" }
@@ -297,6 +297,7 @@ func (m *MySQL) Describe(ctx context.Context, query string) ([]controlplane.Colu
 // describe runs the model as a derived table with LIMIT 0, which MySQL and MariaDB answer with
 // the result's columns without executing the query. It returns the columns and each one's codec.
 func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Column, []myCodec, error) {
+	query = myLexicon.statement(query)
 	if err := c.refuseLocks(ctx, query); err != nil {
 		return nil, nil, err
 	}
@@ -374,6 +375,10 @@ func notAQuery(query string, err error) error {
 	if first := words[0]; myStatements[first] {
 		return fmt.Errorf("%w: the model's SQL is a %s statement, not a query; a model is one SELECT (or WITH ... "+
 			"SELECT, or VALUES) that returns the records to send: %w", ErrNotReadOnly, first, err)
+	}
+	if slices.Contains(words, ";") { // the statement's own end is not in query (myLexicon.statement)
+		return fmt.Errorf("%w, and one query: this SQL holds several statements separated by ';' (nothing of it was run); "+
+			"keep the one query that returns the rows to send: %w", ErrNotReadOnly, err)
 	}
 	return nil
 }
@@ -505,6 +510,7 @@ func (m *MySQL) Open(ctx context.Context, query, keyColumn string, since *Since)
 }
 
 func (c *myConn) open(ctx context.Context, query, keyColumn string, since *Since) (*myRows, error) {
+	query = myLexicon.statement(query)
 	cols, codecs, err := c.describe(ctx, query)
 	if err != nil {
 		return nil, err

@@ -98,7 +98,7 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 func (c *myConn) explainNote(ctx context.Context, query string) (note string, quote byte, err error) {
 	explain, q := "EXPLAIN ", "SELECT * FROM "+wrapQuery(query)
 	if c.mariadb {
-		explain, q = "EXPLAIN EXTENDED ", trimQuery(query)
+		explain, q = "EXPLAIN EXTENDED ", myLexicon.statement(query)
 	}
 	_, err = c.conn.ExecContext(ctx, explain+q)
 	var me *mysql.MySQLError

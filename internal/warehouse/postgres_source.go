@@ -54,7 +54,7 @@ func (p *Postgres) SchemaAndTable(table string) (schema, name string) {
 }
 
 func (p *Postgres) OneKeyedRow(query, keyColumn string) string {
-	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(query), pgx.Identifier{keyColumn}.Sanitize())
+	return fmt.Sprintf("SELECT * FROM %s WHERE m.%s IS NOT NULL LIMIT 1", wrapQuery(pgLexicon.statement(query)), pgx.Identifier{keyColumn}.Sanitize())
 }
 
 func (p *Postgres) Timeouts() (statement, lock time.Duration) { return Timeouts(p.cfg) }

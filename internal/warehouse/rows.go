@@ -69,7 +69,7 @@ func Open(ctx context.Context, wh *controlplane.PostgresConfig, query, keyColumn
 // binary send function (aclitem, an extension's such as seg) fails the read when sent in binary,
 // and is then read again with anonText, as its text only (Next).
 func open(ctx context.Context, conn *Conn, query, keyColumn string, since *Since, anonText bool) (*Rows, error) {
-	query = trimQuery(query)
+	query = pgLexicon.statement(query)
 	cols, err := DescribeConn(ctx, conn, query)
 	if err != nil {
 		return nil, err
