@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,12 +65,28 @@ func NewMySQL(cfg *controlplane.MySQLConfig) *MySQL { return &MySQL{cfg: cfg} }
 var errMySQLURL = errors.New("the warehouse URL is not a valid MySQL URL of the form " +
 	"mysql://user:password@host:3306/database?param=value (its text is not shown, it may hold a password)")
 
+// myDSNAddress matches a URL whose address is written as the Go driver's DSN writes one:
+// mysql://user@unix(/path)/db, mysql://user@tcp(host:3306)/db.
+var myDSNAddress = regexp.MustCompile(`(?i)^mysql://(?:[^/?#]*@)?(unix|tcp|tcp4|tcp6)\(`)
+
 // dsnQuery encodes what a URL's query holds as it is and the driver's DSN would read otherwise.
 var dsnQuery = strings.NewReplacer("/", "%2F", "+", "%2B")
 
 // ParseMySQLURL reads mysql://user:password@host[:port]/database?params into the driver's
 // configuration; the params are the driver's (tls=true, ...). Errors never echo the URL.
 func ParseMySQLURL(raw string) (*mysql.Config, error) {
+	if m := myDSNAddress.FindStringSubmatch(raw); m != nil {
+		// The driver's DSN form of an address, user@unix(/path) or user@tcp(host:port), which a
+		// URL does not take: its '/' read as the database's ("percent-encode a '/'") said nothing
+		// of why. A socket is refused as a Postgres URL's is.
+		if strings.EqualFold(m[1], "unix") {
+			return nil, fmt.Errorf("%w: it names a Unix socket, unix(...): the local server of the host Backflow runs on, "+
+				"which may let its system user in without a password; name the warehouse's host name or address "+
+				"(mysql://user:password@host:3306/database)", errMySQLURL)
+		}
+		return nil, fmt.Errorf("%w: write the address as a URL's, host:port, not as the driver's DSN writes it, "+
+			"%s(host:port)", errMySQLURL, strings.ToLower(m[1]))
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "mysql" || u.Host == "" || u.Opaque != "" || u.Fragment != "" {
 		return nil, errMySQLURL

@@ -221,3 +221,30 @@ func TestMySQLGivesUpOnASilentServer(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLURLDriverAddress: an address written as the Go driver's DSN writes it, unix(/path)
+// or tcp(host:port), was refused as "percent-encode a '/' ... in the database", which said
+// nothing of why. A Unix socket is refused saying so (as a Postgres URL's is), tcp(...) saying
+// how a URL writes the address; neither shows the URL. A URL of host:port is still read.
+func TestMySQLURLDriverAddress(t *testing.T) {
+	for u, want := range map[string]string{
+		"mysql://root@unix(/var/run/mysqld/mysqld.sock)/shop":    "Unix socket",
+		"mysql://app:s3cret@unix(/tmp/mysql.sock)/":              "Unix socket",
+		"mysql://app:s3cret@UNIX(/tmp/mysql.sock)/shop?tls=true": "Unix socket",
+		"mysql://app:s3cret@tcp(db.internal:3306)/shop":          "host:port",
+	} {
+		_, err := ParseMySQLURL(u)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error saying %q", u, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "mysqld.sock")) {
+			t.Errorf("%q: the error shows the URL: %v", u, err)
+		}
+	}
+	for _, u := range []string{"mysql://app:pw@db.internal:3306/shop", "mysql://app:unix(x)@db.internal/shop",
+		"mysql://app:pw@unix.example.com/shop"} {
+		if _, err := ParseMySQLURL(u); err != nil {
+			t.Errorf("%q: %v", u, err)
+		}
+	}
+}
