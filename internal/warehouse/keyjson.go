@@ -243,8 +243,9 @@ func rawKeyJSON(dst, key []byte) []byte { return jsonKeyJSON(dst, key, jsondepth
 type elemKeyJSON func(dst, v []byte, depth int) []byte
 
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as
-// the JSON array its upserts carried, each element's text as elem says. Text it does not read
-// (an array with explicit bounds, "[0:1]={1,2}") is a string of itself.
+// the JSON array its upserts carried, each element's text as elem says; the bounds of an array
+// whose lower bound is not 1 ("[0:1]={1,2}") left out, as its upserts leave them out ([1,2]).
+// Text it does not read is a string of itself.
 func pgArrayKeyJSON(elem elemKeyJSON) KeyJSON {
 	return func(dst, key []byte) []byte { return appendPGArrayKey(dst, key, elem, 0) }
 }
@@ -252,7 +253,13 @@ func pgArrayKeyJSON(elem elemKeyJSON) KeyJSON {
 // appendPGArrayKey appends key, the text of an array depth arrays deep in the value sent, as
 // pgArrayKeyJSON says.
 func appendPGArrayKey(dst, key []byte, elem elemKeyJSON, depth int) []byte {
-	out, rest, ok := appendPGArray(dst, key, elem, depth+1)
+	s := key
+	if len(s) > 0 && s[0] == '[' { // bounds, "[0:1]=" or "[0:1][2:3]="
+		if i := bytes.IndexByte(s, '='); i > 0 {
+			s = s[i+1:]
+		}
+	}
+	out, rest, ok := appendPGArray(dst, s, elem, depth+1)
 	if !ok || len(rest) != 0 {
 		return appendString(dst, key)
 	}
