@@ -7,6 +7,12 @@ package jsondepth
 // templates among its users) refuses a document, as most parsers do well before.
 const Max = 10000
 
+// Value bounds how deeply a value the runner sends nests: Max less the three levels a batch's
+// body puts around it (the envelope's object, its data array, the record's object), so that a
+// receiver that reads at most Max levels of the whole body reads every value sent. A warehouse's
+// value nested deeper is sent as a string of its text.
+const Value = Max - 3
+
 // Within: no array or object in v nests deeper than limit levels, brackets in strings aside (a
 // scan of its bytes, no recursion, whatever v holds).
 func Within(v []byte, limit int) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 // TestDuckDBStrictJSON: text DuckDB hands over as JSON (the JSON type, to_json's of a nested
@@ -379,9 +380,10 @@ func TestDuckDBNestedBesideUnreadable(t *testing.T) {
 	}
 }
 
-// TestDuckDBDeepJSON: JSON text nested deeper than encoding/json reads (10,000 levels) is sent
-// as a string of itself, as other text a strict parser refuses is; at 10,000 levels and below it
-// is sent as it is, its NaN as the string too. Before, text nested 10,001 levels deep was sent
+// TestDuckDBDeepJSON: JSON text nested deeper than encoding/json reads in a body (10,000 levels
+// less the 3 of the envelope and record around a value, jsondepth.Value) is sent as a string of
+// itself, as other text a strict parser refuses is; at jsondepth.Value levels and below it is
+// sent as it is, its NaN as the string too. Before, text nested 10,001 levels deep was sent
 // as it was, which encoding/json refuses, and text 12 million levels deep crashed the runner
 // (and the provider's plan) with a stack overflow in the check of it, which no recover catches.
 func TestDuckDBDeepJSON(t *testing.T) {
@@ -396,10 +398,11 @@ func TestDuckDBDeepJSON(t *testing.T) {
 		string bool // sent as a string of the text
 		want   string
 	}{
-		{depth: 10000, want: deep(10000, "")},
-		{depth: 9999, inner: "NaN", want: deep(9999, `"NaN"`)},
-		{depth: 10001, string: true},
-		{depth: 10001, inner: "NaN", string: true},
+		{depth: jsondepth.Value, want: deep(jsondepth.Value, "")},
+		{depth: jsondepth.Value - 1, inner: "NaN", want: deep(jsondepth.Value-1, `"NaN"`)},
+		{depth: jsondepth.Value + 1, string: true},
+		{depth: jsondepth.Value + 1, inner: "NaN", string: true},
+		{depth: jsondepth.Max, string: true},
 	} {
 		text := deep(c.depth, c.inner)
 		objs, _ := readMySQL(t, src, fmt.Sprintf("select 1 as id, (repeat('[', %d) || '%s' || repeat(']', %d))::JSON as v", c.depth, c.inner, c.depth), "id")

@@ -11,7 +11,7 @@ import (
 )
 
 // TestDuckDBJSONDepthCountsTheNesting: a JSON value is sent as JSON when the whole value sent
-// nests at most jsondepth.Max levels, the LISTs, ARRAYs, STRUCTs, MAPs and UNIONs around it
+// nests at most jsondepth.Value levels, the LISTs, ARRAYs, STRUCTs, MAPs and UNIONs around it
 // counted, and else as a string of its text: at Max-1, Max and Max+1 levels, alone and inside.
 func TestDuckDBJSONDepthCountsTheNesting(t *testing.T) {
 	t.Parallel()
@@ -31,7 +31,7 @@ func TestDuckDBJSONDepthCountsTheNesting(t *testing.T) {
 		{"UNION", "union_value(j := '%[1]s'::JSON)::UNION(j JSON, i INTEGER)", 1},
 		{"LIST of LIST", "[['%[1]s'::JSON]]", 2},
 	} {
-		for _, n := range []int{jsondepth.Max - 2, jsondepth.Max - 1, jsondepth.Max, jsondepth.Max + 1} {
+		for _, n := range []int{jsondepth.Value - 2, jsondepth.Value - 1, jsondepth.Value, jsondepth.Value + 1} {
 			q := "SELECT 1 AS id, " + strings.ReplaceAll(c.expr, "%[1]s", nested(n)) + " AS v"
 			objs, _ := readMySQL(t, src, q, "id")
 			if len(objs) != 1 {
@@ -39,13 +39,13 @@ func TestDuckDBJSONDepthCountsTheNesting(t *testing.T) {
 			}
 			v, okPrefix := strings.CutPrefix(objs[0], `{"id":1,"v":`)
 			v, okSuffix := strings.CutSuffix(v, "}")
-			if !okPrefix || !okSuffix || !validJSON([]byte(v)) && jsondepth.Within([]byte(v), jsondepth.Max) {
+			if !okPrefix || !okSuffix || !validJSON([]byte(v)) && jsondepth.Within([]byte(v), jsondepth.Value) {
 				t.Fatalf("%s, JSON %d levels deep in %d: the record (%d bytes) is not JSON", c.name, n, c.levels, len(objs[0]))
 			}
-			if !jsondepth.Within([]byte(v), jsondepth.Max) {
-				t.Errorf("%s, JSON %d levels deep in %d: sent deeper than %d levels", c.name, n, c.levels, jsondepth.Max)
+			if !jsondepth.Within([]byte(v), jsondepth.Value) {
+				t.Errorf("%s, JSON %d levels deep in %d: sent deeper than %d levels", c.name, n, c.levels, jsondepth.Value)
 			}
-			asJSON := n+c.levels <= jsondepth.Max
+			asJSON := n+c.levels <= jsondepth.Value
 			if got := strings.Contains(v, `"[`); got == asJSON {
 				t.Errorf("%s, JSON %d levels deep in %d: sent as a string: %v, want %v", c.name, n, c.levels, got, !asJSON)
 			}

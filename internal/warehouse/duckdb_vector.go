@@ -216,7 +216,7 @@ func byteMask(n int) uint64 {
 func (d *duckVec) appendJSON(b []byte, row uint64) []byte { return d.appendJSONIn(b, row, 0) }
 
 // appendJSONIn is appendJSON for a value inside depth arrays and objects of the value sent: JSON
-// in it may nest jsondepth.Max levels less those (appendStrictJSONWithin).
+// in it may nest jsondepth.Value levels less those (appendStrictJSONWithin).
 func (d *duckVec) appendJSONIn(b []byte, row uint64, depth int) []byte {
 	if d.null(row) {
 		return append(b, "null"...)
@@ -269,7 +269,7 @@ func (d *duckVec) appendJSONIn(b []byte, row uint64, depth int) []byte {
 			return appendDigits(b, d.bytes(row))
 		case d.t.raw:
 			// JSON's text, or to_json's: DuckDB's need not be strict (NaN, trailing commas).
-			return appendStrictJSONWithin(b, d.bytes(row), jsondepth.Max-depth)
+			return appendStrictJSONWithin(b, d.bytes(row), jsondepth.Value-depth)
 		}
 		return d.appendVarchar(b, row)
 	case bindings.TypeBlob:

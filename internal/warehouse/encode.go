@@ -149,7 +149,7 @@ func appendScalar(b, v []byte, k kind) []byte {
 	case kText, kTextBin:
 		return appendString(b, v)
 	case kJSON, kJSONBin, kJSONBBin:
-		return appendPGJSON(b, v, k, jsondepth.Max)
+		return appendPGJSON(b, v, k, jsondepth.Value)
 	case kNumeric:
 		if len(v) > 0 && (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && len(v) > 1 && v[1] == 'I')) {
 			return appendString(b, v)
@@ -221,8 +221,8 @@ func appendScalar(b, v []byte, k kind) []byte {
 
 // appendPGJSON appends v, a json value's text (k kJSON or kJSONBin) or a jsonb's binary form (k
 // kJSONBBin: a version byte, then the text), as JSON when it nests at most limit levels and else
-// as a string of its text: Postgres takes deeper JSON than parsers do. limit is jsondepth.Max
-// less the arrays the value is in, so that the whole value sent nests at most jsondepth.Max
+// as a string of its text: Postgres takes deeper JSON than parsers do. limit is jsondepth.Value
+// less the arrays the value is in, so that the whole value sent nests at most jsondepth.Value
 // levels (as pgJSONKeyJSON names such a key).
 func appendPGJSON(b, v []byte, k kind, limit int) []byte {
 	if k == kJSONBBin {
@@ -569,7 +569,7 @@ func appendNumericBinary(b, v []byte) []byte {
 // writes.
 //
 // depth is how many arrays the array is in (an array of a domain over an array type's
-// elements are in one): its json elements may nest jsondepth.Max levels less those and its own
+// elements are in one): its json elements may nest jsondepth.Value levels less those and its own
 // dimensions (appendPGJSON).
 func appendBinaryArray(b, v []byte, elem kind, sub *codec, depth int) []byte {
 	if len(v) < 12 {
@@ -626,7 +626,7 @@ func appendArrayDim(b, v []byte, p int, dims []int, elem kind, sub *codec, depth
 		case kArrayBin: // sub is a binary array: a text one holds no json
 			b = appendBinaryArray(b, v[p:p+n], sub.elem, sub.sub, depth)
 		case kJSONBin, kJSONBBin:
-			b = appendPGJSON(b, v[p:p+n], elem, jsondepth.Max-depth)
+			b = appendPGJSON(b, v[p:p+n], elem, jsondepth.Value-depth)
 		default:
 			b = appendScalar(b, v[p:p+n], elem)
 		}

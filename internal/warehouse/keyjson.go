@@ -225,7 +225,7 @@ func NumberKeyJSON(dst, key []byte) []byte {
 	return appendString(dst, key)
 }
 
-// jsonKeyJSON: a json or jsonb key's text, limit levels deep at most (jsondepth.Max less the
+// jsonKeyJSON: a json or jsonb key's text, limit levels deep at most (jsondepth.Value less the
 // arrays it is in), is the JSON its upserts carried (appendPGJSON), a lone surrogate's escape
 // "\ufffd" as there (appendJSONText); deeper text a string of itself.
 func jsonKeyJSON(dst, key []byte, limit int) []byte {
@@ -236,10 +236,10 @@ func jsonKeyJSON(dst, key []byte, limit int) []byte {
 }
 
 // rawKeyJSON: a json or jsonb key's text as jsonKeyJSON says, the key alone.
-func rawKeyJSON(dst, key []byte) []byte { return jsonKeyJSON(dst, key, jsondepth.Max) }
+func rawKeyJSON(dst, key []byte) []byte { return jsonKeyJSON(dst, key, jsondepth.Value) }
 
 // elemKeyJSON appends the JSON of an array's element from its text; depth is how many arrays
-// hold it in the value sent (a json element may nest jsondepth.Max less those).
+// hold it in the value sent (a json element may nest jsondepth.Value less those).
 type elemKeyJSON func(dst, v []byte, depth int) []byte
 
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as

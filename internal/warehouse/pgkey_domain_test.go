@@ -84,7 +84,7 @@ func TestPostgresDomainArrayKeyJSON(t *testing.T) {
 func nested(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 
 // TestPostgresJSONDepthCountsTheArray: a json or jsonb value is sent as JSON when the whole
-// value sent nests at most jsondepth.Max levels, the arrays around an array's element counted,
+// value sent nests at most jsondepth.Value levels, the arrays around an array's element counted,
 // and else as a string of its text; a mirror's delete names such a key as its upserts do. At
 // Max-1, Max and Max+1 levels, for a value alone, an element of a json[] and jsonb[] of one and
 // two dimensions, and of an array of a domain over jsonb[].
@@ -103,7 +103,7 @@ func TestPostgresJSONDepthCountsTheArray(t *testing.T) {
 		{"jsonb[][]", "ARRAY[ARRAY['%[1]s'::jsonb]]", 2},
 		{"djba[]", "ARRAY[ARRAY['%[1]s'::jsonb]::djba]", 2},
 	} {
-		for _, n := range []int{jsondepth.Max - 2, jsondepth.Max - 1, jsondepth.Max, jsondepth.Max + 1} {
+		for _, n := range []int{jsondepth.Value - 2, jsondepth.Value - 1, jsondepth.Value, jsondepth.Value + 1} {
 			elem := nested(n)
 			q := "SELECT " + strings.ReplaceAll(c.expr, "%[1]s", elem) + " AS k"
 			cols, err := src.Describe(context.Background(), q)
@@ -119,12 +119,12 @@ func TestPostgresJSONDepthCountsTheArray(t *testing.T) {
 			}
 			key, _ := rows.Key()
 			upsert := string(rows.AppendValue(nil, 0))
-			asJSON := n+c.dims <= jsondepth.Max
+			asJSON := n+c.dims <= jsondepth.Value
 			if got := strings.Contains(upsert, `"[`); got == asJSON {
 				t.Errorf("%s, an element %d levels deep in %d arrays: sent as a string: %v, want %v", c.name, n, c.dims, got, !asJSON)
 			}
-			if !jsondepth.Within([]byte(upsert), jsondepth.Max) {
-				t.Errorf("%s, an element %d levels deep in %d arrays: sent deeper than %d levels", c.name, n, c.dims, jsondepth.Max)
+			if !jsondepth.Within([]byte(upsert), jsondepth.Value) {
+				t.Errorf("%s, an element %d levels deep in %d arrays: sent deeper than %d levels", c.name, n, c.dims, jsondepth.Value)
 			}
 			if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
 				t.Errorf("%s, an element %d levels deep in %d arrays: a delete names the key otherwise than its upserts (%d and %d bytes)", c.name, n, c.dims, len(del), len(upsert))

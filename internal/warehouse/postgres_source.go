@@ -142,7 +142,7 @@ func (t pgKeyType) elemKeyJSON() elemKeyJSON {
 			return appendString(dst, v)
 		}
 	case t.name == "json" || t.name == "jsonb":
-		return func(dst, v []byte, depth int) []byte { return jsonKeyJSON(dst, v, jsondepth.Max-depth) }
+		return func(dst, v []byte, depth int) []byte { return jsonKeyJSON(dst, v, jsondepth.Value-depth) }
 	case pgNumberTypes[t.name]:
 		return func(dst, v []byte, _ int) []byte { return NumberKeyJSON(dst, v) }
 	}

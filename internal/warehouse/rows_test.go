@@ -750,8 +750,8 @@ func TestPostgresDeepJSONIsAString(t *testing.T) {
 	t.Parallel()
 	url := newWarehouse(t)
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
-	deep := strings.Repeat("[", jsondepth.Max+1) + strings.Repeat("]", jsondepth.Max+1)
-	shallow := strings.Repeat("[", jsondepth.Max) + strings.Repeat("]", jsondepth.Max)
+	deep := strings.Repeat("[", jsondepth.Value+1) + strings.Repeat("]", jsondepth.Value+1)
+	shallow := strings.Repeat("[", jsondepth.Value) + strings.Repeat("]", jsondepth.Value)
 	for _, typ := range []string{"json", "jsonb"} {
 		q := fmt.Sprintf("SELECT k::%s AS k FROM (VALUES ('%s'), ('%s')) AS v(k)", typ, deep, shallow)
 		cols, err := src.Describe(context.Background(), q)

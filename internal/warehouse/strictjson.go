@@ -13,14 +13,14 @@ import (
 // Infinity or -Infinity.
 
 // Text a database gave as JSON is sent as JSON only when its arrays and objects nest at most
-// jsondepth.Max levels (encoding/json's bound); deeper text is sent as a string of itself, as other
-// text a strict parser refuses is. The bound also keeps the text from gjson's check, which
+// jsondepth.Value levels (encoding/json's bound less the body around it); deeper text is sent as
+// a string of itself, as other text a strict parser refuses is. The bound also keeps the text from gjson's check, which
 // recurses per level: 12 million levels (24 MB of brackets, which DuckDB's JSON takes)
 // overflowed the goroutine's stack, a fatal error that no recover catches, which ended the
 // runner and the provider's plan.
 
-// validJSON: v is JSON (RFC 8259) nested at most jsondepth.Max levels.
-func validJSON(v []byte) bool { return validJSONWithin(v, jsondepth.Max) }
+// validJSON: v is JSON (RFC 8259) nested at most jsondepth.Value levels.
+func validJSON(v []byte) bool { return validJSONWithin(v, jsondepth.Value) }
 
 // validJSONWithin: v is JSON (RFC 8259) nested at most limit levels.
 func validJSONWithin(v []byte, limit int) bool {
@@ -30,13 +30,13 @@ func validJSONWithin(v []byte, limit int) bool {
 // appendStrictJSON appends v, text a database gave as JSON, as strict JSON: as it is when it is
 // valid (checked once, which is all valid text pays); when its only fault is NaN or infinity
 // tokens in place of values, with each of them the string a float's is sent as ("NaN",
-// "Infinity", "-Infinity"); otherwise (text nested deeper than jsondepth.Max too) as a JSON
+// "Infinity", "-Infinity"); otherwise (text nested deeper than jsondepth.Value too) as a JSON
 // string of the text.
-func appendStrictJSON(b, v []byte) []byte { return appendStrictJSONWithin(b, v, jsondepth.Max) }
+func appendStrictJSON(b, v []byte) []byte { return appendStrictJSONWithin(b, v, jsondepth.Value) }
 
 // appendStrictJSONWithin is appendStrictJSON for text inside other JSON (a LIST's element): it
-// may nest limit levels, jsondepth.Max less those around it, so that the whole value sent
-// nests at most jsondepth.Max.
+// may nest limit levels, jsondepth.Value less those around it, so that the whole value sent
+// nests at most jsondepth.Value.
 func appendStrictJSONWithin(b, v []byte, limit int) []byte {
 	if validJSONWithin(v, limit) {
 		return append(b, v...)
@@ -49,7 +49,7 @@ func appendStrictJSONWithin(b, v []byte, limit int) []byte {
 
 // appendJSONOrString appends v, text a database gave as JSON, as it is when it is valid JSON
 // (a lone surrogate's escape as "\ufffd": appendJSONText) and else (nested deeper than
-// jsondepth.Max too) as a JSON string of the text: never as is.
+// jsondepth.Value too) as a JSON string of the text: never as is.
 func appendJSONOrString(b, v []byte) []byte {
 	if !validJSON(v) {
 		return appendString(b, v)
