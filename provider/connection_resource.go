@@ -650,8 +650,8 @@ func (r *ConnectionResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.store.CreateConnection(ctx, c); err != nil {
-		storeError(&resp.Diagnostics, "create", "connection", c.Name, err)
+	err := r.store.CreateConnection(ctx, c) // sets c.ID, which created then reads
+	if !r.created(ctx, &resp.Diagnostics, "connection", c.Name, c.ID, err) {
 		return
 	}
 	plan.ID = types.Int64Value(c.ID)

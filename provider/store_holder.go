@@ -44,6 +44,11 @@ func (h *storeHolder) ready(diags *diag.Diagnostics) bool {
 // rowGone reports whether the connection, model or sync id no longer exists: an update that
 // failed with ErrNotFound either lost its own row or a reference, and only this tells which.
 func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
+	return errors.Is(h.getRow(ctx, kind, id), controlplane.ErrNotFound)
+}
+
+// getRow reads the connection, model, sync or notification id, saying only whether it could.
+func (h *storeHolder) getRow(ctx context.Context, kind string, id int64) error {
 	var err error
 	switch kind {
 	case "connection":
@@ -52,8 +57,49 @@ func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
 		_, err = h.store.GetModel(ctx, id)
 	case "sync":
 		_, err = h.store.GetSync(ctx, id)
+	case "notification":
+		_, err = h.store.GetNotification(ctx, id)
+	default:
+		panic("getRow: unknown kind " + kind)
 	}
-	return errors.Is(err, controlplane.ErrNotFound)
+	return err
+}
+
+// created reports whether a create, whose store call returned err and gave the new row id id,
+// made the row: then the resource goes into the state, even with an error in diags. A commit
+// the control plane did not answer (controlplane.ErrOutcomeUnknown: a network cut, a restart, an
+// interrupt mid-apply) is settled by asking for the row: there or not, the create succeeded or
+// failed. When the control plane cannot be asked either, the row is reported and put into the
+// state all the same, where Terraform marks it tainted: left out, a row that was made would hold
+// its name against the next apply's create (Name Already Taken) until imported by hand; tainted,
+// the next plan finds it (and replaces it, or the user untaints it) or finds it gone (and
+// creates it).
+func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind, name string, id int64, err error) bool {
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, controlplane.ErrOutcomeUnknown) || id == 0 {
+		storeError(diags, "create", kind, name, err)
+		return false
+	}
+	gerr := h.getRow(context.WithoutCancel(ctx), kind, id)
+	switch {
+	case gerr == nil:
+		return true
+	case errors.Is(gerr, controlplane.ErrNotFound):
+		storeError(diags, "create", kind, name, err)
+		return false
+	}
+	addError(diags, titleKind(kind)+" Creation Unconfirmed",
+		fmt.Sprintf("The control plane stopped answering while it committed the new %s %q (id %d), and could not "+
+			"be asked again: it may have been created or not. Terraform records it in the state as id %d, tainted, "+
+			"so that a %s that was created is neither lost nor left holding its name.", kind, name, id, id, kind),
+		"Once the control plane answers, run the plan again: if the "+kind+" was not created, it plans to create it; "+
+			"if it was, it plans to replace it, as Terraform does with a tainted resource. To keep it as it is "+
+			"instead, run `terraform untaint ADDRESS` first (for a sync that a runner may have run since: a "+
+			"replacement starts with an empty ledger and resends every record).",
+		fmt.Errorf("%w; asking again: %w", err, gerr))
+	return true
 }
 
 // deleteRow deletes the row a resource's state names with del; a row already gone is fine.

@@ -706,8 +706,8 @@ func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if r.testRequestOnSave(ctx, y, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.store.CreateSync(ctx, y); err != nil {
-		storeError(&resp.Diagnostics, "create", "sync", y.Name, err)
+	err := r.store.CreateSync(ctx, y) // sets y.ID, which created then reads
+	if !r.created(ctx, &resp.Diagnostics, "sync", y.Name, y.ID, err) {
 		return
 	}
 	plan.ID = types.Int64Value(y.ID)
