@@ -717,15 +717,6 @@ func (r *ConnectionResource) ImportState(ctx context.Context, req resource.Impor
 	importRow(ctx, &r.storeHolder, req, resp, "connection", r.store.LookupConnection, func(x *controlplane.Connection) int64 { return x.ID })
 }
 
-func importError(diags *diag.Diagnostics, kind, ref string, err error) {
-	what := fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref)
-	if !errors.Is(err, controlplane.ErrNotFound) {
-		what = fmt.Sprintf("The %s %q could not be imported.", kind, ref)
-	}
-	addError(diags, "Cannot Import "+titleKind(kind), what,
-		"Import by the numeric id or the exact name shown by the control plane; id:N or name:TEXT says which it is.", err)
-}
-
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).
 func (r *ConnectionResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	refuseNUL(req.Config, &resp.Diagnostics)

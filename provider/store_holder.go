@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -153,7 +154,7 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 	}
 	row, err := lookup(ctx, req.ID)
 	if err != nil {
-		importError(&resp.Diagnostics, kind, req.ID, err)
+		importError(&resp.Diagnostics, kind, req.ID, h.namedOtherwise(ctx, kind, req.ID, err), err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
@@ -185,4 +186,70 @@ func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags 
 		fmt.Sprintf("This %s cannot be renamed to %q: another %s in the control plane (id %d) already has that name; "+
 			"names are unique.", kind, name.ValueString(), kind, id),
 		"Choose another name, or rename or delete the other one first.", nil)
+}
+
+// importKinds are the kinds of row a resource imports, each its resource type's suffix.
+var importKinds = []string{"connection", "model", "sync", "notification"}
+
+// namedOtherwise returns the other kinds of row named ref, when importing ref as a kind found
+// none: a sync's name imported as a connection. Ids say nothing of the kind (each kind numbers
+// its own rows), so only names are looked up.
+func (h *storeHolder) namedOtherwise(ctx context.Context, kind, ref string, err error) []string {
+	if !errors.Is(err, controlplane.ErrNotFound) || strings.HasPrefix(ref, "id:") {
+		return nil
+	}
+	name, named := strings.CutPrefix(ref, "name:")
+	if _, isID := controlplane.ParseRef(ref); isID && !named {
+		return nil // the id of no row of its kind, and no name
+	}
+	var found []string
+	for _, k := range importKinds {
+		if k == kind {
+			continue
+		}
+		var err error
+		switch k {
+		case "connection":
+			_, err = h.store.GetConnectionByName(ctx, name)
+		case "model":
+			_, err = h.store.GetModelByName(ctx, name)
+		case "sync":
+			_, err = h.store.GetSyncByName(ctx, name)
+		case "notification":
+			_, err = h.store.GetNotificationByName(ctx, name)
+		}
+		if err == nil {
+			found = append(found, k)
+		}
+	}
+	return found
+}
+
+// importError reports an import that found no row to import, or could not ask: a wrong key, an
+// unreachable control plane or an interrupt are not a wrong id, and say what they are. others
+// are the kinds of row that do have the name imported (namedOtherwise).
+func importError(diags *diag.Diagnostics, kind, ref string, others []string, err error) {
+	switch {
+	case errors.Is(err, controlplane.ErrWrongKey):
+		wrongKeyError(diags, err)
+	case errors.Is(err, context.Canceled):
+		canceledError(diags, fmt.Sprintf("The %s %q was not imported: Terraform stopped the call (an interrupt, "+
+			"Ctrl-C) before the control plane answered.", kind, ref), err)
+	case errors.Is(err, controlplane.ErrNotFound), errors.Is(err, controlplane.ErrBadRef),
+		errors.Is(err, controlplane.ErrAmbiguousRef):
+		what := fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref)
+		if !errors.Is(err, controlplane.ErrNotFound) {
+			what = fmt.Sprintf("The %s %q could not be imported.", kind, ref)
+		}
+		for _, k := range others {
+			what += fmt.Sprintf(" The control plane has a %s of that name: import it into a backflow_%s resource.", k, k)
+		}
+		addError(diags, "Cannot Import "+titleKind(kind), what,
+			"Import by the numeric id or the exact name shown by the control plane; id:N or name:TEXT says which it is.", err)
+	default:
+		addError(diags, "Cannot Import "+titleKind(kind),
+			fmt.Sprintf("The %s %q could not be read from the control plane, so nothing was imported.", kind, ref),
+			"Check that the control-plane database is reachable and `secret_key` is the key it was written with, "+
+				"then import again.", err)
+	}
 }
