@@ -160,14 +160,47 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
 }
 
+// warnTakenName warns, at plan, of a new resource whose name a row of the kind already has: a
+// row another Terraform state (another workspace or configuration against this control plane)
+// manages, or made outside Terraform, or one this plan deletes or renames, which the provider
+// cannot tell apart (so a warning, not a refusal). Without it the plan showed a plain create, and
+// the apply failed on the name after creating what came before it. A replacement's create is
+// planned again without the state, and Terraform shows only its errors, not its warnings: a
+// replaced resource, which holds its own name, is not warned of.
+func warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
+	lookup func(context.Context, string) (int64, error)) {
+	var name types.String
+	if d := req.Plan.GetAttribute(ctx, path.Root("name"), &name); d.HasError() || name.IsNull() || name.IsUnknown() {
+		return
+	}
+	id, err := lookup(ctx, name.ValueString())
+	if err != nil {
+		return // free, or not known now: the create says
+	}
+	diags.AddAttributeWarning(path.Root("name"), "Name Already in the Control Plane",
+		fmt.Sprintf("The control plane already has a %s named %q (id %d), and this plan creates another one with that "+
+			"name. Names are unique: unless this apply deletes or renames that %s first, the create fails with Name "+
+			"Already Taken. It may be managed by another Terraform state (another workspace or configuration "+
+			"against this control plane), or have been made outside Terraform.\n\nTo manage it from this "+
+			"configuration, import it (an `import` block with id = \"id:%d\"), and remove it from the other state "+
+			"(`terraform state rm`) if one holds it. To keep both, give this %s another name. If this configuration "+
+			"held it under another address, a `moved` block from that address keeps it rather than deleting it and "+
+			"creating it anew.", kind, name.ValueString(), id, kind, id, kind))
+}
+
 // refuseTakenName refuses, at plan, a rename to a name another row of the kind already has: the
 // apply would fail on it, after applying what came before it. Only a rename: a new resource's
 // plan cannot be told from a replacement's (Terraform plans a replacement as a create, while the
-// row it replaces still holds the name), so the apply reports a new resource's taken name. A
-// name that cannot be looked up is left to the apply too.
+// row it replaces still holds the name), so a new resource's taken name is only warned of
+// (warnTakenName) and the apply refuses it. A name that cannot be looked up is left to the apply
+// too.
 func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
 	lookup func(context.Context, string) (int64, error)) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		warnTakenName(ctx, req, diags, kind, lookup)
 		return
 	}
 	var name, prior types.String
