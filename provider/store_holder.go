@@ -83,7 +83,9 @@ func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind
 		storeError(diags, "create", kind, name, err)
 		return false
 	}
-	gerr := h.getRow(context.WithoutCancel(ctx), kind, id)
+	// ctx, not a context that outlives an interrupt: on a control plane that stopped answering
+	// without closing the connection, an interrupt must still end the ask (the row is then kept).
+	gerr := h.getRow(ctx, kind, id)
 	switch {
 	case gerr == nil:
 		return true
