@@ -650,8 +650,8 @@ func (r *ConnectionResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.store.CreateConnection(ctx, c); err != nil {
-		storeError(&resp.Diagnostics, "create", "connection", c.Name, err)
+	err := r.store.CreateConnection(ctx, c) // sets c.ID, which created then reads
+	if !r.created(ctx, &resp.Diagnostics, "connection", c.Name, c.ID, err) {
 		return
 	}
 	plan.ID = types.Int64Value(c.ID)
@@ -715,15 +715,6 @@ func (r *ConnectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 
 func (r *ConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importRow(ctx, &r.storeHolder, req, resp, "connection", r.store.LookupConnection, func(x *controlplane.Connection) int64 { return x.ID })
-}
-
-func importError(diags *diag.Diagnostics, kind, ref string, err error) {
-	what := fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref)
-	if !errors.Is(err, controlplane.ErrNotFound) {
-		what = fmt.Sprintf("The %s %q could not be imported.", kind, ref)
-	}
-	addError(diags, "Cannot Import "+titleKind(kind), what,
-		"Import by the numeric id or the exact name shown by the control plane; id:N or name:TEXT says which it is.", err)
 }
 
 // ValidateConfig refuses text the control plane cannot store (refuseNUL).

@@ -74,6 +74,18 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	case errors.Is(err, context.Canceled):
 		canceledError(diags, fmt.Sprintf("Could not %s the %s %q: Terraform stopped the call (an interrupt, "+
 			"Ctrl-C) before the control plane answered.", action, kind, name), err)
+	case controlplane.Unreachable(err):
+		// Not "check secret_key": the key has nothing to do with a dropped session. And a write
+		// whose answer was lost may have been made: the next plan, which reads the rows, tells.
+		what := fmt.Sprintf("Could not %s the %s %q: the control plane stopped answering (a network cut, a "+
+			"restart, a failover) before it answered.", action, kind, name)
+		if action == "update" || action == "delete" {
+			what += fmt.Sprintf(" The %s may have been made all the same, if the control plane took it before it "+
+				"stopped answering.", action)
+		}
+		addError(diags, "Control Plane Unreachable", what,
+			"Once the control plane answers again, run the plan: it reads what the control plane holds, so it "+
+				"shows what this apply wrote and plans what remains.", err)
 	default:
 		addError(diags, "Control-Plane Error",
 			fmt.Sprintf("Could not %s the %s %q in the control plane.", action, kind, name),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -60,6 +63,32 @@ func TestRefReadError(t *testing.T) {
 	d := diags.Errors()[0].Detail()
 	if !strings.Contains(d, "`secret_key`") || !strings.Contains(d, controlplane.SecretKeyEnv) {
 		t.Errorf("a wrong key does not point at secret_key and %s:\n%s", controlplane.SecretKeyEnv, d)
+	}
+}
+
+// A control plane that stopped answering mid-apply (a network cut, a failover) said "Check that
+// the control-plane database is reachable and `secret_key` is the key it was written with", and
+// nothing of an update or a delete that may have been made before the answer was lost.
+func TestStoreErrorUnreachable(t *testing.T) {
+	for _, tt := range []struct {
+		action string
+		err    error
+		maybe  bool
+	}{
+		{"update", fmt.Errorf("commit: %w", pgconn.ErrConnClosed), true},
+		{"delete", fmt.Errorf("delete sync 3: %w", io.ErrUnexpectedEOF), true},
+		{"read", fmt.Errorf("read sync: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), false},
+	} {
+		var diags diag.Diagnostics
+		storeError(&diags, tt.action, "sync", "s", tt.err)
+		got := summaries(diags)
+		d := diags.Errors()[0].Detail()
+		if len(got) != 1 || got[0] != "Control Plane Unreachable" || strings.Contains(d, "secret_key") {
+			t.Errorf("%s: %v:\n%s\nwant Control Plane Unreachable, without the key hint", tt.action, got, d)
+		}
+		if strings.Contains(d, "may have been made") != tt.maybe {
+			t.Errorf("%s: says it may have been made: %v, want %v:\n%s", tt.action, !tt.maybe, tt.maybe, d)
+		}
 	}
 }
 

@@ -507,8 +507,8 @@ func (r *ModelResource) save(ctx context.Context, plan *modelModel, stored *mode
 		return
 	}
 	if create {
-		if err := r.store.CreateModel(ctx, x); err != nil {
-			storeError(diags, "create", "model", x.Name, err)
+		err := r.store.CreateModel(ctx, x) // sets x.ID, which created then reads
+		if !r.created(ctx, diags, "model", x.Name, x.ID, err) {
 			return
 		}
 	} else {
@@ -534,8 +534,8 @@ func (r *ModelResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	r.save(ctx, &plan, nil, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	if plan.ID.IsUnknown() {
+		return // not created (a created row has its id, even with an error: storeHolder.created)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

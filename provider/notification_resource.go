@@ -285,8 +285,8 @@ func (r *NotificationResource) save(ctx context.Context, plan *notificationModel
 		return
 	}
 	if create {
-		if err := r.store.CreateNotification(ctx, n); err != nil {
-			storeError(diags, "create", "notification", n.Name, err)
+		err := r.store.CreateNotification(ctx, n) // sets n.ID, which created then reads
+		if !r.created(ctx, diags, "notification", n.Name, n.ID, err) {
 			return
 		}
 	} else if err := r.store.UpdateNotification(ctx, n); err != nil {
@@ -305,8 +305,8 @@ func (r *NotificationResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	r.save(ctx, &plan, true, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	if plan.ID.IsUnknown() {
+		return // not created (a created row has its id, even with an error: storeHolder.created)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

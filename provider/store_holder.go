@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -44,6 +45,11 @@ func (h *storeHolder) ready(diags *diag.Diagnostics) bool {
 // rowGone reports whether the connection, model or sync id no longer exists: an update that
 // failed with ErrNotFound either lost its own row or a reference, and only this tells which.
 func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
+	return errors.Is(h.getRow(ctx, kind, id), controlplane.ErrNotFound)
+}
+
+// getRow reads the connection, model, sync or notification id, saying only whether it could.
+func (h *storeHolder) getRow(ctx context.Context, kind string, id int64) error {
 	var err error
 	switch kind {
 	case "connection":
@@ -52,8 +58,51 @@ func (h *storeHolder) rowGone(ctx context.Context, kind string, id int64) bool {
 		_, err = h.store.GetModel(ctx, id)
 	case "sync":
 		_, err = h.store.GetSync(ctx, id)
+	case "notification":
+		_, err = h.store.GetNotification(ctx, id)
+	default:
+		panic("getRow: unknown kind " + kind)
 	}
-	return errors.Is(err, controlplane.ErrNotFound)
+	return err
+}
+
+// created reports whether a create, whose store call returned err and gave the new row id id,
+// made the row: then the resource goes into the state, even with an error in diags. A commit
+// the control plane did not answer (controlplane.ErrOutcomeUnknown: a network cut, a restart, an
+// interrupt mid-apply) is settled by asking for the row: there or not, the create succeeded or
+// failed. When the control plane cannot be asked either, the row is reported and put into the
+// state all the same, where Terraform marks it tainted: left out, a row that was made would hold
+// its name against the next apply's create (Name Already Taken) until imported by hand; tainted,
+// the next plan finds it (and replaces it, or the user untaints it) or finds it gone (and
+// creates it).
+func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind, name string, id int64, err error) bool {
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, controlplane.ErrOutcomeUnknown) || id == 0 {
+		storeError(diags, "create", kind, name, err)
+		return false
+	}
+	// ctx, not a context that outlives an interrupt: on a control plane that stopped answering
+	// without closing the connection, an interrupt must still end the ask (the row is then kept).
+	gerr := h.getRow(ctx, kind, id)
+	switch {
+	case gerr == nil:
+		return true
+	case errors.Is(gerr, controlplane.ErrNotFound):
+		storeError(diags, "create", kind, name, err)
+		return false
+	}
+	addError(diags, titleKind(kind)+" Creation Unconfirmed",
+		fmt.Sprintf("The control plane stopped answering while it committed the new %s %q (id %d), and could not "+
+			"be asked again: it may have been created or not. Terraform records it in the state as id %d, tainted, "+
+			"so that a %s that was created is neither lost nor left holding its name.", kind, name, id, id, kind),
+		"Once the control plane answers, run the plan again: if the "+kind+" was not created, it plans to create it; "+
+			"if it was, it plans to replace it, as Terraform does with a tainted resource. To keep it as it is "+
+			"instead, run `terraform untaint ADDRESS` first (for a sync that a runner may have run since: a "+
+			"replacement starts with an empty ledger and resends every record).",
+		fmt.Errorf("%w; asking again: %w", err, gerr))
+	return true
 }
 
 // deleteRow deletes the row a resource's state names with del; a row already gone is fine.
@@ -107,20 +156,53 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 	}
 	row, err := lookup(ctx, req.ID)
 	if err != nil {
-		importError(&resp.Diagnostics, kind, req.ID, err)
+		importError(&resp.Diagnostics, kind, req.ID, h.namedOtherwise(ctx, kind, req.ID, err), err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id(row))...)
 }
 
+// warnTakenName warns, at plan, of a new resource whose name a row of the kind already has: a
+// row another Terraform state (another workspace or configuration against this control plane)
+// manages, or made outside Terraform, or one this plan deletes or renames, which the provider
+// cannot tell apart (so a warning, not a refusal). Without it the plan showed a plain create, and
+// the apply failed on the name after creating what came before it. A replacement's create is
+// planned again without the state, and Terraform shows only its errors, not its warnings: a
+// replaced resource, which holds its own name, is not warned of.
+func warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
+	lookup func(context.Context, string) (int64, error)) {
+	var name types.String
+	if d := req.Plan.GetAttribute(ctx, path.Root("name"), &name); d.HasError() || name.IsNull() || name.IsUnknown() {
+		return
+	}
+	id, err := lookup(ctx, name.ValueString())
+	if err != nil {
+		return // free, or not known now: the create says
+	}
+	diags.AddAttributeWarning(path.Root("name"), "Name Already in the Control Plane",
+		fmt.Sprintf("The control plane already has a %s named %q (id %d), and this plan creates another one with that "+
+			"name. Names are unique: unless this apply deletes or renames that %s first, the create fails with Name "+
+			"Already Taken. It may be managed by another Terraform state (another workspace or configuration "+
+			"against this control plane), or have been made outside Terraform.\n\nTo manage it from this "+
+			"configuration, import it (an `import` block with id = \"id:%d\"), and remove it from the other state "+
+			"(`terraform state rm`) if one holds it. To keep both, give this %s another name. If this configuration "+
+			"held it under another address, a `moved` block from that address keeps it rather than deleting it and "+
+			"creating it anew.", kind, name.ValueString(), id, kind, id, kind))
+}
+
 // refuseTakenName refuses, at plan, a rename to a name another row of the kind already has: the
 // apply would fail on it, after applying what came before it. Only a rename: a new resource's
 // plan cannot be told from a replacement's (Terraform plans a replacement as a create, while the
-// row it replaces still holds the name), so the apply reports a new resource's taken name. A
-// name that cannot be looked up is left to the apply too.
+// row it replaces still holds the name), so a new resource's taken name is only warned of
+// (warnTakenName) and the apply refuses it. A name that cannot be looked up is left to the apply
+// too.
 func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
 	lookup func(context.Context, string) (int64, error)) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		warnTakenName(ctx, req, diags, kind, lookup)
 		return
 	}
 	var name, prior types.String
@@ -139,4 +221,70 @@ func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags 
 		fmt.Sprintf("This %s cannot be renamed to %q: another %s in the control plane (id %d) already has that name; "+
 			"names are unique.", kind, name.ValueString(), kind, id),
 		"Choose another name, or rename or delete the other one first.", nil)
+}
+
+// importKinds are the kinds of row a resource imports, each its resource type's suffix.
+var importKinds = []string{"connection", "model", "sync", "notification"}
+
+// namedOtherwise returns the other kinds of row named ref, when importing ref as a kind found
+// none: a sync's name imported as a connection. Ids say nothing of the kind (each kind numbers
+// its own rows), so only names are looked up.
+func (h *storeHolder) namedOtherwise(ctx context.Context, kind, ref string, err error) []string {
+	if !errors.Is(err, controlplane.ErrNotFound) || strings.HasPrefix(ref, "id:") {
+		return nil
+	}
+	name, named := strings.CutPrefix(ref, "name:")
+	if _, isID := controlplane.ParseRef(ref); isID && !named {
+		return nil // the id of no row of its kind, and no name
+	}
+	var found []string
+	for _, k := range importKinds {
+		if k == kind {
+			continue
+		}
+		var err error
+		switch k {
+		case "connection":
+			_, err = h.store.GetConnectionByName(ctx, name)
+		case "model":
+			_, err = h.store.GetModelByName(ctx, name)
+		case "sync":
+			_, err = h.store.GetSyncByName(ctx, name)
+		case "notification":
+			_, err = h.store.GetNotificationByName(ctx, name)
+		}
+		if err == nil {
+			found = append(found, k)
+		}
+	}
+	return found
+}
+
+// importError reports an import that found no row to import, or could not ask: a wrong key, an
+// unreachable control plane or an interrupt are not a wrong id, and say what they are. others
+// are the kinds of row that do have the name imported (namedOtherwise).
+func importError(diags *diag.Diagnostics, kind, ref string, others []string, err error) {
+	switch {
+	case errors.Is(err, controlplane.ErrWrongKey):
+		wrongKeyError(diags, err)
+	case errors.Is(err, context.Canceled):
+		canceledError(diags, fmt.Sprintf("The %s %q was not imported: Terraform stopped the call (an interrupt, "+
+			"Ctrl-C) before the control plane answered.", kind, ref), err)
+	case errors.Is(err, controlplane.ErrNotFound), errors.Is(err, controlplane.ErrBadRef),
+		errors.Is(err, controlplane.ErrAmbiguousRef):
+		what := fmt.Sprintf("No %s with the id or name %q could be read from the control plane.", kind, ref)
+		if !errors.Is(err, controlplane.ErrNotFound) {
+			what = fmt.Sprintf("The %s %q could not be imported.", kind, ref)
+		}
+		for _, k := range others {
+			what += fmt.Sprintf(" The control plane has a %s of that name: import it into a backflow_%s resource.", k, k)
+		}
+		addError(diags, "Cannot Import "+titleKind(kind), what,
+			"Import by the numeric id or the exact name shown by the control plane; id:N or name:TEXT says which it is.", err)
+	default:
+		addError(diags, "Cannot Import "+titleKind(kind),
+			fmt.Sprintf("The %s %q could not be read from the control plane, so nothing was imported.", kind, ref),
+			"Check that the control-plane database is reachable and `secret_key` is the key it was written with, "+
+				"then import again.", err)
+	}
 }

@@ -102,7 +102,13 @@ func (r *SyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A sync: sends a model's records to a webhook connection, in batches, as `backflow-runner` " +
 			"schedules it. Change is measured against what was successfully delivered, in a ledger keyed by the " +
-			"sync, so changing the model, the destination or the primary key replaces the sync.",
+			"sync, so changing the model, the destination or the primary key replaces the sync. A replaced sync " +
+			"starts with an empty ledger: its first run sends every record of its model as new, and a mirror sync " +
+			"does not send `deleted` for the records the old one delivered. The plan says so when a change of " +
+			"these attributes replaces it, but cannot when Terraform forces the replacement (`terraform apply " +
+			"-replace`, `replace_triggered_by`, a tainted sync): Terraform plans those as an unchanged sync, and " +
+			"shows none of the provider's warnings for the replacement's own plan. To resend every record and keep " +
+			"the ledger, run `backflow-runner sync NAME --full` instead.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.Int64Attribute{
 				MarkdownDescription: "Id of the sync in the control plane; webhooks receive it as `sync_configuration_id`.",
@@ -706,8 +712,8 @@ func (r *SyncResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if r.testRequestOnSave(ctx, y, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.store.CreateSync(ctx, y); err != nil {
-		storeError(&resp.Diagnostics, "create", "sync", y.Name, err)
+	err := r.store.CreateSync(ctx, y) // sets y.ID, which created then reads
+	if !r.created(ctx, &resp.Diagnostics, "sync", y.Name, y.ID, err) {
 		return
 	}
 	plan.ID = types.Int64Value(y.ID)

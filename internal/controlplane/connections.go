@@ -368,7 +368,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	return s.createTx(ctx, func(tx pgx.Tx) error {
 		if err := s.checkKey(ctx, tx); err != nil {
 			return err
 		}

@@ -105,10 +105,14 @@ func (s *Store) CreateModel(ctx context.Context, m *Model) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.QueryRow(ctx, `INSERT INTO backflow.models (name, connection_id, sql, table_name, columns)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
-		m.Name, m.ConnectionID, nullable(m.SQL), nullable(m.Table), cols).Scan(&m.ID, &m.CreatedAt, &m.UpdatedAt)
-	return refErr(nameTaken(err, "model", m.Name))
+	// A transaction, not one statement: its INSERT answers the id before the commit, which a
+	// lost answer to the commit leaves known (ErrOutcomeUnknown).
+	return s.createTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.models (name, connection_id, sql, table_name, columns)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at, updated_at`,
+			m.Name, m.ConnectionID, nullable(m.SQL), nullable(m.Table), cols).Scan(&m.ID, &m.CreatedAt, &m.UpdatedAt)
+		return refErr(nameTaken(err, "model", m.Name))
+	})
 }
 
 // UpdateModel rewrites model m.ID.

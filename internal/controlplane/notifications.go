@@ -91,15 +91,19 @@ func notificationArgs(n *Notification) ([]string, []int64, string) {
 // CreateNotification inserts n and sets its id and times.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) error {
 	events, ids, send := notificationArgs(n)
-	err := s.db.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send, body, content_type)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send,
-		n.Body, n.ContentType).
-		Scan(&n.ID, &n.CreatedAt, &n.UpdatedAt)
-	if err != nil {
+	// A transaction, as CreateModel's: the id is known before the commit.
+	err := s.createTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO backflow.notifications (name, destination_id, events, sync_ids, send, body, content_type)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, updated_at`, n.Name, n.DestinationID, events, ids, send,
+			n.Body, n.ContentType).
+			Scan(&n.ID, &n.CreatedAt, &n.UpdatedAt)
 		return nameTaken(refErr(err), "notification", n.Name)
+	})
+	if err != nil && !errors.Is(err, ErrOutcomeUnknown) {
+		return err
 	}
 	n.Send = send
-	return nil
+	return err
 }
 
 // UpdateNotification writes n's settings to its row.

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -72,6 +73,27 @@ func (s *Store) inTx(ctx context.Context, db beginner, idempotent bool, fn func(
 	return s.onLiveSession(ctx, func() (bool, error) {
 		committing, err := runTx(ctx, db, fn)
 		return !committing || idempotent, err
+	})
+}
+
+// ErrOutcomeUnknown is a create whose commit the control plane took but did not answer: the
+// session ended (a network cut, a restart, a failover) or the call was stopped while it committed,
+// so the row may have been made or not. The row's id is known (the INSERT answered it before the
+// commit), so a caller can ask again whether it exists once the control plane answers.
+var ErrOutcomeUnknown = errors.New("the control plane did not answer the commit: the row may or may not have been created")
+
+// createTx runs a create in a transaction, as inTx does, run again on a new session only when
+// the session ended before the commit (nothing was written). A commit that failed otherwise than
+// with the server's answer (a *pgconn.PgError: it refused, nothing was written) is
+// ErrOutcomeUnknown: running the create again would make a second row, or be refused because
+// the first one holds the name, so it is not.
+func (s *Store) createTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.onLiveSession(ctx, func() (bool, error) {
+		committing, err := runTx(ctx, s.db, fn)
+		if committing && err != nil && !errors.As(err, new(*pgconn.PgError)) {
+			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return !committing, err
 	})
 }
 

@@ -23,6 +23,7 @@ type StallProxy struct {
 	closed  bool
 	trips   int
 	cut     []byte
+	cutDown bool // at the cut, the proxy goes down (GoDownAfterSending)
 	delay   time.Duration
 }
 
@@ -96,6 +97,15 @@ func (p *StallProxy) CutAfterSending(marker string) {
 	p.cut = []byte(marker)
 }
 
+// GoDownAfterSending is CutAfterSending, after which the proxy goes down: every connection
+// through it closes, and every new one is refused, as a control plane that a network cut or a
+// failover takes away for longer than a call waits does.
+func (p *StallProxy) GoDownAfterSending(marker string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut, p.cutDown = []byte(marker), true
+}
+
 // cutNow says whether what a client sent, just passed on, holds the marker of CutAfterSending,
 // and forgets the marker if so.
 func (p *StallProxy) cutNow(sent []byte) bool {
@@ -105,6 +115,15 @@ func (p *StallProxy) cutNow(sent []byte) bool {
 		return false
 	}
 	p.cut = nil
+	if p.cutDown {
+		// The clients' side only: the server runs what it was sent (its side closes at cleanup).
+		_ = p.ln.Close()
+		for _, c := range p.conns {
+			if c.LocalAddr().String() == p.ln.Addr().String() {
+				_ = c.Close()
+			}
+		}
+	}
 	return true
 }
 
