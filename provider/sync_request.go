@@ -108,8 +108,8 @@ var requestDescriptions = map[string]string{
 		"for a long one.",
 	"content_type": "The Content-Type header: a media type such as `application/json` or `text/plain; charset=utf-8`, " +
 		"on one line. Omitted: the format's (`application/json` for `json`). For `json` and `envelope` a JSON type " +
-		"(application/json or a +json type), for `form` application/x-www-form-urlencoded (parameters such as " +
-		"charset are free).",
+		"(application/json, a +json type or text/json), for `form` application/x-www-form-urlencoded. Bodies are " +
+		"sent in UTF-8: a charset parameter other than utf-8 is refused.",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
 		"Authorization, Cookie, and names whose words (a leading X- set aside) name a credential as the path's " +
@@ -336,10 +336,10 @@ func checkRequestSpec(spec *controlplane.RequestSpec, behavior string) []request
 				"Remove content_type, or choose a format with a body."})
 		case f == controlplane.FormatJSON && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `json` format is sent as JSON, but content_type is %q.", r.ContentType),
-				"Use a JSON content type (application/json or a +json type), or format = \"raw\" for other bodies."})
+				"Use a JSON content type (application/json, a +json type or text/json), or format = \"raw\" for other bodies."})
 		case f == controlplane.FormatEnvelope && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `envelope` format sends the Census envelope, JSON, but content_type is %q.", r.ContentType),
-				"Use a JSON content type (application/json or a +json type), or remove content_type."})
+				"Use a JSON content type (application/json, a +json type or text/json), or remove content_type."})
 		case f == controlplane.FormatForm && r.ContentType != "" && !isFormType(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `form` format sends the record's fields "+
 				"application/x-www-form-urlencoded, but content_type is %q: the endpoint would read every request as that type "+

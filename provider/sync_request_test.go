@@ -227,6 +227,10 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain\r\nX-Injected: 1" }`),
 			`Invalid Content Type.*line break`},
 		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text plain" }`), `Invalid Content Type.*not a media type`},
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain; charset=iso-8859-1" }`),
+			`Invalid Content Type.*charset=iso-8859-1.*sent in UTF-8`},
+		// text/json is JSON's older name: its body is checked as JSON.
+		{one("append", `new = { method = "POST", format = "raw", content_type = "text/json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},
 		{one("mirror", newBody(contactTemplate)), `Invalid Request.*mirror. sync sends .deleted. records`},
 		{one("append", newBody(contactTemplate)+"\n"+`changed = { method = "PATCH", body = "{}" }`), `Invalid Request.*append. sync sends only new records`},
 		{one("update_or_create", `deleted = { method = "DELETE" }`), `Invalid Request.*neither a .new. nor a .changed. request`},
@@ -473,6 +477,10 @@ func TestCheckRequestSpecBuiltBodyContentType(t *testing.T) {
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "", false},
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/json; charset=utf-8", false},
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/vnd.census+json", false},
+		// text/json, JSON's older name, was refused as no JSON type.
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "text/json", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "Text/JSON; charset=utf-8", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "text/jsonl", true},
 		// ndjson is left to the endpoint: some read it as application/json (Elasticsearch's _bulk).
 		{controlplane.FormatNDJSON, controlplane.RequestModeBatch, "application/json", false},
 	} {
