@@ -170,14 +170,47 @@ var SampleTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 // SampleText is the value of a plan-time sample record for the text column name.
 func SampleText(name string) string { return sampleTextPrefix + name }
 
-// IsSampleText reports whether v is a text made of a sample record's text (SampleText), whatever
-// the filters that made it kept of it ({{ record.code | strip | upcase }}, a prefix appended):
-// it stands for any text the column holds, so a filter that reads a number or a date of it at
-// plan (plus, round, date, unix, ...) reads one (sampleNumber, sampleDate) instead of failing for
-// every template that reads a number or a date from a text column.
-func IsSampleText(v any) bool {
-	s, ok := v.(string)
-	return ok && strings.Contains(strings.ToLower(s), sampleTextPrefix)
+// sampleTexts are the texts of the sample records a plan-time check renders (SampleText), as
+// it reads them: a text a filter reads a number or a date of stands for any text its column holds
+// when it is one of them (has), so that {{ record.code | plus: 0 }} reads one (sampleNumber,
+// sampleDate) instead of failing for every template that reads a number or a date from a text
+// column. Only these: a text a template wrote ({{ "sample x" | plus: 1 }}) or made of one that
+// can no longer be a number or a date ({{ record.code | append: "x" }}, {{ record.code | prepend:
+// "ID-" }}) fails at plan as it fails for every record at run. Filters that keep a sample text a
+// possible number or date give it back as it was (keepingSampleText); has sets aside case and
+// surrounding space (upcase, strip). A text a template builds that equals one of them exactly
+// ({{ "sample " | append: "code" }}) is taken for it: no template has a reason to.
+type sampleTexts map[string]bool
+
+// collect takes the sample texts of the records bound in b (record, records), in place of those
+// of the render before.
+func (s sampleTexts) collect(b map[string]any) {
+	clear(s)
+	add := func(v any) {
+		r, ok := v.(*rawRecord)
+		if !ok || !r.sample || r.index() != nil {
+			return
+		}
+		for _, f := range r.fields {
+			if v, err := decodeValue(f.value); err == nil {
+				if t, ok := v.(string); ok && strings.HasPrefix(t, sampleTextPrefix) {
+					s[strings.ToLower(t)] = true
+				}
+			}
+		}
+	}
+	add(b["record"])
+	if list, ok := b["records"].([]any); ok {
+		for _, r := range list {
+			add(r)
+		}
+	}
+}
+
+// has reports whether v is one of the sample texts, whatever its case and surrounding space.
+func (s sampleTexts) has(v any) bool {
+	t, ok := v.(string)
+	return ok && len(s) > 0 && s[strings.ToLower(strings.TrimSpace(t))]
 }
 
 // anyValue is a field of a sample record that stands for any JSON (SampleObject): each of its
