@@ -537,3 +537,38 @@ func TestAccSyncRequestTestOnSaveReadsSampleTextAsThePlan(t *testing.T) {
 		}},
 	})
 }
+
+// A request whose body or content type comes from a variable: Terraform validates the
+// configuration first with variables unknown (terraform validate, and before a plan), where the
+// body read as absent was refused ("the `raw` format sends the rendered `body`, but the `new`
+// request has none") whatever the variable held. The checks run when the values are known: a
+// variable that makes the request wrong is still refused.
+func TestAccSyncRequestFromVariables(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	config := func(format, contentType string) string {
+		return e.config(base, fmt.Sprintf(`
+variable "body" {
+  type    = string
+  default = "{\"email\": {{ record.email | json }}}"
+}
+variable "content_type" {
+  type    = string
+  default = %q
+}
+`, contentType)+syncResource("s", "Contacts", "active", fmt.Sprintf(`behavior    = "append"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", format = %q, content_type = var.content_type, body = var.body }
+  }`, format)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config("raw", "application/json")},
+			{Config: config("json", "text/plain"), PlanOnly: true, ExpectError: expectErr(`Invalid Request.*json. format is sent as JSON, but content_type is "text/plain"`)},
+		},
+	})
+}
