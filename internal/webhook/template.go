@@ -229,28 +229,22 @@ func newEngine(strict bool) *engine {
 			"replace", "replace_first", "strip_html", "strip_newlines", "url_decode"} {
 			filters.AddFilter(name, keepingSampleText(e.samples, filters[name]))
 		}
-		// So does a sample text with digits, signs or a date's separators added to it, which
-		// may still be a number or a date ({{ record.day | append: "T00:00:00Z" | date: "%s" }}),
-		// or another sample text; with anything else (append: "x", prepend: "ID-") it is a text
-		// that no number or date is, and a filter reading one fails as it fails at run.
-		for _, name := range []string{"append", "prepend"} {
-			liquidAdd := filters[name].(func(string, string) string)
-			filters.AddFilter(name, func(s, added string) string {
-				if e.samples.has(s) && (e.samples.has(added) || strings.Trim(added, numberOrDateRunes) == "") {
-					return s
-				}
-				return liquidAdd(s, added)
-			})
-		}
+		// What append and prepend make of a sample text stands for what it may still be: a
+		// number with digits added, a date with a time added ({{ record.day | append:
+		// "T00:00:00Z" | date: "%s" }}), neither with a letter added (sampleTexts.joined).
+		liquidAppend := filters["append"].(func(string, string) string)
+		filters.AddFilter("append", func(s, added string) string {
+			return e.samples.joined(s, added, false, liquidAppend)
+		})
+		liquidPrepend := filters["prepend"].(func(string, string) string)
+		filters.AddFilter("prepend", func(s, added string) string {
+			return e.samples.joined(s, added, true, liquidPrepend)
+		})
 	}
 	e.addBudget(filters)
 	e.addOutputTag()
 	return e
 }
-
-// numberOrDateRunes are the characters a number or a date may hold besides its digits (a sign,
-// a fraction's point, an exponent, a date's and a time's separators, a zone).
-const numberOrDateRunes = "0123456789+-.,:/ eETZ"
 
 // keepingSampleText is the text filter fn for a plan-time check: given a sample text
 // (sampleTexts), what it gives that is no longer one (a text, or each text of a list) is that
@@ -487,7 +481,7 @@ func dateOf(v any) (time.Time, error) {
 // sample record's time (SampleTime), as sampleNumber reads such a text as a number.
 func sampleDate(samples sampleTexts) func(v any) (time.Time, error) {
 	return func(v any) (time.Time, error) {
-		if samples.has(v) {
+		if samples.kind(v)&sampleOfDate != 0 {
 			return SampleTime, nil
 		}
 		return dateOf(v)

@@ -800,6 +800,8 @@ func TestCheckRequestsOnlySampleTextsStandForNumbers(t *testing.T) {
 		`{{ record.day | append: " o'clock" | date: "%Y" }}`: `can't convert`,
 		`{{ record.code | prepend: "$" | times: 2 }}`:        `is not a number`,
 		`{{ record.code | append: "kg" | round }}`:           `is not a number`,
+		`{{ record.day | append: " UTC" | plus: 0 }}`:        `sample day UTC\" is not a number`,
+		`{{ record.code | append: "x" | date: "%Y" }}`:       `can't convert`,
 	} {
 		errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`))
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
@@ -817,6 +819,10 @@ func TestCheckRequestsOnlySampleTextsStandForNumbers(t *testing.T) {
 		`{{ record.code | prepend: "-" | plus: 0 }}`:                        "12",
 		`{{ record.code | append: "T00:00:00Z" | date: "%s" }}`:             "2024-01-02",
 		`{{ record.code | append: "-01" | date: "%Y" }}`:                    "2024-01",
+		`{{ record.code | append: " UTC" | date: "%Y" }}`:                   "2024-01-02 03:04:05",
+		`{{ record.code | prepend: "Mon, " | date: "%Y" }}`:                 "02 Jan 2006 15:04:05 -0700",
+		`{{ record.code | append: " 2024" | date: "%Y" }}`:                  "Jan 2",
+		`{{ record.code | append: "e3" | plus: 0 }}`:                        "1.5",
 		`{{ record.code | append: record.day | plus: 0 }}`:                  "12",
 		`{% assign c = record.code %}{{ c | plus: 0 }}`:                     "12",
 		`{% capture c %}{{ record.code }}{% endcapture %}{{ c | plus: 0 }}`: "12",
