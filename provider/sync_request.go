@@ -476,9 +476,9 @@ func (requestPathValidator) ValidateString(_ context.Context, req validator.Stri
 // apiKey and APIKey are api, key; a word's trailing digits set aside: key2 is key) is token,
 // secret, password, auth, signature, hmac and the like, or it is key alone or after api, access,
 // secret, private, client, subscription, application and the like (Google's ?key=, Azure's
-// subscription-key, Datadog's application_key), or id after session, or pass, hmac or otp last
-// (OpenStack Swift's X-Storage-Pass, GitHub's X-GitHub-OTP: X-Pass-Through and
-// X-Hmac-Algorithm name none), or a vendor's own (Honeycomb's X-Honeycomb-Team, JFrog's
+// subscription-key, Datadog's application_key), or id after session, or pass, hmac or otp alone
+// or last after a word saying whose (OpenStack Swift's X-Storage-Pass, GitHub's X-GitHub-OTP:
+// X-Pass-Through, X-Hmac-Algorithm, ?season_pass= and ?send_otp= name none), or a vendor's own (Honeycomb's X-Honeycomb-Team, JFrog's
 // X-JFrog-Art-Api). Words, not substrings: sort_key, keyword, author and tokenizer name no
 // credential, and a path may carry them.
 func credentialQueryParam(name string) bool {
@@ -513,8 +513,14 @@ func credentialQueryParam(name string) bool {
 				return true
 			}
 		case "pass", "hmac", "otp":
+			// Alone or after a word naming whose it is (X-HMAC, X-Storage-Pass, X-GitHub-OTP),
+			// last: ?season_pass=, ?send_otp=, ?use_hmac= and X-Pass-Through name none.
 			if i == last {
-				return true
+				switch prev {
+				case "", "storage", "auth", "api", "user", "admin", "account", "login", "github", "hub", "app", "client",
+					"access", "secret", "webhook", "signing", "request":
+					return true
+				}
 			}
 		case "team":
 			if prev == "honeycomb" { // Honeycomb's API key: X-Honeycomb-Team
