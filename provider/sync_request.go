@@ -537,7 +537,8 @@ func credentialQueryParam(name string) bool {
 
 // nameWords is name's words, lower case, as credentialQueryParam reads them: split at '_', '-'
 // and '.', before an upper-case letter that follows a lower-case one (apiKey) and before the last
-// letter of an upper-case run that a lower-case one follows (APIKey, XApiKey), each without its
+// letter of an upper-case run of three or more that a lower-case one follows (APIKey; OAuth is one
+// word), each without its
 // trailing digits (key2, token1), words of digits alone left out. Auth0 keeps its digit: it names
 // the product (X-Auth0-Client), not a second auth.
 func nameWords(name string) []string {
@@ -561,7 +562,7 @@ func nameWords(name string) []string {
 		case i > start && unicode.IsUpper(c) && unicode.IsLower(r[i-1]):
 			add(string(r[start:i]))
 			start = i
-		case i > start && unicode.IsUpper(c) && unicode.IsUpper(r[i-1]) && i+1 < len(r) && unicode.IsLower(r[i+1]):
+		case i > start+1 && unicode.IsUpper(c) && unicode.IsUpper(r[i-1]) && i+1 < len(r) && unicode.IsLower(r[i+1]):
 			add(string(r[start:i]))
 			start = i
 		}

@@ -136,7 +136,7 @@ func TestCredentialHeaderNamesPastTheWords(t *testing.T) {
 	}
 	for name, want := range map[string]bool{"apiKey2": true, "hmac": true, "honeycomb_team": true,
 		"team_id": false, "page2": false, "pass_through": false, "season_pass": false, "send_otp": false, "use_hmac": false,
-		"pass": true, "otp": true, "api_pass": true} {
+		"pass": true, "otp": true, "api_pass": true, "APIKey": true, "OAuthState": false, "OAuthClientId": false} {
 		if got := credentialQueryParam(name); got != want {
 			t.Errorf("credentialQueryParam(%q) = %v, want %v", name, got, want)
 		}
