@@ -190,6 +190,10 @@ type sampleKind uint8
 const (
 	sampleOfNumber sampleKind = 1 << iota
 	sampleOfDate
+	// sampleWithin: a text that holds a sample text with what no number or date has joined to
+	// it (append: " ", append: "x"): no number nor date, but what a filter cuts from it may be
+	// (| split: " " | first), as what it cuts from a sample text (keepingSampleText).
+	sampleWithin
 )
 
 // collect takes the sample texts of the records bound in b (record, records), in place of those
@@ -238,7 +242,7 @@ func (s sampleTexts) has(v any) bool { return s.kind(v) != 0 }
 // as it was; a text added keeps it a possible number when a number may end (or start) with that
 // text (append: "00", prepend: "-"), a possible date when a date may (append: "T00:00:00Z",
 // append: " UTC"). Anything else (append: "x", prepend: "ID-") leaves a text that is no number,
-// nor a date, at run, and so at plan.
+// nor a date, at run, and so at plan; only what a filter cuts from it may be one (sampleWithin).
 func (s sampleTexts) joined(t, added string, before bool, join func(a, b string) string) string {
 	out := join(t, added)
 	k := s.kind(t)
@@ -256,9 +260,10 @@ func (s sampleTexts) joined(t, added string, before bool, join func(a, b string)
 	if k&sampleOfDate != 0 && fitsForm(added, dateForms, before, true) {
 		keep |= sampleOfDate
 	}
-	if keep != 0 {
-		s.add(out, keep)
+	if keep == 0 {
+		keep = sampleWithin
 	}
+	s.add(out, keep)
 	return out
 }
 

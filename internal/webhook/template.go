@@ -260,6 +260,19 @@ func keepingSampleText(samples sampleTexts, fn any) any {
 		if !ok || !samples.has(in) {
 			return out
 		}
+		if samples.kind(in)&(sampleOfNumber|sampleOfDate) == 0 {
+			// A text holding a sample text (sampleWithin): what is cut from it may be the
+			// sample text's, any text.
+			switch v := out[0].Interface().(type) {
+			case string:
+				samples.add(v, sampleOfNumber|sampleOfDate)
+			case []string:
+				for _, t := range v {
+					samples.add(t, sampleOfNumber|sampleOfDate)
+				}
+			}
+			return out
+		}
 		switch v := out[0].Interface().(type) {
 		case string:
 			if !samples.has(v) {
