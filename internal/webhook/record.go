@@ -237,6 +237,21 @@ func (s sampleTexts) kind(v any) sampleKind {
 // has reports whether v is a sample text.
 func (s sampleTexts) has(v any) bool { return s.kind(v) != 0 }
 
+// within reports whether t holds a sample text of a record, however it was built (append, a
+// capture: "ID-sample code"): what a filter cuts from it may be that text (sampleWithin).
+func (s sampleTexts) within(t string) bool {
+	if s.kind(t)&sampleWithin != 0 {
+		return true
+	}
+	t = strings.ToLower(t)
+	for k, kind := range s {
+		if kind&(sampleOfNumber|sampleOfDate) != 0 && strings.Contains(t, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // joined is what append (or prepend, before) makes of t and added, join's result, kept as a
 // sample text of what it may still stand for when t is one: another sample text added leaves it
 // as it was; a text added keeps it a possible number when a number may end (or start) with that

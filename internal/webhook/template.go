@@ -257,12 +257,15 @@ func keepingSampleText(samples sampleTexts, fn any) any {
 			return out
 		}
 		in, ok := args[0].Interface().(string)
-		if !ok || !samples.has(in) {
+		if !ok || len(samples) == 0 {
 			return out
 		}
 		if samples.kind(in)&(sampleOfNumber|sampleOfDate) == 0 {
-			// A text holding a sample text (sampleWithin): what is cut from it may be the
-			// sample text's, any text.
+			if !samples.within(in) {
+				return out
+			}
+			// A text holding a sample text (sampleWithin, a capture of one): what is cut from
+			// it may be the sample text's, any text.
 			switch v := out[0].Interface().(type) {
 			case string:
 				samples.add(v, sampleOfNumber|sampleOfDate)

@@ -821,6 +821,7 @@ func TestCheckRequestsOnlySampleTextsStandForNumbers(t *testing.T) {
 		`{{ record.code | append: "-01" | date: "%Y" }}`:                                                        "2024-01",
 		`{% assign f = record.code | append: " " | append: record.day %}{{ f | split: " " | first | plus: 0 }}`: "12",
 		`{{ record.code | append: "x" | split: "x" | first | plus: 0 }}`:                                        "12",
+		`{% capture c %}ID-{{ record.code }}{% endcapture %}{{ c | slice: 3, 2 | plus: 0 }}`:                    "12",
 		`{{ record.code | prepend: "ID-" | slice: 3, 2 | plus: 0 }}`:                                            "12",
 		`{{ record.code | append: "kg" | truncate: 2, "" | plus: 0 }}`:                                          "12",
 		`{{ record.code | append: " UTC" | date: "%Y" }}`:                                                       "2024-01-02 03:04:05",
