@@ -143,7 +143,8 @@ func (r *NotificationResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"content_type": schema.StringAttribute{
 				MarkdownDescription: "The Content-Type header of the body: a media type such as `application/json` or " +
-					"`text/plain; charset=utf-8`, on one line. Default `" + controlplane.DefaultEventContentType + "`.",
+					"`text/plain; charset=utf-8`, on one line; the body is sent in UTF-8, so another charset is refused. " +
+					"Default `" + controlplane.DefaultEventContentType + "`.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(controlplane.DefaultEventContentType),

@@ -108,12 +108,13 @@ var requestDescriptions = map[string]string{
 		"for a long one.",
 	"content_type": "The Content-Type header: a media type such as `application/json` or `text/plain; charset=utf-8`, " +
 		"on one line. Omitted: the format's (`application/json` for `json`). For `json` and `envelope` a JSON type " +
-		"(application/json or a +json type), for `form` application/x-www-form-urlencoded (parameters such as " +
-		"charset are free).",
+		"(application/json, a +json type or text/json), for `form` application/x-www-form-urlencoded. Bodies are " +
+		"sent in UTF-8: a charset parameter other than utf-8 is refused.",
 	"headers": "Headers sent with this request besides the connection's (a name given in both takes this value). " +
 		"Not sensitive: credentials belong in the connection's `headers`, which are sealed, so names such as " +
 		"Authorization, Cookie, and names whose words (a leading X- set aside) name a credential as the path's " +
-		"query rule says (`X-Api-Key`, `X-Auth-Token`) are refused here; `X-Partition-Key` and `X-Author` are not.",
+		"query rule says (`X-Api-Key`, `XApiKey`, `Api-Key2`, `X-Auth-Token`, `X-Storage-Pass`, `X-HMAC`, " +
+		"`X-Honeycomb-Team`) are refused here; `X-Partition-Key`, `X-Author` and `X-Team-Id` are not.",
 }
 
 func operationRequestSchema(op string) schema.SingleNestedAttribute {
@@ -335,10 +336,10 @@ func checkRequestSpec(spec *controlplane.RequestSpec, behavior string) []request
 				"Remove content_type, or choose a format with a body."})
 		case f == controlplane.FormatJSON && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `json` format is sent as JSON, but content_type is %q.", r.ContentType),
-				"Use a JSON content type (application/json or a +json type), or format = \"raw\" for other bodies."})
+				"Use a JSON content type (application/json, a +json type or text/json), or format = \"raw\" for other bodies."})
 		case f == controlplane.FormatEnvelope && r.ContentType != "" && !webhook.IsJSON(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `envelope` format sends the Census envelope, JSON, but content_type is %q.", r.ContentType),
-				"Use a JSON content type (application/json or a +json type), or remove content_type."})
+				"Use a JSON content type (application/json, a +json type or text/json), or remove content_type."})
 		case f == controlplane.FormatForm && r.ContentType != "" && !isFormType(r.ContentType):
 			out = append(out, requestProblem{at.AtName("content_type"), fmt.Sprintf("The `form` format sends the record's fields "+
 				"application/x-www-form-urlencoded, but content_type is %q: the endpoint would read every request as that type "+
@@ -470,53 +471,104 @@ func (requestPathValidator) ValidateString(_ context.Context, req validator.Stri
 }
 
 // credentialQueryParam reports whether a request path's query parameter is named as a credential:
-// one of its words (split at '_', '-', '.' and before an upper-case letter that follows a
-// lower-case one: apiKey is api, key) is token, secret, password, auth, signature and the like,
-// or it is key alone or after api, access, secret, private, client, subscription, application and
-// the like (Google's ?key=, Azure's subscription-key, Datadog's application_key), or id after
-// session. Words, not substrings: sort_key, keyword, author
-// and tokenizer name no credential, and a path may carry them.
+// one of its words (split at '_', '-', '.', before an upper-case letter that follows a
+// lower-case one, and before the last letter of an upper-case run that a lower-case one follows:
+// apiKey and APIKey are api, key; a word's trailing digits set aside: key2 is key) is token,
+// secret, password, auth, signature, hmac and the like, or it is key alone or after api, access,
+// secret, private, client, subscription, application and the like (Google's ?key=, Azure's
+// subscription-key, Datadog's application_key), or id after session, or pass, hmac or otp alone
+// or last after a word saying whose (OpenStack Swift's X-Storage-Pass, GitHub's X-GitHub-OTP:
+// X-Pass-Through, X-Hmac-Algorithm, ?season_pass= and ?send_otp= name none), or a vendor's own (Honeycomb's X-Honeycomb-Team, JFrog's
+// X-JFrog-Art-Api). Words, not substrings: sort_key, keyword, author and tokenizer name no
+// credential, and a path may carry them.
 func credentialQueryParam(name string) bool {
-	var words []string
-	start := 0
-	for i, r := range name {
-		switch {
-		case r == '_' || r == '-' || r == '.':
-			words = append(words, strings.ToLower(name[start:i]))
-			start = i + 1
-		case unicode.IsUpper(r) && i > start && unicode.IsLower(rune(name[i-1])):
-			words = append(words, strings.ToLower(name[start:i]))
-			start = i
-		}
-	}
-	words = append(words, strings.ToLower(name[start:]))
+	words := nameWords(name)
+	last := len(words) - 1
 	for i, w := range words {
+		prev := ""
+		if i > 0 {
+			prev = words[i-1]
+		}
 		switch w {
-		case "token", "secret", "password", "passwd", "pwd", "auth", "authorization", "signature", "sig",
-			"apikey", "accesstoken", "credential", "credentials", "jwt", "bearer", "sessionid", "passphrase":
+		case "token", "secret", "password", "passwd", "pwd", "auth", "authorization", "authentication", "signature", "sig",
+			"apikey", "accesstoken", "credential", "credentials", "jwt", "bearer", "sessionid", "passphrase", "passcode",
+			"passkey":
 			return true
 		case "key":
 			if len(words) == 1 {
 				return true
 			}
-			if i > 0 {
-				switch words[i-1] {
-				case "api", "access", "secret", "private", "client", "subscription", "signing", "master", "license",
-					"app", "developer", "consumer", "auth", "account", "service", "write", "read",
-					// Datadog's DD-APPLICATION-KEY, Azure Functions' X-Functions-Key, New Relic's
-					// X-Insert-Key and X-Query-Key, RapidAPI's X-Mashape-Key, 3scale's user_key.
-					"application", "functions", "insert", "query", "ingest", "integration", "mashape", "user",
-					"admin", "encryption", "session":
+			switch prev {
+			case "api", "access", "secret", "private", "client", "subscription", "signing", "master", "license",
+				"app", "developer", "consumer", "auth", "account", "service", "write", "read",
+				// Datadog's DD-APPLICATION-KEY, Azure Functions' X-Functions-Key, New Relic's
+				// X-Insert-Key and X-Query-Key, RapidAPI's X-Mashape-Key, 3scale's user_key,
+				// Appwrite's X-Appwrite-Key.
+				"application", "functions", "insert", "query", "ingest", "integration", "mashape", "user",
+				"admin", "encryption", "session", "appwrite":
+				return true
+			}
+		case "id":
+			if prev == "session" { // session_id, X-Session-Id, as sessionid
+				return true
+			}
+		case "pass", "hmac", "otp":
+			// Alone or after a word naming whose it is (X-HMAC, X-Storage-Pass, X-GitHub-OTP),
+			// last: ?season_pass=, ?send_otp=, ?use_hmac= and X-Pass-Through name none.
+			if i == last {
+				switch prev {
+				case "", "storage", "auth", "api", "user", "admin", "account", "login", "github", "hub", "app", "client",
+					"access", "secret", "webhook", "signing", "request":
 					return true
 				}
 			}
-		case "id":
-			if i > 0 && words[i-1] == "session" { // session_id, X-Session-Id, as sessionid
+		case "team":
+			if prev == "honeycomb" { // Honeycomb's API key: X-Honeycomb-Team
+				return true
+			}
+		case "api":
+			if prev == "art" && i == last { // JFrog Artifactory's API key: X-JFrog-Art-Api
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// nameWords is name's words, lower case, as credentialQueryParam reads them: split at '_', '-'
+// and '.', before an upper-case letter that follows a lower-case one (apiKey) and before the last
+// letter of an upper-case run of three or more that a lower-case one follows (APIKey; OAuth is one
+// word), each without its
+// trailing digits (key2, token1), words of digits alone left out. Auth0 keeps its digit: it names
+// the product (X-Auth0-Client), not a second auth.
+func nameWords(name string) []string {
+	var words []string
+	add := func(w string) {
+		w = strings.ToLower(w)
+		if w != "auth0" {
+			w = strings.TrimRight(w, "0123456789")
+		}
+		if w != "" {
+			words = append(words, w)
+		}
+	}
+	r := []rune(name)
+	start := 0
+	for i, c := range r {
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			add(string(r[start:i]))
+			start = i + 1
+		case i > start && unicode.IsUpper(c) && unicode.IsLower(r[i-1]):
+			add(string(r[start:i]))
+			start = i
+		case i > start+1 && unicode.IsUpper(c) && unicode.IsUpper(r[i-1]) && i+1 < len(r) && unicode.IsLower(r[i+1]):
+			add(string(r[start:i]))
+			start = i
+		}
+	}
+	add(string(r[start:]))
+	return words
 }
 
 // requestHeadersValidator refuses credentials in a request's headers, which are not sealed.
@@ -547,7 +599,7 @@ func (requestHeadersValidator) ValidateMap(_ context.Context, req validator.MapR
 
 // credentialHeader reports whether a header name conventionally carries a credential:
 // Authorization, Proxy-Authorization, Cookie, or a name that credentialQueryParam's words call a
-// credential once a leading X- is set aside (X-Api-Key, X-Auth-Token, X-Key, Ocp-Apim-Subscription-Key,
+// credential once a leading X- (or an X before a capital: XApiKey) is set aside (X-Api-Key, X-Auth-Token, X-Key, Ocp-Apim-Subscription-Key,
 // X-Amz-Security-Token). Words, not substrings: X-Partition-Key, X-Author and X-Tokenizer name no
 // credential, and a request may send them.
 func credentialHeader(name string) bool {
@@ -557,6 +609,9 @@ func credentialHeader(name string) bool {
 	}
 	if len(name) > 2 && strings.EqualFold(name[:2], "x-") {
 		name = name[2:]
+	}
+	if len(name) > 1 && name[0] == 'X' && unicode.IsUpper(rune(name[1])) {
+		name = name[1:] // XApiKey, XAPIKey: their X is the X- of X-Api-Key
 	}
 	return credentialQueryParam(name)
 }

@@ -227,6 +227,10 @@ func TestAccSyncRequestRefused(t *testing.T) {
 		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain\r\nX-Injected: 1" }`),
 			`Invalid Content Type.*line break`},
 		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text plain" }`), `Invalid Content Type.*not a media type`},
+		{one("append", `new = { method = "POST", format = "raw", body = "x", content_type = "text/plain; charset=iso-8859-1" }`),
+			`Invalid Content Type.*charset=iso-8859-1.*sent in UTF-8`},
+		// text/json is JSON's older name: its body is checked as JSON.
+		{one("append", `new = { method = "POST", format = "raw", content_type = "text/json", body = "{\"a\": 1,}" }`), `not valid JSON.*line 1, column 9 of what it rendered`},
 		{one("mirror", newBody(contactTemplate)), `Invalid Request.*mirror. sync sends .deleted. records`},
 		{one("append", newBody(contactTemplate)+"\n"+`changed = { method = "PATCH", body = "{}" }`), `Invalid Request.*append. sync sends only new records`},
 		{one("update_or_create", `deleted = { method = "DELETE" }`), `Invalid Request.*neither a .new. nor a .changed. request`},
@@ -473,6 +477,10 @@ func TestCheckRequestSpecBuiltBodyContentType(t *testing.T) {
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "", false},
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/json; charset=utf-8", false},
 		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "application/vnd.census+json", false},
+		// text/json, JSON's older name, was refused as no JSON type.
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "text/json", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "Text/JSON; charset=utf-8", false},
+		{controlplane.FormatEnvelope, controlplane.RequestModeBatch, "text/jsonl", true},
 		// ndjson is left to the endpoint: some read it as application/json (Elasticsearch's _bulk).
 		{controlplane.FormatNDJSON, controlplane.RequestModeBatch, "application/json", false},
 	} {
@@ -527,5 +535,40 @@ func TestAccSyncRequestTestOnSaveReadsSampleTextAsThePlan(t *testing.T) {
 				return nil
 			},
 		}},
+	})
+}
+
+// A request whose body or content type comes from a variable: Terraform validates the
+// configuration first with variables unknown (terraform validate, and before a plan), where the
+// body read as absent was refused ("the `raw` format sends the rendered `body`, but the `new`
+// request has none") whatever the variable held. The checks run when the values are known: a
+// variable that makes the request wrong is still refused.
+func TestAccSyncRequestFromVariables(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, http.StatusOK, "ok")
+	base := e.syncBase(hook.URL)
+	config := func(format, contentType string) string {
+		return e.config(base, fmt.Sprintf(`
+variable "body" {
+  type    = string
+  default = "{\"email\": {{ record.email | json }}}"
+}
+variable "content_type" {
+  type    = string
+  default = %q
+}
+`, contentType)+syncResource("s", "Contacts", "active", fmt.Sprintf(`behavior    = "append"
+  primary_key = "unique_id"
+  request = {
+    new = { method = "POST", path = "/contacts", format = %q, content_type = var.content_type, body = var.body }
+  }`, format)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config("raw", "application/json")},
+			{Config: config("json", "text/plain"), PlanOnly: true, ExpectError: expectErr(`Invalid Request.*json. format is sent as JSON, but content_type is "text/plain"`)},
+		},
 	})
 }

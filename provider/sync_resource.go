@@ -665,6 +665,24 @@ func (r *SyncResource) ValidateConfig(ctx context.Context, req resource.Validate
 	if m.Mode.IsUnknown() {
 		spec.Mode = "" // neither mode: checks that need it are skipped
 	}
+	// An operation, or a part of one the checks read, that is not known yet (a variable, at
+	// `terraform validate` and the validation before a plan; another resource's attribute) is
+	// checked when Terraform validates the configuration again with its values (plan, apply):
+	// read as absent, a body from a variable was refused as none ("the `new` request has none").
+	for _, o := range []types.Object{m.New, m.Changed, m.Deleted} {
+		if o.IsUnknown() {
+			return
+		}
+		if o.IsNull() {
+			continue
+		}
+		a := o.Attributes()
+		for _, name := range []string{"method", "format", "body", "content_type"} {
+			if v, ok := a[name]; ok && v.IsUnknown() {
+				return
+			}
+		}
+	}
 	behavior := ""
 	if !cfg.Behavior.IsUnknown() {
 		behavior = cfg.Behavior.ValueString()

@@ -397,7 +397,8 @@ func (v headersValidator) ValidateMap(_ context.Context, req validator.MapReques
 	}
 }
 
-// contentTypeValidator refuses a Content-Type the runner could not send, or that is no media type:
+// contentTypeValidator refuses a Content-Type the runner could not send, that is no media type,
+// or that declares a charset other than UTF-8, the bodies' (contentTypeProblem):
 // a value with a line break or another control character makes every request fail (net/http
 // refuses it) after all its retries, and one such as "text plain" no receiver can parse.
 type contentTypeValidator struct{}
@@ -426,9 +427,15 @@ func contentTypeProblem(s string) string {
 	if he := webhook.CheckHeaderValue("Content-Type", s); he != nil {
 		return strings.TrimPrefix(he.Problem, "has a value that ") // "contains a line break (CR or LF) ..."
 	}
-	mediaType, _, err := mime.ParseMediaType(s)
+	mediaType, params, err := mime.ParseMediaType(s)
 	if err != nil || !strings.Contains(mediaType, "/") {
 		return fmt.Sprintf("%q is not a media type", s)
+	}
+	// Bodies are rendered and sent in UTF-8 whatever the type says: a receiver that decodes
+	// one as the charset declared would read every other character wrongly (é as Ã©).
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return fmt.Sprintf("declares charset=%s, but bodies are sent in UTF-8: a receiver would read every "+
+			"character past ASCII wrongly (give charset=utf-8, or no charset)", cs)
 	}
 	return ""
 }

@@ -113,3 +113,32 @@ func TestCredentialNamesOfRealAPIs(t *testing.T) {
 		}
 	}
 }
+
+// Credential header names that passed the word rule: Honeycomb's X-Honeycomb-Team, OpenStack
+// Swift's X-Storage-Pass, an X-HMAC, XApiKey (its words ran together as xapi), Api-Key2 (key2 no
+// key), GitHub's X-GitHub-OTP, JFrog's X-JFrog-Art-Api, Appwrite's X-Appwrite-Key. Their
+// neighbours that name no credential are still sent.
+func TestCredentialHeaderNamesPastTheWords(t *testing.T) {
+	for name, want := range map[string]bool{
+		"X-Honeycomb-Team": true, "X-Storage-Pass": true, "X-Auth-Pass": true, "X-HMAC": true, "X-Hmac": true,
+		"XApiKey": true, "XAPIKey": true, "APIKey": true, "Api-Key2": true, "X-API-KEY-2": true, "Token2": true,
+		"X-GitHub-OTP": true, "X-JFrog-Art-Api": true, "X-Appwrite-Key": true, "X-Authentication": true,
+		"X-Passcode": true, "XToken": true, "apiKey1": true,
+		"X-Partition-Key": false, "X-Author": false, "X-Tokenizer": false, "X-Request-Id": false, "X-Team-Id": false,
+		"X-Team": false, "X-Honeycomb-Dataset": false, "X-Honeycomb-Event-Time": false, "X-Pass-Through": false,
+		"X-Passthrough": false, "X-Hmac-Algorithm": false, "X-Storage-User": false, "X-Storage-Class": false,
+		"X-Auth0-Client": false, "X-Api-Version": false, "X-Api-Version2": false, "XRequestId": false, "X-Compass": false,
+		"X2-Id": false, "X-B3-TraceId": false, "X-Art-Id": false, "XML-Version": false, "X-Otp-Length": false,
+	} {
+		if got := credentialHeader(name); got != want {
+			t.Errorf("credentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"apiKey2": true, "hmac": true, "honeycomb_team": true,
+		"team_id": false, "page2": false, "pass_through": false, "season_pass": false, "send_otp": false, "use_hmac": false,
+		"pass": true, "otp": true, "api_pass": true, "APIKey": true, "OAuthState": false, "OAuthClientId": false} {
+		if got := credentialQueryParam(name); got != want {
+			t.Errorf("credentialQueryParam(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -64,6 +64,13 @@ func TestStringValidators(t *testing.T) {
 		{"content type space", contentTypeValidator{}, types.StringValue("text plain"), []string{"Invalid Content Type"}},
 		{"content type no subtype", contentTypeValidator{}, types.StringValue("text/"), []string{"Invalid Content Type"}},
 		{"content type unknown", contentTypeValidator{}, types.StringUnknown(), nil},
+		// Bodies are sent in UTF-8: another charset declared makes the receiver misread them.
+		{"content type latin-1", contentTypeValidator{}, types.StringValue("text/plain; charset=iso-8859-1"), []string{"Invalid Content Type"}},
+		{"content type windows-1252", contentTypeValidator{}, types.StringValue("application/json; charset=\"windows-1252\""), []string{"Invalid Content Type"}},
+		{"content type utf-16", contentTypeValidator{}, types.StringValue("application/json; charset=UTF-16"), []string{"Invalid Content Type"}},
+		{"content type UTF-8 upper", contentTypeValidator{}, types.StringValue("text/plain; charset=UTF-8"), nil},
+		{"content type utf8", contentTypeValidator{}, types.StringValue("text/csv; charset=utf8; header=present"), nil},
+		{"content type text/json", contentTypeValidator{}, types.StringValue("text/json"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -92,7 +92,8 @@ func oauth2Schema() schema.SingleNestedAttribute {
 			},
 			"parameters": schema.MapAttribute{
 				MarkdownDescription: "Extra form parameters of the token request, e.g. `{ audience = \"https://api.example.com\" }`. " +
-					"Not for secrets: they are stored and shown in plans as they are. " + quoteAll(slices.Sorted(maps.Keys(oauth2ReservedParameters))) +
+					"Not for secrets: they are stored and shown in plans as they are, so one named as a credential (`password`, " +
+					"`refresh_token`, `assertion`, `client_assertion`, `api_key`, ...) is refused. " + quoteAll(slices.Sorted(maps.Keys(oauth2ReservedParameters))) +
 					" are set by the attributes above.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -238,7 +239,8 @@ func (tokenURLValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 }
 
-// oauth2ParametersValidator refuses parameters that Backflow sets itself.
+// oauth2ParametersValidator refuses parameters that Backflow sets itself, and credentials
+// (oauth2SecretParameter), which parameters would hold unsealed.
 type oauth2ParametersValidator struct{}
 
 var _ validator.Map = oauth2ParametersValidator{}
@@ -264,8 +266,33 @@ func (oauth2ParametersValidator) ValidateMap(_ context.Context, req validator.Ma
 			addAttributeError(&resp.Diagnostics, req.Path.AtMapKey(name), "Reserved OAuth2 Parameter",
 				fmt.Sprintf("The token request's %q parameter is set by Backflow: %s.", name, why),
 				"Remove it from `parameters`.", nil)
+		} else if oauth2SecretParameter(name) {
+			addAttributeError(&resp.Diagnostics, req.Path.AtMapKey(name), "Credential in OAuth2 Parameters",
+				fmt.Sprintf("The token request's %q parameter carries a credential, and `parameters` are neither "+
+					"sensitive nor sealed: plans and the state show them. Its value is not shown here.", name),
+				"Remove it from `parameters`. The runner asks for tokens with client credentials only, its secret in "+
+					"`client_secret`, which is sealed; for a token got another way (a password, a refresh token, a JWT "+
+					"assertion), send it in the connection's `headers` (Authorization = \"Bearer ...\"), which are "+
+					"sealed, instead of `oauth2`.", nil)
 		}
 	}
+}
+
+// oauth2SecretParameter reports whether a token request's parameter carries a credential: its
+// name does as a request path's query parameter's would (password, refresh_token, subject_token,
+// api_key: credentialQueryParam), or it is a JWT assertion (assertion, client_assertion: RFC
+// 7521) or an authorization code and its verifier. A parameter that names a type (subject_token_type,
+// client_assertion_type) carries none.
+func oauth2SecretParameter(name string) bool {
+	n := strings.ToLower(name)
+	if strings.HasSuffix(n, "_type") {
+		return false
+	}
+	switch n {
+	case "assertion", "client_assertion", "code", "code_verifier":
+		return true
+	}
+	return credentialQueryParam(name)
 }
 
 // webhookAuthValidator refuses a webhook block setting more than one of oauth2, basic_auth and

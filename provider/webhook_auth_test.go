@@ -1,11 +1,16 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -170,6 +175,7 @@ func TestAccConnectionWebhookAuthRefused(t *testing.T) {
 		{oauth2Block("https:///token", ""), `Invalid OAuth2 Token URL.*has no host`},
 		{oauth2Block(tokenURL, `parameters = { scope = "x" }`), `Reserved OAuth2 Parameter.*"scope".*use .scopes.`},
 		{oauth2Block(tokenURL, `parameters = { grant_type = "password" }`), `Reserved OAuth2 Parameter.*"grant_type"`},
+		{oauth2Block(tokenURL, `parameters = { refresh_token = "rt" }`), `Credential in OAuth2 Parameters.*"refresh_token"`},
 		{oauth2Block(tokenURL, `scopes = ["a b"]`), `must be a scope token`},
 		{`basic_auth = { username = "a:b", password = "p" }`, `must not contain a colon`},
 		{`oauth2 = { token_url = "` + tokenURL + `", client_id = "c" }`, `client_secret.*required`},
@@ -207,5 +213,30 @@ resource "terraform_data" "headers" {
 	})
 	if n := len(hook.Requests()); n != 0 {
 		t.Errorf("the refused connection sent %d requests", n)
+	}
+}
+
+// An OAuth2 parameter that carries a credential (a password, a refresh token, a JWT assertion)
+// was stored unsealed and shown in plans: "not for secrets" was only said. It is refused; the
+// parameters that name no secret, or a type, are still taken.
+func TestOAuth2SecretParametersRefused(t *testing.T) {
+	for name, want := range map[string]bool{
+		"password": true, "refresh_token": true, "assertion": true, "client_assertion": true, "subject_token": true,
+		"api_key": true, "code_verifier": true, "Password": true,
+		"audience": false, "resource": false, "organization": false, "client_assertion_type": false,
+		"subject_token_type": false, "requested_token_type": false, "tenant": false, "username": false, "scope_hint": false,
+	} {
+		var resp validator.MapResponse
+		oauth2ParametersValidator{}.ValidateMap(context.Background(), validator.MapRequest{
+			Path:        path.Root("parameters"),
+			ConfigValue: types.MapValueMust(types.StringType, map[string]attr.Value{name: types.StringValue("s3cr3t")}),
+		}, &resp)
+		got := resp.Diagnostics.HasError()
+		if got != want {
+			t.Errorf("parameters { %s = ... }: refused %v, want %v (%v)", name, got, want, resp.Diagnostics)
+		}
+		if got && strings.Contains(fmt.Sprint(resp.Diagnostics), "s3cr3t") {
+			t.Errorf("parameters { %s = ... }: the refusal shows the value: %v", name, resp.Diagnostics)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -118,5 +119,67 @@ func TestHugePreviewErrorIsBounded(t *testing.T) {
 		case !strings.Contains(err.Error(), "(SQLSTATE 22P02)"):
 			t.Errorf("%s: the error lacks its SQLSTATE: ...%s", name, err.Error()[max(len(err.Error())-300, 0):])
 		}
+	}
+}
+
+// A 302 or a 303 to a create is what a server answers once it has applied it (Post/Redirect/Get:
+// "see the contact you created"). The run fails, as every redirect does (redirects are not
+// followed), but the records may have been taken: their intents stay, and a mirror deletes a
+// key the warehouse lost before the next run. Its intent was dropped as if the 303 were a
+// refusal, and the contact the endpoint created stayed there for ever. A 307 or a 308 asks for
+// the request again elsewhere (not applied): no intent, as before.
+func TestRedirectAfterCreateKeepsIntents(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		kept   bool
+	}{{http.StatusFound, true}, {http.StatusSeeOther, true}, {http.StatusTemporaryRedirect, false}, {http.StatusPermanentRedirect, false}} {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			spec := restSpec()
+			spec.Deleted = &controlplane.OperationRequest{Method: "DELETE", Path: "/contacts/{{ record.email | url_encode }}"}
+			f, rest := restFixture(t, controlplane.BehaviorMirror, spec)
+			f.engine.MaxRetries, f.engine.Concurrency = 1, 1
+			var redirect atomic.Bool
+			redirect.Store(true)
+			var redirected []string // the emails of the creates answered with a redirect
+			rest.Handle(func(req *webhooktest.Request, w http.ResponseWriter) bool {
+				if !redirect.Load() {
+					return false
+				}
+				var c struct{ Email string }
+				if err := json.Unmarshal(req.Body, &c); err != nil {
+					t.Error(err)
+				}
+				redirected = append(redirected, c.Email)
+				w.Header().Set("Location", "/api/contacts/1")
+				w.WriteHeader(tc.status)
+				return true
+			})
+			run := f.run(controlplane.RunFailed, RunOptions{})
+			if !strings.Contains(run.Error, "redirect") {
+				t.Errorf("run error %q, want it to name the redirect", run.Error)
+			}
+			n := f.count(`SELECT count(*) FROM backflow.sync_intents WHERE sync_id = $1`, f.sync.ID)
+			if (n > 0) != tc.kept {
+				t.Fatalf("%d intents left by a run whose creates were answered %d, want kept %v", n, tc.status, tc.kept)
+			}
+			redirect.Store(false)
+			if len(redirected) == 0 {
+				t.Fatal("no create was answered with the redirect")
+			}
+			for _, email := range redirected {
+				f.exec(`DELETE FROM contacts WHERE email = $1`, email)
+			}
+			// The only key that may have been delivered is the one gone: the mirror's guard
+			// (more than half deleted) would block the run.
+			f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+			got := strings.Join(methods(rest), " ")
+			want := 0
+			if tc.kept {
+				want = len(redirected)
+			}
+			if deletes := strings.Count(got, "DELETE"); deletes != want {
+				t.Errorf("next run sent %s: want %d DELETEs, of the keys lost whose creates may have been applied", got, want)
+			}
+		})
 	}
 }

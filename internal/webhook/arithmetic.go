@@ -152,24 +152,26 @@ func decimalPlaces(d *big.Int) (int, bool) {
 var errDivisionByZero = errors.New("division by zero")
 
 // sampleNumber is exactNumber for a plan-time check, where a text column's value is a sample
-// text (IsSampleText) that stands for any text the column may hold, numbers among them: a text
+// text (sampleTexts) that stands for any text the column may hold, numbers among them: a text
 // column that holds digits (an id, a zip code, a quantity read from a file) is made a number with
 // {{ record.code | plus: 0 }}, as the docs advise, and its sample "sample code" failed there, so
 // the plan refused a template that every record renders. It is 1, as an anyValue is.
-func sampleNumber(v any) (*big.Rat, bool, error) {
-	if IsSampleText(v) {
-		return big.NewRat(1, 1), true, nil
+func sampleNumber(samples sampleTexts) func(v any) (*big.Rat, bool, error) {
+	return func(v any) (*big.Rat, bool, error) {
+		if samples.kind(v)&sampleOfNumber != 0 {
+			return big.NewRat(1, 1), true, nil
+		}
+		return exactNumber(v)
 	}
-	return exactNumber(v)
 }
 
 // arithmeticFilters are the arithmetic filters, by name, each taking its input and an operand
-// (round: its places, optional). Strict ones are the plan-time checks' (newEngine): they read a
-// sample record's text as a number (sampleNumber).
-func arithmeticFilters(strict bool) map[string]any {
+// (round: its places, optional). Strict ones (samples not nil) are the plan-time checks'
+// (newEngine): they read a sample record's text as a number (sampleNumber).
+func arithmeticFilters(samples sampleTexts) map[string]any {
 	number := exactNumber
-	if strict {
-		number = sampleNumber
+	if samples != nil {
+		number = sampleNumber(samples)
 	}
 	binary := func(op func(a, b *big.Rat, integers bool) (*big.Rat, error)) func(a, b any) (any, error) {
 		return func(a, b any) (any, error) {
@@ -288,7 +290,7 @@ func arithmeticSteps(name string, args []any) int {
 // isArithmetic is the names of arithmeticFilters.
 var isArithmetic = func() map[string]bool {
 	m := map[string]bool{}
-	for name := range arithmeticFilters(false) {
+	for name := range arithmeticFilters(nil) {
 		m[name] = true
 	}
 	return m

@@ -129,6 +129,7 @@ type engine struct {
 	reads   [][]expressions.Expression // by loop: the variables its turn's tags and outputs read
 	capture *liquidrender.BlockNode    // capture, bounded; copied in place of each capture
 	output  *liquidrender.BlockNode    // marks what an output writes in a path (markOutputs)
+	samples sampleTexts                // a strict engine's: the sample texts of its render (sampleTexts)
 }
 
 // addBudget registers filters guarded by e's budget, and the budget's tags.

@@ -193,7 +193,8 @@ type Request struct {
 	// Unanswered counts the attempts that may have reached the endpoint and got no answer (a
 	// timeout, a connection lost or a run stopped while the request was out), or an answer that
 	// does not say the records were not taken (TakenAfterAll: a 500, or a gateway's 502 or 504,
-	// may come after the server or the gateway's backend took them): the endpoint may have taken
+	// may come after the server or the gateway's backend took them, a 303 or a 302 after the
+	// server handled the request): the endpoint may have taken
 	// its records. Attempts that never left (no connection could be made, or the endpoint's
 	// certificate was not trusted) do not count.
 	Unanswered int
@@ -209,12 +210,16 @@ type Request struct {
 }
 
 // TakenAfterAll reports whether an answer with status may come after the endpoint took the
-// request's records: a 5xx other than 503. A 500 says the server failed while handling the
-// request, perhaps after applying some of it; a 502 or a 504 comes from a gateway whose backend
-// may have applied it before its answer was lost or late. A 503 (the server is unavailable) and
-// a 4xx, 429 included, say the request was not handled.
+// request's records: a 5xx other than 503, a 302 or a 303. A 500 says the server failed while
+// handling the request, perhaps after applying some of it; a 502 or a 504 comes from a gateway
+// whose backend may have applied it before its answer was lost or late; a 303 (See Other) is a
+// server's answer to a request it handled, pointing at the result (Post/Redirect/Get), and a 302
+// is answered as one by many. A 503 (the server is unavailable), a 4xx, 429 included, and the
+// other redirects (301, 307, 308: the resource is elsewhere, ask there) say the request was not
+// handled.
 func TakenAfterAll(status int) bool {
-	return status >= 500 && status <= 599 && status != http.StatusServiceUnavailable
+	return status >= 500 && status <= 599 && status != http.StatusServiceUnavailable ||
+		status == http.StatusFound || status == http.StatusSeeOther
 }
 
 // MayHaveDelivered reports whether a record that is neither delivered nor rejected may have
@@ -352,6 +357,14 @@ func (e *DeliveryError) Error() string {
 			return fmt.Sprintf("the webhook answered HTTP %d %s without a Location, which a delivery cannot take as "+
 				"done: the records stay pending; check the connection's url and the request's path (response body: %q)",
 				e.Status, http.StatusText(e.Status), e.Body)
+		}
+		if TakenAfterAll(e.Status) {
+			// Post/Redirect/Get: the endpoint may have applied the batch before pointing
+			// elsewhere; its records are sent again next run.
+			return fmt.Sprintf("the webhook answered HTTP %d redirecting to %s, and redirects are not followed: "+
+				"the endpoint may have applied the batch (a %d is a server's answer to a request it handled), so "+
+				"its records stay pending and are sent again next run; have the endpoint answer 2xx, or set the "+
+				"connection's url to the final address if it moved", e.Status, e.Location, e.Status)
 		}
 		return fmt.Sprintf("the webhook answered HTTP %d redirecting to %s, and redirects are not followed: "+
 			"set the connection's url to the final address", e.Status, e.Location)

@@ -433,10 +433,13 @@ func TestHostileRedirects(t *testing.T) {
 				client.CheckRedirect = webhook.NoRedirects
 			}
 			res, err := deliverTo(t, self, client)
-			if !errors.Is(err, webhook.ErrRedirect) || len(res.Delivered)+len(res.Rejected) != 0 || res.MayHaveDelivered() ||
+			// A 302 or a 303 may answer a request the server handled (Post/Redirect/Get): the
+			// records may have been taken; after another redirect they were not.
+			taken := code == http.StatusFound || code == http.StatusSeeOther
+			if !errors.Is(err, webhook.ErrRedirect) || len(res.Delivered)+len(res.Rejected) != 0 || res.MayHaveDelivered() != taken ||
 				hits.Load() != 1 {
-				t.Errorf("%s, %d: %v, result %+v, %d requests: want ErrRedirect after one request, nothing taken",
-					tc.name, code, err, res, hits.Load())
+				t.Errorf("%s, %d: %v, result %+v, %d requests: want ErrRedirect after one request, nothing delivered, "+
+					"maybe taken %v", tc.name, code, err, res, hits.Load(), taken)
 			}
 			if err != nil {
 				checkNoSecret(t, "error", err.Error())

@@ -170,14 +170,172 @@ var SampleTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 // SampleText is the value of a plan-time sample record for the text column name.
 func SampleText(name string) string { return sampleTextPrefix + name }
 
-// IsSampleText reports whether v is a text made of a sample record's text (SampleText), whatever
-// the filters that made it kept of it ({{ record.code | strip | upcase }}, a prefix appended):
-// it stands for any text the column holds, so a filter that reads a number or a date of it at
-// plan (plus, round, date, unix, ...) reads one (sampleNumber, sampleDate) instead of failing for
-// every template that reads a number or a date from a text column.
-func IsSampleText(v any) bool {
-	s, ok := v.(string)
-	return ok && strings.Contains(strings.ToLower(s), sampleTextPrefix)
+// sampleTexts are the texts of the sample records a plan-time check renders (SampleText), as
+// it reads them, each with what it may stand for: a text a filter reads a number or a date of
+// stands for any text its column holds when it is one of them, so that {{ record.code | plus: 0
+// }} reads one (sampleNumber, sampleDate) instead of failing for every template that reads a
+// number or a date from a text column. Only these: a text a template wrote ({{ "sample x" | plus:
+// 1 }}) or made of one that can no longer be a number or a date ({{ record.code | append: "x" |
+// plus: 0 }}, {{ record.code | prepend: "ID-" | plus: 0 }}) fails at plan as it fails for every
+// record at run. Filters that keep a sample text a possible number or date give it back as it
+// was (keepingSampleText); append and prepend give what they make of it, a sample text of what it
+// may still be (joined). Case and surrounding space are set aside (upcase, strip). A text a
+// template builds that equals one of them exactly ({{ "sample " | append: "code" }}) is taken for
+// it: no template has a reason to.
+type sampleTexts map[string]sampleKind
+
+// sampleKind is what a sample text may stand for: a number, a date, or both.
+type sampleKind uint8
+
+const (
+	sampleOfNumber sampleKind = 1 << iota
+	sampleOfDate
+	// sampleWithin: a text that holds a sample text with what no number or date has joined to
+	// it (append: " ", append: "x"): no number nor date, but what a filter cuts from it may be
+	// (| split: " " | first), as what it cuts from a sample text (keepingSampleText).
+	sampleWithin
+)
+
+// collect takes the sample texts of the records bound in b (record, records), in place of those
+// of the render before. Each may be a number or a date.
+func (s sampleTexts) collect(b map[string]any) {
+	clear(s)
+	add := func(v any) {
+		r, ok := v.(*rawRecord)
+		if !ok || !r.sample || r.index() != nil {
+			return
+		}
+		for _, f := range r.fields {
+			if v, err := decodeValue(f.value); err == nil {
+				if t, ok := v.(string); ok && strings.HasPrefix(t, sampleTextPrefix) {
+					s.add(t, sampleOfNumber|sampleOfDate)
+				}
+			}
+		}
+	}
+	add(b["record"])
+	if list, ok := b["records"].([]any); ok {
+		for _, r := range list {
+			add(r)
+		}
+	}
+}
+
+func (s sampleTexts) add(t string, k sampleKind) {
+	s[strings.ToLower(strings.TrimSpace(t))] |= k
+}
+
+// kind is what v stands for when it is a sample text, 0 when it is none.
+func (s sampleTexts) kind(v any) sampleKind {
+	t, ok := v.(string)
+	if !ok || len(s) == 0 {
+		return 0
+	}
+	return s[strings.ToLower(strings.TrimSpace(t))]
+}
+
+// has reports whether v is a sample text.
+func (s sampleTexts) has(v any) bool { return s.kind(v) != 0 }
+
+// within reports whether t holds a sample text of a record, however it was built (append, a
+// capture: "ID-sample code"): what a filter cuts from it may be that text (sampleWithin).
+func (s sampleTexts) within(t string) bool {
+	if s.kind(t)&sampleWithin != 0 {
+		return true
+	}
+	t = strings.ToLower(t)
+	for k, kind := range s {
+		if kind&(sampleOfNumber|sampleOfDate) != 0 && strings.Contains(t, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// joined is what append (or prepend, before) makes of t and added, join's result, kept as a
+// sample text of what it may still stand for when t is one: another sample text added leaves it
+// as it was; a text added keeps it a possible number when a number may end (or start) with that
+// text (append: "00", prepend: "-"), a possible date when a date may (append: "T00:00:00Z",
+// append: " UTC"). Anything else (append: "x", prepend: "ID-") leaves a text that is no number,
+// nor a date, at run, and so at plan; only what a filter cuts from it may be one (sampleWithin).
+func (s sampleTexts) joined(t, added string, before bool, join func(a, b string) string) string {
+	out := join(t, added)
+	k := s.kind(t)
+	if k == 0 {
+		return out
+	}
+	if ak := s.kind(added); ak != 0 {
+		s.add(out, k|ak)
+		return out
+	}
+	var keep sampleKind
+	if k&sampleOfNumber != 0 && fitsForm(added, numberForms, before, false) {
+		keep |= sampleOfNumber
+	}
+	if k&sampleOfDate != 0 && fitsForm(added, dateForms, before, true) {
+		keep |= sampleOfDate
+	}
+	if keep == 0 {
+		keep = sampleWithin
+	}
+	s.add(out, keep)
+	return out
+}
+
+// numberForms are the shapes of the numbers the arithmetic filters read (exactNumber), and
+// dateForms those of the dates the date filters read (dateLayouts), as formShape gives them.
+var (
+	numberForms = []string{"0", "-0", "+0", "0.0", "-0.0", "+0.0", ".0", "-.0", "0.", "0e0", "0e-0", "0e+0",
+		"-0e0", "0.0e0", "-0.0e-0", "0E0", "0.0E+0"}
+	dateForms = func() []string {
+		forms := []string{"0", "-0"} // seconds since 1970
+		for _, layout := range dateLayouts {
+			forms = append(forms, SampleTime.Format(layout))
+		}
+		return forms
+	}()
+)
+
+// fitsForm reports whether some text of one of forms ends with added (starts with it, before),
+// the rest standing for what the sample text holds: each run of digits in either is one digit
+// (the text's digits are any), and for dates each run of lower-case letters one, and of capitals
+// one (a month's or a day's name, Jan, is Aa; a zone, UTC, A).
+func fitsForm(added string, forms []string, before, letters bool) bool {
+	a := formShape(added, letters)
+	for _, f := range forms {
+		f = formShape(f, letters)
+		if before && strings.HasPrefix(f, a) || !before && strings.HasSuffix(f, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// formShape is s with each run of digits made "0", and with letters each run of lower-case
+// letters "a" and of capitals "A".
+func formShape(s string, letters bool) string {
+	var b strings.Builder
+	var last byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			c = '0'
+		case letters && c >= 'a' && c <= 'z':
+			c = 'a'
+		case letters && c >= 'A' && c <= 'Z':
+			c = 'A'
+		default:
+			b.WriteByte(c)
+			last = 0
+			continue
+		}
+		if c != last {
+			b.WriteByte(c)
+		}
+		last = c
+	}
+	return b.String()
 }
 
 // anyValue is a field of a sample record that stands for any JSON (SampleObject): each of its

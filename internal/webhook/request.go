@@ -163,11 +163,12 @@ func (rs *Requests) bindings(op string, records [][]byte) map[string]any {
 	return b
 }
 
-// IsJSON reports whether a content type is JSON's (application/json or a +json type).
+// IsJSON reports whether a content type is JSON's: application/json, a +json type
+// (application/vnd.api+json), or text/json, the older name some APIs still ask for.
 func IsJSON(contentType string) bool {
 	mt, _, _ := strings.Cut(strings.ToLower(contentType), ";")
 	mt = strings.TrimSpace(mt)
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
 func (rs *Requests) Build(buf []byte, meta *Meta, op string, records [][]byte) (Built, error) {

@@ -90,7 +90,10 @@ func newEngine(strict bool) *engine {
 	}
 	filters := filterSet{}
 	liquidfilters.AddStandardFilters(filters)
-	for name, fn := range arithmeticFilters(strict) {
+	if strict {
+		e.samples = sampleTexts{}
+	}
+	for name, fn := range arithmeticFilters(e.samples) {
 		filters.AddFilter(name, fn)
 	}
 	filters.AddFilter("json", func(v any) (string, error) {
@@ -182,7 +185,7 @@ func newEngine(strict bool) *engine {
 	}
 	date := dateOf
 	if strict {
-		date = sampleDate
+		date = sampleDate(e.samples)
 	}
 	// Dates are read by dateOf, not by Liquid (which reads a timestamp without a zone in the
 	// zone of the machine rendering it, and null as the year 1); null gives nothing.
@@ -224,8 +227,19 @@ func newEngine(strict bool) *engine {
 		// would read as no number and no date.
 		for _, name := range []string{"slice", "split", "truncate", "truncatewords", "remove", "remove_first",
 			"replace", "replace_first", "strip_html", "strip_newlines", "url_decode"} {
-			filters.AddFilter(name, keepingSampleText(filters[name]))
+			filters.AddFilter(name, keepingSampleText(e.samples, filters[name]))
 		}
+		// What append and prepend make of a sample text stands for what it may still be: a
+		// number with digits added, a date with a time added ({{ record.day | append:
+		// "T00:00:00Z" | date: "%s" }}), neither with a letter added (sampleTexts.joined).
+		liquidAppend := filters["append"].(func(string, string) string)
+		filters.AddFilter("append", func(s, added string) string {
+			return e.samples.joined(s, added, false, liquidAppend)
+		})
+		liquidPrepend := filters["prepend"].(func(string, string) string)
+		filters.AddFilter("prepend", func(s, added string) string {
+			return e.samples.joined(s, added, true, liquidPrepend)
+		})
 	}
 	e.addBudget(filters)
 	e.addOutputTag()
@@ -233,9 +247,9 @@ func newEngine(strict bool) *engine {
 }
 
 // keepingSampleText is the text filter fn for a plan-time check: given a sample text
-// (IsSampleText), what it gives that is no longer one (a text, or each text of a list) is that
+// (sampleTexts), what it gives that is no longer one (a text, or each text of a list) is that
 // sample text instead, which stands for any text the column holds; else fn's own result.
-func keepingSampleText(fn any) any {
+func keepingSampleText(samples sampleTexts, fn any) any {
 	f := reflect.ValueOf(fn)
 	return reflect.MakeFunc(f.Type(), func(args []reflect.Value) []reflect.Value {
 		out := f.Call(args)
@@ -243,19 +257,35 @@ func keepingSampleText(fn any) any {
 			return out
 		}
 		in, ok := args[0].Interface().(string)
-		if !ok || !IsSampleText(in) {
+		if !ok || len(samples) == 0 {
+			return out
+		}
+		if samples.kind(in)&(sampleOfNumber|sampleOfDate) == 0 {
+			if !samples.within(in) {
+				return out
+			}
+			// A text holding a sample text (sampleWithin, a capture of one): what is cut from
+			// it may be the sample text's, any text.
+			switch v := out[0].Interface().(type) {
+			case string:
+				samples.add(v, sampleOfNumber|sampleOfDate)
+			case []string:
+				for _, t := range v {
+					samples.add(t, sampleOfNumber|sampleOfDate)
+				}
+			}
 			return out
 		}
 		switch v := out[0].Interface().(type) {
 		case string:
-			if !IsSampleText(v) {
+			if !samples.has(v) {
 				out[0] = reflect.ValueOf(in).Convert(out[0].Type())
 			}
 		case []string:
 			kept := make([]string, len(v))
 			for i, s := range v {
 				kept[i] = s
-				if !IsSampleText(s) {
+				if !samples.has(s) {
 					kept[i] = in
 				}
 			}
@@ -462,14 +492,16 @@ func dateOf(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("can't convert %s to type time.Time: it is not a date, a timestamp or seconds since 1970", truncate(textOf(v), 64))
 }
 
-// sampleDate is dateOf for a plan-time check, where a sample record's text (IsSampleText) stands
+// sampleDate is dateOf for a plan-time check, where a sample record's text (sampleTexts) stands
 // for any text its column holds, dates among them (a text column of "2024-01-02"): it is the
 // sample record's time (SampleTime), as sampleNumber reads such a text as a number.
-func sampleDate(v any) (time.Time, error) {
-	if IsSampleText(v) {
-		return SampleTime, nil
+func sampleDate(samples sampleTexts) func(v any) (time.Time, error) {
+	return func(v any) (time.Time, error) {
+		if samples.kind(v)&sampleOfDate != 0 {
+			return SampleTime, nil
+		}
+		return dateOf(v)
 	}
-	return dateOf(v)
 }
 
 // The seconds since 1970 of 0001-01-01 and 9999-12-31T23:59:59Z: the dates a number can stand for.
@@ -618,8 +650,9 @@ const maxFreeCopies = 64
 
 // compiled is a template parsed by an engine of its own.
 type compiled struct {
-	t *liquid.Template
-	b *budget
+	t       *liquid.Template
+	b       *budget
+	samples sampleTexts // a strict engine's (newEngine): the sample texts of the render under way
 }
 
 // compileTemplate parses src for an engine, strict for plan-time checks (newEngine).
@@ -663,7 +696,7 @@ func (t *template) compile() (*compiled, []string, error) {
 	if t.path {
 		outputs = e.markOutputs(root, nil)
 	}
-	return &compiled{t: lt, b: e.b}, outputs, nil
+	return &compiled{t: lt, b: e.b, samples: e.samples}, outputs, nil
 }
 
 // parse parses src with e. A number Liquid's lexer cannot read ({{ 99999999999999999999 }}, an
@@ -777,6 +810,9 @@ func (t *template) appendRender(buf []byte, b map[string]any, lim limits) (out [
 		return buf, err
 	}
 	c.b.reset(lim)
+	if c.samples != nil {
+		c.samples.collect(b)
+	}
 	w := &boundedBuffer{b: bytes.NewBuffer(buf), start: len(buf), limit: lim.output, marked: t.path,
 		over: func() error { return c.b.stop(&renderTooLarge{limit: lim.output}) }}
 	defer func() {

@@ -781,3 +781,71 @@ func TestCheckRequestsTextCutFromSampleText(t *testing.T) {
 		t.Errorf("a literal's word: %v, want it refused as no number", errs)
 	}
 }
+
+// Only the sample record's own texts stand for any number or date, and what filters that keep
+// them possible ones make of them: a text containing "sample " did, so the plan passed
+// templates that fail for every record at run (a text with a letter appended or prepended is no
+// number, nor is a text the template wrote). Their neighbours that do render records pass still.
+func TestCheckRequestsOnlySampleTextsStandForNumbers(t *testing.T) {
+	sample := []byte(`{"id":"sample id","code":"sample code","day":"sample day","n":42}`)
+	spec := func(body string) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
+	}
+	for body, want := range map[string]string{
+		`{{ record.code | append: "x" | plus: 0 }}`:          `sample codex\" is not a number`,
+		`{{ record.code | prepend: "ID-" | plus: 0 }}`:       `ID-sample code\" is not a number`,
+		`{{ "sample x" | plus: 1 }}`:                         `sample x\" is not a number`,
+		`{{ "a sample code" | plus: 1 }}`:                    `a sample code\" is not a number`,
+		`{{ record.day | append: " o'clock" | date: "%Y" }}`: `can't convert`,
+		`{{ record.code | prepend: "$" | times: 2 }}`:        `is not a number`,
+		`{{ record.code | append: "kg" | round }}`:           `is not a number`,
+		`{{ record.day | append: " UTC" | plus: 0 }}`:        `sample day UTC\" is not a number`,
+		`{{ record.code | append: "x" | date: "%Y" }}`:       `can't convert`,
+	} {
+		errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`))
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+			t.Errorf("%s: %v, want it refused: %s", body, errs, want)
+		}
+	}
+	// Each renders a record whose text holds the number or the date.
+	for body, code := range map[string]string{
+		`{{ record.code | plus: 0 }}`:                                                                           "12",
+		`{{ record.code | date: "%Y" }}`:                                                                        "2024-01-02",
+		`{{ record.code | slice: 0, 2 | plus: 0 }}`:                                                             "12ab",
+		`{{ record.code | split: " " | first | plus: 0 }}`:                                                      "12 units",
+		`{{ record.code | upcase | strip | plus: 0 }}`:                                                          " 12 ",
+		`{{ record.code | append: "00" | plus: 0 }}`:                                                            "12",
+		`{{ record.code | prepend: "-" | plus: 0 }}`:                                                            "12",
+		`{{ record.code | append: "T00:00:00Z" | date: "%s" }}`:                                                 "2024-01-02",
+		`{{ record.code | append: "-01" | date: "%Y" }}`:                                                        "2024-01",
+		`{% assign f = record.code | append: " " | append: record.day %}{{ f | split: " " | first | plus: 0 }}`: "12",
+		`{{ record.code | append: "x" | split: "x" | first | plus: 0 }}`:                                        "12",
+		`{% capture c %}ID-{{ record.code }}{% endcapture %}{{ c | slice: 3, 2 | plus: 0 }}`:                    "12",
+		`{{ record.code | prepend: "ID-" | slice: 3, 2 | plus: 0 }}`:                                            "12",
+		`{{ record.code | append: "kg" | truncate: 2, "" | plus: 0 }}`:                                          "12",
+		`{{ record.code | append: " UTC" | date: "%Y" }}`:                                                       "2024-01-02 03:04:05",
+		`{{ record.code | prepend: "Mon, " | date: "%Y" }}`:                                                     "02 Jan 2006 15:04:05 -0700",
+		`{{ record.code | append: " 2024" | date: "%Y" }}`:                                                      "Jan 2",
+		`{{ record.code | append: "e3" | plus: 0 }}`:                                                            "1.5",
+		`{{ record.code | append: record.day | plus: 0 }}`:                                                      "12",
+		`{% assign c = record.code %}{{ c | plus: 0 }}`:                                                         "12",
+		`{% capture c %}{{ record.code }}{% endcapture %}{{ c | plus: 0 }}`:                                     "12",
+		`{{ record.code | default: "0" | plus: 0 }}`:                                                            "12",
+		`{{ record.code | append: "x" | remove: "x" | plus: 0 }}`:                                               "12",
+		`{{ record.code | append: "x" }}`:                                                                       "12",
+		`{{ record.code | prepend: "ID-" | upcase }}`:                                                           "12",
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+		rs, err := CompileRequests(spec(body), Vars{Key: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := json.Marshal(map[string]string{"id": "a", "code": code, "day": "3"})
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{rec}); err != nil {
+			t.Errorf("%s of %q: %v", body, code, err)
+		}
+	}
+}
