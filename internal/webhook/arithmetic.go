@@ -158,7 +158,7 @@ var errDivisionByZero = errors.New("division by zero")
 // the plan refused a template that every record renders. It is 1, as an anyValue is.
 func sampleNumber(samples sampleTexts) func(v any) (*big.Rat, bool, error) {
 	return func(v any) (*big.Rat, bool, error) {
-		if samples.kind(v)&sampleOfNumber != 0 {
+		if samples.kind(v)&sampleOfNumber != 0 || samples.mayBe(v, sampleOfNumber, numberForms, false) {
 			return big.NewRat(1, 1), true, nil
 		}
 		return exactNumber(v)

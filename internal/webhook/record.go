@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,8 @@ func SampleText(name string) string { return sampleTextPrefix + name }
 // plus: 0 }}, {{ record.code | prepend: "ID-" | plus: 0 }}) fails at plan as it fails for every
 // record at run. Filters that keep a sample text a possible number or date give it back as it
 // was (keepingSampleText); append and prepend give what they make of it, a sample text of what it
-// may still be (joined). Case and surrounding space are set aside (upcase, strip). A text a
+// may still be (joined); a text holding sample texts however it was built (a literal before one,
+// a capture) may be a number or a date when its rest may be one's (mayBe). Case and surrounding space are set aside (upcase, strip). A text a
 // template builds that equals one of them exactly ({{ "sample " | append: "code" }}) is taken for
 // it: no template has a reason to.
 type sampleTexts map[string]sampleKind
@@ -236,6 +238,51 @@ func (s sampleTexts) kind(v any) sampleKind {
 
 // has reports whether v is a sample text.
 func (s sampleTexts) has(v any) bool { return s.kind(v) != 0 }
+
+// mayBe reports whether v, a text holding a record's sample text of kind k however it was built
+// (a literal appended to: {{ "-" | append: record.code }}; a capture: {% capture d %}{{ record.y
+// }}-{{ record.m }}-01{% endcapture %}), may be one of forms once each sample text in it is read
+// as any text (formShape of the rest, letters too for dates): "-sample code" may be a number,
+// "sample y-sample m-01" a date, "ID-sample code" neither, as no record makes it one at run.
+func (s sampleTexts) mayBe(v any, k sampleKind, forms []string, letters bool) bool {
+	t, ok := v.(string)
+	if !ok || len(s) == 0 {
+		return false
+	}
+	t = strings.TrimSpace(t)
+	var pattern strings.Builder
+	pattern.WriteByte('^')
+	held, lit := false, 0
+	for i := 0; i < len(t); {
+		n := 0
+		for text, kind := range s {
+			if kind&k != 0 && strings.HasPrefix(text, sampleTextPrefix) && len(text) > n && len(t)-i >= len(text) &&
+				strings.EqualFold(t[i:i+len(text)], text) {
+				n = len(text)
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		pattern.WriteString(regexp.QuoteMeta(formShape(t[lit:i], letters)) + ".*")
+		held, i, lit = true, i+n, i+n
+	}
+	if !held {
+		return false
+	}
+	pattern.WriteString(regexp.QuoteMeta(formShape(t[lit:], letters)) + "$")
+	re, err := regexp.Compile(pattern.String())
+	if err != nil {
+		return false
+	}
+	for _, f := range forms {
+		if re.MatchString(formShape(f, letters)) {
+			return true
+		}
+	}
+	return false
+}
 
 // within reports whether t holds a sample text of a record, however it was built (append, a
 // capture: "ID-sample code"): what a filter cuts from it may be that text (sampleWithin).

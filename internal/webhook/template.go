@@ -497,7 +497,7 @@ func dateOf(v any) (time.Time, error) {
 // sample record's time (SampleTime), as sampleNumber reads such a text as a number.
 func sampleDate(samples sampleTexts) func(v any) (time.Time, error) {
 	return func(v any) (time.Time, error) {
-		if samples.kind(v)&sampleOfDate != 0 {
+		if samples.kind(v)&sampleOfDate != 0 || samples.mayBe(v, sampleOfDate, dateForms, true) {
 			return SampleTime, nil
 		}
 		return dateOf(v)

@@ -849,3 +849,51 @@ func TestCheckRequestsOnlySampleTextsStandForNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A text holding a record's sample text after a literal ({{ "-" | append: record.code }}, "0." |
+// append:) or in a capture ({% capture d %}{{ record.y }}-{{ record.m }}-{{ record.d }}{%
+// endcapture %}) was no number nor date at plan once only the sample texts themselves stood for
+// one, so templates every record renders were refused; it stands for one when the rest may be
+// one's (sampleTexts.mayBe). "ID-" before it, or a letter after it, is still refused.
+func TestCheckRequestsSampleTextHeldStandsForNumbers(t *testing.T) {
+	sample := []byte(`{"id":"sample id","code":"sample code","y":"sample y","m":"sample m","d":"sample d","day":"sample day"}`)
+	spec := func(body string) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
+	}
+	for _, body := range []string{
+		`{{ "0" | append: record.code | plus: 0 }}`,
+		`{{ "-" | append: record.code | append: ".5" | plus: 0 }}`,
+		`{{ "0." | append: record.code | times: 1 }}`,
+		`{% assign a = "1" %}{% assign a = a | append: record.code %}{{ a | plus: 0 }}`,
+		`{% capture n %}-{{ record.code }}{% endcapture %}{{ n | plus: 0 }}`,
+		`{% capture c %}{{ record.y }}{{ record.m }}{% endcapture %}{{ c | plus: 0 }}`,
+		`{{ "2024-" | append: record.m | append: "-01" | date: "%s" }}`,
+		`{{ record.y | plus: 0 | append: "-" | append: record.m | append: "-01" | date: "%s" }}`,
+		`{% capture d %}{{ record.y }}-{{ record.m }}-{{ record.d }}{% endcapture %}{{ d | date: "%s" }}`,
+		`{% capture ts %}{{ record.day }}T00:00:00Z{% endcapture %}{{ ts | date: "%s" }}`,
+		`{% capture iso %}{{ record.y }}-{{ record.m }}-{{ record.d }}T00:00:00Z{% endcapture %}{{ iso | unix }}`,
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+		rs, err := CompileRequests(spec(body), Vars{Key: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := []byte(`{"id":"a","code":"12","y":"2024","m":"01","d":"05","day":"2024-01-05"}`)
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{rec}); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	for _, body := range []string{
+		`{% capture n %}ID-{{ record.code }}{% endcapture %}{{ n | plus: 0 }}`,
+		`{{ "x" | append: record.code | plus: 0 }}`,
+		`{% capture d %}{{ record.day }} o'clock{% endcapture %}{{ d | date: "%Y" }}`,
+		`{% capture d %}day {{ record.day }}{% endcapture %}{{ d | unix }}`,
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) != 1 {
+			t.Errorf("%s: %v, want it refused", body, errs)
+		}
+	}
+}
