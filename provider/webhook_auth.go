@@ -93,7 +93,8 @@ func oauth2Schema() schema.SingleNestedAttribute {
 			"parameters": schema.MapAttribute{
 				MarkdownDescription: "Extra form parameters of the token request, e.g. `{ audience = \"https://api.example.com\" }`. " +
 					"Not for secrets: they are stored and shown in plans as they are, so one named as a credential (`password`, " +
-					"`refresh_token`, `assertion`, `client_assertion`, `api_key`, ...) is refused. " + quoteAll(slices.Sorted(maps.Keys(oauth2ReservedParameters))) +
+					"`refresh_token`, `assertion`, `client_assertion`, `api_key`, ...) is refused; one that says what of the token " +
+					"it asks for (`authorization_details`, `token_format`, `subject_token_type`) is not. " + quoteAll(slices.Sorted(maps.Keys(oauth2ReservedParameters))) +
 					" are set by the attributes above.",
 				ElementType: types.StringType,
 				Optional:    true,
@@ -281,18 +282,32 @@ func (oauth2ParametersValidator) ValidateMap(_ context.Context, req validator.Ma
 // oauth2SecretParameter reports whether a token request's parameter carries a credential: its
 // name does as a request path's query parameter's would (password, refresh_token, subject_token,
 // api_key: credentialQueryParam), or it is a JWT assertion (assertion, client_assertion: RFC
-// 7521) or an authorization code and its verifier. A parameter that names a type (subject_token_type,
-// client_assertion_type) carries none.
+// 7521) or an authorization code and its verifier. A parameter whose name goes on past its first
+// word to say what of the token it asks for (subject_token_type, client_assertion_type,
+// token_type_hint, RFC 9396's authorization_details, UAA's token_format, requested_token_use,
+// access_token_lifetime: oauth2DescribingWords) carries none.
 func oauth2SecretParameter(name string) bool {
 	n := strings.ToLower(name)
-	if strings.HasSuffix(n, "_type") {
-		return false
+	if words := nameWords(name); len(words) > 1 {
+		for _, w := range words[1:] {
+			if oauth2DescribingWords[w] {
+				return false
+			}
+		}
 	}
 	switch n {
 	case "assertion", "client_assertion", "code", "code_verifier":
 		return true
 	}
 	return credentialQueryParam(name)
+}
+
+// oauth2DescribingWords are the words that, after a parameter's first, say what of a token or a
+// credential it names (its type, format, lifetime, what it is used for), not the credential.
+var oauth2DescribingWords = map[string]bool{
+	"type": true, "format": true, "use": true, "details": true, "lifetime": true, "expiry": true, "expiration": true,
+	"ttl": true, "endpoint": true, "method": true, "alg": true, "algorithm": true, "version": true, "mode": true,
+	"level": true,
 }
 
 // webhookAuthValidator refuses a webhook block setting more than one of oauth2, basic_auth and

@@ -225,6 +225,10 @@ func TestOAuth2SecretParametersRefused(t *testing.T) {
 		"api_key": true, "code_verifier": true, "Password": true,
 		"audience": false, "resource": false, "organization": false, "client_assertion_type": false,
 		"subject_token_type": false, "requested_token_type": false, "tenant": false, "username": false, "scope_hint": false,
+		// Names that say what of the token they ask for, not a credential (RFC 9396, UAA, Entra ID).
+		"authorization_details": false, "token_format": false, "requested_token_use": false,
+		"token_type_hint": false, "access_token_lifetime": false, "tokenFormat": false,
+		"id_token_hint": true, "actor_token": true, "client_secret_jwt": true,
 	} {
 		var resp validator.MapResponse
 		oauth2ParametersValidator{}.ValidateMap(context.Background(), validator.MapRequest{
