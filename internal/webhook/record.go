@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,6 +283,26 @@ func (s sampleTexts) mayBe(v any, k sampleKind, forms []string, letters bool) bo
 		}
 	}
 	return false
+}
+
+// sampleSplitParts is how many parts a plan-time split of a sample text gives (splitParts):
+// enough for the parts of a date or a time a template reorders.
+const sampleSplitParts = 8
+
+// splitParts is parts, a plan-time split's result, with its last sample text repeated up to
+// sampleSplitParts parts when it holds one: the parts a column's text may split into, each of
+// which a sample text stands for.
+func (s sampleTexts) splitParts(out any) any {
+	parts, ok := out.([]string)
+	if !ok || len(parts) == 0 || len(parts) >= sampleSplitParts || !s.has(parts[len(parts)-1]) {
+		return out
+	}
+	last := parts[len(parts)-1]
+	padded := slices.Clip(parts)
+	for len(padded) < sampleSplitParts {
+		padded = append(padded, last)
+	}
+	return padded
 }
 
 // within reports whether t holds a sample text of a record, however it was built (append, a

@@ -229,6 +229,14 @@ func newEngine(strict bool) *engine {
 			"replace", "replace_first", "strip_html", "strip_newlines", "url_decode"} {
 			filters.AddFilter(name, keepingSampleText(e.samples, filters[name]))
 		}
+		// A sample text split stands for as many parts as a column's texts may split into: {%
+		// assign p = record.day | split: "/" %}{{ p[2] }}-{{ p[0] }}-{{ p[1] }} reads three parts
+		// of 12/31/2024, and the one part of a sample text left p[1] and p[2] empty, a date no
+		// record makes.
+		splitKept := filters["split"].(func(string, string) any)
+		filters.AddFilter("split", func(s, sep string) any {
+			return e.samples.splitParts(splitKept(s, sep))
+		})
 		// What append and prepend make of a sample text stands for what it may still be: a
 		// number with digits added, a date with a time added ({{ record.day | append:
 		// "T00:00:00Z" | date: "%s" }}), neither with a letter added (sampleTexts.joined).

@@ -897,3 +897,39 @@ func TestCheckRequestsSampleTextHeldStandsForNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRequestsSplitSampleTextHasParts: a sample text split at plan stands for every part a
+// column's text may split into. The parts of a US date reordered into an ISO one (MM/DD/YYYY to
+// YYYY-MM-DD) render every record at run; at plan the sample text split into one part, p[1] and
+// p[2] were empty, and "-sample us-" was refused as no date.
+func TestCheckRequestsSplitSampleTextHasParts(t *testing.T) {
+	sample := []byte(`{"id":"sample id","us":"sample us","hm":"sample hm"}`)
+	spec := func(body string) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
+	}
+	for _, body := range []string{
+		`{% assign p = record.us | split: "/" %}{{ p[2] | append: "-" | append: p[0] | append: "-" | append: p[1] | date: "%s" }}`,
+		`{% assign p = record.us | split: "/" %}{{ p[2] }}-{{ p[0] }}-{{ p[1] }}`,
+		`{% assign p = record.us | split: "/" %}{{ p[2] | plus: 0 }}`,
+		`{% assign t = record.hm | split: ":" %}{{ t[0] | times: 60 | plus: t[1] }}`,
+		`{% assign p = record.us | split: "/" %}{{ p | size }}`,
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+		rs, err := CompileRequests(spec(body), Vars{Key: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := []byte(`{"id":"a","us":"12/31/2024","hm":"07:45"}`)
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{rec}); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	// A literal split is no sample text's: its parts are what they are.
+	body := `{% assign p = "a/b" | split: "/" %}{{ p[1] | plus: 0 }}`
+	if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) != 1 {
+		t.Errorf("%s: %v, want it refused", body, errs)
+	}
+}
