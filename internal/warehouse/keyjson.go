@@ -245,21 +245,22 @@ type elemKeyJSON func(dst, v []byte, depth int) []byte
 // pgArrayKeyJSON: Postgres's text of an array ("{1,2}", `{a,"b c",NULL}`, "{{1,2},{3,4}}") as
 // the JSON array its upserts carried, each element's text as elem says; the bounds of an array
 // whose lower bound is not 1 ("[0:1]={1,2}") left out, as its upserts leave them out ([1,2]).
-// Text it does not read is a string of itself.
-func pgArrayKeyJSON(elem elemKeyJSON) KeyJSON {
-	return func(dst, key []byte) []byte { return appendPGArrayKey(dst, key, elem, 0) }
+// delim is the element type's delimiter (its typdelim: ',', but ';' for box, whose text holds
+// commas: "{(1,1),(0,0);(2,2),(1,1)}"). Text it does not read is a string of itself.
+func pgArrayKeyJSON(elem elemKeyJSON, delim byte) KeyJSON {
+	return func(dst, key []byte) []byte { return appendPGArrayKey(dst, key, elem, delim, 0) }
 }
 
 // appendPGArrayKey appends key, the text of an array depth arrays deep in the value sent, as
 // pgArrayKeyJSON says.
-func appendPGArrayKey(dst, key []byte, elem elemKeyJSON, depth int) []byte {
+func appendPGArrayKey(dst, key []byte, elem elemKeyJSON, delim byte, depth int) []byte {
 	s := key
 	if len(s) > 0 && s[0] == '[' { // bounds, "[0:1]=" or "[0:1][2:3]="
 		if i := bytes.IndexByte(s, '='); i > 0 {
 			s = s[i+1:]
 		}
 	}
-	out, rest, ok := appendPGArray(dst, s, elem, depth+1)
+	out, rest, ok := appendPGArray(dst, s, elem, delim, depth+1)
 	if !ok || len(rest) != 0 {
 		return appendString(dst, key)
 	}
@@ -267,8 +268,8 @@ func appendPGArrayKey(dst, key []byte, elem elemKeyJSON, depth int) []byte {
 }
 
 // appendPGArray appends the array at the start of s, depth levels deep in the value sent (its
-// own '[' counted), as JSON; rest is what follows it.
-func appendPGArray(dst, s []byte, elem elemKeyJSON, depth int) (out, rest []byte, ok bool) {
+// own '[' counted), as JSON, its elements separated by delim; rest is what follows it.
+func appendPGArray(dst, s []byte, elem elemKeyJSON, delim byte, depth int) (out, rest []byte, ok bool) {
 	if len(s) == 0 || s[0] != '{' {
 		return dst, s, false
 	}
@@ -286,7 +287,7 @@ func appendPGArray(dst, s []byte, elem elemKeyJSON, depth int) (out, rest []byte
 		case len(s) == 0:
 			return dst, s, false
 		case s[0] == '{':
-			if dst, s, ok = appendPGArray(dst, s, elem, depth+1); !ok {
+			if dst, s, ok = appendPGArray(dst, s, elem, delim, depth+1); !ok {
 				return dst, s, false
 			}
 		case s[0] == '"': // quoted, with backslash escapes
@@ -305,7 +306,7 @@ func appendPGArray(dst, s []byte, elem elemKeyJSON, depth int) (out, rest []byte
 			dst = elem(dst, v, depth)
 		default:
 			i := 0
-			for i < len(s) && s[i] != ',' && s[i] != '}' {
+			for i < len(s) && s[i] != delim && s[i] != '}' {
 				i++
 			}
 			if string(s[:i]) == "NULL" {
@@ -320,7 +321,7 @@ func appendPGArray(dst, s []byte, elem elemKeyJSON, depth int) (out, rest []byte
 			return dst, s, false
 		case s[0] == '}':
 			return append(dst, ']'), s[1:], true
-		case s[0] != ',':
+		case s[0] != delim:
 			return dst, s, false
 		}
 		s = s[1:]

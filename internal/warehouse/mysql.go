@@ -65,9 +65,32 @@ func NewMySQL(cfg *controlplane.MySQLConfig) *MySQL { return &MySQL{cfg: cfg} }
 var errMySQLURL = errors.New("the warehouse URL is not a valid MySQL URL of the form " +
 	"mysql://user:password@host:3306/database?param=value (its text is not shown, it may hold a password)")
 
-// myDSNAddress matches a URL whose address is written as the Go driver's DSN writes one:
-// mysql://user@unix(/path)/db, mysql://user@tcp(host:3306)/db.
-var myDSNAddress = regexp.MustCompile(`(?i)^mysql://(?:[^/?#]*@)?(unix|tcp|tcp4|tcp6)\(`)
+// myDSNAddress matches an address written as the Go driver's DSN writes one: unix(/path),
+// tcp(host:3306) (mysqlDSNAddress reads it from the URL).
+var myDSNAddress = regexp.MustCompile(`(?i)^(unix|tcp|tcp4|tcp6)\(`)
+
+// mysqlDSNAddress is the kind of address ("unix", "tcp"...) of a URL whose address is written as
+// the Go driver's DSN writes one (mysql://user@unix(/path)/db, mysql://user@tcp(host:3306)/db),
+// "" for another. The address starts after the URL's last '@' before its first '/', '?' or '#',
+// as a URL's user information ends there: a password or user name with an '@' or "tcp(" in it
+// (mysql://app:a@tcp(x@host/db) is no address.
+func mysqlDSNAddress(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || !strings.EqualFold(scheme, "mysql") {
+		return ""
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if m := myDSNAddress.FindStringSubmatch(rest); m != nil {
+		return strings.ToLower(m[1])
+	}
+	return ""
+}
 
 // dsnQuery encodes what a URL's query holds as it is and the driver's DSN would read otherwise.
 var dsnQuery = strings.NewReplacer("/", "%2F", "+", "%2B")
@@ -75,17 +98,17 @@ var dsnQuery = strings.NewReplacer("/", "%2F", "+", "%2B")
 // ParseMySQLURL reads mysql://user:password@host[:port]/database?params into the driver's
 // configuration; the params are the driver's (tls=true, ...). Errors never echo the URL.
 func ParseMySQLURL(raw string) (*mysql.Config, error) {
-	if m := myDSNAddress.FindStringSubmatch(raw); m != nil {
+	if kind := mysqlDSNAddress(raw); kind != "" {
 		// The driver's DSN form of an address, user@unix(/path) or user@tcp(host:port), which a
 		// URL does not take: its '/' read as the database's ("percent-encode a '/'") said nothing
 		// of why. A socket is refused as a Postgres URL's is.
-		if strings.EqualFold(m[1], "unix") {
+		if kind == "unix" {
 			return nil, fmt.Errorf("%w: it names a Unix socket, unix(...): the local server of the host Backflow runs on, "+
 				"which may let its system user in without a password; name the warehouse's host name or address "+
 				"(mysql://user:password@host:3306/database)", errMySQLURL)
 		}
 		return nil, fmt.Errorf("%w: write the address as a URL's, host:port, not as the driver's DSN writes it, "+
-			"%s(host:port)", errMySQLURL, strings.ToLower(m[1]))
+			"%s(host:port)", errMySQLURL, kind)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "mysql" || u.Host == "" || u.Opaque != "" || u.Fragment != "" {

@@ -94,11 +94,13 @@ func TablesWithoutTransactions(ctx context.Context, src Source, query string) ([
 // model as every read runs it, a derived table, where optimizer hints that set the statement's
 // timeouts (/*+ SET_VAR(lock_wait_timeout=...) */, MAX_EXECUTION_TIME) do not apply. quote is
 // the character names are quoted with in the note (and in CHECK clauses): '"' under ANSI_QUOTES
-// (the URL's or the server's sql_mode), else '`'.
+// (the URL's or the server's sql_mode), else '`'. Either way without the statement's end
+// (myLexicon.statement), as every read runs it.
 func (c *myConn) explainNote(ctx context.Context, query string) (note string, quote byte, err error) {
+	query = myLexicon.statement(query)
 	explain, q := "EXPLAIN ", "SELECT * FROM "+wrapQuery(query)
 	if c.mariadb {
-		explain, q = "EXPLAIN EXTENDED ", myLexicon.statement(query)
+		explain, q = "EXPLAIN EXTENDED ", query
 	}
 	_, err = c.conn.ExecContext(ctx, explain+q)
 	var me *mysql.MySQLError

@@ -232,6 +232,8 @@ func TestMySQLURLDriverAddress(t *testing.T) {
 		"mysql://app:s3cret@unix(/tmp/mysql.sock)/":              "Unix socket",
 		"mysql://app:s3cret@UNIX(/tmp/mysql.sock)/shop?tls=true": "Unix socket",
 		"mysql://app:s3cret@tcp(db.internal:3306)/shop":          "host:port",
+		"mysql://app:p@ss@tcp(db.internal:3306)/shop":            "host:port",
+		"mysql://unix(/tmp/mysql.sock)/shop":                     "Unix socket",
 	} {
 		_, err := ParseMySQLURL(u)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -242,7 +244,12 @@ func TestMySQLURLDriverAddress(t *testing.T) {
 		}
 	}
 	for _, u := range []string{"mysql://app:pw@db.internal:3306/shop", "mysql://app:unix(x)@db.internal/shop",
-		"mysql://app:pw@unix.example.com/shop"} {
+		"mysql://app:pw@unix.example.com/shop",
+		// An '@' or "unix(" in a password or user name (the URL's user information ends at its
+		// last '@'), a host named unix or tcp, parentheses in the database's name.
+		"mysql://app:a@unix(@db.internal/shop", "mysql://app:a@tcp(x@db.internal:3306/shop",
+		"mysql://unix(:pw@db.internal/shop", "mysql://tcp(x@db.internal/shop", "mysql://app:pw@unix/shop",
+		"mysql://app:pw@tcp:3306/db(1)", "mysql://app:pw@[::1]:3306/unix(x)"} {
 		if _, err := ParseMySQLURL(u); err != nil {
 			t.Errorf("%q: %v", u, err)
 		}

@@ -30,13 +30,15 @@ func deleteKeyJSON(t *testing.T, src Source, rows Stream, keyCol controlplane.Co
 // TestPostgresDomainArrayKeyJSON: a key that is an array of a domain (its type as the model's
 // columns name it, "_djb", says nothing of the domain's base type) is named by a mirror's delete
 // as its upserts name it: for domains over jsonb, json, bool, int4, numeric, float8, text,
-// timestamptz, bytea, domains of domains, and arrays of a domain over an array type.
+// timestamptz, bytea, box (whose array's elements are separated by ';'), domains of domains,
+// and arrays of a domain over an array type.
 func TestPostgresDomainArrayKeyJSON(t *testing.T) {
 	url := newWarehouse(t,
 		"CREATE DOMAIN djb AS jsonb", "CREATE DOMAIN dj AS json", "CREATE DOMAIN db AS bool", "CREATE DOMAIN di AS int4",
 		"CREATE DOMAIN dn AS numeric", "CREATE DOMAIN df AS float8", "CREATE DOMAIN dt AS text", "CREATE DOMAIN dz AS timestamptz",
 		"CREATE DOMAIN dby AS bytea", "CREATE DOMAIN ddjb AS djb", "CREATE DOMAIN ddb AS db", "CREATE DOMAIN dddn AS dn",
-		"CREATE DOMAIN dia AS int4[]", "CREATE DOMAIN djba AS jsonb[]", "CREATE DOMAIN dba AS bool[]")
+		"CREATE DOMAIN dia AS int4[]", "CREATE DOMAIN djba AS jsonb[]", "CREATE DOMAIN dba AS bool[]",
+		"CREATE DOMAIN dbox AS box", "CREATE DOMAIN dboxa AS box[]")
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
 	for _, expr := range []string{
 		`ARRAY['[1]', '{"a": "b c"}', '"s"', NULL]::djb[]`,
@@ -55,6 +57,10 @@ func TestPostgresDomainArrayKeyJSON(t *testing.T) {
 		`'{"{[1],\"{\\\"a\\\": 1}\"}"}'::djba[]`,
 		`'{"{t,f}"}'::dba[]`,
 		`'{{"[1]"},{2}}'::djb[]`,
+		// box's array delimiter is ';' (its text holds commas), box[]'s too, and so a domain's
+		// over box[].
+		`'{(1,1),(0,0);(2,2),(1,1)}'::dbox[]`,
+		`'{"{(1,1),(0,0);(2,2),(1,1)}";NULL;"{}"}'::dboxa[]`,
 	} {
 		q := "SELECT " + expr + " AS k"
 		cols, err := src.Describe(context.Background(), q)
@@ -142,7 +148,7 @@ func TestPostgresArrayBoundsKeyJSON(t *testing.T) {
 	url := newWarehouse(t, "CREATE DOMAIN dia AS int4[]")
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
 	for _, expr := range []string{`'[0:1]={1,2}'::int[]`, `'[2:3][0:0]={{t},{f}}'::bool[]`, `'[-1:-1]={"[1]"}'::jsonb[]`,
-		`'{"[0:1]={1,2}","{3}"}'::dia[]`} {
+		`'{"[0:1]={1,2}","{3}"}'::dia[]`, `'[0:1][1:1]={{(1,1),(0,0)};{(2,2),(1,1)}}'::box[]`} {
 		q := "SELECT " + expr + " AS k"
 		cols, err := src.Describe(context.Background(), q)
 		if err != nil {

@@ -77,6 +77,20 @@ func (p *Postgres) KeyJSON(col controlplane.Column) KeyJSON {
 type pgKeyType struct {
 	name string
 	elem *pgKeyType
+	// delim separates the elements of an array of this type (its typdelim), 0 for ',' or, for
+	// box and box[] (a domain over box[] takes its ';'), which pgx names, ';'.
+	delim byte
+}
+
+// arrayDelim is what separates the elements of an array of t in its text.
+func (t pgKeyType) arrayDelim() byte {
+	switch {
+	case t.delim != 0:
+		return t.delim
+	case t.name == "box" || t.name == "_box":
+		return ';'
+	}
+	return ','
 }
 
 // element is an array's element type, ok false when t is no array.
@@ -92,7 +106,7 @@ func (t pgKeyType) element() (e pgKeyType, ok bool) {
 // as a string, or a number type's as a number) is the JSON its upserts carried.
 func (t pgKeyType) keyJSON() KeyJSON {
 	if e, ok := t.element(); ok {
-		return pgArrayKeyJSON(e.elemKeyJSON())
+		return pgArrayKeyJSON(e.elemKeyJSON(), e.arrayDelim())
 	}
 	switch t.name {
 	case "float4":
@@ -127,8 +141,8 @@ func (t pgKeyType) keyJSON() KeyJSON {
 // elemKeyJSON is the JSON of an element of type t from its text in an array's.
 func (t pgKeyType) elemKeyJSON() elemKeyJSON {
 	if e, ok := t.element(); ok { // an array of a domain over an array type
-		inner := e.elemKeyJSON()
-		return func(dst, v []byte, depth int) []byte { return appendPGArrayKey(dst, v, inner, depth) }
+		inner, delim := e.elemKeyJSON(), e.arrayDelim()
+		return func(dst, v []byte, depth int) []byte { return appendPGArrayKey(dst, v, inner, delim, depth) }
 	}
 	switch {
 	case t.name == "bool": // an array prints its booleans as t and f
@@ -166,7 +180,7 @@ func pgKeyTypeOf(oid uint32, types map[uint32]pgType, m *pgtype.Map, depth int) 
 		return pgKeyTypeOf(t.base, types, m, depth+1)
 	case t.array:
 		e := pgKeyTypeOf(t.elem, types, m, depth+1)
-		return pgKeyType{elem: &e}
+		return pgKeyType{elem: &e, delim: t.delim}
 	}
-	return pgKeyType{}
+	return pgKeyType{delim: t.delim}
 }

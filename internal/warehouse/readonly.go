@@ -373,9 +373,7 @@ func pgSQLCalls(sql string, scs bool) (string, error) {
 		c := sql[i]
 		switch {
 		case strings.HasPrefix(sql[i:], "--"):
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
+			i = pgLexicon.lineCommentEnd(sql, i)
 		case strings.HasPrefix(sql[i:], "/*"):
 			depth := 0
 			for i < len(sql) {

@@ -65,9 +65,7 @@ func (lx sqlLexicon) statementEnd(q string, backslash, dquote bool) int {
 			i++
 			continue
 		case c == '-' && strings.HasPrefix(q[i:], "--") && (!lx.mysql || i+2 == len(q) || q[i+2] <= ' '), c == '#' && lx.mysql:
-			for i < len(q) && q[i] != '\n' {
-				i++
-			}
+			i = lx.lineCommentEnd(q, i)
 			continue
 		case strings.HasPrefix(q[i:], "/*") && !(lx.mysql && (strings.HasPrefix(q[i:], "/*!") || strings.HasPrefix(q[i:], "/*M!"))):
 			if j := lx.commentEnd(q, i); j >= 0 {
@@ -105,6 +103,17 @@ func (lx sqlLexicon) statementEnd(q string, backslash, dquote bool) int {
 		end = -1 // SQL after a ';': no end yet
 	}
 	return end
+}
+
+// lineCommentEnd is the index of the line end that ends the line comment (--, MySQL's #) at
+// q[i:], len(q) when none does. Postgres's and DuckDB's lexers end it at a carriage return as at
+// a newline (SQL saved with CR line ends: what follows is SQL they run); MySQL's and MariaDB's
+// only at a newline.
+func (lx sqlLexicon) lineCommentEnd(q string, i int) int {
+	for i < len(q) && q[i] != '\n' && (lx.mysql || q[i] != '\r') {
+		i++
+	}
+	return i
 }
 
 // commentEnd is the index after the /* */ comment at q[i:], nested in Postgres and DuckDB, -1

@@ -30,6 +30,14 @@ func TestSQLStatement(t *testing.T) {
 		{pgLexicon, "select 1; select 2; -- c", "select 1; select 2"},
 		{pgLexicon, "select 1; /* unterminated", "select 1; /* unterminated"},
 		{pgLexicon, "select 1; # c", "select 1; # c"},
+		// A line comment ends at a carriage return (SQL saved with CR line ends) in Postgres and
+		// DuckDB, only at a newline in MySQL and MariaDB.
+		{pgLexicon, "select 1 -- c\r, 'a\n; --'", "select 1 -- c\r, 'a\n; --'"},
+		{pgLexicon, "select 1; -- c\rselect 2", "select 1; -- c\rselect 2"},
+		{pgLexicon, "select 1; -- c\r-- d\r", "select 1"},
+		{duckLexicon, "select 1; -- c\rselect 2", "select 1; -- c\rselect 2"},
+		{myLexicon, "select 1; -- c\rselect 2", "select 1"},
+		{myLexicon, "select 1 # c\r, 2\n;", "select 1 # c\r, 2"},
 		// A backslash ends a string or not as standard_conforming_strings says: left as it is.
 		{pgLexicon, "select 'a\\'; -- b'", "select 'a\\'; -- b'"},
 		{pgLexicon, "select 'a\\', '; -- x'", "select 'a\\', '; -- x'"},
