@@ -74,6 +74,15 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	case errors.Is(err, context.Canceled):
 		canceledError(diags, fmt.Sprintf("Could not %s the %s %q: Terraform stopped the call (an interrupt, "+
 			"Ctrl-C) before the control plane answered.", action, kind, name), err)
+	case controlplane.NoConnectionSlot(err):
+		// The server answered, refusing the connection: not a network cut, and not the key.
+		addError(diags, "Control Plane Out of Connections",
+			fmt.Sprintf("Could not %s the %s %q: the control plane's server refused a new connection, having no free "+
+				"connection slot (its max_connections, or the CONNECTION LIMIT of the provider's role or of the "+
+				"database, is reached).", action, kind, name),
+			"Free connection slots (other clients, runners), raise the limit, or have Terraform open fewer "+
+				"connections at once (`terraform apply -parallelism=N`), then run the plan again: it reads what "+
+				"the control plane holds, so it shows what this apply wrote and plans what remains.", err)
 	case controlplane.Unreachable(err):
 		// Not "check secret_key": the key has nothing to do with a dropped session. And a write
 		// whose answer was lost may have been made: the next plan, which reads the rows, tells.

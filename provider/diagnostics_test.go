@@ -92,6 +92,27 @@ func TestStoreErrorUnreachable(t *testing.T) {
 	}
 }
 
+// A control plane whose connection slots are all taken (max_connections, or the CONNECTION LIMIT
+// of the provider's role: a plan's parallel reads open several connections) answers every new
+// connection "too many connections" (SQLSTATE 53300). It was reported as "Control Plane
+// Unreachable: the control plane stopped answering (a network cut, a restart, a failover)",
+// which it did not: it answered, refusing for want of a slot, and waiting for it to answer
+// again does nothing while the slots stay taken.
+func TestStoreErrorOutOfConnectionSlots(t *testing.T) {
+	_, err := pgconn.Connect(t.Context(), controlplanetest.FullServer(t))
+	if err == nil {
+		t.Fatal("a full server took a connection")
+	}
+	var diags diag.Diagnostics
+	storeError(&diags, "read", "connection", "c", fmt.Errorf("read: %w", err))
+	got := summaries(diags)
+	d := diags.Errors()[0].Detail()
+	if len(got) != 1 || got[0] != "Control Plane Out of Connections" || strings.Contains(d, "stopped answering") ||
+		!strings.Contains(d, "CONNECTION LIMIT") {
+		t.Errorf("%v:\n%s\nwant Control Plane Out of Connections, naming the limits, not a control plane that stopped answering", got, d)
+	}
+}
+
 func TestWebhookCheckErrorOnce(t *testing.T) {
 	var diags diag.Diagnostics
 	webhookCheckError(&diags, "hook", &webhook.CheckError{Method: "POST", Status: 500, Body: "database is on fire"})

@@ -64,3 +64,40 @@ func TestAccNameTakenByAnotherStateWarnedAtPlan(t *testing.T) {
 		t.Errorf("plan with -replace does not replace:\n%s", out.String())
 	}
 }
+
+// A tainted resource (`terraform taint`, or a create left "Creation Unconfirmed") is planned by
+// Terraform as a create, without its state, while its own row holds the name: its plan warned
+// that another Terraform state or something outside Terraform had the name, and told to import
+// the row and `terraform state rm` it from the other state, though the replacement deletes that
+// very row before it creates the new one. A row this state holds is not said to be another
+// state's: the warning says which it may be (this tainted resource, or another address this
+// plan destroys), and a row of another state is still warned of as before.
+func TestAccNameTakenByTaintedOwnRowNotAnotherState(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newReceiver(t, 200, "ok")
+	d := newTFDir(t)
+	cfg := e.config(webhookConnection("mine", "Tainted hook", hook.URL, ""))
+	d.apply(cfg)
+	if err := d.tf.Taint(d.t.Context(), "backflow_connection.mine"); err != nil {
+		t.Fatal(err)
+	}
+	got := takenWarnings(d.plan(cfg))
+	if w := got["backflow_connection.mine"]; strings.Contains(w, "another Terraform state") || strings.Contains(w, "state rm") {
+		t.Errorf("plan of a tainted connection says its own row is another state's:\n%s", w)
+	}
+	d.apply(cfg)
+	if n := e.countNamed(t, "connections", "Tainted hook"); n != 1 {
+		t.Errorf("%d connections named \"Tainted hook\" after the replacement, want 1", n)
+	}
+
+	// The neighbour: a row no state of this configuration holds is still another state's.
+	other := &controlplane.Connection{Name: "Their hook", Webhook: &controlplane.WebhookConfig{URL: hook.URL, Method: "POST"}}
+	if err := e.store.CreateConnection(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	got = takenWarnings(d.plan(e.config(webhookConnection("mine", "Tainted hook", hook.URL, ""),
+		webhookConnection("theirs", "Their hook", hook.URL, ""))))
+	if w := got["backflow_connection.theirs"]; !strings.Contains(w, "another Terraform state") {
+		t.Errorf("a row of another state: warning %q, want it said to be another state's", w)
+	}
+}

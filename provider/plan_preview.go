@@ -175,6 +175,7 @@ func (p *planned[T]) get(id int64) *T {
 type providerData struct {
 	store   *controlplane.Store
 	preview previewSettings
+	held    *heldRows // rows read for the state (readRow)
 }
 
 // plannedFor is what a plan changes besides a sync's own definition, for previewPlan.

@@ -179,7 +179,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 				", and that the database is reachable.", err)
 		return
 	}
-	data := &providerData{store: store, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}, later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}, shown: &planned[struct{}]{}, deleted: &planned[struct{}]{}, kinds: &kindPlans{}}}
+	data := &providerData{store: store, held: &heldRows{}, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}, later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}, shown: &planned[struct{}]{}, deleted: &planned[struct{}]{}, kinds: &kindPlans{}}}
 	if d, err := ParseTimeout(cfg.PreviewTimeout.ValueString(), time.Hour); err == nil && !cfg.PreviewTimeout.IsNull() {
 		data.preview.timeout = d
 	}

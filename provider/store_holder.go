@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -18,6 +19,39 @@ import (
 type storeHolder struct {
 	store   *controlplane.Store
 	preview previewSettings
+	held    *heldRows
+}
+
+// heldRows are the rows this provider process read for a resource's state (readRow): rows the
+// state of the configuration being planned holds. One provider process serves one plan, and
+// Terraform reads each resource of the state, a tainted one included, before it plans it.
+type heldRows struct {
+	mu  sync.Mutex
+	ids map[string]map[int64]bool // by kind
+}
+
+func (h *heldRows) add(kind string, id int64) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ids == nil {
+		h.ids = map[string]map[int64]bool{}
+	}
+	if h.ids[kind] == nil {
+		h.ids[kind] = map[int64]bool{}
+	}
+	h.ids[kind][id] = true
+}
+
+func (h *heldRows) has(kind string, id int64) bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ids[kind][id]
 }
 
 func (h *storeHolder) setStore(data any, diags *diag.Diagnostics) {
@@ -30,7 +64,7 @@ func (h *storeHolder) setStore(data any, diags *diag.Diagnostics) {
 			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
 		return
 	}
-	h.store, h.preview = d.store, d.preview
+	h.store, h.preview, h.held = d.store, d.preview, d.held
 }
 
 // ready reports whether the store is available, adding a diagnostic if not.
@@ -141,6 +175,7 @@ func readRow[T any](ctx context.Context, h *storeHolder, req resource.ReadReques
 		storeError(&resp.Diagnostics, "read", kind, name.ValueString(), err)
 		return row, false
 	}
+	h.held.add(kind, id.ValueInt64())
 	return row, true
 }
 
@@ -168,8 +203,11 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 // cannot tell apart (so a warning, not a refusal). Without it the plan showed a plain create, and
 // the apply failed on the name after creating what came before it. A replacement's create is
 // planned again without the state, and Terraform shows only its errors, not its warnings: a
-// replaced resource, which holds its own name, is not warned of.
-func warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
+// replaced resource, which holds its own name, is not warned of. A tainted resource is planned
+// as a create without its state too, and its warnings are shown: a row this state holds
+// (heldRows: this tainted resource's own, or another address's that this plan destroys or
+// renames) is not said to be another state's, nor to need importing.
+func (h *storeHolder) warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
 	lookup func(context.Context, string) (int64, error)) {
 	var name types.String
 	if d := req.Plan.GetAttribute(ctx, path.Root("name"), &name); d.HasError() || name.IsNull() || name.IsUnknown() {
@@ -178,6 +216,16 @@ func warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *d
 	id, err := lookup(ctx, name.ValueString())
 	if err != nil {
 		return // free, or not known now: the create says
+	}
+	if h.held.has(kind, id) {
+		diags.AddAttributeWarning(path.Root("name"), "Name Already in the Control Plane",
+			fmt.Sprintf("This configuration's state holds the %s named %q (id %d), and this plan creates a %s with that "+
+				"name. If it is this resource's own row, tainted (`terraform taint`, or a create left unconfirmed), "+
+				"the replacement deletes it before it creates the new one: nothing needs doing (`terraform untaint` "+
+				"keeps it instead). If it is another address that this plan destroys or renames, the create may run "+
+				"first and fail with Name Already Taken: a `moved` block from that address keeps the %s rather than "+
+				"deleting it and creating it anew.", kind, name.ValueString(), id, kind, kind))
+		return
 	}
 	diags.AddAttributeWarning(path.Root("name"), "Name Already in the Control Plane",
 		fmt.Sprintf("The control plane already has a %s named %q (id %d), and this plan creates another one with that "+
@@ -196,13 +244,13 @@ func warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *d
 // row it replaces still holds the name), so a new resource's taken name is only warned of
 // (warnTakenName) and the apply refuses it. A name that cannot be looked up is left to the apply
 // too.
-func refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
+func (h *storeHolder) refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
 	lookup func(context.Context, string) (int64, error)) {
 	if req.Plan.Raw.IsNull() {
 		return
 	}
 	if req.State.Raw.IsNull() {
-		warnTakenName(ctx, req, diags, kind, lookup)
+		h.warnTakenName(ctx, req, diags, kind, lookup)
 		return
 	}
 	var name, prior types.String

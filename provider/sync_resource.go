@@ -491,7 +491,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	if r.store != nil {
-		refuseTakenName(ctx, req, &resp.Diagnostics, "sync", func(ctx context.Context, name string) (int64, error) {
+		r.refuseTakenName(ctx, req, &resp.Diagnostics, "sync", func(ctx context.Context, name string) (int64, error) {
 			x, err := r.store.GetSyncByName(ctx, name)
 			if err != nil {
 				return 0, err

@@ -40,6 +40,15 @@ func Unreachable(err error) bool {
 		errors.As(err, new(net.Error))
 }
 
+// NoConnectionSlot reports whether err is a server refusing a new connection for want of a free
+// slot (SQLSTATE 53300: max_connections reached, or the CONNECTION LIMIT of the role or the
+// database). Unreachable counts it, for trying again once slots free up; but the server answered,
+// so it is not said to have stopped answering. OutOfConnections also tells whose server it was.
+func NoConnectionSlot(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53300"
+}
+
 // OutOfConnections reports whether err is this store's server refusing a new connection for want
 // of a free slot (SQLSTATE 53300: max_connections reached, or the CONNECTION LIMIT of the role or
 // the database), rather than another server's, such as a warehouse's on another host. Unreachable
