@@ -27,6 +27,31 @@ func deleteKeyJSON(t *testing.T, src Source, rows Stream, keyCol controlplane.Co
 	return string(keyJSON(nil, key))
 }
 
+// deleteMatchesUpsert reads expr as a one-row model keyed on it and fails t unless a mirror's delete
+// names its key as its upserts send it; it is the key column's type.
+func deleteMatchesUpsert(t *testing.T, src Source, expr string) string {
+	t.Helper()
+	q := "SELECT " + expr + " AS k"
+	cols, err := src.Describe(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	rows, err := src.Open(context.Background(), q, "k", nil)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("%s: no row: %v", expr, rows.Err())
+	}
+	key, _ := rows.Key()
+	upsert := string(rows.AppendValue(nil, 0))
+	if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
+		t.Errorf("%s (%s) key %s: a delete names it %s, its upserts %s", expr, cols[0].Type, key, del, upsert)
+	}
+	return cols[0].Type
+}
+
 // TestPostgresDomainArrayKeyJSON: a key that is an array of a domain (its type as the model's
 // columns name it, "_djb", says nothing of the domain's base type) is named by a mirror's delete
 // as its upserts name it: for domains over jsonb, json, bool, int4, numeric, float8, text,
@@ -62,27 +87,9 @@ func TestPostgresDomainArrayKeyJSON(t *testing.T) {
 		`'{(1,1),(0,0);(2,2),(1,1)}'::dbox[]`,
 		`'{"{(1,1),(0,0);(2,2),(1,1)}";NULL;"{}"}'::dboxa[]`,
 	} {
-		q := "SELECT " + expr + " AS k"
-		cols, err := src.Describe(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
+		if typ := deleteMatchesUpsert(t, src, expr); !strings.HasPrefix(typ, "_d") {
+			t.Errorf("%s: the column's type is %s", expr, typ)
 		}
-		rows, err := src.Open(context.Background(), q, "k", nil)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		if !rows.Next() {
-			t.Fatalf("%s: no row: %v", expr, rows.Err())
-		}
-		key, _ := rows.Key()
-		upsert := string(rows.AppendValue(nil, 0))
-		if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
-			t.Errorf("%s (%s) key %s: a delete names it %s, its upserts %s", expr, cols[0].Type, key, del, upsert)
-		}
-		if strings.HasPrefix(cols[0].Type, "_d") == false {
-			t.Errorf("%s: the column's type is %s", expr, cols[0].Type)
-		}
-		rows.Close()
 	}
 }
 
@@ -149,23 +156,6 @@ func TestPostgresArrayBoundsKeyJSON(t *testing.T) {
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
 	for _, expr := range []string{`'[0:1]={1,2}'::int[]`, `'[2:3][0:0]={{t},{f}}'::bool[]`, `'[-1:-1]={"[1]"}'::jsonb[]`,
 		`'{"[0:1]={1,2}","{3}"}'::dia[]`, `'[0:1][1:1]={{(1,1),(0,0)};{(2,2),(1,1)}}'::box[]`} {
-		q := "SELECT " + expr + " AS k"
-		cols, err := src.Describe(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		rows, err := src.Open(context.Background(), q, "k", nil)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		if !rows.Next() {
-			t.Fatalf("%s: no row: %v", expr, rows.Err())
-		}
-		key, _ := rows.Key()
-		upsert := string(rows.AppendValue(nil, 0))
-		if del := deleteKeyJSON(t, src, rows, cols[0], key); del != upsert {
-			t.Errorf("%s (%s) key %s: a delete names it %s, its upserts %s", expr, cols[0].Type, key, del, upsert)
-		}
-		rows.Close()
+		deleteMatchesUpsert(t, src, expr)
 	}
 }
