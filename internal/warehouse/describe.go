@@ -27,6 +27,9 @@ func Describe(ctx context.Context, wh *controlplane.PostgresConfig, query string
 
 // DescribeConn is Describe on an open connection.
 func DescribeConn(ctx context.Context, conn *Conn, query string) ([]controlplane.Column, error) {
+	if err := pgLexicon.noStatement(query); err != nil {
+		return nil, err
+	}
 	query = pgLexicon.statement(query)
 	conn.send()
 	sd, err := conn.pg.Prepare(ctx, "", query)

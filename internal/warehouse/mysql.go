@@ -337,6 +337,9 @@ func (m *MySQL) Describe(ctx context.Context, query string) ([]controlplane.Colu
 // describe runs the model as a derived table with LIMIT 0, which MySQL and MariaDB answer with
 // the result's columns without executing the query. It returns the columns and each one's codec.
 func (c *myConn) describe(ctx context.Context, query string) ([]controlplane.Column, []myCodec, error) {
+	if err := myLexicon.noStatement(query); err != nil {
+		return nil, nil, err
+	}
 	query = myLexicon.statement(query)
 	if err := c.refuseLocks(ctx, query); err != nil {
 		return nil, nil, err

@@ -365,6 +365,20 @@ func checkDescribedSQLIsRead(t *testing.T, sources map[string]Source) {
 				t.Errorf("%s: %q refused without saying why: %v", name, q, err)
 			}
 		}
+		// SQL of no statement: said so, as DuckDB's parser says (Postgres said "syntax error at end
+		// of input", MySQL "near ') AS m LIMIT 0'").
+		for _, q := range []string{" ; -- nothing", "-- only a comment", "/* a */ ;\n-- b\n;", "\ufeff;"} {
+			_, err := src.Describe(ctx, q)
+			if err == nil || !errors.Is(err, ErrNotReadOnly) || !strings.Contains(err.Error(), "holds no statement") {
+				t.Errorf("%s: %q described: %v, want \"holds no statement\"", name, q, err)
+			}
+			if rows, err := src.Open(ctx, q, "id", nil); err == nil || !strings.Contains(err.Error(), "holds no statement") {
+				if err == nil {
+					rows.Close()
+				}
+				t.Errorf("%s: %q read: %v, want \"holds no statement\"", name, q, err)
+			}
+		}
 	}
 }
 

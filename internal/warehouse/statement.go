@@ -53,6 +53,13 @@ func (lx sqlLexicon) statement(query string) string {
 func (lx sqlLexicon) statementEnd(q string, backslash, dquote bool) int {
 	end := -1
 	for i := 0; i < len(q); {
+		if j := lx.ignored(q, i); j != i {
+			if j < 0 {
+				return -1 // an unterminated comment: the warehouse says so
+			}
+			i = j
+			continue
+		}
 		c := q[i]
 		switch {
 		case c == ';':
@@ -61,18 +68,6 @@ func (lx sqlLexicon) statementEnd(q string, backslash, dquote bool) int {
 			}
 			i++
 			continue
-		case c <= ' ':
-			i++
-			continue
-		case c == '-' && strings.HasPrefix(q[i:], "--") && (!lx.mysql || i+2 == len(q) || q[i+2] <= ' '), c == '#' && lx.mysql:
-			i = lx.lineCommentEnd(q, i)
-			continue
-		case strings.HasPrefix(q[i:], "/*") && !(lx.mysql && (strings.HasPrefix(q[i:], "/*!") || strings.HasPrefix(q[i:], "/*M!"))):
-			if j := lx.commentEnd(q, i); j >= 0 {
-				i = j
-				continue
-			}
-			return -1 // unterminated: the warehouse says so
 		case c == '\'':
 			i = quotedEnd(q, i, backslash) + 1
 		case c == '"':
@@ -103,6 +98,41 @@ func (lx sqlLexicon) statementEnd(q string, backslash, dquote bool) int {
 		end = -1 // SQL after a ';': no end yet
 	}
 	return end
+}
+
+// ignored is the index after the blank or the comment that starts at q[i], i when none does, -1
+// when a comment starts there and does not end.
+func (lx sqlLexicon) ignored(q string, i int) int {
+	c := q[i]
+	switch {
+	case c <= ' ':
+		return i + 1
+	case c == '-' && strings.HasPrefix(q[i:], "--") && (!lx.mysql || i+2 == len(q) || q[i+2] <= ' '), c == '#' && lx.mysql:
+		return lx.lineCommentEnd(q, i)
+	case strings.HasPrefix(q[i:], "/*") && !(lx.mysql && (strings.HasPrefix(q[i:], "/*!") || strings.HasPrefix(q[i:], "/*M!"))):
+		return lx.commentEnd(q, i)
+	}
+	return i
+}
+
+// noStatement is severalStatements(0) when query holds nothing but blanks, ';' and comments that
+// end, nil otherwise: read as the derived table of another query, such SQL was a syntax error
+// "at end of input" (Postgres) or "near ') AS m LIMIT 0'" (MySQL and MariaDB); DuckDB's parser
+// counts its statements itself.
+func (lx sqlLexicon) noStatement(query string) error {
+	query = strings.TrimPrefix(query, "\ufeff")
+	for i := 0; i < len(query); {
+		if query[i] == ';' {
+			i++
+			continue
+		}
+		j := lx.ignored(query, i)
+		if j <= i {
+			return nil // SQL, or a comment that does not end: the warehouse reads it
+		}
+		i = j
+	}
+	return severalStatements(0)
 }
 
 // lineCommentEnd is the index of the line end that ends the line comment (--, MySQL's #) at
