@@ -305,6 +305,30 @@ func (s sampleTexts) splitParts(out any) any {
 	return padded
 }
 
+// joinParts is a, a plan-time join's list, with each run of one sample text repeated (a split's
+// parts, splitParts, in their order, reversed or sorted) as that text once: the text a split of
+// it joined again stands for is any text, as the sample text's, and not one holding a separator
+// for each part the plan made up.
+func (s sampleTexts) joinParts(a []any) []any {
+	var out []any
+	for i, v := range a {
+		t, ok := v.(string)
+		if prev, same := a[max(i-1, 0)].(string); i > 0 && ok && same && prev == t && s.has(t) {
+			if out == nil {
+				out = slices.Clone(a[:i])
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		return a
+	}
+	return out
+}
+
 // within reports whether t holds a sample text of a record, however it was built (append, a
 // capture: "ID-sample code"): what a filter cuts from it may be that text (sampleWithin).
 func (s sampleTexts) within(t string) bool {
