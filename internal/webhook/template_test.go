@@ -947,10 +947,11 @@ func TestCheckRequestsSplitSampleTextJoined(t *testing.T) {
 			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
 	}
 	for body, day := range map[string]string{
-		`{{ record.day | split: "/" | join: "-" | date: "%Y" }}`:                                          "2024/01/02",
-		`{% assign p = record.day | split: "/" %}{{ p | join: "-" | append: "T00:00:00Z" | date: "%s" }}`: "2024/01/02",
-		`{{ record.day | split: "/" | reverse | join: "-" | date: "%Y" }}`:                                "02/01/2024",
-		`{% assign p = record.day | split: "/" %}{{ p[2] }}-{{ p[0] }}-{{ p[1] }}`:                        "01/02/2024",
+		`{{ record.day | split: "/" | join: "-" | date: "%Y" }}`:                                                                                                                  "2024/01/02",
+		`{% assign p = record.day | split: "/" %}{{ p | join: "-" | append: "T00:00:00Z" | date: "%s" }}`:                                                                         "2024/01/02",
+		`{{ record.day | split: "/" | reverse | join: "-" | date: "%Y" }}`:                                                                                                        "02/01/2024",
+		`{% assign p = record.day | split: "/" %}{{ p[2] }}-{{ p[0] }}-{{ p[1] }}`:                                                                                                "01/02/2024",
+		`{% assign p = record.day | split: "/" %}{% capture d %}{% for s in p %}{{ s }}{% unless forloop.last %}-{% endunless %}{% endfor %}{% endcapture %}{{ d | date: "%Y" }}`: "2024/01/02",
 	} {
 		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
 			t.Errorf("%s: refused at plan: %v", body, errs)
@@ -966,6 +967,8 @@ func TestCheckRequestsSplitSampleTextJoined(t *testing.T) {
 	for _, body := range []string{
 		`{{ record.day | split: "/" | join: "-" | append: "x" | plus: 0 }}`,
 		`{{ record.day | split: "/" | join: "x" | prepend: "ID-" | plus: 0 }}`,
+		`{% capture d %}{{ record.day }}x{{ record.day }}{% endcapture %}{{ d | plus: 0 }}`,
+		`{% assign p = record.day | split: "/" %}{% capture d %}{% for s in p %}{{ s }}x{% endfor %}{% endcapture %}{{ d | plus: 0 }}`,
 	} {
 		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) != 1 {
 			t.Errorf("%s: %v, want it refused", body, errs)
