@@ -44,6 +44,32 @@ func notConfigured(diags *diag.Diagnostics) {
 			controlplane.DatabaseURLEnv+" and "+controlplane.SecretKeyEnv+" environment variables.")
 }
 
+// openStoreError is the diagnostic of a control plane the provider could not open. A server
+// with no free connection slot answered, and the URL and the key are not the problem: it is
+// said as storeError says it of a later connection (outOfConnections), a plan's first
+// connection being the one it refuses most often.
+func openStoreError(diags *diag.Diagnostics, err error) {
+	if controlplane.NoConnectionSlot(err) {
+		outOfConnections(diags, "The provider could not open the Backflow control plane: its server refused a new connection", err)
+		return
+	}
+	addError(diags, "Cannot Open the Control Plane",
+		"The provider could not connect to the Backflow control plane or apply its migrations.",
+		"Check `database_url` / "+controlplane.DatabaseURLEnv+" and `secret_key` / "+controlplane.SecretKeyEnv+
+			", and that the database is reachable.", err)
+}
+
+// outOfConnections says that the control plane's server refused a connection for want of a
+// free slot; what says what could not be done, up to the reason.
+func outOfConnections(diags *diag.Diagnostics, what string, err error) {
+	addError(diags, "Control Plane Out of Connections",
+		what+", having no free connection slot (its max_connections, or the CONNECTION LIMIT of the "+
+			"provider's role or of the database, is reached).",
+		"Free connection slots (other clients, runners), raise the limit, or have Terraform open fewer "+
+			"connections at once (`terraform apply -parallelism=N`), then run the plan again: it reads what "+
+			"the control plane holds, so it shows what this apply wrote and plans what remains.", err)
+}
+
 // storeError turns a store error into a diagnostic a user can act on.
 func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 	var inUse *controlplane.InUseError
@@ -76,13 +102,8 @@ func storeError(diags *diag.Diagnostics, action, kind, name string, err error) {
 			"Ctrl-C) before the control plane answered.", action, kind, name), err)
 	case controlplane.NoConnectionSlot(err):
 		// The server answered, refusing the connection: not a network cut, and not the key.
-		addError(diags, "Control Plane Out of Connections",
-			fmt.Sprintf("Could not %s the %s %q: the control plane's server refused a new connection, having no free "+
-				"connection slot (its max_connections, or the CONNECTION LIMIT of the provider's role or of the "+
-				"database, is reached).", action, kind, name),
-			"Free connection slots (other clients, runners), raise the limit, or have Terraform open fewer "+
-				"connections at once (`terraform apply -parallelism=N`), then run the plan again: it reads what "+
-				"the control plane holds, so it shows what this apply wrote and plans what remains.", err)
+		outOfConnections(diags, fmt.Sprintf("Could not %s the %s %q: the control plane's server refused a new connection",
+			action, kind, name), err)
 	case controlplane.Unreachable(err):
 		// Not "check secret_key": the key has nothing to do with a dropped session. And a write
 		// whose answer was lost may have been made: the next plan, which reads the rows, tells.

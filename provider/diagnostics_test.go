@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -173,5 +174,32 @@ func TestUpdateOfDeletedRow(t *testing.T) {
 	if got := summaries(updateResource(t, &SyncResource{storeHolder{store: store}}, &sync)); len(got) != 1 ||
 		got[0] != "Sync Deleted Outside Terraform" {
 		t.Errorf("sync update: %v, want [Sync Deleted Outside Terraform]", got)
+	}
+}
+
+// A plan's first connection to a control plane is the provider's Configure (controlplane.Open):
+// a full server refused it with "Cannot Open the Control Plane ... Check database_url and
+// secret_key", neither of which is the problem, where a later connection says "Control Plane Out
+// of Connections" (storeError). A server that is not there still says it cannot be opened.
+func TestOpenStoreErrorOutOfConnectionSlots(t *testing.T) {
+	sealer, err := controlplane.ParseKey(base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = controlplane.Open(t.Context(), controlplanetest.FullServer(t), sealer)
+	if err == nil {
+		t.Fatal("a full server opened")
+	}
+	var diags diag.Diagnostics
+	openStoreError(&diags, err)
+	got := summaries(diags)
+	d := diags.Errors()[0].Detail()
+	if len(got) != 1 || got[0] != "Control Plane Out of Connections" || strings.Contains(d, "secret_key") || !strings.Contains(d, "CONNECTION LIMIT") {
+		t.Errorf("%v:\n%s\nwant Control Plane Out of Connections, naming the limits, not the URL and key", got, d)
+	}
+	diags = nil
+	openStoreError(&diags, errors.New("dial tcp 127.0.0.1:1: connect: connection refused"))
+	if got := summaries(diags); len(got) != 1 || got[0] != "Cannot Open the Control Plane" {
+		t.Errorf("a server not there: %v, want Cannot Open the Control Plane", got)
 	}
 }

@@ -173,10 +173,7 @@ func (p *BackflowProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, "Cannot Open the Control Plane",
-			"The provider could not connect to the Backflow control plane or apply its migrations.",
-			"Check `database_url` / "+controlplane.DatabaseURLEnv+" and `secret_key` / "+controlplane.SecretKeyEnv+
-				", and that the database is reachable.", err)
+		openStoreError(&resp.Diagnostics, err)
 		return
 	}
 	data := &providerData{store: store, held: &heldRows{}, preview: previewSettings{mode: cfg.Preview.ValueString(), models: &planned[controlplane.Model]{}, conns: &planned[controlplane.Connection]{}, later: &planned[struct{}]{}, laterModels: &planned[struct{}]{}, shown: &planned[struct{}]{}, deleted: &planned[struct{}]{}, kinds: &kindPlans{}}}

@@ -222,7 +222,8 @@ func (h *storeHolder) warnTakenName(ctx context.Context, req resource.ModifyPlan
 			fmt.Sprintf("This configuration's state holds the %s named %q (id %d), and this plan creates a %s with that "+
 				"name. If it is this resource's own row, tainted (`terraform taint`, or a create left unconfirmed), "+
 				"the replacement deletes it before it creates the new one: nothing needs doing (`terraform untaint` "+
-				"keeps it instead). If it is another address that this plan destroys or renames, the create may run "+
+				"keeps it instead), unless the resource has `lifecycle { create_before_destroy = true }`, whose "+
+				"create runs first and fails with Name Already Taken: untaint it, or give it another name. If it is another address that this plan destroys or renames, the create may run "+
 				"first and fail with Name Already Taken: a `moved` block from that address keeps the %s rather than "+
 				"deleting it and creating it anew.", kind, name.ValueString(), id, kind, kind))
 		return

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 )
 
 const (
@@ -60,7 +62,8 @@ type ReceivedRequest struct {
 	Records        int    `json:"records"`
 	Status         int    `json:"status"`          // the status the receiver answered
 	Error          string `json:"error,omitempty"` // why a request was refused, other than its signature
-	// Body is the request's body when it is JSON.
+	// Body is the request's body when it is JSON: as it is when it nests less than jsondepth.Max
+	// levels, so that the line does not pass them, else a string of its text.
 	Body json.RawMessage `json:"body,omitempty"`
 }
 
@@ -183,6 +186,11 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		var compact bytes.Buffer
 		if json.Compact(&compact, body) == nil {
 			rec.Body = compact.Bytes()
+			if !jsondepth.Within(rec.Body, jsondepth.Max-1) {
+				// The line's object is one level more: a body of Max levels (an envelope
+				// holding a value of jsondepth.Value) would make a line encoding/json refuses.
+				rec.Body, _ = json.Marshal(compact.String())
+			}
 		}
 	} else {
 		fmt.Fprintf(&text, "%s %s %s webhook-id=%s signature=%s", stamp, req.Method, req.URL.Path, id, sig.text())

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/backflowhq/terraform-provider-backflow/internal/jsondepth"
 	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
@@ -228,6 +229,45 @@ func TestCompactReceiver(t *testing.T) {
 	for _, l := range lines {
 		if !strings.Contains(l, "signature=verified operation=changed records=3 → 200") || strings.Contains(l, "first_name") {
 			t.Errorf("line %q", l)
+		}
+	}
+}
+
+// TestJSONReceiverDeepBody: an envelope holding a value of jsondepth.Value levels nests
+// jsondepth.Max, which the receiver reads; its --json line puts that body in an object of its
+// own, one level more, and a script reading the lines with encoding/json refused the line, so the
+// request went uncounted. The line carries such a body as a string of its text, and a body within
+// the bound as JSON.
+func TestJSONReceiverDeepBody(t *testing.T) {
+	out := &lockedbuf.Buffer{}
+	srv := httptest.NewServer(webhook.NewJSONReceiver(out, ""))
+	defer srv.Close()
+	d := &webhook.Deliverer{Endpoint: webhook.Endpoint{URL: srv.URL + "/in"}}
+	deep := strings.Repeat("[", jsondepth.Value) + strings.Repeat("]", jsondepth.Value)
+	records := [][]byte{[]byte(`{"id":1,"v":` + deep + `}`), []byte(`{"id":2,"v":[[1]]}`)}
+	for _, r := range records {
+		if res, err := d.Deliver(context.Background(), testMeta(), webhook.OpChanged, [][]byte{r}); err != nil || len(res.Delivered) != 1 {
+			t.Fatalf("Deliver: %+v, %v", res, err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines, want 2", len(lines))
+	}
+	for i, l := range lines {
+		var r webhook.ReceivedRequest
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %d (%d bytes) is not JSON encoding/json reads: %v", i+1, len(l), err)
+		}
+		if r.Status != 200 || r.Records != 1 {
+			t.Errorf("line %d: %+v, want 200 and 1 record", i+1, r)
+		}
+		var body any
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatalf("line %d: body %v", i+1, err)
+		}
+		if _, isText := body.(string); isText != (i == 0) {
+			t.Errorf("line %d: body as a string of its text: %v, want %v", i+1, isText, i == 0)
 		}
 	}
 }

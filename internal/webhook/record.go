@@ -266,6 +266,7 @@ func (s sampleTexts) mayBe(v any, k sampleKind, forms []string, letters bool) bo
 			i++
 			continue
 		}
+		n = splitRun(t, i, n)
 		pattern.WriteString(regexp.QuoteMeta(formShape(t[lit:i], letters)) + ".*")
 		held, i, lit = true, i+n, i+n
 	}
@@ -283,6 +284,39 @@ func (s sampleTexts) mayBe(v any, k sampleKind, forms []string, letters bool) bo
 		}
 	}
 	return false
+}
+
+// splitRun is the length of the run of copies of the sample text t[i:i+n] that starts there,
+// each after the same literal, when it has as many as a plan-time split's padded parts written
+// one after another ({% for s in parts %}{{ s }}-{% endfor %}: splitParts), n for a shorter one:
+// the run stands for the text those parts were split of, any text, and not one holding a
+// separator for each part the plan made up. (join takes them as one: joinParts.)
+func splitRun(t string, i, n int) int {
+	text, end := t[i:i+n], i+n
+	next := indexFold(t[end:], text)
+	if next < 0 {
+		return n
+	}
+	sep := t[end : end+next]
+	copies := 1
+	for len(t)-end >= len(sep)+n && strings.EqualFold(t[end:end+len(sep)], sep) &&
+		strings.EqualFold(t[end+len(sep):end+len(sep)+n], text) {
+		copies, end = copies+1, end+len(sep)+n
+	}
+	if copies < sampleSplitParts-1 {
+		return n
+	}
+	return end - i
+}
+
+// indexFold is the index of the first text in t, case set aside, -1 when there is none.
+func indexFold(t, text string) int {
+	for i := 0; i+len(text) <= len(t); i++ {
+		if strings.EqualFold(t[i:i+len(text)], text) {
+			return i
+		}
+	}
+	return -1
 }
 
 // sampleSplitParts is how many parts a plan-time split of a sample text gives (splitParts):
@@ -303,6 +337,30 @@ func (s sampleTexts) splitParts(out any) any {
 		padded = append(padded, last)
 	}
 	return padded
+}
+
+// joinParts is a, a plan-time join's list, with each run of one sample text repeated (a split's
+// parts, splitParts, in their order, reversed or sorted) as that text once: the text a split of
+// it joined again stands for is any text, as the sample text's, and not one holding a separator
+// for each part the plan made up.
+func (s sampleTexts) joinParts(a []any) []any {
+	var out []any
+	for i, v := range a {
+		t, ok := v.(string)
+		if prev, same := a[max(i-1, 0)].(string); i > 0 && ok && same && prev == t && s.has(t) {
+			if out == nil {
+				out = slices.Clone(a[:i])
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		return a
+	}
+	return out
 }
 
 // within reports whether t holds a sample text of a record, however it was built (append, a

@@ -237,6 +237,13 @@ func newEngine(strict bool) *engine {
 		filters.AddFilter("split", func(s, sep string) any {
 			return e.samples.splitParts(splitKept(s, sep))
 		})
+		// Joined again, those parts are the one sample text they came of, which stands for any
+		// text: {{ record.day | split: "/" | join: "-" | date: "%Y" }} reads 2024/01/02, and
+		// eight parts joined wrote seven '-' that no date holds (sampleTexts.joinParts).
+		liquidJoin := filters["join"].(func([]any, func(string) string) any)
+		filters.AddFilter("join", func(a []any, sep func(string) string) any {
+			return liquidJoin(e.samples.joinParts(a), sep)
+		})
 		// What append and prepend make of a sample text stands for what it may still be: a
 		// number with digits added, a date with a time added ({{ record.day | append:
 		// "T00:00:00Z" | date: "%s" }}), neither with a letter added (sampleTexts.joined).

@@ -933,3 +933,45 @@ func TestCheckRequestsSplitSampleTextHasParts(t *testing.T) {
 		t.Errorf("%s: %v, want it refused", body, errs)
 	}
 }
+
+// TestCheckRequestsSplitSampleTextJoined: a sample text's split parts joined again stand for the
+// text they were split of, any text. The eight parts a split of a sample text gives at plan
+// (splitParts), joined with "-", wrote seven '-', which no date holds: {{ record.day | split: "/"
+// | join: "-" | date: "%Y" }}, which reads 2024/01/02 at run, was refused at plan, where before
+// the eight parts the one sample text passed. A text with what no number holds joined to it is
+// still refused.
+func TestCheckRequestsSplitSampleTextJoined(t *testing.T) {
+	sample := []byte(`{"id":"sample id","day":"sample day"}`)
+	spec := func(body string) *controlplane.RequestSpec {
+		return &controlplane.RequestSpec{Mode: controlplane.RequestModeRecord,
+			New: &controlplane.OperationRequest{Method: "POST", Format: controlplane.FormatRaw, ContentType: "text/plain", Body: body}}
+	}
+	for body, day := range map[string]string{
+		`{{ record.day | split: "/" | join: "-" | date: "%Y" }}`:                                                                                                                  "2024/01/02",
+		`{% assign p = record.day | split: "/" %}{{ p | join: "-" | append: "T00:00:00Z" | date: "%s" }}`:                                                                         "2024/01/02",
+		`{{ record.day | split: "/" | reverse | join: "-" | date: "%Y" }}`:                                                                                                        "02/01/2024",
+		`{% assign p = record.day | split: "/" %}{{ p[2] }}-{{ p[0] }}-{{ p[1] }}`:                                                                                                "01/02/2024",
+		`{% assign p = record.day | split: "/" %}{% capture d %}{% for s in p %}{{ s }}{% unless forloop.last %}-{% endunless %}{% endfor %}{% endcapture %}{{ d | date: "%Y" }}`: "2024/01/02",
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) > 0 {
+			t.Errorf("%s: refused at plan: %v", body, errs)
+		}
+		rs, err := CompileRequests(spec(body), Vars{Key: "id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rs.Build(nil, &Meta{}, controlplane.OpNew, [][]byte{[]byte(`{"id":"a","day":"` + day + `"}`)}); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	for _, body := range []string{
+		`{{ record.day | split: "/" | join: "-" | append: "x" | plus: 0 }}`,
+		`{{ record.day | split: "/" | join: "x" | prepend: "ID-" | plus: 0 }}`,
+		`{% capture d %}{{ record.day }}x{{ record.day }}{% endcapture %}{{ d | plus: 0 }}`,
+		`{% assign p = record.day | split: "/" %}{% capture d %}{% for s in p %}{{ s }}x{% endfor %}{% endcapture %}{{ d | plus: 0 }}`,
+	} {
+		if errs := CheckRequests(spec(body), Vars{Key: "id"}, sample, []byte(`{"id":"sample id"}`)); len(errs) != 1 {
+			t.Errorf("%s: %v, want it refused", body, errs)
+		}
+	}
+}
