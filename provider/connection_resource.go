@@ -404,13 +404,7 @@ func (r *ConnectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	defer hintDestroy(req, resp, len(resp.Diagnostics))
 	r.preview.kinds.planConnection(ctx, req)
 	if r.store != nil {
-		r.refuseTakenName(ctx, req, &resp.Diagnostics, "connection", func(ctx context.Context, name string) (int64, error) {
-			x, err := r.store.GetConnectionByName(ctx, name)
-			if err != nil {
-				return 0, err
-			}
-			return x.ID, nil
-		})
+		r.refuseTakenName(ctx, req, &resp.Diagnostics, "connection")
 		if resp.Diagnostics.HasError() {
 			return
 		}

@@ -338,13 +338,7 @@ func (r *ModelResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if r.checkReplacedWarehouse(ctx, req, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	r.refuseTakenName(ctx, req, &resp.Diagnostics, "model", func(ctx context.Context, name string) (int64, error) {
-		x, err := r.store.GetModelByName(ctx, name)
-		if err != nil {
-			return 0, err
-		}
-		return x.ID, nil
-	})
+	r.refuseTakenName(ctx, req, &resp.Diagnostics, "model")
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -250,13 +250,7 @@ func (r *NotificationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if r.preview.kinds.check(ctx, req, notificationDestinationRef, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	r.refuseTakenName(ctx, req, &resp.Diagnostics, "notification", func(ctx context.Context, name string) (int64, error) {
-		x, err := r.store.GetNotificationByName(ctx, name)
-		if err != nil {
-			return 0, err
-		}
-		return x.ID, nil
-	})
+	r.refuseTakenName(ctx, req, &resp.Diagnostics, "notification")
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -207,13 +207,12 @@ func importRow[T any](ctx context.Context, h *storeHolder, req resource.ImportSt
 // as a create without its state too, and its warnings are shown: a row this state holds
 // (heldRows: this tainted resource's own, or another address's that this plan destroys or
 // renames) is not said to be another state's, nor to need importing.
-func (h *storeHolder) warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
-	lookup func(context.Context, string) (int64, error)) {
+func (h *storeHolder) warnTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string) {
 	var name types.String
 	if d := req.Plan.GetAttribute(ctx, path.Root("name"), &name); d.HasError() || name.IsNull() || name.IsUnknown() {
 		return
 	}
-	id, err := lookup(ctx, name.ValueString())
+	id, err := h.idByName(ctx, kind, name.ValueString())
 	if err != nil {
 		return // free, or not known now: the create says
 	}
@@ -245,13 +244,12 @@ func (h *storeHolder) warnTakenName(ctx context.Context, req resource.ModifyPlan
 // row it replaces still holds the name), so a new resource's taken name is only warned of
 // (warnTakenName) and the apply refuses it. A name that cannot be looked up is left to the apply
 // too.
-func (h *storeHolder) refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string,
-	lookup func(context.Context, string) (int64, error)) {
+func (h *storeHolder) refuseTakenName(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, kind string) {
 	if req.Plan.Raw.IsNull() {
 		return
 	}
 	if req.State.Raw.IsNull() {
-		h.warnTakenName(ctx, req, diags, kind, lookup)
+		h.warnTakenName(ctx, req, diags, kind)
 		return
 	}
 	var name, prior types.String
@@ -262,7 +260,7 @@ func (h *storeHolder) refuseTakenName(ctx context.Context, req resource.ModifyPl
 	if diags.HasError() || name.IsNull() || name.IsUnknown() || prior.Equal(name) {
 		return
 	}
-	id, err := lookup(ctx, name.ValueString())
+	id, err := h.idByName(ctx, kind, name.ValueString())
 	if err != nil || id == own.ValueInt64() {
 		return
 	}
@@ -270,6 +268,37 @@ func (h *storeHolder) refuseTakenName(ctx context.Context, req resource.ModifyPl
 		fmt.Sprintf("This %s cannot be renamed to %q: another %s in the control plane (id %d) already has that name; "+
 			"names are unique.", kind, name.ValueString(), kind, id),
 		"Choose another name, or rename or delete the other one first.", nil)
+}
+
+// idByName is the id of the connection, model, sync or notification named name.
+func (h *storeHolder) idByName(ctx context.Context, kind, name string) (int64, error) {
+	switch kind {
+	case "connection":
+		x, err := h.store.GetConnectionByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	case "model":
+		x, err := h.store.GetModelByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	case "sync":
+		x, err := h.store.GetSyncByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	case "notification":
+		x, err := h.store.GetNotificationByName(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		return x.ID, nil
+	}
+	panic("idByName: unknown kind " + kind)
 }
 
 // importKinds are the kinds of row a resource imports, each its resource type's suffix.
@@ -291,18 +320,7 @@ func (h *storeHolder) namedOtherwise(ctx context.Context, kind, ref string, err 
 		if k == kind {
 			continue
 		}
-		var err error
-		switch k {
-		case "connection":
-			_, err = h.store.GetConnectionByName(ctx, name)
-		case "model":
-			_, err = h.store.GetModelByName(ctx, name)
-		case "sync":
-			_, err = h.store.GetSyncByName(ctx, name)
-		case "notification":
-			_, err = h.store.GetNotificationByName(ctx, name)
-		}
-		if err == nil {
+		if _, err := h.idByName(ctx, k, name); err == nil {
 			found = append(found, k)
 		}
 	}

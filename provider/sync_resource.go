@@ -491,13 +491,7 @@ func (r *SyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	if r.store != nil {
-		r.refuseTakenName(ctx, req, &resp.Diagnostics, "sync", func(ctx context.Context, name string) (int64, error) {
-			x, err := r.store.GetSyncByName(ctx, name)
-			if err != nil {
-				return 0, err
-			}
-			return x.ID, nil
-		})
+		r.refuseTakenName(ctx, req, &resp.Diagnostics, "sync")
 		if resp.Diagnostics.HasError() {
 			return
 		}
