@@ -328,6 +328,24 @@ func appendPGArray(dst, s []byte, elem elemKeyJSON, delim byte, depth int) (out,
 	}
 }
 
+// int2vectorOID is Postgres's int2vector, an array whose text is its elements separated by
+// blanks ("1 2", "" when empty), as Postgres prints it outside an array and, quoted, inside one.
+// (oidvector, written so too, is sent as its text: its elements have no binary codec.)
+const int2vectorOID = 22
+
+// appendPGVectorKey appends key, an int2vector's text depth arrays deep in the value sent, as
+// the JSON array its upserts carried, each element as elem says.
+func appendPGVectorKey(dst, key []byte, elem elemKeyJSON, depth int) []byte {
+	out := append(dst, '[')
+	for i, f := range bytes.Fields(key) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = elem(out, f, depth+1)
+	}
+	return append(out, ']')
+}
+
 // bpcharOID is Postgres's character(n).
 const bpcharOID = 1042
 

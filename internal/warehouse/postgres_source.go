@@ -80,6 +80,9 @@ type pgKeyType struct {
 	// delim separates the elements of an array of this type (its typdelim), 0 for ',' or, for
 	// box and box[] (a domain over box[] takes its ';'), which pgx names, ';'.
 	delim byte
+	// vector: an int2vector, whose text is its elements separated by blanks ("1 2"), no braces;
+	// its upserts read it as the array it is ([1,2]).
+	vector bool
 }
 
 // arrayDelim is what separates the elements of an array of t in its text.
@@ -95,6 +98,11 @@ func (t pgKeyType) arrayDelim() byte {
 
 // element is an array's element type, ok false when t is no array.
 func (t pgKeyType) element() (e pgKeyType, ok bool) {
+	if t.vector || t.name == "_record" {
+		// _record, an anonymous record[], is a pseudo-type's array (pg_type's category 'P',
+		// not 'A'): a read sends its text.
+		return pgKeyType{}, false
+	}
 	if t.elem != nil {
 		return *t.elem, true
 	}
@@ -105,6 +113,10 @@ func (t pgKeyType) element() (e pgKeyType, ok bool) {
 // keyJSON is the JSON of a key of type t from its text, nil where the runner's own (its text
 // as a string, or a number type's as a number) is the JSON its upserts carried.
 func (t pgKeyType) keyJSON() KeyJSON {
+	if t.vector {
+		elem := t.elem.elemKeyJSON()
+		return func(dst, key []byte) []byte { return appendPGVectorKey(dst, key, elem, 0) }
+	}
 	if e, ok := t.element(); ok {
 		return pgArrayKeyJSON(e.elemKeyJSON(), e.arrayDelim())
 	}
@@ -140,6 +152,10 @@ func (t pgKeyType) keyJSON() KeyJSON {
 
 // elemKeyJSON is the JSON of an element of type t from its text in an array's.
 func (t pgKeyType) elemKeyJSON() elemKeyJSON {
+	if t.vector { // an array of int2vector: {"1 2",3}
+		elem := t.elem.elemKeyJSON()
+		return func(dst, v []byte, depth int) []byte { return appendPGVectorKey(dst, v, elem, depth) }
+	}
 	if e, ok := t.element(); ok { // an array of a domain over an array type
 		inner, delim := e.elemKeyJSON(), e.arrayDelim()
 		return func(dst, v []byte, depth int) []byte { return appendPGArrayKey(dst, v, inner, delim, depth) }
@@ -180,6 +196,9 @@ func pgKeyTypeOf(oid uint32, types map[uint32]pgType, m *pgtype.Map, depth int) 
 		return pgKeyTypeOf(t.base, types, m, depth+1)
 	case t.array:
 		e := pgKeyTypeOf(t.elem, types, m, depth+1)
+		if oid == int2vectorOID && resolve(oid, types, depth).kind == kArray { // read as binary
+			return pgKeyType{elem: &e, vector: true}
+		}
 		return pgKeyType{elem: &e, delim: t.delim}
 	}
 	return pgKeyType{delim: t.delim}
