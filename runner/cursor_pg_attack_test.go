@@ -55,6 +55,29 @@ func TestCursorAttackPostgres(t *testing.T) {
 		{name: "timestamp(0) rounding", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c timestamp(0));
 			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00.4'), (2, 1, '2020-01-01 00:00:00.6')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.5')`, `UPDATE cur SET v = 2, c = '2020-01-01 00:00:01.4' WHERE id = 1`}},
+		{name: "int8 edges and NULL", create: `CREATE TABLE cur (id int, v int, c int8);
+			INSERT INTO cur VALUES (1, 1, -9223372036854775808), (2, 1, 9223372036854775806), (3, 1, NULL)`, steps: []string{
+			`INSERT INTO cur VALUES (4, 1, 9223372036854775806)`, `UPDATE cur SET v = 2 WHERE id = 4`,
+			`UPDATE cur SET v = 3, c = 9223372036854775807 WHERE id = 1`, `UPDATE cur SET v = 4 WHERE id = 3`,
+			`UPDATE cur SET v = 5 WHERE id = 1`}},
+		// COLLATE "C" overrides a nondeterministic collation, under which 'a' = 'A'.
+		{name: "nondeterministic collation", create: `CREATE COLLATION IF NOT EXISTS ci_level2 (provider = icu,
+				locale = 'und-u-ks-level2', deterministic = false);
+			CREATE TABLE cur (id int, v int, c text COLLATE ci_level2);
+			INSERT INTO cur VALUES (1, 1, 'A'), (2, 1, 'Z')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 'a')`, `UPDATE cur SET v = 2, c = 'b' WHERE id = 1`, `UPDATE cur SET v = 3, c = 'z' WHERE id = 2`}},
+		// Hundreds of rows at the mark's value, more than a batch, some arriving in a later run.
+		{name: "ties at the mark across batches", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c timestamptz(3));
+			INSERT INTO cur SELECT g, 1, '2020-01-01 00:00:00.123+00' FROM generate_series(1, 250) g`, steps: []string{
+			`INSERT INTO cur SELECT g, 1, '2020-01-01 00:00:00.123+00' FROM generate_series(251, 400) g`,
+			`UPDATE cur SET v = 2 WHERE id % 7 = 0`, `UPDATE cur SET v = 3, c = '2020-01-01 00:00:00.1235+00' WHERE id % 5 = 0`}},
+		{name: "far future and BC", create: `CREATE TABLE cur (id int, v int, c timestamp);
+			INSERT INTO cur VALUES (1, 1, '9999-12-31 23:59:59.999999'), (2, 1, '2020-01-01'), (3, 1, '4713-01-01 BC')`, steps: []string{
+			`INSERT INTO cur VALUES (4, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = '2020-01-03' WHERE id = 3`,
+			`UPDATE cur SET v = 3, c = '2020-01-04' WHERE id = 1`}},
+		{name: "date far future", create: `CREATE TABLE cur (id int, v int, c date);
+			INSERT INTO cur VALUES (1, 1, '5874897-12-31'), (2, 1, '2020-01-01')`, steps: []string{
+			`INSERT INTO cur VALUES (4, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = '2020-01-03' WHERE id = 1`}},
 	}
 	for _, cc := range cases {
 		t.Run(cc.name, func(t *testing.T) {

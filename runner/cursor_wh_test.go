@@ -195,6 +195,16 @@ func TestCursorAttackMySQL(t *testing.T) {
 		{name: "negative", create: `CREATE TABLE cur (id int, v int, c bigint);
 			INSERT INTO cur VALUES (1, 1, -10), (2, 1, -5)`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, -5)`, `UPDATE cur SET v = 2, c = -1 WHERE id = 1`, `UPDATE cur SET v = 3, c = 0 WHERE id = 2`}},
+		{name: "bigint edges", create: `CREATE TABLE cur (id int, v int, c bigint);
+			INSERT INTO cur VALUES (1, 1, -9223372036854775808), (2, 1, 9223372036854775806)`, steps: []string{
+			`INSERT INTO cur VALUES (4, 1, 9223372036854775806)`, `UPDATE cur SET v = 3, c = 9223372036854775807 WHERE id = 1`}},
+		{name: "datetime(6) far future", lookback: "0s", create: `CREATE TABLE cur (id int, v int, c datetime(6));
+			INSERT INTO cur VALUES (1, 1, '9999-12-31 23:59:59.999999'), (2, 1, '2020-01-01 00:00:00.000001')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-01 00:00:00.000001')`, `UPDATE cur SET v = 2, c = '2020-01-01 00:00:00.000002' WHERE id = 1`}},
+		{name: "timestamp(6) range ends", lookback: "0s", create: `SET time_zone = '+00:00'; CREATE TABLE cur (id int, v int, c timestamp(6) NULL);
+			INSERT INTO cur VALUES (1, 1, '2038-01-19 03:14:07.999999'), (2, 1, '1970-01-01 00:00:01.000001')`, steps: []string{
+			`SET time_zone = '+00:00'; INSERT INTO cur VALUES (3, 1, '1970-01-01 00:00:01.000001')`,
+			`SET time_zone = '+00:00'; UPDATE cur SET v = 2, c = '2020-01-01 00:00:00.000002' WHERE id = 1`}},
 	}
 	for _, cc := range cases {
 		t.Run(cc.name, func(t *testing.T) {
@@ -265,6 +275,35 @@ func TestCursorAttackDuckDB(t *testing.T) {
 		cursorCase{name: "VARCHAR default collation nocase", create: `CREATE TABLE cur (id INT, v INT, c VARCHAR);
 			INSERT INTO cur VALUES (1, 1, 'A'), (2, 1, 'Z')`, steps: []string{
 			`INSERT INTO cur VALUES (3, 1, 'a')`, `UPDATE cur SET v = 2, c = 'b' WHERE id = 1`}},
+		cursorCase{name: "TIMESTAMP_NS nanoseconds", lookback: "0s", create: `CREATE TABLE cur (id INT, v INT, c TIMESTAMP_NS);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01 00:00:00'), (2, 1, '2020-01-02 00:00:00.123456789')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02 00:00:00.123456789')`,
+			`UPDATE cur SET v = 2 WHERE id = 3; INSERT INTO cur VALUES (4, 1, '2020-01-02 00:00:00.12345679')`,
+			`UPDATE cur SET v = 3, c = '2020-01-02 00:00:00.123456790' WHERE id = 1`}},
+		cursorCase{name: "TIMESTAMP infinity", create: `CREATE TABLE cur (id INT, v INT, c TIMESTAMP);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, 'infinity'), (5, 1, '-infinity')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = 'infinity' WHERE id = 1`,
+			`UPDATE cur SET v = 3 WHERE id = 2`, `UPDATE cur SET v = 3, c = '2020-01-03' WHERE id = 5`}},
+		cursorCase{name: "TIMESTAMPTZ infinity", create: `CREATE TABLE cur (id INT, v INT, c TIMESTAMPTZ);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, 'infinity'), (5, 1, '-infinity')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = 'infinity' WHERE id = 1`, `UPDATE cur SET v = 3 WHERE id = 2`}},
+		cursorCase{name: "DATE infinity", create: `CREATE TABLE cur (id INT, v INT, c DATE);
+			INSERT INTO cur VALUES (1, 1, '2020-01-01'), (2, 1, 'infinity')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = '2020-01-03' WHERE id = 1`}},
+		cursorCase{name: "TIMESTAMP BC and year 12000", create: `CREATE TABLE cur (id INT, v INT, c TIMESTAMP);
+			INSERT INTO cur VALUES (1, 1, '0044-03-15 (BC) 12:00:00'), (2, 1, '2020-01-01'), (5, 1, '12000-01-01')`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, '2020-01-02')`, `UPDATE cur SET v = 2, c = '2020-01-03' WHERE id = 1`, `UPDATE cur SET v = 3 WHERE id = 5`}},
+		cursorCase{name: "UHUGEINT", create: `CREATE TABLE cur (id INT, v INT, c UHUGEINT);
+			INSERT INTO cur VALUES (1, 1, 0), (2, 1, 340282366920938463463374607431768211454)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 340282366920938463463374607431768211454)`,
+			`UPDATE cur SET v = 2, c = 340282366920938463463374607431768211455 WHERE id = 1`, `UPDATE cur SET v = 3 WHERE id = 1`}},
+		cursorCase{name: "BIGINT edges", create: `CREATE TABLE cur (id INT, v INT, c BIGINT);
+			INSERT INTO cur VALUES (1, 1, -9223372036854775808), (2, 1, -1)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, -1)`, `UPDATE cur SET v = 2, c = 0 WHERE id = 1`,
+			`UPDATE cur SET v = 3, c = 9223372036854775807 WHERE id = 2`}},
+		cursorCase{name: "USMALLINT", create: `CREATE TABLE cur (id INT, v INT, c USMALLINT);
+			INSERT INTO cur VALUES (1, 1, 0), (2, 1, 65534)`, steps: []string{
+			`INSERT INTO cur VALUES (3, 1, 65534)`, `UPDATE cur SET v = 2, c = 65535 WHERE id = 1`}},
 	)
 	for _, cc := range cases {
 		t.Run(cc.name, func(t *testing.T) {
