@@ -300,7 +300,7 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 			return fmt.Errorf("%w (one SELECT, optionally with WITH): this SQL is a statement of another kind (%s)",
 				ErrNotReadOnly, duckStatementName(t))
 		}
-		return nil
+		return duckUniqueNames(ds)
 	})
 	if err != nil {
 		return nil, err
@@ -329,6 +329,39 @@ func (c *duckConn) columns(ctx context.Context, query string) ([]controlplane.Co
 		return nil, modelSQLRejected(err)
 	}
 	return cols, c.nameTypes(ctx, query, cols)
+}
+
+// duckUniqueNames refuses a model whose result names a column twice, as DuckDB compares names:
+// ignoring the case of ASCII letters (not of others: "É" and "é" are two names). A run reads the model as a derived table, where DuckDB renames the second
+// ("a" and "A" become "a" and "A_1"), so its records would carry a field the model never named.
+func duckUniqueNames(st *duckdb.Stmt) error {
+	n, err := st.ColumnCount()
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]string, n)
+	for i := range n {
+		name, err := st.ColumnName(i)
+		if err != nil {
+			return err
+		}
+		folded := strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, name)
+		switch first, ok := seen[folded]; {
+		case !ok:
+			seen[folded] = name
+		case first == name:
+			return fmt.Errorf("the model's SQL returns the column %q more than once: give each column its own name (AS ...)", name)
+		default:
+			return fmt.Errorf("the model's SQL returns the columns %q and %q, one name to DuckDB, which ignores case in "+
+				"names (a read would send the second renamed): give each column its own name (AS ...)", first, name)
+		}
+	}
+	return nil
 }
 
 // parse is DuckDB's parse of query, as JSON (json_serialize_sql): nothing bound nor run.

@@ -1,0 +1,35 @@
+package warehouse
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// TestDuckDBColumnNamedTwice: DuckDB compares names ignoring case, and renames a column named
+// twice in the derived table a run reads ("a" and "a" became "a" and "a_1", "C" and "c" "C" and
+// "c_1"), so the records carried a field the model never named; Postgres and MySQL refuse such a
+// model. Now refused at describe, saying which names; names that differ otherwise are kept.
+func TestDuckDBColumnNamedTwice(t *testing.T) {
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	for q, want := range map[string]string{
+		`select 1 as a, 2 as a`:                              `returns the column "a" more than once`,
+		`select 1 as "C", 2 as c`:                            `returns the columns "C" and "c", one name to DuckDB`,
+		`select 1 as id, 2 as ID, 3 as Id`:                   `returns the columns "id" and "ID"`,
+		`select * from (select 1 as k) x, (select 2 as K) y`: `returns the columns "k" and "K"`,
+	} {
+		cols, err := src.Describe(context.Background(), q)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, %v; want an error saying %s", q, cols, err, want)
+		}
+	}
+	// Names DuckDB keeps apart (it folds the case of ASCII letters only), read as written.
+	for _, names := range [][2]string{{"a", "a_1"}, {"É", "é"}, {"Straße", "STRASSE"}, {"\u212a", "k"} /* the Kelvin sign */, {"a b", "a_b"}, {"ß", "ss"}} {
+		q := `select 1 as "` + names[0] + `", 2 as "` + names[1] + `"`
+		if cols, err := src.Describe(context.Background(), q); err != nil || len(cols) != 2 || cols[0].Name != names[0] || cols[1].Name != names[1] {
+			t.Errorf("%s: got %v, %v; want its two columns as named", q, cols, err)
+		}
+	}
+}
