@@ -236,7 +236,9 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 	t.Setenv(netpolicy.AllowedNetworksEnv, "")
 	for _, u := range []string{"http://2852039166/latest/meta-data/", "http://0xa9fea9fe/", "http://0XA9.0xFE.0xa9.0xfe/",
 		"http://0251.0376.0251.0376/", "http://169.254.43518/", "http://169.16689662/", "http://169.254.169.254./",
-		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/"} {
+		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/",
+		// Full-width digits and ideographic full stops: net/http's CONNECT maps them to ASCII.
+		"https://１６９.２５４.１６９.２５４/latest/meta-data/", "https://169。254。169。254/", "https://０ｘ７ｆ.１/"} {
 		req, err := http.NewRequest(http.MethodPost, u, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +250,7 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 	// Names, and forms inet_aton refuses, are left to the proxy; public addresses in any form pass.
 	for _, u := range []string{"http://example.com/", "http://1.2.3.com/", "http://1.2.3.4.5/", "http://256.1.1.1/",
 		"http://08.1.1.1/", "http://1_000/", "http://0b1/", "http://93.184.215.14/", "http://1572395790/",
-		"http://1.2.3/"} {
+		"http://1.2.3/", "https://bücher.example/", "https://ｅｘａｍｐｌｅ.com/", "https://９３.１８４.２１５.１４/"} {
 		req, err := http.NewRequest(http.MethodPost, u, nil)
 		if err != nil {
 			t.Fatal(err)
