@@ -260,3 +260,41 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 		}
 	}
 }
+
+// A refusal's error says what to add to AllowedNetworksEnv; that value must be one Parse accepts
+// and one that allows the refused address. For an IPv4-mapped address (::ffff:169.254.169.254,
+// which a dual-stack dial of an IPv4 name can hand over) it said ::ffff:169.254.169.254/128,
+// which Parse refuses ("write it in IPv4 form"): the runner did not start with the advice taken.
+func TestRefusalAdviceAllowsTheAddress(t *testing.T) {
+	for _, blockPrivate := range []string{"", "1"} {
+		p, err := netpolicy.Parse(blockPrivate, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range []string{"169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fe80::1%eth0",
+			"::ffff:100.100.100.200", "::ffff:0.0.0.0", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "127.0.0.1", "::1", "fd00::1"} {
+			ip := netip.MustParseAddr(addr)
+			err := p.Check(ip)
+			if err == nil {
+				continue
+			}
+			var re *netpolicy.RefusedError
+			if !errors.As(err, &re) {
+				t.Fatalf("Check(%s) = %v, want a *RefusedError", addr, err)
+			}
+			_, after, ok := strings.Cut(err.Error(), "add ")
+			advice, _, ok2 := strings.Cut(after, " ")
+			if !ok || !ok2 {
+				t.Fatalf("Check(%s): the error gives no value to add: %v", addr, err)
+			}
+			allowing, err := netpolicy.Parse(blockPrivate, advice)
+			if err != nil {
+				t.Errorf("Check(%s) advises %s=%s, which is refused: %v", addr, netpolicy.AllowedNetworksEnv, advice, err)
+				continue
+			}
+			if err := allowing.Check(ip); err != nil {
+				t.Errorf("Check(%s) with the advised %s=%s = %v, want allowed", addr, netpolicy.AllowedNetworksEnv, advice, err)
+			}
+		}
+	}
+}
