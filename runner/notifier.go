@@ -290,8 +290,9 @@ func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
 
 // post sends the event's body once to its notification's destination, signed as the runner's
 // batches are, with the event id as the webhook-id. It returns the HTTP status (0 without an
-// answer) and, for a 429 or 5xx, the wait its Retry-After asks for (at most notifyMaxBackoff). It reads the destination before leaseEnd, and starts the attempt (at most
-// attemptTimeout, an OAuth2 token's request included) only if it ends half a timeout before
+// answer) and, for a 429 or 5xx, the wait its Retry-After asks for (at most notifyMaxBackoff).
+// It reads the destination before leaseEnd, and starts the attempt (at most attemptTimeout, an
+// OAuth2 token's request included) only if it ends half a timeout before
 // leaseEnd (the time to record it), else returns errLeaseEnding: a read of the destination that
 // the control plane held up past the event's lease, once it answered, sent the event that
 // another replica had taken and sent.
