@@ -29,9 +29,12 @@ const (
 )
 
 type notifier struct {
-	store   *controlplane.Store
-	client  *http.Client  // nil: webhook.DefaultClient()
-	tokens  *tokenSources // OAuth2 tokens of the destinations; nil: a token per event
+	store  *controlplane.Store
+	client *http.Client  // nil: webhook.DefaultClient()
+	tokens *tokenSources // OAuth2 tokens of the destinations; nil: a token per event
+	// pace is the pacer of requests to a destination, the one its syncs' runs use (Engine.pacer);
+	// nil: not paced (tests).
+	pace    func(context.Context, *controlplane.Connection) (*pacing.Pacer, error)
 	log     *slog.Logger
 	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
@@ -166,6 +169,11 @@ func (n *notifier) reachable() {
 // another replica may take the event once the lease ends, and would send it a second time.
 var errLeaseEnding = errors.New("the event's lease could end before an attempt does")
 
+// errPacedOut is post's when the destination's pacing (its max_requests_per_second, shared with
+// its syncs' runs) gave the event no slot before an attempt could still end within the event's
+// lease: the event is not sent, which is not an attempt, and is sent once its lease ends.
+var errPacedOut = errors.New("the destination's rate limit gave the event no slot within its lease")
+
 // send sends ev once and records the outcome. more is false when the pass should stop (the key
 // cannot open the destination's secrets, which no other event of the pass is likely to fare
 // better with); unanswered, when the destination gave no answer or asked for a pause (a 429 or
@@ -217,6 +225,12 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 				"give the daemon the right "+controlplane.SecretKeyEnv+" (the events are sent then)", "err", err)
 		}
 		return false, time.Time{}
+	}
+	if errors.Is(err, errPacedOut) {
+		// The destination is busy at its rate (its syncs' runs, or a backlog of events): its
+		// other events wait too, rather than each waiting for a slot in turn.
+		log.Info("a notification event waits for a slot of its destination's rate limit; it is sent once its lease ends")
+		return true, leaseEnd
 	}
 	if errors.Is(err, errLeaseEnding) {
 		// The control plane was slow to answer since the event was taken (it hung, or a lock held
@@ -312,6 +326,35 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if time.Until(leaseEnd) < n.attemptTimeout()*3/2 {
 		return 0, 0, errLeaseEnding
 	}
+	// Paced as the destination's syncs' requests are, on the same pacer: its
+	// max_requests_per_second is the most the runner sends to it, events included (a chat's
+	// webhook given its rate limit got a backlog of events all at once, each refused with a 429).
+	answered := func(pacing.Answer) {}
+	if n.pace != nil {
+		p, err := n.pace(ctx, dest)
+		if err != nil {
+			return 0, 0, fmt.Errorf("pace the notification's destination %q: %w", dest.Name, err)
+		}
+		actx, acancel := context.WithDeadline(ctx, leaseEnd.Add(-n.attemptTimeout()*3/2))
+		done, _, err := p.Acquire(actx)
+		acancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, 0, err
+			}
+			return 0, 0, fmt.Errorf("%w: %w", errPacedOut, err)
+		}
+		answered = done
+	}
+	attemptStart := time.Now()
+	sent := false
+	var answer pacing.Answer
+	defer func() {
+		if !sent {
+			answer = pacing.NotSent
+		}
+		answered(answer)
+	}()
 	rctx, cancel := context.WithTimeout(ctx, n.attemptTimeout())
 	defer cancel()
 	tokens := n.tokens
@@ -329,6 +372,12 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	}
 	resp, done, err := webhook.Do(client, req) // an answer's body is read for at most a second
 	defer done()
+	sent = true
+	if resp != nil {
+		answer = pacing.Answer{Status: resp.StatusCode, Latency: time.Since(attemptStart), Header: resp.Header}
+	} else {
+		answer = pacing.Answer{Latency: time.Since(attemptStart)}
+	}
 	if err != nil {
 		return 0, 0, ep.RedactError(err, req.Header.Get("Authorization"))
 	}

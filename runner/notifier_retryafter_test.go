@@ -67,3 +67,38 @@ func TestNotificationHonoursRetryAfter(t *testing.T) {
 		t.Errorf("attempts of the two events = %v, want one attempt between them", attempts)
 	}
 }
+
+// A destination's max_requests_per_second is the most the runner sends to it, events included:
+// the notifier sent a backlog of events as fast as the endpoint answered (a chat's webhook given
+// its limit refused all but the first with 429s). Events now take their slots on the pacer the
+// destination's syncs use, whose rate every runner shares through the control plane.
+func TestNotificationsArePacedByTheDestinationsRate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{
+		URL: sink.srv.URL + "/events", Method: "POST", SigningSecret: eventsSecret, MaxRequestsPerSecond: 1}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"first", "second", "third"} {
+		if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: name, DestinationID: hook.ID,
+			Events: []string{controlplane.EventRunSucceeded}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler), pace: f.engine.pacer}
+	n.pass(f.ctx)
+	if got := sink.take(); len(got) != 3 {
+		t.Errorf("events delivered: %v, want 3", got)
+	}
+	var slots int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.connection_pacing WHERE connection_id = $1`,
+		hook.ID).Scan(&slots); err != nil {
+		t.Fatal(err)
+	}
+	if slots != 1 {
+		t.Errorf("the events took no slot of the destination's rate (max_requests_per_second = 1)")
+	}
+}
