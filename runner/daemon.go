@@ -327,8 +327,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)
-		(&notifier{store: store, client: d.Engine.Client, tokens: &d.Engine.tokens, log: d.logger(), metrics: d.Engine.Metrics,
-			baseBackoff: d.notifyBackoff}).run(rctx)
+		(&notifier{store: store, client: d.Engine.Client, tokens: &d.Engine.tokens, pace: d.Engine.pacer, log: d.logger(),
+			metrics: d.Engine.Metrics, baseBackoff: d.notifyBackoff}).run(rctx)
 	}()
 	defer func() { stopRetention(); <-notified }()
 

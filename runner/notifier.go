@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/pacing"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook"
 )
 
@@ -28,9 +29,12 @@ const (
 )
 
 type notifier struct {
-	store   *controlplane.Store
-	client  *http.Client  // nil: webhook.DefaultClient()
-	tokens  *tokenSources // OAuth2 tokens of the destinations; nil: a token per event
+	store  *controlplane.Store
+	client *http.Client  // nil: webhook.DefaultClient()
+	tokens *tokenSources // OAuth2 tokens of the destinations; nil: a token per event
+	// pace is the pacer of requests to a destination, the one its syncs' runs use (Engine.pacer);
+	// nil: not paced (tests).
+	pace    func(context.Context, *controlplane.Connection) (*pacing.Pacer, error)
 	log     *slog.Logger
 	metrics *Metrics // may be nil
 	// baseBackoff is the wait before the first retry; 0: 5 s.
@@ -39,7 +43,8 @@ type notifier struct {
 	timeout time.Duration
 	// wrongKeyLogged is when a destination that the key cannot open was last logged.
 	wrongKeyLogged time.Time
-	// down holds the destinations that gave no answer, until when their events are postponed.
+	// down holds the destinations that gave no answer, or asked for a pause (a Retry-After), until
+	// when their events are postponed.
 	down map[int64]time.Time
 	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
 	unreachableLogged time.Time
@@ -164,9 +169,15 @@ func (n *notifier) reachable() {
 // another replica may take the event once the lease ends, and would send it a second time.
 var errLeaseEnding = errors.New("the event's lease could end before an attempt does")
 
+// errPacedOut is post's when the destination's pacing (its max_requests_per_second, shared with
+// its syncs' runs) gave the event no slot before an attempt could still end within the event's
+// lease: the event is not sent, which is not an attempt, and is sent once its lease ends.
+var errPacedOut = errors.New("the destination's rate limit gave the event no slot within its lease")
+
 // send sends ev once and records the outcome. more is false when the pass should stop (the key
 // cannot open the destination's secrets, which no other event of the pass is likely to fare
-// better with); unanswered, when the destination gave no answer, is when to try it again.
+// better with); unanswered, when the destination gave no answer or asked for a pause (a 429 or
+// 5xx with a Retry-After), is when to try it again.
 // leaseEnd is when ev's lease may end (on the runner's monotonic clock): an attempt is started
 // only if it ends before then.
 func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, leaseEnd time.Time) (more bool, unanswered time.Time) {
@@ -193,7 +204,7 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 		}
 		return true, time.Time{}
 	}
-	status, err := n.post(ctx, ev, body, leaseEnd)
+	status, wait, err := n.post(ctx, ev, body, leaseEnd)
 	if err == nil {
 		if err := record(func(rctx context.Context) error { return n.store.EventSent(rctx, ev.ID, status) }); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
@@ -215,6 +226,12 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 		}
 		return false, time.Time{}
 	}
+	if errors.Is(err, errPacedOut) {
+		// The destination is busy at its rate (its syncs' runs, or a backlog of events): its
+		// other events wait too, rather than each waiting for a slot in turn.
+		log.Info("a notification event waits for a slot of its destination's rate limit; it is sent once its lease ends")
+		return true, leaseEnd
+	}
 	if errors.Is(err, errLeaseEnding) {
 		// The control plane was slow to answer since the event was taken (it hung, or a lock held
 		// the destination's read): the event is not sent, and is not an attempt. Once its lease
@@ -234,7 +251,10 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 	var retryIn time.Duration
 	if attempt < NotifyMaxAttempts {
 		n.metrics.notification(notifyRetried)
-		retryIn = n.backoff(attempt)
+		// A Retry-After (a chat's rate limit) is honoured, up to the longest backoff: retried on
+		// the backoff alone, every retry came too early and was refused, until the event was
+		// given up.
+		retryIn = max(n.backoff(attempt), wait)
 		log.Warn("a notification event could not be delivered; retrying later (the syncs are not affected)",
 			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_in", retryIn.Round(time.Second).String())
 	} else {
@@ -249,6 +269,11 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 	}
 	if status == 0 {
 		return true, n.now().Add(cmp.Or(retryIn, n.backoff(1)))
+	}
+	if wait > 0 {
+		// The endpoint asked for a pause: its other events wait for it too, without an attempt,
+		// rather than each being sent into the same limit.
+		return true, n.now().Add(wait)
 	}
 	return true, time.Time{}
 }
@@ -279,27 +304,57 @@ func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
 
 // post sends the event's body once to its notification's destination, signed as the runner's
 // batches are, with the event id as the webhook-id. It returns the HTTP status (0 without an
-// answer). It reads the destination before leaseEnd, and starts the attempt (at most
-// attemptTimeout, an OAuth2 token's request included) only if it ends half a timeout before
+// answer) and, for a 429 or 5xx, the wait its Retry-After asks for (at most notifyMaxBackoff).
+// It reads the destination before leaseEnd, and starts the attempt (at most attemptTimeout, an
+// OAuth2 token's request included) only if it ends half a timeout before
 // leaseEnd (the time to record it), else returns errLeaseEnding: a read of the destination that
 // the control plane held up past the event's lease, once it answered, sent the event that
 // another replica had taken and sent.
-func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built, leaseEnd time.Time) (int, error) {
+func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built, leaseEnd time.Time) (int, time.Duration, error) {
 	gctx, gcancel := context.WithDeadline(ctx, leaseEnd)
 	dest, err := n.store.GetConnection(gctx, ev.DestinationID)
 	gcancel()
 	if err != nil && ctx.Err() == nil && !time.Now().Before(leaseEnd) {
-		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, errors.Join(errLeaseEnding, err))
+		return 0, 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, errors.Join(errLeaseEnding, err))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, err)
+		return 0, 0, fmt.Errorf("read the notification's destination %d: %w", ev.DestinationID, err)
 	}
 	if dest.Webhook == nil {
-		return 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
+		return 0, 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
 	}
 	if time.Until(leaseEnd) < n.attemptTimeout()*3/2 {
-		return 0, errLeaseEnding
+		return 0, 0, errLeaseEnding
 	}
+	// Paced as the destination's syncs' requests are, on the same pacer: its
+	// max_requests_per_second is the most the runner sends to it, events included (a chat's
+	// webhook given its rate limit got a backlog of events all at once, each refused with a 429).
+	answered := func(pacing.Answer) {}
+	if n.pace != nil {
+		p, err := n.pace(ctx, dest)
+		if err != nil {
+			return 0, 0, fmt.Errorf("pace the notification's destination %q: %w", dest.Name, err)
+		}
+		actx, acancel := context.WithDeadline(ctx, leaseEnd.Add(-n.attemptTimeout()*3/2))
+		done, _, err := p.Acquire(actx)
+		acancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, 0, err
+			}
+			return 0, 0, fmt.Errorf("%w: %w", errPacedOut, err)
+		}
+		answered = done
+	}
+	attemptStart := time.Now()
+	sent := false
+	var answer pacing.Answer
+	defer func() {
+		if !sent {
+			answer = pacing.NotSent
+		}
+		answered(answer)
+	}()
 	rctx, cancel := context.WithTimeout(ctx, n.attemptTimeout())
 	defer cancel()
 	tokens := n.tokens
@@ -309,7 +364,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	ep := endpoint(dest, tokens, n.client)
 	req, err := ep.BuildRequest(rctx, ev.EventID, body)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	client := n.client
 	if client == nil {
@@ -317,15 +372,25 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	}
 	resp, done, err := webhook.Do(client, req) // an answer's body is read for at most a second
 	defer done()
+	sent = true
+	if resp != nil {
+		answer = pacing.Answer{Status: resp.StatusCode, Latency: time.Since(attemptStart), Header: resp.Header}
+	} else {
+		answer = pacing.Answer{Latency: time.Since(attemptStart)}
+	}
 	if err != nil {
-		return 0, ep.RedactError(err, req.Header.Get("Authorization"))
+		return 0, 0, ep.RedactError(err, req.Header.Get("Authorization"))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet := ep.Scrub(webhook.AnswerSnippet(resp, 256), req.Header.Get("Authorization"))
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return resp.StatusCode, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
+		var wait time.Duration
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+			wait = pacing.AnswerRetryAfter(resp.Header, time.Now(), notifyMaxBackoff)
+		}
+		return resp.StatusCode, wait, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, nil
+	return resp.StatusCode, 0, nil
 }

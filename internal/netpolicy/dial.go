@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/net/idna"
 )
 
 // cached is the policy parsed from one pair of environment values.
@@ -132,8 +134,19 @@ func atonPart(p string) (uint64, bool) {
 // function closes the obvious gap: a request whose host is an IP literal the policy refuses, in
 // any form the proxy's resolver reads as one (literal), is refused before any proxy is chosen. A name that resolves to a refused address is resolved by
 // the proxy, which must refuse it itself.
+//
+// The host is checked as net/http writes it to the proxy too: a CONNECT (an https URL) names the
+// host after IDNA's mapping (idna.Lookup, as net/http's canonicalAddr does), which turns
+// full-width digits and ideographic full stops into ASCII, so https://１６９.２５４.１６９.２５４/,
+// a name to this check, reached the proxy as CONNECT 169.254.169.254:443.
 func ProxyFromEnvironment(req *http.Request) (*url.URL, error) {
-	if ip, ok := literal(req.URL.Hostname()); ok {
+	host := req.URL.Hostname()
+	if mapped, err := idna.Lookup.ToASCII(host); err == nil && mapped != host {
+		if _, ok := literal(mapped); ok {
+			host = mapped
+		}
+	}
+	if ip, ok := literal(host); ok {
 		p, err := FromEnv()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)

@@ -150,12 +150,12 @@ func (p *Policy) Check(ip netip.Addr) error {
 			}
 		}
 	}
-	if r, ok := find(alwaysBlocked, forms); ok {
-		return &RefusedError{Addr: forms[0], Network: r.prefix, kind: r.kind}
+	if r, form, ok := find(alwaysBlocked, forms); ok {
+		return &RefusedError{Addr: forms[0], Network: r.prefix, kind: r.kind, form: form}
 	}
 	if p.blockPrivate {
-		if r, ok := find(privateBlocked, forms); ok {
-			return &RefusedError{Addr: forms[0], Network: r.prefix, kind: r.kind, Private: true}
+		if r, form, ok := find(privateBlocked, forms); ok {
+			return &RefusedError{Addr: forms[0], Network: r.prefix, kind: r.kind, Private: true, form: form}
 		}
 	}
 	return nil
@@ -165,7 +165,7 @@ func (p *Policy) Check(ip netip.Addr) error {
 // settings (link-local, where cloud metadata services answer, and the metadata services that
 // answer elsewhere): what a DuckDB model may not read from either (internal/warehouse).
 func AlwaysRefused(ip netip.Addr) bool {
-	_, ok := find(alwaysBlocked, addrForms(ip))
+	_, _, ok := find(alwaysBlocked, addrForms(ip))
 	return ok
 }
 
@@ -182,15 +182,16 @@ func addrForms(ip netip.Addr) []netip.Addr {
 	return forms
 }
 
-func find(ranges []blockedRange, forms []netip.Addr) (blockedRange, bool) {
+// find returns the first range one of forms is in, and that form.
+func find(ranges []blockedRange, forms []netip.Addr) (blockedRange, netip.Addr, bool) {
 	for _, r := range ranges {
 		for _, f := range forms {
 			if r.prefix.Contains(f) {
-				return r, true
+				return r, f, true
 			}
 		}
 	}
-	return blockedRange{}, false
+	return blockedRange{}, netip.Addr{}, false
 }
 
 // RefusedError is an address the policy refused. Its message names the address (never a URL:
@@ -201,13 +202,21 @@ type RefusedError struct {
 	// Private: refused only because BlockPrivateEnv is on.
 	Private bool
 	kind    string
+	// form is the form of Addr that is in Network (the IPv4 address of an IPv4-mapped or NAT64
+	// one), which the error advises allowing: AllowedNetworksEnv refuses an IPv4-mapped network,
+	// and an allowed IPv4 address allows its other forms too.
+	form netip.Addr
 }
 
 func (e *RefusedError) Error() string {
 	if !e.Addr.IsValid() {
 		return "the connection is refused by Backflow's network policy: the address to dial is not a valid IP address"
 	}
-	single := netip.PrefixFrom(e.Addr, e.Addr.BitLen())
+	allow := e.Addr
+	if e.form.IsValid() {
+		allow = e.form
+	}
+	single := netip.PrefixFrom(allow, allow.BitLen())
 	if e.Private {
 		return fmt.Sprintf("connecting to %s is refused by Backflow's network policy: it is in %s, the %s, and %s "+
 			"is on; to allow it, add %s (or its network) to %s, or unset %s, in the environment of the provider "+

@@ -236,7 +236,9 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 	t.Setenv(netpolicy.AllowedNetworksEnv, "")
 	for _, u := range []string{"http://2852039166/latest/meta-data/", "http://0xa9fea9fe/", "http://0XA9.0xFE.0xa9.0xfe/",
 		"http://0251.0376.0251.0376/", "http://169.254.43518/", "http://169.16689662/", "http://169.254.169.254./",
-		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/"} {
+		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/",
+		// Full-width digits and ideographic full stops: net/http's CONNECT maps them to ASCII.
+		"https://１６９.２５４.１６９.２５４/latest/meta-data/", "https://169。254。169。254/", "https://０ｘ７ｆ.１/"} {
 		req, err := http.NewRequest(http.MethodPost, u, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -248,13 +250,51 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 	// Names, and forms inet_aton refuses, are left to the proxy; public addresses in any form pass.
 	for _, u := range []string{"http://example.com/", "http://1.2.3.com/", "http://1.2.3.4.5/", "http://256.1.1.1/",
 		"http://08.1.1.1/", "http://1_000/", "http://0b1/", "http://93.184.215.14/", "http://1572395790/",
-		"http://1.2.3/"} {
+		"http://1.2.3/", "https://bücher.example/", "https://ｅｘａｍｐｌｅ.com/", "https://９３.１８４.２１５.１４/"} {
 		req, err := http.NewRequest(http.MethodPost, u, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := netpolicy.ProxyFromEnvironment(req); err != nil {
 			t.Errorf("ProxyFromEnvironment(%s) = %v, want no error", u, err)
+		}
+	}
+}
+
+// A refusal's error says what to add to AllowedNetworksEnv; that value must be one Parse accepts
+// and one that allows the refused address. For an IPv4-mapped address (::ffff:169.254.169.254,
+// which a dual-stack dial of an IPv4 name can hand over) it said ::ffff:169.254.169.254/128,
+// which Parse refuses ("write it in IPv4 form"): the runner did not start with the advice taken.
+func TestRefusalAdviceAllowsTheAddress(t *testing.T) {
+	for _, blockPrivate := range []string{"", "1"} {
+		p, err := netpolicy.Parse(blockPrivate, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range []string{"169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fe80::1%eth0",
+			"::ffff:100.100.100.200", "::ffff:0.0.0.0", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "127.0.0.1", "::1", "fd00::1"} {
+			ip := netip.MustParseAddr(addr)
+			err := p.Check(ip)
+			if err == nil {
+				continue
+			}
+			var re *netpolicy.RefusedError
+			if !errors.As(err, &re) {
+				t.Fatalf("Check(%s) = %v, want a *RefusedError", addr, err)
+			}
+			_, after, ok := strings.Cut(err.Error(), "add ")
+			advice, _, ok2 := strings.Cut(after, " ")
+			if !ok || !ok2 {
+				t.Fatalf("Check(%s): the error gives no value to add: %v", addr, err)
+			}
+			allowing, err := netpolicy.Parse(blockPrivate, advice)
+			if err != nil {
+				t.Errorf("Check(%s) advises %s=%s, which is refused: %v", addr, netpolicy.AllowedNetworksEnv, advice, err)
+				continue
+			}
+			if err := allowing.Check(ip); err != nil {
+				t.Errorf("Check(%s) with the advised %s=%s = %v, want allowed", addr, netpolicy.AllowedNetworksEnv, advice, err)
+			}
 		}
 	}
 }
