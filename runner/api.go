@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -135,9 +136,6 @@ func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
 const maxRunRequestBody = 4 << 10
 
 func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Full bool `json:"full"`
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunRequestBody+1))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, "cannot read the request body")
@@ -147,17 +145,10 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, "the body holds at most {\"full\": true}")
 		return
 	}
-	if len(body) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		err := dec.Decode(&req)
-		if err == nil && dec.More() {
-			err = errors.New("it holds more than one JSON value")
-		}
-		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
-			return
-		}
+	full, err := parseRunRequest(body)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
+		return
 	}
 	ref := r.PathValue("sync")
 	y, err := a.store.LookupSync(r.Context(), ref)
@@ -172,7 +163,7 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "cannot read the control plane")
 		return
 	}
-	q, err := a.queue.Enqueue(r.Context(), y, req.Full)
+	q, err := a.queue.Enqueue(r.Context(), y, full)
 	switch {
 	case errors.Is(err, ErrPaused):
 		writeJSONError(w, http.StatusConflict, err.Error())
@@ -246,4 +237,87 @@ func queuedUnknown(err error) bool {
 	var pgErr *pgconn.PgError
 	var connErr *pgconn.ConnectError
 	return !errors.As(err, &pgErr) && !errors.As(err, &connErr) && !pgconn.SafeToRetry(err)
+}
+
+// parseRunRequest reads a POST's body: empty (whitespace only, or null) or one object whose only
+// member is "full" (in any letter case, as encoding/json matches it), true, false or null. What
+// else it holds is refused, saying what: an unknown member, "full" twice (a proxy or a log
+// that reads the first would see another run than the one queued, which takes the last), a
+// value not a boolean, a value after the object; in words, not as the Go types a decoder
+// names.
+func parseRunRequest(body []byte) (full bool, err error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return false, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	next := func() (json.Token, error) {
+		t, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("it ends before the object does")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("it is not JSON: %v", err)
+		}
+		return t, nil
+	}
+	t, err := next()
+	if err != nil {
+		return false, err
+	}
+	if t != json.Delim('{') {
+		if t != nil {
+			return false, fmt.Errorf("it is %s, not an object", jsonKind(t))
+		}
+	} else {
+		seen := false
+		for dec.More() {
+			k, err := next()
+			if err != nil {
+				return false, err
+			}
+			if key, _ := k.(string); !strings.EqualFold(key, "full") {
+				return false, fmt.Errorf("unknown member %q: the only one is \"full\"", key)
+			} else if seen {
+				return false, errors.New("it holds \"full\" more than once")
+			}
+			seen = true
+			v, err := next()
+			if err != nil {
+				return false, err
+			}
+			switch v := v.(type) {
+			case bool:
+				full = v
+			case nil:
+			default:
+				return false, fmt.Errorf("\"full\" is %s, not true or false", jsonKind(v))
+			}
+		}
+		if _, err := next(); err != nil { // the closing brace
+			return false, err
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return false, errors.New("it holds more than one JSON value")
+	}
+	return full, nil
+}
+
+// jsonKind names what a JSON token (json.Decoder.Token) starts, for a message.
+func jsonKind(t json.Token) string {
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			return "an array"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
 }
