@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
@@ -47,7 +48,19 @@ var statusFS embed.FS
 var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"when": formatWhen,
 	"dur":  formatDuration,
-	"join": func(names []string) string { return strings.Join(names, ", ") },
+	"join": func(names []string) string {
+		shownNames := make([]string, len(names))
+		for i, n := range names {
+			shownNames[i] = printable.Text(n)
+		}
+		return strings.Join(shownNames, ", ")
+	},
+	// shown is text from outside (a name, a run's error, an endpoint's answer, a key) as the
+	// commands print it (printable.Text): HTML escaping keeps it from being markup, not from
+	// being shown as something else, and a browser obeys a bidirectional override (U+202E
+	// reverses what follows it) and shows a zero width space as nothing ("users\u200b" passes
+	// for "users"), as a terminal does.
+	"shown": printable.Text,
 }).ParseFS(statusFS, "statuspage.html"))
 
 type statusPage struct {
