@@ -111,14 +111,45 @@ type api struct {
 	token *apiToken
 }
 
-// registerAPI serves the API on mux when a token is set; without one it is off (404).
+// registerAPI serves the API on mux when a token is set; without one it is off (404). Every
+// other /v1/ request, and every one while it is off, is answered in JSON too, saying what is
+// wrong (apiNoRoute): a client that reads the API's answers as JSON (jq, a CI step) is not
+// handed the mux's text ("404 page not found", "Method Not Allowed").
 func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken) {
 	if token == nil || queue == nil {
+		off := "this daemon does not serve the API"
+		if token == nil {
+			off = "the API is off: set " + APITokenEnv + " on the daemon (backflow-runner run) to serve it"
+		}
+		mux.HandleFunc("/v1/", func(w http.ResponseWriter, _ *http.Request) { writeJSONError(w, http.StatusNotFound, off) })
 		return
 	}
 	a := &api{store: store, queue: queue, token: token}
 	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(a.queueRun)))
 	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(a.queuedRun)))
+	mux.HandleFunc("/v1/", apiNoRoute)
+}
+
+// apiPaths is what the API serves, for the answer to a request it does not.
+const apiPaths = "the API serves POST /v1/syncs/{id or name}/runs and GET /v1/runs/{id}"
+
+// apiNoRoute answers a /v1/ request the API's routes do not take: 405 (with Allow) for one of
+// their paths with another method, else 404.
+func apiNoRoute(w http.ResponseWriter, r *http.Request) {
+	allow := ""
+	// The escaped path, as the routes match it: a sync named "a/b" is /v1/syncs/a%2Fb/runs.
+	switch p := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/v1/"), "/"); {
+	case len(p) == 3 && p[0] == "syncs" && p[1] != "" && p[2] == "runs":
+		allow = "POST"
+	case len(p) == 2 && p[0] == "runs" && p[1] != "":
+		allow = "GET, HEAD"
+	}
+	if allow == "" {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such path %q: %s", r.URL.EscapedPath(), apiPaths))
+		return
+	}
+	w.Header().Set("Allow", allow)
+	writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: this path takes %s (%s)", r.Method, r.URL.EscapedPath(), allow, apiPaths))
 }
 
 func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
