@@ -115,7 +115,7 @@ type api struct {
 // other /v1/ request, and every one while it is off, is answered in JSON too, saying what is
 // wrong (apiNoRoute): a client that reads the API's answers as JSON (jq, a CI step) is not
 // handed the mux's text ("404 page not found", "Method Not Allowed").
-func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken) {
+func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken, gate controlPlaneGate) {
 	if token == nil || queue == nil {
 		off := "this daemon does not serve the API"
 		if token == nil {
@@ -125,8 +125,9 @@ func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue,
 		return
 	}
 	a := &api{store: store, queue: queue, token: token}
-	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(a.queueRun)))
-	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(a.queuedRun)))
+	busy := func(w http.ResponseWriter, msg string) { writeJSONError(w, http.StatusServiceUnavailable, msg) }
+	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(gate, busy, a.queueRun)))
+	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(gate, busy, a.queuedRun)))
 	mux.HandleFunc("/v1/", apiNoRoute)
 }
 

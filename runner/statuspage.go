@@ -70,12 +70,14 @@ type statusPage struct {
 	// now is the runner's clock, which the sign-in cookie's expiry is on; the page's times (a
 	// sync's next slot, the page's own) are the control plane's, as the daemon's schedule is.
 	now func() time.Time
+	// gate bounds the requests that read the control plane at once; nil: unbounded.
+	gate controlPlaneGate
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
-func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
-	(&statusPage{store: store, token: token, now: time.Now}).register(mux)
+func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken, gate controlPlaneGate) {
+	(&statusPage{store: store, token: token, now: time.Now, gate: gate}).register(mux)
 }
 
 // register serves p on mux (registerStatusPage; a test gives p its own clock).
@@ -83,8 +85,9 @@ func (p *statusPage) register(mux *http.ServeMux) {
 	if p.token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
-	mux.HandleFunc("GET /{$}", p.authed(boundedByControlPlane(p.overview)))
-	mux.HandleFunc("GET /syncs/{id}", p.authed(boundedByControlPlane(p.syncPage)))
+	busy := func(w http.ResponseWriter, msg string) { http.Error(w, msg, http.StatusServiceUnavailable) }
+	mux.HandleFunc("GET /{$}", p.authed(boundedByControlPlane(p.gate, busy, p.overview)))
+	mux.HandleFunc("GET /syncs/{id}", p.authed(boundedByControlPlane(p.gate, busy, p.syncPage)))
 }
 
 // authed lets a request through when it carries the token as "Authorization: Bearer TOKEN" or
