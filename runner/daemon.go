@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -591,7 +592,13 @@ func boundedByControlPlane(gate controlPlaneGate, busy func(http.ResponseWriter,
 		if gate != nil {
 			select {
 			case gate <- struct{}{}:
-				defer func() { <-gate }()
+				// The slot is the control plane's: it goes back once the answer starts (the page
+				// and the JSON are made before), not once a client that reads slowly, or not at
+				// all, has taken it: the server has no write timeout.
+				var once sync.Once
+				release := func() { once.Do(func() { <-gate }) }
+				defer release()
+				w = &releaseOnAnswer{ResponseWriter: w, release: release}
 			case <-ctx.Done():
 				w.Header().Set("Retry-After", "5")
 				busy(w, fmt.Sprintf("busy: %d requests of the status page and the API have been reading the control plane "+
@@ -658,6 +665,23 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 			"connections", fmt.Sprintf("%d of %d", len(kc.Unbound), kc.InUse), "connection_ids", ids,
 			"connection_names", names)
 	}
+}
+
+// releaseOnAnswer calls release when its handler starts answering (WriteHeader, or a Write
+// without it).
+type releaseOnAnswer struct {
+	http.ResponseWriter
+	release func()
+}
+
+func (w *releaseOnAnswer) WriteHeader(code int) {
+	w.release()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *releaseOnAnswer) Write(b []byte) (int, error) {
+	w.release()
+	return w.ResponseWriter.Write(b)
 }
 
 // later is the later of a and b.

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 )
@@ -75,5 +77,40 @@ func TestStatusPageRequestsLeaveThePoolToTheDaemon(t *testing.T) {
 		if c != http.StatusOK {
 			t.Errorf("page request %d: %d, want 200 once the lock is gone", i, c)
 		}
+	}
+}
+
+// A request's slot of the gate goes back once it starts answering: a client that reads its
+// answer slowly, or not at all (the server has no write timeout), does not hold the control
+// plane's slot while its answer waits to be written, and the next request is served.
+func TestGateSlotFreedOnceAnswering(t *testing.T) {
+	gate := make(controlPlaneGate, 1)
+	old := controlPlaneWait
+	controlPlaneWait = 200 * time.Millisecond
+	t.Cleanup(func() { controlPlaneWait = old })
+	answering, unblock := make(chan struct{}), make(chan struct{})
+	busy := func(w http.ResponseWriter, msg string) { http.Error(w, msg, http.StatusServiceUnavailable) }
+	slow := boundedByControlPlane(gate, busy, func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		close(answering)
+		<-unblock // as a Write to a client that does not read
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		slow(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	}()
+	<-answering
+	rec := httptest.NewRecorder()
+	boundedByControlPlane(gate, busy, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	})(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	close(unblock)
+	<-done
+	if rec.Code != http.StatusOK {
+		t.Errorf("a request while another's answer waits to be written: %d %s, want 200", rec.Code, rec.Body)
+	}
+	if len(gate) != 0 {
+		t.Errorf("%d slots still held after both requests", len(gate))
 	}
 }
