@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -110,14 +111,46 @@ type api struct {
 	token *apiToken
 }
 
-// registerAPI serves the API on mux when a token is set; without one it is off (404).
-func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken) {
+// registerAPI serves the API on mux when a token is set; without one it is off (404). Every
+// other /v1/ request, and every one while it is off, is answered in JSON too, saying what is
+// wrong (apiNoRoute): a client that reads the API's answers as JSON (jq, a CI step) is not
+// handed the mux's text ("404 page not found", "Method Not Allowed").
+func registerAPI(mux *http.ServeMux, store *controlplane.Store, queue *RunQueue, token *apiToken, gate controlPlaneGate) {
 	if token == nil || queue == nil {
+		off := "this daemon does not serve the API"
+		if token == nil {
+			off = "the API is off: set " + APITokenEnv + " on the daemon (backflow-runner run) to serve it"
+		}
+		mux.HandleFunc("/v1/", func(w http.ResponseWriter, _ *http.Request) { writeJSONError(w, http.StatusNotFound, off) })
 		return
 	}
 	a := &api{store: store, queue: queue, token: token}
-	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(a.queueRun)))
-	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(a.queuedRun)))
+	busy := func(w http.ResponseWriter, msg string) { writeJSONError(w, http.StatusServiceUnavailable, msg) }
+	mux.HandleFunc("POST /v1/syncs/{sync}/runs", a.authed(boundedByControlPlane(gate, busy, a.queueRun)))
+	mux.HandleFunc("GET /v1/runs/{id}", a.authed(boundedByControlPlane(gate, busy, a.queuedRun)))
+	mux.HandleFunc("/v1/", apiNoRoute)
+}
+
+// apiPaths is what the API serves, for the answer to a request it does not.
+const apiPaths = "the API serves POST /v1/syncs/{id or name}/runs and GET /v1/runs/{id}"
+
+// apiNoRoute answers a /v1/ request the API's routes do not take: 405 (with Allow) for one of
+// their paths with another method, else 404.
+func apiNoRoute(w http.ResponseWriter, r *http.Request) {
+	allow := ""
+	// The escaped path, as the routes match it: a sync named "a/b" is /v1/syncs/a%2Fb/runs.
+	switch p := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/v1/"), "/"); {
+	case len(p) == 3 && p[0] == "syncs" && p[1] != "" && p[2] == "runs":
+		allow = "POST"
+	case len(p) == 2 && p[0] == "runs" && p[1] != "":
+		allow = "GET, HEAD"
+	}
+	if allow == "" {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such path %q: %s", r.URL.EscapedPath(), apiPaths))
+		return
+	}
+	w.Header().Set("Allow", allow)
+	writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: this path takes %s (%s)", r.Method, r.URL.EscapedPath(), allow, apiPaths))
 }
 
 func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
@@ -135,9 +168,6 @@ func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
 const maxRunRequestBody = 4 << 10
 
 func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Full bool `json:"full"`
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunRequestBody+1))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, "cannot read the request body")
@@ -147,17 +177,10 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, "the body holds at most {\"full\": true}")
 		return
 	}
-	if len(body) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		err := dec.Decode(&req)
-		if err == nil && dec.More() {
-			err = errors.New("it holds more than one JSON value")
-		}
-		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
-			return
-		}
+	full, err := parseRunRequest(body)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("the body is not {\"full\": true|false}: %v", err))
+		return
 	}
 	ref := r.PathValue("sync")
 	y, err := a.store.LookupSync(r.Context(), ref)
@@ -172,7 +195,7 @@ func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "cannot read the control plane")
 		return
 	}
-	q, err := a.queue.Enqueue(r.Context(), y, req.Full)
+	q, err := a.queue.Enqueue(r.Context(), y, full)
 	switch {
 	case errors.Is(err, ErrPaused):
 		writeJSONError(w, http.StatusConflict, err.Error())
@@ -246,4 +269,87 @@ func queuedUnknown(err error) bool {
 	var pgErr *pgconn.PgError
 	var connErr *pgconn.ConnectError
 	return !errors.As(err, &pgErr) && !errors.As(err, &connErr) && !pgconn.SafeToRetry(err)
+}
+
+// parseRunRequest reads a POST's body: empty (whitespace only, or null) or one object whose only
+// member is "full" (in any letter case, as encoding/json matches it), true, false or null. What
+// else it holds is refused, saying what: an unknown member, "full" twice (a proxy or a log
+// that reads the first would see another run than the one queued, which takes the last), a
+// value not a boolean, a value after the object; in words, not as the Go types a decoder
+// names.
+func parseRunRequest(body []byte) (full bool, err error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return false, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	next := func() (json.Token, error) {
+		t, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("it ends before the object does")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("it is not JSON: %v", err)
+		}
+		return t, nil
+	}
+	t, err := next()
+	if err != nil {
+		return false, err
+	}
+	if t != json.Delim('{') {
+		if t != nil {
+			return false, fmt.Errorf("it is %s, not an object", jsonKind(t))
+		}
+	} else {
+		seen := false
+		for dec.More() {
+			k, err := next()
+			if err != nil {
+				return false, err
+			}
+			if key, _ := k.(string); !strings.EqualFold(key, "full") {
+				return false, fmt.Errorf("unknown member %q: the only one is \"full\"", key)
+			} else if seen {
+				return false, errors.New("it holds \"full\" more than once")
+			}
+			seen = true
+			v, err := next()
+			if err != nil {
+				return false, err
+			}
+			switch v := v.(type) {
+			case bool:
+				full = v
+			case nil:
+			default:
+				return false, fmt.Errorf("\"full\" is %s, not true or false", jsonKind(v))
+			}
+		}
+		if _, err := next(); err != nil { // the closing brace
+			return false, err
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return false, errors.New("it holds more than one JSON value")
+	}
+	return full, nil
+}
+
+// jsonKind names what a JSON token (json.Decoder.Token) starts, for a message.
+func jsonKind(t json.Token) string {
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			return "an array"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -556,10 +557,24 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 		mux.Handle("GET /metrics", metrics)
 	}
 	token := apiTokenFromEnv()
-	registerStatusPage(mux, store, token)
-	registerAPI(mux, store, queue, token)
+	gate := make(controlPlaneGate, HTTPControlPlaneConns)
+	registerStatusPage(mux, store, token, gate)
+	registerAPI(mux, store, queue, token, gate)
 	return mux
 }
+
+// HTTPControlPlaneConns is how many requests of the status page and the API read the control
+// plane at once (each holds at most one of the pool's connections at a time); the others wait
+// for one of them, within controlPlaneWait. Unbounded, requests that a lock held them on (another
+// tool's LOCK TABLE, a long migration) took every connection of the daemon's pool, 15 s each:
+// its runs waited for one, and /healthz answered 503 "control plane unreachable" while the
+// control plane answered, which restarts a daemon whose liveness probe reads it. `run` sizes
+// its pool with these on top of what its runs need.
+const HTTPControlPlaneConns = 4
+
+// controlPlaneGate holds a slot for each request reading the control plane (HTTPControlPlaneConns);
+// nil: unbounded.
+type controlPlaneGate chan struct{}
 
 // controlPlaneWait bounds how long a request of the status page or the API waits for the control
 // plane: one that stopped answering (a hung server, a network that drops packets) does not fail
@@ -567,11 +582,30 @@ func Handler(store *controlplane.Store, metrics http.Handler, queue *RunQueue) h
 // browser) waited with it for ever instead of getting the 503 they are promised.
 var controlPlaneWait = 15 * time.Second
 
-// boundedByControlPlane runs next with a context that ends controlPlaneWait from now.
-func boundedByControlPlane(next http.HandlerFunc) http.HandlerFunc {
+// boundedByControlPlane runs next with a context that ends controlPlaneWait from now, once it has
+// a slot of gate; a request that gets none within controlPlaneWait is answered busy (a 503
+// saying why) without reading the control plane.
+func boundedByControlPlane(gate controlPlaneGate, busy func(http.ResponseWriter, string), next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), controlPlaneWait)
 		defer cancel()
+		if gate != nil {
+			select {
+			case gate <- struct{}{}:
+				// The slot is the control plane's: it goes back once the answer starts (the page
+				// and the JSON are made before), not once a client that reads slowly, or not at
+				// all, has taken it: the server has no write timeout.
+				var once sync.Once
+				release := func() { once.Do(func() { <-gate }) }
+				defer release()
+				w = &releaseOnAnswer{ResponseWriter: w, release: release}
+			case <-ctx.Done():
+				w.Header().Set("Retry-After", "5")
+				busy(w, fmt.Sprintf("busy: %d requests of the status page and the API have been reading the control plane "+
+					"for a while (a lock held by another session?); try again later", cap(gate)))
+				return
+			}
+		}
 		next(w, r.WithContext(ctx))
 	}
 }
@@ -631,6 +665,23 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 			"connections", fmt.Sprintf("%d of %d", len(kc.Unbound), kc.InUse), "connection_ids", ids,
 			"connection_names", names)
 	}
+}
+
+// releaseOnAnswer calls release when its handler starts answering (WriteHeader, or a Write
+// without it).
+type releaseOnAnswer struct {
+	http.ResponseWriter
+	release func()
+}
+
+func (w *releaseOnAnswer) WriteHeader(code int) {
+	w.release()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *releaseOnAnswer) Write(b []byte) (int, error) {
+	w.release()
+	return w.ResponseWriter.Write(b)
 }
 
 // later is the later of a and b.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/printable"
 	"github.com/backflowhq/terraform-provider-backflow/internal/schedule"
 )
 
@@ -47,7 +48,19 @@ var statusFS embed.FS
 var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"when": formatWhen,
 	"dur":  formatDuration,
-	"join": func(names []string) string { return strings.Join(names, ", ") },
+	"join": func(names []string) string {
+		shownNames := make([]string, len(names))
+		for i, n := range names {
+			shownNames[i] = printable.Text(n)
+		}
+		return strings.Join(shownNames, ", ")
+	},
+	// shown is text from outside (a name, a run's error, an endpoint's answer, a key) as the
+	// commands print it (printable.Text): HTML escaping keeps it from being markup, not from
+	// being shown as something else, and a browser obeys a bidirectional override (U+202E
+	// reverses what follows it) and shows a zero width space as nothing ("users\u200b" passes
+	// for "users"), as a terminal does.
+	"shown": printable.Text,
 }).ParseFS(statusFS, "statuspage.html"))
 
 type statusPage struct {
@@ -57,12 +70,14 @@ type statusPage struct {
 	// now is the runner's clock, which the sign-in cookie's expiry is on; the page's times (a
 	// sync's next slot, the page's own) are the control plane's, as the daemon's schedule is.
 	now func() time.Time
+	// gate bounds the requests that read the control plane at once; nil: unbounded.
+	gate controlPlaneGate
 }
 
 // registerStatusPage serves the status page on mux: GET / (every sync), GET /syncs/{id} (one
 // sync's runs and failed requests) and, with BACKFLOW_API_TOKEN set, POST /login.
-func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken) {
-	(&statusPage{store: store, token: token, now: time.Now}).register(mux)
+func registerStatusPage(mux *http.ServeMux, store *controlplane.Store, token *apiToken, gate controlPlaneGate) {
+	(&statusPage{store: store, token: token, now: time.Now, gate: gate}).register(mux)
 }
 
 // register serves p on mux (registerStatusPage; a test gives p its own clock).
@@ -70,8 +85,9 @@ func (p *statusPage) register(mux *http.ServeMux) {
 	if p.token != nil {
 		mux.HandleFunc("POST /login", p.login)
 	}
-	mux.HandleFunc("GET /{$}", p.authed(boundedByControlPlane(p.overview)))
-	mux.HandleFunc("GET /syncs/{id}", p.authed(boundedByControlPlane(p.syncPage)))
+	busy := func(w http.ResponseWriter, msg string) { http.Error(w, msg, http.StatusServiceUnavailable) }
+	mux.HandleFunc("GET /{$}", p.authed(boundedByControlPlane(p.gate, busy, p.overview)))
+	mux.HandleFunc("GET /syncs/{id}", p.authed(boundedByControlPlane(p.gate, busy, p.syncPage)))
 }
 
 // authed lets a request through when it carries the token as "Authorization: Bearer TOKEN" or

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,9 @@ import (
 type TriggerArgs struct {
 	SyncID int64 `json:"sync_id"`
 	Full   bool  `json:"full,omitempty"`
+	// SyncName is the sync's name when the run was queued: what the queued run names once the
+	// sync is deleted (jobs queued before 7 Dec 2026 have none).
+	SyncName string `json:"sync_name,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -62,6 +66,9 @@ func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) e
 		// The same, found holding the sync's lock: that run ended after the check above.
 		w.log.Info("queued run already done by an earlier attempt of its job", "sync_id", job.Args.SyncID, "reason", err)
 		return nil
+	}
+	if errors.Is(err, controlplane.ErrNotFound) {
+		err = fmt.Errorf("%s was deleted before a daemon ran this run: %w", queuedSyncNamed(job.Args), err)
 	}
 	if errors.Is(err, ErrPaused) || errors.Is(err, controlplane.ErrNotFound) {
 		// Canceled with the reason, which the job keeps: its status answers "skipped" with it.
@@ -126,7 +133,7 @@ func (q *RunQueue) Enqueue(ctx context.Context, y *controlplane.Sync, full bool)
 	if y.Paused {
 		return nil, pausedErr(y)
 	}
-	res, err := q.client.Insert(ctx, TriggerArgs{SyncID: y.ID, Full: full}, nil)
+	res, err := q.client.Insert(ctx, TriggerArgs{SyncID: y.ID, Full: full, SyncName: y.Name}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("queue a run of sync %q: %w", y.Name, err)
 	}
@@ -177,6 +184,8 @@ func queuedFromJob(ctx context.Context, store *controlplane.Store, job *rivertyp
 		out.SyncName = run.SyncName
 	} else if y, err := store.GetSync(ctx, args.SyncID); err == nil {
 		out.SyncName = y.Name
+	} else {
+		out.SyncName = args.SyncName // deleted: its name when queued
 	}
 	switch job.State {
 	case rivertype.JobStateCompleted:
@@ -201,9 +210,21 @@ func queuedFromJob(ctx context.Context, store *controlplane.Store, job *rivertyp
 	return out, nil
 }
 
+// lastJobError is the error the job's last attempt recorded, without the type name River puts
+// before a canceled job's ("JobCancelError: "), which says nothing to whoever reads the queued
+// run; fallback when it recorded none.
 func lastJobError(job *rivertype.JobRow, fallback string) string {
 	if n := len(job.Errors); n > 0 && job.Errors[n-1].Error != "" {
-		return job.Errors[n-1].Error
+		return strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: ")
 	}
 	return fallback
+}
+
+// queuedSyncNamed names the sync of a queued run for a message: by its name when the job holds
+// it, and its id.
+func queuedSyncNamed(args TriggerArgs) string {
+	if args.SyncName == "" {
+		return fmt.Sprintf("the sync with id %d", args.SyncID)
+	}
+	return fmt.Sprintf("the sync %q (id %d)", args.SyncName, args.SyncID)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A reference (NAME|ID) names a connection, model, sync or notification: what terraform import
@@ -48,6 +49,17 @@ func (e *refError) Unwrap() error { return e.is }
 func resolveRef[T any](ctx context.Context, kind, ref string,
 	byID func(context.Context, int64) (T, error), byName func(context.Context, string) (T, error),
 	id func(T) int64, name func(T) string) (row T, err error) {
+	// A name Postgres cannot hold (bytes that are not UTF-8, a NUL: a path's %ff or %00, an
+	// argument in another encoding) names no row: it is not found, not a query the control
+	// plane refuses (which the API answered as 503 and the commands as Postgres's error).
+	readByName := byName
+	byName = func(ctx context.Context, s string) (T, error) {
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			var zero T
+			return zero, ErrNotFound
+		}
+		return readByName(ctx, s)
+	}
 	notFound := func(err error, format string, args ...any) (T, error) {
 		if errors.Is(err, ErrNotFound) {
 			return row, &refError{msg: fmt.Sprintf(format, args...), is: ErrNotFound}

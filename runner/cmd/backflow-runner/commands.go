@@ -69,7 +69,9 @@ need "Authorization: Bearer $BACKFLOW_API_TOKEN" (see docs/runner.md).
 			if tok := os.Getenv(runner.APITokenEnv); tok != "" && strings.TrimSpace(tok) == "" {
 				return fmt.Errorf("%s holds only whitespace: set it to a long random value (openssl rand -hex 32), or unset it", runner.APITokenEnv)
 			}
-			store, err := e.openStore(ctx, true, *maxSyncs*5+6) // per sync: the ledger read (or two lookups), two committers, one more
+			// Per sync: the ledger read (or two lookups), two committers, one more; then the
+			// requests of the status page and the API.
+			store, err := e.openStore(ctx, true, *maxSyncs*5+6+runner.HTTPControlPlaneConns)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,9 +204,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				i++
 			}
 		}
+		// flag's own report names a flag with one dash and says "parse error": the problem is
+		// said here, as the commands' other usage errors are, then the usage.
+		fs.SetOutput(io.Discard)
 		pos, err := parseInterleaved(fs, args[1:])
+		fs.SetOutput(stderr)
 		if err != nil {
-			return 2 // flag has printed the problem and the usage
+			fmt.Fprintf(stderr, "backflow-runner %s: %s\n\n", c.name, flagProblem(fs, err))
+			fs.Usage()
+			return 2
 		}
 		if e.databaseURL == "" && !c.noDatabase {
 			e.databaseURL = os.Getenv(controlplane.DatabaseURLEnv)
@@ -319,6 +326,43 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// flagProblem says what is wrong in err, the flag package's error parsing fs's arguments: the
+// flag as it is documented (--limit, not -limit) and, for a value it could not read, what the
+// flag wants.
+func flagProblem(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Sprintf("unknown flag --%s (the flags are below; a name that begins with a dash goes after --)", strings.TrimPrefix(name, "-"))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		name = strings.TrimPrefix(name, "-")
+		return fmt.Sprintf("--%s needs a value: --%s VALUE", name, name)
+	}
+	// invalid value "x" for flag -limit: parse error; invalid boolean value "x" for -json: parse error
+	if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+		name := strings.TrimPrefix(m[2], "-")
+		want, given := m[3], " "+m[1]
+		if f := fs.Lookup(name); f != nil {
+			switch fmt.Sprintf("%T", f.Value) {
+			case "*flag.boolValue":
+				want, given = fmt.Sprintf("true or false (--%s, or --%[1]s=false)", name), "="+m[1]
+			case "*flag.intValue", "*flag.int64Value":
+				want = "a whole number"
+			case "*flag.uintValue", "*flag.uint64Value":
+				want = "a whole number, 0 or more"
+			case "*flag.durationValue":
+				want = "a duration such as 30s, 5m or 1h30m"
+			case "*flag.float64Value":
+				want = "a number"
+			}
+		}
+		return fmt.Sprintf("--%s%s: want %s", name, given, want)
+	}
+	return msg
+}
+
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-(\S+): (.*)$`)
 
 // takesValue reports whether arg is a flag of fs that takes the next argument as its value
 // (`--key --`: that "--" is the key, not the end of the flags).

@@ -1,0 +1,56 @@
+package runner
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+)
+
+// TestAPIRunRequestBody: POST's body is empty or {"full": true|false}. What else it holds is
+// refused with a 400 that says what, in words (not Go's types), and nothing is queued: "full"
+// twice too, which a proxy or a log reading the first would take for another run than the one
+// queued. Its valid neighbours are queued as they say.
+func TestAPIRunRequestBody(t *testing.T) {
+	const token = "b0dy-t0ken"
+	t.Setenv(APITokenEnv, token)
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	base := serveAPI(t, f)
+	u := base + "/v1/syncs/" + url.PathEscape(f.sync.Name) + "/runs"
+	for body, want := range map[string]string{
+		`{"full":true,"full":false}`: `it holds \"full\" more than once`,
+		`{"full":true,"FULL":true}`:  `it holds \"full\" more than once`,
+		`[[[[]]]]`:                   `it is an array, not an object`,
+		`{"full":"yes"}`:             `\"full\" is a string, not true or false`,
+		`{"full":1}`:                 `\"full\" is a number, not true or false`,
+		`{"full":{"full":true}}`:     `\"full\" is an object, not true or false`,
+		`{"full":true,"x":1}`:        `unknown member \"x\": the only one is \"full\"`,
+		`"full"`:                     `it is a string, not an object`,
+		`{"full":true`:               `it ends before the object does`,
+		`full=true`:                  `it is not JSON`,
+		`{"full":true}{"x":1}`:       `it holds more than one JSON value`,
+	} {
+		a := apiCall(t, http.MethodPost, u, token, body)
+		if a.code != http.StatusBadRequest || !strings.Contains(a.body, want) || strings.Contains(a.body, "Go ") ||
+			strings.Contains(a.body, "struct") {
+			t.Errorf("body %s: %d %s, want 400 saying %s", body, a.code, a.body, want)
+		}
+	}
+	var n int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.river_job`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("jobs queued by refused bodies: %d (%v), want 0", n, err)
+	}
+	for body, wantFull := range map[string]bool{
+		``: false, "\n": false, `null`: false, `{}`: false, `{"full":null}`: false, ` {"full": true} `: true,
+		`{"Full":true}`: true, `{"full":false}`: false,
+	} {
+		a := apiCall(t, http.MethodPost, u, token, body)
+		var q QueuedRunJSON
+		if err := json.Unmarshal([]byte(a.body), &q); err != nil || a.code != http.StatusAccepted || q.Full != wantFull {
+			t.Errorf("body %q: %d %s (%v), want a run queued with full %v", body, a.code, a.body, err, wantFull)
+		}
+	}
+}
