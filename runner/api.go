@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -278,6 +279,14 @@ func queuedUnknown(err error) bool {
 // value not a boolean, a value after the object; in words, not as the Go types a decoder
 // names.
 func parseRunRequest(body []byte) (full bool, err error) {
+	// A UTF-8 byte order mark before the text, which RFC 8259 lets a reader ignore: Windows
+	// editors write one before a file's text (curl -d @run.json).
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
+	if !utf8.Valid(body) {
+		// No valid body holds a byte beyond ASCII: said as what it is (UTF-16, Latin-1), not
+		// as the decoder's "invalid character 'ÿ'".
+		return false, errors.New("it is not UTF-8 text")
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return false, nil
 	}
@@ -330,10 +339,13 @@ func parseRunRequest(body []byte) (full bool, err error) {
 			return false, err
 		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return false, errors.New("it holds more than one JSON value")
+	switch _, err := dec.Token(); {
+	case errors.Is(err, io.EOF):
+		return full, nil
+	case err != nil:
+		return false, fmt.Errorf("what follows its value is not JSON: %v", err)
 	}
-	return full, nil
+	return false, errors.New("it holds more than one JSON value")
 }
 
 // jsonKind names what a JSON token (json.Decoder.Token) starts, for a message.

@@ -32,6 +32,12 @@ func TestAPIRunRequestBody(t *testing.T) {
 		`{"full":true`:               `it ends before the object does`,
 		`full=true`:                  `it is not JSON`,
 		`{"full":true}{"x":1}`:       `it holds more than one JSON value`,
+		`{"full":true} true`:         `it holds more than one JSON value`,
+		// Not a second value: bytes that are not JSON after the object, or text not in UTF-8.
+		`{"full":true}}`:              `what follows its value is not JSON`,
+		"{\"full\":true}\u00a0":       `what follows its value is not JSON`,
+		"\xff\xfe{\x00}\x00":          `it is not UTF-8 text`,
+		"{\"full\":true}\xef\xbb\xbf": `what follows its value is not JSON`,
 	} {
 		a := apiCall(t, http.MethodPost, u, token, body)
 		if a.code != http.StatusBadRequest || !strings.Contains(a.body, want) || strings.Contains(a.body, "Go ") ||
@@ -46,6 +52,9 @@ func TestAPIRunRequestBody(t *testing.T) {
 	for body, wantFull := range map[string]bool{
 		``: false, "\n": false, `null`: false, `{}`: false, `{"full":null}`: false, ` {"full": true} `: true,
 		`{"Full":true}`: true, `{"full":false}`: false,
+		// A UTF-8 byte order mark, which RFC 8259 lets a reader ignore and Windows editors write
+		// before a file's text (curl -d @run.json).
+		"\ufeff{\"full\": true}": true, "\ufeff": false, "\ufeff\r\n": false,
 	} {
 		a := apiCall(t, http.MethodPost, u, token, body)
 		var q QueuedRunJSON
