@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -343,16 +344,33 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	if m := badFlagValue.FindStringSubmatch(msg); m != nil {
 		name := strings.TrimPrefix(m[2], "-")
 		want, given := m[3], " "+m[1]
+		// A whole number the flag cannot hold (flag's "value out of range") is one: the range
+		// is what it wants.
+		outOfRange := m[3] == "value out of range"
 		if f := fs.Lookup(name); f != nil {
-			switch fmt.Sprintf("%T", f.Value) {
+			switch kind := fmt.Sprintf("%T", f.Value); kind {
 			case "*flag.boolValue":
 				want, given = fmt.Sprintf("true or false (--%s, or --%[1]s=false)", name), "="+m[1]
 			case "*flag.intValue", "*flag.int64Value":
 				want = "a whole number"
+				if outOfRange && kind == "*flag.intValue" {
+					want = fmt.Sprintf("a whole number from %d to %d", math.MinInt, math.MaxInt)
+				} else if outOfRange {
+					want = fmt.Sprintf("a whole number from %d to %d", math.MinInt64, math.MaxInt64)
+				}
 			case "*flag.uintValue", "*flag.uint64Value":
 				want = "a whole number, 0 or more"
+				if outOfRange && kind == "*flag.uintValue" {
+					want = fmt.Sprintf("a whole number from 0 to %d", uint(math.MaxUint))
+				} else if outOfRange {
+					want = fmt.Sprintf("a whole number from 0 to %d", uint64(math.MaxUint64))
+				}
 			case "*flag.durationValue":
 				want = "a duration such as 30s, 5m or 1h30m"
+				// flag says "parse error" for one too long too (above 2562047h, time.Duration's).
+				if v, err := strconv.Unquote(m[1]); err == nil && durationSyntax.MatchString(v) {
+					want = fmt.Sprintf("a duration of at most %s", time.Duration(math.MaxInt64))
+				}
 			case "*flag.float64Value":
 				want = "a number"
 			}
@@ -361,6 +379,10 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	}
 	return msg
 }
+
+// durationSyntax is what time.ParseDuration reads, whatever the size: a value of this form that
+// it refuses is too long.
+var durationSyntax = regexp.MustCompile(`^[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
 
 var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-(\S+): (.*)$`)
 
