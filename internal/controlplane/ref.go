@@ -54,7 +54,7 @@ func resolveRef[T any](ctx context.Context, kind, ref string,
 	// plane refuses (which the API answered as 503 and the commands as Postgres's error).
 	readByName := byName
 	byName = func(ctx context.Context, s string) (T, error) {
-		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		if !TextHolds(s) {
 			var zero T
 			return zero, ErrNotFound
 		}
@@ -109,6 +109,13 @@ func resolveRef[T any](ctx context.Context, kind, ref string,
 		return notFound(err, "no %s has the id or name %q", kind, ref)
 	}
 	return row, nil
+}
+
+// TextHolds reports whether the control plane's text can hold s: UTF-8 without a NUL. A name
+// or key that it cannot hold is no row's (Postgres refuses it as a query's argument, SQLSTATE
+// 22021): a lookup of one answers not found without asking.
+func TextHolds(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // LookupConnection reads the connection ref names (see resolveRef).

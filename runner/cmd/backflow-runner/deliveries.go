@@ -124,17 +124,22 @@ Says what became of one record of a sync, by its key (the sync's primary key, as
 				return err
 			}
 			defer store.Close()
-			state, err := store.LookupLedgerKey(ctx, y.ID, *key)
-			if err != nil {
-				return err
-			}
-			rej, err := store.GetRejected(ctx, y.ID, *key)
-			if err != nil && !errors.Is(err, controlplane.ErrNotFound) {
-				return err
-			}
-			ds, err := store.KeyDeliveries(ctx, y.ID, *key)
-			if err != nil {
-				return err
+			// A key the control plane's text cannot hold ($'\xff', a NUL) is no record's: a
+			// model's row with one is invalid, never sent. It is absent, not a query Postgres
+			// refuses.
+			state := controlplane.LedgerKey{State: controlplane.KeyAbsent}
+			var rej *controlplane.Rejected
+			var ds []controlplane.Delivery
+			if controlplane.TextHolds(*key) {
+				if state, err = store.LookupLedgerKey(ctx, y.ID, *key); err != nil {
+					return err
+				}
+				if rej, err = store.GetRejected(ctx, y.ID, *key); err != nil && !errors.Is(err, controlplane.ErrNotFound) {
+					return err
+				}
+				if ds, err = store.KeyDeliveries(ctx, y.ID, *key); err != nil {
+					return err
+				}
 			}
 			// The key asked about is the caller's; the other keys of its requests (the JSON's
 			// first and last keys, and those their answers quote) are not shown.
