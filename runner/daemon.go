@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -587,6 +589,12 @@ var controlPlaneWait = 15 * time.Second
 // saying why) without reading the control plane.
 func boundedByControlPlane(gate controlPlaneGate, busy func(http.ResponseWriter, string), next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if gate != nil {
+			// The body comes before the slot, which is the control plane's: a client that sends
+			// its body slowly, or stops halfway, held a slot for as long as the server reads it
+			// (its ReadTimeout), and four of them made every other request 503 busy.
+			r = withBodyRead(r)
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), controlPlaneWait)
 		defer cancel()
 		if gate != nil {
@@ -666,6 +674,31 @@ func (d *Daemon) checkSecretKey(ctx context.Context) {
 			"connection_names", names)
 	}
 }
+
+// withBodyRead is r with the first bytes of its body (as many as a run request may hold, and one
+// more) already read: its handler reads the body as it came, the read's error too, without
+// waiting on the client for what it bounds its reading to.
+func withBodyRead(r *http.Request) *http.Request {
+	if r.Body == nil || r.Body == http.NoBody {
+		return r
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, maxRunRequestBody+1))
+	rest := io.Reader(r.Body)
+	if err != nil {
+		rest = failedRead{err}
+	}
+	r2 := *r
+	r2.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), rest), r.Body}
+	return &r2
+}
+
+// failedRead is a reader whose reads fail with err.
+type failedRead struct{ err error }
+
+func (f failedRead) Read([]byte) (int, error) { return 0, f.err }
 
 // releaseOnAnswer calls release when its handler starts answering (WriteHeader, or a Write
 // without it).

@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,5 +114,68 @@ func TestGateSlotFreedOnceAnswering(t *testing.T) {
 	}
 	if len(gate) != 0 {
 		t.Errorf("%d slots still held after both requests", len(gate))
+	}
+}
+
+// A request's slot of the gate is taken once its body has come: a client that sends a run
+// request's body slowly, or stops halfway (the server reads it for up to its ReadTimeout), does
+// not hold the control plane's slot meanwhile. Held, four such POSTs turned the status page and
+// the API into 503 "busy: ... reading the control plane (a lock held by another session?)" for
+// as long, with a control plane that answered. The handler reads the body as it came.
+func TestGateSlotTakenOnceTheBodyHasCome(t *testing.T) {
+	gate := make(controlPlaneGate, 1)
+	old := controlPlaneWait
+	controlPlaneWait = 200 * time.Millisecond
+	t.Cleanup(func() { controlPlaneWait = old })
+	busy := func(w http.ResponseWriter, msg string) { http.Error(w, msg, http.StatusServiceUnavailable) }
+	echo := boundedByControlPlane(gate, busy, func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write(b)
+	})
+	pr, pw := io.Pipe()
+	slowRec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo(slowRec, httptest.NewRequest(http.MethodPost, "/", pr))
+	}()
+	if _, err := pw.Write([]byte(`{"full"`)); err != nil { // half the body, then nothing for now
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	echo(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"full":true}`)))
+	if rec.Code != http.StatusOK || rec.Body.String() != `{"full":true}` {
+		t.Errorf("a request while another's body is on its way: %d %s, want 200 {\"full\":true}", rec.Code, rec.Body)
+	}
+	_, _ = pw.Write([]byte(`:false}`))
+	_ = pw.Close()
+	<-done
+	if slowRec.Code != http.StatusOK || slowRec.Body.String() != `{"full":false}` {
+		t.Errorf("the slow request: %d %s, want 200 and its whole body", slowRec.Code, slowRec.Body)
+	}
+	// A body that ends in an error is handed on with it; one longer than a run request's bound
+	// is handed on whole.
+	pr, pw = io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte("abc"))
+		_ = pw.CloseWithError(errors.New("connection reset"))
+	}()
+	rec = httptest.NewRecorder()
+	echo(rec, httptest.NewRequest(http.MethodPost, "/", pr))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "connection reset") {
+		t.Errorf("a body ending in an error: %d %s, want the error", rec.Code, rec.Body)
+	}
+	long := strings.Repeat("x", 3*maxRunRequestBody)
+	rec = httptest.NewRecorder()
+	echo(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(long)))
+	if rec.Code != http.StatusOK || rec.Body.String() != long {
+		t.Errorf("a long body: %d, %d bytes, want 200 and its %d bytes", rec.Code, rec.Body.Len(), len(long))
+	}
+	if len(gate) != 0 {
+		t.Errorf("%d slots still held after the requests", len(gate))
 	}
 }
