@@ -51,17 +51,22 @@ var statusTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": func(names []string) string {
 		shownNames := make([]string, len(names))
 		for i, n := range names {
-			shownNames[i] = printable.Text(n)
+			shownNames[i] = shown(n)
 		}
 		return strings.Join(shownNames, ", ")
 	},
-	// shown is text from outside (a name, a run's error, an endpoint's answer, a key) as the
-	// commands print it (printable.Text): HTML escaping keeps it from being markup, not from
-	// being shown as something else, and a browser obeys a bidirectional override (U+202E
-	// reverses what follows it) and shows a zero width space as nothing ("users\u200b" passes
-	// for "users"), as a terminal does.
-	"shown": printable.Text,
+	"shown": shown,
 }).ParseFS(statusFS, "statuspage.html"))
+
+// shown is text from outside (a name, a run's error, an endpoint's answer, a key) as the
+// commands print it (printable.Text): HTML escaping keeps it from being markup, not from being
+// shown as something else, and a browser obeys a bidirectional override (U+202E reverses what
+// follows it) and shows a zero width space as nothing ("users\u200b" passes for "users"), as a
+// terminal does. A line that ends in CRLF (nginx's error pages, a proxy's answer) ends as a
+// line, as a browser reads it, not with "\u000d"; a CR alone is shown as its escape.
+func shown(s string) string {
+	return printable.Text(strings.ReplaceAll(s, "\r\n", "\n"))
+}
 
 type statusPage struct {
 	store *controlplane.Store

@@ -53,3 +53,29 @@ func TestStatusPageShowsOutsideTextAsCommandsDo(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint's answer written with CRLF line ends (nginx's own error pages, a proxy's answer in
+// front of the webhook, IIS) is shown line by line, as a browser reads a CR before a line feed:
+// not with "\u000d" at the end of every line. A CR alone is still shown as its escape.
+func TestStatusPageShowsCRLFAnswersAsLines(t *testing.T) {
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.recv.Handle(func(_ *webhooktest.Request, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\nover\rwrite</body>\r\n</html>\r\n"))
+		return true
+	})
+	f.run(controlplane.RunFailed, RunOptions{Trigger: controlplane.TriggerManual})
+	base := serveStatus(t, f.store)
+	resp, err := http.Get(base + "/syncs/" + strconv.FormatInt(f.sync.ID, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	want := "&lt;html&gt;\n&lt;head&gt;&lt;title&gt;502 Bad Gateway&lt;/title&gt;&lt;/head&gt;\n&lt;body&gt;\nover\\u000dwrite&lt;/body&gt;\n&lt;/html&gt;\n"
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+		i := strings.Index(page, `<td class="err">&lt;html`)
+		t.Errorf("GET /syncs/%d: %d, the answer shown as\n%s\nwant\n%s", f.sync.ID, resp.StatusCode, page[max(i, 0):min(len(page), max(i, 0)+200)], want)
+	}
+}
