@@ -169,6 +169,12 @@ func (a *api) authed(next http.HandlerFunc) http.HandlerFunc {
 const maxRunRequestBody = 4 << 10
 
 func (a *api) queueRun(w http.ResponseWriter, r *http.Request) {
+	// What the run is asked to be is the body's: a query (?full=true) was ignored, and a run
+	// that was not full queued for a request that asked for one.
+	if r.URL.RawQuery != "" {
+		writeJSONError(w, http.StatusBadRequest, "the run request takes no query (such as ?full=true): send {\"full\": true} as its body for a full run")
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunRequestBody+1))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, "cannot read the request body")

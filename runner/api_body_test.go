@@ -45,6 +45,14 @@ func TestAPIRunRequestBody(t *testing.T) {
 			t.Errorf("body %s: %d %s, want 400 saying %s", body, a.code, a.body, want)
 		}
 	}
+	// The request's parameters are its body's: a query asking for a full run (?full=true) was
+	// ignored, and a run that was not full queued.
+	for _, q := range []string{"?full=true", "?full", "?FULL=1&x=y", "?full=false"} {
+		a := apiCall(t, http.MethodPost, u+q, token, "")
+		if a.code != http.StatusBadRequest || !strings.Contains(a.body, `takes no query`) {
+			t.Errorf("POST %s: %d %s, want 400 saying it takes no query", q, a.code, a.body)
+		}
+	}
 	var n int
 	if err := f.store.Pool().QueryRow(f.ctx, `SELECT count(*) FROM backflow.river_job`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("jobs queued by refused bodies: %d (%v), want 0", n, err)
@@ -56,7 +64,7 @@ func TestAPIRunRequestBody(t *testing.T) {
 		// before a file's text (curl -d @run.json).
 		"\ufeff{\"full\": true}": true, "\ufeff": false, "\ufeff\r\n": false,
 	} {
-		a := apiCall(t, http.MethodPost, u, token, body)
+		a := apiCall(t, http.MethodPost, u+"?", token, body) // an empty query is none
 		var q QueuedRunJSON
 		if err := json.Unmarshal([]byte(a.body), &q); err != nil || a.code != http.StatusAccepted || q.Full != wantFull {
 			t.Errorf("body %q: %d %s (%v), want a run queued with full %v", body, a.code, a.body, err, wantFull)
