@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -58,22 +59,33 @@ func TestAccCreateCommitAnswerLost(t *testing.T) {
 
 // TestAccCreateCommitAnswerLostBriefly: the answer to a create's commit is lost, but the control
 // plane answers the next question (one connection cut, a proxy recycling it): the provider
-// finds the row and the create succeeds.
+// finds the row and the create succeeds. So when the commit itself reaches the server only after
+// the provider asked (the network failed while it was on its way, a slow server): asked for the
+// row, the control plane did not have it yet, and the create failed while its commit took (the
+// next apply met Name Already Taken); the provider now asks whether the commit took, and waits
+// while it is in progress.
 func TestAccCreateCommitAnswerLostBriefly(t *testing.T) {
-	e := newTestEnv(t)
-	proxy, proxied := controlplanetest.NewStallProxy(t, e.cpURL)
-	t.Cleanup(func() { closeStore(proxied, e.key) })
-	cfg := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", proxied, e.key) +
-		e.warehouseConnection("wh", "Briefly lost")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { proxy.CutAfterSending("commit") },
-				Config:    cfg,
-				Check:     resource.TestCheckResourceAttrSet("backflow_connection.wh", "id"),
-			},
-			{Config: cfg, PlanOnly: true},
-		},
-	})
+	for name, cut := range map[string]func(*controlplanetest.StallProxy){
+		"answer lost":     func(p *controlplanetest.StallProxy) { p.CutAfterSending("commit") },
+		"commit late too": func(p *controlplanetest.StallProxy) { p.CutBeforeDelivering("commit", time.Second) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newTestEnv(t)
+			proxy, proxied := controlplanetest.NewStallProxy(t, e.cpURL)
+			t.Cleanup(func() { closeStore(proxied, e.key) })
+			cfg := fmt.Sprintf("provider \"backflow\" {\n  database_url = %q\n  secret_key   = %q\n}\n", proxied, e.key) +
+				e.warehouseConnection("wh", "Briefly lost")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6ProviderFactories,
+				Steps: []resource.TestStep{
+					{
+						PreConfig: func() { cut(proxy) },
+						Config:    cfg,
+						Check:     resource.TestCheckResourceAttrSet("backflow_connection.wh", "id"),
+					},
+					{Config: cfg, PlanOnly: true},
+				},
+			})
+		})
+	}
 }

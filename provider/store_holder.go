@@ -103,12 +103,13 @@ func (h *storeHolder) getRow(ctx context.Context, kind string, id int64) error {
 // created reports whether a create, whose store call returned err and gave the new row id id,
 // made the row: then the resource goes into the state, even with an error in diags. A commit
 // the control plane did not answer (controlplane.ErrOutcomeUnknown: a network cut, a restart, an
-// interrupt mid-apply) is settled by asking for the row: there or not, the create succeeded or
-// failed. When the control plane cannot be asked either, the row is reported and put into the
-// state all the same, where Terraform marks it tainted: left out, a row that was made would hold
-// its name against the next apply's create (Name Already Taken) until imported by hand; tainted,
-// the next plan finds it (and replaces it, or the user untaints it) or finds it gone (and
-// creates it).
+// interrupt mid-apply) is settled by asking the control plane whether it took
+// (Store.CreateOutcome, which waits for a commit still on its way): it did or did not, the
+// create succeeded or failed. When the control plane cannot tell, the row is reported and put
+// into the state all the same, where Terraform marks it tainted: left out, a row that was made
+// would hold its name against the next apply's create (Name Already Taken) until imported by
+// hand; tainted, the next plan finds it (and replaces it, or the user untaints it) or finds it
+// gone (and creates it).
 func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind, name string, id int64, err error) bool {
 	if err == nil {
 		return true
@@ -119,23 +120,23 @@ func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind
 	}
 	// ctx, not a context that outlives an interrupt: on a control plane that stopped answering
 	// without closing the connection, an interrupt must still end the ask (the row is then kept).
-	gerr := h.getRow(ctx, kind, id)
+	committed, oerr := h.store.CreateOutcome(ctx, err)
 	switch {
-	case gerr == nil:
+	case oerr == nil && committed:
 		return true
-	case errors.Is(gerr, controlplane.ErrNotFound):
+	case oerr == nil:
 		storeError(diags, "create", kind, name, err)
 		return false
 	}
 	addError(diags, titleKind(kind)+" Creation Unconfirmed",
 		fmt.Sprintf("The control plane stopped answering while it committed the new %s %q (id %d), and could not "+
-			"be asked again: it may have been created or not. Terraform records it in the state as id %d, tainted, "+
+			"say whether the commit took: it may have been created or not. Terraform records it in the state as id %d, tainted, "+
 			"so that a %s that was created is neither lost nor left holding its name.", kind, name, id, id, kind),
 		"Once the control plane answers, run the plan again: if the "+kind+" was not created, it plans to create it; "+
 			"if it was, it plans to replace it, as Terraform does with a tainted resource. To keep it as it is "+
 			"instead, run `terraform untaint ADDRESS` first (for a sync that a runner may have run since: a "+
 			"replacement starts with an empty ledger and resends every record).",
-		fmt.Errorf("%w; asking again: %w", err, gerr))
+		fmt.Errorf("%w; asking again: %w", err, oerr))
 	return true
 }
 

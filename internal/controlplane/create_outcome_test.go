@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
@@ -82,5 +83,46 @@ func TestCreateWithLostCommitAnswerKnowsItsID(t *testing.T) {
 			// The server runs the commit it was sent; its answer is what was lost.
 			controlplanetest.WaitFor(t, "the "+c.kind+" the commit made", func() bool { return c.get(id) == nil })
 		})
+	}
+}
+
+// A create whose commit reaches the server after its answer was lost (the network failed while
+// the commit was on its way; the server was slow to run it): asked right away, the row was not
+// there yet, and the provider reported the create failed while its commit took, and the next
+// apply met Name Already Taken. CreateOutcome asks the control plane whether the transaction
+// committed, and waits while it is still in progress.
+func TestCreateOutcomeWaitsForALateCommit(t *testing.T) {
+	ctx := context.Background()
+	admin, dbURL, key := controlplanetest.NewStore(t)
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, proxied := controlplanetest.NewStallProxy(t, dbURL)
+	store, err := controlplane.Open(ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	proxy.CutBeforeDelivering("commit", time.Second)
+	c := webhookConn("late answer")
+	err = store.CreateConnection(ctx, c)
+	if !errors.Is(err, controlplane.ErrOutcomeUnknown) || c.ID == 0 {
+		t.Fatalf("create whose commit's answer was lost: %v (id %d), want ErrOutcomeUnknown and the id", err, c.ID)
+	}
+	if _, gerr := admin.GetConnection(ctx, c.ID); !errors.Is(gerr, controlplane.ErrNotFound) {
+		t.Fatalf("the row before its commit reached the server: %v, want not found (the proxy holds the commit)", gerr)
+	}
+	committed, oerr := admin.CreateOutcome(ctx, err)
+	if oerr != nil || !committed {
+		t.Fatalf("CreateOutcome of a commit that reaches the server late: %v, %v; want committed", committed, oerr)
+	}
+	if _, gerr := admin.GetConnection(ctx, c.ID); gerr != nil {
+		t.Fatalf("the row CreateOutcome said was committed: %v", gerr)
+	}
+	// Another error is no create of unknown outcome.
+	if _, oerr := admin.CreateOutcome(ctx, errors.New("refused")); oerr == nil {
+		t.Fatal("CreateOutcome of an error that is not ErrOutcomeUnknown: no error")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -88,22 +89,81 @@ func (s *Store) inTx(ctx context.Context, db beginner, idempotent bool, fn func(
 // ErrOutcomeUnknown is a create whose commit the control plane took but did not answer: the
 // session ended (a network cut, a restart, a failover) or the call was stopped while it committed,
 // so the row may have been made or not. The row's id is known (the INSERT answered it before the
-// commit), so a caller can ask again whether it exists once the control plane answers.
+// commit), and CreateOutcome asks the control plane whether the commit took.
 var ErrOutcomeUnknown = errors.New("the control plane did not answer the commit: the row may or may not have been created")
+
+// outcomeUnknown is ErrOutcomeUnknown of the transaction xid (txid_current).
+type outcomeUnknown struct {
+	xid int64
+	err error
+}
+
+func (e *outcomeUnknown) Error() string        { return ErrOutcomeUnknown.Error() + ": " + e.err.Error() }
+func (e *outcomeUnknown) Is(target error) bool { return target == ErrOutcomeUnknown }
+func (e *outcomeUnknown) Unwrap() error        { return e.err }
 
 // createTx runs a create in a transaction, as inTx does, run again on a new session only when
 // the session ended before the commit (nothing was written). A commit that failed otherwise than
 // with the server's answer (a *pgconn.PgError: it refused, nothing was written) is
 // ErrOutcomeUnknown: running the create again would make a second row, or be refused because
-// the first one holds the name, so it is not.
+// the first one holds the name, so it is not; CreateOutcome settles it.
 func (s *Store) createTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.onLiveSession(ctx, func() (bool, error) {
-		committing, err := runTx(ctx, s.db, fn)
+		var xid int64
+		committing, err := runTx(ctx, s.db, func(tx pgx.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			// After the create's writes, which gave the transaction its id (a read-only or
+			// standby control plane refuses them, as it did, before anything asks for one).
+			return tx.QueryRow(ctx, `SELECT txid_current()`).Scan(&xid)
+		})
 		if committing && err != nil && !errors.As(err, new(*pgconn.PgError)) {
-			return false, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			return false, &outcomeUnknown{xid: xid, err: err}
 		}
 		return !committing, err
 	})
+}
+
+// createOutcomeWait bounds how long CreateOutcome waits for a transaction still in progress.
+const createOutcomeWait = 15 * time.Second
+
+// CreateOutcome settles a create that failed with ErrOutcomeUnknown (err): whether its
+// transaction committed, as the control plane says (txid_status). A commit whose answer was lost
+// may still be on its way to the server, or running there, when the row is asked for: the row
+// was not there yet, and the create was reported failed while its commit took (the next apply
+// met Name Already Taken). So a transaction still in progress is asked about again until it
+// ends, for createOutcomeWait at most (a session cut without the server seeing it stays open
+// until the server's TCP keepalive ends it); then, or when the control plane cannot be asked,
+// the error says so.
+func (s *Store) CreateOutcome(ctx context.Context, err error) (committed bool, _ error) {
+	var u *outcomeUnknown
+	if !errors.As(err, &u) {
+		return false, fmt.Errorf("not a create whose outcome is unknown: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, createOutcomeWait)
+	defer cancel()
+	for {
+		var status *string
+		qerr := s.onLiveSession(ctx, func() (bool, error) {
+			return true, s.db.QueryRow(ctx, `SELECT txid_status($1)`, u.xid).Scan(&status)
+		})
+		switch {
+		case qerr != nil:
+			return false, qerr
+		case status == nil:
+			return false, fmt.Errorf("the control plane no longer knows transaction %d", u.xid)
+		case *status == "committed":
+			return true, nil
+		case *status == "aborted":
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("its commit was still in progress after %s", createOutcomeWait)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // onLiveSession calls try until it succeeds, or fails otherwise than because the control plane

@@ -23,7 +23,8 @@ type StallProxy struct {
 	closed  bool
 	trips   int
 	cut     []byte
-	cutDown bool // at the cut, the proxy goes down (GoDownAfterSending)
+	cutDown bool          // at the cut, the proxy goes down (GoDownAfterSending)
+	cutLate time.Duration // at the cut, the message reaches the server this much later (CutBeforeDelivering)
 	delay   time.Duration
 }
 
@@ -97,6 +98,15 @@ func (p *StallProxy) CutAfterSending(marker string) {
 	p.cut = []byte(marker)
 }
 
+// CutBeforeDelivering is CutAfterSending, the message holding marker reaching the server late
+// later than the cut: the client's connection closes at once, as a network that fails while a
+// commit is on its way does, and the commit arrives, and runs, after the client asked again.
+func (p *StallProxy) CutBeforeDelivering(marker string, late time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut, p.cutLate = []byte(marker), late
+}
+
 // GoDownAfterSending is CutAfterSending, after which the proxy goes down: every connection
 // through it closes, and every new one is refused, as a control plane that a network cut or a
 // failover takes away for longer than a call waits does.
@@ -106,15 +116,16 @@ func (p *StallProxy) GoDownAfterSending(marker string) {
 	p.cut, p.cutDown = []byte(marker), true
 }
 
-// cutNow says whether what a client sent, just passed on, holds the marker of CutAfterSending,
-// and forgets the marker if so.
-func (p *StallProxy) cutNow(sent []byte) bool {
+// cutNow says whether what a client sent, about to be passed on, holds the marker of
+// CutAfterSending, and forgets the marker if so; late is how much later than the cut it is
+// passed on (CutBeforeDelivering).
+func (p *StallProxy) cutNow(sent []byte) (cut bool, late time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cut == nil || !bytes.Contains(sent, p.cut) {
-		return false
+		return false, 0
 	}
-	p.cut = nil
+	p.cut, late, p.cutLate = nil, p.cutLate, 0
 	if p.cutDown {
 		// The clients' side only: the server runs what it was sent (its side closes at cleanup).
 		_ = p.ln.Close()
@@ -124,7 +135,7 @@ func (p *StallProxy) cutNow(sent []byte) bool {
 			}
 		}
 	}
-	return true
+	return true, late
 }
 
 // Delay makes the proxy hold each answer of the server for d before it passes it on, as a
@@ -180,10 +191,18 @@ func (p *StallProxy) copy(dst, src net.Conn, fromClient bool) {
 			time.Sleep(d)
 		}
 		if n > 0 && !p.isStalled() {
+			cut, late := false, time.Duration(0)
+			if fromClient {
+				cut, late = p.cutNow(buf[:n])
+			}
+			if cut && late > 0 {
+				_ = src.Close()
+				time.Sleep(late)
+			}
 			if _, err := dst.Write(buf[:n]); err != nil {
 				return
 			}
-			if fromClient && p.cutNow(buf[:n]) {
+			if cut {
 				_ = src.Close() // the server's side stays open: it runs what it was sent
 				return
 			}
