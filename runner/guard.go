@@ -257,7 +257,9 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 // no counts to accept), when it was blocked by the guard; nil when it was not (--accept-guard
 // then sends whatever the run finds). The run it starts sends only if it deletes and changes no
 // more records than that blocked run said it would (acceptedTrip): the operator accepts what the
-// blocked run showed, not whatever the warehouse holds by the time they answer.
+// blocked run showed, not whatever the warehouse holds by the time they answer. Run looks it up
+// before it waits for the sync's lock, so that a run ending meanwhile (another operator's
+// --accept-guard of the same blocked run) does not leave this one nothing to accept.
 func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.Run, error) {
 	r, err := e.Store.NewestServedRun(ctx, syncID)
 	switch {

@@ -419,3 +419,52 @@ func TestGuardSaysWhenNoKeyIsInCommon(t *testing.T) {
 		t.Errorf("a run of an empty model says none of its keys is in common: %q", run.Error)
 	}
 }
+
+// Two operators answer one blocked run with --accept-guard at once: the second waits for the
+// sync's lock while the first sends. What the second accepts is the blocked run it was shown,
+// not a run without a guard: by the time it holds the lock the newest run is the first one's
+// success, and a warehouse that lost more records since must block it. Before, the waiting run
+// found no blocked run to accept and sent whatever it found (here 4 deletes past a guard of 1).
+func TestAcceptGuardWhileWaitingAcceptsTheBlockedRunSeen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+	f.run(controlplane.RunBlocked, RunOptions{})
+
+	held, err := f.store.AcquireSync(f.ctx, f.sync.ID, false, nil, 0) // the first operator's run
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true, Wait: true, OnWait: func() { close(waiting) }})
+		done <- result{run, err}
+	}()
+	<-waiting
+	// The first operator's run succeeds (as a recorded run: the ledger is left as it was), and
+	// the warehouse loses two more records before the second run reads it.
+	if _, err := f.store.DB().Exec(f.ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, finished_at)
+		VALUES ($1, 'succeeded', 'manual', now())`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`DELETE FROM users WHERE id IN (3, 4)`)
+	held.Release()
+	r := <-done
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the waiting --accept-guard run sent %v past the blocked run it was shown (run %+v, %v)", got, r.run, r.err)
+	}
+	if r.run == nil || r.run.Status != controlplane.RunBlocked || !strings.Contains(r.run.Error, "more than the 2 of blocked run") {
+		t.Fatalf("the waiting --accept-guard run: %+v, %v; want it blocked, as it deletes more than the blocked run it accepts", r.run, r.err)
+	}
+}
