@@ -275,6 +275,10 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		fmt.Fprintf(&b, "\n\nIt reads incrementally: the model returned %d rows (%d invalid) whose cursor %q is at or "+
 			"after %q, or NULL; the counts are over those rows, and an incremental read sends no deletes.",
 			c.Extracted, c.Invalid, y.Cursor, p.ReadFrom)
+		if p.FullReadDue != "" {
+			fmt.Fprintf(&b, " A run started at %s or later reads the whole model instead (full_read_every = %s), and sends "+
+				"what this preview does not: the deletes, and the changes the cursor missed.", p.FullReadDue, p.FullReadEvery)
+		}
 	case controlplane.ReadFull:
 		fmt.Fprintf(&b, "\n\nIt reads the whole model (%s): the model returned %d rows (%d invalid).", p.ReadWhy, c.Extracted, c.Invalid)
 	default:

@@ -37,6 +37,10 @@ type DryRun struct {
 	// ReadMode and ReadFrom: what a run of a sync with a cursor would read (see Run.ReadMode);
 	// its counts are over the rows it would read. ReadWhy says why it would read the whole model.
 	ReadMode, ReadFrom, ReadWhy string
+	// FullReadDue, for an incremental read, is when full_read_every makes the sync's runs read
+	// the whole model again (UTC, RFC 3339): a run started then or later is not this incremental
+	// one, and sends the deletes and the changes it does not. FullReadEvery is that setting.
+	FullReadDue, FullReadEvery string
 	// FutureCursor is the highest cursor value read above the cap of the preview's start
 	// (capTime: in the future), as a run's warning names it; MarkCap that cap, whose values
 	// above it a run's mark leaves out.
@@ -224,6 +228,8 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		keysOf: map[string][]string{}, ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
+		out.FullReadDue = plan.fullReadDue.UTC().Format(time.RFC3339)
+		out.FullReadEvery = cmp.Or(y.FullReadEvery, warehouse.FormatDuration(controlplane.DefaultFullReadEvery))
 	}
 	err = d.run(ctx, rows, led, func(r *record) error {
 		op := webhook.OpChanged
