@@ -213,10 +213,10 @@ func guardTrip(g controlplane.Guard, c controlplane.RunCounts, ledgerKeys int64,
 			noKeyInCommon(c, ledgerKeys)
 	case g.MaxDeletedPercent != nil && c.Deleted > 0 && pct(c.Deleted) > *g.MaxDeletedPercent:
 		return fmt.Sprintf("the run would delete %d of the %d keys delivered before it (%s%%), more than max_deleted_percent = %s",
-			c.Deleted, ledgerKeys, num(round1(pct(c.Deleted))), num(*g.MaxDeletedPercent)) + noKeyInCommon(c, ledgerKeys)
+			c.Deleted, ledgerKeys, shownPercent(pct(c.Deleted), *g.MaxDeletedPercent), num(*g.MaxDeletedPercent)) + noKeyInCommon(c, ledgerKeys)
 	case g.MaxChangedPercent != nil && !full && c.Changed > 0 && pct(c.Changed) > *g.MaxChangedPercent:
 		return fmt.Sprintf("the run would change %d of the %d keys delivered before it (%s%%), more than max_changed_percent = %s",
-			c.Changed, ledgerKeys, num(round1(pct(c.Changed))), num(*g.MaxChangedPercent))
+			c.Changed, ledgerKeys, shownPercent(pct(c.Changed), *g.MaxChangedPercent), num(*g.MaxChangedPercent))
 	}
 	return ""
 }
@@ -250,7 +250,19 @@ func acceptGuardFlags(full bool) string {
 	return "--accept-guard"
 }
 
-func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+// shownPercent is percentage p, which exceeds bound, as a guard's message shows it: with one
+// decimal, or as many more as it takes to show it above the bound (10.04 over a bound of 10, not
+// 10, which reads as a run blocked for nothing).
+func shownPercent(p, bound float64) string {
+	var s string
+	for n := 1; n <= 12; n++ {
+		s = strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', n, 64), "0"), ".")
+		if v, err := strconv.ParseFloat(s, 64); err == nil && v > bound {
+			break
+		}
+	}
+	return s
+}
 
 // acceptedRun is the run --accept-guard accepts: the sync's newest ended run that served its
 // schedule (controlplane.Store.NewestServedRun: runs queued, running, skipped or canceled showed

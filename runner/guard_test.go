@@ -468,3 +468,30 @@ func TestAcceptGuardWhileWaitingAcceptsTheBlockedRunSeen(t *testing.T) {
 		t.Fatalf("the waiting --accept-guard run: %+v, %v; want it blocked, as it deletes more than the blocked run it accepts", r.run, r.err)
 	}
 }
+
+// A percentage that exceeds its bound by less than the one decimal a message shows is shown with
+// the decimals that tell it from the bound: "(10%), more than max_deleted_percent = 10" read as
+// a run blocked for nothing.
+func TestGuardTripShowsThePercentageAboveItsBound(t *testing.T) {
+	for _, c := range []struct {
+		g    controlplane.Guard
+		c    controlplane.RunCounts
+		keys int64
+		want string
+	}{
+		{controlplane.Guard{MaxDeletedPercent: f64(10)}, controlplane.RunCounts{Extracted: 2000, Deleted: 201}, 2001,
+			"delete 201 of the 2001 keys delivered before it (10.04%), more than max_deleted_percent = 10"},
+		{controlplane.Guard{MaxDeletedPercent: f64(0)}, controlplane.RunCounts{Extracted: 9999, Deleted: 1}, 10000,
+			"delete 1 of the 10000 keys delivered before it (0.01%), more than max_deleted_percent = 0"},
+		{controlplane.Guard{MaxChangedPercent: f64(50)}, controlplane.RunCounts{Extracted: 3001, Changed: 1501}, 3001,
+			"change 1501 of the 3001 keys delivered before it (50.02%), more than max_changed_percent = 50"},
+		{controlplane.Guard{MaxDeletedPercent: f64(10)}, controlplane.RunCounts{Extracted: 10, Deleted: 3}, 12,
+			"delete 3 of the 12 keys delivered before it (25%), more than max_deleted_percent = 10"},
+		{controlplane.Guard{MaxDeletedPercent: f64(33.3)}, controlplane.RunCounts{Extracted: 10, Deleted: 1}, 3,
+			"delete 1 of the 3 keys delivered before it (33.33%), more than max_deleted_percent = 33.3"},
+	} {
+		if got := guardTrip(c.g, c.c, c.keys, false); !strings.Contains(got, c.want) {
+			t.Errorf("guardTrip = %q, want it to say %q", got, c.want)
+		}
+	}
+}
