@@ -264,16 +264,17 @@ func shownPercent(p, bound float64) string {
 	return s
 }
 
-// acceptedRun is the run --accept-guard accepts: the sync's newest ended run that served its
-// schedule (controlplane.Store.NewestServedRun: runs queued, running, skipped or canceled showed
-// no counts to accept), when it was blocked by the guard; nil when it was not (--accept-guard
-// then sends whatever the run finds). The run it starts sends only if it deletes and changes no
+// acceptedRun is the run --accept-guard accepts: the sync's newest run that succeeded or was
+// blocked (controlplane.Store.NewestSettledRun: runs queued, running, skipped or canceled showed
+// no counts to accept, and a failed one, such as an --accept-guard run the endpoint did not
+// answer, leaves the block as it was), when it was blocked by the guard; nil when it was not
+// (--accept-guard then sends whatever the run finds). The run it starts sends only if it deletes and changes no
 // more records than that blocked run said it would (acceptedTrip): the operator accepts what the
 // blocked run showed, not whatever the warehouse holds by the time they answer. Run looks it up
 // before it waits for the sync's lock, so that a run ending meanwhile (another operator's
 // --accept-guard of the same blocked run) does not leave this one nothing to accept.
 func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.Run, error) {
-	r, err := e.Store.NewestServedRun(ctx, syncID)
+	r, err := e.Store.NewestSettledRun(ctx, syncID)
 	switch {
 	case errors.Is(err, controlplane.ErrNotFound):
 		return nil, nil

@@ -495,3 +495,38 @@ func TestGuardTripShowsThePercentageAboveItsBound(t *testing.T) {
 		}
 	}
 }
+
+// An --accept-guard run that fails (the endpoint down) leaves the blocked run it accepted
+// unanswered: the operator's retry accepts that same run, not whatever the warehouse holds by
+// then. Before, the failed run was the newest, there was no blocked run to accept, and the retry
+// ran with no guard at all: here it deleted 4 records past a guard of 1, where 2 were accepted.
+func TestAcceptGuardRetriedAfterAFailedRunAcceptsTheSameBlockedRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.engine.MaxRetries = 1
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+	blocked := f.run(controlplane.RunBlocked, RunOptions{})
+	f.recv.Answer(http.StatusServiceUnavailable, "down")
+	f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+	f.recv.Answer(http.StatusOK, "")
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (3, 4)`)
+	again := f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the retried --accept-guard run sent %v past the blocked run it accepts", got)
+	}
+	if want := fmt.Sprintf("delete 4 records, more than the 2 of blocked run %d", blocked.ID); !strings.Contains(again.Error, want) {
+		t.Errorf("blocked with %q, want it to say %q", again.Error, want)
+	}
+	// A run that succeeded since answers the block: --accept-guard then has none to accept.
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 4 {
+		t.Errorf("the accepting run sent %v, want the 4 deletes", got)
+	}
+}
