@@ -297,6 +297,9 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 	default:
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
 	}
+	if p.NoKeyInCommon != "" && pl.replaced == "" {
+		fmt.Fprintf(&b, "\n\nNote: %s.", p.NoKeyInCommon)
+	}
 	if why := p.KeyWithheld; why != "" { // its sample keys are left out (runner.KeyWithheld)
 		fmt.Fprintf(&b, "\nSample keys are not shown: %s, so the plan does not print it as it is.", why)
 		diags.AddAttributeWarning(path.Root("name"), "Backflow Preview: "+syncTitle(y.Name), b.String())

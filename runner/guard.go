@@ -240,6 +240,29 @@ func noKeyInCommon(c controlplane.RunCounts, ledgerKeys int64) string {
 		"(a run with --mark-delivered --yes)", valid, ledgerKeys)
 }
 
+// keyTextChanged is what a preview says of a run whose model has rows with a valid key and not
+// one of them was delivered before, while the sync delivered keys before: as noKeyInCommon (a
+// mirror's guard says it when it blocks the run), for every behavior, since an update_or_create
+// or append run sends each record again as new under a key the endpoint does not hold, beside
+// the record it holds under the old one, and no guard stops it (it deletes and changes nothing).
+// "" otherwise.
+func keyTextChanged(behavior string, c controlplane.RunCounts, ledgerKeys int64) string {
+	valid := c.Extracted - c.Invalid
+	if valid <= 0 || ledgerKeys <= 0 || c.New != valid {
+		return ""
+	}
+	then := "the run sends every record as new under its new key, beside the record the endpoint holds under the old one, " +
+		"which no run deletes"
+	if behavior == controlplane.BehaviorMirror {
+		then = "the run deletes every record and creates it again under its new key, in no set order, so the endpoint may end " +
+			"without it"
+	}
+	return fmt.Sprintf("none of the model's %d keys is among the %d the sync delivered before: if they are the same rows, "+
+		"their key's text changed (the key column's type: 1 became 1.00; or the model's SQL for it), and %s. Make the model's "+
+		"key text what it was (id::bigint), or take the new keys as delivered without sending anything (a run with "+
+		"--mark-delivered --yes)", valid, ledgerKeys, then)
+}
+
 // acceptGuardFlags are the flags of the run that sends what a blocked run (or a dry run) would
 // have: a --full run's are --full too, since without it a run diffs (a cursor sync's reads only
 // the rows after its mark, and sends no deletes).

@@ -34,6 +34,10 @@ type DryRun struct {
 	// would then send nothing; empty when it would not.
 	Mark    bool
 	Blocked string
+	// NoKeyInCommon, of a full read of a sync that delivered keys before, says that none of the
+	// model's keys is among them (keyTextChanged): the run sends every record as new, under keys
+	// the endpoint does not hold, beside those it holds (a mirror deletes those). "" otherwise.
+	NoKeyInCommon string
 	// ReadMode and ReadFrom: what a run of a sync with a cursor would read (see Run.ReadMode);
 	// its counts are over the rows it would read. ReadWhy says why it would read the whole model.
 	ReadMode, ReadFrom, ReadWhy string
@@ -270,6 +274,10 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	}
 	if !out.Mark && guardCanTrip(g, ledgerEmpty) {
 		out.Blocked = guardTrip(g, out.Counts, guardKeys, full)
+	}
+	// Said once: a guard that blocks the run's deletes says it already (noKeyInCommon).
+	if n := noKeyInCommon(out.Counts, d.ledgerKeys); !plan.incremental() && !full && !out.Mark && (n == "" || !strings.HasSuffix(out.Blocked, n)) {
+		out.NoKeyInCommon = keyTextChanged(y.Behavior, out.Counts, d.ledgerKeys)
 	}
 	out.InvalidSamples, _ = json.Marshal(d.samples)
 	if len(d.samples) == 0 {

@@ -354,6 +354,9 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	if len(dr.InvalidSamples) > 2 {
 		fmt.Fprintf(e.stdout, "invalid samples: %s\n", dr.InvalidSamples)
 	}
+	if dr.NoKeyInCommon != "" {
+		fmt.Fprintf(e.stdout, "note: %s\n", dr.NoKeyInCommon)
+	}
 	switch {
 	case dr.Mark:
 		fmt.Fprintf(e.stdout, "%s would record these records as delivered WITHOUT sending them "+
