@@ -120,8 +120,9 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"sends the deletes and the changes the cursor missed, which these counts leave out. Null otherwise."},
 			"no_key_in_common": schema.StringAttribute{Computed: true, MarkdownDescription: "Set when none of the " +
 				"model's keys is among those the sync delivered before (a whole read of a sync that delivered some): what a " +
-				"change of the key's text looks like (its column retyped: `1` became `1.00`), which an `update_or_create` or " +
-				"`append` run sends as new records beside those the endpoint holds, and no guard stops. It says so and what " +
+				"change of the key's text looks like (its column retyped: `1` became `1.00`), which an `update_or_create` " +
+				"run sends as new records beside those the endpoint holds, and no guard stops (not set for an `append` " +
+				"sync, whose model is often a window of new events). It says so and what " +
 				"to do; null otherwise. A policy can fail on it."},
 		},
 	}

@@ -242,13 +242,14 @@ func noKeyInCommon(c controlplane.RunCounts, ledgerKeys int64) string {
 
 // keyTextChanged is what a preview says of a run whose model has rows with a valid key and not
 // one of them was delivered before, while the sync delivered keys before: as noKeyInCommon (a
-// mirror's guard says it when it blocks the run), for every behavior, since an update_or_create
-// or append run sends each record again as new under a key the endpoint does not hold, beside
-// the record it holds under the old one, and no guard stops it (it deletes and changes nothing).
-// "" otherwise.
+// mirror's guard says it when it blocks the run), also of an update_or_create run, which sends
+// each record again as new under a key the endpoint does not hold, beside the record it holds
+// under the old one, and which no guard stops (it deletes and changes nothing). Not of an append
+// sync: its model is often a window of recent events, whose keys are all new at each run. ""
+// otherwise.
 func keyTextChanged(behavior string, c controlplane.RunCounts, ledgerKeys int64) string {
 	valid := c.Extracted - c.Invalid
-	if valid <= 0 || ledgerKeys <= 0 || c.New != valid {
+	if behavior == controlplane.BehaviorAppend || valid <= 0 || ledgerKeys <= 0 || c.New != valid {
 		return ""
 	}
 	then := "the run sends every record as new under its new key, beside the record the endpoint holds under the old one, " +

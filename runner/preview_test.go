@@ -386,11 +386,19 @@ func TestPreviewSaysNoKeyIsAmongThoseDelivered(t *testing.T) {
 	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Counts.New != 4 || dr.NoKeyInCommon != "" {
 		t.Fatalf("preview of a model keeping one key: %+v, %q, %v; want 4 new and nothing said", dr.Counts, dr.NoKeyInCommon, err)
 	}
-	f.sync.Behavior = controlplane.BehaviorMirror
+	// An append sync's model is often a window of recent events, whose keys are all new each run.
+	f.sync.Behavior = controlplane.BehaviorAppend
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
 	setSQL(`SELECT id::numeric(10,2) AS id, email, name FROM users`)
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Counts.New != 5 || dr.NoKeyInCommon != "" {
+		t.Fatalf("preview of an append sync's new keys: %+v, %q, %v; want 5 new and nothing said", dr.Counts, dr.NoKeyInCommon, err)
+	}
+	f.sync.Behavior = controlplane.BehaviorMirror
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
 	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || !strings.Contains(dr.Blocked, "none of the model's 5 keys") || dr.NoKeyInCommon != "" {
 		t.Fatalf("preview of a mirror's retyped key: blocked %q, note %q, %v; want it said once, by the guard", dr.Blocked, dr.NoKeyInCommon, err)
 	}
