@@ -275,6 +275,10 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 		fmt.Fprintf(&b, "\n\nIt reads incrementally: the model returned %d rows (%d invalid) whose cursor %q is at or "+
 			"after %q, or NULL; the counts are over those rows, and an incremental read sends no deletes.",
 			c.Extracted, c.Invalid, y.Cursor, p.ReadFrom)
+		if p.FullReadDue != "" {
+			fmt.Fprintf(&b, " A run started at %s or later reads the whole model instead (full_read_every = %s), and sends "+
+				"what this preview does not: the deletes, and the changes the cursor missed.", p.FullReadDue, p.FullReadEvery)
+		}
 	case controlplane.ReadFull:
 		fmt.Fprintf(&b, "\n\nIt reads the whole model (%s): the model returned %d rows (%d invalid).", p.ReadWhy, c.Extracted, c.Invalid)
 	default:
@@ -292,6 +296,9 @@ func previewPlan(ctx context.Context, store *controlplane.Store, ps previewSetti
 			"with the model and the sync as stored: nothing was sent.")
 	default:
 		b.WriteString(" Computed read-only from the warehouse and the sync's ledger with the planned definition: nothing was sent.")
+	}
+	if p.NoKeyInCommon != "" && pl.replaced == "" {
+		fmt.Fprintf(&b, "\n\nNote: %s.", p.NoKeyInCommon)
 	}
 	if why := p.KeyWithheld; why != "" { // its sample keys are left out (runner.KeyWithheld)
 		fmt.Fprintf(&b, "\nSample keys are not shown: %s, so the plan does not print it as it is.", why)

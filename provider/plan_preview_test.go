@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -299,7 +300,8 @@ func TestPlanPreviewReadPolicy(t *testing.T) {
 	}
 	got = warnings(modifyPlan(t, &SyncResource{storeHolder{store: store}}, &state, &planned))
 	if len(got) != 1 || !strings.Contains(got[0], "will send 0 new, 0 changed and 0 deleted records") ||
-		!strings.Contains(got[0], "It reads incrementally") {
+		!strings.Contains(got[0], "It reads incrementally") ||
+		!regexp.MustCompile(`A run started at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ or later reads the whole model instead \(full_read_every = `).MatchString(got[0]) {
 		t.Fatalf("cursor_lookback changed: %q", got)
 	}
 }

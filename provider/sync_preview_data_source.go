@@ -52,6 +52,8 @@ type syncPreviewModel struct {
 	ReadMode       types.String `tfsdk:"read_mode"`
 	ReadFrom       types.String `tfsdk:"read_from"`
 	ReadWhy        types.String `tfsdk:"read_why"`
+	FullReadDue    types.String `tfsdk:"full_read_due"`
+	NoKeyInCommon  types.String `tfsdk:"no_key_in_common"`
 }
 
 func (d *SyncPreviewDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -112,6 +114,16 @@ func (d *SyncPreviewDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"would read the whole model (`read_mode = \"" + controlplane.ReadFull + "\"`), as the run's log and " +
 				"`sync --dry-run` say it: e.g. `the sync's definition changed since its last mark`, or that " +
 				"`full_read_every` has passed; null otherwise."},
+			"full_read_due": schema.StringAttribute{Computed: true, MarkdownDescription: "For an incremental read " +
+				"(`read_mode = \"" + controlplane.ReadIncremental + "\"`): when `full_read_every` makes the sync's runs " +
+				"read the whole model again (UTC, RFC 3339). A run started then or later is not the one previewed: it " +
+				"sends the deletes and the changes the cursor missed, which these counts leave out. Null otherwise."},
+			"no_key_in_common": schema.StringAttribute{Computed: true, MarkdownDescription: "Set when none of the " +
+				"model's keys is among those the sync delivered before (a whole read of a sync that delivered some): what a " +
+				"change of the key's text looks like (its column retyped: `1` became `1.00`), which an `update_or_create` " +
+				"run sends as new records beside those the endpoint holds, and no guard stops (not set for an `append` " +
+				"sync, whose model is often a window of new events). It says so and what " +
+				"to do; null otherwise. A policy can fail on it."},
 		},
 	}
 }
@@ -158,6 +170,7 @@ func (d *SyncPreviewDataSource) Read(ctx context.Context, req datasource.ReadReq
 	m.ID = types.Int64Value(y.ID)
 	m.Mark = types.BoolValue(p.Mark)
 	m.ReadMode, m.ReadFrom, m.ReadWhy = stringOrNull(p.ReadMode), stringOrNull(p.ReadFrom), stringOrNull(p.ReadWhy)
+	m.FullReadDue, m.NoKeyInCommon = stringOrNull(p.FullReadDue), stringOrNull(p.NoKeyInCommon)
 	m.Blocked = types.StringNull()
 	if p.Blocked != "" {
 		m.Blocked = types.StringValue(p.Blocked)

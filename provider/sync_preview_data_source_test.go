@@ -78,6 +78,8 @@ data "backflow_sync_preview" "t" {
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_mode"), knownvalue.StringExact("full")),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_why"), knownvalue.StringExact("the sync has no cursor mark yet")),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_from"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("full_read_due"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("no_key_in_common"), knownvalue.Null()),
 					// A sync that sends its key only hashed: its counts, not the keys it hashes so as not
 					// to send them (state and plans would show them), as the plan's preview leaves them out.
 					statecheck.ExpectKnownValue(h, tfjsonpath.New("new"), knownvalue.Int64Exact(4)),
@@ -106,6 +108,10 @@ data "backflow_sync_preview" "t" {
 					keys("changed_samples", "u2"), keys("deleted_samples", "u4"),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_mode"), knownvalue.StringExact("incremental")),
 					statecheck.ExpectKnownValue(c, tfjsonpath.New("read_why"), knownvalue.Null()),
+					// An incremental read's preview says when full_read_every (24h) makes runs read in full.
+					statecheck.ExpectKnownValue(c, tfjsonpath.New("full_read_due"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("no_key_in_common"), knownvalue.Null()),
 				},
 			},
 			{

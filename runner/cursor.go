@@ -63,15 +63,18 @@ import (
 // readPlan is what a run of a sync reads: the whole model or, for an incremental read, the rows
 // at or after a cursor value.
 type readPlan struct {
-	cursor     string // the cursor column; "" for a sync without one
-	kind       warehouse.CursorKind
-	instants   bool             // a time cursor's values are instants (warehouse.CursorInstants)
-	start      time.Time        // the run's start, which the mark's cap is of (capTime)
-	mode       string           // controlplane.ReadFull or ReadIncremental; "" without a cursor
-	since      *warehouse.Since // set for an incremental read
-	why        string           // why a cursor sync reads the whole model
-	prev       *controlplane.CursorState
-	definition string
+	cursor   string // the cursor column; "" for a sync without one
+	kind     warehouse.CursorKind
+	instants bool             // a time cursor's values are instants (warehouse.CursorInstants)
+	start    time.Time        // the run's start, which the mark's cap is of (capTime)
+	mode     string           // controlplane.ReadFull or ReadIncremental; "" without a cursor
+	since    *warehouse.Since // set for an incremental read
+	// fullReadDue, for an incremental read, is when full_read_every makes the sync's runs read
+	// the whole model again (the last full read plus full_read_every).
+	fullReadDue time.Time
+	why         string // why a cursor sync reads the whole model
+	prev        *controlplane.CursorState
+	definition  string
 	// markDefinition is the stored definition this run's read keeps the mark of
 	// (SyncLease.RecordRead): definition, or the legacy digest of a mark it reads from
 	// (legacyMarkHolds).
@@ -279,6 +282,7 @@ func (e *Engine) planIncremental(ctx context.Context, p *readPlan, y *controlpla
 		}
 		p.mode = controlplane.ReadIncremental
 		p.since = &warehouse.Since{Column: y.Cursor, Kind: p.kind, From: from}
+		p.fullReadDue = prev.FullReadAt.Add(every)
 	}
 	return nil
 }

@@ -1229,3 +1229,42 @@ func TestCursorTypeNamedOtherwise(t *testing.T) {
 		t.Errorf("the run after that read %q, want incremental", run.ReadMode)
 	}
 }
+
+// An incremental preview counts no deletes, yet the sync's runs read the whole model again once
+// full_read_every has passed since the last full read, and then send them: a plan made minutes
+// before that time showed "0 deleted" for a next run that deleted. The preview says when that
+// is (DryRun.FullReadDue), which a run started then or later is not the one previewed.
+func TestCursorPreviewSaysWhenAFullReadIsDue(t *testing.T) {
+	t.Parallel()
+	f := cursorFixture(t, controlplane.BehaviorMirror)
+	f.sync.FullReadEvery = "1h"
+	f.sync.Guard = &controlplane.Guard{}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	st, err := f.store.GetCursorState(f.ctx, f.sync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`DELETE FROM users WHERE id = 3`)
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := st.FullReadAt.Add(time.Hour).UTC().Format(time.RFC3339)
+	if dr.ReadMode != controlplane.ReadIncremental || dr.Counts.Deleted != 0 || dr.FullReadDue != want || dr.FullReadEvery != "1h" {
+		t.Fatalf("preview of an incremental read: %q, %d deleted, full read due %q (every %q); want incremental, 0 deleted, "+
+			"due %s (every 1h)", dr.ReadMode, dr.Counts.Deleted, dr.FullReadDue, dr.FullReadEvery, want)
+	}
+	// Once it is due, the run is a full read, and deletes what the preview could not count.
+	expireFullRead(t, f.store, f.sync.ID)
+	if run := f.run(controlplane.RunSucceeded, RunOptions{}); run.ReadMode != controlplane.ReadFull || run.Counts.Deleted != 1 {
+		t.Fatalf("the run after full_read_every: %s, %d deleted; want a full read deleting 1", run.ReadMode, run.Counts.Deleted)
+	}
+	// A full read's preview has no such time.
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, true, 3); err != nil || dr.FullReadDue != "" {
+		t.Fatalf("a full dry run: full read due %q, %v; want none", dr.FullReadDue, err)
+	}
+}

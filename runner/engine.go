@@ -112,6 +112,9 @@ type RunOptions struct {
 	Counters *Counters
 	// AcceptGuard runs the sync even if the run exceeds the sync's guard (once).
 	AcceptGuard bool
+	// accepting is the blocked run AcceptGuard accepts, as Run found it before it waited for
+	// the sync's lock (see acceptedRun).
+	accepting *controlplane.Run
 	// Due is the schedule slot a scheduled run serves (zero for a run started by hand): the
 	// sync's next slot counts from it.
 	Due time.Time
@@ -201,6 +204,14 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 	}
 	if y.Paused {
 		return nil, pausedErr(y)
+	}
+	if opts.AcceptGuard {
+		// The blocked run the operator was shown is the newest before this run waits for the
+		// lock: a run that ends while it waits (another operator's accepting run, which
+		// succeeds) does not make this one accept whatever it then finds.
+		if opts.accepting, err = e.acceptedRun(ctx, y.ID); err != nil {
+			return nil, err
+		}
 	}
 	lease, err := e.Store.AcquireSync(ctx, y.ID, opts.Wait, opts.OnWait, e.lockCheck)
 	if err != nil {
@@ -768,8 +779,11 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 	}
 	var accepted *controlplane.Run // the blocked run --accept-guard accepts (see acceptedRun)
 	if opts.AcceptGuard && !opts.MarkDelivered {
-		if accepted, err = e.acceptedRun(ctx, y.ID); err != nil {
-			return nil, none, err
+		// The one Run found before it took the lock; else (there was none) the newest now.
+		if accepted = opts.accepting; accepted == nil {
+			if accepted, err = e.acceptedRun(ctx, y.ID); err != nil {
+				return nil, none, err
+			}
 		}
 	}
 	if !opts.MarkDelivered && (accepted != nil || !opts.AcceptGuard && guardCanTrip(g, ledState.Empty())) {

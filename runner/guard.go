@@ -213,10 +213,10 @@ func guardTrip(g controlplane.Guard, c controlplane.RunCounts, ledgerKeys int64,
 			noKeyInCommon(c, ledgerKeys)
 	case g.MaxDeletedPercent != nil && c.Deleted > 0 && pct(c.Deleted) > *g.MaxDeletedPercent:
 		return fmt.Sprintf("the run would delete %d of the %d keys delivered before it (%s%%), more than max_deleted_percent = %s",
-			c.Deleted, ledgerKeys, num(round1(pct(c.Deleted))), num(*g.MaxDeletedPercent)) + noKeyInCommon(c, ledgerKeys)
+			c.Deleted, ledgerKeys, shownPercent(pct(c.Deleted), *g.MaxDeletedPercent), num(*g.MaxDeletedPercent)) + noKeyInCommon(c, ledgerKeys)
 	case g.MaxChangedPercent != nil && !full && c.Changed > 0 && pct(c.Changed) > *g.MaxChangedPercent:
 		return fmt.Sprintf("the run would change %d of the %d keys delivered before it (%s%%), more than max_changed_percent = %s",
-			c.Changed, ledgerKeys, num(round1(pct(c.Changed))), num(*g.MaxChangedPercent))
+			c.Changed, ledgerKeys, shownPercent(pct(c.Changed), *g.MaxChangedPercent), num(*g.MaxChangedPercent))
 	}
 	return ""
 }
@@ -240,6 +240,30 @@ func noKeyInCommon(c controlplane.RunCounts, ledgerKeys int64) string {
 		"(a run with --mark-delivered --yes)", valid, ledgerKeys)
 }
 
+// keyTextChanged is what a preview says of a run whose model has rows with a valid key and not
+// one of them was delivered before, while the sync delivered keys before: as noKeyInCommon (a
+// mirror's guard says it when it blocks the run), also of an update_or_create run, which sends
+// each record again as new under a key the endpoint does not hold, beside the record it holds
+// under the old one, and which no guard stops (it deletes and changes nothing). Not of an append
+// sync: its model is often a window of recent events, whose keys are all new at each run. ""
+// otherwise.
+func keyTextChanged(behavior string, c controlplane.RunCounts, ledgerKeys int64) string {
+	valid := c.Extracted - c.Invalid
+	if behavior == controlplane.BehaviorAppend || valid <= 0 || ledgerKeys <= 0 || c.New != valid {
+		return ""
+	}
+	then := "the run sends every record as new under its new key, beside the record the endpoint holds under the old one, " +
+		"which no run deletes"
+	if behavior == controlplane.BehaviorMirror {
+		then = "the run deletes every record and creates it again under its new key, in no set order, so the endpoint may end " +
+			"without it"
+	}
+	return fmt.Sprintf("none of the model's %d keys is among the %d the sync delivered before: if they are the same rows, "+
+		"their key's text changed (the key column's type: 1 became 1.00; or the model's SQL for it), and %s. Make the model's "+
+		"key text what it was (id::bigint), or take the new keys as delivered without sending anything (a run with "+
+		"--mark-delivered --yes)", valid, ledgerKeys, then)
+}
+
 // acceptGuardFlags are the flags of the run that sends what a blocked run (or a dry run) would
 // have: a --full run's are --full too, since without it a run diffs (a cursor sync's reads only
 // the rows after its mark, and sends no deletes).
@@ -250,16 +274,31 @@ func acceptGuardFlags(full bool) string {
 	return "--accept-guard"
 }
 
-func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+// shownPercent is percentage p, which exceeds bound, as a guard's message shows it: with one
+// decimal, or as many more as it takes to show it above the bound (10.04 over a bound of 10, not
+// 10, which reads as a run blocked for nothing).
+func shownPercent(p, bound float64) string {
+	var s string
+	for n := 1; n <= 12; n++ {
+		s = strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', n, 64), "0"), ".")
+		if v, err := strconv.ParseFloat(s, 64); err == nil && v > bound {
+			break
+		}
+	}
+	return s
+}
 
-// acceptedRun is the run --accept-guard accepts: the sync's newest ended run that served its
-// schedule (controlplane.Store.NewestServedRun: runs queued, running, skipped or canceled showed
-// no counts to accept), when it was blocked by the guard; nil when it was not (--accept-guard
-// then sends whatever the run finds). The run it starts sends only if it deletes and changes no
+// acceptedRun is the run --accept-guard accepts: the sync's newest run that succeeded or was
+// blocked (controlplane.Store.NewestSettledRun: runs queued, running, skipped or canceled showed
+// no counts to accept, and a failed one, such as an --accept-guard run the endpoint did not
+// answer, leaves the block as it was), when it was blocked by the guard; nil when it was not
+// (--accept-guard then sends whatever the run finds). The run it starts sends only if it deletes and changes no
 // more records than that blocked run said it would (acceptedTrip): the operator accepts what the
-// blocked run showed, not whatever the warehouse holds by the time they answer.
+// blocked run showed, not whatever the warehouse holds by the time they answer. Run looks it up
+// before it waits for the sync's lock, so that a run ending meanwhile (another operator's
+// --accept-guard of the same blocked run) does not leave this one nothing to accept.
 func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.Run, error) {
-	r, err := e.Store.NewestServedRun(ctx, syncID)
+	r, err := e.Store.NewestSettledRun(ctx, syncID)
 	switch {
 	case errors.Is(err, controlplane.ErrNotFound):
 		return nil, nil

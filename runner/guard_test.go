@@ -419,3 +419,114 @@ func TestGuardSaysWhenNoKeyIsInCommon(t *testing.T) {
 		t.Errorf("a run of an empty model says none of its keys is in common: %q", run.Error)
 	}
 }
+
+// Two operators answer one blocked run with --accept-guard at once: the second waits for the
+// sync's lock while the first sends. What the second accepts is the blocked run it was shown,
+// not a run without a guard: by the time it holds the lock the newest run is the first one's
+// success, and a warehouse that lost more records since must block it. Before, the waiting run
+// found no blocked run to accept and sent whatever it found (here 4 deletes past a guard of 1).
+func TestAcceptGuardWhileWaitingAcceptsTheBlockedRunSeen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+	f.run(controlplane.RunBlocked, RunOptions{})
+
+	held, err := f.store.AcquireSync(f.ctx, f.sync.ID, false, nil, 0) // the first operator's run
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true, Wait: true, OnWait: func() { close(waiting) }})
+		done <- result{run, err}
+	}()
+	<-waiting
+	// The first operator's run succeeds (as a recorded run: the ledger is left as it was), and
+	// the warehouse loses two more records before the second run reads it.
+	if _, err := f.store.DB().Exec(f.ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, finished_at)
+		VALUES ($1, 'succeeded', 'manual', now())`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`DELETE FROM users WHERE id IN (3, 4)`)
+	held.Release()
+	r := <-done
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the waiting --accept-guard run sent %v past the blocked run it was shown (run %+v, %v)", got, r.run, r.err)
+	}
+	if r.run == nil || r.run.Status != controlplane.RunBlocked || !strings.Contains(r.run.Error, "more than the 2 of blocked run") {
+		t.Fatalf("the waiting --accept-guard run: %+v, %v; want it blocked, as it deletes more than the blocked run it accepts", r.run, r.err)
+	}
+}
+
+// A percentage that exceeds its bound by less than the one decimal a message shows is shown with
+// the decimals that tell it from the bound: "(10%), more than max_deleted_percent = 10" read as
+// a run blocked for nothing.
+func TestGuardTripShowsThePercentageAboveItsBound(t *testing.T) {
+	for _, c := range []struct {
+		g    controlplane.Guard
+		c    controlplane.RunCounts
+		keys int64
+		want string
+	}{
+		{controlplane.Guard{MaxDeletedPercent: f64(10)}, controlplane.RunCounts{Extracted: 2000, Deleted: 201}, 2001,
+			"delete 201 of the 2001 keys delivered before it (10.04%), more than max_deleted_percent = 10"},
+		{controlplane.Guard{MaxDeletedPercent: f64(0)}, controlplane.RunCounts{Extracted: 9999, Deleted: 1}, 10000,
+			"delete 1 of the 10000 keys delivered before it (0.01%), more than max_deleted_percent = 0"},
+		{controlplane.Guard{MaxChangedPercent: f64(50)}, controlplane.RunCounts{Extracted: 3001, Changed: 1501}, 3001,
+			"change 1501 of the 3001 keys delivered before it (50.02%), more than max_changed_percent = 50"},
+		{controlplane.Guard{MaxDeletedPercent: f64(10)}, controlplane.RunCounts{Extracted: 10, Deleted: 3}, 12,
+			"delete 3 of the 12 keys delivered before it (25%), more than max_deleted_percent = 10"},
+		{controlplane.Guard{MaxDeletedPercent: f64(33.3)}, controlplane.RunCounts{Extracted: 10, Deleted: 1}, 3,
+			"delete 1 of the 3 keys delivered before it (33.33%), more than max_deleted_percent = 33.3"},
+	} {
+		if got := guardTrip(c.g, c.c, c.keys, false); !strings.Contains(got, c.want) {
+			t.Errorf("guardTrip = %q, want it to say %q", got, c.want)
+		}
+	}
+}
+
+// An --accept-guard run that fails (the endpoint down) leaves the blocked run it accepted
+// unanswered: the operator's retry accepts that same run, not whatever the warehouse holds by
+// then. Before, the failed run was the newest, there was no blocked run to accept, and the retry
+// ran with no guard at all: here it deleted 4 records past a guard of 1, where 2 were accepted.
+func TestAcceptGuardRetriedAfterAFailedRunAcceptsTheSameBlockedRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.engine.MaxRetries = 1
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+	blocked := f.run(controlplane.RunBlocked, RunOptions{})
+	f.recv.Answer(http.StatusServiceUnavailable, "down")
+	f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+	f.recv.Answer(http.StatusOK, "")
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (3, 4)`)
+	again := f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the retried --accept-guard run sent %v past the blocked run it accepts", got)
+	}
+	if want := fmt.Sprintf("delete 4 records, more than the 2 of blocked run %d", blocked.ID); !strings.Contains(again.Error, want) {
+		t.Errorf("blocked with %q, want it to say %q", again.Error, want)
+	}
+	// A run that succeeded since answers the block: --accept-guard then has none to accept.
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 4 {
+		t.Errorf("the accepting run sent %v, want the 4 deletes", got)
+	}
+}

@@ -34,9 +34,17 @@ type DryRun struct {
 	// would then send nothing; empty when it would not.
 	Mark    bool
 	Blocked string
+	// NoKeyInCommon, of a full read of a sync that delivered keys before, says that none of the
+	// model's keys is among them (keyTextChanged): the run sends every record as new, under keys
+	// the endpoint does not hold, beside those it holds (a mirror deletes those). "" otherwise.
+	NoKeyInCommon string
 	// ReadMode and ReadFrom: what a run of a sync with a cursor would read (see Run.ReadMode);
 	// its counts are over the rows it would read. ReadWhy says why it would read the whole model.
 	ReadMode, ReadFrom, ReadWhy string
+	// FullReadDue, for an incremental read, is when full_read_every makes the sync's runs read
+	// the whole model again (UTC, RFC 3339): a run started then or later is not this incremental
+	// one, and sends the deletes and the changes it does not. FullReadEvery is that setting.
+	FullReadDue, FullReadEvery string
 	// FutureCursor is the highest cursor value read above the cap of the preview's start
 	// (capTime: in the future), as a run's warning names it; MarkCap that cap, whose values
 	// above it a run's mark leaves out.
@@ -224,6 +232,8 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		keysOf: map[string][]string{}, ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
+		out.FullReadDue = plan.fullReadDue.UTC().Format(time.RFC3339)
+		out.FullReadEvery = cmp.Or(y.FullReadEvery, warehouse.FormatDuration(controlplane.DefaultFullReadEvery))
 	}
 	err = d.run(ctx, rows, led, func(r *record) error {
 		op := webhook.OpChanged
@@ -264,6 +274,10 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	}
 	if !out.Mark && guardCanTrip(g, ledgerEmpty) {
 		out.Blocked = guardTrip(g, out.Counts, guardKeys, full)
+	}
+	// Said once: a guard that blocks the run's deletes says it already (noKeyInCommon).
+	if n := noKeyInCommon(out.Counts, d.ledgerKeys); !plan.incremental() && !full && !out.Mark && (n == "" || !strings.HasSuffix(out.Blocked, n)) {
+		out.NoKeyInCommon = keyTextChanged(y.Behavior, out.Counts, d.ledgerKeys)
 	}
 	out.InvalidSamples, _ = json.Marshal(d.samples)
 	if len(d.samples) == 0 {

@@ -356,3 +356,50 @@ func TestSendSampleReadsSampleTextAsThePlanDoes(t *testing.T) {
 		t.Errorf("test sent %q", got)
 	}
 }
+
+// A model whose key's text changed (its column retyped: 1 became 1.00) has none of the keys the
+// sync delivered: an update_or_create run sends every record again as new, beside the one the
+// endpoint holds, and no guard stops it. Its preview counted "5 new" and said nothing more; it
+// now says that none of the keys is among those delivered, and what to do. A model that keeps
+// one key, or a mirror whose guard says it already, does not say it (again).
+func TestPreviewSaysNoKeyIsAmongThoseDelivered(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	setSQL := func(sql string) {
+		t.Helper()
+		f.model.Table, f.model.SQL = "", sql
+		if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setSQL(`SELECT id::numeric(10,2) AS id, email, name FROM users`)
+	dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr.Counts.New != 5 || !strings.Contains(dr.NoKeyInCommon, "none of the model's 5 keys is among the 5 the sync delivered before") ||
+		!strings.Contains(dr.NoKeyInCommon, "beside the record the endpoint holds") {
+		t.Fatalf("preview of a retyped key: %+v, %q", dr.Counts, dr.NoKeyInCommon)
+	}
+	setSQL(`SELECT CASE WHEN id = 1 THEN id::text ELSE id::numeric(10,2)::text END AS id, email, name FROM users`)
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Counts.New != 4 || dr.NoKeyInCommon != "" {
+		t.Fatalf("preview of a model keeping one key: %+v, %q, %v; want 4 new and nothing said", dr.Counts, dr.NoKeyInCommon, err)
+	}
+	// An append sync's model is often a window of recent events, whose keys are all new each run.
+	f.sync.Behavior = controlplane.BehaviorAppend
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	setSQL(`SELECT id::numeric(10,2) AS id, email, name FROM users`)
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || dr.Counts.New != 5 || dr.NoKeyInCommon != "" {
+		t.Fatalf("preview of an append sync's new keys: %+v, %q, %v; want 5 new and nothing said", dr.Counts, dr.NoKeyInCommon, err)
+	}
+	f.sync.Behavior = controlplane.BehaviorMirror
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil || !strings.Contains(dr.Blocked, "none of the model's 5 keys") || dr.NoKeyInCommon != "" {
+		t.Fatalf("preview of a mirror's retyped key: blocked %q, note %q, %v; want it said once, by the guard", dr.Blocked, dr.NoKeyInCommon, err)
+	}
+}

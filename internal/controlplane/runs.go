@@ -321,13 +321,14 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id WHERE r.id = $1`, id))
 }
 
-// NewestServedRun reads sync syncID's newest ended run that served its schedule (succeeded,
-// failed or blocked: endedServed), one probe of an index (newestRun); ErrNotFound if there is
-// none. Runs queued, running, skipped or canceled are passed over.
-func (s *Store) NewestServedRun(ctx context.Context, syncID int64) (*Run, error) {
+// NewestSettledRun reads sync syncID's newest run that succeeded or was blocked (Run.Served, but
+// for failed runs, which leave a block as it was: an --accept-guard run that fails has not
+// answered it); ErrNotFound if there is none. One probe of the partial index of endedServed
+// (newestRun), passing over the failed runs since.
+func (s *Store) NewestSettledRun(ctx context.Context, syncID int64) (*Run, error) {
 	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
 		FROM backflow.sync_runs r LEFT JOIN backflow.syncs s ON s.id = r.sync_id
-		WHERE r.id = `+newestRun("$1", endedServed), syncID))
+		WHERE r.id = `+newestRun("$1", endedServed+` AND r.status <> 'failed'`), syncID))
 }
 
 // RunOfJob reads the newest run that job jobID ran (a run queued from outside; see Run.JobID).

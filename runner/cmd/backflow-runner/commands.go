@@ -315,6 +315,10 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 		}
 		fmt.Fprintf(e.stdout, "  read       %s\n", s)
 	}
+	if dr.FullReadDue != "" {
+		fmt.Fprintf(e.stdout, "  full read  a run started at %s or later reads the whole model (full_read_every = %s), and sends "+
+			"the deletes and the changes the cursor missed, which these counts leave out\n", dr.FullReadDue, dr.FullReadEvery)
+	}
 	if dr.FutureCursor != "" {
 		fmt.Fprintf(e.stdout, "  cursor     a row's %s is in the future (%s, above %s): the mark leaves it out, and every run "+
 			"reads it again until it is corrected\n", y.Cursor, dr.FutureCursor, dr.MarkCap)
@@ -351,6 +355,9 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 	}
 	if len(dr.InvalidSamples) > 2 {
 		fmt.Fprintf(e.stdout, "invalid samples: %s\n", dr.InvalidSamples)
+	}
+	if dr.NoKeyInCommon != "" {
+		fmt.Fprintf(e.stdout, "note: %s\n", dr.NoKeyInCommon)
 	}
 	switch {
 	case dr.Mark:
