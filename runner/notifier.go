@@ -346,7 +346,6 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		}
 		answered = done
 	}
-	attemptStart := time.Now()
 	sent := false
 	var answer pacing.Answer
 	defer func() {
@@ -370,12 +369,20 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if client == nil {
 		client = webhook.DefaultClient()
 	}
+	// The answer is reported to the pacer as the syncs' Deliverer reports theirs: its latency from
+	// sending the request (an OAuth2 token's fetch, in BuildRequest, is not the endpoint's: a slow
+	// token endpoint made it look that slow to an adaptive connection's pacer), and a send cut
+	// short by the daemon's stop as no answer (it was not the endpoint's, and cut the rate).
+	attemptStart := time.Now()
 	resp, done, err := webhook.Do(client, req) // an answer's body is read for at most a second
 	defer done()
-	sent = true
-	if resp != nil {
+	switch {
+	case err != nil && ctx.Err() != nil: // stopped: NotSent (sent stays false)
+	case resp != nil:
+		sent = true
 		answer = pacing.Answer{Status: resp.StatusCode, Latency: time.Since(attemptStart), Header: resp.Header}
-	} else {
+	default:
+		sent = true
 		answer = pacing.Answer{Latency: time.Since(attemptStart)}
 	}
 	if err != nil {

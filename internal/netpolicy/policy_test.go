@@ -238,7 +238,13 @@ func TestProxyFromEnvironmentRefusesOtherLiteralForms(t *testing.T) {
 		"http://0251.0376.0251.0376/", "http://169.254.43518/", "http://169.16689662/", "http://169.254.169.254./",
 		"http://0x7f.1:8080/", "http://0/", "http://0x/", "http://017700000001/", "http://127.1/",
 		// Full-width digits and ideographic full stops: net/http's CONNECT maps them to ASCII.
-		"https://１６９.２５４.１６９.２５４/latest/meta-data/", "https://169。254。169。254/", "https://０ｘ７ｆ.１/"} {
+		"https://１６９.２５４.１６９.２５４/latest/meta-data/", "https://169。254。169。254/", "https://０ｘ７ｆ.１/",
+		// Other characters IDNA's mapping turns into digits or dots, or drops (held under attack):
+		// mathematical and circled digits, a soft hyphen, a zero-width space, a percent-encoded
+		// full-width full stop, a trailing ideographic full stop, and a host after userinfo.
+		"https://𝟏𝟔𝟗.𝟐𝟓𝟒.𝟏𝟔𝟗.𝟐𝟓𝟒/", "https://①⑥⑨.②⑤④.①⑥⑨.②⑤④/", "https://169.254.169.254\u00ad/",
+		"https://169.254.169.25\u200b4/", "https://169%EF%BC%8E254.169.254/", "https://169.254.169.254。/",
+		"https://user@１６９.２５４.１６９.２５４/"} {
 		req, err := http.NewRequest(http.MethodPost, u, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -33,3 +33,31 @@ func TestDuckDBColumnNamedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBColumnNamesHeld: models naming each column once, however DuckDB derives the names
+// (a struct's fields, * with EXCLUDE or REPLACE, COLUMNS(*), UNPIVOT, a join USING its shared
+// column, a UNION naming its columns differently on each side), are not refused; and a name
+// repeated inside the model is renamed there, so the model's columns carry that name (docs).
+func TestDuckDBColumnNamesHeld(t *testing.T) {
+	src := NewDuckDB(&controlplane.DuckDBConfig{Database: ":memory:"})
+	for q, want := range map[string]string{
+		`select s.* from (select {'a': 1, 'b': 2} as s)`:                                      "a b",
+		`select * exclude (b) from (select 1 as a, 2 as b, 3 as c)`:                           "a c",
+		`select * replace (b + 1 as b) from (select 1 as a, 2 as b)`:                          "a b",
+		`select columns(*) from (select 1 as a, 2 as b)`:                                      "a b",
+		`unpivot (select 1 as a, 2 as b) on a, b into name n value v`:                         "n v",
+		`select * from (select 1 as id, 2 as v) x join (select 1 as id, 3 as w) y using (id)`: "id v w",
+		`select 1 as a union all select 2 as A`:                                               "a",
+		`with t as (select 1 as a, 2 as a) select * from t`:                                   "a a_1",
+		`select * from (values (1, 2)) v(a, A)`:                                               "a A_1",
+	} {
+		cols, err := src.Describe(context.Background(), q)
+		var names []string
+		for _, c := range cols {
+			names = append(names, c.Name)
+		}
+		if err != nil || strings.Join(names, " ") != want {
+			t.Errorf("%s: got %v, %v; want the columns %s", q, names, err, want)
+		}
+	}
+}

@@ -165,12 +165,20 @@ func TestPostgresArrayBoundsKeyJSON(t *testing.T) {
 // upserts its text, "{\"(1,a)\"}") was deleted as the array ["(1,a)"]. A mirror never deleted
 // them. oidvector, sent as its text, and a named composite's array, sent as an array, stay so.
 func TestPostgresVectorAndRecordArrayKeyJSON(t *testing.T) {
-	url := newWarehouse(t, "CREATE DOMAIN div AS int2vector", "CREATE TYPE pair AS (a int, b text)")
+	url := newWarehouse(t, "CREATE DOMAIN div AS int2vector", "CREATE TYPE pair AS (a int, b text)",
+		"CREATE DOMAIN diva AS int2vector[]", "CREATE DOMAIN ddiv AS div", "CREATE SCHEMA zs", "CREATE TYPE zs.record AS (a int, b text)")
 	src := NewPostgres(&controlplane.PostgresConfig{URL: url})
 	for _, expr := range []string{`'1 2'::int2vector`, `'-3'::int2vector`, `''::int2vector`, `ARRAY['1 2'::int2vector]`,
 		`ARRAY[''::int2vector, '5'::int2vector, NULL]`, `'1 2'::div`, `ARRAY['1 2'::div]`,
 		`ARRAY[ROW(1,'a')]`, `ARRAY[ARRAY[ROW(1,'a b')]]`, `'3 4'::oidvector`, `ARRAY['3 4'::oidvector]`,
-		`ARRAY[ROW(1,'a b')::pair]`} {
+		`ARRAY[ROW(1,'a b')::pair]`,
+		// Held under attack: bounds, a domain over int2vector[], a domain of a domain, two
+		// dimensions, a NULL element, a catalog's int2vector, and a named type called record
+		// (its array's name is _record too, but it is an array of a composite).
+		`'[2:3]={"1 2","3"}'::int2vector[]`, `'[2:3]={"1 2","3"}'::diva`, `ARRAY['1 2'::int2vector, NULL]::diva`,
+		`'1 2'::ddiv`, `ARRAY['1 2'::ddiv]`, `ARRAY[ARRAY['1 2'::int2vector],ARRAY['3'::int2vector]]`,
+		`'  7   8 '::int2vector`, `(SELECT indkey FROM pg_index LIMIT 1)`, `ARRAY[ROW(1,'a b')::zs.record]`,
+		`ARRAY[ROW(1,NULL)]`, `ARRAY[ROW(ROW(1,'x'),2)]`} {
 		deleteMatchesUpsert(t, src, expr)
 	}
 }
