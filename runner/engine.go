@@ -778,15 +778,14 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		g, guardKeys = incrementalGuard(g), func() int64 { return plan.prev.LedgerKeys }
 	}
 	var accepted *controlplane.Run // the blocked run --accept-guard accepts (see acceptedRun)
+	answered := ""                 // why an --accept-guard run is guarded after all (see acceptedNow)
 	if opts.AcceptGuard && !opts.MarkDelivered {
-		// The one Run found before it took the lock; else (there was none) the newest now.
-		if accepted = opts.accepting; accepted == nil {
-			if accepted, err = e.acceptedRun(ctx, y.ID); err != nil {
-				return nil, none, err
-			}
+		if accepted, answered, err = e.acceptedNow(ctx, y.ID, opts.accepting); err != nil {
+			return nil, none, err
 		}
 	}
-	if !opts.MarkDelivered && (accepted != nil || !opts.AcceptGuard && guardCanTrip(g, ledState.Empty())) {
+	guarded := !opts.AcceptGuard || answered != ""
+	if !opts.MarkDelivered && (accepted != nil || guarded && guardCanTrip(g, ledState.Empty())) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		defer buf.close()
@@ -798,6 +797,9 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			why, isDefault = acceptedTrip(accepted, counters.snapshot()), false
 		} else {
 			why = guardTrip(g, counters.snapshot(), guardKeys(), full)
+		}
+		if why != "" && answered != "" {
+			why += "; " + answered
 		}
 		if why != "" {
 			return samplesOf(), none, &errBlocked{sync: y.Name, why: why, isDefault: isDefault, full: full}

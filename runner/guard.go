@@ -310,6 +310,26 @@ func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.R
 	return r, nil
 }
 
+// acceptedNow is the blocked run an --accept-guard run accepts once it holds the sync's lock:
+// seen, the one Run found before it waited for the lock (nil: none was blocked then, and it is
+// the newest now, acceptedRun). Unless a run succeeded since seen (another operator's
+// --accept-guard of it, which sent what it showed, or a run that found the warehouse whole
+// again): that run answered the block, which is accepted once, so this run accepts none and is
+// checked by the guard as a run without --accept-guard; answered then says so, for the message
+// of a run the guard blocks.
+func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlplane.Run) (*controlplane.Run, string, error) {
+	if seen == nil {
+		r, err := e.acceptedRun(ctx, syncID)
+		return r, "", err
+	}
+	since, err := e.Store.SucceededSince(ctx, syncID, seen.ID)
+	if err != nil || !since {
+		return seen, "", err
+	}
+	return nil, fmt.Sprintf("blocked run %d, which this --accept-guard run was to accept, was answered by a run that "+
+		"succeeded since (`runs` shows it), so this run was checked by the guard", seen.ID), nil
+}
+
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
 // --accept-guard accepted: more deletes, or more changes; "" when it does not.
 func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts) string {

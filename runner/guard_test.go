@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -421,10 +422,10 @@ func TestGuardSaysWhenNoKeyIsInCommon(t *testing.T) {
 }
 
 // Two operators answer one blocked run with --accept-guard at once: the second waits for the
-// sync's lock while the first sends. What the second accepts is the blocked run it was shown,
-// not a run without a guard: by the time it holds the lock the newest run is the first one's
-// success, and a warehouse that lost more records since must block it. Before, the waiting run
-// found no blocked run to accept and sent whatever it found (here 4 deletes past a guard of 1).
+// sync's lock while the first sends. The second does not run without a guard: by the time it
+// holds the lock the first one's success answered the blocked run, and a warehouse that lost
+// more records since must block it. Before, the waiting run found no blocked run to accept and
+// sent whatever it found (here 4 deletes past a guard of 1).
 func TestAcceptGuardWhileWaitingAcceptsTheBlockedRunSeen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, controlplane.BehaviorMirror, nil)
@@ -464,8 +465,100 @@ func TestAcceptGuardWhileWaitingAcceptsTheBlockedRunSeen(t *testing.T) {
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Fatalf("the waiting --accept-guard run sent %v past the blocked run it was shown (run %+v, %v)", got, r.run, r.err)
 	}
-	if r.run == nil || r.run.Status != controlplane.RunBlocked || !strings.Contains(r.run.Error, "more than the 2 of blocked run") {
-		t.Fatalf("the waiting --accept-guard run: %+v, %v; want it blocked, as it deletes more than the blocked run it accepts", r.run, r.err)
+	if r.run == nil || r.run.Status != controlplane.RunBlocked || !strings.Contains(r.run.Error, "more than max_deleted = 1") {
+		t.Fatalf("the waiting --accept-guard run: %+v, %v; want it blocked by the guard, as the blocked run was answered", r.run, r.err)
+	}
+}
+
+// The same with the first operator's run a real one: it sends the 2 deletes the blocked run
+// showed (the ledger moves), the warehouse then loses 2 more, and the second operator's run,
+// waiting since before, reads. The block was accepted once: the second run is checked by the
+// guard, and its message says why. Before, it accepted the blocked run again and sent the 2 new
+// deletes, which no run had shown, past a guard of 1 (4 deletes for one acceptance of 2):
+//
+//	the second --accept-guard run sent [deleted 3 deleted 4] (status succeeded, error "")
+//
+// A first run that fails (the endpoint down) leaves the block to the second, which sends it.
+func TestAcceptGuardWaitingBehindAnAcceptThatSentIsGuarded(t *testing.T) {
+	t.Parallel()
+	for _, firstFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("first fails %v", firstFails), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.engine.MaxRetries = 1
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+			blocked := f.run(controlplane.RunBlocked, RunOptions{})
+
+			release, sending := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			f.recv.Gate(func(int) { // the first run holds the lock, sending, until release
+				once.Do(func() { close(sending) })
+				<-release
+			})
+			if firstFails {
+				f.recv.Answer(http.StatusServiceUnavailable, "down")
+			}
+			type result struct {
+				run *controlplane.Run
+				err error
+			}
+			first, second := make(chan result, 1), make(chan result, 1)
+			go func() {
+				run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true, Wait: true})
+				first <- result{run, err}
+			}()
+			<-sending
+			waiting := make(chan struct{})
+			go func() {
+				run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true, Wait: true, OnWait: func() { close(waiting) }})
+				second <- result{run, err}
+			}()
+			<-waiting
+			if !firstFails {
+				f.exec(`DELETE FROM users WHERE id IN (3, 4)`)
+			}
+			close(release)
+			a := <-first
+			f.recv.Gate(nil)
+			f.recv.Answer(http.StatusOK, "")
+			if a.run == nil {
+				t.Fatalf("the first run: %v", a.err)
+			}
+			f.recv.Take("id")
+			b := <-second
+			got, _ := f.recv.Take("id")
+			if b.run == nil {
+				t.Fatalf("the second run: %v", b.err)
+			}
+			if !firstFails {
+				if a.run.Status != controlplane.RunSucceeded {
+					t.Fatalf("the first run: %+v, %v", a.run, a.err)
+				}
+				if len(got) != 0 || b.run.Status != controlplane.RunBlocked {
+					t.Fatalf("the second --accept-guard run sent %v (status %s, error %q)", got, b.run.Status, b.run.Error)
+				}
+				for _, want := range []string{"the run would delete 2 records, more than max_deleted = 1",
+					fmt.Sprintf("blocked run %d, which this --accept-guard run was to accept, was answered", blocked.ID)} {
+					if !strings.Contains(b.run.Error, want) {
+						t.Errorf("blocked with %q, want it to say %q", b.run.Error, want)
+					}
+				}
+				return
+			}
+			// The first run failed: it did not answer the block, which the second sends.
+			if a.run.Status != controlplane.RunFailed || b.run.Status != controlplane.RunSucceeded {
+				t.Fatalf("first run %s (%v), second %s (%q), want failed then succeeded", a.run.Status, a.err, b.run.Status, b.run.Error)
+			}
+			if !slices.Equal(got, []string{"deleted 1", "deleted 2"}) {
+				t.Errorf("the second --accept-guard run sent %v, want the 2 deletes of the blocked run", got)
+			}
+		})
 	}
 }
 

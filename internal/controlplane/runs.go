@@ -331,6 +331,19 @@ func (s *Store) NewestSettledRun(ctx context.Context, syncID int64) (*Run, error
 		WHERE r.id = `+newestRun("$1", endedServed+` AND r.status <> 'failed'`), syncID))
 }
 
+// SucceededSince reports whether sync syncID had a run that succeeded after run runID (runs of
+// a sync start in the order of their ids: each holds the sync's lock from before it is
+// recorded). One probe of the partial index of succeeded runs (newestRun).
+func (s *Store) SucceededSince(ctx context.Context, syncID, runID int64) (bool, error) {
+	var since bool
+	err := s.db.QueryRow(ctx, `SELECT coalesce(`+newestRun("$1", `r.status = 'succeeded'`)+` > $2, false)`,
+		syncID, runID).Scan(&since)
+	if err != nil {
+		return false, fmt.Errorf("read the runs of sync %d: %w", syncID, err)
+	}
+	return since, nil
+}
+
 // RunOfJob reads the newest run that job jobID ran (a run queued from outside; see Run.JobID).
 func (s *Store) RunOfJob(ctx context.Context, jobID int64) (*Run, error) {
 	return scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+`
