@@ -77,6 +77,11 @@ type differ struct {
 	// ledgerKeys counts the ledger's entries the diff went through: the keys delivered before
 	// the run (what guards measure percentages against).
 	ledgerKeys int64
+	// inCommon counts, of a whole diff (no lookup), the model's keys found among those ledger
+	// entries, whether or not their delivery was confirmed: a key that may have been delivered
+	// (a `test` record, a batch sent without an answer) is counted new, yet it is the same key
+	// (keyTextChanged).
+	inCommon int64
 	// withhold: the sync never sends its key as it is (KeyWithheld), so invalid samples show
 	// neither it nor a field holding it.
 	withhold bool
@@ -374,6 +379,7 @@ func (d *differ) run(ctx context.Context, src source, led ledger, emit func(*rec
 		}
 		kind, send := d.classify(inLedger, stored, &cur.hash) // before Next: stored is the ledger's
 		if inLedger {
+			d.inCommon++
 			nextLedger()
 		}
 		if curDup {

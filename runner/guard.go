@@ -241,15 +241,17 @@ func noKeyInCommon(c controlplane.RunCounts, ledgerKeys int64) string {
 }
 
 // keyTextChanged is what a preview says of a run whose model has rows with a valid key and not
-// one of them was delivered before, while the sync delivered keys before: as noKeyInCommon (a
+// one of them was delivered before (inCommon: the model's keys found in the ledger, those that
+// may have been delivered included, which a run counts new as it creates them again), while the
+// sync delivered keys before: as noKeyInCommon (a
 // mirror's guard says it when it blocks the run), also of an update_or_create run, which sends
 // each record again as new under a key the endpoint does not hold, beside the record it holds
 // under the old one, and which no guard stops (it deletes and changes nothing). Not of an append
 // sync: its model is often a window of recent events, whose keys are all new at each run. ""
 // otherwise.
-func keyTextChanged(behavior string, c controlplane.RunCounts, ledgerKeys int64) string {
+func keyTextChanged(behavior string, c controlplane.RunCounts, ledgerKeys, inCommon int64) string {
 	valid := c.Extracted - c.Invalid
-	if behavior == controlplane.BehaviorAppend || valid <= 0 || ledgerKeys <= 0 || c.New != valid {
+	if behavior == controlplane.BehaviorAppend || valid <= 0 || ledgerKeys <= 0 || inCommon != 0 {
 		return ""
 	}
 	then := "the run sends every record as new under its new key, beside the record the endpoint holds under the old one, " +

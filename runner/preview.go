@@ -277,7 +277,7 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 	}
 	// Said once: a guard that blocks the run's deletes says it already (noKeyInCommon).
 	if n := noKeyInCommon(out.Counts, d.ledgerKeys); !plan.incremental() && !full && !out.Mark && (n == "" || !strings.HasSuffix(out.Blocked, n)) {
-		out.NoKeyInCommon = keyTextChanged(y.Behavior, out.Counts, d.ledgerKeys)
+		out.NoKeyInCommon = keyTextChanged(y.Behavior, out.Counts, d.ledgerKeys, d.inCommon)
 	}
 	out.InvalidSamples, _ = json.Marshal(d.samples)
 	if len(d.samples) == 0 {

@@ -403,3 +403,43 @@ func TestPreviewSaysNoKeyIsAmongThoseDelivered(t *testing.T) {
 		t.Fatalf("preview of a mirror's retyped key: blocked %q, note %q, %v; want it said once, by the guard", dr.Blocked, dr.NoKeyInCommon, err)
 	}
 }
+
+// A key that may have been delivered is in the ledger, yet a run counts it new (it creates it
+// again): after `backflow-runner test` on a sync that never ran, the ledger holds the tested
+// record's key, which the model still has, and every row counts new. The preview said that none
+// of the model's 5 keys was among the 1 delivered, that their key's text had changed, and to take
+// them as delivered with --mark-delivered, which would have left the first run's records unsent:
+//
+//	note "none of the model's 5 keys is among the 1 the sync delivered before: ..."
+//
+// It says so only when none of the model's keys is in the ledger.
+func TestPreviewNoKeyInCommonCountsKeysThatMayHaveBeenDelivered(t *testing.T) {
+	t.Parallel()
+	for _, behavior := range []string{controlplane.BehaviorUpdateOrCreate, controlplane.BehaviorMirror} {
+		t.Run(behavior, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, behavior, nil)
+			if _, err := f.engine.Test(f.ctx, f.sync.ID); err != nil {
+				t.Fatal(err)
+			}
+			dr, err := f.engine.DryRun(f.ctx, f.sync.ID, false, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dr.Counts.New != 5 || dr.NoKeyInCommon != "" {
+				t.Fatalf("preview after a test: %+v, note %q; want 5 new and no note", dr.Counts, dr.NoKeyInCommon)
+			}
+			// The tested key's text changed too: none of the model's keys is in the ledger.
+			f.model.Table, f.model.SQL = "", `SELECT id::numeric(10,2) AS id, email, name FROM users`
+			if err := f.store.UpdateModel(f.ctx, f.model); err != nil {
+				t.Fatal(err)
+			}
+			if dr, err = f.engine.DryRun(f.ctx, f.sync.ID, false, 3); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(dr.NoKeyInCommon+dr.Blocked, "none of the model's 5 keys is among the 1") {
+				t.Fatalf("preview of a retyped key after a test: %+v, note %q, blocked %q", dr.Counts, dr.NoKeyInCommon, dr.Blocked)
+			}
+		})
+	}
+}
