@@ -794,7 +794,7 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		}
 		why, isDefault := "", y.Guard == nil
 		if accepted != nil {
-			why, isDefault = acceptedTrip(accepted, counters.snapshot()), false
+			why, isDefault = acceptedTrip(accepted, counters.snapshot(), g, guardKeys(), full), false
 		} else {
 			why = guardTrip(g, counters.snapshot(), guardKeys(), full)
 		}

@@ -333,13 +333,20 @@ func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlpla
 }
 
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
-// --accept-guard accepted: more deletes, or more changes; "" when it does not.
-func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts) string {
+// --accept-guard accepted: more deletes, or more changes, than b counted and than guard g (over
+// ledgerKeys, as guardTrip) allows on its own; "" when it does not. More deletes are checked by
+// g's bounds on deletes and by min_model_rows (a model that lost rows since), more changes by
+// max_changed_percent: a count within them is what a run without --accept-guard sends too, so a
+// model whose records change between the blocked run and the answer (a live table, a guard
+// without max_changed_percent) is not refused for it at every answer.
+func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts, g controlplane.Guard, ledgerKeys int64, full bool) string {
+	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent, MinModelRows: g.MinModelRows}
+	changes := controlplane.Guard{MaxChangedPercent: g.MaxChangedPercent}
 	switch {
-	case c.Deleted > b.Counts.Deleted:
+	case c.Deleted > b.Counts.Deleted && guardTrip(deletes, c, ledgerKeys, full) != "":
 		return fmt.Sprintf("the run would delete %d records, more than the %d of blocked run %d that --accept-guard accepts "+
 			"(the warehouse changed since)", c.Deleted, b.Counts.Deleted, b.ID)
-	case c.Changed > b.Counts.Changed:
+	case c.Changed > b.Counts.Changed && guardTrip(changes, c, ledgerKeys, full) != "":
 		return fmt.Sprintf("the run would change %d records, more than the %d of blocked run %d that --accept-guard accepts "+
 			"(the warehouse changed since)", c.Changed, b.Counts.Changed, b.ID)
 	}

@@ -623,3 +623,48 @@ func TestAcceptGuardRetriedAfterAFailedRunAcceptsTheSameBlockedRun(t *testing.T)
 		t.Errorf("the accepting run sent %v, want the 4 deletes", got)
 	}
 }
+
+// --accept-guard refuses what goes past the blocked run it accepts only where the guard would
+// refuse it too: a record changed since a run blocked by its deletes (a live table) is what a
+// run without --accept-guard sends under a guard without max_changed_percent. Before, every
+// answer that found one more change than the blocked run was blocked again, naming a new blocked
+// run to accept, which a table that changes every minute never lets succeed:
+//
+//	blocked "...: the run would change 1 records, more than the 0 of blocked run 2 that --accept-guard accepts ..."
+//
+// Changes past the blocked run's that max_changed_percent does refuse still block the answer.
+func TestAcceptGuardRefusesOnlyWhatTheGuardRefuses(t *testing.T) {
+	t.Parallel()
+	for _, bounded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("max_changed_percent %v", bounded), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1)}
+			if bounded {
+				f.sync.Guard.MaxChangedPercent = f64(20)
+			}
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+			blocked := f.run(controlplane.RunBlocked, RunOptions{})
+			f.exec(`UPDATE users SET name = name || 'x' WHERE id IN (3, 10)`) // 2 of the 5 delivered: 40%
+			if !bounded {
+				f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+				if got, _ := f.recv.Take("id"); !slices.Equal(got, []string{"changed 10", "changed 3", "deleted 1", "deleted 2"}) {
+					t.Errorf("the accepting run sent %v, want the 2 deletes and the 2 changes", got)
+				}
+				return
+			}
+			again := f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
+			if got, _ := f.recv.Take("id"); len(got) != 0 {
+				t.Fatalf("the accepting run sent %v past max_changed_percent", got)
+			}
+			if want := fmt.Sprintf("change 2 records, more than the 0 of blocked run %d", blocked.ID); !strings.Contains(again.Error, want) {
+				t.Errorf("blocked with %q, want it to say %q", again.Error, want)
+			}
+		})
+	}
+}
