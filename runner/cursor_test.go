@@ -1253,8 +1253,18 @@ func TestCursorPreviewSaysWhenAFullReadIsDue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := st.FullReadAt.Add(time.Hour).UTC().Format(time.RFC3339)
-	if dr.ReadMode != controlplane.ReadIncremental || dr.Counts.Deleted != 0 || dr.FullReadDue != want || dr.FullReadEvery != "1h" {
+	// To the second, rounded up: the time shown is not before the one the runs read in full at
+	// (the last full read started at some fraction of a second). Before, it was cut to the
+	// second, and a run started in the second before it was not "at that time or later".
+	due := st.FullReadAt.Add(time.Hour)
+	want := due.Truncate(time.Second)
+	if !want.Equal(due) {
+		want = want.Add(time.Second)
+	}
+	if shown, err := time.Parse(time.RFC3339, dr.FullReadDue); err != nil || shown.Before(due) {
+		t.Errorf("full read due %q, before the full read is due (%s)", dr.FullReadDue, due.UTC().Format(time.RFC3339Nano))
+	}
+	if dr.ReadMode != controlplane.ReadIncremental || dr.Counts.Deleted != 0 || dr.FullReadDue != want.UTC().Format(time.RFC3339) || dr.FullReadEvery != "1h" {
 		t.Fatalf("preview of an incremental read: %q, %d deleted, full read due %q (every %q); want incremental, 0 deleted, "+
 			"due %s (every 1h)", dr.ReadMode, dr.Counts.Deleted, dr.FullReadDue, dr.FullReadEvery, want)
 	}

@@ -232,7 +232,13 @@ func (e *Engine) previewOn(ctx context.Context, y *controlplane.Sync, model *con
 		keysOf: map[string][]string{}, ReadMode: plan.mode, ReadWhy: plan.why, KeyWithheld: withheld}
 	if plan.incremental() {
 		out.ReadFrom = plan.since.From
-		out.FullReadDue = plan.fullReadDue.UTC().Format(time.RFC3339)
+		// Shown to the second, rounded up: a run started within the second before the due time
+		// still reads incrementally, and is not "at that time or later".
+		due := plan.fullReadDue
+		if t := due.Truncate(time.Second); !t.Equal(due) {
+			due = t.Add(time.Second)
+		}
+		out.FullReadDue = due.UTC().Format(time.RFC3339)
 		out.FullReadEvery = cmp.Or(y.FullReadEvery, warehouse.FormatDuration(controlplane.DefaultFullReadEvery))
 	}
 	err = d.run(ctx, rows, led, func(r *record) error {
