@@ -982,12 +982,13 @@ func bulkSpec(deleted string) *controlplane.RequestSpec {
 func TestAnswersBatchDeleteNotFound(t *testing.T) {
 	t.Run("gone by hand", func(t *testing.T) {
 		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/bulk"), -1)
+		f.noGuard() // its runs delete most contacts
 		const key = "a/b@example.com"
 		f.run(controlplane.RunSucceeded, RunOptions{})
 		a.takeSent()
 		a.forget(key)
 		f.exec(`DELETE FROM contacts WHERE email IN ($1, 'ada lovelace@example.com')`, key)
-		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
 		want := []string{"DELETE /api/bulk Not Found", "DELETE /api/bulk Not Found", "DELETE /api/bulk No Content"}
 		if diff := cmp.Diff(want, a.takeSent()); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
@@ -1011,15 +1012,16 @@ func TestAnswersBatchDeleteNotFound(t *testing.T) {
 		// A delete batch applied, its answer lost: the next run sends it again (its intent
 		// adopted, the keys unconfirmed) with another delete, and the CRM answers 404.
 		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/bulk"), -1)
+		f.noGuard() // its runs delete most contacts
 		f.run(controlplane.RunSucceeded, RunOptions{})
 		f.exec(`DELETE FROM contacts WHERE email IN ('a/b@example.com', 'ada lovelace@example.com')`)
 		a.dropNext("a/b@example.com")
-		f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+		f.run(controlplane.RunFailed, RunOptions{})
 		a.takeSent()
 		f.exec(`DELETE FROM contacts WHERE email = 'zoë@例え.jp'`)
 		reg := prometheus.NewRegistry()
 		f.engine.Metrics = NewMetrics(reg)
-		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
 		mfs, err := reg.Gather()
 		if err != nil {
 			t.Fatal(err)
@@ -1074,11 +1076,12 @@ func TestAnswersBatchDeleteNotFound(t *testing.T) {
 func TestAnswersBatchDeleteNotFoundUnproven(t *testing.T) {
 	t.Run("wrong route", func(t *testing.T) {
 		f, a := crmFixture(t, controlplane.BehaviorMirror, bulkSpec("/nowhere"), -1)
+		f.noGuard() // its runs delete most contacts
 		f.run(controlplane.RunSucceeded, RunOptions{})
 		a.takeSent()
 		f.exec(`INSERT INTO contacts VALUES ('new one@example.com', 'New', 4)`)
 		f.exec(`DELETE FROM contacts WHERE email IN ('a/b@example.com', 'ada lovelace@example.com')`)
-		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
 		if run.Counts.Deleted != 2 || run.Counts.Rejected != 2 {
 			t.Errorf("counts %+v, want both deletes rejected", run.Counts)
 		}
@@ -1102,9 +1105,9 @@ func TestAnswersBatchDeleteNotFoundUnproven(t *testing.T) {
 		f.run(controlplane.RunSucceeded, RunOptions{})
 		f.exec(`DELETE FROM contacts WHERE email = 'a/b@example.com'`)
 		a.dropNext("a/b@example.com")
-		f.run(controlplane.RunFailed, RunOptions{AcceptGuard: true})
+		f.run(controlplane.RunFailed, RunOptions{})
 		a.takeSent()
-		run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+		run := f.run(controlplane.RunSucceeded, RunOptions{})
 		if diff := cmp.Diff([]string{"DELETE /api/bulk Not Found"}, a.takeSent()); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}

@@ -786,7 +786,7 @@ func TestCursorBlockedFullRunSaysFull(t *testing.T) {
 	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
 		t.Fatal(err)
 	}
-	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	f.acceptBlocked(controlplane.RunSucceeded, RunOptions{}) // the first run's 5 rows, under min_model_rows
 	f.recv.Take("id")
 	run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{Full: true})
 	want := fmt.Sprintf("send it once with `backflow-runner sync %q --full --accept-guard`", f.sync.Name)
@@ -798,6 +798,12 @@ func TestCursorBlockedFullRunSaysFull(t *testing.T) {
 	}
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Errorf("--accept-guard alone sent %v", got)
+	}
+	// That run answered the block: --full --accept-guard has nothing to accept, and is blocked
+	// like the --full run; run again, it accepts that one.
+	f.run(controlplane.RunBlocked, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Errorf("--full --accept-guard with nothing blocked sent %v", got)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
 	if got, _ := f.recv.Take("id"); len(got) != 5 {

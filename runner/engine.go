@@ -110,8 +110,14 @@ type RunOptions struct {
 	OnWait func()
 	// Counters, when set, are updated live (for progress output).
 	Counters *Counters
-	// AcceptGuard runs the sync even if the run exceeds the sync's guard (once).
+	// AcceptGuard accepts the sync's blocked run (see acceptedRun): the run sends what that run
+	// held back, once. When the last run was not blocked there is nothing to accept and the
+	// run is guarded as usual.
 	AcceptGuard bool
+	// OnNothingToAccept is called, with AcceptGuard, when the sync's last run was not blocked:
+	// there is nothing to accept, and the run is guarded like any other (nil: the engine logs
+	// a warning).
+	OnNothingToAccept func()
 	// accepting is the blocked run AcceptGuard accepts, as Run found it before it waited for
 	// the sync's lock (see acceptedRun).
 	accepting *controlplane.Run
@@ -784,8 +790,17 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 			return nil, none, err
 		}
 	}
-	guarded := !opts.AcceptGuard || answered != ""
-	if !opts.MarkDelivered && (accepted != nil || guarded && guardCanTrip(g, ledState.Empty())) {
+	if opts.AcceptGuard && !opts.MarkDelivered && accepted == nil {
+		// Nothing blocked to accept (an old command run again after the sync recovered, or a
+		// block a run that succeeded since answered): the run is guarded like any other, and
+		// if it trips, the next --accept-guard accepts it.
+		if opts.OnNothingToAccept != nil {
+			opts.OnNothingToAccept()
+		} else {
+			e.logger().Warn(NothingToAccept, "sync", y.Name, "run", run.ID)
+		}
+	}
+	if !opts.MarkDelivered && (accepted != nil || guardCanTrip(g, ledState.Empty())) {
 		// The whole diff first (see guard.go): nothing is sent past a guard.
 		buf := new(guardBuffer)
 		defer buf.close()

@@ -609,7 +609,7 @@ func TestRandomFaultsCursorMirror(t *testing.T) {
 			}
 			mu.Unlock()
 			expireFullRead(t, f.store, f.sync.ID)
-			if _, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true}); err != nil {
+			if _, err := f.runPastGuard(RunOptions{}); err != nil {
 				t.Fatalf("the full read: %v", err)
 			}
 			mu.Lock()

@@ -80,6 +80,36 @@ func (f *fixture) exec(sql string, args ...any) {
 	}
 }
 
+// noGuard turns the sync's guard off (guard = {}): for a test whose runs delete most of what
+// was delivered on purpose, to test something else than the guard.
+func (f *fixture) noGuard() {
+	f.t.Helper()
+	f.sync.Guard = &controlplane.Guard{}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// acceptBlocked runs the sync as an operator answers its guard: a run the guard blocks, then
+// `sync --accept-guard` of that blocked run, whose outcome must be want.
+func (f *fixture) acceptBlocked(wantStatus string, opts RunOptions) *controlplane.Run {
+	f.t.Helper()
+	f.run(controlplane.RunBlocked, opts)
+	opts.AcceptGuard = true
+	return f.run(wantStatus, opts)
+}
+
+// runPastGuard runs the sync, and when its guard blocks it, accepts that blocked run (a
+// randomized test whose diff the guard may or may not block); it returns the last run.
+func (f *fixture) runPastGuard(opts RunOptions) (*controlplane.Run, error) {
+	run, err := f.engine.Run(f.ctx, f.sync.ID, opts)
+	if run != nil && run.Status == controlplane.RunBlocked {
+		opts.AcceptGuard = true
+		run, err = f.engine.Run(f.ctx, f.sync.ID, opts)
+	}
+	return run, err
+}
+
 // run runs the sync and fails the test unless the outcome is want.
 func (f *fixture) run(wantStatus string, opts RunOptions) *controlplane.Run {
 	f.t.Helper()

@@ -290,11 +290,16 @@ func shownPercent(p, bound float64) string {
 	return s
 }
 
+// NothingToAccept says an --accept-guard run found no blocked run to accept (see acceptedRun).
+const NothingToAccept = "--accept-guard: the sync's last run was not blocked, so there is nothing to accept: " +
+	"this run is guarded like any other (if it is blocked, --accept-guard then accepts it)"
+
 // acceptedRun is the run --accept-guard accepts: the sync's newest run that succeeded or was
 // blocked (controlplane.Store.NewestSettledRun: runs queued, running, skipped or canceled showed
 // no counts to accept, and a failed one, such as an --accept-guard run the endpoint did not
 // answer, leaves the block as it was), when it was blocked by the guard; nil when it was not
-// (--accept-guard then sends whatever the run finds). The run it starts sends only if it deletes and changes no
+// (a blocked run that a later run succeeded after is not accepted: there is nothing to accept,
+// and the run is guarded like any other, NothingToAccept). The run it starts sends only if it deletes and changes no
 // more records than that blocked run said it would (acceptedTrip): the operator accepts what the
 // blocked run showed, not whatever the warehouse holds by the time they answer. Run looks it up
 // before it waits for the sync's lock, so that a run ending meanwhile (another operator's

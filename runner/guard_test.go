@@ -668,3 +668,47 @@ func TestAcceptGuardRefusesOnlyWhatTheGuardRefuses(t *testing.T) {
 		})
 	}
 }
+
+// --accept-guard accepts a blocked run, and nothing else: run again (from shell history) after
+// the block was answered, or after a later run succeeded, it has nothing to accept, says so, and
+// is guarded like any run. Before, it ran with no guard at all: a model that had lost every row
+// had its deletes sent unchecked. The run it blocks is then the one the next --accept-guard
+// accepts.
+func TestAcceptGuardWithNothingBlockedIsGuarded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil) // the default guard: max_deleted_percent = 50
+	nothing := 0
+	accept := RunOptions{AcceptGuard: true, OnNothingToAccept: func() { nothing++ }}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2, 3)`)
+	f.run(controlplane.RunBlocked, RunOptions{})
+	f.run(controlplane.RunSucceeded, accept) // accepted: 3 deletes
+	if got, _ := f.recv.Take("id"); len(got) != 3 || nothing != 0 {
+		t.Fatalf("accepting the blocked run sent %v (nothing to accept said %d times), want 3 deletes", got, nothing)
+	}
+	// The blocked run was answered: the old command, run again once the model lost most rows.
+	f.exec(`DELETE FROM users`)
+	again := f.run(controlplane.RunBlocked, accept)
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("--accept-guard with no blocked run to accept sent %v past the guard", got)
+	}
+	if nothing != 1 || !strings.Contains(again.Error, "delete 2 of the 2 keys") || !strings.Contains(again.Error, "--accept-guard") {
+		t.Fatalf("blocked with %q (nothing to accept said %d times), want the guard's own message, said once", again.Error, nothing)
+	}
+	// A blocked run that a later run succeeded after is not accepted either.
+	f.exec(`INSERT INTO users VALUES (4, 'di@example.com', 'Di', false, '2021-03-03 03:03:03'),
+		(10, 'ed@example.com', 'Ed', true, '2022-04-04 04:04:04')`)
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.exec(`DELETE FROM users`)
+	f.run(controlplane.RunBlocked, accept)
+	if got, _ := f.recv.Take("id"); len(got) != 0 || nothing != 2 {
+		t.Fatalf("--accept-guard after a run succeeded sent %v (nothing to accept said %d times)", got, nothing)
+	}
+	// The next --accept-guard accepts exactly that blocked run.
+	f.run(controlplane.RunSucceeded, accept)
+	got, _ := f.recv.Take("id")
+	if diff := cmp.Diff([]string{"deleted 10", "deleted 4"}, got); diff != "" || nothing != 2 {
+		t.Errorf("--accept-guard of the blocked run sent (-want +got):\n%s(nothing to accept said %d times)", diff, nothing)
+	}
+}

@@ -135,7 +135,7 @@ func TestCanceledRunKeepsInFlightIntents(t *testing.T) {
 		ids = append(ids, strings.TrimPrefix(g, "changed "))
 	}
 	f.exec(`DELETE FROM users WHERE id::text = ANY ($1)`, ids) // the mirror must now delete them
-	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	f.acceptBlocked(controlplane.RunSucceeded, RunOptions{})   // every key delivered before is gone: accepted
 	for _, id := range ids {
 		if _, ok := f.recv.View()[id]; ok {
 			t.Errorf("key %s: taken by the receiver, deleted from the warehouse, never deleted at the receiver", id)
@@ -187,7 +187,7 @@ func TestFailedBatchKeepsOtherInFlightIntent(t *testing.T) {
 		ids = append(ids, strings.TrimPrefix(g, "changed "))
 	}
 	f.exec(`DELETE FROM users WHERE id::text = ANY ($1)`, ids)
-	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
+	f.acceptBlocked(controlplane.RunSucceeded, RunOptions{}) // every key delivered before is gone: accepted
 	view := f.recv.View()
 	for _, id := range ids {
 		if _, ok := view[id]; ok {

@@ -134,8 +134,10 @@ if another runner is running the sync, it waits for it. It prints the run's coun
 or could not start, 2 on a usage error. Progress goes to stderr on a terminal, else to the log.
 
   --full          resend every current record (sends no deletes)
-  --accept-guard  run even if the run exceeds the sync's guard (this run only); a run that
-                  would exceed it otherwise sends nothing and is recorded blocked
+  --accept-guard  send what the sync's blocked last run held back (this run only); when the
+                  last run was not blocked there is nothing to accept and the run is guarded
+                  as usual. A run that would exceed the guard otherwise sends nothing and is
+                  recorded blocked
   --mark-delivered --yes
                   record the model's current records as delivered WITHOUT sending them (the
                   endpoint already has them): later runs send only what changes after this.
@@ -145,7 +147,7 @@ or could not start, 2 on a usage error. Progress goes to stderr on a terminal, e
 `,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		full := fs.Bool("full", false, "resend every current record; send no deletes")
-		acceptGuard := fs.Bool("accept-guard", false, "run even if the run exceeds the sync's guard (this run only)")
+		acceptGuard := fs.Bool("accept-guard", false, "send what the sync's blocked last run held back (this run only)")
 		mark := fs.Bool("mark-delivered", false, "record the model's records as delivered without sending them (needs --yes)")
 		yes := fs.Bool("yes", false, "confirm --mark-delivered")
 		dry := fs.Bool("dry-run", false, "print what would be sent; send nothing")
@@ -180,6 +182,7 @@ or could not start, 2 on a usage error. Progress goes to stderr on a terminal, e
 				OnWait: func() {
 					fmt.Fprintf(e.stderr, "sync %q is being run by another runner; waiting for it to finish...\n", y.Name)
 				},
+				OnNothingToAccept: func() { fmt.Fprintf(e.stderr, "sync %q: %s\n", y.Name, runner.NothingToAccept) },
 			})
 			stopProgress()
 			if run == nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/backflowhq/terraform-provider-backflow/internal/lockedbuf"
 	"github.com/backflowhq/terraform-provider-backflow/internal/warehouse"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
+	"github.com/backflowhq/terraform-provider-backflow/runner"
 )
 
 // binary is backflow-runner, built once for the package's tests.
@@ -645,6 +646,48 @@ func TestDryRunOfABlockedFullRun(t *testing.T) {
 				t.Errorf("sync %v: exit %d, want %q in:\n%s\n%s", c.args, code, want, out, errOut)
 			}
 		}
+	}
+}
+
+// TestAcceptGuardWithNothingBlocked: `sync --accept-guard` run again (from shell history) after
+// the blocked run it was for was accepted says there is nothing to accept, and the run is guarded:
+// a mirror whose model lost every row is blocked, nothing sent. Before, it ran with no guard and
+// sent every delete. The next `--accept-guard` accepts that blocked run.
+func TestAcceptGuardWithNothingBlocked(t *testing.T) {
+	t.Parallel()
+	h := newViewHook(t)
+	w := newWorld(t, 4, h.URL, 100)
+	w.sync.Behavior = controlplane.BehaviorMirror
+	if err := w.store.UpdateSync(w.ctx, w.sync); err != nil {
+		t.Fatal(err)
+	}
+	sync := func(wantCode int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errOut := w.runCmd(append([]string{"sync", "Active users to webhook"}, args...)...)
+		if code != wantCode {
+			t.Fatalf("sync %v: exit %d, want %d\n%s\n%s", args, code, wantCode, out, errOut)
+		}
+		return out, errOut
+	}
+	sync(0)
+	w.exec(`DELETE FROM users WHERE unique_id > 1`)
+	sync(1)
+	if _, errOut := sync(0, "--accept-guard"); strings.Contains(errOut, "nothing to accept") {
+		t.Errorf("accepting a blocked run said %q", errOut)
+	}
+	w.exec(`DELETE FROM users`)
+	out, errOut := sync(1, "--accept-guard")
+	if !strings.Contains(errOut, runner.NothingToAccept) || !strings.Contains(out, "delete 1 of the 1 keys") {
+		t.Errorf("--accept-guard with nothing blocked: want it blocked and %q on stderr:\n%s\n%s", runner.NothingToAccept, out, errOut)
+	}
+	if n := len(h.View()); n != 1 {
+		t.Fatalf("--accept-guard with nothing blocked left the receiver %d records, want 1 (nothing sent)", n)
+	}
+	if _, errOut := sync(0, "--accept-guard"); strings.Contains(errOut, "nothing to accept") {
+		t.Errorf("accepting the blocked run said %q", errOut)
+	}
+	if n := len(h.View()); n != 0 {
+		t.Errorf("accepting the blocked run left the receiver %d records, want none", n)
 	}
 }
 
