@@ -119,7 +119,7 @@ type RunOptions struct {
 	// a warning).
 	OnNothingToAccept func()
 	// accepting is the blocked run AcceptGuard accepts, as Run found it before it waited for
-	// the sync's lock (see acceptedRun).
+	// the sync's lock (see acceptedRun); nil: none, and the run is guarded as usual.
 	accepting *controlplane.Run
 	// Due is the schedule slot a scheduled run serves (zero for a run started by hand): the
 	// sync's next slot counts from it.
@@ -791,9 +791,10 @@ func (e *Engine) execute(ctx context.Context, lease *controlplane.SyncLease, y *
 		}
 	}
 	if opts.AcceptGuard && !opts.MarkDelivered && accepted == nil {
-		// Nothing blocked to accept (an old command run again after the sync recovered, or a
-		// block a run that succeeded since answered): the run is guarded like any other, and
-		// if it trips, the next --accept-guard accepts it.
+		// Nothing blocked to accept (an old command run again after the sync recovered, a
+		// block a run that succeeded since answered, or a run blocked only while this one
+		// waited for the lock): the run is guarded like any other, and if it trips, the next
+		// --accept-guard accepts it.
 		if opts.OnNothingToAccept != nil {
 			opts.OnNothingToAccept()
 		} else {

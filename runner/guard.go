@@ -291,8 +291,9 @@ func shownPercent(p, bound float64) string {
 }
 
 // NothingToAccept says an --accept-guard run found no blocked run to accept (see acceptedRun).
-const NothingToAccept = "--accept-guard: the sync's last run was not blocked, so there is nothing to accept: " +
-	"this run is guarded like any other (if it is blocked, --accept-guard then accepts it)"
+const NothingToAccept = "--accept-guard: there is no blocked run to accept (the sync's last run was not blocked, " +
+	"or a run that succeeded since answered it): this run is guarded like any other (if it is blocked, " +
+	"--accept-guard then accepts it)"
 
 // acceptedRun is the run --accept-guard accepts: the sync's newest run that succeeded or was
 // blocked (controlplane.Store.NewestSettledRun: runs queued, running, skipped or canceled showed
@@ -302,8 +303,9 @@ const NothingToAccept = "--accept-guard: the sync's last run was not blocked, so
 // and the run is guarded like any other, NothingToAccept). The run it starts sends only if it deletes and changes no
 // more records than that blocked run said it would (acceptedTrip): the operator accepts what the
 // blocked run showed, not whatever the warehouse holds by the time they answer. Run looks it up
-// before it waits for the sync's lock, so that a run ending meanwhile (another operator's
-// --accept-guard of the same blocked run) does not leave this one nothing to accept.
+// once, before it waits for the sync's lock, so that a run ending meanwhile (another operator's
+// --accept-guard of the same blocked run) does not leave this one nothing to accept, and a run
+// blocked meanwhile, which the operator was not shown, is not accepted.
 func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.Run, error) {
 	r, err := e.Store.NewestSettledRun(ctx, syncID)
 	switch {
@@ -318,16 +320,15 @@ func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.R
 }
 
 // acceptedNow is the blocked run an --accept-guard run accepts once it holds the sync's lock:
-// seen, the one Run found before it waited for the lock (nil: none was blocked then, and it is
-// the newest now, acceptedRun). Unless a run succeeded since seen (another operator's
-// --accept-guard of it, which sent what it showed, or a run that found the warehouse whole
-// again): that run answered the block, which is accepted once, so this run accepts none and is
+// seen, the one Run found before it waited for the lock, and no other (nil: none was blocked
+// then, and a run blocked while this one waited is not accepted: the operator was not shown it).
+// Unless a run succeeded since seen (another operator's --accept-guard of it, which sent what
+// it showed, or a run that found the warehouse whole again): that run answered the block, which is accepted once, so this run accepts none and is
 // checked by the guard as a run without --accept-guard; answered then says so, for the message
 // of a run the guard blocks.
 func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlplane.Run) (*controlplane.Run, string, error) {
 	if seen == nil {
-		r, err := e.acceptedRun(ctx, syncID)
-		return r, "", err
+		return nil, "", nil
 	}
 	since, err := e.Store.SucceededSince(ctx, syncID, seen.ID)
 	if err != nil || !since {

@@ -712,3 +712,47 @@ func TestAcceptGuardWithNothingBlockedIsGuarded(t *testing.T) {
 		t.Errorf("--accept-guard of the blocked run sent (-want +got):\n%s(nothing to accept said %d times)", diff, nothing)
 	}
 }
+
+// --accept-guard started with nothing blocked accepts nothing, also a run blocked while it waits
+// for the sync's lock: the operator was shown no such run. Before, once it held the lock it
+// looked again, found the run blocked meanwhile (here a scheduled run that would delete every
+// record) and sent its deletes.
+func TestAcceptGuardWithNothingBlockedDoesNotAcceptARunBlockedWhileItWaits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil) // the default guard: max_deleted_percent = 50
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+
+	held, err := f.store.AcquireSync(f.ctx, f.sync.ID, false, nil, 0) // a scheduled run's
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	type result struct {
+		run *controlplane.Run
+		err error
+	}
+	done := make(chan result, 1)
+	nothing := 0
+	go func() {
+		run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true, Wait: true,
+			OnWait: func() { close(waiting) }, OnNothingToAccept: func() { nothing++ }})
+		done <- result{run, err}
+	}()
+	<-waiting
+	// The model loses every row, and the scheduled run is blocked on it.
+	f.exec(`DELETE FROM users`)
+	if _, err := f.store.DB().Exec(f.ctx, `INSERT INTO backflow.sync_runs (sync_id, status, trigger, finished_at, deleted)
+		VALUES ($1, 'blocked', 'schedule', now(), 5)`, f.sync.ID); err != nil {
+		t.Fatal(err)
+	}
+	held.Release()
+	r := <-done
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the --accept-guard run started with nothing blocked sent %v (run %+v, %v)", got, r.run, r.err)
+	}
+	if r.run == nil || r.run.Status != controlplane.RunBlocked || !strings.Contains(r.run.Error, "delete 5 of the 5 keys") || nothing != 1 {
+		t.Fatalf("the --accept-guard run started with nothing blocked: %+v, %v (nothing to accept said %d times); "+
+			"want it blocked by the guard, saying so once", r.run, r.err, nothing)
+	}
+}
