@@ -44,8 +44,8 @@ type notifier struct {
 	// wrongKeyLogged is when a destination that the key cannot open was last logged.
 	wrongKeyLogged time.Time
 	// down holds the destinations that gave no answer, or asked for a pause (a Retry-After), until
-	// when their events are postponed: the hold is the control plane's (Store.HoldDestination,
-	// which every replica's claims honour), and this the pass's own, should recording it fail.
+	// when their events are postponed, should recording the hold in the control plane fail: the
+	// hold is the control plane's (Store.HoldDestination, which every replica's claims honour).
 	down map[int64]time.Time
 	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
 	unreachableLogged time.Time
@@ -143,14 +143,15 @@ func (n *notifier) pass(ctx context.Context) {
 			return
 		}
 		if !unanswered.IsZero() {
-			n.down[ev.DestinationID] = unanswered
 			// Recorded in the control plane, for every replica and for a daemon started again:
 			// held in memory only, the destination was sent the events queued since by those,
-			// each into the pause it asked for, and each using an attempt.
+			// each into the pause it asked for, and each using an attempt. In memory too only
+			// when that fails (a hold there ends early when the connection's url changes).
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			err := n.store.HoldDestination(hctx, ev.DestinationID, unanswered.Sub(n.now()))
 			cancel()
 			if err != nil {
+				n.down[ev.DestinationID] = unanswered
 				n.log.Warn("could not record that a notification destination's events wait", "destination_id", ev.DestinationID, "err", err)
 			}
 		}

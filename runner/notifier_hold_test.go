@@ -57,6 +57,19 @@ func TestNotificationHoldOutlivesTheDaemon(t *testing.T) {
 	if attempts != 1 {
 		t.Errorf("attempts used = %d, want the first event's one", attempts)
 	}
+	// The connection given another url is not held: the pause was the old endpoint's.
+	moved, err := f.store.GetConnection(f.ctx, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved.Webhook.URL += "?moved"
+	if err := f.store.UpdateConnection(f.ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	(&notifier{store: f.store, log: slog.New(slog.DiscardHandler)}).pass(f.ctx)
+	if got := requests.Load(); got != 2 {
+		t.Errorf("the connection given another url got %d requests, want the later event's one", got-1)
+	}
 	// Another destination is not held.
 	sink := newEventSink(t)
 	other := &controlplane.Connection{Name: "Other", Webhook: &controlplane.WebhookConfig{
