@@ -191,7 +191,7 @@ type eventLease struct {
 // errLeaseLost is post's when the lease of an event waiting for a slot of its destination's rate
 // could not be renewed: another replica may take it (and send it); this one does not, and that
 // is not an attempt.
-var errLeaseLost = errors.New("the event's lease could not be renewed while it waited for a slot of its destination's rate")
+var errLeaseLost = errors.New("the event's lease could not be renewed, or its slot leased, while it waited for a slot of its destination's rate")
 
 // pausedError is post's when the destination's pacer is paused (an adaptive connection that
 // asked for a pause, a Retry-After or a spent quota): the event is not sent, which is not an
@@ -478,7 +478,8 @@ func (n *notifier) acquire(ctx context.Context, p *pacing.Pacer, ev controlplane
 				if q := (*pacing.QuotaError)(nil); errors.As(a.err, &q) {
 					return nil, &pausedError{until: n.now().Add(q.Wait)}
 				}
-				return nil, a.err
+				// The slot's lease from the control plane failed: not the endpoint's answer.
+				return nil, errors.Join(errLeaseLost, a.err)
 			}
 			if time.Until(lease.end) < n.attemptTimeout()*3/2 {
 				a.done(pacing.NotSent)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -266,5 +267,32 @@ func TestNotificationWaitForASlotEndsOnStop(t *testing.T) {
 	}
 	if got := sink.take(); len(got) != 0 || attempts != 0 {
 		t.Errorf("stopped while waiting for a slot: delivered %v, attempts %d; want none", got, attempts)
+	}
+}
+
+// failingSlots is a shared timeline whose every lease fails (the control plane does not answer).
+type failingSlots struct{}
+
+func (failingSlots) Lease(context.Context, int, time.Duration, time.Duration) (pacing.Lease, error) {
+	return pacing.Lease{}, errors.New("the control plane does not answer")
+}
+
+// A slot of the destination's rate that could not be leased (the control plane failed) is not
+// the endpoint's answer: the event is not sent, and no attempt is used.
+func TestNotificationWithoutASlotUsesNoAttempt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := f.alertsSink()
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	p := pacing.NewPacer(pacing.Limits{MaxRate: 1}, pacing.State{}, 1, failingSlots{})
+	n := &notifier{store: f.store, log: slog.New(slog.DiscardHandler),
+		pace: func(context.Context, *controlplane.Connection) (*pacing.Pacer, error) { return p, nil }}
+	n.pass(f.ctx)
+	var attempts int
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT attempts FROM backflow.notification_events`).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.take(); len(got) != 0 || attempts != 0 {
+		t.Errorf("no slot could be leased: delivered %v, attempts used %d; want none", got, attempts)
 	}
 }
