@@ -296,3 +296,43 @@ func TestNotificationWithoutASlotUsesNoAttempt(t *testing.T) {
 		t.Errorf("no slot could be leased: delivered %v, attempts used %d; want none", got, attempts)
 	}
 }
+
+// An adaptive connection paused by its syncs' answers (a 429 with Retry-After: 3000 to a batch)
+// holds its events until the pause ends, without an attempt: the notifier does not wait in the
+// pacer, where every other destination's events would wait behind it for the pause.
+func TestNotificationWaitsOutASyncsPauseOutsideThePacer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorUpdateOrCreate, nil)
+	sink := newEventSink(t)
+	hook := &controlplane.Connection{Name: "Alerts", Webhook: &controlplane.WebhookConfig{URL: sink.srv.URL + "/events",
+		Method: "POST", SigningSecret: eventsSecret, RateLimit: &controlplane.RateLimit{Mode: pacing.ModeAdaptive}}}
+	if err := f.store.CreateConnection(f.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateNotification(f.ctx, &controlplane.Notification{Name: "alerts", DestinationID: hook.ID,
+		Events: []string{controlplane.EventRunSucceeded}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	p, err := f.engine.pacer(f.ctx, hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _, err := p.Acquire(f.ctx) // a sync's batch, refused with a pause
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(pacing.Answer{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3000"}}})
+	(&notifier{store: f.store, log: slog.New(slog.DiscardHandler), pace: f.engine.pacer}).pass(f.ctx)
+	var attempts int
+	var held bool
+	if err := f.store.Pool().QueryRow(f.ctx, `SELECT e.attempts, coalesce(p.hold_until > now() + interval '40 minutes', false)
+		FROM backflow.notification_events e, backflow.connection_pacing p WHERE p.connection_id = $1`,
+		hook.ID).Scan(&attempts, &held); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.take(); len(got) != 0 || attempts != 0 || !held {
+		t.Errorf("the connection paused for 50 minutes: delivered %v, attempts used %d, held until then %v; want none, 0, true",
+			got, attempts, held)
+	}
+}
