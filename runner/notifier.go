@@ -44,7 +44,8 @@ type notifier struct {
 	// wrongKeyLogged is when a destination that the key cannot open was last logged.
 	wrongKeyLogged time.Time
 	// down holds the destinations that gave no answer, or asked for a pause (a Retry-After), until
-	// when their events are postponed.
+	// when their events are postponed, should recording the hold in the control plane fail: the
+	// hold is the control plane's (Store.HoldDestination, which every replica's claims honour).
 	down map[int64]time.Time
 	// unreachableLogged is when the control plane's failure was last logged; zero: it answers.
 	unreachableLogged time.Time
@@ -113,9 +114,9 @@ func (n *notifier) pass(ctx context.Context) {
 		// The lease ends, as the control plane counts it, no sooner than its length after the
 		// claim was asked for: leaseEnd, on the runner's monotonic clock, whatever the two
 		// clocks say (send starts no attempt that could outlast it).
-		lease := 2 * n.attemptTimeout()
-		leaseEnd := time.Now().Add(lease)
-		evs, err := n.store.ClaimEvents(ctx, 1, lease)
+		leaseLen := 2 * n.attemptTimeout()
+		leaseEnd := time.Now().Add(leaseLen)
+		evs, err := n.store.ClaimEvents(ctx, 1, leaseLen)
 		if err != nil {
 			if ctx.Err() == nil {
 				n.unreachable("could not read the notification events that are due; trying again every second", err)
@@ -137,12 +138,22 @@ func (n *notifier) pass(ctx context.Context) {
 			}
 			continue
 		}
-		more, unanswered := n.send(ctx, ev, leaseEnd)
+		more, unanswered := n.send(ctx, ev, &eventLease{end: leaseEnd, until: ev.LeaseUntil, length: leaseLen})
 		if !more {
 			return
 		}
 		if !unanswered.IsZero() {
-			n.down[ev.DestinationID] = unanswered
+			// Recorded in the control plane, for every replica and for a daemon started again:
+			// held in memory only, the destination was sent the events queued since by those,
+			// each into the pause it asked for, and each using an attempt. In memory too only
+			// when that fails (a hold there ends early when the connection's url changes).
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := n.store.HoldDestination(hctx, ev.DestinationID, unanswered.Sub(n.now()))
+			cancel()
+			if err != nil {
+				n.down[ev.DestinationID] = unanswered
+				n.log.Warn("could not record that a notification destination's events wait", "destination_id", ev.DestinationID, "err", err)
+			}
 		}
 	}
 }
@@ -169,18 +180,34 @@ func (n *notifier) reachable() {
 // another replica may take the event once the lease ends, and would send it a second time.
 var errLeaseEnding = errors.New("the event's lease could end before an attempt does")
 
-// errPacedOut is post's when the destination's pacing (its max_requests_per_second, shared with
-// its syncs' runs) gave the event no slot before an attempt could still end within the event's
-// lease: the event is not sent, which is not an attempt, and is sent once its lease ends.
-var errPacedOut = errors.New("the destination's rate limit gave the event no slot within its lease")
+// eventLease is an event's claim: when it may end on the runner's monotonic clock (end), and
+// when it ends on the control plane's (until, the token RenewEventLease asks for), of length.
+type eventLease struct {
+	end    time.Time
+	until  time.Time
+	length time.Duration
+}
+
+// errLeaseLost is post's when the lease of an event waiting for a slot of its destination's rate
+// could not be renewed: another replica may take it (and send it); this one does not, and that
+// is not an attempt.
+var errLeaseLost = errors.New("the event's lease could not be renewed, or its slot leased, while it waited for a slot of its destination's rate")
+
+// pausedError is post's when the destination's pacer is paused (an adaptive connection that
+// asked for a pause, a Retry-After or a spent quota): the event is not sent, which is not an
+// attempt, and the destination's events wait until the pause ends.
+type pausedError struct{ until time.Time }
+
+func (e *pausedError) Error() string {
+	return fmt.Sprintf("the destination asked for a pause, until %s", e.until.UTC().Format(time.RFC3339))
+}
 
 // send sends ev once and records the outcome. more is false when the pass should stop (the key
 // cannot open the destination's secrets, which no other event of the pass is likely to fare
 // better with); unanswered, when the destination gave no answer or asked for a pause (a 429 or
 // 5xx with a Retry-After), is when to try it again.
-// leaseEnd is when ev's lease may end (on the runner's monotonic clock): an attempt is started
-// only if it ends before then.
-func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, leaseEnd time.Time) (more bool, unanswered time.Time) {
+// lease is ev's claim: an attempt is started only if it ends before the lease may (post).
+func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease *eventLease) (more bool, unanswered time.Time) {
 	log := n.log.With("event", ev.Event, "event_id", ev.EventID, "notification_id", ev.NotificationID)
 	// Recorded even when ctx ends (a stop): the event stays claimed only for its lease otherwise.
 	// Each record has its own 10 s from when it is written, after the attempt: a deadline set
@@ -204,7 +231,7 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 		}
 		return true, time.Time{}
 	}
-	status, wait, err := n.post(ctx, ev, body, leaseEnd)
+	status, wait, err := n.post(ctx, ev, body, lease)
 	if err == nil {
 		if err := record(func(rctx context.Context) error { return n.store.EventSent(rctx, ev.ID, status) }); err != nil {
 			log.Warn("a notification event was delivered but could not be recorded as such; it may be sent again", "err", err)
@@ -226,11 +253,17 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 		}
 		return false, time.Time{}
 	}
-	if errors.Is(err, errPacedOut) {
-		// The destination is busy at its rate (its syncs' runs, or a backlog of events): its
-		// other events wait too, rather than each waiting for a slot in turn.
-		log.Info("a notification event waits for a slot of its destination's rate limit; it is sent once its lease ends")
-		return true, leaseEnd
+	if paused := (*pausedError)(nil); errors.As(err, &paused) {
+		// The endpoint asked the destination's pacer for a pause (a Retry-After to a sync's
+		// request, or to an event): the event, and the destination's others, wait for its end,
+		// not in the pacer, where the notifier would hold every other destination's events.
+		log.Info("a notification event waits for the pause its destination asked for", "until", paused.until.UTC().Format(time.RFC3339))
+		return true, paused.until
+	}
+	if errors.Is(err, errLeaseLost) {
+		log.Warn("a notification event was not sent: its lease could not be renewed while it waited for a slot of its "+
+			"destination's rate limit; it is sent once its lease ends", "err", err)
+		return false, time.Time{}
 	}
 	if errors.Is(err, errLeaseEnding) {
 		// The control plane was slow to answer since the event was taken (it hung, or a lock held
@@ -251,9 +284,9 @@ func (n *notifier) send(ctx context.Context, ev controlplane.PendingEvent, lease
 	var retryIn time.Duration
 	if attempt < NotifyMaxAttempts {
 		n.metrics.notification(notifyRetried)
-		// A Retry-After (a chat's rate limit) is honoured, up to the longest backoff: retried on
-		// the backoff alone, every retry came too early and was refused, until the event was
-		// given up.
+		// A Retry-After (a chat's rate limit) is honoured, up to pacing.MaxRetryAfter (an hour,
+		// as an adaptive connection's pacer honours it): retried on the backoff alone, every retry
+		// came too early and was refused, until the event was given up.
 		retryIn = max(n.backoff(attempt), wait)
 		log.Warn("a notification event could not be delivered; retrying later (the syncs are not affected)",
 			"attempt", attempt, "of", NotifyMaxAttempts, "err", err, "retry_in", retryIn.Round(time.Second).String())
@@ -304,13 +337,15 @@ func eventRequestBody(ev controlplane.PendingEvent) (*webhook.Built, error) {
 
 // post sends the event's body once to its notification's destination, signed as the runner's
 // batches are, with the event id as the webhook-id. It returns the HTTP status (0 without an
-// answer) and, for a 429 or 5xx, the wait its Retry-After asks for (at most notifyMaxBackoff).
-// It reads the destination before leaseEnd, and starts the attempt (at most attemptTimeout, an
-// OAuth2 token's request included) only if it ends half a timeout before
-// leaseEnd (the time to record it), else returns errLeaseEnding: a read of the destination that
-// the control plane held up past the event's lease, once it answered, sent the event that
-// another replica had taken and sent.
-func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built, leaseEnd time.Time) (int, time.Duration, error) {
+// answer) and, for a 429 or 5xx, the wait its Retry-After asks for (at most
+// pacing.MaxRetryAfter). It reads the destination before the lease may end, and starts the
+// attempt (at most attemptTimeout, an OAuth2 token's request included) only if it ends half a
+// timeout before the lease may (the time to record it), else returns errLeaseEnding: a read of
+// the destination that the control plane held up past the event's lease, once it answered, sent
+// the event that another replica had taken and sent. While it waits for a slot of the
+// destination's rate, it renews the lease (acquire).
+func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body *webhook.Built, lease *eventLease) (int, time.Duration, error) {
+	leaseEnd := lease.end
 	gctx, gcancel := context.WithDeadline(ctx, leaseEnd)
 	dest, err := n.store.GetConnection(gctx, ev.DestinationID)
 	gcancel()
@@ -335,14 +370,9 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		if err != nil {
 			return 0, 0, fmt.Errorf("pace the notification's destination %q: %w", dest.Name, err)
 		}
-		actx, acancel := context.WithDeadline(ctx, leaseEnd.Add(-n.attemptTimeout()*3/2))
-		done, _, err := p.Acquire(actx)
-		acancel()
+		done, err := n.acquire(ctx, p, ev, lease)
 		if err != nil {
-			if ctx.Err() != nil {
-				return 0, 0, err
-			}
-			return 0, 0, fmt.Errorf("%w: %w", errPacedOut, err)
+			return 0, 0, err
 		}
 		answered = done
 	}
@@ -394,10 +424,92 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		var wait time.Duration
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			wait = pacing.AnswerRetryAfter(resp.Header, time.Now(), notifyMaxBackoff)
+			// Up to an hour, as the destination's pacer holds it (an adaptive connection pauses
+			// its syncs' requests and its events for it): capped shorter here, the event was
+			// retried into the pause the pacer still held.
+			wait = pacing.AnswerRetryAfter(resp.Header, time.Now(), pacing.MaxRetryAfter)
 		}
 		return resp.StatusCode, wait, fmt.Errorf("%s answered HTTP %d: %q", dest.Name, resp.StatusCode, snippet)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, 0, nil
 }
+
+// acquire waits for a slot of the destination's pacer p (Pacer.Acquire: its concurrency, in
+// turn, and its rate) for ev, renewing ev's lease as it waits: an event behind a sync's requests
+// at a low rate (ten in flight at one request per second) waited longer than its lease left it,
+// gave its place up, and took it again at the back of the queue, never sent. In turn, the wait
+// is bounded by the requests in flight and those that asked before it; a daemon's stop ends it
+// (ctx); a pause the destination asks for meanwhile ends it too (a pausedError: the notifier
+// does not hold every other destination's events for a pause). A renewal that fails, or comes
+// back too late, gives the slot up (errLeaseLost): another replica may have the event. On
+// success, the lease leaves an attempt time to end and be recorded, as post requires.
+func (n *notifier) acquire(ctx context.Context, p *pacing.Pacer, ev controlplane.PendingEvent, lease *eventLease) (func(pacing.Answer), error) {
+	if until := p.PauseUntil(); until.After(time.Now()) {
+		return nil, &pausedError{until: n.now().Add(time.Until(until))}
+	}
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type acquired struct {
+		done func(pacing.Answer)
+		err  error
+	}
+	got := make(chan acquired, 1)
+	go func() {
+		done, _, err := p.Acquire(actx)
+		got <- acquired{done, err}
+	}()
+	giveUp := func(err error) (func(pacing.Answer), error) {
+		cancel()
+		if a := <-got; a.err == nil {
+			a.done(pacing.NotSent)
+		}
+		return nil, err
+	}
+	tick := time.NewTicker(max(n.attemptTimeout()/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case a := <-got:
+			if a.err != nil {
+				if ctx.Err() != nil {
+					return nil, a.err
+				}
+				if q := (*pacing.QuotaError)(nil); errors.As(a.err, &q) {
+					return nil, &pausedError{until: n.now().Add(q.Wait)}
+				}
+				// The slot's lease from the control plane failed: not the endpoint's answer.
+				return nil, errors.Join(errLeaseLost, a.err)
+			}
+			if time.Until(lease.end) < n.attemptTimeout()*3/2 {
+				a.done(pacing.NotSent)
+				return nil, errLeaseEnding
+			}
+			return a.done, nil
+		case <-ctx.Done():
+			return giveUp(stoppedErr(ctx))
+		case <-tick.C:
+			if until := p.PauseUntil(); until.After(time.Now()) {
+				return giveUp(&pausedError{until: n.now().Add(time.Until(until))})
+			}
+			if time.Until(lease.end) >= n.attemptTimeout()*7/4 {
+				continue // renewed recently
+			}
+			sent := time.Now()
+			rctx, rcancel := context.WithDeadline(ctx, lease.end)
+			until, ok, err := n.store.RenewEventLease(rctx, ev.ID, lease.until, lease.length)
+			rcancel()
+			switch {
+			case ctx.Err() != nil:
+				return giveUp(stoppedErr(ctx))
+			case err != nil:
+				return giveUp(errors.Join(errLeaseLost, err))
+			case !ok:
+				return giveUp(errLeaseLost)
+			}
+			lease.end, lease.until = sent.Add(lease.length), until
+		}
+	}
+}
+
+func stoppedErr(ctx context.Context) error { return fmt.Errorf("the notifier stopped: %w", ctx.Err()) }

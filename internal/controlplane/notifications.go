@@ -408,6 +408,9 @@ type PendingEvent struct {
 	Payload        []byte
 	Attempts       int // made before this one
 	DestinationID  int64
+	// LeaseUntil is when the claim's lease ends, on the control plane's clock: the lease's token
+	// (RenewEventLease).
+	LeaseUntil time.Time
 	// Body and ContentType are the notification's (Notification.Body, .ContentType).
 	Body        string
 	ContentType string
@@ -423,7 +426,8 @@ type PendingEvent struct {
 // a later run's events can be queued first; and none of a sync's events is taken while a finished
 // run of the sync before it is still to be turned into events (another replica is queueing it).
 // The events still to be sent are few (notification_events_due), as are the runs still to be
-// turned into events (sync_runs_to_notify).
+// turned into events (sync_runs_to_notify). None is taken whose destination is held
+// (HoldDestination), whoever queued it and whenever.
 func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration) ([]PendingEvent, error) {
 	rows, err := s.db.Query(ctx, `UPDATE backflow.notification_events e SET next_attempt_at = now() + $2::interval
 		FROM backflow.notifications n
@@ -434,8 +438,11 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 				AND sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
 				AND NOT EXISTS (SELECT 1 FROM backflow.sync_runs r WHERE r.notified_at IS NULL AND r.status <> 'running'
 					AND r.sync_id = q.sync_id AND r.id < q.run_id)
+				AND NOT EXISTS (SELECT 1 FROM backflow.notifications hn JOIN backflow.connection_pacing h
+					ON h.connection_id = hn.destination_id WHERE hn.id = q.notification_id AND h.hold_until > now())
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type`, limit, lease)
+		RETURNING e.id, e.notification_id, e.event_id, e.event, e.payload, e.attempts, n.destination_id, n.body, n.content_type,
+			e.next_attempt_at`, limit, lease)
 	if err != nil {
 		return nil, fmt.Errorf("take the notification events that are due: %w", err)
 	}
@@ -444,7 +451,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, lease time.Duration)
 	for rows.Next() {
 		var p PendingEvent
 		var attempts int32
-		if err := rows.Scan(&p.ID, &p.NotificationID, &p.EventID, &p.Event, &p.Payload, &attempts, &p.DestinationID, &p.Body, &p.ContentType); err != nil {
+		if err := rows.Scan(&p.ID, &p.NotificationID, &p.EventID, &p.Event, &p.Payload, &attempts, &p.DestinationID, &p.Body, &p.ContentType, &p.LeaseUntil); err != nil {
 			return nil, err
 		}
 		p.Attempts = int(attempts)
@@ -469,6 +476,41 @@ func (s *Store) EventSent(ctx context.Context, id int64, status int) error {
 		last_status = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`, id, status)
 	if err != nil {
 		return fmt.Errorf("record notification event %d as sent: %w", id, err)
+	}
+	return nil
+}
+
+// RenewEventLease extends the lease of an event the caller claimed, whose lease ends at until (the
+// control plane's time ClaimEvents or the last renewal returned), to lease from now, and returns
+// when it ends now. ok is false when the lease is no longer the caller's: it ended (another
+// replica may have taken the event), or the event was recorded since. The daemon's notifier
+// renews the lease of an event that waits for a slot of its destination's rate, so that it keeps
+// its place in the pacer's queue (and is not sent twice).
+func (s *Store) RenewEventLease(ctx context.Context, id int64, until time.Time, lease time.Duration) (time.Time, bool, error) {
+	var next time.Time
+	err := s.db.QueryRow(ctx, `UPDATE backflow.notification_events SET next_attempt_at = now() + $3::interval
+		WHERE id = $1 AND next_attempt_at = $2 AND next_attempt_at > now() AND sent_at IS NULL AND given_up_at IS NULL
+		RETURNING next_attempt_at`, id, until, lease).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("renew the lease of notification event %d: %w", id, err)
+	}
+	return next, true, nil
+}
+
+// HoldDestination holds the events to webhook connection connID for wait (on the control plane's
+// clock), without an attempt used: ClaimEvents takes none of them, already queued or queued
+// later, by any replica, until then. A hold never shortens one in place. The daemon's notifier
+// holds a destination that asked for a pause (a Retry-After) until it ends, and one that gave no
+// answer until the failed event's retry.
+func (s *Store) HoldDestination(ctx context.Context, connID int64, wait time.Duration) error {
+	err := s.execOnLiveSession(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, hold_until)
+		VALUES ($1, now() + $2::interval)
+		ON CONFLICT (connection_id) DO UPDATE SET hold_until = greatest(p.hold_until, excluded.hold_until)`, connID, max(wait, 0))
+	if err != nil {
+		return fmt.Errorf("hold the notification events to connection %d: %w", connID, refErr(err))
 	}
 	return nil
 }

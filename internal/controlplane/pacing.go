@@ -143,11 +143,12 @@ func (s *Store) SaveLearnedPacing(ctx context.Context, connID int64, learnedFor 
 	return nil
 }
 
-// forgetLearnedPacing drops what adaptive pacing learned about connection connID: its URL
-// changed, and the new endpoint's pace is its own.
+// forgetLearnedPacing drops what adaptive pacing learned about connection connID, and the hold of
+// its notification events (HoldDestination): its URL changed, and the new endpoint's pace, and
+// the pauses it asks for, are its own.
 func forgetLearnedPacing(ctx context.Context, tx pgx.Tx, connID int64) error {
 	_, err := tx.Exec(ctx, `UPDATE backflow.connection_pacing
-		SET learned_rate = NULL, learned_concurrency = NULL, learned_at = NULL WHERE connection_id = $1`, connID)
+		SET learned_rate = NULL, learned_concurrency = NULL, learned_at = NULL, hold_until = NULL WHERE connection_id = $1`, connID)
 	if err != nil {
 		return fmt.Errorf("forget the pacing learned for connection %d: %w", connID, err)
 	}

@@ -3,6 +3,7 @@ package pacing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -33,7 +34,11 @@ type Pacer struct {
 	mu       sync.Mutex
 	ctl      *Controller
 	inflight int
-	changed  chan struct{} // closed when inflight falls or the concurrency may have risen
+	changed  chan struct{} // closed when inflight falls, the concurrency may have risen, or a waiter left
+	// waiting is the requests waiting for a free slot of the concurrency, in the order they
+	// asked: served first come, first served (Acquire).
+	waiting []uint64
+	ticket  uint64 // the last waiter's
 
 	qMu sync.Mutex
 	q   slotQueue
@@ -76,8 +81,7 @@ func (p *Pacer) SetLimits(lim Limits, start State, defaultConc int) {
 	ctl := NewController(lim, start, defaultConc)
 	ctl.pauseUntil = p.ctl.pauseUntil
 	p.lim, p.ctl = lim, ctl
-	close(p.changed) // the concurrency may have risen
-	p.changed = make(chan struct{})
+	p.wake() // the concurrency may have risen
 	// A lower max_requests_per_second holds the slots leased before it too: those in the queue,
 	// those requests sleep to, and those of a lease in flight are given up, not sent at the old
 	// rate (up to a block's worth of it, and the lease's).
@@ -143,15 +147,32 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Dur
 		p.mu.Unlock()
 		return nil, 0, &QuotaError{Wait: wait}
 	}
-	for p.inflight >= p.ctl.Concurrency() {
-		ch := p.changed
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, p.now().Sub(start), stopped(ctx)
+	// First come, first served: a request that finds others waiting queues behind them, even
+	// when a slot of the concurrency is free at that moment. Every waiter woke at once, and the
+	// one that took a freed slot was whichever ran first: a run's delivery worker, going back
+	// for its next request as soon as its last one was answered, took it ahead of a request
+	// that had waited since (a failure notification, starved behind a sync at a low rate).
+	// A request waits, so, for the requests in flight and those ahead of it, and no more.
+	if p.inflight >= p.ctl.Concurrency() || len(p.waiting) > 0 {
+		p.ticket++
+		w := p.ticket
+		p.waiting = append(p.waiting, w)
+		for p.waiting[0] != w || p.inflight >= p.ctl.Concurrency() {
+			ch := p.changed
+			p.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				p.mu.Lock()
+				p.waiting = slices.DeleteFunc(p.waiting, func(x uint64) bool { return x == w })
+				p.wake() // the one behind it may be first now
+				p.mu.Unlock()
+				return nil, p.now().Sub(start), stopped(ctx)
+			}
+			p.mu.Lock()
 		}
-		p.mu.Lock()
+		p.waiting = p.waiting[1:]
+		p.wake() // the next one may go too, when more than one slot is free
 	}
 	p.inflight++
 	pause := p.ctl.PauseUntil()
@@ -164,8 +185,7 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Dur
 				p.ctl.Observe(p.now(), a)
 			}
 			p.inflight--
-			close(p.changed)
-			p.changed = make(chan struct{})
+			p.wake()
 			p.mu.Unlock()
 		})
 	}
@@ -178,6 +198,20 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Dur
 		return nil, p.now().Sub(start), err
 	}
 	return done, p.now().Sub(start), nil
+}
+
+// wake wakes the requests waiting for a slot of the concurrency; p.mu is held.
+func (p *Pacer) wake() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// PauseUntil is when the pause the endpoint asked for ends (an adaptive connection's: a
+// Retry-After, or a spent quota until its reset); zero or past: none.
+func (p *Pacer) PauseUntil() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ctl.PauseUntil()
 }
 
 // rateSlot waits for the rate's next slot. A request that wakes more than LateLimit after its
