@@ -129,20 +129,26 @@ func (s *Store) createTx(ctx context.Context, fn func(pgx.Tx) error) error {
 const createOutcomeWait = 15 * time.Second
 
 // CreateOutcome settles a create that failed with ErrOutcomeUnknown (err): whether its
-// transaction committed, as the control plane says (txid_status). A commit whose answer was lost
-// may still be on its way to the server, or running there, when the row is asked for: the row
-// was not there yet, and the create was reported failed while its commit took (the next apply
-// met Name Already Taken). So a transaction still in progress is asked about again until it
-// ends, for createOutcomeWait at most (a session cut without the server seeing it stays open
-// until the server's TCP keepalive ends it); then, or when the control plane cannot be asked,
-// the error says so.
-func (s *Store) CreateOutcome(ctx context.Context, err error) (committed bool, _ error) {
+// transaction committed, as the control plane says (txid_status), and its row is there (exists).
+// A commit whose answer was lost may still be on its way to the server, or running there, when
+// the row is asked for: the row was not there yet, and the create was reported failed while its
+// commit took (the next apply met Name Already Taken). So a transaction still in progress is
+// asked about again until it ends, for createOutcomeWait at most (a session cut without the
+// server seeing it stays open until the server's TCP keepalive ends it); then, or when the
+// control plane cannot be asked, the error says so. A committed transaction is the create's only
+// with its row: a control plane that crashed or failed over before the create was durable lost
+// it, and gives its transaction id (and its row's id) to other transactions after the recovery,
+// which commit; and a commit waiting for a synchronous standby reads committed before its row
+// shows. So a committed transaction without the row is asked about again too, and is unsettled
+// at the end of the wait.
+func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(context.Context) (bool, error)) (committed bool, _ error) {
 	var u *outcomeUnknown
 	if !errors.As(err, &u) {
 		return false, fmt.Errorf("not a create whose outcome is unknown: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, createOutcomeWait)
 	defer cancel()
+	still := "in progress"
 	for {
 		var status *string
 		qerr := s.onLiveSession(ctx, func() (bool, error) {
@@ -154,13 +160,17 @@ func (s *Store) CreateOutcome(ctx context.Context, err error) (committed bool, _
 		case status == nil:
 			return false, fmt.Errorf("the control plane no longer knows transaction %d", u.xid)
 		case *status == "committed":
-			return true, nil
+			found, ferr := exists(ctx)
+			if ferr != nil || found {
+				return found, ferr
+			}
+			still = "committed without its row (a crash or a failover may have lost it, and given its id to another)"
 		case *status == "aborted":
 			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return false, fmt.Errorf("its commit was still in progress after %s", createOutcomeWait)
+			return false, fmt.Errorf("its transaction %d was still %s after %s", u.xid, still, createOutcomeWait)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
