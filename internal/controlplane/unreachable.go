@@ -160,7 +160,12 @@ func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(contex
 		case status == nil:
 			return false, fmt.Errorf("the control plane no longer knows transaction %d", u.xid)
 		case *status == "committed":
-			found, ferr := exists(ctx)
+			var found bool
+			ferr := s.onLiveSession(ctx, func() (bool, error) {
+				var err error
+				found, err = exists(ctx)
+				return true, err
+			})
 			if ferr != nil || found {
 				return found, ferr
 			}
