@@ -134,7 +134,17 @@ func TestCreateOutcomeWaitsForALateCommit(t *testing.T) {
 // CreateOutcome said the create committed: the apply succeeded and Terraform recorded a row that
 // no one made, and the next create of its kind, given the same row id, was read as it. The
 // create is committed only once its row is there.
+// Asked before another transaction has its id, the server says it is in the future: it has no
+// trace of it, so the create did not commit (it said so as a failure to ask: Creation
+// Unconfirmed, the row's id kept in the state, tainted, though the next create of its kind is
+// given that id).
 func TestCreateOutcomeAfterACrashThatLostTheCreate(t *testing.T) {
+	for _, reused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("id reused %v", reused), func(t *testing.T) { createOutcomeAfterACrash(t, reused) })
+	}
+}
+
+func createOutcomeAfterACrash(t *testing.T, reused bool) {
 	ctx := context.Background()
 	run := controlplanetest.PrivateCluster(t, "backflow-pg-crash-")
 	dbURL, err := run("26533")
@@ -180,11 +190,18 @@ func TestCreateOutcomeAfterACrashThatLostTheCreate(t *testing.T) {
 	}
 	_, _ = pool.Exec(ctx, fmt.Sprintf(`COPY (SELECT 1) TO PROGRAM 'kill -9 %d'`, pid))
 	pool.Reset()
-	// Other clients' transactions after the recovery (a runner's heartbeats) take the lost one's id.
-	controlplanetest.WaitFor(t, "a transaction with the lost create's id", func() bool {
-		var got int64
-		return pool.QueryRow(ctx, `SELECT txid_current()`).Scan(&got) == nil && got >= xid
+	controlplanetest.WaitFor(t, "the server recovered from the crash", func() bool {
+		var gone bool
+		return pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, pid).Scan(&gone) == nil && gone
 	})
+	if reused {
+		// Other clients' transactions after the recovery (a runner's heartbeats) take the lost
+		// one's id.
+		controlplanetest.WaitFor(t, "a transaction with the lost create's id", func() bool {
+			var got int64
+			return pool.QueryRow(ctx, `SELECT txid_current()`).Scan(&got) == nil && got >= xid
+		})
+	}
 	// A store opened after the recovery, as the provider's next question finds one.
 	admin, err = controlplane.Open(ctx, dbURL, sealer)
 	if err != nil {
@@ -198,6 +215,9 @@ func TestCreateOutcomeAfterACrashThatLostTheCreate(t *testing.T) {
 	t.Logf("CreateOutcome of the lost create: %v, %v", committed, oerr)
 	if committed {
 		t.Fatalf("CreateOutcome of a create that a crash lost: committed (%v), and its row is not there", oerr)
+	}
+	if !reused && oerr != nil {
+		t.Fatalf("CreateOutcome of a create that a crash lost, asked before its id was given again: %v, want not committed", oerr)
 	}
 }
 

@@ -140,7 +140,7 @@ const createOutcomeWait = 15 * time.Second
 // it, and gives its transaction id (and its row's id) to other transactions after the recovery,
 // which commit; and a commit waiting for a synchronous standby reads committed before its row
 // shows. So a committed transaction without the row is asked about again too, and is unsettled
-// at the end of the wait.
+// at the end of the wait; one the server says is in the future, which it lost, did not commit.
 func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(context.Context) (bool, error)) (committed bool, _ error) {
 	var u *outcomeUnknown
 	if !errors.As(err, &u) {
@@ -154,7 +154,14 @@ func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(contex
 		qerr := s.onLiveSession(ctx, func() (bool, error) {
 			return true, s.db.QueryRow(ctx, `SELECT txid_status($1)`, u.xid).Scan(&status)
 		})
+		var pe *pgconn.PgError
 		switch {
+		case errors.As(qerr, &pe) && pe.Code == "22023":
+			// "transaction ID ... is in the future": the server has no trace of it, so it did
+			// not commit there. It lost it (a crash or a failover before the create was durable),
+			// and will give its id, and its row's, to others: asked later, the id names another
+			// transaction, and the row's id another row.
+			return false, nil
 		case qerr != nil:
 			return false, qerr
 		case status == nil:
