@@ -231,3 +231,41 @@ func connectionExists(s *controlplane.Store, id int64) func(context.Context) (bo
 		return err == nil, err
 	}
 }
+
+// A create whose commit never reaches the server, which does not see its client go (a cut it
+// did not see: its session stays open until its TCP keepalive ends it, hours by default): its
+// transaction stays in progress, holding the new row's name. CreateOutcome said so after its
+// wait (Creation Unconfirmed), and the next apply's create of that name waited for the
+// transaction. It now ends the session: the transaction did not commit, and the name is free.
+func TestCreateOutcomeEndsATransactionLeftOpen(t *testing.T) {
+	ctx := context.Background()
+	admin, dbURL, key := controlplanetest.NewStore(t)
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, proxied := controlplanetest.NewStallProxy(t, dbURL)
+	store, err := controlplane.Open(ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	// Later than CreateOutcome waits: the commit is lost.
+	proxy.CutBeforeDelivering("commit", 25*time.Second)
+	c := webhookConn("left open")
+	err = store.CreateConnection(ctx, c)
+	if !errors.Is(err, controlplane.ErrOutcomeUnknown) || c.ID == 0 {
+		t.Fatalf("create whose commit's answer was lost: %v (id %d), want ErrOutcomeUnknown and the id", err, c.ID)
+	}
+	committed, oerr := admin.CreateOutcome(ctx, err, connectionExists(admin, c.ID))
+	if oerr != nil || committed {
+		t.Fatalf("CreateOutcome of a create whose commit never came: %v, %v; want not committed", committed, oerr)
+	}
+	again := webhookConn("left open")
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := admin.CreateConnection(actx, again); err != nil {
+		t.Fatalf("the create of the same name again: %v", err)
+	}
+}
