@@ -104,7 +104,8 @@ func (h *storeHolder) getRow(ctx context.Context, kind string, id int64) error {
 // made the row: then the resource goes into the state, even with an error in diags. A commit
 // the control plane did not answer (controlplane.ErrOutcomeUnknown: a network cut, a restart, an
 // interrupt mid-apply) is settled by asking the control plane whether it took
-// (Store.CreateOutcome, which waits for a commit still on its way): it did or did not, the
+// (Store.CreateOutcome, which waits for a commit still on its way, and finds the row of one that
+// did, by id id): it did or did not, the
 // create succeeded or failed. When the control plane cannot tell, the row is reported and put
 // into the state all the same, where Terraform marks it tainted: left out, a row that was made
 // would hold its name against the next apply's create (Name Already Taken) until imported by
@@ -120,7 +121,13 @@ func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind
 	}
 	// ctx, not a context that outlives an interrupt: on a control plane that stopped answering
 	// without closing the connection, an interrupt must still end the ask (the row is then kept).
-	committed, oerr := h.store.CreateOutcome(ctx, err)
+	committed, oerr := h.store.CreateOutcome(ctx, err, func(ctx context.Context) (bool, error) {
+		gerr := h.getRow(ctx, kind, id)
+		if errors.Is(gerr, controlplane.ErrNotFound) {
+			return false, nil
+		}
+		return gerr == nil, gerr
+	})
 	switch {
 	case oerr == nil && committed:
 		return true

@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func TestCreateOutcomeWaitsForALateCommit(t *testing.T) {
 	if _, gerr := admin.GetConnection(ctx, c.ID); !errors.Is(gerr, controlplane.ErrNotFound) {
 		t.Fatalf("the row before its commit reached the server: %v, want not found (the proxy holds the commit)", gerr)
 	}
-	committed, oerr := admin.CreateOutcome(ctx, err)
+	committed, oerr := admin.CreateOutcome(ctx, err, connectionExists(admin, c.ID))
 	if oerr != nil || !committed {
 		t.Fatalf("CreateOutcome of a commit that reaches the server late: %v, %v; want committed", committed, oerr)
 	}
@@ -122,7 +123,149 @@ func TestCreateOutcomeWaitsForALateCommit(t *testing.T) {
 		t.Fatalf("the row CreateOutcome said was committed: %v", gerr)
 	}
 	// Another error is no create of unknown outcome.
-	if _, oerr := admin.CreateOutcome(ctx, errors.New("refused")); oerr == nil {
+	if _, oerr := admin.CreateOutcome(ctx, errors.New("refused"), connectionExists(admin, c.ID)); oerr == nil {
 		t.Fatal("CreateOutcome of an error that is not ErrOutcomeUnknown: no error")
+	}
+}
+
+// A control plane that crashes (or fails over) before the create's transaction is durable loses
+// it, and hands out its transaction id (and its row's id) again after recovery: the id of the
+// lost create then names another transaction, which committed. Asked txid_status alone,
+// CreateOutcome said the create committed: the apply succeeded and Terraform recorded a row that
+// no one made, and the next create of its kind, given the same row id, was read as it. The
+// create is committed only once its row is there.
+// Asked before another transaction has its id, the server says it is in the future: it has no
+// trace of it, so the create did not commit (it said so as a failure to ask: Creation
+// Unconfirmed, the row's id kept in the state, tainted, though the next create of its kind is
+// given that id).
+func TestCreateOutcomeAfterACrashThatLostTheCreate(t *testing.T) {
+	for _, reused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("id reused %v", reused), func(t *testing.T) { createOutcomeAfterACrash(t, reused) })
+	}
+}
+
+func createOutcomeAfterACrash(t *testing.T, reused bool) {
+	ctx := context.Background()
+	run := controlplanetest.PrivateCluster(t, "backflow-pg-crash-")
+	dbURL, err := run("26533")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := controlplanetest.NewKey(t)
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := controlplane.Open(ctx, dbURL, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	pool := controlplanetest.Pool(t, dbURL)
+	// The walwriter flushes no WAL of the create before the crash (nothing else commits).
+	for _, q := range []string{`ALTER SYSTEM SET wal_writer_delay = '10s'`, `SELECT pg_reload_conf()`, `CHECKPOINT`} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy, proxied := controlplanetest.NewStallProxy(t, dbURL)
+	store, err := controlplane.Open(ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	proxy.CutBeforeDelivering("commit", 5*time.Second)
+	c := webhookConn("lost in a crash")
+	cerr := store.CreateConnection(ctx, c)
+	if !errors.Is(cerr, controlplane.ErrOutcomeUnknown) || c.ID == 0 {
+		t.Fatalf("create whose commit's answer was lost: %v (id %d), want ErrOutcomeUnknown and the id", cerr, c.ID)
+	}
+	// The crash: the create's backend killed, the server recovers from its WAL.
+	var pid int
+	var xid int64
+	if err := pool.QueryRow(ctx, `SELECT pid, backend_xid::text::bigint FROM pg_stat_activity
+		WHERE state = 'idle in transaction' AND backend_xid IS NOT NULL`).Scan(&pid, &xid); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = pool.Exec(ctx, fmt.Sprintf(`COPY (SELECT 1) TO PROGRAM 'kill -9 %d'`, pid))
+	pool.Reset()
+	controlplanetest.WaitFor(t, "the server recovered from the crash", func() bool {
+		var gone bool
+		return pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, pid).Scan(&gone) == nil && gone
+	})
+	if reused {
+		// Other clients' transactions after the recovery (a runner's heartbeats) take the lost
+		// one's id.
+		controlplanetest.WaitFor(t, "a transaction with the lost create's id", func() bool {
+			var got int64
+			return pool.QueryRow(ctx, `SELECT txid_current()`).Scan(&got) == nil && got >= xid
+		})
+	}
+	// A store opened after the recovery, as the provider's next question finds one.
+	admin, err = controlplane.Open(ctx, dbURL, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	if _, gerr := admin.GetConnection(ctx, c.ID); !errors.Is(gerr, controlplane.ErrNotFound) {
+		t.Fatalf("the row of the create the crash lost: %v, want not found", gerr)
+	}
+	committed, oerr := admin.CreateOutcome(ctx, cerr, connectionExists(admin, c.ID))
+	t.Logf("CreateOutcome of the lost create: %v, %v", committed, oerr)
+	if committed {
+		t.Fatalf("CreateOutcome of a create that a crash lost: committed (%v), and its row is not there", oerr)
+	}
+	if !reused && oerr != nil {
+		t.Fatalf("CreateOutcome of a create that a crash lost, asked before its id was given again: %v, want not committed", oerr)
+	}
+}
+
+// connectionExists says whether connection id is there, for CreateOutcome.
+func connectionExists(s *controlplane.Store, id int64) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		_, err := s.GetConnection(ctx, id)
+		if errors.Is(err, controlplane.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
+// A create whose commit never reaches the server, which does not see its client go (a cut it
+// did not see: its session stays open until its TCP keepalive ends it, hours by default): its
+// transaction stays in progress, holding the new row's name. CreateOutcome said so after its
+// wait (Creation Unconfirmed), and the next apply's create of that name waited for the
+// transaction. It now ends the session: the transaction did not commit, and the name is free.
+func TestCreateOutcomeEndsATransactionLeftOpen(t *testing.T) {
+	ctx := context.Background()
+	admin, dbURL, key := controlplanetest.NewStore(t)
+	sealer, err := controlplane.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, proxied := controlplanetest.NewStallProxy(t, dbURL)
+	store, err := controlplane.Open(ctx, proxied, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	t.Cleanup(proxy.Close)
+	// Later than CreateOutcome waits: the commit is lost.
+	proxy.CutBeforeDelivering("commit", 25*time.Second)
+	c := webhookConn("left open")
+	err = store.CreateConnection(ctx, c)
+	if !errors.Is(err, controlplane.ErrOutcomeUnknown) || c.ID == 0 {
+		t.Fatalf("create whose commit's answer was lost: %v (id %d), want ErrOutcomeUnknown and the id", err, c.ID)
+	}
+	committed, oerr := admin.CreateOutcome(ctx, err, connectionExists(admin, c.ID))
+	if oerr != nil || committed {
+		t.Fatalf("CreateOutcome of a create whose commit never came: %v, %v; want not committed", committed, oerr)
+	}
+	again := webhookConn("left open")
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := admin.CreateConnection(actx, again); err != nil {
+		t.Fatalf("the create of the same name again: %v", err)
 	}
 }

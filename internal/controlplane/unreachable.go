@@ -128,39 +128,82 @@ func (s *Store) createTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // createOutcomeWait bounds how long CreateOutcome waits for a transaction still in progress.
 const createOutcomeWait = 15 * time.Second
 
+// createOutcomeEnd bounds how long CreateOutcome waits for a transaction whose session it ended.
+const createOutcomeEnd = 5 * time.Second
+
 // CreateOutcome settles a create that failed with ErrOutcomeUnknown (err): whether its
-// transaction committed, as the control plane says (txid_status). A commit whose answer was lost
-// may still be on its way to the server, or running there, when the row is asked for: the row
-// was not there yet, and the create was reported failed while its commit took (the next apply
-// met Name Already Taken). So a transaction still in progress is asked about again until it
-// ends, for createOutcomeWait at most (a session cut without the server seeing it stays open
-// until the server's TCP keepalive ends it); then, or when the control plane cannot be asked,
-// the error says so.
-func (s *Store) CreateOutcome(ctx context.Context, err error) (committed bool, _ error) {
+// transaction committed, as the control plane says (txid_status), and its row is there (exists).
+// A commit whose answer was lost may still be on its way to the server, or running there, when
+// the row is asked for: the row was not there yet, and the create was reported failed while its
+// commit took (the next apply met Name Already Taken). So a transaction still in progress is
+// asked about again until it ends, for createOutcomeWait at most; then its session, still idle
+// in the transaction (a session cut without the server seeing it stays open until the server's
+// TCP keepalive ends it), is ended, and the transaction, rolled back, did not commit. When the
+// control plane cannot be asked, or the session cannot be ended, the error says so. A committed transaction is the create's only
+// with its row: a control plane that crashed or failed over before the create was durable lost
+// it, and gives its transaction id (and its row's id) to other transactions after the recovery,
+// which commit; and a commit waiting for a synchronous standby reads committed before its row
+// shows. So a committed transaction without the row is asked about again too, and is unsettled
+// at the end of the wait; one the server says is in the future, which it lost, did not commit.
+func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(context.Context) (bool, error)) (committed bool, _ error) {
 	var u *outcomeUnknown
 	if !errors.As(err, &u) {
 		return false, fmt.Errorf("not a create whose outcome is unknown: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, createOutcomeWait)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(parent, createOutcomeWait)
 	defer cancel()
+	still, ended := "in progress", false
 	for {
 		var status *string
 		qerr := s.onLiveSession(ctx, func() (bool, error) {
 			return true, s.db.QueryRow(ctx, `SELECT txid_status($1)`, u.xid).Scan(&status)
 		})
+		var pe *pgconn.PgError
 		switch {
+		case errors.As(qerr, &pe) && pe.Code == "22023":
+			// "transaction ID ... is in the future": the server has no trace of it, so it did
+			// not commit there. It lost it (a crash or a failover before the create was durable),
+			// and will give its id, and its row's, to others: asked later, the id names another
+			// transaction, and the row's id another row.
+			return false, nil
 		case qerr != nil:
 			return false, qerr
 		case status == nil:
 			return false, fmt.Errorf("the control plane no longer knows transaction %d", u.xid)
 		case *status == "committed":
-			return true, nil
+			var found bool
+			ferr := s.onLiveSession(ctx, func() (bool, error) {
+				var err error
+				found, err = exists(ctx)
+				return true, err
+			})
+			if ferr != nil || found {
+				return found, ferr
+			}
+			still = "committed without its row (a crash or a failover may have lost it, and given its id to another)"
 		case *status == "aborted":
 			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return false, fmt.Errorf("its commit was still in progress after %s", createOutcomeWait)
+			if ended || parent.Err() != nil || !strings.HasPrefix(still, "in progress") {
+				return false, fmt.Errorf("its transaction %d was still %s after %s", u.xid, still, createOutcomeWait)
+			}
+			// Still open on the server, waiting for a commit: the session's client is gone (a
+			// cut the server did not see stays open until its TCP keepalive ends it, hours by
+			// default), and the transaction holds the new row's name against the next apply's
+			// create, which waits for it. Ended, it did not commit, and says so; a commit
+			// already running is not ended.
+			ended = true
+			cancel()
+			ctx, cancel = context.WithTimeout(parent, createOutcomeEnd)
+			defer cancel()
+			if eerr := s.execOnLiveSession(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE backend_xid = ($1::bigint % 4294967296)::text::xid AND state LIKE 'idle in transaction%'`, u.xid); eerr != nil {
+				return false, fmt.Errorf("its transaction %d was still in progress after %s, and could not be ended: %w", u.xid, createOutcomeWait, eerr)
+			}
+			still = "in progress, even once its session was ended,"
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
