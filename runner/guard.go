@@ -292,7 +292,7 @@ func shownPercent(p, bound float64) string {
 
 // NothingToAccept says an --accept-guard run found no blocked run to accept (see acceptedRun).
 const NothingToAccept = "--accept-guard: there is no blocked run to accept (the sync's last run was not blocked, " +
-	"or a run that succeeded since answered it): this run is guarded like any other (if it is blocked, " +
+	"or a run since answered it: one that succeeded or delivered records): this run is guarded like any other (if it is blocked, " +
 	"--accept-guard then accepts it)"
 
 // acceptedRun is the run --accept-guard accepts: the sync's newest run that succeeded or was
@@ -322,20 +322,22 @@ func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.R
 // acceptedNow is the blocked run an --accept-guard run accepts once it holds the sync's lock:
 // seen, the one Run found before it waited for the lock, and no other (nil: none was blocked
 // then, and a run blocked while this one waited is not accepted: the operator was not shown it).
-// Unless a run succeeded since seen (another operator's --accept-guard of it, which sent what
-// it showed, or a run that found the warehouse whole again): that run answered the block, which is accepted once, so this run accepts none and is
+// Unless a run since seen answered it (controlplane.Store.AnsweredSince: another operator's
+// --accept-guard of it, which sent what it showed, or a run that found the warehouse whole
+// again, succeeded; or an --accept-guard of it that delivered part of it and failed): the block
+// is accepted once, so this run accepts none and is
 // checked by the guard as a run without --accept-guard; answered then says so, for the message
 // of a run the guard blocks.
 func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlplane.Run) (*controlplane.Run, string, error) {
 	if seen == nil {
 		return nil, "", nil
 	}
-	since, err := e.Store.SucceededSince(ctx, syncID, seen.ID)
+	since, err := e.Store.AnsweredSince(ctx, syncID, seen.ID)
 	if err != nil || !since {
 		return seen, "", err
 	}
-	return nil, fmt.Sprintf("blocked run %d, which this --accept-guard run was to accept, was answered by a run that "+
-		"succeeded since (`runs` shows it), so this run was checked by the guard", seen.ID), nil
+	return nil, fmt.Sprintf("blocked run %d, which this --accept-guard run was to accept, was answered by a run since "+
+		"that succeeded or delivered records (`runs` shows it), so this run was checked by the guard", seen.ID), nil
 }
 
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
