@@ -339,16 +339,22 @@ func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlpla
 }
 
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
-// --accept-guard accepted: more deletes, or more changes, than b counted and than guard g (over
-// ledgerKeys, as guardTrip) allows on its own; "" when it does not. More deletes are checked by
-// g's bounds on deletes and by min_model_rows (a model that lost rows since), more changes by
-// max_changed_percent: a count within them is what a run without --accept-guard sends too, so a
-// model whose records change between the blocked run and the answer (a live table, a guard
-// without max_changed_percent) is not refused for it at every answer.
+// --accept-guard accepted: fewer rows, more deletes, or more changes, than b counted and than
+// guard g (over ledgerKeys, as guardTrip) allows on its own; "" when it does not. Fewer rows are
+// checked by min_model_rows (a model that lost rows since, counted as rows, not through its
+// deletes: a --full run deletes nothing, and the rows lost may be ones b was to create), more
+// deletes by g's bounds on deletes, more changes by max_changed_percent: a count within them is
+// what a run without --accept-guard sends too, so a model whose records change between the
+// blocked run and the answer (a live table, a guard without max_changed_percent) is not refused
+// for it at every answer.
 func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts, g controlplane.Guard, ledgerKeys int64, full bool) string {
-	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent, MinModelRows: g.MinModelRows}
+	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent}
+	rows := controlplane.Guard{MinModelRows: g.MinModelRows}
 	changes := controlplane.Guard{MaxChangedPercent: g.MaxChangedPercent}
 	switch {
+	case c.Extracted-c.Invalid < b.Counts.Extracted-b.Counts.Invalid && guardTrip(rows, c, ledgerKeys, full) != "":
+		return fmt.Sprintf("%s, and fewer than the %d of blocked run %d that --accept-guard accepts (the warehouse changed since)",
+			guardTrip(rows, c, ledgerKeys, full), b.Counts.Extracted-b.Counts.Invalid, b.ID)
 	case c.Deleted > b.Counts.Deleted && guardTrip(deletes, c, ledgerKeys, full) != "":
 		return fmt.Sprintf("the run would delete %d records, more than the %d of blocked run %d that --accept-guard accepts "+
 			"(the warehouse changed since)", c.Deleted, b.Counts.Deleted, b.ID)

@@ -756,3 +756,48 @@ func TestAcceptGuardWithNothingBlockedDoesNotAcceptARunBlockedWhileItWaits(t *te
 			"want it blocked by the guard, saying so once", r.run, r.err, nothing)
 	}
 }
+
+// --accept-guard refuses a model that lost rows since the blocked run it accepts, below
+// min_model_rows, whatever the run deletes: the rows are counted, not the deletes. Before, a
+// model's lost rows were checked only through more deletes than the blocked run's, so a --full
+// --accept-guard run (which deletes nothing) accepting a run blocked by its deletes, or a run
+// whose model lost only rows the blocked run was to create, sent with a model under
+// min_model_rows, a block no run had shown.
+func TestAcceptGuardRefusesAModelThatLostRowsSince(t *testing.T) {
+	t.Parallel()
+	for _, full := range []bool{true, false} {
+		t.Run(fmt.Sprintf("full %v", full), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1), MinModelRows: i64(4)}
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			// 2 deletes of the 5 delivered, 2 rows new: 5 rows, blocked by max_deleted.
+			f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+			f.exec(`INSERT INTO users VALUES (20, 'fa@example.com', 'Fa', true, '2023-01-01 00:00:00'),
+				(21, 'gu@example.com', 'Gu', true, '2023-01-01 00:00:00')`)
+			blocked := f.run(controlplane.RunBlocked, RunOptions{})
+			if full {
+				f.exec(`DELETE FROM users WHERE id IN (4, 10, 20, 21)`) // 1 row
+			} else {
+				f.exec(`DELETE FROM users WHERE id IN (20, 21)`) // 3 rows, the same 2 deletes
+			}
+			again := f.run(controlplane.RunBlocked, RunOptions{Full: full, AcceptGuard: true})
+			if got, _ := f.recv.Take("id"); len(got) != 0 {
+				t.Fatalf("the accepting run sent %v with the model under min_model_rows", got)
+			}
+			if want := fmt.Sprintf("than the 5 of blocked run %d", blocked.ID); !strings.Contains(again.Error, want) ||
+				!strings.Contains(again.Error, "min_model_rows = 4") {
+				t.Errorf("blocked with %q, want it to say %q and min_model_rows", again.Error, want)
+			}
+			// That block, shown, is accepted.
+			f.run(controlplane.RunSucceeded, RunOptions{Full: full, AcceptGuard: true})
+			if got, _ := f.recv.Take("id"); len(got) == 0 {
+				t.Errorf("accepting the block shown sent nothing")
+			}
+		})
+	}
+}
