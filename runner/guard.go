@@ -319,6 +319,22 @@ func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.R
 	return r, nil
 }
 
+// acceptsKind refuses, before anything runs, an --accept-guard run without --full of a --full
+// run's block b (trigger full), which only a --full run sends: a run without --full diffs (a
+// sync with a cursor reads incrementally) and does not send what b held back, yet its success
+// answered b, so the `--full --accept-guard` b's message names then found nothing to accept and
+// was blocked again. nil when b is nil or not a --full run's, or for a --full or marking run. (A
+// --full run accepting a run's block is not refused: it sends every record, none of the
+// deletes, and a later run's deletes are checked by the guard.)
+func acceptsKind(y *controlplane.Sync, b *controlplane.Run, opts RunOptions) error {
+	if b == nil || opts.MarkDelivered || opts.Full || b.Trigger != controlplane.TriggerFull {
+		return nil
+	}
+	return fmt.Errorf("sync %q: nothing was run: blocked run %d, which --accept-guard accepts, was a --full run, and only "+
+		"a --full run sends what it held back: accept it with `backflow-runner sync %s %s`",
+		y.Name, b.ID, printable.ShellWord(y.Name), acceptGuardFlags(true))
+}
+
 // acceptedNow is the blocked run an --accept-guard run accepts once it holds the sync's lock:
 // seen, the one Run found before it waited for the lock, and no other (nil: none was blocked
 // then, and a run blocked while this one waited is not accepted: the operator was not shown it).

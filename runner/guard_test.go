@@ -801,3 +801,41 @@ func TestAcceptGuardRefusesAModelThatLostRowsSince(t *testing.T) {
 		})
 	}
 }
+
+// --accept-guard without --full of a --full run's block is refused before anything runs, naming
+// the command that accepts it. Before, that run diffed, sent nothing the block held back,
+// succeeded, and so answered the block: the `--full --accept-guard` its message named then
+// found nothing to accept and was blocked again. The block stays, and the command named accepts
+// it at once. A --full --accept-guard of a run's block is not refused (it sends every record).
+func TestAcceptGuardOfTheOtherKindIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: i64(10)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(opts RunOptions, want string) {
+		t.Helper()
+		run, err := f.engine.Run(f.ctx, f.sync.ID, opts)
+		if run != nil || err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%+v: run %+v, error %v; want no run and an error saying %q", opts, run, err, want)
+		}
+		if got, _ := f.recv.Take("id"); len(got) != 0 {
+			t.Fatalf("%+v sent %v", opts, got)
+		}
+	}
+	f.run(controlplane.RunBlocked, RunOptions{}) // 5 rows, under min_model_rows
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Fatalf("--full --accept-guard sent %v, want the 5 records", got)
+	}
+	f.run(controlplane.RunBlocked, RunOptions{Full: true})
+	refused(RunOptions{AcceptGuard: true}, fmt.Sprintf("`backflow-runner sync %q --full --accept-guard`", f.sync.Name))
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("--full --accept-guard sent %v, want the 5 records", got)
+	}
+	// A marking run takes the records as delivered whatever was blocked.
+	f.run(controlplane.RunBlocked, RunOptions{Full: true})
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true, MarkDelivered: true})
+}
