@@ -357,14 +357,15 @@ func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlpla
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
 // --accept-guard accepted: fewer rows, more deletes, or more changes, than b counted and than
 // guard g (over ledgerKeys, as guardTrip) allows on its own; "" when it does not. Fewer rows are
-// checked by min_model_rows (a model that lost rows since, counted as rows, not through its
-// deletes: a --full run deletes nothing, and the rows lost may be ones b was to create), more
-// deletes by g's bounds on deletes, more changes by max_changed_percent: a count within them is
+// checked by min_model_rows (a model that lost rows since, counted as rows, not only through
+// its deletes: a --full run deletes nothing, and the rows lost may be ones b was to create),
+// more deletes by g's bounds on deletes and min_model_rows (b's rows may be an incremental
+// read's, fewer than a full read's), more changes by max_changed_percent: a count within them is
 // what a run without --accept-guard sends too, so a model whose records change between the
 // blocked run and the answer (a live table, a guard without max_changed_percent) is not refused
 // for it at every answer.
 func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts, g controlplane.Guard, ledgerKeys int64, full bool) string {
-	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent}
+	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent, MinModelRows: g.MinModelRows}
 	rows := controlplane.Guard{MinModelRows: g.MinModelRows}
 	changes := controlplane.Guard{MaxChangedPercent: g.MaxChangedPercent}
 	switch {

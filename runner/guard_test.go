@@ -839,3 +839,20 @@ func TestAcceptGuardOfTheOtherKindIsRefused(t *testing.T) {
 	f.run(controlplane.RunBlocked, RunOptions{Full: true})
 	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true, MarkDelivered: true})
 }
+
+// acceptedTrip checks a run that deletes more than the blocked run by min_model_rows too, also
+// when its model has more rows than the blocked run read: a blocked incremental read (3 rows)
+// accepted by a full read that finds 5 rows of the 1000 delivered, under min_model_rows = 100.
+func TestAcceptedTripMoreDeletesUnderMinModelRows(t *testing.T) {
+	b := &controlplane.Run{ID: 7, Counts: controlplane.RunCounts{Extracted: 3, Changed: 3}}
+	c := controlplane.RunCounts{Extracted: 5, Deleted: 995}
+	g := controlplane.Guard{MinModelRows: i64(100), MaxChangedPercent: f64(10)}
+	if why := acceptedTrip(b, c, g, 1000, false); !strings.Contains(why, "delete 995 records, more than the 0 of blocked run 7") {
+		t.Errorf("acceptedTrip = %q, want it to refuse the 995 deletes", why)
+	}
+	// Within min_model_rows, the deletes are what the guard allows on its own.
+	c.Extracted = 100
+	if why := acceptedTrip(b, c, g, 1000, false); why != "" {
+		t.Errorf("acceptedTrip = %q, want none", why)
+	}
+}
