@@ -777,7 +777,8 @@ func TestCursorDryRunOfAModelThatLostItsCursor(t *testing.T) {
 
 // TestCursorBlockedFullRunSaysFull: a --full run blocked by its guard says to send it with
 // --full --accept-guard. (It said --accept-guard alone: that run of a cursor sync reads
-// incrementally from the mark and resends nothing of what the --full run was blocked on.)
+// incrementally from the mark and resends nothing of what the --full run was blocked on; it is
+// refused, naming --full --accept-guard.)
 func TestCursorBlockedFullRunSaysFull(t *testing.T) {
 	t.Parallel()
 	f := cursorFixture(t, controlplane.BehaviorMirror)
@@ -793,17 +794,12 @@ func TestCursorBlockedFullRunSaysFull(t *testing.T) {
 	if run == nil || run.Status != controlplane.RunBlocked || err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("--full run of 5 rows under min_model_rows = 10: %v; want blocked, saying %q", err, want)
 	}
-	if run := f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true}); run.ReadMode != controlplane.ReadIncremental {
-		t.Errorf("--accept-guard alone read %q", run.ReadMode)
+	// --accept-guard alone (which would read incrementally) is refused, naming the command.
+	if run, err := f.engine.Run(f.ctx, f.sync.ID, RunOptions{AcceptGuard: true}); run != nil || err == nil || !strings.Contains(err.Error(), want[len("send it once with "):]) {
+		t.Errorf("--accept-guard alone: run %+v, %v; want no run and an error naming %s", run, err, want)
 	}
 	if got, _ := f.recv.Take("id"); len(got) != 0 {
 		t.Errorf("--accept-guard alone sent %v", got)
-	}
-	// That run answered the block: --full --accept-guard has nothing to accept, and is blocked
-	// like the --full run; run again, it accepts that one.
-	f.run(controlplane.RunBlocked, RunOptions{Full: true, AcceptGuard: true})
-	if got, _ := f.recv.Take("id"); len(got) != 0 {
-		t.Errorf("--full --accept-guard with nothing blocked sent %v", got)
 	}
 	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
 	if got, _ := f.recv.Take("id"); len(got) != 5 {

@@ -218,6 +218,9 @@ func (e *Engine) Run(ctx context.Context, syncID int64, opts RunOptions) (*contr
 		if opts.accepting, err = e.acceptedRun(ctx, y.ID); err != nil {
 			return nil, err
 		}
+		if err := acceptsKind(y, opts.accepting, opts); err != nil {
+			return nil, err
+		}
 	}
 	lease, err := e.Store.AcquireSync(ctx, y.ID, opts.Wait, opts.OnWait, e.lockCheck)
 	if err != nil {

@@ -319,6 +319,22 @@ func (e *Engine) acceptedRun(ctx context.Context, syncID int64) (*controlplane.R
 	return r, nil
 }
 
+// acceptsKind refuses, before anything runs, an --accept-guard run without --full of a --full
+// run's block b (trigger full), which only a --full run sends: a run without --full diffs (a
+// sync with a cursor reads incrementally) and does not send what b held back, yet its success
+// answered b, so the `--full --accept-guard` b's message names then found nothing to accept and
+// was blocked again. nil when b is nil or not a --full run's, or for a --full or marking run. (A
+// --full run accepting a run's block is not refused: it sends every record, none of the
+// deletes, and a later run's deletes are checked by the guard.)
+func acceptsKind(y *controlplane.Sync, b *controlplane.Run, opts RunOptions) error {
+	if b == nil || opts.MarkDelivered || opts.Full || b.Trigger != controlplane.TriggerFull {
+		return nil
+	}
+	return fmt.Errorf("sync %q: nothing was run: blocked run %d, which --accept-guard accepts, was a --full run, and only "+
+		"a --full run sends what it held back: accept it with `backflow-runner sync %s %s`",
+		y.Name, b.ID, printable.ShellWord(y.Name), acceptGuardFlags(true))
+}
+
 // acceptedNow is the blocked run an --accept-guard run accepts once it holds the sync's lock:
 // seen, the one Run found before it waited for the lock, and no other (nil: none was blocked
 // then, and a run blocked while this one waited is not accepted: the operator was not shown it).
@@ -341,16 +357,23 @@ func (e *Engine) acceptedNow(ctx context.Context, syncID int64, seen *controlpla
 }
 
 // acceptedTrip says why a run with counts c goes past what blocked run b showed, which
-// --accept-guard accepted: more deletes, or more changes, than b counted and than guard g (over
-// ledgerKeys, as guardTrip) allows on its own; "" when it does not. More deletes are checked by
-// g's bounds on deletes and by min_model_rows (a model that lost rows since), more changes by
-// max_changed_percent: a count within them is what a run without --accept-guard sends too, so a
-// model whose records change between the blocked run and the answer (a live table, a guard
-// without max_changed_percent) is not refused for it at every answer.
+// --accept-guard accepted: fewer rows, more deletes, or more changes, than b counted and than
+// guard g (over ledgerKeys, as guardTrip) allows on its own; "" when it does not. Fewer rows are
+// checked by min_model_rows (a model that lost rows since, counted as rows, not only through
+// its deletes: a --full run deletes nothing, and the rows lost may be ones b was to create),
+// more deletes by g's bounds on deletes and min_model_rows (b's rows may be an incremental
+// read's, fewer than a full read's), more changes by max_changed_percent: a count within them is
+// what a run without --accept-guard sends too, so a model whose records change between the
+// blocked run and the answer (a live table, a guard without max_changed_percent) is not refused
+// for it at every answer.
 func acceptedTrip(b *controlplane.Run, c controlplane.RunCounts, g controlplane.Guard, ledgerKeys int64, full bool) string {
 	deletes := controlplane.Guard{MaxDeleted: g.MaxDeleted, MaxDeletedPercent: g.MaxDeletedPercent, MinModelRows: g.MinModelRows}
+	rows := controlplane.Guard{MinModelRows: g.MinModelRows}
 	changes := controlplane.Guard{MaxChangedPercent: g.MaxChangedPercent}
 	switch {
+	case c.Extracted-c.Invalid < b.Counts.Extracted-b.Counts.Invalid && guardTrip(rows, c, ledgerKeys, full) != "":
+		return fmt.Sprintf("%s, and fewer than the %d of blocked run %d that --accept-guard accepts (the warehouse changed since)",
+			guardTrip(rows, c, ledgerKeys, full), b.Counts.Extracted-b.Counts.Invalid, b.ID)
 	case c.Deleted > b.Counts.Deleted && guardTrip(deletes, c, ledgerKeys, full) != "":
 		return fmt.Sprintf("the run would delete %d records, more than the %d of blocked run %d that --accept-guard accepts "+
 			"(the warehouse changed since)", c.Deleted, b.Counts.Deleted, b.ID)

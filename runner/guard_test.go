@@ -756,3 +756,103 @@ func TestAcceptGuardWithNothingBlockedDoesNotAcceptARunBlockedWhileItWaits(t *te
 			"want it blocked by the guard, saying so once", r.run, r.err, nothing)
 	}
 }
+
+// --accept-guard refuses a model that lost rows since the blocked run it accepts, below
+// min_model_rows, whatever the run deletes: the rows are counted, not the deletes. Before, a
+// model's lost rows were checked only through more deletes than the blocked run's, so a --full
+// --accept-guard run (which deletes nothing) accepting a run blocked by its deletes, or a run
+// whose model lost only rows the blocked run was to create, sent with a model under
+// min_model_rows, a block no run had shown.
+func TestAcceptGuardRefusesAModelThatLostRowsSince(t *testing.T) {
+	t.Parallel()
+	for _, full := range []bool{true, false} {
+		t.Run(fmt.Sprintf("full %v", full), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, controlplane.BehaviorMirror, nil)
+			f.sync.Guard = &controlplane.Guard{MaxDeleted: i64(1), MinModelRows: i64(4)}
+			if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+				t.Fatal(err)
+			}
+			f.run(controlplane.RunSucceeded, RunOptions{})
+			f.recv.Take("id")
+			// 2 deletes of the 5 delivered, 2 rows new: 5 rows, blocked by max_deleted.
+			f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+			f.exec(`INSERT INTO users VALUES (20, 'fa@example.com', 'Fa', true, '2023-01-01 00:00:00'),
+				(21, 'gu@example.com', 'Gu', true, '2023-01-01 00:00:00')`)
+			blocked := f.run(controlplane.RunBlocked, RunOptions{})
+			if full {
+				f.exec(`DELETE FROM users WHERE id IN (4, 10, 20, 21)`) // 1 row
+			} else {
+				f.exec(`DELETE FROM users WHERE id IN (20, 21)`) // 3 rows, the same 2 deletes
+			}
+			again := f.run(controlplane.RunBlocked, RunOptions{Full: full, AcceptGuard: true})
+			if got, _ := f.recv.Take("id"); len(got) != 0 {
+				t.Fatalf("the accepting run sent %v with the model under min_model_rows", got)
+			}
+			if want := fmt.Sprintf("than the 5 of blocked run %d", blocked.ID); !strings.Contains(again.Error, want) ||
+				!strings.Contains(again.Error, "min_model_rows = 4") {
+				t.Errorf("blocked with %q, want it to say %q and min_model_rows", again.Error, want)
+			}
+			// That block, shown, is accepted.
+			f.run(controlplane.RunSucceeded, RunOptions{Full: full, AcceptGuard: true})
+			if got, _ := f.recv.Take("id"); len(got) == 0 {
+				t.Errorf("accepting the block shown sent nothing")
+			}
+		})
+	}
+}
+
+// --accept-guard without --full of a --full run's block is refused before anything runs, naming
+// the command that accepts it. Before, that run diffed, sent nothing the block held back,
+// succeeded, and so answered the block: the `--full --accept-guard` its message named then
+// found nothing to accept and was blocked again. The block stays, and the command named accepts
+// it at once. A --full --accept-guard of a run's block is not refused (it sends every record).
+func TestAcceptGuardOfTheOtherKindIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard = &controlplane.Guard{MinModelRows: i64(10)}
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(opts RunOptions, want string) {
+		t.Helper()
+		run, err := f.engine.Run(f.ctx, f.sync.ID, opts)
+		if run != nil || err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%+v: run %+v, error %v; want no run and an error saying %q", opts, run, err, want)
+		}
+		if got, _ := f.recv.Take("id"); len(got) != 0 {
+			t.Fatalf("%+v sent %v", opts, got)
+		}
+	}
+	f.run(controlplane.RunBlocked, RunOptions{}) // 5 rows, under min_model_rows
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Fatalf("--full --accept-guard sent %v, want the 5 records", got)
+	}
+	f.run(controlplane.RunBlocked, RunOptions{Full: true})
+	refused(RunOptions{AcceptGuard: true}, fmt.Sprintf("`backflow-runner sync %q --full --accept-guard`", f.sync.Name))
+	f.run(controlplane.RunSucceeded, RunOptions{Full: true, AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 5 {
+		t.Errorf("--full --accept-guard sent %v, want the 5 records", got)
+	}
+	// A marking run takes the records as delivered whatever was blocked.
+	f.run(controlplane.RunBlocked, RunOptions{Full: true})
+	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true, MarkDelivered: true})
+}
+
+// acceptedTrip checks a run that deletes more than the blocked run by min_model_rows too, also
+// when its model has more rows than the blocked run read: a blocked incremental read (3 rows)
+// accepted by a full read that finds 5 rows of the 1000 delivered, under min_model_rows = 100.
+func TestAcceptedTripMoreDeletesUnderMinModelRows(t *testing.T) {
+	b := &controlplane.Run{ID: 7, Counts: controlplane.RunCounts{Extracted: 3, Changed: 3}}
+	c := controlplane.RunCounts{Extracted: 5, Deleted: 995}
+	g := controlplane.Guard{MinModelRows: i64(100), MaxChangedPercent: f64(10)}
+	if why := acceptedTrip(b, c, g, 1000, false); !strings.Contains(why, "delete 995 records, more than the 0 of blocked run 7") {
+		t.Errorf("acceptedTrip = %q, want it to refuse the 995 deletes", why)
+	}
+	// Within min_model_rows, the deletes are what the guard allows on its own.
+	c.Extracted = 100
+	if why := acceptedTrip(b, c, g, 1000, false); why != "" {
+		t.Errorf("acceptedTrip = %q, want none", why)
+	}
+}
