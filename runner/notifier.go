@@ -138,17 +138,24 @@ func (n *notifier) pass(ctx context.Context) {
 			}
 			continue
 		}
-		more, unanswered := n.send(ctx, ev, &eventLease{end: leaseEnd, until: ev.LeaseUntil, length: leaseLen})
+		lease := &eventLease{end: leaseEnd, until: ev.LeaseUntil, length: leaseLen}
+		more, unanswered := n.send(ctx, ev, lease)
 		if !more {
 			return
 		}
-		if !unanswered.IsZero() {
+		if !unanswered.IsZero() && lease.destRead.IsZero() {
+			// The destination could not be read (the control plane failed): held by this
+			// replica alone, as the connection it would be held for is unknown.
+			n.down[ev.DestinationID] = unanswered
+		} else if !unanswered.IsZero() {
 			// Recorded in the control plane, for every replica and for a daemon started again:
 			// held in memory only, the destination was sent the events queued since by those,
 			// each into the pause it asked for, and each using an attempt. In memory too only
 			// when that fails (a hold there ends early when the connection's url changes).
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := n.store.HoldDestination(hctx, ev.DestinationID, unanswered.Sub(n.now()))
+			// Not held when the connection changed since post read it: its url may be another
+			// endpoint's now, and the pause was asked for by the old one.
+			err := n.store.HoldDestination(hctx, ev.DestinationID, lease.destRead, unanswered.Sub(n.now()))
 			cancel()
 			if err != nil {
 				n.down[ev.DestinationID] = unanswered
@@ -186,6 +193,9 @@ type eventLease struct {
 	end    time.Time
 	until  time.Time
 	length time.Duration
+	// destRead is the destination's UpdatedAt as post read it (zero: not read): a hold its answer
+	// asks for is recorded only while the connection is still that one (Store.HoldDestination).
+	destRead time.Time
 }
 
 // errLeaseLost is post's when the lease of an event waiting for a slot of its destination's rate
@@ -358,6 +368,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 	if dest.Webhook == nil {
 		return 0, 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
 	}
+	lease.destRead = dest.UpdatedAt
 	if time.Until(leaseEnd) < n.attemptTimeout()*3/2 {
 		return 0, 0, errLeaseEnding
 	}

@@ -505,10 +505,16 @@ func (s *Store) RenewEventLease(ctx context.Context, id int64, until time.Time, 
 // later, by any replica, until then. A hold never shortens one in place. The daemon's notifier
 // holds a destination that asked for a pause (a Retry-After) until it ends, and one that gave no
 // answer until the failed event's retry.
-func (s *Store) HoldDestination(ctx context.Context, connID int64, wait time.Duration) error {
+//
+// heldFor is the connection's UpdatedAt as the notifier read it before the attempt: when the
+// connection changed since (its URL may now be another endpoint's, whose hold the change
+// dropped: forgetLearnedPacing), nothing is held, as SaveLearnedPacing records nothing.
+func (s *Store) HoldDestination(ctx context.Context, connID int64, heldFor time.Time, wait time.Duration) error {
 	err := s.execOnLiveSession(ctx, `INSERT INTO backflow.connection_pacing AS p (connection_id, hold_until)
-		VALUES ($1, now() + $2::interval)
-		ON CONFLICT (connection_id) DO UPDATE SET hold_until = greatest(p.hold_until, excluded.hold_until)`, connID, max(wait, 0))
+		SELECT $1, now() + $2::interval FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $3
+		ON CONFLICT (connection_id) DO UPDATE SET hold_until = greatest(p.hold_until, excluded.hold_until)
+			WHERE EXISTS (SELECT FROM backflow.connections c WHERE c.id = $1 AND c.updated_at = $3)`,
+		connID, max(wait, 0), heldFor)
 	if err != nil {
 		return fmt.Errorf("hold the notification events to connection %d: %w", connID, refErr(err))
 	}

@@ -173,6 +173,13 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(Answer), waited time.Dur
 		}
 		p.waiting = p.waiting[1:]
 		p.wake() // the next one may go too, when more than one slot is free
+		// An answer while it waited may have said the quota is spent until a reset further
+		// than MaxRetryAfter: refused as a request asking now is, not slept to the reset
+		// (hours) holding its slot, and its run with it.
+		if wait := p.ctl.PauseUntil().Sub(p.now()); wait > MaxRetryAfter {
+			p.mu.Unlock()
+			return nil, p.now().Sub(start), &QuotaError{Wait: wait}
+		}
 	}
 	p.inflight++
 	pause := p.ctl.PauseUntil()
