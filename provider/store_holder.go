@@ -122,11 +122,12 @@ func (h *storeHolder) created(ctx context.Context, diags *diag.Diagnostics, kind
 	// ctx, not a context that outlives an interrupt: on a control plane that stopped answering
 	// without closing the connection, an interrupt must still end the ask (the row is then kept).
 	committed, oerr := h.store.CreateOutcome(ctx, err, func(ctx context.Context) (bool, error) {
-		gerr := h.getRow(ctx, kind, id)
+		// By its name and id both: after a failover the id may have gone to another's create.
+		got, gerr := h.idByName(ctx, kind, name)
 		if errors.Is(gerr, controlplane.ErrNotFound) {
 			return false, nil
 		}
-		return gerr == nil, gerr
+		return gerr == nil && got == id, gerr
 	})
 	switch {
 	case oerr == nil && committed:

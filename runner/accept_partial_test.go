@@ -1,12 +1,16 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane"
+	"github.com/backflowhq/terraform-provider-backflow/internal/controlplane/controlplanetest"
 	"github.com/backflowhq/terraform-provider-backflow/internal/webhook/webhooktest"
 )
 
@@ -57,5 +61,54 @@ func TestAcceptGuardRetriedAfterAPartlyDeliveredRunIsGuarded(t *testing.T) {
 	f.run(controlplane.RunSucceeded, RunOptions{AcceptGuard: true})
 	if got, _ := f.recv.Take("id"); fmt.Sprint(got) != "[changed 10 deleted 3 deleted 4]" {
 		t.Errorf("the accepting run sent %v, want the change and the 2 deletes", got)
+	}
+}
+
+// The same with an --accept-guard run canceled (Ctrl-C, a lost lock, a runner closed by
+// AbandonRuns) after it delivered a delete: a canceled run records what it delivered, and was
+// passed over as one that answered nothing, so the retry accepted the block again and sent the
+// deletes the warehouse lost since (rev32):
+//
+//	run status = succeeded (error <nil>), want blocked
+func TestAcceptGuardRetriedAfterACanceledRunThatDeliveredIsGuarded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, controlplane.BehaviorMirror, nil)
+	f.sync.Guard, f.sync.BatchSize = &controlplane.Guard{MaxDeleted: i64(1)}, 1
+	if err := f.store.UpdateSync(f.ctx, f.sync); err != nil {
+		t.Fatal(err)
+	}
+	f.engine.Concurrency = 1 // one batch after the other, in key order
+	f.run(controlplane.RunSucceeded, RunOptions{})
+	f.recv.Take("id")
+	f.exec(`DELETE FROM users WHERE id IN (1, 2)`)
+	f.run(controlplane.RunBlocked, RunOptions{})
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	var seen atomic.Int64
+	f.recv.Handle(func(q *webhooktest.Request, w http.ResponseWriter) bool {
+		if seen.Add(1) == 1 {
+			return false // the first delete is taken
+		}
+		// The second: stopped once the first is in the ledger (delivered), as Ctrl-C would.
+		for range 500 {
+			if m, err := controlplanetest.LedgerEntries(f.ctx, f.store, f.sync.ID); err == nil && len(m) < 5 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	first, _ := f.engine.Run(ctx, f.sync.ID, RunOptions{AcceptGuard: true})
+	if first == nil || first.Status != controlplane.RunCanceled || first.Counts.Delivered == 0 {
+		t.Fatalf("the first --accept-guard run: %+v, want canceled having delivered a delete", first)
+	}
+	f.recv.Take("id")
+	f.recv.Handle(nil)
+	f.exec(`DELETE FROM users WHERE id = 3`) // 2 deletes again: key 2's and key 3's, no more than the block's
+	f.run(controlplane.RunBlocked, RunOptions{AcceptGuard: true})
+	if got, _ := f.recv.Take("id"); len(got) != 0 {
+		t.Fatalf("the retried --accept-guard run sent %v past the block it answered", got)
 	}
 }

@@ -340,7 +340,8 @@ func acceptsKind(y *controlplane.Sync, b *controlplane.Run, opts RunOptions) err
 // then, and a run blocked while this one waited is not accepted: the operator was not shown it).
 // Unless a run since seen answered it (controlplane.Store.AnsweredSince: another operator's
 // --accept-guard of it, which sent what it showed, or a run that found the warehouse whole
-// again, succeeded; or an --accept-guard of it that delivered part of it and failed): the block
+// again, succeeded; or an --accept-guard of it that delivered part of it and failed or was
+// canceled): the block
 // is accepted once, so this run accepts none and is
 // checked by the guard as a run without --accept-guard; answered then says so, for the message
 // of a run the guard blocks.

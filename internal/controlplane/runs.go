@@ -332,14 +332,14 @@ func (s *Store) NewestSettledRun(ctx context.Context, syncID int64) (*Run, error
 }
 
 // AnsweredSince reports whether sync syncID had a run after run runID that answered it: one
-// that succeeded, or failed having delivered records (an --accept-guard run the endpoint took
-// part of: what it sent was the blocked run's, and a retry accepting the block again would send
-// it past the guard once more). Runs of a sync start in the order of their ids: each holds the
+// that succeeded, or failed or was canceled having delivered records (an --accept-guard run the
+// endpoint took part of, or one stopped midway: what it sent was the blocked run's, and a retry
+// accepting the block again would send it past the guard once more). Runs of a sync start in the order of their ids: each holds the
 // sync's lock from before it is recorded.
 func (s *Store) AnsweredSince(ctx context.Context, syncID, runID int64) (bool, error) {
 	var since bool
 	err := s.db.QueryRow(ctx, `SELECT coalesce(`+newestRun("$1", `r.status = 'succeeded'`)+` > $2, false)
-		OR EXISTS (SELECT 1 FROM backflow.sync_runs r WHERE r.sync_id = $1 AND r.id > $2 AND r.status = 'failed' AND r.delivered > 0)`,
+		OR EXISTS (SELECT 1 FROM backflow.sync_runs r WHERE r.sync_id = $1 AND r.id > $2 AND r.status IN ('failed', 'canceled') AND r.delivered > 0)`,
 		syncID, runID).Scan(&since)
 	if err != nil {
 		return false, fmt.Errorf("read the runs of sync %d: %w", syncID, err)

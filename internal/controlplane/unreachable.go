@@ -92,9 +92,11 @@ func (s *Store) inTx(ctx context.Context, db beginner, idempotent bool, fn func(
 // commit), and CreateOutcome asks the control plane whether the commit took.
 var ErrOutcomeUnknown = errors.New("the control plane did not answer the commit: the row may or may not have been created")
 
-// outcomeUnknown is ErrOutcomeUnknown of the transaction xid (txid_current).
+// outcomeUnknown is ErrOutcomeUnknown of the transaction xid (txid_current) of the session of
+// server process pid (pg_backend_pid).
 type outcomeUnknown struct {
 	xid int64
+	pid int32
 	err error
 }
 
@@ -110,16 +112,17 @@ func (e *outcomeUnknown) Unwrap() error        { return e.err }
 func (s *Store) createTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.onLiveSession(ctx, func() (bool, error) {
 		var xid int64
+		var pid int32
 		committing, err := runTx(ctx, s.db, func(tx pgx.Tx) error {
 			if err := fn(tx); err != nil {
 				return err
 			}
 			// After the create's writes, which gave the transaction its id (a read-only or
 			// standby control plane refuses them, as it did, before anything asks for one).
-			return tx.QueryRow(ctx, `SELECT txid_current()`).Scan(&xid)
+			return tx.QueryRow(ctx, `SELECT txid_current(), pg_backend_pid()`).Scan(&xid, &pid)
 		})
 		if committing && err != nil && !errors.As(err, new(*pgconn.PgError)) {
-			return false, &outcomeUnknown{xid: xid, err: err}
+			return false, &outcomeUnknown{xid: xid, pid: pid, err: err}
 		}
 		return !committing, err
 	})
@@ -194,13 +197,14 @@ func (s *Store) CreateOutcome(ctx context.Context, err error, exists func(contex
 			// cut the server did not see stays open until its TCP keepalive ends it, hours by
 			// default), and the transaction holds the new row's name against the next apply's
 			// create, which waits for it. Ended, it did not commit, and says so; a commit
-			// already running is not ended.
+			// already running is not ended, nor any session but the create's own (its server
+			// process and its transaction both: after a crash the xid may be another's).
 			ended = true
 			cancel()
 			ctx, cancel = context.WithTimeout(parent, createOutcomeEnd)
 			defer cancel()
 			if eerr := s.execOnLiveSession(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-				WHERE backend_xid = ($1::bigint % 4294967296)::text::xid AND state LIKE 'idle in transaction%'`, u.xid); eerr != nil {
+				WHERE pid = $2 AND backend_xid = ($1::bigint % 4294967296)::text::xid AND state LIKE 'idle in transaction%'`, u.xid, u.pid); eerr != nil {
 				return false, fmt.Errorf("its transaction %d was still in progress after %s, and could not be ended: %w", u.xid, createOutcomeWait, eerr)
 			}
 			still = "in progress, even once its session was ended,"

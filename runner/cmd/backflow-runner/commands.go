@@ -371,8 +371,9 @@ func dryRun(ctx context.Context, e *env, eng *runner.Engine, y *controlplane.Syn
 		if full {
 			flags = "--full --accept-guard"
 		}
+		// --accept-guard accepts a block a run recorded, and no other (runner.NothingToAccept).
 		fmt.Fprintf(e.stdout, "%s would be BLOCKED by the sync's guard and send nothing: %s; "+
-			"`backflow-runner sync %s %s` would send it\n", now, dr.Blocked, printable.ShellWord(y.Name), flags)
+			"once a run has recorded the block, `backflow-runner sync %s %s` sends it\n", now, dr.Blocked, printable.ShellWord(y.Name), flags)
 	}
 	return nil
 }

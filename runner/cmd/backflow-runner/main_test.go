@@ -637,8 +637,8 @@ func TestDryRunOfABlockedFullRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ args, want []string }{
-		{[]string{"--dry-run", "--full"}, []string{"BLOCKED", "--full --accept-guard` would send it"}},
-		{[]string{"--dry-run"}, []string{"BLOCKED", "Active users to webhook\" --accept-guard` would send it"}},
+		{[]string{"--dry-run", "--full"}, []string{"BLOCKED", "--full --accept-guard` sends it"}},
+		{[]string{"--dry-run"}, []string{"BLOCKED", "Active users to webhook\" --accept-guard` sends it"}},
 	} {
 		code, out, errOut := w.runCmd(append([]string{"sync", "Active users to webhook"}, c.args...)...)
 		for _, want := range c.want {
