@@ -62,6 +62,12 @@ func (n *notifier) now() time.Time {
 
 func (n *notifier) attemptTimeout() time.Duration { return cmp.Or(n.timeout, notifyTimeout) }
 
+// leaseHoldsAttempt reports whether a lease ending at end leaves time for an attempt and half
+// an attempt's timeout more, to record it: an attempt starts only then (post, acquire).
+func (n *notifier) leaseHoldsAttempt(end time.Time) bool {
+	return time.Until(end) >= n.attemptTimeout()*3/2
+}
+
 func (n *notifier) run(ctx context.Context) {
 	t := time.NewTicker(notifyEvery)
 	defer t.Stop()
@@ -369,7 +375,7 @@ func (n *notifier) post(ctx context.Context, ev controlplane.PendingEvent, body 
 		return 0, 0, fmt.Errorf("the notification's destination %q is not a webhook connection", dest.Name)
 	}
 	lease.destRead = dest.UpdatedAt
-	if time.Until(leaseEnd) < n.attemptTimeout()*3/2 {
+	if !n.leaseHoldsAttempt(leaseEnd) {
 		return 0, 0, errLeaseEnding
 	}
 	// Paced as the destination's syncs' requests are, on the same pacer: its
@@ -492,7 +498,7 @@ func (n *notifier) acquire(ctx context.Context, p *pacing.Pacer, ev controlplane
 				// The slot's lease from the control plane failed: not the endpoint's answer.
 				return nil, errors.Join(errLeaseLost, a.err)
 			}
-			if time.Until(lease.end) < n.attemptTimeout()*3/2 {
+			if !n.leaseHoldsAttempt(lease.end) {
 				a.done(pacing.NotSent)
 				return nil, errLeaseEnding
 			}
